@@ -1,0 +1,55 @@
+// qfence/core/activation.hpp: fused activations and their clamping ranges.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "qfence/core/dtype.hpp"
+#include "qfence/core/fixed_point.hpp"
+
+namespace qfence {
+
+/// TFLite's fused activation functions.
+enum class activation : std::uint8_t { none, relu, relu_n1_to_1, relu6 };
+
+/// Clamping range of an activation on a quantized output, computed as TFLite's
+/// `CalculateActivationRangeQuantized` does (round(f / scale) in float).
+struct int_range {
+  std::int32_t min;
+  std::int32_t max;
+};
+
+template <class T>
+constexpr int_range quantized_activation_range(activation act, float scale, std::int32_t zero_point) noexcept {
+  const std::int32_t qmin = std::numeric_limits<T>::min();
+  const std::int32_t qmax = std::numeric_limits<T>::max();
+  auto quantize = [&](float f) { return zero_point + detail::round_to_int32(f / scale); };
+  switch (act) {
+    case activation::relu: return {std::max(qmin, quantize(0.0f)), qmax};
+    case activation::relu6: return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+    case activation::relu_n1_to_1: return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+    case activation::none: break;
+  }
+  return {qmin, qmax};
+}
+
+struct float_range {
+  float min;
+  float max;
+};
+
+constexpr float_range float_activation_range(activation act) noexcept {
+  switch (act) {
+    case activation::relu: return {0.0f, std::numeric_limits<float>::max()};
+    case activation::relu6: return {0.0f, 6.0f};
+    case activation::relu_n1_to_1: return {-1.0f, 1.0f};
+    case activation::none: break;
+  }
+  return {std::numeric_limits<float>::lowest(), std::numeric_limits<float>::max()};
+}
+
+constexpr float apply(float_range r, float x) noexcept { return std::min(std::max(x, r.min), r.max); }
+constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std::min(std::max(x, r.min), r.max); }
+
+}  // namespace qfence

@@ -1,0 +1,76 @@
+// qfence/core/dtype.hpp: the element types a tensor can hold.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace qfence {
+
+/// Element type of a tensor. The names follow NumPy/TFLite habits; `boolean`
+/// is spelt out because `bool` is a keyword.
+enum class dtype : std::uint8_t { f32, f16, i8, u8, i16, i32, i64, boolean };
+
+inline constexpr dtype f32 = dtype::f32;
+inline constexpr dtype f16 = dtype::f16;
+inline constexpr dtype i8 = dtype::i8;
+inline constexpr dtype u8 = dtype::u8;
+inline constexpr dtype i16 = dtype::i16;
+inline constexpr dtype i32 = dtype::i32;
+inline constexpr dtype i64 = dtype::i64;
+inline constexpr dtype boolean = dtype::boolean;
+
+/// IEEE binary16 storage. qfence never computes in half precision: f16 tensors
+/// are weights that are widened to f32 (as TFLite does for float16 models).
+struct half {
+  std::uint16_t bits;
+};
+
+template <dtype D> struct dtype_traits;
+template <> struct dtype_traits<dtype::f32> { using type = float; };
+template <> struct dtype_traits<dtype::f16> { using type = half; };
+template <> struct dtype_traits<dtype::i8> { using type = std::int8_t; };
+template <> struct dtype_traits<dtype::u8> { using type = std::uint8_t; };
+template <> struct dtype_traits<dtype::i16> { using type = std::int16_t; };
+template <> struct dtype_traits<dtype::i32> { using type = std::int32_t; };
+template <> struct dtype_traits<dtype::i64> { using type = std::int64_t; };
+template <> struct dtype_traits<dtype::boolean> { using type = bool; };
+
+/// The C++ type that stores one element of dtype `D`.
+template <dtype D> using element_t = typename dtype_traits<D>::type;
+
+constexpr std::string_view name(dtype d) noexcept {
+  switch (d) {
+    case dtype::f32: return "f32";
+    case dtype::f16: return "f16";
+    case dtype::i8: return "i8";
+    case dtype::u8: return "u8";
+    case dtype::i16: return "i16";
+    case dtype::i32: return "i32";
+    case dtype::i64: return "i64";
+    case dtype::boolean: return "bool";
+  }
+  return "?";
+}
+
+constexpr std::size_t size_of(dtype d) noexcept {
+  switch (d) {
+    case dtype::f32: return 4;
+    case dtype::f16: return 2;
+    case dtype::i8: return 1;
+    case dtype::u8: return 1;
+    case dtype::i16: return 2;
+    case dtype::i32: return 4;
+    case dtype::i64: return 8;
+    case dtype::boolean: return 1;
+  }
+  return 0;
+}
+
+constexpr bool is_float(dtype d) noexcept { return d == dtype::f32 || d == dtype::f16; }
+
+/// Integer dtypes that carry quantized activations.
+constexpr bool is_quantizable(dtype d) noexcept {
+  return d == dtype::i8 || d == dtype::u8 || d == dtype::i16;
+}
+
+}  // namespace qfence

@@ -1,0 +1,126 @@
+// qfence/core/fixed_point.hpp: TFLite's integer requantization arithmetic.
+//
+// These functions define qfence's integer numerics. They reproduce, bit for
+// bit, the helpers of TensorFlow Lite's `kernels/internal/common.h` and
+// `quantization_util.cc` (the default, double-rounding variant that both
+// TFLite and TFLM build with).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+namespace qfence {
+
+/// A real multiplier as TFLite represents it: `multiplier` in Q0.31 times
+/// 2^shift (shift > 0 is a left shift).
+struct quantized_multiplier {
+  std::int32_t multiplier = 0;
+  int shift = 0;
+  friend constexpr bool operator==(const quantized_multiplier&, const quantized_multiplier&) = default;
+};
+
+namespace detail {
+// std::frexp and std::round are not constexpr in C++20; these are exact
+// equivalents for finite doubles (scaling by 2 is exact in binary floating
+// point, and x - trunc(x) is exact).
+constexpr double frexp(double x, int* exp) noexcept {
+  *exp = 0;
+  if (x == 0.0) return 0.0;
+  const bool neg = x < 0;
+  if (neg) x = -x;
+  while (x >= 1.0) { x *= 0.5; ++*exp; }
+  while (x < 0.5) { x *= 2.0; --*exp; }
+  return neg ? -x : x;
+}
+
+/// Round half away from zero, like std::round, for |x| < 2^62.
+constexpr std::int64_t round_to_int64(double x) noexcept {
+  const auto t = static_cast<std::int64_t>(x);  // truncates toward zero
+  const double frac = x - static_cast<double>(t);
+  if (frac >= 0.5) return t + 1;
+  if (frac <= -0.5) return t - 1;
+  return t;
+}
+
+constexpr std::int32_t round_to_int32(float x) noexcept {
+  return static_cast<std::int32_t>(round_to_int64(static_cast<double>(x)));
+}
+}  // namespace detail
+
+/// TFLite `QuantizeMultiplier`: decompose a positive real multiplier into a
+/// Q0.31 significand and a power-of-two exponent. constexpr so that a layer
+/// whose scales are in its type gets its multipliers at compile time.
+constexpr quantized_multiplier quantize_multiplier(double real_multiplier) noexcept {
+  if (real_multiplier == 0.0) return {0, 0};
+  int shift = 0;
+  const double q = detail::frexp(real_multiplier, &shift);
+  std::int64_t q_fixed = detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31));
+  if (q_fixed == (std::int64_t{1} << 31)) {
+    q_fixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) {
+    shift = 0;
+    q_fixed = 0;
+  }
+  return {static_cast<std::int32_t>(q_fixed), shift};
+}
+
+/// gemmlowp `SaturatingRoundingDoublingHighMul` for int32.
+constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
+  const bool overflow = a == b && a == std::numeric_limits<std::int32_t>::min();
+  const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
+  const std::int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  const auto high = static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));
+  return overflow ? std::numeric_limits<std::int32_t>::max() : high;
+}
+
+/// gemmlowp `RoundingDivideByPOT`: x / 2^exponent rounded to nearest, ties
+/// away from zero.
+constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noexcept {
+  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+  const std::int32_t remainder = x & mask;
+  const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/// TFLite `MultiplyByQuantizedMultiplier` (int32 accumulator).
+constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
+                                                        int shift) noexcept {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  // The left shift wraps exactly as TFLite's `x * (1 << left_shift)` does on
+  // two's-complement hardware; do it in unsigned arithmetic to stay defined.
+  const auto shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left_shift);
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+}
+
+constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, quantized_multiplier m) noexcept {
+  return multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
+}
+
+/// TFLite `MultiplyByQuantizedMultiplierGreaterThanOne`.
+constexpr std::int32_t multiply_by_quantized_multiplier_greater_than_one(std::int32_t x, std::int32_t multiplier,
+                                                                         int left_shift) noexcept {
+  const auto shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left_shift);
+  return saturating_rounding_doubling_high_mul(shifted, multiplier);
+}
+
+/// TFLite `CalculateInputRadius`: the largest input difference that cannot
+/// overflow `multiply_by_quantized_multiplier_greater_than_one`.
+constexpr int calculate_input_radius(int input_integer_bits, int input_left_shift, int total_signed_bits = 31) noexcept {
+  const double max_input_rescaled = 1.0 * ((1 << input_integer_bits) - 1) *
+                                    static_cast<double>(std::int64_t{1} << (total_signed_bits - input_integer_bits)) /
+                                    static_cast<double>(std::int64_t{1} << input_left_shift);
+  // floor for a non-negative value
+  return static_cast<int>(max_input_rescaled);
+}
+
+/// Saturating cast of an int32 value into an integer type's range.
+template <class T>
+constexpr T saturate_cast(std::int32_t v) noexcept {
+  return static_cast<T>(std::clamp<std::int32_t>(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+}
+
+}  // namespace qfence

@@ -1,0 +1,392 @@
+// qfence/graph/model.hpp: the compile-time typed graph.
+//
+// `qfence::graph(node0, node1, ...)` returns a `model<Nodes...>`. At compile
+// time it
+//   1. resolves every node's input types from its producers and checks them
+//      with the node's type rule (the first failing check is the one error the
+//      user sees; nodes downstream of an error are not checked again),
+//   2. lowers fences: inserts DEQUANTIZE where a fenced node reads a quantized
+//      producer and QUANTIZE where a fenced node's float output meets
+//      quantized consumers,
+//   3. plans the arena (`arena_bytes` is a constant),
+// and `invoke(arena)` runs the nodes in order without allocating.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/tuple.hpp>
+
+#include "qfence/core/diagnostic.hpp"
+#include "qfence/core/tensor_type.hpp"
+#include "qfence/graph/custom_op.hpp"
+#include "qfence/graph/fence.hpp"
+#include "qfence/graph/input.hpp"
+#include "qfence/graph/memory_plan.hpp"
+#include "qfence/ops/quantize.hpp"
+
+namespace qfence {
+
+/// Stands for the output of a node that failed its checks, so that its
+/// consumers are not checked against a type that does not exist.
+struct invalid_tensor {
+  static constexpr dtype type = dtype::f32;
+  using shape_type = shape<0>;
+  using quant = no_quant;
+  using element = float;
+  static constexpr std::size_t rank = 0;
+  static constexpr std::int64_t elements = 0;
+  static constexpr std::size_t bytes = 0;
+};
+
+namespace detail {
+template <class N> struct is_input_node : std::false_type {};
+template <class T> struct is_input_node<input_node<T>> : std::true_type {};
+
+template <class N> struct fence_out { using type = no_fence_output; };
+template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
+
+/// The tensor a fence's QUANTIZE border writes: the island's float output
+/// shape, with the dtype and quantization the fence declared.
+template <class Main, class Out> struct quantized_border { using type = Main; };
+template <class Main, class Q, dtype D> struct quantized_border<Main, out_t<Q, D>> {
+  using type = tensor<D, typename Main::shape_type, Q>;
+};
+
+template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
+template <class Typed>
+struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
+    : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
+}  // namespace detail
+
+/// Which buffer of a node: its own output, the quantized copy a fence writes
+/// at its border, the dequantized copy a quantized node gives a fence, or the
+/// node's scratch space.
+enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
+
+template <class... Nodes>
+class model {
+ public:
+  static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
+  template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
+
+  constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
+
+ private:
+  static constexpr int N = node_count;
+  static constexpr std::array<bool, N> fenced{is_fence_v<Nodes>...};
+  static constexpr std::array<bool, N> has_fence_out{
+      !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
+  static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
+
+  // consumes[c][p]: node c reads node p.
+  static constexpr auto consumes = [] {
+    std::array<std::array<bool, N>, N> e{};
+    int c = 0;
+    auto mark = [&](const auto& indices) {
+      for (int p : indices)
+        if (p >= 0 && p < c) e[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] = true;
+      ++c;
+    };
+    (mark(Nodes::inputs::indices), ...);
+    return e;
+  }();
+  static constexpr bool consumed_by(int p, bool by_fenced) {
+    for (int c = 0; c < N; ++c)
+      if (consumes[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] &&
+          fenced[static_cast<std::size_t>(c)] == by_fenced)
+        return true;
+    return false;
+  }
+  static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
+
+  template <int I> struct resolved;
+
+  /// What node R's output looks like to a consumer inside (or outside) a fence.
+  template <int R, bool ConsumerFenced>
+  static constexpr auto view_of() {
+    using P = resolved<R>;
+    if constexpr (ConsumerFenced) {
+      if constexpr (!fenced[R] && P::main::quant::quantized) return std::type_identity<typename P::dequantized>{};
+      else return std::type_identity<typename P::main>{};
+    } else {
+      if constexpr (fenced[R] && has_fence_out[R]) return std::type_identity<typename P::quantized>{};
+      else return std::type_identity<typename P::main>{};
+    }
+  }
+  template <int R, bool ConsumerFenced>
+  using view = typename decltype(view_of<R, ConsumerFenced>())::type;
+
+  template <int I, class Refs> struct resolve_impl;
+  template <int I, int... R>
+  struct resolve_impl<I, refs<R...>> {
+    using node = node_t<I>;
+    static constexpr bool is_fenced = fenced[I];
+    static constexpr bool refs_ok = [] {
+      static_assert((check<(R < I), at_node<I, typename node::op>, operand<R>> && ...),
+                    "qfence: this node consumes a node that is not written before it (see operand<index> above: "
+                    "the producer's index). Nodes may only consume earlier nodes, so graphs are acyclic. fix: "
+                    "reorder the nodes or correct the ref<...>");
+      return ((R < I) && ...);
+    }();
+
+    static constexpr auto compute() {
+      if constexpr (!refs_ok) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!(resolved<R>::valid && ...)) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!node::template validate<I, view<R, is_fenced>...>()) {
+        return std::type_identity<invalid_tensor>{};
+      } else {
+        return std::type_identity<typename node::template typed<I, view<R, is_fenced>...>::output>{};
+      }
+    }
+    using main = typename decltype(compute())::type;
+    static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
+    using typed = typename node::template typed<I, view<R, is_fenced>...>;  // use only when valid
+
+    /// Whether this island was entered from quantized code, i.e. its float
+    /// output is a stand-in for a quantized tensor.
+    static constexpr bool island_in_quantized_graph =
+        is_fenced && (((!fenced[R] && resolved<R>::main::quant::quantized) ||
+                       (fenced[R] && resolved<R>::island_in_quantized_graph)) ||
+                      ...);
+  };
+
+  template <int I>
+  struct resolved : resolve_impl<I, typename node_t<I>::inputs> {
+    using base = resolve_impl<I, typename node_t<I>::inputs>;
+    using main = typename base::main;
+    using dequantized = retyped<main, dtype::f32>;
+    using out_spec = typename detail::fence_out<node_t<I>>::type;
+    using quantized = typename detail::quantized_border<main, out_spec>::type;
+    static constexpr bool fence_out_ok = [] {
+      if constexpr (base::valid && fenced[I] && !has_fence_out[I]) {
+        constexpr bool ok = !(base::island_in_quantized_graph && consumed_by(I, false));
+        static_assert(check<ok, at_node<I, typename node_t<I>::op>, producer<main>>,
+                      "qfence: fence without output parameters: this fenced node's float output feeds a quantized "
+                      "node outside the fence, so the fence must say how to quantize it. fix: "
+                      "qfence::fence(node, qfence::out<qfence::per_tensor<scale, zero_point>>)");
+        return ok;
+      } else {
+        return true;
+      }
+    }();
+    static constexpr bool valid = base::valid && fence_out_ok;
+  };
+
+  // ---- buffers and the memory plan --------------------------------------
+  static constexpr int slots = 4 * N;
+  static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
+
+  template <int I>
+  static constexpr bool needs_quantized() {
+    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_sink(I));
+  }
+  template <int I>
+  static constexpr bool needs_dequantized() {
+    return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
+  }
+  template <int I>
+  static constexpr std::size_t scratch_bytes_of() {
+    if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;
+    else return 0;
+  }
+
+  static constexpr int last_reader(int p, bool fenced_readers) {
+    int last = p;
+    for (int c = 0; c < N; ++c)
+      if (consumes[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] &&
+          fenced[static_cast<std::size_t>(c)] == fenced_readers)
+        last = c;
+    return last;
+  }
+
+  template <int I>
+  static constexpr void request(std::array<buffer_request, slots>& r) {
+    const int end = N;  // graph outputs stay alive to the end
+    const int first = is_input[I] ? 0 : I;
+    const bool sink = is_sink(I);
+    // main: read by the consumers that see it directly, and by this node's border copies.
+    int main_last = I;
+    if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
+    else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
+    if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
+    if (sink && !needs_quantized<I>()) main_last = end;
+    r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
+    if constexpr (needs_quantized<I>())
+      r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
+    if constexpr (needs_dequantized<I>())
+      r[slot(I, buffer_kind::dequantized)] = {resolved<I>::dequantized::bytes, I, last_reader(I, true)};
+    r[slot(I, buffer_kind::scratch)] = {scratch_bytes_of<I>(), I, I};
+  }
+
+  static constexpr auto requests = [] {
+    std::array<buffer_request, slots> r{};
+    [&]<int... I>(std::integer_sequence<int, I...>) { (request<I>(r), ...); }(std::make_integer_sequence<int, N>{});
+    return r;
+  }();
+  static constexpr auto plan = plan_memory(requests);
+
+  // ---- inputs and outputs -------------------------------------------------
+  static constexpr auto input_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+  static constexpr auto output_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+
+ public:
+  /// True when every node passed its type rule (otherwise the compiler has
+  /// reported the first error).
+  static constexpr bool valid = [] {
+    return [&]<int... I>(std::integer_sequence<int, I...>) {
+      return (resolved<I>::valid && ...);
+    }(std::make_integer_sequence<int, N>{});
+  }();
+
+  /// Bytes of working memory inference needs; a compile-time constant.
+  static constexpr std::size_t arena_bytes = plan.arena_bytes;
+  /// What the arena would take if no two buffers shared memory.
+  static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
+  static constexpr bool plan_sound = plan_is_sound(requests, plan);
+
+  static constexpr int input_count = input_nodes.second;
+  static constexpr int output_count = output_nodes.second;
+  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
+  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
+
+  /// The type of node I's output as stored (float inside a fence).
+  template <int I> using node_output_type = typename resolved<I>::main;
+  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
+  template <int K>
+  using output_type = std::conditional_t<needs_quantized<output_node_index<K>>(),
+                                         typename resolved<output_node_index<K>>::quantized,
+                                         typename resolved<output_node_index<K>>::main>;
+
+  /// Where the application writes input K before `invoke`.
+  template <int K>
+  static typename input_type<K>::element* input(std::byte* arena) noexcept {
+    static_assert(K >= 0 && K < input_count, "qfence: model::operand<K>: K is not an input index");
+    return reinterpret_cast<typename input_type<K>::element*>(arena + offset_of(input_node_index<K>, buffer_kind::main));
+  }
+
+  /// Where output K is after `invoke`.
+  template <int K>
+  static const typename output_type<K>::element* output(const std::byte* arena) noexcept {
+    static_assert(K >= 0 && K < output_count, "qfence: model::output<K>: K is not an output index");
+    constexpr int node = output_node_index<K>;
+    constexpr buffer_kind kind = needs_quantized<node>() ? buffer_kind::quantized : buffer_kind::main;
+    return reinterpret_cast<const typename output_type<K>::element*>(arena + offset_of(node, kind));
+  }
+
+  /// Runs the graph. `arena` has `arena_bytes` bytes, aligned to
+  /// `arena_alignment`; the inputs have been written to it.
+  void invoke(std::byte* arena) const noexcept { run_all<false>(arena); }
+
+  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
+  /// last reader has run: a plan that let a live tensor share bytes with
+  /// another, or a kernel that read a dead buffer, changes the outputs.
+  void invoke_poisoning_dead_buffers(std::byte* arena) const noexcept { run_all<true>(arena); }
+
+  static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
+    return plan.offset[static_cast<std::size_t>(slot(node, k))];
+  }
+  static constexpr buffer_request buffer(int node, buffer_kind k) noexcept {
+    return requests[static_cast<std::size_t>(slot(node, k))];
+  }
+
+ private:
+  boost::hana::tuple<Nodes...> nodes_;
+
+  template <class T>
+  static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
+    return reinterpret_cast<T*>(arena + offset_of(node, k));
+  }
+
+  template <int R, bool ConsumerFenced>
+  static auto input_pointer(std::byte* arena) noexcept {
+    using T = view<R, ConsumerFenced>;
+    buffer_kind k = buffer_kind::main;
+    if constexpr (ConsumerFenced && !fenced[R] && resolved<R>::main::quant::quantized) k = buffer_kind::dequantized;
+    if constexpr (!ConsumerFenced && fenced[R] && has_fence_out[R]) k = buffer_kind::quantized;
+    return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
+  }
+
+  template <int I, int... R>
+  void run_node(std::byte* arena, refs<R...>) const noexcept {
+    using typed = typename resolved<I>::typed;
+    using out_t = typename resolved<I>::main;
+    auto* out = at<typename out_t::element>(arena, I, buffer_kind::main);
+    if constexpr (detail::scratch_of<typed>::value > 0) {
+      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
+                 static_cast<void*>(arena + offset_of(I, buffer_kind::scratch)));
+    } else {
+      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
+    }
+  }
+
+  template <int I>
+  void step(std::byte* arena) const noexcept {
+    if constexpr (resolved<I>::valid && !is_input[I]) {
+      run_node<I>(arena, typename node_t<I>::inputs{});
+    }
+    if constexpr (needs_quantized<I>()) {
+      using Q = typename resolved<I>::quantized;
+      reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
+                          Q::quant::zero_point, at<typename Q::element>(arena, I, buffer_kind::quantized));
+    }
+    if constexpr (needs_dequantized<I>()) {
+      using M = typename resolved<I>::main;
+      reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
+                            M::quant::zero_point, at<float>(arena, I, buffer_kind::dequantized));
+    }
+  }
+
+  static void poison_dead(std::byte* arena, int step_index) noexcept {
+    for (int s = 0; s < slots; ++s) {
+      const buffer_request& r = requests[static_cast<std::size_t>(s)];
+      if (r.bytes != 0 && r.last == step_index && r.last < N)
+        std::memset(arena + plan.offset[static_cast<std::size_t>(s)], 0xA5, r.bytes);
+    }
+  }
+
+  template <bool Poison>
+  void run_all(std::byte* arena) const noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((step<I>(arena), Poison ? poison_dead(arena, I) : void()), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+};
+
+/// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
+template <class... Nodes>
+constexpr auto graph(Nodes... nodes) {
+  using M = model<Nodes...>;
+  // Force every node's checks now, where the user wrote the graph.
+  [[maybe_unused]] constexpr bool valid = M::valid;
+  return M(nodes...);
+}
+
+/// Working memory for model type M, suitably aligned.
+template <class M>
+struct arena {
+  alignas(arena_alignment) std::byte bytes[M::arena_bytes > 0 ? M::arena_bytes : 1];
+  std::byte* data() noexcept { return bytes; }
+};
+
+}  // namespace qfence

@@ -1,0 +1,199 @@
+// qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
+//
+// Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
+// - RELU int8 rescales input -> output with one multiplier (output may be
+//   quantized differently, given by out<...>), then clamps at the output's zero.
+// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
+// - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
+//   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct relu {
+  static constexpr const char* name = "relu";
+};
+struct relu6 {
+  static constexpr const char* name = "relu6";
+};
+struct logistic {
+  static constexpr const char* name = "logistic";
+};
+struct tanh {
+  static constexpr const char* name = "tanh";
+};
+}  // namespace op
+
+/// Input scaling of TFLM's int8 LOGISTIC/TANH: the input in Q4.27 via a
+/// multiplier and left shift computed with frexp (not QuantizeMultiplier).
+struct sigmoid_input_params {
+  std::int32_t multiplier;
+  int left_shift;
+  int range_radius;
+};
+
+constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noexcept {
+  constexpr int input_integer_bits = 4;
+  const double real = static_cast<double>(input_scale) * static_cast<double>(1 << (31 - input_integer_bits));
+  int shift = 0;
+  const double q = detail::frexp(real, &shift);
+  const auto multiplier = static_cast<std::int32_t>(
+      static_cast<std::uint32_t>(detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31))));
+  return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
+}
+
+namespace reference {
+
+inline void relu(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
+}
+inline void relu(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, int_range range, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t v = output_zero_point + multiply_by_quantized_multiplier(in[i] - input_zero_point, m);
+    out[i] = static_cast<std::int8_t>(apply(range, v));
+  }
+}
+inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
+}
+inline void relu6(std::int64_t n, const std::int8_t* in, std::int8_t lower, std::int8_t upper,
+                  std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > upper ? upper : in[i] < lower ? lower : in[i];
+}
+
+inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
+  // TFLite reference: saturate where 1/(1+exp(-x)) is 1 in float, and use exp(x)
+  // for very negative x, where 1/(1+exp(-x)) would lose it.
+  constexpr float cutoff_upper = 16.619047164916992188f;
+  constexpr float cutoff_lower = -9.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = in[i];
+    out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
+  }
+}
+inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                     sigmoid_input_params p, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
+    if (x <= -p.range_radius) {
+      out[i] = -128;
+    } else if (x >= p.range_radius) {
+      out[i] = 127;
+    } else {
+      const std::int32_t x_q4 = multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift);
+      const std::int32_t y_q0 = fixed::logistic<4>(x_q4);
+      const std::int32_t y = rounding_divide_by_pot(y_q0, 31 - 8) - 128;
+      out[i] = saturate_cast<std::int8_t>(y);
+    }
+  }
+}
+
+inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+}
+inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
+                 std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
+    if (x <= -p.range_radius) {
+      out[i] = -128;
+    } else if (x >= p.range_radius) {
+      out[i] = 127;
+    } else {
+      const std::int32_t x_q4 = multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift);
+      const std::int32_t y_q0 = fixed::tanh<4>(x_q4);
+      out[i] = saturate_cast<std::int8_t>(rounding_divide_by_pot(y_q0, 31 - 7));
+    }
+  }
+}
+
+}  // namespace reference
+
+template <class Op, int In, class... Opts>
+struct activation_node {
+  using op = Op;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+      QFENCE_REQUIRE(Input::quant::quantized || sizeof...(Opts) == 0, (at_node<Index, op>, producer<Input>),
+                     "qfence: out<...> was given to a relu whose input is float. fix: remove out<...>")
+      return true;
+    } else {
+      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<>, Opts...>::value)
+      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+      return true;
+    }
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using out_quant = std::conditional_t<
+        !Input::quant::quantized, no_quant,
+        std::conditional_t<
+            std::is_same_v<Op, qfence::op::logistic>, per_tensor<1.0f / 256.0f, -128>,
+            std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
+                               typename option_or<option_kind::output_quantization, out_t<typename Input::quant>,
+                                                  Opts...>::quant>>>;
+    using output = tensor<Input::type, typename Input::shape_type, out_quant>;
+    static constexpr std::int64_t n = Input::elements;
+
+    static void run(const activation_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        if constexpr (std::is_same_v<Op, qfence::op::relu>) reference::relu(n, in, out);
+        else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
+        else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
+        else reference::tanh(n, in, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+        static constexpr quantized_multiplier m = quantize_multiplier(
+            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        static constexpr int_range range =
+            quantized_activation_range<std::int8_t>(activation::relu, output::quant::scale, output::quant::zero_point);
+        reference::relu(n, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::relu6>) {
+        constexpr auto zero = static_cast<std::int8_t>(Input::quant::zero_point);
+        constexpr auto six = saturate_cast<std::int8_t>(
+            detail::round_to_int32(6.0f / Input::quant::scale) + Input::quant::zero_point);
+        reference::relu6(n, in, zero, six, out);
+      } else {
+        static constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
+        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, Input::quant::zero_point, p, out);
+        else reference::tanh(n, in, Input::quant::zero_point, p, out);
+      }
+    }
+  };
+};
+
+/// RELU. For an int8 input, out<...> may requantize (default: input's quantization).
+template <int In, node_option... Opts>
+constexpr auto relu(node_ref<In>, Opts...) {
+  return activation_node<op::relu, In, Opts...>{};
+}
+/// RELU6 (output quantized like the input).
+template <int In>
+constexpr auto relu6(node_ref<In>) {
+  return activation_node<op::relu6, In>{};
+}
+/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>.
+template <int In>
+constexpr auto logistic(node_ref<In>) {
+  return activation_node<op::logistic, In>{};
+}
+/// TANH. int8 output is per_tensor<1/128, 0>.
+template <int In>
+constexpr auto tanh(node_ref<In>) {
+  return activation_node<op::tanh, In>{};
+}
+
+}  // namespace qfence

@@ -1,0 +1,96 @@
+// qfence/ops/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace qfence {
+
+inline constexpr int max_broadcast_rank = 6;
+
+/// Two input shapes right-aligned against the output shape, padded to
+/// max_broadcast_rank with leading 1s, plus the element strides of each input
+/// (0 along a broadcast dimension).
+struct broadcast_geometry {
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{};
+  std::array<std::int64_t, max_broadcast_rank> stride_b{};
+  std::int64_t elements = 1;
+  bool same_shape = false;
+};
+
+/// Whether two shapes broadcast together (each dimension equal, or one is 1).
+template <std::size_t RA, std::size_t RB>
+constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
+  const std::size_t rank = RA > RB ? RA : RB;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
+template <std::size_t RA, std::size_t RB>
+constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
+                                                               const std::array<int, RB>& b) noexcept {
+  constexpr std::size_t rank = RA > RB ? RA : RB;
+  std::array<int, rank> out{};
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
+  broadcast_geometry g;
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < max_broadcast_rank; ++i) {
+    const int from_back = max_broadcast_rank - 1 - i;
+    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
+    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
+  }
+  std::int64_t sa = 1, sb = 1;
+  g.same_shape = true;
+  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
+    const auto k = static_cast<std::size_t>(i);
+    g.out[k] = da[k] == 1 ? db[k] : da[k];
+    g.stride_a[k] = da[k] == 1 ? 0 : sa;
+    g.stride_b[k] = db[k] == 1 ? 0 : sb;
+    if (da[k] != db[k]) g.same_shape = false;
+    sa *= da[k];
+    sb *= db[k];
+    g.elements *= g.out[k];
+  }
+  return g;
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  if (g.same_shape) {
+    for (std::int64_t i = 0; i < g.elements; ++i) f(i, i, i);
+    return;
+  }
+  std::array<int, max_broadcast_rank> idx{};
+  std::int64_t ia = 0, ib = 0;
+  for (std::int64_t o = 0; o < g.elements; ++o) {
+    f(o, ia, ib);
+    // increment the multi-index, last dimension fastest
+    for (int d = max_broadcast_rank - 1; d >= 0; --d) {
+      const auto k = static_cast<std::size_t>(d);
+      ++idx[k];
+      ia += g.stride_a[k];
+      ib += g.stride_b[k];
+      if (idx[k] < g.out[k]) break;
+      ia -= g.stride_a[k] * idx[k];
+      ib -= g.stride_b[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+}  // namespace qfence

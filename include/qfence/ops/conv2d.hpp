@@ -1,0 +1,184 @@
+// qfence/ops/conv2d.hpp: CONV_2D.
+//
+// Type rule: input f32 or i8 (per-tensor); weights [OC, KH, KW, IC/groups] of
+// the matching kind (f32, or i8 symmetric per-tensor / per-channel along axis
+// 0); bias [OC] f32 / i32, or no_bias. Output: f32, or i8 quantized as out<...>
+// says. Numerics: TFLite reference_ops::Conv (float) and
+// reference_integer_ops::ConvPerChannel (int8).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "qfence/ops/geometry.hpp"
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct conv2d {
+  static constexpr const char* name = "conv2d";
+};
+}  // namespace op
+
+namespace reference {
+
+/// Float convolution. `filter_in_c` < in_c means grouped convolution.
+inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
+                   const float* bias, float_range act, float* output) noexcept {
+  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          const int group = oc / filters_per_group;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          float total = 0.0f;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = in_y0 + g.dilation_h * fy;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = in_x0 + g.dilation_w * fx;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              const float* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const float* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic) total += in[ic] * f[ic];
+            }
+          }
+          const float bias_value = bias != nullptr ? bias[oc] : 0.0f;
+          output[((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = apply(act, total + bias_value);
+        }
+}
+
+/// Int8 convolution with per-channel requantization.
+inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
+                   const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
+                   std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
+  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          const int group = oc / filters_per_group;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          std::int32_t acc = 0;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = in_y0 + g.dilation_h * fy;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = in_x0 + g.dilation_w * fx;
+              // Zero padding in the real domain is input_offset-padding here:
+              // out-of-bounds taps are skipped, exactly as TFLite does.
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              const std::int8_t* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const std::int8_t* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic) acc += std::int32_t{f[ic]} * (std::int32_t{in[ic]} + input_offset);
+            }
+          }
+          if (bias != nullptr) acc += bias[oc];
+          acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
+          output[((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = static_cast<std::int8_t>(apply(act, acc));
+        }
+}
+
+}  // namespace reference
+
+/// A CONV_2D node. Build it with `qfence::conv2d(...)`.
+template <int In, class W, class B, class... Opts>
+struct conv2d_node {
+  using op = op::conv2d;
+  using inputs = refs<In>;
+  constant<W> weights_data;
+  B bias_data;  // constant<...> or no_bias_t
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    using ctx_in = at_node<Index, op>;
+    constexpr int in_c = Input::shape_type::dim(3);
+    constexpr int out_c = W::shape_type::dim(0);
+    constexpr int filter_in_c = W::shape_type::dim(3);
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
+                                               option_kind::fused_activation, option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>()) {
+      QFENCE_REQUIRE(Input::rank == 4, (ctx_in, operand<0>, producer<Input>),
+                     "qfence: conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
+      QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
+                     "qfence: conv2d weights must be 4-D [out_channels, filter_h, filter_w, in_channels]")
+      QFENCE_REQUIRE((filter_in_c > 0 && in_c % filter_in_c == 0 && out_c % (in_c / filter_in_c) == 0),
+                     (ctx_in, producer<Input>, weights<W>),
+                     "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
+                     "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
+                     "the weight tensor's shape")
+      QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx_in, producer<Input>, weights<W>),
+                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 "
+                     "input takes i8 weights. fix: quantize the weights, or dequantize the input")
+      QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
+                     (ctx_in, weights<W>), "qfence: int8 conv2d weights must be quantized i8 (per_tensor or per_channel)")
+      QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
+                     (ctx_in, weights<W>),
+                     "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
+      QFENCE_REQUIRE(W::quant::channels == 1 || W::quant::channels == static_cast<std::size_t>(out_c),
+                     (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
+                     "qfence: per-channel weight quantization has a different number of scales than the layer "
+                     "has output channels. fix: give one scale and one zero point per output channel")
+      QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
+                     "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
+      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, producer<Input>,
+                                                             channels<out_c>),
+                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 layers an "
+                     "i32 bias (scale = input_scale * weight_scale), of shape [out_channels]. fix: change the "
+                     "bias constant's type")
+      QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+      QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
+                     (ctx_in, producer<Input>, weights<W>),
+                     "qfence: conv2d output would be empty: the (dilated) filter is larger than the VALID-padded "
+                     "input. fix: use qfence::same padding or a smaller filter/dilation")
+      return true;
+    }
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr int in_c = Input::shape_type::dim(3);
+    static constexpr int out_c = W::shape_type::dim(0);
+    static constexpr int filter_in_c = W::shape_type::dim(3);
+    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    using dilation_o = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
+    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
+    static constexpr window_geometry geometry = make_window_geometry(
+        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), in_c, out_c,
+        W::shape_type::dim(1), W::shape_type::dim(2), stride_o::h, stride_o::w, dilation_o::h, dilation_o::w, pad);
+
+    using output = detail::requantized_output<
+        Input, shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0), (geometry.out_w > 0 ? geometry.out_w : 0),
+                     out_c>,
+        Opts...>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+
+    static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
+      const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
+      if constexpr (Input::type == dtype::f32) {
+        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
+      } else {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+                          multipliers.data(), output::quant::zero_point, act, out);
+      }
+    }
+  };
+};
+
+/// CONV_2D of node `In`'s output with `weights` and `bias` (or `no_bias`).
+/// Options: stride<..>, dilation<..>, same/valid (default same), fused_relu...,
+/// out<...> (required for quantized inputs).
+template <int In, class W, class B, node_option... Opts>
+constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
+  static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
+                "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
+  return conv2d_node<In, W, B, Opts...>{weights, bias};
+}
+
+}  // namespace qfence

@@ -1,0 +1,159 @@
+// qfence/ops/elementwise.hpp: ADD and MUL, with broadcasting.
+//
+// Numerics: TFLite reference_integer_ops::Add (int8: both inputs rescaled to a
+// common scale with left_shift 20, summed, rescaled to the output) and
+// reference_integer_ops::Mul (int8: product of offset inputs, one
+// multiplier); float: a + b, a * b, then the fused activation.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "qfence/ops/broadcast.hpp"
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct add {
+  static constexpr const char* name = "add";
+};
+struct mul {
+  static constexpr const char* name = "mul";
+};
+}  // namespace op
+
+/// Requantization parameters of an int8 ADD (TFLite's ArithmeticParams).
+struct add_params {
+  std::int32_t input1_offset, input2_offset, output_offset;
+  int left_shift;
+  quantized_multiplier input1, input2, output;
+};
+
+constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
+                                     int out_zp, int left_shift) noexcept {
+  const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(in1_scale, in2_scale));
+  const double real_input1 = static_cast<double>(in1_scale) / twice_max_input_scale;
+  const double real_input2 = static_cast<double>(in2_scale) / twice_max_input_scale;
+  const double real_output =
+      twice_max_input_scale / (static_cast<double>(std::int64_t{1} << left_shift) * static_cast<double>(out_scale));
+  return {-in1_zp,
+          -in2_zp,
+          out_zp,
+          left_shift,
+          quantize_multiplier(real_input1),
+          quantize_multiplier(real_input2),
+          quantize_multiplier(real_output)};
+}
+
+namespace reference {
+
+inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
+}
+
+constexpr std::int8_t add_one(const add_params& p, int_range act, std::int8_t x, std::int8_t y) noexcept {
+  const std::int32_t input1 = p.input1_offset + x;
+  const std::int32_t input2 = p.input2_offset + y;
+  const std::int32_t shifted1 = input1 * (1 << p.left_shift);
+  const std::int32_t shifted2 = input2 * (1 << p.left_shift);
+  const std::int32_t scaled1 = multiply_by_quantized_multiplier(shifted1, p.input1);
+  const std::int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2);
+  const std::int32_t raw_sum = scaled1 + scaled2;
+  const std::int32_t raw_output = multiply_by_quantized_multiplier(raw_sum, p.output) + p.output_offset;
+  return static_cast<std::int8_t>(apply(act, raw_output));
+}
+
+inline void add(const broadcast_geometry& g, const std::int8_t* a, const std::int8_t* b, const add_params& p,
+                int_range act, std::int8_t* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
+}
+
+inline void mul(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
+}
+
+inline void mul(const broadcast_geometry& g, const std::int8_t* a, std::int32_t a_offset, const std::int8_t* b,
+                std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
+                std::int8_t* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    const std::int32_t product = (a_offset + a[ia]) * (b_offset + b[ib]);
+    out[o] = static_cast<std::int8_t>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
+  });
+}
+
+}  // namespace reference
+
+template <class Op, int A, int B, class... Opts>
+struct binary_node {
+  using op = Op;
+  using inputs = refs<A, B>;
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::fused_activation, option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, X>())
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 1, Y>())
+    QFENCE_REQUIRE(X::type == Y::type, (ctx, operand<1>, producer<Y>, expected<retyped<Y, X::type, typename X::quant>>),
+                   "qfence: the two inputs of this elementwise op have different dtypes. fix: insert "
+                   "qfence::quantize<...> or qfence::dequantize so both are f32 or both i8")
+    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
+                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
+                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
+                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
+                   "be equal or 1). fix: reshape one input")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, X, Opts...>())
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
+    using output = detail::requantized_output<X, shape_from_array<out_dims>, Opts...>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+    static constexpr broadcast_geometry geometry =
+        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
+                                static_cast<int>(Y::rank));
+
+    static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
+                    typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::add>) {
+        if constexpr (X::type == dtype::f32) {
+          reference::add(geometry, a, b, act, out);
+        } else {
+          static constexpr add_params params =
+              make_add_params(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
+                              output::quant::scale, output::quant::zero_point, 20);
+          reference::add(geometry, a, b, params, act, out);
+        }
+      } else {
+        if constexpr (X::type == dtype::f32) {
+          reference::mul(geometry, a, b, act, out);
+        } else {
+          static constexpr quantized_multiplier m =
+              quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
+                                  static_cast<double>(output::quant::scale));
+          reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
+                         act, out);
+        }
+      }
+    }
+  };
+};
+
+/// ADD of two nodes' outputs (broadcasting). Options: fused_relu..., out<...>.
+template <int A, int B, node_option... Opts>
+constexpr auto add(node_ref<A>, node_ref<B>, Opts...) {
+  return binary_node<op::add, A, B, Opts...>{};
+}
+
+/// MUL of two nodes' outputs (broadcasting). Options: fused_relu..., out<...>.
+template <int A, int B, node_option... Opts>
+constexpr auto mul(node_ref<A>, node_ref<B>, Opts...) {
+  return binary_node<op::mul, A, B, Opts...>{};
+}
+
+}  // namespace qfence

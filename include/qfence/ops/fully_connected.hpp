@@ -1,0 +1,119 @@
+// qfence/ops/fully_connected.hpp: FULLY_CONNECTED.
+//
+// Input [..., K] (flattened to [elements / K, K]); weights [N, K]; bias [N].
+// Output [batches, N]. Numerics: TFLite reference_ops::FullyConnected (float)
+// and reference_integer_ops::FullyConnected (int8, per-tensor weights). The
+// int8 multiplier is TFLM's: (float)(in_scale * w_scale) / out_scale, then
+// QuantizeMultiplier (DESIGN §5: current TFLite rescales in double instead;
+// that variant arrives with the numerics option of the TFLite importer).
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct fully_connected {
+  static constexpr const char* name = "fully_connected";
+};
+}  // namespace op
+
+namespace reference {
+
+inline void fully_connected(int batches, int accum_depth, int output_depth, const float* input,
+                            const float* weights, const float* bias, float_range act, float* output) noexcept {
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      float total = 0.0f;
+      for (int d = 0; d < accum_depth; ++d) total += input[b * accum_depth + d] * weights[o * accum_depth + d];
+      output[b * output_depth + o] = apply(act, total + (bias != nullptr ? bias[o] : 0.0f));
+    }
+}
+
+inline void fully_connected(int batches, int accum_depth, int output_depth, const std::int8_t* input,
+                            std::int32_t input_offset, const std::int8_t* weights, std::int32_t weights_offset,
+                            const std::int32_t* bias, quantized_multiplier multiplier, std::int32_t output_offset,
+                            int_range act, std::int8_t* output) noexcept {
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      std::int32_t acc = 0;
+      for (int d = 0; d < accum_depth; ++d)
+        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+               (std::int32_t{input[b * accum_depth + d]} + input_offset);
+      if (bias != nullptr) acc += bias[o];
+      acc = multiply_by_quantized_multiplier(acc, multiplier) + output_offset;
+      output[b * output_depth + o] = static_cast<std::int8_t>(apply(act, acc));
+    }
+}
+
+}  // namespace reference
+
+template <int In, class W, class B, class... Opts>
+struct fully_connected_node {
+  using op = op::fully_connected;
+  using inputs = refs<In>;
+  constant<W> weights_data;
+  B bias_data;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    constexpr int depth = W::shape_type::dim(1);
+    constexpr int units = W::shape_type::dim(0);
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::fused_activation, option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
+    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::shape_type::dim(-1) == depth,
+                   (ctx, producer<Input>, weights<W>),
+                   "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
+                   "input's last dimension must be K. fix: check the weights, or reshape the input")
+    QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
+                   "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
+                   "i8 input takes i8 weights")
+    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized && !W::quant::is_per_channel),
+                   (ctx, weights<W>), "qfence: int8 fully_connected weights must be i8 with per-tensor quantization")
+    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<units>),
+                   "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
+                   "layers an i32 bias, of shape [units]")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr int depth = W::shape_type::dim(1);
+    static constexpr int units = W::shape_type::dim(0);
+    static constexpr int batches = static_cast<int>(Input::elements / depth);
+    using output = detail::requantized_output<Input, shape<batches, units>, Opts...>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+
+    static void run(const fully_connected_node& self, const typename Input::element* in,
+                    typename output::element* out) {
+      const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
+      if constexpr (Input::type == dtype::f32) {
+        reference::fully_connected(batches, depth, units, in, self.weights_data.data, bias_ptr, act, out);
+      } else {
+        // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
+        static constexpr quantized_multiplier multiplier = quantize_multiplier(
+            static_cast<double>(Input::quant::scale * W::quant::scale) / static_cast<double>(output::quant::scale));
+        reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
+                                   -W::quant::zero_point, bias_ptr, multiplier, output::quant::zero_point, act, out);
+      }
+    }
+  };
+};
+
+/// FULLY_CONNECTED; options: fused_relu..., out<...>.
+template <int In, class W, class B, node_option... Opts>
+constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts...) {
+  static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
+                "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
+                "qfence::no_bias");
+  return fully_connected_node<In, W, B, Opts...>{weights, bias};
+}
+
+}  // namespace qfence

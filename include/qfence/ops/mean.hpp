@@ -1,0 +1,160 @@
+// qfence/ops/mean.hpp: MEAN over a set of axes.
+//
+// Numerics: float sums then divides; int8 follows TFLite/TFLM
+// QuantizedMeanOrSum: an int32 sum of the raw values, the zero point removed
+// (sum - zp * n), and one multiplier in_scale / out_scale with 1/n folded in.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct mean {
+  static constexpr const char* name = "mean";
+};
+}  // namespace op
+
+/// Generic reduction layout: for each output element, which input elements
+/// fold into it. Computed from up-to-6-D shapes.
+struct reduce_geometry {
+  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
+  std::array<bool, 6> reduced{};
+  std::int64_t out_elements = 1;
+  std::int64_t reduced_elements = 1;
+};
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  reduce_geometry g;
+  for (std::size_t d = 0; d < R; ++d) g.in_dims[6 - R + d] = dims[d];
+  for (int a : axes) {
+    const int k = a < 0 ? a + static_cast<int>(R) : a;
+    g.reduced[static_cast<std::size_t>(6 - static_cast<int>(R) + k)] = true;
+  }
+  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
+  return g;
+}
+
+namespace reference {
+
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller).
+template <class T, class Acc>
+inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
+  const auto& d = g.in_dims;
+  std::int64_t flat = 0;
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4)
+            for (int i5 = 0; i5 < d[5]; ++i5, ++flat) {
+              const int idx[6] = {i0, i1, i2, i3, i4, i5};
+              std::int64_t o = 0;
+              for (std::size_t k = 0; k < 6; ++k)
+                if (!g.reduced[k]) o = o * d[k] + idx[k];
+              acc[o] += static_cast<Acc>(in[flat]);
+            }
+}
+
+inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
+  reduce_sum(g, in, out);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
+}
+
+/// `scratch` holds out_elements int32 sums (planned in the arena).
+inline void mean(const reduce_geometry& g, const std::int8_t* in, std::int32_t input_zero_point,
+                 quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                 std::int8_t* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  reduce_sum(g, in, scratch);
+  const std::int64_t n = g.reduced_elements;
+  // Fold 1/n into the multiplier, as TFLite does.
+  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
+  shift = std::min(shift, 32);
+  shift = std::min(shift, 31 + m.shift);
+  const auto multiplier = static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n);
+  const int out_shift = m.shift - shift;
+  for (std::int64_t o = 0; o < g.out_elements; ++o) {
+    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
+    out[o] = saturate_cast<std::int8_t>(v);
+  }
+}
+
+}  // namespace reference
+
+template <class Axes, int In, class... Opts> struct mean_node;
+template <int... Axes, int In, class... Opts>
+struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
+  using op = op::mean;
+  using inputs = refs<In>;
+  static constexpr std::array<int, sizeof...(Axes)> axes{Axes...};
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE(Input::rank <= 6 && ((Axes >= -static_cast<int>(Input::rank) && Axes < static_cast<int>(Input::rank)) && ...),
+                   (at_node<Index, op>, producer<Input>), "qfence: mean axis out of range for the input's rank")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr bool keep = has_option<option_kind::keep_dims, Opts...>;
+    static constexpr std::size_t rank = Input::rank;
+    static constexpr auto is_reduced = [] {
+      std::array<bool, rank> r{};
+      for (int a : axes) r[static_cast<std::size_t>(a < 0 ? a + static_cast<int>(rank) : a)] = true;
+      return r;
+    }();
+    static constexpr std::size_t out_rank = [] {
+      std::size_t n = 0;
+      for (std::size_t d = 0; d < rank; ++d) n += (!is_reduced[d] || keep) ? 1 : 0;
+      return n;
+    }();
+    static constexpr auto dims = [] {
+      std::array<int, out_rank> d{};
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < rank; ++i) {
+        if (!is_reduced[i]) d[k++] = Input::shape_type::dims[i];
+        else if (keep) d[k++] = 1;
+      }
+      return d;
+    }();
+    using output = detail::requantized_output<Input, shape_from_array<dims>, Opts...>;
+    static constexpr reduce_geometry geometry = make_reduce_geometry(Input::shape_type::dims, axes);
+    /// Extra arena bytes this node needs while it runs (the int32 sums).
+    static constexpr std::size_t scratch_bytes =
+        Input::type == dtype::f32 ? 0 : static_cast<std::size_t>(geometry.out_elements) * sizeof(std::int32_t);
+
+    static void run(const mean_node&, const typename Input::element* in, typename output::element* out,
+                    void* scratch) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::mean(geometry, in, out);
+      } else {
+        static constexpr quantized_multiplier m =
+            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        reference::mean(geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
+                        static_cast<std::int32_t*>(scratch), out);
+      }
+    }
+  };
+};
+
+/// MEAN over `Axes...`. Options: keep_dims, out<...> (quantized input).
+template <int... Axes, int In, node_option... Opts>
+constexpr auto mean(node_ref<In>, Opts...) {
+  static_assert(sizeof...(Axes) >= 1, "qfence: mean<axes...>: name at least one axis");
+  return mean_node<std::integer_sequence<int, Axes...>, In, Opts...>{};
+}
+
+}  // namespace qfence

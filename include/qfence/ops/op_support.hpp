@@ -1,0 +1,137 @@
+// qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/constant.hpp"
+#include "qfence/core/diagnostic.hpp"
+#include "qfence/core/fixed_point.hpp"
+#include "qfence/core/tensor_type.hpp"
+#include "qfence/graph/node_ref.hpp"
+#include "qfence/ops/options.hpp"
+
+namespace qfence {
+
+/// No bias for a conv / fully connected layer.
+struct no_bias_t {};
+inline constexpr no_bias_t no_bias{};
+
+namespace detail {
+
+template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
+template <class T> inline constexpr bool is_i8_per_tensor =
+    T::type == dtype::i8 && T::quant::quantized && !T::quant::is_per_channel;
+
+/// The activation tensor of a quantized/float op must be f32 or per-tensor
+/// quantized int8 (more dtypes arrive with the TFLite importer).
+template <int Index, class Op, int Input, class In>
+constexpr bool require_f32_or_i8() {
+  QFENCE_REQUIRE(is_f32<In> || is_i8_per_tensor<In>, (at_node<Index, Op>, operand<Input>, producer<In>),
+                 "qfence: this op takes an f32 tensor or an i8 tensor with per-tensor quantization. "
+                 "fix: insert qfence::quantize<...> or qfence::dequantize before it, or fence it")
+  return true;
+}
+
+/// The output quantization a quantized op was given with out<...>; a float op
+/// must not be given one.
+template <int Index, class Op, class In, class... Opts>
+constexpr bool require_output_quantization() {
+  constexpr bool given = has_option<option_kind::output_quantization, Opts...>;
+  QFENCE_REQUIRE(!In::quant::quantized || given, (at_node<Index, Op>, producer<In>),
+                 "qfence: this node has a quantized input but no output quantization. "
+                 "fix: add qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")
+  QFENCE_REQUIRE(In::quant::quantized || !given, (at_node<Index, Op>, producer<In>),
+                 "qfence: out<...> was given to a node whose input is float; float ops produce float. "
+                 "fix: remove out<...>, or quantize the input first")
+  return true;
+}
+
+/// Output type of a quantized-or-float op whose output quantization is chosen
+/// by out<...>.
+template <class In, class Shape, class... Opts>
+using requantized_output =
+    std::conditional_t<In::quant::quantized,
+                       tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type,
+                              Shape,
+                              typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>,
+                                                 Opts...>::quant>,
+                       tensor<dtype::f32, Shape>>;
+
+template <class... Opts>
+inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
+
+/// Clamp range of a fused activation for output type Out.
+template <class Out, class... Opts>
+constexpr auto activation_range_for() {
+  if constexpr (Out::quant::quantized) {
+    return quantized_activation_range<typename Out::element>(fused_activation_of<Opts...>, Out::quant::scale,
+                                                             Out::quant::zero_point);
+  } else {
+    return float_activation_range(fused_activation_of<Opts...>);
+  }
+}
+
+/// Per-output-channel requantization multipliers of a conv-like layer, as
+/// TFLite's PopulateConvolutionQuantizationParams computes them (in double:
+/// input_scale * filter_scale / output_scale).
+template <class In, class W, class Out, std::size_t Channels>
+constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
+  std::array<quantized_multiplier, Channels> m{};
+  for (std::size_t c = 0; c < Channels; ++c) {
+    const float filter_scale = W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0);
+    const double effective = static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale) /
+                             static_cast<double>(Out::quant::scale);
+    m[c] = quantize_multiplier(effective);
+  }
+  return m;
+}
+
+template <class Q>
+constexpr bool all_zero_points_zero() {
+  for (std::size_t c = 0; c < Q::channels; ++c)
+    if (Q::zero_point_at(c) != 0) return false;
+  return true;
+}
+
+template <class Q>
+constexpr int per_channel_axis() {
+  if constexpr (Q::is_per_channel) {
+    return Q::axis;
+  } else {
+    return -1;
+  }
+}
+
+template <class B> struct bias_tensor { using type = void; };
+template <class T> struct bias_tensor<constant<T>> { using type = T; };
+template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
+
+/// A bias fits a layer with input In and C output channels when it is f32 for
+/// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
+template <class B, class In, int C>
+constexpr bool bias_fits() {
+  if constexpr (std::is_same_v<B, no_bias_t>) {
+    return true;
+  } else {
+    using T = bias_tensor_t<B>;
+    constexpr dtype want = In::type == dtype::f32 ? dtype::f32 : dtype::i32;
+    return T::type == want && std::is_same_v<typename T::shape_type, shape<C>>;
+  }
+}
+
+/// The bias data, or a null pointer of the accumulator type for no_bias.
+template <class In, class B>
+constexpr auto bias_pointer(const B& b) {
+  if constexpr (std::is_same_v<B, no_bias_t>) {
+    return static_cast<const std::conditional_t<In::type == dtype::f32, float, std::int32_t>*>(nullptr);
+  } else {
+    return b.data;
+  }
+}
+
+}  // namespace detail
+}  // namespace qfence

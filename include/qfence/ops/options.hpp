@@ -1,0 +1,141 @@
+// qfence/ops/options.hpp: the option tags a node accepts (stride, padding,
+// fused activation, output quantization, ...), and how nodes look them up.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/diagnostic.hpp"
+#include "qfence/core/dtype.hpp"
+#include "qfence/core/quantization.hpp"
+
+namespace qfence {
+
+namespace option_kind {
+struct stride {};
+struct dilation {};
+struct padding {};
+struct fused_activation {};
+struct output_quantization {};
+struct filter {};
+struct keep_dims {};
+struct beta {};
+}  // namespace option_kind
+
+template <int H, int W = H>
+struct stride_t {
+  using option_kind = option_kind::stride;
+  static_assert(H > 0 && W > 0, "qfence: stride must be positive");
+  static constexpr int h = H, w = W;
+};
+/// `stride<2>` or `stride<2, 1>` (height, width).
+template <int H, int W = H> inline constexpr stride_t<H, W> stride{};
+
+template <int H, int W = H>
+struct dilation_t {
+  using option_kind = option_kind::dilation;
+  static_assert(H > 0 && W > 0, "qfence: dilation must be positive");
+  static constexpr int h = H, w = W;
+};
+/// `dilation<2>` or `dilation<2, 1>` (height, width).
+template <int H, int W = H> inline constexpr dilation_t<H, W> dilation{};
+
+/// Pooling window, `filter<3>` or `filter<3, 2>` (height, width).
+template <int H, int W = H>
+struct filter_t {
+  using option_kind = option_kind::filter;
+  static_assert(H > 0 && W > 0, "qfence: filter size must be positive");
+  static constexpr int h = H, w = W;
+};
+template <int H, int W = H> inline constexpr filter_t<H, W> filter{};
+
+/// TFLite's padding modes.
+enum class padding : std::uint8_t { same, valid };
+template <padding P>
+struct padding_t {
+  using option_kind = option_kind::padding;
+  static constexpr padding value = P;
+};
+inline constexpr padding_t<padding::same> same{};
+inline constexpr padding_t<padding::valid> valid{};
+
+template <activation A>
+struct fused_t {
+  using option_kind = option_kind::fused_activation;
+  static constexpr activation value = A;
+};
+inline constexpr fused_t<activation::none> fused_none{};
+inline constexpr fused_t<activation::relu> fused_relu{};
+inline constexpr fused_t<activation::relu6> fused_relu6{};
+inline constexpr fused_t<activation::relu_n1_to_1> fused_relu_n1_to_1{};
+
+/// Quantization of a node's output, as calibration (or the imported model)
+/// decided: `out<per_tensor<0.05f, -128>>`. The dtype defaults to the dtype of
+/// the node's quantized input; name it to change it (`out<..., i16>`).
+template <class Quant, dtype D = dtype::i8>
+struct out_t {
+  using option_kind = option_kind::output_quantization;
+  static_assert(Quant::quantized, "qfence: out<Q>: Q must be per_tensor<...> (or per_channel<...>)");
+  using quant = Quant;
+  static constexpr dtype type = D;
+};
+template <class Quant, dtype D = dtype::i8> inline constexpr out_t<Quant, D> out{};
+
+struct keep_dims_t {
+  using option_kind = option_kind::keep_dims;
+};
+/// MEAN keeps reduced dimensions with size 1.
+inline constexpr keep_dims_t keep_dims{};
+
+template <qscale Beta>
+struct beta_t {
+  using option_kind = option_kind::beta;
+  static constexpr float value = Beta.value();
+};
+/// SOFTMAX's inverse temperature; 1 when not given.
+template <qscale Beta> inline constexpr beta_t<Beta> beta{};
+
+namespace detail {
+template <class Kind, class Default, class... Opts> struct find_option { using type = Default; };
+template <class Kind, class Default, class First, class... Rest>
+struct find_option<Kind, Default, First, Rest...>
+    : std::conditional_t<std::is_same_v<typename First::option_kind, Kind>, std::type_identity<First>,
+                         find_option<Kind, Default, Rest...>> {};
+
+template <class Kind, class... Opts>
+inline constexpr int count_option = (0 + ... + (std::is_same_v<typename Opts::option_kind, Kind> ? 1 : 0));
+
+struct no_option {};
+}  // namespace detail
+
+/// The option of kind `Kind` among `Opts`, or `Default`.
+template <class Kind, class Default, class... Opts>
+using option_or = typename detail::find_option<Kind, Default, Opts...>::type;
+
+template <class Kind, class... Opts>
+inline constexpr bool has_option = detail::count_option<Kind, Opts...> > 0;
+
+template <class T>
+concept node_option = requires { typename T::option_kind; };
+
+/// Every option passed to a node must be one it understands, and given once.
+/// `Allowed...` are the option kinds the op accepts.
+template <int Index, class Op, class Allowed, class... Opts>
+struct validate_options;
+template <class... Kinds> struct kinds {};
+template <int Index, class Op, class... Allowed, class... Opts>
+struct validate_options<Index, Op, kinds<Allowed...>, Opts...> {
+  template <class O>
+  static constexpr bool allowed = (std::is_same_v<typename O::option_kind, Allowed> || ...);
+  static_assert((check<allowed<Opts>, at_node<Index, Op>, Opts> && ...),
+                "qfence: this node was given an option its op does not take (see the option type in the "
+                "check<> above). fix: remove it; e.g. pools take filter/stride/padding, only quantized "
+                "ops that rescale take out<...>");
+  static_assert((check<(detail::count_option<typename Opts::option_kind, Opts...> == 1), at_node<Index, Op>, Opts> &&
+                 ...),
+                "qfence: the same option was given twice to this node. fix: keep one");
+  static constexpr bool value = true;
+};
+
+}  // namespace qfence

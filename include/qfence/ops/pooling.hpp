@@ -1,0 +1,145 @@
+// qfence/ops/pooling.hpp: AVERAGE_POOL_2D and MAX_POOL_2D.
+//
+// Output quantization equals the input's (TFLite requires it). Numerics:
+// TFLite reference_ops / reference_integer_ops AveragePool and MaxPool; the
+// window is clipped to the input, and an int8 average rounds half away from
+// zero.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "qfence/ops/geometry.hpp"
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct average_pool2d {
+  static constexpr const char* name = "average_pool2d";
+};
+struct max_pool2d {
+  static constexpr const char* name = "max_pool2d";
+};
+}  // namespace op
+
+namespace reference {
+
+template <class T, class Reduce>
+inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&& reduce) noexcept {
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int c = 0; c < g.in_c; ++c) {
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int fx_start = std::max(0, -in_x0);
+          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
+          const int fy_start = std::max(0, -in_y0);
+          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
+          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
+            for (int fy = fy_start; fy < fy_end; ++fy)
+              for (int fx = fx_start; fx < fx_end; ++fx)
+                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
+          });
+        }
+}
+
+inline void average_pool2d(const window_geometry& g, const float* input, float_range act, float* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    float total = 0.0f;
+    int count = 0;
+    window([&](float v) { total += v; ++count; });
+    return apply(act, total / static_cast<float>(count));
+  });
+}
+
+inline void average_pool2d(const window_geometry& g, const std::int8_t* input, int_range act,
+                           std::int8_t* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    std::int32_t acc = 0;
+    int count = 0;
+    window([&](std::int8_t v) { acc += v; ++count; });
+    // count > 0: SAME/VALID windows always overlap the input.
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return static_cast<std::int8_t>(apply(act, acc));
+  });
+}
+
+template <class T, class Range>
+inline void max_pool2d(const window_geometry& g, const T* input, Range act, T* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    T best = std::numeric_limits<T>::lowest();
+    window([&](T v) { best = std::max(best, v); });
+    if constexpr (std::is_same_v<T, float>) {
+      return apply(act, best);
+    } else {
+      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
+    }
+  });
+}
+
+}  // namespace reference
+
+template <class Op, int In, class... Opts>
+struct pool2d_node {
+  using op = Op;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::filter, option_kind::stride, option_kind::padding,
+                                               option_kind::fused_activation>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE(Input::rank == 4, (at_node<Index, op>, operand<0>, producer<Input>),
+                   "qfence: pooling takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
+    QFENCE_REQUIRE((has_option<option_kind::filter, Opts...>), (at_node<Index, op>),
+                   "qfence: pooling needs a window size. fix: add qfence::filter<h, w>")
+    QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: pooling output would be empty: the window is larger than the VALID-padded input. "
+                   "fix: use qfence::same or a smaller filter")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using filter_o = option_or<option_kind::filter, filter_t<1>, Opts...>;
+    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value;
+    static constexpr window_geometry geometry = make_window_geometry(
+        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
+        Input::shape_type::dim(3), filter_o::h, filter_o::w, stride_o::h, stride_o::w, 1, 1, pad);
+    using output = tensor<Input::type,
+                          shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0),
+                                (geometry.out_w > 0 ? geometry.out_w : 0), geometry.out_c>,
+                          typename Input::quant>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+
+    static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
+        reference::average_pool2d(geometry, in, act, out);
+      } else {
+        reference::max_pool2d(geometry, in, act, out);
+      }
+    }
+  };
+};
+
+/// AVERAGE_POOL_2D. Options: filter<h, w> (required), stride<..>, same/valid
+/// (default valid), fused_relu...
+template <int In, node_option... Opts>
+constexpr auto average_pool2d(node_ref<In>, Opts...) {
+  return pool2d_node<op::average_pool2d, In, Opts...>{};
+}
+
+/// MAX_POOL_2D; options as average_pool2d.
+template <int In, node_option... Opts>
+constexpr auto max_pool2d(node_ref<In>, Opts...) {
+  return pool2d_node<op::max_pool2d, In, Opts...>{};
+}
+
+}  // namespace qfence

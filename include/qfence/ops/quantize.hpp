@@ -1,0 +1,112 @@
+// qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
+// parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
+// inserts at its borders.
+//
+// Numerics (TFLite reference quantize.h, dequantize.h, requantize.h):
+// q = clamp(round(x / scale) + zp) with the division in float;
+// x = (float)(scale * (q - zp)) with the product in double;
+// requantize = MultiplyByQuantizedMultiplier(q - zp_in, in_scale / out_scale) + zp_out.
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct quantize {
+  static constexpr const char* name = "quantize";
+};
+struct dequantize {
+  static constexpr const char* name = "dequantize";
+};
+}  // namespace op
+
+namespace reference {
+
+template <class T>
+inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = saturate_cast<T>(detail::round_to_int32(in[i] / scale) + zero_point);
+}
+
+template <class T>
+inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  const double s = static_cast<double>(scale);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
+}
+
+template <class In, class Out>
+inline void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+                       std::int32_t output_zero_point, Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
+}
+
+}  // namespace reference
+
+template <class Target, int In>
+struct quantize_node {
+  using op = op::quantize;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8, (at_node<Index, op>, producer<Input>),
+                   "qfence: quantize takes an f32 tensor (to quantize) or an i8 tensor (to requantize)")
+    QFENCE_REQUIRE(Input::type == dtype::f32 || (Input::quant::quantized && !Input::quant::is_per_channel),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: requantize needs a per-tensor quantized input")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<Target::type, typename Input::shape_type, typename Target::quant>;
+    static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+      } else {
+        static constexpr quantized_multiplier m =
+            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        reference::requantize(Input::elements, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+      }
+    }
+  };
+};
+
+template <int In>
+struct dequantize_node {
+  using op = op::dequantize;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(Input::quant::quantized && !Input::quant::is_per_channel, (at_node<Index, op>, producer<Input>),
+                   "qfence: dequantize takes a per-tensor quantized tensor; this one is not quantized. fix: remove "
+                   "the dequantize")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<dtype::f32, typename Input::shape_type>;
+    static void run(const dequantize_node&, const typename Input::element* in, float* out) {
+      reference::dequantize(Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+    }
+  };
+};
+
+/// QUANTIZE node `In` to `out<Q, dtype>`: from f32, or requantizing an i8.
+template <class Q, dtype D = dtype::i8, int In>
+constexpr auto quantize(node_ref<In>) {
+  return quantize_node<out_t<Q, D>, In>{};
+}
+
+/// DEQUANTIZE node `In` to f32.
+template <int In>
+constexpr auto dequantize(node_ref<In>) {
+  return dequantize_node<In>{};
+}
+
+}  // namespace qfence

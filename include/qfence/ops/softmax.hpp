@@ -1,0 +1,129 @@
+// qfence/ops/softmax.hpp: SOFTMAX over the last dimension.
+//
+// Numerics: TFLite reference_ops::Softmax. int8: input differences scaled by
+// beta into Q5.26, gemmlowp exp, sum in Q12.19, reciprocal by Newton-Raphson;
+// output per_tensor<1/256, -128>.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct softmax {
+  static constexpr const char* name = "softmax";
+};
+}  // namespace op
+
+struct softmax_params {
+  std::int32_t input_multiplier;
+  int input_left_shift;
+  int diff_min;
+};
+
+/// TFLite PreprocessSoftmaxScaling + CalculateInputRadius for Q5.26.
+constexpr softmax_params make_softmax_params(float beta, float input_scale) noexcept {
+  constexpr int scaled_diff_integer_bits = 5;
+  const double real = std::min(static_cast<double>(beta) * static_cast<double>(input_scale) *
+                                   static_cast<double>(1 << (31 - scaled_diff_integer_bits)),
+                               static_cast<double>((std::int64_t{1} << 31) - 1));
+  const quantized_multiplier m = quantize_multiplier(real);
+  return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
+}
+
+namespace reference {
+
+inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const float* x = in + i * depth;
+    float* y = out + i * depth;
+    float max = std::numeric_limits<float>::lowest();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    float sum = 0.0f;
+    for (int c = 0; c < depth; ++c) {
+      y[c] = std::exp((x[c] - max) * beta);
+      sum += y[c];
+    }
+    for (int c = 0; c < depth; ++c) y[c] = y[c] / sum;
+  }
+}
+
+inline void softmax(int outer, int depth, const softmax_params& p, const std::int8_t* in, std::int8_t* out) noexcept {
+  constexpr int accumulation_integer_bits = 12;
+  for (int i = 0; i < outer; ++i) {
+    const std::int8_t* x = in + i * depth;
+    std::int8_t* y = out + i * depth;
+    std::int8_t max_in_row = std::numeric_limits<std::int8_t>::min();
+    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
+
+    auto scaled_exp = [&](int c) {
+      const std::int32_t diff_rescaled =
+          multiply_by_quantized_multiplier_greater_than_one(x[c] - max_in_row, p.input_multiplier, p.input_left_shift);
+      return fixed::exp_on_negative_values<5>(diff_rescaled);  // Q0.31
+    };
+    std::int32_t sum_of_exps = 0;  // Q12.19
+    for (int c = 0; c < depth; ++c)
+      if (x[c] - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
+
+    int num_bits_over_unit = 0;
+    const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
+    const int exponent = num_bits_over_unit + 31 - 8;
+    for (int c = 0; c < depth; ++c) {
+      if (x[c] - max_in_row >= p.diff_min) {
+        const std::int32_t unsat =
+            rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
+        y[c] = saturate_cast<std::int8_t>(unsat - 128);
+      } else {
+        y[c] = -128;
+      }
+    }
+  }
+}
+
+}  // namespace reference
+
+template <int In, class... Opts>
+struct softmax_node {
+  using op = op::softmax;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::beta>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<Input::type, typename Input::shape_type,
+                          std::conditional_t<Input::quant::quantized, per_tensor<1.0f / 256.0f, -128>, no_quant>>;
+    static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
+    static constexpr int depth = Input::shape_type::dim(-1);
+    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+
+    static void run(const softmax_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::softmax(outer, depth, beta, in, out);
+      } else {
+        static constexpr softmax_params p = make_softmax_params(beta, Input::quant::scale);
+        reference::softmax(outer, depth, p, in, out);
+      }
+    }
+  };
+};
+
+/// SOFTMAX over the last dimension. Option: beta<b> (default 1).
+template <int In, node_option... Opts>
+constexpr auto softmax(node_ref<In>, Opts...) {
+  return softmax_node<In, Opts...>{};
+}
+
+}  // namespace qfence
