@@ -15,6 +15,8 @@ namespace qfence {
 struct no_quant {
   static constexpr bool quantized = false;
   static constexpr bool is_per_channel = false;
+  /// How many (scale, zero point) pairs the attribute holds: none.
+  static constexpr std::size_t channels = 0;
 };
 
 /// Per-tensor affine quantization: real = Scale * (q - ZeroPoint).

@@ -119,7 +119,7 @@ struct conv2d_node {
       QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
                      (ctx_in, weights<W>),
                      "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
-      QFENCE_REQUIRE(W::quant::channels == 1 || W::quant::channels == static_cast<std::size_t>(out_c),
+      QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
                      (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                      "qfence: per-channel weight quantization has a different number of scales than the layer "
                      "has output channels. fix: give one scale and one zero point per output channel")

@@ -100,7 +100,7 @@ struct depthwise_conv2d_node {
                    "qfence: int8 depthwise_conv2d weights must be quantized i8 (per_tensor or per_channel)")
     QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 3, (ctx, weights<W>),
                    "qfence: depthwise_conv2d per-channel weight quantization must be along axis 3")
-    QFENCE_REQUIRE(W::quant::channels == 1 || W::quant::channels == static_cast<std::size_t>(out_c),
+    QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
                    (ctx, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                    "qfence: per-channel weight quantization has a different number of scales than the layer has "
                    "output channels. fix: give one scale and one zero point per output channel")

@@ -92,8 +92,10 @@ constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
 
 template <class Q>
 constexpr bool all_zero_points_zero() {
-  for (std::size_t c = 0; c < Q::channels; ++c)
-    if (Q::zero_point_at(c) != 0) return false;
+  if constexpr (Q::quantized) {
+    for (std::size_t c = 0; c < Q::channels; ++c)
+      if (Q::zero_point_at(c) != 0) return false;
+  }
   return true;
 }
 
