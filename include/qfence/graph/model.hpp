@@ -332,7 +332,7 @@ class model {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
     auto* out = at<typename out_t::element>(arena, I, buffer_kind::main);
-    if constexpr (detail::scratch_of<typed>::value > 0) {
+    if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
       typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
                  static_cast<void*>(arena + offset_of(I, buffer_kind::scratch)));
     } else {

@@ -139,12 +139,16 @@ struct activation_node {
 
   template <int Index, class Input>
   struct typed {
+    /// A relu without out<...> keeps its input's quantization.
+    struct same_as_input {
+      using quant = typename Input::quant;
+    };
     using out_quant = std::conditional_t<
         !Input::quant::quantized, no_quant,
         std::conditional_t<
             std::is_same_v<Op, qfence::op::logistic>, per_tensor<1.0f / 256.0f, -128>,
             std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
-                               typename option_or<option_kind::output_quantization, out_t<typename Input::quant>,
+                               typename option_or<option_kind::output_quantization, same_as_input,
                                                   Opts...>::quant>>>;
     using output = tensor<Input::type, typename Input::shape_type, out_quant>;
     static constexpr std::int64_t n = Input::elements;

@@ -1,0 +1,98 @@
+// Fixed-point arithmetic (TFLite's QuantizeMultiplier, gemmlowp's SRDHM and
+// RoundingDivideByPOT, exp/tanh/logistic) and the exactness of qscale.
+#include "test_support.hpp"
+
+namespace qf = qfence;
+
+namespace {
+
+constexpr std::int32_t int_min = std::numeric_limits<std::int32_t>::min();
+constexpr std::int32_t int_max = std::numeric_limits<std::int32_t>::max();
+
+// Known (multiplier, shift) pairs, worked out from the definition
+// q = frexp(m) in [0.5, 1), multiplier = round(q * 2^31).
+static_assert(qf::quantize_multiplier(0.5) == qf::quantized_multiplier{1 << 30, 0});
+static_assert(qf::quantize_multiplier(1.0) == qf::quantized_multiplier{1 << 30, 1});
+static_assert(qf::quantize_multiplier(0.75) == qf::quantized_multiplier{3 << 29, 0});
+static_assert(qf::quantize_multiplier(0.0) == qf::quantized_multiplier{0, 0});
+static_assert(qf::quantize_multiplier(1.0 / 1024) == qf::quantized_multiplier{1 << 30, -9});
+// A q that rounds up to 2^31 becomes 2^30 with shift + 1.
+static_assert(qf::quantize_multiplier(0.99999999999) == qf::quantized_multiplier{1 << 30, 1});
+// Scales far below 2^-31 flush to zero, as TFLite does.
+static_assert(qf::quantize_multiplier(1e-12) == qf::quantized_multiplier{0, 0});
+
+static_assert(qf::saturating_rounding_doubling_high_mul(int_min, int_min) == int_max);
+static_assert(qf::saturating_rounding_doubling_high_mul(1 << 30, 1 << 30) == 1 << 29);
+static_assert(qf::saturating_rounding_doubling_high_mul(-(1 << 30), 1 << 30) == -(1 << 29));
+static_assert(qf::saturating_rounding_doubling_high_mul(3, 1 << 30) == 2);    // 1.5 rounds up
+static_assert(qf::saturating_rounding_doubling_high_mul(-3, 1 << 30) == -1);  // -1.5: gemmlowp nudges to -1
+
+static_assert(qf::rounding_divide_by_pot(5, 1) == 3);    // 2.5 -> 3
+static_assert(qf::rounding_divide_by_pot(-5, 1) == -3);  // -2.5 -> -3 (half away from zero)
+static_assert(qf::rounding_divide_by_pot(-3, 2) == -1);  // -0.75 -> -1
+static_assert(qf::rounding_divide_by_pot(7, 0) == 7);
+
+static_assert(qf::calculate_input_radius(4, 37, 31) == 0);  // the huge-scale quirk the logistic test relies on
+
+// SRDHM rounds once and the right shift rounds again, so the result is within
+// one unit of x * real (not half a unit): that double rounding is TFLite's.
+TEST_CASE("multiply_by_quantized_multiplier agrees with exact arithmetic within one unit") {
+  int exact_count = 0, total = 0;
+  qtest::xorshift32 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    const double real = std::ldexp(0.5 + 0.5 * rng.uniform(0, 1), rng.uniform_int(-20, 8));
+    const qf::quantized_multiplier m = qf::quantize_multiplier(real);
+    const std::int32_t x = rng.uniform_int(-(1 << 22), 1 << 22);
+    const double exact = static_cast<double>(x) * real;
+    if (std::fabs(exact) > 2e9) continue;
+    INFO("x " << x << " real " << real);
+    const double err = std::fabs(qf::multiply_by_quantized_multiplier(x, m) - exact);
+    CHECK(err < 1.0);
+    exact_count += err <= 0.5 ? 1 : 0;
+    ++total;
+  }
+  // ... and nearly always the correctly rounded value.
+  CHECK(exact_count > total * 95 / 100);
+}
+
+TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond)") {
+  qtest::xorshift32 rng(3);
+  for (int i = 0; i < 50000; ++i) {
+    const float f = std::ldexp(rng.uniform(0.5f, 1.0f), rng.uniform_int(-40, 20));
+    CHECK(qf::qscale(f).value() == f);
+  }
+  for (float f : {1e-6f, 3.0517578125e-05f, 0.00390625f, 0.0078125f, 0.1f, 1.0f, 1e3f, 1.0f / 3.0f})
+    CHECK(qf::qscale(f).value() == f);
+  static_assert(qf::qscale(0.1f).value() == 0.1f);
+  static_assert(std::is_same_v<qf::per_tensor<0.1f, 0>, qf::per_tensor<0.1f, 0>>);
+}
+
+TEST_CASE("gemmlowp exp_on_negative_values, tanh and logistic follow the real functions") {
+  // Q5.26 input, Q0.31 output.
+  for (double x = -31.9; x <= 0.0; x += 0.013) {
+    const auto raw = static_cast<std::int32_t>(std::lround(x * (1 << 26)));
+    const double got = qf::fixed::exp_on_negative_values<5>(raw) / 2147483648.0;
+    CHECK(std::fabs(got - std::exp(raw / 67108864.0)) < 2e-6);
+  }
+  // Q4.27 input, Q0.31 output.
+  for (double x = -15.9; x <= 15.9; x += 0.011) {
+    const auto raw = static_cast<std::int32_t>(std::lround(x * (1 << 27)));
+    const double in = raw / 134217728.0;
+    CHECK(std::fabs(qf::fixed::tanh<4>(raw) / 2147483648.0 - std::tanh(in)) < 2e-6);
+    CHECK(std::fabs(qf::fixed::logistic<4>(raw) / 2147483648.0 - 1.0 / (1.0 + std::exp(-in))) < 2e-6);
+  }
+}
+
+TEST_CASE("activation ranges are TFLite's CalculateActivationRangeQuantized") {
+  const auto relu6 = qf::quantized_activation_range<std::int8_t>(qf::activation::relu6, 0.05f, -10);
+  CHECK(relu6.min == -10);
+  CHECK(relu6.max == 110);
+  const auto n1 = qf::quantized_activation_range<std::int8_t>(qf::activation::relu_n1_to_1, 0.1f, 120);
+  CHECK(n1.min == 110);
+  CHECK(n1.max == 127);  // 130 saturates
+  const auto none = qf::quantized_activation_range<std::int8_t>(qf::activation::none, 1e3f, 0);
+  CHECK(none.min == -128);
+  CHECK(none.max == 127);
+}
+
+}  // namespace
