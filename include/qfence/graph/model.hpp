@@ -135,27 +135,30 @@ class model {
                     "reorder the nodes or correct the ref<...>");
       return ((R < I) && ...);
     }();
+    /// A reference usable for type computations even when it is wrong (the
+    /// error above is the one the user sees; nothing else may fail after it).
+    template <int Ref> static constexpr int safe = (Ref >= 0 && Ref < I) ? Ref : 0;
 
     static constexpr auto compute() {
       if constexpr (!refs_ok) {
         return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!(resolved<R>::valid && ...)) {
+      } else if constexpr (!(resolved<safe<R>>::valid && ...)) {
         return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!node::template validate<I, view<R, is_fenced>...>()) {
+      } else if constexpr (!node::template validate<I, view<safe<R>, is_fenced>...>()) {
         return std::type_identity<invalid_tensor>{};
       } else {
-        return std::type_identity<typename node::template typed<I, view<R, is_fenced>...>::output>{};
+        return std::type_identity<typename node::template typed<I, view<safe<R>, is_fenced>...>::output>{};
       }
     }
     using main = typename decltype(compute())::type;
     static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
-    using typed = typename node::template typed<I, view<R, is_fenced>...>;  // use only when valid
+    using typed = typename node::template typed<I, view<safe<R>, is_fenced>...>;  // use only when valid
 
     /// Whether this island was entered from quantized code, i.e. its float
     /// output is a stand-in for a quantized tensor.
     static constexpr bool island_in_quantized_graph =
-        is_fenced && (((!fenced[R] && resolved<R>::main::quant::quantized) ||
-                       (fenced[R] && resolved<R>::island_in_quantized_graph)) ||
+        is_fenced && (((!fenced[safe<R>] && resolved<safe<R>>::main::quant::quantized) ||
+                       (fenced[safe<R>] && resolved<safe<R>>::island_in_quantized_graph)) ||
                       ...);
   };
 
@@ -185,14 +188,21 @@ class model {
   static constexpr int slots = 4 * N;
   static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
 
+  // Which border copies a node has; public because the public type aliases
+  // below name them (access is checked where an alias is used).
+ public:
+  /// Node I is fenced and its float output is quantized for code outside the fence.
   template <int I>
   static constexpr bool needs_quantized() {
     return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_sink(I));
   }
+  /// Node I is quantized and a fenced node reads a float copy of it.
   template <int I>
   static constexpr bool needs_dequantized() {
     return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
   }
+
+ private:
   template <int I>
   static constexpr std::size_t scratch_bytes_of() {
     if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;

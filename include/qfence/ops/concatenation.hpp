@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <tuple>
 #include <cstring>
 
 #include "qfence/ops/op_support.hpp"
@@ -47,15 +48,29 @@ struct concatenation_node {
     return true;
   }
 
+  /// The operand index of the first input whose dtype or quantization differs
+  /// from input 0's, or 0 when all agree.
+  template <class First, class... Rest>
+  static constexpr int first_mismatch() {
+    int index = 0, found = 0;
+    ((++index, found = (found == 0 && !(std::is_same_v<typename First::quant, typename Rest::quant> &&
+                                         First::type == Rest::type))
+                           ? index
+                           : found),
+     ...);
+    return found;
+  }
+
   template <int Index, class First, class... Rest>
   static constexpr bool validate() {
     constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
+    constexpr int odd = first_mismatch<First, Rest...>();
+    using Odd = std::tuple_element_t<static_cast<std::size_t>(odd), std::tuple<First, Rest...>>;
     QFENCE_REQUIRE(axis >= 0 && axis < static_cast<int>(First::rank), (at_node<Index, op>, producer<First>),
                    "qfence: concatenation axis is out of range for the inputs' rank")
-    QFENCE_REQUIRE((check<std::is_same_v<typename First::quant, typename Rest::quant> && First::type == Rest::type,
-                          at_node<Index, op>, producer<Rest>, expected<retyped<Rest, First::type, typename First::quant>>> &&
-                    ...),
-                   (at_node<Index, op>),
+    QFENCE_REQUIRE(odd == 0,
+                   (at_node<Index, op>, operand<odd>, producer<Odd>,
+                    expected<retyped<Odd, First::type, typename First::quant>>),
                    "qfence: concatenation inputs must all have the same dtype and quantization (it copies, it does "
                    "not rescale). fix: requantize the odd input with qfence::quantize<...> to the others' "
                    "parameters")

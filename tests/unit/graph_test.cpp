@@ -1,0 +1,234 @@
+// The typed graph: branches, several inputs and outputs, fences around custom
+// ops, the compile-time memory plan, and inference without heap allocation.
+#include <atomic>
+
+#include "test_support.hpp"
+
+namespace qf = qfence;
+
+// ---- a counting global operator new ----------------------------------------
+// Every allocation in this program goes through here, so a test can assert
+// that a stretch of code allocated nothing.
+namespace {
+std::atomic<long> allocations{0};
+}
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n != 0 ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// ---- custom ops ---------------------------------------------------------------
+
+/// erf-based GELU: float only, so it has no quantizer.
+struct gelu {
+  QFENCE_CUSTOM_OP(gelu)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.70710678f));
+  }
+};
+
+/// Squares its float input; used to build a two-node island.
+struct square {
+  QFENCE_CUSTOM_OP(square)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = in[i] * in[i];
+  }
+};
+
+/// A custom op with an int8 kernel: negates in the quantized domain and keeps
+/// the input's type. It needs no fence.
+struct negate_i8 {
+  QFENCE_CUSTOM_OP(negate_i8)
+  static constexpr qf::dtype accepts = qf::i8;
+  template <class In> using output = In;
+  template <class In, class Out>
+  static void run(const std::int8_t* in, std::int8_t* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i)
+      out[i] = qf::saturate_cast<std::int8_t>(2 * In::quant::zero_point - in[i]);
+  }
+};
+
+using Act = qf::per_tensor<0.05f, -10>;
+using In8 = qf::tensor<qf::i8, qf::shape<1, 4, 4, 3>, Act>;
+
+float gelu_ref(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678f)); }
+
+TEST_CASE("a fence dequantizes with the producer's parameters and quantizes with its own") {
+  auto net = qf::graph(qf::input<In8>(), qf::fence(qf::custom<gelu>(qf::ref<0>), qf::out<qf::per_tensor<0.02f, -60>>),
+                       qf::relu(qf::ref<1>));
+  using M = decltype(net);
+  // Inside the island the tensor is float; outside it is the fence's int8.
+  static_assert(std::is_same_v<M::node_output_type<1>, qf::tensor<qf::f32, qf::shape<1, 4, 4, 3>>>);
+  static_assert(std::is_same_v<M::output_type<0>, qf::tensor<qf::i8, qf::shape<1, 4, 4, 3>, qf::per_tensor<0.02f, -60>>>);
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 5, -128, 127);
+  const auto got = qtest::run(net, x);
+  std::vector<float> want;
+  for (float v : qtest::dequantize(x, 0.05f, -10)) want.push_back(std::max(0.0f, gelu_ref(v)));
+  // Border quantization is TFLite QUANTIZE, exactly; the relu keeps the scale.
+  std::vector<int> want_q;
+  for (float v : want) want_q.push_back(std::max(-60, qtest::quantize_value(v, 0.02f, -60)));
+  CHECK(qtest::max_abs_diff(got, want_q) <= 1);
+}
+
+TEST_CASE("adjacent fences merge into one float island; a fenced graph output may stay float") {
+  auto net = qf::graph(qf::input<In8>(),                                                      // 0
+                       qf::fence(qf::custom<gelu>(qf::ref<0>)),                              // 1: float, no out<>
+                       qf::fence(qf::custom<square>(qf::ref<1>), qf::out<qf::per_tensor<0.01f, -128>>),  // 2
+                       qf::fence(qf::custom<square>(qf::ref<1>)));                           // 3: float graph output
+  using M = decltype(net);
+  static_assert(M::output_count == 2);
+  static_assert(std::is_same_v<M::output_type<0>::quant, qf::per_tensor<0.01f, -128>>);
+  static_assert(std::is_same_v<M::output_type<1>, qf::tensor<qf::f32, qf::shape<1, 4, 4, 3>>>);
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 6, -128, 127);
+  qtest::heap_arena<M> arena;
+  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
+  net.invoke_poisoning_dead_buffers(arena.data());
+  const auto fx = qtest::dequantize(x, 0.05f, -10);
+  for (std::size_t i = 0; i < fx.size(); ++i) {
+    const float g = gelu_ref(fx[i]);
+    CHECK(M::output<1>(arena.data())[i] == doctest::Approx(g * g).epsilon(1e-6));
+    CHECK(std::abs(M::output<0>(arena.data())[i] - qtest::quantize_value(g * g, 0.01f, -128)) <= 1);
+  }
+}
+
+TEST_CASE("a custom op with an int8 kernel needs no fence") {
+  auto net = qf::graph(qf::input<In8>(), qf::custom<negate_i8>(qf::ref<0>));
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 7, -100, 100);
+  const auto got = qtest::run(net, x);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(got[i] == -20 - x[i]);
+}
+
+// ---- branches, several inputs and outputs -----------------------------------------
+
+inline constexpr std::array<float, 3> w_scales{0.01f, 0.02f, 0.015f};
+inline constexpr std::array<int, 3> w_zeros{};
+using W = qf::tensor<qf::i8, qf::shape<3, 3, 3, 3>, qf::per_channel<w_scales, w_zeros, 0>>;
+inline constexpr auto w_data = [] {
+  std::array<std::int8_t, 81> a{};
+  for (int i = 0; i < 81; ++i) a[static_cast<std::size_t>(i)] = static_cast<std::int8_t>((i * 37) % 255 - 127);
+  return a;
+}();
+
+/// A residual block plus a concatenated side branch and two outputs.
+constexpr auto residual = qf::graph(
+    qf::input<In8>(),                                                                                     // 0
+    qf::conv2d(qf::ref<0>, qf::make_constant<W>(w_data), qf::no_bias, qf::fused_relu, qf::out<Act>),     // 1
+    qf::conv2d(qf::ref<1>, qf::make_constant<W>(w_data), qf::no_bias, qf::out<Act>),                     // 2
+    qf::add(qf::ref<0>, qf::ref<2>, qf::out<qf::per_tensor<0.08f, 0>>),                                   // 3: skip
+    qf::max_pool2d(qf::ref<1>, qf::filter<2>, qf::stride<2>),                                             // 4
+    qf::average_pool2d(qf::ref<3>, qf::filter<2>, qf::stride<2>),                                         // 5
+    qf::quantize<Act>(qf::ref<5>),                                                                        // 6
+    qf::concatenation<3>(qf::ref<4>, qf::ref<6>),                                                         // 7: output 0
+    qf::mean<1, 2>(qf::ref<3>, qf::out<qf::per_tensor<0.05f, 0>>));                                       // 8: output 1
+
+TEST_CASE("a branching graph equals the same ops run one model at a time") {
+  using M = decltype(residual);
+  static_assert(M::input_count == 1 && M::output_count == 2);
+  static_assert(std::is_same_v<M::output_type<0>::shape_type, qf::shape<1, 2, 2, 6>>);
+  static_assert(std::is_same_v<M::output_type<1>::shape_type, qf::shape<1, 3>>);
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 8, -128, 127);
+
+  qtest::heap_arena<M> arena;
+  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
+  residual.invoke_poisoning_dead_buffers(arena.data());
+  const std::vector<std::int8_t> out0(M::output<0>(arena.data()), M::output<0>(arena.data()) + 24);
+  const std::vector<std::int8_t> out1(M::output<1>(arena.data()), M::output<1>(arena.data()) + 3);
+
+  // The same computation as single-op models.
+  using A = qf::tensor<qf::i8, qf::shape<1, 4, 4, 3>, Act>;
+  const auto c1 = qtest::run(qf::graph(qf::input<A>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w_data), qf::no_bias,
+                                                                  qf::fused_relu, qf::out<Act>)), x);
+  const auto c2 = qtest::run(qf::graph(qf::input<A>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w_data), qf::no_bias,
+                                                                  qf::out<Act>)), c1);
+  const auto s = qtest::run(qf::graph(qf::input<A>(), qf::input<A>(),
+                                      qf::add(qf::ref<0>, qf::ref<1>, qf::out<qf::per_tensor<0.08f, 0>>)), x, c2);
+  const auto p4 = qtest::run(qf::graph(qf::input<A>(), qf::max_pool2d(qf::ref<0>, qf::filter<2>, qf::stride<2>)), c1);
+  using S = qf::tensor<qf::i8, qf::shape<1, 4, 4, 3>, qf::per_tensor<0.08f, 0>>;
+  const auto p5 = qtest::run(qf::graph(qf::input<S>(), qf::average_pool2d(qf::ref<0>, qf::filter<2>, qf::stride<2>),
+                                       qf::quantize<Act>(qf::ref<1>)), s);
+  std::vector<std::int8_t> cat;
+  for (int i = 0; i < 4; ++i) {
+    cat.insert(cat.end(), p4.begin() + 3 * i, p4.begin() + 3 * i + 3);
+    cat.insert(cat.end(), p5.begin() + 3 * i, p5.begin() + 3 * i + 3);
+  }
+  CHECK(out0 == cat);
+  CHECK(out1 == qtest::run(qf::graph(qf::input<S>(), qf::mean<1, 2>(qf::ref<0>, qf::out<qf::per_tensor<0.05f, 0>>)), s));
+}
+
+TEST_CASE("two inputs, inputs that are also read late, and a graph output that feeds another node") {
+  using F = qf::tensor<qf::f32, qf::shape<2, 3>>;
+  auto net = qf::graph(qf::input<F>(), qf::input<F>(), qf::add(qf::ref<0>, qf::ref<1>), qf::relu(qf::ref<2>),
+                       qf::mul(qf::ref<3>, qf::ref<0>));
+  using M = decltype(net);
+  static_assert(M::input_count == 2 && M::output_count == 1);
+  CHECK(qtest::run(net, std::vector<float>{1, -2, 3, -4, 5, 6}, std::vector<float>{1, 1, 1, 1, 1, 1}) ==
+        std::vector<float>{2, 0, 12, 0, 30, 42});
+}
+
+// ---- memory ---------------------------------------------------------------------
+
+TEST_CASE("the memory plan is a constant, sound, and smaller than the naive sum on a branching model") {
+  using M = decltype(residual);
+  static_assert(M::plan_sound);
+  static_assert(M::arena_bytes < M::naive_arena_bytes);
+  constexpr std::size_t bytes = M::arena_bytes;  // usable in constant expressions
+  static_assert(bytes > 0);
+  MESSAGE("residual model: arena " << M::arena_bytes << " bytes, naive sum " << M::naive_arena_bytes << " bytes");
+  // Every pair of buffers whose lifetimes overlap occupies disjoint bytes.
+  for (int a = 0; a < M::node_count; ++a)
+    for (int ka = 0; ka < 4; ++ka)
+      for (int b = 0; b < M::node_count; ++b)
+        for (int kb = 0; kb < 4; ++kb) {
+          const auto ra = M::buffer(a, static_cast<qf::buffer_kind>(ka));
+          const auto rb = M::buffer(b, static_cast<qf::buffer_kind>(kb));
+          if ((a == b && ka == kb) || ra.bytes == 0 || rb.bytes == 0) continue;
+          const bool live_together = ra.first <= rb.last && rb.first <= ra.last;
+          const std::size_t oa = M::offset_of(a, static_cast<qf::buffer_kind>(ka));
+          const std::size_t ob = M::offset_of(b, static_cast<qf::buffer_kind>(kb));
+          const bool disjoint = oa + ra.bytes <= ob || ob + rb.bytes <= oa;
+          if (live_together) CHECK(disjoint);
+          CHECK(oa % qf::arena_alignment == 0);
+          CHECK(oa + ra.bytes <= M::arena_bytes);
+        }
+}
+
+TEST_CASE("invoke allocates nothing on the heap") {
+  using M = decltype(residual);
+  static qf::arena<M> arena;  // static storage: no heap
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 9, -128, 127);
+  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
+  const long before = allocations.load();
+  for (int i = 0; i < 10; ++i) residual.invoke(arena.data());
+  const long during = allocations.load() - before;
+  CHECK(during == 0);
+  // The counter does count: a vector allocates.
+  { std::vector<int> v(10); (void)v; }
+  CHECK(allocations.load() > before);
+}
+
+TEST_CASE("the fenced model invokes without allocating, with its float island in the arena") {
+  auto net = qf::graph(qf::input<In8>(), qf::fence(qf::custom<gelu>(qf::ref<0>), qf::out<Act>),
+                       qf::add(qf::ref<0>, qf::ref<1>, qf::out<Act>));
+  using M = decltype(net);
+  static qf::arena<M> arena;
+  const long before = allocations.load();
+  net.invoke(arena.data());
+  CHECK(allocations.load() == before);
+  static_assert(M::plan_sound);
+}
+
+}  // namespace
