@@ -2813,7 +2813,8 @@ constexpr auto mul(node_ref<A>, node_ref<B>, Opts...) {
 //
 // Input [..., K] (flattened to [elements / K, K]); weights [N, K]; bias [N].
 // Output [batches, N]. Numerics: TFLite reference_ops::FullyConnected (float)
-// and reference_integer_ops::FullyConnected (int8, per-tensor weights). The
+// and reference_integer_ops::FullyConnected (int8; per-tensor weights, or
+// per-channel along the units axis as TFLM's FullyConnectedPerChannel). The
 // int8 multiplier is TFLM's: (float)(in_scale * w_scale) / out_scale, then
 // QuantizeMultiplier (DESIGN §5: current TFLite rescales in double instead;
 // that variant arrives with the numerics option of the TFLite importer).
@@ -2842,8 +2843,8 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
 
 inline void fully_connected(int batches, int accum_depth, int output_depth, const std::int8_t* input,
                             std::int32_t input_offset, const std::int8_t* weights, std::int32_t weights_offset,
-                            const std::int32_t* bias, quantized_multiplier multiplier, std::int32_t output_offset,
-                            int_range act, std::int8_t* output) noexcept {
+                            const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
+                            std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
       std::int32_t acc = 0;
@@ -2851,7 +2852,7 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
         acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
                (std::int32_t{input[b * accum_depth + d]} + input_offset);
       if (bias != nullptr) acc += bias[o];
-      acc = multiply_by_quantized_multiplier(acc, multiplier) + output_offset;
+      acc = multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]) + output_offset;
       output[b * output_depth + o] = static_cast<std::int8_t>(apply(act, acc));
     }
 }
@@ -2882,8 +2883,15 @@ struct fully_connected_node {
     QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
                    "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
                    "i8 input takes i8 weights")
-    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized && !W::quant::is_per_channel),
-                   (ctx, weights<W>), "qfence: int8 fully_connected weights must be i8 with per-tensor quantization")
+    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
+                   (ctx, weights<W>), "qfence: int8 fully_connected weights must be quantized i8 (per_tensor or per_channel)")
+    QFENCE_REQUIRE(!W::quant::is_per_channel ||
+                       (detail::per_channel_axis<typename W::quant>() == 0 &&
+                        W::quant::channels == static_cast<std::size_t>(units) &&
+                        detail::all_zero_points_zero<typename W::quant>()),
+                   (ctx, weights<W>, channels<units>, scales_given<W::quant::channels>),
+                   "qfence: per-channel fully_connected weights need one scale per unit along axis 0 and zero "
+                   "points 0. fix: per_channel<scales, zeros, 0> with `units` entries")
     QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<units>),
                    "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
                    "layers an i32 bias, of shape [units]")
@@ -2905,11 +2913,20 @@ struct fully_connected_node {
       if constexpr (Input::type == dtype::f32) {
         reference::fully_connected(batches, depth, units, in, self.weights_data.data, bias_ptr, act, out);
       } else {
-        // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
-        static constexpr quantized_multiplier multiplier = quantize_multiplier(
-            static_cast<double>(Input::quant::scale * W::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
-                                   -W::quant::zero_point, bias_ptr, multiplier, output::quant::zero_point, act, out);
+        if constexpr (W::quant::is_per_channel) {
+          // TFLM FullyConnectedPerChannel: multipliers as for conv (double).
+          static constexpr auto multipliers =
+              detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
+          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data, 0,
+                                     bias_ptr, multipliers.data(), 1, output::quant::zero_point, act, out);
+        } else {
+          // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
+          static constexpr quantized_multiplier multiplier = quantize_multiplier(
+              static_cast<double>(Input::quant::scale * W::quant::scale) / static_cast<double>(output::quant::scale));
+          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
+                                     -W::quant::zero_point, bias_ptr, &multiplier, 0, output::quant::zero_point, act,
+                                     out);
+        }
       }
     }
   };

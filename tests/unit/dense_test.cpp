@@ -73,6 +73,38 @@ TEST_CASE("fully_connected i8 vs float model") {
   check_fc_against_float<1, 16, 7, 1e3f, 0, 1e-8f, 0.01f, 0, qf::activation::relu_n1_to_1>(54);
 }
 
+inline constexpr std::array<float, 12> fc_unit_scales{0.001f, 0.002f, 0.004f, 0.008f, 0.016f, 0.03f,
+                                                      0.003f, 0.005f, 0.007f, 0.009f, 0.011f, 0.013f};
+inline constexpr std::array<int, 12> fc_unit_zeros{};
+
+TEST_CASE("fully_connected i8 with per-channel weights vs float model") {
+  constexpr int batch = 3, depth = 21, units = 12;
+  using In = qf::tensor<qf::i8, qf::shape<batch, depth>, qf::per_tensor<0.04f, 7>>;
+  using W = qf::tensor<qf::i8, qf::shape<units, depth>, qf::per_channel<fc_unit_scales, fc_unit_zeros, 0>>;
+  const auto input = qtest::random_ints<std::int8_t>(In::elements, 55, -128, 127);
+  const auto weights = qtest::random_ints<std::int8_t>(W::elements, 56, -127, 127);
+  const auto bias = qtest::random_ints<std::int32_t>(units, 57, -3000, 3000);
+  auto net = qf::graph(qf::input<In>(),
+                       qf::fully_connected(qf::ref<0>, qf::make_constant<W>(weights.data()),
+                                           qf::make_constant<qf::tensor<qf::i32, qf::shape<units>>>(bias.data()),
+                                           qf::out<qf::per_tensor<0.1f, -5>>));
+  const auto out = qtest::run(net, input);
+  const auto x = qtest::dequantize(input, 0.04f, 7);
+  std::vector<float> want(batch * units);
+  for (int b = 0; b < batch; ++b)
+    for (int u = 0; u < units; ++u) {
+      const double ws = fc_unit_scales[static_cast<std::size_t>(u)];
+      double acc = 0.04 * ws * bias[static_cast<std::size_t>(u)];
+      for (int d = 0; d < depth; ++d)
+        acc += static_cast<double>(x[static_cast<std::size_t>(b * depth + d)]) * ws *
+               weights[static_cast<std::size_t>(u * depth + d)];
+      want[static_cast<std::size_t>(b * units + u)] = static_cast<float>(acc);
+    }
+  const auto expected = qtest::quantize_all(want, 0.1, -5);
+  CHECK(qtest::max_abs_diff(out, expected) <= 1);
+  CHECK(std::set<int>(expected.begin(), expected.end()).size() > 4);
+}
+
 TEST_CASE("fully_connected f32 flattens a 4-D input into batches") {
   using In = qf::tensor<qf::f32, qf::shape<2, 1, 2, 3>>;  // -> [4, 3]
   auto net = qf::graph(qf::input<In>(),
