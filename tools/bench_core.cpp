@@ -1,0 +1,115 @@
+// bench_core: figures for the compile-time path's layers, printed, never
+// asserted (run with `meson test -C build/gcc --benchmark`).
+//
+// For a few layer shapes typical of mobile CNNs it prints the invoke time
+// (min and median), the int8 multiply-accumulate rate, and the planned arena
+// against the naive sum of buffers. These are the baselines the SIMD kernels
+// are measured against (DESIGN §8: half of the int8 MAC peak on large 1x1
+// convolutions).
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "qfence.hpp"
+
+namespace qf = qfence;
+
+namespace {
+
+template <std::size_t N>
+constexpr std::array<float, N> scales_of(float base) {
+  std::array<float, N> s{};
+  for (std::size_t i = 0; i < N; ++i) s[i] = base * (1.0f + 0.01f * static_cast<float>(i % 13));
+  return s;
+}
+template <std::size_t N> inline constexpr std::array<int, N> zeros{};
+inline constexpr auto scales64 = scales_of<64>(0.004f);
+inline constexpr auto scales128 = scales_of<128>(0.004f);
+
+template <class T>
+std::vector<T> filled(std::size_t n, std::uint32_t seed) {
+  std::vector<T> v(n);
+  for (auto& x : v) {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    x = static_cast<T>(static_cast<int>(seed % 255) - 127);
+  }
+  return v;
+}
+
+/// Times `net.invoke` and prints one line.
+template <class Net>
+void report(const char* name, const Net& net, double macs) {
+  using M = Net;
+  std::vector<std::byte> storage(M::arena_bytes + qf::arena_alignment);
+  auto* arena = reinterpret_cast<std::byte*>(
+      (reinterpret_cast<std::uintptr_t>(storage.data()) + qf::arena_alignment - 1) / qf::arena_alignment *
+      qf::arena_alignment);
+  using In = typename M::template input_type<0>;
+  const auto input = filled<typename In::element>(static_cast<std::size_t>(In::elements), 7);
+  std::copy(input.begin(), input.end(), M::template input<0>(arena));
+  net.invoke(arena);  // warm-up
+  std::vector<double> us;
+  const auto budget = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+  while (us.size() < 5 || (std::chrono::steady_clock::now() < budget && us.size() < 1000)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    net.invoke(arena);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  const double median = us[us.size() / 2];
+  std::printf("%-34s min %9.1f us  median %9.1f us  %7.2f GMAC/s  arena %8zu B (naive %8zu B)\n", name, us.front(),
+              median, macs / (us.front() * 1e3), M::arena_bytes, M::naive_arena_bytes);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("qfence bench_core: reference kernels, single thread\n");
+  using act = qf::per_tensor<0.02f, -128>;
+
+  {  // 1x1 conv 28x28x64 -> 128
+    static const auto w = filled<std::int8_t>(128 * 64, 1);
+    using In = qf::tensor<qf::i8, qf::shape<1, 28, 28, 64>, act>;
+    using W = qf::tensor<qf::i8, qf::shape<128, 1, 1, 64>, qf::per_channel<scales128, zeros<128>, 0>>;
+    auto net = qf::graph(qf::input<In>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w.data()), qf::no_bias,
+                                                     qf::fused_relu6, qf::out<act>));
+    report("conv2d 1x1 28x28x64->128 i8", net, 28.0 * 28 * 64 * 128);
+  }
+  {  // 3x3 conv stride 2, 56x56x32 -> 64
+    static const auto w = filled<std::int8_t>(64 * 9 * 32, 2);
+    using In = qf::tensor<qf::i8, qf::shape<1, 56, 56, 32>, act>;
+    using W = qf::tensor<qf::i8, qf::shape<64, 3, 3, 32>, qf::per_channel<scales64, zeros<64>, 0>>;
+    auto net = qf::graph(qf::input<In>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w.data()), qf::no_bias,
+                                                     qf::stride<2>, qf::out<act>));
+    report("conv2d 3x3/2 56x56x32->64 i8", net, 28.0 * 28 * 9 * 32 * 64);
+  }
+  {  // depthwise 3x3, 56x56x64
+    static const auto w = filled<std::int8_t>(9 * 64, 3);
+    using In = qf::tensor<qf::i8, qf::shape<1, 56, 56, 64>, act>;
+    using W = qf::tensor<qf::i8, qf::shape<1, 3, 3, 64>, qf::per_channel<scales64, zeros<64>, 3>>;
+    auto net = qf::graph(qf::input<In>(), qf::depthwise_conv2d(qf::ref<0>, qf::make_constant<W>(w.data()),
+                                                               qf::no_bias, qf::fused_relu6, qf::out<act>));
+    report("depthwise 3x3 56x56x64 i8", net, 56.0 * 56 * 9 * 64);
+  }
+  {  // fully connected 1024 -> 1000
+    static const auto w = filled<std::int8_t>(1000 * 1024, 4);
+    using In = qf::tensor<qf::i8, qf::shape<1, 1024>, act>;
+    using W = qf::tensor<qf::i8, qf::shape<1000, 1024>, qf::per_tensor<0.003f, 0>>;
+    auto net = qf::graph(qf::input<In>(),
+                         qf::fully_connected(qf::ref<0>, qf::make_constant<W>(w.data()), qf::no_bias, qf::out<act>));
+    report("fully_connected 1024->1000 i8", net, 1024.0 * 1000);
+  }
+  {  // the same 1x1 conv in float
+    static const auto w = filled<float>(128 * 64, 5);
+    using In = qf::tensor<qf::f32, qf::shape<1, 28, 28, 64>>;
+    using W = qf::tensor<qf::f32, qf::shape<128, 1, 1, 64>>;
+    auto net = qf::graph(qf::input<In>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w.data()), qf::no_bias));
+    report("conv2d 1x1 28x28x64->128 f32", net, 28.0 * 28 * 64 * 128);
+  }
+  return 0;
+}
