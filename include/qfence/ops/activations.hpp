@@ -79,8 +79,13 @@ inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
     out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
   }
 }
-inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
-                     sigmoid_input_params p, std::int8_t* out) noexcept {
+
+/// TFLM's int8 LOGISTIC/TANH loop: inputs at or beyond the input radius
+/// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
+/// (the gemmlowp function and the final rounding shift).
+template <class ToOutput>
+inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                           sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
     if (x <= -p.range_radius) {
@@ -88,31 +93,28 @@ inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_z
     } else if (x >= p.range_radius) {
       out[i] = 127;
     } else {
-      const std::int32_t x_q4 = multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift);
-      const std::int32_t y_q0 = fixed::logistic<4>(x_q4);
-      const std::int32_t y = rounding_divide_by_pot(y_q0, 31 - 8) - 128;
-      out[i] = saturate_cast<std::int8_t>(y);
+      out[i] = saturate_cast<std::int8_t>(to_output(multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift)));
     }
   }
+}
+
+/// Output scale 1/256, zero point -128.
+inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                     sigmoid_input_params p, std::int8_t* out) noexcept {
+  sigmoid_family(
+      n, in, input_zero_point, p,
+      [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::logistic<4>(x_q4), 31 - 8) - 128; }, out);
 }
 
 inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
 }
+/// Output scale 1/128, zero point 0.
 inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
                  std::int8_t* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
-    if (x <= -p.range_radius) {
-      out[i] = -128;
-    } else if (x >= p.range_radius) {
-      out[i] = 127;
-    } else {
-      const std::int32_t x_q4 = multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift);
-      const std::int32_t y_q0 = fixed::tanh<4>(x_q4);
-      out[i] = saturate_cast<std::int8_t>(rounding_divide_by_pot(y_q0, 31 - 7));
-    }
-  }
+  sigmoid_family(
+      n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
+      out);
 }
 
 }  // namespace reference
