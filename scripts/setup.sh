@@ -25,10 +25,11 @@ ensure_packages() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The C++ compiler for a build name: gcc or clang (Debian 12 ships GCC 12 and Clang 14).
+# The C++ compiler for a build name: gcc, clang or sanitize (GCC with
+# AddressSanitizer and UndefinedBehaviorSanitizer). Debian 12 ships GCC 12 and Clang 14.
 compiler_for() {
   case "$1" in
-    gcc) command -v g++-12 || command -v g++ ;;
+    gcc | sanitize) command -v g++-12 || command -v g++ ;;
     clang) command -v clang++-14 || command -v clang++ ;;
   esac
 }
@@ -43,6 +44,8 @@ configure_build() {
     return 0
   fi
   rm -rf "$dir"
-  CXX="$cxx" meson setup "$dir" "$root" >"$root/build/$name-setup.log" 2>&1 ||
+  local options=()
+  [ "$name" = sanitize ] && options=(-Db_sanitize=address,undefined -Dbuildtype=debugoptimized)
+  CXX="$cxx" meson setup "${options[@]}" "$dir" "$root" >"$root/build/$name-setup.log" 2>&1 ||
     { cat "$root/build/$name-setup.log" >&2; return 1; }
 }
