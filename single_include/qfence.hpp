@@ -1343,6 +1343,10 @@ template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
+/// The bias type a layer with input In and C output channels takes.
+template <class In, int C>
+using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : dtype::i32, shape<C>>;
+
 /// A bias fits a layer with input In and C output channels when it is f32 for
 /// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
 template <class B, class In, int C>
@@ -1351,8 +1355,7 @@ constexpr bool bias_fits() {
     return true;
   } else {
     using T = bias_tensor_t<B>;
-    constexpr dtype want = In::type == dtype::f32 ? dtype::f32 : dtype::i32;
-    return T::type == want && std::is_same_v<typename T::shape_type, shape<C>>;
+    return T::type == expected_bias<In, C>::type && std::is_same_v<typename T::shape_type, shape<C>>;
   }
 }
 
@@ -2324,7 +2327,9 @@ struct conv2d_node {
       QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
                      "qfence: conv2d weights must be 4-D [out_channels, filter_h, filter_w, in_channels]")
       QFENCE_REQUIRE((filter_in_c > 0 && in_c % filter_in_c == 0 && out_c % (in_c / filter_in_c) == 0),
-                     (ctx_in, producer<Input>, weights<W>),
+                     (ctx_in, producer<Input>, weights<W>,
+                      expected<tensor<W::type, shape<out_c, W::shape_type::dim(1), W::shape_type::dim(2), in_c>,
+                                      typename W::quant>>),
                      "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
                      "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
                      "the weight tensor's shape")
@@ -2342,7 +2347,7 @@ struct conv2d_node {
                      "has output channels. fix: give one scale and one zero point per output channel")
       QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
                      "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, producer<Input>,
+      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
                                                              channels<out_c>),
                      "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 layers an "
                      "i32 bias (scale = input_scale * weight_scale), of shape [out_channels]. fix: change the "
@@ -2506,7 +2511,7 @@ struct depthwise_conv2d_node {
     QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
                    "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
     QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()),
-                   (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<out_c>),
+                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>, channels<out_c>),
                    "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
                    "layers an i32 bias, of shape [out_channels]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
@@ -2879,7 +2884,8 @@ struct fully_connected_node {
     QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
     QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::shape_type::dim(-1) == depth,
-                   (ctx, producer<Input>, weights<W>),
+                   (ctx, producer<Input>, weights<W>,
+                    expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
                    "input's last dimension must be K. fix: check the weights, or reshape the input")
     QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
@@ -2894,7 +2900,7 @@ struct fully_connected_node {
                    (ctx, weights<W>, channels<units>, scales_given<W::quant::channels>),
                    "qfence: per-channel fully_connected weights need one scale per unit along axis 0 and zero "
                    "points 0. fix: per_channel<scales, zeros, 0> with `units` entries")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<units>),
+    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, units>>, producer<Input>, channels<units>),
                    "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
                    "layers an i32 bias, of shape [units]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())

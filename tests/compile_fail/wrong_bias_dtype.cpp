@@ -2,6 +2,7 @@
 // expect: conv2d bias has the wrong dtype or shape
 // expect: bias<\s*qfence::tensor<\s*qfence::dtype::f32
 // expect: at_node<\s*1,\s*qfence::op::conv2d\s*>
+// expect: expected<\s*qfence::tensor<\s*qfence::dtype::i32,\s*qfence::shape<2>
 #include "qfence.hpp"
 namespace qf = qfence;
 inline constexpr std::array<std::int8_t, 2 * 1 * 1 * 3> w{};

@@ -2,6 +2,7 @@
 // expect: conv2d weight shape does not fit the input
 // expect: at_node<\s*1,\s*qfence::op::conv2d\s*>
 // expect: weights<\s*qfence::tensor<\s*qfence::dtype::f32,\s*qfence::shape<8,\s*3,\s*3,\s*4>
+// expect: expected<\s*qfence::tensor<\s*qfence::dtype::f32,\s*qfence::shape<8,\s*3,\s*3,\s*3>
 #include "qfence.hpp"
 namespace qf = qfence;
 inline constexpr std::array<float, 8 * 3 * 3 * 4> w{};

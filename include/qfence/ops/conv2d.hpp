@@ -107,7 +107,9 @@ struct conv2d_node {
       QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
                      "qfence: conv2d weights must be 4-D [out_channels, filter_h, filter_w, in_channels]")
       QFENCE_REQUIRE((filter_in_c > 0 && in_c % filter_in_c == 0 && out_c % (in_c / filter_in_c) == 0),
-                     (ctx_in, producer<Input>, weights<W>),
+                     (ctx_in, producer<Input>, weights<W>,
+                      expected<tensor<W::type, shape<out_c, W::shape_type::dim(1), W::shape_type::dim(2), in_c>,
+                                      typename W::quant>>),
                      "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
                      "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
                      "the weight tensor's shape")
@@ -125,7 +127,7 @@ struct conv2d_node {
                      "has output channels. fix: give one scale and one zero point per output channel")
       QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
                      "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, producer<Input>,
+      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
                                                              channels<out_c>),
                      "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 layers an "
                      "i32 bias (scale = input_scale * weight_scale), of shape [out_channels]. fix: change the "

@@ -107,7 +107,7 @@ struct depthwise_conv2d_node {
     QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
                    "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
     QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()),
-                   (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<out_c>),
+                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>, channels<out_c>),
                    "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
                    "layers an i32 bias, of shape [out_channels]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())

@@ -69,7 +69,8 @@ struct fully_connected_node {
     QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
     QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::shape_type::dim(-1) == depth,
-                   (ctx, producer<Input>, weights<W>),
+                   (ctx, producer<Input>, weights<W>,
+                    expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
                    "input's last dimension must be K. fix: check the weights, or reshape the input")
     QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
@@ -84,7 +85,7 @@ struct fully_connected_node {
                    (ctx, weights<W>, channels<units>, scales_given<W::quant::channels>),
                    "qfence: per-channel fully_connected weights need one scale per unit along axis 0 and zero "
                    "points 0. fix: per_channel<scales, zeros, 0> with `units` entries")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, producer<Input>, channels<units>),
+    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, units>>, producer<Input>, channels<units>),
                    "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
                    "layers an i32 bias, of shape [units]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())

@@ -112,6 +112,10 @@ template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
+/// The bias type a layer with input In and C output channels takes.
+template <class In, int C>
+using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : dtype::i32, shape<C>>;
+
 /// A bias fits a layer with input In and C output channels when it is f32 for
 /// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
 template <class B, class In, int C>
@@ -120,8 +124,7 @@ constexpr bool bias_fits() {
     return true;
   } else {
     using T = bias_tensor_t<B>;
-    constexpr dtype want = In::type == dtype::f32 ? dtype::f32 : dtype::i32;
-    return T::type == want && std::is_same_v<typename T::shape_type, shape<C>>;
+    return T::type == expected_bias<In, C>::type && std::is_same_v<typename T::shape_type, shape<C>>;
   }
 }
 
