@@ -2243,9 +2243,14 @@ struct conv2d {
 
 namespace reference {
 
-/// Float convolution. `filter_in_c` < in_c means grouped convolution.
-inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
-                   const float* bias, float_range act, float* output) noexcept {
+/// The convolution loop shared by the float and int8 kernels: accumulates
+/// filter * (input + input_offset) over the in-bounds taps (padding taps are
+/// skipped, as TFLite does, which is zero padding in the real domain) and hands
+/// each output element's accumulator to `finish(index, channel, acc)`.
+/// `filter_in_c` < in_c means grouped convolution.
+template <class T, class Acc, class Finish>
+inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* input, const T* filter, Finish&& finish,
+                        Acc input_offset) noexcept {
   const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -2254,51 +2259,43 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const float* input
           const int group = oc / filters_per_group;
           const int in_y0 = oy * g.stride_h - g.pad_h;
           const int in_x0 = ox * g.stride_w - g.pad_w;
-          float total = 0.0f;
+          Acc acc = 0;
           for (int fy = 0; fy < g.filter_h; ++fy) {
             const int iy = in_y0 + g.dilation_h * fy;
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int ix = in_x0 + g.dilation_w * fx;
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const float* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const float* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
-              for (int ic = 0; ic < filter_in_c; ++ic) total += in[ic] * f[ic];
+              const T* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const T* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic)
+                acc += static_cast<Acc>(f[ic]) * (static_cast<Acc>(in[ic]) + input_offset);
             }
           }
-          const float bias_value = bias != nullptr ? bias[oc] : 0.0f;
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = apply(act, total + bias_value);
+          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
         }
 }
 
-/// Int8 convolution with per-channel requantization.
+/// Float convolution (TFLite reference_ops::Conv).
+inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
+                   const float* bias, float_range act, float* output) noexcept {
+  conv2d_loop<float, float>(
+      g, filter_in_c, input, filter,
+      [&](int at, int oc, float acc) { output[at] = apply(act, acc + (bias != nullptr ? bias[oc] : 0.0f)); }, 0.0f);
+}
+
+/// Int8 convolution with per-channel requantization
+/// (TFLite reference_integer_ops::ConvPerChannel).
 inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
                    const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
                    std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
-  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int oc = 0; oc < g.out_c; ++oc) {
-          const int group = oc / filters_per_group;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          std::int32_t acc = 0;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = in_y0 + g.dilation_h * fy;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ix = in_x0 + g.dilation_w * fx;
-              // Zero padding in the real domain is input_offset-padding here:
-              // out-of-bounds taps are skipped, exactly as TFLite does.
-              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const std::int8_t* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const std::int8_t* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
-              for (int ic = 0; ic < filter_in_c; ++ic) acc += std::int32_t{f[ic]} * (std::int32_t{in[ic]} + input_offset);
-            }
-          }
-          if (bias != nullptr) acc += bias[oc];
-          acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = static_cast<std::int8_t>(apply(act, acc));
-        }
+  conv2d_loop<std::int8_t, std::int32_t>(
+      g, filter_in_c, input, filter,
+      [&](int at, int oc, std::int32_t acc) {
+        if (bias != nullptr) acc += bias[oc];
+        acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
+        output[at] = static_cast<std::int8_t>(apply(act, acc));
+      },
+      input_offset);
 }
 
 }  // namespace reference
