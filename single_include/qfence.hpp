@@ -1251,6 +1251,36 @@ namespace qfence {
 struct no_bias_t {};
 inline constexpr no_bias_t no_bias{};
 
+namespace reference {
+
+/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
+/// element's accumulator into the output: bias, then the fused activation.
+struct add_bias_and_clamp {
+  const float* bias;  // or nullptr
+  float_range act;
+  float* output;
+  void operator()(int at, int channel, float acc) const noexcept {
+    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
+  }
+};
+
+/// The int8 counterpart (TFLite's per-channel conv epilogue): int32 bias, the
+/// channel's fixed-point multiplier, the output zero point, the clamp.
+struct requantize_per_channel {
+  const std::int32_t* bias;  // or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int8_t* output;
+  void operator()(int at, int channel, std::int32_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int8_t>(apply(act, acc));
+  }
+};
+
+}  // namespace reference
+
 namespace detail {
 
 template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
@@ -2278,9 +2308,7 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
 /// Float convolution (TFLite reference_ops::Conv).
 inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float, float>(
-      g, filter_in_c, input, filter,
-      [&](int at, int oc, float acc) { output[at] = apply(act, acc + (bias != nullptr ? bias[oc] : 0.0f)); }, 0.0f);
+  conv2d_loop<float, float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
@@ -2288,14 +2316,9 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const float* input
 inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
                    const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
                    std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
-  conv2d_loop<std::int8_t, std::int32_t>(
-      g, filter_in_c, input, filter,
-      [&](int at, int oc, std::int32_t acc) {
-        if (bias != nullptr) acc += bias[oc];
-        acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
-        output[at] = static_cast<std::int8_t>(apply(act, acc));
-      },
-      input_offset);
+  conv2d_loop<std::int8_t, std::int32_t>(g, filter_in_c, input, filter,
+                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
+                                    input_offset);
 }
 
 }  // namespace reference
@@ -2450,23 +2473,16 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, cons
 
 inline void depthwise_conv2d(const window_geometry& g, const float* input, const float* filter, const float* bias,
                              float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float, float>(
-      g, input, filter,
-      [&](int at, int oc, float acc) { output[at] = apply(act, acc + (bias != nullptr ? bias[oc] : 0.0f)); }, 0.0f);
+  depthwise_conv2d_loop<float, float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 inline void depthwise_conv2d(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
                              const std::int8_t* filter, const std::int32_t* bias,
                              const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
                              std::int8_t* output) noexcept {
-  depthwise_conv2d_loop<std::int8_t, std::int32_t>(
-      g, input, filter,
-      [&](int at, int oc, std::int32_t acc) {
-        if (bias != nullptr) acc += bias[oc];
-        acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
-        output[at] = static_cast<std::int8_t>(apply(act, acc));
-      },
-      input_offset);
+  depthwise_conv2d_loop<std::int8_t, std::int32_t>(g, input, filter,
+                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
+                                    input_offset);
 }
 
 }  // namespace reference

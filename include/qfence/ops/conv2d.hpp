@@ -58,9 +58,7 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
 /// Float convolution (TFLite reference_ops::Conv).
 inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float, float>(
-      g, filter_in_c, input, filter,
-      [&](int at, int oc, float acc) { output[at] = apply(act, acc + (bias != nullptr ? bias[oc] : 0.0f)); }, 0.0f);
+  conv2d_loop<float, float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
@@ -68,14 +66,9 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const float* input
 inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
                    const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
                    std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
-  conv2d_loop<std::int8_t, std::int32_t>(
-      g, filter_in_c, input, filter,
-      [&](int at, int oc, std::int32_t acc) {
-        if (bias != nullptr) acc += bias[oc];
-        acc = multiply_by_quantized_multiplier(acc, multipliers[oc]) + output_offset;
-        output[at] = static_cast<std::int8_t>(apply(act, acc));
-      },
-      input_offset);
+  conv2d_loop<std::int8_t, std::int32_t>(g, filter_in_c, input, filter,
+                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
+                                    input_offset);
 }
 
 }  // namespace reference

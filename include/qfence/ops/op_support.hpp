@@ -20,6 +20,36 @@ namespace qfence {
 struct no_bias_t {};
 inline constexpr no_bias_t no_bias{};
 
+namespace reference {
+
+/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
+/// element's accumulator into the output: bias, then the fused activation.
+struct add_bias_and_clamp {
+  const float* bias;  // or nullptr
+  float_range act;
+  float* output;
+  void operator()(int at, int channel, float acc) const noexcept {
+    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
+  }
+};
+
+/// The int8 counterpart (TFLite's per-channel conv epilogue): int32 bias, the
+/// channel's fixed-point multiplier, the output zero point, the clamp.
+struct requantize_per_channel {
+  const std::int32_t* bias;  // or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int8_t* output;
+  void operator()(int at, int channel, std::int32_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int8_t>(apply(act, acc));
+  }
+};
+
+}  // namespace reference
+
 namespace detail {
 
 template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
