@@ -1153,36 +1153,47 @@ constexpr bool lifetimes_overlap(const buffer_request& a, const buffer_request& 
   return a.first <= b.last && b.first <= a.last;
 }
 
-template <std::size_t N>
-constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
-  memory_plan<N> plan{};
-  std::array<std::size_t, N> order{};
-  for (std::size_t i = 0; i < N; ++i) order[i] = i;
+struct plan_totals {
+  std::size_t arena_bytes = 0;  // shared plan
+  std::size_t naive_bytes = 0;  // every buffer on its own
+};
+
+/// The greedy planner over any indexable containers of `n` elements, so that
+/// the compile-time plan (std::array) and the runtime interpreter's plan
+/// (std::vector) are the same code. `order` and `placed` are scratch.
+template <class Requests, class Offsets, class Order, class Placed>
+constexpr plan_totals plan_memory_into(std::size_t n, const Requests& req, Offsets& offset, Order& order,
+                                       Placed& placed) {
+  plan_totals totals{};
+  for (std::size_t i = 0; i < n; ++i) {
+    order[i] = i;
+    placed[i] = false;
+    offset[i] = 0;
+  }
   // Largest first; ties by first use, then index, so the plan is deterministic.
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), [&](std::size_t a, std::size_t b) {
     if (req[a].bytes != req[b].bytes) return req[a].bytes > req[b].bytes;
     if (req[a].first != req[b].first) return req[a].first < req[b].first;
     return a < b;
   });
-  std::array<bool, N> placed{};
-  for (std::size_t k = 0; k < N; ++k) {
+  for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = order[k];
     const std::size_t size = align_up(req[i].bytes);
-    plan.naive_bytes += size;
+    totals.naive_bytes += size;
     if (size == 0) continue;
     // Candidate offsets: 0 and the end of every placed, lifetime-overlapping buffer.
     std::size_t best = 0;
     bool found = false;
-    for (std::size_t c = 0; c <= N; ++c) {
+    for (std::size_t c = 0; c <= n; ++c) {
       std::size_t candidate = 0;
-      if (c < N) {
+      if (c < n) {
         if (!placed[c] || !lifetimes_overlap(req[i], req[c])) continue;
-        candidate = plan.offset[c] + align_up(req[c].bytes);
+        candidate = offset[c] + align_up(req[c].bytes);
       }
       bool fits = true;
-      for (std::size_t o = 0; o < N && fits; ++o) {
+      for (std::size_t o = 0; o < n && fits; ++o) {
         if (!placed[o] || !lifetimes_overlap(req[i], req[o])) continue;
-        const std::size_t o_begin = plan.offset[o], o_end = o_begin + align_up(req[o].bytes);
+        const std::size_t o_begin = offset[o], o_end = o_begin + align_up(req[o].bytes);
         if (candidate < o_end && o_begin < candidate + size) fits = false;
       }
       if (fits && (!found || candidate < best)) {
@@ -1190,10 +1201,21 @@ constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
         found = true;
       }
     }
-    plan.offset[i] = best;
+    offset[i] = best;
     placed[i] = true;
-    plan.arena_bytes = std::max(plan.arena_bytes, best + size);
+    totals.arena_bytes = std::max(totals.arena_bytes, best + size);
   }
+  return totals;
+}
+
+template <std::size_t N>
+constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
+  memory_plan<N> plan{};
+  std::array<std::size_t, N> order{};
+  std::array<bool, N> placed{};
+  const plan_totals totals = plan_memory_into(N, req, plan.offset, order, placed);
+  plan.arena_bytes = totals.arena_bytes;
+  plan.naive_bytes = totals.naive_bytes;
   return plan;
 }
 
@@ -1264,18 +1286,19 @@ struct add_bias_and_clamp {
   }
 };
 
-/// The int8 counterpart (TFLite's per-channel conv epilogue): int32 bias, the
-/// channel's fixed-point multiplier, the output zero point, the clamp.
+/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
+/// the channel's fixed-point multiplier, the output zero point, the clamp.
+template <class T>
 struct requantize_per_channel {
   const std::int32_t* bias;  // or nullptr
   const quantized_multiplier* multipliers;
   std::int32_t output_offset;
   int_range act;
-  std::int8_t* output;
+  T* output;
   void operator()(int at, int channel, std::int32_t acc) const noexcept {
     if (bias != nullptr) acc += bias[channel];
     acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int8_t>(apply(act, acc));
+    output[at] = static_cast<T>(apply(act, acc));
   }
 };
 
@@ -2277,10 +2300,11 @@ namespace reference {
 /// filter * (input + input_offset) over the in-bounds taps (padding taps are
 /// skipped, as TFLite does, which is zero padding in the real domain) and hands
 /// each output element's accumulator to `finish(index, channel, acc)`.
-/// `filter_in_c` < in_c means grouped convolution.
-template <class T, class Acc, class Finish>
-inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* input, const T* filter, Finish&& finish,
-                        Acc input_offset) noexcept {
+/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
+/// negated weight zero point of legacy uint8 models (0 otherwise).
+template <class Acc, class TIn, class TFilter, class Finish>
+inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* input, const TFilter* filter,
+                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
   const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -2295,10 +2319,10 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int ix = in_x0 + g.dilation_w * fx;
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const T* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const T* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
               for (int ic = 0; ic < filter_in_c; ++ic)
-                acc += static_cast<Acc>(f[ic]) * (static_cast<Acc>(in[ic]) + input_offset);
+                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
             }
           }
           finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
@@ -2308,17 +2332,22 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
 /// Float convolution (TFLite reference_ops::Conv).
 inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float, float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  conv2d_loop<float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
-/// (TFLite reference_integer_ops::ConvPerChannel).
-inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
-                   const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
-                   std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
-  conv2d_loop<std::int8_t, std::int32_t>(g, filter_in_c, input, filter,
-                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
-                                    input_offset);
+/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
+/// weight zero point (reference_ops::Conv; its one multiplier repeated per
+/// channel).
+template <class T, class TFilter>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, std::int32_t input_offset,
+                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                   T* output) noexcept {
+  conv2d_loop<std::int32_t>(g, filter_in_c, input, filter,
+                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
+                            filter_offset);
 }
 
 }  // namespace reference
@@ -2406,7 +2435,7 @@ struct conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }
     }
@@ -2444,9 +2473,9 @@ struct depthwise_conv2d {
 
 namespace reference {
 
-template <class T, class Acc, class Finish>
-inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, const T* filter, Finish&& finish,
-                                  Acc input_offset) noexcept {
+template <class Acc, class TIn, class TFilter, class Finish>
+inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, const TFilter* filter, Finish&& finish,
+                                  Acc input_offset, Acc filter_offset = 0) noexcept {
   const int depth_multiplier = g.out_c / g.in_c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -2464,7 +2493,7 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, cons
                 if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
                 const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
                 const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
-                acc += f_value * (in_value + input_offset);
+                acc += (f_value + filter_offset) * (in_value + input_offset);
               }
             }
             finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
@@ -2473,16 +2502,20 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, cons
 
 inline void depthwise_conv2d(const window_geometry& g, const float* input, const float* filter, const float* bias,
                              float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float, float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  depthwise_conv2d_loop<float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
-inline void depthwise_conv2d(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
-                             const std::int8_t* filter, const std::int32_t* bias,
+/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
+/// convolution, as conv2d.
+template <class T, class TFilter>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void depthwise_conv2d(const window_geometry& g, const T* input, std::int32_t input_offset,
+                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                              const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                             std::int8_t* output) noexcept {
-  depthwise_conv2d_loop<std::int8_t, std::int32_t>(g, input, filter,
-                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
-                                    input_offset);
+                             T* output) noexcept {
+  depthwise_conv2d_loop<std::int32_t>(g, input, filter,
+                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
+                                      input_offset, filter_offset);
 }
 
 }  // namespace reference
@@ -2558,7 +2591,7 @@ struct depthwise_conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }
     }
@@ -2722,7 +2755,8 @@ inline void add(const broadcast_geometry& g, const float* a, const float* b, flo
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
 }
 
-constexpr std::int8_t add_one(const add_params& p, int_range act, std::int8_t x, std::int8_t y) noexcept {
+template <class T>
+constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t input1 = p.input1_offset + x;
   const std::int32_t input2 = p.input2_offset + y;
   const std::int32_t shifted1 = input1 * (1 << p.left_shift);
@@ -2731,11 +2765,15 @@ constexpr std::int8_t add_one(const add_params& p, int_range act, std::int8_t x,
   const std::int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2);
   const std::int32_t raw_sum = scaled1 + scaled2;
   const std::int32_t raw_output = multiply_by_quantized_multiplier(raw_sum, p.output) + p.output_offset;
-  return static_cast<std::int8_t>(apply(act, raw_output));
+  return static_cast<T>(apply(act, raw_output));
 }
 
-inline void add(const broadcast_geometry& g, const std::int8_t* a, const std::int8_t* b, const add_params& p,
-                int_range act, std::int8_t* out) noexcept {
+/// 8-bit ADD (int8, legacy uint8): TFLite's reference AddElementwise /
+/// BroadcastAdd, with left_shift 20.
+template <class T>
+  requires(sizeof(T) == 1)
+inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
+                T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
 }
 
@@ -2743,12 +2781,13 @@ inline void mul(const broadcast_geometry& g, const float* a, const float* b, flo
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
 }
 
-inline void mul(const broadcast_geometry& g, const std::int8_t* a, std::int32_t a_offset, const std::int8_t* b,
-                std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
-                std::int8_t* out) noexcept {
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b, std::int32_t b_offset,
+                quantized_multiplier m, std::int32_t out_offset, int_range act, T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
     const std::int32_t product = (a_offset + a[ia]) * (b_offset + b[ib]);
-    out[o] = static_cast<std::int8_t>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
+    out[o] = static_cast<T>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
   });
 }
 
@@ -2861,10 +2900,14 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
     }
 }
 
-inline void fully_connected(int batches, int accum_depth, int output_depth, const std::int8_t* input,
-                            std::int32_t input_offset, const std::int8_t* weights, std::int32_t weights_offset,
+/// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
+/// point) fully connected layers.
+template <class T, class TW>
+  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+inline void fully_connected(int batches, int accum_depth, int output_depth, const T* input,
+                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                             const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
-                            std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
+                            std::int32_t output_offset, int_range act, T* output) noexcept {
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
       std::int32_t acc = 0;
@@ -2873,7 +2916,7 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
                (std::int32_t{input[b * accum_depth + d]} + input_offset);
       if (bias != nullptr) acc += bias[o];
       acc = multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]) + output_offset;
-      output[b * output_depth + o] = static_cast<std::int8_t>(apply(act, acc));
+      output[b * output_depth + o] = static_cast<T>(apply(act, acc));
     }
 }
 
@@ -2990,16 +3033,23 @@ struct reduce_geometry {
   std::int64_t reduced_elements = 1;
 };
 
-template <std::size_t R, std::size_t N>
-constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
+/// (negative axes count from the back; repeated axes count once).
+template <class Axis>
+constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
   reduce_geometry g;
-  for (std::size_t d = 0; d < R; ++d) g.in_dims[6 - R + d] = dims[d];
-  for (int a : axes) {
-    const int k = a < 0 ? a + static_cast<int>(R) : a;
-    g.reduced[static_cast<std::size_t>(6 - static_cast<int>(R) + k)] = true;
+  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
+  for (int i = 0; i < axis_count; ++i) {
+    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
+    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
   }
   for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
   return g;
+}
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
 }
 
 namespace reference {
@@ -3030,9 +3080,10 @@ inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept
 }
 
 /// `scratch` holds out_elements int32 sums (planned in the arena).
-inline void mean(const reduce_geometry& g, const std::int8_t* in, std::int32_t input_zero_point,
-                 quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
-                 std::int8_t* out) noexcept {
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
   reduce_sum(g, in, scratch);
   const std::int64_t n = g.reduced_elements;
@@ -3045,7 +3096,7 @@ inline void mean(const reduce_geometry& g, const std::int8_t* in, std::int32_t i
   for (std::int64_t o = 0; o < g.out_elements; ++o) {
     const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
     const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
-    out[o] = saturate_cast<std::int8_t>(v);
+    out[o] = saturate_cast<T>(v);
   }
 }
 
@@ -3262,15 +3313,17 @@ inline void average_pool2d(const window_geometry& g, const float* input, float_r
   });
 }
 
-inline void average_pool2d(const window_geometry& g, const std::int8_t* input, int_range act,
-                           std::int8_t* output) noexcept {
+/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
   pool2d(g, input, output, [&](auto&& window) {
     std::int32_t acc = 0;
     int count = 0;
-    window([&](std::int8_t v) { acc += v; ++count; });
+    window([&](T v) { acc += v; ++count; });
     // count > 0: SAME/VALID windows always overlap the input.
     acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<std::int8_t>(apply(act, acc));
+    return static_cast<T>(apply(act, acc));
   });
 }
 
@@ -3475,33 +3528,39 @@ inline void softmax(int outer, int depth, float beta, const float* in, float* ou
   }
 }
 
-inline void softmax(int outer, int depth, const softmax_params& p, const std::int8_t* in, std::int8_t* out) noexcept {
+/// 8-bit softmax (TFLite reference_ops::Softmax for int8 and uint8): output
+/// scale 1/256, zero point at the type's lowest value.
+template <class T>
+  requires(sizeof(T) == 1)
+inline void softmax(int outer, int depth, const softmax_params& p, const T* in, T* out) noexcept {
   constexpr int accumulation_integer_bits = 12;
+  constexpr std::int32_t lowest = std::numeric_limits<T>::min();
   for (int i = 0; i < outer; ++i) {
-    const std::int8_t* x = in + i * depth;
-    std::int8_t* y = out + i * depth;
-    std::int8_t max_in_row = std::numeric_limits<std::int8_t>::min();
+    const T* x = in + i * depth;
+    T* y = out + i * depth;
+    T max_in_row = std::numeric_limits<T>::min();
     for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
 
     auto scaled_exp = [&](int c) {
       const std::int32_t diff_rescaled =
-          multiply_by_quantized_multiplier_greater_than_one(x[c] - max_in_row, p.input_multiplier, p.input_left_shift);
+          multiply_by_quantized_multiplier_greater_than_one(std::int32_t{x[c]} - max_in_row, p.input_multiplier,
+                                                            p.input_left_shift);
       return fixed::exp_on_negative_values<5>(diff_rescaled);  // Q0.31
     };
     std::int32_t sum_of_exps = 0;  // Q12.19
     for (int c = 0; c < depth; ++c)
-      if (x[c] - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
+      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
 
     int num_bits_over_unit = 0;
     const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
     const int exponent = num_bits_over_unit + 31 - 8;
     for (int c = 0; c < depth; ++c) {
-      if (x[c] - max_in_row >= p.diff_min) {
+      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) {
         const std::int32_t unsat =
             rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
-        y[c] = saturate_cast<std::int8_t>(unsat - 128);
+        y[c] = saturate_cast<T>(unsat + lowest);
       } else {
-        y[c] = -128;
+        y[c] = static_cast<T>(lowest);
       }
     }
   }

@@ -37,36 +37,47 @@ constexpr bool lifetimes_overlap(const buffer_request& a, const buffer_request& 
   return a.first <= b.last && b.first <= a.last;
 }
 
-template <std::size_t N>
-constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
-  memory_plan<N> plan{};
-  std::array<std::size_t, N> order{};
-  for (std::size_t i = 0; i < N; ++i) order[i] = i;
+struct plan_totals {
+  std::size_t arena_bytes = 0;  // shared plan
+  std::size_t naive_bytes = 0;  // every buffer on its own
+};
+
+/// The greedy planner over any indexable containers of `n` elements, so that
+/// the compile-time plan (std::array) and the runtime interpreter's plan
+/// (std::vector) are the same code. `order` and `placed` are scratch.
+template <class Requests, class Offsets, class Order, class Placed>
+constexpr plan_totals plan_memory_into(std::size_t n, const Requests& req, Offsets& offset, Order& order,
+                                       Placed& placed) {
+  plan_totals totals{};
+  for (std::size_t i = 0; i < n; ++i) {
+    order[i] = i;
+    placed[i] = false;
+    offset[i] = 0;
+  }
   // Largest first; ties by first use, then index, so the plan is deterministic.
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), [&](std::size_t a, std::size_t b) {
     if (req[a].bytes != req[b].bytes) return req[a].bytes > req[b].bytes;
     if (req[a].first != req[b].first) return req[a].first < req[b].first;
     return a < b;
   });
-  std::array<bool, N> placed{};
-  for (std::size_t k = 0; k < N; ++k) {
+  for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = order[k];
     const std::size_t size = align_up(req[i].bytes);
-    plan.naive_bytes += size;
+    totals.naive_bytes += size;
     if (size == 0) continue;
     // Candidate offsets: 0 and the end of every placed, lifetime-overlapping buffer.
     std::size_t best = 0;
     bool found = false;
-    for (std::size_t c = 0; c <= N; ++c) {
+    for (std::size_t c = 0; c <= n; ++c) {
       std::size_t candidate = 0;
-      if (c < N) {
+      if (c < n) {
         if (!placed[c] || !lifetimes_overlap(req[i], req[c])) continue;
-        candidate = plan.offset[c] + align_up(req[c].bytes);
+        candidate = offset[c] + align_up(req[c].bytes);
       }
       bool fits = true;
-      for (std::size_t o = 0; o < N && fits; ++o) {
+      for (std::size_t o = 0; o < n && fits; ++o) {
         if (!placed[o] || !lifetimes_overlap(req[i], req[o])) continue;
-        const std::size_t o_begin = plan.offset[o], o_end = o_begin + align_up(req[o].bytes);
+        const std::size_t o_begin = offset[o], o_end = o_begin + align_up(req[o].bytes);
         if (candidate < o_end && o_begin < candidate + size) fits = false;
       }
       if (fits && (!found || candidate < best)) {
@@ -74,10 +85,21 @@ constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
         found = true;
       }
     }
-    plan.offset[i] = best;
+    offset[i] = best;
     placed[i] = true;
-    plan.arena_bytes = std::max(plan.arena_bytes, best + size);
+    totals.arena_bytes = std::max(totals.arena_bytes, best + size);
   }
+  return totals;
+}
+
+template <std::size_t N>
+constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
+  memory_plan<N> plan{};
+  std::array<std::size_t, N> order{};
+  std::array<bool, N> placed{};
+  const plan_totals totals = plan_memory_into(N, req, plan.offset, order, placed);
+  plan.arena_bytes = totals.arena_bytes;
+  plan.naive_bytes = totals.naive_bytes;
   return plan;
 }
 

@@ -27,10 +27,11 @@ namespace reference {
 /// filter * (input + input_offset) over the in-bounds taps (padding taps are
 /// skipped, as TFLite does, which is zero padding in the real domain) and hands
 /// each output element's accumulator to `finish(index, channel, acc)`.
-/// `filter_in_c` < in_c means grouped convolution.
-template <class T, class Acc, class Finish>
-inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* input, const T* filter, Finish&& finish,
-                        Acc input_offset) noexcept {
+/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
+/// negated weight zero point of legacy uint8 models (0 otherwise).
+template <class Acc, class TIn, class TFilter, class Finish>
+inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* input, const TFilter* filter,
+                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
   const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -45,10 +46,10 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int ix = in_x0 + g.dilation_w * fx;
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const T* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const T* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
               for (int ic = 0; ic < filter_in_c; ++ic)
-                acc += static_cast<Acc>(f[ic]) * (static_cast<Acc>(in[ic]) + input_offset);
+                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
             }
           }
           finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
@@ -58,17 +59,22 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const T* inpu
 /// Float convolution (TFLite reference_ops::Conv).
 inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float, float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  conv2d_loop<float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
-/// (TFLite reference_integer_ops::ConvPerChannel).
-inline void conv2d(const window_geometry& g, int filter_in_c, const std::int8_t* input, std::int32_t input_offset,
-                   const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
-                   std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
-  conv2d_loop<std::int8_t, std::int32_t>(g, filter_in_c, input, filter,
-                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
-                                    input_offset);
+/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
+/// weight zero point (reference_ops::Conv; its one multiplier repeated per
+/// channel).
+template <class T, class TFilter>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, std::int32_t input_offset,
+                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                   T* output) noexcept {
+  conv2d_loop<std::int32_t>(g, filter_in_c, input, filter,
+                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
+                            filter_offset);
 }
 
 }  // namespace reference
@@ -156,7 +162,7 @@ struct conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }
     }

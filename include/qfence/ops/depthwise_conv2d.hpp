@@ -20,9 +20,9 @@ struct depthwise_conv2d {
 
 namespace reference {
 
-template <class T, class Acc, class Finish>
-inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, const T* filter, Finish&& finish,
-                                  Acc input_offset) noexcept {
+template <class Acc, class TIn, class TFilter, class Finish>
+inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, const TFilter* filter, Finish&& finish,
+                                  Acc input_offset, Acc filter_offset = 0) noexcept {
   const int depth_multiplier = g.out_c / g.in_c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -40,7 +40,7 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, cons
                 if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
                 const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
                 const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
-                acc += f_value * (in_value + input_offset);
+                acc += (f_value + filter_offset) * (in_value + input_offset);
               }
             }
             finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
@@ -49,16 +49,20 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const T* input, cons
 
 inline void depthwise_conv2d(const window_geometry& g, const float* input, const float* filter, const float* bias,
                              float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float, float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  depthwise_conv2d_loop<float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
-inline void depthwise_conv2d(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
-                             const std::int8_t* filter, const std::int32_t* bias,
+/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
+/// convolution, as conv2d.
+template <class T, class TFilter>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void depthwise_conv2d(const window_geometry& g, const T* input, std::int32_t input_offset,
+                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                              const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                             std::int8_t* output) noexcept {
-  depthwise_conv2d_loop<std::int8_t, std::int32_t>(g, input, filter,
-                                    requantize_per_channel{bias, multipliers, output_offset, act, output},
-                                    input_offset);
+                             T* output) noexcept {
+  depthwise_conv2d_loop<std::int32_t>(g, input, filter,
+                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
+                                      input_offset, filter_offset);
 }
 
 }  // namespace reference
@@ -134,7 +138,7 @@ struct depthwise_conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }
     }

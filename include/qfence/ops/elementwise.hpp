@@ -52,7 +52,8 @@ inline void add(const broadcast_geometry& g, const float* a, const float* b, flo
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
 }
 
-constexpr std::int8_t add_one(const add_params& p, int_range act, std::int8_t x, std::int8_t y) noexcept {
+template <class T>
+constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t input1 = p.input1_offset + x;
   const std::int32_t input2 = p.input2_offset + y;
   const std::int32_t shifted1 = input1 * (1 << p.left_shift);
@@ -61,11 +62,15 @@ constexpr std::int8_t add_one(const add_params& p, int_range act, std::int8_t x,
   const std::int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2);
   const std::int32_t raw_sum = scaled1 + scaled2;
   const std::int32_t raw_output = multiply_by_quantized_multiplier(raw_sum, p.output) + p.output_offset;
-  return static_cast<std::int8_t>(apply(act, raw_output));
+  return static_cast<T>(apply(act, raw_output));
 }
 
-inline void add(const broadcast_geometry& g, const std::int8_t* a, const std::int8_t* b, const add_params& p,
-                int_range act, std::int8_t* out) noexcept {
+/// 8-bit ADD (int8, legacy uint8): TFLite's reference AddElementwise /
+/// BroadcastAdd, with left_shift 20.
+template <class T>
+  requires(sizeof(T) == 1)
+inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
+                T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
 }
 
@@ -73,12 +78,13 @@ inline void mul(const broadcast_geometry& g, const float* a, const float* b, flo
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
 }
 
-inline void mul(const broadcast_geometry& g, const std::int8_t* a, std::int32_t a_offset, const std::int8_t* b,
-                std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
-                std::int8_t* out) noexcept {
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b, std::int32_t b_offset,
+                quantized_multiplier m, std::int32_t out_offset, int_range act, T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
     const std::int32_t product = (a_offset + a[ia]) * (b_offset + b[ib]);
-    out[o] = static_cast<std::int8_t>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
+    out[o] = static_cast<T>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
   });
 }
 

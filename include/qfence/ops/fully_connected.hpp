@@ -33,10 +33,14 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
     }
 }
 
-inline void fully_connected(int batches, int accum_depth, int output_depth, const std::int8_t* input,
-                            std::int32_t input_offset, const std::int8_t* weights, std::int32_t weights_offset,
+/// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
+/// point) fully connected layers.
+template <class T, class TW>
+  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+inline void fully_connected(int batches, int accum_depth, int output_depth, const T* input,
+                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                             const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
-                            std::int32_t output_offset, int_range act, std::int8_t* output) noexcept {
+                            std::int32_t output_offset, int_range act, T* output) noexcept {
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
       std::int32_t acc = 0;
@@ -45,7 +49,7 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
                (std::int32_t{input[b * accum_depth + d]} + input_offset);
       if (bias != nullptr) acc += bias[o];
       acc = multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]) + output_offset;
-      output[b * output_depth + o] = static_cast<std::int8_t>(apply(act, acc));
+      output[b * output_depth + o] = static_cast<T>(apply(act, acc));
     }
 }
 

@@ -28,16 +28,23 @@ struct reduce_geometry {
   std::int64_t reduced_elements = 1;
 };
 
-template <std::size_t R, std::size_t N>
-constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
+/// (negative axes count from the back; repeated axes count once).
+template <class Axis>
+constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
   reduce_geometry g;
-  for (std::size_t d = 0; d < R; ++d) g.in_dims[6 - R + d] = dims[d];
-  for (int a : axes) {
-    const int k = a < 0 ? a + static_cast<int>(R) : a;
-    g.reduced[static_cast<std::size_t>(6 - static_cast<int>(R) + k)] = true;
+  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
+  for (int i = 0; i < axis_count; ++i) {
+    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
+    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
   }
   for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
   return g;
+}
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
 }
 
 namespace reference {
@@ -68,9 +75,10 @@ inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept
 }
 
 /// `scratch` holds out_elements int32 sums (planned in the arena).
-inline void mean(const reduce_geometry& g, const std::int8_t* in, std::int32_t input_zero_point,
-                 quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
-                 std::int8_t* out) noexcept {
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
   reduce_sum(g, in, scratch);
   const std::int64_t n = g.reduced_elements;
@@ -83,7 +91,7 @@ inline void mean(const reduce_geometry& g, const std::int8_t* in, std::int32_t i
   for (std::int64_t o = 0; o < g.out_elements; ++o) {
     const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
     const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
-    out[o] = saturate_cast<std::int8_t>(v);
+    out[o] = saturate_cast<T>(v);
   }
 }
 

@@ -33,18 +33,19 @@ struct add_bias_and_clamp {
   }
 };
 
-/// The int8 counterpart (TFLite's per-channel conv epilogue): int32 bias, the
-/// channel's fixed-point multiplier, the output zero point, the clamp.
+/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
+/// the channel's fixed-point multiplier, the output zero point, the clamp.
+template <class T>
 struct requantize_per_channel {
   const std::int32_t* bias;  // or nullptr
   const quantized_multiplier* multipliers;
   std::int32_t output_offset;
   int_range act;
-  std::int8_t* output;
+  T* output;
   void operator()(int at, int channel, std::int32_t acc) const noexcept {
     if (bias != nullptr) acc += bias[channel];
     acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int8_t>(apply(act, acc));
+    output[at] = static_cast<T>(apply(act, acc));
   }
 };
 

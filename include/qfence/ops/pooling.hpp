@@ -55,15 +55,17 @@ inline void average_pool2d(const window_geometry& g, const float* input, float_r
   });
 }
 
-inline void average_pool2d(const window_geometry& g, const std::int8_t* input, int_range act,
-                           std::int8_t* output) noexcept {
+/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
   pool2d(g, input, output, [&](auto&& window) {
     std::int32_t acc = 0;
     int count = 0;
-    window([&](std::int8_t v) { acc += v; ++count; });
+    window([&](T v) { acc += v; ++count; });
     // count > 0: SAME/VALID windows always overlap the input.
     acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<std::int8_t>(apply(act, acc));
+    return static_cast<T>(apply(act, acc));
   });
 }
 

@@ -54,33 +54,39 @@ inline void softmax(int outer, int depth, float beta, const float* in, float* ou
   }
 }
 
-inline void softmax(int outer, int depth, const softmax_params& p, const std::int8_t* in, std::int8_t* out) noexcept {
+/// 8-bit softmax (TFLite reference_ops::Softmax for int8 and uint8): output
+/// scale 1/256, zero point at the type's lowest value.
+template <class T>
+  requires(sizeof(T) == 1)
+inline void softmax(int outer, int depth, const softmax_params& p, const T* in, T* out) noexcept {
   constexpr int accumulation_integer_bits = 12;
+  constexpr std::int32_t lowest = std::numeric_limits<T>::min();
   for (int i = 0; i < outer; ++i) {
-    const std::int8_t* x = in + i * depth;
-    std::int8_t* y = out + i * depth;
-    std::int8_t max_in_row = std::numeric_limits<std::int8_t>::min();
+    const T* x = in + i * depth;
+    T* y = out + i * depth;
+    T max_in_row = std::numeric_limits<T>::min();
     for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
 
     auto scaled_exp = [&](int c) {
       const std::int32_t diff_rescaled =
-          multiply_by_quantized_multiplier_greater_than_one(x[c] - max_in_row, p.input_multiplier, p.input_left_shift);
+          multiply_by_quantized_multiplier_greater_than_one(std::int32_t{x[c]} - max_in_row, p.input_multiplier,
+                                                            p.input_left_shift);
       return fixed::exp_on_negative_values<5>(diff_rescaled);  // Q0.31
     };
     std::int32_t sum_of_exps = 0;  // Q12.19
     for (int c = 0; c < depth; ++c)
-      if (x[c] - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
+      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
 
     int num_bits_over_unit = 0;
     const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
     const int exponent = num_bits_over_unit + 31 - 8;
     for (int c = 0; c < depth; ++c) {
-      if (x[c] - max_in_row >= p.diff_min) {
+      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) {
         const std::int32_t unsat =
             rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
-        y[c] = saturate_cast<std::int8_t>(unsat - 128);
+        y[c] = saturate_cast<T>(unsat + lowest);
       } else {
-        y[c] = -128;
+        y[c] = static_cast<T>(lowest);
       }
     }
   }

@@ -1,0 +1,188 @@
+// qfence/runtime/interpreter.hpp: runs a runtime model.
+//
+// Construction does all the work that does not depend on input data: it
+// checks that every operation is supported (and lists all that are not in one
+// error), prepares each op's kernel (geometry, multipliers), and plans one
+// arena with the same greedy planner as the compile-time path. invoke() then
+// only runs kernels: no allocation, no checks.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qfence/graph/memory_plan.hpp"
+#include "qfence/runtime/model.hpp"
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/op_registry.hpp"
+
+namespace qfence::runtime {
+
+/// A custom op implementation for the runtime path: prepare it like a builtin.
+using custom_op_prepare = kernel (*)(const op_context&);
+
+struct interpreter_options {
+  numerics arithmetic = numerics::tflm;
+  std::map<std::string, custom_op_prepare> custom_ops;
+};
+
+/// One operation qfence cannot run, as `inspect` lists it.
+struct unsupported_op {
+  int index;
+  std::string name;
+  std::int32_t builtin_code;
+  int version;
+  std::string reason;
+};
+
+/// Every operation of `m` that has no kernel here (builtin code, version, or
+/// custom op without an implementation).
+inline std::vector<unsupported_op> find_unsupported(const model& m, const interpreter_options& options = {}) {
+  std::vector<unsupported_op> found;
+  for (const operation& op : m.operations) {
+    if (op.is_custom()) {
+      if (!options.custom_ops.contains(op.custom_code))
+        found.push_back({op.index, op.custom_code, op.builtin_code, op.version, "custom op without an implementation"});
+      continue;
+    }
+    const op_registration* r = find_registration(op.builtin_code);
+    if (r == nullptr) {
+      found.push_back({op.index, op_name(op), op.builtin_code, op.version, "op not supported"});
+    } else if (op.version < 1 || op.version > r->max_version) {
+      found.push_back({op.index, op_name(op), op.builtin_code, op.version,
+                       "version not supported (1.." + std::to_string(r->max_version) + ")"});
+    }
+  }
+  return found;
+}
+
+/// The one-line error for a list of unsupported operations: grouped by op,
+/// with builtin code, version and node indices.
+inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) {
+  // Group by (name, code, version, reason), keep first-seen order.
+  struct group {
+    const unsupported_op* first;
+    std::vector<int> nodes;
+  };
+  std::vector<group> groups;
+  for (const auto& op : ops) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const group& g) {
+      return g.first->name == op.name && g.first->builtin_code == op.builtin_code && g.first->version == op.version;
+    });
+    if (it == groups.end()) {
+      groups.push_back({&op, {op.index}});
+    } else {
+      it->nodes.push_back(op.index);
+    }
+  }
+  std::string s = std::to_string(ops.size()) + " unsupported operator" + (ops.size() == 1 ? "" : "s") + ": ";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const auto& g = groups[i];
+    s += (i ? "; " : "") + g.first->name + " (builtin " + std::to_string(g.first->builtin_code) + ", v" +
+         std::to_string(g.first->version) + ", " + g.first->reason + ") at node" + (g.nodes.size() > 1 ? "s " : " ");
+    for (std::size_t k = 0; k < g.nodes.size(); ++k) s += (k ? "," : "") + std::to_string(g.nodes[k]);
+  }
+  return s;
+}
+
+class interpreter {
+ public:
+  explicit interpreter(const model& m, interpreter_options options = {}) : model_(m) {
+    const auto unsupported = find_unsupported(m, options);
+    if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
+    for (const operation& op : m.operations) {
+      const op_context ctx(m, op, options.arithmetic);
+      if (op.is_custom()) {
+        kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
+      } else {
+        kernels_.push_back(find_registration(op.builtin_code)->prepare(ctx));
+      }
+    }
+    plan();
+  }
+
+  interpreter(const interpreter&) = delete;
+  interpreter& operator=(const interpreter&) = delete;
+
+  int input_count() const noexcept { return static_cast<int>(model_.inputs.size()); }
+  int output_count() const noexcept { return static_cast<int>(model_.outputs.size()); }
+  const tensor& input_tensor(int i) const { return model_.tensors[static_cast<std::size_t>(model_.inputs.at(static_cast<std::size_t>(i)))]; }
+  const tensor& output_tensor(int i) const { return model_.tensors[static_cast<std::size_t>(model_.outputs.at(static_cast<std::size_t>(i)))]; }
+
+  std::span<std::byte> input(int i) {
+    const int t = model_.inputs.at(static_cast<std::size_t>(i));
+    return {memory_.address[static_cast<std::size_t>(t)], model_.tensors[static_cast<std::size_t>(t)].bytes()};
+  }
+  std::span<const std::byte> output(int i) const {
+    const int t = model_.outputs.at(static_cast<std::size_t>(i));
+    return {memory_.address[static_cast<std::size_t>(t)], model_.tensors[static_cast<std::size_t>(t)].bytes()};
+  }
+
+  void invoke() {
+    for (const kernel& k : kernels_) k(memory_);
+  }
+
+  /// Bytes of the activation arena (variables and inputs/outputs included).
+  std::size_t arena_bytes() const noexcept { return arena_bytes_; }
+
+ private:
+  // Steps: 0 = inputs written, k + 1 = operation k, n + 1 = outputs read.
+  void plan() {
+    const std::size_t count = model_.tensors.size();
+    const int end = static_cast<int>(model_.operations.size()) + 1;
+    std::vector<buffer_request> requests(count);
+    std::vector<bool> used(count, false);
+    auto touch = [&](int t, int step) {
+      auto& r = requests[static_cast<std::size_t>(t)];
+      if (!used[static_cast<std::size_t>(t)]) {
+        r.first = r.last = step;
+        used[static_cast<std::size_t>(t)] = true;
+      }
+      r.first = std::min(r.first, step);
+      r.last = std::max(r.last, step);
+    };
+    for (int t : model_.inputs) touch(t, 0);
+    for (const operation& op : model_.operations) {
+      for (int t : op.inputs)
+        if (t >= 0) touch(t, op.index + 1);
+      for (int t : op.outputs) touch(t, op.index + 1);
+    }
+    for (int t : model_.outputs) touch(t, end);
+    for (std::size_t t = 0; t < count; ++t) {
+      const tensor& x = model_.tensors[t];
+      if (x.variable) {
+        touch(static_cast<int>(t), 0);
+        touch(static_cast<int>(t), end);
+      }
+      requests[t].bytes = (used[t] && !x.constant) ? x.bytes() : 0;
+    }
+    std::vector<std::size_t> offsets(count), order(count);
+    std::vector<bool> placed(count);
+    arena_bytes_ = plan_memory_into(count, requests, offsets, order, placed).arena_bytes;
+
+    storage_.assign(arena_bytes_ + arena_alignment, std::byte{0});
+    auto base = reinterpret_cast<std::uintptr_t>(storage_.data());
+    auto* arena = storage_.data() + (align_up(base) - base);
+    memory_.address.assign(count, nullptr);
+    for (std::size_t t = 0; t < count; ++t) {
+      const tensor& x = model_.tensors[t];
+      if (x.constant) {
+        memory_.address[t] = const_cast<std::byte*>(x.data.data());  // kernels only read constants
+      } else if (requests[t].bytes > 0) {
+        memory_.address[t] = arena + offsets[t];
+      }
+    }
+  }
+
+  const model& model_;
+  std::vector<kernel> kernels_;
+  tensor_memory memory_;
+  std::vector<std::byte> storage_;
+  std::size_t arena_bytes_ = 0;
+};
+
+}  // namespace qfence::runtime

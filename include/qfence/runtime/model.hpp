@@ -1,0 +1,134 @@
+// qfence/runtime/model.hpp: the runtime IR, what the TFLite reader produces.
+//
+// A model is a list of tensors (dtype, runtime shape, quantization, constant
+// data), a list of operations in execution order, and the graph's inputs and
+// outputs. Everything has been validated by the reader: indices are in range,
+// constant data has the size its shape says, every operation reads only
+// tensors that exist before it runs. The interpreter and the code generator
+// take it from there.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/dtype.hpp"
+#include "qfence/ops/options.hpp"
+
+namespace qfence::runtime {
+
+/// Every problem with a model (corrupt file, unsupported op, wrong shape) is
+/// reported as a model_error whose what() is one line that names the problem.
+class model_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Affine quantization of a tensor: real = scale * (q - zero_point), per
+/// tensor (one scale) or per channel along `axis`.
+struct quantization {
+  std::vector<float> scales;
+  std::vector<std::int64_t> zero_points;
+  int axis = 0;
+
+  bool quantized() const noexcept { return !scales.empty(); }
+  bool per_channel() const noexcept { return scales.size() > 1; }
+  float scale() const noexcept { return scales.empty() ? 0.0f : scales[0]; }
+  std::int32_t zero_point() const noexcept {
+    return zero_points.empty() ? 0 : static_cast<std::int32_t>(zero_points[0]);
+  }
+};
+
+struct tensor {
+  std::string name;  // may be empty: some models carry no names
+  dtype type = dtype::f32;
+  std::vector<int> shape;
+  quantization quant;
+  std::span<const std::byte> data;  // constant tensors only
+  bool constant = false;
+  bool variable = false;  // state kept across invocations (e.g. SVDF)
+
+  std::int64_t elements() const noexcept {
+    std::int64_t n = 1;
+    for (int d : shape) n *= d;
+    return n;
+  }
+  std::size_t bytes() const noexcept { return static_cast<std::size_t>(elements()) * size_of(type); }
+  int rank() const noexcept { return static_cast<int>(shape.size()); }
+  int dim(int i) const noexcept { return shape[static_cast<std::size_t>(i)]; }
+  template <class T>
+  const T* constant_data() const noexcept {
+    return reinterpret_cast<const T*>(data.data());
+  }
+};
+
+/// The builtin options of an operation, flattened: each op reads the fields
+/// that its TFLite options table has, the rest keep TFLite's defaults.
+struct op_options {
+  padding pad = padding::same;
+  int stride_w = 1, stride_h = 1;
+  int dilation_w = 1, dilation_h = 1;
+  int filter_w = 1, filter_h = 1;
+  int depth_multiplier = 1;
+  activation fused = activation::none;
+  std::int8_t raw_activation = 0;  // TFLite's code, to reject TANH / SIGN_BIT fusions by name
+  float beta = 1.0f;               // SOFTMAX
+  float alpha = 0.0f;              // LEAKY_RELU
+  int axis = 0;                    // CONCATENATION, PACK, UNPACK, GATHER
+  bool keep_dims = false;          // MEAN
+  bool align_corners = false, half_pixel_centers = false;
+  std::vector<int> new_shape;  // RESHAPE (when given)
+  bool has_new_shape = false;
+  int begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
+  bool offset = false;  // STRIDED_SLICE
+  int num_splits = 0;   // SPLIT
+  int count = 0;        // PACK values_count, UNPACK num
+  std::int8_t output_type = -1;  // ARG_MAX, CAST (TFLite TensorType code)
+  bool pot_scale_int16 = true;   // ADD, SUB
+  bool keep_num_dims = false;    // FULLY_CONNECTED
+  int weights_format = 0;        // FULLY_CONNECTED
+  bool asymmetric_quantize_inputs = false;
+  int rank = 0;  // SVDF
+};
+
+struct operation {
+  int index = 0;                  // position in the subgraph
+  std::int32_t builtin_code = 0;  // TFLite BuiltinOperator
+  std::string custom_code;        // for CUSTOM ops
+  int version = 1;
+  std::vector<int> inputs;  // -1: optional input not given
+  std::vector<int> outputs;
+  op_options options;
+  std::span<const std::byte> custom_options;
+
+  bool is_custom() const noexcept { return builtin_code == 32; }
+};
+
+/// A loaded model. It owns the file's bytes (constant tensors point into
+/// them), so it moves but does not copy.
+struct model {
+  std::vector<tensor> tensors;
+  std::vector<operation> operations;
+  std::vector<int> inputs, outputs;
+  std::string description;
+  int subgraph_count = 1;
+  std::vector<std::string> notes;  // what the reader normalised, for `inspect`
+
+  model() = default;
+  model(model&&) = default;
+  model& operator=(model&&) = default;
+  model(const model&) = delete;
+  model& operator=(const model&) = delete;
+
+  // Storage behind the spans above: the file, and realigned copies of
+  // constant buffers that the file stores at unaligned offsets.
+  std::vector<std::byte> file;
+  std::vector<std::unique_ptr<std::byte[]>> realigned;
+};
+
+}  // namespace qfence::runtime

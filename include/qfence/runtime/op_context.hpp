@@ -1,0 +1,149 @@
+// qfence/runtime/op_context.hpp: what an op's prepare step sees, and what its
+// kernel gets at invoke time.
+//
+// Each runtime op is a `prepare` function: it checks the operation's tensors
+// (dtypes, shapes, quantization), computes everything that does not depend on
+// the data (geometry, fixed-point multipliers), and returns a `kernel` that
+// only reads and writes memory. Checks fail with a model_error naming the
+// operator, e.g. "operator 12 (CONV_2D v3): ...".
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "qfence/runtime/model.hpp"
+#include "qfence/tflite/builtin_op.hpp"
+
+namespace qfence::runtime {
+
+/// Which reference the integer arithmetic follows where TFLM and TFLite
+/// differ (DESIGN §5: FULLY_CONNECTED rescaling, int16 SUB multipliers).
+enum class numerics { tflm, tflite };
+
+/// Where every tensor lives during invoke: the arena for activations, the
+/// model's bytes for constants.
+struct tensor_memory {
+  std::vector<std::byte*> address;  // by tensor index
+
+  template <class T>
+  T* at(int tensor) const noexcept {
+    return reinterpret_cast<T*>(address[static_cast<std::size_t>(tensor)]);
+  }
+};
+
+using kernel = std::function<void(const tensor_memory&)>;
+
+/// The human name of an operation: "CONV_2D" or the custom op's name.
+inline std::string op_name(const operation& op) {
+  return op.is_custom() ? op.custom_code : tflite::builtin_op_name(op.builtin_code);
+}
+
+inline std::string shape_text(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// "i8[1,96,96,1] (scale 0.0078, zero point -1)".
+inline std::string type_text(const tensor& t) {
+  std::string s = std::string(name(t.type)) + shape_text(t.shape);
+  if (t.quant.per_channel()) {
+    s += " (per-channel x" + std::to_string(t.quant.scales.size()) + " on axis " + std::to_string(t.quant.axis) + ")";
+  } else if (t.quant.quantized()) {
+    s += " (scale " + std::to_string(t.quant.scale()) + ", zero point " + std::to_string(t.quant.zero_point()) + ")";
+  }
+  return s;
+}
+
+class op_context {
+ public:
+  op_context(const model& m, const operation& op, numerics n) : model_(m), op_(op), numerics_(n) {}
+
+  const model& graph() const noexcept { return model_; }
+  const operation& op() const noexcept { return op_; }
+  const op_options& options() const noexcept { return op_.options; }
+  numerics arithmetic() const noexcept { return numerics_; }
+
+  int input_count() const noexcept { return static_cast<int>(op_.inputs.size()); }
+  int output_count() const noexcept { return static_cast<int>(op_.outputs.size()); }
+  bool has_input(int i) const noexcept { return i < input_count() && op_.inputs[static_cast<std::size_t>(i)] >= 0; }
+  int input_index(int i) const {
+    require(has_input(i), "input " + std::to_string(i) + " is missing");
+    return op_.inputs[static_cast<std::size_t>(i)];
+  }
+  int output_index(int i) const {
+    require(i < output_count(), "output " + std::to_string(i) + " is missing");
+    return op_.outputs[static_cast<std::size_t>(i)];
+  }
+  const tensor& input(int i) const { return model_.tensors[static_cast<std::size_t>(input_index(i))]; }
+  const tensor& output(int i) const { return model_.tensors[static_cast<std::size_t>(output_index(i))]; }
+
+  /// "operator 12 (CONV_2D v3)".
+  std::string label() const {
+    return "operator " + std::to_string(op_.index) + " (" + op_name(op_) + " v" + std::to_string(op_.version) + ")";
+  }
+
+  [[noreturn]] void fail(const std::string& what) const { throw model_error(label() + ": " + what); }
+  void require(bool ok, const std::string& what) const {
+    if (!ok) fail(what);
+  }
+
+  void require_io(int min_inputs, int max_inputs, int outputs) const {
+    require(input_count() >= min_inputs && input_count() <= max_inputs,
+            "takes " + (min_inputs == max_inputs ? std::to_string(min_inputs)
+                                                  : std::to_string(min_inputs) + " to " + std::to_string(max_inputs)) +
+                " inputs, the model gives " + std::to_string(input_count()));
+    require(output_count() == outputs, "has " + std::to_string(outputs) + " output(s), the model gives " +
+                                           std::to_string(output_count()));
+  }
+
+  /// Input `i` must be constant (weights, shapes, axes).
+  const tensor& constant_input(int i, const char* what) const {
+    const tensor& t = input(i);
+    require(t.constant, std::string(what) + " (input " + std::to_string(i) +
+                            ") must be a constant tensor; qfence does not support computed " + what);
+    return t;
+  }
+
+  /// Reads a small constant int32/int64 tensor (axes, shapes, paddings).
+  std::vector<std::int64_t> constant_ints(int i, const char* what) const {
+    const tensor& t = constant_input(i, what);
+    std::vector<std::int64_t> v(static_cast<std::size_t>(t.elements()));
+    if (t.type == dtype::i32) {
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] = t.constant_data<std::int32_t>()[k];
+    } else if (t.type == dtype::i64) {
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] = t.constant_data<std::int64_t>()[k];
+    } else {
+      fail(std::string(what) + " must be i32 or i64, got " + type_text(t));
+    }
+    return v;
+  }
+
+  [[noreturn]] void unsupported_types() const {
+    std::string s = "no kernel for these types: inputs";
+    for (int i = 0; i < input_count(); ++i) s += " " + (has_input(i) ? type_text(input(i)) : std::string("(none)"));
+    s += " -> outputs";
+    for (int i = 0; i < output_count(); ++i) s += " " + type_text(output(i));
+    fail(s);
+  }
+
+  void require_same_shape(const tensor& a, const tensor& b, const char* what) const {
+    require(a.shape == b.shape, std::string(what) + ": shapes " + shape_text(a.shape) + " and " +
+                                    shape_text(b.shape) + " differ");
+  }
+
+  void require_per_tensor(const tensor& t, const char* what) const {
+    require(t.quant.quantized() && !t.quant.per_channel(),
+            std::string(what) + " must be quantized per tensor, got " + type_text(t));
+  }
+
+ private:
+  const model& model_;
+  const operation& op_;
+  numerics numerics_;
+};
+
+}  // namespace qfence::runtime

@@ -1,0 +1,53 @@
+// qfence/runtime/op_registry.hpp: which builtin ops the runtime path runs,
+// which versions of each it accepts, and the prepare function of each.
+//
+// Versions: an op's version says which features the converter used (e.g.
+// CONV_2D v3 = per-channel int8, v4 = int16x8). qfence accepts the versions
+// TFLite's builtin op resolver registers for the op; its kernels then check
+// the actual dtypes, so an accepted version with an unsupported dtype
+// combination still fails with a message naming the types.
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/conv.hpp"
+#include "qfence/runtime/ops/elementwise.hpp"
+#include "qfence/runtime/ops/layout.hpp"
+#include "qfence/runtime/ops/reduce.hpp"
+#include "qfence/tflite/builtin_op.hpp"
+
+namespace qfence::runtime {
+
+struct op_registration {
+  tflite::builtin_op op;
+  int max_version;
+  kernel (*prepare)(const op_context&);
+};
+
+inline constexpr op_registration op_registrations[] = {
+    {tflite::builtin_op::add, 5, ops::prepare_add},
+    {tflite::builtin_op::average_pool_2d, 3, ops::prepare_average_pool2d},
+    {tflite::builtin_op::concatenation, 4, ops::prepare_concatenation},
+    {tflite::builtin_op::conv_2d, 8, ops::prepare_conv2d},
+    {tflite::builtin_op::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
+    {tflite::builtin_op::dequantize, 6, ops::prepare_dequantize},
+    {tflite::builtin_op::fully_connected, 12, ops::prepare_fully_connected},
+    {tflite::builtin_op::max_pool_2d, 3, ops::prepare_max_pool2d},
+    {tflite::builtin_op::mean, 3, ops::prepare_mean},
+    {tflite::builtin_op::mul, 7, ops::prepare_mul},
+    {tflite::builtin_op::pad, 4, ops::prepare_pad},
+    {tflite::builtin_op::quantize, 3, ops::prepare_quantize},
+    {tflite::builtin_op::reshape, 1, ops::prepare_reshape},
+    {tflite::builtin_op::softmax, 3, ops::prepare_softmax},
+    {tflite::builtin_op::split, 4, ops::prepare_split},
+    {tflite::builtin_op::transpose, 6, ops::prepare_transpose},
+};
+
+inline const op_registration* find_registration(std::int32_t code) noexcept {
+  for (const auto& r : op_registrations)
+    if (static_cast<std::int32_t>(r.op) == code) return &r;
+  return nullptr;
+}
+
+}  // namespace qfence::runtime

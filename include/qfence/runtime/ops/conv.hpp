@@ -1,0 +1,238 @@
+// qfence/runtime/ops/conv.hpp: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+// with runtime shapes, on the reference kernels of qfence/ops/.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "qfence/ops/conv2d.hpp"
+#include "qfence/ops/depthwise_conv2d.hpp"
+#include "qfence/ops/fully_connected.hpp"
+#include "qfence/runtime/op_context.hpp"
+
+namespace qfence::runtime::ops {
+
+namespace detail {
+
+/// TANH and SIGN_BIT exist as fused activations in the format but no conv
+/// kernel of TFLite applies them.
+inline void require_plain_activation(const op_context& ctx) {
+  ctx.require(ctx.options().raw_activation >= 0 && ctx.options().raw_activation <= 3,
+              "fused activation code " + std::to_string(ctx.options().raw_activation) +
+                  " is not one of NONE, RELU, RELU_N1_TO_1, RELU6");
+}
+
+template <class T>
+int_range activation_range(const op_context& ctx, const tensor& out) {
+  return quantized_activation_range<T>(ctx.options().fused, out.quant.scale(), out.quant.zero_point());
+}
+
+/// TFLite's PopulateConvolutionQuantizationParams: one multiplier per output
+/// channel, input_scale * filter_scale / output_scale in double.
+inline std::vector<quantized_multiplier> conv_multipliers(const tensor& in, const tensor& filter, const tensor& out,
+                                                          int channels) {
+  std::vector<quantized_multiplier> m(static_cast<std::size_t>(channels));
+  for (int c = 0; c < channels; ++c) {
+    const float filter_scale = filter.quant.per_channel() ? filter.quant.scales[static_cast<std::size_t>(c)]
+                                                          : filter.quant.scale();
+    m[static_cast<std::size_t>(c)] = quantize_multiplier(static_cast<double>(in.quant.scale()) *
+                                                         static_cast<double>(filter_scale) /
+                                                         static_cast<double>(out.quant.scale()));
+  }
+  return m;
+}
+
+/// Checks the quantization of an 8-bit conv-like layer and returns the weight
+/// offset (the negated weight zero point: legacy uint8 only).
+inline std::int32_t check_8bit_weights(const op_context& ctx, const tensor& in, const tensor& filter,
+                                       const tensor& out, int channels, int channel_axis) {
+  ctx.require_per_tensor(in, "the input");
+  ctx.require_per_tensor(out, "the output");
+  ctx.require(filter.quant.quantized(), "the weights must be quantized, got " + type_text(filter));
+  if (filter.quant.per_channel()) {
+    ctx.require(filter.type == dtype::i8, "per-channel weights must be i8, got " + type_text(filter));
+    ctx.require(filter.quant.axis == channel_axis && static_cast<int>(filter.quant.scales.size()) == channels,
+                "per-channel weights must have one scale per output channel along axis " +
+                    std::to_string(channel_axis) + ", got " + type_text(filter));
+  }
+  if (filter.type == dtype::i8)
+    for (auto zp : filter.quant.zero_points)
+      ctx.require(zp == 0, "int8 weights must be symmetric (zero point 0), got " + type_text(filter));
+  return filter.type == dtype::u8 ? -filter.quant.zero_point() : 0;
+}
+
+inline void check_bias(const op_context& ctx, int index, int channels, dtype expected) {
+  if (!ctx.has_input(index)) return;
+  const tensor& bias = ctx.constant_input(index, "bias");
+  ctx.require(bias.type == expected && bias.elements() == channels,
+              "bias must be " + std::string(name(expected)) + "[" + std::to_string(channels) + "], got " +
+                  type_text(bias));
+}
+
+inline window_geometry conv_geometry(const op_context& ctx, const tensor& in, int out_c, int filter_h,
+                                     int filter_w) {
+  const op_options& o = ctx.options();
+  ctx.require(in.rank() == 4, "the input must be 4-D NHWC, got " + type_text(in));
+  ctx.require(o.stride_h > 0 && o.stride_w > 0 && o.dilation_h > 0 && o.dilation_w > 0,
+              "strides and dilations must be positive");
+  const window_geometry g = make_window_geometry(in.dim(0), in.dim(1), in.dim(2), in.dim(3), out_c, filter_h,
+                                                 filter_w, o.stride_h, o.stride_w, o.dilation_h, o.dilation_w, o.pad);
+  const tensor& out = ctx.output(0);
+  const std::vector<int> expected{g.batches, g.out_h, g.out_w, g.out_c};
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " +
+                                         shape_text(expected) + " for input " + shape_text(in.shape));
+  return g;
+}
+
+}  // namespace detail
+
+inline kernel prepare_conv2d(const op_context& ctx) {
+  ctx.require_io(2, 3, 1);
+  detail::require_plain_activation(ctx);
+  const tensor& in = ctx.input(0);
+  const tensor& filter = ctx.constant_input(1, "weights");
+  const tensor& out = ctx.output(0);
+  ctx.require(filter.rank() == 4, "weights must be 4-D [OC, KH, KW, IC], got " + type_text(filter));
+  const int out_c = filter.dim(0), filter_in_c = filter.dim(3);
+  const window_geometry g = detail::conv_geometry(ctx, in, out_c, filter.dim(1), filter.dim(2));
+  ctx.require(filter_in_c > 0 && g.in_c % filter_in_c == 0 && out_c % (g.in_c / filter_in_c) == 0,
+              "weights " + shape_text(filter.shape) + " do not fit input channels " + std::to_string(g.in_c));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const int bias_t = ctx.has_input(2) ? ctx.input_index(2) : -1;
+  const std::byte* filter_data = filter.data.data();
+
+  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
+    detail::check_bias(ctx, 2, out_c, dtype::f32);
+    const float_range act = float_activation_range(ctx.options().fused);
+    const float* bias = bias_t >= 0 ? ctx.input(2).constant_data<float>() : nullptr;
+    return [=](const tensor_memory& m) {
+      reference::conv2d(g, filter_in_c, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), bias,
+                        act, m.at<float>(out_t));
+    };
+  }
+  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
+    const std::int32_t filter_offset = detail::check_8bit_weights(ctx, in, filter, out, out_c, 0);
+    detail::check_bias(ctx, 2, out_c, dtype::i32);
+    const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+    const auto multipliers = detail::conv_multipliers(in, filter, out, out_c);
+    const int_range act = detail::activation_range<T>(ctx, out);
+    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
+    return [=](const tensor_memory& m) {
+      reference::conv2d(g, filter_in_c, m.at<const T>(in_t), in_offset, reinterpret_cast<const TW*>(filter_data),
+                        filter_offset, bias, multipliers.data(), out_offset, act, m.at<T>(out_t));
+    };
+  };
+  if (in.type == dtype::i8 && filter.type == dtype::i8 && out.type == dtype::i8)
+    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
+    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
+  ctx.require_io(2, 3, 1);
+  detail::require_plain_activation(ctx);
+  const tensor& in = ctx.input(0);
+  const tensor& filter = ctx.constant_input(1, "weights");
+  const tensor& out = ctx.output(0);
+  ctx.require(filter.rank() == 4 && filter.dim(0) == 1,
+              "weights must be 4-D [1, KH, KW, OC], got " + type_text(filter));
+  const int out_c = filter.dim(3);
+  const window_geometry g = detail::conv_geometry(ctx, in, out_c, filter.dim(1), filter.dim(2));
+  ctx.require(g.in_c > 0 && out_c % g.in_c == 0,
+              "output channels " + std::to_string(out_c) + " are not a multiple of input channels " +
+                  std::to_string(g.in_c));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const int bias_t = ctx.has_input(2) ? ctx.input_index(2) : -1;
+  const std::byte* filter_data = filter.data.data();
+
+  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
+    detail::check_bias(ctx, 2, out_c, dtype::f32);
+    const float_range act = float_activation_range(ctx.options().fused);
+    const float* bias = bias_t >= 0 ? ctx.input(2).constant_data<float>() : nullptr;
+    return [=](const tensor_memory& m) {
+      reference::depthwise_conv2d(g, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), bias, act,
+                                  m.at<float>(out_t));
+    };
+  }
+  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
+    const std::int32_t filter_offset = detail::check_8bit_weights(ctx, in, filter, out, out_c, 3);
+    detail::check_bias(ctx, 2, out_c, dtype::i32);
+    const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+    const auto multipliers = detail::conv_multipliers(in, filter, out, out_c);
+    const int_range act = detail::activation_range<T>(ctx, out);
+    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
+    return [=](const tensor_memory& m) {
+      reference::depthwise_conv2d(g, m.at<const T>(in_t), in_offset, reinterpret_cast<const TW*>(filter_data),
+                                  filter_offset, bias, multipliers.data(), out_offset, act, m.at<T>(out_t));
+    };
+  };
+  if (in.type == dtype::i8 && filter.type == dtype::i8 && out.type == dtype::i8)
+    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
+    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_fully_connected(const op_context& ctx) {
+  ctx.require_io(2, 3, 1);
+  detail::require_plain_activation(ctx);
+  ctx.require(ctx.options().weights_format == 0, "shuffled weight formats are not supported");
+  const tensor& in = ctx.input(0);
+  const tensor& weights = ctx.constant_input(1, "weights");
+  const tensor& out = ctx.output(0);
+  ctx.require(weights.rank() == 2, "weights must be 2-D [units, depth], got " + type_text(weights));
+  const int units = weights.dim(0), depth = weights.dim(1);
+  ctx.require(depth > 0 && in.elements() % depth == 0,
+              "input " + type_text(in) + " does not flatten to rows of depth " + std::to_string(depth));
+  const int batches = static_cast<int>(in.elements() / depth);
+  ctx.require(out.elements() == static_cast<std::int64_t>(batches) * units && out.rank() >= 1 &&
+                  out.shape.back() == units,
+              "the output shape " + shape_text(out.shape) + " should hold " + std::to_string(batches) + " rows of " +
+                  std::to_string(units));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const int bias_t = ctx.has_input(2) ? ctx.input_index(2) : -1;
+  const std::byte* w_data = weights.data.data();
+
+  if (in.type == dtype::f32 && weights.type == dtype::f32 && out.type == dtype::f32) {
+    detail::check_bias(ctx, 2, units, dtype::f32);
+    const float_range act = float_activation_range(ctx.options().fused);
+    const float* bias = bias_t >= 0 ? ctx.input(2).constant_data<float>() : nullptr;
+    return [=](const tensor_memory& m) {
+      reference::fully_connected(batches, depth, units, m.at<const float>(in_t), reinterpret_cast<const float*>(w_data),
+                                 bias, act, m.at<float>(out_t));
+    };
+  }
+  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
+    const std::int32_t w_offset = detail::check_8bit_weights(ctx, in, weights, out, units, 0);
+    detail::check_bias(ctx, 2, units, dtype::i32);
+    ctx.require(ctx.arithmetic() == numerics::tflm || weights.quant.per_channel(),
+                "--numerics tflite (double-precision rescaling) is not implemented yet for per-tensor "
+                "FULLY_CONNECTED; use the default tflm numerics");
+    const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+    std::vector<quantized_multiplier> multipliers;
+    if (weights.quant.per_channel()) {
+      multipliers = detail::conv_multipliers(in, weights, out, units);
+    } else {
+      // TFLM (and TFLite's GetQuantizedConvolutionMultipler before it moved to
+      // double): the scale product is formed in float.
+      multipliers.push_back(quantize_multiplier(static_cast<double>(in.quant.scale() * weights.quant.scale()) /
+                                                static_cast<double>(out.quant.scale())));
+    }
+    const int stride = weights.quant.per_channel() ? 1 : 0;
+    const int_range act = detail::activation_range<T>(ctx, out);
+    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
+    return [=](const tensor_memory& m) {
+      reference::fully_connected(batches, depth, units, m.at<const T>(in_t), in_offset,
+                                 reinterpret_cast<const TW*>(w_data), w_offset, bias, multipliers.data(), stride,
+                                 out_offset, act, m.at<T>(out_t));
+    };
+  };
+  if (in.type == dtype::i8 && weights.type == dtype::i8 && out.type == dtype::i8)
+    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8 && weights.type == dtype::u8 && out.type == dtype::u8)
+    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+}  // namespace qfence::runtime::ops

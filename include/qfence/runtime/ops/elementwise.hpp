@@ -1,0 +1,158 @@
+// qfence/runtime/ops/elementwise.hpp: ADD, MUL, QUANTIZE, DEQUANTIZE with
+// runtime shapes.
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/ops/broadcast.hpp"
+#include "qfence/ops/elementwise.hpp"
+#include "qfence/ops/quantize.hpp"
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/conv.hpp"
+
+namespace qfence::runtime::ops {
+
+namespace detail {
+
+/// Broadcast geometry of a binary op, checked against the output tensor.
+inline broadcast_geometry binary_geometry(const op_context& ctx) {
+  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
+  ctx.require(a.rank() <= max_broadcast_rank && b.rank() <= max_broadcast_rank,
+              "inputs of rank > " + std::to_string(max_broadcast_rank) + " are not supported");
+  std::vector<int> expected(static_cast<std::size_t>(std::max(a.rank(), b.rank())));
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const int da = i < a.shape.size() ? a.shape[a.shape.size() - 1 - i] : 1;
+    const int db = i < b.shape.size() ? b.shape[b.shape.size() - 1 - i] : 1;
+    ctx.require(da == db || da == 1 || db == 1,
+                "shapes " + shape_text(a.shape) + " and " + shape_text(b.shape) + " do not broadcast");
+    expected[expected.size() - 1 - i] = da == 1 ? db : da;
+  }
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  return make_broadcast_geometry(a.shape.data(), a.rank(), b.shape.data(), b.rank());
+}
+
+inline void require_binary_types(const op_context& ctx) {
+  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
+  if (a.type != b.type || a.type != out.type) ctx.unsupported_types();
+  if (a.quant.quantized() || b.quant.quantized() || out.quant.quantized()) {
+    ctx.require_per_tensor(a, "input 0");
+    ctx.require_per_tensor(b, "input 1");
+    ctx.require_per_tensor(out, "the output");
+  }
+}
+
+}  // namespace detail
+
+inline kernel prepare_add(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  detail::require_plain_activation(ctx);
+  detail::require_binary_types(ctx);
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  if (a.type == dtype::f32) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    return [=](const tensor_memory& m) {
+      reference::add(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
+    };
+  }
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    const add_params p = make_add_params(a.quant.scale(), a.quant.zero_point(), b.quant.scale(), b.quant.zero_point(),
+                                         out.quant.scale(), out.quant.zero_point(), 20);
+    const int_range act = detail::activation_range<T>(ctx, out);
+    return [=](const tensor_memory& m) {
+      reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+    };
+  };
+  if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (a.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_mul(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  detail::require_plain_activation(ctx);
+  detail::require_binary_types(ctx);
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  if (a.type == dtype::f32) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    return [=](const tensor_memory& m) {
+      reference::mul(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
+    };
+  }
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    const quantized_multiplier mult = quantize_multiplier(
+        static_cast<double>(a.quant.scale()) * static_cast<double>(b.quant.scale()) / static_cast<double>(out.quant.scale()));
+    const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
+    const int_range act = detail::activation_range<T>(ctx, out);
+    return [=](const tensor_memory& m) {
+      reference::mul(g, m.at<const T>(a_t), a_off, m.at<const T>(b_t), b_off, mult, out_off, act, m.at<T>(out_t));
+    };
+  };
+  if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (a.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_quantize(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require_same_shape(in, out, "input and output");
+  ctx.require_per_tensor(out, "the output");
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const float out_scale = out.quant.scale();
+  const std::int32_t out_zp = out.quant.zero_point();
+  auto from_float = [&]<class Out>(Out*) -> kernel {
+    return [=](const tensor_memory& m) { reference::quantize(n, m.at<const float>(in_t), out_scale, out_zp, m.at<Out>(out_t)); };
+  };
+  auto requantize = [&]<class In, class Out>(In*, Out*) -> kernel {
+    ctx.require_per_tensor(in, "the input");
+    const quantized_multiplier mult =
+        quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out_scale));
+    const std::int32_t in_zp = in.quant.zero_point();
+    return [=](const tensor_memory& m) {
+      reference::requantize(n, m.at<const In>(in_t), in_zp, mult, out_zp, m.at<Out>(out_t));
+    };
+  };
+  using i8 = std::int8_t;
+  using u8 = std::uint8_t;
+  using i16 = std::int16_t;
+  const dtype from = in.type, to = out.type;
+  if (from == dtype::f32) {
+    if (to == dtype::i8) return from_float(static_cast<i8*>(nullptr));
+    if (to == dtype::u8) return from_float(static_cast<u8*>(nullptr));
+    if (to == dtype::i16) return from_float(static_cast<i16*>(nullptr));
+  }
+  if (from == dtype::i8 && to == dtype::i8) return requantize(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
+  if (from == dtype::u8 && to == dtype::i8) return requantize(static_cast<u8*>(nullptr), static_cast<i8*>(nullptr));
+  if (from == dtype::i8 && to == dtype::u8) return requantize(static_cast<i8*>(nullptr), static_cast<u8*>(nullptr));
+  if (from == dtype::u8 && to == dtype::u8) return requantize(static_cast<u8*>(nullptr), static_cast<u8*>(nullptr));
+  if (from == dtype::i16 && to == dtype::i16) return requantize(static_cast<i16*>(nullptr), static_cast<i16*>(nullptr));
+  if (from == dtype::i16 && to == dtype::i8) return requantize(static_cast<i16*>(nullptr), static_cast<i8*>(nullptr));
+  if (from == dtype::i8 && to == dtype::i16) return requantize(static_cast<i8*>(nullptr), static_cast<i16*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_dequantize(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require_same_shape(in, out, "input and output");
+  ctx.require(out.type == dtype::f32, "the output must be f32, got " + type_text(out));
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto typed = [&]<class In>(In*) -> kernel {
+    ctx.require_per_tensor(in, "the input");
+    const float scale = in.quant.scale();
+    const std::int32_t zp = in.quant.zero_point();
+    return [=](const tensor_memory& m) { reference::dequantize(n, m.at<const In>(in_t), scale, zp, m.at<float>(out_t)); };
+  };
+  if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return typed(static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16) return typed(static_cast<std::int16_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+}  // namespace qfence::runtime::ops

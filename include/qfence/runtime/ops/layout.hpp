@@ -1,0 +1,227 @@
+// qfence/runtime/ops/layout.hpp: ops that move elements without computing on
+// them: RESHAPE, TRANSPOSE, PAD, CONCATENATION, SPLIT.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "qfence/ops/concatenation.hpp"
+#include "qfence/ops/pad.hpp"
+#include "qfence/ops/quantize.hpp"
+#include "qfence/ops/transpose.hpp"
+#include "qfence/runtime/op_context.hpp"
+
+namespace qfence::runtime::ops {
+
+namespace detail {
+
+/// Ops that only move data keep the quantization (TFLite requires it).
+inline void require_same_type(const op_context& ctx, const tensor& in, const tensor& out) {
+  ctx.require(in.type == out.type && in.quant.scales == out.quant.scales && in.quant.zero_points == out.quant.zero_points,
+              "input and output types must match: " + type_text(in) + " vs " + type_text(out));
+}
+
+/// Calls f.template operator()<Bytes>() for an element size, so that byte-moving
+/// kernels are instantiated once per size rather than per dtype.
+template <class F>
+kernel by_element_size(const op_context& ctx, std::size_t bytes, F&& f) {
+  switch (bytes) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 4: return f.template operator()<4>();
+    case 8: return f.template operator()<8>();
+    default: ctx.unsupported_types();
+  }
+}
+
+inline int normalized_axis(const op_context& ctx, std::int64_t axis, int rank) {
+  ctx.require(axis >= -rank && axis < rank,
+              "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+
+}  // namespace detail
+
+inline kernel prepare_reshape(const op_context& ctx) {
+  ctx.require_io(1, 2, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  detail::require_same_type(ctx, in, out);
+  ctx.require(in.elements() == out.elements(), "cannot reshape " + type_text(in) + " to " + shape_text(out.shape));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const std::size_t bytes = in.bytes();
+  return [=](const tensor_memory& m) {
+    if (m.address[static_cast<std::size_t>(in_t)] != m.address[static_cast<std::size_t>(out_t)])
+      std::memcpy(m.at<std::byte>(out_t), m.at<const std::byte>(in_t), bytes);
+  };
+}
+
+inline kernel prepare_transpose(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  detail::require_same_type(ctx, in, out);
+  const auto perm64 = ctx.constant_ints(1, "permutation");
+  ctx.require(in.rank() <= max_transpose_rank && static_cast<int>(perm64.size()) == in.rank(),
+              "the permutation must have one entry per input dimension (rank <= 6)");
+  std::vector<int> perm, expected;
+  std::vector<bool> seen(static_cast<std::size_t>(in.rank()), false);
+  for (auto p : perm64) {
+    ctx.require(p >= 0 && p < in.rank() && !seen[static_cast<std::size_t>(p)], "the permutation is not a permutation");
+    seen[static_cast<std::size_t>(p)] = true;
+    perm.push_back(static_cast<int>(p));
+    expected.push_back(in.dim(static_cast<int>(p)));
+  }
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  const transpose_geometry g = make_transpose_geometry(in.shape.data(), in.rank(), perm.data());
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
+    return [=](const tensor_memory& m) { reference::transpose<B>(g, m.at<const std::byte>(in_t), m.at<std::byte>(out_t)); };
+  });
+}
+
+inline kernel prepare_pad(const op_context& ctx) {
+  ctx.require_io(2, 3, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  detail::require_same_type(ctx, in, out);
+  const auto amounts = ctx.constant_ints(1, "paddings");
+  ctx.require(in.rank() <= 6 && static_cast<int>(amounts.size()) == 2 * in.rank(),
+              "paddings must be [rank, 2] (rank <= 6)");
+  std::vector<int> before, after, expected;
+  for (int d = 0; d < in.rank(); ++d) {
+    const auto b = amounts[static_cast<std::size_t>(2 * d)], a = amounts[static_cast<std::size_t>(2 * d + 1)];
+    ctx.require(b >= 0 && a >= 0, "paddings must not be negative");
+    before.push_back(static_cast<int>(b));
+    after.push_back(static_cast<int>(a));
+    expected.push_back(in.dim(d) + static_cast<int>(b + a));
+  }
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto typed = [&]<class T>(T value) -> kernel {
+    return [=, dims = in.shape](const tensor_memory& m) {
+      reference::pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), m.at<const T>(in_t),
+                     value, m.at<T>(out_t));
+    };
+  };
+  // The pad value is the real 0 (the zero point), unless PADV2 gives one.
+  const std::int32_t zp = in.quant.zero_point();
+  switch (in.type) {
+    case dtype::f32: return typed(0.0f);
+    case dtype::i8: return typed(static_cast<std::int8_t>(zp));
+    case dtype::u8: return typed(static_cast<std::uint8_t>(zp));
+    case dtype::i16: return typed(static_cast<std::int16_t>(zp));
+    case dtype::i32: return typed(std::int32_t{0});
+    default: ctx.unsupported_types();
+  }
+}
+
+inline kernel prepare_concatenation(const op_context& ctx) {
+  ctx.require(ctx.input_count() >= 1 && ctx.output_count() == 1, "takes at least 1 input and 1 output");
+  detail::require_plain_activation(ctx);
+  ctx.require(ctx.options().fused == activation::none, "fused activations on CONCATENATION are not supported");
+  const tensor& out = ctx.output(0);
+  const int rank = out.rank();
+  const int axis = detail::normalized_axis(ctx, ctx.options().axis, rank);
+  std::int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= out.dim(d);
+  for (int d = axis + 1; d < rank; ++d) inner *= out.dim(d);
+  const int count = ctx.input_count();
+  std::vector<int> inputs;
+  std::vector<std::int64_t> copy_bytes;
+  int axis_total = 0;
+  bool rescale = false;
+  for (int i = 0; i < count; ++i) {
+    const tensor& in = ctx.input(i);
+    ctx.require(in.type == out.type, "input " + std::to_string(i) + " is " + type_text(in) + ", the output " +
+                                         type_text(out));
+    ctx.require(in.rank() == rank, "input " + std::to_string(i) + " has rank " + std::to_string(in.rank()));
+    for (int d = 0; d < rank; ++d)
+      ctx.require(d == axis || in.dim(d) == out.dim(d),
+                  "input " + std::to_string(i) + " shape " + shape_text(in.shape) + " does not fit output " +
+                      shape_text(out.shape) + " along axis " + std::to_string(axis));
+    axis_total += in.dim(axis);
+    inputs.push_back(ctx.input_index(i));
+    copy_bytes.push_back(in.dim(axis) * inner * static_cast<std::int64_t>(size_of(in.type)));
+    if (in.quant.scales != out.quant.scales || in.quant.zero_points != out.quant.zero_points) rescale = true;
+  }
+  ctx.require(axis_total == out.dim(axis), "the inputs add up to " + std::to_string(axis_total) +
+                                               " along axis " + std::to_string(axis) + ", the output has " +
+                                               std::to_string(out.dim(axis)));
+  const int out_t = ctx.output_index(0);
+  if (!rescale) {
+    auto pointers = std::make_shared<std::vector<const void*>>(inputs.size());
+    return [=](const tensor_memory& m) {
+      for (std::size_t i = 0; i < inputs.size(); ++i) (*pointers)[i] = m.at<const void>(inputs[i]);
+      reference::concatenation(count, pointers->data(), copy_bytes.data(), outer, m.at<void>(out_t));
+    };
+  }
+  // Inputs quantized differently from the output: TFLite's reference
+  // ConcatenationWithScaling (uint8) requantizes them in float.
+  ctx.require(out.type == dtype::u8,
+              "inputs quantized differently from the output are only supported for uint8 (TFLite's "
+              "ConcatenationWithScaling; TFLM requires equal quantization). fix: requantize the inputs");
+  std::vector<float> scales, biases;
+  const float inverse_output_scale = 1.0f / out.quant.scale();
+  for (int i = 0; i < count; ++i) {
+    const tensor& in = ctx.input(i);
+    const float scale = in.quant.scale() * inverse_output_scale;
+    scales.push_back(scale);
+    biases.push_back(-static_cast<float>(in.quant.zero_point()) * scale);
+  }
+  const std::int32_t out_zp = out.quant.zero_point();
+  std::vector<bool> copy;
+  for (int i = 0; i < count; ++i)
+    copy.push_back(ctx.input(i).quant.scale() == out.quant.scale() && ctx.input(i).quant.zero_point() == out_zp);
+  return [=](const tensor_memory& m) {
+    auto* o = m.at<std::uint8_t>(out_t);
+    for (std::int64_t k = 0; k < outer; ++k)
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const auto n = copy_bytes[i];
+        const auto* in = m.at<const std::uint8_t>(inputs[i]) + k * n;
+        if (copy[i]) {
+          std::memcpy(o, in, static_cast<std::size_t>(n));
+        } else {
+          for (std::int64_t j = 0; j < n; ++j)
+            o[j] = saturate_cast<std::uint8_t>(
+                static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scales[i] + biases[i])) + out_zp);
+        }
+        o += n;
+      }
+  };
+}
+
+inline kernel prepare_split(const op_context& ctx) {
+  ctx.require(ctx.input_count() == 2 && ctx.output_count() >= 1, "takes 2 inputs (axis, value) and 1+ outputs");
+  const auto axis_v = ctx.constant_ints(0, "axis");
+  ctx.require(axis_v.size() == 1, "axis must be a scalar");
+  const tensor& in = ctx.input(1);
+  const int axis = detail::normalized_axis(ctx, axis_v[0], in.rank());
+  const int n = ctx.output_count();
+  ctx.require(in.dim(axis) % n == 0, "dimension " + std::to_string(in.dim(axis)) + " does not split into " +
+                                         std::to_string(n) + " equal parts");
+  std::vector<int> expected = in.shape;
+  expected[static_cast<std::size_t>(axis)] /= n;
+  std::vector<int> outputs;
+  for (int i = 0; i < n; ++i) {
+    detail::require_same_type(ctx, in, ctx.output(i));
+    ctx.require(ctx.output(i).shape == expected, "output " + std::to_string(i) + " shape " +
+                                                     shape_text(ctx.output(i).shape) + " should be " +
+                                                     shape_text(expected));
+    outputs.push_back(ctx.output_index(i));
+  }
+  std::int64_t outer = 1, inner = static_cast<std::int64_t>(size_of(in.type));
+  for (int d = 0; d < axis; ++d) outer *= in.dim(d);
+  for (int d = axis; d < in.rank(); ++d) inner *= in.dim(d);
+  const std::int64_t part = inner / n;
+  const int in_t = ctx.input_index(1);
+  return [=](const tensor_memory& m) {
+    const auto* src = m.at<const unsigned char>(in_t);
+    for (std::int64_t k = 0; k < outer; ++k)
+      for (std::size_t i = 0; i < outputs.size(); ++i) {
+        std::memcpy(m.at<unsigned char>(outputs[i]) + k * part, src, static_cast<std::size_t>(part));
+        src += part;
+      }
+  };
+}
+
+}  // namespace qfence::runtime::ops

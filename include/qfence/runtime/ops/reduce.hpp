@@ -1,0 +1,149 @@
+// qfence/runtime/ops/reduce.hpp: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, SOFTMAX
+// with runtime shapes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "qfence/ops/mean.hpp"
+#include "qfence/ops/pooling.hpp"
+#include "qfence/ops/softmax.hpp"
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/conv.hpp"
+
+namespace qfence::runtime::ops {
+
+namespace detail {
+
+inline window_geometry pool_geometry(const op_context& ctx) {
+  const tensor& in = ctx.input(0);
+  const op_options& o = ctx.options();
+  ctx.require(in.rank() == 4, "the input must be 4-D NHWC, got " + type_text(in));
+  ctx.require(o.filter_h > 0 && o.filter_w > 0 && o.stride_h > 0 && o.stride_w > 0,
+              "filter sizes and strides must be positive");
+  const window_geometry g = make_window_geometry(in.dim(0), in.dim(1), in.dim(2), in.dim(3), in.dim(3), o.filter_h,
+                                                 o.filter_w, o.stride_h, o.stride_w, 1, 1, o.pad);
+  const std::vector<int> expected{g.batches, g.out_h, g.out_w, g.out_c};
+  ctx.require(ctx.output(0).shape == expected,
+              "the output shape " + shape_text(ctx.output(0).shape) + " should be " + shape_text(expected));
+  ctx.require(g.out_h > 0 && g.out_w > 0, "the window is larger than the VALID-padded input");
+  return g;
+}
+
+/// Pooling, like TFLite, never rescales: input and output share quantization.
+inline void require_same_quantization(const op_context& ctx, const tensor& in, const tensor& out) {
+  ctx.require(in.type == out.type, "input and output dtypes differ: " + type_text(in) + " vs " + type_text(out));
+  if (in.quant.quantized())
+    ctx.require(in.quant.scales == out.quant.scales && in.quant.zero_points == out.quant.zero_points,
+                "input and output quantization must be equal: " + type_text(in) + " vs " + type_text(out));
+}
+
+}  // namespace detail
+
+inline kernel prepare_average_pool2d(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  detail::require_plain_activation(ctx);
+  const window_geometry g = detail::pool_geometry(ctx);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  detail::require_same_quantization(ctx, in, out);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    return [=](const tensor_memory& m) { reference::average_pool2d(g, m.at<const float>(in_t), act, m.at<float>(out_t)); };
+  }
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    const int_range act = detail::activation_range<T>(ctx, out);
+    return [=](const tensor_memory& m) { reference::average_pool2d(g, m.at<const T>(in_t), act, m.at<T>(out_t)); };
+  };
+  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_max_pool2d(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  detail::require_plain_activation(ctx);
+  const window_geometry g = detail::pool_geometry(ctx);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  detail::require_same_quantization(ctx, in, out);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    return [=](const tensor_memory& m) { reference::max_pool2d(g, m.at<const float>(in_t), act, m.at<float>(out_t)); };
+  }
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    const int_range act = detail::activation_range<T>(ctx, out);
+    return [=](const tensor_memory& m) { reference::max_pool2d(g, m.at<const T>(in_t), act, m.at<T>(out_t)); };
+  };
+  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16) return eight_bit(static_cast<std::int16_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_mean(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  const std::vector<std::int64_t> axes = ctx.constant_ints(1, "axes");
+  ctx.require(in.rank() <= 6, "inputs of rank > 6 are not supported");
+  std::vector<bool> reduced(static_cast<std::size_t>(in.rank()), false);
+  for (auto a : axes) {
+    ctx.require(a >= -in.rank() && a < in.rank(), "axis " + std::to_string(a) + " is out of range for " + type_text(in));
+    reduced[static_cast<std::size_t>(a < 0 ? a + in.rank() : a)] = true;
+  }
+  std::vector<int> expected;
+  for (int d = 0; d < in.rank(); ++d) {
+    if (!reduced[static_cast<std::size_t>(d)]) expected.push_back(in.dim(d));
+    else if (ctx.options().keep_dims) expected.push_back(1);
+  }
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  ctx.require(in.type == out.type, "input and output dtypes differ: " + type_text(in) + " vs " + type_text(out));
+  const reduce_geometry g = make_reduce_geometry(in.shape.data(), in.rank(), axes.data(), static_cast<int>(axes.size()));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32)
+    return [=](const tensor_memory& m) { reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t)); };
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    ctx.require_per_tensor(in, "the input");
+    ctx.require_per_tensor(out, "the output");
+    const quantized_multiplier mult =
+        quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
+    const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+    // The int32 sums live with the kernel: prepared once, reused every invoke.
+    auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));
+    return [=](const tensor_memory& m) {
+      reference::mean(g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
+    };
+  };
+  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+inline kernel prepare_softmax(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require_same_shape(in, out, "input and output");
+  ctx.require(in.rank() >= 1 && in.shape.back() > 0, "the input needs a non-empty last dimension");
+  const int depth = in.shape.back();
+  const int outer = static_cast<int>(in.elements() / depth);
+  const float beta = ctx.options().beta;
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32 && out.type == dtype::f32)
+    return [=](const tensor_memory& m) {
+      reference::softmax(outer, depth, beta, m.at<const float>(in_t), m.at<float>(out_t));
+    };
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    ctx.require_per_tensor(in, "the input");
+    constexpr std::int32_t zero_point = std::numeric_limits<T>::min();
+    ctx.require(out.quant.quantized() && out.quant.scale() == 1.0f / 256.0f && out.quant.zero_point() == zero_point,
+                "the output must be quantized with scale 1/256 and zero point " + std::to_string(zero_point) +
+                    ", got " + type_text(out));
+    const softmax_params p = make_softmax_params(beta, in.quant.scale());
+    return [=](const tensor_memory& m) { reference::softmax(outer, depth, p, m.at<const T>(in_t), m.at<T>(out_t)); };
+  };
+  if (in.type == dtype::i8 && out.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8 && out.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+}  // namespace qfence::runtime::ops

@@ -1,0 +1,472 @@
+// qfence/tflite/reader.hpp: .tflite file -> runtime IR, verified.
+//
+// Nothing in a file is trusted. The flatbuffers Verifier checks every offset
+// before a field is read; then each tensor, buffer, quantization and operator
+// is checked against the rest of the model, so that the interpreter and the
+// code generator can index without checks. Every failure is a model_error
+// whose message is one line naming the tensor or operator at fault.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flatbuffers/flatbuffers.h"
+#include "qfence/runtime/model.hpp"
+#include "qfence/tflite/builtin_op.hpp"
+#include "qfence/tflite/schema_generated.hpp"
+#include "qfence/tflite/tensor_type.hpp"
+
+namespace qfence::tflite {
+
+namespace detail {
+
+inline constexpr int max_rank = 8;
+inline constexpr std::int64_t max_tensor_bytes = std::int64_t{1} << 32;  // 4 GiB
+
+/// "tensor 12 'conv/weights'" (or just "tensor 12" when the model has no names).
+inline std::string tensor_label(int index, const std::string& name) {
+  std::string s = "tensor " + std::to_string(index);
+  if (!name.empty()) s += " '" + name + "'";
+  return s;
+}
+
+inline std::string shape_string(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+template <class T>
+std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
+  return v != nullptr ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
+}
+
+inline activation to_activation(std::int8_t code) {
+  switch (code) {
+    case 1: return activation::relu;
+    case 2: return activation::relu_n1_to_1;
+    case 3: return activation::relu6;
+    default: return activation::none;  // 0; TANH / SIGN_BIT rejected by the op via raw_activation
+  }
+}
+
+inline padding to_padding(std::int8_t code) { return code == 1 ? padding::valid : padding::same; }
+
+/// Reads the options table an op carries into the flat op_options.
+inline runtime::op_options read_options(const fb::Operator& op) {
+  runtime::op_options o;
+  auto activation_from = [&](std::int8_t code) {
+    o.raw_activation = code;
+    o.fused = to_activation(code);
+  };
+  using fb::BuiltinOptions;
+  switch (op.builtin_options_type()) {
+    case BuiltinOptions::Conv2DOptions: {
+      const auto* t = op.builtin_options_as_Conv2DOptions();
+      o.pad = to_padding(t->padding());
+      o.stride_w = t->stride_w();
+      o.stride_h = t->stride_h();
+      o.dilation_w = t->dilation_w_factor();
+      o.dilation_h = t->dilation_h_factor();
+      activation_from(t->fused_activation_function());
+      break;
+    }
+    case BuiltinOptions::DepthwiseConv2DOptions: {
+      const auto* t = op.builtin_options_as_DepthwiseConv2DOptions();
+      o.pad = to_padding(t->padding());
+      o.stride_w = t->stride_w();
+      o.stride_h = t->stride_h();
+      o.depth_multiplier = t->depth_multiplier();
+      o.dilation_w = t->dilation_w_factor();
+      o.dilation_h = t->dilation_h_factor();
+      activation_from(t->fused_activation_function());
+      break;
+    }
+    case BuiltinOptions::Pool2DOptions: {
+      const auto* t = op.builtin_options_as_Pool2DOptions();
+      o.pad = to_padding(t->padding());
+      o.stride_w = t->stride_w();
+      o.stride_h = t->stride_h();
+      o.filter_w = t->filter_width();
+      o.filter_h = t->filter_height();
+      activation_from(t->fused_activation_function());
+      break;
+    }
+    case BuiltinOptions::SVDFOptions: {
+      const auto* t = op.builtin_options_as_SVDFOptions();
+      o.rank = t->rank();
+      activation_from(t->fused_activation_function());
+      o.asymmetric_quantize_inputs = t->asymmetric_quantize_inputs();
+      break;
+    }
+    case BuiltinOptions::FullyConnectedOptions: {
+      const auto* t = op.builtin_options_as_FullyConnectedOptions();
+      activation_from(t->fused_activation_function());
+      o.weights_format = t->weights_format();
+      o.keep_num_dims = t->keep_num_dims();
+      o.asymmetric_quantize_inputs = t->asymmetric_quantize_inputs();
+      break;
+    }
+    case BuiltinOptions::SoftmaxOptions: o.beta = op.builtin_options_as_SoftmaxOptions()->beta(); break;
+    case BuiltinOptions::ConcatenationOptions: {
+      const auto* t = op.builtin_options_as_ConcatenationOptions();
+      o.axis = t->axis();
+      activation_from(t->fused_activation_function());
+      break;
+    }
+    case BuiltinOptions::AddOptions: {
+      const auto* t = op.builtin_options_as_AddOptions();
+      activation_from(t->fused_activation_function());
+      o.pot_scale_int16 = t->pot_scale_int16();
+      break;
+    }
+    case BuiltinOptions::SubOptions: {
+      const auto* t = op.builtin_options_as_SubOptions();
+      activation_from(t->fused_activation_function());
+      o.pot_scale_int16 = t->pot_scale_int16();
+      break;
+    }
+    case BuiltinOptions::MulOptions: activation_from(op.builtin_options_as_MulOptions()->fused_activation_function()); break;
+    case BuiltinOptions::DivOptions: activation_from(op.builtin_options_as_DivOptions()->fused_activation_function()); break;
+    case BuiltinOptions::ResizeBilinearOptions: {
+      const auto* t = op.builtin_options_as_ResizeBilinearOptions();
+      o.align_corners = t->align_corners();
+      o.half_pixel_centers = t->half_pixel_centers();
+      break;
+    }
+    case BuiltinOptions::ResizeNearestNeighborOptions: {
+      const auto* t = op.builtin_options_as_ResizeNearestNeighborOptions();
+      o.align_corners = t->align_corners();
+      o.half_pixel_centers = t->half_pixel_centers();
+      break;
+    }
+    case BuiltinOptions::ReshapeOptions: {
+      const auto* t = op.builtin_options_as_ReshapeOptions();
+      if (t->new_shape() != nullptr) {
+        o.new_shape = to_vector(t->new_shape());
+        o.has_new_shape = true;
+      }
+      break;
+    }
+    case BuiltinOptions::GatherOptions: o.axis = op.builtin_options_as_GatherOptions()->axis(); break;
+    case BuiltinOptions::ReducerOptions: o.keep_dims = op.builtin_options_as_ReducerOptions()->keep_dims(); break;
+    case BuiltinOptions::SqueezeOptions: break;
+    case BuiltinOptions::StridedSliceOptions: {
+      const auto* t = op.builtin_options_as_StridedSliceOptions();
+      o.begin_mask = t->begin_mask();
+      o.end_mask = t->end_mask();
+      o.ellipsis_mask = t->ellipsis_mask();
+      o.new_axis_mask = t->new_axis_mask();
+      o.shrink_axis_mask = t->shrink_axis_mask();
+      o.offset = t->offset();
+      break;
+    }
+    case BuiltinOptions::SplitOptions: o.num_splits = op.builtin_options_as_SplitOptions()->num_splits(); break;
+    case BuiltinOptions::CastOptions: o.output_type = op.builtin_options_as_CastOptions()->out_data_type(); break;
+    case BuiltinOptions::ArgMaxOptions: o.output_type = op.builtin_options_as_ArgMaxOptions()->output_type(); break;
+    case BuiltinOptions::TransposeConvOptions: {
+      const auto* t = op.builtin_options_as_TransposeConvOptions();
+      o.pad = to_padding(t->padding());
+      o.stride_w = t->stride_w();
+      o.stride_h = t->stride_h();
+      activation_from(t->fused_activation_function());
+      break;
+    }
+    case BuiltinOptions::PackOptions: {
+      const auto* t = op.builtin_options_as_PackOptions();
+      o.count = t->values_count();
+      o.axis = t->axis();
+      break;
+    }
+    case BuiltinOptions::UnpackOptions: {
+      const auto* t = op.builtin_options_as_UnpackOptions();
+      o.count = t->num();
+      o.axis = t->axis();
+      break;
+    }
+    case BuiltinOptions::LeakyReluOptions: o.alpha = op.builtin_options_as_LeakyReluOptions()->alpha(); break;
+    default: break;  // NONE, or an options table without fields
+  }
+  return o;
+}
+
+class model_reader {
+ public:
+  explicit model_reader(std::vector<std::byte> file) { m_.file = std::move(file); }
+
+  runtime::model read() && {
+    const fb::Model& root = verify();
+    read_buffers(root);
+    const auto* subgraphs = root.subgraphs();
+    if (subgraphs == nullptr || subgraphs->size() == 0) fail("the model has no subgraphs");
+    m_.subgraph_count = static_cast<int>(subgraphs->size());
+    if (m_.subgraph_count > 1)
+      m_.notes.push_back("the model has " + std::to_string(m_.subgraph_count) +
+                         " subgraphs; qfence runs subgraph 0 (control-flow ops that call others are unsupported)");
+    if (root.description() != nullptr) m_.description = root.description()->str();
+    const fb::SubGraph& graph = *subgraphs->Get(0);
+    read_tensors(graph);
+    read_graph_io(graph);
+    read_operations(root, graph);
+    check_data_flow();
+    return std::move(m_);
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& what) { throw runtime::model_error(what); }
+
+  const fb::Model& verify() {
+    const auto* data = reinterpret_cast<const std::uint8_t*>(m_.file.data());
+    const std::size_t size = m_.file.size();
+    if (size < 8) fail("not a TFLite model: the file is " + std::to_string(size) + " bytes, too short for a header");
+    if (!fb::ModelBufferHasIdentifier(data)) {
+      std::string id;
+      for (int i = 4; i < 8; ++i) {
+        const char c = static_cast<char>(data[i]);
+        id += (c >= 32 && c < 127) ? std::string(1, c) : "\\x" + std::to_string(static_cast<int>(data[i]));
+      }
+      fail("not a TFLite model: file identifier is '" + id + "', expected 'TFL3'");
+    }
+    if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) fail("models of 2 GiB or more are not supported");
+    flatbuffers::Verifier verifier(data, size);
+    if (!fb::VerifyModelBuffer(verifier))
+      fail("corrupt TFLite model: the flatbuffer does not verify (truncated file or an offset out of range)");
+    return *fb::GetModel(data);
+  }
+
+  // Buffers: either inline data, or (offset, size) past the flatbuffer.
+  void read_buffers(const fb::Model& root) {
+    const auto* buffers = root.buffers();
+    if (buffers == nullptr) return;
+    for (flatbuffers::uoffset_t i = 0; i < buffers->size(); ++i) {
+      const fb::Buffer& b = *buffers->Get(i);
+      std::span<const std::byte> bytes;
+      if (b.data() != nullptr && b.data()->size() > 0) {
+        bytes = {reinterpret_cast<const std::byte*>(b.data()->data()), b.data()->size()};
+      } else if (b.offset() > 1) {
+        if (b.offset() > m_.file.size() || b.size() > m_.file.size() - b.offset())
+          fail("buffer " + std::to_string(i) + " lies outside the file (offset " + std::to_string(b.offset()) +
+               ", size " + std::to_string(b.size()) + ", file " + std::to_string(m_.file.size()) + " bytes)");
+        bytes = {m_.file.data() + b.offset(), static_cast<std::size_t>(b.size())};
+      }
+      buffers_.push_back(bytes);
+    }
+  }
+
+  void read_tensors(const fb::SubGraph& graph) {
+    const auto* tensors = graph.tensors();
+    if (tensors == nullptr) return;
+    for (flatbuffers::uoffset_t i = 0; i < tensors->size(); ++i) {
+      const fb::Tensor& t = *tensors->Get(i);
+      runtime::tensor r;
+      const int index = static_cast<int>(i);
+      if (t.name() != nullptr) r.name = t.name()->str();
+      const std::string label = tensor_label(index, r.name);
+      const auto type = to_dtype(t.type());
+      if (!type)
+        fail(label + " has dtype " + tensor_type_name(t.type()) + ", which qfence does not support");
+      r.type = *type;
+      r.shape = to_vector(t.shape());
+      if (r.shape.size() > max_rank)
+        fail(label + " has rank " + std::to_string(r.shape.size()) + "; qfence supports up to " +
+             std::to_string(max_rank));
+      std::int64_t elements = 1;
+      for (int d : r.shape) {
+        if (d < 0)
+          fail(label + " has a negative dimension in shape " + shape_string(r.shape) +
+               " (dynamic shapes are not supported)");
+        elements *= d;
+        if (elements * static_cast<std::int64_t>(size_of(r.type)) > max_tensor_bytes)
+          fail(label + " shape " + shape_string(r.shape) + " is larger than 4 GiB");
+      }
+      if (t.sparsity() != nullptr) fail(label + " is a sparse tensor; qfence does not support sparse tensors");
+      r.variable = t.is_variable();
+      read_quantization(t, r, label);
+      if (t.buffer() >= buffers_.size() && !(t.buffer() == 0 && buffers_.empty()))
+        fail(label + " refers to buffer " + std::to_string(t.buffer()) + ", but the model has " +
+             std::to_string(buffers_.size()) + " buffers");
+      if (!buffers_.empty() && !buffers_[t.buffer()].empty()) {
+        const auto bytes = buffers_[t.buffer()];
+        if (bytes.size() != r.bytes())
+          fail(label + " buffer " + std::to_string(t.buffer()) + " holds " + std::to_string(bytes.size()) +
+               " bytes, but shape " + shape_string(r.shape) + " of " + std::string(name(r.type)) + " needs " +
+               std::to_string(r.bytes()));
+        r.data = aligned(bytes, size_of(r.type));
+        r.constant = true;
+      }
+      m_.tensors.push_back(std::move(r));
+    }
+  }
+
+  void read_quantization(const fb::Tensor& t, runtime::tensor& r, const std::string& label) {
+    const auto* q = t.quantization();
+    if (q == nullptr || q->scale() == nullptr || q->scale()->size() == 0) return;
+    if (q->details_type() != fb::QuantizationDetails::NONE)
+      fail(label + " uses custom quantization, which qfence does not support");
+    r.quant.scales = to_vector(q->scale());
+    r.quant.zero_points = to_vector(q->zero_point());
+    const std::size_t n = r.quant.scales.size();
+    if (r.quant.zero_points.size() != n)
+      fail(label + " has " + std::to_string(n) + " quantization scales but " +
+           std::to_string(r.quant.zero_points.size()) + " zero points; they must pair up");
+    for (float s : r.quant.scales)
+      if (!(s > 0.0f) || s > std::numeric_limits<float>::max())
+        fail(label + " has a quantization scale of " + std::to_string(s) + "; scales must be positive and finite");
+    r.quant.axis = q->quantized_dimension();
+    if (n == 1) {
+      r.quant.axis = 0;  // meaningless for one scale
+      return;
+    }
+    const int rank = r.rank();
+    if (r.quant.axis < 0 || r.quant.axis >= rank) {
+      // TFLM accepts per-channel 1-D tensors (biases) whose quantized_dimension
+      // names the weights' axis (person_detect has 3); TFLite rejects them.
+      // The only reading that makes sense is "along the one dimension".
+      if (rank == 1 && r.shape[0] == static_cast<int>(n)) {
+        m_.notes.push_back(label + ": quantized_dimension " + std::to_string(r.quant.axis) +
+                           " is out of range for a 1-D tensor; read as 0 (as TFLM does)");
+        r.quant.axis = 0;
+        return;
+      }
+      fail(label + " has quantized_dimension " + std::to_string(r.quant.axis) + ", out of range for shape " +
+           shape_string(r.shape));
+    }
+    if (r.shape[static_cast<std::size_t>(r.quant.axis)] != static_cast<int>(n))
+      fail(label + " has " + std::to_string(n) + " per-channel scales, but dimension " +
+           std::to_string(r.quant.axis) + " of shape " + shape_string(r.shape) + " is " +
+           std::to_string(r.shape[static_cast<std::size_t>(r.quant.axis)]));
+  }
+
+  /// Buffers stored past the flatbuffer may sit at any offset; kernels read
+  /// them as int32/float, so those get an aligned copy.
+  std::span<const std::byte> aligned(std::span<const std::byte> bytes, std::size_t alignment) {
+    if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignment == 0) return bytes;
+    auto copy = std::make_unique<std::byte[]>(bytes.size());  // new[] aligns for any scalar
+    std::memcpy(copy.get(), bytes.data(), bytes.size());
+    std::span<const std::byte> result{copy.get(), bytes.size()};
+    m_.realigned.push_back(std::move(copy));
+    return result;
+  }
+
+  std::vector<int> tensor_indices(const flatbuffers::Vector<std::int32_t>* v, const std::string& what,
+                                  bool allow_optional) {
+    std::vector<int> out = to_vector(v);
+    for (int t : out) {
+      if (allow_optional && t == -1) continue;
+      if (t < 0 || t >= static_cast<int>(m_.tensors.size()))
+        fail(what + " refers to tensor " + std::to_string(t) + ", but the subgraph has " +
+             std::to_string(m_.tensors.size()) + " tensors");
+    }
+    return out;
+  }
+
+  void read_graph_io(const fb::SubGraph& graph) {
+    m_.inputs = tensor_indices(graph.inputs(), "the model's input list", false);
+    m_.outputs = tensor_indices(graph.outputs(), "the model's output list", false);
+    if (m_.outputs.empty()) fail("the model declares no outputs");
+  }
+
+  void read_operations(const fb::Model& root, const fb::SubGraph& graph) {
+    const auto* codes = root.operator_codes();
+    const auto* ops = graph.operators();
+    if (ops == nullptr) return;
+    for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
+      const fb::Operator& op = *ops->Get(i);
+      runtime::operation r;
+      r.index = static_cast<int>(i);
+      const std::string label = "operator " + std::to_string(i);
+      if (codes == nullptr || op.opcode_index() >= codes->size())
+        fail(label + " uses operator code " + std::to_string(op.opcode_index()) + ", but the model has " +
+             std::to_string(codes == nullptr ? 0 : codes->size()));
+      const fb::OperatorCode& code = *codes->Get(op.opcode_index());
+      // The format moved builtin codes from a byte to an int32 field; files
+      // carry either, and the larger one is the real code (as TFLite reads it).
+      r.builtin_code = std::max<std::int32_t>(code.deprecated_builtin_code(), code.builtin_code());
+      r.version = code.version();
+      if (code.custom_code() != nullptr) r.custom_code = code.custom_code()->str();
+      const std::string named = label + " (" + (r.is_custom() ? r.custom_code : builtin_op_name(r.builtin_code)) + ")";
+      r.inputs = tensor_indices(op.inputs(), named + " input list", true);
+      r.outputs = tensor_indices(op.outputs(), named + " output list", false);
+      r.options = read_options(op);
+      if (op.custom_options() != nullptr) {
+        r.custom_options = {reinterpret_cast<const std::byte*>(op.custom_options()->data()),
+                            op.custom_options()->size()};
+      } else if (op.large_custom_options_offset() > 1) {
+        const auto off = op.large_custom_options_offset(), size = op.large_custom_options_size();
+        if (off > m_.file.size() || size > m_.file.size() - off)
+          fail(named + " custom options lie outside the file");
+        r.custom_options = {m_.file.data() + off, static_cast<std::size_t>(size)};
+      }
+      m_.operations.push_back(std::move(r));
+    }
+  }
+
+  /// Operators run in file order, so each must read only tensors that exist
+  /// by then: constants, graph inputs, variables, or outputs of earlier
+  /// operators. A cycle shows up as a read before the write.
+  void check_data_flow() {
+    std::vector<int> writer(m_.tensors.size(), -2);  // -2: nobody, -1: graph input
+    for (int t : m_.inputs) {
+      if (m_.tensors[static_cast<std::size_t>(t)].constant)
+        fail("model input " + tensor_label(t, m_.tensors[static_cast<std::size_t>(t)].name) + " is a constant");
+      writer[static_cast<std::size_t>(t)] = -1;
+    }
+    for (const auto& op : m_.operations) {
+      const std::string named =
+          "operator " + std::to_string(op.index) + " (" + (op.is_custom() ? op.custom_code : builtin_op_name(op.builtin_code)) + ")";
+      for (int t : op.inputs) {
+        if (t < 0) continue;
+        const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
+        if (!tensor.constant && !tensor.variable && writer[static_cast<std::size_t>(t)] == -2)
+          fail(named + " reads " + tensor_label(t, tensor.name) +
+               " before any operator writes it (a cycle, or a tensor with no producer)");
+      }
+      for (int t : op.outputs) {
+        const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
+        if (tensor.constant) fail(named + " writes constant " + tensor_label(t, tensor.name));
+        if (writer[static_cast<std::size_t>(t)] == -1)
+          fail(named + " writes model input " + tensor_label(t, tensor.name));
+        if (writer[static_cast<std::size_t>(t)] >= 0)
+          fail(named + " writes " + tensor_label(t, tensor.name) + ", which operator " +
+               std::to_string(writer[static_cast<std::size_t>(t)]) + " already wrote");
+        writer[static_cast<std::size_t>(t)] = op.index;
+      }
+    }
+    for (int t : m_.outputs) {
+      const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
+      if (!tensor.constant && writer[static_cast<std::size_t>(t)] == -2)
+        fail("model output " + tensor_label(t, tensor.name) + " is never written");
+    }
+  }
+
+  runtime::model m_;
+  std::vector<std::span<const std::byte>> buffers_;
+};
+
+}  // namespace detail
+
+/// Reads and verifies a model from the bytes of a .tflite file.
+inline runtime::model read_model(std::vector<std::byte> file) {
+  return detail::model_reader(std::move(file)).read();
+}
+
+/// Reads and verifies a .tflite file.
+inline runtime::model read_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw runtime::model_error("cannot open '" + path + "'");
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::size_t>(in.tellg());
+  in.seekg(0);
+  std::vector<std::byte> bytes(size);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (!in) throw runtime::model_error("cannot read '" + path + "'");
+  return read_model(std::move(bytes));
+}
+
+}  // namespace qfence::tflite

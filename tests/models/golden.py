@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Golden test of one shared model: runs every input set of the model (the
+seeded one at its root and each cases/<case>/) through a qfence path and
+compares the outputs with the reference outputs.
+
+usage: golden.py MODELS_DIR NAME -- COMMAND...
+  COMMAND is `qfence run` (runtime path) or `scripts/embed-run` (compile-time
+  path); it gets MODEL.tflite --in ... --out-dir DIR --numerics N appended.
+
+Integer outputs must match bit for bit; float outputs within
+1e-4 * max(1, max|ref|) (DESIGN §5). Exit 77 (meson: skipped) when the shared
+models are not present.
+"""
+import json
+import pathlib
+import struct
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+FLOAT_FORMATS = {'float32': 'f', 'FLOAT32': 'f'}
+
+
+def input_sets(model_dir: pathlib.Path):
+    yield 'seeded', model_dir
+    cases = model_dir / 'cases'
+    if cases.is_dir():
+        for case in sorted(p for p in cases.iterdir() if p.is_dir()):
+            yield case.name, case
+
+
+def compare(meta_out: dict, ref: bytes, got: bytes) -> str | None:
+    if len(ref) != len(got):
+        return f'{len(got)} bytes, reference has {len(ref)}'
+    fmt = FLOAT_FORMATS.get(meta_out['dtype'])
+    if fmt is None:
+        if ref == got:
+            return None
+        first = next(i for i in range(len(ref)) if ref[i] != got[i])
+        count = sum(1 for i in range(len(ref)) if ref[i] != got[i])
+        return f'{count} bytes differ, first at byte {first}'
+    n = len(ref) // 4
+    r = struct.unpack(f'<{n}f', ref)
+    g = struct.unpack(f'<{n}f', got)
+    tol = 1e-4 * max(1.0, max((abs(x) for x in r), default=0.0))
+    worst = max((abs(a - b) for a, b in zip(r, g)), default=0.0)
+    if worst != worst or worst > tol:  # NaN or beyond tolerance
+        return f'max |diff| {worst:.3g} > tolerance {tol:.3g}'
+    return None
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if '--' not in args or args.index('--') != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    models, name, command = pathlib.Path(args[0]), args[1], args[3:]
+    model_dir = models / name
+    if not model_dir.is_dir():
+        print(f'SKIPPED {name}: {model_dir} is not present (../shared/models missing)')
+        return SKIP
+    meta = json.loads((model_dir / 'meta.json').read_text())
+    numerics = 'tflm' if meta['reference'].startswith('tflm') else 'tflite'
+    failures = 0
+    checked = 0
+    for case, folder in input_sets(model_dir):
+        ins = [folder / f'input{i}.bin' for i in range(len(meta['inputs']))]
+        outs = [folder / f'output{i}.bin' for i in range(len(meta['outputs']))]
+        if not all(p.is_file() for p in ins + outs):
+            print(f'{name}/{case}: incomplete case folder, not checked')
+            failures += 1
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = command + [str(model_dir / 'model.tflite')]
+            for p in ins:
+                cmd += ['--in', str(p)]
+            cmd += ['--out-dir', tmp, '--numerics', numerics]
+            run = subprocess.run(cmd, capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f'FAIL {name}/{case}: exit {run.returncode}: {run.stderr.strip()}')
+                failures += 1
+                continue
+            for i, ref_path in enumerate(outs):
+                got_path = pathlib.Path(tmp) / f'output{i}.bin'
+                if not got_path.is_file():
+                    print(f'FAIL {name}/{case}: output{i}.bin was not written')
+                    failures += 1
+                    continue
+                problem = compare(meta['outputs'][i], ref_path.read_bytes(), got_path.read_bytes())
+                checked += 1
+                if problem:
+                    print(f'FAIL {name}/{case} output {i}: {problem}')
+                    failures += 1
+                else:
+                    print(f'ok   {name}/{case} output {i}')
+    print(f'{name}: {checked} outputs checked against {meta["reference"]}, {failures} failures')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,225 @@
+// tools/qfence/inspect.hpp: what `qfence inspect` reports about a model, as
+// text, JSON or a Graphviz graph.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "json.hpp"
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/runtime/model.hpp"
+
+namespace qfence::cli {
+
+struct inspection {
+  std::vector<runtime::unsupported_op> unsupported;
+  std::vector<std::string> custom_ops;       // names the model needs, once each
+  std::optional<std::size_t> arena_bytes;    // when the runtime path can run it
+  std::string not_runnable;                  // why not, otherwise
+  std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
+};
+
+inline inspection inspect(const runtime::model& m) {
+  inspection r;
+  r.unsupported = runtime::find_unsupported(m);
+  std::set<std::string> seen;
+  for (const auto& op : m.operations) {
+    ++r.op_counts[runtime::op_name(op) + "/v" + std::to_string(op.version)];
+    if (op.is_custom() && seen.insert(op.custom_code).second) r.custom_ops.push_back(op.custom_code);
+  }
+  if (r.unsupported.empty()) {
+    try {
+      r.arena_bytes = runtime::interpreter(m).arena_bytes();
+    } catch (const runtime::model_error& e) {
+      r.not_runnable = e.what();
+    }
+  } else {
+    r.not_runnable = runtime::describe_unsupported(r.unsupported);
+  }
+  return r;
+}
+
+inline std::string quant_text(const runtime::quantization& q) {
+  if (!q.quantized()) return "";
+  std::ostringstream s;
+  if (q.per_channel()) {
+    s << "per-channel axis " << q.axis << " x" << q.scales.size();
+  } else {
+    s << "scale " << q.scale() << " zp " << q.zero_point();
+  }
+  return s.str();
+}
+
+inline void write_tensor_json(json& j, const runtime::tensor& t) {
+  j.begin_object();
+  j.field("name", t.name);
+  j.field("dtype", name(t.type));
+  j.key("shape").begin_array();
+  for (int d : t.shape) j.value(d);
+  j.end_array();
+  if (t.quant.quantized()) {
+    j.key("quantization").begin_object();
+    j.key("scale").begin_array();
+    for (float s : t.quant.scales) j.value(s);
+    j.end_array();
+    j.key("zero_point").begin_array();
+    for (auto z : t.quant.zero_points) j.value(z);
+    j.end_array();
+    if (t.quant.per_channel()) j.field("axis", t.quant.axis);
+    j.end_object();
+  }
+  j.end_object();
+}
+
+inline std::string tensor_ref(const runtime::model& m, int t) {
+  if (t < 0) return "-";
+  const auto& x = m.tensors[static_cast<std::size_t>(t)];
+  return "t" + std::to_string(t) + ":" + runtime::type_text(x);
+}
+
+inline std::string to_text(const runtime::model& m, const inspection& r) {
+  std::ostringstream s;
+  s << "tensors: " << m.tensors.size() << ", operators: " << m.operations.size() << ", subgraphs: " << m.subgraph_count
+    << "\n";
+  auto io = [&](const char* what, const std::vector<int>& list) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& t = m.tensors[static_cast<std::size_t>(list[i])];
+      s << what << " " << i << ": t" << list[i] << " '" << t.name << "' " << runtime::type_text(t) << "\n";
+    }
+  };
+  io("input", m.inputs);
+  io("output", m.outputs);
+  s << "ops:";
+  for (const auto& [op, n] : r.op_counts) s << " " << op << " x" << n;
+  s << "\n";
+  s << "custom ops needed:" << (r.custom_ops.empty() ? " none" : "");
+  for (const auto& c : r.custom_ops) s << " " << c;
+  s << "\n";
+  if (r.unsupported.empty()) {
+    s << "unsupported ops: none\n";
+  } else {
+    s << "unsupported ops: " << r.unsupported.size() << "\n";
+    for (const auto& u : r.unsupported)
+      s << "  node " << u.index << ": " << u.name << " (builtin " << u.builtin_code << ", v" << u.version << "): "
+        << u.reason << "\n";
+  }
+  if (r.arena_bytes) s << "arena bytes (runtime path): " << *r.arena_bytes << "\n";
+  else s << "runtime path: cannot run: " << r.not_runnable << "\n";
+  for (const auto& n : m.notes) s << "note: " << n << "\n";
+  s << "\nnodes:\n";
+  for (const auto& op : m.operations) {
+    s << "  " << op.index << " " << runtime::op_name(op) << " v" << op.version << " (";
+    for (std::size_t i = 0; i < op.inputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.inputs[i]);
+    s << ") -> (";
+    for (std::size_t i = 0; i < op.outputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.outputs[i]);
+    s << ")\n";
+  }
+  s << "\ntensors:\n";
+  for (std::size_t t = 0; t < m.tensors.size(); ++t) {
+    const auto& x = m.tensors[t];
+    s << "  t" << t << " " << runtime::type_text(x) << (x.constant ? " const" : "") << (x.variable ? " variable" : "")
+      << " '" << x.name << "'\n";
+  }
+  return s.str();
+}
+
+inline std::string to_json(const runtime::model& m, const inspection& r) {
+  json j;
+  j.begin_object();
+  j.key("inputs").begin_array();
+  for (int t : m.inputs) write_tensor_json(j, m.tensors[static_cast<std::size_t>(t)]);
+  j.end_array();
+  j.key("outputs").begin_array();
+  for (int t : m.outputs) write_tensor_json(j, m.tensors[static_cast<std::size_t>(t)]);
+  j.end_array();
+  j.key("ops").begin_object();
+  for (const auto& [op, n] : r.op_counts) j.field(op, n);
+  j.end_object();
+  j.key("custom_ops").begin_array();
+  for (const auto& c : r.custom_ops) j.value(c);
+  j.end_array();
+  j.key("unsupported_ops").begin_array();
+  for (const auto& u : r.unsupported) {
+    j.begin_object();
+    j.field("node", u.index);
+    j.field("op", u.name);
+    j.field("builtin_code", u.builtin_code);
+    j.field("version", u.version);
+    j.field("reason", u.reason);
+    j.end_object();
+  }
+  j.end_array();
+  if (r.arena_bytes) j.field("arena_bytes", *r.arena_bytes);
+  else j.field("not_runnable", r.not_runnable);
+  j.key("notes").begin_array();
+  for (const auto& n : m.notes) j.value(n);
+  j.end_array();
+  j.key("nodes").begin_array();
+  for (const auto& op : m.operations) {
+    j.begin_object();
+    j.field("index", op.index);
+    j.field("op", runtime::op_name(op));
+    j.field("version", op.version);
+    j.key("inputs").begin_array();
+    for (int t : op.inputs) j.value(t);
+    j.end_array();
+    j.key("outputs").begin_array();
+    for (int t : op.outputs) j.value(t);
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
+  j.key("tensors").begin_array();
+  for (const auto& t : m.tensors) write_tensor_json(j, t);
+  j.end_array();
+  j.end_object();
+  return j.str();
+}
+
+/// Graphviz: one box per operator, edges labelled with tensor types; float
+/// tensors inside a quantized graph (the model's float islands) in orange,
+/// quantized in blue; unsupported ops in red.
+inline std::string to_dot(const runtime::model& m) {
+  const auto unsupported = runtime::find_unsupported(m);
+  std::set<int> bad;
+  for (const auto& u : unsupported) bad.insert(u.index);
+  std::ostringstream s;
+  s << "digraph model {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n";
+  std::vector<int> producer(m.tensors.size(), -1);
+  for (const auto& op : m.operations)
+    for (int t : op.outputs) producer[static_cast<std::size_t>(t)] = op.index;
+  for (std::size_t i = 0; i < m.inputs.size(); ++i)
+    s << "  in" << m.inputs[i] << " [label=\"input " << i << "\", shape=ellipse];\n";
+  for (const auto& op : m.operations)
+    s << "  op" << op.index << " [label=\"" << op.index << ": " << runtime::op_name(op) << "\""
+      << (bad.contains(op.index) ? ", color=red, fontcolor=red" : "") << "];\n";
+  auto edge_color = [&](const runtime::tensor& t) {
+    if (t.quant.quantized()) return "blue";
+    return t.type == dtype::f32 ? "orange" : "black";
+  };
+  auto edge = [&](const std::string& from, const std::string& to, int t) {
+    const auto& x = m.tensors[static_cast<std::size_t>(t)];
+    s << "  " << from << " -> " << to << " [label=\"" << name(x.type) << runtime::shape_text(x.shape)
+      << "\", color=" << edge_color(x) << "];\n";
+  };
+  for (const auto& op : m.operations)
+    for (int t : op.inputs) {
+      if (t < 0 || m.tensors[static_cast<std::size_t>(t)].constant) continue;
+      const int p = producer[static_cast<std::size_t>(t)];
+      edge(p >= 0 ? "op" + std::to_string(p) : "in" + std::to_string(t), "op" + std::to_string(op.index), t);
+    }
+  for (std::size_t i = 0; i < m.outputs.size(); ++i) {
+    const int t = m.outputs[i];
+    s << "  out" << t << " [label=\"output " << i << "\", shape=ellipse];\n";
+    const int p = producer[static_cast<std::size_t>(t)];
+    edge(p >= 0 ? "op" + std::to_string(p) : "in" + std::to_string(t), "out" + std::to_string(t), t);
+  }
+  s << "}\n";
+  return s.str();
+}
+
+}  // namespace qfence::cli

@@ -1,0 +1,212 @@
+// qfence: the command-line program (DESIGN §7).
+//
+//   qfence inspect MODEL.tflite [--json] [--dot FILE]
+//   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
+//
+// Every failure prints one line "qfence: error: ..." on stderr and exits 1;
+// usage errors exit 2.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "inspect.hpp"
+#include "json.hpp"
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "seeded_input.hpp"
+
+namespace qfence::cli {
+namespace {
+
+constexpr const char* usage_text =
+    "usage: qfence <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  inspect MODEL.tflite [--json] [--dot FILE]\n"
+    "      ops, tensors, quantization, custom ops needed, unsupported ops, arena size\n"
+    "  run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]\n"
+    "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
+    "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
+    "\n"
+    "options:\n"
+    "  -h, --help   this text\n";
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<std::byte> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw runtime::model_error("cannot open '" + path + "'");
+  std::vector<std::byte> bytes(static_cast<std::size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!in) throw runtime::model_error("cannot read '" + path + "'");
+  return bytes;
+}
+
+void write_file(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw runtime::model_error("cannot write '" + path.string() + "'");
+}
+
+runtime::numerics parse_numerics(const std::string& s) {
+  if (s == "tflm") return runtime::numerics::tflm;
+  if (s == "tflite") return runtime::numerics::tflite;
+  throw usage_error("--numerics takes tflm or tflite, not '" + s + "'");
+}
+
+int parse_count(const std::string& flag, const std::string& s) {
+  try {
+    std::size_t used = 0;
+    const int n = std::stoi(s, &used);
+    if (used == s.size() && n >= 1) return n;
+  } catch (const std::exception&) {
+  }
+  throw usage_error(flag + " takes a positive integer, not '" + s + "'");
+}
+
+/// Reads the value of a flag that takes one, or fails naming the flag.
+std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
+  if (i + 1 >= args.size()) throw usage_error(args[i] + " needs a value");
+  return args[++i];
+}
+
+int run_command(const std::vector<std::string>& args) {
+  std::string model_path, out_dir;
+  std::vector<std::string> inputs;
+  int repeat = 1;
+  runtime::interpreter_options options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--in") inputs.push_back(flag_value(args, i));
+    else if (a == "--out-dir") out_dir = flag_value(args, i);
+    else if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
+    else if (a == "--numerics") options.arithmetic = parse_numerics(flag_value(args, i));
+    else if (a.starts_with("-")) throw usage_error("run: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
+  }
+  if (model_path.empty()) throw usage_error("run: no model given");
+
+  const runtime::model model = tflite::read_model_file(model_path);
+  runtime::interpreter interp(model, options);
+  if (!inputs.empty() && static_cast<int>(inputs.size()) != interp.input_count())
+    throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
+                               std::to_string(inputs.size()) + " --in files were given");
+  xorshift32 rng(1);
+  for (int i = 0; i < interp.input_count(); ++i) {
+    auto dst = interp.input(i);
+    if (inputs.empty()) {
+      fill_seeded(rng, interp.input_tensor(i).type, dst);
+      continue;
+    }
+    const auto bytes = read_file(inputs[static_cast<std::size_t>(i)]);
+    if (bytes.size() != dst.size())
+      throw runtime::model_error("input " + std::to_string(i) + " ('" + inputs[static_cast<std::size_t>(i)] + "') has " +
+                                 std::to_string(bytes.size()) + " bytes, the model's " +
+                                 runtime::type_text(interp.input_tensor(i)) + " needs " + std::to_string(dst.size()));
+    std::memcpy(dst.data(), bytes.data(), bytes.size());
+  }
+
+  // The inputs are set once; repeated invokes see the same data (variables
+  // aside), so the last run's outputs are the ones written.
+  std::vector<double> times_us;
+  for (int r = 0; r < repeat; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    interp.invoke();
+    const auto t1 = std::chrono::steady_clock::now();
+    times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(times_us.begin(), times_us.end());
+
+  if (!out_dir.empty()) {
+    std::filesystem::create_directories(out_dir);
+    for (int i = 0; i < interp.output_count(); ++i)
+      write_file(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), interp.output(i));
+  }
+
+  json j;
+  j.begin_object();
+  j.field("model", model_path);
+  j.field("path", "runtime");
+  auto tensors = [&](const char* key, int count, auto&& get) {
+    j.key(key).begin_array();
+    for (int i = 0; i < count; ++i) write_tensor_json(j, get(i));
+    j.end_array();
+  };
+  tensors("inputs", interp.input_count(), [&](int i) -> const runtime::tensor& { return interp.input_tensor(i); });
+  tensors("outputs", interp.output_count(), [&](int i) -> const runtime::tensor& { return interp.output_tensor(i); });
+  j.field("arena_bytes", interp.arena_bytes());
+  j.field("numerics", options.arithmetic == runtime::numerics::tflm ? "tflm" : "tflite");
+  j.field("repeat", repeat);
+  j.field("invoke_us_min", times_us.front());
+  j.field("invoke_us_median", times_us[times_us.size() / 2]);
+  j.end_object();
+  std::cout << j.str() << "\n";
+  return 0;
+}
+
+int inspect_command(const std::vector<std::string>& args) {
+  std::string model_path, dot_path;
+  bool as_json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") as_json = true;
+    else if (a == "--dot") dot_path = flag_value(args, i);
+    else if (a.starts_with("-")) throw usage_error("inspect: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("inspect: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("inspect: no model given");
+  const runtime::model model = tflite::read_model_file(model_path);
+  const inspection report = inspect(model);
+  if (!dot_path.empty()) {
+    std::ofstream out(dot_path);
+    out << to_dot(model);
+    if (!out) throw runtime::model_error("cannot write '" + dot_path + "'");
+  }
+  std::cout << (as_json ? to_json(model, report) + "\n" : to_text(model, report));
+  return 0;
+}
+
+}  // namespace
+}  // namespace qfence::cli
+
+int main(int argc, char** argv) {
+  using namespace qfence::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty()) throw usage_error("no command given");
+    const std::string command = args.front();
+    if (command == "-h" || command == "--help" || command == "help") {
+      std::cout << usage_text;
+      return 0;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+        std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+      std::cout << usage_text;
+      return 0;
+    }
+    if (command == "run") return run_command(rest);
+    if (command == "inspect") return inspect_command(rest);
+    throw usage_error("unknown command '" + command + "'");
+  } catch (const usage_error& e) {
+    std::cerr << "qfence: error: " << e.what() << " (see qfence --help)\n";
+    return 2;
+  } catch (const qfence::runtime::model_error& e) {
+    std::cerr << "qfence: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "qfence: error: " << e.what() << "\n";
+    return 1;
+  }
+}
