@@ -199,6 +199,20 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, quantize
   return multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
 }
 
+/// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, ...)`, used by the
+/// int16x8 kernels on their 64-bit accumulators: the multiplier is first
+/// rounded to 16 bits, then one rounding shift. Inputs are within +-2^47 and
+/// the result fits int32 (TFLite's preconditions, which the int16x8 kernels
+/// guarantee by construction).
+constexpr std::int32_t multiply_by_quantized_multiplier_wide(std::int64_t x, quantized_multiplier m) noexcept {
+  const std::int32_t reduced = m.multiplier < 0x7FFF0000 ? ((m.multiplier + (1 << 15)) >> 16) : 0x7FFF;
+  const int total_shift = 15 - m.shift;
+  const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+  // x * reduced stays below 2^63 for |x| < 2^47; >> on a negative value is
+  // arithmetic (C++20).
+  return static_cast<std::int32_t>((x * reduced + round) >> total_shift);
+}
+
 /// TFLite `MultiplyByQuantizedMultiplierGreaterThanOne`.
 constexpr std::int32_t multiply_by_quantized_multiplier_greater_than_one(std::int32_t x, std::int32_t multiplier,
                                                                          int left_shift) noexcept {
@@ -1302,6 +1316,22 @@ struct requantize_per_channel {
   }
 };
 
+/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
+/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
+template <class Bias>
+struct requantize_per_channel_wide {
+  const Bias* bias;  // int64 (or int32), or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;
+  void operator()(int at, int channel, std::int64_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int16_t>(apply(act, v));
+  }
+};
+
 }  // namespace reference
 
 namespace detail {
@@ -2350,6 +2380,18 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, st
                             filter_offset);
 }
 
+/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
+/// int16 activations): int8 weights, 64-bit accumulation and bias, input
+/// and output zero points 0.
+template <class Bias>
+inline void conv2d(const window_geometry& g, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                   int_range act, std::int16_t* output) noexcept {
+  conv2d_loop<std::int64_t>(g, filter_in_c, input, filter,
+                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                            std::int64_t{0});
+}
+
 }  // namespace reference
 
 /// A CONV_2D node. Build it with `qfence::conv2d(...)`.
@@ -2749,13 +2791,33 @@ constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scal
           quantize_multiplier(real_output)};
 }
 
+/// TFLM's SUB parameters (CalculateOpDataSub): the same as ADD's, but every
+/// ratio is formed in float before it widens to double. For int16 this is
+/// one of the two places where TFLM and TFLite differ (DESIGN §5); TFLite
+/// (and TFLM's ADD) use make_add_params.
+constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
+                                           int out_zp, int left_shift) noexcept {
+  const float twice_max_input_scale = 2 * std::max(in1_scale, in2_scale);
+  const auto real_input1 = static_cast<double>(in1_scale / twice_max_input_scale);
+  const auto real_input2 = static_cast<double>(in2_scale / twice_max_input_scale);
+  const auto real_output =
+      static_cast<double>(twice_max_input_scale / (static_cast<float>(1 << left_shift) * out_scale));
+  return {-in1_zp,
+          -in2_zp,
+          out_zp,
+          left_shift,
+          quantize_multiplier(real_input1),
+          quantize_multiplier(real_input2),
+          quantize_multiplier(real_output)};
+}
+
 namespace reference {
 
 inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
 }
 
-template <class T>
+template <bool Subtract = false, class T>
 constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t input1 = p.input1_offset + x;
   const std::int32_t input2 = p.input2_offset + y;
@@ -2763,18 +2825,32 @@ constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t shifted2 = input2 * (1 << p.left_shift);
   const std::int32_t scaled1 = multiply_by_quantized_multiplier(shifted1, p.input1);
   const std::int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2);
-  const std::int32_t raw_sum = scaled1 + scaled2;
+  const std::int32_t raw_sum = Subtract ? scaled1 - scaled2 : scaled1 + scaled2;
   const std::int32_t raw_output = multiply_by_quantized_multiplier(raw_sum, p.output) + p.output_offset;
   return static_cast<T>(apply(act, raw_output));
 }
 
-/// 8-bit ADD (int8, legacy uint8): TFLite's reference AddElementwise /
-/// BroadcastAdd, with left_shift 20.
+/// Quantized ADD (int8 and legacy uint8 with left_shift 20, int16 with 15):
+/// TFLite's reference AddElementwise / BroadcastAdd.
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
                 T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
+}
+
+inline void sub(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] - b[ib]); });
+}
+
+/// Quantized SUB: ADD's arithmetic with the second input subtracted.
+template <class T>
+  requires(sizeof(T) <= 2)
+inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
+                T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    out[o] = add_one<true>(p, act, a[ia], b[ib]);
+  });
 }
 
 inline void mul(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {

@@ -100,6 +100,20 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, quantize
   return multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
 }
 
+/// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, ...)`, used by the
+/// int16x8 kernels on their 64-bit accumulators: the multiplier is first
+/// rounded to 16 bits, then one rounding shift. Inputs are within +-2^47 and
+/// the result fits int32 (TFLite's preconditions, which the int16x8 kernels
+/// guarantee by construction).
+constexpr std::int32_t multiply_by_quantized_multiplier_wide(std::int64_t x, quantized_multiplier m) noexcept {
+  const std::int32_t reduced = m.multiplier < 0x7FFF0000 ? ((m.multiplier + (1 << 15)) >> 16) : 0x7FFF;
+  const int total_shift = 15 - m.shift;
+  const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+  // x * reduced stays below 2^63 for |x| < 2^47; >> on a negative value is
+  // arithmetic (C++20).
+  return static_cast<std::int32_t>((x * reduced + round) >> total_shift);
+}
+
 /// TFLite `MultiplyByQuantizedMultiplierGreaterThanOne`.
 constexpr std::int32_t multiply_by_quantized_multiplier_greater_than_one(std::int32_t x, std::int32_t multiplier,
                                                                          int left_shift) noexcept {

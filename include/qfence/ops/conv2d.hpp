@@ -77,6 +77,18 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, st
                             filter_offset);
 }
 
+/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
+/// int16 activations): int8 weights, 64-bit accumulation and bias, input
+/// and output zero points 0.
+template <class Bias>
+inline void conv2d(const window_geometry& g, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                   int_range act, std::int16_t* output) noexcept {
+  conv2d_loop<std::int64_t>(g, filter_in_c, input, filter,
+                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                            std::int64_t{0});
+}
+
 }  // namespace reference
 
 /// A CONV_2D node. Build it with `qfence::conv2d(...)`.

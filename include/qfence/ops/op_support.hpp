@@ -49,6 +49,22 @@ struct requantize_per_channel {
   }
 };
 
+/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
+/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
+template <class Bias>
+struct requantize_per_channel_wide {
+  const Bias* bias;  // int64 (or int32), or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;
+  void operator()(int at, int channel, std::int64_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int16_t>(apply(act, v));
+  }
+};
+
 }  // namespace reference
 
 namespace detail {

@@ -33,6 +33,7 @@ inline constexpr op_registration op_registrations[] = {
     {tflite::builtin_op::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
     {tflite::builtin_op::dequantize, 6, ops::prepare_dequantize},
     {tflite::builtin_op::fully_connected, 12, ops::prepare_fully_connected},
+    {tflite::builtin_op::leaky_relu, 2, ops::prepare_leaky_relu},
     {tflite::builtin_op::max_pool_2d, 3, ops::prepare_max_pool2d},
     {tflite::builtin_op::mean, 3, ops::prepare_mean},
     {tflite::builtin_op::mul, 7, ops::prepare_mul},
@@ -41,7 +42,10 @@ inline constexpr op_registration op_registrations[] = {
     {tflite::builtin_op::reshape, 1, ops::prepare_reshape},
     {tflite::builtin_op::softmax, 3, ops::prepare_softmax},
     {tflite::builtin_op::split, 4, ops::prepare_split},
+    {tflite::builtin_op::strided_slice, 8, ops::prepare_strided_slice},
+    {tflite::builtin_op::sub, 5, ops::prepare_sub},
     {tflite::builtin_op::transpose, 6, ops::prepare_transpose},
+    {tflite::builtin_op::transpose_conv, 5, ops::prepare_transpose_conv},
 };
 
 inline const op_registration* find_registration(std::int32_t code) noexcept {

@@ -8,6 +8,7 @@
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/fully_connected.hpp"
+#include "qfence/ops/transpose_conv.hpp"
 #include "qfence/runtime/op_context.hpp"
 
 namespace qfence::runtime::ops {
@@ -69,6 +70,25 @@ inline void check_bias(const op_context& ctx, int index, int channels, dtype exp
                   type_text(bias));
 }
 
+/// Checks an int16x8 layer (int16 activations with zero point 0, int8
+/// symmetric weights, int64 or int32 bias) and hands its bias, multipliers
+/// and clamp range to `make`.
+template <class Make>
+kernel int16x8_kernel(const op_context& ctx, int bias_input, int channels, Make&& make) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
+  check_8bit_weights(ctx, in, filter, out, channels, 0);
+  ctx.require(in.quant.zero_point() == 0 && out.quant.zero_point() == 0,
+              "int16 activations must have zero point 0, got " + type_text(in) + " -> " + type_text(out));
+  const auto multipliers = conv_multipliers(in, filter, out, channels);
+  const int_range act = activation_range<std::int16_t>(ctx, out);
+  if (!ctx.has_input(bias_input)) return make(static_cast<const std::int64_t*>(nullptr), multipliers, act);
+  const tensor& bias = ctx.constant_input(bias_input, "bias");
+  ctx.require((bias.type == dtype::i64 || bias.type == dtype::i32) && bias.elements() == channels,
+              "bias must be i64[" + std::to_string(channels) + "] (or i32), got " + type_text(bias));
+  if (bias.type == dtype::i64) return make(bias.constant_data<std::int64_t>(), multipliers, act);
+  return make(bias.constant_data<std::int32_t>(), multipliers, act);
+}
+
 inline window_geometry conv_geometry(const op_context& ctx, const tensor& in, int out_c, int filter_h,
                                      int filter_w) {
   const op_options& o = ctx.options();
@@ -126,6 +146,15 @@ inline kernel prepare_conv2d(const op_context& ctx) {
     return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
     return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16 && filter.type == dtype::i8 && out.type == dtype::i16)
+    return detail::int16x8_kernel(ctx, 2, out_c, [&]<class Bias>(const Bias* bias, std::vector<quantized_multiplier> mult,
+                                                                 int_range act) -> kernel {
+      return [=](const tensor_memory& m) {
+        reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t),
+                          reinterpret_cast<const std::int8_t*>(filter_data), bias, mult.data(), 0, act,
+                          m.at<std::int16_t>(out_t));
+      };
+    });
   ctx.unsupported_types();
 }
 
@@ -171,6 +200,82 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
     return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
     return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+/// TRANSPOSE_CONV: inputs (output_shape, weights [OC, KH, KW, IC], input,
+/// optional bias).
+inline kernel prepare_transpose_conv(const op_context& ctx) {
+  ctx.require_io(3, 4, 1);
+  detail::require_plain_activation(ctx);
+  const tensor& filter = ctx.constant_input(1, "weights");
+  const tensor &in = ctx.input(2), &out = ctx.output(0);
+  const op_options& o = ctx.options();
+  ctx.require(in.rank() == 4 && filter.rank() == 4, "input and weights must be 4-D");
+  ctx.require(filter.dim(3) == in.dim(3), "weights " + shape_text(filter.shape) + " do not fit input " +
+                                              shape_text(in.shape));
+  ctx.require(o.stride_h > 0 && o.stride_w > 0, "strides must be positive");
+  // output_shape may be computed (in the seanet models it is a graph input);
+  // like TFLM, the output tensor's static shape is what counts. A constant
+  // output_shape must agree with it.
+  if (ctx.input(0).constant) {
+    const auto shape = ctx.constant_ints(0, "output_shape");
+    ctx.require(std::vector<int>(shape.begin(), shape.end()) == out.shape,
+                "output_shape " + shape_text(std::vector<int>(shape.begin(), shape.end())) +
+                    " differs from the output tensor's shape " + shape_text(out.shape));
+  }
+  ctx.require(out.rank() == 4 && out.dim(0) == in.dim(0) && out.dim(3) == filter.dim(0),
+              "the output shape " + shape_text(out.shape) + " does not fit input " + shape_text(in.shape) +
+                  " and weights " + shape_text(filter.shape));
+  const window_geometry g =
+      make_transpose_conv_geometry(in.dim(0), in.dim(1), in.dim(2), in.dim(3), out.dim(1), out.dim(2), out.dim(3),
+                                   filter.dim(1), filter.dim(2), o.stride_h, o.stride_w, o.pad);
+  const int out_c = out.dim(3);
+  const int in_t = ctx.input_index(2), out_t = ctx.output_index(0);
+  const std::byte* filter_data = filter.data.data();
+  const auto out_elements = static_cast<std::size_t>(out.elements());
+  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
+    detail::check_bias(ctx, 3, out_c, dtype::f32);
+    const float* bias = ctx.has_input(3) ? ctx.input(3).constant_data<float>() : nullptr;
+    const float_range act = float_activation_range(o.fused);
+    auto scratch = std::make_shared<std::vector<float>>(out_elements);
+    return [=](const tensor_memory& m) {
+      reference::transpose_conv(g, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), bias, act,
+                                scratch->data(), m.at<float>(out_t));
+    };
+  }
+  if (filter.type != dtype::i8 || in.type != out.type) ctx.unsupported_types();
+  detail::check_8bit_weights(ctx, in, filter, out, out_c, 0);
+  const auto multipliers = detail::conv_multipliers(in, filter, out, out_c);
+  if (in.type == dtype::i8) {
+    detail::check_bias(ctx, 3, out_c, dtype::i32);
+    const std::int32_t* bias = ctx.has_input(3) ? ctx.input(3).constant_data<std::int32_t>() : nullptr;
+    const int_range act = detail::activation_range<std::int8_t>(ctx, out);
+    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
+    auto scratch = std::make_shared<std::vector<std::int32_t>>(out_elements);
+    return [=](const tensor_memory& m) {
+      reference::transpose_conv(g, m.at<const std::int8_t>(in_t), in_offset,
+                                reinterpret_cast<const std::int8_t*>(filter_data), bias, multipliers.data(), out_offset,
+                                act, scratch->data(), m.at<std::int8_t>(out_t));
+    };
+  }
+  if (in.type == dtype::i16) {
+    ctx.require(in.quant.zero_point() == 0 && out.quant.zero_point() == 0, "int16 activations must have zero point 0");
+    const int_range act = detail::activation_range<std::int16_t>(ctx, out);
+    auto scratch = std::make_shared<std::vector<std::int64_t>>(out_elements);
+    auto with_bias = [&]<class Bias>(const Bias* bias) -> kernel {
+      return [=](const tensor_memory& m) {
+        reference::transpose_conv(g, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
+                                  bias, multipliers.data(), 0, act, scratch->data(), m.at<std::int16_t>(out_t));
+      };
+    };
+    if (!ctx.has_input(3)) return with_bias(static_cast<const std::int64_t*>(nullptr));
+    const tensor& bias = ctx.constant_input(3, "bias");
+    ctx.require((bias.type == dtype::i64 || bias.type == dtype::i32) && bias.elements() == out_c,
+                "bias must be i64[" + std::to_string(out_c) + "] (or i32), got " + type_text(bias));
+    if (bias.type == dtype::i64) return with_bias(bias.constant_data<std::int64_t>());
+    return with_bias(bias.constant_data<std::int32_t>());
+  }
   ctx.unsupported_types();
 }
 

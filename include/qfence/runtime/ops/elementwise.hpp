@@ -6,6 +6,7 @@
 
 #include "qfence/ops/broadcast.hpp"
 #include "qfence/ops/elementwise.hpp"
+#include "qfence/ops/leaky_relu.hpp"
 #include "qfence/ops/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
@@ -43,29 +44,78 @@ inline void require_binary_types(const op_context& ctx) {
 
 }  // namespace detail
 
-inline kernel prepare_add(const op_context& ctx) {
+namespace detail {
+
+/// ADD and SUB share their arithmetic; SUB subtracts the second input and,
+/// under TFLM numerics, derives its multipliers in float (DESIGN §5).
+template <bool Subtract>
+kernel prepare_add_or_sub(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
-  detail::require_plain_activation(ctx);
-  detail::require_binary_types(ctx);
-  const broadcast_geometry g = detail::binary_geometry(ctx);
+  require_plain_activation(ctx);
+  require_binary_types(ctx);
+  const broadcast_geometry g = binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
   if (a.type == dtype::f32) {
     const float_range act = float_activation_range(ctx.options().fused);
     return [=](const tensor_memory& m) {
-      reference::add(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
+      if constexpr (Subtract) {
+        reference::sub(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
+      } else {
+        reference::add(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
+      }
     };
   }
-  auto eight_bit = [&]<class T>(T*) -> kernel {
-    const add_params p = make_add_params(a.quant.scale(), a.quant.zero_point(), b.quant.scale(), b.quant.zero_point(),
-                                         out.quant.scale(), out.quant.zero_point(), 20);
-    const int_range act = detail::activation_range<T>(ctx, out);
+  auto quantized = [&]<class T>(T*) -> kernel {
+    const int left_shift = sizeof(T) == 2 ? 15 : 20;
+    if constexpr (sizeof(T) == 2)
+      ctx.require(a.quant.zero_point() == 0 && b.quant.zero_point() == 0 && out.quant.zero_point() == 0,
+                  "int16 operands must have zero point 0");
+    const bool float_ratios = Subtract && ctx.arithmetic() == numerics::tflm;
+    const add_params p =
+        (float_ratios ? make_sub_params_float : make_add_params)(a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
+                                                                 b.quant.zero_point(), out.quant.scale(),
+                                                                 out.quant.zero_point(), left_shift);
+    const int_range act = activation_range<T>(ctx, out);
     return [=](const tensor_memory& m) {
-      reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+      if constexpr (Subtract) {
+        reference::sub(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+      } else {
+        reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+      }
     };
   };
-  if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (a.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  if (a.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  if (a.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+  if (a.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
+  ctx.unsupported_types();
+}
+
+}  // namespace detail
+
+inline kernel prepare_add(const op_context& ctx) { return detail::prepare_add_or_sub<false>(ctx); }
+inline kernel prepare_sub(const op_context& ctx) { return detail::prepare_add_or_sub<true>(ctx); }
+
+inline kernel prepare_leaky_relu(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require_same_shape(in, out, "input and output");
+  const std::int64_t n = in.elements();
+  const float alpha = ctx.options().alpha;
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32 && out.type == dtype::f32)
+    return [=](const tensor_memory& m) { reference::leaky_relu(n, m.at<const float>(in_t), alpha, m.at<float>(out_t)); };
+  auto quantized = [&]<class T>(T*) -> kernel {
+    ctx.require_per_tensor(in, "the input");
+    ctx.require_per_tensor(out, "the output");
+    const leaky_relu_params p = make_leaky_relu_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+                                                       out.quant.zero_point(), alpha);
+    return [=](const tensor_memory& m) { reference::leaky_relu(n, m.at<const T>(in_t), p, m.at<T>(out_t)); };
+  };
+  if (in.type != out.type) ctx.unsupported_types();
+  if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
   ctx.unsupported_types();
 }
 
@@ -133,6 +183,10 @@ inline kernel prepare_quantize(const op_context& ctx) {
   if (from == dtype::i16 && to == dtype::i16) return requantize(static_cast<i16*>(nullptr), static_cast<i16*>(nullptr));
   if (from == dtype::i16 && to == dtype::i8) return requantize(static_cast<i16*>(nullptr), static_cast<i8*>(nullptr));
   if (from == dtype::i8 && to == dtype::i16) return requantize(static_cast<i8*>(nullptr), static_cast<i16*>(nullptr));
+  if (from == dtype::i32 && to == dtype::i16)
+    return requantize(static_cast<std::int32_t*>(nullptr), static_cast<i16*>(nullptr));
+  if (from == dtype::i32 && to == dtype::i8)
+    return requantize(static_cast<std::int32_t*>(nullptr), static_cast<i8*>(nullptr));
   ctx.unsupported_types();
 }
 
