@@ -15,6 +15,8 @@
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
 #include "qfence/runtime/ops/reduce.hpp"
+#include "qfence/runtime/ops/resize.hpp"
+#include "qfence/runtime/ops/unary.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 
 namespace qfence::runtime {
@@ -27,25 +29,40 @@ struct op_registration {
 
 inline constexpr op_registration op_registrations[] = {
     {tflite::builtin_op::add, 5, ops::prepare_add},
+    {tflite::builtin_op::arg_max, 3, ops::prepare_arg_max},
+    {tflite::builtin_op::cast, 6, ops::prepare_cast},
     {tflite::builtin_op::average_pool_2d, 3, ops::prepare_average_pool2d},
     {tflite::builtin_op::concatenation, 4, ops::prepare_concatenation},
     {tflite::builtin_op::conv_2d, 8, ops::prepare_conv2d},
     {tflite::builtin_op::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
     {tflite::builtin_op::dequantize, 6, ops::prepare_dequantize},
+    {tflite::builtin_op::div, 2, ops::prepare_div},
+    {tflite::builtin_op::floor_div, 3, ops::prepare_floor_div},
     {tflite::builtin_op::fully_connected, 12, ops::prepare_fully_connected},
+    {tflite::builtin_op::gather_nd, 5, ops::prepare_gather_nd},
     {tflite::builtin_op::leaky_relu, 2, ops::prepare_leaky_relu},
+    {tflite::builtin_op::logistic, 3, ops::prepare_logistic},
+    {tflite::builtin_op::maximum, 4, ops::prepare_maximum},
     {tflite::builtin_op::max_pool_2d, 3, ops::prepare_max_pool2d},
     {tflite::builtin_op::mean, 3, ops::prepare_mean},
+    {tflite::builtin_op::minimum, 4, ops::prepare_minimum},
     {tflite::builtin_op::mul, 7, ops::prepare_mul},
+    {tflite::builtin_op::pack, 4, ops::prepare_pack},
     {tflite::builtin_op::pad, 4, ops::prepare_pad},
     {tflite::builtin_op::quantize, 3, ops::prepare_quantize},
+    {tflite::builtin_op::relu, 3, ops::prepare_relu},
+    {tflite::builtin_op::relu6, 3, ops::prepare_relu6},
     {tflite::builtin_op::reshape, 1, ops::prepare_reshape},
+    {tflite::builtin_op::resize_bilinear, 4, ops::prepare_resize_bilinear},
+    {tflite::builtin_op::resize_nearest_neighbor, 4, ops::prepare_resize_nearest_neighbor},
     {tflite::builtin_op::softmax, 3, ops::prepare_softmax},
     {tflite::builtin_op::split, 4, ops::prepare_split},
+    {tflite::builtin_op::sqrt, 1, ops::prepare_sqrt},
     {tflite::builtin_op::strided_slice, 8, ops::prepare_strided_slice},
     {tflite::builtin_op::sub, 5, ops::prepare_sub},
     {tflite::builtin_op::transpose, 6, ops::prepare_transpose},
     {tflite::builtin_op::transpose_conv, 5, ops::prepare_transpose_conv},
+    {tflite::builtin_op::unpack, 4, ops::prepare_unpack},
 };
 
 inline const op_registration* find_registration(std::int32_t code) noexcept {

@@ -29,16 +29,21 @@ int_range activation_range(const op_context& ctx, const tensor& out) {
 }
 
 /// TFLite's PopulateConvolutionQuantizationParams: one multiplier per output
-/// channel, input_scale * filter_scale / output_scale in double.
+/// channel, input_scale * filter_scale / output_scale in double. Legacy
+/// uint8 layers (per-tensor weights) use GetQuantizedConvolutionMultipler
+/// instead, whose scale product is formed in float: the two differ in the
+/// low bits of the multiplier for most layers, and the uint8 goldens
+/// (traffic_backbone, deeplabv3) match only the float product.
 inline std::vector<quantized_multiplier> conv_multipliers(const tensor& in, const tensor& filter, const tensor& out,
                                                           int channels) {
   std::vector<quantized_multiplier> m(static_cast<std::size_t>(channels));
   for (int c = 0; c < channels; ++c) {
     const float filter_scale = filter.quant.per_channel() ? filter.quant.scales[static_cast<std::size_t>(c)]
                                                           : filter.quant.scale();
-    m[static_cast<std::size_t>(c)] = quantize_multiplier(static_cast<double>(in.quant.scale()) *
-                                                         static_cast<double>(filter_scale) /
-                                                         static_cast<double>(out.quant.scale()));
+    const double product = filter.type == dtype::u8
+                               ? static_cast<double>(in.quant.scale() * filter_scale)
+                               : static_cast<double>(in.quant.scale()) * static_cast<double>(filter_scale);
+    m[static_cast<std::size_t>(c)] = quantize_multiplier(product / static_cast<double>(out.quant.scale()));
   }
   return m;
 }

@@ -236,6 +236,95 @@ inline kernel prepare_strided_slice(const op_context& ctx) {
   });
 }
 
+/// Moves `outer` x `count` x `inner`-byte blocks between one tensor and
+/// `count` tensors (PACK writes the one, UNPACK reads it).
+inline kernel prepare_pack_or_unpack(const op_context& ctx, bool pack) {
+  const tensor& whole = pack ? ctx.output(0) : ctx.input(0);
+  const int count = pack ? ctx.input_count() : ctx.output_count();
+  ctx.require(count >= 1 && (pack ? ctx.output_count() == 1 : ctx.input_count() == 1),
+              pack ? "takes 1+ inputs and 1 output" : "takes 1 input and 1+ outputs");
+  ctx.require(ctx.options().count == 0 || ctx.options().count == count,
+              "the options say " + std::to_string(ctx.options().count) + " values, the model gives " +
+                  std::to_string(count));
+  const int axis = detail::normalized_axis(ctx, ctx.options().axis, whole.rank());
+  ctx.require(whole.dim(axis) == count, "dimension " + std::to_string(axis) + " of " + shape_text(whole.shape) +
+                                            " should be " + std::to_string(count));
+  std::vector<int> part_shape = whole.shape;
+  part_shape.erase(part_shape.begin() + axis);
+  std::vector<int> parts;
+  for (int i = 0; i < count; ++i) {
+    const tensor& part = pack ? ctx.input(i) : ctx.output(i);
+    detail::require_same_type(ctx, part, whole);
+    ctx.require(part.shape == part_shape, "part " + std::to_string(i) + " shape " + shape_text(part.shape) +
+                                              " should be " + shape_text(part_shape));
+    parts.push_back(pack ? ctx.input_index(i) : ctx.output_index(i));
+  }
+  std::int64_t outer = 1, inner = static_cast<std::int64_t>(size_of(whole.type));
+  for (int d = 0; d < axis; ++d) outer *= whole.dim(d);
+  for (int d = axis + 1; d < whole.rank(); ++d) inner *= whole.dim(d);
+  const int whole_t = pack ? ctx.output_index(0) : ctx.input_index(0);
+  return [=](const tensor_memory& m) {
+    auto* w = m.at<unsigned char>(whole_t);
+    for (std::int64_t o = 0; o < outer; ++o)
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto* p = m.at<unsigned char>(parts[i]) + o * inner;
+        if (pack) std::memcpy(w, p, static_cast<std::size_t>(inner));
+        else std::memcpy(p, w, static_cast<std::size_t>(inner));
+        w += inner;
+      }
+  };
+}
+
+inline kernel prepare_pack(const op_context& ctx) { return prepare_pack_or_unpack(ctx, true); }
+inline kernel prepare_unpack(const op_context& ctx) { return prepare_pack_or_unpack(ctx, false); }
+
+/// GATHER_ND: params [d0..dn), indices [..., k] (int32/int64, k <= n);
+/// each index row selects a slice params[i0..ik). Out-of-range indices are
+/// a run-time data error in TFLite; here they produce zeros, never a read
+/// outside the tensor.
+inline kernel prepare_gather_nd(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &params = ctx.input(0), &indices = ctx.input(1), &out = ctx.output(0);
+  detail::require_same_type(ctx, params, out);
+  ctx.require(indices.type == dtype::i32 || indices.type == dtype::i64, "indices must be i32 or i64, got " + type_text(indices));
+  ctx.require(indices.rank() >= 1, "indices must have at least one dimension");
+  const int k = indices.shape.back();
+  ctx.require(k >= 1 && k <= params.rank(), "index depth " + std::to_string(k) + " does not fit params " +
+                                                 shape_text(params.shape));
+  std::vector<int> expected(indices.shape.begin(), indices.shape.end() - 1);
+  for (int d = k; d < params.rank(); ++d) expected.push_back(params.dim(d));
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  std::int64_t slice = static_cast<std::int64_t>(size_of(params.type));
+  for (int d = k; d < params.rank(); ++d) slice *= params.dim(d);
+  std::vector<std::int64_t> stride(static_cast<std::size_t>(k));
+  std::vector<int> dims(static_cast<std::size_t>(k));
+  std::int64_t s = slice;
+  for (int d = k - 1; d >= 0; --d) {
+    stride[static_cast<std::size_t>(d)] = s;
+    dims[static_cast<std::size_t>(d)] = params.dim(d);
+    s *= params.dim(d);
+  }
+  const std::int64_t rows = indices.elements() / k;
+  const bool wide = indices.type == dtype::i64;
+  const int p_t = ctx.input_index(0), i_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    const auto* src = m.at<const unsigned char>(p_t);
+    auto* dst = m.at<unsigned char>(out_t);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::int64_t offset = 0;
+      bool inside = true;
+      for (int d = 0; d < k; ++d) {
+        const std::int64_t idx = wide ? m.at<const std::int64_t>(i_t)[r * k + d] : m.at<const std::int32_t>(i_t)[r * k + d];
+        if (idx < 0 || idx >= dims[static_cast<std::size_t>(d)]) inside = false;
+        offset += idx * stride[static_cast<std::size_t>(d)];
+      }
+      if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice));
+      else std::memset(dst, 0, static_cast<std::size_t>(slice));
+      dst += slice;
+    }
+  };
+}
+
 inline kernel prepare_split(const op_context& ctx) {
   ctx.require(ctx.input_count() == 2 && ctx.output_count() >= 1, "takes 2 inputs (axis, value) and 1+ outputs");
   const auto axis_v = ctx.constant_ints(0, "axis");

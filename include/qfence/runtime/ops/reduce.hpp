@@ -146,4 +146,57 @@ inline kernel prepare_softmax(const op_context& ctx) {
   ctx.unsupported_types();
 }
 
+/// ARG_MAX: index of the first largest value along a constant axis
+/// (TFLite's ArgMinMax with std::greater), as int32 or int64.
+inline kernel prepare_arg_max(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  const auto axis_v = ctx.constant_ints(1, "axis");
+  ctx.require(axis_v.size() == 1, "axis must hold one value");
+  ctx.require(axis_v[0] >= -in.rank() && axis_v[0] < in.rank(), "axis " + std::to_string(axis_v[0]) +
+                                                                    " is out of range for " + type_text(in));
+  const int axis = static_cast<int>(axis_v[0] < 0 ? axis_v[0] + in.rank() : axis_v[0]);
+  std::vector<int> expected = in.shape;
+  expected.erase(expected.begin() + axis);
+  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  ctx.require(out.type == dtype::i32 || out.type == dtype::i64, "the output must be i32 or i64, got " + type_text(out));
+  ctx.require(in.dim(axis) > 0, "the reduced dimension is empty");
+  std::int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= in.dim(d);
+  for (int d = axis + 1; d < in.rank(); ++d) inner *= in.dim(d);
+  const int size = in.dim(axis);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto typed = [&]<class T, class Index>(T*, Index*) -> kernel {
+    return [=](const tensor_memory& m) {
+      const T* x = m.at<const T>(in_t);
+      Index* y = m.at<Index>(out_t);
+      for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t i = 0; i < inner; ++i) {
+          T best = x[o * size * inner + i];
+          Index at = 0;
+          for (int k = 1; k < size; ++k) {
+            const T v = x[(o * size + k) * inner + i];
+            if (v > best) {
+              best = v;
+              at = static_cast<Index>(k);
+            }
+          }
+          y[o * inner + i] = at;
+        }
+    };
+  };
+  auto with_index = [&]<class T>(T*) -> kernel {
+    if (out.type == dtype::i32) return typed(static_cast<T*>(nullptr), static_cast<std::int32_t*>(nullptr));
+    return typed(static_cast<T*>(nullptr), static_cast<std::int64_t*>(nullptr));
+  };
+  switch (in.type) {
+    case dtype::f32: return with_index(static_cast<float*>(nullptr));
+    case dtype::i8: return with_index(static_cast<std::int8_t*>(nullptr));
+    case dtype::u8: return with_index(static_cast<std::uint8_t*>(nullptr));
+    case dtype::i16: return with_index(static_cast<std::int16_t*>(nullptr));
+    case dtype::i32: return with_index(static_cast<std::int32_t*>(nullptr));
+    default: ctx.unsupported_types();
+  }
+}
+
 }  // namespace qfence::runtime::ops

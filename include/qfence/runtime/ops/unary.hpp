@@ -1,0 +1,171 @@
+// qfence/runtime/ops/unary.hpp: element-wise ops of one input: LOGISTIC,
+// RELU, RELU6, SQRT, CAST.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+
+#include "qfence/ops/activations.hpp"
+#include "qfence/ops/lookup_table.hpp"
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/tflite/tensor_type.hpp"
+
+namespace qfence::runtime::ops {
+
+namespace detail {
+
+inline void require_unary(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  ctx.require_same_shape(ctx.input(0), ctx.output(0), "input and output");
+}
+
+template <class T>
+kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
+  const std::int64_t n = ctx.input(0).elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) { reference::lookup(n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
+}
+
+}  // namespace detail
+
+inline kernel prepare_logistic(const op_context& ctx) {
+  detail::require_unary(ctx);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32 && out.type == dtype::f32)
+    return [=](const tensor_memory& m) { reference::logistic(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  if (in.type != out.type || (in.type != dtype::i8 && in.type != dtype::u8)) ctx.unsupported_types();
+  ctx.require_per_tensor(in, "the input");
+  const std::int32_t zero = in.type == dtype::i8 ? -128 : 0;
+  ctx.require(out.quant.scale() == 1.0f / 256.0f && out.quant.zero_point() == zero,
+              "the output must be quantized with scale 1/256 and zero point " + std::to_string(zero) + ", got " +
+                  type_text(out));
+  auto sigmoid = [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
+  if (in.type == dtype::u8)  // TFLM has no uint8 LOGISTIC; TFLite uses its table
+    return detail::lookup_kernel(ctx, make_lookup_table<std::uint8_t>(in.quant.scale(), in.quant.zero_point(),
+                                                                     out.quant.scale(), zero, sigmoid));
+  if (ctx.arithmetic() == numerics::tflite)  // TFLite's reference: a table of the float function
+    return detail::lookup_kernel(ctx, make_lookup_table<std::int8_t>(in.quant.scale(), in.quant.zero_point(),
+                                                                    out.quant.scale(), zero, sigmoid));
+  // TFLM: fixed point (gemmlowp logistic on Q4.27).
+  const sigmoid_input_params p = make_sigmoid_input_params(in.quant.scale());
+  const std::int32_t in_zp = in.quant.zero_point();
+  return [=](const tensor_memory& m) {
+    reference::logistic(n, m.at<const std::int8_t>(in_t), in_zp, p, m.at<std::int8_t>(out_t));
+  };
+}
+
+namespace detail {
+
+/// RELU / RELU6 on quantized tensors: TFLite's ReluX, a requantization
+/// (input and output scales may differ) then a clamp at the real bounds.
+template <class T>
+kernel quantized_relu(const op_context& ctx, activation bounds) {
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require_per_tensor(in, "the input");
+  ctx.require_per_tensor(out, "the output");
+  const quantized_multiplier mult =
+      quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
+  const int_range range = quantized_activation_range<T>(bounds, out.quant.scale(), out.quant.zero_point());
+  const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    const T* x = m.at<const T>(in_t);
+    T* y = m.at<T>(out_t);
+    for (std::int64_t i = 0; i < n; ++i)
+      y[i] = static_cast<T>(apply(range, out_zp + multiply_by_quantized_multiplier(std::int32_t{x[i]} - in_zp, mult)));
+  };
+}
+
+inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
+  require_unary(ctx);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  if (in.type != out.type) ctx.unsupported_types();
+  if (in.type == dtype::f32) {
+    const float_range r = float_activation_range(bounds);
+    const std::int64_t n = in.elements();
+    const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+    return [=](const tensor_memory& m) {
+      const float* x = m.at<const float>(in_t);
+      float* y = m.at<float>(out_t);
+      for (std::int64_t i = 0; i < n; ++i) y[i] = apply(r, x[i]);
+    };
+  }
+  if (in.type == dtype::i8) return quantized_relu<std::int8_t>(ctx, bounds);
+  if (in.type == dtype::u8) return quantized_relu<std::uint8_t>(ctx, bounds);
+  if (in.type == dtype::i16) return quantized_relu<std::int16_t>(ctx, bounds);
+  ctx.unsupported_types();
+}
+
+}  // namespace detail
+
+inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu); }
+inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
+
+inline kernel prepare_sqrt(const op_context& ctx) {
+  detail::require_unary(ctx);
+  if (ctx.input(0).type != dtype::f32 || ctx.output(0).type != dtype::f32) ctx.unsupported_types();
+  const std::int64_t n = ctx.input(0).elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    const float* x = m.at<const float>(in_t);
+    float* y = m.at<float>(out_t);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+  };
+}
+
+/// CAST between numeric dtypes: a C++ static_cast, as TFLite's copyCast
+/// (float to integer truncates toward zero).
+inline kernel prepare_cast(const op_context& ctx) {
+  detail::require_unary(ctx);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto with_input = [&]<class From>(From*) -> kernel {
+    auto to = [&]<class To>(To*) -> kernel {
+      return [=](const tensor_memory& m) {
+        const From* x = m.at<const From>(in_t);
+        To* y = m.at<To>(out_t);
+        for (std::int64_t i = 0; i < n; ++i) {
+          if constexpr (std::is_same_v<To, bool>) {
+            y[i] = x[i] != From{};
+          } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+            // Out-of-range float -> int conversion is undefined in C++; TFLite
+            // leaves it to the hardware. Saturate so the result is defined.
+            const double v = static_cast<double>(x[i]);
+            y[i] = v != v ? To{} : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
+                 : v >= static_cast<double>(std::numeric_limits<To>::max()) ? std::numeric_limits<To>::max()
+                 : static_cast<To>(v);
+          } else {
+            y[i] = static_cast<To>(x[i]);
+          }
+        }
+      };
+    };
+    switch (out.type) {
+      case dtype::f32: return to(static_cast<float*>(nullptr));
+      case dtype::i8: return to(static_cast<std::int8_t*>(nullptr));
+      case dtype::u8: return to(static_cast<std::uint8_t*>(nullptr));
+      case dtype::i16: return to(static_cast<std::int16_t*>(nullptr));
+      case dtype::i32: return to(static_cast<std::int32_t*>(nullptr));
+      case dtype::i64: return to(static_cast<std::int64_t*>(nullptr));
+      case dtype::boolean: return to(static_cast<bool*>(nullptr));
+      default: ctx.unsupported_types();
+    }
+  };
+  switch (in.type) {
+    case dtype::f32: return with_input(static_cast<float*>(nullptr));
+    case dtype::i8: return with_input(static_cast<std::int8_t*>(nullptr));
+    case dtype::u8: return with_input(static_cast<std::uint8_t*>(nullptr));
+    case dtype::i16: return with_input(static_cast<std::int16_t*>(nullptr));
+    case dtype::i32: return with_input(static_cast<std::int32_t*>(nullptr));
+    case dtype::i64: return with_input(static_cast<std::int64_t*>(nullptr));
+    case dtype::boolean: return with_input(static_cast<bool*>(nullptr));
+    default: ctx.unsupported_types();
+  }
+}
+
+}  // namespace qfence::runtime::ops
