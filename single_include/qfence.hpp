@@ -3604,16 +3604,18 @@ inline void softmax(int outer, int depth, float beta, const float* in, float* ou
   }
 }
 
-/// 8-bit softmax (TFLite reference_ops::Softmax for int8 and uint8): output
-/// scale 1/256, zero point at the type's lowest value.
-template <class T>
-  requires(sizeof(T) == 1)
-inline void softmax(int outer, int depth, const softmax_params& p, const T* in, T* out) noexcept {
+/// Quantized softmax from 8-bit input (TFLite reference_ops::Softmax for
+/// int8 and uint8): output scale 1/2^bits of the output type (1/256 for
+/// 8-bit, 1/65536 for int16), zero point at the output type's lowest value.
+template <class T, class Out = T>
+  requires(sizeof(T) == 1 && sizeof(Out) <= 2)
+inline void softmax(int outer, int depth, const softmax_params& p, const T* in, Out* out) noexcept {
   constexpr int accumulation_integer_bits = 12;
-  constexpr std::int32_t lowest = std::numeric_limits<T>::min();
+  constexpr std::int32_t lowest = std::numeric_limits<Out>::min();
+  constexpr int output_bits = 8 * static_cast<int>(sizeof(Out));
   for (int i = 0; i < outer; ++i) {
     const T* x = in + i * depth;
-    T* y = out + i * depth;
+    Out* y = out + i * depth;
     T max_in_row = std::numeric_limits<T>::min();
     for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
 
@@ -3629,14 +3631,14 @@ inline void softmax(int outer, int depth, const softmax_params& p, const T* in, 
 
     int num_bits_over_unit = 0;
     const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
-    const int exponent = num_bits_over_unit + 31 - 8;
+    const int exponent = num_bits_over_unit + 31 - output_bits;
     for (int c = 0; c < depth; ++c) {
       if (std::int32_t{x[c]} - max_in_row >= p.diff_min) {
         const std::int32_t unsat =
             rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
-        y[c] = saturate_cast<T>(unsat + lowest);
+        y[c] = saturate_cast<Out>(unsat + lowest);
       } else {
-        y[c] = static_cast<T>(lowest);
+        y[c] = static_cast<Out>(lowest);
       }
     }
   }

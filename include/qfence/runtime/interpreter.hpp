@@ -126,6 +126,23 @@ class interpreter {
     for (const kernel& k : kernels_) k(memory_);
   }
 
+  /// Puts every variable (e.g. SVDF state) back to its initial value: the
+  /// model's data if it has some, else real zero (the zero point), as TFLM's
+  /// ResetVariableTensors does.
+  void reset_variables() {
+    for (std::size_t t = 0; t < model_.tensors.size(); ++t) {
+      const tensor& x = model_.tensors[t];
+      if (!x.variable || memory_.address[t] == nullptr) continue;
+      if (!x.data.empty()) {
+        std::memcpy(memory_.address[t], x.data.data(), x.bytes());
+      } else if (x.type == dtype::i8 || x.type == dtype::u8) {
+        std::memset(memory_.address[t], x.quant.zero_point() & 0xFF, x.bytes());
+      } else {
+        std::memset(memory_.address[t], 0, x.bytes());  // int16 state has zero point 0; float 0 is all zero bits
+      }
+    }
+  }
+
   /// Bytes of the activation arena (variables and inputs/outputs included).
   std::size_t arena_bytes() const noexcept { return arena_bytes_; }
 
@@ -176,6 +193,7 @@ class interpreter {
         memory_.address[t] = arena + offsets[t];
       }
     }
+    reset_variables();
   }
 
   const model& model_;

@@ -49,9 +49,9 @@ struct tensor {
   dtype type = dtype::f32;
   std::vector<int> shape;
   quantization quant;
-  std::span<const std::byte> data;  // constant tensors only
+  std::span<const std::byte> data;  // constant data, or a variable's initial value
   bool constant = false;
-  bool variable = false;  // state kept across invocations (e.g. SVDF)
+  bool variable = false;  // state kept across invocations (e.g. SVDF); lives in the arena
 
   std::int64_t elements() const noexcept {
     std::int64_t n = 1;

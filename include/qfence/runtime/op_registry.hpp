@@ -16,6 +16,7 @@
 #include "qfence/runtime/ops/layout.hpp"
 #include "qfence/runtime/ops/reduce.hpp"
 #include "qfence/runtime/ops/resize.hpp"
+#include "qfence/runtime/ops/svdf.hpp"
 #include "qfence/runtime/ops/unary.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 
@@ -60,6 +61,7 @@ inline constexpr op_registration op_registrations[] = {
     {tflite::builtin_op::sqrt, 1, ops::prepare_sqrt},
     {tflite::builtin_op::strided_slice, 8, ops::prepare_strided_slice},
     {tflite::builtin_op::sub, 5, ops::prepare_sub},
+    {tflite::builtin_op::svdf, 4, ops::prepare_svdf},
     {tflite::builtin_op::transpose, 6, ops::prepare_transpose},
     {tflite::builtin_op::transpose_conv, 5, ops::prepare_transpose_conv},
     {tflite::builtin_op::unpack, 4, ops::prepare_unpack},

@@ -298,7 +298,7 @@ class model_reader {
                " bytes, but shape " + shape_string(r.shape) + " of " + std::string(name(r.type)) + " needs " +
                std::to_string(r.bytes()));
         r.data = aligned(bytes, size_of(r.type));
-        r.constant = true;
+        r.constant = !r.variable;  // a variable's data is its initial value
       }
       m_.tensors.push_back(std::move(r));
     }

@@ -295,6 +295,10 @@ inline kernel prepare_quantize(const op_context& ctx) {
   if (from == dtype::i16 && to == dtype::i16) return requantize(static_cast<i16*>(nullptr), static_cast<i16*>(nullptr));
   if (from == dtype::i16 && to == dtype::i8) return requantize(static_cast<i16*>(nullptr), static_cast<i8*>(nullptr));
   if (from == dtype::i8 && to == dtype::i16) return requantize(static_cast<i8*>(nullptr), static_cast<i16*>(nullptr));
+  if (from == dtype::i16 && to == dtype::i32)
+    return requantize(static_cast<i16*>(nullptr), static_cast<std::int32_t*>(nullptr));
+  if (from == dtype::i8 && to == dtype::i32)
+    return requantize(static_cast<i8*>(nullptr), static_cast<std::int32_t*>(nullptr));
   if (from == dtype::i32 && to == dtype::i16)
     return requantize(static_cast<std::int32_t*>(nullptr), static_cast<i16*>(nullptr));
   if (from == dtype::i32 && to == dtype::i8)

@@ -132,17 +132,25 @@ inline kernel prepare_softmax(const op_context& ctx) {
     return [=](const tensor_memory& m) {
       reference::softmax(outer, depth, beta, m.at<const float>(in_t), m.at<float>(out_t));
     };
-  auto eight_bit = [&]<class T>(T*) -> kernel {
+  auto eight_bit = [&]<class T, class Out>(T*, Out*) -> kernel {
     ctx.require_per_tensor(in, "the input");
-    constexpr std::int32_t zero_point = std::numeric_limits<T>::min();
-    ctx.require(out.quant.quantized() && out.quant.scale() == 1.0f / 256.0f && out.quant.zero_point() == zero_point,
-                "the output must be quantized with scale 1/256 and zero point " + std::to_string(zero_point) +
-                    ", got " + type_text(out));
+    constexpr std::int32_t zero_point = std::numeric_limits<Out>::min();
+    const float scale = sizeof(Out) == 1 ? 1.0f / 256.0f : 1.0f / 65536.0f;
+    // TFLite accepts the scale within 0.1% (TF_LITE_ENSURE_NEAR); the kernel
+    // then assumes the exact power of two.
+    ctx.require(out.quant.quantized() && std::abs(out.quant.scale() - scale) <= 0.001f * scale &&
+                    out.quant.zero_point() == zero_point,
+                "the output must be quantized with scale 1/" + std::to_string(sizeof(Out) == 1 ? 256 : 65536) +
+                    " and zero point " + std::to_string(zero_point) + ", got " + type_text(out));
     const softmax_params p = make_softmax_params(beta, in.quant.scale());
-    return [=](const tensor_memory& m) { reference::softmax(outer, depth, p, m.at<const T>(in_t), m.at<T>(out_t)); };
+    return [=](const tensor_memory& m) { reference::softmax(outer, depth, p, m.at<const T>(in_t), m.at<Out>(out_t)); };
   };
-  if (in.type == dtype::i8 && out.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8 && out.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  using i8 = std::int8_t;
+  using u8 = std::uint8_t;
+  if (in.type == dtype::i8 && out.type == dtype::i8) return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
+  if (in.type == dtype::u8 && out.type == dtype::u8) return eight_bit(static_cast<u8*>(nullptr), static_cast<u8*>(nullptr));
+  if (in.type == dtype::i8 && out.type == dtype::i16)
+    return eight_bit(static_cast<i8*>(nullptr), static_cast<std::int16_t*>(nullptr));
   ctx.unsupported_types();
 }
 

@@ -1,0 +1,65 @@
+// qfence/runtime/ops/svdf.hpp: SVDF (int8 input, int16 or int8 state), as
+// TFLM computes it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "qfence/ops/svdf.hpp"
+#include "qfence/runtime/op_context.hpp"
+
+namespace qfence::runtime::ops {
+
+/// Inputs: input [batches, input_size], weights_feature [filters, input_size],
+/// weights_time [filters, memory], bias [units] (optional), state (a
+/// variable [batches, filters * memory]).
+inline kernel prepare_svdf(const op_context& ctx) {
+  ctx.require_io(5, 5, 1);
+  const tensor &in = ctx.input(0), &feature = ctx.constant_input(1, "weights_feature"),
+               &time = ctx.constant_input(2, "weights_time"), &state = ctx.input(4), &out = ctx.output(0);
+  ctx.require(state.variable, "input 4 (the state) must be a variable tensor");
+  const int rank = ctx.options().rank;
+  ctx.require(in.rank() == 2 && feature.rank() == 2 && time.rank() == 2 && state.rank() == 2 && out.rank() == 2,
+              "input, weights, state and output must be 2-D");
+  const svdf_geometry g{in.dim(0), in.dim(1), feature.dim(0), rank, time.dim(1)};
+  ctx.require(rank > 0 && g.filters % rank == 0, "rank " + std::to_string(rank) + " does not divide " +
+                                                     std::to_string(g.filters) + " filters");
+  ctx.require(feature.dim(1) == g.input_size && time.dim(0) == g.filters && state.dim(0) == g.batches &&
+                  state.dim(1) == g.filters * g.memory && out.dim(0) == g.batches && out.dim(1) == g.units(),
+              "shapes do not fit: input " + shape_text(in.shape) + ", weights_feature " + shape_text(feature.shape) +
+                  ", weights_time " + shape_text(time.shape) + ", state " + shape_text(state.shape) + ", output " +
+                  shape_text(out.shape));
+  if (!(in.type == dtype::i8 && feature.type == dtype::i8 && out.type == dtype::i8 && time.type == state.type &&
+        (time.type == dtype::i16 || time.type == dtype::i8)))
+    ctx.unsupported_types();
+  for (const tensor* t : {&in, &feature, &time, &state, &out}) ctx.require_per_tensor(*t, "every operand");
+  const std::int32_t* bias = nullptr;
+  if (ctx.has_input(3)) {
+    const tensor& b = ctx.constant_input(3, "bias");
+    ctx.require(b.type == dtype::i32 && b.elements() == g.units(), "bias must be i32[units], got " + type_text(b));
+    bias = b.constant_data<std::int32_t>();
+  }
+  // TFLM forms both ratios in float before widening them.
+  const svdf_params p{in.quant.zero_point(), state.quant.zero_point(), out.quant.zero_point(),
+                      quantize_multiplier(static_cast<double>(in.quant.scale() * feature.quant.scale() /
+                                                              state.quant.scale())),
+                      quantize_multiplier(static_cast<double>(state.quant.scale() * time.quant.scale() /
+                                                              out.quant.scale()))};
+  auto scratch = std::make_shared<std::vector<std::int32_t>>(
+      static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.filters + g.units()));
+  const int in_t = ctx.input_index(0), state_t = ctx.input_index(4), out_t = ctx.output_index(0);
+  const std::byte* feature_data = feature.data.data();
+  const std::byte* time_data = time.data.data();
+  auto typed = [&]<class State>(State*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::svdf(g, p, m.at<const std::int8_t>(in_t), reinterpret_cast<const std::int8_t*>(feature_data),
+                      reinterpret_cast<const State*>(time_data), bias, m.at<State>(state_t), scratch->data(),
+                      m.at<std::int8_t>(out_t));
+    };
+  };
+  if (time.type == dtype::i16) return typed(static_cast<std::int16_t*>(nullptr));
+  return typed(static_cast<std::int8_t*>(nullptr));
+}
+
+}  // namespace qfence::runtime::ops
