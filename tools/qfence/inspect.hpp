@@ -56,7 +56,7 @@ inline std::string quant_text(const runtime::quantization& q) {
 
 inline void write_tensor_json(json& j, const runtime::tensor& t) {
   j.begin_object();
-  j.field("name", t.name);
+  j.field("name", runtime::printable(t.name, 4096));
   j.field("dtype", name(t.type));
   j.key("shape").begin_array();
   for (int d : t.shape) j.value(d);
@@ -88,7 +88,8 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   auto io = [&](const char* what, const std::vector<int>& list) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const auto& t = m.tensors[static_cast<std::size_t>(list[i])];
-      s << what << " " << i << ": t" << list[i] << " '" << t.name << "' " << runtime::type_text(t) << "\n";
+      s << what << " " << i << ": t" << list[i] << " '" << runtime::printable(t.name) << "' " << runtime::type_text(t)
+        << "\n";
     }
   };
   io("input", m.inputs);
@@ -122,7 +123,7 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   for (std::size_t t = 0; t < m.tensors.size(); ++t) {
     const auto& x = m.tensors[t];
     s << "  t" << t << " " << runtime::type_text(x) << (x.constant ? " const" : "") << (x.variable ? " variable" : "")
-      << " '" << x.name << "'\n";
+      << " '" << runtime::printable(x.name) << "'\n";
   }
   return s.str();
 }

@@ -14,11 +14,13 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/ops/options.hpp"
+#include "qfence/tflite/builtin_op.hpp"
 
 namespace qfence::runtime {
 
@@ -28,6 +30,25 @@ class model_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// Text from the file, made safe for a one-line message: printable ASCII
+/// is kept, every other byte becomes \xHH, long names are cut.
+inline std::string printable(std::string_view text, std::size_t max_length = 200) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  for (const char c : text.substr(0, max_length)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 32 && u < 127) {
+      s += c;
+    } else {
+      s += "\\x";
+      s += hex[u >> 4];
+      s += hex[u & 15];
+    }
+  }
+  if (text.size() > max_length) s += "...";
+  return s;
+}
 
 /// Affine quantization of a tensor: real = scale * (q - zero_point), per
 /// tensor (one scale) or per channel along `axis`.
@@ -108,6 +129,11 @@ struct operation {
 
   bool is_custom() const noexcept { return builtin_code == 32; }
 };
+
+/// The human name of an operation: "CONV_2D" or the custom op's name.
+inline std::string op_name(const operation& op) {
+  return op.is_custom() ? printable(op.custom_code) : tflite::builtin_op_name(op.builtin_code);
+}
 
 /// A loaded model. It owns the file's bytes (constant tensors point into
 /// them), so it moves but does not copy.

@@ -36,11 +36,6 @@ struct tensor_memory {
 
 using kernel = std::function<void(const tensor_memory&)>;
 
-/// The human name of an operation: "CONV_2D" or the custom op's name.
-inline std::string op_name(const operation& op) {
-  return op.is_custom() ? op.custom_code : tflite::builtin_op_name(op.builtin_code);
-}
-
 inline std::string shape_text(const std::vector<int>& shape) {
   std::string s = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);

@@ -32,7 +32,7 @@ inline constexpr std::int64_t max_tensor_bytes = std::int64_t{1} << 32;  // 4 Gi
 /// "tensor 12 'conv/weights'" (or just "tensor 12" when the model has no names).
 inline std::string tensor_label(int index, const std::string& name) {
   std::string s = "tensor " + std::to_string(index);
-  if (!name.empty()) s += " '" + name + "'";
+  if (!name.empty()) s += " '" + runtime::printable(name) + "'";
   return s;
 }
 
@@ -226,12 +226,8 @@ class model_reader {
     const std::size_t size = m_.file.size();
     if (size < 8) fail("not a TFLite model: the file is " + std::to_string(size) + " bytes, too short for a header");
     if (!fb::ModelBufferHasIdentifier(data)) {
-      std::string id;
-      for (int i = 4; i < 8; ++i) {
-        const char c = static_cast<char>(data[i]);
-        id += (c >= 32 && c < 127) ? std::string(1, c) : "\\x" + std::to_string(static_cast<int>(data[i]));
-      }
-      fail("not a TFLite model: file identifier is '" + id + "', expected 'TFL3'");
+      fail("not a TFLite model: file identifier is '" +
+           runtime::printable(std::string_view(reinterpret_cast<const char*>(data) + 4, 4)) + "', expected 'TFL3'");
     }
     if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) fail("models of 2 GiB or more are not supported");
     flatbuffers::Verifier verifier(data, size);
@@ -390,7 +386,7 @@ class model_reader {
       r.builtin_code = std::max<std::int32_t>(code.deprecated_builtin_code(), code.builtin_code());
       r.version = code.version();
       if (code.custom_code() != nullptr) r.custom_code = code.custom_code()->str();
-      const std::string named = label + " (" + (r.is_custom() ? r.custom_code : builtin_op_name(r.builtin_code)) + ")";
+      const std::string named = label + " (" + runtime::op_name(r) + ")";
       r.inputs = tensor_indices(op.inputs(), named + " input list", true);
       r.outputs = tensor_indices(op.outputs(), named + " output list", false);
       r.options = read_options(op);
@@ -418,8 +414,7 @@ class model_reader {
       writer[static_cast<std::size_t>(t)] = -1;
     }
     for (const auto& op : m_.operations) {
-      const std::string named =
-          "operator " + std::to_string(op.index) + " (" + (op.is_custom() ? op.custom_code : builtin_op_name(op.builtin_code)) + ")";
+      const std::string named = "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
       for (int t : op.inputs) {
         if (t < 0) continue;
         const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];

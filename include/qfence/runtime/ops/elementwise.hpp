@@ -2,6 +2,7 @@
 // runtime shapes.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "qfence/ops/broadcast.hpp"

@@ -2,6 +2,7 @@
 // them: RESHAPE, TRANSPOSE, PAD, CONCATENATION, SPLIT.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>

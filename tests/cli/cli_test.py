@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The qfence command line on good and bad input (DESIGN §7): --help, usage
+errors, run/inspect on a small model, and corrupt files of every kind, each of
+which must end with exit status 1 and exactly one line 'qfence: error: ...'
+on stderr, never a crash (this script also runs on the ASan/UBSan build).
+
+usage: cli_test.py QFENCE WRITE_TEST_MODELS
+"""
+import json
+import pathlib
+import random
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print('FAIL', what)
+
+
+def run(*args):
+    return subprocess.run([QFENCE, *map(str, args)], capture_output=True, text=True, errors='replace')
+
+
+def expect_error(args, must_contain, label):
+    r = run(*args)
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode == 1, f'{label}: exit status {r.returncode}, expected 1 (stderr: {r.stderr.strip()[:300]})')
+    check(len(lines) == 1 and lines[0].startswith('qfence: error: '), f'{label}: stderr is not one error line: {lines[:3]}')
+    if must_contain and lines:
+        check(must_contain in lines[0], f'{label}: "{must_contain}" not in "{lines[0]}"')
+
+
+def main():
+    global QFENCE
+    QFENCE, writer = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        subprocess.run([writer, tmp], check=True)
+        valid = tmp / 'valid.tflite'
+
+        r = run('--help')
+        check(r.returncode == 0 and 'usage: qfence' in r.stdout, '--help prints usage')
+        r = run()
+        check(r.returncode == 2 and r.stderr.startswith('qfence: error: no command'), 'no command: exit 2')
+        r = run('frobnicate')
+        check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, 'unknown command: exit 2')
+        r = run('run', valid, '--repeat', 'zero')
+        check(r.returncode == 2 and '--repeat takes a positive integer' in r.stderr, 'bad --repeat: exit 2')
+        r = run('run', valid, '--numerics', 'fast')
+        check(r.returncode == 2 and 'tflm or tflite' in r.stderr, 'bad --numerics: exit 2')
+
+        # A working run: inputs from a file, outputs written, one JSON line.
+        inp = tmp / 'in.bin'
+        import struct
+        inp.write_bytes(struct.pack('<3f', 1.5, -2.0, 0.25))
+        out_dir = tmp / 'out'
+        for model in ('valid.tflite', 'valid_offset_buffers.tflite'):
+            r = run('run', tmp / model, '--in', inp, '--out-dir', out_dir, '--repeat', 3)
+            check(r.returncode == 0, f'run {model}: {r.stderr.strip()}')
+            if r.returncode == 0:
+                line = json.loads(r.stdout)
+                for key in ('inputs', 'outputs', 'arena_bytes', 'invoke_us_min', 'invoke_us_median'):
+                    check(key in line, f'run {model}: JSON has no "{key}"')
+                check(line['outputs'][0]['shape'] == [1, 3] and line['outputs'][0]['dtype'] == 'f32',
+                      f'run {model}: output described as {line["outputs"][0]}')
+                got = struct.unpack('<3f', (out_dir / 'output0.bin').read_bytes())
+                check(got == (11.5, 18.0, 30.25), f'run {model}: output {got}')
+        expect_error(('run', valid, '--in', valid), 'has ', 'input of the wrong size')
+        expect_error(('run', valid, '--in', tmp / 'missing.bin'), "cannot open", 'missing input file')
+        expect_error(('run', tmp / 'missing.tflite'), "cannot open", 'missing model')
+
+        r = run('inspect', valid, '--json')
+        check(r.returncode == 0, f'inspect --json: {r.stderr.strip()}')
+        if r.returncode == 0:
+            info = json.loads(r.stdout)
+            check(info['ops'] == {'ADD/v1': 1}, f'inspect ops: {info["ops"]}')
+        r = run('inspect', valid, '--dot', tmp / 'g.dot')
+        check(r.returncode == 0 and (tmp / 'g.dot').read_text().startswith('digraph'), 'inspect --dot writes a graph')
+
+        # Unsupported ops: inspect lists them all and succeeds; run fails naming all.
+        r = run('inspect', tmp / 'unsupported.tflite')
+        check(r.returncode == 0 and 'SIN (builtin 66, v1)' in r.stdout and 'MyDecoder' in r.stdout,
+              f'inspect lists unsupported ops: {r.stdout[:500]}')
+        expect_error(('run', tmp / 'unsupported.tflite'), '2 unsupported operators: SIN', 'run of unsupported ops')
+
+        for name, text in [('bad_index', 'refers to tensor 42'), ('negative_shape', 'negative dimension'),
+                           ('huge_shape', 'larger than 4 GiB'), ('short_buffer', 'holds 4 bytes'),
+                           ('cycle', 'before any operator writes it')]:
+            for command in ('run', 'inspect'):
+                expect_error((command, tmp / f'{name}.tflite'), text, f'{command} {name}')
+
+        data = valid.read_bytes()
+        wrong_id = tmp / 'wrong_id.tflite'
+        wrong_id.write_bytes(data[:4] + b'XXXX' + data[8:])
+        expect_error(('inspect', wrong_id), "file identifier is 'XXXX'", 'wrong identifier')
+
+        bad = tmp / 'bad.tflite'
+        for n in range(0, len(data), 7):
+            bad.write_bytes(data[:n])
+            expect_error(('inspect', bad), None, f'truncated to {n} bytes')
+        rng = random.Random(1)
+        crashes = 0
+        for i in range(150):
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 4)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            bad.write_bytes(bytes(b))
+            r = run('run', bad)
+            if r.returncode not in (0, 1):
+                crashes += 1
+                check(False, f'byte flips #{i}: exit status {r.returncode}: {r.stderr.strip()[:300]}')
+            elif r.returncode == 1:
+                lines = r.stderr.strip().splitlines()
+                check(len(lines) == 1 and lines[0].startswith('qfence: error: '), f'byte flips #{i}: {lines[:3]}')
+    print(f'{len(failures)} failures')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,60 @@
+// Writes small .tflite files for the CLI tests into a directory: one valid
+// model and one per kind of corruption that needs a structurally valid
+// flatbuffer (the byte-level corruptions are made by cli_test.py).
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "../unit/tflite_test_models.hpp"
+
+namespace tfl = qtest::tfl;
+
+static void write(const std::string& dir, const char* name, const tfl::model_spec& spec) {
+  const auto bytes = tfl::build(spec);
+  std::ofstream out(dir + "/" + name + ".tflite", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: write_test_models DIR\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  write(dir, "valid", tfl::float_add_model());
+
+  auto offset = tfl::float_add_model();
+  offset.offset_buffers = true;
+  write(dir, "valid_offset_buffers", offset);
+
+  auto bad_index = tfl::float_add_model();
+  bad_index.ops[0].inputs = {0, 42};
+  write(dir, "bad_index", bad_index);
+
+  auto negative = tfl::float_add_model();
+  negative.tensors[2].shape = {1, -3};
+  write(dir, "negative_shape", negative);
+
+  auto huge = tfl::float_add_model();
+  huge.tensors[2].shape = {1 << 30, 1 << 30};
+  write(dir, "huge_shape", huge);
+
+  auto short_buffer = tfl::float_add_model();
+  short_buffer.tensors[1].data.resize(4);
+  write(dir, "short_buffer", short_buffer);
+
+  auto cycle = tfl::float_add_model();
+  cycle.tensors.push_back(tfl::activation({1, 3}, "loop"));
+  cycle.ops[0].inputs = {0, 3};
+  cycle.ops.push_back(tfl::op(0, 1, {2, 1}, {3}));
+  write(dir, "cycle", cycle);
+
+  auto unsupported = tfl::float_add_model();
+  unsupported.tensors.push_back(tfl::activation({1, 3}, "a"));
+  unsupported.tensors.push_back(tfl::activation({1, 3}, "b"));
+  unsupported.ops.push_back(tfl::op(66 /*SIN*/, 1, {2}, {3}));
+  unsupported.ops.push_back(tfl::op(32 /*CUSTOM*/, 1, {3}, {4}, "MyDecoder"));
+  unsupported.outputs = {4};
+  write(dir, "unsupported", unsupported);
+  return 0;
+}

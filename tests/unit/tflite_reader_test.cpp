@@ -1,0 +1,238 @@
+// The TFLite reader and the runtime interpreter on models built in memory:
+// valid models load and run; every kind of corrupt file gives a model_error
+// naming the problem (never a crash: this program also runs under ASan and
+// UBSan); unsupported ops are listed all at once.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "test_support.hpp"
+#include "tflite_test_models.hpp"
+
+namespace rt = qfence::runtime;
+namespace tfl = qtest::tfl;
+using qfence::tflite::read_model;
+
+namespace {
+
+std::vector<float> run_float_add(const rt::model& m) {
+  rt::interpreter interp(m);
+  const float x[3] = {1.5f, -2.0f, 0.25f};
+  std::memcpy(interp.input(0).data(), x, sizeof x);
+  interp.invoke();
+  std::vector<float> y(3);
+  std::memcpy(y.data(), interp.output(0).data(), sizeof(float) * 3);
+  return y;
+}
+
+/// The model_error message of loading `file` (fails the test when it loads).
+std::string load_error(std::vector<std::byte> file) {
+  try {
+    read_model(std::move(file));
+  } catch (const rt::model_error& e) {
+    return e.what();
+  }
+  FAIL("the model loaded");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a valid model loads and runs") {
+  const rt::model m = read_model(tfl::build(tfl::float_add_model()));
+  CHECK(m.tensors.size() == 3);
+  CHECK(m.operations.size() == 1);
+  CHECK(m.tensors[1].constant);
+  CHECK(m.tensors[0].name == "input");
+  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+}
+
+TEST_CASE("buffers stored after the flatbuffer (offset/size) load and give the same results") {
+  auto spec = tfl::float_add_model();
+  spec.offset_buffers = true;
+  const auto file = tfl::build(spec);
+  const rt::model m = read_model(file);
+  REQUIRE(m.tensors[1].constant);
+  // The data really lives past the flatbuffer.
+  CHECK(m.tensors[1].data.data() >= m.file.data() + 64);
+  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+
+  SUBCASE("an offset past the end of the file is rejected") {
+    auto cut = file;
+    cut.resize(cut.size() - 16);  // drops the constant's bytes
+    CHECK(load_error(cut).find("lies outside the file") != std::string::npos);
+  }
+}
+
+TEST_CASE("models without tensor names load; errors then name tensors by index") {
+  auto spec = tfl::float_add_model();
+  for (auto& t : spec.tensors) t.name.clear();
+  const rt::model m = read_model(tfl::build(spec));
+  CHECK(m.tensors[0].name.empty());
+  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+  spec.tensors[1].data.resize(8);
+  CHECK(load_error(tfl::build(spec)) == "tensor 1 buffer 1 holds 8 bytes, but shape [1,3] of f32 needs 12");
+}
+
+TEST_CASE("wrong file identifier") {
+  auto file = tfl::build(tfl::float_add_model());
+  std::memcpy(file.data() + 4, "ONNX", 4);
+  CHECK(load_error(file) == "not a TFLite model: file identifier is 'ONNX', expected 'TFL3'");
+  CHECK(load_error({}) == "not a TFLite model: the file is 0 bytes, too short for a header");
+}
+
+TEST_CASE("every truncation of a valid file is rejected, never read past the end") {
+  const auto file = tfl::build(tfl::float_add_model());
+  for (std::size_t n = 0; n < file.size(); ++n) {
+    std::vector<std::byte> cut(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(n));
+    bool rejected = false;
+    try {
+      read_model(std::move(cut));
+    } catch (const rt::model_error&) {
+      rejected = true;
+    }
+    CHECK_MESSAGE(rejected, "truncated to " << n << " bytes");
+  }
+}
+
+TEST_CASE("out-of-range indices") {
+  SUBCASE("operator input") {
+    auto spec = tfl::float_add_model();
+    spec.ops[0].inputs = {0, 7};
+    CHECK(load_error(tfl::build(spec)) ==
+          "operator 0 (ADD) input list refers to tensor 7, but the subgraph has 3 tensors");
+  }
+  SUBCASE("graph output") {
+    auto spec = tfl::float_add_model();
+    spec.outputs = {-3};
+    CHECK(load_error(tfl::build(spec)).find("refers to tensor -3") != std::string::npos);
+  }
+  SUBCASE("buffer") {
+    auto spec = tfl::float_add_model();
+    spec.tensors[2].buffer_override = 99;
+    CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' refers to buffer 99, but the model has 2 buffers");
+  }
+}
+
+TEST_CASE("negative and huge shapes") {
+  auto spec = tfl::float_add_model();
+  spec.tensors[2].shape = {1, -3};
+  CHECK(load_error(tfl::build(spec)) ==
+        "tensor 2 'output' has a negative dimension in shape [1,-3] (dynamic shapes are not supported)");
+  spec.tensors[2].shape = {65536, 65536, 4};
+  CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' shape [65536,65536,4] is larger than 4 GiB");
+  spec.tensors[2].shape = std::vector<int>(9, 1);
+  CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' has rank 9; qfence supports up to 8");
+}
+
+TEST_CASE("a cycle (an operator reading a tensor a later operator writes)") {
+  auto spec = tfl::float_add_model();
+  spec.tensors.push_back(tfl::activation({1, 3}, "loop"));
+  spec.ops[0].inputs = {0, 3};  // reads 'loop', written below
+  spec.ops.push_back(spec.ops[0]);
+  spec.ops[1].inputs = {2, 1};
+  spec.ops[1].outputs = {3};
+  CHECK(load_error(tfl::build(spec)) ==
+        "operator 0 (ADD) reads tensor 3 'loop' before any operator writes it (a cycle, or a tensor with no producer)");
+}
+
+TEST_CASE("quantization arrays must fit the quantized dimension") {
+  auto spec = tfl::float_add_model();
+  spec.tensors[1].scales = {0.5f, 0.25f};
+  spec.tensors[1].zero_points = {0};
+  CHECK(load_error(tfl::build(spec)) == "tensor 1 'bias' has 2 quantization scales but 1 zero points; they must pair up");
+  spec.tensors[1].zero_points = {0, 0};
+  spec.tensors[1].quantized_dimension = 1;
+  CHECK(load_error(tfl::build(spec)) ==
+        "tensor 1 'bias' has 2 per-channel scales, but dimension 1 of shape [1,3] is 3");
+  spec.tensors[1].scales = {-1.0f};
+  spec.tensors[1].zero_points = {0};
+  CHECK(load_error(tfl::build(spec)).find("scales must be positive and finite") != std::string::npos);
+}
+
+TEST_CASE("a 1-D per-channel tensor with an out-of-range quantized_dimension is read as TFLM reads it") {
+  // person_detect's biases carry quantized_dimension 3 (the weights' axis).
+  auto spec = tfl::float_add_model();
+  spec.tensors[1].shape = {3};
+  spec.tensors[1].scales = {0.5f, 0.25f, 0.125f};
+  spec.tensors[1].zero_points = {0, 0, 0};
+  spec.tensors[1].quantized_dimension = 3;
+  const rt::model m = read_model(tfl::build(spec));
+  CHECK(m.tensors[1].quant.axis == 0);
+  REQUIRE(m.notes.size() == 1);
+  CHECK(m.notes[0] == "tensor 1 'bias': quantized_dimension 3 is out of range for a 1-D tensor; read as 0 (as TFLM does)");
+}
+
+TEST_CASE("unsupported operators are all listed, with name, code, version and nodes") {
+  auto spec = tfl::float_add_model();
+  for (const char* name : {"a", "b", "c", "d"}) spec.tensors.push_back(tfl::activation({1, 3}, name));
+  spec.ops.push_back(tfl::op(66 /*SIN*/, 1, {2}, {3}));
+  spec.ops.push_back(tfl::op(150 /*GELU*/, 2, {3}, {4}));
+  spec.ops.push_back(tfl::op(66 /*SIN*/, 1, {4}, {5}));
+  spec.ops.push_back(tfl::op(0 /*ADD*/, 9, {5, 1}, {6}));
+  spec.outputs = {6};
+  const rt::model m = read_model(tfl::build(spec));
+  const auto unsupported = rt::find_unsupported(m);
+  REQUIRE(unsupported.size() == 4);
+  std::string error;
+  try {
+    rt::interpreter interp(m);
+  } catch (const rt::model_error& e) {
+    error = e.what();
+  }
+  CHECK(error ==
+        "4 unsupported operators: SIN (builtin 66, v1, op not supported) at nodes 1,3; GELU (builtin 150, v2, op not "
+        "supported) at node 2; ADD (builtin 0, v9, version not supported (1..5)) at node 4");
+}
+
+TEST_CASE("a custom op without an implementation is reported by name") {
+  auto spec = tfl::float_add_model();
+  spec.ops[0] = tfl::op(32 /*CUSTOM*/, 1, {0, 1}, {2}, "MyDecoder");
+  const rt::model m = read_model(tfl::build(spec));
+  std::string error;
+  try {
+    rt::interpreter interp(m);
+  } catch (const rt::model_error& e) {
+    error = e.what();
+  }
+  CHECK(error == "1 unsupported operator: MyDecoder (builtin 32, v1, custom op without an implementation) at node 0");
+}
+
+TEST_CASE("kernel checks name the operator and the types") {
+  auto spec = tfl::float_add_model();
+  spec.tensors[2].shape = {1, 4};
+  const rt::model m = read_model(tfl::build(spec));
+  std::string error;
+  try {
+    rt::interpreter interp(m);
+  } catch (const rt::model_error& e) {
+    error = e.what();
+  }
+  CHECK(error == "operator 0 (ADD v1): the output shape [1,4] should be [1,3]");
+}
+
+TEST_CASE("random byte flips never crash the reader or the interpreter") {
+  const auto file = tfl::build(tfl::float_add_model());
+  qtest::xorshift32 rng(7);
+  int loaded = 0, rejected = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto bad = file;
+    const int flips = 1 + static_cast<int>(rng.next() % 4);
+    for (int f = 0; f < flips; ++f)
+      bad[rng.next() % bad.size()] = static_cast<std::byte>(rng.next() & 0xFF);
+    try {
+      const rt::model m = read_model(std::move(bad));
+      rt::interpreter interp(m);
+      interp.invoke();
+      ++loaded;
+    } catch (const rt::model_error&) {
+      ++rejected;
+    }
+  }
+  CHECK(loaded + rejected == 3000);
+  CHECK(rejected > 0);
+  MESSAGE("byte-flipped files: " << loaded << " loaded and ran, " << rejected << " rejected");
+}

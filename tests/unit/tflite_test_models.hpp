@@ -1,0 +1,164 @@
+// tests/unit/tflite_test_models.hpp: builds small .tflite files in memory, so
+// that reader and interpreter tests (valid, corrupt and unsupported models)
+// need no files from ../shared.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flatbuffers/flatbuffers.h"
+#include "qfence/tflite/schema_generated.hpp"
+
+namespace qtest::tfl {
+
+namespace fb = qfence::tflite::fb;
+
+struct tensor_spec {
+  std::vector<int> shape;
+  std::int8_t type = 0;  // TFLite TensorType (0 FLOAT32, 9 INT8, ...)
+  std::vector<std::uint8_t> data;  // constant bytes (empty: activation)
+  std::string name;                // empty: no name stored
+  std::vector<float> scales;
+  std::vector<std::int64_t> zero_points;
+  int quantized_dimension = 0;
+  bool variable = false;
+  std::optional<std::uint32_t> buffer_override;  // refer to another buffer index
+};
+
+struct op_spec {
+  std::int32_t builtin_code = 0;
+  int version = 1;
+  std::vector<int> inputs, outputs;
+  std::string custom_code;
+  /// Adds the options table; returns its union type and offset.
+  std::function<std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>>(flatbuffers::FlatBufferBuilder&)> options;
+};
+
+struct model_spec {
+  std::vector<tensor_spec> tensors;
+  std::vector<op_spec> ops;
+  std::vector<int> inputs, outputs;
+  bool offset_buffers = false;  // store constant data after the flatbuffer
+};
+
+inline tensor_spec activation(std::vector<int> shape, std::string name, std::int8_t type = 0) {
+  tensor_spec t;
+  t.shape = std::move(shape);
+  t.name = std::move(name);
+  t.type = type;
+  return t;
+}
+
+inline tensor_spec constant(std::vector<int> shape, std::vector<std::uint8_t> data, std::string name,
+                            std::int8_t type = 0) {
+  tensor_spec t = activation(std::move(shape), std::move(name), type);
+  t.data = std::move(data);
+  return t;
+}
+
+inline op_spec op(std::int32_t code, int version, std::vector<int> inputs, std::vector<int> outputs,
+                  std::string custom_code = {}) {
+  op_spec o;
+  o.builtin_code = code;
+  o.version = version;
+  o.inputs = std::move(inputs);
+  o.outputs = std::move(outputs);
+  o.custom_code = std::move(custom_code);
+  return o;
+}
+
+template <class T>
+std::vector<std::uint8_t> bytes_of(const std::vector<T>& v) {
+  std::vector<std::uint8_t> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+namespace detail {
+inline std::vector<std::uint8_t> build_once(const model_spec& spec, std::uint64_t data_start) {
+  flatbuffers::FlatBufferBuilder fbb;
+  // Buffer 0 is the empty sentinel; tensor i with data gets its own buffer.
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(fbb)};
+  std::vector<std::uint32_t> buffer_of(spec.tensors.size(), 0);
+  std::uint64_t offset = data_start;
+  for (std::size_t i = 0; i < spec.tensors.size(); ++i) {
+    const auto& t = spec.tensors[i];
+    if (t.data.empty()) continue;
+    buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
+    if (spec.offset_buffers) {
+      buffers.push_back(fb::CreateBuffer(fbb, 0, offset, t.data.size()));
+      offset += (t.data.size() + 15) / 16 * 16;
+    } else {
+      fbb.ForceVectorAlignment(t.data.size(), sizeof(std::uint8_t), 16);
+      buffers.push_back(fb::CreateBuffer(fbb, fbb.CreateVector(t.data)));
+    }
+  }
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (std::size_t i = 0; i < spec.tensors.size(); ++i) {
+    const auto& t = spec.tensors[i];
+    flatbuffers::Offset<fb::QuantizationParameters> q = 0;
+    if (!t.scales.empty())
+      q = fb::CreateQuantizationParametersDirect(fbb, nullptr, nullptr, &t.scales, &t.zero_points,
+                                                 fb::QuantizationDetails::NONE, 0, t.quantized_dimension);
+    tensors.push_back(fb::CreateTensorDirect(fbb, &t.shape, t.type, t.buffer_override.value_or(buffer_of[i]),
+                                             t.name.empty() ? nullptr : t.name.c_str(), q, t.variable));
+  }
+  std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  for (const auto& op : spec.ops) {
+    const auto small = static_cast<std::int8_t>(op.builtin_code < 127 ? op.builtin_code : 127);
+    codes.push_back(fb::CreateOperatorCode(fbb, small, op.custom_code.empty() ? 0 : fbb.CreateString(op.custom_code),
+                                           op.version, op.builtin_code));
+    auto [type, options] = op.options ? op.options(fbb) : std::pair{fb::BuiltinOptions::NONE, flatbuffers::Offset<void>()};
+    ops.push_back(fb::CreateOperatorDirect(fbb, static_cast<std::uint32_t>(codes.size() - 1), &op.inputs,
+                                           &op.outputs, type, options));
+  }
+  auto graph = fb::CreateSubGraphDirect(fbb, &tensors, &spec.inputs, &spec.outputs, &ops);
+  std::vector<flatbuffers::Offset<fb::SubGraph>> graphs{graph};
+  auto model = fb::CreateModelDirect(fbb, 3, &codes, &graphs, "qfence test model", &buffers);
+  fb::FinishModelBuffer(fbb, model);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+}  // namespace detail
+
+/// The bytes of a .tflite file for `spec`.
+inline std::vector<std::byte> build(const model_spec& spec) {
+  std::vector<std::uint8_t> file = detail::build_once(spec, 1 << 20);
+  if (spec.offset_buffers) {
+    // Second pass with the real offsets: the flatbuffer's size does not
+    // depend on their values (64-bit fields, never the default 0).
+    const std::uint64_t start = (file.size() + 15) / 16 * 16;
+    file = detail::build_once(spec, start);
+    file.resize(start, 0);
+    for (const auto& t : spec.tensors) {
+      if (t.data.empty()) continue;
+      file.insert(file.end(), t.data.begin(), t.data.end());
+      file.resize((file.size() + 15) / 16 * 16, 0);
+    }
+  }
+  std::vector<std::byte> out(file.size());
+  std::memcpy(out.data(), file.data(), file.size());
+  return out;
+}
+
+/// A float model: output = input + [10, 20, 30] (ADD of a [1, 3] input and
+/// a constant). Tensors: 0 input, 1 constant, 2 output.
+inline model_spec float_add_model() {
+  model_spec m;
+  m.tensors.push_back(activation({1, 3}, "input"));
+  m.tensors.push_back(constant({1, 3}, bytes_of(std::vector<float>{10, 20, 30}), "bias"));
+  m.tensors.push_back(activation({1, 3}, "output"));
+  m.ops.push_back(op(0 /*ADD*/, 1, {0, 1}, {2}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::AddOptions, fb::CreateAddOptions(b).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {2};
+  return m;
+}
+
+}  // namespace qtest::tfl
