@@ -29,3 +29,4 @@
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/reshape.hpp"
 #include "qfence/ops/softmax.hpp"
+#include "qfence/ops/transpose.hpp"

@@ -3015,11 +3015,13 @@ struct fully_connected_node {
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
-    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::shape_type::dim(-1) == depth,
+    // TFLite's rule: the input is read as rows of K elements, whatever its
+    // shape, so its element count must be a multiple of K.
+    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::elements % depth == 0,
                    (ctx, producer<Input>, weights<W>,
                     expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
-                   "input's last dimension must be K. fix: check the weights, or reshape the input")
+                   "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
     QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
                    "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
                    "i8 input takes i8 weights")
@@ -3682,6 +3684,121 @@ struct softmax_node {
 template <int In, node_option... Opts>
 constexpr auto softmax(node_ref<In>, Opts...) {
   return softmax_node<In, Opts...>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/transpose.hpp ----------------------------------------------
+// qfence/ops/transpose.hpp: TRANSPOSE reference kernel.
+//
+// Moves elements, never changes them, so one kernel serves every dtype (it
+// is templated on the element's size).
+
+
+
+namespace qfence {
+
+namespace op {
+struct transpose {
+  static constexpr const char* name = "transpose";
+};
+}  // namespace op
+
+inline constexpr int max_transpose_rank = 6;
+
+/// Input dims and permutation padded to max_transpose_rank (leading 1s), with
+/// the input stride of each output dimension.
+struct transpose_geometry {
+  std::array<int, max_transpose_rank> out_dims{1, 1, 1, 1, 1, 1};
+  std::array<std::int64_t, max_transpose_rank> in_stride{};
+};
+
+/// out.dim(i) = in.dim(perm[i]).
+constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int rank, const int* perm) noexcept {
+  transpose_geometry g;
+  std::array<std::int64_t, max_transpose_rank> stride{};
+  std::int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[static_cast<std::size_t>(d)] = s;
+    s *= in_dims[d];
+  }
+  const int lead = max_transpose_rank - rank;
+  for (int i = 0; i < rank; ++i) {
+    g.out_dims[static_cast<std::size_t>(lead + i)] = in_dims[perm[i]];
+    g.in_stride[static_cast<std::size_t>(lead + i)] = stride[static_cast<std::size_t>(perm[i])];
+  }
+  return g;
+}
+
+namespace reference {
+
+template <std::size_t ElementBytes>
+inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  const auto& d = g.out_dims;
+  const auto& st = g.in_stride;
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4) {
+            const std::int64_t base = i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3] + i4 * st[4];
+            for (int i5 = 0; i5 < d[5]; ++i5) {
+              std::memcpy(out, in + (base + i5 * st[5]) * static_cast<std::int64_t>(ElementBytes), ElementBytes);
+              out += ElementBytes;
+            }
+          }
+}
+
+}  // namespace reference
+
+namespace detail {
+template <std::size_t N>
+constexpr bool is_permutation(const std::array<int, N>& perm) {
+  std::array<bool, N> seen{};
+  for (int p : perm) {
+    if (p < 0 || p >= static_cast<int>(N) || seen[static_cast<std::size_t>(p)]) return false;
+    seen[static_cast<std::size_t>(p)] = true;
+  }
+  return true;
+}
+}  // namespace detail
+
+template <int In, int... Perm>
+struct transpose_node {
+  using op = op::transpose;
+  using inputs = refs<In>;
+  static constexpr std::array<int, sizeof...(Perm)> perm{Perm...};
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(sizeof...(Perm) == Input::rank && Input::rank <= max_transpose_rank && detail::is_permutation(perm),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: transpose<perm...> needs a permutation of the input's dimensions 0..rank-1 (rank <= 6)")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr auto dims = [] {
+      std::array<int, sizeof...(Perm)> d{};
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = Input::shape_type::dims[static_cast<std::size_t>(perm[i])];
+      return d;
+    }();
+    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    static constexpr transpose_geometry geometry =
+        make_transpose_geometry(Input::shape_type::dims.data(), static_cast<int>(Input::rank), perm.data());
+    static void run(const transpose_node&, const typename Input::element* in, typename output::element* out) {
+      reference::transpose<sizeof(typename Input::element)>(geometry, in, out);
+    }
+  };
+};
+
+/// TRANSPOSE: output dimension i is input dimension Perm[i].
+template <int... Perm, int In>
+constexpr auto transpose(node_ref<In>) {
+  return transpose_node<In, Perm...>{};
 }
 
 }  // namespace qfence

@@ -3,9 +3,11 @@
 seeded one at its root and each cases/<case>/) through a qfence path and
 compares the outputs with the reference outputs.
 
-usage: golden.py MODELS_DIR NAME -- COMMAND...
+usage: golden.py MODELS_DIR NAME [--agree-with QFENCE] -- COMMAND...
   COMMAND is `qfence run` (runtime path) or `scripts/embed-run` (compile-time
   path); it gets MODEL.tflite --in ... --out-dir DIR --numerics N appended.
+  --agree-with QFENCE also runs `QFENCE run` on every input set and requires
+  both paths' outputs to be identical bytes (DESIGN §1).
 
 Integer outputs must match bit for bit; float outputs within
 1e-4 * max(1, max|ref|) (DESIGN §5). Exit 77 (meson: skipped) when the shared
@@ -52,10 +54,20 @@ def compare(meta_out: dict, ref: bytes, got: bytes) -> str | None:
 
 def main() -> int:
     args = sys.argv[1:]
-    if '--' not in args or args.index('--') != 2:
+    if '--' not in args:
         print(__doc__, file=sys.stderr)
         return 2
-    models, name, command = pathlib.Path(args[0]), args[1], args[3:]
+    split = args.index('--')
+    head, command = args[:split], args[split + 1:]
+    agree_with = None
+    if '--agree-with' in head:
+        k = head.index('--agree-with')
+        agree_with = head[k + 1]
+        del head[k:k + 2]
+    if len(head) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    models, name = pathlib.Path(head[0]), head[1]
     model_dir = models / name
     if not model_dir.is_dir():
         print(f'SKIPPED {name}: {model_dir} is not present (../shared/models missing)')
@@ -81,12 +93,26 @@ def main() -> int:
                 print(f'FAIL {name}/{case}: exit {run.returncode}: {run.stderr.strip()}')
                 failures += 1
                 continue
+            other = pathlib.Path(tmp) / 'runtime'
+            if agree_with:
+                rt_cmd = [agree_with, 'run', str(model_dir / 'model.tflite')]
+                for p in ins:
+                    rt_cmd += ['--in', str(p)]
+                rt_cmd += ['--out-dir', str(other), '--numerics', numerics]
+                rt = subprocess.run(rt_cmd, capture_output=True, text=True)
+                if rt.returncode != 0:
+                    print(f'FAIL {name}/{case}: the runtime path failed: {rt.stderr.strip()}')
+                    failures += 1
             for i, ref_path in enumerate(outs):
                 got_path = pathlib.Path(tmp) / f'output{i}.bin'
                 if not got_path.is_file():
                     print(f'FAIL {name}/{case}: output{i}.bin was not written')
                     failures += 1
                     continue
+                if agree_with and (other / f'output{i}.bin').is_file() and \
+                        (other / f'output{i}.bin').read_bytes() != got_path.read_bytes():
+                    print(f'FAIL {name}/{case} output {i}: the compile-time and runtime paths differ')
+                    failures += 1
                 problem = compare(meta['outputs'][i], ref_path.read_bytes(), got_path.read_bytes())
                 checked += 1
                 if problem:

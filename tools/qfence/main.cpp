@@ -6,6 +6,7 @@
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
 // usage errors exit 2.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "inspect.hpp"
+#include "qfence/codegen/header_writer.hpp"
 #include "json.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
@@ -33,6 +35,9 @@ constexpr const char* usage_text =
     "  run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]\n"
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
+    "  embed MODEL.tflite --name NAME -o FILE.hpp\n"
+    "      writes a header with the model as a compile-time typed graph and its weights\n"
+    "      (scripts/embed-run compiles and runs it like `run`)\n"
     "\n"
     "options:\n"
     "  -h, --help   this text\n";
@@ -178,6 +183,36 @@ int inspect_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+bool is_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+int embed_command(const std::vector<std::string>& args) {
+  std::string model_path, name, out_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--name") name = flag_value(args, i);
+    else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
+    else if (a.starts_with("-")) throw usage_error("embed: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("embed: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("embed: no model given");
+  if (!is_identifier(name)) throw usage_error("embed: --name must be a C++ identifier (it names the namespace), got '" + name + "'");
+  if (out_path.empty()) throw usage_error("embed: no output file given (-o FILE.hpp)");
+  const runtime::model model = tflite::read_model_file(model_path);
+  // Refuse what the runtime path would refuse: the same checks, one message.
+  const auto unsupported = runtime::find_unsupported(model);
+  if (!unsupported.empty()) throw runtime::model_error(runtime::describe_unsupported(unsupported));
+  { runtime::interpreter check(model); }
+  const std::string header = codegen::write_header(model, {name, model_path});
+  std::ofstream out(out_path, std::ios::binary);
+  out << header;
+  if (!out) throw runtime::model_error("cannot write '" + out_path + "'");
+  return 0;
+}
+
 }  // namespace
 }  // namespace qfence::cli
 
@@ -199,6 +234,7 @@ int main(int argc, char** argv) {
     }
     if (command == "run") return run_command(rest);
     if (command == "inspect") return inspect_command(rest);
+    if (command == "embed") return embed_command(rest);
     throw usage_error("unknown command '" + command + "'");
   } catch (const usage_error& e) {
     std::cerr << "qfence: error: " << e.what() << " (see qfence --help)\n";

@@ -72,11 +72,13 @@ struct fully_connected_node {
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
-    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::shape_type::dim(-1) == depth,
+    // TFLite's rule: the input is read as rows of K elements, whatever its
+    // shape, so its element count must be a multiple of K.
+    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::elements % depth == 0,
                    (ctx, producer<Input>, weights<W>,
                     expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
-                   "input's last dimension must be K. fix: check the weights, or reshape the input")
+                   "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
     QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
                    "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
                    "i8 input takes i8 weights")

@@ -162,7 +162,12 @@ class interpreter {
       r.first = std::min(r.first, step);
       r.last = std::max(r.last, step);
     };
-    for (int t : model_.inputs) touch(t, 0);
+    // Inputs stay valid for the whole invoke, so that an application may write
+    // them once and invoke repeatedly (as with TFLite's input tensors).
+    for (int t : model_.inputs) {
+      touch(t, 0);
+      touch(t, end);
+    }
     for (const operation& op : model_.operations) {
       for (int t : op.inputs)
         if (t >= 0) touch(t, op.index + 1);

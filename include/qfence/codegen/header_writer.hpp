@@ -1,0 +1,521 @@
+// qfence/codegen/header_writer.hpp: runtime IR -> a C++ header holding the
+// compile-time typed graph and its weights (`qfence embed`).
+//
+// The header is meant to be read: every tensor type is spelt out once with
+// the model's tensor name beside it, every node is one line naming its op
+// and its output type, and static_asserts check that the typed graph infers
+// exactly the types the model declares. Weights are aligned read-only data:
+// 8-bit tensors as string literals (compile fast even at megabytes), other
+// dtypes as typed arrays (floats in hexadecimal, so they are exact).
+//
+// The generator covers the ops that have compile-time nodes (qfence/ops/);
+// for any other node it fails listing every one it cannot express.
+#pragma once
+
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "qfence/runtime/model.hpp"
+#include "qfence/runtime/op_context.hpp"
+#include "qfence/tflite/builtin_op.hpp"
+
+namespace qfence::codegen {
+
+struct embed_options {
+  std::string name;         // C++ namespace of the generated code
+  std::string source_path;  // for the header comment
+};
+
+namespace detail {
+
+using runtime::model;
+using runtime::operation;
+using runtime::tensor;
+using tflite::builtin_op;
+
+inline std::string float_literal(float f) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(f));
+  std::string s = buf;
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s + "f";
+}
+
+inline std::string hex_float_literal(float f) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%a", static_cast<double>(f));
+  return std::string(buf) + "f";
+}
+
+inline const char* dtype_token(dtype d) {
+  switch (d) {
+    case dtype::f32: return "qf::f32";
+    case dtype::f16: return "qf::f16";
+    case dtype::i8: return "qf::i8";
+    case dtype::u8: return "qf::u8";
+    case dtype::i16: return "qf::i16";
+    case dtype::i32: return "qf::i32";
+    case dtype::i64: return "qf::i64";
+    case dtype::boolean: return "qf::boolean";
+  }
+  return "?";
+}
+
+inline const char* element_token(dtype d) {
+  switch (d) {
+    case dtype::f32: return "float";
+    case dtype::f16: return "std::uint16_t";
+    case dtype::i8: return "std::int8_t";
+    case dtype::u8: return "std::uint8_t";
+    case dtype::i16: return "std::int16_t";
+    case dtype::i32: return "std::int32_t";
+    case dtype::i64: return "std::int64_t";
+    case dtype::boolean: return "bool";
+  }
+  return "?";
+}
+
+inline std::string shape_token(const std::vector<int>& shape) {
+  std::string s = "qf::shape<";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + ">";
+}
+
+/// A C++ comment-safe rendering of a tensor name.
+inline std::string comment_name(const std::string& name) {
+  std::string s = runtime::printable(name, 160);
+  for (std::size_t p = s.find("*/"); p != std::string::npos; p = s.find("*/")) s.replace(p, 2, "* /");
+  return s.empty() ? "(no name)" : "'" + s + "'";
+}
+
+class writer {
+ public:
+  writer(const model& m, const embed_options& o) : m_(m), o_(o) {}
+
+  std::string write() {
+    plan_nodes();
+    if (!unsupported_.empty()) {
+      std::string s = "the code generator cannot express " + std::to_string(unsupported_.size()) + " node" +
+                      (unsupported_.size() == 1 ? "" : "s") + " yet: ";
+      for (std::size_t i = 0; i < unsupported_.size(); ++i) s += (i ? "; " : "") + unsupported_[i];
+      throw runtime::model_error(s);
+    }
+    std::ostringstream out;
+    header(out);
+    types(out);
+    weights(out);
+    graph(out);
+    io(out);
+    out << "}  // namespace " << o_.name << "\n";
+    return out.str();
+  }
+
+ private:
+  // ---- planning -------------------------------------------------------------
+  struct node_line {
+    std::string expression;  // the node's C++ expression
+    int tensor;              // the tensor it produces
+    std::string op;          // for the comment
+  };
+
+  std::string type_name(int t) const { return "types::t" + std::to_string(t); }
+  const tensor& at(int t) const { return m_.tensors[static_cast<std::size_t>(t)]; }
+
+  /// The expression for a node input: a reference to the node producing it.
+  std::string ref(int t) {
+    const auto it = node_of_.find(t);
+    if (it == node_of_.end()) {
+      // A constant used as an activation (e.g. ADD with a constant operand)
+      // has no node; the caller reports it.
+      return {};
+    }
+    return "qf::ref<" + std::to_string(it->second) + ">";
+  }
+
+  std::string constant_expr(int t, bool as_bias = false) {
+    used_constants_.insert(t);
+    (as_bias ? bias_types_ : weight_use_).insert(t);
+    return "qf::make_constant<" + std::string(as_bias ? "types::b" : "types::t") + std::to_string(t) +
+           ">(weights::t" + std::to_string(t) + "())";
+  }
+
+  std::string out_option(const tensor& t) {
+    if (!t.quant.quantized()) return "";
+    return ", qf::out<qf::per_tensor<" + float_literal(t.quant.scale()) + ", " + std::to_string(t.quant.zero_point()) +
+           ">, " + dtype_token(t.type) + ">";
+  }
+
+  static std::string fused(const runtime::op_options& o) {
+    switch (o.fused) {
+      case activation::relu: return ", qf::fused_relu";
+      case activation::relu6: return ", qf::fused_relu6";
+      case activation::relu_n1_to_1: return ", qf::fused_relu_n1_to_1";
+      case activation::none: break;
+    }
+    return "";
+  }
+  static std::string padding_opt(const runtime::op_options& o) {
+    return o.pad == padding::same ? ", qf::same" : ", qf::valid";
+  }
+
+  void unsupported(const operation& op, const std::string& why) {
+    std::string types = "(";
+    for (std::size_t i = 0; i < op.inputs.size(); ++i)
+      types += (i ? ", " : "") + (op.inputs[i] >= 0 ? std::string(name(at(op.inputs[i]).type)) : std::string("-"));
+    types += ")";
+    unsupported_.push_back("node " + std::to_string(op.index) + " " + runtime::op_name(op) + types + ": " + why);
+  }
+
+  bool all_f32_or_i8(const operation& op) const {
+    for (int t : op.inputs)
+      if (t >= 0 && !at(t).constant && at(t).type != dtype::f32 && at(t).type != dtype::i8) return false;
+    for (int t : op.outputs)
+      if (at(t).type != dtype::f32 && at(t).type != dtype::i8) return false;
+    return true;
+  }
+
+  /// One node expression per operation, or an entry in unsupported_.
+  std::string express(const operation& op) {
+    const auto& o = op.options;
+    auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
+    const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
+    if (op.is_custom()) {
+      unsupported(op, "custom ops are not embedded yet");
+      return {};
+    }
+    if (op.outputs.size() != 1) {
+      unsupported(op, "operations with several outputs are not embedded yet");
+      return {};
+    }
+    for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+      const int t = op.inputs[i];
+      if (t < 0) continue;
+      const bool weight_slot = (i >= 1 && (op.builtin_code == 3 || op.builtin_code == 4 || op.builtin_code == 9));
+      const bool shape_slot = (i >= 1 && (op.builtin_code == 22 || op.builtin_code == 34 || op.builtin_code == 39 ||
+                                          op.builtin_code == 40));
+      if (!weight_slot && !shape_slot && !node_of_.contains(t)) {
+        unsupported(op, "input " + std::to_string(i) + " is a constant used as an activation");
+        return {};
+      }
+    }
+    if (!all_f32_or_i8(op)) {
+      unsupported(op, "only f32 and int8 operations have compile-time nodes so far");
+      return {};
+    }
+    const tensor& out = at(out_t);
+    switch (static_cast<builtin_op>(op.builtin_code)) {
+      case builtin_op::conv_2d:
+      case builtin_op::depthwise_conv_2d: {
+        const bool dw = op.builtin_code == 4;
+        if (o.raw_activation > 3) break;
+        std::string e = std::string(dw ? "qf::depthwise_conv2d(" : "qf::conv2d(") + ref(in(0)) + ", " +
+                        constant_expr(in(1)) + ", " +
+                        (op.inputs.size() > 2 && in(2) >= 0 ? constant_expr(in(2), true) : "qf::no_bias") +
+                        ", qf::stride<" + std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">";
+        if (o.dilation_h != 1 || o.dilation_w != 1)
+          e += ", qf::dilation<" + std::to_string(o.dilation_h) + ", " + std::to_string(o.dilation_w) + ">";
+        return e + padding_opt(o) + fused(o) + out_option(out) + ")";
+      }
+      case builtin_op::fully_connected: {
+        if (o.keep_num_dims && at(in(0)).rank() != 2) break;
+        if (out.rank() != 2) break;
+        return "qf::fully_connected(" + ref(in(0)) + ", " + constant_expr(in(1)) + ", " +
+               (op.inputs.size() > 2 && in(2) >= 0 ? constant_expr(in(2), true) : "qf::no_bias") + fused(o) +
+               out_option(out) + ")";
+      }
+      case builtin_op::average_pool_2d:
+      case builtin_op::max_pool_2d:
+        return std::string(op.builtin_code == 1 ? "qf::average_pool2d(" : "qf::max_pool2d(") + ref(in(0)) +
+               ", qf::filter<" + std::to_string(o.filter_h) + ", " + std::to_string(o.filter_w) + ">, qf::stride<" +
+               std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) + ")";
+      case builtin_op::reshape: {
+        std::string e = "qf::reshape<";
+        for (std::size_t i = 0; i < out.shape.size(); ++i) e += (i ? ", " : "") + std::to_string(out.shape[i]);
+        return e + ">(" + ref(in(0)) + ")";
+      }
+      case builtin_op::softmax:
+        return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">)";
+      case builtin_op::add:
+      case builtin_op::mul:
+        return std::string(op.builtin_code == 0 ? "qf::add(" : "qf::mul(") + ref(in(0)) + ", " + ref(in(1)) +
+               fused(o) + out_option(out) + ")";
+      case builtin_op::mean: {
+        if (!at(in(1)).constant) break;
+        std::string e = "qf::mean<";
+        const tensor& axes = at(in(1));
+        for (std::int64_t k = 0; k < axes.elements(); ++k) {
+          const std::int64_t a = axes.type == dtype::i32 ? axes.constant_data<std::int32_t>()[k]
+                                                         : axes.constant_data<std::int64_t>()[k];
+          e += (k ? ", " : "") + std::to_string(a);
+        }
+        return e + ">(" + ref(in(0)) + (o.keep_dims ? ", qf::keep_dims" : "") + out_option(out) + ")";
+      }
+      case builtin_op::pad: {
+        if (op.inputs.size() != 2 || !at(in(1)).constant) break;
+        const tensor& p = at(in(1));
+        std::string e = "qf::pad<";
+        for (std::int64_t k = 0; k < p.elements(); ++k) {
+          const std::int64_t a = p.type == dtype::i32 ? p.constant_data<std::int32_t>()[k]
+                                                      : p.constant_data<std::int64_t>()[k];
+          e += (k ? ", " : "") + std::to_string(a);
+        }
+        return e + ">(" + ref(in(0)) + ")";
+      }
+      case builtin_op::transpose: {
+        if (!at(in(1)).constant) break;
+        const tensor& p = at(in(1));
+        std::string e = "qf::transpose<";
+        for (std::int64_t k = 0; k < p.elements(); ++k) {
+          const std::int64_t a = p.type == dtype::i32 ? p.constant_data<std::int32_t>()[k]
+                                                      : p.constant_data<std::int64_t>()[k];
+          e += (k ? ", " : "") + std::to_string(a);
+        }
+        return e + ">(" + ref(in(0)) + ")";
+      }
+      case builtin_op::concatenation: {
+        if (o.fused != activation::none) break;
+        const int axis = o.axis < 0 ? o.axis + out.rank() : o.axis;
+        std::string e = "qf::concatenation<" + std::to_string(axis) + ">(";
+        for (std::size_t i = 0; i < op.inputs.size(); ++i) e += (i ? ", " : "") + ref(op.inputs[i]);
+        return e + ")";
+      }
+      case builtin_op::quantize:
+        if (!out.quant.quantized()) break;
+        return "qf::quantize<qf::per_tensor<" + float_literal(out.quant.scale()) + ", " +
+               std::to_string(out.quant.zero_point()) + ">, " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
+      case builtin_op::dequantize: return "qf::dequantize(" + ref(in(0)) + ")";
+      case builtin_op::relu: return "qf::relu(" + ref(in(0)) + out_option(out) + ")";
+      case builtin_op::relu6: return "qf::relu6(" + ref(in(0)) + ")";
+      case builtin_op::logistic: return "qf::logistic(" + ref(in(0)) + ")";
+      default: break;
+    }
+    unsupported(op, "no compile-time node for this op and these options yet");
+    return {};
+  }
+
+  void plan_nodes() {
+    for (int t : m_.inputs) {
+      node_of_[t] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::input<" + type_name(t) + ">()", t, "input"});
+    }
+    for (const operation& op : m_.operations) {
+      std::string e = express(op);
+      if (e.empty()) continue;
+      node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
+      nodes_.push_back({e, op.outputs[0], runtime::op_name(op)});
+    }
+    if (!unsupported_.empty()) return;
+    // Model outputs that other nodes also read are not sinks of the typed
+    // graph, so their buffers would be reused: give each a copy that is.
+    std::set<int> consumed;
+    for (const operation& op : m_.operations)
+      for (int t : op.inputs)
+        if (t >= 0) consumed.insert(t);
+    for (int t : m_.outputs) {
+      if (!consumed.contains(t) && !at(t).constant) continue;
+      if (at(t).constant || !node_of_.contains(t)) {
+        unsupported_.push_back("model output t" + std::to_string(t) + " is a constant or a model input");
+        continue;
+      }
+      std::string e = "qf::reshape<";
+      for (std::size_t i = 0; i < at(t).shape.size(); ++i) e += (i ? ", " : "") + std::to_string(at(t).shape[i]);
+      output_copy_[t] = static_cast<int>(nodes_.size());
+      nodes_.push_back({e + ">(qf::ref<" + std::to_string(node_of_[t]) + ">)", t, "output copy"});
+    }
+  }
+
+  // ---- emitting -------------------------------------------------------------
+  void header(std::ostringstream& out) const {
+    out << "// " << o_.name << ".hpp: generated by `qfence embed " << o_.source_path << " --name " << o_.name
+        << "`.\n// Do not edit: regenerate with the same command.\n//\n"
+        << "// " << m_.operations.size() << " operators, " << m_.tensors.size() << " tensors.\n"
+        << "//   using M = " << o_.name << "::model;                 // the typed graph\n"
+        << "//   qfence::arena<M> arena;                      // M::arena_bytes, a constant\n"
+        << "//   " << o_.name << "::graph().invoke(arena.data()); // after writing M::input<k>(arena.data())\n"
+        << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <type_traits>\n\n#include \"qfence.hpp\"\n\n"
+        << "namespace " << o_.name << " {\nnamespace qf = ::qfence;\n\n";
+  }
+
+  void types(std::ostringstream& out) {
+    out << "// ---- tensor types ------------------------------------------------------------\n"
+        << "namespace types {\n";
+    std::set<int> needed;
+    for (const auto& n : nodes_) needed.insert(n.tensor);
+    for (int t : used_constants_) needed.insert(t);
+    for (int t : needed) {
+      const tensor& x = at(t);
+      std::string quant = "qf::no_quant";
+      const bool bias_only = bias_types_.contains(t) && !used_as_non_bias(t) && !weight_use_.contains(t);
+      if (x.quant.per_channel() && !bias_only) {
+        out << "inline constexpr std::array<float, " << x.quant.scales.size() << "> t" << t << "_scales{";
+        for (std::size_t i = 0; i < x.quant.scales.size(); ++i) out << (i ? ", " : "") << float_literal(x.quant.scales[i]);
+        out << "};\ninline constexpr std::array<int, " << x.quant.zero_points.size() << "> t" << t << "_zero_points{";
+        for (std::size_t i = 0; i < x.quant.zero_points.size(); ++i) out << (i ? ", " : "") << x.quant.zero_points[i];
+        out << "};\n";
+        quant = "qf::per_channel<t" + std::to_string(t) + "_scales, t" + std::to_string(t) + "_zero_points, " +
+                std::to_string(x.quant.axis) + ">";
+      } else if (x.quant.quantized() && !bias_types_.contains(t)) {
+        quant = "qf::per_tensor<" + float_literal(x.quant.scale()) + ", " + std::to_string(x.quant.zero_point()) + ">";
+      }
+      if (!bias_only)
+        out << "using t" << t << " = qf::tensor<" << dtype_token(x.type) << ", " << shape_token(x.shape)
+            << (quant == "qf::no_quant" ? std::string() : ", " + quant) << ">;  // " << comment_name(x.name) << "\n";
+      if (bias_types_.contains(t))  // biases are typed by the layer (scale = input scale * weight scale)
+        out << "using b" << t << " = qf::tensor<" << dtype_token(x.type) << ", qf::shape<" << x.elements()
+            << ">>;  // " << comment_name(x.name) << "\n";
+    }
+    out << "}  // namespace types\n\n";
+  }
+
+  bool used_as_non_bias(int t) const {
+    for (const auto& n : nodes_)
+      if (n.tensor == t) return true;
+    return false;
+  }
+
+  void weights(std::ostringstream& out) {
+    out << "// ---- weights (read-only) -----------------------------------------------------\n"
+        << "namespace weights {\n";
+    for (int t : used_constants_) {
+      const tensor& x = at(t);
+      const auto* bytes = reinterpret_cast<const unsigned char*>(x.data.data());
+      if (x.type == dtype::i8 || x.type == dtype::u8) {
+        // A string literal: one char per byte, escaped where needed. GCC
+        // parses these at hundreds of MB/s, unlike brace initialisers.
+        out << "alignas(64) inline constexpr char t" << t << "_bytes[] =\n    \"";
+        std::size_t column = 0;
+        bool last_was_hex = false;
+        for (std::size_t i = 0; i < x.data.size(); ++i) {
+          const unsigned char c = bytes[i];
+          char buf[8];
+          const bool printable = c >= 32 && c < 127 && c != '"' && c != '\\' && c != '?' &&
+                                 !(last_was_hex && std::isxdigit(c));
+          if (printable) {
+            buf[0] = static_cast<char>(c);
+            buf[1] = 0;
+            last_was_hex = false;
+          } else {
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            last_was_hex = true;
+          }
+          out << buf;
+          column += std::strlen(buf);
+          if (column >= 100 && i + 1 < x.data.size()) {
+            out << "\"\n    \"";
+            column = 0;
+            last_was_hex = false;
+          }
+        }
+        out << "\";  // " << comment_name(x.name) << "\n";
+        // Read through the element type; char storage may be viewed as
+        // (un)signed char.
+        out << "inline const " << element_token(x.type) << "* t" << t << "() noexcept { return reinterpret_cast<const "
+            << element_token(x.type) << "*>(t" << t << "_bytes); }\n";
+      } else {
+        out << "alignas(64) inline constexpr " << element_token(x.type) << " t" << t << "_data[" << x.elements()
+            << "] = {";
+        for (std::int64_t i = 0; i < x.elements(); ++i) {
+          if (i % 12 == 0) out << "\n    ";
+          switch (x.type) {
+            case dtype::f32: out << hex_float_literal(x.constant_data<float>()[i]); break;
+            case dtype::i16: out << x.constant_data<std::int16_t>()[i]; break;
+            case dtype::i32: out << x.constant_data<std::int32_t>()[i]; break;
+            case dtype::i64: out << x.constant_data<std::int64_t>()[i] << "LL"; break;
+            default: out << "0"; break;
+          }
+          out << ",";
+        }
+        out << "};  // " << comment_name(x.name) << "\n";
+        out << "inline const " << element_token(x.type) << "* t" << t << "() noexcept { return t" << t << "_data; }\n";
+      }
+    }
+    out << "}  // namespace weights\n\n";
+  }
+
+  void graph(std::ostringstream& out) {
+    out << "// ---- the typed graph: one line per node ------------------------------------\n"
+        << "inline const auto& graph() {\n  static const auto g = qf::graph(\n";
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const auto& n = nodes_[i];
+      out << "      /* n" << i << " " << n.op << " -> t" << n.tensor << " " << comment_name(at(n.tensor).name) << " */\n"
+          << "      " << n.expression << (i + 1 < nodes_.size() ? "," : "") << "\n";
+    }
+    out << "  );\n  return g;\n}\nusing model = std::remove_cvref_t<decltype(graph())>;\n\n";
+    out << "// Every node infers exactly the type the model declares (checked once the\n"
+        << "// graph itself is valid, so that a graph error stays the only error).\n";
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      out << "static_assert(!model::valid || std::is_same_v<model::node_output_type<" << i << ">, "
+          << type_name(nodes_[i].tensor)
+          << ">, \"qfence embed: node n" << i << " (" << nodes_[i].op
+          << ") infers a type other than the model's; regenerate the header with this qfence version\");\n";
+    out << "\n";
+  }
+
+  void io(std::ostringstream& out) {
+    // Sinks of the typed graph, in node order, are model::output<k>.
+    std::set<int> read;
+    for (const auto& n : nodes_) {
+      const std::string& e = n.expression;
+      for (std::size_t p = e.find("qf::ref<"); p != std::string::npos; p = e.find("qf::ref<", p + 1))
+        read.insert(std::stoi(e.substr(p + 8)));
+    }
+    std::vector<int> sinks;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (!read.contains(static_cast<int>(i)) && nodes_[i].op != "input") sinks.push_back(static_cast<int>(i));
+    out << "// ---- inputs and outputs, in the model's order -------------------------------\n";
+    out << "inline constexpr const char* input_names[] = {";
+    for (std::size_t i = 0; i < m_.inputs.size(); ++i)
+      out << (i ? ", " : "") << "\"" << escape(at(m_.inputs[i]).name) << "\"";
+    out << "};\ninline constexpr const char* output_names[] = {";
+    for (std::size_t i = 0; i < m_.outputs.size(); ++i)
+      out << (i ? ", " : "") << "\"" << escape(at(m_.outputs[i]).name) << "\"";
+    out << "};\n/// model::output<output_slot[i]> is the model's output i.\ninline constexpr int output_slot[] = {";
+    for (std::size_t i = 0; i < m_.outputs.size(); ++i) {
+      const int t = m_.outputs[i];
+      const int node = output_copy_.contains(t) ? output_copy_.at(t) : node_of_.at(t);
+      int slot = -1;
+      for (std::size_t k = 0; k < sinks.size(); ++k)
+        if (sinks[k] == node) slot = static_cast<int>(k);
+      out << (i ? ", " : "") << slot;
+    }
+    out << "};\ninline constexpr const char* source_model = \"" << escape(o_.source_path) << "\";\n";
+    out << "inline constexpr int input_count = " << m_.inputs.size()
+        << ";\ninline constexpr int output_count = " << m_.outputs.size() << ";\n";
+    out << "static_assert(model::input_count == input_count && model::output_count == output_count);\n\n";
+  }
+
+  static std::string escape(const std::string& s) {
+    std::string r;
+    for (char c : runtime::printable(s, 4096)) {
+      if (c == '"' || c == '\\') r += '\\';
+      r += c;
+    }
+    return r;
+  }
+
+  const model& m_;
+  const embed_options& o_;
+  std::vector<node_line> nodes_;
+  std::map<int, int> node_of_;
+  std::map<int, int> output_copy_;
+  std::set<int> used_constants_;
+  std::set<int> bias_types_;
+  std::set<int> weight_use_;
+  std::vector<std::string> unsupported_;
+};
+
+}  // namespace detail
+
+/// The header `qfence embed` writes for `m`.
+inline std::string write_header(const runtime::model& m, const embed_options& options) {
+  return detail::writer(m, options).write();
+}
+
+}  // namespace qfence::codegen

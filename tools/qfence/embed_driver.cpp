@@ -1,0 +1,151 @@
+// tools/qfence/embed_driver.cpp: the program scripts/embed-run compiles
+// around a generated header, so that the compile-time path takes the same
+// options and prints the same JSON line as `qfence run`.
+//
+// Build: c++ -std=c++20 -O2 -Iinclude -Itools/qfence -DQFENCE_EMBED_HEADER='"NAME.hpp"'
+//            -DQFENCE_EMBED_NAME=NAME tools/qfence/embed_driver.cpp
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include QFENCE_EMBED_HEADER
+#include "json.hpp"
+#include "seeded_input.hpp"
+
+namespace embedded = QFENCE_EMBED_NAME;
+using M = embedded::model;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "qfence embed-run: error: " << what << "\n";
+  std::exit(1);
+}
+
+template <class T>
+void describe(qfence::cli::json& j, const char* name) {
+  j.begin_object();
+  j.field("name", name);
+  j.field("dtype", qfence::name(T::type));
+  j.key("shape").begin_array();
+  for (int d : T::shape_type::dims) j.value(d);
+  j.end_array();
+  if constexpr (T::quant::quantized) {
+    j.key("quantization").begin_object();
+    j.key("scale").begin_array();
+    for (std::size_t c = 0; c < T::quant::channels; ++c) j.value(T::quant::scale_at(c));
+    j.end_array();
+    j.key("zero_point").begin_array();
+    for (std::size_t c = 0; c < T::quant::channels; ++c) j.value(T::quant::zero_point_at(c));
+    j.end_array();
+    if constexpr (T::quant::is_per_channel) j.field("axis", T::quant::axis);
+    j.end_object();
+  }
+  j.end_object();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> inputs;
+  std::string out_dir;
+  int repeat = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&] {
+      if (i + 1 >= argc) fail(a + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (a == "--in") inputs.push_back(value());
+    else if (a == "--out-dir") out_dir = value();
+    else if (a == "--repeat") repeat = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--numerics") {
+      // The embedded graph's numerics were fixed when the header was made.
+      (void)value();
+    } else fail("unknown option '" + a + "'");
+  }
+  if (!inputs.empty() && static_cast<int>(inputs.size()) != M::input_count)
+    fail("the model has " + std::to_string(M::input_count) + " inputs, " + std::to_string(inputs.size()) +
+         " --in files were given");
+
+  auto arena = std::make_unique<qfence::arena<M>>();
+  std::byte* memory = arena->data();
+  qfence::cli::xorshift32 rng(1);
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    auto fill = [&]<int I>() {
+      using T = M::input_type<I>;
+      std::span<std::byte> dst(reinterpret_cast<std::byte*>(M::input<I>(memory)), T::bytes);
+      if (inputs.empty()) {
+        qfence::cli::fill_seeded(rng, T::type, dst);
+        return;
+      }
+      std::ifstream in(inputs[I], std::ios::binary | std::ios::ate);
+      if (!in) fail("cannot open '" + inputs[I] + "'");
+      if (static_cast<std::size_t>(in.tellg()) != T::bytes)
+        fail("input " + std::to_string(I) + " ('" + inputs[I] + "') has " + std::to_string(in.tellg()) +
+             " bytes, the model needs " + std::to_string(T::bytes));
+      in.seekg(0);
+      in.read(reinterpret_cast<char*>(dst.data()), static_cast<std::streamsize>(T::bytes));
+    };
+    (fill.template operator()<K>(), ...);
+  }(std::make_integer_sequence<int, M::input_count>{});
+
+  // invoke() may overwrite inputs (their buffers are reused once read), so
+  // every repeat starts from a saved copy, restored outside the timing.
+  std::vector<std::byte> saved(memory, memory + M::arena_bytes);
+  std::vector<double> times_us;
+  for (int r = 0; r < repeat; ++r) {
+    std::memcpy(memory, saved.data(), saved.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    embedded::graph().invoke(memory);
+    const auto t1 = std::chrono::steady_clock::now();
+    times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(times_us.begin(), times_us.end());
+
+  qfence::cli::json j;
+  j.begin_object();
+  j.field("model", embedded::source_model);
+  j.field("path", "compile-time");
+  j.key("inputs").begin_array();
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (describe<M::input_type<K>>(j, embedded::input_names[K]), ...);
+  }(std::make_integer_sequence<int, M::input_count>{});
+  j.end_array();
+  j.key("outputs").begin_array();
+  for (int i = 0; i < embedded::output_count; ++i) {
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      ((K == embedded::output_slot[i] ? describe<M::output_type<K>>(j, embedded::output_names[i]) : void()), ...);
+    }(std::make_integer_sequence<int, M::output_count>{});
+  }
+  j.end_array();
+  j.field("arena_bytes", M::arena_bytes);
+  j.field("repeat", repeat);
+  j.field("invoke_us_min", times_us.front());
+  j.field("invoke_us_median", times_us[times_us.size() / 2]);
+  j.end_object();
+
+  if (!out_dir.empty()) {
+    std::filesystem::create_directories(out_dir);
+    for (int i = 0; i < embedded::output_count; ++i) {
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        auto write = [&]<int S>() {
+          if (S != embedded::output_slot[i]) return;
+          using T = M::output_type<S>;
+          std::ofstream out(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), std::ios::binary);
+          out.write(reinterpret_cast<const char*>(M::output<S>(memory)), static_cast<std::streamsize>(T::bytes));
+          if (!out) fail("cannot write to '" + out_dir + "'");
+        };
+        (write.template operator()<K>(), ...);
+      }(std::make_integer_sequence<int, M::output_count>{});
+    }
+  }
+  std::cout << j.str() << "\n";
+  return 0;
+}
