@@ -45,49 +45,47 @@ struct plan_totals {
 /// The greedy planner over any indexable containers of `n` elements, so that
 /// the compile-time plan (std::array) and the runtime interpreter's plan
 /// (std::vector) are the same code. `order` and `placed` are scratch.
+///
+/// Largest buffer first; each goes to the lowest offset where it does not
+/// overlap a placed buffer whose lifetime overlaps its own: a sweep over the
+/// placed buffers in offset order (TFLM's GreedyMemoryPlanner). O(n^2), which
+/// keeps the constexpr evaluation of a 100-layer model within the compilers'
+/// step limits.
 template <class Requests, class Offsets, class Order, class Placed>
 constexpr plan_totals plan_memory_into(std::size_t n, const Requests& req, Offsets& offset, Order& order,
-                                       Placed& placed) {
+                                       Placed& by_offset) {
   plan_totals totals{};
+  std::size_t count = 0;  // buffers with bytes, compacted into order[0, count)
   for (std::size_t i = 0; i < n; ++i) {
-    order[i] = i;
-    placed[i] = false;
     offset[i] = 0;
+    totals.naive_bytes += align_up(req[i].bytes);
+    if (req[i].bytes != 0) order[count++] = i;
   }
   // Largest first; ties by first use, then index, so the plan is deterministic.
-  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), [&](std::size_t a, std::size_t b) {
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), [&](std::size_t a, std::size_t b) {
     if (req[a].bytes != req[b].bytes) return req[a].bytes > req[b].bytes;
     if (req[a].first != req[b].first) return req[a].first < req[b].first;
     return a < b;
   });
-  for (std::size_t k = 0; k < n; ++k) {
+  std::size_t placed = 0;  // by_offset[0, placed): placed buffers, ascending offset
+  for (std::size_t k = 0; k < count; ++k) {
     const std::size_t i = order[k];
     const std::size_t size = align_up(req[i].bytes);
-    totals.naive_bytes += size;
-    if (size == 0) continue;
-    // Candidate offsets: 0 and the end of every placed, lifetime-overlapping buffer.
-    std::size_t best = 0;
-    bool found = false;
-    for (std::size_t c = 0; c <= n; ++c) {
-      std::size_t candidate = 0;
-      if (c < n) {
-        if (!placed[c] || !lifetimes_overlap(req[i], req[c])) continue;
-        candidate = offset[c] + align_up(req[c].bytes);
-      }
-      bool fits = true;
-      for (std::size_t o = 0; o < n && fits; ++o) {
-        if (!placed[o] || !lifetimes_overlap(req[i], req[o])) continue;
-        const std::size_t o_begin = offset[o], o_end = o_begin + align_up(req[o].bytes);
-        if (candidate < o_end && o_begin < candidate + size) fits = false;
-      }
-      if (fits && (!found || candidate < best)) {
-        best = candidate;
-        found = true;
-      }
+    std::size_t candidate = 0;
+    for (std::size_t p = 0; p < placed; ++p) {
+      const std::size_t o = by_offset[p];
+      if (!lifetimes_overlap(req[i], req[o])) continue;
+      if (candidate + size <= offset[o]) break;  // fits in the gap before o
+      candidate = std::max(candidate, offset[o] + align_up(req[o].bytes));
     }
-    offset[i] = best;
-    placed[i] = true;
-    totals.arena_bytes = std::max(totals.arena_bytes, best + size);
+    offset[i] = candidate;
+    std::size_t at = placed++;
+    while (at > 0 && offset[by_offset[at - 1]] > candidate) {
+      by_offset[at] = by_offset[at - 1];
+      --at;
+    }
+    by_offset[at] = i;
+    totals.arena_bytes = std::max(totals.arena_bytes, candidate + size);
   }
   return totals;
 }
@@ -96,8 +94,8 @@ template <std::size_t N>
 constexpr memory_plan<N> plan_memory(const std::array<buffer_request, N>& req) {
   memory_plan<N> plan{};
   std::array<std::size_t, N> order{};
-  std::array<bool, N> placed{};
-  const plan_totals totals = plan_memory_into(N, req, plan.offset, order, placed);
+  std::array<std::size_t, N> by_offset{};
+  const plan_totals totals = plan_memory_into(N, req, plan.offset, order, by_offset);
   plan.arena_bytes = totals.arena_bytes;
   plan.naive_bytes = totals.naive_bytes;
   return plan;

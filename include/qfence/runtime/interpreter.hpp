@@ -182,9 +182,8 @@ class interpreter {
       }
       requests[t].bytes = (used[t] && !x.constant) ? x.bytes() : 0;
     }
-    std::vector<std::size_t> offsets(count), order(count);
-    std::vector<bool> placed(count);
-    arena_bytes_ = plan_memory_into(count, requests, offsets, order, placed).arena_bytes;
+    std::vector<std::size_t> offsets(count), order(count), by_offset(count);
+    arena_bytes_ = plan_memory_into(count, requests, offsets, order, by_offset).arena_bytes;
 
     storage_.assign(arena_bytes_ + arena_alignment, std::byte{0});
     auto base = reinterpret_cast<std::uintptr_t>(storage_.data());
