@@ -1338,14 +1338,43 @@ template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
 template <class T> inline constexpr bool is_i8_per_tensor =
     T::type == dtype::i8 && T::quant::quantized && !T::quant::is_per_channel;
 
-/// The activation tensor of a quantized/float op must be f32 or per-tensor
-/// quantized int8 (more dtypes arrive with the TFLite importer).
-template <int Index, class Op, int Input, class In>
-constexpr bool require_f32_or_i8() {
-  QFENCE_REQUIRE(is_f32<In> || is_i8_per_tensor<In>, (at_node<Index, Op>, operand<Input>, producer<In>),
-                 "qfence: this op takes an f32 tensor or an i8 tensor with per-tensor quantization. "
+/// A tensor an activation-consuming op can take: f32 without quantization,
+/// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
+/// quantization and zero point 0 (the int16x8 scheme).
+template <class T>
+constexpr bool is_activation() {
+  if constexpr (T::type == dtype::f32) {
+    return !T::quant::quantized;
+  } else if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+    return T::type == dtype::i8 || T::type == dtype::u8 || (T::type == dtype::i16 && T::quant::zero_point == 0);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace detail
+
+/// Diagnostic context: the input dtypes an op accepts.
+template <dtype... D> struct takes {};
+
+namespace detail {
+
+/// Input `Input` of an op must be an activation (see is_activation) of one of
+/// the dtypes `Allowed`; the error shows them as takes<...>.
+template <int Index, class Op, int Input, class In, dtype... Allowed>
+constexpr bool require_activation() {
+  QFENCE_REQUIRE(is_activation<In>() && ((In::type == Allowed) || ...),
+                 (at_node<Index, Op>, operand<Input>, producer<In>, takes<Allowed...>),
+                 "qfence: this op does not take its input's dtype or quantization: it takes the dtypes listed in "
+                 "takes<...>, f32 unquantized, i8/u8 per-tensor quantized, i16 per-tensor with zero point 0. "
                  "fix: insert qfence::quantize<...> or qfence::dequantize before it, or fence it")
   return true;
+}
+
+/// The common case: f32 or int8.
+template <int Index, class Op, int Input, class In>
+constexpr bool require_f32_or_i8() {
+  return require_activation<Index, Op, Input, In, dtype::f32, dtype::i8>();
 }
 
 /// The output quantization a quantized op was given with out<...>; a float op
@@ -1395,11 +1424,23 @@ constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};
   for (std::size_t c = 0; c < Channels; ++c) {
     const float filter_scale = W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0);
-    const double effective = static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale) /
-                             static_cast<double>(Out::quant::scale);
-    m[c] = quantize_multiplier(effective);
+    // Legacy uint8 layers: TFLite's GetQuantizedConvolutionMultipler forms
+    // the scale product in float (runtime/ops/conv.hpp explains).
+    const double product = W::type == dtype::u8
+                               ? static_cast<double>(In::quant::scale * filter_scale)
+                               : static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale);
+    m[c] = quantize_multiplier(product / static_cast<double>(Out::quant::scale));
   }
   return m;
+}
+
+/// Weight dtype by input dtype: f32 -> f32; i8 and i16 (int16x8) -> i8
+/// quantized; u8 (legacy) -> u8 per-tensor quantized.
+template <class In, class W>
+constexpr bool weight_dtype_fits() {
+  if constexpr (In::type == dtype::f32) return W::type == dtype::f32 && !W::quant::quantized;
+  else if constexpr (In::type == dtype::u8) return W::type == dtype::u8 && W::quant::quantized && !W::quant::is_per_channel;
+  else return W::type == dtype::i8 && W::quant::quantized;
 }
 
 template <class Q>
@@ -1424,9 +1465,11 @@ template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
-/// The bias type a layer with input In and C output channels takes.
+/// The bias type a layer with input In and C output channels takes: f32 for
+/// float, i32 for 8-bit, i64 for int16x8 (i32 is also accepted there).
 template <class In, int C>
-using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : dtype::i32, shape<C>>;
+using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : (In::type == dtype::i16 ? dtype::i64 : dtype::i32),
+                             shape<C>>;
 
 /// A bias fits a layer with input In and C output channels when it is f32 for
 /// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
@@ -1436,7 +1479,8 @@ constexpr bool bias_fits() {
     return true;
   } else {
     using T = bias_tensor_t<B>;
-    return T::type == expected_bias<In, C>::type && std::is_same_v<typename T::shape_type, shape<C>>;
+    return (T::type == expected_bias<In, C>::type || (In::type == dtype::i16 && T::type == dtype::i32)) &&
+           std::is_same_v<typename T::shape_type, shape<C>>;
   }
 }
 
@@ -1444,7 +1488,9 @@ constexpr bool bias_fits() {
 template <class In, class B>
 constexpr auto bias_pointer(const B& b) {
   if constexpr (std::is_same_v<B, no_bias_t>) {
-    return static_cast<const std::conditional_t<In::type == dtype::f32, float, std::int32_t>*>(nullptr);
+    return static_cast<const std::conditional_t<In::type == dtype::f32, float,
+                                                std::conditional_t<In::type == dtype::i16, std::int64_t, std::int32_t>>*>(
+        nullptr);
   } else {
     return b.data;
   }
@@ -1494,8 +1540,15 @@ struct quantize_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8, (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize takes an f32 tensor (to quantize) or an i8 tensor (to requantize)")
+    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8 || Input::type == dtype::u8 ||
+                       Input::type == dtype::i16 || Input::type == dtype::i32,
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: quantize takes an f32 tensor (to quantize) or an i8/u8/i16/i32 quantized tensor (to "
+                   "requantize)")
+    QFENCE_REQUIRE(Target::type == dtype::i8 || Target::type == dtype::u8 || Target::type == dtype::i16 ||
+                       (Target::type == dtype::i32 && Input::type != dtype::f32),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: quantize produces i8, u8 or i16 (or i32 when requantizing)")
     QFENCE_REQUIRE(Input::type == dtype::f32 || (Input::quant::quantized && !Input::quant::is_per_channel),
                    (at_node<Index, op>, producer<Input>),
                    "qfence: requantize needs a per-tensor quantized input")
@@ -2410,7 +2463,8 @@ struct conv2d_node {
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>()) {
+    QFENCE_REQUIRE_THAT(
+        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>())) {
       QFENCE_REQUIRE(Input::rank == 4, (ctx_in, operand<0>, producer<Input>),
                      "qfence: conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
       QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
@@ -2422,11 +2476,10 @@ struct conv2d_node {
                      "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
                      "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
                      "the weight tensor's shape")
-      QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 "
-                     "input takes i8 weights. fix: quantize the weights, or dequantize the input")
-      QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
-                     (ctx_in, weights<W>), "qfence: int8 conv2d weights must be quantized i8 (per_tensor or per_channel)")
+      QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx_in, producer<Input>, weights<W>),
+                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 "
+                     "inputs take quantized i8 weights, u8 inputs take per-tensor u8 weights. fix: quantize the "
+                     "weights, or dequantize the input")
       QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
                      (ctx_in, weights<W>),
                      "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
@@ -2434,13 +2487,13 @@ struct conv2d_node {
                      (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                      "qfence: per-channel weight quantization has a different number of scales than the layer "
                      "has output channels. fix: give one scale and one zero point per output channel")
-      QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
+      QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
                      "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
       QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
                                                              channels<out_c>),
-                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 layers an "
-                     "i32 bias (scale = input_scale * weight_scale), of shape [out_channels]. fix: change the "
-                     "bias constant's type")
+                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers "
+                     "an i32 bias (scale = input_scale * weight_scale), i16 layers an i64 bias, of shape "
+                     "[out_channels]. fix: change the bias constant's type")
       QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
       QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
                      (ctx_in, producer<Input>, weights<W>),
@@ -2472,10 +2525,16 @@ struct conv2d_node {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
         reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
+      } else if constexpr (Input::type == dtype::i16) {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
+                          output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
+        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
+                          -W::quant::zero_point_at(0), bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }
     }
@@ -2576,29 +2635,27 @@ struct depthwise_conv2d_node {
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank == 4, (ctx, operand<0>, producer<Input>),
                    "qfence: depthwise_conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
     QFENCE_REQUIRE(W::rank == 4 && W::shape_type::dim(0) == 1 && in_c > 0 && out_c % in_c == 0,
                    (ctx, producer<Input>, weights<W>),
                    "qfence: depthwise_conv2d weights must be [1, filter_h, filter_w, in_channels * depth_multiplier]. "
                    "fix: check the weight tensor's shape")
-    QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
                    "qfence: depthwise_conv2d weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes i8 weights")
-    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized), (ctx, weights<W>),
-                   "qfence: int8 depthwise_conv2d weights must be quantized i8 (per_tensor or per_channel)")
+                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
     QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 3, (ctx, weights<W>),
                    "qfence: depthwise_conv2d per-channel weight quantization must be along axis 3")
     QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
                    (ctx, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                    "qfence: per-channel weight quantization has a different number of scales than the layer has "
                    "output channels. fix: give one scale and one zero point per output channel")
-    QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
+    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
                    "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
     QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()),
                    (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>, channels<out_c>),
-                   "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
+                   "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 "
                    "layers an i32 bias, of shape [out_channels]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
     QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
@@ -2631,7 +2688,8 @@ struct depthwise_conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
+        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data,
+                                    -W::quant::zero_point_at(0), bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }
     }
@@ -2764,6 +2822,9 @@ struct add {
 struct mul {
   static constexpr const char* name = "mul";
 };
+struct sub {
+  static constexpr const char* name = "sub";
+};
 }  // namespace op
 
 /// Requantization parameters of an int8 ADD (TFLite's ArithmeticParams).
@@ -2872,14 +2933,24 @@ struct binary_node {
   using op = Op;
   using inputs = refs<A, B>;
 
+  /// ADD and SUB have int16 kernels (left shift 15); MUL has 8-bit ones.
+  template <int Index, int Operand, class T>
+  static constexpr bool check_input() {
+    if constexpr (std::is_same_v<Op, qfence::op::mul>) {
+      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8>();
+    } else {
+      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
+    }
+  }
+
   template <int Index, class X, class Y>
   static constexpr bool validate() {
     using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, X>())
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 1, Y>())
+    QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
+    QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
     QFENCE_REQUIRE(X::type == Y::type, (ctx, operand<1>, producer<Y>, expected<retyped<Y, X::type, typename X::quant>>),
                    "qfence: the two inputs of this elementwise op have different dtypes. fix: insert "
                    "qfence::quantize<...> or qfence::dequantize so both are f32 or both i8")
@@ -2909,8 +2980,18 @@ struct binary_node {
         } else {
           static constexpr add_params params =
               make_add_params(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                              output::quant::scale, output::quant::zero_point, 20);
+                              output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
           reference::add(geometry, a, b, params, act, out);
+        }
+      } else if constexpr (std::is_same_v<Op, qfence::op::sub>) {
+        if constexpr (X::type == dtype::f32) {
+          reference::sub(geometry, a, b, act, out);
+        } else {
+          // TFLM's CalculateOpDataSub (ratios in float); see make_sub_params_float.
+          static constexpr add_params params =
+              make_sub_params_float(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
+                                    output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+          reference::sub(geometry, a, b, params, act, out);
         }
       } else {
         if constexpr (X::type == dtype::f32) {
@@ -2937,6 +3018,12 @@ constexpr auto add(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto mul(node_ref<A>, node_ref<B>, Opts...) {
   return binary_node<op::mul, A, B, Opts...>{};
+}
+
+/// SUB, a - b; options as for add. Integer SUB follows TFLM's arithmetic.
+template <int A, int B, node_option... Opts>
+constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
+  return binary_node<op::sub, A, B, Opts...>{};
 }
 
 }  // namespace qfence
@@ -3011,7 +3098,7 @@ struct fully_connected_node {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
     // TFLite's rule: the input is read as rows of K elements, whatever its
     // shape, so its element count must be a multiple of K.
@@ -3020,11 +3107,9 @@ struct fully_connected_node {
                     expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
                    "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
-    QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
                    "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes i8 weights")
-    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
-                   (ctx, weights<W>), "qfence: int8 fully_connected weights must be quantized i8 (per_tensor or per_channel)")
+                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
     QFENCE_REQUIRE(!W::quant::is_per_channel ||
                        (detail::per_channel_axis<typename W::quant>() == 0 &&
                         W::quant::channels == static_cast<std::size_t>(units) &&
@@ -3079,6 +3164,92 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
   return fully_connected_node<In, W, B, Opts...>{weights, bias};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/leaky_relu.hpp ---------------------------------------------
+// qfence/ops/leaky_relu.hpp: LEAKY_RELU reference kernels.
+//
+// Quantized: two fixed-point multipliers, one for x >= 0 (input/output scale
+// ratio) and one for x < 0 (alpha times that ratio), as TFLite's
+// QuantizeLeakyRelu.
+
+
+
+namespace qfence {
+
+namespace op {
+struct leaky_relu {
+  static constexpr const char* name = "leaky_relu";
+};
+}  // namespace op
+
+struct leaky_relu_params {
+  std::int32_t input_offset, output_offset;
+  quantized_multiplier identity, alpha;
+};
+
+/// TFLite's LeakyRelu Prepare: the ratios are formed in float, then widened.
+constexpr leaky_relu_params make_leaky_relu_params(float in_scale, int in_zp, float out_scale, int out_zp,
+                                                   float alpha) noexcept {
+  return {in_zp, out_zp, quantize_multiplier(static_cast<double>(in_scale / out_scale)),
+          quantize_multiplier(static_cast<double>(in_scale * alpha / out_scale))};
+}
+
+namespace reference {
+
+inline void leaky_relu(std::int64_t n, const float* in, float alpha, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : in[i] * alpha;
+}
+
+template <class T>
+inline void leaky_relu(std::int64_t n, const T* in, const leaky_relu_params& p, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = std::int32_t{in[i]} - p.input_offset;
+    const std::int32_t y =
+        p.output_offset + multiply_by_quantized_multiplier(x, x >= 0 ? p.identity : p.alpha);
+    out[i] = saturate_cast<T>(y);
+  }
+}
+
+}  // namespace reference
+
+template <int In, std::uint32_t AlphaBits, class... Opts>
+struct leaky_relu_node {
+  using op = op::leaky_relu;
+  using inputs = refs<In>;
+  static constexpr float alpha = std::bit_cast<float>(AlphaBits);
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(
+        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>()))
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = detail::requantized_output<Input, typename Input::shape_type, Opts...>;
+    static void run(const leaky_relu_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::leaky_relu(Input::elements, in, alpha, out);
+      } else {
+        static constexpr leaky_relu_params p = make_leaky_relu_params(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, alpha);
+        reference::leaky_relu(Input::elements, in, p, out);
+      }
+    }
+  };
+};
+
+/// LEAKY_RELU with slope `alpha` (its float bits, e.g. from
+/// std::bit_cast<std::uint32_t>(0.2f)); quantized inputs take out<...>.
+template <std::uint32_t AlphaBits, int In, node_option... Opts>
+constexpr auto leaky_relu(node_ref<In>, Opts...) {
+  return leaky_relu_node<In, AlphaBits, Opts...>{};
 }
 
 }  // namespace qfence
@@ -3189,7 +3360,7 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank <= 6 && ((Axes >= -static_cast<int>(Input::rank) && Axes < static_cast<int>(Input::rank)) && ...),
                    (at_node<Index, op>, producer<Input>), "qfence: mean axis out of range for the input's rank")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
@@ -3423,13 +3594,24 @@ struct pool2d_node {
   using op = Op;
   using inputs = refs<In>;
 
+  /// MAX_POOL_2D compares stored values, so it also takes int16; average
+  /// pooling has 8-bit and float kernels.
+  template <int Index, class Input>
+  static constexpr bool check_input() {
+    if constexpr (std::is_same_v<Op, qfence::op::max_pool2d>) {
+      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
+    } else {
+      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>();
+    }
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::filter, option_kind::stride, option_kind::padding,
                                                option_kind::fused_activation>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((check_input<Index, Input>()))
     QFENCE_REQUIRE(Input::rank == 4, (at_node<Index, op>, operand<0>, producer<Input>),
                    "qfence: pooling takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
     QFENCE_REQUIRE((has_option<option_kind::filter, Opts...>), (at_node<Index, op>),
@@ -3654,7 +3836,7 @@ struct softmax_node {
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::beta>, Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
     return true;
   }
@@ -3662,7 +3844,9 @@ struct softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = tensor<Input::type, typename Input::shape_type,
-                          std::conditional_t<Input::quant::quantized, per_tensor<1.0f / 256.0f, -128>, no_quant>>;
+                          std::conditional_t<Input::quant::quantized,
+                                             per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
+                                             no_quant>>;
     static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
@@ -3682,6 +3866,170 @@ struct softmax_node {
 template <int In, node_option... Opts>
 constexpr auto softmax(node_ref<In>, Opts...) {
   return softmax_node<In, Opts...>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/strided_slice.hpp ------------------------------------------
+// qfence/ops/strided_slice.hpp: STRIDED_SLICE geometry (TFLite's
+// strided_slice_logic: masks, negative indices, clamping) and kernel.
+
+
+
+namespace qfence {
+
+namespace op {
+struct strided_slice {
+  static constexpr const char* name = "strided_slice";
+};
+}  // namespace op
+
+inline constexpr int max_slice_rank = 5;
+
+/// Per dimension (padded to max_slice_rank with leading 1s): first index,
+/// step and count of the elements taken.
+struct slice_geometry {
+  std::array<int, max_slice_rank> in_dims{1, 1, 1, 1, 1};
+  std::array<int, max_slice_rank> start{};
+  std::array<int, max_slice_rank> stride{1, 1, 1, 1, 1};
+  std::array<int, max_slice_rank> count{1, 1, 1, 1, 1};
+};
+
+struct slice_masks {
+  int begin = 0, end = 0, shrink_axis = 0;
+  bool offset = false;  // end is relative to begin
+};
+
+/// TFLite StartForAxis / StopForAxis for one dimension: `begin`, `end`,
+/// `stride` as given (stride != 0), with the masks' bits for this axis.
+/// Returns {start, count}.
+constexpr std::array<int, 2> slice_axis(int dim, int begin, int end, int stride, bool begin_masked, bool end_masked,
+                                        bool shrink, bool offset) noexcept {
+  auto clamp = [](int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); };
+  int start = begin;
+  if (begin_masked && !shrink) {
+    start = stride > 0 ? 0 : dim - 1;
+  } else {
+    if (start < 0) start += dim;
+    start = stride > 0 ? clamp(start, 0, dim) : clamp(start, -1, dim - 1);
+  }
+  int stop = 0;
+  if (shrink) {
+    stop = start + 1;
+  } else if (end_masked) {
+    stop = stride > 0 ? dim : -1;
+  } else {
+    stop = offset ? begin + end : end;
+    if (stop < 0) stop += dim;
+    stop = stride > 0 ? clamp(stop, 0, dim) : clamp(stop, -1, dim - 1);
+  }
+  int count = 0;
+  if (stride > 0 && stop > start) count = (stop - start + stride - 1) / stride;
+  if (stride < 0 && stop < start) count = (start - stop + (-stride) - 1) / (-stride);
+  return {start, count};
+}
+
+namespace reference {
+
+template <std::size_t ElementBytes>
+inline void strided_slice(const slice_geometry& g, const void* input, void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  std::array<std::int64_t, max_slice_rank> stride_of{};
+  std::int64_t s = 1;
+  for (int d = max_slice_rank - 1; d >= 0; --d) {
+    stride_of[static_cast<std::size_t>(d)] = s;
+    s *= g.in_dims[static_cast<std::size_t>(d)];
+  }
+  auto at = [&](std::size_t d, int i) {
+    return static_cast<std::int64_t>(g.start[d] + i * g.stride[d]) * stride_of[d];
+  };
+  for (int i0 = 0; i0 < g.count[0]; ++i0)
+    for (int i1 = 0; i1 < g.count[1]; ++i1)
+      for (int i2 = 0; i2 < g.count[2]; ++i2)
+        for (int i3 = 0; i3 < g.count[3]; ++i3) {
+          const std::int64_t base = at(0, i0) + at(1, i1) + at(2, i2) + at(3, i3);
+          for (int i4 = 0; i4 < g.count[4]; ++i4) {
+            std::memcpy(out, in + (base + at(4, i4)) * static_cast<std::int64_t>(ElementBytes), ElementBytes);
+            out += ElementBytes;
+          }
+        }
+}
+
+}  // namespace reference
+
+/// A STRIDED_SLICE as TFLite states it: begin, end, strides per dimension
+/// and the masks. Declare one `inline constexpr slice_spec<R>` per node and
+/// pass it by reference: strided_slice<spec>(x).
+template <std::size_t R>
+struct slice_spec {
+  std::array<int, R> begin{}, end{}, strides{};
+  int begin_mask = 0, end_mask = 0, shrink_axis_mask = 0;
+  bool offset = false;
+};
+
+template <int In, const auto& Spec>
+struct strided_slice_node {
+  using op = op::strided_slice;
+  using inputs = refs<In>;
+  static constexpr std::size_t rank = Spec.begin.size();
+
+  template <class Input>
+  static constexpr slice_geometry geometry() {
+    slice_geometry g;
+    const int lead = max_slice_rank - static_cast<int>(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+      const auto k = static_cast<std::size_t>(lead) + d;
+      const auto [start, count] =
+          slice_axis(Input::shape_type::dims[d], Spec.begin[d], Spec.end[d], Spec.strides[d],
+                     (Spec.begin_mask >> d) & 1, (Spec.end_mask >> d) & 1, (Spec.shrink_axis_mask >> d) & 1,
+                     Spec.offset);
+      g.in_dims[k] = Input::shape_type::dims[d];
+      g.start[k] = start;
+      g.stride[k] = Spec.strides[d];
+      g.count[k] = count;
+    }
+    return g;
+  }
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    constexpr bool strides_ok = [] {
+      for (int s : Spec.strides)
+        if (s == 0) return false;
+      return true;
+    }();
+    QFENCE_REQUIRE(Input::rank == rank && rank <= max_slice_rank && strides_ok, (at_node<Index, op>, producer<Input>),
+                   "qfence: strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), "
+                   "strides non-zero")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr slice_geometry g = geometry<Input>();
+    static constexpr std::size_t out_rank = [] {
+      std::size_t n = 0;
+      for (std::size_t d = 0; d < rank; ++d) n += ((Spec.shrink_axis_mask >> d) & 1) ? 0 : 1;
+      return n;
+    }();
+    static constexpr auto dims = [] {
+      std::array<int, out_rank> o{};
+      std::size_t k = 0;
+      for (std::size_t d = 0; d < rank; ++d)
+        if (!((Spec.shrink_axis_mask >> d) & 1)) o[k++] = g.count[max_slice_rank - rank + d];
+      return o;
+    }();
+    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    static void run(const strided_slice_node&, const typename Input::element* in, typename output::element* out) {
+      reference::strided_slice<sizeof(typename Input::element)>(g, in, out);
+    }
+  };
+};
+
+template <const auto& Spec, int In>
+constexpr auto strided_slice(node_ref<In>) {
+  return strided_slice_node<In, Spec>{};
 }
 
 }  // namespace qfence
@@ -3797,6 +4145,176 @@ struct transpose_node {
 template <int... Perm, int In>
 constexpr auto transpose(node_ref<In>) {
   return transpose_node<In, Perm...>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/transpose_conv.hpp -----------------------------------------
+// qfence/ops/transpose_conv.hpp: TRANSPOSE_CONV reference kernels.
+//
+// Every input pixel scatters filter * value into the output window it maps
+// to (TFLite reference TransposeConv); the accumulators (int32 for int8,
+// int64 for int16x8, float for float) live in a scratch buffer of the output's
+// size, then get the bias, the requantization and the clamp.
+
+
+
+namespace qfence {
+
+namespace op {
+struct transpose_conv {
+  static constexpr const char* name = "transpose_conv";
+};
+}  // namespace op
+
+/// TFLite's padding for TRANSPOSE_CONV: computed as for a convolution from
+/// the (large) output back to the (small) input.
+constexpr window_geometry make_transpose_conv_geometry(int batches, int in_h, int in_w, int in_c, int out_h, int out_w,
+                                                       int out_c, int filter_h, int filter_w, int stride_h,
+                                                       int stride_w, padding p) noexcept {
+  const int fwd_h = output_size(p, out_h, filter_h, stride_h, 1);
+  const int fwd_w = output_size(p, out_w, filter_w, stride_w, 1);
+  return {batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, 1, 1,
+          compute_padding(stride_h, 1, out_h, filter_h, fwd_h).before,
+          compute_padding(stride_w, 1, out_w, filter_w, fwd_w).before};
+}
+
+namespace reference {
+
+/// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
+/// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
+template <class Acc, class TIn, class TFilter>
+inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input, Acc input_offset,
+                                      const TFilter* filter, Acc* acc) noexcept {
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
+  for (int b = 0; b < g.batches; ++b)
+    for (int iy = 0; iy < g.in_h; ++iy)
+      for (int ix = 0; ix < g.in_w; ++ix)
+        for (int ic = 0; ic < g.in_c; ++ic) {
+          const Acc v = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]) + input_offset;
+          const int oy0 = iy * g.stride_h - g.pad_h, ox0 = ix * g.stride_w - g.pad_w;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int oy = oy0 + fy;
+            if (oy < 0 || oy >= g.out_h) continue;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ox = ox0 + fx;
+              if (ox < 0 || ox >= g.out_w) continue;
+              Acc* o = acc + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+              for (int oc = 0; oc < g.out_c; ++oc)
+                o[oc] += v * static_cast<Acc>(filter[((oc * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic]);
+            }
+          }
+        }
+}
+
+/// Hands each accumulated output element to `finish(index, channel, acc)`.
+template <class Acc, class Finish>
+inline void transpose_conv_finish(const window_geometry& g, const Acc* acc, Finish&& finish) noexcept {
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
+}
+
+inline void transpose_conv(const window_geometry& g, const float* input, const float* filter, const float* bias,
+                           float_range act, float* scratch, float* output) noexcept {
+  transpose_conv_accumulate(g, input, 0.0f, filter, scratch);
+  transpose_conv_finish(g, scratch, add_bias_and_clamp{bias, act, output});
+}
+
+inline void transpose_conv(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
+                           const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
+                           std::int32_t output_offset, int_range act, std::int32_t* scratch,
+                           std::int8_t* output) noexcept {
+  transpose_conv_accumulate(g, input, input_offset, filter, scratch);
+  transpose_conv_finish(g, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
+}
+
+template <class Bias>
+inline void transpose_conv(const window_geometry& g, const std::int16_t* input, const std::int8_t* filter,
+                           const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                           int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
+  transpose_conv_accumulate(g, input, std::int64_t{0}, filter, scratch);
+  transpose_conv_finish(g, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
+}
+
+}  // namespace reference
+
+/// A TRANSPOSE_CONV node producing shape `OutShape` (TFLite takes the output
+/// size as an input; here it is part of the type).
+template <class OutShape, int In, class W, class B, class... Opts>
+struct transpose_conv_node {
+  using op = op::transpose_conv;
+  using inputs = refs<In>;
+  constant<W> weights_data;
+  B bias_data;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::stride, option_kind::padding, option_kind::fused_activation,
+                                               option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::i16>()))
+    QFENCE_REQUIRE(Input::rank == 4 && W::rank == 4 && OutShape::rank == 4 && W::shape_type::dim(3) ==
+                       Input::shape_type::dim(3) && OutShape::dim(3) == W::shape_type::dim(0) &&
+                       OutShape::dim(0) == Input::shape_type::dim(0),
+                   (ctx, producer<Input>, weights<W>, expected<tensor<Input::type, OutShape>>),
+                   "qfence: transpose_conv takes a 4-D NHWC input, weights [OC, KH, KW, IC] with IC the input's "
+                   "channels, and an output shape [N, H, W, OC]")
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
+                   "qfence: transpose_conv weight dtype does not match the input: f32 takes f32 weights, i8 and "
+                   "i16 take quantized i8 weights")
+    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
+                   "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
+    QFENCE_REQUIRE((detail::bias_fits<B, Input, OutShape::dim(3)>()),
+                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, OutShape::dim(3)>>),
+                   "qfence: transpose_conv bias has the wrong dtype or shape")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
+    static constexpr window_geometry geometry = make_transpose_conv_geometry(
+        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
+        OutShape::dim(1), OutShape::dim(2), OutShape::dim(3), W::shape_type::dim(1), W::shape_type::dim(2),
+        stride_o::h, stride_o::w, pad);
+    using output = detail::requantized_output<Input, OutShape, Opts...>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+    using accumulator = std::conditional_t<Input::type == dtype::f32, float,
+                                           std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;
+    /// The accumulators live in the arena while the node runs.
+    static constexpr std::size_t scratch_bytes = static_cast<std::size_t>(OutShape::elements) * sizeof(accumulator);
+
+    static void run(const transpose_conv_node& self, const typename Input::element* in, typename output::element* out,
+                    void* scratch) {
+      auto* acc = static_cast<accumulator*>(scratch);
+      const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
+      if constexpr (Input::type == dtype::f32) {
+        reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, act, acc, out);
+      } else {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
+        if constexpr (Input::type == dtype::i16) {
+          reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, multipliers.data(),
+                                    output::quant::zero_point, act, acc, out);
+        } else {
+          reference::transpose_conv(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+                                    multipliers.data(), output::quant::zero_point, act, acc, out);
+        }
+      }
+    }
+  };
+};
+
+/// TRANSPOSE_CONV of node `In` into shape `OutShape`. Options: stride<..>,
+/// same/valid, fused_relu..., out<...> (quantized inputs).
+template <class OutShape, int In, class W, class B, node_option... Opts>
+constexpr auto transpose_conv(node_ref<In>, constant<W> weights, B bias, Opts...) {
+  return transpose_conv_node<OutShape, In, W, B, Opts...>{weights, bias};
 }
 
 }  // namespace qfence

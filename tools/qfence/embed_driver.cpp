@@ -2,8 +2,11 @@
 // around a generated header, so that the compile-time path takes the same
 // options and prints the same JSON line as `qfence run`.
 //
-// Build: c++ -std=c++20 -O2 -Iinclude -Itools/qfence -DQFENCE_EMBED_HEADER='"NAME.hpp"'
-//            -DQFENCE_EMBED_NAME=NAME tools/qfence/embed_driver.cpp
+// One model: c++ -std=c++20 -O2 -Iinclude -Itools/qfence -DQFENCE_EMBED_HEADER='"NAME.hpp"'
+//                -DQFENCE_EMBED_NAME=NAME tools/qfence/embed_driver.cpp
+// Several models in one program (tests/models/embedded_batch.py): include the
+// headers, define QFENCE_EMBED_NO_MAIN, include this file, and call
+// qfence::embed_driver::drive<NAME::info>(argc, argv) from your own main.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -14,14 +17,13 @@
 #include <string>
 #include <vector>
 
+#ifndef QFENCE_EMBED_NO_MAIN
 #include QFENCE_EMBED_HEADER
+#endif
 #include "json.hpp"
 #include "seeded_input.hpp"
 
-namespace embedded = QFENCE_EMBED_NAME;
-using M = embedded::model;
-
-namespace {
+namespace qfence::embed_driver {
 
 [[noreturn]] void fail(const std::string& what) {
   std::cerr << "qfence embed-run: error: " << what << "\n";
@@ -50,9 +52,11 @@ void describe(qfence::cli::json& j, const char* name) {
   j.end_object();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// Runs embedded model `Info` (a generated header's NAME::info) with the
+/// options of `qfence run`.
+template <class Info>
+int drive(int argc, char** argv) {
+  using M = typename Info::model;
   std::vector<std::string> inputs;
   std::string out_dir;
   int repeat = 1;
@@ -79,8 +83,8 @@ int main(int argc, char** argv) {
   qfence::cli::xorshift32 rng(1);
   [&]<int... K>(std::integer_sequence<int, K...>) {
     auto fill = [&]<int I>() {
-      using T = M::input_type<I>;
-      std::span<std::byte> dst(reinterpret_cast<std::byte*>(M::input<I>(memory)), T::bytes);
+      using T = typename M::template input_type<I>;
+      std::span<std::byte> dst(reinterpret_cast<std::byte*>(M::template input<I>(memory)), T::bytes);
       if (inputs.empty()) {
         qfence::cli::fill_seeded(rng, T::type, dst);
         return;
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeat; ++r) {
     std::memcpy(memory, saved.data(), saved.size());
     const auto t0 = std::chrono::steady_clock::now();
-    embedded::graph().invoke(memory);
+    Info::graph().invoke(memory);
     const auto t1 = std::chrono::steady_clock::now();
     times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
@@ -111,17 +115,18 @@ int main(int argc, char** argv) {
 
   qfence::cli::json j;
   j.begin_object();
-  j.field("model", embedded::source_model);
+  j.field("model", Info::source_model);
   j.field("path", "compile-time");
   j.key("inputs").begin_array();
   [&]<int... K>(std::integer_sequence<int, K...>) {
-    (describe<M::input_type<K>>(j, embedded::input_names[K]), ...);
+    (describe<typename M::template input_type<K>>(j, Info::input_names[K]), ...);
   }(std::make_integer_sequence<int, M::input_count>{});
   j.end_array();
   j.key("outputs").begin_array();
-  for (int i = 0; i < embedded::output_count; ++i) {
+  for (int i = 0; i < Info::output_count; ++i) {
     [&]<int... K>(std::integer_sequence<int, K...>) {
-      ((K == embedded::output_slot[i] ? describe<M::output_type<K>>(j, embedded::output_names[i]) : void()), ...);
+      ((K == Info::output_slot[i] ? describe<typename M::template output_type<K>>(j, Info::output_names[i]) : void()),
+       ...);
     }(std::make_integer_sequence<int, M::output_count>{});
   }
   j.end_array();
@@ -133,13 +138,14 @@ int main(int argc, char** argv) {
 
   if (!out_dir.empty()) {
     std::filesystem::create_directories(out_dir);
-    for (int i = 0; i < embedded::output_count; ++i) {
+    for (int i = 0; i < Info::output_count; ++i) {
       [&]<int... K>(std::integer_sequence<int, K...>) {
         auto write = [&]<int S>() {
-          if (S != embedded::output_slot[i]) return;
-          using T = M::output_type<S>;
+          if (S != Info::output_slot[i]) return;
+          using T = typename M::template output_type<S>;
           std::ofstream out(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), std::ios::binary);
-          out.write(reinterpret_cast<const char*>(M::output<S>(memory)), static_cast<std::streamsize>(T::bytes));
+          out.write(reinterpret_cast<const char*>(M::template output<S>(memory)),
+                    static_cast<std::streamsize>(T::bytes));
           if (!out) fail("cannot write to '" + out_dir + "'");
         };
         (write.template operator()<K>(), ...);
@@ -149,3 +155,9 @@ int main(int argc, char** argv) {
   std::cout << j.str() << "\n";
   return 0;
 }
+
+}  // namespace qfence::embed_driver
+
+#ifndef QFENCE_EMBED_NO_MAIN
+int main(int argc, char** argv) { return qfence::embed_driver::drive<QFENCE_EMBED_NAME::info>(argc, argv); }
+#endif

@@ -35,7 +35,7 @@ constexpr const char* usage_text =
     "  run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]\n"
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
-    "  embed MODEL.tflite --name NAME -o FILE.hpp\n"
+    "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
     "      writes a header with the model as a compile-time typed graph and its weights\n"
     "      (scripts/embed-run compiles and runs it like `run`)\n"
     "\n"
@@ -190,9 +190,11 @@ bool is_identifier(const std::string& s) {
 
 int embed_command(const std::vector<std::string>& args) {
   std::string model_path, name, out_path;
+  runtime::numerics arithmetic = runtime::numerics::tflm;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--name") name = flag_value(args, i);
+    else if (a == "--numerics") arithmetic = parse_numerics(flag_value(args, i));
     else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
     else if (a.starts_with("-")) throw usage_error("embed: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
@@ -205,8 +207,12 @@ int embed_command(const std::vector<std::string>& args) {
   // Refuse what the runtime path would refuse: the same checks, one message.
   const auto unsupported = runtime::find_unsupported(model);
   if (!unsupported.empty()) throw runtime::model_error(runtime::describe_unsupported(unsupported));
-  { runtime::interpreter check(model); }
-  const std::string header = codegen::write_header(model, {name, model_path});
+  {
+    runtime::interpreter_options options;
+    options.arithmetic = arithmetic;
+    runtime::interpreter check(model, options);
+  }
+  const std::string header = codegen::write_header(model, {name, model_path, arithmetic});
   std::ofstream out(out_path, std::ios::binary);
   out << header;
   if (!out) throw runtime::model_error("cannot write '" + out_path + "'");

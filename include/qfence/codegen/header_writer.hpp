@@ -12,7 +12,9 @@
 // for any other node it fails listing every one it cannot express.
 #pragma once
 
+#include <bit>
 #include <cctype>
+#include <initializer_list>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +33,7 @@ namespace qfence::codegen {
 struct embed_options {
   std::string name;         // C++ namespace of the generated code
   std::string source_path;  // for the header comment
+  runtime::numerics arithmetic = runtime::numerics::tflm;
 };
 
 namespace detail {
@@ -111,6 +114,11 @@ class writer {
     header(out);
     types(out);
     weights(out);
+    if (!specs_.empty()) {
+      out << "// ---- slice specifications ---------------------------------------------------\nnamespace specs {\n";
+      for (const auto& line : specs_) out << line << "\n";
+      out << "}  // namespace specs\n\n";
+    }
     graph(out);
     io(out);
     out << "}  // namespace " << o_.name << "\n";
@@ -173,12 +181,66 @@ class writer {
     unsupported_.push_back("node " + std::to_string(op.index) + " " + runtime::op_name(op) + types + ": " + why);
   }
 
-  bool all_f32_or_i8(const operation& op) const {
-    for (int t : op.inputs)
-      if (t >= 0 && !at(t).constant && at(t).type != dtype::f32 && at(t).type != dtype::i8) return false;
-    for (int t : op.outputs)
-      if (at(t).type != dtype::f32 && at(t).type != dtype::i8) return false;
-    return true;
+  /// Whether the compile-time node of `op` takes these dtypes: the same
+  /// combinations the DSL nodes' type rules accept (qfence/ops/).
+  bool dtypes_supported(const operation& op) const {
+    const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
+    auto one_of = [&](std::initializer_list<dtype> set) {
+      for (dtype d : set)
+        if (in == d) return true;
+      return false;
+    };
+    using D = dtype;
+    switch (static_cast<builtin_op>(op.builtin_code)) {
+      case builtin_op::conv_2d: return one_of({D::f32, D::i8, D::u8, D::i16});
+      case builtin_op::depthwise_conv_2d:
+      case builtin_op::fully_connected:
+      case builtin_op::average_pool_2d:
+      case builtin_op::softmax:
+      case builtin_op::mul:
+      case builtin_op::mean: return one_of({D::f32, D::i8, D::u8});
+      case builtin_op::max_pool_2d:
+      case builtin_op::add:
+      case builtin_op::sub:
+      case builtin_op::leaky_relu: return one_of({D::f32, D::i8, D::u8, D::i16});
+      case builtin_op::transpose_conv:
+        return op.inputs.size() > 2 && op.inputs[2] >= 0 &&
+               (at(op.inputs[2]).type == D::f32 || at(op.inputs[2]).type == D::i8 || at(op.inputs[2]).type == D::i16);
+      case builtin_op::reshape:
+      case builtin_op::pad:
+      case builtin_op::transpose:
+      case builtin_op::concatenation:
+      case builtin_op::strided_slice: return true;
+      case builtin_op::quantize: return one_of({D::f32, D::i8, D::u8, D::i16, D::i32});
+      case builtin_op::dequantize: return one_of({D::i8, D::u8, D::i16});
+      case builtin_op::relu:
+      case builtin_op::relu6:
+      case builtin_op::logistic: return one_of({D::f32, D::i8});
+      default: return false;
+    }
+  }
+
+  /// Ops whose integer arithmetic differs between TFLM and TFLite (DESIGN
+  /// §5) have compile-time nodes for TFLM's only, so far.
+  bool numerics_supported(const operation& op) const {
+    if (o_.arithmetic == runtime::numerics::tflm) return true;
+    const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
+    if (in == dtype::f32) return true;
+    switch (static_cast<builtin_op>(op.builtin_code)) {
+      case builtin_op::sub:
+      case builtin_op::logistic: return false;
+      case builtin_op::fully_connected: return op.inputs.size() > 1 && at(op.inputs[1]).quant.per_channel();
+      default: return true;
+    }
+  }
+
+  std::string int_list(const tensor& t) const {
+    std::string e;
+    for (std::int64_t k = 0; k < t.elements(); ++k) {
+      const std::int64_t a = t.type == dtype::i32 ? t.constant_data<std::int32_t>()[k] : t.constant_data<std::int64_t>()[k];
+      e += (k ? ", " : "") + std::to_string(a);
+    }
+    return e;
   }
 
   /// One node expression per operation, or an entry in unsupported_.
@@ -197,16 +259,21 @@ class writer {
     for (std::size_t i = 0; i < op.inputs.size(); ++i) {
       const int t = op.inputs[i];
       if (t < 0) continue;
-      const bool weight_slot = (i >= 1 && (op.builtin_code == 3 || op.builtin_code == 4 || op.builtin_code == 9));
+      const bool weight_slot = (i >= 1 && (op.builtin_code == 3 || op.builtin_code == 4 || op.builtin_code == 9)) ||
+                               (op.builtin_code == 67 && i != 2);
       const bool shape_slot = (i >= 1 && (op.builtin_code == 22 || op.builtin_code == 34 || op.builtin_code == 39 ||
-                                          op.builtin_code == 40));
+                                          op.builtin_code == 40 || op.builtin_code == 45));
       if (!weight_slot && !shape_slot && !node_of_.contains(t)) {
         unsupported(op, "input " + std::to_string(i) + " is a constant used as an activation");
         return {};
       }
     }
-    if (!all_f32_or_i8(op)) {
-      unsupported(op, "only f32 and int8 operations have compile-time nodes so far");
+    if (!dtypes_supported(op)) {
+      unsupported(op, "no compile-time node for this op with these dtypes yet");
+      return {};
+    }
+    if (!numerics_supported(op)) {
+      unsupported(op, "the compile-time node follows TFLM's arithmetic; --numerics tflite is not available for it yet");
       return {};
     }
     const tensor& out = at(out_t);
@@ -244,8 +311,31 @@ class writer {
         return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">)";
       case builtin_op::add:
       case builtin_op::mul:
-        return std::string(op.builtin_code == 0 ? "qf::add(" : "qf::mul(") + ref(in(0)) + ", " + ref(in(1)) +
-               fused(o) + out_option(out) + ")";
+      case builtin_op::sub: {
+        const char* fn = op.builtin_code == 0 ? "qf::add(" : (op.builtin_code == 18 ? "qf::mul(" : "qf::sub(");
+        return fn + ref(in(0)) + ", " + ref(in(1)) + fused(o) + out_option(out) + ")";
+      }
+      case builtin_op::leaky_relu:
+        return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
+               float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
+      case builtin_op::strided_slice: {
+        if (!at(in(1)).constant || !at(in(2)).constant || !at(in(3)).constant) break;
+        if (o.ellipsis_mask != 0 || o.new_axis_mask != 0) break;
+        const std::string spec = "specs::n" + std::to_string(nodes_.size());
+        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(at(in(0)).rank()) + "> n" +
+                         std::to_string(nodes_.size()) + "{{" + int_list(at(in(1))) + "}, {" + int_list(at(in(2))) +
+                         "}, {" + int_list(at(in(3))) + "}, " + std::to_string(o.begin_mask) + ", " +
+                         std::to_string(o.end_mask) + ", " + std::to_string(o.shrink_axis_mask) + ", " +
+                         (o.offset ? "true" : "false") + "};");
+        return "qf::strided_slice<" + spec + ">(" + ref(in(0)) + ")";
+      }
+      case builtin_op::transpose_conv: {
+        if (o.raw_activation > 3) break;
+        return "qf::transpose_conv<" + shape_token(out.shape) + ">(" + ref(in(2)) + ", " + constant_expr(in(1)) + ", " +
+               (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") + ", qf::stride<" +
+               std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) +
+               out_option(out) + ")";
+      }
       case builtin_op::mean: {
         if (!at(in(1)).constant) break;
         std::string e = "qf::mean<";
@@ -489,6 +579,14 @@ class writer {
     out << "inline constexpr int input_count = " << m_.inputs.size()
         << ";\ninline constexpr int output_count = " << m_.outputs.size() << ";\n";
     out << "static_assert(model::input_count == input_count && model::output_count == output_count);\n\n";
+    out << "/// Everything above as one type, for generic drivers (tools/qfence/embed_driver.cpp).\n"
+        << "struct info {\n  using model = " << o_.name << "::model;\n"
+        << "  static const auto& graph() { return " << o_.name << "::graph(); }\n"
+        << "  static constexpr const auto& input_names = " << o_.name << "::input_names;\n"
+        << "  static constexpr const auto& output_names = " << o_.name << "::output_names;\n"
+        << "  static constexpr const auto& output_slot = " << o_.name << "::output_slot;\n"
+        << "  static constexpr const char* source_model = " << o_.name << "::source_model;\n"
+        << "  static constexpr int output_count = " << o_.name << "::output_count;\n};\n\n";
   }
 
   static std::string escape(const std::string& s) {
@@ -509,6 +607,7 @@ class writer {
   std::set<int> bias_types_;
   std::set<int> weight_use_;
   std::vector<std::string> unsupported_;
+  std::vector<std::string> specs_;
 };
 
 }  // namespace detail

@@ -109,7 +109,8 @@ struct conv2d_node {
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>()) {
+    QFENCE_REQUIRE_THAT(
+        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>())) {
       QFENCE_REQUIRE(Input::rank == 4, (ctx_in, operand<0>, producer<Input>),
                      "qfence: conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
       QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
@@ -121,11 +122,10 @@ struct conv2d_node {
                      "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
                      "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
                      "the weight tensor's shape")
-      QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 "
-                     "input takes i8 weights. fix: quantize the weights, or dequantize the input")
-      QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
-                     (ctx_in, weights<W>), "qfence: int8 conv2d weights must be quantized i8 (per_tensor or per_channel)")
+      QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx_in, producer<Input>, weights<W>),
+                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 "
+                     "inputs take quantized i8 weights, u8 inputs take per-tensor u8 weights. fix: quantize the "
+                     "weights, or dequantize the input")
       QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
                      (ctx_in, weights<W>),
                      "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
@@ -133,13 +133,13 @@ struct conv2d_node {
                      (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                      "qfence: per-channel weight quantization has a different number of scales than the layer "
                      "has output channels. fix: give one scale and one zero point per output channel")
-      QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
+      QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
                      "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
       QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
                                                              channels<out_c>),
-                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 layers an "
-                     "i32 bias (scale = input_scale * weight_scale), of shape [out_channels]. fix: change the "
-                     "bias constant's type")
+                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers "
+                     "an i32 bias (scale = input_scale * weight_scale), i16 layers an i64 bias, of shape "
+                     "[out_channels]. fix: change the bias constant's type")
       QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
       QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
                      (ctx_in, producer<Input>, weights<W>),
@@ -171,10 +171,16 @@ struct conv2d_node {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
         reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
+      } else if constexpr (Input::type == dtype::i16) {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
+                          output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
+        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
+                          -W::quant::zero_point_at(0), bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }
     }

@@ -83,29 +83,27 @@ struct depthwise_conv2d_node {
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank == 4, (ctx, operand<0>, producer<Input>),
                    "qfence: depthwise_conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
     QFENCE_REQUIRE(W::rank == 4 && W::shape_type::dim(0) == 1 && in_c > 0 && out_c % in_c == 0,
                    (ctx, producer<Input>, weights<W>),
                    "qfence: depthwise_conv2d weights must be [1, filter_h, filter_w, in_channels * depth_multiplier]. "
                    "fix: check the weight tensor's shape")
-    QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
                    "qfence: depthwise_conv2d weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes i8 weights")
-    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized), (ctx, weights<W>),
-                   "qfence: int8 depthwise_conv2d weights must be quantized i8 (per_tensor or per_channel)")
+                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
     QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 3, (ctx, weights<W>),
                    "qfence: depthwise_conv2d per-channel weight quantization must be along axis 3")
     QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
                    (ctx, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
                    "qfence: per-channel weight quantization has a different number of scales than the layer has "
                    "output channels. fix: give one scale and one zero point per output channel")
-    QFENCE_REQUIRE(!W::quant::quantized || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
+    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
                    "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
     QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()),
                    (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>, channels<out_c>),
-                   "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
+                   "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 "
                    "layers an i32 bias, of shape [out_channels]")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
     QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
@@ -138,7 +136,8 @@ struct depthwise_conv2d_node {
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data, 0, bias_ptr,
+        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data,
+                                    -W::quant::zero_point_at(0), bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }
     }

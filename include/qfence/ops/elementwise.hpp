@@ -21,6 +21,9 @@ struct add {
 struct mul {
   static constexpr const char* name = "mul";
 };
+struct sub {
+  static constexpr const char* name = "sub";
+};
 }  // namespace op
 
 /// Requantization parameters of an int8 ADD (TFLite's ArithmeticParams).
@@ -129,14 +132,24 @@ struct binary_node {
   using op = Op;
   using inputs = refs<A, B>;
 
+  /// ADD and SUB have int16 kernels (left shift 15); MUL has 8-bit ones.
+  template <int Index, int Operand, class T>
+  static constexpr bool check_input() {
+    if constexpr (std::is_same_v<Op, qfence::op::mul>) {
+      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8>();
+    } else {
+      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
+    }
+  }
+
   template <int Index, class X, class Y>
   static constexpr bool validate() {
     using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, X>())
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 1, Y>())
+    QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
+    QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
     QFENCE_REQUIRE(X::type == Y::type, (ctx, operand<1>, producer<Y>, expected<retyped<Y, X::type, typename X::quant>>),
                    "qfence: the two inputs of this elementwise op have different dtypes. fix: insert "
                    "qfence::quantize<...> or qfence::dequantize so both are f32 or both i8")
@@ -166,8 +179,18 @@ struct binary_node {
         } else {
           static constexpr add_params params =
               make_add_params(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                              output::quant::scale, output::quant::zero_point, 20);
+                              output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
           reference::add(geometry, a, b, params, act, out);
+        }
+      } else if constexpr (std::is_same_v<Op, qfence::op::sub>) {
+        if constexpr (X::type == dtype::f32) {
+          reference::sub(geometry, a, b, act, out);
+        } else {
+          // TFLM's CalculateOpDataSub (ratios in float); see make_sub_params_float.
+          static constexpr add_params params =
+              make_sub_params_float(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
+                                    output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+          reference::sub(geometry, a, b, params, act, out);
         }
       } else {
         if constexpr (X::type == dtype::f32) {
@@ -194,6 +217,12 @@ constexpr auto add(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto mul(node_ref<A>, node_ref<B>, Opts...) {
   return binary_node<op::mul, A, B, Opts...>{};
+}
+
+/// SUB, a - b; options as for add. Integer SUB follows TFLM's arithmetic.
+template <int A, int B, node_option... Opts>
+constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
+  return binary_node<op::sub, A, B, Opts...>{};
 }
 
 }  // namespace qfence

@@ -70,7 +70,7 @@ struct fully_connected_node {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
     // TFLite's rule: the input is read as rows of K elements, whatever its
     // shape, so its element count must be a multiple of K.
@@ -79,11 +79,9 @@ struct fully_connected_node {
                     expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
                    "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
                    "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
-    QFENCE_REQUIRE((Input::type == dtype::f32) == (W::type == dtype::f32), (ctx, producer<Input>, weights<W>),
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
                    "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes i8 weights")
-    QFENCE_REQUIRE(Input::type != dtype::i8 || (W::type == dtype::i8 && W::quant::quantized),
-                   (ctx, weights<W>), "qfence: int8 fully_connected weights must be quantized i8 (per_tensor or per_channel)")
+                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
     QFENCE_REQUIRE(!W::quant::is_per_channel ||
                        (detail::per_channel_axis<typename W::quant>() == 0 &&
                         W::quant::channels == static_cast<std::size_t>(units) &&

@@ -5,12 +5,20 @@
 // QuantizeLeakyRelu.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/ops/op_support.hpp"
 
 namespace qfence {
+
+namespace op {
+struct leaky_relu {
+  static constexpr const char* name = "leaky_relu";
+};
+}  // namespace op
 
 struct leaky_relu_params {
   std::int32_t input_offset, output_offset;
@@ -41,4 +49,42 @@ inline void leaky_relu(std::int64_t n, const T* in, const leaky_relu_params& p, 
 }
 
 }  // namespace reference
+
+template <int In, std::uint32_t AlphaBits, class... Opts>
+struct leaky_relu_node {
+  using op = op::leaky_relu;
+  using inputs = refs<In>;
+  static constexpr float alpha = std::bit_cast<float>(AlphaBits);
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(
+        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>()))
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = detail::requantized_output<Input, typename Input::shape_type, Opts...>;
+    static void run(const leaky_relu_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::leaky_relu(Input::elements, in, alpha, out);
+      } else {
+        static constexpr leaky_relu_params p = make_leaky_relu_params(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, alpha);
+        reference::leaky_relu(Input::elements, in, p, out);
+      }
+    }
+  };
+};
+
+/// LEAKY_RELU with slope `alpha` (its float bits, e.g. from
+/// std::bit_cast<std::uint32_t>(0.2f)); quantized inputs take out<...>.
+template <std::uint32_t AlphaBits, int In, node_option... Opts>
+constexpr auto leaky_relu(node_ref<In>, Opts...) {
+  return leaky_relu_node<In, AlphaBits, Opts...>{};
+}
+
 }  // namespace qfence

@@ -108,7 +108,7 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank <= 6 && ((Axes >= -static_cast<int>(Input::rank) && Axes < static_cast<int>(Input::rank)) && ...),
                    (at_node<Index, op>, producer<Input>), "qfence: mean axis out of range for the input's rank")
     QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())

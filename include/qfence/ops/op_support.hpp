@@ -73,14 +73,43 @@ template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
 template <class T> inline constexpr bool is_i8_per_tensor =
     T::type == dtype::i8 && T::quant::quantized && !T::quant::is_per_channel;
 
-/// The activation tensor of a quantized/float op must be f32 or per-tensor
-/// quantized int8 (more dtypes arrive with the TFLite importer).
-template <int Index, class Op, int Input, class In>
-constexpr bool require_f32_or_i8() {
-  QFENCE_REQUIRE(is_f32<In> || is_i8_per_tensor<In>, (at_node<Index, Op>, operand<Input>, producer<In>),
-                 "qfence: this op takes an f32 tensor or an i8 tensor with per-tensor quantization. "
+/// A tensor an activation-consuming op can take: f32 without quantization,
+/// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
+/// quantization and zero point 0 (the int16x8 scheme).
+template <class T>
+constexpr bool is_activation() {
+  if constexpr (T::type == dtype::f32) {
+    return !T::quant::quantized;
+  } else if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+    return T::type == dtype::i8 || T::type == dtype::u8 || (T::type == dtype::i16 && T::quant::zero_point == 0);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace detail
+
+/// Diagnostic context: the input dtypes an op accepts.
+template <dtype... D> struct takes {};
+
+namespace detail {
+
+/// Input `Input` of an op must be an activation (see is_activation) of one of
+/// the dtypes `Allowed`; the error shows them as takes<...>.
+template <int Index, class Op, int Input, class In, dtype... Allowed>
+constexpr bool require_activation() {
+  QFENCE_REQUIRE(is_activation<In>() && ((In::type == Allowed) || ...),
+                 (at_node<Index, Op>, operand<Input>, producer<In>, takes<Allowed...>),
+                 "qfence: this op does not take its input's dtype or quantization: it takes the dtypes listed in "
+                 "takes<...>, f32 unquantized, i8/u8 per-tensor quantized, i16 per-tensor with zero point 0. "
                  "fix: insert qfence::quantize<...> or qfence::dequantize before it, or fence it")
   return true;
+}
+
+/// The common case: f32 or int8.
+template <int Index, class Op, int Input, class In>
+constexpr bool require_f32_or_i8() {
+  return require_activation<Index, Op, Input, In, dtype::f32, dtype::i8>();
 }
 
 /// The output quantization a quantized op was given with out<...>; a float op
@@ -130,11 +159,23 @@ constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};
   for (std::size_t c = 0; c < Channels; ++c) {
     const float filter_scale = W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0);
-    const double effective = static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale) /
-                             static_cast<double>(Out::quant::scale);
-    m[c] = quantize_multiplier(effective);
+    // Legacy uint8 layers: TFLite's GetQuantizedConvolutionMultipler forms
+    // the scale product in float (runtime/ops/conv.hpp explains).
+    const double product = W::type == dtype::u8
+                               ? static_cast<double>(In::quant::scale * filter_scale)
+                               : static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale);
+    m[c] = quantize_multiplier(product / static_cast<double>(Out::quant::scale));
   }
   return m;
+}
+
+/// Weight dtype by input dtype: f32 -> f32; i8 and i16 (int16x8) -> i8
+/// quantized; u8 (legacy) -> u8 per-tensor quantized.
+template <class In, class W>
+constexpr bool weight_dtype_fits() {
+  if constexpr (In::type == dtype::f32) return W::type == dtype::f32 && !W::quant::quantized;
+  else if constexpr (In::type == dtype::u8) return W::type == dtype::u8 && W::quant::quantized && !W::quant::is_per_channel;
+  else return W::type == dtype::i8 && W::quant::quantized;
 }
 
 template <class Q>
@@ -159,9 +200,11 @@ template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
-/// The bias type a layer with input In and C output channels takes.
+/// The bias type a layer with input In and C output channels takes: f32 for
+/// float, i32 for 8-bit, i64 for int16x8 (i32 is also accepted there).
 template <class In, int C>
-using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : dtype::i32, shape<C>>;
+using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : (In::type == dtype::i16 ? dtype::i64 : dtype::i32),
+                             shape<C>>;
 
 /// A bias fits a layer with input In and C output channels when it is f32 for
 /// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
@@ -171,7 +214,8 @@ constexpr bool bias_fits() {
     return true;
   } else {
     using T = bias_tensor_t<B>;
-    return T::type == expected_bias<In, C>::type && std::is_same_v<typename T::shape_type, shape<C>>;
+    return (T::type == expected_bias<In, C>::type || (In::type == dtype::i16 && T::type == dtype::i32)) &&
+           std::is_same_v<typename T::shape_type, shape<C>>;
   }
 }
 
@@ -179,7 +223,9 @@ constexpr bool bias_fits() {
 template <class In, class B>
 constexpr auto bias_pointer(const B& b) {
   if constexpr (std::is_same_v<B, no_bias_t>) {
-    return static_cast<const std::conditional_t<In::type == dtype::f32, float, std::int32_t>*>(nullptr);
+    return static_cast<const std::conditional_t<In::type == dtype::f32, float,
+                                                std::conditional_t<In::type == dtype::i16, std::int64_t, std::int32_t>>*>(
+        nullptr);
   } else {
     return b.data;
   }

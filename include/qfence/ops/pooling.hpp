@@ -89,13 +89,24 @@ struct pool2d_node {
   using op = Op;
   using inputs = refs<In>;
 
+  /// MAX_POOL_2D compares stored values, so it also takes int16; average
+  /// pooling has 8-bit and float kernels.
+  template <int Index, class Input>
+  static constexpr bool check_input() {
+    if constexpr (std::is_same_v<Op, qfence::op::max_pool2d>) {
+      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
+    } else {
+      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>();
+    }
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::filter, option_kind::stride, option_kind::padding,
                                                option_kind::fused_activation>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((check_input<Index, Input>()))
     QFENCE_REQUIRE(Input::rank == 4, (at_node<Index, op>, operand<0>, producer<Input>),
                    "qfence: pooling takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
     QFENCE_REQUIRE((has_option<option_kind::filter, Opts...>), (at_node<Index, op>),

@@ -52,8 +52,15 @@ struct quantize_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8, (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize takes an f32 tensor (to quantize) or an i8 tensor (to requantize)")
+    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8 || Input::type == dtype::u8 ||
+                       Input::type == dtype::i16 || Input::type == dtype::i32,
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: quantize takes an f32 tensor (to quantize) or an i8/u8/i16/i32 quantized tensor (to "
+                   "requantize)")
+    QFENCE_REQUIRE(Target::type == dtype::i8 || Target::type == dtype::u8 || Target::type == dtype::i16 ||
+                       (Target::type == dtype::i32 && Input::type != dtype::f32),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: quantize produces i8, u8 or i16 (or i32 when requantizing)")
     QFENCE_REQUIRE(Input::type == dtype::f32 || (Input::quant::quantized && !Input::quant::is_per_channel),
                    (at_node<Index, op>, producer<Input>),
                    "qfence: requantize needs a per-tensor quantized input")

@@ -104,7 +104,7 @@ struct softmax_node {
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::beta>, Opts...>::value)
-    QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
     return true;
   }
@@ -112,7 +112,9 @@ struct softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = tensor<Input::type, typename Input::shape_type,
-                          std::conditional_t<Input::quant::quantized, per_tensor<1.0f / 256.0f, -128>, no_quant>>;
+                          std::conditional_t<Input::quant::quantized,
+                                             per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
+                                             no_quant>>;
     static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));

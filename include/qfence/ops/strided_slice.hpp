@@ -6,7 +6,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qfence/ops/op_support.hpp"
+
 namespace qfence {
+
+namespace op {
+struct strided_slice {
+  static constexpr const char* name = "strided_slice";
+};
+}  // namespace op
 
 inline constexpr int max_slice_rank = 5;
 
@@ -81,4 +89,79 @@ inline void strided_slice(const slice_geometry& g, const void* input, void* outp
 }
 
 }  // namespace reference
+
+/// A STRIDED_SLICE as TFLite states it: begin, end, strides per dimension
+/// and the masks. Declare one `inline constexpr slice_spec<R>` per node and
+/// pass it by reference: strided_slice<spec>(x).
+template <std::size_t R>
+struct slice_spec {
+  std::array<int, R> begin{}, end{}, strides{};
+  int begin_mask = 0, end_mask = 0, shrink_axis_mask = 0;
+  bool offset = false;
+};
+
+template <int In, const auto& Spec>
+struct strided_slice_node {
+  using op = op::strided_slice;
+  using inputs = refs<In>;
+  static constexpr std::size_t rank = Spec.begin.size();
+
+  template <class Input>
+  static constexpr slice_geometry geometry() {
+    slice_geometry g;
+    const int lead = max_slice_rank - static_cast<int>(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+      const auto k = static_cast<std::size_t>(lead) + d;
+      const auto [start, count] =
+          slice_axis(Input::shape_type::dims[d], Spec.begin[d], Spec.end[d], Spec.strides[d],
+                     (Spec.begin_mask >> d) & 1, (Spec.end_mask >> d) & 1, (Spec.shrink_axis_mask >> d) & 1,
+                     Spec.offset);
+      g.in_dims[k] = Input::shape_type::dims[d];
+      g.start[k] = start;
+      g.stride[k] = Spec.strides[d];
+      g.count[k] = count;
+    }
+    return g;
+  }
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    constexpr bool strides_ok = [] {
+      for (int s : Spec.strides)
+        if (s == 0) return false;
+      return true;
+    }();
+    QFENCE_REQUIRE(Input::rank == rank && rank <= max_slice_rank && strides_ok, (at_node<Index, op>, producer<Input>),
+                   "qfence: strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), "
+                   "strides non-zero")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr slice_geometry g = geometry<Input>();
+    static constexpr std::size_t out_rank = [] {
+      std::size_t n = 0;
+      for (std::size_t d = 0; d < rank; ++d) n += ((Spec.shrink_axis_mask >> d) & 1) ? 0 : 1;
+      return n;
+    }();
+    static constexpr auto dims = [] {
+      std::array<int, out_rank> o{};
+      std::size_t k = 0;
+      for (std::size_t d = 0; d < rank; ++d)
+        if (!((Spec.shrink_axis_mask >> d) & 1)) o[k++] = g.count[max_slice_rank - rank + d];
+      return o;
+    }();
+    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    static void run(const strided_slice_node&, const typename Input::element* in, typename output::element* out) {
+      reference::strided_slice<sizeof(typename Input::element)>(g, in, out);
+    }
+  };
+};
+
+template <const auto& Spec, int In>
+constexpr auto strided_slice(node_ref<In>) {
+  return strided_slice_node<In, Spec>{};
+}
+
 }  // namespace qfence

@@ -13,6 +13,12 @@
 
 namespace qfence {
 
+namespace op {
+struct transpose_conv {
+  static constexpr const char* name = "transpose_conv";
+};
+}  // namespace op
+
 /// TFLite's padding for TRANSPOSE_CONV: computed as for a convolution from
 /// the (large) output back to the (small) input.
 constexpr window_geometry make_transpose_conv_geometry(int batches, int in_h, int in_w, int in_c, int out_h, int out_w,
@@ -84,4 +90,83 @@ inline void transpose_conv(const window_geometry& g, const std::int16_t* input, 
 }
 
 }  // namespace reference
+
+/// A TRANSPOSE_CONV node producing shape `OutShape` (TFLite takes the output
+/// size as an input; here it is part of the type).
+template <class OutShape, int In, class W, class B, class... Opts>
+struct transpose_conv_node {
+  using op = op::transpose_conv;
+  using inputs = refs<In>;
+  constant<W> weights_data;
+  B bias_data;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op,
+                                         kinds<option_kind::stride, option_kind::padding, option_kind::fused_activation,
+                                               option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::i16>()))
+    QFENCE_REQUIRE(Input::rank == 4 && W::rank == 4 && OutShape::rank == 4 && W::shape_type::dim(3) ==
+                       Input::shape_type::dim(3) && OutShape::dim(3) == W::shape_type::dim(0) &&
+                       OutShape::dim(0) == Input::shape_type::dim(0),
+                   (ctx, producer<Input>, weights<W>, expected<tensor<Input::type, OutShape>>),
+                   "qfence: transpose_conv takes a 4-D NHWC input, weights [OC, KH, KW, IC] with IC the input's "
+                   "channels, and an output shape [N, H, W, OC]")
+    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
+                   "qfence: transpose_conv weight dtype does not match the input: f32 takes f32 weights, i8 and "
+                   "i16 take quantized i8 weights")
+    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
+                   "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
+    QFENCE_REQUIRE((detail::bias_fits<B, Input, OutShape::dim(3)>()),
+                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, OutShape::dim(3)>>),
+                   "qfence: transpose_conv bias has the wrong dtype or shape")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
+    static constexpr window_geometry geometry = make_transpose_conv_geometry(
+        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
+        OutShape::dim(1), OutShape::dim(2), OutShape::dim(3), W::shape_type::dim(1), W::shape_type::dim(2),
+        stride_o::h, stride_o::w, pad);
+    using output = detail::requantized_output<Input, OutShape, Opts...>;
+    static constexpr auto act = detail::activation_range_for<output, Opts...>();
+    using accumulator = std::conditional_t<Input::type == dtype::f32, float,
+                                           std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;
+    /// The accumulators live in the arena while the node runs.
+    static constexpr std::size_t scratch_bytes = static_cast<std::size_t>(OutShape::elements) * sizeof(accumulator);
+
+    static void run(const transpose_conv_node& self, const typename Input::element* in, typename output::element* out,
+                    void* scratch) {
+      auto* acc = static_cast<accumulator*>(scratch);
+      const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
+      if constexpr (Input::type == dtype::f32) {
+        reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, act, acc, out);
+      } else {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
+        if constexpr (Input::type == dtype::i16) {
+          reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, multipliers.data(),
+                                    output::quant::zero_point, act, acc, out);
+        } else {
+          reference::transpose_conv(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+                                    multipliers.data(), output::quant::zero_point, act, acc, out);
+        }
+      }
+    }
+  };
+};
+
+/// TRANSPOSE_CONV of node `In` into shape `OutShape`. Options: stride<..>,
+/// same/valid, fused_relu..., out<...> (quantized inputs).
+template <class OutShape, int In, class W, class B, node_option... Opts>
+constexpr auto transpose_conv(node_ref<In>, constant<W> weights, B bias, Opts...) {
+  return transpose_conv_node<OutShape, In, W, B, Opts...>{weights, bias};
+}
+
 }  // namespace qfence
