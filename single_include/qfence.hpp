@@ -922,6 +922,7 @@ struct output_quantization {};
 struct filter {};
 struct keep_dims {};
 struct beta {};
+struct numerics {};
 }  // namespace option_kind
 
 template <int H, int W = H>
@@ -988,6 +989,14 @@ struct keep_dims_t {
 };
 /// MEAN keeps reduced dimensions with size 1.
 inline constexpr keep_dims_t keep_dims{};
+
+/// Where TFLM and TFLite compute an op differently (DESIGN §5: FULLY_CONNECTED
+/// rescaling, int16 SUB, and 8-bit LOGISTIC, which TFLite evaluates through
+/// a 256-entry table), nodes follow TFLM unless given qfence::tflite_numerics.
+struct tflite_numerics_t {
+  using option_kind = option_kind::numerics;
+};
+inline constexpr tflite_numerics_t tflite_numerics{};
 
 template <qscale Beta>
 struct beta_t {
@@ -1988,6 +1997,52 @@ struct arena {
 //   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
 
 
+// ---- qfence/ops/lookup_table.hpp -------------------------------------------
+// qfence/ops/lookup_table.hpp: 8-bit ops as a 256-entry table.
+//
+// TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
+// other LUT ops) evaluate the float function once per possible input value:
+// dequantize, apply, requantize with round-half-away-from-zero, clamp
+// (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
+// which is why those ops follow the numerics choice.
+
+
+namespace qfence {
+
+/// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
+template <class T>
+using lookup_table = std::array<T, 256>;
+
+template <class T, class F>
+  requires(sizeof(T) == 1)
+lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_point, float output_scale,
+                                  std::int32_t output_zero_point, F&& transform) {
+  lookup_table<T> table{};
+  const float inverse_scale = 1.0f / output_scale;
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int32_t v = lo; v <= hi; ++v) {
+    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
+    const float transformed = transform(dequantized);
+    std::int32_t quantized = lo;
+    if (std::isfinite(transformed)) {
+      const float rescaled = std::round(transformed * inverse_scale);  // half away from zero
+      quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
+    }
+    table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
+  }
+  return table;
+}
+
+namespace reference {
+
+template <class T>
+inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
+}
+
+}  // namespace reference
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -2029,19 +2084,20 @@ namespace reference {
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
 }
-inline void relu(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, std::int8_t* out) noexcept {
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX): requantize from
+/// the input's to the output's parameters, then clamp to `range` (the
+/// activation's bounds in the output's quantization).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v = output_zero_point + multiply_by_quantized_multiplier(in[i] - input_zero_point, m);
-    out[i] = static_cast<std::int8_t>(apply(range, v));
+    out[i] = static_cast<T>(apply(range, v));
   }
 }
 inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
-}
-inline void relu6(std::int64_t n, const std::int8_t* in, std::int8_t lower, std::int8_t upper,
-                  std::int8_t* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > upper ? upper : in[i] < lower ? lower : in[i];
 }
 
 inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
@@ -2101,11 +2157,15 @@ struct activation_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+    if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
       QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
       QFENCE_REQUIRE(Input::quant::quantized || sizeof...(Opts) == 0, (at_node<Index, op>, producer<Input>),
                      "qfence: out<...> was given to a relu whose input is float. fix: remove out<...>")
+      return true;
+    } else if constexpr (std::is_same_v<Op, qfence::op::logistic>) {
+      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value)
+      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
       return true;
     } else {
       QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<>, Opts...>::value)
@@ -2123,7 +2183,8 @@ struct activation_node {
     using out_quant = std::conditional_t<
         !Input::quant::quantized, no_quant,
         std::conditional_t<
-            std::is_same_v<Op, qfence::op::logistic>, per_tensor<1.0f / 256.0f, -128>,
+            std::is_same_v<Op, qfence::op::logistic>,
+            per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
             std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
                                typename option_or<option_kind::output_quantization, same_as_input,
                                                   Opts...>::quant>>>;
@@ -2136,17 +2197,20 @@ struct activation_node {
         else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
         else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
         else reference::tanh(n, in, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+      } else if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
         static constexpr quantized_multiplier m = quantize_multiplier(
             static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        static constexpr int_range range =
-            quantized_activation_range<std::int8_t>(activation::relu, output::quant::scale, output::quant::zero_point);
+        static constexpr int_range range = quantized_activation_range<typename Input::element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
+            output::quant::zero_point);
         reference::relu(n, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu6>) {
-        constexpr auto zero = static_cast<std::int8_t>(Input::quant::zero_point);
-        constexpr auto six = saturate_cast<std::int8_t>(
-            detail::round_to_int32(6.0f / Input::quant::scale) + Input::quant::zero_point);
-        reference::relu6(n, in, zero, six, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::logistic> &&
+                           (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>)) {
+        // TFLite: a table of the float function (TFLM has no uint8 LOGISTIC).
+        static const lookup_table<typename Input::element> table = make_lookup_table<typename Input::element>(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
+            [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+        reference::lookup(n, in, table, out);
       } else {
         static constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, Input::quant::zero_point, p, out);
@@ -2161,20 +2225,102 @@ template <int In, node_option... Opts>
 constexpr auto relu(node_ref<In>, Opts...) {
   return activation_node<op::relu, In, Opts...>{};
 }
-/// RELU6 (output quantized like the input).
-template <int In>
-constexpr auto relu6(node_ref<In>) {
-  return activation_node<op::relu6, In>{};
+/// RELU6; out<...> may requantize (default: input's quantization).
+template <int In, node_option... Opts>
+constexpr auto relu6(node_ref<In>, Opts...) {
+  return activation_node<op::relu6, In, Opts...>{};
 }
-/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>.
-template <int In>
-constexpr auto logistic(node_ref<In>) {
-  return activation_node<op::logistic, In>{};
+/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>, uint8
+/// per_tensor<1/256, 0>. Option: tflite_numerics (TFLite's table instead of
+/// TFLM's fixed point, for int8; uint8 always uses the table).
+template <int In, node_option... Opts>
+constexpr auto logistic(node_ref<In>, Opts...) {
+  return activation_node<op::logistic, In, Opts...>{};
 }
 /// TANH. int8 output is per_tensor<1/128, 0>.
 template <int In>
 constexpr auto tanh(node_ref<In>) {
   return activation_node<op::tanh, In>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/arg_max.hpp ------------------------------------------------
+// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
+// along an axis (TFLite's ArgMinMax with std::greater).
+
+
+
+namespace qfence {
+
+namespace op {
+struct arg_max {
+  static constexpr const char* name = "arg_max";
+};
+}  // namespace op
+
+namespace reference {
+
+template <class T, class Index>
+inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      T best = in[o * size * inner + i];
+      Index at = 0;
+      for (int k = 1; k < size; ++k) {
+        const T v = in[(o * size + k) * inner + i];
+        if (v > best) {
+          best = v;
+          at = static_cast<Index>(k);
+        }
+      }
+      out[o * inner + i] = at;
+    }
+}
+
+}  // namespace reference
+
+template <int Axis, dtype IndexType, int In>
+struct arg_max_node {
+  using op = op::arg_max;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(Axis >= -static_cast<int>(Input::rank) && Axis < static_cast<int>(Input::rank) &&
+                       (IndexType == dtype::i32 || IndexType == dtype::i64),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: arg_max<axis, index dtype>: the axis must be within the input's rank and the index "
+                   "dtype i32 or i64")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
+    static constexpr auto dims = [] {
+      std::array<int, Input::rank - 1> d{};
+      for (std::size_t i = 0, k = 0; i < Input::rank; ++i)
+        if (static_cast<int>(i) != axis) d[k++] = Input::shape_type::dims[i];
+      return d;
+    }();
+    using output = tensor<IndexType, shape_from_array<dims>>;
+    static constexpr std::int64_t outer = [] {
+      std::int64_t n = 1;
+      for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];
+      return n;
+    }();
+    static constexpr std::int64_t inner = Input::elements / (outer * Input::shape_type::dims[axis]);
+    static void run(const arg_max_node&, const typename Input::element* in, typename output::element* out) {
+      reference::arg_max(outer, Input::shape_type::dims[axis], inner, in, out);
+    }
+  };
+};
+
+/// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
+template <int Axis, dtype IndexType = dtype::i32, int In>
+constexpr auto arg_max(node_ref<In>) {
+  return arg_max_node<Axis, IndexType, In>{};
 }
 
 }  // namespace qfence
@@ -2210,9 +2356,37 @@ inline void concatenation(int count, const void* const* inputs, const std::int64
     }
 }
 
+/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
+/// quantization differs from the output's is requantized in float,
+/// round(q * scale + bias) + output zero point; the others are copied.
+/// `elements[i]` is input i's element count per outer step.
+inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
+                                       std::int64_t outer, const float* input_scales,
+                                       const std::int32_t* input_zero_points, float output_scale,
+                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
+  const float inverse_output_scale = 1.0f / output_scale;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const std::uint8_t* in = inputs[i] + o * elements[i];
+      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
+        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
+      } else {
+        const float scale = input_scales[i] * inverse_output_scale;
+        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
+        for (std::int64_t j = 0; j < elements[i]; ++j)
+          output[j] = saturate_cast<std::uint8_t>(
+              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
+      }
+      output += elements[i];
+    }
+}
+
 }  // namespace reference
 
-template <int Axis, int... In>
+/// Inputs keep their quantization (the default: all inputs must agree).
+struct same_quantization {};
+
+template <int Axis, class OutQ, int... In>
 struct concatenation_node {
   using op = op::concatenation;
   using inputs = refs<In...>;
@@ -2245,7 +2419,8 @@ struct concatenation_node {
     using Odd = std::tuple_element_t<static_cast<std::size_t>(odd), std::tuple<First, Rest...>>;
     QFENCE_REQUIRE(axis >= 0 && axis < static_cast<int>(First::rank), (at_node<Index, op>, producer<First>),
                    "qfence: concatenation axis is out of range for the inputs' rank")
-    QFENCE_REQUIRE(odd == 0,
+    QFENCE_REQUIRE(odd == 0 || (!std::is_same_v<OutQ, same_quantization> && First::type == dtype::u8 &&
+                                ((Rest::type == dtype::u8) && ...)),
                    (at_node<Index, op>, operand<odd>, producer<Odd>,
                     expected<retyped<Odd, First::type, typename First::quant>>),
                    "qfence: concatenation inputs must all have the same dtype and quantization (it copies, it does "
@@ -2264,7 +2439,8 @@ struct concatenation_node {
       d[static_cast<std::size_t>(axis)] = (First::shape_type::dim(axis) + ... + Rest::shape_type::dim(axis));
       return d;
     }();
-    using output = tensor<First::type, shape_from_array<dims>, typename First::quant>;
+    using output = tensor<First::type, shape_from_array<dims>,
+                          std::conditional_t<std::is_same_v<OutQ, same_quantization>, typename First::quant, OutQ>>;
     static constexpr std::int64_t outer = [] {
       std::int64_t o = 1;
       for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
@@ -2279,8 +2455,16 @@ struct concatenation_node {
 
     static void run(const concatenation_node&, const typename First::element* first,
                     const typename Rest::element*... rest, typename output::element* out) {
-      const void* ptrs[] = {first, rest...};
-      reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
+      if constexpr (std::is_same_v<OutQ, same_quantization>) {
+        const void* ptrs[] = {first, rest...};
+        reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
+      } else {
+        const std::uint8_t* ptrs[] = {first, rest...};
+        static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
+        static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
+        reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
+                                              zero_points, OutQ::scale, OutQ::zero_point, out);
+      }
     }
   };
 };
@@ -2289,7 +2473,15 @@ struct concatenation_node {
 template <int Axis, int... In>
 constexpr auto concatenation(node_ref<In>...) {
   static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
-  return concatenation_node<Axis, In...>{};
+  return concatenation_node<Axis, same_quantization, In...>{};
+}
+
+/// CONCATENATION of uint8 inputs with different quantizations into `OutQ`
+/// (TFLite's legacy ConcatenationWithScaling; TFLM has no such kernel).
+template <int Axis, class OutQ, int... In>
+constexpr auto concatenation_rescaled(node_ref<In>...) {
+  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
+  return concatenation_node<Axis, OutQ, In...>{};
 }
 
 }  // namespace qfence
@@ -3254,6 +3446,51 @@ constexpr auto leaky_relu(node_ref<In>, Opts...) {
 
 }  // namespace qfence
 
+// ---- qfence/ops/literal.hpp ------------------------------------------------
+// qfence/ops/literal.hpp: a constant tensor used where an op expects a node.
+//
+// TFLite ops may take a constant as an ordinary operand (ADD of a learned
+// offset, CONCATENATION with a constant block). The typed graph's ops read
+// nodes, so the constant becomes a node: it writes its data into the arena
+// each invoke (these constants are small; weights stay constants).
+
+
+
+namespace qfence {
+
+namespace op {
+struct literal {
+  static constexpr const char* name = "literal";
+};
+}  // namespace op
+
+template <class T>
+struct literal_node {
+  using op = op::literal;
+  using inputs = refs<>;
+  constant<T> value;
+
+  template <int Index>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index>
+  struct typed {
+    using output = T;
+    static void run(const literal_node& self, typename T::element* out) {
+      std::memcpy(out, self.value.data, T::bytes);
+    }
+  };
+};
+
+/// A node whose output is the constant `value`.
+template <class T>
+constexpr auto literal(constant<T> value) {
+  return literal_node<T>{value};
+}
+
+}  // namespace qfence
+
 // ---- qfence/ops/mean.hpp ---------------------------------------------------
 // qfence/ops/mean.hpp: MEAN over a set of axes.
 //
@@ -3732,6 +3969,195 @@ struct reshape_node {
 template <int... Dims, int In>
 constexpr auto reshape(node_ref<In>) {
   return reshape_node<In, Dims...>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/resize.hpp -------------------------------------------------
+// qfence/ops/resize.hpp: RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR
+// reference kernels (NHWC), as TFLite's reference_ops compute them.
+
+
+
+namespace qfence {
+
+namespace op {
+struct resize_bilinear {
+  static constexpr const char* name = "resize_bilinear";
+};
+struct resize_nearest_neighbor {
+  static constexpr const char* name = "resize_nearest_neighbor";
+};
+}  // namespace op
+
+struct resize_geometry {
+  int batches, in_h, in_w, channels, out_h, out_w;
+  bool align_corners, half_pixel_centers;
+};
+
+namespace reference {
+
+namespace detail {
+/// TFLite ComputeInterpolationValues (float source coordinate and its two
+/// neighbours).
+inline void interpolation_values(int value, float scale, bool half_pixel_centers, int input_size, float* scaled,
+                                 int* lower, int* upper) noexcept {
+  *scaled = half_pixel_centers ? (static_cast<float>(value) + 0.5f) * scale - 0.5f : static_cast<float>(value) * scale;
+  *lower = std::max(static_cast<int>(std::floor(*scaled)), 0);
+  *upper = std::min(static_cast<int>(std::ceil(*scaled)), input_size - 1);
+}
+
+/// The same in 10-bit fixed point (ComputeInterpolationValuesInteger).
+inline void interpolation_values_10(int value, std::int32_t scale_10, bool half_pixel_centers, int input_size,
+                                    std::int32_t* scaled, int* lower, int* upper) noexcept {
+  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
+  *lower = std::max(*scaled / (1 << 10), 0);
+  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
+}
+
+inline float resize_scale(int in, int out, bool align_corners) noexcept {
+  return (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                                    : static_cast<float>(in) / static_cast<float>(out);
+}
+}  // namespace detail
+
+/// Float arithmetic (TFLite's ResizeBilinear template: float32, and the
+/// legacy uint8 path, which adds 0.5 and truncates).
+template <class T>
+inline void resize_bilinear(const resize_geometry& g, const T* in, T* out) noexcept {
+  const float height_scale = detail::resize_scale(g.in_h, g.out_h, g.align_corners);
+  const float width_scale = detail::resize_scale(g.in_w, g.out_w, g.align_corners);
+  const float rounding = std::numeric_limits<T>::is_integer ? 0.5f : 0.0f;
+  auto at = [&](int b, int y, int x, int c) { return static_cast<float>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]); };
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      float iy;
+      int y0, y1;
+      detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      for (int x = 0; x < g.out_w; ++x) {
+        float ix;
+        int x0, x1;
+        detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
+        for (int c = 0; c < g.channels; ++c) {
+          *out++ = static_cast<T>(at(b, y0, x0, c) * (1 - dy) * (1 - dx) + at(b, y1, x0, c) * dy * (1 - dx) +
+                                  at(b, y0, x1, c) * (1 - dy) * dx + at(b, y1, x1, c) * dy * dx + rounding);
+        }
+      }
+    }
+}
+
+/// Integer arithmetic with 10-bit source coordinates (TFLite's
+/// ResizeBilinearInteger: int8, int16).
+template <class T>
+inline void resize_bilinear_integer(const resize_geometry& g, const T* in, T* out) noexcept {
+  auto scale_10 = [&](int in_size, int out_size) {
+    if (g.align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
+    return ((1 << 10) * in_size + out_size / 2) / out_size;
+  };
+  const std::int32_t height_scale_10 = scale_10(g.in_h, g.out_h), width_scale_10 = scale_10(g.in_w, g.out_w);
+  auto at = [&](int b, int y, int x, int c) {
+    return static_cast<std::int64_t>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]);
+  };
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      std::int32_t iy;
+      int y0, y1;
+      detail::interpolation_values_10(y, height_scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      for (int x = 0; x < g.out_w; ++x) {
+        std::int32_t ix;
+        int x0, x1;
+        detail::interpolation_values_10(x, width_scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const std::int64_t fy = iy - (1 << 10) * y0, fx = ix - (1 << 10) * x0;
+        for (int c = 0; c < g.channels; ++c) {
+          const std::int64_t sum = at(b, y0, x0, c) * ((1 << 10) - fy) * ((1 << 10) - fx) +
+                                   at(b, y1, x0, c) * fy * ((1 << 10) - fx) + at(b, y0, x1, c) * ((1 << 10) - fy) * fx +
+                                   at(b, y1, x1, c) * fy * fx;
+          // Round half away from zero, then divide (TFLite's default double rounding).
+          const std::int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+          *out++ = static_cast<T>((sum + round) / (1 << 20));
+        }
+      }
+    }
+}
+
+/// TFLite GetNearestNeighbor.
+inline int nearest_neighbor(int out_index, int in_size, int out_size, bool align_corners,
+                            bool half_pixel_centers) noexcept {
+  const float scale = detail::resize_scale(in_size, out_size, align_corners);
+  const float offset = half_pixel_centers ? 0.5f : 0.0f;
+  const float src = (static_cast<float>(out_index) + offset) * scale;
+  int v = std::min(align_corners ? static_cast<int>(std::round(src)) : static_cast<int>(std::floor(src)), in_size - 1);
+  if (half_pixel_centers) v = std::max(0, v);
+  return v;
+}
+
+inline void resize_nearest_neighbor(const resize_geometry& g, const void* input, std::size_t element_bytes,
+                                    void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  const std::size_t pixel = element_bytes * static_cast<std::size_t>(g.channels);
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      const int iy = nearest_neighbor(y, g.in_h, g.out_h, g.align_corners, g.half_pixel_centers);
+      for (int x = 0; x < g.out_w; ++x) {
+        const int ix = nearest_neighbor(x, g.in_w, g.out_w, g.align_corners, g.half_pixel_centers);
+        std::memcpy(out, in + static_cast<std::size_t>((b * g.in_h + iy) * g.in_w + ix) * pixel, pixel);
+        out += pixel;
+      }
+    }
+}
+
+}  // namespace reference
+
+/// How a resize maps output pixels to input coordinates (TFLite's options).
+enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
+
+template <class Op, int OutH, int OutW, resize_mode Mode, int In>
+struct resize_node {
+  using op = Op;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
+    QFENCE_REQUIRE(Input::rank == 4 && OutH > 0 && OutW > 0, (at_node<Index, op>, producer<Input>),
+                   "qfence: resize takes a 4-D NHWC input and a positive output size")
+    QFENCE_REQUIRE(!bilinear || Input::type == dtype::f32 || Input::type == dtype::u8 || Input::type == dtype::i8 ||
+                       Input::type == dtype::i16,
+                   (at_node<Index, op>, producer<Input>), "qfence: resize_bilinear takes f32, u8, i8 or i16")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output =
+        tensor<Input::type, shape<Input::shape_type::dim(0), OutH, OutW, Input::shape_type::dim(3)>, typename Input::quant>;
+    static constexpr resize_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1),
+                                              Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
+                                              Mode == resize_mode::align_corners,
+                                              Mode == resize_mode::half_pixel_centers};
+    static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
+        reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);
+      } else if constexpr (Input::type == dtype::f32 || Input::type == dtype::u8) {
+        reference::resize_bilinear(geometry, in, out);  // TFLite's float path (uint8 adds 0.5, truncates)
+      } else {
+        reference::resize_bilinear_integer(geometry, in, out);
+      }
+    }
+  };
+};
+
+/// RESIZE_BILINEAR to OutH x OutW.
+template <int OutH, int OutW, resize_mode Mode = resize_mode::plain, int In>
+constexpr auto resize_bilinear(node_ref<In>) {
+  return resize_node<op::resize_bilinear, OutH, OutW, Mode, In>{};
+}
+/// RESIZE_NEAREST_NEIGHBOR to OutH x OutW.
+template <int OutH, int OutW, resize_mode Mode = resize_mode::plain, int In>
+constexpr auto resize_nearest_neighbor(node_ref<In>) {
+  return resize_node<op::resize_nearest_neighbor, OutH, OutW, Mode, In>{};
 }
 
 }  // namespace qfence

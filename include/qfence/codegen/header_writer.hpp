@@ -13,6 +13,7 @@
 #pragma once
 
 #include <bit>
+#include <algorithm>
 #include <cctype>
 #include <initializer_list>
 #include <cstdint>
@@ -105,8 +106,7 @@ class writer {
   std::string write() {
     plan_nodes();
     if (!unsupported_.empty()) {
-      std::string s = "the code generator cannot express " + std::to_string(unsupported_.size()) + " node" +
-                      (unsupported_.size() == 1 ? "" : "s") + " yet: ";
+      std::string s = "the code generator cannot express these nodes yet: ";
       for (std::size_t i = 0; i < unsupported_.size(); ++i) s += (i ? "; " : "") + unsupported_[i];
       throw runtime::model_error(s);
     }
@@ -215,7 +215,10 @@ class writer {
       case builtin_op::dequantize: return one_of({D::i8, D::u8, D::i16});
       case builtin_op::relu:
       case builtin_op::relu6:
-      case builtin_op::logistic: return one_of({D::f32, D::i8});
+      case builtin_op::logistic: return one_of({D::f32, D::i8, D::u8});
+      case builtin_op::resize_bilinear: return one_of({D::f32, D::u8, D::i8, D::i16});
+      case builtin_op::resize_nearest_neighbor:
+      case builtin_op::arg_max: return true;
       default: return false;
     }
   }
@@ -227,8 +230,7 @@ class writer {
     const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
     if (in == dtype::f32) return true;
     switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::sub:
-      case builtin_op::logistic: return false;
+      case builtin_op::sub: return false;
       case builtin_op::fully_connected: return op.inputs.size() > 1 && at(op.inputs[1]).quant.per_channel();
       default: return true;
     }
@@ -255,18 +257,6 @@ class writer {
     if (op.outputs.size() != 1) {
       unsupported(op, "operations with several outputs are not embedded yet");
       return {};
-    }
-    for (std::size_t i = 0; i < op.inputs.size(); ++i) {
-      const int t = op.inputs[i];
-      if (t < 0) continue;
-      const bool weight_slot = (i >= 1 && (op.builtin_code == 3 || op.builtin_code == 4 || op.builtin_code == 9)) ||
-                               (op.builtin_code == 67 && i != 2);
-      const bool shape_slot = (i >= 1 && (op.builtin_code == 22 || op.builtin_code == 34 || op.builtin_code == 39 ||
-                                          op.builtin_code == 40 || op.builtin_code == 45));
-      if (!weight_slot && !shape_slot && !node_of_.contains(t)) {
-        unsupported(op, "input " + std::to_string(i) + " is a constant used as an activation");
-        return {};
-      }
     }
     if (!dtypes_supported(op)) {
       unsupported(op, "no compile-time node for this op with these dtypes yet");
@@ -372,7 +362,14 @@ class writer {
       case builtin_op::concatenation: {
         if (o.fused != activation::none) break;
         const int axis = o.axis < 0 ? o.axis + out.rank() : o.axis;
-        std::string e = "qf::concatenation<" + std::to_string(axis) + ">(";
+        bool same = true;
+        for (int t : op.inputs)
+          same = same && at(t).quant.scales == out.quant.scales && at(t).quant.zero_points == out.quant.zero_points;
+        if (!same && out.type != dtype::u8) break;
+        std::string e = same ? "qf::concatenation<" + std::to_string(axis) + ">("
+                             : "qf::concatenation_rescaled<" + std::to_string(axis) + ", qf::per_tensor<" +
+                                   float_literal(out.quant.scale()) + ", " + std::to_string(out.quant.zero_point()) +
+                                   ">>(";
         for (std::size_t i = 0; i < op.inputs.size(); ++i) e += (i ? ", " : "") + ref(op.inputs[i]);
         return e + ")";
       }
@@ -382,12 +379,92 @@ class writer {
                std::to_string(out.quant.zero_point()) + ">, " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
       case builtin_op::dequantize: return "qf::dequantize(" + ref(in(0)) + ")";
       case builtin_op::relu: return "qf::relu(" + ref(in(0)) + out_option(out) + ")";
-      case builtin_op::relu6: return "qf::relu6(" + ref(in(0)) + ")";
-      case builtin_op::logistic: return "qf::logistic(" + ref(in(0)) + ")";
+      case builtin_op::relu6: return "qf::relu6(" + ref(in(0)) + out_option(out) + ")";
+      case builtin_op::logistic:
+        return "qf::logistic(" + ref(in(0)) +
+               (o_.arithmetic == runtime::numerics::tflite && at(in(0)).type == dtype::i8 ? ", qf::tflite_numerics" : "") +
+               ")";
+      case builtin_op::resize_bilinear:
+      case builtin_op::resize_nearest_neighbor: {
+        const std::string mode = o.align_corners ? "qf::resize_mode::align_corners"
+                                 : o.half_pixel_centers ? "qf::resize_mode::half_pixel_centers"
+                                                        : "qf::resize_mode::plain";
+        return std::string(op.builtin_code == 23 ? "qf::resize_bilinear<" : "qf::resize_nearest_neighbor<") +
+               std::to_string(out.dim(1)) + ", " + std::to_string(out.dim(2)) + ", " + mode + ">(" + ref(in(0)) + ")";
+      }
+      case builtin_op::arg_max: {
+        if (!at(in(1)).constant) break;
+        int axis = static_cast<int>(at(in(1)).type == dtype::i32 ? at(in(1)).constant_data<std::int32_t>()[0]
+                                                                  : at(in(1)).constant_data<std::int64_t>()[0]);
+        if (axis < 0) axis += at(in(0)).rank();
+        return "qf::arg_max<" + std::to_string(axis) + ", " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
+      }
       default: break;
     }
     unsupported(op, "no compile-time node for this op and these options yet");
     return {};
+  }
+
+  /// Inputs that are parameters of the op (weights, shapes, axes), read at
+  /// generation time or embedded as constants, rather than data flowing in.
+  static bool parameter_slot(const operation& op, std::size_t i) {
+    switch (static_cast<builtin_op>(op.builtin_code)) {
+      case builtin_op::conv_2d:
+      case builtin_op::depthwise_conv_2d:
+      case builtin_op::fully_connected: return i >= 1;
+      case builtin_op::transpose_conv: return i != 2;
+      case builtin_op::reshape:
+      case builtin_op::pad:
+      case builtin_op::transpose:
+      case builtin_op::mean:
+      case builtin_op::strided_slice:
+      case builtin_op::resize_bilinear:
+      case builtin_op::resize_nearest_neighbor:
+      case builtin_op::arg_max: return i >= 1;
+      case builtin_op::split: return i == 0;
+      case builtin_op::svdf: return i >= 1;
+      default: return false;
+    }
+  }
+
+  /// SPLIT and UNPACK have several outputs; the typed graph's nodes have one.
+  /// Each output is a STRIDED_SLICE of the input (UNPACK's shrinks the
+  /// axis), which moves the same bytes.
+  bool lower_multi_output(const operation& op) {
+    const bool split = op.builtin_code == static_cast<int>(builtin_op::split);
+    const bool unpack = op.builtin_code == static_cast<int>(builtin_op::unpack);
+    if (!split && !unpack) return false;
+    const int data = split ? op.inputs[1] : op.inputs[0];
+    const tensor& in = at(data);
+    int axis = 0;
+    if (split) {
+      const tensor& a = at(op.inputs[0]);
+      axis = static_cast<int>(a.type == dtype::i32 ? a.constant_data<std::int32_t>()[0] : a.constant_data<std::int64_t>()[0]);
+    } else {
+      axis = op.options.axis;
+    }
+    if (axis < 0) axis += in.rank();
+    const int parts = static_cast<int>(op.outputs.size());
+    const int step = in.dim(axis) / parts;
+    for (int k = 0; k < parts; ++k) {
+      std::string begin, end, strides;
+      for (int d = 0; d < in.rank(); ++d) {
+        const int b = d == axis ? k * step : 0;
+        const int e = d == axis ? (k + 1) * step : in.dim(d);
+        begin += (d ? ", " : "") + std::to_string(b);
+        end += (d ? ", " : "") + std::to_string(e);
+        strides += std::string(d ? ", " : "") + "1";
+      }
+      const std::string id = "n" + std::to_string(nodes_.size());
+      specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(in.rank()) + "> " + id + "{{" + begin +
+                       "}, {" + end + "}, {" + strides + "}, 0, 0, " + std::to_string(unpack ? (1 << axis) : 0) +
+                       ", false};  // " + runtime::op_name(op) + " output " + std::to_string(k));
+      const int t = op.outputs[static_cast<std::size_t>(k)];
+      node_of_[t] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::strided_slice<specs::" + id + ">(" + ref(data) + ")", t,
+                        runtime::op_name(op) + " part " + std::to_string(k)});
+    }
+    return true;
   }
 
   void plan_nodes() {
@@ -395,12 +472,42 @@ class writer {
       node_of_[t] = static_cast<int>(nodes_.size());
       nodes_.push_back({"qf::input<" + type_name(t) + ">()", t, "input"});
     }
+    std::set<int> failed;  // tensors no node produces (their op is listed in unsupported_)
+    int cascaded = 0;
     for (const operation& op : m_.operations) {
+      bool blocked = false;
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+        const int t = op.inputs[i];
+        if (t < 0 || parameter_slot(op, i)) continue;
+        if (failed.contains(t) || at(t).variable) {
+          blocked = true;
+        } else if (!node_of_.contains(t) && at(t).constant) {
+          // A constant operand becomes a literal node.
+          node_of_[t] = static_cast<int>(nodes_.size());
+          nodes_.push_back({"qf::literal(" + constant_expr(t) + ")", t, "constant"});
+        }
+      }
+      if (blocked) {
+        if (std::none_of(op.inputs.begin(), op.inputs.end(), [&](int t) { return failed.contains(t); })) {
+          unsupported(op, "state (variable) tensors are not embedded yet");
+        } else {
+          ++cascaded;
+        }
+        for (int t : op.outputs) failed.insert(t);
+        continue;
+      }
+      if (lower_multi_output(op)) continue;
       std::string e = express(op);
-      if (e.empty()) continue;
+      if (e.empty()) {
+        for (int t : op.outputs) failed.insert(t);
+        continue;
+      }
       node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
       nodes_.push_back({e, op.outputs[0], runtime::op_name(op)});
     }
+    if (cascaded > 0)
+      unsupported_.push_back("and " + std::to_string(cascaded) + " node" + (cascaded == 1 ? "" : "s") +
+                             " downstream of those");
     if (!unsupported_.empty()) return;
     // Model outputs that other nodes also read are not sinks of the typed
     // graph, so their buffers would be reused: give each a copy that is.

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/ops/lookup_table.hpp"
 #include "qfence/ops/op_support.hpp"
 
 namespace qfence {
@@ -54,19 +55,20 @@ namespace reference {
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
 }
-inline void relu(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, std::int8_t* out) noexcept {
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX): requantize from
+/// the input's to the output's parameters, then clamp to `range` (the
+/// activation's bounds in the output's quantization).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v = output_zero_point + multiply_by_quantized_multiplier(in[i] - input_zero_point, m);
-    out[i] = static_cast<std::int8_t>(apply(range, v));
+    out[i] = static_cast<T>(apply(range, v));
   }
 }
 inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
-}
-inline void relu6(std::int64_t n, const std::int8_t* in, std::int8_t lower, std::int8_t upper,
-                  std::int8_t* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > upper ? upper : in[i] < lower ? lower : in[i];
 }
 
 inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
@@ -126,11 +128,15 @@ struct activation_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+    if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
       QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
+      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
       QFENCE_REQUIRE(Input::quant::quantized || sizeof...(Opts) == 0, (at_node<Index, op>, producer<Input>),
                      "qfence: out<...> was given to a relu whose input is float. fix: remove out<...>")
+      return true;
+    } else if constexpr (std::is_same_v<Op, qfence::op::logistic>) {
+      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value)
+      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
       return true;
     } else {
       QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<>, Opts...>::value)
@@ -148,7 +154,8 @@ struct activation_node {
     using out_quant = std::conditional_t<
         !Input::quant::quantized, no_quant,
         std::conditional_t<
-            std::is_same_v<Op, qfence::op::logistic>, per_tensor<1.0f / 256.0f, -128>,
+            std::is_same_v<Op, qfence::op::logistic>,
+            per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
             std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
                                typename option_or<option_kind::output_quantization, same_as_input,
                                                   Opts...>::quant>>>;
@@ -161,17 +168,20 @@ struct activation_node {
         else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
         else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
         else reference::tanh(n, in, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu>) {
+      } else if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
         static constexpr quantized_multiplier m = quantize_multiplier(
             static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        static constexpr int_range range =
-            quantized_activation_range<std::int8_t>(activation::relu, output::quant::scale, output::quant::zero_point);
+        static constexpr int_range range = quantized_activation_range<typename Input::element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
+            output::quant::zero_point);
         reference::relu(n, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu6>) {
-        constexpr auto zero = static_cast<std::int8_t>(Input::quant::zero_point);
-        constexpr auto six = saturate_cast<std::int8_t>(
-            detail::round_to_int32(6.0f / Input::quant::scale) + Input::quant::zero_point);
-        reference::relu6(n, in, zero, six, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::logistic> &&
+                           (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>)) {
+        // TFLite: a table of the float function (TFLM has no uint8 LOGISTIC).
+        static const lookup_table<typename Input::element> table = make_lookup_table<typename Input::element>(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
+            [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+        reference::lookup(n, in, table, out);
       } else {
         static constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, Input::quant::zero_point, p, out);
@@ -186,15 +196,17 @@ template <int In, node_option... Opts>
 constexpr auto relu(node_ref<In>, Opts...) {
   return activation_node<op::relu, In, Opts...>{};
 }
-/// RELU6 (output quantized like the input).
-template <int In>
-constexpr auto relu6(node_ref<In>) {
-  return activation_node<op::relu6, In>{};
+/// RELU6; out<...> may requantize (default: input's quantization).
+template <int In, node_option... Opts>
+constexpr auto relu6(node_ref<In>, Opts...) {
+  return activation_node<op::relu6, In, Opts...>{};
 }
-/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>.
-template <int In>
-constexpr auto logistic(node_ref<In>) {
-  return activation_node<op::logistic, In>{};
+/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>, uint8
+/// per_tensor<1/256, 0>. Option: tflite_numerics (TFLite's table instead of
+/// TFLM's fixed point, for int8; uint8 always uses the table).
+template <int In, node_option... Opts>
+constexpr auto logistic(node_ref<In>, Opts...) {
+  return activation_node<op::logistic, In, Opts...>{};
 }
 /// TANH. int8 output is per_tensor<1/128, 0>.
 template <int In>

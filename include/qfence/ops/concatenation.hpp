@@ -4,9 +4,10 @@
 // bytes; it does not rescale); the output has their quantization.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
-#include <tuple>
 #include <cstring>
+#include <tuple>
 
 #include "qfence/ops/op_support.hpp"
 
@@ -33,9 +34,37 @@ inline void concatenation(int count, const void* const* inputs, const std::int64
     }
 }
 
+/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
+/// quantization differs from the output's is requantized in float,
+/// round(q * scale + bias) + output zero point; the others are copied.
+/// `elements[i]` is input i's element count per outer step.
+inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
+                                       std::int64_t outer, const float* input_scales,
+                                       const std::int32_t* input_zero_points, float output_scale,
+                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
+  const float inverse_output_scale = 1.0f / output_scale;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const std::uint8_t* in = inputs[i] + o * elements[i];
+      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
+        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
+      } else {
+        const float scale = input_scales[i] * inverse_output_scale;
+        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
+        for (std::int64_t j = 0; j < elements[i]; ++j)
+          output[j] = saturate_cast<std::uint8_t>(
+              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
+      }
+      output += elements[i];
+    }
+}
+
 }  // namespace reference
 
-template <int Axis, int... In>
+/// Inputs keep their quantization (the default: all inputs must agree).
+struct same_quantization {};
+
+template <int Axis, class OutQ, int... In>
 struct concatenation_node {
   using op = op::concatenation;
   using inputs = refs<In...>;
@@ -68,7 +97,8 @@ struct concatenation_node {
     using Odd = std::tuple_element_t<static_cast<std::size_t>(odd), std::tuple<First, Rest...>>;
     QFENCE_REQUIRE(axis >= 0 && axis < static_cast<int>(First::rank), (at_node<Index, op>, producer<First>),
                    "qfence: concatenation axis is out of range for the inputs' rank")
-    QFENCE_REQUIRE(odd == 0,
+    QFENCE_REQUIRE(odd == 0 || (!std::is_same_v<OutQ, same_quantization> && First::type == dtype::u8 &&
+                                ((Rest::type == dtype::u8) && ...)),
                    (at_node<Index, op>, operand<odd>, producer<Odd>,
                     expected<retyped<Odd, First::type, typename First::quant>>),
                    "qfence: concatenation inputs must all have the same dtype and quantization (it copies, it does "
@@ -87,7 +117,8 @@ struct concatenation_node {
       d[static_cast<std::size_t>(axis)] = (First::shape_type::dim(axis) + ... + Rest::shape_type::dim(axis));
       return d;
     }();
-    using output = tensor<First::type, shape_from_array<dims>, typename First::quant>;
+    using output = tensor<First::type, shape_from_array<dims>,
+                          std::conditional_t<std::is_same_v<OutQ, same_quantization>, typename First::quant, OutQ>>;
     static constexpr std::int64_t outer = [] {
       std::int64_t o = 1;
       for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
@@ -102,8 +133,16 @@ struct concatenation_node {
 
     static void run(const concatenation_node&, const typename First::element* first,
                     const typename Rest::element*... rest, typename output::element* out) {
-      const void* ptrs[] = {first, rest...};
-      reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
+      if constexpr (std::is_same_v<OutQ, same_quantization>) {
+        const void* ptrs[] = {first, rest...};
+        reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
+      } else {
+        const std::uint8_t* ptrs[] = {first, rest...};
+        static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
+        static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
+        reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
+                                              zero_points, OutQ::scale, OutQ::zero_point, out);
+      }
     }
   };
 };
@@ -112,7 +151,15 @@ struct concatenation_node {
 template <int Axis, int... In>
 constexpr auto concatenation(node_ref<In>...) {
   static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
-  return concatenation_node<Axis, In...>{};
+  return concatenation_node<Axis, same_quantization, In...>{};
+}
+
+/// CONCATENATION of uint8 inputs with different quantizations into `OutQ`
+/// (TFLite's legacy ConcatenationWithScaling; TFLM has no such kernel).
+template <int Axis, class OutQ, int... In>
+constexpr auto concatenation_rescaled(node_ref<In>...) {
+  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
+  return concatenation_node<Axis, OutQ, In...>{};
 }
 
 }  // namespace qfence

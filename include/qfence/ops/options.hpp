@@ -21,6 +21,7 @@ struct output_quantization {};
 struct filter {};
 struct keep_dims {};
 struct beta {};
+struct numerics {};
 }  // namespace option_kind
 
 template <int H, int W = H>
@@ -87,6 +88,14 @@ struct keep_dims_t {
 };
 /// MEAN keeps reduced dimensions with size 1.
 inline constexpr keep_dims_t keep_dims{};
+
+/// Where TFLM and TFLite compute an op differently (DESIGN §5: FULLY_CONNECTED
+/// rescaling, int16 SUB, and 8-bit LOGISTIC, which TFLite evaluates through
+/// a 256-entry table), nodes follow TFLM unless given qfence::tflite_numerics.
+struct tflite_numerics_t {
+  using option_kind = option_kind::numerics;
+};
+inline constexpr tflite_numerics_t tflite_numerics{};
 
 template <qscale Beta>
 struct beta_t {

@@ -8,7 +8,18 @@
 #include <cstring>
 #include <limits>
 
+#include "qfence/ops/op_support.hpp"
+
 namespace qfence {
+
+namespace op {
+struct resize_bilinear {
+  static constexpr const char* name = "resize_bilinear";
+};
+struct resize_nearest_neighbor {
+  static constexpr const char* name = "resize_nearest_neighbor";
+};
+}  // namespace op
 
 struct resize_geometry {
   int batches, in_h, in_w, channels, out_h, out_w;
@@ -129,4 +140,55 @@ inline void resize_nearest_neighbor(const resize_geometry& g, const void* input,
 }
 
 }  // namespace reference
+
+/// How a resize maps output pixels to input coordinates (TFLite's options).
+enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
+
+template <class Op, int OutH, int OutW, resize_mode Mode, int In>
+struct resize_node {
+  using op = Op;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
+    QFENCE_REQUIRE(Input::rank == 4 && OutH > 0 && OutW > 0, (at_node<Index, op>, producer<Input>),
+                   "qfence: resize takes a 4-D NHWC input and a positive output size")
+    QFENCE_REQUIRE(!bilinear || Input::type == dtype::f32 || Input::type == dtype::u8 || Input::type == dtype::i8 ||
+                       Input::type == dtype::i16,
+                   (at_node<Index, op>, producer<Input>), "qfence: resize_bilinear takes f32, u8, i8 or i16")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output =
+        tensor<Input::type, shape<Input::shape_type::dim(0), OutH, OutW, Input::shape_type::dim(3)>, typename Input::quant>;
+    static constexpr resize_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1),
+                                              Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
+                                              Mode == resize_mode::align_corners,
+                                              Mode == resize_mode::half_pixel_centers};
+    static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
+        reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);
+      } else if constexpr (Input::type == dtype::f32 || Input::type == dtype::u8) {
+        reference::resize_bilinear(geometry, in, out);  // TFLite's float path (uint8 adds 0.5, truncates)
+      } else {
+        reference::resize_bilinear_integer(geometry, in, out);
+      }
+    }
+  };
+};
+
+/// RESIZE_BILINEAR to OutH x OutW.
+template <int OutH, int OutW, resize_mode Mode = resize_mode::plain, int In>
+constexpr auto resize_bilinear(node_ref<In>) {
+  return resize_node<op::resize_bilinear, OutH, OutW, Mode, In>{};
+}
+/// RESIZE_NEAREST_NEIGHBOR to OutH x OutW.
+template <int OutH, int OutW, resize_mode Mode = resize_mode::plain, int In>
+constexpr auto resize_nearest_neighbor(node_ref<In>) {
+  return resize_node<op::resize_nearest_neighbor, OutH, OutW, Mode, In>{};
+}
+
 }  // namespace qfence

@@ -162,33 +162,19 @@ inline kernel prepare_concatenation(const op_context& ctx) {
   ctx.require(out.type == dtype::u8,
               "inputs quantized differently from the output are only supported for uint8 (TFLite's "
               "ConcatenationWithScaling; TFLM requires equal quantization). fix: requantize the inputs");
-  std::vector<float> scales, biases;
-  const float inverse_output_scale = 1.0f / out.quant.scale();
+  std::vector<float> scales;
+  std::vector<std::int32_t> zero_points;
   for (int i = 0; i < count; ++i) {
-    const tensor& in = ctx.input(i);
-    const float scale = in.quant.scale() * inverse_output_scale;
-    scales.push_back(scale);
-    biases.push_back(-static_cast<float>(in.quant.zero_point()) * scale);
+    scales.push_back(ctx.input(i).quant.scale());
+    zero_points.push_back(ctx.input(i).quant.zero_point());
   }
+  const float out_scale = out.quant.scale();
   const std::int32_t out_zp = out.quant.zero_point();
-  std::vector<bool> copy;
-  for (int i = 0; i < count; ++i)
-    copy.push_back(ctx.input(i).quant.scale() == out.quant.scale() && ctx.input(i).quant.zero_point() == out_zp);
+  auto pointers = std::make_shared<std::vector<const std::uint8_t*>>(inputs.size());
   return [=](const tensor_memory& m) {
-    auto* o = m.at<std::uint8_t>(out_t);
-    for (std::int64_t k = 0; k < outer; ++k)
-      for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const auto n = copy_bytes[i];
-        const auto* in = m.at<const std::uint8_t>(inputs[i]) + k * n;
-        if (copy[i]) {
-          std::memcpy(o, in, static_cast<std::size_t>(n));
-        } else {
-          for (std::int64_t j = 0; j < n; ++j)
-            o[j] = saturate_cast<std::uint8_t>(
-                static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scales[i] + biases[i])) + out_zp);
-        }
-        o += n;
-      }
+    for (std::size_t i = 0; i < inputs.size(); ++i) (*pointers)[i] = m.at<const std::uint8_t>(inputs[i]);
+    reference::concatenation_with_scaling(count, pointers->data(), copy_bytes.data(), outer, scales.data(),
+                                          zero_points.data(), out_scale, out_zp, m.at<std::uint8_t>(out_t));
   };
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "qfence/ops/arg_max.hpp"
 #include "qfence/ops/mean.hpp"
 #include "qfence/ops/pooling.hpp"
 #include "qfence/ops/softmax.hpp"
@@ -175,23 +176,7 @@ inline kernel prepare_arg_max(const op_context& ctx) {
   const int size = in.dim(axis);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   auto typed = [&]<class T, class Index>(T*, Index*) -> kernel {
-    return [=](const tensor_memory& m) {
-      const T* x = m.at<const T>(in_t);
-      Index* y = m.at<Index>(out_t);
-      for (std::int64_t o = 0; o < outer; ++o)
-        for (std::int64_t i = 0; i < inner; ++i) {
-          T best = x[o * size * inner + i];
-          Index at = 0;
-          for (int k = 1; k < size; ++k) {
-            const T v = x[(o * size + k) * inner + i];
-            if (v > best) {
-              best = v;
-              at = static_cast<Index>(k);
-            }
-          }
-          y[o * inner + i] = at;
-        }
-    };
+    return [=](const tensor_memory& m) { reference::arg_max(outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t)); };
   };
   auto with_index = [&]<class T>(T*) -> kernel {
     if (out.type == dtype::i32) return typed(static_cast<T*>(nullptr), static_cast<std::int32_t*>(nullptr));

@@ -1,0 +1,82 @@
+// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
+// along an axis (TFLite's ArgMinMax with std::greater).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct arg_max {
+  static constexpr const char* name = "arg_max";
+};
+}  // namespace op
+
+namespace reference {
+
+template <class T, class Index>
+inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      T best = in[o * size * inner + i];
+      Index at = 0;
+      for (int k = 1; k < size; ++k) {
+        const T v = in[(o * size + k) * inner + i];
+        if (v > best) {
+          best = v;
+          at = static_cast<Index>(k);
+        }
+      }
+      out[o * inner + i] = at;
+    }
+}
+
+}  // namespace reference
+
+template <int Axis, dtype IndexType, int In>
+struct arg_max_node {
+  using op = op::arg_max;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(Axis >= -static_cast<int>(Input::rank) && Axis < static_cast<int>(Input::rank) &&
+                       (IndexType == dtype::i32 || IndexType == dtype::i64),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: arg_max<axis, index dtype>: the axis must be within the input's rank and the index "
+                   "dtype i32 or i64")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
+    static constexpr auto dims = [] {
+      std::array<int, Input::rank - 1> d{};
+      for (std::size_t i = 0, k = 0; i < Input::rank; ++i)
+        if (static_cast<int>(i) != axis) d[k++] = Input::shape_type::dims[i];
+      return d;
+    }();
+    using output = tensor<IndexType, shape_from_array<dims>>;
+    static constexpr std::int64_t outer = [] {
+      std::int64_t n = 1;
+      for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];
+      return n;
+    }();
+    static constexpr std::int64_t inner = Input::elements / (outer * Input::shape_type::dims[axis]);
+    static void run(const arg_max_node&, const typename Input::element* in, typename output::element* out) {
+      reference::arg_max(outer, Input::shape_type::dims[axis], inner, in, out);
+    }
+  };
+};
+
+/// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
+template <int Axis, dtype IndexType = dtype::i32, int In>
+constexpr auto arg_max(node_ref<In>) {
+  return arg_max_node<Axis, IndexType, In>{};
+}
+
+}  // namespace qfence
