@@ -1670,24 +1670,31 @@ class model {
       !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
   static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
 
-  // consumes[c][p]: node c reads node p.
-  static constexpr auto consumes = [] {
-    std::array<std::array<bool, N>, N> e{};
+  // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
+  // readers, whether any exists and the last one. Built from the edges in
+  // one pass, so that it stays cheap for graphs of hundreds of nodes (the
+  // constexpr evaluators count every step).
+  struct reader_info {
+    bool any[2] = {false, false};
+    int last[2] = {-1, -1};
+  };
+  static constexpr auto readers = [] {
+    std::array<reader_info, N> r{};
     int c = 0;
     auto mark = [&](const auto& indices) {
       for (int p : indices)
-        if (p >= 0 && p < c) e[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] = true;
+        if (p >= 0 && p < c) {
+          const int f = fenced[static_cast<std::size_t>(c)] ? 1 : 0;
+          r[static_cast<std::size_t>(p)].any[f] = true;
+          r[static_cast<std::size_t>(p)].last[f] = c;  // nodes are visited in order
+        }
       ++c;
     };
     (mark(Nodes::inputs::indices), ...);
-    return e;
+    return r;
   }();
   static constexpr bool consumed_by(int p, bool by_fenced) {
-    for (int c = 0; c < N; ++c)
-      if (consumes[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] &&
-          fenced[static_cast<std::size_t>(c)] == by_fenced)
-        return true;
-    return false;
+    return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
   }
   static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
 
@@ -1795,12 +1802,8 @@ class model {
   }
 
   static constexpr int last_reader(int p, bool fenced_readers) {
-    int last = p;
-    for (int c = 0; c < N; ++c)
-      if (consumes[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] &&
-          fenced[static_cast<std::size_t>(c)] == fenced_readers)
-        last = c;
-    return last;
+    const int last = readers[static_cast<std::size_t>(p)].last[fenced_readers ? 1 : 0];
+    return last > p ? last : p;
   }
 
   template <int I>
