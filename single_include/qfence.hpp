@@ -2328,6 +2328,340 @@ constexpr auto arg_max(node_ref<In>) {
 
 }  // namespace qfence
 
+// ---- qfence/ops/arithmetic.hpp ---------------------------------------------
+// qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
+// i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
+// arithmetic in models such as movenet), plus SQRT and CAST.
+
+
+// ---- qfence/ops/broadcast.hpp ----------------------------------------------
+// qfence/ops/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+
+
+namespace qfence {
+
+inline constexpr int max_broadcast_rank = 6;
+
+/// Two input shapes right-aligned against the output shape, padded to
+/// max_broadcast_rank with leading 1s, plus the element strides of each input
+/// (0 along a broadcast dimension).
+struct broadcast_geometry {
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{};
+  std::array<std::int64_t, max_broadcast_rank> stride_b{};
+  std::int64_t elements = 1;
+  bool same_shape = false;
+};
+
+/// Whether two shapes broadcast together (each dimension equal, or one is 1).
+template <std::size_t RA, std::size_t RB>
+constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
+  const std::size_t rank = RA > RB ? RA : RB;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
+template <std::size_t RA, std::size_t RB>
+constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
+                                                               const std::array<int, RB>& b) noexcept {
+  constexpr std::size_t rank = RA > RB ? RA : RB;
+  std::array<int, rank> out{};
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
+  broadcast_geometry g;
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < max_broadcast_rank; ++i) {
+    const int from_back = max_broadcast_rank - 1 - i;
+    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
+    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
+  }
+  std::int64_t sa = 1, sb = 1;
+  g.same_shape = true;
+  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
+    const auto k = static_cast<std::size_t>(i);
+    g.out[k] = da[k] == 1 ? db[k] : da[k];
+    g.stride_a[k] = da[k] == 1 ? 0 : sa;
+    g.stride_b[k] = db[k] == 1 ? 0 : sb;
+    if (da[k] != db[k]) g.same_shape = false;
+    sa *= da[k];
+    sb *= db[k];
+    g.elements *= g.out[k];
+  }
+  return g;
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  if (g.same_shape) {
+    for (std::int64_t i = 0; i < g.elements; ++i) f(i, i, i);
+    return;
+  }
+  std::array<int, max_broadcast_rank> idx{};
+  std::int64_t ia = 0, ib = 0;
+  for (std::int64_t o = 0; o < g.elements; ++o) {
+    f(o, ia, ib);
+    // increment the multi-index, last dimension fastest
+    for (int d = max_broadcast_rank - 1; d >= 0; --d) {
+      const auto k = static_cast<std::size_t>(d);
+      ++idx[k];
+      ia += g.stride_a[k];
+      ib += g.stride_b[k];
+      if (idx[k] < g.out[k]) break;
+      ia -= g.stride_a[k] * idx[k];
+      ib -= g.stride_b[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+}  // namespace qfence
+
+
+namespace qfence {
+
+namespace op {
+struct div {
+  static constexpr const char* name = "div";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return a / b;
+    } else {
+      // A zero divisor is a run-time error in TFLite; here it yields 0.
+      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
+    }
+  }
+};
+struct floor_div {
+  static constexpr const char* name = "floor_div";
+  /// TFLite's FloorDiv: floor(a / b) in double.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
+      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
+                                                                      : static_cast<T>(q);
+    }
+  }
+};
+struct maximum {
+  static constexpr const char* name = "maximum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a > b ? a : b;
+  }
+};
+struct minimum {
+  static constexpr const char* name = "minimum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a < b ? a : b;
+  }
+};
+/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
+/// saturate them); computed in unsigned to stay defined.
+struct int_add {
+  static constexpr const char* name = "add";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+  }
+};
+struct int_sub {
+  static constexpr const char* name = "sub";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+  }
+};
+struct int_mul {
+  static constexpr const char* name = "mul";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+  }
+};
+struct sqrt {
+  static constexpr const char* name = "sqrt";
+};
+struct cast {
+  static constexpr const char* name = "cast";
+};
+}  // namespace op
+
+namespace reference {
+
+/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
+/// activation's bounds in the element type.
+template <class Op, class T>
+inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    const T v = Op::apply(a[ia], b[ib]);
+    out[o] = v < lo ? lo : (v > hi ? hi : v);
+  });
+}
+
+inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+}
+
+/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
+/// to integer conversions, undefined in C++, saturate (NaN gives 0).
+template <class From, class To>
+inline void cast(std::int64_t n, const From* in, To* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<To, bool>) {
+      out[i] = in[i] != From{};
+    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+      const double v = static_cast<double>(in[i]);
+      out[i] = v != v                                                   ? To{}
+               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
+               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
+                                                                             : static_cast<To>(v);
+    } else {
+      out[i] = static_cast<To>(in[i]);
+    }
+  }
+}
+
+}  // namespace reference
+
+/// The clamp bounds of a fused activation on unquantized values of type T.
+template <class T>
+constexpr std::pair<T, T> plain_activation_bounds(activation act) noexcept {
+  T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+  if (act == activation::relu || act == activation::relu6) lo = T{0};
+  if (act == activation::relu6) hi = T{6};
+  if (act == activation::relu_n1_to_1) {
+    if constexpr (std::is_signed_v<T>) lo = static_cast<T>(-1);
+    else lo = T{0};
+    hi = T{1};
+  }
+  return {lo, hi};
+}
+
+template <class Op, int A, int B, class... Opts>
+struct arithmetic_node {
+  using op = Op;
+  using inputs = refs<A, B>;
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    constexpr bool compares = std::is_same_v<Op, qfence::op::maximum> || std::is_same_v<Op, qfence::op::minimum>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::fused_activation>, Opts...>::value)
+    QFENCE_REQUIRE((X::type == Y::type && std::is_same_v<typename X::quant, typename Y::quant> &&
+                    (X::type == dtype::f32 || X::type == dtype::i32 || (compares && X::type != dtype::f16))),
+                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
+                   "qfence: this element-wise op takes two f32 or two i32 tensors (maximum/minimum: any two "
+                   "tensors of the same type and quantization). fix: cast or requantize one input")
+    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
+                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
+                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
+                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
+                   "be equal or 1). fix: reshape one input")
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
+    using output = tensor<X::type, shape_from_array<out_dims>, typename X::quant>;
+    static constexpr broadcast_geometry geometry =
+        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
+                                static_cast<int>(Y::rank));
+    using T = typename X::element;
+    static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
+      reference::arithmetic<Op>(geometry, a, b, bounds.first, bounds.second, out);
+    }
+  };
+};
+
+template <int A, int B, node_option... Opts>
+constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::div, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+template <int A, int B>
+constexpr auto maximum(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::maximum, A, B>{};
+}
+template <int A, int B>
+constexpr auto minimum(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::minimum, A, B>{};
+}
+/// ADD, SUB, MUL of int32 tensors (unquantized; they wrap).
+template <int A, int B, node_option... Opts>
+constexpr auto int_add(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_add, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto int_sub(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_sub, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_mul, A, B, Opts...>{};
+}
+
+template <class Op, dtype To, int In>
+struct unary_node {
+  using op = Op;
+  using inputs = refs<In>;
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    constexpr bool is_sqrt = std::is_same_v<Op, qfence::op::sqrt>;
+    QFENCE_REQUIRE(!is_sqrt || (Input::type == dtype::f32 && !Input::quant::quantized),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: sqrt takes an f32 tensor. fix: dequantize the input first")
+    QFENCE_REQUIRE(Input::type != dtype::f16 && To != dtype::f16, (at_node<Index, op>, producer<Input>),
+                   "qfence: cast between f16 and other types is not supported")
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<To, typename Input::shape_type>;
+    static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
+      else reference::cast(Input::elements, in, out);
+    }
+  };
+};
+
+/// SQRT of an f32 tensor.
+template <int In>
+constexpr auto sqrt(node_ref<In>) {
+  return unary_node<op::sqrt, dtype::f32, In>{};
+}
+/// CAST to dtype `To` (a C++ static_cast per element; float to integer
+/// truncates, and saturates out of range). The result is unquantized.
+template <dtype To, int In>
+constexpr auto cast(node_ref<In>) {
+  return unary_node<op::cast, To, In>{};
+}
+
+}  // namespace qfence
+
 // ---- qfence/ops/concatenation.hpp ------------------------------------------
 // qfence/ops/concatenation.hpp: CONCATENATION along an axis.
 //
@@ -2912,101 +3246,6 @@ constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts.
 // multiplier); float: a + b, a * b, then the fused activation.
 
 
-// ---- qfence/ops/broadcast.hpp ----------------------------------------------
-// qfence/ops/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
-
-
-namespace qfence {
-
-inline constexpr int max_broadcast_rank = 6;
-
-/// Two input shapes right-aligned against the output shape, padded to
-/// max_broadcast_rank with leading 1s, plus the element strides of each input
-/// (0 along a broadcast dimension).
-struct broadcast_geometry {
-  std::array<int, max_broadcast_rank> out{};
-  std::array<std::int64_t, max_broadcast_rank> stride_a{};
-  std::array<std::int64_t, max_broadcast_rank> stride_b{};
-  std::int64_t elements = 1;
-  bool same_shape = false;
-};
-
-/// Whether two shapes broadcast together (each dimension equal, or one is 1).
-template <std::size_t RA, std::size_t RB>
-constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
-  const std::size_t rank = RA > RB ? RA : RB;
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    if (da != db && da != 1 && db != 1) return false;
-  }
-  return true;
-}
-
-template <std::size_t RA, std::size_t RB>
-constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
-                                                               const std::array<int, RB>& b) noexcept {
-  constexpr std::size_t rank = RA > RB ? RA : RB;
-  std::array<int, rank> out{};
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    out[rank - 1 - i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
-  broadcast_geometry g;
-  std::array<int, max_broadcast_rank> da{}, db{};
-  for (int i = 0; i < max_broadcast_rank; ++i) {
-    const int from_back = max_broadcast_rank - 1 - i;
-    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
-    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
-  }
-  std::int64_t sa = 1, sb = 1;
-  g.same_shape = true;
-  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
-    const auto k = static_cast<std::size_t>(i);
-    g.out[k] = da[k] == 1 ? db[k] : da[k];
-    g.stride_a[k] = da[k] == 1 ? 0 : sa;
-    g.stride_b[k] = db[k] == 1 ? 0 : sb;
-    if (da[k] != db[k]) g.same_shape = false;
-    sa *= da[k];
-    sb *= db[k];
-    g.elements *= g.out[k];
-  }
-  return g;
-}
-
-/// Calls f(out_index, a_index, b_index) for every output element, in row-major
-/// order.
-template <class F>
-constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
-  if (g.same_shape) {
-    for (std::int64_t i = 0; i < g.elements; ++i) f(i, i, i);
-    return;
-  }
-  std::array<int, max_broadcast_rank> idx{};
-  std::int64_t ia = 0, ib = 0;
-  for (std::int64_t o = 0; o < g.elements; ++o) {
-    f(o, ia, ib);
-    // increment the multi-index, last dimension fastest
-    for (int d = max_broadcast_rank - 1; d >= 0; --d) {
-      const auto k = static_cast<std::size_t>(d);
-      ++idx[k];
-      ia += g.stride_a[k];
-      ib += g.stride_b[k];
-      if (idx[k] < g.out[k]) break;
-      ia -= g.stride_a[k] * idx[k];
-      ib -= g.stride_b[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
-}  // namespace qfence
-
 
 namespace qfence {
 
@@ -3142,7 +3381,8 @@ struct binary_node {
   static constexpr bool validate() {
     using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
-                                         kinds<option_kind::fused_activation, option_kind::output_quantization>,
+                                         kinds<option_kind::fused_activation, option_kind::output_quantization,
+                                               option_kind::numerics>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
     QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
@@ -3182,10 +3422,13 @@ struct binary_node {
         if constexpr (X::type == dtype::f32) {
           reference::sub(geometry, a, b, act, out);
         } else {
-          // TFLM's CalculateOpDataSub (ratios in float); see make_sub_params_float.
+          // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
+          // tflite_numerics option) in double, as for ADD.
+          static constexpr auto make = has_option<option_kind::numerics, Opts...> ? make_add_params
+                                                                                   : make_sub_params_float;
           static constexpr add_params params =
-              make_sub_params_float(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                                    output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+              make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+                   output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
           reference::sub(geometry, a, b, params, act, out);
         }
       } else {
@@ -3359,6 +3602,108 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
   return fully_connected_node<In, W, B, Opts...>{weights, bias};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/gather_nd.hpp ----------------------------------------------
+// qfence/ops/gather_nd.hpp: GATHER_ND, slices of `params` picked by index
+// rows.
+
+
+
+namespace qfence {
+
+namespace op {
+struct gather_nd {
+  static constexpr const char* name = "gather_nd";
+};
+}  // namespace op
+
+namespace reference {
+
+/// `rows` index rows of `depth` indices each select a slice of
+/// `slice_bytes`; `dims`/`strides` are the first `depth` dimensions of params
+/// and their byte strides. Out-of-range indices (a run-time data error in
+/// TFLite) produce zeros, never a read outside params.
+template <class Index>
+inline void gather_nd(const void* params, const Index* indices, std::int64_t rows, int depth, const int* dims,
+                      const std::int64_t* strides, std::int64_t slice_bytes, void* output) noexcept {
+  const auto* src = static_cast<const unsigned char*>(params);
+  auto* dst = static_cast<unsigned char*>(output);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t offset = 0;
+    bool inside = true;
+    for (int d = 0; d < depth; ++d) {
+      const auto idx = static_cast<std::int64_t>(indices[r * depth + d]);
+      if (idx < 0 || idx >= dims[d]) inside = false;
+      offset += idx * strides[d];
+    }
+    if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice_bytes));
+    else std::memset(dst, 0, static_cast<std::size_t>(slice_bytes));
+    dst += slice_bytes;
+  }
+}
+
+}  // namespace reference
+
+template <int Params, int Indices>
+struct gather_nd_node {
+  using op = op::gather_nd;
+  using inputs = refs<Params, Indices>;
+
+  template <int Index, class P, class I>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((I::type == dtype::i32 || I::type == dtype::i64) && I::rank >= 1 &&
+                       I::shape_type::dim(-1) >= 1 && I::shape_type::dim(-1) <= static_cast<int>(P::rank),
+                   (at_node<Index, op>, operand<1>, producer<I>),
+                   "qfence: gather_nd indices must be i32/i64 [..., k] with k <= the params' rank")
+    return true;
+  }
+
+  template <int Index, class P, class I>
+  struct typed {
+    static constexpr int depth = I::shape_type::dim(-1);
+    static constexpr std::size_t out_rank = I::rank - 1 + P::rank - static_cast<std::size_t>(depth);
+    static constexpr auto dims = [] {
+      std::array<int, out_rank> d{};
+      std::size_t k = 0;
+      for (std::size_t i = 0; i + 1 < I::rank; ++i) d[k++] = I::shape_type::dims[i];
+      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) d[k++] = P::shape_type::dims[i];
+      return d;
+    }();
+    using output = tensor<P::type, shape_from_array<dims>, typename P::quant>;
+    static constexpr std::int64_t slice_bytes = [] {
+      std::int64_t b = static_cast<std::int64_t>(sizeof(typename P::element));
+      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) b *= P::shape_type::dims[i];
+      return b;
+    }();
+    static constexpr auto strides = [] {
+      std::array<std::int64_t, static_cast<std::size_t>(depth)> s{};
+      std::int64_t b = slice_bytes;
+      for (int d = depth - 1; d >= 0; --d) {
+        s[static_cast<std::size_t>(d)] = b;
+        b *= P::shape_type::dims[static_cast<std::size_t>(d)];
+      }
+      return s;
+    }();
+    static constexpr auto param_dims = [] {
+      std::array<int, static_cast<std::size_t>(depth)> d{};
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = P::shape_type::dims[i];
+      return d;
+    }();
+    static void run(const gather_nd_node&, const typename P::element* params, const typename I::element* indices,
+                    typename output::element* out) {
+      reference::gather_nd(params, indices, I::elements / depth, depth, param_dims.data(), strides.data(),
+                           slice_bytes, out);
+    }
+  };
+};
+
+/// GATHER_ND of `params` at the index rows of `indices`.
+template <int P, int I>
+constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
+  return gather_nd_node<P, I>{};
 }
 
 }  // namespace qfence

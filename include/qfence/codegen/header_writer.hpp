@@ -129,8 +129,9 @@ class writer {
   // ---- planning -------------------------------------------------------------
   struct node_line {
     std::string expression;  // the node's C++ expression
-    int tensor;              // the tensor it produces
+    int tensor;              // the model tensor it produces (-1: an intermediate of a lowering)
     std::string op;          // for the comment
+    bool fenced = false;     // a float island inside a quantized model
   };
 
   std::string type_name(int t) const { return "types::t" + std::to_string(t); }
@@ -197,12 +198,19 @@ class writer {
       case builtin_op::fully_connected:
       case builtin_op::average_pool_2d:
       case builtin_op::softmax:
-      case builtin_op::mul:
+      case builtin_op::mul: return one_of({D::f32, D::i8, D::u8, D::i32});
       case builtin_op::mean: return one_of({D::f32, D::i8, D::u8});
       case builtin_op::max_pool_2d:
-      case builtin_op::add:
-      case builtin_op::sub:
       case builtin_op::leaky_relu: return one_of({D::f32, D::i8, D::u8, D::i16});
+      case builtin_op::add:
+      case builtin_op::sub: return one_of({D::f32, D::i8, D::u8, D::i16, D::i32});
+      case builtin_op::div:
+      case builtin_op::floor_div: return one_of({D::f32, D::i32});
+      case builtin_op::sqrt: return one_of({D::f32});
+      case builtin_op::cast:
+      case builtin_op::maximum:
+      case builtin_op::minimum:
+      case builtin_op::gather_nd: return true;
       case builtin_op::transpose_conv:
         return op.inputs.size() > 2 && op.inputs[2] >= 0 &&
                (at(op.inputs[2]).type == D::f32 || at(op.inputs[2]).type == D::i8 || at(op.inputs[2]).type == D::i16);
@@ -230,7 +238,7 @@ class writer {
     const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
     if (in == dtype::f32) return true;
     switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::sub: return false;
+      case builtin_op::sub: return true;  // the node takes qf::tflite_numerics
       case builtin_op::fully_connected: return op.inputs.size() > 1 && at(op.inputs[1]).quant.per_channel();
       default: return true;
     }
@@ -302,9 +310,25 @@ class writer {
       case builtin_op::add:
       case builtin_op::mul:
       case builtin_op::sub: {
-        const char* fn = op.builtin_code == 0 ? "qf::add(" : (op.builtin_code == 18 ? "qf::mul(" : "qf::sub(");
-        return fn + ref(in(0)) + ", " + ref(in(1)) + fused(o) + out_option(out) + ")";
+        const bool int32 = at(in(0)).type == dtype::i32;
+        const char* fn = op.builtin_code == 0   ? (int32 ? "qf::int_add(" : "qf::add(")
+                         : op.builtin_code == 18 ? (int32 ? "qf::int_mul(" : "qf::mul(")
+                                                 : (int32 ? "qf::int_sub(" : "qf::sub(");
+        const bool tflite_sub = op.builtin_code == 41 && out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite;
+        return fn + ref(in(0)) + ", " + ref(in(1)) + fused(o) + out_option(out) +
+               (tflite_sub ? ", qf::tflite_numerics" : "") + ")";
       }
+      case builtin_op::div:
+      case builtin_op::floor_div:
+        return std::string(op.builtin_code == 42 ? "qf::div(" : "qf::floor_div(") + ref(in(0)) + ", " + ref(in(1)) +
+               fused(o) + ")";
+      case builtin_op::maximum:
+      case builtin_op::minimum:
+        return std::string(op.builtin_code == 55 ? "qf::maximum(" : "qf::minimum(") + ref(in(0)) + ", " + ref(in(1)) +
+               ")";
+      case builtin_op::sqrt: return "qf::sqrt(" + ref(in(0)) + ")";
+      case builtin_op::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
+      case builtin_op::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case builtin_op::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
@@ -467,6 +491,46 @@ class writer {
     return true;
   }
 
+  /// In a model that mixes quantized and float tensors, the nodes that
+  /// compute in float are its float islands: each is wrapped in qf::fence so
+  /// that the graph's type says where they are. The model's own DEQUANTIZE /
+  /// QUANTIZE (and CAST) nodes stay explicit as the islands' borders, so the
+  /// arithmetic is the model's, operation for operation.
+  void mark_fences() {
+    bool quantized = false;
+    for (const auto& t : m_.tensors) quantized = quantized || (t.quant.quantized() && !t.constant);
+    if (!quantized) return;
+    for (auto& n : nodes_) {
+      if (n.tensor < 0 || at(n.tensor).type != dtype::f32) continue;
+      if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST" || n.op == "output copy")
+        continue;
+      n.fenced = true;
+    }
+  }
+
+  /// PACK has no node of its own: each input is reshaped to carry the new
+  /// axis (size 1), then they are concatenated along it.
+  bool lower_pack(const operation& op) {
+    if (op.builtin_code != static_cast<int>(builtin_op::pack)) return false;
+    const tensor& out = at(op.outputs[0]);
+    int axis = op.options.axis;
+    if (axis < 0) axis += out.rank();
+    std::vector<int> parts;
+    for (int t : op.inputs) {
+      std::vector<int> dims = at(t).shape;
+      dims.insert(dims.begin() + axis, 1);
+      std::string e = "qf::reshape<";
+      for (std::size_t i = 0; i < dims.size(); ++i) e += (i ? ", " : "") + std::to_string(dims[i]);
+      parts.push_back(static_cast<int>(nodes_.size()));
+      nodes_.push_back({e + ">(" + ref(t) + ")", -1, "PACK input (axis added)"});
+    }
+    std::string e = "qf::concatenation<" + std::to_string(axis) + ">(";
+    for (std::size_t i = 0; i < parts.size(); ++i) e += (i ? ", " : "") + ("qf::ref<" + std::to_string(parts[i]) + ">");
+    node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
+    nodes_.push_back({e + ")", op.outputs[0], runtime::op_name(op)});
+    return true;
+  }
+
   void plan_nodes() {
     for (int t : m_.inputs) {
       node_of_[t] = static_cast<int>(nodes_.size());
@@ -496,7 +560,7 @@ class writer {
         for (int t : op.outputs) failed.insert(t);
         continue;
       }
-      if (lower_multi_output(op)) continue;
+      if (lower_multi_output(op) || lower_pack(op)) continue;
       std::string e = express(op);
       if (e.empty()) {
         for (int t : op.outputs) failed.insert(t);
@@ -505,6 +569,7 @@ class writer {
       node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
       nodes_.push_back({e, op.outputs[0], runtime::op_name(op)});
     }
+    mark_fences();
     if (cascaded > 0)
       unsupported_.push_back("and " + std::to_string(cascaded) + " node" + (cascaded == 1 ? "" : "s") +
                              " downstream of those");
@@ -544,7 +609,8 @@ class writer {
     out << "// ---- tensor types ------------------------------------------------------------\n"
         << "namespace types {\n";
     std::set<int> needed;
-    for (const auto& n : nodes_) needed.insert(n.tensor);
+    for (const auto& n : nodes_)
+      if (n.tensor >= 0) needed.insert(n.tensor);
     for (int t : used_constants_) needed.insert(t);
     for (int t : needed) {
       const tensor& x = at(t);
@@ -641,13 +707,18 @@ class writer {
         << "inline const auto& graph() {\n  static const auto g = qf::graph(\n";
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const auto& n = nodes_[i];
-      out << "      /* n" << i << " " << n.op << " -> t" << n.tensor << " " << comment_name(at(n.tensor).name) << " */\n"
-          << "      " << n.expression << (i + 1 < nodes_.size() ? "," : "") << "\n";
+      if (n.tensor >= 0)
+        out << "      /* n" << i << " " << n.op << " -> t" << n.tensor << " " << comment_name(at(n.tensor).name) << " */\n";
+      else
+        out << "      /* n" << i << " " << n.op << " */\n";
+      out << "      " << (n.fenced ? "qf::fence(" + n.expression + ")" : n.expression)
+          << (i + 1 < nodes_.size() ? "," : "") << "\n";
     }
     out << "  );\n  return g;\n}\nusing model = std::remove_cvref_t<decltype(graph())>;\n\n";
     out << "// Every node infers exactly the type the model declares (checked once the\n"
         << "// graph itself is valid, so that a graph error stays the only error).\n";
     for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].tensor >= 0)
       out << "static_assert(!model::valid || std::is_same_v<model::node_output_type<" << i << ">, "
           << type_name(nodes_[i].tensor)
           << ">, \"qfence embed: node n" << i << " (" << nodes_[i].op

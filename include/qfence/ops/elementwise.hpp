@@ -146,7 +146,8 @@ struct binary_node {
   static constexpr bool validate() {
     using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
-                                         kinds<option_kind::fused_activation, option_kind::output_quantization>,
+                                         kinds<option_kind::fused_activation, option_kind::output_quantization,
+                                               option_kind::numerics>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
     QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
@@ -186,10 +187,13 @@ struct binary_node {
         if constexpr (X::type == dtype::f32) {
           reference::sub(geometry, a, b, act, out);
         } else {
-          // TFLM's CalculateOpDataSub (ratios in float); see make_sub_params_float.
+          // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
+          // tflite_numerics option) in double, as for ADD.
+          static constexpr auto make = has_option<option_kind::numerics, Opts...> ? make_add_params
+                                                                                   : make_sub_params_float;
           static constexpr add_params params =
-              make_sub_params_float(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                                    output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+              make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+                   output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
           reference::sub(geometry, a, b, params, act, out);
         }
       } else {

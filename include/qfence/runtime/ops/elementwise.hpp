@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/broadcast.hpp"
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/leaky_relu.hpp"
@@ -47,43 +48,16 @@ inline void require_binary_types(const op_context& ctx) {
 
 namespace detail {
 
-/// A broadcasting binary op on unquantized values: out = f(a, b), then the
-/// fused activation's clamp (integer ops clamp in their own type).
-template <class T, class F>
-kernel plain_binary(const op_context& ctx, F f) {
+/// A broadcasting binary op on unquantized values (qfence/ops/arithmetic.hpp):
+/// out = Op(a, b), then the fused activation's clamp in the element type.
+template <class Op, class T>
+kernel plain_binary(const op_context& ctx) {
   const broadcast_geometry g = binary_geometry(ctx);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  const float_range fr = float_activation_range(ctx.options().fused);
-  const activation act = ctx.options().fused;
+  const auto bounds = plain_activation_bounds<T>(ctx.options().fused);
   return [=](const tensor_memory& m) {
-    const T* a = m.at<const T>(a_t);
-    const T* b = m.at<const T>(b_t);
-    T* out = m.at<T>(out_t);
-    for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-      const T v = f(a[ia], b[ib]);
-      if constexpr (std::is_floating_point_v<T>) {
-        out[o] = apply(fr, v);
-      } else {
-        T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
-        if (act == activation::relu || act == activation::relu6) lo = 0;
-        if (act == activation::relu6) hi = 6;
-        if (act == activation::relu_n1_to_1) lo = -1, hi = 1;
-        out[o] = v < lo ? lo : (v > hi ? hi : v);
-      }
-    });
+    reference::arithmetic<Op>(g, m.at<const T>(a_t), m.at<const T>(b_t), bounds.first, bounds.second, m.at<T>(out_t));
   };
-}
-
-/// int32 arithmetic wraps, as it does in TFLite on two's-complement
-/// hardware; doing it in unsigned keeps it defined in C++.
-inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-}
-inline std::int32_t wrapping_sub(std::int32_t a, std::int32_t b) {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
-}
-inline std::int32_t wrapping_mul(std::int32_t a, std::int32_t b) {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
 }
 
 }  // namespace detail
@@ -133,7 +107,8 @@ kernel prepare_add_or_sub(const op_context& ctx) {
   if (a.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
   if (a.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
   if (a.type == dtype::i32 && !a.quant.quantized())
-    return plain_binary<std::int32_t>(ctx, Subtract ? wrapping_sub : wrapping_add);
+    return Subtract ? plain_binary<qfence::op::int_sub, std::int32_t>(ctx)
+                    : plain_binary<qfence::op::int_add, std::int32_t>(ctx);
   ctx.unsupported_types();
 }
 
@@ -141,69 +116,46 @@ kernel prepare_add_or_sub(const op_context& ctx) {
 
 
 
-inline kernel prepare_div(const op_context& ctx) {
+namespace detail {
+/// DIV, FLOOR_DIV, MAXIMUM, MINIMUM on f32 and i32 (MAXIMUM/MINIMUM on any
+/// dtype whose inputs and output share quantization: they compare stored
+/// values).
+template <class Op>
+kernel prepare_arithmetic(const op_context& ctx, bool any_dtype) {
   ctx.require_io(2, 2, 1);
-  detail::require_plain_activation(ctx);
-  detail::require_binary_types(ctx);
-  if (ctx.input(0).type == dtype::f32) return detail::plain_binary<float>(ctx, [](float a, float b) { return a / b; });
-  if (ctx.input(0).type == dtype::i32)
-    return detail::plain_binary<std::int32_t>(ctx, [](std::int32_t a, std::int32_t b) {
-      // Division by zero is an error in TFLite; here it yields 0.
-      return b == 0 ? 0 : (a == std::numeric_limits<std::int32_t>::min() && b == -1 ? a : a / b);
-    });
-  ctx.unsupported_types();
-}
-
-/// FLOOR_DIV: floor(a / b) computed in double, as TFLite's FloorDiv.
-inline kernel prepare_floor_div(const op_context& ctx) {
-  ctx.require_io(2, 2, 1);
-  detail::require_binary_types(ctx);
-  if (ctx.input(0).type == dtype::f32)
-    return detail::plain_binary<float>(ctx, [](float a, float b) {
-      return static_cast<float>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
-    });
-  if (ctx.input(0).type == dtype::i32) {
-    if (ctx.input(1).constant) {
-      const auto divisor = ctx.constant_ints(1, "divisor");
-      for (auto d : divisor) ctx.require(d != 0, "the constant divisor contains 0");
-    }
-    return detail::plain_binary<std::int32_t>(ctx, [](std::int32_t a, std::int32_t b) {
-      // A zero divisor is an error in TFLite; here it yields 0.
-      if (b == 0) return 0;
-      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
-      return q >= 2147483647.0 ? std::numeric_limits<std::int32_t>::max() : static_cast<std::int32_t>(q);
-    });
-  }
-  ctx.unsupported_types();
-}
-
-/// MAXIMUM / MINIMUM compare stored values; inputs and output share
-/// quantization (TFLite requires it), so no rescaling is needed.
-inline kernel prepare_maximum_or_minimum(const op_context& ctx, bool maximum) {
-  ctx.require_io(2, 2, 1);
-  detail::require_binary_types(ctx);
+  require_plain_activation(ctx);
+  require_binary_types(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   if (a.quant.quantized())
     ctx.require(a.quant.scale() == out.quant.scale() && b.quant.scale() == out.quant.scale() &&
                     a.quant.zero_point() == out.quant.zero_point() && b.quant.zero_point() == out.quant.zero_point(),
                 "inputs and output must share quantization");
-  auto typed = [&]<class T>(T*) -> kernel {
-    if (maximum) return detail::plain_binary<T>(ctx, [](T x, T y) { return x > y ? x : y; });
-    return detail::plain_binary<T>(ctx, [](T x, T y) { return x < y ? x : y; });
-  };
-  switch (a.type) {
-    case dtype::f32: return typed(static_cast<float*>(nullptr));
-    case dtype::i8: return typed(static_cast<std::int8_t*>(nullptr));
-    case dtype::u8: return typed(static_cast<std::uint8_t*>(nullptr));
-    case dtype::i16: return typed(static_cast<std::int16_t*>(nullptr));
-    case dtype::i32: return typed(static_cast<std::int32_t*>(nullptr));
-    case dtype::i64: return typed(static_cast<std::int64_t*>(nullptr));
-    default: ctx.unsupported_types();
+  if (a.type == dtype::f32) return plain_binary<Op, float>(ctx);
+  if (a.type == dtype::i32 && !a.quant.quantized()) return plain_binary<Op, std::int32_t>(ctx);
+  if (any_dtype) {
+    switch (a.type) {
+      case dtype::i8: return plain_binary<Op, std::int8_t>(ctx);
+      case dtype::u8: return plain_binary<Op, std::uint8_t>(ctx);
+      case dtype::i16: return plain_binary<Op, std::int16_t>(ctx);
+      case dtype::i64: return plain_binary<Op, std::int64_t>(ctx);
+      default: break;
+    }
   }
+  ctx.unsupported_types();
 }
+}  // namespace detail
 
-inline kernel prepare_maximum(const op_context& ctx) { return prepare_maximum_or_minimum(ctx, true); }
-inline kernel prepare_minimum(const op_context& ctx) { return prepare_maximum_or_minimum(ctx, false); }
+inline kernel prepare_div(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::div>(ctx, false); }
+inline kernel prepare_floor_div(const op_context& ctx) {
+  if (ctx.input_count() == 2 && ctx.input(1).constant && ctx.input(1).type == dtype::i32) {
+    const auto divisor = ctx.constant_ints(1, "divisor");
+    for (auto d : divisor) ctx.require(d != 0, "the constant divisor contains 0");
+  }
+  return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, false);
+}
+inline kernel prepare_maximum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::maximum>(ctx, true); }
+inline kernel prepare_minimum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::minimum>(ctx, true); }
+
 
 inline kernel prepare_add(const op_context& ctx) { return detail::prepare_add_or_sub<false>(ctx); }
 inline kernel prepare_sub(const op_context& ctx) { return detail::prepare_add_or_sub<true>(ctx); }
@@ -255,7 +207,7 @@ inline kernel prepare_mul(const op_context& ctx) {
   };
   if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
   if (a.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
-  if (a.type == dtype::i32 && !a.quant.quantized()) return detail::plain_binary<std::int32_t>(ctx, detail::wrapping_mul);
+  if (a.type == dtype::i32 && !a.quant.quantized()) return detail::plain_binary<qfence::op::int_mul, std::int32_t>(ctx);
   ctx.unsupported_types();
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qfence/ops/concatenation.hpp"
+#include "qfence/ops/gather_nd.hpp"
 #include "qfence/ops/pad.hpp"
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/strided_slice.hpp"
@@ -292,24 +293,15 @@ inline kernel prepare_gather_nd(const op_context& ctx) {
     s *= params.dim(d);
   }
   const std::int64_t rows = indices.elements() / k;
-  const bool wide = indices.type == dtype::i64;
   const int p_t = ctx.input_index(0), i_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) {
-    const auto* src = m.at<const unsigned char>(p_t);
-    auto* dst = m.at<unsigned char>(out_t);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::int64_t offset = 0;
-      bool inside = true;
-      for (int d = 0; d < k; ++d) {
-        const std::int64_t idx = wide ? m.at<const std::int64_t>(i_t)[r * k + d] : m.at<const std::int32_t>(i_t)[r * k + d];
-        if (idx < 0 || idx >= dims[static_cast<std::size_t>(d)]) inside = false;
-        offset += idx * stride[static_cast<std::size_t>(d)];
-      }
-      if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice));
-      else std::memset(dst, 0, static_cast<std::size_t>(slice));
-      dst += slice;
-    }
+  auto typed = [&]<class Index>(Index*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::gather_nd(m.at<const void>(p_t), m.at<const Index>(i_t), rows, k, dims.data(), stride.data(), slice,
+                           m.at<void>(out_t));
+    };
   };
+  if (indices.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
+  return typed(static_cast<std::int32_t*>(nullptr));
 }
 
 inline kernel prepare_split(const op_context& ctx) {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "qfence/ops/activations.hpp"
+#include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/lookup_table.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/tflite/tensor_type.hpp"
@@ -110,15 +111,10 @@ inline kernel prepare_sqrt(const op_context& ctx) {
   if (ctx.input(0).type != dtype::f32 || ctx.output(0).type != dtype::f32) ctx.unsupported_types();
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) {
-    const float* x = m.at<const float>(in_t);
-    float* y = m.at<float>(out_t);
-    for (std::int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
-  };
+  return [=](const tensor_memory& m) { reference::sqrt(n, m.at<const float>(in_t), m.at<float>(out_t)); };
 }
 
-/// CAST between numeric dtypes: a C++ static_cast, as TFLite's copyCast
-/// (float to integer truncates toward zero).
+/// CAST between numeric dtypes (reference::cast: TFLite's copyCast).
 inline kernel prepare_cast(const op_context& ctx) {
   detail::require_unary(ctx);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
@@ -126,24 +122,7 @@ inline kernel prepare_cast(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   auto with_input = [&]<class From>(From*) -> kernel {
     auto to = [&]<class To>(To*) -> kernel {
-      return [=](const tensor_memory& m) {
-        const From* x = m.at<const From>(in_t);
-        To* y = m.at<To>(out_t);
-        for (std::int64_t i = 0; i < n; ++i) {
-          if constexpr (std::is_same_v<To, bool>) {
-            y[i] = x[i] != From{};
-          } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
-            // Out-of-range float -> int conversion is undefined in C++; TFLite
-            // leaves it to the hardware. Saturate so the result is defined.
-            const double v = static_cast<double>(x[i]);
-            y[i] = v != v ? To{} : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
-                 : v >= static_cast<double>(std::numeric_limits<To>::max()) ? std::numeric_limits<To>::max()
-                 : static_cast<To>(v);
-          } else {
-            y[i] = static_cast<To>(x[i]);
-          }
-        }
-      };
+      return [=](const tensor_memory& m) { reference::cast(n, m.at<const From>(in_t), m.at<To>(out_t)); };
     };
     switch (out.type) {
       case dtype::f32: return to(static_cast<float*>(nullptr));

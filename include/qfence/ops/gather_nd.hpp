@@ -1,0 +1,105 @@
+// qfence/ops/gather_nd.hpp: GATHER_ND, slices of `params` picked by index
+// rows.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "qfence/ops/op_support.hpp"
+
+namespace qfence {
+
+namespace op {
+struct gather_nd {
+  static constexpr const char* name = "gather_nd";
+};
+}  // namespace op
+
+namespace reference {
+
+/// `rows` index rows of `depth` indices each select a slice of
+/// `slice_bytes`; `dims`/`strides` are the first `depth` dimensions of params
+/// and their byte strides. Out-of-range indices (a run-time data error in
+/// TFLite) produce zeros, never a read outside params.
+template <class Index>
+inline void gather_nd(const void* params, const Index* indices, std::int64_t rows, int depth, const int* dims,
+                      const std::int64_t* strides, std::int64_t slice_bytes, void* output) noexcept {
+  const auto* src = static_cast<const unsigned char*>(params);
+  auto* dst = static_cast<unsigned char*>(output);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t offset = 0;
+    bool inside = true;
+    for (int d = 0; d < depth; ++d) {
+      const auto idx = static_cast<std::int64_t>(indices[r * depth + d]);
+      if (idx < 0 || idx >= dims[d]) inside = false;
+      offset += idx * strides[d];
+    }
+    if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice_bytes));
+    else std::memset(dst, 0, static_cast<std::size_t>(slice_bytes));
+    dst += slice_bytes;
+  }
+}
+
+}  // namespace reference
+
+template <int Params, int Indices>
+struct gather_nd_node {
+  using op = op::gather_nd;
+  using inputs = refs<Params, Indices>;
+
+  template <int Index, class P, class I>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((I::type == dtype::i32 || I::type == dtype::i64) && I::rank >= 1 &&
+                       I::shape_type::dim(-1) >= 1 && I::shape_type::dim(-1) <= static_cast<int>(P::rank),
+                   (at_node<Index, op>, operand<1>, producer<I>),
+                   "qfence: gather_nd indices must be i32/i64 [..., k] with k <= the params' rank")
+    return true;
+  }
+
+  template <int Index, class P, class I>
+  struct typed {
+    static constexpr int depth = I::shape_type::dim(-1);
+    static constexpr std::size_t out_rank = I::rank - 1 + P::rank - static_cast<std::size_t>(depth);
+    static constexpr auto dims = [] {
+      std::array<int, out_rank> d{};
+      std::size_t k = 0;
+      for (std::size_t i = 0; i + 1 < I::rank; ++i) d[k++] = I::shape_type::dims[i];
+      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) d[k++] = P::shape_type::dims[i];
+      return d;
+    }();
+    using output = tensor<P::type, shape_from_array<dims>, typename P::quant>;
+    static constexpr std::int64_t slice_bytes = [] {
+      std::int64_t b = static_cast<std::int64_t>(sizeof(typename P::element));
+      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) b *= P::shape_type::dims[i];
+      return b;
+    }();
+    static constexpr auto strides = [] {
+      std::array<std::int64_t, static_cast<std::size_t>(depth)> s{};
+      std::int64_t b = slice_bytes;
+      for (int d = depth - 1; d >= 0; --d) {
+        s[static_cast<std::size_t>(d)] = b;
+        b *= P::shape_type::dims[static_cast<std::size_t>(d)];
+      }
+      return s;
+    }();
+    static constexpr auto param_dims = [] {
+      std::array<int, static_cast<std::size_t>(depth)> d{};
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = P::shape_type::dims[i];
+      return d;
+    }();
+    static void run(const gather_nd_node&, const typename P::element* params, const typename I::element* indices,
+                    typename output::element* out) {
+      reference::gather_nd(params, indices, I::elements / depth, depth, param_dims.data(), strides.data(),
+                           slice_bytes, out);
+    }
+  };
+};
+
+/// GATHER_ND of `params` at the index rows of `indices`.
+template <int P, int I>
+constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
+  return gather_nd_node<P, I>{};
+}
+
+}  // namespace qfence
