@@ -258,10 +258,6 @@ class writer {
     const auto& o = op.options;
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
-    if (op.is_custom()) {
-      unsupported(op, "custom ops are not embedded yet");
-      return {};
-    }
     if (op.outputs.size() != 1) {
       unsupported(op, "operations with several outputs are not embedded yet");
       return {};
@@ -501,11 +497,52 @@ class writer {
     for (const auto& t : m_.tensors) quantized = quantized || (t.quant.quantized() && !t.constant);
     if (!quantized) return;
     for (auto& n : nodes_) {
-      if (n.tensor < 0 || at(n.tensor).type != dtype::f32) continue;
+      if (n.tensor < 0 || at(n.tensor).type != dtype::f32) continue;  // custom op nodes are fenced already
       if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST" || n.op == "output copy")
         continue;
       n.fenced = true;
     }
+  }
+
+  static std::string identifier(const std::string& s) {
+    std::string id;
+    for (char c : s) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "op_" + id;
+    return id;
+  }
+
+  struct custom_op_info {
+    std::string name, id;
+    std::vector<int> inputs, outputs;
+  };
+
+  /// A custom op becomes a requirement on the graph's Ops parameter: one
+  /// fenced node running the application's implementation (inputs
+  /// dequantized to float by the fence when they are quantized), and one
+  /// node per output extracting it with the type the implementation declares.
+  bool lower_custom(const operation& op) {
+    if (!op.is_custom()) return false;
+    custom_op_info info{op.custom_code, identifier(op.custom_code), op.inputs, op.outputs};
+    for (int t : op.inputs)
+      if (t < 0 || !node_of_.contains(t)) {
+        unsupported(op, "a custom op input that no node produces");
+        return true;
+      }
+    const std::string impl = "typename custom_ops::checked<Ops>::" + info.id;
+    const std::string name_tag = "custom_ops::" + info.id + "_name";
+    std::string e = "qf::model_custom_op<" + name_tag + ", " + impl + ">(";
+    for (std::size_t i = 0; i < op.inputs.size(); ++i) e += (i ? ", " : "") + ref(op.inputs[i]);
+    const int packed = static_cast<int>(nodes_.size());
+    nodes_.push_back({e + ")", -1, op.custom_code + " (custom op; outputs packed)", true});
+    for (std::size_t k = 0; k < op.outputs.size(); ++k) {
+      node_of_[op.outputs[k]] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::model_custom_output<" + name_tag + ", " + impl + ", " + std::to_string(k) + ">(qf::ref<" +
+                            std::to_string(packed) + ">)",
+                        -2 - op.outputs[k], op.custom_code + " output " + std::to_string(k), true});
+    }
+    if (std::none_of(custom_ops_.begin(), custom_ops_.end(), [&](const auto& c) { return c.name == info.name; }))
+      custom_ops_.push_back(std::move(info));
+    return true;
   }
 
   /// PACK has no node of its own: each input is reshaped to carry the new
@@ -560,7 +597,7 @@ class writer {
         for (int t : op.outputs) failed.insert(t);
         continue;
       }
-      if (lower_multi_output(op) || lower_pack(op)) continue;
+      if (lower_multi_output(op) || lower_pack(op) || lower_custom(op)) continue;
       std::string e = express(op);
       if (e.empty()) {
         for (int t : op.outputs) failed.insert(t);
@@ -601,7 +638,7 @@ class writer {
         << "//   using M = " << o_.name << "::model;                 // the typed graph\n"
         << "//   qfence::arena<M> arena;                      // M::arena_bytes, a constant\n"
         << "//   " << o_.name << "::graph().invoke(arena.data()); // after writing M::input<k>(arena.data())\n"
-        << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <type_traits>\n\n#include \"qfence.hpp\"\n\n"
+        << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <tuple>\n#include <type_traits>\n\n#include \"qfence.hpp\"\n\n"
         << "namespace " << o_.name << " {\nnamespace qf = ::qfence;\n\n";
   }
 
@@ -611,6 +648,7 @@ class writer {
     std::set<int> needed;
     for (const auto& n : nodes_)
       if (n.tensor >= 0) needed.insert(n.tensor);
+    // Tensors read by custom ops and model inputs/outputs get a type name too.
     for (int t : used_constants_) needed.insert(t);
     for (int t : needed) {
       const tensor& x = at(t);
@@ -645,7 +683,10 @@ class writer {
 
   void weights(std::ostringstream& out) {
     out << "// ---- weights (read-only) -----------------------------------------------------\n"
-        << "namespace weights {\n";
+        << "// String literals longer than 64 KiB are fine for GCC and Clang but -Wpedantic\n"
+        << "// warns about them (-Woverlength-strings); not for this generated data.\n"
+        << "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n"
+        << "#endif\nnamespace weights {\n";
     for (int t : used_constants_) {
       const tensor& x = at(t);
       const auto* bytes = reinterpret_cast<const unsigned char*>(x.data.data());
@@ -699,31 +740,92 @@ class writer {
         out << "inline const " << element_token(x.type) << "* t" << t << "() noexcept { return t" << t << "_data; }\n";
       }
     }
-    out << "}  // namespace weights\n\n";
+    out << "}  // namespace weights\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n\n";
   }
 
+  void custom_ops_section(std::ostringstream& out) {
+    if (custom_ops_.empty()) return;
+    out << "// ---- custom ops this model needs ------------------------------------------\n"
+        << "// graph<Ops>() requires Ops to implement each of them (see the static_assert in\n"
+        << "// custom_ops::checked for the signature to write).\nnamespace custom_ops {\n";
+    for (const auto& c : custom_ops_) {
+      std::string inputs_doc, run_args, fallback_args, outputs_doc;
+      for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+        const tensor& t = at(c.inputs[i]);
+        const bool q = t.quant.quantized();
+        const std::string elem = q ? "float" : element_token(t.type);
+        run_args += (i ? ", " : "") + std::string("const ") + elem + "* in" + std::to_string(i) + " /* " +
+                    shape_text_of(t) + (q ? ", dequantized" : "") + " */";
+        fallback_args += std::string(i ? ", " : "") + "const " + elem + "*";
+      }
+      std::string outs, out_args;
+      for (std::size_t k = 0; k < c.outputs.size(); ++k) {
+        const tensor& t = at(c.outputs[k]);
+        outs += std::string(k ? ", " : "") + "qfence::tensor<qfence::" + std::string(dtype_token(t.type)).substr(4) +
+                ", qfence::shape<" +
+                (t.shape.empty() ? std::string("...") : shape_text_of(t).substr(1, shape_text_of(t).size() - 2)) + ">>";
+        out_args += std::string(", ") + element_token(t.type) + "* out" + std::to_string(k);
+        fallback_args += std::string(", ") + element_token(t.type) + "*";
+      }
+      out << "struct " << c.id << "_name {\n  static constexpr const char* name = \"" << escape(c.name) << "\";\n};\n"
+          << "template <class Ops>\nconcept provides_" << c.id << " = requires { typename Ops::" << c.id
+          << "::outputs; &Ops::" << c.id << "::run; };\n"
+          << "/// Stands in for a missing implementation, so that the one error is the static_assert below.\n"
+          << "struct missing_" << c.id << " {\n  using outputs = std::tuple<";
+      for (std::size_t k = 0; k < c.outputs.size(); ++k)
+        out << (k ? ", " : "") << "qf::tensor<" << dtype_token(at(c.outputs[k]).type) << ", qf::shape<1>>";
+      out << ">;\n  static void run(" << fallback_args << ") {}\n};\n";
+      custom_checks_ += "  static_assert(provides_" + c.id + "<Ops>,\n" +
+                        "                \"qfence: this model needs custom op '" + escape(c.name) +
+                        "'. fix: give graph<Ops>() an Ops with\\n\"\n" +
+                        "                \"  struct " + c.id + " {\\n\"\n" +
+                        "                \"    using outputs = std::tuple<" + outs +
+                        ">;  // shapes the model leaves to the op: fill them in\\n\"\n" +
+                        "                \"    static void run(" + run_args + out_args + ");\\n\"\n" +
+                        "                \"  };\");\n";
+      custom_members_ += "  using " + c.id + " = typename std::conditional_t<provides_" + c.id + "<Ops>, Ops, fallback>::" +
+                         c.id + ";\n";
+      fallback_members_ += "    using " + c.id + " = missing_" + c.id + ";\n";
+    }
+    out << "template <class Ops>\nstruct checked {\n  struct fallback {\n" << fallback_members_ << "  };\n"
+        << custom_checks_ << custom_members_ << "};\n}  // namespace custom_ops\n\n";
+  }
+
+  std::string shape_text_of(const tensor& t) const { return runtime::shape_text(t.shape); }
+
   void graph(std::ostringstream& out) {
+    custom_ops_section(out);
+    const bool templated = !custom_ops_.empty();
     out << "// ---- the typed graph: one line per node ------------------------------------\n"
-        << "inline const auto& graph() {\n  static const auto g = qf::graph(\n";
+        << "template <class Ops>\nconst auto& graph_for() {\n  static const auto g = qf::graph(\n";
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const auto& n = nodes_[i];
-      if (n.tensor >= 0)
-        out << "      /* n" << i << " " << n.op << " -> t" << n.tensor << " " << comment_name(at(n.tensor).name) << " */\n";
+      const int t = n.tensor >= 0 ? n.tensor : (n.tensor <= -2 ? -2 - n.tensor : -1);
+      if (t >= 0)
+        out << "      /* n" << i << " " << n.op << " -> t" << t << " " << comment_name(at(t).name) << " */\n";
       else
         out << "      /* n" << i << " " << n.op << " */\n";
       out << "      " << (n.fenced ? "qf::fence(" + n.expression + ")" : n.expression)
           << (i + 1 < nodes_.size() ? "," : "") << "\n";
     }
-    out << "  );\n  return g;\n}\nusing model = std::remove_cvref_t<decltype(graph())>;\n\n";
-    out << "// Every node infers exactly the type the model declares (checked once the\n"
-        << "// graph itself is valid, so that a graph error stays the only error).\n";
+    out << "  );\n";
+    out << "  // Every node infers exactly the type the model declares (checked once the\n"
+        << "  // graph itself is valid, so that a graph error stays the only error).\n"
+        << "  using M = std::remove_cvref_t<decltype(g)>;\n";
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (nodes_[i].tensor >= 0)
-      out << "static_assert(!model::valid || std::is_same_v<model::node_output_type<" << i << ">, "
-          << type_name(nodes_[i].tensor)
-          << ">, \"qfence embed: node n" << i << " (" << nodes_[i].op
-          << ") infers a type other than the model's; regenerate the header with this qfence version\");\n";
-    out << "\n";
+        out << "  static_assert(!M::valid || std::is_same_v<typename M::template node_output_type<" << i << ">, "
+            << type_name(nodes_[i].tensor) << ">, \"qfence embed: node n" << i << " (" << nodes_[i].op
+            << ") infers a type other than the model's; regenerate the header with this qfence version\");\n";
+    out << "  return g;\n}\n";
+    if (templated) {
+      out << "/// The typed graph, with the application's implementations of the custom ops.\n"
+          << "template <class Ops>\nconst auto& graph() { return graph_for<Ops>(); }\n"
+          << "template <class Ops>\nusing model = std::remove_cvref_t<decltype(graph<Ops>())>;\n\n";
+    } else {
+      out << "inline const auto& graph() { return graph_for<void>(); }\n"
+          << "using model = std::remove_cvref_t<decltype(graph())>;\n\n";
+    }
   }
 
   void io(std::ostringstream& out) {
@@ -756,10 +858,13 @@ class writer {
     out << "};\ninline constexpr const char* source_model = \"" << escape(o_.source_path) << "\";\n";
     out << "inline constexpr int input_count = " << m_.inputs.size()
         << ";\ninline constexpr int output_count = " << m_.outputs.size() << ";\n";
-    out << "static_assert(model::input_count == input_count && model::output_count == output_count);\n\n";
+    const bool templated = !custom_ops_.empty();
+    if (!templated)
+      out << "static_assert(model::input_count == input_count && model::output_count == output_count);\n\n";
     out << "/// Everything above as one type, for generic drivers (tools/qfence/embed_driver.cpp).\n"
-        << "struct info {\n  using model = " << o_.name << "::model;\n"
-        << "  static const auto& graph() { return " << o_.name << "::graph(); }\n"
+        << (templated ? "template <class Ops>\n" : "") << "struct info {\n  using model = " << o_.name
+        << (templated ? "::model<Ops>;\n" : "::model;\n") << "  static const auto& graph() { return " << o_.name
+        << (templated ? "::graph<Ops>(); }\n" : "::graph(); }\n")
         << "  static constexpr const auto& input_names = " << o_.name << "::input_names;\n"
         << "  static constexpr const auto& output_names = " << o_.name << "::output_names;\n"
         << "  static constexpr const auto& output_slot = " << o_.name << "::output_slot;\n"
@@ -786,6 +891,8 @@ class writer {
   std::set<int> weight_use_;
   std::vector<std::string> unsupported_;
   std::vector<std::string> specs_;
+  std::vector<custom_op_info> custom_ops_;
+  std::string custom_checks_, custom_members_, fallback_members_;
 };
 
 }  // namespace detail

@@ -16,7 +16,10 @@
 // `qfence::fence(...)`, which dequantizes its input and quantizes its output.
 #pragma once
 
+#include <cstring>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_type.hpp"
@@ -77,6 +80,107 @@ struct custom_node {
 template <class Op, int In>
 constexpr auto custom(node_ref<In>) {
   return custom_node<Op, In>{};
+}
+
+}  // namespace qfence
+
+// ---- custom ops of imported models ---------------------------------------
+//
+// A TFLite model may call an op TFLite does not have (e.g. PosenetDecoderOp).
+// `qfence embed` turns it into a requirement of the generated graph: the
+// application passes an `Ops` type whose member struct (named like the op)
+// implements it:
+//
+//     struct my_ops {
+//       struct PosenetDecoderOp {
+//         using outputs = std::tuple<qfence::tensor<qfence::f32, qfence::shape<1, 10, 17, 2>>, ...>;
+//         static void run(const float* heatmaps, ..., float* keypoints, ...);
+//       };
+//     };
+//     auto& g = posenet::graph<my_ops>();
+//
+// The op may have several inputs and outputs (all outputs of one dtype). In
+// the typed graph it is one node whose output packs the op's outputs back to
+// back, and one custom_output node per output that extracts it with the
+// type the implementation declared (models often leave these shapes to the
+// op). Wrapped in a fence, the op receives float inputs dequantized with
+// their producers' parameters.
+
+namespace qfence {
+
+namespace detail {
+template <class Tuple> struct packed_outputs;
+template <class First, class... Rest>
+struct packed_outputs<std::tuple<First, Rest...>> {
+  static constexpr dtype type = First::type;
+  static constexpr bool same_dtype = ((Rest::type == First::type) && ...);
+  static constexpr std::int64_t elements = (First::elements + ... + Rest::elements);
+  /// Element offset of output K in the packed buffer.
+  template <std::size_t K>
+  static constexpr std::int64_t offset() {
+    constexpr std::int64_t sizes[] = {First::elements, Rest::elements...};
+    std::int64_t o = 0;
+    for (std::size_t i = 0; i < K; ++i) o += sizes[i];
+    return o;
+  }
+};
+}  // namespace detail
+
+template <class Name, class Impl, int... In>
+struct model_custom_op_node {
+  using op = Name;
+  using inputs = refs<In...>;
+  using packing = detail::packed_outputs<typename Impl::outputs>;
+
+  template <int Index, class... Ins>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(packing::same_dtype, (at_node<Index, op>),
+                   "qfence: a model's custom op must declare outputs of one dtype (the typed graph packs them in "
+                   "one buffer). fix: change the implementation's `outputs`")
+    return true;
+  }
+
+  template <int Index, class... Ins>
+  struct typed {
+    using output = tensor<packing::type, shape<static_cast<int>(packing::elements)>>;
+    using out_element = typename output::element;
+    static void run(const model_custom_op_node&, const typename Ins::element*... in, out_element* out) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        Impl::run(in..., (out + packing::template offset<K>())...);
+      }(std::make_index_sequence<std::tuple_size_v<typename Impl::outputs>>{});
+    }
+  };
+};
+
+template <class Name, class Impl, std::size_t K, int In>
+struct model_custom_output_node {
+  using op = Name;
+  using inputs = refs<In>;
+  using packing = detail::packed_outputs<typename Impl::outputs>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = std::tuple_element_t<K, typename Impl::outputs>;
+    static void run(const model_custom_output_node&, const typename Input::element* packed,
+                    typename output::element* out) {
+      std::memcpy(out, packed + packing::template offset<K>(), output::bytes);
+    }
+  };
+};
+
+/// The node of custom op `Impl` (named by `Name`) reading nodes `In...`.
+template <class Name, class Impl, int... In>
+constexpr auto model_custom_op(node_ref<In>...) {
+  return model_custom_op_node<Name, Impl, In...>{};
+}
+/// Output K of the custom op node `In`.
+template <class Name, class Impl, std::size_t K, int In>
+constexpr auto model_custom_output(node_ref<In>) {
+  return model_custom_output_node<Name, Impl, K, In>{};
 }
 
 }  // namespace qfence

@@ -89,6 +89,19 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
   return s;
 }
 
+/// Runs every builtin operation's checks (what the interpreter's constructor
+/// does before planning memory), leaving custom ops aside: `qfence embed`
+/// refuses what the runtime path would refuse, while custom ops become
+/// requirements of the generated graph.
+inline void check_builtin_ops(const model& m, const interpreter_options& options = {}) {
+  std::vector<unsupported_op> unsupported;
+  for (const auto& u : find_unsupported(m, options))
+    if (m.operations[static_cast<std::size_t>(u.index)].builtin_code != 32) unsupported.push_back(u);
+  if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
+  for (const operation& op : m.operations)
+    if (!op.is_custom()) (void)find_registration(op.builtin_code)->prepare(op_context(m, op, options.arithmetic));
+}
+
 class interpreter {
  public:
   explicit interpreter(const model& m, interpreter_options options = {}) : model_(m) {
