@@ -181,9 +181,10 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   return j.str();
 }
 
-/// Graphviz: one box per operator, edges labelled with tensor types; float
-/// tensors inside a quantized graph (the model's float islands) in orange,
-/// quantized in blue; unsupported ops in red.
+/// Graphviz: one box per operator, edges labelled with tensor types;
+/// quantized edges blue, float edges orange; in a model with quantized
+/// tensors, operators that compute in float (its float islands, which the
+/// generated graph wraps in fences) are filled orange; unsupported ops red.
 inline std::string to_dot(const runtime::model& m) {
   const auto unsupported = runtime::find_unsupported(m);
   std::set<int> bad;
@@ -195,9 +196,18 @@ inline std::string to_dot(const runtime::model& m) {
     for (int t : op.outputs) producer[static_cast<std::size_t>(t)] = op.index;
   for (std::size_t i = 0; i < m.inputs.size(); ++i)
     s << "  in" << m.inputs[i] << " [label=\"input " << i << "\", shape=ellipse];\n";
+  bool quantized_model = false;
+  for (const auto& t : m.tensors) quantized_model = quantized_model || (t.quant.quantized() && !t.constant);
+  auto float_island = [&](const runtime::operation& op) {
+    if (!quantized_model || op.outputs.empty()) return false;
+    const auto& out = m.tensors[static_cast<std::size_t>(op.outputs[0])];
+    const std::string name = runtime::op_name(op);
+    return (out.type == dtype::f32 && name != "DEQUANTIZE" && name != "CAST") || op.is_custom();
+  };
   for (const auto& op : m.operations)
-    s << "  op" << op.index << " [label=\"" << op.index << ": " << runtime::op_name(op) << "\""
-      << (bad.contains(op.index) ? ", color=red, fontcolor=red" : "") << "];\n";
+    s << "  op" << op.index << " [label=\"" << op.index << ": " << runtime::printable(runtime::op_name(op)) << "\""
+      << (bad.contains(op.index) ? ", color=red, fontcolor=red" : "")
+      << (float_island(op) ? ", style=filled, fillcolor=orange" : "") << "];\n";
   auto edge_color = [&](const runtime::tensor& t) {
     if (t.quant.quantized()) return "blue";
     return t.type == dtype::f32 ? "orange" : "black";
