@@ -1373,6 +1373,70 @@ constexpr bool plan_is_sound(const std::array<buffer_request, N>& req, const mem
 
 
 
+// ---- qfence/graph/state.hpp ------------------------------------------------
+// qfence/graph/state.hpp: state that persists between invocations.
+//
+// Some ops keep a memory of earlier inputs (SVDF's activation state). A
+// state node owns an arena buffer that lives for the whole life of the
+// arena: invoke() does not touch it except through the op that updates it in
+// place, and model::reset_state(arena) sets it to its initial value (the
+// model's data, or real zero: the zero point). Call reset_state once before
+// the first invoke, and again to start a new sequence.
+
+
+
+namespace qfence {
+
+namespace op {
+struct state {
+  static constexpr const char* name = "state";
+};
+}  // namespace op
+
+template <class T>
+struct state_node {
+  using op = op::state;
+  using inputs = refs<>;
+  const typename T::element* initial = nullptr;  // or real zero
+
+  template <int Index>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index>
+  struct typed {
+    using output = T;
+    static void run(const state_node&, typename T::element*) {}  // updated by its op, reset by reset_state
+  };
+
+  void reset(typename T::element* buffer) const noexcept {
+    if (initial != nullptr) {
+      std::memcpy(buffer, initial, T::bytes);
+    } else {
+      for (std::int64_t i = 0; i < T::elements; ++i)
+        buffer[i] = static_cast<typename T::element>(T::quant::quantized ? T::quant::zero_point_at(0) : 0);
+    }
+  }
+};
+
+/// A state tensor starting at real zero.
+template <class T>
+constexpr auto state() {
+  return state_node<T>{};
+}
+/// A state tensor starting at `initial`.
+template <class T>
+constexpr auto state(constant<T> initial) {
+  return state_node<T>{initial.data};
+}
+
+namespace detail {
+template <class N> struct is_state_node : std::false_type {};
+template <class T> struct is_state_node<state_node<T>> : std::true_type {};
+}  // namespace detail
+
+}  // namespace qfence
+
 // ---- qfence/ops/quantize.hpp -----------------------------------------------
 // qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
 // parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
@@ -1770,6 +1834,7 @@ class model {
   static constexpr std::array<bool, N> has_fence_out{
       !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
   static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
+  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
 
   // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
   // readers, whether any exists and the last one. Built from the edges in
@@ -1910,8 +1975,9 @@ class model {
   template <int I>
   static constexpr void request(std::array<buffer_request, slots>& r) {
     const int end = N;  // graph outputs stay alive to the end
-    const int first = is_input[I] ? 0 : I;
-    const bool sink = is_sink(I);
+    // Inputs are written before invoke; state lives across invokes.
+    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const bool sink = is_sink(I) || is_state[I];
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -1945,7 +2011,8 @@ class model {
     std::array<int, N> a{};
     int k = 0;
     for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
+        a[static_cast<std::size_t>(k++)] = i;
     return std::pair{a, k};
   }();
 
@@ -1991,6 +2058,19 @@ class model {
     constexpr int node = output_node_index<K>;
     constexpr buffer_kind kind = needs_quantized<node>() ? buffer_kind::quantized : buffer_kind::main;
     return reinterpret_cast<const typename output_type<K>::element*>(arena + offset_of(node, kind));
+  }
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  void reset_state(std::byte* arena) const noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J])
+          boost::hana::at_c<J>(nodes_).reset(at<typename resolved<J>::main::element>(arena, J, buffer_kind::main));
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
   }
 
   /// Runs the graph. `arena` has `arena_bytes` bytes, aligned to
@@ -4710,18 +4790,27 @@ struct softmax_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::beta>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(
+        validate_options<Index, op, kinds<option_kind::beta, option_kind::output_quantization>, Opts...>::value)
     QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
+    QFENCE_REQUIRE((!has_option<option_kind::output_quantization, Opts...> ||
+                    (Input::type == dtype::i8 && typed<Index, Input>::output::type == dtype::i16)),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: softmax takes out<...> only for int8 input with int16 output (TFLM's int8 -> int16 "
+                   "softmax, scale 1/65536, zero point -32768); 8-bit outputs are fixed at scale 1/256")
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = tensor<Input::type, typename Input::shape_type,
-                          std::conditional_t<Input::quant::quantized,
-                                             per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-                                             no_quant>>;
+    using eight_bit_output = tensor<Input::type, typename Input::shape_type,
+                                    std::conditional_t<Input::quant::quantized,
+                                                       per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
+                                                       no_quant>>;
+    using output = std::conditional_t<has_option<option_kind::output_quantization, Opts...>,
+                                      detail::requantized_output<Input, typename Input::shape_type, Opts...>,
+                                      eight_bit_output>;
     static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
@@ -4905,6 +4994,150 @@ struct strided_slice_node {
 template <const auto& Spec, int In>
 constexpr auto strided_slice(node_ref<In>) {
   return strided_slice_node<In, Spec>{};
+}
+
+}  // namespace qfence
+
+// ---- qfence/ops/svdf.hpp ---------------------------------------------------
+// qfence/ops/svdf.hpp: SVDF reference kernel (TFLM's integer SVDF).
+//
+// A rank-factored 1-D convolution over time with a state: each invoke shifts
+// the state left by one step, writes the feature projection of the new input
+// into the last step, then filters the state with the time weights and sums
+// `rank` filters per unit.
+
+
+
+namespace qfence {
+
+namespace op {
+struct svdf {
+  static constexpr const char* name = "svdf";
+};
+}  // namespace op
+
+struct svdf_geometry {
+  int batches, input_size, filters, rank, memory;
+  int units() const noexcept { return filters / rank; }
+};
+
+struct svdf_params {
+  std::int32_t input_zero_point, state_zero_point, output_zero_point;
+  quantized_multiplier feature_to_state, state_to_output;
+};
+
+namespace reference {
+
+/// `state` [batches, filters * memory] (int16 or int8, updated in place);
+/// `scratch` holds batches * filters + batches * units int32 values.
+template <class State>
+inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
+                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
+                 std::int32_t* scratch, std::int8_t* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* w = weights_feature;
+    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      std::int32_t dot = 0;
+      const std::int8_t* x = input + b * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
+      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
+      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
+    }
+  }
+
+  std::int32_t* per_filter = scratch;                                   // [batches, filters]
+  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
+  for (int b = 0; b < g.batches; ++b) {
+    const State* t = weights_time;
+    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      std::int32_t acc = 0;
+      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
+      per_filter[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      std::int32_t acc = bias != nullptr ? bias[u] : 0;
+      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
+      per_unit[b * units + u] = acc;
+    }
+  for (int i = 0; i < g.batches * units; ++i) {
+    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
+    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
+  }
+}
+
+}  // namespace reference
+
+/// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
+/// place, the state node `State` ([batches, filters * memory], i16 or i8).
+template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
+struct svdf_node {
+  using op = op::svdf;
+  using inputs = refs<In, State>;
+  constant<WF> feature_weights;
+  constant<WT> time_weights;
+  B bias_data;
+
+  static constexpr int filters = WF::shape_type::dim(0);
+  static constexpr int memory = WT::shape_type::dim(1);
+
+  template <int Index, class Input, class S>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::i8>()))
+    QFENCE_REQUIRE(Input::rank == 2 && WF::rank == 2 && WT::rank == 2 && S::rank == 2 && Rank > 0 &&
+                       filters % Rank == 0 && WF::shape_type::dim(1) == Input::shape_type::dim(1) &&
+                       WT::shape_type::dim(0) == filters &&
+                       S::shape_type::dim(1) == filters * memory && S::shape_type::dim(0) == Input::shape_type::dim(0),
+                   (ctx, producer<Input>, producer<S>, weights<WF>, weights<WT>),
+                   "qfence: svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights "
+                   "[filters, memory], state [batches, filters * memory], rank dividing filters")
+    QFENCE_REQUIRE(WF::type == dtype::i8 && WT::type == S::type && (S::type == dtype::i16 || S::type == dtype::i8) &&
+                       S::quant::quantized && WT::quant::quantized && WF::quant::quantized,
+                   (ctx, producer<S>, weights<WF>, weights<WT>),
+                   "qfence: svdf takes i8 feature weights, and time weights of the state's dtype (i16 or i8)")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input, class S>
+  struct typed {
+    static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
+                                            memory};
+    using output = detail::requantized_output<Input, shape<geometry.batches, filters / Rank>, Opts...>;
+    /// The per-filter and per-unit int32 sums.
+    static constexpr std::size_t scratch_bytes =
+        static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
+    static void run(const svdf_node& self, const typename Input::element* in, const typename S::element* state,
+                    typename output::element* out, void* scratch) {
+      // TFLM forms both ratios in float before widening them.
+      static constexpr svdf_params p{
+          Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
+          quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
+          quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
+      const std::int32_t* bias = nullptr;
+      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.bias_data.data;
+      // The state belongs to its state node; SVDF is the op that updates it.
+      reference::svdf(geometry, p, in, self.feature_weights.data, self.time_weights.data, bias,
+                      const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out);
+    }
+  };
+};
+
+/// SVDF of node `In` with state node `State` (see qfence/graph/state.hpp).
+template <int Rank, int In, int State, class WF, class WT, class B, node_option... Opts>
+constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights, constant<WT> time_weights, B bias,
+                    Opts...) {
+  return svdf_node<In, State, Rank, WF, WT, B, Opts...>{feature_weights, time_weights, bias};
 }
 
 }  // namespace qfence

@@ -200,6 +200,7 @@ class writer {
       case builtin_op::softmax:
       case builtin_op::mul: return one_of({D::f32, D::i8, D::u8, D::i32});
       case builtin_op::mean: return one_of({D::f32, D::i8, D::u8});
+      case builtin_op::svdf: return one_of({D::i8});
       case builtin_op::max_pool_2d:
       case builtin_op::leaky_relu: return one_of({D::f32, D::i8, D::u8, D::i16});
       case builtin_op::add:
@@ -302,7 +303,16 @@ class writer {
         return e + ">(" + ref(in(0)) + ")";
       }
       case builtin_op::softmax:
-        return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">)";
+        return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">" +
+               (out.type == dtype::i16 ? out_option(out) : std::string()) + ")";
+      case builtin_op::svdf:
+        // TFLM's integer SVDF clamps to int8 only; a fused activation in the
+        // options is not applied (the runtime kernel does the same).
+        if (!at(in(1)).constant || !at(in(2)).constant) break;
+        return "qf::svdf<" + std::to_string(o.rank) + ">(" + ref(in(0)) + ", " + ref(in(4)) + ", " +
+               constant_expr(in(1)) + ", " + constant_expr(in(2)) + ", " +
+               (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") + out_option(out) +
+               ")";
       case builtin_op::add:
       case builtin_op::mul:
       case builtin_op::sub: {
@@ -442,7 +452,7 @@ class writer {
       case builtin_op::resize_nearest_neighbor:
       case builtin_op::arg_max: return i >= 1;
       case builtin_op::split: return i == 0;
-      case builtin_op::svdf: return i >= 1;
+      case builtin_op::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }
   }
@@ -580,8 +590,15 @@ class writer {
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
         if (t < 0 || parameter_slot(op, i)) continue;
-        if (failed.contains(t) || at(t).variable) {
+        if (failed.contains(t)) {
           blocked = true;
+        } else if (!node_of_.contains(t) && at(t).variable) {
+          // Variable tensors (SVDF's memory) become state nodes, reset by
+          // model::reset_state and updated in place by their op.
+          node_of_[t] = static_cast<int>(nodes_.size());
+          nodes_.push_back({at(t).data.empty() ? "qf::state<" + type_name(t) + ">()"
+                                               : "qf::state(" + constant_expr(t) + ")",
+                            t, "state"});
         } else if (!node_of_.contains(t) && at(t).constant) {
           // A constant operand becomes a literal node.
           node_of_[t] = static_cast<int>(nodes_.size());
@@ -589,11 +606,7 @@ class writer {
         }
       }
       if (blocked) {
-        if (std::none_of(op.inputs.begin(), op.inputs.end(), [&](int t) { return failed.contains(t); })) {
-          unsupported(op, "state (variable) tensors are not embedded yet");
-        } else {
-          ++cascaded;
-        }
+        ++cascaded;
         for (int t : op.outputs) failed.insert(t);
         continue;
       }
@@ -637,6 +650,7 @@ class writer {
         << "// " << m_.operations.size() << " operators, " << m_.tensors.size() << " tensors.\n"
         << "//   using M = " << o_.name << "::model;                 // the typed graph\n"
         << "//   qfence::arena<M> arena;                      // M::arena_bytes, a constant\n"
+        << "//   " << o_.name << "::graph().reset_state(arena.data());  // once: state (e.g. SVDF memory), if any\n"
         << "//   " << o_.name << "::graph().invoke(arena.data()); // after writing M::input<k>(arena.data())\n"
         << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <tuple>\n#include <type_traits>\n\n#include \"qfence.hpp\"\n\n"
         << "namespace " << o_.name << " {\nnamespace qf = ::qfence;\n\n";

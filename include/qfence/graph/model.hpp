@@ -29,6 +29,7 @@
 #include "qfence/graph/fence.hpp"
 #include "qfence/graph/input.hpp"
 #include "qfence/graph/memory_plan.hpp"
+#include "qfence/graph/state.hpp"
 #include "qfence/ops/quantize.hpp"
 
 namespace qfence {
@@ -84,6 +85,7 @@ class model {
   static constexpr std::array<bool, N> has_fence_out{
       !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
   static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
+  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
 
   // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
   // readers, whether any exists and the last one. Built from the edges in
@@ -224,8 +226,9 @@ class model {
   template <int I>
   static constexpr void request(std::array<buffer_request, slots>& r) {
     const int end = N;  // graph outputs stay alive to the end
-    const int first = is_input[I] ? 0 : I;
-    const bool sink = is_sink(I);
+    // Inputs are written before invoke; state lives across invokes.
+    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const bool sink = is_sink(I) || is_state[I];
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -259,7 +262,8 @@ class model {
     std::array<int, N> a{};
     int k = 0;
     for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
+        a[static_cast<std::size_t>(k++)] = i;
     return std::pair{a, k};
   }();
 
@@ -305,6 +309,19 @@ class model {
     constexpr int node = output_node_index<K>;
     constexpr buffer_kind kind = needs_quantized<node>() ? buffer_kind::quantized : buffer_kind::main;
     return reinterpret_cast<const typename output_type<K>::element*>(arena + offset_of(node, kind));
+  }
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  void reset_state(std::byte* arena) const noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J])
+          boost::hana::at_c<J>(nodes_).reset(at<typename resolved<J>::main::element>(arena, J, buffer_kind::main));
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
   }
 
   /// Runs the graph. `arena` has `arena_bytes` bytes, aligned to

@@ -103,18 +103,27 @@ struct softmax_node {
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::beta>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(
+        validate_options<Index, op, kinds<option_kind::beta, option_kind::output_quantization>, Opts...>::value)
     QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
+    QFENCE_REQUIRE((!has_option<option_kind::output_quantization, Opts...> ||
+                    (Input::type == dtype::i8 && typed<Index, Input>::output::type == dtype::i16)),
+                   (at_node<Index, op>, producer<Input>),
+                   "qfence: softmax takes out<...> only for int8 input with int16 output (TFLM's int8 -> int16 "
+                   "softmax, scale 1/65536, zero point -32768); 8-bit outputs are fixed at scale 1/256")
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = tensor<Input::type, typename Input::shape_type,
-                          std::conditional_t<Input::quant::quantized,
-                                             per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-                                             no_quant>>;
+    using eight_bit_output = tensor<Input::type, typename Input::shape_type,
+                                    std::conditional_t<Input::quant::quantized,
+                                                       per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
+                                                       no_quant>>;
+    using output = std::conditional_t<has_option<option_kind::output_quantization, Opts...>,
+                                      detail::requantized_output<Input, typename Input::shape_type, Opts...>,
+                                      eight_bit_output>;
     static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));

@@ -11,8 +11,15 @@
 #include <limits>
 
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/ops/op_support.hpp"
 
 namespace qfence {
+
+namespace op {
+struct svdf {
+  static constexpr const char* name = "svdf";
+};
+}  // namespace op
 
 struct svdf_geometry {
   int batches, input_size, filters, rank, memory;
@@ -73,4 +80,69 @@ inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t
 }
 
 }  // namespace reference
+
+/// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
+/// place, the state node `State` ([batches, filters * memory], i16 or i8).
+template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
+struct svdf_node {
+  using op = op::svdf;
+  using inputs = refs<In, State>;
+  constant<WF> feature_weights;
+  constant<WT> time_weights;
+  B bias_data;
+
+  static constexpr int filters = WF::shape_type::dim(0);
+  static constexpr int memory = WT::shape_type::dim(1);
+
+  template <int Index, class Input, class S>
+  static constexpr bool validate() {
+    using ctx = at_node<Index, op>;
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::i8>()))
+    QFENCE_REQUIRE(Input::rank == 2 && WF::rank == 2 && WT::rank == 2 && S::rank == 2 && Rank > 0 &&
+                       filters % Rank == 0 && WF::shape_type::dim(1) == Input::shape_type::dim(1) &&
+                       WT::shape_type::dim(0) == filters &&
+                       S::shape_type::dim(1) == filters * memory && S::shape_type::dim(0) == Input::shape_type::dim(0),
+                   (ctx, producer<Input>, producer<S>, weights<WF>, weights<WT>),
+                   "qfence: svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights "
+                   "[filters, memory], state [batches, filters * memory], rank dividing filters")
+    QFENCE_REQUIRE(WF::type == dtype::i8 && WT::type == S::type && (S::type == dtype::i16 || S::type == dtype::i8) &&
+                       S::quant::quantized && WT::quant::quantized && WF::quant::quantized,
+                   (ctx, producer<S>, weights<WF>, weights<WT>),
+                   "qfence: svdf takes i8 feature weights, and time weights of the state's dtype (i16 or i8)")
+    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    return true;
+  }
+
+  template <int Index, class Input, class S>
+  struct typed {
+    static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
+                                            memory};
+    using output = detail::requantized_output<Input, shape<geometry.batches, filters / Rank>, Opts...>;
+    /// The per-filter and per-unit int32 sums.
+    static constexpr std::size_t scratch_bytes =
+        static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
+    static void run(const svdf_node& self, const typename Input::element* in, const typename S::element* state,
+                    typename output::element* out, void* scratch) {
+      // TFLM forms both ratios in float before widening them.
+      static constexpr svdf_params p{
+          Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
+          quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
+          quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
+      const std::int32_t* bias = nullptr;
+      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.bias_data.data;
+      // The state belongs to its state node; SVDF is the op that updates it.
+      reference::svdf(geometry, p, in, self.feature_weights.data, self.time_weights.data, bias,
+                      const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out);
+    }
+  };
+};
+
+/// SVDF of node `In` with state node `State` (see qfence/graph/state.hpp).
+template <int Rank, int In, int State, class WF, class WT, class B, node_option... Opts>
+constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights, constant<WT> time_weights, B bias,
+                    Opts...) {
+  return svdf_node<In, State, Rank, WF, WT, B, Opts...>{feature_weights, time_weights, bias};
+}
+
 }  // namespace qfence

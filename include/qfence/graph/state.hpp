@@ -1,0 +1,66 @@
+// qfence/graph/state.hpp: state that persists between invocations.
+//
+// Some ops keep a memory of earlier inputs (SVDF's activation state). A
+// state node owns an arena buffer that lives for the whole life of the
+// arena: invoke() does not touch it except through the op that updates it in
+// place, and model::reset_state(arena) sets it to its initial value (the
+// model's data, or real zero: the zero point). Call reset_state once before
+// the first invoke, and again to start a new sequence.
+#pragma once
+
+#include <cstring>
+
+#include "qfence/core/constant.hpp"
+#include "qfence/graph/node_ref.hpp"
+
+namespace qfence {
+
+namespace op {
+struct state {
+  static constexpr const char* name = "state";
+};
+}  // namespace op
+
+template <class T>
+struct state_node {
+  using op = op::state;
+  using inputs = refs<>;
+  const typename T::element* initial = nullptr;  // or real zero
+
+  template <int Index>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index>
+  struct typed {
+    using output = T;
+    static void run(const state_node&, typename T::element*) {}  // updated by its op, reset by reset_state
+  };
+
+  void reset(typename T::element* buffer) const noexcept {
+    if (initial != nullptr) {
+      std::memcpy(buffer, initial, T::bytes);
+    } else {
+      for (std::int64_t i = 0; i < T::elements; ++i)
+        buffer[i] = static_cast<typename T::element>(T::quant::quantized ? T::quant::zero_point_at(0) : 0);
+    }
+  }
+};
+
+/// A state tensor starting at real zero.
+template <class T>
+constexpr auto state() {
+  return state_node<T>{};
+}
+/// A state tensor starting at `initial`.
+template <class T>
+constexpr auto state(constant<T> initial) {
+  return state_node<T>{initial.data};
+}
+
+namespace detail {
+template <class N> struct is_state_node : std::false_type {};
+template <class T> struct is_state_node<state_node<T>> : std::true_type {};
+}  // namespace detail
+
+}  // namespace qfence
