@@ -232,3 +232,35 @@ TEST_CASE("the fenced model invokes without allocating, with its float island in
 }
 
 }  // namespace
+
+// ---- state across invokes (SVDF) --------------------------------------------
+
+TEST_CASE("a state node persists across invokes; reset_state starts a new sequence") {
+  using In = qf::tensor<qf::i8, qf::shape<1, 2>, qf::per_tensor<0.5f, 0>>;
+  using State = qf::tensor<qf::i16, qf::shape<1, 4>, qf::per_tensor<0.25f, 0>>;  // 2 filters x 2 steps
+  using WF = qf::tensor<qf::i8, qf::shape<2, 2>, qf::per_tensor<0.5f, 0>>;
+  using WT = qf::tensor<qf::i16, qf::shape<2, 2>, qf::per_tensor<0.5f, 0>>;
+  static constexpr std::array<std::int8_t, 4> feature{1, 2, 3, 4};
+  static constexpr std::array<std::int16_t, 4> time{1, 1, 1, 1};
+  auto net = qf::graph(qf::input<In>(), qf::state<State>(),
+                       qf::svdf<1>(qf::ref<0>, qf::ref<1>, qf::make_constant<WF>(feature), qf::make_constant<WT>(time),
+                                   qf::no_bias, qf::out<qf::per_tensor<0.5f, 0>>));
+  using M = decltype(net);
+  qtest::heap_arena<M> arena;
+  auto step = [&] {
+    M::input<0>(arena.data())[0] = 2;
+    M::input<0>(arena.data())[1] = 4;
+    net.invoke(arena.data());
+    const std::int8_t* out = M::output<0>(arena.data());
+    return std::array<int, 2>{out[0], out[1]};
+  };
+  net.reset_state(arena.data());
+  // Feature projections 1*2+2*4 = 10 and 3*2+4*4 = 22 (scale 0.5*0.5/0.25 = 1)
+  // enter each filter's newest step; the time weights sum both steps; the
+  // output scale ratio is 0.25*0.5/0.5: round(10/4) = 3, round(22/4) = 6.
+  CHECK(step() == std::array<int, 2>{3, 6});
+  // The previous step is remembered: (10+10)/4 = 5, (22+22)/4 = 11.
+  CHECK(step() == std::array<int, 2>{5, 11});
+  net.reset_state(arena.data());
+  CHECK(step() == std::array<int, 2>{3, 6});
+}
