@@ -28,6 +28,16 @@ std::vector<float> run_float_add(const rt::model& m) {
   return y;
 }
 
+/// The model_error message of building an interpreter for `m` (empty if it builds).
+std::string interpreter_error(const rt::model& m) {
+  try {
+    rt::interpreter interp(m);
+  } catch (const rt::model_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 /// The model_error message of loading `file` (fails the test when it loads).
 std::string load_error(std::vector<std::byte> file) {
   try {
@@ -177,13 +187,7 @@ TEST_CASE("unsupported operators are all listed, with name, code, version and no
   const rt::model m = read_model(tfl::build(spec));
   const auto unsupported = rt::find_unsupported(m);
   REQUIRE(unsupported.size() == 4);
-  std::string error;
-  try {
-    rt::interpreter interp(m);
-  } catch (const rt::model_error& e) {
-    error = e.what();
-  }
-  CHECK(error ==
+  CHECK(interpreter_error(m) ==
         "4 unsupported operators: SIN (builtin 66, v1, op not supported) at nodes 1,3; GELU (builtin 150, v2, op not "
         "supported) at node 2; ADD (builtin 0, v9, version not supported (1..5)) at node 4");
 }
@@ -192,26 +196,14 @@ TEST_CASE("a custom op without an implementation is reported by name") {
   auto spec = tfl::float_add_model();
   spec.ops[0] = tfl::op(32 /*CUSTOM*/, 1, {0, 1}, {2}, "MyDecoder");
   const rt::model m = read_model(tfl::build(spec));
-  std::string error;
-  try {
-    rt::interpreter interp(m);
-  } catch (const rt::model_error& e) {
-    error = e.what();
-  }
-  CHECK(error == "1 unsupported operator: MyDecoder (builtin 32, v1, custom op without an implementation) at node 0");
+  CHECK(interpreter_error(m) == "1 unsupported operator: MyDecoder (builtin 32, v1, custom op without an implementation) at node 0");
 }
 
 TEST_CASE("kernel checks name the operator and the types") {
   auto spec = tfl::float_add_model();
   spec.tensors[2].shape = {1, 4};
   const rt::model m = read_model(tfl::build(spec));
-  std::string error;
-  try {
-    rt::interpreter interp(m);
-  } catch (const rt::model_error& e) {
-    error = e.what();
-  }
-  CHECK(error == "operator 0 (ADD v1): the output shape [1,4] should be [1,3]");
+  CHECK(interpreter_error(m) == "operator 0 (ADD v1): the output shape [1,4] should be [1,3]");
 }
 
 TEST_CASE("random byte flips never crash the reader or the interpreter") {

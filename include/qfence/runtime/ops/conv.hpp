@@ -109,6 +109,52 @@ inline window_geometry conv_geometry(const op_context& ctx, const tensor& in, in
   return g;
 }
 
+/// What a float conv-like kernel needs besides geometry and weights.
+struct float_epilogue {
+  const float* bias;
+  float_range act;
+};
+
+/// What an 8-bit conv-like kernel needs: offsets, bias, per-channel
+/// multipliers, clamp.
+struct quantized_epilogue {
+  std::int32_t in_offset, filter_offset, out_offset;
+  const std::int32_t* bias;
+  std::vector<quantized_multiplier> multipliers;
+  int_range act;
+};
+
+/// The float and 8-bit (int8, legacy uint8) cases shared by CONV_2D and
+/// DEPTHWISE_CONV_2D: checks the bias and weights, computes the epilogue
+/// and hands it to make_float(epilogue) or make_8bit((T*)0, (TW*)0,
+/// epilogue). Returns an empty kernel for other dtypes.
+template <class MakeFloat, class Make8>
+kernel conv_like(const op_context& ctx, int out_c, int channel_axis, MakeFloat&& make_float, Make8&& make_8bit) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
+  const bool has_bias = ctx.has_input(2);
+  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
+    check_bias(ctx, 2, out_c, dtype::f32);
+    return make_float(float_epilogue{has_bias ? ctx.input(2).constant_data<float>() : nullptr,
+                                     float_activation_range(ctx.options().fused)});
+  }
+  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
+    quantized_epilogue e;
+    e.filter_offset = check_8bit_weights(ctx, in, filter, out, out_c, channel_axis);
+    check_bias(ctx, 2, out_c, dtype::i32);
+    e.bias = has_bias ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+    e.multipliers = conv_multipliers(in, filter, out, out_c);
+    e.act = activation_range<T>(ctx, out);
+    e.in_offset = -in.quant.zero_point();
+    e.out_offset = out.quant.zero_point();
+    return make_8bit(static_cast<T*>(nullptr), static_cast<TW*>(nullptr), std::move(e));
+  };
+  if (in.type == dtype::i8 && filter.type == dtype::i8 && out.type == dtype::i8)
+    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
+    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  return {};
+}
+
 }  // namespace detail
 
 inline kernel prepare_conv2d(const op_context& ctx) {
@@ -123,34 +169,22 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   ctx.require(filter_in_c > 0 && g.in_c % filter_in_c == 0 && out_c % (g.in_c / filter_in_c) == 0,
               "weights " + shape_text(filter.shape) + " do not fit input channels " + std::to_string(g.in_c));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  const int bias_t = ctx.has_input(2) ? ctx.input_index(2) : -1;
   const std::byte* filter_data = filter.data.data();
-
-  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
-    detail::check_bias(ctx, 2, out_c, dtype::f32);
-    const float_range act = float_activation_range(ctx.options().fused);
-    const float* bias = bias_t >= 0 ? ctx.input(2).constant_data<float>() : nullptr;
-    return [=](const tensor_memory& m) {
-      reference::conv2d(g, filter_in_c, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), bias,
-                        act, m.at<float>(out_t));
-    };
-  }
-  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
-    const std::int32_t filter_offset = detail::check_8bit_weights(ctx, in, filter, out, out_c, 0);
-    detail::check_bias(ctx, 2, out_c, dtype::i32);
-    const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
-    const auto multipliers = detail::conv_multipliers(in, filter, out, out_c);
-    const int_range act = detail::activation_range<T>(ctx, out);
-    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
-    return [=](const tensor_memory& m) {
-      reference::conv2d(g, filter_in_c, m.at<const T>(in_t), in_offset, reinterpret_cast<const TW*>(filter_data),
-                        filter_offset, bias, multipliers.data(), out_offset, act, m.at<T>(out_t));
-    };
-  };
-  if (in.type == dtype::i8 && filter.type == dtype::i8 && out.type == dtype::i8)
-    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
-    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  kernel k = detail::conv_like(
+      ctx, out_c, 0,
+      [&](detail::float_epilogue e) -> kernel {
+        return [=](const tensor_memory& m) {
+          reference::conv2d(g, filter_in_c, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data),
+                            e.bias, e.act, m.at<float>(out_t));
+        };
+      },
+      [&]<class T, class TW>(T*, TW*, detail::quantized_epilogue e) -> kernel {
+        return [=](const tensor_memory& m) {
+          reference::conv2d(g, filter_in_c, m.at<const T>(in_t), e.in_offset, reinterpret_cast<const TW*>(filter_data),
+                            e.filter_offset, e.bias, e.multipliers.data(), e.out_offset, e.act, m.at<T>(out_t));
+        };
+      });
+  if (k) return k;
   if (in.type == dtype::i16 && filter.type == dtype::i8 && out.type == dtype::i16)
     return detail::int16x8_kernel(ctx, 2, out_c, [&]<class Bias>(const Bias* bias, std::vector<quantized_multiplier> mult,
                                                                  int_range act) -> kernel {
@@ -168,7 +202,6 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   detail::require_plain_activation(ctx);
   const tensor& in = ctx.input(0);
   const tensor& filter = ctx.constant_input(1, "weights");
-  const tensor& out = ctx.output(0);
   ctx.require(filter.rank() == 4 && filter.dim(0) == 1,
               "weights must be 4-D [1, KH, KW, OC], got " + type_text(filter));
   const int out_c = filter.dim(3);
@@ -177,34 +210,23 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
               "output channels " + std::to_string(out_c) + " are not a multiple of input channels " +
                   std::to_string(g.in_c));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  const int bias_t = ctx.has_input(2) ? ctx.input_index(2) : -1;
   const std::byte* filter_data = filter.data.data();
-
-  if (in.type == dtype::f32 && filter.type == dtype::f32 && out.type == dtype::f32) {
-    detail::check_bias(ctx, 2, out_c, dtype::f32);
-    const float_range act = float_activation_range(ctx.options().fused);
-    const float* bias = bias_t >= 0 ? ctx.input(2).constant_data<float>() : nullptr;
-    return [=](const tensor_memory& m) {
-      reference::depthwise_conv2d(g, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), bias, act,
-                                  m.at<float>(out_t));
-    };
-  }
-  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
-    const std::int32_t filter_offset = detail::check_8bit_weights(ctx, in, filter, out, out_c, 3);
-    detail::check_bias(ctx, 2, out_c, dtype::i32);
-    const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
-    const auto multipliers = detail::conv_multipliers(in, filter, out, out_c);
-    const int_range act = detail::activation_range<T>(ctx, out);
-    const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
-    return [=](const tensor_memory& m) {
-      reference::depthwise_conv2d(g, m.at<const T>(in_t), in_offset, reinterpret_cast<const TW*>(filter_data),
-                                  filter_offset, bias, multipliers.data(), out_offset, act, m.at<T>(out_t));
-    };
-  };
-  if (in.type == dtype::i8 && filter.type == dtype::i8 && out.type == dtype::i8)
-    return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8 && filter.type == dtype::u8 && out.type == dtype::u8)
-    return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  kernel k = detail::conv_like(
+      ctx, out_c, 3,
+      [&](detail::float_epilogue e) -> kernel {
+        return [=](const tensor_memory& m) {
+          reference::depthwise_conv2d(g, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), e.bias,
+                                      e.act, m.at<float>(out_t));
+        };
+      },
+      [&]<class T, class TW>(T*, TW*, detail::quantized_epilogue e) -> kernel {
+        return [=](const tensor_memory& m) {
+          reference::depthwise_conv2d(g, m.at<const T>(in_t), e.in_offset, reinterpret_cast<const TW*>(filter_data),
+                                      e.filter_offset, e.bias, e.multipliers.data(), e.out_offset, e.act,
+                                      m.at<T>(out_t));
+        };
+      });
+  if (k) return k;
   ctx.unsupported_types();
 }
 

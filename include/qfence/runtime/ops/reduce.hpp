@@ -41,46 +41,40 @@ inline void require_same_quantization(const op_context& ctx, const tensor& in, c
 
 }  // namespace detail
 
-inline kernel prepare_average_pool2d(const op_context& ctx) {
+namespace detail {
+/// AVERAGE_POOL_2D and MAX_POOL_2D: same geometry and checks; max pooling
+/// also takes int16 (it compares stored values).
+template <bool Max>
+kernel prepare_pool2d(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
-  detail::require_plain_activation(ctx);
-  const window_geometry g = detail::pool_geometry(ctx);
+  require_plain_activation(ctx);
+  const window_geometry g = pool_geometry(ctx);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_quantization(ctx, in, out);
+  require_same_quantization(ctx, in, out);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto pool = [=](const auto* x, auto range, auto* y) {
+    if constexpr (Max) reference::max_pool2d(g, x, range, y);
+    else reference::average_pool2d(g, x, range, y);
+  };
   if (in.type == dtype::f32) {
     const float_range act = float_activation_range(ctx.options().fused);
-    return [=](const tensor_memory& m) { reference::average_pool2d(g, m.at<const float>(in_t), act, m.at<float>(out_t)); };
+    return [=](const tensor_memory& m) { pool(m.at<const float>(in_t), act, m.at<float>(out_t)); };
   }
-  auto eight_bit = [&]<class T>(T*) -> kernel {
-    const int_range act = detail::activation_range<T>(ctx, out);
-    return [=](const tensor_memory& m) { reference::average_pool2d(g, m.at<const T>(in_t), act, m.at<T>(out_t)); };
+  auto quantized = [&]<class T>(T*) -> kernel {
+    const int_range act = activation_range<T>(ctx, out);
+    return [=](const tensor_memory& m) { pool(m.at<const T>(in_t), act, m.at<T>(out_t)); };
   };
-  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+  if constexpr (Max) {
+    if (in.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
+  }
   ctx.unsupported_types();
 }
+}  // namespace detail
 
-inline kernel prepare_max_pool2d(const op_context& ctx) {
-  ctx.require_io(1, 1, 1);
-  detail::require_plain_activation(ctx);
-  const window_geometry g = detail::pool_geometry(ctx);
-  const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_quantization(ctx, in, out);
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if (in.type == dtype::f32) {
-    const float_range act = float_activation_range(ctx.options().fused);
-    return [=](const tensor_memory& m) { reference::max_pool2d(g, m.at<const float>(in_t), act, m.at<float>(out_t)); };
-  }
-  auto eight_bit = [&]<class T>(T*) -> kernel {
-    const int_range act = detail::activation_range<T>(ctx, out);
-    return [=](const tensor_memory& m) { reference::max_pool2d(g, m.at<const T>(in_t), act, m.at<T>(out_t)); };
-  };
-  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
-  if (in.type == dtype::i16) return eight_bit(static_cast<std::int16_t*>(nullptr));
-  ctx.unsupported_types();
-}
+inline kernel prepare_average_pool2d(const op_context& ctx) { return detail::prepare_pool2d<false>(ctx); }
+inline kernel prepare_max_pool2d(const op_context& ctx) { return detail::prepare_pool2d<true>(ctx); }
 
 inline kernel prepare_mean(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
