@@ -3700,6 +3700,30 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
     }
 }
 
+/// TFLite's current reference rescaling (DESIGN §5; the `tflite` numerics):
+/// the int32 accumulator times the real scale in double,
+/// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
+/// multiplier. `scales` holds one effective scale per unit (stride 1) or one
+/// for all (stride 0).
+template <class T, class TW>
+  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+inline void fully_connected_double_rescale(int batches, int accum_depth, int output_depth, const T* input,
+                                           std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                           const std::int32_t* bias, const double* scales, int scale_stride,
+                                           std::int32_t output_offset, int_range act, T* output) noexcept {
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      std::int32_t acc = 0;
+      for (int d = 0; d < accum_depth; ++d)
+        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+               (std::int32_t{input[b * accum_depth + d]} + input_offset);
+      if (bias != nullptr) acc += bias[o];
+      const auto scaled =
+          static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride])) + output_offset;
+      output[b * output_depth + o] = static_cast<T>(apply(act, scaled));
+    }
+}
+
 }  // namespace reference
 
 template <int In, class W, class B, class... Opts>
@@ -3715,7 +3739,8 @@ struct fully_connected_node {
     constexpr int depth = W::shape_type::dim(1);
     constexpr int units = W::shape_type::dim(0);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
-                                         kinds<option_kind::fused_activation, option_kind::output_quantization>,
+                                         kinds<option_kind::fused_activation, option_kind::output_quantization,
+                                               option_kind::numerics>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
     QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
@@ -3756,6 +3781,18 @@ struct fully_connected_node {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
         reference::fully_connected(batches, depth, units, in, self.weights_data.data, bias_ptr, act, out);
+      } else if constexpr (has_option<option_kind::numerics, Opts...>) {
+        static constexpr auto scales = [] {
+          std::array<double, W::quant::is_per_channel ? static_cast<std::size_t>(units) : 1> s{};
+          for (std::size_t c = 0; c < s.size(); ++c)
+            s[c] = static_cast<double>(Input::quant::scale) * static_cast<double>(W::quant::scale_at(c)) /
+                   static_cast<double>(output::quant::scale);
+          return s;
+        }();
+        reference::fully_connected_double_rescale(batches, depth, units, in, -Input::quant::zero_point,
+                                                  self.weights_data.data, -W::quant::zero_point_at(0), bias_ptr,
+                                                  scales.data(), W::quant::is_per_channel ? 1 : 0,
+                                                  output::quant::zero_point, act, out);
       } else {
         if constexpr (W::quant::is_per_channel) {
           // TFLM FullyConnectedPerChannel: multipliers as for conv (double).

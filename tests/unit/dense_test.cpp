@@ -259,3 +259,19 @@ TEST_CASE("pools f32") {
 }
 
 }  // namespace
+
+TEST_CASE("fully_connected with TFLite's double rescaling (tflite numerics), hand-computed") {
+  // acc = (1+1)*(3+2) + (2+1)*(-1+2) + bias 4 = 10 + 3 + 4 = 17 for unit 0;
+  // round(17 * 0.3) = round(5.1) = 5, + zero point -3 = 2.
+  // Unit 1: acc = 0*5 + 1*1 + 4 = 5 (weights 0-1 and 1-1 offset by +1: -1+1=0, 0+1=1); round(5 * 0.5) = 3 (half
+  // away from zero), + -3 = 0.
+  const std::int8_t input[2] = {3, -1};
+  const std::int8_t weights[4] = {1, 2, -1, 0};
+  const std::int32_t bias[2] = {4, 4};
+  const double scales[2] = {0.3, 0.5};
+  std::int8_t out[2] = {};
+  qfence::reference::fully_connected_double_rescale(1, 2, 2, input, 2, weights, 1, bias, scales, 1, -3,
+                                                    qfence::int_range{-128, 127}, out);
+  CHECK(out[0] == 2);
+  CHECK(out[1] == 0);
+}

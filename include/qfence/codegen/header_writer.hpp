@@ -232,19 +232,6 @@ class writer {
     }
   }
 
-  /// Ops whose integer arithmetic differs between TFLM and TFLite (DESIGN
-  /// §5) have compile-time nodes for TFLM's only, so far.
-  bool numerics_supported(const operation& op) const {
-    if (o_.arithmetic == runtime::numerics::tflm) return true;
-    const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
-    if (in == dtype::f32) return true;
-    switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::sub: return true;  // the node takes qf::tflite_numerics
-      case builtin_op::fully_connected: return op.inputs.size() > 1 && at(op.inputs[1]).quant.per_channel();
-      default: return true;
-    }
-  }
-
   std::string int_list(const tensor& t) const {
     std::string e;
     for (std::int64_t k = 0; k < t.elements(); ++k) {
@@ -267,10 +254,6 @@ class writer {
       unsupported(op, "no compile-time node for this op with these dtypes yet");
       return {};
     }
-    if (!numerics_supported(op)) {
-      unsupported(op, "the compile-time node follows TFLM's arithmetic; --numerics tflite is not available for it yet");
-      return {};
-    }
     const tensor& out = at(out_t);
     switch (static_cast<builtin_op>(op.builtin_code)) {
       case builtin_op::conv_2d:
@@ -290,7 +273,9 @@ class writer {
         if (out.rank() != 2) break;
         return "qf::fully_connected(" + ref(in(0)) + ", " + constant_expr(in(1)) + ", " +
                (op.inputs.size() > 2 && in(2) >= 0 ? constant_expr(in(2), true) : "qf::no_bias") + fused(o) +
-               out_option(out) + ")";
+               out_option(out) +
+               (out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite ? ", qf::tflite_numerics" : "") +
+               ")";
       }
       case builtin_op::average_pool_2d:
       case builtin_op::max_pool_2d:

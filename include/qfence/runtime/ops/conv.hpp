@@ -338,10 +338,22 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
     const std::int32_t w_offset = detail::check_8bit_weights(ctx, in, weights, out, units, 0);
     detail::check_bias(ctx, 2, units, dtype::i32);
-    ctx.require(ctx.arithmetic() == numerics::tflm || weights.quant.per_channel(),
-                "--numerics tflite (double-precision rescaling) is not implemented yet for per-tensor "
-                "FULLY_CONNECTED; use the default tflm numerics");
     const std::int32_t* bias = bias_t >= 0 ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+    const int_range act_range = detail::activation_range<T>(ctx, out);
+    const std::int32_t in_off = -in.quant.zero_point(), out_off = out.quant.zero_point();
+    if (ctx.arithmetic() == numerics::tflite) {
+      // TFLite rescales in double (DESIGN §5).
+      std::vector<double> scales;
+      for (std::size_t c = 0; c < weights.quant.scales.size(); ++c)
+        scales.push_back(static_cast<double>(in.quant.scale()) * static_cast<double>(weights.quant.scales[c]) /
+                         static_cast<double>(out.quant.scale()));
+      const int scale_stride = weights.quant.per_channel() ? 1 : 0;
+      return [=](const tensor_memory& m) {
+        reference::fully_connected_double_rescale(batches, depth, units, m.at<const T>(in_t), in_off,
+                                                  reinterpret_cast<const TW*>(w_data), w_offset, bias, scales.data(),
+                                                  scale_stride, out_off, act_range, m.at<T>(out_t));
+      };
+    }
     std::vector<quantized_multiplier> multipliers;
     if (weights.quant.per_channel()) {
       multipliers = detail::conv_multipliers(in, weights, out, units);
