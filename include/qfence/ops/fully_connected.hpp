@@ -34,6 +34,25 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
     }
 }
 
+/// The 8-bit accumulation loop shared by both rescalings: hands each output
+/// element's int32 accumulator (bias included) to `rescale(unit, acc)`, which
+/// returns the value before the output offset and clamp.
+template <class T, class TW, class Rescale>
+inline void fully_connected_loop(int batches, int accum_depth, int output_depth, const T* input,
+                                 std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                 const std::int32_t* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
+                                 T* output) noexcept {
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      std::int32_t acc = 0;
+      for (int d = 0; d < accum_depth; ++d)
+        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+               (std::int32_t{input[b * accum_depth + d]} + input_offset);
+      if (bias != nullptr) acc += bias[o];
+      output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
+    }
+}
+
 /// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
 /// point) fully connected layers.
 template <class T, class TW>
@@ -42,16 +61,10 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
                             std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                             const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
                             std::int32_t output_offset, int_range act, T* output) noexcept {
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      std::int32_t acc = 0;
-      for (int d = 0; d < accum_depth; ++d)
-        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
-               (std::int32_t{input[b * accum_depth + d]} + input_offset);
-      if (bias != nullptr) acc += bias[o];
-      acc = multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]) + output_offset;
-      output[b * output_depth + o] = static_cast<T>(apply(act, acc));
-    }
+  fully_connected_loop(
+      batches, accum_depth, output_depth, input, input_offset, weights, weights_offset, bias,
+      [&](int o, std::int32_t acc) { return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]); },
+      output_offset, act, output);
 }
 
 /// TFLite's current reference rescaling (DESIGN §5; the `tflite` numerics):
@@ -65,17 +78,12 @@ inline void fully_connected_double_rescale(int batches, int accum_depth, int out
                                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                                            const std::int32_t* bias, const double* scales, int scale_stride,
                                            std::int32_t output_offset, int_range act, T* output) noexcept {
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      std::int32_t acc = 0;
-      for (int d = 0; d < accum_depth; ++d)
-        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
-               (std::int32_t{input[b * accum_depth + d]} + input_offset);
-      if (bias != nullptr) acc += bias[o];
-      const auto scaled =
-          static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride])) + output_offset;
-      output[b * output_depth + o] = static_cast<T>(apply(act, scaled));
-    }
+  fully_connected_loop(
+      batches, accum_depth, output_depth, input, input_offset, weights, weights_offset, bias,
+      [&](int o, std::int32_t acc) {
+        return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
+      },
+      output_offset, act, output);
 }
 
 }  // namespace reference
