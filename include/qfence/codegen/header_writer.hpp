@@ -647,7 +647,6 @@ class writer {
     std::set<int> needed;
     for (const auto& n : nodes_)
       if (n.tensor >= 0) needed.insert(n.tensor);
-    // Tensors read by custom ops and model inputs/outputs get a type name too.
     for (int t : used_constants_) needed.insert(t);
     for (int t : needed) {
       const tensor& x = at(t);
