@@ -2268,15 +2268,16 @@ namespace reference {
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
 }
-/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX): requantize from
-/// the input's to the output's parameters, then clamp to `range` (the
-/// activation's bounds in the output's quantization).
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
+/// int16): requantize from the input's to the output's parameters, then clamp
+/// to `range` (the activation's bounds in the output's quantization).
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, int_range range, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t v = output_zero_point + multiply_by_quantized_multiplier(in[i] - input_zero_point, m);
+    const std::int32_t v =
+        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
     out[i] = static_cast<T>(apply(range, v));
   }
 }

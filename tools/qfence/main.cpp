@@ -46,16 +46,6 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::vector<std::byte> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw runtime::model_error("cannot open '" + path + "'");
-  std::vector<std::byte> bytes(static_cast<std::size_t>(in.tellg()));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!in) throw runtime::model_error("cannot read '" + path + "'");
-  return bytes;
-}
-
 void write_file(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -113,7 +103,7 @@ int run_command(const std::vector<std::string>& args) {
       fill_seeded(rng, interp.input_tensor(i).type, dst);
       continue;
     }
-    const auto bytes = read_file(inputs[static_cast<std::size_t>(i)]);
+    const auto bytes = tflite::read_file_bytes(inputs[static_cast<std::size_t>(i)]);
     if (bytes.size() != dst.size())
       throw runtime::model_error("input " + std::to_string(i) + " ('" + inputs[static_cast<std::size_t>(i)] + "') has " +
                                  std::to_string(bytes.size()) + " bytes, the model's " +

@@ -451,17 +451,18 @@ inline runtime::model read_model(std::vector<std::byte> file) {
   return detail::model_reader(std::move(file)).read();
 }
 
-/// Reads and verifies a .tflite file.
-inline runtime::model read_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+/// The bytes of a file; a model_error naming the path when it cannot be read.
+inline std::vector<std::byte> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw runtime::model_error("cannot open '" + path + "'");
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::size_t>(in.tellg());
+  std::vector<std::byte> bytes(static_cast<std::size_t>(in.tellg()));
   in.seekg(0);
-  std::vector<std::byte> bytes(size);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!in) throw runtime::model_error("cannot read '" + path + "'");
-  return read_model(std::move(bytes));
+  return bytes;
 }
+
+/// Reads and verifies a .tflite file.
+inline runtime::model read_model_file(const std::string& path) { return read_model(read_file_bytes(path)); }
 
 }  // namespace qfence::tflite

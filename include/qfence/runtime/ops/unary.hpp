@@ -74,10 +74,7 @@ kernel quantized_relu(const op_context& ctx, activation bounds) {
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return [=](const tensor_memory& m) {
-    const T* x = m.at<const T>(in_t);
-    T* y = m.at<T>(out_t);
-    for (std::int64_t i = 0; i < n; ++i)
-      y[i] = static_cast<T>(apply(range, out_zp + multiply_by_quantized_multiplier(std::int32_t{x[i]} - in_zp, mult)));
+    reference::relu(n, m.at<const T>(in_t), in_zp, mult, out_zp, range, m.at<T>(out_t));
   };
 }
 
@@ -86,13 +83,12 @@ inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   if (in.type != out.type) ctx.unsupported_types();
   if (in.type == dtype::f32) {
-    const float_range r = float_activation_range(bounds);
     const std::int64_t n = in.elements();
     const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+    const bool six = bounds == activation::relu6;
     return [=](const tensor_memory& m) {
-      const float* x = m.at<const float>(in_t);
-      float* y = m.at<float>(out_t);
-      for (std::int64_t i = 0; i < n; ++i) y[i] = apply(r, x[i]);
+      if (six) reference::relu6(n, m.at<const float>(in_t), m.at<float>(out_t));
+      else reference::relu(n, m.at<const float>(in_t), m.at<float>(out_t));
     };
   }
   if (in.type == dtype::i8) return quantized_relu<std::int8_t>(ctx, bounds);
