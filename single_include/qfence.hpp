@@ -16,6 +16,7 @@
 #include <tuple>
 #include <boost/hana/at.hpp>
 #include <boost/hana/tuple.hpp>
+#include <initializer_list>
 #include <cmath>
 
 // ---- qfence.hpp ------------------------------------------------------------
@@ -167,6 +168,21 @@ constexpr quantized_multiplier quantize_multiplier(double real_multiplier) noexc
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` for int32.
+/// The requantization multiplier of a conv-like layer's output channel,
+/// input_scale * filter_scale / output_scale. TFLite forms the scale product
+/// two ways: in double (PopulateConvolutionQuantizationParams: int8 per-channel
+/// conv, depthwise, fully connected) or in float
+/// (GetQuantizedConvolutionMultipler: legacy uint8 conv layers and TFLM's
+/// per-tensor fully connected). The two differ in the multiplier's low bits
+/// for most layers, and the uint8 goldens (traffic_backbone, deeplabv3) match
+/// only the float product (docs/numerics.md).
+constexpr quantized_multiplier rescale_multiplier(float input_scale, float filter_scale, float output_scale,
+                                                  bool float_product) noexcept {
+  const double product = float_product ? static_cast<double>(input_scale * filter_scale)
+                                       : static_cast<double>(input_scale) * static_cast<double>(filter_scale);
+  return quantize_multiplier(product / static_cast<double>(output_scale));
+}
+
 constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
   const bool overflow = a == b && a == std::numeric_limits<std::int32_t>::min();
   const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
@@ -413,12 +429,24 @@ struct per_channel {
   static constexpr int zero_point_at(std::size_t c) noexcept { return static_cast<int>(ZeroPoints[c]); }
 };
 
+/// Per-channel quantization with `Channels` scales along `Axis`, as
+/// diagnostics show what a rule expected (a rule's description of a tensor
+/// counts the scales but does not hold them).
+template <long long Channels, int Axis>
+struct per_channel_scales {
+  static constexpr bool quantized = true;
+  static constexpr bool is_per_channel = true;
+  static constexpr int axis = Axis;
+  static constexpr std::size_t channels = static_cast<std::size_t>(Channels);
+};
+
 namespace detail {
 template <class Q> struct is_quant_attr : std::false_type {};
 template <> struct is_quant_attr<no_quant> : std::true_type {};
 template <qscale S, int Z> struct is_quant_attr<per_tensor<S, Z>> : std::true_type {};
 template <const auto& S, const auto& Z, int A>
 struct is_quant_attr<per_channel<S, Z, A>> : std::true_type {};
+template <long long C, int A> struct is_quant_attr<per_channel_scales<C, A>> : std::true_type {};
 }  // namespace detail
 
 template <class Q> inline constexpr bool is_quant_attr_v = detail::is_quant_attr<Q>::value;
@@ -1011,6 +1039,71 @@ constexpr auto model_custom_output(node_ref<In>) {
 // fused activation, output quantization, ...), and how nodes look them up.
 
 
+// ---- qfence/core/window_geometry.hpp ---------------------------------------
+// qfence/core/window_geometry.hpp: padding modes, output sizes and padding
+// of windowed ops, as TFLite computes them (its kernels/padding.h).
+
+
+namespace qfence {
+
+/// TFLite's padding modes.
+enum class padding : std::uint8_t { same, valid };
+
+struct padding_amount {
+  int before;  // TFLite's `height`/`width` padding
+  int offset;  // the extra pixel that goes after when the total is odd
+};
+
+constexpr int effective_filter_size(int filter, int dilation) noexcept { return (filter - 1) * dilation + 1; }
+
+constexpr int output_size(padding p, int in, int filter, int stride, int dilation) noexcept {
+  const int eff = effective_filter_size(filter, dilation);
+  return p == padding::same ? (in + stride - 1) / stride : (in + stride - eff) / stride;
+}
+
+constexpr padding_amount compute_padding(int stride, int dilation, int in, int filter, int out) noexcept {
+  const int eff = effective_filter_size(filter, dilation);
+  int total = (out - 1) * stride + eff - in;
+  total = total > 0 ? total : 0;
+  return {total / 2, total % 2};
+}
+
+/// Everything a 2-D windowed kernel needs to know about its shapes, in NHWC.
+/// The compile-time path fills it from constexpr shapes (and the compiler folds
+/// it away); the runtime interpreter fills it from the model.
+struct window_geometry {
+  int batches, in_h, in_w, in_c;
+  int out_h, out_w, out_c;
+  int filter_h, filter_w;
+  int stride_h, stride_w;
+  int dilation_h, dilation_w;
+  int pad_h, pad_w;
+};
+
+constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
+                                               int filter_w, int stride_h, int stride_w, int dilation_h,
+                                               int dilation_w, padding p) noexcept {
+  const int out_h = output_size(p, in_h, filter_h, stride_h, dilation_h);
+  const int out_w = output_size(p, in_w, filter_w, stride_w, dilation_w);
+  return {batches,
+          in_h,
+          in_w,
+          in_c,
+          out_h,
+          out_w,
+          out_c,
+          filter_h,
+          filter_w,
+          stride_h,
+          stride_w,
+          dilation_h,
+          dilation_w,
+          compute_padding(stride_h, dilation_h, in_h, filter_h, out_h).before,
+          compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -1053,8 +1146,6 @@ struct filter_t {
 };
 template <int H, int W = H> inline constexpr filter_t<H, W> filter{};
 
-/// TFLite's padding modes.
-enum class padding : std::uint8_t { same, valid };
 template <padding P>
 struct padding_t {
   using option_kind = option_kind::padding;
@@ -1074,16 +1165,23 @@ inline constexpr fused_t<activation::relu6> fused_relu6{};
 inline constexpr fused_t<activation::relu_n1_to_1> fused_relu_n1_to_1{};
 
 /// Quantization of a node's output, as calibration (or the imported model)
-/// decided: `out<per_tensor<0.05f, -128>>`. The dtype defaults to the dtype of
-/// the node's quantized input; name it to change it (`out<..., i16>`).
-template <class Quant, dtype D = dtype::i8>
+/// decided: `out<per_tensor<0.05f, -128>>`. The dtype is the node's quantized
+/// input's unless named (`out<Q, i16>`, where the op allows another); a
+/// fence's output without a named dtype is i8.
+template <class Quant, dtype... D>
 struct out_t {
   using option_kind = option_kind::output_quantization;
   static_assert(Quant::quantized, "qfence: out<Q>: Q must be per_tensor<...> (or per_channel<...>)");
+  static_assert(sizeof...(D) <= 1, "qfence: out<Q, dtype>: name at most one dtype");
   using quant = Quant;
-  static constexpr dtype type = D;
+  static constexpr bool dtype_given = sizeof...(D) == 1;
+  static constexpr dtype type = [] {
+    dtype t = dtype::i8;
+    ((t = D), ...);
+    return t;
+  }();
 };
-template <class Quant, dtype D = dtype::i8> inline constexpr out_t<Quant, D> out{};
+template <class Quant, dtype... D> inline constexpr out_t<Quant, D...> out{};
 
 struct keep_dims_t {
   using option_kind = option_kind::keep_dims;
@@ -1452,6 +1550,601 @@ template <class T> struct is_state_node<state_node<T>> : std::true_type {};
 // qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
 
 
+// ---- qfence/core/tensor_desc.hpp -------------------------------------------
+// qfence/core/tensor_desc.hpp: a tensor's type as a value.
+//
+// The two paths describe tensors differently: the compile-time path with
+// types (`tensor<i8, shape<1, 8>, per_tensor<0.5f, 3>>`), the runtime path
+// with a `runtime::tensor` read from a file. The op rules (qfence/rules/)
+// are written once, as constexpr functions over this plain description, and
+// both paths describe their operands with it before asking a rule. So an op
+// accepts and rejects the same operands, and infers the same output, on
+// both paths (docs/architecture.md, "One rule per op").
+
+
+
+namespace qfence {
+
+/// The largest rank either path handles (TFLite's reader limit).
+inline constexpr int max_rank = 8;
+
+enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
+
+/// What the rules need to know about a tensor's quantization: its kind, the
+/// per-tensor (or first channel's) scale and zero point, and for per-channel
+/// quantization the channel count, the axis and whether every zero point is 0.
+struct quant_desc {
+  quant_kind kind = quant_kind::none;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0;
+  std::int64_t channels = 0;  // 0 unquantized, 1 per tensor, N per channel
+  int axis = -1;              // per channel only
+  bool symmetric = true;      // every zero point is 0
+
+  constexpr bool quantized() const noexcept { return kind != quant_kind::none; }
+  constexpr bool per_channel() const noexcept { return kind == quant_kind::per_channel; }
+  constexpr bool per_tensor() const noexcept { return kind == quant_kind::per_tensor; }
+  friend constexpr bool operator==(const quant_desc&, const quant_desc&) = default;
+
+  static constexpr quant_desc tensor(float scale, std::int32_t zero_point) noexcept {
+    return {quant_kind::per_tensor, scale, zero_point, 1, -1, zero_point == 0};
+  }
+};
+
+struct tensor_desc {
+  dtype type = dtype::f32;
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+  quant_desc quant{};
+
+  /// Dimension `i`; negative `i` counts from the back. Out of range gives 0,
+  /// so a rule can name a dimension before it has checked the rank.
+  constexpr std::int64_t dim(int i) const noexcept {
+    const int k = i < 0 ? i + rank : i;
+    return k < 0 || k >= rank ? 0 : dims[static_cast<std::size_t>(k)];
+  }
+  constexpr std::int64_t elements() const noexcept {
+    std::int64_t n = 1;
+    for (int d = 0; d < rank; ++d) n *= dims[static_cast<std::size_t>(d)];
+    return n;
+  }
+  constexpr bool same_shape(const tensor_desc& o) const noexcept {
+    if (rank != o.rank) return false;
+    for (int d = 0; d < rank; ++d)
+      if (dims[static_cast<std::size_t>(d)] != o.dims[static_cast<std::size_t>(d)]) return false;
+    return true;
+  }
+  /// Same dtype and quantization (a copy needs no rescaling).
+  constexpr bool same_kind(const tensor_desc& o) const noexcept { return type == o.type && quant == o.quant; }
+  friend constexpr bool operator==(const tensor_desc& a, const tensor_desc& b) noexcept {
+    return a.same_kind(b) && a.same_shape(b);
+  }
+
+  /// This tensor with another shape (dims beyond `r` are zeroed).
+  template <class Dims>
+  constexpr tensor_desc reshaped(int r, const Dims& d) const noexcept {
+    tensor_desc t = *this;
+    t.rank = r;
+    t.dims = {};
+    for (int i = 0; i < r; ++i) t.dims[static_cast<std::size_t>(i)] = d[static_cast<std::size_t>(i)];
+    return t;
+  }
+  constexpr tensor_desc retyped(dtype d, quant_desc q = {}) const noexcept {
+    tensor_desc t = *this;
+    t.type = d;
+    t.quant = q;
+    return t;
+  }
+};
+
+/// An operand a node may omit (a bias). A flag, not a pointer: GCC's
+/// sanitizer builds cannot compare a static object's address with null in a
+/// constant expression.
+struct optional_desc {
+  bool present = false;
+  tensor_desc desc{};
+};
+
+/// The description of a compile-time quantization attribute.
+template <class Q>
+constexpr quant_desc describe_quant() noexcept {
+  if constexpr (!Q::quantized) {
+    return {};
+  } else if constexpr (!Q::is_per_channel) {
+    return quant_desc::tensor(Q::scale, Q::zero_point);
+  } else {
+    quant_desc q{quant_kind::per_channel, Q::scale_at(0), Q::zero_point_at(0),
+                 static_cast<std::int64_t>(Q::channels), Q::axis, true};
+    for (std::size_t c = 0; c < Q::channels; ++c) q.symmetric = q.symmetric && Q::zero_point_at(c) == 0;
+    return q;
+  }
+}
+
+/// The description of a compile-time tensor type.
+template <class T>
+constexpr tensor_desc describe() noexcept {
+  tensor_desc t;
+  t.type = T::type;
+  t.rank = static_cast<int>(T::rank);
+  for (int d = 0; d < t.rank; ++d) t.dims[static_cast<std::size_t>(d)] = T::shape_type::dim(d);
+  t.quant = describe_quant<typename T::quant>();
+  return t;
+}
+
+namespace detail {
+template <class Holder, class Seq> struct desc_type_impl;
+template <class Holder, std::size_t... I>
+struct desc_type_impl<Holder, std::index_sequence<I...>> {
+  static constexpr const tensor_desc& d = Holder::value;
+  using quant = std::conditional_t<
+      d.quant.kind == quant_kind::per_tensor,
+      per_tensor<qscale(d.quant.kind == quant_kind::per_tensor ? d.quant.scale : 1.0f), d.quant.zero_point>,
+      std::conditional_t<d.quant.kind == quant_kind::per_channel, per_channel_scales<d.quant.channels, d.quant.axis>,
+                         no_quant>>;
+  using type = tensor<d.type, shape<static_cast<int>(d.dims[I])...>, quant>;
+};
+}  // namespace detail
+
+/// The tensor type a description stands for. `Holder::value` is a constexpr
+/// tensor_desc (class-type template arguments with floats are beyond
+/// Clang 14, so descriptions travel inside a holder type). A per-channel
+/// description, whose scales are not part of it, becomes per_channel_scales:
+/// a type for diagnostics, not for kernels.
+template <class Holder>
+using desc_type = typename detail::desc_type_impl<
+    Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
+
+}  // namespace qfence
+
+// ---- qfence/graph/rule_check.hpp -------------------------------------------
+// qfence/graph/rule_check.hpp: how the typed graph asks an op rule, and
+// turns its error into one static_assert.
+//
+// A typed node describes its operand types (describe<T>()), its options
+// (an attrs struct) and its out<...> (output_request), asks the op's rule
+// (qfence/rules/) inside a holder type, and calls check_rule. The message
+// is the rule error's text, the same the runtime path prints; the
+// check<...> beside it names the node, the operand, the operand's type and
+// the expected type.
+
+
+// ---- qfence/rules/rule.hpp -------------------------------------------------
+// qfence/rules/rule.hpp: what an op rule takes and returns, and the errors
+// it can report.
+//
+// An op rule is one constexpr function per op:
+//
+//     constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request&);
+//
+// It checks the operands' dtypes, shapes and quantization and the op's
+// options, and returns the output's description or the first error. The
+// compile-time path turns that error into its one static_assert
+// (qfence/graph/rule_check.hpp), the runtime path into a model_error
+// (qfence/runtime/op_context.hpp), and both show the same text, written once
+// in QFENCE_RULE_ERRORS below.
+
+
+
+namespace qfence {
+
+// Each error: an identifier and its text, "what is wrong. fix: what to do".
+// The compile-time path prints "qfence: " + text; the runtime path
+// "operator N (OP vV): " + text + the operand's and expected types.
+#define QFENCE_RULE_ERRORS(X)                                                                                         \
+  X(input_dtype,                                                                                                      \
+    "this op does not take this operand's dtype or quantization (activations are f32 unquantized, i8/u8 "           \
+    "quantized per tensor, or i16 per tensor with zero point 0; the op takes a subset). fix: insert "                \
+    "qfence::quantize<...> or qfence::dequantize before it, or fence it")                                             \
+  X(input_rank, "an operand has the wrong rank for this op. fix: reshape it")                                         \
+  X(missing_output_quantization,                                                                                      \
+    "this node has a quantized input but no output quantization. fix: add "                                          \
+    "qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")                             \
+  X(output_quantization_on_float,                                                                                     \
+    "out<...> was given to a node whose input is float; float ops produce float. fix: remove out<...>, or "         \
+    "quantize the input first")                                                                                       \
+  X(output_dtype,                                                                                                     \
+    "the output dtype does not fit this op: quantized ops write their input's dtype unless the op says otherwise. " \
+    "fix: name the dtype in out<Q, dtype> as the op allows, or requantize after the node")                           \
+  X(output_per_tensor,                                                                                                \
+    "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
+    "out<per_tensor<scale, zero_point>>")                                                                             \
+  X(output_fixed_quantization,                                                                                        \
+    "this op's quantized output has fixed parameters (see expected<...>): 8-bit softmax writes scale 1/256 and the "  \
+    "lowest value as zero point, int8->int16 softmax scale 1/65536 and zero point -32768. fix: use those parameters") \
+  X(output_same_quantization,                                                                                         \
+    "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
+    "quantization. fix: requantize after the node")                                                                   \
+  X(output_shape,                                                                                                     \
+    "the output tensor's shape differs from the shape this op computes (see expected<...>). fix: correct the model") \
+  X(weights_rank, "the weights have the wrong rank or layout for this op (see expected<...>). fix: check the weights") \
+  X(weights_shape,                                                                                                    \
+    "the weight shape does not fit the input (see expected<...>): conv2d weights are [OC, KH, KW, IC] with IC the "  \
+    "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
+    "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
+    "fix: check the weight tensor's shape")                                 \
+  X(weights_dtype,                                                                                                    \
+    "the weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 inputs take quantized i8 "  \
+    "weights, u8 inputs per-tensor u8 weights. fix: quantize the weights, or dequantize the input")                  \
+  X(weights_per_channel,                                                                                              \
+    "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
+    "fully_connected: axis 0, depthwise: axis 3). fix: give one scale and one zero point per output channel")        \
+  X(weights_symmetric,                                                                                                \
+    "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
+  X(bias_type,                                                                                                        \
+    "the bias has the wrong dtype or shape (see expected<...>): f32 layers take an f32 bias, i8/u8 layers an i32 "   \
+    "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
+    "change the bias constant's type")                                                                                \
+  X(bad_option,                                                                                                       \
+    "an option of this node is out of range: strides and dilations must be positive, the fused activation one of " \
+    "NONE, RELU, RELU_N1_TO_1, RELU6. fix: correct the option")                                                       \
+  X(empty_output,                                                                                                     \
+    "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
+    "qfence::same padding or a smaller filter/dilation")                                                              \
+  X(svdf_shapes,                                                                                                      \
+    "svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights [filters, memory], "     \
+    "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
+  X(svdf_types,                                                                                                       \
+    "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
+    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
+    "weights per tensor")                                                                                             \
+  X(slice_spec,                                                                                                       \
+    "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
+    "ellipsis or new-axis masks. fix: correct the spec")                                                              \
+  X(slice_shrink_index,                                                                                               \
+    "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
+    "correction must lie in [0, dim)). fix: correct begin for that axis")
+
+enum class rule_error : std::uint8_t {
+  none,
+#define QFENCE_DETAIL_ENUM(id, text) id,
+  QFENCE_RULE_ERRORS(QFENCE_DETAIL_ENUM)
+#undef QFENCE_DETAIL_ENUM
+};
+
+/// The text of an error, without the "qfence: " prefix.
+constexpr std::string_view rule_error_text(rule_error e) noexcept {
+  switch (e) {
+    case rule_error::none: return "no error";
+#define QFENCE_DETAIL_TEXT(id, text) \
+  case rule_error::id: return text;
+    QFENCE_RULE_ERRORS(QFENCE_DETAIL_TEXT)
+#undef QFENCE_DETAIL_TEXT
+  }
+  return "unknown error";
+}
+
+/// What a rule says: the output's description, or an error about one operand
+/// (its index in the rule's operand order; -1: the node's options or output)
+/// with, where the rule knows it, the description that operand should have.
+struct rule_result {
+  rule_error error = rule_error::none;
+  int operand = -1;
+  tensor_desc output{};
+  tensor_desc expected{};
+  bool has_expected = false;
+
+  constexpr bool ok() const noexcept { return error == rule_error::none; }
+};
+
+constexpr rule_result rule_ok(const tensor_desc& output) noexcept { return {rule_error::none, -1, output, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand) noexcept { return {e, operand, {}, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand, const tensor_desc& expected) noexcept {
+  return {e, operand, {}, expected, true};
+}
+
+/// The output type asked of a node. On the compile-time path: `out<Q>` or
+/// `out<Q, dtype>` when written (not given otherwise). On the runtime path:
+/// always given, the model's output tensor.
+struct output_request {
+  bool given = false;
+  bool dtype_given = false;  // out<Q> without a dtype takes the input's
+  dtype type = dtype::f32;
+  quant_desc quant{};
+  bool shape_given = false;  // runtime: the model's output shape, checked against the inferred one
+  tensor_desc tensor{};
+};
+
+/// The operand kinds a diagnostic names.
+inline constexpr int output_operand = -1;
+
+}  // namespace qfence
+
+
+namespace qfence {
+
+/// Diagnostic context: the error is about the node's output (its out<...>,
+/// or its options).
+struct node_output {};
+
+namespace detail {
+
+/// One static_assert per rule error, with that error's text.
+template <rule_error E, class... Context>
+struct rule_report {
+  static constexpr bool value = true;
+};
+#define QFENCE_DETAIL_REPORT(id, text)                                            \
+  template <class... Context>                                                     \
+  struct rule_report<rule_error::id, Context...> {                                \
+    static_assert(check<false, Context...>, "qfence: " text);                     \
+    static constexpr bool value = false;                                          \
+  };
+QFENCE_RULE_ERRORS(QFENCE_DETAIL_REPORT)
+#undef QFENCE_DETAIL_REPORT
+
+template <class Result> struct rule_expected {
+  static constexpr tensor_desc value = Result::value.expected;
+};
+template <class Result> struct rule_output {
+  static constexpr tensor_desc value = Result::value.output;
+};
+
+template <class Result>
+constexpr auto expected_context() {
+  if constexpr (!Result::value.has_expected) return std::tuple<>{};
+  else return std::tuple<expected<desc_type<rule_expected<Result>>>>{};
+}
+
+/// The tensor inside producer<T>, weights<T>, bias<T>.
+template <class Wrapped> struct operand_tensor { using type = void; };
+template <template <class> class Role, class T> struct operand_tensor<Role<T>> { using type = T; };
+
+/// How many scales a per-channel operand has, shown beside its type (the
+/// type names the scale array, not its length).
+template <class Wrapped>
+constexpr auto scale_count_context() {
+  using T = typename operand_tensor<Wrapped>::type;
+  if constexpr (std::is_void_v<T>) return std::tuple<>{};
+  else if constexpr (!T::quant::is_per_channel) return std::tuple<>{};
+  else return std::tuple<scales_given<static_cast<long long>(T::quant::channels)>>{};
+}
+
+template <int Operand, class... Operands>
+constexpr auto operand_context() {
+  if constexpr (Operand < 0 || Operand >= static_cast<int>(sizeof...(Operands))) {
+    return std::tuple<node_output>{};
+  } else {
+    using wrapped = std::tuple_element_t<static_cast<std::size_t>(Operand), std::tuple<Operands...>>;
+    return std::tuple_cat(std::tuple<operand<Operand>, wrapped>{}, scale_count_context<wrapped>());
+  }
+}
+
+template <rule_error E, class... Context>
+constexpr bool report_tuple(std::tuple<Context...>) {
+  return rule_report<E, Context...>::value;
+}
+
+}  // namespace detail
+
+/// The output request a node's options make: out<Q> or out<Q, dtype> when
+/// given.
+template <class... Opts>
+constexpr output_request requested_output() noexcept {
+  if constexpr (has_option<option_kind::output_quantization, Opts...>) {
+    using O = option_or<option_kind::output_quantization, detail::no_option, Opts...>;
+    return {true, O::dtype_given, O::type, describe_quant<typename O::quant>(), false, {}};
+  } else {
+    return {};
+  }
+}
+
+/// True when the rule result held by `Result` (a type with a
+/// `static constexpr rule_result value`) is ok; otherwise one static_assert
+/// with the error's text, in context: the node, the operand at fault and its
+/// type (`Operands` are the node's operands in the rule's order, wrapped as
+/// producer<T>, weights<T>, bias<T>), and the expected type.
+template <int Index, class Op, class Result, class... Operands>
+constexpr bool check_rule() {
+  constexpr rule_result r = Result::value;
+  if constexpr (r.ok()) {
+    return true;
+  } else {
+    return detail::report_tuple<r.error>(std::tuple_cat(std::tuple<at_node<Index, Op>>{},
+                                                         detail::operand_context<r.operand, Operands...>(),
+                                                         detail::expected_context<Result>()));
+  }
+}
+
+/// The output type a successful rule result describes.
+template <class Result>
+using rule_output_type = desc_type<detail::rule_output<Result>>;
+
+}  // namespace qfence
+
+// ---- qfence/rules/conv2d.hpp -----------------------------------------------
+// qfence/rules/conv2d.hpp: the type and shape rule of CONV_2D.
+//
+// Operands: 0 input [N, H, W, C] (f32, i8, u8, or i16 of the int16x8
+// scheme), 1 weights [OC, KH, KW, C / groups], 2 bias [OC] (optional).
+// Output [N, OH, OW, OC]: f32, or requantized to the requested parameters.
+
+// ---- qfence/rules/support.hpp ----------------------------------------------
+// qfence/rules/support.hpp: checks that several op rules share.
+//
+// Each returns a rule_result: ok (with an empty output) when the check
+// passes, the error otherwise. Rules chain them with QFENCE_RULE_TRY.
+
+
+
+/// Return the check's error, if it has one.
+#define QFENCE_RULE_TRY(...)                                          \
+  do {                                                                \
+    if (const ::qfence::rule_result qfence_r_ = (__VA_ARGS__); !qfence_r_.ok()) return qfence_r_; \
+  } while (false)
+
+namespace qfence::rules {
+
+inline constexpr rule_result pass{};
+
+/// A set of dtypes, for "this op takes ...".
+struct dtype_set {
+  unsigned bits = 0;
+  constexpr dtype_set(std::initializer_list<dtype> ds) noexcept {
+    for (dtype d : ds) bits |= 1u << static_cast<unsigned>(d);
+  }
+  constexpr bool has(dtype d) const noexcept { return (bits >> static_cast<unsigned>(d)) & 1u; }
+};
+
+/// An activation of one of `allowed`: f32 unquantized, i8/u8 quantized per
+/// tensor, or i16 per tensor with zero point 0 (the int16x8 scheme).
+constexpr bool is_activation(const tensor_desc& t) noexcept {
+  switch (t.type) {
+    case dtype::f32: return !t.quant.quantized();
+    case dtype::i8:
+    case dtype::u8: return t.quant.per_tensor();
+    case dtype::i16: return t.quant.per_tensor() && t.quant.zero_point == 0;
+    default: return false;
+  }
+}
+
+constexpr rule_result check_activation(const tensor_desc& t, int operand, dtype_set allowed) noexcept {
+  if (!is_activation(t) || !allowed.has(t.type)) return rule_fail(rule_error::input_dtype, operand);
+  return pass;
+}
+
+constexpr rule_result check_rank(const tensor_desc& t, int operand, int rank) noexcept {
+  if (t.rank != rank) return rule_fail(rule_error::input_rank, operand);
+  return pass;
+}
+
+/// A fused activation code must be one the kernels apply (TFLite's format
+/// also has TANH and SIGN_BIT, which no conv kernel applies).
+constexpr bool plain_activation(activation a) noexcept {
+  return a == activation::none || a == activation::relu || a == activation::relu6 ||
+         a == activation::relu_n1_to_1;
+}
+
+/// The runtime path's output tensor must have the inferred shape.
+constexpr rule_result check_output_shape(const tensor_desc& inferred, const output_request& req) noexcept {
+  if (req.shape_given && !req.tensor.same_shape(inferred)) return rule_fail(rule_error::output_shape, output_operand, inferred);
+  return rule_ok(inferred);
+}
+
+/// The output of an op that rescales: float for a float input; for a
+/// quantized input the requested quantization, per tensor, of the input's
+/// dtype unless `out_type` says otherwise (int16 outputs with zero point 0).
+constexpr rule_result requantized_output(const tensor_desc& in, tensor_desc shaped, const output_request& req) noexcept {
+  if (in.type == dtype::f32) {
+    if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+      return rule_fail(rule_error::output_quantization_on_float, output_operand, shaped.retyped(dtype::f32));
+    return check_output_shape(shaped.retyped(dtype::f32), req);
+  }
+  if (!req.given) return rule_fail(rule_error::missing_output_quantization, output_operand);
+  const dtype out_type = req.dtype_given ? req.type : in.type;
+  const tensor_desc out = shaped.retyped(out_type, req.quant);
+  if (out_type != in.type) return rule_fail(rule_error::output_dtype, output_operand, shaped.retyped(in.type, req.quant));
+  if (!req.quant.per_tensor() || (out_type == dtype::i16 && req.quant.zero_point != 0))
+    return rule_fail(rule_error::output_per_tensor, output_operand);
+  return check_output_shape(out, req);
+}
+
+/// The output of an op that does not rescale: the input's dtype and
+/// quantization with the computed shape.
+constexpr rule_result same_quantization_output(const tensor_desc& shaped, const output_request& req) noexcept {
+  if (req.given && (req.type != shaped.type || !(req.quant == shaped.quant)))
+    return rule_fail(rule_error::output_same_quantization, output_operand, shaped);
+  return check_output_shape(shaped, req);
+}
+
+/// Weights of a conv-like layer with `out_c` output channels along `axis`.
+/// The weight dtype follows the input: f32 -> f32; i8 and i16 -> quantized
+/// i8 (per tensor or per channel, symmetric); u8 -> u8 per tensor.
+constexpr rule_result check_weights(const tensor_desc& in, const tensor_desc& w, int operand, std::int64_t out_c,
+                                    int axis) noexcept {
+  const bool dtype_fits = in.type == dtype::f32  ? w.type == dtype::f32 && !w.quant.quantized()
+                          : in.type == dtype::u8 ? w.type == dtype::u8 && w.quant.per_tensor()
+                                                 : w.type == dtype::i8 && w.quant.quantized();
+  if (!dtype_fits) return rule_fail(rule_error::weights_dtype, operand);
+  if (w.quant.per_channel() && (w.quant.axis != axis || w.quant.channels != out_c)) {
+    tensor_desc e = w;
+    e.quant.axis = axis;
+    e.quant.channels = out_c;
+    return rule_fail(rule_error::weights_per_channel, operand, e);
+  }
+  if (w.type == dtype::i8 && !w.quant.symmetric) return rule_fail(rule_error::weights_symmetric, operand);
+  return pass;
+}
+
+/// The bias of a layer with input `in` and `channels` outputs: f32 for
+/// float, i32 for 8-bit, i64 (or i32) for int16x8; absent is fine.
+constexpr rule_result check_bias(const tensor_desc& in, const optional_desc& bias, int operand,
+                                 std::int64_t channels) noexcept {
+  if (!bias.present) return pass;
+  const dtype want = in.type == dtype::f32 ? dtype::f32 : in.type == dtype::i16 ? dtype::i64 : dtype::i32;
+  const bool type_ok = bias.desc.type == want || (in.type == dtype::i16 && bias.desc.type == dtype::i32);
+  if (!type_ok || bias.desc.rank != 1 || bias.desc.dims[0] != channels) {
+    tensor_desc e;
+    e.type = want;
+    e.rank = 1;
+    e.dims[0] = channels;
+    return rule_fail(rule_error::bias_type, operand, e);
+  }
+  return pass;
+}
+
+}  // namespace qfence::rules
+
+
+namespace qfence {
+
+/// CONV_2D and DEPTHWISE_CONV_2D options.
+struct conv_attrs {
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  padding pad = padding::same;
+  activation fused = activation::none;
+  bool fused_supported = true;  // false: the model fuses TANH or SIGN_BIT, which no conv kernel applies
+};
+
+/// The kernel geometry of a conv-like layer (conv2d: weights [OC, KH, KW, _];
+/// depthwise: [1, KH, KW, OC]); call only for operands the rule accepted.
+constexpr window_geometry conv_geometry(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                       bool depthwise) noexcept {
+  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(depthwise ? w.dim(3) : w.dim(0)),
+                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad);
+}
+
+namespace rules {
+
+constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0 || !a.fused_supported ||
+      !plain_activation(a.fused))
+    return rule_fail(rule_error::bad_option, output_operand);
+  return pass;
+}
+
+/// The output of a conv-like layer: [N, OH, OW, out_c] with TFLite's sizes.
+constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
+                                       std::int64_t filter_h, std::int64_t filter_w,
+                                       const output_request& req) noexcept {
+  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)), static_cast<int>(filter_h), a.stride_h, a.dilation_h);
+  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)), static_cast<int>(filter_w), a.stride_w, a.dilation_w);
+  if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
+  const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
+  return requantized_output(in, in.reshaped(4, dims), req);
+}
+
+}  // namespace rules
+
+constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                  const optional_desc& bias, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  QFENCE_RULE_TRY(rules::check_conv_options(a));
+  const std::int64_t in_c = in.dim(3), out_c = w.dim(0), filter_in_c = w.dim(3);
+  const std::int64_t want[4] = {out_c, w.dim(1), w.dim(2), in_c};
+  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
+  if (filter_in_c <= 0 || in_c % filter_in_c != 0 || out_c % (in_c / filter_in_c) != 0 || w.dim(1) <= 0 ||
+      w.dim(2) <= 0)
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
+  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -1508,10 +2201,6 @@ struct requantize_per_channel_wide {
 
 namespace detail {
 
-template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
-template <class T> inline constexpr bool is_i8_per_tensor =
-    T::type == dtype::i8 && T::quant::quantized && !T::quant::is_per_channel;
-
 /// A tensor an activation-consuming op can take: f32 without quantization,
 /// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
 /// quantization and zero point 0 (the int16x8 scheme).
@@ -1566,15 +2255,15 @@ constexpr bool require_output_quantization() {
 }
 
 /// Output type of a quantized-or-float op whose output quantization is chosen
-/// by out<...>.
+/// by out<...>: the input's dtype unless out<Q, dtype> names one.
 template <class In, class Shape, class... Opts>
-using requantized_output =
-    std::conditional_t<In::quant::quantized,
-                       tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type,
-                              Shape,
-                              typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>,
-                                                 Opts...>::quant>,
-                       tensor<dtype::f32, Shape>>;
+using requantized_output = std::conditional_t<
+    In::quant::quantized,
+    tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::dtype_given
+               ? option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type
+               : In::type,
+           Shape, typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::quant>,
+    tensor<dtype::f32, Shape>>;
 
 template <class... Opts>
 inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
@@ -1596,66 +2285,30 @@ constexpr auto activation_range_for() {
 template <class In, class W, class Out, std::size_t Channels>
 constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};
-  for (std::size_t c = 0; c < Channels; ++c) {
-    const float filter_scale = W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0);
-    // Legacy uint8 layers: TFLite's GetQuantizedConvolutionMultipler forms
-    // the scale product in float (runtime/ops/conv.hpp explains).
-    const double product = W::type == dtype::u8
-                               ? static_cast<double>(In::quant::scale * filter_scale)
-                               : static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale);
-    m[c] = quantize_multiplier(product / static_cast<double>(Out::quant::scale));
-  }
+  for (std::size_t c = 0; c < Channels; ++c)
+    m[c] = rescale_multiplier(In::quant::scale, W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0),
+                              Out::quant::scale, W::type == dtype::u8);
   return m;
-}
-
-/// Weight dtype by input dtype: f32 -> f32; i8 and i16 (int16x8) -> i8
-/// quantized; u8 (legacy) -> u8 per-tensor quantized.
-template <class In, class W>
-constexpr bool weight_dtype_fits() {
-  if constexpr (In::type == dtype::f32) return W::type == dtype::f32 && !W::quant::quantized;
-  else if constexpr (In::type == dtype::u8) return W::type == dtype::u8 && W::quant::quantized && !W::quant::is_per_channel;
-  else return W::type == dtype::i8 && W::quant::quantized;
-}
-
-template <class Q>
-constexpr bool all_zero_points_zero() {
-  if constexpr (Q::quantized) {
-    for (std::size_t c = 0; c < Q::channels; ++c)
-      if (Q::zero_point_at(c) != 0) return false;
-  }
-  return true;
-}
-
-template <class Q>
-constexpr int per_channel_axis() {
-  if constexpr (Q::is_per_channel) {
-    return Q::axis;
-  } else {
-    return -1;
-  }
 }
 
 template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
-/// The bias type a layer with input In and C output channels takes: f32 for
-/// float, i32 for 8-bit, i64 for int16x8 (i32 is also accepted there).
-template <class In, int C>
-using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : (In::type == dtype::i16 ? dtype::i64 : dtype::i32),
-                             shape<C>>;
+/// The description of a bias constant (absent for no_bias).
+template <class B>
+constexpr optional_desc bias_desc() noexcept {
+  if constexpr (std::is_same_v<B, no_bias_t>) return {};
+  else return {true, describe<bias_tensor_t<B>>()};
+}
 
-/// A bias fits a layer with input In and C output channels when it is f32 for
-/// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
-template <class B, class In, int C>
-constexpr bool bias_fits() {
-  if constexpr (std::is_same_v<B, no_bias_t>) {
-    return true;
-  } else {
-    using T = bias_tensor_t<B>;
-    return (T::type == expected_bias<In, C>::type || (In::type == dtype::i16 && T::type == dtype::i32)) &&
-           std::is_same_v<typename T::shape_type, shape<C>>;
-  }
+/// The conv-like options among `Opts` as the rules take them.
+template <class... Opts>
+constexpr conv_attrs conv_attrs_of() noexcept {
+  using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
+  using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
+  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
+          fused_activation_of<Opts...>, true};
 }
 
 /// The bias data, or a null pointer of the accumulator type for no_bias.
@@ -1805,8 +2458,8 @@ template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O;
 /// The tensor a fence's QUANTIZE border writes: the island's float output
 /// shape, with the dtype and quantization the fence declared.
 template <class Main, class Out> struct quantized_border { using type = Main; };
-template <class Main, class Q, dtype D> struct quantized_border<Main, out_t<Q, D>> {
-  using type = tensor<D, typename Main::shape_type, Q>;
+template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
+  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
 };
 
 template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
@@ -3015,68 +3668,6 @@ constexpr auto concatenation_rescaled(node_ref<In>...) {
 // reference_integer_ops::ConvPerChannel (int8).
 
 
-// ---- qfence/ops/geometry.hpp -----------------------------------------------
-// qfence/ops/geometry.hpp: output sizes and padding of windowed ops, as
-// TFLite computes them (kernels/padding.h).
-
-
-namespace qfence {
-
-struct padding_amount {
-  int before;  // TFLite's `height`/`width` padding
-  int offset;  // the extra pixel that goes after when the total is odd
-};
-
-constexpr int effective_filter_size(int filter, int dilation) noexcept { return (filter - 1) * dilation + 1; }
-
-constexpr int output_size(padding p, int in, int filter, int stride, int dilation) noexcept {
-  const int eff = effective_filter_size(filter, dilation);
-  return p == padding::same ? (in + stride - 1) / stride : (in + stride - eff) / stride;
-}
-
-constexpr padding_amount compute_padding(int stride, int dilation, int in, int filter, int out) noexcept {
-  const int eff = effective_filter_size(filter, dilation);
-  int total = (out - 1) * stride + eff - in;
-  total = total > 0 ? total : 0;
-  return {total / 2, total % 2};
-}
-
-/// Everything a 2-D windowed kernel needs to know about its shapes, in NHWC.
-/// The compile-time path fills it from constexpr shapes (and the compiler folds
-/// it away); the runtime interpreter fills it from the model.
-struct window_geometry {
-  int batches, in_h, in_w, in_c;
-  int out_h, out_w, out_c;
-  int filter_h, filter_w;
-  int stride_h, stride_w;
-  int dilation_h, dilation_w;
-  int pad_h, pad_w;
-};
-
-constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
-                                               int filter_w, int stride_h, int stride_w, int dilation_h,
-                                               int dilation_w, padding p) noexcept {
-  const int out_h = output_size(p, in_h, filter_h, stride_h, dilation_h);
-  const int out_w = output_size(p, in_w, filter_w, stride_w, dilation_w);
-  return {batches,
-          in_h,
-          in_w,
-          in_c,
-          out_h,
-          out_w,
-          out_c,
-          filter_h,
-          filter_w,
-          stride_h,
-          stride_w,
-          dilation_h,
-          dilation_w,
-          compute_padding(stride_h, dilation_h, in_h, filter_h, out_h).before,
-          compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
-}
-
-}  // namespace qfence
-
 
 namespace qfence {
 
@@ -3164,54 +3755,22 @@ struct conv2d_node {
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
 
+  /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        conv2d_rule(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(),
+                    detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx_in = at_node<Index, op>;
-    constexpr int in_c = Input::shape_type::dim(3);
-    constexpr int out_c = W::shape_type::dim(0);
-    constexpr int filter_in_c = W::shape_type::dim(3);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(
-        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>())) {
-      QFENCE_REQUIRE(Input::rank == 4, (ctx_in, operand<0>, producer<Input>),
-                     "qfence: conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
-      QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
-                     "qfence: conv2d weights must be 4-D [out_channels, filter_h, filter_w, in_channels]")
-      QFENCE_REQUIRE((filter_in_c > 0 && in_c % filter_in_c == 0 && out_c % (in_c / filter_in_c) == 0),
-                     (ctx_in, producer<Input>, weights<W>,
-                      expected<tensor<W::type, shape<out_c, W::shape_type::dim(1), W::shape_type::dim(2), in_c>,
-                                      typename W::quant>>),
-                     "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
-                     "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
-                     "the weight tensor's shape")
-      QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 "
-                     "inputs take quantized i8 weights, u8 inputs take per-tensor u8 weights. fix: quantize the "
-                     "weights, or dequantize the input")
-      QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
-                     (ctx_in, weights<W>),
-                     "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
-      QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
-                     (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
-                     "qfence: per-channel weight quantization has a different number of scales than the layer "
-                     "has output channels. fix: give one scale and one zero point per output channel")
-      QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
-                     "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
-                                                             channels<out_c>),
-                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers "
-                     "an i32 bias (scale = input_scale * weight_scale), i16 layers an i64 bias, of shape "
-                     "[out_channels]. fix: change the bias constant's type")
-      QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
-      QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
-                     (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d output would be empty: the (dilated) filter is larger than the VALID-padded "
-                     "input. fix: use qfence::same padding or a smaller filter/dilation")
-      return true;
-    }
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
+    return true;
   }
 
   template <int Index, class Input>
@@ -3219,17 +3778,9 @@ struct conv2d_node {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
     static constexpr int filter_in_c = W::shape_type::dim(3);
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    using dilation_o = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
-    static constexpr window_geometry geometry = make_window_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), in_c, out_c,
-        W::shape_type::dim(1), W::shape_type::dim(2), stride_o::h, stride_o::w, dilation_o::h, dilation_o::w, pad);
-
-    using output = detail::requantized_output<
-        Input, shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0), (geometry.out_w > 0 ? geometry.out_w : 0),
-                     out_c>,
-        Opts...>;
+    static constexpr window_geometry geometry =
+        conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), false);
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
@@ -3271,6 +3822,33 @@ constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
 // Numerics: TFLite reference_ops::DepthwiseConv (float) and
 // reference_integer_ops::DepthwiseConvPerChannel (int8).
 
+
+// ---- qfence/rules/depthwise_conv2d.hpp -------------------------------------
+// qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
+// DEPTHWISE_CONV_2D.
+//
+// Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
+// with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
+
+
+namespace qfence {
+
+constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                            const optional_desc& bias, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  QFENCE_RULE_TRY(rules::check_conv_options(a));
+  const std::int64_t in_c = in.dim(3), out_c = w.dim(3);
+  const std::int64_t want[4] = {1, w.dim(1), w.dim(2), out_c > 0 ? out_c : in_c};
+  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
+  if (w.dim(0) != 1 || in_c <= 0 || out_c <= 0 || out_c % in_c != 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
+  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -3337,58 +3915,30 @@ struct depthwise_conv2d_node {
   constant<W> weights_data;
   B bias_data;
 
+  /// The op rule (qfence/rules/depthwise_conv2d.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        depthwise_conv2d_rule(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(),
+                              detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
-    constexpr int in_c = Input::shape_type::dim(3);
-    constexpr int out_c = W::shape_type::dim(3);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(Input::rank == 4, (ctx, operand<0>, producer<Input>),
-                   "qfence: depthwise_conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
-    QFENCE_REQUIRE(W::rank == 4 && W::shape_type::dim(0) == 1 && in_c > 0 && out_c % in_c == 0,
-                   (ctx, producer<Input>, weights<W>),
-                   "qfence: depthwise_conv2d weights must be [1, filter_h, filter_w, in_channels * depth_multiplier]. "
-                   "fix: check the weight tensor's shape")
-    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
-                   "qfence: depthwise_conv2d weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
-    QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 3, (ctx, weights<W>),
-                   "qfence: depthwise_conv2d per-channel weight quantization must be along axis 3")
-    QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
-                   (ctx, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
-                   "qfence: per-channel weight quantization has a different number of scales than the layer has "
-                   "output channels. fix: give one scale and one zero point per output channel")
-    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
-                   "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()),
-                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>, channels<out_c>),
-                   "qfence: depthwise_conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 "
-                   "layers an i32 bias, of shape [out_channels]")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
-    QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
-                   (ctx, producer<Input>, weights<W>),
-                   "qfence: depthwise_conv2d output would be empty: the (dilated) filter is larger than the "
-                   "VALID-padded input. fix: use qfence::same padding or a smaller filter")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
     static constexpr int out_c = W::shape_type::dim(3);
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    using dilation_o = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
-    static constexpr window_geometry geometry = make_window_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
-        out_c, W::shape_type::dim(1), W::shape_type::dim(2), stride_o::h, stride_o::w, dilation_o::h, dilation_o::w,
-        pad);
-    using output = detail::requantized_output<
-        Input, shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0), (geometry.out_w > 0 ? geometry.out_w : 0), out_c>,
-        Opts...>;
+    static constexpr window_geometry geometry =
+        conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), true);
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const depthwise_conv2d_node& self, const typename Input::element* in,
@@ -3660,6 +4210,51 @@ constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
 // that variant arrives with the numerics option of the TFLite importer).
 
 
+// ---- qfence/rules/fully_connected.hpp --------------------------------------
+// qfence/rules/fully_connected.hpp: the type and shape rule of
+// FULLY_CONNECTED.
+//
+// Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
+// shape), 1 weights [units, K], 2 bias [units] (optional). Output
+// [rows, units], or the input's shape with the last dimension replaced by
+// units when keep_num_dims is set.
+
+
+namespace qfence {
+
+struct fully_connected_attrs {
+  activation fused = activation::none;
+  bool fused_supported = true;
+  bool keep_num_dims = false;
+  bool default_weights_format = true;  // TFLite's shuffled formats are not supported
+};
+
+constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const tensor_desc& in,
+                                           const tensor_desc& w, const optional_desc& bias,
+                                           const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (!a.fused_supported || !rules::plain_activation(a.fused) || !a.default_weights_format)
+    return rule_fail(rule_error::bad_option, output_operand);
+  const std::int64_t units = w.dim(0), depth = w.dim(1);
+  const std::int64_t want[2] = {units, in.dim(-1)};
+  if (w.rank != 2) return rule_fail(rule_error::weights_rank, 1, w.reshaped(2, want));
+  if (in.rank < 1 || depth <= 0 || units <= 0 || in.elements() % depth != 0 ||
+      (a.keep_num_dims && in.dim(-1) != depth))
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(2, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, units));
+  tensor_desc shaped = in;
+  if (a.keep_num_dims) {
+    shaped.dims[static_cast<std::size_t>(in.rank - 1)] = units;
+  } else {
+    const std::int64_t dims[2] = {in.elements() / depth, units};
+    shaped = in.reshaped(2, dims);
+  }
+  return rules::requantized_output(in, shaped, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -3742,38 +4337,21 @@ struct fully_connected_node {
   constant<W> weights_data;
   B bias_data;
 
+  /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = fully_connected_rule(
+        {detail::fused_activation_of<Opts...>, true, false, true}, describe<Input>(), describe<W>(),
+        detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
-    constexpr int depth = W::shape_type::dim(1);
-    constexpr int units = W::shape_type::dim(0);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
                                                option_kind::numerics>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
-    // TFLite's rule: the input is read as rows of K elements, whatever its
-    // shape, so its element count must be a multiple of K.
-    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::elements % depth == 0,
-                   (ctx, producer<Input>, weights<W>,
-                    expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
-                   "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
-                   "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
-    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
-                   "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
-    QFENCE_REQUIRE(!W::quant::is_per_channel ||
-                       (detail::per_channel_axis<typename W::quant>() == 0 &&
-                        W::quant::channels == static_cast<std::size_t>(units) &&
-                        detail::all_zero_points_zero<typename W::quant>()),
-                   (ctx, weights<W>, channels<units>, scales_given<W::quant::channels>),
-                   "qfence: per-channel fully_connected weights need one scale per unit along axis 0 and zero "
-                   "points 0. fix: per_channel<scales, zeros, 0> with `units` entries")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, units>>, producer<Input>, channels<units>),
-                   "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
-                   "layers an i32 bias, of shape [units]")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
@@ -3782,7 +4360,7 @@ struct fully_connected_node {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
-    using output = detail::requantized_output<Input, shape<batches, units>, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const fully_connected_node& self, const typename Input::element* in,
@@ -3811,8 +4389,8 @@ struct fully_connected_node {
                                      bias_ptr, multipliers.data(), 1, output::quant::zero_point, act, out);
         } else {
           // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
-          static constexpr quantized_multiplier multiplier = quantize_multiplier(
-              static_cast<double>(Input::quant::scale * W::quant::scale) / static_cast<double>(output::quant::scale));
+          static constexpr quantized_multiplier multiplier =
+              rescale_multiplier(Input::quant::scale, W::quant::scale, output::quant::scale, true);
           reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
                                      -W::quant::zero_point, bias_ptr, &multiplier, 0, output::quant::zero_point, act,
                                      out);
@@ -4745,6 +5323,52 @@ constexpr auto resize_nearest_neighbor(node_ref<In>) {
 // output per_tensor<1/256, -128>.
 
 
+// ---- qfence/rules/softmax.hpp ----------------------------------------------
+// qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
+//
+// Operand 0: f32, i8 or u8, at least 1-D, softmax over the last dimension.
+// Output: the input's shape; f32 for f32; for 8-bit inputs the fixed
+// quantization of TFLite's kernel: the input's dtype with scale 1/256 and
+// zero point at the dtype's lowest value, or, for int8 inputs asked for an
+// i16 output, scale 1/65536 and zero point -32768. TFLite accepts an output
+// scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
+// the exact power of two either way.
+
+
+namespace qfence {
+
+struct softmax_attrs {
+  float beta = 1.0f;
+};
+
+/// The output quantization SOFTMAX writes for an 8-bit input and an output
+/// dtype.
+constexpr quant_desc softmax_output_quant(dtype out) noexcept {
+  if (out == dtype::i16) return quant_desc::tensor(1.0f / 65536.0f, -32768);
+  return quant_desc::tensor(1.0f / 256.0f, out == dtype::u8 ? 0 : -128);
+}
+
+constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
+  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+  const dtype out_type = req.given && req.dtype_given ? req.type : in.type;
+  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(out_type));
+  if (!(out_type == in.type || (in.type == dtype::i8 && out_type == dtype::i16)))
+    return rule_fail(rule_error::output_dtype, output_operand, in.retyped(in.type, softmax_output_quant(in.type)));
+  if (req.given) {
+    const float want = fixed.quant.scale, got = req.quant.scale;
+    const float diff = got > want ? got - want : want - got;
+    if (!req.quant.per_tensor() || diff > 0.001f * want || req.quant.zero_point != fixed.quant.zero_point)
+      return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
+    // The output type is what was asked (within TFLite's tolerance).
+    return rules::check_output_shape(in.retyped(out_type, req.quant), req);
+  }
+  return rules::check_output_shape(fixed, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -4834,30 +5458,25 @@ struct softmax_node {
   using op = op::softmax;
   using inputs = refs<In>;
 
+  static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
+
+  /// The op rule (qfence/rules/softmax.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = softmax_rule({beta}, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(
         validate_options<Index, op, kinds<option_kind::beta, option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
-    QFENCE_REQUIRE((!has_option<option_kind::output_quantization, Opts...> ||
-                    (Input::type == dtype::i8 && typed<Index, Input>::output::type == dtype::i16)),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: softmax takes out<...> only for int8 input with int16 output (TFLM's int8 -> int16 "
-                   "softmax, scale 1/65536, zero point -32768); 8-bit outputs are fixed at scale 1/256")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using eight_bit_output = tensor<Input::type, typename Input::shape_type,
-                                    std::conditional_t<Input::quant::quantized,
-                                                       per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-                                                       no_quant>>;
-    using output = std::conditional_t<has_option<option_kind::output_quantization, Opts...>,
-                                      detail::requantized_output<Input, typename Input::shape_type, Opts...>,
-                                      eight_bit_output>;
-    static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
+    using output = rule_output_type<rule<Input>>;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
 
@@ -4885,16 +5504,29 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 // strided_slice_logic: masks, negative indices, clamping) and kernel.
 
 
+// ---- qfence/rules/strided_slice.hpp ----------------------------------------
+// qfence/rules/strided_slice.hpp: the type and shape rule of STRIDED_SLICE,
+// and the slice geometry both paths hand its kernel.
+//
+// Operand 0: any tensor of rank <= 5. The spec (begin, end, strides, masks)
+// is an attribute: constant on both paths. TFLite's strided_slice_logic
+// decides each axis: masks, negative indices, clamping; a shrunk axis
+// takes one index, which must lie inside the dimension. Output: the counts
+// of the axes that are not shrunk, the input's dtype and quantization.
+
+
 
 namespace qfence {
 
-namespace op {
-struct strided_slice {
-  static constexpr const char* name = "strided_slice";
-};
-}  // namespace op
-
 inline constexpr int max_slice_rank = 5;
+
+struct strided_slice_attrs {
+  int rank = 0;  // entries in begin, end, strides
+  std::array<std::int64_t, max_rank> begin{}, end{}, strides{};
+  int begin_mask = 0, end_mask = 0, shrink_axis_mask = 0;
+  int ellipsis_mask = 0, new_axis_mask = 0;  // not supported
+  bool offset = false;                       // end is relative to begin
+};
 
 /// Per dimension (padded to max_slice_rank with leading 1s): first index,
 /// step and count of the elements taken.
@@ -4905,25 +5537,21 @@ struct slice_geometry {
   std::array<int, max_slice_rank> count{1, 1, 1, 1, 1};
 };
 
-struct slice_masks {
-  int begin = 0, end = 0, shrink_axis = 0;
-  bool offset = false;  // end is relative to begin
-};
-
 /// TFLite StartForAxis / StopForAxis for one dimension: `begin`, `end`,
 /// `stride` as given (stride != 0), with the masks' bits for this axis.
 /// Returns {start, count}.
-constexpr std::array<int, 2> slice_axis(int dim, int begin, int end, int stride, bool begin_masked, bool end_masked,
-                                        bool shrink, bool offset) noexcept {
-  auto clamp = [](int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); };
-  int start = begin;
+constexpr std::array<std::int64_t, 2> slice_axis(std::int64_t dim, std::int64_t begin, std::int64_t end,
+                                                 std::int64_t stride, bool begin_masked, bool end_masked, bool shrink,
+                                                 bool offset) noexcept {
+  auto clamp = [](std::int64_t v, std::int64_t lo, std::int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); };
+  std::int64_t start = begin;
   if (begin_masked && !shrink) {
     start = stride > 0 ? 0 : dim - 1;
   } else {
     if (start < 0) start += dim;
     start = stride > 0 ? clamp(start, 0, dim) : clamp(start, -1, dim - 1);
   }
-  int stop = 0;
+  std::int64_t stop = 0;
   if (shrink) {
     stop = start + 1;
   } else if (end_masked) {
@@ -4933,11 +5561,59 @@ constexpr std::array<int, 2> slice_axis(int dim, int begin, int end, int stride,
     if (stop < 0) stop += dim;
     stop = stride > 0 ? clamp(stop, 0, dim) : clamp(stop, -1, dim - 1);
   }
-  int count = 0;
+  std::int64_t count = 0;
   if (stride > 0 && stop > start) count = (stop - start + stride - 1) / stride;
   if (stride < 0 && stop < start) count = (start - stop + (-stride) - 1) / (-stride);
   return {start, count};
 }
+
+/// The kernel's geometry; call only for operands the rule accepted.
+constexpr slice_geometry make_slice_geometry(const strided_slice_attrs& a, const tensor_desc& in) noexcept {
+  slice_geometry g;
+  const int lead = max_slice_rank - in.rank;
+  for (int d = 0; d < in.rank; ++d) {
+    const auto k = static_cast<std::size_t>(lead + d);
+    const auto i = static_cast<std::size_t>(d);
+    const auto [start, count] = slice_axis(in.dims[i], a.begin[i], a.end[i], a.strides[i], (a.begin_mask >> d) & 1,
+                                           (a.end_mask >> d) & 1, (a.shrink_axis_mask >> d) & 1, a.offset);
+    g.in_dims[k] = static_cast<int>(in.dims[i]);
+    g.start[k] = static_cast<int>(start);
+    g.stride[k] = static_cast<int>(a.strides[i]);
+    g.count[k] = static_cast<int>(count);
+  }
+  return g;
+}
+
+constexpr rule_result strided_slice_rule(const strided_slice_attrs& a, const tensor_desc& in,
+                                         const output_request& req) noexcept {
+  if (a.rank != in.rank || in.rank > max_slice_rank || a.ellipsis_mask != 0 || a.new_axis_mask != 0)
+    return rule_fail(rule_error::slice_spec, output_operand);
+  for (int d = 0; d < a.rank; ++d)
+    if (a.strides[static_cast<std::size_t>(d)] == 0) return rule_fail(rule_error::slice_spec, output_operand);
+  tensor_desc out = in;
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d) {
+    const auto i = static_cast<std::size_t>(d);
+    const bool shrink = (a.shrink_axis_mask >> d) & 1;
+    const auto [start, count] = slice_axis(in.dims[i], a.begin[i], a.end[i], a.strides[i], (a.begin_mask >> d) & 1,
+                                           (a.end_mask >> d) & 1, shrink, a.offset);
+    if (shrink && (start < 0 || start >= in.dims[i])) return rule_fail(rule_error::slice_shrink_index, 0);
+    if (!shrink) out.dims[static_cast<std::size_t>(out.rank++)] = count;
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+
+namespace qfence {
+
+namespace op {
+struct strided_slice {
+  static constexpr const char* name = "strided_slice";
+};
+}  // namespace op
 
 namespace reference {
 
@@ -4984,53 +5660,37 @@ struct strided_slice_node {
   using inputs = refs<In>;
   static constexpr std::size_t rank = Spec.begin.size();
 
-  template <class Input>
-  static constexpr slice_geometry geometry() {
-    slice_geometry g;
-    const int lead = max_slice_rank - static_cast<int>(rank);
-    for (std::size_t d = 0; d < rank; ++d) {
-      const auto k = static_cast<std::size_t>(lead) + d;
-      const auto [start, count] =
-          slice_axis(Input::shape_type::dims[d], Spec.begin[d], Spec.end[d], Spec.strides[d],
-                     (Spec.begin_mask >> d) & 1, (Spec.end_mask >> d) & 1, (Spec.shrink_axis_mask >> d) & 1,
-                     Spec.offset);
-      g.in_dims[k] = Input::shape_type::dims[d];
-      g.start[k] = start;
-      g.stride[k] = Spec.strides[d];
-      g.count[k] = count;
+  static constexpr strided_slice_attrs attrs = [] {
+    strided_slice_attrs a;
+    a.rank = static_cast<int>(rank);
+    for (std::size_t d = 0; d < rank && d < a.begin.size(); ++d) {
+      a.begin[d] = Spec.begin[d];
+      a.end[d] = Spec.end[d];
+      a.strides[d] = Spec.strides[d];
     }
-    return g;
-  }
+    a.begin_mask = Spec.begin_mask;
+    a.end_mask = Spec.end_mask;
+    a.shrink_axis_mask = Spec.shrink_axis_mask;
+    a.offset = Spec.offset;
+    return a;
+  }();
+
+  /// The op rule (qfence/rules/strided_slice.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = strided_slice_rule(attrs, describe<Input>(), requested_output<>());
+  };
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    constexpr bool strides_ok = [] {
-      for (int s : Spec.strides)
-        if (s == 0) return false;
-      return true;
-    }();
-    QFENCE_REQUIRE(Input::rank == rank && rank <= max_slice_rank && strides_ok, (at_node<Index, op>, producer<Input>),
-                   "qfence: strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), "
-                   "strides non-zero")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr slice_geometry g = geometry<Input>();
-    static constexpr std::size_t out_rank = [] {
-      std::size_t n = 0;
-      for (std::size_t d = 0; d < rank; ++d) n += ((Spec.shrink_axis_mask >> d) & 1) ? 0 : 1;
-      return n;
-    }();
-    static constexpr auto dims = [] {
-      std::array<int, out_rank> o{};
-      std::size_t k = 0;
-      for (std::size_t d = 0; d < rank; ++d)
-        if (!((Spec.shrink_axis_mask >> d) & 1)) o[k++] = g.count[max_slice_rank - rank + d];
-      return o;
-    }();
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    static constexpr slice_geometry g = make_slice_geometry(attrs, describe<Input>());
+    using output = rule_output_type<rule<Input>>;
     static void run(const strided_slice_node&, const typename Input::element* in, typename output::element* out) {
       reference::strided_slice<sizeof(typename Input::element)>(g, in, out);
     }
@@ -5052,6 +5712,52 @@ constexpr auto strided_slice(node_ref<In>) {
 // into the last step, then filters the state with the time weights and sums
 // `rank` filters per unit.
 
+
+// ---- qfence/rules/svdf.hpp -------------------------------------------------
+// qfence/rules/svdf.hpp: the type and shape rule of SVDF (TFLM's integer
+// SVDF).
+//
+// Operands: 0 input [batches, n] i8, 1 feature weights [filters, n] i8,
+// 2 time weights [filters, memory] of the state's dtype, 3 bias [units] i32
+// (optional), 4 state [batches, filters * memory] i16 or i8. Every operand
+// is quantized per tensor: the kernel has one feature and one time scale.
+// Output [batches, units = filters / rank] i8, requantized.
+
+
+namespace qfence {
+
+struct svdf_attrs {
+  int rank = 1;
+};
+
+constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, const tensor_desc& feature,
+                                const tensor_desc& time, const optional_desc& bias, const tensor_desc& state,
+                                const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::i8}));
+  const std::int64_t filters = feature.dim(0), memory = time.dim(1);
+  if (in.rank != 2) return rule_fail(rule_error::svdf_shapes, 0);
+  if (feature.rank != 2 || feature.dim(1) != in.dim(1) || a.rank <= 0 || filters <= 0 || filters % a.rank != 0)
+    return rule_fail(rule_error::svdf_shapes, 1);
+  if (time.rank != 2 || time.dim(0) != filters || memory <= 0) return rule_fail(rule_error::svdf_shapes, 2);
+  if (state.rank != 2 || state.dim(0) != in.dim(0) || state.dim(1) != filters * memory)
+    return rule_fail(rule_error::svdf_shapes, 4);
+  const std::int64_t units = filters / a.rank;
+  if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
+  if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
+    return rule_fail(rule_error::svdf_types, 4);
+  if (time.type != state.type || !time.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 2);
+  if (bias.present && (bias.desc.type != dtype::i32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
+    tensor_desc e;
+    e.type = dtype::i32;
+    e.rank = 1;
+    e.dims[0] = units;
+    return rule_fail(rule_error::bias_type, 3, e);
+  }
+  const std::int64_t dims[2] = {in.dim(0), units};
+  return rules::requantized_output(in, in.reshaped(2, dims), req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -5135,23 +5841,19 @@ struct svdf_node {
   static constexpr int filters = WF::shape_type::dim(0);
   static constexpr int memory = WT::shape_type::dim(1);
 
+  /// The op rule (qfence/rules/svdf.hpp) on this node's operand types.
+  template <class Input, class S>
+  struct rule {
+    static constexpr rule_result value =
+        svdf_rule({Rank}, describe<Input>(), describe<WF>(), describe<WT>(),
+                  detail::bias_desc<B>(), describe<S>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input, class S>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::i8>()))
-    QFENCE_REQUIRE(Input::rank == 2 && WF::rank == 2 && WT::rank == 2 && S::rank == 2 && Rank > 0 &&
-                       filters % Rank == 0 && WF::shape_type::dim(1) == Input::shape_type::dim(1) &&
-                       WT::shape_type::dim(0) == filters &&
-                       S::shape_type::dim(1) == filters * memory && S::shape_type::dim(0) == Input::shape_type::dim(0),
-                   (ctx, producer<Input>, producer<S>, weights<WF>, weights<WT>),
-                   "qfence: svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights "
-                   "[filters, memory], state [batches, filters * memory], rank dividing filters")
-    QFENCE_REQUIRE(WF::type == dtype::i8 && WT::type == S::type && (S::type == dtype::i16 || S::type == dtype::i8) &&
-                       S::quant::quantized && WT::quant::quantized && WF::quant::quantized,
-                   (ctx, producer<S>, weights<WF>, weights<WT>),
-                   "qfence: svdf takes i8 feature weights, and time weights of the state's dtype (i16 or i8)")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, S>, producer<Input>, weights<WF>, weights<WT>,
+                                    bias<detail::bias_tensor_t<B>>, producer<S>>()))
     return true;
   }
 
@@ -5159,7 +5861,7 @@ struct svdf_node {
   struct typed {
     static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
                                             memory};
-    using output = detail::requantized_output<Input, shape<geometry.batches, filters / Rank>, Opts...>;
+    using output = rule_output_type<rule<Input, S>>;
     /// The per-filter and per-unit int32 sums.
     static constexpr std::size_t scratch_bytes =
         static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
@@ -5312,6 +6014,59 @@ constexpr auto transpose(node_ref<In>) {
 // size, then get the bias, the requantization and the clamp.
 
 
+// ---- qfence/rules/transpose_conv.hpp ---------------------------------------
+// qfence/rules/transpose_conv.hpp: the type and shape rule of
+// TRANSPOSE_CONV.
+//
+// Operands: 0 input [N, H, W, C] (f32, i8, or i16 of the int16x8 scheme),
+// 1 weights [OC, KH, KW, C], 2 bias [OC] (optional). The output shape
+// [N, OH, OW, OC] is an attribute (TFLite gives it as an input, which may
+// be computed; the output tensor's shape is what counts there).
+
+
+
+namespace qfence {
+
+struct transpose_conv_attrs {
+  conv_attrs conv{};
+  std::array<std::int64_t, 4> output_shape{};
+};
+
+/// The scatter kernel's geometry; call only for operands the rule accepted.
+/// TFLite pads TRANSPOSE_CONV as a convolution from the (large) output back
+/// to the (small) input.
+constexpr window_geometry transpose_conv_geometry(const transpose_conv_attrs& a, const tensor_desc& in,
+                                                  const tensor_desc& w) noexcept {
+  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  const int out_h = i(a.output_shape[1]), out_w = i(a.output_shape[2]);
+  const int filter_h = i(w.dim(1)), filter_w = i(w.dim(2));
+  const int fwd_h = output_size(a.conv.pad, out_h, filter_h, a.conv.stride_h, 1);
+  const int fwd_w = output_size(a.conv.pad, out_w, filter_w, a.conv.stride_w, 1);
+  return {i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), out_h, out_w, i(a.output_shape[3]),
+          filter_h, filter_w, a.conv.stride_h, a.conv.stride_w, 1, 1,
+          compute_padding(a.conv.stride_h, 1, out_h, filter_h, fwd_h).before,
+          compute_padding(a.conv.stride_w, 1, out_w, filter_w, fwd_w).before};
+}
+
+constexpr rule_result transpose_conv_rule(const transpose_conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                          const optional_desc& bias, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::i16}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  QFENCE_RULE_TRY(rules::check_conv_options(a.conv));
+  if (a.conv.dilation_h != 1 || a.conv.dilation_w != 1) return rule_fail(rule_error::bad_option, output_operand);
+  const std::int64_t out_c = a.output_shape[3];
+  const std::int64_t want[4] = {out_c, w.dim(1), w.dim(2), in.dim(3)};
+  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
+  if (w.dim(3) != in.dim(3) || w.dim(0) != out_c || a.output_shape[0] != in.dim(0) || a.output_shape[1] <= 0 ||
+      a.output_shape[2] <= 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
+  return rules::requantized_output(in, in.reshaped(4, a.output_shape), req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -5320,18 +6075,6 @@ struct transpose_conv {
   static constexpr const char* name = "transpose_conv";
 };
 }  // namespace op
-
-/// TFLite's padding for TRANSPOSE_CONV: computed as for a convolution from
-/// the (large) output back to the (small) input.
-constexpr window_geometry make_transpose_conv_geometry(int batches, int in_h, int in_w, int in_c, int out_h, int out_w,
-                                                       int out_c, int filter_h, int filter_w, int stride_h,
-                                                       int stride_w, padding p) noexcept {
-  const int fwd_h = output_size(p, out_h, filter_h, stride_h, 1);
-  const int fwd_w = output_size(p, out_w, filter_w, stride_w, 1);
-  return {batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, 1, 1,
-          compute_padding(stride_h, 1, out_h, filter_h, fwd_h).before,
-          compute_padding(stride_w, 1, out_w, filter_w, fwd_w).before};
-}
 
 namespace reference {
 
@@ -5402,41 +6145,32 @@ struct transpose_conv_node {
   constant<W> weights_data;
   B bias_data;
 
+  static constexpr transpose_conv_attrs attrs{detail::conv_attrs_of<Opts...>(),
+                                              {OutShape::dim(0), OutShape::dim(1), OutShape::dim(2), OutShape::dim(3)}};
+
+  /// The op rule (qfence/rules/transpose_conv.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        transpose_conv_rule(attrs, describe<Input>(), describe<W>(),
+                            detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::padding, option_kind::fused_activation,
                                                option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::i16>()))
-    QFENCE_REQUIRE(Input::rank == 4 && W::rank == 4 && OutShape::rank == 4 && W::shape_type::dim(3) ==
-                       Input::shape_type::dim(3) && OutShape::dim(3) == W::shape_type::dim(0) &&
-                       OutShape::dim(0) == Input::shape_type::dim(0),
-                   (ctx, producer<Input>, weights<W>, expected<tensor<Input::type, OutShape>>),
-                   "qfence: transpose_conv takes a 4-D NHWC input, weights [OC, KH, KW, IC] with IC the input's "
-                   "channels, and an output shape [N, H, W, OC]")
-    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
-                   "qfence: transpose_conv weight dtype does not match the input: f32 takes f32 weights, i8 and "
-                   "i16 take quantized i8 weights")
-    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
-                   "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, OutShape::dim(3)>()),
-                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, OutShape::dim(3)>>),
-                   "qfence: transpose_conv bias has the wrong dtype or shape")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    static_assert(OutShape::rank == 4, "qfence: transpose_conv<OutShape>: the output shape is [N, H, W, OC]");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
-    static constexpr window_geometry geometry = make_transpose_conv_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
-        OutShape::dim(1), OutShape::dim(2), OutShape::dim(3), W::shape_type::dim(1), W::shape_type::dim(2),
-        stride_o::h, stride_o::w, pad);
-    using output = detail::requantized_output<Input, OutShape, Opts...>;
+    static constexpr window_geometry geometry = transpose_conv_geometry(attrs, describe<Input>(), describe<W>());
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
     using accumulator = std::conditional_t<Input::type == dtype::f32, float,
                                            std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;

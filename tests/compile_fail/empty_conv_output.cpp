@@ -1,5 +1,6 @@
 // A 5x5 VALID filter on a 3x3 input has no output.
-// expect: conv2d output would be empty
+// expect: qfence: the output would be empty
+// expect: at_node<\s*1,\s*qfence::op::conv2d\s*>, qfence::node_output
 // expect: fix: use qfence::same padding or a smaller filter
 #include "qfence.hpp"
 namespace qf = qfence;

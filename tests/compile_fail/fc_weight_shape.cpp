@@ -1,6 +1,6 @@
 // fully_connected weights [10, 32] on a [2, 60] input: 120 elements do not
 // make rows of 32.
-// expect: fully_connected weight shape does not fit the input
+// expect: qfence: the weight shape does not fit the input
 // expect: at_node<\s*1,\s*qfence::op::fully_connected\s*>
 // expect: expected<\s*qfence::tensor<\s*qfence::dtype::f32,\s*qfence::shape<10,\s*60>
 #include "qfence.hpp"

@@ -1,6 +1,6 @@
 // Three per-channel scales for a conv with four output channels.
-// expect: per-channel weight quantization has a different number of scales than the layer has output channels
-// expect: channels<4>
+// expect: per-channel weight quantization needs one scale per output channel
+// expect: expected<\s*qfence::tensor<\s*qfence::dtype::i8,\s*qfence::shape<4,\s*3,\s*3,\s*2>,\s*qfence::per_channel_scales<4,\s*0>
 // expect: scales_given<3>
 #include "qfence.hpp"
 namespace qf = qfence;

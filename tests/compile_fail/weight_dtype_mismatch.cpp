@@ -1,5 +1,5 @@
 // A float input with int8 weights.
-// expect: depthwise_conv2d weight dtype does not match the input
+// expect: qfence: the weight dtype does not match the input
 // expect: at_node<\s*1,\s*qfence::op::depthwise_conv2d\s*>
 #include "qfence.hpp"
 namespace qf = qfence;

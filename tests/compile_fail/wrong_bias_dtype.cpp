@@ -1,5 +1,5 @@
 // An int8 conv takes an int32 bias, not a float one.
-// expect: conv2d bias has the wrong dtype or shape
+// expect: qfence: the bias has the wrong dtype or shape
 // expect: bias<\s*qfence::tensor<\s*qfence::dtype::f32
 // expect: at_node<\s*1,\s*qfence::op::conv2d\s*>
 // expect: expected<\s*qfence::tensor<\s*qfence::dtype::i32,\s*qfence::shape<2>

@@ -1,5 +1,5 @@
 // Conv weights expect 4 input channels; the input has 3.
-// expect: conv2d weight shape does not fit the input
+// expect: qfence: the weight shape does not fit the input
 // expect: at_node<\s*1,\s*qfence::op::conv2d\s*>
 // expect: weights<\s*qfence::tensor<\s*qfence::dtype::f32,\s*qfence::shape<8,\s*3,\s*3,\s*4>
 // expect: expected<\s*qfence::tensor<\s*qfence::dtype::f32,\s*qfence::shape<8,\s*3,\s*3,\s*3>

@@ -64,7 +64,11 @@ TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond
   for (float f : {1e-6f, 3.0517578125e-05f, 0.00390625f, 0.0078125f, 0.1f, 1.0f, 1e3f, 1.0f / 3.0f})
     CHECK(qf::qscale(f).value() == f);
   static_assert(qf::qscale(0.1f).value() == 0.1f);
-  static_assert(std::is_same_v<qf::per_tensor<0.1f, 0>, qf::per_tensor<0.1f, 0>>);
+  // A scale is its float: two spellings of one float are one type, the next
+  // float up is another.
+  static_assert(std::is_same_v<qf::per_tensor<0.1f, 0>, qf::per_tensor<1.0f / 10.0f, 0>>);
+  static_assert(0.1f != 0.100000009f);
+  static_assert(!std::is_same_v<qf::per_tensor<0.1f, 0>, qf::per_tensor<0.100000009f, 0>>);
 }
 
 TEST_CASE("gemmlowp exp_on_negative_values, tanh and logistic follow the real functions") {

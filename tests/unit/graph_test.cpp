@@ -169,7 +169,7 @@ TEST_CASE("a branching graph equals the same ops run one model at a time") {
   CHECK(out1 == qtest::run(qf::graph(qf::input<S>(), qf::mean<1, 2>(qf::ref<0>, qf::out<qf::per_tensor<0.05f, 0>>)), s));
 }
 
-TEST_CASE("two inputs, inputs that are also read late, and a graph output that feeds another node") {
+TEST_CASE("two inputs, one of them read again by the last node") {
   using F = qf::tensor<qf::f32, qf::shape<2, 3>>;
   auto net = qf::graph(qf::input<F>(), qf::input<F>(), qf::add(qf::ref<0>, qf::ref<1>), qf::relu(qf::ref<2>),
                        qf::mul(qf::ref<3>, qf::ref<0>));

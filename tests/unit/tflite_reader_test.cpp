@@ -209,7 +209,7 @@ TEST_CASE("kernel checks name the operator and the types") {
 TEST_CASE("random byte flips never crash the reader or the interpreter") {
   const auto file = tfl::build(tfl::float_add_model());
   qtest::xorshift32 rng(7);
-  int loaded = 0, rejected = 0;
+  int loaded = 0, rejected = 0, other = 0;
   for (int round = 0; round < 3000; ++round) {
     auto bad = file;
     const int flips = 1 + static_cast<int>(rng.next() % 4);
@@ -222,9 +222,17 @@ TEST_CASE("random byte flips never crash the reader or the interpreter") {
       ++loaded;
     } catch (const rt::model_error&) {
       ++rejected;
+    } catch (const std::exception& e) {
+      // Bad input is reported as a model_error, never as another exception.
+      ++other;
+      INFO("round " << round << ": " << e.what());
+      CHECK(false);
     }
   }
-  CHECK(loaded + rejected == 3000);
+  CHECK(other == 0);
+  // Most flips hit the structure and are rejected; some land in bytes that
+  // do not matter (names, constant values) and the model still runs.
   CHECK(rejected > 0);
+  CHECK(loaded > 0);
   MESSAGE("byte-flipped files: " << loaded << " loaded and ran, " << rejected << " rejected");
 }

@@ -68,6 +68,21 @@ constexpr quantized_multiplier quantize_multiplier(double real_multiplier) noexc
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` for int32.
+/// The requantization multiplier of a conv-like layer's output channel,
+/// input_scale * filter_scale / output_scale. TFLite forms the scale product
+/// two ways: in double (PopulateConvolutionQuantizationParams: int8 per-channel
+/// conv, depthwise, fully connected) or in float
+/// (GetQuantizedConvolutionMultipler: legacy uint8 conv layers and TFLM's
+/// per-tensor fully connected). The two differ in the multiplier's low bits
+/// for most layers, and the uint8 goldens (traffic_backbone, deeplabv3) match
+/// only the float product (docs/numerics.md).
+constexpr quantized_multiplier rescale_multiplier(float input_scale, float filter_scale, float output_scale,
+                                                  bool float_product) noexcept {
+  const double product = float_product ? static_cast<double>(input_scale * filter_scale)
+                                       : static_cast<double>(input_scale) * static_cast<double>(filter_scale);
+  return quantize_multiplier(product / static_cast<double>(output_scale));
+}
+
 constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
   const bool overflow = a == b && a == std::numeric_limits<std::int32_t>::min();
   const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);

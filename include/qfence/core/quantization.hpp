@@ -51,12 +51,24 @@ struct per_channel {
   static constexpr int zero_point_at(std::size_t c) noexcept { return static_cast<int>(ZeroPoints[c]); }
 };
 
+/// Per-channel quantization with `Channels` scales along `Axis`, as
+/// diagnostics show what a rule expected (a rule's description of a tensor
+/// counts the scales but does not hold them).
+template <long long Channels, int Axis>
+struct per_channel_scales {
+  static constexpr bool quantized = true;
+  static constexpr bool is_per_channel = true;
+  static constexpr int axis = Axis;
+  static constexpr std::size_t channels = static_cast<std::size_t>(Channels);
+};
+
 namespace detail {
 template <class Q> struct is_quant_attr : std::false_type {};
 template <> struct is_quant_attr<no_quant> : std::true_type {};
 template <qscale S, int Z> struct is_quant_attr<per_tensor<S, Z>> : std::true_type {};
 template <const auto& S, const auto& Z, int A>
 struct is_quant_attr<per_channel<S, Z, A>> : std::true_type {};
+template <long long C, int A> struct is_quant_attr<per_channel_scales<C, A>> : std::true_type {};
 }  // namespace detail
 
 template <class Q> inline constexpr bool is_quant_attr_v = detail::is_quant_attr<Q>::value;

@@ -56,8 +56,8 @@ template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O;
 /// The tensor a fence's QUANTIZE border writes: the island's float output
 /// shape, with the dtype and quantization the fence declared.
 template <class Main, class Out> struct quantized_border { using type = Main; };
-template <class Main, class Q, dtype D> struct quantized_border<Main, out_t<Q, D>> {
-  using type = tensor<D, typename Main::shape_type, Q>;
+template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
+  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
 };
 
 template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};

@@ -10,8 +10,9 @@
 #include <array>
 #include <cstdint>
 
-#include "qfence/ops/geometry.hpp"
+#include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/conv2d.hpp"
 
 namespace qfence {
 
@@ -99,54 +100,22 @@ struct conv2d_node {
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
 
+  /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        conv2d_rule(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(),
+                    detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx_in = at_node<Index, op>;
-    constexpr int in_c = Input::shape_type::dim(3);
-    constexpr int out_c = W::shape_type::dim(0);
-    constexpr int filter_in_c = W::shape_type::dim(3);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
                                                option_kind::fused_activation, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT(
-        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>())) {
-      QFENCE_REQUIRE(Input::rank == 4, (ctx_in, operand<0>, producer<Input>),
-                     "qfence: conv2d takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
-      QFENCE_REQUIRE(W::rank == 4, (ctx_in, weights<W>),
-                     "qfence: conv2d weights must be 4-D [out_channels, filter_h, filter_w, in_channels]")
-      QFENCE_REQUIRE((filter_in_c > 0 && in_c % filter_in_c == 0 && out_c % (in_c / filter_in_c) == 0),
-                     (ctx_in, producer<Input>, weights<W>,
-                      expected<tensor<W::type, shape<out_c, W::shape_type::dim(1), W::shape_type::dim(2), in_c>,
-                                      typename W::quant>>),
-                     "qfence: conv2d weight shape does not fit the input: weights are [OC, KH, KW, IC] and IC "
-                     "must equal the input's channel count (or divide it, for grouped convolution). fix: check "
-                     "the weight tensor's shape")
-      QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 "
-                     "inputs take quantized i8 weights, u8 inputs take per-tensor u8 weights. fix: quantize the "
-                     "weights, or dequantize the input")
-      QFENCE_REQUIRE(!W::quant::is_per_channel || detail::per_channel_axis<typename W::quant>() == 0,
-                     (ctx_in, weights<W>),
-                     "qfence: conv2d per-channel weight quantization must be along axis 0 (output channels)")
-      QFENCE_REQUIRE(W::quant::channels <= 1 || W::quant::channels == static_cast<std::size_t>(out_c),
-                     (ctx_in, weights<W>, channels<out_c>, scales_given<W::quant::channels>),
-                     "qfence: per-channel weight quantization has a different number of scales than the layer "
-                     "has output channels. fix: give one scale and one zero point per output channel")
-      QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx_in, weights<W>),
-                     "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-      QFENCE_REQUIRE((detail::bias_fits<B, Input, out_c>()), (ctx_in, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, out_c>>, producer<Input>,
-                                                             channels<out_c>),
-                     "qfence: conv2d bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers "
-                     "an i32 bias (scale = input_scale * weight_scale), i16 layers an i64 bias, of shape "
-                     "[out_channels]. fix: change the bias constant's type")
-      QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
-      QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
-                     (ctx_in, producer<Input>, weights<W>),
-                     "qfence: conv2d output would be empty: the (dilated) filter is larger than the VALID-padded "
-                     "input. fix: use qfence::same padding or a smaller filter/dilation")
-      return true;
-    }
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
+    return true;
   }
 
   template <int Index, class Input>
@@ -154,17 +123,9 @@ struct conv2d_node {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
     static constexpr int filter_in_c = W::shape_type::dim(3);
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    using dilation_o = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
-    static constexpr window_geometry geometry = make_window_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), in_c, out_c,
-        W::shape_type::dim(1), W::shape_type::dim(2), stride_o::h, stride_o::w, dilation_o::h, dilation_o::w, pad);
-
-    using output = detail::requantized_output<
-        Input, shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0), (geometry.out_w > 0 ? geometry.out_w : 0),
-                     out_c>,
-        Opts...>;
+    static constexpr window_geometry geometry =
+        conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), false);
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {

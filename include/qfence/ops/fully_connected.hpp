@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/fully_connected.hpp"
 
 namespace qfence {
 
@@ -95,38 +96,21 @@ struct fully_connected_node {
   constant<W> weights_data;
   B bias_data;
 
+  /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = fully_connected_rule(
+        {detail::fused_activation_of<Opts...>, true, false, true}, describe<Input>(), describe<W>(),
+        detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
-    constexpr int depth = W::shape_type::dim(1);
-    constexpr int units = W::shape_type::dim(0);
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
                                                option_kind::numerics>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(W::rank == 2, (ctx, weights<W>), "qfence: fully_connected weights must be 2-D [units, input_depth]")
-    // TFLite's rule: the input is read as rows of K elements, whatever its
-    // shape, so its element count must be a multiple of K.
-    QFENCE_REQUIRE(Input::rank >= 1 && depth > 0 && Input::elements % depth == 0,
-                   (ctx, producer<Input>, weights<W>,
-                    expected<tensor<W::type, shape<units, Input::shape_type::dim(-1)>, typename W::quant>>),
-                   "qfence: fully_connected weight shape does not fit the input: weights are [units, K] and the "
-                   "input must flatten into rows of K elements. fix: check the weights, or reshape the input")
-    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
-                   "qfence: fully_connected weight dtype does not match the input: f32 input takes f32 weights, "
-                   "i8 input takes quantized i8 weights, u8 input per-tensor u8 weights")
-    QFENCE_REQUIRE(!W::quant::is_per_channel ||
-                       (detail::per_channel_axis<typename W::quant>() == 0 &&
-                        W::quant::channels == static_cast<std::size_t>(units) &&
-                        detail::all_zero_points_zero<typename W::quant>()),
-                   (ctx, weights<W>, channels<units>, scales_given<W::quant::channels>),
-                   "qfence: per-channel fully_connected weights need one scale per unit along axis 0 and zero "
-                   "points 0. fix: per_channel<scales, zeros, 0> with `units` entries")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, units>()), (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, units>>, producer<Input>, channels<units>),
-                   "qfence: fully_connected bias has the wrong dtype or shape: f32 layers take an f32 bias, i8 "
-                   "layers an i32 bias, of shape [units]")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
@@ -135,7 +119,7 @@ struct fully_connected_node {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
-    using output = detail::requantized_output<Input, shape<batches, units>, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const fully_connected_node& self, const typename Input::element* in,
@@ -164,8 +148,8 @@ struct fully_connected_node {
                                      bias_ptr, multipliers.data(), 1, output::quant::zero_point, act, out);
         } else {
           // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
-          static constexpr quantized_multiplier multiplier = quantize_multiplier(
-              static_cast<double>(Input::quant::scale * W::quant::scale) / static_cast<double>(output::quant::scale));
+          static constexpr quantized_multiplier multiplier =
+              rescale_multiplier(Input::quant::scale, W::quant::scale, output::quant::scale, true);
           reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
                                      -W::quant::zero_point, bias_ptr, &multiplier, 0, output::quant::zero_point, act,
                                      out);

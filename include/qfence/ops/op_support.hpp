@@ -11,7 +11,10 @@
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/tensor_type.hpp"
+#include "qfence/core/tensor_desc.hpp"
 #include "qfence/graph/node_ref.hpp"
+#include "qfence/graph/rule_check.hpp"
+#include "qfence/rules/conv2d.hpp"
 #include "qfence/ops/options.hpp"
 
 namespace qfence {
@@ -69,10 +72,6 @@ struct requantize_per_channel_wide {
 
 namespace detail {
 
-template <class T> inline constexpr bool is_f32 = T::type == dtype::f32;
-template <class T> inline constexpr bool is_i8_per_tensor =
-    T::type == dtype::i8 && T::quant::quantized && !T::quant::is_per_channel;
-
 /// A tensor an activation-consuming op can take: f32 without quantization,
 /// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
 /// quantization and zero point 0 (the int16x8 scheme).
@@ -127,15 +126,15 @@ constexpr bool require_output_quantization() {
 }
 
 /// Output type of a quantized-or-float op whose output quantization is chosen
-/// by out<...>.
+/// by out<...>: the input's dtype unless out<Q, dtype> names one.
 template <class In, class Shape, class... Opts>
-using requantized_output =
-    std::conditional_t<In::quant::quantized,
-                       tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type,
-                              Shape,
-                              typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>,
-                                                 Opts...>::quant>,
-                       tensor<dtype::f32, Shape>>;
+using requantized_output = std::conditional_t<
+    In::quant::quantized,
+    tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::dtype_given
+               ? option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type
+               : In::type,
+           Shape, typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::quant>,
+    tensor<dtype::f32, Shape>>;
 
 template <class... Opts>
 inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
@@ -157,66 +156,30 @@ constexpr auto activation_range_for() {
 template <class In, class W, class Out, std::size_t Channels>
 constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};
-  for (std::size_t c = 0; c < Channels; ++c) {
-    const float filter_scale = W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0);
-    // Legacy uint8 layers: TFLite's GetQuantizedConvolutionMultipler forms
-    // the scale product in float (runtime/ops/conv.hpp explains).
-    const double product = W::type == dtype::u8
-                               ? static_cast<double>(In::quant::scale * filter_scale)
-                               : static_cast<double>(In::quant::scale) * static_cast<double>(filter_scale);
-    m[c] = quantize_multiplier(product / static_cast<double>(Out::quant::scale));
-  }
+  for (std::size_t c = 0; c < Channels; ++c)
+    m[c] = rescale_multiplier(In::quant::scale, W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0),
+                              Out::quant::scale, W::type == dtype::u8);
   return m;
-}
-
-/// Weight dtype by input dtype: f32 -> f32; i8 and i16 (int16x8) -> i8
-/// quantized; u8 (legacy) -> u8 per-tensor quantized.
-template <class In, class W>
-constexpr bool weight_dtype_fits() {
-  if constexpr (In::type == dtype::f32) return W::type == dtype::f32 && !W::quant::quantized;
-  else if constexpr (In::type == dtype::u8) return W::type == dtype::u8 && W::quant::quantized && !W::quant::is_per_channel;
-  else return W::type == dtype::i8 && W::quant::quantized;
-}
-
-template <class Q>
-constexpr bool all_zero_points_zero() {
-  if constexpr (Q::quantized) {
-    for (std::size_t c = 0; c < Q::channels; ++c)
-      if (Q::zero_point_at(c) != 0) return false;
-  }
-  return true;
-}
-
-template <class Q>
-constexpr int per_channel_axis() {
-  if constexpr (Q::is_per_channel) {
-    return Q::axis;
-  } else {
-    return -1;
-  }
 }
 
 template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
 template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
 
-/// The bias type a layer with input In and C output channels takes: f32 for
-/// float, i32 for 8-bit, i64 for int16x8 (i32 is also accepted there).
-template <class In, int C>
-using expected_bias = tensor<In::type == dtype::f32 ? dtype::f32 : (In::type == dtype::i16 ? dtype::i64 : dtype::i32),
-                             shape<C>>;
+/// The description of a bias constant (absent for no_bias).
+template <class B>
+constexpr optional_desc bias_desc() noexcept {
+  if constexpr (std::is_same_v<B, no_bias_t>) return {};
+  else return {true, describe<bias_tensor_t<B>>()};
+}
 
-/// A bias fits a layer with input In and C output channels when it is f32 for
-/// a float layer or i32 for an int8 layer, of shape [C]; no_bias always fits.
-template <class B, class In, int C>
-constexpr bool bias_fits() {
-  if constexpr (std::is_same_v<B, no_bias_t>) {
-    return true;
-  } else {
-    using T = bias_tensor_t<B>;
-    return (T::type == expected_bias<In, C>::type || (In::type == dtype::i16 && T::type == dtype::i32)) &&
-           std::is_same_v<typename T::shape_type, shape<C>>;
-  }
+/// The conv-like options among `Opts` as the rules take them.
+template <class... Opts>
+constexpr conv_attrs conv_attrs_of() noexcept {
+  using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
+  using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
+  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
+          fused_activation_of<Opts...>, true};
 }
 
 /// The bias data, or a null pointer of the accumulator type for no_bias.

@@ -9,6 +9,7 @@
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/quantization.hpp"
+#include "qfence/core/window_geometry.hpp"
 
 namespace qfence {
 
@@ -51,8 +52,6 @@ struct filter_t {
 };
 template <int H, int W = H> inline constexpr filter_t<H, W> filter{};
 
-/// TFLite's padding modes.
-enum class padding : std::uint8_t { same, valid };
 template <padding P>
 struct padding_t {
   using option_kind = option_kind::padding;
@@ -72,16 +71,23 @@ inline constexpr fused_t<activation::relu6> fused_relu6{};
 inline constexpr fused_t<activation::relu_n1_to_1> fused_relu_n1_to_1{};
 
 /// Quantization of a node's output, as calibration (or the imported model)
-/// decided: `out<per_tensor<0.05f, -128>>`. The dtype defaults to the dtype of
-/// the node's quantized input; name it to change it (`out<..., i16>`).
-template <class Quant, dtype D = dtype::i8>
+/// decided: `out<per_tensor<0.05f, -128>>`. The dtype is the node's quantized
+/// input's unless named (`out<Q, i16>`, where the op allows another); a
+/// fence's output without a named dtype is i8.
+template <class Quant, dtype... D>
 struct out_t {
   using option_kind = option_kind::output_quantization;
   static_assert(Quant::quantized, "qfence: out<Q>: Q must be per_tensor<...> (or per_channel<...>)");
+  static_assert(sizeof...(D) <= 1, "qfence: out<Q, dtype>: name at most one dtype");
   using quant = Quant;
-  static constexpr dtype type = D;
+  static constexpr bool dtype_given = sizeof...(D) == 1;
+  static constexpr dtype type = [] {
+    dtype t = dtype::i8;
+    ((t = D), ...);
+    return t;
+  }();
 };
-template <class Quant, dtype D = dtype::i8> inline constexpr out_t<Quant, D> out{};
+template <class Quant, dtype... D> inline constexpr out_t<Quant, D...> out{};
 
 struct keep_dims_t {
   using option_kind = option_kind::keep_dims;

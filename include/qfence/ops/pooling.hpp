@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "qfence/ops/geometry.hpp"
+#include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 
 namespace qfence {

@@ -12,6 +12,7 @@
 
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/softmax.hpp"
 
 namespace qfence {
 
@@ -101,30 +102,25 @@ struct softmax_node {
   using op = op::softmax;
   using inputs = refs<In>;
 
+  static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
+
+  /// The op rule (qfence/rules/softmax.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = softmax_rule({beta}, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(
         validate_options<Index, op, kinds<option_kind::beta, option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(Input::rank >= 1, (at_node<Index, op>, producer<Input>), "qfence: softmax needs at least 1 dimension")
-    QFENCE_REQUIRE((!has_option<option_kind::output_quantization, Opts...> ||
-                    (Input::type == dtype::i8 && typed<Index, Input>::output::type == dtype::i16)),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: softmax takes out<...> only for int8 input with int16 output (TFLM's int8 -> int16 "
-                   "softmax, scale 1/65536, zero point -32768); 8-bit outputs are fixed at scale 1/256")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using eight_bit_output = tensor<Input::type, typename Input::shape_type,
-                                    std::conditional_t<Input::quant::quantized,
-                                                       per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-                                                       no_quant>>;
-    using output = std::conditional_t<has_option<option_kind::output_quantization, Opts...>,
-                                      detail::requantized_output<Input, typename Input::shape_type, Opts...>,
-                                      eight_bit_output>;
-    static constexpr float beta = option_or<option_kind::beta, beta_t<1.0f>, Opts...>::value;
+    using output = rule_output_type<rule<Input>>;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
 

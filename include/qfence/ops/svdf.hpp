@@ -12,6 +12,7 @@
 
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/svdf.hpp"
 
 namespace qfence {
 
@@ -94,23 +95,19 @@ struct svdf_node {
   static constexpr int filters = WF::shape_type::dim(0);
   static constexpr int memory = WT::shape_type::dim(1);
 
+  /// The op rule (qfence/rules/svdf.hpp) on this node's operand types.
+  template <class Input, class S>
+  struct rule {
+    static constexpr rule_result value =
+        svdf_rule({Rank}, describe<Input>(), describe<WF>(), describe<WT>(),
+                  detail::bias_desc<B>(), describe<S>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input, class S>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::i8>()))
-    QFENCE_REQUIRE(Input::rank == 2 && WF::rank == 2 && WT::rank == 2 && S::rank == 2 && Rank > 0 &&
-                       filters % Rank == 0 && WF::shape_type::dim(1) == Input::shape_type::dim(1) &&
-                       WT::shape_type::dim(0) == filters &&
-                       S::shape_type::dim(1) == filters * memory && S::shape_type::dim(0) == Input::shape_type::dim(0),
-                   (ctx, producer<Input>, producer<S>, weights<WF>, weights<WT>),
-                   "qfence: svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights "
-                   "[filters, memory], state [batches, filters * memory], rank dividing filters")
-    QFENCE_REQUIRE(WF::type == dtype::i8 && WT::type == S::type && (S::type == dtype::i16 || S::type == dtype::i8) &&
-                       S::quant::quantized && WT::quant::quantized && WF::quant::quantized,
-                   (ctx, producer<S>, weights<WF>, weights<WT>),
-                   "qfence: svdf takes i8 feature weights, and time weights of the state's dtype (i16 or i8)")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, S>, producer<Input>, weights<WF>, weights<WT>,
+                                    bias<detail::bias_tensor_t<B>>, producer<S>>()))
     return true;
   }
 
@@ -118,7 +115,7 @@ struct svdf_node {
   struct typed {
     static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
                                             memory};
-    using output = detail::requantized_output<Input, shape<geometry.batches, filters / Rank>, Opts...>;
+    using output = rule_output_type<rule<Input, S>>;
     /// The per-filter and per-unit int32 sums.
     static constexpr std::size_t scratch_bytes =
         static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);

@@ -8,8 +8,9 @@
 
 #include <cstdint>
 
-#include "qfence/ops/geometry.hpp"
+#include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/transpose_conv.hpp"
 
 namespace qfence {
 
@@ -18,18 +19,6 @@ struct transpose_conv {
   static constexpr const char* name = "transpose_conv";
 };
 }  // namespace op
-
-/// TFLite's padding for TRANSPOSE_CONV: computed as for a convolution from
-/// the (large) output back to the (small) input.
-constexpr window_geometry make_transpose_conv_geometry(int batches, int in_h, int in_w, int in_c, int out_h, int out_w,
-                                                       int out_c, int filter_h, int filter_w, int stride_h,
-                                                       int stride_w, padding p) noexcept {
-  const int fwd_h = output_size(p, out_h, filter_h, stride_h, 1);
-  const int fwd_w = output_size(p, out_w, filter_w, stride_w, 1);
-  return {batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, 1, 1,
-          compute_padding(stride_h, 1, out_h, filter_h, fwd_h).before,
-          compute_padding(stride_w, 1, out_w, filter_w, fwd_w).before};
-}
 
 namespace reference {
 
@@ -100,41 +89,32 @@ struct transpose_conv_node {
   constant<W> weights_data;
   B bias_data;
 
+  static constexpr transpose_conv_attrs attrs{detail::conv_attrs_of<Opts...>(),
+                                              {OutShape::dim(0), OutShape::dim(1), OutShape::dim(2), OutShape::dim(3)}};
+
+  /// The op rule (qfence/rules/transpose_conv.hpp) on this node's operand types.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        transpose_conv_rule(attrs, describe<Input>(), describe<W>(),
+                            detail::bias_desc<B>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::padding, option_kind::fused_activation,
                                                option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::i16>()))
-    QFENCE_REQUIRE(Input::rank == 4 && W::rank == 4 && OutShape::rank == 4 && W::shape_type::dim(3) ==
-                       Input::shape_type::dim(3) && OutShape::dim(3) == W::shape_type::dim(0) &&
-                       OutShape::dim(0) == Input::shape_type::dim(0),
-                   (ctx, producer<Input>, weights<W>, expected<tensor<Input::type, OutShape>>),
-                   "qfence: transpose_conv takes a 4-D NHWC input, weights [OC, KH, KW, IC] with IC the input's "
-                   "channels, and an output shape [N, H, W, OC]")
-    QFENCE_REQUIRE((detail::weight_dtype_fits<Input, W>()), (ctx, producer<Input>, weights<W>),
-                   "qfence: transpose_conv weight dtype does not match the input: f32 takes f32 weights, i8 and "
-                   "i16 take quantized i8 weights")
-    QFENCE_REQUIRE(W::type != dtype::i8 || detail::all_zero_points_zero<typename W::quant>(), (ctx, weights<W>),
-                   "qfence: int8 weights must be symmetric (zero point 0), as TFLite requires")
-    QFENCE_REQUIRE((detail::bias_fits<B, Input, OutShape::dim(3)>()),
-                   (ctx, bias<detail::bias_tensor_t<B>>, expected<detail::expected_bias<Input, OutShape::dim(3)>>),
-                   "qfence: transpose_conv bias has the wrong dtype or shape")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    static_assert(OutShape::rank == 4, "qfence: transpose_conv<OutShape>: the output shape is [N, H, W, OC]");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value;
-    static constexpr window_geometry geometry = make_transpose_conv_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
-        OutShape::dim(1), OutShape::dim(2), OutShape::dim(3), W::shape_type::dim(1), W::shape_type::dim(2),
-        stride_o::h, stride_o::w, pad);
-    using output = detail::requantized_output<Input, OutShape, Opts...>;
+    static constexpr window_geometry geometry = transpose_conv_geometry(attrs, describe<Input>(), describe<W>());
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
     using accumulator = std::conditional_t<Input::type == dtype::f32, float,
                                            std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/tensor_desc.hpp"
+#include "qfence/rules/rule.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 
@@ -42,16 +44,42 @@ inline std::string shape_text(const std::vector<int>& shape) {
   return s + "]";
 }
 
-/// "i8[1,96,96,1] (scale 0.0078, zero point -1)".
-inline std::string type_text(const tensor& t) {
-  std::string s = std::string(name(t.type)) + shape_text(t.shape);
+/// A runtime tensor as the op rules see it (qfence/rules/).
+inline tensor_desc describe(const tensor& t) noexcept {
+  tensor_desc d;
+  d.type = t.type;
+  d.rank = t.rank();
+  for (int i = 0; i < d.rank && i < max_rank; ++i) d.dims[static_cast<std::size_t>(i)] = t.dim(i);
   if (t.quant.per_channel()) {
-    s += " (per-channel x" + std::to_string(t.quant.scales.size()) + " on axis " + std::to_string(t.quant.axis) + ")";
+    d.quant = {quant_kind::per_channel, t.quant.scales[0], t.quant.zero_point(),
+               static_cast<std::int64_t>(t.quant.scales.size()), t.quant.axis, true};
+    for (auto zp : t.quant.zero_points) d.quant.symmetric = d.quant.symmetric && zp == 0;
   } else if (t.quant.quantized()) {
-    s += " (scale " + std::to_string(t.quant.scale()) + ", zero point " + std::to_string(t.quant.zero_point()) + ")";
+    d.quant = quant_desc::tensor(t.quant.scale(), t.quant.zero_point());
+  }
+  return d;
+}
+
+/// What the model asks of an op's output: its output tensor's dtype,
+/// quantization and shape.
+inline output_request request_for(const tensor& out) noexcept {
+  const tensor_desc d = describe(out);
+  return {true, true, d.type, d.quant, true, d};
+}
+
+/// "i8[1,96,96,1] (scale 0.0078, zero point -1)".
+inline std::string type_text(const tensor_desc& t) {
+  std::string s = std::string(name(t.type)) + "[";
+  for (int i = 0; i < t.rank; ++i) s += (i ? "," : "") + std::to_string(t.dims[static_cast<std::size_t>(i)]);
+  s += "]";
+  if (t.quant.per_channel()) {
+    s += " (per-channel x" + std::to_string(t.quant.channels) + " on axis " + std::to_string(t.quant.axis) + ")";
+  } else if (t.quant.quantized()) {
+    s += " (scale " + std::to_string(t.quant.scale) + ", zero point " + std::to_string(t.quant.zero_point) + ")";
   }
   return s;
 }
+inline std::string type_text(const tensor& t) { return type_text(describe(t)); }
 
 class op_context {
  public:
@@ -115,6 +143,29 @@ class op_context {
       fail(std::string(what) + " must be i32 or i64, got " + type_text(t));
     }
     return v;
+  }
+
+  /// Fails with the rule's error, in the words the compile-time path uses,
+  /// followed by the operand at fault and what it should be.
+  /// `operand_inputs[k]` is the model input that is the rule's operand k.
+  void enforce(const rule_result& r, std::initializer_list<int> operand_inputs) const {
+    if (r.ok()) return;
+    std::string s(rule_error_text(r.error));
+    const int k = r.operand;
+    if (k >= 0 && k < static_cast<int>(operand_inputs.size())) {
+      const int i = operand_inputs.begin()[k];
+      s += "; input " + std::to_string(i) + " is " + (has_input(i) ? type_text(input(i)) : std::string("absent"));
+    } else if (output_count() > 0) {
+      s += "; the output is " + type_text(output(0));
+    }
+    if (r.has_expected) s += ", expected " + type_text(r.expected);
+    fail(s);
+  }
+
+  /// The description of input `i`, which the model may omit.
+  qfence::optional_desc optional_input(int i) const {
+    if (!has_input(i)) return {};
+    return {true, describe(input(i))};
   }
 
   [[noreturn]] void unsupported_types() const {

@@ -182,40 +182,27 @@ inline kernel prepare_concatenation(const op_context& ctx) {
 inline kernel prepare_strided_slice(const op_context& ctx) {
   ctx.require_io(4, 4, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_type(ctx, in, out);
   const op_options& o = ctx.options();
-  ctx.require(o.ellipsis_mask == 0 && o.new_axis_mask == 0,
-              "ellipsis_mask and new_axis_mask are not supported (got " + std::to_string(o.ellipsis_mask) + ", " +
-                  std::to_string(o.new_axis_mask) + ")");
   const auto begin = ctx.constant_ints(1, "begin"), end = ctx.constant_ints(2, "end"),
              strides = ctx.constant_ints(3, "strides");
-  const int rank = in.rank();
-  ctx.require(rank <= max_slice_rank, "inputs of rank > " + std::to_string(max_slice_rank) + " are not supported");
-  ctx.require(static_cast<int>(begin.size()) == rank && static_cast<int>(end.size()) == rank &&
-                  static_cast<int>(strides.size()) == rank,
+  strided_slice_attrs a;
+  a.rank = static_cast<int>(begin.size());
+  ctx.require(end.size() == begin.size() && strides.size() == begin.size() && begin.size() <= a.begin.size(),
               "begin, end and strides must have one entry per input dimension");
-  slice_geometry g;
-  std::vector<int> expected;
-  const int lead = max_slice_rank - rank;
-  for (int d = 0; d < rank; ++d) {
-    const auto k = static_cast<std::size_t>(lead + d);
-    const int stride = static_cast<int>(strides[static_cast<std::size_t>(d)]);
-    ctx.require(stride != 0, "stride " + std::to_string(d) + " is 0");
-    const bool shrink = (o.shrink_axis_mask >> d) & 1;
-    const auto [start, count] =
-        slice_axis(in.dim(d), static_cast<int>(begin[static_cast<std::size_t>(d)]),
-                   static_cast<int>(end[static_cast<std::size_t>(d)]), stride, (o.begin_mask >> d) & 1,
-                   (o.end_mask >> d) & 1, shrink, o.offset);
-    ctx.require(!shrink || (start >= 0 && start < in.dim(d)),
-                "shrink axis " + std::to_string(d) + " selects index " + std::to_string(start) + ", outside " +
-                    std::to_string(in.dim(d)));
-    g.in_dims[k] = in.dim(d);
-    g.start[k] = start;
-    g.stride[k] = stride;
-    g.count[k] = count;
-    if (!shrink) expected.push_back(count);
+  for (std::size_t d = 0; d < begin.size(); ++d) {
+    a.begin[d] = begin[d];
+    a.end[d] = end[d];
+    a.strides[d] = strides[d];
   }
-  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  a.begin_mask = o.begin_mask;
+  a.end_mask = o.end_mask;
+  a.shrink_axis_mask = o.shrink_axis_mask;
+  a.ellipsis_mask = o.ellipsis_mask;
+  a.new_axis_mask = o.new_axis_mask;
+  a.offset = o.offset;
+  const tensor_desc in_d = describe(in);
+  ctx.enforce(strided_slice_rule(a, in_d, request_for(out)), {0});
+  const slice_geometry g = make_slice_geometry(a, in_d);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
     return [=](const tensor_memory& m) {

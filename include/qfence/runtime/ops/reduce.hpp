@@ -9,6 +9,7 @@
 #include "qfence/ops/mean.hpp"
 #include "qfence/ops/pooling.hpp"
 #include "qfence/ops/softmax.hpp"
+#include "qfence/rules/softmax.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
 
@@ -117,36 +118,24 @@ inline kernel prepare_mean(const op_context& ctx) {
 inline kernel prepare_softmax(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require_same_shape(in, out, "input and output");
-  ctx.require(in.rank() >= 1 && in.shape.back() > 0, "the input needs a non-empty last dimension");
+  const float beta = ctx.options().beta;
+  ctx.enforce(softmax_rule({beta}, describe(in), request_for(out)), {0});
   const int depth = in.shape.back();
   const int outer = static_cast<int>(in.elements() / depth);
-  const float beta = ctx.options().beta;
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if (in.type == dtype::f32 && out.type == dtype::f32)
+  if (in.type == dtype::f32)
     return [=](const tensor_memory& m) {
       reference::softmax(outer, depth, beta, m.at<const float>(in_t), m.at<float>(out_t));
     };
   auto eight_bit = [&]<class T, class Out>(T*, Out*) -> kernel {
-    ctx.require_per_tensor(in, "the input");
-    constexpr std::int32_t zero_point = std::numeric_limits<Out>::min();
-    const float scale = sizeof(Out) == 1 ? 1.0f / 256.0f : 1.0f / 65536.0f;
-    // TFLite accepts the scale within 0.1% (TF_LITE_ENSURE_NEAR); the kernel
-    // then assumes the exact power of two.
-    ctx.require(out.quant.quantized() && std::abs(out.quant.scale() - scale) <= 0.001f * scale &&
-                    out.quant.zero_point() == zero_point,
-                "the output must be quantized with scale 1/" + std::to_string(sizeof(Out) == 1 ? 256 : 65536) +
-                    " and zero point " + std::to_string(zero_point) + ", got " + type_text(out));
     const softmax_params p = make_softmax_params(beta, in.quant.scale());
     return [=](const tensor_memory& m) { reference::softmax(outer, depth, p, m.at<const T>(in_t), m.at<Out>(out_t)); };
   };
   using i8 = std::int8_t;
   using u8 = std::uint8_t;
-  if (in.type == dtype::i8 && out.type == dtype::i8) return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
-  if (in.type == dtype::u8 && out.type == dtype::u8) return eight_bit(static_cast<u8*>(nullptr), static_cast<u8*>(nullptr));
-  if (in.type == dtype::i8 && out.type == dtype::i16)
-    return eight_bit(static_cast<i8*>(nullptr), static_cast<std::int16_t*>(nullptr));
-  ctx.unsupported_types();
+  if (in.type == dtype::u8) return eight_bit(static_cast<u8*>(nullptr), static_cast<u8*>(nullptr));
+  if (out.type == dtype::i16) return eight_bit(static_cast<i8*>(nullptr), static_cast<std::int16_t*>(nullptr));
+  return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
 }
 
 /// ARG_MAX: index of the first largest value along a constant axis

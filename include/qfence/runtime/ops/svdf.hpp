@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qfence/ops/svdf.hpp"
+#include "qfence/rules/svdf.hpp"
 #include "qfence/runtime/op_context.hpp"
 
 namespace qfence::runtime::ops {
@@ -19,27 +20,12 @@ inline kernel prepare_svdf(const op_context& ctx) {
   const tensor &in = ctx.input(0), &feature = ctx.constant_input(1, "weights_feature"),
                &time = ctx.constant_input(2, "weights_time"), &state = ctx.input(4), &out = ctx.output(0);
   ctx.require(state.variable, "input 4 (the state) must be a variable tensor");
-  const int rank = ctx.options().rank;
-  ctx.require(in.rank() == 2 && feature.rank() == 2 && time.rank() == 2 && state.rank() == 2 && out.rank() == 2,
-              "input, weights, state and output must be 2-D");
-  const svdf_geometry g{in.dim(0), in.dim(1), feature.dim(0), rank, time.dim(1)};
-  ctx.require(rank > 0 && g.filters % rank == 0, "rank " + std::to_string(rank) + " does not divide " +
-                                                     std::to_string(g.filters) + " filters");
-  ctx.require(feature.dim(1) == g.input_size && time.dim(0) == g.filters && state.dim(0) == g.batches &&
-                  state.dim(1) == g.filters * g.memory && out.dim(0) == g.batches && out.dim(1) == g.units(),
-              "shapes do not fit: input " + shape_text(in.shape) + ", weights_feature " + shape_text(feature.shape) +
-                  ", weights_time " + shape_text(time.shape) + ", state " + shape_text(state.shape) + ", output " +
-                  shape_text(out.shape));
-  if (!(in.type == dtype::i8 && feature.type == dtype::i8 && out.type == dtype::i8 && time.type == state.type &&
-        (time.type == dtype::i16 || time.type == dtype::i8)))
-    ctx.unsupported_types();
-  for (const tensor* t : {&in, &feature, &time, &state, &out}) ctx.require_per_tensor(*t, "every operand");
-  const std::int32_t* bias = nullptr;
-  if (ctx.has_input(3)) {
-    const tensor& b = ctx.constant_input(3, "bias");
-    ctx.require(b.type == dtype::i32 && b.elements() == g.units(), "bias must be i32[units], got " + type_text(b));
-    bias = b.constant_data<std::int32_t>();
-  }
+  if (ctx.has_input(3)) (void)ctx.constant_input(3, "bias");
+  ctx.enforce(svdf_rule({ctx.options().rank}, describe(in), describe(feature), describe(time),
+                        ctx.optional_input(3), describe(state), request_for(out)),
+              {0, 1, 2, 3, 4});
+  const svdf_geometry g{in.dim(0), in.dim(1), feature.dim(0), ctx.options().rank, time.dim(1)};
+  const std::int32_t* bias = ctx.has_input(3) ? ctx.input(3).constant_data<std::int32_t>() : nullptr;
   // TFLM forms both ratios in float before widening them.
   const svdf_params p{in.quant.zero_point(), state.quant.zero_point(), out.quant.zero_point(),
                       quantize_multiplier(static_cast<double>(in.quant.scale() * feature.quant.scale() /

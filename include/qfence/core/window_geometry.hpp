@@ -1,10 +1,13 @@
-// qfence/ops/geometry.hpp: output sizes and padding of windowed ops, as
-// TFLite computes them (kernels/padding.h).
+// qfence/core/window_geometry.hpp: padding modes, output sizes and padding
+// of windowed ops, as TFLite computes them (its kernels/padding.h).
 #pragma once
 
-#include "qfence/ops/options.hpp"
+#include <cstdint>
 
 namespace qfence {
+
+/// TFLite's padding modes.
+enum class padding : std::uint8_t { same, valid };
 
 struct padding_amount {
   int before;  // TFLite's `height`/`width` padding

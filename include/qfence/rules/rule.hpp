@@ -1,0 +1,143 @@
+// qfence/rules/rule.hpp: what an op rule takes and returns, and the errors
+// it can report.
+//
+// An op rule is one constexpr function per op:
+//
+//     constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request&);
+//
+// It checks the operands' dtypes, shapes and quantization and the op's
+// options, and returns the output's description or the first error. The
+// compile-time path turns that error into its one static_assert
+// (qfence/graph/rule_check.hpp), the runtime path into a model_error
+// (qfence/runtime/op_context.hpp), and both show the same text, written once
+// in QFENCE_RULE_ERRORS below.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "qfence/core/tensor_desc.hpp"
+
+namespace qfence {
+
+// Each error: an identifier and its text, "what is wrong. fix: what to do".
+// The compile-time path prints "qfence: " + text; the runtime path
+// "operator N (OP vV): " + text + the operand's and expected types.
+#define QFENCE_RULE_ERRORS(X)                                                                                         \
+  X(input_dtype,                                                                                                      \
+    "this op does not take this operand's dtype or quantization (activations are f32 unquantized, i8/u8 "           \
+    "quantized per tensor, or i16 per tensor with zero point 0; the op takes a subset). fix: insert "                \
+    "qfence::quantize<...> or qfence::dequantize before it, or fence it")                                             \
+  X(input_rank, "an operand has the wrong rank for this op. fix: reshape it")                                         \
+  X(missing_output_quantization,                                                                                      \
+    "this node has a quantized input but no output quantization. fix: add "                                          \
+    "qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")                             \
+  X(output_quantization_on_float,                                                                                     \
+    "out<...> was given to a node whose input is float; float ops produce float. fix: remove out<...>, or "         \
+    "quantize the input first")                                                                                       \
+  X(output_dtype,                                                                                                     \
+    "the output dtype does not fit this op: quantized ops write their input's dtype unless the op says otherwise. " \
+    "fix: name the dtype in out<Q, dtype> as the op allows, or requantize after the node")                           \
+  X(output_per_tensor,                                                                                                \
+    "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
+    "out<per_tensor<scale, zero_point>>")                                                                             \
+  X(output_fixed_quantization,                                                                                        \
+    "this op's quantized output has fixed parameters (see expected<...>): 8-bit softmax writes scale 1/256 and the "  \
+    "lowest value as zero point, int8->int16 softmax scale 1/65536 and zero point -32768. fix: use those parameters") \
+  X(output_same_quantization,                                                                                         \
+    "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
+    "quantization. fix: requantize after the node")                                                                   \
+  X(output_shape,                                                                                                     \
+    "the output tensor's shape differs from the shape this op computes (see expected<...>). fix: correct the model") \
+  X(weights_rank, "the weights have the wrong rank or layout for this op (see expected<...>). fix: check the weights") \
+  X(weights_shape,                                                                                                    \
+    "the weight shape does not fit the input (see expected<...>): conv2d weights are [OC, KH, KW, IC] with IC the "  \
+    "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
+    "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
+    "fix: check the weight tensor's shape")                                 \
+  X(weights_dtype,                                                                                                    \
+    "the weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 inputs take quantized i8 "  \
+    "weights, u8 inputs per-tensor u8 weights. fix: quantize the weights, or dequantize the input")                  \
+  X(weights_per_channel,                                                                                              \
+    "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
+    "fully_connected: axis 0, depthwise: axis 3). fix: give one scale and one zero point per output channel")        \
+  X(weights_symmetric,                                                                                                \
+    "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
+  X(bias_type,                                                                                                        \
+    "the bias has the wrong dtype or shape (see expected<...>): f32 layers take an f32 bias, i8/u8 layers an i32 "   \
+    "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
+    "change the bias constant's type")                                                                                \
+  X(bad_option,                                                                                                       \
+    "an option of this node is out of range: strides and dilations must be positive, the fused activation one of " \
+    "NONE, RELU, RELU_N1_TO_1, RELU6. fix: correct the option")                                                       \
+  X(empty_output,                                                                                                     \
+    "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
+    "qfence::same padding or a smaller filter/dilation")                                                              \
+  X(svdf_shapes,                                                                                                      \
+    "svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights [filters, memory], "     \
+    "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
+  X(svdf_types,                                                                                                       \
+    "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
+    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
+    "weights per tensor")                                                                                             \
+  X(slice_spec,                                                                                                       \
+    "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
+    "ellipsis or new-axis masks. fix: correct the spec")                                                              \
+  X(slice_shrink_index,                                                                                               \
+    "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
+    "correction must lie in [0, dim)). fix: correct begin for that axis")
+
+enum class rule_error : std::uint8_t {
+  none,
+#define QFENCE_DETAIL_ENUM(id, text) id,
+  QFENCE_RULE_ERRORS(QFENCE_DETAIL_ENUM)
+#undef QFENCE_DETAIL_ENUM
+};
+
+/// The text of an error, without the "qfence: " prefix.
+constexpr std::string_view rule_error_text(rule_error e) noexcept {
+  switch (e) {
+    case rule_error::none: return "no error";
+#define QFENCE_DETAIL_TEXT(id, text) \
+  case rule_error::id: return text;
+    QFENCE_RULE_ERRORS(QFENCE_DETAIL_TEXT)
+#undef QFENCE_DETAIL_TEXT
+  }
+  return "unknown error";
+}
+
+/// What a rule says: the output's description, or an error about one operand
+/// (its index in the rule's operand order; -1: the node's options or output)
+/// with, where the rule knows it, the description that operand should have.
+struct rule_result {
+  rule_error error = rule_error::none;
+  int operand = -1;
+  tensor_desc output{};
+  tensor_desc expected{};
+  bool has_expected = false;
+
+  constexpr bool ok() const noexcept { return error == rule_error::none; }
+};
+
+constexpr rule_result rule_ok(const tensor_desc& output) noexcept { return {rule_error::none, -1, output, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand) noexcept { return {e, operand, {}, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand, const tensor_desc& expected) noexcept {
+  return {e, operand, {}, expected, true};
+}
+
+/// The output type asked of a node. On the compile-time path: `out<Q>` or
+/// `out<Q, dtype>` when written (not given otherwise). On the runtime path:
+/// always given, the model's output tensor.
+struct output_request {
+  bool given = false;
+  bool dtype_given = false;  // out<Q> without a dtype takes the input's
+  dtype type = dtype::f32;
+  quant_desc quant{};
+  bool shape_given = false;  // runtime: the model's output shape, checked against the inferred one
+  tensor_desc tensor{};
+};
+
+/// The operand kinds a diagnostic names.
+inline constexpr int output_operand = -1;
+
+}  // namespace qfence

@@ -1,0 +1,551 @@
+// Both paths accept and reject the same operands, with the same output
+// types and the same error, for every op whose rule lives in qfence/rules/.
+//
+// Cases are generated at compile time (a seeded xorshift over dtypes, ranks,
+// shapes, quantization, options and out<...>, plus hand-picked edge cases).
+// Each case becomes, on the compile-time path, the typed node built from
+// tensor types and options (its `rule<Input>` is what validate() asserts and
+// its typed<>::output what the graph uses) and, on the runtime path, a
+// runtime model whose operation goes through the op's prepare. The test
+// requires: the same verdict; the runtime error text contains the
+// compile-time error's text; an accepted case's output type is the one the
+// runtime path accepts, and a different output shape is rejected.
+#include <array>
+#include <cstring>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfence.hpp"
+#include "qfence/runtime/op_registry.hpp"
+
+namespace qf = qfence;
+using qf::dtype;
+using qf::tensor_desc;
+
+namespace {
+
+// ---- generating descriptions -------------------------------------------------
+
+struct rng {
+  std::uint32_t s;
+  constexpr std::uint32_t next() noexcept {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return s;
+  }
+  constexpr int below(int n) noexcept { return static_cast<int>(next() % static_cast<std::uint32_t>(n)); }
+  constexpr bool chance(int percent) noexcept { return below(100) < percent; }
+};
+
+constexpr float scale_of(rng& r) { return 0.001f * static_cast<float>(1 + r.below(400)); }
+
+/// An activation-like operand: mostly valid for the op, sometimes not.
+constexpr tensor_desc activation(rng& r, int rank) {
+  tensor_desc t;
+  constexpr dtype kinds[] = {dtype::f32, dtype::f32, dtype::i8, dtype::i8, dtype::u8, dtype::i16, dtype::i32};
+  t.type = kinds[r.below(7)];
+  t.rank = rank;
+  for (int d = 0; d < rank; ++d) t.dims[static_cast<std::size_t>(d)] = 1 + r.below(6);
+  if (t.type == dtype::i8 || t.type == dtype::u8)
+    t.quant = qf::quant_desc::tensor(scale_of(r), t.type == dtype::i8 ? r.below(256) - 128 : r.below(256));
+  if (t.type == dtype::i16) t.quant = qf::quant_desc::tensor(scale_of(r), r.chance(85) ? 0 : 5);
+  return t;
+}
+
+/// Weights for input `in`: the matching dtype most of the time.
+constexpr tensor_desc weights(rng& r, const tensor_desc& in, int rank, const std::int64_t* dims, int channel_axis) {
+  tensor_desc w;
+  w = w.reshaped(rank, dims);
+  const bool matching = r.chance(85);
+  if (in.type == dtype::f32) {
+    w.type = matching ? dtype::f32 : dtype::i8;
+  } else if (in.type == dtype::u8) {
+    w.type = matching ? dtype::u8 : dtype::i8;
+  } else {
+    w.type = matching ? dtype::i8 : dtype::u8;
+  }
+  if (w.type == dtype::f32) return w;
+  const std::int64_t channels = w.dim(channel_axis);
+  if (w.type == dtype::i8 && r.chance(50) && channels > 1) {
+    w.quant = {qf::quant_kind::per_channel, scale_of(r), 0, r.chance(85) ? channels : channels + 1,
+               r.chance(90) ? channel_axis : 1 - (channel_axis > 0 ? 1 : 0), r.chance(90)};
+    w.quant.zero_point = w.quant.symmetric ? 0 : 1;
+  } else {
+    w.quant = qf::quant_desc::tensor(scale_of(r), w.type == dtype::u8 ? r.below(256) : (r.chance(85) ? 0 : 9));
+  }
+  return w;
+}
+
+constexpr tensor_desc bias_for(rng& r, const tensor_desc& in, std::int64_t channels) {
+  tensor_desc b;
+  b.rank = 1;
+  b.dims[0] = r.chance(90) ? channels : channels + 1;
+  b.type = in.type == dtype::f32 ? dtype::f32 : in.type == dtype::i16 ? (r.chance(50) ? dtype::i64 : dtype::i32) : dtype::i32;
+  if (r.chance(10)) b.type = b.type == dtype::f32 ? dtype::i32 : dtype::f32;
+  return b;
+}
+
+constexpr qf::output_request request_for_input(rng& r, const tensor_desc& in) {
+  qf::output_request q;
+  if (in.type == dtype::f32) {
+    if (r.chance(10)) q = {true, false, dtype::i8, qf::quant_desc::tensor(0.1f, 0), false, {}};
+    return q;
+  }
+  if (r.chance(8)) return q;  // no out<...>
+  q.given = true;
+  q.dtype_given = r.chance(30);
+  q.type = q.dtype_given ? (r.chance(70) ? in.type : dtype::i16) : in.type;
+  q.quant = qf::quant_desc::tensor(scale_of(r), q.type == dtype::i16 ? (r.chance(90) ? 0 : 3)
+                                                 : q.type == dtype::u8 ? r.below(256) : r.below(256) - 128);
+  return q;
+}
+
+// ---- describing the cases as types ----------------------------------------------
+
+template <class Holder>
+struct per_channel_arrays {
+  static constexpr std::size_t n = static_cast<std::size_t>(Holder::value.quant.channels);
+  static constexpr std::array<float, n> scales = [] {
+    std::array<float, n> a{};
+    for (auto& s : a) s = Holder::value.quant.scale;
+    return a;
+  }();
+  static constexpr std::array<int, n> zeros = [] {
+    std::array<int, n> a{};
+    if (!Holder::value.quant.symmetric) a[0] = 1;
+    return a;
+  }();
+};
+
+/// The tensor type of a description (per-channel ones with generated arrays).
+template <class Holder, class Seq = std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>
+struct type_of;
+template <class Holder, std::size_t... I>
+struct type_of<Holder, std::index_sequence<I...>> {
+  static constexpr const tensor_desc& d = Holder::value;
+  using quant = std::conditional_t<
+      d.quant.per_channel(),
+      qf::per_channel<per_channel_arrays<Holder>::scales, per_channel_arrays<Holder>::zeros, d.quant.axis>,
+      typename qf::desc_type<Holder>::quant>;
+  using type = qf::tensor<d.type, qf::shape<static_cast<int>(d.dims[I])...>, quant>;
+};
+template <class Holder> using type_of_t = typename type_of<Holder>::type;
+
+template <class T>
+struct zeros_of {
+  static constexpr std::array<typename T::element, static_cast<std::size_t>(T::elements > 0 ? T::elements : 1)> value{};
+};
+template <class Holder, class T>
+constexpr auto make_constant_of() {
+  return qf::make_constant<T>(zeros_of<T>::value.data());
+}
+
+/// out<...> for the request `Holder::value`, or nothing.
+template <class Holder>
+constexpr auto out_options() {
+  constexpr qf::output_request R = Holder::value;
+  if constexpr (!R.given) {
+    return std::tuple<>{};
+  } else {
+    using Q = qf::per_tensor<qf::qscale(R.quant.scale), R.quant.zero_point>;
+    if constexpr (R.dtype_given) return std::tuple<qf::out_t<Q, R.type>>{};
+    else return std::tuple<qf::out_t<Q>>{};
+  }
+}
+
+// ---- the runtime side -------------------------------------------------------
+
+qf::runtime::tensor runtime_tensor(const tensor_desc& d, bool constant, std::vector<std::vector<std::byte>>& store) {
+  qf::runtime::tensor t;
+  t.type = d.type;
+  for (int i = 0; i < d.rank; ++i) t.shape.push_back(static_cast<int>(d.dims[static_cast<std::size_t>(i)]));
+  if (d.quant.per_tensor()) {
+    t.quant.scales = {d.quant.scale};
+    t.quant.zero_points = {d.quant.zero_point};
+  } else if (d.quant.per_channel()) {
+    t.quant.scales.assign(static_cast<std::size_t>(d.quant.channels), d.quant.scale);
+    t.quant.zero_points.assign(static_cast<std::size_t>(d.quant.channels), 0);
+    if (!d.quant.symmetric) t.quant.zero_points[0] = 1;
+    t.quant.axis = d.quant.axis;
+  }
+  if (constant) {
+    store.emplace_back(t.bytes() + 8);
+    t.data = std::span<const std::byte>(store.back().data(), t.bytes());
+    t.constant = true;
+  }
+  return t;
+}
+
+struct runtime_case {
+  qf::runtime::model m;
+  std::vector<std::vector<std::byte>> store;
+};
+
+/// Prepares the model's one operation; returns "" when accepted, the error
+/// otherwise.
+std::string prepare(runtime_case& rc) {
+  const auto& op = rc.m.operations.at(0);
+  const auto* reg = qf::runtime::find_registration(op.builtin_code);
+  REQUIRE(reg != nullptr);
+  try {
+    (void)reg->prepare(qf::runtime::op_context(rc.m, op, qf::runtime::numerics::tflm));
+    return "";
+  } catch (const qf::runtime::model_error& e) {
+    return e.what();
+  }
+}
+
+/// The runtime output tensor for a request the compile-time node was given
+/// (`fixed`: what the op writes when no out<...> is given, if it decides).
+tensor_desc runtime_output(const tensor_desc& in, const qf::output_request& req, const qf::rule_result& ct,
+                           const tensor_desc* fixed) {
+  tensor_desc out = ct.ok() ? ct.output : in;
+  if (ct.ok()) return out;
+  if (req.given) return out.retyped(req.dtype_given ? req.type : in.type, req.quant);
+  if (fixed != nullptr) return out.retyped(fixed->type, fixed->quant);
+  return out.retyped(dtype::f32);
+}
+
+struct tally {
+  int accepted = 0, rejected = 0, compile_time_only = 0;
+};
+
+/// The agreement checks for one case.
+void agree(const char* op, int index, const qf::rule_result& ct, runtime_case& rc, bool comparable, tally& t) {
+  CAPTURE(op);
+  CAPTURE(index);
+  if (!comparable) {
+    ++t.compile_time_only;
+    return;
+  }
+  const std::string rt = prepare(rc);
+  CAPTURE(rt);
+  CAPTURE(qf::rule_error_text(ct.error));
+  CHECK(ct.ok() == rt.empty());
+  if (!ct.ok()) {
+    ++t.rejected;
+    CHECK(rt.find(std::string(qf::rule_error_text(ct.error))) != std::string::npos);
+    return;
+  }
+  ++t.accepted;
+  // Another output shape is not this op's output.
+  auto& out = rc.m.tensors.back();
+  out.shape[0] += 1;
+  const std::string wrong = prepare(rc);
+  CHECK(wrong.find(std::string(qf::rule_error_text(qf::rule_error::output_shape))) != std::string::npos);
+  out.shape[0] -= 1;
+}
+
+// ---- conv2d, depthwise_conv2d, fully_connected ----------------------------------
+
+enum class family { conv2d, depthwise, fully_connected };
+
+struct layer_case {
+  tensor_desc in, w, bias;
+  bool has_bias;
+  qf::conv_attrs attrs;
+  qf::output_request req;
+};
+
+template <family F>
+constexpr layer_case make_layer_case(std::uint32_t seed) {
+  rng r{seed * 2654435761u + 12345u};
+  layer_case c{};
+  const int rank = F == family::fully_connected ? 2 + r.below(2) : (r.chance(92) ? 4 : 3);
+  c.in = activation(r, rank);
+  if (F == family::conv2d) {
+    const std::int64_t in_c = c.in.dim(3);
+    const std::int64_t groups = (in_c % 2 == 0 && r.chance(15)) ? 2 : 1;
+    const std::int64_t dims[4] = {(1 + r.below(4)) * groups, 1 + r.below(3), 1 + r.below(3),
+                                  r.chance(90) ? in_c / groups : in_c + 1};
+    c.w = weights(r, c.in, r.chance(95) ? 4 : 3, dims, 0);
+  } else if (F == family::depthwise) {
+    const std::int64_t in_c = c.in.dim(3);
+    const std::int64_t dims[4] = {r.chance(95) ? 1 : 2, 1 + r.below(3), 1 + r.below(3),
+                                  r.chance(90) ? in_c * (1 + r.below(2)) : in_c + 1};
+    c.w = weights(r, c.in, 4, dims, 3);
+  } else {
+    const std::int64_t depth = r.chance(90) ? c.in.dim(-1) : c.in.dim(-1) + 1;
+    const std::int64_t dims[4] = {1 + r.below(5), depth, 1, 1};
+    c.w = weights(r, c.in, r.chance(95) ? 2 : 3, dims, 0);
+  }
+  const std::int64_t channels = F == family::depthwise ? c.w.dim(3) : c.w.dim(0);
+  c.has_bias = r.chance(70);
+  if (c.has_bias) c.bias = bias_for(r, c.in, channels);
+  if (F != family::fully_connected) {
+    c.attrs.stride_h = 1 + r.below(2);
+    c.attrs.stride_w = 1 + r.below(2);
+    c.attrs.dilation_h = r.chance(80) ? 1 : 2;
+    c.attrs.dilation_w = r.chance(80) ? 1 : 2;
+    c.attrs.pad = r.chance(50) ? qf::padding::same : qf::padding::valid;
+  }
+  constexpr qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                     qf::activation::relu_n1_to_1};
+  c.attrs.fused = acts[r.below(4)];
+  c.req = request_for_input(r, c.in);
+  return c;
+}
+
+constexpr int layer_cases = 64;
+template <family F>
+constexpr auto all_layer_cases = [] {
+  std::array<layer_case, layer_cases> a{};
+  for (int i = 0; i < layer_cases; ++i) a[static_cast<std::size_t>(i)] = make_layer_case<F>(static_cast<std::uint32_t>(i + 1));
+  return a;
+}();
+
+template <family F, int I>
+struct layer_types {
+  static constexpr const layer_case& c = all_layer_cases<F>[I];
+  struct in_h { static constexpr tensor_desc value = c.in; };
+  struct w_h { static constexpr tensor_desc value = c.w; };
+  struct b_h { static constexpr tensor_desc value = c.bias; };
+  using In = type_of_t<in_h>;
+  using W = type_of_t<w_h>;
+  using B = type_of_t<b_h>;
+  struct req_h { static constexpr qf::output_request value = c.req; };
+
+  template <class... Out>
+  static constexpr auto node(std::tuple<Out...>) {
+    const auto w = make_constant_of<w_h, W>();
+    if constexpr (F == family::fully_connected) {
+      using Fused = qf::fused_t<c.attrs.fused>;
+      if constexpr (c.has_bias) return qf::fully_connected_node<0, W, qf::constant<B>, Fused, Out...>{w, make_constant_of<b_h, B>()};
+      else return qf::fully_connected_node<0, W, qf::no_bias_t, Fused, Out...>{w, qf::no_bias};
+    } else {
+      using S = qf::stride_t<c.attrs.stride_h, c.attrs.stride_w>;
+      using D = qf::dilation_t<c.attrs.dilation_h, c.attrs.dilation_w>;
+      using P = qf::padding_t<c.attrs.pad>;
+      using Fused = qf::fused_t<c.attrs.fused>;
+      if constexpr (F == family::conv2d) {
+        if constexpr (c.has_bias) return qf::conv2d_node<0, W, qf::constant<B>, S, D, P, Fused, Out...>{w, make_constant_of<b_h, B>()};
+        else return qf::conv2d_node<0, W, qf::no_bias_t, S, D, P, Fused, Out...>{w, qf::no_bias};
+      } else {
+        if constexpr (c.has_bias)
+          return qf::depthwise_conv2d_node<0, W, qf::constant<B>, S, D, P, Fused, Out...>{w, make_constant_of<b_h, B>()};
+        else return qf::depthwise_conv2d_node<0, W, qf::no_bias_t, S, D, P, Fused, Out...>{w, qf::no_bias};
+      }
+    }
+  }
+  using Node = decltype(node(out_options<req_h>()));
+  using rule = typename Node::template rule<In>;
+};
+
+template <family F, int I>
+void check_layer_case(tally& t) {
+  using L = layer_types<F, I>;
+  const layer_case& c = L::c;
+  constexpr qf::rule_result ct = L::rule::value;
+  if constexpr (ct.ok()) {
+    // What the graph uses as the node's output type is what the rule said.
+    using out_type = typename L::Node::template typed<1, typename L::In>::output;
+    CHECK(qf::describe<out_type>() == ct.output);
+  }
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.w, true, rc.store));
+  if (c.has_bias) rc.m.tensors.push_back(runtime_tensor(c.bias, true, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, nullptr), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = F == family::conv2d ? 3 : F == family::depthwise ? 4 : 9;
+  op.inputs = {0, 1};
+  if (c.has_bias) op.inputs.push_back(2);
+  op.outputs = {static_cast<int>(rc.m.tensors.size()) - 1};
+  op.options.stride_h = c.attrs.stride_h;
+  op.options.stride_w = c.attrs.stride_w;
+  op.options.dilation_h = c.attrs.dilation_h;
+  op.options.dilation_w = c.attrs.dilation_w;
+  op.options.pad = c.attrs.pad;
+  op.options.fused = c.attrs.fused;
+  op.options.raw_activation = static_cast<std::int8_t>(c.attrs.fused == qf::activation::none   ? 0
+                                                        : c.attrs.fused == qf::activation::relu ? 1
+                                                        : c.attrs.fused == qf::activation::relu_n1_to_1 ? 2
+                                                                                                         : 3);
+  rc.m.operations.push_back(op);
+  // A quantized input without out<...> has no runtime counterpart (a model's
+  // output tensor always has a type).
+  const bool comparable = c.req.given || c.in.type == dtype::f32 || !c.in.quant.quantized();
+  agree(F == family::conv2d ? "conv2d" : F == family::depthwise ? "depthwise_conv2d" : "fully_connected", I, ct, rc,
+        comparable, t);
+}
+
+template <family F>
+tally check_layer_family() {
+  tally t;
+  [&]<int... I>(std::integer_sequence<int, I...>) { (check_layer_case<F, I>(t), ...); }(
+      std::make_integer_sequence<int, layer_cases>{});
+  return t;
+}
+
+// ---- softmax ----------------------------------------------------------------
+
+struct softmax_case {
+  tensor_desc in;
+  qf::output_request req;
+};
+constexpr int softmax_cases = 48;
+constexpr auto all_softmax_cases = [] {
+  std::array<softmax_case, softmax_cases> a{};
+  for (int i = 0; i < softmax_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 2246822519u + 7u};
+    softmax_case& c = a[static_cast<std::size_t>(i)];
+    c.in = activation(r, 1 + r.below(4));
+    if (c.in.quant.quantized() && r.chance(50)) {
+      // Mostly the parameters the kernel writes, sometimes not.
+      const dtype out = r.chance(70) ? c.in.type : dtype::i16;
+      c.req = {true, out != c.in.type || r.chance(50), out, qf::softmax_output_quant(out), false, {}};
+      if (r.chance(30)) c.req.quant.zero_point += 1;
+    } else {
+      c.req = request_for_input(r, c.in);
+    }
+  }
+  return a;
+}();
+
+template <int I> struct softmax_in {
+  static constexpr tensor_desc value = all_softmax_cases[I].in;
+};
+template <int I> struct softmax_req {
+  static constexpr qf::output_request value = all_softmax_cases[I].req;
+};
+
+template <int I>
+void check_softmax_case(tally& t) {
+  static constexpr const softmax_case& c = all_softmax_cases[I];
+  using In = type_of_t<softmax_in<I>>;
+  using Node = decltype([]<class... Out>(std::tuple<Out...>) { return qf::softmax_node<0, Out...>{}; }(
+      out_options<softmax_req<I>>()));
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  const tensor_desc fixed = c.in.retyped(c.in.type, qf::softmax_output_quant(c.in.type));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, c.in.quant.quantized() ? &fixed : nullptr),
+                                        false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = 25;
+  op.inputs = {0};
+  op.outputs = {1};
+  rc.m.operations.push_back(op);
+  agree("softmax", I, ct, rc, true, t);
+}
+
+// ---- strided_slice -------------------------------------------------------------
+
+struct slice_case {
+  tensor_desc in;
+  qf::slice_spec<4> spec;
+  int rank;
+};
+constexpr int slice_cases = 48;
+constexpr auto all_slice_cases = [] {
+  std::array<slice_case, slice_cases> a{};
+  for (int i = 0; i < slice_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 3266489917u + 11u};
+    slice_case& c = a[static_cast<std::size_t>(i)];
+    c.rank = 1 + r.below(4);
+    c.in = activation(r, r.chance(92) ? c.rank : c.rank + 1 > 4 ? 3 : c.rank + 1);
+    for (int d = 0; d < 4; ++d) {
+      const auto k = static_cast<std::size_t>(d);
+      c.spec.begin[k] = r.below(9) - 4;
+      c.spec.end[k] = r.below(11) - 4;
+      c.spec.strides[k] = r.chance(95) ? (r.chance(75) ? 1 + r.below(2) : -1 - r.below(2)) : 0;
+    }
+    c.spec.begin_mask = r.below(16);
+    c.spec.end_mask = r.below(16);
+    c.spec.shrink_axis_mask = r.chance(40) ? r.below(16) : 0;
+  }
+  return a;
+}();
+
+template <int I> struct slice_in {
+  static constexpr tensor_desc value = all_slice_cases[I].in;
+};
+template <int I> struct slice_spec_of {
+  static constexpr const slice_case& c = all_slice_cases[I];
+  static constexpr auto value = [] {
+    qf::slice_spec<static_cast<std::size_t>(c.rank)> s;
+    for (int d = 0; d < c.rank; ++d) {
+      s.begin[static_cast<std::size_t>(d)] = c.spec.begin[static_cast<std::size_t>(d)];
+      s.end[static_cast<std::size_t>(d)] = c.spec.end[static_cast<std::size_t>(d)];
+      s.strides[static_cast<std::size_t>(d)] = c.spec.strides[static_cast<std::size_t>(d)];
+    }
+    s.begin_mask = c.spec.begin_mask;
+    s.end_mask = c.spec.end_mask;
+    s.shrink_axis_mask = c.spec.shrink_axis_mask;
+    return s;
+  }();
+};
+
+template <int I>
+void check_slice_case(tally& t) {
+  static constexpr const slice_case& c = all_slice_cases[I];
+  static constexpr const auto& spec = slice_spec_of<I>::value;
+  using In = type_of_t<slice_in<I>>;
+  using Node = qf::strided_slice_node<0, slice_spec_of<I>::value>;
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  for (const auto* values : {&spec.begin, &spec.end, &spec.strides}) {
+    tensor_desc d;
+    d.type = dtype::i32;
+    d.rank = 1;
+    d.dims[0] = c.rank;
+    rc.m.tensors.push_back(runtime_tensor(d, true, rc.store));
+    std::memcpy(rc.store.back().data(), values->data(), sizeof(int) * static_cast<std::size_t>(c.rank));
+  }
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, {}, ct, &c.in), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = 45;
+  op.inputs = {0, 1, 2, 3};
+  op.outputs = {4};
+  op.options.begin_mask = spec.begin_mask;
+  op.options.end_mask = spec.end_mask;
+  op.options.shrink_axis_mask = spec.shrink_axis_mask;
+  rc.m.operations.push_back(op);
+  // A rank-0 output has no dimension to perturb.
+  agree("strided_slice", I, ct, rc, !ct.ok() || ct.output.rank > 0, t);
+}
+
+template <int N, class F>
+void each(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
+}
+
+void report(const char* op, const tally& t) {
+  MESSAGE(std::string(op) << ": " << t.accepted << " accepted and " << t.rejected << " rejected alike, " << t.compile_time_only
+             << " compile-time only");
+  // The generator must exercise both verdicts.
+  CHECK(t.accepted >= 5);
+  CHECK(t.rejected >= 5);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: both paths accept, reject and type alike") { report("conv2d", check_layer_family<family::conv2d>()); }
+
+TEST_CASE("depthwise_conv2d: both paths accept, reject and type alike") {
+  report("depthwise_conv2d", check_layer_family<family::depthwise>());
+}
+
+TEST_CASE("fully_connected: both paths accept, reject and type alike") {
+  report("fully_connected", check_layer_family<family::fully_connected>());
+}
+
+TEST_CASE("softmax: both paths accept, reject and type alike") {
+  tally t;
+  each<softmax_cases>([&]<int I>() { check_softmax_case<I>(t); });
+  report("softmax", t);
+}
+
+TEST_CASE("strided_slice: both paths accept, reject and type alike") {
+  tally t;
+  each<slice_cases>([&]<int I>() { check_slice_case<I>(t); });
+  report("strided_slice", t);
+}
