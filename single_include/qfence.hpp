@@ -1749,16 +1749,17 @@ namespace qfence {
     "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
     "out<per_tensor<scale, zero_point>>")                                                                             \
   X(output_fixed_quantization,                                                                                        \
-    "this op's quantized output has fixed parameters (see expected<...>): 8-bit softmax writes scale 1/256 and the "  \
-    "lowest value as zero point, int8->int16 softmax scale 1/65536 and zero point -32768. fix: use those parameters") \
+    "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
+    "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
+    "1/128 and zero point 0. fix: use those parameters")                                                              \
   X(output_same_quantization,                                                                                         \
     "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
     "quantization. fix: requantize after the node")                                                                   \
   X(output_shape,                                                                                                     \
-    "the output tensor's shape differs from the shape this op computes (see expected<...>). fix: correct the model") \
-  X(weights_rank, "the weights have the wrong rank or layout for this op (see expected<...>). fix: check the weights") \
+    "the output tensor's shape differs from the shape this op computes. fix: correct the model") \
+  X(weights_rank, "the weights have the wrong rank or layout for this op. fix: check the weights") \
   X(weights_shape,                                                                                                    \
-    "the weight shape does not fit the input (see expected<...>): conv2d weights are [OC, KH, KW, IC] with IC the "  \
+    "the weight shape does not fit the input: conv2d weights are [OC, KH, KW, IC] with IC the "  \
     "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
     "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
     "fix: check the weight tensor's shape")                                 \
@@ -1771,12 +1772,55 @@ namespace qfence {
   X(weights_symmetric,                                                                                                \
     "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
   X(bias_type,                                                                                                        \
-    "the bias has the wrong dtype or shape (see expected<...>): f32 layers take an f32 bias, i8/u8 layers an i32 "   \
+    "the bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers an i32 "   \
     "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
     "change the bias constant's type")                                                                                \
   X(bad_option,                                                                                                       \
-    "an option of this node is out of range: strides and dilations must be positive, the fused activation one of " \
-    "NONE, RELU, RELU_N1_TO_1, RELU6. fix: correct the option")                                                       \
+    "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
+    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
+    "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
+    "correct the option")                                                \
+  X(operand_types_differ,                                                                                             \
+    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
+    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
+    "match")                                                                                                          \
+  X(broadcast_shapes,                                                                                                 \
+    "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
+    "fix: reshape one input")                                                                                         \
+  X(quantize_types,                                                                                                   \
+    "quantize takes f32 (to quantize) or a per-tensor quantized i8/u8/i16/i32 (to requantize) and writes a "          \
+    "per-tensor quantized i8, u8 or i16 (i32 from i8/i16); the pairs TFLite runs: f32->i8/u8/i16, i8->i8/u8/i16/i32, " \
+    "u8->i8/u8, i16->i8/i16/i32, i32->i8/i16. fix: pick a supported target dtype")                                    \
+  X(reshape_elements,                                                                                                 \
+    "reshape to a shape with a different element count (or with more than one -1, or rank > 8). fix: the new "     \
+    "dimensions must multiply to the input's element count")                                                         \
+  X(pad_amounts,                                                                                                      \
+    "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
+    "or i32. fix: correct the paddings")                                                                              \
+  X(transpose_permutation,                                                                                            \
+    "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
+  X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
+  X(concatenation_inputs,                                                                                             \
+    "concatenation inputs must have one rank, equal dimensions except along the axis, and one dtype. fix: reshape "   \
+    "or cast the odd input")                                                                                          \
+  X(concatenation_quantization,                                                                                       \
+    "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
+    "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
+    "to the others' parameters")                                                                                      \
+  X(resize_spec,                                                                                                      \
+    "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
+    "reshape the input or correct the size")                                                                          \
+  X(gather_indices,                                                                                                   \
+    "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
+  X(arg_max_types,                                                                                                    \
+    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
+    "the input or pick the index dtype")                                                                              \
+  X(cast_types,                                                                                                       \
+    "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
+    "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
+  X(dequantize_types,                                                                                                 \
+    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
+    "quantize the input first")                                                                                       \
   X(empty_output,                                                                                                     \
     "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
     "qfence::same padding or a smaller filter/dilation")                                                              \
@@ -1948,6 +1992,15 @@ constexpr bool check_rule() {
 /// The output type a successful rule result describes.
 template <class Result>
 using rule_output_type = desc_type<detail::rule_output<Result>>;
+
+/// The same, for ops whose output keeps `Input`'s quantization: where it
+/// does, the output names Input's attribute itself (a per-channel attribute
+/// cannot be rebuilt from a description, which counts its scales only).
+template <class Result, class Input>
+using rule_output_keeping =
+    std::conditional_t<Result::value.output.quant == describe_quant<typename Input::quant>(),
+                       retyped<rule_output_type<Result>, Result::value.output.type, typename Input::quant>,
+                       rule_output_type<Result>>;
 
 }  // namespace qfence
 
@@ -2326,6 +2379,49 @@ constexpr auto bias_pointer(const B& b) {
 }  // namespace detail
 }  // namespace qfence
 
+// ---- qfence/rules/quantize.hpp ---------------------------------------------
+// qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
+//
+// QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
+// or i32 (requantize); the output is the requested dtype and per-tensor
+// quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
+// quantized i8, u8 or i16; the output f32. Both keep the shape.
+
+
+namespace qfence {
+
+/// Whether QUANTIZE runs from dtype `from` to dtype `to`.
+constexpr bool quantize_supported(dtype from, dtype to) noexcept {
+  switch (from) {
+    case dtype::f32: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16;
+    case dtype::i8: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::u8: return to == dtype::i8 || to == dtype::u8;
+    case dtype::i16: return to == dtype::i8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::i32: return to == dtype::i8 || to == dtype::i16;
+    default: return false;
+  }
+}
+
+constexpr rule_result quantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  const bool input_ok = in.type == dtype::f32 ? !in.quant.quantized() : in.quant.per_tensor();
+  if (!input_ok) return rule_fail(rule_error::quantize_types, 0);
+  if (!req.given || !req.quant.per_tensor()) return rule_fail(rule_error::output_per_tensor, output_operand);
+  const dtype to = req.dtype_given ? req.type : dtype::i8;
+  if (!quantize_supported(in.type, to)) return rule_fail(rule_error::quantize_types, output_operand);
+  return rules::check_output_shape(in.retyped(to, req.quant), req);
+}
+
+constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!in.quant.per_tensor() || !(in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16))
+    return rule_fail(rule_error::dequantize_types, 0);
+  const tensor_desc out = in.retyped(dtype::f32);
+  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+    return rule_fail(rule_error::output_dtype, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -2365,26 +2461,21 @@ struct quantize_node {
   using op = op::quantize;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8 || Input::type == dtype::u8 ||
-                       Input::type == dtype::i16 || Input::type == dtype::i32,
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize takes an f32 tensor (to quantize) or an i8/u8/i16/i32 quantized tensor (to "
-                   "requantize)")
-    QFENCE_REQUIRE(Target::type == dtype::i8 || Target::type == dtype::u8 || Target::type == dtype::i16 ||
-                       (Target::type == dtype::i32 && Input::type != dtype::f32),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize produces i8, u8 or i16 (or i32 when requantizing)")
-    QFENCE_REQUIRE(Input::type == dtype::f32 || (Input::quant::quantized && !Input::quant::is_per_channel),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: requantize needs a per-tensor quantized input")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = tensor<Target::type, typename Input::shape_type, typename Target::quant>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
@@ -2402,11 +2493,15 @@ struct dequantize_node {
   using op = op::dequantize;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::quant::quantized && !Input::quant::is_per_channel, (at_node<Index, op>, producer<Input>),
-                   "qfence: dequantize takes a per-tensor quantized tensor; this one is not quantized. fix: remove "
-                   "the dequantize")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
@@ -2880,6 +2975,61 @@ inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T*
 }  // namespace reference
 }  // namespace qfence
 
+// ---- qfence/rules/activation.hpp -------------------------------------------
+// qfence/rules/activation.hpp: the type rules of the element-wise
+// activations RELU, RELU6, LOGISTIC, TANH and LEAKY_RELU.
+//
+// Operand 0, any shape; the output has the input's shape.
+// - RELU, RELU6, LEAKY_RELU: f32, i8, u8, i16. Quantized outputs may be
+//   requantized to the requested parameters (TFLite's ReluX rescales);
+//   RELU and RELU6 without out<...> keep the input's quantization.
+// - LOGISTIC: f32, i8, u8; quantized outputs are scale 1/256 with zero point
+//   -128 (i8) or 0 (u8). TANH: f32, i8; i8 outputs are scale 1/128, zero
+//   point 0.
+
+
+namespace qfence {
+
+enum class activation_fn : std::uint8_t { relu, relu6, logistic, tanh, leaky_relu };
+
+/// The fixed output quantization of LOGISTIC and TANH for a quantized input.
+constexpr quant_desc fixed_activation_quant(activation_fn f, dtype in) noexcept {
+  if (f == activation_fn::tanh) return quant_desc::tensor(1.0f / 128.0f, 0);
+  return quant_desc::tensor(1.0f / 256.0f, in == dtype::u8 ? 0 : -128);
+}
+
+namespace rules {
+
+/// An output whose quantization the op decides: `fixed` unless the request
+/// says otherwise, which it may not.
+constexpr rule_result fixed_quantization_output(const tensor_desc& fixed, const output_request& req) noexcept {
+  if (req.given && (req.type != fixed.type || !(req.quant == fixed.quant)))
+    return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
+  return check_output_shape(fixed, req);
+}
+
+}  // namespace rules
+
+constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, const output_request& req) noexcept {
+  switch (f) {
+    case activation_fn::relu:
+    case activation_fn::relu6:
+    case activation_fn::leaky_relu:
+      QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+      if (f != activation_fn::leaky_relu && in.quant.quantized() && !req.given) return rules::check_output_shape(in, req);
+      return rules::requantized_output(in, in, req);
+    case activation_fn::logistic:
+    case activation_fn::tanh:
+      if (f == activation_fn::logistic) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8}));
+      if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+      return rules::fixed_quantization_output(in.retyped(in.type, fixed_activation_quant(f, in.type)), req);
+  }
+  return rule_fail(rule_error::input_dtype, 0);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -2993,40 +3143,39 @@ struct activation_node {
   using op = Op;
   using inputs = refs<In>;
 
+  static constexpr activation_fn fn = std::is_same_v<Op, qfence::op::relu>       ? activation_fn::relu
+                                      : std::is_same_v<Op, qfence::op::relu6>    ? activation_fn::relu6
+                                      : std::is_same_v<Op, qfence::op::logistic> ? activation_fn::logistic
+                                                                                 : activation_fn::tanh;
+
+  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = activation_rule(fn, describe<Input>(), requested_output<Opts...>());
+  };
+
+  /// The options each activation takes: out<...> for the relus (they may
+  /// requantize), tflite_numerics for logistic.
+  template <int Index>
+  static constexpr bool options_ok() {
+    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else if constexpr (fn == activation_fn::logistic)
+      return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<>, Opts...>::value;
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-      QFENCE_REQUIRE(Input::quant::quantized || sizeof...(Opts) == 0, (at_node<Index, op>, producer<Input>),
-                     "qfence: out<...> was given to a relu whose input is float. fix: remove out<...>")
-      return true;
-    } else if constexpr (std::is_same_v<Op, qfence::op::logistic>) {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value)
-      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-      return true;
-    } else {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<>, Opts...>::value)
-      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
-      return true;
-    }
+    QFENCE_REQUIRE_THAT(options_ok<Index>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    /// A relu without out<...> keeps its input's quantization.
-    struct same_as_input {
-      using quant = typename Input::quant;
-    };
-    using out_quant = std::conditional_t<
-        !Input::quant::quantized, no_quant,
-        std::conditional_t<
-            std::is_same_v<Op, qfence::op::logistic>,
-            per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-            std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
-                               typename option_or<option_kind::output_quantization, same_as_input,
-                                                  Opts...>::quant>>>;
-    using output = tensor<Input::type, typename Input::shape_type, out_quant>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr std::int64_t n = Input::elements;
 
     static void run(const activation_node&, const typename Input::element* in, typename output::element* out) {
@@ -3088,6 +3237,39 @@ constexpr auto tanh(node_ref<In>) {
 // along an axis (TFLite's ArgMinMax with std::greater).
 
 
+// ---- qfence/rules/arg_max.hpp ----------------------------------------------
+// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
+//
+// Operand 0: f32, i8, u8, i16 or i32 (compared as stored); the axis and the
+// index dtype (i32 or i64) are attributes. The output drops the axis and is
+// unquantized.
+
+
+namespace qfence {
+
+struct arg_max_attrs {
+  std::int64_t axis = 0;
+};
+
+constexpr rule_result arg_max_rule(const arg_max_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  const bool type_ok = in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16 ||
+                       in.type == dtype::i32;
+  if (!type_ok || in.quant.per_channel()) return rule_fail(rule_error::arg_max_types, 0);
+  if (a.axis < -in.rank || a.axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  const int axis = static_cast<int>(a.axis < 0 ? a.axis + in.rank : a.axis);
+  if (in.dims[static_cast<std::size_t>(axis)] <= 0) return rule_fail(rule_error::arg_max_types, 0);
+  if (!req.dtype_given || !(req.type == dtype::i32 || req.type == dtype::i64) || req.quant.quantized())
+    return rule_fail(rule_error::arg_max_types, output_operand);
+  tensor_desc out = in.retyped(req.type);
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d)
+    if (d != axis) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -3123,26 +3305,23 @@ struct arg_max_node {
   using op = op::arg_max;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        arg_max_rule({Axis}, describe<Input>(), {true, true, IndexType, {}, false, {}});
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Axis >= -static_cast<int>(Input::rank) && Axis < static_cast<int>(Input::rank) &&
-                       (IndexType == dtype::i32 || IndexType == dtype::i64),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: arg_max<axis, index dtype>: the axis must be within the input's rank and the index "
-                   "dtype i32 or i64")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
     static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
-    static constexpr auto dims = [] {
-      std::array<int, Input::rank - 1> d{};
-      for (std::size_t i = 0, k = 0; i < Input::rank; ++i)
-        if (static_cast<int>(i) != axis) d[k++] = Input::shape_type::dims[i];
-      return d;
-    }();
-    using output = tensor<IndexType, shape_from_array<dims>>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr std::int64_t outer = [] {
       std::int64_t n = 1;
       for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];
@@ -3169,8 +3348,8 @@ constexpr auto arg_max(node_ref<In>) {
 // arithmetic in models such as movenet), plus SQRT and CAST.
 
 
-// ---- qfence/ops/broadcast.hpp ----------------------------------------------
-// qfence/ops/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+// ---- qfence/core/broadcast.hpp ---------------------------------------------
+// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
 
 
 namespace qfence {
@@ -3260,6 +3439,122 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
       idx[k] = 0;
     }
   }
+}
+
+}  // namespace qfence
+
+// ---- qfence/rules/elementwise.hpp ------------------------------------------
+// qfence/rules/elementwise.hpp: the type and shape rules of the broadcasting
+// binary ops.
+//
+// Operands 0 and 1 broadcast NumPy-style (rank <= 6); the output has the
+// broadcast shape.
+// - ADD, SUB (f32, i8, u8, i16) and MUL (f32, i8, u8): both inputs of one
+//   dtype, each quantized per tensor with its own parameters; the output is
+//   requantized to the requested parameters.
+// - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
+//   i16 with one quantization: they compare stored values) and the int32
+//   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
+
+
+namespace qfence {
+
+enum class binary_fn : std::uint8_t { add, sub, mul };
+enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul };
+
+struct binary_attrs {
+  activation fused = activation::none;
+  bool fused_supported = true;
+};
+
+namespace rules {
+
+/// The broadcast shape of `a` and `b` (with a's dtype and quantization).
+constexpr rule_result broadcast(const tensor_desc& a, const tensor_desc& b) noexcept {
+  if (a.rank > max_broadcast_rank || b.rank > max_broadcast_rank) return rule_fail(rule_error::broadcast_shapes, 1);
+  tensor_desc out = a;
+  out.rank = a.rank > b.rank ? a.rank : b.rank;
+  out.dims = {};
+  for (int i = 0; i < out.rank; ++i) {
+    const std::int64_t da = i < a.rank ? a.dims[static_cast<std::size_t>(a.rank - 1 - i)] : 1;
+    const std::int64_t db = i < b.rank ? b.dims[static_cast<std::size_t>(b.rank - 1 - i)] : 1;
+    if (da != db && da != 1 && db != 1) return rule_fail(rule_error::broadcast_shapes, 1);
+    out.dims[static_cast<std::size_t>(out.rank - 1 - i)] = da == 1 ? db : da;
+  }
+  return rule_ok(out);
+}
+
+constexpr rule_result check_binary_options(const binary_attrs& a) noexcept {
+  if (!a.fused_supported || !plain_activation(a.fused)) return rule_fail(rule_error::bad_option, output_operand);
+  return pass;
+}
+
+}  // namespace rules
+
+/// The kernels' broadcast geometry; call only for operands a rule accepted.
+constexpr broadcast_geometry broadcast_geometry_of(const tensor_desc& a, const tensor_desc& b) noexcept {
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < a.rank && i < max_broadcast_rank; ++i) da[static_cast<std::size_t>(i)] = static_cast<int>(a.dims[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < b.rank && i < max_broadcast_rank; ++i) db[static_cast<std::size_t>(i)] = static_cast<int>(b.dims[static_cast<std::size_t>(i)]);
+  return make_broadcast_geometry(da.data(), a.rank, db.data(), b.rank);
+}
+
+constexpr rule_result binary_rule(binary_fn f, const binary_attrs& attrs, const tensor_desc& a, const tensor_desc& b,
+                                  const output_request& req) noexcept {
+  const rules::dtype_set takes = f == binary_fn::mul ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
+                                                     : rules::dtype_set{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
+  QFENCE_RULE_TRY(rules::check_activation(a, 0, takes));
+  QFENCE_RULE_TRY(rules::check_activation(b, 1, takes));
+  if (a.type != b.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
+  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::requantized_output(a, shape.output, req);
+}
+
+constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs, const tensor_desc& a,
+                                      const tensor_desc& b, const output_request& req) noexcept {
+  const bool compares = f == arithmetic_fn::maximum || f == arithmetic_fn::minimum;
+  const bool plain_int = f == arithmetic_fn::int_add || f == arithmetic_fn::int_sub || f == arithmetic_fn::int_mul;
+  bool type_ok = false;
+  if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
+  else if (!compares) type_ok = (a.type == dtype::f32 || a.type == dtype::i32) && !a.quant.quantized();
+  else type_ok = a.type == dtype::f32 || a.type == dtype::i32 || a.type == dtype::i64
+                     ? !a.quant.quantized()
+                     : (a.type == dtype::i8 || a.type == dtype::u8 || a.type == dtype::i16) && !a.quant.per_channel();
+  if (!type_ok) return rule_fail(rule_error::input_dtype, 0);
+  if (!a.same_kind(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
+  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::same_quantization_output(shape.output, req);
+}
+
+}  // namespace qfence
+
+// ---- qfence/rules/unary.hpp ------------------------------------------------
+// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
+//
+// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
+// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
+// if any, is ignored, as in TFLite); the output the requested dtype,
+// unquantized, of the same shape.
+
+
+namespace qfence {
+
+constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+  return rules::requantized_output(in, in, req);
+}
+
+constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
+
+constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
+  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
+    return rule_fail(rule_error::cast_types, output_operand);
+  return rules::check_output_shape(in.retyped(req.type), req);
 }
 
 }  // namespace qfence
@@ -3396,31 +3691,32 @@ struct arithmetic_node {
   using op = Op;
   using inputs = refs<A, B>;
 
+  static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
+                                      : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
+                                      : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
+                                      : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
+                                      : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
+                                      : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
+                                                                                  : arithmetic_fn::int_mul;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = arithmetic_rule(fn, {detail::fused_activation_of<Opts...>, true},
+                                                         describe<X>(), describe<Y>(), requested_output<>());
+  };
+
   template <int Index, class X, class Y>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
-    constexpr bool compares = std::is_same_v<Op, qfence::op::maximum> || std::is_same_v<Op, qfence::op::minimum>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::fused_activation>, Opts...>::value)
-    QFENCE_REQUIRE((X::type == Y::type && std::is_same_v<typename X::quant, typename Y::quant> &&
-                    (X::type == dtype::f32 || X::type == dtype::i32 || (compares && X::type != dtype::f16))),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: this element-wise op takes two f32 or two i32 tensors (maximum/minimum: any two "
-                   "tensors of the same type and quantization). fix: cast or requantize one input")
-    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
-                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
-                   "be equal or 1). fix: reshape one input")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
     return true;
   }
 
   template <int Index, class X, class Y>
   struct typed {
-    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
-    using output = tensor<X::type, shape_from_array<out_dims>, typename X::quant>;
-    static constexpr broadcast_geometry geometry =
-        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
-                                static_cast<int>(Y::rank));
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
     static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
     static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
@@ -3463,19 +3759,23 @@ template <class Op, dtype To, int In>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
+  /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = [] {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
+      else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
+    }();
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    constexpr bool is_sqrt = std::is_same_v<Op, qfence::op::sqrt>;
-    QFENCE_REQUIRE(!is_sqrt || (Input::type == dtype::f32 && !Input::quant::quantized),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: sqrt takes an f32 tensor. fix: dequantize the input first")
-    QFENCE_REQUIRE(Input::type != dtype::f16 && To != dtype::f16, (at_node<Index, op>, producer<Input>),
-                   "qfence: cast between f16 and other types is not supported")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
   template <int Index, class Input>
   struct typed {
-    using output = tensor<To, typename Input::shape_type>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
       else reference::cast(Input::elements, in, out);
@@ -3503,6 +3803,60 @@ constexpr auto cast(node_ref<In>) {
 // int8 inputs must all be quantized exactly like each other (TFLM copies
 // bytes; it does not rescale); the output has their quantization.
 
+
+// ---- qfence/rules/concatenation.hpp ----------------------------------------
+// qfence/rules/concatenation.hpp: the type and shape rule of
+// CONCATENATION.
+//
+// Operands 0..n-1: one rank, one dtype, equal dimensions except along the
+// axis. The output adds them up along the axis. It copies: every input has
+// the output's quantization, except for uint8, where TFLite's reference
+// (ConcatenationWithScaling) requantizes inputs with other parameters.
+
+
+namespace qfence {
+
+struct concatenation_attrs {
+  int axis = 0;
+  activation fused = activation::none;
+};
+
+/// The axis counted from the front; call only for operands the rule accepted.
+constexpr int concatenation_axis(const concatenation_attrs& a, int rank) noexcept {
+  return a.axis < 0 ? a.axis + rank : a.axis;
+}
+
+constexpr rule_result concatenation_rule(const concatenation_attrs& a, const tensor_desc* inputs, int count,
+                                         const output_request& req) noexcept {
+  if (count < 1) return rule_fail(rule_error::concatenation_inputs, output_operand);
+  if (a.fused != activation::none) return rule_fail(rule_error::bad_option, output_operand);
+  const tensor_desc& first = inputs[0];
+  const int axis = concatenation_axis(a, first.rank);
+  if (axis < 0 || axis >= first.rank) return rule_fail(rule_error::axis_range, 0);
+  tensor_desc out = first;
+  out.dims[static_cast<std::size_t>(axis)] = 0;
+  for (int i = 0; i < count; ++i) {
+    const tensor_desc& t = inputs[i];
+    bool fits = t.rank == first.rank && t.type == first.type;
+    for (int d = 0; fits && d < t.rank; ++d)
+      fits = d == axis || t.dims[static_cast<std::size_t>(d)] == first.dims[static_cast<std::size_t>(d)];
+    if (!fits) return rule_fail(rule_error::concatenation_inputs, i, t.reshaped(first.rank, first.dims).retyped(first.type, t.quant));
+    out.dims[static_cast<std::size_t>(axis)] += t.dims[static_cast<std::size_t>(axis)];
+  }
+  // The output's quantization: the request's, or the first input's.
+  if (req.given) {
+    if (req.type != first.type) return rule_fail(rule_error::output_dtype, output_operand, out);
+    out.quant = req.quant;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (inputs[i].quant == out.quant) continue;
+    if (first.type != dtype::u8 || !inputs[i].quant.per_tensor() || !out.quant.per_tensor())
+      return rule_fail(rule_error::concatenation_quantization, i, inputs[i].retyped(first.type, out.quant));
+  }
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -3563,56 +3917,32 @@ struct concatenation_node {
   using op = op::concatenation;
   using inputs = refs<In...>;
 
-  template <class First, class T, int A>
-  static constexpr bool same_except_axis() {
-    if (First::rank != T::rank) return false;
-    for (int d = 0; d < static_cast<int>(First::rank); ++d)
-      if (d != A && First::shape_type::dim(d) != T::shape_type::dim(d)) return false;
-    return true;
-  }
-
-  /// The operand index of the first input whose dtype or quantization differs
-  /// from input 0's, or 0 when all agree.
+  /// The op rule (qfence/rules/concatenation.hpp) on this node's operand types.
   template <class First, class... Rest>
-  static constexpr int first_mismatch() {
-    int index = 0, found = 0;
-    ((++index, found = (found == 0 && !(std::is_same_v<typename First::quant, typename Rest::quant> &&
-                                         First::type == Rest::type))
-                           ? index
-                           : found),
-     ...);
-    return found;
-  }
+  struct rule {
+    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
+    static constexpr output_request request = [] {
+      if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
+      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
+    }();
+    static constexpr rule_result value = concatenation_rule({Axis, activation::none}, operands.data(),
+                                                            static_cast<int>(operands.size()), request);
+  };
 
   template <int Index, class First, class... Rest>
   static constexpr bool validate() {
-    constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
-    constexpr int odd = first_mismatch<First, Rest...>();
-    using Odd = std::tuple_element_t<static_cast<std::size_t>(odd), std::tuple<First, Rest...>>;
-    QFENCE_REQUIRE(axis >= 0 && axis < static_cast<int>(First::rank), (at_node<Index, op>, producer<First>),
-                   "qfence: concatenation axis is out of range for the inputs' rank")
-    QFENCE_REQUIRE(odd == 0 || (!std::is_same_v<OutQ, same_quantization> && First::type == dtype::u8 &&
-                                ((Rest::type == dtype::u8) && ...)),
-                   (at_node<Index, op>, operand<odd>, producer<Odd>,
-                    expected<retyped<Odd, First::type, typename First::quant>>),
-                   "qfence: concatenation inputs must all have the same dtype and quantization (it copies, it does "
-                   "not rescale). fix: requantize the odd input with qfence::quantize<...> to the others' "
-                   "parameters")
-    QFENCE_REQUIRE((same_except_axis<First, Rest, axis>() && ...), (at_node<Index, op>, producer<First>, producer<Rest>...),
-                   "qfence: concatenation inputs must have equal shapes except along the axis")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<First, Rest...>, producer<First>, producer<Rest>...>()))
     return true;
   }
 
   template <int Index, class First, class... Rest>
   struct typed {
     static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
-    static constexpr auto dims = [] {
-      auto d = First::shape_type::dims;
-      d[static_cast<std::size_t>(axis)] = (First::shape_type::dim(axis) + ... + Rest::shape_type::dim(axis));
-      return d;
-    }();
-    using output = tensor<First::type, shape_from_array<dims>,
-                          std::conditional_t<std::is_same_v<OutQ, same_quantization>, typename First::quant, OutQ>>;
+    using output = rule_output_keeping<rule<First, Rest...>, First>;
+    /// uint8 inputs quantized differently from the output are requantized
+    /// (the rule allows it for uint8 only).
+    static constexpr bool rescale = !(std::is_same_v<typename First::quant, typename output::quant> &&
+                                      (std::is_same_v<typename Rest::quant, typename output::quant> && ...));
     static constexpr std::int64_t outer = [] {
       std::int64_t o = 1;
       for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
@@ -3627,7 +3957,7 @@ struct concatenation_node {
 
     static void run(const concatenation_node&, const typename First::element* first,
                     const typename Rest::element*... rest, typename output::element* out) {
-      if constexpr (std::is_same_v<OutQ, same_quantization>) {
+      if constexpr (!rescale) {
         const void* ptrs[] = {first, rest...};
         reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
       } else {
@@ -3635,7 +3965,7 @@ struct concatenation_node {
         static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
         static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
         reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
-                                              zero_points, OutQ::scale, OutQ::zero_point, out);
+                                              zero_points, output::quant::scale, output::quant::zero_point, out);
       }
     }
   };
@@ -4099,45 +4429,32 @@ struct binary_node {
   using op = Op;
   using inputs = refs<A, B>;
 
-  /// ADD and SUB have int16 kernels (left shift 15); MUL has 8-bit ones.
-  template <int Index, int Operand, class T>
-  static constexpr bool check_input() {
-    if constexpr (std::is_same_v<Op, qfence::op::mul>) {
-      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8>();
-    } else {
-      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
-    }
-  }
+  static constexpr binary_fn fn = std::is_same_v<Op, qfence::op::add>   ? binary_fn::add
+                                  : std::is_same_v<Op, qfence::op::sub> ? binary_fn::sub
+                                                                        : binary_fn::mul;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = binary_rule(fn, {detail::fused_activation_of<Opts...>, true}, describe<X>(),
+                                                     describe<Y>(), requested_output<Opts...>());
+  };
 
   template <int Index, class X, class Y>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
                                                option_kind::numerics>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
-    QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
-    QFENCE_REQUIRE(X::type == Y::type, (ctx, operand<1>, producer<Y>, expected<retyped<Y, X::type, typename X::quant>>),
-                   "qfence: the two inputs of this elementwise op have different dtypes. fix: insert "
-                   "qfence::quantize<...> or qfence::dequantize so both are f32 or both i8")
-    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
-                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
-                   "be equal or 1). fix: reshape one input")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, X, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
     return true;
   }
 
   template <int Index, class X, class Y>
   struct typed {
-    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
-    using output = detail::requantized_output<X, shape_from_array<out_dims>, Opts...>;
+    using output = rule_output_type<rule<X, Y>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
-    static constexpr broadcast_geometry geometry =
-        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
-                                static_cast<int>(Y::rank));
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
 
     static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {
@@ -4416,6 +4733,35 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
 // rows.
 
 
+// ---- qfence/rules/gather_nd.hpp --------------------------------------------
+// qfence/rules/gather_nd.hpp: the type and shape rule of GATHER_ND.
+//
+// Operand 0 params (any tensor), operand 1 indices i32 or i64 [..., k] with
+// 1 <= k <= params' rank. The output [indices' leading dims...,
+// params' dims from k...] keeps the params' dtype and quantization.
+
+
+namespace qfence {
+
+constexpr rule_result gather_nd_rule(const tensor_desc& params, const tensor_desc& indices,
+                                     const output_request& req) noexcept {
+  const std::int64_t k = indices.dim(-1);
+  if (!(indices.type == dtype::i32 || indices.type == dtype::i64) || indices.quant.quantized() || indices.rank < 1 ||
+      k < 1 || k > params.rank)
+    return rule_fail(rule_error::gather_indices, 1);
+  tensor_desc out = params;
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d + 1 < indices.rank; ++d) out.dims[static_cast<std::size_t>(out.rank++)] = indices.dims[static_cast<std::size_t>(d)];
+  for (int d = static_cast<int>(k); d < params.rank; ++d) {
+    if (out.rank >= max_rank) return rule_fail(rule_error::gather_indices, 1);
+    out.dims[static_cast<std::size_t>(out.rank++)] = params.dims[static_cast<std::size_t>(d)];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -4457,27 +4803,22 @@ struct gather_nd_node {
   using op = op::gather_nd;
   using inputs = refs<Params, Indices>;
 
+  /// The op rule (qfence/rules/gather_nd.hpp) on this node's operand types.
+  template <class P, class I>
+  struct rule {
+    static constexpr rule_result value = gather_nd_rule(describe<P>(), describe<I>(), requested_output<>());
+  };
+
   template <int Index, class P, class I>
   static constexpr bool validate() {
-    QFENCE_REQUIRE((I::type == dtype::i32 || I::type == dtype::i64) && I::rank >= 1 &&
-                       I::shape_type::dim(-1) >= 1 && I::shape_type::dim(-1) <= static_cast<int>(P::rank),
-                   (at_node<Index, op>, operand<1>, producer<I>),
-                   "qfence: gather_nd indices must be i32/i64 [..., k] with k <= the params' rank")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<P, I>, producer<P>, producer<I>>()))
     return true;
   }
 
   template <int Index, class P, class I>
   struct typed {
     static constexpr int depth = I::shape_type::dim(-1);
-    static constexpr std::size_t out_rank = I::rank - 1 + P::rank - static_cast<std::size_t>(depth);
-    static constexpr auto dims = [] {
-      std::array<int, out_rank> d{};
-      std::size_t k = 0;
-      for (std::size_t i = 0; i + 1 < I::rank; ++i) d[k++] = I::shape_type::dims[i];
-      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) d[k++] = P::shape_type::dims[i];
-      return d;
-    }();
-    using output = tensor<P::type, shape_from_array<dims>, typename P::quant>;
+    using output = rule_output_keeping<rule<P, I>, P>;
     static constexpr std::int64_t slice_bytes = [] {
       std::int64_t b = static_cast<std::int64_t>(sizeof(typename P::element));
       for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) b *= P::shape_type::dims[i];
@@ -4566,18 +4907,23 @@ struct leaky_relu_node {
   using inputs = refs<In>;
   static constexpr float alpha = std::bit_cast<float>(AlphaBits);
 
+  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        activation_rule(activation_fn::leaky_relu, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT(
-        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>()))
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = detail::requantized_output<Input, typename Input::shape_type, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const leaky_relu_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::leaky_relu(Input::elements, in, alpha, out);
@@ -4651,6 +4997,46 @@ constexpr auto literal(constant<T> value) {
 // QuantizedMeanOrSum: an int32 sum of the raw values, the zero point removed
 // (sum - zp * n), and one multiplier in_scale / out_scale with 1/n folded in.
 
+
+// ---- qfence/rules/mean.hpp -------------------------------------------------
+// qfence/rules/mean.hpp: the type and shape rule of MEAN.
+//
+// Operand 0: f32, i8 or u8 of rank <= 6; the axes (each in [-rank, rank))
+// and keep_dims are attributes. The output drops the reduced dimensions (or
+// keeps them as 1) and is requantized to the requested parameters.
+
+
+
+namespace qfence {
+
+inline constexpr int max_mean_rank = 6;
+
+struct mean_attrs {
+  int count = 0;  // axes given
+  std::array<std::int64_t, max_rank> axes{};
+  bool keep_dims = false;
+};
+
+constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
+  std::array<bool, max_rank> reduced{};
+  for (int i = 0; i < a.count; ++i) {
+    const std::int64_t axis = a.axes[static_cast<std::size_t>(i)];
+    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+    reduced[static_cast<std::size_t>(axis < 0 ? axis + in.rank : axis)] = true;
+  }
+  tensor_desc out = in;
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d) {
+    if (!reduced[static_cast<std::size_t>(d)]) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
+    else if (a.keep_dims) out.dims[static_cast<std::size_t>(out.rank++)] = 1;
+  }
+  return rules::requantized_output(in, out, req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -4746,41 +5132,27 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(Axes)> axes{Axes...};
 
+  static constexpr mean_attrs attrs{static_cast<int>(sizeof...(Axes)), {Axes...},
+                                    has_option<option_kind::keep_dims, Opts...>};
+
+  /// The op rule (qfence/rules/mean.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = mean_rule(attrs, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
+    static_assert(sizeof...(Axes) <= max_rank, "qfence: mean<axes...>: at most 8 axes");
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(Input::rank <= 6 && ((Axes >= -static_cast<int>(Input::rank) && Axes < static_cast<int>(Input::rank)) && ...),
-                   (at_node<Index, op>, producer<Input>), "qfence: mean axis out of range for the input's rank")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr bool keep = has_option<option_kind::keep_dims, Opts...>;
-    static constexpr std::size_t rank = Input::rank;
-    static constexpr auto is_reduced = [] {
-      std::array<bool, rank> r{};
-      for (int a : axes) r[static_cast<std::size_t>(a < 0 ? a + static_cast<int>(rank) : a)] = true;
-      return r;
-    }();
-    static constexpr std::size_t out_rank = [] {
-      std::size_t n = 0;
-      for (std::size_t d = 0; d < rank; ++d) n += (!is_reduced[d] || keep) ? 1 : 0;
-      return n;
-    }();
-    static constexpr auto dims = [] {
-      std::array<int, out_rank> d{};
-      std::size_t k = 0;
-      for (std::size_t i = 0; i < rank; ++i) {
-        if (!is_reduced[i]) d[k++] = Input::shape_type::dims[i];
-        else if (keep) d[k++] = 1;
-      }
-      return d;
-    }();
-    using output = detail::requantized_output<Input, shape_from_array<dims>, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr reduce_geometry geometry = make_reduce_geometry(Input::shape_type::dims, axes);
     /// Extra arena bytes this node needs while it runs (the int32 sums).
     static constexpr std::size_t scratch_bytes =
@@ -4812,6 +5184,41 @@ constexpr auto mean(node_ref<In>, Opts...) {
 // ---- qfence/ops/pad.hpp ----------------------------------------------------
 // qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
 
+
+// ---- qfence/rules/pad.hpp --------------------------------------------------
+// qfence/rules/pad.hpp: the type and shape rule of PAD.
+//
+// Operand 0: f32, i8, u8, i16 or i32 of rank <= 6; (before, after) amounts
+// per dimension are an attribute. The output grows by them and keeps the
+// input's dtype and quantization (the padding value is the real 0, i.e. the
+// zero point).
+
+
+
+namespace qfence {
+
+inline constexpr int max_pad_rank = 6;
+
+struct pad_attrs {
+  int pairs = 0;  // (before, after) pairs given
+  std::array<std::int64_t, max_rank> before{}, after{};
+};
+
+constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  const bool type_ok = in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16 ||
+                       in.type == dtype::i32;
+  if (!type_ok || in.rank > max_pad_rank) return rule_fail(rule_error::pad_amounts, 0);
+  if (a.pairs != in.rank) return rule_fail(rule_error::pad_amounts, output_operand);
+  tensor_desc out = in;
+  for (int d = 0; d < in.rank; ++d) {
+    const auto k = static_cast<std::size_t>(d);
+    if (a.before[k] < 0 || a.after[k] < 0) return rule_fail(rule_error::pad_amounts, output_operand);
+    out.dims[k] += a.before[k] + a.after[k];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -4861,12 +5268,27 @@ struct pad_node {
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(BeforeAfter)> amounts{BeforeAfter...};
 
+  static constexpr pad_attrs attrs = [] {
+    pad_attrs a;
+    a.pairs = sizeof...(BeforeAfter) % 2 == 0 && sizeof...(BeforeAfter) / 2 <= max_rank
+                  ? static_cast<int>(sizeof...(BeforeAfter) / 2)
+                  : -1;
+    for (int d = 0; d < a.pairs; ++d) {
+      a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
+      a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
+    }
+    return a;
+  }();
+
+  /// The op rule (qfence/rules/pad.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = pad_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(sizeof...(BeforeAfter) == 2 * Input::rank && Input::rank <= 6, (at_node<Index, op>, producer<Input>),
-                   "qfence: pad<before0, after0, before1, after1, ...> needs two amounts per input dimension")
-    QFENCE_REQUIRE(((BeforeAfter >= 0) && ...), (at_node<Index, op>),
-                   "qfence: pad amounts must be non-negative")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
@@ -4875,12 +5297,7 @@ struct pad_node {
     static constexpr std::size_t rank = Input::rank;
     static constexpr auto before = [] { std::array<int, rank> b{}; for (std::size_t d = 0; d < rank; ++d) b[d] = amounts[2 * d]; return b; }();
     static constexpr auto after = [] { std::array<int, rank> a{}; for (std::size_t d = 0; d < rank; ++d) a[d] = amounts[2 * d + 1]; return a; }();
-    static constexpr auto dims = [] {
-      auto d = Input::shape_type::dims;
-      for (std::size_t k = 0; k < rank; ++k) d[k] += before[k] + after[k];
-      return d;
-    }();
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
 
     static void run(const pad_node&, const typename Input::element* in, typename output::element* out) {
       typename Input::element value{};
@@ -4906,6 +5323,48 @@ constexpr auto pad(node_ref<In>) {
 // window is clipped to the input, and an int8 average rounds half away from
 // zero.
 
+
+// ---- qfence/rules/pooling.hpp ----------------------------------------------
+// qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
+// MAX_POOL_2D.
+//
+// Operand 0: [N, H, W, C] f32, i8 or u8 (max pooling also i16: it compares
+// stored values). Output [N, OH, OW, C] with the input's dtype and
+// quantization: pooling never rescales, in TFLite either.
+
+
+namespace qfence {
+
+struct pool_attrs {
+  bool max = false;
+  int filter_h = 0, filter_w = 0;  // 0: not given
+  int stride_h = 1, stride_w = 1;
+  padding pad = padding::valid;
+  activation fused = activation::none;
+  bool fused_supported = true;
+};
+
+/// The kernel geometry; call only for operands the rule accepted.
+constexpr window_geometry pool_geometry(const pool_attrs& a, const tensor_desc& in) noexcept {
+  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(in.dim(3)), a.filter_h,
+                              a.filter_w, a.stride_h, a.stride_w, 1, 1, a.pad);
+}
+
+constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(a.max ? rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16})
+                        : rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  if (a.filter_h <= 0 || a.filter_w <= 0 || a.stride_h <= 0 || a.stride_w <= 0 || !a.fused_supported ||
+      !rules::plain_activation(a.fused))
+    return rule_fail(rule_error::bad_option, output_operand);
+  const window_geometry g = pool_geometry(a, in);
+  if (g.out_h <= 0 || g.out_w <= 0) return rule_fail(rule_error::empty_output, output_operand);
+  const std::int64_t dims[4] = {in.dim(0), g.out_h, g.out_w, in.dim(3)};
+  return rules::same_quantization_output(in.reshaped(4, dims), req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -4984,16 +5443,20 @@ struct pool2d_node {
   using op = Op;
   using inputs = refs<In>;
 
-  /// MAX_POOL_2D compares stored values, so it also takes int16; average
-  /// pooling has 8-bit and float kernels.
-  template <int Index, class Input>
-  static constexpr bool check_input() {
-    if constexpr (std::is_same_v<Op, qfence::op::max_pool2d>) {
-      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
-    } else {
-      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>();
-    }
-  }
+  static constexpr pool_attrs attrs = [] {
+    using f = option_or<option_kind::filter, filter_t<1>, Opts...>;
+    using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    constexpr bool given = has_option<option_kind::filter, Opts...>;
+    return pool_attrs{std::is_same_v<Op, qfence::op::max_pool2d>, given ? f::h : 0, given ? f::w : 0, s::h, s::w,
+                      option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value,
+                      detail::fused_activation_of<Opts...>, true};
+  }();
+
+  /// The op rule (qfence/rules/pooling.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = pool2d_rule(attrs, describe<Input>(), requested_output<>());
+  };
 
   template <int Index, class Input>
   static constexpr bool validate() {
@@ -5001,30 +5464,14 @@ struct pool2d_node {
                                          kinds<option_kind::filter, option_kind::stride, option_kind::padding,
                                                option_kind::fused_activation>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_input<Index, Input>()))
-    QFENCE_REQUIRE(Input::rank == 4, (at_node<Index, op>, operand<0>, producer<Input>),
-                   "qfence: pooling takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
-    QFENCE_REQUIRE((has_option<option_kind::filter, Opts...>), (at_node<Index, op>),
-                   "qfence: pooling needs a window size. fix: add qfence::filter<h, w>")
-    QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: pooling output would be empty: the window is larger than the VALID-padded input. "
-                   "fix: use qfence::same or a smaller filter")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using filter_o = option_or<option_kind::filter, filter_t<1>, Opts...>;
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value;
-    static constexpr window_geometry geometry = make_window_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
-        Input::shape_type::dim(3), filter_o::h, filter_o::w, stride_o::h, stride_o::w, 1, 1, pad);
-    using output = tensor<Input::type,
-                          shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0),
-                                (geometry.out_w > 0 ? geometry.out_w : 0), geometry.out_c>,
-                          typename Input::quant>;
+    static constexpr window_geometry geometry = pool_geometry(attrs, describe<Input>());
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
@@ -5056,6 +5503,43 @@ constexpr auto max_pool2d(node_ref<In>, Opts...) {
 // qfence/ops/reshape.hpp: RESHAPE (the data is copied unchanged).
 
 
+// ---- qfence/rules/reshape.hpp ----------------------------------------------
+// qfence/rules/reshape.hpp: the type and shape rule of RESHAPE.
+//
+// Operand 0, any tensor; the new shape (rank <= 8, at most one -1, which
+// takes the remaining elements) is an attribute. The output has the input's
+// dtype and quantization.
+
+
+
+namespace qfence {
+
+struct reshape_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+};
+
+constexpr rule_result reshape_rule(const reshape_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (a.rank < 0 || a.rank > max_rank) return rule_fail(rule_error::reshape_elements, output_operand);
+  std::int64_t known = 1;
+  int wildcard = -1;
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t v = a.dims[static_cast<std::size_t>(d)];
+    if (v == -1 && wildcard < 0) wildcard = d;
+    else if (v < 0) return rule_fail(rule_error::reshape_elements, output_operand);
+    else known *= v;
+  }
+  tensor_desc out = in.reshaped(a.rank, a.dims);
+  if (wildcard >= 0) {
+    if (known == 0 || in.elements() % known != 0) return rule_fail(rule_error::reshape_elements, output_operand);
+    out.dims[static_cast<std::size_t>(wildcard)] = in.elements() / known;
+  }
+  if (out.elements() != in.elements()) return rule_fail(rule_error::reshape_elements, output_operand);
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -5065,53 +5549,29 @@ struct reshape {
 };
 }  // namespace op
 
-namespace detail {
-/// New dimensions with at most one -1 resolved against `elements`.
-template <std::size_t N>
-constexpr std::array<int, N> resolve_reshape(std::array<int, N> dims, std::int64_t elements) {
-  std::int64_t known = 1;
-  int unknown = -1;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (dims[i] == -1) unknown = static_cast<int>(i);
-    else known *= dims[i];
-  }
-  if (unknown >= 0) dims[static_cast<std::size_t>(unknown)] = known == 0 ? 0 : static_cast<int>(elements / known);
-  return dims;
-}
-template <std::size_t N>
-constexpr bool valid_reshape(std::array<int, N> dims, std::int64_t elements) {
-  int unknowns = 0;
-  std::int64_t known = 1;
-  for (int d : dims) {
-    if (d == -1) ++unknowns;
-    else if (d < 0) return false;
-    else known *= d;
-  }
-  if (unknowns > 1) return false;
-  if (unknowns == 1) return known != 0 && elements % known == 0;
-  return known == elements;
-}
-}  // namespace detail
-
 template <int In, int... Dims>
 struct reshape_node {
   using op = op::reshape;
   using inputs = refs<In>;
-  static constexpr std::array<int, sizeof...(Dims)> requested{Dims...};
+
+  static constexpr reshape_attrs attrs{static_cast<int>(sizeof...(Dims)), {Dims...}};
+
+  /// The op rule (qfence/rules/reshape.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = reshape_rule(attrs, describe<Input>(), requested_output<>());
+  };
 
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(detail::valid_reshape(requested, Input::elements),
-                   (at_node<Index, op>, producer<Input>, expected<shape<Dims...>>),
-                   "qfence: reshape to a shape with a different element count (or more than one -1). fix: the "
-                   "new dimensions must multiply to the input's element count")
+    static_assert(sizeof...(Dims) <= max_rank, "qfence: reshape<dims...>: at most 8 dimensions");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr auto dims = detail::resolve_reshape(requested, Input::elements);
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static void run(const reshape_node&, const typename Input::element* in, typename output::element* out) {
       if (static_cast<const void*>(in) != static_cast<void*>(out)) std::memcpy(out, in, Input::bytes);
     }
@@ -5130,6 +5590,34 @@ constexpr auto reshape(node_ref<In>) {
 // qfence/ops/resize.hpp: RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR
 // reference kernels (NHWC), as TFLite's reference_ops compute them.
 
+
+// ---- qfence/rules/resize.hpp -----------------------------------------------
+// qfence/rules/resize.hpp: the type and shape rule of RESIZE_BILINEAR and
+// RESIZE_NEAREST_NEIGHBOR.
+//
+// Operand 0: [N, H, W, C] (bilinear: f32, u8, i8, i16; nearest neighbour
+// copies any dtype). The output size [OH, OW] is an attribute; the output
+// [N, OH, OW, C] keeps the input's dtype and quantization.
+
+
+namespace qfence {
+
+struct resize_attrs {
+  bool bilinear = true;
+  std::int64_t out_h = 0, out_w = 0;
+  bool align_corners = false, half_pixel_centers = false;
+};
+
+constexpr rule_result resize_rule(const resize_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (in.rank != 4 || a.out_h <= 0 || a.out_w <= 0) return rule_fail(rule_error::resize_spec, 0);
+  if (a.align_corners && a.half_pixel_centers) return rule_fail(rule_error::bad_option, output_operand);
+  if (a.bilinear && !(in.type == dtype::f32 || in.type == dtype::u8 || in.type == dtype::i8 || in.type == dtype::i16))
+    return rule_fail(rule_error::resize_spec, 0);
+  const std::int64_t dims[4] = {in.dim(0), a.out_h, a.out_w, in.dim(3)};
+  return rules::same_quantization_output(in.reshaped(4, dims), req);
+}
+
+}  // namespace qfence
 
 
 namespace qfence {
@@ -5271,21 +5759,24 @@ struct resize_node {
   using op = Op;
   using inputs = refs<In>;
 
+  static constexpr resize_attrs attrs{std::is_same_v<Op, qfence::op::resize_bilinear>, OutH, OutW,
+                                      Mode == resize_mode::align_corners, Mode == resize_mode::half_pixel_centers};
+
+  /// The op rule (qfence/rules/resize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = resize_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
-    QFENCE_REQUIRE(Input::rank == 4 && OutH > 0 && OutW > 0, (at_node<Index, op>, producer<Input>),
-                   "qfence: resize takes a 4-D NHWC input and a positive output size")
-    QFENCE_REQUIRE(!bilinear || Input::type == dtype::f32 || Input::type == dtype::u8 || Input::type == dtype::i8 ||
-                       Input::type == dtype::i16,
-                   (at_node<Index, op>, producer<Input>), "qfence: resize_bilinear takes f32, u8, i8 or i16")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output =
-        tensor<Input::type, shape<Input::shape_type::dim(0), OutH, OutW, Input::shape_type::dim(3)>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr resize_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1),
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,
@@ -5690,7 +6181,7 @@ struct strided_slice_node {
   template <int Index, class Input>
   struct typed {
     static constexpr slice_geometry g = make_slice_geometry(attrs, describe<Input>());
-    using output = rule_output_type<rule<Input>>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static void run(const strided_slice_node&, const typename Input::element* in, typename output::element* out) {
       reference::strided_slice<sizeof(typename Input::element)>(g, in, out);
     }
@@ -5897,6 +6388,40 @@ constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights,
 // is templated on the element's size).
 
 
+// ---- qfence/rules/transpose.hpp --------------------------------------------
+// qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
+//
+// Operand 0, any tensor of rank <= 6; the permutation is an attribute.
+// Output dimension i is input dimension perm[i]; dtype and quantization are
+// the input's.
+
+
+
+namespace qfence {
+
+inline constexpr int max_transpose_rank = 6;
+
+struct transpose_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> perm{};
+};
+
+constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (a.rank != in.rank || in.rank > max_transpose_rank) return rule_fail(rule_error::transpose_permutation, output_operand);
+  std::array<bool, max_rank> seen{};
+  tensor_desc out = in;
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t p = a.perm[static_cast<std::size_t>(d)];
+    if (p < 0 || p >= in.rank || seen[static_cast<std::size_t>(p)])
+      return rule_fail(rule_error::transpose_permutation, output_operand);
+    seen[static_cast<std::size_t>(p)] = true;
+    out.dims[static_cast<std::size_t>(d)] = in.dims[static_cast<std::size_t>(p)];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
 
 namespace qfence {
 
@@ -5905,8 +6430,6 @@ struct transpose {
   static constexpr const char* name = "transpose";
 };
 }  // namespace op
-
-inline constexpr int max_transpose_rank = 6;
 
 /// Input dims and permutation padded to max_transpose_rank (leading 1s), with
 /// the input stride of each output dimension.
@@ -5955,40 +6478,30 @@ inline void transpose(const transpose_geometry& g, const void* input, void* outp
 
 }  // namespace reference
 
-namespace detail {
-template <std::size_t N>
-constexpr bool is_permutation(const std::array<int, N>& perm) {
-  std::array<bool, N> seen{};
-  for (int p : perm) {
-    if (p < 0 || p >= static_cast<int>(N) || seen[static_cast<std::size_t>(p)]) return false;
-    seen[static_cast<std::size_t>(p)] = true;
-  }
-  return true;
-}
-}  // namespace detail
-
 template <int In, int... Perm>
 struct transpose_node {
   using op = op::transpose;
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(Perm)> perm{Perm...};
 
+  static constexpr transpose_attrs attrs{static_cast<int>(sizeof...(Perm)), {Perm...}};
+
+  /// The op rule (qfence/rules/transpose.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = transpose_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(sizeof...(Perm) == Input::rank && Input::rank <= max_transpose_rank && detail::is_permutation(perm),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: transpose<perm...> needs a permutation of the input's dimensions 0..rank-1 (rank <= 6)")
+    static_assert(sizeof...(Perm) <= max_rank, "qfence: transpose<perm...>: at most 8 dimensions");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr auto dims = [] {
-      std::array<int, sizeof...(Perm)> d{};
-      for (std::size_t i = 0; i < d.size(); ++i) d[i] = Input::shape_type::dims[static_cast<std::size_t>(perm[i])];
-      return d;
-    }();
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr transpose_geometry geometry =
         make_transpose_geometry(Input::shape_type::dims.data(), static_cast<int>(Input::rank), perm.data());
     static void run(const transpose_node&, const typename Input::element* in, typename output::element* out) {

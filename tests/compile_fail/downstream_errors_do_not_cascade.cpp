@@ -1,6 +1,6 @@
 // The first bad edge is reported once; the nodes after it (which would see
 // an undefined type) report nothing.
-// expect: the two inputs of this elementwise op have different dtypes
+// expect: qfence: the two inputs of this element-wise op differ in dtype
 // expect: at_node<\s*2,\s*qfence::op::add\s*>
 #include "qfence.hpp"
 namespace qf = qfence;

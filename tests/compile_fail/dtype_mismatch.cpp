@@ -1,6 +1,6 @@
 // An f32 tensor added to an i8 tensor: the consumer (node 2, add) is named,
 // with the producer's type and the fix.
-// expect: the two inputs of this elementwise op have different dtypes
+// expect: qfence: the two inputs of this element-wise op differ in dtype
 // expect: at_node<\s*2,\s*qfence::op::add\s*>
 // expect: producer<\s*qfence::tensor<\s*qfence::dtype::i8
 // expect: fix: insert qfence::quantize

@@ -1,6 +1,6 @@
 // Same dtype, different scale: concatenation copies bytes, so the inputs must
 // share quantization; the expected type says which parameters to requantize to.
-// expect: concatenation inputs must all have the same dtype and quantization
+// expect: qfence: concatenation inputs must have the output's quantization
 // expect: at_node<\s*2,\s*qfence::op::concatenation\s*>
 // expect: expected<\s*qfence::tensor<\s*qfence::dtype::i8,\s*qfence::shape<1,\s*4>,\s*qfence::per_tensor<
 // expect: fix: requantize

@@ -11,6 +11,7 @@
 // compile-time error's text; an accepted case's output type is the one the
 // runtime path accepts, and a different output shape is rejected.
 #include <array>
+#include <bit>
 #include <cstring>
 #include <cstdint>
 #include <string>
@@ -513,6 +514,166 @@ void check_slice_case(tally& t) {
   agree("strided_slice", I, ct, rc, !ct.ok() || ct.output.rank > 0, t);
 }
 
+// ---- pooling and the activations: one input, options, out<...> ---------------------
+
+enum class unary_family { max_pool, average_pool, relu, relu6, logistic, leaky_relu };
+
+struct unary_case {
+  tensor_desc in;
+  qf::pool_attrs pool;
+  qf::output_request req;
+};
+constexpr int unary_cases = 40;
+
+template <unary_family F>
+constexpr auto all_unary_cases = [] {
+  std::array<unary_case, unary_cases> a{};
+  for (int i = 0; i < unary_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 668265263u + static_cast<std::uint32_t>(F) * 374761393u};
+    unary_case& c = a[static_cast<std::size_t>(i)];
+    const bool pool = F == unary_family::max_pool || F == unary_family::average_pool;
+    c.in = activation(r, pool ? (r.chance(92) ? 4 : 3) : 1 + r.below(4));
+    if (pool) {
+      c.pool = {F == unary_family::max_pool, 1 + r.below(3), 1 + r.below(3), 1 + r.below(2), 1 + r.below(2),
+                r.chance(50) ? qf::padding::same : qf::padding::valid, qf::activation::none, true};
+      c.req = {};  // pooling takes no out<...>; the runtime output mirrors the input
+    } else if (F == unary_family::logistic && c.in.quant.quantized() && r.chance(60)) {
+      c.req = {true, true, c.in.type, qf::fixed_activation_quant(qf::activation_fn::logistic, c.in.type), false, {}};
+      if (r.chance(30)) c.req.quant.zero_point += 1;
+    } else if (F == unary_family::logistic) {
+      c.req = {};
+    } else {
+      c.req = request_for_input(r, c.in);
+    }
+  }
+  return a;
+}();
+
+template <unary_family F, int I> struct unary_in {
+  static constexpr tensor_desc value = all_unary_cases<F>[I].in;
+};
+template <unary_family F, int I> struct unary_req {
+  static constexpr qf::output_request value = all_unary_cases<F>[I].req;
+};
+
+template <unary_family F, int I>
+void check_unary_case(tally& t) {
+  static constexpr const unary_case& c = all_unary_cases<F>[I];
+  using In = type_of_t<unary_in<F, I>>;
+  auto make = []<class... Out>(std::tuple<Out...>) {
+    if constexpr (F == unary_family::max_pool || F == unary_family::average_pool) {
+      using Op = std::conditional_t<F == unary_family::max_pool, qf::op::max_pool2d, qf::op::average_pool2d>;
+      return qf::pool2d_node<Op, 0, qf::filter_t<c.pool.filter_h, c.pool.filter_w>,
+                             qf::stride_t<c.pool.stride_h, c.pool.stride_w>, qf::padding_t<c.pool.pad>>{};
+    } else if constexpr (F == unary_family::relu) {
+      return qf::activation_node<qf::op::relu, 0, Out...>{};
+    } else if constexpr (F == unary_family::relu6) {
+      return qf::activation_node<qf::op::relu6, 0, Out...>{};
+    } else if constexpr (F == unary_family::logistic) {
+      return qf::activation_node<qf::op::logistic, 0>{};
+    } else {
+      return qf::leaky_relu_node<0, std::bit_cast<std::uint32_t>(0.2f), Out...>{};
+    }
+  };
+  using Node = decltype(make(out_options<unary_req<F, I>>()));
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  const bool pool = F == unary_family::max_pool || F == unary_family::average_pool;
+  const tensor_desc fixed = c.in.retyped(c.in.type, qf::fixed_activation_quant(qf::activation_fn::logistic, c.in.type));
+  const tensor_desc* decided = pool || F == unary_family::relu || F == unary_family::relu6 ? &c.in
+                               : F == unary_family::logistic && c.in.quant.quantized()    ? &fixed
+                                                                                           : nullptr;
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, decided), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = F == unary_family::max_pool       ? 17
+                    : F == unary_family::average_pool ? 1
+                    : F == unary_family::relu         ? 19
+                    : F == unary_family::relu6        ? 21
+                    : F == unary_family::logistic     ? 14
+                                                      : 98;
+  op.inputs = {0};
+  op.outputs = {1};
+  op.options.filter_h = c.pool.filter_h;
+  op.options.filter_w = c.pool.filter_w;
+  op.options.stride_h = c.pool.stride_h;
+  op.options.stride_w = c.pool.stride_w;
+  op.options.pad = c.pool.pad;
+  op.options.alpha = 0.2f;
+  rc.m.operations.push_back(op);
+  // Ops with one input whose out<...> is optional: a quantized relu without
+  // out<...> keeps its input's quantization, which the runtime output mirrors.
+  agree(F == unary_family::max_pool       ? "max_pool2d"
+        : F == unary_family::average_pool ? "average_pool2d"
+        : F == unary_family::relu         ? "relu"
+        : F == unary_family::relu6        ? "relu6"
+        : F == unary_family::logistic     ? "logistic"
+                                          : "leaky_relu",
+        I, ct, rc, c.req.given || !c.in.quant.quantized() || F != unary_family::leaky_relu, t);
+}
+
+// ---- add, sub, mul: two inputs that broadcast -------------------------------------
+
+struct binary_case {
+  tensor_desc a, b;
+  qf::output_request req;
+};
+constexpr int binary_cases = 48;
+template <qf::binary_fn F>
+constexpr auto all_binary_cases = [] {
+  std::array<binary_case, binary_cases> all{};
+  for (int i = 0; i < binary_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 2654435761u + static_cast<std::uint32_t>(F) * 97u + 3u};
+    binary_case& c = all[static_cast<std::size_t>(i)];
+    c.a = activation(r, 1 + r.below(4));
+    c.b = r.chance(80) ? c.a : activation(r, c.a.rank);
+    if (r.chance(80)) c.b.type = c.a.type;
+    c.b.quant = c.a.quant;
+    if (c.b.quant.per_tensor() && r.chance(50)) c.b.quant.scale *= 2.0f;
+    for (int d = 0; d < c.b.rank; ++d)
+      if (r.chance(25)) c.b.dims[static_cast<std::size_t>(d)] = r.chance(70) ? 1 : c.b.dims[static_cast<std::size_t>(d)] + 1;
+    if (r.chance(20)) {  // a lower-rank second operand
+      c.b.rank = c.b.rank > 1 ? c.b.rank - 1 : 1;
+      for (int d = 0; d < c.b.rank; ++d) c.b.dims[static_cast<std::size_t>(d)] = c.a.dims[static_cast<std::size_t>(c.a.rank - c.b.rank + d)];
+      for (int d = c.b.rank; d < qf::max_rank; ++d) c.b.dims[static_cast<std::size_t>(d)] = 0;
+    }
+    c.req = request_for_input(r, c.a);
+  }
+  return all;
+}();
+template <qf::binary_fn F, int I> struct binary_a { static constexpr tensor_desc value = all_binary_cases<F>[I].a; };
+template <qf::binary_fn F, int I> struct binary_b { static constexpr tensor_desc value = all_binary_cases<F>[I].b; };
+template <qf::binary_fn F, int I> struct binary_req {
+  static constexpr qf::output_request value = all_binary_cases<F>[I].req;
+};
+
+template <qf::binary_fn F, int I>
+void check_binary_case(tally& t) {
+  static constexpr const binary_case& c = all_binary_cases<F>[I];
+  using A = type_of_t<binary_a<F, I>>;
+  using B = type_of_t<binary_b<F, I>>;
+  using Op = std::conditional_t<F == qf::binary_fn::add, qf::op::add,
+                                std::conditional_t<F == qf::binary_fn::sub, qf::op::sub, qf::op::mul>>;
+  using Node = decltype([]<class... Out>(std::tuple<Out...>) { return qf::binary_node<Op, 0, 1, Out...>{}; }(
+      out_options<binary_req<F, I>>()));
+  constexpr qf::rule_result ct = Node::template rule<A, B>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<2, A, B>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.a, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.b, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.a, c.req, ct, nullptr), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = F == qf::binary_fn::add ? 0 : F == qf::binary_fn::sub ? 41 : 18;
+  op.inputs = {0, 1};
+  op.outputs = {2};
+  rc.m.operations.push_back(op);
+  // The runtime path runs int32 ADD/SUB/MUL as the int_* nodes; a quantized
+  // input without out<...> has no runtime counterpart.
+  const bool comparable = c.a.type != dtype::i32 && (c.req.given || !c.a.quant.quantized());
+  agree(F == qf::binary_fn::add ? "add" : F == qf::binary_fn::sub ? "sub" : "mul", I, ct, rc, comparable, t);
+}
+
 template <int N, class F>
 void each(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
@@ -542,6 +703,36 @@ TEST_CASE("softmax: both paths accept, reject and type alike") {
   tally t;
   each<softmax_cases>([&]<int I>() { check_softmax_case<I>(t); });
   report("softmax", t);
+}
+
+template <unary_family F>
+void unary_family_test(const char* name) {
+  tally t;
+  each<unary_cases>([&]<int I>() { check_unary_case<F, I>(t); });
+  report(name, t);
+}
+
+TEST_CASE("max_pool2d, average_pool2d: both paths accept, reject and type alike") {
+  unary_family_test<unary_family::max_pool>("max_pool2d");
+  unary_family_test<unary_family::average_pool>("average_pool2d");
+}
+
+TEST_CASE("relu, relu6, logistic, leaky_relu: both paths accept, reject and type alike") {
+  unary_family_test<unary_family::relu>("relu");
+  unary_family_test<unary_family::relu6>("relu6");
+  unary_family_test<unary_family::logistic>("logistic");
+  unary_family_test<unary_family::leaky_relu>("leaky_relu");
+}
+
+TEST_CASE("add, sub, mul: both paths accept, reject and type alike") {
+  auto family = [&]<qf::binary_fn F>(const char* name) {
+    tally t;
+    each<binary_cases>([&]<int I>() { check_binary_case<F, I>(t); });
+    report(name, t);
+  };
+  family.template operator()<qf::binary_fn::add>("add");
+  family.template operator()<qf::binary_fn::sub>("sub");
+  family.template operator()<qf::binary_fn::mul>("mul");
 }
 
 TEST_CASE("strided_slice: both paths accept, reject and type alike") {

@@ -203,7 +203,9 @@ TEST_CASE("kernel checks name the operator and the types") {
   auto spec = tfl::float_add_model();
   spec.tensors[2].shape = {1, 4};
   const rt::model m = read_model(tfl::build(spec));
-  CHECK(interpreter_error(m) == "operator 0 (ADD v1): the output shape [1,4] should be [1,3]");
+  CHECK(interpreter_error(m) ==
+        "operator 0 (ADD v1): the output tensor's shape differs from the shape this op computes. fix: correct the "
+        "model; the output is f32[1,4], expected f32[1,3]");
 }
 
 TEST_CASE("random byte flips never crash the reader or the interpreter") {

@@ -200,17 +200,9 @@ class writer {
     return true;
   }
 
-  /// Whether the compile-time node of `op` takes these dtypes, for the ops
-  /// whose rule is not yet shared by both paths (issue #8 moves them to
-  /// qfence/rules/); the others answer through rule_accepts.
-  bool dtypes_supported(const operation& op) const {
-    const dtype in = op.inputs.empty() || op.inputs[0] < 0 ? dtype::f32 : at(op.inputs[0]).type;
-    auto one_of = [&](std::initializer_list<dtype> set) {
-      for (dtype d : set)
-        if (in == d) return true;
-      return false;
-    };
-    using D = dtype;
+  /// Whether the compile-time library has a node for `op`. Which dtypes and
+  /// shapes it takes is its rule's business (rule_accepts).
+  static bool has_node(const operation& op) {
     switch (static_cast<builtin_op>(op.builtin_code)) {
       case builtin_op::conv_2d:
       case builtin_op::depthwise_conv_2d:
@@ -218,31 +210,31 @@ class writer {
       case builtin_op::softmax:
       case builtin_op::svdf:
       case builtin_op::transpose_conv:
-      case builtin_op::strided_slice: return true;  // shared rule: rule_accepts
+      case builtin_op::strided_slice:
       case builtin_op::average_pool_2d:
-      case builtin_op::mul: return one_of({D::f32, D::i8, D::u8, D::i32});
-      case builtin_op::mean: return one_of({D::f32, D::i8, D::u8});
       case builtin_op::max_pool_2d:
-      case builtin_op::leaky_relu: return one_of({D::f32, D::i8, D::u8, D::i16});
+      case builtin_op::relu:
+      case builtin_op::relu6:
+      case builtin_op::logistic:
+      case builtin_op::leaky_relu:
+      case builtin_op::quantize:
+      case builtin_op::dequantize:
       case builtin_op::add:
-      case builtin_op::sub: return one_of({D::f32, D::i8, D::u8, D::i16, D::i32});
+      case builtin_op::sub:
+      case builtin_op::mul:
       case builtin_op::div:
-      case builtin_op::floor_div: return one_of({D::f32, D::i32});
-      case builtin_op::sqrt: return one_of({D::f32});
-      case builtin_op::cast:
+      case builtin_op::floor_div:
       case builtin_op::maximum:
       case builtin_op::minimum:
-      case builtin_op::gather_nd: return true;
+      case builtin_op::sqrt:
+      case builtin_op::cast:
+      case builtin_op::mean:
+      case builtin_op::gather_nd:
       case builtin_op::reshape:
       case builtin_op::pad:
       case builtin_op::transpose:
-      case builtin_op::concatenation: return true;
-      case builtin_op::quantize: return one_of({D::f32, D::i8, D::u8, D::i16, D::i32});
-      case builtin_op::dequantize: return one_of({D::i8, D::u8, D::i16});
-      case builtin_op::relu:
-      case builtin_op::relu6:
-      case builtin_op::logistic: return one_of({D::f32, D::i8, D::u8});
-      case builtin_op::resize_bilinear: return one_of({D::f32, D::u8, D::i8, D::i16});
+      case builtin_op::concatenation:
+      case builtin_op::resize_bilinear:
       case builtin_op::resize_nearest_neighbor:
       case builtin_op::arg_max: return true;
       default: return false;
@@ -268,8 +260,8 @@ class writer {
       return {};
     }
     if (!rule_accepts(op)) return {};
-    if (!dtypes_supported(op)) {
-      unsupported(op, "no compile-time node for this op with these dtypes yet");
+    if (!has_node(op)) {
+      unsupported(op, "no compile-time node for this op yet");
       return {};
     }
     const tensor& out = at(out_t);

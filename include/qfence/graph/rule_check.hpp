@@ -116,4 +116,13 @@ constexpr bool check_rule() {
 template <class Result>
 using rule_output_type = desc_type<detail::rule_output<Result>>;
 
+/// The same, for ops whose output keeps `Input`'s quantization: where it
+/// does, the output names Input's attribute itself (a per-channel attribute
+/// cannot be rebuilt from a description, which counts its scales only).
+template <class Result, class Input>
+using rule_output_keeping =
+    std::conditional_t<Result::value.output.quant == describe_quant<typename Input::quant>(),
+                       retyped<rule_output_type<Result>, Result::value.output.type, typename Input::quant>,
+                       rule_output_type<Result>>;
+
 }  // namespace qfence

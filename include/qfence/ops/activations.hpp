@@ -14,6 +14,7 @@
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/lookup_table.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/activation.hpp"
 
 namespace qfence {
 
@@ -127,40 +128,39 @@ struct activation_node {
   using op = Op;
   using inputs = refs<In>;
 
+  static constexpr activation_fn fn = std::is_same_v<Op, qfence::op::relu>       ? activation_fn::relu
+                                      : std::is_same_v<Op, qfence::op::relu6>    ? activation_fn::relu6
+                                      : std::is_same_v<Op, qfence::op::logistic> ? activation_fn::logistic
+                                                                                 : activation_fn::tanh;
+
+  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = activation_rule(fn, describe<Input>(), requested_output<Opts...>());
+  };
+
+  /// The options each activation takes: out<...> for the relus (they may
+  /// requantize), tflite_numerics for logistic.
+  template <int Index>
+  static constexpr bool options_ok() {
+    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else if constexpr (fn == activation_fn::logistic)
+      return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<>, Opts...>::value;
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-      QFENCE_REQUIRE(Input::quant::quantized || sizeof...(Opts) == 0, (at_node<Index, op>, producer<Input>),
-                     "qfence: out<...> was given to a relu whose input is float. fix: remove out<...>")
-      return true;
-    } else if constexpr (std::is_same_v<Op, qfence::op::logistic>) {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value)
-      QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-      return true;
-    } else {
-      QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<>, Opts...>::value)
-      QFENCE_REQUIRE_THAT(detail::require_f32_or_i8<Index, op, 0, Input>())
-      return true;
-    }
+    QFENCE_REQUIRE_THAT(options_ok<Index>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    /// A relu without out<...> keeps its input's quantization.
-    struct same_as_input {
-      using quant = typename Input::quant;
-    };
-    using out_quant = std::conditional_t<
-        !Input::quant::quantized, no_quant,
-        std::conditional_t<
-            std::is_same_v<Op, qfence::op::logistic>,
-            per_tensor<1.0f / 256.0f, (Input::type == dtype::u8 ? 0 : -128)>,
-            std::conditional_t<std::is_same_v<Op, qfence::op::tanh>, per_tensor<1.0f / 128.0f, 0>,
-                               typename option_or<option_kind::output_quantization, same_as_input,
-                                                  Opts...>::quant>>>;
-    using output = tensor<Input::type, typename Input::shape_type, out_quant>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr std::int64_t n = Input::elements;
 
     static void run(const activation_node&, const typename Input::element* in, typename output::element* out) {

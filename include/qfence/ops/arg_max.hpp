@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/arg_max.hpp"
 
 namespace qfence {
 
@@ -41,26 +42,23 @@ struct arg_max_node {
   using op = op::arg_max;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        arg_max_rule({Axis}, describe<Input>(), {true, true, IndexType, {}, false, {}});
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Axis >= -static_cast<int>(Input::rank) && Axis < static_cast<int>(Input::rank) &&
-                       (IndexType == dtype::i32 || IndexType == dtype::i64),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: arg_max<axis, index dtype>: the axis must be within the input's rank and the index "
-                   "dtype i32 or i64")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
     static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
-    static constexpr auto dims = [] {
-      std::array<int, Input::rank - 1> d{};
-      for (std::size_t i = 0, k = 0; i < Input::rank; ++i)
-        if (static_cast<int>(i) != axis) d[k++] = Input::shape_type::dims[i];
-      return d;
-    }();
-    using output = tensor<IndexType, shape_from_array<dims>>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr std::int64_t outer = [] {
       std::int64_t n = 1;
       for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];

@@ -9,8 +9,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "qfence/ops/broadcast.hpp"
+#include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/elementwise.hpp"
+#include "qfence/rules/unary.hpp"
 
 namespace qfence {
 
@@ -143,31 +145,32 @@ struct arithmetic_node {
   using op = Op;
   using inputs = refs<A, B>;
 
+  static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
+                                      : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
+                                      : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
+                                      : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
+                                      : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
+                                      : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
+                                                                                  : arithmetic_fn::int_mul;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = arithmetic_rule(fn, {detail::fused_activation_of<Opts...>, true},
+                                                         describe<X>(), describe<Y>(), requested_output<>());
+  };
+
   template <int Index, class X, class Y>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
-    constexpr bool compares = std::is_same_v<Op, qfence::op::maximum> || std::is_same_v<Op, qfence::op::minimum>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::fused_activation>, Opts...>::value)
-    QFENCE_REQUIRE((X::type == Y::type && std::is_same_v<typename X::quant, typename Y::quant> &&
-                    (X::type == dtype::f32 || X::type == dtype::i32 || (compares && X::type != dtype::f16))),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: this element-wise op takes two f32 or two i32 tensors (maximum/minimum: any two "
-                   "tensors of the same type and quantization). fix: cast or requantize one input")
-    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
-                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
-                   "be equal or 1). fix: reshape one input")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
     return true;
   }
 
   template <int Index, class X, class Y>
   struct typed {
-    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
-    using output = tensor<X::type, shape_from_array<out_dims>, typename X::quant>;
-    static constexpr broadcast_geometry geometry =
-        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
-                                static_cast<int>(Y::rank));
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
     static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
     static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
@@ -210,19 +213,23 @@ template <class Op, dtype To, int In>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
+  /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = [] {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
+      else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
+    }();
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    constexpr bool is_sqrt = std::is_same_v<Op, qfence::op::sqrt>;
-    QFENCE_REQUIRE(!is_sqrt || (Input::type == dtype::f32 && !Input::quant::quantized),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: sqrt takes an f32 tensor. fix: dequantize the input first")
-    QFENCE_REQUIRE(Input::type != dtype::f16 && To != dtype::f16, (at_node<Index, op>, producer<Input>),
-                   "qfence: cast between f16 and other types is not supported")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
   template <int Index, class Input>
   struct typed {
-    using output = tensor<To, typename Input::shape_type>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
       else reference::cast(Input::elements, in, out);

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/concatenation.hpp"
 
 namespace qfence {
 
@@ -69,56 +70,32 @@ struct concatenation_node {
   using op = op::concatenation;
   using inputs = refs<In...>;
 
-  template <class First, class T, int A>
-  static constexpr bool same_except_axis() {
-    if (First::rank != T::rank) return false;
-    for (int d = 0; d < static_cast<int>(First::rank); ++d)
-      if (d != A && First::shape_type::dim(d) != T::shape_type::dim(d)) return false;
-    return true;
-  }
-
-  /// The operand index of the first input whose dtype or quantization differs
-  /// from input 0's, or 0 when all agree.
+  /// The op rule (qfence/rules/concatenation.hpp) on this node's operand types.
   template <class First, class... Rest>
-  static constexpr int first_mismatch() {
-    int index = 0, found = 0;
-    ((++index, found = (found == 0 && !(std::is_same_v<typename First::quant, typename Rest::quant> &&
-                                         First::type == Rest::type))
-                           ? index
-                           : found),
-     ...);
-    return found;
-  }
+  struct rule {
+    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
+    static constexpr output_request request = [] {
+      if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
+      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
+    }();
+    static constexpr rule_result value = concatenation_rule({Axis, activation::none}, operands.data(),
+                                                            static_cast<int>(operands.size()), request);
+  };
 
   template <int Index, class First, class... Rest>
   static constexpr bool validate() {
-    constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
-    constexpr int odd = first_mismatch<First, Rest...>();
-    using Odd = std::tuple_element_t<static_cast<std::size_t>(odd), std::tuple<First, Rest...>>;
-    QFENCE_REQUIRE(axis >= 0 && axis < static_cast<int>(First::rank), (at_node<Index, op>, producer<First>),
-                   "qfence: concatenation axis is out of range for the inputs' rank")
-    QFENCE_REQUIRE(odd == 0 || (!std::is_same_v<OutQ, same_quantization> && First::type == dtype::u8 &&
-                                ((Rest::type == dtype::u8) && ...)),
-                   (at_node<Index, op>, operand<odd>, producer<Odd>,
-                    expected<retyped<Odd, First::type, typename First::quant>>),
-                   "qfence: concatenation inputs must all have the same dtype and quantization (it copies, it does "
-                   "not rescale). fix: requantize the odd input with qfence::quantize<...> to the others' "
-                   "parameters")
-    QFENCE_REQUIRE((same_except_axis<First, Rest, axis>() && ...), (at_node<Index, op>, producer<First>, producer<Rest>...),
-                   "qfence: concatenation inputs must have equal shapes except along the axis")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<First, Rest...>, producer<First>, producer<Rest>...>()))
     return true;
   }
 
   template <int Index, class First, class... Rest>
   struct typed {
     static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
-    static constexpr auto dims = [] {
-      auto d = First::shape_type::dims;
-      d[static_cast<std::size_t>(axis)] = (First::shape_type::dim(axis) + ... + Rest::shape_type::dim(axis));
-      return d;
-    }();
-    using output = tensor<First::type, shape_from_array<dims>,
-                          std::conditional_t<std::is_same_v<OutQ, same_quantization>, typename First::quant, OutQ>>;
+    using output = rule_output_keeping<rule<First, Rest...>, First>;
+    /// uint8 inputs quantized differently from the output are requantized
+    /// (the rule allows it for uint8 only).
+    static constexpr bool rescale = !(std::is_same_v<typename First::quant, typename output::quant> &&
+                                      (std::is_same_v<typename Rest::quant, typename output::quant> && ...));
     static constexpr std::int64_t outer = [] {
       std::int64_t o = 1;
       for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
@@ -133,7 +110,7 @@ struct concatenation_node {
 
     static void run(const concatenation_node&, const typename First::element* first,
                     const typename Rest::element*... rest, typename output::element* out) {
-      if constexpr (std::is_same_v<OutQ, same_quantization>) {
+      if constexpr (!rescale) {
         const void* ptrs[] = {first, rest...};
         reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
       } else {
@@ -141,7 +118,7 @@ struct concatenation_node {
         static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
         static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
         reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
-                                              zero_points, OutQ::scale, OutQ::zero_point, out);
+                                              zero_points, output::quant::scale, output::quant::zero_point, out);
       }
     }
   };

@@ -9,8 +9,9 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "qfence/ops/broadcast.hpp"
+#include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/elementwise.hpp"
 
 namespace qfence {
 
@@ -132,45 +133,32 @@ struct binary_node {
   using op = Op;
   using inputs = refs<A, B>;
 
-  /// ADD and SUB have int16 kernels (left shift 15); MUL has 8-bit ones.
-  template <int Index, int Operand, class T>
-  static constexpr bool check_input() {
-    if constexpr (std::is_same_v<Op, qfence::op::mul>) {
-      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8>();
-    } else {
-      return detail::require_activation<Index, op, Operand, T, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
-    }
-  }
+  static constexpr binary_fn fn = std::is_same_v<Op, qfence::op::add>   ? binary_fn::add
+                                  : std::is_same_v<Op, qfence::op::sub> ? binary_fn::sub
+                                                                        : binary_fn::mul;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = binary_rule(fn, {detail::fused_activation_of<Opts...>, true}, describe<X>(),
+                                                     describe<Y>(), requested_output<Opts...>());
+  };
 
   template <int Index, class X, class Y>
   static constexpr bool validate() {
-    using ctx = at_node<Index, op>;
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
                                                option_kind::numerics>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_input<Index, 0, X>()))
-    QFENCE_REQUIRE_THAT((check_input<Index, 1, Y>()))
-    QFENCE_REQUIRE(X::type == Y::type, (ctx, operand<1>, producer<Y>, expected<retyped<Y, X::type, typename X::quant>>),
-                   "qfence: the two inputs of this elementwise op have different dtypes. fix: insert "
-                   "qfence::quantize<...> or qfence::dequantize so both are f32 or both i8")
-    QFENCE_REQUIRE(X::rank <= max_broadcast_rank && Y::rank <= max_broadcast_rank &&
-                       broadcastable(X::shape_type::dims, Y::shape_type::dims),
-                   (ctx, operand<0>, producer<X>, operand<1>, producer<Y>),
-                   "qfence: the two input shapes do not broadcast (each dimension, aligned from the right, must "
-                   "be equal or 1). fix: reshape one input")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, X, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
     return true;
   }
 
   template <int Index, class X, class Y>
   struct typed {
-    static constexpr auto out_dims = broadcast_shape(X::shape_type::dims, Y::shape_type::dims);
-    using output = detail::requantized_output<X, shape_from_array<out_dims>, Opts...>;
+    using output = rule_output_type<rule<X, Y>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
-    static constexpr broadcast_geometry geometry =
-        make_broadcast_geometry(X::shape_type::dims.data(), static_cast<int>(X::rank), Y::shape_type::dims.data(),
-                                static_cast<int>(Y::rank));
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
 
     static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/gather_nd.hpp"
 
 namespace qfence {
 
@@ -48,27 +49,22 @@ struct gather_nd_node {
   using op = op::gather_nd;
   using inputs = refs<Params, Indices>;
 
+  /// The op rule (qfence/rules/gather_nd.hpp) on this node's operand types.
+  template <class P, class I>
+  struct rule {
+    static constexpr rule_result value = gather_nd_rule(describe<P>(), describe<I>(), requested_output<>());
+  };
+
   template <int Index, class P, class I>
   static constexpr bool validate() {
-    QFENCE_REQUIRE((I::type == dtype::i32 || I::type == dtype::i64) && I::rank >= 1 &&
-                       I::shape_type::dim(-1) >= 1 && I::shape_type::dim(-1) <= static_cast<int>(P::rank),
-                   (at_node<Index, op>, operand<1>, producer<I>),
-                   "qfence: gather_nd indices must be i32/i64 [..., k] with k <= the params' rank")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<P, I>, producer<P>, producer<I>>()))
     return true;
   }
 
   template <int Index, class P, class I>
   struct typed {
     static constexpr int depth = I::shape_type::dim(-1);
-    static constexpr std::size_t out_rank = I::rank - 1 + P::rank - static_cast<std::size_t>(depth);
-    static constexpr auto dims = [] {
-      std::array<int, out_rank> d{};
-      std::size_t k = 0;
-      for (std::size_t i = 0; i + 1 < I::rank; ++i) d[k++] = I::shape_type::dims[i];
-      for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) d[k++] = P::shape_type::dims[i];
-      return d;
-    }();
-    using output = tensor<P::type, shape_from_array<dims>, typename P::quant>;
+    using output = rule_output_keeping<rule<P, I>, P>;
     static constexpr std::int64_t slice_bytes = [] {
       std::int64_t b = static_cast<std::int64_t>(sizeof(typename P::element));
       for (std::size_t i = static_cast<std::size_t>(depth); i < P::rank; ++i) b *= P::shape_type::dims[i];

@@ -11,6 +11,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/activation.hpp"
 
 namespace qfence {
 
@@ -56,18 +57,23 @@ struct leaky_relu_node {
   using inputs = refs<In>;
   static constexpr float alpha = std::bit_cast<float>(AlphaBits);
 
+  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        activation_rule(activation_fn::leaky_relu, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
-    QFENCE_REQUIRE_THAT(
-        (detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>()))
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = detail::requantized_output<Input, typename Input::shape_type, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const leaky_relu_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::leaky_relu(Input::elements, in, alpha, out);

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/mean.hpp"
 
 namespace qfence {
 
@@ -104,41 +105,27 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(Axes)> axes{Axes...};
 
+  static constexpr mean_attrs attrs{static_cast<int>(sizeof...(Axes)), {Axes...},
+                                    has_option<option_kind::keep_dims, Opts...>};
+
+  /// The op rule (qfence/rules/mean.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = mean_rule(attrs, describe<Input>(), requested_output<Opts...>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
+    static_assert(sizeof...(Axes) <= max_rank, "qfence: mean<axes...>: at most 8 axes");
     QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>()))
-    QFENCE_REQUIRE(Input::rank <= 6 && ((Axes >= -static_cast<int>(Input::rank) && Axes < static_cast<int>(Input::rank)) && ...),
-                   (at_node<Index, op>, producer<Input>), "qfence: mean axis out of range for the input's rank")
-    QFENCE_REQUIRE_THAT(detail::require_output_quantization<Index, op, Input, Opts...>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr bool keep = has_option<option_kind::keep_dims, Opts...>;
-    static constexpr std::size_t rank = Input::rank;
-    static constexpr auto is_reduced = [] {
-      std::array<bool, rank> r{};
-      for (int a : axes) r[static_cast<std::size_t>(a < 0 ? a + static_cast<int>(rank) : a)] = true;
-      return r;
-    }();
-    static constexpr std::size_t out_rank = [] {
-      std::size_t n = 0;
-      for (std::size_t d = 0; d < rank; ++d) n += (!is_reduced[d] || keep) ? 1 : 0;
-      return n;
-    }();
-    static constexpr auto dims = [] {
-      std::array<int, out_rank> d{};
-      std::size_t k = 0;
-      for (std::size_t i = 0; i < rank; ++i) {
-        if (!is_reduced[i]) d[k++] = Input::shape_type::dims[i];
-        else if (keep) d[k++] = 1;
-      }
-      return d;
-    }();
-    using output = detail::requantized_output<Input, shape_from_array<dims>, Opts...>;
+    using output = rule_output_type<rule<Input>>;
     static constexpr reduce_geometry geometry = make_reduce_geometry(Input::shape_type::dims, axes);
     /// Extra arena bytes this node needs while it runs (the int32 sums).
     static constexpr std::size_t scratch_bytes =

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/pad.hpp"
 
 namespace qfence {
 
@@ -53,12 +54,27 @@ struct pad_node {
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(BeforeAfter)> amounts{BeforeAfter...};
 
+  static constexpr pad_attrs attrs = [] {
+    pad_attrs a;
+    a.pairs = sizeof...(BeforeAfter) % 2 == 0 && sizeof...(BeforeAfter) / 2 <= max_rank
+                  ? static_cast<int>(sizeof...(BeforeAfter) / 2)
+                  : -1;
+    for (int d = 0; d < a.pairs; ++d) {
+      a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
+      a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
+    }
+    return a;
+  }();
+
+  /// The op rule (qfence/rules/pad.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = pad_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(sizeof...(BeforeAfter) == 2 * Input::rank && Input::rank <= 6, (at_node<Index, op>, producer<Input>),
-                   "qfence: pad<before0, after0, before1, after1, ...> needs two amounts per input dimension")
-    QFENCE_REQUIRE(((BeforeAfter >= 0) && ...), (at_node<Index, op>),
-                   "qfence: pad amounts must be non-negative")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
@@ -67,12 +83,7 @@ struct pad_node {
     static constexpr std::size_t rank = Input::rank;
     static constexpr auto before = [] { std::array<int, rank> b{}; for (std::size_t d = 0; d < rank; ++d) b[d] = amounts[2 * d]; return b; }();
     static constexpr auto after = [] { std::array<int, rank> a{}; for (std::size_t d = 0; d < rank; ++d) a[d] = amounts[2 * d + 1]; return a; }();
-    static constexpr auto dims = [] {
-      auto d = Input::shape_type::dims;
-      for (std::size_t k = 0; k < rank; ++k) d[k] += before[k] + after[k];
-      return d;
-    }();
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
 
     static void run(const pad_node&, const typename Input::element* in, typename output::element* out) {
       typename Input::element value{};

@@ -12,6 +12,7 @@
 
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/pooling.hpp"
 
 namespace qfence {
 
@@ -89,16 +90,20 @@ struct pool2d_node {
   using op = Op;
   using inputs = refs<In>;
 
-  /// MAX_POOL_2D compares stored values, so it also takes int16; average
-  /// pooling has 8-bit and float kernels.
-  template <int Index, class Input>
-  static constexpr bool check_input() {
-    if constexpr (std::is_same_v<Op, qfence::op::max_pool2d>) {
-      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8, dtype::i16>();
-    } else {
-      return detail::require_activation<Index, op, 0, Input, dtype::f32, dtype::i8, dtype::u8>();
-    }
-  }
+  static constexpr pool_attrs attrs = [] {
+    using f = option_or<option_kind::filter, filter_t<1>, Opts...>;
+    using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
+    constexpr bool given = has_option<option_kind::filter, Opts...>;
+    return pool_attrs{std::is_same_v<Op, qfence::op::max_pool2d>, given ? f::h : 0, given ? f::w : 0, s::h, s::w,
+                      option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value,
+                      detail::fused_activation_of<Opts...>, true};
+  }();
+
+  /// The op rule (qfence/rules/pooling.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = pool2d_rule(attrs, describe<Input>(), requested_output<>());
+  };
 
   template <int Index, class Input>
   static constexpr bool validate() {
@@ -106,30 +111,14 @@ struct pool2d_node {
                                          kinds<option_kind::filter, option_kind::stride, option_kind::padding,
                                                option_kind::fused_activation>,
                                          Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_input<Index, Input>()))
-    QFENCE_REQUIRE(Input::rank == 4, (at_node<Index, op>, operand<0>, producer<Input>),
-                   "qfence: pooling takes a 4-D NHWC input. fix: reshape it to [N, H, W, C]")
-    QFENCE_REQUIRE((has_option<option_kind::filter, Opts...>), (at_node<Index, op>),
-                   "qfence: pooling needs a window size. fix: add qfence::filter<h, w>")
-    QFENCE_REQUIRE((typed<Index, Input>::geometry.out_h > 0 && typed<Index, Input>::geometry.out_w > 0),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: pooling output would be empty: the window is larger than the VALID-padded input. "
-                   "fix: use qfence::same or a smaller filter")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using filter_o = option_or<option_kind::filter, filter_t<1>, Opts...>;
-    using stride_o = option_or<option_kind::stride, stride_t<1>, Opts...>;
-    static constexpr padding pad = option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value;
-    static constexpr window_geometry geometry = make_window_geometry(
-        Input::shape_type::dim(0), Input::shape_type::dim(1), Input::shape_type::dim(2), Input::shape_type::dim(3),
-        Input::shape_type::dim(3), filter_o::h, filter_o::w, stride_o::h, stride_o::w, 1, 1, pad);
-    using output = tensor<Input::type,
-                          shape<geometry.batches, (geometry.out_h > 0 ? geometry.out_h : 0),
-                                (geometry.out_w > 0 ? geometry.out_w : 0), geometry.out_c>,
-                          typename Input::quant>;
+    static constexpr window_geometry geometry = pool_geometry(attrs, describe<Input>());
+    using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
     static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/quantize.hpp"
 
 namespace qfence {
 
@@ -50,26 +51,21 @@ struct quantize_node {
   using op = op::quantize;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::type == dtype::f32 || Input::type == dtype::i8 || Input::type == dtype::u8 ||
-                       Input::type == dtype::i16 || Input::type == dtype::i32,
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize takes an f32 tensor (to quantize) or an i8/u8/i16/i32 quantized tensor (to "
-                   "requantize)")
-    QFENCE_REQUIRE(Target::type == dtype::i8 || Target::type == dtype::u8 || Target::type == dtype::i16 ||
-                       (Target::type == dtype::i32 && Input::type != dtype::f32),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: quantize produces i8, u8 or i16 (or i32 when requantizing)")
-    QFENCE_REQUIRE(Input::type == dtype::f32 || (Input::quant::quantized && !Input::quant::is_per_channel),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: requantize needs a per-tensor quantized input")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output = tensor<Target::type, typename Input::shape_type, typename Target::quant>;
+    using output = rule_output_type<rule<Input>>;
     static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
@@ -87,11 +83,15 @@ struct dequantize_node {
   using op = op::dequantize;
   using inputs = refs<In>;
 
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(Input::quant::quantized && !Input::quant::is_per_channel, (at_node<Index, op>, producer<Input>),
-                   "qfence: dequantize takes a per-tensor quantized tensor; this one is not quantized. fix: remove "
-                   "the dequantize")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/resize.hpp"
 
 namespace qfence {
 
@@ -149,21 +150,24 @@ struct resize_node {
   using op = Op;
   using inputs = refs<In>;
 
+  static constexpr resize_attrs attrs{std::is_same_v<Op, qfence::op::resize_bilinear>, OutH, OutW,
+                                      Mode == resize_mode::align_corners, Mode == resize_mode::half_pixel_centers};
+
+  /// The op rule (qfence/rules/resize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = resize_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
-    QFENCE_REQUIRE(Input::rank == 4 && OutH > 0 && OutW > 0, (at_node<Index, op>, producer<Input>),
-                   "qfence: resize takes a 4-D NHWC input and a positive output size")
-    QFENCE_REQUIRE(!bilinear || Input::type == dtype::f32 || Input::type == dtype::u8 || Input::type == dtype::i8 ||
-                       Input::type == dtype::i16,
-                   (at_node<Index, op>, producer<Input>), "qfence: resize_bilinear takes f32, u8, i8 or i16")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    using output =
-        tensor<Input::type, shape<Input::shape_type::dim(0), OutH, OutW, Input::shape_type::dim(3)>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr resize_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1),
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,

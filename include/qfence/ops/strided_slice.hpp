@@ -92,7 +92,7 @@ struct strided_slice_node {
   template <int Index, class Input>
   struct typed {
     static constexpr slice_geometry g = make_slice_geometry(attrs, describe<Input>());
-    using output = rule_output_type<rule<Input>>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static void run(const strided_slice_node&, const typename Input::element* in, typename output::element* out) {
       reference::strided_slice<sizeof(typename Input::element)>(g, in, out);
     }

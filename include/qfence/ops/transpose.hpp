@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/transpose.hpp"
 
 namespace qfence {
 
@@ -17,8 +18,6 @@ struct transpose {
   static constexpr const char* name = "transpose";
 };
 }  // namespace op
-
-inline constexpr int max_transpose_rank = 6;
 
 /// Input dims and permutation padded to max_transpose_rank (leading 1s), with
 /// the input stride of each output dimension.
@@ -67,40 +66,30 @@ inline void transpose(const transpose_geometry& g, const void* input, void* outp
 
 }  // namespace reference
 
-namespace detail {
-template <std::size_t N>
-constexpr bool is_permutation(const std::array<int, N>& perm) {
-  std::array<bool, N> seen{};
-  for (int p : perm) {
-    if (p < 0 || p >= static_cast<int>(N) || seen[static_cast<std::size_t>(p)]) return false;
-    seen[static_cast<std::size_t>(p)] = true;
-  }
-  return true;
-}
-}  // namespace detail
-
 template <int In, int... Perm>
 struct transpose_node {
   using op = op::transpose;
   using inputs = refs<In>;
   static constexpr std::array<int, sizeof...(Perm)> perm{Perm...};
 
+  static constexpr transpose_attrs attrs{static_cast<int>(sizeof...(Perm)), {Perm...}};
+
+  /// The op rule (qfence/rules/transpose.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = transpose_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE(sizeof...(Perm) == Input::rank && Input::rank <= max_transpose_rank && detail::is_permutation(perm),
-                   (at_node<Index, op>, producer<Input>),
-                   "qfence: transpose<perm...> needs a permutation of the input's dimensions 0..rank-1 (rank <= 6)")
+    static_assert(sizeof...(Perm) <= max_rank, "qfence: transpose<perm...>: at most 8 dimensions");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
-    static constexpr auto dims = [] {
-      std::array<int, sizeof...(Perm)> d{};
-      for (std::size_t i = 0; i < d.size(); ++i) d[i] = Input::shape_type::dims[static_cast<std::size_t>(perm[i])];
-      return d;
-    }();
-    using output = tensor<Input::type, shape_from_array<dims>, typename Input::quant>;
+    using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr transpose_geometry geometry =
         make_transpose_geometry(Input::shape_type::dims.data(), static_cast<int>(Input::rank), perm.data());
     static void run(const transpose_node&, const typename Input::element* in, typename output::element* out) {

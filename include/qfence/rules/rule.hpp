@@ -42,16 +42,17 @@ namespace qfence {
     "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
     "out<per_tensor<scale, zero_point>>")                                                                             \
   X(output_fixed_quantization,                                                                                        \
-    "this op's quantized output has fixed parameters (see expected<...>): 8-bit softmax writes scale 1/256 and the "  \
-    "lowest value as zero point, int8->int16 softmax scale 1/65536 and zero point -32768. fix: use those parameters") \
+    "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
+    "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
+    "1/128 and zero point 0. fix: use those parameters")                                                              \
   X(output_same_quantization,                                                                                         \
     "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
     "quantization. fix: requantize after the node")                                                                   \
   X(output_shape,                                                                                                     \
-    "the output tensor's shape differs from the shape this op computes (see expected<...>). fix: correct the model") \
-  X(weights_rank, "the weights have the wrong rank or layout for this op (see expected<...>). fix: check the weights") \
+    "the output tensor's shape differs from the shape this op computes. fix: correct the model") \
+  X(weights_rank, "the weights have the wrong rank or layout for this op. fix: check the weights") \
   X(weights_shape,                                                                                                    \
-    "the weight shape does not fit the input (see expected<...>): conv2d weights are [OC, KH, KW, IC] with IC the "  \
+    "the weight shape does not fit the input: conv2d weights are [OC, KH, KW, IC] with IC the "  \
     "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
     "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
     "fix: check the weight tensor's shape")                                 \
@@ -64,12 +65,55 @@ namespace qfence {
   X(weights_symmetric,                                                                                                \
     "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
   X(bias_type,                                                                                                        \
-    "the bias has the wrong dtype or shape (see expected<...>): f32 layers take an f32 bias, i8/u8 layers an i32 "   \
+    "the bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers an i32 "   \
     "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
     "change the bias constant's type")                                                                                \
   X(bad_option,                                                                                                       \
-    "an option of this node is out of range: strides and dilations must be positive, the fused activation one of " \
-    "NONE, RELU, RELU_N1_TO_1, RELU6. fix: correct the option")                                                       \
+    "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
+    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
+    "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
+    "correct the option")                                                \
+  X(operand_types_differ,                                                                                             \
+    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
+    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
+    "match")                                                                                                          \
+  X(broadcast_shapes,                                                                                                 \
+    "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
+    "fix: reshape one input")                                                                                         \
+  X(quantize_types,                                                                                                   \
+    "quantize takes f32 (to quantize) or a per-tensor quantized i8/u8/i16/i32 (to requantize) and writes a "          \
+    "per-tensor quantized i8, u8 or i16 (i32 from i8/i16); the pairs TFLite runs: f32->i8/u8/i16, i8->i8/u8/i16/i32, " \
+    "u8->i8/u8, i16->i8/i16/i32, i32->i8/i16. fix: pick a supported target dtype")                                    \
+  X(reshape_elements,                                                                                                 \
+    "reshape to a shape with a different element count (or with more than one -1, or rank > 8). fix: the new "     \
+    "dimensions must multiply to the input's element count")                                                         \
+  X(pad_amounts,                                                                                                      \
+    "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
+    "or i32. fix: correct the paddings")                                                                              \
+  X(transpose_permutation,                                                                                            \
+    "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
+  X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
+  X(concatenation_inputs,                                                                                             \
+    "concatenation inputs must have one rank, equal dimensions except along the axis, and one dtype. fix: reshape "   \
+    "or cast the odd input")                                                                                          \
+  X(concatenation_quantization,                                                                                       \
+    "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
+    "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
+    "to the others' parameters")                                                                                      \
+  X(resize_spec,                                                                                                      \
+    "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
+    "reshape the input or correct the size")                                                                          \
+  X(gather_indices,                                                                                                   \
+    "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
+  X(arg_max_types,                                                                                                    \
+    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
+    "the input or pick the index dtype")                                                                              \
+  X(cast_types,                                                                                                       \
+    "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
+    "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
+  X(dequantize_types,                                                                                                 \
+    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
+    "quantize the input first")                                                                                       \
   X(empty_output,                                                                                                     \
     "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
     "qfence::same padding or a smaller filter/dilation")                                                              \

@@ -8,6 +8,7 @@
 // operator, e.g. "operator 12 (CONV_2D v3): ...".
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
@@ -150,22 +151,29 @@ class op_context {
   /// `operand_inputs[k]` is the model input that is the rule's operand k.
   void enforce(const rule_result& r, std::initializer_list<int> operand_inputs) const {
     if (r.ok()) return;
-    std::string s(rule_error_text(r.error));
     const int k = r.operand;
-    if (k >= 0 && k < static_cast<int>(operand_inputs.size())) {
-      const int i = operand_inputs.begin()[k];
-      s += "; input " + std::to_string(i) + " is " + (has_input(i) ? type_text(input(i)) : std::string("absent"));
-    } else if (output_count() > 0) {
-      s += "; the output is " + type_text(output(0));
-    }
-    if (r.has_expected) s += ", expected " + type_text(r.expected);
-    fail(s);
+    fail_rule(r, k >= 0 && k < static_cast<int>(operand_inputs.size()) ? operand_inputs.begin()[k] : -1);
+  }
+  /// The same, for rules whose operand k is the model's input k.
+  void enforce(const rule_result& r) const {
+    if (!r.ok()) fail_rule(r, r.operand);
   }
 
   /// The description of input `i`, which the model may omit.
   qfence::optional_desc optional_input(int i) const {
     if (!has_input(i)) return {};
     return {true, describe(input(i))};
+  }
+
+  /// A small constant int tensor copied into a rule's attribute array;
+  /// returns how many values it holds.
+  template <std::size_t N>
+  int constant_ints_into(int i, const char* what, std::array<std::int64_t, N>& into) const {
+    const auto v = constant_ints(i, what);
+    require(v.size() <= N, std::string(what) + " holds " + std::to_string(v.size()) + " values; at most " +
+                               std::to_string(N) + " are supported");
+    for (std::size_t k = 0; k < v.size(); ++k) into[k] = v[k];
+    return static_cast<int>(v.size());
   }
 
   [[noreturn]] void unsupported_types() const {
@@ -187,6 +195,18 @@ class op_context {
   }
 
  private:
+  [[noreturn]] void fail_rule(const rule_result& r, int input_index) const {
+    std::string s(rule_error_text(r.error));
+    if (input_index >= 0) {
+      s += "; input " + std::to_string(input_index) + " is " +
+           (has_input(input_index) ? type_text(input(input_index)) : std::string("absent"));
+    } else if (output_count() > 0) {
+      s += "; the output is " + type_text(output(0));
+    }
+    if (r.has_expected) s += ", expected " + type_text(r.expected);
+    fail(s);
+  }
+
   const model& model_;
   const operation& op_;
   numerics numerics_;

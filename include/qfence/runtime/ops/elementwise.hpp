@@ -6,10 +6,13 @@
 #include <cstdint>
 
 #include "qfence/ops/arithmetic.hpp"
-#include "qfence/ops/broadcast.hpp"
+#include "qfence/core/broadcast.hpp"
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/leaky_relu.hpp"
 #include "qfence/ops/quantize.hpp"
+#include "qfence/rules/activation.hpp"
+#include "qfence/rules/elementwise.hpp"
+#include "qfence/rules/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
 
@@ -17,31 +20,33 @@ namespace qfence::runtime::ops {
 
 namespace detail {
 
-/// Broadcast geometry of a binary op, checked against the output tensor.
+inline binary_attrs binary_attrs_of(const op_options& o) noexcept { return {o.fused, plain_fused_activation(o)}; }
+
+/// The broadcast geometry of operands a rule accepted.
 inline broadcast_geometry binary_geometry(const op_context& ctx) {
-  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
-  ctx.require(a.rank() <= max_broadcast_rank && b.rank() <= max_broadcast_rank,
-              "inputs of rank > " + std::to_string(max_broadcast_rank) + " are not supported");
-  std::vector<int> expected(static_cast<std::size_t>(std::max(a.rank(), b.rank())));
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const int da = i < a.shape.size() ? a.shape[a.shape.size() - 1 - i] : 1;
-    const int db = i < b.shape.size() ? b.shape[b.shape.size() - 1 - i] : 1;
-    ctx.require(da == db || da == 1 || db == 1,
-                "shapes " + shape_text(a.shape) + " and " + shape_text(b.shape) + " do not broadcast");
-    expected[expected.size() - 1 - i] = da == 1 ? db : da;
-  }
-  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
-  return make_broadcast_geometry(a.shape.data(), a.rank(), b.shape.data(), b.rank());
+  return broadcast_geometry_of(describe(ctx.input(0)), describe(ctx.input(1)));
 }
 
-inline void require_binary_types(const op_context& ctx) {
-  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
-  if (a.type != b.type || a.type != out.type) ctx.unsupported_types();
-  if (a.quant.quantized() || b.quant.quantized() || out.quant.quantized()) {
-    ctx.require_per_tensor(a, "input 0");
-    ctx.require_per_tensor(b, "input 1");
-    ctx.require_per_tensor(out, "the output");
-  }
+/// DIV, FLOOR_DIV, MAXIMUM, MINIMUM and the int32 ADD, SUB, MUL.
+inline void enforce_arithmetic(const op_context& ctx, arithmetic_fn f) {
+  ctx.require_io(2, 2, 1);
+  ctx.enforce(arithmetic_rule(f, binary_attrs_of(ctx.options()), describe(ctx.input(0)), describe(ctx.input(1)),
+                              request_for(ctx.output(0))),
+              {0, 1});
+}
+
+/// ADD, SUB, MUL of quantized or float tensors.
+inline void enforce_binary(const op_context& ctx, binary_fn f) {
+  ctx.require_io(2, 2, 1);
+  ctx.enforce(binary_rule(f, binary_attrs_of(ctx.options()), describe(ctx.input(0)), describe(ctx.input(1)),
+                          request_for(ctx.output(0))),
+              {0, 1});
+}
+
+/// TFLite runs ADD, SUB and MUL of int32 tensors as plain integer
+/// arithmetic; qfence's vocabulary calls those int_add, int_sub, int_mul.
+inline bool plain_int32(const op_context& ctx) {
+  return ctx.input_count() == 2 && ctx.input(0).type == dtype::i32 && !ctx.input(0).quant.quantized();
 }
 
 }  // namespace detail
@@ -68,9 +73,12 @@ namespace detail {
 /// under TFLM numerics, derives its multipliers in float (DESIGN §5).
 template <bool Subtract>
 kernel prepare_add_or_sub(const op_context& ctx) {
-  ctx.require_io(2, 2, 1);
-  require_plain_activation(ctx);
-  require_binary_types(ctx);
+  if (plain_int32(ctx)) {
+    enforce_arithmetic(ctx, Subtract ? arithmetic_fn::int_sub : arithmetic_fn::int_add);
+    return Subtract ? plain_binary<qfence::op::int_sub, std::int32_t>(ctx)
+                    : plain_binary<qfence::op::int_add, std::int32_t>(ctx);
+  }
+  enforce_binary(ctx, Subtract ? binary_fn::sub : binary_fn::add);
   const broadcast_geometry g = binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
@@ -86,9 +94,6 @@ kernel prepare_add_or_sub(const op_context& ctx) {
   }
   auto quantized = [&]<class T>(T*) -> kernel {
     const int left_shift = sizeof(T) == 2 ? 15 : 20;
-    if constexpr (sizeof(T) == 2)
-      ctx.require(a.quant.zero_point() == 0 && b.quant.zero_point() == 0 && out.quant.zero_point() == 0,
-                  "int16 operands must have zero point 0");
     const bool float_ratios = Subtract && ctx.arithmetic() == numerics::tflm;
     const add_params p =
         (float_ratios ? make_sub_params_float : make_add_params)(a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
@@ -105,11 +110,7 @@ kernel prepare_add_or_sub(const op_context& ctx) {
   };
   if (a.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   if (a.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
-  if (a.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
-  if (a.type == dtype::i32 && !a.quant.quantized())
-    return Subtract ? plain_binary<qfence::op::int_sub, std::int32_t>(ctx)
-                    : plain_binary<qfence::op::int_add, std::int32_t>(ctx);
-  ctx.unsupported_types();
+  return quantized(static_cast<std::int16_t*>(nullptr));
 }
 
 }  // namespace detail
@@ -121,40 +122,30 @@ namespace detail {
 /// dtype whose inputs and output share quantization: they compare stored
 /// values).
 template <class Op>
-kernel prepare_arithmetic(const op_context& ctx, bool any_dtype) {
-  ctx.require_io(2, 2, 1);
-  require_plain_activation(ctx);
-  require_binary_types(ctx);
-  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
-  if (a.quant.quantized())
-    ctx.require(a.quant.scale() == out.quant.scale() && b.quant.scale() == out.quant.scale() &&
-                    a.quant.zero_point() == out.quant.zero_point() && b.quant.zero_point() == out.quant.zero_point(),
-                "inputs and output must share quantization");
-  if (a.type == dtype::f32) return plain_binary<Op, float>(ctx);
-  if (a.type == dtype::i32 && !a.quant.quantized()) return plain_binary<Op, std::int32_t>(ctx);
-  if (any_dtype) {
-    switch (a.type) {
-      case dtype::i8: return plain_binary<Op, std::int8_t>(ctx);
-      case dtype::u8: return plain_binary<Op, std::uint8_t>(ctx);
-      case dtype::i16: return plain_binary<Op, std::int16_t>(ctx);
-      case dtype::i64: return plain_binary<Op, std::int64_t>(ctx);
-      default: break;
-    }
+kernel prepare_arithmetic(const op_context& ctx, arithmetic_fn f) {
+  enforce_arithmetic(ctx, f);
+  switch (ctx.input(0).type) {
+    case dtype::f32: return plain_binary<Op, float>(ctx);
+    case dtype::i32: return plain_binary<Op, std::int32_t>(ctx);
+    case dtype::i8: return plain_binary<Op, std::int8_t>(ctx);
+    case dtype::u8: return plain_binary<Op, std::uint8_t>(ctx);
+    case dtype::i16: return plain_binary<Op, std::int16_t>(ctx);
+    case dtype::i64: return plain_binary<Op, std::int64_t>(ctx);
+    default: ctx.unsupported_types();
   }
-  ctx.unsupported_types();
 }
 }  // namespace detail
 
-inline kernel prepare_div(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::div>(ctx, false); }
+inline kernel prepare_div(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::div>(ctx, arithmetic_fn::div); }
 inline kernel prepare_floor_div(const op_context& ctx) {
   if (ctx.input_count() == 2 && ctx.input(1).constant && ctx.input(1).type == dtype::i32) {
     const auto divisor = ctx.constant_ints(1, "divisor");
     for (auto d : divisor) ctx.require(d != 0, "the constant divisor contains 0");
   }
-  return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, false);
+  return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, arithmetic_fn::floor_div);
 }
-inline kernel prepare_maximum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::maximum>(ctx, true); }
-inline kernel prepare_minimum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::minimum>(ctx, true); }
+inline kernel prepare_maximum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::maximum>(ctx, arithmetic_fn::maximum); }
+inline kernel prepare_minimum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::minimum>(ctx, arithmetic_fn::minimum); }
 
 
 inline kernel prepare_add(const op_context& ctx) { return detail::prepare_add_or_sub<false>(ctx); }
@@ -163,30 +154,28 @@ inline kernel prepare_sub(const op_context& ctx) { return detail::prepare_add_or
 inline kernel prepare_leaky_relu(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require_same_shape(in, out, "input and output");
+  ctx.enforce(activation_rule(activation_fn::leaky_relu, describe(in), request_for(out)), {0});
   const std::int64_t n = in.elements();
   const float alpha = ctx.options().alpha;
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if (in.type == dtype::f32 && out.type == dtype::f32)
+  if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::leaky_relu(n, m.at<const float>(in_t), alpha, m.at<float>(out_t)); };
   auto quantized = [&]<class T>(T*) -> kernel {
-    ctx.require_per_tensor(in, "the input");
-    ctx.require_per_tensor(out, "the output");
     const leaky_relu_params p = make_leaky_relu_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
                                                        out.quant.zero_point(), alpha);
     return [=](const tensor_memory& m) { reference::leaky_relu(n, m.at<const T>(in_t), p, m.at<T>(out_t)); };
   };
-  if (in.type != out.type) ctx.unsupported_types();
   if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
-  if (in.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr));
-  ctx.unsupported_types();
+  return quantized(static_cast<std::int16_t*>(nullptr));
 }
 
 inline kernel prepare_mul(const op_context& ctx) {
-  ctx.require_io(2, 2, 1);
-  detail::require_plain_activation(ctx);
-  detail::require_binary_types(ctx);
+  if (detail::plain_int32(ctx)) {
+    detail::enforce_arithmetic(ctx, arithmetic_fn::int_mul);
+    return detail::plain_binary<qfence::op::int_mul, std::int32_t>(ctx);
+  }
+  detail::enforce_binary(ctx, binary_fn::mul);
   const broadcast_geometry g = detail::binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
@@ -206,16 +195,13 @@ inline kernel prepare_mul(const op_context& ctx) {
     };
   };
   if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (a.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
-  if (a.type == dtype::i32 && !a.quant.quantized()) return detail::plain_binary<qfence::op::int_mul, std::int32_t>(ctx);
-  ctx.unsupported_types();
+  return eight_bit(static_cast<std::uint8_t*>(nullptr));
 }
 
 inline kernel prepare_quantize(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require_same_shape(in, out, "input and output");
-  ctx.require_per_tensor(out, "the output");
+  ctx.enforce(quantize_rule(describe(in), request_for(out)), {0});
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const float out_scale = out.quant.scale();
@@ -224,7 +210,6 @@ inline kernel prepare_quantize(const op_context& ctx) {
     return [=](const tensor_memory& m) { reference::quantize(n, m.at<const float>(in_t), out_scale, out_zp, m.at<Out>(out_t)); };
   };
   auto requantize = [&]<class In, class Out>(In*, Out*) -> kernel {
-    ctx.require_per_tensor(in, "the input");
     const quantized_multiplier mult =
         quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out_scale));
     const std::int32_t in_zp = in.quant.zero_point();
@@ -262,12 +247,10 @@ inline kernel prepare_quantize(const op_context& ctx) {
 inline kernel prepare_dequantize(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require_same_shape(in, out, "input and output");
-  ctx.require(out.type == dtype::f32, "the output must be f32, got " + type_text(out));
+  ctx.enforce(dequantize_rule(describe(in), request_for(out)), {0});
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   auto typed = [&]<class In>(In*) -> kernel {
-    ctx.require_per_tensor(in, "the input");
     const float scale = in.quant.scale();
     const std::int32_t zp = in.quant.zero_point();
     return [=](const tensor_memory& m) { reference::dequantize(n, m.at<const In>(in_t), scale, zp, m.at<float>(out_t)); };

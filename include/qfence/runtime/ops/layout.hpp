@@ -14,6 +14,12 @@
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/strided_slice.hpp"
 #include "qfence/ops/transpose.hpp"
+#include "qfence/rules/concatenation.hpp"
+#include "qfence/rules/gather_nd.hpp"
+#include "qfence/rules/pad.hpp"
+#include "qfence/rules/reshape.hpp"
+#include "qfence/rules/strided_slice.hpp"
+#include "qfence/rules/transpose.hpp"
 #include "qfence/runtime/op_context.hpp"
 
 namespace qfence::runtime::ops {
@@ -50,8 +56,12 @@ inline int normalized_axis(const op_context& ctx, std::int64_t axis, int rank) {
 inline kernel prepare_reshape(const op_context& ctx) {
   ctx.require_io(1, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_type(ctx, in, out);
-  ctx.require(in.elements() == out.elements(), "cannot reshape " + type_text(in) + " to " + shape_text(out.shape));
+  // The output tensor's shape is the new shape (as in TFLM; the shape input
+  // or option may hold a -1).
+  reshape_attrs a;
+  a.rank = out.rank();
+  for (int d = 0; d < a.rank; ++d) a.dims[static_cast<std::size_t>(d)] = out.dim(d);
+  ctx.enforce(reshape_rule(a, describe(in), request_for(out)), {0});
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::size_t bytes = in.bytes();
   return [=](const tensor_memory& m) {
@@ -63,19 +73,10 @@ inline kernel prepare_reshape(const op_context& ctx) {
 inline kernel prepare_transpose(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_type(ctx, in, out);
-  const auto perm64 = ctx.constant_ints(1, "permutation");
-  ctx.require(in.rank() <= max_transpose_rank && static_cast<int>(perm64.size()) == in.rank(),
-              "the permutation must have one entry per input dimension (rank <= 6)");
-  std::vector<int> perm, expected;
-  std::vector<bool> seen(static_cast<std::size_t>(in.rank()), false);
-  for (auto p : perm64) {
-    ctx.require(p >= 0 && p < in.rank() && !seen[static_cast<std::size_t>(p)], "the permutation is not a permutation");
-    seen[static_cast<std::size_t>(p)] = true;
-    perm.push_back(static_cast<int>(p));
-    expected.push_back(in.dim(static_cast<int>(p)));
-  }
-  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  transpose_attrs a;
+  a.rank = ctx.constant_ints_into(1, "permutation", a.perm);
+  ctx.enforce(transpose_rule(a, describe(in), request_for(out)), {0});
+  std::vector<int> perm(a.perm.begin(), a.perm.begin() + a.rank);
   const transpose_geometry g = make_transpose_geometry(in.shape.data(), in.rank(), perm.data());
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
@@ -86,19 +87,17 @@ inline kernel prepare_transpose(const op_context& ctx) {
 inline kernel prepare_pad(const op_context& ctx) {
   ctx.require_io(2, 3, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  detail::require_same_type(ctx, in, out);
-  const auto amounts = ctx.constant_ints(1, "paddings");
-  ctx.require(in.rank() <= 6 && static_cast<int>(amounts.size()) == 2 * in.rank(),
-              "paddings must be [rank, 2] (rank <= 6)");
-  std::vector<int> before, after, expected;
-  for (int d = 0; d < in.rank(); ++d) {
-    const auto b = amounts[static_cast<std::size_t>(2 * d)], a = amounts[static_cast<std::size_t>(2 * d + 1)];
-    ctx.require(b >= 0 && a >= 0, "paddings must not be negative");
-    before.push_back(static_cast<int>(b));
-    after.push_back(static_cast<int>(a));
-    expected.push_back(in.dim(d) + static_cast<int>(b + a));
+  std::array<std::int64_t, 2 * max_rank> amounts{};
+  const int given = ctx.constant_ints_into(1, "paddings", amounts);
+  pad_attrs a;
+  a.pairs = given % 2 == 0 ? given / 2 : -1;
+  for (int d = 0; d < a.pairs; ++d) {
+    a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
+    a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
   }
-  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
+  ctx.enforce(pad_rule(a, describe(in), request_for(out)), {0});
+  const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
+      after(a.after.begin(), a.after.begin() + in.rank());
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   auto typed = [&]<class T>(T value) -> kernel {
     return [=, dims = in.shape](const tensor_memory& m) {
@@ -120,36 +119,28 @@ inline kernel prepare_pad(const op_context& ctx) {
 
 inline kernel prepare_concatenation(const op_context& ctx) {
   ctx.require(ctx.input_count() >= 1 && ctx.output_count() == 1, "takes at least 1 input and 1 output");
-  detail::require_plain_activation(ctx);
-  ctx.require(ctx.options().fused == activation::none, "fused activations on CONCATENATION are not supported");
   const tensor& out = ctx.output(0);
+  const int count = ctx.input_count();
+  std::vector<tensor_desc> operands;
+  for (int i = 0; i < count; ++i) operands.push_back(describe(ctx.input(i)));
+  const concatenation_attrs a{ctx.options().axis, detail::plain_fused_activation(ctx.options())
+                                                      ? ctx.options().fused
+                                                      : activation::relu};  // an unknown fusion is not NONE
+  ctx.enforce(concatenation_rule(a, operands.data(), count, request_for(out)));
   const int rank = out.rank();
-  const int axis = detail::normalized_axis(ctx, ctx.options().axis, rank);
+  const int axis = concatenation_axis(a, rank);
   std::int64_t outer = 1, inner = 1;
   for (int d = 0; d < axis; ++d) outer *= out.dim(d);
   for (int d = axis + 1; d < rank; ++d) inner *= out.dim(d);
-  const int count = ctx.input_count();
   std::vector<int> inputs;
   std::vector<std::int64_t> copy_bytes;
-  int axis_total = 0;
   bool rescale = false;
   for (int i = 0; i < count; ++i) {
     const tensor& in = ctx.input(i);
-    ctx.require(in.type == out.type, "input " + std::to_string(i) + " is " + type_text(in) + ", the output " +
-                                         type_text(out));
-    ctx.require(in.rank() == rank, "input " + std::to_string(i) + " has rank " + std::to_string(in.rank()));
-    for (int d = 0; d < rank; ++d)
-      ctx.require(d == axis || in.dim(d) == out.dim(d),
-                  "input " + std::to_string(i) + " shape " + shape_text(in.shape) + " does not fit output " +
-                      shape_text(out.shape) + " along axis " + std::to_string(axis));
-    axis_total += in.dim(axis);
     inputs.push_back(ctx.input_index(i));
     copy_bytes.push_back(in.dim(axis) * inner * static_cast<std::int64_t>(size_of(in.type)));
-    if (in.quant.scales != out.quant.scales || in.quant.zero_points != out.quant.zero_points) rescale = true;
+    if (!(operands[static_cast<std::size_t>(i)].quant == describe(out).quant)) rescale = true;
   }
-  ctx.require(axis_total == out.dim(axis), "the inputs add up to " + std::to_string(axis_total) +
-                                               " along axis " + std::to_string(axis) + ", the output has " +
-                                               std::to_string(out.dim(axis)));
   const int out_t = ctx.output_index(0);
   if (!rescale) {
     auto pointers = std::make_shared<std::vector<const void*>>(inputs.size());
@@ -158,11 +149,8 @@ inline kernel prepare_concatenation(const op_context& ctx) {
       reference::concatenation(count, pointers->data(), copy_bytes.data(), outer, m.at<void>(out_t));
     };
   }
-  // Inputs quantized differently from the output: TFLite's reference
-  // ConcatenationWithScaling (uint8) requantizes them in float.
-  ctx.require(out.type == dtype::u8,
-              "inputs quantized differently from the output are only supported for uint8 (TFLite's "
-              "ConcatenationWithScaling; TFLM requires equal quantization). fix: requantize the inputs");
+  // Inputs quantized differently from the output (uint8 only: the rule):
+  // TFLite's reference ConcatenationWithScaling requantizes them in float.
   std::vector<float> scales;
   std::vector<std::int32_t> zero_points;
   for (int i = 0; i < count; ++i) {
@@ -260,15 +248,8 @@ inline kernel prepare_unpack(const op_context& ctx) { return prepare_pack_or_unp
 inline kernel prepare_gather_nd(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &params = ctx.input(0), &indices = ctx.input(1), &out = ctx.output(0);
-  detail::require_same_type(ctx, params, out);
-  ctx.require(indices.type == dtype::i32 || indices.type == dtype::i64, "indices must be i32 or i64, got " + type_text(indices));
-  ctx.require(indices.rank() >= 1, "indices must have at least one dimension");
+  ctx.enforce(gather_nd_rule(describe(params), describe(indices), request_for(out)), {0, 1});
   const int k = indices.shape.back();
-  ctx.require(k >= 1 && k <= params.rank(), "index depth " + std::to_string(k) + " does not fit params " +
-                                                 shape_text(params.shape));
-  std::vector<int> expected(indices.shape.begin(), indices.shape.end() - 1);
-  for (int d = k; d < params.rank(); ++d) expected.push_back(params.dim(d));
-  ctx.require(out.shape == expected, "the output shape " + shape_text(out.shape) + " should be " + shape_text(expected));
   std::int64_t slice = static_cast<std::int64_t>(size_of(params.type));
   for (int d = k; d < params.rank(); ++d) slice *= params.dim(d);
   std::vector<std::int64_t> stride(static_cast<std::size_t>(k));

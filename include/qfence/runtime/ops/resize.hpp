@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "qfence/ops/resize.hpp"
+#include "qfence/rules/resize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/layout.hpp"
 
@@ -13,27 +14,25 @@ namespace detail {
 
 /// Inputs (images [N, H, W, C], size [2]); the size may be computed, in which
 /// case the output tensor's static shape decides (as TFLM does).
-inline resize_geometry resize_setup(const op_context& ctx) {
+inline resize_geometry resize_setup(const op_context& ctx, bool bilinear) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  require_same_type(ctx, in, out);
-  ctx.require(in.rank() == 4 && out.rank() == 4, "input and output must be 4-D NHWC");
+  ctx.require(out.rank() == 4, "the output must be 4-D NHWC, got " + type_text(out));
   if (ctx.input(1).constant) {
     const auto size = ctx.constant_ints(1, "size");
     ctx.require(size.size() == 2 && size[0] == out.dim(1) && size[1] == out.dim(2),
                 "size does not match the output shape " + shape_text(out.shape));
   }
-  ctx.require(out.dim(0) == in.dim(0) && out.dim(3) == in.dim(3) && out.dim(1) > 0 && out.dim(2) > 0,
-              "the output shape " + shape_text(out.shape) + " does not fit input " + shape_text(in.shape));
   const op_options& o = ctx.options();
-  ctx.require(!(o.align_corners && o.half_pixel_centers), "align_corners and half_pixel_centers are exclusive");
+  const resize_attrs a{bilinear, out.dim(1), out.dim(2), o.align_corners, o.half_pixel_centers};
+  ctx.enforce(resize_rule(a, describe(in), request_for(out)), {0});
   return {in.dim(0), in.dim(1), in.dim(2), in.dim(3), out.dim(1), out.dim(2), o.align_corners, o.half_pixel_centers};
 }
 
 }  // namespace detail
 
 inline kernel prepare_resize_bilinear(const op_context& ctx) {
-  const resize_geometry g = detail::resize_setup(ctx);
+  const resize_geometry g = detail::resize_setup(ctx, true);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   auto floating = [&]<class T>(T*) -> kernel {
     return [=](const tensor_memory& m) { reference::resize_bilinear(g, m.at<const T>(in_t), m.at<T>(out_t)); };
@@ -51,7 +50,7 @@ inline kernel prepare_resize_bilinear(const op_context& ctx) {
 }
 
 inline kernel prepare_resize_nearest_neighbor(const op_context& ctx) {
-  const resize_geometry g = detail::resize_setup(ctx);
+  const resize_geometry g = detail::resize_setup(ctx, false);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::size_t element = size_of(ctx.input(0).type);
   return [=](const tensor_memory& m) {

@@ -9,17 +9,14 @@
 #include "qfence/ops/activations.hpp"
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/lookup_table.hpp"
+#include "qfence/rules/activation.hpp"
+#include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/tflite/tensor_type.hpp"
 
 namespace qfence::runtime::ops {
 
 namespace detail {
-
-inline void require_unary(const op_context& ctx) {
-  ctx.require_io(1, 1, 1);
-  ctx.require_same_shape(ctx.input(0), ctx.output(0), "input and output");
-}
 
 template <class T>
 kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
@@ -31,18 +28,14 @@ kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
 }  // namespace detail
 
 inline kernel prepare_logistic(const op_context& ctx) {
-  detail::require_unary(ctx);
+  ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(activation_rule(activation_fn::logistic, describe(in), request_for(out)), {0});
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if (in.type == dtype::f32 && out.type == dtype::f32)
+  if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::logistic(n, m.at<const float>(in_t), m.at<float>(out_t)); };
-  if (in.type != out.type || (in.type != dtype::i8 && in.type != dtype::u8)) ctx.unsupported_types();
-  ctx.require_per_tensor(in, "the input");
-  const std::int32_t zero = in.type == dtype::i8 ? -128 : 0;
-  ctx.require(out.quant.scale() == 1.0f / 256.0f && out.quant.zero_point() == zero,
-              "the output must be quantized with scale 1/256 and zero point " + std::to_string(zero) + ", got " +
-                  type_text(out));
+  const std::int32_t zero = out.quant.zero_point();
   auto sigmoid = [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
   if (in.type == dtype::u8)  // TFLM has no uint8 LOGISTIC; TFLite uses its table
     return detail::lookup_kernel(ctx, make_lookup_table<std::uint8_t>(in.quant.scale(), in.quant.zero_point(),
@@ -65,8 +58,6 @@ namespace detail {
 template <class T>
 kernel quantized_relu(const op_context& ctx, activation bounds) {
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require_per_tensor(in, "the input");
-  ctx.require_per_tensor(out, "the output");
   const quantized_multiplier mult =
       quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
   const int_range range = quantized_activation_range<T>(bounds, out.quant.scale(), out.quant.zero_point());
@@ -79,9 +70,11 @@ kernel quantized_relu(const op_context& ctx, activation bounds) {
 }
 
 inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
-  require_unary(ctx);
+  ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  if (in.type != out.type) ctx.unsupported_types();
+  ctx.enforce(activation_rule(bounds == activation::relu6 ? activation_fn::relu6 : activation_fn::relu, describe(in),
+                              request_for(out)),
+              {0});
   if (in.type == dtype::f32) {
     const std::int64_t n = in.elements();
     const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
@@ -93,8 +86,7 @@ inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
   }
   if (in.type == dtype::i8) return quantized_relu<std::int8_t>(ctx, bounds);
   if (in.type == dtype::u8) return quantized_relu<std::uint8_t>(ctx, bounds);
-  if (in.type == dtype::i16) return quantized_relu<std::int16_t>(ctx, bounds);
-  ctx.unsupported_types();
+  return quantized_relu<std::int16_t>(ctx, bounds);
 }
 
 }  // namespace detail
@@ -103,8 +95,8 @@ inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_
 inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
 
 inline kernel prepare_sqrt(const op_context& ctx) {
-  detail::require_unary(ctx);
-  if (ctx.input(0).type != dtype::f32 || ctx.output(0).type != dtype::f32) ctx.unsupported_types();
+  ctx.require_io(1, 1, 1);
+  ctx.enforce(sqrt_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return [=](const tensor_memory& m) { reference::sqrt(n, m.at<const float>(in_t), m.at<float>(out_t)); };
@@ -112,7 +104,8 @@ inline kernel prepare_sqrt(const op_context& ctx) {
 
 /// CAST between numeric dtypes (reference::cast: TFLite's copyCast).
 inline kernel prepare_cast(const op_context& ctx) {
-  detail::require_unary(ctx);
+  ctx.require_io(1, 1, 1);
+  ctx.enforce(cast_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);

@@ -1,4 +1,4 @@
-// qfence/ops/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
 #pragma once
 
 #include <array>

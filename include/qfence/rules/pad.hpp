@@ -1,0 +1,36 @@
+// qfence/rules/pad.hpp: the type and shape rule of PAD.
+//
+// Operand 0: f32, i8, u8, i16 or i32 of rank <= 6; (before, after) amounts
+// per dimension are an attribute. The output grows by them and keeps the
+// input's dtype and quantization (the padding value is the real 0, i.e. the
+// zero point).
+#pragma once
+
+#include <array>
+
+#include "qfence/rules/support.hpp"
+
+namespace qfence {
+
+inline constexpr int max_pad_rank = 6;
+
+struct pad_attrs {
+  int pairs = 0;  // (before, after) pairs given
+  std::array<std::int64_t, max_rank> before{}, after{};
+};
+
+constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  const bool type_ok = in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16 ||
+                       in.type == dtype::i32;
+  if (!type_ok || in.rank > max_pad_rank) return rule_fail(rule_error::pad_amounts, 0);
+  if (a.pairs != in.rank) return rule_fail(rule_error::pad_amounts, output_operand);
+  tensor_desc out = in;
+  for (int d = 0; d < in.rank; ++d) {
+    const auto k = static_cast<std::size_t>(d);
+    if (a.before[k] < 0 || a.after[k] < 0) return rule_fail(rule_error::pad_amounts, output_operand);
+    out.dims[k] += a.before[k] + a.after[k];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence

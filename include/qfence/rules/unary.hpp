@@ -1,0 +1,27 @@
+// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
+//
+// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
+// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
+// if any, is ignored, as in TFLite); the output the requested dtype,
+// unquantized, of the same shape.
+#pragma once
+
+#include "qfence/rules/support.hpp"
+
+namespace qfence {
+
+constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+  return rules::requantized_output(in, in, req);
+}
+
+constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
+
+constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
+  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
+    return rule_fail(rule_error::cast_types, output_operand);
+  return rules::check_output_shape(in.retyped(req.type), req);
+}
+
+}  // namespace qfence
