@@ -11,12 +11,12 @@
 #include <type_traits>
 #include <iterator>
 #include <bit>
+#include <initializer_list>
 #include <utility>
 #include <cstring>
 #include <tuple>
 #include <boost/hana/at.hpp>
 #include <boost/hana/tuple.hpp>
-#include <initializer_list>
 #include <cmath>
 
 // ---- qfence.hpp ------------------------------------------------------------
@@ -518,6 +518,8 @@ struct tensor {
                 "qfence: tensor<D, Shape, Quant>: Quant must be no_quant, per_tensor<...> or per_channel<...>");
   static_assert(!Quant::quantized || is_quantizable(D) || D == dtype::i32 || D == dtype::i64,
                 "qfence: only integer tensors can carry quantization parameters");
+  static_assert(Shape::elements <= 2147483647,
+                "qfence: a tensor may have at most 2^31-1 elements: kernels index elements with 32-bit integers");
 
   static constexpr dtype type = D;
   using shape_type = Shape;
@@ -1568,6 +1570,10 @@ namespace qfence {
 /// The largest rank either path handles (TFLite's reader limit).
 inline constexpr int max_rank = 8;
 
+/// The most elements a tensor may have on either path: kernels index
+/// elements with 32-bit integers (the reader and tensor<> check it).
+inline constexpr std::int64_t max_tensor_elements = 2147483647;
+
 enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
 
 /// What the rules need to know about a tensor's quantization: its kind, the
@@ -2254,70 +2260,6 @@ struct requantize_per_channel_wide {
 
 namespace detail {
 
-/// A tensor an activation-consuming op can take: f32 without quantization,
-/// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
-/// quantization and zero point 0 (the int16x8 scheme).
-template <class T>
-constexpr bool is_activation() {
-  if constexpr (T::type == dtype::f32) {
-    return !T::quant::quantized;
-  } else if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
-    return T::type == dtype::i8 || T::type == dtype::u8 || (T::type == dtype::i16 && T::quant::zero_point == 0);
-  } else {
-    return false;
-  }
-}
-
-}  // namespace detail
-
-/// Diagnostic context: the input dtypes an op accepts.
-template <dtype... D> struct takes {};
-
-namespace detail {
-
-/// Input `Input` of an op must be an activation (see is_activation) of one of
-/// the dtypes `Allowed`; the error shows them as takes<...>.
-template <int Index, class Op, int Input, class In, dtype... Allowed>
-constexpr bool require_activation() {
-  QFENCE_REQUIRE(is_activation<In>() && ((In::type == Allowed) || ...),
-                 (at_node<Index, Op>, operand<Input>, producer<In>, takes<Allowed...>),
-                 "qfence: this op does not take its input's dtype or quantization: it takes the dtypes listed in "
-                 "takes<...>, f32 unquantized, i8/u8 per-tensor quantized, i16 per-tensor with zero point 0. "
-                 "fix: insert qfence::quantize<...> or qfence::dequantize before it, or fence it")
-  return true;
-}
-
-/// The common case: f32 or int8.
-template <int Index, class Op, int Input, class In>
-constexpr bool require_f32_or_i8() {
-  return require_activation<Index, Op, Input, In, dtype::f32, dtype::i8>();
-}
-
-/// The output quantization a quantized op was given with out<...>; a float op
-/// must not be given one.
-template <int Index, class Op, class In, class... Opts>
-constexpr bool require_output_quantization() {
-  constexpr bool given = has_option<option_kind::output_quantization, Opts...>;
-  QFENCE_REQUIRE(!In::quant::quantized || given, (at_node<Index, Op>, producer<In>),
-                 "qfence: this node has a quantized input but no output quantization. "
-                 "fix: add qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")
-  QFENCE_REQUIRE(In::quant::quantized || !given, (at_node<Index, Op>, producer<In>),
-                 "qfence: out<...> was given to a node whose input is float; float ops produce float. "
-                 "fix: remove out<...>, or quantize the input first")
-  return true;
-}
-
-/// Output type of a quantized-or-float op whose output quantization is chosen
-/// by out<...>: the input's dtype unless out<Q, dtype> names one.
-template <class In, class Shape, class... Opts>
-using requantized_output = std::conditional_t<
-    In::quant::quantized,
-    tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::dtype_given
-               ? option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type
-               : In::type,
-           Shape, typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::quant>,
-    tensor<dtype::f32, Shape>>;
-
 template <class... Opts>
 inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
 
@@ -2332,9 +2274,8 @@ constexpr auto activation_range_for() {
   }
 }
 
-/// Per-output-channel requantization multipliers of a conv-like layer, as
-/// TFLite's PopulateConvolutionQuantizationParams computes them (in double:
-/// input_scale * filter_scale / output_scale).
+/// Per-output-channel requantization multipliers of a conv-like layer
+/// (rescale_multiplier says which scale product each layer forms).
 template <class In, class W, class Out, std::size_t Channels>
 constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};
@@ -2436,9 +2377,27 @@ struct dequantize {
 
 namespace reference {
 
+/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
+/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
+/// to int32 with undefined behaviour (x86 and Arm give different bits);
+/// qfence defines it: NaN is the real 0 (the zero point), everything else
+/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
+/// infinity therefore gives a defined quantized output.
+constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
+  const float q = x / scale;
+  if (q != q) return zero_point;
+  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
+  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
+  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
+}
+
 template <class T>
 inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = saturate_cast<T>(detail::round_to_int32(in[i] / scale) + zero_point);
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t v = quantize_value(in[i], scale, zero_point);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
 }
 
 template <class T>

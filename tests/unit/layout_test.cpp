@@ -108,3 +108,17 @@ TEST_CASE("quantize / dequantize round trip and TFLite rounding") {
 }
 
 }  // namespace
+
+TEST_CASE("quantize: NaN is the zero point, infinities and huge values saturate (defined, unlike TFLite)") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x{std::numeric_limits<float>::quiet_NaN(), inf, -inf, 1e30f, -1e30f, 0.25f, -0.25f, 3e9f};
+  auto net = qf::graph(qf::input<qf::tensor<qf::f32, qf::shape<8>>>(), qf::quantize<qf::per_tensor<0.01f, 3>, qf::i8>(qf::ref<0>));
+  CHECK(qtest::run(net, x) == std::vector<std::int8_t>{3, 127, -128, 127, -128, 28, -22, 127});
+  // The same at a fence border: a fenced op returning NaN and infinities.
+  std::int16_t out[3];
+  const float y[3] = {std::numeric_limits<float>::quiet_NaN(), inf, -inf};
+  qf::reference::quantize(3, y, 0.5f, -7, out);
+  CHECK(out[0] == -7);
+  CHECK(out[1] == 32767);
+  CHECK(out[2] == -32768);
+}

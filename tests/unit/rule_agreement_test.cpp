@@ -674,6 +674,164 @@ void check_binary_case(tally& t) {
   agree(F == qf::binary_fn::add ? "add" : F == qf::binary_fn::sub ? "sub" : "mul", I, ct, rc, comparable, t);
 }
 
+// ---- quantize, dequantize ---------------------------------------------------------
+
+struct convert_case {
+  tensor_desc in;
+  qf::output_request req;  // quantize: the target (always given, with a dtype)
+};
+constexpr int convert_cases = 48;
+constexpr auto all_convert_cases = [] {
+  std::array<convert_case, convert_cases> a{};
+  for (int i = 0; i < convert_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 1597334677u + 5u};
+    convert_case& c = a[static_cast<std::size_t>(i)];
+    c.in = activation(r, 1 + r.below(3));
+    if (c.in.type == dtype::i32 && r.chance(50)) c.in.quant = qf::quant_desc::tensor(scale_of(r), r.below(20) - 10);
+    constexpr dtype targets[] = {dtype::i8, dtype::u8, dtype::i16, dtype::i32, dtype::f32};
+    const dtype to = targets[r.below(5)];
+    c.req = {true, true, to, qf::quant_desc::tensor(scale_of(r), to == dtype::u8 ? r.below(256) : r.below(64) - 32), false, {}};
+  }
+  return a;
+}();
+template <int I> struct convert_in { static constexpr tensor_desc value = all_convert_cases[I].in; };
+
+template <bool Quantize, int I>
+void check_convert_case(tally& t) {
+  static constexpr const convert_case& c = all_convert_cases[I];
+  using In = type_of_t<convert_in<I>>;
+  auto make = [] {
+    if constexpr (Quantize) {
+      if constexpr (c.req.type == dtype::f32) {
+        return qf::quantize_node<qf::out_t<qf::per_tensor<qf::qscale(c.req.quant.scale), c.req.quant.zero_point>>, 0>{};
+      } else {
+        return qf::quantize_node<
+            qf::out_t<qf::per_tensor<qf::qscale(c.req.quant.scale), c.req.quant.zero_point>, c.req.type>, 0>{};
+      }
+    } else {
+      return qf::dequantize_node<0>{};
+    }
+  };
+  using Node = decltype(make());
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  // A quantize node always names its target (f32 stands for "no dtype": i8).
+  qf::output_request req = c.req;
+  if (req.type == dtype::f32) req.type = dtype::i8;
+  if (!Quantize) req = {};
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  const tensor_desc f32 = c.in.retyped(dtype::f32);
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, req, ct, Quantize ? nullptr : &f32), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = Quantize ? 114 : 6;
+  op.inputs = {0};
+  op.outputs = {1};
+  rc.m.operations.push_back(op);
+  agree(Quantize ? "quantize" : "dequantize", I, ct, rc, true, t);
+}
+
+// ---- maximum, minimum, div, floor_div: two inputs of one type -----------------------
+
+template <qf::arithmetic_fn F, int I> struct arith_a { static constexpr tensor_desc value = all_binary_cases<qf::binary_fn::add>[I].a; };
+template <qf::arithmetic_fn F, int I> struct arith_b {
+  static constexpr tensor_desc value = [] {
+    tensor_desc b = all_binary_cases<qf::binary_fn::add>[I].b;
+    if (I % 3 == 0) b.quant = all_binary_cases<qf::binary_fn::add>[I].a.quant;  // often the same quantization
+    return b;
+  }();
+};
+
+template <qf::arithmetic_fn F, int I>
+void check_arithmetic_case(tally& t) {
+  using A = type_of_t<arith_a<F, I>>;
+  using B = type_of_t<arith_b<F, I>>;
+  using Op = std::conditional_t<
+      F == qf::arithmetic_fn::maximum, qf::op::maximum,
+      std::conditional_t<F == qf::arithmetic_fn::minimum, qf::op::minimum,
+                         std::conditional_t<F == qf::arithmetic_fn::div, qf::op::div, qf::op::floor_div>>>;
+  using Node = qf::arithmetic_node<Op, 0, 1>;
+  constexpr qf::rule_result ct = Node::template rule<A, B>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<2, A, B>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(arith_a<F, I>::value, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(arith_b<F, I>::value, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(arith_a<F, I>::value, {}, ct, &arith_a<F, I>::value), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = F == qf::arithmetic_fn::maximum ? 55 : F == qf::arithmetic_fn::minimum ? 57
+                    : F == qf::arithmetic_fn::div   ? 42 : 90;
+  op.inputs = {0, 1};
+  op.outputs = {2};
+  rc.m.operations.push_back(op);
+  agree(F == qf::arithmetic_fn::maximum ? "maximum" : F == qf::arithmetic_fn::minimum ? "minimum"
+        : F == qf::arithmetic_fn::div   ? "div" : "floor_div",
+        I, ct, rc, true, t);
+}
+
+// ---- transpose, pad: one input and a constant int operand ---------------------------
+
+struct layout_case {
+  tensor_desc in;
+  int count;                            // permutation entries / padding pairs
+  std::array<int, 2 * qf::max_rank> v;  // permutation, or (before, after) pairs
+};
+constexpr int layout_cases = 40;
+template <bool Pad>
+constexpr auto all_layout_cases = [] {
+  std::array<layout_case, layout_cases> a{};
+  for (int i = 0; i < layout_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 3266489917u + (Pad ? 17u : 29u)};
+    layout_case& c = a[static_cast<std::size_t>(i)];
+    c.in = activation(r, 1 + r.below(4));
+    if (r.chance(10)) c.in.type = dtype::i64;
+    c.count = r.chance(90) ? c.in.rank : c.in.rank + 1;
+    if (Pad) {
+      for (int k = 0; k < 2 * c.count; ++k) c.v[static_cast<std::size_t>(k)] = r.chance(95) ? r.below(3) : -1;
+    } else {
+      for (int k = 0; k < c.count; ++k) c.v[static_cast<std::size_t>(k)] = k;
+      for (int k = c.count - 1; k > 0; --k) {  // a shuffle, sometimes broken
+        const int j = r.below(k + 1);
+        const int tmp = c.v[static_cast<std::size_t>(k)];
+        c.v[static_cast<std::size_t>(k)] = c.v[static_cast<std::size_t>(j)];
+        c.v[static_cast<std::size_t>(j)] = tmp;
+      }
+      if (r.chance(10)) c.v[0] = c.v[c.count > 1 ? 1 : 0] + (c.count > 1 ? 0 : 5);
+    }
+  }
+  return a;
+}();
+template <bool Pad, int I> struct layout_in { static constexpr tensor_desc value = all_layout_cases<Pad>[I].in; };
+
+template <bool Pad, int I, std::size_t... K>
+constexpr auto layout_node(std::index_sequence<K...>) {
+  if constexpr (Pad) return qf::pad_node<0, all_layout_cases<Pad>[I].v[K]...>{};
+  else return qf::transpose_node<0, all_layout_cases<Pad>[I].v[K]...>{};
+}
+
+template <bool Pad, int I>
+void check_layout_case(tally& t) {
+  static constexpr const layout_case& c = all_layout_cases<Pad>[I];
+  using In = type_of_t<layout_in<Pad, I>>;
+  using Node = decltype(layout_node<Pad, I>(std::make_index_sequence<static_cast<std::size_t>(Pad ? 2 * c.count : c.count)>{}));
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  tensor_desc ints;
+  ints.type = dtype::i32;
+  ints.rank = Pad ? 2 : 1;
+  ints.dims = {c.count, 2};
+  rc.m.tensors.push_back(runtime_tensor(ints, true, rc.store));
+  std::memcpy(rc.store.back().data(), c.v.data(), sizeof(int) * static_cast<std::size_t>(Pad ? 2 * c.count : c.count));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, {}, ct, &c.in), false, rc.store));
+  qf::runtime::operation op;
+  op.builtin_code = Pad ? 34 : 39;
+  op.inputs = {0, 1};
+  op.outputs = {2};
+  rc.m.operations.push_back(op);
+  agree(Pad ? "pad" : "transpose", I, ct, rc, true, t);
+}
+
 template <int N, class F>
 void each(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
@@ -733,6 +891,34 @@ TEST_CASE("add, sub, mul: both paths accept, reject and type alike") {
   family.template operator()<qf::binary_fn::add>("add");
   family.template operator()<qf::binary_fn::sub>("sub");
   family.template operator()<qf::binary_fn::mul>("mul");
+}
+
+TEST_CASE("quantize, dequantize: both paths accept, reject and type alike") {
+  tally q, d;
+  each<convert_cases>([&]<int I>() { check_convert_case<true, I>(q); });
+  each<convert_cases>([&]<int I>() { check_convert_case<false, I>(d); });
+  report("quantize", q);
+  report("dequantize", d);
+}
+
+TEST_CASE("maximum, minimum, div, floor_div: both paths accept, reject and type alike") {
+  auto family = [&]<qf::arithmetic_fn F>(const char* name) {
+    tally t;
+    each<binary_cases>([&]<int I>() { check_arithmetic_case<F, I>(t); });
+    report(name, t);
+  };
+  family.template operator()<qf::arithmetic_fn::maximum>("maximum");
+  family.template operator()<qf::arithmetic_fn::minimum>("minimum");
+  family.template operator()<qf::arithmetic_fn::div>("div");
+  family.template operator()<qf::arithmetic_fn::floor_div>("floor_div");
+}
+
+TEST_CASE("transpose, pad: both paths accept, reject and type alike") {
+  tally tr, pd;
+  each<layout_cases>([&]<int I>() { check_layout_case<false, I>(tr); });
+  each<layout_cases>([&]<int I>() { check_layout_case<true, I>(pd); });
+  report("transpose", tr);
+  report("pad", pd);
 }
 
 TEST_CASE("strided_slice: both paths accept, reject and type alike") {

@@ -136,6 +136,11 @@ TEST_CASE("negative and huge shapes") {
   CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' shape [65536,65536,4] is larger than 4 GiB");
   spec.tensors[2].shape = std::vector<int>(9, 1);
   CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' has rank 9; qfence supports up to 8");
+  // 2^31 int8 elements fit in 4 GiB but not in the kernels' 32-bit indices.
+  spec.tensors[2].shape = {65536, 32768};
+  spec.tensors[2].type = 9;  // INT8
+  CHECK(load_error(tfl::build(spec)) == "tensor 2 'output' shape [65536,32768] has more than 2^31-1 elements; "
+                                        "qfence's kernels index elements with 32-bit integers");
 }
 
 TEST_CASE("a cycle (an operator reading a tensor a later operator writes)") {

@@ -27,6 +27,7 @@
 
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/op_registry.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 
 namespace qfence::codegen {
@@ -216,6 +217,7 @@ class writer {
       case builtin_op::relu:
       case builtin_op::relu6:
       case builtin_op::logistic:
+      case builtin_op::tanh:
       case builtin_op::leaky_relu:
       case builtin_op::quantize:
       case builtin_op::dequantize:
@@ -409,6 +411,7 @@ class writer {
         return "qf::logistic(" + ref(in(0)) +
                (o_.arithmetic == runtime::numerics::tflite && at(in(0)).type == dtype::i8 ? ", qf::tflite_numerics" : "") +
                ")";
+      case builtin_op::tanh: return "qf::tanh(" + ref(in(0)) + ")";
       case builtin_op::resize_bilinear:
       case builtin_op::resize_nearest_neighbor: {
         const std::string mode = o.align_corners ? "qf::resize_mode::align_corners"

@@ -24,6 +24,10 @@ namespace qfence {
 /// The largest rank either path handles (TFLite's reader limit).
 inline constexpr int max_rank = 8;
 
+/// The most elements a tensor may have on either path: kernels index
+/// elements with 32-bit integers (the reader and tensor<> check it).
+inline constexpr std::int64_t max_tensor_elements = 2147483647;
+
 enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
 
 /// What the rules need to know about a tensor's quantization: its kind, the

@@ -22,6 +22,8 @@ struct tensor {
                 "qfence: tensor<D, Shape, Quant>: Quant must be no_quant, per_tensor<...> or per_channel<...>");
   static_assert(!Quant::quantized || is_quantizable(D) || D == dtype::i32 || D == dtype::i64,
                 "qfence: only integer tensors can carry quantization parameters");
+  static_assert(Shape::elements <= 2147483647,
+                "qfence: a tensor may have at most 2^31-1 elements: kernels index elements with 32-bit integers");
 
   static constexpr dtype type = D;
   using shape_type = Shape;

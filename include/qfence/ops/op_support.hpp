@@ -72,70 +72,6 @@ struct requantize_per_channel_wide {
 
 namespace detail {
 
-/// A tensor an activation-consuming op can take: f32 without quantization,
-/// i8 / u8 (legacy) with per-tensor quantization, or i16 with per-tensor
-/// quantization and zero point 0 (the int16x8 scheme).
-template <class T>
-constexpr bool is_activation() {
-  if constexpr (T::type == dtype::f32) {
-    return !T::quant::quantized;
-  } else if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
-    return T::type == dtype::i8 || T::type == dtype::u8 || (T::type == dtype::i16 && T::quant::zero_point == 0);
-  } else {
-    return false;
-  }
-}
-
-}  // namespace detail
-
-/// Diagnostic context: the input dtypes an op accepts.
-template <dtype... D> struct takes {};
-
-namespace detail {
-
-/// Input `Input` of an op must be an activation (see is_activation) of one of
-/// the dtypes `Allowed`; the error shows them as takes<...>.
-template <int Index, class Op, int Input, class In, dtype... Allowed>
-constexpr bool require_activation() {
-  QFENCE_REQUIRE(is_activation<In>() && ((In::type == Allowed) || ...),
-                 (at_node<Index, Op>, operand<Input>, producer<In>, takes<Allowed...>),
-                 "qfence: this op does not take its input's dtype or quantization: it takes the dtypes listed in "
-                 "takes<...>, f32 unquantized, i8/u8 per-tensor quantized, i16 per-tensor with zero point 0. "
-                 "fix: insert qfence::quantize<...> or qfence::dequantize before it, or fence it")
-  return true;
-}
-
-/// The common case: f32 or int8.
-template <int Index, class Op, int Input, class In>
-constexpr bool require_f32_or_i8() {
-  return require_activation<Index, Op, Input, In, dtype::f32, dtype::i8>();
-}
-
-/// The output quantization a quantized op was given with out<...>; a float op
-/// must not be given one.
-template <int Index, class Op, class In, class... Opts>
-constexpr bool require_output_quantization() {
-  constexpr bool given = has_option<option_kind::output_quantization, Opts...>;
-  QFENCE_REQUIRE(!In::quant::quantized || given, (at_node<Index, Op>, producer<In>),
-                 "qfence: this node has a quantized input but no output quantization. "
-                 "fix: add qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")
-  QFENCE_REQUIRE(In::quant::quantized || !given, (at_node<Index, Op>, producer<In>),
-                 "qfence: out<...> was given to a node whose input is float; float ops produce float. "
-                 "fix: remove out<...>, or quantize the input first")
-  return true;
-}
-
-/// Output type of a quantized-or-float op whose output quantization is chosen
-/// by out<...>: the input's dtype unless out<Q, dtype> names one.
-template <class In, class Shape, class... Opts>
-using requantized_output = std::conditional_t<
-    In::quant::quantized,
-    tensor<option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::dtype_given
-               ? option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::type
-               : In::type,
-           Shape, typename option_or<option_kind::output_quantization, out_t<per_tensor<1.0f, 0>>, Opts...>::quant>,
-    tensor<dtype::f32, Shape>>;
-
 template <class... Opts>
 inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
 
@@ -150,9 +86,8 @@ constexpr auto activation_range_for() {
   }
 }
 
-/// Per-output-channel requantization multipliers of a conv-like layer, as
-/// TFLite's PopulateConvolutionQuantizationParams computes them (in double:
-/// input_scale * filter_scale / output_scale).
+/// Per-output-channel requantization multipliers of a conv-like layer
+/// (rescale_multiplier says which scale product each layer forms).
 template <class In, class W, class Out, std::size_t Channels>
 constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
   std::array<quantized_multiplier, Channels> m{};

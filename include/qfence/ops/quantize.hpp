@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/quantize.hpp"
@@ -26,9 +27,27 @@ struct dequantize {
 
 namespace reference {
 
+/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
+/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
+/// to int32 with undefined behaviour (x86 and Arm give different bits);
+/// qfence defines it: NaN is the real 0 (the zero point), everything else
+/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
+/// infinity therefore gives a defined quantized output.
+constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
+  const float q = x / scale;
+  if (q != q) return zero_point;
+  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
+  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
+  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
+}
+
 template <class T>
 inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = saturate_cast<T>(detail::round_to_int32(in[i] / scale) + zero_point);
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t v = quantize_value(in[i], scale, zero_point);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
 }
 
 template <class T>

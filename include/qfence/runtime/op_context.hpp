@@ -82,6 +82,12 @@ inline std::string type_text(const tensor_desc& t) {
 }
 inline std::string type_text(const tensor& t) { return type_text(describe(t)); }
 
+/// Whether an operation's fused activation is one the kernels apply: the
+/// format also has TANH and SIGN_BIT, which no TFLite kernel fuses.
+inline bool plain_fused_activation(const op_options& o) noexcept {
+  return o.raw_activation >= 0 && o.raw_activation <= 3;
+}
+
 class op_context {
  public:
   op_context(const model& m, const operation& op, numerics n) : model_(m), op_(op), numerics_(n) {}

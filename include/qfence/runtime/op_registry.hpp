@@ -60,6 +60,7 @@ inline constexpr op_registration op_registrations[] = {
     {tflite::builtin_op::softmax, 3, ops::prepare_softmax},
     {tflite::builtin_op::split, 4, ops::prepare_split},
     {tflite::builtin_op::sqrt, 2, ops::prepare_sqrt},
+    {tflite::builtin_op::tanh, 3, ops::prepare_tanh},
     {tflite::builtin_op::strided_slice, 8, ops::prepare_strided_slice},
     {tflite::builtin_op::sub, 5, ops::prepare_sub},
     {tflite::builtin_op::svdf, 4, ops::prepare_svdf},

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "flatbuffers/flatbuffers.h"
+#include "qfence/core/tensor_desc.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 #include "qfence/tflite/schema_generated.hpp"
@@ -26,7 +27,7 @@ namespace qfence::tflite {
 
 namespace detail {
 
-inline constexpr int max_rank = 8;
+inline constexpr int max_rank = qfence::max_rank;
 inline constexpr std::int64_t max_tensor_bytes = std::int64_t{1} << 32;  // 4 GiB
 
 /// "tensor 12 'conv/weights'" (or just "tensor 12" when the model has no names).
@@ -280,6 +281,9 @@ class model_reader {
         elements *= d;
         if (elements * static_cast<std::int64_t>(size_of(r.type)) > max_tensor_bytes)
           fail(label + " shape " + shape_string(r.shape) + " is larger than 4 GiB");
+        if (elements > max_tensor_elements)
+          fail(label + " shape " + shape_string(r.shape) + " has more than 2^31-1 elements; qfence's kernels index "
+               "elements with 32-bit integers");
       }
       if (t.sparsity() != nullptr) fail(label + " is a sparse tensor; qfence does not support sparse tensors");
       r.variable = t.is_variable();

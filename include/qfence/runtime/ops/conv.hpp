@@ -19,17 +19,6 @@ namespace qfence::runtime::ops {
 
 namespace detail {
 
-/// TANH and SIGN_BIT exist as fused activations in the format but no conv
-/// kernel of TFLite applies them.
-inline bool plain_fused_activation(const op_options& o) noexcept {
-  return o.raw_activation >= 0 && o.raw_activation <= 3;
-}
-inline void require_plain_activation(const op_context& ctx) {
-  ctx.require(plain_fused_activation(ctx.options()),
-              "fused activation code " + std::to_string(ctx.options().raw_activation) +
-                  " is not one of NONE, RELU, RELU_N1_TO_1, RELU6");
-}
-
 inline conv_attrs conv_attrs_of(const op_options& o) noexcept {
   return {o.stride_h, o.stride_w, o.dilation_h, o.dilation_w, o.pad, o.fused, plain_fused_activation(o)};
 }
@@ -241,7 +230,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   detail::require_constant_weights_and_bias(ctx, 2);
   const op_options& o = ctx.options();
   const tensor &in = ctx.input(0), &weights = ctx.input(1), &out = ctx.output(0);
-  ctx.enforce(fully_connected_rule({o.fused, detail::plain_fused_activation(o), o.keep_num_dims, o.weights_format == 0},
+  ctx.enforce(fully_connected_rule({o.fused, plain_fused_activation(o), o.keep_num_dims, o.weights_format == 0},
                                    describe(in), describe(weights), ctx.optional_input(2), request_for(out)),
               {0, 1, 2});
   const int units = weights.dim(0), depth = weights.dim(1);

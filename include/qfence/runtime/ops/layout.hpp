@@ -123,7 +123,7 @@ inline kernel prepare_concatenation(const op_context& ctx) {
   const int count = ctx.input_count();
   std::vector<tensor_desc> operands;
   for (int i = 0; i < count; ++i) operands.push_back(describe(ctx.input(i)));
-  const concatenation_attrs a{ctx.options().axis, detail::plain_fused_activation(ctx.options())
+  const concatenation_attrs a{ctx.options().axis, plain_fused_activation(ctx.options())
                                                       ? ctx.options().fused
                                                       : activation::relu};  // an unknown fusion is not NONE
   ctx.enforce(concatenation_rule(a, operands.data(), count, request_for(out)));

@@ -1,5 +1,5 @@
 // qfence/runtime/ops/unary.hpp: element-wise ops of one input: LOGISTIC,
-// RELU, RELU6, SQRT, CAST.
+// TANH, RELU, RELU6, SQRT, CAST.
 #pragma once
 
 #include <cmath>
@@ -48,6 +48,23 @@ inline kernel prepare_logistic(const op_context& ctx) {
   const std::int32_t in_zp = in.quant.zero_point();
   return [=](const tensor_memory& m) {
     reference::logistic(n, m.at<const std::int8_t>(in_t), in_zp, p, m.at<std::int8_t>(out_t));
+  };
+}
+
+/// TANH: float, or int8 with TFLM's fixed point (gemmlowp tanh on Q4.27),
+/// output scale 1/128 and zero point 0.
+inline kernel prepare_tanh(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(activation_rule(activation_fn::tanh, describe(in), request_for(out)), {0});
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32)
+    return [=](const tensor_memory& m) { reference::tanh(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  const sigmoid_input_params p = make_sigmoid_input_params(in.quant.scale());
+  const std::int32_t in_zp = in.quant.zero_point();
+  return [=](const tensor_memory& m) {
+    reference::tanh(n, m.at<const std::int8_t>(in_t), in_zp, p, m.at<std::int8_t>(out_t));
   };
 }
 

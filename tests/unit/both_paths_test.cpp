@@ -1,0 +1,103 @@
+// The same op through both paths: a one-op .tflite model run by the runtime
+// interpreter, and the typed node the code generator would write for it,
+// give the same bytes. For ops that no shared model exercises.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfence.hpp"
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "test_support.hpp"
+#include "tflite_test_models.hpp"
+
+namespace qf = qfence;
+namespace rt = qfence::runtime;
+namespace tfl = qtest::tfl;
+
+namespace {
+
+/// Runs a one-input, one-output model on the runtime path.
+template <class In, class Out>
+std::vector<Out> run_runtime(const tfl::model_spec& spec, const std::vector<In>& input) {
+  const rt::model m = qf::tflite::read_model(tfl::build(spec));
+  rt::interpreter interp(m);
+  REQUIRE(interp.input(0).size() == input.size() * sizeof(In));
+  std::memcpy(interp.input(0).data(), input.data(), interp.input(0).size());
+  interp.invoke();
+  std::vector<Out> out(interp.output(0).size() / sizeof(Out));
+  std::memcpy(out.data(), interp.output(0).data(), interp.output(0).size());
+  return out;
+}
+
+tfl::model_spec one_op(std::int32_t code, tfl::tensor_spec in, tfl::tensor_spec out) {
+  tfl::model_spec m;
+  m.tensors = {std::move(in), std::move(out)};
+  m.ops.push_back(tfl::op(code, 1, {0}, {1}));
+  m.inputs = {0};
+  m.outputs = {1};
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("TANH int8: every input value, runtime path = typed node (TFLM fixed point)") {
+  for (const auto& params : {std::pair{0.05f, 3}, std::pair{0.0078125f, -128}, std::pair{0.2f, 0}}) {
+    const float scale = params.first;
+    const int zp = params.second;
+    auto in = tfl::activation({1, 256}, "x", 9 /*INT8*/);
+    in.scales = {scale};
+    in.zero_points = {zp};
+    auto out = tfl::activation({1, 256}, "y", 9);
+    out.scales = {1.0f / 128.0f};
+    out.zero_points = {0};
+    std::vector<std::int8_t> x(256);
+    for (int i = 0; i < 256; ++i) x[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i - 128);
+    const auto runtime = run_runtime<std::int8_t, std::int8_t>(one_op(28 /*TANH*/, in, out), x);
+    std::vector<std::int8_t> typed;
+    auto check = [&]<class T>() {
+      auto net = qf::graph(qf::input<T>(), qf::tanh(qf::ref<0>));
+      typed = qtest::run(net, x);
+    };
+    if (zp == 3) check.template operator()<qf::tensor<qf::i8, qf::shape<1, 256>, qf::per_tensor<0.05f, 3>>>();
+    if (zp == -128) check.template operator()<qf::tensor<qf::i8, qf::shape<1, 256>, qf::per_tensor<0.0078125f, -128>>>();
+    if (zp == 0) check.template operator()<qf::tensor<qf::i8, qf::shape<1, 256>, qf::per_tensor<0.2f, 0>>>();
+    CAPTURE(scale);
+    CHECK(runtime == typed);
+    // And the values are tanh's, to the output's resolution.
+    for (int i = 0; i < 256; ++i) {
+      const double real = std::tanh(scale * (i - 128 - zp));
+      CHECK(std::abs(runtime[static_cast<std::size_t>(i)] / 128.0 - real) <= 1.5 / 128.0);
+    }
+  }
+}
+
+TEST_CASE("TANH float and the rule's errors on the runtime path") {
+  std::vector<float> x{-3.0f, -0.5f, 0.0f, 0.25f, 4.0f, 1e-3f};
+  const auto runtime =
+      run_runtime<float, float>(one_op(28, tfl::activation({2, 3}, "x"), tfl::activation({2, 3}, "y")), x);
+  auto net = qf::graph(qf::input<qf::tensor<qf::f32, qf::shape<2, 3>>>(), qf::tanh(qf::ref<0>));
+  CHECK(runtime == qtest::run(net, x));
+
+  // An int8 TANH whose output is not scale 1/128, zero point 0: the rule's
+  // text, the same the compile-time path prints.
+  auto in = tfl::activation({1, 4}, "x", 9);
+  in.scales = {0.1f};
+  in.zero_points = {0};
+  auto out = tfl::activation({1, 4}, "y", 9);
+  out.scales = {1.0f / 256.0f};
+  out.zero_points = {-128};
+  const rt::model m = qf::tflite::read_model(tfl::build(one_op(28, in, out)));
+  try {
+    rt::interpreter interp(m);
+    FAIL("the interpreter accepted a TANH output with the wrong parameters");
+  } catch (const rt::model_error& e) {
+    const std::string what = e.what();
+    CHECK(what.find("operator 0 (TANH v1): ") == 0);
+    CHECK(what.find(std::string(qf::rule_error_text(qf::rule_error::output_fixed_quantization))) != std::string::npos);
+    CHECK(what.find("expected i8[1,4] (scale 0.007812, zero point 0)") != std::string::npos);
+  }
+}
