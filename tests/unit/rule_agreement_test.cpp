@@ -202,13 +202,14 @@ std::string prepare(runtime_case& rc) {
 }
 
 /// The runtime output tensor for a request the compile-time node was given
-/// (`fixed`: what the op writes when no out<...> is given, if it decides).
+/// (`fixed`: what the op writes when no out<...> is given, if it decides,
+/// and the shape the runtime operation states).
 tensor_desc runtime_output(const tensor_desc& in, const qf::output_request& req, const qf::rule_result& ct,
                            const tensor_desc* fixed) {
-  tensor_desc out = ct.ok() ? ct.output : in;
-  if (ct.ok()) return out;
+  if (ct.ok()) return ct.output;
+  const tensor_desc out = fixed != nullptr ? *fixed : in;
   if (req.given) return out.retyped(req.dtype_given ? req.type : in.type, req.quant);
-  if (fixed != nullptr) return out.retyped(fixed->type, fixed->quant);
+  if (fixed != nullptr) return out;
   return out.retyped(dtype::f32);
 }
 
@@ -832,6 +833,161 @@ void check_layout_case(tally& t) {
   agree(Pad ? "pad" : "transpose", I, ct, rc, true, t);
 }
 
+// ---- mean, arg_max, reshape, resize: one input, attributes, constant operands --------
+
+enum class shape_family { mean, arg_max, reshape, resize_bilinear, resize_nearest, sqrt, cast, tanh };
+
+struct shape_case {
+  tensor_desc in;
+  int count;                       // axes / new dims
+  std::array<int, qf::max_rank> v;  // the axes, the new dims, or the resize size
+  bool flag;                       // keep_dims, arg_max's i64 index, cast's target choice
+  qf::output_request req;
+};
+constexpr int shape_cases = 40;
+template <shape_family F>
+constexpr auto all_shape_cases = [] {
+  std::array<shape_case, shape_cases> a{};
+  for (int i = 0; i < shape_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 2246822519u + static_cast<std::uint32_t>(F) * 131u + 7u};
+    shape_case& c = a[static_cast<std::size_t>(i)];
+    const bool image = F == shape_family::resize_bilinear || F == shape_family::resize_nearest;
+    c.in = activation(r, image ? (r.chance(90) ? 4 : 3) : 1 + r.below(4));
+    c.flag = r.chance(50);
+    if (F == shape_family::mean || F == shape_family::arg_max) {
+      c.count = F == shape_family::arg_max ? 1 : 1 + r.below(2);
+      for (int k = 0; k < c.count; ++k) c.v[static_cast<std::size_t>(k)] = r.below(2 * c.in.rank + 1) - c.in.rank;
+      c.req = F == shape_family::mean ? request_for_input(r, c.in) : qf::output_request{};
+    } else if (F == shape_family::reshape) {
+      // The input's elements as [elements / d, d], sometimes off by one.
+      const std::int64_t n = c.in.elements();
+      const int d = n % 2 == 0 && r.chance(60) ? 2 : 1;
+      c.count = 2;
+      c.v[0] = static_cast<int>(n / d) + (r.chance(15) ? 1 : 0);
+      c.v[1] = d;
+    } else if (image) {
+      c.count = 2;
+      c.v[0] = r.chance(95) ? 1 + r.below(6) : 0;
+      c.v[1] = 1 + r.below(6);
+    } else if (F == shape_family::sqrt || F == shape_family::tanh) {
+      c.count = 0;
+    } else {  // cast
+      c.count = 0;
+    }
+  }
+  return a;
+}();
+template <shape_family F, int I> struct shape_in { static constexpr tensor_desc value = all_shape_cases<F>[I].in; };
+template <shape_family F, int I> struct shape_req { static constexpr qf::output_request value = all_shape_cases<F>[I].req; };
+
+template <shape_family F, int I> inline constexpr const shape_case& shape_c = all_shape_cases<F>[I];
+
+template <shape_family F, int I, std::size_t... K>
+constexpr auto shape_node(std::index_sequence<K...>) {
+  if constexpr (F == shape_family::mean) {
+    return []<class... Out>(std::tuple<Out...>) {
+      if constexpr (shape_c<F, I>.flag) return qf::mean_node<std::integer_sequence<int, shape_c<F, I>.v[K]...>, 0, qf::keep_dims_t, Out...>{};
+      else return qf::mean_node<std::integer_sequence<int, shape_c<F, I>.v[K]...>, 0, Out...>{};
+    }(out_options<shape_req<F, I>>());
+  } else if constexpr (F == shape_family::arg_max) {
+    return qf::arg_max_node<shape_c<F, I>.v[0], shape_c<F, I>.flag ? dtype::i64 : dtype::i32, 0>{};
+  } else if constexpr (F == shape_family::reshape) {
+    return qf::reshape_node<0, shape_c<F, I>.v[K]...>{};
+  } else if constexpr (F == shape_family::resize_bilinear) {
+    return qf::resize_node<qf::op::resize_bilinear, shape_c<F, I>.v[0], shape_c<F, I>.v[1], qf::resize_mode::plain, 0>{};
+  } else if constexpr (F == shape_family::resize_nearest) {
+    return qf::resize_node<qf::op::resize_nearest_neighbor, shape_c<F, I>.v[0], shape_c<F, I>.v[1], qf::resize_mode::plain, 0>{};
+  } else if constexpr (F == shape_family::sqrt) {
+    return qf::unary_node<qf::op::sqrt, dtype::f32, 0>{};
+  } else if constexpr (F == shape_family::cast) {
+    return qf::unary_node<qf::op::cast, shape_c<F, I>.flag ? dtype::i32 : dtype::f32, 0>{};
+  } else {
+    return qf::activation_node<qf::op::tanh, 0>{};
+  }
+}
+
+template <shape_family F, int I>
+void check_shape_case(tally& t) {
+  static constexpr const shape_case& c = all_shape_cases<F>[I];
+  using In = type_of_t<shape_in<F, I>>;
+  using Node = decltype(shape_node<F, I>(std::make_index_sequence<static_cast<std::size_t>(c.count)>{}));
+  constexpr qf::rule_result ct = Node::template rule<In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  qf::runtime::operation op;
+  op.inputs = {0};
+  auto constant_ints = [&](int n, const int* values) {
+    tensor_desc ints;
+    ints.type = dtype::i32;
+    ints.rank = 1;
+    ints.dims[0] = n;
+    rc.m.tensors.push_back(runtime_tensor(ints, true, rc.store));
+    std::memcpy(rc.store.back().data(), values, sizeof(int) * static_cast<std::size_t>(n));
+    op.inputs.push_back(static_cast<int>(rc.m.tensors.size()) - 1);
+  };
+  // What the op writes when the compile-time node asks nothing of its output.
+  tensor_desc decided = c.in;
+  qf::output_request req = c.req;
+  bool comparable = true;
+  const char* name = "";
+  switch (F) {
+    case shape_family::mean:
+      name = "mean";
+      op.builtin_code = 40;
+      op.options.keep_dims = c.flag;
+      constant_ints(c.count, c.v.data());
+      comparable = c.req.given || !c.in.quant.quantized();
+      break;
+    case shape_family::arg_max:
+      name = "arg_max";
+      op.builtin_code = 56;
+      constant_ints(1, c.v.data());
+      req = {true, true, c.flag ? dtype::i64 : dtype::i32, {}, false, {}};
+      break;
+    case shape_family::reshape: {
+      name = "reshape";
+      op.builtin_code = 22;
+      // The runtime path takes the new shape from the output tensor.
+      decided = c.in.reshaped(2, std::array<std::int64_t, 2>{c.v[0], c.v[1]});
+      break;
+    }
+    case shape_family::resize_bilinear:
+    case shape_family::resize_nearest:
+      name = F == shape_family::resize_bilinear ? "resize_bilinear" : "resize_nearest_neighbor";
+      op.builtin_code = F == shape_family::resize_bilinear ? 23 : 97;
+      constant_ints(2, c.v.data());
+      if (c.in.rank == 4) decided = c.in.reshaped(4, std::array<std::int64_t, 4>{c.in.dims[0], c.v[0], c.v[1], c.in.dims[3]});
+      break;
+    case shape_family::sqrt:
+      name = "sqrt";
+      op.builtin_code = 75;
+      decided = c.in.retyped(dtype::f32);
+      break;
+    case shape_family::cast:
+      name = "cast";
+      op.builtin_code = 53;
+      req = {true, true, c.flag ? dtype::i32 : dtype::f32, {}, false, {}};
+      break;
+    case shape_family::tanh:
+      name = "tanh";
+      op.builtin_code = 28;
+      if (c.in.quant.quantized()) decided = c.in.retyped(c.in.type, qf::fixed_activation_quant(qf::activation_fn::tanh, c.in.type));
+      break;
+  }
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, req, ct, &decided), false, rc.store));
+  op.outputs = {static_cast<int>(rc.m.tensors.size()) - 1};
+  rc.m.operations.push_back(op);
+  // A reshape's runtime shape is its output's: a changed output shape is a
+  // different reshape, not an error.
+  if (F == shape_family::reshape && ct.ok()) {
+    ++t.accepted;
+    CHECK(prepare(rc).empty());
+    return;
+  }
+  agree(name, I, ct, rc, comparable && (!ct.ok() || ct.output.rank > 0), t);
+}
+
 template <int N, class F>
 void each(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
@@ -919,6 +1075,25 @@ TEST_CASE("transpose, pad: both paths accept, reject and type alike") {
   each<layout_cases>([&]<int I>() { check_layout_case<true, I>(pd); });
   report("transpose", tr);
   report("pad", pd);
+}
+
+TEST_CASE("mean, arg_max, reshape, resize, sqrt, cast, tanh: both paths accept, reject and type alike") {
+  auto family = [&]<shape_family F>(const char* name) {
+    tally t;
+    each<shape_cases>([&]<int I>() { check_shape_case<F, I>(t); });
+    MESSAGE(std::string(name) << ": " << t.accepted << " accepted and " << t.rejected << " rejected alike");
+    CHECK(t.accepted >= 5);
+    return t;
+  };
+  // Ops that take nearly every operand still must reject some.
+  CHECK(family.template operator()<shape_family::mean>("mean").rejected >= 5);
+  CHECK(family.template operator()<shape_family::arg_max>("arg_max").rejected >= 5);
+  CHECK(family.template operator()<shape_family::reshape>("reshape").rejected >= 1);
+  CHECK(family.template operator()<shape_family::resize_bilinear>("resize_bilinear").rejected >= 1);
+  CHECK(family.template operator()<shape_family::resize_nearest>("resize_nearest_neighbor").rejected >= 1);
+  CHECK(family.template operator()<shape_family::sqrt>("sqrt").rejected >= 5);
+  family.template operator()<shape_family::cast>("cast");
+  CHECK(family.template operator()<shape_family::tanh>("tanh").rejected >= 5);
 }
 
 TEST_CASE("strided_slice: both paths accept, reject and type alike") {

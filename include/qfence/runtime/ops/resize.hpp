@@ -17,15 +17,18 @@ namespace detail {
 inline resize_geometry resize_setup(const op_context& ctx, bool bilinear) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.require(out.rank() == 4, "the output must be 4-D NHWC, got " + type_text(out));
+  // The output tensor's shape gives the size (the size input may be
+  // computed); a constant size must agree with it.
+  const op_options& o = ctx.options();
+  const bool four_d = out.rank() == 4;
+  const resize_attrs a{bilinear, four_d ? out.dim(1) : 0, four_d ? out.dim(2) : 0, o.align_corners,
+                       o.half_pixel_centers};
+  ctx.enforce(resize_rule(a, describe(in), request_for(out)), {0});
   if (ctx.input(1).constant) {
     const auto size = ctx.constant_ints(1, "size");
     ctx.require(size.size() == 2 && size[0] == out.dim(1) && size[1] == out.dim(2),
                 "size does not match the output shape " + shape_text(out.shape));
   }
-  const op_options& o = ctx.options();
-  const resize_attrs a{bilinear, out.dim(1), out.dim(2), o.align_corners, o.half_pixel_centers};
-  ctx.enforce(resize_rule(a, describe(in), request_for(out)), {0});
   return {in.dim(0), in.dim(1), in.dim(2), in.dim(3), out.dim(1), out.dim(2), o.align_corners, o.half_pixel_centers};
 }
 
