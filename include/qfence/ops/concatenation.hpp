@@ -78,7 +78,7 @@ struct concatenation_node {
       if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
       else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
     }();
-    static constexpr rule_result value = concatenation_rule({Axis, activation::none}, operands.data(),
+    static constexpr rule_result value = concatenation_rule({Axis, activation::none, true}, operands.data(),
                                                             static_cast<int>(operands.size()), request);
   };
 

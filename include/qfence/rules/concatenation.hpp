@@ -14,6 +14,7 @@ namespace qfence {
 struct concatenation_attrs {
   int axis = 0;
   activation fused = activation::none;
+  bool fused_supported = true;
 };
 
 /// The axis counted from the front; call only for operands the rule accepted.
@@ -24,7 +25,7 @@ constexpr int concatenation_axis(const concatenation_attrs& a, int rank) noexcep
 constexpr rule_result concatenation_rule(const concatenation_attrs& a, const tensor_desc* inputs, int count,
                                          const output_request& req) noexcept {
   if (count < 1) return rule_fail(rule_error::concatenation_inputs, output_operand);
-  if (a.fused != activation::none) return rule_fail(rule_error::bad_option, output_operand);
+  if (a.fused != activation::none || !a.fused_supported) return rule_fail(rule_error::bad_option, output_operand);
   const tensor_desc& first = inputs[0];
   const int axis = concatenation_axis(a, first.rank);
   if (axis < 0 || axis >= first.rank) return rule_fail(rule_error::axis_range, 0);

@@ -51,6 +51,16 @@ inline void require_constant_weights_and_bias(const op_context& ctx, int bias_in
   if (ctx.has_input(bias_input)) (void)ctx.constant_input(bias_input, "bias");
 }
 
+/// Hands an int16x8 layer's bias to `make`: absent (a null int64 pointer),
+/// int64, or the int32 the rule also accepts.
+template <class Make>
+kernel with_wide_bias(const op_context& ctx, int bias_input, Make&& make) {
+  if (!ctx.has_input(bias_input)) return make(static_cast<const std::int64_t*>(nullptr));
+  const tensor& bias = ctx.input(bias_input);
+  if (bias.type == dtype::i64) return make(bias.constant_data<std::int64_t>());
+  return make(bias.constant_data<std::int32_t>());
+}
+
 /// What a float conv-like kernel needs besides geometry and weights.
 struct float_epilogue {
   const float* bias;
@@ -124,15 +134,12 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   // i8 weights and an i64 or i32 bias.
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
-  auto with_bias = [&]<class Bias>(const Bias* bias) -> kernel {
+  return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
       reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
                         bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
     };
-  };
-  if (!ctx.has_input(2)) return with_bias(static_cast<const std::int64_t*>(nullptr));
-  if (ctx.input(2).type == dtype::i64) return with_bias(ctx.input(2).constant_data<std::int64_t>());
-  return with_bias(ctx.input(2).constant_data<std::int32_t>());
+  });
 }
 
 inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
@@ -214,15 +221,12 @@ inline kernel prepare_transpose_conv(const op_context& ctx) {
   // int16x8: i64 (or i32) bias.
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
   auto scratch = std::make_shared<std::vector<std::int64_t>>(out_elements);
-  auto with_bias = [&]<class Bias>(const Bias* bias) -> kernel {
+  return detail::with_wide_bias(ctx, 3, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
       reference::transpose_conv(g, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
                                 bias, multipliers.data(), 0, act, scratch->data(), m.at<std::int16_t>(out_t));
     };
-  };
-  if (!ctx.has_input(3)) return with_bias(static_cast<const std::int64_t*>(nullptr));
-  if (ctx.input(3).type == dtype::i64) return with_bias(ctx.input(3).constant_data<std::int64_t>());
-  return with_bias(ctx.input(3).constant_data<std::int32_t>());
+  });
 }
 
 inline kernel prepare_fully_connected(const op_context& ctx) {

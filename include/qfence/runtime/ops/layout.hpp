@@ -123,9 +123,7 @@ inline kernel prepare_concatenation(const op_context& ctx) {
   const int count = ctx.input_count();
   std::vector<tensor_desc> operands;
   for (int i = 0; i < count; ++i) operands.push_back(describe(ctx.input(i)));
-  const concatenation_attrs a{ctx.options().axis, plain_fused_activation(ctx.options())
-                                                      ? ctx.options().fused
-                                                      : activation::relu};  // an unknown fusion is not NONE
+  const concatenation_attrs a{ctx.options().axis, ctx.options().fused, plain_fused_activation(ctx.options())};
   ctx.enforce(concatenation_rule(a, operands.data(), count, request_for(out)));
   const int rank = out.rank();
   const int axis = concatenation_axis(a, rank);
@@ -135,11 +133,12 @@ inline kernel prepare_concatenation(const op_context& ctx) {
   std::vector<int> inputs;
   std::vector<std::int64_t> copy_bytes;
   bool rescale = false;
+  const quant_desc out_quant = describe(out).quant;
   for (int i = 0; i < count; ++i) {
     const tensor& in = ctx.input(i);
     inputs.push_back(ctx.input_index(i));
     copy_bytes.push_back(in.dim(axis) * inner * static_cast<std::int64_t>(size_of(in.type)));
-    if (!(operands[static_cast<std::size_t>(i)].quant == describe(out).quant)) rescale = true;
+    if (!(operands[static_cast<std::size_t>(i)].quant == out_quant)) rescale = true;
   }
   const int out_t = ctx.output_index(0);
   if (!rescale) {
@@ -171,17 +170,11 @@ inline kernel prepare_strided_slice(const op_context& ctx) {
   ctx.require_io(4, 4, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   const op_options& o = ctx.options();
-  const auto begin = ctx.constant_ints(1, "begin"), end = ctx.constant_ints(2, "end"),
-             strides = ctx.constant_ints(3, "strides");
   strided_slice_attrs a;
-  a.rank = static_cast<int>(begin.size());
-  ctx.require(end.size() == begin.size() && strides.size() == begin.size() && begin.size() <= a.begin.size(),
+  a.rank = ctx.constant_ints_into(1, "begin", a.begin);
+  ctx.require(ctx.constant_ints_into(2, "end", a.end) == a.rank &&
+                  ctx.constant_ints_into(3, "strides", a.strides) == a.rank,
               "begin, end and strides must have one entry per input dimension");
-  for (std::size_t d = 0; d < begin.size(); ++d) {
-    a.begin[d] = begin[d];
-    a.end[d] = end[d];
-    a.strides[d] = strides[d];
-  }
   a.begin_mask = o.begin_mask;
   a.end_mask = o.end_mask;
   a.shrink_axis_mask = o.shrink_axis_mask;

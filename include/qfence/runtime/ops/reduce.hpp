@@ -56,12 +56,11 @@ inline kernel prepare_max_pool2d(const op_context& ctx) { return detail::prepare
 inline kernel prepare_mean(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  const std::vector<std::int64_t> axes = ctx.constant_ints(1, "axes");
   mean_attrs a;
   a.count = ctx.constant_ints_into(1, "axes", a.axes);
   a.keep_dims = ctx.options().keep_dims;
   ctx.enforce(mean_rule(a, describe(in), request_for(out)), {0});
-  const reduce_geometry g = make_reduce_geometry(in.shape.data(), in.rank(), axes.data(), static_cast<int>(axes.size()));
+  const reduce_geometry g = make_reduce_geometry(in.shape.data(), in.rank(), a.axes.data(), a.count);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t)); };
