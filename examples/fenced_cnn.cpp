@@ -78,12 +78,18 @@ constexpr std::array<float, C> channel_scales(const std::array<float, N>& w) {
   return s;
 }
 
+/// Round half away from zero, usable in constant expressions (std::round is
+/// not constexpr in C++20); the rounding TFLite's converter uses.
+constexpr long long round_half_away(double x) {
+  return x >= 0 ? static_cast<long long>(x + 0.5) : -static_cast<long long>(-x + 0.5);
+}
+
 template <std::size_t C, int Axis, std::size_t N>
 constexpr std::array<std::int8_t, N> quantize_weights(const std::array<float, N>& w, const std::array<float, C>& s) {
   std::array<std::int8_t, N> q{};
   for (std::size_t i = 0; i < N; ++i) {
     const std::size_t c = Axis == 0 ? i / (N / C) : i % C;
-    q[i] = static_cast<std::int8_t>(qf::detail::round_to_int32(w[i] / s[c]));
+    q[i] = static_cast<std::int8_t>(round_half_away(static_cast<double>(w[i] / s[c])));
   }
   return q;
 }
@@ -94,8 +100,8 @@ constexpr std::array<std::int32_t, C> quantize_bias(const std::array<float, C>& 
                                                     const std::array<float, C>& w_scales) {
   std::array<std::int32_t, C> q{};
   for (std::size_t c = 0; c < C; ++c)
-    q[c] = static_cast<std::int32_t>(qf::detail::round_to_int64(static_cast<double>(b[c]) /
-                                                                (static_cast<double>(input_scale) * w_scales[c])));
+    q[c] = static_cast<std::int32_t>(
+        round_half_away(static_cast<double>(b[c]) / (static_cast<double>(input_scale) * w_scales[c])));
   return q;
 }
 
@@ -223,15 +229,13 @@ int main() {
   for (int k = 0; k < inputs; ++k) {
     const auto img = sample_image(k);
     // The int8 model takes the image quantized with its input parameters.
-    std::int8_t* in8 = M::input<0>(int8_arena.data());
-    for (std::size_t i = 0; i < img.size(); ++i)
-      in8[i] = qf::saturate_cast<std::int8_t>(qf::detail::round_to_int32(img[i] / q_input::scale) + q_input::zero_point);
-    std::copy(img.begin(), img.end(), F::input<0>(float_arena.data()));
-    int8_model.invoke(int8_arena.data());
-    float_model.invoke(float_arena.data());
+    qf::quantize_into<M::input_type<0>>(img, int8_arena.input<0>());
+    std::ranges::copy(img, float_arena.input<0>().begin());
+    int8_model.invoke(int8_arena);
+    float_model.invoke(float_arena);
 
-    const std::int8_t* out8 = M::output<0>(int8_arena.data());
-    const float* outf = F::output<0>(float_arena.data());
+    const auto out8 = int8_arena.output<0>();  // std::span<const std::int8_t, 10>
+    const auto outf = float_arena.output<0>();  // std::span<const float, 10>
     using out_q = M::output_type<0>::quant;
     std::printf("input %d\n  int8 :", k);
     int best8 = 0, bestf = 0;
@@ -255,7 +259,7 @@ int main() {
   std::vector<double> us(repeats);
   for (int r = 0; r < repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    int8_model.invoke(int8_arena.data());
+    int8_model.invoke(int8_arena);
     const auto t1 = std::chrono::steady_clock::now();
     us[static_cast<std::size_t>(r)] = std::chrono::duration<double, std::micro>(t1 - t0).count();
   }

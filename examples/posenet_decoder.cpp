@@ -105,13 +105,14 @@ int main(int argc, char** argv) {
   const std::string backbone = std::string(argv[1]) + "/models/posenet_backbone_353x481/cases/test_image/";
   auto arena = std::make_unique<qf::arena<model>>();
   const auto image = read(backbone + "input0.bin", model::input_type<0>::bytes);
-  std::copy(image.begin(), image.end(), model::input<0>(arena->data()));
+  std::ranges::copy(image, arena->input<0>().begin());  // std::span<std::uint8_t, 1*353*481*3>
 
-  posenet::graph<my_ops>().invoke(arena->data());
+  posenet::graph<my_ops>().invoke(*arena);
 
-  const float* yx = model::output<posenet::output_slot[0]>(arena->data());
-  const float* scores = model::output<posenet::output_slot[1]>(arena->data());
-  const float* pose = model::output<posenet::output_slot[2]>(arena->data());
+  // The model's outputs, in its order (the generated graph declares them).
+  const auto yx = arena->output<0>();
+  const auto scores = arena->output<1>();
+  const auto pose = arena->output<2>();
   std::printf("pose score %.3f, arena %zu bytes\n", static_cast<double>(pose[0]), model::arena_bytes);
   for (int k = 0; k < 5; ++k)
     std::printf("keypoint %d at (y %.1f, x %.1f), score %.2f\n", k, static_cast<double>(yx[2 * k]),

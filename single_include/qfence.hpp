@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 #include <array>
 #include <cstddef>
-#include <type_traits>
 #include <iterator>
 #include <bit>
 #include <initializer_list>
@@ -17,6 +17,12 @@
 #include <tuple>
 #include <boost/hana/at.hpp>
 #include <boost/hana/tuple.hpp>
+#include <new>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <stdexcept>
+#include <string>
 #include <cmath>
 
 // ---- qfence.hpp ------------------------------------------------------------
@@ -90,6 +96,39 @@ constexpr std::size_t size_of(dtype d) noexcept {
     case dtype::boolean: return 1;
   }
   return 0;
+}
+
+/// The C++ spelling of element_t<d>, for messages.
+constexpr std::string_view element_name(dtype d) noexcept {
+  switch (d) {
+    case dtype::f32: return "float";
+    case dtype::f16: return "qfence::half";
+    case dtype::i8: return "std::int8_t";
+    case dtype::u8: return "std::uint8_t";
+    case dtype::i16: return "std::int16_t";
+    case dtype::i32: return "std::int32_t";
+    case dtype::i64: return "std::int64_t";
+    case dtype::boolean: return "bool";
+  }
+  return "?";
+}
+
+/// Whether T is the C++ type that stores one element of dtype `d`, for typed
+/// access to tensors whose dtype is known only at run time.
+template <class T>
+constexpr bool holds_element(dtype d) noexcept {
+  using U = std::remove_cv_t<T>;
+  switch (d) {
+    case dtype::f32: return std::is_same_v<U, element_t<dtype::f32>>;
+    case dtype::f16: return std::is_same_v<U, element_t<dtype::f16>>;
+    case dtype::i8: return std::is_same_v<U, element_t<dtype::i8>>;
+    case dtype::u8: return std::is_same_v<U, element_t<dtype::u8>>;
+    case dtype::i16: return std::is_same_v<U, element_t<dtype::i16>>;
+    case dtype::i32: return std::is_same_v<U, element_t<dtype::i32>>;
+    case dtype::i64: return std::is_same_v<U, element_t<dtype::i64>>;
+    case dtype::boolean: return std::is_same_v<U, element_t<dtype::boolean>>;
+  }
+  return false;
 }
 
 constexpr bool is_float(dtype d) noexcept { return d == dtype::f32 || d == dtype::f16; }
@@ -1316,13 +1355,24 @@ struct input {
 };
 }  // namespace op
 
+/// Opts an input into sharing its memory: the planner may reuse its bytes
+/// once its last reader has run, so the arena is smaller but the input must
+/// be written again before every `invoke` (see `qfence::input`).
+struct overwritable_t {
+  explicit constexpr overwritable_t() = default;
+};
+inline constexpr overwritable_t overwritable{};
+
 /// A graph input of type `T`; the application writes it through
-/// `model.operand<k>(arena)` before `invoke`.
-template <class T>
+/// `arena.input<K>()` before `invoke`. Unless `Overwritable`, its bytes are
+/// the input's alone: it survives `invoke`, as TFLite's and TFLM's inputs do,
+/// so the same input can be run again.
+template <class T, bool Overwritable = false>
 struct input_node {
-  static_assert(is_tensor_v<T>, "qfence: operand<T>: T must be a qfence::tensor<...>");
+  static_assert(is_tensor_v<T>, "qfence: input<T>: T must be a qfence::tensor<...>");
   using op = op::input;
   using inputs = refs<>;
+  static constexpr bool overwritable = Overwritable;
   template <int Index>
   static constexpr bool validate() {
     return true;
@@ -1334,10 +1384,24 @@ struct input_node {
   };
 };
 
+/// Input of type `T`, kept intact by `invoke`.
 template <class T>
 constexpr input_node<T> input() {
   return {};
 }
+/// Input of type `T` whose memory later nodes may reuse:
+/// `qf::input<T>(qf::overwritable)`.
+template <class T>
+constexpr input_node<T, true> input(overwritable_t) {
+  return {};
+}
+
+namespace detail {
+template <class N> struct is_input_node : std::false_type {};
+template <class T, bool O> struct is_input_node<input_node<T, O>> : std::true_type {};
+template <class N> struct is_overwritable_input : std::false_type {};
+template <class T> struct is_overwritable_input<input_node<T, true>> : std::true_type {};
+}  // namespace detail
 
 }  // namespace qfence
 
@@ -1460,18 +1524,223 @@ constexpr bool plan_is_sound(const std::array<buffer_request, N>& req, const mem
 // ---- qfence/graph/model.hpp ------------------------------------------------
 // qfence/graph/model.hpp: the compile-time typed graph.
 //
-// `qfence::graph(node0, node1, ...)` returns a `model<Nodes...>`. At compile
-// time it
+// `qfence::graph(node0, node1, ...)` returns a model; `.outputs(ref<i>...)`
+// declares which nodes are its outputs, in order. At compile time the model
 //   1. resolves every node's input types from its producers and checks them
 //      with the node's type rule (the first failing check is the one error the
 //      user sees; nodes downstream of an error are not checked again),
 //   2. lowers fences: inserts DEQUANTIZE where a fenced node reads a quantized
 //      producer and QUANTIZE where a fenced node's float output meets
 //      quantized consumers,
-//   3. plans the arena (`arena_bytes` is a constant),
-// and `invoke(arena)` runs the nodes in order without allocating.
+//   3. plans the arena (`arena_bytes` is a constant): inputs and outputs keep
+//      their own bytes for the whole invoke, other tensors share,
+// and `invoke(arena)` runs the nodes in order without allocating, on a
+// `qfence::arena<M>` or `qfence::arena_view<M>` of this very model type.
 
 
+
+// ---- qfence/core/typed_storage.hpp -----------------------------------------
+// qfence/core/typed_storage.hpp: how tensors of different types share the
+// bytes of one arena without breaking C++'s object model.
+//
+// The decision (docs/architecture.md, "Arena memory"): an arena is storage
+// (an array of std::byte), and the memory plan lets a tensor of one type
+// reuse bytes that held a tensor of another. Reading an int8 tensor through a
+// float* that aliases it is undefined behaviour the optimiser exploits
+// (type-based alias analysis), and qfence does not ask its users for
+// -fno-strict-aliasing. So:
+//   - whoever writes a tensor first begins the lifetime of a T[n] array in its
+//     bytes (`begin_lifetime`): a placement new with default initialisation,
+//     which emits no code and ends whatever object lived there before;
+//   - whoever reads it reaches that array (`object_at`, laundered).
+// No other code turns arena bytes into typed pointers; the repository test
+// `typed_storage` (tests/repository/typed_storage.py) fails the build when a
+// reinterpret_cast of arena bytes appears anywhere else.
+
+
+
+namespace qfence::detail {
+
+/// Starts the lifetime of `n` objects of type T at `p` (their values are
+/// indeterminate: the caller writes them next) and returns the first.
+template <class T>
+T* begin_lifetime(std::byte* p, std::size_t n) noexcept {
+  static_assert(std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T>,
+                "qfence: tensor elements are trivial types");
+  if (n == 0) return std::launder(reinterpret_cast<T*>(p));
+  return ::new (static_cast<void*>(p)) T[n];
+}
+
+/// The T array that lives at `p` (begun by `begin_lifetime`, by the arena's
+/// creation for inputs, or by the application's own writes).
+/// (T may be void: an untyped pointer, e.g. for scratch space.)
+template <class T>
+T* object_at(std::byte* p) noexcept {
+  if constexpr (std::is_void_v<T>) return p;
+  else return std::launder(reinterpret_cast<T*>(p));
+}
+template <class T>
+const T* object_at(const std::byte* p) noexcept {
+  if constexpr (std::is_void_v<T>) return p;
+  else return std::launder(reinterpret_cast<const T*>(p));
+}
+
+/// begin_lifetime for a dtype known at run time (the runtime path, before
+/// each kernel writes its outputs). Emits no code.
+inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
+  switch (d) {
+    case dtype::f32: begin_lifetime<element_t<dtype::f32>>(p, n); return;
+    case dtype::f16: begin_lifetime<element_t<dtype::f16>>(p, n); return;
+    case dtype::i8: begin_lifetime<element_t<dtype::i8>>(p, n); return;
+    case dtype::u8: begin_lifetime<element_t<dtype::u8>>(p, n); return;
+    case dtype::i16: begin_lifetime<element_t<dtype::i16>>(p, n); return;
+    case dtype::i32: begin_lifetime<element_t<dtype::i32>>(p, n); return;
+    case dtype::i64: begin_lifetime<element_t<dtype::i64>>(p, n); return;
+    case dtype::boolean: begin_lifetime<element_t<dtype::boolean>>(p, n); return;
+  }
+}
+
+}  // namespace qfence::detail
+
+// ---- qfence/graph/arena.hpp ------------------------------------------------
+// qfence/graph/arena.hpp: the working memory of one compile-time model.
+//
+//   qfence::arena<M>       owns M::arena_bytes of suitably aligned storage
+//                          (static, automatic or std::make_unique'd);
+//   qfence::arena_view<M>  the same over memory the application owns
+//                          (size and alignment checked once, at construction).
+//
+// Both give typed access: `input<K>()` is a std::span<T, N> of input K's
+// element type and element count, `output<K>()` a std::span<const T, N> of
+// output K. `net.invoke(arena)` accepts only an arena of `net`'s own model
+// type: another model's arena is a compile error, never an overflow.
+
+
+
+namespace qfence {
+
+/// Raised by `arena_view` when the memory given to it is too small or
+/// misaligned.
+class arena_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+namespace detail {
+
+/// Typed access to a model's inputs and outputs, shared by `arena` and
+/// `arena_view` (`Derived::data()` gives the arena's first byte).
+template <class Derived, class M>
+class arena_access {
+ public:
+  using model_type = M;
+  static constexpr std::size_t size_bytes = M::arena_bytes;
+
+  /// Input K, to be written before `invoke`.
+  template <int K>
+  auto input() noexcept {
+    constexpr bool exists = K >= 0 && K < M::input_count;
+    static_assert(exists, "qfence: arena.input<K>(): K is not an input index of this model (see M::input_count)");
+    if constexpr (exists) {
+      using T = typename M::template input_type<K>;
+      constexpr auto n = static_cast<std::size_t>(T::elements);
+      std::byte* p = memory() + M::template input_offset<K>;
+      // An overwritable input's bytes held other tensors during the last
+      // invoke: writing it begins a new array there.
+      auto* first = M::template input_overwritable<K> ? begin_lifetime<typename T::element>(p, n)
+                                                      : object_at<typename T::element>(p);
+      return std::span<typename T::element, n>(first, n);
+    } else {
+      return std::span<std::byte, 0>{};  // the static_assert above is the error
+    }
+  }
+
+  /// Output K (in the order the model declares its outputs), valid after `invoke`.
+  template <int K>
+  auto output() const noexcept {
+    constexpr bool exists = K >= 0 && K < M::output_count;
+    static_assert(exists, "qfence: arena.output<K>(): K is not an output index of this model (see M::output_count)");
+    if constexpr (exists) {
+      using T = typename M::template output_type<K>;
+      constexpr auto n = static_cast<std::size_t>(T::elements);
+      return std::span<const typename T::element, n>(
+          object_at<typename T::element>(memory() + M::template output_offset<K>), n);
+    } else {
+      return std::span<const std::byte, 0>{};
+    }
+  }
+
+  /// The arena's bytes (e.g. to save or restore a whole state).
+  std::span<std::byte, size_bytes> bytes() noexcept { return std::span<std::byte, size_bytes>(memory(), size_bytes); }
+  std::span<const std::byte, size_bytes> bytes() const noexcept {
+    return std::span<const std::byte, size_bytes>(memory(), size_bytes);
+  }
+
+ private:
+  std::byte* memory() noexcept { return static_cast<Derived&>(*this).data(); }
+  const std::byte* memory() const noexcept { return static_cast<const Derived&>(*this).data(); }
+};
+
+}  // namespace detail
+
+/// Working memory for model type M (`decltype(qfence::graph(...))`), aligned
+/// to `arena_alignment`. It is `M::arena_bytes` large, so give it static
+/// storage or put it on the heap (`std::make_unique<qfence::arena<M>>()`)
+/// when that is more than the stack should hold.
+template <class M>
+class arena : public detail::arena_access<arena<M>, std::remove_cv_t<M>> {
+ public:
+  std::byte* data() noexcept { return storage_; }
+  const std::byte* data() const noexcept { return storage_; }
+
+ private:
+  alignas(arena_alignment) std::byte storage_[M::arena_bytes > 0 ? M::arena_bytes : 1];
+};
+
+/// Model M's arena in memory the application owns. The memory must hold
+/// `M::arena_bytes` bytes aligned to `qfence::arena_alignment`; otherwise the
+/// constructor throws `arena_error` saying which (or, built without
+/// exceptions, prints that and aborts).
+template <class M>
+class arena_view : public detail::arena_access<arena_view<M>, std::remove_cv_t<M>> {
+ public:
+  explicit arena_view(std::span<std::byte> memory) : data_(memory.data()) {
+    const auto address = reinterpret_cast<std::uintptr_t>(memory.data());
+    if (memory.size() < M::arena_bytes)
+      fail("qfence::arena_view: the memory given has " + std::to_string(memory.size()) +
+           " bytes; this model needs M::arena_bytes = " + std::to_string(M::arena_bytes));
+    if (address % arena_alignment != 0)
+      fail("qfence::arena_view: the memory given starts at an address that is not a multiple of " +
+           std::to_string(arena_alignment) + " (qfence::arena_alignment): offset " +
+           std::to_string(address % arena_alignment) + "; align it, e.g. alignas(qfence::arena_alignment)");
+  }
+
+  std::byte* data() noexcept { return data_; }
+  const std::byte* data() const noexcept { return data_; }
+
+ private:
+  [[noreturn]] static void fail(const std::string& what) {
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+    throw arena_error(what);
+#else
+    std::fputs((what + "\n").c_str(), stderr);
+    std::abort();
+#endif
+  }
+  std::byte* data_;
+};
+
+namespace detail {
+template <class A> struct arena_model { using type = void; };
+template <class M> struct arena_model<arena<M>> { using type = std::remove_cv_t<M>; };
+template <class M> struct arena_model<arena_view<M>> { using type = std::remove_cv_t<M>; };
+}  // namespace detail
+
+/// The model an arena type was made for (void for anything else).
+template <class A>
+using arena_model_t = typename detail::arena_model<std::remove_cvref_t<A>>::type;
+
+}  // namespace qfence
 
 // ---- qfence/graph/state.hpp ------------------------------------------------
 // qfence/graph/state.hpp: state that persists between invocations.
@@ -2485,6 +2754,34 @@ constexpr auto dequantize(node_ref<In>) {
   return dequantize_node<In>{};
 }
 
+/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
+/// does: how an application fills a quantized input
+/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
+/// Throws std::invalid_argument when the sizes differ.
+template <class T>
+void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != out.size())
+    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
+                                std::to_string(out.size()) + " elements");
+  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
+                      out.data());
+}
+
+/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
+/// arithmetic), e.g. to read a model's output as probabilities.
+template <class T>
+void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != quantized.size())
+    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
+                                " values into room for " + std::to_string(real.size()));
+  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
+                        T::quant::zero_point, real.data());
+}
+
 }  // namespace qfence
 
 
@@ -2502,9 +2799,16 @@ struct invalid_tensor {
   static constexpr std::size_t bytes = 0;
 };
 
+/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
+template <int... Nodes> struct declared_outputs {};
+/// No declaration: the one node nobody reads is the output.
+struct inferred_outputs {};
+
+/// Context of the error for a model whose outputs must be declared: the
+/// nodes that nobody reads.
+template <int... Nodes> struct nodes_read_by_no_one {};
+
 namespace detail {
-template <class N> struct is_input_node : std::false_type {};
-template <class T> struct is_input_node<input_node<T>> : std::true_type {};
 
 template <class N> struct fence_out { using type = no_fence_output; };
 template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
@@ -2527,13 +2831,30 @@ struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
 /// node's scratch space.
 enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
 
-template <class... Nodes>
+template <class Outputs, class... Nodes>
+class model;
+
+template <class Outputs, class... Nodes>
 class model {
+  template <class, class...> friend class model;
+
  public:
   static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
   template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
 
   constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
+
+  /// The same graph with outputs declared: output K of the model is node
+  /// R_K's output. Nodes that are neither outputs nor read by another node
+  /// still run, but adding or removing one never renumbers the outputs.
+  template <int... R>
+  constexpr auto outputs(node_ref<R>...) const {
+    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
+    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
+    static_assert((check<(R < node_count), operand<R>> && ...),
+                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
+    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
+  }
 
  private:
   static constexpr int N = node_count;
@@ -2570,6 +2891,40 @@ class model {
     return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
   }
   static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
+
+  // ---- outputs ------------------------------------------------------------
+  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
+  // (other than inputs and state); using them needs there to be exactly one.
+  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
+  template <class O> struct output_list {
+    static constexpr std::array<int, 0> nodes{};
+  };
+  template <int... R> struct output_list<declared_outputs<R...>> {
+    static constexpr std::array<int, sizeof...(R)> nodes{R...};
+  };
+  static constexpr auto unread_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
+        a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+  static constexpr auto output_nodes = [] {
+    if constexpr (outputs_declared) {
+      std::array<int, N> a{};
+      int k = 0;
+      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
+      return std::pair{a, k};
+    } else {
+      return unread_nodes;
+    }
+  }();
+  static constexpr bool is_output(int p) {
+    for (int k = 0; k < output_nodes.second; ++k)
+      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
+    return false;
+  }
 
   template <int I> struct resolved;
 
@@ -2659,7 +3014,7 @@ class model {
   /// Node I is fenced and its float output is quantized for code outside the fence.
   template <int I>
   static constexpr bool needs_quantized() {
-    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_sink(I));
+    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
   }
   /// Node I is quantized and a fenced node reads a float copy of it.
   template <int I>
@@ -2682,9 +3037,11 @@ class model {
   template <int I>
   static constexpr void request(std::array<buffer_request, slots>& r) {
     const int end = N;  // graph outputs stay alive to the end
-    // Inputs are written before invoke; state lives across invokes.
+    // Inputs are written before invoke; state lives across invokes; inputs
+    // keep their bytes to the end unless the application let them go.
     const int first = (is_input[I] || is_state[I]) ? 0 : I;
-    const bool sink = is_sink(I) || is_state[I];
+    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
+    const bool sink = is_output(I) || is_state[I] || kept_input;
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -2714,14 +3071,6 @@ class model {
       if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
     return std::pair{a, k};
   }();
-  static constexpr auto output_nodes = [] {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
-        a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
 
  public:
   /// True when every node passed its type rule (otherwise the compiler has
@@ -2738,57 +3087,7 @@ class model {
   static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
   static constexpr bool plan_sound = plan_is_sound(requests, plan);
 
-  static constexpr int input_count = input_nodes.second;
-  static constexpr int output_count = output_nodes.second;
-  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
-  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
-
-  /// The type of node I's output as stored (float inside a fence).
-  template <int I> using node_output_type = typename resolved<I>::main;
-  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
-  template <int K>
-  using output_type = std::conditional_t<needs_quantized<output_node_index<K>>(),
-                                         typename resolved<output_node_index<K>>::quantized,
-                                         typename resolved<output_node_index<K>>::main>;
-
-  /// Where the application writes input K before `invoke`.
-  template <int K>
-  static typename input_type<K>::element* input(std::byte* arena) noexcept {
-    static_assert(K >= 0 && K < input_count, "qfence: model::operand<K>: K is not an input index");
-    return reinterpret_cast<typename input_type<K>::element*>(arena + offset_of(input_node_index<K>, buffer_kind::main));
-  }
-
-  /// Where output K is after `invoke`.
-  template <int K>
-  static const typename output_type<K>::element* output(const std::byte* arena) noexcept {
-    static_assert(K >= 0 && K < output_count, "qfence: model::output<K>: K is not an output index");
-    constexpr int node = output_node_index<K>;
-    constexpr buffer_kind kind = needs_quantized<node>() ? buffer_kind::quantized : buffer_kind::main;
-    return reinterpret_cast<const typename output_type<K>::element*>(arena + offset_of(node, kind));
-  }
-
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
-  void reset_state(std::byte* arena) const noexcept {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      auto one = [&]<int J>() {
-        if constexpr (is_state[J])
-          boost::hana::at_c<J>(nodes_).reset(at<typename resolved<J>::main::element>(arena, J, buffer_kind::main));
-      };
-      (one.template operator()<I>(), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-
-  /// Runs the graph. `arena` has `arena_bytes` bytes, aligned to
-  /// `arena_alignment`; the inputs have been written to it.
-  void invoke(std::byte* arena) const noexcept { run_all<false>(arena); }
-
-  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
-  /// last reader has run: a plan that let a live tensor share bytes with
-  /// another, or a kernel that read a dead buffer, changes the outputs.
-  void invoke_poisoning_dead_buffers(std::byte* arena) const noexcept { run_all<true>(arena); }
-
+  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
   static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
     return plan.offset[static_cast<std::size_t>(slot(node, k))];
   }
@@ -2796,12 +3095,111 @@ class model {
     return requests[static_cast<std::size_t>(slot(node, k))];
   }
 
+  static constexpr int input_count = input_nodes.second;
+  static constexpr int output_count = output_nodes.second;
+  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
+  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
+
+  /// Output K's node, once the outputs are known: declared, or the single
+  /// node nobody reads.
+  template <int K>
+  static constexpr int checked_output_node() {
+    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
+    if constexpr (!outputs_declared) {
+      constexpr bool one = unread_nodes.second == 1;
+      static_assert(
+          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
+                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
+                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
+          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
+          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
+          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
+    }
+    return output_node_index<K>;
+  }
+
+  /// The type of node I's output as stored (float inside a fence).
+  template <int I> using node_output_type = typename resolved<I>::main;
+  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
+  template <int K>
+  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
+                                         typename resolved<output_node_index<K>>::quantized,
+                                         typename resolved<output_node_index<K>>::main>;
+
+  /// Where input K and output K live in the arena (what `arena.input<K>()`
+  /// and `arena.output<K>()` use).
+  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
+  template <int K>
+  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
+  template <int K>
+  static constexpr std::size_t output_offset =
+      offset_of(checked_output_node<K>(),
+                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  template <class Arena>
+  void reset_state(Arena&& arena) const noexcept {
+    std::byte* memory = memory_of(arena);
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J]) {
+          using T = typename resolved<J>::main;
+          boost::hana::at_c<J>(nodes_).reset(detail::begin_lifetime<typename T::element>(
+              memory + offset_of(J, buffer_kind::main), static_cast<std::size_t>(T::elements)));
+        }
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+
+  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
+  /// of this model type M, whose inputs have been written.
+  template <class Arena>
+  void invoke(Arena&& arena) const noexcept {
+    run_all<false>(memory_of(arena));
+  }
+
+  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
+  /// last reader has run: a plan that let a live tensor share bytes with
+  /// another, or a kernel that read a dead buffer, changes the outputs.
+  template <class Arena>
+  void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
+    run_all<true>(memory_of(arena));
+  }
+
+
  private:
   boost::hana::tuple<Nodes...> nodes_;
 
+  /// The arena's bytes, once the arena is known to be this model's.
+  template <class Arena>
+  static std::byte* memory_of(Arena& arena) noexcept {
+    using A = std::remove_cvref_t<Arena>;
+    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
+      static_assert(check<false, A>,
+                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
+                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
+      return nullptr;
+    } else {
+      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
+                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
+                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
+      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
+      return arena.data();
+    }
+  }
+
+  /// Node `node`'s buffer `k`, as the T array its writer began there.
   template <class T>
   static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
-    return reinterpret_cast<T*>(arena + offset_of(node, k));
+    return detail::object_at<T>(arena + offset_of(node, k));
+  }
+  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
+  template <class T>
+  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
+    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
   }
 
   template <int R, bool ConsumerFenced>
@@ -2817,10 +3215,11 @@ class model {
   void run_node(std::byte* arena, refs<R...>) const noexcept {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
-    auto* out = at<typename out_t::element>(arena, I, buffer_kind::main);
+    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
     if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
       typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
-                 static_cast<void*>(arena + offset_of(I, buffer_kind::scratch)));
+                 static_cast<void*>(begin<std::byte>(arena, I, buffer_kind::scratch,
+                                                     static_cast<std::int64_t>(scratch_bytes_of<I>()))));
     } else {
       typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
     }
@@ -2834,12 +3233,13 @@ class model {
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
       reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
-                          Q::quant::zero_point, at<typename Q::element>(arena, I, buffer_kind::quantized));
+                          Q::quant::zero_point,
+                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
     }
     if constexpr (needs_dequantized<I>()) {
       using M = typename resolved<I>::main;
       reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
-                            M::quant::zero_point, at<float>(arena, I, buffer_kind::dequantized));
+                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
     }
   }
 
@@ -2860,20 +3260,15 @@ class model {
 };
 
 /// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
+/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
+/// one node is read by no other).
 template <class... Nodes>
 constexpr auto graph(Nodes... nodes) {
-  using M = model<Nodes...>;
+  using M = model<inferred_outputs, Nodes...>;
   // Force every node's checks now, where the user wrote the graph.
   [[maybe_unused]] constexpr bool valid = M::valid;
   return M(nodes...);
 }
-
-/// Working memory for model type M, suitably aligned.
-template <class M>
-struct arena {
-  alignas(arena_alignment) std::byte bytes[M::arena_bytes > 0 ? M::arena_bytes : 1];
-  std::byte* data() noexcept { return bytes; }
-};
 
 }  // namespace qfence
 

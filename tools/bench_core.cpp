@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "qfence.hpp"
@@ -44,20 +45,17 @@ std::vector<T> filled(std::size_t n, std::uint32_t seed) {
 /// Times `net.invoke` and prints one line.
 template <class Net>
 void report(const char* name, const Net& net, double macs) {
-  using M = Net;
-  std::vector<std::byte> storage(M::arena_bytes + qf::arena_alignment);
-  auto* arena = reinterpret_cast<std::byte*>(
-      (reinterpret_cast<std::uintptr_t>(storage.data()) + qf::arena_alignment - 1) / qf::arena_alignment *
-      qf::arena_alignment);
+  using M = std::remove_cv_t<Net>;
+  auto arena = std::make_unique<qf::arena<M>>();
   using In = typename M::template input_type<0>;
   const auto input = filled<typename In::element>(static_cast<std::size_t>(In::elements), 7);
-  std::copy(input.begin(), input.end(), M::template input<0>(arena));
-  net.invoke(arena);  // warm-up
+  std::ranges::copy(input, arena->template input<0>().begin());
+  net.invoke(*arena);  // warm-up
   std::vector<double> us;
   const auto budget = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
   while (us.size() < 5 || (std::chrono::steady_clock::now() < budget && us.size() < 1000)) {
     const auto t0 = std::chrono::steady_clock::now();
-    net.invoke(arena);
+    net.invoke(*arena);
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(us.begin(), us.end());

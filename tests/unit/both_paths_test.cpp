@@ -23,14 +23,12 @@ namespace {
 /// Runs a one-input, one-output model on the runtime path.
 template <class In, class Out>
 std::vector<Out> run_runtime(const tfl::model_spec& spec, const std::vector<In>& input) {
-  const rt::model m = qf::tflite::read_model(tfl::build(spec));
-  rt::interpreter interp(m);
-  REQUIRE(interp.input(0).size() == input.size() * sizeof(In));
-  std::memcpy(interp.input(0).data(), input.data(), interp.input(0).size());
+  rt::interpreter interp(qf::tflite::read_model(tfl::build(spec)));
+  REQUIRE(interp.input<In>(0).size() == input.size());
+  std::ranges::copy(input, interp.input<In>(0).begin());
   interp.invoke();
-  std::vector<Out> out(interp.output(0).size() / sizeof(Out));
-  std::memcpy(out.data(), interp.output(0).data(), interp.output(0).size());
-  return out;
+  const auto out = interp.output<Out>(0);
+  return {out.begin(), out.end()};
 }
 
 tfl::model_spec one_op(std::int32_t code, tfl::tensor_spec in, tfl::tensor_spec out) {
@@ -90,9 +88,8 @@ TEST_CASE("TANH float and the rule's errors on the runtime path") {
   auto out = tfl::activation({1, 4}, "y", 9);
   out.scales = {1.0f / 256.0f};
   out.zero_points = {-128};
-  const rt::model m = qf::tflite::read_model(tfl::build(one_op(28, in, out)));
   try {
-    rt::interpreter interp(m);
+    rt::interpreter interp(qf::tflite::read_model(tfl::build(one_op(28, in, out))));
     FAIL("the interpreter accepted a TANH output with the wrong parameters");
   } catch (const rt::model_error& e) {
     const std::string what = e.what();

@@ -88,20 +88,21 @@ TEST_CASE("adjacent fences merge into one float island; a fenced graph output ma
   auto net = qf::graph(qf::input<In8>(),                                                      // 0
                        qf::fence(qf::custom<gelu>(qf::ref<0>)),                              // 1: float, no out<>
                        qf::fence(qf::custom<square>(qf::ref<1>), qf::out<qf::per_tensor<0.01f, -128>>),  // 2
-                       qf::fence(qf::custom<square>(qf::ref<1>)));                           // 3: float graph output
+                       qf::fence(qf::custom<square>(qf::ref<1>)))                            // 3: float graph output
+                 .outputs(qf::ref<2>, qf::ref<3>);
   using M = decltype(net);
   static_assert(M::output_count == 2);
   static_assert(std::is_same_v<M::output_type<0>::quant, qf::per_tensor<0.01f, -128>>);
   static_assert(std::is_same_v<M::output_type<1>, qf::tensor<qf::f32, qf::shape<1, 4, 4, 3>>>);
   const auto x = qtest::random_ints<std::int8_t>(In8::elements, 6, -128, 127);
-  qtest::heap_arena<M> arena;
-  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
-  net.invoke_poisoning_dead_buffers(arena.data());
+  auto arena = qtest::heap_arena<M>();
+  std::ranges::copy(x, arena->input<0>().begin());
+  net.invoke_poisoning_dead_buffers(*arena);
   const auto fx = qtest::dequantize(x, 0.05f, -10);
   for (std::size_t i = 0; i < fx.size(); ++i) {
     const float g = gelu_ref(fx[i]);
-    CHECK(M::output<1>(arena.data())[i] == doctest::Approx(g * g).epsilon(1e-6));
-    CHECK(std::abs(M::output<0>(arena.data())[i] - qtest::quantize_value(g * g, 0.01f, -128)) <= 1);
+    CHECK(arena->output<1>()[i] == doctest::Approx(g * g).epsilon(1e-6));
+    CHECK(std::abs(arena->output<0>()[i] - qtest::quantize_value(g * g, 0.01f, -128)) <= 1);
   }
 }
 
@@ -133,7 +134,8 @@ constexpr auto residual = qf::graph(
     qf::average_pool2d(qf::ref<3>, qf::filter<2>, qf::stride<2>),                                         // 5
     qf::quantize<Act>(qf::ref<5>),                                                                        // 6
     qf::concatenation<3>(qf::ref<4>, qf::ref<6>),                                                         // 7: output 0
-    qf::mean<1, 2>(qf::ref<3>, qf::out<qf::per_tensor<0.05f, 0>>));                                       // 8: output 1
+    qf::mean<1, 2>(qf::ref<3>, qf::out<qf::per_tensor<0.05f, 0>>))                                        // 8: output 1
+    .outputs(qf::ref<7>, qf::ref<8>);
 
 TEST_CASE("a branching graph equals the same ops run one model at a time") {
   using M = decltype(residual);
@@ -142,11 +144,12 @@ TEST_CASE("a branching graph equals the same ops run one model at a time") {
   static_assert(std::is_same_v<M::output_type<1>::shape_type, qf::shape<1, 3>>);
   const auto x = qtest::random_ints<std::int8_t>(In8::elements, 8, -128, 127);
 
-  qtest::heap_arena<M> arena;
-  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
-  residual.invoke_poisoning_dead_buffers(arena.data());
-  const std::vector<std::int8_t> out0(M::output<0>(arena.data()), M::output<0>(arena.data()) + 24);
-  const std::vector<std::int8_t> out1(M::output<1>(arena.data()), M::output<1>(arena.data()) + 3);
+  auto arena = qtest::heap_arena<M>();
+  std::ranges::copy(x, arena->input<0>().begin());
+  residual.invoke_poisoning_dead_buffers(*arena);
+  const std::vector<std::int8_t> out0(arena->output<0>().begin(), arena->output<0>().end());
+  const std::vector<std::int8_t> out1(arena->output<1>().begin(), arena->output<1>().end());
+  static_assert(decltype(arena->output<0>())::extent == 24 && decltype(arena->output<1>())::extent == 3);
 
   // The same computation as single-op models.
   using A = qf::tensor<qf::i8, qf::shape<1, 4, 4, 3>, Act>;
@@ -210,9 +213,9 @@ TEST_CASE("invoke allocates nothing on the heap") {
   using M = decltype(residual);
   static qf::arena<M> arena;  // static storage: no heap
   const auto x = qtest::random_ints<std::int8_t>(In8::elements, 9, -128, 127);
-  std::copy(x.begin(), x.end(), M::input<0>(arena.data()));
+  std::ranges::copy(x, arena.input<0>().begin());
   const long before = allocations.load();
-  for (int i = 0; i < 10; ++i) residual.invoke(arena.data());
+  for (int i = 0; i < 10; ++i) residual.invoke(arena);
   const long during = allocations.load() - before;
   CHECK(during == 0);
   // The counter does count: a vector allocates.
@@ -226,7 +229,7 @@ TEST_CASE("the fenced model invokes without allocating, with its float island in
   using M = decltype(net);
   static qf::arena<M> arena;
   const long before = allocations.load();
-  net.invoke(arena.data());
+  net.invoke(arena);
   CHECK(allocations.load() == before);
   static_assert(M::plan_sound);
 }
@@ -246,21 +249,21 @@ TEST_CASE("a state node persists across invokes; reset_state starts a new sequen
                        qf::svdf<1>(qf::ref<0>, qf::ref<1>, qf::make_constant<WF>(feature), qf::make_constant<WT>(time),
                                    qf::no_bias, qf::out<qf::per_tensor<0.5f, 0>>));
   using M = decltype(net);
-  qtest::heap_arena<M> arena;
+  auto arena = qtest::heap_arena<M>();
   auto step = [&] {
-    M::input<0>(arena.data())[0] = 2;
-    M::input<0>(arena.data())[1] = 4;
-    net.invoke(arena.data());
-    const std::int8_t* out = M::output<0>(arena.data());
+    arena->input<0>()[0] = 2;
+    arena->input<0>()[1] = 4;
+    net.invoke(*arena);
+    const auto out = arena->output<0>();
     return std::array<int, 2>{out[0], out[1]};
   };
-  net.reset_state(arena.data());
+  net.reset_state(*arena);
   // Feature projections 1*2+2*4 = 10 and 3*2+4*4 = 22 (scale 0.5*0.5/0.25 = 1)
   // enter each filter's newest step; the time weights sum both steps; the
   // output scale ratio is 0.25*0.5/0.5: round(10/4) = 3, round(22/4) = 6.
   CHECK(step() == std::array<int, 2>{3, 6});
   // The previous step is remembered: (10+10)/4 = 5, (22+22)/4 = 11.
   CHECK(step() == std::array<int, 2>{5, 11});
-  net.reset_state(arena.data());
+  net.reset_state(*arena);
   CHECK(step() == std::array<int, 2>{3, 6});
 }

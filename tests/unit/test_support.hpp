@@ -51,17 +51,12 @@ inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float
   return v;
 }
 
-/// An arena for model M on the heap (tests only; applications use static or
-/// stack storage), aligned as the model requires.
+/// An arena for model M on the heap (arenas of test models may be larger
+/// than a stack should hold).
 template <class M>
-struct heap_arena {
-  struct deleter {
-    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{qfence::arena_alignment}); }
-  };
-  std::unique_ptr<std::byte[], deleter> bytes{static_cast<std::byte*>(
-      ::operator new[](std::max<std::size_t>(M::arena_bytes, 1), std::align_val_t{qfence::arena_alignment}))};
-  std::byte* data() { return bytes.get(); }
-};
+std::unique_ptr<qfence::arena<M>> heap_arena() {
+  return std::make_unique<qfence::arena<M>>();
+}
 
 /// Runs a model with inputs 0..k-1 and returns output 0, checking on the way
 /// that a run which poisons every dead buffer gives the same result (so the
@@ -70,21 +65,21 @@ template <class M, class... In>
 auto run(const M& net, const std::vector<In>&... inputs) {
   using out_t = typename M::template output_type<0>;
   auto once = [&](bool poison) {
-    heap_arena<M> arena;
-    std::fill_n(arena.data(), M::arena_bytes, std::byte{0x5A});
+    auto arena = heap_arena<M>();
+    std::fill_n(arena->data(), M::arena_bytes, std::byte{0x5A});
     [&]<int... K>(std::integer_sequence<int, K...>) {
       (([&] {
          using input_t = typename M::template input_type<K>;
          const auto& v = std::get<K>(std::forward_as_tuple(inputs...));
          REQUIRE(v.size() == static_cast<std::size_t>(input_t::elements));
-         std::copy(v.begin(), v.end(), M::template input<K>(arena.data()));
+         std::ranges::copy(v, arena->template input<K>().begin());
        }()),
        ...);
     }(std::make_integer_sequence<int, sizeof...(In)>{});
-    if (poison) net.invoke_poisoning_dead_buffers(arena.data());
-    else net.invoke(arena.data());
-    const auto* o = M::template output<0>(arena.data());
-    return std::vector<typename out_t::element>(o, o + out_t::elements);
+    if (poison) net.invoke_poisoning_dead_buffers(*arena);
+    else net.invoke(*arena);
+    const auto o = arena->template output<0>();
+    return std::vector<typename out_t::element>(o.begin(), o.end());
   };
   auto plain = once(false);
   auto poisoned = once(true);

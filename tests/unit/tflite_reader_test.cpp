@@ -4,7 +4,10 @@
 // UBSan); unsupported ops are listed all at once.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "qfence/runtime/interpreter.hpp"
@@ -18,20 +21,18 @@ using qfence::tflite::read_model;
 
 namespace {
 
-std::vector<float> run_float_add(const rt::model& m) {
-  rt::interpreter interp(m);
-  const float x[3] = {1.5f, -2.0f, 0.25f};
-  std::memcpy(interp.input(0).data(), x, sizeof x);
+std::vector<float> run_float_add(rt::model m) {
+  rt::interpreter interp(std::move(m));
+  std::ranges::copy(std::array{1.5f, -2.0f, 0.25f}, interp.input<float>(0).begin());
   interp.invoke();
-  std::vector<float> y(3);
-  std::memcpy(y.data(), interp.output(0).data(), sizeof(float) * 3);
-  return y;
+  const auto y = interp.output<float>(0);
+  return {y.begin(), y.end()};
 }
 
 /// The model_error message of building an interpreter for `m` (empty if it builds).
-std::string interpreter_error(const rt::model& m) {
+std::string interpreter_error(rt::model m) {
   try {
-    rt::interpreter interp(m);
+    rt::interpreter interp(std::move(m));
   } catch (const rt::model_error& e) {
     return e.what();
   }
@@ -52,23 +53,23 @@ std::string load_error(std::vector<std::byte> file) {
 }  // namespace
 
 TEST_CASE("a valid model loads and runs") {
-  const rt::model m = read_model(tfl::build(tfl::float_add_model()));
+  rt::model m = read_model(tfl::build(tfl::float_add_model()));
   CHECK(m.tensors.size() == 3);
   CHECK(m.operations.size() == 1);
   CHECK(m.tensors[1].constant);
   CHECK(m.tensors[0].name == "input");
-  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+  CHECK(run_float_add(std::move(m)) == std::vector<float>{11.5f, 18.0f, 30.25f});
 }
 
 TEST_CASE("buffers stored after the flatbuffer (offset/size) load and give the same results") {
   auto spec = tfl::float_add_model();
   spec.offset_buffers = true;
   const auto file = tfl::build(spec);
-  const rt::model m = read_model(file);
+  rt::model m = read_model(file);
   REQUIRE(m.tensors[1].constant);
   // The data really lives past the flatbuffer.
   CHECK(m.tensors[1].data.data() >= m.file.data() + 64);
-  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+  CHECK(run_float_add(std::move(m)) == std::vector<float>{11.5f, 18.0f, 30.25f});
 
   SUBCASE("an offset past the end of the file is rejected") {
     auto cut = file;
@@ -80,9 +81,9 @@ TEST_CASE("buffers stored after the flatbuffer (offset/size) load and give the s
 TEST_CASE("models without tensor names load; errors then name tensors by index") {
   auto spec = tfl::float_add_model();
   for (auto& t : spec.tensors) t.name.clear();
-  const rt::model m = read_model(tfl::build(spec));
+  rt::model m = read_model(tfl::build(spec));
   CHECK(m.tensors[0].name.empty());
-  CHECK(run_float_add(m) == std::vector<float>{11.5f, 18.0f, 30.25f});
+  CHECK(run_float_add(std::move(m)) == std::vector<float>{11.5f, 18.0f, 30.25f});
   spec.tensors[1].data.resize(8);
   CHECK(load_error(tfl::build(spec)) == "tensor 1 buffer 1 holds 8 bytes, but shape [1,3] of f32 needs 12");
 }
@@ -189,10 +190,10 @@ TEST_CASE("unsupported operators are all listed, with name, code, version and no
   spec.ops.push_back(tfl::op(66 /*SIN*/, 1, {4}, {5}));
   spec.ops.push_back(tfl::op(0 /*ADD*/, 9, {5, 1}, {6}));
   spec.outputs = {6};
-  const rt::model m = read_model(tfl::build(spec));
+  rt::model m = read_model(tfl::build(spec));
   const auto unsupported = rt::find_unsupported(m);
   REQUIRE(unsupported.size() == 4);
-  CHECK(interpreter_error(m) ==
+  CHECK(interpreter_error(std::move(m)) ==
         "4 unsupported operators: SIN (builtin 66, v1, op not supported) at nodes 1,3; GELU (builtin 150, v2, op not "
         "supported) at node 2; ADD (builtin 0, v9, version not supported (1..5)) at node 4");
 }
@@ -200,17 +201,59 @@ TEST_CASE("unsupported operators are all listed, with name, code, version and no
 TEST_CASE("a custom op without an implementation is reported by name") {
   auto spec = tfl::float_add_model();
   spec.ops[0] = tfl::op(32 /*CUSTOM*/, 1, {0, 1}, {2}, "MyDecoder");
-  const rt::model m = read_model(tfl::build(spec));
-  CHECK(interpreter_error(m) == "1 unsupported operator: MyDecoder (builtin 32, v1, custom op without an implementation) at node 0");
+  rt::model m = read_model(tfl::build(spec));
+  CHECK(interpreter_error(std::move(m)) == "1 unsupported operator: MyDecoder (builtin 32, v1, custom op without an implementation) at node 0");
 }
 
 TEST_CASE("kernel checks name the operator and the types") {
   auto spec = tfl::float_add_model();
   spec.tensors[2].shape = {1, 4};
-  const rt::model m = read_model(tfl::build(spec));
-  CHECK(interpreter_error(m) ==
+  rt::model m = read_model(tfl::build(spec));
+  CHECK(interpreter_error(std::move(m)) ==
         "operator 0 (ADD v1): the output tensor's shape differs from the shape this op computes. fix: correct the "
         "model; the output is f32[1,4], expected f32[1,3]");
+}
+
+TEST_CASE("the interpreter owns or shares its model, so it never dangles") {
+  // From a temporary: the interpreter takes the model.
+  rt::interpreter own(read_model(tfl::build(tfl::float_add_model())));
+  // Shared: both interpreters keep the model alive after the last other owner goes.
+  auto shared = std::make_shared<const rt::model>(read_model(tfl::build(tfl::float_add_model())));
+  rt::interpreter a(shared), b(shared);
+  const std::weak_ptr<const rt::model> watch = shared;
+  shared.reset();
+  CHECK(!watch.expired());
+  for (rt::interpreter* interp : {&own, &a, &b}) {
+    std::ranges::copy(std::array{1.0f, 2.0f, 3.0f}, interp->input<float>(0).begin());
+    interp->invoke();
+    CHECK(std::ranges::equal(interp->output<float>(0), std::array{11.0f, 22.0f, 33.0f}));
+  }
+  CHECK_THROWS_WITH_AS(rt::interpreter(std::shared_ptr<const rt::model>{}),
+                       "runtime::interpreter: no model (null pointer)", rt::model_error);
+}
+
+TEST_CASE("typed input and output spans check the element type and the index") {
+  rt::interpreter interp(read_model(tfl::build(tfl::float_add_model())));
+  CHECK(interp.input<float>(0).size() == 3);
+  CHECK_THROWS_WITH_AS(interp.input<std::int8_t>(0),
+                       "runtime::interpreter: input 0 ('input') is f32 [1,3]; input<T>(0) needs T = float",
+                       rt::model_error);
+  CHECK_THROWS_WITH_AS(interp.output<std::int32_t>(0),
+                       "runtime::interpreter: output 0 ('output') is f32 [1,3]; output<T>(0) needs T = float",
+                       rt::model_error);
+  CHECK_THROWS_WITH_AS(interp.input<float>(1), "runtime::interpreter: input 1 does not exist; the model has 1 inputs",
+                       rt::model_error);
+  CHECK_THROWS_WITH_AS(interp.output_bytes(-1),
+                       "runtime::interpreter: output -1 does not exist; the model has 1 outputs", rt::model_error);
+}
+
+TEST_CASE("runtime inputs survive invoke, as on the compile-time path") {
+  rt::interpreter interp(read_model(tfl::build(tfl::float_add_model())));
+  std::ranges::copy(std::array{1.5f, -2.0f, 0.25f}, interp.input<float>(0).begin());
+  interp.invoke();
+  CHECK(std::ranges::equal(interp.input<float>(0), std::array{1.5f, -2.0f, 0.25f}));
+  interp.invoke();
+  CHECK(std::ranges::equal(interp.output<float>(0), std::array{11.5f, 18.0f, 30.25f}));
 }
 
 TEST_CASE("random byte flips never crash the reader or the interpreter") {
@@ -223,8 +266,7 @@ TEST_CASE("random byte flips never crash the reader or the interpreter") {
     for (int f = 0; f < flips; ++f)
       bad[rng.next() % bad.size()] = static_cast<std::byte>(rng.next() & 0xFF);
     try {
-      const rt::model m = read_model(std::move(bad));
-      rt::interpreter interp(m);
+      rt::interpreter interp(read_model(std::move(bad)));
       interp.invoke();
       ++loaded;
     } catch (const rt::model_error&) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -23,7 +24,8 @@ struct inspection {
   std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
 };
 
-inline inspection inspect(const runtime::model& m) {
+inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
+  const runtime::model& m = *shared;
   inspection r;
   r.unsupported = runtime::find_unsupported(m);
   std::set<std::string> seen;
@@ -33,7 +35,7 @@ inline inspection inspect(const runtime::model& m) {
   }
   if (r.unsupported.empty()) {
     try {
-      r.arena_bytes = runtime::interpreter(m).arena_bytes();
+      r.arena_bytes = runtime::interpreter(shared).arena_bytes();
     } catch (const runtime::model_error& e) {
       r.not_runnable = e.what();
     }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,14 +92,13 @@ int run_command(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw usage_error("run: no model given");
 
-  const runtime::model model = tflite::read_model_file(model_path);
-  runtime::interpreter interp(model, options);
+  runtime::interpreter interp(tflite::read_model_file(model_path), options);
   if (!inputs.empty() && static_cast<int>(inputs.size()) != interp.input_count())
     throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
                                std::to_string(inputs.size()) + " --in files were given");
   xorshift32 rng(1);
   for (int i = 0; i < interp.input_count(); ++i) {
-    auto dst = interp.input(i);
+    auto dst = interp.input_bytes(i);
     if (inputs.empty()) {
       fill_seeded(rng, interp.input_tensor(i).type, dst);
       continue;
@@ -126,7 +126,7 @@ int run_command(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     std::filesystem::create_directories(out_dir);
     for (int i = 0; i < interp.output_count(); ++i)
-      write_file(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), interp.output(i));
+      write_file(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), interp.output_bytes(i));
   }
 
   json j;
@@ -162,8 +162,9 @@ int inspect_command(const std::vector<std::string>& args) {
     else throw usage_error("inspect: more than one model given");
   }
   if (model_path.empty()) throw usage_error("inspect: no model given");
-  const runtime::model model = tflite::read_model_file(model_path);
-  const inspection report = inspect(model);
+  const auto shared = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  const runtime::model& model = *shared;
+  const inspection report = inspect(shared);
   if (!dot_path.empty()) {
     std::ofstream out(dot_path);
     out << to_dot(model);

@@ -506,7 +506,7 @@ class writer {
     if (!quantized) return;
     for (auto& n : nodes_) {
       if (n.tensor < 0 || at(n.tensor).type != dtype::f32) continue;  // custom op nodes are fenced already
-      if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST" || n.op == "output copy")
+      if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST")
         continue;
       n.fenced = true;
     }
@@ -622,23 +622,12 @@ class writer {
       unsupported_.push_back("and " + std::to_string(cascaded) + " node" + (cascaded == 1 ? "" : "s") +
                              " downstream of those");
     if (!unsupported_.empty()) return;
-    // Model outputs that other nodes also read are not sinks of the typed
-    // graph, so their buffers would be reused: give each a copy that is.
-    std::set<int> consumed;
-    for (const operation& op : m_.operations)
-      for (int t : op.inputs)
-        if (t >= 0) consumed.insert(t);
-    for (int t : m_.outputs) {
-      if (!consumed.contains(t) && !at(t).constant) continue;
-      if (at(t).constant || !node_of_.contains(t)) {
-        unsupported_.push_back("model output t" + std::to_string(t) + " is a constant or a model input");
-        continue;
-      }
-      std::string e = "qf::reshape<";
-      for (std::size_t i = 0; i < at(t).shape.size(); ++i) e += (i ? ", " : "") + std::to_string(at(t).shape[i]);
-      output_copy_[t] = static_cast<int>(nodes_.size());
-      nodes_.push_back({e + ">(qf::ref<" + std::to_string(node_of_[t]) + ">)", t, "output copy"});
-    }
+    // The typed graph declares the model's outputs (.outputs(ref<...>)), so
+    // an output that other nodes also read keeps its bytes to the end.
+    for (int t : m_.outputs)
+      if (at(t).constant || !node_of_.contains(t))
+        unsupported_.push_back("model output t" + std::to_string(t) + " is a constant, which the typed graph "
+                               "cannot name as an output");
   }
 
   // ---- emitting -------------------------------------------------------------
@@ -647,9 +636,11 @@ class writer {
         << "`.\n// Do not edit: regenerate with the same command.\n//\n"
         << "// " << m_.operations.size() << " operators, " << m_.tensors.size() << " tensors.\n"
         << "//   using M = " << o_.name << "::model;                 // the typed graph\n"
-        << "//   qfence::arena<M> arena;                      // M::arena_bytes, a constant\n"
-        << "//   " << o_.name << "::graph().reset_state(arena.data());  // once: state (e.g. SVDF memory), if any\n"
-        << "//   " << o_.name << "::graph().invoke(arena.data()); // after writing M::input<k>(arena.data())\n"
+        << "//   static qfence::arena<M> arena;               // M::arena_bytes, a constant\n"
+        << "//   " << o_.name << "::graph().reset_state(arena);  // once: state (e.g. SVDF memory), if any\n"
+        << "//   arena.input<0>()                              // std::span of input 0's type and size: write it\n"
+        << "//   " << o_.name << "::graph().invoke(arena);      // runs every node; allocates nothing\n"
+        << "//   arena.output<0>()                             // std::span of output 0, in the model's order\n"
         << "#pragma once\n\n#include <array>\n#include <cstdint>\n#include <tuple>\n#include <type_traits>\n\n#include \"qfence.hpp\"\n\n"
         << "namespace " << o_.name << " {\nnamespace qf = ::qfence;\n\n";
   }
@@ -819,7 +810,10 @@ class writer {
       out << "      " << (n.fenced ? "qf::fence(" + n.expression + ")" : n.expression)
           << (i + 1 < nodes_.size() ? "," : "") << "\n";
     }
-    out << "  );\n";
+    out << "  ).outputs(";  // the model's outputs, in its order
+    for (std::size_t i = 0; i < m_.outputs.size(); ++i)
+      out << (i ? ", " : "") << "qf::ref<" << node_of_.at(m_.outputs[i]) << ">";
+    out << ");\n";
     out << "  // Every node infers exactly the type the model declares (checked once the\n"
         << "  // graph itself is valid, so that a graph error stays the only error).\n"
         << "  using M = std::remove_cvref_t<decltype(g)>;\n";
@@ -840,16 +834,6 @@ class writer {
   }
 
   void io(std::ostringstream& out) {
-    // Sinks of the typed graph, in node order, are model::output<k>.
-    std::set<int> read;
-    for (const auto& n : nodes_) {
-      const std::string& e = n.expression;
-      for (std::size_t p = e.find("qf::ref<"); p != std::string::npos; p = e.find("qf::ref<", p + 1))
-        read.insert(std::stoi(e.substr(p + 8)));
-    }
-    std::vector<int> sinks;
-    for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (!read.contains(static_cast<int>(i)) && nodes_[i].op != "input") sinks.push_back(static_cast<int>(i));
     out << "// ---- inputs and outputs, in the model's order -------------------------------\n";
     out << "inline constexpr const char* input_names[] = {";
     for (std::size_t i = 0; i < m_.inputs.size(); ++i)
@@ -857,15 +841,6 @@ class writer {
     out << "};\ninline constexpr const char* output_names[] = {";
     for (std::size_t i = 0; i < m_.outputs.size(); ++i)
       out << (i ? ", " : "") << "\"" << escape(at(m_.outputs[i]).name) << "\"";
-    out << "};\n/// model::output<output_slot[i]> is the model's output i.\ninline constexpr int output_slot[] = {";
-    for (std::size_t i = 0; i < m_.outputs.size(); ++i) {
-      const int t = m_.outputs[i];
-      const int node = output_copy_.contains(t) ? output_copy_.at(t) : node_of_.at(t);
-      int slot = -1;
-      for (std::size_t k = 0; k < sinks.size(); ++k)
-        if (sinks[k] == node) slot = static_cast<int>(k);
-      out << (i ? ", " : "") << slot;
-    }
     out << "};\ninline constexpr const char* source_model = \"" << escape(o_.source_path) << "\";\n";
     out << "inline constexpr int input_count = " << m_.inputs.size()
         << ";\ninline constexpr int output_count = " << m_.outputs.size() << ";\n";
@@ -878,7 +853,6 @@ class writer {
         << (templated ? "::graph<Ops>(); }\n" : "::graph(); }\n")
         << "  static constexpr const auto& input_names = " << o_.name << "::input_names;\n"
         << "  static constexpr const auto& output_names = " << o_.name << "::output_names;\n"
-        << "  static constexpr const auto& output_slot = " << o_.name << "::output_slot;\n"
         << "  static constexpr const char* source_model = " << o_.name << "::source_model;\n"
         << "  static constexpr int output_count = " << o_.name << "::output_count;\n};\n\n";
   }
@@ -896,7 +870,6 @@ class writer {
   const embed_options& o_;
   std::vector<node_line> nodes_;
   std::map<int, int> node_of_;
-  std::map<int, int> output_copy_;
   std::set<int> used_constants_;
   std::set<int> bias_types_;
   std::set<int> weight_use_;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace qfence {
 
@@ -64,6 +65,39 @@ constexpr std::size_t size_of(dtype d) noexcept {
     case dtype::boolean: return 1;
   }
   return 0;
+}
+
+/// The C++ spelling of element_t<d>, for messages.
+constexpr std::string_view element_name(dtype d) noexcept {
+  switch (d) {
+    case dtype::f32: return "float";
+    case dtype::f16: return "qfence::half";
+    case dtype::i8: return "std::int8_t";
+    case dtype::u8: return "std::uint8_t";
+    case dtype::i16: return "std::int16_t";
+    case dtype::i32: return "std::int32_t";
+    case dtype::i64: return "std::int64_t";
+    case dtype::boolean: return "bool";
+  }
+  return "?";
+}
+
+/// Whether T is the C++ type that stores one element of dtype `d`, for typed
+/// access to tensors whose dtype is known only at run time.
+template <class T>
+constexpr bool holds_element(dtype d) noexcept {
+  using U = std::remove_cv_t<T>;
+  switch (d) {
+    case dtype::f32: return std::is_same_v<U, element_t<dtype::f32>>;
+    case dtype::f16: return std::is_same_v<U, element_t<dtype::f16>>;
+    case dtype::i8: return std::is_same_v<U, element_t<dtype::i8>>;
+    case dtype::u8: return std::is_same_v<U, element_t<dtype::u8>>;
+    case dtype::i16: return std::is_same_v<U, element_t<dtype::i16>>;
+    case dtype::i32: return std::is_same_v<U, element_t<dtype::i32>>;
+    case dtype::i64: return std::is_same_v<U, element_t<dtype::i64>>;
+    case dtype::boolean: return std::is_same_v<U, element_t<dtype::boolean>>;
+  }
+  return false;
 }
 
 constexpr bool is_float(dtype d) noexcept { return d == dtype::f32 || d == dtype::f16; }

@@ -1,15 +1,17 @@
 // qfence/graph/model.hpp: the compile-time typed graph.
 //
-// `qfence::graph(node0, node1, ...)` returns a `model<Nodes...>`. At compile
-// time it
+// `qfence::graph(node0, node1, ...)` returns a model; `.outputs(ref<i>...)`
+// declares which nodes are its outputs, in order. At compile time the model
 //   1. resolves every node's input types from its producers and checks them
 //      with the node's type rule (the first failing check is the one error the
 //      user sees; nodes downstream of an error are not checked again),
 //   2. lowers fences: inserts DEQUANTIZE where a fenced node reads a quantized
 //      producer and QUANTIZE where a fenced node's float output meets
 //      quantized consumers,
-//   3. plans the arena (`arena_bytes` is a constant),
-// and `invoke(arena)` runs the nodes in order without allocating.
+//   3. plans the arena (`arena_bytes` is a constant): inputs and outputs keep
+//      their own bytes for the whole invoke, other tensors share,
+// and `invoke(arena)` runs the nodes in order without allocating, on a
+// `qfence::arena<M>` or `qfence::arena_view<M>` of this very model type.
 #pragma once
 
 #include <array>
@@ -25,6 +27,8 @@
 
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_type.hpp"
+#include "qfence/core/typed_storage.hpp"
+#include "qfence/graph/arena.hpp"
 #include "qfence/graph/custom_op.hpp"
 #include "qfence/graph/fence.hpp"
 #include "qfence/graph/input.hpp"
@@ -46,9 +50,16 @@ struct invalid_tensor {
   static constexpr std::size_t bytes = 0;
 };
 
+/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
+template <int... Nodes> struct declared_outputs {};
+/// No declaration: the one node nobody reads is the output.
+struct inferred_outputs {};
+
+/// Context of the error for a model whose outputs must be declared: the
+/// nodes that nobody reads.
+template <int... Nodes> struct nodes_read_by_no_one {};
+
 namespace detail {
-template <class N> struct is_input_node : std::false_type {};
-template <class T> struct is_input_node<input_node<T>> : std::true_type {};
 
 template <class N> struct fence_out { using type = no_fence_output; };
 template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
@@ -71,13 +82,30 @@ struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
 /// node's scratch space.
 enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
 
-template <class... Nodes>
+template <class Outputs, class... Nodes>
+class model;
+
+template <class Outputs, class... Nodes>
 class model {
+  template <class, class...> friend class model;
+
  public:
   static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
   template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
 
   constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
+
+  /// The same graph with outputs declared: output K of the model is node
+  /// R_K's output. Nodes that are neither outputs nor read by another node
+  /// still run, but adding or removing one never renumbers the outputs.
+  template <int... R>
+  constexpr auto outputs(node_ref<R>...) const {
+    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
+    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
+    static_assert((check<(R < node_count), operand<R>> && ...),
+                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
+    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
+  }
 
  private:
   static constexpr int N = node_count;
@@ -114,6 +142,40 @@ class model {
     return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
   }
   static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
+
+  // ---- outputs ------------------------------------------------------------
+  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
+  // (other than inputs and state); using them needs there to be exactly one.
+  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
+  template <class O> struct output_list {
+    static constexpr std::array<int, 0> nodes{};
+  };
+  template <int... R> struct output_list<declared_outputs<R...>> {
+    static constexpr std::array<int, sizeof...(R)> nodes{R...};
+  };
+  static constexpr auto unread_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
+        a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+  static constexpr auto output_nodes = [] {
+    if constexpr (outputs_declared) {
+      std::array<int, N> a{};
+      int k = 0;
+      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
+      return std::pair{a, k};
+    } else {
+      return unread_nodes;
+    }
+  }();
+  static constexpr bool is_output(int p) {
+    for (int k = 0; k < output_nodes.second; ++k)
+      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
+    return false;
+  }
 
   template <int I> struct resolved;
 
@@ -203,7 +265,7 @@ class model {
   /// Node I is fenced and its float output is quantized for code outside the fence.
   template <int I>
   static constexpr bool needs_quantized() {
-    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_sink(I));
+    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
   }
   /// Node I is quantized and a fenced node reads a float copy of it.
   template <int I>
@@ -226,9 +288,11 @@ class model {
   template <int I>
   static constexpr void request(std::array<buffer_request, slots>& r) {
     const int end = N;  // graph outputs stay alive to the end
-    // Inputs are written before invoke; state lives across invokes.
+    // Inputs are written before invoke; state lives across invokes; inputs
+    // keep their bytes to the end unless the application let them go.
     const int first = (is_input[I] || is_state[I]) ? 0 : I;
-    const bool sink = is_sink(I) || is_state[I];
+    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
+    const bool sink = is_output(I) || is_state[I] || kept_input;
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -258,14 +322,6 @@ class model {
       if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
     return std::pair{a, k};
   }();
-  static constexpr auto output_nodes = [] {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
-        a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
 
  public:
   /// True when every node passed its type rule (otherwise the compiler has
@@ -282,57 +338,7 @@ class model {
   static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
   static constexpr bool plan_sound = plan_is_sound(requests, plan);
 
-  static constexpr int input_count = input_nodes.second;
-  static constexpr int output_count = output_nodes.second;
-  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
-  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
-
-  /// The type of node I's output as stored (float inside a fence).
-  template <int I> using node_output_type = typename resolved<I>::main;
-  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
-  template <int K>
-  using output_type = std::conditional_t<needs_quantized<output_node_index<K>>(),
-                                         typename resolved<output_node_index<K>>::quantized,
-                                         typename resolved<output_node_index<K>>::main>;
-
-  /// Where the application writes input K before `invoke`.
-  template <int K>
-  static typename input_type<K>::element* input(std::byte* arena) noexcept {
-    static_assert(K >= 0 && K < input_count, "qfence: model::operand<K>: K is not an input index");
-    return reinterpret_cast<typename input_type<K>::element*>(arena + offset_of(input_node_index<K>, buffer_kind::main));
-  }
-
-  /// Where output K is after `invoke`.
-  template <int K>
-  static const typename output_type<K>::element* output(const std::byte* arena) noexcept {
-    static_assert(K >= 0 && K < output_count, "qfence: model::output<K>: K is not an output index");
-    constexpr int node = output_node_index<K>;
-    constexpr buffer_kind kind = needs_quantized<node>() ? buffer_kind::quantized : buffer_kind::main;
-    return reinterpret_cast<const typename output_type<K>::element*>(arena + offset_of(node, kind));
-  }
-
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
-  void reset_state(std::byte* arena) const noexcept {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      auto one = [&]<int J>() {
-        if constexpr (is_state[J])
-          boost::hana::at_c<J>(nodes_).reset(at<typename resolved<J>::main::element>(arena, J, buffer_kind::main));
-      };
-      (one.template operator()<I>(), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-
-  /// Runs the graph. `arena` has `arena_bytes` bytes, aligned to
-  /// `arena_alignment`; the inputs have been written to it.
-  void invoke(std::byte* arena) const noexcept { run_all<false>(arena); }
-
-  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
-  /// last reader has run: a plan that let a live tensor share bytes with
-  /// another, or a kernel that read a dead buffer, changes the outputs.
-  void invoke_poisoning_dead_buffers(std::byte* arena) const noexcept { run_all<true>(arena); }
-
+  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
   static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
     return plan.offset[static_cast<std::size_t>(slot(node, k))];
   }
@@ -340,12 +346,111 @@ class model {
     return requests[static_cast<std::size_t>(slot(node, k))];
   }
 
+  static constexpr int input_count = input_nodes.second;
+  static constexpr int output_count = output_nodes.second;
+  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
+  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
+
+  /// Output K's node, once the outputs are known: declared, or the single
+  /// node nobody reads.
+  template <int K>
+  static constexpr int checked_output_node() {
+    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
+    if constexpr (!outputs_declared) {
+      constexpr bool one = unread_nodes.second == 1;
+      static_assert(
+          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
+                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
+                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
+          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
+          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
+          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
+    }
+    return output_node_index<K>;
+  }
+
+  /// The type of node I's output as stored (float inside a fence).
+  template <int I> using node_output_type = typename resolved<I>::main;
+  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
+  template <int K>
+  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
+                                         typename resolved<output_node_index<K>>::quantized,
+                                         typename resolved<output_node_index<K>>::main>;
+
+  /// Where input K and output K live in the arena (what `arena.input<K>()`
+  /// and `arena.output<K>()` use).
+  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
+  template <int K>
+  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
+  template <int K>
+  static constexpr std::size_t output_offset =
+      offset_of(checked_output_node<K>(),
+                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  template <class Arena>
+  void reset_state(Arena&& arena) const noexcept {
+    std::byte* memory = memory_of(arena);
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J]) {
+          using T = typename resolved<J>::main;
+          boost::hana::at_c<J>(nodes_).reset(detail::begin_lifetime<typename T::element>(
+              memory + offset_of(J, buffer_kind::main), static_cast<std::size_t>(T::elements)));
+        }
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+
+  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
+  /// of this model type M, whose inputs have been written.
+  template <class Arena>
+  void invoke(Arena&& arena) const noexcept {
+    run_all<false>(memory_of(arena));
+  }
+
+  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
+  /// last reader has run: a plan that let a live tensor share bytes with
+  /// another, or a kernel that read a dead buffer, changes the outputs.
+  template <class Arena>
+  void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
+    run_all<true>(memory_of(arena));
+  }
+
+
  private:
   boost::hana::tuple<Nodes...> nodes_;
 
+  /// The arena's bytes, once the arena is known to be this model's.
+  template <class Arena>
+  static std::byte* memory_of(Arena& arena) noexcept {
+    using A = std::remove_cvref_t<Arena>;
+    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
+      static_assert(check<false, A>,
+                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
+                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
+      return nullptr;
+    } else {
+      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
+                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
+                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
+      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
+      return arena.data();
+    }
+  }
+
+  /// Node `node`'s buffer `k`, as the T array its writer began there.
   template <class T>
   static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
-    return reinterpret_cast<T*>(arena + offset_of(node, k));
+    return detail::object_at<T>(arena + offset_of(node, k));
+  }
+  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
+  template <class T>
+  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
+    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
   }
 
   template <int R, bool ConsumerFenced>
@@ -361,10 +466,11 @@ class model {
   void run_node(std::byte* arena, refs<R...>) const noexcept {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
-    auto* out = at<typename out_t::element>(arena, I, buffer_kind::main);
+    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
     if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
       typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
-                 static_cast<void*>(arena + offset_of(I, buffer_kind::scratch)));
+                 static_cast<void*>(begin<std::byte>(arena, I, buffer_kind::scratch,
+                                                     static_cast<std::int64_t>(scratch_bytes_of<I>()))));
     } else {
       typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
     }
@@ -378,12 +484,13 @@ class model {
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
       reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
-                          Q::quant::zero_point, at<typename Q::element>(arena, I, buffer_kind::quantized));
+                          Q::quant::zero_point,
+                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
     }
     if constexpr (needs_dequantized<I>()) {
       using M = typename resolved<I>::main;
       reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
-                            M::quant::zero_point, at<float>(arena, I, buffer_kind::dequantized));
+                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
     }
   }
 
@@ -404,19 +511,14 @@ class model {
 };
 
 /// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
+/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
+/// one node is read by no other).
 template <class... Nodes>
 constexpr auto graph(Nodes... nodes) {
-  using M = model<Nodes...>;
+  using M = model<inferred_outputs, Nodes...>;
   // Force every node's checks now, where the user wrote the graph.
   [[maybe_unused]] constexpr bool valid = M::valid;
   return M(nodes...);
 }
-
-/// Working memory for model type M, suitably aligned.
-template <class M>
-struct arena {
-  alignas(arena_alignment) std::byte bytes[M::arena_bytes > 0 ? M::arena_bytes : 1];
-  std::byte* data() noexcept { return bytes; }
-};
 
 }  // namespace qfence

@@ -10,6 +10,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
 
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/quantize.hpp"
@@ -133,6 +136,34 @@ constexpr auto quantize(node_ref<In>) {
 template <int In>
 constexpr auto dequantize(node_ref<In>) {
   return dequantize_node<In>{};
+}
+
+/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
+/// does: how an application fills a quantized input
+/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
+/// Throws std::invalid_argument when the sizes differ.
+template <class T>
+void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != out.size())
+    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
+                                std::to_string(out.size()) + " elements");
+  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
+                      out.data());
+}
+
+/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
+/// arithmetic), e.g. to read a model's output as probabilities.
+template <class T>
+void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != quantized.size())
+    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
+                                " values into room for " + std::to_string(real.size()));
+  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
+                        T::quant::zero_point, real.data());
 }
 
 }  // namespace qfence

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -102,9 +103,15 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
     if (!op.is_custom()) (void)find_registration(op.builtin_code)->prepare(op_context(m, op, options.arithmetic));
 }
 
+/// Runs one model. It shares ownership of the model (whose file bytes hold
+/// the weights the kernels read), so it never outlives it:
+///   runtime::interpreter run(read_model_file(path));           // takes the model
+///   runtime::interpreter a(shared), b(shared);                 // shares one
 class interpreter {
  public:
-  explicit interpreter(const model& m, interpreter_options options = {}) : model_(m) {
+  explicit interpreter(std::shared_ptr<const model> shared, interpreter_options options = {})
+      : owner_(std::move(shared)), model_(checked(owner_)) {
+    const model& m = model_;
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
     for (const operation& op : m.operations) {
@@ -118,25 +125,64 @@ class interpreter {
     plan();
   }
 
+  explicit interpreter(model&& m, interpreter_options options = {})
+      : interpreter(std::make_shared<const model>(std::move(m)), std::move(options)) {}
+
   interpreter(const interpreter&) = delete;
   interpreter& operator=(const interpreter&) = delete;
 
+  const model& source() const noexcept { return model_; }
+
   int input_count() const noexcept { return static_cast<int>(model_.inputs.size()); }
   int output_count() const noexcept { return static_cast<int>(model_.outputs.size()); }
-  const tensor& input_tensor(int i) const { return model_.tensors[static_cast<std::size_t>(model_.inputs.at(static_cast<std::size_t>(i)))]; }
-  const tensor& output_tensor(int i) const { return model_.tensors[static_cast<std::size_t>(model_.outputs.at(static_cast<std::size_t>(i)))]; }
+  const tensor& input_tensor(int i) const {
+    return model_.tensors[static_cast<std::size_t>(model_.inputs.at(checked_index(i, input_count(), "input")))];
+  }
+  const tensor& output_tensor(int i) const {
+    return model_.tensors[static_cast<std::size_t>(model_.outputs.at(checked_index(i, output_count(), "output")))];
+  }
 
-  std::span<std::byte> input(int i) {
-    const int t = model_.inputs.at(static_cast<std::size_t>(i));
+  /// Input i's bytes, to be written before invoke (they survive it).
+  std::span<std::byte> input_bytes(int i) {
+    const int t = model_.inputs.at(checked_index(i, input_count(), "input"));
     return {memory_.address[static_cast<std::size_t>(t)], model_.tensors[static_cast<std::size_t>(t)].bytes()};
   }
-  std::span<const std::byte> output(int i) const {
-    const int t = model_.outputs.at(static_cast<std::size_t>(i));
+  /// Output i's bytes, valid after invoke.
+  std::span<const std::byte> output_bytes(int i) const {
+    const int t = model_.outputs.at(checked_index(i, output_count(), "output"));
     return {memory_.address[static_cast<std::size_t>(t)], model_.tensors[static_cast<std::size_t>(t)].bytes()};
+  }
+
+  /// Input i as elements of T, which must be its dtype's element type
+  /// (std::int8_t for int8, float for float32, ...); a model_error says so
+  /// otherwise.
+  template <class T>
+  std::span<T> input(int i) {
+    expect_element<T>(input_tensor(checked_index(i, input_count(), "input")), "input", i);
+    const auto b = input_bytes(i);
+    return {detail::object_at<T>(b.data()), b.size() / sizeof(T)};
+  }
+  /// Output i as elements of T (checked as for input<T>).
+  template <class T>
+  std::span<const T> output(int i) const {
+    expect_element<T>(output_tensor(checked_index(i, output_count(), "output")), "output", i);
+    const auto b = output_bytes(i);
+    return {detail::object_at<T>(b.data()), b.size() / sizeof(T)};
   }
 
   void invoke() {
-    for (const kernel& k : kernels_) k(memory_);
+    for (std::size_t k = 0; k < kernels_.size(); ++k) {
+      // Each output begins as an array of its element type before the kernel
+      // writes it, so bytes another dtype used earlier carry no object
+      // (core/typed_storage.hpp; no code is emitted for this).
+      for (int t : model_.operations[k].outputs)
+        if (t >= 0 && memory_.address[static_cast<std::size_t>(t)] != nullptr) {
+          const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
+          if (!x.variable) detail::begin_lifetime_as(x.type, memory_.address[static_cast<std::size_t>(t)],
+                                                     static_cast<std::size_t>(x.elements()));
+        }
+      kernels_[k](memory_);
+    }
   }
 
   /// Puts every variable (e.g. SVDF state) back to its initial value: the
@@ -213,6 +259,25 @@ class interpreter {
     reset_variables();
   }
 
+  static const model& checked(const std::shared_ptr<const model>& m) {
+    if (m == nullptr) throw model_error("runtime::interpreter: no model (null pointer)");
+    return *m;
+  }
+  static std::size_t checked_index(int i, int count, const char* what) {
+    if (i < 0 || i >= count)
+      throw model_error(std::string("runtime::interpreter: ") + what + " " + std::to_string(i) +
+                        " does not exist; the model has " + std::to_string(count) + " " + what + "s");
+    return static_cast<std::size_t>(i);
+  }
+  template <class T>
+  static void expect_element(const tensor& x, const char* what, int i) {
+    if (!holds_element<T>(x.type))
+      throw model_error(std::string("runtime::interpreter: ") + what + " " + std::to_string(i) + " ('" +
+                        printable(x.name) + "') is " + std::string(name(x.type)) + " " + shape_text(x.shape) +
+                        "; " + what + "<T>(" + std::to_string(i) + ") needs T = " + std::string(element_name(x.type)));
+  }
+
+  std::shared_ptr<const model> owner_;
   const model& model_;
   std::vector<kernel> kernels_;
   tensor_memory memory_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "qfence/core/tensor_desc.hpp"
+#include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/rule.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
@@ -33,7 +34,7 @@ struct tensor_memory {
 
   template <class T>
   T* at(int tensor) const noexcept {
-    return reinterpret_cast<T*>(address[static_cast<std::size_t>(tensor)]);
+    return detail::object_at<T>(address[static_cast<std::size_t>(tensor)]);
   }
 };
 
