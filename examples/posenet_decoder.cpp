@@ -120,11 +120,11 @@ int main(int argc, char** argv) {
 
   // The decoder's inputs are the quantized backbone outputs, dequantized.
   // Each check prints its line, so all three run.
-  const bool heatmaps_ok = same_as_dequantized<posenet::types::t98>(
+  const bool heatmaps_ok = same_as_dequantized<posenet::tensors::float_heatmaps>(
       handed.heatmaps, read(backbone + "output0.bin", 23 * 31 * 17), "heatmaps");
-  const bool short_ok = same_as_dequantized<posenet::types::t100>(
+  const bool short_ok = same_as_dequantized<posenet::tensors::float_short_offsets>(
       handed.short_offsets, read(backbone + "output1.bin", 23 * 31 * 34), "short offsets");
-  const bool mid_ok = same_as_dequantized<posenet::types::t96>(
+  const bool mid_ok = same_as_dequantized<posenet::tensors::float_mid_offsets>(
       handed.mid_offsets, read(backbone + "output2.bin", 23 * 31 * 64), "mid offsets");
   const bool ok = heatmaps_ok && short_ok && mid_ok;
   std::printf("%s\n", ok ? "the decoder got exactly the backbone's reference tensors"

@@ -4,7 +4,9 @@ errors, run/inspect on a small model, and corrupt files of every kind, each of
 which must end with exit status 1 and exactly one line 'qfence: error: ...'
 on stderr, never a crash (this script also runs on the ASan/UBSan build).
 
-usage: cli_test.py QFENCE WRITE_TEST_MODELS
+usage: cli_test.py QFENCE WRITE_TEST_MODELS [-- CXX ARGS...]
+With a compiler command after --, it also compiles the two headers `embed`
+writes: the types header alone, and the full header.
 """
 import json
 import pathlib
@@ -38,6 +40,7 @@ def expect_error(args, must_contain, label):
 def main():
     global QFENCE
     QFENCE, writer = sys.argv[1], sys.argv[2]
+    cxx = sys.argv[sys.argv.index('--') + 1:] if '--' in sys.argv else []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         subprocess.run([writer, tmp], check=True)
@@ -73,6 +76,42 @@ def main():
         expect_error(('run', valid, '--in', valid), 'has ', 'input of the wrong size')
         expect_error(('run', valid, '--in', tmp / 'missing.bin'), "cannot open", 'missing input file')
         expect_error(('run', tmp / 'missing.tflite'), "cannot open", 'missing model')
+
+        # embed writes NAME.hpp and NAME_types.hpp; the types header holds no weights.
+        gen = tmp / 'gen'
+        gen.mkdir()
+        r = run('embed', valid, '--name', 'small', '-o', gen / 'small.hpp')
+        check(r.returncode == 0, f'embed: {r.stderr.strip()}')
+        if r.returncode == 0:
+            types_text = (gen / 'small_types.hpp').read_text()
+            full_text = (gen / 'small.hpp').read_text()
+            check('struct weights' not in types_text and 'struct weights' in full_text,
+                  'embed: weights are in small.hpp only')
+            check('#include "small_types.hpp"' in full_text, 'embed: small.hpp includes small_types.hpp')
+            check('using input_0 = types::t0;' in types_text and 'using output' in types_text,
+                  'embed: named input and output aliases')
+            if cxx:
+                (gen / 'types_only.cpp').write_text(
+                    '#include "small_types.hpp"\n'
+                    'static_assert(std::is_same_v<small::input_0, small::model::input_type<0>>);\n'
+                    'static_assert(std::is_same_v<small::tensors::output, small::model::output_type<0>>);\n'
+                    'static_assert(small::model::arena_bytes > 0);\n'
+                    'int main() { return 0; }\n')
+                (gen / 'full.cpp').write_text(
+                    '#include "small.hpp"\n'
+                    'static_assert(small::weights::t1[2] == 30.0f);  // the bias, a constant expression\n'
+                    'int main() {\n'
+                    '  static qfence::arena<small::model> arena;\n'
+                    '  arena.input<0>()[0] = 1.0f;\n'
+                    '  small::graph().invoke(arena);\n'
+                    '  return arena.output<0>()[0] == 11.0f ? 0 : 1;\n'
+                    '}\n')
+                for name in ('types_only', 'full'):
+                    c = subprocess.run([*cxx, f'-I{gen}', gen / f'{name}.cpp', '-o', gen / name],
+                                       capture_output=True, text=True)
+                    check(c.returncode == 0, f'embed: {name}.cpp does not compile: {c.stderr[:1500]}')
+                    if c.returncode == 0:
+                        check(subprocess.run([gen / name]).returncode == 0, f'embed: {name} runs')
 
         r = run('inspect', valid, '--json')
         check(r.returncode == 0, f'inspect --json: {r.stderr.strip()}')

@@ -37,7 +37,8 @@ constexpr const char* usage_text =
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
     "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
-    "      writes a header with the model as a compile-time typed graph and its weights\n"
+    "      writes FILE.hpp (weights and the typed graph) and FILE_types.hpp beside it (the\n"
+    "      model's types only, cheap to include anywhere)\n"
     "      (scripts/embed-run compiles and runs it like `run`)\n"
     "\n"
     "options:\n"
@@ -200,10 +201,16 @@ int embed_command(const std::vector<std::string>& args) {
   runtime::interpreter_options options;
   options.arithmetic = arithmetic;
   runtime::check_builtin_ops(model, options);
-  const std::string header = codegen::write_header(model, {name, model_path, arithmetic});
-  std::ofstream out(out_path, std::ios::binary);
-  out << header;
-  if (!out) throw runtime::model_error("cannot write '" + out_path + "'");
+  // Two headers: NAME_types.hpp beside FILE.hpp (types only, cheap to include
+  // anywhere) and FILE.hpp (weights and graph, for the TU that runs it).
+  const std::string types_file = codegen::types_file_name(out_path);
+  const auto headers = codegen::write_headers(model, {name, model_path, arithmetic}, types_file);
+  const auto types_path = std::filesystem::path(out_path).parent_path() / types_file;
+  for (const auto& [path, text] : {std::pair{types_path.string(), &headers.types}, std::pair{out_path, &headers.model}}) {
+    std::ofstream out(path, std::ios::binary);
+    out << *text;
+    if (!out) throw runtime::model_error("cannot write '" + path + "'");
+  }
   return 0;
 }
 

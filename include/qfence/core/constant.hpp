@@ -31,9 +31,21 @@ constexpr constant<Tensor> make_constant(const std::array<E, N>& values) noexcep
   return {values.data()};
 }
 
-/// Wrap raw data (e.g. embedded bytes) whose length the caller vouches for.
-template <class Tensor>
-constexpr constant<Tensor> make_constant(const typename Tensor::element* data) noexcept {
+/// Wrap a `constexpr` C array (e.g. a generated header's weights). A
+/// string literal's terminating NUL may be the one extra element.
+template <class Tensor, class E, std::size_t N>
+constexpr constant<Tensor> make_constant(const E (&values)[N]) noexcept {
+  static_assert(std::is_same_v<E, typename Tensor::element>,
+                "qfence: make_constant<T>(array): the array's element type is not T's element type");
+  static_assert(static_cast<std::int64_t>(N) == Tensor::elements || static_cast<std::int64_t>(N) == Tensor::elements + 1,
+                "qfence: make_constant<T>(array): the array's length differs from the element count of T's shape");
+  return {values};
+}
+
+/// Wrap raw data (e.g. a std::vector's) whose length the caller vouches for.
+template <class Tensor, class Pointer>
+  requires std::is_convertible_v<Pointer, const typename Tensor::element*> && (!std::is_array_v<Pointer>)
+constexpr constant<Tensor> make_constant(Pointer data) noexcept {
   return {data};
 }
 
