@@ -32,9 +32,54 @@
 // qfence/core/activation.hpp: fused activations and their clamping ranges.
 
 
+// ---- qfence/core/exact_float.hpp -------------------------------------------
+// qfence/core/exact_float.hpp: float arithmetic that stays bit-exact whatever
+// the application compiles with.
+//
+// Bit-exactness with TFLite's reference kernels includes float steps: float
+// models, and the float parts of quantized kernels (resize coordinates,
+// uint8 concatenation rescaling, lookup tables, fence borders). A compiler
+// that fuses a * b + c into one FMA rounds once instead of twice and changes
+// those bits; GCC does so by default whenever the target has FMA
+// (-march=native, or a Highway AVX2/AVX-512 target), Clang within one
+// expression. qfence used to require -ffp-contract=off on every translation
+// unit that includes it. Instead, every qfence header wraps its own code in
+//   QFENCE_EXACT_FLOAT_BEGIN ... QFENCE_EXACT_FLOAT_END
+// which turns contraction off for the functions defined in between and for
+// nothing else (docs/numerics.md, "Float steps"):
+//   - GCC: push_options + optimize("fp-contract=off"); GCC still inlines
+//     other code (std::, Highway) into these functions;
+//   - Clang: float_control(precise, on, push) + fp contract(off), which also
+//     keeps -ffast-math's reassociation out of qfence's functions.
+// GCC has no per-function switch for -ffast-math's other effects, so a GCC
+// build with -ffast-math is refused (define QFENCE_ALLOW_FAST_MATH to accept
+// results that are no longer bit-exact). The golden and both-paths tests
+// compile the embedded models with -O2 -march=native and without any
+// floating-point flag, so a kernel outside these regions fails them.
+//
+// Each header opens the region after its #includes, so no standard or
+// third-party header is ever compiled inside it.
+
+#if defined(__clang__)
+#define QFENCE_EXACT_FLOAT_BEGIN _Pragma("float_control(precise, on, push)") _Pragma("clang fp contract(off)")
+#define QFENCE_EXACT_FLOAT_END _Pragma("float_control(pop)")
+#elif defined(__GNUC__)
+#define QFENCE_EXACT_FLOAT_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"fp-contract=off\")")
+#define QFENCE_EXACT_FLOAT_END _Pragma("GCC pop_options")
+#if defined(__FAST_MATH__) && !defined(QFENCE_ALLOW_FAST_MATH)
+#error "qfence: -ffast-math lets GCC reorder float arithmetic, so results are no longer bit-exact with TFLite. Build without it, or define QFENCE_ALLOW_FAST_MATH to accept that."
+#endif
+#else  // other compilers: build with their equivalent of -ffp-contract=off
+#define QFENCE_EXACT_FLOAT_BEGIN
+#define QFENCE_EXACT_FLOAT_END
+#endif
+
 // ---- qfence/core/dtype.hpp -------------------------------------------------
 // qfence/core/dtype.hpp: the element types a tensor can hold.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -140,6 +185,8 @@ constexpr bool is_quantizable(dtype d) noexcept {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/core/fixed_point.hpp -------------------------------------------
 // qfence/core/fixed_point.hpp: TFLite's integer requantization arithmetic.
 //
@@ -148,6 +195,9 @@ constexpr bool is_quantizable(dtype d) noexcept {
 // `quantization_util.cc` (the default, double-rounding variant that both
 // TFLite and TFLM build with).
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -293,6 +343,10 @@ constexpr T saturate_cast(std::int32_t v) noexcept {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -340,6 +394,8 @@ constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std:
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/core/constant.hpp ----------------------------------------------
 // qfence/core/constant.hpp: a typed handle on read-only tensor data (weights,
 // biases).
@@ -358,6 +414,9 @@ constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std:
 // qfence/core/scale.hpp: a float32 quantization scale usable as a template
 // argument.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -425,6 +484,10 @@ struct qscale {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -492,9 +555,14 @@ template <class Q> inline constexpr bool is_quant_attr_v = detail::is_quant_attr
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/core/shape.hpp -------------------------------------------------
 // qfence/core/shape.hpp: compile-time shapes.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -542,6 +610,10 @@ using shape_from_array =
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -583,6 +655,10 @@ using retyped = tensor<D, typename T::shape_type, Q>;
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -633,6 +709,8 @@ template <class T> inline constexpr bool is_constant_v = detail::is_constant<T>:
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/core/diagnostic.hpp --------------------------------------------
 // qfence/core/diagnostic.hpp: the vocabulary of qfence's compile errors.
 //
@@ -647,6 +725,9 @@ template <class T> inline constexpr bool is_constant_v = detail::is_constant<T>:
 //
 // and the compiler shows, in one diagnostic, the node index and op, the
 // producer's type, the expected type and (in the message) the fix.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -696,6 +777,8 @@ template <long long Value> struct scales_given {};
     return false;                 \
   } else
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/core/fixed_point_functions.hpp ---------------------------------
 // qfence/core/fixed_point_functions.hpp: exp, logistic, tanh and 1/(1+x) on
 // 32-bit fixed-point values.
@@ -707,6 +790,8 @@ template <long long Value> struct scales_given {};
 // gemmlowp's FixedPoint<int32_t, IntegerBits>.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::fixed {
 
@@ -870,6 +955,8 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
 
 }  // namespace qfence::fixed
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/custom_op.hpp --------------------------------------------
 // qfence/graph/custom_op.hpp: user-defined ops.
 //
@@ -893,6 +980,9 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
 // qfence/graph/node_ref.hpp: how a node names the nodes it consumes.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// A reference to the output of node `I` (0-based, in the order the nodes are
@@ -914,6 +1004,10 @@ struct refs {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 /// Declares a custom op's name inside its struct. The name is pasted into the
 /// op's diagnostics: a static_assert message must be a literal, so the macro
@@ -1075,6 +1169,8 @@ constexpr auto model_custom_output(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/fence.hpp ------------------------------------------------
 // qfence/graph/fence.hpp: float islands inside a quantized graph.
 //
@@ -1096,6 +1192,9 @@ constexpr auto model_custom_output(node_ref<In>) {
 // qfence/core/window_geometry.hpp: padding modes, output sizes and padding
 // of windowed ops, as TFLite computes them (its kernels/padding.h).
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1157,6 +1256,10 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1302,6 +1405,10 @@ struct validate_options<Index, Op, kinds<Allowed...>, Opts...> {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1355,9 +1462,13 @@ template <class N> inline constexpr bool is_fence_v = detail::is_fence<N>::value
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/input.hpp ------------------------------------------------
 // qfence/graph/input.hpp: a graph input.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1417,6 +1528,8 @@ template <class T> struct is_overwritable_input<input_node<T, true>> : std::true
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/memory_plan.hpp ------------------------------------------
 // qfence/graph/memory_plan.hpp: arena layout computed at compile time.
 //
@@ -1426,6 +1539,9 @@ template <class T> struct is_overwritable_input<input_node<T, true>> : std::true
 // (largest buffer first, lowest offset that fits), run as constexpr code so
 // that `arena_bytes` is a compile-time constant.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1533,6 +1649,8 @@ constexpr bool plan_is_sound(const std::array<buffer_request, N>& req, const mem
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/model.hpp ------------------------------------------------
 // qfence/graph/model.hpp: the compile-time typed graph.
 //
@@ -1570,6 +1688,8 @@ constexpr bool plan_is_sound(const std::array<buffer_request, N>& req, const mem
 // reinterpret_cast of arena bytes appears anywhere else.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::detail {
 
@@ -1614,6 +1734,8 @@ inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
 
 }  // namespace qfence::detail
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/arena.hpp ------------------------------------------------
 // qfence/graph/arena.hpp: the working memory of one compile-time model.
 //
@@ -1628,6 +1750,8 @@ inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
 // type: another model's arena is a compile error, never an overflow.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1754,6 +1878,8 @@ using arena_model_t = typename detail::arena_model<std::remove_cvref_t<A>>::type
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/state.hpp ------------------------------------------------
 // qfence/graph/state.hpp: state that persists between invocations.
 //
@@ -1765,6 +1891,8 @@ using arena_model_t = typename detail::arena_model<std::remove_cvref_t<A>>::type
 // the first invoke, and again to start a new sequence.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1818,6 +1946,8 @@ template <class T> struct is_state_node<state_node<T>> : std::true_type {};
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/quantize.hpp -----------------------------------------------
 // qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
 // parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
@@ -1845,6 +1975,8 @@ template <class T> struct is_state_node<state_node<T>> : std::true_type {};
 // both paths (docs/architecture.md, "One rule per op").
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -1983,6 +2115,8 @@ using desc_type = typename detail::desc_type_impl<
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/rule_check.hpp -------------------------------------------
 // qfence/graph/rule_check.hpp: how the typed graph asks an op rule, and
 // turns its error into one static_assert.
@@ -2011,6 +2145,8 @@ using desc_type = typename detail::desc_type_impl<
 // in QFENCE_RULE_ERRORS below.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2180,6 +2316,10 @@ inline constexpr int output_operand = -1;
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2291,6 +2431,8 @@ using rule_output_keeping =
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/conv2d.hpp -----------------------------------------------
 // qfence/rules/conv2d.hpp: the type and shape rule of CONV_2D.
 //
@@ -2305,6 +2447,8 @@ using rule_output_keeping =
 // passes, the error otherwise. Rules chain them with QFENCE_RULE_TRY.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 /// Return the check's error, if it has one.
 #define QFENCE_RULE_TRY(...)                                          \
@@ -2424,6 +2568,10 @@ constexpr rule_result check_bias(const tensor_desc& in, const optional_desc& bia
 
 }  // namespace qfence::rules
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2485,6 +2633,10 @@ constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, co
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2601,6 +2753,8 @@ constexpr auto bias_pointer(const B& b) {
 }  // namespace detail
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/quantize.hpp ---------------------------------------------
 // qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
 //
@@ -2609,6 +2763,8 @@ constexpr auto bias_pointer(const B& b) {
 // quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
 // quantized i8, u8 or i16; the output f32. Both keep the shape.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2644,6 +2800,10 @@ constexpr rule_result dequantize_rule(const tensor_desc& in, const output_reques
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -2796,6 +2956,10 @@ void dequantize_into(std::span<const typename T::element> quantized, std::span<f
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3284,6 +3448,8 @@ constexpr auto graph(Nodes... nodes) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/activations.hpp --------------------------------------------
 // qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
 //
@@ -3304,6 +3470,9 @@ constexpr auto graph(Nodes... nodes) {
 // (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
 // which is why those ops follow the numerics choice.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3341,6 +3510,8 @@ inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T*
 }  // namespace reference
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/activation.hpp -------------------------------------------
 // qfence/rules/activation.hpp: the type rules of the element-wise
 // activations RELU, RELU6, LOGISTIC, TANH and LEAKY_RELU.
@@ -3353,6 +3524,8 @@ inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T*
 //   -128 (i8) or 0 (u8). TANH: f32, i8; i8 outputs are scale 1/128, zero
 //   point 0.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3396,6 +3569,10 @@ constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, co
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3598,6 +3775,8 @@ constexpr auto tanh(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/arg_max.hpp ------------------------------------------------
 // qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
 // along an axis (TFLite's ArgMinMax with std::greater).
@@ -3610,6 +3789,8 @@ constexpr auto tanh(node_ref<In>) {
 // index dtype (i32 or i64) are attributes. The output drops the axis and is
 // unquantized.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3636,6 +3817,10 @@ constexpr rule_result arg_max_rule(const arg_max_attrs& a, const tensor_desc& in
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3708,6 +3893,8 @@ constexpr auto arg_max(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/arithmetic.hpp ---------------------------------------------
 // qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
 // i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
@@ -3717,6 +3904,9 @@ constexpr auto arg_max(node_ref<In>) {
 // ---- qfence/core/broadcast.hpp ---------------------------------------------
 // qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3809,6 +3999,8 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/elementwise.hpp ------------------------------------------
 // qfence/rules/elementwise.hpp: the type and shape rules of the broadcasting
 // binary ops.
@@ -3822,6 +4014,8 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
 //   i16 with one quantization: they compare stored values) and the int32
 //   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3898,6 +4092,8 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/unary.hpp ------------------------------------------------
 // qfence/rules/unary.hpp: the type rules of SQRT and CAST.
 //
@@ -3906,6 +4102,8 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -3925,6 +4123,10 @@ constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4163,6 +4365,8 @@ constexpr auto cast(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/concatenation.hpp ------------------------------------------
 // qfence/ops/concatenation.hpp: CONCATENATION along an axis.
 //
@@ -4179,6 +4383,8 @@ constexpr auto cast(node_ref<In>) {
 // the output's quantization, except for uint8, where TFLite's reference
 // (ConcatenationWithScaling) requantizes inputs with other parameters.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4225,6 +4431,10 @@ constexpr rule_result concatenation_rule(const concatenation_attrs& a, const ten
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4355,6 +4565,8 @@ constexpr auto concatenation_rescaled(node_ref<In>...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/conv2d.hpp -------------------------------------------------
 // qfence/ops/conv2d.hpp: CONV_2D.
 //
@@ -4365,6 +4577,8 @@ constexpr auto concatenation_rescaled(node_ref<In>...) {
 // reference_integer_ops::ConvPerChannel (int8).
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4512,6 +4726,8 @@ constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/depthwise_conv2d.hpp ---------------------------------------
 // qfence/ops/depthwise_conv2d.hpp: DEPTHWISE_CONV_2D.
 //
@@ -4527,6 +4743,8 @@ constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
 // Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4547,6 +4765,10 @@ constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_de
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4666,6 +4888,8 @@ constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts.
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/elementwise.hpp --------------------------------------------
 // qfence/ops/elementwise.hpp: ADD and MUL, with broadcasting.
 //
@@ -4675,6 +4899,8 @@ constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts.
 // multiplier); float: a + b, a * b, then the fused activation.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4882,6 +5108,8 @@ constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/fully_connected.hpp ----------------------------------------
 // qfence/ops/fully_connected.hpp: FULLY_CONNECTED.
 //
@@ -4903,6 +5131,8 @@ constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
 // [rows, units], or the input's shape with the last dimension replaced by
 // units when keep_num_dims is set.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -4939,6 +5169,10 @@ constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5095,6 +5329,8 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/gather_nd.hpp ----------------------------------------------
 // qfence/ops/gather_nd.hpp: GATHER_ND, slices of `params` picked by index
 // rows.
@@ -5107,6 +5343,8 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
 // 1 <= k <= params' rank. The output [indices' leading dims...,
 // params' dims from k...] keeps the params' dtype and quantization.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5129,6 +5367,10 @@ constexpr rule_result gather_nd_rule(const tensor_desc& params, const tensor_des
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5221,6 +5463,8 @@ constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/leaky_relu.hpp ---------------------------------------------
 // qfence/ops/leaky_relu.hpp: LEAKY_RELU reference kernels.
 //
@@ -5229,6 +5473,8 @@ constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
 // QuantizeLeakyRelu.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5312,6 +5558,8 @@ constexpr auto leaky_relu(node_ref<In>, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/literal.hpp ------------------------------------------------
 // qfence/ops/literal.hpp: a constant tensor used where an op expects a node.
 //
@@ -5321,6 +5569,8 @@ constexpr auto leaky_relu(node_ref<In>, Opts...) {
 // each invoke (these constants are small; weights stay constants).
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5357,6 +5607,8 @@ constexpr auto literal(constant<T> value) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/mean.hpp ---------------------------------------------------
 // qfence/ops/mean.hpp: MEAN over a set of axes.
 //
@@ -5373,6 +5625,8 @@ constexpr auto literal(constant<T> value) {
 // keeps them as 1) and is requantized to the requested parameters.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5405,6 +5659,10 @@ constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, cons
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5548,6 +5806,8 @@ constexpr auto mean(node_ref<In>, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/pad.hpp ----------------------------------------------------
 // qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
 
@@ -5561,6 +5821,8 @@ constexpr auto mean(node_ref<In>, Opts...) {
 // zero point).
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5587,6 +5849,10 @@ constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const 
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5682,6 +5948,8 @@ constexpr auto pad(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/pooling.hpp ------------------------------------------------
 // qfence/ops/pooling.hpp: AVERAGE_POOL_2D and MAX_POOL_2D.
 //
@@ -5699,6 +5967,8 @@ constexpr auto pad(node_ref<In>) {
 // stored values). Output [N, OH, OW, C] with the input's dtype and
 // quantization: pooling never rescales, in TFLite either.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5733,6 +6003,10 @@ constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, co
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5866,6 +6140,8 @@ constexpr auto max_pool2d(node_ref<In>, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/reshape.hpp ------------------------------------------------
 // qfence/ops/reshape.hpp: RESHAPE (the data is copied unchanged).
 
@@ -5878,6 +6154,8 @@ constexpr auto max_pool2d(node_ref<In>, Opts...) {
 // dtype and quantization.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5907,6 +6185,10 @@ constexpr rule_result reshape_rule(const reshape_attrs& a, const tensor_desc& in
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5953,6 +6235,8 @@ constexpr auto reshape(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/resize.hpp -------------------------------------------------
 // qfence/ops/resize.hpp: RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR
 // reference kernels (NHWC), as TFLite's reference_ops compute them.
@@ -5966,6 +6250,8 @@ constexpr auto reshape(node_ref<In>) {
 // copies any dtype). The output size [OH, OW] is an attribute; the output
 // [N, OH, OW, C] keeps the input's dtype and quantization.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -5986,6 +6272,10 @@ constexpr rule_result resize_rule(const resize_attrs& a, const tensor_desc& in, 
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6173,6 +6463,8 @@ constexpr auto resize_nearest_neighbor(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/softmax.hpp ------------------------------------------------
 // qfence/ops/softmax.hpp: SOFTMAX over the last dimension.
 //
@@ -6192,6 +6484,8 @@ constexpr auto resize_nearest_neighbor(node_ref<In>) {
 // scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
 // the exact power of two either way.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6227,6 +6521,10 @@ constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, 
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6357,6 +6655,8 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/strided_slice.hpp ------------------------------------------
 // qfence/ops/strided_slice.hpp: STRIDED_SLICE geometry (TFLite's
 // strided_slice_logic: masks, negative indices, clamping) and kernel.
@@ -6373,6 +6673,8 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 // of the axes that are not shrunk, the input's dtype and quantization.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6464,6 +6766,10 @@ constexpr rule_result strided_slice_rule(const strided_slice_attrs& a, const ten
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6562,6 +6868,8 @@ constexpr auto strided_slice(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/svdf.hpp ---------------------------------------------------
 // qfence/ops/svdf.hpp: SVDF reference kernel (TFLM's integer SVDF).
 //
@@ -6581,6 +6889,8 @@ constexpr auto strided_slice(node_ref<In>) {
 // is quantized per tensor: the kernel has one feature and one time scale.
 // Output [batches, units = filters / rank] i8, requantized.
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6617,6 +6927,10 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6748,6 +7062,8 @@ constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights,
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/transpose.hpp ----------------------------------------------
 // qfence/ops/transpose.hpp: TRANSPOSE reference kernel.
 //
@@ -6763,6 +7079,8 @@ constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights,
 // the input's.
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6789,6 +7107,10 @@ constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6885,6 +7207,8 @@ constexpr auto transpose(node_ref<In>) {
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/transpose_conv.hpp -----------------------------------------
 // qfence/ops/transpose_conv.hpp: TRANSPOSE_CONV reference kernels.
 //
@@ -6904,6 +7228,8 @@ constexpr auto transpose(node_ref<In>) {
 // be computed; the output tensor's shape is what counts there).
 
 
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -6947,6 +7273,10 @@ constexpr rule_result transpose_conv_rule(const transpose_conv_attrs& a, const t
 
 }  // namespace qfence
 
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -7086,3 +7416,5 @@ constexpr auto transpose_conv(node_ref<In>, constant<W> weights, B bias, Opts...
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -25,10 +25,13 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::codegen {
 
@@ -94,19 +97,7 @@ inline const char* dtype_token(dtype d) {
   return "?";
 }
 
-inline const char* element_token(dtype d) {
-  switch (d) {
-    case dtype::f32: return "float";
-    case dtype::f16: return "std::uint16_t";
-    case dtype::i8: return "std::int8_t";
-    case dtype::u8: return "std::uint8_t";
-    case dtype::i16: return "std::int16_t";
-    case dtype::i32: return "std::int32_t";
-    case dtype::i64: return "std::int64_t";
-    case dtype::boolean: return "bool";
-  }
-  return "?";
-}
+inline std::string element_token(dtype d) { return std::string(element_name(d)); }
 
 inline std::string shape_token(const std::vector<int>& shape) {
   std::string s = "qf::shape<";
@@ -977,3 +968,5 @@ inline generated_headers write_headers(const runtime::model& m, const embed_opti
 }
 
 }  // namespace qfence::codegen
+
+QFENCE_EXACT_FLOAT_END

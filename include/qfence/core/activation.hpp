@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/fixed_point.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -53,3 +56,5 @@ constexpr float apply(float_range r, float x) noexcept { return std::min(std::ma
 constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std::min(std::max(x, r.min), r.max); }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

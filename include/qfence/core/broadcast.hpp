@@ -4,6 +4,10 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 inline constexpr int max_broadcast_rank = 6;
@@ -94,3 +98,5 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_type.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -56,3 +59,5 @@ template <class T> struct is_constant<constant<T>> : std::true_type {};
 template <class T> inline constexpr bool is_constant_v = detail::is_constant<T>::value;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

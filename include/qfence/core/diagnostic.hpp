@@ -13,6 +13,10 @@
 // producer's type, the expected type and (in the message) the fix.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// `check<Ok, Context...>` is `Ok`; the context types exist only to be shown
@@ -60,3 +64,5 @@ template <long long Value> struct scales_given {};
   if constexpr (!(__VA_ARGS__)) { \
     return false;                 \
   } else
+
+QFENCE_EXACT_FLOAT_END

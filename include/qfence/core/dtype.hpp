@@ -5,6 +5,10 @@
 #include <string_view>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// Element type of a tensor. The names follow NumPy/TFLite habits; `boolean`
@@ -108,3 +112,5 @@ constexpr bool is_quantizable(dtype d) noexcept {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,6 +10,10 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// A real multiplier as TFLite represents it: `multiplier` in Q0.31 times
@@ -153,3 +157,5 @@ constexpr T saturate_cast(std::int32_t v) noexcept {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -12,7 +12,10 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::fixed {
 
@@ -175,3 +178,5 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
 }
 
 }  // namespace qfence::fixed
+
+QFENCE_EXACT_FLOAT_END

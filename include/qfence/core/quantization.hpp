@@ -7,7 +7,10 @@
 #include <iterator>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/scale.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -74,3 +77,5 @@ template <long long C, int A> struct is_quant_attr<per_channel_scales<C, A>> : s
 template <class Q> inline constexpr bool is_quant_attr_v = detail::is_quant_attr<Q>::value;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

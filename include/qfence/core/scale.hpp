@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// A float32 scale stored as a decimal `significand * 10^exponent10`.
@@ -71,3 +75,5 @@ struct qscale {
 };
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -7,6 +7,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// A compile-time shape, outermost dimension first (TFLite's NHWC for images).
@@ -52,3 +56,5 @@ using shape_from_array =
     typename detail::shape_from_array_impl<A.size(), A, std::make_index_sequence<A.size()>>::type;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -14,10 +14,13 @@
 #include <cstdint>
 #include <utility>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/quantization.hpp"
 #include "qfence/core/shape.hpp"
 #include "qfence/core/tensor_type.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -155,3 +158,5 @@ using desc_type = typename detail::desc_type_impl<
     Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

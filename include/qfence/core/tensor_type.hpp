@@ -4,9 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/quantization.hpp"
 #include "qfence/core/shape.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -47,3 +50,5 @@ template <class T, dtype D, class Q = no_quant>
 using retyped = tensor<D, typename T::shape_type, Q>;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -20,7 +20,10 @@
 #include <new>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/dtype.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::detail {
 
@@ -64,3 +67,5 @@ inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
 }
 
 }  // namespace qfence::detail
+
+QFENCE_EXACT_FLOAT_END

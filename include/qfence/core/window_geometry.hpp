@@ -4,6 +4,10 @@
 
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// TFLite's padding modes.
@@ -63,3 +67,5 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

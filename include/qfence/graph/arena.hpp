@@ -20,8 +20,11 @@
 #include <string>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -147,3 +150,5 @@ template <class A>
 using arena_model_t = typename detail::arena_model<std::remove_cvref_t<A>>::type;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -21,9 +21,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_type.hpp"
 #include "qfence/graph/node_ref.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 /// Declares a custom op's name inside its struct. The name is pasted into the
 /// op's diagnostics: a static_assert message must be a literal, so the macro
@@ -184,3 +187,5 @@ constexpr auto model_custom_output(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

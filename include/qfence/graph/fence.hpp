@@ -11,7 +11,10 @@
 
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/options.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -64,3 +67,5 @@ template <class I, class O> struct is_fence<fence_node<I, O>> : std::true_type {
 template <class N> inline constexpr bool is_fence_v = detail::is_fence<N>::value;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

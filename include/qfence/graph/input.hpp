@@ -1,8 +1,11 @@
 // qfence/graph/input.hpp: a graph input.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_type.hpp"
 #include "qfence/graph/node_ref.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -61,3 +64,5 @@ template <class T> struct is_overwritable_input<input_node<T, true>> : std::true
 }  // namespace detail
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -11,6 +11,10 @@
 #include <array>
 #include <cstddef>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// Arena offsets are aligned for the widest SIMD loads (AVX-512: 64 bytes).
@@ -116,3 +120,5 @@ constexpr bool plan_is_sound(const std::array<buffer_request, N>& req, const mem
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

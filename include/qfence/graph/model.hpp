@@ -25,6 +25,7 @@
 #include <boost/hana/at.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_type.hpp"
 #include "qfence/core/typed_storage.hpp"
@@ -35,6 +36,8 @@
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/graph/state.hpp"
 #include "qfence/ops/quantize.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -522,3 +525,5 @@ constexpr auto graph(Nodes... nodes) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -3,6 +3,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// A reference to the output of node `I` (0-based, in the order the nodes are
@@ -23,3 +27,5 @@ struct refs {
 };
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

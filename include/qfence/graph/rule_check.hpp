@@ -12,10 +12,13 @@
 #include <tuple>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/ops/options.hpp"
 #include "qfence/rules/rule.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -126,3 +129,5 @@ using rule_output_keeping =
                        rule_output_type<Result>>;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,8 +10,11 @@
 
 #include <cstring>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/constant.hpp"
 #include "qfence/graph/node_ref.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -64,3 +67,5 @@ template <class T> struct is_state_node<state_node<T>> : std::true_type {};
 }  // namespace detail
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -11,10 +11,13 @@
 #include <cmath>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/lookup_table.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/activation.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -216,3 +219,5 @@ constexpr auto tanh(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

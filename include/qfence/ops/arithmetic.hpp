@@ -9,10 +9,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/elementwise.hpp"
 #include "qfence/rules/unary.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -250,3 +253,5 @@ constexpr auto cast(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

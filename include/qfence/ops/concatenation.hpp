@@ -9,8 +9,11 @@
 #include <cstring>
 #include <tuple>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/concatenation.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -140,3 +143,5 @@ constexpr auto concatenation_rescaled(node_ref<In>...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,9 +10,12 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/conv2d.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -159,3 +162,5 @@ constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

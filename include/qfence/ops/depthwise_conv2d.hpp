@@ -7,9 +7,12 @@
 
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/depthwise_conv2d.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -128,3 +131,5 @@ constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts.
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

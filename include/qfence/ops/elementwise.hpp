@@ -9,9 +9,12 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/elementwise.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -218,3 +221,5 @@ constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -12,8 +12,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/fully_connected.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -169,3 +172,5 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

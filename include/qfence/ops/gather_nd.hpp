@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/gather_nd.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -99,3 +102,5 @@ constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

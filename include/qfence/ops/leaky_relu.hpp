@@ -8,10 +8,13 @@
 #include <bit>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/activation.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -94,3 +97,5 @@ constexpr auto leaky_relu(node_ref<In>, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

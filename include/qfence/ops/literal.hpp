@@ -8,8 +8,11 @@
 
 #include <cstring>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/constant.hpp"
 #include "qfence/graph/node_ref.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -45,3 +48,5 @@ constexpr auto literal(constant<T> value) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -12,6 +12,10 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence {
 
 /// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
@@ -47,3 +51,5 @@ inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T*
 
 }  // namespace reference
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

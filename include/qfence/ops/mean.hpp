@@ -9,8 +9,11 @@
 #include <bit>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/mean.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -153,3 +156,5 @@ constexpr auto mean(node_ref<In>, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/constant.hpp"
 #include "qfence/core/diagnostic.hpp"
@@ -16,6 +17,8 @@
 #include "qfence/graph/rule_check.hpp"
 #include "qfence/rules/conv2d.hpp"
 #include "qfence/ops/options.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -131,3 +134,5 @@ constexpr auto bias_pointer(const B& b) {
 
 }  // namespace detail
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

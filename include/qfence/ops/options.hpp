@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/quantization.hpp"
 #include "qfence/core/window_geometry.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -154,3 +157,5 @@ struct validate_options<Index, Op, kinds<Allowed...>, Opts...> {
 };
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

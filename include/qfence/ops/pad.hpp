@@ -4,8 +4,11 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pad.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -100,3 +103,5 @@ constexpr auto pad(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pooling.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -145,3 +148,5 @@ constexpr auto max_pool2d(node_ref<In>, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -14,8 +14,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/quantize.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -167,3 +170,5 @@ void dequantize_into(std::span<const typename T::element> quantized, std::span<f
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -4,8 +4,11 @@
 #include <array>
 #include <cstring>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/reshape.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -51,3 +54,5 @@ constexpr auto reshape(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/softmax.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -142,3 +145,5 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

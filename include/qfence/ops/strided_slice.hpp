@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/strided_slice.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -105,3 +108,5 @@ constexpr auto strided_slice(node_ref<In>) {
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/svdf.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -143,3 +146,5 @@ constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights,
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -8,9 +8,12 @@
 
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/transpose_conv.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -150,3 +153,5 @@ constexpr auto transpose_conv(node_ref<In>, constant<W> weights, B bias, Opts...
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -10,7 +10,10 @@
 //   point 0.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -53,3 +56,5 @@ constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, co
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -5,7 +5,10 @@
 // unquantized.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -31,3 +34,5 @@ constexpr rule_result arg_max_rule(const arg_max_attrs& a, const tensor_desc& in
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -7,7 +7,10 @@
 // (ConcatenationWithScaling) requantizes inputs with other parameters.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -53,3 +56,5 @@ constexpr rule_result concatenation_rule(const concatenation_attrs& a, const ten
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

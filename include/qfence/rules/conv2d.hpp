@@ -5,8 +5,11 @@
 // Output [N, OH, OW, OC]: f32, or requantized to the requested parameters.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -67,3 +70,5 @@ constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, co
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

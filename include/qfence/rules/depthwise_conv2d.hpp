@@ -5,7 +5,10 @@
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/conv2d.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -25,3 +28,5 @@ constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_de
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -11,8 +11,11 @@
 //   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -88,3 +91,5 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

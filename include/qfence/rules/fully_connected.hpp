@@ -7,7 +7,10 @@
 // units when keep_num_dims is set.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -43,3 +46,5 @@ constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -5,7 +5,10 @@
 // params' dims from k...] keeps the params' dtype and quantization.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -27,3 +30,5 @@ constexpr rule_result gather_nd_rule(const tensor_desc& params, const tensor_des
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

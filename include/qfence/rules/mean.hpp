@@ -7,7 +7,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -39,3 +42,5 @@ constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, cons
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

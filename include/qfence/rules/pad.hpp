@@ -8,7 +8,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -34,3 +37,5 @@ constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const 
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -6,8 +6,11 @@
 // quantization: pooling never rescales, in TFLite either.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -41,3 +44,5 @@ constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, co
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -6,7 +6,10 @@
 // quantized i8, u8 or i16; the output f32. Both keep the shape.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -41,3 +44,5 @@ constexpr rule_result dequantize_rule(const tensor_desc& in, const output_reques
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

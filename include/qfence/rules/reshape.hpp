@@ -7,7 +7,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -36,3 +39,5 @@ constexpr rule_result reshape_rule(const reshape_attrs& a, const tensor_desc& in
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

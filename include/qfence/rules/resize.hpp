@@ -6,7 +6,10 @@
 // [N, OH, OW, C] keeps the input's dtype and quantization.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -26,3 +29,5 @@ constexpr rule_result resize_rule(const resize_attrs& a, const tensor_desc& in, 
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

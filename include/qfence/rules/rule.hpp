@@ -16,7 +16,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_desc.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -185,3 +188,5 @@ struct output_request {
 inline constexpr int output_operand = -1;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

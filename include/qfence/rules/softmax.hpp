@@ -9,7 +9,10 @@
 // the exact power of two either way.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -44,3 +47,5 @@ constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, 
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -11,7 +11,10 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -102,3 +105,5 @@ constexpr rule_result strided_slice_rule(const strided_slice_attrs& a, const ten
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

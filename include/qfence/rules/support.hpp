@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/rules/rule.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 /// Return the check's error, if it has one.
 #define QFENCE_RULE_TRY(...)                                          \
@@ -127,3 +130,5 @@ constexpr rule_result check_bias(const tensor_desc& in, const optional_desc& bia
 }
 
 }  // namespace qfence::rules
+
+QFENCE_EXACT_FLOAT_END

@@ -8,7 +8,10 @@
 // Output [batches, units = filters / rank] i8, requantized.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -44,3 +47,5 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

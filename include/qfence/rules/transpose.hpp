@@ -7,7 +7,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -33,3 +36,5 @@ constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -9,7 +9,10 @@
 
 #include <array>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/conv2d.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -52,3 +55,5 @@ constexpr rule_result transpose_conv_rule(const transpose_conv_attrs& a, const t
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -6,7 +6,10 @@
 // unquantized, of the same shape.
 #pragma once
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
@@ -25,3 +28,5 @@ constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

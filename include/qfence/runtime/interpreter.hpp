@@ -15,11 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime {
 
@@ -286,3 +289,5 @@ class interpreter {
 };
 
 }  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END

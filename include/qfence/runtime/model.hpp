@@ -17,10 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/ops/options.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime {
 
@@ -158,3 +161,5 @@ struct model {
 };
 
 }  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END

@@ -15,11 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/rule.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime {
 
@@ -220,3 +223,5 @@ class op_context {
 };
 
 }  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
@@ -20,6 +21,8 @@
 #include "qfence/runtime/ops/svdf.hpp"
 #include "qfence/runtime/ops/unary.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime {
 
@@ -76,3 +79,5 @@ inline const op_registration* find_registration(std::int32_t code) noexcept {
 }
 
 }  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END

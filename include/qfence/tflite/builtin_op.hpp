@@ -10,6 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
 namespace qfence::tflite {
 
 /// The builtin operators qfence names in code (the ones it implements, plus
@@ -93,3 +97,5 @@ inline std::string builtin_op_name(std::int32_t code) {
 inline std::string builtin_op_name(builtin_op op) { return builtin_op_name(static_cast<std::int32_t>(op)); }
 
 }  // namespace qfence::tflite
+
+QFENCE_EXACT_FLOAT_END

@@ -17,11 +17,14 @@
 #include <vector>
 
 #include "flatbuffers/flatbuffers.h"
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 #include "qfence/tflite/schema_generated.hpp"
 #include "qfence/tflite/tensor_type.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::tflite {
 
@@ -470,3 +473,5 @@ inline std::vector<std::byte> read_file_bytes(const std::string& path) {
 inline runtime::model read_model_file(const std::string& path) { return read_model(read_file_bytes(path)); }
 
 }  // namespace qfence::tflite
+
+QFENCE_EXACT_FLOAT_END

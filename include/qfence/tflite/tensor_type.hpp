@@ -5,7 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/core/dtype.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::tflite {
 
@@ -55,3 +58,5 @@ inline std::int8_t to_tensor_type(dtype d) {
 }
 
 }  // namespace qfence::tflite
+
+QFENCE_EXACT_FLOAT_END

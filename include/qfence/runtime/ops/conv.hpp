@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/fully_connected.hpp"
@@ -14,6 +15,8 @@
 #include "qfence/rules/fully_connected.hpp"
 #include "qfence/rules/transpose_conv.hpp"
 #include "qfence/runtime/op_context.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -282,3 +285,5 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/elementwise.hpp"
@@ -15,6 +16,8 @@
 #include "qfence/rules/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -262,3 +265,5 @@ inline kernel prepare_dequantize(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/gather_nd.hpp"
 #include "qfence/ops/pad.hpp"
@@ -21,6 +22,8 @@
 #include "qfence/rules/strided_slice.hpp"
 #include "qfence/rules/transpose.hpp"
 #include "qfence/runtime/op_context.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -300,3 +303,5 @@ inline kernel prepare_split(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

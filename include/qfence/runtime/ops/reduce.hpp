@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/arg_max.hpp"
 #include "qfence/ops/mean.hpp"
 #include "qfence/ops/pooling.hpp"
@@ -15,6 +16,8 @@
 #include "qfence/rules/softmax.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -134,3 +137,5 @@ inline kernel prepare_arg_max(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

@@ -3,10 +3,13 @@
 
 #include <cstdint>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/resize.hpp"
 #include "qfence/rules/resize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/layout.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -62,3 +65,5 @@ inline kernel prepare_resize_nearest_neighbor(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

@@ -6,9 +6,12 @@
 #include <memory>
 #include <vector>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/svdf.hpp"
 #include "qfence/rules/svdf.hpp"
 #include "qfence/runtime/op_context.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -49,3 +52,5 @@ inline kernel prepare_svdf(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

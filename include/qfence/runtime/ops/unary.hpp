@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "qfence/core/exact_float.hpp"
 #include "qfence/ops/activations.hpp"
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/lookup_table.hpp"
@@ -13,6 +14,8 @@
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/tflite/tensor_type.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
@@ -154,3 +157,5 @@ inline kernel prepare_cast(const op_context& ctx) {
 }
 
 }  // namespace qfence::runtime::ops
+
+QFENCE_EXACT_FLOAT_END

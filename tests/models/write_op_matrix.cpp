@@ -1,0 +1,504 @@
+// tests/models/write_op_matrix.cpp: writes one single-op .tflite model per
+// (op, dtype variant) that qfence runs, and one per error a runtime prepare
+// reports, for tests/models/both_paths.py:
+//   DIR/<case>/model.tflite        every case
+//   DIR/<case>/expect_error.txt    error cases: a text both `qfence run` and
+//                                  `qfence embed` must report
+// Valid cases run on both paths and must give the same bytes; error cases
+// must be refused by both with the same rule text. Together they cover every
+// op on both paths with its int8, uint8, int16 and float variants, including
+// the ones no shared model exercises.
+//
+// usage: write_op_matrix DIR
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tflite_test_models.hpp"
+
+namespace {
+
+using namespace qtest::tfl;
+
+constexpr std::int8_t F32 = 0, I32 = 2, U8 = 3, I64 = 4, I16 = 7, I8 = 9;
+
+struct dtype_case {
+  const char* tag;
+  std::int8_t type;
+  float in_scale;
+  std::int64_t in_zp;
+  float out_scale;
+  std::int64_t out_zp;
+};
+// Activation parameters per variant: int16 is symmetric (zero point 0).
+constexpr dtype_case i8{"i8", I8, 0.05f, -3, 0.08f, 5};
+constexpr dtype_case u8{"u8", U8, 0.05f, 120, 0.08f, 130};
+constexpr dtype_case i16{"i16", I16, 1.0f / 1024, 0, 1.0f / 512, 0};
+constexpr dtype_case f32{"f32", F32, 0, 0, 0, 0};
+
+/// Deterministic constant data.
+struct lcg {
+  std::uint32_t s = 12345;
+  std::uint32_t next() { return s = s * 1664525u + 1013904223u; }
+  int in(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint32_t>(hi - lo + 1)); }
+};
+lcg rng;
+
+std::int64_t elements(const std::vector<int>& shape) {
+  std::int64_t n = 1;
+  for (int d : shape) n *= d;
+  return n;
+}
+
+tensor_spec act(std::vector<int> shape, const dtype_case& d, bool output, std::string name) {
+  tensor_spec t = activation(std::move(shape), std::move(name), d.type);
+  if (d.type != F32) {
+    t.scales = {output ? d.out_scale : d.in_scale};
+    t.zero_points = {output ? d.out_zp : d.in_zp};
+  }
+  return t;
+}
+tensor_spec act_q(std::vector<int> shape, std::int8_t type, float scale, std::int64_t zp, std::string name) {
+  tensor_spec t = activation(std::move(shape), std::move(name), type);
+  t.scales = {scale};
+  t.zero_points = {zp};
+  return t;
+}
+
+template <class T>
+tensor_spec values(std::vector<int> shape, std::int8_t type, const std::vector<T>& v, std::string name) {
+  return constant(std::move(shape), bytes_of(v), std::move(name), type);
+}
+tensor_spec ints(std::vector<int> shape, const std::vector<std::int32_t>& v, std::string name = "params") {
+  return values(std::move(shape), I32, v, std::move(name));
+}
+
+/// Weights of `shape` for an activation variant: float, uint8 (per-tensor,
+/// zero point 128), or int8 symmetric per-channel along `axis`.
+tensor_spec weights(std::vector<int> shape, const dtype_case& d, int axis, bool per_channel = true) {
+  const std::int64_t n = elements(shape);
+  if (d.type == F32) {
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = static_cast<float>(rng.in(-100, 100)) / 128.0f;
+    return values(shape, F32, v, "weights");
+  }
+  if (d.type == U8) {
+    std::vector<std::uint8_t> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = static_cast<std::uint8_t>(rng.in(0, 255));
+    tensor_spec t = values(shape, U8, v, "weights");
+    t.scales = {0.02f};
+    t.zero_points = {128};
+    return t;
+  }
+  std::vector<std::int8_t> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = static_cast<std::int8_t>(rng.in(-127, 127));
+  tensor_spec t = values(shape, I8, v, "weights");
+  const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
+  for (int c = 0; c < channels; ++c) {
+    t.scales.push_back(0.01f + 0.005f * static_cast<float>(c));
+    t.zero_points.push_back(0);
+  }
+  t.quantized_dimension = per_channel ? axis : 0;
+  return t;
+}
+
+/// A bias of `channels` for a layer of variant `d` whose weights are `w`:
+/// int32 (int64 for int16 activations) with scale input_scale * weight_scale.
+tensor_spec bias(int channels, const dtype_case& d, const tensor_spec& w) {
+  if (d.type == F32) {
+    std::vector<float> v(static_cast<std::size_t>(channels));
+    for (auto& x : v) x = static_cast<float>(rng.in(-50, 50)) / 64.0f;
+    return values({channels}, F32, v, "bias");
+  }
+  tensor_spec t;
+  if (d.type == I16) {
+    std::vector<std::int64_t> v(static_cast<std::size_t>(channels));
+    for (auto& x : v) x = rng.in(-20000, 20000);
+    t = values({channels}, I64, v, "bias");
+  } else {
+    std::vector<std::int32_t> v(static_cast<std::size_t>(channels));
+    for (auto& x : v) x = rng.in(-2000, 2000);
+    t = values({channels}, I32, v, "bias");
+  }
+  for (int c = 0; c < channels; ++c) {
+    t.scales.push_back(d.in_scale * w.scales[w.scales.size() == 1 ? 0 : static_cast<std::size_t>(c)]);
+    t.zero_points.push_back(0);
+  }
+  return t;
+}
+
+using options_fn = decltype(op_spec::options);
+
+struct case_spec {
+  std::string name;
+  model_spec model;
+  std::string expect_error;  // empty: a valid case
+};
+std::vector<case_spec> cases;
+
+/// One op over `tensors`: inputs are the tensors without data (in order),
+/// unless `inputs` says otherwise; `outputs` are tensor indices.
+void add(std::string name, std::int32_t code, int version, std::vector<tensor_spec> tensors, std::vector<int> op_inputs,
+         std::vector<int> outputs, options_fn options = {}, std::string expect_error = {}) {
+  model_spec m;
+  m.tensors = std::move(tensors);
+  m.ops.push_back(op(code, version, op_inputs, outputs));
+  m.ops.back().options = std::move(options);
+  for (int t : op_inputs)
+    if (t >= 0 && m.tensors[static_cast<std::size_t>(t)].data.empty() && !m.tensors[static_cast<std::size_t>(t)].variable)
+      m.inputs.push_back(t);
+  m.outputs = std::move(outputs);
+  cases.push_back({std::move(name), std::move(m), std::move(expect_error)});
+}
+
+options_fn conv_options(int padding, int stride, int fused, int dilation = 1) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::Conv2DOptions,
+                     fb::CreateConv2DOptions(b, static_cast<std::int8_t>(padding), stride, stride,
+                                             static_cast<std::int8_t>(fused), dilation, dilation)
+                         .Union()};
+  };
+}
+options_fn depthwise_options(int padding, int stride, int multiplier, int fused) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::DepthwiseConv2DOptions,
+                     fb::CreateDepthwiseConv2DOptions(b, static_cast<std::int8_t>(padding), stride, stride, multiplier,
+                                                      static_cast<std::int8_t>(fused))
+                         .Union()};
+  };
+}
+options_fn pool_options(int filter, int stride, int padding) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::Pool2DOptions,
+                     fb::CreatePool2DOptions(b, static_cast<std::int8_t>(padding), stride, stride, filter, filter).Union()};
+  };
+}
+template <class Make>
+options_fn table(fb::BuiltinOptions type, Make make) {
+  return [=](flatbuffers::FlatBufferBuilder& b) { return std::pair{type, make(b).Union()}; };
+}
+
+constexpr int SAME = 0, VALID = 1, RELU = 1, RELU6 = 3;
+
+/// A convolution's output: sums of tens of products need a wider scale than
+/// the element-wise cases' outputs, or most values would saturate and the
+/// comparison would say little.
+tensor_spec conv_out(std::vector<int> shape, const dtype_case& d) {
+  tensor_spec y = act(std::move(shape), d, true, "y");
+  if (d.type == I16) y.scales = {1.0f / 16};
+  if (d.type == I8 || d.type == U8) y.scales = {1.0f};
+  return y;
+}
+
+void convolutions() {
+  for (const dtype_case& d : {i8, u8, i16, f32}) {
+    const std::string t = d.tag;
+    {  // CONV_2D 3x3, stride 2, SAME, RELU: [1,5,5,3] -> [1,3,3,4]
+      auto w = weights({4, 3, 3, 3}, d, 0);
+      auto b = bias(4, d, w);
+      add("conv2d_" + t, 3, d.type == I16 ? 4 : 3,
+          {act({1, 5, 5, 3}, d, false, "x"), w, b, conv_out({1, 3, 3, 4}, d)}, {0, 1, 2}, {3},
+          conv_options(SAME, 2, RELU));
+    }
+    if (d.type == I8) {  // RELU6 with the [0, 6] output scale real models use, 1x1: [1,4,4,8] -> [1,4,4,5]
+      auto w = weights({5, 1, 1, 8}, d, 0);
+      for (auto& x : w.scales) x /= 8;  // sums of a few units, so that RELU6 clamps some, not all
+      auto b = bias(5, d, w);
+      add("conv2d_1x1_relu6_i8", 3, 3,
+          {act({1, 4, 4, 8}, d, false, "x"), w, b, act_q({1, 4, 4, 5}, I8, 6.0f / 255, -128, "y")}, {0, 1, 2}, {3},
+          conv_options(VALID, 1, RELU6));
+    }
+    {  // CONV_2D 2x2 dilation 2, VALID, no bias: [1,5,5,2] -> [1,3,3,3]
+      auto w = weights({3, 2, 2, 2}, d, 0);
+      add("conv2d_dilated_" + t, 3, d.type == I16 ? 4 : 3,
+          {act({1, 5, 5, 2}, d, false, "x"), w, conv_out({1, 3, 3, 3}, d)}, {0, 1, -1}, {2},
+          conv_options(VALID, 1, 0, 2));
+    }
+    {  // DEPTHWISE_CONV_2D 3x3, multiplier 2, VALID: [1,4,4,2] -> [1,2,2,4]
+      auto w = weights({1, 3, 3, 4}, d, 3);
+      auto b = bias(4, d, w);
+      add("depthwise_" + t, 4, d.type == I16 ? 5 : 3,
+          {act({1, 4, 4, 2}, d, false, "x"), w, b, conv_out({1, 2, 2, 4}, d)}, {0, 1, 2}, {3},
+          depthwise_options(VALID, 1, 2, RELU));
+    }
+    {  // FULLY_CONNECTED [2,6] x [3,6]^T -> [2,3]
+      auto w = weights({3, 6}, d, 0, /*per_channel=*/false);
+      auto b = bias(3, d, w);
+      add("fully_connected_" + t, 9, d.type == I16 ? 7 : 4,
+          {act({2, 6}, d, false, "x"), w, b, conv_out({2, 3}, d)}, {0, 1, 2}, {3});
+    }
+    if (d.type != U8) {  // TRANSPOSE_CONV 3x3 stride 2 SAME: [1,3,3,2] -> [1,6,6,3]
+      auto w = weights({3, 3, 3, 2}, d, 0);
+      auto b = bias(3, d, w);
+      add("transpose_conv_" + t, 67, 3,
+          {ints({4}, {1, 6, 6, 3}, "output_shape"), w, act({1, 3, 3, 2}, d, false, "x"), b,
+           conv_out({1, 6, 6, 3}, d)},
+          {0, 1, 2, 3}, {4},
+          table(fb::BuiltinOptions::TransposeConvOptions,
+                [](auto& b) { return fb::CreateTransposeConvOptions(b, SAME, 2, 2); }));
+    }
+  }
+}
+
+void elementwise() {
+  for (const dtype_case& d : {i8, u8, i16, f32}) {
+    const std::string t = d.tag;
+    auto b_in = act({1, 1, 3}, d, false, "b");
+    if (d.type != F32) b_in.scales = {d.in_scale * 2};
+    const std::vector<tensor_spec> two{act({1, 2, 3}, d, false, "a"), b_in, act({1, 2, 3}, d, true, "y")};
+    add("add_" + t, 0, d.type == I16 ? 3 : 2, two, {0, 1}, {2},
+        table(fb::BuiltinOptions::AddOptions, [](auto& b) { return fb::CreateAddOptions(b, 0, false); }));
+    add("sub_" + t, 41, d.type == I16 ? 3 : 2, two, {0, 1}, {2},
+        table(fb::BuiltinOptions::SubOptions, [](auto& b) { return fb::CreateSubOptions(b, RELU, false); }));
+    add("mul_" + t, 18, d.type == I16 ? 3 : 2, two, {0, 1}, {2});
+    // MAXIMUM / MINIMUM keep the quantization: every tensor shares it.
+    const std::vector<tensor_spec> same{act({1, 2, 3}, d, false, "a"), act({1, 1, 3}, d, false, "b"),
+                                        act({1, 2, 3}, d, false, "y")};
+    if (d.type != U8) {
+      add("maximum_" + t, 55, 2, same, {0, 1}, {2});
+      add("minimum_" + t, 57, 2, same, {0, 1}, {2});
+    }
+  }
+  add("div_f32", 42, 1,
+      {act({1, 2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"),
+       act({1, 2, 3}, f32, true, "y")},
+      {0, 1}, {2});
+  add("floor_div_f32", 90, 2,
+      {act({2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.25f, -0.5f, 3.0f}, "b"),
+       act({2, 3}, f32, true, "y")},
+      {0, 1}, {2});
+  add("floor_div_i32", 90, 2,
+      {activation({2, 3}, "a", I32), ints({3}, {7, -3, 1000000}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2});
+}
+
+void pooling_and_reductions() {
+  for (const dtype_case& d : {i8, u8, i16, f32}) {
+    const std::string t = d.tag;
+    // Pools keep the quantization.
+    add("average_pool_" + t, 1, 2, {act({1, 4, 4, 2}, d, false, "x"), act({1, 2, 2, 2}, d, false, "y")}, {0}, {1},
+        pool_options(2, 2, VALID));
+    add("max_pool_" + t, 17, 2, {act({1, 4, 5, 2}, d, false, "x"), act({1, 2, 3, 2}, d, false, "y")}, {0}, {1},
+        pool_options(2, 2, SAME));
+    add("mean_" + t, 40, 2, {act({1, 3, 3, 2}, d, false, "x"), ints({2}, {1, 2}, "axis"), act({1, 1, 1, 2}, d, true, "y")},
+        {0, 1}, {2}, table(fb::BuiltinOptions::ReducerOptions, [](auto& b) { return fb::CreateReducerOptions(b, true); }));
+  }
+}
+
+void activations() {
+  // Fixed output parameters of SOFTMAX / LOGISTIC / TANH per dtype, as TFLite requires.
+  struct fixed {
+    const dtype_case& d;
+    float softmax_scale, logistic_scale, tanh_scale;
+    std::int64_t softmax_zp, logistic_zp, tanh_zp;
+  };
+  for (const fixed& f : {fixed{i8, 1.0f / 256, 1.0f / 256, 1.0f / 128, -128, -128, 0},
+                         fixed{u8, 1.0f / 256, 1.0f / 256, 1.0f / 128, 0, 0, 128},
+                         fixed{i16, 1.0f / 32768, 1.0f / 32768, 1.0f / 32768, 0, 0, 0}}) {
+    const std::string t = f.d.tag;
+    auto x = act({2, 5}, f.d, false, "x");
+    add("softmax_" + t, 25, 2, {x, act_q({2, 5}, f.d.type, f.softmax_scale, f.softmax_zp, "y")}, {0}, {1},
+        table(fb::BuiltinOptions::SoftmaxOptions, [](auto& b) { return fb::CreateSoftmaxOptions(b, 1.0f); }));
+    add("logistic_" + t, 14, 2, {x, act_q({2, 5}, f.d.type, f.logistic_scale, f.logistic_zp, "y")}, {0}, {1});
+    add("tanh_" + t, 28, 2, {x, act_q({2, 5}, f.d.type, f.tanh_scale, f.tanh_zp, "y")}, {0}, {1});
+  }
+  add("softmax_i8_to_i16", 25, 3, {act({2, 5}, i8, false, "x"), act_q({2, 5}, I16, 1.0f / 65536, -32768, "y")}, {0},
+      {1}, table(fb::BuiltinOptions::SoftmaxOptions, [](auto& b) { return fb::CreateSoftmaxOptions(b, 0.5f); }));
+  add("softmax_f32", 25, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1},
+      table(fb::BuiltinOptions::SoftmaxOptions, [](auto& b) { return fb::CreateSoftmaxOptions(b, 2.0f); }));
+  add("logistic_f32", 14, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  add("tanh_f32", 28, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  for (const dtype_case& d : {i8, u8, i16, f32}) {
+    const std::string t = d.tag;
+    add("relu_" + t, 19, 2, {act({2, 5}, d, false, "x"), act({2, 5}, d, true, "y")}, {0}, {1});
+    add("relu6_" + t, 21, 2, {act({2, 5}, d, false, "x"), act({2, 5}, d, true, "y")}, {0}, {1});
+    if (d.type != U8)
+      add("leaky_relu_" + t, 98, 2, {act({2, 5}, d, false, "x"), act({2, 5}, d, true, "y")}, {0}, {1},
+          table(fb::BuiltinOptions::LeakyReluOptions, [](auto& b) { return fb::CreateLeakyReluOptions(b, 0.2f); }));
+  }
+  add("sqrt_f32", 75, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+}
+
+void conversions() {
+  add("quantize_f32_i8", 114, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1});
+  add("quantize_f32_u8", 114, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, u8, true, "y")}, {0}, {1});
+  add("quantize_f32_i16", 114, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
+  add("requantize_i8", 114, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1});
+  add("requantize_u8_i8", 114, 2, {act({2, 5}, u8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1});
+  add("requantize_i16", 114, 4, {act({2, 5}, i16, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
+  for (const dtype_case& d : {i8, u8, i16})
+    add(std::string("dequantize_") + d.tag, 6, 3, {act({2, 5}, d, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  const auto cast_options = [](std::int8_t from, std::int8_t to) {
+    return table(fb::BuiltinOptions::CastOptions, [=](auto& b) { return fb::CreateCastOptions(b, from, to); });
+  };
+  add("cast_f32_i32", 53, 1, {act({2, 5}, f32, false, "x"), activation({2, 5}, "y", I32)}, {0}, {1},
+      cast_options(F32, I32));
+  add("cast_i8_f32", 53, 2, {activation({2, 5}, "x", I8), act({2, 5}, f32, true, "y")}, {0}, {1}, cast_options(I8, F32));
+  add("cast_u8_i32", 53, 2, {activation({2, 5}, "x", U8), activation({2, 5}, "y", I32)}, {0}, {1},
+      cast_options(U8, I32));
+}
+
+void layout() {
+  for (const dtype_case& d : {i8, u8, i16, f32}) {
+    const std::string t = d.tag;
+    add("reshape_" + t, 22, 1, {act({1, 2, 6}, d, false, "x"), ints({2}, {3, 4}, "shape"), act({3, 4}, d, false, "y")},
+        {0, 1}, {2});
+    add("pad_" + t, 34, 2,
+        {act({1, 2, 3, 2}, d, false, "x"), ints({4, 2}, {0, 0, 1, 0, 0, 2, 1, 1}, "paddings"),
+         act({1, 3, 5, 4}, d, false, "y")},
+        {0, 1}, {2});
+    add("transpose_" + t, 39, 2, {act({2, 3, 4}, d, false, "x"), ints({3}, {2, 0, 1}, "perm"), act({4, 2, 3}, d, false, "y")},
+        {0, 1}, {2});
+    add("concatenation_" + t, 2, 2,
+        {act({1, 2, 3}, d, false, "a"), act({1, 2, 2}, d, false, "b"), act({1, 2, 5}, d, false, "y")}, {0, 1}, {2},
+        table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, -1); }));
+    add("strided_slice_" + t, 45, 2,
+        {act({3, 4, 5}, d, false, "x"), ints({3}, {0, 1, 4}, "begin"), ints({3}, {3, 4, 0}, "end"),
+         ints({3}, {2, 1, -2}, "strides"), act({2, 3, 2}, d, false, "y")},
+        {0, 1, 2, 3}, {4});
+    add("split_" + t, 49, 2,
+        {ints({1}, {1}, "axis"), act({2, 4, 3}, d, false, "x"), act({2, 2, 3}, d, false, "y0"),
+         act({2, 2, 3}, d, false, "y1")},
+        {0, 1}, {2, 3}, table(fb::BuiltinOptions::SplitOptions, [](auto& b) { return fb::CreateSplitOptions(b, 2); }));
+    add("unpack_" + t, 88, 2,
+        {act({3, 4}, d, false, "x"), act({4}, d, false, "y0"), act({4}, d, false, "y1"), act({4}, d, false, "y2")}, {0},
+        {1, 2, 3}, table(fb::BuiltinOptions::UnpackOptions, [](auto& b) { return fb::CreateUnpackOptions(b, 3, 0); }));
+    add("pack_" + t, 83, 2, {act({2, 3}, d, false, "a"), act({2, 3}, d, false, "b"), act({2, 2, 3}, d, false, "y")},
+        {0, 1}, {2}, table(fb::BuiltinOptions::PackOptions, [](auto& b) { return fb::CreatePackOptions(b, 2, 1); }));
+    add("gather_nd_" + t, 107, 2, {act({3, 4}, d, false, "x"), ints({2, 1}, {2, 0}, "indices"), act({2, 4}, d, false, "y")},
+        {0, 1}, {2});
+    add("arg_max_" + t, 56, 2, {act({2, 5}, d, false, "x"), ints({1}, {1}, "axis"), activation({2}, "y", I32)}, {0, 1},
+        {2}, table(fb::BuiltinOptions::ArgMaxOptions, [](auto& b) { return fb::CreateArgMaxOptions(b, I32); }));
+    add("resize_bilinear_" + t, 23, 3,
+        {act({1, 2, 3, 2}, d, false, "x"), ints({2}, {4, 5}, "size"), act({1, 4, 5, 2}, d, false, "y")}, {0, 1}, {2},
+        table(fb::BuiltinOptions::ResizeBilinearOptions,
+              [](auto& b) { return fb::CreateResizeBilinearOptions(b, 0, 0, false, true); }));
+    add("resize_nearest_" + t, 97, 3,
+        {act({1, 2, 3, 2}, d, false, "x"), ints({2}, {4, 5}, "size"), act({1, 4, 5, 2}, d, false, "y")}, {0, 1}, {2},
+        table(fb::BuiltinOptions::ResizeNearestNeighborOptions,
+              [](auto& b) { return fb::CreateResizeNearestNeighborOptions(b, true, false); }));
+  }
+  // uint8 inputs with other parameters than the output: CONCATENATION rescales.
+  auto b = act({1, 2, 2}, u8, false, "b");
+  b.scales = {0.1f};
+  b.zero_points = {100};
+  add("concatenation_u8_rescaled", 2, 2, {act({1, 2, 3}, u8, false, "a"), b, act({1, 2, 5}, u8, true, "y")}, {0, 1}, {2},
+      table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, -1); }));
+}
+
+void svdf() {
+  // SVDF int8: 2 units, rank 2 (4 filters), memory of 3 steps; state int16.
+  auto feature = weights({4, 6}, i8, 0, false);
+  std::vector<std::int16_t> time(12);
+  for (auto& x : time) x = static_cast<std::int16_t>(rng.in(-3000, 3000));
+  auto time_w = values({4, 3}, I16, time, "weights_time");
+  time_w.scales = {0.0005f};
+  time_w.zero_points = {0};
+  std::vector<std::int32_t> b(2);
+  for (auto& x : b) x = rng.in(-500, 500);
+  auto state = act_q({1, 12}, I16, 0.01f, 0, "state");
+  state.variable = true;
+  add("svdf_i8", 27, 4,
+      {act({1, 6}, i8, false, "x"), feature, time_w, values({2}, I32, b, "bias"), state, act({1, 2}, i8, true, "y")},
+      {0, 1, 2, 3, 4}, {5},
+      table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, RELU); }));
+  auto feature_f = weights({4, 6}, f32, 0);
+  auto time_f = weights({4, 3}, f32, 0);
+  auto state_f = activation({1, 12}, "state", F32);
+  state_f.variable = true;
+  add("svdf_f32", 27, 1,
+      {act({1, 6}, f32, false, "x"), feature_f, time_f, values({2}, F32, std::vector<float>{0.5f, -0.25f}, "bias"),
+       state_f, act({1, 2}, f32, true, "y")},
+      {0, 1, 2, 3, 4}, {5},
+      table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, 0); }));
+}
+
+/// Operations a prepare refuses: each must fail on both paths with the text
+/// given (a substring of the rule's message, the same on both).
+void errors() {
+  {
+    auto w = weights({4, 3, 3, 3}, i8, 0);
+    auto b = values({4}, I16, std::vector<std::int16_t>{1, 2, 3, 4}, "bias");
+    add("error_conv2d_bias_dtype", 3, 3, {act({1, 5, 5, 3}, i8, false, "x"), w, b, act({1, 3, 3, 4}, i8, true, "y")},
+        {0, 1, 2}, {3}, conv_options(SAME, 2, 0), "the bias has the wrong dtype or shape");
+  }
+  {
+    auto w = weights({3, 6}, i8, 0, false);
+    w.zero_points = {9};
+    add("error_fully_connected_asymmetric", 9, 4, {act({2, 6}, i8, false, "x"), w, act({2, 3}, i8, true, "y")},
+        {0, 1, -1}, {2}, {}, "int8 weights must be symmetric");
+  }
+  add("error_softmax_output_parameters", 25, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1},
+      table(fb::BuiltinOptions::SoftmaxOptions, [](auto& b) { return fb::CreateSoftmaxOptions(b, 1.0f); }),
+      "expected i8[2,5] (scale 0.003906, zero point -128)");
+  add("error_add_mixed_dtypes", 0, 2, {act({1, 3}, i8, false, "a"), act({1, 3}, u8, false, "b"), act({1, 3}, i8, true, "y")},
+      {0, 1}, {2}, {}, "the two inputs of this element-wise op differ in dtype");
+  add("error_concatenation_quantization", 2, 2,
+      {act({1, 3}, i8, false, "a"), act({1, 3}, i8, true, "b"), act({1, 6}, i8, false, "y")}, {0, 1}, {2},
+      table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, -1); }),
+      "concatenation inputs must have the output's quantization");
+  add("error_reshape_element_count", 22, 1, {act({2, 6}, f32, false, "x"), ints({2}, {5, 5}, "shape"), act({5, 5}, f32, false, "y")},
+      {0, 1}, {2}, {}, "reshape to a shape with a different element count");
+  add("error_transpose_permutation", 39, 2, {act({2, 3}, f32, false, "x"), ints({2}, {0, 0}, "perm"), act({2, 3}, f32, false, "y")},
+      {0, 1}, {2}, {}, "transpose needs a permutation of the input's dimensions");
+  add("error_strided_slice_shrink", 45, 2,
+      {act({2, 3}, f32, false, "x"), ints({2}, {0, 7}, "begin"), ints({2}, {2, 8}, "end"), ints({2}, {1, 1}, "strides"),
+       act({2}, f32, false, "y")},
+      {0, 1, 2, 3}, {4},
+      table(fb::BuiltinOptions::StridedSliceOptions,
+            [](auto& b) { return fb::CreateStridedSliceOptions(b, 0, 0, 0, 0, 2); }),
+      "a shrunk axis of strided_slice selects an index outside its dimension");
+  add("error_mean_axis", 40, 2, {act({1, 3, 3, 2}, f32, false, "x"), ints({1}, {5}, "axis"), act({1, 3, 3, 2}, f32, false, "y")},
+      {0, 1}, {2}, {}, "an axis is out of range for the input's rank");
+  add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
+      "quantize takes f32 (to quantize) or a per-tensor quantized");
+  add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},
+      "expected i8[2,5] (scale 0.003906, zero point -128)");
+  add("error_pool_quantization", 1, 2, {act({1, 4, 4, 2}, i8, false, "x"), act({1, 2, 2, 2}, i8, true, "y")}, {0}, {1},
+      pool_options(2, 2, VALID), "its output has its input's dtype and quantization");
+  {
+    auto w = weights({1, 3, 3, 4}, i8, 3);
+    w.scales.pop_back();
+    w.zero_points.pop_back();
+    add("error_depthwise_scale_count", 4, 3, {act({1, 4, 4, 2}, i8, false, "x"), w, act({1, 2, 2, 4}, i8, true, "y")},
+        {0, 1, -1}, {2}, depthwise_options(VALID, 1, 2, 0),
+        "tensor 1 'weights' has 3 per-channel scales, but dimension 3 of shape [1,3,3,4] is 4");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: write_op_matrix DIR\n");
+    return 2;
+  }
+  convolutions();
+  elementwise();
+  pooling_and_reductions();
+  activations();
+  conversions();
+  layout();
+  svdf();
+  errors();
+  // Variants TFLite runs and qfence does not yet (issue #11): both paths must
+  // refuse them with the same text. When one lands, this list shrinks and the
+  // case becomes a both-paths comparison.
+  for (const char* not_yet : {"average_pool_i16", "depthwise_i16", "fully_connected_i16", "logistic_i16", "mean_i16",
+                              "mul_i16", "softmax_i16", "tanh_i16", "tanh_u8", "svdf_f32"})
+    for (auto& c : cases)
+      if (c.name == not_yet) c.expect_error = "this op does not take this operand's dtype or quantization";
+  const std::filesystem::path dir = argv[1];
+  for (const auto& c : cases) {
+    std::filesystem::create_directories(dir / c.name);
+    const auto bytes = build(c.model);
+    std::ofstream(dir / c.name / "model.tflite", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!c.expect_error.empty()) std::ofstream(dir / c.name / "expect_error.txt") << c.expect_error;
+  }
+  std::printf("%zu cases\n", cases.size());
+  return 0;
+}
