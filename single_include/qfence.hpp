@@ -4,15 +4,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <type_traits>
 #include <limits>
 #include <string_view>
-#include <type_traits>
 #include <array>
 #include <cstddef>
 #include <iterator>
 #include <bit>
 #include <initializer_list>
-#include <utility>
 #include <cstring>
 #include <tuple>
 #include <boost/hana/at.hpp>
@@ -391,6 +391,20 @@ constexpr float_range float_activation_range(activation act) noexcept {
 
 constexpr float apply(float_range r, float x) noexcept { return std::min(std::max(x, r.min), r.max); }
 constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std::min(std::max(x, r.min), r.max); }
+
+/// The clamp bounds of a fused activation on unquantized values of type T.
+template <class T>
+constexpr std::pair<T, T> plain_activation_bounds(activation act) noexcept {
+  T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+  if (act == activation::relu || act == activation::relu6) lo = T{0};
+  if (act == activation::relu6) hi = T{6};
+  if (act == activation::relu_n1_to_1) {
+    if constexpr (std::is_signed_v<T>) lo = static_cast<T>(-1);
+    else lo = T{0};
+    hi = T{1};
+  }
+  return {lo, hi};
+}
 
 }  // namespace qfence
 
@@ -1183,8 +1197,8 @@ QFENCE_EXACT_FLOAT_END
 // parameters are required wherever its float output meets quantized code.
 
 
-// ---- qfence/ops/options.hpp ------------------------------------------------
-// qfence/ops/options.hpp: the option tags a node accepts (stride, padding,
+// ---- qfence/graph/options.hpp ----------------------------------------------
+// qfence/graph/options.hpp: the option tags a node accepts (stride, padding,
 // fused activation, output quantization, ...), and how nodes look them up.
 
 
@@ -1948,19 +1962,725 @@ template <class T> struct is_state_node<state_node<T>> : std::true_type {};
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/ops/quantize.hpp -----------------------------------------------
-// qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
-// parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
-// inserts at its borders.
-//
-// Numerics (TFLite reference quantize.h, dequantize.h, requantize.h):
-// q = clamp(round(x / scale) + zp) with the division in float;
-// x = (float)(scale * (q - zp)) with the product in double;
-// requantize = MultiplyByQuantizedMultiplier(q - zp_in, in_scale / out_scale) + zp_out.
+// ---- qfence/kernels/reference/quantize.hpp ---------------------------------
+// qfence/kernels/reference/quantize.hpp: reference kernel code of quantize
+// (moved from ops/quantize.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
+/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
+/// to int32 with undefined behaviour (x86 and Arm give different bits);
+/// qfence defines it: NaN is the real 0 (the zero point), everything else
+/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
+/// infinity therefore gives a defined quantized output.
+constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
+  const float q = x / scale;
+  if (q != q) return zero_point;
+  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
+  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
+  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
+}
+
+template <class T>
+inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t v = quantize_value(in[i], scale, zero_point);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+template <class T>
+inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  const double s = static_cast<double>(scale);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
+}
+
+template <class In, class Out>
+inline void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+                       std::int32_t output_zero_point, Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Stands for the output of a node that failed its checks, so that its
+/// consumers are not checked against a type that does not exist.
+struct invalid_tensor {
+  static constexpr dtype type = dtype::f32;
+  using shape_type = shape<0>;
+  using quant = no_quant;
+  using element = float;
+  static constexpr std::size_t rank = 0;
+  static constexpr std::int64_t elements = 0;
+  static constexpr std::size_t bytes = 0;
+};
+
+/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
+template <int... Nodes> struct declared_outputs {};
+/// No declaration: the one node nobody reads is the output.
+struct inferred_outputs {};
+
+/// Context of the error for a model whose outputs must be declared: the
+/// nodes that nobody reads.
+template <int... Nodes> struct nodes_read_by_no_one {};
+
+namespace detail {
+
+template <class N> struct fence_out { using type = no_fence_output; };
+template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
+
+/// The tensor a fence's QUANTIZE border writes: the island's float output
+/// shape, with the dtype and quantization the fence declared.
+template <class Main, class Out> struct quantized_border { using type = Main; };
+template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
+  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
+};
+
+template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
+template <class Typed>
+struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
+    : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
+}  // namespace detail
+
+/// Which buffer of a node: its own output, the quantized copy a fence writes
+/// at its border, the dequantized copy a quantized node gives a fence, or the
+/// node's scratch space.
+enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
+
+template <class Outputs, class... Nodes>
+class model;
+
+template <class Outputs, class... Nodes>
+class model {
+  template <class, class...> friend class model;
+
+ public:
+  static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
+  template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
+
+  constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
+
+  /// The same graph with outputs declared: output K of the model is node
+  /// R_K's output. Nodes that are neither outputs nor read by another node
+  /// still run, but adding or removing one never renumbers the outputs.
+  template <int... R>
+  constexpr auto outputs(node_ref<R>...) const {
+    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
+    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
+    static_assert((check<(R < node_count), operand<R>> && ...),
+                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
+    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
+  }
+
+ private:
+  static constexpr int N = node_count;
+  static constexpr std::array<bool, N> fenced{is_fence_v<Nodes>...};
+  static constexpr std::array<bool, N> has_fence_out{
+      !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
+  static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
+  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
+
+  // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
+  // readers, whether any exists and the last one. Built from the edges in
+  // one pass, so that it stays cheap for graphs of hundreds of nodes (the
+  // constexpr evaluators count every step).
+  struct reader_info {
+    bool any[2] = {false, false};
+    int last[2] = {-1, -1};
+  };
+  static constexpr auto readers = [] {
+    std::array<reader_info, N> r{};
+    int c = 0;
+    auto mark = [&](const auto& indices) {
+      for (int p : indices)
+        if (p >= 0 && p < c) {
+          const int f = fenced[static_cast<std::size_t>(c)] ? 1 : 0;
+          r[static_cast<std::size_t>(p)].any[f] = true;
+          r[static_cast<std::size_t>(p)].last[f] = c;  // nodes are visited in order
+        }
+      ++c;
+    };
+    (mark(Nodes::inputs::indices), ...);
+    return r;
+  }();
+  static constexpr bool consumed_by(int p, bool by_fenced) {
+    return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
+  }
+  static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
+
+  // ---- outputs ------------------------------------------------------------
+  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
+  // (other than inputs and state); using them needs there to be exactly one.
+  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
+  template <class O> struct output_list {
+    static constexpr std::array<int, 0> nodes{};
+  };
+  template <int... R> struct output_list<declared_outputs<R...>> {
+    static constexpr std::array<int, sizeof...(R)> nodes{R...};
+  };
+  static constexpr auto unread_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
+        a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+  static constexpr auto output_nodes = [] {
+    if constexpr (outputs_declared) {
+      std::array<int, N> a{};
+      int k = 0;
+      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
+      return std::pair{a, k};
+    } else {
+      return unread_nodes;
+    }
+  }();
+  static constexpr bool is_output(int p) {
+    for (int k = 0; k < output_nodes.second; ++k)
+      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
+    return false;
+  }
+
+  template <int I> struct resolved;
+
+  /// What node R's output looks like to a consumer inside (or outside) a fence.
+  template <int R, bool ConsumerFenced>
+  static constexpr auto view_of() {
+    using P = resolved<R>;
+    if constexpr (ConsumerFenced) {
+      if constexpr (!fenced[R] && P::main::quant::quantized) return std::type_identity<typename P::dequantized>{};
+      else return std::type_identity<typename P::main>{};
+    } else {
+      if constexpr (fenced[R] && has_fence_out[R]) return std::type_identity<typename P::quantized>{};
+      else return std::type_identity<typename P::main>{};
+    }
+  }
+  template <int R, bool ConsumerFenced>
+  using view = typename decltype(view_of<R, ConsumerFenced>())::type;
+
+  template <int I, class Refs> struct resolve_impl;
+  template <int I, int... R>
+  struct resolve_impl<I, refs<R...>> {
+    using node = node_t<I>;
+    static constexpr bool is_fenced = fenced[I];
+    static constexpr bool refs_ok = [] {
+      static_assert((check<(R < I), at_node<I, typename node::op>, operand<R>> && ...),
+                    "qfence: this node consumes a node that is not written before it (see operand<index> above: "
+                    "the producer's index). Nodes may only consume earlier nodes, so graphs are acyclic. fix: "
+                    "reorder the nodes or correct the ref<...>");
+      return ((R < I) && ...);
+    }();
+    /// A reference usable for type computations even when it is wrong (the
+    /// error above is the one the user sees; nothing else may fail after it).
+    template <int Ref> static constexpr int safe = (Ref >= 0 && Ref < I) ? Ref : 0;
+
+    static constexpr auto compute() {
+      if constexpr (!refs_ok) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!(resolved<safe<R>>::valid && ...)) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!node::template validate<I, view<safe<R>, is_fenced>...>()) {
+        return std::type_identity<invalid_tensor>{};
+      } else {
+        return std::type_identity<typename node::template typed<I, view<safe<R>, is_fenced>...>::output>{};
+      }
+    }
+    using main = typename decltype(compute())::type;
+    static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
+    using typed = typename node::template typed<I, view<safe<R>, is_fenced>...>;  // use only when valid
+
+    /// Whether this island was entered from quantized code, i.e. its float
+    /// output is a stand-in for a quantized tensor.
+    static constexpr bool island_in_quantized_graph =
+        is_fenced && (((!fenced[safe<R>] && resolved<safe<R>>::main::quant::quantized) ||
+                       (fenced[safe<R>] && resolved<safe<R>>::island_in_quantized_graph)) ||
+                      ...);
+  };
+
+  template <int I>
+  struct resolved : resolve_impl<I, typename node_t<I>::inputs> {
+    using base = resolve_impl<I, typename node_t<I>::inputs>;
+    using main = typename base::main;
+    using dequantized = retyped<main, dtype::f32>;
+    using out_spec = typename detail::fence_out<node_t<I>>::type;
+    using quantized = typename detail::quantized_border<main, out_spec>::type;
+    static constexpr bool fence_out_ok = [] {
+      if constexpr (base::valid && fenced[I] && !has_fence_out[I]) {
+        constexpr bool ok = !(base::island_in_quantized_graph && consumed_by(I, false));
+        static_assert(check<ok, at_node<I, typename node_t<I>::op>, producer<main>>,
+                      "qfence: fence without output parameters: this fenced node's float output feeds a quantized "
+                      "node outside the fence, so the fence must say how to quantize it. fix: "
+                      "qfence::fence(node, qfence::out<qfence::per_tensor<scale, zero_point>>)");
+        return ok;
+      } else {
+        return true;
+      }
+    }();
+    static constexpr bool valid = base::valid && fence_out_ok;
+  };
+
+  // ---- buffers and the memory plan --------------------------------------
+  static constexpr int slots = 4 * N;
+  static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
+
+  // Which border copies a node has; public because the public type aliases
+  // below name them (access is checked where an alias is used).
+ public:
+  /// Node I is fenced and its float output is quantized for code outside the fence.
+  template <int I>
+  static constexpr bool needs_quantized() {
+    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
+  }
+  /// Node I is quantized and a fenced node reads a float copy of it.
+  template <int I>
+  static constexpr bool needs_dequantized() {
+    return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
+  }
+
+ private:
+  template <int I>
+  static constexpr std::size_t scratch_bytes_of() {
+    if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;
+    else return 0;
+  }
+
+  static constexpr int last_reader(int p, bool fenced_readers) {
+    const int last = readers[static_cast<std::size_t>(p)].last[fenced_readers ? 1 : 0];
+    return last > p ? last : p;
+  }
+
+  template <int I>
+  static constexpr void request(std::array<buffer_request, slots>& r) {
+    const int end = N;  // graph outputs stay alive to the end
+    // Inputs are written before invoke; state lives across invokes; inputs
+    // keep their bytes to the end unless the application let them go.
+    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
+    const bool sink = is_output(I) || is_state[I] || kept_input;
+    // main: read by the consumers that see it directly, and by this node's border copies.
+    int main_last = I;
+    if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
+    else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
+    if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
+    if (sink && !needs_quantized<I>()) main_last = end;
+    r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
+    if constexpr (needs_quantized<I>())
+      r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
+    if constexpr (needs_dequantized<I>())
+      r[slot(I, buffer_kind::dequantized)] = {resolved<I>::dequantized::bytes, I, last_reader(I, true)};
+    r[slot(I, buffer_kind::scratch)] = {scratch_bytes_of<I>(), I, I};
+  }
+
+  static constexpr auto requests = [] {
+    std::array<buffer_request, slots> r{};
+    [&]<int... I>(std::integer_sequence<int, I...>) { (request<I>(r), ...); }(std::make_integer_sequence<int, N>{});
+    return r;
+  }();
+  static constexpr auto plan = plan_memory(requests);
+
+  // ---- inputs and outputs -------------------------------------------------
+  static constexpr auto input_nodes = [] {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
+    return std::pair{a, k};
+  }();
+
+ public:
+  /// True when every node passed its type rule (otherwise the compiler has
+  /// reported the first error).
+  static constexpr bool valid = [] {
+    return [&]<int... I>(std::integer_sequence<int, I...>) {
+      return (resolved<I>::valid && ...);
+    }(std::make_integer_sequence<int, N>{});
+  }();
+
+  /// Bytes of working memory inference needs; a compile-time constant.
+  static constexpr std::size_t arena_bytes = plan.arena_bytes;
+  /// What the arena would take if no two buffers shared memory.
+  static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
+  static constexpr bool plan_sound = plan_is_sound(requests, plan);
+
+  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
+  static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
+    return plan.offset[static_cast<std::size_t>(slot(node, k))];
+  }
+  static constexpr buffer_request buffer(int node, buffer_kind k) noexcept {
+    return requests[static_cast<std::size_t>(slot(node, k))];
+  }
+
+  static constexpr int input_count = input_nodes.second;
+  static constexpr int output_count = output_nodes.second;
+  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
+  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
+
+  /// Output K's node, once the outputs are known: declared, or the single
+  /// node nobody reads.
+  template <int K>
+  static constexpr int checked_output_node() {
+    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
+    if constexpr (!outputs_declared) {
+      constexpr bool one = unread_nodes.second == 1;
+      static_assert(
+          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
+                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
+                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
+          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
+          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
+          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
+    }
+    return output_node_index<K>;
+  }
+
+  /// The type of node I's output as stored (float inside a fence).
+  template <int I> using node_output_type = typename resolved<I>::main;
+  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
+  template <int K>
+  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
+                                         typename resolved<output_node_index<K>>::quantized,
+                                         typename resolved<output_node_index<K>>::main>;
+
+  /// Where input K and output K live in the arena (what `arena.input<K>()`
+  /// and `arena.output<K>()` use).
+  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
+  template <int K>
+  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
+  template <int K>
+  static constexpr std::size_t output_offset =
+      offset_of(checked_output_node<K>(),
+                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  template <class Arena>
+  void reset_state(Arena&& arena) const noexcept {
+    std::byte* memory = memory_of(arena);
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J]) {
+          using T = typename resolved<J>::main;
+          boost::hana::at_c<J>(nodes_).reset(detail::begin_lifetime<typename T::element>(
+              memory + offset_of(J, buffer_kind::main), static_cast<std::size_t>(T::elements)));
+        }
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+
+  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
+  /// of this model type M, whose inputs have been written.
+  template <class Arena>
+  void invoke(Arena&& arena) const noexcept {
+    run_all<false>(memory_of(arena));
+  }
+
+  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
+  /// last reader has run: a plan that let a live tensor share bytes with
+  /// another, or a kernel that read a dead buffer, changes the outputs.
+  template <class Arena>
+  void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
+    run_all<true>(memory_of(arena));
+  }
+
+
+ private:
+  boost::hana::tuple<Nodes...> nodes_;
+
+  /// The arena's bytes, once the arena is known to be this model's.
+  template <class Arena>
+  static std::byte* memory_of(Arena& arena) noexcept {
+    using A = std::remove_cvref_t<Arena>;
+    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
+      static_assert(check<false, A>,
+                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
+                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
+      return nullptr;
+    } else {
+      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
+                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
+                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
+      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
+      return arena.data();
+    }
+  }
+
+  /// Node `node`'s buffer `k`, as the T array its writer began there.
+  template <class T>
+  static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
+    return detail::object_at<T>(arena + offset_of(node, k));
+  }
+  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
+  template <class T>
+  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
+    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
+  }
+
+  template <int R, bool ConsumerFenced>
+  static auto input_pointer(std::byte* arena) noexcept {
+    using T = view<R, ConsumerFenced>;
+    buffer_kind k = buffer_kind::main;
+    if constexpr (ConsumerFenced && !fenced[R] && resolved<R>::main::quant::quantized) k = buffer_kind::dequantized;
+    if constexpr (!ConsumerFenced && fenced[R] && has_fence_out[R]) k = buffer_kind::quantized;
+    return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
+  }
+
+  template <int I, int... R>
+  void run_node(std::byte* arena, refs<R...>) const noexcept {
+    using typed = typename resolved<I>::typed;
+    using out_t = typename resolved<I>::main;
+    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
+    if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
+      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
+                 static_cast<void*>(begin<std::byte>(arena, I, buffer_kind::scratch,
+                                                     static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+    } else {
+      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
+    }
+  }
+
+  template <int I>
+  void step(std::byte* arena) const noexcept {
+    if constexpr (resolved<I>::valid && !is_input[I]) {
+      run_node<I>(arena, typename node_t<I>::inputs{});
+    }
+    if constexpr (needs_quantized<I>()) {
+      using Q = typename resolved<I>::quantized;
+      reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
+                          Q::quant::zero_point,
+                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
+    }
+    if constexpr (needs_dequantized<I>()) {
+      using M = typename resolved<I>::main;
+      reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
+                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
+    }
+  }
+
+  static void poison_dead(std::byte* arena, int step_index) noexcept {
+    for (int s = 0; s < slots; ++s) {
+      const buffer_request& r = requests[static_cast<std::size_t>(s)];
+      if (r.bytes != 0 && r.last == step_index && r.last < N)
+        std::memset(arena + plan.offset[static_cast<std::size_t>(s)], 0xA5, r.bytes);
+    }
+  }
+
+  template <bool Poison>
+  void run_all(std::byte* arena) const noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((step<I>(arena), Poison ? poison_dead(arena, I) : void()), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+};
+
+/// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
+/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
+/// one node is read by no other).
+template <class... Nodes>
+constexpr auto graph(Nodes... nodes) {
+  using M = model<inferred_outputs, Nodes...>;
+  // Force every node's checks now, where the user wrote the graph.
+  [[maybe_unused]] constexpr bool valid = M::valid;
+  return M(nodes...);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/activations.hpp --------------------------------------------
+// qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
+//
+// Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
+// - RELU int8 rescales input -> output with one multiplier (output may be
+//   quantized differently, given by out<...>), then clamps at the output's zero.
+// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
+// - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
+//   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
+
+
+// ---- qfence/kernels/reference/activations.hpp ------------------------------
+// qfence/kernels/reference/activations.hpp: reference kernel code of activations
+// (moved from ops/activations.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Input scaling of TFLM's int8 LOGISTIC/TANH: the input in Q4.27 via a
+/// multiplier and left shift computed with frexp (not QuantizeMultiplier).
+struct sigmoid_input_params {
+  std::int32_t multiplier;
+  int left_shift;
+  int range_radius;
+};
+
+constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noexcept {
+  constexpr int input_integer_bits = 4;
+  const double real = static_cast<double>(input_scale) * static_cast<double>(1 << (31 - input_integer_bits));
+  int shift = 0;
+  const double q = detail::frexp(real, &shift);
+  const auto multiplier = static_cast<std::int32_t>(
+      static_cast<std::uint32_t>(detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31))));
+  return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
+}
+
+namespace reference {
+
+inline void relu(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
+}
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
+/// int16): requantize from the input's to the output's parameters, then clamp
+/// to `range` (the activation's bounds in the output's quantization).
+template <class T>
+  requires(sizeof(T) <= 2)
+inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t v =
+        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
+    out[i] = static_cast<T>(apply(range, v));
+  }
+}
+inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
+}
+
+inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
+  // TFLite reference: saturate where 1/(1+exp(-x)) is 1 in float, and use exp(x)
+  // for very negative x, where 1/(1+exp(-x)) would lose it.
+  constexpr float cutoff_upper = 16.619047164916992188f;
+  constexpr float cutoff_lower = -9.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = in[i];
+    out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
+  }
+}
+
+/// TFLM's int8 LOGISTIC/TANH loop: inputs at or beyond the input radius
+/// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
+/// (the gemmlowp function and the final rounding shift).
+template <class ToOutput>
+inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                           sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
+    if (x <= -p.range_radius) {
+      out[i] = -128;
+    } else if (x >= p.range_radius) {
+      out[i] = 127;
+    } else {
+      out[i] = saturate_cast<std::int8_t>(to_output(multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift)));
+    }
+  }
+}
+
+/// Output scale 1/256, zero point -128.
+inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                     sigmoid_input_params p, std::int8_t* out) noexcept {
+  sigmoid_family(
+      n, in, input_zero_point, p,
+      [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::logistic<4>(x_q4), 31 - 8) - 128; }, out);
+}
+
+inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+}
+/// Output scale 1/128, zero point 0.
+inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
+                 std::int8_t* out) noexcept {
+  sigmoid_family(
+      n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
+      out);
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/lookup_table.hpp -----------------------------
+// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
+//
+// TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
+// other LUT ops) evaluate the float function once per possible input value:
+// dequantize, apply, requantize with round-half-away-from-zero, clamp
+// (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
+// which is why those ops follow the numerics choice.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
+template <class T>
+using lookup_table = std::array<T, 256>;
+
+template <class T, class F>
+  requires(sizeof(T) == 1)
+lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_point, float output_scale,
+                                  std::int32_t output_zero_point, F&& transform) {
+  lookup_table<T> table{};
+  const float inverse_scale = 1.0f / output_scale;
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int32_t v = lo; v <= hi; ++v) {
+    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
+    const float transformed = transform(dequantized);
+    std::int32_t quantized = lo;
+    if (std::isfinite(transformed)) {
+      const float rescaled = std::round(transformed * inverse_scale);  // half away from zero
+      quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
+    }
+    table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
+  }
+  return table;
+}
+
+namespace reference {
+
+template <class T>
+inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/op_support.hpp ---------------------------------------------
 // qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
+
+
+// ---- qfence/kernels/reference/epilogue.hpp ---------------------------------
+// qfence/kernels/reference/epilogue.hpp: reference kernel code of op_support
+// (moved from ops/op_support.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
 // ---- qfence/core/tensor_desc.hpp -------------------------------------------
@@ -2114,6 +2834,58 @@ using desc_type = typename detail::desc_type_impl<
     Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
+/// element's accumulator into the output: bias, then the fused activation.
+struct add_bias_and_clamp {
+  const float* bias;  // or nullptr
+  float_range act;
+  float* output;
+  void operator()(int at, int channel, float acc) const noexcept {
+    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
+  }
+};
+
+/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
+/// the channel's fixed-point multiplier, the output zero point, the clamp.
+template <class T>
+struct requantize_per_channel {
+  const std::int32_t* bias;  // or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  T* output;
+  void operator()(int at, int channel, std::int32_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<T>(apply(act, acc));
+  }
+};
+
+/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
+/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
+template <class Bias>
+struct requantize_per_channel_wide {
+  const Bias* bias;  // int64 (or int32), or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;
+  void operator()(int at, int channel, std::int64_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int16_t>(apply(act, v));
+  }
+};
+
+}  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
 
@@ -2644,52 +3416,6 @@ namespace qfence {
 struct no_bias_t {};
 inline constexpr no_bias_t no_bias{};
 
-namespace reference {
-
-/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
-/// element's accumulator into the output: bias, then the fused activation.
-struct add_bias_and_clamp {
-  const float* bias;  // or nullptr
-  float_range act;
-  float* output;
-  void operator()(int at, int channel, float acc) const noexcept {
-    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
-  }
-};
-
-/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
-/// the channel's fixed-point multiplier, the output zero point, the clamp.
-template <class T>
-struct requantize_per_channel {
-  const std::int32_t* bias;  // or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  T* output;
-  void operator()(int at, int channel, std::int32_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<T>(apply(act, acc));
-  }
-};
-
-/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
-/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
-template <class Bias>
-struct requantize_per_channel_wide {
-  const Bias* bias;  // int64 (or int32), or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  std::int16_t* output;
-  void operator()(int at, int channel, std::int64_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int16_t>(apply(act, v));
-  }
-};
-
-}  // namespace reference
 
 namespace detail {
 
@@ -2751,763 +3477,6 @@ constexpr auto bias_pointer(const B& b) {
 }
 
 }  // namespace detail
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/quantize.hpp ---------------------------------------------
-// qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
-//
-// QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
-// or i32 (requantize); the output is the requested dtype and per-tensor
-// quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
-// quantized i8, u8 or i16; the output f32. Both keep the shape.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Whether QUANTIZE runs from dtype `from` to dtype `to`.
-constexpr bool quantize_supported(dtype from, dtype to) noexcept {
-  switch (from) {
-    case dtype::f32: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16;
-    case dtype::i8: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16 || to == dtype::i32;
-    case dtype::u8: return to == dtype::i8 || to == dtype::u8;
-    case dtype::i16: return to == dtype::i8 || to == dtype::i16 || to == dtype::i32;
-    case dtype::i32: return to == dtype::i8 || to == dtype::i16;
-    default: return false;
-  }
-}
-
-constexpr rule_result quantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  const bool input_ok = in.type == dtype::f32 ? !in.quant.quantized() : in.quant.per_tensor();
-  if (!input_ok) return rule_fail(rule_error::quantize_types, 0);
-  if (!req.given || !req.quant.per_tensor()) return rule_fail(rule_error::output_per_tensor, output_operand);
-  const dtype to = req.dtype_given ? req.type : dtype::i8;
-  if (!quantize_supported(in.type, to)) return rule_fail(rule_error::quantize_types, output_operand);
-  return rules::check_output_shape(in.retyped(to, req.quant), req);
-}
-
-constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (!in.quant.per_tensor() || !(in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16))
-    return rule_fail(rule_error::dequantize_types, 0);
-  const tensor_desc out = in.retyped(dtype::f32);
-  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
-    return rule_fail(rule_error::output_dtype, output_operand, out);
-  return rules::check_output_shape(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct quantize {
-  static constexpr const char* name = "quantize";
-};
-struct dequantize {
-  static constexpr const char* name = "dequantize";
-};
-}  // namespace op
-
-namespace reference {
-
-/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
-/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
-/// to int32 with undefined behaviour (x86 and Arm give different bits);
-/// qfence defines it: NaN is the real 0 (the zero point), everything else
-/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
-/// infinity therefore gives a defined quantized output.
-constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
-  const float q = x / scale;
-  if (q != q) return zero_point;
-  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
-  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
-  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
-}
-
-template <class T>
-inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
-  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t v = quantize_value(in[i], scale, zero_point);
-    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
-  }
-}
-
-template <class T>
-inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
-  const double s = static_cast<double>(scale);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
-}
-
-template <class In, class Out>
-inline void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
-                       std::int32_t output_zero_point, Out* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i)
-    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
-}
-
-}  // namespace reference
-
-template <class Target, int In>
-struct quantize_node {
-  using op = op::quantize;
-  using inputs = refs<In>;
-
-  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = rule_output_type<rule<Input>>;
-    static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (Input::type == dtype::f32) {
-        reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
-      } else {
-        static constexpr quantized_multiplier m =
-            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::requantize(Input::elements, in, Input::quant::zero_point, m, output::quant::zero_point, out);
-      }
-    }
-  };
-};
-
-template <int In>
-struct dequantize_node {
-  using op = op::dequantize;
-  using inputs = refs<In>;
-
-  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = tensor<dtype::f32, typename Input::shape_type>;
-    static void run(const dequantize_node&, const typename Input::element* in, float* out) {
-      reference::dequantize(Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
-    }
-  };
-};
-
-/// QUANTIZE node `In` to `out<Q, dtype>`: from f32, or requantizing an i8.
-template <class Q, dtype D = dtype::i8, int In>
-constexpr auto quantize(node_ref<In>) {
-  return quantize_node<out_t<Q, D>, In>{};
-}
-
-/// DEQUANTIZE node `In` to f32.
-template <int In>
-constexpr auto dequantize(node_ref<In>) {
-  return dequantize_node<In>{};
-}
-
-/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
-/// does: how an application fills a quantized input
-/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
-/// Throws std::invalid_argument when the sizes differ.
-template <class T>
-void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
-  static_assert(T::quant::quantized && !T::quant::is_per_channel,
-                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
-  if (real.size() != out.size())
-    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
-                                std::to_string(out.size()) + " elements");
-  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
-                      out.data());
-}
-
-/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
-/// arithmetic), e.g. to read a model's output as probabilities.
-template <class T>
-void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
-  static_assert(T::quant::quantized && !T::quant::is_per_channel,
-                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
-  if (real.size() != quantized.size())
-    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
-                                " values into room for " + std::to_string(real.size()));
-  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
-                        T::quant::zero_point, real.data());
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Stands for the output of a node that failed its checks, so that its
-/// consumers are not checked against a type that does not exist.
-struct invalid_tensor {
-  static constexpr dtype type = dtype::f32;
-  using shape_type = shape<0>;
-  using quant = no_quant;
-  using element = float;
-  static constexpr std::size_t rank = 0;
-  static constexpr std::int64_t elements = 0;
-  static constexpr std::size_t bytes = 0;
-};
-
-/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
-template <int... Nodes> struct declared_outputs {};
-/// No declaration: the one node nobody reads is the output.
-struct inferred_outputs {};
-
-/// Context of the error for a model whose outputs must be declared: the
-/// nodes that nobody reads.
-template <int... Nodes> struct nodes_read_by_no_one {};
-
-namespace detail {
-
-template <class N> struct fence_out { using type = no_fence_output; };
-template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
-
-/// The tensor a fence's QUANTIZE border writes: the island's float output
-/// shape, with the dtype and quantization the fence declared.
-template <class Main, class Out> struct quantized_border { using type = Main; };
-template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
-  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
-};
-
-template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
-template <class Typed>
-struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
-    : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
-}  // namespace detail
-
-/// Which buffer of a node: its own output, the quantized copy a fence writes
-/// at its border, the dequantized copy a quantized node gives a fence, or the
-/// node's scratch space.
-enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
-
-template <class Outputs, class... Nodes>
-class model;
-
-template <class Outputs, class... Nodes>
-class model {
-  template <class, class...> friend class model;
-
- public:
-  static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
-  template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
-
-  constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
-
-  /// The same graph with outputs declared: output K of the model is node
-  /// R_K's output. Nodes that are neither outputs nor read by another node
-  /// still run, but adding or removing one never renumbers the outputs.
-  template <int... R>
-  constexpr auto outputs(node_ref<R>...) const {
-    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
-    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
-    static_assert((check<(R < node_count), operand<R>> && ...),
-                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
-    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
-  }
-
- private:
-  static constexpr int N = node_count;
-  static constexpr std::array<bool, N> fenced{is_fence_v<Nodes>...};
-  static constexpr std::array<bool, N> has_fence_out{
-      !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
-  static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
-  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
-
-  // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
-  // readers, whether any exists and the last one. Built from the edges in
-  // one pass, so that it stays cheap for graphs of hundreds of nodes (the
-  // constexpr evaluators count every step).
-  struct reader_info {
-    bool any[2] = {false, false};
-    int last[2] = {-1, -1};
-  };
-  static constexpr auto readers = [] {
-    std::array<reader_info, N> r{};
-    int c = 0;
-    auto mark = [&](const auto& indices) {
-      for (int p : indices)
-        if (p >= 0 && p < c) {
-          const int f = fenced[static_cast<std::size_t>(c)] ? 1 : 0;
-          r[static_cast<std::size_t>(p)].any[f] = true;
-          r[static_cast<std::size_t>(p)].last[f] = c;  // nodes are visited in order
-        }
-      ++c;
-    };
-    (mark(Nodes::inputs::indices), ...);
-    return r;
-  }();
-  static constexpr bool consumed_by(int p, bool by_fenced) {
-    return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
-  }
-  static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
-
-  // ---- outputs ------------------------------------------------------------
-  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
-  // (other than inputs and state); using them needs there to be exactly one.
-  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
-  template <class O> struct output_list {
-    static constexpr std::array<int, 0> nodes{};
-  };
-  template <int... R> struct output_list<declared_outputs<R...>> {
-    static constexpr std::array<int, sizeof...(R)> nodes{R...};
-  };
-  static constexpr auto unread_nodes = [] {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
-        a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
-  static constexpr auto output_nodes = [] {
-    if constexpr (outputs_declared) {
-      std::array<int, N> a{};
-      int k = 0;
-      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
-      return std::pair{a, k};
-    } else {
-      return unread_nodes;
-    }
-  }();
-  static constexpr bool is_output(int p) {
-    for (int k = 0; k < output_nodes.second; ++k)
-      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
-    return false;
-  }
-
-  template <int I> struct resolved;
-
-  /// What node R's output looks like to a consumer inside (or outside) a fence.
-  template <int R, bool ConsumerFenced>
-  static constexpr auto view_of() {
-    using P = resolved<R>;
-    if constexpr (ConsumerFenced) {
-      if constexpr (!fenced[R] && P::main::quant::quantized) return std::type_identity<typename P::dequantized>{};
-      else return std::type_identity<typename P::main>{};
-    } else {
-      if constexpr (fenced[R] && has_fence_out[R]) return std::type_identity<typename P::quantized>{};
-      else return std::type_identity<typename P::main>{};
-    }
-  }
-  template <int R, bool ConsumerFenced>
-  using view = typename decltype(view_of<R, ConsumerFenced>())::type;
-
-  template <int I, class Refs> struct resolve_impl;
-  template <int I, int... R>
-  struct resolve_impl<I, refs<R...>> {
-    using node = node_t<I>;
-    static constexpr bool is_fenced = fenced[I];
-    static constexpr bool refs_ok = [] {
-      static_assert((check<(R < I), at_node<I, typename node::op>, operand<R>> && ...),
-                    "qfence: this node consumes a node that is not written before it (see operand<index> above: "
-                    "the producer's index). Nodes may only consume earlier nodes, so graphs are acyclic. fix: "
-                    "reorder the nodes or correct the ref<...>");
-      return ((R < I) && ...);
-    }();
-    /// A reference usable for type computations even when it is wrong (the
-    /// error above is the one the user sees; nothing else may fail after it).
-    template <int Ref> static constexpr int safe = (Ref >= 0 && Ref < I) ? Ref : 0;
-
-    static constexpr auto compute() {
-      if constexpr (!refs_ok) {
-        return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!(resolved<safe<R>>::valid && ...)) {
-        return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!node::template validate<I, view<safe<R>, is_fenced>...>()) {
-        return std::type_identity<invalid_tensor>{};
-      } else {
-        return std::type_identity<typename node::template typed<I, view<safe<R>, is_fenced>...>::output>{};
-      }
-    }
-    using main = typename decltype(compute())::type;
-    static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
-    using typed = typename node::template typed<I, view<safe<R>, is_fenced>...>;  // use only when valid
-
-    /// Whether this island was entered from quantized code, i.e. its float
-    /// output is a stand-in for a quantized tensor.
-    static constexpr bool island_in_quantized_graph =
-        is_fenced && (((!fenced[safe<R>] && resolved<safe<R>>::main::quant::quantized) ||
-                       (fenced[safe<R>] && resolved<safe<R>>::island_in_quantized_graph)) ||
-                      ...);
-  };
-
-  template <int I>
-  struct resolved : resolve_impl<I, typename node_t<I>::inputs> {
-    using base = resolve_impl<I, typename node_t<I>::inputs>;
-    using main = typename base::main;
-    using dequantized = retyped<main, dtype::f32>;
-    using out_spec = typename detail::fence_out<node_t<I>>::type;
-    using quantized = typename detail::quantized_border<main, out_spec>::type;
-    static constexpr bool fence_out_ok = [] {
-      if constexpr (base::valid && fenced[I] && !has_fence_out[I]) {
-        constexpr bool ok = !(base::island_in_quantized_graph && consumed_by(I, false));
-        static_assert(check<ok, at_node<I, typename node_t<I>::op>, producer<main>>,
-                      "qfence: fence without output parameters: this fenced node's float output feeds a quantized "
-                      "node outside the fence, so the fence must say how to quantize it. fix: "
-                      "qfence::fence(node, qfence::out<qfence::per_tensor<scale, zero_point>>)");
-        return ok;
-      } else {
-        return true;
-      }
-    }();
-    static constexpr bool valid = base::valid && fence_out_ok;
-  };
-
-  // ---- buffers and the memory plan --------------------------------------
-  static constexpr int slots = 4 * N;
-  static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
-
-  // Which border copies a node has; public because the public type aliases
-  // below name them (access is checked where an alias is used).
- public:
-  /// Node I is fenced and its float output is quantized for code outside the fence.
-  template <int I>
-  static constexpr bool needs_quantized() {
-    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
-  }
-  /// Node I is quantized and a fenced node reads a float copy of it.
-  template <int I>
-  static constexpr bool needs_dequantized() {
-    return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
-  }
-
- private:
-  template <int I>
-  static constexpr std::size_t scratch_bytes_of() {
-    if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;
-    else return 0;
-  }
-
-  static constexpr int last_reader(int p, bool fenced_readers) {
-    const int last = readers[static_cast<std::size_t>(p)].last[fenced_readers ? 1 : 0];
-    return last > p ? last : p;
-  }
-
-  template <int I>
-  static constexpr void request(std::array<buffer_request, slots>& r) {
-    const int end = N;  // graph outputs stay alive to the end
-    // Inputs are written before invoke; state lives across invokes; inputs
-    // keep their bytes to the end unless the application let them go.
-    const int first = (is_input[I] || is_state[I]) ? 0 : I;
-    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || is_state[I] || kept_input;
-    // main: read by the consumers that see it directly, and by this node's border copies.
-    int main_last = I;
-    if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
-    else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
-    if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
-    if (sink && !needs_quantized<I>()) main_last = end;
-    r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
-    if constexpr (needs_quantized<I>())
-      r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
-    if constexpr (needs_dequantized<I>())
-      r[slot(I, buffer_kind::dequantized)] = {resolved<I>::dequantized::bytes, I, last_reader(I, true)};
-    r[slot(I, buffer_kind::scratch)] = {scratch_bytes_of<I>(), I, I};
-  }
-
-  static constexpr auto requests = [] {
-    std::array<buffer_request, slots> r{};
-    [&]<int... I>(std::integer_sequence<int, I...>) { (request<I>(r), ...); }(std::make_integer_sequence<int, N>{});
-    return r;
-  }();
-  static constexpr auto plan = plan_memory(requests);
-
-  // ---- inputs and outputs -------------------------------------------------
-  static constexpr auto input_nodes = [] {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
-
- public:
-  /// True when every node passed its type rule (otherwise the compiler has
-  /// reported the first error).
-  static constexpr bool valid = [] {
-    return [&]<int... I>(std::integer_sequence<int, I...>) {
-      return (resolved<I>::valid && ...);
-    }(std::make_integer_sequence<int, N>{});
-  }();
-
-  /// Bytes of working memory inference needs; a compile-time constant.
-  static constexpr std::size_t arena_bytes = plan.arena_bytes;
-  /// What the arena would take if no two buffers shared memory.
-  static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
-  static constexpr bool plan_sound = plan_is_sound(requests, plan);
-
-  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
-  static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
-    return plan.offset[static_cast<std::size_t>(slot(node, k))];
-  }
-  static constexpr buffer_request buffer(int node, buffer_kind k) noexcept {
-    return requests[static_cast<std::size_t>(slot(node, k))];
-  }
-
-  static constexpr int input_count = input_nodes.second;
-  static constexpr int output_count = output_nodes.second;
-  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
-  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
-
-  /// Output K's node, once the outputs are known: declared, or the single
-  /// node nobody reads.
-  template <int K>
-  static constexpr int checked_output_node() {
-    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
-    if constexpr (!outputs_declared) {
-      constexpr bool one = unread_nodes.second == 1;
-      static_assert(
-          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
-                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
-                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
-          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
-          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
-          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
-    }
-    return output_node_index<K>;
-  }
-
-  /// The type of node I's output as stored (float inside a fence).
-  template <int I> using node_output_type = typename resolved<I>::main;
-  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
-  template <int K>
-  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
-                                         typename resolved<output_node_index<K>>::quantized,
-                                         typename resolved<output_node_index<K>>::main>;
-
-  /// Where input K and output K live in the arena (what `arena.input<K>()`
-  /// and `arena.output<K>()` use).
-  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
-  template <int K>
-  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
-  template <int K>
-  static constexpr std::size_t output_offset =
-      offset_of(checked_output_node<K>(),
-                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
-
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
-  template <class Arena>
-  void reset_state(Arena&& arena) const noexcept {
-    std::byte* memory = memory_of(arena);
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      auto one = [&]<int J>() {
-        if constexpr (is_state[J]) {
-          using T = typename resolved<J>::main;
-          boost::hana::at_c<J>(nodes_).reset(detail::begin_lifetime<typename T::element>(
-              memory + offset_of(J, buffer_kind::main), static_cast<std::size_t>(T::elements)));
-        }
-      };
-      (one.template operator()<I>(), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-
-  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
-  /// of this model type M, whose inputs have been written.
-  template <class Arena>
-  void invoke(Arena&& arena) const noexcept {
-    run_all<false>(memory_of(arena));
-  }
-
-  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
-  /// last reader has run: a plan that let a live tensor share bytes with
-  /// another, or a kernel that read a dead buffer, changes the outputs.
-  template <class Arena>
-  void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
-    run_all<true>(memory_of(arena));
-  }
-
-
- private:
-  boost::hana::tuple<Nodes...> nodes_;
-
-  /// The arena's bytes, once the arena is known to be this model's.
-  template <class Arena>
-  static std::byte* memory_of(Arena& arena) noexcept {
-    using A = std::remove_cvref_t<Arena>;
-    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
-      static_assert(check<false, A>,
-                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
-                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
-      return nullptr;
-    } else {
-      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
-                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
-                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
-      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
-      return arena.data();
-    }
-  }
-
-  /// Node `node`'s buffer `k`, as the T array its writer began there.
-  template <class T>
-  static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
-    return detail::object_at<T>(arena + offset_of(node, k));
-  }
-  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
-  template <class T>
-  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
-    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
-  }
-
-  template <int R, bool ConsumerFenced>
-  static auto input_pointer(std::byte* arena) noexcept {
-    using T = view<R, ConsumerFenced>;
-    buffer_kind k = buffer_kind::main;
-    if constexpr (ConsumerFenced && !fenced[R] && resolved<R>::main::quant::quantized) k = buffer_kind::dequantized;
-    if constexpr (!ConsumerFenced && fenced[R] && has_fence_out[R]) k = buffer_kind::quantized;
-    return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
-  }
-
-  template <int I, int... R>
-  void run_node(std::byte* arena, refs<R...>) const noexcept {
-    using typed = typename resolved<I>::typed;
-    using out_t = typename resolved<I>::main;
-    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
-    if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
-      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
-                 static_cast<void*>(begin<std::byte>(arena, I, buffer_kind::scratch,
-                                                     static_cast<std::int64_t>(scratch_bytes_of<I>()))));
-    } else {
-      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
-    }
-  }
-
-  template <int I>
-  void step(std::byte* arena) const noexcept {
-    if constexpr (resolved<I>::valid && !is_input[I]) {
-      run_node<I>(arena, typename node_t<I>::inputs{});
-    }
-    if constexpr (needs_quantized<I>()) {
-      using Q = typename resolved<I>::quantized;
-      reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
-                          Q::quant::zero_point,
-                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
-    }
-    if constexpr (needs_dequantized<I>()) {
-      using M = typename resolved<I>::main;
-      reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
-                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
-    }
-  }
-
-  static void poison_dead(std::byte* arena, int step_index) noexcept {
-    for (int s = 0; s < slots; ++s) {
-      const buffer_request& r = requests[static_cast<std::size_t>(s)];
-      if (r.bytes != 0 && r.last == step_index && r.last < N)
-        std::memset(arena + plan.offset[static_cast<std::size_t>(s)], 0xA5, r.bytes);
-    }
-  }
-
-  template <bool Poison>
-  void run_all(std::byte* arena) const noexcept {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena), Poison ? poison_dead(arena, I) : void()), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-};
-
-/// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
-/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
-/// one node is read by no other).
-template <class... Nodes>
-constexpr auto graph(Nodes... nodes) {
-  using M = model<inferred_outputs, Nodes...>;
-  // Force every node's checks now, where the user wrote the graph.
-  [[maybe_unused]] constexpr bool valid = M::valid;
-  return M(nodes...);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/activations.hpp --------------------------------------------
-// qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
-//
-// Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
-// - RELU int8 rescales input -> output with one multiplier (output may be
-//   quantized differently, given by out<...>), then clamps at the output's zero.
-// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
-// - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
-//   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
-
-
-// ---- qfence/ops/lookup_table.hpp -------------------------------------------
-// qfence/ops/lookup_table.hpp: 8-bit ops as a 256-entry table.
-//
-// TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
-// other LUT ops) evaluate the float function once per possible input value:
-// dequantize, apply, requantize with round-half-away-from-zero, clamp
-// (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
-// which is why those ops follow the numerics choice.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
-template <class T>
-using lookup_table = std::array<T, 256>;
-
-template <class T, class F>
-  requires(sizeof(T) == 1)
-lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_point, float output_scale,
-                                  std::int32_t output_zero_point, F&& transform) {
-  lookup_table<T> table{};
-  const float inverse_scale = 1.0f / output_scale;
-  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int32_t v = lo; v <= hi; ++v) {
-    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
-    const float transformed = transform(dequantized);
-    std::int32_t quantized = lo;
-    if (std::isfinite(transformed)) {
-      const float rescaled = std::round(transformed * inverse_scale);  // half away from zero
-      quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
-    }
-    table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
-  }
-  return table;
-}
-
-namespace reference {
-
-template <class T>
-inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
-}
-
-}  // namespace reference
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -3591,95 +3560,6 @@ struct tanh {
 };
 }  // namespace op
 
-/// Input scaling of TFLM's int8 LOGISTIC/TANH: the input in Q4.27 via a
-/// multiplier and left shift computed with frexp (not QuantizeMultiplier).
-struct sigmoid_input_params {
-  std::int32_t multiplier;
-  int left_shift;
-  int range_radius;
-};
-
-constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noexcept {
-  constexpr int input_integer_bits = 4;
-  const double real = static_cast<double>(input_scale) * static_cast<double>(1 << (31 - input_integer_bits));
-  int shift = 0;
-  const double q = detail::frexp(real, &shift);
-  const auto multiplier = static_cast<std::int32_t>(
-      static_cast<std::uint32_t>(detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31))));
-  return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
-}
-
-namespace reference {
-
-inline void relu(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
-}
-/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
-/// int16): requantize from the input's to the output's parameters, then clamp
-/// to `range` (the activation's bounds in the output's quantization).
-template <class T>
-  requires(sizeof(T) <= 2)
-inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t v =
-        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
-    out[i] = static_cast<T>(apply(range, v));
-  }
-}
-inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
-}
-
-inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
-  // TFLite reference: saturate where 1/(1+exp(-x)) is 1 in float, and use exp(x)
-  // for very negative x, where 1/(1+exp(-x)) would lose it.
-  constexpr float cutoff_upper = 16.619047164916992188f;
-  constexpr float cutoff_lower = -9.0f;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float v = in[i];
-    out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
-  }
-}
-
-/// TFLM's int8 LOGISTIC/TANH loop: inputs at or beyond the input radius
-/// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
-/// (the gemmlowp function and the final rounding shift).
-template <class ToOutput>
-inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
-                           sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
-    if (x <= -p.range_radius) {
-      out[i] = -128;
-    } else if (x >= p.range_radius) {
-      out[i] = 127;
-    } else {
-      out[i] = saturate_cast<std::int8_t>(to_output(multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift)));
-    }
-  }
-}
-
-/// Output scale 1/256, zero point -128.
-inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
-                     sigmoid_input_params p, std::int8_t* out) noexcept {
-  sigmoid_family(
-      n, in, input_zero_point, p,
-      [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::logistic<4>(x_q4), 31 - 8) - 128; }, out);
-}
-
-inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
-}
-/// Output scale 1/128, zero point 0.
-inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
-                 std::int8_t* out) noexcept {
-  sigmoid_family(
-      n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
-      out);
-}
-
-}  // namespace reference
 
 template <class Op, int In, class... Opts>
 struct activation_node {
@@ -3782,6 +3662,38 @@ QFENCE_EXACT_FLOAT_END
 // along an axis (TFLite's ArgMinMax with std::greater).
 
 
+// ---- qfence/kernels/reference/arg_max.hpp ----------------------------------
+// qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
+// (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class T, class Index>
+inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      T best = in[o * size * inner + i];
+      Index at = 0;
+      for (int k = 1; k < size; ++k) {
+        const T v = in[(o * size + k) * inner + i];
+        if (v > best) {
+          best = v;
+          at = static_cast<Index>(k);
+        }
+      }
+      out[o * inner + i] = at;
+    }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/arg_max.hpp ----------------------------------------------
 // qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
 //
@@ -3830,26 +3742,6 @@ struct arg_max {
 };
 }  // namespace op
 
-namespace reference {
-
-template <class T, class Index>
-inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i = 0; i < inner; ++i) {
-      T best = in[o * size * inner + i];
-      Index at = 0;
-      for (int k = 1; k < size; ++k) {
-        const T v = in[(o * size + k) * inner + i];
-        if (v > best) {
-          best = v;
-          at = static_cast<Index>(k);
-        }
-      }
-      out[o * inner + i] = at;
-    }
-}
-
-}  // namespace reference
 
 template <int Axis, dtype IndexType, int In>
 struct arg_max_node {
@@ -3899,6 +3791,12 @@ QFENCE_EXACT_FLOAT_END
 // qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
 // i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
 // arithmetic in models such as movenet), plus SQRT and CAST.
+
+
+// ---- qfence/kernels/reference/arithmetic.hpp -------------------------------
+// qfence/kernels/reference/arithmetic.hpp: reference kernel code of arithmetic
+// (moved from ops/arithmetic.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
 // ---- qfence/core/broadcast.hpp ---------------------------------------------
@@ -3996,6 +3894,127 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
     }
   }
 }
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
+/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
+namespace op {
+struct div {
+  static constexpr const char* name = "div";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return a / b;
+    } else {
+      // A zero divisor is a run-time error in TFLite; here it yields 0.
+      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
+    }
+  }
+};
+struct floor_div {
+  static constexpr const char* name = "floor_div";
+  /// TFLite's FloorDiv: floor(a / b) in double.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
+      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
+                                                                      : static_cast<T>(q);
+    }
+  }
+};
+struct maximum {
+  static constexpr const char* name = "maximum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a > b ? a : b;
+  }
+};
+struct minimum {
+  static constexpr const char* name = "minimum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a < b ? a : b;
+  }
+};
+/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
+/// saturate them); computed in unsigned to stay defined.
+struct int_add {
+  static constexpr const char* name = "add";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+  }
+};
+struct int_sub {
+  static constexpr const char* name = "sub";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+  }
+};
+struct int_mul {
+  static constexpr const char* name = "mul";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+  }
+};
+struct sqrt {
+  static constexpr const char* name = "sqrt";
+};
+struct cast {
+  static constexpr const char* name = "cast";
+};
+}  // namespace op
+
+namespace reference {
+
+/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
+/// activation's bounds in the element type.
+template <class Op, class T>
+inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    const T v = Op::apply(a[ia], b[ib]);
+    out[o] = v < lo ? lo : (v > hi ? hi : v);
+  });
+}
+
+inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+}
+
+/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
+/// to integer conversions, undefined in C++, saturate (NaN gives 0).
+template <class From, class To>
+inline void cast(std::int64_t n, const From* in, To* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<To, bool>) {
+      out[i] = in[i] != From{};
+    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+      const double v = static_cast<double>(in[i]);
+      out[i] = v != v                                                   ? To{}
+               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
+               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
+                                                                             : static_cast<To>(v);
+    } else {
+      out[i] = static_cast<To>(in[i]);
+    }
+  }
+}
+
+}  // namespace reference
 
 }  // namespace qfence
 
@@ -4130,130 +4149,6 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-namespace op {
-struct div {
-  static constexpr const char* name = "div";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return a / b;
-    } else {
-      // A zero divisor is a run-time error in TFLite; here it yields 0.
-      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
-    }
-  }
-};
-struct floor_div {
-  static constexpr const char* name = "floor_div";
-  /// TFLite's FloorDiv: floor(a / b) in double.
-  template <class T>
-  static T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
-    } else {
-      if (b == 0) return T{0};  // a run-time error in TFLite
-      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
-      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
-                                                                      : static_cast<T>(q);
-    }
-  }
-};
-struct maximum {
-  static constexpr const char* name = "maximum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a > b ? a : b;
-  }
-};
-struct minimum {
-  static constexpr const char* name = "minimum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a < b ? a : b;
-  }
-};
-/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
-/// saturate them); computed in unsigned to stay defined.
-struct int_add {
-  static constexpr const char* name = "add";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-  }
-};
-struct int_sub {
-  static constexpr const char* name = "sub";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
-  }
-};
-struct int_mul {
-  static constexpr const char* name = "mul";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
-  }
-};
-struct sqrt {
-  static constexpr const char* name = "sqrt";
-};
-struct cast {
-  static constexpr const char* name = "cast";
-};
-}  // namespace op
-
-namespace reference {
-
-/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
-/// activation's bounds in the element type.
-template <class Op, class T>
-inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-    const T v = Op::apply(a[ia], b[ib]);
-    out[o] = v < lo ? lo : (v > hi ? hi : v);
-  });
-}
-
-inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
-}
-
-/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
-/// to integer conversions, undefined in C++, saturate (NaN gives 0).
-template <class From, class To>
-inline void cast(std::int64_t n, const From* in, To* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<To, bool>) {
-      out[i] = in[i] != From{};
-    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
-      const double v = static_cast<double>(in[i]);
-      out[i] = v != v                                                   ? To{}
-               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
-               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
-                                                                             : static_cast<To>(v);
-    } else {
-      out[i] = static_cast<To>(in[i]);
-    }
-  }
-}
-
-}  // namespace reference
-
-/// The clamp bounds of a fused activation on unquantized values of type T.
-template <class T>
-constexpr std::pair<T, T> plain_activation_bounds(activation act) noexcept {
-  T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
-  if (act == activation::relu || act == activation::relu6) lo = T{0};
-  if (act == activation::relu6) hi = T{6};
-  if (act == activation::relu_n1_to_1) {
-    if constexpr (std::is_signed_v<T>) lo = static_cast<T>(-1);
-    else lo = T{0};
-    hi = T{1};
-  }
-  return {lo, hi};
-}
-
 template <class Op, int A, int B, class... Opts>
 struct arithmetic_node {
   using op = Op;
@@ -4374,6 +4269,59 @@ QFENCE_EXACT_FLOAT_END
 // bytes; it does not rescale); the output has their quantization.
 
 
+// ---- qfence/kernels/reference/concatenation.hpp ----------------------------
+// qfence/kernels/reference/concatenation.hpp: reference kernel code of concatenation
+// (moved from ops/concatenation.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Copies `count` inputs, each [outer, dims_i[axis] * inner] bytes-wise, into
+/// the output along the axis.
+inline void concatenation(int count, const void* const* inputs, const std::int64_t* copy_bytes, std::int64_t outer,
+                          void* output) noexcept {
+  auto* out = static_cast<unsigned char*>(output);
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const auto* in = static_cast<const unsigned char*>(inputs[i]) + o * copy_bytes[i];
+      std::memcpy(out, in, static_cast<std::size_t>(copy_bytes[i]));
+      out += copy_bytes[i];
+    }
+}
+
+/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
+/// quantization differs from the output's is requantized in float,
+/// round(q * scale + bias) + output zero point; the others are copied.
+/// `elements[i]` is input i's element count per outer step.
+inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
+                                       std::int64_t outer, const float* input_scales,
+                                       const std::int32_t* input_zero_points, float output_scale,
+                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
+  const float inverse_output_scale = 1.0f / output_scale;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const std::uint8_t* in = inputs[i] + o * elements[i];
+      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
+        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
+      } else {
+        const float scale = input_scales[i] * inverse_output_scale;
+        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
+        for (std::int64_t j = 0; j < elements[i]; ++j)
+          output[j] = saturate_cast<std::uint8_t>(
+              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
+      }
+      output += elements[i];
+    }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/concatenation.hpp ----------------------------------------
 // qfence/rules/concatenation.hpp: the type and shape rule of
 // CONCATENATION.
@@ -4444,47 +4392,6 @@ struct concatenation {
 };
 }  // namespace op
 
-namespace reference {
-
-/// Copies `count` inputs, each [outer, dims_i[axis] * inner] bytes-wise, into
-/// the output along the axis.
-inline void concatenation(int count, const void* const* inputs, const std::int64_t* copy_bytes, std::int64_t outer,
-                          void* output) noexcept {
-  auto* out = static_cast<unsigned char*>(output);
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (int i = 0; i < count; ++i) {
-      const auto* in = static_cast<const unsigned char*>(inputs[i]) + o * copy_bytes[i];
-      std::memcpy(out, in, static_cast<std::size_t>(copy_bytes[i]));
-      out += copy_bytes[i];
-    }
-}
-
-/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
-/// quantization differs from the output's is requantized in float,
-/// round(q * scale + bias) + output zero point; the others are copied.
-/// `elements[i]` is input i's element count per outer step.
-inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
-                                       std::int64_t outer, const float* input_scales,
-                                       const std::int32_t* input_zero_points, float output_scale,
-                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
-  const float inverse_output_scale = 1.0f / output_scale;
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (int i = 0; i < count; ++i) {
-      const std::uint8_t* in = inputs[i] + o * elements[i];
-      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
-        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
-      } else {
-        const float scale = input_scales[i] * inverse_output_scale;
-        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
-        for (std::int64_t j = 0; j < elements[i]; ++j)
-          output[j] = saturate_cast<std::uint8_t>(
-              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
-      }
-      output += elements[i];
-    }
-}
-
-}  // namespace reference
 
 /// Inputs keep their quantization (the default: all inputs must agree).
 struct same_quantization {};
@@ -4577,18 +4484,16 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::ConvPerChannel (int8).
 
 
+// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
+// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
+// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-namespace qfence {
-
-namespace op {
-struct conv2d {
-  static constexpr const char* name = "conv2d";
-};
-}  // namespace op
-
-namespace reference {
+namespace qfence::reference {
 
 /// The convolution loop shared by the float and int8 kernels: accumulates
 /// filter * (input + input_offset) over the in-bounds taps (padding taps are
@@ -4656,7 +4561,21 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const std::int16_t
                             std::int64_t{0});
 }
 
-}  // namespace reference
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct conv2d {
+  static constexpr const char* name = "conv2d";
+};
+}  // namespace op
+
 
 /// A CONV_2D node. Build it with `qfence::conv2d(...)`.
 template <int In, class W, class B, class... Opts>
@@ -4736,49 +4655,16 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::DepthwiseConvPerChannel (int8).
 
 
-// ---- qfence/rules/depthwise_conv2d.hpp -------------------------------------
-// qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
-// DEPTHWISE_CONV_2D.
-//
-// Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
-// with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
+// ---- qfence/kernels/reference/depthwise_conv2d.hpp -------------------------
+// qfence/kernels/reference/depthwise_conv2d.hpp: reference kernel code of depthwise_conv2d
+// (moved from ops/depthwise_conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
-                                            const optional_desc& bias, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
-  QFENCE_RULE_TRY(rules::check_conv_options(a));
-  const std::int64_t in_c = in.dim(3), out_c = w.dim(3);
-  const std::int64_t want[4] = {1, w.dim(1), w.dim(2), out_c > 0 ? out_c : in_c};
-  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
-  if (w.dim(0) != 1 || in_c <= 0 || out_c <= 0 || out_c % in_c != 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
-    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3));
-  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
-  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-namespace qfence {
-
-namespace op {
-struct depthwise_conv2d {
-  static constexpr const char* name = "depthwise_conv2d";
-};
-}  // namespace op
-
-namespace reference {
+namespace qfence::reference {
 
 template <class Acc, class TIn, class TFilter, class Finish>
 inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, const TFilter* filter, Finish&& finish,
@@ -4825,7 +4711,52 @@ inline void depthwise_conv2d(const window_geometry& g, const T* input, std::int3
                                       input_offset, filter_offset);
 }
 
-}  // namespace reference
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/depthwise_conv2d.hpp -------------------------------------
+// qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
+// DEPTHWISE_CONV_2D.
+//
+// Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
+// with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                            const optional_desc& bias, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  QFENCE_RULE_TRY(rules::check_conv_options(a));
+  const std::int64_t in_c = in.dim(3), out_c = w.dim(3);
+  const std::int64_t want[4] = {1, w.dim(1), w.dim(2), out_c > 0 ? out_c : in_c};
+  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
+  if (w.dim(0) != 1 || in_c <= 0 || out_c <= 0 || out_c % in_c != 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
+  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct depthwise_conv2d {
+  static constexpr const char* name = "depthwise_conv2d";
+};
+}  // namespace op
+
 
 template <int In, class W, class B, class... Opts>
 struct depthwise_conv2d_node {
@@ -4899,22 +4830,16 @@ QFENCE_EXACT_FLOAT_END
 // multiplier); float: a + b, a * b, then the fused activation.
 
 
+// ---- qfence/kernels/reference/elementwise.hpp ------------------------------
+// qfence/kernels/reference/elementwise.hpp: reference kernel code of elementwise
+// (moved from ops/elementwise.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-namespace op {
-struct add {
-  static constexpr const char* name = "add";
-};
-struct mul {
-  static constexpr const char* name = "mul";
-};
-struct sub {
-  static constexpr const char* name = "sub";
-};
-}  // namespace op
 
 /// Requantization parameters of an int8 ADD (TFLite's ArithmeticParams).
 struct add_params {
@@ -5016,6 +4941,28 @@ inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, 
 }
 
 }  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct add {
+  static constexpr const char* name = "add";
+};
+struct mul {
+  static constexpr const char* name = "mul";
+};
+struct sub {
+  static constexpr const char* name = "sub";
+};
+}  // namespace op
+
 
 template <class Op, int A, int B, class... Opts>
 struct binary_node {
@@ -5122,67 +5069,16 @@ QFENCE_EXACT_FLOAT_END
 // that variant arrives with the numerics option of the TFLite importer).
 
 
-// ---- qfence/rules/fully_connected.hpp --------------------------------------
-// qfence/rules/fully_connected.hpp: the type and shape rule of
-// FULLY_CONNECTED.
-//
-// Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
-// shape), 1 weights [units, K], 2 bias [units] (optional). Output
-// [rows, units], or the input's shape with the last dimension replaced by
-// units when keep_num_dims is set.
+// ---- qfence/kernels/reference/fully_connected.hpp --------------------------
+// qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
+// (moved from ops/fully_connected.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-namespace qfence {
-
-struct fully_connected_attrs {
-  activation fused = activation::none;
-  bool fused_supported = true;
-  bool keep_num_dims = false;
-  bool default_weights_format = true;  // TFLite's shuffled formats are not supported
-};
-
-constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const tensor_desc& in,
-                                           const tensor_desc& w, const optional_desc& bias,
-                                           const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-  if (!a.fused_supported || !rules::plain_activation(a.fused) || !a.default_weights_format)
-    return rule_fail(rule_error::bad_option, output_operand);
-  const std::int64_t units = w.dim(0), depth = w.dim(1);
-  const std::int64_t want[2] = {units, in.dim(-1)};
-  if (w.rank != 2) return rule_fail(rule_error::weights_rank, 1, w.reshaped(2, want));
-  if (in.rank < 1 || depth <= 0 || units <= 0 || in.elements() % depth != 0 ||
-      (a.keep_num_dims && in.dim(-1) != depth))
-    return rule_fail(rule_error::weights_shape, 1, w.reshaped(2, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0));
-  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, units));
-  tensor_desc shaped = in;
-  if (a.keep_num_dims) {
-    shaped.dims[static_cast<std::size_t>(in.rank - 1)] = units;
-  } else {
-    const std::int64_t dims[2] = {in.elements() / depth, units};
-    shaped = in.reshaped(2, dims);
-  }
-  return rules::requantized_output(in, shaped, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct fully_connected {
-  static constexpr const char* name = "fully_connected";
-};
-}  // namespace op
-
-namespace reference {
+namespace qfence::reference {
 
 inline void fully_connected(int batches, int accum_depth, int output_depth, const float* input,
                             const float* weights, const float* bias, float_range act, float* output) noexcept {
@@ -5246,7 +5142,70 @@ inline void fully_connected_double_rescale(int batches, int accum_depth, int out
       output_offset, act, output);
 }
 
-}  // namespace reference
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/fully_connected.hpp --------------------------------------
+// qfence/rules/fully_connected.hpp: the type and shape rule of
+// FULLY_CONNECTED.
+//
+// Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
+// shape), 1 weights [units, K], 2 bias [units] (optional). Output
+// [rows, units], or the input's shape with the last dimension replaced by
+// units when keep_num_dims is set.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct fully_connected_attrs {
+  activation fused = activation::none;
+  bool fused_supported = true;
+  bool keep_num_dims = false;
+  bool default_weights_format = true;  // TFLite's shuffled formats are not supported
+};
+
+constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const tensor_desc& in,
+                                           const tensor_desc& w, const optional_desc& bias,
+                                           const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (!a.fused_supported || !rules::plain_activation(a.fused) || !a.default_weights_format)
+    return rule_fail(rule_error::bad_option, output_operand);
+  const std::int64_t units = w.dim(0), depth = w.dim(1);
+  const std::int64_t want[2] = {units, in.dim(-1)};
+  if (w.rank != 2) return rule_fail(rule_error::weights_rank, 1, w.reshaped(2, want));
+  if (in.rank < 1 || depth <= 0 || units <= 0 || in.elements() % depth != 0 ||
+      (a.keep_num_dims && in.dim(-1) != depth))
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(2, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, units));
+  tensor_desc shaped = in;
+  if (a.keep_num_dims) {
+    shaped.dims[static_cast<std::size_t>(in.rank - 1)] = units;
+  } else {
+    const std::int64_t dims[2] = {in.elements() / depth, units};
+    shaped = in.reshaped(2, dims);
+  }
+  return rules::requantized_output(in, shaped, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct fully_connected {
+  static constexpr const char* name = "fully_connected";
+};
+}  // namespace op
+
 
 template <int In, class W, class B, class... Opts>
 struct fully_connected_node {
@@ -5336,6 +5295,44 @@ QFENCE_EXACT_FLOAT_END
 // rows.
 
 
+// ---- qfence/kernels/reference/gather_nd.hpp --------------------------------
+// qfence/kernels/reference/gather_nd.hpp: reference kernel code of gather_nd
+// (moved from ops/gather_nd.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// `rows` index rows of `depth` indices each select a slice of
+/// `slice_bytes`; `dims`/`strides` are the first `depth` dimensions of params
+/// and their byte strides. Out-of-range indices (a run-time data error in
+/// TFLite) produce zeros, never a read outside params.
+template <class Index>
+inline void gather_nd(const void* params, const Index* indices, std::int64_t rows, int depth, const int* dims,
+                      const std::int64_t* strides, std::int64_t slice_bytes, void* output) noexcept {
+  const auto* src = static_cast<const unsigned char*>(params);
+  auto* dst = static_cast<unsigned char*>(output);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t offset = 0;
+    bool inside = true;
+    for (int d = 0; d < depth; ++d) {
+      const auto idx = static_cast<std::int64_t>(indices[r * depth + d]);
+      if (idx < 0 || idx >= dims[d]) inside = false;
+      offset += idx * strides[d];
+    }
+    if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice_bytes));
+    else std::memset(dst, 0, static_cast<std::size_t>(slice_bytes));
+    dst += slice_bytes;
+  }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/gather_nd.hpp --------------------------------------------
 // qfence/rules/gather_nd.hpp: the type and shape rule of GATHER_ND.
 //
@@ -5380,32 +5377,6 @@ struct gather_nd {
 };
 }  // namespace op
 
-namespace reference {
-
-/// `rows` index rows of `depth` indices each select a slice of
-/// `slice_bytes`; `dims`/`strides` are the first `depth` dimensions of params
-/// and their byte strides. Out-of-range indices (a run-time data error in
-/// TFLite) produce zeros, never a read outside params.
-template <class Index>
-inline void gather_nd(const void* params, const Index* indices, std::int64_t rows, int depth, const int* dims,
-                      const std::int64_t* strides, std::int64_t slice_bytes, void* output) noexcept {
-  const auto* src = static_cast<const unsigned char*>(params);
-  auto* dst = static_cast<unsigned char*>(output);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    std::int64_t offset = 0;
-    bool inside = true;
-    for (int d = 0; d < depth; ++d) {
-      const auto idx = static_cast<std::int64_t>(indices[r * depth + d]);
-      if (idx < 0 || idx >= dims[d]) inside = false;
-      offset += idx * strides[d];
-    }
-    if (inside) std::memcpy(dst, src + offset, static_cast<std::size_t>(slice_bytes));
-    else std::memset(dst, 0, static_cast<std::size_t>(slice_bytes));
-    dst += slice_bytes;
-  }
-}
-
-}  // namespace reference
 
 template <int Params, int Indices>
 struct gather_nd_node {
@@ -5473,16 +5444,16 @@ QFENCE_EXACT_FLOAT_END
 // QuantizeLeakyRelu.
 
 
+// ---- qfence/kernels/reference/leaky_relu.hpp -------------------------------
+// qfence/kernels/reference/leaky_relu.hpp: reference kernel code of leaky_relu
+// (moved from ops/leaky_relu.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-namespace op {
-struct leaky_relu {
-  static constexpr const char* name = "leaky_relu";
-};
-}  // namespace op
 
 struct leaky_relu_params {
   std::int32_t input_offset, output_offset;
@@ -5513,6 +5484,22 @@ inline void leaky_relu(std::int64_t n, const T* in, const leaky_relu_params& p, 
 }
 
 }  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct leaky_relu {
+  static constexpr const char* name = "leaky_relu";
+};
+}  // namespace op
+
 
 template <int In, std::uint32_t AlphaBits, class... Opts>
 struct leaky_relu_node {
@@ -5617,60 +5604,16 @@ QFENCE_EXACT_FLOAT_END
 // (sum - zp * n), and one multiplier in_scale / out_scale with 1/n folded in.
 
 
-// ---- qfence/rules/mean.hpp -------------------------------------------------
-// qfence/rules/mean.hpp: the type and shape rule of MEAN.
-//
-// Operand 0: f32, i8 or u8 of rank <= 6; the axes (each in [-rank, rank))
-// and keep_dims are attributes. The output drops the reduced dimensions (or
-// keeps them as 1) and is requantized to the requested parameters.
+// ---- qfence/kernels/reference/mean.hpp -------------------------------------
+// qfence/kernels/reference/mean.hpp: reference kernel code of mean
+// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-inline constexpr int max_mean_rank = 6;
-
-struct mean_attrs {
-  int count = 0;  // axes given
-  std::array<std::int64_t, max_rank> axes{};
-  bool keep_dims = false;
-};
-
-constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-  if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
-  std::array<bool, max_rank> reduced{};
-  for (int i = 0; i < a.count; ++i) {
-    const std::int64_t axis = a.axes[static_cast<std::size_t>(i)];
-    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
-    reduced[static_cast<std::size_t>(axis < 0 ? axis + in.rank : axis)] = true;
-  }
-  tensor_desc out = in;
-  out.rank = 0;
-  out.dims = {};
-  for (int d = 0; d < in.rank; ++d) {
-    if (!reduced[static_cast<std::size_t>(d)]) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
-    else if (a.keep_dims) out.dims[static_cast<std::size_t>(out.rank++)] = 1;
-  }
-  return rules::requantized_output(in, out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct mean {
-  static constexpr const char* name = "mean";
-};
-}  // namespace op
 
 /// Generic reduction layout: for each output element, which input elements
 /// fold into it. Computed from up-to-6-D shapes.
@@ -5750,6 +5693,66 @@ inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_
 
 }  // namespace reference
 
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/mean.hpp -------------------------------------------------
+// qfence/rules/mean.hpp: the type and shape rule of MEAN.
+//
+// Operand 0: f32, i8 or u8 of rank <= 6; the axes (each in [-rank, rank))
+// and keep_dims are attributes. The output drops the reduced dimensions (or
+// keeps them as 1) and is requantized to the requested parameters.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_mean_rank = 6;
+
+struct mean_attrs {
+  int count = 0;  // axes given
+  std::array<std::int64_t, max_rank> axes{};
+  bool keep_dims = false;
+};
+
+constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
+  std::array<bool, max_rank> reduced{};
+  for (int i = 0; i < a.count; ++i) {
+    const std::int64_t axis = a.axes[static_cast<std::size_t>(i)];
+    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+    reduced[static_cast<std::size_t>(axis < 0 ? axis + in.rank : axis)] = true;
+  }
+  tensor_desc out = in;
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d) {
+    if (!reduced[static_cast<std::size_t>(d)]) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
+    else if (a.keep_dims) out.dims[static_cast<std::size_t>(out.rank++)] = 1;
+  }
+  return rules::requantized_output(in, out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct mean {
+  static constexpr const char* name = "mean";
+};
+}  // namespace op
+
+
 template <class Axes, int In, class... Opts> struct mean_node;
 template <int... Axes, int In, class... Opts>
 struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
@@ -5812,6 +5815,50 @@ QFENCE_EXACT_FLOAT_END
 // qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
 
 
+// ---- qfence/kernels/reference/pad.hpp --------------------------------------
+// qfence/kernels/reference/pad.hpp: reference kernel code of pad
+// (moved from ops/pad.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Pads a tensor of `rank` dims (<= 6) with `value`; `before`/`after` per dim.
+template <class T>
+inline void pad(int rank, const int* in_dims, const int* before, const int* after, const T* in, T value,
+                T* out) noexcept {
+  std::array<int, 6> idims{1, 1, 1, 1, 1, 1}, b{}, odims{1, 1, 1, 1, 1, 1};
+  for (int d = 0; d < rank; ++d) {
+    const auto k = static_cast<std::size_t>(6 - rank + d);
+    idims[k] = in_dims[d];
+    b[k] = before[d];
+    odims[k] = in_dims[d] + before[d] + after[d];
+  }
+  std::int64_t o = 0;
+  for (int i0 = 0; i0 < odims[0]; ++i0)
+    for (int i1 = 0; i1 < odims[1]; ++i1)
+      for (int i2 = 0; i2 < odims[2]; ++i2)
+        for (int i3 = 0; i3 < odims[3]; ++i3)
+          for (int i4 = 0; i4 < odims[4]; ++i4)
+            for (int i5 = 0; i5 < odims[5]; ++i5, ++o) {
+              const int idx[6] = {i0 - b[0], i1 - b[1], i2 - b[2], i3 - b[3], i4 - b[4], i5 - b[5]};
+              bool inside = true;
+              std::int64_t flat = 0;
+              for (std::size_t k = 0; k < 6; ++k) {
+                if (idx[k] < 0 || idx[k] >= idims[k]) { inside = false; break; }
+                flat = flat * idims[k] + idx[k];
+              }
+              out[o] = inside ? in[flat] : value;
+            }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/pad.hpp --------------------------------------------------
 // qfence/rules/pad.hpp: the type and shape rule of PAD.
 //
@@ -5862,38 +5909,6 @@ struct pad {
 };
 }  // namespace op
 
-namespace reference {
-
-/// Pads a tensor of `rank` dims (<= 6) with `value`; `before`/`after` per dim.
-template <class T>
-inline void pad(int rank, const int* in_dims, const int* before, const int* after, const T* in, T value,
-                T* out) noexcept {
-  std::array<int, 6> idims{1, 1, 1, 1, 1, 1}, b{}, odims{1, 1, 1, 1, 1, 1};
-  for (int d = 0; d < rank; ++d) {
-    const auto k = static_cast<std::size_t>(6 - rank + d);
-    idims[k] = in_dims[d];
-    b[k] = before[d];
-    odims[k] = in_dims[d] + before[d] + after[d];
-  }
-  std::int64_t o = 0;
-  for (int i0 = 0; i0 < odims[0]; ++i0)
-    for (int i1 = 0; i1 < odims[1]; ++i1)
-      for (int i2 = 0; i2 < odims[2]; ++i2)
-        for (int i3 = 0; i3 < odims[3]; ++i3)
-          for (int i4 = 0; i4 < odims[4]; ++i4)
-            for (int i5 = 0; i5 < odims[5]; ++i5, ++o) {
-              const int idx[6] = {i0 - b[0], i1 - b[1], i2 - b[2], i3 - b[3], i4 - b[4], i5 - b[5]};
-              bool inside = true;
-              std::int64_t flat = 0;
-              for (std::size_t k = 0; k < 6; ++k) {
-                if (idx[k] < 0 || idx[k] >= idims[k]) { inside = false; break; }
-                flat = flat * idims[k] + idx[k];
-              }
-              out[o] = inside ? in[flat] : value;
-            }
-}
-
-}  // namespace reference
 
 template <int In, int... BeforeAfter>
 struct pad_node {
@@ -5959,6 +5974,77 @@ QFENCE_EXACT_FLOAT_END
 // zero.
 
 
+// ---- qfence/kernels/reference/pooling.hpp ----------------------------------
+// qfence/kernels/reference/pooling.hpp: reference kernel code of pooling
+// (moved from ops/pooling.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class T, class Reduce>
+inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&& reduce) noexcept {
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int c = 0; c < g.in_c; ++c) {
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int fx_start = std::max(0, -in_x0);
+          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
+          const int fy_start = std::max(0, -in_y0);
+          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
+          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
+            for (int fy = fy_start; fy < fy_end; ++fy)
+              for (int fx = fx_start; fx < fx_end; ++fx)
+                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
+          });
+        }
+}
+
+inline void average_pool2d(const window_geometry& g, const float* input, float_range act, float* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    float total = 0.0f;
+    int count = 0;
+    window([&](float v) { total += v; ++count; });
+    return apply(act, total / static_cast<float>(count));
+  });
+}
+
+/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    std::int32_t acc = 0;
+    int count = 0;
+    window([&](T v) { acc += v; ++count; });
+    // count > 0: SAME/VALID windows always overlap the input.
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return static_cast<T>(apply(act, acc));
+  });
+}
+
+template <class T, class Range>
+inline void max_pool2d(const window_geometry& g, const T* input, Range act, T* output) noexcept {
+  pool2d(g, input, output, [&](auto&& window) {
+    T best = std::numeric_limits<T>::lowest();
+    window([&](T v) { best = std::max(best, v); });
+    if constexpr (std::is_same_v<T, float>) {
+      return apply(act, best);
+    } else {
+      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
+    }
+  });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/pooling.hpp ----------------------------------------------
 // qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
 // MAX_POOL_2D.
@@ -6019,65 +6105,6 @@ struct max_pool2d {
 };
 }  // namespace op
 
-namespace reference {
-
-template <class T, class Reduce>
-inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&& reduce) noexcept {
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.in_c; ++c) {
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int fx_start = std::max(0, -in_x0);
-          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
-          const int fy_start = std::max(0, -in_y0);
-          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
-            for (int fy = fy_start; fy < fy_end; ++fy)
-              for (int fx = fx_start; fx < fx_end; ++fx)
-                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
-          });
-        }
-}
-
-inline void average_pool2d(const window_geometry& g, const float* input, float_range act, float* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
-    float total = 0.0f;
-    int count = 0;
-    window([&](float v) { total += v; ++count; });
-    return apply(act, total / static_cast<float>(count));
-  });
-}
-
-/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
-template <class T>
-  requires(sizeof(T) == 1)
-inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
-    std::int32_t acc = 0;
-    int count = 0;
-    window([&](T v) { acc += v; ++count; });
-    // count > 0: SAME/VALID windows always overlap the input.
-    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<T>(apply(act, acc));
-  });
-}
-
-template <class T, class Range>
-inline void max_pool2d(const window_geometry& g, const T* input, Range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
-    T best = std::numeric_limits<T>::lowest();
-    window([&](T v) { best = std::max(best, v); });
-    if constexpr (std::is_same_v<T, float>) {
-      return apply(act, best);
-    } else {
-      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
-    }
-  });
-}
-
-}  // namespace reference
 
 template <class Op, int In, class... Opts>
 struct pool2d_node {
@@ -6136,6 +6163,181 @@ constexpr auto average_pool2d(node_ref<In>, Opts...) {
 template <int In, node_option... Opts>
 constexpr auto max_pool2d(node_ref<In>, Opts...) {
   return pool2d_node<op::max_pool2d, In, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/quantize.hpp -----------------------------------------------
+// qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
+// parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
+// inserts at its borders.
+//
+// Numerics (TFLite reference quantize.h, dequantize.h, requantize.h):
+// q = clamp(round(x / scale) + zp) with the division in float;
+// x = (float)(scale * (q - zp)) with the product in double;
+// requantize = MultiplyByQuantizedMultiplier(q - zp_in, in_scale / out_scale) + zp_out.
+
+
+// ---- qfence/rules/quantize.hpp ---------------------------------------------
+// qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
+//
+// QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
+// or i32 (requantize); the output is the requested dtype and per-tensor
+// quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
+// quantized i8, u8 or i16; the output f32. Both keep the shape.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Whether QUANTIZE runs from dtype `from` to dtype `to`.
+constexpr bool quantize_supported(dtype from, dtype to) noexcept {
+  switch (from) {
+    case dtype::f32: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16;
+    case dtype::i8: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::u8: return to == dtype::i8 || to == dtype::u8;
+    case dtype::i16: return to == dtype::i8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::i32: return to == dtype::i8 || to == dtype::i16;
+    default: return false;
+  }
+}
+
+constexpr rule_result quantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  const bool input_ok = in.type == dtype::f32 ? !in.quant.quantized() : in.quant.per_tensor();
+  if (!input_ok) return rule_fail(rule_error::quantize_types, 0);
+  if (!req.given || !req.quant.per_tensor()) return rule_fail(rule_error::output_per_tensor, output_operand);
+  const dtype to = req.dtype_given ? req.type : dtype::i8;
+  if (!quantize_supported(in.type, to)) return rule_fail(rule_error::quantize_types, output_operand);
+  return rules::check_output_shape(in.retyped(to, req.quant), req);
+}
+
+constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!in.quant.per_tensor() || !(in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16))
+    return rule_fail(rule_error::dequantize_types, 0);
+  const tensor_desc out = in.retyped(dtype::f32);
+  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+    return rule_fail(rule_error::output_dtype, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct quantize {
+  static constexpr const char* name = "quantize";
+};
+struct dequantize {
+  static constexpr const char* name = "dequantize";
+};
+}  // namespace op
+
+
+template <class Target, int In>
+struct quantize_node {
+  using op = op::quantize;
+  using inputs = refs<In>;
+
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+      } else {
+        static constexpr quantized_multiplier m =
+            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        reference::requantize(Input::elements, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+      }
+    }
+  };
+};
+
+template <int In>
+struct dequantize_node {
+  using op = op::dequantize;
+  using inputs = refs<In>;
+
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<dtype::f32, typename Input::shape_type>;
+    static void run(const dequantize_node&, const typename Input::element* in, float* out) {
+      reference::dequantize(Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+    }
+  };
+};
+
+/// QUANTIZE node `In` to `out<Q, dtype>`: from f32, or requantizing an i8.
+template <class Q, dtype D = dtype::i8, int In>
+constexpr auto quantize(node_ref<In>) {
+  return quantize_node<out_t<Q, D>, In>{};
+}
+
+/// DEQUANTIZE node `In` to f32.
+template <int In>
+constexpr auto dequantize(node_ref<In>) {
+  return dequantize_node<In>{};
+}
+
+/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
+/// does: how an application fills a quantized input
+/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
+/// Throws std::invalid_argument when the sizes differ.
+template <class T>
+void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != out.size())
+    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
+                                std::to_string(out.size()) + " elements");
+  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
+                      out.data());
+}
+
+/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
+/// arithmetic), e.g. to read a model's output as probabilities.
+template <class T>
+void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != quantized.size())
+    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
+                                " values into room for " + std::to_string(real.size()));
+  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
+                        T::quant::zero_point, real.data());
 }
 
 }  // namespace qfence
@@ -6242,56 +6444,25 @@ QFENCE_EXACT_FLOAT_END
 // reference kernels (NHWC), as TFLite's reference_ops compute them.
 
 
-// ---- qfence/rules/resize.hpp -----------------------------------------------
-// qfence/rules/resize.hpp: the type and shape rule of RESIZE_BILINEAR and
-// RESIZE_NEAREST_NEIGHBOR.
-//
-// Operand 0: [N, H, W, C] (bilinear: f32, u8, i8, i16; nearest neighbour
-// copies any dtype). The output size [OH, OW] is an attribute; the output
-// [N, OH, OW, C] keeps the input's dtype and quantization.
+// ---- qfence/kernels/reference/resize.hpp -----------------------------------
+// qfence/kernels/reference/resize.hpp: reference kernel code of resize
+// (moved from ops/resize.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-struct resize_attrs {
-  bool bilinear = true;
-  std::int64_t out_h = 0, out_w = 0;
-  bool align_corners = false, half_pixel_centers = false;
-};
-
-constexpr rule_result resize_rule(const resize_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  if (in.rank != 4 || a.out_h <= 0 || a.out_w <= 0) return rule_fail(rule_error::resize_spec, 0);
-  if (a.align_corners && a.half_pixel_centers) return rule_fail(rule_error::bad_option, output_operand);
-  if (a.bilinear && !(in.type == dtype::f32 || in.type == dtype::u8 || in.type == dtype::i8 || in.type == dtype::i16))
-    return rule_fail(rule_error::resize_spec, 0);
-  const std::int64_t dims[4] = {in.dim(0), a.out_h, a.out_w, in.dim(3)};
-  return rules::same_quantization_output(in.reshaped(4, dims), req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct resize_bilinear {
-  static constexpr const char* name = "resize_bilinear";
-};
-struct resize_nearest_neighbor {
-  static constexpr const char* name = "resize_nearest_neighbor";
-};
-}  // namespace op
 
 struct resize_geometry {
   int batches, in_h, in_w, channels, out_h, out_w;
   bool align_corners, half_pixel_centers;
 };
+
+
+/// How a resize maps output pixels to input coordinates (TFLite's options).
+enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
 
 namespace reference {
 
@@ -6408,8 +6579,56 @@ inline void resize_nearest_neighbor(const resize_geometry& g, const void* input,
 
 }  // namespace reference
 
-/// How a resize maps output pixels to input coordinates (TFLite's options).
-enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/resize.hpp -----------------------------------------------
+// qfence/rules/resize.hpp: the type and shape rule of RESIZE_BILINEAR and
+// RESIZE_NEAREST_NEIGHBOR.
+//
+// Operand 0: [N, H, W, C] (bilinear: f32, u8, i8, i16; nearest neighbour
+// copies any dtype). The output size [OH, OW] is an attribute; the output
+// [N, OH, OW, C] keeps the input's dtype and quantization.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct resize_attrs {
+  bool bilinear = true;
+  std::int64_t out_h = 0, out_w = 0;
+  bool align_corners = false, half_pixel_centers = false;
+};
+
+constexpr rule_result resize_rule(const resize_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (in.rank != 4 || a.out_h <= 0 || a.out_w <= 0) return rule_fail(rule_error::resize_spec, 0);
+  if (a.align_corners && a.half_pixel_centers) return rule_fail(rule_error::bad_option, output_operand);
+  if (a.bilinear && !(in.type == dtype::f32 || in.type == dtype::u8 || in.type == dtype::i8 || in.type == dtype::i16))
+    return rule_fail(rule_error::resize_spec, 0);
+  const std::int64_t dims[4] = {in.dim(0), a.out_h, a.out_w, in.dim(3)};
+  return rules::same_quantization_output(in.reshaped(4, dims), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct resize_bilinear {
+  static constexpr const char* name = "resize_bilinear";
+};
+struct resize_nearest_neighbor {
+  static constexpr const char* name = "resize_nearest_neighbor";
+};
+}  // namespace op
+
 
 template <class Op, int OutH, int OutW, resize_mode Mode, int In>
 struct resize_node {
@@ -6473,66 +6692,16 @@ QFENCE_EXACT_FLOAT_END
 // output per_tensor<1/256, -128>.
 
 
-// ---- qfence/rules/softmax.hpp ----------------------------------------------
-// qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
-//
-// Operand 0: f32, i8 or u8, at least 1-D, softmax over the last dimension.
-// Output: the input's shape; f32 for f32; for 8-bit inputs the fixed
-// quantization of TFLite's kernel: the input's dtype with scale 1/256 and
-// zero point at the dtype's lowest value, or, for int8 inputs asked for an
-// i16 output, scale 1/65536 and zero point -32768. TFLite accepts an output
-// scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
-// the exact power of two either way.
+// ---- qfence/kernels/reference/softmax.hpp ----------------------------------
+// qfence/kernels/reference/softmax.hpp: reference kernel code of softmax
+// (moved from ops/softmax.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-struct softmax_attrs {
-  float beta = 1.0f;
-};
-
-/// The output quantization SOFTMAX writes for an 8-bit input and an output
-/// dtype.
-constexpr quant_desc softmax_output_quant(dtype out) noexcept {
-  if (out == dtype::i16) return quant_desc::tensor(1.0f / 65536.0f, -32768);
-  return quant_desc::tensor(1.0f / 256.0f, out == dtype::u8 ? 0 : -128);
-}
-
-constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-  if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
-  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
-  const dtype out_type = req.given && req.dtype_given ? req.type : in.type;
-  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(out_type));
-  if (!(out_type == in.type || (in.type == dtype::i8 && out_type == dtype::i16)))
-    return rule_fail(rule_error::output_dtype, output_operand, in.retyped(in.type, softmax_output_quant(in.type)));
-  if (req.given) {
-    const float want = fixed.quant.scale, got = req.quant.scale;
-    const float diff = got > want ? got - want : want - got;
-    if (!req.quant.per_tensor() || diff > 0.001f * want || req.quant.zero_point != fixed.quant.zero_point)
-      return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
-    // The output type is what was asked (within TFLite's tolerance).
-    return rules::check_output_shape(in.retyped(out_type, req.quant), req);
-  }
-  return rules::check_output_shape(fixed, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct softmax {
-  static constexpr const char* name = "softmax";
-};
-}  // namespace op
 
 struct softmax_params {
   std::int32_t input_multiplier;
@@ -6609,6 +6778,72 @@ inline void softmax(int outer, int depth, const softmax_params& p, const T* in, 
 
 }  // namespace reference
 
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/softmax.hpp ----------------------------------------------
+// qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
+//
+// Operand 0: f32, i8 or u8, at least 1-D, softmax over the last dimension.
+// Output: the input's shape; f32 for f32; for 8-bit inputs the fixed
+// quantization of TFLite's kernel: the input's dtype with scale 1/256 and
+// zero point at the dtype's lowest value, or, for int8 inputs asked for an
+// i16 output, scale 1/65536 and zero point -32768. TFLite accepts an output
+// scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
+// the exact power of two either way.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct softmax_attrs {
+  float beta = 1.0f;
+};
+
+/// The output quantization SOFTMAX writes for an 8-bit input and an output
+/// dtype.
+constexpr quant_desc softmax_output_quant(dtype out) noexcept {
+  if (out == dtype::i16) return quant_desc::tensor(1.0f / 65536.0f, -32768);
+  return quant_desc::tensor(1.0f / 256.0f, out == dtype::u8 ? 0 : -128);
+}
+
+constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
+  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+  const dtype out_type = req.given && req.dtype_given ? req.type : in.type;
+  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(out_type));
+  if (!(out_type == in.type || (in.type == dtype::i8 && out_type == dtype::i16)))
+    return rule_fail(rule_error::output_dtype, output_operand, in.retyped(in.type, softmax_output_quant(in.type)));
+  if (req.given) {
+    const float want = fixed.quant.scale, got = req.quant.scale;
+    const float diff = got > want ? got - want : want - got;
+    if (!req.quant.per_tensor() || diff > 0.001f * want || req.quant.zero_point != fixed.quant.zero_point)
+      return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
+    // The output type is what was asked (within TFLite's tolerance).
+    return rules::check_output_shape(in.retyped(out_type, req.quant), req);
+  }
+  return rules::check_output_shape(fixed, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct softmax {
+  static constexpr const char* name = "softmax";
+};
+}  // namespace op
+
+
 template <int In, class... Opts>
 struct softmax_node {
   using op = op::softmax;
@@ -6660,6 +6895,12 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/ops/strided_slice.hpp ------------------------------------------
 // qfence/ops/strided_slice.hpp: STRIDED_SLICE geometry (TFLite's
 // strided_slice_logic: masks, negative indices, clamping) and kernel.
+
+
+// ---- qfence/kernels/reference/strided_slice.hpp ----------------------------
+// qfence/kernels/reference/strided_slice.hpp: reference kernel code of strided_slice
+// (moved from ops/strided_slice.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
 // ---- qfence/rules/strided_slice.hpp ----------------------------------------
@@ -6771,15 +7012,7 @@ QFENCE_EXACT_FLOAT_END
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-namespace qfence {
-
-namespace op {
-struct strided_slice {
-  static constexpr const char* name = "strided_slice";
-};
-}  // namespace op
-
-namespace reference {
+namespace qfence::reference {
 
 template <std::size_t ElementBytes>
 inline void strided_slice(const slice_geometry& g, const void* input, void* output) noexcept {
@@ -6806,7 +7039,21 @@ inline void strided_slice(const slice_geometry& g, const void* input, void* outp
         }
 }
 
-}  // namespace reference
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct strided_slice {
+  static constexpr const char* name = "strided_slice";
+};
+}  // namespace op
+
 
 /// A STRIDED_SLICE as TFLite states it: begin, end, strides per dimension
 /// and the masks. Declare one `inline constexpr slice_spec<R>` per node and
@@ -6879,6 +7126,81 @@ QFENCE_EXACT_FLOAT_END
 // `rank` filters per unit.
 
 
+// ---- qfence/kernels/reference/svdf.hpp -------------------------------------
+// qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
+// (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct svdf_geometry {
+  int batches, input_size, filters, rank, memory;
+  int units() const noexcept { return filters / rank; }
+};
+
+struct svdf_params {
+  std::int32_t input_zero_point, state_zero_point, output_zero_point;
+  quantized_multiplier feature_to_state, state_to_output;
+};
+
+namespace reference {
+
+/// `state` [batches, filters * memory] (int16 or int8, updated in place);
+/// `scratch` holds batches * filters + batches * units int32 values.
+template <class State>
+inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
+                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
+                 std::int32_t* scratch, std::int8_t* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* w = weights_feature;
+    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      std::int32_t dot = 0;
+      const std::int8_t* x = input + b * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
+      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
+      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
+    }
+  }
+
+  std::int32_t* per_filter = scratch;                                   // [batches, filters]
+  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
+  for (int b = 0; b < g.batches; ++b) {
+    const State* t = weights_time;
+    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      std::int32_t acc = 0;
+      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
+      per_filter[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      std::int32_t acc = bias != nullptr ? bias[u] : 0;
+      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
+      per_unit[b * units + u] = acc;
+    }
+  for (int i = 0; i < g.batches * units; ++i) {
+    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
+    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/svdf.hpp -------------------------------------------------
 // qfence/rules/svdf.hpp: the type and shape rule of SVDF (TFLM's integer
 // SVDF).
@@ -6940,65 +7262,6 @@ struct svdf {
 };
 }  // namespace op
 
-struct svdf_geometry {
-  int batches, input_size, filters, rank, memory;
-  int units() const noexcept { return filters / rank; }
-};
-
-struct svdf_params {
-  std::int32_t input_zero_point, state_zero_point, output_zero_point;
-  quantized_multiplier feature_to_state, state_to_output;
-};
-
-namespace reference {
-
-/// `state` [batches, filters * memory] (int16 or int8, updated in place);
-/// `scratch` holds batches * filters + batches * units int32 values.
-template <class State>
-inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
-                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
-                 std::int32_t* scratch, std::int8_t* output) noexcept {
-  const int units = g.units();
-  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
-  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
-
-  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
-  for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* w = weights_feature;
-    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
-    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
-      std::int32_t dot = 0;
-      const std::int8_t* x = input + b * g.input_size;
-      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
-      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
-      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
-    }
-  }
-
-  std::int32_t* per_filter = scratch;                                   // [batches, filters]
-  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
-  for (int b = 0; b < g.batches; ++b) {
-    const State* t = weights_time;
-    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
-    for (int f = 0; f < g.filters; ++f) {
-      std::int32_t acc = 0;
-      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
-      per_filter[b * g.filters + f] = acc;
-    }
-  }
-  for (int b = 0; b < g.batches; ++b)
-    for (int u = 0; u < units; ++u) {
-      std::int32_t acc = bias != nullptr ? bias[u] : 0;
-      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
-      per_unit[b * units + u] = acc;
-    }
-  for (int i = 0; i < g.batches * units; ++i) {
-    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
-    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
-  }
-}
-
-}  // namespace reference
 
 /// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
 /// place, the state node `State` ([batches, filters * memory], i16 or i8).
@@ -7071,6 +7334,12 @@ QFENCE_EXACT_FLOAT_END
 // is templated on the element's size).
 
 
+// ---- qfence/kernels/reference/transpose.hpp --------------------------------
+// qfence/kernels/reference/transpose.hpp: reference kernel code of transpose
+// (moved from ops/transpose.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
 // ---- qfence/rules/transpose.hpp --------------------------------------------
 // qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
 //
@@ -7113,12 +7382,6 @@ QFENCE_EXACT_FLOAT_END
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
-
-namespace op {
-struct transpose {
-  static constexpr const char* name = "transpose";
-};
-}  // namespace op
 
 /// Input dims and permutation padded to max_transpose_rank (leading 1s), with
 /// the input stride of each output dimension.
@@ -7166,6 +7429,22 @@ inline void transpose(const transpose_geometry& g, const void* input, void* outp
 }
 
 }  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct transpose {
+  static constexpr const char* name = "transpose";
+};
+}  // namespace op
+
 
 template <int In, int... Perm>
 struct transpose_node {
@@ -7217,6 +7496,77 @@ QFENCE_EXACT_FLOAT_END
 // int64 for int16x8, float for float) live in a scratch buffer of the output's
 // size, then get the bias, the requantization and the clamp.
 
+
+// ---- qfence/kernels/reference/transpose_conv.hpp ---------------------------
+// qfence/kernels/reference/transpose_conv.hpp: reference kernel code of transpose_conv
+// (moved from ops/transpose_conv.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
+/// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
+template <class Acc, class TIn, class TFilter>
+inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input, Acc input_offset,
+                                      const TFilter* filter, Acc* acc) noexcept {
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
+  for (int b = 0; b < g.batches; ++b)
+    for (int iy = 0; iy < g.in_h; ++iy)
+      for (int ix = 0; ix < g.in_w; ++ix)
+        for (int ic = 0; ic < g.in_c; ++ic) {
+          const Acc v = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]) + input_offset;
+          const int oy0 = iy * g.stride_h - g.pad_h, ox0 = ix * g.stride_w - g.pad_w;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int oy = oy0 + fy;
+            if (oy < 0 || oy >= g.out_h) continue;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ox = ox0 + fx;
+              if (ox < 0 || ox >= g.out_w) continue;
+              Acc* o = acc + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+              for (int oc = 0; oc < g.out_c; ++oc)
+                o[oc] += v * static_cast<Acc>(filter[((oc * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic]);
+            }
+          }
+        }
+}
+
+/// Hands each accumulated output element to `finish(index, channel, acc)`.
+template <class Acc, class Finish>
+inline void transpose_conv_finish(const window_geometry& g, const Acc* acc, Finish&& finish) noexcept {
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
+}
+
+inline void transpose_conv(const window_geometry& g, const float* input, const float* filter, const float* bias,
+                           float_range act, float* scratch, float* output) noexcept {
+  transpose_conv_accumulate(g, input, 0.0f, filter, scratch);
+  transpose_conv_finish(g, scratch, add_bias_and_clamp{bias, act, output});
+}
+
+inline void transpose_conv(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
+                           const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
+                           std::int32_t output_offset, int_range act, std::int32_t* scratch,
+                           std::int8_t* output) noexcept {
+  transpose_conv_accumulate(g, input, input_offset, filter, scratch);
+  transpose_conv_finish(g, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
+}
+
+template <class Bias>
+inline void transpose_conv(const window_geometry& g, const std::int16_t* input, const std::int8_t* filter,
+                           const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                           int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
+  transpose_conv_accumulate(g, input, std::int64_t{0}, filter, scratch);
+  transpose_conv_finish(g, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/transpose_conv.hpp ---------------------------------------
 // qfence/rules/transpose_conv.hpp: the type and shape rule of
@@ -7286,65 +7636,6 @@ struct transpose_conv {
 };
 }  // namespace op
 
-namespace reference {
-
-/// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
-/// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
-template <class Acc, class TIn, class TFilter>
-inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input, Acc input_offset,
-                                      const TFilter* filter, Acc* acc) noexcept {
-  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
-  for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
-  for (int b = 0; b < g.batches; ++b)
-    for (int iy = 0; iy < g.in_h; ++iy)
-      for (int ix = 0; ix < g.in_w; ++ix)
-        for (int ic = 0; ic < g.in_c; ++ic) {
-          const Acc v = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]) + input_offset;
-          const int oy0 = iy * g.stride_h - g.pad_h, ox0 = ix * g.stride_w - g.pad_w;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int oy = oy0 + fy;
-            if (oy < 0 || oy >= g.out_h) continue;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ox = ox0 + fx;
-              if (ox < 0 || ox >= g.out_w) continue;
-              Acc* o = acc + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-              for (int oc = 0; oc < g.out_c; ++oc)
-                o[oc] += v * static_cast<Acc>(filter[((oc * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic]);
-            }
-          }
-        }
-}
-
-/// Hands each accumulated output element to `finish(index, channel, acc)`.
-template <class Acc, class Finish>
-inline void transpose_conv_finish(const window_geometry& g, const Acc* acc, Finish&& finish) noexcept {
-  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
-  for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
-}
-
-inline void transpose_conv(const window_geometry& g, const float* input, const float* filter, const float* bias,
-                           float_range act, float* scratch, float* output) noexcept {
-  transpose_conv_accumulate(g, input, 0.0f, filter, scratch);
-  transpose_conv_finish(g, scratch, add_bias_and_clamp{bias, act, output});
-}
-
-inline void transpose_conv(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
-                           const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
-                           std::int32_t output_offset, int_range act, std::int32_t* scratch,
-                           std::int8_t* output) noexcept {
-  transpose_conv_accumulate(g, input, input_offset, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
-}
-
-template <class Bias>
-inline void transpose_conv(const window_geometry& g, const std::int16_t* input, const std::int8_t* filter,
-                           const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                           int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
-  transpose_conv_accumulate(g, input, std::int64_t{0}, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
-}
-
-}  // namespace reference
 
 /// A TRANSPOSE_CONV node producing shape `OutShape` (TFLite takes the output
 /// size as an input; here it is part of the type).

@@ -469,6 +469,60 @@ void errors() {
   }
 }
 
+/// Checks a prepare makes beyond the op rules (constant operands, parts of
+/// multi-output ops, variables): the same refusal on both paths.
+void prepare_errors() {
+  add("error_floor_div_zero_divisor", 90, 2,
+      {activation({2, 3}, "a", I32), ints({3}, {7, 0, 3}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2}, {},
+      "the constant divisor contains 0");
+  {
+    auto w = weights({3, 3, 3, 2}, i8, 0);
+    add("error_transpose_conv_output_shape", 67, 3,
+        {ints({4}, {1, 5, 5, 3}, "output_shape"), w, act({1, 3, 3, 2}, i8, false, "x"), conv_out({1, 6, 6, 3}, i8)},
+        {0, 1, 2, -1}, {3},
+        table(fb::BuiltinOptions::TransposeConvOptions,
+              [](auto& b) { return fb::CreateTransposeConvOptions(b, SAME, 2, 2); }),
+        "output_shape [1,5,5,3] differs from the output tensor's shape [1,6,6,3]");
+  }
+  add("error_split_uneven", 49, 2,
+      {ints({1}, {1}, "axis"), act({2, 5, 3}, i8, false, "x"), act({2, 2, 3}, i8, false, "y0"),
+       act({2, 3, 3}, i8, false, "y1")},
+      {0, 1}, {2, 3}, table(fb::BuiltinOptions::SplitOptions, [](auto& b) { return fb::CreateSplitOptions(b, 2); }),
+      "does not split into");
+  add("error_unpack_count", 88, 2, {act({3, 4}, i8, false, "x"), act({4}, i8, false, "y0"), act({4}, i8, false, "y1")},
+      {0}, {1, 2}, table(fb::BuiltinOptions::UnpackOptions, [](auto& b) { return fb::CreateUnpackOptions(b, 2, 0); }),
+      "dimension 0 of [3,4]");
+  add("error_pack_part_shape", 83, 2, {act({2, 3}, i8, false, "a"), act({3, 2}, i8, false, "b"), act({2, 2, 3}, i8, false, "y")},
+      {0, 1}, {2}, table(fb::BuiltinOptions::PackOptions, [](auto& b) { return fb::CreatePackOptions(b, 2, 1); }),
+      "part 1 shape [3,2]");
+  add("error_arg_max_axis", 56, 2, {act({2, 5}, f32, false, "x"), ints({2}, {1, 1}, "axis"), activation({2}, "y", I32)},
+      {0, 1}, {2}, table(fb::BuiltinOptions::ArgMaxOptions, [](auto& b) { return fb::CreateArgMaxOptions(b, I32); }),
+      "axis must hold one value");
+  add("error_resize_size", 23, 3, {act({1, 2, 3, 2}, f32, false, "x"), ints({2}, {3, 5}, "size"), act({1, 4, 5, 2}, f32, false, "y")},
+      {0, 1}, {2}, {}, "size does not match the output shape [1,4,5,2]");
+  {
+    auto feature = weights({4, 6}, i8, 0, false);
+    auto time_w = values({4, 3}, I16, std::vector<std::int16_t>(12, 100), "weights_time");
+    time_w.scales = {0.0005f};
+    time_w.zero_points = {0};
+    add("error_svdf_state_not_variable", 27, 4,
+        {act({1, 6}, i8, false, "x"), feature, time_w, act_q({1, 12}, I16, 0.01f, 0, "state"), act({1, 2}, i8, true, "y")},
+        {0, 1, 2, -1, 3}, {4},
+        table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, 0); }),
+        "input 4 (the state) must be a variable tensor");
+  }
+  add("error_concatenation_axis", 2, 2,
+      {act({1, 2, 3}, f32, false, "a"), act({1, 2, 3}, f32, false, "b"), act({1, 2, 6}, f32, false, "y")}, {0, 1}, {2},
+      table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, 5); }),
+      "an axis is out of range for the input's rank");
+  add("error_strided_slice_end_count", 45, 2,
+      {act({3, 4, 5}, f32, false, "x"), ints({3}, {0, 0, 0}, "begin"), ints({2}, {3, 4}, "end"),
+       ints({3}, {1, 1, 1}, "strides"), act({3, 4, 5}, f32, false, "y")},
+      {0, 1, 2, 3}, {4}, {}, "begin, end and strides must have one entry per input dimension");
+  add("error_reshape_quantization", 22, 1, {act({2, 6}, i8, false, "x"), ints({2}, {3, 4}, "shape"), act({3, 4}, i8, true, "y")},
+      {0, 1}, {2}, {}, "its output has its input's dtype and quantization");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -484,6 +538,7 @@ int main(int argc, char** argv) {
   layout();
   svdf();
   errors();
+  prepare_errors();
   // Variants TFLite runs and qfence does not yet (issue #11): both paths must
   // refuse them with the same text. When one lands, this list shrinks and the
   // case becomes a both-paths comparison.

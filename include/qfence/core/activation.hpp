@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <type_traits>
 #include <limits>
 
 #include "qfence/core/exact_float.hpp"
@@ -54,6 +56,20 @@ constexpr float_range float_activation_range(activation act) noexcept {
 
 constexpr float apply(float_range r, float x) noexcept { return std::min(std::max(x, r.min), r.max); }
 constexpr std::int32_t apply(int_range r, std::int32_t x) noexcept { return std::min(std::max(x, r.min), r.max); }
+
+/// The clamp bounds of a fused activation on unquantized values of type T.
+template <class T>
+constexpr std::pair<T, T> plain_activation_bounds(activation act) noexcept {
+  T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+  if (act == activation::relu || act == activation::relu6) lo = T{0};
+  if (act == activation::relu6) hi = T{6};
+  if (act == activation::relu_n1_to_1) {
+    if constexpr (std::is_signed_v<T>) lo = static_cast<T>(-1);
+    else lo = T{0};
+    hi = T{1};
+  }
+  return {lo, hi};
+}
 
 }  // namespace qfence
 

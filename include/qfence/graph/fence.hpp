@@ -12,7 +12,7 @@
 #include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/options.hpp"
+#include "qfence/graph/options.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 

@@ -35,7 +35,7 @@
 #include "qfence/graph/input.hpp"
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/graph/state.hpp"
-#include "qfence/ops/quantize.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 

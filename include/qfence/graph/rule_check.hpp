@@ -15,7 +15,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/diagnostic.hpp"
 #include "qfence/core/tensor_desc.hpp"
-#include "qfence/ops/options.hpp"
+#include "qfence/graph/options.hpp"
 #include "qfence/rules/rule.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN

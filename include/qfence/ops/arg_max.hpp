@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/arg_max.hpp"
@@ -19,26 +20,6 @@ struct arg_max {
 };
 }  // namespace op
 
-namespace reference {
-
-template <class T, class Index>
-inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i = 0; i < inner; ++i) {
-      T best = in[o * size * inner + i];
-      Index at = 0;
-      for (int k = 1; k < size; ++k) {
-        const T v = in[(o * size + k) * inner + i];
-        if (v > best) {
-          best = v;
-          at = static_cast<Index>(k);
-        }
-      }
-      out[o * inner + i] = at;
-    }
-}
-
-}  // namespace reference
 
 template <int Axis, dtype IndexType, int In>
 struct arg_max_node {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -30,106 +31,6 @@ struct sub {
 };
 }  // namespace op
 
-/// Requantization parameters of an int8 ADD (TFLite's ArithmeticParams).
-struct add_params {
-  std::int32_t input1_offset, input2_offset, output_offset;
-  int left_shift;
-  quantized_multiplier input1, input2, output;
-};
-
-constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
-                                     int out_zp, int left_shift) noexcept {
-  const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(in1_scale, in2_scale));
-  const double real_input1 = static_cast<double>(in1_scale) / twice_max_input_scale;
-  const double real_input2 = static_cast<double>(in2_scale) / twice_max_input_scale;
-  const double real_output =
-      twice_max_input_scale / (static_cast<double>(std::int64_t{1} << left_shift) * static_cast<double>(out_scale));
-  return {-in1_zp,
-          -in2_zp,
-          out_zp,
-          left_shift,
-          quantize_multiplier(real_input1),
-          quantize_multiplier(real_input2),
-          quantize_multiplier(real_output)};
-}
-
-/// TFLM's SUB parameters (CalculateOpDataSub): the same as ADD's, but every
-/// ratio is formed in float before it widens to double. For int16 this is
-/// one of the two places where TFLM and TFLite differ (DESIGN §5); TFLite
-/// (and TFLM's ADD) use make_add_params.
-constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
-                                           int out_zp, int left_shift) noexcept {
-  const float twice_max_input_scale = 2 * std::max(in1_scale, in2_scale);
-  const auto real_input1 = static_cast<double>(in1_scale / twice_max_input_scale);
-  const auto real_input2 = static_cast<double>(in2_scale / twice_max_input_scale);
-  const auto real_output =
-      static_cast<double>(twice_max_input_scale / (static_cast<float>(1 << left_shift) * out_scale));
-  return {-in1_zp,
-          -in2_zp,
-          out_zp,
-          left_shift,
-          quantize_multiplier(real_input1),
-          quantize_multiplier(real_input2),
-          quantize_multiplier(real_output)};
-}
-
-namespace reference {
-
-inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
-}
-
-template <bool Subtract = false, class T>
-constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
-  const std::int32_t input1 = p.input1_offset + x;
-  const std::int32_t input2 = p.input2_offset + y;
-  const std::int32_t shifted1 = input1 * (1 << p.left_shift);
-  const std::int32_t shifted2 = input2 * (1 << p.left_shift);
-  const std::int32_t scaled1 = multiply_by_quantized_multiplier(shifted1, p.input1);
-  const std::int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2);
-  const std::int32_t raw_sum = Subtract ? scaled1 - scaled2 : scaled1 + scaled2;
-  const std::int32_t raw_output = multiply_by_quantized_multiplier(raw_sum, p.output) + p.output_offset;
-  return static_cast<T>(apply(act, raw_output));
-}
-
-/// Quantized ADD (int8 and legacy uint8 with left_shift 20, int16 with 15):
-/// TFLite's reference AddElementwise / BroadcastAdd.
-template <class T>
-  requires(sizeof(T) <= 2)
-inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
-                T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
-}
-
-inline void sub(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] - b[ib]); });
-}
-
-/// Quantized SUB: ADD's arithmetic with the second input subtracted.
-template <class T>
-  requires(sizeof(T) <= 2)
-inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_params& p, int_range act,
-                T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-    out[o] = add_one<true>(p, act, a[ia], b[ib]);
-  });
-}
-
-inline void mul(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
-}
-
-template <class T>
-  requires(sizeof(T) == 1)
-inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b, std::int32_t b_offset,
-                quantized_multiplier m, std::int32_t out_offset, int_range act, T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-    const std::int32_t product = (a_offset + a[ia]) * (b_offset + b[ib]);
-    out[o] = static_cast<T>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
-  });
-}
-
-}  // namespace reference
 
 template <class Op, int A, int B, class... Opts>
 struct binary_node {

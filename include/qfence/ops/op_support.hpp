@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "qfence/kernels/reference/epilogue.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/constant.hpp"
@@ -16,7 +17,7 @@
 #include "qfence/graph/node_ref.hpp"
 #include "qfence/graph/rule_check.hpp"
 #include "qfence/rules/conv2d.hpp"
-#include "qfence/ops/options.hpp"
+#include "qfence/graph/options.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -26,52 +27,6 @@ namespace qfence {
 struct no_bias_t {};
 inline constexpr no_bias_t no_bias{};
 
-namespace reference {
-
-/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
-/// element's accumulator into the output: bias, then the fused activation.
-struct add_bias_and_clamp {
-  const float* bias;  // or nullptr
-  float_range act;
-  float* output;
-  void operator()(int at, int channel, float acc) const noexcept {
-    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
-  }
-};
-
-/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
-/// the channel's fixed-point multiplier, the output zero point, the clamp.
-template <class T>
-struct requantize_per_channel {
-  const std::int32_t* bias;  // or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  T* output;
-  void operator()(int at, int channel, std::int32_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<T>(apply(act, acc));
-  }
-};
-
-/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
-/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
-template <class Bias>
-struct requantize_per_channel_wide {
-  const Bias* bias;  // int64 (or int32), or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  std::int16_t* output;
-  void operator()(int at, int channel, std::int64_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int16_t>(apply(act, v));
-  }
-};
-
-}  // namespace reference
 
 namespace detail {
 

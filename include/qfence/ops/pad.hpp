@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 
+#include "qfence/kernels/reference/pad.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pad.hpp"
@@ -18,38 +19,6 @@ struct pad {
 };
 }  // namespace op
 
-namespace reference {
-
-/// Pads a tensor of `rank` dims (<= 6) with `value`; `before`/`after` per dim.
-template <class T>
-inline void pad(int rank, const int* in_dims, const int* before, const int* after, const T* in, T value,
-                T* out) noexcept {
-  std::array<int, 6> idims{1, 1, 1, 1, 1, 1}, b{}, odims{1, 1, 1, 1, 1, 1};
-  for (int d = 0; d < rank; ++d) {
-    const auto k = static_cast<std::size_t>(6 - rank + d);
-    idims[k] = in_dims[d];
-    b[k] = before[d];
-    odims[k] = in_dims[d] + before[d] + after[d];
-  }
-  std::int64_t o = 0;
-  for (int i0 = 0; i0 < odims[0]; ++i0)
-    for (int i1 = 0; i1 < odims[1]; ++i1)
-      for (int i2 = 0; i2 < odims[2]; ++i2)
-        for (int i3 = 0; i3 < odims[3]; ++i3)
-          for (int i4 = 0; i4 < odims[4]; ++i4)
-            for (int i5 = 0; i5 < odims[5]; ++i5, ++o) {
-              const int idx[6] = {i0 - b[0], i1 - b[1], i2 - b[2], i3 - b[3], i4 - b[4], i5 - b[5]};
-              bool inside = true;
-              std::int64_t flat = 0;
-              for (std::size_t k = 0; k < 6; ++k) {
-                if (idx[k] < 0 || idx[k] >= idims[k]) { inside = false; break; }
-                flat = flat * idims[k] + idx[k];
-              }
-              out[o] = inside ? in[flat] : value;
-            }
-}
-
-}  // namespace reference
 
 template <int In, int... BeforeAfter>
 struct pad_node {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -25,80 +26,6 @@ struct softmax {
 };
 }  // namespace op
 
-struct softmax_params {
-  std::int32_t input_multiplier;
-  int input_left_shift;
-  int diff_min;
-};
-
-/// TFLite PreprocessSoftmaxScaling + CalculateInputRadius for Q5.26.
-constexpr softmax_params make_softmax_params(float beta, float input_scale) noexcept {
-  constexpr int scaled_diff_integer_bits = 5;
-  const double real = std::min(static_cast<double>(beta) * static_cast<double>(input_scale) *
-                                   static_cast<double>(1 << (31 - scaled_diff_integer_bits)),
-                               static_cast<double>((std::int64_t{1} << 31) - 1));
-  const quantized_multiplier m = quantize_multiplier(real);
-  return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
-}
-
-namespace reference {
-
-inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
-  for (int i = 0; i < outer; ++i) {
-    const float* x = in + i * depth;
-    float* y = out + i * depth;
-    float max = std::numeric_limits<float>::lowest();
-    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
-    float sum = 0.0f;
-    for (int c = 0; c < depth; ++c) {
-      y[c] = std::exp((x[c] - max) * beta);
-      sum += y[c];
-    }
-    for (int c = 0; c < depth; ++c) y[c] = y[c] / sum;
-  }
-}
-
-/// Quantized softmax from 8-bit input (TFLite reference_ops::Softmax for
-/// int8 and uint8): output scale 1/2^bits of the output type (1/256 for
-/// 8-bit, 1/65536 for int16), zero point at the output type's lowest value.
-template <class T, class Out = T>
-  requires(sizeof(T) == 1 && sizeof(Out) <= 2)
-inline void softmax(int outer, int depth, const softmax_params& p, const T* in, Out* out) noexcept {
-  constexpr int accumulation_integer_bits = 12;
-  constexpr std::int32_t lowest = std::numeric_limits<Out>::min();
-  constexpr int output_bits = 8 * static_cast<int>(sizeof(Out));
-  for (int i = 0; i < outer; ++i) {
-    const T* x = in + i * depth;
-    Out* y = out + i * depth;
-    T max_in_row = std::numeric_limits<T>::min();
-    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
-
-    auto scaled_exp = [&](int c) {
-      const std::int32_t diff_rescaled =
-          multiply_by_quantized_multiplier_greater_than_one(std::int32_t{x[c]} - max_in_row, p.input_multiplier,
-                                                            p.input_left_shift);
-      return fixed::exp_on_negative_values<5>(diff_rescaled);  // Q0.31
-    };
-    std::int32_t sum_of_exps = 0;  // Q12.19
-    for (int c = 0; c < depth; ++c)
-      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
-
-    int num_bits_over_unit = 0;
-    const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
-    const int exponent = num_bits_over_unit + 31 - output_bits;
-    for (int c = 0; c < depth; ++c) {
-      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) {
-        const std::int32_t unsat =
-            rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
-        y[c] = saturate_cast<Out>(unsat + lowest);
-      } else {
-        y[c] = static_cast<Out>(lowest);
-      }
-    }
-  }
-}
-
-}  // namespace reference
 
 template <int In, class... Opts>
 struct softmax_node {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/strided_slice.hpp"
@@ -20,34 +21,6 @@ struct strided_slice {
 };
 }  // namespace op
 
-namespace reference {
-
-template <std::size_t ElementBytes>
-inline void strided_slice(const slice_geometry& g, const void* input, void* output) noexcept {
-  const auto* in = static_cast<const unsigned char*>(input);
-  auto* out = static_cast<unsigned char*>(output);
-  std::array<std::int64_t, max_slice_rank> stride_of{};
-  std::int64_t s = 1;
-  for (int d = max_slice_rank - 1; d >= 0; --d) {
-    stride_of[static_cast<std::size_t>(d)] = s;
-    s *= g.in_dims[static_cast<std::size_t>(d)];
-  }
-  auto at = [&](std::size_t d, int i) {
-    return static_cast<std::int64_t>(g.start[d] + i * g.stride[d]) * stride_of[d];
-  };
-  for (int i0 = 0; i0 < g.count[0]; ++i0)
-    for (int i1 = 0; i1 < g.count[1]; ++i1)
-      for (int i2 = 0; i2 < g.count[2]; ++i2)
-        for (int i3 = 0; i3 < g.count[3]; ++i3) {
-          const std::int64_t base = at(0, i0) + at(1, i1) + at(2, i2) + at(3, i3);
-          for (int i4 = 0; i4 < g.count[4]; ++i4) {
-            std::memcpy(out, in + (base + at(4, i4)) * static_cast<std::int64_t>(ElementBytes), ElementBytes);
-            out += ElementBytes;
-          }
-        }
-}
-
-}  // namespace reference
 
 /// A STRIDED_SLICE as TFLite states it: begin, end, strides per dimension
 /// and the masks. Declare one `inline constexpr slice_spec<R>` per node and

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -25,65 +26,6 @@ struct svdf {
 };
 }  // namespace op
 
-struct svdf_geometry {
-  int batches, input_size, filters, rank, memory;
-  int units() const noexcept { return filters / rank; }
-};
-
-struct svdf_params {
-  std::int32_t input_zero_point, state_zero_point, output_zero_point;
-  quantized_multiplier feature_to_state, state_to_output;
-};
-
-namespace reference {
-
-/// `state` [batches, filters * memory] (int16 or int8, updated in place);
-/// `scratch` holds batches * filters + batches * units int32 values.
-template <class State>
-inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
-                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
-                 std::int32_t* scratch, std::int8_t* output) noexcept {
-  const int units = g.units();
-  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
-  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
-
-  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
-  for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* w = weights_feature;
-    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
-    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
-      std::int32_t dot = 0;
-      const std::int8_t* x = input + b * g.input_size;
-      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
-      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
-      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
-    }
-  }
-
-  std::int32_t* per_filter = scratch;                                   // [batches, filters]
-  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
-  for (int b = 0; b < g.batches; ++b) {
-    const State* t = weights_time;
-    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
-    for (int f = 0; f < g.filters; ++f) {
-      std::int32_t acc = 0;
-      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
-      per_filter[b * g.filters + f] = acc;
-    }
-  }
-  for (int b = 0; b < g.batches; ++b)
-    for (int u = 0; u < units; ++u) {
-      std::int32_t acc = bias != nullptr ? bias[u] : 0;
-      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
-      per_unit[b * units + u] = acc;
-    }
-  for (int i = 0; i < g.batches * units; ++i) {
-    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
-    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
-  }
-}
-
-}  // namespace reference
 
 /// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
 /// place, the state node `State` ([batches, filters * memory], i16 or i8).

@@ -20,7 +20,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/dtype.hpp"
-#include "qfence/ops/options.hpp"
+#include "qfence/core/window_geometry.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN

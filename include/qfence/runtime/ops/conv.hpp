@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/conv2d.hpp"
-#include "qfence/ops/depthwise_conv2d.hpp"
-#include "qfence/ops/fully_connected.hpp"
-#include "qfence/ops/transpose_conv.hpp"
+#include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/depthwise_conv2d.hpp"
+#include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/rules/conv2d.hpp"
 #include "qfence/rules/depthwise_conv2d.hpp"
 #include "qfence/rules/fully_connected.hpp"

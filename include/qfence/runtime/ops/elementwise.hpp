@@ -6,11 +6,11 @@
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/arithmetic.hpp"
+#include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/core/broadcast.hpp"
-#include "qfence/ops/elementwise.hpp"
-#include "qfence/ops/leaky_relu.hpp"
-#include "qfence/ops/quantize.hpp"
+#include "qfence/kernels/reference/elementwise.hpp"
+#include "qfence/kernels/reference/leaky_relu.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/elementwise.hpp"
 #include "qfence/rules/quantize.hpp"

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/concatenation.hpp"
-#include "qfence/ops/gather_nd.hpp"
-#include "qfence/ops/pad.hpp"
-#include "qfence/ops/quantize.hpp"
-#include "qfence/ops/strided_slice.hpp"
-#include "qfence/ops/transpose.hpp"
+#include "qfence/kernels/reference/concatenation.hpp"
+#include "qfence/kernels/reference/gather_nd.hpp"
+#include "qfence/kernels/reference/pad.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/kernels/reference/strided_slice.hpp"
+#include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/rules/concatenation.hpp"
 #include "qfence/rules/gather_nd.hpp"
 #include "qfence/rules/pad.hpp"

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/arg_max.hpp"
-#include "qfence/ops/mean.hpp"
-#include "qfence/ops/pooling.hpp"
-#include "qfence/ops/softmax.hpp"
+#include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/mean.hpp"
+#include "qfence/kernels/reference/pooling.hpp"
+#include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/rules/arg_max.hpp"
 #include "qfence/rules/mean.hpp"
 #include "qfence/rules/pooling.hpp"

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/resize.hpp"
+#include "qfence/kernels/reference/resize.hpp"
 #include "qfence/rules/resize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/layout.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/svdf.hpp"
+#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/rules/svdf.hpp"
 #include "qfence/runtime/op_context.hpp"
 

@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/ops/activations.hpp"
-#include "qfence/ops/arithmetic.hpp"
-#include "qfence/ops/lookup_table.hpp"
+#include "qfence/kernels/reference/activations.hpp"
+#include "qfence/kernels/reference/arithmetic.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"

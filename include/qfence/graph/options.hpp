@@ -1,4 +1,4 @@
-// qfence/ops/options.hpp: the option tags a node accepts (stride, padding,
+// qfence/graph/options.hpp: the option tags a node accepts (stride, padding,
 // fused activation, output quantization, ...), and how nodes look them up.
 #pragma once
 

@@ -1,4 +1,4 @@
-// qfence/ops/lookup_table.hpp: 8-bit ops as a 256-entry table.
+// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
 //
 // TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
 // other LUT ops) evaluate the float function once per possible input value:
@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -50,6 +52,7 @@ inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T*
 }
 
 }  // namespace reference
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END

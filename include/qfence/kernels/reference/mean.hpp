@@ -1,0 +1,98 @@
+// qfence/kernels/reference/mean.hpp: reference kernel code of mean
+// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Generic reduction layout: for each output element, which input elements
+/// fold into it. Computed from up-to-6-D shapes.
+struct reduce_geometry {
+  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
+  std::array<bool, 6> reduced{};
+  std::int64_t out_elements = 1;
+  std::int64_t reduced_elements = 1;
+};
+
+/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
+/// (negative axes count from the back; repeated axes count once).
+template <class Axis>
+constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
+  reduce_geometry g;
+  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
+  for (int i = 0; i < axis_count; ++i) {
+    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
+    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
+  }
+  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
+  return g;
+}
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
+}
+
+namespace reference {
+
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller).
+template <class T, class Acc>
+inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
+  const auto& d = g.in_dims;
+  std::int64_t flat = 0;
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4)
+            for (int i5 = 0; i5 < d[5]; ++i5, ++flat) {
+              const int idx[6] = {i0, i1, i2, i3, i4, i5};
+              std::int64_t o = 0;
+              for (std::size_t k = 0; k < 6; ++k)
+                if (!g.reduced[k]) o = o * d[k] + idx[k];
+              acc[o] += static_cast<Acc>(in[flat]);
+            }
+}
+
+inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
+  reduce_sum(g, in, out);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
+}
+
+/// `scratch` holds out_elements int32 sums (planned in the arena).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  reduce_sum(g, in, scratch);
+  const std::int64_t n = g.reduced_elements;
+  // Fold 1/n into the multiplier, as TFLite does.
+  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
+  shift = std::min(shift, 32);
+  shift = std::min(shift, 31 + m.shift);
+  const auto multiplier = static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n);
+  const int out_shift = m.shift - shift;
+  for (std::int64_t o = 0; o < g.out_elements; ++o) {
+    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
+    out[o] = saturate_cast<T>(v);
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
