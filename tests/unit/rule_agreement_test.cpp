@@ -22,6 +22,7 @@
 
 #include "qfence.hpp"
 #include "qfence/runtime/op_registry.hpp"
+#include "qfence/tflite/op_map.hpp"
 
 namespace qf = qfence;
 using qf::dtype;
@@ -191,7 +192,7 @@ struct runtime_case {
 /// otherwise.
 std::string prepare(runtime_case& rc) {
   const auto& op = rc.m.operations.at(0);
-  const auto* reg = qf::runtime::find_registration(op.builtin_code);
+  const auto* reg = qf::runtime::find_registration(op.code);
   REQUIRE(reg != nullptr);
   try {
     (void)reg->prepare(qf::runtime::op_context(rc.m, op, qf::runtime::numerics::tflm));
@@ -354,7 +355,7 @@ void check_layer_case(tally& t) {
   if (c.has_bias) rc.m.tensors.push_back(runtime_tensor(c.bias, true, rc.store));
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, nullptr), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = F == family::conv2d ? 3 : F == family::depthwise ? 4 : 9;
+  op.code = qf::tflite::to_op_code(F == family::conv2d ? 3 : F == family::depthwise ? 4 : 9);
   op.inputs = {0, 1};
   if (c.has_bias) op.inputs.push_back(2);
   op.outputs = {static_cast<int>(rc.m.tensors.size()) - 1};
@@ -430,7 +431,7 @@ void check_softmax_case(tally& t) {
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, c.in.quant.quantized() ? &fixed : nullptr),
                                         false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = 25;
+  op.code = qf::tflite::to_op_code(25);
   op.inputs = {0};
   op.outputs = {1};
   rc.m.operations.push_back(op);
@@ -504,7 +505,7 @@ void check_slice_case(tally& t) {
   }
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, {}, ct, &c.in), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = 45;
+  op.code = qf::tflite::to_op_code(45);
   op.inputs = {0, 1, 2, 3};
   op.outputs = {4};
   op.options.begin_mask = spec.begin_mask;
@@ -588,12 +589,12 @@ void check_unary_case(tally& t) {
                                                                                            : nullptr;
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, decided), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = F == unary_family::max_pool       ? 17
+  op.code = qf::tflite::to_op_code(F == unary_family::max_pool       ? 17
                     : F == unary_family::average_pool ? 1
                     : F == unary_family::relu         ? 19
                     : F == unary_family::relu6        ? 21
                     : F == unary_family::logistic     ? 14
-                                                      : 98;
+                                                      : 98);
   op.inputs = {0};
   op.outputs = {1};
   op.options.filter_h = c.pool.filter_h;
@@ -665,7 +666,7 @@ void check_binary_case(tally& t) {
   rc.m.tensors.push_back(runtime_tensor(c.b, false, rc.store));
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.a, c.req, ct, nullptr), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = F == qf::binary_fn::add ? 0 : F == qf::binary_fn::sub ? 41 : 18;
+  op.code = qf::tflite::to_op_code(F == qf::binary_fn::add ? 0 : F == qf::binary_fn::sub ? 41 : 18);
   op.inputs = {0, 1};
   op.outputs = {2};
   rc.m.operations.push_back(op);
@@ -725,7 +726,7 @@ void check_convert_case(tally& t) {
   const tensor_desc f32 = c.in.retyped(dtype::f32);
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, req, ct, Quantize ? nullptr : &f32), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = Quantize ? 114 : 6;
+  op.code = qf::tflite::to_op_code(Quantize ? 114 : 6);
   op.inputs = {0};
   op.outputs = {1};
   rc.m.operations.push_back(op);
@@ -759,8 +760,8 @@ void check_arithmetic_case(tally& t) {
   rc.m.tensors.push_back(runtime_tensor(arith_b<F, I>::value, false, rc.store));
   rc.m.tensors.push_back(runtime_tensor(runtime_output(arith_a<F, I>::value, {}, ct, &arith_a<F, I>::value), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = F == qf::arithmetic_fn::maximum ? 55 : F == qf::arithmetic_fn::minimum ? 57
-                    : F == qf::arithmetic_fn::div   ? 42 : 90;
+  op.code = qf::tflite::to_op_code(F == qf::arithmetic_fn::maximum ? 55 : F == qf::arithmetic_fn::minimum ? 57
+                    : F == qf::arithmetic_fn::div   ? 42 : 90);
   op.inputs = {0, 1};
   op.outputs = {2};
   rc.m.operations.push_back(op);
@@ -826,7 +827,7 @@ void check_layout_case(tally& t) {
   std::memcpy(rc.store.back().data(), c.v.data(), sizeof(int) * static_cast<std::size_t>(Pad ? 2 * c.count : c.count));
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, {}, ct, &c.in), false, rc.store));
   qf::runtime::operation op;
-  op.builtin_code = Pad ? 34 : 39;
+  op.code = qf::tflite::to_op_code(Pad ? 34 : 39);
   op.inputs = {0, 1};
   op.outputs = {2};
   rc.m.operations.push_back(op);
@@ -934,20 +935,20 @@ void check_shape_case(tally& t) {
   switch (F) {
     case shape_family::mean:
       name = "mean";
-      op.builtin_code = 40;
+      op.code = qf::tflite::to_op_code(40);
       op.options.keep_dims = c.flag;
       constant_ints(c.count, c.v.data());
       comparable = c.req.given || !c.in.quant.quantized();
       break;
     case shape_family::arg_max:
       name = "arg_max";
-      op.builtin_code = 56;
+      op.code = qf::tflite::to_op_code(56);
       constant_ints(1, c.v.data());
       req = {true, true, c.flag ? dtype::i64 : dtype::i32, {}, false, {}};
       break;
     case shape_family::reshape: {
       name = "reshape";
-      op.builtin_code = 22;
+      op.code = qf::tflite::to_op_code(22);
       // The runtime path takes the new shape from the output tensor.
       decided = c.in.reshaped(2, std::array<std::int64_t, 2>{c.v[0], c.v[1]});
       break;
@@ -955,23 +956,23 @@ void check_shape_case(tally& t) {
     case shape_family::resize_bilinear:
     case shape_family::resize_nearest:
       name = F == shape_family::resize_bilinear ? "resize_bilinear" : "resize_nearest_neighbor";
-      op.builtin_code = F == shape_family::resize_bilinear ? 23 : 97;
+      op.code = qf::tflite::to_op_code(F == shape_family::resize_bilinear ? 23 : 97);
       constant_ints(2, c.v.data());
       if (c.in.rank == 4) decided = c.in.reshaped(4, std::array<std::int64_t, 4>{c.in.dims[0], c.v[0], c.v[1], c.in.dims[3]});
       break;
     case shape_family::sqrt:
       name = "sqrt";
-      op.builtin_code = 75;
+      op.code = qf::tflite::to_op_code(75);
       decided = c.in.retyped(dtype::f32);
       break;
     case shape_family::cast:
       name = "cast";
-      op.builtin_code = 53;
+      op.code = qf::tflite::to_op_code(53);
       req = {true, true, c.flag ? dtype::i32 : dtype::f32, {}, false, {}};
       break;
     case shape_family::tanh:
       name = "tanh";
-      op.builtin_code = 28;
+      op.code = qf::tflite::to_op_code(28);
       if (c.in.quant.quantized()) decided = c.in.retyped(c.in.type, qf::fixed_activation_quant(qf::activation_fn::tanh, c.in.type));
       break;
   }

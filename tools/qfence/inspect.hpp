@@ -107,7 +107,7 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   } else {
     s << "unsupported ops: " << r.unsupported.size() << "\n";
     for (const auto& u : r.unsupported)
-      s << "  node " << u.index << ": " << u.name << " (builtin " << u.builtin_code << ", v" << u.version << "): "
+      s << "  node " << u.index << ": " << u.name << " (builtin " << u.source_code << ", v" << u.version << "): "
         << u.reason << "\n";
   }
   if (r.arena_bytes) s << "arena bytes (runtime path): " << *r.arena_bytes << "\n";
@@ -150,7 +150,7 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
     j.begin_object();
     j.field("node", u.index);
     j.field("op", u.name);
-    j.field("builtin_code", u.builtin_code);
+    j.field("builtin_code", u.source_code);
     j.field("version", u.version);
     j.field("reason", u.reason);
     j.end_object();

@@ -29,7 +29,7 @@
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
-#include "qfence/tflite/builtin_op.hpp"
+#include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -67,7 +67,7 @@ namespace detail {
 using runtime::model;
 using runtime::operation;
 using runtime::tensor;
-using tflite::builtin_op;
+using runtime::op_code;
 
 inline std::string float_literal(float f) {
   char buf[48];
@@ -209,7 +209,7 @@ class writer {
   /// compile-time node does: an op the rule rejects is reported with the
   /// rule's text rather than emitted as a node that cannot compile.
   bool rule_accepts(const operation& op) {
-    const runtime::op_registration* r = runtime::find_registration(op.builtin_code);
+    const runtime::op_registration* r = runtime::find_registration(op.code);
     if (r == nullptr || op.is_custom()) return true;
     try {
       (void)r->prepare(runtime::op_context(m_, op, o_.arithmetic));
@@ -223,41 +223,41 @@ class writer {
   /// Whether the compile-time library has a node for `op`. Which dtypes and
   /// shapes it takes is its rule's business (rule_accepts).
   static bool has_node(const operation& op) {
-    switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::conv_2d:
-      case builtin_op::depthwise_conv_2d:
-      case builtin_op::fully_connected:
-      case builtin_op::softmax:
-      case builtin_op::svdf:
-      case builtin_op::transpose_conv:
-      case builtin_op::strided_slice:
-      case builtin_op::average_pool_2d:
-      case builtin_op::max_pool_2d:
-      case builtin_op::relu:
-      case builtin_op::relu6:
-      case builtin_op::logistic:
-      case builtin_op::tanh:
-      case builtin_op::leaky_relu:
-      case builtin_op::quantize:
-      case builtin_op::dequantize:
-      case builtin_op::add:
-      case builtin_op::sub:
-      case builtin_op::mul:
-      case builtin_op::div:
-      case builtin_op::floor_div:
-      case builtin_op::maximum:
-      case builtin_op::minimum:
-      case builtin_op::sqrt:
-      case builtin_op::cast:
-      case builtin_op::mean:
-      case builtin_op::gather_nd:
-      case builtin_op::reshape:
-      case builtin_op::pad:
-      case builtin_op::transpose:
-      case builtin_op::concatenation:
-      case builtin_op::resize_bilinear:
-      case builtin_op::resize_nearest_neighbor:
-      case builtin_op::arg_max: return true;
+    switch (op.code) {
+      case op_code::conv_2d:
+      case op_code::depthwise_conv_2d:
+      case op_code::fully_connected:
+      case op_code::softmax:
+      case op_code::svdf:
+      case op_code::transpose_conv:
+      case op_code::strided_slice:
+      case op_code::average_pool_2d:
+      case op_code::max_pool_2d:
+      case op_code::relu:
+      case op_code::relu6:
+      case op_code::logistic:
+      case op_code::tanh:
+      case op_code::leaky_relu:
+      case op_code::quantize:
+      case op_code::dequantize:
+      case op_code::add:
+      case op_code::sub:
+      case op_code::mul:
+      case op_code::div:
+      case op_code::floor_div:
+      case op_code::maximum:
+      case op_code::minimum:
+      case op_code::sqrt:
+      case op_code::cast:
+      case op_code::mean:
+      case op_code::gather_nd:
+      case op_code::reshape:
+      case op_code::pad:
+      case op_code::transpose:
+      case op_code::concatenation:
+      case op_code::resize_bilinear:
+      case op_code::resize_nearest_neighbor:
+      case op_code::arg_max: return true;
       default: return false;
     }
   }
@@ -286,10 +286,10 @@ class writer {
       return {};
     }
     const tensor& out = at(out_t);
-    switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::conv_2d:
-      case builtin_op::depthwise_conv_2d: {
-        const bool dw = op.builtin_code == 4;
+    switch (op.code) {
+      case op_code::conv_2d:
+      case op_code::depthwise_conv_2d: {
+        const bool dw = op.code == op_code::depthwise_conv_2d;
         if (o.raw_activation > 3) break;
         std::string e = std::string(dw ? "qf::depthwise_conv2d(" : "qf::conv2d(") + ref(in(0)) + ", " +
                         constant_expr(in(1)) + ", " +
@@ -299,7 +299,7 @@ class writer {
           e += ", qf::dilation<" + std::to_string(o.dilation_h) + ", " + std::to_string(o.dilation_w) + ">";
         return e + padding_opt(o) + fused(o) + out_option(out) + ")";
       }
-      case builtin_op::fully_connected: {
+      case op_code::fully_connected: {
         if (o.keep_num_dims && at(in(0)).rank() != 2) break;
         if (out.rank() != 2) break;
         return "qf::fully_connected(" + ref(in(0)) + ", " + constant_expr(in(1)) + ", " +
@@ -308,20 +308,20 @@ class writer {
                (out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite ? ", qf::tflite_numerics" : "") +
                ")";
       }
-      case builtin_op::average_pool_2d:
-      case builtin_op::max_pool_2d:
-        return std::string(op.builtin_code == 1 ? "qf::average_pool2d(" : "qf::max_pool2d(") + ref(in(0)) +
+      case op_code::average_pool_2d:
+      case op_code::max_pool_2d:
+        return std::string(op.code == op_code::average_pool_2d ? "qf::average_pool2d(" : "qf::max_pool2d(") + ref(in(0)) +
                ", qf::filter<" + std::to_string(o.filter_h) + ", " + std::to_string(o.filter_w) + ">, qf::stride<" +
                std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) + ")";
-      case builtin_op::reshape: {
+      case op_code::reshape: {
         std::string e = "qf::reshape<";
         for (std::size_t i = 0; i < out.shape.size(); ++i) e += (i ? ", " : "") + std::to_string(out.shape[i]);
         return e + ">(" + ref(in(0)) + ")";
       }
-      case builtin_op::softmax:
+      case op_code::softmax:
         return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">" +
                (out.type == dtype::i16 ? out_option(out) : std::string()) + ")";
-      case builtin_op::svdf:
+      case op_code::svdf:
         // TFLM's integer SVDF clamps to int8 only; a fused activation in the
         // options is not applied (the runtime kernel does the same).
         if (!at(in(1)).constant || !at(in(2)).constant) break;
@@ -329,32 +329,32 @@ class writer {
                constant_expr(in(1)) + ", " + constant_expr(in(2)) + ", " +
                (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") + out_option(out) +
                ")";
-      case builtin_op::add:
-      case builtin_op::mul:
-      case builtin_op::sub: {
+      case op_code::add:
+      case op_code::mul:
+      case op_code::sub: {
         const bool int32 = at(in(0)).type == dtype::i32;
-        const char* fn = op.builtin_code == 0   ? (int32 ? "qf::int_add(" : "qf::add(")
-                         : op.builtin_code == 18 ? (int32 ? "qf::int_mul(" : "qf::mul(")
+        const char* fn = op.code == op_code::add   ? (int32 ? "qf::int_add(" : "qf::add(")
+                         : op.code == op_code::mul ? (int32 ? "qf::int_mul(" : "qf::mul(")
                                                  : (int32 ? "qf::int_sub(" : "qf::sub(");
-        const bool tflite_sub = op.builtin_code == 41 && out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite;
+        const bool tflite_sub = op.code == op_code::sub && out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite;
         return fn + ref(in(0)) + ", " + ref(in(1)) + fused(o) + out_option(out) +
                (tflite_sub ? ", qf::tflite_numerics" : "") + ")";
       }
-      case builtin_op::div:
-      case builtin_op::floor_div:
-        return std::string(op.builtin_code == 42 ? "qf::div(" : "qf::floor_div(") + ref(in(0)) + ", " + ref(in(1)) +
+      case op_code::div:
+      case op_code::floor_div:
+        return std::string(op.code == op_code::div ? "qf::div(" : "qf::floor_div(") + ref(in(0)) + ", " + ref(in(1)) +
                fused(o) + ")";
-      case builtin_op::maximum:
-      case builtin_op::minimum:
-        return std::string(op.builtin_code == 55 ? "qf::maximum(" : "qf::minimum(") + ref(in(0)) + ", " + ref(in(1)) +
+      case op_code::maximum:
+      case op_code::minimum:
+        return std::string(op.code == op_code::maximum ? "qf::maximum(" : "qf::minimum(") + ref(in(0)) + ", " + ref(in(1)) +
                ")";
-      case builtin_op::sqrt: return "qf::sqrt(" + ref(in(0)) + ")";
-      case builtin_op::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
-      case builtin_op::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
-      case builtin_op::leaky_relu:
+      case op_code::sqrt: return "qf::sqrt(" + ref(in(0)) + ")";
+      case op_code::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
+      case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
-      case builtin_op::strided_slice: {
+      case op_code::strided_slice: {
         if (!at(in(1)).constant || !at(in(2)).constant || !at(in(3)).constant) break;
         if (o.ellipsis_mask != 0 || o.new_axis_mask != 0) break;
         const std::string spec = "specs::n" + std::to_string(nodes_.size());
@@ -365,14 +365,14 @@ class writer {
                          (o.offset ? "true" : "false") + "};");
         return "qf::strided_slice<" + spec + ">(" + ref(in(0)) + ")";
       }
-      case builtin_op::transpose_conv: {
+      case op_code::transpose_conv: {
         if (o.raw_activation > 3) break;
         return "qf::transpose_conv<" + shape_token(out.shape) + ">(" + ref(in(2)) + ", " + constant_expr(in(1)) + ", " +
                (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") + ", qf::stride<" +
                std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) +
                out_option(out) + ")";
       }
-      case builtin_op::mean: {
+      case op_code::mean: {
         if (!at(in(1)).constant) break;
         std::string e = "qf::mean<";
         const tensor& axes = at(in(1));
@@ -383,7 +383,7 @@ class writer {
         }
         return e + ">(" + ref(in(0)) + (o.keep_dims ? ", qf::keep_dims" : "") + out_option(out) + ")";
       }
-      case builtin_op::pad: {
+      case op_code::pad: {
         if (op.inputs.size() != 2 || !at(in(1)).constant) break;
         const tensor& p = at(in(1));
         std::string e = "qf::pad<";
@@ -394,7 +394,7 @@ class writer {
         }
         return e + ">(" + ref(in(0)) + ")";
       }
-      case builtin_op::transpose: {
+      case op_code::transpose: {
         if (!at(in(1)).constant) break;
         const tensor& p = at(in(1));
         std::string e = "qf::transpose<";
@@ -405,7 +405,7 @@ class writer {
         }
         return e + ">(" + ref(in(0)) + ")";
       }
-      case builtin_op::concatenation: {
+      case op_code::concatenation: {
         if (o.fused != activation::none) break;
         const int axis = o.axis < 0 ? o.axis + out.rank() : o.axis;
         bool same = true;
@@ -419,27 +419,27 @@ class writer {
         for (std::size_t i = 0; i < op.inputs.size(); ++i) e += (i ? ", " : "") + ref(op.inputs[i]);
         return e + ")";
       }
-      case builtin_op::quantize:
+      case op_code::quantize:
         if (!out.quant.quantized()) break;
         return "qf::quantize<qf::per_tensor<" + float_literal(out.quant.scale()) + ", " +
                std::to_string(out.quant.zero_point()) + ">, " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
-      case builtin_op::dequantize: return "qf::dequantize(" + ref(in(0)) + ")";
-      case builtin_op::relu: return "qf::relu(" + ref(in(0)) + out_option(out) + ")";
-      case builtin_op::relu6: return "qf::relu6(" + ref(in(0)) + out_option(out) + ")";
-      case builtin_op::logistic:
+      case op_code::dequantize: return "qf::dequantize(" + ref(in(0)) + ")";
+      case op_code::relu: return "qf::relu(" + ref(in(0)) + out_option(out) + ")";
+      case op_code::relu6: return "qf::relu6(" + ref(in(0)) + out_option(out) + ")";
+      case op_code::logistic:
         return "qf::logistic(" + ref(in(0)) +
                (o_.arithmetic == runtime::numerics::tflite && at(in(0)).type == dtype::i8 ? ", qf::tflite_numerics" : "") +
                ")";
-      case builtin_op::tanh: return "qf::tanh(" + ref(in(0)) + ")";
-      case builtin_op::resize_bilinear:
-      case builtin_op::resize_nearest_neighbor: {
+      case op_code::tanh: return "qf::tanh(" + ref(in(0)) + ")";
+      case op_code::resize_bilinear:
+      case op_code::resize_nearest_neighbor: {
         const std::string mode = o.align_corners ? "qf::resize_mode::align_corners"
                                  : o.half_pixel_centers ? "qf::resize_mode::half_pixel_centers"
                                                         : "qf::resize_mode::plain";
-        return std::string(op.builtin_code == 23 ? "qf::resize_bilinear<" : "qf::resize_nearest_neighbor<") +
+        return std::string(op.code == op_code::resize_bilinear ? "qf::resize_bilinear<" : "qf::resize_nearest_neighbor<") +
                std::to_string(out.dim(1)) + ", " + std::to_string(out.dim(2)) + ", " + mode + ">(" + ref(in(0)) + ")";
       }
-      case builtin_op::arg_max: {
+      case op_code::arg_max: {
         if (!at(in(1)).constant) break;
         int axis = static_cast<int>(at(in(1)).type == dtype::i32 ? at(in(1)).constant_data<std::int32_t>()[0]
                                                                   : at(in(1)).constant_data<std::int64_t>()[0]);
@@ -455,21 +455,21 @@ class writer {
   /// Inputs that are parameters of the op (weights, shapes, axes), read at
   /// generation time or embedded as constants, rather than data flowing in.
   static bool parameter_slot(const operation& op, std::size_t i) {
-    switch (static_cast<builtin_op>(op.builtin_code)) {
-      case builtin_op::conv_2d:
-      case builtin_op::depthwise_conv_2d:
-      case builtin_op::fully_connected: return i >= 1;
-      case builtin_op::transpose_conv: return i != 2;
-      case builtin_op::reshape:
-      case builtin_op::pad:
-      case builtin_op::transpose:
-      case builtin_op::mean:
-      case builtin_op::strided_slice:
-      case builtin_op::resize_bilinear:
-      case builtin_op::resize_nearest_neighbor:
-      case builtin_op::arg_max: return i >= 1;
-      case builtin_op::split: return i == 0;
-      case builtin_op::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
+    switch (op.code) {
+      case op_code::conv_2d:
+      case op_code::depthwise_conv_2d:
+      case op_code::fully_connected: return i >= 1;
+      case op_code::transpose_conv: return i != 2;
+      case op_code::reshape:
+      case op_code::pad:
+      case op_code::transpose:
+      case op_code::mean:
+      case op_code::strided_slice:
+      case op_code::resize_bilinear:
+      case op_code::resize_nearest_neighbor:
+      case op_code::arg_max: return i >= 1;
+      case op_code::split: return i == 0;
+      case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }
   }
@@ -478,8 +478,8 @@ class writer {
   /// Each output is a STRIDED_SLICE of the input (UNPACK's shrinks the
   /// axis), which moves the same bytes.
   bool lower_multi_output(const operation& op) {
-    const bool split = op.builtin_code == static_cast<int>(builtin_op::split);
-    const bool unpack = op.builtin_code == static_cast<int>(builtin_op::unpack);
+    const bool split = op.code == op_code::split;
+    const bool unpack = op.code == op_code::unpack;
     if (!split && !unpack) return false;
     const int data = split ? op.inputs[1] : op.inputs[0];
     const tensor& in = at(data);
@@ -575,7 +575,7 @@ class writer {
   /// PACK has no node of its own: each input is reshaped to carry the new
   /// axis (size 1), then they are concatenated along it.
   bool lower_pack(const operation& op) {
-    if (op.builtin_code != static_cast<int>(builtin_op::pack)) return false;
+    if (op.code != op_code::pack) return false;
     const tensor& out = at(op.outputs[0]);
     int axis = op.options.axis;
     if (axis < 0) axis += out.rank();

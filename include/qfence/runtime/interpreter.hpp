@@ -38,7 +38,7 @@ struct interpreter_options {
 struct unsupported_op {
   int index;
   std::string name;
-  std::int32_t builtin_code;
+  std::int32_t source_code;  // the file's operator code
   int version;
   std::string reason;
 };
@@ -50,14 +50,14 @@ inline std::vector<unsupported_op> find_unsupported(const model& m, const interp
   for (const operation& op : m.operations) {
     if (op.is_custom()) {
       if (!options.custom_ops.contains(op.custom_code))
-        found.push_back({op.index, op.custom_code, op.builtin_code, op.version, "custom op without an implementation"});
+        found.push_back({op.index, op.custom_code, op.source_code, op.version, "custom op without an implementation"});
       continue;
     }
-    const op_registration* r = find_registration(op.builtin_code);
+    const op_registration* r = find_registration(op.code);
     if (r == nullptr) {
-      found.push_back({op.index, op_name(op), op.builtin_code, op.version, "op not supported"});
+      found.push_back({op.index, op_name(op), op.source_code, op.version, "op not supported"});
     } else if (op.version < 1 || op.version > r->max_version) {
-      found.push_back({op.index, op_name(op), op.builtin_code, op.version,
+      found.push_back({op.index, op_name(op), op.source_code, op.version,
                        "version not supported (1.." + std::to_string(r->max_version) + ")"});
     }
   }
@@ -75,7 +75,7 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
   std::vector<group> groups;
   for (const auto& op : ops) {
     auto it = std::find_if(groups.begin(), groups.end(), [&](const group& g) {
-      return g.first->name == op.name && g.first->builtin_code == op.builtin_code && g.first->version == op.version;
+      return g.first->name == op.name && g.first->source_code == op.source_code && g.first->version == op.version;
     });
     if (it == groups.end()) {
       groups.push_back({&op, {op.index}});
@@ -86,7 +86,7 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
   std::string s = std::to_string(ops.size()) + " unsupported operator" + (ops.size() == 1 ? "" : "s") + ": ";
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const auto& g = groups[i];
-    s += (i ? "; " : "") + g.first->name + " (builtin " + std::to_string(g.first->builtin_code) + ", v" +
+    s += (i ? "; " : "") + g.first->name + " (builtin " + std::to_string(g.first->source_code) + ", v" +
          std::to_string(g.first->version) + ", " + g.first->reason + ") at node" + (g.nodes.size() > 1 ? "s " : " ");
     for (std::size_t k = 0; k < g.nodes.size(); ++k) s += (k ? "," : "") + std::to_string(g.nodes[k]);
   }
@@ -100,10 +100,10 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
 inline void check_builtin_ops(const model& m, const interpreter_options& options = {}) {
   std::vector<unsupported_op> unsupported;
   for (const auto& u : find_unsupported(m, options))
-    if (m.operations[static_cast<std::size_t>(u.index)].builtin_code != 32) unsupported.push_back(u);
+    if (!m.operations[static_cast<std::size_t>(u.index)].is_custom()) unsupported.push_back(u);
   if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
   for (const operation& op : m.operations)
-    if (!op.is_custom()) (void)find_registration(op.builtin_code)->prepare(op_context(m, op, options.arithmetic));
+    if (!op.is_custom()) (void)find_registration(op.code)->prepare(op_context(m, op, options.arithmetic));
 }
 
 /// Runs one model. It shares ownership of the model (whose file bytes hold
@@ -122,7 +122,7 @@ class interpreter {
       if (op.is_custom()) {
         kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
       } else {
-        kernels_.push_back(find_registration(op.builtin_code)->prepare(ctx));
+        kernels_.push_back(find_registration(op.code)->prepare(ctx));
       }
     }
     plan();

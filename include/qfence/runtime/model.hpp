@@ -21,7 +21,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/window_geometry.hpp"
-#include "qfence/tflite/builtin_op.hpp"
+#include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -112,7 +112,6 @@ struct op_options {
   bool offset = false;  // STRIDED_SLICE
   int num_splits = 0;   // SPLIT
   int count = 0;        // PACK values_count, UNPACK num
-  std::int8_t output_type = -1;  // ARG_MAX, CAST (TFLite TensorType code)
   bool pot_scale_int16 = true;   // ADD, SUB
   bool keep_num_dims = false;    // FULLY_CONNECTED
   int weights_format = 0;        // FULLY_CONNECTED
@@ -121,21 +120,26 @@ struct op_options {
 };
 
 struct operation {
-  int index = 0;                  // position in the subgraph
-  std::int32_t builtin_code = 0;  // TFLite BuiltinOperator
-  std::string custom_code;        // for CUSTOM ops
+  int index = 0;                   // position in the subgraph
+  op_code code = op_code::unknown;  // what it does, in qfence's vocabulary
+  std::string custom_code;          // for op_code::custom: the op's name
+  std::int32_t source_code = 0;     // the file's operator code (TFLite BuiltinOperator), for messages
+  std::string source_name;          // the file's name for the operator ("SIN"), for messages
   int version = 1;
   std::vector<int> inputs;  // -1: optional input not given
   std::vector<int> outputs;
   op_options options;
   std::span<const std::byte> custom_options;
 
-  bool is_custom() const noexcept { return builtin_code == 32; }
+  bool is_custom() const noexcept { return code == op_code::custom; }
 };
 
-/// The human name of an operation: "CONV_2D" or the custom op's name.
+/// The human name of an operation: "CONV_2D", the custom op's name, or the
+/// file's name of an operator qfence does not know.
 inline std::string op_name(const operation& op) {
-  return op.is_custom() ? printable(op.custom_code) : tflite::builtin_op_name(op.builtin_code);
+  if (op.is_custom()) return printable(op.custom_code);
+  if (op.code == op_code::unknown) return printable(op.source_name);
+  return std::string(op_code_name(op.code));
 }
 
 /// A loaded model. It owns the file's bytes (constant tensors point into

@@ -20,7 +20,6 @@
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/rule.hpp"
 #include "qfence/runtime/model.hpp"
-#include "qfence/tflite/builtin_op.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 

@@ -20,61 +20,61 @@
 #include "qfence/runtime/ops/resize.hpp"
 #include "qfence/runtime/ops/svdf.hpp"
 #include "qfence/runtime/ops/unary.hpp"
-#include "qfence/tflite/builtin_op.hpp"
+#include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime {
 
 struct op_registration {
-  tflite::builtin_op op;
+  op_code op;
   int max_version;
   kernel (*prepare)(const op_context&);
 };
 
 inline constexpr op_registration op_registrations[] = {
-    {tflite::builtin_op::add, 5, ops::prepare_add},
-    {tflite::builtin_op::arg_max, 3, ops::prepare_arg_max},
-    {tflite::builtin_op::cast, 7, ops::prepare_cast},
-    {tflite::builtin_op::average_pool_2d, 3, ops::prepare_average_pool2d},
-    {tflite::builtin_op::concatenation, 4, ops::prepare_concatenation},
-    {tflite::builtin_op::conv_2d, 8, ops::prepare_conv2d},
-    {tflite::builtin_op::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
-    {tflite::builtin_op::dequantize, 6, ops::prepare_dequantize},
-    {tflite::builtin_op::div, 2, ops::prepare_div},
-    {tflite::builtin_op::floor_div, 3, ops::prepare_floor_div},
-    {tflite::builtin_op::fully_connected, 13, ops::prepare_fully_connected},
-    {tflite::builtin_op::gather_nd, 5, ops::prepare_gather_nd},
-    {tflite::builtin_op::leaky_relu, 2, ops::prepare_leaky_relu},
-    {tflite::builtin_op::logistic, 3, ops::prepare_logistic},
-    {tflite::builtin_op::maximum, 4, ops::prepare_maximum},
-    {tflite::builtin_op::max_pool_2d, 3, ops::prepare_max_pool2d},
-    {tflite::builtin_op::mean, 3, ops::prepare_mean},
-    {tflite::builtin_op::minimum, 4, ops::prepare_minimum},
-    {tflite::builtin_op::mul, 7, ops::prepare_mul},
-    {tflite::builtin_op::pack, 4, ops::prepare_pack},
-    {tflite::builtin_op::pad, 5, ops::prepare_pad},
-    {tflite::builtin_op::quantize, 4, ops::prepare_quantize},
-    {tflite::builtin_op::relu, 3, ops::prepare_relu},
-    {tflite::builtin_op::relu6, 3, ops::prepare_relu6},
-    {tflite::builtin_op::reshape, 1, ops::prepare_reshape},
-    {tflite::builtin_op::resize_bilinear, 4, ops::prepare_resize_bilinear},
-    {tflite::builtin_op::resize_nearest_neighbor, 4, ops::prepare_resize_nearest_neighbor},
-    {tflite::builtin_op::softmax, 3, ops::prepare_softmax},
-    {tflite::builtin_op::split, 4, ops::prepare_split},
-    {tflite::builtin_op::sqrt, 2, ops::prepare_sqrt},
-    {tflite::builtin_op::tanh, 3, ops::prepare_tanh},
-    {tflite::builtin_op::strided_slice, 8, ops::prepare_strided_slice},
-    {tflite::builtin_op::sub, 5, ops::prepare_sub},
-    {tflite::builtin_op::svdf, 4, ops::prepare_svdf},
-    {tflite::builtin_op::transpose, 7, ops::prepare_transpose},
-    {tflite::builtin_op::transpose_conv, 5, ops::prepare_transpose_conv},
-    {tflite::builtin_op::unpack, 4, ops::prepare_unpack},
+    {op_code::add, 5, ops::prepare_add},
+    {op_code::arg_max, 3, ops::prepare_arg_max},
+    {op_code::cast, 7, ops::prepare_cast},
+    {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},
+    {op_code::concatenation, 4, ops::prepare_concatenation},
+    {op_code::conv_2d, 8, ops::prepare_conv2d},
+    {op_code::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
+    {op_code::dequantize, 6, ops::prepare_dequantize},
+    {op_code::div, 2, ops::prepare_div},
+    {op_code::floor_div, 3, ops::prepare_floor_div},
+    {op_code::fully_connected, 13, ops::prepare_fully_connected},
+    {op_code::gather_nd, 5, ops::prepare_gather_nd},
+    {op_code::leaky_relu, 2, ops::prepare_leaky_relu},
+    {op_code::logistic, 3, ops::prepare_logistic},
+    {op_code::maximum, 4, ops::prepare_maximum},
+    {op_code::max_pool_2d, 3, ops::prepare_max_pool2d},
+    {op_code::mean, 3, ops::prepare_mean},
+    {op_code::minimum, 4, ops::prepare_minimum},
+    {op_code::mul, 7, ops::prepare_mul},
+    {op_code::pack, 4, ops::prepare_pack},
+    {op_code::pad, 5, ops::prepare_pad},
+    {op_code::quantize, 4, ops::prepare_quantize},
+    {op_code::relu, 3, ops::prepare_relu},
+    {op_code::relu6, 3, ops::prepare_relu6},
+    {op_code::reshape, 1, ops::prepare_reshape},
+    {op_code::resize_bilinear, 4, ops::prepare_resize_bilinear},
+    {op_code::resize_nearest_neighbor, 4, ops::prepare_resize_nearest_neighbor},
+    {op_code::softmax, 3, ops::prepare_softmax},
+    {op_code::split, 4, ops::prepare_split},
+    {op_code::sqrt, 2, ops::prepare_sqrt},
+    {op_code::tanh, 3, ops::prepare_tanh},
+    {op_code::strided_slice, 8, ops::prepare_strided_slice},
+    {op_code::sub, 5, ops::prepare_sub},
+    {op_code::svdf, 4, ops::prepare_svdf},
+    {op_code::transpose, 7, ops::prepare_transpose},
+    {op_code::transpose_conv, 5, ops::prepare_transpose_conv},
+    {op_code::unpack, 4, ops::prepare_unpack},
 };
 
-inline const op_registration* find_registration(std::int32_t code) noexcept {
+inline const op_registration* find_registration(op_code code) noexcept {
   for (const auto& r : op_registrations)
-    if (static_cast<std::int32_t>(r.op) == code) return &r;
+    if (r.op == code) return &r;
   return nullptr;
 }
 

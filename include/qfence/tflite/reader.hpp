@@ -21,6 +21,7 @@
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+#include "qfence/tflite/op_map.hpp"
 #include "qfence/tflite/schema_generated.hpp"
 #include "qfence/tflite/tensor_type.hpp"
 
@@ -172,8 +173,6 @@ inline runtime::op_options read_options(const fb::Operator& op) {
       break;
     }
     case BuiltinOptions::SplitOptions: o.num_splits = op.builtin_options_as_SplitOptions()->num_splits(); break;
-    case BuiltinOptions::CastOptions: o.output_type = op.builtin_options_as_CastOptions()->out_data_type(); break;
-    case BuiltinOptions::ArgMaxOptions: o.output_type = op.builtin_options_as_ArgMaxOptions()->output_type(); break;
     case BuiltinOptions::TransposeConvOptions: {
       const auto* t = op.builtin_options_as_TransposeConvOptions();
       o.pad = to_padding(t->padding());
@@ -390,7 +389,9 @@ class model_reader {
       const fb::OperatorCode& code = *codes->Get(op.opcode_index());
       // The format moved builtin codes from a byte to an int32 field; files
       // carry either, and the larger one is the real code (as TFLite reads it).
-      r.builtin_code = std::max<std::int32_t>(code.deprecated_builtin_code(), code.builtin_code());
+      r.source_code = std::max<std::int32_t>(code.deprecated_builtin_code(), code.builtin_code());
+      r.source_name = builtin_op_name(r.source_code);
+      r.code = to_op_code(r.source_code);
       r.version = code.version();
       if (code.custom_code() != nullptr) r.custom_code = code.custom_code()->str();
       const std::string named = label + " (" + runtime::op_name(r) + ")";

@@ -13,7 +13,6 @@
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"
-#include "qfence/tflite/tensor_type.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 

@@ -1,0 +1,84 @@
+// qfence/runtime/op_code.hpp: the runtime IR's own op vocabulary.
+//
+// The runtime IR names operations with qfence's codes, not a file format's:
+// the TFLite reader maps each BuiltinOperator to an op_code at import
+// (tflite/op_map.hpp), so runtime/, the interpreter and the code generator
+// never see TFLite's numbers, and another importer could produce the same IR.
+// An operator qfence has no code for stays `unknown`, with the file's code and
+// name kept in the operation for messages.
+#pragma once
+
+#include <string_view>
+
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::runtime {
+
+/// X(code, NAME): every op the runtime IR knows, with the name messages use
+/// (TFLite's spelling, which is what users see in their tools).
+#define QFENCE_RUNTIME_OPS(X)                                            \
+  X(add, "ADD")                                                          \
+  X(arg_max, "ARG_MAX")                                                  \
+  X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(cast, "CAST")                                                        \
+  X(concatenation, "CONCATENATION")                                      \
+  X(conv_2d, "CONV_2D")                                                  \
+  X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
+  X(dequantize, "DEQUANTIZE")                                            \
+  X(div, "DIV")                                                          \
+  X(floor_div, "FLOOR_DIV")                                              \
+  X(fully_connected, "FULLY_CONNECTED")                                  \
+  X(gather_nd, "GATHER_ND")                                              \
+  X(leaky_relu, "LEAKY_RELU")                                            \
+  X(logistic, "LOGISTIC")                                                \
+  X(max_pool_2d, "MAX_POOL_2D")                                          \
+  X(maximum, "MAXIMUM")                                                  \
+  X(mean, "MEAN")                                                        \
+  X(minimum, "MINIMUM")                                                  \
+  X(mul, "MUL")                                                          \
+  X(pack, "PACK")                                                        \
+  X(pad, "PAD")                                                          \
+  X(quantize, "QUANTIZE")                                                \
+  X(relu, "RELU")                                                        \
+  X(relu6, "RELU6")                                                      \
+  X(reshape, "RESHAPE")                                                  \
+  X(resize_bilinear, "RESIZE_BILINEAR")                                  \
+  X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(softmax, "SOFTMAX")                                                  \
+  X(split, "SPLIT")                                                      \
+  X(sqrt, "SQRT")                                                        \
+  X(strided_slice, "STRIDED_SLICE")                                      \
+  X(sub, "SUB")                                                          \
+  X(svdf, "SVDF")                                                        \
+  X(tanh, "TANH")                                                        \
+  X(transpose, "TRANSPOSE")                                              \
+  X(transpose_conv, "TRANSPOSE_CONV")                                    \
+  X(unpack, "UNPACK")
+
+enum class op_code : int {
+  unknown,  // an operator of the file that qfence has no code for
+  custom,   // an application-defined op, named by operation::custom_code
+#define QFENCE_OP_ENUM(code, name) code,
+  QFENCE_RUNTIME_OPS(QFENCE_OP_ENUM)
+#undef QFENCE_OP_ENUM
+};
+
+/// The name of a known op ("CONV_2D"); "CUSTOM" and "UNKNOWN" for the others.
+constexpr std::string_view op_code_name(op_code c) noexcept {
+  switch (c) {
+    case op_code::unknown: return "UNKNOWN";
+    case op_code::custom: return "CUSTOM";
+#define QFENCE_OP_NAME(code, name) \
+  case op_code::code:              \
+    return name;
+      QFENCE_RUNTIME_OPS(QFENCE_OP_NAME)
+#undef QFENCE_OP_NAME
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END
