@@ -4490,6 +4490,49 @@ QFENCE_EXACT_FLOAT_END
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
+// ---- qfence/kernels/parameter.hpp ------------------------------------------
+// qfence/kernels/parameter.hpp: kernel parameters that are either compile-time
+// constants or run-time values, for one kernel body on both paths.
+//
+// A kernel takes its geometry (and, as kernels grow, its other per-layer
+// facts) as a template parameter type P and reads it through value_of(p):
+//   - the compile-time path passes kernels::fixed<geometry>{}, an empty type
+//     whose value is a constant of the layer: the kernel is instantiated per
+//     layer and every shape, stride and padding in its loops is a constant
+//     (loop bounds, tails and border branches fold, whatever inlining does);
+//   - the runtime path passes the value itself (e.g. a window_geometry): one
+//     instantiation per dtype variant serves every layer.
+// The body is the same text; the reference kernels are the first users, the
+// Highway kernels (DESIGN §8) the reason.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// A kernel parameter known at compile time.
+template <auto Value>
+struct fixed {
+  using value_type = decltype(Value);
+  static constexpr value_type value = Value;
+};
+
+template <class P> inline constexpr bool is_fixed_v = false;
+template <auto V> inline constexpr bool is_fixed_v<fixed<V>> = true;
+
+/// The value of a kernel parameter: the constant of a fixed<...>, the object
+/// itself otherwise.
+template <class P>
+constexpr const auto& value_of(const P& p) noexcept {
+  if constexpr (is_fixed_v<P>) return P::value;
+  else return p;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -4501,9 +4544,10 @@ namespace qfence::reference {
 /// each output element's accumulator to `finish(index, channel, acc)`.
 /// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
 /// negated weight zero point of legacy uint8 models (0 otherwise).
-template <class Acc, class TIn, class TFilter, class Finish>
-inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* input, const TFilter* filter,
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
                         Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -4529,22 +4573,23 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* in
 }
 
 /// Float convolution (TFLite reference_ops::Conv).
-inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
+template <class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
 /// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
 /// weight zero point (reference_ops::Conv; its one multiplier repeated per
 /// channel).
-template <class T, class TFilter>
+template <class T, class TFilter, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, std::int32_t input_offset,
+inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
                    const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                    const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
                    T* output) noexcept {
-  conv2d_loop<std::int32_t>(g, filter_in_c, input, filter,
+  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
                             requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
                             filter_offset);
 }
@@ -4552,11 +4597,11 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, st
 /// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
 /// int16 activations): int8 weights, 64-bit accumulation and bias, input
 /// and output zero points 0.
-template <class Bias>
-inline void conv2d(const window_geometry& g, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+template <class Bias, class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
                    const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
                    int_range act, std::int16_t* output) noexcept {
-  conv2d_loop<std::int64_t>(g, filter_in_c, input, filter,
+  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
                             requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
                             std::int64_t{0});
 }
@@ -4616,16 +4661,16 @@ struct conv2d_node {
     static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (Input::type == dtype::i16) {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
                           output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
                           -W::quant::zero_point_at(0), bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }
@@ -4666,9 +4711,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class Acc, class TIn, class TFilter, class Finish>
-inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, const TFilter* filter, Finish&& finish,
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
                                   Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const int depth_multiplier = g.out_c / g.in_c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -4693,20 +4739,21 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, co
           }
 }
 
-inline void depthwise_conv2d(const window_geometry& g, const float* input, const float* filter, const float* bias,
+template <class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
                              float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 per-channel and legacy uint8 (weight zero point) depthwise
 /// convolution, as conv2d.
-template <class T, class TFilter>
+template <class T, class TFilter, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void depthwise_conv2d(const window_geometry& g, const T* input, std::int32_t input_offset,
+inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
                              const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                              const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
                              T* output) noexcept {
-  depthwise_conv2d_loop<std::int32_t>(g, input, filter,
+  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
                                       requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
                                       input_offset, filter_offset);
 }
@@ -4795,11 +4842,11 @@ struct depthwise_conv2d_node {
                     typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::depthwise_conv2d(geometry, in, self.weights_data.data, bias_ptr, act, out);
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data,
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, -Input::quant::zero_point, self.weights_data.data,
                                     -W::quant::zero_point_at(0), bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }
@@ -5080,8 +5127,16 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-inline void fully_connected(int batches, int accum_depth, int output_depth, const float* input,
+/// The shape of a FULLY_CONNECTED layer: `batches` rows of `accum_depth`
+/// inputs, `output_depth` outputs each.
+struct fc_geometry {
+  int batches, accum_depth, output_depth;
+};
+
+template <class Geometry>
+inline void fully_connected(const Geometry& geometry, const float* input,
                             const float* weights, const float* bias, float_range act, float* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
       float total = 0.0f;
@@ -5093,11 +5148,12 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
 /// The 8-bit accumulation loop shared by both rescalings: hands each output
 /// element's int32 accumulator (bias included) to `rescale(unit, acc)`, which
 /// returns the value before the output offset and clamp.
-template <class T, class TW, class Rescale>
-inline void fully_connected_loop(int batches, int accum_depth, int output_depth, const T* input,
+template <class T, class TW, class Rescale, class Geometry>
+inline void fully_connected_loop(const Geometry& geometry, const T* input,
                                  std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                                  const std::int32_t* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
                                  T* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
       std::int32_t acc = 0;
@@ -5111,14 +5167,14 @@ inline void fully_connected_loop(int batches, int accum_depth, int output_depth,
 
 /// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
 /// point) fully connected layers.
-template <class T, class TW>
+template <class T, class TW, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TW) == 1)
-inline void fully_connected(int batches, int accum_depth, int output_depth, const T* input,
+inline void fully_connected(const Geometry& geometry, const T* input,
                             std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                             const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
                             std::int32_t output_offset, int_range act, T* output) noexcept {
   fully_connected_loop(
-      batches, accum_depth, output_depth, input, input_offset, weights, weights_offset, bias,
+      geometry, input, input_offset, weights, weights_offset, bias,
       [&](int o, std::int32_t acc) { return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]); },
       output_offset, act, output);
 }
@@ -5128,14 +5184,14 @@ inline void fully_connected(int batches, int accum_depth, int output_depth, cons
 /// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
 /// multiplier. `scales` holds one effective scale per unit (stride 1) or one
 /// for all (stride 0).
-template <class T, class TW>
+template <class T, class TW, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TW) == 1)
-inline void fully_connected_double_rescale(int batches, int accum_depth, int output_depth, const T* input,
+inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
                                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                                            const std::int32_t* bias, const double* scales, int scale_stride,
                                            std::int32_t output_offset, int_range act, T* output) noexcept {
   fully_connected_loop(
-      batches, accum_depth, output_depth, input, input_offset, weights, weights_offset, bias,
+      geometry, input, input_offset, weights, weights_offset, bias,
       [&](int o, std::int32_t acc) {
         return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
       },
@@ -5237,6 +5293,8 @@ struct fully_connected_node {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
+    /// The layer's shape as a compile-time kernel parameter.
+    using kernel_shape = kernels::fixed<reference::fc_geometry{batches, depth, units}>;
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
@@ -5244,7 +5302,7 @@ struct fully_connected_node {
                     typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::fully_connected(batches, depth, units, in, self.weights_data.data, bias_ptr, act, out);
+        reference::fully_connected(kernel_shape{}, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (has_option<option_kind::numerics, Opts...>) {
         static constexpr auto scales = [] {
           std::array<double, W::quant::is_per_channel ? static_cast<std::size_t>(units) : 1> s{};
@@ -5253,7 +5311,7 @@ struct fully_connected_node {
                    static_cast<double>(output::quant::scale);
           return s;
         }();
-        reference::fully_connected_double_rescale(batches, depth, units, in, -Input::quant::zero_point,
+        reference::fully_connected_double_rescale(kernel_shape{}, in, -Input::quant::zero_point,
                                                   self.weights_data.data, -W::quant::zero_point_at(0), bias_ptr,
                                                   scales.data(), W::quant::is_per_channel ? 1 : 0,
                                                   output::quant::zero_point, act, out);
@@ -5262,13 +5320,13 @@ struct fully_connected_node {
           // TFLM FullyConnectedPerChannel: multipliers as for conv (double).
           static constexpr auto multipliers =
               detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
-          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data, 0,
+          reference::fully_connected(kernel_shape{}, in, -Input::quant::zero_point, self.weights_data.data, 0,
                                      bias_ptr, multipliers.data(), 1, output::quant::zero_point, act, out);
         } else {
           // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
           static constexpr quantized_multiplier multiplier =
               rescale_multiplier(Input::quant::scale, W::quant::scale, output::quant::scale, true);
-          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
+          reference::fully_connected(kernel_shape{}, in, -Input::quant::zero_point, self.weights_data.data,
                                      -W::quant::zero_point, bias_ptr, &multiplier, 0, output::quant::zero_point, act,
                                      out);
         }
@@ -5985,8 +6043,9 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class T, class Reduce>
-inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&& reduce) noexcept {
+template <class T, class Reduce, class Geometry>
+inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
@@ -6005,8 +6064,9 @@ inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&&
         }
 }
 
-inline void average_pool2d(const window_geometry& g, const float* input, float_range act, float* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+template <class Geometry>
+inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     float total = 0.0f;
     int count = 0;
     window([&](float v) { total += v; ++count; });
@@ -6015,10 +6075,10 @@ inline void average_pool2d(const window_geometry& g, const float* input, float_r
 }
 
 /// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
-template <class T>
+template <class T, class Geometry>
   requires(sizeof(T) == 1)
-inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     std::int32_t acc = 0;
     int count = 0;
     window([&](T v) { acc += v; ++count; });
@@ -6028,9 +6088,9 @@ inline void average_pool2d(const window_geometry& g, const T* input, int_range a
   });
 }
 
-template <class T, class Range>
-inline void max_pool2d(const window_geometry& g, const T* input, Range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+template <class T, class Range, class Geometry>
+inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     T best = std::numeric_limits<T>::lowest();
     window([&](T v) { best = std::max(best, v); });
     if constexpr (std::is_same_v<T, float>) {
@@ -6144,9 +6204,9 @@ struct pool2d_node {
 
     static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
-        reference::average_pool2d(geometry, in, act, out);
+        reference::average_pool2d(kernels::fixed<geometry>{}, in, act, out);
       } else {
-        reference::max_pool2d(geometry, in, act, out);
+        reference::max_pool2d(kernels::fixed<geometry>{}, in, act, out);
       }
     }
   };
@@ -7510,9 +7570,10 @@ namespace qfence::reference {
 
 /// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
 /// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
-template <class Acc, class TIn, class TFilter>
-inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input, Acc input_offset,
+template <class Acc, class TIn, class TFilter, class Geometry>
+inline void transpose_conv_accumulate(const Geometry& geometry, const TIn* input, Acc input_offset,
                                       const TFilter* filter, Acc* acc) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
   for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
   for (int b = 0; b < g.batches; ++b)
@@ -7536,32 +7597,35 @@ inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input
 }
 
 /// Hands each accumulated output element to `finish(index, channel, acc)`.
-template <class Acc, class Finish>
-inline void transpose_conv_finish(const window_geometry& g, const Acc* acc, Finish&& finish) noexcept {
+template <class Acc, class Finish, class Geometry>
+inline void transpose_conv_finish(const Geometry& geometry, const Acc* acc, Finish&& finish) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
   for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
 }
 
-inline void transpose_conv(const window_geometry& g, const float* input, const float* filter, const float* bias,
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const float* input, const float* filter, const float* bias,
                            float_range act, float* scratch, float* output) noexcept {
-  transpose_conv_accumulate(g, input, 0.0f, filter, scratch);
-  transpose_conv_finish(g, scratch, add_bias_and_clamp{bias, act, output});
+  transpose_conv_accumulate(geometry, input, 0.0f, filter, scratch);
+  transpose_conv_finish(geometry, scratch, add_bias_and_clamp{bias, act, output});
 }
 
-inline void transpose_conv(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int8_t* input, std::int32_t input_offset,
                            const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
                            std::int32_t output_offset, int_range act, std::int32_t* scratch,
                            std::int8_t* output) noexcept {
-  transpose_conv_accumulate(g, input, input_offset, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
+  transpose_conv_accumulate(geometry, input, input_offset, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
 }
 
-template <class Bias>
-inline void transpose_conv(const window_geometry& g, const std::int16_t* input, const std::int8_t* filter,
+template <class Bias, class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
                            const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
                            int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
-  transpose_conv_accumulate(g, input, std::int64_t{0}, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
+  transpose_conv_accumulate(geometry, input, std::int64_t{0}, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
 }
 
 }  // namespace qfence::reference
@@ -7683,15 +7747,15 @@ struct transpose_conv_node {
       auto* acc = static_cast<accumulator*>(scratch);
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, act, acc, out);
+        reference::transpose_conv(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, acc, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
         if constexpr (Input::type == dtype::i16) {
-          reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, multipliers.data(),
+          reference::transpose_conv(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, multipliers.data(),
                                     output::quant::zero_point, act, acc, out);
         } else {
-          reference::transpose_conv(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+          reference::transpose_conv(kernels::fixed<geometry>{}, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, acc, out);
         }
       }

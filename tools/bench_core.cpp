@@ -64,6 +64,99 @@ void report(const char* name, const Net& net, double macs) {
               median, macs / (us.front() * 1e3), M::arena_bytes, M::naive_arena_bytes);
 }
 
+/// Minimum and median of f() in microseconds over a 400 ms budget (at least
+/// 5 runs): this machine is shared, so minima are the figures to compare.
+template <class F>
+std::pair<double, double> time_us(F&& f) {
+  f();  // warm-up
+  std::vector<double> us;
+  const auto budget = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+  while (us.size() < 5 || (std::chrono::steady_clock::now() < budget && us.size() < 1000)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  return {us.front(), us[us.size() / 2]};
+}
+
+/// A copy of `v` the optimiser cannot see through: a parameter the runtime
+/// path would read from a model file.
+template <class T>
+T opaque(T v) {
+  asm volatile("" : "+m"(v) : : "memory");
+  return v;
+}
+
+/// One kernel with its parameters as compile-time constants and as runtime
+/// values, on the same data: the two instantiations of one kernel body.
+template <class Fixed, class Runtime>
+void compare(const char* name, double macs, Fixed&& fixed, Runtime&& runtime) {
+  const auto [f_min, f_med] = time_us(fixed);
+  const auto [r_min, r_med] = time_us(runtime);
+  std::printf("%-34s constant %9.1f us (%6.2f GMAC/s)  runtime %9.1f us (%6.2f GMAC/s)  constant/runtime %.2f\n",
+              name, f_min, macs / (f_min * 1e3), r_min, macs / (r_min * 1e3), f_min / r_min);
+  (void)f_med;
+  (void)r_med;
+}
+
+/// The kernels of the layers above, called directly: kernels::fixed<...> (what
+/// the compile-time path passes) against the runtime struct (what the
+/// interpreter passes).
+void kernel_parameters() {
+  namespace ref = qf::reference;
+  namespace kn = qf::kernels;
+  std::printf("\nkernel parameters: compile-time constants vs runtime values, same kernel body, same data\n");
+  const qf::int_range act{-128, 127};
+  const std::vector<qf::quantized_multiplier> mults(1024, qf::quantize_multiplier(0.004 * 0.02 / 0.05));
+  {
+    static constexpr auto g = qf::make_window_geometry(1, 28, 28, 64, 128, 1, 1, 1, 1, 1, 1, qf::padding::same);
+    const auto in = filled<std::int8_t>(28 * 28 * 64, 7);
+    const auto w = filled<std::int8_t>(128 * 64, 1);
+    std::vector<std::int8_t> out(28 * 28 * 128);
+    compare("conv2d 1x1 28x28x64->128 i8", 28.0 * 28 * 64 * 128,
+            [&] { ref::conv2d(kn::fixed<g>{}, 64, in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); },
+            [&] { ref::conv2d(opaque(g), 64, in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); });
+  }
+  {
+    static constexpr auto g = qf::make_window_geometry(1, 56, 56, 32, 64, 3, 3, 2, 2, 1, 1, qf::padding::same);
+    const auto in = filled<std::int8_t>(56 * 56 * 32, 7);
+    const auto w = filled<std::int8_t>(64 * 9 * 32, 2);
+    std::vector<std::int8_t> out(28 * 28 * 64);
+    compare("conv2d 3x3/2 56x56x32->64 i8", 28.0 * 28 * 9 * 32 * 64,
+            [&] { ref::conv2d(kn::fixed<g>{}, 32, in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); },
+            [&] { ref::conv2d(opaque(g), 32, in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); });
+  }
+  {
+    static constexpr auto g = qf::make_window_geometry(1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, qf::padding::same);
+    const auto in = filled<std::int8_t>(56 * 56 * 64, 7);
+    const auto w = filled<std::int8_t>(9 * 64, 3);
+    std::vector<std::int8_t> out(56 * 56 * 64);
+    compare("depthwise 3x3 56x56x64 i8", 56.0 * 56 * 9 * 64,
+            [&] { ref::depthwise_conv2d(kn::fixed<g>{}, in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); },
+            [&] { ref::depthwise_conv2d(opaque(g), in.data(), 128, w.data(), 0, nullptr, mults.data(), -128, act, out.data()); });
+  }
+  {
+    static constexpr ref::fc_geometry g{1, 1024, 1000};
+    const auto in = filled<std::int8_t>(1024, 7);
+    const auto w = filled<std::int8_t>(1000 * 1024, 4);
+    std::vector<std::int8_t> out(1000);
+    compare("fully_connected 1024->1000 i8", 1024.0 * 1000,
+            [&] { ref::fully_connected(kn::fixed<g>{}, in.data(), 128, w.data(), 0, nullptr, mults.data(), 0, -128, act, out.data()); },
+            [&] { ref::fully_connected(opaque(g), in.data(), 128, w.data(), 0, nullptr, mults.data(), 0, -128, act, out.data()); });
+  }
+  {
+    static constexpr auto g = qf::make_window_geometry(1, 28, 28, 64, 128, 1, 1, 1, 1, 1, 1, qf::padding::same);
+    const auto in = filled<float>(28 * 28 * 64, 7);
+    const auto w = filled<float>(128 * 64, 5);
+    std::vector<float> out(28 * 28 * 128);
+    const qf::float_range none{-3.0e38f, 3.0e38f};
+    compare("conv2d 1x1 28x28x64->128 f32", 28.0 * 28 * 64 * 128,
+            [&] { ref::conv2d(kn::fixed<g>{}, 64, in.data(), w.data(), nullptr, none, out.data()); },
+            [&] { ref::conv2d(opaque(g), 64, in.data(), w.data(), nullptr, none, out.data()); });
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -109,5 +202,6 @@ int main() {
     auto net = qf::graph(qf::input<In>(), qf::conv2d(qf::ref<0>, qf::make_constant<W>(w.data()), qf::no_bias));
     report("conv2d 1x1 28x28x64->128 f32", net, 28.0 * 28 * 64 * 128);
   }
+  kernel_parameters();
   return 0;
 }

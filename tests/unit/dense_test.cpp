@@ -270,7 +270,7 @@ TEST_CASE("fully_connected with TFLite's double rescaling (tflite numerics), han
   const std::int32_t bias[2] = {4, 4};
   const double scales[2] = {0.3, 0.5};
   std::int8_t out[2] = {};
-  qfence::reference::fully_connected_double_rescale(1, 2, 2, input, 2, weights, 1, bias, scales, 1, -3,
+  qfence::reference::fully_connected_double_rescale(qfence::reference::fc_geometry{1, 2, 2}, input, 2, weights, 1, bias, scales, 1, -3,
                                                     qfence::int_range{-128, 127}, out);
   CHECK(out[0] == 2);
   CHECK(out[1] == 0);

@@ -66,16 +66,16 @@ struct conv2d_node {
     static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (Input::type == dtype::i16) {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, multipliers.data(),
                           output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::conv2d(geometry, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
+        reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, -Input::quant::zero_point, self.weights_data.data,
                           -W::quant::zero_point_at(0), bias_ptr,
                           multipliers.data(), output::quant::zero_point, act, out);
       }

@@ -61,11 +61,11 @@ struct depthwise_conv2d_node {
                     typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::depthwise_conv2d(geometry, in, self.weights_data.data, bias_ptr, act, out);
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
-        reference::depthwise_conv2d(geometry, in, -Input::quant::zero_point, self.weights_data.data,
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, -Input::quant::zero_point, self.weights_data.data,
                                     -W::quant::zero_point_at(0), bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, out);
       }

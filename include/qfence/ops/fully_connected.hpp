@@ -58,6 +58,8 @@ struct fully_connected_node {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
+    /// The layer's shape as a compile-time kernel parameter.
+    using kernel_shape = kernels::fixed<reference::fc_geometry{batches, depth, units}>;
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
@@ -65,7 +67,7 @@ struct fully_connected_node {
                     typename output::element* out) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::fully_connected(batches, depth, units, in, self.weights_data.data, bias_ptr, act, out);
+        reference::fully_connected(kernel_shape{}, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (has_option<option_kind::numerics, Opts...>) {
         static constexpr auto scales = [] {
           std::array<double, W::quant::is_per_channel ? static_cast<std::size_t>(units) : 1> s{};
@@ -74,7 +76,7 @@ struct fully_connected_node {
                    static_cast<double>(output::quant::scale);
           return s;
         }();
-        reference::fully_connected_double_rescale(batches, depth, units, in, -Input::quant::zero_point,
+        reference::fully_connected_double_rescale(kernel_shape{}, in, -Input::quant::zero_point,
                                                   self.weights_data.data, -W::quant::zero_point_at(0), bias_ptr,
                                                   scales.data(), W::quant::is_per_channel ? 1 : 0,
                                                   output::quant::zero_point, act, out);
@@ -83,13 +85,13 @@ struct fully_connected_node {
           // TFLM FullyConnectedPerChannel: multipliers as for conv (double).
           static constexpr auto multipliers =
               detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
-          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data, 0,
+          reference::fully_connected(kernel_shape{}, in, -Input::quant::zero_point, self.weights_data.data, 0,
                                      bias_ptr, multipliers.data(), 1, output::quant::zero_point, act, out);
         } else {
           // TFLite GetQuantizedConvolutionMultipler: the scale product is formed in float.
           static constexpr quantized_multiplier multiplier =
               rescale_multiplier(Input::quant::scale, W::quant::scale, output::quant::scale, true);
-          reference::fully_connected(batches, depth, units, in, -Input::quant::zero_point, self.weights_data.data,
+          reference::fully_connected(kernel_shape{}, in, -Input::quant::zero_point, self.weights_data.data,
                                      -W::quant::zero_point, bias_ptr, &multiplier, 0, output::quant::zero_point, act,
                                      out);
         }

@@ -68,9 +68,9 @@ struct pool2d_node {
 
     static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
-        reference::average_pool2d(geometry, in, act, out);
+        reference::average_pool2d(kernels::fixed<geometry>{}, in, act, out);
       } else {
-        reference::max_pool2d(geometry, in, act, out);
+        reference::max_pool2d(kernels::fixed<geometry>{}, in, act, out);
       }
     }
   };

@@ -71,15 +71,15 @@ struct transpose_conv_node {
       auto* acc = static_cast<accumulator*>(scratch);
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
       if constexpr (Input::type == dtype::f32) {
-        reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, act, acc, out);
+        reference::transpose_conv(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, acc, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
         if constexpr (Input::type == dtype::i16) {
-          reference::transpose_conv(geometry, in, self.weights_data.data, bias_ptr, multipliers.data(),
+          reference::transpose_conv(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, multipliers.data(),
                                     output::quant::zero_point, act, acc, out);
         } else {
-          reference::transpose_conv(geometry, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
+          reference::transpose_conv(kernels::fixed<geometry>{}, in, -Input::quant::zero_point, self.weights_data.data, bias_ptr,
                                     multipliers.data(), output::quant::zero_point, act, acc, out);
         }
       }

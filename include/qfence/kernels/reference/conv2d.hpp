@@ -10,6 +10,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -22,9 +23,10 @@ namespace qfence::reference {
 /// each output element's accumulator to `finish(index, channel, acc)`.
 /// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
 /// negated weight zero point of legacy uint8 models (0 otherwise).
-template <class Acc, class TIn, class TFilter, class Finish>
-inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* input, const TFilter* filter,
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
                         Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -50,22 +52,23 @@ inline void conv2d_loop(const window_geometry& g, int filter_in_c, const TIn* in
 }
 
 /// Float convolution (TFLite reference_ops::Conv).
-inline void conv2d(const window_geometry& g, int filter_in_c, const float* input, const float* filter,
+template <class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
                    const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float>(g, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 convolution with per-channel requantization
 /// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
 /// weight zero point (reference_ops::Conv; its one multiplier repeated per
 /// channel).
-template <class T, class TFilter>
+template <class T, class TFilter, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, std::int32_t input_offset,
+inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
                    const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                    const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
                    T* output) noexcept {
-  conv2d_loop<std::int32_t>(g, filter_in_c, input, filter,
+  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
                             requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
                             filter_offset);
 }
@@ -73,11 +76,11 @@ inline void conv2d(const window_geometry& g, int filter_in_c, const T* input, st
 /// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
 /// int16 activations): int8 weights, 64-bit accumulation and bias, input
 /// and output zero points 0.
-template <class Bias>
-inline void conv2d(const window_geometry& g, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+template <class Bias, class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
                    const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
                    int_range act, std::int16_t* output) noexcept {
-  conv2d_loop<std::int64_t>(g, filter_in_c, input, filter,
+  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
                             requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
                             std::int64_t{0});
 }

@@ -9,15 +9,17 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class Acc, class TIn, class TFilter, class Finish>
-inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, const TFilter* filter, Finish&& finish,
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
                                   Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const int depth_multiplier = g.out_c / g.in_c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -42,20 +44,21 @@ inline void depthwise_conv2d_loop(const window_geometry& g, const TIn* input, co
           }
 }
 
-inline void depthwise_conv2d(const window_geometry& g, const float* input, const float* filter, const float* bias,
+template <class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
                              float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float>(g, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
 }
 
 /// Int8 per-channel and legacy uint8 (weight zero point) depthwise
 /// convolution, as conv2d.
-template <class T, class TFilter>
+template <class T, class TFilter, class Geometry>
   requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void depthwise_conv2d(const window_geometry& g, const T* input, std::int32_t input_offset,
+inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
                              const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
                              const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
                              T* output) noexcept {
-  depthwise_conv2d_loop<std::int32_t>(g, input, filter,
+  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
                                       requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
                                       input_offset, filter_offset);
 }

@@ -11,13 +11,15 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/parameter.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class T, class Reduce>
-inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&& reduce) noexcept {
+template <class T, class Reduce, class Geometry>
+inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
@@ -36,8 +38,9 @@ inline void pool2d(const window_geometry& g, const T* input, T* output, Reduce&&
         }
 }
 
-inline void average_pool2d(const window_geometry& g, const float* input, float_range act, float* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+template <class Geometry>
+inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     float total = 0.0f;
     int count = 0;
     window([&](float v) { total += v; ++count; });
@@ -46,10 +49,10 @@ inline void average_pool2d(const window_geometry& g, const float* input, float_r
 }
 
 /// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
-template <class T>
+template <class T, class Geometry>
   requires(sizeof(T) == 1)
-inline void average_pool2d(const window_geometry& g, const T* input, int_range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     std::int32_t acc = 0;
     int count = 0;
     window([&](T v) { acc += v; ++count; });
@@ -59,9 +62,9 @@ inline void average_pool2d(const window_geometry& g, const T* input, int_range a
   });
 }
 
-template <class T, class Range>
-inline void max_pool2d(const window_geometry& g, const T* input, Range act, T* output) noexcept {
-  pool2d(g, input, output, [&](auto&& window) {
+template <class T, class Range, class Geometry>
+inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
     T best = std::numeric_limits<T>::lowest();
     window([&](T v) { best = std::max(best, v); });
     if constexpr (std::is_same_v<T, float>) {

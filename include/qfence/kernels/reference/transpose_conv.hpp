@@ -9,6 +9,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -17,9 +18,10 @@ namespace qfence::reference {
 
 /// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
 /// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
-template <class Acc, class TIn, class TFilter>
-inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input, Acc input_offset,
+template <class Acc, class TIn, class TFilter, class Geometry>
+inline void transpose_conv_accumulate(const Geometry& geometry, const TIn* input, Acc input_offset,
                                       const TFilter* filter, Acc* acc) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
   for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
   for (int b = 0; b < g.batches; ++b)
@@ -43,32 +45,35 @@ inline void transpose_conv_accumulate(const window_geometry& g, const TIn* input
 }
 
 /// Hands each accumulated output element to `finish(index, channel, acc)`.
-template <class Acc, class Finish>
-inline void transpose_conv_finish(const window_geometry& g, const Acc* acc, Finish&& finish) noexcept {
+template <class Acc, class Finish, class Geometry>
+inline void transpose_conv_finish(const Geometry& geometry, const Acc* acc, Finish&& finish) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
   const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
   for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
 }
 
-inline void transpose_conv(const window_geometry& g, const float* input, const float* filter, const float* bias,
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const float* input, const float* filter, const float* bias,
                            float_range act, float* scratch, float* output) noexcept {
-  transpose_conv_accumulate(g, input, 0.0f, filter, scratch);
-  transpose_conv_finish(g, scratch, add_bias_and_clamp{bias, act, output});
+  transpose_conv_accumulate(geometry, input, 0.0f, filter, scratch);
+  transpose_conv_finish(geometry, scratch, add_bias_and_clamp{bias, act, output});
 }
 
-inline void transpose_conv(const window_geometry& g, const std::int8_t* input, std::int32_t input_offset,
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int8_t* input, std::int32_t input_offset,
                            const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
                            std::int32_t output_offset, int_range act, std::int32_t* scratch,
                            std::int8_t* output) noexcept {
-  transpose_conv_accumulate(g, input, input_offset, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
+  transpose_conv_accumulate(geometry, input, input_offset, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
 }
 
-template <class Bias>
-inline void transpose_conv(const window_geometry& g, const std::int16_t* input, const std::int8_t* filter,
+template <class Bias, class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
                            const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
                            int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
-  transpose_conv_accumulate(g, input, std::int64_t{0}, filter, scratch);
-  transpose_conv_finish(g, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
+  transpose_conv_accumulate(geometry, input, std::int64_t{0}, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
 }
 
 }  // namespace qfence::reference

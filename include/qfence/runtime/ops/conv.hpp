@@ -248,7 +248,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
     const float_range act = float_activation_range(o.fused);
     const float* bias = ctx.has_input(2) ? ctx.input(2).constant_data<float>() : nullptr;
     return [=](const tensor_memory& m) {
-      reference::fully_connected(batches, depth, units, m.at<const float>(in_t), reinterpret_cast<const float*>(w_data),
+      reference::fully_connected(reference::fc_geometry{batches, depth, units}, m.at<const float>(in_t), reinterpret_cast<const float*>(w_data),
                                  bias, act, m.at<float>(out_t));
     };
   }
@@ -265,7 +265,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
         scales.push_back(static_cast<double>(in.quant.scale()) * static_cast<double>(weights.quant.scales[c]) /
                          static_cast<double>(out.quant.scale()));
       return [=](const tensor_memory& m) {
-        reference::fully_connected_double_rescale(batches, depth, units, m.at<const T>(in_t), in_offset,
+        reference::fully_connected_double_rescale(reference::fc_geometry{batches, depth, units}, m.at<const T>(in_t), in_offset,
                                                   reinterpret_cast<const TW*>(w_data), w_offset, bias, scales.data(),
                                                   scale_stride, out_offset, act, m.at<T>(out_t));
       };
@@ -275,7 +275,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
     const auto multipliers =
         detail::conv_multipliers(in, weights, out, weights.quant.per_channel() ? units : 1, !weights.quant.per_channel());
     return [=](const tensor_memory& m) {
-      reference::fully_connected(batches, depth, units, m.at<const T>(in_t), in_offset,
+      reference::fully_connected(reference::fc_geometry{batches, depth, units}, m.at<const T>(in_t), in_offset,
                                  reinterpret_cast<const TW*>(w_data), w_offset, bias, multipliers.data(), scale_stride,
                                  out_offset, act, m.at<T>(out_t));
     };
