@@ -1359,7 +1359,7 @@ struct keep_dims_t {
 /// MEAN keeps reduced dimensions with size 1.
 inline constexpr keep_dims_t keep_dims{};
 
-/// Where TFLM and TFLite compute an op differently (DESIGN §5: FULLY_CONNECTED
+/// Where TFLM and TFLite compute an op differently (docs/numerics.md, "Two references": FULLY_CONNECTED
 /// rescaling, int16 SUB, and 8-bit LOGISTIC, which TFLite evaluates through
 /// a 256-entry table), nodes follow TFLM unless given qfence::tflite_numerics.
 struct tflite_numerics_t {
@@ -4503,7 +4503,7 @@ QFENCE_EXACT_FLOAT_END
 //   - the runtime path passes the value itself (e.g. a window_geometry): one
 //     instantiation per dtype variant serves every layer.
 // The body is the same text; the reference kernels are the first users, the
-// Highway kernels (DESIGN §8) the reason.
+// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
 
 
 
@@ -4913,7 +4913,7 @@ constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scal
 
 /// TFLM's SUB parameters (CalculateOpDataSub): the same as ADD's, but every
 /// ratio is formed in float before it widens to double. For int16 this is
-/// one of the two places where TFLM and TFLite differ (DESIGN §5); TFLite
+/// one of the two places where TFLM and TFLite differ (docs/numerics.md, "Two references"); TFLite
 /// (and TFLM's ADD) use make_add_params.
 constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
                                            int out_zp, int left_shift) noexcept {
@@ -5112,7 +5112,7 @@ QFENCE_EXACT_FLOAT_END
 // and reference_integer_ops::FullyConnected (int8; per-tensor weights, or
 // per-channel along the units axis as TFLM's FullyConnectedPerChannel). The
 // int8 multiplier is TFLM's: (float)(in_scale * w_scale) / out_scale, then
-// QuantizeMultiplier (DESIGN §5: current TFLite rescales in double instead;
+// QuantizeMultiplier (docs/numerics.md, "Two references": current TFLite rescales in double instead;
 // that variant arrives with the numerics option of the TFLite importer).
 
 
@@ -5179,7 +5179,7 @@ inline void fully_connected(const Geometry& geometry, const T* input,
       output_offset, act, output);
 }
 
-/// TFLite's current reference rescaling (DESIGN §5; the `tflite` numerics):
+/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
 /// the int32 accumulator times the real scale in double,
 /// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
 /// multiplier. `scales` holds one effective scale per unit (stride 1) or one

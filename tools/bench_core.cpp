@@ -4,7 +4,7 @@
 // For a few layer shapes typical of mobile CNNs it prints the invoke time
 // (min and median), the int8 multiply-accumulate rate, and the planned arena
 // against the naive sum of buffers. These are the baselines the SIMD kernels
-// are measured against (DESIGN §8: half of the int8 MAC peak on large 1x1
+// are measured against (the target: half of the int8 MAC peak on large 1x1
 // convolutions).
 #include <algorithm>
 #include <array>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The qfence command line on good and bad input (DESIGN §7): --help, usage
+"""The qfence command line on good and bad input: --help, usage
 errors, run/inspect on a small model, and corrupt files of every kind, each of
 which must end with exit status 1 and exactly one line 'qfence: error: ...'
 on stderr, never a crash (this script also runs on the ASan/UBSan build).

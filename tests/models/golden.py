@@ -7,10 +7,10 @@ usage: golden.py MODELS_DIR NAME [--agree-with QFENCE] -- COMMAND...
   COMMAND is `qfence run` (runtime path) or `scripts/embed-run` (compile-time
   path); it gets MODEL.tflite --in ... --out-dir DIR --numerics N appended.
   --agree-with QFENCE also runs `QFENCE run` on every input set and requires
-  both paths' outputs to be identical bytes (DESIGN §1).
+  both paths' outputs to be identical bytes (docs/architecture.md).
 
 Integer outputs must match bit for bit; float outputs within
-1e-4 * max(1, max|ref|) (DESIGN §5). Exit 77 (meson: skipped) when the shared
+1e-4 * max(1, max|ref|) (the float contract, docs/numerics.md). Exit 77 (meson: skipped) when the shared
 models are not present.
 """
 import json

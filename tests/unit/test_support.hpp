@@ -111,7 +111,7 @@ int max_abs_diff(const std::vector<A>& a, const std::vector<B>& b) {
   return worst;
 }
 
-/// |a - b| <= tol * max(1, |b|) for every element (DESIGN §5 float contract).
+/// |a - b| <= tol * max(1, |b|) for every element (the float contract, docs/numerics.md).
 inline void check_close(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-5f) {
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {

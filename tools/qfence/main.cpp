@@ -1,4 +1,4 @@
-// qfence: the command-line program (DESIGN §7).
+// qfence: the command-line program (`qfence --help` lists the commands).
 //
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]

@@ -10,7 +10,7 @@
 //   - the runtime path passes the value itself (e.g. a window_geometry): one
 //     instantiation per dtype variant serves every layer.
 // The body is the same text; the reference kernels are the first users, the
-// Highway kernels (DESIGN §8) the reason.
+// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
 #pragma once
 
 #include <type_traits>

@@ -5,7 +5,7 @@
 // and reference_integer_ops::FullyConnected (int8; per-tensor weights, or
 // per-channel along the units axis as TFLM's FullyConnectedPerChannel). The
 // int8 multiplier is TFLM's: (float)(in_scale * w_scale) / out_scale, then
-// QuantizeMultiplier (DESIGN §5: current TFLite rescales in double instead;
+// QuantizeMultiplier (docs/numerics.md, "Two references": current TFLite rescales in double instead;
 // that variant arrives with the numerics option of the TFLite importer).
 #pragma once
 

@@ -26,7 +26,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::runtime {
 
 /// Which reference the integer arithmetic follows where TFLM and TFLite
-/// differ (DESIGN §5: FULLY_CONNECTED rescaling, int16 SUB multipliers).
+/// differ (docs/numerics.md, "Two references": FULLY_CONNECTED rescaling, int16 SUB multipliers).
 enum class numerics { tflm, tflite };
 
 /// Where every tensor lives during invoke: the arena for activations, the

@@ -40,7 +40,7 @@ constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scal
 
 /// TFLM's SUB parameters (CalculateOpDataSub): the same as ADD's, but every
 /// ratio is formed in float before it widens to double. For int16 this is
-/// one of the two places where TFLM and TFLite differ (DESIGN §5); TFLite
+/// one of the two places where TFLM and TFLite differ (docs/numerics.md, "Two references"); TFLite
 /// (and TFLM's ADD) use make_add_params.
 constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in2_scale, int in2_zp, float out_scale,
                                            int out_zp, int left_shift) noexcept {

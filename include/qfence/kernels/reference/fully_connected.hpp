@@ -68,7 +68,7 @@ inline void fully_connected(const Geometry& geometry, const T* input,
       output_offset, act, output);
 }
 
-/// TFLite's current reference rescaling (DESIGN §5; the `tflite` numerics):
+/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
 /// the int32 accumulator times the real scale in double,
 /// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
 /// multiplier. `scales` holds one effective scale per unit (stride 1) or one

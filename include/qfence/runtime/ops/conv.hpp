@@ -259,7 +259,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
     const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
     const int scale_stride = weights.quant.per_channel() ? 1 : 0;
     if (ctx.arithmetic() == numerics::tflite) {
-      // TFLite rescales in double (DESIGN §5).
+      // TFLite rescales in double (docs/numerics.md, "Two references").
       std::vector<double> scales;
       for (std::size_t c = 0; c < weights.quant.scales.size(); ++c)
         scales.push_back(static_cast<double>(in.quant.scale()) * static_cast<double>(weights.quant.scales[c]) /

@@ -73,7 +73,7 @@ kernel plain_binary(const op_context& ctx) {
 namespace detail {
 
 /// ADD and SUB share their arithmetic; SUB subtracts the second input and,
-/// under TFLM numerics, derives its multipliers in float (DESIGN §5).
+/// under TFLM numerics, derives its multipliers in float (docs/numerics.md, "Two references").
 template <bool Subtract>
 kernel prepare_add_or_sub(const op_context& ctx) {
   if (plain_int32(ctx)) {
