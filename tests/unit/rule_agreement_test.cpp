@@ -236,12 +236,15 @@ void agree(const char* op, int index, const qf::rule_result& ct, runtime_case& r
     return;
   }
   ++t.accepted;
-  // Another output shape is not this op's output.
+  // Another output shape is not this op's output (a scalar output gets a
+  // dimension, others a larger first one).
   auto& out = rc.m.tensors.back();
-  out.shape[0] += 1;
+  const auto shape = out.shape;
+  if (out.shape.empty()) out.shape.push_back(2);
+  else out.shape[0] += 1;
   const std::string wrong = prepare(rc);
   CHECK(wrong.find(std::string(qf::rule_error_text(qf::rule_error::output_shape))) != std::string::npos);
-  out.shape[0] -= 1;
+  out.shape = shape;
 }
 
 // ---- conv2d, depthwise_conv2d, fully_connected ----------------------------------
@@ -989,6 +992,71 @@ void check_shape_case(tally& t) {
   agree(name, I, ct, rc, comparable && (!ct.ok() || ct.output.rank > 0), t);
 }
 
+// ---- concatenation, gather_nd: two activation inputs ------------------------------
+
+struct pair_case {
+  tensor_desc a, b;
+  int axis;  // concatenation
+};
+constexpr int pair_cases = 40;
+template <bool Gather>
+constexpr auto all_pair_cases = [] {
+  std::array<pair_case, pair_cases> all{};
+  for (int i = 0; i < pair_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 374761393u + (Gather ? 11u : 23u)};
+    pair_case& c = all[static_cast<std::size_t>(i)];
+    c.a = activation(r, 1 + r.below(4));
+    if (Gather) {
+      // Indices: int32/int64 rows of k coordinates, sometimes of a wrong
+      // dtype or with k beyond the params' rank.
+      c.b = tensor_desc{};
+      c.b.type = r.chance(85) ? (r.chance(50) ? dtype::i32 : dtype::i64) : dtype::f32;
+      c.b.rank = 1 + r.below(2);
+      for (int d = 0; d + 1 < c.b.rank; ++d) c.b.dims[static_cast<std::size_t>(d)] = 1 + r.below(3);
+      c.b.dims[static_cast<std::size_t>(c.b.rank - 1)] = r.chance(85) ? 1 + r.below(c.a.rank) : c.a.rank + 1;
+    } else {
+      c.axis = r.chance(90) ? r.below(2 * c.a.rank) - c.a.rank : c.a.rank;
+      c.b = c.a;
+      const int axis = c.axis < 0 ? c.axis + c.a.rank : c.axis;
+      if (axis >= 0 && axis < c.a.rank) c.b.dims[static_cast<std::size_t>(axis)] = 1 + r.below(4);
+      if (r.chance(15)) {  // a dtype mismatch, mostly
+        const bool to_float = r.chance(50);
+        c.b.type = to_float ? dtype::f32 : dtype::i8;
+        c.b.quant = to_float ? qf::quant_desc{} : qf::quant_desc::tensor(0.05f, 0);
+      }
+      if (c.b.quant.per_tensor() && r.chance(25)) c.b.quant.scale *= 2.0f;  // rescaling: uint8 only
+      if (r.chance(10) && c.a.rank > 1) c.b.dims[static_cast<std::size_t>(axis == 0 ? 1 : 0)] += 1;
+    }
+  }
+  return all;
+}();
+template <bool Gather, int I> struct pair_a { static constexpr tensor_desc value = all_pair_cases<Gather>[I].a; };
+template <bool Gather, int I> struct pair_b { static constexpr tensor_desc value = all_pair_cases<Gather>[I].b; };
+
+template <bool Gather, int I>
+void check_pair_case(tally& t) {
+  static constexpr const pair_case& c = all_pair_cases<Gather>[I];
+  using A = type_of_t<pair_a<Gather, I>>;
+  using B = type_of_t<pair_b<Gather, I>>;
+  using Node = std::conditional_t<Gather, qf::gather_nd_node<0, 1>, qf::concatenation_node<c.axis, qf::same_quantization, 0, 1>>;
+  constexpr qf::rule_result ct = Node::template rule<A, B>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<2, A, B>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.a, false, rc.store));
+  // GATHER_ND's indices are a constant of zeros (in range); CONCATENATION's
+  // second input an activation.
+  rc.m.tensors.push_back(runtime_tensor(c.b, Gather, rc.store));
+  if (Gather) std::memset(rc.store.back().data(), 0, rc.store.back().size());
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.a, {}, ct, &c.a), false, rc.store));
+  qf::runtime::operation op;
+  op.code = qf::tflite::to_op_code(Gather ? 107 : 2);
+  op.options.axis = c.axis;
+  op.inputs = {0, 1};
+  op.outputs = {2};
+  rc.m.operations.push_back(op);
+  agree(Gather ? "gather_nd" : "concatenation", I, ct, rc, true, t);
+}
+
 template <int N, class F>
 void each(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
@@ -1101,4 +1169,12 @@ TEST_CASE("strided_slice: both paths accept, reject and type alike") {
   tally t;
   each<slice_cases>([&]<int I>() { check_slice_case<I>(t); });
   report("strided_slice", t);
+}
+
+TEST_CASE("concatenation, gather_nd: both paths accept, reject and type alike") {
+  tally concat, gather;
+  each<pair_cases>([&]<int I>() { check_pair_case<false, I>(concat); });
+  each<pair_cases>([&]<int I>() { check_pair_case<true, I>(gather); });
+  report("concatenation", concat);
+  report("gather_nd", gather);
 }
