@@ -2063,12 +2063,7 @@ struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
 enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
 
 template <class Outputs, class... Nodes>
-class model;
-
-template <class Outputs, class... Nodes>
 class model {
-  template <class, class...> friend class model;
-
  public:
   static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
   template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
@@ -2133,14 +2128,18 @@ class model {
   template <int... R> struct output_list<declared_outputs<R...>> {
     static constexpr std::array<int, sizeof...(R)> nodes{R...};
   };
-  static constexpr auto unread_nodes = [] {
+  /// The indices of the nodes for which `pred(i)` holds, in order, and their count.
+  template <class Pred>
+  static constexpr std::pair<std::array<int, N>, int> nodes_where(Pred pred) {
     std::array<int, N> a{};
     int k = 0;
     for (int i = 0; i < N; ++i)
-      if (is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)])
-        a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
+      if (pred(i)) a[static_cast<std::size_t>(k++)] = i;
+    return {a, k};
+  }
+  static constexpr auto unread_nodes = nodes_where([](int i) {
+    return is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)];
+  });
   static constexpr auto output_nodes = [] {
     if constexpr (outputs_declared) {
       std::array<int, N> a{};
@@ -2295,13 +2294,7 @@ class model {
   static constexpr auto plan = plan_memory(requests);
 
   // ---- inputs and outputs -------------------------------------------------
-  static constexpr auto input_nodes = [] {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (is_input[static_cast<std::size_t>(i)]) a[static_cast<std::size_t>(k++)] = i;
-    return std::pair{a, k};
-  }();
+  static constexpr auto input_nodes = nodes_where([](int i) { return is_input[static_cast<std::size_t>(i)]; });
 
  public:
   /// True when every node passed its type rule (otherwise the compiler has
@@ -2377,8 +2370,7 @@ class model {
       auto one = [&]<int J>() {
         if constexpr (is_state[J]) {
           using T = typename resolved<J>::main;
-          boost::hana::at_c<J>(nodes_).reset(detail::begin_lifetime<typename T::element>(
-              memory + offset_of(J, buffer_kind::main), static_cast<std::size_t>(T::elements)));
+          boost::hana::at_c<J>(nodes_).reset(begin<typename T::element>(memory, J, buffer_kind::main, T::elements));
         }
       };
       (one.template operator()<I>(), ...);
@@ -2399,7 +2391,6 @@ class model {
   void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
     run_all<true>(memory_of(arena));
   }
-
 
  private:
   boost::hana::tuple<Nodes...> nodes_;

@@ -42,28 +42,6 @@ std::vector<T> filled(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-/// Times `net.invoke` and prints one line.
-template <class Net>
-void report(const char* name, const Net& net, double macs) {
-  using M = std::remove_cv_t<Net>;
-  auto arena = std::make_unique<qf::arena<M>>();
-  using In = typename M::template input_type<0>;
-  const auto input = filled<typename In::element>(static_cast<std::size_t>(In::elements), 7);
-  std::ranges::copy(input, arena->template input<0>().begin());
-  net.invoke(*arena);  // warm-up
-  std::vector<double> us;
-  const auto budget = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
-  while (us.size() < 5 || (std::chrono::steady_clock::now() < budget && us.size() < 1000)) {
-    const auto t0 = std::chrono::steady_clock::now();
-    net.invoke(*arena);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(us.begin(), us.end());
-  const double median = us[us.size() / 2];
-  std::printf("%-34s min %9.1f us  median %9.1f us  %7.2f GMAC/s  arena %8zu B (naive %8zu B)\n", name, us.front(),
-              median, macs / (us.front() * 1e3), M::arena_bytes, M::naive_arena_bytes);
-}
-
 /// Minimum and median of f() in microseconds over a 400 ms budget (at least
 /// 5 runs): this machine is shared, so minima are the figures to compare.
 template <class F>
@@ -80,6 +58,19 @@ std::pair<double, double> time_us(F&& f) {
   return {us.front(), us[us.size() / 2]};
 }
 
+/// Times `net.invoke` and prints one line.
+template <class Net>
+void report(const char* name, const Net& net, double macs) {
+  using M = std::remove_cv_t<Net>;
+  auto arena = std::make_unique<qf::arena<M>>();
+  using In = typename M::template input_type<0>;
+  const auto input = filled<typename In::element>(static_cast<std::size_t>(In::elements), 7);
+  std::ranges::copy(input, arena->template input<0>().begin());
+  const auto [min, median] = time_us([&] { net.invoke(*arena); });
+  std::printf("%-34s min %9.1f us  median %9.1f us  %7.2f GMAC/s  arena %8zu B (naive %8zu B)\n", name, min, median,
+              macs / (min * 1e3), M::arena_bytes, M::naive_arena_bytes);
+}
+
 /// A copy of `v` the optimiser cannot see through: a parameter the runtime
 /// path would read from a model file.
 template <class T>
@@ -92,12 +83,10 @@ T opaque(T v) {
 /// values, on the same data: the two instantiations of one kernel body.
 template <class Fixed, class Runtime>
 void compare(const char* name, double macs, Fixed&& fixed, Runtime&& runtime) {
-  const auto [f_min, f_med] = time_us(fixed);
-  const auto [r_min, r_med] = time_us(runtime);
+  const double f_min = time_us(fixed).first;
+  const double r_min = time_us(runtime).first;
   std::printf("%-34s constant %9.1f us (%6.2f GMAC/s)  runtime %9.1f us (%6.2f GMAC/s)  constant/runtime %.2f\n",
               name, f_min, macs / (f_min * 1e3), r_min, macs / (r_min * 1e3), f_min / r_min);
-  (void)f_med;
-  (void)r_med;
 }
 
 /// The kernels of the layers above, called directly: kernels::fixed<...> (what

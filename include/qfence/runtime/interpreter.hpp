@@ -161,14 +161,14 @@ class interpreter {
   /// otherwise.
   template <class T>
   std::span<T> input(int i) {
-    expect_element<T>(input_tensor(checked_index(i, input_count(), "input")), "input", i);
+    expect_element<T>(input_tensor(i), "input", i);
     const auto b = input_bytes(i);
     return {detail::object_at<T>(b.data()), b.size() / sizeof(T)};
   }
   /// Output i as elements of T (checked as for input<T>).
   template <class T>
   std::span<const T> output(int i) const {
-    expect_element<T>(output_tensor(checked_index(i, output_count(), "output")), "output", i);
+    expect_element<T>(output_tensor(i), "output", i);
     const auto b = output_bytes(i);
     return {detail::object_at<T>(b.data()), b.size() / sizeof(T)};
   }
@@ -178,12 +178,7 @@ class interpreter {
       // Each output begins as an array of its element type before the kernel
       // writes it, so bytes another dtype used earlier carry no object
       // (core/typed_storage.hpp; no code is emitted for this).
-      for (int t : model_.operations[k].outputs)
-        if (t >= 0 && memory_.address[static_cast<std::size_t>(t)] != nullptr) {
-          const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
-          if (!x.variable) detail::begin_lifetime_as(x.type, memory_.address[static_cast<std::size_t>(t)],
-                                                     static_cast<std::size_t>(x.elements()));
-        }
+      for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
       kernels_[k](memory_);
     }
   }
@@ -259,6 +254,16 @@ class interpreter {
         memory_.address[t] = arena + offsets[t];
       }
     }
+    // What invoke begins before each kernel: its arena outputs (a variable
+    // keeps its value across invokes, so its array lives on).
+    outputs_of_.assign(model_.operations.size(), {});
+    for (const operation& op : model_.operations)
+      for (int t : op.outputs) {
+        const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
+        std::byte* at = memory_.address[static_cast<std::size_t>(t)];
+        if (at != nullptr && !x.variable)
+          outputs_of_[static_cast<std::size_t>(op.index)].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
+      }
     reset_variables();
   }
 
@@ -284,6 +289,12 @@ class interpreter {
   const model& model_;
   std::vector<kernel> kernels_;
   tensor_memory memory_;
+  struct typed_buffer {
+    dtype type;
+    std::byte* address;
+    std::size_t elements;
+  };
+  std::vector<std::vector<typed_buffer>> outputs_of_;  // by operation
   std::vector<std::byte> storage_;
   std::size_t arena_bytes_ = 0;
 };
