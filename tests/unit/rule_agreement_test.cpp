@@ -1057,6 +1057,215 @@ void check_pair_case(tally& t) {
   agree(Gather ? "gather_nd" : "concatenation", I, ct, rc, true, t);
 }
 
+// ---- transpose_conv: the output shape is the op's parameter ----------------------
+
+struct transpose_conv_case {
+  tensor_desc in, w, bias;
+  bool has_bias;
+  qf::transpose_conv_attrs attrs;
+  qf::output_request req;
+};
+constexpr int transpose_conv_cases = 48;
+constexpr auto all_transpose_conv_cases = [] {
+  std::array<transpose_conv_case, transpose_conv_cases> a{};
+  for (int i = 0; i < transpose_conv_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 3266489917u + 5u};
+    transpose_conv_case& c = a[static_cast<std::size_t>(i)];
+    c.in = activation(r, r.chance(92) ? 4 : 3);
+    c.attrs.conv.stride_h = 1 + r.below(2);
+    c.attrs.conv.stride_w = 1 + r.below(2);
+    c.attrs.conv.pad = r.chance(50) ? qf::padding::same : qf::padding::valid;
+    constexpr qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+    c.attrs.conv.fused = acts[r.below(3)];
+    const std::int64_t out_c = 1 + r.below(4);
+    const std::int64_t kh = 1 + r.below(3), kw = 1 + r.below(3);
+    // The output size TFLite's converter would state, sometimes another
+    // batch or a channel count the weights do not have.
+    const auto grown = [&](std::int64_t in, std::int64_t stride, std::int64_t k) {
+      return c.attrs.conv.pad == qf::padding::same ? in * stride : (in - 1) * stride + k;
+    };
+    c.attrs.output_shape = {r.chance(92) ? c.in.dim(0) : c.in.dim(0) + 1, grown(c.in.dim(1), c.attrs.conv.stride_h, kh),
+                            grown(c.in.dim(2), c.attrs.conv.stride_w, kw), out_c};
+    const std::int64_t dims[4] = {r.chance(92) ? out_c : out_c + 1, kh, kw, r.chance(90) ? c.in.dim(3) : c.in.dim(3) + 1};
+    c.w = weights(r, c.in, r.chance(95) ? 4 : 3, dims, 0);
+    c.has_bias = r.chance(70);
+    if (c.has_bias) c.bias = bias_for(r, c.in, out_c);
+    c.req = request_for_input(r, c.in);
+  }
+  return a;
+}();
+
+template <int I>
+struct transpose_conv_types {
+  static constexpr const transpose_conv_case& c = all_transpose_conv_cases[I];
+  struct in_h { static constexpr tensor_desc value = c.in; };
+  struct w_h { static constexpr tensor_desc value = c.w; };
+  struct b_h { static constexpr tensor_desc value = c.bias; };
+  struct req_h { static constexpr qf::output_request value = c.req; };
+  using In = type_of_t<in_h>;
+  using W = type_of_t<w_h>;
+  using B = type_of_t<b_h>;
+  using OutShape = qf::shape<static_cast<int>(c.attrs.output_shape[0]), static_cast<int>(c.attrs.output_shape[1]),
+                             static_cast<int>(c.attrs.output_shape[2]), static_cast<int>(c.attrs.output_shape[3])>;
+  template <class... Out>
+  static constexpr auto node(std::tuple<Out...>) {
+    const auto w = make_constant_of<w_h, W>();
+    using S = qf::stride_t<c.attrs.conv.stride_h, c.attrs.conv.stride_w>;
+    using P = qf::padding_t<c.attrs.conv.pad>;
+    using Fused = qf::fused_t<c.attrs.conv.fused>;
+    if constexpr (c.has_bias)
+      return qf::transpose_conv_node<OutShape, 0, W, qf::constant<B>, S, P, Fused, Out...>{w, make_constant_of<b_h, B>()};
+    else return qf::transpose_conv_node<OutShape, 0, W, qf::no_bias_t, S, P, Fused, Out...>{w, qf::no_bias};
+  }
+  using Node = decltype(node(out_options<req_h>()));
+};
+
+template <int I>
+void check_transpose_conv_case(tally& t) {
+  using L = transpose_conv_types<I>;
+  const transpose_conv_case& c = L::c;
+  constexpr qf::rule_result ct = L::Node::template rule<typename L::In>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename L::Node::template typed<1, typename L::In>::output>() == ct.output);
+  // TFLite's operand order: output_shape (a constant), weights, input, bias.
+  runtime_case rc;
+  tensor_desc shape_d;
+  shape_d.type = dtype::i32;
+  shape_d.rank = 1;
+  shape_d.dims[0] = 4;
+  rc.m.tensors.push_back(runtime_tensor(shape_d, true, rc.store));
+  for (std::size_t d = 0; d < 4; ++d) {
+    const auto v = static_cast<std::int32_t>(c.attrs.output_shape[d]);
+    std::memcpy(rc.store.back().data() + d * sizeof v, &v, sizeof v);
+  }
+  rc.m.tensors.push_back(runtime_tensor(c.w, true, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  if (c.has_bias) rc.m.tensors.push_back(runtime_tensor(c.bias, true, rc.store));
+  const tensor_desc stated = c.in.reshaped(4, c.attrs.output_shape.data());
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, &stated), false, rc.store));
+  qf::runtime::operation op;
+  op.code = qf::tflite::to_op_code(67);
+  op.inputs = {0, 1, 2};
+  if (c.has_bias) op.inputs.push_back(3);
+  op.outputs = {static_cast<int>(rc.m.tensors.size()) - 1};
+  op.options.stride_h = c.attrs.conv.stride_h;
+  op.options.stride_w = c.attrs.conv.stride_w;
+  op.options.pad = c.attrs.conv.pad;
+  op.options.fused = c.attrs.conv.fused;
+  op.options.raw_activation = static_cast<std::int8_t>(c.attrs.conv.fused == qf::activation::none   ? 0
+                                                       : c.attrs.conv.fused == qf::activation::relu ? 1
+                                                                                                    : 3);
+  rc.m.operations.push_back(op);
+  const bool comparable = c.req.given || !c.in.quant.quantized();
+  if (!comparable || !ct.ok()) {
+    agree("transpose_conv", I, ct, rc, comparable, t);
+    return;
+  }
+  // Accepted: the output's shape is the op's parameter, so another output
+  // shape is not a rule error but a disagreement with the output_shape input.
+  CAPTURE(I);
+  CHECK(prepare(rc).empty());
+  ++t.accepted;
+  rc.m.tensors.back().shape[1] += 1;
+  CHECK(prepare(rc).find("differs from the output tensor's shape") != std::string::npos);
+}
+
+// ---- svdf: a state operand ---------------------------------------------------------
+
+struct svdf_case {
+  tensor_desc in, feature, time, bias, state;
+  bool has_bias;
+  int rank;
+  qf::output_request req;
+};
+constexpr int svdf_cases = 48;
+constexpr auto all_svdf_cases = [] {
+  std::array<svdf_case, svdf_cases> a{};
+  for (int i = 0; i < svdf_cases; ++i) {
+    rng r{static_cast<std::uint32_t>(i + 1) * 668265263u + 3u};
+    svdf_case& c = a[static_cast<std::size_t>(i)];
+    // Mostly int8 inputs: the only dtype the op takes.
+    c.in = activation(r, r.chance(92) ? 2 : 3);
+    if (r.chance(60)) {
+      c.in.type = dtype::i8;
+      c.in.quant = qf::quant_desc::tensor(scale_of(r), r.below(256) - 128);
+    }
+    c.rank = 1 + r.below(2);
+    const std::int64_t units = 1 + r.below(4), memory = 1 + r.below(4);
+    const std::int64_t filters = units * c.rank + (r.chance(8) ? 1 : 0);
+    const std::int64_t feature_dims[2] = {filters, r.chance(92) ? c.in.dim(1) : c.in.dim(1) + 1};
+    c.feature = weights(r, c.in, 2, feature_dims, 0);
+    if (c.in.type == dtype::i8 && r.chance(85)) c.feature.quant = qf::quant_desc::tensor(scale_of(r), 0);
+    const dtype state_type = r.chance(80) ? dtype::i16 : (r.chance(80) ? dtype::i8 : dtype::u8);
+    c.state.type = state_type;
+    c.state.rank = 2;
+    c.state.dims[0] = c.in.dim(0);
+    c.state.dims[1] = r.chance(92) ? filters * memory : filters * memory + 1;
+    c.state.quant = qf::quant_desc::tensor(scale_of(r), 0);
+    c.time.type = r.chance(92) ? state_type : dtype::f32;
+    c.time.rank = 2;
+    c.time.dims[0] = filters;
+    c.time.dims[1] = memory;
+    if (c.time.type != dtype::f32) c.time.quant = qf::quant_desc::tensor(scale_of(r), 0);
+    c.has_bias = r.chance(70);
+    if (c.has_bias) c.bias = bias_for(r, c.in, units);
+    c.req = request_for_input(r, c.in);
+  }
+  return a;
+}();
+
+template <int I>
+struct svdf_types {
+  static constexpr const svdf_case& c = all_svdf_cases[I];
+  struct in_h { static constexpr tensor_desc value = c.in; };
+  struct f_h { static constexpr tensor_desc value = c.feature; };
+  struct t_h { static constexpr tensor_desc value = c.time; };
+  struct b_h { static constexpr tensor_desc value = c.bias; };
+  struct s_h { static constexpr tensor_desc value = c.state; };
+  struct req_h { static constexpr qf::output_request value = c.req; };
+  using In = type_of_t<in_h>;
+  using WF = type_of_t<f_h>;
+  using WT = type_of_t<t_h>;
+  using B = type_of_t<b_h>;
+  using S = type_of_t<s_h>;
+  template <class... Out>
+  static constexpr auto node(std::tuple<Out...>) {
+    const auto f = make_constant_of<f_h, WF>();
+    const auto tw = make_constant_of<t_h, WT>();
+    if constexpr (c.has_bias)
+      return qf::svdf_node<0, 1, c.rank, WF, WT, qf::constant<B>, Out...>{f, tw, make_constant_of<b_h, B>()};
+    else return qf::svdf_node<0, 1, c.rank, WF, WT, qf::no_bias_t, Out...>{f, tw, qf::no_bias};
+  }
+  using Node = decltype(node(out_options<req_h>()));
+};
+
+template <int I>
+void check_svdf_case(tally& t) {
+  using L = svdf_types<I>;
+  const svdf_case& c = L::c;
+  constexpr qf::rule_result ct = L::Node::template rule<typename L::In, typename L::S>::value;
+  if constexpr (ct.ok())
+    CHECK(qf::describe<typename L::Node::template typed<2, typename L::In, typename L::S>::output>() == ct.output);
+  // TFLite's operand order: input, weights_feature, weights_time, bias
+  // (optional), state (a variable).
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.feature, true, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.time, true, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.has_bias ? c.bias : c.in, c.has_bias, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.state, false, rc.store));
+  rc.m.tensors.back().variable = true;
+  tensor_desc stated = c.in;
+  stated.dims[1] = c.feature.dim(0) / c.rank;
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, &stated), false, rc.store));
+  qf::runtime::operation op;
+  op.code = qf::tflite::to_op_code(27);
+  op.inputs = {0, 1, 2, c.has_bias ? 3 : -1, 4};
+  op.outputs = {5};
+  op.options.rank = c.rank;
+  rc.m.operations.push_back(op);
+  agree("svdf", I, ct, rc, c.req.given || !c.in.quant.quantized(), t);
+}
+
 template <int N, class F>
 void each(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) { (f.template operator()<I>(), ...); }(std::make_integer_sequence<int, N>{});
@@ -1177,4 +1386,12 @@ TEST_CASE("concatenation, gather_nd: both paths accept, reject and type alike") 
   each<pair_cases>([&]<int I>() { check_pair_case<true, I>(gather); });
   report("concatenation", concat);
   report("gather_nd", gather);
+}
+
+TEST_CASE("transpose_conv, svdf: both paths accept, reject and type alike") {
+  tally tc, sv;
+  each<transpose_conv_cases>([&]<int I>() { check_transpose_conv_case<I>(tc); });
+  each<svdf_cases>([&]<int I>() { check_svdf_case<I>(sv); });
+  report("transpose_conv", tc);
+  report("svdf", sv);
 }
