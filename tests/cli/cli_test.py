@@ -107,7 +107,7 @@ def main():
                     '  return arena.output<0>()[0] == 11.0f ? 0 : 1;\n'
                     '}\n')
                 for name in ('types_only', 'full'):
-                    c = subprocess.run([*cxx, f'-I{gen}', gen / f'{name}.cpp', '-o', gen / name],
+                    c = subprocess.run([*cxx, f'-I{gen}', gen / f'{name}.cpp', '-o', gen / name, '-lhwy'],
                                        capture_output=True, text=True)
                     check(c.returncode == 0, f'embed: {name}.cpp does not compile: {c.stderr[:1500]}')
                     if c.returncode == 0:

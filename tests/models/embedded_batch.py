@@ -46,7 +46,7 @@ def build_driver(out, models, qfence, cxx):
     (out / 'main.cpp').write_text('\n'.join(main_cpp) + '\n')
     build = subprocess.run([cxx, '-std=c++20', '-O2', '-march=native', '-DNDEBUG', f'-I{ROOT / "include"}',
                             f'-I{ROOT / "tools/qfence"}', f'-I{out}', str(out / 'main.cpp'), '-o',
-                            str(out / 'driver.tmp')], capture_output=True, text=True, errors='replace')
+                            str(out / 'driver.tmp'), '-lhwy'], capture_output=True, text=True, errors='replace')
     if build.returncode != 0:
         print('FAIL: the batch driver does not compile:\n' + build.stderr[:4000])
         return None

@@ -3,11 +3,14 @@
 seeded one at its root and each cases/<case>/) through a qfence path and
 compares the outputs with the reference outputs.
 
-usage: golden.py MODELS_DIR NAME [--agree-with QFENCE] -- COMMAND...
+usage: golden.py MODELS_DIR NAME [--agree-with QFENCE] [--every-target QFENCE] -- COMMAND...
   COMMAND is `qfence run` (runtime path) or `scripts/embed-run` (compile-time
   path); it gets MODEL.tflite --in ... --out-dir DIR --numerics N appended.
   --agree-with QFENCE also runs `QFENCE run` on every input set and requires
   both paths' outputs to be identical bytes (docs/architecture.md).
+  --every-target QFENCE runs COMMAND once per SIMD target this CPU runs
+  (`QFENCE targets`), with `--target T` appended: every target must give the
+  reference outputs.
 
 Integer outputs must match bit for bit; float outputs within
 1e-4 * max(1, max|ref|) (the float contract, docs/numerics.md). Exit 77 (meson: skipped) when the shared
@@ -123,13 +126,28 @@ def main() -> int:
         k = head.index('--agree-with')
         agree_with = head[k + 1]
         del head[k:k + 2]
+    targets = [None]
+    if '--every-target' in head:
+        k = head.index('--every-target')
+        listed = subprocess.run([head[k + 1], 'targets'], capture_output=True, text=True)
+        del head[k:k + 2]
+        if listed.returncode != 0 or not listed.stdout.split():
+            print(f'FAIL: cannot list the SIMD targets: {listed.stderr.strip()}')
+            return 1
+        targets = listed.stdout.split()
     if len(head) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    result = check_model(pathlib.Path(head[0]), head[1], command, agree_with)
-    if result == SKIP:
-        return SKIP
-    return 1 if result else 0
+    failures = 0
+    for target in targets:
+        if target is not None:
+            print(f'-- target {target}')
+        result = check_model(pathlib.Path(head[0]), head[1], command + (['--target', target] if target else []),
+                             agree_with)
+        if result == SKIP:
+            return SKIP
+        failures += result
+    return 1 if failures else 0
 
 
 if __name__ == '__main__':

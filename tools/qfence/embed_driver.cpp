@@ -61,6 +61,7 @@ int drive(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::string out_dir;
   int repeat = 1;
+  std::string target_name;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&] {
@@ -70,6 +71,8 @@ int drive(int argc, char** argv) {
     if (a == "--in") inputs.push_back(value());
     else if (a == "--out-dir") out_dir = value();
     else if (a == "--repeat") repeat = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--target") target_name = value();
+    else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
     else if (a == "--numerics") {
       // The embedded graph's numerics were fixed when the header was made.
       (void)value();
@@ -79,6 +82,15 @@ int drive(int argc, char** argv) {
     fail("the model has " + std::to_string(M::input_count) + " inputs, " + std::to_string(inputs.size()) +
          " --in files were given");
 
+  // The SIMD target, fixed for every invoke (QFENCE_TARGET or the best this
+  // CPU runs, unless --target names one).
+  const qfence::kernels::target target = [&] {
+    try {
+      return target_name.empty() ? qfence::kernels::default_target() : qfence::kernels::target_named(target_name);
+    } catch (const qfence::kernels::target_error& e) {
+      fail(e.what());
+    }
+  }();
   auto arena = std::make_unique<qfence::arena<M>>();
   qfence::cli::xorshift32 rng(1);
   [&]<int... K>(std::integer_sequence<int, K...>) {
@@ -102,10 +114,14 @@ int drive(int argc, char** argv) {
   // Inputs survive invoke, so every repeat runs on the same inputs; each
   // starts from the initial state, as in qfence run.
   std::vector<double> times_us;
+  if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+    Info::graph().reset_state(*arena);
+    Info::graph().invoke(*arena, target);
+  }
   for (int r = 0; r < repeat; ++r) {
     Info::graph().reset_state(*arena);
     const auto t0 = std::chrono::steady_clock::now();
-    Info::graph().invoke(*arena);
+    Info::graph().invoke(*arena, target);
     const auto t1 = std::chrono::steady_clock::now();
     times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
@@ -126,6 +142,7 @@ int drive(int argc, char** argv) {
   }(std::make_integer_sequence<int, M::output_count>{});
   j.end_array();
   j.field("arena_bytes", M::arena_bytes);
+  j.field("kernels", target.name());
   j.field("repeat", repeat);
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);

@@ -34,8 +34,13 @@ constexpr const char* usage_text =
     "  inspect MODEL.tflite [--json] [--dot FILE]\n"
     "      ops, tensors, quantization, custom ops needed, unsupported ops, arena size\n"
     "  run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]\n"
+    "      [--target NAME] [--reference-kernels]\n"
+    "      SIMD target (AVX3_DL, AVX3, AVX2, SSE4, ...; default: QFENCE_TARGET, else the best\n"
+    "      this CPU runs), or the reference kernels for every layer\n"
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
+    "  targets\n"
+    "      the SIMD targets compiled in that this CPU runs, best first (--target, QFENCE_TARGET)\n"
     "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
     "      writes FILE.hpp (weights and the typed graph) and FILE_types.hpp beside it (the\n"
     "      model's types only, cheap to include anywhere)\n"
@@ -87,6 +92,8 @@ int run_command(const std::vector<std::string>& args) {
     else if (a == "--out-dir") out_dir = flag_value(args, i);
     else if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
     else if (a == "--numerics") options.arithmetic = parse_numerics(flag_value(args, i));
+    else if (a == "--target") options.target = kernels::target_named(flag_value(args, i));
+    else if (a == "--reference-kernels") options.reference_kernels = true;
     else if (a.starts_with("-")) throw usage_error("run: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
     else throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
@@ -115,6 +122,10 @@ int run_command(const std::vector<std::string>& args) {
   // The inputs are set once; repeated invokes see the same data (variables
   // aside), so the last run's outputs are the ones written.
   std::vector<double> times_us;
+  if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+    interp.reset_variables();
+    interp.invoke();
+  }
   for (int r = 0; r < repeat; ++r) {
     interp.reset_variables();  // every run sees the same state, so outputs do not depend on --repeat
     const auto t0 = std::chrono::steady_clock::now();
@@ -143,6 +154,7 @@ int run_command(const std::vector<std::string>& args) {
   tensors("outputs", interp.output_count(), [&](int i) -> const runtime::tensor& { return interp.output_tensor(i); });
   j.field("arena_bytes", interp.arena_bytes());
   j.field("numerics", options.arithmetic == runtime::numerics::tflm ? "tflm" : "tflite");
+  j.field("kernels", options.reference_kernels ? "reference" : interp.target().name());
   j.field("repeat", repeat);
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
@@ -236,6 +248,12 @@ int main(int argc, char** argv) {
     if (command == "run") return run_command(rest);
     if (command == "inspect") return inspect_command(rest);
     if (command == "embed") return embed_command(rest);
+    if (command == "targets") {
+      if (!rest.empty()) throw usage_error("targets takes no arguments");
+      // Usable first (best first, one per line), for scripts and tests.
+      for (const auto t : qfence::kernels::usable_targets()) std::cout << t.name() << "\n";
+      return 0;
+    }
     throw usage_error("unknown command '" + command + "'");
   } catch (const usage_error& e) {
     std::cerr << "qfence: error: " << e.what() << " (see qfence --help)\n";

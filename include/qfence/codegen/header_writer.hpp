@@ -297,7 +297,7 @@ class writer {
                         ", qf::stride<" + std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">";
         if (o.dilation_h != 1 || o.dilation_w != 1)
           e += ", qf::dilation<" + std::to_string(o.dilation_h) + ", " + std::to_string(o.dilation_w) + ">";
-        return e + padding_opt(o) + fused(o) + out_option(out) + ")";
+        return e + padding_opt(o) + fused(o) + out_option(out) + prepacked_option(op) + ")";
       }
       case op_code::fully_connected: {
         if (o.keep_num_dims && at(in(0)).rank() != 2) break;
@@ -306,7 +306,7 @@ class writer {
                (op.inputs.size() > 2 && in(2) >= 0 ? constant_expr(in(2), true) : "qf::no_bias") + fused(o) +
                out_option(out) +
                (out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite ? ", qf::tflite_numerics" : "") +
-               ")";
+               prepacked_option(op) + ")";
       }
       case op_code::average_pool_2d:
       case op_code::max_pool_2d:
@@ -730,6 +730,7 @@ class writer {
         << "struct no_weights {\n";
     for (int t : used_constants_)
       out << "  static constexpr const " << element_token(at(t).type) << "* t" << t << " = nullptr;\n";
+    for (const auto& p : packed_) out << "  static constexpr const " << p.element << "* " << p.name << " = nullptr;\n";
     out << "};\n\n";
   }
 
@@ -746,31 +747,8 @@ class writer {
       const auto* bytes = reinterpret_cast<const unsigned char*>(x.data.data());
       out << "  alignas(64) static constexpr " << weight_decl(t) << " =";
       if (x.type == dtype::i8 || x.type == dtype::u8) {
-        out << "\n      \"";
-        std::size_t column = 0;
-        bool last_was_hex = false;
-        for (std::size_t i = 0; i < x.data.size(); ++i) {
-          const unsigned char c = bytes[i];
-          char buf[8];
-          const bool printable = c >= 32 && c < 127 && c != '"' && c != '\\' && c != '?' &&
-                                 !(last_was_hex && std::isxdigit(c));
-          if (printable) {
-            buf[0] = static_cast<char>(c);
-            buf[1] = 0;
-            last_was_hex = false;
-          } else {
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            last_was_hex = true;
-          }
-          out << buf;
-          column += std::strlen(buf);
-          if (column >= 100 && i + 1 < x.data.size()) {
-            out << "\"\n      \"";
-            column = 0;
-            last_was_hex = false;
-          }
-        }
-        out << "\";  // " << comment_name(x.name) << "\n";
+        write_bytes(out, bytes, x.data.size());
+        out << ";  // " << comment_name(x.name) << "\n";
       } else {
         out << " {";
         for (std::int64_t i = 0; i < x.elements(); ++i) {
@@ -787,7 +765,85 @@ class writer {
         out << "};  // " << comment_name(x.name) << "\n";
       }
     }
+    packed_section(out);
     out << "};\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n\n";
+  }
+
+  /// `bytes` as a string literal, in lines of about 100 columns.
+  static void write_bytes(std::ostringstream& out, const unsigned char* bytes, std::size_t size) {
+    out << "\n      \"";
+    std::size_t column = 0;
+    bool last_was_hex = false;
+    for (std::size_t i = 0; i < size; ++i) {
+      const unsigned char c = bytes[i];
+      char buf[8];
+      const bool printable =
+          c >= 32 && c < 127 && c != '"' && c != '\\' && c != '?' && !(last_was_hex && std::isxdigit(c));
+      if (printable) {
+        buf[0] = static_cast<char>(c);
+        buf[1] = 0;
+        last_was_hex = false;
+      } else {
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        last_was_hex = true;
+      }
+      out << buf;
+      column += std::strlen(buf);
+      if (column >= 100 && i + 1 < size) {
+        out << "\"\n      \"";
+        column = 0;
+        last_was_hex = false;
+      }
+    }
+    out << "\"";
+  }
+
+  /// The packed SIMD data of the layers (kernels/packed_conv.hpp), named
+  /// pk<operator> (weights) and ep<operator> (per-channel constants).
+  void packed_section(std::ostringstream& out) {
+    for (const auto& p : packed_) {
+      out << "  alignas(64) static constexpr " << p.element << " " << p.name << "[" << p.count + (p.bytes.empty() ? 0 : 1)
+          << "] =";
+      if (!p.bytes.empty()) {
+        write_bytes(out, p.bytes.data(), p.bytes.size());
+      } else {
+        out << " {";
+        for (std::size_t i = 0; i < p.words.size(); ++i) out << (i % 12 == 0 ? "\n      " : "") << p.words[i] << ",";
+        out << "}";
+      }
+      out << ";  // operator " << p.op << ", packed for the SIMD kernels\n";
+    }
+  }
+
+  /// `, qf::prepacked(...)` for a layer the Highway kernels run (the runtime
+  /// path's own decision and packing, runtime/ops/conv.hpp), recording its
+  /// arrays; "" otherwise.
+  std::string prepacked_option(const operation& op) {
+    const runtime::op_context ctx(m_, op, o_.arithmetic);
+    const std::string id = std::to_string(op.index);
+    packed_array weights_array{"pk" + id, "", op.index, 0, {}, {}};
+    packed_array epilogue{"ep" + id, "std::int32_t", op.index, 0, {}, {}};
+    auto words = [](const std::int32_t* data, std::size_t n) { return std::vector<std::int64_t>(data, data + n); };
+    if (op.code == op_code::depthwise_conv_2d) {
+      const auto p = runtime::ops::packed_depthwise_layer(ctx);
+      if (!p) return "";
+      weights_array.element = "std::int16_t";
+      weights_array.count = p->packing.weight_count();
+      weights_array.words.assign(p->weights.get(), p->weights.get() + weights_array.count);
+      epilogue.count = p->packing.epilogue_words();
+      epilogue.words = words(p->epilogue.get(), epilogue.count);
+    } else {
+      const auto p = runtime::ops::packed_conv_layer(ctx);
+      if (!p) return "";
+      weights_array.element = "std::uint8_t";
+      weights_array.count = p->packing.weight_bytes();
+      weights_array.bytes.assign(p->weights.get(), p->weights.get() + weights_array.count);
+      epilogue.count = p->packing.epilogue_words();
+      epilogue.words = words(p->epilogue.get(), epilogue.count);
+    }
+    packed_.push_back(std::move(weights_array));
+    packed_.push_back(std::move(epilogue));
+    return ", qf::prepacked(W::pk" + id + ", W::ep" + id + ")";
   }
 
   void custom_ops_section(std::ostringstream& out) {
@@ -947,6 +1003,14 @@ class writer {
   const embed_options& o_;
   std::vector<node_line> nodes_;
   std::map<int, int> node_of_;
+  struct packed_array {
+    std::string name, element;
+    int op;
+    std::size_t count;
+    std::vector<unsigned char> bytes;  // 8-bit arrays, written as a literal
+    std::vector<std::int64_t> words;   // the others
+  };
+  std::vector<packed_array> packed_;
   std::set<int> used_constants_;
   std::set<int> typed_;  // tensors with a types::tN alias
   std::set<int> bias_types_;

@@ -97,6 +97,37 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
   }
 }
 
+/// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
+/// of the output's last dimension (the whole tensor when the shapes are the
+/// same): `length` elements from out_index, each input advancing by its step
+/// (1, or 0 when it is broadcast along that dimension). Kernels vectorize the
+/// runs.
+template <class F>
+constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
+  if (g.same_shape) {
+    f(std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, g.elements, std::int64_t{1}, std::int64_t{1});
+    return;
+  }
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1);
+  const std::int64_t length = g.out[last];
+  if (length == 0) return;
+  std::array<int, max_broadcast_rank> idx{};
+  std::int64_t ia = 0, ib = 0;
+  for (std::int64_t o = 0; o < g.elements; o += length) {
+    f(o, ia, ib, length, g.stride_a[last], g.stride_b[last]);
+    for (int d = max_broadcast_rank - 2; d >= 0; --d) {
+      const auto k = static_cast<std::size_t>(d);
+      ++idx[k];
+      ia += g.stride_a[k];
+      ib += g.stride_b[k];
+      if (idx[k] < g.out[k]) break;
+      ia -= g.stride_a[k] * idx[k];
+      ib -= g.stride_b[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END

@@ -26,6 +26,30 @@ struct fence {
 
 struct no_fence_output {};
 
+namespace detail {
+/// A fenced node's typed form: the inner node's, run on the inner node (or
+/// on its prepared form, graph/model.hpp).
+template <class Base, class Fence, class = void>
+struct fenced_typed : Base {
+  using base = Base;
+  template <class... Args>
+  static void run(const Fence& self, Args... args) {
+    Base::run(self.node, args...);
+  }
+};
+template <class Base, class Fence>
+struct fenced_typed<Base, Fence, std::void_t<typename Base::prepared>> : Base {
+  using base = Base;
+  struct prepared : Base::prepared {
+    constexpr explicit prepared(const Fence& f) : Base::prepared(f.node) {}
+  };
+  template <class Target, class... Args>
+  static void run(const prepared& p, Target t, Args... args) {
+    Base::run(p, t, args...);
+  }
+};
+}  // namespace detail
+
 template <class Inner, class Out>
 struct fence_node {
   using op = typename Inner::op;
@@ -39,13 +63,7 @@ struct fence_node {
     return Inner::template validate<Index, In...>();
   }
   template <int Index, class... In>
-  struct typed : Inner::template typed<Index, In...> {
-    using base = typename Inner::template typed<Index, In...>;
-    template <class... Args>
-    static void run(const fence_node& self, Args... args) {
-      base::run(self.node, args...);
-    }
-  };
+  struct typed : detail::fenced_typed<typename Inner::template typed<Index, In...>, fence_node> {};
 };
 
 /// Wrap `node` in a fence. Give `out<per_tensor<scale, zp>>` where its float

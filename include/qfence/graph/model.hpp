@@ -12,6 +12,13 @@
 //      their own bytes for the whole invoke, other tensors share,
 // and `invoke(arena)` runs the nodes in order without allocating, on a
 // `qfence::arena<M>` or `qfence::arena_view<M>` of this very model type.
+//
+// Nodes with SIMD kernels have a prepared form (their typed<>::prepared):
+// what the kernel reads, packed once when the model is constructed (at
+// compile time for a constexpr model; `qfence embed` writes it packed), and
+// their run takes it and the SIMD target. invoke(arena) runs on
+// kernels::default_target(), invoke(arena, target) on a chosen one
+// (kernels/target.hpp); either way the target is fixed for the whole invoke.
 #pragma once
 
 #include <array>
@@ -35,6 +42,7 @@
 #include "qfence/graph/input.hpp"
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/graph/state.hpp"
+#include "qfence/kernels/target.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -78,6 +86,17 @@ template <class Typed, class = void> struct scratch_of : std::integral_constant<
 template <class Typed>
 struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
     : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
+
+/// What the model stores for a node: its typed<>::prepared (built from the
+/// node when the model is) if it has one and type-checked, else the node.
+template <class Typed, class Node, bool Valid, class = void>
+struct prepared_form {
+  using type = Node;
+};
+template <class Typed, class Node>
+struct prepared_form<Typed, Node, true, std::void_t<typename Typed::prepared>> {
+  using type = typename Typed::prepared;
+};
 }  // namespace detail
 
 /// Which buffer of a node: its own output, the quantized copy a fence writes
@@ -91,7 +110,8 @@ class model {
   static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
   template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
 
-  constexpr explicit model(Nodes... nodes) : nodes_(nodes...) {}
+  constexpr explicit model(Nodes... nodes)
+      : model(std::make_integer_sequence<int, static_cast<int>(sizeof...(Nodes))>{}, nodes...) {}
 
   /// The same graph with outputs declared: output K of the model is node
   /// R_K's output. Nodes that are neither outputs nor read by another node
@@ -403,20 +423,40 @@ class model {
   /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
   /// of this model type M, whose inputs have been written.
   template <class Arena>
-  void invoke(Arena&& arena) const noexcept {
-    run_all<false>(memory_of(arena));
+  void invoke(Arena&& arena) const {
+    run_all<false>(memory_of(arena), kernels::default_target());
+  }
+
+  /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
+  template <class Arena>
+  void invoke(Arena&& arena, kernels::target t) const noexcept {
+    run_all<false>(memory_of(arena), t);
   }
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
   /// last reader has run: a plan that let a live tensor share bytes with
   /// another, or a kernel that read a dead buffer, changes the outputs.
   template <class Arena>
-  void invoke_poisoning_dead_buffers(Arena&& arena) const noexcept {
-    run_all<true>(memory_of(arena));
+  void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
+    run_all<true>(memory_of(arena), t);
   }
 
  private:
+  /// Node I's prepared form, or the node itself.
+  template <int I>
+  using stored_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
+
+  template <int... I>
+  constexpr model(std::integer_sequence<int, I...>, Nodes... nodes)
+      : nodes_(nodes...), prepared_(stored_t<I>(nodes)...) {}
+
+  template <class Seq> struct stored_tuple;
+  template <int... I> struct stored_tuple<std::integer_sequence<int, I...>> {
+    using type = boost::hana::tuple<stored_t<I>...>;
+  };
+
   boost::hana::tuple<Nodes...> nodes_;
+  typename stored_tuple<std::make_integer_sequence<int, N>>::type prepared_;
 
   /// The arena's bytes, once the arena is known to be this model's.
   template <class Arena>
@@ -457,23 +497,30 @@ class model {
   }
 
   template <int I, int... R>
-  void run_node(std::byte* arena, refs<R...>) const noexcept {
+  void run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
     auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
+    // A node with a prepared form runs on it and the SIMD target.
+    const auto call = [&](auto... scratch) {
+      if constexpr (requires { typename typed::prepared; }) {
+        typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      } else {
+        typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      }
+    };
     if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
-      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out,
-                 static_cast<void*>(begin<std::byte>(arena, I, buffer_kind::scratch,
-                                                     static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+      call(static_cast<void*>(
+          begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
     } else {
-      typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out);
+      call();
     }
   }
 
   template <int I>
-  void step(std::byte* arena) const noexcept {
+  void step(std::byte* arena, kernels::target t) const noexcept {
     if constexpr (resolved<I>::valid && !is_input[I]) {
-      run_node<I>(arena, typename node_t<I>::inputs{});
+      run_node<I>(arena, t, typename node_t<I>::inputs{});
     }
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
@@ -497,9 +544,9 @@ class model {
   }
 
   template <bool Poison>
-  void run_all(std::byte* arena) const noexcept {
+  void run_all(std::byte* arena, kernels::target t) const noexcept {
     [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena), Poison ? poison_dead(arena, I) : void()), ...);
+      ((step<I>(arena, t), Poison ? poison_dead(arena, I) : void()), ...);
     }(std::make_integer_sequence<int, N>{});
   }
 };

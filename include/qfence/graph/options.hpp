@@ -26,6 +26,7 @@ struct filter {};
 struct keep_dims {};
 struct beta {};
 struct numerics {};
+struct prepacked {};
 }  // namespace option_kind
 
 template <int H, int W = H>
@@ -105,6 +106,35 @@ struct tflite_numerics_t {
   using option_kind = option_kind::numerics;
 };
 inline constexpr tflite_numerics_t tflite_numerics{};
+
+/// Weights and per-channel constants already in the layout of the SIMD
+/// kernels (kernels/packed_conv.hpp), as `qfence embed` writes them, so that
+/// the model packs nothing when it is built. Without it, a model packs its
+/// layers when it is constructed (at compile time for a constexpr model).
+template <class T>
+struct prepacked_t {
+  using option_kind = option_kind::prepacked;
+  const T* weights = nullptr;
+  const std::int32_t* epilogue = nullptr;
+};
+template <class T>
+constexpr prepacked_t<T> prepacked(const T* weights, const std::int32_t* epilogue) noexcept {
+  return {weights, epilogue};
+}
+
+namespace detail {
+/// The prepacked_t<T> among a node's options, or none.
+template <class T, class... Opts>
+constexpr prepacked_t<T> prepacked_value(const Opts&... opts) noexcept {
+  prepacked_t<T> found{};
+  (
+      [&] {
+        if constexpr (std::is_same_v<Opts, prepacked_t<T>>) found = opts;
+      }(),
+      ...);
+  return found;
+}
+}  // namespace detail
 
 template <qscale Beta>
 struct beta_t {

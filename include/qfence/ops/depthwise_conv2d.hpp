@@ -9,6 +9,8 @@
 
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/packed_arrays.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/depthwise_conv2d.hpp"
@@ -30,6 +32,7 @@ struct depthwise_conv2d_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
+  prepacked_t<std::int16_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/depthwise_conv2d.hpp) on this node's operand types.
   template <class Input>
@@ -43,7 +46,8 @@ struct depthwise_conv2d_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
-                                               option_kind::fused_activation, option_kind::output_quantization>,
+                                               option_kind::fused_activation, option_kind::output_quantization,
+                                               option_kind::prepacked>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
@@ -56,6 +60,42 @@ struct depthwise_conv2d_node {
         conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), true);
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
+
+    /// int8 of depth multiplier 1 runs the Highway kernel
+    /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
+    /// built; the rest the reference.
+    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && out_c == geometry.in_c;
+    static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h * geometry.filter_w};
+    static constexpr auto simd_multipliers = [] {
+      if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+      else return 0;
+    }();
+    static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
+    using arrays = kernels::depthwise_int8_arrays<packing, prepacked>;
+
+    struct prepared {
+      depthwise_conv2d_node node;
+      std::conditional_t<simd, arrays, std::nullptr_t> packed;
+      constexpr explicit prepared(const depthwise_conv2d_node& n) : node(n), packed(pack(n)) {}
+      static constexpr auto pack(const depthwise_conv2d_node& n) {
+        if constexpr (!simd) return nullptr;
+        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+        else
+          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                        simd_multipliers.data(), n.packed);
+      }
+    };
+
+    static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) {
+        kernels::depthwise_conv2d_int8(t, kernels::fixed<geometry>{},
+                                       {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
+                                        output::quant::zero_point, act, out});
+      } else {
+        run(p.node, in, out);
+      }
+    }
 
     static void run(const depthwise_conv2d_node& self, const typename Input::element* in,
                     typename output::element* out) {
@@ -76,11 +116,11 @@ struct depthwise_conv2d_node {
 /// DEPTHWISE_CONV_2D; options as for conv2d. The depth multiplier follows from
 /// the weights' last dimension.
 template <int In, class W, class B, node_option... Opts>
-constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts...) {
+constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: depthwise_conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return depthwise_conv2d_node<In, W, B, Opts...>{weights, bias};
+  return depthwise_conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int16_t>(opts...)};
 }
 
 }  // namespace qfence

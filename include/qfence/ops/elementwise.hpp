@@ -11,6 +11,7 @@
 
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/elementwise.hpp"
@@ -63,6 +64,30 @@ struct binary_node {
     using output = rule_output_type<rule<X, Y>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
+
+    /// Quantized ADD and SUB run the Highway kernel (kernels/add-inl.hpp).
+    static constexpr bool simd = (std::is_same_v<Op, qfence::op::add> || std::is_same_v<Op, qfence::op::sub>) &&
+                                 X::type != dtype::f32;
+    struct prepared {
+      binary_node node;
+      constexpr explicit prepared(const binary_node& n) : node(n) {}
+    };
+    static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename X::element* a,
+                    const typename Y::element* b, typename output::element* out) {
+      if constexpr (simd) {
+        constexpr bool sub = std::is_same_v<Op, qfence::op::sub>;
+        // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
+        // tflite_numerics option) in double, as for ADD.
+        constexpr auto make = sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
+        static constexpr add_params params =
+            make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+                 output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+        if constexpr (sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
+        else kernels::add_quantized(t, geometry, a, b, params, act, out);
+      } else {
+        run(p.node, a, b, out);
+      }
+    }
 
     static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {

@@ -14,6 +14,8 @@
 
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/packed_arrays.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/fully_connected.hpp"
 
@@ -34,6 +36,7 @@ struct fully_connected_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
+  prepacked_t<std::uint8_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
   template <class Input>
@@ -47,7 +50,7 @@ struct fully_connected_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::numerics>,
+                                               option_kind::numerics, option_kind::prepacked>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
@@ -62,6 +65,54 @@ struct fully_connected_node {
     using kernel_shape = kernels::fixed<reference::fc_geometry{batches, depth, units}>;
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
+
+    /// int8 with TFLM's rescaling runs the Highway convolution
+    /// (kernels/conv2d-inl.hpp) as a 1x1 convolution over the rows, on weights
+    /// packed when the model is built; the rest the reference.
+    static constexpr bool simd =
+        Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
+    static constexpr window_geometry geometry{1, 1, batches, depth, 1, batches, units, 1, 1, 1, 1, 1, 1, 0, 0};
+    static constexpr kernels::conv_packing packing{units, 1, depth};
+    static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
+    using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
+    /// One multiplier per unit (TFLM: per channel from the double product,
+    /// or the per-tensor one from the float product, repeated), a constant of
+    /// its own.
+    static constexpr auto simd_multipliers = [] {
+      if constexpr (!simd) {
+        return 0;
+      } else if constexpr (W::quant::is_per_channel) {
+        return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
+      } else {
+        std::array<quantized_multiplier, static_cast<std::size_t>(units)> m{};
+        for (auto& x : m) x = rescale_multiplier(Input::quant::scale, W::quant::scale, output::quant::scale, true);
+        return m;
+      }
+    }();
+
+    struct prepared {
+      fully_connected_node node;
+      std::conditional_t<simd, arrays, std::nullptr_t> packed;
+      constexpr explicit prepared(const fully_connected_node& n) : node(n), packed(pack(n)) {}
+      static constexpr auto pack(const fully_connected_node& n) {
+        if constexpr (!simd) return nullptr;
+        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+        else
+          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                        simd_multipliers.data(), n.packed);
+      }
+    };
+
+    static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) {
+        kernels::conv2d_int8(t, kernels::fixed<geometry>{},
+                             {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
+                              output::quant::zero_point, act, out});
+      } else {
+        run(p.node, in, out);
+      }
+    }
 
     static void run(const fully_connected_node& self, const typename Input::element* in,
                     typename output::element* out) {
@@ -102,11 +153,11 @@ struct fully_connected_node {
 
 /// FULLY_CONNECTED; options: fused_relu..., out<...>.
 template <int In, class W, class B, node_option... Opts>
-constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts...) {
+constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return fully_connected_node<In, W, B, Opts...>{weights, bias};
+  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::uint8_t>(opts...)};
 }
 
 }  // namespace qfence

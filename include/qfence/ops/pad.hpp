@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include "qfence/kernels/reference/pad.hpp"
+#include "qfence/kernels/pad.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pad.hpp"
@@ -60,7 +60,7 @@ struct pad_node {
     static void run(const pad_node&, const typename Input::element* in, typename output::element* out) {
       typename Input::element value{};
       if constexpr (Input::quant::quantized) value = static_cast<typename Input::element>(Input::quant::zero_point);
-      reference::pad(static_cast<int>(rank), Input::shape_type::dims.data(), before.data(), after.data(), in, value, out);
+      kernels::pad(static_cast<int>(rank), Input::shape_type::dims.data(), before.data(), after.data(), in, value, out);
     }
   };
 };

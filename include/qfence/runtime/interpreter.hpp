@@ -7,6 +7,7 @@
 // only runs kernels: no allocation, no checks.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <map>
@@ -31,6 +32,12 @@ using custom_op_prepare = kernel (*)(const op_context&);
 
 struct interpreter_options {
   numerics arithmetic = numerics::tflm;
+  /// The SIMD target of every kernel, chosen once for the model; the default
+  /// is kernels::default_target() (QFENCE_TARGET, else the best this CPU runs).
+  kernels::target target{};
+  /// Run every layer on the reference kernels (the specification; slow), not
+  /// on the Highway ones: for comparisons and benchmarks.
+  bool reference_kernels = false;
   std::map<std::string, custom_op_prepare> custom_ops;
 };
 
@@ -113,12 +120,14 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
 class interpreter {
  public:
   explicit interpreter(std::shared_ptr<const model> shared, interpreter_options options = {})
-      : owner_(std::move(shared)), model_(checked(owner_)) {
+      : owner_(std::move(shared)),
+        model_(checked(owner_)),
+        target_(options.target.valid() ? options.target : kernels::default_target()) {
     const model& m = model_;
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
     for (const operation& op : m.operations) {
-      const op_context ctx(m, op, options.arithmetic);
+      const op_context ctx(m, op, options.arithmetic, target_, options.reference_kernels);
       if (op.is_custom()) {
         kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
       } else {
@@ -135,6 +144,8 @@ class interpreter {
   interpreter& operator=(const interpreter&) = delete;
 
   const model& source() const noexcept { return model_; }
+  /// The SIMD target every kernel of this interpreter runs on.
+  kernels::target target() const noexcept { return target_; }
 
   int input_count() const noexcept { return static_cast<int>(model_.inputs.size()); }
   int output_count() const noexcept { return static_cast<int>(model_.outputs.size()); }
@@ -180,6 +191,19 @@ class interpreter {
       // (core/typed_storage.hpp; no code is emitted for this).
       for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
       kernels_[k](memory_);
+    }
+  }
+
+  /// invoke(), with each operation's wall time in microseconds written to
+  /// elapsed_us[k] (resized to the number of operations): per-layer figures
+  /// for benchmarks.
+  void invoke_timed(std::vector<double>& elapsed_us) {
+    elapsed_us.resize(kernels_.size());
+    for (std::size_t k = 0; k < kernels_.size(); ++k) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
+      kernels_[k](memory_);
+      elapsed_us[k] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     }
   }
 
@@ -287,6 +311,7 @@ class interpreter {
 
   std::shared_ptr<const model> owner_;
   const model& model_;
+  kernels::target target_;
   std::vector<kernel> kernels_;
   tensor_memory memory_;
   struct typed_buffer {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/target.hpp"
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/rule.hpp"
@@ -93,12 +94,18 @@ inline bool plain_fused_activation(const op_options& o) noexcept {
 
 class op_context {
  public:
-  op_context(const model& m, const operation& op, numerics n) : model_(m), op_(op), numerics_(n) {}
+  op_context(const model& m, const operation& op, numerics n, kernels::target simd = {}, bool reference_only = false)
+      : model_(m), op_(op), numerics_(n), simd_(simd), reference_only_(reference_only) {}
 
   const model& graph() const noexcept { return model_; }
   const operation& op() const noexcept { return op_; }
   const op_options& options() const noexcept { return op_.options; }
   numerics arithmetic() const noexcept { return numerics_; }
+  /// The SIMD target the prepared kernels run on: the interpreter's, or
+  /// kernels::default_target() (QFENCE_TARGET, else the best this CPU runs).
+  kernels::target simd_target() const { return simd_.valid() ? simd_ : kernels::default_target(); }
+  /// Whether every kernel must be the reference one (interpreter_options).
+  bool reference_only() const noexcept { return reference_only_; }
 
   int input_count() const noexcept { return static_cast<int>(op_.inputs.size()); }
   int output_count() const noexcept { return static_cast<int>(op_.outputs.size()); }
@@ -219,6 +226,8 @@ class op_context {
   const model& model_;
   const operation& op_;
   numerics numerics_;
+  kernels::target simd_;
+  bool reference_only_;
 };
 
 }  // namespace qfence::runtime

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/packed_buffers.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
@@ -107,6 +110,70 @@ kernel conv_like(const op_context& ctx, int out_c, MakeFloat&& make_float, Make8
 
 }  // namespace detail
 
+/// The packed form of an int8 CONV_2D (groups of 1) or FULLY_CONNECTED (TFLM
+/// numerics; a 1x1 convolution over its rows), which the Highway kernel runs,
+/// or null when the layer runs the reference kernel. The runtime path packs
+/// here at prepare; `qfence embed` writes the same bytes into the header. Call
+/// for operands the op's rule accepted.
+inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(const op_context& ctx) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
+  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8) return nullptr;
+  kernels::conv_packing p;
+  std::vector<quantized_multiplier> multipliers;
+  if (ctx.op().code == op_code::conv_2d) {
+    if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
+    p = {filter.dim(0), filter.dim(1) * filter.dim(2), filter.dim(3)};
+    multipliers = detail::conv_multipliers(in, filter, out, p.out_c);
+  } else if (ctx.op().code == op_code::fully_connected) {
+    if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
+    p = {filter.dim(0), 1, filter.dim(1)};
+    // TFLM: per-channel multipliers from the double product, or the
+    // per-tensor one from the float product (repeated per unit).
+    const bool per_channel = filter.quant.per_channel();
+    multipliers = detail::conv_multipliers(in, filter, out, per_channel ? p.out_c : 1, !per_channel);
+    multipliers.resize(static_cast<std::size_t>(p.out_c), multipliers.front());
+  } else {
+    return nullptr;
+  }
+  const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+  return std::make_shared<const kernels::packed_conv2d_int8>(p, filter.constant_data<std::int8_t>(), bias,
+                                                             in.quant.zero_point(), multipliers, out.quant.zero_point(),
+                                                             detail::activation_range<std::int8_t>(ctx, out));
+}
+
+/// The packed form of an int8 DEPTHWISE_CONV_2D of depth multiplier 1, or
+/// null (as packed_conv_layer).
+inline std::shared_ptr<const kernels::packed_depthwise_int8> packed_depthwise_layer(const op_context& ctx) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
+  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8 || filter.dim(3) != in.dim(3))
+    return nullptr;
+  const kernels::depthwise_packing p{filter.dim(3), filter.dim(1) * filter.dim(2)};
+  const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+  return std::make_shared<const kernels::packed_depthwise_int8>(
+      p, filter.constant_data<std::int8_t>(), bias, in.quant.zero_point(), detail::conv_multipliers(in, filter, out, p.channels),
+      out.quant.zero_point(), detail::activation_range<std::int8_t>(ctx, out));
+}
+
+namespace detail {
+/// The Highway kernels on a packed layer, on the context's SIMD target.
+inline kernel simd_conv2d_int8(const op_context& ctx, const window_geometry& g,
+                               std::shared_ptr<const kernels::packed_conv2d_int8> packed) {
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
+  return [=](const tensor_memory& m) {
+    kernels::conv2d_int8(target, g, packed->args(m.at<const std::int8_t>(in_t), m.at<std::int8_t>(out_t)));
+  };
+}
+inline kernel simd_depthwise_int8(const op_context& ctx, const window_geometry& g,
+                                  std::shared_ptr<const kernels::packed_depthwise_int8> packed) {
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
+  return [=](const tensor_memory& m) {
+    kernels::depthwise_conv2d_int8(target, g, packed->args(m.at<const std::int8_t>(in_t), m.at<std::int8_t>(out_t)));
+  };
+}
+}  // namespace detail
+
 inline kernel prepare_conv2d(const op_context& ctx) {
   ctx.require_io(2, 3, 1);
   detail::require_constant_weights_and_bias(ctx, 2);
@@ -115,6 +182,7 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   const tensor_desc in_d = describe(in), w_d = describe(filter);
   ctx.enforce(conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(out)), {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, false);
+  if (auto packed = packed_conv_layer(ctx)) return detail::simd_conv2d_int8(ctx, g, std::move(packed));
   const int out_c = filter.dim(0), filter_in_c = filter.dim(3);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
@@ -154,6 +222,7 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   ctx.enforce(depthwise_conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(ctx.output(0))),
               {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, true);
+  if (auto packed = packed_depthwise_layer(ctx)) return detail::simd_depthwise_int8(ctx, g, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
   kernel k = detail::conv_like(
@@ -242,6 +311,10 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
               {0, 1, 2});
   const int units = weights.dim(0), depth = weights.dim(1);
   const int batches = static_cast<int>(in.elements() / depth);
+  if (auto packed = packed_conv_layer(ctx)) {  // a 1x1 convolution of `batches` pixels
+    const window_geometry g{1, 1, batches, depth, 1, batches, units, 1, 1, 1, 1, 1, 1, 0, 0};
+    return detail::simd_conv2d_int8(ctx, g, std::move(packed));
+  }
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();
   if (in.type == dtype::f32) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
@@ -103,11 +104,18 @@ kernel prepare_add_or_sub(const op_context& ctx) {
                                                                  b.quant.zero_point(), out.quant.scale(),
                                                                  out.quant.zero_point(), left_shift);
     const int_range act = activation_range<T>(ctx, out);
+    if (ctx.reference_only()) {
+      return [=](const tensor_memory& m) {
+        if constexpr (Subtract) reference::sub(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+        else reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+      };
+    }
+    const kernels::target target = ctx.simd_target();
     return [=](const tensor_memory& m) {
       if constexpr (Subtract) {
-        reference::sub(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+        kernels::sub_quantized(target, g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
       } else {
-        reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
+        kernels::add_quantized(target, g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
       }
     };
   };

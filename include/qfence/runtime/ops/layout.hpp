@@ -11,6 +11,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/reference/concatenation.hpp"
 #include "qfence/kernels/reference/gather_nd.hpp"
+#include "qfence/kernels/pad.hpp"
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/strided_slice.hpp"
@@ -102,10 +103,16 @@ inline kernel prepare_pad(const op_context& ctx) {
   const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
       after(a.after.begin(), a.after.begin() + in.rank());
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const bool reference_only = ctx.reference_only();
   auto typed = [&]<class T>(T value) -> kernel {
     return [=, dims = in.shape](const tensor_memory& m) {
-      reference::pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), m.at<const T>(in_t),
-                     value, m.at<T>(out_t));
+      if (reference_only) {
+        reference::pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), m.at<const T>(in_t),
+                       value, m.at<T>(out_t));
+        return;
+      }
+      kernels::pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), m.at<const T>(in_t), value,
+                   m.at<T>(out_t));
     };
   };
   // The pad value is the real 0 (the zero point), unless PADV2 gives one.

@@ -1,0 +1,9 @@
+// qfence/kernels/all-inl.hpp: every per-target kernel file, the one
+// HWY_TARGET_INCLUDE that kernels/dispatch.hpp hands to foreach_target.h.
+#include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/add-inl.hpp"
+#include "qfence/kernels/conv2d-inl.hpp"
+#include "qfence/kernels/depthwise_conv2d-inl.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+QFENCE_EXACT_FLOAT_END

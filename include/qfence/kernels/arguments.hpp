@@ -1,0 +1,41 @@
+// qfence/kernels/arguments.hpp: what each Highway kernel takes besides its
+// geometry (which comes as a kernel parameter, kernels/parameter.hpp).
+// Pointers to packed data point at the layouts of kernels/packed_conv.hpp.
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// An int8 CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
+/// one pixel per row) with per-channel requantization.
+struct conv2d_int8_args {
+  const std::int8_t* input;      // NHWC
+  const std::uint8_t* weights;   // pack_conv_weights (w + 128)
+  const std::int32_t* epilogue;  // pack_conv_epilogue
+  const std::int8_t* pad_row;    // padded_in_c() bytes of the input zero point
+  std::int32_t output_zero_point;
+  int_range act;
+  std::int8_t* output;  // NHWC
+};
+
+/// An int8 DEPTHWISE_CONV_2D of depth multiplier 1 with per-channel
+/// requantization.
+struct depthwise_int8_args {
+  const std::int8_t* input;       // NHWC
+  const std::int16_t* weights;    // pack_depthwise_weights: [tap][padded channels], widened
+  const std::int32_t* epilogue;   // pack_depthwise_epilogue
+  const std::int8_t* pad_row;     // padded channels of the input zero point
+  std::int32_t output_zero_point;
+  int_range act;
+  std::int8_t* output;  // NHWC
+};
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END

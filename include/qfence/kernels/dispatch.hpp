@@ -1,0 +1,154 @@
+// qfence/kernels/dispatch.hpp: the Highway kernels compiled for every target
+// in HWY_TARGETS, and one table per kernel template to reach them.
+//
+// Highway 1.0.3's HWY_EXPORT covers plain functions only; qfence's kernels
+// are templates instantiated per layer (geometry as kernels::fixed<...>) or
+// per variant (runtime geometry). So each kernel has a table template here:
+// kernel_table<Geometry>::slots[target.slot()] is the kernel compiled for that
+// target and that geometry type, nullptr for a target not compiled in. A model
+// looks its target up once (kernels/target.hpp) and indexes the tables with
+// it.
+//
+// All translation units of a program must see the same HWY_TARGETS (the same
+// compiler flags and kernels/highway.hpp settings), as with any Highway code.
+#pragma once
+
+#include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/highway.hpp"
+#include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/target.hpp"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "qfence/kernels/all-inl.hpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+
+#include <hwy/highway.h>
+
+// And once more for the static target:
+#include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/all-inl.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+// One entry per slot of kernels::target_bits: &N_TARGET::kernel or nullptr.
+#if HWY_TARGETS & HWY_AVX3_DL
+#define QFENCE_SLOT_AVX3_DL(...) &N_AVX3_DL::__VA_ARGS__
+#else
+#define QFENCE_SLOT_AVX3_DL(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_AVX3
+#define QFENCE_SLOT_AVX3(...) &N_AVX3::__VA_ARGS__
+#else
+#define QFENCE_SLOT_AVX3(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_AVX2
+#define QFENCE_SLOT_AVX2(...) &N_AVX2::__VA_ARGS__
+#else
+#define QFENCE_SLOT_AVX2(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SSE4
+#define QFENCE_SLOT_SSE4(...) &N_SSE4::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SSE4(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SSSE3
+#define QFENCE_SLOT_SSSE3(...) &N_SSSE3::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SSSE3(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SVE2_128
+#define QFENCE_SLOT_SVE2_128(...) &N_SVE2_128::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SVE2_128(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SVE_256
+#define QFENCE_SLOT_SVE_256(...) &N_SVE_256::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SVE_256(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SVE2
+#define QFENCE_SLOT_SVE2(...) &N_SVE2::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SVE2(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SVE
+#define QFENCE_SLOT_SVE(...) &N_SVE::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SVE(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_NEON
+#define QFENCE_SLOT_NEON(...) &N_NEON::__VA_ARGS__
+#else
+#define QFENCE_SLOT_NEON(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_EMU128
+#define QFENCE_SLOT_EMU128(...) &N_EMU128::__VA_ARGS__
+#else
+#define QFENCE_SLOT_EMU128(...) nullptr
+#endif
+#if HWY_TARGETS & HWY_SCALAR
+#define QFENCE_SLOT_SCALAR(...) &N_SCALAR::__VA_ARGS__
+#else
+#define QFENCE_SLOT_SCALAR(...) nullptr
+#endif
+
+/// The table of a kernel template instantiation, in kernels::target_bits
+/// order.
+#define QFENCE_TARGET_TABLE(...)                                                                                   \
+  {                                                                                                                \
+    QFENCE_SLOT_AVX3_DL(__VA_ARGS__), QFENCE_SLOT_AVX3(__VA_ARGS__), QFENCE_SLOT_AVX2(__VA_ARGS__),                \
+        QFENCE_SLOT_SSE4(__VA_ARGS__), QFENCE_SLOT_SSSE3(__VA_ARGS__), QFENCE_SLOT_SVE2_128(__VA_ARGS__),          \
+        QFENCE_SLOT_SVE_256(__VA_ARGS__), QFENCE_SLOT_SVE2(__VA_ARGS__), QFENCE_SLOT_SVE(__VA_ARGS__),             \
+        QFENCE_SLOT_NEON(__VA_ARGS__), QFENCE_SLOT_EMU128(__VA_ARGS__), QFENCE_SLOT_SCALAR(__VA_ARGS__)            \
+  }
+
+namespace qfence::kernels {
+
+template <class Geometry>
+struct conv2d_int8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int8_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt8<Geometry>);
+};
+
+template <class Geometry>
+struct depthwise_int8_table {
+  using fn = void (*)(const Geometry&, const depthwise_int8_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
+};
+
+template <bool Subtract, class T>
+struct add_quantized_table {
+  using fn = void (*)(const broadcast_geometry&, const T*, const T*, const add_params&, int_range, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
+};
+
+/// int8 CONV_2D (groups of 1) on target `t`.
+template <class Geometry>
+inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) noexcept {
+  conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// int8 DEPTHWISE_CONV_2D (depth multiplier 1) on target `t`.
+template <class Geometry>
+inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
+  depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
+template <class T>
+inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
+                          int_range act, T* out) noexcept {
+  add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// Quantized SUB, as add_quantized.
+template <class T>
+inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
+                          int_range act, T* out) noexcept {
+  add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,98 @@
+// qfence/kernels/packed_arrays.hpp: a layer's packed SIMD data on the
+// compile-time path, in the model object itself: either packed when the
+// model is constructed (constexpr arrays, so a constexpr model carries them in
+// read-only data and packs at compile time), or pointers to the arrays that
+// `qfence embed` wrote already packed (graph/options.hpp, prepacked). The
+// runtime path owns the same layouts on the heap (packed_buffers.hpp).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
+#include "qfence/graph/options.hpp"
+#include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/packed_conv.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+template <std::size_t N>
+constexpr std::array<std::int8_t, N> filled_row(std::int32_t value) noexcept {
+  std::array<std::int8_t, N> row{};
+  for (auto& x : row) x = static_cast<std::int8_t>(value);
+  return row;
+}
+
+/// An int8 convolution's packed weights and constants (P: its sizes).
+/// Prepacked: pointers into the generated header; otherwise owned arrays.
+template <conv_packing P, bool Prepacked>
+struct conv2d_int8_arrays {
+  alignas(64) std::array<std::uint8_t, P.weight_bytes()> weights{};
+  alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+
+  constexpr conv2d_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                               const quantized_multiplier* multipliers, prepacked_t<std::uint8_t>) noexcept
+      : pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {
+    pack_conv_weights(P, w, weights.data());
+    pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+  }
+  constexpr const std::uint8_t* weight_data() const noexcept { return weights.data(); }
+  constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
+};
+
+template <conv_packing P>
+struct conv2d_int8_arrays<P, true> {
+  const std::uint8_t* weights;
+  const std::int32_t* epilogue;
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+
+  constexpr conv2d_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
+                               const quantized_multiplier*, prepacked_t<std::uint8_t> given) noexcept
+      : weights(given.weights),
+        epilogue(given.epilogue),
+        pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {}
+  constexpr const std::uint8_t* weight_data() const noexcept { return weights; }
+  constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
+};
+
+/// An int8 depthwise convolution's packed weights and constants.
+template <depthwise_packing P, bool Prepacked>
+struct depthwise_int8_arrays {
+  alignas(64) std::array<std::int16_t, P.weight_count()> weights{};
+  alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+
+  constexpr depthwise_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                                  const quantized_multiplier* multipliers, prepacked_t<std::int16_t>) noexcept
+      : pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {
+    pack_depthwise_weights(P, w, weights.data());
+    pack_depthwise_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+  }
+  constexpr const std::int16_t* weight_data() const noexcept { return weights.data(); }
+  constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
+};
+
+template <depthwise_packing P>
+struct depthwise_int8_arrays<P, true> {
+  const std::int16_t* weights;
+  const std::int32_t* epilogue;
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+
+  constexpr depthwise_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
+                                  const quantized_multiplier*, prepacked_t<std::int16_t> given) noexcept
+      : weights(given.weights),
+        epilogue(given.epilogue),
+        pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
+  constexpr const std::int16_t* weight_data() const noexcept { return weights; }
+  constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
+};
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,97 @@
+// qfence/kernels/packed_buffers.hpp: packed weights and per-channel constants
+// that own their memory, for the runtime path (which packs each layer once,
+// at prepare). The compile-time path keeps the same data in constexpr arrays
+// instead. Layouts: kernels/packed_conv.hpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include <hwy/aligned_allocator.h>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
+#include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/packed_conv.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+namespace detail {
+template <class T>
+hwy::AlignedFreeUniquePtr<T[]> aligned_array(std::size_t n) {
+  auto p = hwy::AllocateAligned<T>(n > 0 ? n : 1);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+/// A row of `n` bytes of the input zero point (what padding taps read).
+inline hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row(std::size_t n, std::int32_t zero_point) {
+  auto row = aligned_array<std::int8_t>(n);
+  std::memset(row.get(), static_cast<std::int8_t>(zero_point), n);
+  return row;
+}
+}  // namespace detail
+
+/// One int8 convolution (or fully connected layer), packed.
+struct packed_conv2d_int8 {
+  conv_packing packing;
+  hwy::AlignedFreeUniquePtr<std::uint8_t[]> weights;
+  hwy::AlignedFreeUniquePtr<std::int32_t[]> epilogue;
+  hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row;
+  std::int32_t output_zero_point;
+  int_range act;
+
+  /// `weights` [out_c][taps][in_c]; `bias` may be null; one multiplier per
+  /// output channel.
+  packed_conv2d_int8(conv_packing p, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                     const std::vector<quantized_multiplier>& multipliers, std::int32_t out_zero_point, int_range range)
+      : packing(p),
+        weights(detail::aligned_array<std::uint8_t>(p.weight_bytes())),
+        epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
+        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_in_c()), input_zero_point)),
+        output_zero_point(out_zero_point),
+        act(range) {
+    pack_conv_weights(p, w, weights.get());
+    pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
+  }
+
+  conv2d_int8_args args(const std::int8_t* input, std::int8_t* output) const noexcept {
+    return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output};
+  }
+};
+
+/// One int8 depthwise convolution (depth multiplier 1), packed.
+struct packed_depthwise_int8 {
+  depthwise_packing packing;
+  hwy::AlignedFreeUniquePtr<std::int16_t[]> weights;
+  hwy::AlignedFreeUniquePtr<std::int32_t[]> epilogue;
+  hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row;
+  std::int32_t output_zero_point;
+  int_range act;
+
+  packed_depthwise_int8(depthwise_packing p, const std::int8_t* w, const std::int32_t* bias,
+                        std::int32_t input_zero_point, const std::vector<quantized_multiplier>& multipliers,
+                        std::int32_t out_zero_point, int_range range)
+      : packing(p),
+        weights(detail::aligned_array<std::int16_t>(p.weight_count())),
+        epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
+        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_channels()), input_zero_point)),
+        output_zero_point(out_zero_point),
+        act(range) {
+    pack_depthwise_weights(p, w, weights.get());
+    pack_depthwise_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
+  }
+
+  depthwise_int8_args args(const std::int8_t* input, std::int8_t* output) const noexcept {
+    return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output};
+  }
+};
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END

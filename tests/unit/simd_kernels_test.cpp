@@ -1,0 +1,271 @@
+// The Highway kernels give the reference kernels' bits on every target that
+// is compiled in and that this CPU runs (as Highway's own tests sweep
+// targets), over random layers: shapes, strides, paddings, dilations, zero
+// points at both extremes, scales across 1e-6..1e3, channel counts that are
+// not multiples of the vector width, batch > 1. A failing case prints its
+// seed; QFENCE_TEST_SEED=<seed> replays it first.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/depthwise_conv2d.hpp"
+#include "qfence/kernels/reference/elementwise.hpp"
+#include "qfence/kernels/reference/pad.hpp"
+#include "qfence/kernels/pad.hpp"
+
+namespace qf = qfence;
+namespace kn = qfence::kernels;
+
+namespace {
+
+constexpr int cases_per_target = 300;
+
+std::uint32_t base_seed() {
+  const char* s = std::getenv("QFENCE_TEST_SEED");
+  return s != nullptr ? static_cast<std::uint32_t>(std::strtoul(s, nullptr, 0)) : 0x5eed0000u;
+}
+
+struct layer {
+  qf::window_geometry g{};
+  std::int32_t in_zp = 0, out_zp = 0;
+  qf::int_range act{};
+  std::vector<std::int8_t> input, weights;
+  std::vector<std::int32_t> bias;
+  std::vector<qf::quantized_multiplier> multipliers;
+};
+
+/// A random layer; `depthwise` makes weights [1][kh][kw][channels].
+layer random_layer(std::mt19937& r, bool depthwise) {
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  auto log_uniform = [&](double lo, double hi) {
+    return static_cast<float>(std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) * (r() / 4294967296.0)));
+  };
+  auto zero_point = [&] {
+    const int pick = below(4);
+    return pick == 0 ? -128 : pick == 1 ? 127 : below(256) - 128;
+  };
+  layer l;
+  const int batches = 1 + below(2) * (below(3) == 0 ? 1 : 0);
+  const int in_h = 1 + below(12), in_w = 1 + below(12);
+  const int in_c = depthwise ? 1 + below(70) : 1 + below(48);
+  const int out_c = depthwise ? in_c : 1 + below(70);
+  const int fh = below(6) == 0 ? 5 : 1 + below(3), fw = below(6) == 0 ? 5 : 1 + below(3);
+  const int sh = 1 + below(2), sw = 1 + below(2);
+  const int dh = below(5) == 0 ? 2 : 1, dw = below(5) == 0 ? 2 : 1;
+  const qf::padding pad = below(2) == 0 ? qf::padding::same : qf::padding::valid;
+  l.g = qf::make_window_geometry(batches, in_h, in_w, in_c, out_c, fh, fw, sh, sw, dh, dw, pad);
+  if (l.g.out_h <= 0 || l.g.out_w <= 0) return random_layer(r, depthwise);
+  l.in_zp = zero_point();
+  l.out_zp = zero_point();
+  l.input.resize(static_cast<std::size_t>(batches * in_h * in_w * in_c));
+  for (auto& x : l.input) x = static_cast<std::int8_t>(below(256) - 128);
+  l.weights.resize(static_cast<std::size_t>(depthwise ? fh * fw * in_c : out_c * fh * fw * in_c));
+  for (auto& w : l.weights) w = static_cast<std::int8_t>(below(255) - 127);
+  if (below(5) != 0) {
+    l.bias.resize(static_cast<std::size_t>(out_c));
+    for (auto& b : l.bias) b = static_cast<std::int32_t>(r() % 2000001u) - 1000000;
+  }
+  const float in_scale = log_uniform(1e-6, 1e3), out_scale = log_uniform(1e-6, 1e3);
+  const bool per_channel = below(4) != 0;
+  const float shared = log_uniform(1e-6, 1e3);
+  for (int c = 0; c < out_c; ++c) {
+    const float w_scale = per_channel ? log_uniform(1e-6, 1e3) : shared;
+    qf::quantized_multiplier m = qf::rescale_multiplier(in_scale, w_scale, out_scale, false);
+    // TFLite's multipliers stay within these shifts; outside them a layer
+    // does not convert, so keep the ratio in range.
+    if (m.shift > 30 || m.shift < -31) m = qf::quantize_multiplier(std::ldexp(0.75, -(below(40))));
+    l.multipliers.push_back(m);
+  }
+  const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                 qf::activation::relu_n1_to_1};
+  l.act = qf::quantized_activation_range<std::int8_t>(acts[below(4)], out_scale, l.out_zp);
+  return l;
+}
+
+std::string describe(const layer& l, std::uint32_t seed, const char* target) {
+  const auto& g = l.g;
+  return std::string(target) + " seed=" + std::to_string(seed) + " n" + std::to_string(g.batches) + " in " +
+         std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" + std::to_string(g.in_c) + " out " +
+         std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" + std::to_string(g.out_c) + " k" +
+         std::to_string(g.filter_h) + "x" + std::to_string(g.filter_w) + " s" + std::to_string(g.stride_h) +
+         std::to_string(g.stride_w) + " d" + std::to_string(g.dilation_h) + std::to_string(g.dilation_w) + " zp " +
+         std::to_string(l.in_zp) + "/" + std::to_string(l.out_zp);
+}
+
+std::vector<std::uint32_t> seeds() {
+  std::vector<std::uint32_t> s;
+  if (const char* replay = std::getenv("QFENCE_TEST_SEED")) s.push_back(static_cast<std::uint32_t>(std::strtoul(replay, nullptr, 0)));
+  for (int i = 0; i < cases_per_target; ++i) s.push_back(base_seed() + static_cast<std::uint32_t>(i) * 7919u);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("int8 conv2d: every target gives the reference's bits") {
+  const auto targets = kn::usable_targets();
+  REQUIRE(!targets.empty());
+  for (const kn::target t : targets) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed);
+      const layer l = random_layer(r, false);
+      const auto& g = l.g;
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
+      qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), 0,
+                            l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
+      const kn::conv_packing p{g.out_c, g.filter_h * g.filter_w, g.in_c};
+      std::vector<std::uint8_t> packed(p.weight_bytes());
+      std::vector<std::int32_t> epilogue(p.epilogue_words());
+      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_in_c()), static_cast<std::int8_t>(l.in_zp));
+      kn::pack_conv_weights(p, l.weights.data(), packed.data());
+      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                             l.multipliers.data(), epilogue.data());
+      kn::conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act, got.data()});
+      CAPTURE(describe(l, seed, t.name()));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random int8 conv2d layers bit-exact");
+  }
+}
+
+TEST_CASE("int8 depthwise_conv2d: every target gives the reference's bits") {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xd1u);
+      const layer l = random_layer(r, true);
+      const auto& g = l.g;
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
+      qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
+                                      l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
+                                      want.data());
+      const kn::depthwise_packing p{g.in_c, g.filter_h * g.filter_w};
+      std::vector<std::int16_t> packed(p.weight_count());
+      std::vector<std::int32_t> epilogue(p.epilogue_words());
+      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));
+      kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
+      kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                                  l.multipliers.data(), epilogue.data());
+      kn::depthwise_conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
+                                       got.data()});
+      CAPTURE(describe(l, seed, t.name()));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random int8 depthwise layers bit-exact");
+  }
+}
+
+/// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or
+/// the output's, sometimes the same shapes, sometimes a scalar).
+struct binary_shapes {
+  std::vector<int> a, b;
+};
+binary_shapes random_binary_shapes(std::mt19937& r) {
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  const int rank = 1 + below(4);
+  binary_shapes s;
+  for (int d = 0; d < rank; ++d) {
+    const int size = 1 + below(d + 1 == rank ? 70 : 5);
+    s.a.push_back(size);
+    s.b.push_back(size);
+  }
+  const int kind = below(4);
+  if (kind == 1) s.b = {1};
+  if (kind == 2) for (auto& x : s.a) x = below(2) == 0 ? 1 : x;
+  if (kind == 3) for (auto& x : s.b) x = below(2) == 0 ? 1 : x;
+  return s;
+}
+
+template <class T>
+void check_add_on_every_target(bool subtract) {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ (subtract ? 0x5bu : 0xadu) ^ sizeof(T));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const binary_shapes s = random_binary_shapes(r);
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(s.a.data(), static_cast<int>(s.a.size()), s.b.data(), static_cast<int>(s.b.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      auto fill = [&](std::vector<T>& v, const std::vector<int>& shape) {
+        std::size_t n = 1;
+        for (int x : shape) n *= static_cast<std::size_t>(x);
+        v.resize(n);
+        for (auto& x : v) x = static_cast<T>(lo + below(hi - lo + 1));
+      };
+      std::vector<T> a, b;
+      fill(a, s.a);
+      fill(b, s.b);
+      const bool wide = sizeof(T) == 2;
+      auto zero_point = [&] { return wide ? 0 : (below(3) == 0 ? lo : below(3) == 0 ? hi : lo + below(hi - lo + 1)); };
+      auto scale = [&] { return static_cast<float>(std::exp(std::log(1e-4) + std::log(1e4) * (r() / 4294967296.0))); };
+      const float s1 = scale(), s2 = below(3) == 0 ? s1 : scale(), so = scale();
+      const int z1 = zero_point(), z2 = zero_point(), zo = zero_point();
+      const qf::add_params p = qf::make_add_params(s1, z1, s2, z2, so, zo, wide ? 15 : 20);
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+      const qf::int_range act = qf::quantized_activation_range<T>(acts[below(3)], so, zo);
+      std::vector<T> want(static_cast<std::size_t>(g.elements)), got(want.size());
+      if (subtract) {
+        qf::reference::sub(g, a.data(), b.data(), p, act, want.data());
+        kn::sub_quantized(t, g, a.data(), b.data(), p, act, got.data());
+      } else {
+        qf::reference::add(g, a.data(), b.data(), p, act, want.data());
+        kn::add_quantized(t, g, a.data(), b.data(), p, act, got.data());
+      }
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+    }
+  }
+}
+
+TEST_CASE("quantized add, sub: every target gives the reference's bits") {
+  check_add_on_every_target<std::int8_t>(false);
+  check_add_on_every_target<std::int8_t>(true);
+  check_add_on_every_target<std::uint8_t>(false);
+  check_add_on_every_target<std::int16_t>(false);
+  check_add_on_every_target<std::int16_t>(true);
+}
+
+TEST_CASE("pad: block copies give the reference's bytes") {
+  for (const std::uint32_t seed : seeds()) {
+    std::mt19937 r(seed ^ 0x9adu);
+    auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+    const int rank = 1 + below(5);
+    std::vector<int> dims, before, after;
+    std::size_t in_n = 1, out_n = 1;
+    for (int d = 0; d < rank; ++d) {
+      dims.push_back(1 + below(5));
+      before.push_back(below(3) == 0 ? below(3) : 0);
+      after.push_back(below(3) == 0 ? below(3) : 0);
+      in_n *= static_cast<std::size_t>(dims.back());
+      out_n *= static_cast<std::size_t>(dims.back() + before.back() + after.back());
+    }
+    std::vector<std::int16_t> in(in_n), want(out_n), got(out_n);
+    for (auto& x : in) x = static_cast<std::int16_t>(r());
+    qf::reference::pad(rank, dims.data(), before.data(), after.data(), in.data(), std::int16_t{-7}, want.data());
+    kn::pad(rank, dims.data(), before.data(), after.data(), in.data(), std::int16_t{-7}, got.data());
+    CAPTURE(seed);
+    REQUIRE(got == want);
+  }
+}
+
+TEST_CASE("targets: names, overrides and errors") {
+  const auto usable = kn::usable_targets();
+  for (const kn::target t : usable) CHECK(kn::target_named(t.name()) == t);
+  CHECK_THROWS_WITH_AS(kn::target_named("AVX9"), doctest::Contains("unknown SIMD target 'AVX9'"), kn::target_error);
+  const kn::target best = kn::best_target();
+  CHECK(best == usable.front());
+  MESSAGE("compiled: " << kn::detail::target_list(kn::compiled_targets()) << "; usable: "
+                       << kn::detail::target_list(usable));
+}
