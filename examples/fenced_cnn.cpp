@@ -264,8 +264,8 @@ int main() {
     us[static_cast<std::size_t>(r)] = std::chrono::duration<double, std::micro>(t1 - t0).count();
   }
   std::sort(us.begin(), us.end());
-  std::printf("int8 invoke latency: min %.1f us, median %.1f us (%d runs, reference kernels)\n", us.front(),
-              us[us.size() / 2], repeats);
+  std::printf("int8 invoke latency: min %.1f us, median %.1f us (%d runs, SIMD target %s)\n", us.front(),
+              us[us.size() / 2], repeats, qf::kernels::default_target().name());
   std::printf("summary: top-1 agreement %d/%d, worst probability difference %.4f\n", top1_agree, inputs,
               static_cast<double>(worst_prob_diff));
   // As a test, the example fails when int8 drifts far from its float twin.
