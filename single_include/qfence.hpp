@@ -3729,6 +3729,26 @@ constexpr auto bias_pointer(const B& b) {
   }
 }
 
+/// The prepared form (graph/model.hpp) of a layer with weights, bias and an
+/// optional prepacked_t: the node, and when the Highway kernel runs it
+/// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
+/// node's weights and bias, or the arrays `qfence embed` wrote (Prepacked).
+/// Multipliers: the layer's per-channel multipliers, a constant of its own
+/// (not evaluated inside the graph's constant expression).
+template <class Node, class Input, bool Simd, class Arrays, bool Prepacked, const auto& Multipliers>
+struct prepared_layer {
+  Node node;
+  std::conditional_t<Simd, Arrays, std::nullptr_t> packed;
+  constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
+  static constexpr auto pack(const Node& n) {
+    if constexpr (!Simd) return nullptr;
+    else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+    else
+      return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                    Multipliers.data(), n.packed);
+  }
+};
+
 }  // namespace detail
 }  // namespace qfence
 
@@ -4122,32 +4142,6 @@ constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, c
   return g;
 }
 
-/// Calls f(out_index, a_index, b_index) for every output element, in row-major
-/// order.
-template <class F>
-constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
-  if (g.same_shape) {
-    for (std::int64_t i = 0; i < g.elements; ++i) f(i, i, i);
-    return;
-  }
-  std::array<int, max_broadcast_rank> idx{};
-  std::int64_t ia = 0, ib = 0;
-  for (std::int64_t o = 0; o < g.elements; ++o) {
-    f(o, ia, ib);
-    // increment the multi-index, last dimension fastest
-    for (int d = max_broadcast_rank - 1; d >= 0; --d) {
-      const auto k = static_cast<std::size_t>(d);
-      ++idx[k];
-      ia += g.stride_a[k];
-      ib += g.stride_b[k];
-      if (idx[k] < g.out[k]) break;
-      ia -= g.stride_a[k] * idx[k];
-      ib -= g.stride_b[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
 /// of the output's last dimension (the whole tensor when the shapes are the
 /// same): `length` elements from out_index, each input advancing by its step
@@ -4177,6 +4171,16 @@ constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
       idx[k] = 0;
     }
   }
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
+                                std::int64_t step_a, std::int64_t step_b) {
+    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
+  });
 }
 
 }  // namespace qfence
@@ -6292,18 +6296,7 @@ struct conv2d_node {
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
 
-    struct prepared {
-      conv2d_node node;
-      std::conditional_t<simd, arrays, std::nullptr_t> packed;
-      constexpr explicit prepared(const conv2d_node& n) : node(n), packed(pack(n)) {}
-      static constexpr auto pack(const conv2d_node& n) {
-        if constexpr (!simd) return nullptr;
-        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
-        else
-          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                        simd_multipliers.data(), n.packed);
-      }
-    };
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -6510,18 +6503,7 @@ struct depthwise_conv2d_node {
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = kernels::depthwise_int8_arrays<packing, prepacked>;
 
-    struct prepared {
-      depthwise_conv2d_node node;
-      std::conditional_t<simd, arrays, std::nullptr_t> packed;
-      constexpr explicit prepared(const depthwise_conv2d_node& n) : node(n), packed(pack(n)) {}
-      static constexpr auto pack(const depthwise_conv2d_node& n) {
-        if constexpr (!simd) return nullptr;
-        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
-        else
-          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                        simd_multipliers.data(), n.packed);
-      }
-    };
+    using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -6927,18 +6909,7 @@ struct fully_connected_node {
       }
     }();
 
-    struct prepared {
-      fully_connected_node node;
-      std::conditional_t<simd, arrays, std::nullptr_t> packed;
-      constexpr explicit prepared(const fully_connected_node& n) : node(n), packed(pack(n)) {}
-      static constexpr auto pack(const fully_connected_node& n) {
-        if constexpr (!simd) return nullptr;
-        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
-        else
-          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                        simd_multipliers.data(), n.packed);
-      }
-    };
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {

@@ -71,32 +71,6 @@ constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, c
   return g;
 }
 
-/// Calls f(out_index, a_index, b_index) for every output element, in row-major
-/// order.
-template <class F>
-constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
-  if (g.same_shape) {
-    for (std::int64_t i = 0; i < g.elements; ++i) f(i, i, i);
-    return;
-  }
-  std::array<int, max_broadcast_rank> idx{};
-  std::int64_t ia = 0, ib = 0;
-  for (std::int64_t o = 0; o < g.elements; ++o) {
-    f(o, ia, ib);
-    // increment the multi-index, last dimension fastest
-    for (int d = max_broadcast_rank - 1; d >= 0; --d) {
-      const auto k = static_cast<std::size_t>(d);
-      ++idx[k];
-      ia += g.stride_a[k];
-      ib += g.stride_b[k];
-      if (idx[k] < g.out[k]) break;
-      ia -= g.stride_a[k] * idx[k];
-      ib -= g.stride_b[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
 /// of the output's last dimension (the whole tensor when the shapes are the
 /// same): `length` elements from out_index, each input advancing by its step
@@ -126,6 +100,16 @@ constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
       idx[k] = 0;
     }
   }
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
+                                std::int64_t step_a, std::int64_t step_b) {
+    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
+  });
 }
 
 }  // namespace qfence

@@ -80,18 +80,7 @@ struct conv2d_node {
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
 
-    struct prepared {
-      conv2d_node node;
-      std::conditional_t<simd, arrays, std::nullptr_t> packed;
-      constexpr explicit prepared(const conv2d_node& n) : node(n), packed(pack(n)) {}
-      static constexpr auto pack(const conv2d_node& n) {
-        if constexpr (!simd) return nullptr;
-        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
-        else
-          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                        simd_multipliers.data(), n.packed);
-      }
-    };
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {

@@ -90,18 +90,7 @@ struct fully_connected_node {
       }
     }();
 
-    struct prepared {
-      fully_connected_node node;
-      std::conditional_t<simd, arrays, std::nullptr_t> packed;
-      constexpr explicit prepared(const fully_connected_node& n) : node(n), packed(pack(n)) {}
-      static constexpr auto pack(const fully_connected_node& n) {
-        if constexpr (!simd) return nullptr;
-        else if constexpr (prepacked) return arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
-        else
-          return arrays(n.weights_data.data, detail::bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                        simd_multipliers.data(), n.packed);
-      }
-    };
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {

@@ -87,6 +87,26 @@ constexpr auto bias_pointer(const B& b) {
   }
 }
 
+/// The prepared form (graph/model.hpp) of a layer with weights, bias and an
+/// optional prepacked_t: the node, and when the Highway kernel runs it
+/// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
+/// node's weights and bias, or the arrays `qfence embed` wrote (Prepacked).
+/// Multipliers: the layer's per-channel multipliers, a constant of its own
+/// (not evaluated inside the graph's constant expression).
+template <class Node, class Input, bool Simd, class Arrays, bool Prepacked, const auto& Multipliers>
+struct prepared_layer {
+  Node node;
+  std::conditional_t<Simd, Arrays, std::nullptr_t> packed;
+  constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
+  static constexpr auto pack(const Node& n) {
+    if constexpr (!Simd) return nullptr;
+    else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+    else
+      return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                    Multipliers.data(), n.packed);
+  }
+};
+
 }  // namespace detail
 }  // namespace qfence
 
