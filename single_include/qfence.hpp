@@ -4928,9 +4928,9 @@ namespace qfence::kernels {
 /// one pixel per row) with per-channel requantization.
 struct conv2d_int8_args {
   const std::int8_t* input;      // NHWC
-  const std::uint8_t* weights;   // pack_conv_weights (w + 128)
+  const std::int8_t* weights;    // pack_conv_weights
   const std::int32_t* epilogue;  // pack_conv_epilogue
-  const std::int8_t* pad_row;    // padded_in_c() bytes of the input zero point
+  const std::int8_t* pad_row;    // padded_segment() bytes of the input zero point
   std::int32_t output_zero_point;
   int_range act;
   std::int8_t* output;  // NHWC
@@ -4958,19 +4958,23 @@ QFENCE_EXACT_FLOAT_END
 //
 // The SIMD dot product (vpdpbusd, or its widening emulation) multiplies 4
 // unsigned bytes by 4 signed bytes per 32-bit lane. So:
-//   - weights are stored as w + 128 (unsigned) and tiled as [out_c / 16][tap]
-//     [in_c / 4][16 out channels][4 in channels] (in_c and out_c rounded up
-//     with weights of 0, stored as 128): one 64-byte tile is one AVX-512
-//     vector, two AVX2 vectors or four 128-bit ones, the same bytes on every
-//     target;
-//   - inputs are the signed operand, broadcast straight from memory; padding
-//     taps read a pad row of the input zero point. Over all taps the
-//     accumulator is sum((w + 128) * x) = sum(w * x) + 128 * sum(x), so the
-//     kernel starts each pixel at bias' - 128 * sum(x) (sum(x): its window's
-//     bytes, pad taps included) with
-//       bias' = bias - input_zero_point * sum(w)                (mod 2^32)
-//     which leaves TFLite's sum(w * (x - zero_point)) over the in-bounds taps
-//     exactly (a padding tap adds w * zp - w * zp = 0);
+//   - weights are the signed operand, stored as they are and tiled as
+//     [out_c / 16][segment][segment bytes / 4][16 out channels][4 bytes]
+//     (rounded up with weights of 0): one 64-byte tile is one AVX-512 vector,
+//     two AVX2 vectors or four 128-bit ones, the same bytes on every target;
+//   - inputs are the unsigned operand: the kernel broadcasts 4 input bytes
+//     and flips their sign bits, which reads x + 128. Over all taps the
+//     accumulator gains sum(w * (x + 128)), so it starts at
+//       bias' = bias - (input_zero_point + 128) * sum(w)        (mod 2^32)
+//     which leaves TFLite's sum(w * (x - zero_point)): a constant per
+//     channel, nothing per pixel. Padding taps read a pad row of the input
+//     zero point (they add w * (zp + 128) - w * (zp + 128) = 0);
+//   - a segment is what the kernel reads contiguously from one input pixel
+//     on: a whole filter row (filter_w * in_c bytes, when dilation_w is 1 and
+//     the row is small enough to assemble on the stack at the image's left
+//     and right borders), else one tap (in_c bytes). Filter rows keep few
+//     channels dense: an RGB 3x3 row is 9 bytes in 3 groups of 4, not 3 taps
+//     of one padded group each;
 //   - the requantization constants are stored as the lanes use them.
 
 
@@ -4982,60 +4986,85 @@ namespace qfence::kernels {
 /// Output channels per weight tile (one 512-bit vector of int32 lanes).
 inline constexpr int channel_tile = 16;
 
+/// Rows of per-channel constants (conv_epilogue_row) the kernels read.
+inline constexpr std::size_t epilogue_rows = 7;
+
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
-/// The sizes of one packed convolution (groups of 1).
+/// The longest filter row the convolution kernel assembles on the stack
+/// (where the row leaves the image); longer rows are read tap by tap.
+inline constexpr int max_assembled_row = 512;
+
+/// Whether the convolution kernel reads whole filter rows as one segment.
+constexpr bool reads_filter_rows(int filter_w, int in_c, int dilation_w) noexcept {
+  return filter_w == 1 || (dilation_w == 1 && round_up(filter_w * in_c, 4) <= max_assembled_row);
+}
+
+/// The sizes of one packed convolution (groups of 1): `segments` runs of
+/// `segment_len` input bytes per output pixel (see the file comment).
 struct conv_packing {
-  int out_c = 0, taps = 0, in_c = 0;
+  int out_c = 0, segments = 0, segment_len = 0;
+
+  /// A convolution's packing: filter rows as segments when the kernel reads
+  /// them whole, taps otherwise.
+  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w) noexcept {
+    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c};
+    return {out_c, filter_h * filter_w, in_c};
+  }
 
   constexpr int padded_out_c() const noexcept { return round_up(out_c, channel_tile); }
-  constexpr int padded_in_c() const noexcept { return round_up(in_c, 4); }
-  /// Bytes of one 16-channel column of tiles (every tap, every input group).
+  constexpr int padded_segment() const noexcept { return round_up(segment_len, 4); }
+  /// Bytes of one 16-channel column of tiles (every segment, every group).
   constexpr std::size_t column_bytes() const noexcept {
-    return static_cast<std::size_t>(taps) * static_cast<std::size_t>(padded_in_c()) * channel_tile;
+    return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
   constexpr std::size_t weight_bytes() const noexcept {
     return column_bytes() * static_cast<std::size_t>(padded_out_c() / channel_tile);
   }
   /// int32 words of the per-channel constants (see conv_epilogue_row).
-  constexpr std::size_t epilogue_words() const noexcept { return 5 * static_cast<std::size_t>(padded_out_c()); }
+  constexpr std::size_t epilogue_words() const noexcept {
+    return epilogue_rows * static_cast<std::size_t>(padded_out_c());
+  }
 };
 
-/// Rows of the packed per-channel constants, each padded_out_c() long.
+/// Rows of the packed per-channel constants, each padded_out_c() long: the
+/// bias, then TFLite's MultiplyByQuantizedMultiplier as requantize-inl.hpp
+/// uses it (read by requantize_lanes, so the layout lives in one place).
 enum class conv_epilogue_row : int {
-  bias = 0,        // bias - input zero point * sum(weights)
-  multiplier = 1,  // the fixed-point multiplier
-  left = 2,        // 1 << max(shift, 0): TFLite's x * (1 << left_shift), as a multiply
-  right = 3,       // max(-shift, 0), the rounding right shift
-  mask = 4,        // (1 << right) - 1
+  bias = 0,            // bias - pad value * sum(weights)
+  left = 1,            // max(shift, 0): TFLite's x * (1 << left_shift), as a shift
+  multiplier = 2,      // the fixed-point multiplier
+  multiplier_odd = 3,  // word 2j and 2j+1: channel 2j+1's multiplier (what the odd lanes' 64-bit products take)
+  right = 4,           // max(-shift, 0), the rounding right shift
+  mask = 5,            // (1 << right) - 1
+  half_mask = 6,       // mask >> 1
 };
 
-/// Packs `weights` ([out_c][taps][in_c], TFLite's OHWI) into p.weight_bytes()
-/// bytes at `packed`, as w + 128.
-template <class Out>
-constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, Out* packed) noexcept {
-  const int in_cp = p.padded_in_c();
+/// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
+/// either way) into p.weight_bytes() bytes at `packed`.
+constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, std::int8_t* packed) noexcept {
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
-    for (int tap = 0; tap < p.taps; ++tap)
-      for (int group = 0; group < in_cp / 4; ++group)
+    for (int segment = 0; segment < p.segments; ++segment)
+      for (int group = 0; group < p.padded_segment() / 4; ++group)
         for (int lane = 0; lane < channel_tile; ++lane)
           for (int k = 0; k < 4; ++k) {
-            const int oc = column * channel_tile + lane, ic = group * 4 + k;
-            const bool real = oc < p.out_c && ic < p.in_c;
-            packed[at++] = static_cast<Out>(128 + (real ? weights[(static_cast<std::size_t>(oc) * static_cast<std::size_t>(p.taps) +
-                                                            static_cast<std::size_t>(tap)) *
-                                                               static_cast<std::size_t>(p.in_c) +
-                                                           static_cast<std::size_t>(ic)]
-                                                 : 0));
+            const int oc = column * channel_tile + lane, byte = group * 4 + k;
+            packed[at++] = oc < p.out_c && byte < p.segment_len
+                               ? weights[static_cast<std::size_t>(oc) * per_channel +
+                                         static_cast<std::size_t>(segment) * static_cast<std::size_t>(p.segment_len) +
+                                         static_cast<std::size_t>(byte)]
+                               : std::int8_t{0};
           }
 }
 
-/// Packs per-channel constants into 5 * padded_out_c words at `out`:
-/// `bias` may be null, `multipliers` has out_c entries (per channel, or one
-/// value repeated), `weight_sum(oc)` is the sum of channel oc's weights and
-/// `pad_value` what the kernel multiplies them by for a padding tap (the
-/// input zero point, shifted as the kernel shifts its inputs).
+/// Packs per-channel constants into conv_packing::epilogue_rows *
+/// padded_out_c words at `out`: `bias` may be null, `multipliers` has out_c
+/// entries (per channel, or one value repeated), `weight_sum(oc)` is the sum
+/// of channel oc's weights and `pad_value` what the kernel multiplies them by
+/// for a padding tap (the input zero point, shifted as the kernel shifts its
+/// inputs).
 template <class WeightSum>
 constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum, const std::int32_t* bias,
                              std::int32_t pad_value, const quantized_multiplier* multipliers,
@@ -5045,62 +5074,80 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
                static_cast<std::size_t>(oc)];
   };
   for (int oc = 0; oc < padded_out_c; ++oc) {
-    if (oc >= out_c) {  // padding channels: computed, never stored
-      row(conv_epilogue_row::bias, oc) = 0;
-      row(conv_epilogue_row::multiplier, oc) = 0;
-      row(conv_epilogue_row::left, oc) = 1;
-      row(conv_epilogue_row::right, oc) = 0;
-      row(conv_epilogue_row::mask, oc) = 0;
-      continue;
-    }
-    // Modular arithmetic, as the reference's int32 accumulation wraps.
-    const auto b = static_cast<std::uint32_t>(bias != nullptr ? bias[oc] : 0);
-    row(conv_epilogue_row::bias, oc) =
-        static_cast<std::int32_t>(b - static_cast<std::uint32_t>(pad_value) * static_cast<std::uint32_t>(weight_sum(oc)));
-    const quantized_multiplier m = multipliers[oc];
+    // Padding channels are computed, never stored: a multiplier of 0.
+    const quantized_multiplier m = oc < out_c ? multipliers[oc] : quantized_multiplier{0, 0};
     const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    // Modular arithmetic, as the reference's int32 accumulation wraps.
+    const auto b = static_cast<std::uint32_t>(oc < out_c && bias != nullptr ? bias[oc] : 0);
+    row(conv_epilogue_row::bias, oc) = oc < out_c ? static_cast<std::int32_t>(
+                                                        b - static_cast<std::uint32_t>(pad_value) *
+                                                                static_cast<std::uint32_t>(weight_sum(oc)))
+                                                  : 0;
+    const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+    row(conv_epilogue_row::left, oc) = left;
     row(conv_epilogue_row::multiplier, oc) = m.multiplier;
-    row(conv_epilogue_row::left, oc) = static_cast<std::int32_t>(std::uint32_t{1} << left);
     row(conv_epilogue_row::right, oc) = right;
-    row(conv_epilogue_row::mask, oc) = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+    row(conv_epilogue_row::mask, oc) = mask;
+    row(conv_epilogue_row::half_mask, oc) = mask >> 1;
+    if (oc % 2 == 1) {
+      row(conv_epilogue_row::multiplier_odd, oc - 1) = m.multiplier;
+      row(conv_epilogue_row::multiplier_odd, oc) = m.multiplier;
+    }
   }
 }
 
 /// The per-channel constants of an int8 convolution (weights as
-/// pack_conv_weights takes them).
+/// pack_conv_weights takes them; the kernel reads inputs as x + 128).
 constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weights, const std::int32_t* bias,
                                   std::int32_t input_zero_point, const quantized_multiplier* multipliers,
                                   std::int32_t* out) noexcept {
-  const std::size_t per_channel = static_cast<std::size_t>(p.taps) * static_cast<std::size_t>(p.in_c);
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   const auto weight_sum = [&](int oc) {
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i < per_channel; ++i)
       sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]));
     return sum;
   };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
-/// The sizes of one packed depthwise convolution (depth multiplier 1): the
-/// weights widened to int16 as [tap][padded channels] (the kernel multiplies
-/// in int16: |x * w| <= 128 * 127, and two such products still fit).
+/// The sizes of one packed depthwise convolution (depth multiplier 1). The
+/// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
+/// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
+/// gains their dot product with the two weights (|x * w| <= 128 * 127, so a
+/// pair of products fits int32 and one product int16). Weights are widened to
+/// int16 as [pair k][fx][padded channel][fy = 2k, 2k + 1] (0 past the last
+/// row or channel).
 struct depthwise_packing {
-  int channels = 0, taps = 0;
+  int channels = 0, filter_h = 0, filter_w = 0;
   constexpr int padded_channels() const noexcept { return round_up(channels, channel_tile); }
+  /// Pairs of filter rows (an odd last row pairs with weights of 0).
+  constexpr int pairs() const noexcept { return (filter_h + 1) / 2; }
   constexpr std::size_t weight_count() const noexcept {
-    return static_cast<std::size_t>(taps) * static_cast<std::size_t>(padded_channels());
+    return static_cast<std::size_t>(pairs()) * static_cast<std::size_t>(filter_w) *
+           static_cast<std::size_t>(padded_channels()) * 2;
   }
-  constexpr std::size_t epilogue_words() const noexcept { return 5 * static_cast<std::size_t>(padded_channels()); }
+  constexpr std::size_t epilogue_words() const noexcept {
+    return epilogue_rows * static_cast<std::size_t>(padded_channels());
+  }
 };
 
-/// Widens TFLite's depthwise weights ([1][taps][channels]) into
-/// [tap][padded channels] int16.
+/// Widens TFLite's depthwise weights ([1][filter_h][filter_w][channels]) into
+/// the layout of depthwise_packing.
 constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int8_t* weights,
                                       std::int16_t* packed) noexcept {
-  for (int t = 0; t < p.taps; ++t)
-    for (int c = 0; c < p.padded_channels(); ++c)
-      packed[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.padded_channels()) + static_cast<std::size_t>(c)] =
-          c < p.channels ? weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)] : 0;
+  std::size_t at = 0;
+  for (int k = 0; k < p.pairs(); ++k)
+    for (int fx = 0; fx < p.filter_w; ++fx)
+      for (int c = 0; c < p.padded_channels(); ++c)
+        for (int j = 0; j < 2; ++j) {
+          const int fy = 2 * k + j;
+          packed[at++] = c < p.channels && fy < p.filter_h
+                             ? weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
+                                        static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
+                                       static_cast<std::size_t>(c)]
+                             : std::int16_t{0};
+        }
 }
 
 /// The per-channel constants of an int8 depthwise convolution (its kernel
@@ -5108,9 +5155,10 @@ constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int
 constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const std::int8_t* weights,
                                        const std::int32_t* bias, std::int32_t input_zero_point,
                                        const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+  const int taps = p.filter_h * p.filter_w;
   const auto weight_sum = [&](int c) {
     std::uint32_t sum = 0;
-    for (int t = 0; t < p.taps; ++t)
+    for (int t = 0; t < taps; ++t)
       sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(
           weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)]));
     return sum;
@@ -5294,8 +5342,8 @@ QFENCE_EXACT_FLOAT_END
 // The reference (core/fixed_point.hpp) computes, per lane,
 //   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right)
 // Here:
-//   - x << left as x * (1 << left): the same wrap (kernels/packed_conv.hpp
-//     stores 1 << left);
+//   - x << left as a per-lane shift: the same wrap as TFLite's
+//     x * (1 << left);
 //   - SaturatingRoundingDoublingHighMul(a, m) = (a * m + 2^30) >> 31 with a
 //     floor shift: gemmlowp's nudge (2^30 for a positive product, 1 - 2^30 for
 //     a negative one) followed by a division truncating toward zero gives the
@@ -5303,8 +5351,13 @@ QFENCE_EXACT_FLOAT_END
 //     2^30) / 2^31) = floor((p + 2^30) / 2^31)). The saturating case
 //     a = m = INT32_MIN cannot occur: multipliers are non-negative. The 64-bit
 //     products come from MulEven on the even lanes and on the odd lanes
-//     swapped down; only bits 31..62 are kept, so a logical shift serves;
-//   - RoundingDivideByPOT with per-lane exponent and mask, as the reference.
+//     swapped down (their multipliers stored swapped already); only bits
+//     31..62 are kept: a shift right by 31 leaves them in the even lanes' low
+//     halves, a doubling puts them in the odd lanes' high halves;
+//   - RoundingDivideByPOT with per-lane exponent, mask and half mask, as the
+//     reference.
+// The constants come from kernels/packed_conv.hpp's rows (per channel) or
+// from one quantized_multiplier (every lane alike).
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -5320,44 +5373,70 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-#if HWY_TARGET != HWY_SCALAR
-/// gemmlowp SaturatingRoundingDoublingHighMul for non-negative multipliers.
+/// The constants of MultiplyByQuantizedMultiplier for a vector of lanes.
+template <class V>
+struct RequantizeLanes {
+  V left, multiplier, multiplier_odd, right, mask, half_mask;
+};
+
+/// Channels from `c` of packed per-channel constants (rows of `stride`
+/// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
 template <class D>
-HWY_INLINE hn::Vec<D> DoublingHighMul(D d, hn::Vec<D> a, hn::Vec<D> m) {
-  const hn::Repartition<std::int64_t, D> d64;
-  const hn::Repartition<std::uint64_t, D> du64;
-  const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
-  const auto even = hn::Add(hn::MulEven(a, m), nudge);
-  const auto odd = hn::Add(hn::MulEven(hn::Shuffle2301(a), hn::Shuffle2301(m)), nudge);
-  const auto even_high = hn::ShiftRight<31>(hn::BitCast(du64, even));
-  const auto odd_high = hn::ShiftLeft<32>(hn::ShiftRight<31>(hn::BitCast(du64, odd)));
-  return hn::OddEven(hn::BitCast(d, odd_high), hn::BitCast(d, even_high));
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
+  const auto row = [&](conv_epilogue_row r) HWY_ATTR {
+    return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
+  };
+  return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
+          row(conv_epilogue_row::right), row(conv_epilogue_row::mask),       row(conv_epilogue_row::half_mask)};
 }
 
-/// gemmlowp RoundingDivideByPOT with a per-lane exponent and its mask.
+/// One multiplier in every lane.
 template <class D>
-HWY_INLINE hn::Vec<D> RoundingShiftRight(D d, hn::Vec<D> x, hn::Vec<D> exponent, hn::Vec<D> mask) {
-  const auto remainder = hn::And(x, mask);
-  // (mask >> 1) + (x < 0 ? 1 : 0); x >> 31 is -1 for negative x.
-  const auto threshold = hn::Sub(hn::ShiftRight<1>(mask), hn::ShiftRight<31>(x));
-  return hn::Sub(x >> exponent, hn::VecFromMask(d, hn::Gt(remainder, threshold)));
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesOf(D d, quantized_multiplier m) {
+  const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+  const auto mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+  return {hn::Set(d, left),  hn::Set(d, m.multiplier), hn::Set(d, m.multiplier),
+          hn::Set(d, right), hn::Set(d, mask),         hn::Set(d, mask >> 1)};
 }
-#endif
 
-/// TFLite MultiplyByQuantizedMultiplier per lane, with the constants as
-/// kernels/packed_conv.hpp stores them.
+/// TFLite MultiplyByQuantizedMultiplier per lane.
 template <class D>
-HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, hn::Vec<D> multiplier, hn::Vec<D> left,
-                                                    hn::Vec<D> right, hn::Vec<D> mask) {
+HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const RequantizeLanes<hn::Vec<D>>& q) {
 #if HWY_TARGET == HWY_SCALAR
   // One lane and no MulEven: the reference's arithmetic itself.
-  (void)mask;
-  const auto shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(hn::GetLane(x)) *
-                                                 static_cast<std::uint32_t>(hn::GetLane(left)));
-  return hn::Set(d, rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, hn::GetLane(multiplier)),
-                                           hn::GetLane(right)));
+  const auto shifted =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(hn::GetLane(x)) << hn::GetLane(q.left));
+  return hn::Set(d, rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, hn::GetLane(q.multiplier)),
+                                           hn::GetLane(q.right)));
 #else
-  return RoundingShiftRight(d, DoublingHighMul(d, hn::Mul(x, left), multiplier), right, mask);
+  const hn::Repartition<std::int64_t, D> d64;
+  const hn::Repartition<std::uint64_t, D> du64;
+  const auto a = x << q.left;
+  // SaturatingRoundingDoublingHighMul.
+  const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
+  const auto even = hn::Add(hn::MulEven(a, q.multiplier), nudge);
+  const auto odd = hn::Add(hn::MulEven(hn::Shuffle2301(a), q.multiplier_odd), nudge);
+  const auto high = hn::OddEven(hn::BitCast(d, hn::Add(odd, odd)), hn::BitCast(d, hn::ShiftRight<31>(hn::BitCast(du64, even))));
+  // RoundingDivideByPOT: + 1 where the remainder passes half (more than
+  // half for negative values). x >> 31 is -1 for negative x.
+  const auto remainder = hn::And(high, q.mask);
+  const auto threshold = hn::Sub(q.half_mask, hn::ShiftRight<31>(high));
+  return hn::Sub(high >> q.right, hn::VecFromMask(d, hn::Gt(remainder, threshold)));
+#endif
+}
+
+/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 one
+/// saturating narrow (vpmovsdb) and the clamp on the narrow bytes; elsewhere
+/// Highway's DemoteTo after an int32 clamp. The same bytes either way.
+template <class D>
+HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
+  const hn::Rebind<std::int8_t, D> d8;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  const hn::Vec<decltype(d8)> narrow{_mm512_cvtsepi32_epi8(v.raw)};
+  return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+#else
+  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 #endif
 }
 
@@ -5387,15 +5466,9 @@ namespace add_detail {
 /// A fixed-point multiplier as the lanes of MultiplyByQuantizedMultiplier.
 template <class D>
 struct lane_multiplier {
-  hn::Vec<D> multiplier, left, right, mask;
-  HWY_INLINE lane_multiplier(D d, quantized_multiplier m)
-      : multiplier(hn::Set(d, m.multiplier)),
-        left(hn::Set(d, static_cast<std::int32_t>(std::uint32_t{1} << (m.shift > 0 ? m.shift : 0)))),
-        right(hn::Set(d, m.shift > 0 ? 0 : -m.shift)),
-        mask(hn::Set(d, static_cast<std::int32_t>((std::int64_t{1} << (m.shift > 0 ? 0 : -m.shift)) - 1))) {}
-  HWY_INLINE hn::Vec<D> operator()(D d, hn::Vec<D> x) const {
-    return MultiplyByQuantizedMultiplier(d, x, multiplier, left, right, mask);
-  }
+  RequantizeLanes<hn::Vec<D>> lanes;
+  HWY_INLINE lane_multiplier(D d, quantized_multiplier m) : lanes(RequantizeLanesOf(d, m)) {}
+  HWY_INLINE hn::Vec<D> operator()(D d, hn::Vec<D> x) const { return MultiplyByQuantizedMultiplier(d, x, lanes); }
 };
 
 }  // namespace add_detail
@@ -5452,15 +5525,16 @@ QFENCE_EXACT_FLOAT_END
 // Highway, per target (re-included through kernels/dispatch.hpp).
 //
 // A register tile of Pixels output pixels x Vectors vectors of output
-// channels accumulates, for every tap and every 4 input channels, one
-// broadcast of each pixel's 4 input bytes (signed, straight from memory)
-// times one vector of weights + 128 (16 channels x 4 bytes on AVX-512):
-// DotBytes, i.e. vpdpbusd. The +128 comes back out through each pixel's
-// window sum, the zero point through the bias (kernels/packed_conv.hpp);
-// padding taps read the pad row, so no tap is skipped and the inner loops
-// have no border cases. The epilogue requantizes per channel exactly as
-// TFLite (requantize-inl.hpp), adds the output zero point, clamps and
-// narrows to int8.
+// channels accumulates, for every segment (a filter row, or a tap: see
+// kernels/packed_conv.hpp) and every 4 of its bytes, one broadcast of each
+// pixel's 4 input bytes with their sign bits flipped (x + 128, unsigned)
+// times one vector of signed weights (16 channels x 4 bytes on AVX-512):
+// DotBytes, i.e. vpdpbusd. The +128 and the zero point come back out through
+// the bias, a constant per channel; padding taps read the pad row, and a
+// filter row that leaves the image at its left or right is assembled on the
+// stack, so the inner loops have no border cases. The epilogue requantizes
+// per channel exactly as TFLite (requantize-inl.hpp), adds the output zero
+// point, clamps and narrows to int8.
 //
 // Geometry comes as a kernel parameter: kernels::fixed<g> on the compile-time
 // path (every bound below a constant of the layer), a window_geometry on the
@@ -5508,8 +5582,11 @@ template <class D>
 HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) {
 #if HWY_TARGET == HWY_AVX3_DL
   (void)d;
-  asm("vpdpbusd %[s], %[u], %[acc]" : [acc] "+v"(acc.raw) : [u] "v"(u.raw), [s] "v"(s.raw));
-  return acc;
+  // An output tied to the accumulator ("0"), not "+v": GCC keeps the
+  // accumulators in place instead of copying each one around the asm.
+  decltype(acc.raw) sum;
+  asm("vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
 #else
   const hn::Vec<D> x = u, w = s;
   const hn::Repartition<std::int16_t, D> d16;
@@ -5556,54 +5633,32 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace conv_detail {
 
-/// The input row of tap (dy, dx) of the window at (y0, x0), or the pad row.
-inline const std::int8_t* tap_row(const window_geometry& g, const conv2d_int8_args& a, const std::int8_t* batch_input,
-                                  int y, int x) noexcept {
-  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
-  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                           static_cast<std::size_t>(g.in_c);
+/// The bytes a pixel's window reads from input row `y` from column `x0` on:
+/// taps * in_c bytes in the input, the pad row when the row is outside the image,
+/// or a copy in `assembled` (pad bytes where the row leaves the image at its
+/// left or right; `taps` taps of `in_c` bytes, dilation 1).
+inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
+                                     const std::int8_t* batch_input, int y, int x0, int taps,
+                                     std::int8_t* assembled) noexcept {
+  if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  const std::size_t in_c = static_cast<std::size_t>(g.in_c);
+  const std::int8_t* row = batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * in_c;
+  if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
+  for (int t = 0; t < taps; ++t) {
+    const int x = x0 + t;
+    std::memcpy(assembled + static_cast<std::size_t>(t) * in_c,
+                x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row, in_c);
+  }
+  return assembled;
 }
 
-/// The sum of `n` signed bytes.
-inline std::int32_t row_sum(const std::int8_t* row, int n) noexcept {
-#if HWY_TARGET == HWY_SCALAR
-  std::int32_t s = 0;
-  for (int c = 0; c < n; ++c) s += row[c];
-  return s;
-#else
-  // 4 bytes per int32 lane times ones: the dot product the kernel uses.
-  const hn::ScalableTag<std::int32_t> d;
-  const hn::Repartition<std::int8_t, decltype(d)> d8;
-  const hn::Repartition<std::uint8_t, decltype(d)> du8;
-  const int bytes = static_cast<int>(hn::Lanes(d8));
-  const auto ones = hn::BitCast(d, hn::Set(du8, 1));
-  auto acc = hn::Zero(d);
-  int c = 0;
-  if (n < 16) {  // a few channels (e.g. RGB): not worth a vector
-    std::int32_t s = 0;
-    for (int i = 0; i < n; ++i) s += row[i];
-    return s;
-  }
-  for (; c + bytes <= n; c += bytes) acc = DotBytes(d, acc, ones, hn::BitCast(d, hn::LoadU(d8, row + c)));
-  if (c < n) {
-    alignas(64) std::int8_t tail[64] = {};
-    std::memcpy(tail, row + c, static_cast<std::size_t>(n - c));
-    acc = DotBytes(d, acc, ones, hn::BitCast(d, hn::LoadU(d8, tail)));
-  }
-  return hn::GetLane(hn::SumOfLanes(d, acc));
-#endif
-}
-
-/// The sum of a pixel's window, padding taps included (int32, wrapping as the
-/// accumulator does).
-inline std::uint32_t window_sum(const window_geometry& g, const conv2d_int8_args& a, const std::int8_t* batch_input,
-                                int y0, int x0) noexcept {
-  std::uint32_t sum = 0;
-  for (int fy = 0; fy < g.filter_h; ++fy)
-    for (int fx = 0; fx < g.filter_w; ++fx)
-      sum += static_cast<std::uint32_t>(
-          row_sum(tap_row(g, a, batch_input, y0 + fy * g.dilation_h, x0 + fx * g.dilation_w), g.in_c));
-  return sum;
+/// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
+inline const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
+                                      const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
+                                      std::int8_t* assembled) noexcept {
+  if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
+  return segment_at(g, a, batch_input, y0 + s / g.filter_w * g.dilation_h, x0 + s % g.filter_w * g.dilation_w, 1,
+                    nullptr);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -5622,15 +5677,15 @@ inline constexpr int kMaxPixels = 12;
 struct tile_pixels {
   const std::int8_t* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  std::int32_t start[kMaxPixels];  // -128 * window sum
   std::int8_t* out[kMaxPixels];
   int count;
 };
 
+/// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
 inline std::int32_t load_word(const std::int8_t* p) noexcept {
-  std::int32_t v;
+  std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
-  return v;
+  return static_cast<std::int32_t>(v ^ 0x80808080u);
 }
 
 /// The epilogue of one vector of channels for the tile's pixels: requantize,
@@ -5641,19 +5696,15 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_
                        int out_c, int oc) {
   const hn::Rebind<std::int8_t, D> d8;
   const int n = static_cast<int>(hn::Lanes(d));
-  const std::int32_t* ep = a.epilogue + oc;
-  const std::size_t row = static_cast<std::size_t>(padded_out_c);
-  const auto multiplier = hn::LoadU(d, ep + row * 1), left = hn::LoadU(d, ep + row * 2),
-             right = hn::LoadU(d, ep + row * 3), mask = hn::LoadU(d, ep + row * 4);
+  const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
-  const auto lo = hn::Set(d, a.act.min), hi = hn::Set(d, a.act.max);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
     if (i < px.count) {
-      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], multiplier, left, right, mask), zero_point);
-      const auto narrow = hn::DemoteTo(d8, hn::Min(hn::Max(v, lo), hi));
+      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], requantize), zero_point);
+      const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
       if (valid >= n) {
         hn::StoreU(narrow, d8, px.out[i] + oc);
       } else if (valid > 0) {
@@ -5668,17 +5719,17 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
 /// so that the accumulators stay in registers).
 template <int Vectors, int Pixels, class D, class V>
-HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::uint8_t* const (&w)[Vectors], std::size_t at,
+HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors], std::size_t at,
                            const std::int32_t (&words)[Pixels]) {
-  const hn::Repartition<std::uint8_t, D> du8;
+  const hn::Repartition<std::int8_t, D> d8;
   V wv[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) wv[v] = hn::BitCast(d, hn::LoadU(du8, w[v] + at));
+  for (int v = 0; v < Vectors; ++v) wv[v] = hn::BitCast(d, hn::LoadU(d8, w[v] + at));
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     const V x = hn::Set(d, words[i]);
     QFENCE_UNROLL
-    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], wv[v], x);
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], x, wv[v]);
   }
 }
 
@@ -5687,49 +5738,52 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::uint8_t* c
 template <int Vectors, int Pixels, class D>
 HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, const tile_pixels& px, int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
-  const conv_packing pk{g.out_c, g.filter_h * g.filter_w, g.in_c};
-  const int groups = pk.padded_in_c() / 4, whole = g.in_c / 4;
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+  const int groups = pk.padded_segment() / 4, whole = pk.segment_len / 4;
   using V = hn::Vec<D>;
   V acc[Pixels][Vectors];
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const V bias = hn::LoadU(d, a.epilogue + oc + v * n);
     QFENCE_UNROLL
-    for (int i = 0; i < Pixels; ++i) acc[i][v] = hn::Add(bias, hn::Set(d, px.start[i]));
+    for (int i = 0; i < Pixels; ++i) acc[i][v] = bias;
   }
   // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
   // byte (oc + v*n) % 16 * 4 of each 64-byte tile.
-  const std::uint8_t* w[Vectors];
+  const std::int8_t* w[Vectors];
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const int c = oc + v * n;
     w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
            static_cast<std::size_t>(c % channel_tile) * 4;
   }
-  for (int fy = 0; fy < g.filter_h; ++fy)
-    for (int fx = 0; fx < g.filter_w; ++fx) {
-      const std::int8_t* src[Pixels];
+  // Filter rows that leave the image at its left or right, assembled.
+  alignas(64) std::int8_t assembled[Pixels][max_assembled_row];
+  for (int s = 0; s < pk.segments; ++s) {
+    const std::int8_t* src[Pixels];
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i)
+      src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
+                            : a.pad_row;
+    const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(groups) * 64;
+    for (int k = 0; k < whole; ++k) {
+      std::int32_t words[Pixels];
       QFENCE_UNROLL
-      for (int i = 0; i < Pixels; ++i)
-        src[i] = i < px.count ? tap_row(g, a, px.batch_input, px.y0[i] + fy * g.dilation_h, px.x0[i] + fx * g.dilation_w)
-                              : a.pad_row;
-      const std::size_t tap = static_cast<std::size_t>(fy * g.filter_w + fx) * static_cast<std::size_t>(groups) * 64;
-      for (int k = 0; k < whole; ++k) {
-        std::int32_t words[Pixels];
-        QFENCE_UNROLL
-        for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
-        accumulate<Vectors, Pixels>(d, acc, w, tap + static_cast<std::size_t>(k) * 64, words);
-      }
-      if (whole < groups) {  // the last 1..3 input channels: read no further than the row
-        std::int32_t words[Pixels];
-        QFENCE_UNROLL
-        for (int i = 0; i < Pixels; ++i) {
-          words[i] = 0;
-          std::memcpy(&words[i], src[i] + 4 * whole, static_cast<std::size_t>(g.in_c - 4 * whole));
-        }
-        accumulate<Vectors, Pixels>(d, acc, w, tap + static_cast<std::size_t>(whole) * 64, words);
-      }
+      for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
+      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(k) * 64, words);
     }
+    if (whole < groups) {  // the last 1..3 bytes: read no further than the segment
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) {
+        alignas(4) std::int8_t last[4] = {};
+        std::memcpy(last, src[i] + 4 * whole, static_cast<std::size_t>(pk.segment_len - 4 * whole));
+        words[i] = load_word(last);  // the missing bytes meet weights of 0
+      }
+      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
+    }
+  }
   [&]<int... I>(std::integer_sequence<int, I...>) HWY_ATTR {
     (finish<I, Pixels>(d, acc, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
@@ -5748,14 +5802,20 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
                                    static_cast<std::size_t>(g.in_c);
     std::int8_t* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
+    // The tile's first pixel, stepped along (no division per pixel).
+    int oy = 0, ox = 0;
     for (int p0 = 0; p0 < pixels; p0 += Pixels) {
       px.count = pixels - p0 < Pixels ? pixels - p0 : Pixels;
+      int y = oy, x = ox;
       for (int i = 0; i < Pixels; ++i) {
-        const int p = p0 + (i < px.count ? i : 0);
-        px.y0[i] = p / g.out_w * g.stride_h - g.pad_h;
-        px.x0[i] = p % g.out_w * g.stride_w - g.pad_w;
-        px.start[i] = static_cast<std::int32_t>(0u - 128u * window_sum(g, a, px.batch_input, px.y0[i], px.x0[i]));
-        px.out[i] = batch_out + static_cast<std::size_t>(p) * static_cast<std::size_t>(g.out_c);
+        px.y0[i] = y * g.stride_h - g.pad_h;
+        px.x0[i] = x * g.stride_w - g.pad_w;
+        px.out[i] = batch_out + static_cast<std::size_t>(p0 + (i < px.count ? i : 0)) * static_cast<std::size_t>(g.out_c);
+        if (i + 1 < px.count && ++x == g.out_w) x = 0, ++y;
+      }
+      if (px.count == Pixels) {
+        if (++x == g.out_w) x = 0, ++y;
+        oy = y, ox = x;
       }
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
@@ -5774,36 +5834,42 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
 
 /// int8 convolution, groups of 1 (see the file comment).
 template <class Geometry>
-HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a) {
+HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& args) {
+  // A copy the compiler keeps in registers: the int8 stores to the output
+  // may alias anything in memory, `args` included, and would reload it.
+  const conv2d_int8_args a = args;
   const window_geometry& g = value_of(geometry);
-  const conv_packing pk{g.out_c, g.filter_h * g.filter_w, g.in_c};
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
 #if HWY_TARGET == HWY_SCALAR
   // Highway's one-lane target (the baseline of GCC < 12.3, where EMU128 is
   // broken) has no byte lanes: the same packed data, one channel at a time.
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
-  const int groups = pk.padded_in_c() / 4;
+  const int groups = pk.padded_segment() / 4;
+  alignas(64) std::int8_t assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                                    static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-        const std::uint32_t start = 0u - 128u * conv_detail::window_sum(g, a, batch_input, y0, x0);
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::uint8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                                       static_cast<std::size_t>(oc % channel_tile) * 4;
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]) + start;
-          for (int t = 0; t < pk.taps; ++t) {
-            const std::int8_t* src = conv_detail::tap_row(g, a, batch_input, y0 + t / g.filter_w * g.dilation_h,
-                                                          x0 + t % g.filter_w * g.dilation_w);
-            for (int ic = 0; ic < g.in_c; ++ic)
+          const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
+                                      static_cast<std::size_t>(oc % channel_tile) * 4;
+          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
+          for (int s = 0; s < pk.segments; ++s) {
+            const std::int8_t* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
+            for (int j = 0; j < pk.segment_len; ++j)
               acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(t * groups + ic / 4) * 64 + static_cast<std::size_t>(ic % 4)] * src[ic]);
+                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] *
+                  (src[j] + 128));
           }
           const std::size_t at = static_cast<std::size_t>(oc);
-          const auto shifted = static_cast<std::int32_t>(acc * static_cast<std::uint32_t>(a.epilogue[2 * row + at]));
-          std::int32_t v = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, a.epilogue[row + at]),
-                                                  a.epilogue[3 * row + at]) +
+          const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
+          const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
+          std::int32_t v = rounding_divide_by_pot(
+                               saturating_rounding_doubling_high_mul(shifted, epilogue(conv_epilogue_row::multiplier)),
+                               epilogue(conv_epilogue_row::right)) +
                            a.output_zero_point;
           v = v < a.act.min ? a.act.min : v > a.act.max ? a.act.max : v;
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
@@ -5815,8 +5881,18 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
       }
   }
 #else
+  // Tiles of up to 4 vectors of channels; a layer with fewer channels takes
+  // more pixels per tile instead (kernels/conv2d-inl.hpp, pixels_for).
   const hn::ScalableTag<std::int32_t> d;
-  conv_detail::pixel_tiles<conv_detail::kVectors>(d, g, a, 0, pk.padded_out_c());
+  if constexpr (is_fixed_v<Geometry>) {  // one tile shape per layer
+    constexpr window_geometry c = Geometry::value;
+    constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
+                            static_cast<int>(hn::MaxLanes(decltype(d)()));
+    conv_detail::pixel_tiles<(vectors < conv_detail::kVectors ? vectors : conv_detail::kVectors)>(d, g, a, 0,
+                                                                                                pk.padded_out_c());
+  } else {
+    conv_detail::pixel_tiles<conv_detail::kVectors>(d, g, a, 0, pk.padded_out_c());
+  }
 #endif
 }
 
@@ -5832,14 +5908,23 @@ QFENCE_EXACT_FLOAT_END
 // multiplier 1) with Highway, per target (re-included through
 // kernels/dispatch.hpp).
 //
-// Channels run along the lanes: for each output pixel and each vector of
-// channels, the taps' input bytes are widened to int16 and multiplied by the
-// taps' int16 weights two taps at a time (|x * w| <= 128 * 127, so a pair of
-// products fits int16), and each pair is widened into the int32
-// accumulators. Padding taps read the pad row (the input zero point), and the
-// bias holds -zero_point * sum(weights) (kernels/packed_conv.hpp), so the
-// accumulator is TFLite's sum(w * (x - zero_point)) over the in-bounds taps.
-// The epilogue is the convolution's (requantize-inl.hpp).
+// Channels run along the lanes. Each 32-bit lane holds one channel's inputs
+// from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
+// the high half; a lone last row keeps its sign extension there, which meets
+// a weight of 0), and PairDot adds their dot product with the packed weight
+// pair (kernels/packed_conv.hpp): vpdpwssd on AVX3_DL, vpmaddwd elsewhere on
+// x86, int16 products widened on other targets. Building a pair costs more
+// than using it, so for each output row and vector of channels the kernel
+// builds the pairs of every input column the next outputs read once, into a
+// small buffer, and each output then reads its filter_w columns from it: a
+// column serves up to filter_w / stride outputs.
+//
+// Padding taps read the pad row (the input zero point), and the bias holds
+// -zero_point * sum(weights), so the accumulator is TFLite's
+// sum(w * (x - zero_point)) over the in-bounds taps. The epilogue is the
+// convolution's (requantize-inl.hpp).
+
+
 
 
 
@@ -5858,151 +5943,223 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
 
-/// Taps whose row pointers are gathered at once (larger kernels go in
-/// chunks).
-inline constexpr int kTapChunk = 32;
-
-/// Requantizes, clamps and stores one vector of int32 accumulators for the
-/// channels from c (`valid` of them are real).
-template <class D>
-HWY_INLINE void store(D d, hn::Vec<D> acc, const depthwise_int8_args& a, std::size_t padded, int c, int valid,
-                      std::int8_t* out) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const std::int32_t* ep = a.epilogue + c;
-  const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, hn::LoadU(d, ep + padded), hn::LoadU(d, ep + 2 * padded),
-                                                       hn::LoadU(d, ep + 3 * padded), hn::LoadU(d, ep + 4 * padded)),
-                         hn::Set(d, a.output_zero_point));
-  const auto narrow = hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, a.act.min)), hn::Set(d, a.act.max)));
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(narrow, d8, out + c);
-  } else {
-    alignas(64) std::int8_t tail[64];
-    hn::StoreU(narrow, d8, tail);
-    std::memcpy(out + c, tail, static_cast<std::size_t>(valid));
-  }
-}
-
-/// acc += the taps' products for the D16 lanes of channels from c, where
-/// rows[t] + c holds them (D16 has 1 or 2 times the int32 lanes of D).
-template <class D, class D16>
-HWY_INLINE void accumulate(D d, D16 d16, const std::int8_t* const* rows, int taps, const std::int16_t* w,
-                           std::size_t padded, std::size_t c, hn::Vec<D>& lo, hn::Vec<D>& hi) {
-  const hn::Rebind<std::int8_t, D16> d8;
-  int t = 0;
-  const auto widen_into = [&](hn::Vec<D16> p) HWY_ATTR {
-    if constexpr (hn::MaxLanes(D16()) == 2 * hn::MaxLanes(D())) {
-#if HWY_TARGET != HWY_SCALAR
-      const hn::Half<D16> dh;
-      lo = hn::Add(lo, hn::PromoteTo(d, hn::LowerHalf(dh, p)));
-      hi = hn::Add(hi, hn::PromoteTo(d, hn::UpperHalf(dh, p)));
+/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs; no
+/// product exceeds int16 here, see the file comment).
+template <class D, class V16>
+HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
+#if HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  decltype(acc.raw) sum;
+  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
+#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  auto unused = hn::Zero(d);
+  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
+#else
+  const auto p = hn::BitCast(d, hn::Mul(a, b));  // each product fits int16
+  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)));
 #endif
-    } else {
-      (void)hi;
-      lo = hn::Add(lo, hn::PromoteTo(d, p));
-    }
-  };
-  for (; t + 2 <= taps; t += 2) {
-    const auto p0 = hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t] + c)),
-                            hn::LoadU(d16, w + static_cast<std::size_t>(t) * padded + c));
-    const auto p1 = hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t + 1] + c)),
-                            hn::LoadU(d16, w + static_cast<std::size_t>(t + 1) * padded + c));
-    widen_into(hn::Add(p0, p1));
-  }
-  if (t < taps)
-    widen_into(hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t] + c)),
-                       hn::LoadU(d16, w + static_cast<std::size_t>(t) * padded + c)));
 }
+
+/// Columns of pairs the kernel builds at once (times the pairs per column).
+inline constexpr int kPairVectors = 192;
+/// Filter rows whose input rows are found once per output row.
+inline constexpr int kRowsKept = 16;
+
+/// Where filter row `fy` of output row `oy` reads: the input row, or null for
+/// a row outside the input (it reads the pad row).
+inline const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
+  const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
+  if (y < 0 || y >= g.in_h) return nullptr;
+  return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+}
+
+#if HWY_TARGET != HWY_SCALAR
+/// Every output row (see the file comment); FH and FW, when not 0, are the
+/// filter's size as constants.
+template <int FH, int FW>
+HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
+  const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
+  const int channels = g.in_c, pairs = (fh + 1) / 2;
+  const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Repartition<std::int16_t, decltype(d)> d16;
+  const hn::Rebind<std::int8_t, decltype(d)> d8;
+  using V = hn::Vec<decltype(d)>;
+  using V16 = hn::Vec<decltype(d16)>;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const std::size_t in_c = static_cast<std::size_t>(channels);
+  // Outputs per chunk: as many as the buffer holds the columns of; when not
+  // even one output's columns fit (a very wide dilated filter), each output
+  // builds its own columns (one per tap column).
+  const int span_one = (fw - 1) * g.dilation_w + 1;
+  const int max_columns = kPairVectors / pairs;
+  const bool buffered = span_one <= max_columns;
+  const int chunk = buffered ? (max_columns - span_one) / g.stride_w + 1 : 1;
+  alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
+  // The last vector of channels when it is partial: its bytes, copied.
+  alignas(64) std::int8_t tail[2][HWY_MAX_BYTES / 4];
+  const auto zero_point = hn::Set(d, a.output_zero_point);
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
+    std::int8_t* batch_out =
+        a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * in_c;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      // The input rows of the first filter rows (the rest, of huge filters,
+      // are found when needed).
+      const std::int8_t* rows[kRowsKept];
+      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = input_row(g, batch_in, oy, fy);
+      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * in_c;
+      for (int c = 0; c < channels; c += n) {
+        const int valid = channels - c < n ? channels - c : n;
+        const std::size_t cc = static_cast<std::size_t>(c);
+        const V bias = hn::LoadU(d, a.epilogue + c);
+        const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
+        // The n input bytes of filter row fy at column x (the pad row's where
+        // the tap is outside the input).
+        const auto bytes = [&](int fy, int x, int slot) HWY_ATTR {
+          const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
+          const std::int8_t* src = row != nullptr && x >= 0 && x < g.in_w
+                                       ? row + static_cast<std::size_t>(x) * in_c + cc
+                                       : a.pad_row + cc;
+          if (valid == n) return hn::LoadU(d8, src);
+          std::memcpy(tail[slot], src, static_cast<std::size_t>(valid));
+          return hn::LoadU(d8, tail[slot]);
+        };
+        // Pair k of column x.
+        const auto make_pair = [&](int k, int x) HWY_ATTR -> V16 {
+          const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
+          if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
+          const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
+          return hn::OddEven(hn::BitCast(d16, high), hn::BitCast(d16, low));
+        };
+        const auto weight = [&](int k, int fx) HWY_ATTR {
+          return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
+                                              static_cast<std::size_t>(fx)) * padded + cc) * 2);
+        };
+        const auto finish = [&](V acc, int ox) HWY_ATTR {
+          const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
+          const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
+          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * in_c + cc;
+          if (valid == n) {
+            hn::StoreU(narrow, d8, out);
+          } else {
+            alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
+            hn::StoreU(narrow, d8, last);
+            std::memcpy(out, last, static_cast<std::size_t>(valid));
+          }
+        };
+        // With the filter's size constant, its weights stay in registers.
+        constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;
+        V16 kept[kept_pairs][kept_w];
+        if constexpr (FH != 0 && FW != 0)
+          for (int k = 0; k < kept_pairs; ++k)
+            for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
+        const auto weight_of = [&](int k, int fx) HWY_ATTR -> V16 {
+          if constexpr (FH != 0 && FW != 0) return kept[k][fx];
+          else return weight(k, fx);
+        };
+        const auto buffered_pair = [&](int column, int k) HWY_ATTR {
+          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
+        };
+        for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {
+          const int count = g.out_w - ox0 < chunk ? g.out_w - ox0 : chunk;
+          const int x_first = ox0 * g.stride_w - g.pad_w;
+          if (buffered) {
+            const int span = (count - 1) * g.stride_w + span_one;
+            for (int i = 0; i < span; ++i)
+              for (int k = 0; k < pairs; ++k)
+                hn::Store(make_pair(k, x_first + i), d16,
+                          pair_buffer + static_cast<std::size_t>(i * pairs + k) * hn::Lanes(d16));
+            // Two outputs at a time: two independent chains of PairDots.
+            int j = 0;
+            for (; j + 2 <= count; j += 2) {
+              V acc0 = bias, acc1 = bias;
+              for (int fx = 0; fx < fw; ++fx) {
+                const int column = j * g.stride_w + fx * g.dilation_w;
+                for (int k = 0; k < pairs; ++k) {
+                  const V16 w = weight_of(k, fx);
+                  acc0 = PairDot(d, acc0, buffered_pair(column, k), w);
+                  acc1 = PairDot(d, acc1, buffered_pair(column + g.stride_w, k), w);
+                }
+              }
+              finish(acc0, ox0 + j);
+              finish(acc1, ox0 + j + 1);
+            }
+            if (j < count) {
+              V acc = bias;
+              for (int fx = 0; fx < fw; ++fx)
+                for (int k = 0; k < pairs; ++k)
+                  acc = PairDot(d, acc, buffered_pair(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
+              finish(acc, ox0 + j);
+            }
+          } else {
+            V acc = bias;
+            for (int fx = 0; fx < fw; ++fx)
+              for (int k = 0; k < pairs; ++k) acc = PairDot(d, acc, make_pair(k, x_first + fx * g.dilation_w), weight_of(k, fx));
+            finish(acc, ox0);
+          }
+        }
+      }
+    }
+  }
+}
+#endif
 
 }  // namespace depthwise_detail
 
 /// int8 depthwise convolution, depth multiplier 1 (see the file comment).
 template <class Geometry>
-HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& a) {
+HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& args) {
+  // A copy the compiler keeps in registers: the int8 stores to the output
+  // may alias anything in memory, `args` included, and would reload it.
+  const depthwise_int8_args a = args;
   using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
-  const hn::ScalableTag<std::int32_t> d;
-  const int n = static_cast<int>(hn::Lanes(d));
-  const int channels = g.in_c;
-  const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
-  const int taps = g.filter_h * g.filter_w;
 #if HWY_TARGET == HWY_SCALAR
-  const hn::Simd<std::int16_t, 1, 0> d16;
-  const hn::Simd<std::int16_t, 1, 0> d16_wide;
-#else
-  const hn::Repartition<std::int16_t, decltype(d)> d16_wide;  // 2n lanes
-  const hn::Rebind<std::int16_t, decltype(d)> d16;            // n lanes
-#endif
-  const int wide = static_cast<int>(hn::Lanes(d16_wide));
-  const std::int8_t* rows[kTapChunk];
-  // Where each tap of a window reads, relative to the window's origin, for
-  // windows entirely inside the input (most of them): no bounds tests.
-  std::ptrdiff_t tap_offset[kTapChunk];
-  const bool one_chunk = taps <= kTapChunk;
-  for (int t = 0; t < taps && t < kTapChunk; ++t)
-    tap_offset[t] = (static_cast<std::ptrdiff_t>(t / g.filter_w * g.dilation_h) * g.in_w + t % g.filter_w * g.dilation_w) *
-                    channels;
-  const int reach_y = (g.filter_h - 1) * g.dilation_h, reach_x = (g.filter_w - 1) * g.dilation_w;
+  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.in_c, g.filter_h, g.filter_w}.padded_channels());
+  const int channels = g.in_c;
+  // One lane: the same packed data, one channel at a time.
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                                 static_cast<std::size_t>(channels);
     for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        std::int8_t* out = a.output + ((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) +
-                                        static_cast<std::size_t>(oy)) * static_cast<std::size_t>(g.out_w) +
-                                       static_cast<std::size_t>(ox)) * static_cast<std::size_t>(channels);
-        const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-        const bool inside = one_chunk && y0 >= 0 && y0 + reach_y < g.in_h && x0 >= 0 && x0 + reach_x < g.in_w;
-        if (inside) {
-          const std::int8_t* origin =
-              batch_in + (static_cast<std::size_t>(y0) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x0)) *
-                             static_cast<std::size_t>(channels);
-          for (int t = 0; t < taps; ++t) rows[t] = origin + tap_offset[t];
-        }
-        for (int c0 = 0; c0 < channels; c0 += wide) {  // blocks of up to 2n channels
-          const int valid = channels - c0;
-          auto lo = hn::LoadU(d, a.epilogue + c0);
-          auto hi = hn::Zero(d);
-          if (valid > n) hi = hn::LoadU(d, a.epilogue + c0 + n);
-          for (int t0 = 0; t0 < taps; t0 += kTapChunk) {
-            const int count = taps - t0 < kTapChunk ? taps - t0 : kTapChunk;
-            for (int t = 0; t < count && !inside; ++t) {
-              const int tap = t0 + t;
-              const int iy = y0 + tap / g.filter_w * g.dilation_h, ix = x0 + tap % g.filter_w * g.dilation_w;
-              rows[t] = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w
-                            ? batch_in + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(g.in_w) +
-                                          static_cast<std::size_t>(ix)) * static_cast<std::size_t>(channels)
-                            : a.pad_row;
-            }
-            const std::int16_t* w = a.weights + static_cast<std::size_t>(t0) * padded;
-            if (valid >= wide) {
-              accumulate(d, d16_wide, rows, count, w, padded, static_cast<std::size_t>(c0), lo, hi);
-            } else if (valid >= n) {  // one vector of channels, then maybe a partial one
-              accumulate(d, d16, rows, count, w, padded, static_cast<std::size_t>(c0), lo, hi);
-              if (valid > n) {
-                // The last channels of a row: copied, so no load passes its end.
-                alignas(64) std::int8_t tails[kTapChunk][64] = {};
-                const std::int8_t* tail_rows[kTapChunk];
-                for (int t = 0; t < count; ++t) {
-                  std::memcpy(tails[t], rows[t] + c0 + n, static_cast<std::size_t>(valid - n));
-                  tail_rows[t] = tails[t];
-                }
-                accumulate(d, d16, tail_rows, count, w + c0 + n, padded, 0, hi, hi);
-              }
-            } else {
-              alignas(64) std::int8_t tails[kTapChunk][64] = {};
-              const std::int8_t* tail_rows[kTapChunk];
-              for (int t = 0; t < count; ++t) {
-                std::memcpy(tails[t], rows[t] + c0, static_cast<std::size_t>(valid));
-                tail_rows[t] = tails[t];
-              }
-              accumulate(d, d16, tail_rows, count, w + c0, padded, 0, lo, lo);
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int c = 0; c < channels; ++c) {
+          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const std::int8_t* row = input_row(g, batch_in, oy, fy);
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
+              const std::int8_t v = row != nullptr && x >= 0 && x < g.in_w
+                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) +
+                                              static_cast<std::size_t>(c)]
+                                        : a.pad_row[c];
+              const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
+                                                 static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
+                                               static_cast<std::size_t>(fy % 2)];
+              acc += static_cast<std::uint32_t>(v * w);
             }
           }
-          store(d, lo, a, padded, c0, valid, out);
-          if (valid > n) store(d, hi, a, padded, c0 + n, valid - n, out);
+          const hn::Simd<std::int32_t, 1, 0> d;
+          const std::int32_t r = hn::GetLane(MultiplyByQuantizedMultiplier(
+                                     d, hn::Set(d, static_cast<std::int32_t>(acc)), RequantizeLanesAt(d, a.epilogue, padded, c))) +
+                                 a.output_zero_point;
+          a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
+                        static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
+                       static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
+              static_cast<std::int8_t>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
         }
-      }
   }
+#else
+  if constexpr (is_fixed_v<Geometry>) {
+    depthwise_detail::Rows<Geometry::value.filter_h, Geometry::value.filter_w>(g, a);
+  } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
+    depthwise_detail::Rows<3, 3>(g, a);
+  } else {
+    depthwise_detail::Rows<0, 0>(g, a);
+  }
+#endif
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -6168,32 +6325,32 @@ constexpr std::array<std::int8_t, N> filled_row(std::int32_t value) noexcept {
 /// Prepacked: pointers into the generated header; otherwise owned arrays.
 template <conv_packing P, bool Prepacked>
 struct conv2d_int8_arrays {
-  alignas(64) std::array<std::uint8_t, P.weight_bytes()> weights{};
+  alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
 
   constexpr conv2d_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                               const quantized_multiplier* multipliers, prepacked_t<std::uint8_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {
+                               const quantized_multiplier* multipliers, prepacked_t<std::int8_t>) noexcept
+      : pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
     pack_conv_weights(P, w, weights.data());
     pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
   }
-  constexpr const std::uint8_t* weight_data() const noexcept { return weights.data(); }
+  constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
 template <conv_packing P>
 struct conv2d_int8_arrays<P, true> {
-  const std::uint8_t* weights;
+  const std::int8_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
 
   constexpr conv2d_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                               const quantized_multiplier*, prepacked_t<std::uint8_t> given) noexcept
+                               const quantized_multiplier*, prepacked_t<std::int8_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {}
-  constexpr const std::uint8_t* weight_data() const noexcept { return weights; }
+        pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {}
+  constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
@@ -6252,7 +6409,7 @@ struct conv2d_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
-  prepacked_t<std::uint8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
   template <class Input>
@@ -6286,7 +6443,8 @@ struct conv2d_node {
     /// int8 with groups of 1 runs the Highway kernel (kernels/conv2d-inl.hpp)
     /// on weights packed when the model is built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
-    static constexpr kernels::conv_packing packing{out_c, geometry.filter_h * geometry.filter_w, in_c};
+    static constexpr auto packing =
+        kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
@@ -6336,7 +6494,7 @@ template <int In, class W, class B, node_option... Opts>
 constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
-  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::uint8_t>(opts...)};
+  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
 }
 
 }  // namespace qfence
@@ -6495,7 +6653,7 @@ struct depthwise_conv2d_node {
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && out_c == geometry.in_c;
-    static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h * geometry.filter_w};
+    static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
       else return 0;
@@ -6855,7 +7013,7 @@ struct fully_connected_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
-  prepacked_t<std::uint8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
   template <class Input>
@@ -6965,7 +7123,7 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::uint8_t>(opts...)};
+  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
 }
 
 }  // namespace qfence

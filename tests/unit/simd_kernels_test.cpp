@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -42,8 +43,13 @@ struct layer {
   std::vector<qf::quantized_multiplier> multipliers;
 };
 
+/// Sizes a test fixes instead of drawing them (0: drawn).
+struct fixed_sizes {
+  int in_h = 0, in_w = 0, in_c = 0, fh = 0, fw = 0, dh = 0, dw = 0;
+};
+
 /// A random layer; `depthwise` makes weights [1][kh][kw][channels].
-layer random_layer(std::mt19937& r, bool depthwise) {
+layer random_layer(std::mt19937& r, bool depthwise, const fixed_sizes& fixed = {}) {
   auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
   auto log_uniform = [&](double lo, double hi) {
     return static_cast<float>(std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) * (r() / 4294967296.0)));
@@ -54,15 +60,18 @@ layer random_layer(std::mt19937& r, bool depthwise) {
   };
   layer l;
   const int batches = 1 + below(2) * (below(3) == 0 ? 1 : 0);
-  const int in_h = 1 + below(12), in_w = 1 + below(12);
-  const int in_c = depthwise ? 1 + below(70) : 1 + below(48);
+  const auto or_drawn = [](int fixed_value, int drawn) { return fixed_value != 0 ? fixed_value : drawn; };
+  const int in_h = or_drawn(fixed.in_h, 1 + below(12)), in_w = or_drawn(fixed.in_w, 1 + below(12));
+  // Now and then filter rows too long to assemble (5 x 103+ bytes), which
+  // the convolution reads tap by tap.
+  const int in_c = or_drawn(fixed.in_c, depthwise ? 1 + below(70) : below(10) == 0 ? 103 + below(40) : 1 + below(48));
   const int out_c = depthwise ? in_c : 1 + below(70);
-  const int fh = below(6) == 0 ? 5 : 1 + below(3), fw = below(6) == 0 ? 5 : 1 + below(3);
+  const int fh = or_drawn(fixed.fh, below(6) == 0 ? 5 : 1 + below(3)), fw = or_drawn(fixed.fw, below(6) == 0 ? 5 : 1 + below(3));
   const int sh = 1 + below(2), sw = 1 + below(2);
-  const int dh = below(5) == 0 ? 2 : 1, dw = below(5) == 0 ? 2 : 1;
+  const int dh = or_drawn(fixed.dh, below(5) == 0 ? 2 : 1), dw = or_drawn(fixed.dw, below(5) == 0 ? 2 : 1);
   const qf::padding pad = below(2) == 0 ? qf::padding::same : qf::padding::valid;
   l.g = qf::make_window_geometry(batches, in_h, in_w, in_c, out_c, fh, fw, sh, sw, dh, dw, pad);
-  if (l.g.out_h <= 0 || l.g.out_w <= 0) return random_layer(r, depthwise);
+  if (l.g.out_h <= 0 || l.g.out_w <= 0) return random_layer(r, depthwise, fixed);
   l.in_zp = zero_point();
   l.out_zp = zero_point();
   l.input.resize(static_cast<std::size_t>(batches * in_h * in_w * in_c));
@@ -122,10 +131,10 @@ TEST_CASE("int8 conv2d: every target gives the reference's bits") {
       std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
       qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), 0,
                             l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
-      const kn::conv_packing p{g.out_c, g.filter_h * g.filter_w, g.in_c};
-      std::vector<std::uint8_t> packed(p.weight_bytes());
+      const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+      std::vector<std::int8_t> packed(p.weight_bytes());
       std::vector<std::int32_t> epilogue(p.epilogue_words());
-      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_in_c()), static_cast<std::int8_t>(l.in_zp));
+      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::int8_t>(l.in_zp));
       kn::pack_conv_weights(p, l.weights.data(), packed.data());
       kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
                              l.multipliers.data(), epilogue.data());
@@ -138,33 +147,57 @@ TEST_CASE("int8 conv2d: every target gives the reference's bits") {
   }
 }
 
+/// Runs `l` through the depthwise kernel on `t`; the reference's bytes and
+/// the kernel's.
+std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(const layer& l, kn::target t) {
+  const auto& g = l.g;
+  const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+  std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
+  qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
+                                  l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
+                                  want.data());
+  const kn::depthwise_packing p{g.in_c, g.filter_h, g.filter_w};
+  std::vector<std::int16_t> packed(p.weight_count());
+  std::vector<std::int32_t> epilogue(p.epilogue_words());
+  std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));
+  kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
+  kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                              l.multipliers.data(), epilogue.data());
+  kn::depthwise_conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
+                                   got.data()});
+  return {std::move(want), std::move(got)};
+}
+
 TEST_CASE("int8 depthwise_conv2d: every target gives the reference's bits") {
   for (const kn::target t : kn::usable_targets()) {
     int checked = 0;
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ 0xd1u);
       const layer l = random_layer(r, true);
-      const auto& g = l.g;
-      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-      std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
-      qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
-                                      l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
-                                      want.data());
-      const kn::depthwise_packing p{g.in_c, g.filter_h * g.filter_w};
-      std::vector<std::int16_t> packed(p.weight_count());
-      std::vector<std::int32_t> epilogue(p.epilogue_words());
-      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));
-      kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
-      kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                                  l.multipliers.data(), epilogue.data());
-      kn::depthwise_conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
-                                       got.data()});
+      const auto [want, got] = depthwise_outputs(l, t);
       CAPTURE(describe(l, seed, t.name()));
       REQUIRE(got == want);
       ++checked;
     }
     MESSAGE(std::string(t.name()) << ": " << checked << " random int8 depthwise layers bit-exact");
   }
+}
+
+TEST_CASE("int8 depthwise_conv2d: filters too wide for the column buffer, too tall for the kept rows") {
+  // 9 taps 30 columns apart span 241 columns, more than the kernel buffers
+  // (each output then builds its own); 19 filter rows pass the 16 whose
+  // input rows the kernel finds once per output row.
+  const fixed_sizes shapes[] = {{3, 250, 20, 1, 9, 1, 30}, {21, 6, 37, 19, 2, 1, 1}};
+  for (const kn::target t : kn::usable_targets())
+    for (const fixed_sizes& shape : shapes)
+      for (int i = 0; i < 4; ++i) {
+        const std::uint32_t seed = base_seed() + static_cast<std::uint32_t>(i);
+        std::mt19937 r(seed);
+        const layer l = random_layer(r, true, shape);
+        const auto [want, got] = depthwise_outputs(l, t);
+        CAPTURE(describe(l, seed, t.name()));
+        REQUIRE(got == want);
+      }
 }
 
 /// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or

@@ -835,9 +835,10 @@ class writer {
     } else {
       const auto p = runtime::ops::packed_conv_layer(ctx);
       if (!p) return "";
-      weights_array.element = "std::uint8_t";
+      weights_array.element = "std::int8_t";
       weights_array.count = p->packing.weight_bytes();
-      weights_array.bytes.assign(p->weights.get(), p->weights.get() + weights_array.count);
+      const auto* bytes = reinterpret_cast<const unsigned char*>(p->weights.get());
+      weights_array.bytes.assign(bytes, bytes + weights_array.count);
       epilogue.count = p->packing.epilogue_words();
       epilogue.words = words(p->epilogue.get(), epilogue.count);
     }

@@ -37,15 +37,9 @@ namespace add_detail {
 /// A fixed-point multiplier as the lanes of MultiplyByQuantizedMultiplier.
 template <class D>
 struct lane_multiplier {
-  hn::Vec<D> multiplier, left, right, mask;
-  HWY_INLINE lane_multiplier(D d, quantized_multiplier m)
-      : multiplier(hn::Set(d, m.multiplier)),
-        left(hn::Set(d, static_cast<std::int32_t>(std::uint32_t{1} << (m.shift > 0 ? m.shift : 0)))),
-        right(hn::Set(d, m.shift > 0 ? 0 : -m.shift)),
-        mask(hn::Set(d, static_cast<std::int32_t>((std::int64_t{1} << (m.shift > 0 ? 0 : -m.shift)) - 1))) {}
-  HWY_INLINE hn::Vec<D> operator()(D d, hn::Vec<D> x) const {
-    return MultiplyByQuantizedMultiplier(d, x, multiplier, left, right, mask);
-  }
+  RequantizeLanes<hn::Vec<D>> lanes;
+  HWY_INLINE lane_multiplier(D d, quantized_multiplier m) : lanes(RequantizeLanesOf(d, m)) {}
+  HWY_INLINE hn::Vec<D> operator()(D d, hn::Vec<D> x) const { return MultiplyByQuantizedMultiplier(d, x, lanes); }
 };
 
 }  // namespace add_detail

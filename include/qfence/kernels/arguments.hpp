@@ -16,9 +16,9 @@ namespace qfence::kernels {
 /// one pixel per row) with per-channel requantization.
 struct conv2d_int8_args {
   const std::int8_t* input;      // NHWC
-  const std::uint8_t* weights;   // pack_conv_weights (w + 128)
+  const std::int8_t* weights;    // pack_conv_weights
   const std::int32_t* epilogue;  // pack_conv_epilogue
-  const std::int8_t* pad_row;    // padded_in_c() bytes of the input zero point
+  const std::int8_t* pad_row;    // padded_segment() bytes of the input zero point
   std::int32_t output_zero_point;
   int_range act;
   std::int8_t* output;  // NHWC

@@ -2,15 +2,16 @@
 // Highway, per target (re-included through kernels/dispatch.hpp).
 //
 // A register tile of Pixels output pixels x Vectors vectors of output
-// channels accumulates, for every tap and every 4 input channels, one
-// broadcast of each pixel's 4 input bytes (signed, straight from memory)
-// times one vector of weights + 128 (16 channels x 4 bytes on AVX-512):
-// DotBytes, i.e. vpdpbusd. The +128 comes back out through each pixel's
-// window sum, the zero point through the bias (kernels/packed_conv.hpp);
-// padding taps read the pad row, so no tap is skipped and the inner loops
-// have no border cases. The epilogue requantizes per channel exactly as
-// TFLite (requantize-inl.hpp), adds the output zero point, clamps and
-// narrows to int8.
+// channels accumulates, for every segment (a filter row, or a tap: see
+// kernels/packed_conv.hpp) and every 4 of its bytes, one broadcast of each
+// pixel's 4 input bytes with their sign bits flipped (x + 128, unsigned)
+// times one vector of signed weights (16 channels x 4 bytes on AVX-512):
+// DotBytes, i.e. vpdpbusd. The +128 and the zero point come back out through
+// the bias, a constant per channel; padding taps read the pad row, and a
+// filter row that leaves the image at its left or right is assembled on the
+// stack, so the inner loops have no border cases. The epilogue requantizes
+// per channel exactly as TFLite (requantize-inl.hpp), adds the output zero
+// point, clamps and narrows to int8.
 //
 // Geometry comes as a kernel parameter: kernels::fixed<g> on the compile-time
 // path (every bound below a constant of the layer), a window_geometry on the
@@ -48,54 +49,32 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace conv_detail {
 
-/// The input row of tap (dy, dx) of the window at (y0, x0), or the pad row.
-inline const std::int8_t* tap_row(const window_geometry& g, const conv2d_int8_args& a, const std::int8_t* batch_input,
-                                  int y, int x) noexcept {
-  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
-  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                           static_cast<std::size_t>(g.in_c);
+/// The bytes a pixel's window reads from input row `y` from column `x0` on:
+/// taps * in_c bytes in the input, the pad row when the row is outside the image,
+/// or a copy in `assembled` (pad bytes where the row leaves the image at its
+/// left or right; `taps` taps of `in_c` bytes, dilation 1).
+inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
+                                     const std::int8_t* batch_input, int y, int x0, int taps,
+                                     std::int8_t* assembled) noexcept {
+  if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  const std::size_t in_c = static_cast<std::size_t>(g.in_c);
+  const std::int8_t* row = batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * in_c;
+  if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
+  for (int t = 0; t < taps; ++t) {
+    const int x = x0 + t;
+    std::memcpy(assembled + static_cast<std::size_t>(t) * in_c,
+                x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row, in_c);
+  }
+  return assembled;
 }
 
-/// The sum of `n` signed bytes.
-inline std::int32_t row_sum(const std::int8_t* row, int n) noexcept {
-#if HWY_TARGET == HWY_SCALAR
-  std::int32_t s = 0;
-  for (int c = 0; c < n; ++c) s += row[c];
-  return s;
-#else
-  // 4 bytes per int32 lane times ones: the dot product the kernel uses.
-  const hn::ScalableTag<std::int32_t> d;
-  const hn::Repartition<std::int8_t, decltype(d)> d8;
-  const hn::Repartition<std::uint8_t, decltype(d)> du8;
-  const int bytes = static_cast<int>(hn::Lanes(d8));
-  const auto ones = hn::BitCast(d, hn::Set(du8, 1));
-  auto acc = hn::Zero(d);
-  int c = 0;
-  if (n < 16) {  // a few channels (e.g. RGB): not worth a vector
-    std::int32_t s = 0;
-    for (int i = 0; i < n; ++i) s += row[i];
-    return s;
-  }
-  for (; c + bytes <= n; c += bytes) acc = DotBytes(d, acc, ones, hn::BitCast(d, hn::LoadU(d8, row + c)));
-  if (c < n) {
-    alignas(64) std::int8_t tail[64] = {};
-    std::memcpy(tail, row + c, static_cast<std::size_t>(n - c));
-    acc = DotBytes(d, acc, ones, hn::BitCast(d, hn::LoadU(d8, tail)));
-  }
-  return hn::GetLane(hn::SumOfLanes(d, acc));
-#endif
-}
-
-/// The sum of a pixel's window, padding taps included (int32, wrapping as the
-/// accumulator does).
-inline std::uint32_t window_sum(const window_geometry& g, const conv2d_int8_args& a, const std::int8_t* batch_input,
-                                int y0, int x0) noexcept {
-  std::uint32_t sum = 0;
-  for (int fy = 0; fy < g.filter_h; ++fy)
-    for (int fx = 0; fx < g.filter_w; ++fx)
-      sum += static_cast<std::uint32_t>(
-          row_sum(tap_row(g, a, batch_input, y0 + fy * g.dilation_h, x0 + fx * g.dilation_w), g.in_c));
-  return sum;
+/// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
+inline const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
+                                      const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
+                                      std::int8_t* assembled) noexcept {
+  if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
+  return segment_at(g, a, batch_input, y0 + s / g.filter_w * g.dilation_h, x0 + s % g.filter_w * g.dilation_w, 1,
+                    nullptr);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -114,15 +93,15 @@ inline constexpr int kMaxPixels = 12;
 struct tile_pixels {
   const std::int8_t* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  std::int32_t start[kMaxPixels];  // -128 * window sum
   std::int8_t* out[kMaxPixels];
   int count;
 };
 
+/// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
 inline std::int32_t load_word(const std::int8_t* p) noexcept {
-  std::int32_t v;
+  std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
-  return v;
+  return static_cast<std::int32_t>(v ^ 0x80808080u);
 }
 
 /// The epilogue of one vector of channels for the tile's pixels: requantize,
@@ -133,19 +112,15 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_
                        int out_c, int oc) {
   const hn::Rebind<std::int8_t, D> d8;
   const int n = static_cast<int>(hn::Lanes(d));
-  const std::int32_t* ep = a.epilogue + oc;
-  const std::size_t row = static_cast<std::size_t>(padded_out_c);
-  const auto multiplier = hn::LoadU(d, ep + row * 1), left = hn::LoadU(d, ep + row * 2),
-             right = hn::LoadU(d, ep + row * 3), mask = hn::LoadU(d, ep + row * 4);
+  const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
-  const auto lo = hn::Set(d, a.act.min), hi = hn::Set(d, a.act.max);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
     if (i < px.count) {
-      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], multiplier, left, right, mask), zero_point);
-      const auto narrow = hn::DemoteTo(d8, hn::Min(hn::Max(v, lo), hi));
+      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], requantize), zero_point);
+      const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
       if (valid >= n) {
         hn::StoreU(narrow, d8, px.out[i] + oc);
       } else if (valid > 0) {
@@ -160,17 +135,17 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
 /// so that the accumulators stay in registers).
 template <int Vectors, int Pixels, class D, class V>
-HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::uint8_t* const (&w)[Vectors], std::size_t at,
+HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors], std::size_t at,
                            const std::int32_t (&words)[Pixels]) {
-  const hn::Repartition<std::uint8_t, D> du8;
+  const hn::Repartition<std::int8_t, D> d8;
   V wv[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) wv[v] = hn::BitCast(d, hn::LoadU(du8, w[v] + at));
+  for (int v = 0; v < Vectors; ++v) wv[v] = hn::BitCast(d, hn::LoadU(d8, w[v] + at));
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     const V x = hn::Set(d, words[i]);
     QFENCE_UNROLL
-    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], wv[v], x);
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], x, wv[v]);
   }
 }
 
@@ -179,49 +154,52 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::uint8_t* c
 template <int Vectors, int Pixels, class D>
 HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, const tile_pixels& px, int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
-  const conv_packing pk{g.out_c, g.filter_h * g.filter_w, g.in_c};
-  const int groups = pk.padded_in_c() / 4, whole = g.in_c / 4;
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+  const int groups = pk.padded_segment() / 4, whole = pk.segment_len / 4;
   using V = hn::Vec<D>;
   V acc[Pixels][Vectors];
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const V bias = hn::LoadU(d, a.epilogue + oc + v * n);
     QFENCE_UNROLL
-    for (int i = 0; i < Pixels; ++i) acc[i][v] = hn::Add(bias, hn::Set(d, px.start[i]));
+    for (int i = 0; i < Pixels; ++i) acc[i][v] = bias;
   }
   // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
   // byte (oc + v*n) % 16 * 4 of each 64-byte tile.
-  const std::uint8_t* w[Vectors];
+  const std::int8_t* w[Vectors];
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const int c = oc + v * n;
     w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
            static_cast<std::size_t>(c % channel_tile) * 4;
   }
-  for (int fy = 0; fy < g.filter_h; ++fy)
-    for (int fx = 0; fx < g.filter_w; ++fx) {
-      const std::int8_t* src[Pixels];
+  // Filter rows that leave the image at its left or right, assembled.
+  alignas(64) std::int8_t assembled[Pixels][max_assembled_row];
+  for (int s = 0; s < pk.segments; ++s) {
+    const std::int8_t* src[Pixels];
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i)
+      src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
+                            : a.pad_row;
+    const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(groups) * 64;
+    for (int k = 0; k < whole; ++k) {
+      std::int32_t words[Pixels];
       QFENCE_UNROLL
-      for (int i = 0; i < Pixels; ++i)
-        src[i] = i < px.count ? tap_row(g, a, px.batch_input, px.y0[i] + fy * g.dilation_h, px.x0[i] + fx * g.dilation_w)
-                              : a.pad_row;
-      const std::size_t tap = static_cast<std::size_t>(fy * g.filter_w + fx) * static_cast<std::size_t>(groups) * 64;
-      for (int k = 0; k < whole; ++k) {
-        std::int32_t words[Pixels];
-        QFENCE_UNROLL
-        for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
-        accumulate<Vectors, Pixels>(d, acc, w, tap + static_cast<std::size_t>(k) * 64, words);
-      }
-      if (whole < groups) {  // the last 1..3 input channels: read no further than the row
-        std::int32_t words[Pixels];
-        QFENCE_UNROLL
-        for (int i = 0; i < Pixels; ++i) {
-          words[i] = 0;
-          std::memcpy(&words[i], src[i] + 4 * whole, static_cast<std::size_t>(g.in_c - 4 * whole));
-        }
-        accumulate<Vectors, Pixels>(d, acc, w, tap + static_cast<std::size_t>(whole) * 64, words);
-      }
+      for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
+      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(k) * 64, words);
     }
+    if (whole < groups) {  // the last 1..3 bytes: read no further than the segment
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) {
+        alignas(4) std::int8_t last[4] = {};
+        std::memcpy(last, src[i] + 4 * whole, static_cast<std::size_t>(pk.segment_len - 4 * whole));
+        words[i] = load_word(last);  // the missing bytes meet weights of 0
+      }
+      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
+    }
+  }
   [&]<int... I>(std::integer_sequence<int, I...>) HWY_ATTR {
     (finish<I, Pixels>(d, acc, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
@@ -240,14 +218,20 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
                                    static_cast<std::size_t>(g.in_c);
     std::int8_t* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
+    // The tile's first pixel, stepped along (no division per pixel).
+    int oy = 0, ox = 0;
     for (int p0 = 0; p0 < pixels; p0 += Pixels) {
       px.count = pixels - p0 < Pixels ? pixels - p0 : Pixels;
+      int y = oy, x = ox;
       for (int i = 0; i < Pixels; ++i) {
-        const int p = p0 + (i < px.count ? i : 0);
-        px.y0[i] = p / g.out_w * g.stride_h - g.pad_h;
-        px.x0[i] = p % g.out_w * g.stride_w - g.pad_w;
-        px.start[i] = static_cast<std::int32_t>(0u - 128u * window_sum(g, a, px.batch_input, px.y0[i], px.x0[i]));
-        px.out[i] = batch_out + static_cast<std::size_t>(p) * static_cast<std::size_t>(g.out_c);
+        px.y0[i] = y * g.stride_h - g.pad_h;
+        px.x0[i] = x * g.stride_w - g.pad_w;
+        px.out[i] = batch_out + static_cast<std::size_t>(p0 + (i < px.count ? i : 0)) * static_cast<std::size_t>(g.out_c);
+        if (i + 1 < px.count && ++x == g.out_w) x = 0, ++y;
+      }
+      if (px.count == Pixels) {
+        if (++x == g.out_w) x = 0, ++y;
+        oy = y, ox = x;
       }
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
@@ -266,36 +250,42 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
 
 /// int8 convolution, groups of 1 (see the file comment).
 template <class Geometry>
-HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a) {
+HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& args) {
+  // A copy the compiler keeps in registers: the int8 stores to the output
+  // may alias anything in memory, `args` included, and would reload it.
+  const conv2d_int8_args a = args;
   const window_geometry& g = value_of(geometry);
-  const conv_packing pk{g.out_c, g.filter_h * g.filter_w, g.in_c};
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
 #if HWY_TARGET == HWY_SCALAR
   // Highway's one-lane target (the baseline of GCC < 12.3, where EMU128 is
   // broken) has no byte lanes: the same packed data, one channel at a time.
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
-  const int groups = pk.padded_in_c() / 4;
+  const int groups = pk.padded_segment() / 4;
+  alignas(64) std::int8_t assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                                    static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-        const std::uint32_t start = 0u - 128u * conv_detail::window_sum(g, a, batch_input, y0, x0);
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::uint8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                                       static_cast<std::size_t>(oc % channel_tile) * 4;
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]) + start;
-          for (int t = 0; t < pk.taps; ++t) {
-            const std::int8_t* src = conv_detail::tap_row(g, a, batch_input, y0 + t / g.filter_w * g.dilation_h,
-                                                          x0 + t % g.filter_w * g.dilation_w);
-            for (int ic = 0; ic < g.in_c; ++ic)
+          const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
+                                      static_cast<std::size_t>(oc % channel_tile) * 4;
+          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
+          for (int s = 0; s < pk.segments; ++s) {
+            const std::int8_t* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
+            for (int j = 0; j < pk.segment_len; ++j)
               acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(t * groups + ic / 4) * 64 + static_cast<std::size_t>(ic % 4)] * src[ic]);
+                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] *
+                  (src[j] + 128));
           }
           const std::size_t at = static_cast<std::size_t>(oc);
-          const auto shifted = static_cast<std::int32_t>(acc * static_cast<std::uint32_t>(a.epilogue[2 * row + at]));
-          std::int32_t v = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, a.epilogue[row + at]),
-                                                  a.epilogue[3 * row + at]) +
+          const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
+          const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
+          std::int32_t v = rounding_divide_by_pot(
+                               saturating_rounding_doubling_high_mul(shifted, epilogue(conv_epilogue_row::multiplier)),
+                               epilogue(conv_epilogue_row::right)) +
                            a.output_zero_point;
           v = v < a.act.min ? a.act.min : v > a.act.max ? a.act.max : v;
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
@@ -307,8 +297,18 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
       }
   }
 #else
+  // Tiles of up to 4 vectors of channels; a layer with fewer channels takes
+  // more pixels per tile instead (kernels/conv2d-inl.hpp, pixels_for).
   const hn::ScalableTag<std::int32_t> d;
-  conv_detail::pixel_tiles<conv_detail::kVectors>(d, g, a, 0, pk.padded_out_c());
+  if constexpr (is_fixed_v<Geometry>) {  // one tile shape per layer
+    constexpr window_geometry c = Geometry::value;
+    constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
+                            static_cast<int>(hn::MaxLanes(decltype(d)()));
+    conv_detail::pixel_tiles<(vectors < conv_detail::kVectors ? vectors : conv_detail::kVectors)>(d, g, a, 0,
+                                                                                                pk.padded_out_c());
+  } else {
+    conv_detail::pixel_tiles<conv_detail::kVectors>(d, g, a, 0, pk.padded_out_c());
+  }
 #endif
 }
 

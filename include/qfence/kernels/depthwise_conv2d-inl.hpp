@@ -2,14 +2,22 @@
 // multiplier 1) with Highway, per target (re-included through
 // kernels/dispatch.hpp).
 //
-// Channels run along the lanes: for each output pixel and each vector of
-// channels, the taps' input bytes are widened to int16 and multiplied by the
-// taps' int16 weights two taps at a time (|x * w| <= 128 * 127, so a pair of
-// products fits int16), and each pair is widened into the int32
-// accumulators. Padding taps read the pad row (the input zero point), and the
-// bias holds -zero_point * sum(weights) (kernels/packed_conv.hpp), so the
-// accumulator is TFLite's sum(w * (x - zero_point)) over the in-bounds taps.
-// The epilogue is the convolution's (requantize-inl.hpp).
+// Channels run along the lanes. Each 32-bit lane holds one channel's inputs
+// from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
+// the high half; a lone last row keeps its sign extension there, which meets
+// a weight of 0), and PairDot adds their dot product with the packed weight
+// pair (kernels/packed_conv.hpp): vpdpwssd on AVX3_DL, vpmaddwd elsewhere on
+// x86, int16 products widened on other targets. Building a pair costs more
+// than using it, so for each output row and vector of channels the kernel
+// builds the pairs of every input column the next outputs read once, into a
+// small buffer, and each output then reads its filter_w columns from it: a
+// column serves up to filter_w / stride outputs.
+//
+// Padding taps read the pad row (the input zero point), and the bias holds
+// -zero_point * sum(weights), so the accumulator is TFLite's
+// sum(w * (x - zero_point)) over the in-bounds taps. The epilogue is the
+// convolution's (requantize-inl.hpp).
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,6 +30,7 @@
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -38,151 +47,223 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
 
-/// Taps whose row pointers are gathered at once (larger kernels go in
-/// chunks).
-inline constexpr int kTapChunk = 32;
-
-/// Requantizes, clamps and stores one vector of int32 accumulators for the
-/// channels from c (`valid` of them are real).
-template <class D>
-HWY_INLINE void store(D d, hn::Vec<D> acc, const depthwise_int8_args& a, std::size_t padded, int c, int valid,
-                      std::int8_t* out) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const std::int32_t* ep = a.epilogue + c;
-  const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, hn::LoadU(d, ep + padded), hn::LoadU(d, ep + 2 * padded),
-                                                       hn::LoadU(d, ep + 3 * padded), hn::LoadU(d, ep + 4 * padded)),
-                         hn::Set(d, a.output_zero_point));
-  const auto narrow = hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, a.act.min)), hn::Set(d, a.act.max)));
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(narrow, d8, out + c);
-  } else {
-    alignas(64) std::int8_t tail[64];
-    hn::StoreU(narrow, d8, tail);
-    std::memcpy(out + c, tail, static_cast<std::size_t>(valid));
-  }
-}
-
-/// acc += the taps' products for the D16 lanes of channels from c, where
-/// rows[t] + c holds them (D16 has 1 or 2 times the int32 lanes of D).
-template <class D, class D16>
-HWY_INLINE void accumulate(D d, D16 d16, const std::int8_t* const* rows, int taps, const std::int16_t* w,
-                           std::size_t padded, std::size_t c, hn::Vec<D>& lo, hn::Vec<D>& hi) {
-  const hn::Rebind<std::int8_t, D16> d8;
-  int t = 0;
-  const auto widen_into = [&](hn::Vec<D16> p) HWY_ATTR {
-    if constexpr (hn::MaxLanes(D16()) == 2 * hn::MaxLanes(D())) {
-#if HWY_TARGET != HWY_SCALAR
-      const hn::Half<D16> dh;
-      lo = hn::Add(lo, hn::PromoteTo(d, hn::LowerHalf(dh, p)));
-      hi = hn::Add(hi, hn::PromoteTo(d, hn::UpperHalf(dh, p)));
+/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs; no
+/// product exceeds int16 here, see the file comment).
+template <class D, class V16>
+HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
+#if HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  decltype(acc.raw) sum;
+  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
+#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  auto unused = hn::Zero(d);
+  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
+#else
+  const auto p = hn::BitCast(d, hn::Mul(a, b));  // each product fits int16
+  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)));
 #endif
-    } else {
-      (void)hi;
-      lo = hn::Add(lo, hn::PromoteTo(d, p));
-    }
-  };
-  for (; t + 2 <= taps; t += 2) {
-    const auto p0 = hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t] + c)),
-                            hn::LoadU(d16, w + static_cast<std::size_t>(t) * padded + c));
-    const auto p1 = hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t + 1] + c)),
-                            hn::LoadU(d16, w + static_cast<std::size_t>(t + 1) * padded + c));
-    widen_into(hn::Add(p0, p1));
-  }
-  if (t < taps)
-    widen_into(hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, rows[t] + c)),
-                       hn::LoadU(d16, w + static_cast<std::size_t>(t) * padded + c)));
 }
+
+/// Columns of pairs the kernel builds at once (times the pairs per column).
+inline constexpr int kPairVectors = 192;
+/// Filter rows whose input rows are found once per output row.
+inline constexpr int kRowsKept = 16;
+
+/// Where filter row `fy` of output row `oy` reads: the input row, or null for
+/// a row outside the input (it reads the pad row).
+inline const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
+  const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
+  if (y < 0 || y >= g.in_h) return nullptr;
+  return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+}
+
+#if HWY_TARGET != HWY_SCALAR
+/// Every output row (see the file comment); FH and FW, when not 0, are the
+/// filter's size as constants.
+template <int FH, int FW>
+HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
+  const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
+  const int channels = g.in_c, pairs = (fh + 1) / 2;
+  const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Repartition<std::int16_t, decltype(d)> d16;
+  const hn::Rebind<std::int8_t, decltype(d)> d8;
+  using V = hn::Vec<decltype(d)>;
+  using V16 = hn::Vec<decltype(d16)>;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const std::size_t in_c = static_cast<std::size_t>(channels);
+  // Outputs per chunk: as many as the buffer holds the columns of; when not
+  // even one output's columns fit (a very wide dilated filter), each output
+  // builds its own columns (one per tap column).
+  const int span_one = (fw - 1) * g.dilation_w + 1;
+  const int max_columns = kPairVectors / pairs;
+  const bool buffered = span_one <= max_columns;
+  const int chunk = buffered ? (max_columns - span_one) / g.stride_w + 1 : 1;
+  alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
+  // The last vector of channels when it is partial: its bytes, copied.
+  alignas(64) std::int8_t tail[2][HWY_MAX_BYTES / 4];
+  const auto zero_point = hn::Set(d, a.output_zero_point);
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
+    std::int8_t* batch_out =
+        a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * in_c;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      // The input rows of the first filter rows (the rest, of huge filters,
+      // are found when needed).
+      const std::int8_t* rows[kRowsKept];
+      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = input_row(g, batch_in, oy, fy);
+      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * in_c;
+      for (int c = 0; c < channels; c += n) {
+        const int valid = channels - c < n ? channels - c : n;
+        const std::size_t cc = static_cast<std::size_t>(c);
+        const V bias = hn::LoadU(d, a.epilogue + c);
+        const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
+        // The n input bytes of filter row fy at column x (the pad row's where
+        // the tap is outside the input).
+        const auto bytes = [&](int fy, int x, int slot) HWY_ATTR {
+          const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
+          const std::int8_t* src = row != nullptr && x >= 0 && x < g.in_w
+                                       ? row + static_cast<std::size_t>(x) * in_c + cc
+                                       : a.pad_row + cc;
+          if (valid == n) return hn::LoadU(d8, src);
+          std::memcpy(tail[slot], src, static_cast<std::size_t>(valid));
+          return hn::LoadU(d8, tail[slot]);
+        };
+        // Pair k of column x.
+        const auto make_pair = [&](int k, int x) HWY_ATTR -> V16 {
+          const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
+          if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
+          const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
+          return hn::OddEven(hn::BitCast(d16, high), hn::BitCast(d16, low));
+        };
+        const auto weight = [&](int k, int fx) HWY_ATTR {
+          return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
+                                              static_cast<std::size_t>(fx)) * padded + cc) * 2);
+        };
+        const auto finish = [&](V acc, int ox) HWY_ATTR {
+          const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
+          const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
+          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * in_c + cc;
+          if (valid == n) {
+            hn::StoreU(narrow, d8, out);
+          } else {
+            alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
+            hn::StoreU(narrow, d8, last);
+            std::memcpy(out, last, static_cast<std::size_t>(valid));
+          }
+        };
+        // With the filter's size constant, its weights stay in registers.
+        constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;
+        V16 kept[kept_pairs][kept_w];
+        if constexpr (FH != 0 && FW != 0)
+          for (int k = 0; k < kept_pairs; ++k)
+            for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
+        const auto weight_of = [&](int k, int fx) HWY_ATTR -> V16 {
+          if constexpr (FH != 0 && FW != 0) return kept[k][fx];
+          else return weight(k, fx);
+        };
+        const auto buffered_pair = [&](int column, int k) HWY_ATTR {
+          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
+        };
+        for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {
+          const int count = g.out_w - ox0 < chunk ? g.out_w - ox0 : chunk;
+          const int x_first = ox0 * g.stride_w - g.pad_w;
+          if (buffered) {
+            const int span = (count - 1) * g.stride_w + span_one;
+            for (int i = 0; i < span; ++i)
+              for (int k = 0; k < pairs; ++k)
+                hn::Store(make_pair(k, x_first + i), d16,
+                          pair_buffer + static_cast<std::size_t>(i * pairs + k) * hn::Lanes(d16));
+            // Two outputs at a time: two independent chains of PairDots.
+            int j = 0;
+            for (; j + 2 <= count; j += 2) {
+              V acc0 = bias, acc1 = bias;
+              for (int fx = 0; fx < fw; ++fx) {
+                const int column = j * g.stride_w + fx * g.dilation_w;
+                for (int k = 0; k < pairs; ++k) {
+                  const V16 w = weight_of(k, fx);
+                  acc0 = PairDot(d, acc0, buffered_pair(column, k), w);
+                  acc1 = PairDot(d, acc1, buffered_pair(column + g.stride_w, k), w);
+                }
+              }
+              finish(acc0, ox0 + j);
+              finish(acc1, ox0 + j + 1);
+            }
+            if (j < count) {
+              V acc = bias;
+              for (int fx = 0; fx < fw; ++fx)
+                for (int k = 0; k < pairs; ++k)
+                  acc = PairDot(d, acc, buffered_pair(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
+              finish(acc, ox0 + j);
+            }
+          } else {
+            V acc = bias;
+            for (int fx = 0; fx < fw; ++fx)
+              for (int k = 0; k < pairs; ++k) acc = PairDot(d, acc, make_pair(k, x_first + fx * g.dilation_w), weight_of(k, fx));
+            finish(acc, ox0);
+          }
+        }
+      }
+    }
+  }
+}
+#endif
 
 }  // namespace depthwise_detail
 
 /// int8 depthwise convolution, depth multiplier 1 (see the file comment).
 template <class Geometry>
-HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& a) {
+HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& args) {
+  // A copy the compiler keeps in registers: the int8 stores to the output
+  // may alias anything in memory, `args` included, and would reload it.
+  const depthwise_int8_args a = args;
   using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
-  const hn::ScalableTag<std::int32_t> d;
-  const int n = static_cast<int>(hn::Lanes(d));
-  const int channels = g.in_c;
-  const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
-  const int taps = g.filter_h * g.filter_w;
 #if HWY_TARGET == HWY_SCALAR
-  const hn::Simd<std::int16_t, 1, 0> d16;
-  const hn::Simd<std::int16_t, 1, 0> d16_wide;
-#else
-  const hn::Repartition<std::int16_t, decltype(d)> d16_wide;  // 2n lanes
-  const hn::Rebind<std::int16_t, decltype(d)> d16;            // n lanes
-#endif
-  const int wide = static_cast<int>(hn::Lanes(d16_wide));
-  const std::int8_t* rows[kTapChunk];
-  // Where each tap of a window reads, relative to the window's origin, for
-  // windows entirely inside the input (most of them): no bounds tests.
-  std::ptrdiff_t tap_offset[kTapChunk];
-  const bool one_chunk = taps <= kTapChunk;
-  for (int t = 0; t < taps && t < kTapChunk; ++t)
-    tap_offset[t] = (static_cast<std::ptrdiff_t>(t / g.filter_w * g.dilation_h) * g.in_w + t % g.filter_w * g.dilation_w) *
-                    channels;
-  const int reach_y = (g.filter_h - 1) * g.dilation_h, reach_x = (g.filter_w - 1) * g.dilation_w;
+  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.in_c, g.filter_h, g.filter_w}.padded_channels());
+  const int channels = g.in_c;
+  // One lane: the same packed data, one channel at a time.
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                                 static_cast<std::size_t>(channels);
     for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        std::int8_t* out = a.output + ((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) +
-                                        static_cast<std::size_t>(oy)) * static_cast<std::size_t>(g.out_w) +
-                                       static_cast<std::size_t>(ox)) * static_cast<std::size_t>(channels);
-        const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-        const bool inside = one_chunk && y0 >= 0 && y0 + reach_y < g.in_h && x0 >= 0 && x0 + reach_x < g.in_w;
-        if (inside) {
-          const std::int8_t* origin =
-              batch_in + (static_cast<std::size_t>(y0) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x0)) *
-                             static_cast<std::size_t>(channels);
-          for (int t = 0; t < taps; ++t) rows[t] = origin + tap_offset[t];
-        }
-        for (int c0 = 0; c0 < channels; c0 += wide) {  // blocks of up to 2n channels
-          const int valid = channels - c0;
-          auto lo = hn::LoadU(d, a.epilogue + c0);
-          auto hi = hn::Zero(d);
-          if (valid > n) hi = hn::LoadU(d, a.epilogue + c0 + n);
-          for (int t0 = 0; t0 < taps; t0 += kTapChunk) {
-            const int count = taps - t0 < kTapChunk ? taps - t0 : kTapChunk;
-            for (int t = 0; t < count && !inside; ++t) {
-              const int tap = t0 + t;
-              const int iy = y0 + tap / g.filter_w * g.dilation_h, ix = x0 + tap % g.filter_w * g.dilation_w;
-              rows[t] = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w
-                            ? batch_in + (static_cast<std::size_t>(iy) * static_cast<std::size_t>(g.in_w) +
-                                          static_cast<std::size_t>(ix)) * static_cast<std::size_t>(channels)
-                            : a.pad_row;
-            }
-            const std::int16_t* w = a.weights + static_cast<std::size_t>(t0) * padded;
-            if (valid >= wide) {
-              accumulate(d, d16_wide, rows, count, w, padded, static_cast<std::size_t>(c0), lo, hi);
-            } else if (valid >= n) {  // one vector of channels, then maybe a partial one
-              accumulate(d, d16, rows, count, w, padded, static_cast<std::size_t>(c0), lo, hi);
-              if (valid > n) {
-                // The last channels of a row: copied, so no load passes its end.
-                alignas(64) std::int8_t tails[kTapChunk][64] = {};
-                const std::int8_t* tail_rows[kTapChunk];
-                for (int t = 0; t < count; ++t) {
-                  std::memcpy(tails[t], rows[t] + c0 + n, static_cast<std::size_t>(valid - n));
-                  tail_rows[t] = tails[t];
-                }
-                accumulate(d, d16, tail_rows, count, w + c0 + n, padded, 0, hi, hi);
-              }
-            } else {
-              alignas(64) std::int8_t tails[kTapChunk][64] = {};
-              const std::int8_t* tail_rows[kTapChunk];
-              for (int t = 0; t < count; ++t) {
-                std::memcpy(tails[t], rows[t] + c0, static_cast<std::size_t>(valid));
-                tail_rows[t] = tails[t];
-              }
-              accumulate(d, d16, tail_rows, count, w + c0, padded, 0, lo, lo);
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int c = 0; c < channels; ++c) {
+          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const std::int8_t* row = input_row(g, batch_in, oy, fy);
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
+              const std::int8_t v = row != nullptr && x >= 0 && x < g.in_w
+                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) +
+                                              static_cast<std::size_t>(c)]
+                                        : a.pad_row[c];
+              const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
+                                                 static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
+                                               static_cast<std::size_t>(fy % 2)];
+              acc += static_cast<std::uint32_t>(v * w);
             }
           }
-          store(d, lo, a, padded, c0, valid, out);
-          if (valid > n) store(d, hi, a, padded, c0 + n, valid - n, out);
+          const hn::Simd<std::int32_t, 1, 0> d;
+          const std::int32_t r = hn::GetLane(MultiplyByQuantizedMultiplier(
+                                     d, hn::Set(d, static_cast<std::int32_t>(acc)), RequantizeLanesAt(d, a.epilogue, padded, c))) +
+                                 a.output_zero_point;
+          a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
+                        static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
+                       static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
+              static_cast<std::int8_t>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
         }
-      }
   }
+#else
+  if constexpr (is_fixed_v<Geometry>) {
+    depthwise_detail::Rows<Geometry::value.filter_h, Geometry::value.filter_w>(g, a);
+  } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
+    depthwise_detail::Rows<3, 3>(g, a);
+  } else {
+    depthwise_detail::Rows<0, 0>(g, a);
+  }
+#endif
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

@@ -39,8 +39,11 @@ template <class D>
 HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) {
 #if HWY_TARGET == HWY_AVX3_DL
   (void)d;
-  asm("vpdpbusd %[s], %[u], %[acc]" : [acc] "+v"(acc.raw) : [u] "v"(u.raw), [s] "v"(s.raw));
-  return acc;
+  // An output tied to the accumulator ("0"), not "+v": GCC keeps the
+  // accumulators in place instead of copying each one around the asm.
+  decltype(acc.raw) sum;
+  asm("vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
 #else
   const hn::Vec<D> x = u, w = s;
   const hn::Repartition<std::int16_t, D> d16;

@@ -32,32 +32,32 @@ constexpr std::array<std::int8_t, N> filled_row(std::int32_t value) noexcept {
 /// Prepacked: pointers into the generated header; otherwise owned arrays.
 template <conv_packing P, bool Prepacked>
 struct conv2d_int8_arrays {
-  alignas(64) std::array<std::uint8_t, P.weight_bytes()> weights{};
+  alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
 
   constexpr conv2d_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                               const quantized_multiplier* multipliers, prepacked_t<std::uint8_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {
+                               const quantized_multiplier* multipliers, prepacked_t<std::int8_t>) noexcept
+      : pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
     pack_conv_weights(P, w, weights.data());
     pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
   }
-  constexpr const std::uint8_t* weight_data() const noexcept { return weights.data(); }
+  constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
 template <conv_packing P>
 struct conv2d_int8_arrays<P, true> {
-  const std::uint8_t* weights;
+  const std::int8_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_in_c())> pad_row{};
+  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
 
   constexpr conv2d_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                               const quantized_multiplier*, prepacked_t<std::uint8_t> given) noexcept
+                               const quantized_multiplier*, prepacked_t<std::int8_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_in_c())>(input_zero_point)) {}
-  constexpr const std::uint8_t* weight_data() const noexcept { return weights; }
+        pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {}
+  constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 

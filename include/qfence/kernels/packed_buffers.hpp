@@ -40,20 +40,20 @@ inline hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row(std::size_t n, std::int3
 /// One int8 convolution (or fully connected layer), packed.
 struct packed_conv2d_int8 {
   conv_packing packing;
-  hwy::AlignedFreeUniquePtr<std::uint8_t[]> weights;
+  hwy::AlignedFreeUniquePtr<std::int8_t[]> weights;
   hwy::AlignedFreeUniquePtr<std::int32_t[]> epilogue;
   hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row;
   std::int32_t output_zero_point;
   int_range act;
 
-  /// `weights` [out_c][taps][in_c]; `bias` may be null; one multiplier per
+  /// `weights` OHWI; `bias` may be null; one multiplier per
   /// output channel.
   packed_conv2d_int8(conv_packing p, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
                      const std::vector<quantized_multiplier>& multipliers, std::int32_t out_zero_point, int_range range)
       : packing(p),
-        weights(detail::aligned_array<std::uint8_t>(p.weight_bytes())),
+        weights(detail::aligned_array<std::int8_t>(p.weight_bytes())),
         epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
-        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_in_c()), input_zero_point)),
+        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_segment()), input_zero_point)),
         output_zero_point(out_zero_point),
         act(range) {
     pack_conv_weights(p, w, weights.get());

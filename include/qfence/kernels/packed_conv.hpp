@@ -3,19 +3,23 @@
 //
 // The SIMD dot product (vpdpbusd, or its widening emulation) multiplies 4
 // unsigned bytes by 4 signed bytes per 32-bit lane. So:
-//   - weights are stored as w + 128 (unsigned) and tiled as [out_c / 16][tap]
-//     [in_c / 4][16 out channels][4 in channels] (in_c and out_c rounded up
-//     with weights of 0, stored as 128): one 64-byte tile is one AVX-512
-//     vector, two AVX2 vectors or four 128-bit ones, the same bytes on every
-//     target;
-//   - inputs are the signed operand, broadcast straight from memory; padding
-//     taps read a pad row of the input zero point. Over all taps the
-//     accumulator is sum((w + 128) * x) = sum(w * x) + 128 * sum(x), so the
-//     kernel starts each pixel at bias' - 128 * sum(x) (sum(x): its window's
-//     bytes, pad taps included) with
-//       bias' = bias - input_zero_point * sum(w)                (mod 2^32)
-//     which leaves TFLite's sum(w * (x - zero_point)) over the in-bounds taps
-//     exactly (a padding tap adds w * zp - w * zp = 0);
+//   - weights are the signed operand, stored as they are and tiled as
+//     [out_c / 16][segment][segment bytes / 4][16 out channels][4 bytes]
+//     (rounded up with weights of 0): one 64-byte tile is one AVX-512 vector,
+//     two AVX2 vectors or four 128-bit ones, the same bytes on every target;
+//   - inputs are the unsigned operand: the kernel broadcasts 4 input bytes
+//     and flips their sign bits, which reads x + 128. Over all taps the
+//     accumulator gains sum(w * (x + 128)), so it starts at
+//       bias' = bias - (input_zero_point + 128) * sum(w)        (mod 2^32)
+//     which leaves TFLite's sum(w * (x - zero_point)): a constant per
+//     channel, nothing per pixel. Padding taps read a pad row of the input
+//     zero point (they add w * (zp + 128) - w * (zp + 128) = 0);
+//   - a segment is what the kernel reads contiguously from one input pixel
+//     on: a whole filter row (filter_w * in_c bytes, when dilation_w is 1 and
+//     the row is small enough to assemble on the stack at the image's left
+//     and right borders), else one tap (in_c bytes). Filter rows keep few
+//     channels dense: an RGB 3x3 row is 9 bytes in 3 groups of 4, not 3 taps
+//     of one padded group each;
 //   - the requantization constants are stored as the lanes use them.
 #pragma once
 
@@ -32,60 +36,85 @@ namespace qfence::kernels {
 /// Output channels per weight tile (one 512-bit vector of int32 lanes).
 inline constexpr int channel_tile = 16;
 
+/// Rows of per-channel constants (conv_epilogue_row) the kernels read.
+inline constexpr std::size_t epilogue_rows = 7;
+
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
-/// The sizes of one packed convolution (groups of 1).
+/// The longest filter row the convolution kernel assembles on the stack
+/// (where the row leaves the image); longer rows are read tap by tap.
+inline constexpr int max_assembled_row = 512;
+
+/// Whether the convolution kernel reads whole filter rows as one segment.
+constexpr bool reads_filter_rows(int filter_w, int in_c, int dilation_w) noexcept {
+  return filter_w == 1 || (dilation_w == 1 && round_up(filter_w * in_c, 4) <= max_assembled_row);
+}
+
+/// The sizes of one packed convolution (groups of 1): `segments` runs of
+/// `segment_len` input bytes per output pixel (see the file comment).
 struct conv_packing {
-  int out_c = 0, taps = 0, in_c = 0;
+  int out_c = 0, segments = 0, segment_len = 0;
+
+  /// A convolution's packing: filter rows as segments when the kernel reads
+  /// them whole, taps otherwise.
+  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w) noexcept {
+    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c};
+    return {out_c, filter_h * filter_w, in_c};
+  }
 
   constexpr int padded_out_c() const noexcept { return round_up(out_c, channel_tile); }
-  constexpr int padded_in_c() const noexcept { return round_up(in_c, 4); }
-  /// Bytes of one 16-channel column of tiles (every tap, every input group).
+  constexpr int padded_segment() const noexcept { return round_up(segment_len, 4); }
+  /// Bytes of one 16-channel column of tiles (every segment, every group).
   constexpr std::size_t column_bytes() const noexcept {
-    return static_cast<std::size_t>(taps) * static_cast<std::size_t>(padded_in_c()) * channel_tile;
+    return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
   constexpr std::size_t weight_bytes() const noexcept {
     return column_bytes() * static_cast<std::size_t>(padded_out_c() / channel_tile);
   }
   /// int32 words of the per-channel constants (see conv_epilogue_row).
-  constexpr std::size_t epilogue_words() const noexcept { return 5 * static_cast<std::size_t>(padded_out_c()); }
+  constexpr std::size_t epilogue_words() const noexcept {
+    return epilogue_rows * static_cast<std::size_t>(padded_out_c());
+  }
 };
 
-/// Rows of the packed per-channel constants, each padded_out_c() long.
+/// Rows of the packed per-channel constants, each padded_out_c() long: the
+/// bias, then TFLite's MultiplyByQuantizedMultiplier as requantize-inl.hpp
+/// uses it (read by requantize_lanes, so the layout lives in one place).
 enum class conv_epilogue_row : int {
-  bias = 0,        // bias - input zero point * sum(weights)
-  multiplier = 1,  // the fixed-point multiplier
-  left = 2,        // 1 << max(shift, 0): TFLite's x * (1 << left_shift), as a multiply
-  right = 3,       // max(-shift, 0), the rounding right shift
-  mask = 4,        // (1 << right) - 1
+  bias = 0,            // bias - pad value * sum(weights)
+  left = 1,            // max(shift, 0): TFLite's x * (1 << left_shift), as a shift
+  multiplier = 2,      // the fixed-point multiplier
+  multiplier_odd = 3,  // word 2j and 2j+1: channel 2j+1's multiplier (what the odd lanes' 64-bit products take)
+  right = 4,           // max(-shift, 0), the rounding right shift
+  mask = 5,            // (1 << right) - 1
+  half_mask = 6,       // mask >> 1
 };
 
-/// Packs `weights` ([out_c][taps][in_c], TFLite's OHWI) into p.weight_bytes()
-/// bytes at `packed`, as w + 128.
-template <class Out>
-constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, Out* packed) noexcept {
-  const int in_cp = p.padded_in_c();
+/// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
+/// either way) into p.weight_bytes() bytes at `packed`.
+constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, std::int8_t* packed) noexcept {
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
-    for (int tap = 0; tap < p.taps; ++tap)
-      for (int group = 0; group < in_cp / 4; ++group)
+    for (int segment = 0; segment < p.segments; ++segment)
+      for (int group = 0; group < p.padded_segment() / 4; ++group)
         for (int lane = 0; lane < channel_tile; ++lane)
           for (int k = 0; k < 4; ++k) {
-            const int oc = column * channel_tile + lane, ic = group * 4 + k;
-            const bool real = oc < p.out_c && ic < p.in_c;
-            packed[at++] = static_cast<Out>(128 + (real ? weights[(static_cast<std::size_t>(oc) * static_cast<std::size_t>(p.taps) +
-                                                            static_cast<std::size_t>(tap)) *
-                                                               static_cast<std::size_t>(p.in_c) +
-                                                           static_cast<std::size_t>(ic)]
-                                                 : 0));
+            const int oc = column * channel_tile + lane, byte = group * 4 + k;
+            packed[at++] = oc < p.out_c && byte < p.segment_len
+                               ? weights[static_cast<std::size_t>(oc) * per_channel +
+                                         static_cast<std::size_t>(segment) * static_cast<std::size_t>(p.segment_len) +
+                                         static_cast<std::size_t>(byte)]
+                               : std::int8_t{0};
           }
 }
 
-/// Packs per-channel constants into 5 * padded_out_c words at `out`:
-/// `bias` may be null, `multipliers` has out_c entries (per channel, or one
-/// value repeated), `weight_sum(oc)` is the sum of channel oc's weights and
-/// `pad_value` what the kernel multiplies them by for a padding tap (the
-/// input zero point, shifted as the kernel shifts its inputs).
+/// Packs per-channel constants into conv_packing::epilogue_rows *
+/// padded_out_c words at `out`: `bias` may be null, `multipliers` has out_c
+/// entries (per channel, or one value repeated), `weight_sum(oc)` is the sum
+/// of channel oc's weights and `pad_value` what the kernel multiplies them by
+/// for a padding tap (the input zero point, shifted as the kernel shifts its
+/// inputs).
 template <class WeightSum>
 constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum, const std::int32_t* bias,
                              std::int32_t pad_value, const quantized_multiplier* multipliers,
@@ -95,62 +124,80 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
                static_cast<std::size_t>(oc)];
   };
   for (int oc = 0; oc < padded_out_c; ++oc) {
-    if (oc >= out_c) {  // padding channels: computed, never stored
-      row(conv_epilogue_row::bias, oc) = 0;
-      row(conv_epilogue_row::multiplier, oc) = 0;
-      row(conv_epilogue_row::left, oc) = 1;
-      row(conv_epilogue_row::right, oc) = 0;
-      row(conv_epilogue_row::mask, oc) = 0;
-      continue;
-    }
-    // Modular arithmetic, as the reference's int32 accumulation wraps.
-    const auto b = static_cast<std::uint32_t>(bias != nullptr ? bias[oc] : 0);
-    row(conv_epilogue_row::bias, oc) =
-        static_cast<std::int32_t>(b - static_cast<std::uint32_t>(pad_value) * static_cast<std::uint32_t>(weight_sum(oc)));
-    const quantized_multiplier m = multipliers[oc];
+    // Padding channels are computed, never stored: a multiplier of 0.
+    const quantized_multiplier m = oc < out_c ? multipliers[oc] : quantized_multiplier{0, 0};
     const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    // Modular arithmetic, as the reference's int32 accumulation wraps.
+    const auto b = static_cast<std::uint32_t>(oc < out_c && bias != nullptr ? bias[oc] : 0);
+    row(conv_epilogue_row::bias, oc) = oc < out_c ? static_cast<std::int32_t>(
+                                                        b - static_cast<std::uint32_t>(pad_value) *
+                                                                static_cast<std::uint32_t>(weight_sum(oc)))
+                                                  : 0;
+    const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+    row(conv_epilogue_row::left, oc) = left;
     row(conv_epilogue_row::multiplier, oc) = m.multiplier;
-    row(conv_epilogue_row::left, oc) = static_cast<std::int32_t>(std::uint32_t{1} << left);
     row(conv_epilogue_row::right, oc) = right;
-    row(conv_epilogue_row::mask, oc) = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+    row(conv_epilogue_row::mask, oc) = mask;
+    row(conv_epilogue_row::half_mask, oc) = mask >> 1;
+    if (oc % 2 == 1) {
+      row(conv_epilogue_row::multiplier_odd, oc - 1) = m.multiplier;
+      row(conv_epilogue_row::multiplier_odd, oc) = m.multiplier;
+    }
   }
 }
 
 /// The per-channel constants of an int8 convolution (weights as
-/// pack_conv_weights takes them).
+/// pack_conv_weights takes them; the kernel reads inputs as x + 128).
 constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weights, const std::int32_t* bias,
                                   std::int32_t input_zero_point, const quantized_multiplier* multipliers,
                                   std::int32_t* out) noexcept {
-  const std::size_t per_channel = static_cast<std::size_t>(p.taps) * static_cast<std::size_t>(p.in_c);
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   const auto weight_sum = [&](int oc) {
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i < per_channel; ++i)
       sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]));
     return sum;
   };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
-/// The sizes of one packed depthwise convolution (depth multiplier 1): the
-/// weights widened to int16 as [tap][padded channels] (the kernel multiplies
-/// in int16: |x * w| <= 128 * 127, and two such products still fit).
+/// The sizes of one packed depthwise convolution (depth multiplier 1). The
+/// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
+/// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
+/// gains their dot product with the two weights (|x * w| <= 128 * 127, so a
+/// pair of products fits int32 and one product int16). Weights are widened to
+/// int16 as [pair k][fx][padded channel][fy = 2k, 2k + 1] (0 past the last
+/// row or channel).
 struct depthwise_packing {
-  int channels = 0, taps = 0;
+  int channels = 0, filter_h = 0, filter_w = 0;
   constexpr int padded_channels() const noexcept { return round_up(channels, channel_tile); }
+  /// Pairs of filter rows (an odd last row pairs with weights of 0).
+  constexpr int pairs() const noexcept { return (filter_h + 1) / 2; }
   constexpr std::size_t weight_count() const noexcept {
-    return static_cast<std::size_t>(taps) * static_cast<std::size_t>(padded_channels());
+    return static_cast<std::size_t>(pairs()) * static_cast<std::size_t>(filter_w) *
+           static_cast<std::size_t>(padded_channels()) * 2;
   }
-  constexpr std::size_t epilogue_words() const noexcept { return 5 * static_cast<std::size_t>(padded_channels()); }
+  constexpr std::size_t epilogue_words() const noexcept {
+    return epilogue_rows * static_cast<std::size_t>(padded_channels());
+  }
 };
 
-/// Widens TFLite's depthwise weights ([1][taps][channels]) into
-/// [tap][padded channels] int16.
+/// Widens TFLite's depthwise weights ([1][filter_h][filter_w][channels]) into
+/// the layout of depthwise_packing.
 constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int8_t* weights,
                                       std::int16_t* packed) noexcept {
-  for (int t = 0; t < p.taps; ++t)
-    for (int c = 0; c < p.padded_channels(); ++c)
-      packed[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.padded_channels()) + static_cast<std::size_t>(c)] =
-          c < p.channels ? weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)] : 0;
+  std::size_t at = 0;
+  for (int k = 0; k < p.pairs(); ++k)
+    for (int fx = 0; fx < p.filter_w; ++fx)
+      for (int c = 0; c < p.padded_channels(); ++c)
+        for (int j = 0; j < 2; ++j) {
+          const int fy = 2 * k + j;
+          packed[at++] = c < p.channels && fy < p.filter_h
+                             ? weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
+                                        static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
+                                       static_cast<std::size_t>(c)]
+                             : std::int16_t{0};
+        }
 }
 
 /// The per-channel constants of an int8 depthwise convolution (its kernel
@@ -158,9 +205,10 @@ constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int
 constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const std::int8_t* weights,
                                        const std::int32_t* bias, std::int32_t input_zero_point,
                                        const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+  const int taps = p.filter_h * p.filter_w;
   const auto weight_sum = [&](int c) {
     std::uint32_t sum = 0;
-    for (int t = 0; t < p.taps; ++t)
+    for (int t = 0; t < taps; ++t)
       sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(
           weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)]));
     return sum;

@@ -5,8 +5,8 @@
 // The reference (core/fixed_point.hpp) computes, per lane,
 //   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right)
 // Here:
-//   - x << left as x * (1 << left): the same wrap (kernels/packed_conv.hpp
-//     stores 1 << left);
+//   - x << left as a per-lane shift: the same wrap as TFLite's
+//     x * (1 << left);
 //   - SaturatingRoundingDoublingHighMul(a, m) = (a * m + 2^30) >> 31 with a
 //     floor shift: gemmlowp's nudge (2^30 for a positive product, 1 - 2^30 for
 //     a negative one) followed by a division truncating toward zero gives the
@@ -14,12 +14,18 @@
 //     2^30) / 2^31) = floor((p + 2^30) / 2^31)). The saturating case
 //     a = m = INT32_MIN cannot occur: multipliers are non-negative. The 64-bit
 //     products come from MulEven on the even lanes and on the odd lanes
-//     swapped down; only bits 31..62 are kept, so a logical shift serves;
-//   - RoundingDivideByPOT with per-lane exponent and mask, as the reference.
+//     swapped down (their multipliers stored swapped already); only bits
+//     31..62 are kept: a shift right by 31 leaves them in the even lanes' low
+//     halves, a doubling puts them in the odd lanes' high halves;
+//   - RoundingDivideByPOT with per-lane exponent, mask and half mask, as the
+//     reference.
+// The constants come from kernels/packed_conv.hpp's rows (per channel) or
+// from one quantized_multiplier (every lane alike).
 #include <hwy/highway.h>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/kernels/packed_conv.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -34,44 +40,70 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-#if HWY_TARGET != HWY_SCALAR
-/// gemmlowp SaturatingRoundingDoublingHighMul for non-negative multipliers.
+/// The constants of MultiplyByQuantizedMultiplier for a vector of lanes.
+template <class V>
+struct RequantizeLanes {
+  V left, multiplier, multiplier_odd, right, mask, half_mask;
+};
+
+/// Channels from `c` of packed per-channel constants (rows of `stride`
+/// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
 template <class D>
-HWY_INLINE hn::Vec<D> DoublingHighMul(D d, hn::Vec<D> a, hn::Vec<D> m) {
-  const hn::Repartition<std::int64_t, D> d64;
-  const hn::Repartition<std::uint64_t, D> du64;
-  const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
-  const auto even = hn::Add(hn::MulEven(a, m), nudge);
-  const auto odd = hn::Add(hn::MulEven(hn::Shuffle2301(a), hn::Shuffle2301(m)), nudge);
-  const auto even_high = hn::ShiftRight<31>(hn::BitCast(du64, even));
-  const auto odd_high = hn::ShiftLeft<32>(hn::ShiftRight<31>(hn::BitCast(du64, odd)));
-  return hn::OddEven(hn::BitCast(d, odd_high), hn::BitCast(d, even_high));
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
+  const auto row = [&](conv_epilogue_row r) HWY_ATTR {
+    return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
+  };
+  return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
+          row(conv_epilogue_row::right), row(conv_epilogue_row::mask),       row(conv_epilogue_row::half_mask)};
 }
 
-/// gemmlowp RoundingDivideByPOT with a per-lane exponent and its mask.
+/// One multiplier in every lane.
 template <class D>
-HWY_INLINE hn::Vec<D> RoundingShiftRight(D d, hn::Vec<D> x, hn::Vec<D> exponent, hn::Vec<D> mask) {
-  const auto remainder = hn::And(x, mask);
-  // (mask >> 1) + (x < 0 ? 1 : 0); x >> 31 is -1 for negative x.
-  const auto threshold = hn::Sub(hn::ShiftRight<1>(mask), hn::ShiftRight<31>(x));
-  return hn::Sub(x >> exponent, hn::VecFromMask(d, hn::Gt(remainder, threshold)));
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesOf(D d, quantized_multiplier m) {
+  const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+  const auto mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+  return {hn::Set(d, left),  hn::Set(d, m.multiplier), hn::Set(d, m.multiplier),
+          hn::Set(d, right), hn::Set(d, mask),         hn::Set(d, mask >> 1)};
 }
-#endif
 
-/// TFLite MultiplyByQuantizedMultiplier per lane, with the constants as
-/// kernels/packed_conv.hpp stores them.
+/// TFLite MultiplyByQuantizedMultiplier per lane.
 template <class D>
-HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, hn::Vec<D> multiplier, hn::Vec<D> left,
-                                                    hn::Vec<D> right, hn::Vec<D> mask) {
+HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const RequantizeLanes<hn::Vec<D>>& q) {
 #if HWY_TARGET == HWY_SCALAR
   // One lane and no MulEven: the reference's arithmetic itself.
-  (void)mask;
-  const auto shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(hn::GetLane(x)) *
-                                                 static_cast<std::uint32_t>(hn::GetLane(left)));
-  return hn::Set(d, rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, hn::GetLane(multiplier)),
-                                           hn::GetLane(right)));
+  const auto shifted =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(hn::GetLane(x)) << hn::GetLane(q.left));
+  return hn::Set(d, rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, hn::GetLane(q.multiplier)),
+                                           hn::GetLane(q.right)));
 #else
-  return RoundingShiftRight(d, DoublingHighMul(d, hn::Mul(x, left), multiplier), right, mask);
+  const hn::Repartition<std::int64_t, D> d64;
+  const hn::Repartition<std::uint64_t, D> du64;
+  const auto a = x << q.left;
+  // SaturatingRoundingDoublingHighMul.
+  const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
+  const auto even = hn::Add(hn::MulEven(a, q.multiplier), nudge);
+  const auto odd = hn::Add(hn::MulEven(hn::Shuffle2301(a), q.multiplier_odd), nudge);
+  const auto high = hn::OddEven(hn::BitCast(d, hn::Add(odd, odd)), hn::BitCast(d, hn::ShiftRight<31>(hn::BitCast(du64, even))));
+  // RoundingDivideByPOT: + 1 where the remainder passes half (more than
+  // half for negative values). x >> 31 is -1 for negative x.
+  const auto remainder = hn::And(high, q.mask);
+  const auto threshold = hn::Sub(q.half_mask, hn::ShiftRight<31>(high));
+  return hn::Sub(high >> q.right, hn::VecFromMask(d, hn::Gt(remainder, threshold)));
+#endif
+}
+
+/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 one
+/// saturating narrow (vpmovsdb) and the clamp on the narrow bytes; elsewhere
+/// Highway's DemoteTo after an int32 clamp. The same bytes either way.
+template <class D>
+HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
+  const hn::Rebind<std::int8_t, D> d8;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  const hn::Vec<decltype(d8)> narrow{_mm512_cvtsepi32_epi8(v.raw)};
+  return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+#else
+  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 #endif
 }
 

@@ -36,7 +36,7 @@ struct conv2d_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
-  prepacked_t<std::uint8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
   template <class Input>
@@ -70,7 +70,8 @@ struct conv2d_node {
     /// int8 with groups of 1 runs the Highway kernel (kernels/conv2d-inl.hpp)
     /// on weights packed when the model is built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
-    static constexpr kernels::conv_packing packing{out_c, geometry.filter_h * geometry.filter_w, in_c};
+    static constexpr auto packing =
+        kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
@@ -120,7 +121,7 @@ template <int In, class W, class B, node_option... Opts>
 constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
-  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::uint8_t>(opts...)};
+  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
 }
 
 }  // namespace qfence

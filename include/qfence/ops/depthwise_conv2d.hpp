@@ -65,7 +65,7 @@ struct depthwise_conv2d_node {
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && out_c == geometry.in_c;
-    static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h * geometry.filter_w};
+    static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
       else return 0;

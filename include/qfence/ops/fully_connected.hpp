@@ -36,7 +36,7 @@ struct fully_connected_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
-  prepacked_t<std::uint8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
   template <class Input>
@@ -146,7 +146,7 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::uint8_t>(opts...)};
+  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
 }
 
 }  // namespace qfence

@@ -122,7 +122,8 @@ inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(cons
   std::vector<quantized_multiplier> multipliers;
   if (ctx.op().code == op_code::conv_2d) {
     if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
-    p = {filter.dim(0), filter.dim(1) * filter.dim(2), filter.dim(3)};
+    p = kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
+                                         ctx.options().dilation_w);
     multipliers = detail::conv_multipliers(in, filter, out, p.out_c);
   } else if (ctx.op().code == op_code::fully_connected) {
     if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
@@ -147,7 +148,7 @@ inline std::shared_ptr<const kernels::packed_depthwise_int8> packed_depthwise_la
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
   if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8 || filter.dim(3) != in.dim(3))
     return nullptr;
-  const kernels::depthwise_packing p{filter.dim(3), filter.dim(1) * filter.dim(2)};
+  const kernels::depthwise_packing p{filter.dim(3), filter.dim(1), filter.dim(2)};
   const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
   return std::make_shared<const kernels::packed_depthwise_int8>(
       p, filter.constant_data<std::int8_t>(), bias, in.quant.zero_point(), detail::conv_multipliers(in, filter, out, p.channels),
