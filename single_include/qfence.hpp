@@ -5289,10 +5289,17 @@ inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, 
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/unroll.hpp ---------------------------------------------
-// qfence/kernels/unroll.hpp: QFENCE_UNROLL, before a loop with a small
-// constant trip count (a register tile's pixels or vectors) that must be
-// unrolled fully so that its array of vectors lives in registers; GCC at -O2
-// does not unroll by itself.
+// qfence/kernels/unroll.hpp: the two hints the kernels' hot loops need from
+// the compiler, whatever the optimisation level (the compile-time path builds
+// at -O2):
+//   - QFENCE_UNROLL, before a loop with a small constant trip count (a
+//     register tile's pixels or vectors) that must be unrolled fully so that
+//     its array of vectors lives in registers; GCC at -O2 does not unroll by
+//     itself;
+//   - QFENCE_INLINE_LAMBDA, after a kernel lambda's parameters: the target
+//     attribute and always_inline. A lambda the compiler keeps out of line is
+//     one shared function for every layer: it loses the layer's constants,
+//     and a register tile passed to it goes through memory.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -5304,6 +5311,8 @@ QFENCE_EXACT_FLOAT_BEGIN
 #else
 #define QFENCE_UNROLL
 #endif
+
+#define QFENCE_INLINE_LAMBDA HWY_ATTR __attribute__((always_inline))
 
 QFENCE_EXACT_FLOAT_END
 
@@ -5383,7 +5392,7 @@ struct RequantizeLanes {
 /// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
 template <class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
-  const auto row = [&](conv_epilogue_row r) HWY_ATTR {
+  const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };
   return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
@@ -5485,14 +5494,14 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
   const auto out_offset = hn::Set(d, p.output_offset);
   const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
   const int shift = p.left_shift;
-  const auto compute = [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) HWY_ATTR {
+  const auto compute = [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
     const auto s1 = m1(d, hn::ShiftLeftSame(hn::Add(x, offset1), shift));
     const auto s2 = m2(d, hn::ShiftLeftSame(hn::Add(y, offset2), shift));
     const auto raw = Subtract ? hn::Sub(s1, s2) : hn::Add(s1, s2);
     return hn::DemoteTo(dt, hn::Min(hn::Max(hn::Add(mo(d, raw), out_offset), lo), hi));
   };
   qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
-                                std::int64_t step_a, std::int64_t step_b) HWY_ATTR {
+                                std::int64_t step_a, std::int64_t step_b) HWY_ATTR {  // called by for_each_broadcast_run, which has no target
     const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
     std::int64_t i = 0;
     for (; i + n <= length; i += n) {
@@ -5637,7 +5646,7 @@ namespace conv_detail {
 /// taps * in_c bytes in the input, the pad row when the row is outside the image,
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
-inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
+HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
                                      const std::int8_t* batch_input, int y, int x0, int taps,
                                      std::int8_t* assembled) noexcept {
   if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
@@ -5653,12 +5662,14 @@ inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8
 }
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
-inline const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
+HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
                                       const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
                                       std::int8_t* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
-  return segment_at(g, a, batch_input, y0 + s / g.filter_w * g.dilation_h, x0 + s % g.filter_w * g.dilation_w, 1,
-                    nullptr);
+  const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
+  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
+  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
+                           static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -5682,7 +5693,7 @@ struct tile_pixels {
 };
 
 /// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
-inline std::int32_t load_word(const std::int8_t* p) noexcept {
+HWY_INLINE std::int32_t load_word(const std::int8_t* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
   return static_cast<std::int32_t>(v ^ 0x80808080u);
@@ -5784,7 +5795,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
       accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
     }
   }
-  [&]<int... I>(std::integer_sequence<int, I...>) HWY_ATTR {
+  [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
     (finish<I, Pixels>(d, acc, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
 }
@@ -5968,7 +5979,7 @@ inline constexpr int kRowsKept = 16;
 
 /// Where filter row `fy` of output row `oy` reads: the input row, or null for
 /// a row outside the input (it reads the pad row).
-inline const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
+HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
   const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
   if (y < 0 || y >= g.in_h) return nullptr;
   return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
@@ -6017,7 +6028,7 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
         const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
-        const auto bytes = [&](int fy, int x, int slot) HWY_ATTR {
+        const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
           const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
           const std::int8_t* src = row != nullptr && x >= 0 && x < g.in_w
                                        ? row + static_cast<std::size_t>(x) * in_c + cc
@@ -6027,17 +6038,17 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
           return hn::LoadU(d8, tail[slot]);
         };
         // Pair k of column x.
-        const auto make_pair = [&](int k, int x) HWY_ATTR -> V16 {
+        const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
           const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
           if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
           const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
           return hn::OddEven(hn::BitCast(d16, high), hn::BitCast(d16, low));
         };
-        const auto weight = [&](int k, int fx) HWY_ATTR {
+        const auto weight = [&](int k, int fx) QFENCE_INLINE_LAMBDA {
           return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
-        const auto finish = [&](V acc, int ox) HWY_ATTR {
+        const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
           const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
           const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
           std::int8_t* out = out_row + static_cast<std::size_t>(ox) * in_c + cc;
@@ -6055,11 +6066,11 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
         if constexpr (FH != 0 && FW != 0)
           for (int k = 0; k < kept_pairs; ++k)
             for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
-        const auto weight_of = [&](int k, int fx) HWY_ATTR -> V16 {
+        const auto weight_of = [&](int k, int fx) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (FH != 0 && FW != 0) return kept[k][fx];
           else return weight(k, fx);
         };
-        const auto buffered_pair = [&](int column, int k) HWY_ATTR {
+        const auto buffered_pair = [&](int column, int k) QFENCE_INLINE_LAMBDA {
           return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
         };
         for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {

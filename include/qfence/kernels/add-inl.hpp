@@ -18,6 +18,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
+#include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -56,14 +57,14 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
   const auto out_offset = hn::Set(d, p.output_offset);
   const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
   const int shift = p.left_shift;
-  const auto compute = [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) HWY_ATTR {
+  const auto compute = [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
     const auto s1 = m1(d, hn::ShiftLeftSame(hn::Add(x, offset1), shift));
     const auto s2 = m2(d, hn::ShiftLeftSame(hn::Add(y, offset2), shift));
     const auto raw = Subtract ? hn::Sub(s1, s2) : hn::Add(s1, s2);
     return hn::DemoteTo(dt, hn::Min(hn::Max(hn::Add(mo(d, raw), out_offset), lo), hi));
   };
   qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
-                                std::int64_t step_a, std::int64_t step_b) HWY_ATTR {
+                                std::int64_t step_a, std::int64_t step_b) HWY_ATTR {  // called by for_each_broadcast_run, which has no target
     const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
     std::int64_t i = 0;
     for (; i + n <= length; i += n) {

@@ -53,7 +53,7 @@ namespace conv_detail {
 /// taps * in_c bytes in the input, the pad row when the row is outside the image,
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
-inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
+HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
                                      const std::int8_t* batch_input, int y, int x0, int taps,
                                      std::int8_t* assembled) noexcept {
   if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
@@ -69,12 +69,14 @@ inline const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8
 }
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
-inline const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
+HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
                                       const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
                                       std::int8_t* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
-  return segment_at(g, a, batch_input, y0 + s / g.filter_w * g.dilation_h, x0 + s % g.filter_w * g.dilation_w, 1,
-                    nullptr);
+  const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
+  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
+  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
+                           static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -98,7 +100,7 @@ struct tile_pixels {
 };
 
 /// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
-inline std::int32_t load_word(const std::int8_t* p) noexcept {
+HWY_INLINE std::int32_t load_word(const std::int8_t* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
   return static_cast<std::int32_t>(v ^ 0x80808080u);
@@ -200,7 +202,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
       accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
     }
   }
-  [&]<int... I>(std::integer_sequence<int, I...>) HWY_ATTR {
+  [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
     (finish<I, Pixels>(d, acc, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
 }

@@ -30,6 +30,7 @@
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
+#include "qfence/kernels/unroll.hpp"
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -72,7 +73,7 @@ inline constexpr int kRowsKept = 16;
 
 /// Where filter row `fy` of output row `oy` reads: the input row, or null for
 /// a row outside the input (it reads the pad row).
-inline const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
+HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
   const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
   if (y < 0 || y >= g.in_h) return nullptr;
   return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
@@ -121,7 +122,7 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
         const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
-        const auto bytes = [&](int fy, int x, int slot) HWY_ATTR {
+        const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
           const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
           const std::int8_t* src = row != nullptr && x >= 0 && x < g.in_w
                                        ? row + static_cast<std::size_t>(x) * in_c + cc
@@ -131,17 +132,17 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
           return hn::LoadU(d8, tail[slot]);
         };
         // Pair k of column x.
-        const auto make_pair = [&](int k, int x) HWY_ATTR -> V16 {
+        const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
           const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
           if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
           const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
           return hn::OddEven(hn::BitCast(d16, high), hn::BitCast(d16, low));
         };
-        const auto weight = [&](int k, int fx) HWY_ATTR {
+        const auto weight = [&](int k, int fx) QFENCE_INLINE_LAMBDA {
           return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
-        const auto finish = [&](V acc, int ox) HWY_ATTR {
+        const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
           const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
           const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
           std::int8_t* out = out_row + static_cast<std::size_t>(ox) * in_c + cc;
@@ -159,11 +160,11 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
         if constexpr (FH != 0 && FW != 0)
           for (int k = 0; k < kept_pairs; ++k)
             for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
-        const auto weight_of = [&](int k, int fx) HWY_ATTR -> V16 {
+        const auto weight_of = [&](int k, int fx) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (FH != 0 && FW != 0) return kept[k][fx];
           else return weight(k, fx);
         };
-        const auto buffered_pair = [&](int column, int k) HWY_ATTR {
+        const auto buffered_pair = [&](int column, int k) QFENCE_INLINE_LAMBDA {
           return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
         };
         for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {

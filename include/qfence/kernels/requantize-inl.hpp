@@ -26,6 +26,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -50,7 +51,7 @@ struct RequantizeLanes {
 /// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
 template <class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
-  const auto row = [&](conv_epilogue_row r) HWY_ATTR {
+  const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };
   return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
