@@ -7496,23 +7496,31 @@ constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, c
 
 namespace reference {
 
-/// Sums input elements into `acc[out_index]` (acc zeroed by the caller).
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
+/// input order (float sums keep the reference's order). The output offset
+/// steps along with the input: reduced dimensions do not move it.
 template <class T, class Acc>
 inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
   const auto& d = g.in_dims;
-  std::int64_t flat = 0;
+  std::array<std::int64_t, 6> os{};
+  std::int64_t s = 1;
+  for (std::size_t k = 6; k-- > 0;) {
+    os[k] = g.reduced[k] ? 0 : s;
+    if (!g.reduced[k]) s *= d[k];
+  }
+  const T* src = in;
   for (int i0 = 0; i0 < d[0]; ++i0)
     for (int i1 = 0; i1 < d[1]; ++i1)
       for (int i2 = 0; i2 < d[2]; ++i2)
         for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4)
-            for (int i5 = 0; i5 < d[5]; ++i5, ++flat) {
-              const int idx[6] = {i0, i1, i2, i3, i4, i5};
-              std::int64_t o = 0;
-              for (std::size_t k = 0; k < 6; ++k)
-                if (!g.reduced[k]) o = o * d[k] + idx[k];
-              acc[o] += static_cast<Acc>(in[flat]);
+          for (int i4 = 0; i4 < d[4]; ++i4, src += d[5]) {
+            Acc* dst = acc + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            if (os[5] == 1) {
+              for (int i5 = 0; i5 < d[5]; ++i5) dst[i5] += static_cast<Acc>(src[i5]);
+            } else {
+              for (int i5 = 0; i5 < d[5]; ++i5) *dst += static_cast<Acc>(src[i5]);
             }
+          }
 }
 
 inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
@@ -9284,22 +9292,44 @@ constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int ran
 
 namespace reference {
 
+/// Copies every element to its place. The loops run in output order except
+/// that the output dimension whose input is contiguous (stride 1), when there
+/// is one, runs innermost: NCHW to NHWC then reads each channel plane in
+/// order and writes with a stride of C, instead of gathering C bytes from C
+/// planes for every pixel.
 template <std::size_t ElementBytes>
 inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
   const auto* in = static_cast<const unsigned char*>(input);
   auto* out = static_cast<unsigned char*>(output);
-  const auto& d = g.out_dims;
-  const auto& st = g.in_stride;
+  constexpr std::size_t rank = max_transpose_rank;
+  std::array<std::int64_t, rank> out_stride{};
+  std::int64_t s = 1;
+  for (std::size_t k = rank; k-- > 0;) {
+    out_stride[k] = s;
+    s *= g.out_dims[k];
+  }
+  std::array<std::size_t, rank> order{0, 1, 2, 3, 4, 5};
+  for (std::size_t k = 0; k + 1 < rank; ++k)
+    if (g.in_stride[k] == 1 && g.out_dims[k] > 1) {
+      for (std::size_t j = k; j + 1 < rank; ++j) order[j] = order[j + 1];
+      order[rank - 1] = k;
+      break;
+    }
+  std::array<int, rank> d{};
+  std::array<std::int64_t, rank> is{}, os{};
+  for (std::size_t j = 0; j < rank; ++j) {
+    d[j] = g.out_dims[order[j]];
+    is[j] = g.in_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+    os[j] = out_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+  }
   for (int i0 = 0; i0 < d[0]; ++i0)
     for (int i1 = 0; i1 < d[1]; ++i1)
       for (int i2 = 0; i2 < d[2]; ++i2)
         for (int i3 = 0; i3 < d[3]; ++i3)
           for (int i4 = 0; i4 < d[4]; ++i4) {
-            const std::int64_t base = i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3] + i4 * st[4];
-            for (int i5 = 0; i5 < d[5]; ++i5) {
-              std::memcpy(out, in + (base + i5 * st[5]) * static_cast<std::int64_t>(ElementBytes), ElementBytes);
-              out += ElementBytes;
-            }
+            const unsigned char* src = in + i0 * is[0] + i1 * is[1] + i2 * is[2] + i3 * is[3] + i4 * is[4];
+            unsigned char* dst = out + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            for (int i5 = 0; i5 < d[5]; ++i5) std::memcpy(dst + i5 * os[5], src + i5 * is[5], ElementBytes);
           }
 }
 

@@ -45,23 +45,31 @@ constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, c
 
 namespace reference {
 
-/// Sums input elements into `acc[out_index]` (acc zeroed by the caller).
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
+/// input order (float sums keep the reference's order). The output offset
+/// steps along with the input: reduced dimensions do not move it.
 template <class T, class Acc>
 inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
   const auto& d = g.in_dims;
-  std::int64_t flat = 0;
+  std::array<std::int64_t, 6> os{};
+  std::int64_t s = 1;
+  for (std::size_t k = 6; k-- > 0;) {
+    os[k] = g.reduced[k] ? 0 : s;
+    if (!g.reduced[k]) s *= d[k];
+  }
+  const T* src = in;
   for (int i0 = 0; i0 < d[0]; ++i0)
     for (int i1 = 0; i1 < d[1]; ++i1)
       for (int i2 = 0; i2 < d[2]; ++i2)
         for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4)
-            for (int i5 = 0; i5 < d[5]; ++i5, ++flat) {
-              const int idx[6] = {i0, i1, i2, i3, i4, i5};
-              std::int64_t o = 0;
-              for (std::size_t k = 0; k < 6; ++k)
-                if (!g.reduced[k]) o = o * d[k] + idx[k];
-              acc[o] += static_cast<Acc>(in[flat]);
+          for (int i4 = 0; i4 < d[4]; ++i4, src += d[5]) {
+            Acc* dst = acc + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            if (os[5] == 1) {
+              for (int i5 = 0; i5 < d[5]; ++i5) dst[i5] += static_cast<Acc>(src[i5]);
+            } else {
+              for (int i5 = 0; i5 < d[5]; ++i5) *dst += static_cast<Acc>(src[i5]);
             }
+          }
 }
 
 inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
