@@ -4936,7 +4936,7 @@ struct conv2d_int8_args {
   std::int8_t* output;  // NHWC
 };
 
-/// An int8 DEPTHWISE_CONV_2D of depth multiplier 1 with per-channel
+/// An int8 DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization.
 struct depthwise_int8_args {
   const std::int8_t* input;       // NHWC
@@ -5111,7 +5111,8 @@ constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weig
   pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
-/// The sizes of one packed depthwise convolution (depth multiplier 1). The
+/// The sizes of one packed depthwise convolution (`channels`: its output
+/// channels, any depth multiplier). The
 /// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
 /// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
 /// gains their dot product with the two weights (|x * w| <= 128 * 127, so a
@@ -5434,19 +5435,22 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #endif
 }
 
-/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 one
-/// saturating narrow (vpmovsdb) and the clamp on the narrow bytes; elsewhere
-/// Highway's DemoteTo after an int32 clamp. The same bytes either way.
+/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 (512-
+/// and 256-bit vectors) one saturating narrow (vpmovsdb) and the clamp on the
+/// narrow bytes; elsewhere Highway's DemoteTo after an int32 clamp. The same
+/// bytes either way.
 template <class D>
 HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
   const hn::Rebind<std::int8_t, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  (void)d;
-  const hn::Vec<decltype(d8)> narrow{_mm512_cvtsepi32_epi8(v.raw)};
-  return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
-#else
-  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
+  if constexpr (hn::MaxLanes(D()) == 16 || hn::MaxLanes(D()) == 8) {
+    hn::Vec<decltype(d8)> narrow;
+    if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
+    else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
+    return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+  }
 #endif
+  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -5915,8 +5919,8 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/depthwise_conv2d-inl.hpp -------------------------------
-// qfence/kernels/depthwise_conv2d-inl.hpp: int8 DEPTHWISE_CONV_2D (depth
-// multiplier 1) with Highway, per target (re-included through
+// qfence/kernels/depthwise_conv2d-inl.hpp: int8 DEPTHWISE_CONV_2D (any depth
+// multiplier) with Highway, per target (re-included through
 // kernels/dispatch.hpp).
 //
 // Channels run along the lanes. Each 32-bit lane holds one channel's inputs
@@ -5988,18 +5992,18 @@ HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int
 #if HWY_TARGET != HWY_SCALAR
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW>
-HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
+template <int FH, int FW, class D>
+HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a) {
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
-  const int channels = g.in_c, pairs = (fh + 1) / 2;
+  // Output channel c reads input channel c / multiplier (TFLite's order).
+  const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
-  const hn::ScalableTag<std::int32_t> d;
   const hn::Repartition<std::int16_t, decltype(d)> d16;
   const hn::Rebind<std::int8_t, decltype(d)> d8;
   using V = hn::Vec<decltype(d)>;
   using V16 = hn::Vec<decltype(d16)>;
   const int n = static_cast<int>(hn::Lanes(d));
-  const std::size_t in_c = static_cast<std::size_t>(channels);
+  const std::size_t in_c = static_cast<std::size_t>(g.in_c), out_c = static_cast<std::size_t>(channels);
   // Outputs per chunk: as many as the buffer holds the columns of; when not
   // even one output's columns fit (a very wide dilated filter), each output
   // builds its own columns (one per tap column).
@@ -6008,33 +6012,48 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
   const bool buffered = span_one <= max_columns;
   const int chunk = buffered ? (max_columns - span_one) / g.stride_w + 1 : 1;
   alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
-  // The last vector of channels when it is partial: its bytes, copied.
+  // The input bytes of a vector of channels that is partial or reads
+  // repeated input channels (a depth multiplier above 1), copied.
   alignas(64) std::int8_t tail[2][HWY_MAX_BYTES / 4];
   const auto zero_point = hn::Set(d, a.output_zero_point);
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
     std::int8_t* batch_out =
-        a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * in_c;
+        a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       // The input rows of the first filter rows (the rest, of huge filters,
       // are found when needed).
       const std::int8_t* rows[kRowsKept];
       for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = input_row(g, batch_in, oy, fy);
-      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * in_c;
+      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
         const V bias = hn::LoadU(d, a.epilogue + c);
+        // With a depth multiplier: the input channel each lane reads (in a
+        // pixel; the pad row has one byte per output channel).
+        int source[HWY_MAX_BYTES / 4], pad_source[HWY_MAX_BYTES / 4];
+        if (multiplier != 1)
+          for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
+        const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
         const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
           const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
-          const std::int8_t* src = row != nullptr && x >= 0 && x < g.in_w
-                                       ? row + static_cast<std::size_t>(x) * in_c + cc
-                                       : a.pad_row + cc;
-          if (valid == n) return hn::LoadU(d8, src);
-          std::memcpy(tail[slot], src, static_cast<std::size_t>(valid));
+          // The pad row holds the zero point for every output channel.
+          const bool inside = row != nullptr && x >= 0 && x < g.in_w;
+          const std::int8_t* pixel = inside ? row + static_cast<std::size_t>(x) * in_c : a.pad_row;
+          if (multiplier != 1) {
+            // Every lane reading one input channel (a multiplier of at least
+            // the vector's channels, e.g. one input channel): a broadcast.
+            if (one_source) return hn::Set(d8, pixel[inside ? source[0] : c]);
+            const int* from = inside ? source : pad_source;
+            for (int j = 0; j < valid; ++j) tail[slot][j] = pixel[from[j]];
+            return hn::LoadU(d8, tail[slot]);
+          }
+          if (valid == n) return hn::LoadU(d8, pixel + cc);
+          std::memcpy(tail[slot], pixel + cc, static_cast<std::size_t>(valid));
           return hn::LoadU(d8, tail[slot]);
         };
         // Pair k of column x.
@@ -6051,7 +6070,7 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
           const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
           const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
-          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * in_c + cc;
+          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * out_c + cc;
           if (valid == n) {
             hn::StoreU(narrow, d8, out);
           } else {
@@ -6119,7 +6138,7 @@ HWY_INLINE void Rows(const window_geometry& g, const depthwise_int8_args& a) {
 
 }  // namespace depthwise_detail
 
-/// int8 depthwise convolution, depth multiplier 1 (see the file comment).
+/// int8 depthwise convolution, any depth multiplier (see the file comment).
 template <class Geometry>
 HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& args) {
   // A copy the compiler keeps in registers: the int8 stores to the output
@@ -6128,12 +6147,12 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
   using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
-  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.in_c, g.filter_h, g.filter_w}.padded_channels());
-  const int channels = g.in_c;
+  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
+  const int channels = g.out_c, multiplier = g.out_c / g.in_c;
   // One lane: the same packed data, one channel at a time.
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
-                                                static_cast<std::size_t>(channels);
+                                                static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < channels; ++c) {
@@ -6143,8 +6162,8 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
               const std::int8_t v = row != nullptr && x >= 0 && x < g.in_w
-                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) +
-                                              static_cast<std::size_t>(c)]
+                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
+                                              static_cast<std::size_t>(c / multiplier)]
                                         : a.pad_row[c];
               const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
                                                  static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
@@ -6163,12 +6182,24 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
         }
   }
 #else
+  // Vectors of half the width when that many channels fill them and a full
+  // width leaves a partial vector (8 channels on AVX-512).
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Half<decltype(d)> half;
+  const auto halves = [](int channels, int lanes) { return channels % lanes != 0 && channels % (lanes / 2) == 0; };
   if constexpr (is_fixed_v<Geometry>) {
-    depthwise_detail::Rows<Geometry::value.filter_h, Geometry::value.filter_w>(g, a);
+    constexpr window_geometry c = Geometry::value;
+    if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
+      depthwise_detail::Rows<c.filter_h, c.filter_w>(half, g, a);
+    else
+      depthwise_detail::Rows<c.filter_h, c.filter_w>(d, g, a);
+  } else if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) {
+    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3>(half, g, a);
+    else depthwise_detail::Rows<0, 0>(half, g, a);
   } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
-    depthwise_detail::Rows<3, 3>(g, a);
+    depthwise_detail::Rows<3, 3>(d, g, a);
   } else {
-    depthwise_detail::Rows<0, 0>(g, a);
+    depthwise_detail::Rows<0, 0>(d, g, a);
   }
 #endif
 }
@@ -6287,7 +6318,7 @@ inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) 
   conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 DEPTHWISE_CONV_2D (depth multiplier 1) on target `t`.
+/// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
 template <class Geometry>
 inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
   depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
@@ -6660,10 +6691,10 @@ struct depthwise_conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 of depth multiplier 1 runs the Highway kernel
+    /// int8 (any depth multiplier) runs the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && out_c == geometry.in_c;
+    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();

@@ -65,7 +65,9 @@ layer random_layer(std::mt19937& r, bool depthwise, const fixed_sizes& fixed = {
   // Now and then filter rows too long to assemble (5 x 103+ bytes), which
   // the convolution reads tap by tap.
   const int in_c = or_drawn(fixed.in_c, depthwise ? 1 + below(70) : below(10) == 0 ? 103 + below(40) : 1 + below(48));
-  const int out_c = depthwise ? in_c : 1 + below(70);
+  // Depthwise: a depth multiplier of 1 mostly, else 2..8 (person_detect's
+  // first layer has 8 on one input channel).
+  const int out_c = depthwise ? in_c * (below(4) == 0 ? 2 + below(7) : 1) : 1 + below(70);
   const int fh = or_drawn(fixed.fh, below(6) == 0 ? 5 : 1 + below(3)), fw = or_drawn(fixed.fw, below(6) == 0 ? 5 : 1 + below(3));
   const int sh = 1 + below(2), sw = 1 + below(2);
   const int dh = or_drawn(fixed.dh, below(5) == 0 ? 2 : 1), dw = or_drawn(fixed.dw, below(5) == 0 ? 2 : 1);
@@ -76,7 +78,7 @@ layer random_layer(std::mt19937& r, bool depthwise, const fixed_sizes& fixed = {
   l.out_zp = zero_point();
   l.input.resize(static_cast<std::size_t>(batches * in_h * in_w * in_c));
   for (auto& x : l.input) x = static_cast<std::int8_t>(below(256) - 128);
-  l.weights.resize(static_cast<std::size_t>(depthwise ? fh * fw * in_c : out_c * fh * fw * in_c));
+  l.weights.resize(static_cast<std::size_t>(depthwise ? fh * fw * out_c : out_c * fh * fw * in_c));
   for (auto& w : l.weights) w = static_cast<std::int8_t>(below(255) - 127);
   if (below(5) != 0) {
     l.bias.resize(static_cast<std::size_t>(out_c));
@@ -156,7 +158,7 @@ std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(
   qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
                                   l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
                                   want.data());
-  const kn::depthwise_packing p{g.in_c, g.filter_h, g.filter_w};
+  const kn::depthwise_packing p{g.out_c, g.filter_h, g.filter_w};
   std::vector<std::int16_t> packed(p.weight_count());
   std::vector<std::int32_t> epilogue(p.epilogue_words());
   std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));

@@ -24,7 +24,7 @@ struct conv2d_int8_args {
   std::int8_t* output;  // NHWC
 };
 
-/// An int8 DEPTHWISE_CONV_2D of depth multiplier 1 with per-channel
+/// An int8 DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization.
 struct depthwise_int8_args {
   const std::int8_t* input;       // NHWC

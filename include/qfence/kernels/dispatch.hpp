@@ -129,7 +129,7 @@ inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) 
   conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 DEPTHWISE_CONV_2D (depth multiplier 1) on target `t`.
+/// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
 template <class Geometry>
 inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
   depthwise_int8_table<Geometry>::slots[t.slot()](g, a);

@@ -65,7 +65,7 @@ struct packed_conv2d_int8 {
   }
 };
 
-/// One int8 depthwise convolution (depth multiplier 1), packed.
+/// One int8 depthwise convolution (any depth multiplier), packed.
 struct packed_depthwise_int8 {
   depthwise_packing packing;
   hwy::AlignedFreeUniquePtr<std::int16_t[]> weights;

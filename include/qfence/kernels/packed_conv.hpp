@@ -161,7 +161,8 @@ constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weig
   pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
-/// The sizes of one packed depthwise convolution (depth multiplier 1). The
+/// The sizes of one packed depthwise convolution (`channels`: its output
+/// channels, any depth multiplier). The
 /// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
 /// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
 /// gains their dot product with the two weights (|x * w| <= 128 * 127, so a

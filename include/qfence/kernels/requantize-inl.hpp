@@ -93,19 +93,22 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #endif
 }
 
-/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 one
-/// saturating narrow (vpmovsdb) and the clamp on the narrow bytes; elsewhere
-/// Highway's DemoteTo after an int32 clamp. The same bytes either way.
+/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 (512-
+/// and 256-bit vectors) one saturating narrow (vpmovsdb) and the clamp on the
+/// narrow bytes; elsewhere Highway's DemoteTo after an int32 clamp. The same
+/// bytes either way.
 template <class D>
 HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
   const hn::Rebind<std::int8_t, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  (void)d;
-  const hn::Vec<decltype(d8)> narrow{_mm512_cvtsepi32_epi8(v.raw)};
-  return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
-#else
-  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
+  if constexpr (hn::MaxLanes(D()) == 16 || hn::MaxLanes(D()) == 8) {
+    hn::Vec<decltype(d8)> narrow;
+    if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
+    else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
+    return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+  }
 #endif
+  return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

@@ -61,10 +61,10 @@ struct depthwise_conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 of depth multiplier 1 runs the Highway kernel
+    /// int8 (any depth multiplier) runs the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && out_c == geometry.in_c;
+    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();

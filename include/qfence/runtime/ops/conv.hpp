@@ -142,12 +142,11 @@ inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(cons
                                                              detail::activation_range<std::int8_t>(ctx, out));
 }
 
-/// The packed form of an int8 DEPTHWISE_CONV_2D of depth multiplier 1, or
+/// The packed form of an int8 DEPTHWISE_CONV_2D (any depth multiplier), or
 /// null (as packed_conv_layer).
 inline std::shared_ptr<const kernels::packed_depthwise_int8> packed_depthwise_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
-  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8 || filter.dim(3) != in.dim(3))
-    return nullptr;
+  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8) return nullptr;
   const kernels::depthwise_packing p{filter.dim(3), filter.dim(1), filter.dim(2)};
   const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
   return std::make_shared<const kernels::packed_depthwise_int8>(
