@@ -1253,6 +1253,14 @@ struct window_geometry {
   int pad_h, pad_w;
 };
 
+/// Row `y` of one batch's input (NHWC: in_w * in_c elements a row), or null
+/// where `y` lies above or below the input: a window reads padding there.
+template <class T>
+constexpr T* input_row_or_null(const window_geometry& g, T* batch_input, int y) noexcept {
+  if (y < 0 || y >= g.in_h) return nullptr;
+  return batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+}
+
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,
                                                int dilation_w, padding p) noexcept {
@@ -5370,6 +5378,7 @@ QFENCE_EXACT_FLOAT_END
 // from one quantized_multiplier (every lane alike).
 
 
+
 QFENCE_EXACT_FLOAT_BEGIN
 
 #if defined(QFENCE_KERNELS_REQUANTIZE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
@@ -5451,6 +5460,23 @@ HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, 
   }
 #endif
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
+}
+
+/// The int8 outputs of a vector of accumulators, as every int8 kernel ends:
+/// requantized, plus the output zero point, clamped to `act`, narrowed and
+/// stored to `out`, the first `valid` lanes only when fewer than a vector.
+template <class D>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
+                                 int_range act, int valid, std::int8_t* out) {
+  const hn::Rebind<std::int8_t, D> d8;
+  const auto narrow = NarrowClamped(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
+  if (valid >= static_cast<int>(hn::Lanes(d))) {
+    hn::StoreU(narrow, d8, out);
+  } else {
+    alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
+    hn::StoreU(narrow, d8, last);
+    std::memcpy(out, last, static_cast<std::size_t>(valid));
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -5653,13 +5679,17 @@ namespace conv_detail {
 HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
                                      const std::int8_t* batch_input, int y, int x0, int taps,
                                      std::int8_t* assembled) noexcept {
-  if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
-  const std::int8_t* row = batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * in_c;
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
   for (int t = 0; t < taps; ++t) {
+    const std::size_t at = static_cast<std::size_t>(t) * in_c;
+    // Callers assemble only rows of at most max_assembled_row bytes
+    // (reads_filter_rows); the test states it where the copy is made.
+    if (at + in_c > static_cast<std::size_t>(max_assembled_row)) break;
     const int x = x0 + t;
-    std::memcpy(assembled + static_cast<std::size_t>(t) * in_c,
+    std::memcpy(assembled + at,
                 x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row, in_c);
   }
   return assembled;
@@ -5671,9 +5701,9 @@ HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d
                                       std::int8_t* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
-  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
-  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                           static_cast<std::size_t>(g.in_c);
+  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
+  return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -5714,31 +5744,17 @@ HWY_INLINE std::int32_t load_last_word(const std::int8_t* p, int count) noexcept
   return static_cast<std::int32_t>(v ^ 0x80808080u);
 }
 
-/// The epilogue of one vector of channels for the tile's pixels: requantize,
-/// add the output zero point, clamp, narrow, store (partially for the last
-/// channels).
+/// The epilogue of one vector of channels for the tile's pixels.
 template <int V, int Pixels, class D, class Acc>
 HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_int8_args& a, int padded_out_c,
                        int out_c, int oc) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const int n = static_cast<int>(hn::Lanes(d));
   const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
-    if (i < px.count) {
-      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], requantize), zero_point);
-      const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
-      if (valid >= n) {
-        hn::StoreU(narrow, d8, px.out[i] + oc);
-      } else if (valid > 0) {
-        alignas(64) std::int8_t tail[64];
-        hn::StoreU(narrow, d8, tail);
-        std::memcpy(px.out[i] + oc, tail, static_cast<std::size_t>(valid));
-      }
-    }
+    if (i < px.count && valid > 0) StoreRequantized(d, acc[i][V], requantize, zero_point, a.act, valid, px.out[i] + oc);
   }
 }
 
@@ -5991,9 +6007,7 @@ inline constexpr int kRowsKept = 16;
 /// Where filter row `fy` of output row `oy` reads: the input row, or null for
 /// a row outside the input (it reads the pad row).
 HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
-  const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
-  if (y < 0 || y >= g.in_h) return nullptr;
-  return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+  return input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -6075,16 +6089,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
-          const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
-          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * out_c + cc;
-          if (valid == n) {
-            hn::StoreU(narrow, d8, out);
-          } else {
-            alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
-            hn::StoreU(narrow, d8, last);
-            std::memcpy(out, last, static_cast<std::size_t>(valid));
-          }
+          StoreRequantized(d, acc, requantize, zero_point, a.act, valid,
+                           out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
         constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;

@@ -2,6 +2,7 @@
 // of windowed ops, as TFLite computes them (its kernels/padding.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
@@ -43,6 +44,14 @@ struct window_geometry {
   int dilation_h, dilation_w;
   int pad_h, pad_w;
 };
+
+/// Row `y` of one batch's input (NHWC: in_w * in_c elements a row), or null
+/// where `y` lies above or below the input: a window reads padding there.
+template <class T>
+constexpr T* input_row_or_null(const window_geometry& g, T* batch_input, int y) noexcept {
+  if (y < 0 || y >= g.in_h) return nullptr;
+  return batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+}
 
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,

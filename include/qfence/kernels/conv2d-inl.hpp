@@ -56,13 +56,17 @@ namespace conv_detail {
 HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
                                      const std::int8_t* batch_input, int y, int x0, int taps,
                                      std::int8_t* assembled) noexcept {
-  if (y < 0 || y >= g.in_h || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
-  const std::int8_t* row = batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * in_c;
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
   for (int t = 0; t < taps; ++t) {
+    const std::size_t at = static_cast<std::size_t>(t) * in_c;
+    // Callers assemble only rows of at most max_assembled_row bytes
+    // (reads_filter_rows); the test states it where the copy is made.
+    if (at + in_c > static_cast<std::size_t>(max_assembled_row)) break;
     const int x = x0 + t;
-    std::memcpy(assembled + static_cast<std::size_t>(t) * in_c,
+    std::memcpy(assembled + at,
                 x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row, in_c);
   }
   return assembled;
@@ -74,9 +78,9 @@ HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d
                                       std::int8_t* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
-  if (y < 0 || y >= g.in_h || x < 0 || x >= g.in_w) return a.pad_row;
-  return batch_input + (static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                           static_cast<std::size_t>(g.in_c);
+  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
+  return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -117,31 +121,17 @@ HWY_INLINE std::int32_t load_last_word(const std::int8_t* p, int count) noexcept
   return static_cast<std::int32_t>(v ^ 0x80808080u);
 }
 
-/// The epilogue of one vector of channels for the tile's pixels: requantize,
-/// add the output zero point, clamp, narrow, store (partially for the last
-/// channels).
+/// The epilogue of one vector of channels for the tile's pixels.
 template <int V, int Pixels, class D, class Acc>
 HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_int8_args& a, int padded_out_c,
                        int out_c, int oc) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const int n = static_cast<int>(hn::Lanes(d));
   const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
-    if (i < px.count) {
-      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, acc[i][V], requantize), zero_point);
-      const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
-      if (valid >= n) {
-        hn::StoreU(narrow, d8, px.out[i] + oc);
-      } else if (valid > 0) {
-        alignas(64) std::int8_t tail[64];
-        hn::StoreU(narrow, d8, tail);
-        std::memcpy(px.out[i] + oc, tail, static_cast<std::size_t>(valid));
-      }
-    }
+    if (i < px.count && valid > 0) StoreRequantized(d, acc[i][V], requantize, zero_point, a.act, valid, px.out[i] + oc);
   }
 }
 

@@ -74,9 +74,7 @@ inline constexpr int kRowsKept = 16;
 /// Where filter row `fy` of output row `oy` reads: the input row, or null for
 /// a row outside the input (it reads the pad row).
 HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
-  const int y = oy * g.stride_h - g.pad_h + fy * g.dilation_h;
-  if (y < 0 || y >= g.in_h) return nullptr;
-  return batch_in + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
+  return input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -158,16 +156,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          const V v = hn::Add(MultiplyByQuantizedMultiplier(d, acc, requantize), zero_point);
-          const auto narrow = NarrowClamped(d, v, a.act.min, a.act.max);
-          std::int8_t* out = out_row + static_cast<std::size_t>(ox) * out_c + cc;
-          if (valid == n) {
-            hn::StoreU(narrow, d8, out);
-          } else {
-            alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
-            hn::StoreU(narrow, d8, last);
-            std::memcpy(out, last, static_cast<std::size_t>(valid));
-          }
+          StoreRequantized(d, acc, requantize, zero_point, a.act, valid,
+                           out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
         constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;

@@ -21,8 +21,12 @@
 //     reference.
 // The constants come from kernels/packed_conv.hpp's rows (per channel) or
 // from one quantized_multiplier (every lane alike).
+#include <cstdint>
+#include <cstring>
+
 #include <hwy/highway.h>
 
+#include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/packed_conv.hpp"
@@ -109,6 +113,23 @@ HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, 
   }
 #endif
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
+}
+
+/// The int8 outputs of a vector of accumulators, as every int8 kernel ends:
+/// requantized, plus the output zero point, clamped to `act`, narrowed and
+/// stored to `out`, the first `valid` lanes only when fewer than a vector.
+template <class D>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
+                                 int_range act, int valid, std::int8_t* out) {
+  const hn::Rebind<std::int8_t, D> d8;
+  const auto narrow = NarrowClamped(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
+  if (valid >= static_cast<int>(hn::Lanes(d))) {
+    hn::StoreU(narrow, d8, out);
+  } else {
+    alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
+    hn::StoreU(narrow, d8, last);
+    std::memcpy(out, last, static_cast<std::size_t>(valid));
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
