@@ -1283,6 +1283,12 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
 }
 
+/// A FULLY_CONNECTED layer as the convolution kernels run it: a 1x1
+/// convolution over `rows` pixels of `depth` channels, `units` out.
+constexpr window_geometry fully_connected_geometry(int rows, int depth, int units) noexcept {
+  return {1, 1, rows, depth, 1, rows, units, 1, 1, 1, 1, 1, 1, 0, 0};
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -3737,6 +3743,11 @@ constexpr auto bias_pointer(const B& b) {
   }
 }
 
+/// The element type of a conv-like layer's packed weights (float layers:
+/// kernels/packed_conv_float.hpp; int8: kernels/packed_conv.hpp).
+template <class W>
+using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
+
 /// The prepared form (graph/model.hpp) of a layer with weights, bias and an
 /// optional prepacked_t: the node, and when the Highway kernel runs it
 /// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
@@ -3750,6 +3761,7 @@ struct prepared_layer {
   constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
+    else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
     else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
@@ -4956,6 +4968,16 @@ struct depthwise_int8_args {
   std::int8_t* output;  // NHWC
 };
 
+/// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
+/// one pixel per row).
+struct conv2d_float_args {
+  const float* input;    // NHWC
+  const float* weights;  // pack_conv_float: [tap][in_c][padded out_c]
+  const float* bias;     // padded out_c (0 where the layer has none)
+  float_range act;
+  float* output;  // NHWC
+};
+
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
@@ -5173,6 +5195,57 @@ constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const std::in
     return sum;
   };
   pack_epilogue(p.channels, p.padded_channels(), weight_sum, bias, input_zero_point, multipliers, out);
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/packed_conv_float.hpp ----------------------------------
+// qfence/kernels/packed_conv_float.hpp: the layout the float convolution
+// kernel reads its weights and bias in (kernels/conv2d_float-inl.hpp).
+//
+// TFLite's float convolution sums, for each output, filter * input over the
+// taps in (fy, fx, ic) order, then adds the bias. The kernel keeps that order
+// in every lane and puts output channels side by side in a vector, so the
+// weights of one tap and input channel must be contiguous over the output
+// channels: [tap][in_c][padded out_c] (the reference's OHWI transposed),
+// rows rounded up with weights of 0 to channel_tile. The bias is padded
+// alike (0 where the layer has none: TFLite adds 0.0f too).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// The sizes of one packed float convolution (groups of 1) or fully
+/// connected layer: `depth` (filter_h * filter_w * in_c) weights per output
+/// channel. One array holds the weights, then the bias.
+struct conv_float_packing {
+  int out_c = 0, depth = 0;
+
+  constexpr int padded_out_c() const noexcept { return round_up(out_c, channel_tile); }
+  constexpr std::size_t weight_count() const noexcept {
+    return static_cast<std::size_t>(depth) * static_cast<std::size_t>(padded_out_c());
+  }
+  constexpr std::size_t count() const noexcept { return weight_count() + static_cast<std::size_t>(padded_out_c()); }
+};
+
+/// Packs OHWI (or [units][depth]) weights and the bias (may be null) into
+/// `packed` (p.count() floats).
+constexpr void pack_conv_float(conv_float_packing p, const float* weights, const float* bias, float* packed) noexcept {
+  const std::size_t padded = static_cast<std::size_t>(p.padded_out_c()), depth = static_cast<std::size_t>(p.depth);
+  const std::size_t out_c = static_cast<std::size_t>(p.out_c);
+  for (std::size_t k = 0; k < depth; ++k)
+    for (std::size_t c = 0; c < padded; ++c) packed[k * padded + c] = c < out_c ? weights[c * depth + k] : 0.0f;
+  float* packed_bias = packed + p.weight_count();
+  for (std::size_t c = 0; c < padded; ++c) packed_bias[c] = bias != nullptr && c < out_c ? bias[c] : 0.0f;
+}
+
+/// The packed bias of `packed`.
+constexpr const float* packed_conv_float_bias(conv_float_packing p, const float* packed) noexcept {
+  return packed + p.weight_count();
 }
 
 }  // namespace qfence::kernels
@@ -5941,6 +6014,193 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/conv2d_float-inl.hpp -----------------------------------
+// qfence/kernels/conv2d_float-inl.hpp: float CONV_2D (groups of 1) and
+// FULLY_CONNECTED with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Bit for bit TFLite's reference_ops::Conv and FullyConnected: each output
+// is acc = 0; acc += filter * input over the taps inside the input in (fy,
+// fx, ic) order; acc + bias; clamped. A lane is one output channel and does
+// exactly that sequence (a multiply, then an add: never fused, see
+// core/exact_float.hpp); the vector holds neighbouring output channels
+// (weights packed [tap][in_c][channels], kernels/packed_conv_float.hpp). A
+// register tile of Pixels output pixels x Vectors vectors of channels
+// broadcasts one input value per pixel and reads one vector of weights per
+// vector of channels. Taps outside the input are skipped as the reference
+// skips them (not multiplied by a padding 0: 0 * inf is NaN), per pixel
+// where the tile's pixels disagree. The clamp is std::min(std::max(x, lo),
+// hi) as the reference writes it, NaN included.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_CONV2D_FLOAT_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_CONV2D_FLOAT_INL_HPP_
+#undef QFENCE_KERNELS_CONV2D_FLOAT_INL_HPP_
+#else
+#define QFENCE_KERNELS_CONV2D_FLOAT_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace conv_float_detail {
+
+inline constexpr int kVectors = 4;
+/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight
+/// vectors and a broadcast), 12 of 16 elsewhere.
+inline constexpr int kAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
+constexpr int pixels_for(int vectors) noexcept { return kAccumulators / vectors > 8 ? 8 : kAccumulators / vectors; }
+inline constexpr int kMaxPixels = 8;
+
+/// The pixels of one tile: where their windows start, where they write.
+struct tile_pixels {
+  const float* batch_input;
+  int y0[kMaxPixels], x0[kMaxPixels];
+  float* out[kMaxPixels];
+  int count;
+};
+
+/// clamp(x) as the reference: y = x < lo ? lo : x; hi < y ? hi : y.
+template <class D>
+HWY_INLINE hn::Vec<D> ClampAsReference(D, hn::Vec<D> x, hn::Vec<D> lo, hn::Vec<D> hi) {
+  const auto y = hn::IfThenElse(hn::Lt(x, lo), lo, x);
+  return hn::IfThenElse(hn::Lt(hi, y), hi, y);
+}
+
+/// One register tile: the tile's pixels by Vectors vectors of channels from
+/// `oc`.
+template <int Vectors, int Pixels, class D>
+HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_float_args& a, const tile_pixels& px, int oc) {
+  using V = hn::Vec<D>;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const std::size_t padded = static_cast<std::size_t>(round_up(g.out_c, channel_tile));
+  const std::size_t in_c = static_cast<std::size_t>(g.in_c);
+  V acc[Pixels][Vectors];
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i) {
+    QFENCE_UNROLL
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Zero(d);
+  }
+  const float* w = a.weights + static_cast<std::size_t>(oc);
+  for (int fy = 0; fy < g.filter_h; ++fy) {
+    for (int fx = 0; fx < g.filter_w; ++fx, w += in_c * padded) {
+      // Each pixel's input pixel of this tap, or null outside the input.
+      const float* src[Pixels];
+      bool all_inside = true;
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) {
+        const int p = i < px.count ? i : 0;  // spare lanes repeat pixel 0
+        const float* row = input_row_or_null(g, px.batch_input, px.y0[p] + fy * g.dilation_h);
+        const int x = px.x0[p] + fx * g.dilation_w;
+        src[i] = row != nullptr && x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : nullptr;
+        all_inside = all_inside && src[i] != nullptr;
+      }
+      if (all_inside) {
+        for (std::size_t ic = 0; ic < in_c; ++ic) {
+          V wv[Vectors];
+          QFENCE_UNROLL
+          for (int v = 0; v < Vectors; ++v) wv[v] = hn::LoadU(d, w + ic * padded + static_cast<std::size_t>(v * n));
+          QFENCE_UNROLL
+          for (int i = 0; i < Pixels; ++i) {
+            const V x = hn::Set(d, src[i][ic]);
+            QFENCE_UNROLL
+            for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Add(acc[i][v], hn::Mul(x, wv[v]));
+          }
+        }
+      } else {  // the border: only the pixels whose tap is inside
+        QFENCE_UNROLL
+        for (int i = 0; i < Pixels; ++i) {
+          // Guards rather than continue: Clang unrolls only loops without exits.
+          if (src[i] != nullptr) {
+            for (std::size_t ic = 0; ic < in_c; ++ic) {
+              const V x = hn::Set(d, src[i][ic]);
+              QFENCE_UNROLL
+              for (int v = 0; v < Vectors; ++v)
+                acc[i][v] =
+                    hn::Add(acc[i][v], hn::Mul(x, hn::LoadU(d, w + ic * padded + static_cast<std::size_t>(v * n))));
+            }
+          }
+        }
+      }
+    }
+  }
+  const V lo = hn::Set(d, a.act.min), hi = hn::Set(d, a.act.max);
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) {
+    const int c = oc + v * n, valid = g.out_c - c;
+    const V bias = hn::LoadU(d, a.bias + c);
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i) {
+      if (i < px.count && valid > 0) {
+        const V out = ClampAsReference(d, hn::Add(acc[i][v], bias), lo, hi);
+        if (valid >= n) {
+          hn::StoreU(out, d, px.out[i] + c);
+        } else {
+          alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
+          hn::StoreU(out, d, last);
+          std::memcpy(px.out[i] + c, last, static_cast<std::size_t>(valid) * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+/// Every output pixel, tile by tile, Vectors vectors of channels a tile
+/// (fewer for the last channels).
+template <int Vectors, class D>
+HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_float_args& a) {
+  constexpr int Pixels = pixels_for(Vectors);
+  const int n = static_cast<int>(hn::Lanes(d));
+  const int pixels = g.out_h * g.out_w, channels = g.out_c;
+  for (int b = 0; b < g.batches; ++b) {
+    tile_pixels px;
+    px.batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
+                                   static_cast<std::size_t>(g.in_c);
+    float* batch_out =
+        a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(channels);
+    int oy = 0, ox = 0;  // the tile's first pixel, stepped along
+    for (int p0 = 0; p0 < pixels; p0 += Pixels) {
+      px.count = pixels - p0 < Pixels ? pixels - p0 : Pixels;
+      for (int i = 0; i < px.count; ++i) {
+        px.y0[i] = oy * g.stride_h - g.pad_h;
+        px.x0[i] = ox * g.stride_w - g.pad_w;
+        px.out[i] = batch_out + static_cast<std::size_t>(p0 + i) * static_cast<std::size_t>(channels);
+        if (++ox == g.out_w) ox = 0, ++oy;
+      }
+      for (int oc = 0; oc < channels; oc += Vectors * n) {
+        const int vectors = (channels - oc + n - 1) / n;
+        if (vectors >= Vectors) tile<Vectors, Pixels>(d, g, a, px, oc);
+        else if (Vectors > 3 && vectors == 3) tile<3, Pixels>(d, g, a, px, oc);
+        else if (Vectors > 2 && vectors == 2) tile<2, Pixels>(d, g, a, px, oc);
+        else tile<1, Pixels>(d, g, a, px, oc);
+      }
+    }
+  }
+}
+
+}  // namespace conv_float_detail
+
+/// Float convolution, groups of 1, or fully connected (see the file comment).
+template <class Geometry>
+HWY_NOINLINE void Conv2DFloat(const Geometry& geometry, const conv2d_float_args& args) {
+  // A copy the compiler keeps in registers (the float stores may alias it).
+  const conv2d_float_args a = args;
+  const window_geometry& g = value_of(geometry);
+  const hn::ScalableTag<float> d;
+  conv_float_detail::pixel_tiles<conv_float_detail::kVectors>(d, g, a);
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/depthwise_conv2d-inl.hpp -------------------------------
 // qfence/kernels/depthwise_conv2d-inl.hpp: int8 DEPTHWISE_CONV_2D (any depth
 // multiplier) with Highway, per target (re-included through
@@ -6314,6 +6574,12 @@ struct conv2d_int8_table {
 };
 
 template <class Geometry>
+struct conv2d_float_table {
+  using fn = void (*)(const Geometry&, const conv2d_float_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
+};
+
+template <class Geometry>
 struct depthwise_int8_table {
   using fn = void (*)(const Geometry&, const depthwise_int8_args&);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
@@ -6329,6 +6595,12 @@ struct add_quantized_table {
 template <class Geometry>
 inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) noexcept {
   conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
+template <class Geometry>
+inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
+  conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
@@ -6409,6 +6681,29 @@ struct conv2d_int8_arrays<P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
+/// A float convolution's (or fully connected layer's) packed weights and
+/// bias, one array (kernels/packed_conv_float.hpp).
+template <conv_float_packing P, bool Prepacked>
+struct conv2d_float_arrays {
+  alignas(64) std::array<float, P.count()> packed{};
+
+  constexpr conv2d_float_arrays(const float* w, const float* bias, prepacked_t<float>) noexcept {
+    pack_conv_float(P, w, bias, packed.data());
+  }
+  constexpr const float* weight_data() const noexcept { return packed.data(); }
+  constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed.data()); }
+};
+
+template <conv_float_packing P>
+struct conv2d_float_arrays<P, true> {
+  const float* packed;
+
+  constexpr conv2d_float_arrays(const float*, const float*, prepacked_t<float> given) noexcept
+      : packed(given.weights) {}
+  constexpr const float* weight_data() const noexcept { return packed; }
+  constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed); }
+};
+
 /// An int8 depthwise convolution's packed weights and constants.
 template <depthwise_packing P, bool Prepacked>
 struct depthwise_int8_arrays {
@@ -6464,7 +6759,7 @@ struct conv2d_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
-  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<detail::packed_weight_t<W>> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
   template <class Input>
@@ -6495,11 +6790,14 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 with groups of 1 runs the Highway kernel (kernels/conv2d-inl.hpp)
-    /// on weights packed when the model is built; the rest the reference.
+    /// int8 and float with groups of 1 run the Highway kernels
+    /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
+    /// the model is built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
+    static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
@@ -6507,9 +6805,10 @@ struct conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
+    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -6517,6 +6816,8 @@ struct conv2d_node {
         kernels::conv2d_int8(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
         run(p.node, in, out);
       }
@@ -6549,7 +6850,7 @@ template <int In, class W, class B, node_option... Opts>
 constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
-  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
+  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<detail::packed_weight_t<W>>(opts...)};
 }
 
 }  // namespace qfence
@@ -7068,7 +7369,7 @@ struct fully_connected_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
-  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<detail::packed_weight_t<W>> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
   template <class Input>
@@ -7103,10 +7404,13 @@ struct fully_connected_node {
     /// packed when the model is built; the rest the reference.
     static constexpr bool simd =
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
-    static constexpr window_geometry geometry{1, 1, batches, depth, 1, batches, units, 1, 1, 1, 1, 1, 1, 0, 0};
+    /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
+    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -7122,7 +7426,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared = detail::prepared_layer<fully_connected_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared =
+        detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -7130,6 +7435,8 @@ struct fully_connected_node {
         kernels::conv2d_int8(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
         run(p.node, in, out);
       }
@@ -7178,7 +7485,7 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
+  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<detail::packed_weight_t<W>>(opts...)};
 }
 
 }  // namespace qfence

@@ -4,6 +4,10 @@ seeded one at its root and each cases/<case>/) through a qfence path and
 compares the outputs with the reference outputs.
 
 usage: golden.py MODELS_DIR NAME [--agree-with QFENCE] [--every-target QFENCE] -- COMMAND...
+  MODELS_DIR is ../shared/models, or ../shared/twins for a float twin: its
+  first eval/ inputs against eval_out_float/, the reference interpreter's
+  outputs, bit for bit (qfence's float kernels keep the reference's order
+  of operations).
   COMMAND is `qfence run` (runtime path) or `scripts/embed-run` (compile-time
   path); it gets MODEL.tflite --in ... --out-dir DIR --numerics N appended.
   --agree-with QFENCE also runs `QFENCE run` on every input set and requires
@@ -27,19 +31,30 @@ SKIP = 77
 FLOAT_FORMATS = {'float32': 'f', 'FLOAT32': 'f'}
 
 
+TWIN_EVAL_CASES = 4
+
+
 def input_sets(model_dir: pathlib.Path):
-    yield 'seeded', model_dir
+    """(case, [input files], [reference output files]) of a model."""
+    meta = json.loads((model_dir / 'meta.json').read_text())
+    if (model_dir / 'eval_out_float').is_dir():  # a float twin: one input, one output
+        for k in range(min(TWIN_EVAL_CASES, meta['eval_count'])):
+            yield f'eval/{k:04d}', [model_dir / 'eval' / f'{k:04d}.bin'], [model_dir / 'eval_out_float' / f'{k:04d}.bin']
+        return
+    ins = lambda folder: [folder / f'input{i}.bin' for i in range(len(meta['inputs']))]
+    outs = lambda folder: [folder / f'output{i}.bin' for i in range(len(meta['outputs']))]
+    yield 'seeded', ins(model_dir), outs(model_dir)
     cases = model_dir / 'cases'
     if cases.is_dir():
         for case in sorted(p for p in cases.iterdir() if p.is_dir()):
-            yield case.name, case
+            yield case.name, ins(case), outs(case)
 
 
-def compare(meta_out: dict, ref: bytes, got: bytes) -> str | None:
+def compare(meta_out: dict, ref: bytes, got: bytes, exact: bool) -> str | None:
     if len(ref) != len(got):
         return f'{len(got)} bytes, reference has {len(ref)}'
     fmt = FLOAT_FORMATS.get(meta_out['dtype'])
-    if fmt is None:
+    if fmt is None or exact:
         if ref == got:
             return None
         first = next(i for i in range(len(ref)) if ref[i] != got[i])
@@ -63,12 +78,12 @@ def check_model(models: pathlib.Path, name: str, command: list, agree_with: str 
         print(f'SKIPPED {name}: {model_dir} is not present (../shared/models missing)')
         return SKIP
     meta = json.loads((model_dir / 'meta.json').read_text())
-    numerics = 'tflm' if meta['reference'].startswith('tflm') else 'tflite'
+    twin = 'reference' not in meta
+    reference = 'the reference interpreter (eval_out_float)' if twin else meta['reference']
+    numerics = 'tflite' if not twin and not meta['reference'].startswith('tflm') else 'tflm'
     failures = 0
     checked = 0
-    for case, folder in input_sets(model_dir):
-        ins = [folder / f'input{i}.bin' for i in range(len(meta['inputs']))]
-        outs = [folder / f'output{i}.bin' for i in range(len(meta['outputs']))]
+    for case, ins, outs in input_sets(model_dir):
         if not all(p.is_file() for p in ins + outs):
             print(f'{name}/{case}: incomplete case folder, not checked')
             failures += 1
@@ -103,14 +118,14 @@ def check_model(models: pathlib.Path, name: str, command: list, agree_with: str 
                         (other / f'output{i}.bin').read_bytes() != got_path.read_bytes():
                     print(f'FAIL {name}/{case} output {i}: the compile-time and runtime paths differ')
                     failures += 1
-                problem = compare(meta['outputs'][i], ref_path.read_bytes(), got_path.read_bytes())
+                problem = compare(meta['outputs'][i], ref_path.read_bytes(), got_path.read_bytes(), twin)
                 checked += 1
                 if problem:
                     print(f'FAIL {name}/{case} output {i}: {problem}')
                     failures += 1
                 else:
                     print(f'ok   {name}/{case} output {i}')
-    print(f'{name}: {checked} outputs checked against {meta["reference"]}, {failures} failures')
+    print(f'{name}: {checked} outputs checked against {reference}, {failures} failures')
     return failures
 
 

@@ -5,6 +5,7 @@
 // not multiples of the vector width, batch > 1. A failing case prints its
 // seed; QFENCE_TEST_SEED=<seed> replays it first.
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -19,6 +20,7 @@
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
+#include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/pad.hpp"
 
@@ -146,6 +148,73 @@ TEST_CASE("int8 conv2d: every target gives the reference's bits") {
       ++checked;
     }
     MESSAGE(std::string(t.name()) << ": " << checked << " random int8 conv2d layers bit-exact");
+  }
+}
+
+/// Random floats for a float layer: mostly ordinary values of a spread of
+/// magnitudes, now and then -0, a subnormal, an infinity or a NaN (the
+/// reference's order of operations decides where they end up).
+std::vector<float> random_floats(std::mt19937& r, std::size_t n, bool specials) {
+  std::vector<float> v(n);
+  for (auto& x : v) {
+    const std::uint32_t pick = r() % 1000;
+    if (specials && pick == 0) x = -0.0f;
+    else if (specials && pick == 1) x = std::numeric_limits<float>::denorm_min() * static_cast<float>(r() % 100);
+    else if (specials && pick == 2) x = (r() & 1) ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    else if (specials && pick == 3) x = std::numeric_limits<float>::quiet_NaN();
+    else x = std::ldexp(static_cast<float>(static_cast<int>(r() % 2000001u) - 1000000) / 1e6f, static_cast<int>(r() % 17) - 8);
+  }
+  return v;
+}
+
+/// "" when `got` has the bits of `want`, else where and how they first
+/// differ. A NaN matches any NaN: which operand's payload (and sign) an add
+/// of two NaNs keeps depends on the operand order the compiler picks for a
+/// commutative add, in the reference as much as in a kernel.
+std::string first_difference(const std::vector<float>& got, const std::vector<float>& want) {
+  for (std::size_t i = 0; i < want.size(); ++i)
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0 && !(std::isnan(got[i]) && std::isnan(want[i])))
+      return "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " + std::to_string(want[i]);
+  return "";
+}
+
+TEST_CASE("float conv2d and fully connected: every target gives the reference's bits") {
+  const auto targets = kn::usable_targets();
+  REQUIRE(!targets.empty());
+  const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                 qf::activation::relu_n1_to_1};
+  for (const kn::target t : targets) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed);
+      const layer shape = random_layer(r, false);
+      // Every fourth case a fully connected layer: rows of `depth` inputs.
+      const bool fc = r() % 4 == 0;
+      const qf::window_geometry g = fc ? qf::window_geometry{1, 1, shape.g.out_h * shape.g.out_w, shape.g.in_c * 3, 1,
+                                                             shape.g.out_h * shape.g.out_w, shape.g.out_c, 1, 1, 1, 1, 1, 1, 0, 0}
+                                       : shape.g;
+      const bool specials = r() % 3 == 0;
+      const auto input = random_floats(r, static_cast<std::size_t>(g.batches * g.in_h * g.in_w * g.in_c), specials);
+      const kn::conv_float_packing p{g.out_c, g.filter_h * g.filter_w * g.in_c};
+      const auto weights = random_floats(r, static_cast<std::size_t>(g.out_c * p.depth), specials);
+      const auto bias = random_floats(r, static_cast<std::size_t>(g.out_c), false);
+      const bool has_bias = r() % 5 != 0;
+      const qf::float_range act = qf::float_activation_range(acts[r() % 4]);
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<float> want(out_n), got(out_n, 1234.5f);
+      if (fc)
+        qf::reference::fully_connected(qf::reference::fc_geometry{g.in_w, g.in_c, g.out_c}, input.data(), weights.data(),
+                                       has_bias ? bias.data() : nullptr, act, want.data());
+      else
+        qf::reference::conv2d(g, g.in_c, input.data(), weights.data(), has_bias ? bias.data() : nullptr, act, want.data());
+      std::vector<float> packed(p.count());
+      kn::pack_conv_float(p, weights.data(), has_bias ? bias.data() : nullptr, packed.data());
+      kn::conv2d_float(t, g, {input.data(), packed.data(), kn::packed_conv_float_bias(p, packed.data()), act, got.data()});
+      CAPTURE(std::string(fc ? "fully connected " : "conv ") + describe(shape, seed, t.name()));
+      REQUIRE(first_difference(got, want) == "");
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random float conv2d / fully connected layers bit-exact");
   }
 }
 

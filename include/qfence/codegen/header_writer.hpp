@@ -806,6 +806,11 @@ class writer {
           << "] =";
       if (!p.bytes.empty()) {
         write_bytes(out, p.bytes.data(), p.bytes.size());
+      } else if (!p.floats.empty()) {
+        out << " {";
+        for (std::size_t i = 0; i < p.floats.size(); ++i)
+          out << (i % 8 == 0 ? "\n      " : "") << hex_float_literal(p.floats[i]) << ",";
+        out << "}";
       } else {
         out << " {";
         for (std::size_t i = 0; i < p.words.size(); ++i) out << (i % 12 == 0 ? "\n      " : "") << p.words[i] << ",";
@@ -821,9 +826,16 @@ class writer {
   std::string prepacked_option(const operation& op) {
     const runtime::op_context ctx(m_, op, o_.arithmetic);
     const std::string id = std::to_string(op.index);
-    packed_array weights_array{"pk" + id, "", op.index, 0, {}, {}};
-    packed_array epilogue{"ep" + id, "std::int32_t", op.index, 0, {}, {}};
+    packed_array weights_array{"pk" + id, "", op.index, 0, {}, {}, {}};
+    packed_array epilogue{"ep" + id, "std::int32_t", op.index, 0, {}, {}, {}};
     auto words = [](const std::int32_t* data, std::size_t n) { return std::vector<std::int64_t>(data, data + n); };
+    if (const auto p = runtime::ops::packed_conv_float_layer(ctx)) {  // weights and bias in one array
+      weights_array.element = "float";
+      weights_array.count = p->packing.count();
+      weights_array.floats.assign(p->data.get(), p->data.get() + weights_array.count);
+      packed_.push_back(std::move(weights_array));
+      return ", qf::prepacked(W::pk" + id + ", nullptr)";
+    }
     if (op.code == op_code::depthwise_conv_2d) {
       const auto p = runtime::ops::packed_depthwise_layer(ctx);
       if (!p) return "";
@@ -1009,7 +1021,8 @@ class writer {
     int op;
     std::size_t count;
     std::vector<unsigned char> bytes;  // 8-bit arrays, written as a literal
-    std::vector<std::int64_t> words;   // the others
+    std::vector<std::int64_t> words;   // integer arrays of wider elements
+    std::vector<float> floats;         // float arrays, written exactly (hexadecimal)
   };
   std::vector<packed_array> packed_;
   std::set<int> used_constants_;

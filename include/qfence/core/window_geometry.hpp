@@ -75,6 +75,12 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
 }
 
+/// A FULLY_CONNECTED layer as the convolution kernels run it: a 1x1
+/// convolution over `rows` pixels of `depth` channels, `units` out.
+constexpr window_geometry fully_connected_geometry(int rows, int depth, int units) noexcept {
+  return {1, 1, rows, depth, 1, rows, units, 1, 1, 1, 1, 1, 1, 0, 0};
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END

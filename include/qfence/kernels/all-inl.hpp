@@ -3,6 +3,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/add-inl.hpp"
 #include "qfence/kernels/conv2d-inl.hpp"
+#include "qfence/kernels/conv2d_float-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d-inl.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN

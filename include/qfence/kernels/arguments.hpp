@@ -36,6 +36,16 @@ struct depthwise_int8_args {
   std::int8_t* output;  // NHWC
 };
 
+/// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
+/// one pixel per row).
+struct conv2d_float_args {
+  const float* input;    // NHWC
+  const float* weights;  // pack_conv_float: [tap][in_c][padded out_c]
+  const float* bias;     // padded out_c (0 where the layer has none)
+  float_range act;
+  float* output;  // NHWC
+};
+
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END

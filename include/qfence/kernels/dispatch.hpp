@@ -16,6 +16,7 @@
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/highway.hpp"
 #include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/target.hpp"
 
@@ -112,6 +113,12 @@ struct conv2d_int8_table {
 };
 
 template <class Geometry>
+struct conv2d_float_table {
+  using fn = void (*)(const Geometry&, const conv2d_float_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
+};
+
+template <class Geometry>
 struct depthwise_int8_table {
   using fn = void (*)(const Geometry&, const depthwise_int8_args&);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
@@ -127,6 +134,12 @@ struct add_quantized_table {
 template <class Geometry>
 inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) noexcept {
   conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
+template <class Geometry>
+inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
+  conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.

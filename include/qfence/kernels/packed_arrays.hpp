@@ -16,6 +16,7 @@
 #include "qfence/graph/options.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/packed_conv_float.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -59,6 +60,29 @@ struct conv2d_int8_arrays<P, true> {
         pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {}
   constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
+};
+
+/// A float convolution's (or fully connected layer's) packed weights and
+/// bias, one array (kernels/packed_conv_float.hpp).
+template <conv_float_packing P, bool Prepacked>
+struct conv2d_float_arrays {
+  alignas(64) std::array<float, P.count()> packed{};
+
+  constexpr conv2d_float_arrays(const float* w, const float* bias, prepacked_t<float>) noexcept {
+    pack_conv_float(P, w, bias, packed.data());
+  }
+  constexpr const float* weight_data() const noexcept { return packed.data(); }
+  constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed.data()); }
+};
+
+template <conv_float_packing P>
+struct conv2d_float_arrays<P, true> {
+  const float* packed;
+
+  constexpr conv2d_float_arrays(const float*, const float*, prepacked_t<float> given) noexcept
+      : packed(given.weights) {}
+  constexpr const float* weight_data() const noexcept { return packed; }
+  constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed); }
 };
 
 /// An int8 depthwise convolution's packed weights and constants.

@@ -17,6 +17,7 @@
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/packed_conv_float.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -62,6 +63,23 @@ struct packed_conv2d_int8 {
 
   conv2d_int8_args args(const std::int8_t* input, std::int8_t* output) const noexcept {
     return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output};
+  }
+};
+
+/// One float convolution (or fully connected layer), packed.
+struct packed_conv2d_float {
+  conv_float_packing packing;
+  hwy::AlignedFreeUniquePtr<float[]> data;  // weights, then bias
+  float_range act;
+
+  /// `weights` OHWI (or [units][depth]); `bias` may be null.
+  packed_conv2d_float(conv_float_packing p, const float* w, const float* b, float_range range)
+      : packing(p), data(detail::aligned_array<float>(p.count())), act(range) {
+    pack_conv_float(p, w, b, data.get());
+  }
+
+  conv2d_float_args args(const float* input, float* output) const noexcept {
+    return {input, data.get(), packed_conv_float_bias(packing, data.get()), act, output};
   }
 };
 

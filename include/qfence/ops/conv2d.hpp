@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -36,7 +37,7 @@ struct conv2d_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;  // constant<...> or no_bias_t
-  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<detail::packed_weight_t<W>> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/conv2d.hpp) on this node's operand types.
   template <class Input>
@@ -67,11 +68,14 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 with groups of 1 runs the Highway kernel (kernels/conv2d-inl.hpp)
-    /// on weights packed when the model is built; the rest the reference.
+    /// int8 and float with groups of 1 run the Highway kernels
+    /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
+    /// the model is built; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
+    static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
@@ -79,9 +83,10 @@ struct conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
+    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -89,6 +94,8 @@ struct conv2d_node {
         kernels::conv2d_int8(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
         run(p.node, in, out);
       }
@@ -121,7 +128,7 @@ template <int In, class W, class B, node_option... Opts>
 constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
-  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
+  return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<detail::packed_weight_t<W>>(opts...)};
 }
 
 }  // namespace qfence

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -36,7 +37,7 @@ struct fully_connected_node {
   using inputs = refs<In>;
   constant<W> weights_data;
   B bias_data;
-  prepacked_t<std::int8_t> packed{};  // from qfence embed, or nothing
+  prepacked_t<detail::packed_weight_t<W>> packed{};  // from qfence embed, or nothing
 
   /// The op rule (qfence/rules/fully_connected.hpp) on this node's operand types.
   template <class Input>
@@ -71,10 +72,13 @@ struct fully_connected_node {
     /// packed when the model is built; the rest the reference.
     static constexpr bool simd =
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
-    static constexpr window_geometry geometry{1, 1, batches, depth, 1, batches, units, 1, 1, 1, 1, 1, 1, 0, 0};
+    /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::conv2d_int8_arrays<packing, prepacked>;
+    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -90,7 +94,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared = detail::prepared_layer<fully_connected_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared =
+        detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
@@ -98,6 +103,8 @@ struct fully_connected_node {
         kernels::conv2d_int8(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
         run(p.node, in, out);
       }
@@ -146,7 +153,7 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: fully_connected(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
-  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int8_t>(opts...)};
+  return fully_connected_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<detail::packed_weight_t<W>>(opts...)};
 }
 
 }  // namespace qfence

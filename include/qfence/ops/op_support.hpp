@@ -87,6 +87,11 @@ constexpr auto bias_pointer(const B& b) {
   }
 }
 
+/// The element type of a conv-like layer's packed weights (float layers:
+/// kernels/packed_conv_float.hpp; int8: kernels/packed_conv.hpp).
+template <class W>
+using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
+
 /// The prepared form (graph/model.hpp) of a layer with weights, bias and an
 /// optional prepacked_t: the node, and when the Highway kernel runs it
 /// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
@@ -100,6 +105,7 @@ struct prepared_layer {
   constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
+    else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
     else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,

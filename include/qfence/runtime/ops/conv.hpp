@@ -142,6 +142,26 @@ inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(cons
                                                              detail::activation_range<std::int8_t>(ctx, out));
 }
 
+/// The packed form of a float CONV_2D (groups of 1) or FULLY_CONNECTED,
+/// which the Highway kernel runs, or null when the layer runs the reference
+/// kernel (as packed_conv_layer).
+inline std::shared_ptr<const kernels::packed_conv2d_float> packed_conv_float_layer(const op_context& ctx) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1);
+  if (ctx.reference_only() || in.type != dtype::f32 || filter.type != dtype::f32) return nullptr;
+  kernels::conv_float_packing p;
+  if (ctx.op().code == op_code::conv_2d) {
+    if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
+    p = {filter.dim(0), filter.dim(1) * filter.dim(2) * filter.dim(3)};
+  } else if (ctx.op().code == op_code::fully_connected) {
+    p = {filter.dim(0), filter.dim(1)};
+  } else {
+    return nullptr;
+  }
+  const float* bias = ctx.has_input(2) ? ctx.input(2).constant_data<float>() : nullptr;
+  return std::make_shared<const kernels::packed_conv2d_float>(p, filter.constant_data<float>(), bias,
+                                                              float_activation_range(ctx.options().fused));
+}
+
 /// The packed form of an int8 DEPTHWISE_CONV_2D (any depth multiplier), or
 /// null (as packed_conv_layer).
 inline std::shared_ptr<const kernels::packed_depthwise_int8> packed_depthwise_layer(const op_context& ctx) {
@@ -164,6 +184,14 @@ inline kernel simd_conv2d_int8(const op_context& ctx, const window_geometry& g,
     kernels::conv2d_int8(target, g, packed->args(m.at<const std::int8_t>(in_t), m.at<std::int8_t>(out_t)));
   };
 }
+inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
+                                std::shared_ptr<const kernels::packed_conv2d_float> packed) {
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
+  return [=](const tensor_memory& m) {
+    kernels::conv2d_float(target, g, packed->args(m.at<const float>(in_t), m.at<float>(out_t)));
+  };
+}
 inline kernel simd_depthwise_int8(const op_context& ctx, const window_geometry& g,
                                   std::shared_ptr<const kernels::packed_depthwise_int8> packed) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
@@ -183,6 +211,7 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   ctx.enforce(conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(out)), {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, false);
   if (auto packed = packed_conv_layer(ctx)) return detail::simd_conv2d_int8(ctx, g, std::move(packed));
+  if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, g, std::move(packed));
   const int out_c = filter.dim(0), filter_in_c = filter.dim(3);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
@@ -311,10 +340,9 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
               {0, 1, 2});
   const int units = weights.dim(0), depth = weights.dim(1);
   const int batches = static_cast<int>(in.elements() / depth);
-  if (auto packed = packed_conv_layer(ctx)) {  // a 1x1 convolution of `batches` pixels
-    const window_geometry g{1, 1, batches, depth, 1, batches, units, 1, 1, 1, 1, 1, 1, 0, 0};
-    return detail::simd_conv2d_int8(ctx, g, std::move(packed));
-  }
+  const window_geometry rows = fully_connected_geometry(batches, depth, units);
+  if (auto packed = packed_conv_layer(ctx)) return detail::simd_conv2d_int8(ctx, rows, std::move(packed));
+  if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, rows, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();
   if (in.type == dtype::f32) {
