@@ -4978,6 +4978,16 @@ struct conv2d_float_args {
   float* output;  // NHWC
 };
 
+/// A float DEPTHWISE_CONV_2D (any depth multiplier), on the model's own
+/// filter: nothing packed.
+struct depthwise_float_args {
+  const float* input;    // NHWC
+  const float* weights;  // [filter_h][filter_w][out_c], as TFLite stores it
+  const float* bias;     // out_c, or null
+  float_range act;
+  float* output;  // NHWC
+};
+
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
@@ -6484,6 +6494,146 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/depthwise_conv2d_float-inl.hpp -------------------------
+// qfence/kernels/depthwise_conv2d_float-inl.hpp: float DEPTHWISE_CONV_2D
+// (any depth multiplier) with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Bit for bit TFLite's reference_ops::DepthwiseConv: each output is acc = 0;
+// acc += filter * input over the taps inside the input in (fy, fx) order;
+// acc + bias; clamped. A lane is one output channel and does exactly that
+// (multiply, then add: never fused, core/exact_float.hpp); a tile is a
+// vector of neighbouring channels at several output pixels of one row. The
+// filter is read as the model stores it ([fh][fw][channels], channels
+// innermost), so nothing is packed. Layers whose channel count is a
+// multiple of 8 or 4 but not of the full vector run on vectors of that many
+// lanes (a MobileNet's 8-channel layer on AVX-512); other remainders go
+// through a stack copy, which never reads past the input, filter or bias.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_DEPTHWISE_CONV2D_FLOAT_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_DEPTHWISE_CONV2D_FLOAT_INL_HPP_
+#undef QFENCE_KERNELS_DEPTHWISE_CONV2D_FLOAT_INL_HPP_
+#else
+#define QFENCE_KERNELS_DEPTHWISE_CONV2D_FLOAT_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace depthwise_float_detail {
+
+/// Output pixels per tile.
+inline constexpr int kPixels = 8;
+
+/// The channels from `c` of `from` (`valid` of them, or a whole vector):
+/// multiplier 1 reads them in place; otherwise lane j reads channel
+/// (c + j) / multiplier, copied.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid, int multiplier) {
+  const int n = static_cast<int>(hn::Lanes(d));
+  if (multiplier == 1 && valid == n) return hn::LoadU(d, from + c);
+  alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
+  for (int j = 0; j < valid; ++j) lanes[j] = from[(c + j) / multiplier];
+  return hn::LoadU(d, lanes);
+}
+
+/// The same, the filter's and bias's channels (one per output channel).
+template <class D>
+HWY_INLINE hn::Vec<D> LoadOutputChannels(D d, const float* from, int c, int valid) {
+  return LoadChannels(d, from, c, valid, 1);
+}
+
+template <class D>
+HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& a) {
+  using V = hn::Vec<D>;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const int channels = g.out_c, multiplier = g.out_c / g.in_c;
+  const std::size_t in_c = static_cast<std::size_t>(g.in_c), out_c = static_cast<std::size_t>(channels);
+  const V lo = hn::Set(d, a.act.min), hi = hn::Set(d, a.act.max);
+  for (int b = 0; b < g.batches; ++b) {
+    const float* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
+    float* batch_out = a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      float* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      for (int c = 0; c < channels; c += n) {
+        const int valid = channels - c < n ? channels - c : n;
+        const V bias = a.bias != nullptr ? LoadOutputChannels(d, a.bias, c, valid) : hn::Zero(d);
+        for (int ox0 = 0; ox0 < g.out_w; ox0 += kPixels) {
+          const int count = g.out_w - ox0 < kPixels ? g.out_w - ox0 : kPixels;
+          V acc[kPixels];
+          QFENCE_UNROLL
+          for (int i = 0; i < kPixels; ++i) acc[i] = hn::Zero(d);
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const float* row = input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
+            if (row == nullptr) continue;  // the reference skips the taps outside the input
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const V w = LoadOutputChannels(
+                  d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
+              QFENCE_UNROLL
+              for (int i = 0; i < kPixels; ++i) {
+                const int x = (ox0 + i) * g.stride_w - g.pad_w + fx * g.dilation_w;
+                if (i < count && x >= 0 && x < g.in_w) {
+                  const float* pixel = row + static_cast<std::size_t>(x) * in_c;
+                  const V in = multiplier == 1 && valid == n ? hn::LoadU(d, pixel + c)
+                                                             : LoadChannels(d, pixel, c, valid, multiplier);
+                  acc[i] = hn::Add(acc[i], hn::Mul(w, in));
+                }
+              }
+            }
+          }
+          QFENCE_UNROLL
+          for (int i = 0; i < kPixels; ++i) {
+            if (i < count) {
+              // std::min(std::max(x, lo), hi) as the reference writes it.
+              const V sum = hn::Add(acc[i], bias);
+              const V above = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
+              const V out = hn::IfThenElse(hn::Lt(hi, above), hi, above);
+              float* to = out_row + static_cast<std::size_t>(ox0 + i) * out_c + static_cast<std::size_t>(c);
+              if (valid == n) {
+                hn::StoreU(out, d, to);
+              } else {
+                alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
+                hn::StoreU(out, d, last);
+                std::memcpy(to, last, static_cast<std::size_t>(valid) * sizeof(float));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace depthwise_float_detail
+
+/// Float depthwise convolution (see the file comment).
+template <class Geometry>
+HWY_NOINLINE void DepthwiseConv2DFloat(const Geometry& geometry, const depthwise_float_args& args) {
+  const depthwise_float_args a = args;  // kept in registers (the stores may alias it)
+  const window_geometry& g = value_of(geometry);
+  const hn::ScalableTag<float> d;
+#if HWY_TARGET != HWY_SCALAR
+  const int n = static_cast<int>(hn::Lanes(d));
+  const hn::CappedTag<float, 8> d8;
+  const hn::CappedTag<float, 4> d4;
+  if (g.out_c % n != 0 && n > 8 && g.out_c % 8 == 0) return depthwise_float_detail::Rows(d8, g, a);
+  if (g.out_c % n != 0 && n > 4 && g.out_c % 4 == 0) return depthwise_float_detail::Rows(d4, g, a);
+#endif
+  depthwise_float_detail::Rows(d, g, a);
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END
@@ -6585,6 +6735,12 @@ struct depthwise_int8_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
 };
 
+template <class Geometry>
+struct depthwise_float_table {
+  using fn = void (*)(const Geometry&, const depthwise_float_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DFloat<Geometry>);
+};
+
 template <bool Subtract, class T>
 struct add_quantized_table {
   using fn = void (*)(const broadcast_geometry&, const T*, const T*, const add_params&, int_range, T*);
@@ -6607,6 +6763,12 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
 template <class Geometry>
 inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
   depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
+template <class Geometry>
+inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
+  depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
@@ -7007,8 +7169,10 @@ struct depthwise_conv2d_node {
 
     /// int8 (any depth multiplier) runs the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
-    /// built; the rest the reference.
+    /// built, float its own (depthwise_conv2d_float-inl.hpp) on the weights
+    /// as they are; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -7025,6 +7189,10 @@ struct depthwise_conv2d_node {
         kernels::depthwise_conv2d_int8(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
+                                        {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
+                                         act, out});
       } else {
         run(p.node, in, out);
       }

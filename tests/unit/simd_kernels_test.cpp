@@ -218,6 +218,33 @@ TEST_CASE("float conv2d and fully connected: every target gives the reference's 
   }
 }
 
+TEST_CASE("float depthwise_conv2d: every target gives the reference's bits") {
+  const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                 qf::activation::relu_n1_to_1};
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xf1u);
+      const layer shape = random_layer(r, true);  // any depth multiplier
+      const qf::window_geometry& g = shape.g;
+      const bool specials = r() % 3 == 0;
+      const auto input = random_floats(r, static_cast<std::size_t>(g.batches * g.in_h * g.in_w * g.in_c), specials);
+      const auto weights = random_floats(r, static_cast<std::size_t>(g.filter_h * g.filter_w * g.out_c), specials);
+      const auto bias = random_floats(r, static_cast<std::size_t>(g.out_c), false);
+      const float* b = r() % 5 != 0 ? bias.data() : nullptr;
+      const qf::float_range act = qf::float_activation_range(acts[r() % 4]);
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<float> want(out_n), got(out_n, 1234.5f);
+      qf::reference::depthwise_conv2d(g, input.data(), weights.data(), b, act, want.data());
+      kn::depthwise_conv2d_float(t, g, {input.data(), weights.data(), b, act, got.data()});
+      CAPTURE(describe(shape, seed, t.name()));
+      REQUIRE(first_difference(got, want) == "");
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random float depthwise layers bit-exact");
+  }
+}
+
 /// Runs `l` through the depthwise kernel on `t`; the reference's bytes and
 /// the kernel's.
 std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(const layer& l, kn::target t) {

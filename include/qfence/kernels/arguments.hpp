@@ -46,6 +46,16 @@ struct conv2d_float_args {
   float* output;  // NHWC
 };
 
+/// A float DEPTHWISE_CONV_2D (any depth multiplier), on the model's own
+/// filter: nothing packed.
+struct depthwise_float_args {
+  const float* input;    // NHWC
+  const float* weights;  // [filter_h][filter_w][out_c], as TFLite stores it
+  const float* bias;     // out_c, or null
+  float_range act;
+  float* output;  // NHWC
+};
+
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END

@@ -124,6 +124,12 @@ struct depthwise_int8_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
 };
 
+template <class Geometry>
+struct depthwise_float_table {
+  using fn = void (*)(const Geometry&, const depthwise_float_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DFloat<Geometry>);
+};
+
 template <bool Subtract, class T>
 struct add_quantized_table {
   using fn = void (*)(const broadcast_geometry&, const T*, const T*, const add_params&, int_range, T*);
@@ -146,6 +152,12 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
 template <class Geometry>
 inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
   depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
+template <class Geometry>
+inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
+  depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.

@@ -63,8 +63,10 @@ struct depthwise_conv2d_node {
 
     /// int8 (any depth multiplier) runs the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
-    /// built; the rest the reference.
+    /// built, float its own (depthwise_conv2d_float-inl.hpp) on the weights
+    /// as they are; the rest the reference.
     static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
+    static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -81,6 +83,10 @@ struct depthwise_conv2d_node {
         kernels::depthwise_conv2d_int8(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out});
+      } else if constexpr (simd_float) {
+        kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
+                                        {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
+                                         act, out});
       } else {
         run(p.node, in, out);
       }

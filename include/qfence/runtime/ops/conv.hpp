@@ -254,9 +254,16 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   if (auto packed = packed_depthwise_layer(ctx)) return detail::simd_depthwise_int8(ctx, g, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
+  const kernels::target target = ctx.simd_target();
+  const bool simd_float = !ctx.reference_only() && in.type == dtype::f32 && filter.type == dtype::f32;
   kernel k = detail::conv_like(
       ctx, g.out_c,
       [&](detail::float_epilogue e) -> kernel {
+        if (simd_float)  // the Highway kernel, on the filter as the model stores it
+          return [=](const tensor_memory& m) {
+            kernels::depthwise_conv2d_float(target, g, {m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data),
+                                                        e.bias, e.act, m.at<float>(out_t)});
+          };
         return [=](const tensor_memory& m) {
           reference::depthwise_conv2d(g, m.at<const float>(in_t), reinterpret_cast<const float*>(filter_data), e.bias,
                                       e.act, m.at<float>(out_t));
