@@ -12,6 +12,8 @@
 // multiple of 8 or 4 but not of the full vector run on vectors of that many
 // lanes (a MobileNet's 8-channel layer on AVX-512); other remainders go
 // through a stack copy, which never reads past the input, filter or bias.
+// With a depth multiplier, lane j reads input channel (c + j) / multiplier:
+// a broadcast when the lanes share one, a gather otherwise.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,23 +45,40 @@ namespace depthwise_float_detail {
 /// Output pixels per tile.
 inline constexpr int kPixels = 8;
 
-/// The channels from `c` of `from` (`valid` of them, or a whole vector):
-/// multiplier 1 reads them in place; otherwise lane j reads channel
-/// (c + j) / multiplier, copied.
+/// The `valid` channels from `c` of `from` (one per output channel: the
+/// filter, the bias, a partial last vector of input), through a stack copy
+/// when fewer than a vector.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid, int multiplier) {
-  const int n = static_cast<int>(hn::Lanes(d));
-  if (multiplier == 1 && valid == n) return hn::LoadU(d, from + c);
+HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid) {
+  if (valid == static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from + c);
   alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
-  for (int j = 0; j < valid; ++j) lanes[j] = from[(c + j) / multiplier];
+  std::memcpy(lanes, from + c, static_cast<std::size_t>(valid) * sizeof(float));
   return hn::LoadU(d, lanes);
 }
 
-/// The same, the filter's and bias's channels (one per output channel).
+/// Where a vector of output channels reads its input with a depth
+/// multiplier: lane j reads input channel (c + j) / multiplier. One
+/// broadcast when every lane reads one channel (e.g. a single input
+/// channel), a gather otherwise.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadOutputChannels(D d, const float* from, int c, int valid) {
-  return LoadChannels(d, from, c, valid, 1);
-}
+struct InputChannels {
+  bool one;
+  int first;
+  hn::Vec<hn::RebindToSigned<D>> index;
+
+  HWY_INLINE InputChannels(D d, int c, int valid, int multiplier) {
+    const hn::RebindToSigned<D> di;
+    alignas(64) std::int32_t lanes[HWY_MAX_BYTES / sizeof(float)] = {};
+    for (int j = 0; j < valid; ++j) lanes[j] = (c + j) / multiplier;
+    for (int j = valid; j < static_cast<int>(hn::Lanes(d)); ++j) lanes[j] = lanes[0];  // read, never stored
+    first = lanes[0];
+    one = lanes[valid - 1] == first;
+    index = hn::LoadU(di, lanes);
+  }
+  HWY_INLINE hn::Vec<D> Load(D d, const float* pixel) const {
+    return one ? hn::Set(d, pixel[first]) : hn::GatherIndex(d, pixel, index);
+  }
+};
 
 template <class D>
 HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& a) {
@@ -75,7 +94,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
       float* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
-        const V bias = a.bias != nullptr ? LoadOutputChannels(d, a.bias, c, valid) : hn::Zero(d);
+        const V bias = a.bias != nullptr ? LoadChannels(d, a.bias, c, valid) : hn::Zero(d);
+        const InputChannels<D> sources(d, c, valid, multiplier);
         for (int ox0 = 0; ox0 < g.out_w; ox0 += kPixels) {
           const int count = g.out_w - ox0 < kPixels ? g.out_w - ox0 : kPixels;
           V acc[kPixels];
@@ -85,15 +105,15 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
             const float* row = input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
             if (row == nullptr) continue;  // the reference skips the taps outside the input
             for (int fx = 0; fx < g.filter_w; ++fx) {
-              const V w = LoadOutputChannels(
-                  d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
+              const V w = LoadChannels(d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
               QFENCE_UNROLL
               for (int i = 0; i < kPixels; ++i) {
                 const int x = (ox0 + i) * g.stride_w - g.pad_w + fx * g.dilation_w;
                 if (i < count && x >= 0 && x < g.in_w) {
                   const float* pixel = row + static_cast<std::size_t>(x) * in_c;
-                  const V in = multiplier == 1 && valid == n ? hn::LoadU(d, pixel + c)
-                                                             : LoadChannels(d, pixel, c, valid, multiplier);
+                  const V in = multiplier != 1 ? sources.Load(d, pixel)
+                               : valid == n    ? hn::LoadU(d, pixel + c)
+                                               : LoadChannels(d, pixel, c, valid);
                   acc[i] = hn::Add(acc[i], hn::Mul(w, in));
                 }
               }
