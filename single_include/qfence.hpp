@@ -6039,9 +6039,54 @@ QFENCE_EXACT_FLOAT_END
 // broadcasts one input value per pixel and reads one vector of weights per
 // vector of channels. Taps outside the input are skipped as the reference
 // skips them (not multiplied by a padding 0: 0 * inf is NaN), per pixel
-// where the tile's pixels disagree. The clamp is std::min(std::max(x, lo),
-// hi) as the reference writes it, NaN included.
+// where the tile's pixels disagree. The epilogue: float_epilogue-inl.hpp.
 
+
+// ---- qfence/kernels/float_epilogue-inl.hpp ---------------------------------
+// qfence/kernels/float_epilogue-inl.hpp: how TFLite's float conv-like
+// kernels end, on a vector of accumulators (re-included per target through
+// kernels/dispatch.hpp).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#undef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#else
+#define QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// acc + bias, clamped as the reference writes it, std::min(std::max(x, lo),
+/// hi): y = x < lo ? lo : x, then hi < y ? hi : y (a NaN stays a NaN, where
+/// Highway's Min/Max would pick a bound), stored to `out`: the first `valid`
+/// lanes only when fewer than a vector.
+template <class D>
+HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec<D> lo, hn::Vec<D> hi, int valid,
+                                   float* out) {
+  const auto sum = hn::Add(acc, bias);
+  const auto at_least = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
+  const auto clamped = hn::IfThenElse(hn::Lt(hi, at_least), hi, at_least);
+  if (valid >= static_cast<int>(hn::Lanes(d))) {
+    hn::StoreU(clamped, d, out);
+  } else {
+    alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
+    hn::StoreU(clamped, d, last);
+    std::memcpy(out, last, static_cast<std::size_t>(valid) * sizeof(float));
+  }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -6073,13 +6118,6 @@ struct tile_pixels {
   float* out[kMaxPixels];
   int count;
 };
-
-/// clamp(x) as the reference: y = x < lo ? lo : x; hi < y ? hi : y.
-template <class D>
-HWY_INLINE hn::Vec<D> ClampAsReference(D, hn::Vec<D> x, hn::Vec<D> lo, hn::Vec<D> hi) {
-  const auto y = hn::IfThenElse(hn::Lt(x, lo), lo, x);
-  return hn::IfThenElse(hn::Lt(hi, y), hi, y);
-}
 
 /// One register tile: the tile's pixels by Vectors vectors of channels from
 /// `oc`.
@@ -6145,16 +6183,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_float_args& a, 
     const V bias = hn::LoadU(d, a.bias + c);
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) {
-      if (i < px.count && valid > 0) {
-        const V out = ClampAsReference(d, hn::Add(acc[i][v], bias), lo, hi);
-        if (valid >= n) {
-          hn::StoreU(out, d, px.out[i] + c);
-        } else {
-          alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-          hn::StoreU(out, d, last);
-          std::memcpy(px.out[i] + c, last, static_cast<std::size_t>(valid) * sizeof(float));
-        }
-      }
+      if (i < px.count && valid > 0) StoreBiasedClamped(d, acc[i][v], bias, lo, hi, valid, px.out[i] + c);
     }
   }
 }
@@ -6509,6 +6538,8 @@ QFENCE_EXACT_FLOAT_END
 // multiple of 8 or 4 but not of the full vector run on vectors of that many
 // lanes (a MobileNet's 8-channel layer on AVX-512); other remainders go
 // through a stack copy, which never reads past the input, filter or bias.
+// With a depth multiplier, lane j reads input channel (c + j) / multiplier:
+// a broadcast when the lanes share one, a gather otherwise.
 
 
 
@@ -6530,23 +6561,40 @@ namespace depthwise_float_detail {
 /// Output pixels per tile.
 inline constexpr int kPixels = 8;
 
-/// The channels from `c` of `from` (`valid` of them, or a whole vector):
-/// multiplier 1 reads them in place; otherwise lane j reads channel
-/// (c + j) / multiplier, copied.
+/// The `valid` channels from `c` of `from` (one per output channel: the
+/// filter, the bias, a partial last vector of input), through a stack copy
+/// when fewer than a vector.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid, int multiplier) {
-  const int n = static_cast<int>(hn::Lanes(d));
-  if (multiplier == 1 && valid == n) return hn::LoadU(d, from + c);
+HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid) {
+  if (valid == static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from + c);
   alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
-  for (int j = 0; j < valid; ++j) lanes[j] = from[(c + j) / multiplier];
+  std::memcpy(lanes, from + c, static_cast<std::size_t>(valid) * sizeof(float));
   return hn::LoadU(d, lanes);
 }
 
-/// The same, the filter's and bias's channels (one per output channel).
+/// Where a vector of output channels reads its input with a depth
+/// multiplier: lane j reads input channel (c + j) / multiplier. One
+/// broadcast when every lane reads one channel (e.g. a single input
+/// channel), a gather otherwise.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadOutputChannels(D d, const float* from, int c, int valid) {
-  return LoadChannels(d, from, c, valid, 1);
-}
+struct InputChannels {
+  bool one;
+  int first;
+  hn::Vec<hn::RebindToSigned<D>> index;
+
+  HWY_INLINE InputChannels(D d, int c, int valid, int multiplier) {
+    const hn::RebindToSigned<D> di;
+    alignas(64) std::int32_t lanes[HWY_MAX_BYTES / sizeof(float)] = {};
+    for (int j = 0; j < valid; ++j) lanes[j] = (c + j) / multiplier;
+    for (int j = valid; j < static_cast<int>(hn::Lanes(d)); ++j) lanes[j] = lanes[0];  // read, never stored
+    first = lanes[0];
+    one = lanes[valid - 1] == first;
+    index = hn::LoadU(di, lanes);
+  }
+  HWY_INLINE hn::Vec<D> Load(D d, const float* pixel) const {
+    return one ? hn::Set(d, pixel[first]) : hn::GatherIndex(d, pixel, index);
+  }
+};
 
 template <class D>
 HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& a) {
@@ -6562,7 +6610,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
       float* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
-        const V bias = a.bias != nullptr ? LoadOutputChannels(d, a.bias, c, valid) : hn::Zero(d);
+        const V bias = a.bias != nullptr ? LoadChannels(d, a.bias, c, valid) : hn::Zero(d);
+        const InputChannels<D> sources(d, c, valid, multiplier);
         for (int ox0 = 0; ox0 < g.out_w; ox0 += kPixels) {
           const int count = g.out_w - ox0 < kPixels ? g.out_w - ox0 : kPixels;
           V acc[kPixels];
@@ -6572,15 +6621,15 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
             const float* row = input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
             if (row == nullptr) continue;  // the reference skips the taps outside the input
             for (int fx = 0; fx < g.filter_w; ++fx) {
-              const V w = LoadOutputChannels(
-                  d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
+              const V w = LoadChannels(d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
               QFENCE_UNROLL
               for (int i = 0; i < kPixels; ++i) {
                 const int x = (ox0 + i) * g.stride_w - g.pad_w + fx * g.dilation_w;
                 if (i < count && x >= 0 && x < g.in_w) {
                   const float* pixel = row + static_cast<std::size_t>(x) * in_c;
-                  const V in = multiplier == 1 && valid == n ? hn::LoadU(d, pixel + c)
-                                                             : LoadChannels(d, pixel, c, valid, multiplier);
+                  const V in = multiplier != 1 ? sources.Load(d, pixel)
+                               : valid == n    ? hn::LoadU(d, pixel + c)
+                                               : LoadChannels(d, pixel, c, valid);
                   acc[i] = hn::Add(acc[i], hn::Mul(w, in));
                 }
               }
@@ -6588,20 +6637,9 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
           }
           QFENCE_UNROLL
           for (int i = 0; i < kPixels; ++i) {
-            if (i < count) {
-              // std::min(std::max(x, lo), hi) as the reference writes it.
-              const V sum = hn::Add(acc[i], bias);
-              const V above = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
-              const V out = hn::IfThenElse(hn::Lt(hi, above), hi, above);
-              float* to = out_row + static_cast<std::size_t>(ox0 + i) * out_c + static_cast<std::size_t>(c);
-              if (valid == n) {
-                hn::StoreU(out, d, to);
-              } else {
-                alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-                hn::StoreU(out, d, last);
-                std::memcpy(to, last, static_cast<std::size_t>(valid) * sizeof(float));
-              }
-            }
+            if (i < count)
+              StoreBiasedClamped(d, acc[i], bias, lo, hi, valid,
+                                 out_row + static_cast<std::size_t>(ox0 + i) * out_c + static_cast<std::size_t>(c));
           }
         }
       }

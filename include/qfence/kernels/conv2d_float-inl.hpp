@@ -12,8 +12,7 @@
 // broadcasts one input value per pixel and reads one vector of weights per
 // vector of channels. Taps outside the input are skipped as the reference
 // skips them (not multiplied by a padding 0: 0 * inf is NaN), per pixel
-// where the tile's pixels disagree. The clamp is std::min(std::max(x, lo),
-// hi) as the reference writes it, NaN included.
+// where the tile's pixels disagree. The epilogue: float_epilogue-inl.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +23,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/unroll.hpp"
@@ -57,13 +57,6 @@ struct tile_pixels {
   float* out[kMaxPixels];
   int count;
 };
-
-/// clamp(x) as the reference: y = x < lo ? lo : x; hi < y ? hi : y.
-template <class D>
-HWY_INLINE hn::Vec<D> ClampAsReference(D, hn::Vec<D> x, hn::Vec<D> lo, hn::Vec<D> hi) {
-  const auto y = hn::IfThenElse(hn::Lt(x, lo), lo, x);
-  return hn::IfThenElse(hn::Lt(hi, y), hi, y);
-}
 
 /// One register tile: the tile's pixels by Vectors vectors of channels from
 /// `oc`.
@@ -129,16 +122,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_float_args& a, 
     const V bias = hn::LoadU(d, a.bias + c);
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) {
-      if (i < px.count && valid > 0) {
-        const V out = ClampAsReference(d, hn::Add(acc[i][v], bias), lo, hi);
-        if (valid >= n) {
-          hn::StoreU(out, d, px.out[i] + c);
-        } else {
-          alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-          hn::StoreU(out, d, last);
-          std::memcpy(px.out[i] + c, last, static_cast<std::size_t>(valid) * sizeof(float));
-        }
-      }
+      if (i < px.count && valid > 0) StoreBiasedClamped(d, acc[i][v], bias, lo, hi, valid, px.out[i] + c);
     }
   }
 }

@@ -24,6 +24,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/unroll.hpp"
 
@@ -121,20 +122,9 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
           }
           QFENCE_UNROLL
           for (int i = 0; i < kPixels; ++i) {
-            if (i < count) {
-              // std::min(std::max(x, lo), hi) as the reference writes it.
-              const V sum = hn::Add(acc[i], bias);
-              const V above = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
-              const V out = hn::IfThenElse(hn::Lt(hi, above), hi, above);
-              float* to = out_row + static_cast<std::size_t>(ox0 + i) * out_c + static_cast<std::size_t>(c);
-              if (valid == n) {
-                hn::StoreU(out, d, to);
-              } else {
-                alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-                hn::StoreU(out, d, last);
-                std::memcpy(to, last, static_cast<std::size_t>(valid) * sizeof(float));
-              }
-            }
+            if (i < count)
+              StoreBiasedClamped(d, acc[i], bias, lo, hi, valid,
+                                 out_row + static_cast<std::size_t>(ox0 + i) * out_c + static_cast<std::size_t>(c));
           }
         }
       }
