@@ -5558,7 +5558,7 @@ HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::
   } else {
     alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
     hn::StoreU(narrow, d8, last);
-    std::memcpy(out, last, static_cast<std::size_t>(valid));
+    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
   }
 }
 
@@ -6077,7 +6077,7 @@ HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec
   } else {
     alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
     hn::StoreU(clamped, d, last);
-    std::memcpy(out, last, static_cast<std::size_t>(valid) * sizeof(float));
+    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
   }
 }
 
@@ -6568,7 +6568,8 @@ template <class D>
 HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid) {
   if (valid == static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from + c);
   alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
-  std::memcpy(lanes, from + c, static_cast<std::size_t>(valid) * sizeof(float));
+  // A loop, not memcpy: GCC cannot see that 0 < valid < Lanes and warns.
+  for (int j = 0; j < valid; ++j) lanes[j] = from[c + j];
   return hn::LoadU(d, lanes);
 }
 

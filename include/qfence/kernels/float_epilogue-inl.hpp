@@ -36,7 +36,7 @@ HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec
   } else {
     alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
     hn::StoreU(clamped, d, last);
-    std::memcpy(out, last, static_cast<std::size_t>(valid) * sizeof(float));
+    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
   }
 }
 

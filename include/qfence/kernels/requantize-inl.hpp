@@ -128,7 +128,7 @@ HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::
   } else {
     alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
     hn::StoreU(narrow, d8, last);
-    std::memcpy(out, last, static_cast<std::size_t>(valid));
+    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
   }
 }
 
