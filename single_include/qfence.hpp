@@ -1261,6 +1261,13 @@ constexpr T* input_row_or_null(const window_geometry& g, T* batch_input, int y) 
   return batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
 }
 
+/// The input row that filter row `fy` reads for output row `oy`, or null
+/// where it lies above or below the input (the window reads padding there).
+template <class T>
+constexpr T* window_input_row(const window_geometry& g, T* batch_input, int oy, int fy) noexcept {
+  return input_row_or_null(g, batch_input, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
+}
+
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,
                                                int dilation_w, padding p) noexcept {
@@ -3748,6 +3755,13 @@ constexpr auto bias_pointer(const B& b) {
 template <class W>
 using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
 
+/// The zero point of quantized weights (per tensor: legacy uint8; int8
+/// weights are symmetric, 0).
+template <class W>
+constexpr std::int32_t weight_zero_point(const constant<W>&) noexcept {
+  return W::quant::zero_point_at(0);
+}
+
 /// The prepared form (graph/model.hpp) of a layer with weights, bias and an
 /// optional prepacked_t: the node, and when the Highway kernel runs it
 /// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
@@ -3762,10 +3776,11 @@ struct prepared_layer {
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
     else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
-    else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+    else if constexpr (Prepacked)
+      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                    Multipliers.data(), n.packed);
+                    weight_zero_point(n.weights_data), Multipliers.data(), n.packed);
   }
 };
 
@@ -4944,29 +4959,41 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-/// An int8 CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
-/// one pixel per row) with per-channel requantization.
-struct conv2d_int8_args {
-  const std::int8_t* input;      // NHWC
+/// A quantized CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution
+/// of one pixel per row) with per-channel requantization: T = std::int8_t
+/// (int8 weights, per channel) or std::uint8_t (legacy uint8 weights with a
+/// zero point, per tensor).
+template <class T>
+struct conv2d_quantized_args {
+  const T* input;                // NHWC
   const std::int8_t* weights;    // pack_conv_weights
   const std::int32_t* epilogue;  // pack_conv_epilogue
-  const std::int8_t* pad_row;    // padded_segment() bytes of the input zero point
+  const T* pad_row;              // padded_segment() bytes of the input zero point
   std::int32_t output_zero_point;
   int_range act;
-  std::int8_t* output;  // NHWC
+  T* output;  // NHWC
+  /// uint8 only: 128 - the weight zero point; each output pixel's
+  /// accumulator gains it times the sum of the input bytes its window reads
+  /// (kernels/packed_conv.hpp).
+  std::int32_t input_sum_factor = 0;
 };
+using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
+using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
 
-/// An int8 DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
-/// requantization.
-struct depthwise_int8_args {
-  const std::int8_t* input;       // NHWC
+/// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
+/// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).
+template <class T>
+struct depthwise_quantized_args {
+  const T* input;                 // NHWC
   const std::int16_t* weights;    // pack_depthwise_weights: [tap][padded channels], widened
   const std::int32_t* epilogue;   // pack_depthwise_epilogue
-  const std::int8_t* pad_row;     // padded channels of the input zero point
+  const T* pad_row;               // padded channels of the input zero point
   std::int32_t output_zero_point;
   int_range act;
-  std::int8_t* output;  // NHWC
+  T* output;  // NHWC
 };
+using depthwise_int8_args = depthwise_quantized_args<std::int8_t>;
+using depthwise_uint8_args = depthwise_quantized_args<std::uint8_t>;
 
 /// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
 /// one pixel per row).
@@ -5016,6 +5043,15 @@ QFENCE_EXACT_FLOAT_END
 //     channels dense: an RGB 3x3 row is 9 bytes in 3 groups of 4, not 3 taps
 //     of one padded group each;
 //   - the requantization constants are stored as the lanes use them.
+// Legacy uint8 layers (uint8 inputs; uint8 weights w with a zero point zw,
+// so w - zw spans up to [-255, 255] and fits no byte) swap the roles of the
+// +128: inputs are the unsigned operand as they are, weights are stored as
+// w - 128 (a signed byte). Over all N taps the accumulator gains
+// sum(x * (w - 128)), and TFLite's sum((x - zx) * (w - zw)) is that plus
+//       (128 - zw) * sum(x)                  per pixel: the kernel adds it
+//     - zx * sum(w - zw)                     per channel: in bias'
+// (expand both sides; padding taps read zx, where (x - zx) = 0). The
+// per-pixel input sum costs a byte sum per window, not a multiply per tap.
 
 
 
@@ -5080,9 +5116,15 @@ enum class conv_epilogue_row : int {
   half_mask = 6,       // mask >> 1
 };
 
+/// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
+constexpr std::int8_t signed_weight(std::int8_t w) noexcept { return w; }
+constexpr std::int8_t signed_weight(std::uint8_t w) noexcept { return static_cast<std::int8_t>(w - 128); }
+
 /// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
-/// either way) into p.weight_bytes() bytes at `packed`.
-constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, std::int8_t* packed) noexcept {
+/// either way; int8, or uint8 stored as w - 128) into p.weight_bytes() bytes
+/// at `packed`.
+template <class TW>
+constexpr void pack_conv_weights(const conv_packing& p, const TW* weights, std::int8_t* packed) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
@@ -5092,9 +5134,10 @@ constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weigh
           for (int k = 0; k < 4; ++k) {
             const int oc = column * channel_tile + lane, byte = group * 4 + k;
             packed[at++] = oc < p.out_c && byte < p.segment_len
-                               ? weights[static_cast<std::size_t>(oc) * per_channel +
-                                         static_cast<std::size_t>(segment) * static_cast<std::size_t>(p.segment_len) +
-                                         static_cast<std::size_t>(byte)]
+                               ? signed_weight(weights[static_cast<std::size_t>(oc) * per_channel +
+                                                       static_cast<std::size_t>(segment) *
+                                                           static_cast<std::size_t>(p.segment_len) +
+                                                       static_cast<std::size_t>(byte)])
                                : std::int8_t{0};
           }
 }
@@ -5151,14 +5194,35 @@ constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weig
   pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
+/// The per-channel constants of a legacy uint8 convolution: bias -
+/// zx * sum(w - zw) (the file comment; the kernel adds the per-pixel term).
+constexpr void pack_conv_epilogue(const conv_packing& p, const std::uint8_t* weights, const std::int32_t* bias,
+                                  std::int32_t input_zero_point, std::int32_t weight_zero_point,
+                                  const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
+  const auto weight_sum = [&](int oc) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < per_channel; ++i)
+      sum += static_cast<std::uint32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i] - weight_zero_point);
+    return sum;
+  };
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
+}
+
+/// What the uint8 kernel multiplies each pixel's input sum by (the file
+/// comment); 0 for int8 layers, whose weights have no zero point.
+constexpr std::int32_t conv_input_sum_factor(std::int32_t weight_zero_point) noexcept {
+  return 128 - weight_zero_point;
+}
+
 /// The sizes of one packed depthwise convolution (`channels`: its output
 /// channels, any depth multiplier). The
 /// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
 /// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
-/// gains their dot product with the two weights (|x * w| <= 128 * 127, so a
-/// pair of products fits int32 and one product int16). Weights are widened to
-/// int16 as [pair k][fx][padded channel][fy = 2k, 2k + 1] (0 past the last
-/// row or channel).
+/// gains their dot product with the two weights (|x * (w - zw)| <= 255 *
+/// 255 for legacy uint8, 128 * 128 for int8: a pair of products fits int32).
+/// Weights are widened to int16 as [pair k][fx][padded channel][fy = 2k,
+/// 2k + 1] (0 past the last row or channel).
 struct depthwise_packing {
   int channels = 0, filter_h = 0, filter_w = 0;
   constexpr int padded_channels() const noexcept { return round_up(channels, channel_tile); }
@@ -5174,9 +5238,12 @@ struct depthwise_packing {
 };
 
 /// Widens TFLite's depthwise weights ([1][filter_h][filter_w][channels]) into
-/// the layout of depthwise_packing.
-constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int8_t* weights,
-                                      std::int16_t* packed) noexcept {
+/// the layout of depthwise_packing, minus their zero point (legacy uint8:
+/// w - zw in [-255, 255], times an input byte of at most 255, a pair of them
+/// still fits int32; int8 weights have none).
+template <class TW>
+constexpr void pack_depthwise_weights(const depthwise_packing& p, const TW* weights, std::int16_t* packed,
+                                      std::int32_t weight_zero_point = 0) noexcept {
   std::size_t at = 0;
   for (int k = 0; k < p.pairs(); ++k)
     for (int fx = 0; fx < p.filter_w; ++fx)
@@ -5184,24 +5251,29 @@ constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int
         for (int j = 0; j < 2; ++j) {
           const int fy = 2 * k + j;
           packed[at++] = c < p.channels && fy < p.filter_h
-                             ? weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
-                                        static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
-                                       static_cast<std::size_t>(c)]
+                             ? static_cast<std::int16_t>(
+                                   weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
+                                            static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
+                                           static_cast<std::size_t>(c)] - weight_zero_point)
                              : std::int16_t{0};
         }
 }
 
-/// The per-channel constants of an int8 depthwise convolution (its kernel
-/// multiplies the inputs as they are; padding taps read the zero point).
-constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const std::int8_t* weights,
-                                       const std::int32_t* bias, std::int32_t input_zero_point,
-                                       const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+/// The per-channel constants of a quantized depthwise convolution (its
+/// kernel multiplies the inputs as they are by w - zw; padding taps read the
+/// input zero point): bias - zx * sum(w - zw).
+template <class TW>
+constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const TW* weights, const std::int32_t* bias,
+                                       std::int32_t input_zero_point, const quantized_multiplier* multipliers,
+                                       std::int32_t* out, std::int32_t weight_zero_point = 0) noexcept {
   const int taps = p.filter_h * p.filter_w;
   const auto weight_sum = [&](int c) {
     std::uint32_t sum = 0;
     for (int t = 0; t < taps; ++t)
-      sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(
-          weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)]));
+      sum += static_cast<std::uint32_t>(
+          static_cast<std::int32_t>(weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) +
+                                            static_cast<std::size_t>(c)]) -
+          weight_zero_point);
     return sum;
   };
   pack_epilogue(p.channels, p.padded_channels(), weight_sum, bias, input_zero_point, multipliers, out);
@@ -5435,6 +5507,80 @@ QFENCE_EXACT_FLOAT_END
 // broadcast along it read as one value.
 
 
+// ---- qfence/kernels/partial_vector-inl.hpp ---------------------------------
+// qfence/kernels/partial_vector-inl.hpp: loading and storing the first
+// `valid` lanes of a vector, for the last, partial vector of a row of
+// channels (re-included per target through kernels/dispatch.hpp).
+//
+// Every kernel ends a row whose length is not a multiple of the vector width
+// the same way, so the rule lives here once. Neither function touches memory
+// past `valid` lanes: the row may end at the end of a buffer.
+//   - AVX-512 targets (AVX3, AVX3_DL) have true masked loads and stores
+//     (vmovdqu8/32 with a mask suppresses faults and writes nothing in the
+//     masked-off lanes), at every vector width: MaskedLoad / BlendedStore
+//     with FirstN.
+//   - Elsewhere (SSE4, AVX2, NEON, EMU128, SCALAR) Highway 1.0.3's
+//     MaskedLoad may read and BlendedStore may rewrite the whole vector
+//     (HWY_MEM_OPS_MIGHT_FAULT, or a load-blend-store): a copy through a
+//     vector-sized stack buffer instead.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#undef QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#else
+#define QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// from[0 .. valid) in the first lanes, zeros after them; reads nothing past
+/// from[valid - 1]. 0 <= valid; a full vector when valid >= Lanes(d).
+template <class D>
+HWY_INLINE hn::Vec<D> LoadFirstLanes(D d, const hn::TFromD<D>* from, int valid) {
+  if (valid >= static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  return hn::MaskedLoad(hn::FirstN(d, static_cast<std::size_t>(valid)), d, from);
+#else
+  using T = hn::TFromD<D>;
+  alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)] = {};
+  // A loop, not memcpy: GCC cannot see that 0 <= valid < Lanes and warns
+  // under the sanitizers.
+  for (int j = 0; j < valid; ++j) lanes[j] = from[j];
+  return hn::Load(d, lanes);
+#endif
+}
+
+/// The first `valid` lanes of `v` stored to out[0 .. valid); writes nothing
+/// past out[valid - 1]. 0 <= valid; a full store when valid >= Lanes(d).
+template <class D>
+HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out) {
+  if (valid >= static_cast<int>(hn::Lanes(d))) {
+    hn::StoreU(v, d, out);
+    return;
+  }
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  hn::BlendedStore(v, hn::FirstN(d, static_cast<std::size_t>(valid)), d, out);
+#else
+  using T = hn::TFromD<D>;
+  alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)];
+  hn::Store(v, d, lanes);
+  for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/requantize-inl.hpp -------------------------------------
 // qfence/kernels/requantize-inl.hpp: TFLite's MultiplyByQuantizedMultiplier
 // on vectors of int32 accumulators, per channel, bit for bit (re-included per
@@ -5527,39 +5673,43 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #endif
 }
 
-/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 (512-
-/// and 256-bit vectors) one saturating narrow (vpmovsdb) and the clamp on the
-/// narrow bytes; elsewhere Highway's DemoteTo after an int32 clamp. The same
-/// bytes either way.
-template <class D>
-HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
-  const hn::Rebind<std::int8_t, D> d8;
+/// int32 lanes to T (int8 or uint8), clamped to [lo, hi] (within T). On
+/// AVX-512 (512- and 256-bit vectors) one saturating narrow (vpmovsdb /
+/// vpmovusdb after the clamp) and, for int8, the clamp on the narrow bytes;
+/// elsewhere Highway's DemoteTo after an int32 clamp. The same bytes either
+/// way.
+template <class T, class D>
+HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
+  const hn::Rebind<T, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
   if constexpr (hn::MaxLanes(D()) == 16 || hn::MaxLanes(D()) == 8) {
     hn::Vec<decltype(d8)> narrow;
-    if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
-    else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
-    return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+    if constexpr (std::is_same_v<T, std::int8_t>) {
+      if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
+      else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
+      return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<T>(lo))), hn::Set(d8, static_cast<T>(hi)));
+    } else {  // clamped into [0, 255] first: the unsigned narrow then only truncates
+      const auto clamped = hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi));
+      if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtusepi32_epi8(clamped.raw)};
+      else narrow = hn::Vec<decltype(d8)>{_mm256_cvtusepi32_epi8(clamped.raw)};
+      return narrow;
+    }
   }
 #endif
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
-/// The int8 outputs of a vector of accumulators, as every int8 kernel ends:
-/// requantized, plus the output zero point, clamped to `act`, narrowed and
-/// stored to `out`, the first `valid` lanes only when fewer than a vector.
-template <class D>
+/// The 8-bit outputs of a vector of accumulators, as every quantized kernel
+/// ends: requantized, plus the output zero point, clamped to `act`, narrowed
+/// to T (int8 or uint8) and stored to `out`, the first `valid` lanes only
+/// when fewer than a vector.
+template <class D, class T>
 HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
-                                 int_range act, int valid, std::int8_t* out) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const auto narrow = NarrowClamped(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(narrow, d8, out);
-  } else {
-    alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
-    hn::StoreU(narrow, d8, last);
-    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
-  }
+                                 int_range act, int valid, T* out) {
+  const hn::Rebind<T, D> d8;
+  const auto narrow =
+      NarrowClamped<T>(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
+  StoreFirstLanes(d8, narrow, valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -5623,14 +5773,10 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
       hn::StoreU(compute(x, y), dt, out + o + i);
     }
     if (i < length) {
-      const std::size_t rest = static_cast<std::size_t>(length - i);
-      alignas(64) T ta[64] = {}, tb[64] = {}, to[64];
-      if (step_a != 0) std::memcpy(ta, a + ia + i, rest * sizeof(T));
-      if (step_b != 0) std::memcpy(tb, b + ib + i, rest * sizeof(T));
-      const auto x = step_a != 0 ? hn::PromoteTo(d, hn::LoadU(dt, ta)) : one_a;
-      const auto y = step_b != 0 ? hn::PromoteTo(d, hn::LoadU(dt, tb)) : one_b;
-      hn::StoreU(compute(x, y), dt, to);
-      std::memcpy(out + o + i, to, rest * sizeof(T));
+      const int rest = static_cast<int>(length - i);
+      const auto x = step_a != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, a + ia + i, rest)) : one_a;
+      const auto y = step_b != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, b + ib + i, rest)) : one_b;
+      StoreFirstLanes(dt, compute(x, y), rest, out + o + i);
     }
   });
 }
@@ -5644,7 +5790,8 @@ QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/conv2d-inl.hpp -----------------------------------------
 // qfence/kernels/conv2d-inl.hpp: int8 CONV_2D (and FULLY_CONNECTED) with
-// Highway, per target (re-included through kernels/dispatch.hpp).
+// Highway, per target (re-included through kernels/dispatch.hpp); legacy
+// uint8 layers run the same kernel (T = std::uint8_t).
 //
 // A register tile of Pixels output pixels x Vectors vectors of output
 // channels accumulates, for every segment (a filter row, or a tap: see
@@ -5656,7 +5803,11 @@ QFENCE_EXACT_FLOAT_END
 // filter row that leaves the image at its left or right is assembled on the
 // stack, so the inner loops have no border cases. The epilogue requantizes
 // per channel exactly as TFLite (requantize-inl.hpp), adds the output zero
-// point, clamps and narrows to int8.
+// point, clamps and narrows to int8. A uint8 layer reads its input bytes as
+// they are (unsigned already) against weights stored as w - 128, and each
+// pixel's accumulator gains (128 - zw) * the sum of its window's input bytes
+// (kernels/packed_conv.hpp says why); the sums are taken once per tile of
+// pixels, before its vectors of channels.
 //
 // Geometry comes as a kernel parameter: kernels::fixed<g> on the compile-time
 // path (every bound below a constant of the layer), a window_geometry on the
@@ -5739,6 +5890,49 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/register_tile-inl.hpp ----------------------------------
+// qfence/kernels/register_tile-inl.hpp: the register budget of the conv
+// kernels' tiles (re-included per target through kernels/dispatch.hpp).
+//
+// CONV_2D and FULLY_CONNECTED, int8 and float, compute a tile of output
+// pixels x vectors of output channels in registers: one accumulator per
+// (pixel, vector), one weight vector per vector of channels reused by every
+// pixel, one broadcast input per pixel reused by every vector. The budget
+// is the target's register file, so it is written once here for both.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_REGISTER_TILE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_REGISTER_TILE_INL_HPP_
+#undef QFENCE_KERNELS_REGISTER_TILE_INL_HPP_
+#else
+#define QFENCE_KERNELS_REGISTER_TILE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+
+/// Vectors of output channels in the widest tile.
+inline constexpr int kTileVectors = 4;
+/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight vectors
+/// and a broadcast), 12 of 16 elsewhere.
+inline constexpr int kTileAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
+
+/// Output pixels of a tile `vectors` wide: as many as the accumulators
+/// allow, at most `max_pixels` (the kernel's own bound on its per-pixel
+/// state).
+constexpr int TilePixels(int vectors, int max_pixels) noexcept {
+  return kTileAccumulators / vectors > max_pixels ? max_pixels : kTileAccumulators / vectors;
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -5759,10 +5953,10 @@ namespace conv_detail {
 /// taps * in_c bytes in the input, the pad row when the row is outside the image,
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
-HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
-                                     const std::int8_t* batch_input, int y, int x0, int taps,
-                                     std::int8_t* assembled) noexcept {
-  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+template <class T>
+HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
+                               int y, int x0, int taps, T* assembled) noexcept {
+  const T* row = input_row_or_null(g, batch_input, y);
   if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
@@ -5779,65 +5973,101 @@ HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_
 }
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
-HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
-                                      const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
-                                      std::int8_t* assembled) noexcept {
+template <class T>
+HWY_INLINE const T* segment_row(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
+                                bool filter_rows, int s, int y0, int x0, T* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
-  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  const T* row = input_row_or_null(g, batch_input, y);
   if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
   return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
 
-inline constexpr int kVectors = 4;
-/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight vectors
-/// and a broadcast), 12 of 16 elsewhere.
-inline constexpr int kAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
-/// Pixels per tile for a tile of `vectors` vectors of channels.
-constexpr int pixels_for(int vectors) noexcept {
-  return kAccumulators / vectors > 12 ? 12 : kAccumulators / vectors;
-}
+inline constexpr int kVectors = kTileVectors;
 inline constexpr int kMaxPixels = 12;
+/// Pixels per tile for a tile of `vectors` vectors of channels.
+constexpr int pixels_for(int vectors) noexcept { return TilePixels(vectors, kMaxPixels); }
 
 /// Where the pixels of a tile read their windows.
+template <class T>
 struct tile_pixels {
-  const std::int8_t* batch_input;
+  const T* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  std::int8_t* out[kMaxPixels];
+  T* out[kMaxPixels];
+  /// uint8: (128 - zw) * the sum of each window's input bytes (mod 2^32).
+  std::int32_t input_sum_term[kMaxPixels];
   int count;
 };
 
-/// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
-HWY_INLINE std::int32_t load_word(const std::int8_t* p) noexcept {
+/// The bits that turn input bytes into the unsigned operand: int8 sign bits
+/// flipped (x + 128); uint8 bytes are unsigned already.
+template <class T>
+inline constexpr std::uint32_t kOperandFlip = std::is_same_v<T, std::int8_t> ? 0x80808080u : 0u;
+
+/// 4 input bytes as the unsigned operand.
+template <class T>
+HWY_INLINE std::int32_t load_word(const T* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
-  return static_cast<std::int32_t>(v ^ 0x80808080u);
+  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
 }
 
 /// The last 1..3 bytes of a segment as load_word gives them (the missing
 /// bytes meet weights of 0), read no further than the segment and put
 /// together in a register: bytes stored to the stack and read back as a word
 /// stall on store forwarding (this was 40% of a 3-channel first layer).
-HWY_INLINE std::int32_t load_last_word(const std::int8_t* p, int count) noexcept {
+template <class T>
+HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
   std::uint32_t v = static_cast<std::uint8_t>(p[0]);
   if (count > 1) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[1])) << 8;
   if (count > 2) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[2])) << 16;
-  return static_cast<std::int32_t>(v ^ 0x80808080u);
+  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
+}
+
+/// The sum of `count` bytes from `p` (mod 2^32).
+HWY_INLINE std::uint32_t SumOfBytes(const std::uint8_t* p, int count) {
+  const hn::ScalableTag<std::uint8_t> d8;
+  const hn::Repartition<std::uint64_t, decltype(d8)> d64;
+  const int n = static_cast<int>(hn::Lanes(d8));
+  auto sum = hn::Zero(d64);
+  int i = 0;
+  for (; i + n <= count; i += n) sum = hn::Add(sum, hn::SumsOf8(hn::LoadU(d8, p + i)));
+  if (i < count) sum = hn::Add(sum, hn::SumsOf8(LoadFirstLanes(d8, p + i, count - i)));
+  return static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d64, sum)));
+}
+
+/// uint8: each pixel's (128 - zw) * sum of the bytes its window reads, pad
+/// bytes (the zero point) included, as the accumulator lacks it.
+HWY_INLINE void input_sum_terms(const window_geometry& g, const conv2d_uint8_args& a, tile_pixels<std::uint8_t>& px) {
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+  alignas(64) std::uint8_t assembled[max_assembled_row];
+  for (int i = 0; i < px.count; ++i) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < pk.segments; ++s)
+      sum += SumOfBytes(segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled),
+                        pk.segment_len);
+    px.input_sum_term[i] = static_cast<std::int32_t>(sum * static_cast<std::uint32_t>(a.input_sum_factor));
+  }
 }
 
 /// The epilogue of one vector of channels for the tile's pixels.
-template <int V, int Pixels, class D, class Acc>
-HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_int8_args& a, int padded_out_c,
-                       int out_c, int oc) {
+template <int V, int Pixels, class D, class Acc, class T>
+HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv2d_quantized_args<T>& a,
+                       int padded_out_c, int out_c, int oc) {
   const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
-    if (i < px.count && valid > 0) StoreRequantized(d, acc[i][V], requantize, zero_point, a.act, valid, px.out[i] + oc);
+    if (i < px.count && valid > 0) {
+      auto sum = acc[i][V];
+      if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Add(sum, hn::Set(d, px.input_sum_term[i]));
+      StoreRequantized(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
+    }
   }
 }
 
@@ -5860,8 +6090,9 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* co
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, class D>
-HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, const tile_pixels& px, int oc) {
+template <int Vectors, int Pixels, class D, class T>
+HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
+                     int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
@@ -5884,9 +6115,9 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
            static_cast<std::size_t>(c % channel_tile) * 4;
   }
   // Filter rows that leave the image at its left or right, assembled.
-  alignas(64) std::int8_t assembled[Pixels][max_assembled_row];
+  alignas(64) T assembled[Pixels][max_assembled_row];
   for (int s = 0; s < pk.segments; ++s) {
-    const std::int8_t* src[Pixels];
+    const T* src[Pixels];
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i)
       src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
@@ -5912,16 +6143,17 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
 
 /// Every output pixel, tile by tile, for a tile of Vectors vectors of
 /// channels (fewer for the last channels).
-template <int Vectors, class D>
-HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_args& a, int oc_begin, int oc_end) {
+template <int Vectors, class D, class T>
+HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
+                            int oc_end) {
   constexpr int Pixels = pixels_for(Vectors);
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
-    tile_pixels px;
+    tile_pixels<T> px;
     px.batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                    static_cast<std::size_t>(g.in_c);
-    std::int8_t* batch_out =
+    T* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
     // The tile's first pixel, stepped along (no division per pixel).
     int oy = 0, ox = 0;
@@ -5938,6 +6170,7 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
         if (++x == g.out_w) x = 0, ++y;
         oy = y, ox = x;
       }
+      if constexpr (std::is_same_v<T, std::uint8_t>) input_sum_terms(g, a, px);
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
         if (vectors >= Vectors) tile<Vectors, Pixels>(d, g, a, px, oc);
@@ -5953,12 +6186,12 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
 
 }  // namespace conv_detail
 
-/// int8 convolution, groups of 1 (see the file comment).
-template <class Geometry>
-HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& args) {
-  // A copy the compiler keeps in registers: the int8 stores to the output
+/// int8 or uint8 convolution, groups of 1 (see the file comment).
+template <class T, class Geometry>
+HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+  // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
-  const conv2d_int8_args a = args;
+  const conv2d_quantized_args<T> a = args;
   const window_geometry& g = value_of(geometry);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
 #if HWY_TARGET == HWY_SCALAR
@@ -5967,10 +6200,10 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
   const int groups = pk.padded_segment() / 4;
-  alignas(64) std::int8_t assembled[max_assembled_row];
+  alignas(64) T assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
-                                                   static_cast<std::size_t>(g.in_c);
+    const T* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
+                                         static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
@@ -5979,11 +6212,15 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
                                       static_cast<std::size_t>(oc % channel_tile) * 4;
           std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
           for (int s = 0; s < pk.segments; ++s) {
-            const std::int8_t* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
-            for (int j = 0; j < pk.segment_len; ++j)
+            const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
+            for (int j = 0; j < pk.segment_len; ++j) {
+              // The unsigned operand: int8 + 128, uint8 as it is (file comment).
+              const int x = std::is_same_v<T, std::int8_t> ? src[j] + 128 : src[j];
               acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] *
-                  (src[j] + 128));
+                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
+              if constexpr (std::is_same_v<T, std::uint8_t>)
+                acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
+            }
           }
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
@@ -5997,7 +6234,7 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
                         static_cast<std::size_t>(g.out_w) +
                     static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(g.out_c) +
-                   at] = static_cast<std::int8_t>(v);
+                   at] = static_cast<T>(v);
         }
       }
   }
@@ -6048,7 +6285,6 @@ QFENCE_EXACT_FLOAT_END
 // kernels/dispatch.hpp).
 
 
-
 QFENCE_EXACT_FLOAT_BEGIN
 
 #if defined(QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
@@ -6072,13 +6308,7 @@ HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec
   const auto sum = hn::Add(acc, bias);
   const auto at_least = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
   const auto clamped = hn::IfThenElse(hn::Lt(hi, at_least), hi, at_least);
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(clamped, d, out);
-  } else {
-    alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-    hn::StoreU(clamped, d, last);
-    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
-  }
+  StoreFirstLanes(d, clamped, valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -6104,12 +6334,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace conv_float_detail {
 
-inline constexpr int kVectors = 4;
-/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight
-/// vectors and a broadcast), 12 of 16 elsewhere.
-inline constexpr int kAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
-constexpr int pixels_for(int vectors) noexcept { return kAccumulators / vectors > 8 ? 8 : kAccumulators / vectors; }
+inline constexpr int kVectors = kTileVectors;
 inline constexpr int kMaxPixels = 8;
+/// Pixels per tile for a tile of `vectors` vectors of channels.
+constexpr int pixels_for(int vectors) noexcept { return TilePixels(vectors, kMaxPixels); }
 
 /// The pixels of one tile: where their windows start, where they write.
 struct tile_pixels {
@@ -6241,9 +6469,9 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/depthwise_conv2d-inl.hpp -------------------------------
-// qfence/kernels/depthwise_conv2d-inl.hpp: int8 DEPTHWISE_CONV_2D (any depth
-// multiplier) with Highway, per target (re-included through
-// kernels/dispatch.hpp).
+// qfence/kernels/depthwise_conv2d-inl.hpp: int8 and legacy uint8
+// DEPTHWISE_CONV_2D (any depth multiplier) with Highway, per target
+// (re-included through kernels/dispatch.hpp).
 //
 // Channels run along the lanes. Each 32-bit lane holds one channel's inputs
 // from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
@@ -6256,10 +6484,12 @@ QFENCE_EXACT_FLOAT_END
 // small buffer, and each output then reads its filter_w columns from it: a
 // column serves up to filter_w / stride outputs.
 //
+// Inputs widen by their own type (int8 sign-extended, uint8 zero-extended)
+// and weights are packed minus their zero point (uint8; int8 has none).
 // Padding taps read the pad row (the input zero point), and the bias holds
-// -zero_point * sum(weights), so the accumulator is TFLite's
-// sum(w * (x - zero_point)) over the in-bounds taps. The epilogue is the
-// convolution's (requantize-inl.hpp).
+// -zero_point * sum(w - zw), so the accumulator is TFLite's
+// sum((w - zw) * (x - zero_point)) over the in-bounds taps. The epilogue is
+// the convolution's (requantize-inl.hpp).
 
 
 
@@ -6280,8 +6510,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
 
-/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs; no
-/// product exceeds int16 here, see the file comment).
+/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs;
+/// each product up to 255 * 255, the pair's sum fits int32).
 template <class D, class V16>
 HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #if HWY_TARGET == HWY_AVX3_DL
@@ -6293,8 +6523,14 @@ HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
   auto unused = hn::Zero(d);
   return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
 #else
-  const auto p = hn::BitCast(d, hn::Mul(a, b));  // each product fits int16
-  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)));
+  // The 32-bit products from their low and high halves (a uint8 product
+  // exceeds int16): the even lane's in the low halves of each 32-bit lane,
+  // the odd lane's in the high halves.
+  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
+  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
+  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
+                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
+  return hn::Add(acc, hn::Add(even, odd));
 #endif
 }
 
@@ -6303,23 +6539,17 @@ inline constexpr int kPairVectors = 192;
 /// Filter rows whose input rows are found once per output row.
 inline constexpr int kRowsKept = 16;
 
-/// Where filter row `fy` of output row `oy` reads: the input row, or null for
-/// a row outside the input (it reads the pad row).
-HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
-  return input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
-}
-
 #if HWY_TARGET != HWY_SCALAR
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, class D>
-HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a) {
+template <int FH, int FW, class D, class T>
+HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
-  const hn::Rebind<std::int8_t, decltype(d)> d8;
+  const hn::Rebind<T, decltype(d)> d8;
   using V = hn::Vec<decltype(d)>;
   using V16 = hn::Vec<decltype(d16)>;
   const int n = static_cast<int>(hn::Lanes(d));
@@ -6334,18 +6564,18 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
   alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
   // The input bytes of a vector of channels that is partial or reads
   // repeated input channels (a depth multiplier above 1), copied.
-  alignas(64) std::int8_t tail[2][HWY_MAX_BYTES / 4];
+  alignas(64) T tail[2][HWY_MAX_BYTES / 4];
   const auto zero_point = hn::Set(d, a.output_zero_point);
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
-    std::int8_t* batch_out =
+    const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
+    T* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       // The input rows of the first filter rows (the rest, of huge filters,
       // are found when needed).
-      const std::int8_t* rows[kRowsKept];
-      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = input_row(g, batch_in, oy, fy);
-      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      const T* rows[kRowsKept];
+      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = window_input_row(g, batch_in, oy, fy);
+      T* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
@@ -6360,10 +6590,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
-          const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
+          const T* row = fy < kRowsKept ? rows[fy] : window_input_row(g, batch_in, oy, fy);
           // The pad row holds the zero point for every output channel.
           const bool inside = row != nullptr && x >= 0 && x < g.in_w;
-          const std::int8_t* pixel = inside ? row + static_cast<std::size_t>(x) * in_c : a.pad_row;
+          const T* pixel = inside ? row + static_cast<std::size_t>(x) * in_c : a.pad_row;
           if (multiplier != 1) {
             // Every lane reading one input channel (a multiplier of at least
             // the vector's channels, e.g. one input channel): a broadcast.
@@ -6372,9 +6602,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
             for (int j = 0; j < valid; ++j) tail[slot][j] = pixel[from[j]];
             return hn::LoadU(d8, tail[slot]);
           }
-          if (valid == n) return hn::LoadU(d8, pixel + cc);
-          std::memcpy(tail[slot], pixel + cc, static_cast<std::size_t>(valid));
-          return hn::LoadU(d8, tail[slot]);
+          return LoadFirstLanes(d8, pixel + cc, valid);
         };
         // Pair k of column x.
         const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
@@ -6450,12 +6678,13 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
 
 }  // namespace depthwise_detail
 
-/// int8 depthwise convolution, any depth multiplier (see the file comment).
-template <class Geometry>
-HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& args) {
-  // A copy the compiler keeps in registers: the int8 stores to the output
+/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
+/// comment).
+template <class T, class Geometry>
+HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+  // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
-  const depthwise_int8_args a = args;
+  const depthwise_quantized_args<T> a = args;
   using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
@@ -6463,17 +6692,17 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
   const int channels = g.out_c, multiplier = g.out_c / g.in_c;
   // One lane: the same packed data, one channel at a time.
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
-                                                static_cast<std::size_t>(g.in_c);
+    const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
+                                      static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < channels; ++c) {
           std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
           for (int fy = 0; fy < g.filter_h; ++fy) {
-            const std::int8_t* row = input_row(g, batch_in, oy, fy);
+            const T* row = window_input_row(g, batch_in, oy, fy);
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
-              const std::int8_t v = row != nullptr && x >= 0 && x < g.in_w
+              const T v = row != nullptr && x >= 0 && x < g.in_w
                                         ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
                                               static_cast<std::size_t>(c / multiplier)]
                                         : a.pad_row[c];
@@ -6490,7 +6719,7 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
                         static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
-              static_cast<std::int8_t>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
+              static_cast<T>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
         }
   }
 #else
@@ -6562,15 +6791,10 @@ namespace depthwise_float_detail {
 inline constexpr int kPixels = 8;
 
 /// The `valid` channels from `c` of `from` (one per output channel: the
-/// filter, the bias, a partial last vector of input), through a stack copy
-/// when fewer than a vector.
+/// filter, the bias, a partial last vector of input).
 template <class D>
 HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid) {
-  if (valid == static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from + c);
-  alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
-  // A loop, not memcpy: GCC cannot see that 0 < valid < Lanes and warns.
-  for (int j = 0; j < valid; ++j) lanes[j] = from[c + j];
-  return hn::LoadU(d, lanes);
+  return LoadFirstLanes(d, from + c, valid);
 }
 
 /// Where a vector of output channels reads its input with a depth
@@ -6619,7 +6843,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
           QFENCE_UNROLL
           for (int i = 0; i < kPixels; ++i) acc[i] = hn::Zero(d);
           for (int fy = 0; fy < g.filter_h; ++fy) {
-            const float* row = input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
+            const float* row = window_input_row(g, batch_in, oy, fy);
             if (row == nullptr) continue;  // the reference skips the taps outside the input
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const V w = LoadChannels(d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);
@@ -6756,10 +6980,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <class Geometry>
-struct conv2d_int8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int8_args&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt8<Geometry>);
+template <class T, class Geometry>
+struct conv2d_quantized_table {
+  using fn = void (*)(const Geometry&, const conv2d_quantized_args<T>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
 };
 
 template <class Geometry>
@@ -6768,10 +6992,10 @@ struct conv2d_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
 };
 
-template <class Geometry>
-struct depthwise_int8_table {
-  using fn = void (*)(const Geometry&, const depthwise_int8_args&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
+template <class T, class Geometry>
+struct depthwise_quantized_table {
+  using fn = void (*)(const Geometry&, const depthwise_quantized_args<T>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry>);
 };
 
 template <class Geometry>
@@ -6786,10 +7010,10 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
-/// int8 CONV_2D (groups of 1) on target `t`.
-template <class Geometry>
-inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) noexcept {
-  conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
+template <class T, class Geometry>
+inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
+  conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
@@ -6798,10 +7022,11 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
   conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
-template <class Geometry>
-inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
-  depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on target
+/// `t`.
+template <class T, class Geometry>
+inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
+  depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
@@ -6842,42 +7067,53 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <std::size_t N>
-constexpr std::array<std::int8_t, N> filled_row(std::int32_t value) noexcept {
-  std::array<std::int8_t, N> row{};
-  for (auto& x : row) x = static_cast<std::int8_t>(value);
+template <class T, std::size_t N>
+constexpr std::array<T, N> filled_row(std::int32_t value) noexcept {
+  std::array<T, N> row{};
+  for (auto& x : row) x = static_cast<T>(value);
   return row;
 }
 
-/// An int8 convolution's packed weights and constants (P: its sizes).
-/// Prepacked: pointers into the generated header; otherwise owned arrays.
-template <conv_packing P, bool Prepacked>
-struct conv2d_int8_arrays {
+/// An int8 or legacy uint8 convolution's packed weights and constants (T:
+/// the activations' type; P: its sizes). Prepacked: pointers into the
+/// generated header; otherwise owned arrays.
+template <class T, conv_packing P, bool Prepacked>
+struct conv2d_quantized_arrays {
   alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::int32_t input_sum_factor = 0;  // uint8 only (kernels/packed_conv.hpp)
 
-  constexpr conv2d_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                               const quantized_multiplier* multipliers, prepacked_t<std::int8_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
+  constexpr conv2d_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                                    std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
+                                    prepacked_t<std::int8_t>) noexcept
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
     pack_conv_weights(P, w, weights.data());
-    pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+      pack_conv_epilogue(P, w, bias, input_zero_point, weight_zero_point, multipliers, epilogue.data());
+      input_sum_factor = conv_input_sum_factor(weight_zero_point);
+    } else {
+      pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+    }
   }
   constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
-template <conv_packing P>
-struct conv2d_int8_arrays<P, true> {
+template <class T, conv_packing P>
+struct conv2d_quantized_arrays<T, P, true> {
   const std::int8_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::int32_t input_sum_factor = 0;
 
-  constexpr conv2d_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                               const quantized_multiplier*, prepacked_t<std::int8_t> given) noexcept
+  constexpr conv2d_quantized_arrays(const T*, const std::int32_t*, std::int32_t input_zero_point,
+                                    std::int32_t weight_zero_point, const quantized_multiplier*,
+                                    prepacked_t<std::int8_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {}
+        pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
+        input_sum_factor(std::is_same_v<T, std::uint8_t> ? conv_input_sum_factor(weight_zero_point) : 0) {}
   constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
@@ -6905,34 +7141,36 @@ struct conv2d_float_arrays<P, true> {
   constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed); }
 };
 
-/// An int8 depthwise convolution's packed weights and constants.
-template <depthwise_packing P, bool Prepacked>
-struct depthwise_int8_arrays {
+/// An int8 or legacy uint8 depthwise convolution's packed weights and
+/// constants (T as conv2d_quantized_arrays).
+template <class T, depthwise_packing P, bool Prepacked>
+struct depthwise_quantized_arrays {
   alignas(64) std::array<std::int16_t, P.weight_count()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_channels())> pad_row{};
 
-  constexpr depthwise_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                                  const quantized_multiplier* multipliers, prepacked_t<std::int16_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {
-    pack_depthwise_weights(P, w, weights.data());
-    pack_depthwise_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+  constexpr depthwise_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                                       std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
+                                       prepacked_t<std::int16_t>) noexcept
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {
+    pack_depthwise_weights(P, w, weights.data(), weight_zero_point);
+    pack_depthwise_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data(), weight_zero_point);
   }
   constexpr const std::int16_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
-template <depthwise_packing P>
-struct depthwise_int8_arrays<P, true> {
+template <class T, depthwise_packing P>
+struct depthwise_quantized_arrays<T, P, true> {
   const std::int16_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_channels())> pad_row{};
 
-  constexpr depthwise_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                                  const quantized_multiplier*, prepacked_t<std::int16_t> given) noexcept
+  constexpr depthwise_quantized_arrays(const T*, const std::int32_t*, std::int32_t input_zero_point, std::int32_t,
+                                       const quantized_multiplier*, prepacked_t<std::int16_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
+        pad_row(filled_row<T, static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
   constexpr const std::int16_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
@@ -6991,10 +7229,12 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 and float with groups of 1 run the Highway kernels
+    /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
     /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
     /// the model is built; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
+    static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
+                                  (Input::type == dtype::u8 && W::type == dtype::u8)) &&
+                                 filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
@@ -7007,16 +7247,16 @@ struct conv2d_node {
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
+                                      kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>;
 
     using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out});
+                              output::quant::zero_point, act, out, p.packed.input_sum_factor});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
@@ -7206,11 +7446,12 @@ struct depthwise_conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 (any depth multiplier) runs the Highway kernel
+    /// int8 and legacy uint8 (any depth multiplier) run the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built, float its own (depthwise_conv2d_float-inl.hpp) on the weights
     /// as they are; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
+    static constexpr bool simd = (Input::type == dtype::i8 && W::type == dtype::i8) ||
+                                 (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
@@ -7218,14 +7459,14 @@ struct depthwise_conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::depthwise_int8_arrays<packing, prepacked>;
+    using arrays = kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>;
 
     using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::depthwise_conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out});
       } else if constexpr (simd_float) {
@@ -7617,7 +7858,7 @@ struct fully_connected_node {
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
+                                      kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -7639,7 +7880,7 @@ struct fully_connected_node {
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
       } else if constexpr (simd_float) {

@@ -43,6 +43,8 @@ struct layer {
   std::vector<std::int8_t> input, weights;
   std::vector<std::int32_t> bias;
   std::vector<qf::quantized_multiplier> multipliers;
+  qf::activation act_kind = qf::activation::none;
+  float out_scale = 1;
 };
 
 /// Sizes a test fixes instead of drawing them (0: drawn).
@@ -99,8 +101,42 @@ layer random_layer(std::mt19937& r, bool depthwise, const fixed_sizes& fixed = {
   }
   const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
                                  qf::activation::relu_n1_to_1};
-  l.act = qf::quantized_activation_range<std::int8_t>(acts[below(4)], out_scale, l.out_zp);
+  l.act_kind = acts[below(4)];
+  l.out_scale = out_scale;
+  l.act = qf::quantized_activation_range<std::int8_t>(l.act_kind, out_scale, l.out_zp);
   return l;
+}
+
+/// A legacy uint8 layer: uint8 activations and weights, the weights with a
+/// zero point (per tensor) that is often at an extreme.
+struct layer_u8 {
+  qf::window_geometry g{};
+  std::int32_t in_zp = 0, w_zp = 0, out_zp = 0;
+  qf::int_range act{};
+  std::vector<std::uint8_t> input, weights;
+  std::vector<std::int32_t> bias;
+  std::vector<qf::quantized_multiplier> multipliers;
+};
+
+/// `l` moved to uint8 (every value + 128), with a random weight zero point.
+layer_u8 as_uint8(const layer& l, std::mt19937& r) {
+  const auto shifted = [](const std::vector<std::int8_t>& v) {
+    std::vector<std::uint8_t> u(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) u[i] = static_cast<std::uint8_t>(v[i] + 128);
+    return u;
+  };
+  layer_u8 u;
+  u.g = l.g;
+  u.in_zp = l.in_zp + 128;
+  u.out_zp = l.out_zp + 128;
+  const std::uint32_t pick = r() % 4;
+  u.w_zp = pick == 0 ? 0 : pick == 1 ? 255 : static_cast<std::int32_t>(r() % 256);
+  u.input = shifted(l.input);
+  u.weights = shifted(l.weights);
+  u.bias = l.bias;
+  u.multipliers = l.multipliers;
+  u.act = qf::quantized_activation_range<std::uint8_t>(l.act_kind, l.out_scale, u.out_zp);
+  return u;
 }
 
 std::string describe(const layer& l, std::uint32_t seed, const char* target) {
@@ -142,12 +178,73 @@ TEST_CASE("int8 conv2d: every target gives the reference's bits") {
       kn::pack_conv_weights(p, l.weights.data(), packed.data());
       kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
                              l.multipliers.data(), epilogue.data());
-      kn::conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act, got.data()});
+      kn::conv2d_quantized(t, g, kn::conv2d_int8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act, got.data()});
       CAPTURE(describe(l, seed, t.name()));
       REQUIRE(got == want);
       ++checked;
     }
     MESSAGE(std::string(t.name()) << ": " << checked << " random int8 conv2d layers bit-exact");
+  }
+}
+
+TEST_CASE("uint8 conv2d: every target gives the reference's bits") {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x08u);
+      const layer_u8 l = as_uint8(random_layer(r, false), r);
+      const auto& g = l.g;
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<std::uint8_t> want(out_n), got(out_n, 0x55);
+      qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), -l.w_zp,
+                            l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
+      const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+      std::vector<std::int8_t> packed(p.weight_bytes());
+      std::vector<std::int32_t> epilogue(p.epilogue_words());
+      std::vector<std::uint8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::uint8_t>(l.in_zp));
+      kn::pack_conv_weights(p, l.weights.data(), packed.data());
+      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp, l.w_zp,
+                             l.multipliers.data(), epilogue.data());
+      kn::conv2d_quantized(t, g, kn::conv2d_uint8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
+                                                       l.out_zp, l.act, got.data(), kn::conv_input_sum_factor(l.w_zp)});
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      CAPTURE(l.w_zp);
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random uint8 conv2d layers bit-exact");
+  }
+}
+
+TEST_CASE("uint8 depthwise_conv2d: every target gives the reference's bits") {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xd8u);
+      const layer_u8 l = as_uint8(random_layer(r, true), r);
+      const auto& g = l.g;
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<std::uint8_t> want(out_n), got(out_n, 0x55);
+      qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), -l.w_zp,
+                                      l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
+                                      want.data());
+      const kn::depthwise_packing p{g.out_c, g.filter_h, g.filter_w};
+      std::vector<std::int16_t> packed(p.weight_count());
+      std::vector<std::int32_t> epilogue(p.epilogue_words());
+      std::vector<std::uint8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::uint8_t>(l.in_zp));
+      kn::pack_depthwise_weights(p, l.weights.data(), packed.data(), l.w_zp);
+      kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                                  l.multipliers.data(), epilogue.data(), l.w_zp);
+      kn::depthwise_conv2d_quantized(t, g, kn::depthwise_uint8_args{l.input.data(), packed.data(), epilogue.data(),
+                                                                    pad_row.data(), l.out_zp, l.act, got.data()});
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      CAPTURE(l.w_zp);
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random uint8 depthwise layers bit-exact");
   }
 }
 
@@ -261,8 +358,8 @@ std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(
   kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
   kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
                               l.multipliers.data(), epilogue.data());
-  kn::depthwise_conv2d_int8(t, g, {l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
-                                   got.data()});
+  kn::depthwise_conv2d_quantized(t, g, kn::depthwise_int8_args{l.input.data(), packed.data(), epilogue.data(),
+                                                               pad_row.data(), l.out_zp, l.act, got.data()});
   return {std::move(want), std::move(got)};
 }
 

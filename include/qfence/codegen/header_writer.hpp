@@ -836,23 +836,30 @@ class writer {
       packed_.push_back(std::move(weights_array));
       return ", qf::prepacked(W::pk" + id + ", nullptr)";
     }
-    if (op.code == op_code::depthwise_conv_2d) {
-      const auto p = runtime::ops::packed_depthwise_layer(ctx);
-      if (!p) return "";
+    // int8 and legacy uint8 pack into the same element types.
+    const auto record_depthwise = [&](const auto& p) {
       weights_array.element = "std::int16_t";
       weights_array.count = p->packing.weight_count();
       weights_array.words.assign(p->weights.get(), p->weights.get() + weights_array.count);
       epilogue.count = p->packing.epilogue_words();
       epilogue.words = words(p->epilogue.get(), epilogue.count);
-    } else {
-      const auto p = runtime::ops::packed_conv_layer(ctx);
-      if (!p) return "";
+    };
+    const auto record_conv = [&](const auto& p) {
       weights_array.element = "std::int8_t";
       weights_array.count = p->packing.weight_bytes();
       const auto* bytes = reinterpret_cast<const unsigned char*>(p->weights.get());
       weights_array.bytes.assign(bytes, bytes + weights_array.count);
       epilogue.count = p->packing.epilogue_words();
       epilogue.words = words(p->epilogue.get(), epilogue.count);
+    };
+    if (op.code == op_code::depthwise_conv_2d) {
+      if (const auto p = runtime::ops::packed_depthwise_layer<std::int8_t>(ctx)) record_depthwise(p);
+      else if (const auto q = runtime::ops::packed_depthwise_layer<std::uint8_t>(ctx)) record_depthwise(q);
+      else return "";
+    } else {
+      if (const auto p = runtime::ops::packed_conv_layer<std::int8_t>(ctx)) record_conv(p);
+      else if (const auto q = runtime::ops::packed_conv_layer<std::uint8_t>(ctx)) record_conv(q);
+      else return "";
     }
     packed_.push_back(std::move(weights_array));
     packed_.push_back(std::move(epilogue));

@@ -53,6 +53,13 @@ constexpr T* input_row_or_null(const window_geometry& g, T* batch_input, int y) 
   return batch_input + static_cast<std::size_t>(y) * static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(g.in_c);
 }
 
+/// The input row that filter row `fy` reads for output row `oy`, or null
+/// where it lies above or below the input (the window reads padding there).
+template <class T>
+constexpr T* window_input_row(const window_geometry& g, T* batch_input, int oy, int fy) noexcept {
+  return input_row_or_null(g, batch_input, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
+}
+
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,
                                                int dilation_w, padding p) noexcept {

@@ -9,13 +9,13 @@
 // broadcast along it read as one value.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include <hwy/highway.h>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
@@ -73,14 +73,10 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
       hn::StoreU(compute(x, y), dt, out + o + i);
     }
     if (i < length) {
-      const std::size_t rest = static_cast<std::size_t>(length - i);
-      alignas(64) T ta[64] = {}, tb[64] = {}, to[64];
-      if (step_a != 0) std::memcpy(ta, a + ia + i, rest * sizeof(T));
-      if (step_b != 0) std::memcpy(tb, b + ib + i, rest * sizeof(T));
-      const auto x = step_a != 0 ? hn::PromoteTo(d, hn::LoadU(dt, ta)) : one_a;
-      const auto y = step_b != 0 ? hn::PromoteTo(d, hn::LoadU(dt, tb)) : one_b;
-      hn::StoreU(compute(x, y), dt, to);
-      std::memcpy(out + o + i, to, rest * sizeof(T));
+      const int rest = static_cast<int>(length - i);
+      const auto x = step_a != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, a + ia + i, rest)) : one_a;
+      const auto y = step_b != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, b + ib + i, rest)) : one_b;
+      StoreFirstLanes(dt, compute(x, y), rest, out + o + i);
     }
   });
 }

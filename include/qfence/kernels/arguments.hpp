@@ -12,29 +12,41 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-/// An int8 CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
-/// one pixel per row) with per-channel requantization.
-struct conv2d_int8_args {
-  const std::int8_t* input;      // NHWC
+/// A quantized CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution
+/// of one pixel per row) with per-channel requantization: T = std::int8_t
+/// (int8 weights, per channel) or std::uint8_t (legacy uint8 weights with a
+/// zero point, per tensor).
+template <class T>
+struct conv2d_quantized_args {
+  const T* input;                // NHWC
   const std::int8_t* weights;    // pack_conv_weights
   const std::int32_t* epilogue;  // pack_conv_epilogue
-  const std::int8_t* pad_row;    // padded_segment() bytes of the input zero point
+  const T* pad_row;              // padded_segment() bytes of the input zero point
   std::int32_t output_zero_point;
   int_range act;
-  std::int8_t* output;  // NHWC
+  T* output;  // NHWC
+  /// uint8 only: 128 - the weight zero point; each output pixel's
+  /// accumulator gains it times the sum of the input bytes its window reads
+  /// (kernels/packed_conv.hpp).
+  std::int32_t input_sum_factor = 0;
 };
+using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
+using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
 
-/// An int8 DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
-/// requantization.
-struct depthwise_int8_args {
-  const std::int8_t* input;       // NHWC
+/// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
+/// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).
+template <class T>
+struct depthwise_quantized_args {
+  const T* input;                 // NHWC
   const std::int16_t* weights;    // pack_depthwise_weights: [tap][padded channels], widened
   const std::int32_t* epilogue;   // pack_depthwise_epilogue
-  const std::int8_t* pad_row;     // padded channels of the input zero point
+  const T* pad_row;               // padded channels of the input zero point
   std::int32_t output_zero_point;
   int_range act;
-  std::int8_t* output;  // NHWC
+  T* output;  // NHWC
 };
+using depthwise_int8_args = depthwise_quantized_args<std::int8_t>;
+using depthwise_uint8_args = depthwise_quantized_args<std::uint8_t>;
 
 /// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
 /// one pixel per row).

@@ -1,5 +1,6 @@
 // qfence/kernels/conv2d-inl.hpp: int8 CONV_2D (and FULLY_CONNECTED) with
-// Highway, per target (re-included through kernels/dispatch.hpp).
+// Highway, per target (re-included through kernels/dispatch.hpp); legacy
+// uint8 layers run the same kernel (T = std::uint8_t).
 //
 // A register tile of Pixels output pixels x Vectors vectors of output
 // channels accumulates, for every segment (a filter row, or a tap: see
@@ -11,7 +12,11 @@
 // filter row that leaves the image at its left or right is assembled on the
 // stack, so the inner loops have no border cases. The epilogue requantizes
 // per channel exactly as TFLite (requantize-inl.hpp), adds the output zero
-// point, clamps and narrows to int8.
+// point, clamps and narrows to int8. A uint8 layer reads its input bytes as
+// they are (unsigned already) against weights stored as w - 128, and each
+// pixel's accumulator gains (128 - zw) * the sum of its window's input bytes
+// (kernels/packed_conv.hpp says why); the sums are taken once per tile of
+// pixels, before its vectors of channels.
 //
 // Geometry comes as a kernel parameter: kernels::fixed<g> on the compile-time
 // path (every bound below a constant of the layer), a window_geometry on the
@@ -20,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include <hwy/highway.h>
@@ -31,6 +37,8 @@
 #include "qfence/kernels/dot_product-inl.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/register_tile-inl.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
 
@@ -53,10 +61,10 @@ namespace conv_detail {
 /// taps * in_c bytes in the input, the pad row when the row is outside the image,
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
-HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_int8_args& a,
-                                     const std::int8_t* batch_input, int y, int x0, int taps,
-                                     std::int8_t* assembled) noexcept {
-  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+template <class T>
+HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
+                               int y, int x0, int taps, T* assembled) noexcept {
+  const T* row = input_row_or_null(g, batch_input, y);
   if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
@@ -73,65 +81,101 @@ HWY_INLINE const std::int8_t* segment_at(const window_geometry& g, const conv2d_
 }
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
-HWY_INLINE const std::int8_t* segment_row(const window_geometry& g, const conv2d_int8_args& a,
-                                      const std::int8_t* batch_input, bool filter_rows, int s, int y0, int x0,
-                                      std::int8_t* assembled) noexcept {
+template <class T>
+HWY_INLINE const T* segment_row(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
+                                bool filter_rows, int s, int y0, int x0, T* assembled) noexcept {
   if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
-  const std::int8_t* row = input_row_or_null(g, batch_input, y);
+  const T* row = input_row_or_null(g, batch_input, y);
   if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
   return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
 }
 
 #if HWY_TARGET != HWY_SCALAR
 
-inline constexpr int kVectors = 4;
-/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight vectors
-/// and a broadcast), 12 of 16 elsewhere.
-inline constexpr int kAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
-/// Pixels per tile for a tile of `vectors` vectors of channels.
-constexpr int pixels_for(int vectors) noexcept {
-  return kAccumulators / vectors > 12 ? 12 : kAccumulators / vectors;
-}
+inline constexpr int kVectors = kTileVectors;
 inline constexpr int kMaxPixels = 12;
+/// Pixels per tile for a tile of `vectors` vectors of channels.
+constexpr int pixels_for(int vectors) noexcept { return TilePixels(vectors, kMaxPixels); }
 
 /// Where the pixels of a tile read their windows.
+template <class T>
 struct tile_pixels {
-  const std::int8_t* batch_input;
+  const T* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  std::int8_t* out[kMaxPixels];
+  T* out[kMaxPixels];
+  /// uint8: (128 - zw) * the sum of each window's input bytes (mod 2^32).
+  std::int32_t input_sum_term[kMaxPixels];
   int count;
 };
 
-/// 4 input bytes as the unsigned operand: sign bits flipped, x + 128.
-HWY_INLINE std::int32_t load_word(const std::int8_t* p) noexcept {
+/// The bits that turn input bytes into the unsigned operand: int8 sign bits
+/// flipped (x + 128); uint8 bytes are unsigned already.
+template <class T>
+inline constexpr std::uint32_t kOperandFlip = std::is_same_v<T, std::int8_t> ? 0x80808080u : 0u;
+
+/// 4 input bytes as the unsigned operand.
+template <class T>
+HWY_INLINE std::int32_t load_word(const T* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
-  return static_cast<std::int32_t>(v ^ 0x80808080u);
+  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
 }
 
 /// The last 1..3 bytes of a segment as load_word gives them (the missing
 /// bytes meet weights of 0), read no further than the segment and put
 /// together in a register: bytes stored to the stack and read back as a word
 /// stall on store forwarding (this was 40% of a 3-channel first layer).
-HWY_INLINE std::int32_t load_last_word(const std::int8_t* p, int count) noexcept {
+template <class T>
+HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
   std::uint32_t v = static_cast<std::uint8_t>(p[0]);
   if (count > 1) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[1])) << 8;
   if (count > 2) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[2])) << 16;
-  return static_cast<std::int32_t>(v ^ 0x80808080u);
+  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
+}
+
+/// The sum of `count` bytes from `p` (mod 2^32).
+HWY_INLINE std::uint32_t SumOfBytes(const std::uint8_t* p, int count) {
+  const hn::ScalableTag<std::uint8_t> d8;
+  const hn::Repartition<std::uint64_t, decltype(d8)> d64;
+  const int n = static_cast<int>(hn::Lanes(d8));
+  auto sum = hn::Zero(d64);
+  int i = 0;
+  for (; i + n <= count; i += n) sum = hn::Add(sum, hn::SumsOf8(hn::LoadU(d8, p + i)));
+  if (i < count) sum = hn::Add(sum, hn::SumsOf8(LoadFirstLanes(d8, p + i, count - i)));
+  return static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d64, sum)));
+}
+
+/// uint8: each pixel's (128 - zw) * sum of the bytes its window reads, pad
+/// bytes (the zero point) included, as the accumulator lacks it.
+HWY_INLINE void input_sum_terms(const window_geometry& g, const conv2d_uint8_args& a, tile_pixels<std::uint8_t>& px) {
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+  alignas(64) std::uint8_t assembled[max_assembled_row];
+  for (int i = 0; i < px.count; ++i) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < pk.segments; ++s)
+      sum += SumOfBytes(segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled),
+                        pk.segment_len);
+    px.input_sum_term[i] = static_cast<std::int32_t>(sum * static_cast<std::uint32_t>(a.input_sum_factor));
+  }
 }
 
 /// The epilogue of one vector of channels for the tile's pixels.
-template <int V, int Pixels, class D, class Acc>
-HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels& px, const conv2d_int8_args& a, int padded_out_c,
-                       int out_c, int oc) {
+template <int V, int Pixels, class D, class Acc, class T>
+HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv2d_quantized_args<T>& a,
+                       int padded_out_c, int out_c, int oc) {
   const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
     // A guard rather than a break: Clang unrolls only loops without exits.
-    if (i < px.count && valid > 0) StoreRequantized(d, acc[i][V], requantize, zero_point, a.act, valid, px.out[i] + oc);
+    if (i < px.count && valid > 0) {
+      auto sum = acc[i][V];
+      if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Add(sum, hn::Set(d, px.input_sum_term[i]));
+      StoreRequantized(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
+    }
   }
 }
 
@@ -154,8 +198,9 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* co
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, class D>
-HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, const tile_pixels& px, int oc) {
+template <int Vectors, int Pixels, class D, class T>
+HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
+                     int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
@@ -178,9 +223,9 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
            static_cast<std::size_t>(c % channel_tile) * 4;
   }
   // Filter rows that leave the image at its left or right, assembled.
-  alignas(64) std::int8_t assembled[Pixels][max_assembled_row];
+  alignas(64) T assembled[Pixels][max_assembled_row];
   for (int s = 0; s < pk.segments; ++s) {
-    const std::int8_t* src[Pixels];
+    const T* src[Pixels];
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i)
       src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
@@ -206,16 +251,17 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_int8_args& a, c
 
 /// Every output pixel, tile by tile, for a tile of Vectors vectors of
 /// channels (fewer for the last channels).
-template <int Vectors, class D>
-HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_args& a, int oc_begin, int oc_end) {
+template <int Vectors, class D, class T>
+HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
+                            int oc_end) {
   constexpr int Pixels = pixels_for(Vectors);
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
-    tile_pixels px;
+    tile_pixels<T> px;
     px.batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                    static_cast<std::size_t>(g.in_c);
-    std::int8_t* batch_out =
+    T* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
     // The tile's first pixel, stepped along (no division per pixel).
     int oy = 0, ox = 0;
@@ -232,6 +278,7 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
         if (++x == g.out_w) x = 0, ++y;
         oy = y, ox = x;
       }
+      if constexpr (std::is_same_v<T, std::uint8_t>) input_sum_terms(g, a, px);
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
         if (vectors >= Vectors) tile<Vectors, Pixels>(d, g, a, px, oc);
@@ -247,12 +294,12 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_int8_arg
 
 }  // namespace conv_detail
 
-/// int8 convolution, groups of 1 (see the file comment).
-template <class Geometry>
-HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& args) {
-  // A copy the compiler keeps in registers: the int8 stores to the output
+/// int8 or uint8 convolution, groups of 1 (see the file comment).
+template <class T, class Geometry>
+HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+  // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
-  const conv2d_int8_args a = args;
+  const conv2d_quantized_args<T> a = args;
   const window_geometry& g = value_of(geometry);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
 #if HWY_TARGET == HWY_SCALAR
@@ -261,10 +308,10 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
   const int groups = pk.padded_segment() / 4;
-  alignas(64) std::int8_t assembled[max_assembled_row];
+  alignas(64) T assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
-                                                   static_cast<std::size_t>(g.in_c);
+    const T* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
+                                         static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
@@ -273,11 +320,15 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
                                       static_cast<std::size_t>(oc % channel_tile) * 4;
           std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
           for (int s = 0; s < pk.segments; ++s) {
-            const std::int8_t* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
-            for (int j = 0; j < pk.segment_len; ++j)
+            const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
+            for (int j = 0; j < pk.segment_len; ++j) {
+              // The unsigned operand: int8 + 128, uint8 as it is (file comment).
+              const int x = std::is_same_v<T, std::int8_t> ? src[j] + 128 : src[j];
               acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] *
-                  (src[j] + 128));
+                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
+              if constexpr (std::is_same_v<T, std::uint8_t>)
+                acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
+            }
           }
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
@@ -291,7 +342,7 @@ HWY_NOINLINE void Conv2DInt8(const Geometry& geometry, const conv2d_int8_args& a
                         static_cast<std::size_t>(g.out_w) +
                     static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(g.out_c) +
-                   at] = static_cast<std::int8_t>(v);
+                   at] = static_cast<T>(v);
         }
       }
   }

@@ -15,7 +15,6 @@
 // where the tile's pixels disagree. The epilogue: float_epilogue-inl.hpp.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include <hwy/highway.h>
 
@@ -26,6 +25,7 @@
 #include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/register_tile-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -43,12 +43,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace conv_float_detail {
 
-inline constexpr int kVectors = 4;
-/// Registers for accumulators: 24 of AVX-512's 32 (beside the weight
-/// vectors and a broadcast), 12 of 16 elsewhere.
-inline constexpr int kAccumulators = HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 ? 12 : 24;
-constexpr int pixels_for(int vectors) noexcept { return kAccumulators / vectors > 8 ? 8 : kAccumulators / vectors; }
+inline constexpr int kVectors = kTileVectors;
 inline constexpr int kMaxPixels = 8;
+/// Pixels per tile for a tile of `vectors` vectors of channels.
+constexpr int pixels_for(int vectors) noexcept { return TilePixels(vectors, kMaxPixels); }
 
 /// The pixels of one tile: where their windows start, where they write.
 struct tile_pixels {

@@ -1,6 +1,6 @@
-// qfence/kernels/depthwise_conv2d-inl.hpp: int8 DEPTHWISE_CONV_2D (any depth
-// multiplier) with Highway, per target (re-included through
-// kernels/dispatch.hpp).
+// qfence/kernels/depthwise_conv2d-inl.hpp: int8 and legacy uint8
+// DEPTHWISE_CONV_2D (any depth multiplier) with Highway, per target
+// (re-included through kernels/dispatch.hpp).
 //
 // Channels run along the lanes. Each 32-bit lane holds one channel's inputs
 // from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
@@ -13,14 +13,15 @@
 // small buffer, and each output then reads its filter_w columns from it: a
 // column serves up to filter_w / stride outputs.
 //
+// Inputs widen by their own type (int8 sign-extended, uint8 zero-extended)
+// and weights are packed minus their zero point (uint8; int8 has none).
 // Padding taps read the pad row (the input zero point), and the bias holds
-// -zero_point * sum(weights), so the accumulator is TFLite's
-// sum(w * (x - zero_point)) over the in-bounds taps. The epilogue is the
-// convolution's (requantize-inl.hpp).
+// -zero_point * sum(w - zw), so the accumulator is TFLite's
+// sum((w - zw) * (x - zero_point)) over the in-bounds taps. The epilogue is
+// the convolution's (requantize-inl.hpp).
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include <hwy/highway.h>
 
@@ -29,6 +30,7 @@
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
 
@@ -48,8 +50,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
 
-/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs; no
-/// product exceeds int16 here, see the file comment).
+/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs;
+/// each product up to 255 * 255, the pair's sum fits int32).
 template <class D, class V16>
 HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #if HWY_TARGET == HWY_AVX3_DL
@@ -61,8 +63,14 @@ HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
   auto unused = hn::Zero(d);
   return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
 #else
-  const auto p = hn::BitCast(d, hn::Mul(a, b));  // each product fits int16
-  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)));
+  // The 32-bit products from their low and high halves (a uint8 product
+  // exceeds int16): the even lane's in the low halves of each 32-bit lane,
+  // the odd lane's in the high halves.
+  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
+  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
+  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
+                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
+  return hn::Add(acc, hn::Add(even, odd));
 #endif
 }
 
@@ -71,23 +79,17 @@ inline constexpr int kPairVectors = 192;
 /// Filter rows whose input rows are found once per output row.
 inline constexpr int kRowsKept = 16;
 
-/// Where filter row `fy` of output row `oy` reads: the input row, or null for
-/// a row outside the input (it reads the pad row).
-HWY_INLINE const std::int8_t* input_row(const window_geometry& g, const std::int8_t* batch_in, int oy, int fy) noexcept {
-  return input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
-}
-
 #if HWY_TARGET != HWY_SCALAR
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, class D>
-HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a) {
+template <int FH, int FW, class D, class T>
+HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
-  const hn::Rebind<std::int8_t, decltype(d)> d8;
+  const hn::Rebind<T, decltype(d)> d8;
   using V = hn::Vec<decltype(d)>;
   using V16 = hn::Vec<decltype(d16)>;
   const int n = static_cast<int>(hn::Lanes(d));
@@ -102,18 +104,18 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
   alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
   // The input bytes of a vector of channels that is partial or reads
   // repeated input channels (a depth multiplier above 1), copied.
-  alignas(64) std::int8_t tail[2][HWY_MAX_BYTES / 4];
+  alignas(64) T tail[2][HWY_MAX_BYTES / 4];
   const auto zero_point = hn::Set(d, a.output_zero_point);
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
-    std::int8_t* batch_out =
+    const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
+    T* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       // The input rows of the first filter rows (the rest, of huge filters,
       // are found when needed).
-      const std::int8_t* rows[kRowsKept];
-      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = input_row(g, batch_in, oy, fy);
-      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      const T* rows[kRowsKept];
+      for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = window_input_row(g, batch_in, oy, fy);
+      T* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
@@ -128,10 +130,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
-          const std::int8_t* row = fy < kRowsKept ? rows[fy] : input_row(g, batch_in, oy, fy);
+          const T* row = fy < kRowsKept ? rows[fy] : window_input_row(g, batch_in, oy, fy);
           // The pad row holds the zero point for every output channel.
           const bool inside = row != nullptr && x >= 0 && x < g.in_w;
-          const std::int8_t* pixel = inside ? row + static_cast<std::size_t>(x) * in_c : a.pad_row;
+          const T* pixel = inside ? row + static_cast<std::size_t>(x) * in_c : a.pad_row;
           if (multiplier != 1) {
             // Every lane reading one input channel (a multiplier of at least
             // the vector's channels, e.g. one input channel): a broadcast.
@@ -140,9 +142,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
             for (int j = 0; j < valid; ++j) tail[slot][j] = pixel[from[j]];
             return hn::LoadU(d8, tail[slot]);
           }
-          if (valid == n) return hn::LoadU(d8, pixel + cc);
-          std::memcpy(tail[slot], pixel + cc, static_cast<std::size_t>(valid));
-          return hn::LoadU(d8, tail[slot]);
+          return LoadFirstLanes(d8, pixel + cc, valid);
         };
         // Pair k of column x.
         const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
@@ -218,12 +218,13 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_int8_args& a
 
 }  // namespace depthwise_detail
 
-/// int8 depthwise convolution, any depth multiplier (see the file comment).
-template <class Geometry>
-HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_int8_args& args) {
-  // A copy the compiler keeps in registers: the int8 stores to the output
+/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
+/// comment).
+template <class T, class Geometry>
+HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+  // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
-  const depthwise_int8_args a = args;
+  const depthwise_quantized_args<T> a = args;
   using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
@@ -231,17 +232,17 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
   const int channels = g.out_c, multiplier = g.out_c / g.in_c;
   // One lane: the same packed data, one channel at a time.
   for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
-                                                static_cast<std::size_t>(g.in_c);
+    const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
+                                      static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < channels; ++c) {
           std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
           for (int fy = 0; fy < g.filter_h; ++fy) {
-            const std::int8_t* row = input_row(g, batch_in, oy, fy);
+            const T* row = window_input_row(g, batch_in, oy, fy);
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
-              const std::int8_t v = row != nullptr && x >= 0 && x < g.in_w
+              const T v = row != nullptr && x >= 0 && x < g.in_w
                                         ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
                                               static_cast<std::size_t>(c / multiplier)]
                                         : a.pad_row[c];
@@ -258,7 +259,7 @@ HWY_NOINLINE void DepthwiseConv2DInt8(const Geometry& geometry, const depthwise_
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
                         static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =
-              static_cast<std::int8_t>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
+              static_cast<T>(r < a.act.min ? a.act.min : r > a.act.max ? a.act.max : r);
         }
   }
 #else

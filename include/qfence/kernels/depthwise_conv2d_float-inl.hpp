@@ -16,7 +16,6 @@
 // a broadcast when the lanes share one, a gather otherwise.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include <hwy/highway.h>
 
@@ -26,6 +25,7 @@
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -47,15 +47,10 @@ namespace depthwise_float_detail {
 inline constexpr int kPixels = 8;
 
 /// The `valid` channels from `c` of `from` (one per output channel: the
-/// filter, the bias, a partial last vector of input), through a stack copy
-/// when fewer than a vector.
+/// filter, the bias, a partial last vector of input).
 template <class D>
 HWY_INLINE hn::Vec<D> LoadChannels(D d, const float* from, int c, int valid) {
-  if (valid == static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from + c);
-  alignas(64) float lanes[HWY_MAX_BYTES / sizeof(float)] = {};
-  // A loop, not memcpy: GCC cannot see that 0 < valid < Lanes and warns.
-  for (int j = 0; j < valid; ++j) lanes[j] = from[c + j];
-  return hn::LoadU(d, lanes);
+  return LoadFirstLanes(d, from + c, valid);
 }
 
 /// Where a vector of output channels reads its input with a depth
@@ -104,7 +99,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_float_args& 
           QFENCE_UNROLL
           for (int i = 0; i < kPixels; ++i) acc[i] = hn::Zero(d);
           for (int fy = 0; fy < g.filter_h; ++fy) {
-            const float* row = input_row_or_null(g, batch_in, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
+            const float* row = window_input_row(g, batch_in, oy, fy);
             if (row == nullptr) continue;  // the reference skips the taps outside the input
             for (int fx = 0; fx < g.filter_w; ++fx) {
               const V w = LoadChannels(d, a.weights + static_cast<std::size_t>(fy * g.filter_w + fx) * out_c, c, valid);

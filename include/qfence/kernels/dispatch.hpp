@@ -106,10 +106,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <class Geometry>
-struct conv2d_int8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int8_args&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt8<Geometry>);
+template <class T, class Geometry>
+struct conv2d_quantized_table {
+  using fn = void (*)(const Geometry&, const conv2d_quantized_args<T>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
 };
 
 template <class Geometry>
@@ -118,10 +118,10 @@ struct conv2d_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
 };
 
-template <class Geometry>
-struct depthwise_int8_table {
-  using fn = void (*)(const Geometry&, const depthwise_int8_args&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DInt8<Geometry>);
+template <class T, class Geometry>
+struct depthwise_quantized_table {
+  using fn = void (*)(const Geometry&, const depthwise_quantized_args<T>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry>);
 };
 
 template <class Geometry>
@@ -136,10 +136,10 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
-/// int8 CONV_2D (groups of 1) on target `t`.
-template <class Geometry>
-inline void conv2d_int8(target t, const Geometry& g, const conv2d_int8_args& a) noexcept {
-  conv2d_int8_table<Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
+template <class T, class Geometry>
+inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
+  conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
@@ -148,10 +148,11 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
   conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
-template <class Geometry>
-inline void depthwise_conv2d_int8(target t, const Geometry& g, const depthwise_int8_args& a) noexcept {
-  depthwise_int8_table<Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on target
+/// `t`.
+template <class T, class Geometry>
+inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
+  depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.

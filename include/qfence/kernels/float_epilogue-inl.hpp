@@ -1,12 +1,10 @@
 // qfence/kernels/float_epilogue-inl.hpp: how TFLite's float conv-like
 // kernels end, on a vector of accumulators (re-included per target through
 // kernels/dispatch.hpp).
-#include <cstddef>
-#include <cstring>
-
 #include <hwy/highway.h>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -31,13 +29,7 @@ HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec
   const auto sum = hn::Add(acc, bias);
   const auto at_least = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
   const auto clamped = hn::IfThenElse(hn::Lt(hi, at_least), hi, at_least);
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(clamped, d, out);
-  } else {
-    alignas(64) float last[HWY_MAX_BYTES / sizeof(float)];
-    hn::StoreU(clamped, d, last);
-    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
-  }
+  StoreFirstLanes(d, clamped, valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

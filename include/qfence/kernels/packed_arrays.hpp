@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -22,42 +23,53 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <std::size_t N>
-constexpr std::array<std::int8_t, N> filled_row(std::int32_t value) noexcept {
-  std::array<std::int8_t, N> row{};
-  for (auto& x : row) x = static_cast<std::int8_t>(value);
+template <class T, std::size_t N>
+constexpr std::array<T, N> filled_row(std::int32_t value) noexcept {
+  std::array<T, N> row{};
+  for (auto& x : row) x = static_cast<T>(value);
   return row;
 }
 
-/// An int8 convolution's packed weights and constants (P: its sizes).
-/// Prepacked: pointers into the generated header; otherwise owned arrays.
-template <conv_packing P, bool Prepacked>
-struct conv2d_int8_arrays {
+/// An int8 or legacy uint8 convolution's packed weights and constants (T:
+/// the activations' type; P: its sizes). Prepacked: pointers into the
+/// generated header; otherwise owned arrays.
+template <class T, conv_packing P, bool Prepacked>
+struct conv2d_quantized_arrays {
   alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::int32_t input_sum_factor = 0;  // uint8 only (kernels/packed_conv.hpp)
 
-  constexpr conv2d_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                               const quantized_multiplier* multipliers, prepacked_t<std::int8_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
+  constexpr conv2d_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                                    std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
+                                    prepacked_t<std::int8_t>) noexcept
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
     pack_conv_weights(P, w, weights.data());
-    pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+      pack_conv_epilogue(P, w, bias, input_zero_point, weight_zero_point, multipliers, epilogue.data());
+      input_sum_factor = conv_input_sum_factor(weight_zero_point);
+    } else {
+      pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+    }
   }
   constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
-template <conv_packing P>
-struct conv2d_int8_arrays<P, true> {
+template <class T, conv_packing P>
+struct conv2d_quantized_arrays<T, P, true> {
   const std::int8_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::int32_t input_sum_factor = 0;
 
-  constexpr conv2d_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                               const quantized_multiplier*, prepacked_t<std::int8_t> given) noexcept
+  constexpr conv2d_quantized_arrays(const T*, const std::int32_t*, std::int32_t input_zero_point,
+                                    std::int32_t weight_zero_point, const quantized_multiplier*,
+                                    prepacked_t<std::int8_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {}
+        pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
+        input_sum_factor(std::is_same_v<T, std::uint8_t> ? conv_input_sum_factor(weight_zero_point) : 0) {}
   constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
@@ -85,34 +97,36 @@ struct conv2d_float_arrays<P, true> {
   constexpr const float* bias_data() const noexcept { return packed_conv_float_bias(P, packed); }
 };
 
-/// An int8 depthwise convolution's packed weights and constants.
-template <depthwise_packing P, bool Prepacked>
-struct depthwise_int8_arrays {
+/// An int8 or legacy uint8 depthwise convolution's packed weights and
+/// constants (T as conv2d_quantized_arrays).
+template <class T, depthwise_packing P, bool Prepacked>
+struct depthwise_quantized_arrays {
   alignas(64) std::array<std::int16_t, P.weight_count()> weights{};
   alignas(64) std::array<std::int32_t, P.epilogue_words()> epilogue{};
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_channels())> pad_row{};
 
-  constexpr depthwise_int8_arrays(const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                                  const quantized_multiplier* multipliers, prepacked_t<std::int16_t>) noexcept
-      : pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {
-    pack_depthwise_weights(P, w, weights.data());
-    pack_depthwise_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
+  constexpr depthwise_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                                       std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
+                                       prepacked_t<std::int16_t>) noexcept
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {
+    pack_depthwise_weights(P, w, weights.data(), weight_zero_point);
+    pack_depthwise_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data(), weight_zero_point);
   }
   constexpr const std::int16_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
 };
 
-template <depthwise_packing P>
-struct depthwise_int8_arrays<P, true> {
+template <class T, depthwise_packing P>
+struct depthwise_quantized_arrays<T, P, true> {
   const std::int16_t* weights;
   const std::int32_t* epilogue;
-  alignas(64) std::array<std::int8_t, static_cast<std::size_t>(P.padded_channels())> pad_row{};
+  alignas(64) std::array<T, static_cast<std::size_t>(P.padded_channels())> pad_row{};
 
-  constexpr depthwise_int8_arrays(const std::int8_t*, const std::int32_t*, std::int32_t input_zero_point,
-                                  const quantized_multiplier*, prepacked_t<std::int16_t> given) noexcept
+  constexpr depthwise_quantized_arrays(const T*, const std::int32_t*, std::int32_t input_zero_point, std::int32_t,
+                                       const quantized_multiplier*, prepacked_t<std::int16_t> given) noexcept
       : weights(given.weights),
         epilogue(given.epilogue),
-        pad_row(filled_row<static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
+        pad_row(filled_row<T, static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
   constexpr const std::int16_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };

@@ -6,8 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include <hwy/aligned_allocator.h>
@@ -31,40 +31,52 @@ hwy::AlignedFreeUniquePtr<T[]> aligned_array(std::size_t n) {
   return p;
 }
 /// A row of `n` bytes of the input zero point (what padding taps read).
-inline hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row(std::size_t n, std::int32_t zero_point) {
-  auto row = aligned_array<std::int8_t>(n);
-  std::memset(row.get(), static_cast<std::int8_t>(zero_point), n);
+template <class T>
+hwy::AlignedFreeUniquePtr<T[]> pad_row(std::size_t n, std::int32_t zero_point) {
+  auto row = aligned_array<T>(n);
+  for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<T>(zero_point);
   return row;
 }
 }  // namespace detail
 
-/// One int8 convolution (or fully connected layer), packed.
-struct packed_conv2d_int8 {
+/// One int8 or legacy uint8 convolution (or int8 fully connected layer),
+/// packed: T is the activations' type (and the weights', which for uint8
+/// carry `weight_zero_point`).
+template <class T>
+struct packed_conv2d_quantized {
   conv_packing packing;
   hwy::AlignedFreeUniquePtr<std::int8_t[]> weights;
   hwy::AlignedFreeUniquePtr<std::int32_t[]> epilogue;
-  hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row;
+  hwy::AlignedFreeUniquePtr<T[]> pad_row;
   std::int32_t output_zero_point;
   int_range act;
+  std::int32_t input_sum_factor = 0;
 
-  /// `weights` OHWI; `bias` may be null; one multiplier per
-  /// output channel.
-  packed_conv2d_int8(conv_packing p, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_zero_point,
-                     const std::vector<quantized_multiplier>& multipliers, std::int32_t out_zero_point, int_range range)
+  /// `weights` OHWI; `bias` may be null; one multiplier per output channel.
+  packed_conv2d_quantized(conv_packing p, const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                          std::int32_t weight_zero_point, const std::vector<quantized_multiplier>& multipliers,
+                          std::int32_t out_zero_point, int_range range)
       : packing(p),
         weights(detail::aligned_array<std::int8_t>(p.weight_bytes())),
         epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
-        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_segment()), input_zero_point)),
+        pad_row(detail::pad_row<T>(static_cast<std::size_t>(p.padded_segment()), input_zero_point)),
         output_zero_point(out_zero_point),
         act(range) {
     pack_conv_weights(p, w, weights.get());
-    pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+      pack_conv_epilogue(p, w, bias, input_zero_point, weight_zero_point, multipliers.data(), epilogue.get());
+      input_sum_factor = conv_input_sum_factor(weight_zero_point);
+    } else {
+      (void)weight_zero_point;  // int8 weights are symmetric
+      pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
+    }
   }
 
-  conv2d_int8_args args(const std::int8_t* input, std::int8_t* output) const noexcept {
-    return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output};
+  conv2d_quantized_args<T> args(const T* input, T* output) const noexcept {
+    return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output, input_sum_factor};
   }
 };
+using packed_conv2d_int8 = packed_conv2d_quantized<std::int8_t>;
 
 /// One float convolution (or fully connected layer), packed.
 struct packed_conv2d_float {
@@ -83,32 +95,35 @@ struct packed_conv2d_float {
   }
 };
 
-/// One int8 depthwise convolution (any depth multiplier), packed.
-struct packed_depthwise_int8 {
+/// One int8 or legacy uint8 depthwise convolution (any depth multiplier),
+/// packed (T as packed_conv2d_quantized).
+template <class T>
+struct packed_depthwise_quantized {
   depthwise_packing packing;
   hwy::AlignedFreeUniquePtr<std::int16_t[]> weights;
   hwy::AlignedFreeUniquePtr<std::int32_t[]> epilogue;
-  hwy::AlignedFreeUniquePtr<std::int8_t[]> pad_row;
+  hwy::AlignedFreeUniquePtr<T[]> pad_row;
   std::int32_t output_zero_point;
   int_range act;
 
-  packed_depthwise_int8(depthwise_packing p, const std::int8_t* w, const std::int32_t* bias,
-                        std::int32_t input_zero_point, const std::vector<quantized_multiplier>& multipliers,
-                        std::int32_t out_zero_point, int_range range)
+  packed_depthwise_quantized(depthwise_packing p, const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
+                             std::int32_t weight_zero_point, const std::vector<quantized_multiplier>& multipliers,
+                             std::int32_t out_zero_point, int_range range)
       : packing(p),
         weights(detail::aligned_array<std::int16_t>(p.weight_count())),
         epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
-        pad_row(detail::pad_row(static_cast<std::size_t>(p.padded_channels()), input_zero_point)),
+        pad_row(detail::pad_row<T>(static_cast<std::size_t>(p.padded_channels()), input_zero_point)),
         output_zero_point(out_zero_point),
         act(range) {
-    pack_depthwise_weights(p, w, weights.get());
-    pack_depthwise_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
+    pack_depthwise_weights(p, w, weights.get(), weight_zero_point);
+    pack_depthwise_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get(), weight_zero_point);
   }
 
-  depthwise_int8_args args(const std::int8_t* input, std::int8_t* output) const noexcept {
+  depthwise_quantized_args<T> args(const T* input, T* output) const noexcept {
     return {input, weights.get(), epilogue.get(), pad_row.get(), output_zero_point, act, output};
   }
 };
+using packed_depthwise_int8 = packed_depthwise_quantized<std::int8_t>;
 
 }  // namespace qfence::kernels
 

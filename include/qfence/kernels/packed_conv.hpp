@@ -21,6 +21,15 @@
 //     channels dense: an RGB 3x3 row is 9 bytes in 3 groups of 4, not 3 taps
 //     of one padded group each;
 //   - the requantization constants are stored as the lanes use them.
+// Legacy uint8 layers (uint8 inputs; uint8 weights w with a zero point zw,
+// so w - zw spans up to [-255, 255] and fits no byte) swap the roles of the
+// +128: inputs are the unsigned operand as they are, weights are stored as
+// w - 128 (a signed byte). Over all N taps the accumulator gains
+// sum(x * (w - 128)), and TFLite's sum((x - zx) * (w - zw)) is that plus
+//       (128 - zw) * sum(x)                  per pixel: the kernel adds it
+//     - zx * sum(w - zw)                     per channel: in bias'
+// (expand both sides; padding taps read zx, where (x - zx) = 0). The
+// per-pixel input sum costs a byte sum per window, not a multiply per tap.
 #pragma once
 
 #include <cstddef>
@@ -90,9 +99,15 @@ enum class conv_epilogue_row : int {
   half_mask = 6,       // mask >> 1
 };
 
+/// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
+constexpr std::int8_t signed_weight(std::int8_t w) noexcept { return w; }
+constexpr std::int8_t signed_weight(std::uint8_t w) noexcept { return static_cast<std::int8_t>(w - 128); }
+
 /// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
-/// either way) into p.weight_bytes() bytes at `packed`.
-constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weights, std::int8_t* packed) noexcept {
+/// either way; int8, or uint8 stored as w - 128) into p.weight_bytes() bytes
+/// at `packed`.
+template <class TW>
+constexpr void pack_conv_weights(const conv_packing& p, const TW* weights, std::int8_t* packed) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
@@ -102,9 +117,10 @@ constexpr void pack_conv_weights(const conv_packing& p, const std::int8_t* weigh
           for (int k = 0; k < 4; ++k) {
             const int oc = column * channel_tile + lane, byte = group * 4 + k;
             packed[at++] = oc < p.out_c && byte < p.segment_len
-                               ? weights[static_cast<std::size_t>(oc) * per_channel +
-                                         static_cast<std::size_t>(segment) * static_cast<std::size_t>(p.segment_len) +
-                                         static_cast<std::size_t>(byte)]
+                               ? signed_weight(weights[static_cast<std::size_t>(oc) * per_channel +
+                                                       static_cast<std::size_t>(segment) *
+                                                           static_cast<std::size_t>(p.segment_len) +
+                                                       static_cast<std::size_t>(byte)])
                                : std::int8_t{0};
           }
 }
@@ -161,14 +177,35 @@ constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weig
   pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
 }
 
+/// The per-channel constants of a legacy uint8 convolution: bias -
+/// zx * sum(w - zw) (the file comment; the kernel adds the per-pixel term).
+constexpr void pack_conv_epilogue(const conv_packing& p, const std::uint8_t* weights, const std::int32_t* bias,
+                                  std::int32_t input_zero_point, std::int32_t weight_zero_point,
+                                  const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
+  const auto weight_sum = [&](int oc) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < per_channel; ++i)
+      sum += static_cast<std::uint32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i] - weight_zero_point);
+    return sum;
+  };
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
+}
+
+/// What the uint8 kernel multiplies each pixel's input sum by (the file
+/// comment); 0 for int8 layers, whose weights have no zero point.
+constexpr std::int32_t conv_input_sum_factor(std::int32_t weight_zero_point) noexcept {
+  return 128 - weight_zero_point;
+}
+
 /// The sizes of one packed depthwise convolution (`channels`: its output
 /// channels, any depth multiplier). The
 /// kernel (depthwise_conv2d-inl.hpp) multiplies int16 pairs: each 32-bit lane
 /// holds one channel's inputs from two filter rows (fy = 2k and 2k + 1) and
-/// gains their dot product with the two weights (|x * w| <= 128 * 127, so a
-/// pair of products fits int32 and one product int16). Weights are widened to
-/// int16 as [pair k][fx][padded channel][fy = 2k, 2k + 1] (0 past the last
-/// row or channel).
+/// gains their dot product with the two weights (|x * (w - zw)| <= 255 *
+/// 255 for legacy uint8, 128 * 128 for int8: a pair of products fits int32).
+/// Weights are widened to int16 as [pair k][fx][padded channel][fy = 2k,
+/// 2k + 1] (0 past the last row or channel).
 struct depthwise_packing {
   int channels = 0, filter_h = 0, filter_w = 0;
   constexpr int padded_channels() const noexcept { return round_up(channels, channel_tile); }
@@ -184,9 +221,12 @@ struct depthwise_packing {
 };
 
 /// Widens TFLite's depthwise weights ([1][filter_h][filter_w][channels]) into
-/// the layout of depthwise_packing.
-constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int8_t* weights,
-                                      std::int16_t* packed) noexcept {
+/// the layout of depthwise_packing, minus their zero point (legacy uint8:
+/// w - zw in [-255, 255], times an input byte of at most 255, a pair of them
+/// still fits int32; int8 weights have none).
+template <class TW>
+constexpr void pack_depthwise_weights(const depthwise_packing& p, const TW* weights, std::int16_t* packed,
+                                      std::int32_t weight_zero_point = 0) noexcept {
   std::size_t at = 0;
   for (int k = 0; k < p.pairs(); ++k)
     for (int fx = 0; fx < p.filter_w; ++fx)
@@ -194,24 +234,29 @@ constexpr void pack_depthwise_weights(const depthwise_packing& p, const std::int
         for (int j = 0; j < 2; ++j) {
           const int fy = 2 * k + j;
           packed[at++] = c < p.channels && fy < p.filter_h
-                             ? weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
-                                        static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
-                                       static_cast<std::size_t>(c)]
+                             ? static_cast<std::int16_t>(
+                                   weights[(static_cast<std::size_t>(fy) * static_cast<std::size_t>(p.filter_w) +
+                                            static_cast<std::size_t>(fx)) * static_cast<std::size_t>(p.channels) +
+                                           static_cast<std::size_t>(c)] - weight_zero_point)
                              : std::int16_t{0};
         }
 }
 
-/// The per-channel constants of an int8 depthwise convolution (its kernel
-/// multiplies the inputs as they are; padding taps read the zero point).
-constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const std::int8_t* weights,
-                                       const std::int32_t* bias, std::int32_t input_zero_point,
-                                       const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
+/// The per-channel constants of a quantized depthwise convolution (its
+/// kernel multiplies the inputs as they are by w - zw; padding taps read the
+/// input zero point): bias - zx * sum(w - zw).
+template <class TW>
+constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const TW* weights, const std::int32_t* bias,
+                                       std::int32_t input_zero_point, const quantized_multiplier* multipliers,
+                                       std::int32_t* out, std::int32_t weight_zero_point = 0) noexcept {
   const int taps = p.filter_h * p.filter_w;
   const auto weight_sum = [&](int c) {
     std::uint32_t sum = 0;
     for (int t = 0; t < taps; ++t)
-      sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(
-          weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) + static_cast<std::size_t>(c)]));
+      sum += static_cast<std::uint32_t>(
+          static_cast<std::int32_t>(weights[static_cast<std::size_t>(t) * static_cast<std::size_t>(p.channels) +
+                                            static_cast<std::size_t>(c)]) -
+          weight_zero_point);
     return sum;
   };
   pack_epilogue(p.channels, p.padded_channels(), weight_sum, bias, input_zero_point, multipliers, out);

@@ -22,7 +22,7 @@
 // The constants come from kernels/packed_conv.hpp's rows (per channel) or
 // from one quantized_multiplier (every lane alike).
 #include <cstdint>
-#include <cstring>
+#include <type_traits>
 
 #include <hwy/highway.h>
 
@@ -30,6 +30,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/packed_conv.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -97,39 +98,43 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #endif
 }
 
-/// int32 lanes to int8, clamped to [lo, hi] (within int8). On AVX-512 (512-
-/// and 256-bit vectors) one saturating narrow (vpmovsdb) and the clamp on the
-/// narrow bytes; elsewhere Highway's DemoteTo after an int32 clamp. The same
-/// bytes either way.
-template <class D>
-HWY_INLINE hn::Vec<hn::Rebind<std::int8_t, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
-  const hn::Rebind<std::int8_t, D> d8;
+/// int32 lanes to T (int8 or uint8), clamped to [lo, hi] (within T). On
+/// AVX-512 (512- and 256-bit vectors) one saturating narrow (vpmovsdb /
+/// vpmovusdb after the clamp) and, for int8, the clamp on the narrow bytes;
+/// elsewhere Highway's DemoteTo after an int32 clamp. The same bytes either
+/// way.
+template <class T, class D>
+HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
+  const hn::Rebind<T, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
   if constexpr (hn::MaxLanes(D()) == 16 || hn::MaxLanes(D()) == 8) {
     hn::Vec<decltype(d8)> narrow;
-    if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
-    else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
-    return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<std::int8_t>(lo))), hn::Set(d8, static_cast<std::int8_t>(hi)));
+    if constexpr (std::is_same_v<T, std::int8_t>) {
+      if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
+      else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
+      return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<T>(lo))), hn::Set(d8, static_cast<T>(hi)));
+    } else {  // clamped into [0, 255] first: the unsigned narrow then only truncates
+      const auto clamped = hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi));
+      if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtusepi32_epi8(clamped.raw)};
+      else narrow = hn::Vec<decltype(d8)>{_mm256_cvtusepi32_epi8(clamped.raw)};
+      return narrow;
+    }
   }
 #endif
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
-/// The int8 outputs of a vector of accumulators, as every int8 kernel ends:
-/// requantized, plus the output zero point, clamped to `act`, narrowed and
-/// stored to `out`, the first `valid` lanes only when fewer than a vector.
-template <class D>
+/// The 8-bit outputs of a vector of accumulators, as every quantized kernel
+/// ends: requantized, plus the output zero point, clamped to `act`, narrowed
+/// to T (int8 or uint8) and stored to `out`, the first `valid` lanes only
+/// when fewer than a vector.
+template <class D, class T>
 HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
-                                 int_range act, int valid, std::int8_t* out) {
-  const hn::Rebind<std::int8_t, D> d8;
-  const auto narrow = NarrowClamped(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
-  if (valid >= static_cast<int>(hn::Lanes(d))) {
-    hn::StoreU(narrow, d8, out);
-  } else {
-    alignas(64) std::int8_t last[HWY_MAX_BYTES / 4];
-    hn::StoreU(narrow, d8, last);
-    for (int j = 0; j < valid; ++j) out[j] = last[j];  // not memcpy: GCC cannot see 0 < valid
-  }
+                                 int_range act, int valid, T* out) {
+  const hn::Rebind<T, D> d8;
+  const auto narrow =
+      NarrowClamped<T>(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
+  StoreFirstLanes(d8, narrow, valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

@@ -68,10 +68,12 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 and float with groups of 1 run the Highway kernels
+    /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
     /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
     /// the model is built; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8 && filter_in_c == in_c;
+    static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
+                                  (Input::type == dtype::u8 && W::type == dtype::u8)) &&
+                                 filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
@@ -84,16 +86,16 @@ struct conv2d_node {
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
+                                      kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>;
 
     using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out});
+                              output::quant::zero_point, act, out, p.packed.input_sum_factor});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {

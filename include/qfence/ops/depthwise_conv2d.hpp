@@ -61,11 +61,12 @@ struct depthwise_conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8 (any depth multiplier) runs the Highway kernel
+    /// int8 and legacy uint8 (any depth multiplier) run the Highway kernel
     /// (kernels/depthwise_conv2d-inl.hpp) on weights packed when the model is
     /// built, float its own (depthwise_conv2d_float-inl.hpp) on the weights
     /// as they are; the rest the reference.
-    static constexpr bool simd = Input::type == dtype::i8 && W::type == dtype::i8;
+    static constexpr bool simd = (Input::type == dtype::i8 && W::type == dtype::i8) ||
+                                 (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
@@ -73,14 +74,14 @@ struct depthwise_conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::depthwise_int8_arrays<packing, prepacked>;
+    using arrays = kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>;
 
     using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::depthwise_conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out});
       } else if constexpr (simd_float) {

@@ -78,7 +78,7 @@ struct fully_connected_node {
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                                      kernels::conv2d_int8_arrays<packing, prepacked>>;
+                                      kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -100,7 +100,7 @@ struct fully_connected_node {
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
       if constexpr (simd) {
-        kernels::conv2d_int8(t, kernels::fixed<geometry>{},
+        kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                               output::quant::zero_point, act, out});
       } else if constexpr (simd_float) {

@@ -92,6 +92,13 @@ constexpr auto bias_pointer(const B& b) {
 template <class W>
 using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
 
+/// The zero point of quantized weights (per tensor: legacy uint8; int8
+/// weights are symmetric, 0).
+template <class W>
+constexpr std::int32_t weight_zero_point(const constant<W>&) noexcept {
+  return W::quant::zero_point_at(0);
+}
+
 /// The prepared form (graph/model.hpp) of a layer with weights, bias and an
 /// optional prepacked_t: the node, and when the Highway kernel runs it
 /// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
@@ -106,10 +113,11 @@ struct prepared_layer {
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
     else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
-    else if constexpr (Prepacked) return Arrays(nullptr, nullptr, Input::quant::zero_point, nullptr, n.packed);
+    else if constexpr (Prepacked)
+      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                    Multipliers.data(), n.packed);
+                    weight_zero_point(n.weights_data), Multipliers.data(), n.packed);
   }
 };
 

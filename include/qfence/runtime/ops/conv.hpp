@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -110,14 +111,16 @@ kernel conv_like(const op_context& ctx, int out_c, MakeFloat&& make_float, Make8
 
 }  // namespace detail
 
-/// The packed form of an int8 CONV_2D (groups of 1) or FULLY_CONNECTED (TFLM
-/// numerics; a 1x1 convolution over its rows), which the Highway kernel runs,
-/// or null when the layer runs the reference kernel. The runtime path packs
-/// here at prepare; `qfence embed` writes the same bytes into the header. Call
-/// for operands the op's rule accepted.
-inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(const op_context& ctx) {
+/// The packed form of an int8 or legacy uint8 CONV_2D (groups of 1), or an
+/// int8 FULLY_CONNECTED (TFLM numerics; a 1x1 convolution over its rows),
+/// which the Highway kernel runs, or null when the layer runs the reference
+/// kernel. T is the activations' type. The runtime path packs here at
+/// prepare; `qfence embed` writes the same bytes into the header. Call for
+/// operands the op's rule accepted.
+template <class T>
+std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
-  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8) return nullptr;
+  if (ctx.reference_only() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
   kernels::conv_packing p;
   std::vector<quantized_multiplier> multipliers;
   if (ctx.op().code == op_code::conv_2d) {
@@ -127,6 +130,7 @@ inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(cons
     multipliers = detail::conv_multipliers(in, filter, out, p.out_c);
   } else if (ctx.op().code == op_code::fully_connected) {
     if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
+    if (!std::is_same_v<T, std::int8_t>) return nullptr;      // TFLM has no uint8 FULLY_CONNECTED
     p = {filter.dim(0), 1, filter.dim(1)};
     // TFLM: per-channel multipliers from the double product, or the
     // per-tensor one from the float product (repeated per unit).
@@ -137,9 +141,9 @@ inline std::shared_ptr<const kernels::packed_conv2d_int8> packed_conv_layer(cons
     return nullptr;
   }
   const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
-  return std::make_shared<const kernels::packed_conv2d_int8>(p, filter.constant_data<std::int8_t>(), bias,
-                                                             in.quant.zero_point(), multipliers, out.quant.zero_point(),
-                                                             detail::activation_range<std::int8_t>(ctx, out));
+  return std::make_shared<const kernels::packed_conv2d_quantized<T>>(
+      p, filter.constant_data<T>(), bias, in.quant.zero_point(), filter.quant.zero_point(), multipliers,
+      out.quant.zero_point(), detail::activation_range<T>(ctx, out));
 }
 
 /// The packed form of a float CONV_2D (groups of 1) or FULLY_CONNECTED,
@@ -162,26 +166,28 @@ inline std::shared_ptr<const kernels::packed_conv2d_float> packed_conv_float_lay
                                                               float_activation_range(ctx.options().fused));
 }
 
-/// The packed form of an int8 DEPTHWISE_CONV_2D (any depth multiplier), or
-/// null (as packed_conv_layer).
-inline std::shared_ptr<const kernels::packed_depthwise_int8> packed_depthwise_layer(const op_context& ctx) {
+/// The packed form of an int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth
+/// multiplier), or null (as packed_conv_layer).
+template <class T>
+std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed_depthwise_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
-  if (ctx.reference_only() || in.type != dtype::i8 || filter.type != dtype::i8) return nullptr;
+  if (ctx.reference_only() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
   const kernels::depthwise_packing p{filter.dim(3), filter.dim(1), filter.dim(2)};
   const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
-  return std::make_shared<const kernels::packed_depthwise_int8>(
-      p, filter.constant_data<std::int8_t>(), bias, in.quant.zero_point(), detail::conv_multipliers(in, filter, out, p.channels),
-      out.quant.zero_point(), detail::activation_range<std::int8_t>(ctx, out));
+  return std::make_shared<const kernels::packed_depthwise_quantized<T>>(
+      p, filter.constant_data<T>(), bias, in.quant.zero_point(), filter.quant.zero_point(),
+      detail::conv_multipliers(in, filter, out, p.channels), out.quant.zero_point(), detail::activation_range<T>(ctx, out));
 }
 
 namespace detail {
 /// The Highway kernels on a packed layer, on the context's SIMD target.
-inline kernel simd_conv2d_int8(const op_context& ctx, const window_geometry& g,
-                               std::shared_ptr<const kernels::packed_conv2d_int8> packed) {
+template <class T>
+kernel simd_conv2d_quantized(const op_context& ctx, const window_geometry& g,
+                             std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
-    kernels::conv2d_int8(target, g, packed->args(m.at<const std::int8_t>(in_t), m.at<std::int8_t>(out_t)));
+    kernels::conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)));
   };
 }
 inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
@@ -192,12 +198,13 @@ inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
     kernels::conv2d_float(target, g, packed->args(m.at<const float>(in_t), m.at<float>(out_t)));
   };
 }
-inline kernel simd_depthwise_int8(const op_context& ctx, const window_geometry& g,
-                                  std::shared_ptr<const kernels::packed_depthwise_int8> packed) {
+template <class T>
+kernel simd_depthwise_quantized(const op_context& ctx, const window_geometry& g,
+                                std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
-    kernels::depthwise_conv2d_int8(target, g, packed->args(m.at<const std::int8_t>(in_t), m.at<std::int8_t>(out_t)));
+    kernels::depthwise_conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)));
   };
 }
 }  // namespace detail
@@ -210,7 +217,8 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   const tensor_desc in_d = describe(in), w_d = describe(filter);
   ctx.enforce(conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(out)), {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, false);
-  if (auto packed = packed_conv_layer(ctx)) return detail::simd_conv2d_int8(ctx, g, std::move(packed));
+  if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, g, std::move(packed));
+  if (auto packed = packed_conv_layer<std::uint8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, g, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, g, std::move(packed));
   const int out_c = filter.dim(0), filter_in_c = filter.dim(3);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
@@ -251,7 +259,10 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   ctx.enforce(depthwise_conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(ctx.output(0))),
               {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, true);
-  if (auto packed = packed_depthwise_layer(ctx)) return detail::simd_depthwise_int8(ctx, g, std::move(packed));
+  if (auto packed = packed_depthwise_layer<std::int8_t>(ctx))
+    return detail::simd_depthwise_quantized(ctx, g, std::move(packed));
+  if (auto packed = packed_depthwise_layer<std::uint8_t>(ctx))
+    return detail::simd_depthwise_quantized(ctx, g, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
   const kernels::target target = ctx.simd_target();
@@ -348,7 +359,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   const int units = weights.dim(0), depth = weights.dim(1);
   const int batches = static_cast<int>(in.elements() / depth);
   const window_geometry rows = fully_connected_geometry(batches, depth, units);
-  if (auto packed = packed_conv_layer(ctx)) return detail::simd_conv2d_int8(ctx, rows, std::move(packed));
+  if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, rows, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, rows, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();

@@ -1,0 +1,75 @@
+// qfence/kernels/partial_vector-inl.hpp: loading and storing the first
+// `valid` lanes of a vector, for the last, partial vector of a row of
+// channels (re-included per target through kernels/dispatch.hpp).
+//
+// Every kernel ends a row whose length is not a multiple of the vector width
+// the same way, so the rule lives here once. Neither function touches memory
+// past `valid` lanes: the row may end at the end of a buffer.
+//   - AVX-512 targets (AVX3, AVX3_DL) have true masked loads and stores
+//     (vmovdqu8/32 with a mask suppresses faults and writes nothing in the
+//     masked-off lanes), at every vector width: MaskedLoad / BlendedStore
+//     with FirstN.
+//   - Elsewhere (SSE4, AVX2, NEON, EMU128, SCALAR) Highway 1.0.3's
+//     MaskedLoad may read and BlendedStore may rewrite the whole vector
+//     (HWY_MEM_OPS_MIGHT_FAULT, or a load-blend-store): a copy through a
+//     vector-sized stack buffer instead.
+#include <cstddef>
+
+#include <hwy/highway.h>
+
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#undef QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#else
+#define QFENCE_KERNELS_PARTIAL_VECTOR_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// from[0 .. valid) in the first lanes, zeros after them; reads nothing past
+/// from[valid - 1]. 0 <= valid; a full vector when valid >= Lanes(d).
+template <class D>
+HWY_INLINE hn::Vec<D> LoadFirstLanes(D d, const hn::TFromD<D>* from, int valid) {
+  if (valid >= static_cast<int>(hn::Lanes(d))) return hn::LoadU(d, from);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  return hn::MaskedLoad(hn::FirstN(d, static_cast<std::size_t>(valid)), d, from);
+#else
+  using T = hn::TFromD<D>;
+  alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)] = {};
+  // A loop, not memcpy: GCC cannot see that 0 <= valid < Lanes and warns
+  // under the sanitizers.
+  for (int j = 0; j < valid; ++j) lanes[j] = from[j];
+  return hn::Load(d, lanes);
+#endif
+}
+
+/// The first `valid` lanes of `v` stored to out[0 .. valid); writes nothing
+/// past out[valid - 1]. 0 <= valid; a full store when valid >= Lanes(d).
+template <class D>
+HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out) {
+  if (valid >= static_cast<int>(hn::Lanes(d))) {
+    hn::StoreU(v, d, out);
+    return;
+  }
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  hn::BlendedStore(v, hn::FirstN(d, static_cast<std::size_t>(valid)), d, out);
+#else
+  using T = hn::TFromD<D>;
+  alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)];
+  hn::Store(v, d, lanes);
+  for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
