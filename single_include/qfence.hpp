@@ -5480,6 +5480,145 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/resize.hpp -----------------------------------
+// qfence/kernels/reference/resize.hpp: reference kernel code of resize
+// (moved from ops/resize.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct resize_geometry {
+  int batches, in_h, in_w, channels, out_h, out_w;
+  bool align_corners, half_pixel_centers;
+};
+
+
+/// How a resize maps output pixels to input coordinates (TFLite's options).
+enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
+
+namespace reference {
+
+namespace detail {
+/// TFLite ComputeInterpolationValues (float source coordinate and its two
+/// neighbours).
+inline void interpolation_values(int value, float scale, bool half_pixel_centers, int input_size, float* scaled,
+                                 int* lower, int* upper) noexcept {
+  *scaled = half_pixel_centers ? (static_cast<float>(value) + 0.5f) * scale - 0.5f : static_cast<float>(value) * scale;
+  *lower = std::max(static_cast<int>(std::floor(*scaled)), 0);
+  *upper = std::min(static_cast<int>(std::ceil(*scaled)), input_size - 1);
+}
+
+/// The same in 10-bit fixed point (ComputeInterpolationValuesInteger).
+inline void interpolation_values_10(int value, std::int32_t scale_10, bool half_pixel_centers, int input_size,
+                                    std::int32_t* scaled, int* lower, int* upper) noexcept {
+  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
+  *lower = std::max(*scaled / (1 << 10), 0);
+  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
+}
+
+inline float resize_scale(int in, int out, bool align_corners) noexcept {
+  return (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                                    : static_cast<float>(in) / static_cast<float>(out);
+}
+}  // namespace detail
+
+/// Float arithmetic (TFLite's ResizeBilinear template: float32, and the
+/// legacy uint8 path, which adds 0.5 and truncates).
+template <class T>
+inline void resize_bilinear(const resize_geometry& g, const T* in, T* out) noexcept {
+  const float height_scale = detail::resize_scale(g.in_h, g.out_h, g.align_corners);
+  const float width_scale = detail::resize_scale(g.in_w, g.out_w, g.align_corners);
+  const float rounding = std::numeric_limits<T>::is_integer ? 0.5f : 0.0f;
+  auto at = [&](int b, int y, int x, int c) { return static_cast<float>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]); };
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      float iy;
+      int y0, y1;
+      detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      for (int x = 0; x < g.out_w; ++x) {
+        float ix;
+        int x0, x1;
+        detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
+        for (int c = 0; c < g.channels; ++c) {
+          *out++ = static_cast<T>(at(b, y0, x0, c) * (1 - dy) * (1 - dx) + at(b, y1, x0, c) * dy * (1 - dx) +
+                                  at(b, y0, x1, c) * (1 - dy) * dx + at(b, y1, x1, c) * dy * dx + rounding);
+        }
+      }
+    }
+}
+
+/// Integer arithmetic with 10-bit source coordinates (TFLite's
+/// ResizeBilinearInteger: int8, int16).
+template <class T>
+inline void resize_bilinear_integer(const resize_geometry& g, const T* in, T* out) noexcept {
+  auto scale_10 = [&](int in_size, int out_size) {
+    if (g.align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
+    return ((1 << 10) * in_size + out_size / 2) / out_size;
+  };
+  const std::int32_t height_scale_10 = scale_10(g.in_h, g.out_h), width_scale_10 = scale_10(g.in_w, g.out_w);
+  auto at = [&](int b, int y, int x, int c) {
+    return static_cast<std::int64_t>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]);
+  };
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      std::int32_t iy;
+      int y0, y1;
+      detail::interpolation_values_10(y, height_scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      for (int x = 0; x < g.out_w; ++x) {
+        std::int32_t ix;
+        int x0, x1;
+        detail::interpolation_values_10(x, width_scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const std::int64_t fy = iy - (1 << 10) * y0, fx = ix - (1 << 10) * x0;
+        for (int c = 0; c < g.channels; ++c) {
+          const std::int64_t sum = at(b, y0, x0, c) * ((1 << 10) - fy) * ((1 << 10) - fx) +
+                                   at(b, y1, x0, c) * fy * ((1 << 10) - fx) + at(b, y0, x1, c) * ((1 << 10) - fy) * fx +
+                                   at(b, y1, x1, c) * fy * fx;
+          // Round half away from zero, then divide (TFLite's default double rounding).
+          const std::int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+          *out++ = static_cast<T>((sum + round) / (1 << 20));
+        }
+      }
+    }
+}
+
+/// TFLite GetNearestNeighbor.
+inline int nearest_neighbor(int out_index, int in_size, int out_size, bool align_corners,
+                            bool half_pixel_centers) noexcept {
+  const float scale = detail::resize_scale(in_size, out_size, align_corners);
+  const float offset = half_pixel_centers ? 0.5f : 0.0f;
+  const float src = (static_cast<float>(out_index) + offset) * scale;
+  int v = std::min(align_corners ? static_cast<int>(std::round(src)) : static_cast<int>(std::floor(src)), in_size - 1);
+  if (half_pixel_centers) v = std::max(0, v);
+  return v;
+}
+
+inline void resize_nearest_neighbor(const resize_geometry& g, const void* input, std::size_t element_bytes,
+                                    void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  const std::size_t pixel = element_bytes * static_cast<std::size_t>(g.channels);
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      const int iy = nearest_neighbor(y, g.in_h, g.out_h, g.align_corners, g.half_pixel_centers);
+      for (int x = 0; x < g.out_w; ++x) {
+        const int ix = nearest_neighbor(x, g.in_w, g.out_w, g.align_corners, g.half_pixel_centers);
+        std::memcpy(out, in + static_cast<std::size_t>((b * g.in_h + iy) * g.in_w + ix) * pixel, pixel);
+        out += pixel;
+      }
+    }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 #define HWY_TARGET_INCLUDE "qfence.hpp"  // this file: see the note at its top
 #include <hwy/foreach_target.h>  // must come before highway.h
 
@@ -6897,6 +7036,116 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/resize_bilinear-inl.hpp --------------------------------
+// qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR on TFLite's float
+// path (float32, and legacy uint8, which adds 0.5 and truncates) with
+// Highway, per target (re-included through kernels/dispatch.hpp).
+//
+// Bit for bit reference::resize_bilinear: each output pixel takes its source
+// coordinates and weights from the same code (reference::detail::
+// interpolation_values), and each channel computes
+//   a00 * (1 - dy) * (1 - dx) + a10 * dy * (1 - dx) + a01 * (1 - dy) * dx
+//     + a11 * dy * dx + rounding
+// in that order, a multiply and an add at a time (never fused, see
+// core/exact_float.hpp). The lanes are the pixel's channels; the weights are
+// one broadcast per pixel. uint8 converts the sum toward zero, as the
+// reference's static_cast does.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_RESIZE_BILINEAR_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_RESIZE_BILINEAR_INL_HPP_
+#undef QFENCE_KERNELS_RESIZE_BILINEAR_INL_HPP_
+#else
+#define QFENCE_KERNELS_RESIZE_BILINEAR_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace resize_detail {
+
+/// `valid` channels from `p` as floats (the rest 0).
+template <class DF, class T>
+HWY_INLINE hn::Vec<DF> LoadChannelsAsFloat(DF df, const T* p, int valid) {
+  if constexpr (std::is_same_v<T, float>) {
+    return LoadFirstLanes(df, p, valid);
+  } else {
+    const hn::Rebind<std::int32_t, DF> di;
+    const hn::Rebind<T, DF> d8;
+    return hn::ConvertTo(df, hn::PromoteTo(di, LoadFirstLanes(d8, p, valid)));
+  }
+}
+
+/// `v` stored as T to the first `valid` channels at `out` (uint8: truncated
+/// toward zero; the sum lies in [0, 255.5]).
+template <class DF, class T>
+HWY_INLINE void StoreChannels(DF df, hn::Vec<DF> v, int valid, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    StoreFirstLanes(df, v, valid, out);
+  } else {
+    const hn::Rebind<std::int32_t, DF> di;
+    const hn::Rebind<T, DF> d8;
+    StoreFirstLanes(d8, hn::DemoteTo(d8, hn::ConvertTo(di, v)), valid, out);
+  }
+}
+
+}  // namespace resize_detail
+
+/// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t.
+template <class T>
+HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* out) {
+  using namespace resize_detail;
+  const hn::ScalableTag<float> df;
+  using V = hn::Vec<decltype(df)>;
+  const int n = static_cast<int>(hn::Lanes(df)), channels = g.channels;
+  const float height_scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
+  const float width_scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
+  const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f);
+  const auto pixel = [&](int b, int y, int x) {
+    return in + ((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h) + static_cast<std::size_t>(y)) *
+                     static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
+                    static_cast<std::size_t>(channels);
+  };
+  for (int b = 0; b < g.batches; ++b)
+    for (int y = 0; y < g.out_h; ++y) {
+      float iy;
+      int y0, y1;
+      reference::detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      const float dy = iy - static_cast<float>(y0);
+      const V wy = hn::Set(df, dy), wy1 = hn::Set(df, 1 - dy);
+      for (int x = 0; x < g.out_w; ++x) {
+        float ix;
+        int x0, x1;
+        reference::detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const float dx = ix - static_cast<float>(x0);
+        const V wx = hn::Set(df, dx), wx1 = hn::Set(df, 1 - dx);
+        const T *p00 = pixel(b, y0, x0), *p10 = pixel(b, y1, x0), *p01 = pixel(b, y0, x1), *p11 = pixel(b, y1, x1);
+        for (int c = 0; c < channels; c += n) {
+          const int valid = channels - c < n ? channels - c : n;
+          const V a00 = LoadChannelsAsFloat(df, p00 + c, valid), a10 = LoadChannelsAsFloat(df, p10 + c, valid);
+          const V a01 = LoadChannelsAsFloat(df, p01 + c, valid), a11 = LoadChannelsAsFloat(df, p11 + c, valid);
+          V sum = hn::Mul(hn::Mul(a00, wy1), wx1);
+          sum = hn::Add(sum, hn::Mul(hn::Mul(a10, wy), wx1));
+          sum = hn::Add(sum, hn::Mul(hn::Mul(a01, wy1), wx));
+          sum = hn::Add(sum, hn::Mul(hn::Mul(a11, wy), wx));
+          StoreChannels(df, hn::Add(sum, rounding), valid, out + c);
+        }
+        out += channels;
+      }
+    }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END
@@ -7004,6 +7253,12 @@ struct depthwise_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DFloat<Geometry>);
 };
 
+template <class T>
+struct resize_bilinear_float_table {
+  using fn = void (*)(const resize_geometry&, const T*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearFloat<T>);
+};
+
 template <bool Subtract, class T>
 struct add_quantized_table {
   using fn = void (*)(const broadcast_geometry&, const T*, const T*, const add_params&, int_range, T*);
@@ -7033,6 +7288,13 @@ inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthw
 template <class Geometry>
 inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
+/// target `t`.
+template <class T>
+inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
+  resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
@@ -9126,145 +9388,6 @@ QFENCE_EXACT_FLOAT_END
 // reference kernels (NHWC), as TFLite's reference_ops compute them.
 
 
-// ---- qfence/kernels/reference/resize.hpp -----------------------------------
-// qfence/kernels/reference/resize.hpp: reference kernel code of resize
-// (moved from ops/resize.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct resize_geometry {
-  int batches, in_h, in_w, channels, out_h, out_w;
-  bool align_corners, half_pixel_centers;
-};
-
-
-/// How a resize maps output pixels to input coordinates (TFLite's options).
-enum class resize_mode : std::uint8_t { plain, align_corners, half_pixel_centers };
-
-namespace reference {
-
-namespace detail {
-/// TFLite ComputeInterpolationValues (float source coordinate and its two
-/// neighbours).
-inline void interpolation_values(int value, float scale, bool half_pixel_centers, int input_size, float* scaled,
-                                 int* lower, int* upper) noexcept {
-  *scaled = half_pixel_centers ? (static_cast<float>(value) + 0.5f) * scale - 0.5f : static_cast<float>(value) * scale;
-  *lower = std::max(static_cast<int>(std::floor(*scaled)), 0);
-  *upper = std::min(static_cast<int>(std::ceil(*scaled)), input_size - 1);
-}
-
-/// The same in 10-bit fixed point (ComputeInterpolationValuesInteger).
-inline void interpolation_values_10(int value, std::int32_t scale_10, bool half_pixel_centers, int input_size,
-                                    std::int32_t* scaled, int* lower, int* upper) noexcept {
-  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), 0);
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
-}
-
-inline float resize_scale(int in, int out, bool align_corners) noexcept {
-  return (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
-                                    : static_cast<float>(in) / static_cast<float>(out);
-}
-}  // namespace detail
-
-/// Float arithmetic (TFLite's ResizeBilinear template: float32, and the
-/// legacy uint8 path, which adds 0.5 and truncates).
-template <class T>
-inline void resize_bilinear(const resize_geometry& g, const T* in, T* out) noexcept {
-  const float height_scale = detail::resize_scale(g.in_h, g.out_h, g.align_corners);
-  const float width_scale = detail::resize_scale(g.in_w, g.out_w, g.align_corners);
-  const float rounding = std::numeric_limits<T>::is_integer ? 0.5f : 0.0f;
-  auto at = [&](int b, int y, int x, int c) { return static_cast<float>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]); };
-  for (int b = 0; b < g.batches; ++b)
-    for (int y = 0; y < g.out_h; ++y) {
-      float iy;
-      int y0, y1;
-      detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-      for (int x = 0; x < g.out_w; ++x) {
-        float ix;
-        int x0, x1;
-        detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-        const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
-        for (int c = 0; c < g.channels; ++c) {
-          *out++ = static_cast<T>(at(b, y0, x0, c) * (1 - dy) * (1 - dx) + at(b, y1, x0, c) * dy * (1 - dx) +
-                                  at(b, y0, x1, c) * (1 - dy) * dx + at(b, y1, x1, c) * dy * dx + rounding);
-        }
-      }
-    }
-}
-
-/// Integer arithmetic with 10-bit source coordinates (TFLite's
-/// ResizeBilinearInteger: int8, int16).
-template <class T>
-inline void resize_bilinear_integer(const resize_geometry& g, const T* in, T* out) noexcept {
-  auto scale_10 = [&](int in_size, int out_size) {
-    if (g.align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
-    return ((1 << 10) * in_size + out_size / 2) / out_size;
-  };
-  const std::int32_t height_scale_10 = scale_10(g.in_h, g.out_h), width_scale_10 = scale_10(g.in_w, g.out_w);
-  auto at = [&](int b, int y, int x, int c) {
-    return static_cast<std::int64_t>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]);
-  };
-  for (int b = 0; b < g.batches; ++b)
-    for (int y = 0; y < g.out_h; ++y) {
-      std::int32_t iy;
-      int y0, y1;
-      detail::interpolation_values_10(y, height_scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-      for (int x = 0; x < g.out_w; ++x) {
-        std::int32_t ix;
-        int x0, x1;
-        detail::interpolation_values_10(x, width_scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-        const std::int64_t fy = iy - (1 << 10) * y0, fx = ix - (1 << 10) * x0;
-        for (int c = 0; c < g.channels; ++c) {
-          const std::int64_t sum = at(b, y0, x0, c) * ((1 << 10) - fy) * ((1 << 10) - fx) +
-                                   at(b, y1, x0, c) * fy * ((1 << 10) - fx) + at(b, y0, x1, c) * ((1 << 10) - fy) * fx +
-                                   at(b, y1, x1, c) * fy * fx;
-          // Round half away from zero, then divide (TFLite's default double rounding).
-          const std::int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
-          *out++ = static_cast<T>((sum + round) / (1 << 20));
-        }
-      }
-    }
-}
-
-/// TFLite GetNearestNeighbor.
-inline int nearest_neighbor(int out_index, int in_size, int out_size, bool align_corners,
-                            bool half_pixel_centers) noexcept {
-  const float scale = detail::resize_scale(in_size, out_size, align_corners);
-  const float offset = half_pixel_centers ? 0.5f : 0.0f;
-  const float src = (static_cast<float>(out_index) + offset) * scale;
-  int v = std::min(align_corners ? static_cast<int>(std::round(src)) : static_cast<int>(std::floor(src)), in_size - 1);
-  if (half_pixel_centers) v = std::max(0, v);
-  return v;
-}
-
-inline void resize_nearest_neighbor(const resize_geometry& g, const void* input, std::size_t element_bytes,
-                                    void* output) noexcept {
-  const auto* in = static_cast<const unsigned char*>(input);
-  auto* out = static_cast<unsigned char*>(output);
-  const std::size_t pixel = element_bytes * static_cast<std::size_t>(g.channels);
-  for (int b = 0; b < g.batches; ++b)
-    for (int y = 0; y < g.out_h; ++y) {
-      const int iy = nearest_neighbor(y, g.in_h, g.out_h, g.align_corners, g.half_pixel_centers);
-      for (int x = 0; x < g.out_w; ++x) {
-        const int ix = nearest_neighbor(x, g.in_w, g.out_w, g.align_corners, g.half_pixel_centers);
-        std::memcpy(out, in + static_cast<std::size_t>((b * g.in_h + iy) * g.in_w + ix) * pixel, pixel);
-        out += pixel;
-      }
-    }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/resize.hpp -----------------------------------------------
 // qfence/rules/resize.hpp: the type and shape rule of RESIZE_BILINEAR and
 // RESIZE_NEAREST_NEIGHBOR.
@@ -9339,6 +9462,19 @@ struct resize_node {
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,
                                               Mode == resize_mode::half_pixel_centers};
+    /// The float path of RESIZE_BILINEAR (float32, uint8) runs the Highway
+    /// kernel (kernels/resize_bilinear-inl.hpp); the rest the reference.
+    static constexpr bool simd =
+        std::is_same_v<Op, qfence::op::resize_bilinear> && (Input::type == dtype::f32 || Input::type == dtype::u8);
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = resize_node;
+
+    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) kernels::resize_bilinear_float(t, geometry, in, out);
+      else run(node, in, out);
+    }
+
     static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
         reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);

@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/pad.hpp"
+#include "qfence/kernels/reference/resize.hpp"
 #include "qfence/kernels/pad.hpp"
 
 namespace qf = qfence;
@@ -393,6 +395,41 @@ TEST_CASE("int8 depthwise_conv2d: filters too wide for the column buffer, too ta
         CAPTURE(describe(l, seed, t.name()));
         REQUIRE(got == want);
       }
+}
+
+/// RESIZE_BILINEAR's float path (float32 and uint8) over random sizes and
+/// every mode, against the reference.
+template <class T>
+void check_resize_bilinear_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7e5u ^ sizeof(T));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int mode = below(3);
+      const qf::resize_geometry g{1 + below(2), 1 + below(9), 1 + below(9), 1 + below(40), 1 + below(20), 1 + below(20),
+                                  mode == 1, mode == 2};
+      std::vector<T> in(static_cast<std::size_t>(g.batches * g.in_h * g.in_w * g.channels));
+      if constexpr (std::is_same_v<T, float>) in = random_floats(r, in.size(), true);
+      else for (auto& x : in) x = static_cast<T>(below(256));
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.channels);
+      std::vector<T> want(out_n), got(out_n);
+      qf::reference::resize_bilinear(g, in.data(), want.data());
+      kn::resize_bilinear_float(t, g, in.data(), got.data());
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      if constexpr (std::is_same_v<T, float>) REQUIRE(first_difference(got, want) == "");
+      else REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << (std::is_same_v<T, float> ? "float" : "uint8")
+                                  << " bilinear resizes bit-exact");
+  }
+}
+
+TEST_CASE("resize_bilinear, float path: every target gives the reference's bits") {
+  check_resize_bilinear_on_every_target<float>();
+  check_resize_bilinear_on_every_target<std::uint8_t>();
 }
 
 /// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or

@@ -130,6 +130,12 @@ struct depthwise_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DFloat<Geometry>);
 };
 
+template <class T>
+struct resize_bilinear_float_table {
+  using fn = void (*)(const resize_geometry&, const T*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearFloat<T>);
+};
+
 template <bool Subtract, class T>
 struct add_quantized_table {
   using fn = void (*)(const broadcast_geometry&, const T*, const T*, const add_params&, int_range, T*);
@@ -159,6 +165,13 @@ inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthw
 template <class Geometry>
 inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
+}
+
+/// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
+/// target `t`.
+template <class T>
+inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
+  resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.

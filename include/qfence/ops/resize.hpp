@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
-#include "qfence/kernels/reference/resize.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/resize.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/resize.hpp"
 
@@ -54,6 +56,19 @@ struct resize_node {
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,
                                               Mode == resize_mode::half_pixel_centers};
+    /// The float path of RESIZE_BILINEAR (float32, uint8) runs the Highway
+    /// kernel (kernels/resize_bilinear-inl.hpp); the rest the reference.
+    static constexpr bool simd =
+        std::is_same_v<Op, qfence::op::resize_bilinear> && (Input::type == dtype::f32 || Input::type == dtype::u8);
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = resize_node;
+
+    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) kernels::resize_bilinear_float(t, geometry, in, out);
+      else run(node, in, out);
+    }
+
     static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
         reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);
