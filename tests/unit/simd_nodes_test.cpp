@@ -31,6 +31,13 @@ constexpr std::array<std::int8_t, N> bytes(std::uint32_t seed) {
   return a;
 }
 template <std::size_t N>
+constexpr std::array<std::uint8_t, N> ubytes(std::uint32_t seed) {
+  std::array<std::uint8_t, N> a{};
+  const auto s = bytes<N>(seed);
+  for (std::size_t i = 0; i < N; ++i) a[i] = static_cast<std::uint8_t>(s[i] + 128);
+  return a;
+}
+template <std::size_t N>
 constexpr std::array<std::int32_t, N> words(std::uint32_t seed) {
   std::array<std::int32_t, N> a{};
   for (auto& x : a) {
@@ -105,7 +112,43 @@ inline constexpr auto fc_wd = bytes<21 * 50>(8);
 using fc_b = qf::tensor<qf::i32, qf::shape<21>>;
 inline constexpr auto fc_bd = words<21>(9);
 
+// 80 output channels: 5 vectors of 16 on AVX-512 (a full tile of 4 and a
+// last tile of 1), 10 of 8 on AVX2 (tiles of 4, 4, 2).
+using wide_w = qf::tensor<qf::i8, qf::shape<80, 1, 1, 19>, qf::per_tensor<0.004f, 0>>;
+inline constexpr auto wide_wd = bytes<80 * 19>(10);
+
+// Legacy uint8: activations and weights with zero points.
+using u8_in = qf::tensor<qf::u8, qf::shape<2, 7, 9, 19>, qf::per_tensor<0.04f, 121>>;
+using u8_conv_w = qf::tensor<qf::u8, qf::shape<37, 3, 3, 19>, qf::per_tensor<0.003f, 140>>;
+inline constexpr auto u8_conv_wd = ubytes<37 * 9 * 19>(11);
+using u8_dw_w = qf::tensor<qf::u8, qf::shape<1, 3, 3, 19>, qf::per_tensor<0.01f, 97>>;
+inline constexpr auto u8_dw_wd = ubytes<9 * 19>(12);
+
 }  // namespace
+
+TEST_CASE("compile-time SIMD layers: legacy uint8, a last tile narrower than the others, resize") {
+  using u8_out = qf::per_tensor<0.09f, 130>;
+  check_node<decltype(qf::conv2d(qf::ref<0>, qf::make_constant<wide_w>(wide_wd.data()), qf::no_bias,
+                                 qf::out<qf::per_tensor<0.1f, 5>>)),
+             i8_in>(qf::conv2d(qf::ref<0>, qf::make_constant<wide_w>(wide_wd.data()), qf::no_bias,
+                               qf::out<qf::per_tensor<0.1f, 5>>),
+                    "conv2d 1x1, 19 -> 80 channels");
+  check_node<decltype(qf::conv2d(qf::ref<0>, qf::make_constant<u8_conv_w>(u8_conv_wd.data()),
+                                 qf::make_constant<conv_b>(conv_bd.data()), qf::stride<2>, qf::same, qf::fused_relu6,
+                                 qf::out<u8_out>)),
+             u8_in>(qf::conv2d(qf::ref<0>, qf::make_constant<u8_conv_w>(u8_conv_wd.data()),
+                               qf::make_constant<conv_b>(conv_bd.data()), qf::stride<2>, qf::same, qf::fused_relu6,
+                               qf::out<u8_out>),
+                    "uint8 conv2d 3x3 s2 same, 19 -> 37 channels, weight zero point 140");
+  check_node<decltype(qf::depthwise_conv2d(qf::ref<0>, qf::make_constant<u8_dw_w>(u8_dw_wd.data()),
+                                           qf::make_constant<dw_b>(dw_bd.data()), qf::out<u8_out>)),
+             u8_in>(qf::depthwise_conv2d(qf::ref<0>, qf::make_constant<u8_dw_w>(u8_dw_wd.data()),
+                                         qf::make_constant<dw_b>(dw_bd.data()), qf::out<u8_out>),
+                    "uint8 depthwise 3x3 s1 same, 19 channels, weight zero point 97");
+  check_node<decltype(qf::resize_bilinear<13, 20, qf::resize_mode::half_pixel_centers>(qf::ref<0>)), u8_in>(
+      qf::resize_bilinear<13, 20, qf::resize_mode::half_pixel_centers>(qf::ref<0>),
+      "uint8 resize_bilinear 7x9 -> 13x20, half pixel centers");
+}
 
 TEST_CASE("compile-time SIMD layers give their reference kernel's bytes on every target") {
   using out_q = qf::per_tensor<0.07f, 3>;

@@ -250,8 +250,10 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
 }
 
 /// Every output pixel, tile by tile, for a tile of Vectors vectors of
-/// channels (fewer for the last channels).
-template <int Vectors, class D, class T>
+/// channels (fewer for the last channels: Tail of them when the layer's
+/// channels are constants, so that a layer instantiates only the tiles it
+/// runs; any when Tail is -1).
+template <int Vectors, int Tail, class D, class T>
 HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
                             int oc_end) {
   constexpr int Pixels = pixels_for(Vectors);
@@ -281,10 +283,15 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
       if constexpr (std::is_same_v<T, std::uint8_t>) input_sum_terms(g, a, px);
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
-        if (vectors >= Vectors) tile<Vectors, Pixels>(d, g, a, px, oc);
-        else if (vectors == 3) tile<3, Pixels>(d, g, a, px, oc);
-        else if (vectors == 2) tile<2, Pixels>(d, g, a, px, oc);
-        else tile<1, Pixels>(d, g, a, px, oc);
+        if (vectors >= Vectors) {
+          tile<Vectors, Pixels>(d, g, a, px, oc);
+        } else if constexpr (Tail > 0) {
+          tile<Tail, Pixels>(d, g, a, px, oc);
+        } else if constexpr (Tail < 0) {
+          if (vectors == 3) tile<3, Pixels>(d, g, a, px, oc);
+          else if (vectors == 2) tile<2, Pixels>(d, g, a, px, oc);
+          else tile<1, Pixels>(d, g, a, px, oc);
+        }
       }
     }
   }
@@ -354,10 +361,14 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    conv_detail::pixel_tiles<(vectors < conv_detail::kVectors ? vectors : conv_detail::kVectors)>(d, g, a, 0,
+    constexpr int widest = vectors < conv_detail::kVectors ? vectors : conv_detail::kVectors;
+    // The last tile's width is a constant where the vector's lanes are
+    // (not on scalable vectors, whose lanes MaxLanes only bounds).
+    constexpr int tail = HWY_HAVE_SCALABLE ? -1 : vectors % widest;
+    conv_detail::pixel_tiles<widest, tail>(d, g, a, 0,
                                                                                                 pk.padded_out_c());
   } else {
-    conv_detail::pixel_tiles<conv_detail::kVectors>(d, g, a, 0, pk.padded_out_c());
+    conv_detail::pixel_tiles<conv_detail::kVectors, -1>(d, g, a, 0, pk.padded_out_c());
   }
 #endif
 }
