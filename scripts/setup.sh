@@ -60,8 +60,9 @@ configure_build() {
   echo "$config" >"$dir/qfence-config"
 }
 
-# suite_targets BUILD_DIR [--suite S]...: the build targets the tests of those
-# suites run (nothing when no suite is given: meson compile builds all).
+# suite_targets BUILD_DIR [--suite S]... | --every-suite: the build targets
+# the tests of those suites (or of every suite) run; nothing when no suite is
+# given (meson compile then builds all).
 suite_targets() {
   local dir=$1; shift
   [ $# -eq 0 ] && return 0
@@ -69,7 +70,8 @@ suite_targets() {
 import json, os, sys
 info = json.load(sys.stdin)
 build, wanted = sys.argv[1], set(sys.argv[3::2])
-ids = {d for t in info["tests"] if {s.split(":")[-1] for s in t["suite"]} & wanted for d in t["depends"]}
+every = sys.argv[2:] == ["--every-suite"]
+ids = {d for t in info["tests"] if every or {s.split(":")[-1] for s in t["suite"]} & wanted for d in t["depends"]}
 # meson compile names a target by its folder in the build tree and its name.
 print(" ".join(os.path.join(os.path.dirname(os.path.relpath(t["filename"][0], build)), t["name"])
                for t in info["targets"] if t["id"] in ids))
