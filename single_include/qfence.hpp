@@ -5179,40 +5179,37 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
   }
 }
 
-/// The per-channel constants of an int8 convolution (weights as
-/// pack_conv_weights takes them; the kernel reads inputs as x + 128).
-constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weights, const std::int32_t* bias,
+/// What the convolution kernel adds to an input byte to make it the dot
+/// product's unsigned operand: int8 + 128 (its sign bit flipped); uint8 is
+/// unsigned already.
+template <class T>
+inline constexpr std::int32_t input_operand_offset = std::is_same_v<T, std::int8_t> ? 128 : 0;
+
+/// The per-channel constants of an int8 or legacy uint8 convolution
+/// (weights as pack_conv_weights takes them; weight_zero_point is 0 for int8):
+/// bias - (zx + input_operand_offset) * sum(w - zw) (the file comment; a uint8
+/// layer's kernel adds the per-pixel term).
+template <class TW>
+constexpr void pack_conv_epilogue(const conv_packing& p, const TW* weights, const std::int32_t* bias,
                                   std::int32_t input_zero_point, const quantized_multiplier* multipliers,
-                                  std::int32_t* out) noexcept {
+                                  std::int32_t* out, std::int32_t weight_zero_point = 0) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   const auto weight_sum = [&](int oc) {
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i < per_channel; ++i)
-      sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]));
+      sum += static_cast<std::uint32_t>(
+          static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]) - weight_zero_point);
     return sum;
   };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + input_operand_offset<TW>, multipliers,
+                out);
 }
 
-/// The per-channel constants of a legacy uint8 convolution: bias -
-/// zx * sum(w - zw) (the file comment; the kernel adds the per-pixel term).
-constexpr void pack_conv_epilogue(const conv_packing& p, const std::uint8_t* weights, const std::int32_t* bias,
-                                  std::int32_t input_zero_point, std::int32_t weight_zero_point,
-                                  const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
-  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
-  const auto weight_sum = [&](int oc) {
-    std::uint32_t sum = 0;
-    for (std::size_t i = 0; i < per_channel; ++i)
-      sum += static_cast<std::uint32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i] - weight_zero_point);
-    return sum;
-  };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
-}
-
-/// What the uint8 kernel multiplies each pixel's input sum by (the file
-/// comment); 0 for int8 layers, whose weights have no zero point.
+/// What the kernel multiplies each pixel's input sum by: 128 - zw for a
+/// uint8 layer (the file comment); an int8 layer has no such term (0).
+template <class T>
 constexpr std::int32_t conv_input_sum_factor(std::int32_t weight_zero_point) noexcept {
-  return 128 - weight_zero_point;
+  return std::is_same_v<T, std::uint8_t> ? 128 - weight_zero_point : 0;
 }
 
 /// The sizes of one packed depthwise convolution (`channels`: its output
@@ -6140,10 +6137,10 @@ struct tile_pixels {
   int count;
 };
 
-/// The bits that turn input bytes into the unsigned operand: int8 sign bits
-/// flipped (x + 128); uint8 bytes are unsigned already.
+/// The bits that turn 4 input bytes into the unsigned operand: adding
+/// input_operand_offset (128 for int8) is flipping each sign bit.
 template <class T>
-inline constexpr std::uint32_t kOperandFlip = std::is_same_v<T, std::int8_t> ? 0x80808080u : 0u;
+inline constexpr std::uint32_t kOperandFlip = input_operand_offset<T> != 0 ? 0x80808080u : 0u;
 
 /// 4 input bytes as the unsigned operand.
 template <class T>
@@ -6360,8 +6357,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
           for (int s = 0; s < pk.segments; ++s) {
             const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
             for (int j = 0; j < pk.segment_len; ++j) {
-              // The unsigned operand: int8 + 128, uint8 as it is (file comment).
-              const int x = std::is_same_v<T, std::int8_t> ? src[j] + 128 : src[j];
+              const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
               acc += static_cast<std::uint32_t>(
                   column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
               if constexpr (std::is_same_v<T, std::uint8_t>)
@@ -7360,14 +7356,10 @@ struct conv2d_quantized_arrays {
   constexpr conv2d_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
                                     std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
                                     prepacked_t<std::int8_t>) noexcept
-      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {
     pack_conv_weights(P, w, weights.data());
-    if constexpr (std::is_same_v<T, std::uint8_t>) {
-      pack_conv_epilogue(P, w, bias, input_zero_point, weight_zero_point, multipliers, epilogue.data());
-      input_sum_factor = conv_input_sum_factor(weight_zero_point);
-    } else {
-      pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
-    }
+    pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data(), weight_zero_point);
   }
   constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
@@ -7386,7 +7378,7 @@ struct conv2d_quantized_arrays<T, P, true> {
       : weights(given.weights),
         epilogue(given.epilogue),
         pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
-        input_sum_factor(std::is_same_v<T, std::uint8_t> ? conv_input_sum_factor(weight_zero_point) : 0) {}
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {}
   constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };

@@ -205,10 +205,10 @@ TEST_CASE("uint8 conv2d: every target gives the reference's bits") {
       std::vector<std::int32_t> epilogue(p.epilogue_words());
       std::vector<std::uint8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::uint8_t>(l.in_zp));
       kn::pack_conv_weights(p, l.weights.data(), packed.data());
-      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp, l.w_zp,
-                             l.multipliers.data(), epilogue.data());
+      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                             l.multipliers.data(), epilogue.data(), l.w_zp);
       kn::conv2d_quantized(t, g, kn::conv2d_uint8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
-                                                       l.out_zp, l.act, got.data(), kn::conv_input_sum_factor(l.w_zp)});
+                                                       l.out_zp, l.act, got.data(), kn::conv_input_sum_factor<std::uint8_t>(l.w_zp)});
       CAPTURE(t.name());
       CAPTURE(seed);
       CAPTURE(l.w_zp);

@@ -109,10 +109,10 @@ struct tile_pixels {
   int count;
 };
 
-/// The bits that turn input bytes into the unsigned operand: int8 sign bits
-/// flipped (x + 128); uint8 bytes are unsigned already.
+/// The bits that turn 4 input bytes into the unsigned operand: adding
+/// input_operand_offset (128 for int8) is flipping each sign bit.
 template <class T>
-inline constexpr std::uint32_t kOperandFlip = std::is_same_v<T, std::int8_t> ? 0x80808080u : 0u;
+inline constexpr std::uint32_t kOperandFlip = input_operand_offset<T> != 0 ? 0x80808080u : 0u;
 
 /// 4 input bytes as the unsigned operand.
 template <class T>
@@ -329,8 +329,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
           for (int s = 0; s < pk.segments; ++s) {
             const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
             for (int j = 0; j < pk.segment_len; ++j) {
-              // The unsigned operand: int8 + 128, uint8 as it is (file comment).
-              const int x = std::is_same_v<T, std::int8_t> ? src[j] + 128 : src[j];
+              const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
               acc += static_cast<std::uint32_t>(
                   column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
               if constexpr (std::is_same_v<T, std::uint8_t>)

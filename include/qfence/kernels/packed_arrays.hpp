@@ -9,7 +9,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -43,14 +42,10 @@ struct conv2d_quantized_arrays {
   constexpr conv2d_quantized_arrays(const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
                                     std::int32_t weight_zero_point, const quantized_multiplier* multipliers,
                                     prepacked_t<std::int8_t>) noexcept
-      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)) {
+      : pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {
     pack_conv_weights(P, w, weights.data());
-    if constexpr (std::is_same_v<T, std::uint8_t>) {
-      pack_conv_epilogue(P, w, bias, input_zero_point, weight_zero_point, multipliers, epilogue.data());
-      input_sum_factor = conv_input_sum_factor(weight_zero_point);
-    } else {
-      pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data());
-    }
+    pack_conv_epilogue(P, w, bias, input_zero_point, multipliers, epilogue.data(), weight_zero_point);
   }
   constexpr const std::int8_t* weight_data() const noexcept { return weights.data(); }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue.data(); }
@@ -69,7 +64,7 @@ struct conv2d_quantized_arrays<T, P, true> {
       : weights(given.weights),
         epilogue(given.epilogue),
         pad_row(filled_row<T, static_cast<std::size_t>(P.padded_segment())>(input_zero_point)),
-        input_sum_factor(std::is_same_v<T, std::uint8_t> ? conv_input_sum_factor(weight_zero_point) : 0) {}
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {}
   constexpr const std::int8_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };

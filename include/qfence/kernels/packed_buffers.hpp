@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
-#include <type_traits>
 #include <vector>
 
 #include <hwy/aligned_allocator.h>
@@ -50,7 +49,7 @@ struct packed_conv2d_quantized {
   hwy::AlignedFreeUniquePtr<T[]> pad_row;
   std::int32_t output_zero_point;
   int_range act;
-  std::int32_t input_sum_factor = 0;
+  std::int32_t input_sum_factor;
 
   /// `weights` OHWI; `bias` may be null; one multiplier per output channel.
   packed_conv2d_quantized(conv_packing p, const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
@@ -61,15 +60,10 @@ struct packed_conv2d_quantized {
         epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
         pad_row(detail::pad_row<T>(static_cast<std::size_t>(p.padded_segment()), input_zero_point)),
         output_zero_point(out_zero_point),
-        act(range) {
+        act(range),
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {
     pack_conv_weights(p, w, weights.get());
-    if constexpr (std::is_same_v<T, std::uint8_t>) {
-      pack_conv_epilogue(p, w, bias, input_zero_point, weight_zero_point, multipliers.data(), epilogue.get());
-      input_sum_factor = conv_input_sum_factor(weight_zero_point);
-    } else {
-      (void)weight_zero_point;  // int8 weights are symmetric
-      pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get());
-    }
+    pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get(), weight_zero_point);
   }
 
   conv2d_quantized_args<T> args(const T* input, T* output) const noexcept {

@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
@@ -162,40 +163,37 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
   }
 }
 
-/// The per-channel constants of an int8 convolution (weights as
-/// pack_conv_weights takes them; the kernel reads inputs as x + 128).
-constexpr void pack_conv_epilogue(const conv_packing& p, const std::int8_t* weights, const std::int32_t* bias,
+/// What the convolution kernel adds to an input byte to make it the dot
+/// product's unsigned operand: int8 + 128 (its sign bit flipped); uint8 is
+/// unsigned already.
+template <class T>
+inline constexpr std::int32_t input_operand_offset = std::is_same_v<T, std::int8_t> ? 128 : 0;
+
+/// The per-channel constants of an int8 or legacy uint8 convolution
+/// (weights as pack_conv_weights takes them; weight_zero_point is 0 for int8):
+/// bias - (zx + input_operand_offset) * sum(w - zw) (the file comment; a uint8
+/// layer's kernel adds the per-pixel term).
+template <class TW>
+constexpr void pack_conv_epilogue(const conv_packing& p, const TW* weights, const std::int32_t* bias,
                                   std::int32_t input_zero_point, const quantized_multiplier* multipliers,
-                                  std::int32_t* out) noexcept {
+                                  std::int32_t* out, std::int32_t weight_zero_point = 0) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   const auto weight_sum = [&](int oc) {
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i < per_channel; ++i)
-      sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]));
+      sum += static_cast<std::uint32_t>(
+          static_cast<std::int32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i]) - weight_zero_point);
     return sum;
   };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + 128, multipliers, out);
+  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point + input_operand_offset<TW>, multipliers,
+                out);
 }
 
-/// The per-channel constants of a legacy uint8 convolution: bias -
-/// zx * sum(w - zw) (the file comment; the kernel adds the per-pixel term).
-constexpr void pack_conv_epilogue(const conv_packing& p, const std::uint8_t* weights, const std::int32_t* bias,
-                                  std::int32_t input_zero_point, std::int32_t weight_zero_point,
-                                  const quantized_multiplier* multipliers, std::int32_t* out) noexcept {
-  const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
-  const auto weight_sum = [&](int oc) {
-    std::uint32_t sum = 0;
-    for (std::size_t i = 0; i < per_channel; ++i)
-      sum += static_cast<std::uint32_t>(weights[static_cast<std::size_t>(oc) * per_channel + i] - weight_zero_point);
-    return sum;
-  };
-  pack_epilogue(p.out_c, p.padded_out_c(), weight_sum, bias, input_zero_point, multipliers, out);
-}
-
-/// What the uint8 kernel multiplies each pixel's input sum by (the file
-/// comment); 0 for int8 layers, whose weights have no zero point.
+/// What the kernel multiplies each pixel's input sum by: 128 - zw for a
+/// uint8 layer (the file comment); an int8 layer has no such term (0).
+template <class T>
 constexpr std::int32_t conv_input_sum_factor(std::int32_t weight_zero_point) noexcept {
-  return 128 - weight_zero_point;
+  return std::is_same_v<T, std::uint8_t> ? 128 - weight_zero_point : 0;
 }
 
 /// The sizes of one packed depthwise convolution (`channels`: its output
