@@ -4995,6 +4995,19 @@ struct depthwise_quantized_args {
 using depthwise_int8_args = depthwise_quantized_args<std::int8_t>;
 using depthwise_uint8_args = depthwise_quantized_args<std::uint8_t>;
 
+/// An int8 SVDF with an int16 or int8 state (State), as
+/// reference::svdf takes it.
+template <class State>
+struct svdf_args {
+  const std::int8_t* input;            // [batches, input_size]
+  const std::int8_t* weights_feature;  // [filters, input_size]
+  const State* weights_time;           // [filters, memory]
+  const std::int32_t* bias;            // [units], or nullptr
+  State* state;                        // [batches, filters * memory], updated in place
+  std::int32_t* scratch;               // batches * (filters + units)
+  std::int8_t* output;                 // [batches, units]
+};
+
 /// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
 /// one pixel per row).
 struct conv2d_float_args {
@@ -5328,6 +5341,81 @@ constexpr const float* packed_conv_float_bias(conv_float_packing p, const float*
 }
 
 }  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/svdf.hpp -------------------------------------
+// qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
+// (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct svdf_geometry {
+  int batches, input_size, filters, rank, memory;
+  int units() const noexcept { return filters / rank; }
+};
+
+struct svdf_params {
+  std::int32_t input_zero_point, state_zero_point, output_zero_point;
+  quantized_multiplier feature_to_state, state_to_output;
+};
+
+namespace reference {
+
+/// `state` [batches, filters * memory] (int16 or int8, updated in place);
+/// `scratch` holds batches * filters + batches * units int32 values.
+template <class State>
+inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
+                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
+                 std::int32_t* scratch, std::int8_t* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* w = weights_feature;
+    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      std::int32_t dot = 0;
+      const std::int8_t* x = input + b * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
+      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
+      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
+    }
+  }
+
+  std::int32_t* per_filter = scratch;                                   // [batches, filters]
+  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
+  for (int b = 0; b < g.batches; ++b) {
+    const State* t = weights_time;
+    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      std::int32_t acc = 0;
+      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
+      per_filter[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      std::int32_t acc = bias != nullptr ? bias[u] : 0;
+      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
+      per_unit[b * units + u] = acc;
+    }
+  for (int i = 0; i < g.batches * units; ++i) {
+    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
+    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
 
@@ -6630,6 +6718,17 @@ QFENCE_EXACT_FLOAT_END
 // small buffer, and each output then reads its filter_w columns from it: a
 // column serves up to filter_w / stride outputs.
 //
+// On AVX3_DL, int8 filters of at most four rows with a constant size
+// (MobileNets' 3x3) take one vpdpbusd per filter column instead of one
+// vpdpwssd per pair of rows: each 32-bit lane of a column holds its rows'
+// bytes plus 128 (unsigned, vpdpbusd's first operand; a missing fourth row
+// is 0 against a weight of 0), the packed weight pairs are narrowed to bytes
+// once per output row and vector of channels, and the bias loses
+// 128 * sum(w) there too, so the sums are the pairs' exactly. A column then
+// costs three widenings, two shifts, two ORs and an XOR instead of four
+// widenings, two shifts, two blends and a second store, and an output half
+// the dot products.
+//
 // Inputs widen by their own type (int8 sign-extended, uint8 zero-extended)
 // and weights are packed minus their zero point (uint8; int8 has none).
 // Padding taps read the pad row (the input zero point), and the bias holds
@@ -6680,6 +6779,11 @@ HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #endif
 }
 
+/// The +128 a quad adds to each of a filter's FH row bytes.
+template <int FH>
+inline constexpr std::int32_t kQuadOffset =
+    static_cast<std::int32_t>(0x80808080u & (FH >= 4 ? 0xFFFFFFFFu : (1u << (8 * FH)) - 1u));
+
 /// Columns of pairs the kernel builds at once (times the pairs per column).
 inline constexpr int kPairVectors = 192;
 /// Filter rows whose input rows are found once per output row.
@@ -6693,6 +6797,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
+  // Byte quads (see the file comment) or int16 pairs: the vectors a column
+  // of inputs makes.
+  constexpr bool kQuads = HWY_TARGET == HWY_AVX3_DL && std::is_same_v<T, std::int8_t> && FH != 0 && FH <= 4 && FW != 0;
+  const int units = kQuads ? 1 : pairs;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
   const hn::Rebind<T, decltype(d)> d8;
@@ -6704,7 +6812,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // even one output's columns fit (a very wide dilated filter), each output
   // builds its own columns (one per tap column).
   const int span_one = (fw - 1) * g.dilation_w + 1;
-  const int max_columns = kPairVectors / pairs;
+  const int max_columns = kPairVectors / units;
   const bool buffered = span_one <= max_columns;
   const int chunk = buffered ? (max_columns - span_one) / g.stride_w + 1 : 1;
   alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
@@ -6725,7 +6833,6 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
-        const V bias = hn::LoadU(d, a.epilogue + c);
         // With a depth multiplier: the input channel each lane reads (in a
         // pixel; the pad row has one byte per output channel).
         int source[HWY_MAX_BYTES / 4], pad_source[HWY_MAX_BYTES / 4];
@@ -6750,8 +6857,17 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           }
           return LoadFirstLanes(d8, pixel + cc, valid);
         };
-        // Pair k of column x.
-        const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+        // Unit k of column x: pair k, or the column's quad (k = 0).
+        const auto make_unit = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+          if constexpr (kQuads) {
+            const hn::Rebind<std::uint8_t, decltype(d)> du8;
+            const auto row = [&](int fy) QFENCE_INLINE_LAMBDA { return hn::PromoteTo(d, hn::BitCast(du8, bytes(fy, x, 0))); };
+            V quad = row(0);
+            if constexpr (FH > 1) quad = hn::Or(quad, hn::ShiftLeft<8>(row(1)));
+            if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(row(2)));
+            if constexpr (FH > 3) quad = hn::Or(quad, hn::ShiftLeft<24>(row(3)));
+            return hn::BitCast(d16, hn::Xor(quad, hn::Set(d, kQuadOffset<FH>)));
+          }
           const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
           if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
           const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
@@ -6771,12 +6887,31 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if constexpr (FH != 0 && FW != 0)
           for (int k = 0; k < kept_pairs; ++k)
             for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
+        V bias = hn::LoadU(d, a.epilogue + c);
+        if constexpr (kQuads) {
+          // Each column's weight pairs as one byte quad, and the bias minus
+          // the +128 of the inputs' bytes times each weight.
+          for (int fx = 0; fx < FW; ++fx) {
+            const auto narrow = [&](V16 pair) QFENCE_INLINE_LAMBDA {  // (w0, w1) int16 -> bytes 0 and 1
+              const V p = hn::BitCast(d, pair);
+              return hn::Or(hn::And(p, hn::Set(d, 0xFF)), hn::And(hn::ShiftRight<8>(p), hn::Set(d, 0xFF00)));
+            };
+            V quad = narrow(kept[0][fx]);
+            if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(narrow(kept[1][fx])));
+            kept[0][fx] = hn::BitCast(d16, quad);
+            bias = hn::Sub(bias, DotBytes(d, hn::Zero(d), hn::Set(d, kQuadOffset<FH>), quad));
+          }
+        }
         const auto weight_of = [&](int k, int fx) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (FH != 0 && FW != 0) return kept[k][fx];
           else return weight(k, fx);
         };
-        const auto buffered_pair = [&](int column, int k) QFENCE_INLINE_LAMBDA {
-          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
+        const auto dot = [&](V acc, V16 unit, V16 w) QFENCE_INLINE_LAMBDA {
+          if constexpr (kQuads) return DotBytes(d, acc, hn::BitCast(d, unit), hn::BitCast(d, w));
+          else return PairDot(d, acc, unit, w);
+        };
+        const auto buffered_unit = [&](int column, int k) QFENCE_INLINE_LAMBDA {
+          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * units + k) * hn::Lanes(d16));
         };
         for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {
           const int count = g.out_w - ox0 < chunk ? g.out_w - ox0 : chunk;
@@ -6784,19 +6919,19 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           if (buffered) {
             const int span = (count - 1) * g.stride_w + span_one;
             for (int i = 0; i < span; ++i)
-              for (int k = 0; k < pairs; ++k)
-                hn::Store(make_pair(k, x_first + i), d16,
-                          pair_buffer + static_cast<std::size_t>(i * pairs + k) * hn::Lanes(d16));
+              for (int k = 0; k < units; ++k)
+                hn::Store(make_unit(k, x_first + i), d16,
+                          pair_buffer + static_cast<std::size_t>(i * units + k) * hn::Lanes(d16));
             // Two outputs at a time: two independent chains of PairDots.
             int j = 0;
             for (; j + 2 <= count; j += 2) {
               V acc0 = bias, acc1 = bias;
               for (int fx = 0; fx < fw; ++fx) {
                 const int column = j * g.stride_w + fx * g.dilation_w;
-                for (int k = 0; k < pairs; ++k) {
+                for (int k = 0; k < units; ++k) {
                   const V16 w = weight_of(k, fx);
-                  acc0 = PairDot(d, acc0, buffered_pair(column, k), w);
-                  acc1 = PairDot(d, acc1, buffered_pair(column + g.stride_w, k), w);
+                  acc0 = dot(acc0, buffered_unit(column, k), w);
+                  acc1 = dot(acc1, buffered_unit(column + g.stride_w, k), w);
                 }
               }
               finish(acc0, ox0 + j);
@@ -6805,14 +6940,14 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
             if (j < count) {
               V acc = bias;
               for (int fx = 0; fx < fw; ++fx)
-                for (int k = 0; k < pairs; ++k)
-                  acc = PairDot(d, acc, buffered_pair(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
+                for (int k = 0; k < units; ++k)
+                  acc = dot(acc, buffered_unit(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
               finish(acc, ox0 + j);
             }
           } else {
             V acc = bias;
             for (int fx = 0; fx < fw; ++fx)
-              for (int k = 0; k < pairs; ++k) acc = PairDot(d, acc, make_pair(k, x_first + fx * g.dilation_w), weight_of(k, fx));
+              for (int k = 0; k < units; ++k) acc = dot(acc, make_unit(k, x_first + fx * g.dilation_w), weight_of(k, fx));
             finish(acc, ox0);
           }
         }
@@ -7153,6 +7288,170 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/svdf-inl.hpp -------------------------------------------
+// qfence/kernels/svdf-inl.hpp: int8 SVDF (int16 or int8 state) with
+// Highway, per target (re-included through kernels/dispatch.hpp).
+//
+// The reference's steps (kernels/reference/svdf.hpp), each on vectors:
+//   1. the state moves one step to the left (a memmove);
+//   2. each filter's dot product of its feature weights with the input minus
+//      its zero point: the input widened to int16 once per chunk, every
+//      filter's row widened as it is read, pairs of products summed into
+//      int32 lanes (vpmaddwd on x86) and the lanes summed; then a vector of
+//      filters at a time requantized, clamped to the state's type and written
+//      to each filter's newest step;
+//   3. each filter's time weights against its state minus the state's zero
+//      point, as sum(t * s) - sum(t * zero point) (both exact in int32: the
+//      difference does not fit int16);
+//   4. rank filters summed per unit with the bias (scalar: a few adds per
+//      unit), then requantized to int8 a vector of units at a time.
+// Integer sums in any order give the reference's int32 values (wrapping
+// alike), and the requantization is the reference's
+// MultiplyByQuantizedMultiplier (requantize-inl.hpp), so every target gives
+// the reference's bytes. The SCALAR target runs the reference itself.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_SVDF_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_SVDF_INL_HPP_
+#undef QFENCE_KERNELS_SVDF_INL_HPP_
+#else
+#define QFENCE_KERNELS_SVDF_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace svdf_detail {
+
+/// Inputs widened per pass over the filters (a stack buffer of int16).
+inline constexpr int kInputChunk = 1024;
+
+#if HWY_TARGET != HWY_SCALAR
+/// The first `valid` elements from `from` (int8 or int16) as int16 lanes,
+/// zeros after them.
+template <class D16, class T>
+HWY_INLINE hn::Vec<D16> LoadWidened(D16 d16, const T* from, int valid) {
+  if constexpr (std::is_same_v<T, std::int16_t>) {
+    return LoadFirstLanes(d16, from, valid);
+  } else {
+    const hn::Rebind<T, D16> d8;
+    return hn::PromoteTo(d16, LoadFirstLanes(d8, from, valid));
+  }
+}
+
+/// The sum of the lanes of two int32 accumulators.
+template <class D32>
+HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
+  return hn::GetLane(hn::SumOfLanes(d32, hn::Add(a, b)));
+}
+#endif
+
+}  // namespace svdf_detail
+
+/// int8 SVDF with an int16 or int8 state (see the file comment).
+template <class State>
+HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::svdf(g, p, a.input, a.weights_feature, a.weights_time, a.bias, a.state, a.scratch, a.output);
+#else
+  using namespace svdf_detail;
+  const int units = g.units();
+  const std::size_t filters = static_cast<std::size_t>(g.filters), memory = static_cast<std::size_t>(g.memory),
+                    input_size = static_cast<std::size_t>(g.input_size);
+  const std::size_t state_size = static_cast<std::size_t>(g.batches) * filters * memory;
+  if (state_size > 1) std::copy(a.state + 1, a.state + state_size, a.state);
+
+  const hn::ScalableTag<std::int16_t> d16;
+  const hn::Repartition<std::int32_t, decltype(d16)> d32;
+  const int n16 = static_cast<int>(hn::Lanes(d16)), n32 = static_cast<int>(hn::Lanes(d32));
+  std::int32_t* per_filter = a.scratch;                                                // [batches, filters]
+  std::int32_t* per_unit = a.scratch + static_cast<std::size_t>(g.batches) * filters;  // [batches, units]
+
+  // 2. Feature projection into each filter's newest state step.
+  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
+  alignas(HWY_MAX_BYTES) std::int16_t x16[kInputChunk];
+  const auto input_zero_point = hn::Set(d16, static_cast<std::int16_t>(p.input_zero_point));
+  const auto to_state = RequantizeLanesOf(d32, p.feature_to_state);
+  const auto state_zero_point = hn::Set(d32, p.state_zero_point);
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* x = a.input + static_cast<std::size_t>(b) * input_size;
+    std::int32_t* dots = per_filter + static_cast<std::size_t>(b) * filters;
+    for (std::size_t c0 = 0; c0 < input_size; c0 += kInputChunk) {
+      const int length = static_cast<int>(std::min<std::size_t>(kInputChunk, input_size - c0));
+      // x - zero point fits int16; lanes past the input meet weights of 0.
+      for (int c = 0; c < length; c += n16)
+        hn::Store(hn::Sub(LoadWidened(d16, x + c0 + static_cast<std::size_t>(c), length - c), input_zero_point), d16,
+                  x16 + c);
+      for (std::size_t f = 0; f < filters; ++f) {
+        const std::int8_t* w = a.weights_feature + f * input_size + c0;
+        auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
+        for (int c = 0; c < length; c += n16)
+          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
+                                               acc1);
+        const std::int32_t dot = LaneSum(d32, acc0, acc1);
+        dots[f] = c0 == 0 ? dot : static_cast<std::int32_t>(static_cast<std::uint32_t>(dots[f]) +
+                                                           static_cast<std::uint32_t>(dot));
+      }
+    }
+    State* newest = a.state + static_cast<std::size_t>(b) * filters * memory + (memory - 1);
+    for (std::size_t f = 0; f < filters; f += static_cast<std::size_t>(n32)) {
+      const int valid = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(n32), filters - f));
+      const auto v = hn::Add(MultiplyByQuantizedMultiplier(d32, LoadFirstLanes(d32, dots + f, valid), to_state),
+                             state_zero_point);
+      alignas(HWY_MAX_BYTES) std::int32_t lanes[HWY_MAX_BYTES / 4];
+      hn::Store(hn::Min(hn::Max(v, hn::Set(d32, state_min)), hn::Set(d32, state_max)), d32, lanes);
+      for (int j = 0; j < valid; ++j) newest[(f + static_cast<std::size_t>(j)) * memory] = static_cast<State>(lanes[j]);
+    }
+  }
+
+  // 3. Time weights against the state, per filter: 128-bit vectors, as the
+  // state of a filter is short (8 steps in keyword spotters).
+  const hn::CappedTag<std::int16_t, 8> t16;
+  const hn::Repartition<std::int32_t, decltype(t16)> t32;
+  const int nt = static_cast<int>(hn::Lanes(t16));
+  const auto time_zero_point = hn::Set(t16, static_cast<std::int16_t>(p.state_zero_point));
+  for (int b = 0; b < g.batches; ++b)
+    for (std::size_t f = 0; f < filters; ++f) {
+      const State* t = a.weights_time + f * memory;
+      const State* s = a.state + (static_cast<std::size_t>(b) * filters + f) * memory;
+      auto ts0 = hn::Zero(t32), ts1 = hn::Zero(t32), tz0 = hn::Zero(t32), tz1 = hn::Zero(t32);
+      for (int m = 0; m < g.memory; m += nt) {
+        const auto tv = LoadWidened(t16, t + m, g.memory - m);
+        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadWidened(t16, s + m, g.memory - m), ts0, ts1);
+        tz0 = hn::ReorderWidenMulAccumulate(t32, tv, time_zero_point, tz0, tz1);
+      }
+      per_filter[static_cast<std::size_t>(b) * filters + f] = static_cast<std::int32_t>(
+          static_cast<std::uint32_t>(LaneSum(t32, ts0, ts1)) - static_cast<std::uint32_t>(LaneSum(t32, tz0, tz1)));
+    }
+
+  // 4. Units: rank filters each, the bias, the output.
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      std::uint32_t acc = a.bias != nullptr ? static_cast<std::uint32_t>(a.bias[u]) : 0u;
+      const std::int32_t* sums = per_filter + static_cast<std::size_t>(b) * filters + static_cast<std::size_t>(u * g.rank);
+      for (int r = 0; r < g.rank; ++r) acc += static_cast<std::uint32_t>(sums[r]);
+      per_unit[b * units + u] = static_cast<std::int32_t>(acc);
+    }
+  const auto to_output = RequantizeLanesOf(d32, p.state_to_output);
+  const auto output_zero_point = hn::Set(d32, p.output_zero_point);
+  const int outputs = g.batches * units;
+  for (int i = 0; i < outputs; i += n32)
+    StoreRequantized(d32, LoadFirstLanes(d32, per_unit + i, outputs - i), to_output, output_zero_point,
+                     int_range{-128, 127}, outputs - i, a.output + i);
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END
@@ -7272,6 +7571,12 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
+template <class State>
+struct svdf_quantized_table {
+  using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -7316,6 +7621,12 @@ template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
   add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// int8 SVDF with an int16 or int8 state, on target `t`.
+template <class State>
+inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
+  svdf_quantized_table<State>::slots[t.slot()](g, p, a);
 }
 
 }  // namespace qfence::kernels
@@ -9947,81 +10258,6 @@ QFENCE_EXACT_FLOAT_END
 // `rank` filters per unit.
 
 
-// ---- qfence/kernels/reference/svdf.hpp -------------------------------------
-// qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
-// (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct svdf_geometry {
-  int batches, input_size, filters, rank, memory;
-  int units() const noexcept { return filters / rank; }
-};
-
-struct svdf_params {
-  std::int32_t input_zero_point, state_zero_point, output_zero_point;
-  quantized_multiplier feature_to_state, state_to_output;
-};
-
-namespace reference {
-
-/// `state` [batches, filters * memory] (int16 or int8, updated in place);
-/// `scratch` holds batches * filters + batches * units int32 values.
-template <class State>
-inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
-                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
-                 std::int32_t* scratch, std::int8_t* output) noexcept {
-  const int units = g.units();
-  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
-  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
-
-  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
-  for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* w = weights_feature;
-    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
-    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
-      std::int32_t dot = 0;
-      const std::int8_t* x = input + b * g.input_size;
-      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
-      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
-      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
-    }
-  }
-
-  std::int32_t* per_filter = scratch;                                   // [batches, filters]
-  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
-  for (int b = 0; b < g.batches; ++b) {
-    const State* t = weights_time;
-    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
-    for (int f = 0; f < g.filters; ++f) {
-      std::int32_t acc = 0;
-      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
-      per_filter[b * g.filters + f] = acc;
-    }
-  }
-  for (int b = 0; b < g.batches; ++b)
-    for (int u = 0; u < units; ++u) {
-      std::int32_t acc = bias != nullptr ? bias[u] : 0;
-      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
-      per_unit[b * units + u] = acc;
-    }
-  for (int i = 0; i < g.batches * units; ++i) {
-    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
-    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/svdf.hpp -------------------------------------------------
 // qfence/rules/svdf.hpp: the type and shape rule of SVDF (TFLM's integer
 // SVDF).
@@ -10121,18 +10357,25 @@ struct svdf_node {
     /// The per-filter and per-unit int32 sums.
     static constexpr std::size_t scratch_bytes =
         static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
-    static void run(const svdf_node& self, const typename Input::element* in, const typename S::element* state,
-                    typename output::element* out, void* scratch) {
+    /// The Highway kernel (kernels/svdf-inl.hpp) needs the SIMD target.
+    struct prepared {
+      svdf_node node;
+      constexpr explicit prepared(const svdf_node& n) : node(n) {}
+    };
+    static void run(const prepared& self, kernels::target t, const typename Input::element* in,
+                    const typename S::element* state, typename output::element* out, void* scratch) {
       // TFLM forms both ratios in float before widening them.
       static constexpr svdf_params p{
           Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
           quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
           quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
       const std::int32_t* bias = nullptr;
-      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.bias_data.data;
+      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
       // The state belongs to its state node; SVDF is the op that updates it.
-      reference::svdf(geometry, p, in, self.feature_weights.data, self.time_weights.data, bias,
-                      const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out);
+      kernels::svdf_quantized<typename S::element>(
+          t, geometry, p,
+          {in, self.node.feature_weights.data, self.node.time_weights.data, bias,
+           const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out});
     }
   };
 };

@@ -48,6 +48,19 @@ struct depthwise_quantized_args {
 using depthwise_int8_args = depthwise_quantized_args<std::int8_t>;
 using depthwise_uint8_args = depthwise_quantized_args<std::uint8_t>;
 
+/// An int8 SVDF with an int16 or int8 state (State), as
+/// reference::svdf takes it.
+template <class State>
+struct svdf_args {
+  const std::int8_t* input;            // [batches, input_size]
+  const std::int8_t* weights_feature;  // [filters, input_size]
+  const State* weights_time;           // [filters, memory]
+  const std::int32_t* bias;            // [units], or nullptr
+  State* state;                        // [batches, filters * memory], updated in place
+  std::int32_t* scratch;               // batches * (filters + units)
+  std::int8_t* output;                 // [batches, units]
+};
+
 /// A float CONV_2D (groups of 1) or FULLY_CONNECTED (a 1x1 convolution of
 /// one pixel per row).
 struct conv2d_float_args {

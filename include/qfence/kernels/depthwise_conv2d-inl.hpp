@@ -13,6 +13,17 @@
 // small buffer, and each output then reads its filter_w columns from it: a
 // column serves up to filter_w / stride outputs.
 //
+// On AVX3_DL, int8 filters of at most four rows with a constant size
+// (MobileNets' 3x3) take one vpdpbusd per filter column instead of one
+// vpdpwssd per pair of rows: each 32-bit lane of a column holds its rows'
+// bytes plus 128 (unsigned, vpdpbusd's first operand; a missing fourth row
+// is 0 against a weight of 0), the packed weight pairs are narrowed to bytes
+// once per output row and vector of channels, and the bias loses
+// 128 * sum(w) there too, so the sums are the pairs' exactly. A column then
+// costs three widenings, two shifts, two ORs and an XOR instead of four
+// widenings, two shifts, two blends and a second store, and an output half
+// the dot products.
+//
 // Inputs widen by their own type (int8 sign-extended, uint8 zero-extended)
 // and weights are packed minus their zero point (uint8; int8 has none).
 // Padding taps read the pad row (the input zero point), and the bias holds
@@ -22,12 +33,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <hwy/highway.h>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/dot_product-inl.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
@@ -74,6 +87,11 @@ HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #endif
 }
 
+/// The +128 a quad adds to each of a filter's FH row bytes.
+template <int FH>
+inline constexpr std::int32_t kQuadOffset =
+    static_cast<std::int32_t>(0x80808080u & (FH >= 4 ? 0xFFFFFFFFu : (1u << (8 * FH)) - 1u));
+
 /// Columns of pairs the kernel builds at once (times the pairs per column).
 inline constexpr int kPairVectors = 192;
 /// Filter rows whose input rows are found once per output row.
@@ -87,6 +105,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
+  // Byte quads (see the file comment) or int16 pairs: the vectors a column
+  // of inputs makes.
+  constexpr bool kQuads = HWY_TARGET == HWY_AVX3_DL && std::is_same_v<T, std::int8_t> && FH != 0 && FH <= 4 && FW != 0;
+  const int units = kQuads ? 1 : pairs;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
   const hn::Rebind<T, decltype(d)> d8;
@@ -98,7 +120,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // even one output's columns fit (a very wide dilated filter), each output
   // builds its own columns (one per tap column).
   const int span_one = (fw - 1) * g.dilation_w + 1;
-  const int max_columns = kPairVectors / pairs;
+  const int max_columns = kPairVectors / units;
   const bool buffered = span_one <= max_columns;
   const int chunk = buffered ? (max_columns - span_one) / g.stride_w + 1 : 1;
   alignas(64) std::int16_t pair_buffer[kPairVectors * 2 * HWY_MAX_BYTES / 4];
@@ -119,7 +141,6 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
-        const V bias = hn::LoadU(d, a.epilogue + c);
         // With a depth multiplier: the input channel each lane reads (in a
         // pixel; the pad row has one byte per output channel).
         int source[HWY_MAX_BYTES / 4], pad_source[HWY_MAX_BYTES / 4];
@@ -144,8 +165,17 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           }
           return LoadFirstLanes(d8, pixel + cc, valid);
         };
-        // Pair k of column x.
-        const auto make_pair = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+        // Unit k of column x: pair k, or the column's quad (k = 0).
+        const auto make_unit = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+          if constexpr (kQuads) {
+            const hn::Rebind<std::uint8_t, decltype(d)> du8;
+            const auto row = [&](int fy) QFENCE_INLINE_LAMBDA { return hn::PromoteTo(d, hn::BitCast(du8, bytes(fy, x, 0))); };
+            V quad = row(0);
+            if constexpr (FH > 1) quad = hn::Or(quad, hn::ShiftLeft<8>(row(1)));
+            if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(row(2)));
+            if constexpr (FH > 3) quad = hn::Or(quad, hn::ShiftLeft<24>(row(3)));
+            return hn::BitCast(d16, hn::Xor(quad, hn::Set(d, kQuadOffset<FH>)));
+          }
           const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
           if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
           const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
@@ -165,12 +195,31 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if constexpr (FH != 0 && FW != 0)
           for (int k = 0; k < kept_pairs; ++k)
             for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
+        V bias = hn::LoadU(d, a.epilogue + c);
+        if constexpr (kQuads) {
+          // Each column's weight pairs as one byte quad, and the bias minus
+          // the +128 of the inputs' bytes times each weight.
+          for (int fx = 0; fx < FW; ++fx) {
+            const auto narrow = [&](V16 pair) QFENCE_INLINE_LAMBDA {  // (w0, w1) int16 -> bytes 0 and 1
+              const V p = hn::BitCast(d, pair);
+              return hn::Or(hn::And(p, hn::Set(d, 0xFF)), hn::And(hn::ShiftRight<8>(p), hn::Set(d, 0xFF00)));
+            };
+            V quad = narrow(kept[0][fx]);
+            if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(narrow(kept[1][fx])));
+            kept[0][fx] = hn::BitCast(d16, quad);
+            bias = hn::Sub(bias, DotBytes(d, hn::Zero(d), hn::Set(d, kQuadOffset<FH>), quad));
+          }
+        }
         const auto weight_of = [&](int k, int fx) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (FH != 0 && FW != 0) return kept[k][fx];
           else return weight(k, fx);
         };
-        const auto buffered_pair = [&](int column, int k) QFENCE_INLINE_LAMBDA {
-          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * pairs + k) * hn::Lanes(d16));
+        const auto dot = [&](V acc, V16 unit, V16 w) QFENCE_INLINE_LAMBDA {
+          if constexpr (kQuads) return DotBytes(d, acc, hn::BitCast(d, unit), hn::BitCast(d, w));
+          else return PairDot(d, acc, unit, w);
+        };
+        const auto buffered_unit = [&](int column, int k) QFENCE_INLINE_LAMBDA {
+          return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * units + k) * hn::Lanes(d16));
         };
         for (int ox0 = 0; ox0 < g.out_w; ox0 += chunk) {
           const int count = g.out_w - ox0 < chunk ? g.out_w - ox0 : chunk;
@@ -178,19 +227,19 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           if (buffered) {
             const int span = (count - 1) * g.stride_w + span_one;
             for (int i = 0; i < span; ++i)
-              for (int k = 0; k < pairs; ++k)
-                hn::Store(make_pair(k, x_first + i), d16,
-                          pair_buffer + static_cast<std::size_t>(i * pairs + k) * hn::Lanes(d16));
+              for (int k = 0; k < units; ++k)
+                hn::Store(make_unit(k, x_first + i), d16,
+                          pair_buffer + static_cast<std::size_t>(i * units + k) * hn::Lanes(d16));
             // Two outputs at a time: two independent chains of PairDots.
             int j = 0;
             for (; j + 2 <= count; j += 2) {
               V acc0 = bias, acc1 = bias;
               for (int fx = 0; fx < fw; ++fx) {
                 const int column = j * g.stride_w + fx * g.dilation_w;
-                for (int k = 0; k < pairs; ++k) {
+                for (int k = 0; k < units; ++k) {
                   const V16 w = weight_of(k, fx);
-                  acc0 = PairDot(d, acc0, buffered_pair(column, k), w);
-                  acc1 = PairDot(d, acc1, buffered_pair(column + g.stride_w, k), w);
+                  acc0 = dot(acc0, buffered_unit(column, k), w);
+                  acc1 = dot(acc1, buffered_unit(column + g.stride_w, k), w);
                 }
               }
               finish(acc0, ox0 + j);
@@ -199,14 +248,14 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
             if (j < count) {
               V acc = bias;
               for (int fx = 0; fx < fw; ++fx)
-                for (int k = 0; k < pairs; ++k)
-                  acc = PairDot(d, acc, buffered_pair(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
+                for (int k = 0; k < units; ++k)
+                  acc = dot(acc, buffered_unit(j * g.stride_w + fx * g.dilation_w, k), weight_of(k, fx));
               finish(acc, ox0 + j);
             }
           } else {
             V acc = bias;
             for (int fx = 0; fx < fw; ++fx)
-              for (int k = 0; k < pairs; ++k) acc = PairDot(d, acc, make_pair(k, x_first + fx * g.dilation_w), weight_of(k, fx));
+              for (int k = 0; k < units; ++k) acc = dot(acc, make_unit(k, x_first + fx * g.dilation_w), weight_of(k, fx));
             finish(acc, ox0);
           }
         }

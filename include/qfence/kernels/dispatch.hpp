@@ -18,6 +18,7 @@
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/target.hpp"
 
 #undef HWY_TARGET_INCLUDE
@@ -142,6 +143,12 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
+template <class State>
+struct svdf_quantized_table {
+  using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -186,6 +193,12 @@ template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
   add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// int8 SVDF with an int16 or int8 state, on target `t`.
+template <class State>
+inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
+  svdf_quantized_table<State>::slots[t.slot()](g, p, a);
 }
 
 }  // namespace qfence::kernels

@@ -10,8 +10,9 @@
 #include <cstdint>
 #include <limits>
 
-#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/svdf.hpp"
@@ -64,18 +65,25 @@ struct svdf_node {
     /// The per-filter and per-unit int32 sums.
     static constexpr std::size_t scratch_bytes =
         static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
-    static void run(const svdf_node& self, const typename Input::element* in, const typename S::element* state,
-                    typename output::element* out, void* scratch) {
+    /// The Highway kernel (kernels/svdf-inl.hpp) needs the SIMD target.
+    struct prepared {
+      svdf_node node;
+      constexpr explicit prepared(const svdf_node& n) : node(n) {}
+    };
+    static void run(const prepared& self, kernels::target t, const typename Input::element* in,
+                    const typename S::element* state, typename output::element* out, void* scratch) {
       // TFLM forms both ratios in float before widening them.
       static constexpr svdf_params p{
           Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
           quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
           quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
       const std::int32_t* bias = nullptr;
-      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.bias_data.data;
+      if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
       // The state belongs to its state node; SVDF is the op that updates it.
-      reference::svdf(geometry, p, in, self.feature_weights.data, self.time_weights.data, bias,
-                      const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out);
+      kernels::svdf_quantized<typename S::element>(
+          t, geometry, p,
+          {in, self.node.feature_weights.data, self.node.time_weights.data, bias,
+           const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out});
     }
   };
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/rules/svdf.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -40,11 +41,13 @@ inline kernel prepare_svdf(const op_context& ctx) {
   const int in_t = ctx.input_index(0), state_t = ctx.input_index(4), out_t = ctx.output_index(0);
   const std::byte* feature_data = feature.data.data();
   const std::byte* time_data = time.data.data();
+  const kernels::target target = ctx.simd_target();
   auto typed = [&]<class State>(State*) -> kernel {
     return [=](const tensor_memory& m) {
-      reference::svdf(g, p, m.at<const std::int8_t>(in_t), reinterpret_cast<const std::int8_t*>(feature_data),
-                      reinterpret_cast<const State*>(time_data), bias, m.at<State>(state_t), scratch->data(),
-                      m.at<std::int8_t>(out_t));
+      kernels::svdf_quantized<State>(target, g, p,
+                                     {m.at<const std::int8_t>(in_t), reinterpret_cast<const std::int8_t*>(feature_data),
+                                      reinterpret_cast<const State*>(time_data), bias, m.at<State>(state_t),
+                                      scratch->data(), m.at<std::int8_t>(out_t)});
     };
   };
   if (time.type == dtype::i16) return typed(static_cast<std::int16_t*>(nullptr));
