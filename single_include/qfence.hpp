@@ -3970,969 +3970,6 @@ QFENCE_EXACT_FLOAT_END
 // along an axis (TFLite's ArgMinMax with std::greater).
 
 
-// ---- qfence/kernels/reference/arg_max.hpp ----------------------------------
-// qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
-// (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-template <class T, class Index>
-inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i = 0; i < inner; ++i) {
-      T best = in[o * size * inner + i];
-      Index at = 0;
-      for (int k = 1; k < size; ++k) {
-        const T v = in[(o * size + k) * inner + i];
-        if (v > best) {
-          best = v;
-          at = static_cast<Index>(k);
-        }
-      }
-      out[o * inner + i] = at;
-    }
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/arg_max.hpp ----------------------------------------------
-// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
-//
-// Operand 0: f32, i8, u8, i16 or i32 (compared as stored); the axis and the
-// index dtype (i32 or i64) are attributes. The output drops the axis and is
-// unquantized.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct arg_max_attrs {
-  std::int64_t axis = 0;
-};
-
-constexpr rule_result arg_max_rule(const arg_max_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  const bool type_ok = in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16 ||
-                       in.type == dtype::i32;
-  if (!type_ok || in.quant.per_channel()) return rule_fail(rule_error::arg_max_types, 0);
-  if (a.axis < -in.rank || a.axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
-  const int axis = static_cast<int>(a.axis < 0 ? a.axis + in.rank : a.axis);
-  if (in.dims[static_cast<std::size_t>(axis)] <= 0) return rule_fail(rule_error::arg_max_types, 0);
-  if (!req.dtype_given || !(req.type == dtype::i32 || req.type == dtype::i64) || req.quant.quantized())
-    return rule_fail(rule_error::arg_max_types, output_operand);
-  tensor_desc out = in.retyped(req.type);
-  out.rank = 0;
-  out.dims = {};
-  for (int d = 0; d < in.rank; ++d)
-    if (d != axis) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
-  return rules::check_output_shape(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct arg_max {
-  static constexpr const char* name = "arg_max";
-};
-}  // namespace op
-
-
-template <int Axis, dtype IndexType, int In>
-struct arg_max_node {
-  using op = op::arg_max;
-  using inputs = refs<In>;
-
-  /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value =
-        arg_max_rule({Axis}, describe<Input>(), {true, true, IndexType, {}, false, {}});
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
-    using output = rule_output_type<rule<Input>>;
-    static constexpr std::int64_t outer = [] {
-      std::int64_t n = 1;
-      for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];
-      return n;
-    }();
-    static constexpr std::int64_t inner = Input::elements / (outer * Input::shape_type::dims[axis]);
-    static void run(const arg_max_node&, const typename Input::element* in, typename output::element* out) {
-      reference::arg_max(outer, Input::shape_type::dims[axis], inner, in, out);
-    }
-  };
-};
-
-/// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
-template <int Axis, dtype IndexType = dtype::i32, int In>
-constexpr auto arg_max(node_ref<In>) {
-  return arg_max_node<Axis, IndexType, In>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/arithmetic.hpp ---------------------------------------------
-// qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
-// i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
-// arithmetic in models such as movenet), plus SQRT and CAST.
-
-
-// ---- qfence/kernels/reference/arithmetic.hpp -------------------------------
-// qfence/kernels/reference/arithmetic.hpp: reference kernel code of arithmetic
-// (moved from ops/arithmetic.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/core/broadcast.hpp ---------------------------------------------
-// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-inline constexpr int max_broadcast_rank = 6;
-
-/// Two input shapes right-aligned against the output shape, padded to
-/// max_broadcast_rank with leading 1s, plus the element strides of each input
-/// (0 along a broadcast dimension).
-struct broadcast_geometry {
-  std::array<int, max_broadcast_rank> out{};
-  std::array<std::int64_t, max_broadcast_rank> stride_a{};
-  std::array<std::int64_t, max_broadcast_rank> stride_b{};
-  std::int64_t elements = 1;
-  bool same_shape = false;
-};
-
-/// Whether two shapes broadcast together (each dimension equal, or one is 1).
-template <std::size_t RA, std::size_t RB>
-constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
-  const std::size_t rank = RA > RB ? RA : RB;
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    if (da != db && da != 1 && db != 1) return false;
-  }
-  return true;
-}
-
-template <std::size_t RA, std::size_t RB>
-constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
-                                                               const std::array<int, RB>& b) noexcept {
-  constexpr std::size_t rank = RA > RB ? RA : RB;
-  std::array<int, rank> out{};
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    out[rank - 1 - i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
-  broadcast_geometry g;
-  std::array<int, max_broadcast_rank> da{}, db{};
-  for (int i = 0; i < max_broadcast_rank; ++i) {
-    const int from_back = max_broadcast_rank - 1 - i;
-    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
-    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
-  }
-  std::int64_t sa = 1, sb = 1;
-  g.same_shape = true;
-  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
-    const auto k = static_cast<std::size_t>(i);
-    g.out[k] = da[k] == 1 ? db[k] : da[k];
-    g.stride_a[k] = da[k] == 1 ? 0 : sa;
-    g.stride_b[k] = db[k] == 1 ? 0 : sb;
-    if (da[k] != db[k]) g.same_shape = false;
-    sa *= da[k];
-    sb *= db[k];
-    g.elements *= g.out[k];
-  }
-  return g;
-}
-
-/// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
-/// of the output's last dimension (the whole tensor when the shapes are the
-/// same): `length` elements from out_index, each input advancing by its step
-/// (1, or 0 when it is broadcast along that dimension). Kernels vectorize the
-/// runs.
-template <class F>
-constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
-  if (g.same_shape) {
-    f(std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, g.elements, std::int64_t{1}, std::int64_t{1});
-    return;
-  }
-  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1);
-  const std::int64_t length = g.out[last];
-  if (length == 0) return;
-  std::array<int, max_broadcast_rank> idx{};
-  std::int64_t ia = 0, ib = 0;
-  for (std::int64_t o = 0; o < g.elements; o += length) {
-    f(o, ia, ib, length, g.stride_a[last], g.stride_b[last]);
-    for (int d = max_broadcast_rank - 2; d >= 0; --d) {
-      const auto k = static_cast<std::size_t>(d);
-      ++idx[k];
-      ia += g.stride_a[k];
-      ib += g.stride_b[k];
-      if (idx[k] < g.out[k]) break;
-      ia -= g.stride_a[k] * idx[k];
-      ib -= g.stride_b[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
-/// Calls f(out_index, a_index, b_index) for every output element, in row-major
-/// order.
-template <class F>
-constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
-  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
-                                std::int64_t step_a, std::int64_t step_b) {
-    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
-  });
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
-/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
-namespace op {
-struct div {
-  static constexpr const char* name = "div";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return a / b;
-    } else {
-      // A zero divisor is a run-time error in TFLite; here it yields 0.
-      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
-    }
-  }
-};
-struct floor_div {
-  static constexpr const char* name = "floor_div";
-  /// TFLite's FloorDiv: floor(a / b) in double.
-  template <class T>
-  static T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
-    } else {
-      if (b == 0) return T{0};  // a run-time error in TFLite
-      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
-      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
-                                                                      : static_cast<T>(q);
-    }
-  }
-};
-struct maximum {
-  static constexpr const char* name = "maximum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a > b ? a : b;
-  }
-};
-struct minimum {
-  static constexpr const char* name = "minimum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a < b ? a : b;
-  }
-};
-/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
-/// saturate them); computed in unsigned to stay defined.
-struct int_add {
-  static constexpr const char* name = "add";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-  }
-};
-struct int_sub {
-  static constexpr const char* name = "sub";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
-  }
-};
-struct int_mul {
-  static constexpr const char* name = "mul";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
-  }
-};
-struct sqrt {
-  static constexpr const char* name = "sqrt";
-};
-struct cast {
-  static constexpr const char* name = "cast";
-};
-}  // namespace op
-
-namespace reference {
-
-/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
-/// activation's bounds in the element type.
-template <class Op, class T>
-inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-    const T v = Op::apply(a[ia], b[ib]);
-    out[o] = v < lo ? lo : (v > hi ? hi : v);
-  });
-}
-
-inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
-}
-
-/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
-/// to integer conversions, undefined in C++, saturate (NaN gives 0).
-template <class From, class To>
-inline void cast(std::int64_t n, const From* in, To* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<To, bool>) {
-      out[i] = in[i] != From{};
-    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
-      const double v = static_cast<double>(in[i]);
-      out[i] = v != v                                                   ? To{}
-               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
-               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
-                                                                             : static_cast<To>(v);
-    } else {
-      out[i] = static_cast<To>(in[i]);
-    }
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/elementwise.hpp ------------------------------------------
-// qfence/rules/elementwise.hpp: the type and shape rules of the broadcasting
-// binary ops.
-//
-// Operands 0 and 1 broadcast NumPy-style (rank <= 6); the output has the
-// broadcast shape.
-// - ADD, SUB (f32, i8, u8, i16) and MUL (f32, i8, u8): both inputs of one
-//   dtype, each quantized per tensor with its own parameters; the output is
-//   requantized to the requested parameters.
-// - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
-//   i16 with one quantization: they compare stored values) and the int32
-//   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-enum class binary_fn : std::uint8_t { add, sub, mul };
-enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul };
-
-struct binary_attrs {
-  activation fused = activation::none;
-  bool fused_supported = true;
-};
-
-namespace rules {
-
-/// The broadcast shape of `a` and `b` (with a's dtype and quantization).
-constexpr rule_result broadcast(const tensor_desc& a, const tensor_desc& b) noexcept {
-  if (a.rank > max_broadcast_rank || b.rank > max_broadcast_rank) return rule_fail(rule_error::broadcast_shapes, 1);
-  tensor_desc out = a;
-  out.rank = a.rank > b.rank ? a.rank : b.rank;
-  out.dims = {};
-  for (int i = 0; i < out.rank; ++i) {
-    const std::int64_t da = i < a.rank ? a.dims[static_cast<std::size_t>(a.rank - 1 - i)] : 1;
-    const std::int64_t db = i < b.rank ? b.dims[static_cast<std::size_t>(b.rank - 1 - i)] : 1;
-    if (da != db && da != 1 && db != 1) return rule_fail(rule_error::broadcast_shapes, 1);
-    out.dims[static_cast<std::size_t>(out.rank - 1 - i)] = da == 1 ? db : da;
-  }
-  return rule_ok(out);
-}
-
-constexpr rule_result check_binary_options(const binary_attrs& a) noexcept {
-  if (!a.fused_supported || !plain_activation(a.fused)) return rule_fail(rule_error::bad_option, output_operand);
-  return pass;
-}
-
-}  // namespace rules
-
-/// The kernels' broadcast geometry; call only for operands a rule accepted.
-constexpr broadcast_geometry broadcast_geometry_of(const tensor_desc& a, const tensor_desc& b) noexcept {
-  std::array<int, max_broadcast_rank> da{}, db{};
-  for (int i = 0; i < a.rank && i < max_broadcast_rank; ++i) da[static_cast<std::size_t>(i)] = static_cast<int>(a.dims[static_cast<std::size_t>(i)]);
-  for (int i = 0; i < b.rank && i < max_broadcast_rank; ++i) db[static_cast<std::size_t>(i)] = static_cast<int>(b.dims[static_cast<std::size_t>(i)]);
-  return make_broadcast_geometry(da.data(), a.rank, db.data(), b.rank);
-}
-
-constexpr rule_result binary_rule(binary_fn f, const binary_attrs& attrs, const tensor_desc& a, const tensor_desc& b,
-                                  const output_request& req) noexcept {
-  const rules::dtype_set takes = f == binary_fn::mul ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
-                                                     : rules::dtype_set{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
-  QFENCE_RULE_TRY(rules::check_activation(a, 0, takes));
-  QFENCE_RULE_TRY(rules::check_activation(b, 1, takes));
-  if (a.type != b.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
-  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
-  const rule_result shape = rules::broadcast(a, b);
-  if (!shape.ok()) return shape;
-  return rules::requantized_output(a, shape.output, req);
-}
-
-constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs, const tensor_desc& a,
-                                      const tensor_desc& b, const output_request& req) noexcept {
-  const bool compares = f == arithmetic_fn::maximum || f == arithmetic_fn::minimum;
-  const bool plain_int = f == arithmetic_fn::int_add || f == arithmetic_fn::int_sub || f == arithmetic_fn::int_mul;
-  bool type_ok = false;
-  if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
-  else if (!compares) type_ok = (a.type == dtype::f32 || a.type == dtype::i32) && !a.quant.quantized();
-  else type_ok = a.type == dtype::f32 || a.type == dtype::i32 || a.type == dtype::i64
-                     ? !a.quant.quantized()
-                     : (a.type == dtype::i8 || a.type == dtype::u8 || a.type == dtype::i16) && !a.quant.per_channel();
-  if (!type_ok) return rule_fail(rule_error::input_dtype, 0);
-  if (!a.same_kind(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
-  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
-  const rule_result shape = rules::broadcast(a, b);
-  if (!shape.ok()) return shape;
-  return rules::same_quantization_output(shape.output, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/unary.hpp ------------------------------------------------
-// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
-//
-// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
-// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
-// if any, is ignored, as in TFLite); the output the requested dtype,
-// unquantized, of the same shape.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
-  return rules::requantized_output(in, in, req);
-}
-
-constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
-
-constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
-  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
-    return rule_fail(rule_error::cast_types, output_operand);
-  return rules::check_output_shape(in.retyped(req.type), req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-template <class Op, int A, int B, class... Opts>
-struct arithmetic_node {
-  using op = Op;
-  using inputs = refs<A, B>;
-
-  static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
-                                      : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
-                                      : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
-                                      : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
-                                      : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
-                                      : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
-                                                                                  : arithmetic_fn::int_mul;
-
-  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
-  template <class X, class Y>
-  struct rule {
-    static constexpr rule_result value = arithmetic_rule(fn, {detail::fused_activation_of<Opts...>, true},
-                                                         describe<X>(), describe<Y>(), requested_output<>());
-  };
-
-  template <int Index, class X, class Y>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::fused_activation>, Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
-    return true;
-  }
-
-  template <int Index, class X, class Y>
-  struct typed {
-    using output = rule_output_type<rule<X, Y>>;
-    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
-    using T = typename X::element;
-    static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
-    static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
-      reference::arithmetic<Op>(geometry, a, b, bounds.first, bounds.second, out);
-    }
-  };
-};
-
-template <int A, int B, node_option... Opts>
-constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
-  return arithmetic_node<op::div, A, B, Opts...>{};
-}
-template <int A, int B, node_option... Opts>
-constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
-  return arithmetic_node<op::floor_div, A, B, Opts...>{};
-}
-template <int A, int B>
-constexpr auto maximum(node_ref<A>, node_ref<B>) {
-  return arithmetic_node<op::maximum, A, B>{};
-}
-template <int A, int B>
-constexpr auto minimum(node_ref<A>, node_ref<B>) {
-  return arithmetic_node<op::minimum, A, B>{};
-}
-/// ADD, SUB, MUL of int32 tensors (unquantized; they wrap).
-template <int A, int B, node_option... Opts>
-constexpr auto int_add(node_ref<A>, node_ref<B>, Opts...) {
-  return arithmetic_node<op::int_add, A, B, Opts...>{};
-}
-template <int A, int B, node_option... Opts>
-constexpr auto int_sub(node_ref<A>, node_ref<B>, Opts...) {
-  return arithmetic_node<op::int_sub, A, B, Opts...>{};
-}
-template <int A, int B, node_option... Opts>
-constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
-  return arithmetic_node<op::int_mul, A, B, Opts...>{};
-}
-
-template <class Op, dtype To, int In>
-struct unary_node {
-  using op = Op;
-  using inputs = refs<In>;
-  /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = [] {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
-      else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
-    }();
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-  template <int Index, class Input>
-  struct typed {
-    using output = rule_output_type<rule<Input>>;
-    static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
-      else reference::cast(Input::elements, in, out);
-    }
-  };
-};
-
-/// SQRT of an f32 tensor.
-template <int In>
-constexpr auto sqrt(node_ref<In>) {
-  return unary_node<op::sqrt, dtype::f32, In>{};
-}
-/// CAST to dtype `To` (a C++ static_cast per element; float to integer
-/// truncates, and saturates out of range). The result is unquantized.
-template <dtype To, int In>
-constexpr auto cast(node_ref<In>) {
-  return unary_node<op::cast, To, In>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/concatenation.hpp ------------------------------------------
-// qfence/ops/concatenation.hpp: CONCATENATION along an axis.
-//
-// int8 inputs must all be quantized exactly like each other (TFLM copies
-// bytes; it does not rescale); the output has their quantization.
-
-
-// ---- qfence/kernels/reference/concatenation.hpp ----------------------------
-// qfence/kernels/reference/concatenation.hpp: reference kernel code of concatenation
-// (moved from ops/concatenation.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// Copies `count` inputs, each [outer, dims_i[axis] * inner] bytes-wise, into
-/// the output along the axis.
-inline void concatenation(int count, const void* const* inputs, const std::int64_t* copy_bytes, std::int64_t outer,
-                          void* output) noexcept {
-  auto* out = static_cast<unsigned char*>(output);
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (int i = 0; i < count; ++i) {
-      const auto* in = static_cast<const unsigned char*>(inputs[i]) + o * copy_bytes[i];
-      std::memcpy(out, in, static_cast<std::size_t>(copy_bytes[i]));
-      out += copy_bytes[i];
-    }
-}
-
-/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
-/// quantization differs from the output's is requantized in float,
-/// round(q * scale + bias) + output zero point; the others are copied.
-/// `elements[i]` is input i's element count per outer step.
-inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
-                                       std::int64_t outer, const float* input_scales,
-                                       const std::int32_t* input_zero_points, float output_scale,
-                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
-  const float inverse_output_scale = 1.0f / output_scale;
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (int i = 0; i < count; ++i) {
-      const std::uint8_t* in = inputs[i] + o * elements[i];
-      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
-        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
-      } else {
-        const float scale = input_scales[i] * inverse_output_scale;
-        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
-        for (std::int64_t j = 0; j < elements[i]; ++j)
-          output[j] = saturate_cast<std::uint8_t>(
-              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
-      }
-      output += elements[i];
-    }
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/concatenation.hpp ----------------------------------------
-// qfence/rules/concatenation.hpp: the type and shape rule of
-// CONCATENATION.
-//
-// Operands 0..n-1: one rank, one dtype, equal dimensions except along the
-// axis. The output adds them up along the axis. It copies: every input has
-// the output's quantization, except for uint8, where TFLite's reference
-// (ConcatenationWithScaling) requantizes inputs with other parameters.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct concatenation_attrs {
-  int axis = 0;
-  activation fused = activation::none;
-  bool fused_supported = true;
-};
-
-/// The axis counted from the front; call only for operands the rule accepted.
-constexpr int concatenation_axis(const concatenation_attrs& a, int rank) noexcept {
-  return a.axis < 0 ? a.axis + rank : a.axis;
-}
-
-constexpr rule_result concatenation_rule(const concatenation_attrs& a, const tensor_desc* inputs, int count,
-                                         const output_request& req) noexcept {
-  if (count < 1) return rule_fail(rule_error::concatenation_inputs, output_operand);
-  if (a.fused != activation::none || !a.fused_supported) return rule_fail(rule_error::bad_option, output_operand);
-  const tensor_desc& first = inputs[0];
-  const int axis = concatenation_axis(a, first.rank);
-  if (axis < 0 || axis >= first.rank) return rule_fail(rule_error::axis_range, 0);
-  tensor_desc out = first;
-  out.dims[static_cast<std::size_t>(axis)] = 0;
-  for (int i = 0; i < count; ++i) {
-    const tensor_desc& t = inputs[i];
-    bool fits = t.rank == first.rank && t.type == first.type;
-    for (int d = 0; fits && d < t.rank; ++d)
-      fits = d == axis || t.dims[static_cast<std::size_t>(d)] == first.dims[static_cast<std::size_t>(d)];
-    if (!fits) return rule_fail(rule_error::concatenation_inputs, i, t.reshaped(first.rank, first.dims).retyped(first.type, t.quant));
-    out.dims[static_cast<std::size_t>(axis)] += t.dims[static_cast<std::size_t>(axis)];
-  }
-  // The output's quantization: the request's, or the first input's.
-  if (req.given) {
-    if (req.type != first.type) return rule_fail(rule_error::output_dtype, output_operand, out);
-    out.quant = req.quant;
-  }
-  for (int i = 0; i < count; ++i) {
-    if (inputs[i].quant == out.quant) continue;
-    if (first.type != dtype::u8 || !inputs[i].quant.per_tensor() || !out.quant.per_tensor())
-      return rule_fail(rule_error::concatenation_quantization, i, inputs[i].retyped(first.type, out.quant));
-  }
-  return rules::check_output_shape(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct concatenation {
-  static constexpr const char* name = "concatenation";
-};
-}  // namespace op
-
-
-/// Inputs keep their quantization (the default: all inputs must agree).
-struct same_quantization {};
-
-template <int Axis, class OutQ, int... In>
-struct concatenation_node {
-  using op = op::concatenation;
-  using inputs = refs<In...>;
-
-  /// The op rule (qfence/rules/concatenation.hpp) on this node's operand types.
-  template <class First, class... Rest>
-  struct rule {
-    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
-    static constexpr output_request request = [] {
-      if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
-      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
-    }();
-    static constexpr rule_result value = concatenation_rule({Axis, activation::none, true}, operands.data(),
-                                                            static_cast<int>(operands.size()), request);
-  };
-
-  template <int Index, class First, class... Rest>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<First, Rest...>, producer<First>, producer<Rest>...>()))
-    return true;
-  }
-
-  template <int Index, class First, class... Rest>
-  struct typed {
-    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
-    using output = rule_output_keeping<rule<First, Rest...>, First>;
-    /// uint8 inputs quantized differently from the output are requantized
-    /// (the rule allows it for uint8 only).
-    static constexpr bool rescale = !(std::is_same_v<typename First::quant, typename output::quant> &&
-                                      (std::is_same_v<typename Rest::quant, typename output::quant> && ...));
-    static constexpr std::int64_t outer = [] {
-      std::int64_t o = 1;
-      for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
-      return o;
-    }();
-    static constexpr std::int64_t inner_bytes = static_cast<std::int64_t>(sizeof(typename First::element)) *
-                                                (First::elements / (outer * First::shape_type::dim(axis) == 0
-                                                                        ? 1
-                                                                        : outer * First::shape_type::dim(axis)));
-    static constexpr std::int64_t copy_bytes[] = {inner_bytes * First::shape_type::dim(axis),
-                                                  inner_bytes * Rest::shape_type::dim(axis)...};
-
-    static void run(const concatenation_node&, const typename First::element* first,
-                    const typename Rest::element*... rest, typename output::element* out) {
-      if constexpr (!rescale) {
-        const void* ptrs[] = {first, rest...};
-        reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
-      } else {
-        const std::uint8_t* ptrs[] = {first, rest...};
-        static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
-        static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
-        reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
-                                              zero_points, output::quant::scale, output::quant::zero_point, out);
-      }
-    }
-  };
-};
-
-/// CONCATENATION of nodes' outputs along `Axis` (negative counts from the back).
-template <int Axis, int... In>
-constexpr auto concatenation(node_ref<In>...) {
-  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
-  return concatenation_node<Axis, same_quantization, In...>{};
-}
-
-/// CONCATENATION of uint8 inputs with different quantizations into `OutQ`
-/// (TFLite's legacy ConcatenationWithScaling; TFLM has no such kernel).
-template <int Axis, class OutQ, int... In>
-constexpr auto concatenation_rescaled(node_ref<In>...) {
-  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
-  return concatenation_node<Axis, OutQ, In...>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/conv2d.hpp -------------------------------------------------
-// qfence/ops/conv2d.hpp: CONV_2D.
-//
-// Type rule: input f32 or i8 (per-tensor); weights [OC, KH, KW, IC/groups] of
-// the matching kind (f32, or i8 symmetric per-tensor / per-channel along axis
-// 0); bias [OC] f32 / i32, or no_bias. Output: f32, or i8 quantized as out<...>
-// says. Numerics: TFLite reference_ops::Conv (float) and
-// reference_integer_ops::ConvPerChannel (int8).
-
-
-// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
-// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
-// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/kernels/parameter.hpp ------------------------------------------
-// qfence/kernels/parameter.hpp: kernel parameters that are either compile-time
-// constants or run-time values, for one kernel body on both paths.
-//
-// A kernel takes its geometry (and, as kernels grow, its other per-layer
-// facts) as a template parameter type P and reads it through value_of(p):
-//   - the compile-time path passes kernels::fixed<geometry>{}, an empty type
-//     whose value is a constant of the layer: the kernel is instantiated per
-//     layer and every shape, stride and padding in its loops is a constant
-//     (loop bounds, tails and border branches fold, whatever inlining does);
-//   - the runtime path passes the value itself (e.g. a window_geometry): one
-//     instantiation per dtype variant serves every layer.
-// The body is the same text; the reference kernels are the first users, the
-// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::kernels {
-
-/// A kernel parameter known at compile time.
-template <auto Value>
-struct fixed {
-  using value_type = decltype(Value);
-  static constexpr value_type value = Value;
-};
-
-template <class P> inline constexpr bool is_fixed_v = false;
-template <auto V> inline constexpr bool is_fixed_v<fixed<V>> = true;
-
-/// The value of a kernel parameter: the constant of a fixed<...>, the object
-/// itself otherwise.
-template <class P>
-constexpr const auto& value_of(const P& p) noexcept {
-  if constexpr (is_fixed_v<P>) return P::value;
-  else return p;
-}
-
-}  // namespace qfence::kernels
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// The convolution loop shared by the float and int8 kernels: accumulates
-/// filter * (input + input_offset) over the in-bounds taps (padding taps are
-/// skipped, as TFLite does, which is zero padding in the real domain) and hands
-/// each output element's accumulator to `finish(index, channel, acc)`.
-/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
-/// negated weight zero point of legacy uint8 models (0 otherwise).
-template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
-inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
-                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int oc = 0; oc < g.out_c; ++oc) {
-          const int group = oc / filters_per_group;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          Acc acc = 0;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = in_y0 + g.dilation_h * fy;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ix = in_x0 + g.dilation_w * fx;
-              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
-              for (int ic = 0; ic < filter_in_c; ++ic)
-                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
-            }
-          }
-          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
-        }
-}
-
-/// Float convolution (TFLite reference_ops::Conv).
-template <class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
-                   const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
-}
-
-/// Int8 convolution with per-channel requantization
-/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
-/// weight zero point (reference_ops::Conv; its one multiplier repeated per
-/// channel).
-template <class T, class TFilter, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
-                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
-                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                   T* output) noexcept {
-  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
-                            filter_offset);
-}
-
-/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
-/// int16 activations): int8 weights, 64-bit accumulation and bias, input
-/// and output zero points 0.
-template <class Bias, class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
-                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                   int_range act, std::int16_t* output) noexcept {
-  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
-                            std::int64_t{0});
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/kernels/dispatch.hpp -------------------------------------------
 // qfence/kernels/dispatch.hpp: the Highway kernels compiled for every target
 // in HWY_TARGETS, and one table per kernel template to reach them.
@@ -4947,6 +3984,7 @@ QFENCE_EXACT_FLOAT_END
 //
 // All translation units of a program must see the same HWY_TARGETS (the same
 // compiler flags and kernels/highway.hpp settings), as with any Highway code.
+
 
 // ---- qfence/kernels/arguments.hpp ------------------------------------------
 // qfence/kernels/arguments.hpp: what each Highway kernel takes besides its
@@ -5344,6 +4382,81 @@ constexpr const float* packed_conv_float_bias(conv_float_packing p, const float*
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/parameter.hpp ------------------------------------------
+// qfence/kernels/parameter.hpp: kernel parameters that are either compile-time
+// constants or run-time values, for one kernel body on both paths.
+//
+// A kernel takes its geometry (and, as kernels grow, its other per-layer
+// facts) as a template parameter type P and reads it through value_of(p):
+//   - the compile-time path passes kernels::fixed<geometry>{}, an empty type
+//     whose value is a constant of the layer: the kernel is instantiated per
+//     layer and every shape, stride and padding in its loops is a constant
+//     (loop bounds, tails and border branches fold, whatever inlining does);
+//   - the runtime path passes the value itself (e.g. a window_geometry): one
+//     instantiation per dtype variant serves every layer.
+// The body is the same text; the reference kernels are the first users, the
+// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// A kernel parameter known at compile time.
+template <auto Value>
+struct fixed {
+  using value_type = decltype(Value);
+  static constexpr value_type value = Value;
+};
+
+template <class P> inline constexpr bool is_fixed_v = false;
+template <auto V> inline constexpr bool is_fixed_v<fixed<V>> = true;
+
+/// The value of a kernel parameter: the constant of a fixed<...>, the object
+/// itself otherwise.
+template <class P>
+constexpr const auto& value_of(const P& p) noexcept {
+  if constexpr (is_fixed_v<P>) return P::value;
+  else return p;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/arg_max.hpp ----------------------------------
+// qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
+// (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class T, class Index>
+inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      T best = in[o * size * inner + i];
+      Index at = 0;
+      for (int k = 1; k < size; ++k) {
+        const T v = in[(o * size + k) * inner + i];
+        if (v > best) {
+          best = v;
+          at = static_cast<Index>(k);
+        }
+      }
+      out[o * inner + i] = at;
+    }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/svdf.hpp -------------------------------------
 // qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
 // (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
@@ -5421,6 +4534,121 @@ QFENCE_EXACT_FLOAT_END
 
 
 #undef HWY_TARGET_INCLUDE
+// ---- qfence/core/broadcast.hpp ---------------------------------------------
+// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_broadcast_rank = 6;
+
+/// Two input shapes right-aligned against the output shape, padded to
+/// max_broadcast_rank with leading 1s, plus the element strides of each input
+/// (0 along a broadcast dimension).
+struct broadcast_geometry {
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{};
+  std::array<std::int64_t, max_broadcast_rank> stride_b{};
+  std::int64_t elements = 1;
+  bool same_shape = false;
+};
+
+/// Whether two shapes broadcast together (each dimension equal, or one is 1).
+template <std::size_t RA, std::size_t RB>
+constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
+  const std::size_t rank = RA > RB ? RA : RB;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
+template <std::size_t RA, std::size_t RB>
+constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
+                                                               const std::array<int, RB>& b) noexcept {
+  constexpr std::size_t rank = RA > RB ? RA : RB;
+  std::array<int, rank> out{};
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
+  broadcast_geometry g;
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < max_broadcast_rank; ++i) {
+    const int from_back = max_broadcast_rank - 1 - i;
+    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
+    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
+  }
+  std::int64_t sa = 1, sb = 1;
+  g.same_shape = true;
+  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
+    const auto k = static_cast<std::size_t>(i);
+    g.out[k] = da[k] == 1 ? db[k] : da[k];
+    g.stride_a[k] = da[k] == 1 ? 0 : sa;
+    g.stride_b[k] = db[k] == 1 ? 0 : sb;
+    if (da[k] != db[k]) g.same_shape = false;
+    sa *= da[k];
+    sb *= db[k];
+    g.elements *= g.out[k];
+  }
+  return g;
+}
+
+/// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
+/// of the output's last dimension (the whole tensor when the shapes are the
+/// same): `length` elements from out_index, each input advancing by its step
+/// (1, or 0 when it is broadcast along that dimension). Kernels vectorize the
+/// runs.
+template <class F>
+constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
+  if (g.same_shape) {
+    f(std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, g.elements, std::int64_t{1}, std::int64_t{1});
+    return;
+  }
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1);
+  const std::int64_t length = g.out[last];
+  if (length == 0) return;
+  std::array<int, max_broadcast_rank> idx{};
+  std::int64_t ia = 0, ib = 0;
+  for (std::int64_t o = 0; o < g.elements; o += length) {
+    f(o, ia, ib, length, g.stride_a[last], g.stride_b[last]);
+    for (int d = max_broadcast_rank - 2; d >= 0; --d) {
+      const auto k = static_cast<std::size_t>(d);
+      ++idx[k];
+      ia += g.stride_a[k];
+      ib += g.stride_b[k];
+      if (idx[k] < g.out[k]) break;
+      ia -= g.stride_a[k] * idx[k];
+      ib -= g.stride_b[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
+                                std::int64_t step_a, std::int64_t step_b) {
+    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
+  });
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/elementwise.hpp ------------------------------
 // qfence/kernels/reference/elementwise.hpp: reference kernel code of elementwise
 // (moved from ops/elementwise.hpp, which keeps the typed node). The arithmetic is
@@ -6003,6 +5231,76 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
       StoreFirstLanes(dt, compute(x, y), rest, out + o + i);
     }
   });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/arg_max-inl.hpp ----------------------------------------
+// qfence/kernels/arg_max-inl.hpp: ARG_MAX along the last axis of integer
+// tensors with Highway, per target (re-included through kernels/dispatch.hpp).
+//
+// A segmentation head ends this way (deeplabv3: 513 x 513 pixels of 21
+// class scores), where the reference's compare-and-branch per value took
+// 2-3 ms. Here each row of `size` values is read as vectors of lanes at
+// least 16 bits wide (8-bit values widened, so Highway's MaxOfLanes exists
+// for them on every target), lanes past the row set to the type's minimum;
+// the row's maximum is MaxOfLanes, and its index the first lane equal to
+// it (FindFirstTrue). Rows longer than a vector go chunk by chunk, a later
+// chunk winning only with a strictly larger maximum. The reference keeps the
+// first index of the largest value (`v > best`), and so does this: the
+// same indices on every target. Floats (NaN order) and other axes stay on
+// the reference (kernels/dispatch.hpp decides).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_ARG_MAX_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_ARG_MAX_INL_HPP_
+#undef QFENCE_KERNELS_ARG_MAX_INL_HPP_
+#else
+#define QFENCE_KERNELS_ARG_MAX_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// out[o] = the first k of the largest in[o * size + k], for o < rows.
+template <class T, class Index>
+HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index* out) {
+  // The lane type: T itself from 16 bits, else T widened with its sign.
+  using Lane = std::conditional_t<(sizeof(T) >= 2), T, std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>>;
+  const hn::ScalableTag<Lane> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const auto lowest = hn::Set(d, static_cast<Lane>(std::numeric_limits<T>::min()));
+  const auto chunk = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
+    hn::Vec<decltype(d)> v;
+    if constexpr (sizeof(T) >= 2) v = LoadFirstLanes(d, from, valid);
+    else v = hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
+    return valid >= n ? v : hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), v, lowest);
+  };
+  for (std::int64_t o = 0; o < rows; ++o) {
+    const T* row = in + o * size;
+    Lane best = 0;
+    int at = 0;
+    for (int k = 0; k < size; k += n) {
+      const auto v = chunk(row + k, size - k);
+      const auto top = hn::MaxOfLanes(d, v);
+      const Lane value = hn::GetLane(top);
+      if (k == 0 || value > best) {
+        best = value;
+        at = k + static_cast<int>(hn::FindFirstTrue(d, hn::Eq(v, top)));
+      }
+    }
+    out[o] = static_cast<Index>(at);
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -7577,6 +6875,12 @@ struct svdf_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
 };
 
+template <class T, class Index>
+struct arg_max_table {
+  using fn = void (*)(std::int64_t, int, const T*, Index*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -7623,6 +6927,20 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
   add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
 }
 
+/// ARG_MAX over [outer, size, inner]: integer values along the last axis
+/// (inner == 1) on target `t`, anything else (floats, whose NaNs order
+/// differently, and inner axes) on the reference kernel.
+template <class T, class Index>
+inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  if constexpr (std::is_integral_v<T>) {
+    if (inner == 1) {
+      arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
+      return;
+    }
+  }
+  reference::arg_max(outer, size, inner, in, out);
+}
+
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
@@ -7630,6 +6948,785 @@ inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& 
 }
 
 }  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/arg_max.hpp ----------------------------------------------
+// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
+//
+// Operand 0: f32, i8, u8, i16 or i32 (compared as stored); the axis and the
+// index dtype (i32 or i64) are attributes. The output drops the axis and is
+// unquantized.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct arg_max_attrs {
+  std::int64_t axis = 0;
+};
+
+constexpr rule_result arg_max_rule(const arg_max_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  const bool type_ok = in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16 ||
+                       in.type == dtype::i32;
+  if (!type_ok || in.quant.per_channel()) return rule_fail(rule_error::arg_max_types, 0);
+  if (a.axis < -in.rank || a.axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  const int axis = static_cast<int>(a.axis < 0 ? a.axis + in.rank : a.axis);
+  if (in.dims[static_cast<std::size_t>(axis)] <= 0) return rule_fail(rule_error::arg_max_types, 0);
+  if (!req.dtype_given || !(req.type == dtype::i32 || req.type == dtype::i64) || req.quant.quantized())
+    return rule_fail(rule_error::arg_max_types, output_operand);
+  tensor_desc out = in.retyped(req.type);
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d)
+    if (d != axis) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct arg_max {
+  static constexpr const char* name = "arg_max";
+};
+}  // namespace op
+
+
+template <int Axis, dtype IndexType, int In>
+struct arg_max_node {
+  using op = op::arg_max;
+  using inputs = refs<In>;
+
+  /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value =
+        arg_max_rule({Axis}, describe<Input>(), {true, true, IndexType, {}, false, {}});
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(Input::rank) : Axis;
+    using output = rule_output_type<rule<Input>>;
+    static constexpr std::int64_t outer = [] {
+      std::int64_t n = 1;
+      for (int i = 0; i < axis; ++i) n *= Input::shape_type::dims[static_cast<std::size_t>(i)];
+      return n;
+    }();
+    static constexpr std::int64_t inner = Input::elements / (outer * Input::shape_type::dims[axis]);
+    /// Integer rows run the Highway kernel (kernels/arg_max-inl.hpp), which
+    /// needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const arg_max_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      kernels::arg_max(t, outer, Input::shape_type::dims[axis], inner, in, out);
+    }
+  };
+};
+
+/// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
+template <int Axis, dtype IndexType = dtype::i32, int In>
+constexpr auto arg_max(node_ref<In>) {
+  return arg_max_node<Axis, IndexType, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/arithmetic.hpp ---------------------------------------------
+// qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
+// i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
+// arithmetic in models such as movenet), plus SQRT and CAST.
+
+
+// ---- qfence/kernels/reference/arithmetic.hpp -------------------------------
+// qfence/kernels/reference/arithmetic.hpp: reference kernel code of arithmetic
+// (moved from ops/arithmetic.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
+/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
+namespace op {
+struct div {
+  static constexpr const char* name = "div";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return a / b;
+    } else {
+      // A zero divisor is a run-time error in TFLite; here it yields 0.
+      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
+    }
+  }
+};
+struct floor_div {
+  static constexpr const char* name = "floor_div";
+  /// TFLite's FloorDiv: floor(a / b) in double.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
+      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
+                                                                      : static_cast<T>(q);
+    }
+  }
+};
+struct maximum {
+  static constexpr const char* name = "maximum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a > b ? a : b;
+  }
+};
+struct minimum {
+  static constexpr const char* name = "minimum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a < b ? a : b;
+  }
+};
+/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
+/// saturate them); computed in unsigned to stay defined.
+struct int_add {
+  static constexpr const char* name = "add";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+  }
+};
+struct int_sub {
+  static constexpr const char* name = "sub";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+  }
+};
+struct int_mul {
+  static constexpr const char* name = "mul";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+  }
+};
+struct sqrt {
+  static constexpr const char* name = "sqrt";
+};
+struct cast {
+  static constexpr const char* name = "cast";
+};
+}  // namespace op
+
+namespace reference {
+
+/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
+/// activation's bounds in the element type.
+template <class Op, class T>
+inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    const T v = Op::apply(a[ia], b[ib]);
+    out[o] = v < lo ? lo : (v > hi ? hi : v);
+  });
+}
+
+inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+}
+
+/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
+/// to integer conversions, undefined in C++, saturate (NaN gives 0).
+template <class From, class To>
+inline void cast(std::int64_t n, const From* in, To* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<To, bool>) {
+      out[i] = in[i] != From{};
+    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+      const double v = static_cast<double>(in[i]);
+      out[i] = v != v                                                   ? To{}
+               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
+               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
+                                                                             : static_cast<To>(v);
+    } else {
+      out[i] = static_cast<To>(in[i]);
+    }
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/elementwise.hpp ------------------------------------------
+// qfence/rules/elementwise.hpp: the type and shape rules of the broadcasting
+// binary ops.
+//
+// Operands 0 and 1 broadcast NumPy-style (rank <= 6); the output has the
+// broadcast shape.
+// - ADD, SUB (f32, i8, u8, i16) and MUL (f32, i8, u8): both inputs of one
+//   dtype, each quantized per tensor with its own parameters; the output is
+//   requantized to the requested parameters.
+// - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
+//   i16 with one quantization: they compare stored values) and the int32
+//   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+enum class binary_fn : std::uint8_t { add, sub, mul };
+enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul };
+
+struct binary_attrs {
+  activation fused = activation::none;
+  bool fused_supported = true;
+};
+
+namespace rules {
+
+/// The broadcast shape of `a` and `b` (with a's dtype and quantization).
+constexpr rule_result broadcast(const tensor_desc& a, const tensor_desc& b) noexcept {
+  if (a.rank > max_broadcast_rank || b.rank > max_broadcast_rank) return rule_fail(rule_error::broadcast_shapes, 1);
+  tensor_desc out = a;
+  out.rank = a.rank > b.rank ? a.rank : b.rank;
+  out.dims = {};
+  for (int i = 0; i < out.rank; ++i) {
+    const std::int64_t da = i < a.rank ? a.dims[static_cast<std::size_t>(a.rank - 1 - i)] : 1;
+    const std::int64_t db = i < b.rank ? b.dims[static_cast<std::size_t>(b.rank - 1 - i)] : 1;
+    if (da != db && da != 1 && db != 1) return rule_fail(rule_error::broadcast_shapes, 1);
+    out.dims[static_cast<std::size_t>(out.rank - 1 - i)] = da == 1 ? db : da;
+  }
+  return rule_ok(out);
+}
+
+constexpr rule_result check_binary_options(const binary_attrs& a) noexcept {
+  if (!a.fused_supported || !plain_activation(a.fused)) return rule_fail(rule_error::bad_option, output_operand);
+  return pass;
+}
+
+}  // namespace rules
+
+/// The kernels' broadcast geometry; call only for operands a rule accepted.
+constexpr broadcast_geometry broadcast_geometry_of(const tensor_desc& a, const tensor_desc& b) noexcept {
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < a.rank && i < max_broadcast_rank; ++i) da[static_cast<std::size_t>(i)] = static_cast<int>(a.dims[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < b.rank && i < max_broadcast_rank; ++i) db[static_cast<std::size_t>(i)] = static_cast<int>(b.dims[static_cast<std::size_t>(i)]);
+  return make_broadcast_geometry(da.data(), a.rank, db.data(), b.rank);
+}
+
+constexpr rule_result binary_rule(binary_fn f, const binary_attrs& attrs, const tensor_desc& a, const tensor_desc& b,
+                                  const output_request& req) noexcept {
+  const rules::dtype_set takes = f == binary_fn::mul ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
+                                                     : rules::dtype_set{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
+  QFENCE_RULE_TRY(rules::check_activation(a, 0, takes));
+  QFENCE_RULE_TRY(rules::check_activation(b, 1, takes));
+  if (a.type != b.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
+  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::requantized_output(a, shape.output, req);
+}
+
+constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs, const tensor_desc& a,
+                                      const tensor_desc& b, const output_request& req) noexcept {
+  const bool compares = f == arithmetic_fn::maximum || f == arithmetic_fn::minimum;
+  const bool plain_int = f == arithmetic_fn::int_add || f == arithmetic_fn::int_sub || f == arithmetic_fn::int_mul;
+  bool type_ok = false;
+  if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
+  else if (!compares) type_ok = (a.type == dtype::f32 || a.type == dtype::i32) && !a.quant.quantized();
+  else type_ok = a.type == dtype::f32 || a.type == dtype::i32 || a.type == dtype::i64
+                     ? !a.quant.quantized()
+                     : (a.type == dtype::i8 || a.type == dtype::u8 || a.type == dtype::i16) && !a.quant.per_channel();
+  if (!type_ok) return rule_fail(rule_error::input_dtype, 0);
+  if (!a.same_kind(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
+  QFENCE_RULE_TRY(rules::check_binary_options(attrs));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::same_quantization_output(shape.output, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/unary.hpp ------------------------------------------------
+// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
+//
+// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
+// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
+// if any, is ignored, as in TFLite); the output the requested dtype,
+// unquantized, of the same shape.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+  return rules::requantized_output(in, in, req);
+}
+
+constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
+
+constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
+  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
+    return rule_fail(rule_error::cast_types, output_operand);
+  return rules::check_output_shape(in.retyped(req.type), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+template <class Op, int A, int B, class... Opts>
+struct arithmetic_node {
+  using op = Op;
+  using inputs = refs<A, B>;
+
+  static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
+                                      : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
+                                      : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
+                                      : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
+                                      : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
+                                      : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
+                                                                                  : arithmetic_fn::int_mul;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = arithmetic_rule(fn, {detail::fused_activation_of<Opts...>, true},
+                                                         describe<X>(), describe<Y>(), requested_output<>());
+  };
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::fused_activation>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
+    using T = typename X::element;
+    static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
+      reference::arithmetic<Op>(geometry, a, b, bounds.first, bounds.second, out);
+    }
+  };
+};
+
+template <int A, int B, node_option... Opts>
+constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::div, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+template <int A, int B>
+constexpr auto maximum(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::maximum, A, B>{};
+}
+template <int A, int B>
+constexpr auto minimum(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::minimum, A, B>{};
+}
+/// ADD, SUB, MUL of int32 tensors (unquantized; they wrap).
+template <int A, int B, node_option... Opts>
+constexpr auto int_add(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_add, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto int_sub(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_sub, A, B, Opts...>{};
+}
+template <int A, int B, node_option... Opts>
+constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
+  return arithmetic_node<op::int_mul, A, B, Opts...>{};
+}
+
+template <class Op, dtype To, int In>
+struct unary_node {
+  using op = Op;
+  using inputs = refs<In>;
+  /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = [] {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
+      else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
+    }();
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
+      else reference::cast(Input::elements, in, out);
+    }
+  };
+};
+
+/// SQRT of an f32 tensor.
+template <int In>
+constexpr auto sqrt(node_ref<In>) {
+  return unary_node<op::sqrt, dtype::f32, In>{};
+}
+/// CAST to dtype `To` (a C++ static_cast per element; float to integer
+/// truncates, and saturates out of range). The result is unquantized.
+template <dtype To, int In>
+constexpr auto cast(node_ref<In>) {
+  return unary_node<op::cast, To, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/concatenation.hpp ------------------------------------------
+// qfence/ops/concatenation.hpp: CONCATENATION along an axis.
+//
+// int8 inputs must all be quantized exactly like each other (TFLM copies
+// bytes; it does not rescale); the output has their quantization.
+
+
+// ---- qfence/kernels/reference/concatenation.hpp ----------------------------
+// qfence/kernels/reference/concatenation.hpp: reference kernel code of concatenation
+// (moved from ops/concatenation.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Copies `count` inputs, each [outer, dims_i[axis] * inner] bytes-wise, into
+/// the output along the axis.
+inline void concatenation(int count, const void* const* inputs, const std::int64_t* copy_bytes, std::int64_t outer,
+                          void* output) noexcept {
+  auto* out = static_cast<unsigned char*>(output);
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const auto* in = static_cast<const unsigned char*>(inputs[i]) + o * copy_bytes[i];
+      std::memcpy(out, in, static_cast<std::size_t>(copy_bytes[i]));
+      out += copy_bytes[i];
+    }
+}
+
+/// TFLite's ConcatenationWithScaling (uint8 only): each input whose
+/// quantization differs from the output's is requantized in float,
+/// round(q * scale + bias) + output zero point; the others are copied.
+/// `elements[i]` is input i's element count per outer step.
+inline void concatenation_with_scaling(int count, const std::uint8_t* const* inputs, const std::int64_t* elements,
+                                       std::int64_t outer, const float* input_scales,
+                                       const std::int32_t* input_zero_points, float output_scale,
+                                       std::int32_t output_zero_point, std::uint8_t* output) noexcept {
+  const float inverse_output_scale = 1.0f / output_scale;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (int i = 0; i < count; ++i) {
+      const std::uint8_t* in = inputs[i] + o * elements[i];
+      if (input_zero_points[i] == output_zero_point && input_scales[i] == output_scale) {
+        std::memcpy(output, in, static_cast<std::size_t>(elements[i]));
+      } else {
+        const float scale = input_scales[i] * inverse_output_scale;
+        const float bias = -static_cast<float>(input_zero_points[i]) * scale;
+        for (std::int64_t j = 0; j < elements[i]; ++j)
+          output[j] = saturate_cast<std::uint8_t>(
+              static_cast<std::int32_t>(std::round(static_cast<float>(in[j]) * scale + bias)) + output_zero_point);
+      }
+      output += elements[i];
+    }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/concatenation.hpp ----------------------------------------
+// qfence/rules/concatenation.hpp: the type and shape rule of
+// CONCATENATION.
+//
+// Operands 0..n-1: one rank, one dtype, equal dimensions except along the
+// axis. The output adds them up along the axis. It copies: every input has
+// the output's quantization, except for uint8, where TFLite's reference
+// (ConcatenationWithScaling) requantizes inputs with other parameters.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct concatenation_attrs {
+  int axis = 0;
+  activation fused = activation::none;
+  bool fused_supported = true;
+};
+
+/// The axis counted from the front; call only for operands the rule accepted.
+constexpr int concatenation_axis(const concatenation_attrs& a, int rank) noexcept {
+  return a.axis < 0 ? a.axis + rank : a.axis;
+}
+
+constexpr rule_result concatenation_rule(const concatenation_attrs& a, const tensor_desc* inputs, int count,
+                                         const output_request& req) noexcept {
+  if (count < 1) return rule_fail(rule_error::concatenation_inputs, output_operand);
+  if (a.fused != activation::none || !a.fused_supported) return rule_fail(rule_error::bad_option, output_operand);
+  const tensor_desc& first = inputs[0];
+  const int axis = concatenation_axis(a, first.rank);
+  if (axis < 0 || axis >= first.rank) return rule_fail(rule_error::axis_range, 0);
+  tensor_desc out = first;
+  out.dims[static_cast<std::size_t>(axis)] = 0;
+  for (int i = 0; i < count; ++i) {
+    const tensor_desc& t = inputs[i];
+    bool fits = t.rank == first.rank && t.type == first.type;
+    for (int d = 0; fits && d < t.rank; ++d)
+      fits = d == axis || t.dims[static_cast<std::size_t>(d)] == first.dims[static_cast<std::size_t>(d)];
+    if (!fits) return rule_fail(rule_error::concatenation_inputs, i, t.reshaped(first.rank, first.dims).retyped(first.type, t.quant));
+    out.dims[static_cast<std::size_t>(axis)] += t.dims[static_cast<std::size_t>(axis)];
+  }
+  // The output's quantization: the request's, or the first input's.
+  if (req.given) {
+    if (req.type != first.type) return rule_fail(rule_error::output_dtype, output_operand, out);
+    out.quant = req.quant;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (inputs[i].quant == out.quant) continue;
+    if (first.type != dtype::u8 || !inputs[i].quant.per_tensor() || !out.quant.per_tensor())
+      return rule_fail(rule_error::concatenation_quantization, i, inputs[i].retyped(first.type, out.quant));
+  }
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct concatenation {
+  static constexpr const char* name = "concatenation";
+};
+}  // namespace op
+
+
+/// Inputs keep their quantization (the default: all inputs must agree).
+struct same_quantization {};
+
+template <int Axis, class OutQ, int... In>
+struct concatenation_node {
+  using op = op::concatenation;
+  using inputs = refs<In...>;
+
+  /// The op rule (qfence/rules/concatenation.hpp) on this node's operand types.
+  template <class First, class... Rest>
+  struct rule {
+    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
+    static constexpr output_request request = [] {
+      if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
+      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
+    }();
+    static constexpr rule_result value = concatenation_rule({Axis, activation::none, true}, operands.data(),
+                                                            static_cast<int>(operands.size()), request);
+  };
+
+  template <int Index, class First, class... Rest>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<First, Rest...>, producer<First>, producer<Rest>...>()))
+    return true;
+  }
+
+  template <int Index, class First, class... Rest>
+  struct typed {
+    static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
+    using output = rule_output_keeping<rule<First, Rest...>, First>;
+    /// uint8 inputs quantized differently from the output are requantized
+    /// (the rule allows it for uint8 only).
+    static constexpr bool rescale = !(std::is_same_v<typename First::quant, typename output::quant> &&
+                                      (std::is_same_v<typename Rest::quant, typename output::quant> && ...));
+    static constexpr std::int64_t outer = [] {
+      std::int64_t o = 1;
+      for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
+      return o;
+    }();
+    static constexpr std::int64_t inner_bytes = static_cast<std::int64_t>(sizeof(typename First::element)) *
+                                                (First::elements / (outer * First::shape_type::dim(axis) == 0
+                                                                        ? 1
+                                                                        : outer * First::shape_type::dim(axis)));
+    static constexpr std::int64_t copy_bytes[] = {inner_bytes * First::shape_type::dim(axis),
+                                                  inner_bytes * Rest::shape_type::dim(axis)...};
+
+    static void run(const concatenation_node&, const typename First::element* first,
+                    const typename Rest::element*... rest, typename output::element* out) {
+      if constexpr (!rescale) {
+        const void* ptrs[] = {first, rest...};
+        reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
+      } else {
+        const std::uint8_t* ptrs[] = {first, rest...};
+        static constexpr float scales[] = {First::quant::scale, Rest::quant::scale...};
+        static constexpr std::int32_t zero_points[] = {First::quant::zero_point, Rest::quant::zero_point...};
+        reference::concatenation_with_scaling(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, scales,
+                                              zero_points, output::quant::scale, output::quant::zero_point, out);
+      }
+    }
+  };
+};
+
+/// CONCATENATION of nodes' outputs along `Axis` (negative counts from the back).
+template <int Axis, int... In>
+constexpr auto concatenation(node_ref<In>...) {
+  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
+  return concatenation_node<Axis, same_quantization, In...>{};
+}
+
+/// CONCATENATION of uint8 inputs with different quantizations into `OutQ`
+/// (TFLite's legacy ConcatenationWithScaling; TFLM has no such kernel).
+template <int Axis, class OutQ, int... In>
+constexpr auto concatenation_rescaled(node_ref<In>...) {
+  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
+  return concatenation_node<Axis, OutQ, In...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/conv2d.hpp -------------------------------------------------
+// qfence/ops/conv2d.hpp: CONV_2D.
+//
+// Type rule: input f32 or i8 (per-tensor); weights [OC, KH, KW, IC/groups] of
+// the matching kind (f32, or i8 symmetric per-tensor / per-channel along axis
+// 0); bias [OC] f32 / i32, or no_bias. Output: f32, or i8 quantized as out<...>
+// says. Numerics: TFLite reference_ops::Conv (float) and
+// reference_integer_ops::ConvPerChannel (int8).
+
+
+// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
+// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
+// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// The convolution loop shared by the float and int8 kernels: accumulates
+/// filter * (input + input_offset) over the in-bounds taps (padding taps are
+/// skipped, as TFLite does, which is zero padding in the real domain) and hands
+/// each output element's accumulator to `finish(index, channel, acc)`.
+/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
+/// negated weight zero point of legacy uint8 models (0 otherwise).
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
+                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          const int group = oc / filters_per_group;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          Acc acc = 0;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = in_y0 + g.dilation_h * fy;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = in_x0 + g.dilation_w * fx;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic)
+                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
+            }
+          }
+          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
+        }
+}
+
+/// Float convolution (TFLite reference_ops::Conv).
+template <class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
+                   const float* bias, float_range act, float* output) noexcept {
+  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+}
+
+/// Int8 convolution with per-channel requantization
+/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
+/// weight zero point (reference_ops::Conv; its one multiplier repeated per
+/// channel).
+template <class T, class TFilter, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
+                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                   T* output) noexcept {
+  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
+                            filter_offset);
+}
+
+/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
+/// int16 activations): int8 weights, 64-bit accumulation and bias, input
+/// and output zero points 0.
+template <class Bias, class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                   int_range act, std::int16_t* output) noexcept {
+  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                            std::int64_t{0});
+}
+
+}  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
 

@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
@@ -512,6 +513,44 @@ void check_svdf_on_every_target() {
 TEST_CASE("svdf: every target gives the reference's bits") {
   check_svdf_on_every_target<std::int16_t>();
   check_svdf_on_every_target<std::int8_t>();
+}
+
+/// ARG_MAX over random rows (lengths across the vector widths, values from
+/// narrow ranges so that the largest value repeats, or all at the type's
+/// minimum), against the reference.
+template <class T, class Index>
+void check_arg_max_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xa7u ^ (sizeof(T) << 8) ^ (std::is_signed_v<T> ? 0x10000u : 0u) ^ (sizeof(Index) << 20));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int size = below(8) == 0 ? 1 + below(300) : 1 + below(70);
+      const std::int64_t outer = 1 + below(40);
+      constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const int kind = below(4);
+      const std::int64_t span = kind == 0 ? 0 : kind == 1 ? 3 : hi - lo;  // all equal, many ties, anything
+      const std::int64_t base = kind == 0 ? lo : kind == 1 ? (below(2) == 0 ? hi - 3 : lo) : lo;
+      std::vector<T> in(static_cast<std::size_t>(outer * size));
+      for (auto& x : in)
+        x = static_cast<T>(base + static_cast<std::int64_t>(r() % static_cast<std::uint64_t>(span + 1)));
+      std::vector<Index> want(static_cast<std::size_t>(outer)), got(static_cast<std::size_t>(outer), -1);
+      qf::reference::arg_max(outer, size, 1, in.data(), want.data());
+      kn::arg_max(t, outer, size, 1, in.data(), got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed) + " size=" + std::to_string(size));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random arg_max tensors of " << sizeof(T) * 8
+                                  << "-bit values bit-exact");
+  }
+}
+
+TEST_CASE("arg_max, last axis: every target gives the reference's indices") {
+  check_arg_max_on_every_target<std::int8_t, std::int32_t>();
+  check_arg_max_on_every_target<std::uint8_t, std::int64_t>();
+  check_arg_max_on_every_target<std::int16_t, std::int32_t>();
+  check_arg_max_on_every_target<std::int32_t, std::int64_t>();
 }
 
 /// RESIZE_BILINEAR's float path (float32 and uint8) over random sizes and

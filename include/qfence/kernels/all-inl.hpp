@@ -2,6 +2,7 @@
 // HWY_TARGET_INCLUDE that kernels/dispatch.hpp hands to foreach_target.h.
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/add-inl.hpp"
+#include "qfence/kernels/arg_max-inl.hpp"
 #include "qfence/kernels/conv2d-inl.hpp"
 #include "qfence/kernels/conv2d_float-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d-inl.hpp"

@@ -13,11 +13,15 @@
 // compiler flags and kernels/highway.hpp settings), as with any Highway code.
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/highway.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/target.hpp"
 
@@ -149,6 +153,12 @@ struct svdf_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
 };
 
+template <class T, class Index>
+struct arg_max_table {
+  using fn = void (*)(std::int64_t, int, const T*, Index*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -193,6 +203,20 @@ template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
   add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// ARG_MAX over [outer, size, inner]: integer values along the last axis
+/// (inner == 1) on target `t`, anything else (floats, whose NaNs order
+/// differently, and inner axes) on the reference kernel.
+template <class T, class Index>
+inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+  if constexpr (std::is_integral_v<T>) {
+    if (inner == 1) {
+      arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
+      return;
+    }
+  }
+  reference::arg_max(outer, size, inner, in, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.

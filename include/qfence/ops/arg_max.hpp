@@ -5,8 +5,8 @@
 #include <array>
 #include <cstdint>
 
-#include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/arg_max.hpp"
 
@@ -49,8 +49,14 @@ struct arg_max_node {
       return n;
     }();
     static constexpr std::int64_t inner = Input::elements / (outer * Input::shape_type::dims[axis]);
-    static void run(const arg_max_node&, const typename Input::element* in, typename output::element* out) {
-      reference::arg_max(outer, Input::shape_type::dims[axis], inner, in, out);
+    /// Integer rows run the Highway kernel (kernels/arg_max-inl.hpp), which
+    /// needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const arg_max_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      kernels::arg_max(t, outer, Input::shape_type::dims[axis], inner, in, out);
     }
   };
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
@@ -119,8 +120,11 @@ inline kernel prepare_arg_max(const op_context& ctx) {
   for (int d = axis + 1; d < in.rank(); ++d) inner *= in.dim(d);
   const int size = in.dim(axis);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
   auto typed = [&]<class T, class Index>(T*, Index*) -> kernel {
-    return [=](const tensor_memory& m) { reference::arg_max(outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t)); };
+    return [=](const tensor_memory& m) {
+      kernels::arg_max(target, outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t));
+    };
   };
   auto with_index = [&]<class T>(T*) -> kernel {
     if (out.type == dtype::i32) return typed(static_cast<T*>(nullptr), static_cast<std::int32_t*>(nullptr));
