@@ -4457,6 +4457,111 @@ inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* i
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/mean.hpp -------------------------------------
+// qfence/kernels/reference/mean.hpp: reference kernel code of mean
+// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Generic reduction layout: for each output element, which input elements
+/// fold into it. Computed from up-to-6-D shapes.
+struct reduce_geometry {
+  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
+  std::array<bool, 6> reduced{};
+  std::int64_t out_elements = 1;
+  std::int64_t reduced_elements = 1;
+};
+
+/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
+/// (negative axes count from the back; repeated axes count once).
+template <class Axis>
+constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
+  reduce_geometry g;
+  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
+  for (int i = 0; i < axis_count; ++i) {
+    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
+    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
+  }
+  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
+  return g;
+}
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
+}
+
+/// The multiplier of a quantized MEAN over n elements: the scale ratio `m`
+/// with 1/n folded in, as TFLite does (both paths, every kernel).
+constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int64_t n) noexcept {
+  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
+  shift = std::min(shift, 32);
+  shift = std::min(shift, 31 + m.shift);
+  return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
+}
+
+namespace reference {
+
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
+/// input order (float sums keep the reference's order). The output offset
+/// steps along with the input: reduced dimensions do not move it.
+template <class T, class Acc>
+inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
+  const auto& d = g.in_dims;
+  std::array<std::int64_t, 6> os{};
+  std::int64_t s = 1;
+  for (std::size_t k = 6; k-- > 0;) {
+    os[k] = g.reduced[k] ? 0 : s;
+    if (!g.reduced[k]) s *= d[k];
+  }
+  const T* src = in;
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4, src += d[5]) {
+            Acc* dst = acc + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            if (os[5] == 1) {
+              for (int i5 = 0; i5 < d[5]; ++i5) dst[i5] += static_cast<Acc>(src[i5]);
+            } else {
+              for (int i5 = 0; i5 < d[5]; ++i5) *dst += static_cast<Acc>(src[i5]);
+            }
+          }
+}
+
+inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
+  reduce_sum(g, in, out);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
+}
+
+/// `scratch` holds out_elements int32 sums (planned in the arena).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  reduce_sum(g, in, scratch);
+  const std::int64_t n = g.reduced_elements;
+  const quantized_multiplier per_element = mean_multiplier(m, n);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) {
+    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, per_element) + output_zero_point;
+    out[o] = saturate_cast<T>(v);
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/svdf.hpp -------------------------------------
 // qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
 // (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
@@ -4529,6 +4634,187 @@ inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t
 }  // namespace reference
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/transpose_planes.hpp -----------------------------------
+// qfence/kernels/transpose_planes.hpp: whether a TRANSPOSE only interleaves
+// or deinterleaves two to four planes (kernels/transpose-inl.hpp runs that
+// form; every other transpose runs the reference).
+
+
+// ---- qfence/kernels/reference/transpose.hpp --------------------------------
+// qfence/kernels/reference/transpose.hpp: reference kernel code of transpose
+// (moved from ops/transpose.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/rules/transpose.hpp --------------------------------------------
+// qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
+//
+// Operand 0, any tensor of rank <= 6; the permutation is an attribute.
+// Output dimension i is input dimension perm[i]; dtype and quantization are
+// the input's.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_transpose_rank = 6;
+
+struct transpose_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> perm{};
+};
+
+constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (a.rank != in.rank || in.rank > max_transpose_rank) return rule_fail(rule_error::transpose_permutation, output_operand);
+  std::array<bool, max_rank> seen{};
+  tensor_desc out = in;
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t p = a.perm[static_cast<std::size_t>(d)];
+    if (p < 0 || p >= in.rank || seen[static_cast<std::size_t>(p)])
+      return rule_fail(rule_error::transpose_permutation, output_operand);
+    seen[static_cast<std::size_t>(p)] = true;
+    out.dims[static_cast<std::size_t>(d)] = in.dims[static_cast<std::size_t>(p)];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Input dims and permutation padded to max_transpose_rank (leading 1s), with
+/// the input stride of each output dimension.
+struct transpose_geometry {
+  std::array<int, max_transpose_rank> out_dims{1, 1, 1, 1, 1, 1};
+  std::array<std::int64_t, max_transpose_rank> in_stride{};
+};
+
+/// out.dim(i) = in.dim(perm[i]).
+constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int rank, const int* perm) noexcept {
+  transpose_geometry g;
+  std::array<std::int64_t, max_transpose_rank> stride{};
+  std::int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[static_cast<std::size_t>(d)] = s;
+    s *= in_dims[d];
+  }
+  const int lead = max_transpose_rank - rank;
+  for (int i = 0; i < rank; ++i) {
+    g.out_dims[static_cast<std::size_t>(lead + i)] = in_dims[perm[i]];
+    g.in_stride[static_cast<std::size_t>(lead + i)] = stride[static_cast<std::size_t>(perm[i])];
+  }
+  return g;
+}
+
+namespace reference {
+
+/// Copies every element to its place. The loops run in output order except
+/// that the output dimension whose input is contiguous (stride 1), when there
+/// is one, runs innermost: NCHW to NHWC then reads each channel plane in
+/// order and writes with a stride of C, instead of gathering C bytes from C
+/// planes for every pixel.
+template <std::size_t ElementBytes>
+inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  constexpr std::size_t rank = max_transpose_rank;
+  std::array<std::int64_t, rank> out_stride{};
+  std::int64_t s = 1;
+  for (std::size_t k = rank; k-- > 0;) {
+    out_stride[k] = s;
+    s *= g.out_dims[k];
+  }
+  std::array<std::size_t, rank> order{0, 1, 2, 3, 4, 5};
+  for (std::size_t k = 0; k + 1 < rank; ++k)
+    if (g.in_stride[k] == 1 && g.out_dims[k] > 1) {
+      for (std::size_t j = k; j + 1 < rank; ++j) order[j] = order[j + 1];
+      order[rank - 1] = k;
+      break;
+    }
+  std::array<int, rank> d{};
+  std::array<std::int64_t, rank> is{}, os{};
+  for (std::size_t j = 0; j < rank; ++j) {
+    d[j] = g.out_dims[order[j]];
+    is[j] = g.in_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+    os[j] = out_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+  }
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4) {
+            const unsigned char* src = in + i0 * is[0] + i1 * is[1] + i2 * is[2] + i3 * is[3] + i4 * is[4];
+            unsigned char* dst = out + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            for (int i5 = 0; i5 < d[5]; ++i5) std::memcpy(dst + i5 * os[5], src + i5 * is[5], ElementBytes);
+          }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// out[b][s][r] = in[b][r][s] (interleave) or out[b][r][s] = in[b][s][r],
+/// r < planes, s < plane_size; batch b of the input at b * batch_in_stride,
+/// the output contiguous.
+struct interleave_form {
+  bool valid = false, interleave = false;
+  int planes = 0;
+  std::int64_t plane_size = 0, batches = 1, batch_in_stride = 0;
+};
+
+/// The interleave form of `g`, if it has one: its output dimensions, without
+/// those of size 1 and with neighbours merged where the input is contiguous
+/// across them, must be [batch][S][R] read with strides [any][1][S]
+/// (interleave), or [batch][R][S] read with strides [any][1][R]
+/// (deinterleave), for R = 2, 3 or 4.
+constexpr interleave_form interleave_form_of(const transpose_geometry& g) noexcept {
+  std::int64_t size[max_transpose_rank]{}, stride[max_transpose_rank]{};
+  int n = 0;
+  for (int k = 0; k < max_transpose_rank; ++k) {
+    const auto d = static_cast<std::size_t>(k);
+    if (g.out_dims[d] == 1) continue;
+    if (n > 0 && stride[n - 1] == g.in_stride[d] * g.out_dims[d]) {  // contiguous with the previous one: merge
+      size[n - 1] *= g.out_dims[d];
+      stride[n - 1] = g.in_stride[d];
+      continue;
+    }
+    size[n] = g.out_dims[d];
+    stride[n] = g.in_stride[d];
+    ++n;
+  }
+  interleave_form f;
+  if (n < 2 || n > 3) return f;
+  const std::int64_t outer = size[n - 2], inner = size[n - 1];
+  const bool interleave = stride[n - 2] == 1 && stride[n - 1] == outer && inner >= 2 && inner <= 4;
+  const bool deinterleave = stride[n - 2] == 1 && stride[n - 1] == outer && outer >= 2 && outer <= 4 && !interleave;
+  if (!interleave && !deinterleave) return f;
+  f.valid = true;
+  f.interleave = interleave;
+  f.planes = static_cast<int>(interleave ? inner : outer);
+  f.plane_size = interleave ? outer : inner;
+  f.batches = n == 3 ? size[0] : 1;
+  f.batch_in_stride = n == 3 ? stride[0] : 0;
+  return f;
+}
+
+}  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
 
@@ -6476,6 +6762,98 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/mean-inl.hpp -------------------------------------------
+// qfence/kernels/mean-inl.hpp: quantized MEAN (int8, uint8) with Highway,
+// per target (re-included through kernels/dispatch.hpp).
+//
+// The reference's two steps on vectors: int32 sums of the input in the
+// reference's traversal (reference::reduce_sum: the innermost dimension,
+// kept or reduced, is the vector loop), then per output
+// MultiplyByQuantizedMultiplier with 1/n folded in (mean_multiplier), the
+// zero point and the saturation to T. Integer sums in any order are the
+// reference's (int32, wrapping alike), so every target gives its bytes.
+// MobileNetV2's global average (7 x 7 x 1280) was 23 us on the reference.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_MEAN_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_MEAN_INL_HPP_
+#undef QFENCE_KERNELS_MEAN_INL_HPP_
+#else
+#define QFENCE_KERNELS_MEAN_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// MEAN of 1-byte T over g's reduced dimensions; `scratch` holds
+/// g.out_elements int32 sums.
+template <class T>
+HWY_NOINLINE void MeanQuantized(const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                                quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                                T* out) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const auto widened = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
+    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
+  };
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  // reference::reduce_sum's traversal, its innermost loop on vectors.
+  const auto& dims = g.in_dims;
+  std::int64_t os[6]{}, s = 1;
+  for (std::size_t k = 6; k-- > 0;) {
+    os[k] = g.reduced[k] ? 0 : s;
+    if (!g.reduced[k]) s *= dims[k];
+  }
+  const int inner = dims[5];
+  const T* src = in;
+  for (int i0 = 0; i0 < dims[0]; ++i0)
+    for (int i1 = 0; i1 < dims[1]; ++i1)
+      for (int i2 = 0; i2 < dims[2]; ++i2)
+        for (int i3 = 0; i3 < dims[3]; ++i3)
+          for (int i4 = 0; i4 < dims[4]; ++i4, src += inner) {
+            std::int32_t* dst = scratch + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            if (os[5] == 1) {  // the innermost dimension is kept: a row of sums
+              for (int i = 0; i < inner; i += n)
+                StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)),
+                                inner - i, dst + i);
+            } else {  // reduced: one sum
+              auto acc = hn::Zero(d);
+              for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
+              *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
+                                               static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
+            }
+          }
+  // The requantization, as reference::mean.
+  const std::int64_t count = g.reduced_elements;
+  const auto q = RequantizeLanesOf(d, mean_multiplier(m, count));
+  const auto offset = hn::Set(d, static_cast<std::int32_t>(static_cast<std::uint32_t>(input_zero_point) *
+                                                           static_cast<std::uint32_t>(count)));
+  const auto zero_point = hn::Set(d, output_zero_point);
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t o = 0; o < g.out_elements; o += n) {
+    const int valid = g.out_elements - o < n ? static_cast<int>(g.out_elements - o) : n;
+    const auto sums = hn::Sub(LoadFirstLanes(d, scratch + o, valid), offset);
+    const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, sums, q), zero_point);
+    StoreFirstLanes(dt, NarrowClamped<T>(d, v, lo, hi), valid, out + o);
+  }
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/resize_bilinear-inl.hpp --------------------------------
 // qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR on TFLite's float
 // path (float32, and legacy uint8, which adds 0.5 and truncates) with
@@ -6750,6 +7128,93 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/transpose-inl.hpp --------------------------------------
+// qfence/kernels/transpose-inl.hpp: TRANSPOSE that interleaves or
+// deinterleaves two to four planes, with Highway, per target (re-included
+// through kernels/dispatch.hpp).
+//
+// Models that take images as NCHW start with a TRANSPOSE to NHWC
+// (MobileNetV2 int8 1x3x224x224: 3 planes of 50,176 bytes), which the
+// reference copies a byte at a time with a stride of 3 (75 us). With the
+// dimensions merged, that is out[b][s][r] = in[b][r][s] for R = 3 planes of
+// S elements: Highway's StoreInterleaved3 writes a vector from each plane
+// per step. The other direction (NHWC to NCHW) is LoadInterleaved. Copying
+// moves the same bytes whatever they mean, so the kernel moves bytes: it
+// serves 1-byte elements (int8, uint8, bool), the quantized models' inputs.
+// kernels::transpose (dispatch.hpp) takes this form when the geometry has
+// it (kernels/transpose_planes.hpp) and the reference otherwise.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_TRANSPOSE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_TRANSPOSE_INL_HPP_
+#undef QFENCE_KERNELS_TRANSPOSE_INL_HPP_
+#else
+#define QFENCE_KERNELS_TRANSPOSE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace transpose_detail {
+
+/// One batch: out[s][r] = in[r][s] (Interleave), or out[r][s] = in[s][r].
+template <int R, bool Interleave, class T>
+HWY_INLINE void Planes(const T* in, std::int64_t s_count, T* out) {
+  const hn::ScalableTag<T> d;
+  const std::int64_t n = static_cast<std::int64_t>(hn::Lanes(d));
+  std::int64_t s = 0;
+  if constexpr (Interleave) {
+    const auto plane = [&](int r) { return hn::LoadU(d, in + r * s_count + s); };
+    for (; s + n <= s_count; s += n) {
+      if constexpr (R == 2) hn::StoreInterleaved2(plane(0), plane(1), d, out + s * R);
+      if constexpr (R == 3) hn::StoreInterleaved3(plane(0), plane(1), plane(2), d, out + s * R);
+      if constexpr (R == 4) hn::StoreInterleaved4(plane(0), plane(1), plane(2), plane(3), d, out + s * R);
+    }
+    for (; s < s_count; ++s)
+      for (int r = 0; r < R; ++r) out[s * R + r] = in[r * s_count + s];
+  } else {
+    hn::Vec<decltype(d)> v[4];
+    for (; s + n <= s_count; s += n) {
+      if constexpr (R == 2) hn::LoadInterleaved2(d, in + s * R, v[0], v[1]);
+      if constexpr (R == 3) hn::LoadInterleaved3(d, in + s * R, v[0], v[1], v[2]);
+      if constexpr (R == 4) hn::LoadInterleaved4(d, in + s * R, v[0], v[1], v[2], v[3]);
+      for (int r = 0; r < R; ++r) hn::StoreU(v[r], d, out + r * s_count + s);
+    }
+    for (; s < s_count; ++s)
+      for (int r = 0; r < R; ++r) out[r * s_count + s] = in[s * R + r];
+  }
+}
+
+}  // namespace transpose_detail
+
+/// The transpose `f` describes (interleave_form), of bytes.
+HWY_NOINLINE void TransposePlanes(const interleave_form& f, const unsigned char* in, unsigned char* out) {
+  using T = unsigned char;
+  using namespace transpose_detail;
+  for (std::int64_t b = 0; b < f.batches; ++b) {
+    const T* from = in + b * f.batch_in_stride;
+    T* to = out + b * f.planes * f.plane_size;
+    const auto run = [&]<int R>() {
+      if (f.interleave) Planes<R, true>(from, f.plane_size, to);
+      else Planes<R, false>(from, f.plane_size, to);
+    };
+    if (f.planes == 2) run.template operator()<2>();
+    else if (f.planes == 3) run.template operator()<3>();
+    else run.template operator()<4>();
+  }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END
@@ -6881,6 +7346,18 @@ struct arg_max_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
 };
 
+template <class T>
+struct mean_quantized_table {
+  using fn = void (*)(const reduce_geometry&, const T*, std::int32_t, quantized_multiplier, std::int32_t,
+                      std::int32_t*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
+};
+
+struct transpose_planes_table {
+  using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -6939,6 +7416,30 @@ inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, 
     }
   }
   reference::arg_max(outer, size, inner, in, out);
+}
+
+/// TRANSPOSE of ElementBytes-sized elements; `f` is interleave_form_of(g):
+/// 1-byte planes interleaved or deinterleaved on target `t`, anything else
+/// on the reference kernel.
+template <std::size_t ElementBytes>
+inline void transpose(target t, const transpose_geometry& g, const interleave_form& f, const void* in,
+                      void* out) noexcept {
+  if constexpr (ElementBytes == 1) {
+    if (f.valid) {
+      transpose_planes_table::slots[t.slot()](f, static_cast<const unsigned char*>(in), static_cast<unsigned char*>(out));
+      return;
+    }
+  }
+  reference::transpose<ElementBytes>(g, in, out);
+}
+
+/// Quantized MEAN (int8, uint8) on target `t`; `scratch` holds
+/// g.out_elements int32 sums.
+template <class T>
+inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                           quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                           T* out) noexcept {
+  mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.
@@ -8927,107 +9428,6 @@ QFENCE_EXACT_FLOAT_END
 // (sum - zp * n), and one multiplier in_scale / out_scale with 1/n folded in.
 
 
-// ---- qfence/kernels/reference/mean.hpp -------------------------------------
-// qfence/kernels/reference/mean.hpp: reference kernel code of mean
-// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Generic reduction layout: for each output element, which input elements
-/// fold into it. Computed from up-to-6-D shapes.
-struct reduce_geometry {
-  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
-  std::array<bool, 6> reduced{};
-  std::int64_t out_elements = 1;
-  std::int64_t reduced_elements = 1;
-};
-
-/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
-/// (negative axes count from the back; repeated axes count once).
-template <class Axis>
-constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
-  reduce_geometry g;
-  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
-  for (int i = 0; i < axis_count; ++i) {
-    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
-    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
-  }
-  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
-  return g;
-}
-
-template <std::size_t R, std::size_t N>
-constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
-  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
-}
-
-namespace reference {
-
-/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
-/// input order (float sums keep the reference's order). The output offset
-/// steps along with the input: reduced dimensions do not move it.
-template <class T, class Acc>
-inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
-  const auto& d = g.in_dims;
-  std::array<std::int64_t, 6> os{};
-  std::int64_t s = 1;
-  for (std::size_t k = 6; k-- > 0;) {
-    os[k] = g.reduced[k] ? 0 : s;
-    if (!g.reduced[k]) s *= d[k];
-  }
-  const T* src = in;
-  for (int i0 = 0; i0 < d[0]; ++i0)
-    for (int i1 = 0; i1 < d[1]; ++i1)
-      for (int i2 = 0; i2 < d[2]; ++i2)
-        for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4, src += d[5]) {
-            Acc* dst = acc + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            if (os[5] == 1) {
-              for (int i5 = 0; i5 < d[5]; ++i5) dst[i5] += static_cast<Acc>(src[i5]);
-            } else {
-              for (int i5 = 0; i5 < d[5]; ++i5) *dst += static_cast<Acc>(src[i5]);
-            }
-          }
-}
-
-inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
-  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
-  reduce_sum(g, in, out);
-  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
-}
-
-/// `scratch` holds out_elements int32 sums (planned in the arena).
-template <class T>
-  requires(sizeof(T) == 1)
-inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
-  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
-  reduce_sum(g, in, scratch);
-  const std::int64_t n = g.reduced_elements;
-  // Fold 1/n into the multiplier, as TFLite does.
-  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
-  shift = std::min(shift, 32);
-  shift = std::min(shift, 31 + m.shift);
-  const auto multiplier = static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n);
-  const int out_shift = m.shift - shift;
-  for (std::int64_t o = 0; o < g.out_elements; ++o) {
-    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
-    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
-    out[o] = saturate_cast<T>(v);
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/mean.hpp -------------------------------------------------
 // qfence/rules/mean.hpp: the type and shape rule of MEAN.
 //
@@ -9117,15 +9517,20 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
     static constexpr std::size_t scratch_bytes =
         Input::type == dtype::f32 ? 0 : static_cast<std::size_t>(geometry.out_elements) * sizeof(std::int32_t);
 
-    static void run(const mean_node&, const typename Input::element* in, typename output::element* out,
-                    void* scratch) {
+    /// Quantized means run the Highway kernel (kernels/mean-inl.hpp), which
+    /// needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const mean_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, [[maybe_unused]] void* scratch) {
       if constexpr (Input::type == dtype::f32) {
         reference::mean(geometry, in, out);
       } else {
         static constexpr quantized_multiplier m =
             quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::mean(geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
-                        static_cast<std::int32_t*>(scratch), out);
+        kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
+                                static_cast<std::int32_t*>(scratch), out);
       }
     }
   };
@@ -10495,128 +10900,6 @@ QFENCE_EXACT_FLOAT_END
 // is templated on the element's size).
 
 
-// ---- qfence/kernels/reference/transpose.hpp --------------------------------
-// qfence/kernels/reference/transpose.hpp: reference kernel code of transpose
-// (moved from ops/transpose.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/rules/transpose.hpp --------------------------------------------
-// qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
-//
-// Operand 0, any tensor of rank <= 6; the permutation is an attribute.
-// Output dimension i is input dimension perm[i]; dtype and quantization are
-// the input's.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-inline constexpr int max_transpose_rank = 6;
-
-struct transpose_attrs {
-  int rank = 0;
-  std::array<std::int64_t, max_rank> perm{};
-};
-
-constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  if (a.rank != in.rank || in.rank > max_transpose_rank) return rule_fail(rule_error::transpose_permutation, output_operand);
-  std::array<bool, max_rank> seen{};
-  tensor_desc out = in;
-  for (int d = 0; d < a.rank; ++d) {
-    const std::int64_t p = a.perm[static_cast<std::size_t>(d)];
-    if (p < 0 || p >= in.rank || seen[static_cast<std::size_t>(p)])
-      return rule_fail(rule_error::transpose_permutation, output_operand);
-    seen[static_cast<std::size_t>(p)] = true;
-    out.dims[static_cast<std::size_t>(d)] = in.dims[static_cast<std::size_t>(p)];
-  }
-  return rules::same_quantization_output(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Input dims and permutation padded to max_transpose_rank (leading 1s), with
-/// the input stride of each output dimension.
-struct transpose_geometry {
-  std::array<int, max_transpose_rank> out_dims{1, 1, 1, 1, 1, 1};
-  std::array<std::int64_t, max_transpose_rank> in_stride{};
-};
-
-/// out.dim(i) = in.dim(perm[i]).
-constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int rank, const int* perm) noexcept {
-  transpose_geometry g;
-  std::array<std::int64_t, max_transpose_rank> stride{};
-  std::int64_t s = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    stride[static_cast<std::size_t>(d)] = s;
-    s *= in_dims[d];
-  }
-  const int lead = max_transpose_rank - rank;
-  for (int i = 0; i < rank; ++i) {
-    g.out_dims[static_cast<std::size_t>(lead + i)] = in_dims[perm[i]];
-    g.in_stride[static_cast<std::size_t>(lead + i)] = stride[static_cast<std::size_t>(perm[i])];
-  }
-  return g;
-}
-
-namespace reference {
-
-/// Copies every element to its place. The loops run in output order except
-/// that the output dimension whose input is contiguous (stride 1), when there
-/// is one, runs innermost: NCHW to NHWC then reads each channel plane in
-/// order and writes with a stride of C, instead of gathering C bytes from C
-/// planes for every pixel.
-template <std::size_t ElementBytes>
-inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
-  const auto* in = static_cast<const unsigned char*>(input);
-  auto* out = static_cast<unsigned char*>(output);
-  constexpr std::size_t rank = max_transpose_rank;
-  std::array<std::int64_t, rank> out_stride{};
-  std::int64_t s = 1;
-  for (std::size_t k = rank; k-- > 0;) {
-    out_stride[k] = s;
-    s *= g.out_dims[k];
-  }
-  std::array<std::size_t, rank> order{0, 1, 2, 3, 4, 5};
-  for (std::size_t k = 0; k + 1 < rank; ++k)
-    if (g.in_stride[k] == 1 && g.out_dims[k] > 1) {
-      for (std::size_t j = k; j + 1 < rank; ++j) order[j] = order[j + 1];
-      order[rank - 1] = k;
-      break;
-    }
-  std::array<int, rank> d{};
-  std::array<std::int64_t, rank> is{}, os{};
-  for (std::size_t j = 0; j < rank; ++j) {
-    d[j] = g.out_dims[order[j]];
-    is[j] = g.in_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
-    os[j] = out_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
-  }
-  for (int i0 = 0; i0 < d[0]; ++i0)
-    for (int i1 = 0; i1 < d[1]; ++i1)
-      for (int i2 = 0; i2 < d[2]; ++i2)
-        for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4) {
-            const unsigned char* src = in + i0 * is[0] + i1 * is[1] + i2 * is[2] + i3 * is[3] + i4 * is[4];
-            unsigned char* dst = out + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            for (int i5 = 0; i5 < d[5]; ++i5) std::memcpy(dst + i5 * os[5], src + i5 * is[5], ElementBytes);
-          }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -10655,8 +10938,15 @@ struct transpose_node {
     using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr transpose_geometry geometry =
         make_transpose_geometry(Input::shape_type::dims.data(), static_cast<int>(Input::rank), perm.data());
-    static void run(const transpose_node&, const typename Input::element* in, typename output::element* out) {
-      reference::transpose<sizeof(typename Input::element)>(geometry, in, out);
+    static constexpr kernels::interleave_form form = kernels::interleave_form_of(geometry);
+    /// Plane interleaving runs the Highway kernel (kernels/transpose-inl.hpp),
+    /// which needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const transpose_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      kernels::transpose<sizeof(typename Input::element)>(t, geometry, form, in, out);
     }
   };
 };

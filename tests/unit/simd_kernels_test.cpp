@@ -4,6 +4,7 @@
 // points at both extremes, scales across 1e-6..1e3, channel counts that are
 // not multiples of the vector width, batch > 1. A failing case prints its
 // seed; QFENCE_TEST_SEED=<seed> replays it first.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdint>
@@ -23,9 +24,11 @@
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/reference/resize.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
+#include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/kernels/pad.hpp"
 
 namespace qf = qfence;
@@ -551,6 +554,89 @@ TEST_CASE("arg_max, last axis: every target gives the reference's indices") {
   check_arg_max_on_every_target<std::uint8_t, std::int64_t>();
   check_arg_max_on_every_target<std::int16_t, std::int32_t>();
   check_arg_max_on_every_target<std::int32_t, std::int64_t>();
+}
+
+/// TRANSPOSE of bytes: NCHW <-> NHWC with 2 to 4 channels (the planes form,
+/// which must be recognised) and random permutations (mostly the
+/// reference), against the reference.
+TEST_CASE("transpose: every target gives the reference's bytes") {
+  for (const kn::target t : kn::usable_targets()) {
+    int planes_checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7a5u);
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int kind = below(3);
+      std::vector<int> dims, perm;
+      if (kind < 2) {  // [N, C, H, W] -> [N, H, W, C] (kind 0) or back (kind 1)
+        const int n = 1 + below(3), c = 2 + below(3), h = 1 + below(40), w = 1 + below(300);
+        dims = kind == 0 ? std::vector<int>{n, c, h, w} : std::vector<int>{n, h, w, c};
+        perm = kind == 0 ? std::vector<int>{0, 2, 3, 1} : std::vector<int>{0, 3, 1, 2};
+      } else {
+        const int rank = 1 + below(6);
+        for (int d = 0; d < rank; ++d) dims.push_back(1 + below(d + 1 == rank ? 20 : 6)), perm.push_back(d);
+        std::shuffle(perm.begin(), perm.end(), r);
+      }
+      const qf::transpose_geometry g =
+          qf::make_transpose_geometry(dims.data(), static_cast<int>(dims.size()), perm.data());
+      const kn::interleave_form f = kn::interleave_form_of(g);
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      if (kind < 2) REQUIRE(f.valid);
+      std::size_t count = 1;
+      for (const int d : dims) count *= static_cast<std::size_t>(d);
+      std::vector<unsigned char> in(count), want(count), got(count, 0x55);
+      for (auto& x : in) x = static_cast<unsigned char>(r());
+      qf::reference::transpose<1>(g, in.data(), want.data());
+      kn::transpose<1>(t, g, f, in.data(), got.data());
+      REQUIRE(got == want);
+      planes_checked += f.valid ? 1 : 0;
+    }
+    MESSAGE(std::string(t.name()) << ": " << planes_checked << " plane (de)interleaving transposes bit-exact");
+  }
+}
+
+/// Quantized MEAN over random shapes and axis sets (the innermost dimension
+/// kept or reduced), zero points at the extremes, against the reference.
+template <class T>
+void check_mean_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x3eau ^ (std::is_signed_v<T> ? 0u : 0x100u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int rank = 1 + below(4);
+      std::vector<int> dims, axes;
+      for (int d = 0; d < rank; ++d) dims.push_back(1 + below(d + 1 == rank ? 90 : 9));
+      for (int d = 0; d < rank; ++d)
+        if (below(2) == 0) axes.push_back(below(2) == 0 ? d : d - rank);  // negative axes too
+      if (axes.empty()) axes.push_back(below(rank));
+      const qf::reduce_geometry g =
+          qf::make_reduce_geometry(dims.data(), rank, axes.data(), static_cast<int>(axes.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const auto extreme = [&] { const int pick = below(4); return pick == 0 ? lo : pick == 1 ? hi : lo + below(256); };
+      const std::int32_t in_zp = extreme(), out_zp = extreme();
+      const qf::quantized_multiplier m =
+          qf::quantize_multiplier(std::exp(std::log(1e-3) + (std::log(1e3) - std::log(1e-3)) * (r() / 4294967296.0)));
+      std::size_t count = 1;
+      for (const int d : dims) count *= static_cast<std::size_t>(d);
+      std::vector<T> in(count);
+      for (auto& x : in) x = static_cast<T>(lo + below(256));
+      const std::size_t outs = static_cast<std::size_t>(g.out_elements);
+      std::vector<T> want(outs), got(outs, T{0x55});
+      std::vector<std::int32_t> scratch(outs);
+      qf::reference::mean(g, in.data(), in_zp, m, out_zp, scratch.data(), want.data());
+      kn::mean_quantized(t, g, in.data(), in_zp, m, out_zp, scratch.data(), got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
+                                  << " means bit-exact");
+  }
+}
+
+TEST_CASE("mean, quantized: every target gives the reference's bits") {
+  check_mean_on_every_target<std::int8_t>();
+  check_mean_on_every_target<std::uint8_t>();
 }
 
 /// RESIZE_BILINEAR's float path (float32 and uint8) over random sizes and

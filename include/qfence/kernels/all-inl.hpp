@@ -7,8 +7,10 @@
 #include "qfence/kernels/conv2d_float-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d_float-inl.hpp"
+#include "qfence/kernels/mean-inl.hpp"
 #include "qfence/kernels/resize_bilinear-inl.hpp"
 #include "qfence/kernels/svdf-inl.hpp"
+#include "qfence/kernels/transpose-inl.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END

@@ -22,8 +22,10 @@
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/target.hpp"
+#include "qfence/kernels/transpose_planes.hpp"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "qfence/kernels/all-inl.hpp"
@@ -159,6 +161,18 @@ struct arg_max_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
 };
 
+template <class T>
+struct mean_quantized_table {
+  using fn = void (*)(const reduce_geometry&, const T*, std::int32_t, quantized_multiplier, std::int32_t,
+                      std::int32_t*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
+};
+
+struct transpose_planes_table {
+  using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
+};
+
 /// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
@@ -217,6 +231,30 @@ inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, 
     }
   }
   reference::arg_max(outer, size, inner, in, out);
+}
+
+/// TRANSPOSE of ElementBytes-sized elements; `f` is interleave_form_of(g):
+/// 1-byte planes interleaved or deinterleaved on target `t`, anything else
+/// on the reference kernel.
+template <std::size_t ElementBytes>
+inline void transpose(target t, const transpose_geometry& g, const interleave_form& f, const void* in,
+                      void* out) noexcept {
+  if constexpr (ElementBytes == 1) {
+    if (f.valid) {
+      transpose_planes_table::slots[t.slot()](f, static_cast<const unsigned char*>(in), static_cast<unsigned char*>(out));
+      return;
+    }
+  }
+  reference::transpose<ElementBytes>(g, in, out);
+}
+
+/// Quantized MEAN (int8, uint8) on target `t`; `scratch` holds
+/// g.out_elements int32 sums.
+template <class T>
+inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                           quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                           T* out) noexcept {
+  mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.

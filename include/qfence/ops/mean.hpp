@@ -11,6 +11,7 @@
 
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/mean.hpp"
 
@@ -58,15 +59,20 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
     static constexpr std::size_t scratch_bytes =
         Input::type == dtype::f32 ? 0 : static_cast<std::size_t>(geometry.out_elements) * sizeof(std::int32_t);
 
-    static void run(const mean_node&, const typename Input::element* in, typename output::element* out,
-                    void* scratch) {
+    /// Quantized means run the Highway kernel (kernels/mean-inl.hpp), which
+    /// needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const mean_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, [[maybe_unused]] void* scratch) {
       if constexpr (Input::type == dtype::f32) {
         reference::mean(geometry, in, out);
       } else {
         static constexpr quantized_multiplier m =
             quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::mean(geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
-                        static_cast<std::int32_t*>(scratch), out);
+        kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
+                                static_cast<std::int32_t*>(scratch), out);
       }
     }
   };

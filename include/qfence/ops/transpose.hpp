@@ -10,6 +10,7 @@
 
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/transpose.hpp"
 
@@ -50,8 +51,15 @@ struct transpose_node {
     using output = rule_output_keeping<rule<Input>, Input>;
     static constexpr transpose_geometry geometry =
         make_transpose_geometry(Input::shape_type::dims.data(), static_cast<int>(Input::rank), perm.data());
-    static void run(const transpose_node&, const typename Input::element* in, typename output::element* out) {
-      reference::transpose<sizeof(typename Input::element)>(geometry, in, out);
+    static constexpr kernels::interleave_form form = kernels::interleave_form_of(geometry);
+    /// Plane interleaving runs the Highway kernel (kernels/transpose-inl.hpp),
+    /// which needs the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const transpose_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      kernels::transpose<sizeof(typename Input::element)>(t, geometry, form, in, out);
     }
   };
 };

@@ -3,6 +3,7 @@
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -41,6 +42,15 @@ constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const 
 template <std::size_t R, std::size_t N>
 constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
   return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
+}
+
+/// The multiplier of a quantized MEAN over n elements: the scale ratio `m`
+/// with 1/n folded in, as TFLite does (both paths, every kernel).
+constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int64_t n) noexcept {
+  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
+  shift = std::min(shift, 32);
+  shift = std::min(shift, 31 + m.shift);
+  return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
 }
 
 namespace reference {
@@ -86,15 +96,10 @@ inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
   reduce_sum(g, in, scratch);
   const std::int64_t n = g.reduced_elements;
-  // Fold 1/n into the multiplier, as TFLite does.
-  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
-  shift = std::min(shift, 32);
-  shift = std::min(shift, 31 + m.shift);
-  const auto multiplier = static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n);
-  const int out_shift = m.shift - shift;
+  const quantized_multiplier per_element = mean_multiplier(m, n);
   for (std::int64_t o = 0; o < g.out_elements; ++o) {
     const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
-    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, multiplier, out_shift) + output_zero_point;
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, per_element) + output_zero_point;
     out[o] = saturate_cast<T>(v);
   }
 }

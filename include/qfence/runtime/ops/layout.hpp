@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/concatenation.hpp"
 #include "qfence/kernels/reference/gather_nd.hpp"
 #include "qfence/kernels/pad.hpp"
@@ -82,9 +83,13 @@ inline kernel prepare_transpose(const op_context& ctx) {
   ctx.enforce(transpose_rule(a, describe(in), request_for(out)), {0});
   std::vector<int> perm(a.perm.begin(), a.perm.begin() + a.rank);
   const transpose_geometry g = make_transpose_geometry(in.shape.data(), in.rank(), perm.data());
+  const kernels::interleave_form form = kernels::interleave_form_of(g);
+  const kernels::target target = ctx.simd_target();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
-    return [=](const tensor_memory& m) { reference::transpose<B>(g, m.at<const std::byte>(in_t), m.at<std::byte>(out_t)); };
+    return [=](const tensor_memory& m) {
+      kernels::transpose<B>(target, g, form, m.at<const std::byte>(in_t), m.at<std::byte>(out_t));
+    };
   });
 }
 

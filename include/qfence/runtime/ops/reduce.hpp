@@ -74,8 +74,9 @@ inline kernel prepare_mean(const op_context& ctx) {
     const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
     // The int32 sums live with the kernel: prepared once, reused every invoke.
     auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));
+    const kernels::target target = ctx.simd_target();
     return [=](const tensor_memory& m) {
-      reference::mean(g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
+      kernels::mean_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
     };
   };
   if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
