@@ -4562,6 +4562,79 @@ inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/pooling.hpp ----------------------------------
+// qfence/kernels/reference/pooling.hpp: reference kernel code of pooling
+// (moved from ops/pooling.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class T, class Reduce, class Geometry>
+inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int c = 0; c < g.in_c; ++c) {
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int fx_start = std::max(0, -in_x0);
+          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
+          const int fy_start = std::max(0, -in_y0);
+          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
+          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
+            for (int fy = fy_start; fy < fy_end; ++fy)
+              for (int fx = fx_start; fx < fx_end; ++fx)
+                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
+          });
+        }
+}
+
+template <class Geometry>
+inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    float total = 0.0f;
+    int count = 0;
+    window([&](float v) { total += v; ++count; });
+    return apply(act, total / static_cast<float>(count));
+  });
+}
+
+/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+template <class T, class Geometry>
+  requires(sizeof(T) == 1)
+inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    std::int32_t acc = 0;
+    int count = 0;
+    window([&](T v) { acc += v; ++count; });
+    // count > 0: SAME/VALID windows always overlap the input.
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return static_cast<T>(apply(act, acc));
+  });
+}
+
+template <class T, class Range, class Geometry>
+inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    T best = std::numeric_limits<T>::lowest();
+    window([&](T v) { best = std::max(best, v); });
+    if constexpr (std::is_same_v<T, float>) {
+      return apply(act, best);
+    } else {
+      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
+    }
+  });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/svdf.hpp -------------------------------------
 // qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
 // (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
@@ -6854,6 +6927,122 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/pool-inl.hpp -------------------------------------------
+// qfence/kernels/pool-inl.hpp: int8 and uint8 AVERAGE_POOL_2D and
+// MAX_POOL_2D with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Channels run along the lanes, as in the reference's innermost loop; each
+// output pixel visits the taps of its window that lie inside the input
+// (padding taps are skipped, as the reference skips them).
+//   - Max: the bytes themselves (a vector of 64 channels on AVX-512), Max
+//     from the type's lowest value, then the activation's clamp.
+//   - Average: int32 sums (16 channels), then TFLite's rounding division
+//     (acc +- count / 2) / count, truncated toward zero. Vectors have no
+//     integer division; the float quotient of two integers below 2^24,
+//     truncated, is the integer quotient whenever the divisor is below 2^16
+//     (the float's rounding error, at most q * 2^-24 <= 2^-16 for the
+//     quotients an 8-bit average can have (|q| <= 256), is smaller than the
+//     distance 1 / count from any non-integer quotient to an integer), so
+//     that is the division here; kernels::average_pool2d sends windows of
+//     2^16 taps or more (and every other type) to the reference.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_POOL_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_POOL_INL_HPP_
+#undef QFENCE_KERNELS_POOL_INL_HPP_
+#else
+#define QFENCE_KERNELS_POOL_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace pool_detail {
+
+/// For every output pixel: its window clipped to the input, the input
+/// pixel of tap (fy, fx) and the output pixel, handed to `pixel`.
+template <class Pixel>
+HWY_INLINE void EachWindow(const window_geometry& g, Pixel&& pixel) {
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = ox * g.stride_w - g.pad_w, y0 = oy * g.stride_h - g.pad_h;
+        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+        const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
+        const std::size_t first = (static_cast<std::size_t>(b * g.in_h + y0 + fy0) * static_cast<std::size_t>(g.in_w) +
+                                   static_cast<std::size_t>(x0 + fx0)) * static_cast<std::size_t>(g.in_c);
+        const std::size_t at = (static_cast<std::size_t>(b * g.out_h + oy) * static_cast<std::size_t>(g.out_w) +
+                                static_cast<std::size_t>(ox)) * static_cast<std::size_t>(g.in_c);
+        pixel(first, fy1 - fy0, fx1 - fx0, at);
+      }
+}
+
+}  // namespace pool_detail
+
+/// MAX_POOL_2D of int8 or uint8.
+template <class T>
+HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
+  const hn::ScalableTag<T> d;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
+  const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const auto lowest = hn::Set(d, std::numeric_limits<T>::lowest());
+  const auto lo = hn::Set(d, static_cast<T>(act.min)), hi = hn::Set(d, static_cast<T>(act.max));
+  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+    for (int c = 0; c < channels; c += n) {
+      const int valid = channels - c;
+      auto best = lowest;
+      for (int fy = 0; fy < rows; ++fy)
+        for (int fx = 0; fx < cols; ++fx)
+          best = hn::Max(best, LoadFirstLanes(d, in + first + static_cast<std::size_t>(fy) * row +
+                                                     static_cast<std::size_t>(fx * channels + c), valid));
+      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + at + static_cast<std::size_t>(c));
+    }
+  });
+}
+
+/// AVERAGE_POOL_2D of int8 or uint8 (windows below 2^16 taps: see the file
+/// comment).
+template <class T>
+HWY_NOINLINE void AveragePoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const hn::Rebind<float, decltype(d)> df;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
+  const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
+  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+    const int count = rows * cols;
+    const auto half = hn::Set(d, count / 2);
+    const auto divisor = hn::Set(df, static_cast<float>(count));
+    for (int c = 0; c < channels; c += n) {
+      const int valid = channels - c;
+      auto acc = hn::Zero(d);
+      for (int fy = 0; fy < rows; ++fy)
+        for (int fx = 0; fx < cols; ++fx)
+          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + first + static_cast<std::size_t>(fy) * row +
+                                                                      static_cast<std::size_t>(fx * channels + c),
+                                                             valid)));
+      // acc > 0 ? acc + count / 2 : acc - count / 2, then / count toward 0.
+      const auto rounded = hn::IfThenElse(hn::Gt(acc, hn::Zero(d)), hn::Add(acc, half), hn::Sub(acc, half));
+      const auto quotient = hn::ConvertTo(d, hn::Div(hn::ConvertTo(df, rounded), divisor));
+      const auto v = hn::Min(hn::Max(quotient, lo), hi);
+      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + at + static_cast<std::size_t>(c));
+    }
+  });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/resize_bilinear-inl.hpp --------------------------------
 // qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR on TFLite's float
 // path (float32, and legacy uint8, which adds 0.5 and truncates) with
@@ -7353,6 +7542,13 @@ struct mean_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
 };
 
+template <class T>
+struct pool_quantized_table {
+  using fn = void (*)(const window_geometry&, const T*, int_range, T*);
+  static constexpr fn max[target_slots] = QFENCE_TARGET_TABLE(MaxPoolQuantized<T>);
+  static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+};
+
 struct transpose_planes_table {
   using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
@@ -7440,6 +7636,28 @@ inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std:
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
   mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+}
+
+/// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
+/// the reference kernel.
+template <class T, class Range, class Geometry>
+inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+  else reference::max_pool2d(g, in, act, out);
+}
+
+/// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
+/// 2^16 taps, kernels/pool-inl.hpp), anything else on the reference kernel.
+template <class T, class Range, class Geometry>
+inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+    const window_geometry& w = value_of(g);
+    if (w.filter_h * w.filter_w < (1 << 16)) {
+      pool_quantized_table<T>::average[t.slot()](w, in, act, out);
+      return;
+    }
+  }
+  reference::average_pool2d(g, in, act, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.
@@ -9732,79 +9950,6 @@ QFENCE_EXACT_FLOAT_END
 // zero.
 
 
-// ---- qfence/kernels/reference/pooling.hpp ----------------------------------
-// qfence/kernels/reference/pooling.hpp: reference kernel code of pooling
-// (moved from ops/pooling.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-template <class T, class Reduce, class Geometry>
-inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.in_c; ++c) {
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int fx_start = std::max(0, -in_x0);
-          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
-          const int fy_start = std::max(0, -in_y0);
-          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
-            for (int fy = fy_start; fy < fy_end; ++fy)
-              for (int fx = fx_start; fx < fx_end; ++fx)
-                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
-          });
-        }
-}
-
-template <class Geometry>
-inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    float total = 0.0f;
-    int count = 0;
-    window([&](float v) { total += v; ++count; });
-    return apply(act, total / static_cast<float>(count));
-  });
-}
-
-/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
-template <class T, class Geometry>
-  requires(sizeof(T) == 1)
-inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    std::int32_t acc = 0;
-    int count = 0;
-    window([&](T v) { acc += v; ++count; });
-    // count > 0: SAME/VALID windows always overlap the input.
-    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<T>(apply(act, acc));
-  });
-}
-
-template <class T, class Range, class Geometry>
-inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    T best = std::numeric_limits<T>::lowest();
-    window([&](T v) { best = std::max(best, v); });
-    if constexpr (std::is_same_v<T, float>) {
-      return apply(act, best);
-    } else {
-      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
-    }
-  });
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/pooling.hpp ----------------------------------------------
 // qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
 // MAX_POOL_2D.
@@ -9902,11 +10047,17 @@ struct pool2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
+    /// 8-bit pools run the Highway kernels (kernels/pool-inl.hpp), which
+    /// need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const pool2d_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
-        reference::average_pool2d(kernels::fixed<geometry>{}, in, act, out);
+        kernels::average_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       } else {
-        reference::max_pool2d(kernels::fixed<geometry>{}, in, act, out);
+        kernels::max_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       }
     }
   };

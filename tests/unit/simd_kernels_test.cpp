@@ -26,6 +26,7 @@
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pad.hpp"
+#include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/resize.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
@@ -637,6 +638,53 @@ void check_mean_on_every_target() {
 TEST_CASE("mean, quantized: every target gives the reference's bits") {
   check_mean_on_every_target<std::int8_t>();
   check_mean_on_every_target<std::uint8_t>();
+}
+
+/// 8-bit AVERAGE_POOL_2D and MAX_POOL_2D over random windows (clipped at
+/// SAME borders, global averages, channels off the vector width) and
+/// activation ranges, against the reference.
+template <class T>
+void check_pools_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x9001u ^ (std::is_signed_v<T> ? 0u : 0x100u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int in_h = 1 + below(14), in_w = 1 + below(14), channels = 1 + below(150);
+      const bool global = below(5) == 0;
+      const int fh = global ? in_h : 1 + below(5), fw = global ? in_w : 1 + below(5);
+      const qf::window_geometry g =
+          qf::make_window_geometry(1 + below(2), in_h, in_w, channels, channels, fh, fw, 1 + below(3), 1 + below(3),
+                                   1, 1, below(2) == 0 ? qf::padding::same : qf::padding::valid);
+      if (g.out_h <= 0 || g.out_w <= 0) continue;
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const int a = lo + below(256), b = lo + below(256);
+      const qf::int_range act = below(2) == 0 ? qf::int_range{lo, hi} : qf::int_range{std::min(a, b), std::max(a, b)};
+      std::vector<T> in(static_cast<std::size_t>(g.batches * in_h * in_w * channels));
+      for (auto& x : in) x = static_cast<T>(lo + below(256));
+      const std::size_t outs = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * channels);
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      for (const bool max : {false, true}) {
+        std::vector<T> want(outs), got(outs, T{0x55});
+        if (max) {
+          qf::reference::max_pool2d(g, in.data(), act, want.data());
+          kn::max_pool2d(t, g, in.data(), act, got.data());
+        } else {
+          qf::reference::average_pool2d(g, in.data(), act, want.data());
+          kn::average_pool2d(t, g, in.data(), act, got.data());
+        }
+        REQUIRE(got == want);
+      }
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
+                                  << " average and max pools bit-exact");
+  }
+}
+
+TEST_CASE("pools, 8-bit: every target gives the reference's bits") {
+  check_pools_on_every_target<std::int8_t>();
+  check_pools_on_every_target<std::uint8_t>();
 }
 
 /// RESIZE_BILINEAR's float path (float32 and uint8) over random sizes and

@@ -8,6 +8,7 @@
 #include "qfence/kernels/depthwise_conv2d-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d_float-inl.hpp"
 #include "qfence/kernels/mean-inl.hpp"
+#include "qfence/kernels/pool-inl.hpp"
 #include "qfence/kernels/resize_bilinear-inl.hpp"
 #include "qfence/kernels/svdf-inl.hpp"
 #include "qfence/kernels/transpose-inl.hpp"

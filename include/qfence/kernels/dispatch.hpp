@@ -23,6 +23,7 @@
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/mean.hpp"
+#include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/target.hpp"
 #include "qfence/kernels/transpose_planes.hpp"
@@ -168,6 +169,13 @@ struct mean_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
 };
 
+template <class T>
+struct pool_quantized_table {
+  using fn = void (*)(const window_geometry&, const T*, int_range, T*);
+  static constexpr fn max[target_slots] = QFENCE_TARGET_TABLE(MaxPoolQuantized<T>);
+  static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+};
+
 struct transpose_planes_table {
   using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
@@ -255,6 +263,28 @@ inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std:
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
   mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+}
+
+/// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
+/// the reference kernel.
+template <class T, class Range, class Geometry>
+inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+  else reference::max_pool2d(g, in, act, out);
+}
+
+/// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
+/// 2^16 taps, kernels/pool-inl.hpp), anything else on the reference kernel.
+template <class T, class Range, class Geometry>
+inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+    const window_geometry& w = value_of(g);
+    if (w.filter_h * w.filter_w < (1 << 16)) {
+      pool_quantized_table<T>::average[t.slot()](w, in, act, out);
+      return;
+    }
+  }
+  reference::average_pool2d(g, in, act, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.

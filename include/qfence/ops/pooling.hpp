@@ -12,6 +12,7 @@
 
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pooling.hpp"
@@ -66,11 +67,17 @@ struct pool2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    static void run(const pool2d_node&, const typename Input::element* in, typename output::element* out) {
+    /// 8-bit pools run the Highway kernels (kernels/pool-inl.hpp), which
+    /// need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const pool2d_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
-        reference::average_pool2d(kernels::fixed<geometry>{}, in, act, out);
+        kernels::average_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       } else {
-        reference::max_pool2d(kernels::fixed<geometry>{}, in, act, out);
+        kernels::max_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       }
     }
   };

@@ -35,9 +35,10 @@ kernel prepare_pool2d(const op_context& ctx) {
   ctx.enforce(pool2d_rule(a, in_d, request_for(out)), {0});
   const window_geometry g = pool_geometry(a, in_d);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
   auto pool = [=](const auto* x, auto range, auto* y) {
-    if constexpr (Max) reference::max_pool2d(g, x, range, y);
-    else reference::average_pool2d(g, x, range, y);
+    if constexpr (Max) kernels::max_pool2d(target, g, x, range, y);
+    else kernels::average_pool2d(target, g, x, range, y);
   };
   if (in.type == dtype::f32) {
     const float_range act = float_activation_range(ctx.options().fused);

@@ -1,0 +1,123 @@
+// qfence/kernels/pool-inl.hpp: int8 and uint8 AVERAGE_POOL_2D and
+// MAX_POOL_2D with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Channels run along the lanes, as in the reference's innermost loop; each
+// output pixel visits the taps of its window that lie inside the input
+// (padding taps are skipped, as the reference skips them).
+//   - Max: the bytes themselves (a vector of 64 channels on AVX-512), Max
+//     from the type's lowest value, then the activation's clamp.
+//   - Average: int32 sums (16 channels), then TFLite's rounding division
+//     (acc +- count / 2) / count, truncated toward zero. Vectors have no
+//     integer division; the float quotient of two integers below 2^24,
+//     truncated, is the integer quotient whenever the divisor is below 2^16
+//     (the float's rounding error, at most q * 2^-24 <= 2^-16 for the
+//     quotients an 8-bit average can have (|q| <= 256), is smaller than the
+//     distance 1 / count from any non-integer quotient to an integer), so
+//     that is the division here; kernels::average_pool2d sends windows of
+//     2^16 taps or more (and every other type) to the reference.
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include <hwy/highway.h>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/unroll.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_POOL_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_POOL_INL_HPP_
+#undef QFENCE_KERNELS_POOL_INL_HPP_
+#else
+#define QFENCE_KERNELS_POOL_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace pool_detail {
+
+/// For every output pixel: its window clipped to the input, the input
+/// pixel of tap (fy, fx) and the output pixel, handed to `pixel`.
+template <class Pixel>
+HWY_INLINE void EachWindow(const window_geometry& g, Pixel&& pixel) {
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = ox * g.stride_w - g.pad_w, y0 = oy * g.stride_h - g.pad_h;
+        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+        const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
+        const std::size_t first = (static_cast<std::size_t>(b * g.in_h + y0 + fy0) * static_cast<std::size_t>(g.in_w) +
+                                   static_cast<std::size_t>(x0 + fx0)) * static_cast<std::size_t>(g.in_c);
+        const std::size_t at = (static_cast<std::size_t>(b * g.out_h + oy) * static_cast<std::size_t>(g.out_w) +
+                                static_cast<std::size_t>(ox)) * static_cast<std::size_t>(g.in_c);
+        pixel(first, fy1 - fy0, fx1 - fx0, at);
+      }
+}
+
+}  // namespace pool_detail
+
+/// MAX_POOL_2D of int8 or uint8.
+template <class T>
+HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
+  const hn::ScalableTag<T> d;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
+  const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const auto lowest = hn::Set(d, std::numeric_limits<T>::lowest());
+  const auto lo = hn::Set(d, static_cast<T>(act.min)), hi = hn::Set(d, static_cast<T>(act.max));
+  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+    for (int c = 0; c < channels; c += n) {
+      const int valid = channels - c;
+      auto best = lowest;
+      for (int fy = 0; fy < rows; ++fy)
+        for (int fx = 0; fx < cols; ++fx)
+          best = hn::Max(best, LoadFirstLanes(d, in + first + static_cast<std::size_t>(fy) * row +
+                                                     static_cast<std::size_t>(fx * channels + c), valid));
+      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + at + static_cast<std::size_t>(c));
+    }
+  });
+}
+
+/// AVERAGE_POOL_2D of int8 or uint8 (windows below 2^16 taps: see the file
+/// comment).
+template <class T>
+HWY_NOINLINE void AveragePoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const hn::Rebind<float, decltype(d)> df;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
+  const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
+  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+    const int count = rows * cols;
+    const auto half = hn::Set(d, count / 2);
+    const auto divisor = hn::Set(df, static_cast<float>(count));
+    for (int c = 0; c < channels; c += n) {
+      const int valid = channels - c;
+      auto acc = hn::Zero(d);
+      for (int fy = 0; fy < rows; ++fy)
+        for (int fx = 0; fx < cols; ++fx)
+          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + first + static_cast<std::size_t>(fy) * row +
+                                                                      static_cast<std::size_t>(fx * channels + c),
+                                                             valid)));
+      // acc > 0 ? acc + count / 2 : acc - count / 2, then / count toward 0.
+      const auto rounded = hn::IfThenElse(hn::Gt(acc, hn::Zero(d)), hn::Add(acc, half), hn::Sub(acc, half));
+      const auto quotient = hn::ConvertTo(d, hn::Div(hn::ConvertTo(df, rounded), divisor));
+      const auto v = hn::Min(hn::Max(quotient, lo), hi);
+      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + at + static_cast<std::size_t>(c));
+    }
+  });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
