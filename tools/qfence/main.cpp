@@ -93,7 +93,7 @@ int run_command(const std::vector<std::string>& args) {
     else if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
     else if (a == "--numerics") options.arithmetic = parse_numerics(flag_value(args, i));
     else if (a == "--target") options.target = kernels::target_named(flag_value(args, i));
-    else if (a == "--reference-kernels") options.reference_kernels = true;
+    else if (a == "--reference-kernels") options.target = kernels::target::reference();
     else if (a.starts_with("-")) throw usage_error("run: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
     else throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
@@ -154,7 +154,7 @@ int run_command(const std::vector<std::string>& args) {
   tensors("outputs", interp.output_count(), [&](int i) -> const runtime::tensor& { return interp.output_tensor(i); });
   j.field("arena_bytes", interp.arena_bytes());
   j.field("numerics", options.arithmetic == runtime::numerics::tflm ? "tflm" : "tflite");
-  j.field("kernels", options.reference_kernels ? "reference" : interp.target().name());
+  j.field("kernels", interp.target().name());  // "reference" under --reference-kernels
   j.field("repeat", repeat);
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);

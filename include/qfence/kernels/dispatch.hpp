@@ -9,6 +9,13 @@
 // looks its target up once (kernels/target.hpp) and indexes the tables with
 // it.
 //
+// The dispatch functions at the end are the one place that decides, per
+// call, between a table and the reference kernel: target::reference() (the
+// runtime's --reference-kernels), and operands a kernel does not cover
+// (float ARG_MAX, most transposes), go to kernels/reference/. The packed
+// convolutions are the exception: a packed layer exists only for a SIMD
+// target (the runtime prepares no packed form for the reference target).
+//
 // All translation units of a program must see the same HWY_TARGETS (the same
 // compiler flags and kernels/highway.hpp settings), as with any Highway code.
 #pragma once
@@ -22,9 +29,12 @@
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
+#include "qfence/kernels/reference/resize.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
+#include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/kernels/target.hpp"
 #include "qfence/kernels/transpose_planes.hpp"
 
@@ -181,50 +191,53 @@ struct transpose_planes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
 };
 
-/// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
+/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
   conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
-/// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
+/// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
 template <class Geometry>
 inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
   conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on target
-/// `t`.
+/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on SIMD
+/// target `t`.
 template <class T, class Geometry>
 inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
   depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
-/// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
+/// float DEPTHWISE_CONV_2D (any depth multiplier) on SIMD target `t`.
 template <class Geometry>
 inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
-/// target `t`.
+/// target `t` (the reference kernel for target::reference()).
 template <class T>
 inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
-  resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
+  if (t.is_reference()) reference::resize_bilinear(g, in, out);
+  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
 template <class T>
 inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) reference::add(g, a, b, p, act, out);
+  else add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
 }
 
 /// Quantized SUB, as add_quantized.
 template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) reference::sub(g, a, b, p, act, out);
+  else add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
 }
 
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
@@ -233,7 +246,7 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
 template <class T, class Index>
 inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   if constexpr (std::is_integral_v<T>) {
-    if (inner == 1) {
+    if (inner == 1 && !t.is_reference()) {
       arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
       return;
     }
@@ -248,7 +261,7 @@ template <std::size_t ElementBytes>
 inline void transpose(target t, const transpose_geometry& g, const interleave_form& f, const void* in,
                       void* out) noexcept {
   if constexpr (ElementBytes == 1) {
-    if (f.valid) {
+    if (f.valid && !t.is_reference()) {
       transpose_planes_table::slots[t.slot()](f, static_cast<const unsigned char*>(in), static_cast<unsigned char*>(out));
       return;
     }
@@ -262,15 +275,21 @@ template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
 /// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
 /// the reference kernel.
 template <class T, class Range, class Geometry>
 inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
-  else reference::max_pool2d(g, in, act, out);
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+    if (!t.is_reference()) {
+      pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+      return;
+    }
+  }
+  reference::max_pool2d(g, in, act, out);
 }
 
 /// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
@@ -279,7 +298,7 @@ template <class T, class Range, class Geometry>
 inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
   if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
     const window_geometry& w = value_of(g);
-    if (w.filter_h * w.filter_w < (1 << 16)) {
+    if (w.filter_h * w.filter_w < (1 << 16) && !t.is_reference()) {
       pool_quantized_table<T>::average[t.slot()](w, in, act, out);
       return;
     }
@@ -290,7 +309,9 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
-  svdf_quantized_table<State>::slots[t.slot()](g, p, a);
+  if (t.is_reference())
+    reference::svdf(g, p, a.input, a.weights_feature, a.weights_time, a.bias, a.state, a.scratch, a.output);
+  else svdf_quantized_table<State>::slots[t.slot()](g, p, a);
 }
 
 }  // namespace qfence::kernels

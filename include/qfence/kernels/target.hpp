@@ -13,7 +13,13 @@
 //     unknown name, a target not compiled in or one this CPU lacks is a
 //     target_error that lists what is available;
 //   - usable_targets(): every target compiled in that this CPU runs (tests
-//     sweep them all, as Highway's own tests do).
+//     sweep them all, as Highway's own tests do);
+//   - target::reference(): no SIMD at all, the reference kernels (the
+//     specification, for comparisons and benchmarks: the runtime
+//     interpreter's --reference-kernels). The dispatch functions of
+//     kernels/dispatch.hpp route it to kernels/reference/; packed layers
+//     (convolutions) have no reference form, so their preparation falls back
+//     on the unpacked reference kernel for it.
 // Every target gives the reference kernels' bits.
 #pragma once
 
@@ -49,18 +55,25 @@ inline constexpr std::int64_t compiled_target_bits = HWY_TARGETS;
 /// One SIMD target: its slot in the kernel tables and its Highway bit.
 class target {
  public:
+  /// No target chosen yet (interpreter_options, op_context: then
+  /// default_target()).
   constexpr target() noexcept = default;
   static constexpr target from_slot(int slot) noexcept { return target(slot); }
+  /// The reference kernels, no SIMD (it has no slot in the kernel tables).
+  static constexpr target reference() noexcept { return target(reference_slot); }
+  /// The index into a kernel table; only for a SIMD target.
   constexpr int slot() const noexcept { return slot_; }
-  constexpr std::int64_t bit() const noexcept { return target_bits[slot_]; }
-  /// Highway's name for it ("AVX3_DL", "AVX2", "EMU128", ...).
-  const char* name() const noexcept { return hwy::TargetName(bit()); }
-  constexpr bool valid() const noexcept { return slot_ >= 0; }
+  constexpr std::int64_t bit() const noexcept { return is_reference() ? 0 : target_bits[slot_]; }
+  /// Highway's name for it ("AVX3_DL", "AVX2", "EMU128", ...), or "reference".
+  const char* name() const noexcept { return is_reference() ? "reference" : hwy::TargetName(bit()); }
+  constexpr bool valid() const noexcept { return slot_ != unset_slot; }
+  constexpr bool is_reference() const noexcept { return slot_ == reference_slot; }
   friend constexpr bool operator==(target, target) noexcept = default;
 
  private:
+  static constexpr int unset_slot = -1, reference_slot = -2;
   constexpr explicit target(int slot) noexcept : slot_(slot) {}
-  int slot_ = -1;
+  int slot_ = unset_slot;
 };
 
 /// The targets compiled in, best first (whether or not this CPU runs them).

@@ -34,10 +34,9 @@ struct interpreter_options {
   numerics arithmetic = numerics::tflm;
   /// The SIMD target of every kernel, chosen once for the model; the default
   /// is kernels::default_target() (QFENCE_TARGET, else the best this CPU runs).
+  /// kernels::target::reference() runs every layer on the reference kernels
+  /// (the specification; slow), for comparisons and benchmarks.
   kernels::target target{};
-  /// Run every layer on the reference kernels (the specification; slow), not
-  /// on the Highway ones: for comparisons and benchmarks.
-  bool reference_kernels = false;
   std::map<std::string, custom_op_prepare> custom_ops;
 };
 
@@ -127,7 +126,7 @@ class interpreter {
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
     for (const operation& op : m.operations) {
-      const op_context ctx(m, op, options.arithmetic, target_, options.reference_kernels);
+      const op_context ctx(m, op, options.arithmetic, target_);
       if (op.is_custom()) {
         kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
       } else {
@@ -144,7 +143,8 @@ class interpreter {
   interpreter& operator=(const interpreter&) = delete;
 
   const model& source() const noexcept { return model_; }
-  /// The SIMD target every kernel of this interpreter runs on.
+  /// The target every kernel of this interpreter runs on (maybe
+  /// kernels::target::reference()).
   kernels::target target() const noexcept { return target_; }
 
   int input_count() const noexcept { return static_cast<int>(model_.inputs.size()); }

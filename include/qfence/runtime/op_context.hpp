@@ -94,18 +94,17 @@ inline bool plain_fused_activation(const op_options& o) noexcept {
 
 class op_context {
  public:
-  op_context(const model& m, const operation& op, numerics n, kernels::target simd = {}, bool reference_only = false)
-      : model_(m), op_(op), numerics_(n), simd_(simd), reference_only_(reference_only) {}
+  op_context(const model& m, const operation& op, numerics n, kernels::target simd = {})
+      : model_(m), op_(op), numerics_(n), simd_(simd) {}
 
   const model& graph() const noexcept { return model_; }
   const operation& op() const noexcept { return op_; }
   const op_options& options() const noexcept { return op_.options; }
   numerics arithmetic() const noexcept { return numerics_; }
-  /// The SIMD target the prepared kernels run on: the interpreter's, or
-  /// kernels::default_target() (QFENCE_TARGET, else the best this CPU runs).
+  /// The target the prepared kernels run on: the interpreter's (which may be
+  /// kernels::target::reference()), or kernels::default_target()
+  /// (QFENCE_TARGET, else the best this CPU runs).
   kernels::target simd_target() const { return simd_.valid() ? simd_ : kernels::default_target(); }
-  /// Whether every kernel must be the reference one (interpreter_options).
-  bool reference_only() const noexcept { return reference_only_; }
 
   int input_count() const noexcept { return static_cast<int>(op_.inputs.size()); }
   int output_count() const noexcept { return static_cast<int>(op_.outputs.size()); }
@@ -227,7 +226,6 @@ class op_context {
   const operation& op_;
   numerics numerics_;
   kernels::target simd_;
-  bool reference_only_;
 };
 
 }  // namespace qfence::runtime

@@ -120,7 +120,7 @@ kernel conv_like(const op_context& ctx, int out_c, MakeFloat&& make_float, Make8
 template <class T>
 std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
-  if (ctx.reference_only() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
+  if (ctx.simd_target().is_reference() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
   kernels::conv_packing p;
   std::vector<quantized_multiplier> multipliers;
   if (ctx.op().code == op_code::conv_2d) {
@@ -151,7 +151,7 @@ std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(con
 /// kernel (as packed_conv_layer).
 inline std::shared_ptr<const kernels::packed_conv2d_float> packed_conv_float_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1);
-  if (ctx.reference_only() || in.type != dtype::f32 || filter.type != dtype::f32) return nullptr;
+  if (ctx.simd_target().is_reference() || in.type != dtype::f32 || filter.type != dtype::f32) return nullptr;
   kernels::conv_float_packing p;
   if (ctx.op().code == op_code::conv_2d) {
     if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
@@ -171,7 +171,7 @@ inline std::shared_ptr<const kernels::packed_conv2d_float> packed_conv_float_lay
 template <class T>
 std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed_depthwise_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1), &out = ctx.output(0);
-  if (ctx.reference_only() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
+  if (ctx.simd_target().is_reference() || !holds_element<T>(in.type) || !holds_element<T>(filter.type)) return nullptr;
   const kernels::depthwise_packing p{filter.dim(3), filter.dim(1), filter.dim(2)};
   const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
   return std::make_shared<const kernels::packed_depthwise_quantized<T>>(
@@ -266,7 +266,7 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* filter_data = filter.data.data();
   const kernels::target target = ctx.simd_target();
-  const bool simd_float = !ctx.reference_only() && in.type == dtype::f32 && filter.type == dtype::f32;
+  const bool simd_float = !target.is_reference() && in.type == dtype::f32 && filter.type == dtype::f32;
   kernel k = detail::conv_like(
       ctx, g.out_c,
       [&](detail::float_epilogue e) -> kernel {

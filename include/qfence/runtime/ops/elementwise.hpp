@@ -104,12 +104,6 @@ kernel prepare_add_or_sub(const op_context& ctx) {
                                                                  b.quant.zero_point(), out.quant.scale(),
                                                                  out.quant.zero_point(), left_shift);
     const int_range act = activation_range<T>(ctx, out);
-    if (ctx.reference_only()) {
-      return [=](const tensor_memory& m) {
-        if constexpr (Subtract) reference::sub(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
-        else reference::add(g, m.at<const T>(a_t), m.at<const T>(b_t), p, act, m.at<T>(out_t));
-      };
-    }
     const kernels::target target = ctx.simd_target();
     return [=](const tensor_memory& m) {
       if constexpr (Subtract) {

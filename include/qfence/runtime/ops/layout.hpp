@@ -83,8 +83,7 @@ inline kernel prepare_transpose(const op_context& ctx) {
   ctx.enforce(transpose_rule(a, describe(in), request_for(out)), {0});
   std::vector<int> perm(a.perm.begin(), a.perm.begin() + a.rank);
   const transpose_geometry g = make_transpose_geometry(in.shape.data(), in.rank(), perm.data());
-  // --reference-kernels: the form nobody has, so the reference runs.
-  const kernels::interleave_form form = ctx.reference_only() ? kernels::interleave_form{} : kernels::interleave_form_of(g);
+  const kernels::interleave_form form = kernels::interleave_form_of(g);
   const kernels::target target = ctx.simd_target();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
@@ -109,7 +108,7 @@ inline kernel prepare_pad(const op_context& ctx) {
   const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
       after(a.after.begin(), a.after.begin() + in.rank());
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  const bool reference_only = ctx.reference_only();
+  const bool reference_only = ctx.simd_target().is_reference();
   auto typed = [&]<class T>(T value) -> kernel {
     return [=, dims = in.shape](const tensor_memory& m) {
       if (reference_only) {

@@ -36,15 +36,9 @@ kernel prepare_pool2d(const op_context& ctx) {
   const window_geometry g = pool_geometry(a, in_d);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  const bool reference_only = ctx.reference_only();
   auto pool = [=](const auto* x, auto range, auto* y) {
-    if (reference_only) {
-      if constexpr (Max) reference::max_pool2d(g, x, range, y);
-      else reference::average_pool2d(g, x, range, y);
-    } else {
-      if constexpr (Max) kernels::max_pool2d(target, g, x, range, y);
-      else kernels::average_pool2d(target, g, x, range, y);
-    }
+    if constexpr (Max) kernels::max_pool2d(target, g, x, range, y);
+    else kernels::average_pool2d(target, g, x, range, y);
   };
   if (in.type == dtype::f32) {
     const float_range act = float_activation_range(ctx.options().fused);
@@ -82,10 +76,6 @@ inline kernel prepare_mean(const op_context& ctx) {
     // The int32 sums live with the kernel: prepared once, reused every invoke.
     auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));
     const kernels::target target = ctx.simd_target();
-    if (ctx.reference_only())
-      return [=](const tensor_memory& m) {
-        reference::mean(g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
-      };
     return [=](const tensor_memory& m) {
       kernels::mean_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
     };
@@ -133,12 +123,7 @@ inline kernel prepare_arg_max(const op_context& ctx) {
   const int size = in.dim(axis);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  const bool reference_only = ctx.reference_only();
   auto typed = [&]<class T, class Index>(T*, Index*) -> kernel {
-    if (reference_only)
-      return [=](const tensor_memory& m) {
-        reference::arg_max(outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t));
-      };
     return [=](const tensor_memory& m) {
       kernels::arg_max(target, outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t));
     };

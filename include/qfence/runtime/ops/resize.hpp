@@ -42,11 +42,8 @@ inline kernel prepare_resize_bilinear(const op_context& ctx) {
   const resize_geometry g = detail::resize_setup(ctx, true);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  const bool simd = !ctx.reference_only();
   auto floating = [&]<class T>(T*) -> kernel {
-    if (simd)  // the Highway kernel, the same float arithmetic per channel
-      return [=](const tensor_memory& m) { kernels::resize_bilinear_float(target, g, m.at<const T>(in_t), m.at<T>(out_t)); };
-    return [=](const tensor_memory& m) { reference::resize_bilinear(g, m.at<const T>(in_t), m.at<T>(out_t)); };
+    return [=](const tensor_memory& m) { kernels::resize_bilinear_float(target, g, m.at<const T>(in_t), m.at<T>(out_t)); };
   };
   auto integer = [&]<class T>(T*) -> kernel {
     return [=](const tensor_memory& m) { reference::resize_bilinear_integer(g, m.at<const T>(in_t), m.at<T>(out_t)); };

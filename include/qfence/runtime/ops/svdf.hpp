@@ -8,7 +8,6 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
-#include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/rules/svdf.hpp"
 #include "qfence/runtime/op_context.hpp"
 
@@ -42,14 +41,7 @@ inline kernel prepare_svdf(const op_context& ctx) {
   const std::byte* feature_data = feature.data.data();
   const std::byte* time_data = time.data.data();
   const kernels::target target = ctx.simd_target();
-  const bool reference_only = ctx.reference_only();
   auto typed = [&]<class State>(State*) -> kernel {
-    if (reference_only)
-      return [=](const tensor_memory& m) {
-        reference::svdf(g, p, m.at<const std::int8_t>(in_t), reinterpret_cast<const std::int8_t*>(feature_data),
-                        reinterpret_cast<const State*>(time_data), bias, m.at<State>(state_t), scratch->data(),
-                        m.at<std::int8_t>(out_t));
-      };
     return [=](const tensor_memory& m) {
       kernels::svdf_quantized<State>(target, g, p,
                                      {m.at<const std::int8_t>(in_t), reinterpret_cast<const std::int8_t*>(feature_data),
