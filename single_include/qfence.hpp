@@ -1290,6 +1290,60 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
 }
 
+/// A pooling window clipped to the input: TFLite's pools visit only the taps
+/// inside it (padding taps are skipped, not read as zeros).
+struct clipped_window {
+  std::size_t first;  // the input element of the first tap inside, channel 0
+  int rows, cols;     // taps inside the input, each way
+  std::size_t out;    // the output element of the window, channel 0
+};
+
+/// Every output pixel of a pool (dilation 1), in output order, each with its
+/// window clipped to the input: the one traversal of the reference pools and
+/// the Highway ones (kernels/pool-inl.hpp), as a range so that a kernel's
+/// loop body stays in the kernel (compiled for its SIMD target):
+///   for (const clipped_window& w : clipped_windows(g)) ...
+/// The taps of `w` are the pixels first + (fy * in_w + fx) * in_c, for
+/// fy < rows, fx < cols.
+class clipped_windows {
+ public:
+  struct sentinel {};
+  class iterator {
+   public:
+    constexpr clipped_window operator*() const noexcept {
+      const auto size = [](int v) { return static_cast<std::size_t>(v); };
+      const window_geometry& g = *g_;
+      const int x0 = ox_ * g.stride_w - g.pad_w, y0 = oy_ * g.stride_h - g.pad_h;
+      const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+      const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
+      return {(size(b_ * g.in_h + y0 + fy0) * size(g.in_w) + size(x0 + fx0)) * size(g.in_c), fy1 - fy0, fx1 - fx0,
+              (size(b_ * g.out_h + oy_) * size(g.out_w) + size(ox_)) * size(g.in_c)};
+    }
+    constexpr iterator& operator++() noexcept {
+      if (++ox_ < g_->out_w) return *this;
+      ox_ = 0;
+      if (++oy_ < g_->out_h) return *this;
+      oy_ = 0;
+      ++b_;
+      return *this;
+    }
+    constexpr bool operator==(sentinel) const noexcept { return b_ >= g_->batches; }
+
+   private:
+    friend class clipped_windows;
+    constexpr iterator(const window_geometry& g, int b) noexcept : g_(&g), b_(b) {}
+    const window_geometry* g_;
+    int b_, oy_ = 0, ox_ = 0;
+  };
+
+  constexpr explicit clipped_windows(const window_geometry& g) noexcept : g_(g) {}
+  constexpr iterator begin() const noexcept { return {g_, g_.out_h > 0 && g_.out_w > 0 ? 0 : g_.batches}; }
+  constexpr sentinel end() const noexcept { return {}; }
+
+ private:
+  const window_geometry& g_;
+};
+
 /// A FULLY_CONNECTED layer as the convolution kernels run it: a 1x1
 /// convolution over `rows` pixels of `depth` channels, `units` out.
 constexpr window_geometry fully_connected_geometry(int rows, int depth, int units) noexcept {
@@ -2061,7 +2115,13 @@ QFENCE_EXACT_FLOAT_END
 //     unknown name, a target not compiled in or one this CPU lacks is a
 //     target_error that lists what is available;
 //   - usable_targets(): every target compiled in that this CPU runs (tests
-//     sweep them all, as Highway's own tests do).
+//     sweep them all, as Highway's own tests do);
+//   - target::reference(): no SIMD at all, the reference kernels (the
+//     specification, for comparisons and benchmarks: the runtime
+//     interpreter's --reference-kernels). The dispatch functions of
+//     kernels/dispatch.hpp route it to kernels/reference/; packed layers
+//     (convolutions) have no reference form, so their preparation falls back
+//     on the unpacked reference kernel for it.
 // Every target gives the reference kernels' bits.
 
 
@@ -2117,18 +2177,25 @@ inline constexpr std::int64_t compiled_target_bits = HWY_TARGETS;
 /// One SIMD target: its slot in the kernel tables and its Highway bit.
 class target {
  public:
+  /// No target chosen yet (interpreter_options, op_context: then
+  /// default_target()).
   constexpr target() noexcept = default;
   static constexpr target from_slot(int slot) noexcept { return target(slot); }
+  /// The reference kernels, no SIMD (it has no slot in the kernel tables).
+  static constexpr target reference() noexcept { return target(reference_slot); }
+  /// The index into a kernel table; only for a SIMD target.
   constexpr int slot() const noexcept { return slot_; }
-  constexpr std::int64_t bit() const noexcept { return target_bits[slot_]; }
-  /// Highway's name for it ("AVX3_DL", "AVX2", "EMU128", ...).
-  const char* name() const noexcept { return hwy::TargetName(bit()); }
-  constexpr bool valid() const noexcept { return slot_ >= 0; }
+  constexpr std::int64_t bit() const noexcept { return is_reference() ? 0 : target_bits[slot_]; }
+  /// Highway's name for it ("AVX3_DL", "AVX2", "EMU128", ...), or "reference".
+  const char* name() const noexcept { return is_reference() ? "reference" : hwy::TargetName(bit()); }
+  constexpr bool valid() const noexcept { return slot_ != unset_slot; }
+  constexpr bool is_reference() const noexcept { return slot_ == reference_slot; }
   friend constexpr bool operator==(target, target) noexcept = default;
 
  private:
+  static constexpr int unset_slot = -1, reference_slot = -2;
   constexpr explicit target(int slot) noexcept : slot_(slot) {}
-  int slot_ = -1;
+  int slot_ = unset_slot;
 };
 
 /// The targets compiled in, best first (whether or not this CPU runs them).
@@ -3982,6 +4049,13 @@ QFENCE_EXACT_FLOAT_END
 // looks its target up once (kernels/target.hpp) and indexes the tables with
 // it.
 //
+// The dispatch functions at the end are the one place that decides, per
+// call, between a table and the reference kernel: target::reference() (the
+// runtime's --reference-kernels), and operands a kernel does not cover
+// (float ARG_MAX, most transposes), go to kernels/reference/. The packed
+// convolutions are the exception: a packed layer exists only for a SIMD
+// target (the runtime prepares no packed form for the reference target).
+//
 // All translation units of a program must see the same HWY_TARGETS (the same
 // compiler flags and kernels/highway.hpp settings), as with any Highway code.
 
@@ -4457,442 +4531,12 @@ inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* i
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/reference/mean.hpp -------------------------------------
-// qfence/kernels/reference/mean.hpp: reference kernel code of mean
-// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
+// ---- qfence/kernels/reference/elementwise.hpp ------------------------------
+// qfence/kernels/reference/elementwise.hpp: reference kernel code of elementwise
+// (moved from ops/elementwise.hpp, which keeps the typed node). The arithmetic is
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Generic reduction layout: for each output element, which input elements
-/// fold into it. Computed from up-to-6-D shapes.
-struct reduce_geometry {
-  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
-  std::array<bool, 6> reduced{};
-  std::int64_t out_elements = 1;
-  std::int64_t reduced_elements = 1;
-};
-
-/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
-/// (negative axes count from the back; repeated axes count once).
-template <class Axis>
-constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
-  reduce_geometry g;
-  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
-  for (int i = 0; i < axis_count; ++i) {
-    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
-    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
-  }
-  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
-  return g;
-}
-
-template <std::size_t R, std::size_t N>
-constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
-  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
-}
-
-/// The multiplier of a quantized MEAN over n elements: the scale ratio `m`
-/// with 1/n folded in, as TFLite does (both paths, every kernel).
-constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int64_t n) noexcept {
-  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
-  shift = std::min(shift, 32);
-  shift = std::min(shift, 31 + m.shift);
-  return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
-}
-
-namespace reference {
-
-/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
-/// input order (float sums keep the reference's order). The output offset
-/// steps along with the input: reduced dimensions do not move it.
-template <class T, class Acc>
-inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
-  const auto& d = g.in_dims;
-  std::array<std::int64_t, 6> os{};
-  std::int64_t s = 1;
-  for (std::size_t k = 6; k-- > 0;) {
-    os[k] = g.reduced[k] ? 0 : s;
-    if (!g.reduced[k]) s *= d[k];
-  }
-  const T* src = in;
-  for (int i0 = 0; i0 < d[0]; ++i0)
-    for (int i1 = 0; i1 < d[1]; ++i1)
-      for (int i2 = 0; i2 < d[2]; ++i2)
-        for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4, src += d[5]) {
-            Acc* dst = acc + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            if (os[5] == 1) {
-              for (int i5 = 0; i5 < d[5]; ++i5) dst[i5] += static_cast<Acc>(src[i5]);
-            } else {
-              for (int i5 = 0; i5 < d[5]; ++i5) *dst += static_cast<Acc>(src[i5]);
-            }
-          }
-}
-
-inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
-  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
-  reduce_sum(g, in, out);
-  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
-}
-
-/// `scratch` holds out_elements int32 sums (planned in the arena).
-template <class T>
-  requires(sizeof(T) == 1)
-inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
-  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
-  reduce_sum(g, in, scratch);
-  const std::int64_t n = g.reduced_elements;
-  const quantized_multiplier per_element = mean_multiplier(m, n);
-  for (std::int64_t o = 0; o < g.out_elements; ++o) {
-    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
-    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, per_element) + output_zero_point;
-    out[o] = saturate_cast<T>(v);
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/pooling.hpp ----------------------------------
-// qfence/kernels/reference/pooling.hpp: reference kernel code of pooling
-// (moved from ops/pooling.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-template <class T, class Reduce, class Geometry>
-inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.in_c; ++c) {
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int fx_start = std::max(0, -in_x0);
-          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
-          const int fy_start = std::max(0, -in_y0);
-          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
-            for (int fy = fy_start; fy < fy_end; ++fy)
-              for (int fx = fx_start; fx < fx_end; ++fx)
-                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
-          });
-        }
-}
-
-template <class Geometry>
-inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    float total = 0.0f;
-    int count = 0;
-    window([&](float v) { total += v; ++count; });
-    return apply(act, total / static_cast<float>(count));
-  });
-}
-
-/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
-template <class T, class Geometry>
-  requires(sizeof(T) == 1)
-inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    std::int32_t acc = 0;
-    int count = 0;
-    window([&](T v) { acc += v; ++count; });
-    // count > 0: SAME/VALID windows always overlap the input.
-    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<T>(apply(act, acc));
-  });
-}
-
-template <class T, class Range, class Geometry>
-inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
-  pool2d(geometry, input, output, [&](auto&& window) {
-    T best = std::numeric_limits<T>::lowest();
-    window([&](T v) { best = std::max(best, v); });
-    if constexpr (std::is_same_v<T, float>) {
-      return apply(act, best);
-    } else {
-      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
-    }
-  });
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/svdf.hpp -------------------------------------
-// qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
-// (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct svdf_geometry {
-  int batches, input_size, filters, rank, memory;
-  int units() const noexcept { return filters / rank; }
-};
-
-struct svdf_params {
-  std::int32_t input_zero_point, state_zero_point, output_zero_point;
-  quantized_multiplier feature_to_state, state_to_output;
-};
-
-namespace reference {
-
-/// `state` [batches, filters * memory] (int16 or int8, updated in place);
-/// `scratch` holds batches * filters + batches * units int32 values.
-template <class State>
-inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
-                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
-                 std::int32_t* scratch, std::int8_t* output) noexcept {
-  const int units = g.units();
-  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
-  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
-
-  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
-  for (int b = 0; b < g.batches; ++b) {
-    const std::int8_t* w = weights_feature;
-    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
-    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
-      std::int32_t dot = 0;
-      const std::int8_t* x = input + b * g.input_size;
-      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
-      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
-      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
-    }
-  }
-
-  std::int32_t* per_filter = scratch;                                   // [batches, filters]
-  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
-  for (int b = 0; b < g.batches; ++b) {
-    const State* t = weights_time;
-    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
-    for (int f = 0; f < g.filters; ++f) {
-      std::int32_t acc = 0;
-      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
-      per_filter[b * g.filters + f] = acc;
-    }
-  }
-  for (int b = 0; b < g.batches; ++b)
-    for (int u = 0; u < units; ++u) {
-      std::int32_t acc = bias != nullptr ? bias[u] : 0;
-      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
-      per_unit[b * units + u] = acc;
-    }
-  for (int i = 0; i < g.batches * units; ++i) {
-    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
-    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/transpose_planes.hpp -----------------------------------
-// qfence/kernels/transpose_planes.hpp: whether a TRANSPOSE only interleaves
-// or deinterleaves two to four planes (kernels/transpose-inl.hpp runs that
-// form; every other transpose runs the reference).
-
-
-// ---- qfence/kernels/reference/transpose.hpp --------------------------------
-// qfence/kernels/reference/transpose.hpp: reference kernel code of transpose
-// (moved from ops/transpose.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/rules/transpose.hpp --------------------------------------------
-// qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
-//
-// Operand 0, any tensor of rank <= 6; the permutation is an attribute.
-// Output dimension i is input dimension perm[i]; dtype and quantization are
-// the input's.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-inline constexpr int max_transpose_rank = 6;
-
-struct transpose_attrs {
-  int rank = 0;
-  std::array<std::int64_t, max_rank> perm{};
-};
-
-constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  if (a.rank != in.rank || in.rank > max_transpose_rank) return rule_fail(rule_error::transpose_permutation, output_operand);
-  std::array<bool, max_rank> seen{};
-  tensor_desc out = in;
-  for (int d = 0; d < a.rank; ++d) {
-    const std::int64_t p = a.perm[static_cast<std::size_t>(d)];
-    if (p < 0 || p >= in.rank || seen[static_cast<std::size_t>(p)])
-      return rule_fail(rule_error::transpose_permutation, output_operand);
-    seen[static_cast<std::size_t>(p)] = true;
-    out.dims[static_cast<std::size_t>(d)] = in.dims[static_cast<std::size_t>(p)];
-  }
-  return rules::same_quantization_output(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Input dims and permutation padded to max_transpose_rank (leading 1s), with
-/// the input stride of each output dimension.
-struct transpose_geometry {
-  std::array<int, max_transpose_rank> out_dims{1, 1, 1, 1, 1, 1};
-  std::array<std::int64_t, max_transpose_rank> in_stride{};
-};
-
-/// out.dim(i) = in.dim(perm[i]).
-constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int rank, const int* perm) noexcept {
-  transpose_geometry g;
-  std::array<std::int64_t, max_transpose_rank> stride{};
-  std::int64_t s = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    stride[static_cast<std::size_t>(d)] = s;
-    s *= in_dims[d];
-  }
-  const int lead = max_transpose_rank - rank;
-  for (int i = 0; i < rank; ++i) {
-    g.out_dims[static_cast<std::size_t>(lead + i)] = in_dims[perm[i]];
-    g.in_stride[static_cast<std::size_t>(lead + i)] = stride[static_cast<std::size_t>(perm[i])];
-  }
-  return g;
-}
-
-namespace reference {
-
-/// Copies every element to its place. The loops run in output order except
-/// that the output dimension whose input is contiguous (stride 1), when there
-/// is one, runs innermost: NCHW to NHWC then reads each channel plane in
-/// order and writes with a stride of C, instead of gathering C bytes from C
-/// planes for every pixel.
-template <std::size_t ElementBytes>
-inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
-  const auto* in = static_cast<const unsigned char*>(input);
-  auto* out = static_cast<unsigned char*>(output);
-  constexpr std::size_t rank = max_transpose_rank;
-  std::array<std::int64_t, rank> out_stride{};
-  std::int64_t s = 1;
-  for (std::size_t k = rank; k-- > 0;) {
-    out_stride[k] = s;
-    s *= g.out_dims[k];
-  }
-  std::array<std::size_t, rank> order{0, 1, 2, 3, 4, 5};
-  for (std::size_t k = 0; k + 1 < rank; ++k)
-    if (g.in_stride[k] == 1 && g.out_dims[k] > 1) {
-      for (std::size_t j = k; j + 1 < rank; ++j) order[j] = order[j + 1];
-      order[rank - 1] = k;
-      break;
-    }
-  std::array<int, rank> d{};
-  std::array<std::int64_t, rank> is{}, os{};
-  for (std::size_t j = 0; j < rank; ++j) {
-    d[j] = g.out_dims[order[j]];
-    is[j] = g.in_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
-    os[j] = out_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
-  }
-  for (int i0 = 0; i0 < d[0]; ++i0)
-    for (int i1 = 0; i1 < d[1]; ++i1)
-      for (int i2 = 0; i2 < d[2]; ++i2)
-        for (int i3 = 0; i3 < d[3]; ++i3)
-          for (int i4 = 0; i4 < d[4]; ++i4) {
-            const unsigned char* src = in + i0 * is[0] + i1 * is[1] + i2 * is[2] + i3 * is[3] + i4 * is[4];
-            unsigned char* dst = out + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            for (int i5 = 0; i5 < d[5]; ++i5) std::memcpy(dst + i5 * os[5], src + i5 * is[5], ElementBytes);
-          }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::kernels {
-
-/// out[b][s][r] = in[b][r][s] (interleave) or out[b][r][s] = in[b][s][r],
-/// r < planes, s < plane_size; batch b of the input at b * batch_in_stride,
-/// the output contiguous.
-struct interleave_form {
-  bool valid = false, interleave = false;
-  int planes = 0;
-  std::int64_t plane_size = 0, batches = 1, batch_in_stride = 0;
-};
-
-/// The interleave form of `g`, if it has one: its output dimensions, without
-/// those of size 1 and with neighbours merged where the input is contiguous
-/// across them, must be [batch][S][R] read with strides [any][1][S]
-/// (interleave), or [batch][R][S] read with strides [any][1][R]
-/// (deinterleave), for R = 2, 3 or 4.
-constexpr interleave_form interleave_form_of(const transpose_geometry& g) noexcept {
-  std::int64_t size[max_transpose_rank]{}, stride[max_transpose_rank]{};
-  int n = 0;
-  for (int k = 0; k < max_transpose_rank; ++k) {
-    const auto d = static_cast<std::size_t>(k);
-    if (g.out_dims[d] == 1) continue;
-    if (n > 0 && stride[n - 1] == g.in_stride[d] * g.out_dims[d]) {  // contiguous with the previous one: merge
-      size[n - 1] *= g.out_dims[d];
-      stride[n - 1] = g.in_stride[d];
-      continue;
-    }
-    size[n] = g.out_dims[d];
-    stride[n] = g.in_stride[d];
-    ++n;
-  }
-  interleave_form f;
-  if (n < 2 || n > 3) return f;
-  const std::int64_t outer = size[n - 2], inner = size[n - 1];
-  const bool interleave = stride[n - 2] == 1 && stride[n - 1] == outer && inner >= 2 && inner <= 4;
-  const bool deinterleave = stride[n - 2] == 1 && stride[n - 1] == outer && outer >= 2 && outer <= 4 && !interleave;
-  if (!interleave && !deinterleave) return f;
-  f.valid = true;
-  f.interleave = interleave;
-  f.planes = static_cast<int>(interleave ? inner : outer);
-  f.plane_size = interleave ? outer : inner;
-  f.batches = n == 3 ? size[0] : 1;
-  f.batch_in_stride = n == 3 ? stride[0] : 0;
-  return f;
-}
-
-}  // namespace qfence::kernels
-
-QFENCE_EXACT_FLOAT_END
-
-
-#undef HWY_TARGET_INCLUDE
 // ---- qfence/core/broadcast.hpp ---------------------------------------------
 // qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
 
@@ -5008,12 +4652,6 @@ constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/reference/elementwise.hpp ------------------------------
-// qfence/kernels/reference/elementwise.hpp: reference kernel code of elementwise
-// (moved from ops/elementwise.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -5124,31 +4762,249 @@ inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, 
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/unroll.hpp ---------------------------------------------
-// qfence/kernels/unroll.hpp: the two hints the kernels' hot loops need from
-// the compiler, whatever the optimisation level (the compile-time path builds
-// at -O2):
-//   - QFENCE_UNROLL, before a loop with a small constant trip count (a
-//     register tile's pixels or vectors) that must be unrolled fully so that
-//     its array of vectors lives in registers; GCC at -O2 does not unroll by
-//     itself;
-//   - QFENCE_INLINE_LAMBDA, after a kernel lambda's parameters: the target
-//     attribute and always_inline. A lambda the compiler keeps out of line is
-//     one shared function for every layer: it loses the layer's constants,
-//     and a register tile passed to it goes through memory.
+// ---- qfence/kernels/reference/mean.hpp -------------------------------------
+// qfence/kernels/reference/mean.hpp: reference kernel code of mean
+// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/core/reduce_geometry.hpp ---------------------------------------
+// qfence/core/reduce_geometry.hpp: which input elements of a reduction
+// (MEAN, SUM, ...) fold into which output element, and the one traversal
+// that every reduction kernel (reference and Highway) walks.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-#if defined(__clang__)
-#define QFENCE_UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define QFENCE_UNROLL _Pragma("GCC unroll 16")
-#else
-#define QFENCE_UNROLL
-#endif
+namespace qfence {
 
-#define QFENCE_INLINE_LAMBDA HWY_ATTR __attribute__((always_inline))
+/// Generic reduction layout: for each output element, which input elements
+/// fold into it. Computed from up-to-6-D shapes.
+struct reduce_geometry {
+  std::array<int, 6> in_dims{1, 1, 1, 1, 1, 1};
+  std::array<bool, 6> reduced{};
+  std::int64_t out_elements = 1;
+  std::int64_t reduced_elements = 1;
+};
+
+/// Geometry of a reduction of a rank-`rank` (<= 6) shape over `axes`
+/// (negative axes count from the back; repeated axes count once).
+template <class Axis>
+constexpr reduce_geometry make_reduce_geometry(const int* dims, int rank, const Axis* axes, int axis_count) {
+  reduce_geometry g;
+  for (int d = 0; d < rank; ++d) g.in_dims[static_cast<std::size_t>(6 - rank + d)] = dims[d];
+  for (int i = 0; i < axis_count; ++i) {
+    const int k = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
+    g.reduced[static_cast<std::size_t>(6 - rank + k)] = true;
+  }
+  for (std::size_t k = 0; k < 6; ++k) (g.reduced[k] ? g.reduced_elements : g.out_elements) *= g.in_dims[k];
+  return g;
+}
+
+template <std::size_t R, std::size_t N>
+constexpr reduce_geometry make_reduce_geometry(const std::array<int, R>& dims, const std::array<int, N>& axes) {
+  return make_reduce_geometry(dims.data(), static_cast<int>(R), axes.data(), static_cast<int>(N));
+}
+
+/// Every innermost row of the input (in_dims[5] elements), in input order,
+/// with the output element(s) it folds into: the one traversal of every
+/// reduction kernel, reference and Highway (float sums depend on the order),
+/// as a range so that a kernel's loop body stays in the kernel:
+///   const reduce_rows rows(g, in, acc);
+///   for (const auto [src, dst] : rows) ...
+/// When rows.inner_kept(), src[i] folds into dst[i]; otherwise every src[i]
+/// folds into *dst. The output offset steps along with the input: reduced
+/// dimensions do not move it.
+template <class T, class Acc>
+class reduce_rows {
+ public:
+  struct row {
+    const T* src;
+    Acc* dst;
+  };
+  struct sentinel {};
+  class iterator {
+   public:
+    constexpr row operator*() const noexcept { return {src_, dst_}; }
+    constexpr iterator& operator++() noexcept {
+      const reduce_geometry& g = rows_->g_;
+      src_ += g.in_dims[5];
+      for (std::size_t k = 5; k-- > 0;) {
+        dst_ += rows_->step_[k];
+        if (++at_[k] < g.in_dims[k]) return *this;
+        dst_ -= rows_->step_[k] * g.in_dims[k];
+        at_[k] = 0;
+      }
+      done_ = true;
+      return *this;
+    }
+    constexpr bool operator==(sentinel) const noexcept { return done_; }
+
+   private:
+    friend class reduce_rows;
+    constexpr iterator(const reduce_rows& rows, bool done) noexcept
+        : rows_(&rows), src_(rows.in_), dst_(rows.acc_), done_(done) {}
+    const reduce_rows* rows_;
+    const T* src_;
+    Acc* dst_;
+    std::array<int, 5> at_{};
+    bool done_;
+  };
+
+  constexpr reduce_rows(const reduce_geometry& g, const T* in, Acc* acc) noexcept : g_(g), in_(in), acc_(acc) {
+    std::int64_t s = 1;
+    for (std::size_t k = 6; k-- > 0;) {
+      if (k < 5) step_[k] = g.reduced[k] ? 0 : s;
+      if (!g.reduced[k]) s *= g.in_dims[k];
+    }
+  }
+  /// Whether the innermost dimension is kept (a row of outputs) or reduced
+  /// (one output).
+  constexpr bool inner_kept() const noexcept { return !g_.reduced[5]; }
+  /// Elements in a row.
+  constexpr int inner() const noexcept { return g_.in_dims[5]; }
+  constexpr iterator begin() const noexcept {
+    bool empty = false;
+    for (std::size_t k = 0; k < 5; ++k) empty = empty || g_.in_dims[k] <= 0;
+    return {*this, empty};
+  }
+  constexpr sentinel end() const noexcept { return {}; }
+
+ private:
+  const reduce_geometry& g_;
+  const T* in_;
+  Acc* acc_;
+  std::array<std::int64_t, 5> step_{};
+};
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The multiplier of a quantized MEAN over n elements: the scale ratio `m`
+/// with 1/n folded in, as TFLite does (both paths, every kernel).
+constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int64_t n) noexcept {
+  int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
+  shift = std::min(shift, 32);
+  shift = std::min(shift, 31 + m.shift);
+  return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
+}
+
+namespace reference {
+
+/// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
+/// input order (float sums keep the reference's order).
+template <class T, class Acc>
+inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept {
+  const reduce_rows rows(g, in, acc);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {
+      for (int i = 0; i < inner; ++i) dst[i] += static_cast<Acc>(src[i]);
+    } else {
+      for (int i = 0; i < inner; ++i) *dst += static_cast<Acc>(src[i]);
+    }
+  }
+}
+
+inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
+  reduce_sum(g, in, out);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
+}
+
+/// `scratch` holds out_elements int32 sums (planned in the arena).
+template <class T>
+  requires(sizeof(T) == 1)
+inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  reduce_sum(g, in, scratch);
+  const std::int64_t n = g.reduced_elements;
+  const quantized_multiplier per_element = mean_multiplier(m, n);
+  for (std::int64_t o = 0; o < g.out_elements; ++o) {
+    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, per_element) + output_zero_point;
+    out[o] = saturate_cast<T>(v);
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/pooling.hpp ----------------------------------
+// qfence/kernels/reference/pooling.hpp: reference kernel code of pooling
+// (moved from ops/pooling.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Each output element is `reduce` over the taps of its clipped window, in
+/// row-major tap order.
+template <class T, class Reduce, class Geometry>
+inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const std::size_t channels = static_cast<std::size_t>(g.in_c), row = static_cast<std::size_t>(g.in_w) * channels;
+  for (const clipped_window& w : clipped_windows(g))
+    for (std::size_t c = 0; c < channels; ++c)
+      output[w.out + c] = reduce([&](auto&& visit) {
+        for (int fy = 0; fy < w.rows; ++fy)
+          for (int fx = 0; fx < w.cols; ++fx)
+            visit(input[w.first + static_cast<std::size_t>(fy) * row + static_cast<std::size_t>(fx) * channels + c]);
+      });
+}
+
+template <class Geometry>
+inline void average_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    float total = 0.0f;
+    int count = 0;
+    window([&](float v) { total += v; ++count; });
+    return apply(act, total / static_cast<float>(count));
+  });
+}
+
+/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+template <class T, class Geometry>
+  requires(sizeof(T) == 1)
+inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    std::int32_t acc = 0;
+    int count = 0;
+    window([&](T v) { acc += v; ++count; });
+    // count > 0: SAME/VALID windows always overlap the input.
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return static_cast<T>(apply(act, acc));
+  });
+}
+
+template <class T, class Range, class Geometry>
+inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    T best = std::numeric_limits<T>::lowest();
+    window([&](T v) { best = std::max(best, v); });
+    if constexpr (std::is_same_v<T, float>) {
+      return apply(act, best);
+    } else {
+      return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
+    }
+  });
+}
+
+}  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
 
@@ -5288,6 +5144,292 @@ inline void resize_nearest_neighbor(const resize_geometry& g, const void* input,
 }  // namespace reference
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/svdf.hpp -------------------------------------
+// qfence/kernels/reference/svdf.hpp: reference kernel code of svdf
+// (moved from ops/svdf.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct svdf_geometry {
+  int batches, input_size, filters, rank, memory;
+  int units() const noexcept { return filters / rank; }
+};
+
+struct svdf_params {
+  std::int32_t input_zero_point, state_zero_point, output_zero_point;
+  quantized_multiplier feature_to_state, state_to_output;
+};
+
+namespace reference {
+
+/// `state` [batches, filters * memory] (int16 or int8, updated in place);
+/// `scratch` holds batches * filters + batches * units int32 values.
+template <class State>
+inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t* input,
+                 const std::int8_t* weights_feature, const State* weights_time, const std::int32_t* bias, State* state,
+                 std::int32_t* scratch, std::int8_t* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  constexpr std::int32_t state_min = std::numeric_limits<State>::min(), state_max = std::numeric_limits<State>::max();
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* w = weights_feature;
+    State* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      std::int32_t dot = 0;
+      const std::int8_t* x = input + b * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += std::int32_t{*w++} * (std::int32_t{x[c]} - p.input_zero_point);
+      dot = multiply_by_quantized_multiplier(dot, p.feature_to_state) + p.state_zero_point;
+      *newest = static_cast<State>(std::clamp(dot, state_min, state_max));
+    }
+  }
+
+  std::int32_t* per_filter = scratch;                                   // [batches, filters]
+  std::int32_t* per_unit = scratch + static_cast<std::int64_t>(g.batches) * g.filters;  // [batches, units]
+  for (int b = 0; b < g.batches; ++b) {
+    const State* t = weights_time;
+    const State* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      std::int32_t acc = 0;
+      for (int m = 0; m < g.memory; ++m) acc += std::int32_t{*t++} * (std::int32_t{*s++} - p.state_zero_point);
+      per_filter[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      std::int32_t acc = bias != nullptr ? bias[u] : 0;
+      for (int r = 0; r < g.rank; ++r) acc += per_filter[b * g.filters + u * g.rank + r];
+      per_unit[b * units + u] = acc;
+    }
+  for (int i = 0; i < g.batches * units; ++i) {
+    const std::int32_t v = multiply_by_quantized_multiplier(per_unit[i], p.state_to_output) + p.output_zero_point;
+    output[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/transpose.hpp --------------------------------
+// qfence/kernels/reference/transpose.hpp: reference kernel code of transpose
+// (moved from ops/transpose.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/rules/transpose.hpp --------------------------------------------
+// qfence/rules/transpose.hpp: the type and shape rule of TRANSPOSE.
+//
+// Operand 0, any tensor of rank <= 6; the permutation is an attribute.
+// Output dimension i is input dimension perm[i]; dtype and quantization are
+// the input's.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_transpose_rank = 6;
+
+struct transpose_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> perm{};
+};
+
+constexpr rule_result transpose_rule(const transpose_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  if (a.rank != in.rank || in.rank > max_transpose_rank) return rule_fail(rule_error::transpose_permutation, output_operand);
+  std::array<bool, max_rank> seen{};
+  tensor_desc out = in;
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t p = a.perm[static_cast<std::size_t>(d)];
+    if (p < 0 || p >= in.rank || seen[static_cast<std::size_t>(p)])
+      return rule_fail(rule_error::transpose_permutation, output_operand);
+    seen[static_cast<std::size_t>(p)] = true;
+    out.dims[static_cast<std::size_t>(d)] = in.dims[static_cast<std::size_t>(p)];
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Input dims and permutation padded to max_transpose_rank (leading 1s), with
+/// the input stride of each output dimension.
+struct transpose_geometry {
+  std::array<int, max_transpose_rank> out_dims{1, 1, 1, 1, 1, 1};
+  std::array<std::int64_t, max_transpose_rank> in_stride{};
+};
+
+/// out.dim(i) = in.dim(perm[i]).
+constexpr transpose_geometry make_transpose_geometry(const int* in_dims, int rank, const int* perm) noexcept {
+  transpose_geometry g;
+  std::array<std::int64_t, max_transpose_rank> stride{};
+  std::int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[static_cast<std::size_t>(d)] = s;
+    s *= in_dims[d];
+  }
+  const int lead = max_transpose_rank - rank;
+  for (int i = 0; i < rank; ++i) {
+    g.out_dims[static_cast<std::size_t>(lead + i)] = in_dims[perm[i]];
+    g.in_stride[static_cast<std::size_t>(lead + i)] = stride[static_cast<std::size_t>(perm[i])];
+  }
+  return g;
+}
+
+namespace reference {
+
+/// Copies every element to its place. The loops run in output order except
+/// that the output dimension whose input is contiguous (stride 1), when there
+/// is one, runs innermost: NCHW to NHWC then reads each channel plane in
+/// order and writes with a stride of C, instead of gathering C bytes from C
+/// planes for every pixel.
+template <std::size_t ElementBytes>
+inline void transpose(const transpose_geometry& g, const void* input, void* output) noexcept {
+  const auto* in = static_cast<const unsigned char*>(input);
+  auto* out = static_cast<unsigned char*>(output);
+  constexpr std::size_t rank = max_transpose_rank;
+  std::array<std::int64_t, rank> out_stride{};
+  std::int64_t s = 1;
+  for (std::size_t k = rank; k-- > 0;) {
+    out_stride[k] = s;
+    s *= g.out_dims[k];
+  }
+  std::array<std::size_t, rank> order{0, 1, 2, 3, 4, 5};
+  for (std::size_t k = 0; k + 1 < rank; ++k)
+    if (g.in_stride[k] == 1 && g.out_dims[k] > 1) {
+      for (std::size_t j = k; j + 1 < rank; ++j) order[j] = order[j + 1];
+      order[rank - 1] = k;
+      break;
+    }
+  std::array<int, rank> d{};
+  std::array<std::int64_t, rank> is{}, os{};
+  for (std::size_t j = 0; j < rank; ++j) {
+    d[j] = g.out_dims[order[j]];
+    is[j] = g.in_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+    os[j] = out_stride[order[j]] * static_cast<std::int64_t>(ElementBytes);
+  }
+  for (int i0 = 0; i0 < d[0]; ++i0)
+    for (int i1 = 0; i1 < d[1]; ++i1)
+      for (int i2 = 0; i2 < d[2]; ++i2)
+        for (int i3 = 0; i3 < d[3]; ++i3)
+          for (int i4 = 0; i4 < d[4]; ++i4) {
+            const unsigned char* src = in + i0 * is[0] + i1 * is[1] + i2 * is[2] + i3 * is[3] + i4 * is[4];
+            unsigned char* dst = out + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
+            for (int i5 = 0; i5 < d[5]; ++i5) std::memcpy(dst + i5 * os[5], src + i5 * is[5], ElementBytes);
+          }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/transpose_planes.hpp -----------------------------------
+// qfence/kernels/transpose_planes.hpp: whether a TRANSPOSE only interleaves
+// or deinterleaves two to four planes (kernels/transpose-inl.hpp runs that
+// form; every other transpose runs the reference).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// out[b][s][r] = in[b][r][s] (interleave) or out[b][r][s] = in[b][s][r],
+/// r < planes, s < plane_size; batch b of the input at b * batch_in_stride,
+/// the output contiguous.
+struct interleave_form {
+  bool valid = false, interleave = false;
+  int planes = 0;
+  std::int64_t plane_size = 0, batches = 1, batch_in_stride = 0;
+};
+
+/// The interleave form of `g`, if it has one: its output dimensions, without
+/// those of size 1 and with neighbours merged where the input is contiguous
+/// across them, must be [batch][S][R] read with strides [any][1][S]
+/// (interleave), or [batch][R][S] read with strides [any][1][R]
+/// (deinterleave), for R = 2, 3 or 4.
+constexpr interleave_form interleave_form_of(const transpose_geometry& g) noexcept {
+  std::int64_t size[max_transpose_rank]{}, stride[max_transpose_rank]{};
+  int n = 0;
+  for (int k = 0; k < max_transpose_rank; ++k) {
+    const auto d = static_cast<std::size_t>(k);
+    if (g.out_dims[d] == 1) continue;
+    if (n > 0 && stride[n - 1] == g.in_stride[d] * g.out_dims[d]) {  // contiguous with the previous one: merge
+      size[n - 1] *= g.out_dims[d];
+      stride[n - 1] = g.in_stride[d];
+      continue;
+    }
+    size[n] = g.out_dims[d];
+    stride[n] = g.in_stride[d];
+    ++n;
+  }
+  interleave_form f;
+  if (n < 2 || n > 3) return f;
+  const std::int64_t outer = size[n - 2], inner = size[n - 1];
+  const bool interleave = stride[n - 2] == 1 && stride[n - 1] == outer && inner >= 2 && inner <= 4;
+  const bool deinterleave = stride[n - 2] == 1 && stride[n - 1] == outer && outer >= 2 && outer <= 4 && !interleave;
+  if (!interleave && !deinterleave) return f;
+  f.valid = true;
+  f.interleave = interleave;
+  f.planes = static_cast<int>(interleave ? inner : outer);
+  f.plane_size = interleave ? outer : inner;
+  f.batches = n == 3 ? size[0] : 1;
+  f.batch_in_stride = n == 3 ? stride[0] : 0;
+  return f;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+
+#undef HWY_TARGET_INCLUDE
+// ---- qfence/kernels/unroll.hpp ---------------------------------------------
+// qfence/kernels/unroll.hpp: the two hints the kernels' hot loops need from
+// the compiler, whatever the optimisation level (the compile-time path builds
+// at -O2):
+//   - QFENCE_UNROLL, before a loop with a small constant trip count (a
+//     register tile's pixels or vectors) that must be unrolled fully so that
+//     its array of vectors lives in registers; GCC at -O2 does not unroll by
+//     itself;
+//   - QFENCE_INLINE_LAMBDA, after a kernel lambda's parameters: the target
+//     attribute and always_inline. A lambda the compiler keeps out of line is
+//     one shared function for every layer: it loses the layer's constants,
+//     and a register tile passed to it goes through memory.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(__clang__)
+#define QFENCE_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define QFENCE_UNROLL _Pragma("GCC unroll 16")
+#else
+#define QFENCE_UNROLL
+#endif
+
+#define QFENCE_INLINE_LAMBDA HWY_ATTR __attribute__((always_inline))
 
 QFENCE_EXACT_FLOAT_END
 
@@ -6840,8 +6982,8 @@ QFENCE_EXACT_FLOAT_END
 // per target (re-included through kernels/dispatch.hpp).
 //
 // The reference's two steps on vectors: int32 sums of the input in the
-// reference's traversal (reference::reduce_sum: the innermost dimension,
-// kept or reduced, is the vector loop), then per output
+// reference's traversal (reduce_rows, core/reduce_geometry.hpp: the
+// innermost dimension, kept or reduced, is the vector loop), then per output
 // MultiplyByQuantizedMultiplier with 1/n folded in (mean_multiplier), the
 // zero point and the saturation to T. Integer sums in any order are the
 // reference's (int32, wrapping alike), so every target gives its bytes.
@@ -6879,31 +7021,20 @@ HWY_NOINLINE void MeanQuantized(const reduce_geometry& g, const T* in, std::int3
   };
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
   // reference::reduce_sum's traversal, its innermost loop on vectors.
-  const auto& dims = g.in_dims;
-  std::int64_t os[6]{}, s = 1;
-  for (std::size_t k = 6; k-- > 0;) {
-    os[k] = g.reduced[k] ? 0 : s;
-    if (!g.reduced[k]) s *= dims[k];
+  const reduce_rows rows(g, in, scratch);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {  // a row of sums
+      for (int i = 0; i < inner; i += n)
+        StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)), inner - i,
+                        dst + i);
+    } else {  // one sum
+      auto acc = hn::Zero(d);
+      for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
+      *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
+                                       static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
+    }
   }
-  const int inner = dims[5];
-  const T* src = in;
-  for (int i0 = 0; i0 < dims[0]; ++i0)
-    for (int i1 = 0; i1 < dims[1]; ++i1)
-      for (int i2 = 0; i2 < dims[2]; ++i2)
-        for (int i3 = 0; i3 < dims[3]; ++i3)
-          for (int i4 = 0; i4 < dims[4]; ++i4, src += inner) {
-            std::int32_t* dst = scratch + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            if (os[5] == 1) {  // the innermost dimension is kept: a row of sums
-              for (int i = 0; i < inner; i += n)
-                StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)),
-                                inner - i, dst + i);
-            } else {  // reduced: one sum
-              auto acc = hn::Zero(d);
-              for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
-              *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
-                                               static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
-            }
-          }
   // The requantization, as reference::mean.
   const std::int64_t count = g.reduced_elements;
   const auto q = RequantizeLanesOf(d, mean_multiplier(m, count));
@@ -6962,28 +7093,6 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-namespace pool_detail {
-
-/// For every output pixel: its window clipped to the input, the input
-/// pixel of tap (fy, fx) and the output pixel, handed to `pixel`.
-template <class Pixel>
-HWY_INLINE void EachWindow(const window_geometry& g, Pixel&& pixel) {
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const int x0 = ox * g.stride_w - g.pad_w, y0 = oy * g.stride_h - g.pad_h;
-        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
-        const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
-        const std::size_t first = (static_cast<std::size_t>(b * g.in_h + y0 + fy0) * static_cast<std::size_t>(g.in_w) +
-                                   static_cast<std::size_t>(x0 + fx0)) * static_cast<std::size_t>(g.in_c);
-        const std::size_t at = (static_cast<std::size_t>(b * g.out_h + oy) * static_cast<std::size_t>(g.out_w) +
-                                static_cast<std::size_t>(ox)) * static_cast<std::size_t>(g.in_c);
-        pixel(first, fy1 - fy0, fx1 - fx0, at);
-      }
-}
-
-}  // namespace pool_detail
-
 /// MAX_POOL_2D of int8 or uint8.
 template <class T>
 HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
@@ -6992,17 +7101,17 @@ HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_ra
   const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
   const auto lowest = hn::Set(d, std::numeric_limits<T>::lowest());
   const auto lo = hn::Set(d, static_cast<T>(act.min)), hi = hn::Set(d, static_cast<T>(act.max));
-  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+  for (const clipped_window& w : clipped_windows(g)) {
     for (int c = 0; c < channels; c += n) {
       const int valid = channels - c;
       auto best = lowest;
-      for (int fy = 0; fy < rows; ++fy)
-        for (int fx = 0; fx < cols; ++fx)
-          best = hn::Max(best, LoadFirstLanes(d, in + first + static_cast<std::size_t>(fy) * row +
+      for (int fy = 0; fy < w.rows; ++fy)
+        for (int fx = 0; fx < w.cols; ++fx)
+          best = hn::Max(best, LoadFirstLanes(d, in + w.first + static_cast<std::size_t>(fy) * row +
                                                      static_cast<std::size_t>(fx * channels + c), valid));
-      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + at + static_cast<std::size_t>(c));
+      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + w.out + static_cast<std::size_t>(c));
     }
-  });
+  }
 }
 
 /// AVERAGE_POOL_2D of int8 or uint8 (windows below 2^16 taps: see the file
@@ -7015,25 +7124,25 @@ HWY_NOINLINE void AveragePoolQuantized(const window_geometry& g, const T* in, in
   const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
   const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
   const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
-  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
-    const int count = rows * cols;
+  for (const clipped_window& w : clipped_windows(g)) {
+    const int count = w.rows * w.cols;
     const auto half = hn::Set(d, count / 2);
     const auto divisor = hn::Set(df, static_cast<float>(count));
     for (int c = 0; c < channels; c += n) {
       const int valid = channels - c;
       auto acc = hn::Zero(d);
-      for (int fy = 0; fy < rows; ++fy)
-        for (int fx = 0; fx < cols; ++fx)
-          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + first + static_cast<std::size_t>(fy) * row +
+      for (int fy = 0; fy < w.rows; ++fy)
+        for (int fx = 0; fx < w.cols; ++fx)
+          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + w.first + static_cast<std::size_t>(fy) * row +
                                                                       static_cast<std::size_t>(fx * channels + c),
                                                              valid)));
       // acc > 0 ? acc + count / 2 : acc - count / 2, then / count toward 0.
       const auto rounded = hn::IfThenElse(hn::Gt(acc, hn::Zero(d)), hn::Add(acc, half), hn::Sub(acc, half));
       const auto quotient = hn::ConvertTo(d, hn::Div(hn::ConvertTo(df, rounded), divisor));
       const auto v = hn::Min(hn::Max(quotient, lo), hi);
-      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + at + static_cast<std::size_t>(c));
+      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + w.out + static_cast<std::size_t>(c));
     }
-  });
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -7554,50 +7663,53 @@ struct transpose_planes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
 };
 
-/// int8 or legacy uint8 CONV_2D (groups of 1) on target `t`.
+/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`.
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
   conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
-/// float CONV_2D (groups of 1) or FULLY_CONNECTED on target `t`.
+/// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
 template <class Geometry>
 inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
   conv2d_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
-/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on target
-/// `t`.
+/// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on SIMD
+/// target `t`.
 template <class T, class Geometry>
 inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
   depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
 }
 
-/// float DEPTHWISE_CONV_2D (any depth multiplier) on target `t`.
+/// float DEPTHWISE_CONV_2D (any depth multiplier) on SIMD target `t`.
 template <class Geometry>
 inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_float_args& a) noexcept {
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
-/// target `t`.
+/// target `t` (the reference kernel for target::reference()).
 template <class T>
 inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
-  resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
+  if (t.is_reference()) reference::resize_bilinear(g, in, out);
+  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
 template <class T>
 inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) reference::add(g, a, b, p, act, out);
+  else add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
 }
 
 /// Quantized SUB, as add_quantized.
 template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) reference::sub(g, a, b, p, act, out);
+  else add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
 }
 
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
@@ -7606,7 +7718,7 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
 template <class T, class Index>
 inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   if constexpr (std::is_integral_v<T>) {
-    if (inner == 1) {
+    if (inner == 1 && !t.is_reference()) {
       arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
       return;
     }
@@ -7621,7 +7733,7 @@ template <std::size_t ElementBytes>
 inline void transpose(target t, const transpose_geometry& g, const interleave_form& f, const void* in,
                       void* out) noexcept {
   if constexpr (ElementBytes == 1) {
-    if (f.valid) {
+    if (f.valid && !t.is_reference()) {
       transpose_planes_table::slots[t.slot()](f, static_cast<const unsigned char*>(in), static_cast<unsigned char*>(out));
       return;
     }
@@ -7635,15 +7747,21 @@ template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
 /// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
 /// the reference kernel.
 template <class T, class Range, class Geometry>
 inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
-  else reference::max_pool2d(g, in, act, out);
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+    if (!t.is_reference()) {
+      pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+      return;
+    }
+  }
+  reference::max_pool2d(g, in, act, out);
 }
 
 /// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
@@ -7652,7 +7770,7 @@ template <class T, class Range, class Geometry>
 inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
   if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
     const window_geometry& w = value_of(g);
-    if (w.filter_h * w.filter_w < (1 << 16)) {
+    if (w.filter_h * w.filter_w < (1 << 16) && !t.is_reference()) {
       pool_quantized_table<T>::average[t.slot()](w, in, act, out);
       return;
     }
@@ -7663,7 +7781,9 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
-  svdf_quantized_table<State>::slots[t.slot()](g, p, a);
+  if (t.is_reference())
+    reference::svdf(g, p, a.input, a.weights_feature, a.weights_time, a.bias, a.state, a.scratch, a.output);
+  else svdf_quantized_table<State>::slots[t.slot()](g, p, a);
 }
 
 }  // namespace qfence::kernels

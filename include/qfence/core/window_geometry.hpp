@@ -82,6 +82,60 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
 }
 
+/// A pooling window clipped to the input: TFLite's pools visit only the taps
+/// inside it (padding taps are skipped, not read as zeros).
+struct clipped_window {
+  std::size_t first;  // the input element of the first tap inside, channel 0
+  int rows, cols;     // taps inside the input, each way
+  std::size_t out;    // the output element of the window, channel 0
+};
+
+/// Every output pixel of a pool (dilation 1), in output order, each with its
+/// window clipped to the input: the one traversal of the reference pools and
+/// the Highway ones (kernels/pool-inl.hpp), as a range so that a kernel's
+/// loop body stays in the kernel (compiled for its SIMD target):
+///   for (const clipped_window& w : clipped_windows(g)) ...
+/// The taps of `w` are the pixels first + (fy * in_w + fx) * in_c, for
+/// fy < rows, fx < cols.
+class clipped_windows {
+ public:
+  struct sentinel {};
+  class iterator {
+   public:
+    constexpr clipped_window operator*() const noexcept {
+      const auto size = [](int v) { return static_cast<std::size_t>(v); };
+      const window_geometry& g = *g_;
+      const int x0 = ox_ * g.stride_w - g.pad_w, y0 = oy_ * g.stride_h - g.pad_h;
+      const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+      const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
+      return {(size(b_ * g.in_h + y0 + fy0) * size(g.in_w) + size(x0 + fx0)) * size(g.in_c), fy1 - fy0, fx1 - fx0,
+              (size(b_ * g.out_h + oy_) * size(g.out_w) + size(ox_)) * size(g.in_c)};
+    }
+    constexpr iterator& operator++() noexcept {
+      if (++ox_ < g_->out_w) return *this;
+      ox_ = 0;
+      if (++oy_ < g_->out_h) return *this;
+      oy_ = 0;
+      ++b_;
+      return *this;
+    }
+    constexpr bool operator==(sentinel) const noexcept { return b_ >= g_->batches; }
+
+   private:
+    friend class clipped_windows;
+    constexpr iterator(const window_geometry& g, int b) noexcept : g_(&g), b_(b) {}
+    const window_geometry* g_;
+    int b_, oy_ = 0, ox_ = 0;
+  };
+
+  constexpr explicit clipped_windows(const window_geometry& g) noexcept : g_(g) {}
+  constexpr iterator begin() const noexcept { return {g_, g_.out_h > 0 && g_.out_w > 0 ? 0 : g_.batches}; }
+  constexpr sentinel end() const noexcept { return {}; }
+
+ private:
+  const window_geometry& g_;
+};
+
 /// A FULLY_CONNECTED layer as the convolution kernels run it: a 1x1
 /// convolution over `rows` pixels of `depth` channels, `units` out.
 constexpr window_geometry fully_connected_geometry(int rows, int depth, int units) noexcept {

@@ -2,8 +2,8 @@
 // per target (re-included through kernels/dispatch.hpp).
 //
 // The reference's two steps on vectors: int32 sums of the input in the
-// reference's traversal (reference::reduce_sum: the innermost dimension,
-// kept or reduced, is the vector loop), then per output
+// reference's traversal (reduce_rows, core/reduce_geometry.hpp: the
+// innermost dimension, kept or reduced, is the vector loop), then per output
 // MultiplyByQuantizedMultiplier with 1/n folded in (mean_multiplier), the
 // zero point and the saturation to T. Integer sums in any order are the
 // reference's (int32, wrapping alike), so every target gives its bytes.
@@ -15,6 +15,7 @@
 #include <hwy/highway.h>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/reduce_geometry.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
@@ -50,31 +51,20 @@ HWY_NOINLINE void MeanQuantized(const reduce_geometry& g, const T* in, std::int3
   };
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
   // reference::reduce_sum's traversal, its innermost loop on vectors.
-  const auto& dims = g.in_dims;
-  std::int64_t os[6]{}, s = 1;
-  for (std::size_t k = 6; k-- > 0;) {
-    os[k] = g.reduced[k] ? 0 : s;
-    if (!g.reduced[k]) s *= dims[k];
+  const reduce_rows rows(g, in, scratch);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {  // a row of sums
+      for (int i = 0; i < inner; i += n)
+        StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)), inner - i,
+                        dst + i);
+    } else {  // one sum
+      auto acc = hn::Zero(d);
+      for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
+      *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
+                                       static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
+    }
   }
-  const int inner = dims[5];
-  const T* src = in;
-  for (int i0 = 0; i0 < dims[0]; ++i0)
-    for (int i1 = 0; i1 < dims[1]; ++i1)
-      for (int i2 = 0; i2 < dims[2]; ++i2)
-        for (int i3 = 0; i3 < dims[3]; ++i3)
-          for (int i4 = 0; i4 < dims[4]; ++i4, src += inner) {
-            std::int32_t* dst = scratch + i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3] + i4 * os[4];
-            if (os[5] == 1) {  // the innermost dimension is kept: a row of sums
-              for (int i = 0; i < inner; i += n)
-                StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)),
-                                inner - i, dst + i);
-            } else {  // reduced: one sum
-              auto acc = hn::Zero(d);
-              for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
-              *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
-                                               static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
-            }
-          }
   // The requantization, as reference::mean.
   const std::int64_t count = g.reduced_elements;
   const auto q = RequantizeLanesOf(d, mean_multiplier(m, count));

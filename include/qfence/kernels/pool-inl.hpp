@@ -41,28 +41,6 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-namespace pool_detail {
-
-/// For every output pixel: its window clipped to the input, the input
-/// pixel of tap (fy, fx) and the output pixel, handed to `pixel`.
-template <class Pixel>
-HWY_INLINE void EachWindow(const window_geometry& g, Pixel&& pixel) {
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const int x0 = ox * g.stride_w - g.pad_w, y0 = oy * g.stride_h - g.pad_h;
-        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
-        const int fy0 = y0 < 0 ? -y0 : 0, fy1 = g.filter_h < g.in_h - y0 ? g.filter_h : g.in_h - y0;
-        const std::size_t first = (static_cast<std::size_t>(b * g.in_h + y0 + fy0) * static_cast<std::size_t>(g.in_w) +
-                                   static_cast<std::size_t>(x0 + fx0)) * static_cast<std::size_t>(g.in_c);
-        const std::size_t at = (static_cast<std::size_t>(b * g.out_h + oy) * static_cast<std::size_t>(g.out_w) +
-                                static_cast<std::size_t>(ox)) * static_cast<std::size_t>(g.in_c);
-        pixel(first, fy1 - fy0, fx1 - fx0, at);
-      }
-}
-
-}  // namespace pool_detail
-
 /// MAX_POOL_2D of int8 or uint8.
 template <class T>
 HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
@@ -71,17 +49,17 @@ HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_ra
   const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
   const auto lowest = hn::Set(d, std::numeric_limits<T>::lowest());
   const auto lo = hn::Set(d, static_cast<T>(act.min)), hi = hn::Set(d, static_cast<T>(act.max));
-  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
+  for (const clipped_window& w : clipped_windows(g)) {
     for (int c = 0; c < channels; c += n) {
       const int valid = channels - c;
       auto best = lowest;
-      for (int fy = 0; fy < rows; ++fy)
-        for (int fx = 0; fx < cols; ++fx)
-          best = hn::Max(best, LoadFirstLanes(d, in + first + static_cast<std::size_t>(fy) * row +
+      for (int fy = 0; fy < w.rows; ++fy)
+        for (int fx = 0; fx < w.cols; ++fx)
+          best = hn::Max(best, LoadFirstLanes(d, in + w.first + static_cast<std::size_t>(fy) * row +
                                                      static_cast<std::size_t>(fx * channels + c), valid));
-      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + at + static_cast<std::size_t>(c));
+      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + w.out + static_cast<std::size_t>(c));
     }
-  });
+  }
 }
 
 /// AVERAGE_POOL_2D of int8 or uint8 (windows below 2^16 taps: see the file
@@ -94,25 +72,25 @@ HWY_NOINLINE void AveragePoolQuantized(const window_geometry& g, const T* in, in
   const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
   const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
   const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
-  pool_detail::EachWindow(g, [&](std::size_t first, int rows, int cols, std::size_t at) QFENCE_INLINE_LAMBDA {
-    const int count = rows * cols;
+  for (const clipped_window& w : clipped_windows(g)) {
+    const int count = w.rows * w.cols;
     const auto half = hn::Set(d, count / 2);
     const auto divisor = hn::Set(df, static_cast<float>(count));
     for (int c = 0; c < channels; c += n) {
       const int valid = channels - c;
       auto acc = hn::Zero(d);
-      for (int fy = 0; fy < rows; ++fy)
-        for (int fx = 0; fx < cols; ++fx)
-          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + first + static_cast<std::size_t>(fy) * row +
+      for (int fy = 0; fy < w.rows; ++fy)
+        for (int fx = 0; fx < w.cols; ++fx)
+          acc = hn::Add(acc, hn::PromoteTo(d, LoadFirstLanes(dt, in + w.first + static_cast<std::size_t>(fy) * row +
                                                                       static_cast<std::size_t>(fx * channels + c),
                                                              valid)));
       // acc > 0 ? acc + count / 2 : acc - count / 2, then / count toward 0.
       const auto rounded = hn::IfThenElse(hn::Gt(acc, hn::Zero(d)), hn::Add(acc, half), hn::Sub(acc, half));
       const auto quotient = hn::ConvertTo(d, hn::Div(hn::ConvertTo(df, rounded), divisor));
       const auto v = hn::Min(hn::Max(quotient, lo), hi);
-      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + at + static_cast<std::size_t>(c));
+      StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + w.out + static_cast<std::size_t>(c));
     }
-  });
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

@@ -17,25 +17,19 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
+/// Each output element is `reduce` over the taps of its clipped window, in
+/// row-major tap order.
 template <class T, class Reduce, class Geometry>
 inline void pool2d(const Geometry& geometry, const T* input, T* output, Reduce&& reduce) noexcept {
   const window_geometry& g = kernels::value_of(geometry);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.in_c; ++c) {
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int fx_start = std::max(0, -in_x0);
-          const int fx_end = std::min(g.filter_w, g.in_w - in_x0);
-          const int fy_start = std::max(0, -in_y0);
-          const int fy_end = std::min(g.filter_h, g.in_h - in_y0);
-          output[((b * g.out_h + oy) * g.out_w + ox) * g.in_c + c] = reduce([&](auto&& visit) {
-            for (int fy = fy_start; fy < fy_end; ++fy)
-              for (int fx = fx_start; fx < fx_end; ++fx)
-                visit(input[((b * g.in_h + in_y0 + fy) * g.in_w + in_x0 + fx) * g.in_c + c]);
-          });
-        }
+  const std::size_t channels = static_cast<std::size_t>(g.in_c), row = static_cast<std::size_t>(g.in_w) * channels;
+  for (const clipped_window& w : clipped_windows(g))
+    for (std::size_t c = 0; c < channels; ++c)
+      output[w.out + c] = reduce([&](auto&& visit) {
+        for (int fy = 0; fy < w.rows; ++fy)
+          for (int fx = 0; fx < w.cols; ++fx)
+            visit(input[w.first + static_cast<std::size_t>(fy) * row + static_cast<std::size_t>(fx) * channels + c]);
+      });
 }
 
 template <class Geometry>
