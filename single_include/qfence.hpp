@@ -2314,7 +2314,7 @@ inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t ze
 }
 
 template <class In, class Out>
-inline void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
                        std::int32_t output_zero_point, Out* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i)
     out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
@@ -2896,7 +2896,7 @@ inline void relu(std::int64_t n, const float* in, float* out) noexcept {
 /// to `range` (the activation's bounds in the output's quantization).
 template <class T>
   requires(sizeof(T) <= 2)
-inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, int_range range, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v =
@@ -2923,7 +2923,7 @@ inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
 /// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
 /// (the gemmlowp function and the final rounding shift).
 template <class ToOutput>
-inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+constexpr void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
                            sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
@@ -2938,7 +2938,7 @@ inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t i
 }
 
 /// Output scale 1/256, zero point -128.
-inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+constexpr void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
                      sigmoid_input_params p, std::int8_t* out) noexcept {
   sigmoid_family(
       n, in, input_zero_point, p,
@@ -2949,7 +2949,7 @@ inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
 }
 /// Output scale 1/128, zero point 0.
-inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
+constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
                  std::int8_t* out) noexcept {
   sigmoid_family(
       n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
@@ -2961,1081 +2961,6 @@ inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/lookup_table.hpp -----------------------------
-// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
-//
-// TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
-// other LUT ops) evaluate the float function once per possible input value:
-// dequantize, apply, requantize with round-half-away-from-zero, clamp
-// (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
-// which is why those ops follow the numerics choice.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
-template <class T>
-using lookup_table = std::array<T, 256>;
-
-template <class T, class F>
-  requires(sizeof(T) == 1)
-lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_point, float output_scale,
-                                  std::int32_t output_zero_point, F&& transform) {
-  lookup_table<T> table{};
-  const float inverse_scale = 1.0f / output_scale;
-  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int32_t v = lo; v <= hi; ++v) {
-    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
-    const float transformed = transform(dequantized);
-    std::int32_t quantized = lo;
-    if (std::isfinite(transformed)) {
-      const float rescaled = std::round(transformed * inverse_scale);  // half away from zero
-      quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
-    }
-    table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
-  }
-  return table;
-}
-
-namespace reference {
-
-template <class T>
-inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/op_support.hpp ---------------------------------------------
-// qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
-
-
-// ---- qfence/kernels/reference/epilogue.hpp ---------------------------------
-// qfence/kernels/reference/epilogue.hpp: reference kernel code of op_support
-// (moved from ops/op_support.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/core/tensor_desc.hpp -------------------------------------------
-// qfence/core/tensor_desc.hpp: a tensor's type as a value.
-//
-// The two paths describe tensors differently: the compile-time path with
-// types (`tensor<i8, shape<1, 8>, per_tensor<0.5f, 3>>`), the runtime path
-// with a `runtime::tensor` read from a file. The op rules (qfence/rules/)
-// are written once, as constexpr functions over this plain description, and
-// both paths describe their operands with it before asking a rule. So an op
-// accepts and rejects the same operands, and infers the same output, on
-// both paths (docs/architecture.md, "One rule per op").
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// The largest rank either path handles (TFLite's reader limit).
-inline constexpr int max_rank = 8;
-
-/// The most elements a tensor may have on either path: kernels index
-/// elements with 32-bit integers (the reader and tensor<> check it).
-inline constexpr std::int64_t max_tensor_elements = 2147483647;
-
-enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
-
-/// What the rules need to know about a tensor's quantization: its kind, the
-/// per-tensor (or first channel's) scale and zero point, and for per-channel
-/// quantization the channel count, the axis and whether every zero point is 0.
-struct quant_desc {
-  quant_kind kind = quant_kind::none;
-  float scale = 0.0f;
-  std::int32_t zero_point = 0;
-  std::int64_t channels = 0;  // 0 unquantized, 1 per tensor, N per channel
-  int axis = -1;              // per channel only
-  bool symmetric = true;      // every zero point is 0
-
-  constexpr bool quantized() const noexcept { return kind != quant_kind::none; }
-  constexpr bool per_channel() const noexcept { return kind == quant_kind::per_channel; }
-  constexpr bool per_tensor() const noexcept { return kind == quant_kind::per_tensor; }
-  friend constexpr bool operator==(const quant_desc&, const quant_desc&) = default;
-
-  static constexpr quant_desc tensor(float scale, std::int32_t zero_point) noexcept {
-    return {quant_kind::per_tensor, scale, zero_point, 1, -1, zero_point == 0};
-  }
-};
-
-struct tensor_desc {
-  dtype type = dtype::f32;
-  int rank = 0;
-  std::array<std::int64_t, max_rank> dims{};
-  quant_desc quant{};
-
-  /// Dimension `i`; negative `i` counts from the back. Out of range gives 0,
-  /// so a rule can name a dimension before it has checked the rank.
-  constexpr std::int64_t dim(int i) const noexcept {
-    const int k = i < 0 ? i + rank : i;
-    return k < 0 || k >= rank ? 0 : dims[static_cast<std::size_t>(k)];
-  }
-  constexpr std::int64_t elements() const noexcept {
-    std::int64_t n = 1;
-    for (int d = 0; d < rank; ++d) n *= dims[static_cast<std::size_t>(d)];
-    return n;
-  }
-  constexpr bool same_shape(const tensor_desc& o) const noexcept {
-    if (rank != o.rank) return false;
-    for (int d = 0; d < rank; ++d)
-      if (dims[static_cast<std::size_t>(d)] != o.dims[static_cast<std::size_t>(d)]) return false;
-    return true;
-  }
-  /// Same dtype and quantization (a copy needs no rescaling).
-  constexpr bool same_kind(const tensor_desc& o) const noexcept { return type == o.type && quant == o.quant; }
-  friend constexpr bool operator==(const tensor_desc& a, const tensor_desc& b) noexcept {
-    return a.same_kind(b) && a.same_shape(b);
-  }
-
-  /// This tensor with another shape (dims beyond `r` are zeroed).
-  template <class Dims>
-  constexpr tensor_desc reshaped(int r, const Dims& d) const noexcept {
-    tensor_desc t = *this;
-    t.rank = r;
-    t.dims = {};
-    for (int i = 0; i < r; ++i) t.dims[static_cast<std::size_t>(i)] = d[static_cast<std::size_t>(i)];
-    return t;
-  }
-  constexpr tensor_desc retyped(dtype d, quant_desc q = {}) const noexcept {
-    tensor_desc t = *this;
-    t.type = d;
-    t.quant = q;
-    return t;
-  }
-};
-
-/// An operand a node may omit (a bias). A flag, not a pointer: GCC's
-/// sanitizer builds cannot compare a static object's address with null in a
-/// constant expression.
-struct optional_desc {
-  bool present = false;
-  tensor_desc desc{};
-};
-
-/// The description of a compile-time quantization attribute.
-template <class Q>
-constexpr quant_desc describe_quant() noexcept {
-  if constexpr (!Q::quantized) {
-    return {};
-  } else if constexpr (!Q::is_per_channel) {
-    return quant_desc::tensor(Q::scale, Q::zero_point);
-  } else {
-    quant_desc q{quant_kind::per_channel, Q::scale_at(0), Q::zero_point_at(0),
-                 static_cast<std::int64_t>(Q::channels), Q::axis, true};
-    for (std::size_t c = 0; c < Q::channels; ++c) q.symmetric = q.symmetric && Q::zero_point_at(c) == 0;
-    return q;
-  }
-}
-
-/// The description of a compile-time tensor type.
-template <class T>
-constexpr tensor_desc describe() noexcept {
-  tensor_desc t;
-  t.type = T::type;
-  t.rank = static_cast<int>(T::rank);
-  for (int d = 0; d < t.rank; ++d) t.dims[static_cast<std::size_t>(d)] = T::shape_type::dim(d);
-  t.quant = describe_quant<typename T::quant>();
-  return t;
-}
-
-namespace detail {
-template <class Holder, class Seq> struct desc_type_impl;
-template <class Holder, std::size_t... I>
-struct desc_type_impl<Holder, std::index_sequence<I...>> {
-  static constexpr const tensor_desc& d = Holder::value;
-  using quant = std::conditional_t<
-      d.quant.kind == quant_kind::per_tensor,
-      per_tensor<qscale(d.quant.kind == quant_kind::per_tensor ? d.quant.scale : 1.0f), d.quant.zero_point>,
-      std::conditional_t<d.quant.kind == quant_kind::per_channel, per_channel_scales<d.quant.channels, d.quant.axis>,
-                         no_quant>>;
-  using type = tensor<d.type, shape<static_cast<int>(d.dims[I])...>, quant>;
-};
-}  // namespace detail
-
-/// The tensor type a description stands for. `Holder::value` is a constexpr
-/// tensor_desc (class-type template arguments with floats are beyond
-/// Clang 14, so descriptions travel inside a holder type). A per-channel
-/// description, whose scales are not part of it, becomes per_channel_scales:
-/// a type for diagnostics, not for kernels.
-template <class Holder>
-using desc_type = typename detail::desc_type_impl<
-    Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
-/// element's accumulator into the output: bias, then the fused activation.
-struct add_bias_and_clamp {
-  const float* bias;  // or nullptr
-  float_range act;
-  float* output;
-  void operator()(int at, int channel, float acc) const noexcept {
-    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
-  }
-};
-
-/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
-/// the channel's fixed-point multiplier, the output zero point, the clamp.
-template <class T>
-struct requantize_per_channel {
-  const std::int32_t* bias;  // or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  T* output;
-  void operator()(int at, int channel, std::int32_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<T>(apply(act, acc));
-  }
-};
-
-/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
-/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
-template <class Bias>
-struct requantize_per_channel_wide {
-  const Bias* bias;  // int64 (or int32), or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  std::int16_t* output;
-  void operator()(int at, int channel, std::int64_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int16_t>(apply(act, v));
-  }
-};
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/graph/rule_check.hpp -------------------------------------------
-// qfence/graph/rule_check.hpp: how the typed graph asks an op rule, and
-// turns its error into one static_assert.
-//
-// A typed node describes its operand types (describe<T>()), its options
-// (an attrs struct) and its out<...> (output_request), asks the op's rule
-// (qfence/rules/) inside a holder type, and calls check_rule. The message
-// is the rule error's text, the same the runtime path prints; the
-// check<...> beside it names the node, the operand, the operand's type and
-// the expected type.
-
-
-// ---- qfence/rules/rule.hpp -------------------------------------------------
-// qfence/rules/rule.hpp: what an op rule takes and returns, and the errors
-// it can report.
-//
-// An op rule is one constexpr function per op:
-//
-//     constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request&);
-//
-// It checks the operands' dtypes, shapes and quantization and the op's
-// options, and returns the output's description or the first error. The
-// compile-time path turns that error into its one static_assert
-// (qfence/graph/rule_check.hpp), the runtime path into a model_error
-// (qfence/runtime/op_context.hpp), and both show the same text, written once
-// in QFENCE_RULE_ERRORS below.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-// Each error: an identifier and its text, "what is wrong. fix: what to do".
-// The compile-time path prints "qfence: " + text; the runtime path
-// "operator N (OP vV): " + text + the operand's and expected types.
-#define QFENCE_RULE_ERRORS(X)                                                                                         \
-  X(input_dtype,                                                                                                      \
-    "this op does not take this operand's dtype or quantization (activations are f32 unquantized, i8/u8 "           \
-    "quantized per tensor, or i16 per tensor with zero point 0; the op takes a subset). fix: insert "                \
-    "qfence::quantize<...> or qfence::dequantize before it, or fence it")                                             \
-  X(input_rank, "an operand has the wrong rank for this op. fix: reshape it")                                         \
-  X(missing_output_quantization,                                                                                      \
-    "this node has a quantized input but no output quantization. fix: add "                                          \
-    "qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")                             \
-  X(output_quantization_on_float,                                                                                     \
-    "out<...> was given to a node whose input is float; float ops produce float. fix: remove out<...>, or "         \
-    "quantize the input first")                                                                                       \
-  X(output_dtype,                                                                                                     \
-    "the output dtype does not fit this op: quantized ops write their input's dtype unless the op says otherwise. " \
-    "fix: name the dtype in out<Q, dtype> as the op allows, or requantize after the node")                           \
-  X(output_per_tensor,                                                                                                \
-    "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
-    "out<per_tensor<scale, zero_point>>")                                                                             \
-  X(output_fixed_quantization,                                                                                        \
-    "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
-    "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
-    "1/128 and zero point 0. fix: use those parameters")                                                              \
-  X(output_same_quantization,                                                                                         \
-    "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
-    "quantization. fix: requantize after the node")                                                                   \
-  X(output_shape,                                                                                                     \
-    "the output tensor's shape differs from the shape this op computes. fix: correct the model") \
-  X(weights_rank, "the weights have the wrong rank or layout for this op. fix: check the weights") \
-  X(weights_shape,                                                                                                    \
-    "the weight shape does not fit the input: conv2d weights are [OC, KH, KW, IC] with IC the "  \
-    "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
-    "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
-    "fix: check the weight tensor's shape")                                 \
-  X(weights_dtype,                                                                                                    \
-    "the weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 inputs take quantized i8 "  \
-    "weights, u8 inputs per-tensor u8 weights. fix: quantize the weights, or dequantize the input")                  \
-  X(weights_per_channel,                                                                                              \
-    "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
-    "fully_connected: axis 0, depthwise: axis 3). fix: give one scale and one zero point per output channel")        \
-  X(weights_symmetric,                                                                                                \
-    "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
-  X(bias_type,                                                                                                        \
-    "the bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers an i32 "   \
-    "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
-    "change the bias constant's type")                                                                                \
-  X(bad_option,                                                                                                       \
-    "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
-    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
-    "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
-    "correct the option")                                                \
-  X(operand_types_differ,                                                                                             \
-    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
-    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
-    "match")                                                                                                          \
-  X(broadcast_shapes,                                                                                                 \
-    "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
-    "fix: reshape one input")                                                                                         \
-  X(quantize_types,                                                                                                   \
-    "quantize takes f32 (to quantize) or a per-tensor quantized i8/u8/i16/i32 (to requantize) and writes a "          \
-    "per-tensor quantized i8, u8 or i16 (i32 from i8/i16); the pairs TFLite runs: f32->i8/u8/i16, i8->i8/u8/i16/i32, " \
-    "u8->i8/u8, i16->i8/i16/i32, i32->i8/i16. fix: pick a supported target dtype")                                    \
-  X(reshape_elements,                                                                                                 \
-    "reshape to a shape with a different element count (or with more than one -1, or rank > 8). fix: the new "     \
-    "dimensions must multiply to the input's element count")                                                         \
-  X(pad_amounts,                                                                                                      \
-    "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
-    "or i32. fix: correct the paddings")                                                                              \
-  X(transpose_permutation,                                                                                            \
-    "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
-  X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
-  X(concatenation_inputs,                                                                                             \
-    "concatenation inputs must have one rank, equal dimensions except along the axis, and one dtype. fix: reshape "   \
-    "or cast the odd input")                                                                                          \
-  X(concatenation_quantization,                                                                                       \
-    "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
-    "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
-    "to the others' parameters")                                                                                      \
-  X(resize_spec,                                                                                                      \
-    "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
-    "reshape the input or correct the size")                                                                          \
-  X(gather_indices,                                                                                                   \
-    "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
-  X(arg_max_types,                                                                                                    \
-    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
-    "the input or pick the index dtype")                                                                              \
-  X(cast_types,                                                                                                       \
-    "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
-    "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
-  X(dequantize_types,                                                                                                 \
-    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
-    "quantize the input first")                                                                                       \
-  X(empty_output,                                                                                                     \
-    "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
-    "qfence::same padding or a smaller filter/dilation")                                                              \
-  X(svdf_shapes,                                                                                                      \
-    "svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights [filters, memory], "     \
-    "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
-  X(svdf_types,                                                                                                       \
-    "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
-    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
-    "weights per tensor")                                                                                             \
-  X(slice_spec,                                                                                                       \
-    "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
-    "ellipsis or new-axis masks. fix: correct the spec")                                                              \
-  X(slice_shrink_index,                                                                                               \
-    "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
-    "correction must lie in [0, dim)). fix: correct begin for that axis")
-
-enum class rule_error : std::uint8_t {
-  none,
-#define QFENCE_DETAIL_ENUM(id, text) id,
-  QFENCE_RULE_ERRORS(QFENCE_DETAIL_ENUM)
-#undef QFENCE_DETAIL_ENUM
-};
-
-/// The text of an error, without the "qfence: " prefix.
-constexpr std::string_view rule_error_text(rule_error e) noexcept {
-  switch (e) {
-    case rule_error::none: return "no error";
-#define QFENCE_DETAIL_TEXT(id, text) \
-  case rule_error::id: return text;
-    QFENCE_RULE_ERRORS(QFENCE_DETAIL_TEXT)
-#undef QFENCE_DETAIL_TEXT
-  }
-  return "unknown error";
-}
-
-/// What a rule says: the output's description, or an error about one operand
-/// (its index in the rule's operand order; -1: the node's options or output)
-/// with, where the rule knows it, the description that operand should have.
-struct rule_result {
-  rule_error error = rule_error::none;
-  int operand = -1;
-  tensor_desc output{};
-  tensor_desc expected{};
-  bool has_expected = false;
-
-  constexpr bool ok() const noexcept { return error == rule_error::none; }
-};
-
-constexpr rule_result rule_ok(const tensor_desc& output) noexcept { return {rule_error::none, -1, output, {}, false}; }
-constexpr rule_result rule_fail(rule_error e, int operand) noexcept { return {e, operand, {}, {}, false}; }
-constexpr rule_result rule_fail(rule_error e, int operand, const tensor_desc& expected) noexcept {
-  return {e, operand, {}, expected, true};
-}
-
-/// The output type asked of a node. On the compile-time path: `out<Q>` or
-/// `out<Q, dtype>` when written (not given otherwise). On the runtime path:
-/// always given, the model's output tensor.
-struct output_request {
-  bool given = false;
-  bool dtype_given = false;  // out<Q> without a dtype takes the input's
-  dtype type = dtype::f32;
-  quant_desc quant{};
-  bool shape_given = false;  // runtime: the model's output shape, checked against the inferred one
-  tensor_desc tensor{};
-};
-
-/// The operand kinds a diagnostic names.
-inline constexpr int output_operand = -1;
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Diagnostic context: the error is about the node's output (its out<...>,
-/// or its options).
-struct node_output {};
-
-namespace detail {
-
-/// One static_assert per rule error, with that error's text.
-template <rule_error E, class... Context>
-struct rule_report {
-  static constexpr bool value = true;
-};
-#define QFENCE_DETAIL_REPORT(id, text)                                            \
-  template <class... Context>                                                     \
-  struct rule_report<rule_error::id, Context...> {                                \
-    static_assert(check<false, Context...>, "qfence: " text);                     \
-    static constexpr bool value = false;                                          \
-  };
-QFENCE_RULE_ERRORS(QFENCE_DETAIL_REPORT)
-#undef QFENCE_DETAIL_REPORT
-
-template <class Result> struct rule_expected {
-  static constexpr tensor_desc value = Result::value.expected;
-};
-template <class Result> struct rule_output {
-  static constexpr tensor_desc value = Result::value.output;
-};
-
-template <class Result>
-constexpr auto expected_context() {
-  if constexpr (!Result::value.has_expected) return std::tuple<>{};
-  else return std::tuple<expected<desc_type<rule_expected<Result>>>>{};
-}
-
-/// The tensor inside producer<T>, weights<T>, bias<T>.
-template <class Wrapped> struct operand_tensor { using type = void; };
-template <template <class> class Role, class T> struct operand_tensor<Role<T>> { using type = T; };
-
-/// How many scales a per-channel operand has, shown beside its type (the
-/// type names the scale array, not its length).
-template <class Wrapped>
-constexpr auto scale_count_context() {
-  using T = typename operand_tensor<Wrapped>::type;
-  if constexpr (std::is_void_v<T>) return std::tuple<>{};
-  else if constexpr (!T::quant::is_per_channel) return std::tuple<>{};
-  else return std::tuple<scales_given<static_cast<long long>(T::quant::channels)>>{};
-}
-
-template <int Operand, class... Operands>
-constexpr auto operand_context() {
-  if constexpr (Operand < 0 || Operand >= static_cast<int>(sizeof...(Operands))) {
-    return std::tuple<node_output>{};
-  } else {
-    using wrapped = std::tuple_element_t<static_cast<std::size_t>(Operand), std::tuple<Operands...>>;
-    return std::tuple_cat(std::tuple<operand<Operand>, wrapped>{}, scale_count_context<wrapped>());
-  }
-}
-
-template <rule_error E, class... Context>
-constexpr bool report_tuple(std::tuple<Context...>) {
-  return rule_report<E, Context...>::value;
-}
-
-}  // namespace detail
-
-/// The output request a node's options make: out<Q> or out<Q, dtype> when
-/// given.
-template <class... Opts>
-constexpr output_request requested_output() noexcept {
-  if constexpr (has_option<option_kind::output_quantization, Opts...>) {
-    using O = option_or<option_kind::output_quantization, detail::no_option, Opts...>;
-    return {true, O::dtype_given, O::type, describe_quant<typename O::quant>(), false, {}};
-  } else {
-    return {};
-  }
-}
-
-/// True when the rule result held by `Result` (a type with a
-/// `static constexpr rule_result value`) is ok; otherwise one static_assert
-/// with the error's text, in context: the node, the operand at fault and its
-/// type (`Operands` are the node's operands in the rule's order, wrapped as
-/// producer<T>, weights<T>, bias<T>), and the expected type.
-template <int Index, class Op, class Result, class... Operands>
-constexpr bool check_rule() {
-  constexpr rule_result r = Result::value;
-  if constexpr (r.ok()) {
-    return true;
-  } else {
-    return detail::report_tuple<r.error>(std::tuple_cat(std::tuple<at_node<Index, Op>>{},
-                                                         detail::operand_context<r.operand, Operands...>(),
-                                                         detail::expected_context<Result>()));
-  }
-}
-
-/// The output type a successful rule result describes.
-template <class Result>
-using rule_output_type = desc_type<detail::rule_output<Result>>;
-
-/// The same, for ops whose output keeps `Input`'s quantization: where it
-/// does, the output names Input's attribute itself (a per-channel attribute
-/// cannot be rebuilt from a description, which counts its scales only).
-template <class Result, class Input>
-using rule_output_keeping =
-    std::conditional_t<Result::value.output.quant == describe_quant<typename Input::quant>(),
-                       retyped<rule_output_type<Result>, Result::value.output.type, typename Input::quant>,
-                       rule_output_type<Result>>;
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/conv2d.hpp -----------------------------------------------
-// qfence/rules/conv2d.hpp: the type and shape rule of CONV_2D.
-//
-// Operands: 0 input [N, H, W, C] (f32, i8, u8, or i16 of the int16x8
-// scheme), 1 weights [OC, KH, KW, C / groups], 2 bias [OC] (optional).
-// Output [N, OH, OW, OC]: f32, or requantized to the requested parameters.
-
-// ---- qfence/rules/support.hpp ----------------------------------------------
-// qfence/rules/support.hpp: checks that several op rules share.
-//
-// Each returns a rule_result: ok (with an empty output) when the check
-// passes, the error otherwise. Rules chain them with QFENCE_RULE_TRY.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-/// Return the check's error, if it has one.
-#define QFENCE_RULE_TRY(...)                                          \
-  do {                                                                \
-    if (const ::qfence::rule_result qfence_r_ = (__VA_ARGS__); !qfence_r_.ok()) return qfence_r_; \
-  } while (false)
-
-namespace qfence::rules {
-
-inline constexpr rule_result pass{};
-
-/// A set of dtypes, for "this op takes ...".
-struct dtype_set {
-  unsigned bits = 0;
-  constexpr dtype_set(std::initializer_list<dtype> ds) noexcept {
-    for (dtype d : ds) bits |= 1u << static_cast<unsigned>(d);
-  }
-  constexpr bool has(dtype d) const noexcept { return (bits >> static_cast<unsigned>(d)) & 1u; }
-};
-
-/// An activation of one of `allowed`: f32 unquantized, i8/u8 quantized per
-/// tensor, or i16 per tensor with zero point 0 (the int16x8 scheme).
-constexpr bool is_activation(const tensor_desc& t) noexcept {
-  switch (t.type) {
-    case dtype::f32: return !t.quant.quantized();
-    case dtype::i8:
-    case dtype::u8: return t.quant.per_tensor();
-    case dtype::i16: return t.quant.per_tensor() && t.quant.zero_point == 0;
-    default: return false;
-  }
-}
-
-constexpr rule_result check_activation(const tensor_desc& t, int operand, dtype_set allowed) noexcept {
-  if (!is_activation(t) || !allowed.has(t.type)) return rule_fail(rule_error::input_dtype, operand);
-  return pass;
-}
-
-constexpr rule_result check_rank(const tensor_desc& t, int operand, int rank) noexcept {
-  if (t.rank != rank) return rule_fail(rule_error::input_rank, operand);
-  return pass;
-}
-
-/// A fused activation code must be one the kernels apply (TFLite's format
-/// also has TANH and SIGN_BIT, which no conv kernel applies).
-constexpr bool plain_activation(activation a) noexcept {
-  return a == activation::none || a == activation::relu || a == activation::relu6 ||
-         a == activation::relu_n1_to_1;
-}
-
-/// The runtime path's output tensor must have the inferred shape.
-constexpr rule_result check_output_shape(const tensor_desc& inferred, const output_request& req) noexcept {
-  if (req.shape_given && !req.tensor.same_shape(inferred)) return rule_fail(rule_error::output_shape, output_operand, inferred);
-  return rule_ok(inferred);
-}
-
-/// The output of an op that rescales: float for a float input; for a
-/// quantized input the requested quantization, per tensor, of the input's
-/// dtype unless `out_type` says otherwise (int16 outputs with zero point 0).
-constexpr rule_result requantized_output(const tensor_desc& in, tensor_desc shaped, const output_request& req) noexcept {
-  if (in.type == dtype::f32) {
-    if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
-      return rule_fail(rule_error::output_quantization_on_float, output_operand, shaped.retyped(dtype::f32));
-    return check_output_shape(shaped.retyped(dtype::f32), req);
-  }
-  if (!req.given) return rule_fail(rule_error::missing_output_quantization, output_operand);
-  const dtype out_type = req.dtype_given ? req.type : in.type;
-  const tensor_desc out = shaped.retyped(out_type, req.quant);
-  if (out_type != in.type) return rule_fail(rule_error::output_dtype, output_operand, shaped.retyped(in.type, req.quant));
-  if (!req.quant.per_tensor() || (out_type == dtype::i16 && req.quant.zero_point != 0))
-    return rule_fail(rule_error::output_per_tensor, output_operand);
-  return check_output_shape(out, req);
-}
-
-/// The output of an op that does not rescale: the input's dtype and
-/// quantization with the computed shape.
-constexpr rule_result same_quantization_output(const tensor_desc& shaped, const output_request& req) noexcept {
-  if (req.given && (req.type != shaped.type || !(req.quant == shaped.quant)))
-    return rule_fail(rule_error::output_same_quantization, output_operand, shaped);
-  return check_output_shape(shaped, req);
-}
-
-/// Weights of a conv-like layer with `out_c` output channels along `axis`.
-/// The weight dtype follows the input: f32 -> f32; i8 and i16 -> quantized
-/// i8 (per tensor or per channel, symmetric); u8 -> u8 per tensor.
-constexpr rule_result check_weights(const tensor_desc& in, const tensor_desc& w, int operand, std::int64_t out_c,
-                                    int axis) noexcept {
-  const bool dtype_fits = in.type == dtype::f32  ? w.type == dtype::f32 && !w.quant.quantized()
-                          : in.type == dtype::u8 ? w.type == dtype::u8 && w.quant.per_tensor()
-                                                 : w.type == dtype::i8 && w.quant.quantized();
-  if (!dtype_fits) return rule_fail(rule_error::weights_dtype, operand);
-  if (w.quant.per_channel() && (w.quant.axis != axis || w.quant.channels != out_c)) {
-    tensor_desc e = w;
-    e.quant.axis = axis;
-    e.quant.channels = out_c;
-    return rule_fail(rule_error::weights_per_channel, operand, e);
-  }
-  if (w.type == dtype::i8 && !w.quant.symmetric) return rule_fail(rule_error::weights_symmetric, operand);
-  return pass;
-}
-
-/// The bias of a layer with input `in` and `channels` outputs: f32 for
-/// float, i32 for 8-bit, i64 (or i32) for int16x8; absent is fine.
-constexpr rule_result check_bias(const tensor_desc& in, const optional_desc& bias, int operand,
-                                 std::int64_t channels) noexcept {
-  if (!bias.present) return pass;
-  const dtype want = in.type == dtype::f32 ? dtype::f32 : in.type == dtype::i16 ? dtype::i64 : dtype::i32;
-  const bool type_ok = bias.desc.type == want || (in.type == dtype::i16 && bias.desc.type == dtype::i32);
-  if (!type_ok || bias.desc.rank != 1 || bias.desc.dims[0] != channels) {
-    tensor_desc e;
-    e.type = want;
-    e.rank = 1;
-    e.dims[0] = channels;
-    return rule_fail(rule_error::bias_type, operand, e);
-  }
-  return pass;
-}
-
-}  // namespace qfence::rules
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// CONV_2D and DEPTHWISE_CONV_2D options.
-struct conv_attrs {
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  padding pad = padding::same;
-  activation fused = activation::none;
-  bool fused_supported = true;  // false: the model fuses TANH or SIGN_BIT, which no conv kernel applies
-};
-
-/// The kernel geometry of a conv-like layer (conv2d: weights [OC, KH, KW, _];
-/// depthwise: [1, KH, KW, OC]); call only for operands the rule accepted.
-constexpr window_geometry conv_geometry(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
-                                       bool depthwise) noexcept {
-  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
-  return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(depthwise ? w.dim(3) : w.dim(0)),
-                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad);
-}
-
-namespace rules {
-
-constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
-  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0 || !a.fused_supported ||
-      !plain_activation(a.fused))
-    return rule_fail(rule_error::bad_option, output_operand);
-  return pass;
-}
-
-/// The output of a conv-like layer: [N, OH, OW, out_c] with TFLite's sizes.
-constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
-                                       std::int64_t filter_h, std::int64_t filter_w,
-                                       const output_request& req) noexcept {
-  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)), static_cast<int>(filter_h), a.stride_h, a.dilation_h);
-  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)), static_cast<int>(filter_w), a.stride_w, a.dilation_w);
-  if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
-  const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
-  return requantized_output(in, in.reshaped(4, dims), req);
-}
-
-}  // namespace rules
-
-constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
-                                  const optional_desc& bias, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
-  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
-  QFENCE_RULE_TRY(rules::check_conv_options(a));
-  const std::int64_t in_c = in.dim(3), out_c = w.dim(0), filter_in_c = w.dim(3);
-  const std::int64_t want[4] = {out_c, w.dim(1), w.dim(2), in_c};
-  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
-  if (filter_in_c <= 0 || in_c % filter_in_c != 0 || out_c % (in_c / filter_in_c) != 0 || w.dim(1) <= 0 ||
-      w.dim(2) <= 0)
-    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
-  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
-  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// No bias for a conv / fully connected layer.
-struct no_bias_t {};
-inline constexpr no_bias_t no_bias{};
-
-
-namespace detail {
-
-template <class... Opts>
-inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
-
-/// Clamp range of a fused activation for output type Out.
-template <class Out, class... Opts>
-constexpr auto activation_range_for() {
-  if constexpr (Out::quant::quantized) {
-    return quantized_activation_range<typename Out::element>(fused_activation_of<Opts...>, Out::quant::scale,
-                                                             Out::quant::zero_point);
-  } else {
-    return float_activation_range(fused_activation_of<Opts...>);
-  }
-}
-
-/// Per-output-channel requantization multipliers of a conv-like layer
-/// (rescale_multiplier says which scale product each layer forms).
-template <class In, class W, class Out, std::size_t Channels>
-constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
-  std::array<quantized_multiplier, Channels> m{};
-  for (std::size_t c = 0; c < Channels; ++c)
-    m[c] = rescale_multiplier(In::quant::scale, W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0),
-                              Out::quant::scale, W::type == dtype::u8);
-  return m;
-}
-
-template <class B> struct bias_tensor { using type = void; };
-template <class T> struct bias_tensor<constant<T>> { using type = T; };
-template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
-
-/// The description of a bias constant (absent for no_bias).
-template <class B>
-constexpr optional_desc bias_desc() noexcept {
-  if constexpr (std::is_same_v<B, no_bias_t>) return {};
-  else return {true, describe<bias_tensor_t<B>>()};
-}
-
-/// The conv-like options among `Opts` as the rules take them.
-template <class... Opts>
-constexpr conv_attrs conv_attrs_of() noexcept {
-  using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
-  using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
-          fused_activation_of<Opts...>, true};
-}
-
-/// The bias data, or a null pointer of the accumulator type for no_bias.
-template <class In, class B>
-constexpr auto bias_pointer(const B& b) {
-  if constexpr (std::is_same_v<B, no_bias_t>) {
-    return static_cast<const std::conditional_t<In::type == dtype::f32, float,
-                                                std::conditional_t<In::type == dtype::i16, std::int64_t, std::int32_t>>*>(
-        nullptr);
-  } else {
-    return b.data;
-  }
-}
-
-/// The element type of a conv-like layer's packed weights (float layers:
-/// kernels/packed_conv_float.hpp; int8: kernels/packed_conv.hpp).
-template <class W>
-using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
-
-/// The zero point of quantized weights (per tensor: legacy uint8; int8
-/// weights are symmetric, 0).
-template <class W>
-constexpr std::int32_t weight_zero_point(const constant<W>&) noexcept {
-  return W::quant::zero_point_at(0);
-}
-
-/// The prepared form (graph/model.hpp) of a layer with weights, bias and an
-/// optional prepacked_t: the node, and when the Highway kernel runs it
-/// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
-/// node's weights and bias, or the arrays `qfence embed` wrote (Prepacked).
-/// Multipliers: the layer's per-channel multipliers, a constant of its own
-/// (not evaluated inside the graph's constant expression).
-template <class Node, class Input, bool Simd, class Arrays, bool Prepacked, const auto& Multipliers>
-struct prepared_layer {
-  Node node;
-  std::conditional_t<Simd, Arrays, std::nullptr_t> packed;
-  constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
-  static constexpr auto pack(const Node& n) {
-    if constexpr (!Simd) return nullptr;
-    else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
-    else if constexpr (Prepacked)
-      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
-    else
-      return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
-                    weight_zero_point(n.weights_data), Multipliers.data(), n.packed);
-  }
-};
-
-}  // namespace detail
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/rules/activation.hpp -------------------------------------------
-// qfence/rules/activation.hpp: the type rules of the element-wise
-// activations RELU, RELU6, LOGISTIC, TANH and LEAKY_RELU.
-//
-// Operand 0, any shape; the output has the input's shape.
-// - RELU, RELU6, LEAKY_RELU: f32, i8, u8, i16. Quantized outputs may be
-//   requantized to the requested parameters (TFLite's ReluX rescales);
-//   RELU and RELU6 without out<...> keep the input's quantization.
-// - LOGISTIC: f32, i8, u8; quantized outputs are scale 1/256 with zero point
-//   -128 (i8) or 0 (u8). TANH: f32, i8; i8 outputs are scale 1/128, zero
-//   point 0.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-enum class activation_fn : std::uint8_t { relu, relu6, logistic, tanh, leaky_relu };
-
-/// The fixed output quantization of LOGISTIC and TANH for a quantized input.
-constexpr quant_desc fixed_activation_quant(activation_fn f, dtype in) noexcept {
-  if (f == activation_fn::tanh) return quant_desc::tensor(1.0f / 128.0f, 0);
-  return quant_desc::tensor(1.0f / 256.0f, in == dtype::u8 ? 0 : -128);
-}
-
-namespace rules {
-
-/// An output whose quantization the op decides: `fixed` unless the request
-/// says otherwise, which it may not.
-constexpr rule_result fixed_quantization_output(const tensor_desc& fixed, const output_request& req) noexcept {
-  if (req.given && (req.type != fixed.type || !(req.quant == fixed.quant)))
-    return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
-  return check_output_shape(fixed, req);
-}
-
-}  // namespace rules
-
-constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, const output_request& req) noexcept {
-  switch (f) {
-    case activation_fn::relu:
-    case activation_fn::relu6:
-    case activation_fn::leaky_relu:
-      QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
-      if (f != activation_fn::leaky_relu && in.quant.quantized() && !req.given) return rules::check_output_shape(in, req);
-      return rules::requantized_output(in, in, req);
-    case activation_fn::logistic:
-    case activation_fn::tanh:
-      if (f == activation_fn::logistic) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8}));
-      if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
-      return rules::fixed_quantization_output(in.retyped(in.type, fixed_activation_quant(f, in.type)), req);
-  }
-  return rule_fail(rule_error::input_dtype, 0);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct relu {
-  static constexpr const char* name = "relu";
-};
-struct relu6 {
-  static constexpr const char* name = "relu6";
-};
-struct logistic {
-  static constexpr const char* name = "logistic";
-};
-struct tanh {
-  static constexpr const char* name = "tanh";
-};
-}  // namespace op
-
-
-template <class Op, int In, class... Opts>
-struct activation_node {
-  using op = Op;
-  using inputs = refs<In>;
-
-  static constexpr activation_fn fn = std::is_same_v<Op, qfence::op::relu>       ? activation_fn::relu
-                                      : std::is_same_v<Op, qfence::op::relu6>    ? activation_fn::relu6
-                                      : std::is_same_v<Op, qfence::op::logistic> ? activation_fn::logistic
-                                                                                 : activation_fn::tanh;
-
-  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = activation_rule(fn, describe<Input>(), requested_output<Opts...>());
-  };
-
-  /// The options each activation takes: out<...> for the relus (they may
-  /// requantize), tflite_numerics for logistic.
-  template <int Index>
-  static constexpr bool options_ok() {
-    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
-      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
-    else if constexpr (fn == activation_fn::logistic)
-      return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
-    else
-      return validate_options<Index, op, kinds<>, Opts...>::value;
-  }
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(options_ok<Index>())
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = rule_output_type<rule<Input>>;
-    static constexpr std::int64_t n = Input::elements;
-
-    static void run(const activation_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (Input::type == dtype::f32) {
-        if constexpr (std::is_same_v<Op, qfence::op::relu>) reference::relu(n, in, out);
-        else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
-        else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
-        else reference::tanh(n, in, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
-        static constexpr quantized_multiplier m = quantize_multiplier(
-            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        static constexpr int_range range = quantized_activation_range<typename Input::element>(
-            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
-            output::quant::zero_point);
-        reference::relu(n, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::logistic> &&
-                           (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>)) {
-        // TFLite: a table of the float function (TFLM has no uint8 LOGISTIC).
-        static const lookup_table<typename Input::element> table = make_lookup_table<typename Input::element>(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
-            [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-        reference::lookup(n, in, table, out);
-      } else {
-        static constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
-        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, Input::quant::zero_point, p, out);
-        else reference::tanh(n, in, Input::quant::zero_point, p, out);
-      }
-    }
-  };
-};
-
-/// RELU. For an int8 input, out<...> may requantize (default: input's quantization).
-template <int In, node_option... Opts>
-constexpr auto relu(node_ref<In>, Opts...) {
-  return activation_node<op::relu, In, Opts...>{};
-}
-/// RELU6; out<...> may requantize (default: input's quantization).
-template <int In, node_option... Opts>
-constexpr auto relu6(node_ref<In>, Opts...) {
-  return activation_node<op::relu6, In, Opts...>{};
-}
-/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>, uint8
-/// per_tensor<1/256, 0>. Option: tflite_numerics (TFLite's table instead of
-/// TFLM's fixed point, for int8; uint8 always uses the table).
-template <int In, node_option... Opts>
-constexpr auto logistic(node_ref<In>, Opts...) {
-  return activation_node<op::logistic, In, Opts...>{};
-}
-/// TANH. int8 output is per_tensor<1/128, 0>.
-template <int In>
-constexpr auto tanh(node_ref<In>) {
-  return activation_node<op::tanh, In>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/arg_max.hpp ------------------------------------------------
-// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
-// along an axis (TFLite's ArgMinMax with std::greater).
-
 
 // ---- qfence/kernels/dispatch.hpp -------------------------------------------
 // qfence/kernels/dispatch.hpp: the Highway kernels compiled for every target
@@ -4091,6 +3016,20 @@ struct conv2d_quantized_args {
 };
 using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
 using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
+
+/// An int16x8 CONV_2D (groups of 1): int16 activations with zero point 0,
+/// int8 weights as the model stores them, a 64-bit (or 32-bit) bias, as
+/// reference::conv2d takes it.
+template <class Bias>
+struct conv2d_int16x8_args {
+  const std::int16_t* input;                // NHWC
+  const std::int8_t* filter;                // OHWI
+  const Bias* bias;                         // [out_c], or nullptr
+  const quantized_multiplier* multipliers;  // [out_c]
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;  // NHWC
+};
 
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).
@@ -4531,6 +3470,301 @@ inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* i
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
+// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
+// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/kernels/reference/epilogue.hpp ---------------------------------
+// qfence/kernels/reference/epilogue.hpp: reference kernel code of op_support
+// (moved from ops/op_support.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/core/tensor_desc.hpp -------------------------------------------
+// qfence/core/tensor_desc.hpp: a tensor's type as a value.
+//
+// The two paths describe tensors differently: the compile-time path with
+// types (`tensor<i8, shape<1, 8>, per_tensor<0.5f, 3>>`), the runtime path
+// with a `runtime::tensor` read from a file. The op rules (qfence/rules/)
+// are written once, as constexpr functions over this plain description, and
+// both paths describe their operands with it before asking a rule. So an op
+// accepts and rejects the same operands, and infers the same output, on
+// both paths (docs/architecture.md, "One rule per op").
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The largest rank either path handles (TFLite's reader limit).
+inline constexpr int max_rank = 8;
+
+/// The most elements a tensor may have on either path: kernels index
+/// elements with 32-bit integers (the reader and tensor<> check it).
+inline constexpr std::int64_t max_tensor_elements = 2147483647;
+
+enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
+
+/// What the rules need to know about a tensor's quantization: its kind, the
+/// per-tensor (or first channel's) scale and zero point, and for per-channel
+/// quantization the channel count, the axis and whether every zero point is 0.
+struct quant_desc {
+  quant_kind kind = quant_kind::none;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0;
+  std::int64_t channels = 0;  // 0 unquantized, 1 per tensor, N per channel
+  int axis = -1;              // per channel only
+  bool symmetric = true;      // every zero point is 0
+
+  constexpr bool quantized() const noexcept { return kind != quant_kind::none; }
+  constexpr bool per_channel() const noexcept { return kind == quant_kind::per_channel; }
+  constexpr bool per_tensor() const noexcept { return kind == quant_kind::per_tensor; }
+  friend constexpr bool operator==(const quant_desc&, const quant_desc&) = default;
+
+  static constexpr quant_desc tensor(float scale, std::int32_t zero_point) noexcept {
+    return {quant_kind::per_tensor, scale, zero_point, 1, -1, zero_point == 0};
+  }
+};
+
+struct tensor_desc {
+  dtype type = dtype::f32;
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+  quant_desc quant{};
+
+  /// Dimension `i`; negative `i` counts from the back. Out of range gives 0,
+  /// so a rule can name a dimension before it has checked the rank.
+  constexpr std::int64_t dim(int i) const noexcept {
+    const int k = i < 0 ? i + rank : i;
+    return k < 0 || k >= rank ? 0 : dims[static_cast<std::size_t>(k)];
+  }
+  constexpr std::int64_t elements() const noexcept {
+    std::int64_t n = 1;
+    for (int d = 0; d < rank; ++d) n *= dims[static_cast<std::size_t>(d)];
+    return n;
+  }
+  constexpr bool same_shape(const tensor_desc& o) const noexcept {
+    if (rank != o.rank) return false;
+    for (int d = 0; d < rank; ++d)
+      if (dims[static_cast<std::size_t>(d)] != o.dims[static_cast<std::size_t>(d)]) return false;
+    return true;
+  }
+  /// Same dtype and quantization (a copy needs no rescaling).
+  constexpr bool same_kind(const tensor_desc& o) const noexcept { return type == o.type && quant == o.quant; }
+  friend constexpr bool operator==(const tensor_desc& a, const tensor_desc& b) noexcept {
+    return a.same_kind(b) && a.same_shape(b);
+  }
+
+  /// This tensor with another shape (dims beyond `r` are zeroed).
+  template <class Dims>
+  constexpr tensor_desc reshaped(int r, const Dims& d) const noexcept {
+    tensor_desc t = *this;
+    t.rank = r;
+    t.dims = {};
+    for (int i = 0; i < r; ++i) t.dims[static_cast<std::size_t>(i)] = d[static_cast<std::size_t>(i)];
+    return t;
+  }
+  constexpr tensor_desc retyped(dtype d, quant_desc q = {}) const noexcept {
+    tensor_desc t = *this;
+    t.type = d;
+    t.quant = q;
+    return t;
+  }
+};
+
+/// An operand a node may omit (a bias). A flag, not a pointer: GCC's
+/// sanitizer builds cannot compare a static object's address with null in a
+/// constant expression.
+struct optional_desc {
+  bool present = false;
+  tensor_desc desc{};
+};
+
+/// The description of a compile-time quantization attribute.
+template <class Q>
+constexpr quant_desc describe_quant() noexcept {
+  if constexpr (!Q::quantized) {
+    return {};
+  } else if constexpr (!Q::is_per_channel) {
+    return quant_desc::tensor(Q::scale, Q::zero_point);
+  } else {
+    quant_desc q{quant_kind::per_channel, Q::scale_at(0), Q::zero_point_at(0),
+                 static_cast<std::int64_t>(Q::channels), Q::axis, true};
+    for (std::size_t c = 0; c < Q::channels; ++c) q.symmetric = q.symmetric && Q::zero_point_at(c) == 0;
+    return q;
+  }
+}
+
+/// The description of a compile-time tensor type.
+template <class T>
+constexpr tensor_desc describe() noexcept {
+  tensor_desc t;
+  t.type = T::type;
+  t.rank = static_cast<int>(T::rank);
+  for (int d = 0; d < t.rank; ++d) t.dims[static_cast<std::size_t>(d)] = T::shape_type::dim(d);
+  t.quant = describe_quant<typename T::quant>();
+  return t;
+}
+
+namespace detail {
+template <class Holder, class Seq> struct desc_type_impl;
+template <class Holder, std::size_t... I>
+struct desc_type_impl<Holder, std::index_sequence<I...>> {
+  static constexpr const tensor_desc& d = Holder::value;
+  using quant = std::conditional_t<
+      d.quant.kind == quant_kind::per_tensor,
+      per_tensor<qscale(d.quant.kind == quant_kind::per_tensor ? d.quant.scale : 1.0f), d.quant.zero_point>,
+      std::conditional_t<d.quant.kind == quant_kind::per_channel, per_channel_scales<d.quant.channels, d.quant.axis>,
+                         no_quant>>;
+  using type = tensor<d.type, shape<static_cast<int>(d.dims[I])...>, quant>;
+};
+}  // namespace detail
+
+/// The tensor type a description stands for. `Holder::value` is a constexpr
+/// tensor_desc (class-type template arguments with floats are beyond
+/// Clang 14, so descriptions travel inside a holder type). A per-channel
+/// description, whose scales are not part of it, becomes per_channel_scales:
+/// a type for diagnostics, not for kernels.
+template <class Holder>
+using desc_type = typename detail::desc_type_impl<
+    Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
+/// element's accumulator into the output: bias, then the fused activation.
+struct add_bias_and_clamp {
+  const float* bias;  // or nullptr
+  float_range act;
+  float* output;
+  void operator()(int at, int channel, float acc) const noexcept {
+    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
+  }
+};
+
+/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
+/// the channel's fixed-point multiplier, the output zero point, the clamp.
+template <class T>
+struct requantize_per_channel {
+  const std::int32_t* bias;  // or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  T* output;
+  void operator()(int at, int channel, std::int32_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<T>(apply(act, acc));
+  }
+};
+
+/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
+/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
+template <class Bias>
+struct requantize_per_channel_wide {
+  const Bias* bias;  // int64 (or int32), or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;
+  void operator()(int at, int channel, std::int64_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int16_t>(apply(act, v));
+  }
+};
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// The convolution loop shared by the float and int8 kernels: accumulates
+/// filter * (input + input_offset) over the in-bounds taps (padding taps are
+/// skipped, as TFLite does, which is zero padding in the real domain) and hands
+/// each output element's accumulator to `finish(index, channel, acc)`.
+/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
+/// negated weight zero point of legacy uint8 models (0 otherwise).
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
+                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          const int group = oc / filters_per_group;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          Acc acc = 0;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = in_y0 + g.dilation_h * fy;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = in_x0 + g.dilation_w * fx;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic)
+                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
+            }
+          }
+          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
+        }
+}
+
+/// Float convolution (TFLite reference_ops::Conv).
+template <class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
+                   const float* bias, float_range act, float* output) noexcept {
+  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+}
+
+/// Int8 convolution with per-channel requantization
+/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
+/// weight zero point (reference_ops::Conv; its one multiplier repeated per
+/// channel).
+template <class T, class TFilter, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
+                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                   T* output) noexcept {
+  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
+                            filter_offset);
+}
+
+/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
+/// int16 activations): int8 weights, 64-bit accumulation and bias, input
+/// and output zero points 0.
+template <class Bias, class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                   int_range act, std::int16_t* output) noexcept {
+  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                            std::int64_t{0});
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/elementwise.hpp ------------------------------
 // qfence/kernels/reference/elementwise.hpp: reference kernel code of elementwise
 // (moved from ops/elementwise.hpp, which keeps the typed node). The arithmetic is
@@ -4754,6 +3988,84 @@ inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, 
     const std::int32_t product = (a_offset + a[ia]) * (b_offset + b[ib]);
     out[o] = static_cast<T>(apply(act, out_offset + multiply_by_quantized_multiplier(product, m)));
   });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/lookup_table.hpp -----------------------------
+// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
+//
+// Two uses:
+//   - TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and
+//     TFLite's other LUT ops) evaluate the float function once per possible
+//     input value: dequantize, apply, requantize with round-half-away-from-
+//     zero, clamp (LUTPopulate: make_lookup_table). TFLM computes int8
+//     LOGISTIC/TANH in fixed point instead, which is why those ops follow
+//     the numerics choice;
+//   - any 8-bit elementwise op (TFLM's fixed-point LOGISTIC and TANH, an
+//     8-bit QUANTIZE, quantized RELU) is a function of its input byte
+//     alone, so its reference kernel run once on all 256 values (tabulate)
+//     is a table that gives that kernel's bytes by construction: the SIMD
+//     path looks them up (kernels/lookup_bytes-inl.hpp) instead of
+//     computing each element.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
+template <class T>
+using lookup_table = std::array<T, 256>;
+
+/// The table of an 8-bit elementwise op from In to Out (1-byte types):
+/// `reference_kernel(in, out)` (the op's reference kernel on 256 elements)
+/// run once on every value of In, in bit-pattern order.
+template <class In, class Out, class Kernel>
+  requires(sizeof(In) == 1 && sizeof(Out) == 1)
+constexpr lookup_table<Out> tabulate(Kernel&& reference_kernel) {
+  std::array<In, 256> every_value{};
+  for (int i = 0; i < 256; ++i) every_value[static_cast<std::size_t>(i)] = static_cast<In>(static_cast<std::uint8_t>(i));
+  lookup_table<Out> table{};
+  reference_kernel(every_value.data(), table.data());
+  return table;
+}
+
+template <class T, class F>
+  requires(sizeof(T) == 1)
+lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_point, float output_scale,
+                                  std::int32_t output_zero_point, F&& transform) {
+  lookup_table<T> table{};
+  const float inverse_scale = 1.0f / output_scale;
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int32_t v = lo; v <= hi; ++v) {
+    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
+    const float transformed = transform(dequantized);
+    std::int32_t quantized = lo;
+    if (std::isfinite(transformed)) {
+      const float rescaled = std::round(transformed * inverse_scale);  // half away from zero
+      quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
+    }
+    table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
+  }
+  return table;
+}
+
+namespace reference {
+
+template <class In, class Out>
+  requires(sizeof(In) == 1)
+inline void lookup(std::int64_t n, const In* in, const Out* table, Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
+}
+template <class In, class Out>
+inline void lookup(std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+  lookup(n, in, table.data(), out);
 }
 
 }  // namespace reference
@@ -5236,6 +4548,325 @@ QFENCE_EXACT_FLOAT_END
 // the input's.
 
 
+// ---- qfence/rules/support.hpp ----------------------------------------------
+// qfence/rules/support.hpp: checks that several op rules share.
+//
+// Each returns a rule_result: ok (with an empty output) when the check
+// passes, the error otherwise. Rules chain them with QFENCE_RULE_TRY.
+
+
+// ---- qfence/rules/rule.hpp -------------------------------------------------
+// qfence/rules/rule.hpp: what an op rule takes and returns, and the errors
+// it can report.
+//
+// An op rule is one constexpr function per op:
+//
+//     constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request&);
+//
+// It checks the operands' dtypes, shapes and quantization and the op's
+// options, and returns the output's description or the first error. The
+// compile-time path turns that error into its one static_assert
+// (qfence/graph/rule_check.hpp), the runtime path into a model_error
+// (qfence/runtime/op_context.hpp), and both show the same text, written once
+// in QFENCE_RULE_ERRORS below.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+// Each error: an identifier and its text, "what is wrong. fix: what to do".
+// The compile-time path prints "qfence: " + text; the runtime path
+// "operator N (OP vV): " + text + the operand's and expected types.
+#define QFENCE_RULE_ERRORS(X)                                                                                         \
+  X(input_dtype,                                                                                                      \
+    "this op does not take this operand's dtype or quantization (activations are f32 unquantized, i8/u8 "           \
+    "quantized per tensor, or i16 per tensor with zero point 0; the op takes a subset). fix: insert "                \
+    "qfence::quantize<...> or qfence::dequantize before it, or fence it")                                             \
+  X(input_rank, "an operand has the wrong rank for this op. fix: reshape it")                                         \
+  X(missing_output_quantization,                                                                                      \
+    "this node has a quantized input but no output quantization. fix: add "                                          \
+    "qfence::out<qfence::per_tensor<scale, zero_point>> (from calibration or the model)")                             \
+  X(output_quantization_on_float,                                                                                     \
+    "out<...> was given to a node whose input is float; float ops produce float. fix: remove out<...>, or "         \
+    "quantize the input first")                                                                                       \
+  X(output_dtype,                                                                                                     \
+    "the output dtype does not fit this op: quantized ops write their input's dtype unless the op says otherwise. " \
+    "fix: name the dtype in out<Q, dtype> as the op allows, or requantize after the node")                           \
+  X(output_per_tensor,                                                                                                \
+    "the output must be quantized per tensor (and int16 outputs with zero point 0). fix: give "                      \
+    "out<per_tensor<scale, zero_point>>")                                                                             \
+  X(output_fixed_quantization,                                                                                        \
+    "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
+    "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
+    "1/128 and zero point 0. fix: use those parameters")                                                              \
+  X(output_same_quantization,                                                                                         \
+    "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
+    "quantization. fix: requantize after the node")                                                                   \
+  X(output_shape,                                                                                                     \
+    "the output tensor's shape differs from the shape this op computes. fix: correct the model") \
+  X(weights_rank, "the weights have the wrong rank or layout for this op. fix: check the weights") \
+  X(weights_shape,                                                                                                    \
+    "the weight shape does not fit the input: conv2d weights are [OC, KH, KW, IC] with IC the "  \
+    "input's channels (or a divisor, grouped), depthwise [1, KH, KW, IC * multiplier], fully_connected [units, K] "   \
+    "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
+    "fix: check the weight tensor's shape")                                 \
+  X(weights_dtype,                                                                                                    \
+    "the weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 inputs take quantized i8 "  \
+    "weights, u8 inputs per-tensor u8 weights. fix: quantize the weights, or dequantize the input")                  \
+  X(weights_per_channel,                                                                                              \
+    "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
+    "fully_connected: axis 0, depthwise: axis 3). fix: give one scale and one zero point per output channel")        \
+  X(weights_symmetric,                                                                                                \
+    "int8 weights must be symmetric (zero point 0), as TFLite requires. fix: requantize the weights symmetrically")  \
+  X(bias_type,                                                                                                        \
+    "the bias has the wrong dtype or shape: f32 layers take an f32 bias, i8/u8 layers an i32 "   \
+    "bias (scale = input_scale * weight_scale), i16 layers an i64 (or i32) bias, of shape [output channels]. fix: " \
+    "change the bias constant's type")                                                                                \
+  X(bad_option,                                                                                                       \
+    "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
+    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
+    "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
+    "correct the option")                                                \
+  X(operand_types_differ,                                                                                             \
+    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
+    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
+    "match")                                                                                                          \
+  X(broadcast_shapes,                                                                                                 \
+    "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
+    "fix: reshape one input")                                                                                         \
+  X(quantize_types,                                                                                                   \
+    "quantize takes f32 (to quantize) or a per-tensor quantized i8/u8/i16/i32 (to requantize) and writes a "          \
+    "per-tensor quantized i8, u8 or i16 (i32 from i8/i16); the pairs TFLite runs: f32->i8/u8/i16, i8->i8/u8/i16/i32, " \
+    "u8->i8/u8, i16->i8/i16/i32, i32->i8/i16. fix: pick a supported target dtype")                                    \
+  X(reshape_elements,                                                                                                 \
+    "reshape to a shape with a different element count (or with more than one -1, or rank > 8). fix: the new "     \
+    "dimensions must multiply to the input's element count")                                                         \
+  X(pad_amounts,                                                                                                      \
+    "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
+    "or i32. fix: correct the paddings")                                                                              \
+  X(transpose_permutation,                                                                                            \
+    "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
+  X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
+  X(concatenation_inputs,                                                                                             \
+    "concatenation inputs must have one rank, equal dimensions except along the axis, and one dtype. fix: reshape "   \
+    "or cast the odd input")                                                                                          \
+  X(concatenation_quantization,                                                                                       \
+    "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
+    "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
+    "to the others' parameters")                                                                                      \
+  X(resize_spec,                                                                                                      \
+    "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
+    "reshape the input or correct the size")                                                                          \
+  X(gather_indices,                                                                                                   \
+    "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
+  X(arg_max_types,                                                                                                    \
+    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
+    "the input or pick the index dtype")                                                                              \
+  X(cast_types,                                                                                                       \
+    "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
+    "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
+  X(dequantize_types,                                                                                                 \
+    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
+    "quantize the input first")                                                                                       \
+  X(empty_output,                                                                                                     \
+    "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
+    "qfence::same padding or a smaller filter/dilation")                                                              \
+  X(svdf_shapes,                                                                                                      \
+    "svdf shapes do not fit: input [batches, n], feature weights [filters, n], time weights [filters, memory], "     \
+    "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
+  X(svdf_types,                                                                                                       \
+    "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
+    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
+    "weights per tensor")                                                                                             \
+  X(slice_spec,                                                                                                       \
+    "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
+    "ellipsis or new-axis masks. fix: correct the spec")                                                              \
+  X(slice_shrink_index,                                                                                               \
+    "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
+    "correction must lie in [0, dim)). fix: correct begin for that axis")
+
+enum class rule_error : std::uint8_t {
+  none,
+#define QFENCE_DETAIL_ENUM(id, text) id,
+  QFENCE_RULE_ERRORS(QFENCE_DETAIL_ENUM)
+#undef QFENCE_DETAIL_ENUM
+};
+
+/// The text of an error, without the "qfence: " prefix.
+constexpr std::string_view rule_error_text(rule_error e) noexcept {
+  switch (e) {
+    case rule_error::none: return "no error";
+#define QFENCE_DETAIL_TEXT(id, text) \
+  case rule_error::id: return text;
+    QFENCE_RULE_ERRORS(QFENCE_DETAIL_TEXT)
+#undef QFENCE_DETAIL_TEXT
+  }
+  return "unknown error";
+}
+
+/// What a rule says: the output's description, or an error about one operand
+/// (its index in the rule's operand order; -1: the node's options or output)
+/// with, where the rule knows it, the description that operand should have.
+struct rule_result {
+  rule_error error = rule_error::none;
+  int operand = -1;
+  tensor_desc output{};
+  tensor_desc expected{};
+  bool has_expected = false;
+
+  constexpr bool ok() const noexcept { return error == rule_error::none; }
+};
+
+constexpr rule_result rule_ok(const tensor_desc& output) noexcept { return {rule_error::none, -1, output, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand) noexcept { return {e, operand, {}, {}, false}; }
+constexpr rule_result rule_fail(rule_error e, int operand, const tensor_desc& expected) noexcept {
+  return {e, operand, {}, expected, true};
+}
+
+/// The output type asked of a node. On the compile-time path: `out<Q>` or
+/// `out<Q, dtype>` when written (not given otherwise). On the runtime path:
+/// always given, the model's output tensor.
+struct output_request {
+  bool given = false;
+  bool dtype_given = false;  // out<Q> without a dtype takes the input's
+  dtype type = dtype::f32;
+  quant_desc quant{};
+  bool shape_given = false;  // runtime: the model's output shape, checked against the inferred one
+  tensor_desc tensor{};
+};
+
+/// The operand kinds a diagnostic names.
+inline constexpr int output_operand = -1;
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+/// Return the check's error, if it has one.
+#define QFENCE_RULE_TRY(...)                                          \
+  do {                                                                \
+    if (const ::qfence::rule_result qfence_r_ = (__VA_ARGS__); !qfence_r_.ok()) return qfence_r_; \
+  } while (false)
+
+namespace qfence::rules {
+
+inline constexpr rule_result pass{};
+
+/// A set of dtypes, for "this op takes ...".
+struct dtype_set {
+  unsigned bits = 0;
+  constexpr dtype_set(std::initializer_list<dtype> ds) noexcept {
+    for (dtype d : ds) bits |= 1u << static_cast<unsigned>(d);
+  }
+  constexpr bool has(dtype d) const noexcept { return (bits >> static_cast<unsigned>(d)) & 1u; }
+};
+
+/// An activation of one of `allowed`: f32 unquantized, i8/u8 quantized per
+/// tensor, or i16 per tensor with zero point 0 (the int16x8 scheme).
+constexpr bool is_activation(const tensor_desc& t) noexcept {
+  switch (t.type) {
+    case dtype::f32: return !t.quant.quantized();
+    case dtype::i8:
+    case dtype::u8: return t.quant.per_tensor();
+    case dtype::i16: return t.quant.per_tensor() && t.quant.zero_point == 0;
+    default: return false;
+  }
+}
+
+constexpr rule_result check_activation(const tensor_desc& t, int operand, dtype_set allowed) noexcept {
+  if (!is_activation(t) || !allowed.has(t.type)) return rule_fail(rule_error::input_dtype, operand);
+  return pass;
+}
+
+constexpr rule_result check_rank(const tensor_desc& t, int operand, int rank) noexcept {
+  if (t.rank != rank) return rule_fail(rule_error::input_rank, operand);
+  return pass;
+}
+
+/// A fused activation code must be one the kernels apply (TFLite's format
+/// also has TANH and SIGN_BIT, which no conv kernel applies).
+constexpr bool plain_activation(activation a) noexcept {
+  return a == activation::none || a == activation::relu || a == activation::relu6 ||
+         a == activation::relu_n1_to_1;
+}
+
+/// The runtime path's output tensor must have the inferred shape.
+constexpr rule_result check_output_shape(const tensor_desc& inferred, const output_request& req) noexcept {
+  if (req.shape_given && !req.tensor.same_shape(inferred)) return rule_fail(rule_error::output_shape, output_operand, inferred);
+  return rule_ok(inferred);
+}
+
+/// The output of an op that rescales: float for a float input; for a
+/// quantized input the requested quantization, per tensor, of the input's
+/// dtype unless `out_type` says otherwise (int16 outputs with zero point 0).
+constexpr rule_result requantized_output(const tensor_desc& in, tensor_desc shaped, const output_request& req) noexcept {
+  if (in.type == dtype::f32) {
+    if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+      return rule_fail(rule_error::output_quantization_on_float, output_operand, shaped.retyped(dtype::f32));
+    return check_output_shape(shaped.retyped(dtype::f32), req);
+  }
+  if (!req.given) return rule_fail(rule_error::missing_output_quantization, output_operand);
+  const dtype out_type = req.dtype_given ? req.type : in.type;
+  const tensor_desc out = shaped.retyped(out_type, req.quant);
+  if (out_type != in.type) return rule_fail(rule_error::output_dtype, output_operand, shaped.retyped(in.type, req.quant));
+  if (!req.quant.per_tensor() || (out_type == dtype::i16 && req.quant.zero_point != 0))
+    return rule_fail(rule_error::output_per_tensor, output_operand);
+  return check_output_shape(out, req);
+}
+
+/// The output of an op that does not rescale: the input's dtype and
+/// quantization with the computed shape.
+constexpr rule_result same_quantization_output(const tensor_desc& shaped, const output_request& req) noexcept {
+  if (req.given && (req.type != shaped.type || !(req.quant == shaped.quant)))
+    return rule_fail(rule_error::output_same_quantization, output_operand, shaped);
+  return check_output_shape(shaped, req);
+}
+
+/// Weights of a conv-like layer with `out_c` output channels along `axis`.
+/// The weight dtype follows the input: f32 -> f32; i8 and i16 -> quantized
+/// i8 (per tensor or per channel, symmetric); u8 -> u8 per tensor.
+constexpr rule_result check_weights(const tensor_desc& in, const tensor_desc& w, int operand, std::int64_t out_c,
+                                    int axis) noexcept {
+  const bool dtype_fits = in.type == dtype::f32  ? w.type == dtype::f32 && !w.quant.quantized()
+                          : in.type == dtype::u8 ? w.type == dtype::u8 && w.quant.per_tensor()
+                                                 : w.type == dtype::i8 && w.quant.quantized();
+  if (!dtype_fits) return rule_fail(rule_error::weights_dtype, operand);
+  if (w.quant.per_channel() && (w.quant.axis != axis || w.quant.channels != out_c)) {
+    tensor_desc e = w;
+    e.quant.axis = axis;
+    e.quant.channels = out_c;
+    return rule_fail(rule_error::weights_per_channel, operand, e);
+  }
+  if (w.type == dtype::i8 && !w.quant.symmetric) return rule_fail(rule_error::weights_symmetric, operand);
+  return pass;
+}
+
+/// The bias of a layer with input `in` and `channels` outputs: f32 for
+/// float, i32 for 8-bit, i64 (or i32) for int16x8; absent is fine.
+constexpr rule_result check_bias(const tensor_desc& in, const optional_desc& bias, int operand,
+                                 std::int64_t channels) noexcept {
+  if (!bias.present) return pass;
+  const dtype want = in.type == dtype::f32 ? dtype::f32 : in.type == dtype::i16 ? dtype::i64 : dtype::i32;
+  const bool type_ok = bias.desc.type == want || (in.type == dtype::i16 && bias.desc.type == dtype::i32);
+  if (!type_ok || bias.desc.rank != 1 || bias.desc.dims[0] != channels) {
+    tensor_desc e;
+    e.type = want;
+    e.rank = 1;
+    e.dims[0] = channels;
+    return rule_fail(rule_error::bias_type, operand, e);
+  }
+  return pass;
+}
+
+}  // namespace qfence::rules
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -5525,6 +5156,18 @@ HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out
   hn::Store(v, d, lanes);
   for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
 #endif
+}
+
+/// from[0 .. valid) (of a type no wider than D's lanes) widened into the
+/// first lanes of D, zeros after them; reads nothing past from[valid - 1].
+template <class D, class T>
+HWY_INLINE hn::Vec<D> LoadFirstLanesWidened(D d, const T* from, int valid) {
+  if constexpr (std::is_same_v<T, hn::TFromD<D>>) {
+    return LoadFirstLanes(d, from, valid);
+  } else {
+    const hn::Rebind<T, D> narrow;
+    return hn::PromoteTo(d, LoadFirstLanes(narrow, from, valid));
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -6501,6 +6144,197 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/conv2d_int16x8-inl.hpp ---------------------------------
+// qfence/kernels/conv2d_int16x8-inl.hpp: int16x8 CONV_2D (int16 activations
+// with zero point 0, int8 weights, 64-bit bias) with Highway, per target
+// (re-included through kernels/dispatch.hpp).
+//
+// TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
+// the taps inside the input in int64, adds the bias and requantizes with the
+// 64-bit MultiplyByQuantizedMultiplier. Here, per output pixel and block of
+// four output channels:
+//   - the window is read as runs: with dilation 1 a filter row's taps inside
+//     the input are one contiguous run of input (taps * in_c int16) and of
+//     weights (the model's OHWI layout, as stored: no packing, so neither
+//     path nor `qfence embed` needs new data); with dilation, one run per tap;
+//   - each run is a dot product on vectors: the input loaded once, each
+//     channel's weights widened to int16, pairs of products summed into int32
+//     lanes (vpmaddwd on x86). A product is at most 2^15 * 2^7 = 2^22, so a
+//     lane gains at most 2^23 per step: after 255 steps the int32 lanes are
+//     widened and added to int64 lanes, before they could overflow;
+//     A window of fewer than 512 products fits int32 whatever the lanes
+//     (512 * 2^22 = 2^31), so it is never widened;
+//   - the lanes are summed in int64 and the reference's own epilogue
+//     (reference::requantize_per_channel_wide: bias, 64-bit multiplier,
+//     offset, clamp) finishes each output: one scalar step per output against
+//     K / lanes vector steps.
+// Integer sums in any order give the reference's int64 (it cannot overflow:
+// TFLite bounds int16x8 accumulators by 2^47), so every target gives its
+// values. Grouped convolutions run the reference (kernels::conv2d_int16x8).
+// TFLite itself runs int16x8 on its reference kernels (XNNPACK has none).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#undef QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#else
+#define QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace conv2d_int16x8_detail {
+
+/// Output channels that share each input load.
+inline constexpr int kChannelBlock = 4;
+
+/// Steps (vpmaddwd per lane) an int32 lane takes before it is widened: each
+/// step adds at most 2 * 2^22, and 255 * 2^23 < 2^31.
+inline constexpr int kStepsPerFlush = 255;
+
+#if HWY_TARGET != HWY_SCALAR
+/// The sums of up to kChannelBlock output channels of one output pixel. A
+/// window of fewer than 512 products (kNarrow) cannot leave int32 (512 *
+/// 2^22 = 2^31): its lanes are never widened and are summed in int32.
+template <class D16, bool kNarrow>
+class DotSums {
+ public:
+  using D32 = hn::Repartition<std::int32_t, D16>;
+  using D64 = hn::Repartition<std::int64_t, D16>;
+
+  explicit DotSums(int channels) : channels_(channels) {
+    for (int j = 0; j < kChannelBlock; ++j) {
+      acc_[j] = acc_odd_[j] = hn::Zero(D32());
+      wide_[j] = hn::Zero(D64());
+    }
+  }
+
+  /// Adds the dot products of input[0 .. length) with the weights of each
+  /// channel j, weights[j * stride .. + length).
+  HWY_INLINE void AddRun(const std::int16_t* input, const std::int8_t* weights, std::size_t stride, int length) {
+    const D16 d16;
+    const D32 d32;
+    const int n = static_cast<int>(hn::Lanes(d16));
+    for (int i = 0; i < length; i += n) {
+      const int valid = length - i;
+      const auto x = LoadFirstLanes(d16, input + i, valid);
+      QFENCE_UNROLL
+      for (int j = 0; j < kChannelBlock; ++j)
+        if (j < channels_)
+          acc_[j] = hn::ReorderWidenMulAccumulate(
+              d32, x, LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid), acc_[j],
+              acc_odd_[j]);
+      if constexpr (!kNarrow)
+        if (++steps_ == kStepsPerFlush) Flush();
+    }
+  }
+
+  /// Channel j's sum.
+  HWY_INLINE std::int64_t Sum(int j) {
+    if constexpr (kNarrow) {
+      return hn::GetLane(hn::SumOfLanes(D32(), hn::Add(acc_[j], acc_odd_[j])));
+    } else {
+      if (steps_ != 0) Flush();
+      return hn::GetLane(hn::SumOfLanes(D64(), wide_[j]));
+    }
+  }
+
+ private:
+  HWY_INLINE void Flush() {
+    const D32 d32;
+    const D64 d64;
+    const hn::Half<D32> half;
+    for (int j = 0; j < kChannelBlock; ++j) {
+      // acc_ and acc_odd_ each fit int32, their sum may not: widen both.
+      const auto widened = [&](hn::Vec<D32> v) QFENCE_INLINE_LAMBDA {
+        return hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, v)), hn::PromoteTo(d64, hn::UpperHalf(half, v)));
+      };
+      wide_[j] = hn::Add(wide_[j], hn::Add(widened(acc_[j]), widened(acc_odd_[j])));
+      acc_[j] = acc_odd_[j] = hn::Zero(d32);
+    }
+    steps_ = 0;
+  }
+
+  int channels_;
+  int steps_ = 0;
+  hn::Vec<D32> acc_[kChannelBlock], acc_odd_[kChannelBlock];
+  hn::Vec<D64> wide_[kChannelBlock];
+};
+#endif
+
+}  // namespace conv2d_int16x8_detail
+
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// Every output pixel, kChannelBlock channels at a time.
+template <bool kNarrow, class Bias>
+HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+  const hn::ScalableTag<std::int16_t> d16;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
+  const std::size_t per_channel = size(g.filter_h) * filter_row;
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
+          const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
+          DotSums<decltype(d16), kNarrow> sums(channels);
+          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = y0 + fy * g.dilation_h;
+            if (iy < 0 || iy >= g.in_h) continue;
+            const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
+            const std::int8_t* w = channel_weights + size(fy) * filter_row;
+            if (g.dilation_w == 1) {  // the taps inside the input: one run
+              const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+              if (fx1 > fx0)
+                sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
+                            (fx1 - fx0) * g.in_c);
+            } else {
+              for (int fx = 0; fx < g.filter_w; ++fx) {
+                const int ix = x0 + fx * g.dilation_w;
+                if (ix >= 0 && ix < g.in_w)
+                  sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
+              }
+            }
+          }
+          for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
+        }
+      }
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 CONV_2D, groups of 1 (see the file comment).
+template <class Bias, class Geometry>
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
+  const window_geometry& g = value_of(geometry);
+#if HWY_TARGET == HWY_SCALAR
+  reference::conv2d(geometry, g.in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+#else
+  // |input * weight| <= 2^15 * 2^7: fewer than 512 products fit int32.
+  if (g.filter_h * g.filter_w * g.in_c < 512) conv2d_int16x8_detail::EachOutput<true>(g, a);
+  else conv2d_int16x8_detail::EachOutput<false>(g, a);
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/depthwise_conv2d-inl.hpp -------------------------------
 // qfence/kernels/depthwise_conv2d-inl.hpp: int8 and legacy uint8
 // DEPTHWISE_CONV_2D (any depth multiplier) with Highway, per target
@@ -6977,6 +6811,66 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/lookup_bytes-inl.hpp -----------------------------------
+// qfence/kernels/lookup_bytes-inl.hpp: an 8-bit elementwise op as a lookup
+// in its 256-entry table (kernels/reference/lookup_table.hpp: tabulate), per
+// target (re-included through kernels/dispatch.hpp).
+//
+//   - AVX3_DL (its target includes AVX512-VBMI): the table is four 64-byte
+//     vectors; vpermi2b looks 64 indices up in two of them at once (index
+//     bits 0..6), once in the lower half of the table and once in the upper,
+//     and the index's top bit picks between the two: 3 instructions per 64
+//     bytes;
+//   - every other target: the scalar lookup, one load per byte. Without a
+//     byte permute over more than 16 entries a vector lookup takes 16
+//     pshufb-and-select steps per vector, about what the scalar loop costs.
+// Either way the table's bytes, which are the reference kernel's.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_LOOKUP_BYTES_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_LOOKUP_BYTES_INL_HPP_
+#undef QFENCE_KERNELS_LOOKUP_BYTES_INL_HPP_
+#else
+#define QFENCE_KERNELS_LOOKUP_BYTES_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// out[i] = table[bit pattern of in[i]] for i < n; In and Out are 1-byte
+/// types.
+template <class In, class Out>
+HWY_NOINLINE void LookupBytes(std::int64_t n, const In* in, const Out* table, Out* out) {
+#if HWY_TARGET == HWY_AVX3_DL
+  const hn::Full512<In> di;
+  const hn::Full512<Out> d;
+  constexpr int kLanes = 64;
+  const __m512i t0 = hn::LoadU(d, table).raw, t1 = hn::LoadU(d, table + 64).raw;
+  const __m512i t2 = hn::LoadU(d, table + 128).raw, t3 = hn::LoadU(d, table + 192).raw;
+  for (std::int64_t i = 0; i < n; i += kLanes) {
+    const int valid = n - i < kLanes ? static_cast<int>(n - i) : kLanes;
+    const __m512i index = LoadFirstLanes(di, in + i, valid).raw;
+    const __m512i lower = _mm512_permutex2var_epi8(t0, index, t1);  // entries 0..127
+    const __m512i upper = _mm512_permutex2var_epi8(t2, index, t3);  // entries 128..255
+    const __m512i looked_up = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), lower, upper);
+    StoreFirstLanes(d, hn::Vec512<Out>{looked_up}, valid, out + i);
+  }
+#else
+  reference::lookup(n, in, table, out);
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/mean-inl.hpp -------------------------------------------
 // qfence/kernels/mean-inl.hpp: quantized MEAN (int8, uint8) with Highway,
 // per target (re-included through kernels/dispatch.hpp).
@@ -7305,18 +7199,6 @@ namespace svdf_detail {
 inline constexpr int kInputChunk = 1024;
 
 #if HWY_TARGET != HWY_SCALAR
-/// The first `valid` elements from `from` (int8 or int16) as int16 lanes,
-/// zeros after them.
-template <class D16, class T>
-HWY_INLINE hn::Vec<D16> LoadWidened(D16 d16, const T* from, int valid) {
-  if constexpr (std::is_same_v<T, std::int16_t>) {
-    return LoadFirstLanes(d16, from, valid);
-  } else {
-    const hn::Rebind<T, D16> d8;
-    return hn::PromoteTo(d16, LoadFirstLanes(d8, from, valid));
-  }
-}
-
 /// The sum of the lanes of two int32 accumulators.
 template <class D32>
 HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
@@ -7358,13 +7240,13 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
       const int length = static_cast<int>(std::min<std::size_t>(kInputChunk, input_size - c0));
       // x - zero point fits int16; lanes past the input meet weights of 0.
       for (int c = 0; c < length; c += n16)
-        hn::Store(hn::Sub(LoadWidened(d16, x + c0 + static_cast<std::size_t>(c), length - c), input_zero_point), d16,
+        hn::Store(hn::Sub(LoadFirstLanesWidened(d16, x + c0 + static_cast<std::size_t>(c), length - c), input_zero_point), d16,
                   x16 + c);
       for (std::size_t f = 0; f < filters; ++f) {
         const std::int8_t* w = a.weights_feature + f * input_size + c0;
         auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
         for (int c = 0; c < length; c += n16)
-          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
+          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
                                                acc1);
         const std::int32_t dot = LaneSum(d32, acc0, acc1);
         dots[f] = c0 == 0 ? dot : static_cast<std::int32_t>(static_cast<std::uint32_t>(dots[f]) +
@@ -7394,8 +7276,8 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
       const State* s = a.state + (static_cast<std::size_t>(b) * filters + f) * memory;
       auto ts0 = hn::Zero(t32), ts1 = hn::Zero(t32), tz0 = hn::Zero(t32), tz1 = hn::Zero(t32);
       for (int m = 0; m < g.memory; m += nt) {
-        const auto tv = LoadWidened(t16, t + m, g.memory - m);
-        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadWidened(t16, s + m, g.memory - m), ts0, ts1);
+        const auto tv = LoadFirstLanesWidened(t16, t + m, g.memory - m);
+        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m), ts0, ts1);
         tz0 = hn::ReorderWidenMulAccumulate(t32, tv, time_zero_point, tz0, tz1);
       }
       per_filter[static_cast<std::size_t>(b) * filters + f] = static_cast<std::int32_t>(
@@ -7602,6 +7484,12 @@ struct conv2d_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
 };
 
+template <class Bias, class Geometry>
+struct conv2d_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
+};
+
 template <class Geometry>
 struct conv2d_float_table {
   using fn = void (*)(const Geometry&, const conv2d_float_args&);
@@ -7658,6 +7546,12 @@ struct pool_quantized_table {
   static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
 };
 
+template <class In, class Out>
+struct lookup_bytes_table {
+  using fn = void (*)(std::int64_t, const In*, const Out*, Out*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
+};
+
 struct transpose_planes_table {
   using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
@@ -7667,6 +7561,16 @@ struct transpose_planes_table {
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
   conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+}
+
+/// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
+/// target::reference() on the reference kernel). `filter_in_c` is the
+/// filter's input depth (in_c / groups).
+template <class Bias, class Geometry>
+inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const conv2d_int16x8_args<Bias>& a) noexcept {
+  if (t.is_reference() || filter_in_c != value_of(g).in_c)
+    reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
@@ -7778,6 +7682,14 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
   reference::average_pool2d(g, in, act, out);
 }
 
+/// An 8-bit elementwise op as a lookup in its table (tabulate,
+/// kernels/reference/lookup_table.hpp), on target `t`.
+template <class In, class Out>
+inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+  if (t.is_reference()) reference::lookup(n, in, table, out);
+  else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
+}
+
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
@@ -7789,6 +7701,524 @@ inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& 
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/op_support.hpp ---------------------------------------------
+// qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
+
+
+// ---- qfence/graph/rule_check.hpp -------------------------------------------
+// qfence/graph/rule_check.hpp: how the typed graph asks an op rule, and
+// turns its error into one static_assert.
+//
+// A typed node describes its operand types (describe<T>()), its options
+// (an attrs struct) and its out<...> (output_request), asks the op's rule
+// (qfence/rules/) inside a holder type, and calls check_rule. The message
+// is the rule error's text, the same the runtime path prints; the
+// check<...> beside it names the node, the operand, the operand's type and
+// the expected type.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Diagnostic context: the error is about the node's output (its out<...>,
+/// or its options).
+struct node_output {};
+
+namespace detail {
+
+/// One static_assert per rule error, with that error's text.
+template <rule_error E, class... Context>
+struct rule_report {
+  static constexpr bool value = true;
+};
+#define QFENCE_DETAIL_REPORT(id, text)                                            \
+  template <class... Context>                                                     \
+  struct rule_report<rule_error::id, Context...> {                                \
+    static_assert(check<false, Context...>, "qfence: " text);                     \
+    static constexpr bool value = false;                                          \
+  };
+QFENCE_RULE_ERRORS(QFENCE_DETAIL_REPORT)
+#undef QFENCE_DETAIL_REPORT
+
+template <class Result> struct rule_expected {
+  static constexpr tensor_desc value = Result::value.expected;
+};
+template <class Result> struct rule_output {
+  static constexpr tensor_desc value = Result::value.output;
+};
+
+template <class Result>
+constexpr auto expected_context() {
+  if constexpr (!Result::value.has_expected) return std::tuple<>{};
+  else return std::tuple<expected<desc_type<rule_expected<Result>>>>{};
+}
+
+/// The tensor inside producer<T>, weights<T>, bias<T>.
+template <class Wrapped> struct operand_tensor { using type = void; };
+template <template <class> class Role, class T> struct operand_tensor<Role<T>> { using type = T; };
+
+/// How many scales a per-channel operand has, shown beside its type (the
+/// type names the scale array, not its length).
+template <class Wrapped>
+constexpr auto scale_count_context() {
+  using T = typename operand_tensor<Wrapped>::type;
+  if constexpr (std::is_void_v<T>) return std::tuple<>{};
+  else if constexpr (!T::quant::is_per_channel) return std::tuple<>{};
+  else return std::tuple<scales_given<static_cast<long long>(T::quant::channels)>>{};
+}
+
+template <int Operand, class... Operands>
+constexpr auto operand_context() {
+  if constexpr (Operand < 0 || Operand >= static_cast<int>(sizeof...(Operands))) {
+    return std::tuple<node_output>{};
+  } else {
+    using wrapped = std::tuple_element_t<static_cast<std::size_t>(Operand), std::tuple<Operands...>>;
+    return std::tuple_cat(std::tuple<operand<Operand>, wrapped>{}, scale_count_context<wrapped>());
+  }
+}
+
+template <rule_error E, class... Context>
+constexpr bool report_tuple(std::tuple<Context...>) {
+  return rule_report<E, Context...>::value;
+}
+
+}  // namespace detail
+
+/// The output request a node's options make: out<Q> or out<Q, dtype> when
+/// given.
+template <class... Opts>
+constexpr output_request requested_output() noexcept {
+  if constexpr (has_option<option_kind::output_quantization, Opts...>) {
+    using O = option_or<option_kind::output_quantization, detail::no_option, Opts...>;
+    return {true, O::dtype_given, O::type, describe_quant<typename O::quant>(), false, {}};
+  } else {
+    return {};
+  }
+}
+
+/// True when the rule result held by `Result` (a type with a
+/// `static constexpr rule_result value`) is ok; otherwise one static_assert
+/// with the error's text, in context: the node, the operand at fault and its
+/// type (`Operands` are the node's operands in the rule's order, wrapped as
+/// producer<T>, weights<T>, bias<T>), and the expected type.
+template <int Index, class Op, class Result, class... Operands>
+constexpr bool check_rule() {
+  constexpr rule_result r = Result::value;
+  if constexpr (r.ok()) {
+    return true;
+  } else {
+    return detail::report_tuple<r.error>(std::tuple_cat(std::tuple<at_node<Index, Op>>{},
+                                                         detail::operand_context<r.operand, Operands...>(),
+                                                         detail::expected_context<Result>()));
+  }
+}
+
+/// The output type a successful rule result describes.
+template <class Result>
+using rule_output_type = desc_type<detail::rule_output<Result>>;
+
+/// The same, for ops whose output keeps `Input`'s quantization: where it
+/// does, the output names Input's attribute itself (a per-channel attribute
+/// cannot be rebuilt from a description, which counts its scales only).
+template <class Result, class Input>
+using rule_output_keeping =
+    std::conditional_t<Result::value.output.quant == describe_quant<typename Input::quant>(),
+                       retyped<rule_output_type<Result>, Result::value.output.type, typename Input::quant>,
+                       rule_output_type<Result>>;
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/conv2d.hpp -----------------------------------------------
+// qfence/rules/conv2d.hpp: the type and shape rule of CONV_2D.
+//
+// Operands: 0 input [N, H, W, C] (f32, i8, u8, or i16 of the int16x8
+// scheme), 1 weights [OC, KH, KW, C / groups], 2 bias [OC] (optional).
+// Output [N, OH, OW, OC]: f32, or requantized to the requested parameters.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// CONV_2D and DEPTHWISE_CONV_2D options.
+struct conv_attrs {
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  padding pad = padding::same;
+  activation fused = activation::none;
+  bool fused_supported = true;  // false: the model fuses TANH or SIGN_BIT, which no conv kernel applies
+};
+
+/// The kernel geometry of a conv-like layer (conv2d: weights [OC, KH, KW, _];
+/// depthwise: [1, KH, KW, OC]); call only for operands the rule accepted.
+constexpr window_geometry conv_geometry(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                       bool depthwise) noexcept {
+  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(depthwise ? w.dim(3) : w.dim(0)),
+                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad);
+}
+
+namespace rules {
+
+constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
+  if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0 || !a.fused_supported ||
+      !plain_activation(a.fused))
+    return rule_fail(rule_error::bad_option, output_operand);
+  return pass;
+}
+
+/// The output of a conv-like layer: [N, OH, OW, out_c] with TFLite's sizes.
+constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
+                                       std::int64_t filter_h, std::int64_t filter_w,
+                                       const output_request& req) noexcept {
+  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)), static_cast<int>(filter_h), a.stride_h, a.dilation_h);
+  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)), static_cast<int>(filter_w), a.stride_w, a.dilation_w);
+  if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
+  const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
+  return requantized_output(in, in.reshaped(4, dims), req);
+}
+
+}  // namespace rules
+
+constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
+                                  const optional_desc& bias, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
+  QFENCE_RULE_TRY(rules::check_conv_options(a));
+  const std::int64_t in_c = in.dim(3), out_c = w.dim(0), filter_in_c = w.dim(3);
+  const std::int64_t want[4] = {out_c, w.dim(1), w.dim(2), in_c};
+  if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
+  if (filter_in_c <= 0 || in_c % filter_in_c != 0 || out_c % (in_c / filter_in_c) != 0 || w.dim(1) <= 0 ||
+      w.dim(2) <= 0)
+    return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
+  QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
+  return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// No bias for a conv / fully connected layer.
+struct no_bias_t {};
+inline constexpr no_bias_t no_bias{};
+
+
+namespace detail {
+
+template <class... Opts>
+inline constexpr activation fused_activation_of = option_or<option_kind::fused_activation, fused_t<activation::none>, Opts...>::value;
+
+/// Clamp range of a fused activation for output type Out.
+template <class Out, class... Opts>
+constexpr auto activation_range_for() {
+  if constexpr (Out::quant::quantized) {
+    return quantized_activation_range<typename Out::element>(fused_activation_of<Opts...>, Out::quant::scale,
+                                                             Out::quant::zero_point);
+  } else {
+    return float_activation_range(fused_activation_of<Opts...>);
+  }
+}
+
+/// Per-output-channel requantization multipliers of a conv-like layer
+/// (rescale_multiplier says which scale product each layer forms).
+template <class In, class W, class Out, std::size_t Channels>
+constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
+  std::array<quantized_multiplier, Channels> m{};
+  for (std::size_t c = 0; c < Channels; ++c)
+    m[c] = rescale_multiplier(In::quant::scale, W::quant::is_per_channel ? W::quant::scale_at(c) : W::quant::scale_at(0),
+                              Out::quant::scale, W::type == dtype::u8);
+  return m;
+}
+
+template <class B> struct bias_tensor { using type = void; };
+template <class T> struct bias_tensor<constant<T>> { using type = T; };
+template <class B> using bias_tensor_t = typename bias_tensor<B>::type;
+
+/// The description of a bias constant (absent for no_bias).
+template <class B>
+constexpr optional_desc bias_desc() noexcept {
+  if constexpr (std::is_same_v<B, no_bias_t>) return {};
+  else return {true, describe<bias_tensor_t<B>>()};
+}
+
+/// The conv-like options among `Opts` as the rules take them.
+template <class... Opts>
+constexpr conv_attrs conv_attrs_of() noexcept {
+  using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
+  using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
+  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
+          fused_activation_of<Opts...>, true};
+}
+
+/// The bias data, or a null pointer of the accumulator type for no_bias.
+template <class In, class B>
+constexpr auto bias_pointer(const B& b) {
+  if constexpr (std::is_same_v<B, no_bias_t>) {
+    return static_cast<const std::conditional_t<In::type == dtype::f32, float,
+                                                std::conditional_t<In::type == dtype::i16, std::int64_t, std::int32_t>>*>(
+        nullptr);
+  } else {
+    return b.data;
+  }
+}
+
+/// The element type of a conv-like layer's packed weights (float layers:
+/// kernels/packed_conv_float.hpp; int8: kernels/packed_conv.hpp).
+template <class W>
+using packed_weight_t = std::conditional_t<W::type == dtype::f32, float, std::int8_t>;
+
+/// The zero point of quantized weights (per tensor: legacy uint8; int8
+/// weights are symmetric, 0).
+template <class W>
+constexpr std::int32_t weight_zero_point(const constant<W>&) noexcept {
+  return W::quant::zero_point_at(0);
+}
+
+/// The prepared form (graph/model.hpp) of a layer with weights, bias and an
+/// optional prepacked_t: the node, and when the Highway kernel runs it
+/// (Simd) its packed data (kernels/packed_arrays.hpp), packed here from the
+/// node's weights and bias, or the arrays `qfence embed` wrote (Prepacked).
+/// Multipliers: the layer's per-channel multipliers, a constant of its own
+/// (not evaluated inside the graph's constant expression).
+template <class Node, class Input, bool Simd, class Arrays, bool Prepacked, const auto& Multipliers>
+struct prepared_layer {
+  Node node;
+  std::conditional_t<Simd, Arrays, std::nullptr_t> packed;
+  constexpr explicit prepared_layer(const Node& n) : node(n), packed(pack(n)) {}
+  static constexpr auto pack(const Node& n) {
+    if constexpr (!Simd) return nullptr;
+    else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
+    else if constexpr (Prepacked)
+      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
+    else
+      return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                    weight_zero_point(n.weights_data), Multipliers.data(), n.packed);
+  }
+};
+
+}  // namespace detail
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/activation.hpp -------------------------------------------
+// qfence/rules/activation.hpp: the type rules of the element-wise
+// activations RELU, RELU6, LOGISTIC, TANH and LEAKY_RELU.
+//
+// Operand 0, any shape; the output has the input's shape.
+// - RELU, RELU6, LEAKY_RELU: f32, i8, u8, i16. Quantized outputs may be
+//   requantized to the requested parameters (TFLite's ReluX rescales);
+//   RELU and RELU6 without out<...> keep the input's quantization.
+// - LOGISTIC: f32, i8, u8; quantized outputs are scale 1/256 with zero point
+//   -128 (i8) or 0 (u8). TANH: f32, i8; i8 outputs are scale 1/128, zero
+//   point 0.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+enum class activation_fn : std::uint8_t { relu, relu6, logistic, tanh, leaky_relu };
+
+/// The fixed output quantization of LOGISTIC and TANH for a quantized input.
+constexpr quant_desc fixed_activation_quant(activation_fn f, dtype in) noexcept {
+  if (f == activation_fn::tanh) return quant_desc::tensor(1.0f / 128.0f, 0);
+  return quant_desc::tensor(1.0f / 256.0f, in == dtype::u8 ? 0 : -128);
+}
+
+namespace rules {
+
+/// An output whose quantization the op decides: `fixed` unless the request
+/// says otherwise, which it may not.
+constexpr rule_result fixed_quantization_output(const tensor_desc& fixed, const output_request& req) noexcept {
+  if (req.given && (req.type != fixed.type || !(req.quant == fixed.quant)))
+    return rule_fail(rule_error::output_fixed_quantization, output_operand, fixed);
+  return check_output_shape(fixed, req);
+}
+
+}  // namespace rules
+
+constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, const output_request& req) noexcept {
+  switch (f) {
+    case activation_fn::relu:
+    case activation_fn::relu6:
+    case activation_fn::leaky_relu:
+      QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+      if (f != activation_fn::leaky_relu && in.quant.quantized() && !req.given) return rules::check_output_shape(in, req);
+      return rules::requantized_output(in, in, req);
+    case activation_fn::logistic:
+    case activation_fn::tanh:
+      if (f == activation_fn::logistic) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8}));
+      if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+      return rules::fixed_quantization_output(in.retyped(in.type, fixed_activation_quant(f, in.type)), req);
+  }
+  return rule_fail(rule_error::input_dtype, 0);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct relu {
+  static constexpr const char* name = "relu";
+};
+struct relu6 {
+  static constexpr const char* name = "relu6";
+};
+struct logistic {
+  static constexpr const char* name = "logistic";
+};
+struct tanh {
+  static constexpr const char* name = "tanh";
+};
+}  // namespace op
+
+
+template <class Op, int In, class... Opts>
+struct activation_node {
+  using op = Op;
+  using inputs = refs<In>;
+
+  static constexpr activation_fn fn = std::is_same_v<Op, qfence::op::relu>       ? activation_fn::relu
+                                      : std::is_same_v<Op, qfence::op::relu6>    ? activation_fn::relu6
+                                      : std::is_same_v<Op, qfence::op::logistic> ? activation_fn::logistic
+                                                                                 : activation_fn::tanh;
+
+  /// The op rule (qfence/rules/activation.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = activation_rule(fn, describe<Input>(), requested_output<Opts...>());
+  };
+
+  /// The options each activation takes: out<...> for the relus (they may
+  /// requantize), tflite_numerics for logistic.
+  template <int Index>
+  static constexpr bool options_ok() {
+    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else if constexpr (fn == activation_fn::logistic)
+      return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<>, Opts...>::value;
+  }
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(options_ok<Index>())
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
+    static constexpr std::int64_t n = Input::elements;
+    static constexpr bool relu_family = std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>;
+    /// TFLite's LOGISTIC: a table of the float function by definition
+    /// (uint8 always; int8 with tflite_numerics).
+    static constexpr bool float_table = std::is_same_v<Op, qfence::op::logistic> && Input::type != dtype::f32 &&
+                                        (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>);
+    /// The other 8-bit activations (the relus, TFLM's fixed-point LOGISTIC
+    /// and TANH) run as a table of their own reference kernel, built at
+    /// compile time (tabulate, kernels/reference/lookup_table.hpp).
+    static constexpr bool tabulated = sizeof(in_element) == 1 && Input::type != dtype::f32 && !float_table;
+
+    /// The reference kernel on `count` quantized elements.
+    static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
+      if constexpr (relu_family) {
+        constexpr quantized_multiplier m = quantize_multiplier(
+            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        constexpr int_range range = quantized_activation_range<in_element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
+            output::quant::zero_point);
+        reference::relu(count, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
+      } else {
+        constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
+        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);
+        else reference::tanh(count, in, Input::quant::zero_point, p, out);
+      }
+    }
+
+    /// 8-bit tables are looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const activation_node&) {}
+    };
+
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        if constexpr (std::is_same_v<Op, qfence::op::relu>) reference::relu(n, in, out);
+        else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
+        else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
+        else reference::tanh(n, in, out);
+      } else if constexpr (float_table) {
+        // std::exp is not constexpr: built once, on first use.
+        static const lookup_table<in_element> table = make_lookup_table<in_element>(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
+            [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+        kernels::lookup_bytes(t, n, in, table, out);
+      } else if constexpr (tabulated) {
+        static constexpr lookup_table<out_element> table = tabulate<in_element, out_element>(
+            [](const in_element* x, out_element* y) { quantized_reference(256, x, y); });
+        kernels::lookup_bytes(t, n, in, table, out);
+      } else {
+        quantized_reference(n, in, out);
+      }
+    }
+  };
+};
+
+/// RELU. For an int8 input, out<...> may requantize (default: input's quantization).
+template <int In, node_option... Opts>
+constexpr auto relu(node_ref<In>, Opts...) {
+  return activation_node<op::relu, In, Opts...>{};
+}
+/// RELU6; out<...> may requantize (default: input's quantization).
+template <int In, node_option... Opts>
+constexpr auto relu6(node_ref<In>, Opts...) {
+  return activation_node<op::relu6, In, Opts...>{};
+}
+/// LOGISTIC (sigmoid). int8 output is per_tensor<1/256, -128>, uint8
+/// per_tensor<1/256, 0>. Option: tflite_numerics (TFLite's table instead of
+/// TFLM's fixed point, for int8; uint8 always uses the table).
+template <int In, node_option... Opts>
+constexpr auto logistic(node_ref<In>, Opts...) {
+  return activation_node<op::logistic, In, Opts...>{};
+}
+/// TANH. int8 output is per_tensor<1/128, 0>.
+template <int In>
+constexpr auto tanh(node_ref<In>) {
+  return activation_node<op::tanh, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/arg_max.hpp ------------------------------------------------
+// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
+// along an axis (TFLite's ArgMinMax with std::greater).
+
 
 // ---- qfence/rules/arg_max.hpp ----------------------------------------------
 // qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
@@ -8486,89 +8916,6 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::ConvPerChannel (int8).
 
 
-// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
-// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
-// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// The convolution loop shared by the float and int8 kernels: accumulates
-/// filter * (input + input_offset) over the in-bounds taps (padding taps are
-/// skipped, as TFLite does, which is zero padding in the real domain) and hands
-/// each output element's accumulator to `finish(index, channel, acc)`.
-/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
-/// negated weight zero point of legacy uint8 models (0 otherwise).
-template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
-inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
-                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int oc = 0; oc < g.out_c; ++oc) {
-          const int group = oc / filters_per_group;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          Acc acc = 0;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = in_y0 + g.dilation_h * fy;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ix = in_x0 + g.dilation_w * fx;
-              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
-              for (int ic = 0; ic < filter_in_c; ++ic)
-                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
-            }
-          }
-          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
-        }
-}
-
-/// Float convolution (TFLite reference_ops::Conv).
-template <class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
-                   const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
-}
-
-/// Int8 convolution with per-channel requantization
-/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
-/// weight zero point (reference_ops::Conv; its one multiplier repeated per
-/// channel).
-template <class T, class TFilter, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
-                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
-                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                   T* output) noexcept {
-  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
-                            filter_offset);
-}
-
-/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
-/// int16 activations): int8 weights, 64-bit accumulation and bias, input
-/// and output zero points 0.
-template <class Bias, class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
-                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                   int_range act, std::int16_t* output) noexcept {
-  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
-                            std::int64_t{0});
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/kernels/packed_arrays.hpp --------------------------------------
 // qfence/kernels/packed_arrays.hpp: a layer's packed SIMD data on the
 // compile-time path, in the model object itself: either packed when the
@@ -8743,7 +9090,8 @@ struct conv2d_node {
 
     /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
     /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
-    /// the model is built; the rest the reference.
+    /// the model is built; int16x8 runs kernels::conv2d_int16x8 on the
+    /// weights as stored; the rest the reference.
     static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
@@ -8771,6 +9119,13 @@ struct conv2d_node {
                               output::quant::zero_point, act, out, p.packed.input_sum_factor});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{}, filter_in_c,
+                                kernels::conv2d_int16x8_args{in, p.node.weights_data.data,
+                                                             detail::bias_pointer<Input>(p.node.bias_data),
+                                                             multipliers.data(), output::quant::zero_point, act, out});
       } else {
         run(p.node, in, out);
       }
@@ -10293,13 +10648,30 @@ struct quantize_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
+
+    static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
+      constexpr quantized_multiplier m =
+          quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+      reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+    }
+
+    /// 8-bit to 8-bit requantization runs as a table of the reference,
+    /// built at compile time and looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const quantize_node&) {}
+    };
+
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+      } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
+        static constexpr lookup_table<out_element> table =
+            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {
-        static constexpr quantized_multiplier m =
-            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::requantize(Input::elements, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+        requantize(Input::elements, in, out);
       }
     }
   };

@@ -23,7 +23,10 @@
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
+#include "qfence/kernels/reference/activations.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
@@ -517,6 +520,101 @@ void check_svdf_on_every_target() {
 TEST_CASE("svdf: every target gives the reference's bits") {
   check_svdf_on_every_target<std::int16_t>();
   check_svdf_on_every_target<std::int8_t>();
+}
+
+/// int16x8 CONV_2D over random layers (random_layer's geometry, int16 inputs
+/// at the extremes now and then, an int64 or int32 bias) and, one case in
+/// eight, windows of 9000 products (3x3 over 1000 channels), long enough
+/// that the kernel's int32 lanes must be widened mid-window; half of those
+/// have every input and weight at the extreme (-32768 * -128), where a lane
+/// that was not widened in time would overflow.
+template <class Bias>
+void check_conv2d_int16x8_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0, long_windows = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x1608u ^ static_cast<std::uint32_t>(sizeof(Bias) << 12));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const bool long_window = below(8) == 0;
+      const layer l = random_layer(r, false, long_window ? fixed_sizes{3, 3, 1000, 3, 3, 1, 1} : fixed_sizes{});
+      const qf::window_geometry& g = l.g;
+      const bool extreme = long_window && below(2) == 0;
+      std::vector<std::int16_t> input(l.input.size());
+      for (auto& x : input) {
+        const int pick = below(8);
+        x = extreme || pick == 0 ? std::int16_t{-32768}
+            : pick == 1          ? std::int16_t{32767}
+                                 : static_cast<std::int16_t>(below(65536) - 32768);
+      }
+      std::vector<std::int8_t> weights = l.weights;
+      if (extreme) std::fill(weights.begin(), weights.end(), std::int8_t{-128});
+      std::vector<Bias> bias;
+      if (!l.bias.empty()) {
+        bias.resize(static_cast<std::size_t>(g.out_c));
+        for (auto& b : bias)
+          b = sizeof(Bias) == 8 ? static_cast<Bias>(static_cast<std::int64_t>(r() % (1u << 30)) * 1024 - (std::int64_t{1} << 39))
+                                : static_cast<Bias>(static_cast<std::int32_t>(r()));
+      }
+      // TFLite's 64-bit MultiplyByQuantizedMultiplier takes shifts of at
+      // most 7.
+      std::vector<qf::quantized_multiplier> multipliers = l.multipliers;
+      for (auto& m : multipliers) m.shift = std::min(m.shift, 7);
+      const qf::int_range act = qf::quantized_activation_range<std::int16_t>(l.act_kind, l.out_scale, 0);
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+      std::vector<std::int16_t> want(out_n), got(out_n, 0x5555);
+      const Bias* bias_data = bias.empty() ? nullptr : bias.data();
+      qf::reference::conv2d(g, g.in_c, input.data(), weights.data(), bias_data, multipliers.data(), 0, act, want.data());
+      kn::conv2d_int16x8(t, g, g.in_c,
+                         kn::conv2d_int16x8_args<Bias>{input.data(), weights.data(), bias_data, multipliers.data(), 0,
+                                                       act, got.data()});
+      CAPTURE(describe(l, seed, t.name()));
+      REQUIRE(got == want);
+      ++checked;
+      long_windows += long_window ? 1 : 0;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random int16x8 convolutions with " << sizeof(Bias) * 8
+                                  << "-bit bias bit-exact (" << long_windows << " of 9000-product windows)");
+  }
+}
+
+TEST_CASE("int16x8 conv2d: every target gives the reference's bits") {
+  check_conv2d_int16x8_on_every_target<std::int64_t>();
+  check_conv2d_int16x8_on_every_target<std::int32_t>();
+}
+
+/// 8-bit elementwise ops as tables: tabulate maps every input bit pattern to
+/// the reference kernel's output (int8 LOGISTIC in TFLM's fixed point, a
+/// uint8 -> int8 QUANTIZE), and lookup_bytes gives the table's bytes on
+/// every target over random lengths (tails of every size).
+TEST_CASE("lookup_bytes: tables of reference kernels, looked up on every target") {
+  std::mt19937 r(0x7ab1e);
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  for (int trial = 0; trial < 50; ++trial) {
+    const float in_scale = std::ldexp(1.0f + static_cast<float>(below(1000)) / 1000.0f, -below(12));
+    const std::int32_t zp = below(256) - 128;
+    const qf::sigmoid_input_params p = qf::make_sigmoid_input_params(in_scale);
+    const auto logistic = [&](std::int64_t n, const std::int8_t* x, std::int8_t* y) { qf::reference::logistic(n, x, zp, p, y); };
+    const qf::lookup_table<std::int8_t> table = qf::tabulate<std::int8_t, std::int8_t>(
+        [&](const std::int8_t* x, std::int8_t* y) { logistic(256, x, y); });
+    const qf::quantized_multiplier m = qf::quantize_multiplier(std::ldexp(0.5 + below(1000) / 2000.0, below(8) - 4));
+    const qf::lookup_table<std::int8_t> requantize = qf::tabulate<std::uint8_t, std::int8_t>(
+        [&](const std::uint8_t* x, std::int8_t* y) { qf::reference::requantize(256, x, zp + 128, m, zp, y); });
+    for (const kn::target t : kn::usable_targets()) {
+      const int n = below(4) == 0 ? below(300) : below(5000);
+      std::vector<std::int8_t> in(static_cast<std::size_t>(n));
+      for (auto& x : in) x = static_cast<std::int8_t>(below(256) - 128);
+      std::vector<std::int8_t> want(in.size()), got(in.size(), 0x55);
+      logistic(n, in.data(), want.data());
+      kn::lookup_bytes(t, n, in.data(), table, got.data());
+      CAPTURE(std::string(t.name()) + " trial=" + std::to_string(trial) + " n=" + std::to_string(n));
+      REQUIRE(got == want);
+      std::vector<std::uint8_t> in_u8(in.size());
+      for (std::size_t i = 0; i < in.size(); ++i) in_u8[i] = static_cast<std::uint8_t>(in[i] + 128);
+      qf::reference::requantize(n, in_u8.data(), zp + 128, m, zp, want.data());
+      kn::lookup_bytes(t, n, in_u8.data(), requantize, got.data());
+      REQUIRE(got == want);
+    }
+  }
 }
 
 /// ARG_MAX over random rows (lengths across the vector widths, values from

@@ -7,6 +7,7 @@
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -32,6 +33,20 @@ struct conv2d_quantized_args {
 };
 using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
 using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
+
+/// An int16x8 CONV_2D (groups of 1): int16 activations with zero point 0,
+/// int8 weights as the model stores them, a 64-bit (or 32-bit) bias, as
+/// reference::conv2d takes it.
+template <class Bias>
+struct conv2d_int16x8_args {
+  const std::int16_t* input;                // NHWC
+  const std::int8_t* filter;                // OHWI
+  const Bias* bias;                         // [out_c], or nullptr
+  const quantized_multiplier* multipliers;  // [out_c]
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;  // NHWC
+};
 
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).

@@ -29,7 +29,9 @@
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/resize.hpp"
@@ -130,6 +132,12 @@ struct conv2d_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
 };
 
+template <class Bias, class Geometry>
+struct conv2d_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
+};
+
 template <class Geometry>
 struct conv2d_float_table {
   using fn = void (*)(const Geometry&, const conv2d_float_args&);
@@ -186,6 +194,12 @@ struct pool_quantized_table {
   static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
 };
 
+template <class In, class Out>
+struct lookup_bytes_table {
+  using fn = void (*)(std::int64_t, const In*, const Out*, Out*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
+};
+
 struct transpose_planes_table {
   using fn = void (*)(const interleave_form&, const unsigned char*, unsigned char*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
@@ -195,6 +209,16 @@ struct transpose_planes_table {
 template <class T, class Geometry>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
   conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+}
+
+/// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
+/// target::reference() on the reference kernel). `filter_in_c` is the
+/// filter's input depth (in_c / groups).
+template <class Bias, class Geometry>
+inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const conv2d_int16x8_args<Bias>& a) noexcept {
+  if (t.is_reference() || filter_in_c != value_of(g).in_c)
+    reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
@@ -304,6 +328,14 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
     }
   }
   reference::average_pool2d(g, in, act, out);
+}
+
+/// An 8-bit elementwise op as a lookup in its table (tabulate,
+/// kernels/reference/lookup_table.hpp), on target `t`.
+template <class In, class Out>
+inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+  if (t.is_reference()) reference::lookup(n, in, table, out);
+  else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.

@@ -14,6 +14,7 @@
 //     (HWY_MEM_OPS_MIGHT_FAULT, or a load-blend-store): a copy through a
 //     vector-sized stack buffer instead.
 #include <cstddef>
+#include <type_traits>
 
 #include <hwy/highway.h>
 
@@ -65,6 +66,18 @@ HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out
   hn::Store(v, d, lanes);
   for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
 #endif
+}
+
+/// from[0 .. valid) (of a type no wider than D's lanes) widened into the
+/// first lanes of D, zeros after them; reads nothing past from[valid - 1].
+template <class D, class T>
+HWY_INLINE hn::Vec<D> LoadFirstLanesWidened(D d, const T* from, int valid) {
+  if constexpr (std::is_same_v<T, hn::TFromD<D>>) {
+    return LoadFirstLanes(d, from, valid);
+  } else {
+    const hn::Rebind<T, D> narrow;
+    return hn::PromoteTo(d, LoadFirstLanes(narrow, from, valid));
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

@@ -51,18 +51,6 @@ namespace svdf_detail {
 inline constexpr int kInputChunk = 1024;
 
 #if HWY_TARGET != HWY_SCALAR
-/// The first `valid` elements from `from` (int8 or int16) as int16 lanes,
-/// zeros after them.
-template <class D16, class T>
-HWY_INLINE hn::Vec<D16> LoadWidened(D16 d16, const T* from, int valid) {
-  if constexpr (std::is_same_v<T, std::int16_t>) {
-    return LoadFirstLanes(d16, from, valid);
-  } else {
-    const hn::Rebind<T, D16> d8;
-    return hn::PromoteTo(d16, LoadFirstLanes(d8, from, valid));
-  }
-}
-
 /// The sum of the lanes of two int32 accumulators.
 template <class D32>
 HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
@@ -104,13 +92,13 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
       const int length = static_cast<int>(std::min<std::size_t>(kInputChunk, input_size - c0));
       // x - zero point fits int16; lanes past the input meet weights of 0.
       for (int c = 0; c < length; c += n16)
-        hn::Store(hn::Sub(LoadWidened(d16, x + c0 + static_cast<std::size_t>(c), length - c), input_zero_point), d16,
+        hn::Store(hn::Sub(LoadFirstLanesWidened(d16, x + c0 + static_cast<std::size_t>(c), length - c), input_zero_point), d16,
                   x16 + c);
       for (std::size_t f = 0; f < filters; ++f) {
         const std::int8_t* w = a.weights_feature + f * input_size + c0;
         auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
         for (int c = 0; c < length; c += n16)
-          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
+          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
                                                acc1);
         const std::int32_t dot = LaneSum(d32, acc0, acc1);
         dots[f] = c0 == 0 ? dot : static_cast<std::int32_t>(static_cast<std::uint32_t>(dots[f]) +
@@ -140,8 +128,8 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
       const State* s = a.state + (static_cast<std::size_t>(b) * filters + f) * memory;
       auto ts0 = hn::Zero(t32), ts1 = hn::Zero(t32), tz0 = hn::Zero(t32), tz1 = hn::Zero(t32);
       for (int m = 0; m < g.memory; m += nt) {
-        const auto tv = LoadWidened(t16, t + m, g.memory - m);
-        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadWidened(t16, s + m, g.memory - m), ts0, ts1);
+        const auto tv = LoadFirstLanesWidened(t16, t + m, g.memory - m);
+        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m), ts0, ts1);
         tz0 = hn::ReorderWidenMulAccumulate(t32, tv, time_zero_point, tz0, tz1);
       }
       per_filter[static_cast<std::size_t>(b) * filters + f] = static_cast<std::int32_t>(

@@ -14,6 +14,7 @@
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/activation.hpp"
@@ -76,32 +77,58 @@ struct activation_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
     static constexpr std::int64_t n = Input::elements;
+    static constexpr bool relu_family = std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>;
+    /// TFLite's LOGISTIC: a table of the float function by definition
+    /// (uint8 always; int8 with tflite_numerics).
+    static constexpr bool float_table = std::is_same_v<Op, qfence::op::logistic> && Input::type != dtype::f32 &&
+                                        (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>);
+    /// The other 8-bit activations (the relus, TFLM's fixed-point LOGISTIC
+    /// and TANH) run as a table of their own reference kernel, built at
+    /// compile time (tabulate, kernels/reference/lookup_table.hpp).
+    static constexpr bool tabulated = sizeof(in_element) == 1 && Input::type != dtype::f32 && !float_table;
 
-    static void run(const activation_node&, const typename Input::element* in, typename output::element* out) {
+    /// The reference kernel on `count` quantized elements.
+    static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
+      if constexpr (relu_family) {
+        constexpr quantized_multiplier m = quantize_multiplier(
+            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        constexpr int_range range = quantized_activation_range<in_element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
+            output::quant::zero_point);
+        reference::relu(count, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
+      } else {
+        constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
+        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);
+        else reference::tanh(count, in, Input::quant::zero_point, p, out);
+      }
+    }
+
+    /// 8-bit tables are looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const activation_node&) {}
+    };
+
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
       if constexpr (Input::type == dtype::f32) {
         if constexpr (std::is_same_v<Op, qfence::op::relu>) reference::relu(n, in, out);
         else if constexpr (std::is_same_v<Op, qfence::op::relu6>) reference::relu6(n, in, out);
         else if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, out);
         else reference::tanh(n, in, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::relu> || std::is_same_v<Op, qfence::op::relu6>) {
-        static constexpr quantized_multiplier m = quantize_multiplier(
-            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        static constexpr int_range range = quantized_activation_range<typename Input::element>(
-            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
-            output::quant::zero_point);
-        reference::relu(n, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
-      } else if constexpr (std::is_same_v<Op, qfence::op::logistic> &&
-                           (Input::type == dtype::u8 || has_option<option_kind::numerics, Opts...>)) {
-        // TFLite: a table of the float function (TFLM has no uint8 LOGISTIC).
-        static const lookup_table<typename Input::element> table = make_lookup_table<typename Input::element>(
+      } else if constexpr (float_table) {
+        // std::exp is not constexpr: built once, on first use.
+        static const lookup_table<in_element> table = make_lookup_table<in_element>(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
             [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-        reference::lookup(n, in, table, out);
+        kernels::lookup_bytes(t, n, in, table, out);
+      } else if constexpr (tabulated) {
+        static constexpr lookup_table<out_element> table = tabulate<in_element, out_element>(
+            [](const in_element* x, out_element* y) { quantized_reference(256, x, y); });
+        kernels::lookup_bytes(t, n, in, table, out);
       } else {
-        static constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
-        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(n, in, Input::quant::zero_point, p, out);
-        else reference::tanh(n, in, Input::quant::zero_point, p, out);
+        quantized_reference(n, in, out);
       }
     }
   };

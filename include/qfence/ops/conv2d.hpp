@@ -70,7 +70,8 @@ struct conv2d_node {
 
     /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
     /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
-    /// the model is built; the rest the reference.
+    /// the model is built; int16x8 runs kernels::conv2d_int16x8 on the
+    /// weights as stored; the rest the reference.
     static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
@@ -98,6 +99,13 @@ struct conv2d_node {
                               output::quant::zero_point, act, out, p.packed.input_sum_factor});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{}, filter_in_c,
+                                kernels::conv2d_int16x8_args{in, p.node.weights_data.data,
+                                                             detail::bias_pointer<Input>(p.node.bias_data),
+                                                             multipliers.data(), output::quant::zero_point, act, out});
       } else {
         run(p.node, in, out);
       }

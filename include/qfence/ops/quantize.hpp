@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -53,13 +55,30 @@ struct quantize_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static void run(const quantize_node&, const typename Input::element* in, typename output::element* out) {
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
+
+    static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
+      constexpr quantized_multiplier m =
+          quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+      reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+    }
+
+    /// 8-bit to 8-bit requantization runs as a table of the reference,
+    /// built at compile time and looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const quantize_node&) {}
+    };
+
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+      } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
+        static constexpr lookup_table<out_element> table =
+            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {
-        static constexpr quantized_multiplier m =
-            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
-        reference::requantize(Input::elements, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+        requantize(Input::elements, in, out);
       }
     }
   };

@@ -43,7 +43,7 @@ inline void relu(std::int64_t n, const float* in, float* out) noexcept {
 /// to `range` (the activation's bounds in the output's quantization).
 template <class T>
   requires(sizeof(T) <= 2)
-inline void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, int_range range, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v =
@@ -70,7 +70,7 @@ inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
 /// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
 /// (the gemmlowp function and the final rounding shift).
 template <class ToOutput>
-inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+constexpr void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
                            sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
@@ -85,7 +85,7 @@ inline void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t i
 }
 
 /// Output scale 1/256, zero point -128.
-inline void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+constexpr void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
                      sigmoid_input_params p, std::int8_t* out) noexcept {
   sigmoid_family(
       n, in, input_zero_point, p,
@@ -96,7 +96,7 @@ inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
 }
 /// Output scale 1/128, zero point 0.
-inline void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
+constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
                  std::int8_t* out) noexcept {
   sigmoid_family(
       n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },

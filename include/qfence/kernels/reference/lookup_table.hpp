@@ -1,13 +1,22 @@
 // qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
 //
-// TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and TFLite's
-// other LUT ops) evaluate the float function once per possible input value:
-// dequantize, apply, requantize with round-half-away-from-zero, clamp
-// (LUTPopulate). TFLM computes int8 LOGISTIC/TANH in fixed point instead,
-// which is why those ops follow the numerics choice.
+// Two uses:
+//   - TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and
+//     TFLite's other LUT ops) evaluate the float function once per possible
+//     input value: dequantize, apply, requantize with round-half-away-from-
+//     zero, clamp (LUTPopulate: make_lookup_table). TFLM computes int8
+//     LOGISTIC/TANH in fixed point instead, which is why those ops follow
+//     the numerics choice;
+//   - any 8-bit elementwise op (TFLM's fixed-point LOGISTIC and TANH, an
+//     8-bit QUANTIZE, quantized RELU) is a function of its input byte
+//     alone, so its reference kernel run once on all 256 values (tabulate)
+//     is a table that gives that kernel's bytes by construction: the SIMD
+//     path looks them up (kernels/lookup_bytes-inl.hpp) instead of
+//     computing each element.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -23,6 +32,19 @@ namespace qfence {
 /// Table indexed by the input's bit pattern as uint8 (int8 -1 is entry 255).
 template <class T>
 using lookup_table = std::array<T, 256>;
+
+/// The table of an 8-bit elementwise op from In to Out (1-byte types):
+/// `reference_kernel(in, out)` (the op's reference kernel on 256 elements)
+/// run once on every value of In, in bit-pattern order.
+template <class In, class Out, class Kernel>
+  requires(sizeof(In) == 1 && sizeof(Out) == 1)
+constexpr lookup_table<Out> tabulate(Kernel&& reference_kernel) {
+  std::array<In, 256> every_value{};
+  for (int i = 0; i < 256; ++i) every_value[static_cast<std::size_t>(i)] = static_cast<In>(static_cast<std::uint8_t>(i));
+  lookup_table<Out> table{};
+  reference_kernel(every_value.data(), table.data());
+  return table;
+}
 
 template <class T, class F>
   requires(sizeof(T) == 1)
@@ -46,9 +68,14 @@ lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_poi
 
 namespace reference {
 
-template <class T>
-inline void lookup(std::int64_t n, const T* in, const lookup_table<T>& table, T* out) noexcept {
+template <class In, class Out>
+  requires(sizeof(In) == 1)
+inline void lookup(std::int64_t n, const In* in, const Out* table, Out* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = table[static_cast<std::uint8_t>(in[i])];
+}
+template <class In, class Out>
+inline void lookup(std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+  lookup(n, in, table.data(), out);
 }
 
 }  // namespace reference

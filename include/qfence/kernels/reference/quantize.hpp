@@ -47,7 +47,7 @@ inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t ze
 }
 
 template <class In, class Out>
-inline void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
                        std::int32_t output_zero_point, Out* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i)
     out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);

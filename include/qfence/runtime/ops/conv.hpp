@@ -242,10 +242,13 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   // i8 weights and an i64 or i32 bias.
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
+  const kernels::target target = ctx.simd_target();
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
-      reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
-                        bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
+      kernels::conv2d_int16x8(target, g, filter_in_c,
+                              kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
+                                                                 reinterpret_cast<const std::int8_t*>(filter_data),
+                                                                 bias, mult.data(), 0, act, m.at<std::int16_t>(out_t)});
     };
   });
 }

@@ -17,6 +17,7 @@
 #include "qfence/rules/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
+#include "qfence/runtime/ops/tabulated.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -168,7 +169,9 @@ inline kernel prepare_leaky_relu(const op_context& ctx) {
   auto quantized = [&]<class T>(T*) -> kernel {
     const leaky_relu_params p = make_leaky_relu_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
                                                        out.quant.zero_point(), alpha);
-    return [=](const tensor_memory& m) { reference::leaky_relu(n, m.at<const T>(in_t), p, m.at<T>(out_t)); };
+    const auto reference_kernel = [=](std::int64_t count, const T* x, T* y) { reference::leaky_relu(count, x, p, y); };
+    if constexpr (sizeof(T) == 1) return detail::tabulated<T, T>(ctx, reference_kernel);
+    return [=](const tensor_memory& m) { reference_kernel(n, m.at<const T>(in_t), m.at<T>(out_t)); };
   };
   if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
@@ -218,9 +221,11 @@ inline kernel prepare_quantize(const op_context& ctx) {
     const quantized_multiplier mult =
         quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out_scale));
     const std::int32_t in_zp = in.quant.zero_point();
-    return [=](const tensor_memory& m) {
-      reference::requantize(n, m.at<const In>(in_t), in_zp, mult, out_zp, m.at<Out>(out_t));
+    const auto reference_kernel = [=](std::int64_t count, const In* x, Out* y) {
+      reference::requantize(count, x, in_zp, mult, out_zp, y);
     };
+    if constexpr (sizeof(In) == 1 && sizeof(Out) == 1) return detail::tabulated<In, Out>(ctx, reference_kernel);
+    return [=](const tensor_memory& m) { reference_kernel(n, m.at<const In>(in_t), m.at<Out>(out_t)); };
   };
   using i8 = std::int8_t;
   using u8 = std::uint8_t;

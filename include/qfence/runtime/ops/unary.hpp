@@ -13,21 +13,11 @@
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/tabulated.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
-
-namespace detail {
-
-template <class T>
-kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
-  const std::int64_t n = ctx.input(0).elements();
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) { reference::lookup(n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
-}
-
-}  // namespace detail
 
 inline kernel prepare_logistic(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
@@ -45,12 +35,11 @@ inline kernel prepare_logistic(const op_context& ctx) {
   if (ctx.arithmetic() == numerics::tflite)  // TFLite's reference: a table of the float function
     return detail::lookup_kernel(ctx, make_lookup_table<std::int8_t>(in.quant.scale(), in.quant.zero_point(),
                                                                     out.quant.scale(), zero, sigmoid));
-  // TFLM: fixed point (gemmlowp logistic on Q4.27).
+  // TFLM: fixed point (gemmlowp logistic on Q4.27), as a table of itself.
   const sigmoid_input_params p = make_sigmoid_input_params(in.quant.scale());
   const std::int32_t in_zp = in.quant.zero_point();
-  return [=](const tensor_memory& m) {
-    reference::logistic(n, m.at<const std::int8_t>(in_t), in_zp, p, m.at<std::int8_t>(out_t));
-  };
+  return detail::tabulated<std::int8_t, std::int8_t>(
+      ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::logistic(count, x, in_zp, p, y); });
 }
 
 /// TANH: float, or int8 with TFLM's fixed point (gemmlowp tanh on Q4.27),
@@ -63,11 +52,11 @@ inline kernel prepare_tanh(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::tanh(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  // TFLM: fixed point (gemmlowp tanh on Q4.27), as a table of itself.
   const sigmoid_input_params p = make_sigmoid_input_params(in.quant.scale());
   const std::int32_t in_zp = in.quant.zero_point();
-  return [=](const tensor_memory& m) {
-    reference::tanh(n, m.at<const std::int8_t>(in_t), in_zp, p, m.at<std::int8_t>(out_t));
-  };
+  return detail::tabulated<std::int8_t, std::int8_t>(
+      ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::tanh(count, x, in_zp, p, y); });
 }
 
 namespace detail {
@@ -81,11 +70,13 @@ kernel quantized_relu(const op_context& ctx, activation bounds) {
       quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
   const int_range range = quantized_activation_range<T>(bounds, out.quant.scale(), out.quant.zero_point());
   const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+  const auto relu = [=](std::int64_t count, const T* x, T* y) {
+    reference::relu(count, x, in_zp, mult, out_zp, range, y);
+  };
+  if constexpr (sizeof(T) == 1) return tabulated<T, T>(ctx, relu);
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) {
-    reference::relu(n, m.at<const T>(in_t), in_zp, mult, out_zp, range, m.at<T>(out_t));
-  };
+  return [=](const tensor_memory& m) { relu(n, m.at<const T>(in_t), m.at<T>(out_t)); };
 }
 
 inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {

@@ -1,0 +1,200 @@
+// qfence/kernels/conv2d_int16x8-inl.hpp: int16x8 CONV_2D (int16 activations
+// with zero point 0, int8 weights, 64-bit bias) with Highway, per target
+// (re-included through kernels/dispatch.hpp).
+//
+// TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
+// the taps inside the input in int64, adds the bias and requantizes with the
+// 64-bit MultiplyByQuantizedMultiplier. Here, per output pixel and block of
+// four output channels:
+//   - the window is read as runs: with dilation 1 a filter row's taps inside
+//     the input are one contiguous run of input (taps * in_c int16) and of
+//     weights (the model's OHWI layout, as stored: no packing, so neither
+//     path nor `qfence embed` needs new data); with dilation, one run per tap;
+//   - each run is a dot product on vectors: the input loaded once, each
+//     channel's weights widened to int16, pairs of products summed into int32
+//     lanes (vpmaddwd on x86). A product is at most 2^15 * 2^7 = 2^22, so a
+//     lane gains at most 2^23 per step: after 255 steps the int32 lanes are
+//     widened and added to int64 lanes, before they could overflow;
+//     A window of fewer than 512 products fits int32 whatever the lanes
+//     (512 * 2^22 = 2^31), so it is never widened;
+//   - the lanes are summed in int64 and the reference's own epilogue
+//     (reference::requantize_per_channel_wide: bias, 64-bit multiplier,
+//     offset, clamp) finishes each output: one scalar step per output against
+//     K / lanes vector steps.
+// Integer sums in any order give the reference's int64 (it cannot overflow:
+// TFLite bounds int16x8 accumulators by 2^47), so every target gives its
+// values. Grouped convolutions run the reference (kernels::conv2d_int16x8).
+// TFLite itself runs int16x8 on its reference kernels (XNNPACK has none).
+#include <cstddef>
+#include <cstdint>
+
+#include <hwy/highway.h>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/window_geometry.hpp"
+#include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/epilogue.hpp"
+#include "qfence/kernels/unroll.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#undef QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#else
+#define QFENCE_KERNELS_CONV2D_INT16X8_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace conv2d_int16x8_detail {
+
+/// Output channels that share each input load.
+inline constexpr int kChannelBlock = 4;
+
+/// Steps (vpmaddwd per lane) an int32 lane takes before it is widened: each
+/// step adds at most 2 * 2^22, and 255 * 2^23 < 2^31.
+inline constexpr int kStepsPerFlush = 255;
+
+#if HWY_TARGET != HWY_SCALAR
+/// The sums of up to kChannelBlock output channels of one output pixel. A
+/// window of fewer than 512 products (kNarrow) cannot leave int32 (512 *
+/// 2^22 = 2^31): its lanes are never widened and are summed in int32.
+template <class D16, bool kNarrow>
+class DotSums {
+ public:
+  using D32 = hn::Repartition<std::int32_t, D16>;
+  using D64 = hn::Repartition<std::int64_t, D16>;
+
+  explicit DotSums(int channels) : channels_(channels) {
+    for (int j = 0; j < kChannelBlock; ++j) {
+      acc_[j] = acc_odd_[j] = hn::Zero(D32());
+      wide_[j] = hn::Zero(D64());
+    }
+  }
+
+  /// Adds the dot products of input[0 .. length) with the weights of each
+  /// channel j, weights[j * stride .. + length).
+  HWY_INLINE void AddRun(const std::int16_t* input, const std::int8_t* weights, std::size_t stride, int length) {
+    const D16 d16;
+    const D32 d32;
+    const int n = static_cast<int>(hn::Lanes(d16));
+    for (int i = 0; i < length; i += n) {
+      const int valid = length - i;
+      const auto x = LoadFirstLanes(d16, input + i, valid);
+      QFENCE_UNROLL
+      for (int j = 0; j < kChannelBlock; ++j)
+        if (j < channels_)
+          acc_[j] = hn::ReorderWidenMulAccumulate(
+              d32, x, LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid), acc_[j],
+              acc_odd_[j]);
+      if constexpr (!kNarrow)
+        if (++steps_ == kStepsPerFlush) Flush();
+    }
+  }
+
+  /// Channel j's sum.
+  HWY_INLINE std::int64_t Sum(int j) {
+    if constexpr (kNarrow) {
+      return hn::GetLane(hn::SumOfLanes(D32(), hn::Add(acc_[j], acc_odd_[j])));
+    } else {
+      if (steps_ != 0) Flush();
+      return hn::GetLane(hn::SumOfLanes(D64(), wide_[j]));
+    }
+  }
+
+ private:
+  HWY_INLINE void Flush() {
+    const D32 d32;
+    const D64 d64;
+    const hn::Half<D32> half;
+    for (int j = 0; j < kChannelBlock; ++j) {
+      // acc_ and acc_odd_ each fit int32, their sum may not: widen both.
+      const auto widened = [&](hn::Vec<D32> v) QFENCE_INLINE_LAMBDA {
+        return hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, v)), hn::PromoteTo(d64, hn::UpperHalf(half, v)));
+      };
+      wide_[j] = hn::Add(wide_[j], hn::Add(widened(acc_[j]), widened(acc_odd_[j])));
+      acc_[j] = acc_odd_[j] = hn::Zero(d32);
+    }
+    steps_ = 0;
+  }
+
+  int channels_;
+  int steps_ = 0;
+  hn::Vec<D32> acc_[kChannelBlock], acc_odd_[kChannelBlock];
+  hn::Vec<D64> wide_[kChannelBlock];
+};
+#endif
+
+}  // namespace conv2d_int16x8_detail
+
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// Every output pixel, kChannelBlock channels at a time.
+template <bool kNarrow, class Bias>
+HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+  const hn::ScalableTag<std::int16_t> d16;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
+  const std::size_t per_channel = size(g.filter_h) * filter_row;
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
+          const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
+          DotSums<decltype(d16), kNarrow> sums(channels);
+          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = y0 + fy * g.dilation_h;
+            if (iy < 0 || iy >= g.in_h) continue;
+            const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
+            const std::int8_t* w = channel_weights + size(fy) * filter_row;
+            if (g.dilation_w == 1) {  // the taps inside the input: one run
+              const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+              if (fx1 > fx0)
+                sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
+                            (fx1 - fx0) * g.in_c);
+            } else {
+              for (int fx = 0; fx < g.filter_w; ++fx) {
+                const int ix = x0 + fx * g.dilation_w;
+                if (ix >= 0 && ix < g.in_w)
+                  sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
+              }
+            }
+          }
+          for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
+        }
+      }
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 CONV_2D, groups of 1 (see the file comment).
+template <class Bias, class Geometry>
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
+  const window_geometry& g = value_of(geometry);
+#if HWY_TARGET == HWY_SCALAR
+  reference::conv2d(geometry, g.in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+#else
+  // |input * weight| <= 2^15 * 2^7: fewer than 512 products fit int32.
+  if (g.filter_h * g.filter_w * g.in_c < 512) conv2d_int16x8_detail::EachOutput<true>(g, a);
+  else conv2d_int16x8_detail::EachOutput<false>(g, a);
+#endif
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
