@@ -102,10 +102,12 @@ struct conv2d_node {
       } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
+        using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
         kernels::conv2d_int16x8(t, kernels::fixed<geometry>{}, filter_in_c,
-                                kernels::conv2d_int16x8_args{in, p.node.weights_data.data,
-                                                             detail::bias_pointer<Input>(p.node.bias_data),
-                                                             multipliers.data(), output::quant::zero_point, act, out});
+                                kernels::conv2d_int16x8_args<bias_element>{in, p.node.weights_data.data, bias,
+                                                                           multipliers.data(),
+                                                                           output::quant::zero_point, act, out});
       } else {
         run(p.node, in, out);
       }
