@@ -2273,695 +2273,6 @@ inline target default_target() {
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/reference/quantize.hpp ---------------------------------
-// qfence/kernels/reference/quantize.hpp: reference kernel code of quantize
-// (moved from ops/quantize.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
-/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
-/// to int32 with undefined behaviour (x86 and Arm give different bits);
-/// qfence defines it: NaN is the real 0 (the zero point), everything else
-/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
-/// infinity therefore gives a defined quantized output.
-constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
-  const float q = x / scale;
-  if (q != q) return zero_point;
-  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
-  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
-  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
-}
-
-template <class T>
-inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
-  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t v = quantize_value(in[i], scale, zero_point);
-    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
-  }
-}
-
-template <class T>
-inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
-  const double s = static_cast<double>(scale);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
-}
-
-template <class In, class Out>
-constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
-                       std::int32_t output_zero_point, Out* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i)
-    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Stands for the output of a node that failed its checks, so that its
-/// consumers are not checked against a type that does not exist.
-struct invalid_tensor {
-  static constexpr dtype type = dtype::f32;
-  using shape_type = shape<0>;
-  using quant = no_quant;
-  using element = float;
-  static constexpr std::size_t rank = 0;
-  static constexpr std::int64_t elements = 0;
-  static constexpr std::size_t bytes = 0;
-};
-
-/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
-template <int... Nodes> struct declared_outputs {};
-/// No declaration: the one node nobody reads is the output.
-struct inferred_outputs {};
-
-/// Context of the error for a model whose outputs must be declared: the
-/// nodes that nobody reads.
-template <int... Nodes> struct nodes_read_by_no_one {};
-
-namespace detail {
-
-template <class N> struct fence_out { using type = no_fence_output; };
-template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
-
-/// The tensor a fence's QUANTIZE border writes: the island's float output
-/// shape, with the dtype and quantization the fence declared.
-template <class Main, class Out> struct quantized_border { using type = Main; };
-template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
-  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
-};
-
-template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
-template <class Typed>
-struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
-    : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
-
-/// What the model stores for a node: its typed<>::prepared (built from the
-/// node when the model is) if it has one and type-checked, else the node.
-template <class Typed, class Node, bool Valid, class = void>
-struct prepared_form {
-  using type = Node;
-};
-template <class Typed, class Node>
-struct prepared_form<Typed, Node, true, std::void_t<typename Typed::prepared>> {
-  using type = typename Typed::prepared;
-};
-}  // namespace detail
-
-/// Which buffer of a node: its own output, the quantized copy a fence writes
-/// at its border, the dequantized copy a quantized node gives a fence, or the
-/// node's scratch space.
-enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
-
-template <class Outputs, class... Nodes>
-class model {
- public:
-  static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
-  template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
-
-  constexpr explicit model(Nodes... nodes)
-      : model(std::make_integer_sequence<int, static_cast<int>(sizeof...(Nodes))>{}, nodes...) {}
-
-  /// The same graph with outputs declared: output K of the model is node
-  /// R_K's output. Nodes that are neither outputs nor read by another node
-  /// still run, but adding or removing one never renumbers the outputs.
-  template <int... R>
-  constexpr auto outputs(node_ref<R>...) const {
-    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
-    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
-    static_assert((check<(R < node_count), operand<R>> && ...),
-                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
-    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
-  }
-
- private:
-  static constexpr int N = node_count;
-  static constexpr std::array<bool, N> fenced{is_fence_v<Nodes>...};
-  static constexpr std::array<bool, N> has_fence_out{
-      !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
-  static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
-  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
-
-  // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
-  // readers, whether any exists and the last one. Built from the edges in
-  // one pass, so that it stays cheap for graphs of hundreds of nodes (the
-  // constexpr evaluators count every step).
-  struct reader_info {
-    bool any[2] = {false, false};
-    int last[2] = {-1, -1};
-  };
-  static constexpr auto readers = [] {
-    std::array<reader_info, N> r{};
-    int c = 0;
-    auto mark = [&](const auto& indices) {
-      for (int p : indices)
-        if (p >= 0 && p < c) {
-          const int f = fenced[static_cast<std::size_t>(c)] ? 1 : 0;
-          r[static_cast<std::size_t>(p)].any[f] = true;
-          r[static_cast<std::size_t>(p)].last[f] = c;  // nodes are visited in order
-        }
-      ++c;
-    };
-    (mark(Nodes::inputs::indices), ...);
-    return r;
-  }();
-  static constexpr bool consumed_by(int p, bool by_fenced) {
-    return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
-  }
-  static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
-
-  // ---- outputs ------------------------------------------------------------
-  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
-  // (other than inputs and state); using them needs there to be exactly one.
-  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
-  template <class O> struct output_list {
-    static constexpr std::array<int, 0> nodes{};
-  };
-  template <int... R> struct output_list<declared_outputs<R...>> {
-    static constexpr std::array<int, sizeof...(R)> nodes{R...};
-  };
-  /// The indices of the nodes for which `pred(i)` holds, in order, and their count.
-  template <class Pred>
-  static constexpr std::pair<std::array<int, N>, int> nodes_where(Pred pred) {
-    std::array<int, N> a{};
-    int k = 0;
-    for (int i = 0; i < N; ++i)
-      if (pred(i)) a[static_cast<std::size_t>(k++)] = i;
-    return {a, k};
-  }
-  static constexpr auto unread_nodes = nodes_where([](int i) {
-    return is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)];
-  });
-  static constexpr auto output_nodes = [] {
-    if constexpr (outputs_declared) {
-      std::array<int, N> a{};
-      int k = 0;
-      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
-      return std::pair{a, k};
-    } else {
-      return unread_nodes;
-    }
-  }();
-  static constexpr bool is_output(int p) {
-    for (int k = 0; k < output_nodes.second; ++k)
-      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
-    return false;
-  }
-
-  template <int I> struct resolved;
-
-  /// What node R's output looks like to a consumer inside (or outside) a fence.
-  template <int R, bool ConsumerFenced>
-  static constexpr auto view_of() {
-    using P = resolved<R>;
-    if constexpr (ConsumerFenced) {
-      if constexpr (!fenced[R] && P::main::quant::quantized) return std::type_identity<typename P::dequantized>{};
-      else return std::type_identity<typename P::main>{};
-    } else {
-      if constexpr (fenced[R] && has_fence_out[R]) return std::type_identity<typename P::quantized>{};
-      else return std::type_identity<typename P::main>{};
-    }
-  }
-  template <int R, bool ConsumerFenced>
-  using view = typename decltype(view_of<R, ConsumerFenced>())::type;
-
-  template <int I, class Refs> struct resolve_impl;
-  template <int I, int... R>
-  struct resolve_impl<I, refs<R...>> {
-    using node = node_t<I>;
-    static constexpr bool is_fenced = fenced[I];
-    static constexpr bool refs_ok = [] {
-      static_assert((check<(R < I), at_node<I, typename node::op>, operand<R>> && ...),
-                    "qfence: this node consumes a node that is not written before it (see operand<index> above: "
-                    "the producer's index). Nodes may only consume earlier nodes, so graphs are acyclic. fix: "
-                    "reorder the nodes or correct the ref<...>");
-      return ((R < I) && ...);
-    }();
-    /// A reference usable for type computations even when it is wrong (the
-    /// error above is the one the user sees; nothing else may fail after it).
-    template <int Ref> static constexpr int safe = (Ref >= 0 && Ref < I) ? Ref : 0;
-
-    static constexpr auto compute() {
-      if constexpr (!refs_ok) {
-        return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!(resolved<safe<R>>::valid && ...)) {
-        return std::type_identity<invalid_tensor>{};
-      } else if constexpr (!node::template validate<I, view<safe<R>, is_fenced>...>()) {
-        return std::type_identity<invalid_tensor>{};
-      } else {
-        return std::type_identity<typename node::template typed<I, view<safe<R>, is_fenced>...>::output>{};
-      }
-    }
-    using main = typename decltype(compute())::type;
-    static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
-    using typed = typename node::template typed<I, view<safe<R>, is_fenced>...>;  // use only when valid
-
-    /// Whether this island was entered from quantized code, i.e. its float
-    /// output is a stand-in for a quantized tensor.
-    static constexpr bool island_in_quantized_graph =
-        is_fenced && (((!fenced[safe<R>] && resolved<safe<R>>::main::quant::quantized) ||
-                       (fenced[safe<R>] && resolved<safe<R>>::island_in_quantized_graph)) ||
-                      ...);
-  };
-
-  template <int I>
-  struct resolved : resolve_impl<I, typename node_t<I>::inputs> {
-    using base = resolve_impl<I, typename node_t<I>::inputs>;
-    using main = typename base::main;
-    using dequantized = retyped<main, dtype::f32>;
-    using out_spec = typename detail::fence_out<node_t<I>>::type;
-    using quantized = typename detail::quantized_border<main, out_spec>::type;
-    static constexpr bool fence_out_ok = [] {
-      if constexpr (base::valid && fenced[I] && !has_fence_out[I]) {
-        constexpr bool ok = !(base::island_in_quantized_graph && consumed_by(I, false));
-        static_assert(check<ok, at_node<I, typename node_t<I>::op>, producer<main>>,
-                      "qfence: fence without output parameters: this fenced node's float output feeds a quantized "
-                      "node outside the fence, so the fence must say how to quantize it. fix: "
-                      "qfence::fence(node, qfence::out<qfence::per_tensor<scale, zero_point>>)");
-        return ok;
-      } else {
-        return true;
-      }
-    }();
-    static constexpr bool valid = base::valid && fence_out_ok;
-  };
-
-  // ---- buffers and the memory plan --------------------------------------
-  static constexpr int slots = 4 * N;
-  static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
-
-  // Which border copies a node has; public because the public type aliases
-  // below name them (access is checked where an alias is used).
- public:
-  /// Node I is fenced and its float output is quantized for code outside the fence.
-  template <int I>
-  static constexpr bool needs_quantized() {
-    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
-  }
-  /// Node I is quantized and a fenced node reads a float copy of it.
-  template <int I>
-  static constexpr bool needs_dequantized() {
-    return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
-  }
-
- private:
-  template <int I>
-  static constexpr std::size_t scratch_bytes_of() {
-    if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;
-    else return 0;
-  }
-
-  static constexpr int last_reader(int p, bool fenced_readers) {
-    const int last = readers[static_cast<std::size_t>(p)].last[fenced_readers ? 1 : 0];
-    return last > p ? last : p;
-  }
-
-  template <int I>
-  static constexpr void request(std::array<buffer_request, slots>& r) {
-    const int end = N;  // graph outputs stay alive to the end
-    // Inputs are written before invoke; state lives across invokes; inputs
-    // keep their bytes to the end unless the application let them go.
-    const int first = (is_input[I] || is_state[I]) ? 0 : I;
-    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || is_state[I] || kept_input;
-    // main: read by the consumers that see it directly, and by this node's border copies.
-    int main_last = I;
-    if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
-    else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
-    if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
-    if (sink && !needs_quantized<I>()) main_last = end;
-    r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
-    if constexpr (needs_quantized<I>())
-      r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
-    if constexpr (needs_dequantized<I>())
-      r[slot(I, buffer_kind::dequantized)] = {resolved<I>::dequantized::bytes, I, last_reader(I, true)};
-    r[slot(I, buffer_kind::scratch)] = {scratch_bytes_of<I>(), I, I};
-  }
-
-  static constexpr auto requests = [] {
-    std::array<buffer_request, slots> r{};
-    [&]<int... I>(std::integer_sequence<int, I...>) { (request<I>(r), ...); }(std::make_integer_sequence<int, N>{});
-    return r;
-  }();
-  static constexpr auto plan = plan_memory(requests);
-
-  // ---- inputs and outputs -------------------------------------------------
-  static constexpr auto input_nodes = nodes_where([](int i) { return is_input[static_cast<std::size_t>(i)]; });
-
- public:
-  /// True when every node passed its type rule (otherwise the compiler has
-  /// reported the first error).
-  static constexpr bool valid = [] {
-    return [&]<int... I>(std::integer_sequence<int, I...>) {
-      return (resolved<I>::valid && ...);
-    }(std::make_integer_sequence<int, N>{});
-  }();
-
-  /// Bytes of working memory inference needs; a compile-time constant.
-  static constexpr std::size_t arena_bytes = plan.arena_bytes;
-  /// What the arena would take if no two buffers shared memory.
-  static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
-  static constexpr bool plan_sound = plan_is_sound(requests, plan);
-
-  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
-  static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
-    return plan.offset[static_cast<std::size_t>(slot(node, k))];
-  }
-  static constexpr buffer_request buffer(int node, buffer_kind k) noexcept {
-    return requests[static_cast<std::size_t>(slot(node, k))];
-  }
-
-  static constexpr int input_count = input_nodes.second;
-  static constexpr int output_count = output_nodes.second;
-  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
-  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
-
-  /// Output K's node, once the outputs are known: declared, or the single
-  /// node nobody reads.
-  template <int K>
-  static constexpr int checked_output_node() {
-    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
-    if constexpr (!outputs_declared) {
-      constexpr bool one = unread_nodes.second == 1;
-      static_assert(
-          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
-                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
-                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
-          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
-          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
-          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
-    }
-    return output_node_index<K>;
-  }
-
-  /// The type of node I's output as stored (float inside a fence).
-  template <int I> using node_output_type = typename resolved<I>::main;
-  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
-  template <int K>
-  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
-                                         typename resolved<output_node_index<K>>::quantized,
-                                         typename resolved<output_node_index<K>>::main>;
-
-  /// Where input K and output K live in the arena (what `arena.input<K>()`
-  /// and `arena.output<K>()` use).
-  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
-  template <int K>
-  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
-  template <int K>
-  static constexpr std::size_t output_offset =
-      offset_of(checked_output_node<K>(),
-                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
-
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
-  template <class Arena>
-  void reset_state(Arena&& arena) const noexcept {
-    std::byte* memory = memory_of(arena);
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      auto one = [&]<int J>() {
-        if constexpr (is_state[J]) {
-          using T = typename resolved<J>::main;
-          boost::hana::at_c<J>(nodes_).reset(begin<typename T::element>(memory, J, buffer_kind::main, T::elements));
-        }
-      };
-      (one.template operator()<I>(), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-
-  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
-  /// of this model type M, whose inputs have been written.
-  template <class Arena>
-  void invoke(Arena&& arena) const {
-    run_all<false>(memory_of(arena), kernels::default_target());
-  }
-
-  /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
-  template <class Arena>
-  void invoke(Arena&& arena, kernels::target t) const noexcept {
-    run_all<false>(memory_of(arena), t);
-  }
-
-  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
-  /// last reader has run: a plan that let a live tensor share bytes with
-  /// another, or a kernel that read a dead buffer, changes the outputs.
-  template <class Arena>
-  void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
-    run_all<true>(memory_of(arena), t);
-  }
-
- private:
-  /// Node I's prepared form, or the node itself.
-  template <int I>
-  using stored_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
-
-  template <int... I>
-  constexpr model(std::integer_sequence<int, I...>, Nodes... nodes)
-      : nodes_(nodes...), prepared_(stored_t<I>(nodes)...) {}
-
-  template <class Seq> struct stored_tuple;
-  template <int... I> struct stored_tuple<std::integer_sequence<int, I...>> {
-    using type = boost::hana::tuple<stored_t<I>...>;
-  };
-
-  boost::hana::tuple<Nodes...> nodes_;
-  typename stored_tuple<std::make_integer_sequence<int, N>>::type prepared_;
-
-  /// The arena's bytes, once the arena is known to be this model's.
-  template <class Arena>
-  static std::byte* memory_of(Arena& arena) noexcept {
-    using A = std::remove_cvref_t<Arena>;
-    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
-      static_assert(check<false, A>,
-                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
-                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
-      return nullptr;
-    } else {
-      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
-                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
-                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
-      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
-      return arena.data();
-    }
-  }
-
-  /// Node `node`'s buffer `k`, as the T array its writer began there.
-  template <class T>
-  static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
-    return detail::object_at<T>(arena + offset_of(node, k));
-  }
-  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
-  template <class T>
-  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
-    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
-  }
-
-  template <int R, bool ConsumerFenced>
-  static auto input_pointer(std::byte* arena) noexcept {
-    using T = view<R, ConsumerFenced>;
-    buffer_kind k = buffer_kind::main;
-    if constexpr (ConsumerFenced && !fenced[R] && resolved<R>::main::quant::quantized) k = buffer_kind::dequantized;
-    if constexpr (!ConsumerFenced && fenced[R] && has_fence_out[R]) k = buffer_kind::quantized;
-    return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
-  }
-
-  template <int I, int... R>
-  void run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
-    using typed = typename resolved<I>::typed;
-    using out_t = typename resolved<I>::main;
-    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
-    // A node with a prepared form runs on it and the SIMD target.
-    const auto call = [&](auto... scratch) {
-      if constexpr (requires { typename typed::prepared; }) {
-        typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out, scratch...);
-      } else {
-        typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
-      }
-    };
-    if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
-      call(static_cast<void*>(
-          begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
-    } else {
-      call();
-    }
-  }
-
-  template <int I>
-  void step(std::byte* arena, kernels::target t) const noexcept {
-    if constexpr (resolved<I>::valid && !is_input[I]) {
-      run_node<I>(arena, t, typename node_t<I>::inputs{});
-    }
-    if constexpr (needs_quantized<I>()) {
-      using Q = typename resolved<I>::quantized;
-      reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
-                          Q::quant::zero_point,
-                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
-    }
-    if constexpr (needs_dequantized<I>()) {
-      using M = typename resolved<I>::main;
-      reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
-                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
-    }
-  }
-
-  static void poison_dead(std::byte* arena, int step_index) noexcept {
-    for (int s = 0; s < slots; ++s) {
-      const buffer_request& r = requests[static_cast<std::size_t>(s)];
-      if (r.bytes != 0 && r.last == step_index && r.last < N)
-        std::memset(arena + plan.offset[static_cast<std::size_t>(s)], 0xA5, r.bytes);
-    }
-  }
-
-  template <bool Poison>
-  void run_all(std::byte* arena, kernels::target t) const noexcept {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena, t), Poison ? poison_dead(arena, I) : void()), ...);
-    }(std::make_integer_sequence<int, N>{});
-  }
-};
-
-/// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
-/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
-/// one node is read by no other).
-template <class... Nodes>
-constexpr auto graph(Nodes... nodes) {
-  using M = model<inferred_outputs, Nodes...>;
-  // Force every node's checks now, where the user wrote the graph.
-  [[maybe_unused]] constexpr bool valid = M::valid;
-  return M(nodes...);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/activations.hpp --------------------------------------------
-// qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
-//
-// Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
-// - RELU int8 rescales input -> output with one multiplier (output may be
-//   quantized differently, given by out<...>), then clamps at the output's zero.
-// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
-// - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
-//   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
-
-
-// ---- qfence/kernels/reference/activations.hpp ------------------------------
-// qfence/kernels/reference/activations.hpp: reference kernel code of activations
-// (moved from ops/activations.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Input scaling of TFLM's int8 LOGISTIC/TANH: the input in Q4.27 via a
-/// multiplier and left shift computed with frexp (not QuantizeMultiplier).
-struct sigmoid_input_params {
-  std::int32_t multiplier;
-  int left_shift;
-  int range_radius;
-};
-
-constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noexcept {
-  constexpr int input_integer_bits = 4;
-  const double real = static_cast<double>(input_scale) * static_cast<double>(1 << (31 - input_integer_bits));
-  int shift = 0;
-  const double q = detail::frexp(real, &shift);
-  const auto multiplier = static_cast<std::int32_t>(
-      static_cast<std::uint32_t>(detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31))));
-  return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
-}
-
-namespace reference {
-
-inline void relu(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
-}
-/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
-/// int16): requantize from the input's to the output's parameters, then clamp
-/// to `range` (the activation's bounds in the output's quantization).
-template <class T>
-  requires(sizeof(T) <= 2)
-constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t v =
-        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
-    out[i] = static_cast<T>(apply(range, v));
-  }
-}
-inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
-}
-
-inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
-  // TFLite reference: saturate where 1/(1+exp(-x)) is 1 in float, and use exp(x)
-  // for very negative x, where 1/(1+exp(-x)) would lose it.
-  constexpr float cutoff_upper = 16.619047164916992188f;
-  constexpr float cutoff_lower = -9.0f;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float v = in[i];
-    out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
-  }
-}
-
-/// TFLM's int8 LOGISTIC/TANH loop: inputs at or beyond the input radius
-/// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
-/// (the gemmlowp function and the final rounding shift).
-template <class ToOutput>
-constexpr void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
-                           sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
-    if (x <= -p.range_radius) {
-      out[i] = -128;
-    } else if (x >= p.range_radius) {
-      out[i] = 127;
-    } else {
-      out[i] = saturate_cast<std::int8_t>(to_output(multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift)));
-    }
-  }
-}
-
-/// Output scale 1/256, zero point -128.
-constexpr void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
-                     sigmoid_input_params p, std::int8_t* out) noexcept {
-  sigmoid_family(
-      n, in, input_zero_point, p,
-      [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::logistic<4>(x_q4), 31 - 8) - 128; }, out);
-}
-
-inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
-}
-/// Output scale 1/128, zero point 0.
-constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
-                 std::int8_t* out) noexcept {
-  sigmoid_family(
-      n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
-      out);
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/kernels/dispatch.hpp -------------------------------------------
 // qfence/kernels/dispatch.hpp: the Highway kernels compiled for every target
 // in HWY_TARGETS, and one table per kernel template to reach them.
@@ -3818,6 +3129,12 @@ constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<
   return out;
 }
 
+/// The geometry of broadcasting shapes a and b (ranks up to
+/// max_broadcast_rank). Neighbouring dimensions along which each input
+/// either steps or is broadcast alike are merged (a scalar against [1, 192,
+/// 192, 3] is one dimension of 110592; [C] against [N, H, W, C] is [N*H*W,
+/// C]), and size-1 dimensions dropped: the visiting order is the same
+/// row-major order, in the fewest and longest runs.
 constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
   broadcast_geometry g;
   std::array<int, max_broadcast_rank> da{}, db{};
@@ -3826,19 +3143,59 @@ constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, c
     da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
     db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
   }
+  // Merged dimensions, innermost first.
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{}, stride_b{};
+  int merged = 0;
   std::int64_t sa = 1, sb = 1;
   g.same_shape = true;
   for (int i = max_broadcast_rank - 1; i >= 0; --i) {
     const auto k = static_cast<std::size_t>(i);
-    g.out[k] = da[k] == 1 ? db[k] : da[k];
-    g.stride_a[k] = da[k] == 1 ? 0 : sa;
-    g.stride_b[k] = db[k] == 1 ? 0 : sb;
+    const int dim = da[k] == 1 ? db[k] : da[k];
     if (da[k] != db[k]) g.same_shape = false;
+    g.elements *= dim;
+    const std::int64_t step_a = da[k] == 1 ? 0 : sa, step_b = db[k] == 1 ? 0 : sb;
     sa *= da[k];
     sb *= db[k];
-    g.elements *= g.out[k];
+    if (dim == 1) continue;
+    const auto last = static_cast<std::size_t>(merged - 1);
+    if (merged > 0 && (stride_a[last] == 0) == (step_a == 0) && (stride_b[last] == 0) == (step_b == 0)) {
+      out[last] *= dim;  // contiguous with the merged dimension inside it (or broadcast along both)
+      continue;
+    }
+    out[static_cast<std::size_t>(merged)] = dim;
+    stride_a[static_cast<std::size_t>(merged)] = step_a;
+    stride_b[static_cast<std::size_t>(merged)] = step_b;
+    ++merged;
+  }
+  for (int m = 0; m < max_broadcast_rank; ++m) {
+    const auto k = static_cast<std::size_t>(max_broadcast_rank - 1 - m);
+    g.out[k] = m < merged ? out[static_cast<std::size_t>(m)] : 1;
+    g.stride_a[k] = m < merged ? stride_a[static_cast<std::size_t>(m)] : 0;
+    g.stride_b[k] = m < merged ? stride_b[static_cast<std::size_t>(m)] : 0;
   }
   return g;
+}
+
+/// A broadcast whose merged output is [rows, period], one input covering it
+/// contiguously and the other repeating the same `period` elements in every
+/// row: per-channel constants ([C] against [N, H, W, C], or [1, 1, 1, C]).
+/// Its runs are rows of `period` elements, too short for vectors when the
+/// period is small; a kernel can tile the repeating pattern instead.
+struct repeating_operand {
+  std::int64_t period = 0;  // 0: the broadcast has another form
+  bool b_repeats = true;    // else a repeats
+};
+
+constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) noexcept {
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1), row = last - 1;
+  for (std::size_t k = 0; k < row; ++k)
+    if (g.out[k] != 1) return {};
+  if (g.out[row] == 1 || g.stride_a[last] != 1 || g.stride_b[last] != 1) return {};
+  const std::int64_t period = g.out[last];
+  if (g.stride_a[row] == period && g.stride_b[row] == 0) return {period, true};
+  if (g.stride_b[row] == period && g.stride_a[row] == 0) return {period, false};
+  return {};
 }
 
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
@@ -4314,6 +3671,57 @@ inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* o
       return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
     }
   });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/quantize.hpp ---------------------------------
+// qfence/kernels/reference/quantize.hpp: reference kernel code of quantize
+// (moved from ops/quantize.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
+/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
+/// to int32 with undefined behaviour (x86 and Arm give different bits);
+/// qfence defines it: NaN is the real 0 (the zero point), everything else
+/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
+/// infinity therefore gives a defined quantized output.
+constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
+  const float q = x / scale;
+  if (q != q) return zero_point;
+  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
+  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
+  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
+}
+
+template <class T>
+inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t v = quantize_value(in[i], scale, zero_point);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+template <class T>
+inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  const double s = static_cast<double>(scale);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
+}
+
+template <class In, class Out>
+constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+                       std::int32_t output_zero_point, Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
 }
 
 }  // namespace qfence::reference
@@ -5087,8 +4495,24 @@ QFENCE_EXACT_FLOAT_END
 // offsets, a left shift (20 for 8-bit, 15 for int16), their own fixed-point
 // multiplier; the sum (or difference) gets the output multiplier, the output
 // zero point and the clamp. Here the same steps on vectors of int32 lanes,
-// over the runs of the output's last dimension (core/broadcast.hpp), an input
-// broadcast along it read as one value.
+// over the broadcast as kernels/broadcast_vectors-inl.hpp walks it.
+
+
+// ---- qfence/kernels/broadcast_vectors-inl.hpp ------------------------------
+// qfence/kernels/broadcast_vectors-inl.hpp: the traversal of every
+// elementwise binary kernel (ADD, SUB, MUL on 8- and 16-bit data) over a
+// broadcast, a vector at a time, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// The output's runs (core/broadcast.hpp, dimensions merged) are vectors of
+// both inputs, an input broadcast along the run read as one value. One form
+// gets its own path: per-channel constants ([C] against [N, H, W, C],
+// repeating_operand_of), whose runs are rows of C elements, a partial vector
+// each when C is small (movenet normalises its input with C = 3). There the
+// repeating C elements are tiled over C vectors once (tile[i] = pattern[i %
+// C]), and vector k of the contiguous input meets tile vector k % C: its
+// lanes are elements kV .. kV + V - 1, whose pattern positions start at
+// (k % C) * V mod C.
 
 
 // ---- qfence/kernels/partial_vector-inl.hpp ---------------------------------
@@ -5168,6 +4592,72 @@ HWY_INLINE hn::Vec<D> LoadFirstLanesWidened(D d, const T* from, int valid) {
     const hn::Rebind<T, D> narrow;
     return hn::PromoteTo(d, LoadFirstLanes(narrow, from, valid));
   }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_BROADCAST_VECTORS_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_BROADCAST_VECTORS_INL_HPP_
+#undef QFENCE_KERNELS_BROADCAST_VECTORS_INL_HPP_
+#else
+#define QFENCE_KERNELS_BROADCAST_VECTORS_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// For every output element of the broadcast `g` of a and b (T elements):
+/// out = compute(x, y), x and y the elements promoted to D's int32 lanes,
+/// compute returning the T vector to store.
+template <class D, class T, class Compute>
+HWY_INLINE void EachBroadcastVector(D d, const broadcast_geometry& g, const T* a, const T* b, T* out,
+                                    Compute&& compute) {
+  const hn::Rebind<T, D> dt;
+  const std::int64_t n = static_cast<std::int64_t>(hn::Lanes(d));
+  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
+    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
+  };
+
+#if HWY_TARGET != HWY_SCALAR  // one lane: every run is whole vectors already
+  const repeating_operand rep = repeating_operand_of(g);
+  constexpr std::int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(std::int32_t);
+  if (rep.period != 0 && rep.period < n && n <= kMaxLanes) {
+    const T* pattern = rep.b_repeats ? b : a;
+    const T* whole = rep.b_repeats ? a : b;
+    alignas(HWY_MAX_BYTES) T tile[kMaxLanes * kMaxLanes];
+    const std::int64_t tile_size = rep.period * n;
+    for (std::int64_t i = 0; i < tile_size; ++i) tile[i] = pattern[i % rep.period];
+    std::int64_t at = 0;  // the tile vector of the current output vector
+    for (std::int64_t i = 0; i < g.elements; i += n) {
+      const int valid = g.elements - i < n ? static_cast<int>(g.elements - i) : static_cast<int>(n);
+      const auto x = load(whole + i, valid), y = load(tile + at, valid);
+      StoreFirstLanes(dt, rep.b_repeats ? compute(x, y) : compute(y, x), valid, out + i);
+      at = at + n == tile_size ? 0 : at + n;
+    }
+    return;
+  }
+#endif
+
+  qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
+                                        std::int64_t step_a, std::int64_t step_b)
+                                        HWY_ATTR {  // called by for_each_broadcast_run, which has no target
+    const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
+    for (std::int64_t i = 0; i < length; i += n) {
+      const int valid = length - i < n ? static_cast<int>(length - i) : static_cast<int>(n);
+      const auto x = step_a != 0 ? load(a + ia + i, valid) : one_a;
+      const auto y = step_b != 0 ? load(b + ib + i, valid) : one_b;
+      StoreFirstLanes(dt, compute(x, y), valid, out + o + i);
+    }
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -5347,7 +4837,6 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
                                T* out) {
   const hn::ScalableTag<std::int32_t> d;
   const hn::Rebind<T, decltype(d)> dt;
-  const std::int64_t n = static_cast<std::int64_t>(hn::Lanes(d));
   const add_detail::lane_multiplier<decltype(d)> m1(d, p.input1), m2(d, p.input2), mo(d, p.output);
   const auto offset1 = hn::Set(d, p.input1_offset), offset2 = hn::Set(d, p.input2_offset);
   const auto out_offset = hn::Set(d, p.output_offset);
@@ -5359,22 +4848,7 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
     const auto raw = Subtract ? hn::Sub(s1, s2) : hn::Add(s1, s2);
     return hn::DemoteTo(dt, hn::Min(hn::Max(hn::Add(mo(d, raw), out_offset), lo), hi));
   };
-  qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
-                                std::int64_t step_a, std::int64_t step_b) HWY_ATTR {  // called by for_each_broadcast_run, which has no target
-    const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
-    std::int64_t i = 0;
-    for (; i + n <= length; i += n) {
-      const auto x = step_a != 0 ? hn::PromoteTo(d, hn::LoadU(dt, a + ia + i)) : one_a;
-      const auto y = step_b != 0 ? hn::PromoteTo(d, hn::LoadU(dt, b + ib + i)) : one_b;
-      hn::StoreU(compute(x, y), dt, out + o + i);
-    }
-    if (i < length) {
-      const int rest = static_cast<int>(length - i);
-      const auto x = step_a != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, a + ia + i, rest)) : one_a;
-      const auto y = step_b != 0 ? hn::PromoteTo(d, LoadFirstLanes(dt, b + ib + i, rest)) : one_b;
-      StoreFirstLanes(dt, compute(x, y), rest, out + o + i);
-    }
-  });
+  EachBroadcastVector(d, g, a, b, out, compute);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -6952,6 +6426,56 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/mul-inl.hpp --------------------------------------------
+// qfence/kernels/mul-inl.hpp: quantized MUL (int8, legacy uint8) with
+// Highway, per target (re-included through kernels/dispatch.hpp).
+//
+// TFLite's arithmetic per element (reference::mul): (a + a_offset) * (b +
+// b_offset) in int32 (at most 255^2 each way), MultiplyByQuantizedMultiplier
+// with the ratio of scales, the output zero point and the clamp. Here the
+// same on vectors of int32 lanes (requantize-inl.hpp), over the broadcast as
+// kernels/broadcast_vectors-inl.hpp walks it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_MUL_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_MUL_INL_HPP_
+#undef QFENCE_KERNELS_MUL_INL_HPP_
+#else
+#define QFENCE_KERNELS_MUL_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// Quantized MUL of `a` and `b` into `out`, as reference::mul.
+template <class T>
+HWY_NOINLINE void MulQuantized(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
+                               std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
+                               T* out) {
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const auto lanes = RequantizeLanesOf(d, m);
+  const auto offset_a = hn::Set(d, a_offset), offset_b = hn::Set(d, b_offset), offset_out = hn::Set(d, out_offset);
+  const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
+  const auto compute = [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
+    const auto product = hn::Mul(hn::Add(x, offset_a), hn::Add(y, offset_b));
+    const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, product, lanes), offset_out);
+    return hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi));
+  };
+  EachBroadcastVector(d, g, a, b, out, compute);
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/pool-inl.hpp -------------------------------------------
 // qfence/kernels/pool-inl.hpp: int8 and uint8 AVERAGE_POOL_2D and
 // MAX_POOL_2D with Highway, per target (re-included through
@@ -7036,6 +6560,88 @@ HWY_NOINLINE void AveragePoolQuantized(const window_geometry& g, const T* in, in
       const auto v = hn::Min(hn::Max(quotient, lo), hi);
       StoreFirstLanes(dt, hn::DemoteTo(dt, v), valid, out + w.out + static_cast<std::size_t>(c));
     }
+  }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/quantize-inl.hpp ---------------------------------------
+// qfence/kernels/quantize-inl.hpp: QUANTIZE from float and DEQUANTIZE to
+// float (int8, uint8, int16) with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// QUANTIZE, as reference::quantize_value: q = x / scale (the IEEE quotient,
+// not a multiplication by 1 / scale), rounded half away from zero, plus the
+// zero point, clamped to T; NaN is the zero point. On vectors:
+//   - q is first clamped to +-2^24: beyond that every result saturates
+//     anyway (|zero point| < 2^16), and the clamp keeps the int32 conversion
+//     in range (infinities included);
+//   - rounding half away from zero is trunc(q) +- 1 where the fraction q -
+//     trunc(q) (exact in float) reaches +-0.5, as the reference's
+//     round_to_int64 does in double: the same integer.
+// DEQUANTIZE, as reference::dequantize: float(double(scale) * (x - zero
+// point)). That double product is exact (24 + 17 bits), so its rounding to
+// float is the correctly rounded product, which is also what one float
+// multiplication of scale by the (exact) float x - zero point gives.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_QUANTIZE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#undef QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#else
+#define QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// QUANTIZE of n floats to T (int8, uint8, int16).
+template <class T>
+HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> d32;
+  const hn::Rebind<T, decltype(d32)> dt;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
+  const auto divisor = hn::Set(df, scale);
+  const auto limit = hn::Set(df, 16777216.0f), half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
+  const auto zp = hn::Set(d32, zero_point);
+  const auto lo = hn::Set(d32, std::numeric_limits<T>::min()), hi = hn::Set(d32, std::numeric_limits<T>::max());
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    const auto q = hn::Div(LoadFirstLanes(df, in + i, valid), divisor);
+    const auto nan = hn::IsNaN(q);  // not Ne(q, q): AVX-512 compares NaN ordered
+    const auto clamped = hn::Min(hn::Max(q, hn::Neg(limit)), limit);
+    const auto whole = hn::Trunc(clamped);
+    const auto fraction = hn::Sub(clamped, whole);
+    const auto rounded = hn::Sub(hn::Add(whole, hn::IfThenElseZero(hn::Ge(fraction, half), one)),
+                                 hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
+    const auto v = hn::IfThenElse(hn::RebindMask(d32, nan), zp, hn::Add(hn::ConvertTo(d32, rounded), zp));
+    StoreFirstLanes(dt, hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi)), valid, out + i);
+  }
+}
+
+/// DEQUANTIZE of n T (int8, uint8, int16) to float.
+template <class T>
+HWY_NOINLINE void DequantizeToFloat(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> d32;
+  const hn::Rebind<T, decltype(d32)> dt;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
+  const auto factor = hn::Set(df, scale);
+  const auto zp = hn::Set(d32, zero_point);
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    const auto centred = hn::Sub(hn::PromoteTo(d32, LoadFirstLanes(dt, in + i, valid)), zp);
+    StoreFirstLanes(df, hn::Mul(hn::ConvertTo(df, centred), factor), valid, out + i);
   }
 }
 
@@ -7520,6 +7126,13 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
+template <class T>
+struct mul_quantized_table {
+  using fn = void (*)(const broadcast_geometry&, const T*, std::int32_t, const T*, std::int32_t, quantized_multiplier,
+                      std::int32_t, int_range, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MulQuantized<T>);
+};
+
 template <class State>
 struct svdf_quantized_table {
   using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
@@ -7550,6 +7163,14 @@ template <class In, class Out>
 struct lookup_bytes_table {
   using fn = void (*)(std::int64_t, const In*, const Out*, Out*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
+};
+
+template <class T>
+struct quantize_table {
+  using quantize_fn = void (*)(std::int64_t, const float*, float, std::int32_t, T*);
+  using dequantize_fn = void (*)(std::int64_t, const T*, float, std::int32_t, float*);
+  static constexpr quantize_fn quantize[target_slots] = QFENCE_TARGET_TABLE(QuantizeFloat<T>);
+  static constexpr dequantize_fn dequantize[target_slots] = QFENCE_TARGET_TABLE(DequantizeToFloat<T>);
 };
 
 struct transpose_planes_table {
@@ -7614,6 +7235,15 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
                           int_range act, T* out) noexcept {
   if (t.is_reference()) reference::sub(g, a, b, p, act, out);
   else add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
+template <class T>
+inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
+                          std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
+                          T* out) noexcept {
+  if (t.is_reference()) reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  else mul_quantized_table<T>::slots[t.slot()](g, a, a_offset, b, b_offset, m, out_offset, act, out);
 }
 
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
@@ -7690,6 +7320,32 @@ inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_ta
   else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
 }
 
+/// QUANTIZE of floats to T: int8, uint8 and int16 on target `t`, other types
+/// on the reference kernel.
+template <class T>
+inline void quantize(target t, std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  if constexpr (sizeof(T) <= 2) {
+    if (!t.is_reference()) {
+      quantize_table<T>::quantize[t.slot()](n, in, scale, zero_point, out);
+      return;
+    }
+  }
+  reference::quantize(n, in, scale, zero_point, out);
+}
+
+/// DEQUANTIZE of T to floats: int8, uint8 and int16 on target `t`, other
+/// types on the reference kernel.
+template <class T>
+inline void dequantize(target t, std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  if constexpr (sizeof(T) <= 2) {
+    if (!t.is_reference()) {
+      quantize_table<T>::dequantize[t.slot()](n, in, scale, zero_point, out);
+      return;
+    }
+  }
+  reference::dequantize(n, in, scale, zero_point, out);
+}
+
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
@@ -7699,6 +7355,643 @@ inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& 
 }
 
 }  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Stands for the output of a node that failed its checks, so that its
+/// consumers are not checked against a type that does not exist.
+struct invalid_tensor {
+  static constexpr dtype type = dtype::f32;
+  using shape_type = shape<0>;
+  using quant = no_quant;
+  using element = float;
+  static constexpr std::size_t rank = 0;
+  static constexpr std::int64_t elements = 0;
+  static constexpr std::size_t bytes = 0;
+};
+
+/// The outputs of a model, as `.outputs(ref<i>...)` declared them.
+template <int... Nodes> struct declared_outputs {};
+/// No declaration: the one node nobody reads is the output.
+struct inferred_outputs {};
+
+/// Context of the error for a model whose outputs must be declared: the
+/// nodes that nobody reads.
+template <int... Nodes> struct nodes_read_by_no_one {};
+
+namespace detail {
+
+template <class N> struct fence_out { using type = no_fence_output; };
+template <class I, class O> struct fence_out<fence_node<I, O>> { using type = O; };
+
+/// The tensor a fence's QUANTIZE border writes: the island's float output
+/// shape, with the dtype and quantization the fence declared.
+template <class Main, class Out> struct quantized_border { using type = Main; };
+template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
+  using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
+};
+
+template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
+template <class Typed>
+struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
+    : std::integral_constant<std::size_t, Typed::scratch_bytes> {};
+
+/// What the model stores for a node: its typed<>::prepared (built from the
+/// node when the model is) if it has one and type-checked, else the node.
+template <class Typed, class Node, bool Valid, class = void>
+struct prepared_form {
+  using type = Node;
+};
+template <class Typed, class Node>
+struct prepared_form<Typed, Node, true, std::void_t<typename Typed::prepared>> {
+  using type = typename Typed::prepared;
+};
+}  // namespace detail
+
+/// Which buffer of a node: its own output, the quantized copy a fence writes
+/// at its border, the dequantized copy a quantized node gives a fence, or the
+/// node's scratch space.
+enum class buffer_kind : int { main = 0, quantized = 1, dequantized = 2, scratch = 3 };
+
+template <class Outputs, class... Nodes>
+class model {
+ public:
+  static constexpr int node_count = static_cast<int>(sizeof...(Nodes));
+  template <int I> using node_t = std::tuple_element_t<static_cast<std::size_t>(I), std::tuple<Nodes...>>;
+
+  constexpr explicit model(Nodes... nodes)
+      : model(std::make_integer_sequence<int, static_cast<int>(sizeof...(Nodes))>{}, nodes...) {}
+
+  /// The same graph with outputs declared: output K of the model is node
+  /// R_K's output. Nodes that are neither outputs nor read by another node
+  /// still run, but adding or removing one never renumbers the outputs.
+  template <int... R>
+  constexpr auto outputs(node_ref<R>...) const {
+    static_assert(std::is_same_v<Outputs, inferred_outputs>, "qfence: .outputs(...) is declared once per graph");
+    static_assert(sizeof...(R) > 0, "qfence: .outputs(...) needs at least one qfence::ref<node>");
+    static_assert((check<(R < node_count), operand<R>> && ...),
+                  "qfence: .outputs(ref<i>...) names a node the graph does not have (see operand<index> above)");
+    return boost::hana::unpack(nodes_, [](auto... n) { return model<declared_outputs<R...>, Nodes...>(n...); });
+  }
+
+ private:
+  static constexpr int N = node_count;
+  static constexpr std::array<bool, N> fenced{is_fence_v<Nodes>...};
+  static constexpr std::array<bool, N> has_fence_out{
+      !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
+  static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
+  static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
+
+  // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
+  // readers, whether any exists and the last one. Built from the edges in
+  // one pass, so that it stays cheap for graphs of hundreds of nodes (the
+  // constexpr evaluators count every step).
+  struct reader_info {
+    bool any[2] = {false, false};
+    int last[2] = {-1, -1};
+  };
+  static constexpr auto readers = [] {
+    std::array<reader_info, N> r{};
+    int c = 0;
+    auto mark = [&](const auto& indices) {
+      for (int p : indices)
+        if (p >= 0 && p < c) {
+          const int f = fenced[static_cast<std::size_t>(c)] ? 1 : 0;
+          r[static_cast<std::size_t>(p)].any[f] = true;
+          r[static_cast<std::size_t>(p)].last[f] = c;  // nodes are visited in order
+        }
+      ++c;
+    };
+    (mark(Nodes::inputs::indices), ...);
+    return r;
+  }();
+  static constexpr bool consumed_by(int p, bool by_fenced) {
+    return readers[static_cast<std::size_t>(p)].any[by_fenced ? 1 : 0];
+  }
+  static constexpr bool is_sink(int p) { return !consumed_by(p, true) && !consumed_by(p, false); }
+
+  // ---- outputs ------------------------------------------------------------
+  // Declared: the list given to .outputs(). Inferred: the nodes nobody reads
+  // (other than inputs and state); using them needs there to be exactly one.
+  static constexpr bool outputs_declared = !std::is_same_v<Outputs, inferred_outputs>;
+  template <class O> struct output_list {
+    static constexpr std::array<int, 0> nodes{};
+  };
+  template <int... R> struct output_list<declared_outputs<R...>> {
+    static constexpr std::array<int, sizeof...(R)> nodes{R...};
+  };
+  /// The indices of the nodes for which `pred(i)` holds, in order, and their count.
+  template <class Pred>
+  static constexpr std::pair<std::array<int, N>, int> nodes_where(Pred pred) {
+    std::array<int, N> a{};
+    int k = 0;
+    for (int i = 0; i < N; ++i)
+      if (pred(i)) a[static_cast<std::size_t>(k++)] = i;
+    return {a, k};
+  }
+  static constexpr auto unread_nodes = nodes_where([](int i) {
+    return is_sink(i) && !is_input[static_cast<std::size_t>(i)] && !is_state[static_cast<std::size_t>(i)];
+  });
+  static constexpr auto output_nodes = [] {
+    if constexpr (outputs_declared) {
+      std::array<int, N> a{};
+      int k = 0;
+      for (int r : output_list<Outputs>::nodes) a[static_cast<std::size_t>(k++)] = r;
+      return std::pair{a, k};
+    } else {
+      return unread_nodes;
+    }
+  }();
+  static constexpr bool is_output(int p) {
+    for (int k = 0; k < output_nodes.second; ++k)
+      if (output_nodes.first[static_cast<std::size_t>(k)] == p) return true;
+    return false;
+  }
+
+  template <int I> struct resolved;
+
+  /// What node R's output looks like to a consumer inside (or outside) a fence.
+  template <int R, bool ConsumerFenced>
+  static constexpr auto view_of() {
+    using P = resolved<R>;
+    if constexpr (ConsumerFenced) {
+      if constexpr (!fenced[R] && P::main::quant::quantized) return std::type_identity<typename P::dequantized>{};
+      else return std::type_identity<typename P::main>{};
+    } else {
+      if constexpr (fenced[R] && has_fence_out[R]) return std::type_identity<typename P::quantized>{};
+      else return std::type_identity<typename P::main>{};
+    }
+  }
+  template <int R, bool ConsumerFenced>
+  using view = typename decltype(view_of<R, ConsumerFenced>())::type;
+
+  template <int I, class Refs> struct resolve_impl;
+  template <int I, int... R>
+  struct resolve_impl<I, refs<R...>> {
+    using node = node_t<I>;
+    static constexpr bool is_fenced = fenced[I];
+    static constexpr bool refs_ok = [] {
+      static_assert((check<(R < I), at_node<I, typename node::op>, operand<R>> && ...),
+                    "qfence: this node consumes a node that is not written before it (see operand<index> above: "
+                    "the producer's index). Nodes may only consume earlier nodes, so graphs are acyclic. fix: "
+                    "reorder the nodes or correct the ref<...>");
+      return ((R < I) && ...);
+    }();
+    /// A reference usable for type computations even when it is wrong (the
+    /// error above is the one the user sees; nothing else may fail after it).
+    template <int Ref> static constexpr int safe = (Ref >= 0 && Ref < I) ? Ref : 0;
+
+    static constexpr auto compute() {
+      if constexpr (!refs_ok) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!(resolved<safe<R>>::valid && ...)) {
+        return std::type_identity<invalid_tensor>{};
+      } else if constexpr (!node::template validate<I, view<safe<R>, is_fenced>...>()) {
+        return std::type_identity<invalid_tensor>{};
+      } else {
+        return std::type_identity<typename node::template typed<I, view<safe<R>, is_fenced>...>::output>{};
+      }
+    }
+    using main = typename decltype(compute())::type;
+    static constexpr bool valid = !std::is_same_v<main, invalid_tensor>;
+    using typed = typename node::template typed<I, view<safe<R>, is_fenced>...>;  // use only when valid
+
+    /// Whether this island was entered from quantized code, i.e. its float
+    /// output is a stand-in for a quantized tensor.
+    static constexpr bool island_in_quantized_graph =
+        is_fenced && (((!fenced[safe<R>] && resolved<safe<R>>::main::quant::quantized) ||
+                       (fenced[safe<R>] && resolved<safe<R>>::island_in_quantized_graph)) ||
+                      ...);
+  };
+
+  template <int I>
+  struct resolved : resolve_impl<I, typename node_t<I>::inputs> {
+    using base = resolve_impl<I, typename node_t<I>::inputs>;
+    using main = typename base::main;
+    using dequantized = retyped<main, dtype::f32>;
+    using out_spec = typename detail::fence_out<node_t<I>>::type;
+    using quantized = typename detail::quantized_border<main, out_spec>::type;
+    static constexpr bool fence_out_ok = [] {
+      if constexpr (base::valid && fenced[I] && !has_fence_out[I]) {
+        constexpr bool ok = !(base::island_in_quantized_graph && consumed_by(I, false));
+        static_assert(check<ok, at_node<I, typename node_t<I>::op>, producer<main>>,
+                      "qfence: fence without output parameters: this fenced node's float output feeds a quantized "
+                      "node outside the fence, so the fence must say how to quantize it. fix: "
+                      "qfence::fence(node, qfence::out<qfence::per_tensor<scale, zero_point>>)");
+        return ok;
+      } else {
+        return true;
+      }
+    }();
+    static constexpr bool valid = base::valid && fence_out_ok;
+  };
+
+  // ---- buffers and the memory plan --------------------------------------
+  static constexpr int slots = 4 * N;
+  static constexpr int slot(int node, buffer_kind k) { return 4 * node + static_cast<int>(k); }
+
+  // Which border copies a node has; public because the public type aliases
+  // below name them (access is checked where an alias is used).
+ public:
+  /// Node I is fenced and its float output is quantized for code outside the fence.
+  template <int I>
+  static constexpr bool needs_quantized() {
+    return fenced[I] && has_fence_out[I] && (consumed_by(I, false) || is_output(I));
+  }
+  /// Node I is quantized and a fenced node reads a float copy of it.
+  template <int I>
+  static constexpr bool needs_dequantized() {
+    return !fenced[I] && consumed_by(I, true) && resolved<I>::main::quant::quantized;
+  }
+
+ private:
+  template <int I>
+  static constexpr std::size_t scratch_bytes_of() {
+    if constexpr (resolved<I>::valid && !is_input[I]) return detail::scratch_of<typename resolved<I>::typed>::value;
+    else return 0;
+  }
+
+  static constexpr int last_reader(int p, bool fenced_readers) {
+    const int last = readers[static_cast<std::size_t>(p)].last[fenced_readers ? 1 : 0];
+    return last > p ? last : p;
+  }
+
+  template <int I>
+  static constexpr void request(std::array<buffer_request, slots>& r) {
+    const int end = N;  // graph outputs stay alive to the end
+    // Inputs are written before invoke; state lives across invokes; inputs
+    // keep their bytes to the end unless the application let them go.
+    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
+    const bool sink = is_output(I) || is_state[I] || kept_input;
+    // main: read by the consumers that see it directly, and by this node's border copies.
+    int main_last = I;
+    if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
+    else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
+    if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
+    if (sink && !needs_quantized<I>()) main_last = end;
+    r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
+    if constexpr (needs_quantized<I>())
+      r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
+    if constexpr (needs_dequantized<I>())
+      r[slot(I, buffer_kind::dequantized)] = {resolved<I>::dequantized::bytes, I, last_reader(I, true)};
+    r[slot(I, buffer_kind::scratch)] = {scratch_bytes_of<I>(), I, I};
+  }
+
+  static constexpr auto requests = [] {
+    std::array<buffer_request, slots> r{};
+    [&]<int... I>(std::integer_sequence<int, I...>) { (request<I>(r), ...); }(std::make_integer_sequence<int, N>{});
+    return r;
+  }();
+  static constexpr auto plan = plan_memory(requests);
+
+  // ---- inputs and outputs -------------------------------------------------
+  static constexpr auto input_nodes = nodes_where([](int i) { return is_input[static_cast<std::size_t>(i)]; });
+
+ public:
+  /// True when every node passed its type rule (otherwise the compiler has
+  /// reported the first error).
+  static constexpr bool valid = [] {
+    return [&]<int... I>(std::integer_sequence<int, I...>) {
+      return (resolved<I>::valid && ...);
+    }(std::make_integer_sequence<int, N>{});
+  }();
+
+  /// Bytes of working memory inference needs; a compile-time constant.
+  static constexpr std::size_t arena_bytes = plan.arena_bytes;
+  /// What the arena would take if no two buffers shared memory.
+  static constexpr std::size_t naive_arena_bytes = plan.naive_bytes;
+  static constexpr bool plan_sound = plan_is_sound(requests, plan);
+
+  /// Where buffer `k` of node `node` lives in the arena, and its lifetime.
+  static constexpr std::size_t offset_of(int node, buffer_kind k) noexcept {
+    return plan.offset[static_cast<std::size_t>(slot(node, k))];
+  }
+  static constexpr buffer_request buffer(int node, buffer_kind k) noexcept {
+    return requests[static_cast<std::size_t>(slot(node, k))];
+  }
+
+  static constexpr int input_count = input_nodes.second;
+  static constexpr int output_count = output_nodes.second;
+  template <int K> static constexpr int input_node_index = input_nodes.first[static_cast<std::size_t>(K)];
+  template <int K> static constexpr int output_node_index = output_nodes.first[static_cast<std::size_t>(K)];
+
+  /// Output K's node, once the outputs are known: declared, or the single
+  /// node nobody reads.
+  template <int K>
+  static constexpr int checked_output_node() {
+    static_assert(K >= 0 && K < output_count, "qfence: output<K>: K is not an output index of this model");
+    if constexpr (!outputs_declared) {
+      constexpr bool one = unread_nodes.second == 1;
+      static_assert(
+          check<one, decltype([]<std::size_t... k>(std::index_sequence<k...>) {
+                  return nodes_read_by_no_one<unread_nodes.first[k]...>{};
+                }(std::make_index_sequence<static_cast<std::size_t>(unread_nodes.second)>{}))>,
+          "qfence: this graph's outputs are not declared and several nodes are read by no other node (listed in "
+          "nodes_read_by_no_one<...> above), so which is output K is ambiguous. fix: declare them, in order: "
+          "qfence::graph(...).outputs(qfence::ref<i>, qfence::ref<j>)");
+    }
+    return output_node_index<K>;
+  }
+
+  /// The type of node I's output as stored (float inside a fence).
+  template <int I> using node_output_type = typename resolved<I>::main;
+  template <int K> using input_type = typename resolved<input_node_index<K>>::main;
+  template <int K>
+  using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
+                                         typename resolved<output_node_index<K>>::quantized,
+                                         typename resolved<output_node_index<K>>::main>;
+
+  /// Where input K and output K live in the arena (what `arena.input<K>()`
+  /// and `arena.output<K>()` use).
+  template <int K> static constexpr std::size_t input_offset = offset_of(input_node_index<K>, buffer_kind::main);
+  template <int K>
+  static constexpr bool input_overwritable = detail::is_overwritable_input<node_t<input_node_index<K>>>::value;
+  template <int K>
+  static constexpr std::size_t output_offset =
+      offset_of(checked_output_node<K>(),
+                needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
+
+  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
+  /// it before the first invoke and to start a new sequence; invoke() itself
+  /// carries state from one call to the next.
+  template <class Arena>
+  void reset_state(Arena&& arena) const noexcept {
+    std::byte* memory = memory_of(arena);
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      auto one = [&]<int J>() {
+        if constexpr (is_state[J]) {
+          using T = typename resolved<J>::main;
+          boost::hana::at_c<J>(nodes_).reset(begin<typename T::element>(memory, J, buffer_kind::main, T::elements));
+        }
+      };
+      (one.template operator()<I>(), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+
+  /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
+  /// of this model type M, whose inputs have been written.
+  template <class Arena>
+  void invoke(Arena&& arena) const {
+    run_all<false>(memory_of(arena), kernels::default_target());
+  }
+
+  /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
+  template <class Arena>
+  void invoke(Arena&& arena, kernels::target t) const noexcept {
+    run_all<false>(memory_of(arena), t);
+  }
+
+  /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
+  /// last reader has run: a plan that let a live tensor share bytes with
+  /// another, or a kernel that read a dead buffer, changes the outputs.
+  template <class Arena>
+  void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
+    run_all<true>(memory_of(arena), t);
+  }
+
+ private:
+  /// Node I's prepared form, or the node itself.
+  template <int I>
+  using stored_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
+
+  template <int... I>
+  constexpr model(std::integer_sequence<int, I...>, Nodes... nodes)
+      : nodes_(nodes...), prepared_(stored_t<I>(nodes)...) {}
+
+  template <class Seq> struct stored_tuple;
+  template <int... I> struct stored_tuple<std::integer_sequence<int, I...>> {
+    using type = boost::hana::tuple<stored_t<I>...>;
+  };
+
+  boost::hana::tuple<Nodes...> nodes_;
+  typename stored_tuple<std::make_integer_sequence<int, N>>::type prepared_;
+
+  /// The arena's bytes, once the arena is known to be this model's.
+  template <class Arena>
+  static std::byte* memory_of(Arena& arena) noexcept {
+    using A = std::remove_cvref_t<Arena>;
+    if constexpr (std::is_same_v<arena_model_t<A>, void>) {
+      static_assert(check<false, A>,
+                    "qfence: invoke/reset_state take the model's arena: qfence::arena<M> or qfence::arena_view<M> "
+                    "with M = decltype(net) (a raw pointer carries no size, so it is not accepted)");
+      return nullptr;
+    } else {
+      static_assert(check<std::is_same_v<arena_model_t<A>, model>, A>,
+                    "qfence: this arena was made for another model: its size and layout are that model's. fix: "
+                    "qfence::arena<decltype(net)> (or arena_view<decltype(net)>) for the net you invoke");
+      static_assert(!std::is_const_v<std::remove_reference_t<Arena>>, "qfence: invoke needs a non-const arena");
+      return arena.data();
+    }
+  }
+
+  /// Node `node`'s buffer `k`, as the T array its writer began there.
+  template <class T>
+  static T* at(std::byte* arena, int node, buffer_kind k) noexcept {
+    return detail::object_at<T>(arena + offset_of(node, k));
+  }
+  /// Begins node `node`'s buffer `k` as an array of `count` T, for its writer.
+  template <class T>
+  static T* begin(std::byte* arena, int node, buffer_kind k, std::int64_t count) noexcept {
+    return detail::begin_lifetime<T>(arena + offset_of(node, k), static_cast<std::size_t>(count));
+  }
+
+  template <int R, bool ConsumerFenced>
+  static auto input_pointer(std::byte* arena) noexcept {
+    using T = view<R, ConsumerFenced>;
+    buffer_kind k = buffer_kind::main;
+    if constexpr (ConsumerFenced && !fenced[R] && resolved<R>::main::quant::quantized) k = buffer_kind::dequantized;
+    if constexpr (!ConsumerFenced && fenced[R] && has_fence_out[R]) k = buffer_kind::quantized;
+    return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
+  }
+
+  template <int I, int... R>
+  void run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
+    using typed = typename resolved<I>::typed;
+    using out_t = typename resolved<I>::main;
+    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
+    // A node with a prepared form runs on it and the SIMD target.
+    const auto call = [&](auto... scratch) {
+      if constexpr (requires { typename typed::prepared; }) {
+        typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      } else {
+        typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      }
+    };
+    if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
+      call(static_cast<void*>(
+          begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+    } else {
+      call();
+    }
+  }
+
+  template <int I>
+  void step(std::byte* arena, kernels::target t) const noexcept {
+    if constexpr (resolved<I>::valid && !is_input[I]) {
+      run_node<I>(arena, t, typename node_t<I>::inputs{});
+    }
+    if constexpr (needs_quantized<I>()) {
+      using Q = typename resolved<I>::quantized;
+      kernels::quantize(t, Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale, Q::quant::zero_point,
+                        begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
+    }
+    if constexpr (needs_dequantized<I>()) {
+      using M = typename resolved<I>::main;
+      kernels::dequantize(t, M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
+                          M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
+    }
+  }
+
+  static void poison_dead(std::byte* arena, int step_index) noexcept {
+    for (int s = 0; s < slots; ++s) {
+      const buffer_request& r = requests[static_cast<std::size_t>(s)];
+      if (r.bytes != 0 && r.last == step_index && r.last < N)
+        std::memset(arena + plan.offset[static_cast<std::size_t>(s)], 0xA5, r.bytes);
+    }
+  }
+
+  template <bool Poison>
+  void run_all(std::byte* arena, kernels::target t) const noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((step<I>(arena, t), Poison ? poison_dead(arena, I) : void()), ...);
+    }(std::make_integer_sequence<int, N>{});
+  }
+};
+
+/// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
+/// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
+/// one node is read by no other).
+template <class... Nodes>
+constexpr auto graph(Nodes... nodes) {
+  using M = model<inferred_outputs, Nodes...>;
+  // Force every node's checks now, where the user wrote the graph.
+  [[maybe_unused]] constexpr bool valid = M::valid;
+  return M(nodes...);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/activations.hpp --------------------------------------------
+// qfence/ops/activations.hpp: RELU, RELU6, LOGISTIC, TANH as standalone ops.
+//
+// Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
+// - RELU int8 rescales input -> output with one multiplier (output may be
+//   quantized differently, given by out<...>), then clamps at the output's zero.
+// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
+// - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
+//   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
+
+
+// ---- qfence/kernels/reference/activations.hpp ------------------------------
+// qfence/kernels/reference/activations.hpp: reference kernel code of activations
+// (moved from ops/activations.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Input scaling of TFLM's int8 LOGISTIC/TANH: the input in Q4.27 via a
+/// multiplier and left shift computed with frexp (not QuantizeMultiplier).
+struct sigmoid_input_params {
+  std::int32_t multiplier;
+  int left_shift;
+  int range_radius;
+};
+
+constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noexcept {
+  constexpr int input_integer_bits = 4;
+  const double real = static_cast<double>(input_scale) * static_cast<double>(1 << (31 - input_integer_bits));
+  int shift = 0;
+  const double q = detail::frexp(real, &shift);
+  const auto multiplier = static_cast<std::int32_t>(
+      static_cast<std::uint32_t>(detail::round_to_int64(q * static_cast<double>(std::int64_t{1} << 31))));
+  return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
+}
+
+namespace reference {
+
+inline void relu(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
+}
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
+/// int16): requantize from the input's to the output's parameters, then clamp
+/// to `range` (the activation's bounds in the output's quantization).
+template <class T>
+  requires(sizeof(T) <= 2)
+constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t v =
+        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
+    out[i] = static_cast<T>(apply(range, v));
+  }
+}
+inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(0.0f, in[i]), 6.0f);
+}
+
+inline void logistic(std::int64_t n, const float* in, float* out) noexcept {
+  // TFLite reference: saturate where 1/(1+exp(-x)) is 1 in float, and use exp(x)
+  // for very negative x, where 1/(1+exp(-x)) would lose it.
+  constexpr float cutoff_upper = 16.619047164916992188f;
+  constexpr float cutoff_lower = -9.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = in[i];
+    out[i] = v > cutoff_upper ? 1.0f : v < cutoff_lower ? std::exp(v) : 1.0f / (1.0f + std::exp(-v));
+  }
+}
+
+/// TFLM's int8 LOGISTIC/TANH loop: inputs at or beyond the input radius
+/// saturate; the others are rescaled to Q4.27 and mapped by `to_output`
+/// (the gemmlowp function and the final rounding shift).
+template <class ToOutput>
+constexpr void sigmoid_family(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                           sigmoid_input_params p, ToOutput to_output, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = std::int32_t{in[i]} - input_zero_point;
+    if (x <= -p.range_radius) {
+      out[i] = -128;
+    } else if (x >= p.range_radius) {
+      out[i] = 127;
+    } else {
+      out[i] = saturate_cast<std::int8_t>(to_output(multiply_by_quantized_multiplier(x, p.multiplier, p.left_shift)));
+    }
+  }
+}
+
+/// Output scale 1/256, zero point -128.
+constexpr void logistic(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point,
+                     sigmoid_input_params p, std::int8_t* out) noexcept {
+  sigmoid_family(
+      n, in, input_zero_point, p,
+      [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::logistic<4>(x_q4), 31 - 8) - 128; }, out);
+}
+
+inline void tanh(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+}
+/// Output scale 1/128, zero point 0.
+constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_zero_point, sigmoid_input_params p,
+                 std::int8_t* out) noexcept {
+  sigmoid_family(
+      n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
+      out);
+}
+
+}  // namespace reference
+
+}  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
 
@@ -9436,64 +9729,59 @@ struct binary_node {
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
 
-    /// Quantized ADD and SUB run the Highway kernel (kernels/add-inl.hpp).
-    static constexpr bool simd = (std::is_same_v<Op, qfence::op::add> || std::is_same_v<Op, qfence::op::sub>) &&
-                                 X::type != dtype::f32;
+    static constexpr bool is_add = std::is_same_v<Op, qfence::op::add>;
+    static constexpr bool is_sub = std::is_same_v<Op, qfence::op::sub>;
+
+    /// ADD and SUB's fixed-point parameters. TFLM's CalculateOpDataSub forms
+    /// its ratios in float; TFLite (the tflite_numerics option) in double,
+    /// as for ADD.
+    static constexpr add_params add_sub_params() {
+      constexpr auto make = is_sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
+      return make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+                  output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+    }
+    /// MUL's multiplier: the product of the input scales over the output's.
+    static constexpr quantized_multiplier mul_multiplier() {
+      return quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
+                                 static_cast<double>(output::quant::scale));
+    }
+
+    /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,
+    /// mul-inl.hpp) on the model's target.
     struct prepared {
       binary_node node;
       constexpr explicit prepared(const binary_node& n) : node(n) {}
     };
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename X::element* a,
                     const typename Y::element* b, typename output::element* out) {
-      if constexpr (simd) {
-        constexpr bool sub = std::is_same_v<Op, qfence::op::sub>;
-        // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
-        // tflite_numerics option) in double, as for ADD.
-        constexpr auto make = sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
-        static constexpr add_params params =
-            make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                 output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-        if constexpr (sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
+      if constexpr (X::type == dtype::f32) {
+        run(p.node, a, b, out);
+      } else if constexpr (is_add || is_sub) {
+        static constexpr add_params params = add_sub_params();
+        if constexpr (is_sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
         else kernels::add_quantized(t, geometry, a, b, params, act, out);
       } else {
-        run(p.node, a, b, out);
+        static constexpr quantized_multiplier m = mul_multiplier();
+        kernels::mul_quantized(t, geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m,
+                               output::quant::zero_point, act, out);
       }
     }
 
+    /// The reference kernels.
     static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::add>) {
-        if constexpr (X::type == dtype::f32) {
-          reference::add(geometry, a, b, act, out);
-        } else {
-          static constexpr add_params params =
-              make_add_params(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                              output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-          reference::add(geometry, a, b, params, act, out);
-        }
-      } else if constexpr (std::is_same_v<Op, qfence::op::sub>) {
-        if constexpr (X::type == dtype::f32) {
-          reference::sub(geometry, a, b, act, out);
-        } else {
-          // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
-          // tflite_numerics option) in double, as for ADD.
-          static constexpr auto make = has_option<option_kind::numerics, Opts...> ? make_add_params
-                                                                                   : make_sub_params_float;
-          static constexpr add_params params =
-              make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                   output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-          reference::sub(geometry, a, b, params, act, out);
-        }
+      if constexpr (X::type == dtype::f32) {
+        if constexpr (is_add) reference::add(geometry, a, b, act, out);
+        else if constexpr (is_sub) reference::sub(geometry, a, b, act, out);
+        else reference::mul(geometry, a, b, act, out);
+      } else if constexpr (is_add || is_sub) {
+        static constexpr add_params params = add_sub_params();
+        if constexpr (is_sub) reference::sub(geometry, a, b, params, act, out);
+        else reference::add(geometry, a, b, params, act, out);
       } else {
-        if constexpr (X::type == dtype::f32) {
-          reference::mul(geometry, a, b, act, out);
-        } else {
-          static constexpr quantized_multiplier m =
-              quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
-                                  static_cast<double>(output::quant::scale));
-          reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
-                         act, out);
-        }
+        static constexpr quantized_multiplier m = mul_multiplier();
+        reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
+                       act, out);
       }
     }
   };
@@ -10667,7 +10955,7 @@ struct quantize_node {
 
     static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
       if constexpr (Input::type == dtype::f32) {
-        reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+        kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
       } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
         static constexpr lookup_table<out_element> table =
             tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
@@ -10699,8 +10987,11 @@ struct dequantize_node {
   template <int Index, class Input>
   struct typed {
     using output = tensor<dtype::f32, typename Input::shape_type>;
-    static void run(const dequantize_node&, const typename Input::element* in, float* out) {
-      reference::dequantize(Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+    struct prepared {
+      constexpr explicit prepared(const dequantize_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
+      kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
     }
   };
 };

@@ -1,6 +1,6 @@
 // The traversals that a reference kernel and its Highway kernel share
 // (core/window_geometry.hpp's clipped_windows, core/reduce_geometry.hpp's
-// reduce_rows). The kernel tests compare the two kernels with each other, so
+// reduce_rows, core/broadcast.hpp's runs). The kernel tests compare the two kernels with each other, so
 // they cannot see a fault in what both walk; here each traversal is checked
 // against the definition, written out index by index.
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "qfence/core/broadcast.hpp"
 #include "qfence/core/reduce_geometry.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include <doctest/doctest.h>
@@ -106,5 +107,60 @@ TEST_CASE("clipped_windows: each output pixel gets exactly the taps of its windo
       ++pixel;
     }
     CHECK(pixel == static_cast<std::size_t>(g.batches * g.out_h * g.out_w));
+  }
+}
+
+TEST_CASE("broadcast runs: every output element once, in order, with the input elements NumPy pairs it with") {
+  std::mt19937 r(6);
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int rank = 1 + below(qf::max_broadcast_rank);
+    std::vector<int> out(static_cast<std::size_t>(rank)), a, b;
+    for (auto& d : out) d = below(8) == 0 ? 1 : 1 + below(5);
+    // Each input: a suffix of the output's dimensions, some of them 1.
+    const auto operand = [&] {
+      std::vector<int> dims(out.end() - (1 + below(rank)), out.end());
+      for (auto& d : dims)
+        if (below(3) == 0) d = 1;
+      return dims;
+    };
+    a = operand();
+    b = operand();
+    // The output of a and b is their broadcast shape.
+    std::vector<int> shape(static_cast<std::size_t>(rank), 1);
+    for (int i = 0; i < rank; ++i) {
+      const int from_back = rank - 1 - i;
+      const int da = from_back < static_cast<int>(a.size()) ? a[a.size() - 1 - static_cast<std::size_t>(from_back)] : 1;
+      const int db = from_back < static_cast<int>(b.size()) ? b[b.size() - 1 - static_cast<std::size_t>(from_back)] : 1;
+      shape[static_cast<std::size_t>(i)] = da == 1 ? db : da;
+    }
+    const qf::broadcast_geometry g =
+        qf::make_broadcast_geometry(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()));
+    std::size_t count = 1;
+    for (const int d : shape) count *= static_cast<std::size_t>(d);
+    REQUIRE(g.elements == static_cast<std::int64_t>(count));
+    // The definition: output index -> its coordinates -> each input's
+    // row-major index with the coordinate 0 along its size-1 dimensions.
+    const auto index_in = [&](const std::vector<int>& dims, std::size_t o) {
+      std::int64_t index = 0, stride = 1;
+      for (int i = rank - 1, j = static_cast<int>(dims.size()) - 1; i >= 0; --i, --j) {
+        const int coordinate = static_cast<int>(o % static_cast<std::size_t>(shape[static_cast<std::size_t>(i)]));
+        o /= static_cast<std::size_t>(shape[static_cast<std::size_t>(i)]);
+        if (j < 0) continue;
+        const int d = dims[static_cast<std::size_t>(j)];
+        index += (d == 1 ? 0 : coordinate) * stride;
+        stride *= d;
+      }
+      return index;
+    };
+    CAPTURE(trial);
+    std::int64_t next = 0;
+    qf::for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+      REQUIRE(o == next);
+      REQUIRE(ia == index_in(a, static_cast<std::size_t>(o)));
+      REQUIRE(ib == index_in(b, static_cast<std::size_t>(o)));
+      ++next;
+    });
+    CHECK(next == g.elements);
   }
 }

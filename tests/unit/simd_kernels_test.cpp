@@ -617,6 +617,61 @@ TEST_CASE("lookup_bytes: tables of reference kernels, looked up on every target"
   }
 }
 
+/// QUANTIZE from float and DEQUANTIZE to float over random lengths, scales
+/// 1e-6..1e3 and zero points at the extremes: inputs at exact halves of the
+/// scale (where rounding half away from zero matters), beyond every range,
+/// infinities, NaN and subnormals among ordinary values.
+template <class T>
+void check_quantize_on_every_target() {
+  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x9a47u ^ static_cast<std::uint32_t>(sizeof(T) << 16) ^ (std::is_signed_v<T> ? 0u : 1u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int n = below(4) == 0 ? below(40) : below(3000);
+      const float scale =
+          static_cast<float>(std::exp(std::log(1e-6) + (std::log(1e3) - std::log(1e-6)) * (r() / 4294967296.0)));
+      const int pick = below(4);
+      const std::int32_t zp = pick == 0 ? lo : pick == 1 ? hi : lo + below(hi - lo + 1);
+      std::vector<float> in(static_cast<std::size_t>(n));
+      for (auto& x : in) {
+        const int kind = below(16);
+        const float k = static_cast<float>(below(2 * (hi - lo) + 1) - (hi - lo));
+        x = kind == 0   ? (k + (below(2) == 0 ? 0.5f : -0.5f)) * scale  // a half, as exactly as float has it
+            : kind == 1 ? std::numeric_limits<float>::infinity() * (below(2) == 0 ? 1.0f : -1.0f)
+            : kind == 2 ? std::numeric_limits<float>::quiet_NaN()
+            : kind == 3 ? std::numeric_limits<float>::denorm_min() * static_cast<float>(below(1000) - 500)
+            : kind == 4 ? static_cast<float>(below(2) == 0 ? 1e30 : -1e30)
+                        : k * scale * static_cast<float>(r() / 4294967296.0 + 0.5);
+      }
+      std::vector<T> want(in.size()), got(in.size(), T{0x55});
+      qf::reference::quantize(n, in.data(), scale, zp, want.data());
+      kn::quantize(t, n, in.data(), scale, zp, got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      std::string difference;
+      for (std::size_t i = 0; i < in.size() && difference.empty(); ++i)
+        if (got[i] != want[i])
+          difference = "element " + std::to_string(i) + ": " + std::to_string(in[i]) + " / " + std::to_string(scale) +
+                       " + " + std::to_string(zp) + " gave " + std::to_string(got[i]) + ", want " + std::to_string(want[i]);
+      REQUIRE(difference == "");
+      std::vector<float> back_want(in.size()), back_got(in.size(), -1.0f);
+      qf::reference::dequantize(n, want.data(), scale, zp, back_want.data());
+      kn::dequantize(t, n, want.data(), scale, zp, back_got.data());
+      REQUIRE(first_difference(back_got, back_want) == "");
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << sizeof(T) * 8 << "-bit "
+                                  << std::string(std::is_signed_v<T> ? "signed" : "unsigned") << " quantize/dequantize bit-exact");
+  }
+}
+
+TEST_CASE("quantize, dequantize: every target gives the reference's bits") {
+  check_quantize_on_every_target<std::int8_t>();
+  check_quantize_on_every_target<std::uint8_t>();
+  check_quantize_on_every_target<std::int16_t>();
+}
+
 /// ARG_MAX over random rows (lengths across the vector widths, values from
 /// narrow ranges so that the largest value repeats, or all at the type's
 /// minimum), against the reference.
@@ -821,7 +876,9 @@ TEST_CASE("resize_bilinear, float path: every target gives the reference's bits"
 }
 
 /// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or
-/// the output's, sometimes the same shapes, sometimes a scalar).
+/// the output's, sometimes the same shapes, sometimes a scalar, sometimes
+/// per-channel constants: one input [C] with C short of a vector, either
+/// way round).
 struct binary_shapes {
   std::vector<int> a, b;
 };
@@ -834,10 +891,17 @@ binary_shapes random_binary_shapes(std::mt19937& r) {
     s.a.push_back(size);
     s.b.push_back(size);
   }
-  const int kind = below(4);
+  const int kind = below(6);
   if (kind == 1) s.b = {1};
   if (kind == 2) for (auto& x : s.a) x = below(2) == 0 ? 1 : x;
   if (kind == 3) for (auto& x : s.b) x = below(2) == 0 ? 1 : x;
+  if (kind >= 4) {
+    const int channels = 1 + below(20);
+    s.a.back() = s.b.back() = channels;
+    s.a.front() += below(40);  // more rows than one vector's worth of channels
+    s.b = s.a;
+    (kind == 4 ? s.b : s.a) = {channels};
+  }
   return s;
 }
 
@@ -880,6 +944,47 @@ void check_add_on_every_target(bool subtract) {
       REQUIRE(got == want);
     }
   }
+}
+
+/// Quantized MUL over random broadcasts, zero points at the extremes and
+/// multipliers of scales across 1e-4..1e4.
+template <class T>
+void check_mul_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x311u ^ static_cast<std::uint32_t>(std::is_signed_v<T> ? 0 : 0x100));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const binary_shapes s = random_binary_shapes(r);
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(s.a.data(), static_cast<int>(s.a.size()), s.b.data(), static_cast<int>(s.b.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const auto filled = [&](const std::vector<int>& shape) {
+        std::size_t n = 1;
+        for (const int x : shape) n *= static_cast<std::size_t>(x);
+        std::vector<T> v(n);
+        for (auto& x : v) x = static_cast<T>(lo + below(hi - lo + 1));
+        return v;
+      };
+      const std::vector<T> a = filled(s.a), b = filled(s.b);
+      const auto zero_point = [&] { return below(3) == 0 ? lo : below(3) == 0 ? hi : lo + below(hi - lo + 1); };
+      const auto scale = [&] { return std::exp(std::log(1e-4) + std::log(1e8) * (r() / 4294967296.0)); };
+      const qf::quantized_multiplier m = qf::quantize_multiplier(scale() * scale() / scale());
+      if (m.shift > 30 || m.shift < -31) continue;  // beyond what a model converts to
+      const int za = zero_point(), zb = zero_point(), zo = zero_point();
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+      const qf::int_range act = qf::quantized_activation_range<T>(acts[below(3)], static_cast<float>(scale()), zo);
+      std::vector<T> want(static_cast<std::size_t>(g.elements)), got(want.size(), T{0x55});
+      qf::reference::mul(g, a.data(), -za, b.data(), -zb, m, zo, act, want.data());
+      kn::mul_quantized(t, g, a.data(), -za, b.data(), -zb, m, zo, act, got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+    }
+  }
+}
+
+TEST_CASE("quantized mul: every target gives the reference's bits") {
+  check_mul_on_every_target<std::int8_t>();
+  check_mul_on_every_target<std::uint8_t>();
 }
 
 TEST_CASE("quantized add, sub: every target gives the reference's bits") {

@@ -48,6 +48,12 @@ constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<
   return out;
 }
 
+/// The geometry of broadcasting shapes a and b (ranks up to
+/// max_broadcast_rank). Neighbouring dimensions along which each input
+/// either steps or is broadcast alike are merged (a scalar against [1, 192,
+/// 192, 3] is one dimension of 110592; [C] against [N, H, W, C] is [N*H*W,
+/// C]), and size-1 dimensions dropped: the visiting order is the same
+/// row-major order, in the fewest and longest runs.
 constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
   broadcast_geometry g;
   std::array<int, max_broadcast_rank> da{}, db{};
@@ -56,19 +62,59 @@ constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, c
     da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
     db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
   }
+  // Merged dimensions, innermost first.
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{}, stride_b{};
+  int merged = 0;
   std::int64_t sa = 1, sb = 1;
   g.same_shape = true;
   for (int i = max_broadcast_rank - 1; i >= 0; --i) {
     const auto k = static_cast<std::size_t>(i);
-    g.out[k] = da[k] == 1 ? db[k] : da[k];
-    g.stride_a[k] = da[k] == 1 ? 0 : sa;
-    g.stride_b[k] = db[k] == 1 ? 0 : sb;
+    const int dim = da[k] == 1 ? db[k] : da[k];
     if (da[k] != db[k]) g.same_shape = false;
+    g.elements *= dim;
+    const std::int64_t step_a = da[k] == 1 ? 0 : sa, step_b = db[k] == 1 ? 0 : sb;
     sa *= da[k];
     sb *= db[k];
-    g.elements *= g.out[k];
+    if (dim == 1) continue;
+    const auto last = static_cast<std::size_t>(merged - 1);
+    if (merged > 0 && (stride_a[last] == 0) == (step_a == 0) && (stride_b[last] == 0) == (step_b == 0)) {
+      out[last] *= dim;  // contiguous with the merged dimension inside it (or broadcast along both)
+      continue;
+    }
+    out[static_cast<std::size_t>(merged)] = dim;
+    stride_a[static_cast<std::size_t>(merged)] = step_a;
+    stride_b[static_cast<std::size_t>(merged)] = step_b;
+    ++merged;
+  }
+  for (int m = 0; m < max_broadcast_rank; ++m) {
+    const auto k = static_cast<std::size_t>(max_broadcast_rank - 1 - m);
+    g.out[k] = m < merged ? out[static_cast<std::size_t>(m)] : 1;
+    g.stride_a[k] = m < merged ? stride_a[static_cast<std::size_t>(m)] : 0;
+    g.stride_b[k] = m < merged ? stride_b[static_cast<std::size_t>(m)] : 0;
   }
   return g;
+}
+
+/// A broadcast whose merged output is [rows, period], one input covering it
+/// contiguously and the other repeating the same `period` elements in every
+/// row: per-channel constants ([C] against [N, H, W, C], or [1, 1, 1, C]).
+/// Its runs are rows of `period` elements, too short for vectors when the
+/// period is small; a kernel can tile the repeating pattern instead.
+struct repeating_operand {
+  std::int64_t period = 0;  // 0: the broadcast has another form
+  bool b_repeats = true;    // else a repeats
+};
+
+constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) noexcept {
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1), row = last - 1;
+  for (std::size_t k = 0; k < row; ++k)
+    if (g.out[k] != 1) return {};
+  if (g.out[row] == 1 || g.stride_a[last] != 1 || g.stride_b[last] != 1) return {};
+  const std::int64_t period = g.out[last];
+  if (g.stride_a[row] == period && g.stride_b[row] == 0) return {period, true};
+  if (g.stride_b[row] == period && g.stride_a[row] == 0) return {period, false};
+  return {};
 }
 
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run

@@ -43,7 +43,7 @@
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/graph/state.hpp"
 #include "qfence/kernels/target.hpp"
-#include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/kernels/dispatch.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -524,14 +524,13 @@ class model {
     }
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
-      reference::quantize(Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale,
-                          Q::quant::zero_point,
-                          begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
+      kernels::quantize(t, Q::elements, at<float>(arena, I, buffer_kind::main), Q::quant::scale, Q::quant::zero_point,
+                        begin<typename Q::element>(arena, I, buffer_kind::quantized, Q::elements));
     }
     if constexpr (needs_dequantized<I>()) {
       using M = typename resolved<I>::main;
-      reference::dequantize(M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
-                            M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
+      kernels::dequantize(t, M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
+                          M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
     }
   }
 

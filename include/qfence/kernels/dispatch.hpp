@@ -34,6 +34,7 @@
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/resize.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
@@ -168,6 +169,13 @@ struct add_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AddQuantized<Subtract, T>);
 };
 
+template <class T>
+struct mul_quantized_table {
+  using fn = void (*)(const broadcast_geometry&, const T*, std::int32_t, const T*, std::int32_t, quantized_multiplier,
+                      std::int32_t, int_range, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MulQuantized<T>);
+};
+
 template <class State>
 struct svdf_quantized_table {
   using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
@@ -198,6 +206,14 @@ template <class In, class Out>
 struct lookup_bytes_table {
   using fn = void (*)(std::int64_t, const In*, const Out*, Out*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
+};
+
+template <class T>
+struct quantize_table {
+  using quantize_fn = void (*)(std::int64_t, const float*, float, std::int32_t, T*);
+  using dequantize_fn = void (*)(std::int64_t, const T*, float, std::int32_t, float*);
+  static constexpr quantize_fn quantize[target_slots] = QFENCE_TARGET_TABLE(QuantizeFloat<T>);
+  static constexpr dequantize_fn dequantize[target_slots] = QFENCE_TARGET_TABLE(DequantizeToFloat<T>);
 };
 
 struct transpose_planes_table {
@@ -262,6 +278,15 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
                           int_range act, T* out) noexcept {
   if (t.is_reference()) reference::sub(g, a, b, p, act, out);
   else add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+}
+
+/// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
+template <class T>
+inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
+                          std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
+                          T* out) noexcept {
+  if (t.is_reference()) reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  else mul_quantized_table<T>::slots[t.slot()](g, a, a_offset, b, b_offset, m, out_offset, act, out);
 }
 
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
@@ -336,6 +361,32 @@ template <class In, class Out>
 inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
   if (t.is_reference()) reference::lookup(n, in, table, out);
   else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
+}
+
+/// QUANTIZE of floats to T: int8, uint8 and int16 on target `t`, other types
+/// on the reference kernel.
+template <class T>
+inline void quantize(target t, std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  if constexpr (sizeof(T) <= 2) {
+    if (!t.is_reference()) {
+      quantize_table<T>::quantize[t.slot()](n, in, scale, zero_point, out);
+      return;
+    }
+  }
+  reference::quantize(n, in, scale, zero_point, out);
+}
+
+/// DEQUANTIZE of T to floats: int8, uint8 and int16 on target `t`, other
+/// types on the reference kernel.
+template <class T>
+inline void dequantize(target t, std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  if constexpr (sizeof(T) <= 2) {
+    if (!t.is_reference()) {
+      quantize_table<T>::dequantize[t.slot()](n, in, scale, zero_point, out);
+      return;
+    }
+  }
+  reference::dequantize(n, in, scale, zero_point, out);
 }
 
 /// int8 SVDF with an int16 or int8 state, on target `t`.

@@ -65,64 +65,59 @@ struct binary_node {
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
 
-    /// Quantized ADD and SUB run the Highway kernel (kernels/add-inl.hpp).
-    static constexpr bool simd = (std::is_same_v<Op, qfence::op::add> || std::is_same_v<Op, qfence::op::sub>) &&
-                                 X::type != dtype::f32;
+    static constexpr bool is_add = std::is_same_v<Op, qfence::op::add>;
+    static constexpr bool is_sub = std::is_same_v<Op, qfence::op::sub>;
+
+    /// ADD and SUB's fixed-point parameters. TFLM's CalculateOpDataSub forms
+    /// its ratios in float; TFLite (the tflite_numerics option) in double,
+    /// as for ADD.
+    static constexpr add_params add_sub_params() {
+      constexpr auto make = is_sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
+      return make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+                  output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+    }
+    /// MUL's multiplier: the product of the input scales over the output's.
+    static constexpr quantized_multiplier mul_multiplier() {
+      return quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
+                                 static_cast<double>(output::quant::scale));
+    }
+
+    /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,
+    /// mul-inl.hpp) on the model's target.
     struct prepared {
       binary_node node;
       constexpr explicit prepared(const binary_node& n) : node(n) {}
     };
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename X::element* a,
                     const typename Y::element* b, typename output::element* out) {
-      if constexpr (simd) {
-        constexpr bool sub = std::is_same_v<Op, qfence::op::sub>;
-        // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
-        // tflite_numerics option) in double, as for ADD.
-        constexpr auto make = sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
-        static constexpr add_params params =
-            make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                 output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-        if constexpr (sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
+      if constexpr (X::type == dtype::f32) {
+        run(p.node, a, b, out);
+      } else if constexpr (is_add || is_sub) {
+        static constexpr add_params params = add_sub_params();
+        if constexpr (is_sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
         else kernels::add_quantized(t, geometry, a, b, params, act, out);
       } else {
-        run(p.node, a, b, out);
+        static constexpr quantized_multiplier m = mul_multiplier();
+        kernels::mul_quantized(t, geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m,
+                               output::quant::zero_point, act, out);
       }
     }
 
+    /// The reference kernels.
     static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::add>) {
-        if constexpr (X::type == dtype::f32) {
-          reference::add(geometry, a, b, act, out);
-        } else {
-          static constexpr add_params params =
-              make_add_params(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
-                              output::quant::scale, output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-          reference::add(geometry, a, b, params, act, out);
-        }
-      } else if constexpr (std::is_same_v<Op, qfence::op::sub>) {
-        if constexpr (X::type == dtype::f32) {
-          reference::sub(geometry, a, b, act, out);
-        } else {
-          // TFLM's CalculateOpDataSub forms its ratios in float; TFLite (the
-          // tflite_numerics option) in double, as for ADD.
-          static constexpr auto make = has_option<option_kind::numerics, Opts...> ? make_add_params
-                                                                                   : make_sub_params_float;
-          static constexpr add_params params =
-              make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                   output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
-          reference::sub(geometry, a, b, params, act, out);
-        }
+      if constexpr (X::type == dtype::f32) {
+        if constexpr (is_add) reference::add(geometry, a, b, act, out);
+        else if constexpr (is_sub) reference::sub(geometry, a, b, act, out);
+        else reference::mul(geometry, a, b, act, out);
+      } else if constexpr (is_add || is_sub) {
+        static constexpr add_params params = add_sub_params();
+        if constexpr (is_sub) reference::sub(geometry, a, b, params, act, out);
+        else reference::add(geometry, a, b, params, act, out);
       } else {
-        if constexpr (X::type == dtype::f32) {
-          reference::mul(geometry, a, b, act, out);
-        } else {
-          static constexpr quantized_multiplier m =
-              quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
-                                  static_cast<double>(output::quant::scale));
-          reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
-                         act, out);
-        }
+        static constexpr quantized_multiplier m = mul_multiplier();
+        reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
+                       act, out);
       }
     }
   };

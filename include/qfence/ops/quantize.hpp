@@ -72,7 +72,7 @@ struct quantize_node {
 
     static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
       if constexpr (Input::type == dtype::f32) {
-        reference::quantize(Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+        kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
       } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
         static constexpr lookup_table<out_element> table =
             tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
@@ -104,8 +104,11 @@ struct dequantize_node {
   template <int Index, class Input>
   struct typed {
     using output = tensor<dtype::f32, typename Input::shape_type>;
-    static void run(const dequantize_node&, const typename Input::element* in, float* out) {
-      reference::dequantize(Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+    struct prepared {
+      constexpr explicit prepared(const dequantize_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
+      kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
     }
   };
 };

@@ -198,8 +198,10 @@ inline kernel prepare_mul(const op_context& ctx) {
         static_cast<double>(a.quant.scale()) * static_cast<double>(b.quant.scale()) / static_cast<double>(out.quant.scale()));
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
     const int_range act = detail::activation_range<T>(ctx, out);
+    const kernels::target target = ctx.simd_target();
     return [=](const tensor_memory& m) {
-      reference::mul(g, m.at<const T>(a_t), a_off, m.at<const T>(b_t), b_off, mult, out_off, act, m.at<T>(out_t));
+      kernels::mul_quantized(target, g, m.at<const T>(a_t), a_off, m.at<const T>(b_t), b_off, mult, out_off, act,
+                             m.at<T>(out_t));
     };
   };
   if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
@@ -214,8 +216,11 @@ inline kernel prepare_quantize(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const float out_scale = out.quant.scale();
   const std::int32_t out_zp = out.quant.zero_point();
+  const kernels::target target = ctx.simd_target();
   auto from_float = [&]<class Out>(Out*) -> kernel {
-    return [=](const tensor_memory& m) { reference::quantize(n, m.at<const float>(in_t), out_scale, out_zp, m.at<Out>(out_t)); };
+    return [=](const tensor_memory& m) {
+      kernels::quantize(target, n, m.at<const float>(in_t), out_scale, out_zp, m.at<Out>(out_t));
+    };
   };
   auto requantize = [&]<class In, class Out>(In*, Out*) -> kernel {
     const quantized_multiplier mult =
@@ -263,7 +268,10 @@ inline kernel prepare_dequantize(const op_context& ctx) {
   auto typed = [&]<class In>(In*) -> kernel {
     const float scale = in.quant.scale();
     const std::int32_t zp = in.quant.zero_point();
-    return [=](const tensor_memory& m) { reference::dequantize(n, m.at<const In>(in_t), scale, zp, m.at<float>(out_t)); };
+    const kernels::target target = ctx.simd_target();
+    return [=](const tensor_memory& m) {
+      kernels::dequantize(target, n, m.at<const In>(in_t), scale, zp, m.at<float>(out_t));
+    };
   };
   if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return typed(static_cast<std::uint8_t*>(nullptr));

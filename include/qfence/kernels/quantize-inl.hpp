@@ -1,0 +1,86 @@
+// qfence/kernels/quantize-inl.hpp: QUANTIZE from float and DEQUANTIZE to
+// float (int8, uint8, int16) with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// QUANTIZE, as reference::quantize_value: q = x / scale (the IEEE quotient,
+// not a multiplication by 1 / scale), rounded half away from zero, plus the
+// zero point, clamped to T; NaN is the zero point. On vectors:
+//   - q is first clamped to +-2^24: beyond that every result saturates
+//     anyway (|zero point| < 2^16), and the clamp keeps the int32 conversion
+//     in range (infinities included);
+//   - rounding half away from zero is trunc(q) +- 1 where the fraction q -
+//     trunc(q) (exact in float) reaches +-0.5, as the reference's
+//     round_to_int64 does in double: the same integer.
+// DEQUANTIZE, as reference::dequantize: float(double(scale) * (x - zero
+// point)). That double product is exact (24 + 17 bits), so its rounding to
+// float is the correctly rounded product, which is also what one float
+// multiplication of scale by the (exact) float x - zero point gives.
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include <hwy/highway.h>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/partial_vector-inl.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_QUANTIZE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#undef QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#else
+#define QFENCE_KERNELS_QUANTIZE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// QUANTIZE of n floats to T (int8, uint8, int16).
+template <class T>
+HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> d32;
+  const hn::Rebind<T, decltype(d32)> dt;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
+  const auto divisor = hn::Set(df, scale);
+  const auto limit = hn::Set(df, 16777216.0f), half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
+  const auto zp = hn::Set(d32, zero_point);
+  const auto lo = hn::Set(d32, std::numeric_limits<T>::min()), hi = hn::Set(d32, std::numeric_limits<T>::max());
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    const auto q = hn::Div(LoadFirstLanes(df, in + i, valid), divisor);
+    const auto nan = hn::IsNaN(q);  // not Ne(q, q): AVX-512 compares NaN ordered
+    const auto clamped = hn::Min(hn::Max(q, hn::Neg(limit)), limit);
+    const auto whole = hn::Trunc(clamped);
+    const auto fraction = hn::Sub(clamped, whole);
+    const auto rounded = hn::Sub(hn::Add(whole, hn::IfThenElseZero(hn::Ge(fraction, half), one)),
+                                 hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
+    const auto v = hn::IfThenElse(hn::RebindMask(d32, nan), zp, hn::Add(hn::ConvertTo(d32, rounded), zp));
+    StoreFirstLanes(dt, hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi)), valid, out + i);
+  }
+}
+
+/// DEQUANTIZE of n T (int8, uint8, int16) to float.
+template <class T>
+HWY_NOINLINE void DequantizeToFloat(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> d32;
+  const hn::Rebind<T, decltype(d32)> dt;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
+  const auto factor = hn::Set(df, scale);
+  const auto zp = hn::Set(d32, zero_point);
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    const auto centred = hn::Sub(hn::PromoteTo(d32, LoadFirstLanes(dt, in + i, valid)), zp);
+    StoreFirstLanes(df, hn::Mul(hn::ConvertTo(df, centred), factor), valid, out + i);
+  }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
