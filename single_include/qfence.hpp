@@ -4956,9 +4956,10 @@ QFENCE_EXACT_FLOAT_END
 
 
 // ---- qfence/kernels/dot_product-inl.hpp ------------------------------------
-// qfence/kernels/dot_product-inl.hpp: the int8 dot product of the
-// convolution kernels, per target (re-included through foreach_target.h by
-// kernels/dispatch.hpp).
+// qfence/kernels/dot_product-inl.hpp: the dot products of the convolution
+// kernels, per target (re-included through foreach_target.h by
+// kernels/dispatch.hpp): DotBytes (4 bytes per lane) and DotPairs (2 int16
+// per lane).
 //
 // DotBytes(d, acc, u, s): every 32-bit lane j of acc gains
 //   sum over k < 4 of u.u8[4j + k] * s.i8[4j + k]
@@ -4974,6 +4975,7 @@ QFENCE_EXACT_FLOAT_END
 //     overflow int32;
 //   - other targets (EMU128, NEON, ...): the same bytes, multiplied in int16
 //     (a product fits) and widened with shifts.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -5020,6 +5022,35 @@ HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) 
   acc = hn::Add(acc, widen_sum(hn::BitCast(d, hn::Mul(x_even, w_even))));
   return hn::Add(acc, widen_sum(hn::BitCast(d, hn::Mul(x_odd, w_odd))));
 #endif
+#endif
+}
+
+/// DotPairs(d, acc, a, b): every 32-bit lane j of acc gains
+///   a[2j] * b[2j] + a[2j + 1] * b[2j + 1]
+/// for int16 vectors a and b, whose pair sums the caller keeps within int32
+/// (int8 weights against 8- or 16-bit data: at most 2 * 2^22):
+///   - AVX3_DL: vpdpwssd (inline assembly, as DotBytes);
+///   - SSE4, AVX2, AVX3: vpmaddwd (ReorderWidenMulAccumulate, whose x86 form
+///     keeps lane order) and an add;
+///   - other targets: the 32-bit products from their low and high halves.
+template <class D, class V16>
+HWY_INLINE hn::Vec<D> DotPairs(D d, hn::Vec<D> acc, V16 a, V16 b) {
+#if HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  decltype(acc.raw) sum;
+  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
+#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  auto unused = hn::Zero(d);
+  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);
+#else
+  // The even lane's product in the low halves of each 32-bit lane, the odd
+  // lane's in the high halves (a product of two int16 exceeds int16).
+  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
+  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
+  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
+                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
+  return hn::Add(acc, hn::Add(even, odd));
 #endif
 }
 
@@ -5633,9 +5664,10 @@ QFENCE_EXACT_FLOAT_END
 //     path nor `qfence embed` needs new data); with dilation, one run per tap;
 //   - each run is a dot product on vectors: the input loaded once, each
 //     channel's weights widened to int16, pairs of products summed into int32
-//     lanes (vpmaddwd on x86). A product is at most 2^15 * 2^7 = 2^22, so a
-//     lane gains at most 2^23 per step: after 255 steps the int32 lanes are
-//     widened and added to int64 lanes, before they could overflow;
+//     lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86). A
+//     product is at most 2^15 * 2^7 = 2^22, so a lane gains at most 2^23 per
+//     step: after 255 steps the int32 lanes are widened and added to int64
+//     lanes, before they could overflow;
 //     A window of fewer than 512 products fits int32 whatever the lanes
 //     (512 * 2^22 = 2^31), so it is never widened;
 //   - the lanes are summed in int64 and the reference's own epilogue
@@ -5683,7 +5715,7 @@ class DotSums {
 
   explicit DotSums(int channels) : channels_(channels) {
     for (int j = 0; j < kChannelBlock; ++j) {
-      acc_[j] = acc_odd_[j] = hn::Zero(D32());
+      acc_[j] = hn::Zero(D32());
       wide_[j] = hn::Zero(D64());
     }
   }
@@ -5700,9 +5732,8 @@ class DotSums {
       QFENCE_UNROLL
       for (int j = 0; j < kChannelBlock; ++j)
         if (j < channels_)
-          acc_[j] = hn::ReorderWidenMulAccumulate(
-              d32, x, LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid), acc_[j],
-              acc_odd_[j]);
+          acc_[j] = DotPairs(d32, acc_[j], x,
+                             LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid));
       if constexpr (!kNarrow)
         if (++steps_ == kStepsPerFlush) Flush();
     }
@@ -5711,7 +5742,7 @@ class DotSums {
   /// Channel j's sum.
   HWY_INLINE std::int64_t Sum(int j) {
     if constexpr (kNarrow) {
-      return hn::GetLane(hn::SumOfLanes(D32(), hn::Add(acc_[j], acc_odd_[j])));
+      return hn::GetLane(hn::SumOfLanes(D32(), acc_[j]));
     } else {
       if (steps_ != 0) Flush();
       return hn::GetLane(hn::SumOfLanes(D64(), wide_[j]));
@@ -5724,19 +5755,16 @@ class DotSums {
     const D64 d64;
     const hn::Half<D32> half;
     for (int j = 0; j < kChannelBlock; ++j) {
-      // acc_ and acc_odd_ each fit int32, their sum may not: widen both.
-      const auto widened = [&](hn::Vec<D32> v) QFENCE_INLINE_LAMBDA {
-        return hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, v)), hn::PromoteTo(d64, hn::UpperHalf(half, v)));
-      };
-      wide_[j] = hn::Add(wide_[j], hn::Add(widened(acc_[j]), widened(acc_odd_[j])));
-      acc_[j] = acc_odd_[j] = hn::Zero(d32);
+      wide_[j] = hn::Add(wide_[j], hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, acc_[j])),
+                                           hn::PromoteTo(d64, hn::UpperHalf(half, acc_[j]))));
+      acc_[j] = hn::Zero(d32);
     }
     steps_ = 0;
   }
 
   int channels_;
   int steps_ = 0;
-  hn::Vec<D32> acc_[kChannelBlock], acc_odd_[kChannelBlock];
+  hn::Vec<D32> acc_[kChannelBlock];
   hn::Vec<D64> wide_[kChannelBlock];
 };
 #endif
@@ -5817,7 +5845,7 @@ QFENCE_EXACT_FLOAT_END
 // Channels run along the lanes. Each 32-bit lane holds one channel's inputs
 // from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
 // the high half; a lone last row keeps its sign extension there, which meets
-// a weight of 0), and PairDot adds their dot product with the packed weight
+// a weight of 0), and DotPairs (kernels/dot_product-inl.hpp) adds their dot product with the packed weight
 // pair (kernels/packed_conv.hpp): vpdpwssd on AVX3_DL, vpmaddwd elsewhere on
 // x86, int16 products widened on other targets. Building a pair costs more
 // than using it, so for each output row and vector of channels the kernel
@@ -5861,30 +5889,6 @@ namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
-
-/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs;
-/// each product up to 255 * 255, the pair's sum fits int32).
-template <class D, class V16>
-HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
-#if HWY_TARGET == HWY_AVX3_DL
-  (void)d;
-  decltype(acc.raw) sum;
-  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
-  return hn::Vec<D>{sum};
-#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
-  auto unused = hn::Zero(d);
-  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
-#else
-  // The 32-bit products from their low and high halves (a uint8 product
-  // exceeds int16): the even lane's in the low halves of each 32-bit lane,
-  // the odd lane's in the high halves.
-  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
-  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
-  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
-                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
-  return hn::Add(acc, hn::Add(even, odd));
-#endif
-}
 
 /// The +128 a quad adds to each of a filter's FH row bytes.
 template <int FH>
@@ -6015,7 +6019,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         };
         const auto dot = [&](V acc, V16 unit, V16 w) QFENCE_INLINE_LAMBDA {
           if constexpr (kQuads) return DotBytes(d, acc, hn::BitCast(d, unit), hn::BitCast(d, w));
-          else return PairDot(d, acc, unit, w);
+          else return DotPairs(d, acc, unit, w);
         };
         const auto buffered_unit = [&](int column, int k) QFENCE_INLINE_LAMBDA {
           return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * units + k) * hn::Lanes(d16));

@@ -12,9 +12,10 @@
 //     path nor `qfence embed` needs new data); with dilation, one run per tap;
 //   - each run is a dot product on vectors: the input loaded once, each
 //     channel's weights widened to int16, pairs of products summed into int32
-//     lanes (vpmaddwd on x86). A product is at most 2^15 * 2^7 = 2^22, so a
-//     lane gains at most 2^23 per step: after 255 steps the int32 lanes are
-//     widened and added to int64 lanes, before they could overflow;
+//     lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86). A
+//     product is at most 2^15 * 2^7 = 2^22, so a lane gains at most 2^23 per
+//     step: after 255 steps the int32 lanes are widened and added to int64
+//     lanes, before they could overflow;
 //     A window of fewer than 512 products fits int32 whatever the lanes
 //     (512 * 2^22 = 2^31), so it is never widened;
 //   - the lanes are summed in int64 and the reference's own epilogue
@@ -33,6 +34,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/dot_product-inl.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
@@ -73,7 +75,7 @@ class DotSums {
 
   explicit DotSums(int channels) : channels_(channels) {
     for (int j = 0; j < kChannelBlock; ++j) {
-      acc_[j] = acc_odd_[j] = hn::Zero(D32());
+      acc_[j] = hn::Zero(D32());
       wide_[j] = hn::Zero(D64());
     }
   }
@@ -90,9 +92,8 @@ class DotSums {
       QFENCE_UNROLL
       for (int j = 0; j < kChannelBlock; ++j)
         if (j < channels_)
-          acc_[j] = hn::ReorderWidenMulAccumulate(
-              d32, x, LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid), acc_[j],
-              acc_odd_[j]);
+          acc_[j] = DotPairs(d32, acc_[j], x,
+                             LoadFirstLanesWidened(d16, weights + static_cast<std::size_t>(j) * stride + i, valid));
       if constexpr (!kNarrow)
         if (++steps_ == kStepsPerFlush) Flush();
     }
@@ -101,7 +102,7 @@ class DotSums {
   /// Channel j's sum.
   HWY_INLINE std::int64_t Sum(int j) {
     if constexpr (kNarrow) {
-      return hn::GetLane(hn::SumOfLanes(D32(), hn::Add(acc_[j], acc_odd_[j])));
+      return hn::GetLane(hn::SumOfLanes(D32(), acc_[j]));
     } else {
       if (steps_ != 0) Flush();
       return hn::GetLane(hn::SumOfLanes(D64(), wide_[j]));
@@ -114,19 +115,16 @@ class DotSums {
     const D64 d64;
     const hn::Half<D32> half;
     for (int j = 0; j < kChannelBlock; ++j) {
-      // acc_ and acc_odd_ each fit int32, their sum may not: widen both.
-      const auto widened = [&](hn::Vec<D32> v) QFENCE_INLINE_LAMBDA {
-        return hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, v)), hn::PromoteTo(d64, hn::UpperHalf(half, v)));
-      };
-      wide_[j] = hn::Add(wide_[j], hn::Add(widened(acc_[j]), widened(acc_odd_[j])));
-      acc_[j] = acc_odd_[j] = hn::Zero(d32);
+      wide_[j] = hn::Add(wide_[j], hn::Add(hn::PromoteTo(d64, hn::LowerHalf(half, acc_[j])),
+                                           hn::PromoteTo(d64, hn::UpperHalf(half, acc_[j]))));
+      acc_[j] = hn::Zero(d32);
     }
     steps_ = 0;
   }
 
   int channels_;
   int steps_ = 0;
-  hn::Vec<D32> acc_[kChannelBlock], acc_odd_[kChannelBlock];
+  hn::Vec<D32> acc_[kChannelBlock];
   hn::Vec<D64> wide_[kChannelBlock];
 };
 #endif

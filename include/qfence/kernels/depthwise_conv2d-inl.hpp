@@ -5,7 +5,7 @@
 // Channels run along the lanes. Each 32-bit lane holds one channel's inputs
 // from two filter rows as an int16 pair (fy = 2k in the low half, 2k + 1 in
 // the high half; a lone last row keeps its sign extension there, which meets
-// a weight of 0), and PairDot adds their dot product with the packed weight
+// a weight of 0), and DotPairs (kernels/dot_product-inl.hpp) adds their dot product with the packed weight
 // pair (kernels/packed_conv.hpp): vpdpwssd on AVX3_DL, vpmaddwd elsewhere on
 // x86, int16 products widened on other targets. Building a pair costs more
 // than using it, so for each output row and vector of channels the kernel
@@ -62,30 +62,6 @@ namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
-
-/// acc + per lane j: a[2j] * b[2j] + a[2j + 1] * b[2j + 1] (int16 pairs;
-/// each product up to 255 * 255, the pair's sum fits int32).
-template <class D, class V16>
-HWY_INLINE hn::Vec<D> PairDot(D d, hn::Vec<D> acc, V16 a, V16 b) {
-#if HWY_TARGET == HWY_AVX3_DL
-  (void)d;
-  decltype(acc.raw) sum;
-  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
-  return hn::Vec<D>{sum};
-#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
-  auto unused = hn::Zero(d);
-  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);  // vpmaddwd: lane order kept
-#else
-  // The 32-bit products from their low and high halves (a uint8 product
-  // exceeds int16): the even lane's in the low halves of each 32-bit lane,
-  // the odd lane's in the high halves.
-  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
-  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
-  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
-                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
-  return hn::Add(acc, hn::Add(even, odd));
-#endif
-}
 
 /// The +128 a quad adds to each of a filter's FH row bytes.
 template <int FH>
@@ -216,7 +192,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         };
         const auto dot = [&](V acc, V16 unit, V16 w) QFENCE_INLINE_LAMBDA {
           if constexpr (kQuads) return DotBytes(d, acc, hn::BitCast(d, unit), hn::BitCast(d, w));
-          else return PairDot(d, acc, unit, w);
+          else return DotPairs(d, acc, unit, w);
         };
         const auto buffered_unit = [&](int column, int k) QFENCE_INLINE_LAMBDA {
           return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * units + k) * hn::Lanes(d16));

@@ -1,6 +1,7 @@
-// qfence/kernels/dot_product-inl.hpp: the int8 dot product of the
-// convolution kernels, per target (re-included through foreach_target.h by
-// kernels/dispatch.hpp).
+// qfence/kernels/dot_product-inl.hpp: the dot products of the convolution
+// kernels, per target (re-included through foreach_target.h by
+// kernels/dispatch.hpp): DotBytes (4 bytes per lane) and DotPairs (2 int16
+// per lane).
 //
 // DotBytes(d, acc, u, s): every 32-bit lane j of acc gains
 //   sum over k < 4 of u.u8[4j + k] * s.i8[4j + k]
@@ -16,6 +17,8 @@
 //     overflow int32;
 //   - other targets (EMU128, NEON, ...): the same bytes, multiplied in int16
 //     (a product fits) and widened with shifts.
+#include <cstdint>
+
 #include <hwy/highway.h>
 
 #include "qfence/core/exact_float.hpp"
@@ -64,6 +67,35 @@ HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) 
   acc = hn::Add(acc, widen_sum(hn::BitCast(d, hn::Mul(x_even, w_even))));
   return hn::Add(acc, widen_sum(hn::BitCast(d, hn::Mul(x_odd, w_odd))));
 #endif
+#endif
+}
+
+/// DotPairs(d, acc, a, b): every 32-bit lane j of acc gains
+///   a[2j] * b[2j] + a[2j + 1] * b[2j + 1]
+/// for int16 vectors a and b, whose pair sums the caller keeps within int32
+/// (int8 weights against 8- or 16-bit data: at most 2 * 2^22):
+///   - AVX3_DL: vpdpwssd (inline assembly, as DotBytes);
+///   - SSE4, AVX2, AVX3: vpmaddwd (ReorderWidenMulAccumulate, whose x86 form
+///     keeps lane order) and an add;
+///   - other targets: the 32-bit products from their low and high halves.
+template <class D, class V16>
+HWY_INLINE hn::Vec<D> DotPairs(D d, hn::Vec<D> acc, V16 a, V16 b) {
+#if HWY_TARGET == HWY_AVX3_DL
+  (void)d;
+  decltype(acc.raw) sum;
+  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  return hn::Vec<D>{sum};
+#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  auto unused = hn::Zero(d);
+  return hn::ReorderWidenMulAccumulate(d, a, b, acc, unused);
+#else
+  // The even lane's product in the low halves of each 32-bit lane, the odd
+  // lane's in the high halves (a product of two int16 exceeds int16).
+  const auto low = hn::BitCast(d, hn::Mul(a, b)), high = hn::BitCast(d, hn::MulHigh(a, b));
+  const auto even = hn::Add(hn::ShiftLeft<16>(high), hn::And(low, hn::Set(d, 0xFFFF)));
+  const auto odd = hn::Add(hn::And(high, hn::Set(d, static_cast<std::int32_t>(0xFFFF0000u))),
+                           hn::BitCast(d, hn::ShiftRight<16>(hn::BitCast(hn::RebindToUnsigned<D>(), low))));
+  return hn::Add(acc, hn::Add(even, odd));
 #endif
 }
 
