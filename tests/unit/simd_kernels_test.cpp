@@ -897,8 +897,8 @@ binary_shapes random_binary_shapes(std::mt19937& r) {
   if (kind == 3) for (auto& x : s.b) x = below(2) == 0 ? 1 : x;
   if (kind >= 4) {
     const int channels = 1 + below(20);
-    s.a.back() = s.b.back() = channels;
-    s.a.front() += below(40);  // more rows than one vector's worth of channels
+    s.a.back() = channels;
+    if (s.a.size() > 1) s.a.front() += below(40);  // more rows than one vector's worth of channels
     s.b = s.a;
     (kind == 4 ? s.b : s.a) = {channels};
   }
