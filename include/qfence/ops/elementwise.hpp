@@ -103,21 +103,16 @@ struct binary_node {
       }
     }
 
-    /// The reference kernels.
-    static void run(const binary_node&, const typename X::element* a, const typename Y::element* b,
+    /// The reference kernels (quantized: the same dispatch on the reference
+    /// target, which kernels/dispatch.hpp sends to kernels/reference/).
+    static void run(const binary_node& n, const typename X::element* a, const typename Y::element* b,
                     typename output::element* out) {
       if constexpr (X::type == dtype::f32) {
         if constexpr (is_add) reference::add(geometry, a, b, act, out);
         else if constexpr (is_sub) reference::sub(geometry, a, b, act, out);
         else reference::mul(geometry, a, b, act, out);
-      } else if constexpr (is_add || is_sub) {
-        static constexpr add_params params = add_sub_params();
-        if constexpr (is_sub) reference::sub(geometry, a, b, params, act, out);
-        else reference::add(geometry, a, b, params, act, out);
       } else {
-        static constexpr quantized_multiplier m = mul_multiplier();
-        reference::mul(geometry, a, -X::quant::zero_point, b, -Y::quant::zero_point, m, output::quant::zero_point,
-                       act, out);
+        run(prepared(n), kernels::target::reference(), a, b, out);
       }
     }
   };
