@@ -44,8 +44,11 @@ HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) 
   (void)d;
   // An output tied to the accumulator ("0"), not "+v": GCC keeps the
   // accumulators in place instead of copying each one around the asm.
+  // {evex}: Highway 1.0.3's AVX3_DL target string enables avxvnni, so on
+  // xmm/ymm registers Clang's assembler would pick AVX-VNNI's VEX encoding,
+  // which AVX-512 VNNI CPUs without AVX-VNNI (AMD Zen 4) fault on.
   decltype(acc.raw) sum;
-  asm("vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
+  asm("%{evex%} vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
   return hn::Vec<D>{sum};
 #else
   const hn::Vec<D> x = u, w = s;
@@ -82,8 +85,8 @@ template <class D, class V16>
 HWY_INLINE hn::Vec<D> DotPairs(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #if HWY_TARGET == HWY_AVX3_DL
   (void)d;
-  decltype(acc.raw) sum;
-  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  decltype(acc.raw) sum;  // {evex}: see DotBytes
+  asm("%{evex%} vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
   return hn::Vec<D>{sum};
 #elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
   auto unused = hn::Zero(d);

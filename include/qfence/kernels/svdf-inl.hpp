@@ -6,7 +6,8 @@
 //   2. each filter's dot product of its feature weights with the input minus
 //      its zero point: the input widened to int16 once per chunk, every
 //      filter's row widened as it is read, pairs of products summed into
-//      int32 lanes (vpmaddwd on x86) and the lanes summed; then a vector of
+//      int32 lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86)
+//      and the lanes summed; then a vector of
 //      filters at a time requantized, clamped to the state's type and written
 //      to each filter's newest step;
 //   3. each filter's time weights against its state minus the state's zero
@@ -28,6 +29,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/dot_product-inl.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
@@ -51,10 +53,10 @@ namespace svdf_detail {
 inline constexpr int kInputChunk = 1024;
 
 #if HWY_TARGET != HWY_SCALAR
-/// The sum of the lanes of two int32 accumulators.
+/// The sum of the lanes of an int32 accumulator.
 template <class D32>
-HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
-  return hn::GetLane(hn::SumOfLanes(d32, hn::Add(a, b)));
+HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a) {
+  return hn::GetLane(hn::SumOfLanes(d32, a));
 }
 #endif
 
@@ -96,11 +98,10 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
                   x16 + c);
       for (std::size_t f = 0; f < filters; ++f) {
         const std::int8_t* w = a.weights_feature + f * input_size + c0;
-        auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
+        auto acc = hn::Zero(d32);
         for (int c = 0; c < length; c += n16)
-          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
-                                               acc1);
-        const std::int32_t dot = LaneSum(d32, acc0, acc1);
+          acc = DotPairs(d32, acc, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c));
+        const std::int32_t dot = LaneSum(d32, acc);
         dots[f] = c0 == 0 ? dot : static_cast<std::int32_t>(static_cast<std::uint32_t>(dots[f]) +
                                                            static_cast<std::uint32_t>(dot));
       }
@@ -126,14 +127,14 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
     for (std::size_t f = 0; f < filters; ++f) {
       const State* t = a.weights_time + f * memory;
       const State* s = a.state + (static_cast<std::size_t>(b) * filters + f) * memory;
-      auto ts0 = hn::Zero(t32), ts1 = hn::Zero(t32), tz0 = hn::Zero(t32), tz1 = hn::Zero(t32);
+      auto ts = hn::Zero(t32), tz = hn::Zero(t32);
       for (int m = 0; m < g.memory; m += nt) {
         const auto tv = LoadFirstLanesWidened(t16, t + m, g.memory - m);
-        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m), ts0, ts1);
-        tz0 = hn::ReorderWidenMulAccumulate(t32, tv, time_zero_point, tz0, tz1);
+        ts = DotPairs(t32, ts, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m));
+        tz = DotPairs(t32, tz, tv, time_zero_point);
       }
       per_filter[static_cast<std::size_t>(b) * filters + f] = static_cast<std::int32_t>(
-          static_cast<std::uint32_t>(LaneSum(t32, ts0, ts1)) - static_cast<std::uint32_t>(LaneSum(t32, tz0, tz1)));
+          static_cast<std::uint32_t>(LaneSum(t32, ts)) - static_cast<std::uint32_t>(LaneSum(t32, tz)));
     }
 
   // 4. Units: rank filters each, the bias, the output.
