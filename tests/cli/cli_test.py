@@ -11,6 +11,7 @@ writes: the types header alone, and the full header.
 import json
 import pathlib
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,12 @@ def main():
         expect_error(('run', valid, '--in', valid), 'has ', 'input of the wrong size')
         expect_error(('run', valid, '--in', tmp / 'missing.bin'), "cannot open", 'missing input file')
         expect_error(('run', tmp / 'missing.tflite'), "cannot open", 'missing model')
+        # A directory opens as a stream on Linux and has no size: a clear error,
+        # with the model file inside named when there is one.
+        (tmp / 'model_dir').mkdir()
+        shutil.copy(tmp / 'valid.tflite', tmp / 'model_dir' / 'model.tflite')
+        expect_error(('run', tmp / 'model_dir'), "is a directory, not a file; did you mean", 'a directory as the model')
+        expect_error(('run', valid, '--in', tmp / 'model_dir'), "is a directory", 'a directory as an input')
 
         # embed writes NAME.hpp and NAME_types.hpp; the types header holds no weights.
         gen = tmp / 'gen'

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -461,9 +462,19 @@ inline runtime::model read_model(std::vector<std::byte> file) {
 
 /// The bytes of a file; a model_error naming the path when it cannot be read.
 inline std::vector<std::byte> read_file_bytes(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    // An ifstream opens a directory on Linux and tellg() then says -1, which
+    // would become a vector of 2^64 bytes.
+    const std::filesystem::path inside = std::filesystem::path(path) / "model.tflite";
+    throw runtime::model_error("'" + path + "' is a directory, not a file" +
+                               (std::filesystem::exists(inside, ec) ? "; did you mean '" + inside.string() + "'?" : ""));
+  }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw runtime::model_error("cannot open '" + path + "'");
-  std::vector<std::byte> bytes(static_cast<std::size_t>(in.tellg()));
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw runtime::model_error("cannot find the size of '" + path + "' (not a regular file?)");
+  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
   in.seekg(0);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!in) throw runtime::model_error("cannot read '" + path + "'");
