@@ -454,6 +454,29 @@ TEST_CASE("int8 depthwise_conv2d, constant geometry: every target gives the refe
   }
 }
 
+TEST_CASE("int8 depthwise_conv2d, MobileNets' 3x3 layers: every target gives the reference's bits") {
+  // Full vectors of channels (16, 32, 48, 64 on AVX-512; half vectors at 24),
+  // strides 1 and 2, SAME and VALID, widths odd and even, as runtime
+  // geometry: the walk that keeps its columns in registers, at every border.
+  using qf::make_window_geometry;
+  using qf::padding;
+  const int channels[] = {16, 24, 32, 48, 64};
+  for (const kn::target t : kn::usable_targets())
+    for (const int c : channels)
+      for (const int stride : {1, 2})
+        for (const padding pad : {padding::same, padding::valid})
+          for (const int width : {1, 2, 7, 12}) {
+            const std::uint32_t seed = base_seed() + static_cast<std::uint32_t>(c * 131 + stride * 17 + width);
+            std::mt19937 r(seed ^ 0x3d3du);
+            const qf::window_geometry g = make_window_geometry(1, 5 + width % 3, width, c, c, 3, 3, stride, stride, 1, 1, pad);
+            if (g.out_h <= 0 || g.out_w <= 0) continue;
+            const layer l = random_layer_of(r, g);
+            const auto [want, got] = depthwise_outputs(l, t);
+            CAPTURE(describe(l, seed, t.name()));
+            REQUIRE(got == want);
+          }
+}
+
 /// A random int8 SVDF (int16 or int8 state), run `steps` times on `t` and
 /// by the reference, from the same random state: every output and the
 /// final states must match.
