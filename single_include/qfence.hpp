@@ -4999,8 +4999,11 @@ HWY_INLINE hn::Vec<D> DotBytes(D d, hn::Vec<D> acc, hn::Vec<D> u, hn::Vec<D> s) 
   (void)d;
   // An output tied to the accumulator ("0"), not "+v": GCC keeps the
   // accumulators in place instead of copying each one around the asm.
+  // {evex}: Highway 1.0.3's AVX3_DL target string enables avxvnni, so on
+  // xmm/ymm registers Clang's assembler would pick AVX-VNNI's VEX encoding,
+  // which AVX-512 VNNI CPUs without AVX-VNNI (AMD Zen 4) fault on.
   decltype(acc.raw) sum;
-  asm("vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
+  asm("%{evex%} vpdpbusd %[s], %[u], %[sum]" : [sum] "=v"(sum) : [u] "v"(u.raw), [s] "v"(s.raw), "0"(acc.raw));
   return hn::Vec<D>{sum};
 #else
   const hn::Vec<D> x = u, w = s;
@@ -5037,8 +5040,8 @@ template <class D, class V16>
 HWY_INLINE hn::Vec<D> DotPairs(D d, hn::Vec<D> acc, V16 a, V16 b) {
 #if HWY_TARGET == HWY_AVX3_DL
   (void)d;
-  decltype(acc.raw) sum;
-  asm("vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
+  decltype(acc.raw) sum;  // {evex}: see DotBytes
+  asm("%{evex%} vpdpwssd %[b], %[a], %[sum]" : [sum] "=v"(sum) : [a] "v"(a.raw), [b] "v"(b.raw), "0"(acc.raw));
   return hn::Vec<D>{sum};
 #elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
   auto unused = hn::Zero(d);
@@ -5901,6 +5904,73 @@ inline constexpr int kPairVectors = 192;
 inline constexpr int kRowsKept = 16;
 
 #if HWY_TARGET != HWY_SCALAR
+/// One output row for one full vector of channels of a filter of constant
+/// size FH x FW, depth multiplier 1, dilation 1 and stride 1 or 2 (MobileNets'
+/// layers): the FW columns an output reads stay in registers and each output
+/// builds only the `stride` columns the previous one did not read, straight
+/// from the input rows (a row above or below the image reads the pad row with
+/// a step of 0; a column left or right of it is the pad column, built once).
+/// kUnits units make a column. `unit_of`, `dot`, `kept` (the weights, unit by
+/// filter column), `bias` and `finish` are Rows' own, so both walks build the
+/// same units.
+template <int FH, int FW, int kUnits, class T, class UnitOf, class Dot, class Kept, class V, class Finish>
+HWY_INLINE void RollAlongRow(int stride, const window_geometry& g, int oy, const T* const* rows, const T* batch_in,
+                             const T* pad, std::size_t in_c, std::size_t cc, const UnitOf& unit_of, const Dot& dot,
+                             const Kept& kept, V bias, const Finish& finish) {
+  using V16 = std::remove_cvref_t<decltype(kept[0][0])>;
+  const T* base[FH];
+  std::size_t step[FH];
+  QFENCE_UNROLL
+  for (int fy = 0; fy < FH; ++fy) {
+    const T* row = fy < kRowsKept ? rows[fy] : window_input_row(g, batch_in, oy, fy);
+    base[fy] = row != nullptr ? row + cc : pad;
+    step[fy] = row != nullptr ? in_c : 0;
+  }
+  const hn::Rebind<T, hn::Repartition<std::int32_t, hn::DFromV<V16>>> d8;
+  V16 pad_column[kUnits];
+  QFENCE_UNROLL
+  for (int k = 0; k < kUnits; ++k)
+    pad_column[k] = unit_of(k, [&](int, int) QFENCE_INLINE_LAMBDA { return hn::LoadU(d8, pad); });
+  const auto column = [&](int x, V16(&out)[kUnits]) QFENCE_INLINE_LAMBDA {
+    if (x < 0 || x >= g.in_w) {
+      QFENCE_UNROLL
+      for (int k = 0; k < kUnits; ++k) out[k] = pad_column[k];
+      return;
+    }
+    const std::size_t at = static_cast<std::size_t>(x);
+    QFENCE_UNROLL
+    for (int k = 0; k < kUnits; ++k)
+      out[k] = unit_of(k, [&](int fy, int) QFENCE_INLINE_LAMBDA { return hn::LoadU(d8, base[fy] + at * step[fy]); });
+  };
+  const auto walk = [&](auto stride_constant) QFENCE_INLINE_LAMBDA {
+    constexpr int S = decltype(stride_constant)::value;
+    V16 columns[FW][kUnits];
+    int x0 = -g.pad_w;
+    QFENCE_UNROLL
+    for (int fx = 0; fx < FW; ++fx) column(x0 + fx, columns[fx]);
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      V acc = bias;
+      QFENCE_UNROLL
+      for (int fx = 0; fx < FW; ++fx)
+        QFENCE_UNROLL
+        for (int k = 0; k < kUnits; ++k) acc = dot(acc, columns[fx][k], kept[k][fx]);
+      finish(acc, ox);
+      x0 += S;
+      QFENCE_UNROLL
+      for (int fx = 0; fx < FW; ++fx) {
+        if (fx + S < FW) {
+          QFENCE_UNROLL
+          for (int k = 0; k < kUnits; ++k) columns[fx][k] = columns[fx + S][k];
+        } else {
+          column(x0 + fx, columns[fx]);
+        }
+      }
+    }
+  };
+  if (stride == 1) walk(std::integral_constant<int, 1>{});
+  else walk(std::integral_constant<int, 2>{});
+}
+
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
 template <int FH, int FW, class D, class T>
@@ -5968,21 +6038,26 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           }
           return LoadFirstLanes(d8, pixel + cc, valid);
         };
-        // Unit k of column x: pair k, or the column's quad (k = 0).
-        const auto make_unit = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+        // Unit k of a column whose filter row fy has the bytes load(fy, slot):
+        // pair k, or the column's quad (k = 0).
+        const auto unit_of = [&](int k, const auto& load) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (kQuads) {
             const hn::Rebind<std::uint8_t, decltype(d)> du8;
-            const auto row = [&](int fy) QFENCE_INLINE_LAMBDA { return hn::PromoteTo(d, hn::BitCast(du8, bytes(fy, x, 0))); };
+            const auto row = [&](int fy) QFENCE_INLINE_LAMBDA { return hn::PromoteTo(d, hn::BitCast(du8, load(fy, 0))); };
             V quad = row(0);
             if constexpr (FH > 1) quad = hn::Or(quad, hn::ShiftLeft<8>(row(1)));
             if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(row(2)));
             if constexpr (FH > 3) quad = hn::Or(quad, hn::ShiftLeft<24>(row(3)));
             return hn::BitCast(d16, hn::Xor(quad, hn::Set(d, kQuadOffset<FH>)));
           }
-          const V low = hn::PromoteTo(d, bytes(2 * k, x, 0));
+          const V low = hn::PromoteTo(d, load(2 * k, 0));
           if (2 * k + 1 >= fh) return hn::BitCast(d16, low);  // a lone last row: weight 0 in the high half
-          const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, bytes(2 * k + 1, x, 1)));
+          const V high = hn::ShiftLeft<16>(hn::PromoteTo(d, load(2 * k + 1, 1)));
           return hn::OddEven(hn::BitCast(d16, high), hn::BitCast(d16, low));
+        };
+        // Unit k of column x.
+        const auto make_unit = [&](int k, int x) QFENCE_INLINE_LAMBDA -> V16 {
+          return unit_of(k, [&](int fy, int slot) QFENCE_INLINE_LAMBDA { return bytes(fy, x, slot); });
         };
         const auto weight = [&](int k, int fx) QFENCE_INLINE_LAMBDA {
           return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
@@ -6021,6 +6096,12 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           if constexpr (kQuads) return DotBytes(d, acc, hn::BitCast(d, unit), hn::BitCast(d, w));
           else return DotPairs(d, acc, unit, w);
         };
+        if constexpr (FH != 0 && FW != 0) {
+          if (multiplier == 1 && valid == n && g.dilation_w == 1 && (g.stride_w == 1 || g.stride_w == 2)) {
+            RollAlongRow<FH, FW, kQuads ? 1 : (FH + 1) / 2>(g.stride_w, g, oy, rows, batch_in, a.pad_row + cc, in_c, cc, unit_of, dot, kept, bias, finish);
+            continue;
+          }
+        }
         const auto buffered_unit = [&](int column, int k) QFENCE_INLINE_LAMBDA {
           return hn::Load(d16, pair_buffer + static_cast<std::size_t>(column * units + k) * hn::Lanes(d16));
         };
@@ -6775,7 +6856,8 @@ QFENCE_EXACT_FLOAT_END
 //   2. each filter's dot product of its feature weights with the input minus
 //      its zero point: the input widened to int16 once per chunk, every
 //      filter's row widened as it is read, pairs of products summed into
-//      int32 lanes (vpmaddwd on x86) and the lanes summed; then a vector of
+//      int32 lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86)
+//      and the lanes summed; then a vector of
 //      filters at a time requantized, clamped to the state's type and written
 //      to each filter's newest step;
 //   3. each filter's time weights against its state minus the state's zero
@@ -6809,10 +6891,10 @@ namespace svdf_detail {
 inline constexpr int kInputChunk = 1024;
 
 #if HWY_TARGET != HWY_SCALAR
-/// The sum of the lanes of two int32 accumulators.
+/// The sum of the lanes of an int32 accumulator.
 template <class D32>
-HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
-  return hn::GetLane(hn::SumOfLanes(d32, hn::Add(a, b)));
+HWY_INLINE std::int32_t LaneSum(D32 d32, hn::Vec<D32> a) {
+  return hn::GetLane(hn::SumOfLanes(d32, a));
 }
 #endif
 
@@ -6854,11 +6936,10 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
                   x16 + c);
       for (std::size_t f = 0; f < filters; ++f) {
         const std::int8_t* w = a.weights_feature + f * input_size + c0;
-        auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
+        auto acc = hn::Zero(d32);
         for (int c = 0; c < length; c += n16)
-          acc0 = hn::ReorderWidenMulAccumulate(d32, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c), acc0,
-                                               acc1);
-        const std::int32_t dot = LaneSum(d32, acc0, acc1);
+          acc = DotPairs(d32, acc, LoadFirstLanesWidened(d16, w + c, length - c), hn::Load(d16, x16 + c));
+        const std::int32_t dot = LaneSum(d32, acc);
         dots[f] = c0 == 0 ? dot : static_cast<std::int32_t>(static_cast<std::uint32_t>(dots[f]) +
                                                            static_cast<std::uint32_t>(dot));
       }
@@ -6884,14 +6965,14 @@ HWY_NOINLINE void SvdfQuantized(const svdf_geometry& g, const svdf_params& p, co
     for (std::size_t f = 0; f < filters; ++f) {
       const State* t = a.weights_time + f * memory;
       const State* s = a.state + (static_cast<std::size_t>(b) * filters + f) * memory;
-      auto ts0 = hn::Zero(t32), ts1 = hn::Zero(t32), tz0 = hn::Zero(t32), tz1 = hn::Zero(t32);
+      auto ts = hn::Zero(t32), tz = hn::Zero(t32);
       for (int m = 0; m < g.memory; m += nt) {
         const auto tv = LoadFirstLanesWidened(t16, t + m, g.memory - m);
-        ts0 = hn::ReorderWidenMulAccumulate(t32, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m), ts0, ts1);
-        tz0 = hn::ReorderWidenMulAccumulate(t32, tv, time_zero_point, tz0, tz1);
+        ts = DotPairs(t32, ts, tv, LoadFirstLanesWidened(t16, s + m, g.memory - m));
+        tz = DotPairs(t32, tz, tv, time_zero_point);
       }
       per_filter[static_cast<std::size_t>(b) * filters + f] = static_cast<std::int32_t>(
-          static_cast<std::uint32_t>(LaneSum(t32, ts0, ts1)) - static_cast<std::uint32_t>(LaneSum(t32, tz0, tz1)));
+          static_cast<std::uint32_t>(LaneSum(t32, ts)) - static_cast<std::uint32_t>(LaneSum(t32, tz)));
     }
 
   // 4. Units: rank filters each, the bias, the output.
