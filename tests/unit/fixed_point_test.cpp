@@ -55,6 +55,48 @@ TEST_CASE("multiply_by_quantized_multiplier agrees with exact arithmetic within 
   CHECK(exact_count > total * 95 / 100);
 }
 
+/// single_rounding's one-shift form of MultiplyByQuantizedMultiplier, in
+/// scalar code (what the AVX-512 kernels compute per lane).
+std::int32_t single_rounded(std::int32_t x, qf::quantized_multiplier m) {
+  const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+  const auto a = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left);
+  const std::int64_t p = std::int64_t{a} * m.multiplier;
+  const qf::single_rounding one = qf::single_rounding_of(right);
+  return static_cast<std::int32_t>((p + one.round + (p < 0 ? one.negative : 0)) >> one.shift);
+}
+
+// The two roundings as one (core/fixed_point.hpp): at every rounding shift,
+// on the ties of both roundings (where the sign rule matters), at the ends of
+// int32 and at random.
+TEST_CASE("single_rounding gives MultiplyByQuantizedMultiplier's value") {
+  qtest::xorshift32 rng(11);
+  long checked = 0;
+  for (int shift = -31; shift <= 30; ++shift) {
+    const std::int32_t multipliers[] = {0, 1 << 30, (1 << 30) + 1, 3 << 29, int_max, (1 << 30) + 12345};
+    for (const std::int32_t mult : multipliers) {
+      const qf::quantized_multiplier m{mult, shift};
+      const auto check = [&](std::int32_t x) {
+        INFO("x " << x << " multiplier " << mult << " shift " << shift);
+        REQUIRE(single_rounded(x, m) == qf::multiply_by_quantized_multiplier(x, m));
+        ++checked;
+      };
+      for (const std::int32_t x : {0, 1, -1, 2, -2, 3, -3, int_min, int_max, int_min + 1, int_max - 1}) check(x);
+      // Around the ties: with multiplier 2^30 (one half), x * 2^(r+1) +- k
+      // lands on and next to the half-way points of both roundings.
+      const int right = shift > 0 ? 0 : -shift;
+      for (int k = -3; k <= 3; ++k)
+        for (const std::int64_t base : {std::int64_t{1} << right, std::int64_t{3} << right, -(std::int64_t{1} << right),
+                                        -(std::int64_t{3} << right), std::int64_t{1} << (right + 1)}) {
+          const std::int64_t x = base + k;
+          if (x >= int_min && x <= int_max) check(static_cast<std::int32_t>(x));
+        }
+      for (int i = 0; i < 200; ++i) check(static_cast<std::int32_t>(rng.next()));
+      for (int i = 0; i < 200; ++i) check(rng.uniform_int(-(1 << 20), 1 << 20));
+    }
+  }
+  MESSAGE(checked << " values agree");
+}
+
 TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond)") {
   qtest::xorshift32 rng(3);
   for (int i = 0; i < 50000; ++i) {

@@ -119,6 +119,34 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, quantize
   return multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
 }
 
+/// MultiplyByQuantizedMultiplier's two roundings as one 64-bit shift, which
+/// the AVX-512 kernels use (kernels/requantize-inl.hpp): for the product
+/// p = (x << left) * multiplier (int64; multipliers are never negative),
+///   result = (p + round + (p < 0 ? negative : 0)) >> shift   (arithmetic).
+/// Why it is the same number:
+///   - SaturatingRoundingDoublingHighMul is h = floor((p + 2^30) / 2^31)
+///     (gemmlowp's nudge and truncating division give that for every p);
+///   - RoundingDivideByPOT(h, r) for r >= 1 is
+///     floor((h + 2^(r-1) - [h < 0]) / 2^r): its `remainder > threshold`
+///     is `remainder + 2^(r-1) - [h < 0] >= 2^r`;
+///   - floor((floor(y) + k) / q) = floor((y + k) / q) for integer k and
+///     q > 0, so result = floor((p + 2^30 + 2^(30+r) - 2^31 [h < 0]) / 2^(31+r));
+///   - [h < 0] is [p < -2^30]; [p < 0] differs from it only where
+///     -2^30 <= p < 0, and there both give 0.
+/// For r = 0 the result is h. The sum stays inside int64 (|p| < 2^62,
+/// round <= 2^61 + 2^30); fixed_point_test checks the identity.
+struct single_rounding {
+  std::int64_t round;
+  int shift;
+  std::int64_t negative;
+};
+
+/// The single rounding of a right shift of `right` (0..31) bits.
+constexpr single_rounding single_rounding_of(int right) noexcept {
+  if (right == 0) return {std::int64_t{1} << 30, 31, 0};
+  return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
+}
+
 /// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, ...)`, used by the
 /// int16x8 kernels on their 64-bit accumulators: the multiplier is first
 /// rounded to 16 bits, then one rounding shift. Inputs are within +-2^47 and

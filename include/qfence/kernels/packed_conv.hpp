@@ -47,7 +47,7 @@ namespace qfence::kernels {
 inline constexpr int channel_tile = 16;
 
 /// Rows of per-channel constants (conv_epilogue_row) the kernels read.
-inline constexpr std::size_t epilogue_rows = 7;
+inline constexpr std::size_t epilogue_rows = 11;
 
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
@@ -98,6 +98,14 @@ enum class conv_epilogue_row : int {
   right = 4,           // max(-shift, 0), the rounding right shift
   mask = 5,            // (1 << right) - 1
   half_mask = 6,       // mask >> 1
+  // The single 64-bit rounding of AVX-512 (core/fixed_point.hpp,
+  // single_rounding), one int64 per channel in the words of a channel
+  // pair: words 2j and 2j+1 of the even rows hold channel 2j's, of the odd
+  // rows channel 2j+1's (what the even and odd lanes' products meet).
+  round_even = 7,
+  round_odd = 8,
+  shift_even = 9,
+  shift_odd = 10,
 };
 
 /// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
@@ -160,6 +168,15 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
       row(conv_epilogue_row::multiplier_odd, oc - 1) = m.multiplier;
       row(conv_epilogue_row::multiplier_odd, oc) = m.multiplier;
     }
+    const single_rounding one = single_rounding_of(right);
+    const auto int64_at = [&](conv_epilogue_row even, conv_epilogue_row odd, std::int64_t v) {
+      const int pair = oc - oc % 2;
+      const conv_epilogue_row r = oc % 2 == 0 ? even : odd;
+      row(r, pair) = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+      row(r, pair + 1) = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v) >> 32));
+    };
+    int64_at(conv_epilogue_row::round_even, conv_epilogue_row::round_odd, one.round);
+    int64_at(conv_epilogue_row::shift_even, conv_epilogue_row::shift_odd, one.shift);
   }
 }
 
