@@ -114,16 +114,18 @@ struct tile_pixels {
 template <class T>
 inline constexpr std::uint32_t kOperandFlip = input_operand_offset<T> != 0 ? 0x80808080u : 0u;
 
-/// 4 input bytes as the unsigned operand.
+/// 4 input bytes as they are (accumulate flips them into the unsigned
+/// operand in the vector: a broadcast load and one XOR, where flipping the
+/// word first took a load, an XOR and a move into the vector unit).
 template <class T>
 HWY_INLINE std::int32_t load_word(const T* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
-  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
+  return static_cast<std::int32_t>(v);
 }
 
 /// The last 1..3 bytes of a segment as load_word gives them (the missing
-/// bytes meet weights of 0), read no further than the segment and put
+/// bytes, 0, meet weights of 0), read no further than the segment and put
 /// together in a register: bytes stored to the stack and read back as a word
 /// stall on store forwarding (this was 40% of a 3-channel first layer).
 template <class T>
@@ -131,7 +133,7 @@ HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
   std::uint32_t v = static_cast<std::uint8_t>(p[0]);
   if (count > 1) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[1])) << 8;
   if (count > 2) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[2])) << 16;
-  return static_cast<std::int32_t>(v ^ kOperandFlip<T>);
+  return static_cast<std::int32_t>(v);
 }
 
 /// The sum of `count` bytes from `p` (mod 2^32).
@@ -180,8 +182,8 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv
 }
 
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
-/// so that the accumulators stay in registers).
-template <int Vectors, int Pixels, class D, class V>
+/// so that the accumulators stay in registers); x[i] is words[i] ^ Flip.
+template <int Vectors, int Pixels, std::uint32_t Flip, class D, class V>
 HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors], std::size_t at,
                            const std::int32_t (&words)[Pixels]) {
   const hn::Repartition<std::int8_t, D> d8;
@@ -190,7 +192,8 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* co
   for (int v = 0; v < Vectors; ++v) wv[v] = hn::BitCast(d, hn::LoadU(d8, w[v] + at));
   QFENCE_UNROLL
   for (int i = 0; i < Pixels; ++i) {
-    const V x = hn::Set(d, words[i]);
+    V x = hn::Set(d, words[i]);
+    if constexpr (Flip != 0) x = hn::Xor(x, hn::Set(d, static_cast<std::int32_t>(Flip)));
     QFENCE_UNROLL
     for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], x, wv[v]);
   }
@@ -235,13 +238,13 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
-      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(k) * 64, words);
+      accumulate<Vectors, Pixels, kOperandFlip<T>>(d, acc, w, at + static_cast<std::size_t>(k) * 64, words);
     }
     if (whole < groups) {  // the last 1..3 bytes: read no further than the segment
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = load_last_word(src[i] + 4 * whole, pk.segment_len - 4 * whole);
-      accumulate<Vectors, Pixels>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
+      accumulate<Vectors, Pixels, kOperandFlip<T>>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
     }
   }
   [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
