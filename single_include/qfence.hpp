@@ -279,6 +279,13 @@ constexpr quantized_multiplier rescale_multiplier(float input_scale, float filte
   return quantize_multiplier(product / static_cast<double>(output_scale));
 }
 
+/// The multiplier that takes values of scale `from` to scale `to`
+/// (QUANTIZE's requantization, MEAN, RELU's rescale), formed in double as
+/// both references form it.
+constexpr quantized_multiplier scale_ratio_multiplier(float from, float to) noexcept {
+  return quantize_multiplier(static_cast<double>(from) / static_cast<double>(to));
+}
+
 constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
   const bool overflow = a == b && a == std::numeric_limits<std::int32_t>::min();
   const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
@@ -3336,6 +3343,24 @@ constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in
           quantize_multiplier(real_output)};
 }
 
+/// ADD's or SUB's parameters as the reference followed forms them, the one
+/// rule both paths use: TFLM's SUB forms its ratios in float
+/// (make_sub_params_float), TFLite's SUB and every ADD in double; the inputs
+/// are shifted left by 15 (int16) or 20 (8-bit) before they are rescaled.
+constexpr add_params make_add_sub_params(bool subtract, bool tflm_numerics, bool int16, float in1_scale, int in1_zp,
+                                         float in2_scale, int in2_zp, float out_scale, int out_zp) noexcept {
+  const int left_shift = int16 ? 15 : 20;
+  return (subtract && tflm_numerics ? make_sub_params_float : make_add_params)(in1_scale, in1_zp, in2_scale, in2_zp,
+                                                                               out_scale, out_zp, left_shift);
+}
+
+/// MUL's multiplier (both references): the product of the input scales over
+/// the output's, formed in double.
+constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale) noexcept {
+  return quantize_multiplier(static_cast<double>(in1_scale) * static_cast<double>(in2_scale) /
+                             static_cast<double>(out_scale));
+}
+
 namespace reference {
 
 inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
@@ -3932,6 +3957,16 @@ struct svdf_params {
   std::int32_t input_zero_point, state_zero_point, output_zero_point;
   quantized_multiplier feature_to_state, state_to_output;
 };
+
+/// SVDF's parameters as TFLM forms them (both paths use this): each ratio of
+/// scales in float, then widened to double.
+constexpr svdf_params make_svdf_params(float input_scale, std::int32_t input_zero_point, float feature_scale,
+                                       float state_scale, std::int32_t state_zero_point, float time_scale,
+                                       float output_scale, std::int32_t output_zero_point) noexcept {
+  return {input_zero_point, state_zero_point, output_zero_point,
+          quantize_multiplier(static_cast<double>(input_scale * feature_scale / state_scale)),
+          quantize_multiplier(static_cast<double>(state_scale * time_scale / output_scale))};
+}
 
 namespace reference {
 
@@ -8656,8 +8691,7 @@ struct activation_node {
     /// The reference kernel on `count` quantized elements.
     static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
       if constexpr (relu_family) {
-        constexpr quantized_multiplier m = quantize_multiplier(
-            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
         constexpr int_range range = quantized_activation_range<in_element>(
             std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
             output::quant::zero_point);
@@ -9948,18 +9982,16 @@ struct binary_node {
     static constexpr bool is_add = std::is_same_v<Op, qfence::op::add>;
     static constexpr bool is_sub = std::is_same_v<Op, qfence::op::sub>;
 
-    /// ADD and SUB's fixed-point parameters. TFLM's CalculateOpDataSub forms
-    /// its ratios in float; TFLite (the tflite_numerics option) in double,
-    /// as for ADD.
+    /// ADD and SUB's fixed-point parameters and MUL's multiplier: the rules
+    /// of kernels/reference/elementwise.hpp, which the runtime path uses too
+    /// (the tflite_numerics option picks TFLite's SUB).
     static constexpr add_params add_sub_params() {
-      constexpr auto make = is_sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
-      return make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                  output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+      return make_add_sub_params(is_sub, !has_option<option_kind::numerics, Opts...>, X::type == dtype::i16,
+                                 X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
+                                 output::quant::scale, output::quant::zero_point);
     }
-    /// MUL's multiplier: the product of the input scales over the output's.
     static constexpr quantized_multiplier mul_multiplier() {
-      return quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
-                                 static_cast<double>(output::quant::scale));
+      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
     }
 
     /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,
@@ -10721,8 +10753,7 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
       if constexpr (Input::type == dtype::f32) {
         reference::mean(geometry, in, out);
       } else {
-        static constexpr quantized_multiplier m =
-            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        static constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
         kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
                                 static_cast<std::int32_t*>(scratch), out);
       }
@@ -11153,8 +11184,7 @@ struct quantize_node {
     using out_element = typename output::element;
 
     static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
-      constexpr quantized_multiplier m =
-          quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+      constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
       reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
     }
 
@@ -12013,11 +12043,9 @@ struct svdf_node {
     };
     static void run(const prepared& self, kernels::target t, const typename Input::element* in,
                     const typename S::element* state, typename output::element* out, void* scratch) {
-      // TFLM forms both ratios in float before widening them.
-      static constexpr svdf_params p{
-          Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
-          quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
-          quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
+      static constexpr svdf_params p =
+          make_svdf_params(Input::quant::scale, Input::quant::zero_point, WF::quant::scale_at(0), S::quant::scale,
+                           S::quant::zero_point, WT::quant::scale_at(0), output::quant::scale, output::quant::zero_point);
       const std::int32_t* bias = nullptr;
       if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
       // The state belongs to its state node; SVDF is the op that updates it.

@@ -87,6 +87,13 @@ constexpr quantized_multiplier rescale_multiplier(float input_scale, float filte
   return quantize_multiplier(product / static_cast<double>(output_scale));
 }
 
+/// The multiplier that takes values of scale `from` to scale `to`
+/// (QUANTIZE's requantization, MEAN, RELU's rescale), formed in double as
+/// both references form it.
+constexpr quantized_multiplier scale_ratio_multiplier(float from, float to) noexcept {
+  return quantize_multiplier(static_cast<double>(from) / static_cast<double>(to));
+}
+
 constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
   const bool overflow = a == b && a == std::numeric_limits<std::int32_t>::min();
   const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);

@@ -93,8 +93,7 @@ struct activation_node {
     /// The reference kernel on `count` quantized elements.
     static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
       if constexpr (relu_family) {
-        constexpr quantized_multiplier m = quantize_multiplier(
-            static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
         constexpr int_range range = quantized_activation_range<in_element>(
             std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
             output::quant::zero_point);

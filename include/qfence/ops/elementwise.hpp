@@ -68,18 +68,16 @@ struct binary_node {
     static constexpr bool is_add = std::is_same_v<Op, qfence::op::add>;
     static constexpr bool is_sub = std::is_same_v<Op, qfence::op::sub>;
 
-    /// ADD and SUB's fixed-point parameters. TFLM's CalculateOpDataSub forms
-    /// its ratios in float; TFLite (the tflite_numerics option) in double,
-    /// as for ADD.
+    /// ADD and SUB's fixed-point parameters and MUL's multiplier: the rules
+    /// of kernels/reference/elementwise.hpp, which the runtime path uses too
+    /// (the tflite_numerics option picks TFLite's SUB).
     static constexpr add_params add_sub_params() {
-      constexpr auto make = is_sub && !has_option<option_kind::numerics, Opts...> ? make_sub_params_float : make_add_params;
-      return make(X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
-                  output::quant::zero_point, X::type == dtype::i16 ? 15 : 20);
+      return make_add_sub_params(is_sub, !has_option<option_kind::numerics, Opts...>, X::type == dtype::i16,
+                                 X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
+                                 output::quant::scale, output::quant::zero_point);
     }
-    /// MUL's multiplier: the product of the input scales over the output's.
     static constexpr quantized_multiplier mul_multiplier() {
-      return quantize_multiplier(static_cast<double>(X::quant::scale) * static_cast<double>(Y::quant::scale) /
-                                 static_cast<double>(output::quant::scale));
+      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
     }
 
     /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,

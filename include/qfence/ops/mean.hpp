@@ -69,8 +69,7 @@ struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
       if constexpr (Input::type == dtype::f32) {
         reference::mean(geometry, in, out);
       } else {
-        static constexpr quantized_multiplier m =
-            quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+        static constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
         kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
                                 static_cast<std::int32_t*>(scratch), out);
       }

@@ -59,8 +59,7 @@ struct quantize_node {
     using out_element = typename output::element;
 
     static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
-      constexpr quantized_multiplier m =
-          quantize_multiplier(static_cast<double>(Input::quant::scale) / static_cast<double>(output::quant::scale));
+      constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
       reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
     }
 

@@ -72,11 +72,9 @@ struct svdf_node {
     };
     static void run(const prepared& self, kernels::target t, const typename Input::element* in,
                     const typename S::element* state, typename output::element* out, void* scratch) {
-      // TFLM forms both ratios in float before widening them.
-      static constexpr svdf_params p{
-          Input::quant::zero_point, S::quant::zero_point, output::quant::zero_point,
-          quantize_multiplier(static_cast<double>(Input::quant::scale * WF::quant::scale_at(0) / S::quant::scale)),
-          quantize_multiplier(static_cast<double>(S::quant::scale * WT::quant::scale_at(0) / output::quant::scale))};
+      static constexpr svdf_params p =
+          make_svdf_params(Input::quant::scale, Input::quant::zero_point, WF::quant::scale_at(0), S::quant::scale,
+                           S::quant::zero_point, WT::quant::scale_at(0), output::quant::scale, output::quant::zero_point);
       const std::int32_t* bias = nullptr;
       if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
       // The state belongs to its state node; SVDF is the op that updates it.

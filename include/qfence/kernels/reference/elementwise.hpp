@@ -58,6 +58,24 @@ constexpr add_params make_sub_params_float(float in1_scale, int in1_zp, float in
           quantize_multiplier(real_output)};
 }
 
+/// ADD's or SUB's parameters as the reference followed forms them, the one
+/// rule both paths use: TFLM's SUB forms its ratios in float
+/// (make_sub_params_float), TFLite's SUB and every ADD in double; the inputs
+/// are shifted left by 15 (int16) or 20 (8-bit) before they are rescaled.
+constexpr add_params make_add_sub_params(bool subtract, bool tflm_numerics, bool int16, float in1_scale, int in1_zp,
+                                         float in2_scale, int in2_zp, float out_scale, int out_zp) noexcept {
+  const int left_shift = int16 ? 15 : 20;
+  return (subtract && tflm_numerics ? make_sub_params_float : make_add_params)(in1_scale, in1_zp, in2_scale, in2_zp,
+                                                                               out_scale, out_zp, left_shift);
+}
+
+/// MUL's multiplier (both references): the product of the input scales over
+/// the output's, formed in double.
+constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale) noexcept {
+  return quantize_multiplier(static_cast<double>(in1_scale) * static_cast<double>(in2_scale) /
+                             static_cast<double>(out_scale));
+}
+
 namespace reference {
 
 inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {

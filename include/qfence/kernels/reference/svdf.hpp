@@ -25,6 +25,16 @@ struct svdf_params {
   quantized_multiplier feature_to_state, state_to_output;
 };
 
+/// SVDF's parameters as TFLM forms them (both paths use this): each ratio of
+/// scales in float, then widened to double.
+constexpr svdf_params make_svdf_params(float input_scale, std::int32_t input_zero_point, float feature_scale,
+                                       float state_scale, std::int32_t state_zero_point, float time_scale,
+                                       float output_scale, std::int32_t output_zero_point) noexcept {
+  return {input_zero_point, state_zero_point, output_zero_point,
+          quantize_multiplier(static_cast<double>(input_scale * feature_scale / state_scale)),
+          quantize_multiplier(static_cast<double>(state_scale * time_scale / output_scale))};
+}
+
 namespace reference {
 
 /// `state` [batches, filters * memory] (int16 or int8, updated in place);

@@ -98,12 +98,9 @@ kernel prepare_add_or_sub(const op_context& ctx) {
     };
   }
   auto quantized = [&]<class T>(T*) -> kernel {
-    const int left_shift = sizeof(T) == 2 ? 15 : 20;
-    const bool float_ratios = Subtract && ctx.arithmetic() == numerics::tflm;
-    const add_params p =
-        (float_ratios ? make_sub_params_float : make_add_params)(a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
-                                                                 b.quant.zero_point(), out.quant.scale(),
-                                                                 out.quant.zero_point(), left_shift);
+    const add_params p = make_add_sub_params(Subtract, ctx.arithmetic() == numerics::tflm, sizeof(T) == 2,
+                                             a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
+                                             b.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
     const int_range act = activation_range<T>(ctx, out);
     const kernels::target target = ctx.simd_target();
     return [=](const tensor_memory& m) {
@@ -194,8 +191,7 @@ inline kernel prepare_mul(const op_context& ctx) {
     };
   }
   auto eight_bit = [&]<class T>(T*) -> kernel {
-    const quantized_multiplier mult = quantize_multiplier(
-        static_cast<double>(a.quant.scale()) * static_cast<double>(b.quant.scale()) / static_cast<double>(out.quant.scale()));
+    const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale());
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
     const int_range act = detail::activation_range<T>(ctx, out);
     const kernels::target target = ctx.simd_target();
@@ -223,8 +219,7 @@ inline kernel prepare_quantize(const op_context& ctx) {
     };
   };
   auto requantize = [&]<class In, class Out>(In*, Out*) -> kernel {
-    const quantized_multiplier mult =
-        quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out_scale));
+    const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out_scale);
     const std::int32_t in_zp = in.quant.zero_point();
     const auto reference_kernel = [=](std::int64_t count, const In* x, Out* y) {
       reference::requantize(count, x, in_zp, mult, out_zp, y);

@@ -70,8 +70,7 @@ inline kernel prepare_mean(const op_context& ctx) {
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t)); };
   auto eight_bit = [&]<class T>(T*) -> kernel {
-    const quantized_multiplier mult =
-        quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
+    const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
     const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
     // The int32 sums live with the kernel: prepared once, reused every invoke.
     auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));

@@ -29,12 +29,9 @@ inline kernel prepare_svdf(const op_context& ctx) {
               {0, 1, 2, 3, 4});
   const svdf_geometry g{in.dim(0), in.dim(1), feature.dim(0), ctx.options().rank, time.dim(1)};
   const std::int32_t* bias = ctx.has_input(3) ? ctx.input(3).constant_data<std::int32_t>() : nullptr;
-  // TFLM forms both ratios in float before widening them.
-  const svdf_params p{in.quant.zero_point(), state.quant.zero_point(), out.quant.zero_point(),
-                      quantize_multiplier(static_cast<double>(in.quant.scale() * feature.quant.scale() /
-                                                              state.quant.scale())),
-                      quantize_multiplier(static_cast<double>(state.quant.scale() * time.quant.scale() /
-                                                              out.quant.scale()))};
+  const svdf_params p = make_svdf_params(in.quant.scale(), in.quant.zero_point(), feature.quant.scale(),
+                                         state.quant.scale(), state.quant.zero_point(), time.quant.scale(),
+                                         out.quant.scale(), out.quant.zero_point());
   auto scratch = std::make_shared<std::vector<std::int32_t>>(
       static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.filters + g.units()));
   const int in_t = ctx.input_index(0), state_t = ctx.input_index(4), out_t = ctx.output_index(0);

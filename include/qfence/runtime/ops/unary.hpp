@@ -66,8 +66,7 @@ namespace detail {
 template <class T>
 kernel quantized_relu(const op_context& ctx, activation bounds) {
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  const quantized_multiplier mult =
-      quantize_multiplier(static_cast<double>(in.quant.scale()) / static_cast<double>(out.quant.scale()));
+  const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
   const int_range range = quantized_activation_range<T>(bounds, out.quant.scale(), out.quant.zero_point());
   const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
   const auto relu = [=](std::int64_t count, const T* x, T* y) {
