@@ -5109,8 +5109,11 @@ QFENCE_EXACT_FLOAT_END
 // point, clamps and narrows to int8. A uint8 layer reads its input bytes as
 // they are (unsigned already) against weights stored as w - 128, and each
 // pixel's accumulator gains (128 - zw) * the sum of its window's input bytes
-// (kernels/packed_conv.hpp says why); the sums are taken once per tile of
-// pixels, before its vectors of channels.
+// (kernels/packed_conv.hpp says why). That term is one more dot product per
+// pixel and 4 bytes, of the same broadcast input with -(128 - zw) in every
+// byte, into one more accumulator per pixel, subtracted in the epilogue: a
+// separate pass that summed each window's segments took four times the dot
+// products' time on deeplabv3's wide uint8 layers.
 //
 // Geometry comes as a kernel parameter: kernels::fixed<g> on the compile-time
 // path (every bound below a constant of the layer), a window_geometry on the
@@ -5325,7 +5328,12 @@ HWY_INLINE const T* segment_row(const window_geometry& g, const conv2d_quantized
 inline constexpr int kVectors = kTileVectors;
 inline constexpr int kMaxPixels = 12;
 /// Pixels per tile for a tile of `vectors` vectors of channels.
-constexpr int pixels_for(int vectors) noexcept { return TilePixels(vectors, kMaxPixels); }
+/// Pixels per tile for a tile of `vectors` vectors of channels; a uint8
+/// tile keeps one more accumulator per pixel (its input sum term).
+template <class T>
+constexpr int pixels_for(int vectors) noexcept {
+  return TilePixels(vectors + (std::is_same_v<T, std::uint8_t> ? 1 : 0), kMaxPixels);
+}
 
 /// Where the pixels of a tile read their windows.
 template <class T>
@@ -5333,8 +5341,6 @@ struct tile_pixels {
   const T* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
   T* out[kMaxPixels];
-  /// uint8: (128 - zw) * the sum of each window's input bytes (mod 2^32).
-  std::int32_t input_sum_term[kMaxPixels];
   int count;
 };
 
@@ -5365,37 +5371,11 @@ HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
   return static_cast<std::int32_t>(v);
 }
 
-/// The sum of `count` bytes from `p` (mod 2^32).
-HWY_INLINE std::uint32_t SumOfBytes(const std::uint8_t* p, int count) {
-  const hn::ScalableTag<std::uint8_t> d8;
-  const hn::Repartition<std::uint64_t, decltype(d8)> d64;
-  const int n = static_cast<int>(hn::Lanes(d8));
-  auto sum = hn::Zero(d64);
-  int i = 0;
-  for (; i + n <= count; i += n) sum = hn::Add(sum, hn::SumsOf8(hn::LoadU(d8, p + i)));
-  if (i < count) sum = hn::Add(sum, hn::SumsOf8(LoadFirstLanes(d8, p + i, count - i)));
-  return static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d64, sum)));
-}
-
-/// uint8: each pixel's (128 - zw) * sum of the bytes its window reads, pad
-/// bytes (the zero point) included, as the accumulator lacks it.
-HWY_INLINE void input_sum_terms(const window_geometry& g, const conv2d_uint8_args& a, tile_pixels<std::uint8_t>& px) {
-  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
-  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
-  alignas(64) std::uint8_t assembled[max_assembled_row];
-  for (int i = 0; i < px.count; ++i) {
-    std::uint32_t sum = 0;
-    for (int s = 0; s < pk.segments; ++s)
-      sum += SumOfBytes(segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled),
-                        pk.segment_len);
-    px.input_sum_term[i] = static_cast<std::int32_t>(sum * static_cast<std::uint32_t>(a.input_sum_factor));
-  }
-}
-
-/// The epilogue of one vector of channels for the tile's pixels.
-template <int V, int Pixels, class D, class Acc, class T>
-HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv2d_quantized_args<T>& a,
-                       int padded_out_c, int out_c, int oc) {
+/// The epilogue of one vector of channels for the tile's pixels (`sums`:
+/// uint8's -(128 - zw) * the sum of each window's input bytes, in every lane).
+template <int V, int Pixels, class D, class Acc, class Sums, class T>
+HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
+                       const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
   const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
@@ -5404,7 +5384,7 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv
     // A guard rather than a break: Clang unrolls only loops without exits.
     if (i < px.count && valid > 0) {
       auto sum = acc[i][V];
-      if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Add(sum, hn::Set(d, px.input_sum_term[i]));
+      if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Sub(sum, sums[i]);
       StoreRequantized(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
     }
   }
@@ -5412,8 +5392,11 @@ HWY_INLINE void finish(D d, const Acc& acc, const tile_pixels<T>& px, const conv
 
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
 /// so that the accumulators stay in registers); x[i] is words[i] ^ Flip.
-template <int Vectors, int Pixels, std::uint32_t Flip, class D, class V>
-HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors], std::size_t at,
+/// With Sums (uint8), also sums[i] += x[i] . factor: the window's input
+/// bytes times -(128 - zw), in every lane, by the same dot product.
+template <int Vectors, int Pixels, std::uint32_t Flip, bool Sums, class D, class V, int SumCount>
+HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], V (&sums)[SumCount], V factor,
+                           const std::int8_t* const (&w)[Vectors], std::size_t at,
                            const std::int32_t (&words)[Pixels]) {
   const hn::Repartition<std::int8_t, D> d8;
   V wv[Vectors];
@@ -5425,6 +5408,7 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], const std::int8_t* co
     if constexpr (Flip != 0) x = hn::Xor(x, hn::Set(d, static_cast<std::int32_t>(Flip)));
     QFENCE_UNROLL
     for (int v = 0; v < Vectors; ++v) acc[i][v] = DotBytes(d, acc[i][v], x, wv[v]);
+    if constexpr (Sums) sums[i] = DotBytes(d, sums[i], x, factor);
   }
 }
 
@@ -5439,6 +5423,15 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
   const int groups = pk.padded_segment() / 4, whole = pk.segment_len / 4;
   using V = hn::Vec<D>;
   V acc[Pixels][Vectors];
+  // uint8: each pixel's window sum times -(128 - zw) (the file comment),
+  // accumulated beside the channels. The factor fits a signed byte:
+  // 128 - zw is in [-127, 128].
+  constexpr bool kSums = std::is_same_v<T, std::uint8_t>;
+  V sums[kSums ? Pixels : 1];
+  QFENCE_UNROLL
+  for (int i = 0; i < (kSums ? Pixels : 1); ++i) sums[i] = hn::Zero(d);
+  const V factor = hn::BitCast(d, hn::Set(hn::Repartition<std::int8_t, D>(),
+                                          static_cast<std::int8_t>(kSums ? -a.input_sum_factor : 0)));
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const V bias = hn::LoadU(d, a.epilogue + oc + v * n);
@@ -5467,17 +5460,19 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = load_word(src[i] + 4 * k);
-      accumulate<Vectors, Pixels, kOperandFlip<T>>(d, acc, w, at + static_cast<std::size_t>(k) * 64, words);
+      accumulate<Vectors, Pixels, kOperandFlip<T>, kSums>(d, acc, sums, factor, w, at + static_cast<std::size_t>(k) * 64,
+                                                         words);
     }
     if (whole < groups) {  // the last 1..3 bytes: read no further than the segment
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = load_last_word(src[i] + 4 * whole, pk.segment_len - 4 * whole);
-      accumulate<Vectors, Pixels, kOperandFlip<T>>(d, acc, w, at + static_cast<std::size_t>(whole) * 64, words);
+      accumulate<Vectors, Pixels, kOperandFlip<T>, kSums>(d, acc, sums, factor, w,
+                                                         at + static_cast<std::size_t>(whole) * 64, words);
     }
   }
   [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
-    (finish<I, Pixels>(d, acc, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
+    (finish<I, Pixels>(d, acc, sums, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
 }
 
@@ -5488,7 +5483,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
 template <int Vectors, int Tail, class D, class T>
 HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
                             int oc_end) {
-  constexpr int Pixels = pixels_for(Vectors);
+  constexpr int Pixels = pixels_for<T>(Vectors);
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
@@ -5512,7 +5507,6 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
         if (++x == g.out_w) x = 0, ++y;
         oy = y, ox = x;
       }
-      if constexpr (std::is_same_v<T, std::uint8_t>) input_sum_terms(g, a, px);
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
         if (vectors >= Vectors) {
