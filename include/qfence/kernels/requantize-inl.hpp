@@ -75,7 +75,12 @@ struct RequantizeLanes {
 
 #if QFENCE_SINGLE_ROUNDING
 /// single_rounding's `negative` for lanes whose shift is known: -2^31 where
-/// the shift passes 31 (a rounding right shift of at least 1).
+/// the shift passes 31 (a rounding right shift of at least 1). The packed
+/// rows hold only the shift; this derivation must stay single_rounding_of's
+/// rule, which the asserts tie it to.
+static_assert(single_rounding_of(0).shift == 31 && single_rounding_of(0).negative == 0);
+static_assert(single_rounding_of(1).shift > 31 && single_rounding_of(1).negative == -(std::int64_t{1} << 31));
+static_assert(single_rounding_of(31).shift > 31 && single_rounding_of(31).negative == -(std::int64_t{1} << 31));
 template <class D>
 HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
   const hn::Repartition<std::int64_t, D> d64;
