@@ -220,7 +220,9 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
   }
   // Filter rows that leave the image at its left or right, assembled.
   alignas(64) T assembled[Pixels][max_assembled_row];
-  for (int s = 0; s < pk.segments; ++s) {
+  // One segment on a 1x1 layer: still a loop (kernels/unroll.hpp).
+  const int segments = kept_loop_bound(pk.segments);
+  for (int s = 0; s < segments; ++s) {
     const T* src[Pixels];
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i)
