@@ -346,6 +346,21 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
   return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
 }
 
+/// The largest right shift for which round_with_zero_point stays exact.
+inline constexpr int zero_point_in_round_max_right = 22;
+
+/// single_rounding's `round` with an output zero point `zp` added inside:
+///   ((p + round + n) >> shift) + zp = (p + round + zp * 2^shift + n) >> shift
+/// for every p, since zp * 2^shift is a whole multiple of 2^shift; so a
+/// kernel adds the zero point with the rounding constant, not as one more
+/// step. The sum stays inside int64 when right <= 22 (shift <= 53) and
+/// |zp| <= 255: |p| < 2^62, round <= 2^52 + 2^30, |n| <= 2^31 and
+/// |zp * 2^shift| < 2^61. fixed_point_test checks the extremes (23 would
+/// still fit them, 24 not).
+constexpr std::int64_t round_with_zero_point(const single_rounding& s, std::int32_t zp) noexcept {
+  return s.round + static_cast<std::int64_t>(zp) * (std::int64_t{1} << s.shift);
+}
+
 /// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, ...)`, used by the
 /// int16x8 kernels on their 64-bit accumulators: the multiplier is first
 /// rounded to 16 bits, then one rounding shift. Inputs are within +-2^47 and
@@ -2801,6 +2816,64 @@ constexpr const auto& value_of(const P& p) noexcept {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/requantize_form.hpp ------------------------------------
+// qfence/kernels/requantize_form.hpp: which steps of the 8-bit epilogue a
+// layer needs, decided once from its constants.
+//
+// Every quantized convolution ends with TFLite's MultiplyByQuantizedMultiplier,
+// the output zero point, the activation's clamp and a narrowing
+// (requantize-inl.hpp), per output: on MobileNetV2 that epilogue is most of
+// the instructions of the 1x1 expansions and the depthwise layers. A layer
+// whose multipliers are all below 1 shifts nothing left; one whose range is
+// the type's whole range (no activation, or a ReLU starting at the type's
+// minimum) clamps nothing on that side; one whose right shifts are small
+// adds its zero point inside the 64-bit rounding constant of AVX-512
+// (core/fixed_point.hpp, round_with_zero_point). The compile-time path knows
+// all of that per layer and passes kernels::fixed<form> to the kernel, which
+// drops the steps a layer does not need; the runtime path passes the general
+// form (every step), so one instantiation serves every layer.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// The epilogue steps a layer needs (a structural type: kernels::fixed<form>).
+struct requantize_form {
+  /// Some channel's multiplier exceeds 1: TFLite's x * 2^left.
+  bool left_shift = true;
+  /// The output zero point rides in the rounding constant (AVX-512 only,
+  /// whose requantization rounds once; other targets add it).
+  bool zero_point_in_round = false;
+  /// The activation's minimum lies above the output type's.
+  bool clamp_low = true;
+  /// The activation's maximum lies below the output type's.
+  bool clamp_high = true;
+  friend constexpr bool operator==(const requantize_form&, const requantize_form&) = default;
+};
+
+/// Every step: what the runtime path runs for every layer.
+inline constexpr requantize_form general_requantize_form{};
+using general_form = fixed<general_requantize_form>;
+
+/// The form of a layer with output type T (int8 or uint8), `count`
+/// multipliers (per channel, or one) and activation range `act`.
+template <class T>
+constexpr requantize_form requantize_form_of(const quantized_multiplier* multipliers, std::size_t count,
+                                             int_range act) noexcept {
+  requantize_form f{false, true, act.min > std::numeric_limits<T>::min(), act.max < std::numeric_limits<T>::max()};
+  for (std::size_t i = 0; i < count; ++i) {
+    if (multipliers[i].shift > 0) f.left_shift = true;
+    if (-multipliers[i].shift > zero_point_in_round_max_right) f.zero_point_in_round = false;
+  }
+  return f;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/arg_max.hpp ----------------------------------
 // qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
 // (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
@@ -4851,18 +4924,33 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 }
 #endif
 
+/// Whether StoreRequantized<F> finds the output zero point in the rounding
+/// constants (RequantizeLanesAt<F> put it there) rather than adding it.
+template <requantize_form F>
+inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE_ROUNDING;
+
 /// Channels from `c` of packed per-channel constants (rows of `stride`
-/// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
-template <class D>
-HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
+/// words, kernels/packed_conv.hpp); c is a multiple of the lane count. With
+/// F.zero_point_in_round, AVX-512's rounding constants gain `zero_point`
+/// (core/fixed_point.hpp, round_with_zero_point: round + zp * 2^shift).
+template <requantize_form F = general_requantize_form, class D>
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
+                                                        [[maybe_unused]] std::int32_t zero_point = 0) {
   const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };
 #if QFENCE_SINGLE_ROUNDING
   const auto shift_even = row(conv_epilogue_row::shift_even), shift_odd = row(conv_epilogue_row::shift_odd);
-  return {row(conv_epilogue_row::left),       row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
-          row(conv_epilogue_row::round_even), row(conv_epilogue_row::round_odd),  shift_even,
-          shift_odd,                          NegativeOfShift(d, shift_even),     NegativeOfShift(d, shift_odd)};
+  auto round_even = row(conv_epilogue_row::round_even), round_odd = row(conv_epilogue_row::round_odd);
+  if constexpr (kZeroPointInRound<F>) {
+    const hn::Repartition<std::int64_t, D> d64;
+    const auto zp = hn::Set(d64, zero_point);
+    round_even = hn::BitCast(d, hn::Add(hn::BitCast(d64, round_even), zp << hn::BitCast(d64, shift_even)));
+    round_odd = hn::BitCast(d, hn::Add(hn::BitCast(d64, round_odd), zp << hn::BitCast(d64, shift_odd)));
+  }
+  return {row(conv_epilogue_row::left), row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
+          round_even,                   round_odd,                          shift_even,
+          shift_odd,                    NegativeOfShift(d, shift_even),     NegativeOfShift(d, shift_odd)};
 #else
   return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
           row(conv_epilogue_row::right), row(conv_epilogue_row::mask),       row(conv_epilogue_row::half_mask)};
@@ -4909,8 +4997,9 @@ HWY_INLINE hn::Vec<D> InterleaveLow32(D, V64 even, V64 odd) {
 }
 #endif
 
-/// TFLite MultiplyByQuantizedMultiplier per lane.
-template <class D>
+/// TFLite MultiplyByQuantizedMultiplier per lane (without LeftShift: for
+/// lanes whose `left` are all 0).
+template <bool LeftShift = true, class D>
 HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const RequantizeLanes<hn::Vec<D>>& q) {
 #if HWY_TARGET == HWY_SCALAR
   // One lane and no MulEven: the reference's arithmetic itself.
@@ -4923,7 +5012,7 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
   // (core/fixed_point.hpp, single_rounding), even and odd lanes apart.
   const hn::Repartition<std::int64_t, D> d64;
   const hn::Repartition<std::uint64_t, D> du64;
-  const auto a = x << q.left;
+  const auto a = LeftShift ? x << q.left : x;
   const auto even = hn::MulEven(a, q.multiplier);
   const auto odd = hn::MulEven(hn::BitCast(d, hn::ShiftRight<32>(hn::BitCast(du64, a))), q.multiplier_odd);
   const auto round = [&](decltype(even) p, hn::Vec<D> add, hn::Vec<D> negative, hn::Vec<D> shift) QFENCE_INLINE_LAMBDA {
@@ -4934,7 +5023,7 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #else
   const hn::Repartition<std::int64_t, D> d64;
   const hn::Repartition<std::uint64_t, D> du64;
-  const auto a = x << q.left;
+  const auto a = LeftShift ? x << q.left : x;
   // SaturatingRoundingDoublingHighMul.
   const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
   const auto even = hn::Add(hn::MulEven(a, q.multiplier), nudge);
@@ -4952,8 +5041,9 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 /// AVX-512 (512- and 256-bit vectors) one saturating narrow (vpmovsdb /
 /// vpmovusdb after the clamp) and, for int8, the clamp on the narrow bytes;
 /// elsewhere Highway's DemoteTo after an int32 clamp. The same bytes either
-/// way.
-template <class T, class D>
+/// way. Without ClampLow (ClampHigh), lo (hi) is T's minimum (maximum) and
+/// AVX-512's saturating narrow is the clamp.
+template <class T, bool ClampLow = true, bool ClampHigh = true, class D>
 HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
   const hn::Rebind<T, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
@@ -4962,29 +5052,37 @@ HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32
     if constexpr (std::is_same_v<T, std::int8_t>) {
       if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
       else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
-      return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<T>(lo))), hn::Set(d8, static_cast<T>(hi)));
-    } else {  // clamped into [0, 255] first: the unsigned narrow then only truncates
-      const auto clamped = hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi));
+      if constexpr (ClampLow) narrow = hn::Max(narrow, hn::Set(d8, static_cast<T>(lo)));
+      if constexpr (ClampHigh) narrow = hn::Min(narrow, hn::Set(d8, static_cast<T>(hi)));
+      return narrow;
+    } else {
+      // Clamped into [0, 255] first, whatever ClampLow says: the unsigned
+      // narrow reads a negative lane as a large one.
+      auto clamped = hn::Max(v, hn::Set(d, lo));
+      if constexpr (ClampHigh) clamped = hn::Min(clamped, hn::Set(d, hi));
       if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtusepi32_epi8(clamped.raw)};
       else narrow = hn::Vec<decltype(d8)>{_mm256_cvtusepi32_epi8(clamped.raw)};
       return narrow;
     }
   }
 #endif
+  // Both clamps whatever the flags say: Highway 1.0.3's DemoteTo does not
+  // saturate every int32 (on AVX2, int32 to uint8 maps 32768 to 0).
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
 /// The 8-bit outputs of a vector of accumulators, as every quantized kernel
 /// ends: requantized, plus the output zero point, clamped to `act`, narrowed
 /// to T (int8 or uint8) and stored to `out`, the first `valid` lanes only
-/// when fewer than a vector.
-template <class D, class T>
-HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
-                                 int_range act, int valid, T* out) {
+/// when fewer than a vector. F (kernels/requantize_form.hpp) drops the steps
+/// the layer does not need; `q` comes from RequantizeLanesAt<F>.
+template <requantize_form F = general_requantize_form, class D, class T>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q,
+                                 [[maybe_unused]] hn::Vec<D> zero_point, int_range act, int valid, T* out) {
   const hn::Rebind<T, D> d8;
-  const auto narrow =
-      NarrowClamped<T>(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
-  StoreFirstLanes(d8, narrow, valid, out);
+  auto v = MultiplyByQuantizedMultiplier<F.left_shift>(d, acc, q);
+  if constexpr (!kZeroPointInRound<F>) v = hn::Add(v, zero_point);
+  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, v, act.min, act.max), valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -5399,10 +5497,11 @@ HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
 
 /// The epilogue of one vector of channels for the tile's pixels (`sums`:
 /// uint8's -(128 - zw) * the sum of each window's input bytes, in every lane).
-template <int V, int Pixels, class D, class Acc, class Sums, class T>
+template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums, class T>
 HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
                        const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
-  const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
+  const auto requantize =
+      RequantizeLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
@@ -5411,7 +5510,7 @@ HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<
     if (i < px.count && valid > 0) {
       auto sum = acc[i][V];
       if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Sub(sum, sums[i]);
-      StoreRequantized(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
+      StoreRequantized<F>(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
     }
   }
 }
@@ -5440,7 +5539,7 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], V (&sums)[SumCount], 
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, class D, class T>
+template <int Vectors, int Pixels, requantize_form F, class D, class T>
 HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
                      int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
@@ -5500,7 +5599,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
     }
   }
   [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
-    (finish<I, Pixels>(d, acc, sums, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
+    (finish<I, Pixels, F>(d, acc, sums, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
 }
 
@@ -5508,7 +5607,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
 /// channels (fewer for the last channels: Tail of them when the layer's
 /// channels are constants, so that a layer instantiates only the tiles it
 /// runs; any when Tail is -1).
-template <int Vectors, int Tail, class D, class T>
+template <int Vectors, int Tail, requantize_form F, class D, class T>
 HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
                             int oc_end) {
   constexpr int Pixels = pixels_for<T>(Vectors);
@@ -5538,13 +5637,13 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
         if (vectors >= Vectors) {
-          tile<Vectors, Pixels>(d, g, a, px, oc);
+          tile<Vectors, Pixels, F>(d, g, a, px, oc);
         } else if constexpr (Tail > 0) {
-          tile<Tail, Pixels>(d, g, a, px, oc);
+          tile<Tail, Pixels, F>(d, g, a, px, oc);
         } else if constexpr (Tail < 0) {
-          if (vectors == 3) tile<3, Pixels>(d, g, a, px, oc);
-          else if (vectors == 2) tile<2, Pixels>(d, g, a, px, oc);
-          else tile<1, Pixels>(d, g, a, px, oc);
+          if (vectors == 3) tile<3, Pixels, F>(d, g, a, px, oc);
+          else if (vectors == 2) tile<2, Pixels, F>(d, g, a, px, oc);
+          else tile<1, Pixels, F>(d, g, a, px, oc);
         }
       }
     }
@@ -5555,8 +5654,9 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 
 }  // namespace conv_detail
 
-/// int8 or uint8 convolution, groups of 1 (see the file comment).
-template <class T, class Geometry>
+/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
+/// the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
 HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
@@ -5618,10 +5718,9 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     // The last tile's width is a constant where the vector's lanes are
     // (not on scalable vectors, whose lanes MaxLanes only bounds).
     constexpr int tail = HWY_HAVE_SCALABLE ? -1 : vectors % widest;
-    conv_detail::pixel_tiles<widest, tail>(d, g, a, 0,
-                                                                                                pk.padded_out_c());
+    conv_detail::pixel_tiles<widest, tail, Form::value>(d, g, a, 0, pk.padded_out_c());
   } else {
-    conv_detail::pixel_tiles<conv_detail::kVectors, -1>(d, g, a, 0, pk.padded_out_c());
+    conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value>(d, g, a, 0, pk.padded_out_c());
   }
 #endif
 }
@@ -6161,7 +6260,7 @@ HWY_INLINE void RollAlongRow(int stride, const window_geometry& g, int oy, const
 
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, class D, class T>
+template <int FH, int FW, requantize_form F, class D, class T>
 HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
@@ -6208,7 +6307,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
+        const auto requantize = RequantizeLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
@@ -6252,7 +6351,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          StoreRequantized(d, acc, requantize, zero_point, a.act, valid,
+          StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
                            out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
@@ -6340,8 +6439,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
 }  // namespace depthwise_detail
 
 /// int8 or uint8 depthwise convolution, any depth multiplier (see the file
-/// comment).
-template <class T, class Geometry>
+/// comment); Form is the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
 HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
@@ -6392,16 +6491,16 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry c = Geometry::value;
     if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
-      depthwise_detail::Rows<c.filter_h, c.filter_w>(half, g, a);
+      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
     else
-      depthwise_detail::Rows<c.filter_h, c.filter_w>(d, g, a);
+      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
   } else if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) {
-    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3>(half, g, a);
-    else depthwise_detail::Rows<0, 0>(half, g, a);
+    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3, Form::value>(half, g, a);
+    else depthwise_detail::Rows<0, 0, Form::value>(half, g, a);
   } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
-    depthwise_detail::Rows<3, 3>(d, g, a);
+    depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
   } else {
-    depthwise_detail::Rows<0, 0>(d, g, a);
+    depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
   }
 #endif
 }
@@ -7357,10 +7456,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <class T, class Geometry>
+template <class T, class Geometry, class Form>
 struct conv2d_quantized_table {
   using fn = void (*)(const Geometry&, const conv2d_quantized_args<T>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry, Form>);
 };
 
 template <class Bias, class Geometry>
@@ -7375,10 +7474,10 @@ struct conv2d_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
 };
 
-template <class T, class Geometry>
+template <class T, class Geometry, class Form>
 struct depthwise_quantized_table {
   using fn = void (*)(const Geometry&, const depthwise_quantized_args<T>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry, Form>);
 };
 
 template <class Geometry>
@@ -7451,10 +7550,11 @@ struct transpose_planes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
 };
 
-/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`.
-template <class T, class Geometry>
-inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
-  conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`; Form:
+/// the layer's epilogue steps (kernels/requantize_form.hpp).
+template <class T, class Geometry, class Form = general_form>
+inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a, Form = {}) noexcept {
+  conv2d_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
 }
 
 /// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
@@ -7475,9 +7575,10 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
 
 /// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on SIMD
 /// target `t`.
-template <class T, class Geometry>
-inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
-  depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+template <class T, class Geometry, class Form = general_form>
+inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a,
+                                       Form = {}) noexcept {
+  depthwise_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
 }
 
 /// float DEPTHWISE_CONV_2D (any depth multiplier) on SIMD target `t`.
@@ -8507,6 +8608,14 @@ constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
                               Out::quant::scale, W::type == dtype::u8);
   return m;
 }
+
+/// The epilogue steps (kernels/requantize_form.hpp) of a quantized layer
+/// with output type Out, its multipliers and its activation range, as the
+/// kernel parameter the compile-time path passes: the layer's constants
+/// decide, once, which steps its kernel keeps.
+template <class Out, const auto& Multipliers, int_range Act>
+using requantize_form_for =
+    kernels::fixed<kernels::requantize_form_of<typename Out::element>(Multipliers.data(), Multipliers.size(), Act)>;
 
 template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };
@@ -9681,7 +9790,8 @@ struct conv2d_node {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out, p.packed.input_sum_factor});
+                              output::quant::zero_point, act, out, p.packed.input_sum_factor},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
@@ -9902,7 +10012,8 @@ struct depthwise_conv2d_node {
       if constexpr (simd) {
         kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                                        output::quant::zero_point, act, out});
+                                        output::quant::zero_point, act, out},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
@@ -10304,7 +10415,8 @@ struct fully_connected_node {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out});
+                              output::quant::zero_point, act, out},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {

@@ -97,6 +97,39 @@ TEST_CASE("single_rounding gives MultiplyByQuantizedMultiplier's value") {
   MESSAGE(checked << " values agree");
 }
 
+// The output zero point inside the rounding constant (what the
+// compile-time path's AVX-512 epilogue does for right shifts up to 22): the
+// int64 sum never leaves int64 (checked with overflow checks, at the ends of int32,
+// the largest multiplier and both ends of the zero points) and shifts to the
+// single rounding's value plus the zero point.
+TEST_CASE("round_with_zero_point: the zero point inside the rounding, within int64") {
+  long checked = 0;
+  for (int shift = -qf::zero_point_in_round_max_right; shift <= 30; ++shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const qf::single_rounding one = qf::single_rounding_of(right);
+    for (const std::int32_t mult : {0, 1 << 30, int_max})
+      for (const std::int32_t zp : {-128, -1, 0, 127, 255})
+        for (const std::int32_t x : {int_min, int_min + 1, -1, 0, 1, int_max - 1, int_max}) {
+          const auto a = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left);
+          const std::int64_t p = std::int64_t{a} * mult;
+          const std::int64_t round = qf::round_with_zero_point(one, zp);
+          // In the kernel's order: the rounding constant, then the negative
+          // part; neither add may overflow.
+          std::int64_t sum = 0;
+          const bool overflow = __builtin_add_overflow(p, round, &sum) ||
+                                __builtin_add_overflow(sum, p < 0 ? one.negative : 0, &sum);
+          INFO("x " << x << " multiplier " << mult << " shift " << shift << " zero point " << zp);
+          REQUIRE(!overflow);
+          const auto got = static_cast<std::int32_t>(sum >> one.shift);
+          const auto want = static_cast<std::int32_t>(
+              static_cast<std::uint32_t>(qf::multiply_by_quantized_multiplier(x, {mult, shift})) + static_cast<std::uint32_t>(zp));
+          REQUIRE(got == want);
+          ++checked;
+        }
+  }
+  MESSAGE(checked << " values agree");
+}
+
 TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond)") {
   qtest::xorshift32 rng(3);
   for (int i = 0; i < 50000; ++i) {

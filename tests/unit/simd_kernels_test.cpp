@@ -355,9 +355,10 @@ TEST_CASE("float depthwise_conv2d: every target gives the reference's bits") {
 
 /// Runs `l` through the depthwise kernel on `t`; the reference's bytes and
 /// the kernel's.
-template <class Geometry = qf::window_geometry>
+template <class Geometry = qf::window_geometry, class Form = kn::general_form>
 std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(const layer& l, kn::target t,
-                                                                                const Geometry& geometry = {}) {
+                                                                                const Geometry& geometry = {},
+                                                                                Form form = {}) {
   const auto& g = l.g;
   const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
   std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
@@ -373,9 +374,121 @@ std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(
                               l.multipliers.data(), epilogue.data());
   const kn::depthwise_int8_args args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
                                      got.data()};
-  if constexpr (kn::is_fixed_v<Geometry>) kn::depthwise_conv2d_quantized(t, geometry, args);
-  else kn::depthwise_conv2d_quantized(t, g, args);
+  if constexpr (kn::is_fixed_v<Geometry>) kn::depthwise_conv2d_quantized(t, geometry, args, form);
+  else kn::depthwise_conv2d_quantized(t, g, args, form);
   return {std::move(want), std::move(got)};
+}
+
+namespace {
+
+/// Epilogue forms (kernels/requantize_form.hpp) that each drop steps: the
+/// left shift; the zero point's add (into the rounding); both clamps; all.
+constexpr kn::requantize_form no_left_shift{false, false, true, true}, zero_point_in_round{true, true, true, true},
+    no_clamp{true, false, false, false}, fewest_steps{false, true, false, false};
+
+/// Whether a layer whose own form is `own` may run form `f`: f drops only
+/// steps `own` drops.
+constexpr bool permits(const kn::requantize_form& own, const kn::requantize_form& f) {
+  return (f.left_shift || !own.left_shift) && (!f.zero_point_in_round || own.zero_point_in_round) &&
+         (f.clamp_low || !own.clamp_low) && (f.clamp_high || !own.clamp_high);
+}
+
+std::string form_name(const kn::requantize_form& f) {
+  return std::string(f.left_shift ? "" : "no left shift, ") + (f.zero_point_in_round ? "zero point in round, " : "") +
+         (f.clamp_low ? "" : "no low clamp, ") + (f.clamp_high ? "" : "no high clamp");
+}
+
+/// A random layer whose multipliers are now and then all below 1 with small
+/// shifts and whose activation is now and then the type's whole range, so
+/// that each form's steps are dropped often.
+layer random_form_layer(std::mt19937& r, bool depthwise) {
+  layer l = random_layer(r, depthwise);
+  if (r() % 2 == 0)
+    for (auto& m : l.multipliers) m = qf::quantize_multiplier(std::ldexp(0.5 + (r() % 1000) / 2000.0, -static_cast<int>(r() % 23)));
+  if (r() % 3 == 0) l.act_kind = qf::activation::none, l.act = qf::quantized_activation_range<std::int8_t>(l.act_kind, l.out_scale, l.out_zp);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need gives the reference's bits") {
+  // The compile-time path passes each layer's form; here each form with
+  // runtime geometry, over random layers that permit it.
+  int runs[4] = {};
+  const auto each_form = [&](const kn::requantize_form& own, auto&& run) {
+    if (permits(own, no_left_shift)) run(kn::fixed<no_left_shift>{}), ++runs[0];
+    if (permits(own, zero_point_in_round)) run(kn::fixed<zero_point_in_round>{}), ++runs[1];
+    if (permits(own, no_clamp)) run(kn::fixed<no_clamp>{}), ++runs[2];
+    if (permits(own, fewest_steps)) run(kn::fixed<fewest_steps>{}), ++runs[3];
+  };
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      CAPTURE(std::string(t.name()));
+      CAPTURE(seed);
+      {  // int8 and uint8 conv2d
+        std::mt19937 r(seed ^ 0xf0f0u);
+        const layer l = random_form_layer(r, false);
+        const auto& g = l.g;
+        const auto own = kn::requantize_form_of<std::int8_t>(l.multipliers.data(), l.multipliers.size(), l.act);
+        const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+        std::vector<std::int8_t> want(out_n);
+        qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), 0,
+                              l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
+        const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+        std::vector<std::int8_t> packed(p.weight_bytes());
+        std::vector<std::int32_t> epilogue(p.epilogue_words());
+        std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::int8_t>(l.in_zp));
+        kn::pack_conv_weights(p, l.weights.data(), packed.data());
+        kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                               l.multipliers.data(), epilogue.data());
+        each_form(own, [&](auto form) {
+          std::vector<std::int8_t> got(out_n, 0x55);
+          kn::conv2d_quantized(t, g, kn::conv2d_int8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
+                                                          l.out_zp, l.act, got.data()}, form);
+          CAPTURE(describe(l, seed, t.name()));
+          CAPTURE(form_name(decltype(form)::value));
+          REQUIRE(got == want);
+        });
+        const layer_u8 u = as_uint8(l, r);
+        const auto own_u8 = kn::requantize_form_of<std::uint8_t>(u.multipliers.data(), u.multipliers.size(), u.act);
+        std::vector<std::uint8_t> want_u8(out_n);
+        qf::reference::conv2d(g, g.in_c, u.input.data(), -u.in_zp, u.weights.data(), -u.w_zp,
+                              u.bias.empty() ? nullptr : u.bias.data(), u.multipliers.data(), u.out_zp, u.act,
+                              want_u8.data());
+        std::vector<std::uint8_t> pad_u8(static_cast<std::size_t>(p.padded_segment()), static_cast<std::uint8_t>(u.in_zp));
+        kn::pack_conv_weights(p, u.weights.data(), packed.data());
+        kn::pack_conv_epilogue(p, u.weights.data(), u.bias.empty() ? nullptr : u.bias.data(), u.in_zp,
+                               u.multipliers.data(), epilogue.data(), u.w_zp);
+        each_form(own_u8, [&](auto form) {
+          std::vector<std::uint8_t> got(out_n, 0x55);
+          kn::conv2d_quantized(t, g, kn::conv2d_uint8_args{u.input.data(), packed.data(), epilogue.data(), pad_u8.data(),
+                                                           u.out_zp, u.act, got.data(),
+                                                           kn::conv_input_sum_factor<std::uint8_t>(u.w_zp)}, form);
+          CAPTURE(u.w_zp);
+          CAPTURE(form_name(decltype(form)::value));
+          CAPTURE(u.act.min);
+          CAPTURE(u.act.max);
+          CAPTURE(u.out_zp);
+          REQUIRE(got == want_u8);
+        });
+      }
+      {  // int8 depthwise
+        std::mt19937 r(seed ^ 0xf1f1u);
+        const layer l = random_form_layer(r, true);
+        const auto own = kn::requantize_form_of<std::int8_t>(l.multipliers.data(), l.multipliers.size(), l.act);
+        each_form(own, [&](auto form) {
+          const auto [want, got] = depthwise_outputs(l, t, l.g, form);
+          CAPTURE(describe(l, seed, t.name()));
+          CAPTURE(form_name(decltype(form)::value));
+          REQUIRE(got == want);
+        });
+      }
+    }
+  }
+  // Each form ran (the draws above make every one of them likely).
+  for (const int n : runs) CHECK(n > 0);
+  MESSAGE("epilogue forms run: no left shift " << runs[0] << ", zero point in the rounding " << runs[1]
+                                               << ", no clamp " << runs[2] << ", fewest steps " << runs[3]);
 }
 
 TEST_CASE("int8 depthwise_conv2d: every target gives the reference's bits") {

@@ -154,6 +154,21 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
   return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
 }
 
+/// The largest right shift for which round_with_zero_point stays exact.
+inline constexpr int zero_point_in_round_max_right = 22;
+
+/// single_rounding's `round` with an output zero point `zp` added inside:
+///   ((p + round + n) >> shift) + zp = (p + round + zp * 2^shift + n) >> shift
+/// for every p, since zp * 2^shift is a whole multiple of 2^shift; so a
+/// kernel adds the zero point with the rounding constant, not as one more
+/// step. The sum stays inside int64 when right <= 22 (shift <= 53) and
+/// |zp| <= 255: |p| < 2^62, round <= 2^52 + 2^30, |n| <= 2^31 and
+/// |zp * 2^shift| < 2^61. fixed_point_test checks the extremes (23 would
+/// still fit them, 24 not).
+constexpr std::int64_t round_with_zero_point(const single_rounding& s, std::int32_t zp) noexcept {
+  return s.round + static_cast<std::int64_t>(zp) * (std::int64_t{1} << s.shift);
+}
+
 /// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, ...)`, used by the
 /// int16x8 kernels on their 64-bit accumulators: the multiplier is first
 /// rounded to 16 bits, then one rounding shift. Inputs are within +-2^47 and

@@ -43,6 +43,7 @@
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/register_tile-inl.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -144,10 +145,11 @@ HWY_INLINE std::int32_t load_last_word(const T* p, int count) noexcept {
 
 /// The epilogue of one vector of channels for the tile's pixels (`sums`:
 /// uint8's -(128 - zw) * the sum of each window's input bytes, in every lane).
-template <int V, int Pixels, class D, class Acc, class Sums, class T>
+template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums, class T>
 HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
                        const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
-  const auto requantize = RequantizeLanesAt(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc);
+  const auto requantize =
+      RequantizeLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
@@ -156,7 +158,7 @@ HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<
     if (i < px.count && valid > 0) {
       auto sum = acc[i][V];
       if constexpr (std::is_same_v<T, std::uint8_t>) sum = hn::Sub(sum, sums[i]);
-      StoreRequantized(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
+      StoreRequantized<F>(d, sum, requantize, zero_point, a.act, valid, px.out[i] + oc);
     }
   }
 }
@@ -185,7 +187,7 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], V (&sums)[SumCount], 
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, class D, class T>
+template <int Vectors, int Pixels, requantize_form F, class D, class T>
 HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
                      int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
@@ -245,7 +247,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
     }
   }
   [&]<int... I>(std::integer_sequence<int, I...>) QFENCE_INLINE_LAMBDA {
-    (finish<I, Pixels>(d, acc, sums, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
+    (finish<I, Pixels, F>(d, acc, sums, px, a, pk.padded_out_c(), g.out_c, oc + I * n), ...);
   }(std::make_integer_sequence<int, Vectors>{});
 }
 
@@ -253,7 +255,7 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
 /// channels (fewer for the last channels: Tail of them when the layer's
 /// channels are constants, so that a layer instantiates only the tiles it
 /// runs; any when Tail is -1).
-template <int Vectors, int Tail, class D, class T>
+template <int Vectors, int Tail, requantize_form F, class D, class T>
 HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
                             int oc_end) {
   constexpr int Pixels = pixels_for<T>(Vectors);
@@ -283,13 +285,13 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
       for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) {
         const int vectors = (oc_end - oc) / n;
         if (vectors >= Vectors) {
-          tile<Vectors, Pixels>(d, g, a, px, oc);
+          tile<Vectors, Pixels, F>(d, g, a, px, oc);
         } else if constexpr (Tail > 0) {
-          tile<Tail, Pixels>(d, g, a, px, oc);
+          tile<Tail, Pixels, F>(d, g, a, px, oc);
         } else if constexpr (Tail < 0) {
-          if (vectors == 3) tile<3, Pixels>(d, g, a, px, oc);
-          else if (vectors == 2) tile<2, Pixels>(d, g, a, px, oc);
-          else tile<1, Pixels>(d, g, a, px, oc);
+          if (vectors == 3) tile<3, Pixels, F>(d, g, a, px, oc);
+          else if (vectors == 2) tile<2, Pixels, F>(d, g, a, px, oc);
+          else tile<1, Pixels, F>(d, g, a, px, oc);
         }
       }
     }
@@ -300,8 +302,9 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 
 }  // namespace conv_detail
 
-/// int8 or uint8 convolution, groups of 1 (see the file comment).
-template <class T, class Geometry>
+/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
+/// the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
 HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
@@ -363,10 +366,9 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     // The last tile's width is a constant where the vector's lanes are
     // (not on scalable vectors, whose lanes MaxLanes only bounds).
     constexpr int tail = HWY_HAVE_SCALABLE ? -1 : vectors % widest;
-    conv_detail::pixel_tiles<widest, tail>(d, g, a, 0,
-                                                                                                pk.padded_out_c());
+    conv_detail::pixel_tiles<widest, tail, Form::value>(d, g, a, 0, pk.padded_out_c());
   } else {
-    conv_detail::pixel_tiles<conv_detail::kVectors, -1>(d, g, a, 0, pk.padded_out_c());
+    conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value>(d, g, a, 0, pk.padded_out_c());
   }
 #endif
 }

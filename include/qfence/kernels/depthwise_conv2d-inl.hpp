@@ -45,6 +45,7 @@
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 
@@ -143,7 +144,7 @@ HWY_INLINE void RollAlongRow(int stride, const window_geometry& g, int oy, const
 
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, class D, class T>
+template <int FH, int FW, requantize_form F, class D, class T>
 HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
@@ -190,7 +191,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = RequantizeLanesAt(d, a.epilogue, padded, c);
+        const auto requantize = RequantizeLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
@@ -234,7 +235,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
                                               static_cast<std::size_t>(fx)) * padded + cc) * 2);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          StoreRequantized(d, acc, requantize, zero_point, a.act, valid,
+          StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
                            out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
@@ -322,8 +323,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
 }  // namespace depthwise_detail
 
 /// int8 or uint8 depthwise convolution, any depth multiplier (see the file
-/// comment).
-template <class T, class Geometry>
+/// comment); Form is the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
 HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
@@ -374,16 +375,16 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry c = Geometry::value;
     if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
-      depthwise_detail::Rows<c.filter_h, c.filter_w>(half, g, a);
+      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
     else
-      depthwise_detail::Rows<c.filter_h, c.filter_w>(d, g, a);
+      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
   } else if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) {
-    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3>(half, g, a);
-    else depthwise_detail::Rows<0, 0>(half, g, a);
+    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3, Form::value>(half, g, a);
+    else depthwise_detail::Rows<0, 0, Form::value>(half, g, a);
   } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
-    depthwise_detail::Rows<3, 3>(d, g, a);
+    depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
   } else {
-    depthwise_detail::Rows<0, 0>(d, g, a);
+    depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
   }
 #endif
 }

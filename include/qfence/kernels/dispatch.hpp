@@ -28,6 +28,7 @@
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
@@ -127,10 +128,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::kernels {
 
-template <class T, class Geometry>
+template <class T, class Geometry, class Form>
 struct conv2d_quantized_table {
   using fn = void (*)(const Geometry&, const conv2d_quantized_args<T>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry, Form>);
 };
 
 template <class Bias, class Geometry>
@@ -145,10 +146,10 @@ struct conv2d_float_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DFloat<Geometry>);
 };
 
-template <class T, class Geometry>
+template <class T, class Geometry, class Form>
 struct depthwise_quantized_table {
   using fn = void (*)(const Geometry&, const depthwise_quantized_args<T>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DQuantized<T, Geometry, Form>);
 };
 
 template <class Geometry>
@@ -221,10 +222,11 @@ struct transpose_planes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposePlanes);
 };
 
-/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`.
-template <class T, class Geometry>
-inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a) noexcept {
-  conv2d_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+/// int8 or legacy uint8 CONV_2D (groups of 1) on SIMD target `t`; Form:
+/// the layer's epilogue steps (kernels/requantize_form.hpp).
+template <class T, class Geometry, class Form = general_form>
+inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a, Form = {}) noexcept {
+  conv2d_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
 }
 
 /// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
@@ -245,9 +247,10 @@ inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a
 
 /// int8 or legacy uint8 DEPTHWISE_CONV_2D (any depth multiplier) on SIMD
 /// target `t`.
-template <class T, class Geometry>
-inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a) noexcept {
-  depthwise_quantized_table<T, Geometry>::slots[t.slot()](g, a);
+template <class T, class Geometry, class Form = general_form>
+inline void depthwise_conv2d_quantized(target t, const Geometry& g, const depthwise_quantized_args<T>& a,
+                                       Form = {}) noexcept {
+  depthwise_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
 }
 
 /// float DEPTHWISE_CONV_2D (any depth multiplier) on SIMD target `t`.

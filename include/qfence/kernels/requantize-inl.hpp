@@ -37,6 +37,7 @@
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -89,18 +90,33 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 }
 #endif
 
+/// Whether StoreRequantized<F> finds the output zero point in the rounding
+/// constants (RequantizeLanesAt<F> put it there) rather than adding it.
+template <requantize_form F>
+inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE_ROUNDING;
+
 /// Channels from `c` of packed per-channel constants (rows of `stride`
-/// words, kernels/packed_conv.hpp); c is a multiple of the lane count.
-template <class D>
-HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c) {
+/// words, kernels/packed_conv.hpp); c is a multiple of the lane count. With
+/// F.zero_point_in_round, AVX-512's rounding constants gain `zero_point`
+/// (core/fixed_point.hpp, round_with_zero_point: round + zp * 2^shift).
+template <requantize_form F = general_requantize_form, class D>
+HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
+                                                        [[maybe_unused]] std::int32_t zero_point = 0) {
   const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };
 #if QFENCE_SINGLE_ROUNDING
   const auto shift_even = row(conv_epilogue_row::shift_even), shift_odd = row(conv_epilogue_row::shift_odd);
-  return {row(conv_epilogue_row::left),       row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
-          row(conv_epilogue_row::round_even), row(conv_epilogue_row::round_odd),  shift_even,
-          shift_odd,                          NegativeOfShift(d, shift_even),     NegativeOfShift(d, shift_odd)};
+  auto round_even = row(conv_epilogue_row::round_even), round_odd = row(conv_epilogue_row::round_odd);
+  if constexpr (kZeroPointInRound<F>) {
+    const hn::Repartition<std::int64_t, D> d64;
+    const auto zp = hn::Set(d64, zero_point);
+    round_even = hn::BitCast(d, hn::Add(hn::BitCast(d64, round_even), zp << hn::BitCast(d64, shift_even)));
+    round_odd = hn::BitCast(d, hn::Add(hn::BitCast(d64, round_odd), zp << hn::BitCast(d64, shift_odd)));
+  }
+  return {row(conv_epilogue_row::left), row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
+          round_even,                   round_odd,                          shift_even,
+          shift_odd,                    NegativeOfShift(d, shift_even),     NegativeOfShift(d, shift_odd)};
 #else
   return {row(conv_epilogue_row::left),  row(conv_epilogue_row::multiplier), row(conv_epilogue_row::multiplier_odd),
           row(conv_epilogue_row::right), row(conv_epilogue_row::mask),       row(conv_epilogue_row::half_mask)};
@@ -147,8 +163,9 @@ HWY_INLINE hn::Vec<D> InterleaveLow32(D, V64 even, V64 odd) {
 }
 #endif
 
-/// TFLite MultiplyByQuantizedMultiplier per lane.
-template <class D>
+/// TFLite MultiplyByQuantizedMultiplier per lane (without LeftShift: for
+/// lanes whose `left` are all 0).
+template <bool LeftShift = true, class D>
 HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const RequantizeLanes<hn::Vec<D>>& q) {
 #if HWY_TARGET == HWY_SCALAR
   // One lane and no MulEven: the reference's arithmetic itself.
@@ -161,7 +178,7 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
   // (core/fixed_point.hpp, single_rounding), even and odd lanes apart.
   const hn::Repartition<std::int64_t, D> d64;
   const hn::Repartition<std::uint64_t, D> du64;
-  const auto a = x << q.left;
+  const auto a = LeftShift ? x << q.left : x;
   const auto even = hn::MulEven(a, q.multiplier);
   const auto odd = hn::MulEven(hn::BitCast(d, hn::ShiftRight<32>(hn::BitCast(du64, a))), q.multiplier_odd);
   const auto round = [&](decltype(even) p, hn::Vec<D> add, hn::Vec<D> negative, hn::Vec<D> shift) QFENCE_INLINE_LAMBDA {
@@ -172,7 +189,7 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 #else
   const hn::Repartition<std::int64_t, D> d64;
   const hn::Repartition<std::uint64_t, D> du64;
-  const auto a = x << q.left;
+  const auto a = LeftShift ? x << q.left : x;
   // SaturatingRoundingDoublingHighMul.
   const auto nudge = hn::Set(d64, std::int64_t{1} << 30);
   const auto even = hn::Add(hn::MulEven(a, q.multiplier), nudge);
@@ -190,8 +207,9 @@ HWY_INLINE hn::Vec<D> MultiplyByQuantizedMultiplier(D d, hn::Vec<D> x, const Req
 /// AVX-512 (512- and 256-bit vectors) one saturating narrow (vpmovsdb /
 /// vpmovusdb after the clamp) and, for int8, the clamp on the narrow bytes;
 /// elsewhere Highway's DemoteTo after an int32 clamp. The same bytes either
-/// way.
-template <class T, class D>
+/// way. Without ClampLow (ClampHigh), lo (hi) is T's minimum (maximum) and
+/// AVX-512's saturating narrow is the clamp.
+template <class T, bool ClampLow = true, bool ClampHigh = true, class D>
 HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32_t lo, std::int32_t hi) {
   const hn::Rebind<T, D> d8;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
@@ -200,29 +218,37 @@ HWY_INLINE hn::Vec<hn::Rebind<T, D>> NarrowClamped(D d, hn::Vec<D> v, std::int32
     if constexpr (std::is_same_v<T, std::int8_t>) {
       if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtsepi32_epi8(v.raw)};
       else narrow = hn::Vec<decltype(d8)>{_mm256_cvtsepi32_epi8(v.raw)};
-      return hn::Min(hn::Max(narrow, hn::Set(d8, static_cast<T>(lo))), hn::Set(d8, static_cast<T>(hi)));
-    } else {  // clamped into [0, 255] first: the unsigned narrow then only truncates
-      const auto clamped = hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi));
+      if constexpr (ClampLow) narrow = hn::Max(narrow, hn::Set(d8, static_cast<T>(lo)));
+      if constexpr (ClampHigh) narrow = hn::Min(narrow, hn::Set(d8, static_cast<T>(hi)));
+      return narrow;
+    } else {
+      // Clamped into [0, 255] first, whatever ClampLow says: the unsigned
+      // narrow reads a negative lane as a large one.
+      auto clamped = hn::Max(v, hn::Set(d, lo));
+      if constexpr (ClampHigh) clamped = hn::Min(clamped, hn::Set(d, hi));
       if constexpr (hn::MaxLanes(D()) == 16) narrow = hn::Vec<decltype(d8)>{_mm512_cvtusepi32_epi8(clamped.raw)};
       else narrow = hn::Vec<decltype(d8)>{_mm256_cvtusepi32_epi8(clamped.raw)};
       return narrow;
     }
   }
 #endif
+  // Both clamps whatever the flags say: Highway 1.0.3's DemoteTo does not
+  // saturate every int32 (on AVX2, int32 to uint8 maps 32768 to 0).
   return hn::DemoteTo(d8, hn::Min(hn::Max(v, hn::Set(d, lo)), hn::Set(d, hi)));
 }
 
 /// The 8-bit outputs of a vector of accumulators, as every quantized kernel
 /// ends: requantized, plus the output zero point, clamped to `act`, narrowed
 /// to T (int8 or uint8) and stored to `out`, the first `valid` lanes only
-/// when fewer than a vector.
-template <class D, class T>
-HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q, hn::Vec<D> zero_point,
-                                 int_range act, int valid, T* out) {
+/// when fewer than a vector. F (kernels/requantize_form.hpp) drops the steps
+/// the layer does not need; `q` comes from RequantizeLanesAt<F>.
+template <requantize_form F = general_requantize_form, class D, class T>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::Vec<D>>& q,
+                                 [[maybe_unused]] hn::Vec<D> zero_point, int_range act, int valid, T* out) {
   const hn::Rebind<T, D> d8;
-  const auto narrow =
-      NarrowClamped<T>(d, hn::Add(MultiplyByQuantizedMultiplier(d, acc, q), zero_point), act.min, act.max);
-  StoreFirstLanes(d8, narrow, valid, out);
+  auto v = MultiplyByQuantizedMultiplier<F.left_shift>(d, acc, q);
+  if constexpr (!kZeroPointInRound<F>) v = hn::Add(v, zero_point);
+  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, v, act.min, act.max), valid, out);
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

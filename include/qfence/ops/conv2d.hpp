@@ -96,7 +96,8 @@ struct conv2d_node {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out, p.packed.input_sum_factor});
+                              output::quant::zero_point, act, out, p.packed.input_sum_factor},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored

@@ -83,7 +83,8 @@ struct depthwise_conv2d_node {
       if constexpr (simd) {
         kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                                        output::quant::zero_point, act, out});
+                                        output::quant::zero_point, act, out},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),

@@ -102,7 +102,8 @@ struct fully_connected_node {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
-                              output::quant::zero_point, act, out});
+                              output::quant::zero_point, act, out},
+                             detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {

@@ -18,6 +18,7 @@
 #include "qfence/graph/rule_check.hpp"
 #include "qfence/rules/conv2d.hpp"
 #include "qfence/graph/options.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -54,6 +55,14 @@ constexpr std::array<quantized_multiplier, Channels> per_channel_multipliers() {
                               Out::quant::scale, W::type == dtype::u8);
   return m;
 }
+
+/// The epilogue steps (kernels/requantize_form.hpp) of a quantized layer
+/// with output type Out, its multipliers and its activation range, as the
+/// kernel parameter the compile-time path passes: the layer's constants
+/// decide, once, which steps its kernel keeps.
+template <class Out, const auto& Multipliers, int_range Act>
+using requantize_form_for =
+    kernels::fixed<kernels::requantize_form_of<typename Out::element>(Multipliers.data(), Multipliers.size(), Act)>;
 
 template <class B> struct bias_tensor { using type = void; };
 template <class T> struct bias_tensor<constant<T>> { using type = T; };

@@ -1,0 +1,64 @@
+// qfence/kernels/requantize_form.hpp: which steps of the 8-bit epilogue a
+// layer needs, decided once from its constants.
+//
+// Every quantized convolution ends with TFLite's MultiplyByQuantizedMultiplier,
+// the output zero point, the activation's clamp and a narrowing
+// (requantize-inl.hpp), per output: on MobileNetV2 that epilogue is most of
+// the instructions of the 1x1 expansions and the depthwise layers. A layer
+// whose multipliers are all below 1 shifts nothing left; one whose range is
+// the type's whole range (no activation, or a ReLU starting at the type's
+// minimum) clamps nothing on that side; one whose right shifts are small
+// adds its zero point inside the 64-bit rounding constant of AVX-512
+// (core/fixed_point.hpp, round_with_zero_point). The compile-time path knows
+// all of that per layer and passes kernels::fixed<form> to the kernel, which
+// drops the steps a layer does not need; the runtime path passes the general
+// form (every step), so one instantiation serves every layer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "qfence/core/activation.hpp"
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
+#include "qfence/kernels/parameter.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// The epilogue steps a layer needs (a structural type: kernels::fixed<form>).
+struct requantize_form {
+  /// Some channel's multiplier exceeds 1: TFLite's x * 2^left.
+  bool left_shift = true;
+  /// The output zero point rides in the rounding constant (AVX-512 only,
+  /// whose requantization rounds once; other targets add it).
+  bool zero_point_in_round = false;
+  /// The activation's minimum lies above the output type's.
+  bool clamp_low = true;
+  /// The activation's maximum lies below the output type's.
+  bool clamp_high = true;
+  friend constexpr bool operator==(const requantize_form&, const requantize_form&) = default;
+};
+
+/// Every step: what the runtime path runs for every layer.
+inline constexpr requantize_form general_requantize_form{};
+using general_form = fixed<general_requantize_form>;
+
+/// The form of a layer with output type T (int8 or uint8), `count`
+/// multipliers (per channel, or one) and activation range `act`.
+template <class T>
+constexpr requantize_form requantize_form_of(const quantized_multiplier* multipliers, std::size_t count,
+                                             int_range act) noexcept {
+  requantize_form f{false, true, act.min > std::numeric_limits<T>::min(), act.max < std::numeric_limits<T>::max()};
+  for (std::size_t i = 0; i < count; ++i) {
+    if (multipliers[i].shift > 0) f.left_shift = true;
+    if (-multipliers[i].shift > zero_point_in_round_max_right) f.zero_point_in_round = false;
+  }
+  return f;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
