@@ -2830,8 +2830,9 @@ QFENCE_EXACT_FLOAT_END
 // adds its zero point inside the 64-bit rounding constant of AVX-512
 // (core/fixed_point.hpp, round_with_zero_point). The compile-time path knows
 // all of that per layer and passes kernels::fixed<form> to the kernel, which
-// drops the steps a layer does not need; the runtime path passes the general
-// form (every step), so one instantiation serves every layer.
+// drops the steps a layer does not need. The runtime path instantiates three
+// forms per kernel (runtime_forms) and picks, at prepare, the one that drops
+// most of what a layer permits.
 
 
 
@@ -2856,6 +2857,42 @@ struct requantize_form {
 /// Every step: what the runtime path runs for every layer.
 inline constexpr requantize_form general_requantize_form{};
 using general_form = fixed<general_requantize_form>;
+
+/// Whether a layer whose own form is `own` may run form `f`: f drops only
+/// steps `own` drops.
+constexpr bool permits(const requantize_form& own, const requantize_form& f) noexcept {
+  return (f.left_shift || !own.left_shift) && (!f.zero_point_in_round || own.zero_point_in_round) &&
+         (f.clamp_low || !own.clamp_low) && (f.clamp_high || !own.clamp_high);
+}
+
+/// The forms the runtime path instantiates: the general one; the zero point
+/// in the rounding (nearly every layer permits it); that and no left shift.
+/// They keep both clamps, two 128-bit instructions per 16 outputs: a form
+/// per activation range would multiply the instantiations (MobileNetV2's
+/// layers take four kinds of range) for less than the two 512-bit steps
+/// these drop.
+inline constexpr requantize_form runtime_forms[] = {
+    general_requantize_form, {true, true, true, true}, {false, true, true, true}};
+
+/// The runtime form for a layer whose own form is `own`: the index of the
+/// last of runtime_forms it permits (they drop more steps as they go).
+constexpr int runtime_form_index(const requantize_form& own) noexcept {
+  int index = 0;
+  for (int i = 0; i < static_cast<int>(std::size(runtime_forms)); ++i)
+    if (permits(own, runtime_forms[i])) index = i;
+  return index;
+}
+
+/// fn(kernels::fixed<runtime_forms[index]>{}).
+template <class Fn>
+inline void with_runtime_form(int index, Fn&& fn) {
+  switch (index) {
+    case 1: fn(fixed<runtime_forms[1]>{}); break;
+    case 2: fn(fixed<runtime_forms[2]>{}); break;
+    default: fn(general_form{}); break;
+  }
+}
+static_assert(std::size(runtime_forms) == 3, "with_runtime_form names each runtime form");
 
 /// The form of a layer with output type T (int8 or uint8), `count`
 /// multipliers (per channel, or one) and activation range `act`.

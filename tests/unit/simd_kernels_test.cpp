@@ -381,17 +381,19 @@ std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(
 
 namespace {
 
-/// Epilogue forms (kernels/requantize_form.hpp) that each drop steps: the
-/// left shift; the zero point's add (into the rounding); both clamps; all.
-constexpr kn::requantize_form no_left_shift{false, false, true, true}, zero_point_in_round{true, true, true, true},
-    no_clamp{true, false, false, false}, fewest_steps{false, true, false, false};
-
-/// Whether a layer whose own form is `own` may run form `f`: f drops only
-/// steps `own` drops.
-constexpr bool permits(const kn::requantize_form& own, const kn::requantize_form& f) {
-  return (f.left_shift || !own.left_shift) && (!f.zero_point_in_round || own.zero_point_in_round) &&
-         (f.clamp_low || !own.clamp_low) && (f.clamp_high || !own.clamp_high);
-}
+/// Epilogue forms (kernels/requantize_form.hpp) that drop steps: the left
+/// shift alone; both clamps (with the zero point in the rounding); and the
+/// runtime path's two (the zero point in the rounding, with and without the
+/// left shift).
+constexpr kn::requantize_form no_left_shift{false, false, true, true}, fewest_steps{false, true, false, false},
+    zero_point_in_round = kn::runtime_forms[1], no_left_shift_in_round = kn::runtime_forms[2];
+static_assert(zero_point_in_round == kn::requantize_form{true, true, true, true});
+static_assert(no_left_shift_in_round == kn::requantize_form{false, true, true, true});
+// The runtime path's pick: the last of its forms that the layer permits.
+static_assert(kn::runtime_form_index(kn::requantize_form{false, true, false, false}) == 2);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, true, true, true}) == 2);
+static_assert(kn::runtime_form_index(kn::requantize_form{true, true, false, true}) == 1);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, false, false, false}) == 0);
 
 std::string form_name(const kn::requantize_form& f) {
   return std::string(f.left_shift ? "" : "no left shift, ") + (f.zero_point_in_round ? "zero point in round, " : "") +
@@ -416,10 +418,10 @@ TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need g
   // runtime geometry, over random layers that permit it.
   int runs[4] = {};
   const auto each_form = [&](const kn::requantize_form& own, auto&& run) {
-    if (permits(own, no_left_shift)) run(kn::fixed<no_left_shift>{}), ++runs[0];
-    if (permits(own, zero_point_in_round)) run(kn::fixed<zero_point_in_round>{}), ++runs[1];
-    if (permits(own, no_clamp)) run(kn::fixed<no_clamp>{}), ++runs[2];
-    if (permits(own, fewest_steps)) run(kn::fixed<fewest_steps>{}), ++runs[3];
+    if (kn::permits(own, no_left_shift)) run(kn::fixed<no_left_shift>{}), ++runs[0];
+    if (kn::permits(own, zero_point_in_round)) run(kn::fixed<zero_point_in_round>{}), ++runs[1];
+    if (kn::permits(own, no_left_shift_in_round)) run(kn::fixed<no_left_shift_in_round>{}), ++runs[2];
+    if (kn::permits(own, fewest_steps)) run(kn::fixed<fewest_steps>{}), ++runs[3];
   };
   for (const kn::target t : kn::usable_targets()) {
     for (const std::uint32_t seed : seeds()) {
@@ -488,7 +490,7 @@ TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need g
   // Each form ran (the draws above make every one of them likely).
   for (const int n : runs) CHECK(n > 0);
   MESSAGE("epilogue forms run: no left shift " << runs[0] << ", zero point in the rounding " << runs[1]
-                                               << ", no clamp " << runs[2] << ", fewest steps " << runs[3]);
+                                               << ", both " << runs[2] << ", fewest steps " << runs[3]);
 }
 
 TEST_CASE("int8 depthwise_conv2d: every target gives the reference's bits") {

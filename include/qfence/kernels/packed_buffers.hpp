@@ -17,6 +17,7 @@
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
+#include "qfence/kernels/requantize_form.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -50,6 +51,8 @@ struct packed_conv2d_quantized {
   std::int32_t output_zero_point;
   int_range act;
   std::int32_t input_sum_factor;
+  /// The layer's epilogue among runtime_forms (kernels/requantize_form.hpp).
+  int form_index;
 
   /// `weights` OHWI; `bias` may be null; one multiplier per output channel.
   packed_conv2d_quantized(conv_packing p, const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
@@ -61,7 +64,8 @@ struct packed_conv2d_quantized {
         pad_row(detail::pad_row<T>(static_cast<std::size_t>(p.padded_segment()), input_zero_point)),
         output_zero_point(out_zero_point),
         act(range),
-        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)) {
+        input_sum_factor(conv_input_sum_factor<T>(weight_zero_point)),
+        form_index(runtime_form_index(requantize_form_of<T>(multipliers.data(), multipliers.size(), range))) {
     pack_conv_weights(p, w, weights.get());
     pack_conv_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get(), weight_zero_point);
   }
@@ -99,6 +103,8 @@ struct packed_depthwise_quantized {
   hwy::AlignedFreeUniquePtr<T[]> pad_row;
   std::int32_t output_zero_point;
   int_range act;
+  /// The layer's epilogue among runtime_forms (kernels/requantize_form.hpp).
+  int form_index;
 
   packed_depthwise_quantized(depthwise_packing p, const T* w, const std::int32_t* bias, std::int32_t input_zero_point,
                              std::int32_t weight_zero_point, const std::vector<quantized_multiplier>& multipliers,
@@ -108,7 +114,8 @@ struct packed_depthwise_quantized {
         epilogue(detail::aligned_array<std::int32_t>(p.epilogue_words())),
         pad_row(detail::pad_row<T>(static_cast<std::size_t>(p.padded_channels()), input_zero_point)),
         output_zero_point(out_zero_point),
-        act(range) {
+        act(range),
+        form_index(runtime_form_index(requantize_form_of<T>(multipliers.data(), multipliers.size(), range))) {
     pack_depthwise_weights(p, w, weights.get(), weight_zero_point);
     pack_depthwise_epilogue(p, w, bias, input_zero_point, multipliers.data(), epilogue.get(), weight_zero_point);
   }

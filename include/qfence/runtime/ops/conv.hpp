@@ -187,7 +187,9 @@ kernel simd_conv2d_quantized(const op_context& ctx, const window_geometry& g,
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
-    kernels::conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)));
+    kernels::with_runtime_form(packed->form_index, [&](auto form) {
+      kernels::conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
+    });
   };
 }
 inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
@@ -204,7 +206,9 @@ kernel simd_depthwise_quantized(const op_context& ctx, const window_geometry& g,
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
-    kernels::depthwise_conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)));
+    kernels::with_runtime_form(packed->form_index, [&](auto form) {
+      kernels::depthwise_conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
+    });
   };
 }
 }  // namespace detail
