@@ -167,6 +167,35 @@ std::vector<std::uint32_t> seeds() {
   return s;
 }
 
+/// The weights' zero point: 0 for int8, a legacy uint8 layer's own.
+std::int32_t weight_zero_point(const layer&) { return 0; }
+std::int32_t weight_zero_point(const layer_u8& l) { return l.w_zp; }
+
+/// Runs `l` (int8 or legacy uint8) through the convolution kernel on `t`
+/// with epilogue form `form`; the reference's bytes and the kernel's.
+template <class Layer, class Form = kn::general_form>
+auto conv_outputs(const Layer& l, kn::target t, Form form = {}) {
+  using T = typename decltype(l.input)::value_type;
+  const auto& g = l.g;
+  const std::int32_t w_zp = weight_zero_point(l);
+  const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+  std::vector<T> want(out_n), got(out_n, 0x55);
+  const std::int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
+  qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), -w_zp, bias, l.multipliers.data(),
+                        l.out_zp, l.act, want.data());
+  const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+  std::vector<std::int8_t> packed(p.weight_bytes());
+  std::vector<std::int32_t> epilogue(p.epilogue_words());
+  std::vector<T> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<T>(l.in_zp));
+  kn::pack_conv_weights(p, l.weights.data(), packed.data());
+  kn::pack_conv_epilogue(p, l.weights.data(), bias, l.in_zp, l.multipliers.data(), epilogue.data(), w_zp);
+  kn::conv2d_quantized(t, g,
+                       kn::conv2d_quantized_args<T>{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
+                                                    l.out_zp, l.act, got.data(), kn::conv_input_sum_factor<T>(w_zp)},
+                       form);
+  return std::pair{std::move(want), std::move(got)};
+}
+
 }  // namespace
 
 TEST_CASE("int8 conv2d: every target gives the reference's bits") {
@@ -177,19 +206,7 @@ TEST_CASE("int8 conv2d: every target gives the reference's bits") {
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed);
       const layer l = random_layer(r, false);
-      const auto& g = l.g;
-      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-      std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
-      qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), 0,
-                            l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
-      const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
-      std::vector<std::int8_t> packed(p.weight_bytes());
-      std::vector<std::int32_t> epilogue(p.epilogue_words());
-      std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::int8_t>(l.in_zp));
-      kn::pack_conv_weights(p, l.weights.data(), packed.data());
-      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                             l.multipliers.data(), epilogue.data());
-      kn::conv2d_quantized(t, g, kn::conv2d_int8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act, got.data()});
+      const auto [want, got] = conv_outputs(l, t);
       CAPTURE(describe(l, seed, t.name()));
       REQUIRE(got == want);
       ++checked;
@@ -204,20 +221,7 @@ TEST_CASE("uint8 conv2d: every target gives the reference's bits") {
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ 0x08u);
       const layer_u8 l = as_uint8(random_layer(r, false), r);
-      const auto& g = l.g;
-      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-      std::vector<std::uint8_t> want(out_n), got(out_n, 0x55);
-      qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), -l.w_zp,
-                            l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
-      const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
-      std::vector<std::int8_t> packed(p.weight_bytes());
-      std::vector<std::int32_t> epilogue(p.epilogue_words());
-      std::vector<std::uint8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::uint8_t>(l.in_zp));
-      kn::pack_conv_weights(p, l.weights.data(), packed.data());
-      kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                             l.multipliers.data(), epilogue.data(), l.w_zp);
-      kn::conv2d_quantized(t, g, kn::conv2d_uint8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
-                                                       l.out_zp, l.act, got.data(), kn::conv_input_sum_factor<std::uint8_t>(l.w_zp)});
+      const auto [want, got] = conv_outputs(l, t);
       CAPTURE(t.name());
       CAPTURE(seed);
       CAPTURE(l.w_zp);
@@ -430,49 +434,21 @@ TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need g
       {  // int8 and uint8 conv2d
         std::mt19937 r(seed ^ 0xf0f0u);
         const layer l = random_form_layer(r, false);
-        const auto& g = l.g;
-        const auto own = kn::requantize_form_of<std::int8_t>(l.multipliers.data(), l.multipliers.size(), l.act);
-        const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-        std::vector<std::int8_t> want(out_n);
-        qf::reference::conv2d(g, g.in_c, l.input.data(), -l.in_zp, l.weights.data(), 0,
-                              l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act, want.data());
-        const auto p = kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
-        std::vector<std::int8_t> packed(p.weight_bytes());
-        std::vector<std::int32_t> epilogue(p.epilogue_words());
-        std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_segment()), static_cast<std::int8_t>(l.in_zp));
-        kn::pack_conv_weights(p, l.weights.data(), packed.data());
-        kn::pack_conv_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                               l.multipliers.data(), epilogue.data());
-        each_form(own, [&](auto form) {
-          std::vector<std::int8_t> got(out_n, 0x55);
-          kn::conv2d_quantized(t, g, kn::conv2d_int8_args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
-                                                          l.out_zp, l.act, got.data()}, form);
-          CAPTURE(describe(l, seed, t.name()));
-          CAPTURE(form_name(decltype(form)::value));
-          REQUIRE(got == want);
-        });
+        each_form(kn::requantize_form_of<std::int8_t>(l.multipliers.data(), l.multipliers.size(), l.act),
+                  [&](auto form) {
+                    const auto [want, got] = conv_outputs(l, t, form);
+                    CAPTURE(describe(l, seed, t.name()));
+                    CAPTURE(form_name(decltype(form)::value));
+                    REQUIRE(got == want);
+                  });
         const layer_u8 u = as_uint8(l, r);
-        const auto own_u8 = kn::requantize_form_of<std::uint8_t>(u.multipliers.data(), u.multipliers.size(), u.act);
-        std::vector<std::uint8_t> want_u8(out_n);
-        qf::reference::conv2d(g, g.in_c, u.input.data(), -u.in_zp, u.weights.data(), -u.w_zp,
-                              u.bias.empty() ? nullptr : u.bias.data(), u.multipliers.data(), u.out_zp, u.act,
-                              want_u8.data());
-        std::vector<std::uint8_t> pad_u8(static_cast<std::size_t>(p.padded_segment()), static_cast<std::uint8_t>(u.in_zp));
-        kn::pack_conv_weights(p, u.weights.data(), packed.data());
-        kn::pack_conv_epilogue(p, u.weights.data(), u.bias.empty() ? nullptr : u.bias.data(), u.in_zp,
-                               u.multipliers.data(), epilogue.data(), u.w_zp);
-        each_form(own_u8, [&](auto form) {
-          std::vector<std::uint8_t> got(out_n, 0x55);
-          kn::conv2d_quantized(t, g, kn::conv2d_uint8_args{u.input.data(), packed.data(), epilogue.data(), pad_u8.data(),
-                                                           u.out_zp, u.act, got.data(),
-                                                           kn::conv_input_sum_factor<std::uint8_t>(u.w_zp)}, form);
-          CAPTURE(u.w_zp);
-          CAPTURE(form_name(decltype(form)::value));
-          CAPTURE(u.act.min);
-          CAPTURE(u.act.max);
-          CAPTURE(u.out_zp);
-          REQUIRE(got == want_u8);
-        });
+        each_form(kn::requantize_form_of<std::uint8_t>(u.multipliers.data(), u.multipliers.size(), u.act),
+                  [&](auto form) {
+                    const auto [want, got] = conv_outputs(u, t, form);
+                    CAPTURE(u.w_zp);
+                    CAPTURE(form_name(decltype(form)::value));
+                    REQUIRE(got == want);
+                  });
       }
       {  // int8 depthwise
         std::mt19937 r(seed ^ 0xf1f1u);
