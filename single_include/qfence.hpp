@@ -2883,13 +2883,14 @@ constexpr int runtime_form_index(const requantize_form& own) noexcept {
   return index;
 }
 
-/// fn(kernels::fixed<runtime_forms[index]>{}).
+/// fn(kernels::fixed<runtime_forms[index]>{}) (fn returns one type for
+/// every form: the runtime path picks its kernel once, at prepare).
 template <class Fn>
-inline void with_runtime_form(int index, Fn&& fn) {
+inline decltype(auto) with_runtime_form(int index, Fn&& fn) {
   switch (index) {
-    case 1: fn(fixed<runtime_forms[1]>{}); break;
-    case 2: fn(fixed<runtime_forms[2]>{}); break;
-    default: fn(general_form{}); break;
+    case 1: return fn(fixed<runtime_forms[1]>{});
+    case 2: return fn(fixed<runtime_forms[2]>{});
+    default: return fn(general_form{});
   }
 }
 static_assert(std::size(runtime_forms) == 3, "with_runtime_form names each runtime form");
@@ -4968,11 +4969,12 @@ inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE
 
 /// Channels from `c` of packed per-channel constants (rows of `stride`
 /// words, kernels/packed_conv.hpp); c is a multiple of the lane count. With
-/// F.zero_point_in_round, AVX-512's rounding constants gain `zero_point`
-/// (core/fixed_point.hpp, round_with_zero_point: round + zp * 2^shift).
+/// F.zero_point_in_round, AVX-512's rounding constants gain the output
+/// `zero_point` (core/fixed_point.hpp, round_with_zero_point: round + zp *
+/// 2^shift); every caller passes it, so that no form can miss it.
 template <requantize_form F = general_requantize_form, class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
-                                                        [[maybe_unused]] std::int32_t zero_point = 0) {
+                                                        [[maybe_unused]] std::int32_t zero_point) {
   const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };
@@ -6542,9 +6544,10 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
             }
           }
           const hn::Simd<std::int32_t, 1, 0> d;
-          const std::int32_t r = hn::GetLane(MultiplyByQuantizedMultiplier(
-                                     d, hn::Set(d, static_cast<std::int32_t>(acc)), RequantizeLanesAt(d, a.epilogue, padded, c))) +
-                                 a.output_zero_point;
+          const auto q = RequantizeLanesAt(d, a.epilogue, padded, c, a.output_zero_point);
+          const std::int32_t r =
+              hn::GetLane(MultiplyByQuantizedMultiplier(d, hn::Set(d, static_cast<std::int32_t>(acc)), q)) +
+              a.output_zero_point;
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
                         static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =

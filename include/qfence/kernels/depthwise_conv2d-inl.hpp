@@ -390,9 +390,10 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
             }
           }
           const hn::Simd<std::int32_t, 1, 0> d;
-          const std::int32_t r = hn::GetLane(MultiplyByQuantizedMultiplier(
-                                     d, hn::Set(d, static_cast<std::int32_t>(acc)), RequantizeLanesAt(d, a.epilogue, padded, c))) +
-                                 a.output_zero_point;
+          const auto q = RequantizeLanesAt(d, a.epilogue, padded, c, a.output_zero_point);
+          const std::int32_t r =
+              hn::GetLane(MultiplyByQuantizedMultiplier(d, hn::Set(d, static_cast<std::int32_t>(acc)), q)) +
+              a.output_zero_point;
           a.output[((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h) + static_cast<std::size_t>(oy)) *
                         static_cast<std::size_t>(g.out_w) + static_cast<std::size_t>(ox)) *
                        static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] =

@@ -97,11 +97,12 @@ inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE
 
 /// Channels from `c` of packed per-channel constants (rows of `stride`
 /// words, kernels/packed_conv.hpp); c is a multiple of the lane count. With
-/// F.zero_point_in_round, AVX-512's rounding constants gain `zero_point`
-/// (core/fixed_point.hpp, round_with_zero_point: round + zp * 2^shift).
+/// F.zero_point_in_round, AVX-512's rounding constants gain the output
+/// `zero_point` (core/fixed_point.hpp, round_with_zero_point: round + zp *
+/// 2^shift); every caller passes it, so that no form can miss it.
 template <requantize_form F = general_requantize_form, class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
-                                                        [[maybe_unused]] std::int32_t zero_point = 0) {
+                                                        [[maybe_unused]] std::int32_t zero_point) {
   const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
     return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
   };

@@ -73,13 +73,14 @@ constexpr int runtime_form_index(const requantize_form& own) noexcept {
   return index;
 }
 
-/// fn(kernels::fixed<runtime_forms[index]>{}).
+/// fn(kernels::fixed<runtime_forms[index]>{}) (fn returns one type for
+/// every form: the runtime path picks its kernel once, at prepare).
 template <class Fn>
-inline void with_runtime_form(int index, Fn&& fn) {
+inline decltype(auto) with_runtime_form(int index, Fn&& fn) {
   switch (index) {
-    case 1: fn(fixed<runtime_forms[1]>{}); break;
-    case 2: fn(fixed<runtime_forms[2]>{}); break;
-    default: fn(general_form{}); break;
+    case 1: return fn(fixed<runtime_forms[1]>{});
+    case 2: return fn(fixed<runtime_forms[2]>{});
+    default: return fn(general_form{});
   }
 }
 static_assert(std::size(runtime_forms) == 3, "with_runtime_form names each runtime form");

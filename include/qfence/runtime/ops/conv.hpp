@@ -186,11 +186,11 @@ kernel simd_conv2d_quantized(const op_context& ctx, const window_geometry& g,
                              std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  return [=](const tensor_memory& m) {
-    kernels::with_runtime_form(packed->form_index, [&](auto form) {
+  return kernels::with_runtime_form(packed->form_index, [&](auto form) -> kernel {
+    return [=](const tensor_memory& m) {
       kernels::conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
-    });
-  };
+    };
+  });
 }
 inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
                                 std::shared_ptr<const kernels::packed_conv2d_float> packed) {
@@ -205,11 +205,11 @@ kernel simd_depthwise_quantized(const op_context& ctx, const window_geometry& g,
                                 std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  return [=](const tensor_memory& m) {
-    kernels::with_runtime_form(packed->form_index, [&](auto form) {
+  return kernels::with_runtime_form(packed->form_index, [&](auto form) -> kernel {
+    return [=](const tensor_memory& m) {
       kernels::depthwise_conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
-    });
-  };
+    };
+  });
 }
 }  // namespace detail
 
