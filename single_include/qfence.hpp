@@ -1291,6 +1291,19 @@ constexpr padding_amount compute_padding(int stride, int dilation, int in, int f
   return {total / 2, total % 2};
 }
 
+/// Padding given as amounts rather than by a mode: the window runs VALID over
+/// the input with these rows above and below and columns left and right,
+/// whose taps read the input's zero point (real 0). That is what a PAD in
+/// front of a VALID convolution computes, and what the convolution computes
+/// alone when the PAD is folded into it (runtime/fold_pad.hpp).
+struct window_pads {
+  int top = 0, bottom = 0, left = 0, right = 0;
+
+  constexpr bool any() const noexcept { return top != 0 || bottom != 0 || left != 0 || right != 0; }
+  constexpr bool non_negative() const noexcept { return top >= 0 && bottom >= 0 && left >= 0 && right >= 0; }
+  friend constexpr bool operator==(const window_pads&, const window_pads&) = default;
+};
+
 /// Everything a 2-D windowed kernel needs to know about its shapes, in NHWC.
 /// The compile-time path fills it from constexpr shapes (and the compiler folds
 /// it away); the runtime interpreter fills it from the model.
@@ -1318,11 +1331,16 @@ constexpr T* window_input_row(const window_geometry& g, T* batch_input, int oy, 
   return input_row_or_null(g, batch_input, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
 }
 
+/// The geometry of a window of mode `p` over the input, grown first by
+/// `pads` (which only a VALID window takes: rules/conv2d.hpp checks it). The
+/// kernels see the input as it is: the pads are rows and columns outside it,
+/// like the ones SAME adds.
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,
-                                               int dilation_w, padding p) noexcept {
-  const int out_h = output_size(p, in_h, filter_h, stride_h, dilation_h);
-  const int out_w = output_size(p, in_w, filter_w, stride_w, dilation_w);
+                                               int dilation_w, padding p, window_pads pads = {}) noexcept {
+  const int padded_h = in_h + pads.top + pads.bottom, padded_w = in_w + pads.left + pads.right;
+  const int out_h = output_size(p, padded_h, filter_h, stride_h, dilation_h);
+  const int out_w = output_size(p, padded_w, filter_w, stride_w, dilation_w);
   return {batches,
           in_h,
           in_w,
@@ -1336,8 +1354,8 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           stride_w,
           dilation_h,
           dilation_w,
-          compute_padding(stride_h, dilation_h, in_h, filter_h, out_h).before,
-          compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
+          compute_padding(stride_h, dilation_h, padded_h, filter_h, out_h).before + pads.top,
+          compute_padding(stride_w, dilation_w, padded_w, filter_w, out_w).before + pads.left};
 }
 
 /// A pooling window clipped to the input: TFLite's pools visit only the taps
@@ -1413,6 +1431,7 @@ namespace option_kind {
 struct stride {};
 struct dilation {};
 struct padding {};
+struct explicit_padding {};
 struct fused_activation {};
 struct output_quantization {};
 struct filter {};
@@ -1456,6 +1475,20 @@ struct padding_t {
 };
 inline constexpr padding_t<padding::same> same{};
 inline constexpr padding_t<padding::valid> valid{};
+
+template <int Top, int Bottom, int Left, int Right>
+struct explicit_padding_t {
+  using option_kind = option_kind::explicit_padding;
+  static_assert(Top >= 0 && Bottom >= 0 && Left >= 0 && Right >= 0, "qfence: padding amounts must be non-negative");
+  static constexpr window_pads value{Top, Bottom, Left, Right};
+};
+/// CONV_2D and DEPTHWISE_CONV_2D: the window runs VALID over the input padded
+/// with these rows (top, bottom) and columns (left, right) of the input's
+/// zero point: what a PAD in front of the layer computes, without the padded
+/// copy. `qfence embed` writes it where it folded a model's PAD into the
+/// layer (runtime/fold_pad.hpp). Implies `valid`; with `same` it is refused.
+template <int Top, int Bottom, int Left, int Right>
+inline constexpr explicit_padding_t<Top, Bottom, Left, Right> explicit_padding{};
 
 template <activation A>
 struct fused_t {
@@ -4225,7 +4258,8 @@ namespace qfence {
     "change the bias constant's type")                                                                                \
   X(bad_option,                                                                                                       \
     "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
-    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
+    "positive (pooling needs filter<h, w>), explicit padding amounts non-negative and with valid padding only, the " \
+    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(operand_types_differ,                                                                                             \
@@ -8607,6 +8641,7 @@ struct conv_attrs {
   padding pad = padding::same;
   activation fused = activation::none;
   bool fused_supported = true;  // false: the model fuses TANH or SIGN_BIT, which no conv kernel applies
+  window_pads pads{};           // explicit padding of a VALID layer (a folded PAD); CONV_2D and DEPTHWISE only
 };
 
 /// The kernel geometry of a conv-like layer (conv2d: weights [OC, KH, KW, _];
@@ -8615,14 +8650,15 @@ constexpr window_geometry conv_geometry(const conv_attrs& a, const tensor_desc& 
                                        bool depthwise) noexcept {
   const auto i = [](std::int64_t v) { return static_cast<int>(v); };
   return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(depthwise ? w.dim(3) : w.dim(0)),
-                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad);
+                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad,
+                              a.pads);
 }
 
 namespace rules {
 
 constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
   if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0 || !a.fused_supported ||
-      !plain_activation(a.fused))
+      !plain_activation(a.fused) || !a.pads.non_negative() || (a.pads.any() && a.pad != padding::valid))
     return rule_fail(rule_error::bad_option, output_operand);
   return pass;
 }
@@ -8631,8 +8667,10 @@ constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
 constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
                                        std::int64_t filter_h, std::int64_t filter_w,
                                        const output_request& req) noexcept {
-  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)), static_cast<int>(filter_h), a.stride_h, a.dilation_h);
-  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)), static_cast<int>(filter_w), a.stride_w, a.dilation_w);
+  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)) + a.pads.top + a.pads.bottom,
+                             static_cast<int>(filter_h), a.stride_h, a.dilation_h);
+  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)) + a.pads.left + a.pads.right,
+                             static_cast<int>(filter_w), a.stride_w, a.dilation_w);
   if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
   const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
   return requantized_output(in, in.reshaped(4, dims), req);
@@ -8721,8 +8759,11 @@ template <class... Opts>
 constexpr conv_attrs conv_attrs_of() noexcept {
   using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
   using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
-          fused_activation_of<Opts...>, true};
+  // explicit_padding implies valid: the rule refuses it beside `same`.
+  constexpr bool explicit_pads = has_option<option_kind::explicit_padding, Opts...>;
+  using p = option_or<option_kind::padding, padding_t<explicit_pads ? padding::valid : padding::same>, Opts...>;
+  return {s::h, s::w, d::h, d::w, p::value, fused_activation_of<Opts...>, true,
+          option_or<option_kind::explicit_padding, explicit_padding_t<0, 0, 0, 0>, Opts...>::value};
 }
 
 /// The bias data, or a null pointer of the accumulator type for no_bias.
@@ -9833,8 +9874,8 @@ struct conv2d_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
-                                               option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::prepacked>,
+                                               option_kind::explicit_padding, option_kind::fused_activation,
+                                               option_kind::output_quantization, option_kind::prepacked>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
@@ -10063,8 +10104,8 @@ struct depthwise_conv2d_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
-                                               option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::prepacked>,
+                                               option_kind::explicit_padding, option_kind::fused_activation,
+                                               option_kind::output_quantization, option_kind::prepacked>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;

@@ -119,7 +119,10 @@ int main(int argc, char** argv) {
     qf::cli::xorshift32 rng(1);
     for (int i = 0; i < interp.input_count(); ++i) qf::cli::fill_seeded(rng, interp.input_tensor(i).type, interp.input_bytes(i));
     const auto& m = interp.source();
-    const std::size_t ops = m.operations.size();
+    // What invoke runs (folded PADs are not layers any more); rows are
+    // numbered by the file's operator index.
+    const auto& operations = interp.operations();
+    const std::size_t ops = operations.size();
     std::vector<double> best(ops, 1e300), run(ops);
     interp.invoke();  // warm-up
     for (int r = 0; r < repeat; ++r) {
@@ -130,7 +133,7 @@ int main(int argc, char** argv) {
     double total_us = 0, total_macs = 0;
     for (std::size_t k = 0; k < ops; ++k) {
       total_us += best[k];
-      total_macs += macs_of(m, m.operations[k]);
+      total_macs += macs_of(m, operations[k]);
     }
     if (as_json) {
       qf::cli::json j;
@@ -143,11 +146,11 @@ int main(int argc, char** argv) {
       j.field("macs", total_macs);
       j.key("layers").begin_array();
       for (std::size_t k = 0; k < ops; ++k) {
-        const double macs = macs_of(m, m.operations[k]);
+        const double macs = macs_of(m, operations[k]);
         j.begin_object();
-        j.field("index", static_cast<int>(k));
-        j.field("op", qf::runtime::op_name(m.operations[k]));
-        j.field("output", qf::runtime::type_text(m.tensors[static_cast<std::size_t>(m.operations[k].outputs.at(0))]));
+        j.field("index", operations[k].index);
+        j.field("op", qf::runtime::op_name(operations[k]));
+        j.field("output", qf::runtime::type_text(m.tensors[static_cast<std::size_t>(operations[k].outputs.at(0))]));
         j.field("us_min", best[k]);
         j.field("macs", macs);
         j.field("gmacs", macs > 0 ? macs / best[k] / 1e3 : 0.0);
@@ -163,9 +166,10 @@ int main(int argc, char** argv) {
                 interp.target().name(), repeat, peak);
     std::printf("%4s  %-18s %-34s %10s %9s %8s %7s\n", "#", "op", "output", "us", "MMAC", "GMAC/s", "% peak");
     for (std::size_t k = 0; k < ops; ++k) {
-      const double macs = macs_of(m, m.operations[k]);
-      const std::string out = qf::runtime::type_text(m.tensors[static_cast<std::size_t>(m.operations[k].outputs.at(0))]);
-      std::printf("%4zu  %-18s %-34.34s %10.1f", k, qf::runtime::op_name(m.operations[k]).c_str(), out.c_str(), best[k]);
+      const double macs = macs_of(m, operations[k]);
+      const std::string out = qf::runtime::type_text(m.tensors[static_cast<std::size_t>(operations[k].outputs.at(0))]);
+      std::printf("%4d  %-18s %-34.34s %10.1f", operations[k].index, qf::runtime::op_name(operations[k]).c_str(),
+                  out.c_str(), best[k]);
       if (macs > 0)
         std::printf(" %9.2f %8.1f %6.1f%%\n", macs / 1e6, macs / best[k] / 1e3,
                     peak > 0 ? 100.0 * macs / best[k] / 1e3 / peak : 0.0);

@@ -184,4 +184,51 @@ TEST_CASE("depthwise_conv2d f32 vs the float model, depth multiplier 2") {
   qtest::check_close(out, qtest::float_depthwise(g, 2, input, weights, {}, qf::activation::none));
 }
 
+// ---- explicit padding: a PAD folded into the layer -------------------------
+
+// PAD (which fills with the zero point) then a VALID layer, against the layer
+// alone with the same amounts as explicit_padding: the same bytes. Amounts
+// bigger than the filter leave whole windows in the padding.
+template <class Pad, class Explicit>
+void check_explicit_padding(std::uint32_t seed) {
+  INFO("seed " << seed);
+  using In = qf::tensor<qf::i8, qf::shape<1, 7, 6, 5>, qf::per_tensor<0.05f, -37>>;
+  using Wc = qf::tensor<qf::i8, qf::shape<4, 3, 3, 5>, qf::per_tensor<0.01f, 0>>;
+  using Wd = qf::tensor<qf::i8, qf::shape<1, 3, 3, 5>, qf::per_tensor<0.02f, 0>>;
+  using B4 = qf::tensor<qf::i32, qf::shape<4>>;
+  using B5 = qf::tensor<qf::i32, qf::shape<5>>;
+  const auto input = qtest::random_ints<std::int8_t>(In::elements, seed, -128, 127);
+  const auto wc = qtest::random_ints<std::int8_t>(Wc::elements, seed + 1, -127, 127);
+  const auto wd = qtest::random_ints<std::int8_t>(Wd::elements, seed + 2, -127, 127);
+  const auto b4 = qtest::random_ints<std::int32_t>(4, seed + 3, -3000, 3000);
+  const auto b5 = qtest::random_ints<std::int32_t>(5, seed + 4, -3000, 3000);
+  constexpr auto out = qf::out<qf::per_tensor<0.3f, 11>>;
+  const auto conv = [&](auto in, auto padding) {
+    return qf::conv2d(in, qf::make_constant<Wc>(wc.data()), qf::make_constant<B4>(b4.data()), qf::stride<2, 1>,
+                      padding, out);
+  };
+  const auto depthwise = [&](auto in, auto padding) {
+    return qf::depthwise_conv2d(in, qf::make_constant<Wd>(wd.data()), qf::make_constant<B5>(b5.data()),
+                                qf::dilation<2>, padding, out);
+  };
+  const auto conv_padded = qtest::run(qf::graph(qf::input<In>(), Pad{}(qf::ref<0>), conv(qf::ref<1>, qf::valid)), input);
+  const auto conv_folded = qtest::run(qf::graph(qf::input<In>(), conv(qf::ref<0>, Explicit{})), input);
+  CHECK(conv_padded == conv_folded);
+  const auto dw_padded =
+      qtest::run(qf::graph(qf::input<In>(), Pad{}(qf::ref<0>), depthwise(qf::ref<1>, qf::valid)), input);
+  const auto dw_folded = qtest::run(qf::graph(qf::input<In>(), depthwise(qf::ref<0>, Explicit{})), input);
+  CHECK(dw_padded == dw_folded);
+}
+
+template <int T, int B, int L, int R>
+struct pad_then {
+  auto operator()(auto in) const { return qf::pad<0, 0, T, B, L, R, 0, 0>(in); }
+};
+
+TEST_CASE("conv2d and depthwise i8: explicit_padding gives what PAD then VALID gives") {
+  check_explicit_padding<pad_then<0, 1, 0, 1>, qf::explicit_padding_t<0, 1, 0, 1>>(51);
+  check_explicit_padding<pad_then<1, 1, 1, 1>, qf::explicit_padding_t<1, 1, 1, 1>>(52);
+  check_explicit_padding<pad_then<2, 0, 5, 3>, qf::explicit_padding_t<2, 0, 5, 3>>(53);
+}
+
 }  // namespace

@@ -86,8 +86,13 @@ layer random_layer(std::mt19937& r, bool depthwise, const fixed_sizes& fixed = {
   const int fh = or_drawn(fixed.fh, below(6) == 0 ? 5 : 1 + below(3)), fw = or_drawn(fixed.fw, below(6) == 0 ? 5 : 1 + below(3));
   const int sh = 1 + below(2), sw = 1 + below(2);
   const int dh = or_drawn(fixed.dh, below(5) == 0 ? 2 : 1), dw = or_drawn(fixed.dw, below(5) == 0 ? 2 : 1);
-  const qf::padding pad = below(2) == 0 ? qf::padding::same : qf::padding::valid;
-  l.g = qf::make_window_geometry(batches, in_h, in_w, in_c, out_c, fh, fw, sh, sw, dh, dw, pad);
+  // SAME, VALID, or VALID with explicit amounts (a folded PAD), up to 3 a
+  // side: with a 1-wide filter, windows entirely in the padding.
+  const int padding_pick = below(3);
+  const qf::padding pad = padding_pick == 0 ? qf::padding::same : qf::padding::valid;
+  const qf::window_pads pads = padding_pick == 2 ? qf::window_pads{below(4), below(4), below(4), below(4)}
+                                                 : qf::window_pads{};
+  l.g = qf::make_window_geometry(batches, in_h, in_w, in_c, out_c, fh, fw, sh, sw, dh, dw, pad, pads);
   if (l.g.out_h <= 0 || l.g.out_w <= 0) return random_layer(r, depthwise, fixed);
   l.in_zp = zero_point();
   l.out_zp = zero_point();

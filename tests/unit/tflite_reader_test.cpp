@@ -285,3 +285,86 @@ TEST_CASE("random byte flips never crash the reader or the interpreter") {
   CHECK(loaded > 0);
   MESSAGE("byte-flipped files: " << loaded << " loaded and ran, " << rejected << " rejected");
 }
+
+namespace {
+
+/// input i8 [1,5,6,3] -> PAD (rows 0/1, columns 1/1) -> CONV_2D or
+/// DEPTHWISE_CONV_2D, 3x3, stride 2, VALID -> output [1,2,3,C]. With
+/// `pad_is_output`, the padded tensor is also a model output.
+tfl::model_spec pad_then_conv_model(bool depthwise, bool pad_is_output = false, std::int8_t type = 9 /*INT8*/) {
+  const bool f32 = type == 0;
+  const auto quantized = [&](tfl::tensor_spec t, float scale, std::int64_t zp) {
+    if (!f32) t.scales = {scale}, t.zero_points = {zp};
+    return t;
+  };
+  const int out_c = depthwise ? 3 : 4;
+  const std::vector<int> filter = depthwise ? std::vector<int>{1, 3, 3, 3} : std::vector<int>{4, 3, 3, 3};
+  const std::size_t filter_n = 27u * (depthwise ? 1u : 4u);
+  std::vector<std::uint8_t> weights;
+  if (f32) {
+    weights = tfl::bytes_of(qtest::random_floats(filter_n, 61, -1, 1));
+  } else {
+    weights = tfl::bytes_of(qtest::random_ints<std::int8_t>(filter_n, 61, -127, 127));
+  }
+  const auto bias = f32 ? tfl::bytes_of(qtest::random_floats(static_cast<std::size_t>(out_c), 62, -1, 1))
+                        : tfl::bytes_of(qtest::random_ints<std::int32_t>(static_cast<std::size_t>(out_c), 62, -900, 900));
+  tfl::model_spec m;
+  m.tensors.push_back(quantized(tfl::activation({1, 5, 6, 3}, "input", type), 0.05f, -37));
+  m.tensors.push_back(tfl::constant({4, 2}, tfl::bytes_of(std::vector<std::int32_t>{0, 0, 0, 1, 1, 1, 0, 0}), "paddings",
+                                    2 /*INT32*/));
+  m.tensors.push_back(quantized(tfl::activation({1, 6, 8, 3}, "padded", type), 0.05f, -37));
+  m.tensors.push_back(quantized(tfl::constant(filter, weights, "weights", type), 0.02f, 0));
+  m.tensors.push_back(quantized(tfl::constant({out_c}, bias, "bias", f32 ? std::int8_t{0} : std::int8_t{2}), 0.001f, 0));
+  m.tensors.push_back(quantized(tfl::activation({1, 2, 3, out_c}, "output", type), 0.2f, 5));
+  m.ops.push_back(tfl::op(34 /*PAD*/, 1, {0, 1}, {2}));
+  m.ops.push_back(tfl::op(depthwise ? 4 /*DEPTHWISE_CONV_2D*/ : 3 /*CONV_2D*/, depthwise ? 3 : 3, {2, 3, 4}, {5}));
+  m.ops.back().options = [depthwise](flatbuffers::FlatBufferBuilder& b) {
+    namespace fb = tfl::fb;
+    if (depthwise)
+      return std::pair{fb::BuiltinOptions::DepthwiseConv2DOptions,
+                       fb::CreateDepthwiseConv2DOptions(b, 1 /*VALID*/, 2, 2, 1).Union()};
+    return std::pair{fb::BuiltinOptions::Conv2DOptions, fb::CreateConv2DOptions(b, 1 /*VALID*/, 2, 2).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = pad_is_output ? std::vector<int>{5, 2} : std::vector<int>{5};
+  return m;
+}
+
+/// Output 0's bytes of `m` on random input, with or without PAD folding,
+/// and how many operations ran.
+std::pair<std::vector<std::byte>, std::size_t> run_folded(const tfl::model_spec& spec, bool fold) {
+  rt::interpreter_options o;
+  o.fold_pads = fold;
+  rt::interpreter interp(read_model(tfl::build(spec)), o);
+  const auto in = interp.input_bytes(0);
+  const auto noise = qtest::random_ints<std::int32_t>(in.size(), 63, 0, 255);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::byte>(noise[i]);
+  interp.invoke();
+  const auto out = interp.output_bytes(0);
+  return {{out.begin(), out.end()}, interp.operations().size()};
+}
+
+}  // namespace
+
+TEST_CASE("a PAD feeding only a VALID integer convolution is folded into it, with the same output bytes") {
+  for (const bool depthwise : {false, true}) {
+    CAPTURE(depthwise);
+    const auto spec = pad_then_conv_model(depthwise);
+    const auto [padded, ops_padded] = run_folded(spec, false);
+    const auto [folded, ops_folded] = run_folded(spec, true);
+    CHECK(ops_padded == 2);
+    CHECK(ops_folded == 1);
+    CHECK(padded == folded);
+    // The folded layer keeps the file's operator number for its messages.
+    rt::interpreter interp(read_model(tfl::build(spec)));
+    CHECK(interp.operations().at(0).index == 1);
+    CHECK(interp.operations().at(0).options.pads == qfence::window_pads{0, 1, 1, 1});
+  }
+}
+
+TEST_CASE("a PAD is kept where folding could change a result or lose a tensor") {
+  // Its output is also a model output: the padded tensor must exist.
+  CHECK(run_folded(pad_then_conv_model(false, true), true).second == 2);
+  // Float: a skipped tap and a tap of 0.0 differ (0 * inf, signed zeros).
+  CHECK(run_folded(pad_then_conv_model(false, false, 0 /*FLOAT32*/), true).second == 2);
+}

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
@@ -114,7 +115,7 @@ inline std::string comment_name(const std::string& name) {
 
 class writer {
  public:
-  writer(const model& m, const embed_options& o) : m_(m), o_(o) {}
+  writer(const model& m, const embed_options& o) : m_(m), ops_(runtime::runnable_operations(m)), o_(o) {}
 
   generated_headers write(const std::string& types_file) {
     plan_nodes();
@@ -191,6 +192,9 @@ class writer {
     return "";
   }
   static std::string padding_opt(const runtime::op_options& o) {
+    if (o.pads.any())  // a folded PAD (runtime/fold_pad.hpp)
+      return ", qf::explicit_padding<" + std::to_string(o.pads.top) + ", " + std::to_string(o.pads.bottom) + ", " +
+             std::to_string(o.pads.left) + ", " + std::to_string(o.pads.right) + ">";
     return o.pad == padding::same ? ", qf::same" : ", qf::valid";
   }
 
@@ -602,7 +606,7 @@ class writer {
     }
     std::set<int> failed;  // tensors no node produces (their op is listed in unsupported_)
     int cascaded = 0;
-    for (const operation& op : m_.operations) {
+    for (const operation& op : ops_) {  // with PADs folded, as the runtime path runs them
       bool blocked = false;
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
@@ -1020,6 +1024,7 @@ class writer {
   }
 
   const model& m_;
+  std::vector<operation> ops_;
   const embed_options& o_;
   std::vector<node_line> nodes_;
   std::map<int, int> node_of_;

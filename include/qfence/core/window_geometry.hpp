@@ -33,6 +33,19 @@ constexpr padding_amount compute_padding(int stride, int dilation, int in, int f
   return {total / 2, total % 2};
 }
 
+/// Padding given as amounts rather than by a mode: the window runs VALID over
+/// the input with these rows above and below and columns left and right,
+/// whose taps read the input's zero point (real 0). That is what a PAD in
+/// front of a VALID convolution computes, and what the convolution computes
+/// alone when the PAD is folded into it (runtime/fold_pad.hpp).
+struct window_pads {
+  int top = 0, bottom = 0, left = 0, right = 0;
+
+  constexpr bool any() const noexcept { return top != 0 || bottom != 0 || left != 0 || right != 0; }
+  constexpr bool non_negative() const noexcept { return top >= 0 && bottom >= 0 && left >= 0 && right >= 0; }
+  friend constexpr bool operator==(const window_pads&, const window_pads&) = default;
+};
+
 /// Everything a 2-D windowed kernel needs to know about its shapes, in NHWC.
 /// The compile-time path fills it from constexpr shapes (and the compiler folds
 /// it away); the runtime interpreter fills it from the model.
@@ -60,11 +73,16 @@ constexpr T* window_input_row(const window_geometry& g, T* batch_input, int oy, 
   return input_row_or_null(g, batch_input, oy * g.stride_h - g.pad_h + fy * g.dilation_h);
 }
 
+/// The geometry of a window of mode `p` over the input, grown first by
+/// `pads` (which only a VALID window takes: rules/conv2d.hpp checks it). The
+/// kernels see the input as it is: the pads are rows and columns outside it,
+/// like the ones SAME adds.
 constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, int in_c, int out_c, int filter_h,
                                                int filter_w, int stride_h, int stride_w, int dilation_h,
-                                               int dilation_w, padding p) noexcept {
-  const int out_h = output_size(p, in_h, filter_h, stride_h, dilation_h);
-  const int out_w = output_size(p, in_w, filter_w, stride_w, dilation_w);
+                                               int dilation_w, padding p, window_pads pads = {}) noexcept {
+  const int padded_h = in_h + pads.top + pads.bottom, padded_w = in_w + pads.left + pads.right;
+  const int out_h = output_size(p, padded_h, filter_h, stride_h, dilation_h);
+  const int out_w = output_size(p, padded_w, filter_w, stride_w, dilation_w);
   return {batches,
           in_h,
           in_w,
@@ -78,8 +96,8 @@ constexpr window_geometry make_window_geometry(int batches, int in_h, int in_w, 
           stride_w,
           dilation_h,
           dilation_w,
-          compute_padding(stride_h, dilation_h, in_h, filter_h, out_h).before,
-          compute_padding(stride_w, dilation_w, in_w, filter_w, out_w).before};
+          compute_padding(stride_h, dilation_h, padded_h, filter_h, out_h).before + pads.top,
+          compute_padding(stride_w, dilation_w, padded_w, filter_w, out_w).before + pads.left};
 }
 
 /// A pooling window clipped to the input: TFLite's pools visit only the taps

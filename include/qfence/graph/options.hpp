@@ -20,6 +20,7 @@ namespace option_kind {
 struct stride {};
 struct dilation {};
 struct padding {};
+struct explicit_padding {};
 struct fused_activation {};
 struct output_quantization {};
 struct filter {};
@@ -63,6 +64,20 @@ struct padding_t {
 };
 inline constexpr padding_t<padding::same> same{};
 inline constexpr padding_t<padding::valid> valid{};
+
+template <int Top, int Bottom, int Left, int Right>
+struct explicit_padding_t {
+  using option_kind = option_kind::explicit_padding;
+  static_assert(Top >= 0 && Bottom >= 0 && Left >= 0 && Right >= 0, "qfence: padding amounts must be non-negative");
+  static constexpr window_pads value{Top, Bottom, Left, Right};
+};
+/// CONV_2D and DEPTHWISE_CONV_2D: the window runs VALID over the input padded
+/// with these rows (top, bottom) and columns (left, right) of the input's
+/// zero point: what a PAD in front of the layer computes, without the padded
+/// copy. `qfence embed` writes it where it folded a model's PAD into the
+/// layer (runtime/fold_pad.hpp). Implies `valid`; with `same` it is refused.
+template <int Top, int Bottom, int Left, int Right>
+inline constexpr explicit_padding_t<Top, Bottom, Left, Right> explicit_padding{};
 
 template <activation A>
 struct fused_t {

@@ -51,8 +51,8 @@ struct conv2d_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::stride, option_kind::dilation, option_kind::padding,
-                                               option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::prepacked>,
+                                               option_kind::explicit_padding, option_kind::fused_activation,
+                                               option_kind::output_quantization, option_kind::prepacked>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;

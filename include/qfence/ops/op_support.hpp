@@ -80,8 +80,11 @@ template <class... Opts>
 constexpr conv_attrs conv_attrs_of() noexcept {
   using s = option_or<option_kind::stride, stride_t<1>, Opts...>;
   using d = option_or<option_kind::dilation, dilation_t<1>, Opts...>;
-  return {s::h, s::w, d::h, d::w, option_or<option_kind::padding, padding_t<padding::same>, Opts...>::value,
-          fused_activation_of<Opts...>, true};
+  // explicit_padding implies valid: the rule refuses it beside `same`.
+  constexpr bool explicit_pads = has_option<option_kind::explicit_padding, Opts...>;
+  using p = option_or<option_kind::padding, padding_t<explicit_pads ? padding::valid : padding::same>, Opts...>;
+  return {s::h, s::w, d::h, d::w, p::value, fused_activation_of<Opts...>, true,
+          option_or<option_kind::explicit_padding, explicit_padding_t<0, 0, 0, 0>, Opts...>::value};
 }
 
 /// The bias data, or a null pointer of the accumulator type for no_bias.

@@ -20,6 +20,7 @@ struct conv_attrs {
   padding pad = padding::same;
   activation fused = activation::none;
   bool fused_supported = true;  // false: the model fuses TANH or SIGN_BIT, which no conv kernel applies
+  window_pads pads{};           // explicit padding of a VALID layer (a folded PAD); CONV_2D and DEPTHWISE only
 };
 
 /// The kernel geometry of a conv-like layer (conv2d: weights [OC, KH, KW, _];
@@ -28,14 +29,15 @@ constexpr window_geometry conv_geometry(const conv_attrs& a, const tensor_desc& 
                                        bool depthwise) noexcept {
   const auto i = [](std::int64_t v) { return static_cast<int>(v); };
   return make_window_geometry(i(in.dim(0)), i(in.dim(1)), i(in.dim(2)), i(in.dim(3)), i(depthwise ? w.dim(3) : w.dim(0)),
-                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad);
+                              i(w.dim(1)), i(w.dim(2)), a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad,
+                              a.pads);
 }
 
 namespace rules {
 
 constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
   if (a.stride_h <= 0 || a.stride_w <= 0 || a.dilation_h <= 0 || a.dilation_w <= 0 || !a.fused_supported ||
-      !plain_activation(a.fused))
+      !plain_activation(a.fused) || !a.pads.non_negative() || (a.pads.any() && a.pad != padding::valid))
     return rule_fail(rule_error::bad_option, output_operand);
   return pass;
 }
@@ -44,8 +46,10 @@ constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
 constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
                                        std::int64_t filter_h, std::int64_t filter_w,
                                        const output_request& req) noexcept {
-  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)), static_cast<int>(filter_h), a.stride_h, a.dilation_h);
-  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)), static_cast<int>(filter_w), a.stride_w, a.dilation_w);
+  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)) + a.pads.top + a.pads.bottom,
+                             static_cast<int>(filter_h), a.stride_h, a.dilation_h);
+  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)) + a.pads.left + a.pads.right,
+                             static_cast<int>(filter_w), a.stride_w, a.dilation_w);
   if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
   const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
   return requantized_output(in, in.reshaped(4, dims), req);

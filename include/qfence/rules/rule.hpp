@@ -73,7 +73,8 @@ namespace qfence {
     "change the bias constant's type")                                                                                \
   X(bad_option,                                                                                                       \
     "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
-    "positive (pooling needs filter<h, w>), the fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "       \
+    "positive (pooling needs filter<h, w>), explicit padding amounts non-negative and with valid padding only, the " \
+    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(operand_types_differ,                                                                                             \

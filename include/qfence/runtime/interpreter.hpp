@@ -19,6 +19,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
+#include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
@@ -38,6 +39,10 @@ struct interpreter_options {
   /// (the specification; slow), for comparisons and benchmarks.
   kernels::target target{};
   std::map<std::string, custom_op_prepare> custom_ops;
+  /// Fold each PAD that only feeds a VALID integer convolution into it
+  /// (runtime/fold_pad.hpp: same outputs, bit for bit, without the padded
+  /// copy). `qfence embed` folds the same ones.
+  bool fold_pads = true;
 };
 
 /// One operation qfence cannot run, as `inspect` lists it.
@@ -108,7 +113,7 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
   for (const auto& u : find_unsupported(m, options))
     if (!m.operations[static_cast<std::size_t>(u.index)].is_custom()) unsupported.push_back(u);
   if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
-  for (const operation& op : m.operations)
+  for (const operation& op : runnable_operations(m, options.fold_pads))
     if (!op.is_custom()) (void)find_registration(op.code)->prepare(op_context(m, op, options.arithmetic));
 }
 
@@ -121,11 +126,12 @@ class interpreter {
   explicit interpreter(std::shared_ptr<const model> shared, interpreter_options options = {})
       : owner_(std::move(shared)),
         model_(checked(owner_)),
+        operations_(runnable_operations(model_, options.fold_pads)),
         target_(options.target.valid() ? options.target : kernels::default_target()) {
     const model& m = model_;
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
-    for (const operation& op : m.operations) {
+    for (const operation& op : operations_) {
       const op_context ctx(m, op, options.arithmetic, target_);
       if (op.is_custom()) {
         kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
@@ -143,6 +149,9 @@ class interpreter {
   interpreter& operator=(const interpreter&) = delete;
 
   const model& source() const noexcept { return model_; }
+  /// The operations invoke runs, in order (the model's, less the PADs folded
+  /// into the layer they fed): kernel k is operations()[k].
+  const std::vector<operation>& operations() const noexcept { return operations_; }
   /// The target every kernel of this interpreter runs on (maybe
   /// kernels::target::reference()).
   kernels::target target() const noexcept { return target_; }
@@ -194,7 +203,7 @@ class interpreter {
     }
   }
 
-  /// invoke(), with each operation's wall time in microseconds written to
+  /// invoke(), with operations()[k]'s wall time in microseconds written to
   /// elapsed_us[k] (resized to the number of operations): per-layer figures
   /// for benchmarks.
   void invoke_timed(std::vector<double>& elapsed_us) {
@@ -228,10 +237,10 @@ class interpreter {
   std::size_t arena_bytes() const noexcept { return arena_bytes_; }
 
  private:
-  // Steps: 0 = inputs written, k + 1 = operation k, n + 1 = outputs read.
+  // Steps: 0 = inputs written, k + 1 = operations_[k], n + 1 = outputs read.
   void plan() {
     const std::size_t count = model_.tensors.size();
-    const int end = static_cast<int>(model_.operations.size()) + 1;
+    const int end = static_cast<int>(operations_.size()) + 1;
     std::vector<buffer_request> requests(count);
     std::vector<bool> used(count, false);
     auto touch = [&](int t, int step) {
@@ -249,10 +258,11 @@ class interpreter {
       touch(t, 0);
       touch(t, end);
     }
-    for (const operation& op : model_.operations) {
-      for (int t : op.inputs)
-        if (t >= 0) touch(t, op.index + 1);
-      for (int t : op.outputs) touch(t, op.index + 1);
+    for (std::size_t k = 0; k < operations_.size(); ++k) {
+      const int step = static_cast<int>(k) + 1;
+      for (int t : operations_[k].inputs)
+        if (t >= 0) touch(t, step);
+      for (int t : operations_[k].outputs) touch(t, step);
     }
     for (int t : model_.outputs) touch(t, end);
     for (std::size_t t = 0; t < count; ++t) {
@@ -280,13 +290,12 @@ class interpreter {
     }
     // What invoke begins before each kernel: its arena outputs (a variable
     // keeps its value across invokes, so its array lives on).
-    outputs_of_.assign(model_.operations.size(), {});
-    for (const operation& op : model_.operations)
-      for (int t : op.outputs) {
+    outputs_of_.assign(operations_.size(), {});
+    for (std::size_t k = 0; k < operations_.size(); ++k)
+      for (int t : operations_[k].outputs) {
         const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
         std::byte* at = memory_.address[static_cast<std::size_t>(t)];
-        if (at != nullptr && !x.variable)
-          outputs_of_[static_cast<std::size_t>(op.index)].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
+        if (at != nullptr && !x.variable) outputs_of_[k].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
       }
     reset_variables();
   }
@@ -311,6 +320,7 @@ class interpreter {
 
   std::shared_ptr<const model> owner_;
   const model& model_;
+  std::vector<operation> operations_;
   kernels::target target_;
   std::vector<kernel> kernels_;
   tensor_memory memory_;

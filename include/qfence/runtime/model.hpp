@@ -95,6 +95,7 @@ struct tensor {
 /// that its TFLite options table has, the rest keep TFLite's defaults.
 struct op_options {
   padding pad = padding::same;
+  window_pads pads{};  // CONV_2D, DEPTHWISE_CONV_2D: a PAD folded in (runtime/fold_pad.hpp); not in the file
   int stride_w = 1, stride_h = 1;
   int dilation_w = 1, dilation_h = 1;
   int filter_w = 1, filter_h = 1;

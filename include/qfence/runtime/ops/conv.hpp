@@ -27,7 +27,7 @@ namespace qfence::runtime::ops {
 namespace detail {
 
 inline conv_attrs conv_attrs_of(const op_options& o) noexcept {
-  return {o.stride_h, o.stride_w, o.dilation_h, o.dilation_w, o.pad, o.fused, plain_fused_activation(o)};
+  return {o.stride_h, o.stride_w, o.dilation_h, o.dilation_w, o.pad, o.fused, plain_fused_activation(o), o.pads};
 }
 
 template <class T>
