@@ -20,6 +20,7 @@
 #include "inspect.hpp"
 #include "qfence/codegen/header_writer.hpp"
 #include "json.hpp"
+#include "layers.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "seeded_input.hpp"
@@ -39,6 +40,9 @@ constexpr const char* usage_text =
     "      this CPU runs), or the reference kernels for every layer\n"
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
+    "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
+    "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
+    "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
     "  targets\n"
     "      the SIMD targets compiled in that this CPU runs, best first (--target, QFENCE_TARGET)\n"
     "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
@@ -226,6 +230,23 @@ int embed_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int layers_command(const std::vector<std::string>& args) {
+  std::string model_path, target_name;
+  int repeat = 50;
+  bool as_json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
+    else if (a == "--target") target_name = flag_value(args, i);
+    else if (a == "--json") as_json = true;
+    else if (a.starts_with("-")) throw usage_error("layers: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("layers: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("layers: no model given");
+  return print_layers(model_path, target_name, repeat, as_json);
+}
+
 }  // namespace
 }  // namespace qfence::cli
 
@@ -248,6 +269,7 @@ int main(int argc, char** argv) {
     if (command == "run") return run_command(rest);
     if (command == "inspect") return inspect_command(rest);
     if (command == "embed") return embed_command(rest);
+    if (command == "layers") return layers_command(rest);
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.
