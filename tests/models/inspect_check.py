@@ -53,11 +53,17 @@ def main():
                             not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(q['scale'], scales)) or \
                             q['zero_point'] != zps:
                         problems.append(f'{kind}[{i}] quantization {q} != scale {scales} zero point {zps}')
+            # Only PADs fold, each into the one layer it feeds (runtime/fold_pad.hpp).
+            ops_by_index = {n['index']: n['op'] for n in info['nodes']}
+            not_pads = [i for i in info.get('folded_pads', []) if ops_by_index.get(i) != 'PAD']
+            if not_pads:
+                problems.append(f'folded nodes that are not PADs: {not_pads}')
         for p in problems:
             print(f'FAIL {name}: {p}')
         failures += bool(problems)
         if not problems:
-            print(f'ok   {name}')
+            folded = len(info.get('folded_pads', []))
+            print(f'ok   {name}' + (f' ({folded} PADs folded)' if folded else ''))
     print(f'{len(names)} models inspected, {failures} failures')
     return 1 if failures else 0
 

@@ -22,6 +22,7 @@ struct inspection {
   std::optional<std::size_t> arena_bytes;    // when the runtime path can run it
   std::string not_runnable;                  // why not, otherwise
   std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
+  std::vector<int> folded_pads;              // PADs both paths fold into the layer they feed (runtime/fold_pad.hpp)
 };
 
 inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
@@ -35,7 +36,12 @@ inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
   }
   if (r.unsupported.empty()) {
     try {
-      r.arena_bytes = runtime::interpreter(shared).arena_bytes();
+      const runtime::interpreter run(shared);
+      r.arena_bytes = run.arena_bytes();
+      std::set<int> kept;
+      for (const auto& op : run.operations()) kept.insert(op.index);
+      for (const auto& op : m.operations)
+        if (!kept.contains(op.index)) r.folded_pads.push_back(op.index);
     } catch (const runtime::model_error& e) {
       r.not_runnable = e.what();
     }
@@ -112,6 +118,12 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   }
   if (r.arena_bytes) s << "arena bytes (runtime path): " << *r.arena_bytes << "\n";
   else s << "runtime path: cannot run: " << r.not_runnable << "\n";
+  if (!r.folded_pads.empty()) {
+    s << "PADs folded into the convolution they feed (both paths): " << r.folded_pads.size() << ", node"
+      << (r.folded_pads.size() > 1 ? "s" : "");
+    for (std::size_t i = 0; i < r.folded_pads.size(); ++i) s << (i ? "," : " ") << r.folded_pads[i];
+    s << "\n";
+  }
   for (const auto& n : m.notes) s << "note: " << n << "\n";
   s << "\nnodes:\n";
   for (const auto& op : m.operations) {
@@ -158,6 +170,9 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.end_array();
   if (r.arena_bytes) j.field("arena_bytes", *r.arena_bytes);
   else j.field("not_runnable", r.not_runnable);
+  j.key("folded_pads").begin_array();
+  for (const int n : r.folded_pads) j.value(n);
+  j.end_array();
   j.key("notes").begin_array();
   for (const auto& n : m.notes) j.value(n);
   j.end_array();
