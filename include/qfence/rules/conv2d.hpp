@@ -46,12 +46,13 @@ constexpr rule_result check_conv_options(const conv_attrs& a) noexcept {
 constexpr rule_result conv_like_output(const conv_attrs& a, const tensor_desc& in, std::int64_t out_c,
                                        std::int64_t filter_h, std::int64_t filter_w,
                                        const output_request& req) noexcept {
-  const int oh = output_size(a.pad, static_cast<int>(in.dim(1)) + a.pads.top + a.pads.bottom,
-                             static_cast<int>(filter_h), a.stride_h, a.dilation_h);
-  const int ow = output_size(a.pad, static_cast<int>(in.dim(2)) + a.pads.left + a.pads.right,
-                             static_cast<int>(filter_w), a.stride_w, a.dilation_w);
-  if (oh <= 0 || ow <= 0) return rule_fail(rule_error::empty_output, output_operand);
-  const std::int64_t dims[4] = {in.dim(0), oh, ow, out_c};
+  // The sizes the kernels get (make_window_geometry: SAME or VALID, and
+  // explicit pads), so that rule and kernel cannot disagree.
+  const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  const window_geometry g = make_window_geometry(1, i(in.dim(1)), i(in.dim(2)), 1, 1, i(filter_h), i(filter_w),
+                                                 a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad, a.pads);
+  if (g.out_h <= 0 || g.out_w <= 0) return rule_fail(rule_error::empty_output, output_operand);
+  const std::int64_t dims[4] = {in.dim(0), g.out_h, g.out_w, out_c};
   return requantized_output(in, in.reshaped(4, dims), req);
 }
 

@@ -58,11 +58,11 @@ inline bool same_quantization(const quantization& a, const quantization& b) noex
   return a.scales == b.scales && a.zero_points == b.zero_points && a.axis == b.axis;
 }
 
-/// Whether operation `pad` may fold into `consumer`, its output's one reader.
+/// Whether PAD `pad` (one output) may fold into `consumer`, its output's
+/// one reader.
 inline bool pad_folds_into(const model& m, const operation& pad, const operation& consumer, window_pads& pads) {
   const bool two_inputs = pad.inputs.size() == 2 || (pad.inputs.size() == 3 && pad.inputs[2] < 0);
-  if (pad.code != op_code::pad || !two_inputs || pad.outputs.size() != 1 || pad.inputs[0] < 0 || pad.inputs[1] < 0)
-    return false;
+  if (!two_inputs || pad.inputs[0] < 0 || pad.inputs[1] < 0) return false;
   if (consumer.code != op_code::conv_2d && consumer.code != op_code::depthwise_conv_2d) return false;
   if (consumer.inputs.empty() || consumer.inputs[0] != pad.outputs[0] || consumer.options.pad != padding::valid ||
       consumer.options.pads.any())
