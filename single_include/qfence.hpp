@@ -5721,6 +5721,34 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
   }
 }
 
+/// The channels in passes: tiles of kVectors vectors over as many channels
+/// as they fill, then one pass over the 1..3 vectors left, in tiles of their
+/// own width, which hold more pixels. A single pass that ended each pixel
+/// group with a narrow tile ran it with the wide tile's few pixels: 12 of 24
+/// accumulators on MobileNetV2's 16-, 24- and 32-channel layers, and its 96-
+/// and 144-channel expansions ran 15-20% slower than in two passes (the
+/// runtime path's per-layer table, side by side).
+/// pass(std::integral_constant<int, V>{}, begin, end) runs tiles of V vectors
+/// over the packed channels [begin, end). `vectors` (the packed channels in
+/// vectors of n lanes) as a kernels::fixed instantiates the layer's passes
+/// only; as an int, the four tile shapes.
+template <class Vectors, class Pass>
+HWY_INLINE void ChannelPasses(Vectors vectors, int n, Pass&& pass) {
+  constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
+  if constexpr (is_fixed_v<Vectors>) {
+    constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
+    if constexpr (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
+    if constexpr (rest > 0) pass(std::integral_constant<int, rest>{}, wide * n, all * n);
+  } else {
+    const int all = vectors, wide = wide_of(all), rest = all - wide;
+    static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
+    if (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
+    if (rest == 3) pass(std::integral_constant<int, 3>{}, wide * n, all * n);
+    else if (rest == 2) pass(std::integral_constant<int, 2>{}, wide * n, all * n);
+    else if (rest == 1) pass(std::integral_constant<int, 1>{}, wide * n, all * n);
+  }
+}
+
 #endif  // HWY_TARGET != HWY_SCALAR
 
 }  // namespace conv_detail
@@ -5781,21 +5809,15 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
   // Tiles of up to 4 vectors of channels; a layer with fewer channels takes
   // more pixels per tile instead (kernels/conv2d-inl.hpp, pixels_for).
   const hn::ScalableTag<std::int32_t> d;
-  // The channels in passes: tiles of kVectors vectors over as many channels
-  // as they fill, then one pass over the 1..3 vectors left, in tiles of
-  // their own width, which hold more pixels. A single pass that ended each
-  // pixel group with a narrow tile ran it with the wide tile's few pixels:
-  // 12 of 24 accumulators on MobileNetV2's 16-, 24- and 32-channel layers,
-  // and its 96- and 144-channel expansions ran 15-20% slower than in two
-  // passes (the runtime path's per-layer table, side by side).
   const int n = static_cast<int>(hn::Lanes(d));
+  const auto pass = [&](auto vectors, int begin, int end) QFENCE_INLINE_LAMBDA {
+    conv_detail::pixel_tiles<decltype(vectors)::value, 0, Form::value>(d, g, a, begin, end);
+  };
   if constexpr (is_fixed_v<Geometry> && !HWY_HAVE_SCALABLE) {  // the layer's passes only
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    constexpr int wide = vectors / conv_detail::kVectors * conv_detail::kVectors, rest = vectors - wide;
-    if constexpr (wide > 0) conv_detail::pixel_tiles<conv_detail::kVectors, 0, Form::value>(d, g, a, 0, wide * n);
-    if constexpr (rest > 0) conv_detail::pixel_tiles<rest, 0, Form::value>(d, g, a, wide * n, vectors * n);
+    conv_detail::ChannelPasses(fixed<vectors>{}, n, pass);
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
@@ -5803,13 +5825,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
         return;
       }
     }
-    // The same four tile shapes as one pass instantiated.
-    const int vectors = pk.padded_out_c() / n, wide = vectors / conv_detail::kVectors * conv_detail::kVectors;
-    if (wide > 0) conv_detail::pixel_tiles<conv_detail::kVectors, 0, Form::value>(d, g, a, 0, wide * n);
-    const int rest = vectors - wide, begin = wide * n, end = vectors * n;
-    if (rest == 3) conv_detail::pixel_tiles<3, 0, Form::value>(d, g, a, begin, end);
-    else if (rest == 2) conv_detail::pixel_tiles<2, 0, Form::value>(d, g, a, begin, end);
-    else if (rest == 1) conv_detail::pixel_tiles<1, 0, Form::value>(d, g, a, begin, end);
+    conv_detail::ChannelPasses(pk.padded_out_c() / n, n, pass);
   }
 #endif
 }

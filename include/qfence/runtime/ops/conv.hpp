@@ -180,17 +180,29 @@ std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed_depthwise_l
 }
 
 namespace detail {
-/// The Highway kernels on a packed layer, on the context's SIMD target.
-template <class T>
-kernel simd_conv2d_quantized(const op_context& ctx, const window_geometry& g,
-                             std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed) {
+/// A packed quantized layer (CONV_2D, FULLY_CONNECTED as one, or
+/// DEPTHWISE_CONV_2D) on the context's SIMD target, in its requantize form:
+/// run(target, g, args, form) is the layer's kernels:: dispatch function.
+template <class T, template <class> class Packed, class Run>
+kernel simd_packed_quantized(const op_context& ctx, const window_geometry& g, std::shared_ptr<const Packed<T>> packed,
+                             Run run) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
   return kernels::with_runtime_form(packed->form_index, [&](auto form) -> kernel {
-    return [=](const tensor_memory& m) {
-      kernels::conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
-    };
+    return [=](const tensor_memory& m) { run(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form); };
   });
+}
+template <class T>
+kernel simd_conv2d_quantized(const op_context& ctx, const window_geometry& g,
+                             std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed) {
+  return simd_packed_quantized(ctx, g, std::move(packed),
+                               [](auto... a) { kernels::conv2d_quantized(a...); });
+}
+template <class T>
+kernel simd_depthwise_quantized(const op_context& ctx, const window_geometry& g,
+                                std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed) {
+  return simd_packed_quantized(ctx, g, std::move(packed),
+                               [](auto... a) { kernels::depthwise_conv2d_quantized(a...); });
 }
 inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
                                 std::shared_ptr<const kernels::packed_conv2d_float> packed) {
@@ -199,17 +211,6 @@ inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
   return [=](const tensor_memory& m) {
     kernels::conv2d_float(target, g, packed->args(m.at<const float>(in_t), m.at<float>(out_t)));
   };
-}
-template <class T>
-kernel simd_depthwise_quantized(const op_context& ctx, const window_geometry& g,
-                                std::shared_ptr<const kernels::packed_depthwise_quantized<T>> packed) {
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  const kernels::target target = ctx.simd_target();
-  return kernels::with_runtime_form(packed->form_index, [&](auto form) -> kernel {
-    return [=](const tensor_memory& m) {
-      kernels::depthwise_conv2d_quantized(target, g, packed->args(m.at<const T>(in_t), m.at<T>(out_t)), form);
-    };
-  });
 }
 }  // namespace detail
 
