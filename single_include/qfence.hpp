@@ -295,8 +295,14 @@ constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std
 }
 
 /// gemmlowp `RoundingDivideByPOT`: x / 2^exponent rounded to nearest, ties
-/// away from zero.
+/// away from zero. gemmlowp asserts exponent <= 31, but TFLite's 8-bit
+/// SOFTMAX passes up to 34 (a row whose exponentials sum to 512 or more)
+/// and then shifts an int32 by 32 or more, which C++ leaves undefined. qfence
+/// gives the exact rounding there (docs/numerics.md): |x| <= 2^31 <=
+/// 2^(exponent - 1), so 0, but for INT32_MIN / 2^32 = -0.5, which rounds away
+/// from zero to -1.
 constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noexcept {
+  if (exponent > 31) return exponent == 32 && x == std::numeric_limits<std::int32_t>::min() ? -1 : 0;
   const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
   const std::int32_t remainder = x & mask;
   const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -3986,6 +3992,12 @@ inline float resize_scale(int in, int out, bool align_corners) noexcept {
   return (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
                                     : static_cast<float>(in) / static_cast<float>(out);
 }
+
+/// The same ratio in 10-bit fixed point, rounded (ResizeBilinearInteger).
+inline std::int32_t resize_scale_10(int in, int out, bool align_corners) noexcept {
+  if (align_corners && out > 1) return ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+  return ((1 << 10) * in + out / 2) / out;
+}
 }  // namespace detail
 
 /// Float arithmetic (TFLite's ResizeBilinear template: float32, and the
@@ -4018,11 +4030,8 @@ inline void resize_bilinear(const resize_geometry& g, const T* in, T* out) noexc
 /// ResizeBilinearInteger: int8, int16).
 template <class T>
 inline void resize_bilinear_integer(const resize_geometry& g, const T* in, T* out) noexcept {
-  auto scale_10 = [&](int in_size, int out_size) {
-    if (g.align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
-    return ((1 << 10) * in_size + out_size / 2) / out_size;
-  };
-  const std::int32_t height_scale_10 = scale_10(g.in_h, g.out_h), width_scale_10 = scale_10(g.in_w, g.out_w);
+  const std::int32_t height_scale_10 = detail::resize_scale_10(g.in_h, g.out_h, g.align_corners);
+  const std::int32_t width_scale_10 = detail::resize_scale_10(g.in_w, g.out_w, g.align_corners);
   auto at = [&](int b, int y, int x, int c) {
     return static_cast<std::int64_t>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]);
   };
@@ -4073,6 +4082,127 @@ inline void resize_nearest_neighbor(const resize_geometry& g, const void* input,
         out += pixel;
       }
     }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/softmax.hpp ----------------------------------
+// qfence/kernels/reference/softmax.hpp: reference kernel code of softmax
+// (moved from ops/softmax.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct softmax_params {
+  std::int32_t input_multiplier;
+  int input_left_shift;
+  int diff_min;
+};
+
+/// TFLite PreprocessSoftmaxScaling + CalculateInputRadius for Q5.26.
+constexpr softmax_params make_softmax_params(float beta, float input_scale) noexcept {
+  constexpr int scaled_diff_integer_bits = 5;
+  const double real = std::min(static_cast<double>(beta) * static_cast<double>(input_scale) *
+                                   static_cast<double>(1 << (31 - scaled_diff_integer_bits)),
+                               static_cast<double>((std::int64_t{1} << 31) - 1));
+  const quantized_multiplier m = quantize_multiplier(real);
+  return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
+}
+
+namespace reference {
+
+inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const float* x = in + i * depth;
+    float* y = out + i * depth;
+    float max = std::numeric_limits<float>::lowest();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    float sum = 0.0f;
+    for (int c = 0; c < depth; ++c) {
+      y[c] = std::exp((x[c] - max) * beta);
+      sum += y[c];
+    }
+    for (int c = 0; c < depth; ++c) y[c] = y[c] / sum;
+  }
+}
+
+namespace detail {
+
+/// e^(beta * input_scale * diff) in Q0.31 for diff = x - (the row's maximum)
+/// <= 0; it takes part in the row only where diff >= p.diff_min.
+constexpr std::int32_t softmax_scaled_exp(std::int32_t diff, const softmax_params& p) noexcept {
+  return fixed::exp_on_negative_values<5>(
+      multiply_by_quantized_multiplier_greater_than_one(diff, p.input_multiplier, p.input_left_shift));
+}
+
+/// The Q12.19 sum of a row's exponentials takes this much from one of them.
+inline constexpr int softmax_accumulation_integer_bits = 12;
+constexpr std::int32_t softmax_sum_term(std::int32_t scaled_exp) noexcept {
+  return fixed::detail::rescale<softmax_accumulation_integer_bits, 0>(scaled_exp);
+}
+
+/// sum + term, wrapping as TFLite's int32 sum does on every machine it runs
+/// on (a row of 4096 equal elements reaches 2^31; C++ leaves signed overflow
+/// undefined, so qfence spells the wrap out).
+constexpr std::int32_t softmax_add_term(std::int32_t sum, std::int32_t term) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(sum) + static_cast<std::uint32_t>(term));
+}
+
+/// 1 / (a row's sum of exponentials), as get_reciprocal's Q0.31 value and the
+/// right shift that turns its product with an exponential into an output.
+struct softmax_reciprocal {
+  std::int32_t shifted_scale;
+  int exponent;
+};
+template <class Out>
+constexpr softmax_reciprocal softmax_reciprocal_of(std::int32_t sum_of_exps) noexcept {
+  int num_bits_over_unit = 0;
+  const std::int32_t shifted_scale =
+      fixed::get_reciprocal(sum_of_exps, softmax_accumulation_integer_bits, &num_bits_over_unit);
+  return {shifted_scale, num_bits_over_unit + 31 - 8 * static_cast<int>(sizeof(Out))};
+}
+
+/// The output of an element that takes part, from its exponential.
+template <class Out>
+constexpr Out softmax_output(std::int32_t scaled_exp, const softmax_reciprocal& r) noexcept {
+  const std::int32_t unsat =
+      rounding_divide_by_pot(saturating_rounding_doubling_high_mul(r.shifted_scale, scaled_exp), r.exponent);
+  return saturate_cast<Out>(unsat + std::int32_t{std::numeric_limits<Out>::min()});
+}
+
+}  // namespace detail
+
+/// Quantized softmax from 8-bit input (TFLite reference_ops::Softmax for
+/// int8 and uint8): output scale 1/2^bits of the output type (1/256 for
+/// 8-bit, 1/65536 for int16), zero point at the output type's lowest value.
+template <class T, class Out = T>
+  requires(sizeof(T) == 1 && sizeof(Out) <= 2)
+inline void softmax(int outer, int depth, const softmax_params& p, const T* in, Out* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const T* x = in + i * depth;
+    Out* y = out + i * depth;
+    T max_in_row = std::numeric_limits<T>::min();
+    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
+
+    const auto diff = [&](int c) { return std::int32_t{x[c]} - max_in_row; };
+    std::int32_t sum_of_exps = 0;  // Q12.19
+    for (int c = 0; c < depth; ++c)
+      if (diff(c) >= p.diff_min)
+        sum_of_exps = detail::softmax_add_term(sum_of_exps, detail::softmax_sum_term(detail::softmax_scaled_exp(diff(c), p)));
+
+    const detail::softmax_reciprocal r = detail::softmax_reciprocal_of<Out>(sum_of_exps);
+    for (int c = 0; c < depth; ++c)
+      y[c] = diff(c) >= p.diff_min ? detail::softmax_output<Out>(detail::softmax_scaled_exp(diff(c), p), r)
+                                   : std::numeric_limits<Out>::min();
+  }
 }
 
 }  // namespace reference
@@ -4605,6 +4735,124 @@ inline void transpose(const transpose_geometry& g, const void* input, void* outp
 }  // namespace reference
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/transpose_conv.hpp ---------------------------
+// qfence/kernels/reference/transpose_conv.hpp: reference kernel code of transpose_conv
+// (moved from ops/transpose_conv.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
+/// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
+template <class Acc, class TIn, class TFilter, class Geometry>
+inline void transpose_conv_accumulate(const Geometry& geometry, const TIn* input, Acc input_offset,
+                                      const TFilter* filter, Acc* acc) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
+  for (int b = 0; b < g.batches; ++b)
+    for (int iy = 0; iy < g.in_h; ++iy)
+      for (int ix = 0; ix < g.in_w; ++ix)
+        for (int ic = 0; ic < g.in_c; ++ic) {
+          const Acc v = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]) + input_offset;
+          const int oy0 = iy * g.stride_h - g.pad_h, ox0 = ix * g.stride_w - g.pad_w;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int oy = oy0 + fy;
+            if (oy < 0 || oy >= g.out_h) continue;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ox = ox0 + fx;
+              if (ox < 0 || ox >= g.out_w) continue;
+              Acc* o = acc + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+              for (int oc = 0; oc < g.out_c; ++oc)
+                o[oc] += v * static_cast<Acc>(filter[((oc * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic]);
+            }
+          }
+        }
+}
+
+/// Hands each accumulated output element to `finish(index, channel, acc)`.
+template <class Acc, class Finish, class Geometry>
+inline void transpose_conv_finish(const Geometry& geometry, const Acc* acc, Finish&& finish) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
+  for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
+}
+
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const float* input, const float* filter, const float* bias,
+                           float_range act, float* scratch, float* output) noexcept {
+  transpose_conv_accumulate(geometry, input, 0.0f, filter, scratch);
+  transpose_conv_finish(geometry, scratch, add_bias_and_clamp{bias, act, output});
+}
+
+template <class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int8_t* input, std::int32_t input_offset,
+                           const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
+                           std::int32_t output_offset, int_range act, std::int32_t* scratch,
+                           std::int8_t* output) noexcept {
+  transpose_conv_accumulate(geometry, input, input_offset, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
+}
+
+template <class Bias, class Geometry>
+inline void transpose_conv(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
+                           const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                           int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
+  transpose_conv_accumulate(geometry, input, std::int64_t{0}, filter, scratch);
+  transpose_conv_finish(geometry, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/softmax_table.hpp --------------------------------------
+// qfence/kernels/softmax_table.hpp: TFLite's 8-bit SOFTMAX tabulated per
+// difference from the row's maximum, once per layer, for the Highway kernel
+// (kernels/softmax-inl.hpp).
+//
+// An 8-bit input x and its row's maximum differ by k = max - x in [0, 255],
+// and the reference's exponential of an element depends on k alone (and the
+// layer's constants). The reference evaluates it twice per element (about
+// 50 integer steps each: 46 us of MobileNet v1's 400); the table holds it for
+// each k, computed by the reference's own functions (kernels/reference/
+// softmax.hpp, detail::softmax_scaled_exp), so the kernel reads the same
+// numbers. The compile-time path builds it at compile time, the runtime path
+// at prepare.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+struct softmax_table {
+  /// k = max - x takes part in its row when k <= last (-diff_min, at most 255).
+  int last = 0;
+  /// The exponential of an element k below the maximum (Q0.31), 0 past last.
+  std::array<std::int32_t, 256> exp{};
+  /// Its term of the row's Q12.19 sum, 0 past last.
+  std::array<std::int32_t, 256> term{};
+};
+
+constexpr softmax_table make_softmax_table(const softmax_params& p) noexcept {
+  softmax_table t;
+  t.last = -p.diff_min < 255 ? -p.diff_min : 255;
+  for (int k = 0; k <= t.last; ++k) {
+    t.exp[static_cast<std::size_t>(k)] = reference::detail::softmax_scaled_exp(-k, p);
+    t.term[static_cast<std::size_t>(k)] = reference::detail::softmax_sum_term(t.exp[static_cast<std::size_t>(k)]);
+  }
+  return t;
+}
+
+}  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
 
@@ -6209,8 +6457,67 @@ HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<B
       }
 }
 
+/// int16x8 TRANSPOSE_CONV read from the output's side. The reference
+/// scatters input pixel (iy, ix) through tap (fy, fx) into output
+/// (iy * stride_h - pad_h + fy, ...); output (oy, ox) therefore gathers the
+/// taps fy = oy + pad_h - iy * stride_h, one in stride_h rows of the filter
+/// (likewise along x): each tap one run of in_c input values against the
+/// weights [oc, fy, fx, 0 .. in_c). The same int64 sums, no scratch, and the
+/// same epilogue as CONV_2D.
+template <bool kNarrow, class Bias>
+HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+  const hn::ScalableTag<std::int16_t> d16;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const std::size_t per_channel = size(g.filter_h) * size(g.filter_w) * size(g.in_c);
+  // The input row (column) behind output row oy through filter row fy, or -1.
+  const auto source = [](int o, int pad, int f, int stride, int in) {
+    const int t = o + pad - f;
+    return t >= 0 && t % stride == 0 && t / stride < in ? t / stride : -1;
+  };
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
+          const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
+          DotSums<decltype(d16), kNarrow> sums(channels);
+          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = source(oy, g.pad_h, fy, g.stride_h, g.in_h);
+            if (iy < 0) continue;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = source(ox, g.pad_w, fx, g.stride_w, g.in_w);
+              if (ix < 0) continue;
+              sums.AddRun(a.input + ((size(b) * size(g.in_h) + size(iy)) * size(g.in_w) + size(ix)) * size(g.in_c),
+                          channel_weights + (size(fy) * size(g.filter_w) + size(fx)) * size(g.in_c), per_channel,
+                          g.in_c);
+            }
+          }
+          for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
+        }
+      }
+}
+
 }  // namespace conv2d_int16x8_detail
 #endif
+
+/// int16x8 TRANSPOSE_CONV (see EachTransposedOutput).
+template <class Bias, class Geometry>
+HWY_NOINLINE void TransposeConvInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a,
+                                       [[maybe_unused]] std::int64_t* scratch) {
+  [[maybe_unused]] const window_geometry& g = value_of(geometry);
+#if HWY_TARGET == HWY_SCALAR
+  reference::transpose_conv(geometry, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, scratch,
+                            a.output);
+#else
+  // An output gathers at most ceil(filter_h / stride_h) * ceil(filter_w /
+  // stride_w) taps; fewer than 512 products fit int32.
+  const int taps = ((g.filter_h + g.stride_h - 1) / g.stride_h) * ((g.filter_w + g.stride_w - 1) / g.stride_w);
+  if (taps * g.in_c < 512) conv2d_int16x8_detail::EachTransposedOutput<true>(g, a);
+  else conv2d_int16x8_detail::EachTransposedOutput<false>(g, a);
+#endif
+}
 
 /// int16x8 CONV_2D, groups of 1 (see the file comment).
 template <class Bias, class Geometry>
@@ -7163,19 +7470,40 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/resize_bilinear-inl.hpp --------------------------------
-// qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR on TFLite's float
-// path (float32, and legacy uint8, which adds 0.5 and truncates) with
-// Highway, per target (re-included through kernels/dispatch.hpp).
+// qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR with Highway, per
+// target (re-included through kernels/dispatch.hpp): TFLite's float path
+// (float32, and legacy uint8, which adds 0.5 and truncates) and its integer
+// path (int8, 10-bit fixed-point coordinates).
 //
-// Bit for bit reference::resize_bilinear: each output pixel takes its source
-// coordinates and weights from the same code (reference::detail::
-// interpolation_values), and each channel computes
-//   a00 * (1 - dy) * (1 - dx) + a10 * dy * (1 - dx) + a01 * (1 - dy) * dx
-//     + a11 * dy * dx + rounding
-// in that order, a multiply and an add at a time (never fused, see
-// core/exact_float.hpp). The lanes are the pixel's channels; the weights are
-// one broadcast per pixel. uint8 converts the sum toward zero, as the
-// reference's static_cast does.
+// Both run an output row as one contiguous stretch of out_w * channels lanes,
+// whatever the channel count (DeepLab's 21 classes filled 21 of 32 lanes when
+// the lanes were one pixel's channels). What varies along a row, the source
+// columns x0/x1 and the weight dx, is laid out per lane once:
+//   - an input row is "expanded" into scratch: for each output column x, the
+//     channels of input pixel x0(x) (and x1(x)) side by side, so that lane
+//     j of the expansion lines up with lane j of the output row. Many output
+//     rows read the same input row (DeepLab: 33 -> 513, each input row about
+//     15 times), so a cache of two expanded rows is filled once per input row;
+//   - the float path also lays dx out per lane, once per call (1 - dx is
+//     the same float subtraction in a lane as in the reference's scalar).
+//
+// Bit for bit the reference kernels (kernels/reference/resize.hpp):
+//   - float path: each lane computes
+//       a00 * (1 - dy) * (1 - dx) + a10 * dy * (1 - dx) + a01 * (1 - dy) * dx
+//         + a11 * dy * dx + rounding
+//     in that order, a multiply and an add at a time (never fused, see
+//     core/exact_float.hpp), from the same coordinates and weights
+//     (reference::detail::interpolation_values);
+//   - integer path: the reference's int64 sum
+//       a00 (1024 - fy)(1024 - fx) + a10 fy (1024 - fx) + a01 (1024 - fy) fx
+//         + a11 fy fx
+//     is an exact integer, so it may be regrouped as
+//       (1024 - fy) h0 + fy h1,   h = a0 (1024 - fx) + a1 fx,
+//     with h the expanded row (int32). For int8 every term fits in int32:
+//     |a| <= 128 and each weight is in [-512, 1536] (fx < 0 at the left edge
+//     with half-pixel centres), so |sum| <= 128 * 1536^2 < 2^31. Then the
+//     reference's rounding: half away from zero, divided by 2^20 toward zero.
+//     int16 would need int64 products and stays on the reference kernel.
 
 
 
@@ -7194,75 +7522,317 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace resize_detail {
 
-/// `valid` channels from `p` as floats (the rest 0).
-template <class DF, class T>
-HWY_INLINE hn::Vec<DF> LoadChannelsAsFloat(DF df, const T* p, int valid) {
-  if constexpr (std::is_same_v<T, float>) {
-    return LoadFirstLanes(df, p, valid);
+/// The element at `p`'s first `valid` lanes as D's lane type (the rest 0).
+template <class D, class T>
+HWY_INLINE hn::Vec<D> LoadAs(D d, const T* p, int valid) {
+  if constexpr (std::is_same_v<T, hn::TFromD<D>>) {
+    return LoadFirstLanes(d, p, valid);
+  } else if constexpr (std::is_floating_point_v<hn::TFromD<D>>) {
+    const hn::Rebind<std::int32_t, D> di;
+    return hn::ConvertTo(d, LoadFirstLanesWidened(di, p, valid));
   } else {
-    const hn::Rebind<std::int32_t, DF> di;
-    const hn::Rebind<T, DF> d8;
-    return hn::ConvertTo(df, hn::PromoteTo(di, LoadFirstLanes(d8, p, valid)));
+    return LoadFirstLanesWidened(d, p, valid);
   }
 }
 
-/// `v` stored as T to the first `valid` channels at `out` (uint8: truncated
-/// toward zero; the sum lies in [0, 255.5]).
-template <class DF, class T>
-HWY_INLINE void StoreChannels(DF df, hn::Vec<DF> v, int valid, T* out) {
-  if constexpr (std::is_same_v<T, float>) {
-    StoreFirstLanes(df, v, valid, out);
-  } else {
-    const hn::Rebind<std::int32_t, DF> di;
-    const hn::Rebind<T, DF> d8;
-    StoreFirstLanes(d8, hn::DemoteTo(d8, hn::ConvertTo(di, v)), valid, out);
+/// Which input row each of two scratch slots holds (-1: none yet), so that an
+/// input row is expanded once while the output rows that read it run.
+struct row_cache {
+  std::ptrdiff_t holds[2] = {-1, -1};
+
+  /// The slot holding input row `row` (batch-major), filling one with `fill`
+  /// if neither holds it, never the slot that holds `keep` (the other row the
+  /// current output row reads).
+  template <class Fill>
+  int slot_of(std::ptrdiff_t row, std::ptrdiff_t keep, Fill&& fill) {
+    for (int s = 0; s < 2; ++s)
+      if (holds[s] == row) return s;
+    const int s = holds[0] == keep ? 1 : 0;
+    fill(s, row);
+    holds[s] = row;
+    return s;
   }
+};
+
+/// Runs f(x, x0, x1, weight) for each output column: the source columns and
+/// weight of TFLite's float (float weight dx) or integer (int32 fx) path.
+template <bool Integer, class F>
+HWY_INLINE void ForEachColumn(const resize_geometry& g, F&& f) {
+  if constexpr (Integer) {
+    const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_w, g.out_w, g.align_corners);
+    for (int x = 0; x < g.out_w; ++x) {
+      std::int32_t ix;
+      int x0, x1;
+      reference::detail::interpolation_values_10(x, scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+      f(x, x0, x1, ix - (1 << 10) * x0);
+    }
+  } else {
+    const float scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
+    for (int x = 0; x < g.out_w; ++x) {
+      float ix;
+      int x0, x1;
+      reference::detail::interpolation_values(x, scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+      f(x, x0, x1, ix - static_cast<float>(x0));
+    }
+  }
+}
+
+/// Runs f(b, y, y0, y1, weight) for each output row, as ForEachColumn.
+template <bool Integer, class F>
+HWY_INLINE void ForEachRow(const resize_geometry& g, F&& f) {
+  for (int b = 0; b < g.batches; ++b) {
+    if constexpr (Integer) {
+      const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_h, g.out_h, g.align_corners);
+      for (int y = 0; y < g.out_h; ++y) {
+        std::int32_t iy;
+        int y0, y1;
+        reference::detail::interpolation_values_10(y, scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+        f(b, y, y0, y1, iy - (1 << 10) * y0);
+      }
+    } else {
+      const float scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
+      for (int y = 0; y < g.out_h; ++y) {
+        float iy;
+        int y0, y1;
+        reference::detail::interpolation_values(y, scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+        f(b, y, y0, y1, iy - static_cast<float>(y0));
+      }
+    }
+  }
+}
+
+/// Runs f(j, valid) over lanes [0, n) of a row in vectors of d, valid lanes
+/// in each (the last vector may be partial).
+template <class D, class F>
+HWY_INLINE void ForEachVector(D d, std::size_t n, F&& f) {
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t j = 0; j < n; j += lanes) f(j, n - j < lanes ? static_cast<int>(n - j) : static_cast<int>(lanes));
 }
 
 }  // namespace resize_detail
 
-/// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t.
+/// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t. `scratch`
+/// holds resize_bilinear_scratch_elements(g, dtype::f32) floats.
 template <class T>
-HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* out) {
+HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* out, float* scratch) {
   using namespace resize_detail;
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
-  const int n = static_cast<int>(hn::Lanes(df)), channels = g.channels;
-  const float height_scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
-  const float width_scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
-  const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f);
-  const auto pixel = [&](int b, int y, int x) {
-    return in + ((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h) + static_cast<std::size_t>(y)) *
-                     static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                    static_cast<std::size_t>(channels);
+  const int lanes = static_cast<int>(hn::Lanes(df)), channels = g.channels;
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  // Scratch: dx per lane, then two slots of [x0 expansion, x1 expansion].
+  float* const wx = scratch;
+  float* const slots = wx + row;
+  ForEachColumn<false>(g, [&](int x, int, int, float dx) {
+    for (int c = 0; c < channels; ++c)
+      wx[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = dx;
+  });
+  // Expands input row `r` into slot `s`. A pixel's last vector may spill into
+  // the next pixel's lanes; the next pixel then writes over them, and only the
+  // row's last store and the input's last load are cut to what exists.
+  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  const auto expand = [&](int s, std::ptrdiff_t r) {
+    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
+    float* e0 = slots + static_cast<std::size_t>(2 * s) * row;
+    float* e1 = e0 + row;
+    ForEachColumn<false>(g, [&](int x, int x0, int x1, float) {
+      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
+      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
+      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
+      for (int c = 0; c < channels; c += lanes) {
+        const auto cap = [&](std::size_t at, std::size_t end) {
+          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
+        };
+        const std::size_t o = to + static_cast<std::size_t>(c);
+        StoreFirstLanes(df, LoadAs(df, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end)),
+                        cap(o, row), e0 + o);
+        StoreFirstLanes(df, LoadAs(df, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end)),
+                        cap(o, row), e1 + o);
+      }
+    });
   };
-  for (int b = 0; b < g.batches; ++b)
-    for (int y = 0; y < g.out_h; ++y) {
-      float iy;
-      int y0, y1;
-      reference::detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-      const float dy = iy - static_cast<float>(y0);
-      const V wy = hn::Set(df, dy), wy1 = hn::Set(df, 1 - dy);
-      for (int x = 0; x < g.out_w; ++x) {
-        float ix;
-        int x0, x1;
-        reference::detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-        const float dx = ix - static_cast<float>(x0);
-        const V wx = hn::Set(df, dx), wx1 = hn::Set(df, 1 - dx);
-        const T *p00 = pixel(b, y0, x0), *p10 = pixel(b, y1, x0), *p01 = pixel(b, y0, x1), *p11 = pixel(b, y1, x1);
-        for (int c = 0; c < channels; c += n) {
-          const int valid = channels - c < n ? channels - c : n;
-          const V a00 = LoadChannelsAsFloat(df, p00 + c, valid), a10 = LoadChannelsAsFloat(df, p10 + c, valid);
-          const V a01 = LoadChannelsAsFloat(df, p01 + c, valid), a11 = LoadChannelsAsFloat(df, p11 + c, valid);
-          V sum = hn::Mul(hn::Mul(a00, wy1), wx1);
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a10, wy), wx1));
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a01, wy1), wx));
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a11, wy), wx));
-          StoreChannels(df, hn::Add(sum, rounding), valid, out + c);
+  const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f), one = hn::Set(df, 1.0f);
+  const hn::Rebind<std::int32_t, decltype(df)> di;
+  row_cache cache;
+  ForEachRow<false>(g, [&](int b, int, int y0, int y1, float dy) {
+    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
+    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+    const float* a00 = slots + static_cast<std::size_t>(2 * s0) * row;
+    const float* a01 = a00 + row;
+    const float* a10 = slots + static_cast<std::size_t>(2 * s1) * row;
+    const float* a11 = a10 + row;
+    const V wy = hn::Set(df, dy), wy1 = hn::Set(df, 1 - dy);
+    ForEachVector(df, row, [&](std::size_t j, int valid) {
+      const auto at = [&](const float* p) { return LoadFirstLanes(df, p + j, valid); };
+      const V vx = at(wx), vx1 = hn::Sub(one, vx);
+      V sum = hn::Mul(hn::Mul(at(a00), wy1), vx1);
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a10), wy), vx1));
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a01), wy1), vx));
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a11), wy), vx));
+      sum = hn::Add(sum, rounding);
+      if constexpr (std::is_same_v<T, float>) {
+        StoreFirstLanes(df, sum, valid, out + j);
+      } else {  // uint8: toward zero, as the reference's static_cast (the sum lies in [0, 255.5])
+        const hn::Rebind<T, decltype(df)> d8;
+        StoreFirstLanes(d8, hn::DemoteTo(d8, hn::ConvertTo(di, sum)), valid, out + j);
+      }
+    });
+    out += row;
+  });
+}
+
+/// RESIZE_BILINEAR, TFLite's integer path, int8. `scratch` holds
+/// resize_bilinear_scratch_elements(g, dtype::i8) int32s.
+HWY_NOINLINE void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
+                                     std::int32_t* scratch) {
+  using namespace resize_detail;
+  const hn::ScalableTag<std::int32_t> di;
+  using V = hn::Vec<decltype(di)>;
+  const int lanes = static_cast<int>(hn::Lanes(di)), channels = g.channels;
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  // An input row expanded and interpolated along x: h = a0 (1024 - fx) + a1 fx.
+  const auto expand = [&](int s, std::ptrdiff_t r) {
+    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
+    std::int32_t* h = scratch + static_cast<std::size_t>(s) * row;
+    ForEachColumn<true>(g, [&](int x, int x0, int x1, std::int32_t fx) {
+      const V w0 = hn::Set(di, (1 << 10) - fx), w1 = hn::Set(di, fx);
+      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
+      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
+      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
+      for (int c = 0; c < channels; c += lanes) {
+        const auto cap = [&](std::size_t at, std::size_t end) {
+          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
+        };
+        const std::size_t o = to + static_cast<std::size_t>(c);
+        const V a0 = LoadAs(di, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end));
+        const V a1 = LoadAs(di, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end));
+        StoreFirstLanes(di, hn::Add(hn::Mul(a0, w0), hn::Mul(a1, w1)), cap(o, row), h + o);
+      }
+    });
+  };
+  const V half = hn::Set(di, 1 << 19);
+  const hn::Rebind<std::int8_t, decltype(di)> d8;
+  row_cache cache;
+  ForEachRow<true>(g, [&](int b, int, int y0, int y1, std::int32_t fy) {
+    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
+    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+    const std::int32_t* h0 = scratch + static_cast<std::size_t>(s0) * row;
+    const std::int32_t* h1 = scratch + static_cast<std::size_t>(s1) * row;
+    const V w0 = hn::Set(di, (1 << 10) - fy), w1 = hn::Set(di, fy);
+    ForEachVector(di, row, [&](std::size_t j, int valid) {
+      const V sum = hn::Add(hn::Mul(LoadFirstLanes(di, h0 + j, valid), w0), hn::Mul(LoadFirstLanes(di, h1 + j, valid), w1));
+      // Half away from zero, then toward zero: the magnitude rounds, the sign follows.
+      const V magnitude = hn::ShiftRight<20>(hn::Add(hn::Abs(sum), half));
+      const V rounded = hn::IfThenElse(hn::Lt(sum, hn::Zero(di)), hn::Neg(magnitude), magnitude);
+      StoreFirstLanes(d8, hn::DemoteTo(d8, rounded), valid, out + j);
+    });
+    out += row;
+  });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/softmax-inl.hpp ----------------------------------------
+// qfence/kernels/softmax-inl.hpp: TFLite's SOFTMAX from 8-bit input (int8 or
+// uint8 out, or int16 out) with Highway, per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Per row, as the reference (kernels/reference/softmax.hpp) but with the
+// exponentials read from the layer's table (kernels/softmax_table.hpp):
+//   1. the row's maximum, a vector at a time;
+//   2. the Q12.19 sum of the exponentials: one table read per element (an
+//      integer sum, so its order does not matter);
+//   3. the reciprocal of the sum (reference::detail::softmax_reciprocal_of);
+//   4. the outputs. An 8-bit output depends on the input byte alone once the
+//      row's maximum and reciprocal are known, so a row of 64 or more
+//      elements first computes the output of each of the 256 bytes
+//      (reference::detail::softmax_output) and then looks its elements up
+//      with LookupBytes (a vector permute on AVX3_DL); shorter rows and int16
+//      outputs compute each element's output from its table entry.
+// Every number is the reference's: the same functions compute it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_SOFTMAX_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_SOFTMAX_INL_HPP_
+#undef QFENCE_KERNELS_SOFTMAX_INL_HPP_
+#else
+#define QFENCE_KERNELS_SOFTMAX_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace softmax_detail {
+
+/// The largest of x[0 .. n), n >= 1 (T: one byte).
+template <class T>
+HWY_INLINE T RowMax(const T* x, int n) {
+  const hn::ScalableTag<T> d;
+  const int lanes = static_cast<int>(hn::Lanes(d));
+  T max = std::numeric_limits<T>::min();
+  int c = 0;
+  if (n >= lanes) {
+    auto m = hn::LoadU(d, x);
+    for (c = lanes; c + lanes <= n; c += lanes) m = hn::Max(m, hn::LoadU(d, x + c));
+    alignas(64) T lane[HWY_MAX_BYTES];
+    hn::Store(m, d, lane);
+    for (int j = 0; j < lanes; ++j) max = lane[j] > max ? lane[j] : max;
+  }
+  for (; c < n; ++c) max = x[c] > max ? x[c] : max;
+  return max;
+}
+
+/// Rows at least this long look their outputs up in a per-row table of 256.
+inline constexpr int kRowForByteTable = 64;
+
+}  // namespace softmax_detail
+
+/// SOFTMAX over `outer` rows of `depth` 8-bit elements into Out (the input's
+/// type, or int16), with the layer's table.
+template <class T, class Out>
+HWY_NOINLINE void SoftmaxQuantized(int outer, int depth, const softmax_table& table, const T* in, Out* out) {
+  using namespace softmax_detail;
+  constexpr Out lowest = std::numeric_limits<Out>::min();
+  for (int i = 0; i < outer; ++i) {
+    const T* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    Out* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    const int max = RowMax(x, depth);
+    std::int32_t sum_of_exps = 0;
+    for (int c = 0; c < depth; ++c)
+      sum_of_exps = reference::detail::softmax_add_term(sum_of_exps, table.term[static_cast<std::size_t>(max - x[c])]);
+    const reference::detail::softmax_reciprocal r = reference::detail::softmax_reciprocal_of<Out>(sum_of_exps);
+    const auto output = [&](int k) {
+      return k <= table.last ? reference::detail::softmax_output<Out>(table.exp[static_cast<std::size_t>(k)], r)
+                             : lowest;
+    };
+    if constexpr (sizeof(Out) == 1) {
+      if (depth >= kRowForByteTable) {
+        // By the input byte's bit pattern; bytes above the maximum do not occur.
+        alignas(64) Out by_byte[256];
+        for (int b = 0; b < 256; ++b) {
+          T value;
+          const auto pattern = static_cast<std::uint8_t>(b);
+          std::memcpy(&value, &pattern, 1);
+          by_byte[b] = value <= max ? output(max - value) : lowest;
         }
-        out += channels;
+        LookupBytes(depth, x, by_byte, y);
+        continue;
       }
     }
+    for (int c = 0; c < depth; ++c) y[c] = output(max - x[c]);
+  }
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -7606,6 +8176,12 @@ struct conv2d_int16x8_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
 };
 
+template <class Bias, class Geometry>
+struct transpose_conv_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&, std::int64_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposeConvInt16x8<Bias, Geometry>);
+};
+
 template <class Geometry>
 struct conv2d_float_table {
   using fn = void (*)(const Geometry&, const conv2d_float_args&);
@@ -7626,8 +8202,19 @@ struct depthwise_float_table {
 
 template <class T>
 struct resize_bilinear_float_table {
-  using fn = void (*)(const resize_geometry&, const T*, T*);
+  using fn = void (*)(const resize_geometry&, const T*, T*, float*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearFloat<T>);
+};
+
+template <class T, class Out>
+struct softmax_quantized_table {
+  using fn = void (*)(int, int, const softmax_table&, const T*, Out*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SoftmaxQuantized<T, Out>);
+};
+
+struct resize_bilinear_int8_table {
+  using fn = void (*)(const resize_geometry&, const std::int8_t*, std::int8_t*, std::int32_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearInt8);
 };
 
 template <bool Subtract, class T>
@@ -7705,6 +8292,17 @@ inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const c
   else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
+/// int16x8 TRANSPOSE_CONV on target `t`; `scratch` (the output's element
+/// count of int64) serves the reference kernel (target::reference(), and
+/// SCALAR, which runs it).
+template <class Bias, class Geometry>
+inline void transpose_conv_int16x8(target t, const Geometry& g, const conv2d_int16x8_args<Bias>& a,
+                                   std::int64_t* scratch) noexcept {
+  if (t.is_reference())
+    reference::transpose_conv(g, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, scratch, a.output);
+  else transpose_conv_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a, scratch);
+}
+
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
 template <class Geometry>
 inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
@@ -7725,12 +8323,45 @@ inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
+/// SOFTMAX from 8-bit input (into the input's type or int16) on target `t`,
+/// with the layer's table (make_softmax_table(p)).
+template <class T, class Out>
+inline void softmax_quantized(target t, int outer, int depth, const softmax_params& p, const softmax_table& table,
+                              const T* in, Out* out) noexcept {
+  if (t.is_reference()) reference::softmax(outer, depth, p, in, out);
+  else softmax_quantized_table<T, Out>::slots[t.slot()](outer, depth, table, in, out);
+}
+
+/// The 4-byte elements of scratch the SIMD RESIZE_BILINEAR kernels take
+/// (kernels/resize_bilinear-inl.hpp) for input type `type`, each of one
+/// output row's length: on the float path (float32, uint8) the per-lane
+/// weight dx and two cached input rows expanded twice (x0 and x1); on the
+/// integer path (int8) two cached input rows interpolated along x; none for
+/// int16 (the reference kernel).
+constexpr std::size_t resize_bilinear_scratch_elements(const resize_geometry& g, dtype type) noexcept {
+  const std::size_t rows = type == dtype::f32 || type == dtype::u8 ? 5u : type == dtype::i8 ? 2u : 0u;
+  return rows * static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(g.channels);
+}
+
 /// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
-/// target `t` (the reference kernel for target::reference()).
+/// target `t` (the reference kernel for target::reference()). `scratch`:
+/// resize_bilinear_scratch_elements(g, dtype::f32) floats.
 template <class T>
-inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
+inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out, float* scratch) noexcept {
   if (t.is_reference()) reference::resize_bilinear(g, in, out);
-  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
+  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out, scratch);
+}
+
+/// RESIZE_BILINEAR on TFLite's integer path (int8, int16), on target `t`.
+/// `scratch`: resize_bilinear_scratch_elements(g, dtype::i8) int32s. int16 runs
+/// the reference kernel (its sums need int64 lanes).
+template <class T>
+inline void resize_bilinear_integer(target t, const resize_geometry& g, const T* in, T* out,
+                                    std::int32_t* scratch) noexcept {
+  if constexpr (std::is_same_v<T, std::int8_t>) {
+    if (!t.is_reference()) return resize_bilinear_int8_table::slots[t.slot()](g, in, out, scratch);
+  }
+  reference::resize_bilinear_integer(g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
@@ -11735,26 +12366,27 @@ struct resize_node {
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,
                                               Mode == resize_mode::half_pixel_centers};
-    /// The float path of RESIZE_BILINEAR (float32, uint8) runs the Highway
-    /// kernel (kernels/resize_bilinear-inl.hpp); the rest the reference.
-    static constexpr bool simd =
-        std::is_same_v<Op, qfence::op::resize_bilinear> && (Input::type == dtype::f32 || Input::type == dtype::u8);
+    static constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
+    /// Whether a Highway kernel runs the node: bilinear, but for int16.
+    static constexpr bool simd = bilinear && Input::type != dtype::i16;
+    /// TFLite's float path: float32 and legacy uint8 (which adds 0.5 and
+    /// truncates); int8 and int16 take the integer path.
+    static constexpr bool float_path = Input::type == dtype::f32 || Input::type == dtype::u8;
+    /// Extra arena bytes the bilinear Highway kernels need while they run
+    /// (kernels/resize_bilinear-inl.hpp).
+    static constexpr std::size_t scratch_bytes =
+        bilinear ? kernels::resize_bilinear_scratch_elements(geometry, Input::type) * 4 : 0;
     /// Stored as the node itself: the graph then hands run() its target.
     using prepared = resize_node;
 
-    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
-      if constexpr (simd) kernels::resize_bilinear_float(t, geometry, in, out);
-      else run(node, in, out);
-    }
-
-    static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, [[maybe_unused]] void* scratch) {
+      if constexpr (!bilinear) {
         reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);
-      } else if constexpr (Input::type == dtype::f32 || Input::type == dtype::u8) {
-        reference::resize_bilinear(geometry, in, out);  // TFLite's float path (uint8 adds 0.5, truncates)
+      } else if constexpr (float_path) {
+        kernels::resize_bilinear_float(t, geometry, in, out, static_cast<float*>(scratch));
       } else {
-        reference::resize_bilinear_integer(geometry, in, out);
+        kernels::resize_bilinear_integer(t, geometry, in, out, static_cast<std::int32_t*>(scratch));
       }
     }
   };
@@ -11782,96 +12414,6 @@ QFENCE_EXACT_FLOAT_END
 // beta into Q5.26, gemmlowp exp, sum in Q12.19, reciprocal by Newton-Raphson;
 // output per_tensor<1/256, -128>.
 
-
-// ---- qfence/kernels/reference/softmax.hpp ----------------------------------
-// qfence/kernels/reference/softmax.hpp: reference kernel code of softmax
-// (moved from ops/softmax.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct softmax_params {
-  std::int32_t input_multiplier;
-  int input_left_shift;
-  int diff_min;
-};
-
-/// TFLite PreprocessSoftmaxScaling + CalculateInputRadius for Q5.26.
-constexpr softmax_params make_softmax_params(float beta, float input_scale) noexcept {
-  constexpr int scaled_diff_integer_bits = 5;
-  const double real = std::min(static_cast<double>(beta) * static_cast<double>(input_scale) *
-                                   static_cast<double>(1 << (31 - scaled_diff_integer_bits)),
-                               static_cast<double>((std::int64_t{1} << 31) - 1));
-  const quantized_multiplier m = quantize_multiplier(real);
-  return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
-}
-
-namespace reference {
-
-inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
-  for (int i = 0; i < outer; ++i) {
-    const float* x = in + i * depth;
-    float* y = out + i * depth;
-    float max = std::numeric_limits<float>::lowest();
-    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
-    float sum = 0.0f;
-    for (int c = 0; c < depth; ++c) {
-      y[c] = std::exp((x[c] - max) * beta);
-      sum += y[c];
-    }
-    for (int c = 0; c < depth; ++c) y[c] = y[c] / sum;
-  }
-}
-
-/// Quantized softmax from 8-bit input (TFLite reference_ops::Softmax for
-/// int8 and uint8): output scale 1/2^bits of the output type (1/256 for
-/// 8-bit, 1/65536 for int16), zero point at the output type's lowest value.
-template <class T, class Out = T>
-  requires(sizeof(T) == 1 && sizeof(Out) <= 2)
-inline void softmax(int outer, int depth, const softmax_params& p, const T* in, Out* out) noexcept {
-  constexpr int accumulation_integer_bits = 12;
-  constexpr std::int32_t lowest = std::numeric_limits<Out>::min();
-  constexpr int output_bits = 8 * static_cast<int>(sizeof(Out));
-  for (int i = 0; i < outer; ++i) {
-    const T* x = in + i * depth;
-    Out* y = out + i * depth;
-    T max_in_row = std::numeric_limits<T>::min();
-    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
-
-    auto scaled_exp = [&](int c) {
-      const std::int32_t diff_rescaled =
-          multiply_by_quantized_multiplier_greater_than_one(std::int32_t{x[c]} - max_in_row, p.input_multiplier,
-                                                            p.input_left_shift);
-      return fixed::exp_on_negative_values<5>(diff_rescaled);  // Q0.31
-    };
-    std::int32_t sum_of_exps = 0;  // Q12.19
-    for (int c = 0; c < depth; ++c)
-      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) sum_of_exps += fixed::detail::rescale<accumulation_integer_bits, 0>(scaled_exp(c));
-
-    int num_bits_over_unit = 0;
-    const std::int32_t shifted_scale = fixed::get_reciprocal(sum_of_exps, accumulation_integer_bits, &num_bits_over_unit);
-    const int exponent = num_bits_over_unit + 31 - output_bits;
-    for (int c = 0; c < depth; ++c) {
-      if (std::int32_t{x[c]} - max_in_row >= p.diff_min) {
-        const std::int32_t unsat =
-            rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(c)), exponent);
-        y[c] = saturate_cast<Out>(unsat + lowest);
-      } else {
-        y[c] = static_cast<Out>(lowest);
-      }
-    }
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/softmax.hpp ----------------------------------------------
 // qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
@@ -11961,6 +12503,23 @@ struct softmax_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+
+    /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
+    /// table built at compile time; float32 the reference.
+    static constexpr bool simd = Input::type != dtype::f32;
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = softmax_node;
+
+    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) {
+        static constexpr softmax_params p = make_softmax_params(beta, Input::quant::scale);
+        static constexpr kernels::softmax_table table = kernels::make_softmax_table(p);
+        kernels::softmax_quantized(t, outer, depth, p, table, in, out);
+      } else {
+        run(node, in, out);
+      }
+    }
 
     static void run(const softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
@@ -12425,81 +12984,6 @@ QFENCE_EXACT_FLOAT_END
 // size, then get the bias, the requantization and the clamp.
 
 
-// ---- qfence/kernels/reference/transpose_conv.hpp ---------------------------
-// qfence/kernels/reference/transpose_conv.hpp: reference kernel code of transpose_conv
-// (moved from ops/transpose_conv.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// Scatter loop: acc[out] += filter[oc, fy, fx, ic] * (input + input_offset);
-/// `acc` (out_h * out_w * out_c * batches elements) is zeroed here.
-template <class Acc, class TIn, class TFilter, class Geometry>
-inline void transpose_conv_accumulate(const Geometry& geometry, const TIn* input, Acc input_offset,
-                                      const TFilter* filter, Acc* acc) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
-  for (std::int64_t i = 0; i < out_elements; ++i) acc[i] = 0;
-  for (int b = 0; b < g.batches; ++b)
-    for (int iy = 0; iy < g.in_h; ++iy)
-      for (int ix = 0; ix < g.in_w; ++ix)
-        for (int ic = 0; ic < g.in_c; ++ic) {
-          const Acc v = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]) + input_offset;
-          const int oy0 = iy * g.stride_h - g.pad_h, ox0 = ix * g.stride_w - g.pad_w;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int oy = oy0 + fy;
-            if (oy < 0 || oy >= g.out_h) continue;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ox = ox0 + fx;
-              if (ox < 0 || ox >= g.out_w) continue;
-              Acc* o = acc + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-              for (int oc = 0; oc < g.out_c; ++oc)
-                o[oc] += v * static_cast<Acc>(filter[((oc * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic]);
-            }
-          }
-        }
-}
-
-/// Hands each accumulated output element to `finish(index, channel, acc)`.
-template <class Acc, class Finish, class Geometry>
-inline void transpose_conv_finish(const Geometry& geometry, const Acc* acc, Finish&& finish) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const std::int64_t out_elements = static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c;
-  for (std::int64_t i = 0; i < out_elements; ++i) finish(static_cast<int>(i), static_cast<int>(i % g.out_c), acc[i]);
-}
-
-template <class Geometry>
-inline void transpose_conv(const Geometry& geometry, const float* input, const float* filter, const float* bias,
-                           float_range act, float* scratch, float* output) noexcept {
-  transpose_conv_accumulate(geometry, input, 0.0f, filter, scratch);
-  transpose_conv_finish(geometry, scratch, add_bias_and_clamp{bias, act, output});
-}
-
-template <class Geometry>
-inline void transpose_conv(const Geometry& geometry, const std::int8_t* input, std::int32_t input_offset,
-                           const std::int8_t* filter, const std::int32_t* bias, const quantized_multiplier* multipliers,
-                           std::int32_t output_offset, int_range act, std::int32_t* scratch,
-                           std::int8_t* output) noexcept {
-  transpose_conv_accumulate(geometry, input, input_offset, filter, scratch);
-  transpose_conv_finish(geometry, scratch, requantize_per_channel<std::int8_t>{bias, multipliers, output_offset, act, output});
-}
-
-template <class Bias, class Geometry>
-inline void transpose_conv(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
-                           const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                           int_range act, std::int64_t* scratch, std::int16_t* output) noexcept {
-  transpose_conv_accumulate(geometry, input, std::int64_t{0}, filter, scratch);
-  transpose_conv_finish(geometry, scratch, requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output});
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/transpose_conv.hpp ---------------------------------------
 // qfence/rules/transpose_conv.hpp: the type and shape rule of
 // TRANSPOSE_CONV.
@@ -12609,6 +13093,26 @@ struct transpose_conv_node {
                                            std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;
     /// The accumulators live in the arena while the node runs.
     static constexpr std::size_t scratch_bytes = static_cast<std::size_t>(OutShape::elements) * sizeof(accumulator);
+
+    /// int16x8 runs the Highway kernel (kernels/conv2d_int16x8-inl.hpp,
+    /// TransposeConvInt16x8); the scratch then serves the reference target.
+    static constexpr bool simd = Input::type == dtype::i16;
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = transpose_conv_node;
+
+    static void run(const prepared& self, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, void* scratch) {
+      if constexpr (simd) {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
+        const auto* bias = detail::bias_pointer<Input>(self.bias_data);
+        const kernels::conv2d_int16x8_args<std::remove_cvref_t<decltype(*bias)>> a{
+            in, self.weights_data.data, bias, multipliers.data(), output::quant::zero_point, act, out};
+        kernels::transpose_conv_int16x8(t, kernels::fixed<geometry>{}, a, static_cast<std::int64_t*>(scratch));
+      } else {
+        run(self, in, out, scratch);
+      }
+    }
 
     static void run(const transpose_conv_node& self, const typename Input::element* in, typename output::element* out,
                     void* scratch) {

@@ -148,6 +148,20 @@ TEST_CASE("softmax i8, hand-computed") {
   CHECK(qtest::run(net, std::vector<std::int8_t>{127, 0, 0, 0}) == std::vector<std::int8_t>{127, -128, -128, -128});
 }
 
+TEST_CASE("softmax i8: a row whose exponentials sum to 512 or more rounds to the nearest output") {
+  // n equal logits take 1/n each, 256/n output steps. From n = 512 on, TFLite's
+  // reference shifts an int32 by 32 or more (undefined; on x86 every element
+  // comes out 127); qfence rounds (docs/numerics.md).
+  const auto equal_row = [](auto net, std::size_t n) { return qtest::run(net, std::vector<std::int8_t>(n, 3)); };
+  using In300 = qf::tensor<qf::i8, qf::shape<1, 300>, qf::per_tensor<1.0f, 0>>;
+  using In600 = qf::tensor<qf::i8, qf::shape<1, 600>, qf::per_tensor<1.0f, 0>>;
+  using In1000 = qf::tensor<qf::i8, qf::shape<2, 1000>, qf::per_tensor<1.0f, 0>>;
+  CHECK(equal_row(qf::graph(qf::input<In300>(), qf::softmax(qf::ref<0>)), 300) == std::vector<std::int8_t>(300, -127));
+  CHECK(equal_row(qf::graph(qf::input<In600>(), qf::softmax(qf::ref<0>)), 600) == std::vector<std::int8_t>(600, -128));
+  CHECK(equal_row(qf::graph(qf::input<In1000>(), qf::softmax(qf::ref<0>)), 2000) ==
+        std::vector<std::int8_t>(2000, -128));
+}
+
 TEST_CASE("softmax f32 with beta") {
   using In = qf::tensor<qf::f32, qf::shape<2, 3>>;
   auto net = qf::graph(qf::input<In>(), qf::softmax(qf::ref<0>, qf::beta<0.5f>));

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <string>
@@ -701,6 +702,73 @@ TEST_CASE("int16x8 conv2d: every target gives the reference's bits") {
   check_conv2d_int16x8_on_every_target<std::int32_t>();
 }
 
+/// int16x8 TRANSPOSE_CONV over random layers: strides 1..3, filters 1..5,
+/// any padding and output size the taps reach, sometimes no bias; one case
+/// in six has 1000 input channels with every value at the extreme, where an
+/// int32 lane not widened in time would overflow.
+template <class Bias>
+void check_transpose_conv_int16x8_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7c16u ^ static_cast<std::uint32_t>(sizeof(Bias) << 12));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const bool extreme = below(6) == 0;
+      qf::window_geometry g{};
+      g.batches = 1 + below(2);
+      g.in_h = 1 + below(5);
+      g.in_w = 1 + below(6);
+      g.in_c = extreme ? 1000 : 1 + below(70);
+      g.filter_h = 1 + below(5);
+      g.filter_w = 1 + below(5);
+      g.stride_h = 1 + below(3);
+      g.stride_w = 1 + below(3);
+      g.dilation_h = g.dilation_w = 1;
+      g.pad_h = below(g.filter_h);
+      g.pad_w = below(g.filter_w);
+      g.out_h = 1 + below((g.in_h - 1) * g.stride_h + g.filter_h);
+      g.out_w = 1 + below((g.in_w - 1) * g.stride_w + g.filter_w);
+      g.out_c = 1 + below(21);
+      const auto count = [](std::initializer_list<int> dims) {
+        std::size_t n = 1;
+        for (const int d : dims) n *= static_cast<std::size_t>(d);
+        return n;
+      };
+      std::vector<std::int16_t> input(count({g.batches, g.in_h, g.in_w, g.in_c}));
+      for (auto& x : input)
+        x = extreme || below(8) == 0 ? std::int16_t{-32768} : static_cast<std::int16_t>(below(65536) - 32768);
+      std::vector<std::int8_t> weights(count({g.out_c, g.filter_h, g.filter_w, g.in_c}));
+      for (auto& w : weights) w = extreme ? std::int8_t{-128} : static_cast<std::int8_t>(below(256) - 128);
+      std::vector<Bias> bias(below(4) == 0 ? 0 : static_cast<std::size_t>(g.out_c));
+      for (auto& b : bias) b = static_cast<Bias>(below(1 << 24) - (1 << 23));
+      std::vector<qf::quantized_multiplier> multipliers(static_cast<std::size_t>(g.out_c));
+      for (auto& m : multipliers) m = qf::quantize_multiplier(std::pow(10.0, -7.0 + 5.0 * below(1000) / 1000.0));
+      const qf::int_range act{below(2) ? -32768 : -1000, 32767};
+      const std::size_t out_n = count({g.batches, g.out_h, g.out_w, g.out_c});
+      std::vector<std::int16_t> want(out_n), got(out_n, 0x5555);
+      std::vector<std::int64_t> scratch(out_n);
+      const Bias* bias_data = bias.empty() ? nullptr : bias.data();
+      qf::reference::transpose_conv(g, input.data(), weights.data(), bias_data, multipliers.data(), 0, act,
+                                    scratch.data(), want.data());
+      kn::transpose_conv_int16x8(t, g,
+                                 kn::conv2d_int16x8_args<Bias>{input.data(), weights.data(), bias_data,
+                                                               multipliers.data(), 0, act, got.data()},
+                                 scratch.data());
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random int16x8 transpose convolutions with "
+                                  << sizeof(Bias) * 8 << "-bit bias bit-exact");
+  }
+}
+
+TEST_CASE("int16x8 transpose_conv: every target gives the reference's bits") {
+  check_transpose_conv_int16x8_on_every_target<std::int64_t>();
+  check_transpose_conv_int16x8_on_every_target<std::int32_t>();
+}
+
 /// 8-bit elementwise ops as tables: tabulate maps every input bit pattern to
 /// the reference kernel's output (int8 LOGISTIC in TFLM's fixed point, a
 /// uint8 -> int8 QUANTIZE), and lookup_bytes gives the table's bytes on
@@ -959,39 +1027,85 @@ TEST_CASE("pools, 8-bit: every target gives the reference's bits") {
   check_pools_on_every_target<std::uint8_t>();
 }
 
-/// RESIZE_BILINEAR's float path (float32 and uint8) over random sizes and
-/// every mode, against the reference.
+/// RESIZE_BILINEAR over random sizes (up and down, rows a single input row
+/// feeds many of) and every mode, against the reference: the float path
+/// (float32, uint8) and the integer path (int8).
 template <class T>
 void check_resize_bilinear_on_every_target() {
+  constexpr qf::dtype type = std::is_same_v<T, float> ? qf::dtype::f32 : std::is_signed_v<T> ? qf::dtype::i8 : qf::dtype::u8;
+  const char* what = type == qf::dtype::f32 ? "float" : type == qf::dtype::u8 ? "uint8" : "int8";
   for (const kn::target t : kn::usable_targets()) {
     int checked = 0;
     for (const std::uint32_t seed : seeds()) {
-      std::mt19937 r(seed ^ 0x7e5u ^ sizeof(T));
+      std::mt19937 r(seed ^ 0x7e5u ^ sizeof(T) ^ (std::is_signed_v<T> ? 0x100u : 0u));
       auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
       const int mode = below(3);
-      const qf::resize_geometry g{1 + below(2), 1 + below(9), 1 + below(9), 1 + below(40), 1 + below(20), 1 + below(20),
+      const qf::resize_geometry g{1 + below(2), 1 + below(9), 1 + below(9), 1 + below(40), 1 + below(40), 1 + below(40),
                                   mode == 1, mode == 2};
       std::vector<T> in(static_cast<std::size_t>(g.batches * g.in_h * g.in_w * g.channels));
       if constexpr (std::is_same_v<T, float>) in = random_floats(r, in.size(), true);
-      else for (auto& x : in) x = static_cast<T>(below(256));
+      else for (auto& x : in) x = static_cast<T>(below(4) == 0 ? std::numeric_limits<T>::min() + below(2) * 255 : below(256));
       const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.channels);
       std::vector<T> want(out_n), got(out_n);
-      qf::reference::resize_bilinear(g, in.data(), want.data());
-      kn::resize_bilinear_float(t, g, in.data(), got.data());
       CAPTURE(t.name());
       CAPTURE(seed);
+      if constexpr (type == qf::dtype::i8) {
+        std::vector<std::int32_t> scratch(kn::resize_bilinear_scratch_elements(g, type));
+        qf::reference::resize_bilinear_integer(g, in.data(), want.data());
+        kn::resize_bilinear_integer(t, g, in.data(), got.data(), scratch.data());
+      } else {
+        std::vector<float> scratch(kn::resize_bilinear_scratch_elements(g, type));
+        qf::reference::resize_bilinear(g, in.data(), want.data());
+        kn::resize_bilinear_float(t, g, in.data(), got.data(), scratch.data());
+      }
       if constexpr (std::is_same_v<T, float>) REQUIRE(first_difference(got, want) == "");
       else REQUIRE(got == want);
       ++checked;
     }
-    MESSAGE(std::string(t.name()) << ": " << checked << " random " << (std::is_same_v<T, float> ? "float" : "uint8")
-                                  << " bilinear resizes bit-exact");
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(what) << " bilinear resizes bit-exact");
   }
 }
 
-TEST_CASE("resize_bilinear, float path: every target gives the reference's bits") {
+TEST_CASE("resize_bilinear: every target gives the reference's bits") {
   check_resize_bilinear_on_every_target<float>();
   check_resize_bilinear_on_every_target<std::uint8_t>();
+  check_resize_bilinear_on_every_target<std::int8_t>();
+}
+
+/// SOFTMAX from 8-bit input over random rows: short and long (the per-row
+/// byte table), narrow and wide spreads (sums past 2^28, where the output
+/// shift passes 31), scales 1e-6..1e3, beta 0.5..2.5.
+template <class T, class Out>
+void check_softmax_on_every_target(const char* what) {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x50f7u ^ (sizeof(Out) << 4) ^ (std::is_signed_v<T> ? 0x100u : 0u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int outer = 1 + below(3), depth = 1 + (below(3) == 0 ? below(3000) : below(200));
+      const float scale = std::pow(10.0f, -6.0f + 9.0f * static_cast<float>(below(1001)) / 1000.0f);
+      const float beta = below(2) ? 1.0f : 0.5f + static_cast<float>(below(100)) / 50.0f;
+      const qf::softmax_params p = qf::make_softmax_params(beta, scale);
+      const kn::softmax_table table = kn::make_softmax_table(p);
+      const int low = below(256), spread = 1 + below(256 - low);
+      std::vector<T> in(static_cast<std::size_t>(outer * depth));
+      for (auto& x : in) x = static_cast<T>(int{std::numeric_limits<T>::min()} + low + below(spread));
+      std::vector<Out> want(in.size()), got(in.size());
+      qf::reference::softmax(outer, depth, p, in.data(), want.data());
+      kn::softmax_quantized(t, outer, depth, p, table, in.data(), got.data());
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(what) << " softmax rows bit-exact");
+  }
+}
+
+TEST_CASE("softmax, 8-bit input: every target gives the reference's bits") {
+  check_softmax_on_every_target<std::int8_t, std::int8_t>("int8");
+  check_softmax_on_every_target<std::uint8_t, std::uint8_t>("uint8");
+  check_softmax_on_every_target<std::int8_t, std::int16_t>("int8 -> int16");
 }
 
 /// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or

@@ -69,12 +69,25 @@ void check_node(const Node& n, const char* what) {
     x = static_cast<typename In::element>(static_cast<int>(s >> 24) - 128);
   }
   std::vector<typename Out::element> want(static_cast<std::size_t>(Out::elements)), got(want.size());
-  typed::run(n, in.data(), want.data());
   const typename typed::prepared p(n);
   static_assert(typed::simd, "the layer under test must be one the Highway kernels run");
+  // A node with scratch gets it as the graph gives it (fresh bytes each run,
+  // never cleared); its reference is the reference target.
+  constexpr bool scratch = requires { typed::scratch_bytes; };
+  std::vector<float> scratch_space;
+  const auto run_on = [&](kn::target t, typename Out::element* out) {
+    if constexpr (scratch) {
+      scratch_space.assign(typed::scratch_bytes / sizeof(float) + 1, -1.0f);
+      typed::run(p, t, in.data(), out, static_cast<void*>(scratch_space.data()));
+    } else {
+      typed::run(p, t, in.data(), out);
+    }
+  };
+  if constexpr (scratch) run_on(kn::target::reference(), want.data());
+  else typed::run(n, in.data(), want.data());
   for (const kn::target t : kn::usable_targets()) {
     std::fill(got.begin(), got.end(), typename Out::element{0x55});
-    typed::run(p, t, in.data(), got.data());
+    run_on(t, got.data());
     CAPTURE(std::string(what));
     CAPTURE(std::string(t.name()));
     CHECK(got == want);
@@ -148,6 +161,13 @@ TEST_CASE("compile-time SIMD layers: legacy uint8, a last tile narrower than the
   check_node<decltype(qf::resize_bilinear<13, 20, qf::resize_mode::half_pixel_centers>(qf::ref<0>)), u8_in>(
       qf::resize_bilinear<13, 20, qf::resize_mode::half_pixel_centers>(qf::ref<0>),
       "uint8 resize_bilinear 7x9 -> 13x20, half pixel centers");
+  check_node<decltype(qf::resize_bilinear<20, 13, qf::resize_mode::align_corners>(qf::ref<0>)), i8_in>(
+      qf::resize_bilinear<20, 13, qf::resize_mode::align_corners>(qf::ref<0>),
+      "int8 resize_bilinear 7x9 -> 20x13, align corners");
+  check_node<decltype(qf::softmax(qf::ref<0>, qf::beta<0.7f>)), i8_in>(qf::softmax(qf::ref<0>, qf::beta<0.7f>),
+                                                                         "int8 softmax over 19, beta 0.7");
+  using long_rows = qf::tensor<qf::u8, qf::shape<3, 300>, qf::per_tensor<0.06f, 121>>;
+  check_node<decltype(qf::softmax(qf::ref<0>)), long_rows>(qf::softmax(qf::ref<0>), "uint8 softmax over 300");
 }
 
 TEST_CASE("compile-time SIMD layers give their reference kernel's bytes on every target") {

@@ -103,8 +103,14 @@ constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std
 }
 
 /// gemmlowp `RoundingDivideByPOT`: x / 2^exponent rounded to nearest, ties
-/// away from zero.
+/// away from zero. gemmlowp asserts exponent <= 31, but TFLite's 8-bit
+/// SOFTMAX passes up to 34 (a row whose exponentials sum to 512 or more)
+/// and then shifts an int32 by 32 or more, which C++ leaves undefined. qfence
+/// gives the exact rounding there (docs/numerics.md): |x| <= 2^31 <=
+/// 2^(exponent - 1), so 0, but for INT32_MIN / 2^32 = -0.5, which rounds away
+/// from zero to -1.
 constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noexcept {
+  if (exponent > 31) return exponent == 32 && x == std::numeric_limits<std::int32_t>::min() ? -1 : 0;
   const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
   const std::int32_t remainder = x & mask;
   const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);

@@ -14,6 +14,7 @@
 #include "qfence/kernels/pool-inl.hpp"
 #include "qfence/kernels/quantize-inl.hpp"
 #include "qfence/kernels/resize_bilinear-inl.hpp"
+#include "qfence/kernels/softmax-inl.hpp"
 #include "qfence/kernels/svdf-inl.hpp"
 #include "qfence/kernels/transpose-inl.hpp"
 

@@ -39,6 +39,7 @@
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
+#include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -174,8 +175,67 @@ HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<B
       }
 }
 
+/// int16x8 TRANSPOSE_CONV read from the output's side. The reference
+/// scatters input pixel (iy, ix) through tap (fy, fx) into output
+/// (iy * stride_h - pad_h + fy, ...); output (oy, ox) therefore gathers the
+/// taps fy = oy + pad_h - iy * stride_h, one in stride_h rows of the filter
+/// (likewise along x): each tap one run of in_c input values against the
+/// weights [oc, fy, fx, 0 .. in_c). The same int64 sums, no scratch, and the
+/// same epilogue as CONV_2D.
+template <bool kNarrow, class Bias>
+HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+  const hn::ScalableTag<std::int16_t> d16;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const std::size_t per_channel = size(g.filter_h) * size(g.filter_w) * size(g.in_c);
+  // The input row (column) behind output row oy through filter row fy, or -1.
+  const auto source = [](int o, int pad, int f, int stride, int in) {
+    const int t = o + pad - f;
+    return t >= 0 && t % stride == 0 && t / stride < in ? t / stride : -1;
+  };
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
+          const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
+          DotSums<decltype(d16), kNarrow> sums(channels);
+          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = source(oy, g.pad_h, fy, g.stride_h, g.in_h);
+            if (iy < 0) continue;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = source(ox, g.pad_w, fx, g.stride_w, g.in_w);
+              if (ix < 0) continue;
+              sums.AddRun(a.input + ((size(b) * size(g.in_h) + size(iy)) * size(g.in_w) + size(ix)) * size(g.in_c),
+                          channel_weights + (size(fy) * size(g.filter_w) + size(fx)) * size(g.in_c), per_channel,
+                          g.in_c);
+            }
+          }
+          for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
+        }
+      }
+}
+
 }  // namespace conv2d_int16x8_detail
 #endif
+
+/// int16x8 TRANSPOSE_CONV (see EachTransposedOutput).
+template <class Bias, class Geometry>
+HWY_NOINLINE void TransposeConvInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a,
+                                       [[maybe_unused]] std::int64_t* scratch) {
+  [[maybe_unused]] const window_geometry& g = value_of(geometry);
+#if HWY_TARGET == HWY_SCALAR
+  reference::transpose_conv(geometry, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, scratch,
+                            a.output);
+#else
+  // An output gathers at most ceil(filter_h / stride_h) * ceil(filter_w /
+  // stride_w) taps; fewer than 512 products fit int32.
+  const int taps = ((g.filter_h + g.stride_h - 1) / g.stride_h) * ((g.filter_w + g.stride_w - 1) / g.stride_w);
+  if (taps * g.in_c < 512) conv2d_int16x8_detail::EachTransposedOutput<true>(g, a);
+  else conv2d_int16x8_detail::EachTransposedOutput<false>(g, a);
+#endif
+}
 
 /// int16x8 CONV_2D, groups of 1 (see the file comment).
 template <class Bias, class Geometry>

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "qfence/core/dtype.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/highway.hpp"
 #include "qfence/kernels/packed_conv.hpp"
@@ -37,8 +38,11 @@
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/resize.hpp"
+#include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
+#include "qfence/kernels/reference/transpose_conv.hpp"
+#include "qfence/kernels/softmax_table.hpp"
 #include "qfence/kernels/target.hpp"
 #include "qfence/kernels/transpose_planes.hpp"
 
@@ -140,6 +144,12 @@ struct conv2d_int16x8_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
 };
 
+template <class Bias, class Geometry>
+struct transpose_conv_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&, std::int64_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposeConvInt16x8<Bias, Geometry>);
+};
+
 template <class Geometry>
 struct conv2d_float_table {
   using fn = void (*)(const Geometry&, const conv2d_float_args&);
@@ -160,8 +170,19 @@ struct depthwise_float_table {
 
 template <class T>
 struct resize_bilinear_float_table {
-  using fn = void (*)(const resize_geometry&, const T*, T*);
+  using fn = void (*)(const resize_geometry&, const T*, T*, float*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearFloat<T>);
+};
+
+template <class T, class Out>
+struct softmax_quantized_table {
+  using fn = void (*)(int, int, const softmax_table&, const T*, Out*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SoftmaxQuantized<T, Out>);
+};
+
+struct resize_bilinear_int8_table {
+  using fn = void (*)(const resize_geometry&, const std::int8_t*, std::int8_t*, std::int32_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ResizeBilinearInt8);
 };
 
 template <bool Subtract, class T>
@@ -239,6 +260,17 @@ inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const c
   else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
+/// int16x8 TRANSPOSE_CONV on target `t`; `scratch` (the output's element
+/// count of int64) serves the reference kernel (target::reference(), and
+/// SCALAR, which runs it).
+template <class Bias, class Geometry>
+inline void transpose_conv_int16x8(target t, const Geometry& g, const conv2d_int16x8_args<Bias>& a,
+                                   std::int64_t* scratch) noexcept {
+  if (t.is_reference())
+    reference::transpose_conv(g, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, scratch, a.output);
+  else transpose_conv_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a, scratch);
+}
+
 /// float CONV_2D (groups of 1) or FULLY_CONNECTED on SIMD target `t`.
 template <class Geometry>
 inline void conv2d_float(target t, const Geometry& g, const conv2d_float_args& a) noexcept {
@@ -259,12 +291,45 @@ inline void depthwise_conv2d_float(target t, const Geometry& g, const depthwise_
   depthwise_float_table<Geometry>::slots[t.slot()](g, a);
 }
 
+/// SOFTMAX from 8-bit input (into the input's type or int16) on target `t`,
+/// with the layer's table (make_softmax_table(p)).
+template <class T, class Out>
+inline void softmax_quantized(target t, int outer, int depth, const softmax_params& p, const softmax_table& table,
+                              const T* in, Out* out) noexcept {
+  if (t.is_reference()) reference::softmax(outer, depth, p, in, out);
+  else softmax_quantized_table<T, Out>::slots[t.slot()](outer, depth, table, in, out);
+}
+
+/// The 4-byte elements of scratch the SIMD RESIZE_BILINEAR kernels take
+/// (kernels/resize_bilinear-inl.hpp) for input type `type`, each of one
+/// output row's length: on the float path (float32, uint8) the per-lane
+/// weight dx and two cached input rows expanded twice (x0 and x1); on the
+/// integer path (int8) two cached input rows interpolated along x; none for
+/// int16 (the reference kernel).
+constexpr std::size_t resize_bilinear_scratch_elements(const resize_geometry& g, dtype type) noexcept {
+  const std::size_t rows = type == dtype::f32 || type == dtype::u8 ? 5u : type == dtype::i8 ? 2u : 0u;
+  return rows * static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(g.channels);
+}
+
 /// RESIZE_BILINEAR on TFLite's float path (float32, legacy uint8), on
-/// target `t` (the reference kernel for target::reference()).
+/// target `t` (the reference kernel for target::reference()). `scratch`:
+/// resize_bilinear_scratch_elements(g, dtype::f32) floats.
 template <class T>
-inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out) noexcept {
+inline void resize_bilinear_float(target t, const resize_geometry& g, const T* in, T* out, float* scratch) noexcept {
   if (t.is_reference()) reference::resize_bilinear(g, in, out);
-  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out);
+  else resize_bilinear_float_table<T>::slots[t.slot()](g, in, out, scratch);
+}
+
+/// RESIZE_BILINEAR on TFLite's integer path (int8, int16), on target `t`.
+/// `scratch`: resize_bilinear_scratch_elements(g, dtype::i8) int32s. int16 runs
+/// the reference kernel (its sums need int64 lanes).
+template <class T>
+inline void resize_bilinear_integer(target t, const resize_geometry& g, const T* in, T* out,
+                                    std::int32_t* scratch) noexcept {
+  if constexpr (std::is_same_v<T, std::int8_t>) {
+    if (!t.is_reference()) return resize_bilinear_int8_table::slots[t.slot()](g, in, out, scratch);
+  }
+  reference::resize_bilinear_integer(g, in, out);
 }
 
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.

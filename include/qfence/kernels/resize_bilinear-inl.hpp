@@ -1,16 +1,37 @@
-// qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR on TFLite's float
-// path (float32, and legacy uint8, which adds 0.5 and truncates) with
-// Highway, per target (re-included through kernels/dispatch.hpp).
+// qfence/kernels/resize_bilinear-inl.hpp: RESIZE_BILINEAR with Highway, per
+// target (re-included through kernels/dispatch.hpp): TFLite's float path
+// (float32, and legacy uint8, which adds 0.5 and truncates) and its integer
+// path (int8, 10-bit fixed-point coordinates).
 //
-// Bit for bit reference::resize_bilinear: each output pixel takes its source
-// coordinates and weights from the same code (reference::detail::
-// interpolation_values), and each channel computes
-//   a00 * (1 - dy) * (1 - dx) + a10 * dy * (1 - dx) + a01 * (1 - dy) * dx
-//     + a11 * dy * dx + rounding
-// in that order, a multiply and an add at a time (never fused, see
-// core/exact_float.hpp). The lanes are the pixel's channels; the weights are
-// one broadcast per pixel. uint8 converts the sum toward zero, as the
-// reference's static_cast does.
+// Both run an output row as one contiguous stretch of out_w * channels lanes,
+// whatever the channel count (DeepLab's 21 classes filled 21 of 32 lanes when
+// the lanes were one pixel's channels). What varies along a row, the source
+// columns x0/x1 and the weight dx, is laid out per lane once:
+//   - an input row is "expanded" into scratch: for each output column x, the
+//     channels of input pixel x0(x) (and x1(x)) side by side, so that lane
+//     j of the expansion lines up with lane j of the output row. Many output
+//     rows read the same input row (DeepLab: 33 -> 513, each input row about
+//     15 times), so a cache of two expanded rows is filled once per input row;
+//   - the float path also lays dx out per lane, once per call (1 - dx is
+//     the same float subtraction in a lane as in the reference's scalar).
+//
+// Bit for bit the reference kernels (kernels/reference/resize.hpp):
+//   - float path: each lane computes
+//       a00 * (1 - dy) * (1 - dx) + a10 * dy * (1 - dx) + a01 * (1 - dy) * dx
+//         + a11 * dy * dx + rounding
+//     in that order, a multiply and an add at a time (never fused, see
+//     core/exact_float.hpp), from the same coordinates and weights
+//     (reference::detail::interpolation_values);
+//   - integer path: the reference's int64 sum
+//       a00 (1024 - fy)(1024 - fx) + a10 fy (1024 - fx) + a01 (1024 - fy) fx
+//         + a11 fy fx
+//     is an exact integer, so it may be regrouped as
+//       (1024 - fy) h0 + fy h1,   h = a0 (1024 - fx) + a1 fx,
+//     with h the expanded row (int32). For int8 every term fits in int32:
+//     |a| <= 128 and each weight is in [-512, 1536] (fx < 0 at the left edge
+//     with half-pixel centres), so |sum| <= 128 * 1536^2 < 2^31. Then the
+//     reference's rounding: half away from zero, divided by 2^20 toward zero.
+//     int16 would need int64 products and stays on the reference kernel.
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -36,75 +57,215 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace resize_detail {
 
-/// `valid` channels from `p` as floats (the rest 0).
-template <class DF, class T>
-HWY_INLINE hn::Vec<DF> LoadChannelsAsFloat(DF df, const T* p, int valid) {
-  if constexpr (std::is_same_v<T, float>) {
-    return LoadFirstLanes(df, p, valid);
+/// The element at `p`'s first `valid` lanes as D's lane type (the rest 0).
+template <class D, class T>
+HWY_INLINE hn::Vec<D> LoadAs(D d, const T* p, int valid) {
+  if constexpr (std::is_same_v<T, hn::TFromD<D>>) {
+    return LoadFirstLanes(d, p, valid);
+  } else if constexpr (std::is_floating_point_v<hn::TFromD<D>>) {
+    const hn::Rebind<std::int32_t, D> di;
+    return hn::ConvertTo(d, LoadFirstLanesWidened(di, p, valid));
   } else {
-    const hn::Rebind<std::int32_t, DF> di;
-    const hn::Rebind<T, DF> d8;
-    return hn::ConvertTo(df, hn::PromoteTo(di, LoadFirstLanes(d8, p, valid)));
+    return LoadFirstLanesWidened(d, p, valid);
   }
 }
 
-/// `v` stored as T to the first `valid` channels at `out` (uint8: truncated
-/// toward zero; the sum lies in [0, 255.5]).
-template <class DF, class T>
-HWY_INLINE void StoreChannels(DF df, hn::Vec<DF> v, int valid, T* out) {
-  if constexpr (std::is_same_v<T, float>) {
-    StoreFirstLanes(df, v, valid, out);
-  } else {
-    const hn::Rebind<std::int32_t, DF> di;
-    const hn::Rebind<T, DF> d8;
-    StoreFirstLanes(d8, hn::DemoteTo(d8, hn::ConvertTo(di, v)), valid, out);
+/// Which input row each of two scratch slots holds (-1: none yet), so that an
+/// input row is expanded once while the output rows that read it run.
+struct row_cache {
+  std::ptrdiff_t holds[2] = {-1, -1};
+
+  /// The slot holding input row `row` (batch-major), filling one with `fill`
+  /// if neither holds it, never the slot that holds `keep` (the other row the
+  /// current output row reads).
+  template <class Fill>
+  int slot_of(std::ptrdiff_t row, std::ptrdiff_t keep, Fill&& fill) {
+    for (int s = 0; s < 2; ++s)
+      if (holds[s] == row) return s;
+    const int s = holds[0] == keep ? 1 : 0;
+    fill(s, row);
+    holds[s] = row;
+    return s;
   }
+};
+
+/// Runs f(x, x0, x1, weight) for each output column: the source columns and
+/// weight of TFLite's float (float weight dx) or integer (int32 fx) path.
+template <bool Integer, class F>
+HWY_INLINE void ForEachColumn(const resize_geometry& g, F&& f) {
+  if constexpr (Integer) {
+    const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_w, g.out_w, g.align_corners);
+    for (int x = 0; x < g.out_w; ++x) {
+      std::int32_t ix;
+      int x0, x1;
+      reference::detail::interpolation_values_10(x, scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+      f(x, x0, x1, ix - (1 << 10) * x0);
+    }
+  } else {
+    const float scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
+    for (int x = 0; x < g.out_w; ++x) {
+      float ix;
+      int x0, x1;
+      reference::detail::interpolation_values(x, scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+      f(x, x0, x1, ix - static_cast<float>(x0));
+    }
+  }
+}
+
+/// Runs f(b, y, y0, y1, weight) for each output row, as ForEachColumn.
+template <bool Integer, class F>
+HWY_INLINE void ForEachRow(const resize_geometry& g, F&& f) {
+  for (int b = 0; b < g.batches; ++b) {
+    if constexpr (Integer) {
+      const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_h, g.out_h, g.align_corners);
+      for (int y = 0; y < g.out_h; ++y) {
+        std::int32_t iy;
+        int y0, y1;
+        reference::detail::interpolation_values_10(y, scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+        f(b, y, y0, y1, iy - (1 << 10) * y0);
+      }
+    } else {
+      const float scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
+      for (int y = 0; y < g.out_h; ++y) {
+        float iy;
+        int y0, y1;
+        reference::detail::interpolation_values(y, scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+        f(b, y, y0, y1, iy - static_cast<float>(y0));
+      }
+    }
+  }
+}
+
+/// Runs f(j, valid) over lanes [0, n) of a row in vectors of d, valid lanes
+/// in each (the last vector may be partial).
+template <class D, class F>
+HWY_INLINE void ForEachVector(D d, std::size_t n, F&& f) {
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t j = 0; j < n; j += lanes) f(j, n - j < lanes ? static_cast<int>(n - j) : static_cast<int>(lanes));
 }
 
 }  // namespace resize_detail
 
-/// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t.
+/// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t. `scratch`
+/// holds resize_bilinear_scratch_elements(g, dtype::f32) floats.
 template <class T>
-HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* out) {
+HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* out, float* scratch) {
   using namespace resize_detail;
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
-  const int n = static_cast<int>(hn::Lanes(df)), channels = g.channels;
-  const float height_scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
-  const float width_scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
-  const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f);
-  const auto pixel = [&](int b, int y, int x) {
-    return in + ((static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h) + static_cast<std::size_t>(y)) *
-                     static_cast<std::size_t>(g.in_w) + static_cast<std::size_t>(x)) *
-                    static_cast<std::size_t>(channels);
-  };
-  for (int b = 0; b < g.batches; ++b)
-    for (int y = 0; y < g.out_h; ++y) {
-      float iy;
-      int y0, y1;
-      reference::detail::interpolation_values(y, height_scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-      const float dy = iy - static_cast<float>(y0);
-      const V wy = hn::Set(df, dy), wy1 = hn::Set(df, 1 - dy);
-      for (int x = 0; x < g.out_w; ++x) {
-        float ix;
-        int x0, x1;
-        reference::detail::interpolation_values(x, width_scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-        const float dx = ix - static_cast<float>(x0);
-        const V wx = hn::Set(df, dx), wx1 = hn::Set(df, 1 - dx);
-        const T *p00 = pixel(b, y0, x0), *p10 = pixel(b, y1, x0), *p01 = pixel(b, y0, x1), *p11 = pixel(b, y1, x1);
-        for (int c = 0; c < channels; c += n) {
-          const int valid = channels - c < n ? channels - c : n;
-          const V a00 = LoadChannelsAsFloat(df, p00 + c, valid), a10 = LoadChannelsAsFloat(df, p10 + c, valid);
-          const V a01 = LoadChannelsAsFloat(df, p01 + c, valid), a11 = LoadChannelsAsFloat(df, p11 + c, valid);
-          V sum = hn::Mul(hn::Mul(a00, wy1), wx1);
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a10, wy), wx1));
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a01, wy1), wx));
-          sum = hn::Add(sum, hn::Mul(hn::Mul(a11, wy), wx));
-          StoreChannels(df, hn::Add(sum, rounding), valid, out + c);
-        }
-        out += channels;
+  const int lanes = static_cast<int>(hn::Lanes(df)), channels = g.channels;
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  // Scratch: dx per lane, then two slots of [x0 expansion, x1 expansion].
+  float* const wx = scratch;
+  float* const slots = wx + row;
+  ForEachColumn<false>(g, [&](int x, int, int, float dx) {
+    for (int c = 0; c < channels; ++c)
+      wx[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = dx;
+  });
+  // Expands input row `r` into slot `s`. A pixel's last vector may spill into
+  // the next pixel's lanes; the next pixel then writes over them, and only the
+  // row's last store and the input's last load are cut to what exists.
+  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  const auto expand = [&](int s, std::ptrdiff_t r) {
+    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
+    float* e0 = slots + static_cast<std::size_t>(2 * s) * row;
+    float* e1 = e0 + row;
+    ForEachColumn<false>(g, [&](int x, int x0, int x1, float) {
+      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
+      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
+      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
+      for (int c = 0; c < channels; c += lanes) {
+        const auto cap = [&](std::size_t at, std::size_t end) {
+          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
+        };
+        const std::size_t o = to + static_cast<std::size_t>(c);
+        StoreFirstLanes(df, LoadAs(df, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end)),
+                        cap(o, row), e0 + o);
+        StoreFirstLanes(df, LoadAs(df, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end)),
+                        cap(o, row), e1 + o);
       }
-    }
+    });
+  };
+  const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f), one = hn::Set(df, 1.0f);
+  const hn::Rebind<std::int32_t, decltype(df)> di;
+  row_cache cache;
+  ForEachRow<false>(g, [&](int b, int, int y0, int y1, float dy) {
+    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
+    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+    const float* a00 = slots + static_cast<std::size_t>(2 * s0) * row;
+    const float* a01 = a00 + row;
+    const float* a10 = slots + static_cast<std::size_t>(2 * s1) * row;
+    const float* a11 = a10 + row;
+    const V wy = hn::Set(df, dy), wy1 = hn::Set(df, 1 - dy);
+    ForEachVector(df, row, [&](std::size_t j, int valid) {
+      const auto at = [&](const float* p) { return LoadFirstLanes(df, p + j, valid); };
+      const V vx = at(wx), vx1 = hn::Sub(one, vx);
+      V sum = hn::Mul(hn::Mul(at(a00), wy1), vx1);
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a10), wy), vx1));
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a01), wy1), vx));
+      sum = hn::Add(sum, hn::Mul(hn::Mul(at(a11), wy), vx));
+      sum = hn::Add(sum, rounding);
+      if constexpr (std::is_same_v<T, float>) {
+        StoreFirstLanes(df, sum, valid, out + j);
+      } else {  // uint8: toward zero, as the reference's static_cast (the sum lies in [0, 255.5])
+        const hn::Rebind<T, decltype(df)> d8;
+        StoreFirstLanes(d8, hn::DemoteTo(d8, hn::ConvertTo(di, sum)), valid, out + j);
+      }
+    });
+    out += row;
+  });
+}
+
+/// RESIZE_BILINEAR, TFLite's integer path, int8. `scratch` holds
+/// resize_bilinear_scratch_elements(g, dtype::i8) int32s.
+HWY_NOINLINE void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
+                                     std::int32_t* scratch) {
+  using namespace resize_detail;
+  const hn::ScalableTag<std::int32_t> di;
+  using V = hn::Vec<decltype(di)>;
+  const int lanes = static_cast<int>(hn::Lanes(di)), channels = g.channels;
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  // An input row expanded and interpolated along x: h = a0 (1024 - fx) + a1 fx.
+  const auto expand = [&](int s, std::ptrdiff_t r) {
+    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
+    std::int32_t* h = scratch + static_cast<std::size_t>(s) * row;
+    ForEachColumn<true>(g, [&](int x, int x0, int x1, std::int32_t fx) {
+      const V w0 = hn::Set(di, (1 << 10) - fx), w1 = hn::Set(di, fx);
+      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
+      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
+      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
+      for (int c = 0; c < channels; c += lanes) {
+        const auto cap = [&](std::size_t at, std::size_t end) {
+          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
+        };
+        const std::size_t o = to + static_cast<std::size_t>(c);
+        const V a0 = LoadAs(di, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end));
+        const V a1 = LoadAs(di, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end));
+        StoreFirstLanes(di, hn::Add(hn::Mul(a0, w0), hn::Mul(a1, w1)), cap(o, row), h + o);
+      }
+    });
+  };
+  const V half = hn::Set(di, 1 << 19);
+  const hn::Rebind<std::int8_t, decltype(di)> d8;
+  row_cache cache;
+  ForEachRow<true>(g, [&](int b, int, int y0, int y1, std::int32_t fy) {
+    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
+    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+    const std::int32_t* h0 = scratch + static_cast<std::size_t>(s0) * row;
+    const std::int32_t* h1 = scratch + static_cast<std::size_t>(s1) * row;
+    const V w0 = hn::Set(di, (1 << 10) - fy), w1 = hn::Set(di, fy);
+    ForEachVector(di, row, [&](std::size_t j, int valid) {
+      const V sum = hn::Add(hn::Mul(LoadFirstLanes(di, h0 + j, valid), w0), hn::Mul(LoadFirstLanes(di, h1 + j, valid), w1));
+      // Half away from zero, then toward zero: the magnitude rounds, the sign follows.
+      const V magnitude = hn::ShiftRight<20>(hn::Add(hn::Abs(sum), half));
+      const V rounded = hn::IfThenElse(hn::Lt(sum, hn::Zero(di)), hn::Neg(magnitude), magnitude);
+      StoreFirstLanes(d8, hn::DemoteTo(d8, rounded), valid, out + j);
+    });
+    out += row;
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

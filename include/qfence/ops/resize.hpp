@@ -56,26 +56,27 @@ struct resize_node {
                                               Input::shape_type::dim(2), Input::shape_type::dim(3), OutH, OutW,
                                               Mode == resize_mode::align_corners,
                                               Mode == resize_mode::half_pixel_centers};
-    /// The float path of RESIZE_BILINEAR (float32, uint8) runs the Highway
-    /// kernel (kernels/resize_bilinear-inl.hpp); the rest the reference.
-    static constexpr bool simd =
-        std::is_same_v<Op, qfence::op::resize_bilinear> && (Input::type == dtype::f32 || Input::type == dtype::u8);
+    static constexpr bool bilinear = std::is_same_v<Op, qfence::op::resize_bilinear>;
+    /// Whether a Highway kernel runs the node: bilinear, but for int16.
+    static constexpr bool simd = bilinear && Input::type != dtype::i16;
+    /// TFLite's float path: float32 and legacy uint8 (which adds 0.5 and
+    /// truncates); int8 and int16 take the integer path.
+    static constexpr bool float_path = Input::type == dtype::f32 || Input::type == dtype::u8;
+    /// Extra arena bytes the bilinear Highway kernels need while they run
+    /// (kernels/resize_bilinear-inl.hpp).
+    static constexpr std::size_t scratch_bytes =
+        bilinear ? kernels::resize_bilinear_scratch_elements(geometry, Input::type) * 4 : 0;
     /// Stored as the node itself: the graph then hands run() its target.
     using prepared = resize_node;
 
-    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
-      if constexpr (simd) kernels::resize_bilinear_float(t, geometry, in, out);
-      else run(node, in, out);
-    }
-
-    static void run(const resize_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::resize_nearest_neighbor>) {
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, [[maybe_unused]] void* scratch) {
+      if constexpr (!bilinear) {
         reference::resize_nearest_neighbor(geometry, in, sizeof(typename Input::element), out);
-      } else if constexpr (Input::type == dtype::f32 || Input::type == dtype::u8) {
-        reference::resize_bilinear(geometry, in, out);  // TFLite's float path (uint8 adds 0.5, truncates)
+      } else if constexpr (float_path) {
+        kernels::resize_bilinear_float(t, geometry, in, out, static_cast<float*>(scratch));
       } else {
-        reference::resize_bilinear_integer(geometry, in, out);
+        kernels::resize_bilinear_integer(t, geometry, in, out, static_cast<std::int32_t*>(scratch));
       }
     }
   };

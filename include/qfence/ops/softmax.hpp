@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
@@ -53,6 +54,23 @@ struct softmax_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr int depth = Input::shape_type::dim(-1);
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+
+    /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
+    /// table built at compile time; float32 the reference.
+    static constexpr bool simd = Input::type != dtype::f32;
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = softmax_node;
+
+    static void run(const prepared& node, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (simd) {
+        static constexpr softmax_params p = make_softmax_params(beta, Input::quant::scale);
+        static constexpr kernels::softmax_table table = kernels::make_softmax_table(p);
+        kernels::softmax_quantized(t, outer, depth, p, table, in, out);
+      } else {
+        run(node, in, out);
+      }
+    }
 
     static void run(const softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
@@ -65,6 +67,26 @@ struct transpose_conv_node {
                                            std::conditional_t<Input::type == dtype::i16, std::int64_t, std::int32_t>>;
     /// The accumulators live in the arena while the node runs.
     static constexpr std::size_t scratch_bytes = static_cast<std::size_t>(OutShape::elements) * sizeof(accumulator);
+
+    /// int16x8 runs the Highway kernel (kernels/conv2d_int16x8-inl.hpp,
+    /// TransposeConvInt16x8); the scratch then serves the reference target.
+    static constexpr bool simd = Input::type == dtype::i16;
+    /// Stored as the node itself: the graph then hands run() its target.
+    using prepared = transpose_conv_node;
+
+    static void run(const prepared& self, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, void* scratch) {
+      if constexpr (simd) {
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(OutShape::dim(3))>();
+        const auto* bias = detail::bias_pointer<Input>(self.bias_data);
+        const kernels::conv2d_int16x8_args<std::remove_cvref_t<decltype(*bias)>> a{
+            in, self.weights_data.data, bias, multipliers.data(), output::quant::zero_point, act, out};
+        kernels::transpose_conv_int16x8(t, kernels::fixed<geometry>{}, a, static_cast<std::int64_t*>(scratch));
+      } else {
+        run(self, in, out, scratch);
+      }
+    }
 
     static void run(const transpose_conv_node& self, const typename Input::element* in, typename output::element* out,
                     void* scratch) {

@@ -50,6 +50,12 @@ inline float resize_scale(int in, int out, bool align_corners) noexcept {
   return (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
                                     : static_cast<float>(in) / static_cast<float>(out);
 }
+
+/// The same ratio in 10-bit fixed point, rounded (ResizeBilinearInteger).
+inline std::int32_t resize_scale_10(int in, int out, bool align_corners) noexcept {
+  if (align_corners && out > 1) return ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+  return ((1 << 10) * in + out / 2) / out;
+}
 }  // namespace detail
 
 /// Float arithmetic (TFLite's ResizeBilinear template: float32, and the
@@ -82,11 +88,8 @@ inline void resize_bilinear(const resize_geometry& g, const T* in, T* out) noexc
 /// ResizeBilinearInteger: int8, int16).
 template <class T>
 inline void resize_bilinear_integer(const resize_geometry& g, const T* in, T* out) noexcept {
-  auto scale_10 = [&](int in_size, int out_size) {
-    if (g.align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
-    return ((1 << 10) * in_size + out_size / 2) / out_size;
-  };
-  const std::int32_t height_scale_10 = scale_10(g.in_h, g.out_h), width_scale_10 = scale_10(g.in_w, g.out_w);
+  const std::int32_t height_scale_10 = detail::resize_scale_10(g.in_h, g.out_h, g.align_corners);
+  const std::int32_t width_scale_10 = detail::resize_scale_10(g.in_w, g.out_w, g.align_corners);
   auto at = [&](int b, int y, int x, int c) {
     return static_cast<std::int64_t>(in[((b * g.in_h + y) * g.in_w + x) * g.channels + c]);
   };

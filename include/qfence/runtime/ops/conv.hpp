@@ -345,13 +345,19 @@ inline kernel prepare_transpose_conv(const op_context& ctx) {
                                 act, scratch->data(), m.at<std::int8_t>(out_t));
     };
   }
-  // int16x8: i64 (or i32) bias.
+  // int16x8: i64 (or i32) bias. The scratch serves the reference kernel
+  // (the reference target, and Highway's SCALAR target, which runs it).
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
+  const kernels::target target = ctx.simd_target();
   auto scratch = std::make_shared<std::vector<std::int64_t>>(out_elements);
   return detail::with_wide_bias(ctx, 3, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
-      reference::transpose_conv(g, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
-                                bias, multipliers.data(), 0, act, scratch->data(), m.at<std::int16_t>(out_t));
+      kernels::transpose_conv_int16x8(target, g,
+                                      kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
+                                                                         reinterpret_cast<const std::int8_t*>(filter_data),
+                                                                         bias, multipliers.data(), 0, act,
+                                                                         m.at<std::int16_t>(out_t)},
+                                      scratch->data());
     };
   });
 }

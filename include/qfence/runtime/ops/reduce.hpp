@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -96,9 +97,13 @@ inline kernel prepare_softmax(const op_context& ctx) {
     return [=](const tensor_memory& m) {
       reference::softmax(outer, depth, beta, m.at<const float>(in_t), m.at<float>(out_t));
     };
+  const kernels::target target = ctx.simd_target();
   auto eight_bit = [&]<class T, class Out>(T*, Out*) -> kernel {
     const softmax_params p = make_softmax_params(beta, in.quant.scale());
-    return [=](const tensor_memory& m) { reference::softmax(outer, depth, p, m.at<const T>(in_t), m.at<Out>(out_t)); };
+    auto table = std::make_shared<const kernels::softmax_table>(kernels::make_softmax_table(p));
+    return [=](const tensor_memory& m) {
+      kernels::softmax_quantized(target, outer, depth, p, *table, m.at<const T>(in_t), m.at<Out>(out_t));
+    };
   };
   using i8 = std::int8_t;
   using u8 = std::uint8_t;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -42,11 +44,19 @@ inline kernel prepare_resize_bilinear(const op_context& ctx) {
   const resize_geometry g = detail::resize_setup(ctx, true);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
+  // The kernels' scratch (kernels::resize_bilinear_scratch_elements), made
+  // once here: nothing is allocated per invoke.
   auto floating = [&]<class T>(T*) -> kernel {
-    return [=](const tensor_memory& m) { kernels::resize_bilinear_float(target, g, m.at<const T>(in_t), m.at<T>(out_t)); };
+    auto scratch = std::make_shared<std::vector<float>>(kernels::resize_bilinear_scratch_elements(g, ctx.input(0).type));
+    return [=](const tensor_memory& m) {
+      kernels::resize_bilinear_float(target, g, m.at<const T>(in_t), m.at<T>(out_t), scratch->data());
+    };
   };
   auto integer = [&]<class T>(T*) -> kernel {
-    return [=](const tensor_memory& m) { reference::resize_bilinear_integer(g, m.at<const T>(in_t), m.at<T>(out_t)); };
+    auto scratch = std::make_shared<std::vector<std::int32_t>>(kernels::resize_bilinear_scratch_elements(g, ctx.input(0).type));
+    return [=](const tensor_memory& m) {
+      kernels::resize_bilinear_integer(target, g, m.at<const T>(in_t), m.at<T>(out_t), scratch->data());
+    };
   };
   switch (ctx.input(0).type) {
     case dtype::f32: return floating(static_cast<float*>(nullptr));
