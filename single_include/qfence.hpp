@@ -7609,6 +7609,47 @@ HWY_INLINE void ForEachVector(D d, std::size_t n, F&& f) {
   for (std::size_t j = 0; j < n; j += lanes) f(j, n - j < lanes ? static_cast<int>(n - j) : static_cast<int>(lanes));
 }
 
+/// Walks input row `r` (batch-major) as an output row reads it: for each
+/// output column x and each vector of channels,
+///   f(o, v0, v1, valid, weight)
+/// with v0 and v1 the channels of input pixels x0(x) and x1(x) as D's lanes,
+/// o their lane in the output row, valid the lanes a store there may write,
+/// and ForEachColumn's weight. A pixel's last vector may spill into the next
+/// pixel's lanes; the next pixel then writes over them, and only the row's
+/// last store and the input's last load are cut to what exists.
+template <bool Integer, class D, class T, class F>
+HWY_INLINE void ForEachSourceVector(D d, const resize_geometry& g, const T* in, std::ptrdiff_t r, F&& f) {
+  const std::size_t lanes = hn::Lanes(d), channels = static_cast<std::size_t>(g.channels);
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * channels, in_row = static_cast<std::size_t>(g.in_w) * channels;
+  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
+  const auto cap = [&](std::size_t at, std::size_t end) {
+    return static_cast<int>(end - at < lanes ? end - at : lanes);
+  };
+  ForEachColumn<Integer>(g, [&](int x, int x0, int x1, auto weight) {
+    const std::size_t to = static_cast<std::size_t>(x) * channels;
+    const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * channels;
+    const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * channels;
+    for (std::size_t c = 0; c < channels; c += lanes)
+      f(to + c, LoadAs(d, in + from0 + c, cap(from0 + c, in_end)), LoadAs(d, in + from1 + c, cap(from1 + c, in_end)),
+        cap(to + c, row), weight);
+  });
+}
+
+/// Runs f(s0, s1, weight) for each output row: the cache slots holding its
+/// input rows y0 and y1 (expand(slot, row) fills one) and ForEachRow's
+/// weight.
+template <bool Integer, class Expand, class F>
+HWY_INLINE void ForEachCachedRow(const resize_geometry& g, Expand&& expand, F&& f) {
+  row_cache cache;
+  ForEachRow<Integer>(g, [&](int b, int, int y0, int y1, auto weight) {
+    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0;
+    const std::ptrdiff_t r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
+    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+    f(s0, s1, weight);
+  });
+}
+
 }  // namespace resize_detail
 
 /// RESIZE_BILINEAR, TFLite's float path, T = float or std::uint8_t. `scratch`
@@ -7618,9 +7659,8 @@ HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* 
   using namespace resize_detail;
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
-  const int lanes = static_cast<int>(hn::Lanes(df)), channels = g.channels;
+  const int channels = g.channels;
   const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
-  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
   // Scratch: dx per lane, then two slots of [x0 expansion, x1 expansion].
   float* const wx = scratch;
   float* const slots = wx + row;
@@ -7628,36 +7668,17 @@ HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* 
     for (int c = 0; c < channels; ++c)
       wx[static_cast<std::size_t>(x) * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = dx;
   });
-  // Expands input row `r` into slot `s`. A pixel's last vector may spill into
-  // the next pixel's lanes; the next pixel then writes over them, and only the
-  // row's last store and the input's last load are cut to what exists.
-  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
   const auto expand = [&](int s, std::ptrdiff_t r) {
-    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
     float* e0 = slots + static_cast<std::size_t>(2 * s) * row;
     float* e1 = e0 + row;
-    ForEachColumn<false>(g, [&](int x, int x0, int x1, float) {
-      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
-      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
-      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
-      for (int c = 0; c < channels; c += lanes) {
-        const auto cap = [&](std::size_t at, std::size_t end) {
-          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
-        };
-        const std::size_t o = to + static_cast<std::size_t>(c);
-        StoreFirstLanes(df, LoadAs(df, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end)),
-                        cap(o, row), e0 + o);
-        StoreFirstLanes(df, LoadAs(df, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end)),
-                        cap(o, row), e1 + o);
-      }
+    ForEachSourceVector<false>(df, g, in, r, [&](std::size_t o, V v0, V v1, int valid, float) {
+      StoreFirstLanes(df, v0, valid, e0 + o);
+      StoreFirstLanes(df, v1, valid, e1 + o);
     });
   };
   const V rounding = hn::Set(df, std::is_same_v<T, float> ? 0.0f : 0.5f), one = hn::Set(df, 1.0f);
   const hn::Rebind<std::int32_t, decltype(df)> di;
-  row_cache cache;
-  ForEachRow<false>(g, [&](int b, int, int y0, int y1, float dy) {
-    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
-    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+  ForEachCachedRow<false>(g, expand, [&](int s0, int s1, float dy) {
     const float* a00 = slots + static_cast<std::size_t>(2 * s0) * row;
     const float* a01 = a00 + row;
     const float* a10 = slots + static_cast<std::size_t>(2 * s1) * row;
@@ -7689,36 +7710,17 @@ HWY_NOINLINE void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t
   using namespace resize_detail;
   const hn::ScalableTag<std::int32_t> di;
   using V = hn::Vec<decltype(di)>;
-  const int lanes = static_cast<int>(hn::Lanes(di)), channels = g.channels;
-  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(channels);
-  const std::size_t in_row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
-  const std::size_t in_end = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.in_h) * in_row;
+  const std::size_t row = static_cast<std::size_t>(g.out_w) * static_cast<std::size_t>(g.channels);
   // An input row expanded and interpolated along x: h = a0 (1024 - fx) + a1 fx.
   const auto expand = [&](int s, std::ptrdiff_t r) {
-    const std::size_t from_row = static_cast<std::size_t>(r) * in_row;
     std::int32_t* h = scratch + static_cast<std::size_t>(s) * row;
-    ForEachColumn<true>(g, [&](int x, int x0, int x1, std::int32_t fx) {
-      const V w0 = hn::Set(di, (1 << 10) - fx), w1 = hn::Set(di, fx);
-      const std::size_t to = static_cast<std::size_t>(x) * static_cast<std::size_t>(channels);
-      const std::size_t from0 = from_row + static_cast<std::size_t>(x0) * static_cast<std::size_t>(channels);
-      const std::size_t from1 = from_row + static_cast<std::size_t>(x1) * static_cast<std::size_t>(channels);
-      for (int c = 0; c < channels; c += lanes) {
-        const auto cap = [&](std::size_t at, std::size_t end) {
-          return end - at < static_cast<std::size_t>(lanes) ? static_cast<int>(end - at) : lanes;
-        };
-        const std::size_t o = to + static_cast<std::size_t>(c);
-        const V a0 = LoadAs(di, in + from0 + static_cast<std::size_t>(c), cap(from0 + static_cast<std::size_t>(c), in_end));
-        const V a1 = LoadAs(di, in + from1 + static_cast<std::size_t>(c), cap(from1 + static_cast<std::size_t>(c), in_end));
-        StoreFirstLanes(di, hn::Add(hn::Mul(a0, w0), hn::Mul(a1, w1)), cap(o, row), h + o);
-      }
+    ForEachSourceVector<true>(di, g, in, r, [&](std::size_t o, V a0, V a1, int valid, std::int32_t fx) {
+      StoreFirstLanes(di, hn::Add(hn::Mul(a0, hn::Set(di, (1 << 10) - fx)), hn::Mul(a1, hn::Set(di, fx))), valid, h + o);
     });
   };
   const V half = hn::Set(di, 1 << 19);
   const hn::Rebind<std::int8_t, decltype(di)> d8;
-  row_cache cache;
-  ForEachRow<true>(g, [&](int b, int, int y0, int y1, std::int32_t fy) {
-    const std::ptrdiff_t r0 = static_cast<std::ptrdiff_t>(b) * g.in_h + y0, r1 = static_cast<std::ptrdiff_t>(b) * g.in_h + y1;
-    const int s0 = cache.slot_of(r0, r1, expand), s1 = cache.slot_of(r1, r0, expand);
+  ForEachCachedRow<true>(g, expand, [&](int s0, int s1, std::int32_t fy) {
     const std::int32_t* h0 = scratch + static_cast<std::size_t>(s0) * row;
     const std::int32_t* h1 = scratch + static_cast<std::size_t>(s1) * row;
     const V w0 = hn::Set(di, (1 << 10) - fy), w1 = hn::Set(di, fy);
