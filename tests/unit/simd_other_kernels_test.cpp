@@ -1,0 +1,501 @@
+// The Highway kernels other than the convolutions (simd_kernels_test) give
+// the reference kernels' bits on every target that is compiled in and that
+// this CPU runs: tables, quantize, arg_max, transposes, means, pools,
+// resizes, softmax, broadcasting add/sub/mul, pad, and the target
+// overrides. A failing case prints its seed; QFENCE_TEST_SEED=<seed>
+// replays it first.
+#include "simd_kernels_common.hpp"
+
+using namespace qfence_simd_test;
+
+/// 8-bit elementwise ops as tables: tabulate maps every input bit pattern to
+/// the reference kernel's output (int8 LOGISTIC in TFLM's fixed point, a
+/// uint8 -> int8 QUANTIZE), and lookup_bytes gives the table's bytes on
+/// every target over random lengths (tails of every size).
+TEST_CASE("lookup_bytes: tables of reference kernels, looked up on every target") {
+  std::mt19937 r(0x7ab1e);
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  for (int trial = 0; trial < 50; ++trial) {
+    const float in_scale = std::ldexp(1.0f + static_cast<float>(below(1000)) / 1000.0f, -below(12));
+    const std::int32_t zp = below(256) - 128;
+    const qf::sigmoid_input_params p = qf::make_sigmoid_input_params(in_scale);
+    const auto logistic = [&](std::int64_t n, const std::int8_t* x, std::int8_t* y) { qf::reference::logistic(n, x, zp, p, y); };
+    const qf::lookup_table<std::int8_t> table = qf::tabulate<std::int8_t, std::int8_t>(
+        [&](const std::int8_t* x, std::int8_t* y) { logistic(256, x, y); });
+    const qf::quantized_multiplier m = qf::quantize_multiplier(std::ldexp(0.5 + below(1000) / 2000.0, below(8) - 4));
+    const qf::lookup_table<std::int8_t> requantize = qf::tabulate<std::uint8_t, std::int8_t>(
+        [&](const std::uint8_t* x, std::int8_t* y) { qf::reference::requantize(256, x, zp + 128, m, zp, y); });
+    for (const kn::target t : kn::usable_targets()) {
+      const int n = below(4) == 0 ? below(300) : below(5000);
+      std::vector<std::int8_t> in(static_cast<std::size_t>(n));
+      for (auto& x : in) x = static_cast<std::int8_t>(below(256) - 128);
+      std::vector<std::int8_t> want(in.size()), got(in.size(), 0x55);
+      logistic(n, in.data(), want.data());
+      kn::lookup_bytes(t, n, in.data(), table, got.data());
+      CAPTURE(std::string(t.name()) + " trial=" + std::to_string(trial) + " n=" + std::to_string(n));
+      REQUIRE(got == want);
+      std::vector<std::uint8_t> in_u8(in.size());
+      for (std::size_t i = 0; i < in.size(); ++i) in_u8[i] = static_cast<std::uint8_t>(in[i] + 128);
+      qf::reference::requantize(n, in_u8.data(), zp + 128, m, zp, want.data());
+      kn::lookup_bytes(t, n, in_u8.data(), requantize, got.data());
+      REQUIRE(got == want);
+    }
+  }
+}
+
+/// QUANTIZE from float and DEQUANTIZE to float over random lengths, scales
+/// 1e-6..1e3 and zero points at the extremes: inputs at exact halves of the
+/// scale (where rounding half away from zero matters), beyond every range,
+/// infinities, NaN and subnormals among ordinary values.
+template <class T>
+void check_quantize_on_every_target() {
+  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x9a47u ^ static_cast<std::uint32_t>(sizeof(T) << 16) ^ (std::is_signed_v<T> ? 0u : 1u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int n = below(4) == 0 ? below(40) : below(3000);
+      const float scale =
+          static_cast<float>(std::exp(std::log(1e-6) + (std::log(1e3) - std::log(1e-6)) * (r() / 4294967296.0)));
+      const int pick = below(4);
+      const std::int32_t zp = pick == 0 ? lo : pick == 1 ? hi : lo + below(hi - lo + 1);
+      std::vector<float> in(static_cast<std::size_t>(n));
+      for (auto& x : in) {
+        const int kind = below(16);
+        const float k = static_cast<float>(below(2 * (hi - lo) + 1) - (hi - lo));
+        x = kind == 0   ? (k + (below(2) == 0 ? 0.5f : -0.5f)) * scale  // a half, as exactly as float has it
+            : kind == 1 ? std::numeric_limits<float>::infinity() * (below(2) == 0 ? 1.0f : -1.0f)
+            : kind == 2 ? std::numeric_limits<float>::quiet_NaN()
+            : kind == 3 ? std::numeric_limits<float>::denorm_min() * static_cast<float>(below(1000) - 500)
+            : kind == 4 ? static_cast<float>(below(2) == 0 ? 1e30 : -1e30)
+                        : k * scale * static_cast<float>(r() / 4294967296.0 + 0.5);
+      }
+      std::vector<T> want(in.size()), got(in.size(), T{0x55});
+      qf::reference::quantize(n, in.data(), scale, zp, want.data());
+      kn::quantize(t, n, in.data(), scale, zp, got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      std::string difference;
+      for (std::size_t i = 0; i < in.size() && difference.empty(); ++i)
+        if (got[i] != want[i])
+          difference = "element " + std::to_string(i) + ": " + std::to_string(in[i]) + " / " + std::to_string(scale) +
+                       " + " + std::to_string(zp) + " gave " + std::to_string(got[i]) + ", want " + std::to_string(want[i]);
+      REQUIRE(difference == "");
+      std::vector<float> back_want(in.size()), back_got(in.size(), -1.0f);
+      qf::reference::dequantize(n, want.data(), scale, zp, back_want.data());
+      kn::dequantize(t, n, want.data(), scale, zp, back_got.data());
+      REQUIRE(first_difference(back_got, back_want) == "");
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << sizeof(T) * 8 << "-bit "
+                                  << std::string(std::is_signed_v<T> ? "signed" : "unsigned") << " quantize/dequantize bit-exact");
+  }
+}
+
+TEST_CASE("quantize, dequantize: every target gives the reference's bits") {
+  check_quantize_on_every_target<std::int8_t>();
+  check_quantize_on_every_target<std::uint8_t>();
+  check_quantize_on_every_target<std::int16_t>();
+}
+
+/// ARG_MAX over random rows (lengths across the vector widths, values from
+/// narrow ranges so that the largest value repeats, or all at the type's
+/// minimum), against the reference.
+template <class T, class Index>
+void check_arg_max_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xa7u ^ (sizeof(T) << 8) ^ (std::is_signed_v<T> ? 0x10000u : 0u) ^ (sizeof(Index) << 20));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int size = below(8) == 0 ? 1 + below(300) : 1 + below(70);
+      const std::int64_t outer = 1 + below(40);
+      constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const int kind = below(4);
+      const std::int64_t span = kind == 0 ? 0 : kind == 1 ? 3 : hi - lo;  // all equal, many ties, anything
+      const std::int64_t base = kind == 0 ? lo : kind == 1 ? (below(2) == 0 ? hi - 3 : lo) : lo;
+      std::vector<T> in(static_cast<std::size_t>(outer * size));
+      for (auto& x : in)
+        x = static_cast<T>(base + static_cast<std::int64_t>(r() % static_cast<std::uint64_t>(span + 1)));
+      std::vector<Index> want(static_cast<std::size_t>(outer)), got(static_cast<std::size_t>(outer), -1);
+      qf::reference::arg_max(outer, size, 1, in.data(), want.data());
+      kn::arg_max(t, outer, size, 1, in.data(), got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed) + " size=" + std::to_string(size));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random arg_max tensors of " << sizeof(T) * 8
+                                  << "-bit values bit-exact");
+  }
+}
+
+TEST_CASE("arg_max, last axis: every target gives the reference's indices") {
+  check_arg_max_on_every_target<std::int8_t, std::int32_t>();
+  check_arg_max_on_every_target<std::uint8_t, std::int64_t>();
+  check_arg_max_on_every_target<std::int16_t, std::int32_t>();
+  check_arg_max_on_every_target<std::int32_t, std::int64_t>();
+}
+
+/// TRANSPOSE of bytes: NCHW <-> NHWC with 2 to 4 channels (the planes form,
+/// which must be recognised) and random permutations (mostly the
+/// reference), against the reference.
+TEST_CASE("transpose: every target gives the reference's bytes") {
+  for (const kn::target t : kn::usable_targets()) {
+    int planes_checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7a5u);
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int kind = below(3);
+      std::vector<int> dims, perm;
+      if (kind < 2) {  // [N, C, H, W] -> [N, H, W, C] (kind 0) or back (kind 1)
+        const int n = 1 + below(3), c = 2 + below(3), h = 1 + below(40), w = 1 + below(300);
+        dims = kind == 0 ? std::vector<int>{n, c, h, w} : std::vector<int>{n, h, w, c};
+        perm = kind == 0 ? std::vector<int>{0, 2, 3, 1} : std::vector<int>{0, 3, 1, 2};
+      } else {
+        const int rank = 1 + below(6);
+        for (int d = 0; d < rank; ++d) dims.push_back(1 + below(d + 1 == rank ? 20 : 6)), perm.push_back(d);
+        std::shuffle(perm.begin(), perm.end(), r);
+      }
+      const qf::transpose_geometry g =
+          qf::make_transpose_geometry(dims.data(), static_cast<int>(dims.size()), perm.data());
+      const kn::interleave_form f = kn::interleave_form_of(g);
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      if (kind < 2) REQUIRE(f.valid);
+      std::size_t count = 1;
+      for (const int d : dims) count *= static_cast<std::size_t>(d);
+      std::vector<unsigned char> in(count), want(count), got(count, 0x55);
+      for (auto& x : in) x = static_cast<unsigned char>(r());
+      qf::reference::transpose<1>(g, in.data(), want.data());
+      kn::transpose<1>(t, g, f, in.data(), got.data());
+      REQUIRE(got == want);
+      planes_checked += f.valid ? 1 : 0;
+    }
+    MESSAGE(std::string(t.name()) << ": " << planes_checked << " plane (de)interleaving transposes bit-exact");
+  }
+}
+
+/// Quantized MEAN over random shapes and axis sets (the innermost dimension
+/// kept or reduced), zero points at the extremes, against the reference.
+template <class T>
+void check_mean_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x3eau ^ (std::is_signed_v<T> ? 0u : 0x100u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int rank = 1 + below(4);
+      std::vector<int> dims, axes;
+      for (int d = 0; d < rank; ++d) dims.push_back(1 + below(d + 1 == rank ? 90 : 9));
+      for (int d = 0; d < rank; ++d)
+        if (below(2) == 0) axes.push_back(below(2) == 0 ? d : d - rank);  // negative axes too
+      if (axes.empty()) axes.push_back(below(rank));
+      const qf::reduce_geometry g =
+          qf::make_reduce_geometry(dims.data(), rank, axes.data(), static_cast<int>(axes.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const auto extreme = [&] { const int pick = below(4); return pick == 0 ? lo : pick == 1 ? hi : lo + below(256); };
+      const std::int32_t in_zp = extreme(), out_zp = extreme();
+      const qf::quantized_multiplier m =
+          qf::quantize_multiplier(std::exp(std::log(1e-3) + (std::log(1e3) - std::log(1e-3)) * (r() / 4294967296.0)));
+      std::size_t count = 1;
+      for (const int d : dims) count *= static_cast<std::size_t>(d);
+      std::vector<T> in(count);
+      for (auto& x : in) x = static_cast<T>(lo + below(256));
+      const std::size_t outs = static_cast<std::size_t>(g.out_elements);
+      std::vector<T> want(outs), got(outs, T{0x55});
+      std::vector<std::int32_t> scratch(outs);
+      qf::reference::mean(g, in.data(), in_zp, m, out_zp, scratch.data(), want.data());
+      kn::mean_quantized(t, g, in.data(), in_zp, m, out_zp, scratch.data(), got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
+                                  << " means bit-exact");
+  }
+}
+
+TEST_CASE("mean, quantized: every target gives the reference's bits") {
+  check_mean_on_every_target<std::int8_t>();
+  check_mean_on_every_target<std::uint8_t>();
+}
+
+/// 8-bit AVERAGE_POOL_2D and MAX_POOL_2D over random windows (clipped at
+/// SAME borders, global averages, channels off the vector width) and
+/// activation ranges, against the reference.
+template <class T>
+void check_pools_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x9001u ^ (std::is_signed_v<T> ? 0u : 0x100u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int in_h = 1 + below(14), in_w = 1 + below(14), channels = 1 + below(150);
+      const bool global = below(5) == 0;
+      const int fh = global ? in_h : 1 + below(5), fw = global ? in_w : 1 + below(5);
+      const qf::window_geometry g =
+          qf::make_window_geometry(1 + below(2), in_h, in_w, channels, channels, fh, fw, 1 + below(3), 1 + below(3),
+                                   1, 1, below(2) == 0 ? qf::padding::same : qf::padding::valid);
+      if (g.out_h <= 0 || g.out_w <= 0) continue;
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const int a = lo + below(256), b = lo + below(256);
+      const qf::int_range act = below(2) == 0 ? qf::int_range{lo, hi} : qf::int_range{std::min(a, b), std::max(a, b)};
+      std::vector<T> in(static_cast<std::size_t>(g.batches * in_h * in_w * channels));
+      for (auto& x : in) x = static_cast<T>(lo + below(256));
+      const std::size_t outs = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * channels);
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      for (const bool max : {false, true}) {
+        std::vector<T> want(outs), got(outs, T{0x55});
+        if (max) {
+          qf::reference::max_pool2d(g, in.data(), act, want.data());
+          kn::max_pool2d(t, g, in.data(), act, got.data());
+        } else {
+          qf::reference::average_pool2d(g, in.data(), act, want.data());
+          kn::average_pool2d(t, g, in.data(), act, got.data());
+        }
+        REQUIRE(got == want);
+      }
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
+                                  << " average and max pools bit-exact");
+  }
+}
+
+TEST_CASE("pools, 8-bit: every target gives the reference's bits") {
+  check_pools_on_every_target<std::int8_t>();
+  check_pools_on_every_target<std::uint8_t>();
+}
+
+/// RESIZE_BILINEAR over random sizes (up and down, rows a single input row
+/// feeds many of) and every mode, against the reference: the float path
+/// (float32, uint8) and the integer path (int8).
+template <class T>
+void check_resize_bilinear_on_every_target() {
+  constexpr qf::dtype type = std::is_same_v<T, float> ? qf::dtype::f32 : std::is_signed_v<T> ? qf::dtype::i8 : qf::dtype::u8;
+  const char* what = type == qf::dtype::f32 ? "float" : type == qf::dtype::u8 ? "uint8" : "int8";
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7e5u ^ sizeof(T) ^ (std::is_signed_v<T> ? 0x100u : 0u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int mode = below(3);
+      const qf::resize_geometry g{1 + below(2), 1 + below(9), 1 + below(9), 1 + below(40), 1 + below(40), 1 + below(40),
+                                  mode == 1, mode == 2};
+      std::vector<T> in(static_cast<std::size_t>(g.batches * g.in_h * g.in_w * g.channels));
+      if constexpr (std::is_same_v<T, float>) in = random_floats(r, in.size(), true);
+      else for (auto& x : in) x = static_cast<T>(below(4) == 0 ? std::numeric_limits<T>::min() + below(2) * 255 : below(256));
+      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.channels);
+      std::vector<T> want(out_n), got(out_n);
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      if constexpr (type == qf::dtype::i8) {
+        std::vector<std::int32_t> scratch(kn::resize_bilinear_scratch_elements(g, type));
+        qf::reference::resize_bilinear_integer(g, in.data(), want.data());
+        kn::resize_bilinear_integer(t, g, in.data(), got.data(), scratch.data());
+      } else {
+        std::vector<float> scratch(kn::resize_bilinear_scratch_elements(g, type));
+        qf::reference::resize_bilinear(g, in.data(), want.data());
+        kn::resize_bilinear_float(t, g, in.data(), got.data(), scratch.data());
+      }
+      if constexpr (std::is_same_v<T, float>) REQUIRE(first_difference(got, want) == "");
+      else REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(what) << " bilinear resizes bit-exact");
+  }
+}
+
+TEST_CASE("resize_bilinear: every target gives the reference's bits") {
+  check_resize_bilinear_on_every_target<float>();
+  check_resize_bilinear_on_every_target<std::uint8_t>();
+  check_resize_bilinear_on_every_target<std::int8_t>();
+}
+
+/// SOFTMAX from 8-bit input over random rows: short and long (the per-row
+/// byte table), narrow and wide spreads (sums past 2^28, where the output
+/// shift passes 31), scales 1e-6..1e3, beta 0.5..2.5.
+template <class T, class Out>
+void check_softmax_on_every_target(const char* what) {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x50f7u ^ (sizeof(Out) << 4) ^ (std::is_signed_v<T> ? 0x100u : 0u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const int outer = 1 + below(3), depth = 1 + (below(3) == 0 ? below(3000) : below(200));
+      const float scale = std::pow(10.0f, -6.0f + 9.0f * static_cast<float>(below(1001)) / 1000.0f);
+      const float beta = below(2) ? 1.0f : 0.5f + static_cast<float>(below(100)) / 50.0f;
+      const qf::softmax_params p = qf::make_softmax_params(beta, scale);
+      const kn::softmax_table table = kn::make_softmax_table(p);
+      const int low = below(256), spread = 1 + below(256 - low);
+      std::vector<T> in(static_cast<std::size_t>(outer * depth));
+      for (auto& x : in) x = static_cast<T>(int{std::numeric_limits<T>::min()} + low + below(spread));
+      std::vector<Out> want(in.size()), got(in.size());
+      qf::reference::softmax(outer, depth, p, in.data(), want.data());
+      kn::softmax_quantized(t, outer, depth, p, table, in.data(), got.data());
+      CAPTURE(t.name());
+      CAPTURE(seed);
+      REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(what) << " softmax rows bit-exact");
+  }
+}
+
+TEST_CASE("softmax, 8-bit input: every target gives the reference's bits") {
+  check_softmax_on_every_target<std::int8_t, std::int8_t>("int8");
+  check_softmax_on_every_target<std::uint8_t, std::uint8_t>("uint8");
+  check_softmax_on_every_target<std::int8_t, std::int16_t>("int8 -> int16");
+}
+
+/// Random broadcasting shapes (rank 1..4, each dimension of either input 1 or
+/// the output's, sometimes the same shapes, sometimes a scalar, sometimes
+/// per-channel constants: one input [C] with C short of a vector, either
+/// way round).
+struct binary_shapes {
+  std::vector<int> a, b;
+};
+binary_shapes random_binary_shapes(std::mt19937& r) {
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  const int rank = 1 + below(4);
+  binary_shapes s;
+  for (int d = 0; d < rank; ++d) {
+    const int size = 1 + below(d + 1 == rank ? 70 : 5);
+    s.a.push_back(size);
+    s.b.push_back(size);
+  }
+  const int kind = below(6);
+  if (kind == 1) s.b = {1};
+  if (kind == 2) for (auto& x : s.a) x = below(2) == 0 ? 1 : x;
+  if (kind == 3) for (auto& x : s.b) x = below(2) == 0 ? 1 : x;
+  if (kind >= 4) {
+    const int channels = 1 + below(20);
+    s.a.back() = channels;
+    if (s.a.size() > 1) s.a.front() += below(40);  // more rows than one vector's worth of channels
+    s.b = s.a;
+    (kind == 4 ? s.b : s.a) = {channels};
+  }
+  return s;
+}
+
+template <class T>
+void check_add_on_every_target(bool subtract) {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ (subtract ? 0x5bu : 0xadu) ^ sizeof(T));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const binary_shapes s = random_binary_shapes(r);
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(s.a.data(), static_cast<int>(s.a.size()), s.b.data(), static_cast<int>(s.b.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      auto fill = [&](std::vector<T>& v, const std::vector<int>& shape) {
+        std::size_t n = 1;
+        for (int x : shape) n *= static_cast<std::size_t>(x);
+        v.resize(n);
+        for (auto& x : v) x = static_cast<T>(lo + below(hi - lo + 1));
+      };
+      std::vector<T> a, b;
+      fill(a, s.a);
+      fill(b, s.b);
+      const bool wide = sizeof(T) == 2;
+      auto zero_point = [&] { return wide ? 0 : (below(3) == 0 ? lo : below(3) == 0 ? hi : lo + below(hi - lo + 1)); };
+      auto scale = [&] { return static_cast<float>(std::exp(std::log(1e-4) + std::log(1e4) * (r() / 4294967296.0))); };
+      const float s1 = scale(), s2 = below(3) == 0 ? s1 : scale(), so = scale();
+      const int z1 = zero_point(), z2 = zero_point(), zo = zero_point();
+      const qf::add_params p = qf::make_add_params(s1, z1, s2, z2, so, zo, wide ? 15 : 20);
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+      const qf::int_range act = qf::quantized_activation_range<T>(acts[below(3)], so, zo);
+      std::vector<T> want(static_cast<std::size_t>(g.elements)), got(want.size());
+      if (subtract) {
+        qf::reference::sub(g, a.data(), b.data(), p, act, want.data());
+        kn::sub_quantized(t, g, a.data(), b.data(), p, act, got.data());
+      } else {
+        qf::reference::add(g, a.data(), b.data(), p, act, want.data());
+        kn::add_quantized(t, g, a.data(), b.data(), p, act, got.data());
+      }
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+    }
+  }
+}
+
+/// Quantized MUL over random broadcasts, zero points at the extremes and
+/// multipliers of scales across 1e-4..1e4.
+template <class T>
+void check_mul_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x311u ^ static_cast<std::uint32_t>(std::is_signed_v<T> ? 0 : 0x100));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const binary_shapes s = random_binary_shapes(r);
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(s.a.data(), static_cast<int>(s.a.size()), s.b.data(), static_cast<int>(s.b.size()));
+      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+      const auto filled = [&](const std::vector<int>& shape) {
+        std::size_t n = 1;
+        for (const int x : shape) n *= static_cast<std::size_t>(x);
+        std::vector<T> v(n);
+        for (auto& x : v) x = static_cast<T>(lo + below(hi - lo + 1));
+        return v;
+      };
+      const std::vector<T> a = filled(s.a), b = filled(s.b);
+      const auto zero_point = [&] { return below(3) == 0 ? lo : below(3) == 0 ? hi : lo + below(hi - lo + 1); };
+      const auto scale = [&] { return std::exp(std::log(1e-4) + std::log(1e8) * (r() / 4294967296.0)); };
+      const qf::quantized_multiplier m = qf::quantize_multiplier(scale() * scale() / scale());
+      if (m.shift > 30 || m.shift < -31) continue;  // beyond what a model converts to
+      const int za = zero_point(), zb = zero_point(), zo = zero_point();
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+      const qf::int_range act = qf::quantized_activation_range<T>(acts[below(3)], static_cast<float>(scale()), zo);
+      std::vector<T> want(static_cast<std::size_t>(g.elements)), got(want.size(), T{0x55});
+      qf::reference::mul(g, a.data(), -za, b.data(), -zb, m, zo, act, want.data());
+      kn::mul_quantized(t, g, a.data(), -za, b.data(), -zb, m, zo, act, got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      REQUIRE(got == want);
+    }
+  }
+}
+
+TEST_CASE("quantized mul: every target gives the reference's bits") {
+  check_mul_on_every_target<std::int8_t>();
+  check_mul_on_every_target<std::uint8_t>();
+}
+
+TEST_CASE("quantized add, sub: every target gives the reference's bits") {
+  check_add_on_every_target<std::int8_t>(false);
+  check_add_on_every_target<std::int8_t>(true);
+  check_add_on_every_target<std::uint8_t>(false);
+  check_add_on_every_target<std::int16_t>(false);
+  check_add_on_every_target<std::int16_t>(true);
+}
+
+TEST_CASE("pad: block copies give the reference's bytes") {
+  for (const std::uint32_t seed : seeds()) {
+    std::mt19937 r(seed ^ 0x9adu);
+    auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+    const int rank = 1 + below(5);
+    std::vector<int> dims, before, after;
+    std::size_t in_n = 1, out_n = 1;
+    for (int d = 0; d < rank; ++d) {
+      dims.push_back(1 + below(5));
+      before.push_back(below(3) == 0 ? below(3) : 0);
+      after.push_back(below(3) == 0 ? below(3) : 0);
+      in_n *= static_cast<std::size_t>(dims.back());
+      out_n *= static_cast<std::size_t>(dims.back() + before.back() + after.back());
+    }
+    std::vector<std::int16_t> in(in_n), want(out_n), got(out_n);
+    for (auto& x : in) x = static_cast<std::int16_t>(r());
+    qf::reference::pad(rank, dims.data(), before.data(), after.data(), in.data(), std::int16_t{-7}, want.data());
+    kn::pad(rank, dims.data(), before.data(), after.data(), in.data(), std::int16_t{-7}, got.data());
+    CAPTURE(seed);
+    REQUIRE(got == want);
+  }
+}
+
+TEST_CASE("targets: names, overrides and errors") {
+  const auto usable = kn::usable_targets();
+  for (const kn::target t : usable) CHECK(kn::target_named(t.name()) == t);
+  CHECK_THROWS_WITH_AS(kn::target_named("AVX9"), doctest::Contains("unknown SIMD target 'AVX9'"), kn::target_error);
+  const kn::target best = kn::best_target();
+  CHECK(best == usable.front());
+  MESSAGE("compiled: " << kn::detail::target_list(kn::compiled_targets()) << "; usable: "
+                       << kn::detail::target_list(usable));
+}
