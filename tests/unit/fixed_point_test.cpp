@@ -97,6 +97,31 @@ TEST_CASE("single_rounding gives MultiplyByQuantizedMultiplier's value") {
   MESSAGE(checked << " values agree");
 }
 
+TEST_CASE("input_scale_20: ADD's 8-bit input scaling in 32-bit steps") {
+  qtest::xorshift32 rng(20);
+  long checked = 0;
+  for (int shift = -31; shift <= 0; ++shift) {
+    std::vector<std::int32_t> multipliers{1 << 30, (1 << 30) + 1, (1 << 30) + 2047, (1 << 30) + 2048, 3 << 29, int_max,
+                                          int_max - 2047};
+    for (int i = 0; i < 40; ++i) multipliers.push_back((1 << 30) + static_cast<std::int32_t>(rng.next() % (1u << 30)));
+    for (const std::int32_t mult : multipliers) {
+      const qf::quantized_multiplier m{mult, shift};
+      REQUIRE(qf::has_input_scale_20(m));
+      const qf::input_scale_20 s = qf::make_input_scale_20(m);
+      for (std::int32_t v = -255; v <= 255; ++v) {
+        INFO("v " << v << " multiplier " << mult << " shift " << shift);
+        REQUIRE(qf::scale_input_20(s, v) == qf::multiply_by_quantized_multiplier(v * (1 << 20), m));
+        ++checked;
+      }
+    }
+  }
+  // What it does not cover goes the general way.
+  CHECK_FALSE(qf::has_input_scale_20({0, 0}));
+  CHECK_FALSE(qf::has_input_scale_20({1 << 30, 1}));
+  CHECK_FALSE(qf::has_input_scale_20({1 << 30, -32}));
+  MESSAGE(checked << " values agree");
+}
+
 // The output zero point inside the rounding constant (what the
 // compile-time path's AVX-512 epilogue does for right shifts up to 22): the
 // int64 sum never leaves int64 (checked with overflow checks, at the ends of int32,

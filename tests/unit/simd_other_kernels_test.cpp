@@ -380,6 +380,7 @@ binary_shapes random_binary_shapes(std::mt19937& r) {
 template <class T>
 void check_add_on_every_target(bool subtract) {
   for (const kn::target t : kn::usable_targets()) {
+    int checked = 0, in_32_bits = 0;
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ (subtract ? 0x5bu : 0xadu) ^ sizeof(T));
       auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
@@ -414,7 +415,12 @@ void check_add_on_every_target(bool subtract) {
       }
       CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
       REQUIRE(got == want);
+      ++checked;
+      in_32_bits += qf::add_scales_in_32_bits(p) ? 1 : 0;
     }
+    const std::string type = sizeof(T) == 2 ? "int16" : std::is_signed_v<T> ? "int8" : "uint8";
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << type << (subtract ? " SUBs" : " ADDs")
+                                  << " bit-exact, " << in_32_bits << " of them in the 32-bit form");
   }
 }
 

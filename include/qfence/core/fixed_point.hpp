@@ -160,6 +160,37 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
   return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
 }
 
+/// ADD's and SUB's 8-bit input scaling, MultiplyByQuantizedMultiplier(v *
+/// 2^20, m) for an offset input |v| <= 255, in 32-bit steps (the SIMD ADD
+/// runs it on int32 lanes: kernels/add-inl.hpp). m is an input multiplier:
+/// positive, at most one half (right shift r in 0..31; the larger input's is
+/// exactly one half, r = 0). single_rounding gives
+///   floor((v m 2^20 + 2^30 + 2^(30+r) - 2^31 [v < 0]) / 2^(31+r))  (r >= 1)
+///   floor((v m 2^20 + 2^30) / 2^31)                                (r = 0)
+/// (p < 0 exactly when v < 0). Every term but the product is a multiple of
+/// 2^20, and floor(floor(y / a) / b) = floor(y / (a b)); with m = mh 2^11 + ml,
+/// 0 <= ml < 2^11:
+///   t = v mh + ((v ml + 2^10 - 2^11 [v < 0]) >> 11) + 2^(r-1),  result = t >> r
+/// (for r = 0 without the sign term and the half). |v mh| < 2^28 and
+/// 2^(r-1) <= 2^30 keep t inside int32. fixed_point_test checks it against
+/// multiply_by_quantized_multiplier for every v.
+struct input_scale_20 {
+  std::int32_t high, low, sign, half;
+  int right;
+};
+constexpr bool has_input_scale_20(quantized_multiplier m) noexcept {
+  return m.multiplier > 0 && m.shift <= 0 && m.shift >= -31;
+}
+constexpr input_scale_20 make_input_scale_20(quantized_multiplier m) noexcept {
+  const int r = -m.shift;
+  return {m.multiplier >> 11, m.multiplier & ((1 << 11) - 1), r >= 1 ? (1 << 11) : 0,
+          r >= 1 ? std::int32_t{1} << (r - 1) : 0, r};
+}
+constexpr std::int32_t scale_input_20(const input_scale_20& s, std::int32_t v) noexcept {
+  const std::int32_t low = (v * s.low + (1 << 10) - (v < 0 ? s.sign : 0)) >> 11;
+  return (v * s.high + low + s.half) >> s.right;
+}
+
 /// The largest right shift for which round_with_zero_point stays exact.
 inline constexpr int zero_point_in_round_max_right = 22;
 

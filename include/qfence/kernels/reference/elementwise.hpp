@@ -38,6 +38,14 @@ constexpr add_params make_add_params(float in1_scale, int in1_zp, float in2_scal
           quantize_multiplier(real_output)};
 }
 
+/// Whether the SIMD ADD and SUB run these parameters in their 32-bit form
+/// (kernels/add-inl.hpp): 8-bit inputs (left shift 20) whose multipliers
+/// have an input_scale_20 (core/fixed_point.hpp), and an output multiplier
+/// below one. Anything else takes TFLite's steps one by one.
+constexpr bool add_scales_in_32_bits(const add_params& p) noexcept {
+  return p.left_shift == 20 && has_input_scale_20(p.input1) && has_input_scale_20(p.input2) && p.output.shift <= 0;
+}
+
 /// TFLM's SUB parameters (CalculateOpDataSub): the same as ADD's, but every
 /// ratio is formed in float before it widens to double. For int16 this is
 /// one of the two places where TFLM and TFLite differ (docs/numerics.md, "Two references"); TFLite
