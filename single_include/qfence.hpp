@@ -456,16 +456,27 @@ struct int_range {
 
 template <class T>
 constexpr int_range quantized_activation_range(activation act, float scale, std::int32_t zero_point) noexcept {
-  const std::int32_t qmin = std::numeric_limits<T>::min();
-  const std::int32_t qmax = std::numeric_limits<T>::max();
-  auto quantize = [&](float f) { return zero_point + detail::round_to_int32(f / scale); };
+  const std::int64_t qmin = std::numeric_limits<T>::min();
+  const std::int64_t qmax = std::numeric_limits<T>::max();
+  // TFLite rounds f / scale (in float) and converts to int32, which is
+  // undefined beyond int32 (RELU6 with an output scale below 6 / 2^31 ~ 3e-9);
+  // in int64 the clamp to T's range below gives the bound it means.
+  auto quantize = [&](float f) {
+    const double q = static_cast<double>(f / scale), bound = 0x1p40;  // far past T, inside round_to_int64's range
+    return std::int64_t{zero_point} + detail::round_to_int64(q > bound ? bound : q < -bound ? -bound : q);
+  };
+  const auto range = [](std::int64_t lo, std::int64_t hi) {
+    return int_range{static_cast<std::int32_t>(lo), static_cast<std::int32_t>(hi)};
+  };
   switch (act) {
-    case activation::relu: return {std::max(qmin, quantize(0.0f)), qmax};
-    case activation::relu6: return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
-    case activation::relu_n1_to_1: return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+    case activation::relu: return range(std::min(qmax, std::max(qmin, quantize(0.0f))), qmax);
+    case activation::relu6:
+      return range(std::min(qmax, std::max(qmin, quantize(0.0f))), std::max(qmin, std::min(qmax, quantize(6.0f))));
+    case activation::relu_n1_to_1:
+      return range(std::min(qmax, std::max(qmin, quantize(-1.0f))), std::max(qmin, std::min(qmax, quantize(1.0f))));
     case activation::none: break;
   }
-  return {qmin, qmax};
+  return range(qmin, qmax);
 }
 
 struct float_range {
@@ -6065,24 +6076,25 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 /// accumulators on MobileNetV2's 16-, 24- and 32-channel layers, and its 96-
 /// and 144-channel expansions ran 15-20% slower than in two passes (the
 /// runtime path's per-layer table, side by side).
-/// pass(std::integral_constant<int, V>{}, begin, end) runs tiles of V vectors
-/// over the packed channels [begin, end). `vectors` (the packed channels in
-/// vectors of n lanes) as a kernels::fixed instantiates the layer's passes
-/// only; as an int, the four tile shapes.
-template <class Vectors, class Pass>
-HWY_INLINE void ChannelPasses(Vectors vectors, int n, Pass&& pass) {
+/// `vectors` (the packed channels in vectors of n lanes) as a kernels::fixed
+/// instantiates the layer's passes only; as an int, the four tile shapes.
+/// (pixel_tiles is called here directly: through a generic lambda, Clang 14
+/// took 50% longer to compile an embedded MobileNetV2.)
+template <requantize_form F, class Vectors, class D, class T>
+HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
+                              int n) {
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
   if constexpr (is_fixed_v<Vectors>) {
     constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
-    if constexpr (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
-    if constexpr (rest > 0) pass(std::integral_constant<int, rest>{}, wide * n, all * n);
+    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F>(d, g, a, 0, wide * n);
+    if constexpr (rest > 0) pixel_tiles<rest, 0, F>(d, g, a, wide * n, all * n);
   } else {
     const int all = vectors, wide = wide_of(all), rest = all - wide;
     static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
-    if (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
-    if (rest == 3) pass(std::integral_constant<int, 3>{}, wide * n, all * n);
-    else if (rest == 2) pass(std::integral_constant<int, 2>{}, wide * n, all * n);
-    else if (rest == 1) pass(std::integral_constant<int, 1>{}, wide * n, all * n);
+    if (wide > 0) pixel_tiles<kVectors, 0, F>(d, g, a, 0, wide * n);
+    if (rest == 3) pixel_tiles<3, 0, F>(d, g, a, wide * n, all * n);
+    else if (rest == 2) pixel_tiles<2, 0, F>(d, g, a, wide * n, all * n);
+    else if (rest == 1) pixel_tiles<1, 0, F>(d, g, a, wide * n, all * n);
   }
 }
 
@@ -6147,14 +6159,11 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
   // more pixels per tile instead (kernels/conv2d-inl.hpp, pixels_for).
   const hn::ScalableTag<std::int32_t> d;
   const int n = static_cast<int>(hn::Lanes(d));
-  const auto pass = [&](auto vectors, int begin, int end) QFENCE_INLINE_LAMBDA {
-    conv_detail::pixel_tiles<decltype(vectors)::value, 0, Form::value>(d, g, a, begin, end);
-  };
   if constexpr (is_fixed_v<Geometry> && !HWY_HAVE_SCALABLE) {  // the layer's passes only
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    conv_detail::ChannelPasses(fixed<vectors>{}, n, pass);
+    conv_detail::ChannelPasses<Form::value>(d, g, a, fixed<vectors>{}, n);
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
@@ -6162,7 +6171,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
         return;
       }
     }
-    conv_detail::ChannelPasses(pk.padded_out_c() / n, n, pass);
+    conv_detail::ChannelPasses<Form::value>(d, g, a, pk.padded_out_c() / n, n);
   }
 #endif
 }
@@ -7793,9 +7802,11 @@ HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* 
 }
 
 /// RESIZE_BILINEAR, TFLite's integer path, int8. `scratch` holds
-/// resize_bilinear_scratch_elements(g, dtype::i8) int32s.
-HWY_NOINLINE void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
-                                     std::int32_t* scratch) {
+/// resize_bilinear_scratch_elements(g, dtype::i8) int32s. (inline: a
+/// function that is not a template, in a header every translation unit of a
+/// program may include.)
+HWY_NOINLINE inline void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
+                                            std::int32_t* scratch) {
   using namespace resize_detail;
   const hn::ScalableTag<std::int32_t> di;
   using V = hn::Vec<decltype(di)>;
@@ -8149,7 +8160,7 @@ HWY_INLINE void Planes(const T* in, std::int64_t s_count, T* out) {
 }  // namespace transpose_detail
 
 /// The transpose `f` describes (interleave_form), of bytes.
-HWY_NOINLINE void TransposePlanes(const interleave_form& f, const unsigned char* in, unsigned char* out) {
+HWY_NOINLINE inline void TransposePlanes(const interleave_form& f, const unsigned char* in, unsigned char* out) {
   using T = unsigned char;
   using namespace transpose_detail;
   for (std::int64_t b = 0; b < f.batches; ++b) {

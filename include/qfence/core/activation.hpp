@@ -27,16 +27,27 @@ struct int_range {
 
 template <class T>
 constexpr int_range quantized_activation_range(activation act, float scale, std::int32_t zero_point) noexcept {
-  const std::int32_t qmin = std::numeric_limits<T>::min();
-  const std::int32_t qmax = std::numeric_limits<T>::max();
-  auto quantize = [&](float f) { return zero_point + detail::round_to_int32(f / scale); };
+  const std::int64_t qmin = std::numeric_limits<T>::min();
+  const std::int64_t qmax = std::numeric_limits<T>::max();
+  // TFLite rounds f / scale (in float) and converts to int32, which is
+  // undefined beyond int32 (RELU6 with an output scale below 6 / 2^31 ~ 3e-9);
+  // in int64 the clamp to T's range below gives the bound it means.
+  auto quantize = [&](float f) {
+    const double q = static_cast<double>(f / scale), bound = 0x1p40;  // far past T, inside round_to_int64's range
+    return std::int64_t{zero_point} + detail::round_to_int64(q > bound ? bound : q < -bound ? -bound : q);
+  };
+  const auto range = [](std::int64_t lo, std::int64_t hi) {
+    return int_range{static_cast<std::int32_t>(lo), static_cast<std::int32_t>(hi)};
+  };
   switch (act) {
-    case activation::relu: return {std::max(qmin, quantize(0.0f)), qmax};
-    case activation::relu6: return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
-    case activation::relu_n1_to_1: return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+    case activation::relu: return range(std::min(qmax, std::max(qmin, quantize(0.0f))), qmax);
+    case activation::relu6:
+      return range(std::min(qmax, std::max(qmin, quantize(0.0f))), std::max(qmin, std::min(qmax, quantize(6.0f))));
+    case activation::relu_n1_to_1:
+      return range(std::min(qmax, std::max(qmin, quantize(-1.0f))), std::max(qmin, std::min(qmax, quantize(1.0f))));
     case activation::none: break;
   }
-  return {qmin, qmax};
+  return range(qmin, qmax);
 }
 
 struct float_range {

@@ -303,24 +303,25 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 /// accumulators on MobileNetV2's 16-, 24- and 32-channel layers, and its 96-
 /// and 144-channel expansions ran 15-20% slower than in two passes (the
 /// runtime path's per-layer table, side by side).
-/// pass(std::integral_constant<int, V>{}, begin, end) runs tiles of V vectors
-/// over the packed channels [begin, end). `vectors` (the packed channels in
-/// vectors of n lanes) as a kernels::fixed instantiates the layer's passes
-/// only; as an int, the four tile shapes.
-template <class Vectors, class Pass>
-HWY_INLINE void ChannelPasses(Vectors vectors, int n, Pass&& pass) {
+/// `vectors` (the packed channels in vectors of n lanes) as a kernels::fixed
+/// instantiates the layer's passes only; as an int, the four tile shapes.
+/// (pixel_tiles is called here directly: through a generic lambda, Clang 14
+/// took 50% longer to compile an embedded MobileNetV2.)
+template <requantize_form F, class Vectors, class D, class T>
+HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
+                              int n) {
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
   if constexpr (is_fixed_v<Vectors>) {
     constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
-    if constexpr (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
-    if constexpr (rest > 0) pass(std::integral_constant<int, rest>{}, wide * n, all * n);
+    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F>(d, g, a, 0, wide * n);
+    if constexpr (rest > 0) pixel_tiles<rest, 0, F>(d, g, a, wide * n, all * n);
   } else {
     const int all = vectors, wide = wide_of(all), rest = all - wide;
     static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
-    if (wide > 0) pass(std::integral_constant<int, kVectors>{}, 0, wide * n);
-    if (rest == 3) pass(std::integral_constant<int, 3>{}, wide * n, all * n);
-    else if (rest == 2) pass(std::integral_constant<int, 2>{}, wide * n, all * n);
-    else if (rest == 1) pass(std::integral_constant<int, 1>{}, wide * n, all * n);
+    if (wide > 0) pixel_tiles<kVectors, 0, F>(d, g, a, 0, wide * n);
+    if (rest == 3) pixel_tiles<3, 0, F>(d, g, a, wide * n, all * n);
+    else if (rest == 2) pixel_tiles<2, 0, F>(d, g, a, wide * n, all * n);
+    else if (rest == 1) pixel_tiles<1, 0, F>(d, g, a, wide * n, all * n);
   }
 }
 
@@ -385,14 +386,11 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
   // more pixels per tile instead (kernels/conv2d-inl.hpp, pixels_for).
   const hn::ScalableTag<std::int32_t> d;
   const int n = static_cast<int>(hn::Lanes(d));
-  const auto pass = [&](auto vectors, int begin, int end) QFENCE_INLINE_LAMBDA {
-    conv_detail::pixel_tiles<decltype(vectors)::value, 0, Form::value>(d, g, a, begin, end);
-  };
   if constexpr (is_fixed_v<Geometry> && !HWY_HAVE_SCALABLE) {  // the layer's passes only
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    conv_detail::ChannelPasses(fixed<vectors>{}, n, pass);
+    conv_detail::ChannelPasses<Form::value>(d, g, a, fixed<vectors>{}, n);
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
@@ -400,7 +398,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
         return;
       }
     }
-    conv_detail::ChannelPasses(pk.padded_out_c() / n, n, pass);
+    conv_detail::ChannelPasses<Form::value>(d, g, a, pk.padded_out_c() / n, n);
   }
 #endif
 }

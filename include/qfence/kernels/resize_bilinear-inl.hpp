@@ -239,9 +239,11 @@ HWY_NOINLINE void ResizeBilinearFloat(const resize_geometry& g, const T* in, T* 
 }
 
 /// RESIZE_BILINEAR, TFLite's integer path, int8. `scratch` holds
-/// resize_bilinear_scratch_elements(g, dtype::i8) int32s.
-HWY_NOINLINE void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
-                                     std::int32_t* scratch) {
+/// resize_bilinear_scratch_elements(g, dtype::i8) int32s. (inline: a
+/// function that is not a template, in a header every translation unit of a
+/// program may include.)
+HWY_NOINLINE inline void ResizeBilinearInt8(const resize_geometry& g, const std::int8_t* in, std::int8_t* out,
+                                            std::int32_t* scratch) {
   using namespace resize_detail;
   const hn::ScalableTag<std::int32_t> di;
   using V = hn::Vec<decltype(di)>;

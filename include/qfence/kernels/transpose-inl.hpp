@@ -66,7 +66,7 @@ HWY_INLINE void Planes(const T* in, std::int64_t s_count, T* out) {
 }  // namespace transpose_detail
 
 /// The transpose `f` describes (interleave_form), of bytes.
-HWY_NOINLINE void TransposePlanes(const interleave_form& f, const unsigned char* in, unsigned char* out) {
+HWY_NOINLINE inline void TransposePlanes(const interleave_form& f, const unsigned char* in, unsigned char* out) {
   using T = unsigned char;
   using namespace transpose_detail;
   for (std::int64_t b = 0; b < f.batches; ++b) {
