@@ -1,7 +1,8 @@
-// Helpers shared by the SIMD kernel tests (simd_kernels_test: convolutions
-// and their kin; simd_other_kernels_test: the other kernels): random
-// layers, seeds, and the float comparison. Two programs so that the two
-// halves compile in parallel (one TU took 6-7 minutes per compiler).
+// Helpers shared by the SIMD kernel tests (simd_kernels_test: convolutions,
+// fully connected, transpose convolutions; simd_other_kernels_test:
+// depthwise convolutions and the rest): random layers, seeds, the float
+// comparison, the depthwise runner. Two programs so that the two halves
+// compile in parallel (one TU took 6-7 minutes per compiler).
 #pragma once
 
 #include <algorithm>
@@ -229,6 +230,32 @@ inline std::string first_difference(const std::vector<float>& got, const std::ve
     if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0 && !(std::isnan(got[i]) && std::isnan(want[i])))
       return "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " + std::to_string(want[i]);
   return "";
+}
+
+/// Runs `l` through the depthwise kernel on `t`; the reference's bytes and
+/// the kernel's.
+template <class Geometry = qf::window_geometry, class Form = kn::general_form>
+std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(const layer& l, kn::target t,
+                                                                                const Geometry& geometry = {},
+                                                                                Form form = {}) {
+  const auto& g = l.g;
+  const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
+  std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
+  qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
+                                  l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
+                                  want.data());
+  const kn::depthwise_packing p{g.out_c, g.filter_h, g.filter_w};
+  std::vector<std::int16_t> packed(p.weight_count());
+  std::vector<std::int32_t> epilogue(p.epilogue_words());
+  std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));
+  kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
+  kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
+                              l.multipliers.data(), epilogue.data());
+  const kn::depthwise_int8_args args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
+                                     got.data()};
+  if constexpr (kn::is_fixed_v<Geometry>) kn::depthwise_conv2d_quantized(t, geometry, args, form);
+  else kn::depthwise_conv2d_quantized(t, g, args, form);
+  return {std::move(want), std::move(got)};
 }
 
 }  // namespace qfence_simd_test
