@@ -135,44 +135,59 @@ class DotSums {
 #if HWY_TARGET != HWY_SCALAR
 namespace conv2d_int16x8_detail {
 
-/// Every output pixel, kChannelBlock channels at a time.
-template <bool kNarrow, class Bias>
-HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+/// The loops both int16x8 kernels share: every output pixel, kChannelBlock
+/// channels at a time, each block's int64 sums gathered by
+///   gather(sums, b, oy, ox, channel_weights)
+/// (channel_weights: the block's first channel's [filter_h][filter_w][in_c]
+/// weights; the next channel's start per_channel values on) and finished by
+/// the reference's wide requantization.
+template <bool kNarrow, class Bias, class Gather>
+HWY_INLINE void ForEachOutputBlock(const window_geometry& g, const conv2d_int16x8_args<Bias>& a, Gather&& gather) {
   const hn::ScalableTag<std::int16_t> d16;
   const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
-  const auto size = [](int v) { return static_cast<std::size_t>(v); };
-  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
-  const std::size_t per_channel = size(g.filter_h) * filter_row;
+  const std::size_t per_channel = static_cast<std::size_t>(g.filter_h) * static_cast<std::size_t>(g.filter_w) *
+                                  static_cast<std::size_t>(g.in_c);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
         const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
         for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
           const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
           DotSums<decltype(d16), kNarrow> sums(channels);
-          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = y0 + fy * g.dilation_h;
-            if (iy < 0 || iy >= g.in_h) continue;
-            const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
-            const std::int8_t* w = channel_weights + size(fy) * filter_row;
-            if (g.dilation_w == 1) {  // the taps inside the input: one run
-              const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
-              if (fx1 > fx0)
-                sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
-                            (fx1 - fx0) * g.in_c);
-            } else {
-              for (int fx = 0; fx < g.filter_w; ++fx) {
-                const int ix = x0 + fx * g.dilation_w;
-                if (ix >= 0 && ix < g.in_w)
-                  sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
-              }
-            }
-          }
+          gather(sums, b, oy, ox, a.filter + static_cast<std::size_t>(oc) * per_channel);
           for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
         }
       }
+}
+
+/// CONV_2D: each filter row's taps inside the input as one run (dilation 1)
+/// or tap by tap.
+template <bool kNarrow, class Bias>
+HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
+  const std::size_t per_channel = size(g.filter_h) * filter_row;
+  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights) {
+    const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+    for (int fy = 0; fy < g.filter_h; ++fy) {
+      const int iy = y0 + fy * g.dilation_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
+      const std::int8_t* w = channel_weights + size(fy) * filter_row;
+      if (g.dilation_w == 1) {  // the taps inside the input: one run
+        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
+        if (fx1 > fx0)
+          sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
+                      (fx1 - fx0) * g.in_c);
+      } else {
+        for (int fx = 0; fx < g.filter_w; ++fx) {
+          const int ix = x0 + fx * g.dilation_w;
+          if (ix >= 0 && ix < g.in_w)
+            sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
+        }
+      }
+    }
+  });
 }
 
 /// int16x8 TRANSPOSE_CONV read from the output's side. The reference
@@ -184,8 +199,6 @@ HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<B
 /// same epilogue as CONV_2D.
 template <bool kNarrow, class Bias>
 HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
-  const hn::ScalableTag<std::int16_t> d16;
-  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
   const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const std::size_t per_channel = size(g.filter_h) * size(g.filter_w) * size(g.in_c);
   // The input row (column) behind output row oy through filter row fy, or -1.
@@ -193,28 +206,18 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
     const int t = o + pad - f;
     return t >= 0 && t % stride == 0 && t / stride < in ? t / stride : -1;
   };
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-        for (int oc = 0; oc < g.out_c; oc += kChannelBlock) {
-          const int channels = g.out_c - oc < kChannelBlock ? g.out_c - oc : kChannelBlock;
-          DotSums<decltype(d16), kNarrow> sums(channels);
-          const std::int8_t* channel_weights = a.filter + size(oc) * per_channel;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = source(oy, g.pad_h, fy, g.stride_h, g.in_h);
-            if (iy < 0) continue;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ix = source(ox, g.pad_w, fx, g.stride_w, g.in_w);
-              if (ix < 0) continue;
-              sums.AddRun(a.input + ((size(b) * size(g.in_h) + size(iy)) * size(g.in_w) + size(ix)) * size(g.in_c),
-                          channel_weights + (size(fy) * size(g.filter_w) + size(fx)) * size(g.in_c), per_channel,
-                          g.in_c);
-            }
-          }
-          for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
-        }
+  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights) {
+    for (int fy = 0; fy < g.filter_h; ++fy) {
+      const int iy = source(oy, g.pad_h, fy, g.stride_h, g.in_h);
+      if (iy < 0) continue;
+      for (int fx = 0; fx < g.filter_w; ++fx) {
+        const int ix = source(ox, g.pad_w, fx, g.stride_w, g.in_w);
+        if (ix < 0) continue;
+        sums.AddRun(a.input + ((size(b) * size(g.in_h) + size(iy)) * size(g.in_w) + size(ix)) * size(g.in_c),
+                    channel_weights + (size(fy) * size(g.filter_w) + size(fx)) * size(g.in_c), per_channel, g.in_c);
       }
+    }
+  });
 }
 
 }  // namespace conv2d_int16x8_detail

@@ -89,51 +89,43 @@ struct row_cache {
   }
 };
 
-/// Runs f(x, x0, x1, weight) for each output column: the source columns and
-/// weight of TFLite's float (float weight dx) or integer (int32 fx) path.
+/// Runs f(o, i0, i1, weight) for each output position o along one axis of
+/// `in_size` input and `out_size` output positions: the source positions and
+/// weight of TFLite's float (float weight) or integer (int32, in 1/1024)
+/// path. Columns and rows step alike; only their sizes differ.
 template <bool Integer, class F>
-HWY_INLINE void ForEachColumn(const resize_geometry& g, F&& f) {
+HWY_INLINE void ForEachAxisStep(const resize_geometry& g, int in_size, int out_size, F&& f) {
   if constexpr (Integer) {
-    const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_w, g.out_w, g.align_corners);
-    for (int x = 0; x < g.out_w; ++x) {
-      std::int32_t ix;
-      int x0, x1;
-      reference::detail::interpolation_values_10(x, scale_10, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-      f(x, x0, x1, ix - (1 << 10) * x0);
+    const std::int32_t scale_10 = reference::detail::resize_scale_10(in_size, out_size, g.align_corners);
+    for (int o = 0; o < out_size; ++o) {
+      std::int32_t at;
+      int i0, i1;
+      reference::detail::interpolation_values_10(o, scale_10, g.half_pixel_centers, in_size, &at, &i0, &i1);
+      f(o, i0, i1, at - (1 << 10) * i0);
     }
   } else {
-    const float scale = reference::detail::resize_scale(g.in_w, g.out_w, g.align_corners);
-    for (int x = 0; x < g.out_w; ++x) {
-      float ix;
-      int x0, x1;
-      reference::detail::interpolation_values(x, scale, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-      f(x, x0, x1, ix - static_cast<float>(x0));
+    const float scale = reference::detail::resize_scale(in_size, out_size, g.align_corners);
+    for (int o = 0; o < out_size; ++o) {
+      float at;
+      int i0, i1;
+      reference::detail::interpolation_values(o, scale, g.half_pixel_centers, in_size, &at, &i0, &i1);
+      f(o, i0, i1, at - static_cast<float>(i0));
     }
   }
 }
 
-/// Runs f(b, y, y0, y1, weight) for each output row, as ForEachColumn.
+/// Runs f(x, x0, x1, weight) for each output column (ForEachAxisStep).
+template <bool Integer, class F>
+HWY_INLINE void ForEachColumn(const resize_geometry& g, F&& f) {
+  ForEachAxisStep<Integer>(g, g.in_w, g.out_w, f);
+}
+
+/// Runs f(b, y, y0, y1, weight) for each output row of each batch.
 template <bool Integer, class F>
 HWY_INLINE void ForEachRow(const resize_geometry& g, F&& f) {
-  for (int b = 0; b < g.batches; ++b) {
-    if constexpr (Integer) {
-      const std::int32_t scale_10 = reference::detail::resize_scale_10(g.in_h, g.out_h, g.align_corners);
-      for (int y = 0; y < g.out_h; ++y) {
-        std::int32_t iy;
-        int y0, y1;
-        reference::detail::interpolation_values_10(y, scale_10, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-        f(b, y, y0, y1, iy - (1 << 10) * y0);
-      }
-    } else {
-      const float scale = reference::detail::resize_scale(g.in_h, g.out_h, g.align_corners);
-      for (int y = 0; y < g.out_h; ++y) {
-        float iy;
-        int y0, y1;
-        reference::detail::interpolation_values(y, scale, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
-        f(b, y, y0, y1, iy - static_cast<float>(y0));
-      }
-    }
-  }
+  for (int b = 0; b < g.batches; ++b)
+    ForEachAxisStep<Integer>(g, g.in_h, g.out_h,
+                             [&](int y, int y0, int y1, auto weight) { f(b, y, y0, y1, weight); });
 }
 
 /// Runs f(j, valid) over lanes [0, n) of a row in vectors of d, valid lanes

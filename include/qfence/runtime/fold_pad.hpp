@@ -17,7 +17,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -33,24 +32,13 @@ namespace fold_detail {
 /// The H and W amounts of a PAD whose batch and channel amounts are 0, as
 /// window_pads; false when the paddings tensor is not that.
 inline bool spatial_pads_of(const tensor& paddings, window_pads& pads) {
-  if (!paddings.constant || paddings.elements() != 8 ||
-      (paddings.type != dtype::i32 && paddings.type != dtype::i64) ||
-      paddings.data.size() != paddings.bytes())
-    return false;
-  std::int64_t v[8];
-  for (std::size_t k = 0; k < 8; ++k) {
-    if (paddings.type == dtype::i32) {
-      std::int32_t x;
-      std::memcpy(&x, paddings.data.data() + 4 * k, 4);
-      v[k] = x;
-    } else {
-      std::memcpy(&v[k], paddings.data.data() + 8 * k, 8);
-    }
-  }
-  for (const std::int64_t x : v)
+  const auto v = paddings.constant_integers();
+  if (!v || v->size() != 8) return false;
+  for (const std::int64_t x : *v)
     if (x < 0 || x > (1 << 20)) return false;
-  if (v[0] != 0 || v[1] != 0 || v[6] != 0 || v[7] != 0) return false;
-  pads = {static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5])};
+  const auto at = [&](std::size_t k) { return (*v)[k]; };
+  if (at(0) != 0 || at(1) != 0 || at(6) != 0 || at(7) != 0) return false;
+  pads = {static_cast<int>(at(2)), static_cast<int>(at(3)), static_cast<int>(at(4)), static_cast<int>(at(5))};
   return true;
 }
 

@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -88,6 +90,23 @@ struct tensor {
   template <class T>
   const T* constant_data() const noexcept {
     return reinterpret_cast<const T*>(data.data());
+  }
+  /// The values of a constant int32 or int64 tensor with all its data (axes,
+  /// shapes, paddings), as int64; nothing for any other tensor. Read byte
+  /// by byte: a flatbuffer keeps no alignment promise for small buffers.
+  std::optional<std::vector<std::int64_t>> constant_integers() const {
+    if (!constant || (type != dtype::i32 && type != dtype::i64) || data.size() != bytes()) return std::nullopt;
+    std::vector<std::int64_t> v(static_cast<std::size_t>(elements()));
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (type == dtype::i32) {
+        std::int32_t x;
+        std::memcpy(&x, data.data() + 4 * k, 4);
+        v[k] = x;
+      } else {
+        std::memcpy(&v[k], data.data() + 8 * k, 8);
+      }
+    }
+    return v;
   }
 };
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -150,15 +151,10 @@ class op_context {
   /// Reads a small constant int32/int64 tensor (axes, shapes, paddings).
   std::vector<std::int64_t> constant_ints(int i, const char* what) const {
     const tensor& t = constant_input(i, what);
-    std::vector<std::int64_t> v(static_cast<std::size_t>(t.elements()));
-    if (t.type == dtype::i32) {
-      for (std::size_t k = 0; k < v.size(); ++k) v[k] = t.constant_data<std::int32_t>()[k];
-    } else if (t.type == dtype::i64) {
-      for (std::size_t k = 0; k < v.size(); ++k) v[k] = t.constant_data<std::int64_t>()[k];
-    } else {
-      fail(std::string(what) + " must be i32 or i64, got " + type_text(t));
-    }
-    return v;
+    auto v = t.constant_integers();
+    require(v.has_value(), std::string(what) + " must be i32 or i64 with all its values, got " + type_text(t) +
+                               " with " + std::to_string(t.data.size()) + " bytes of data");
+    return std::move(*v);
   }
 
   /// Fails with the rule's error, in the words the compile-time path uses,
