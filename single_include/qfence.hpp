@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <limits>
 #include <string_view>
+#include <cmath>
 #include <array>
 #include <cstddef>
 #include <iterator>
@@ -30,7 +31,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-#include <cmath>
 
 // ---- qfence.hpp ------------------------------------------------------------
 // qfence.hpp: the whole library.
@@ -350,6 +350,64 @@ struct single_rounding {
 constexpr single_rounding single_rounding_of(int right) noexcept {
   if (right == 0) return {std::int64_t{1} << 30, 31, 0};
   return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
+}
+
+/// The screened float rounding of the AVX-512 kernels (kernels/
+/// requantize-inl.hpp): MultiplyByQuantizedMultiplier plus an output zero
+/// point in float32 lanes, trusted only where float cannot have erred, the
+/// exact integer steps elsewhere. For a right shift r >= 1 (no left shift),
+/// single_rounding reads, with x = a * m / 2^(31+r) (real):
+///   result + zp = floor(x + zp + 1/2 + 2^-(r+1) - 2^-r [a < 0]) = floor(v).
+/// In float, lo = fma(float(a), M, C - D) and hi = fma(float(a), M, C + D)
+/// with M = float(m / 2^(31+r)), C the constant in v (rounded to float) and
+/// D = 2^-12. Where |v| < 512 each of lo and hi is within 1.2e-4 < D of
+/// v -+ D (u = 2^-24):
+///   |float(a) M - x| <= |x| (2u + u^2), and |x| < 512 + 257;
+///   C's roundings (here, and adding zp at run time) <= u + 2^-17;
+///   the fma's one rounding <= u |lo| <= 2^-15.
+/// So lo < v < hi there, and where floor(lo) = floor(hi) that is floor(v).
+/// Where |v| >= 512 the floors of lo and hi lie beyond 510 (below -510):
+/// every 8-bit clamp makes them the exact result's clamp. |x| < 2^30 keeps
+/// the conversion inside int32. Elsewhere (an integer between lo and hi:
+/// about one vector of 16 lanes in a hundred) the kernel takes the exact
+/// integer steps. fixed_point_test checks screened_requantize against
+/// multiply_by_quantized_multiplier next to every rounding boundary.
+struct float_screen {
+  float multiplier;
+  float low_positive, high_positive;  // C - D and C + D for a >= 0 (without zp)
+  float low_negative, high_negative;  // the same for a < 0
+};
+
+/// Whether a multiplier has a float screen: a right shift of 1..31 bits
+/// (multipliers below one half), no left shift.
+constexpr bool has_float_screen(quantized_multiplier m) noexcept { return m.shift <= -1 && m.shift >= -31; }
+
+/// The float screen's constants for m (has_float_screen(m)).
+constexpr float_screen float_screen_of(quantized_multiplier m) noexcept {
+  const int r = -m.shift;
+  const auto power = [](int k) { return static_cast<double>(std::uint64_t{1} << k); };
+  const double half_gap = 1.0 / power(12);  // D
+  const double positive = 0.5 + 1.0 / power(r + 1), negative = positive - 1.0 / power(r);
+  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)),
+          static_cast<float>(positive - half_gap), static_cast<float>(positive + half_gap),
+          static_cast<float>(negative - half_gap), static_cast<float>(negative + half_gap)};
+}
+
+/// One lane of the screened rounding, as the kernels compute it: the float
+/// result (with zero point zp) and whether the screen trusts it. A scalar
+/// model for the tests; std::fma rounds once, as vfmadd does.
+struct screened_result {
+  std::int32_t value;
+  bool trusted;
+};
+inline screened_result screened_requantize(std::int32_t a, const float_screen& s, std::int32_t zp) noexcept {
+  const auto z = static_cast<float>(zp);
+  const float low_c = (a < 0 ? s.low_negative : s.low_positive) + z;
+  const float high_c = (a < 0 ? s.high_negative : s.high_positive) + z;
+  const auto af = static_cast<float>(a);
+  const auto lo = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, low_c)));
+  const auto hi = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, high_c)));
+  return {lo, lo == hi};
 }
 
 /// ADD's and SUB's 8-bit input scaling, MultiplyByQuantizedMultiplier(v *
@@ -2569,7 +2627,7 @@ namespace qfence::kernels {
 inline constexpr int channel_tile = 16;
 
 /// Rows of per-channel constants (conv_epilogue_row) the kernels read.
-inline constexpr std::size_t epilogue_rows = 11;
+inline constexpr std::size_t epilogue_rows = 16;
 
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
@@ -2628,6 +2686,13 @@ enum class conv_epilogue_row : int {
   round_odd = 8,
   shift_even = 9,
   shift_odd = 10,
+  // The float screen (core/fixed_point.hpp, float_screen_of), float bits;
+  // 0 for a channel without one (its layer's form has no screen).
+  screen_multiplier = 11,
+  screen_low_positive = 12,
+  screen_high_positive = 13,
+  screen_low_negative = 14,
+  screen_high_negative = 15,
 };
 
 /// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
@@ -2699,6 +2764,12 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
     };
     int64_at(conv_epilogue_row::round_even, conv_epilogue_row::round_odd, one.round);
     int64_at(conv_epilogue_row::shift_even, conv_epilogue_row::shift_odd, one.shift);
+    const float_screen screen = oc < out_c && has_float_screen(m) ? float_screen_of(m) : float_screen{};
+    row(conv_epilogue_row::screen_multiplier, oc) = std::bit_cast<std::int32_t>(screen.multiplier);
+    row(conv_epilogue_row::screen_low_positive, oc) = std::bit_cast<std::int32_t>(screen.low_positive);
+    row(conv_epilogue_row::screen_high_positive, oc) = std::bit_cast<std::int32_t>(screen.high_positive);
+    row(conv_epilogue_row::screen_low_negative, oc) = std::bit_cast<std::int32_t>(screen.low_negative);
+    row(conv_epilogue_row::screen_high_negative, oc) = std::bit_cast<std::int32_t>(screen.high_negative);
   }
 }
 
@@ -2909,9 +2980,12 @@ QFENCE_EXACT_FLOAT_END
 // the type's whole range (no activation, or a ReLU starting at the type's
 // minimum) clamps nothing on that side; one whose right shifts are small
 // adds its zero point inside the 64-bit rounding constant of AVX-512
-// (core/fixed_point.hpp, round_with_zero_point). The compile-time path knows
-// all of that per layer and passes kernels::fixed<form> to the kernel, which
-// drops the steps a layer does not need. The runtime path instantiates three
+// (core/fixed_point.hpp, round_with_zero_point); one whose multipliers are
+// all below one half rounds in float lanes on AVX-512, screened, with the
+// integer steps only for the few vectors the screen refuses (float_screen).
+// The compile-time path knows all of that per layer and passes
+// kernels::fixed<form> to the kernel, which drops the steps a layer does not
+// need. The runtime path instantiates three
 // forms per kernel (runtime_forms) and picks, at prepare, the one that drops
 // most of what a layer permits.
 
@@ -2932,6 +3006,10 @@ struct requantize_form {
   bool clamp_low = true;
   /// The activation's maximum lies below the output type's.
   bool clamp_high = true;
+  /// Every multiplier has a float screen (core/fixed_point.hpp): AVX-512
+  /// rounds in float lanes first and takes the integer steps only for the
+  /// vectors the screen refuses (other targets take them always).
+  bool float_screen = false;
   friend constexpr bool operator==(const requantize_form&, const requantize_form&) = default;
 };
 
@@ -2943,17 +3021,19 @@ using general_form = fixed<general_requantize_form>;
 /// steps `own` drops.
 constexpr bool permits(const requantize_form& own, const requantize_form& f) noexcept {
   return (f.left_shift || !own.left_shift) && (!f.zero_point_in_round || own.zero_point_in_round) &&
-         (f.clamp_low || !own.clamp_low) && (f.clamp_high || !own.clamp_high);
+         (f.clamp_low || !own.clamp_low) && (f.clamp_high || !own.clamp_high) &&
+         (!f.float_screen || own.float_screen);
 }
 
 /// The forms the runtime path instantiates: the general one; the zero point
-/// in the rounding (nearly every layer permits it); that and no left shift.
-/// They keep both clamps, two 128-bit instructions per 16 outputs: a form
-/// per activation range would multiply the instantiations (MobileNetV2's
-/// layers take four kinds of range) for less than the two 512-bit steps
-/// these drop.
+/// in the rounding (nearly every layer permits it); that, no left shift and
+/// the float screen (every multiplier below one half: nearly every
+/// convolution). They keep both clamps, two 128-bit instructions per 16
+/// outputs: a form per activation range would multiply the instantiations
+/// (MobileNetV2's layers take four kinds of range) for less than the 512-bit
+/// steps these drop.
 inline constexpr requantize_form runtime_forms[] = {
-    general_requantize_form, {true, true, true, true}, {false, true, true, true}};
+    general_requantize_form, {true, true, true, true, false}, {false, true, true, true, true}};
 
 /// The runtime form for a layer whose own form is `own`: the index of the
 /// last of runtime_forms it permits (they drop more steps as they go).
@@ -2981,10 +3061,12 @@ static_assert(std::size(runtime_forms) == 3, "with_runtime_form names each runti
 template <class T>
 constexpr requantize_form requantize_form_of(const quantized_multiplier* multipliers, std::size_t count,
                                              int_range act) noexcept {
-  requantize_form f{false, true, act.min > std::numeric_limits<T>::min(), act.max < std::numeric_limits<T>::max()};
+  requantize_form f{false, true, act.min > std::numeric_limits<T>::min(), act.max < std::numeric_limits<T>::max(),
+                    true};
   for (std::size_t i = 0; i < count; ++i) {
     if (multipliers[i].shift > 0) f.left_shift = true;
     if (-multipliers[i].shift > zero_point_in_round_max_right) f.zero_point_in_round = false;
+    if (!has_float_screen(multipliers[i])) f.float_screen = false;
   }
   return f;
 }
@@ -5329,6 +5411,56 @@ HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t
 #endif
 }
 
+/// Whether StoreRequantized<F> rounds through the float screen
+/// (core/fixed_point.hpp, float_screen): AVX-512 only, where a float
+/// multiply-add and a conversion rounding down replace the 64-bit steps.
+template <requantize_form F>
+inline constexpr bool kFloatScreen = F.float_screen && QFENCE_SINGLE_ROUNDING;
+
+#if QFENCE_SINGLE_ROUNDING
+/// The float screen's constants for a vector of channels, the output zero
+/// point added to the four bounds, and where the exact constants are for the
+/// vectors the screen refuses.
+template <class D>
+struct ScreenLanes {
+  using VF = hn::Vec<hn::Rebind<float, D>>;
+  VF multiplier, low_positive, high_positive, low_negative, high_negative;
+  const std::int32_t* epilogue;
+  std::size_t stride;
+  int c;
+  std::int32_t zero_point;
+};
+#endif
+
+/// The constants StoreRequantized<F> reads for channels from `c`: the
+/// screen's where F has one, else RequantizeLanesAt<F>'s.
+template <requantize_form F = general_requantize_form, class D>
+HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
+                                std::int32_t zero_point) {
+#if QFENCE_SINGLE_ROUNDING
+  if constexpr (kFloatScreen<F>) {
+    const hn::Rebind<float, D> df;
+    const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
+      return hn::BitCast(df, hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride +
+                                              static_cast<std::size_t>(c)));
+    };
+    const auto zp = hn::Set(df, static_cast<float>(zero_point));
+    return ScreenLanes<D>{row(conv_epilogue_row::screen_multiplier),
+                          hn::Add(row(conv_epilogue_row::screen_low_positive), zp),
+                          hn::Add(row(conv_epilogue_row::screen_high_positive), zp),
+                          hn::Add(row(conv_epilogue_row::screen_low_negative), zp),
+                          hn::Add(row(conv_epilogue_row::screen_high_negative), zp),
+                          epilogue,
+                          stride,
+                          c,
+                          zero_point};
+  } else
+#endif
+  {
+    return RequantizeLanesAt<F>(d, epilogue, stride, c, zero_point);
+  }
+}
+
 /// One multiplier in every lane.
 template <class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesOf(D d, quantized_multiplier m) {
@@ -5456,6 +5588,48 @@ HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::
   if constexpr (!kZeroPointInRound<F>) v = hn::Add(v, zero_point);
   StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, v, act.min, act.max), valid, out);
 }
+
+#if QFENCE_SINGLE_ROUNDING
+/// int32 lanes of float `v` rounded down (one conversion on 512-bit vectors,
+/// whose instructions carry a rounding mode).
+template <class D>
+HWY_INLINE hn::Vec<D> FloorToInt(D d, hn::Vec<hn::Rebind<float, D>> v) {
+  if constexpr (sizeof(v.raw) == 64)
+    return hn::Vec<D>{_mm512_cvt_roundps_epi32(v.raw, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)};
+  else
+    return hn::ConvertTo(d, hn::Floor(v));
+}
+
+/// The vectors the float screen refuses: the exact integer steps (about one
+/// vector in a hundred). Inline on the unlikely branch: a call would clobber
+/// every vector register and cost the kernel's loops their accumulators.
+template <requantize_form F, class D, class T>
+HWY_INLINE void StoreRequantizedUnscreened(D d, hn::Vec<D> acc, const std::int32_t* epilogue, std::size_t stride,
+                                             int c, std::int32_t zero_point, int_range act, int valid, T* out) {
+  constexpr requantize_form exact{F.left_shift, F.zero_point_in_round, F.clamp_low, F.clamp_high, false};
+  StoreRequantized<exact>(d, acc, RequantizeLanesAt<exact>(d, epilogue, stride, c, zero_point),
+                          hn::Set(d, zero_point), act, valid, out);
+}
+
+/// StoreRequantized through the float screen (core/fixed_point.hpp): the
+/// lanes' result from lo = fma(a, M, C - D) where floor(lo) = floor(hi),
+/// hi = fma(a, M, C + D), in every lane; else the integer steps.
+template <requantize_form F, class D, class T>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const ScreenLanes<D>& s, hn::Vec<D>, int_range act, int valid,
+                                 T* out) {
+  const hn::Rebind<float, D> df;
+  const auto negative = hn::RebindMask(df, hn::Lt(acc, hn::Zero(d)));
+  const auto a = hn::ConvertTo(df, acc);
+  const auto lo = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.low_negative, s.low_positive)));
+  const auto hi = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.high_negative, s.high_positive)));
+  if (HWY_UNLIKELY(!hn::AllTrue(d, hn::Eq(lo, hi)))) {
+    StoreRequantizedUnscreened<F>(d, acc, s.epilogue, s.stride, s.c, s.zero_point, act, valid, out);
+    return;
+  }
+  const hn::Rebind<T, D> d8;
+  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, lo, act.min, act.max), valid, out);
+}
+#endif
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -5922,7 +6096,7 @@ template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums, 
 HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
                        const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
   const auto requantize =
-      RequantizeLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
+      EpilogueLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
@@ -6838,7 +7012,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = RequantizeLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {

@@ -155,6 +155,68 @@ TEST_CASE("round_with_zero_point: the zero point inside the rounding, within int
   MESSAGE(checked << " values agree");
 }
 
+// The float screen (core/fixed_point.hpp) of the AVX-512 epilogue: where it
+// trusts its float result, that is the exact one (plus the zero point),
+// clamped to every 8-bit range. Accumulators are drawn next to the points
+// where the exact result steps (its weak spots: the float lands within the
+// screen's margin there), near +-512 (where its error bound ends), at the
+// ends of int32 and at random; every right shift 1..31, multipliers at both
+// ends, zero points of int8 and uint8.
+TEST_CASE("float screen: a trusted float result is the exact one") {
+  qtest::xorshift32 rng(31);
+  long checked = 0, refused = 0;
+  const auto clamp8 = [](std::int64_t v, std::int64_t lo, std::int64_t hi) { return std::clamp(v, lo, hi); };
+  for (int right = 1; right <= 31; ++right) {
+    std::vector<std::int32_t> multipliers{1 << 30, int_max, (1 << 30) + 1};
+    for (int i = 0; i < 12; ++i) multipliers.push_back((1 << 30) + static_cast<std::int32_t>(rng.next() % (1u << 30)));
+    for (const std::int32_t mult : multipliers) {
+      const qf::quantized_multiplier m{mult, -right};
+      REQUIRE(qf::has_float_screen(m));
+      const qf::float_screen s = qf::float_screen_of(m);
+      const double scale = std::ldexp(static_cast<double>(mult), -(31 + right));
+      for (const std::int32_t zp : {-128, -7, 0, 127, 255}) {
+        std::vector<std::int32_t> accumulators{int_min, int_min + 1, -1, 0, 1, int_max - 1, int_max};
+        for (int i = 0; i < 60; ++i) {
+          // Next to the step to k: v = k at a = (k - zp - 1/2 - 2^-(r+1)) / scale
+          // (a >= 0; a little lower for a < 0).
+          const std::int64_t kinds[] = {static_cast<std::int64_t>(rng.next() % 601) - 300,
+                                        512 + static_cast<std::int64_t>(rng.next() % 5) - 2,
+                                        -512 + static_cast<std::int64_t>(rng.next() % 5) - 2};
+          const double k = static_cast<double>(kinds[rng.next() % 3]);
+          const double at = (k - zp - 0.5 - std::ldexp(1.0, -(right + 1))) / scale;
+          if (std::fabs(at) > 2.1e9) continue;
+          const auto centre = static_cast<std::int64_t>(std::llround(at));
+          for (std::int64_t d = -3; d <= 3; ++d)
+            accumulators.push_back(static_cast<std::int32_t>(std::clamp<std::int64_t>(centre + d, int_min, int_max)));
+        }
+        for (int i = 0; i < 40; ++i) accumulators.push_back(static_cast<std::int32_t>(rng.next()));
+        for (const std::int32_t a : accumulators) {
+          const std::int64_t exact = std::int64_t{qf::multiply_by_quantized_multiplier(a, m)} + zp;
+          const qf::screened_result got = qf::screened_requantize(a, s, zp);
+          ++checked;
+          if (!got.trusted) {
+            ++refused;
+            continue;
+          }
+          INFO("a " << a << " multiplier " << mult << " right " << right << " zero point " << zp);
+          if (std::llabs(exact) < 500) REQUIRE(got.value == exact);
+          REQUIRE(clamp8(got.value, -128, 127) == clamp8(exact, -128, 127));
+          REQUIRE(clamp8(got.value, 0, 255) == clamp8(exact, 0, 255));
+        }
+      }
+    }
+  }
+  // What it does not cover takes the integer steps.
+  CHECK_FALSE(qf::has_float_screen({1 << 30, 0}));
+  CHECK_FALSE(qf::has_float_screen({1 << 30, 1}));
+  CHECK_FALSE(qf::has_float_screen({1 << 30, -32}));
+  // The screen refuses some of these on purpose (they sit on its weak
+  // spots: nearly half of the drawn ones), not all.
+  CHECK(refused > 0);
+  CHECK(refused < checked * 3 / 4);
+  MESSAGE(checked << " accumulators, " << refused << " refused by the screen");
+}
+
 TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond)") {
   qtest::xorshift32 rng(3);
   for (int i = 0; i < 50000; ++i) {

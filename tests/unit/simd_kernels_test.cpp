@@ -87,22 +87,26 @@ TEST_CASE("float conv2d and fully connected: every target gives the reference's 
 namespace {
 
 /// Epilogue forms (kernels/requantize_form.hpp) that drop steps: the left
-/// shift alone; both clamps (with the zero point in the rounding); and the
-/// runtime path's two (the zero point in the rounding, with and without the
-/// left shift).
+/// shift alone; both clamps (with the zero point in the rounding); the
+/// runtime path's two (the zero point in the rounding; that, no left shift
+/// and the float screen); and the float screen with the zero point added or
+/// without clamps.
 constexpr kn::requantize_form no_left_shift{false, false, true, true}, fewest_steps{false, true, false, false},
-    zero_point_in_round = kn::runtime_forms[1], no_left_shift_in_round = kn::runtime_forms[2];
-static_assert(zero_point_in_round == kn::requantize_form{true, true, true, true});
-static_assert(no_left_shift_in_round == kn::requantize_form{false, true, true, true});
+    zero_point_in_round = kn::runtime_forms[1], runtime_screened = kn::runtime_forms[2],
+    screened_zero_point_added{false, false, true, true, true}, screened_fewest_steps{false, true, false, false, true};
+static_assert(zero_point_in_round == kn::requantize_form{true, true, true, true, false});
+static_assert(runtime_screened == kn::requantize_form{false, true, true, true, true});
 // The runtime path's pick: the last of its forms that the layer permits.
-static_assert(kn::runtime_form_index(kn::requantize_form{false, true, false, false}) == 2);
-static_assert(kn::runtime_form_index(kn::requantize_form{false, true, true, true}) == 2);
-static_assert(kn::runtime_form_index(kn::requantize_form{true, true, false, true}) == 1);
-static_assert(kn::runtime_form_index(kn::requantize_form{false, false, false, false}) == 0);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, true, false, false, true}) == 2);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, true, true, true, true}) == 2);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, true, true, true, false}) == 1);
+static_assert(kn::runtime_form_index(kn::requantize_form{true, true, false, true, false}) == 1);
+static_assert(kn::runtime_form_index(kn::requantize_form{false, false, false, false, true}) == 0);
 
 std::string form_name(const kn::requantize_form& f) {
   return std::string(f.left_shift ? "" : "no left shift, ") + (f.zero_point_in_round ? "zero point in round, " : "") +
-         (f.clamp_low ? "" : "no low clamp, ") + (f.clamp_high ? "" : "no high clamp");
+         (f.clamp_low ? "" : "no low clamp, ") + (f.clamp_high ? "" : "no high clamp, ") +
+         (f.float_screen ? "float screen" : "");
 }
 
 /// A random layer whose multipliers are now and then all below 1 with small
@@ -121,12 +125,14 @@ layer random_form_layer(std::mt19937& r, bool depthwise) {
 TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need gives the reference's bits") {
   // The compile-time path passes each layer's form; here each form with
   // runtime geometry, over random layers that permit it.
-  int runs[4] = {};
+  int runs[6] = {};
   const auto each_form = [&](const kn::requantize_form& own, auto&& run) {
     if (kn::permits(own, no_left_shift)) run(kn::fixed<no_left_shift>{}), ++runs[0];
     if (kn::permits(own, zero_point_in_round)) run(kn::fixed<zero_point_in_round>{}), ++runs[1];
-    if (kn::permits(own, no_left_shift_in_round)) run(kn::fixed<no_left_shift_in_round>{}), ++runs[2];
+    if (kn::permits(own, runtime_screened)) run(kn::fixed<runtime_screened>{}), ++runs[2];
     if (kn::permits(own, fewest_steps)) run(kn::fixed<fewest_steps>{}), ++runs[3];
+    if (kn::permits(own, screened_zero_point_added)) run(kn::fixed<screened_zero_point_added>{}), ++runs[4];
+    if (kn::permits(own, screened_fewest_steps)) run(kn::fixed<screened_fewest_steps>{}), ++runs[5];
   };
   for (const kn::target t : kn::usable_targets()) {
     for (const std::uint32_t seed : seeds()) {
@@ -167,7 +173,66 @@ TEST_CASE("epilogue forms: a layer's kernel without the steps it does not need g
   // Each form ran (the draws above make every one of them likely).
   for (const int n : runs) CHECK(n > 0);
   MESSAGE("epilogue forms run: no left shift " << runs[0] << ", zero point in the rounding " << runs[1]
-                                               << ", both " << runs[2] << ", fewest steps " << runs[3]);
+                                               << ", the runtime's screened form " << runs[2] << ", fewest steps "
+                                               << runs[3] << ", screened with the zero point added " << runs[4]
+                                               << ", screened with fewest steps " << runs[5]);
+}
+
+TEST_CASE("float screen: accumulators next to every rounding boundary give the reference's bits") {
+  // A 1x1 layer over one input channel with weights of 1: the accumulator of
+  // pixel p and channel c is bias[c] + x[p] - in_zp, so each channel's bias
+  // puts its 256 accumulators around a chosen point. Each channel's point is
+  // where its exact result steps from k - 1 to k (core/fixed_point.hpp,
+  // float_screen: v = k), for k near 0, near the clamps, or near +-512
+  // where the screen's error bound ends; its multiplier's right shift is
+  // anything from 1 to 31. The screen's refusals (integer steps) and its
+  // acceptances both land next to those steps.
+  int layers = 0;
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      CAPTURE(std::string(t.name()));
+      CAPTURE(seed);
+      std::mt19937 r(seed ^ 0x5c5cu);
+      const auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      layer l;
+      const int out_c = 16 + below(40);
+      l.g = qf::make_window_geometry(1, 16, 16, 1, out_c, 1, 1, 1, 1, 1, 1, qf::padding::valid, {});
+      l.in_zp = 0;
+      l.out_zp = below(256) - 128;
+      l.input.resize(256);
+      for (int p = 0; p < 256; ++p) l.input[static_cast<std::size_t>(p)] = static_cast<std::int8_t>(p - 128);
+      l.weights.assign(static_cast<std::size_t>(out_c), 1);
+      l.act_kind = qf::activation::none;
+      l.act = {-128, 127};
+      if (below(3) == 0) l.act = {below(100) - 128, 127 - below(100)};
+      for (int c = 0; c < out_c; ++c) {
+        const int right = 1 + below(31);
+        const qf::quantized_multiplier m{(1 << 30) + below(1 << 30), -right};
+        l.multipliers.push_back(m);
+        // v(a) = a m / 2^(31+right) + zp + 1/2 + 2^-(right+1) (a >= 0); the
+        // accumulator where v = k, for a k of each kind.
+        const int kinds[] = {below(9) - 4, l.act.min + below(3) - 1, l.act.max + below(3) - 1,
+                             512 + below(5) - 2, -512 + below(5) - 2};
+        const double k = kinds[below(5)];
+        const double scale = std::ldexp(static_cast<double>(m.multiplier), -(31 + right));
+        const double at = (k - l.out_zp - 0.5 - std::ldexp(1.0, -(right + 1))) / scale;
+        const double clamped = std::clamp(at, -2147483000.0, 2147483000.0);
+        l.bias.push_back(static_cast<std::int32_t>(std::llround(clamped)));
+      }
+      const auto own = kn::requantize_form_of<std::int8_t>(l.multipliers.data(), l.multipliers.size(), l.act);
+      REQUIRE(own.float_screen);
+      const auto check = [&](auto form) {
+        const auto [want, got] = conv_outputs(l, t, form);
+        CAPTURE(describe(l, seed, t.name()));
+        CAPTURE(form_name(decltype(form)::value));
+        REQUIRE(got == want);
+      };
+      check(kn::fixed<kn::requantize_form{false, false, true, true, true}>{});
+      if (own.zero_point_in_round) check(kn::fixed<runtime_screened>{});
+      ++layers;
+    }
+  }
+  CHECK(layers > 0);
 }
 
 /// int16x8 CONV_2D over random layers (random_layer's geometry, int16 inputs

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -158,6 +159,64 @@ struct single_rounding {
 constexpr single_rounding single_rounding_of(int right) noexcept {
   if (right == 0) return {std::int64_t{1} << 30, 31, 0};
   return {(std::int64_t{1} << 30) + (std::int64_t{1} << (30 + right)), 31 + right, -(std::int64_t{1} << 31)};
+}
+
+/// The screened float rounding of the AVX-512 kernels (kernels/
+/// requantize-inl.hpp): MultiplyByQuantizedMultiplier plus an output zero
+/// point in float32 lanes, trusted only where float cannot have erred, the
+/// exact integer steps elsewhere. For a right shift r >= 1 (no left shift),
+/// single_rounding reads, with x = a * m / 2^(31+r) (real):
+///   result + zp = floor(x + zp + 1/2 + 2^-(r+1) - 2^-r [a < 0]) = floor(v).
+/// In float, lo = fma(float(a), M, C - D) and hi = fma(float(a), M, C + D)
+/// with M = float(m / 2^(31+r)), C the constant in v (rounded to float) and
+/// D = 2^-12. Where |v| < 512 each of lo and hi is within 1.2e-4 < D of
+/// v -+ D (u = 2^-24):
+///   |float(a) M - x| <= |x| (2u + u^2), and |x| < 512 + 257;
+///   C's roundings (here, and adding zp at run time) <= u + 2^-17;
+///   the fma's one rounding <= u |lo| <= 2^-15.
+/// So lo < v < hi there, and where floor(lo) = floor(hi) that is floor(v).
+/// Where |v| >= 512 the floors of lo and hi lie beyond 510 (below -510):
+/// every 8-bit clamp makes them the exact result's clamp. |x| < 2^30 keeps
+/// the conversion inside int32. Elsewhere (an integer between lo and hi:
+/// about one vector of 16 lanes in a hundred) the kernel takes the exact
+/// integer steps. fixed_point_test checks screened_requantize against
+/// multiply_by_quantized_multiplier next to every rounding boundary.
+struct float_screen {
+  float multiplier;
+  float low_positive, high_positive;  // C - D and C + D for a >= 0 (without zp)
+  float low_negative, high_negative;  // the same for a < 0
+};
+
+/// Whether a multiplier has a float screen: a right shift of 1..31 bits
+/// (multipliers below one half), no left shift.
+constexpr bool has_float_screen(quantized_multiplier m) noexcept { return m.shift <= -1 && m.shift >= -31; }
+
+/// The float screen's constants for m (has_float_screen(m)).
+constexpr float_screen float_screen_of(quantized_multiplier m) noexcept {
+  const int r = -m.shift;
+  const auto power = [](int k) { return static_cast<double>(std::uint64_t{1} << k); };
+  const double half_gap = 1.0 / power(12);  // D
+  const double positive = 0.5 + 1.0 / power(r + 1), negative = positive - 1.0 / power(r);
+  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)),
+          static_cast<float>(positive - half_gap), static_cast<float>(positive + half_gap),
+          static_cast<float>(negative - half_gap), static_cast<float>(negative + half_gap)};
+}
+
+/// One lane of the screened rounding, as the kernels compute it: the float
+/// result (with zero point zp) and whether the screen trusts it. A scalar
+/// model for the tests; std::fma rounds once, as vfmadd does.
+struct screened_result {
+  std::int32_t value;
+  bool trusted;
+};
+inline screened_result screened_requantize(std::int32_t a, const float_screen& s, std::int32_t zp) noexcept {
+  const auto z = static_cast<float>(zp);
+  const float low_c = (a < 0 ? s.low_negative : s.low_positive) + z;
+  const float high_c = (a < 0 ? s.high_negative : s.high_positive) + z;
+  const auto af = static_cast<float>(a);
+  const auto lo = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, low_c)));
+  const auto hi = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, high_c)));
+  return {lo, lo == hi};
 }
 
 /// ADD's and SUB's 8-bit input scaling, MultiplyByQuantizedMultiplier(v *

@@ -210,7 +210,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = RequantizeLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {

@@ -32,6 +32,7 @@
 // per-pixel input sum costs a byte sum per window, not a multiply per tap.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -47,7 +48,7 @@ namespace qfence::kernels {
 inline constexpr int channel_tile = 16;
 
 /// Rows of per-channel constants (conv_epilogue_row) the kernels read.
-inline constexpr std::size_t epilogue_rows = 11;
+inline constexpr std::size_t epilogue_rows = 16;
 
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
@@ -106,6 +107,13 @@ enum class conv_epilogue_row : int {
   round_odd = 8,
   shift_even = 9,
   shift_odd = 10,
+  // The float screen (core/fixed_point.hpp, float_screen_of), float bits;
+  // 0 for a channel without one (its layer's form has no screen).
+  screen_multiplier = 11,
+  screen_low_positive = 12,
+  screen_high_positive = 13,
+  screen_low_negative = 14,
+  screen_high_negative = 15,
 };
 
 /// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
@@ -177,6 +185,12 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
     };
     int64_at(conv_epilogue_row::round_even, conv_epilogue_row::round_odd, one.round);
     int64_at(conv_epilogue_row::shift_even, conv_epilogue_row::shift_odd, one.shift);
+    const float_screen screen = oc < out_c && has_float_screen(m) ? float_screen_of(m) : float_screen{};
+    row(conv_epilogue_row::screen_multiplier, oc) = std::bit_cast<std::int32_t>(screen.multiplier);
+    row(conv_epilogue_row::screen_low_positive, oc) = std::bit_cast<std::int32_t>(screen.low_positive);
+    row(conv_epilogue_row::screen_high_positive, oc) = std::bit_cast<std::int32_t>(screen.high_positive);
+    row(conv_epilogue_row::screen_low_negative, oc) = std::bit_cast<std::int32_t>(screen.low_negative);
+    row(conv_epilogue_row::screen_high_negative, oc) = std::bit_cast<std::int32_t>(screen.high_negative);
   }
 }
 

@@ -124,6 +124,56 @@ HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t
 #endif
 }
 
+/// Whether StoreRequantized<F> rounds through the float screen
+/// (core/fixed_point.hpp, float_screen): AVX-512 only, where a float
+/// multiply-add and a conversion rounding down replace the 64-bit steps.
+template <requantize_form F>
+inline constexpr bool kFloatScreen = F.float_screen && QFENCE_SINGLE_ROUNDING;
+
+#if QFENCE_SINGLE_ROUNDING
+/// The float screen's constants for a vector of channels, the output zero
+/// point added to the four bounds, and where the exact constants are for the
+/// vectors the screen refuses.
+template <class D>
+struct ScreenLanes {
+  using VF = hn::Vec<hn::Rebind<float, D>>;
+  VF multiplier, low_positive, high_positive, low_negative, high_negative;
+  const std::int32_t* epilogue;
+  std::size_t stride;
+  int c;
+  std::int32_t zero_point;
+};
+#endif
+
+/// The constants StoreRequantized<F> reads for channels from `c`: the
+/// screen's where F has one, else RequantizeLanesAt<F>'s.
+template <requantize_form F = general_requantize_form, class D>
+HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
+                                std::int32_t zero_point) {
+#if QFENCE_SINGLE_ROUNDING
+  if constexpr (kFloatScreen<F>) {
+    const hn::Rebind<float, D> df;
+    const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
+      return hn::BitCast(df, hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride +
+                                              static_cast<std::size_t>(c)));
+    };
+    const auto zp = hn::Set(df, static_cast<float>(zero_point));
+    return ScreenLanes<D>{row(conv_epilogue_row::screen_multiplier),
+                          hn::Add(row(conv_epilogue_row::screen_low_positive), zp),
+                          hn::Add(row(conv_epilogue_row::screen_high_positive), zp),
+                          hn::Add(row(conv_epilogue_row::screen_low_negative), zp),
+                          hn::Add(row(conv_epilogue_row::screen_high_negative), zp),
+                          epilogue,
+                          stride,
+                          c,
+                          zero_point};
+  } else
+#endif
+  {
+    return RequantizeLanesAt<F>(d, epilogue, stride, c, zero_point);
+  }
+}
+
 /// One multiplier in every lane.
 template <class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesOf(D d, quantized_multiplier m) {
@@ -251,6 +301,48 @@ HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const RequantizeLanes<hn::
   if constexpr (!kZeroPointInRound<F>) v = hn::Add(v, zero_point);
   StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, v, act.min, act.max), valid, out);
 }
+
+#if QFENCE_SINGLE_ROUNDING
+/// int32 lanes of float `v` rounded down (one conversion on 512-bit vectors,
+/// whose instructions carry a rounding mode).
+template <class D>
+HWY_INLINE hn::Vec<D> FloorToInt(D d, hn::Vec<hn::Rebind<float, D>> v) {
+  if constexpr (sizeof(v.raw) == 64)
+    return hn::Vec<D>{_mm512_cvt_roundps_epi32(v.raw, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)};
+  else
+    return hn::ConvertTo(d, hn::Floor(v));
+}
+
+/// The vectors the float screen refuses: the exact integer steps (about one
+/// vector in a hundred). Inline on the unlikely branch: a call would clobber
+/// every vector register and cost the kernel's loops their accumulators.
+template <requantize_form F, class D, class T>
+HWY_INLINE void StoreRequantizedUnscreened(D d, hn::Vec<D> acc, const std::int32_t* epilogue, std::size_t stride,
+                                             int c, std::int32_t zero_point, int_range act, int valid, T* out) {
+  constexpr requantize_form exact{F.left_shift, F.zero_point_in_round, F.clamp_low, F.clamp_high, false};
+  StoreRequantized<exact>(d, acc, RequantizeLanesAt<exact>(d, epilogue, stride, c, zero_point),
+                          hn::Set(d, zero_point), act, valid, out);
+}
+
+/// StoreRequantized through the float screen (core/fixed_point.hpp): the
+/// lanes' result from lo = fma(a, M, C - D) where floor(lo) = floor(hi),
+/// hi = fma(a, M, C + D), in every lane; else the integer steps.
+template <requantize_form F, class D, class T>
+HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const ScreenLanes<D>& s, hn::Vec<D>, int_range act, int valid,
+                                 T* out) {
+  const hn::Rebind<float, D> df;
+  const auto negative = hn::RebindMask(df, hn::Lt(acc, hn::Zero(d)));
+  const auto a = hn::ConvertTo(df, acc);
+  const auto lo = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.low_negative, s.low_positive)));
+  const auto hi = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.high_negative, s.high_positive)));
+  if (HWY_UNLIKELY(!hn::AllTrue(d, hn::Eq(lo, hi)))) {
+    StoreRequantizedUnscreened<F>(d, acc, s.epilogue, s.stride, s.c, s.zero_point, act, valid, out);
+    return;
+  }
+  const hn::Rebind<T, D> d8;
+  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, lo, act.min, act.max), valid, out);
+}
+#endif
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
