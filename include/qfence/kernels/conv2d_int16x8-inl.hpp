@@ -167,7 +167,8 @@ HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<B
   const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
   const std::size_t per_channel = size(g.filter_h) * filter_row;
-  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights) {
+  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights)
+                                           QFENCE_INLINE_LAMBDA {
     const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
     for (int fy = 0; fy < g.filter_h; ++fy) {
       const int iy = y0 + fy * g.dilation_h;
@@ -206,7 +207,8 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
     const int t = o + pad - f;
     return t >= 0 && t % stride == 0 && t / stride < in ? t / stride : -1;
   };
-  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights) {
+  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights)
+                                           QFENCE_INLINE_LAMBDA {
     for (int fy = 0; fy < g.filter_h; ++fy) {
       const int iy = source(oy, g.pad_h, fy, g.stride_h, g.in_h);
       if (iy < 0) continue;
