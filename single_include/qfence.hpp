@@ -5382,6 +5382,13 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 template <requantize_form F>
 inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE_ROUNDING;
 
+/// Row r of the packed per-channel constants (rows of `stride` words),
+/// channels from `c`.
+template <class D>
+HWY_INLINE hn::Vec<D> EpilogueRowAt(D d, const std::int32_t* epilogue, std::size_t stride, int c, conv_epilogue_row r) {
+  return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
+}
+
 /// Channels from `c` of packed per-channel constants (rows of `stride`
 /// words, kernels/packed_conv.hpp); c is a multiple of the lane count. With
 /// F.zero_point_in_round, AVX-512's rounding constants gain the output
@@ -5390,9 +5397,7 @@ inline constexpr bool kZeroPointInRound = F.zero_point_in_round && QFENCE_SINGLE
 template <requantize_form F = general_requantize_form, class D>
 HWY_INLINE RequantizeLanes<hn::Vec<D>> RequantizeLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
                                                         [[maybe_unused]] std::int32_t zero_point) {
-  const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
-    return hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride + static_cast<std::size_t>(c));
-  };
+  const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA { return EpilogueRowAt(d, epilogue, stride, c, r); };
 #if QFENCE_SINGLE_ROUNDING
   const auto shift_even = row(conv_epilogue_row::shift_even), shift_odd = row(conv_epilogue_row::shift_odd);
   auto round_even = row(conv_epilogue_row::round_even), round_odd = row(conv_epilogue_row::round_odd);
@@ -5441,8 +5446,7 @@ HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t s
   if constexpr (kFloatScreen<F>) {
     const hn::Rebind<float, D> df;
     const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
-      return hn::BitCast(df, hn::LoadU(d, epilogue + static_cast<std::size_t>(static_cast<int>(r)) * stride +
-                                              static_cast<std::size_t>(c)));
+      return hn::BitCast(df, EpilogueRowAt(d, epilogue, stride, c, r));
     };
     const auto zp = hn::Set(df, static_cast<float>(zero_point));
     return ScreenLanes<D>{row(conv_epilogue_row::screen_multiplier),

@@ -232,30 +232,30 @@ inline std::string first_difference(const std::vector<float>& got, const std::ve
   return "";
 }
 
-/// Runs `l` through the depthwise kernel on `t`; the reference's bytes and
-/// the kernel's.
-template <class Geometry = qf::window_geometry, class Form = kn::general_form>
-std::pair<std::vector<std::int8_t>, std::vector<std::int8_t>> depthwise_outputs(const layer& l, kn::target t,
-                                                                                const Geometry& geometry = {},
-                                                                                Form form = {}) {
+/// Runs `l` (int8 or legacy uint8) through the depthwise kernel on `t`; the
+/// reference's bytes and the kernel's.
+template <class Layer, class Geometry = qf::window_geometry, class Form = kn::general_form>
+auto depthwise_outputs(const Layer& l, kn::target t, const Geometry& geometry = {}, Form form = {}) {
+  using T = typename decltype(l.input)::value_type;
   const auto& g = l.g;
+  const std::int32_t w_zp = weight_zero_point(l);
   const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-  std::vector<std::int8_t> want(out_n), got(out_n, 0x55);
-  qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), 0,
+  std::vector<T> want(out_n), got(out_n, 0x55);
+  qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), -w_zp,
                                   l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
                                   want.data());
   const kn::depthwise_packing p{g.out_c, g.filter_h, g.filter_w};
   std::vector<std::int16_t> packed(p.weight_count());
   std::vector<std::int32_t> epilogue(p.epilogue_words());
-  std::vector<std::int8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::int8_t>(l.in_zp));
-  kn::pack_depthwise_weights(p, l.weights.data(), packed.data());
+  std::vector<T> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<T>(l.in_zp));
+  kn::pack_depthwise_weights(p, l.weights.data(), packed.data(), w_zp);
   kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                              l.multipliers.data(), epilogue.data());
-  const kn::depthwise_int8_args args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(), l.out_zp, l.act,
-                                     got.data()};
+                              l.multipliers.data(), epilogue.data(), w_zp);
+  const kn::depthwise_quantized_args<T> args{l.input.data(), packed.data(), epilogue.data(), pad_row.data(),
+                                             l.out_zp, l.act, got.data()};
   if constexpr (kn::is_fixed_v<Geometry>) kn::depthwise_conv2d_quantized(t, geometry, args, form);
   else kn::depthwise_conv2d_quantized(t, g, args, form);
-  return {std::move(want), std::move(got)};
+  return std::pair{std::move(want), std::move(got)};
 }
 
 }  // namespace qfence_simd_test

@@ -14,21 +14,7 @@ TEST_CASE("uint8 depthwise_conv2d: every target gives the reference's bits") {
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ 0xd8u);
       const layer_u8 l = as_uint8(random_layer(r, true), r);
-      const auto& g = l.g;
-      const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
-      std::vector<std::uint8_t> want(out_n), got(out_n, 0x55);
-      qf::reference::depthwise_conv2d(g, l.input.data(), -l.in_zp, l.weights.data(), -l.w_zp,
-                                      l.bias.empty() ? nullptr : l.bias.data(), l.multipliers.data(), l.out_zp, l.act,
-                                      want.data());
-      const kn::depthwise_packing p{g.out_c, g.filter_h, g.filter_w};
-      std::vector<std::int16_t> packed(p.weight_count());
-      std::vector<std::int32_t> epilogue(p.epilogue_words());
-      std::vector<std::uint8_t> pad_row(static_cast<std::size_t>(p.padded_channels()), static_cast<std::uint8_t>(l.in_zp));
-      kn::pack_depthwise_weights(p, l.weights.data(), packed.data(), l.w_zp);
-      kn::pack_depthwise_epilogue(p, l.weights.data(), l.bias.empty() ? nullptr : l.bias.data(), l.in_zp,
-                                  l.multipliers.data(), epilogue.data(), l.w_zp);
-      kn::depthwise_conv2d_quantized(t, g, kn::depthwise_uint8_args{l.input.data(), packed.data(), epilogue.data(),
-                                                                    pad_row.data(), l.out_zp, l.act, got.data()});
+      const auto [want, got] = depthwise_outputs(l, t);
       CAPTURE(t.name());
       CAPTURE(seed);
       CAPTURE(l.w_zp);
