@@ -21,6 +21,7 @@
 #endif
 
 #include <hwy/base.h>
+#include <hwy/cache_control.h>  // hwy::Prefetch (kernels/conv2d-inl.hpp)
 #include <hwy/targets.h>
 
 #include "qfence/core/exact_float.hpp"
