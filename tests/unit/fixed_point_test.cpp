@@ -217,6 +217,57 @@ TEST_CASE("float screen: a trusted float result is the exact one") {
   MESSAGE(checked << " accumulators, " << refused << " refused by the screen");
 }
 
+// kernels/add_screen.hpp: where the screen trusts its float result, that
+// is TFLite's 8-bit ADD or SUB, for every pair of inputs of random layers
+// (int8 and uint8, scales over 1e-6..1e3, the output's from 1/8 of the
+// larger input's to 32 times it). The same screen without its margin (lo =
+// hi always) must get some wrong: the check can fail.
+TEST_CASE("ADD's float screen: a trusted float result is TFLite's, for every pair of 8-bit inputs") {
+  qtest::xorshift32 rng(47);
+  long layers = 0, usable = 0, checked = 0, refused = 0, wrong_without_margin = 0;
+  for (int i = 0; i < 96; ++i) {
+    const bool subtract = i % 2 == 1, is_uint8 = i % 4 >= 2;
+    const int low = is_uint8 ? 0 : -128, high = is_uint8 ? 255 : 127;
+    const float s1 = std::ldexp(rng.uniform(0.5f, 1.0f), rng.uniform_int(-20, 10));
+    const float s2 = s1 * std::ldexp(rng.uniform(0.5f, 1.0f), rng.uniform_int(-6, 3));
+    const float so = std::max(s1, s2) * std::ldexp(rng.uniform(0.5f, 1.0f), rng.uniform_int(-2, 5));
+    const int z1 = rng.uniform_int(low, high), z2 = rng.uniform_int(low, high), zo = rng.uniform_int(low, high);
+    const qf::add_params p = qf::make_add_params(s1, z1, s2, z2, so, zo, 20);
+    const qf::kernels::add_screen s = qf::kernels::add_screen_of(p, subtract);
+    ++layers;
+    if (!s.usable) continue;
+    ++usable;
+    qf::kernels::add_screen blunt = s;
+    blunt.low_positive = blunt.high_positive = (s.low_positive + s.high_positive) / 2;
+    blunt.low_negative = blunt.high_negative = (s.low_negative + s.high_negative) / 2;
+    const qf::int_range act{low, high};
+    for (int x = low; x <= high; ++x)
+      for (int y = low; y <= high; ++y) {
+        const std::int32_t exact =
+            is_uint8 ? (subtract ? qf::reference::add_one<true>(p, act, static_cast<std::uint8_t>(x), static_cast<std::uint8_t>(y))
+                                 : qf::reference::add_one(p, act, static_cast<std::uint8_t>(x), static_cast<std::uint8_t>(y)))
+                     : (subtract ? qf::reference::add_one<true>(p, act, static_cast<std::int8_t>(x), static_cast<std::int8_t>(y))
+                                 : qf::reference::add_one(p, act, static_cast<std::int8_t>(x), static_cast<std::int8_t>(y)));
+        const qf::screened_result got = qf::kernels::screened_add(x, y, s);
+        ++checked;
+        if (got.trusted) {
+          INFO("layer " << i << " x " << x << " y " << y << (subtract ? " (SUB)" : " (ADD)"));
+          REQUIRE(std::clamp(got.value, low, high) == exact);
+        } else {
+          ++refused;
+        }
+        if (std::clamp(qf::kernels::screened_add(x, y, blunt).value, low, high) != exact) ++wrong_without_margin;
+      }
+  }
+  // Most layers have a screen, and it refuses a few lanes in a hundred.
+  CHECK(usable > layers * 3 / 4);
+  CHECK(refused > 0);
+  CHECK(refused < checked / 20);
+  CHECK(wrong_without_margin > 0);
+  MESSAGE(usable << " of " << layers << " layers screened; " << refused << " of " << checked << " pairs refused; "
+                 << wrong_without_margin << " wrong without the margin");
+}
+
 TEST_CASE("qscale stores every float exactly (scales from 1e-6 to 1e3 and beyond)") {
   qtest::xorshift32 rng(3);
   for (int i = 0; i < 50000; ++i) {

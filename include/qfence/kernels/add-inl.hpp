@@ -15,6 +15,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/add_screen.hpp"
 #include "qfence/kernels/broadcast_vectors-inl.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/requantize-inl.hpp"
@@ -90,22 +91,47 @@ HWY_NOINLINE void AddQuantized(const broadcast_geometry& g, const T* a, const T*
   const auto offset1 = hn::Set(d, p.input1_offset), offset2 = hn::Set(d, p.input2_offset);
   const auto out_offset = hn::Set(d, p.output_offset);
   const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
-  // The offset inputs scaled by s1 and s2 (lane_input_scale, or
-  // lane_input_scale_20), their sum or difference by mo.
+  // TFLite's steps: the offset inputs scaled by s1 and s2 (lane_input_scale,
+  // or lane_input_scale_20), their sum or difference by mo.
+  const auto exact = [&](const auto& s1, const auto& s2, const auto& mo, hn::Vec<decltype(d)> x,
+                         hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
+    const auto x1 = s1(d, hn::Add(x, offset1)), y1 = s2(d, hn::Add(y, offset2));
+    const auto raw = Subtract ? hn::Sub(x1, y1) : hn::Add(x1, y1);
+    return hn::DemoteTo(dt, hn::Min(hn::Max(hn::Add(mo(d, raw), out_offset), lo), hi));
+  };
   const auto run = [&](const auto& s1, const auto& s2, const auto& mo) {
     EachBroadcastVector(d, g, a, b, out, [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
-      const auto x1 = s1(d, hn::Add(x, offset1)), y1 = s2(d, hn::Add(y, offset2));
-      const auto raw = Subtract ? hn::Sub(x1, y1) : hn::Add(x1, y1);
-      return hn::DemoteTo(dt, hn::Min(hn::Max(hn::Add(mo(d, raw), out_offset), lo), hi));
+      return exact(s1, s2, mo, x, y);
     });
   };
   if constexpr (sizeof(T) == 1) {
     // The common 8-bit case: exact 32-bit input scalings, and an output
     // multiplier below one (no left shift).
     if (add_scales_in_32_bits(p)) {
-      run(add_detail::lane_input_scale_20<decltype(d)>(d, p.input1),
-          add_detail::lane_input_scale_20<decltype(d)>(d, p.input2),
-          add_detail::lane_multiplier<decltype(d), false>(d, p.output));
+      const add_detail::lane_input_scale_20<decltype(d)> s1(d, p.input1), s2(d, p.input2);
+      const add_detail::lane_multiplier<decltype(d), false> mo(d, p.output);
+#if QFENCE_SINGLE_ROUNDING
+      // AVX-512: the float screen (kernels/add_screen.hpp), TFLite's steps
+      // for the vectors it refuses.
+      const add_screen screen = add_screen_of(p, Subtract);
+      if (screen.usable) {
+        const hn::Rebind<float, decltype(d)> df;
+        const auto a1 = hn::Set(df, screen.input1), a2 = hn::Set(df, screen.input2);
+        const auto negative_below = hn::Set(df, screen.negative_below);
+        const auto low_positive = hn::Set(df, screen.low_positive), high_positive = hn::Set(df, screen.high_positive);
+        const auto low_negative = hn::Set(df, screen.low_negative), high_negative = hn::Set(df, screen.high_negative);
+        EachBroadcastVector(d, g, a, b, out, [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
+          const auto sum = hn::MulAdd(hn::ConvertTo(df, x), a1, hn::Mul(hn::ConvertTo(df, y), a2));
+          const auto negative = hn::Lt(sum, negative_below);
+          const auto low = FloorToInt(d, hn::Add(sum, hn::IfThenElse(negative, low_negative, low_positive)));
+          const auto high = FloorToInt(d, hn::Add(sum, hn::IfThenElse(negative, high_negative, high_positive)));
+          if (HWY_UNLIKELY(!hn::AllTrue(d, hn::Eq(low, high)))) return exact(s1, s2, mo, x, y);
+          return hn::DemoteTo(dt, hn::Min(hn::Max(low, lo), hi));
+        });
+        return;
+      }
+#endif
+      run(s1, s2, mo);
       return;
     }
   }
