@@ -128,6 +128,37 @@ TEST_CASE("int8 depthwise_conv2d, constant geometry: every target gives the refe
   }
 }
 
+TEST_CASE("int8 depthwise_conv2d, one input channel: every target gives the reference's bits") {
+  // AVX3_DL's walk for one input channel (each input column's quad built once
+  // per output row, runs of 16 columns at once): depth multipliers from 1 to
+  // 40 (partial, half and several vectors), strides, dilations, SAME and
+  // VALID, rows narrower and wider than a run; runtime geometry (3x3) and
+  // constant geometry (filters of 1 to 4 rows).
+  using qf::make_window_geometry;
+  using qf::padding;
+  for (const kn::target t : kn::usable_targets()) {
+    for (const int out_c : {1, 3, 8, 16, 20, 40})
+      for (const int stride : {1, 2})
+        for (const int dilation : {1, 2})
+          for (const padding pad : {padding::same, padding::valid})
+            for (const int width : {5, 17, 40, 96}) {
+              const std::uint32_t seed = base_seed() + static_cast<std::uint32_t>(out_c * 1009 + stride * 101 + dilation * 13 + width);
+              std::mt19937 r(seed ^ 0x1c1cu);
+              const qf::window_geometry g =
+                  make_window_geometry(1, 4 + width % 5, width, 1, out_c, 3, 3, stride, stride, dilation, dilation, pad);
+              if (g.out_h <= 0 || g.out_w <= 0) continue;
+              const layer l = random_layer_of(r, g);
+              const auto [want, got] = depthwise_outputs(l, t);
+              CAPTURE(describe(l, seed, t.name()));
+              REQUIRE(got == want);
+            }
+    check_fixed_depthwise<make_window_geometry(1, 20, 96, 1, 8, 3, 3, 2, 2, 1, 1, padding::same)>(t);
+    check_fixed_depthwise<make_window_geometry(1, 7, 37, 1, 12, 2, 3, 1, 1, 1, 2, padding::valid)>(t);
+    check_fixed_depthwise<make_window_geometry(1, 9, 20, 1, 1, 4, 1, 1, 2, 1, 1, padding::same)>(t);
+    check_fixed_depthwise<make_window_geometry(2, 5, 33, 1, 24, 1, 2, 2, 1, 1, 1, padding::same)>(t);
+  }
+}
+
 TEST_CASE("int8 depthwise_conv2d, MobileNets' 3x3 layers: every target gives the reference's bits") {
   // Full vectors of channels (16, 32, 48, 64 on AVX-512; half vectors at 24),
   // strides 1 and 2, SAME and VALID, widths odd and even, as runtime

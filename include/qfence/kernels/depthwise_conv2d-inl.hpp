@@ -23,7 +23,10 @@
 // costs three widenings, two shifts, two ORs and an XOR instead of four
 // widenings, two shifts, two blends and a second store, and an output half
 // the dot products; a full 512-bit vector's column costs two 128-bit
-// inserts, one VBMI byte permutation and the XOR.
+// inserts, one VBMI byte permutation and the XOR. A layer with one input
+// channel (a depth multiplier of out_c) has the same quad in every lane of
+// a column: SingleChannelRows builds each input column's quad once per
+// output row, 16 columns at a time, and broadcasts it.
 //
 // Inputs widen by their own type (int8 sign-extended, uint8 zero-extended)
 // and weights are packed minus their zero point (uint8; int8 has none).
@@ -86,7 +89,40 @@ inline constexpr auto kQuadIndex = [] {
 /// The bytes of a quad vector that hold one of FH rows (the rest are 0).
 template <int FH>
 inline constexpr __mmask64 kQuadBytes = 0x1111111111111111ull * ((1ull << FH) - 1);
+
+/// The quads of 16 lanes from FH rows of 16 bytes (row fy's byte j in byte
+/// fy of lane j, plus 128): the rows in the 128-bit blocks of one vector,
+/// then one byte permutation (VBMI). Five instructions where widening and
+/// merging the rows took eight.
+template <int FH>
+HWY_INLINE __m512i QuadsOfRows(const __m128i (&rows)[FH]) {
+  __m512i blocks = _mm512_castsi128_si512(rows[0]);
+  if constexpr (FH > 1) blocks = _mm512_inserti32x4(blocks, rows[1], 1);
+  if constexpr (FH > 2) blocks = _mm512_inserti32x4(blocks, rows[2], 2);
+  if constexpr (FH > 3) blocks = _mm512_inserti32x4(blocks, rows[3], 3);
+  const __m512i quads = _mm512_maskz_permutexvar_epi8(kQuadBytes<FH>, _mm512_loadu_si512(kQuadIndex.data()), blocks);
+  return _mm512_xor_si512(quads, _mm512_set1_epi32(kQuadOffset<FH>));
+}
 #endif
+
+/// The packed weight pairs of the channels from c (a kept[(FH + 1) / 2][FW]
+/// of int16 vectors) as byte quads in kept[0], and the bias minus the +128
+/// of the inputs' bytes times each weight (the file comment).
+template <int FH, int FW, class D, class V16>
+HWY_INLINE hn::Vec<D> QuadWeights(D d, V16 (&kept)[(FH + 1) / 2][FW], hn::Vec<D> bias) {
+  const hn::Repartition<std::int16_t, D> d16;
+  for (int fx = 0; fx < FW; ++fx) {
+    const auto narrow = [&](V16 pair) QFENCE_INLINE_LAMBDA {  // (w0, w1) int16 -> bytes 0 and 1
+      const auto p = hn::BitCast(d, pair);
+      return hn::Or(hn::And(p, hn::Set(d, 0xFF)), hn::And(hn::ShiftRight<8>(p), hn::Set(d, 0xFF00)));
+    };
+    auto quad = narrow(kept[0][fx]);
+    if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(narrow(kept[1][fx])));
+    kept[0][fx] = hn::BitCast(d16, quad);
+    bias = hn::Sub(bias, DotBytes(d, hn::Zero(d), hn::Set(d, kQuadOffset<FH>), quad));
+  }
+  return bias;
+}
 
 /// Columns of pairs the kernel builds at once (times the pairs per column).
 inline constexpr int kPairVectors = 192;
@@ -161,6 +197,106 @@ HWY_INLINE void RollAlongRow(int stride, const window_geometry& g, int oy, const
   else walk(std::integral_constant<int, 2>{});
 }
 
+#if HWY_TARGET == HWY_AVX3_DL
+/// The input columns one output row of SingleChannelRows builds quads of, at
+/// most (a wider row takes Rows' general walk).
+inline constexpr int kMaxQuadColumns = 1024;
+
+/// quads[i] = the quad of input column x_begin + i (i < count) of a layer
+/// with one input channel: its FH rows' bytes plus 128 (`rows[fy]` null for
+/// a row outside the image; a column outside it reads the zero point). Runs
+/// of 16 columns inside the image take QuadsOfRows (and write up to 15 words
+/// past count).
+template <int FH>
+HWY_INLINE void ColumnQuads(const window_geometry& g, const std::int8_t* const (&rows)[FH], std::int8_t zero_point,
+                            int x_begin, int count, std::int32_t* quads) {
+  const __m128i zero_points = _mm_set1_epi8(zero_point);
+  for (int i = 0; i < count;) {
+    const int x = x_begin + i;
+    if (x >= 0 && x + 16 <= g.in_w) {
+      __m128i bytes[FH];
+      QFENCE_UNROLL
+      for (int fy = 0; fy < FH; ++fy) bytes[fy] = rows[fy] != nullptr ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[fy] + x)) : zero_points;
+      _mm512_storeu_si512(quads + i, QuadsOfRows<FH>(bytes));
+      i += 16;
+    } else {
+      std::uint32_t quad = 0;
+      QFENCE_UNROLL
+      for (int fy = 0; fy < FH; ++fy) {
+        const std::int8_t byte = rows[fy] != nullptr && x >= 0 && x < g.in_w ? rows[fy][x] : zero_point;
+        quad |= (static_cast<std::uint32_t>(static_cast<std::uint8_t>(byte)) ^ 0x80u) << (8 * fy);
+      }
+      quads[i++] = static_cast<std::int32_t>(quad);
+    }
+  }
+}
+
+/// Every output row of an int8 layer with one input channel (every output
+/// channel reads it: person_detect's and visual wake words' first layer,
+/// 1 -> 8 channels). Every lane of a column's quad is the same word, so the
+/// kernel builds each input column's quad once per output row (ColumnQuads)
+/// and an output's FW units are broadcasts of those words: the general walk
+/// assembled each column from three byte broadcasts per output channel
+/// vector and widened them (person_detect's first layer took 14% of the
+/// model).
+template <int FH, int FW, requantize_form F, class D>
+HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise_quantized_args<std::int8_t>& a) {
+  const hn::Repartition<std::int16_t, D> d16;
+  using V16 = hn::Vec<decltype(d16)>;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.out_c;
+  const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
+  const std::size_t out_c = static_cast<std::size_t>(channels);
+  const int span = (g.out_w - 1) * g.stride_w + (FW - 1) * g.dilation_w + 1;
+  alignas(64) std::int32_t quads[kMaxQuadColumns + 16];
+  const auto zero_point = hn::Set(d, a.output_zero_point);
+  for (int b = 0; b < g.batches; ++b) {
+    const std::int8_t* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w);
+    std::int8_t* batch_out = a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const std::int8_t* rows[FH];
+      QFENCE_UNROLL
+      for (int fy = 0; fy < FH; ++fy) rows[fy] = window_input_row(g, batch_in, oy, fy);
+      // The pad row holds the input zero point (for every output channel).
+      ColumnQuads<FH>(g, rows, a.pad_row[0], -g.pad_w, span, quads);
+      std::int8_t* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      for (int c = 0; c < channels; c += n) {
+        const int valid = channels - c < n ? channels - c : n;
+        const std::size_t cc = static_cast<std::size_t>(c);
+        V16 kept[(FH + 1) / 2][FW];
+        for (int k = 0; k < (FH + 1) / 2; ++k)
+          for (int fx = 0; fx < FW; ++fx)
+            kept[k][fx] = hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * FW + static_cast<std::size_t>(fx)) *
+                                                          padded + cc) * 2);
+        const auto bias = QuadWeights<FH, FW>(d, kept, hn::LoadU(d, a.epilogue + c));
+        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto output = [&](int ox) QFENCE_INLINE_LAMBDA {
+          const std::int32_t* column = quads + static_cast<std::size_t>(ox) * static_cast<std::size_t>(g.stride_w);
+          auto acc = bias;
+          QFENCE_UNROLL
+          for (int fx = 0; fx < FW; ++fx)
+            acc = DotBytes(d, acc, hn::Set(d, column[fx * g.dilation_w]), hn::BitCast(d, kept[0][fx]));
+          return acc;
+        };
+        const auto finish = [&](hn::Vec<D> acc, int ox) QFENCE_INLINE_LAMBDA {
+          StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
+                              out_row + static_cast<std::size_t>(ox) * out_c + cc);
+        };
+        // Four outputs at a time: independent chains of dot products.
+        int ox = 0;
+        for (; ox + 4 <= g.out_w; ox += 4) {
+          const auto acc0 = output(ox), acc1 = output(ox + 1), acc2 = output(ox + 2), acc3 = output(ox + 3);
+          finish(acc0, ox);
+          finish(acc1, ox + 1);
+          finish(acc2, ox + 2);
+          finish(acc3, ox + 3);
+        }
+        for (; ox < g.out_w; ++ox) finish(output(ox), ox);
+      }
+    }
+  }
+}
+#endif
+
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
 template <int FH, int FW, requantize_form F, class D, class T>
@@ -171,6 +307,14 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // Byte quads (see the file comment) or int16 pairs: the vectors a column
   // of inputs makes.
   constexpr bool kQuads = HWY_TARGET == HWY_AVX3_DL && std::is_same_v<T, std::int8_t> && FH != 0 && FH <= 4 && FW != 0;
+#if HWY_TARGET == HWY_AVX3_DL
+  if constexpr (kQuads) {
+    if (g.in_c == 1 && (g.out_w - 1) * g.stride_w + (FW - 1) * g.dilation_w + 1 <= kMaxQuadColumns) {
+      SingleChannelRows<FH, FW, F>(d, g, a);
+      return;
+    }
+  }
+#endif
   const int units = kQuads ? 1 : pairs;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
@@ -234,16 +378,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           if constexpr (kQuads) {
 #if HWY_TARGET == HWY_AVX3_DL
             if constexpr (hn::MaxLanes(decltype(d)()) == 16 && FH > 1) {
-              // The rows' 16 bytes in the 128-bit blocks of one vector, then
-              // one byte permutation (VBMI) to the quads: five instructions
-              // where widening and merging the rows took eight.
-              __m512i blocks = _mm512_castsi128_si512(load(0, 0).raw);
-              blocks = _mm512_inserti32x4(blocks, load(1, 0).raw, 1);
-              if constexpr (FH > 2) blocks = _mm512_inserti32x4(blocks, load(2, 0).raw, 2);
-              if constexpr (FH > 3) blocks = _mm512_inserti32x4(blocks, load(3, 0).raw, 3);
-              const auto quad =
-                  V{_mm512_maskz_permutexvar_epi8(kQuadBytes<FH>, hn::LoadU(d, kQuadIndex.data()).raw, blocks)};
-              return hn::BitCast(d16, hn::Xor(quad, hn::Set(d, kQuadOffset<FH>)));
+              __m128i rows_bytes[FH];
+              QFENCE_UNROLL
+              for (int fy = 0; fy < FH; ++fy) rows_bytes[fy] = load(fy, 0).raw;
+              return hn::BitCast(d16, V{QuadsOfRows<FH>(rows_bytes)});
             }
 #endif
             const hn::Rebind<std::uint8_t, decltype(d)> du8;
@@ -278,20 +416,8 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           for (int k = 0; k < kept_pairs; ++k)
             for (int fx = 0; fx < kept_w; ++fx) kept[k][fx] = weight(k, fx);
         V bias = hn::LoadU(d, a.epilogue + c);
-        if constexpr (kQuads) {
-          // Each column's weight pairs as one byte quad, and the bias minus
-          // the +128 of the inputs' bytes times each weight.
-          for (int fx = 0; fx < FW; ++fx) {
-            const auto narrow = [&](V16 pair) QFENCE_INLINE_LAMBDA {  // (w0, w1) int16 -> bytes 0 and 1
-              const V p = hn::BitCast(d, pair);
-              return hn::Or(hn::And(p, hn::Set(d, 0xFF)), hn::And(hn::ShiftRight<8>(p), hn::Set(d, 0xFF00)));
-            };
-            V quad = narrow(kept[0][fx]);
-            if constexpr (FH > 2) quad = hn::Or(quad, hn::ShiftLeft<16>(narrow(kept[1][fx])));
-            kept[0][fx] = hn::BitCast(d16, quad);
-            bias = hn::Sub(bias, DotBytes(d, hn::Zero(d), hn::Set(d, kQuadOffset<FH>), quad));
-          }
-        }
+        // Each column's weight pairs as one byte quad.
+        if constexpr (kQuads) bias = QuadWeights<FH, FW>(d, kept, bias);
         const auto weight_of = [&](int k, int fx) QFENCE_INLINE_LAMBDA -> V16 {
           if constexpr (FH != 0 && FW != 0) return kept[k][fx];
           else return weight(k, fx);
