@@ -267,16 +267,18 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
 /// in tiles of 6 pixels computed 54 for 49 (its 7x7 1x1 layers ran 6-9%
 /// faster with a last tile of 1), and a fully connected layer (one pixel)
 /// computed 6. On the compile-time path (Geometry a kernels::fixed) the
-/// layer's own remainder, where the rows it saves are 2% of the layer's or
-/// more (a tile shape per layer costs compile time); on the runtime path a
-/// tile of one pixel, for fully connected layers and 7x7 maps.
+/// layer's own remainder, where the rows it saves are 5% of the layer's or
+/// more (a tile shape per layer costs compile time: at 2%, Clang took 6 s
+/// more over MobileNetV2) and the layer has more than one tile (a single
+/// tile's unused rows are dead code there); on the runtime path a tile of
+/// one pixel, for fully connected layers and 7x7 maps.
 template <class Geometry>
 constexpr int last_tile_pixels(int pixels_per_tile) noexcept {
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry g = Geometry::value;
     const int pixels = g.out_h * g.out_w, rest = pixels % pixels_per_tile;
     const int rows = (pixels + pixels_per_tile - 1) / pixels_per_tile * pixels_per_tile;
-    return rest != 0 && (pixels_per_tile - rest) * 50 >= rows ? rest : 0;
+    return pixels > pixels_per_tile && rest != 0 && (pixels_per_tile - rest) * 20 >= rows ? rest : 0;
   } else {
     return pixels_per_tile > 1 ? 1 : 0;
   }
@@ -285,13 +287,14 @@ constexpr int last_tile_pixels(int pixels_per_tile) noexcept {
 /// Every output pixel, tile by tile, for tiles of Vectors vectors of the
 /// channels [oc_begin, oc_end): a whole number of tiles when Tail is 0 (the
 /// passes of Conv2DQuantized), any (narrower tiles at the end) when Tail is
-/// -1, for scalable vectors. Geometry says which last tile to use
-/// (last_tile_pixels).
-template <int Vectors, int Tail, requantize_form F, class Geometry, class D, class T>
+/// -1, for scalable vectors. LastPixels, when not 0, is the pixels of the
+/// tile that runs a count of that many (last_tile_pixels): a number, not the
+/// geometry, so that the layers share this function (one per geometry cost
+/// Clang 13 s over MobileNetV2).
+template <int Vectors, int Tail, requantize_form F, int LastPixels, class D, class T>
 HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
                             int oc_end) {
   constexpr int Pixels = pixels_for<T>(Vectors);
-  constexpr int LastPixels = Tail == 0 ? last_tile_pixels<Geometry>(Pixels) : 0;
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
@@ -353,15 +356,16 @@ HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quanti
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
   if constexpr (is_fixed_v<Vectors>) {
     constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
-    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, Geometry>(d, g, a, 0, wide * n);
-    if constexpr (rest > 0) pixel_tiles<rest, 0, F, Geometry>(d, g, a, wide * n, all * n);
+    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(kVectors))>(d, g, a, 0, wide * n);
+    if constexpr (rest > 0) pixel_tiles<rest, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(rest))>(d, g, a, wide * n, all * n);
   } else {
     const int all = vectors, wide = wide_of(all), rest = all - wide;
     static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
-    if (wide > 0) pixel_tiles<kVectors, 0, F, Geometry>(d, g, a, 0, wide * n);
-    if (rest == 3) pixel_tiles<3, 0, F, Geometry>(d, g, a, wide * n, all * n);
-    else if (rest == 2) pixel_tiles<2, 0, F, Geometry>(d, g, a, wide * n, all * n);
-    else if (rest == 1) pixel_tiles<1, 0, F, Geometry>(d, g, a, wide * n, all * n);
+    constexpr auto last = [](int vectors) { return last_tile_pixels<Geometry>(pixels_for<T>(vectors)); };
+    if (wide > 0) pixel_tiles<kVectors, 0, F, last(kVectors)>(d, g, a, 0, wide * n);
+    if (rest == 3) pixel_tiles<3, 0, F, last(3)>(d, g, a, wide * n, all * n);
+    else if (rest == 2) pixel_tiles<2, 0, F, last(2)>(d, g, a, wide * n, all * n);
+    else if (rest == 1) pixel_tiles<1, 0, F, last(1)>(d, g, a, wide * n, all * n);
   }
 }
 
@@ -434,7 +438,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
-        conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value, Geometry>(d, g, a, 0, pk.padded_out_c());
+        conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value, 0>(d, g, a, 0, pk.padded_out_c());
         return;
       }
     }

@@ -202,6 +202,13 @@ HWY_INLINE void RollAlongRow(int stride, const window_geometry& g, int oy, const
 /// most (a wider row takes Rows' general walk).
 inline constexpr int kMaxQuadColumns = 1024;
 
+/// Whether SingleChannelRows runs `g`: one input channel, a filter of one
+/// to four rows, an output row's columns within kMaxQuadColumns.
+constexpr bool single_channel(const window_geometry& g) noexcept {
+  return g.in_c == 1 && g.filter_h >= 1 && g.filter_h <= 4 &&
+         (g.out_w - 1) * g.stride_w + (g.filter_w - 1) * g.dilation_w + 1 <= kMaxQuadColumns;
+}
+
 /// quads[i] = the quad of input column x_begin + i (i < count) of a layer
 /// with one input channel: its FH rows' bytes plus 128 (`rows[fy]` null for
 /// a row outside the image; a column outside it reads the zero point). Runs
@@ -307,14 +314,6 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // Byte quads (see the file comment) or int16 pairs: the vectors a column
   // of inputs makes.
   constexpr bool kQuads = HWY_TARGET == HWY_AVX3_DL && std::is_same_v<T, std::int8_t> && FH != 0 && FH <= 4 && FW != 0;
-#if HWY_TARGET == HWY_AVX3_DL
-  if constexpr (kQuads) {
-    if (g.in_c == 1 && (g.out_w - 1) * g.stride_w + (FW - 1) * g.dilation_w + 1 <= kMaxQuadColumns) {
-      SingleChannelRows<FH, FW, F>(d, g, a);
-      return;
-    }
-  }
-#endif
   const int units = kQuads ? 1 : pairs;
   const std::size_t padded = static_cast<std::size_t>(round_up(channels, channel_tile));
   const hn::Repartition<std::int16_t, decltype(d)> d16;
@@ -532,6 +531,27 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   const hn::ScalableTag<std::int32_t> d;
   const hn::Half<decltype(d)> half;
   const auto halves = [](int channels, int lanes) { return channels % lanes != 0 && channels % (lanes / 2) == 0; };
+#if HWY_TARGET == HWY_AVX3_DL
+  // One input channel: SingleChannelRows, instantiated only for layers that
+  // take it (inlined into every layer's walk, it cost Clang 10 s over
+  // MobileNetV2, which has none).
+  if constexpr (std::is_same_v<T, std::int8_t>) {
+    if constexpr (is_fixed_v<Geometry>) {
+      constexpr window_geometry c = Geometry::value;
+      if constexpr (single_channel(c)) {
+        if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
+          SingleChannelRows<c.filter_h, c.filter_w, Form::value>(half, g, a);
+        else
+          SingleChannelRows<c.filter_h, c.filter_w, Form::value>(d, g, a);
+        return;
+      }
+    } else if (single_channel(g) && g.filter_h == 3 && g.filter_w == 3) {
+      if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) SingleChannelRows<3, 3, Form::value>(half, g, a);
+      else SingleChannelRows<3, 3, Form::value>(d, g, a);
+      return;
+    }
+  }
+#endif
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry c = Geometry::value;
     if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
