@@ -6179,7 +6179,6 @@ inline constexpr int kVectors = kTileVectors;
 /// 4 input bytes (64 bytes of weights each).
 inline constexpr std::size_t kWeightPrefetchBytes = 512;
 inline constexpr int kMaxPixels = 12;
-/// Pixels per tile for a tile of `vectors` vectors of channels.
 /// Pixels per tile for a tile of `vectors` vectors of channels; a uint8
 /// tile keeps one more accumulator per pixel (its input sum term).
 template <class T>
@@ -6430,14 +6429,15 @@ template <requantize_form F, class Geometry, class Vectors, class D, class T>
 HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
                               int n) {
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
+  // The last tile of a pass of tiles `width` vectors wide.
+  constexpr auto last = [](int width) { return last_tile_pixels<Geometry>(pixels_for<T>(width)); };
   if constexpr (is_fixed_v<Vectors>) {
     constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
-    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(kVectors))>(d, g, a, 0, wide * n);
-    if constexpr (rest > 0) pixel_tiles<rest, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(rest))>(d, g, a, wide * n, all * n);
+    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, last(kVectors)>(d, g, a, 0, wide * n);
+    if constexpr (rest > 0) pixel_tiles<rest, 0, F, last(rest)>(d, g, a, wide * n, all * n);
   } else {
     const int all = vectors, wide = wide_of(all), rest = all - wide;
     static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
-    constexpr auto last = [](int vectors) { return last_tile_pixels<Geometry>(pixels_for<T>(vectors)); };
     if (wide > 0) pixel_tiles<kVectors, 0, F, last(kVectors)>(d, g, a, 0, wide * n);
     if (rest == 3) pixel_tiles<3, 0, F, last(3)>(d, g, a, wide * n, all * n);
     else if (rest == 2) pixel_tiles<2, 0, F, last(2)>(d, g, a, wide * n, all * n);
@@ -7082,6 +7082,15 @@ HWY_INLINE __m512i QuadsOfRows(const __m128i (&rows)[FH]) {
 }
 #endif
 
+/// The packed weight pairs (kernels/packed_conv.hpp, depthwise_packing) of
+/// pair k, filter column fx, for the channels from cc.
+template <class D16>
+HWY_INLINE hn::Vec<D16> WeightPairsAt(D16 d16, const std::int16_t* weights, int k, int fx, int filter_w,
+                                      std::size_t padded, std::size_t cc) {
+  return hn::LoadU(d16, weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(filter_w) +
+                                    static_cast<std::size_t>(fx)) * padded + cc) * 2);
+}
+
 /// The packed weight pairs of the channels from c (a kept[(FH + 1) / 2][FW]
 /// of int16 vectors) as byte quads in kept[0], and the bias minus the +128
 /// of the inputs' bytes times each weight (the file comment).
@@ -7249,8 +7258,7 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
         V16 kept[(FH + 1) / 2][FW];
         for (int k = 0; k < (FH + 1) / 2; ++k)
           for (int fx = 0; fx < FW; ++fx)
-            kept[k][fx] = hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * FW + static_cast<std::size_t>(fx)) *
-                                                          padded + cc) * 2);
+            kept[k][fx] = WeightPairsAt(d16, a.weights, k, fx, FW, padded, cc);
         const auto bias = QuadWeights<FH, FW>(d, kept, hn::LoadU(d, a.epilogue + c));
         const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         const auto output = [&](int ox) QFENCE_INLINE_LAMBDA {
@@ -7378,8 +7386,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           return unit_of(k, [&](int fy, int slot) QFENCE_INLINE_LAMBDA { return bytes(fy, x, slot); });
         };
         const auto weight = [&](int k, int fx) QFENCE_INLINE_LAMBDA {
-          return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
-                                              static_cast<std::size_t>(fx)) * padded + cc) * 2);
+          return WeightPairsAt(d16, a.weights, k, fx, fw, padded, cc);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
           StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,

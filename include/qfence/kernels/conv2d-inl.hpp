@@ -103,7 +103,6 @@ inline constexpr int kVectors = kTileVectors;
 /// 4 input bytes (64 bytes of weights each).
 inline constexpr std::size_t kWeightPrefetchBytes = 512;
 inline constexpr int kMaxPixels = 12;
-/// Pixels per tile for a tile of `vectors` vectors of channels.
 /// Pixels per tile for a tile of `vectors` vectors of channels; a uint8
 /// tile keeps one more accumulator per pixel (its input sum term).
 template <class T>
@@ -354,14 +353,15 @@ template <requantize_form F, class Geometry, class Vectors, class D, class T>
 HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
                               int n) {
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
+  // The last tile of a pass of tiles `width` vectors wide.
+  constexpr auto last = [](int width) { return last_tile_pixels<Geometry>(pixels_for<T>(width)); };
   if constexpr (is_fixed_v<Vectors>) {
     constexpr int all = Vectors::value, wide = wide_of(all), rest = all - wide;
-    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(kVectors))>(d, g, a, 0, wide * n);
-    if constexpr (rest > 0) pixel_tiles<rest, 0, F, last_tile_pixels<Geometry>(pixels_for<T>(rest))>(d, g, a, wide * n, all * n);
+    if constexpr (wide > 0) pixel_tiles<kVectors, 0, F, last(kVectors)>(d, g, a, 0, wide * n);
+    if constexpr (rest > 0) pixel_tiles<rest, 0, F, last(rest)>(d, g, a, wide * n, all * n);
   } else {
     const int all = vectors, wide = wide_of(all), rest = all - wide;
     static_assert(kVectors == 4, "the passes below cover 1..3 vectors left");
-    constexpr auto last = [](int vectors) { return last_tile_pixels<Geometry>(pixels_for<T>(vectors)); };
     if (wide > 0) pixel_tiles<kVectors, 0, F, last(kVectors)>(d, g, a, 0, wide * n);
     if (rest == 3) pixel_tiles<3, 0, F, last(3)>(d, g, a, wide * n, all * n);
     else if (rest == 2) pixel_tiles<2, 0, F, last(2)>(d, g, a, wide * n, all * n);

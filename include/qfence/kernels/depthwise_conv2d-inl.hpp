@@ -105,6 +105,15 @@ HWY_INLINE __m512i QuadsOfRows(const __m128i (&rows)[FH]) {
 }
 #endif
 
+/// The packed weight pairs (kernels/packed_conv.hpp, depthwise_packing) of
+/// pair k, filter column fx, for the channels from cc.
+template <class D16>
+HWY_INLINE hn::Vec<D16> WeightPairsAt(D16 d16, const std::int16_t* weights, int k, int fx, int filter_w,
+                                      std::size_t padded, std::size_t cc) {
+  return hn::LoadU(d16, weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(filter_w) +
+                                    static_cast<std::size_t>(fx)) * padded + cc) * 2);
+}
+
 /// The packed weight pairs of the channels from c (a kept[(FH + 1) / 2][FW]
 /// of int16 vectors) as byte quads in kept[0], and the bias minus the +128
 /// of the inputs' bytes times each weight (the file comment).
@@ -272,8 +281,7 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
         V16 kept[(FH + 1) / 2][FW];
         for (int k = 0; k < (FH + 1) / 2; ++k)
           for (int fx = 0; fx < FW; ++fx)
-            kept[k][fx] = hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * FW + static_cast<std::size_t>(fx)) *
-                                                          padded + cc) * 2);
+            kept[k][fx] = WeightPairsAt(d16, a.weights, k, fx, FW, padded, cc);
         const auto bias = QuadWeights<FH, FW>(d, kept, hn::LoadU(d, a.epilogue + c));
         const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
         const auto output = [&](int ox) QFENCE_INLINE_LAMBDA {
@@ -401,8 +409,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           return unit_of(k, [&](int fy, int slot) QFENCE_INLINE_LAMBDA { return bytes(fy, x, slot); });
         };
         const auto weight = [&](int k, int fx) QFENCE_INLINE_LAMBDA {
-          return hn::LoadU(d16, a.weights + ((static_cast<std::size_t>(k) * static_cast<std::size_t>(fw) +
-                                              static_cast<std::size_t>(fx)) * padded + cc) * 2);
+          return WeightPairsAt(d16, a.weights, k, fx, fw, padded, cc);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
           StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
