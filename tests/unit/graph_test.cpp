@@ -1,6 +1,9 @@
 // The typed graph: branches, several inputs and outputs, fences around custom
 // ops, the compile-time memory plan, and inference without heap allocation.
 #include <atomic>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -175,6 +178,30 @@ TEST_CASE("a branching graph equals the same ops run one model at a time") {
   }
   CHECK(out0 == cat);
   CHECK(out1 == qtest::run(qf::graph(qf::input<S>(), qf::mean<1, 2>(qf::ref<0>, qf::out<qf::per_tensor<0.05f, 0>>)), s));
+}
+
+TEST_CASE("invoke_observed reports each node once it has run, in order, and computes what invoke does") {
+  using M = decltype(residual);
+  const auto x = qtest::random_ints<std::int8_t>(In8::elements, 8, -128, 127);
+  auto plain = qtest::heap_arena<M>();
+  std::ranges::copy(x, plain->input<0>().begin());
+  residual.invoke(*plain);
+  const std::vector<std::int8_t> want(plain->output<1>().begin(), plain->output<1>().end());
+  auto arena = qtest::heap_arena<M>();
+  std::ranges::copy(x, arena->input<0>().begin());
+  std::vector<std::pair<int, std::string>> seen;
+  std::vector<std::int8_t> mean_when_reported;
+  residual.invoke_observed(*arena, qf::kernels::default_target(), [&](int node, const char* op) {
+    seen.emplace_back(node, op);
+    // Node 8 is output 1: its bytes are final as soon as it has run.
+    if (node == 8) mean_when_reported.assign(arena->output<1>().begin(), arena->output<1>().end());
+  });
+  const std::vector<std::pair<int, std::string>> order{{1, "conv2d"},         {2, "conv2d"},       {3, "add"},
+                                                       {4, "max_pool2d"},     {5, "average_pool2d"},
+                                                       {6, "quantize"},       {7, "concatenation"}, {8, "mean"}};
+  CHECK(seen == order);
+  CHECK(mean_when_reported == want);
+  CHECK(std::vector<std::int8_t>(arena->output<1>().begin(), arena->output<1>().end()) == want);
 }
 
 TEST_CASE("two inputs, one of them read again by the last node") {

@@ -61,6 +61,7 @@ int drive(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::string out_dir;
   int repeat = 1;
+  bool layers = false;
   std::string target_name;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -72,6 +73,7 @@ int drive(int argc, char** argv) {
     else if (a == "--out-dir") out_dir = value();
     else if (a == "--repeat") repeat = std::max(1, std::atoi(value().c_str()));
     else if (a == "--target") target_name = value();
+    else if (a == "--layers") layers = true;
     else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
     else if (a == "--numerics") {
       // The embedded graph's numerics were fixed when the header was made.
@@ -127,6 +129,30 @@ int drive(int argc, char** argv) {
   }
   std::sort(times_us.begin(), times_us.end());
 
+  // --layers: each node's time, the minimum over as many more invokes
+  // (apart from the timed ones above, whose clock reads nothing in between).
+  struct layer_time {
+    int node;
+    const char* op;
+    double us_min;
+  };
+  std::vector<layer_time> layer_times;
+  if (layers) {
+    for (int r = 0; r < repeat; ++r) {
+      Info::graph().reset_state(*arena);
+      std::size_t k = 0;
+      auto last = std::chrono::steady_clock::now();
+      Info::graph().invoke_observed(*arena, target, [&](int node, const char* op) {
+        const auto now = std::chrono::steady_clock::now();
+        const double us = std::chrono::duration<double, std::micro>(now - last).count();
+        if (k == layer_times.size()) layer_times.push_back({node, op, us});
+        else layer_times[k].us_min = std::min(layer_times[k].us_min, us);
+        ++k;
+        last = std::chrono::steady_clock::now();
+      });
+    }
+  }
+
   qfence::cli::json j;
   j.begin_object();
   j.field("model", Info::source_model);
@@ -146,6 +172,17 @@ int drive(int argc, char** argv) {
   j.field("repeat", repeat);
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
+  if (layers) {
+    j.key("layers").begin_array();
+    for (const layer_time& l : layer_times) {
+      j.begin_object();
+      j.field("node", l.node);
+      j.field("op", l.op);
+      j.field("us_min", l.us_min);
+      j.end_object();
+    }
+    j.end_array();
+  }
   j.end_object();
 
   if (!out_dir.empty()) {

@@ -424,13 +424,22 @@ class model {
   /// of this model type M, whose inputs have been written.
   template <class Arena>
   void invoke(Arena&& arena) const {
-    run_all<false>(memory_of(arena), kernels::default_target());
+    run_all<false>(memory_of(arena), kernels::default_target(), no_observer{});
   }
 
   /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
   template <class Arena>
   void invoke(Arena&& arena, kernels::target t) const noexcept {
-    run_all<false>(memory_of(arena), t);
+    run_all<false>(memory_of(arena), t, no_observer{});
+  }
+
+  /// invoke on target `t`, calling `after_node(i, op_name)` as soon as node
+  /// i has run (input nodes run nothing and are not reported): to time the
+  /// nodes one by one (`scripts/embed-run --layers`), or to look at a
+  /// tensor while its bytes are still its own.
+  template <class Arena, class Observer>
+  void invoke_observed(Arena&& arena, kernels::target t, Observer&& after_node) const {
+    run_all<false>(memory_of(arena), t, after_node);
   }
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
@@ -438,7 +447,7 @@ class model {
   /// another, or a kernel that read a dead buffer, changes the outputs.
   template <class Arena>
   void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
-    run_all<true>(memory_of(arena), t);
+    run_all<true>(memory_of(arena), t, no_observer{});
   }
 
  private:
@@ -542,10 +551,20 @@ class model {
     }
   }
 
-  template <bool Poison>
-  void run_all(std::byte* arena, kernels::target t) const noexcept {
+  struct no_observer {
+    void operator()(int, const char*) const noexcept {}
+  };
+
+  /// Tells `after_node` that node I has run (not for input nodes).
+  template <int I, class Observer>
+  static void report(Observer& after_node) {
+    if constexpr (!is_input[I]) after_node(I, static_cast<const char*>(node_t<I>::op::name));
+  }
+
+  template <bool Poison, class Observer>
+  void run_all(std::byte* arena, kernels::target t, Observer&& after_node) const {
     [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena, t), Poison ? poison_dead(arena, I) : void()), ...);
+      ((step<I>(arena, t), report<I>(after_node), Poison ? poison_dead(arena, I) : void()), ...);
     }(std::make_integer_sequence<int, N>{});
   }
 };
