@@ -14,11 +14,11 @@
 #include <type_traits>
 #include <limits>
 #include <string_view>
+#include <bit>
 #include <cmath>
 #include <array>
 #include <cstddef>
 #include <iterator>
-#include <bit>
 #include <initializer_list>
 #include <cstring>
 #include <tuple>
@@ -357,26 +357,54 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
 /// point in float32 lanes, trusted only where float cannot have erred, the
 /// exact integer steps elsewhere. For a right shift r >= 1 (no left shift),
 /// single_rounding reads, with x = a * m / 2^(31+r) (real):
-///   result + zp = floor(x + zp + 1/2 + 2^-(r+1) - 2^-r [a < 0]) = floor(v).
-/// In float, lo = fma(float(a), M, C - D) and hi = fma(float(a), M, C + D)
-/// with M = float(m / 2^(31+r)), C the constant in v (rounded to float) and
-/// D = 2^-12. Where |v| < 512 each of lo and hi is within 1.2e-4 < D of
-/// v -+ D (u = 2^-24):
-///   |float(a) M - x| <= |x| (2u + u^2), and |x| < 512 + 257;
-///   C's roundings (here, and adding zp at run time) <= u + 2^-17;
-///   the fma's one rounding <= u |lo| <= 2^-15.
-/// So lo < v < hi there, and where floor(lo) = floor(hi) that is floor(v).
-/// Where |v| >= 512 the floors of lo and hi lie beyond 510 (below -510):
-/// every 8-bit clamp makes them the exact result's clamp. |x| < 2^30 keeps
-/// the conversion inside int32. Elsewhere (an integer between lo and hi:
-/// about one vector of 16 lanes in a hundred) the kernel takes the exact
-/// integer steps. fixed_point_test checks screened_requantize against
-/// multiply_by_quantized_multiplier next to every rounding boundary.
+///   result + zp = floor(x + zp + C),  C = 1/2 + 2^-(r+1) - 2^-r [a < 0].
+/// The kernel computes one fma per lane,
+///   t = fma(float(a), M, C'),  M = float(m / 2^(31+r)),
+///   C' = float(C + 4 w) + (zp + offset) rounded to float,  w = 2^-15,
+/// where the offset (screen_offset: 384 for int8, 256 for uint8) puts every
+/// value of the 8-bit type, y = x + zp + C + offset, in [256, 512). There a
+/// float's bits are (135 << 23) + (t - 256) / w: bits 15 and up hold
+/// floor(t), the 15 below t's fraction in units of w. The result is
+/// (bits >> 15) - (34304 + offset), no conversion; the screen trusts it
+/// where those fraction bits are 8 or more (one test of bits & 0x7FF8).
+/// Why that is floor(y) - offset, the exact result:
+///   - t in [256, 512) means |float(a) M| < 256 (C' is in [256.25, 512)),
+///     so |x| < 256 and |float(a) M - x| <= |x| (2u + u^2) < 1.0 w
+///     (u = 2^-24);
+///   - C' differs from C + 4 w + zp + offset by at most w/2 + 2^-25 (not at
+///     all for r <= 14), the fma's rounding by at most w/2;
+///   - so |t - (y + 4 w)| < 2.01 w; a trusted fraction of 8 to 2^15 - 1
+///     units puts y in t's integer with 1.99 w to spare below and 2.99 w
+///     above.
+/// Outside [256, 512) the bits still order as the floats do: t >= 512 gives
+/// 128 (int8; 256 for uint8) or more, where y - offset > 127.999 (255.999)
+/// and the exact result clamped to the type is its top too; t < 256 gives
+/// -129 (-1) or less, where y - offset < -127.999 (0.001) and the exact
+/// result clamped is the bottom. |x| < 2^29 keeps every value finite. About
+/// one vector of 16 lanes in 256 is refused (8 fractions in 2^15 per lane).
+/// fixed_point_test checks screened_requantize against
+/// multiply_by_quantized_multiplier next to every rounding boundary and at
+/// both ends of each 8-bit range.
 struct float_screen {
-  float multiplier;
-  float low_positive, high_positive;  // C - D and C + D for a >= 0 (without zp)
-  float low_negative, high_negative;  // the same for a < 0
+  float multiplier = 0.0f;
+  // C + 4 w for a >= 0 and for a < 0 (without zp and offset). A padded
+  // channel keeps 1/2: its lanes' fraction is then never refused.
+  float positive = 0.5f, negative = 0.5f;
 };
+
+/// The offset that puts an 8-bit type's values at [256, 512).
+template <class T>
+inline constexpr std::int32_t screen_offset = 256 - std::numeric_limits<T>::min();
+/// The fraction bits of t in [256, 512), and the bits' value at t = 256
+/// shifted right by as many.
+inline constexpr int screen_fraction_bits = 15;
+inline constexpr std::int32_t screen_bits_at_256 = (127 + 8) << (23 - screen_fraction_bits);
+/// Fractions below 8 units (t's fraction within 4 units of an integer, less
+/// the 4 that C' adds) are refused: t's bits & screen_refused_mask is 0
+/// exactly there.
+inline constexpr int screen_window = 4;
+inline constexpr std::int32_t screen_refused_mask =
+    ((std::int32_t{1} << screen_fraction_bits) - 1) & ~(2 * screen_window - 1);
 
 /// Whether a multiplier has a float screen: a right shift of 1..31 bits
 /// (multipliers below one half), no left shift.
@@ -386,28 +414,26 @@ constexpr bool has_float_screen(quantized_multiplier m) noexcept { return m.shif
 constexpr float_screen float_screen_of(quantized_multiplier m) noexcept {
   const int r = -m.shift;
   const auto power = [](int k) { return static_cast<double>(std::uint64_t{1} << k); };
-  const double half_gap = 1.0 / power(12);  // D
-  const double positive = 0.5 + 1.0 / power(r + 1), negative = positive - 1.0 / power(r);
-  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)),
-          static_cast<float>(positive - half_gap), static_cast<float>(positive + half_gap),
-          static_cast<float>(negative - half_gap), static_cast<float>(negative + half_gap)};
+  const double window = screen_window / power(screen_fraction_bits);
+  const double positive = 0.5 + 1.0 / power(r + 1) + window, negative = positive - 1.0 / power(r);
+  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)), static_cast<float>(positive),
+          static_cast<float>(negative)};
 }
 
-/// One lane of the screened rounding, as the kernels compute it: the float
-/// result (with zero point zp) and whether the screen trusts it. A scalar
-/// model for the tests; std::fma rounds once, as vfmadd does.
+/// One lane of the screened rounding, as the kernels compute it: the result
+/// (with zero point zp, before any clamp) and whether the screen trusts it,
+/// for an output of 8-bit type T. A scalar model for the tests; std::fma
+/// rounds once, as vfmadd does.
 struct screened_result {
   std::int32_t value;
   bool trusted;
 };
+template <class T>
 inline screened_result screened_requantize(std::int32_t a, const float_screen& s, std::int32_t zp) noexcept {
-  const auto z = static_cast<float>(zp);
-  const float low_c = (a < 0 ? s.low_negative : s.low_positive) + z;
-  const float high_c = (a < 0 ? s.high_negative : s.high_positive) + z;
-  const auto af = static_cast<float>(a);
-  const auto lo = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, low_c)));
-  const auto hi = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, high_c)));
-  return {lo, lo == hi};
+  const float c = (a < 0 ? s.negative : s.positive) + static_cast<float>(zp + screen_offset<T>);
+  const auto bits = std::bit_cast<std::int32_t>(std::fma(static_cast<float>(a), s.multiplier, c));
+  return {(bits >> screen_fraction_bits) - (screen_bits_at_256 - 256 + screen_offset<T>),
+          (bits & screen_refused_mask) != 0};
 }
 
 /// ADD's and SUB's 8-bit input scaling, MultiplyByQuantizedMultiplier(v *
@@ -2628,7 +2654,7 @@ namespace qfence::kernels {
 inline constexpr int channel_tile = 16;
 
 /// Rows of per-channel constants (conv_epilogue_row) the kernels read.
-inline constexpr std::size_t epilogue_rows = 16;
+inline constexpr std::size_t epilogue_rows = 14;
 
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
@@ -2688,12 +2714,10 @@ enum class conv_epilogue_row : int {
   shift_even = 9,
   shift_odd = 10,
   // The float screen (core/fixed_point.hpp, float_screen_of), float bits;
-  // 0 for a channel without one (its layer's form has no screen).
+  // float_screen{} for a channel without one.
   screen_multiplier = 11,
-  screen_low_positive = 12,
-  screen_high_positive = 13,
-  screen_low_negative = 14,
-  screen_high_negative = 15,
+  screen_positive = 12,  // C for accumulators >= 0
+  screen_negative = 13,  // C for accumulators < 0
 };
 
 /// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
@@ -2767,10 +2791,8 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
     int64_at(conv_epilogue_row::shift_even, conv_epilogue_row::shift_odd, one.shift);
     const float_screen screen = oc < out_c && has_float_screen(m) ? float_screen_of(m) : float_screen{};
     row(conv_epilogue_row::screen_multiplier, oc) = std::bit_cast<std::int32_t>(screen.multiplier);
-    row(conv_epilogue_row::screen_low_positive, oc) = std::bit_cast<std::int32_t>(screen.low_positive);
-    row(conv_epilogue_row::screen_high_positive, oc) = std::bit_cast<std::int32_t>(screen.high_positive);
-    row(conv_epilogue_row::screen_low_negative, oc) = std::bit_cast<std::int32_t>(screen.low_negative);
-    row(conv_epilogue_row::screen_high_negative, oc) = std::bit_cast<std::int32_t>(screen.high_negative);
+    row(conv_epilogue_row::screen_positive, oc) = std::bit_cast<std::int32_t>(screen.positive);
+    row(conv_epilogue_row::screen_negative, oc) = std::bit_cast<std::int32_t>(screen.negative);
   }
 }
 
@@ -5524,13 +5546,15 @@ template <requantize_form F>
 inline constexpr bool kFloatScreen = F.float_screen && QFENCE_SINGLE_ROUNDING;
 
 #if QFENCE_SINGLE_ROUNDING
-/// The float screen's constants for a vector of channels, the output zero
-/// point added to the four bounds, and where the exact constants are for the
-/// vectors the screen refuses.
+/// The float screen's constants for a vector of channels (core/
+/// fixed_point.hpp, float_screen): M, C' for either sign of the
+/// accumulator, what the result takes off the bits; and where the exact
+/// constants are for the vectors the screen refuses.
 template <class D>
 struct ScreenLanes {
   using VF = hn::Vec<hn::Rebind<float, D>>;
-  VF multiplier, low_positive, high_positive, low_negative, high_negative;
+  VF multiplier, positive, negative;
+  hn::Vec<D> base;
   const std::int32_t* epilogue;
   std::size_t stride;
   int c;
@@ -5538,9 +5562,10 @@ struct ScreenLanes {
 };
 #endif
 
-/// The constants StoreRequantized<F> reads for channels from `c`: the
-/// screen's where F has one, else RequantizeLanesAt<F>'s.
-template <requantize_form F = general_requantize_form, class D>
+/// The constants StoreRequantized<F> reads for channels from `c` of a layer
+/// whose outputs are T (int8 or uint8): the screen's where F has one, else
+/// RequantizeLanesAt<F>'s.
+template <requantize_form F, class T, class D>
 HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t stride, int c,
                                 std::int32_t zero_point) {
 #if QFENCE_SINGLE_ROUNDING
@@ -5549,12 +5574,11 @@ HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t s
     const auto row = [&](conv_epilogue_row r) QFENCE_INLINE_LAMBDA {
       return hn::BitCast(df, EpilogueRowAt(d, epilogue, stride, c, r));
     };
-    const auto zp = hn::Set(df, static_cast<float>(zero_point));
+    const auto shift = hn::Set(df, static_cast<float>(zero_point + screen_offset<T>));
     return ScreenLanes<D>{row(conv_epilogue_row::screen_multiplier),
-                          hn::Add(row(conv_epilogue_row::screen_low_positive), zp),
-                          hn::Add(row(conv_epilogue_row::screen_high_positive), zp),
-                          hn::Add(row(conv_epilogue_row::screen_low_negative), zp),
-                          hn::Add(row(conv_epilogue_row::screen_high_negative), zp),
+                          hn::Add(row(conv_epilogue_row::screen_positive), shift),
+                          hn::Add(row(conv_epilogue_row::screen_negative), shift),
+                          hn::Set(d, screen_bits_at_256 - 256 + screen_offset<T>),
                           epilogue,
                           stride,
                           c,
@@ -5706,33 +5730,44 @@ HWY_INLINE hn::Vec<D> FloorToInt(D d, hn::Vec<hn::Rebind<float, D>> v) {
 }
 
 /// The vectors the float screen refuses: the exact integer steps (about one
-/// vector in a hundred). Inline on the unlikely branch: a call would clobber
+/// vector in 256). Inline on the unlikely branch: a call would clobber
 /// every vector register and cost the kernel's loops their accumulators.
 template <requantize_form F, class D, class T>
-HWY_INLINE void StoreRequantizedUnscreened(D d, hn::Vec<D> acc, const std::int32_t* epilogue, std::size_t stride,
-                                             int c, std::int32_t zero_point, int_range act, int valid, T* out) {
+HWY_INLINE void StoreRequantizedUnscreened(D d, hn::Vec<D> acc, const ScreenLanes<D>& s, int_range act, int valid,
+                                             T* out) {
   constexpr requantize_form exact{F.left_shift, F.zero_point_in_round, F.clamp_low, F.clamp_high, false};
-  StoreRequantized<exact>(d, acc, RequantizeLanesAt<exact>(d, epilogue, stride, c, zero_point),
-                          hn::Set(d, zero_point), act, valid, out);
+  StoreRequantized<exact>(d, acc, RequantizeLanesAt<exact>(d, s.epilogue, s.stride, s.c, s.zero_point),
+                          hn::Set(d, s.zero_point), act, valid, out);
+}
+
+/// Whether every lane of float bits `t` has a fraction the screen trusts
+/// (one vptestmd on 512-bit vectors).
+template <class D>
+HWY_INLINE bool AllFractionsTrusted(D d, hn::Vec<D> t) {
+  const auto mask = hn::Set(d, screen_refused_mask);
+  if constexpr (sizeof(t.raw) == 64) return _mm512_test_epi32_mask(t.raw, mask.raw) == 0xFFFF;
+  else return hn::AllFalse(d, hn::Eq(hn::And(t, mask), hn::Zero(d)));
 }
 
 /// StoreRequantized through the float screen (core/fixed_point.hpp): the
-/// lanes' result from lo = fma(a, M, C - D) where floor(lo) = floor(hi),
-/// hi = fma(a, M, C + D), in every lane; else the integer steps.
+/// result from the bits of t = fma(a, M, C') where every lane's fraction
+/// is trusted; else the integer steps. Against two fmas, two conversions
+/// and a compare (the screen before this one), MobileNetV2's 112x112
+/// 16 -> 96 layer ran 263 -> 237 us.
 template <requantize_form F, class D, class T>
 HWY_INLINE void StoreRequantized(D d, hn::Vec<D> acc, const ScreenLanes<D>& s, hn::Vec<D>, int_range act, int valid,
                                  T* out) {
   const hn::Rebind<float, D> df;
   const auto negative = hn::RebindMask(df, hn::Lt(acc, hn::Zero(d)));
-  const auto a = hn::ConvertTo(df, acc);
-  const auto lo = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.low_negative, s.low_positive)));
-  const auto hi = FloorToInt(d, hn::MulAdd(a, s.multiplier, hn::IfThenElse(negative, s.high_negative, s.high_positive)));
-  if (HWY_UNLIKELY(!hn::AllTrue(d, hn::Eq(lo, hi)))) {
-    StoreRequantizedUnscreened<F>(d, acc, s.epilogue, s.stride, s.c, s.zero_point, act, valid, out);
+  const auto t = hn::BitCast(
+      d, hn::MulAdd(hn::ConvertTo(df, acc), s.multiplier, hn::IfThenElse(negative, s.negative, s.positive)));
+  if (HWY_UNLIKELY(!AllFractionsTrusted(d, t))) {
+    StoreRequantizedUnscreened<F>(d, acc, s, act, valid, out);
     return;
   }
   const hn::Rebind<T, D> d8;
-  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, lo, act.min, act.max), valid, out);
+  const auto value = hn::Sub(hn::ShiftRight<screen_fraction_bits>(t), s.base);
+  StoreFirstLanes(d8, NarrowClamped<T, F.clamp_low, F.clamp_high>(d, value, act.min, act.max), valid, out);
 }
 #endif
 
@@ -6228,7 +6263,7 @@ template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums, 
 HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
                        const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
   const auto requantize =
-      EpilogueLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
+      EpilogueLanesAt<F, T>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL
@@ -7260,7 +7295,7 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
           for (int fx = 0; fx < FW; ++fx)
             kept[k][fx] = WeightPairsAt(d16, a.weights, k, fx, FW, padded, cc);
         const auto bias = QuadWeights<FH, FW>(d, kept, hn::LoadU(d, a.epilogue + c));
-        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F, std::int8_t>(d, a.epilogue, padded, c, a.output_zero_point);
         const auto output = [&](int ox) QFENCE_INLINE_LAMBDA {
           const std::int32_t* column = quads + static_cast<std::size_t>(ox) * static_cast<std::size_t>(g.stride_w);
           auto acc = bias;
@@ -7338,7 +7373,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {

@@ -156,16 +156,19 @@ TEST_CASE("round_with_zero_point: the zero point inside the rounding, within int
 }
 
 // The float screen (core/fixed_point.hpp) of the AVX-512 epilogue: where it
-// trusts its float result, that is the exact one (plus the zero point),
-// clamped to every 8-bit range. Accumulators are drawn next to the points
-// where the exact result steps (its weak spots: the float lands within the
-// screen's margin there), near +-512 (where its error bound ends), at the
-// ends of int32 and at random; every right shift 1..31, multipliers at both
-// ends, zero points of int8 and uint8.
-TEST_CASE("float screen: a trusted float result is the exact one") {
+// trusts its result, that is the exact one (plus the zero point), and
+// clamped to the output type it always is. Accumulators are drawn next to
+// the points where the exact result steps (its weak spots: the float lands
+// within the screen's margin there), next to both ends of the type (where t
+// leaves [256, 512)), at the ends of int32 and at random; every right shift
+// 1..31, multipliers at both ends, zero points across the type's range.
+template <class T>
+void check_float_screen(long& checked, long& refused) {
   qtest::xorshift32 rng(31);
-  long checked = 0, refused = 0;
-  const auto clamp8 = [](std::int64_t v, std::int64_t lo, std::int64_t hi) { return std::clamp(v, lo, hi); };
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  const std::vector<std::int32_t> zero_points{static_cast<std::int32_t>(lo), static_cast<std::int32_t>(lo + 1),
+                                              static_cast<std::int32_t>(lo + 121), static_cast<std::int32_t>(hi - 1),
+                                              static_cast<std::int32_t>(hi)};
   for (int right = 1; right <= 31; ++right) {
     std::vector<std::int32_t> multipliers{1 << 30, int_max, (1 << 30) + 1};
     for (int i = 0; i < 12; ++i) multipliers.push_back((1 << 30) + static_cast<std::int32_t>(rng.next() % (1u << 30)));
@@ -174,14 +177,14 @@ TEST_CASE("float screen: a trusted float result is the exact one") {
       REQUIRE(qf::has_float_screen(m));
       const qf::float_screen s = qf::float_screen_of(m);
       const double scale = std::ldexp(static_cast<double>(mult), -(31 + right));
-      for (const std::int32_t zp : {-128, -7, 0, 127, 255}) {
+      for (const std::int32_t zp : zero_points) {
         std::vector<std::int32_t> accumulators{int_min, int_min + 1, -1, 0, 1, int_max - 1, int_max};
         for (int i = 0; i < 60; ++i) {
-          // Next to the step to k: v = k at a = (k - zp - 1/2 - 2^-(r+1)) / scale
-          // (a >= 0; a little lower for a < 0).
-          const std::int64_t kinds[] = {static_cast<std::int64_t>(rng.next() % 601) - 300,
-                                        512 + static_cast<std::int64_t>(rng.next() % 5) - 2,
-                                        -512 + static_cast<std::int64_t>(rng.next() % 5) - 2};
+          // Next to the step to k: result + zp = k at a = (k - zp - 1/2 -
+          // 2^-(r+1)) / scale (a >= 0; a little lower for a < 0).
+          const std::int64_t kinds[] = {lo + static_cast<std::int64_t>(rng.next() % 260) - 2,
+                                        lo + static_cast<std::int64_t>(rng.next() % 5) - 2,
+                                        hi + static_cast<std::int64_t>(rng.next() % 5) - 2};
           const double k = static_cast<double>(kinds[rng.next() % 3]);
           const double at = (k - zp - 0.5 - std::ldexp(1.0, -(right + 1))) / scale;
           if (std::fabs(at) > 2.1e9) continue;
@@ -192,20 +195,28 @@ TEST_CASE("float screen: a trusted float result is the exact one") {
         for (int i = 0; i < 40; ++i) accumulators.push_back(static_cast<std::int32_t>(rng.next()));
         for (const std::int32_t a : accumulators) {
           const std::int64_t exact = std::int64_t{qf::multiply_by_quantized_multiplier(a, m)} + zp;
-          const qf::screened_result got = qf::screened_requantize(a, s, zp);
+          const qf::screened_result got = qf::screened_requantize<T>(a, s, zp);
           ++checked;
           if (!got.trusted) {
             ++refused;
             continue;
           }
-          INFO("a " << a << " multiplier " << mult << " right " << right << " zero point " << zp);
-          if (std::llabs(exact) < 500) REQUIRE(got.value == exact);
-          REQUIRE(clamp8(got.value, -128, 127) == clamp8(exact, -128, 127));
-          REQUIRE(clamp8(got.value, 0, 255) == clamp8(exact, 0, 255));
+          INFO("a " << a << " multiplier " << mult << " right " << right << " zero point " << zp << " type "
+                    << std::string(lo < 0 ? "int8" : "uint8"));
+          // Inside the type but at its top, the result itself; at the top
+          // and beyond, whatever clamps as the exact one does.
+          if (exact >= lo && exact < hi) REQUIRE(got.value == exact);
+          REQUIRE(std::clamp<std::int64_t>(got.value, lo, hi) == std::clamp(exact, lo, hi));
         }
       }
     }
   }
+}
+
+TEST_CASE("float screen: a trusted float result is the exact one") {
+  long checked = 0, refused = 0;
+  check_float_screen<std::int8_t>(checked, refused);
+  check_float_screen<std::uint8_t>(checked, refused);
   // What it does not cover takes the integer steps.
   CHECK_FALSE(qf::has_float_screen({1 << 30, 0}));
   CHECK_FALSE(qf::has_float_screen({1 << 30, 1}));

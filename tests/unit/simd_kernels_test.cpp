@@ -183,9 +183,9 @@ TEST_CASE("float screen: accumulators next to every rounding boundary give the r
   // pixel p and channel c is bias[c] + x[p] - in_zp, so each channel's bias
   // puts its 256 accumulators around a chosen point. Each channel's point is
   // where its exact result steps from k - 1 to k (core/fixed_point.hpp,
-  // float_screen: v = k), for k near 0, near the clamps, or near +-512
-  // where the screen's error bound ends; its multiplier's right shift is
-  // anything from 1 to 31. The screen's refusals (integer steps) and its
+  // float_screen), for k near 0, near the clamps, or near the ends of int8
+  // where the screen's float leaves [256, 512); its multiplier's right
+  // shift is anything from 1 to 31. The screen's refusals (integer steps) and its
   // acceptances both land next to those steps.
   int layers = 0;
   for (const kn::target t : kn::usable_targets()) {
@@ -212,7 +212,7 @@ TEST_CASE("float screen: accumulators next to every rounding boundary give the r
         // v(a) = a m / 2^(31+right) + zp + 1/2 + 2^-(right+1) (a >= 0); the
         // accumulator where v = k, for a k of each kind.
         const int kinds[] = {below(9) - 4, l.act.min + below(3) - 1, l.act.max + below(3) - 1,
-                             512 + below(5) - 2, -512 + below(5) - 2};
+                             127 + below(5) - 2, -128 + below(5) - 2};
         const double k = kinds[below(5)];
         const double scale = std::ldexp(static_cast<double>(m.multiplier), -(31 + right));
         const double at = (k - l.out_zp - 0.5 - std::ldexp(1.0, -(right + 1))) / scale;

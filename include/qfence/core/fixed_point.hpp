@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -166,26 +167,54 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
 /// point in float32 lanes, trusted only where float cannot have erred, the
 /// exact integer steps elsewhere. For a right shift r >= 1 (no left shift),
 /// single_rounding reads, with x = a * m / 2^(31+r) (real):
-///   result + zp = floor(x + zp + 1/2 + 2^-(r+1) - 2^-r [a < 0]) = floor(v).
-/// In float, lo = fma(float(a), M, C - D) and hi = fma(float(a), M, C + D)
-/// with M = float(m / 2^(31+r)), C the constant in v (rounded to float) and
-/// D = 2^-12. Where |v| < 512 each of lo and hi is within 1.2e-4 < D of
-/// v -+ D (u = 2^-24):
-///   |float(a) M - x| <= |x| (2u + u^2), and |x| < 512 + 257;
-///   C's roundings (here, and adding zp at run time) <= u + 2^-17;
-///   the fma's one rounding <= u |lo| <= 2^-15.
-/// So lo < v < hi there, and where floor(lo) = floor(hi) that is floor(v).
-/// Where |v| >= 512 the floors of lo and hi lie beyond 510 (below -510):
-/// every 8-bit clamp makes them the exact result's clamp. |x| < 2^30 keeps
-/// the conversion inside int32. Elsewhere (an integer between lo and hi:
-/// about one vector of 16 lanes in a hundred) the kernel takes the exact
-/// integer steps. fixed_point_test checks screened_requantize against
-/// multiply_by_quantized_multiplier next to every rounding boundary.
+///   result + zp = floor(x + zp + C),  C = 1/2 + 2^-(r+1) - 2^-r [a < 0].
+/// The kernel computes one fma per lane,
+///   t = fma(float(a), M, C'),  M = float(m / 2^(31+r)),
+///   C' = float(C + 4 w) + (zp + offset) rounded to float,  w = 2^-15,
+/// where the offset (screen_offset: 384 for int8, 256 for uint8) puts every
+/// value of the 8-bit type, y = x + zp + C + offset, in [256, 512). There a
+/// float's bits are (135 << 23) + (t - 256) / w: bits 15 and up hold
+/// floor(t), the 15 below t's fraction in units of w. The result is
+/// (bits >> 15) - (34304 + offset), no conversion; the screen trusts it
+/// where those fraction bits are 8 or more (one test of bits & 0x7FF8).
+/// Why that is floor(y) - offset, the exact result:
+///   - t in [256, 512) means |float(a) M| < 256 (C' is in [256.25, 512)),
+///     so |x| < 256 and |float(a) M - x| <= |x| (2u + u^2) < 1.0 w
+///     (u = 2^-24);
+///   - C' differs from C + 4 w + zp + offset by at most w/2 + 2^-25 (not at
+///     all for r <= 14), the fma's rounding by at most w/2;
+///   - so |t - (y + 4 w)| < 2.01 w; a trusted fraction of 8 to 2^15 - 1
+///     units puts y in t's integer with 1.99 w to spare below and 2.99 w
+///     above.
+/// Outside [256, 512) the bits still order as the floats do: t >= 512 gives
+/// 128 (int8; 256 for uint8) or more, where y - offset > 127.999 (255.999)
+/// and the exact result clamped to the type is its top too; t < 256 gives
+/// -129 (-1) or less, where y - offset < -127.999 (0.001) and the exact
+/// result clamped is the bottom. |x| < 2^29 keeps every value finite. About
+/// one vector of 16 lanes in 256 is refused (8 fractions in 2^15 per lane).
+/// fixed_point_test checks screened_requantize against
+/// multiply_by_quantized_multiplier next to every rounding boundary and at
+/// both ends of each 8-bit range.
 struct float_screen {
-  float multiplier;
-  float low_positive, high_positive;  // C - D and C + D for a >= 0 (without zp)
-  float low_negative, high_negative;  // the same for a < 0
+  float multiplier = 0.0f;
+  // C + 4 w for a >= 0 and for a < 0 (without zp and offset). A padded
+  // channel keeps 1/2: its lanes' fraction is then never refused.
+  float positive = 0.5f, negative = 0.5f;
 };
+
+/// The offset that puts an 8-bit type's values at [256, 512).
+template <class T>
+inline constexpr std::int32_t screen_offset = 256 - std::numeric_limits<T>::min();
+/// The fraction bits of t in [256, 512), and the bits' value at t = 256
+/// shifted right by as many.
+inline constexpr int screen_fraction_bits = 15;
+inline constexpr std::int32_t screen_bits_at_256 = (127 + 8) << (23 - screen_fraction_bits);
+/// Fractions below 8 units (t's fraction within 4 units of an integer, less
+/// the 4 that C' adds) are refused: t's bits & screen_refused_mask is 0
+/// exactly there.
+inline constexpr int screen_window = 4;
+inline constexpr std::int32_t screen_refused_mask =
+    ((std::int32_t{1} << screen_fraction_bits) - 1) & ~(2 * screen_window - 1);
 
 /// Whether a multiplier has a float screen: a right shift of 1..31 bits
 /// (multipliers below one half), no left shift.
@@ -195,28 +224,26 @@ constexpr bool has_float_screen(quantized_multiplier m) noexcept { return m.shif
 constexpr float_screen float_screen_of(quantized_multiplier m) noexcept {
   const int r = -m.shift;
   const auto power = [](int k) { return static_cast<double>(std::uint64_t{1} << k); };
-  const double half_gap = 1.0 / power(12);  // D
-  const double positive = 0.5 + 1.0 / power(r + 1), negative = positive - 1.0 / power(r);
-  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)),
-          static_cast<float>(positive - half_gap), static_cast<float>(positive + half_gap),
-          static_cast<float>(negative - half_gap), static_cast<float>(negative + half_gap)};
+  const double window = screen_window / power(screen_fraction_bits);
+  const double positive = 0.5 + 1.0 / power(r + 1) + window, negative = positive - 1.0 / power(r);
+  return {static_cast<float>(static_cast<double>(m.multiplier) / power(31 + r)), static_cast<float>(positive),
+          static_cast<float>(negative)};
 }
 
-/// One lane of the screened rounding, as the kernels compute it: the float
-/// result (with zero point zp) and whether the screen trusts it. A scalar
-/// model for the tests; std::fma rounds once, as vfmadd does.
+/// One lane of the screened rounding, as the kernels compute it: the result
+/// (with zero point zp, before any clamp) and whether the screen trusts it,
+/// for an output of 8-bit type T. A scalar model for the tests; std::fma
+/// rounds once, as vfmadd does.
 struct screened_result {
   std::int32_t value;
   bool trusted;
 };
+template <class T>
 inline screened_result screened_requantize(std::int32_t a, const float_screen& s, std::int32_t zp) noexcept {
-  const auto z = static_cast<float>(zp);
-  const float low_c = (a < 0 ? s.low_negative : s.low_positive) + z;
-  const float high_c = (a < 0 ? s.high_negative : s.high_positive) + z;
-  const auto af = static_cast<float>(a);
-  const auto lo = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, low_c)));
-  const auto hi = static_cast<std::int32_t>(std::floor(std::fma(af, s.multiplier, high_c)));
-  return {lo, lo == hi};
+  const float c = (a < 0 ? s.negative : s.positive) + static_cast<float>(zp + screen_offset<T>);
+  const auto bits = std::bit_cast<std::int32_t>(std::fma(static_cast<float>(a), s.multiplier, c));
+  return {(bits >> screen_fraction_bits) - (screen_bits_at_256 - 256 + screen_offset<T>),
+          (bits & screen_refused_mask) != 0};
 }
 
 /// ADD's and SUB's 8-bit input scaling, MultiplyByQuantizedMultiplier(v *

@@ -152,7 +152,7 @@ template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums, 
 HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<T>& px,
                        const conv2d_quantized_args<T>& a, int padded_out_c, int out_c, int oc) {
   const auto requantize =
-      EpilogueLanesAt<F>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
+      EpilogueLanesAt<F, T>(d, a.epilogue, static_cast<std::size_t>(padded_out_c), oc, a.output_zero_point);
   const auto zero_point = hn::Set(d, a.output_zero_point);
   const int valid = out_c - oc;
   QFENCE_UNROLL

@@ -283,7 +283,7 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
           for (int fx = 0; fx < FW; ++fx)
             kept[k][fx] = WeightPairsAt(d16, a.weights, k, fx, FW, padded, cc);
         const auto bias = QuadWeights<FH, FW>(d, kept, hn::LoadU(d, a.epilogue + c));
-        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F, std::int8_t>(d, a.epilogue, padded, c, a.output_zero_point);
         const auto output = [&](int ox) QFENCE_INLINE_LAMBDA {
           const std::int32_t* column = quads + static_cast<std::size_t>(ox) * static_cast<std::size_t>(g.stride_w);
           auto acc = bias;
@@ -361,7 +361,7 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = EpilogueLanesAt<F>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {

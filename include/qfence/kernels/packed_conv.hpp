@@ -48,7 +48,7 @@ namespace qfence::kernels {
 inline constexpr int channel_tile = 16;
 
 /// Rows of per-channel constants (conv_epilogue_row) the kernels read.
-inline constexpr std::size_t epilogue_rows = 16;
+inline constexpr std::size_t epilogue_rows = 14;
 
 constexpr int round_up(int v, int multiple) noexcept { return (v + multiple - 1) / multiple * multiple; }
 
@@ -108,12 +108,10 @@ enum class conv_epilogue_row : int {
   shift_even = 9,
   shift_odd = 10,
   // The float screen (core/fixed_point.hpp, float_screen_of), float bits;
-  // 0 for a channel without one (its layer's form has no screen).
+  // float_screen{} for a channel without one.
   screen_multiplier = 11,
-  screen_low_positive = 12,
-  screen_high_positive = 13,
-  screen_low_negative = 14,
-  screen_high_negative = 15,
+  screen_positive = 12,  // C for accumulators >= 0
+  screen_negative = 13,  // C for accumulators < 0
 };
 
 /// A weight as the kernels' signed operand: int8 as it is, uint8 as w - 128.
@@ -187,10 +185,8 @@ constexpr void pack_epilogue(int out_c, int padded_out_c, WeightSum&& weight_sum
     int64_at(conv_epilogue_row::shift_even, conv_epilogue_row::shift_odd, one.shift);
     const float_screen screen = oc < out_c && has_float_screen(m) ? float_screen_of(m) : float_screen{};
     row(conv_epilogue_row::screen_multiplier, oc) = std::bit_cast<std::int32_t>(screen.multiplier);
-    row(conv_epilogue_row::screen_low_positive, oc) = std::bit_cast<std::int32_t>(screen.low_positive);
-    row(conv_epilogue_row::screen_high_positive, oc) = std::bit_cast<std::int32_t>(screen.high_positive);
-    row(conv_epilogue_row::screen_low_negative, oc) = std::bit_cast<std::int32_t>(screen.low_negative);
-    row(conv_epilogue_row::screen_high_negative, oc) = std::bit_cast<std::int32_t>(screen.high_negative);
+    row(conv_epilogue_row::screen_positive, oc) = std::bit_cast<std::int32_t>(screen.positive);
+    row(conv_epilogue_row::screen_negative, oc) = std::bit_cast<std::int32_t>(screen.negative);
   }
 }
 
