@@ -369,9 +369,9 @@ constexpr single_rounding single_rounding_of(int right) noexcept {
 /// (bits >> 15) - (34304 + offset), no conversion; the screen trusts it
 /// where those fraction bits are 8 or more (one test of bits & 0x7FF8).
 /// Why that is floor(y) - offset, the exact result:
-///   - t in [256, 512) means |float(a) M| < 256 (C' is in [256.25, 512)),
-///     so |x| < 256 and |float(a) M - x| <= |x| (2u + u^2) < 1.0 w
-///     (u = 2^-24);
+///   - t in [256, 512) means |float(a) M| < 256 (C' is in [256.25, 512)
+///     for a zero point of the type), so |x| < 256.001 and
+///     |float(a) M - x| <= |x| (2u + u^2) < 1.0001 w (u = 2^-24);
 ///   - C' differs from C + 4 w + zp + offset by at most w/2 + 2^-25 (not at
 ///     all for r <= 14), the fma's rounding by at most w/2;
 ///   - so |t - (y + 4 w)| < 2.01 w; a trusted fraction of 8 to 2^15 - 1
