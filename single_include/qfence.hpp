@@ -3148,6 +3148,299 @@ inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* i
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/arithmetic.hpp -------------------------------
+// qfence/kernels/reference/arithmetic.hpp: reference kernel code of arithmetic
+// (moved from ops/arithmetic.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/core/broadcast.hpp ---------------------------------------------
+// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_broadcast_rank = 6;
+
+/// Two input shapes right-aligned against the output shape, padded to
+/// max_broadcast_rank with leading 1s, plus the element strides of each input
+/// (0 along a broadcast dimension).
+struct broadcast_geometry {
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{};
+  std::array<std::int64_t, max_broadcast_rank> stride_b{};
+  std::int64_t elements = 1;
+  bool same_shape = false;
+};
+
+/// Whether two shapes broadcast together (each dimension equal, or one is 1).
+template <std::size_t RA, std::size_t RB>
+constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
+  const std::size_t rank = RA > RB ? RA : RB;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
+template <std::size_t RA, std::size_t RB>
+constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
+                                                               const std::array<int, RB>& b) noexcept {
+  constexpr std::size_t rank = RA > RB ? RA : RB;
+  std::array<int, rank> out{};
+  for (std::size_t i = 0; i < rank; ++i) {
+    const int da = i < RA ? a[RA - 1 - i] : 1;
+    const int db = i < RB ? b[RB - 1 - i] : 1;
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+/// The geometry of broadcasting shapes a and b (ranks up to
+/// max_broadcast_rank). Neighbouring dimensions along which each input
+/// either steps or is broadcast alike are merged (a scalar against [1, 192,
+/// 192, 3] is one dimension of 110592; [C] against [N, H, W, C] is [N*H*W,
+/// C]), and size-1 dimensions dropped: the visiting order is the same
+/// row-major order, in the fewest and longest runs.
+constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
+  broadcast_geometry g;
+  std::array<int, max_broadcast_rank> da{}, db{};
+  for (int i = 0; i < max_broadcast_rank; ++i) {
+    const int from_back = max_broadcast_rank - 1 - i;
+    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
+    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
+  }
+  // Merged dimensions, innermost first.
+  std::array<int, max_broadcast_rank> out{};
+  std::array<std::int64_t, max_broadcast_rank> stride_a{}, stride_b{};
+  int merged = 0;
+  std::int64_t sa = 1, sb = 1;
+  g.same_shape = true;
+  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
+    const auto k = static_cast<std::size_t>(i);
+    const int dim = da[k] == 1 ? db[k] : da[k];
+    if (da[k] != db[k]) g.same_shape = false;
+    g.elements *= dim;
+    const std::int64_t step_a = da[k] == 1 ? 0 : sa, step_b = db[k] == 1 ? 0 : sb;
+    sa *= da[k];
+    sb *= db[k];
+    if (dim == 1) continue;
+    const auto last = static_cast<std::size_t>(merged - 1);
+    if (merged > 0 && (stride_a[last] == 0) == (step_a == 0) && (stride_b[last] == 0) == (step_b == 0)) {
+      out[last] *= dim;  // contiguous with the merged dimension inside it (or broadcast along both)
+      continue;
+    }
+    out[static_cast<std::size_t>(merged)] = dim;
+    stride_a[static_cast<std::size_t>(merged)] = step_a;
+    stride_b[static_cast<std::size_t>(merged)] = step_b;
+    ++merged;
+  }
+  for (int m = 0; m < max_broadcast_rank; ++m) {
+    const auto k = static_cast<std::size_t>(max_broadcast_rank - 1 - m);
+    g.out[k] = m < merged ? out[static_cast<std::size_t>(m)] : 1;
+    g.stride_a[k] = m < merged ? stride_a[static_cast<std::size_t>(m)] : 0;
+    g.stride_b[k] = m < merged ? stride_b[static_cast<std::size_t>(m)] : 0;
+  }
+  return g;
+}
+
+/// A broadcast whose merged output is [rows, period], one input covering it
+/// contiguously and the other repeating the same `period` elements in every
+/// row: per-channel constants ([C] against [N, H, W, C], or [1, 1, 1, C]).
+/// Its runs are rows of `period` elements, too short for vectors when the
+/// period is small; a kernel can tile the repeating pattern instead.
+struct repeating_operand {
+  std::int64_t period = 0;  // 0: the broadcast has another form
+  bool b_repeats = true;    // else a repeats
+};
+
+constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) noexcept {
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1), row = last - 1;
+  for (std::size_t k = 0; k < row; ++k)
+    if (g.out[k] != 1) return {};
+  if (g.out[row] == 1 || g.stride_a[last] != 1 || g.stride_b[last] != 1) return {};
+  const std::int64_t period = g.out[last];
+  if (g.stride_a[row] == period && g.stride_b[row] == 0) return {period, true};
+  if (g.stride_b[row] == period && g.stride_a[row] == 0) return {period, false};
+  return {};
+}
+
+/// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
+/// of the output's last dimension (the whole tensor when the shapes are the
+/// same): `length` elements from out_index, each input advancing by its step
+/// (1, or 0 when it is broadcast along that dimension). Kernels vectorize the
+/// runs.
+template <class F>
+constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
+  if (g.same_shape) {
+    f(std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, g.elements, std::int64_t{1}, std::int64_t{1});
+    return;
+  }
+  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1);
+  const std::int64_t length = g.out[last];
+  if (length == 0) return;
+  std::array<int, max_broadcast_rank> idx{};
+  std::int64_t ia = 0, ib = 0;
+  for (std::int64_t o = 0; o < g.elements; o += length) {
+    f(o, ia, ib, length, g.stride_a[last], g.stride_b[last]);
+    for (int d = max_broadcast_rank - 2; d >= 0; --d) {
+      const auto k = static_cast<std::size_t>(d);
+      ++idx[k];
+      ia += g.stride_a[k];
+      ib += g.stride_b[k];
+      if (idx[k] < g.out[k]) break;
+      ia -= g.stride_a[k] * idx[k];
+      ib -= g.stride_b[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+/// Calls f(out_index, a_index, b_index) for every output element, in row-major
+/// order.
+template <class F>
+constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
+                                std::int64_t step_a, std::int64_t step_b) {
+    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
+  });
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
+/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
+namespace op {
+struct div {
+  static constexpr const char* name = "div";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return a / b;
+    } else {
+      // A zero divisor is a run-time error in TFLite; here it yields 0.
+      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
+    }
+  }
+};
+struct floor_div {
+  static constexpr const char* name = "floor_div";
+  /// TFLite's FloorDiv: floor(a / b) in double.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
+      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
+                                                                      : static_cast<T>(q);
+    }
+  }
+};
+struct maximum {
+  static constexpr const char* name = "maximum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a > b ? a : b;
+  }
+};
+struct minimum {
+  static constexpr const char* name = "minimum";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    return a < b ? a : b;
+  }
+};
+/// ADD/SUB/MUL of unquantized values: int32 wraps as on two's-complement
+/// hardware (TFLite does not saturate it; computed in unsigned to stay
+/// defined); float is IEEE arithmetic (the float ADD, SUB, MUL nodes run
+/// these too, through kernels::plain_arithmetic).
+struct int_add {
+  static constexpr const char* name = "add";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) return a + b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+  }
+};
+struct int_sub {
+  static constexpr const char* name = "sub";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) return a - b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+  }
+};
+struct int_mul {
+  static constexpr const char* name = "mul";
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) return a * b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+  }
+};
+struct sqrt {
+  static constexpr const char* name = "sqrt";
+};
+struct cast {
+  static constexpr const char* name = "cast";
+};
+}  // namespace op
+
+namespace reference {
+
+/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
+/// activation's bounds in the element type.
+template <class Op, class T>
+inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    const T v = Op::apply(a[ia], b[ib]);
+    out[o] = v < lo ? lo : (v > hi ? hi : v);
+  });
+}
+
+inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+}
+
+/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
+/// to integer conversions, undefined in C++, saturate (NaN gives 0).
+template <class From, class To>
+inline void cast(std::int64_t n, const From* in, To* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<To, bool>) {
+      out[i] = in[i] != From{};
+    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
+      const double v = static_cast<double>(in[i]);
+      out[i] = v != v                                                   ? To{}
+               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
+               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
+                                                                             : static_cast<To>(v);
+    } else {
+      out[i] = static_cast<To>(in[i]);
+    }
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
 // qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
 // (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
@@ -3449,167 +3742,6 @@ QFENCE_EXACT_FLOAT_END
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
 
-// ---- qfence/core/broadcast.hpp ---------------------------------------------
-// qfence/core/broadcast.hpp: NumPy/TFLite broadcasting of two shapes.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-inline constexpr int max_broadcast_rank = 6;
-
-/// Two input shapes right-aligned against the output shape, padded to
-/// max_broadcast_rank with leading 1s, plus the element strides of each input
-/// (0 along a broadcast dimension).
-struct broadcast_geometry {
-  std::array<int, max_broadcast_rank> out{};
-  std::array<std::int64_t, max_broadcast_rank> stride_a{};
-  std::array<std::int64_t, max_broadcast_rank> stride_b{};
-  std::int64_t elements = 1;
-  bool same_shape = false;
-};
-
-/// Whether two shapes broadcast together (each dimension equal, or one is 1).
-template <std::size_t RA, std::size_t RB>
-constexpr bool broadcastable(const std::array<int, RA>& a, const std::array<int, RB>& b) noexcept {
-  const std::size_t rank = RA > RB ? RA : RB;
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    if (da != db && da != 1 && db != 1) return false;
-  }
-  return true;
-}
-
-template <std::size_t RA, std::size_t RB>
-constexpr std::array<int, (RA > RB ? RA : RB)> broadcast_shape(const std::array<int, RA>& a,
-                                                               const std::array<int, RB>& b) noexcept {
-  constexpr std::size_t rank = RA > RB ? RA : RB;
-  std::array<int, rank> out{};
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int da = i < RA ? a[RA - 1 - i] : 1;
-    const int db = i < RB ? b[RB - 1 - i] : 1;
-    out[rank - 1 - i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-/// The geometry of broadcasting shapes a and b (ranks up to
-/// max_broadcast_rank). Neighbouring dimensions along which each input
-/// either steps or is broadcast alike are merged (a scalar against [1, 192,
-/// 192, 3] is one dimension of 110592; [C] against [N, H, W, C] is [N*H*W,
-/// C]), and size-1 dimensions dropped: the visiting order is the same
-/// row-major order, in the fewest and longest runs.
-constexpr broadcast_geometry make_broadcast_geometry(const int* a, int rank_a, const int* b, int rank_b) noexcept {
-  broadcast_geometry g;
-  std::array<int, max_broadcast_rank> da{}, db{};
-  for (int i = 0; i < max_broadcast_rank; ++i) {
-    const int from_back = max_broadcast_rank - 1 - i;
-    da[static_cast<std::size_t>(i)] = from_back < rank_a ? a[rank_a - 1 - from_back] : 1;
-    db[static_cast<std::size_t>(i)] = from_back < rank_b ? b[rank_b - 1 - from_back] : 1;
-  }
-  // Merged dimensions, innermost first.
-  std::array<int, max_broadcast_rank> out{};
-  std::array<std::int64_t, max_broadcast_rank> stride_a{}, stride_b{};
-  int merged = 0;
-  std::int64_t sa = 1, sb = 1;
-  g.same_shape = true;
-  for (int i = max_broadcast_rank - 1; i >= 0; --i) {
-    const auto k = static_cast<std::size_t>(i);
-    const int dim = da[k] == 1 ? db[k] : da[k];
-    if (da[k] != db[k]) g.same_shape = false;
-    g.elements *= dim;
-    const std::int64_t step_a = da[k] == 1 ? 0 : sa, step_b = db[k] == 1 ? 0 : sb;
-    sa *= da[k];
-    sb *= db[k];
-    if (dim == 1) continue;
-    const auto last = static_cast<std::size_t>(merged - 1);
-    if (merged > 0 && (stride_a[last] == 0) == (step_a == 0) && (stride_b[last] == 0) == (step_b == 0)) {
-      out[last] *= dim;  // contiguous with the merged dimension inside it (or broadcast along both)
-      continue;
-    }
-    out[static_cast<std::size_t>(merged)] = dim;
-    stride_a[static_cast<std::size_t>(merged)] = step_a;
-    stride_b[static_cast<std::size_t>(merged)] = step_b;
-    ++merged;
-  }
-  for (int m = 0; m < max_broadcast_rank; ++m) {
-    const auto k = static_cast<std::size_t>(max_broadcast_rank - 1 - m);
-    g.out[k] = m < merged ? out[static_cast<std::size_t>(m)] : 1;
-    g.stride_a[k] = m < merged ? stride_a[static_cast<std::size_t>(m)] : 0;
-    g.stride_b[k] = m < merged ? stride_b[static_cast<std::size_t>(m)] : 0;
-  }
-  return g;
-}
-
-/// A broadcast whose merged output is [rows, period], one input covering it
-/// contiguously and the other repeating the same `period` elements in every
-/// row: per-channel constants ([C] against [N, H, W, C], or [1, 1, 1, C]).
-/// Its runs are rows of `period` elements, too short for vectors when the
-/// period is small; a kernel can tile the repeating pattern instead.
-struct repeating_operand {
-  std::int64_t period = 0;  // 0: the broadcast has another form
-  bool b_repeats = true;    // else a repeats
-};
-
-constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) noexcept {
-  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1), row = last - 1;
-  for (std::size_t k = 0; k < row; ++k)
-    if (g.out[k] != 1) return {};
-  if (g.out[row] == 1 || g.stride_a[last] != 1 || g.stride_b[last] != 1) return {};
-  const std::int64_t period = g.out[last];
-  if (g.stride_a[row] == period && g.stride_b[row] == 0) return {period, true};
-  if (g.stride_b[row] == period && g.stride_a[row] == 0) return {period, false};
-  return {};
-}
-
-/// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
-/// of the output's last dimension (the whole tensor when the shapes are the
-/// same): `length` elements from out_index, each input advancing by its step
-/// (1, or 0 when it is broadcast along that dimension). Kernels vectorize the
-/// runs.
-template <class F>
-constexpr void for_each_broadcast_run(const broadcast_geometry& g, F&& f) {
-  if (g.same_shape) {
-    f(std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, g.elements, std::int64_t{1}, std::int64_t{1});
-    return;
-  }
-  constexpr auto last = static_cast<std::size_t>(max_broadcast_rank - 1);
-  const std::int64_t length = g.out[last];
-  if (length == 0) return;
-  std::array<int, max_broadcast_rank> idx{};
-  std::int64_t ia = 0, ib = 0;
-  for (std::int64_t o = 0; o < g.elements; o += length) {
-    f(o, ia, ib, length, g.stride_a[last], g.stride_b[last]);
-    for (int d = max_broadcast_rank - 2; d >= 0; --d) {
-      const auto k = static_cast<std::size_t>(d);
-      ++idx[k];
-      ia += g.stride_a[k];
-      ib += g.stride_b[k];
-      if (idx[k] < g.out[k]) break;
-      ia -= g.stride_a[k] * idx[k];
-      ib -= g.stride_b[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
-/// Calls f(out_index, a_index, b_index) for every output element, in row-major
-/// order.
-template <class F>
-constexpr void for_each_broadcast(const broadcast_geometry& g, F&& f) {
-  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
-                                std::int64_t step_a, std::int64_t step_b) {
-    for (std::int64_t i = 0; i < length; ++i) f(o + i, ia + i * step_a, ib + i * step_b);
-  });
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -3686,10 +3818,6 @@ constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_sc
 
 namespace reference {
 
-inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
-}
-
 template <bool Subtract = false, class T>
 constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t input1 = p.input1_offset + x;
@@ -3712,10 +3840,6 @@ inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_p
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
 }
 
-inline void sub(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] - b[ib]); });
-}
-
 /// Quantized SUB: ADD's arithmetic with the second input subtracted.
 template <class T>
   requires(sizeof(T) <= 2)
@@ -3724,10 +3848,6 @@ inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_p
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
     out[o] = add_one<true>(p, act, a[ia], b[ib]);
   });
-}
-
-inline void mul(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
 }
 
 template <class T>
@@ -5268,7 +5388,8 @@ QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/broadcast_vectors-inl.hpp ------------------------------
 // qfence/kernels/broadcast_vectors-inl.hpp: the traversal of every
-// elementwise binary kernel (ADD, SUB, MUL on 8- and 16-bit data) over a
+// elementwise binary kernel (quantized ADD, SUB, MUL on 8- and 16-bit data;
+// the float and int32 arithmetic of kernels/arithmetic-inl.hpp) over a
 // broadcast, a vector at a time, per target (re-included through
 // kernels/dispatch.hpp).
 //
@@ -5384,20 +5505,20 @@ namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 /// For every output element of the broadcast `g` of a and b (T elements):
-/// out = compute(x, y), x and y the elements promoted to D's int32 lanes,
-/// compute returning the T vector to store.
+/// out = compute(x, y), x and y the elements promoted to D's lanes (int32
+/// for 8- and 16-bit T, T itself otherwise), compute returning the T vector
+/// to store.
 template <class D, class T, class Compute>
 HWY_INLINE void EachBroadcastVector(D d, const broadcast_geometry& g, const T* a, const T* b, T* out,
                                     Compute&& compute) {
   const hn::Rebind<T, D> dt;
   const std::int64_t n = static_cast<std::int64_t>(hn::Lanes(d));
-  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
-    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
-  };
+  using Lane = hn::TFromD<D>;
+  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA { return LoadFirstLanesWidened(d, from, valid); };
 
 #if HWY_TARGET != HWY_SCALAR  // one lane: every run is whole vectors already
   const repeating_operand rep = repeating_operand_of(g);
-  constexpr std::int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(std::int32_t);
+  constexpr std::int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(Lane);
   if (rep.period != 0 && rep.period < n && n <= kMaxLanes) {
     const T* pattern = rep.b_repeats ? b : a;
     const T* whole = rep.b_repeats ? a : b;
@@ -5418,7 +5539,7 @@ HWY_INLINE void EachBroadcastVector(D d, const broadcast_geometry& g, const T* a
   qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
                                         std::int64_t step_a, std::int64_t step_b)
                                         HWY_ATTR {  // called by for_each_broadcast_run, which has no target
-    const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
+    const auto one_a = hn::Set(d, static_cast<Lane>(a[ia])), one_b = hn::Set(d, static_cast<Lane>(b[ib]));
     for (std::int64_t i = 0; i < length; i += n) {
       const int valid = length - i < n ? static_cast<int>(length - i) : static_cast<int>(n);
       const auto x = step_a != 0 ? load(a + ia + i, valid) : one_a;
@@ -5983,6 +6104,190 @@ HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index
       }
     }
     out[o] = static_cast<Index>(at);
+  }
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/arithmetic-inl.hpp -------------------------------------
+// qfence/kernels/arithmetic-inl.hpp: element-wise arithmetic on unquantized
+// values with Highway, per target (re-included through kernels/dispatch.hpp):
+// float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM; the same on int32
+// (ADD, SUB, MUL wrapping); SQRT; CAST of 8-, 16- and 32-bit integers to
+// float and of float to int32.
+//
+// Every lane computes what the reference computes for its element
+// (kernels/reference/arithmetic.hpp), in the same precision:
+//   - float +, -, *, / and sqrt are IEEE operations, rounded once, in the
+//     vectors as in the scalar code (QFENCE_EXACT_FLOAT keeps the compiler
+//     from contracting them).
+//   - The clamp and MAXIMUM/MINIMUM are selects on the reference's own
+//     comparisons (x < lo ? lo : x), not Min/Max, whose NaN operand order is
+//     the instruction's: a NaN passes the clamp as it passes the reference's.
+//   - FLOOR_DIV and int32 DIV divide in double as the reference does, in
+//     vectors of half as many lanes. For int32 operands the double quotient
+//     is never rounded onto or across an integer (|a|, |b| < 2^31: a
+//     non-integer quotient lies at least 1/|b| > |q| 2^-31 from any integer,
+//     far more than its rounding error, |q| 2^-53), so flooring or
+//     truncating it gives the integer quotient. A zero divisor gives 0 as in
+//     the reference; INT_MIN / -1 wraps (DIV) or saturates (FLOOR_DIV) as
+//     there.
+//   - CAST float -> int32 truncates, NaN gives 0, out-of-range values
+//     saturate; integer -> float rounds to nearest even (int32; narrower
+//     integers are exact), as static_cast does.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_ARITHMETIC_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_ARITHMETIC_INL_HPP_
+#undef QFENCE_KERNELS_ARITHMETIC_INL_HPP_
+#else
+#define QFENCE_KERNELS_ARITHMETIC_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace arithmetic_detail {
+
+/// Ops that divide in double (in vectors of half the lanes).
+template <class Op, class T>
+inline constexpr bool divides_in_double =
+    std::is_same_v<Op, qfence::op::floor_div> || (std::is_same_v<Op, qfence::op::div> && std::is_integral_v<T>);
+
+/// a > b ? a : b and a < b ? a : b, as the reference compares.
+template <class V>
+HWY_INLINE V ReferenceMax(V a, V b) {
+  if constexpr (hwy::IsFloat<hn::TFromV<V>>()) return hn::IfThenElse(hn::Gt(a, b), a, b);
+  else return hn::Max(a, b);
+}
+template <class V>
+HWY_INLINE V ReferenceMin(V a, V b) {
+  if constexpr (hwy::IsFloat<hn::TFromV<V>>()) return hn::IfThenElse(hn::Lt(a, b), a, b);
+  else return hn::Min(a, b);
+}
+
+/// v < lo ? lo : (v > hi ? hi : v): the reference's clamp (and
+/// std::min(std::max(v, lo), hi)'s), which lets a NaN through.
+template <class V>
+HWY_INLINE V ClampAsReference(V v, V lo, V hi) {
+  if constexpr (hwy::IsFloat<hn::TFromV<V>>()) return hn::IfThenElse(hn::Lt(v, lo), lo, hn::IfThenElse(hn::Gt(v, hi), hi, v));
+  else return hn::Min(hn::Max(v, lo), hi);
+}
+
+#if HWY_HAVE_FLOAT64
+/// FLOOR_DIV (float, int32) and int32 DIV of D's lanes, through double.
+template <class Op, class D>
+HWY_INLINE hn::Vec<D> DivideInDouble(D d, hn::Vec<D> a, hn::Vec<D> b) {
+  using T = hn::TFromD<D>;
+  const hn::Rebind<double, D> dd;
+  if constexpr (std::is_floating_point_v<T>) {  // FLOOR_DIV of floats
+    // floor keeps its argument's sign, -0 included; CopySign restores the
+    // -0 that HWY_SCALAR's Floor (through an integer) loses.
+    const auto quotient = hn::Div(hn::PromoteTo(dd, a), hn::PromoteTo(dd, b));
+    return hn::DemoteTo(d, hn::CopySign(hn::Floor(quotient), quotient));
+  } else {
+    const auto zero = hn::Eq(b, hn::Zero(d));
+    const auto divisor = hn::PromoteTo(dd, hn::IfThenElse(zero, hn::Set(d, 1), b));
+    const auto quotient = hn::Div(hn::PromoteTo(dd, a), divisor);
+    hn::Vec<D> q;
+    if constexpr (std::is_same_v<Op, qfence::op::floor_div>) {
+      // INT_MIN / -1 = 2^31 saturates to INT_MAX, as the reference's does.
+      q = hn::DemoteTo(d, hn::Min(hn::Floor(quotient), hn::Set(dd, 2147483647.0)));
+    } else {
+      // Truncation; b == -1 is -a, which wraps for INT_MIN as in the reference.
+      q = hn::IfThenElse(hn::Eq(b, hn::Set(d, -1)), hn::Neg(a),
+                         hn::DemoteTo(d, hn::Min(hn::Trunc(quotient), hn::Set(dd, 2147483647.0))));
+    }
+    return hn::IfThenZeroElse(zero, q);
+  }
+}
+#endif
+
+/// Op of D's lanes, for the ops that do not divide in double.
+template <class Op, class D>
+HWY_INLINE hn::Vec<D> Apply(D d, hn::Vec<D> a, hn::Vec<D> b) {
+  using T = hn::TFromD<D>;
+  if constexpr (std::is_same_v<Op, qfence::op::int_add>) return hn::Add(a, b);
+  else if constexpr (std::is_same_v<Op, qfence::op::int_sub>) return hn::Sub(a, b);
+  else if constexpr (std::is_same_v<Op, qfence::op::int_mul>) return hn::Mul(a, b);
+  else if constexpr (std::is_same_v<Op, qfence::op::maximum>) return ReferenceMax(a, b);
+  else if constexpr (std::is_same_v<Op, qfence::op::minimum>) return ReferenceMin(a, b);
+  else {
+    static_assert(std::is_same_v<Op, qfence::op::div> && std::is_floating_point_v<T>);
+    (void)d;
+    return hn::Div(a, b);
+  }
+}
+
+}  // namespace arithmetic_detail
+
+/// out = clamp(Op(a, b), lo, hi) over the broadcast `g`: float or int32, Op
+/// one of qfence::op's arithmetic tags (kernels/reference/arithmetic.hpp).
+template <class Op, class T>
+HWY_NOINLINE void ArithmeticPlain(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) {
+  namespace ad = arithmetic_detail;
+  const auto run = [&](auto d, auto&& op) {
+    const auto low = hn::Set(d, lo), high = hn::Set(d, hi);
+    EachBroadcastVector(d, g, a, b, out, [&](hn::Vec<decltype(d)> x, hn::Vec<decltype(d)> y) QFENCE_INLINE_LAMBDA {
+      return ad::ClampAsReference(op(d, x, y), low, high);
+    });
+  };
+  if constexpr (ad::divides_in_double<Op, T>) {
+#if HWY_HAVE_FLOAT64
+    run(hn::Rebind<T, hn::ScalableTag<double>>(), [](auto d, auto x, auto y)
+            QFENCE_INLINE_LAMBDA { return ad::DivideInDouble<Op>(d, x, y); });
+#else
+    reference::arithmetic<Op>(g, a, b, lo, hi, out);  // no double lanes on this target
+#endif
+  } else {
+    run(hn::ScalableTag<T>(), [](auto d, auto x, auto y) QFENCE_INLINE_LAMBDA { return ad::Apply<Op>(d, x, y); });
+  }
+}
+
+/// SQRT of n floats.
+HWY_NOINLINE inline void SqrtFloat(std::int64_t n, const float* in, float* out) {
+  const hn::ScalableTag<float> d;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    StoreFirstLanes(d, hn::Sqrt(LoadFirstLanes(d, in + i, valid)), valid, out + i);
+  }
+}
+
+/// CAST of n values: int8, uint8, int16 or int32 -> float, float -> int32.
+template <class From, class To>
+HWY_NOINLINE void CastNumbers(std::int64_t n, const From* in, To* out) {
+  static_assert(std::is_floating_point_v<From> != std::is_floating_point_v<To> && sizeof(To) == 4 &&
+                sizeof(From) <= 4);
+  using Integer = std::conditional_t<std::is_floating_point_v<To>, From, To>;
+  const hn::ScalableTag<std::int32_t> d;  // the lanes: From's widened to int32, or floats of To's width
+  const hn::Rebind<float, decltype(d)> df;
+  const hn::Rebind<To, decltype(d)> dto;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
+  for (std::int64_t i = 0; i < n; i += lanes) {
+    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+    if constexpr (std::is_floating_point_v<To>) {
+      StoreFirstLanes(dto, hn::ConvertTo(df, LoadFirstLanesWidened(d, in + i, valid)), valid, out + i);
+    } else {
+      static_assert(std::is_same_v<Integer, std::int32_t>);
+      // NaN -> 0, >= 2^31 -> INT_MAX, <= -2^31 -> INT_MIN, else truncated.
+      const auto v = LoadFirstLanes(df, in + i, valid);
+      const auto big = hn::Ge(v, hn::Set(df, 2147483648.0f));
+      const auto in_range = hn::Max(hn::IfThenZeroElse(hn::Or(hn::IsNaN(v), big), v), hn::Set(df, -2147483648.0f));
+      StoreFirstLanes(dto,
+                      hn::IfThenElse(hn::RebindMask(dto, big), hn::Set(dto, std::numeric_limits<std::int32_t>::max()),
+                                     hn::ConvertTo(dto, in_range)),
+                      valid, out + i);
+    }
   }
 }
 
@@ -7950,15 +8255,19 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/pool-inl.hpp -------------------------------------------
-// qfence/kernels/pool-inl.hpp: int8 and uint8 AVERAGE_POOL_2D and
-// MAX_POOL_2D with Highway, per target (re-included through
+// qfence/kernels/pool-inl.hpp: AVERAGE_POOL_2D and MAX_POOL_2D of int8,
+// uint8 and float with Highway, per target (re-included through
 // kernels/dispatch.hpp).
 //
 // Channels run along the lanes, as in the reference's innermost loop; each
 // output pixel visits the taps of its window that lie inside the input
-// (padding taps are skipped, as the reference skips them).
-//   - Max: the bytes themselves (a vector of 64 channels on AVX-512), Max
-//     from the type's lowest value, then the activation's clamp.
+// (padding taps are skipped, as the reference skips them), in the
+// reference's order.
+//   - Max: the values themselves (64 bytes or 16 floats on AVX-512), the
+//     maximum from the type's lowest value, then the activation's clamp;
+//     for floats both as the reference compares (a NaN tap is skipped).
+//   - Float average: the taps summed in the reference's order, divided by
+//     their count, clamped: the reference's float operations per lane.
 //   - Average: int32 sums (16 channels), then TFLite's rounding division
 //     (acc +- count / 2) / count, truncated toward zero. Vectors have no
 //     integer division; the float quotient of two integers below 2^24,
@@ -7984,9 +8293,10 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-/// MAX_POOL_2D of int8 or uint8.
-template <class T>
-HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_range act, T* out) {
+/// MAX_POOL_2D of int8, uint8 (Range: int_range) or float (float_range).
+template <class T, class Range>
+HWY_NOINLINE void MaxPool(const window_geometry& g, const T* in, Range act, T* out) {
+  namespace ad = arithmetic_detail;
   const hn::ScalableTag<T> d;
   const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
   const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
@@ -7997,10 +8307,32 @@ HWY_NOINLINE void MaxPoolQuantized(const window_geometry& g, const T* in, int_ra
       const int valid = channels - c;
       auto best = lowest;
       for (int fy = 0; fy < w.rows; ++fy)
+        for (int fx = 0; fx < w.cols; ++fx)  // std::max(best, tap): the tap when it is greater
+          best = ad::ReferenceMax(LoadFirstLanes(d, in + w.first + static_cast<std::size_t>(fy) * row +
+                                                        static_cast<std::size_t>(fx * channels + c), valid),
+                                  best);
+      StoreFirstLanes(d, ad::ClampAsReference(best, lo, hi), valid, out + w.out + static_cast<std::size_t>(c));
+    }
+  }
+}
+
+/// AVERAGE_POOL_2D of float.
+HWY_NOINLINE inline void AveragePoolFloat(const window_geometry& g, const float* in, float_range act, float* out) {
+  const hn::ScalableTag<float> d;
+  const int n = static_cast<int>(hn::Lanes(d)), channels = g.in_c;
+  const std::size_t row = static_cast<std::size_t>(g.in_w) * static_cast<std::size_t>(channels);
+  const auto lo = hn::Set(d, act.min), hi = hn::Set(d, act.max);
+  for (const clipped_window& w : clipped_windows(g)) {
+    const auto count = hn::Set(d, static_cast<float>(w.rows * w.cols));
+    for (int c = 0; c < channels; c += n) {
+      const int valid = channels - c;
+      auto total = hn::Zero(d);
+      for (int fy = 0; fy < w.rows; ++fy)
         for (int fx = 0; fx < w.cols; ++fx)
-          best = hn::Max(best, LoadFirstLanes(d, in + w.first + static_cast<std::size_t>(fy) * row +
-                                                     static_cast<std::size_t>(fx * channels + c), valid));
-      StoreFirstLanes(d, hn::Min(hn::Max(best, lo), hi), valid, out + w.out + static_cast<std::size_t>(c));
+          total = hn::Add(total, LoadFirstLanes(d, in + w.first + static_cast<std::size_t>(fy) * row +
+                                                       static_cast<std::size_t>(fx * channels + c), valid));
+      StoreFirstLanes(d, arithmetic_detail::ClampAsReference(hn::Div(total, count), lo, hi), valid,
+                      out + w.out + static_cast<std::size_t>(c));
     }
   }
 }
@@ -8882,6 +9214,23 @@ struct mul_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MulQuantized<T>);
 };
 
+template <class Op, class T>
+struct arithmetic_plain_table {
+  using fn = void (*)(const broadcast_geometry&, const T*, const T*, T, T, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArithmeticPlain<Op, T>);
+};
+
+struct sqrt_table {
+  using fn = void (*)(std::int64_t, const float*, float*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SqrtFloat);
+};
+
+template <class From, class To>
+struct cast_table {
+  using fn = void (*)(std::int64_t, const From*, To*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(CastNumbers<From, To>);
+};
+
 template <class State>
 struct svdf_quantized_table {
   using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
@@ -8901,11 +9250,21 @@ struct mean_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
 };
 
+template <class T, class Range>
+struct max_pool_table {
+  using fn = void (*)(const window_geometry&, const T*, Range, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MaxPool<T, Range>);
+};
+
 template <class T>
-struct pool_quantized_table {
+struct average_pool_quantized_table {
   using fn = void (*)(const window_geometry&, const T*, int_range, T*);
-  static constexpr fn max[target_slots] = QFENCE_TARGET_TABLE(MaxPoolQuantized<T>);
-  static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+};
+
+struct average_pool_float_table {
+  using fn = void (*)(const window_geometry&, const float*, float_range, float*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AveragePoolFloat);
 };
 
 template <class In, class Out>
@@ -9041,6 +9400,45 @@ inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std
   else mul_quantized_table<T>::slots[t.slot()](g, a, a_offset, b, b_offset, m, out_offset, act, out);
 }
 
+/// out = clamp(Op(a, b), lo, hi) on unquantized values with broadcasting
+/// (Op: qfence::op::int_add, int_sub, int_mul, div, floor_div, maximum,
+/// minimum; kernels/reference/arithmetic.hpp): float and int32 on target
+/// `t`, other types (MAXIMUM and MINIMUM of 8-, 16- and 64-bit values) on the
+/// reference kernel.
+template <class Op, class T>
+inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, const T* b, T lo, T hi,
+                             T* out) noexcept {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) {
+    if (!t.is_reference()) {
+      arithmetic_plain_table<Op, T>::slots[t.slot()](g, a, b, lo, hi, out);
+      return;
+    }
+  }
+  reference::arithmetic<Op>(g, a, b, lo, hi, out);
+}
+
+/// SQRT of n floats on target `t`.
+inline void sqrt(target t, std::int64_t n, const float* in, float* out) noexcept {
+  if (t.is_reference()) reference::sqrt(n, in, out);
+  else sqrt_table::slots[t.slot()](n, in, out);
+}
+
+/// CAST of n values: int8, uint8, int16, int32 to float and float to int32
+/// on target `t`, other pairs on the reference kernel.
+template <class From, class To>
+inline void cast(target t, std::int64_t n, const From* in, To* out) noexcept {
+  constexpr bool to_float = std::is_same_v<To, float> &&
+                           (std::is_same_v<From, std::int8_t> || std::is_same_v<From, std::uint8_t> ||
+                            std::is_same_v<From, std::int16_t> || std::is_same_v<From, std::int32_t>);
+  if constexpr (to_float || (std::is_same_v<From, float> && std::is_same_v<To, std::int32_t>)) {
+    if (!t.is_reference()) {
+      cast_table<From, To>::slots[t.slot()](n, in, out);
+      return;
+    }
+  }
+  reference::cast(n, in, out);
+}
+
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
 /// (inner == 1) on target `t`, anything else (floats, whose NaNs order
 /// differently, and inner axes) on the reference kernel.
@@ -9080,27 +9478,33 @@ inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std:
   else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
-/// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
-/// the reference kernel.
+/// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference
+/// kernel.
 template <class T, class Range, class Geometry>
 inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+  if constexpr (sizeof(T) == 1 || std::is_same_v<T, float>) {
     if (!t.is_reference()) {
-      pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+      max_pool_table<T, Range>::slots[t.slot()](value_of(g), in, act, out);
       return;
     }
   }
   reference::max_pool2d(g, in, act, out);
 }
 
-/// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
-/// 2^16 taps, kernels/pool-inl.hpp), anything else on the reference kernel.
+/// AVERAGE_POOL_2D: float, and int8 and uint8 windows of fewer than 2^16
+/// taps (kernels/pool-inl.hpp), on target `t`; int16 and larger 8-bit
+/// windows on the reference kernel.
 template <class T, class Range, class Geometry>
 inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
-    const window_geometry& w = value_of(g);
+  const window_geometry& w = value_of(g);
+  if constexpr (std::is_same_v<T, float>) {
+    if (!t.is_reference()) {
+      average_pool_float_table::slots[t.slot()](w, in, act, out);
+      return;
+    }
+  } else if constexpr (sizeof(T) == 1) {
     if (w.filter_h * w.filter_w < (1 << 16) && !t.is_reference()) {
-      pool_quantized_table<T>::average[t.slot()](w, in, act, out);
+      average_pool_quantized_table<T>::slots[t.slot()](w, in, act, out);
       return;
     }
   }
@@ -10457,133 +10861,6 @@ QFENCE_EXACT_FLOAT_END
 // arithmetic in models such as movenet), plus SQRT and CAST.
 
 
-// ---- qfence/kernels/reference/arithmetic.hpp -------------------------------
-// qfence/kernels/reference/arithmetic.hpp: reference kernel code of arithmetic
-// (moved from ops/arithmetic.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
-/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
-namespace op {
-struct div {
-  static constexpr const char* name = "div";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return a / b;
-    } else {
-      // A zero divisor is a run-time error in TFLite; here it yields 0.
-      return b == 0 ? T{0} : (a == std::numeric_limits<T>::min() && b == -1 ? a : static_cast<T>(a / b));
-    }
-  }
-};
-struct floor_div {
-  static constexpr const char* name = "floor_div";
-  /// TFLite's FloorDiv: floor(a / b) in double.
-  template <class T>
-  static T apply(T a, T b) noexcept {
-    if constexpr (std::is_floating_point_v<T>) {
-      return static_cast<T>(std::floor(static_cast<double>(a) / static_cast<double>(b)));
-    } else {
-      if (b == 0) return T{0};  // a run-time error in TFLite
-      const double q = std::floor(static_cast<double>(a) / static_cast<double>(b));
-      return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
-                                                                      : static_cast<T>(q);
-    }
-  }
-};
-struct maximum {
-  static constexpr const char* name = "maximum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a > b ? a : b;
-  }
-};
-struct minimum {
-  static constexpr const char* name = "minimum";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return a < b ? a : b;
-  }
-};
-/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
-/// saturate them); computed in unsigned to stay defined.
-struct int_add {
-  static constexpr const char* name = "add";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-  }
-};
-struct int_sub {
-  static constexpr const char* name = "sub";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
-  }
-};
-struct int_mul {
-  static constexpr const char* name = "mul";
-  template <class T>
-  static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
-  }
-};
-struct sqrt {
-  static constexpr const char* name = "sqrt";
-};
-struct cast {
-  static constexpr const char* name = "cast";
-};
-}  // namespace op
-
-namespace reference {
-
-/// out = clamp(Op(a, b)) over a broadcast; `lo`/`hi` are the fused
-/// activation's bounds in the element type.
-template <class Op, class T>
-inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo, T hi, T* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
-    const T v = Op::apply(a[ia], b[ib]);
-    out[o] = v < lo ? lo : (v > hi ? hi : v);
-  });
-}
-
-inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
-}
-
-/// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
-/// to integer conversions, undefined in C++, saturate (NaN gives 0).
-template <class From, class To>
-inline void cast(std::int64_t n, const From* in, To* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<To, bool>) {
-      out[i] = in[i] != From{};
-    } else if constexpr (std::is_floating_point_v<From> && !std::is_floating_point_v<To>) {
-      const double v = static_cast<double>(in[i]);
-      out[i] = v != v                                                   ? To{}
-               : v <= static_cast<double>(std::numeric_limits<To>::lowest()) ? std::numeric_limits<To>::lowest()
-               : v >= static_cast<double>(std::numeric_limits<To>::max())    ? std::numeric_limits<To>::max()
-                                                                             : static_cast<To>(v);
-    } else {
-      out[i] = static_cast<To>(in[i]);
-    }
-  }
-}
-
-}  // namespace reference
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/elementwise.hpp ------------------------------------------
 // qfence/rules/elementwise.hpp: the type and shape rules of the broadcasting
 // binary ops.
@@ -10746,8 +11023,13 @@ struct arithmetic_node {
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
     static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
-    static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
-      reference::arithmetic<Op>(geometry, a, b, bounds.first, bounds.second, out);
+    /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp),
+    /// which need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const arithmetic_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const T* a, const T* b, T* out) {
+      kernels::plain_arithmetic<Op>(t, geometry, a, b, bounds.first, bounds.second, out);
     }
   };
 };
@@ -10803,9 +11085,15 @@ struct unary_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
-      else reference::cast(Input::elements, in, out);
+    /// SQRT and the CASTs of integers to float and float to int32 run the Highway kernels
+    /// (kernels/arithmetic-inl.hpp), which need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const unary_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) kernels::sqrt(t, Input::elements, in, out);
+      else kernels::cast(t, Input::elements, in, out);
     }
   };
 };
@@ -11585,16 +11873,18 @@ struct binary_node {
       return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
     }
 
-    /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,
-    /// mul-inl.hpp) on the model's target.
+    /// ADD, SUB and MUL run the Highway kernels on the model's target:
+    /// quantized in kernels/add-inl.hpp and mul-inl.hpp, float in
+    /// kernels/arithmetic-inl.hpp.
     struct prepared {
-      binary_node node;
-      constexpr explicit prepared(const binary_node& n) : node(n) {}
+      constexpr explicit prepared(const binary_node&) {}
     };
-    static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename X::element* a,
-                    const typename Y::element* b, typename output::element* out) {
+    static void run(const prepared&, kernels::target t, const typename X::element* a, const typename Y::element* b,
+                    typename output::element* out) {
       if constexpr (X::type == dtype::f32) {
-        run(p.node, a, b, out);
+        using plain = std::conditional_t<is_add, qfence::op::int_add,
+                                         std::conditional_t<is_sub, qfence::op::int_sub, qfence::op::int_mul>>;
+        kernels::plain_arithmetic<plain>(t, geometry, a, b, act.min, act.max, out);
       } else if constexpr (is_add || is_sub) {
         static constexpr add_params params = add_sub_params();
         if constexpr (is_sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
@@ -11606,18 +11896,6 @@ struct binary_node {
       }
     }
 
-    /// The reference kernels (quantized: the same dispatch on the reference
-    /// target, which kernels/dispatch.hpp sends to kernels/reference/).
-    static void run(const binary_node& n, const typename X::element* a, const typename Y::element* b,
-                    typename output::element* out) {
-      if constexpr (X::type == dtype::f32) {
-        if constexpr (is_add) reference::add(geometry, a, b, act, out);
-        else if constexpr (is_sub) reference::sub(geometry, a, b, act, out);
-        else reference::mul(geometry, a, b, act, out);
-      } else {
-        run(prepared(n), kernels::target::reference(), a, b, out);
-      }
-    }
   };
 };
 

@@ -211,8 +211,8 @@ TEST_CASE("compile-time SIMD layers give their reference kernel's bytes on every
   std::vector<std::int8_t> a(2 * 5 * 37), b(5), want(a.size()), got(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::int8_t>(i * 29);
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::int8_t>(i * 71);
-  add_typed::run(add, a.data(), b.data(), want.data());
   const typename add_typed::prepared p(add);
+  add_typed::run(p, kn::target::reference(), a.data(), b.data(), want.data());
   for (const kn::target t : kn::usable_targets()) {
     add_typed::run(p, t, a.data(), b.data(), got.data());
     CAPTURE(std::string(t.name()));

@@ -2,7 +2,8 @@
 // kernels' bits on every target that is compiled in and that this CPU runs:
 // depthwise convolutions (runtime and constant geometries), SVDF, tables,
 // quantize, arg_max, transposes, means, pools, resizes, softmax,
-// broadcasting add/sub/mul, pad, and the target overrides. A failing case
+// broadcasting add/sub/mul (quantized), the float and int32 arithmetic,
+// sqrt and casts, pad, and the target overrides. A failing case
 // prints its seed; QFENCE_TEST_SEED=<seed> replays it first.
 #include "simd_kernels_common.hpp"
 
@@ -461,11 +462,14 @@ TEST_CASE("mean, quantized: every target gives the reference's bits") {
   check_mean_on_every_target<std::uint8_t>();
 }
 
-/// 8-bit AVERAGE_POOL_2D and MAX_POOL_2D over random windows (clipped at
-/// SAME borders, global averages, channels off the vector width) and
-/// activation ranges, against the reference.
+/// 8-bit and float AVERAGE_POOL_2D and MAX_POOL_2D over random windows
+/// (clipped at SAME borders, global averages, channels off the vector width)
+/// and activation ranges (floats: each fused activation's, and the specials
+/// among the inputs), against the reference.
 template <class T>
 void check_pools_on_every_target() {
+  constexpr bool is_float = std::is_same_v<T, float>;
+  const std::string type = is_float ? "float" : std::is_signed_v<T> ? "int8" : "uint8";
   for (const kn::target t : kn::usable_targets()) {
     int checked = 0;
     for (const std::uint32_t seed : seeds()) {
@@ -478,11 +482,20 @@ void check_pools_on_every_target() {
           qf::make_window_geometry(1 + below(2), in_h, in_w, channels, channels, fh, fw, 1 + below(3), 1 + below(3),
                                    1, 1, below(2) == 0 ? qf::padding::same : qf::padding::valid);
       if (g.out_h <= 0 || g.out_w <= 0) continue;
-      constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-      const int a = lo + below(256), b = lo + below(256);
-      const qf::int_range act = below(2) == 0 ? qf::int_range{lo, hi} : qf::int_range{std::min(a, b), std::max(a, b)};
-      std::vector<T> in(static_cast<std::size_t>(g.batches * in_h * in_w * channels));
-      for (auto& x : in) x = static_cast<T>(lo + below(256));
+      const std::size_t ins = static_cast<std::size_t>(g.batches * in_h * in_w * channels);
+      const auto [act, in] = [&] {
+        if constexpr (is_float) {
+          const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                         qf::activation::relu_n1_to_1};
+          return std::pair(qf::float_activation_range(acts[below(4)]), random_floats(r, ins, true));
+        } else {
+          constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+          const int a = lo + below(256), b = lo + below(256);
+          std::vector<T> v(ins);
+          for (auto& x : v) x = static_cast<T>(lo + below(256));
+          return std::pair(below(2) == 0 ? qf::int_range{lo, hi} : qf::int_range{std::min(a, b), std::max(a, b)}, v);
+        }
+      }();
       const std::size_t outs = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * channels);
       CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
       for (const bool max : {false, true}) {
@@ -494,18 +507,19 @@ void check_pools_on_every_target() {
           qf::reference::average_pool2d(g, in.data(), act, want.data());
           kn::average_pool2d(t, g, in.data(), act, got.data());
         }
-        REQUIRE(got == want);
+        if constexpr (is_float) REQUIRE(first_difference(got, want) == "");
+        else REQUIRE(got == want);
       }
       ++checked;
     }
-    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
-                                  << " average and max pools bit-exact");
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << type << " average and max pools bit-exact");
   }
 }
 
-TEST_CASE("pools, 8-bit: every target gives the reference's bits") {
+TEST_CASE("pools, 8-bit and float: every target gives the reference's bits") {
   check_pools_on_every_target<std::int8_t>();
   check_pools_on_every_target<std::uint8_t>();
+  check_pools_on_every_target<float>();
 }
 
 /// RESIZE_BILINEAR over random sizes (up and down, rows a single input row
@@ -753,6 +767,118 @@ TEST_CASE("quantized add, sub: every pair of 8-bit inputs, screened and not") {
         REQUIRE(got == want);
       }
     }
+}
+
+/// Values for the unquantized arithmetic: floats with the specials (NaN,
+/// infinities, -0, denormals), int32 with its extremes, -1 and 0 (the
+/// divisions' edge cases) often.
+template <class T>
+std::vector<T> random_plain_values(std::mt19937& r, std::size_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    return random_floats(r, n, true);
+  } else {
+    std::vector<T> v(n);
+    for (auto& x : v) {
+      const std::uint32_t pick = r() % 16;
+      x = pick == 0   ? std::numeric_limits<T>::min()
+          : pick == 1 ? std::numeric_limits<T>::max()
+          : pick == 2 ? T{-1}
+          : pick == 3 ? T{0}
+          : pick < 8  ? static_cast<T>(static_cast<int>(r() % 201) - 100)
+                      : static_cast<T>(r());
+    }
+    return v;
+  }
+}
+
+/// An arithmetic op on unquantized float or int32 tensors over random
+/// broadcasts, with each fused activation's bounds, against the reference.
+template <class Op, class T>
+void check_plain_arithmetic_on_every_target(const char* what) {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0xa41u ^ static_cast<std::uint32_t>(std::is_same_v<T, float> ? 0 : 0x100));
+      const binary_shapes s = random_binary_shapes(r);
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(s.a.data(), static_cast<int>(s.a.size()), s.b.data(), static_cast<int>(s.b.size()));
+      const auto count = [](const std::vector<int>& shape) {
+        std::size_t n = 1;
+        for (const int x : shape) n *= static_cast<std::size_t>(x);
+        return n;
+      };
+      const std::vector<T> a = random_plain_values<T>(r, count(s.a)), b = random_plain_values<T>(r, count(s.b));
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6,
+                                     qf::activation::relu_n1_to_1};
+      const auto bounds = qf::plain_activation_bounds<T>(acts[r() % 4]);
+      std::vector<T> want(static_cast<std::size_t>(g.elements)), got(want.size(), T{55});
+      qf::reference::arithmetic<Op>(g, a.data(), b.data(), bounds.first, bounds.second, want.data());
+      kn::plain_arithmetic<Op>(t, g, a.data(), b.data(), bounds.first, bounds.second, got.data());
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      if constexpr (std::is_same_v<T, float>) REQUIRE(first_difference(got, want) == "");
+      else REQUIRE(got == want);
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(what) << " bit-exact");
+  }
+}
+
+TEST_CASE("arithmetic on float and int32: every target gives the reference's bits") {
+  check_plain_arithmetic_on_every_target<qf::op::int_add, float>("float ADDs");
+  check_plain_arithmetic_on_every_target<qf::op::int_sub, float>("float SUBs");
+  check_plain_arithmetic_on_every_target<qf::op::int_mul, float>("float MULs");
+  check_plain_arithmetic_on_every_target<qf::op::div, float>("float DIVs");
+  check_plain_arithmetic_on_every_target<qf::op::floor_div, float>("float FLOOR_DIVs");
+  check_plain_arithmetic_on_every_target<qf::op::maximum, float>("float MAXIMUMs");
+  check_plain_arithmetic_on_every_target<qf::op::minimum, float>("float MINIMUMs");
+  check_plain_arithmetic_on_every_target<qf::op::int_add, std::int32_t>("int32 ADDs");
+  check_plain_arithmetic_on_every_target<qf::op::int_sub, std::int32_t>("int32 SUBs");
+  check_plain_arithmetic_on_every_target<qf::op::int_mul, std::int32_t>("int32 MULs");
+  check_plain_arithmetic_on_every_target<qf::op::div, std::int32_t>("int32 DIVs");
+  check_plain_arithmetic_on_every_target<qf::op::floor_div, std::int32_t>("int32 FLOOR_DIVs");
+  check_plain_arithmetic_on_every_target<qf::op::maximum, std::int32_t>("int32 MAXIMUMs");
+  check_plain_arithmetic_on_every_target<qf::op::minimum, std::int32_t>("int32 MINIMUMs");
+}
+
+TEST_CASE("sqrt and cast (integers -> float, float -> int32): every target gives the reference's bits") {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x5c7u);
+      const std::size_t n = r() % 300;
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      std::vector<float> floats = random_floats(r, n, true);
+      // Floats around and beyond int32's range, to the cast's saturation.
+      for (auto& x : floats)
+        if (r() % 8 == 0) x = std::ldexp(static_cast<float>(static_cast<int>(r() % 2001) - 1000) / 1000.0f, 28 + static_cast<int>(r() % 6));
+      std::vector<float> want(n), got(n, 55.0f);
+      qf::reference::sqrt(static_cast<std::int64_t>(n), floats.data(), want.data());
+      kn::sqrt(t, static_cast<std::int64_t>(n), floats.data(), got.data());
+      REQUIRE(first_difference(got, want) == "");
+
+      std::vector<std::int32_t> ints_want(n), ints_got(n, 55);
+      qf::reference::cast(static_cast<std::int64_t>(n), floats.data(), ints_want.data());
+      kn::cast(t, static_cast<std::int64_t>(n), floats.data(), ints_got.data());
+      REQUIRE(ints_got == ints_want);
+
+      const auto to_float = [&](const auto& ints) {
+        std::fill(got.begin(), got.end(), 55.0f);
+        qf::reference::cast(static_cast<std::int64_t>(n), ints.data(), want.data());
+        kn::cast(t, static_cast<std::int64_t>(n), ints.data(), got.data());
+        REQUIRE(first_difference(got, want) == "");
+      };
+      const std::vector<std::int32_t> ints = random_plain_values<std::int32_t>(r, n);
+      to_float(ints);
+      const auto narrowed = [&](auto type) {
+        std::vector<decltype(type)> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<decltype(type)>(ints[i]);
+        return v;
+      };
+      to_float(narrowed(std::int8_t{}));
+      to_float(narrowed(std::uint8_t{}));
+      to_float(narrowed(std::int16_t{}));
+    }
+    MESSAGE(std::string(t.name()) << ": " << seeds().size() << " random SQRTs and CASTs bit-exact");
+  }
 }
 
 TEST_CASE("pad: block copies give the reference's bytes") {

@@ -3,6 +3,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/add-inl.hpp"
 #include "qfence/kernels/arg_max-inl.hpp"
+#include "qfence/kernels/arithmetic-inl.hpp"
 #include "qfence/kernels/conv2d-inl.hpp"
 #include "qfence/kernels/conv2d_float-inl.hpp"
 #include "qfence/kernels/conv2d_int16x8-inl.hpp"

@@ -1,5 +1,6 @@
 // qfence/kernels/broadcast_vectors-inl.hpp: the traversal of every
-// elementwise binary kernel (ADD, SUB, MUL on 8- and 16-bit data) over a
+// elementwise binary kernel (quantized ADD, SUB, MUL on 8- and 16-bit data;
+// the float and int32 arithmetic of kernels/arithmetic-inl.hpp) over a
 // broadcast, a vector at a time, per target (re-included through
 // kernels/dispatch.hpp).
 //
@@ -36,20 +37,20 @@ namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 /// For every output element of the broadcast `g` of a and b (T elements):
-/// out = compute(x, y), x and y the elements promoted to D's int32 lanes,
-/// compute returning the T vector to store.
+/// out = compute(x, y), x and y the elements promoted to D's lanes (int32
+/// for 8- and 16-bit T, T itself otherwise), compute returning the T vector
+/// to store.
 template <class D, class T, class Compute>
 HWY_INLINE void EachBroadcastVector(D d, const broadcast_geometry& g, const T* a, const T* b, T* out,
                                     Compute&& compute) {
   const hn::Rebind<T, D> dt;
   const std::int64_t n = static_cast<std::int64_t>(hn::Lanes(d));
-  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
-    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
-  };
+  using Lane = hn::TFromD<D>;
+  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA { return LoadFirstLanesWidened(d, from, valid); };
 
 #if HWY_TARGET != HWY_SCALAR  // one lane: every run is whole vectors already
   const repeating_operand rep = repeating_operand_of(g);
-  constexpr std::int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(std::int32_t);
+  constexpr std::int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(Lane);
   if (rep.period != 0 && rep.period < n && n <= kMaxLanes) {
     const T* pattern = rep.b_repeats ? b : a;
     const T* whole = rep.b_repeats ? a : b;
@@ -70,7 +71,7 @@ HWY_INLINE void EachBroadcastVector(D d, const broadcast_geometry& g, const T* a
   qfence::for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t length,
                                         std::int64_t step_a, std::int64_t step_b)
                                         HWY_ATTR {  // called by for_each_broadcast_run, which has no target
-    const auto one_a = hn::Set(d, static_cast<std::int32_t>(a[ia])), one_b = hn::Set(d, static_cast<std::int32_t>(b[ib]));
+    const auto one_a = hn::Set(d, static_cast<Lane>(a[ia])), one_b = hn::Set(d, static_cast<Lane>(b[ib]));
     for (std::int64_t i = 0; i < length; i += n) {
       const int valid = length - i < n ? static_cast<int>(length - i) : static_cast<int>(n);
       const auto x = step_a != 0 ? load(a + ia + i, valid) : one_a;

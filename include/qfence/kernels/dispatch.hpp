@@ -31,6 +31,7 @@
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/requantize_form.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
@@ -198,6 +199,23 @@ struct mul_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MulQuantized<T>);
 };
 
+template <class Op, class T>
+struct arithmetic_plain_table {
+  using fn = void (*)(const broadcast_geometry&, const T*, const T*, T, T, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArithmeticPlain<Op, T>);
+};
+
+struct sqrt_table {
+  using fn = void (*)(std::int64_t, const float*, float*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SqrtFloat);
+};
+
+template <class From, class To>
+struct cast_table {
+  using fn = void (*)(std::int64_t, const From*, To*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(CastNumbers<From, To>);
+};
+
 template <class State>
 struct svdf_quantized_table {
   using fn = void (*)(const svdf_geometry&, const svdf_params&, const svdf_args<State>&);
@@ -217,11 +235,21 @@ struct mean_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
 };
 
+template <class T, class Range>
+struct max_pool_table {
+  using fn = void (*)(const window_geometry&, const T*, Range, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MaxPool<T, Range>);
+};
+
 template <class T>
-struct pool_quantized_table {
+struct average_pool_quantized_table {
   using fn = void (*)(const window_geometry&, const T*, int_range, T*);
-  static constexpr fn max[target_slots] = QFENCE_TARGET_TABLE(MaxPoolQuantized<T>);
-  static constexpr fn average[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AveragePoolQuantized<T>);
+};
+
+struct average_pool_float_table {
+  using fn = void (*)(const window_geometry&, const float*, float_range, float*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(AveragePoolFloat);
 };
 
 template <class In, class Out>
@@ -357,6 +385,45 @@ inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std
   else mul_quantized_table<T>::slots[t.slot()](g, a, a_offset, b, b_offset, m, out_offset, act, out);
 }
 
+/// out = clamp(Op(a, b), lo, hi) on unquantized values with broadcasting
+/// (Op: qfence::op::int_add, int_sub, int_mul, div, floor_div, maximum,
+/// minimum; kernels/reference/arithmetic.hpp): float and int32 on target
+/// `t`, other types (MAXIMUM and MINIMUM of 8-, 16- and 64-bit values) on the
+/// reference kernel.
+template <class Op, class T>
+inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, const T* b, T lo, T hi,
+                             T* out) noexcept {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) {
+    if (!t.is_reference()) {
+      arithmetic_plain_table<Op, T>::slots[t.slot()](g, a, b, lo, hi, out);
+      return;
+    }
+  }
+  reference::arithmetic<Op>(g, a, b, lo, hi, out);
+}
+
+/// SQRT of n floats on target `t`.
+inline void sqrt(target t, std::int64_t n, const float* in, float* out) noexcept {
+  if (t.is_reference()) reference::sqrt(n, in, out);
+  else sqrt_table::slots[t.slot()](n, in, out);
+}
+
+/// CAST of n values: int8, uint8, int16, int32 to float and float to int32
+/// on target `t`, other pairs on the reference kernel.
+template <class From, class To>
+inline void cast(target t, std::int64_t n, const From* in, To* out) noexcept {
+  constexpr bool to_float = std::is_same_v<To, float> &&
+                           (std::is_same_v<From, std::int8_t> || std::is_same_v<From, std::uint8_t> ||
+                            std::is_same_v<From, std::int16_t> || std::is_same_v<From, std::int32_t>);
+  if constexpr (to_float || (std::is_same_v<From, float> && std::is_same_v<To, std::int32_t>)) {
+    if (!t.is_reference()) {
+      cast_table<From, To>::slots[t.slot()](n, in, out);
+      return;
+    }
+  }
+  reference::cast(n, in, out);
+}
+
 /// ARG_MAX over [outer, size, inner]: integer values along the last axis
 /// (inner == 1) on target `t`, anything else (floats, whose NaNs order
 /// differently, and inner axes) on the reference kernel.
@@ -396,27 +463,33 @@ inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std:
   else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
 }
 
-/// MAX_POOL_2D: int8 and uint8 on target `t`, other types (float, int16) on
-/// the reference kernel.
+/// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference
+/// kernel.
 template <class T, class Range, class Geometry>
 inline void max_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
+  if constexpr (sizeof(T) == 1 || std::is_same_v<T, float>) {
     if (!t.is_reference()) {
-      pool_quantized_table<T>::max[t.slot()](value_of(g), in, act, out);
+      max_pool_table<T, Range>::slots[t.slot()](value_of(g), in, act, out);
       return;
     }
   }
   reference::max_pool2d(g, in, act, out);
 }
 
-/// AVERAGE_POOL_2D: int8 and uint8 on target `t` (windows of fewer than
-/// 2^16 taps, kernels/pool-inl.hpp), anything else on the reference kernel.
+/// AVERAGE_POOL_2D: float, and int8 and uint8 windows of fewer than 2^16
+/// taps (kernels/pool-inl.hpp), on target `t`; int16 and larger 8-bit
+/// windows on the reference kernel.
 template <class T, class Range, class Geometry>
 inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, T* out) noexcept {
-  if constexpr (std::is_integral_v<T> && sizeof(T) == 1) {
-    const window_geometry& w = value_of(g);
+  const window_geometry& w = value_of(g);
+  if constexpr (std::is_same_v<T, float>) {
+    if (!t.is_reference()) {
+      average_pool_float_table::slots[t.slot()](w, in, act, out);
+      return;
+    }
+  } else if constexpr (sizeof(T) == 1) {
     if (w.filter_h * w.filter_w < (1 << 16) && !t.is_reference()) {
-      pool_quantized_table<T>::average[t.slot()](w, in, act, out);
+      average_pool_quantized_table<T>::slots[t.slot()](w, in, act, out);
       return;
     }
   }

@@ -11,6 +11,7 @@
 
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/elementwise.hpp"
@@ -53,8 +54,13 @@ struct arithmetic_node {
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
     static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
-    static void run(const arithmetic_node&, const T* a, const T* b, T* out) {
-      reference::arithmetic<Op>(geometry, a, b, bounds.first, bounds.second, out);
+    /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp),
+    /// which need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const arithmetic_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const T* a, const T* b, T* out) {
+      kernels::plain_arithmetic<Op>(t, geometry, a, b, bounds.first, bounds.second, out);
     }
   };
 };
@@ -110,9 +116,15 @@ struct unary_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static void run(const unary_node&, const typename Input::element* in, typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) reference::sqrt(Input::elements, in, out);
-      else reference::cast(Input::elements, in, out);
+    /// SQRT and the CASTs of integers to float and float to int32 run the Highway kernels
+    /// (kernels/arithmetic-inl.hpp), which need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const unary_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) kernels::sqrt(t, Input::elements, in, out);
+      else kernels::cast(t, Input::elements, in, out);
     }
   };
 };

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -80,16 +81,18 @@ struct binary_node {
       return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
     }
 
-    /// Quantized ADD, SUB and MUL run the Highway kernels (kernels/add-inl.hpp,
-    /// mul-inl.hpp) on the model's target.
+    /// ADD, SUB and MUL run the Highway kernels on the model's target:
+    /// quantized in kernels/add-inl.hpp and mul-inl.hpp, float in
+    /// kernels/arithmetic-inl.hpp.
     struct prepared {
-      binary_node node;
-      constexpr explicit prepared(const binary_node& n) : node(n) {}
+      constexpr explicit prepared(const binary_node&) {}
     };
-    static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename X::element* a,
-                    const typename Y::element* b, typename output::element* out) {
+    static void run(const prepared&, kernels::target t, const typename X::element* a, const typename Y::element* b,
+                    typename output::element* out) {
       if constexpr (X::type == dtype::f32) {
-        run(p.node, a, b, out);
+        using plain = std::conditional_t<is_add, qfence::op::int_add,
+                                         std::conditional_t<is_sub, qfence::op::int_sub, qfence::op::int_mul>>;
+        kernels::plain_arithmetic<plain>(t, geometry, a, b, act.min, act.max, out);
       } else if constexpr (is_add || is_sub) {
         static constexpr add_params params = add_sub_params();
         if constexpr (is_sub) kernels::sub_quantized(t, geometry, a, b, params, act, out);
@@ -101,18 +104,6 @@ struct binary_node {
       }
     }
 
-    /// The reference kernels (quantized: the same dispatch on the reference
-    /// target, which kernels/dispatch.hpp sends to kernels/reference/).
-    static void run(const binary_node& n, const typename X::element* a, const typename Y::element* b,
-                    typename output::element* out) {
-      if constexpr (X::type == dtype::f32) {
-        if constexpr (is_add) reference::add(geometry, a, b, act, out);
-        else if constexpr (is_sub) reference::sub(geometry, a, b, act, out);
-        else reference::mul(geometry, a, b, act, out);
-      } else {
-        run(prepared(n), kernels::target::reference(), a, b, out);
-      }
-    }
   };
 };
 

@@ -62,27 +62,32 @@ struct minimum {
     return a < b ? a : b;
   }
 };
-/// int32 ADD/SUB/MUL wrap as on two's-complement hardware (TFLite does not
-/// saturate them); computed in unsigned to stay defined.
+/// ADD/SUB/MUL of unquantized values: int32 wraps as on two's-complement
+/// hardware (TFLite does not saturate it; computed in unsigned to stay
+/// defined); float is IEEE arithmetic (the float ADD, SUB, MUL nodes run
+/// these too, through kernels::plain_arithmetic).
 struct int_add {
   static constexpr const char* name = "add";
   template <class T>
   static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+    if constexpr (std::is_floating_point_v<T>) return a + b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
   }
 };
 struct int_sub {
   static constexpr const char* name = "sub";
   template <class T>
   static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+    if constexpr (std::is_floating_point_v<T>) return a - b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
   }
 };
 struct int_mul {
   static constexpr const char* name = "mul";
   template <class T>
   static constexpr T apply(T a, T b) noexcept {
-    return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+    if constexpr (std::is_floating_point_v<T>) return a * b;
+    else return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
   }
 };
 struct sqrt {

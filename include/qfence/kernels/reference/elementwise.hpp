@@ -86,10 +86,6 @@ constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_sc
 
 namespace reference {
 
-inline void add(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] + b[ib]); });
-}
-
 template <bool Subtract = false, class T>
 constexpr T add_one(const add_params& p, int_range act, T x, T y) noexcept {
   const std::int32_t input1 = p.input1_offset + x;
@@ -112,10 +108,6 @@ inline void add(const broadcast_geometry& g, const T* a, const T* b, const add_p
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = add_one(p, act, a[ia], b[ib]); });
 }
 
-inline void sub(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] - b[ib]); });
-}
-
 /// Quantized SUB: ADD's arithmetic with the second input subtracted.
 template <class T>
   requires(sizeof(T) <= 2)
@@ -124,10 +116,6 @@ inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_p
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
     out[o] = add_one<true>(p, act, a[ia], b[ib]);
   });
-}
-
-inline void mul(const broadcast_geometry& g, const float* a, const float* b, float_range act, float* out) noexcept {
-  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = apply(act, a[ia] * b[ib]); });
 }
 
 template <class T>

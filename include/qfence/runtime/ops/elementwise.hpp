@@ -58,15 +58,18 @@ inline bool plain_int32(const op_context& ctx) {
 
 namespace detail {
 
-/// A broadcasting binary op on unquantized values (qfence/ops/arithmetic.hpp):
-/// out = Op(a, b), then the fused activation's clamp in the element type.
+/// A broadcasting binary op on unquantized values (qfence/ops/arithmetic.hpp;
+/// float ADD, SUB, MUL too): out = Op(a, b), then the fused activation's
+/// clamp in the element type, on the model's target.
 template <class Op, class T>
 kernel plain_binary(const op_context& ctx) {
   const broadcast_geometry g = binary_geometry(ctx);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
   const auto bounds = plain_activation_bounds<T>(ctx.options().fused);
+  const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
-    reference::arithmetic<Op>(g, m.at<const T>(a_t), m.at<const T>(b_t), bounds.first, bounds.second, m.at<T>(out_t));
+    kernels::plain_arithmetic<Op>(target, g, m.at<const T>(a_t), m.at<const T>(b_t), bounds.first, bounds.second,
+                                  m.at<T>(out_t));
   };
 }
 
@@ -87,16 +90,8 @@ kernel prepare_add_or_sub(const op_context& ctx) {
   const broadcast_geometry g = binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  if (a.type == dtype::f32) {
-    const float_range act = float_activation_range(ctx.options().fused);
-    return [=](const tensor_memory& m) {
-      if constexpr (Subtract) {
-        reference::sub(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
-      } else {
-        reference::add(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
-      }
-    };
-  }
+  if (a.type == dtype::f32)
+    return Subtract ? plain_binary<qfence::op::int_sub, float>(ctx) : plain_binary<qfence::op::int_add, float>(ctx);
   auto quantized = [&]<class T>(T*) -> kernel {
     const add_params p = make_add_sub_params(Subtract, ctx.arithmetic() == numerics::tflm, sizeof(T) == 2,
                                              a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
@@ -184,12 +179,7 @@ inline kernel prepare_mul(const op_context& ctx) {
   const broadcast_geometry g = detail::binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  if (a.type == dtype::f32) {
-    const float_range act = float_activation_range(ctx.options().fused);
-    return [=](const tensor_memory& m) {
-      reference::mul(g, m.at<const float>(a_t), m.at<const float>(b_t), act, m.at<float>(out_t));
-    };
-  }
+  if (a.type == dtype::f32) return detail::plain_binary<qfence::op::int_mul, float>(ctx);
   auto eight_bit = [&]<class T>(T*) -> kernel {
     const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale());
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();

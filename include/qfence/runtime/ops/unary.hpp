@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
@@ -108,19 +109,22 @@ inline kernel prepare_sqrt(const op_context& ctx) {
   ctx.enforce(sqrt_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) { reference::sqrt(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  const kernels::target target = ctx.simd_target();
+  return [=](const tensor_memory& m) { kernels::sqrt(target, n, m.at<const float>(in_t), m.at<float>(out_t)); };
 }
 
-/// CAST between numeric dtypes (reference::cast: TFLite's copyCast).
+/// CAST between numeric dtypes (reference::cast: TFLite's copyCast; integers
+/// to float and float to int32 on the model's target).
 inline kernel prepare_cast(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   ctx.enforce(cast_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const kernels::target target = ctx.simd_target();
   auto with_input = [&]<class From>(From*) -> kernel {
     auto to = [&]<class To>(To*) -> kernel {
-      return [=](const tensor_memory& m) { reference::cast(n, m.at<const From>(in_t), m.at<To>(out_t)); };
+      return [=](const tensor_memory& m) { kernels::cast(target, n, m.at<const From>(in_t), m.at<To>(out_t)); };
     };
     switch (out.type) {
       case dtype::f32: return to(static_cast<float*>(nullptr));
