@@ -209,6 +209,11 @@ inline constexpr std::int32_t screen_offset = 256 - std::numeric_limits<T>::min(
 /// shifted right by as many.
 inline constexpr int screen_fraction_bits = 15;
 inline constexpr std::int32_t screen_bits_at_256 = (127 + 8) << (23 - screen_fraction_bits);
+/// What the kernels subtract from t's bits >> screen_fraction_bits to get
+/// the result of an 8-bit type T: the bits' value at 256, less the 256 that
+/// the offset added beyond T's lowest value.
+template <class T>
+inline constexpr std::int32_t screen_result_base = screen_bits_at_256 - 256 + screen_offset<T>;
 /// Fractions below 8 units (t's fraction within 4 units of an integer, less
 /// the 4 that C' adds) are refused: t's bits & screen_refused_mask is 0
 /// exactly there.
@@ -242,7 +247,7 @@ template <class T>
 inline screened_result screened_requantize(std::int32_t a, const float_screen& s, std::int32_t zp) noexcept {
   const float c = (a < 0 ? s.negative : s.positive) + static_cast<float>(zp + screen_offset<T>);
   const auto bits = std::bit_cast<std::int32_t>(std::fma(static_cast<float>(a), s.multiplier, c));
-  return {(bits >> screen_fraction_bits) - (screen_bits_at_256 - 256 + screen_offset<T>),
+  return {(bits >> screen_fraction_bits) - screen_result_base<T>,
           (bits & screen_refused_mask) != 0};
 }
 

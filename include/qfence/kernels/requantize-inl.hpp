@@ -168,7 +168,7 @@ HWY_INLINE auto EpilogueLanesAt(D d, const std::int32_t* epilogue, std::size_t s
     return ScreenLanes<D>{row(conv_epilogue_row::screen_multiplier),
                           hn::Add(row(conv_epilogue_row::screen_positive), shift),
                           hn::Add(row(conv_epilogue_row::screen_negative), shift),
-                          hn::Set(d, screen_bits_at_256 - 256 + screen_offset<T>),
+                          hn::Set(d, screen_result_base<T>),
                           epilogue,
                           stride,
                           c,
