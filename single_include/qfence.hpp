@@ -3275,6 +3275,21 @@ constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) no
   return {};
 }
 
+/// Which input, if either, is one value broadcast over the whole output (the
+/// other input then covers the output in its order).
+enum class single_value_operand : std::uint8_t { none, a, b };
+
+constexpr single_value_operand single_value_operand_of(const broadcast_geometry& g) noexcept {
+  bool a_single = true, b_single = true;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(max_broadcast_rank); ++k) {
+    if (g.out[k] == 1) continue;
+    a_single = a_single && g.stride_a[k] == 0;
+    b_single = b_single && g.stride_b[k] == 0;
+  }
+  if (a_single == b_single) return single_value_operand::none;  // one element, or no single value
+  return a_single ? single_value_operand::a : single_value_operand::b;
+}
+
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
 /// of the output's last dimension (the whole tensor when the shapes are the
 /// same): `length` elements from out_index, each input advancing by its step
@@ -9380,20 +9395,63 @@ inline void resize_bilinear_integer(target t, const resize_geometry& g, const T*
   reference::resize_bilinear_integer(g, in, out);
 }
 
+namespace detail {
+
+/// The outputs from which an 8-bit ADD, SUB or MUL of a tensor and a single
+/// value runs as a table lookup (single_value_as_table).
+inline constexpr std::int64_t single_value_table_from = 1024;
+
+/// An 8-bit ADD, SUB or MUL of a tensor and one value (movenet's
+/// normalisation of its 192x192x3 input, a bias added to a heat map) is a
+/// function of one byte: `binary(geometry, a, b, out)`, the op's own SIMD
+/// kernel on target `t`, computes its 256 results against the single value,
+/// and every output is looked up (LookupBytes: 3 instructions per 64 bytes
+/// on AVX3_DL). The table holds the kernel's results, so the outputs are the
+/// same bits. false (nothing done) for other broadcasts, other types and
+/// small tensors.
+template <class T, class Binary>
+inline bool single_value_as_table(target t, const broadcast_geometry& g, const T* a, const T* b, T* out,
+                                  Binary&& binary) noexcept {
+  if constexpr (sizeof(T) != 1) {
+    return false;
+  } else {
+    const single_value_operand single = single_value_operand_of(g);
+    if (g.elements < single_value_table_from || single == single_value_operand::none) return false;
+    alignas(64) T every[256];
+    alignas(64) T table[256];
+    for (int k = 0; k < 256; ++k) every[k] = static_cast<T>(static_cast<std::uint8_t>(k));  // entry k: bit pattern k
+    static constexpr int all[1] = {256}, one[1] = {1};
+    if (single == single_value_operand::a) {
+      binary(make_broadcast_geometry(one, 1, all, 1), a, every, table);
+      lookup_bytes_table<T, T>::slots[t.slot()](g.elements, b, table, out);
+    } else {
+      binary(make_broadcast_geometry(all, 1, one, 1), every, b, table);
+      lookup_bytes_table<T, T>::slots[t.slot()](g.elements, a, table, out);
+    }
+    return true;
+  }
+}
+
+}  // namespace detail
+
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
 template <class T>
 inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) reference::add(g, a, b, p, act, out);
-  else add_quantized_table<false, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) return reference::add(g, a, b, p, act, out);
+  const auto kernel = add_quantized_table<false, T>::slots[t.slot()];
+  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
+  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
 }
 
 /// Quantized SUB, as add_quantized.
 template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) reference::sub(g, a, b, p, act, out);
-  else add_quantized_table<true, T>::slots[t.slot()](g, a, b, p, act, out);
+  if (t.is_reference()) return reference::sub(g, a, b, p, act, out);
+  const auto kernel = add_quantized_table<true, T>::slots[t.slot()];
+  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
+  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
 }
 
 /// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
@@ -9401,8 +9459,12 @@ template <class T>
 inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
                           std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
                           T* out) noexcept {
-  if (t.is_reference()) reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
-  else mul_quantized_table<T>::slots[t.slot()](g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  if (t.is_reference()) return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  const auto kernel = mul_quantized_table<T>::slots[t.slot()];
+  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) {
+    kernel(h, x, a_offset, y, b_offset, m, out_offset, act, o);
+  };
+  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
 }
 
 /// out = clamp(Op(a, b), lo, hi) on unquantized values with broadcasting

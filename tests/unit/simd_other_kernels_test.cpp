@@ -881,6 +881,69 @@ TEST_CASE("sqrt and cast (integers -> float, float -> int32): every target gives
   }
 }
 
+/// An 8-bit ADD, SUB or MUL of a tensor and one value (either side), long
+/// enough to run as a table (kernels::detail::single_value_as_table), with
+/// every byte in the tensor, against the reference.
+template <class T>
+void check_single_value_tables_on_every_target() {
+  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x7ab1eu ^ (std::is_signed_v<T> ? 0u : 0x100u));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const std::vector<int> tensor_shape = {1 + below(3), 32 + below(40), 1 + below(40), 1 + below(4)};
+      const std::vector<int> single_shape(static_cast<std::size_t>(below(4)), 1);  // [], [1], [1, 1], ...
+      const bool single_first = below(2) == 0;
+      const std::vector<int>& sa = single_first ? single_shape : tensor_shape;
+      const std::vector<int>& sb = single_first ? tensor_shape : single_shape;
+      const qf::broadcast_geometry g =
+          qf::make_broadcast_geometry(sa.data(), static_cast<int>(sa.size()), sb.data(), static_cast<int>(sb.size()));
+      if (g.elements < kn::detail::single_value_table_from) continue;
+      REQUIRE(qf::single_value_operand_of(g) == (single_first ? qf::single_value_operand::a : qf::single_value_operand::b));
+      std::vector<T> tensor(static_cast<std::size_t>(g.elements));
+      for (std::size_t i = 0; i < tensor.size(); ++i) tensor[i] = static_cast<T>(i < 256 ? lo + static_cast<int>(i) : lo + below(256));
+      const T single = static_cast<T>(below(4) == 0 ? lo : below(3) == 0 ? hi : lo + below(256));
+      const T* a = single_first ? &single : tensor.data();
+      const T* b = single_first ? tensor.data() : &single;
+      const auto scale = [&] { return static_cast<float>(std::exp(std::log(1e-4) + std::log(1e4) * (r() / 4294967296.0))); };
+      const auto zero_point = [&] { return below(3) == 0 ? lo : below(3) == 0 ? hi : lo + below(256); };
+      const float s1 = scale(), s2 = scale(), so = scale();
+      const int z1 = zero_point(), z2 = zero_point(), zo = zero_point();
+      const qf::activation acts[] = {qf::activation::none, qf::activation::relu, qf::activation::relu6};
+      const qf::int_range act = qf::quantized_activation_range<T>(acts[below(3)], so, zo);
+      const qf::add_params p = qf::make_add_params(s1, z1, s2, z2, so, zo, 20);
+      const qf::quantized_multiplier m = qf::quantize_multiplier(static_cast<double>(s1) * s2 / so);
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      std::vector<T> want(tensor.size()), got(tensor.size());
+      for (const int op : {0, 1, 2}) {
+        std::fill(got.begin(), got.end(), T{0x55});
+        if (op == 0) {
+          qf::reference::add(g, a, b, p, act, want.data());
+          kn::add_quantized(t, g, a, b, p, act, got.data());
+        } else if (op == 1) {
+          qf::reference::sub(g, a, b, p, act, want.data());
+          kn::sub_quantized(t, g, a, b, p, act, got.data());
+        } else {
+          if (m.shift > 30 || m.shift < -31) continue;  // beyond what a model converts to
+          qf::reference::mul(g, a, -z1, b, -z2, m, zo, act, want.data());
+          kn::mul_quantized(t, g, a, -z1, b, -z2, m, zo, act, got.data());
+        }
+        CAPTURE(op);
+        REQUIRE(got == want);
+      }
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
+                                  << " ADD, SUB, MUL of a tensor and one value, by table, bit-exact");
+  }
+}
+
+TEST_CASE("quantized add, sub, mul of a tensor and one value: the table gives the reference's bits") {
+  check_single_value_tables_on_every_target<std::int8_t>();
+  check_single_value_tables_on_every_target<std::uint8_t>();
+}
+
 TEST_CASE("pad: block copies give the reference's bytes") {
   for (const std::uint32_t seed : seeds()) {
     std::mt19937 r(seed ^ 0x9adu);

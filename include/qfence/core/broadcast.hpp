@@ -117,6 +117,21 @@ constexpr repeating_operand repeating_operand_of(const broadcast_geometry& g) no
   return {};
 }
 
+/// Which input, if either, is one value broadcast over the whole output (the
+/// other input then covers the output in its order).
+enum class single_value_operand : std::uint8_t { none, a, b };
+
+constexpr single_value_operand single_value_operand_of(const broadcast_geometry& g) noexcept {
+  bool a_single = true, b_single = true;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(max_broadcast_rank); ++k) {
+    if (g.out[k] == 1) continue;
+    a_single = a_single && g.stride_a[k] == 0;
+    b_single = b_single && g.stride_b[k] == 0;
+  }
+  if (a_single == b_single) return single_value_operand::none;  // one element, or no single value
+  return a_single ? single_value_operand::a : single_value_operand::b;
+}
+
 /// Calls f(out_index, a_index, b_index, length, a_step, b_step) for every run
 /// of the output's last dimension (the whole tensor when the shapes are the
 /// same): `length` elements from out_index, each input advancing by its step
