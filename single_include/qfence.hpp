@@ -5491,6 +5491,14 @@ HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out
 #endif
 }
 
+/// Calls f(i, valid) for each stretch of n elements that one vector of
+/// `lanes` covers: i = 0, lanes, 2 lanes, ..., valid = lanes but for the
+/// last stretch (n - i). The loop of every one-input elementwise kernel.
+template <class F>
+HWY_INLINE void EachStretch(std::int64_t n, std::int64_t lanes, F&& f) {
+  for (std::int64_t i = 0; i < n; i += lanes) f(i, n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes));
+}
+
 /// from[0 .. valid) (of a type no wider than D's lanes) widened into the
 /// first lanes of D, zeros after them; reads nothing past from[valid - 1].
 template <class D, class T>
@@ -6276,29 +6284,23 @@ HWY_NOINLINE void ArithmeticPlain(const broadcast_geometry& g, const T* a, const
 /// SQRT of n floats.
 HWY_NOINLINE inline void SqrtFloat(std::int64_t n, const float* in, float* out) {
   const hn::ScalableTag<float> d;
-  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     StoreFirstLanes(d, hn::Sqrt(LoadFirstLanes(d, in + i, valid)), valid, out + i);
-  }
+  });
 }
 
 /// CAST of n values: int8, uint8, int16 or int32 -> float, float -> int32.
 template <class From, class To>
 HWY_NOINLINE void CastNumbers(std::int64_t n, const From* in, To* out) {
-  static_assert(std::is_floating_point_v<From> != std::is_floating_point_v<To> && sizeof(To) == 4 &&
-                sizeof(From) <= 4);
-  using Integer = std::conditional_t<std::is_floating_point_v<To>, From, To>;
+  static_assert(std::is_same_v<To, float> ? std::is_integral_v<From> && sizeof(From) <= 4
+                                           : std::is_same_v<From, float> && std::is_same_v<To, std::int32_t>);
   const hn::ScalableTag<std::int32_t> d;  // the lanes: From's widened to int32, or floats of To's width
   const hn::Rebind<float, decltype(d)> df;
   const hn::Rebind<To, decltype(d)> dto;
-  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     if constexpr (std::is_floating_point_v<To>) {
       StoreFirstLanes(dto, hn::ConvertTo(df, LoadFirstLanesWidened(d, in + i, valid)), valid, out + i);
     } else {
-      static_assert(std::is_same_v<Integer, std::int32_t>);
       // NaN -> 0, >= 2^31 -> INT_MAX, <= -2^31 -> INT_MIN, else truncated.
       const auto v = LoadFirstLanes(df, in + i, valid);
       const auto big = hn::Ge(v, hn::Set(df, 2147483648.0f));
@@ -6308,7 +6310,7 @@ HWY_NOINLINE void CastNumbers(std::int64_t n, const From* in, To* out) {
                                      hn::ConvertTo(dto, in_range)),
                       valid, out + i);
     }
-  }
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -8440,8 +8442,7 @@ HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, st
   const auto limit = hn::Set(df, 16777216.0f), half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
   const auto zp = hn::Set(d32, zero_point);
   const auto lo = hn::Set(d32, std::numeric_limits<T>::min()), hi = hn::Set(d32, std::numeric_limits<T>::max());
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     const auto q = hn::Div(LoadFirstLanes(df, in + i, valid), divisor);
     const auto nan = hn::IsNaN(q);  // not Ne(q, q): AVX-512 compares NaN ordered
     const auto clamped = hn::Min(hn::Max(q, hn::Neg(limit)), limit);
@@ -8451,7 +8452,7 @@ HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, st
                                  hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
     const auto v = hn::IfThenElse(hn::RebindMask(d32, nan), zp, hn::Add(hn::ConvertTo(d32, rounded), zp));
     StoreFirstLanes(dt, hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi)), valid, out + i);
-  }
+  });
 }
 
 /// DEQUANTIZE of n T (int8, uint8, int16) to float.
@@ -8463,11 +8464,10 @@ HWY_NOINLINE void DequantizeToFloat(std::int64_t n, const T* in, float scale, st
   const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
   const auto factor = hn::Set(df, scale);
   const auto zp = hn::Set(d32, zero_point);
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     const auto centred = hn::Sub(hn::PromoteTo(d32, LoadFirstLanes(dt, in + i, valid)), zp);
     StoreFirstLanes(df, hn::Mul(hn::ConvertTo(df, centred), factor), valid, out + i);
-  }
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -9434,24 +9434,34 @@ inline bool single_value_as_table(target t, const broadcast_geometry& g, const T
 
 }  // namespace detail
 
+namespace detail {
+/// Quantized ADD (Subtract = false) or SUB on target `t`.
+template <bool Subtract, class T>
+inline void add_or_sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
+                                 int_range act, T* out) noexcept {
+  if (t.is_reference()) {
+    if constexpr (Subtract) reference::sub(g, a, b, p, act, out);
+    else reference::add(g, a, b, p, act, out);
+    return;
+  }
+  const auto kernel = add_quantized_table<Subtract, T>::slots[t.slot()];
+  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
+  if (!single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+}
+}  // namespace detail
+
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
 template <class T>
 inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) return reference::add(g, a, b, p, act, out);
-  const auto kernel = add_quantized_table<false, T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  detail::add_or_sub_quantized<false>(t, g, a, b, p, act, out);
 }
 
 /// Quantized SUB, as add_quantized.
 template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) return reference::sub(g, a, b, p, act, out);
-  const auto kernel = add_quantized_table<true, T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  detail::add_or_sub_quantized<true>(t, g, a, b, p, act, out);
 }
 
 /// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
@@ -11962,7 +11972,6 @@ struct binary_node {
                                output::quant::zero_point, act, out);
       }
     }
-
   };
 };
 

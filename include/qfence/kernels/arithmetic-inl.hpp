@@ -150,29 +150,23 @@ HWY_NOINLINE void ArithmeticPlain(const broadcast_geometry& g, const T* a, const
 /// SQRT of n floats.
 HWY_NOINLINE inline void SqrtFloat(std::int64_t n, const float* in, float* out) {
   const hn::ScalableTag<float> d;
-  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     StoreFirstLanes(d, hn::Sqrt(LoadFirstLanes(d, in + i, valid)), valid, out + i);
-  }
+  });
 }
 
 /// CAST of n values: int8, uint8, int16 or int32 -> float, float -> int32.
 template <class From, class To>
 HWY_NOINLINE void CastNumbers(std::int64_t n, const From* in, To* out) {
-  static_assert(std::is_floating_point_v<From> != std::is_floating_point_v<To> && sizeof(To) == 4 &&
-                sizeof(From) <= 4);
-  using Integer = std::conditional_t<std::is_floating_point_v<To>, From, To>;
+  static_assert(std::is_same_v<To, float> ? std::is_integral_v<From> && sizeof(From) <= 4
+                                           : std::is_same_v<From, float> && std::is_same_v<To, std::int32_t>);
   const hn::ScalableTag<std::int32_t> d;  // the lanes: From's widened to int32, or floats of To's width
   const hn::Rebind<float, decltype(d)> df;
   const hn::Rebind<To, decltype(d)> dto;
-  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d));
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     if constexpr (std::is_floating_point_v<To>) {
       StoreFirstLanes(dto, hn::ConvertTo(df, LoadFirstLanesWidened(d, in + i, valid)), valid, out + i);
     } else {
-      static_assert(std::is_same_v<Integer, std::int32_t>);
       // NaN -> 0, >= 2^31 -> INT_MAX, <= -2^31 -> INT_MIN, else truncated.
       const auto v = LoadFirstLanes(df, in + i, valid);
       const auto big = hn::Ge(v, hn::Set(df, 2147483648.0f));
@@ -182,7 +176,7 @@ HWY_NOINLINE void CastNumbers(std::int64_t n, const From* in, To* out) {
                                      hn::ConvertTo(dto, in_range)),
                       valid, out + i);
     }
-  }
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

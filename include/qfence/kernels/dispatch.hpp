@@ -399,24 +399,34 @@ inline bool single_value_as_table(target t, const broadcast_geometry& g, const T
 
 }  // namespace detail
 
+namespace detail {
+/// Quantized ADD (Subtract = false) or SUB on target `t`.
+template <bool Subtract, class T>
+inline void add_or_sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
+                                 int_range act, T* out) noexcept {
+  if (t.is_reference()) {
+    if constexpr (Subtract) reference::sub(g, a, b, p, act, out);
+    else reference::add(g, a, b, p, act, out);
+    return;
+  }
+  const auto kernel = add_quantized_table<Subtract, T>::slots[t.slot()];
+  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
+  if (!single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+}
+}  // namespace detail
+
 /// Quantized ADD (int8, uint8, int16) with broadcasting, on target `t`.
 template <class T>
 inline void add_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) return reference::add(g, a, b, p, act, out);
-  const auto kernel = add_quantized_table<false, T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  detail::add_or_sub_quantized<false>(t, g, a, b, p, act, out);
 }
 
 /// Quantized SUB, as add_quantized.
 template <class T>
 inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
                           int_range act, T* out) noexcept {
-  if (t.is_reference()) return reference::sub(g, a, b, p, act, out);
-  const auto kernel = add_quantized_table<true, T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) { kernel(h, x, y, p, act, o); };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  detail::add_or_sub_quantized<true>(t, g, a, b, p, act, out);
 }
 
 /// Quantized MUL (int8, uint8) with broadcasting, on target `t`.

@@ -14,6 +14,7 @@
 //     (HWY_MEM_OPS_MIGHT_FAULT, or a load-blend-store): a copy through a
 //     vector-sized stack buffer instead.
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include <hwy/highway.h>
@@ -66,6 +67,14 @@ HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out
   hn::Store(v, d, lanes);
   for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
 #endif
+}
+
+/// Calls f(i, valid) for each stretch of n elements that one vector of
+/// `lanes` covers: i = 0, lanes, 2 lanes, ..., valid = lanes but for the
+/// last stretch (n - i). The loop of every one-input elementwise kernel.
+template <class F>
+HWY_INLINE void EachStretch(std::int64_t n, std::int64_t lanes, F&& f) {
+  for (std::int64_t i = 0; i < n; i += lanes) f(i, n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes));
 }
 
 /// from[0 .. valid) (of a type no wider than D's lanes) widened into the

@@ -23,6 +23,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -48,8 +49,7 @@ HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, st
   const auto limit = hn::Set(df, 16777216.0f), half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
   const auto zp = hn::Set(d32, zero_point);
   const auto lo = hn::Set(d32, std::numeric_limits<T>::min()), hi = hn::Set(d32, std::numeric_limits<T>::max());
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     const auto q = hn::Div(LoadFirstLanes(df, in + i, valid), divisor);
     const auto nan = hn::IsNaN(q);  // not Ne(q, q): AVX-512 compares NaN ordered
     const auto clamped = hn::Min(hn::Max(q, hn::Neg(limit)), limit);
@@ -59,7 +59,7 @@ HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, st
                                  hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
     const auto v = hn::IfThenElse(hn::RebindMask(d32, nan), zp, hn::Add(hn::ConvertTo(d32, rounded), zp));
     StoreFirstLanes(dt, hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi)), valid, out + i);
-  }
+  });
 }
 
 /// DEQUANTIZE of n T (int8, uint8, int16) to float.
@@ -71,11 +71,10 @@ HWY_NOINLINE void DequantizeToFloat(std::int64_t n, const T* in, float scale, st
   const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
   const auto factor = hn::Set(df, scale);
   const auto zp = hn::Set(d32, zero_point);
-  for (std::int64_t i = 0; i < n; i += lanes) {
-    const int valid = n - i < lanes ? static_cast<int>(n - i) : static_cast<int>(lanes);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     const auto centred = hn::Sub(hn::PromoteTo(d32, LoadFirstLanes(dt, in + i, valid)), zp);
     StoreFirstLanes(df, hn::Mul(hn::ConvertTo(df, centred), factor), valid, out + i);
-  }
+  });
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE

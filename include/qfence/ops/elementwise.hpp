@@ -103,7 +103,6 @@ struct binary_node {
                                output::quant::zero_point, act, out);
       }
     }
-
   };
 };
 

@@ -87,11 +87,11 @@ kernel prepare_add_or_sub(const op_context& ctx) {
                     : plain_binary<qfence::op::int_add, std::int32_t>(ctx);
   }
   enforce_binary(ctx, Subtract ? binary_fn::sub : binary_fn::add);
+  if (ctx.input(0).type == dtype::f32)
+    return Subtract ? plain_binary<qfence::op::int_sub, float>(ctx) : plain_binary<qfence::op::int_add, float>(ctx);
   const broadcast_geometry g = binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  if (a.type == dtype::f32)
-    return Subtract ? plain_binary<qfence::op::int_sub, float>(ctx) : plain_binary<qfence::op::int_add, float>(ctx);
   auto quantized = [&]<class T>(T*) -> kernel {
     const add_params p = make_add_sub_params(Subtract, ctx.arithmetic() == numerics::tflm, sizeof(T) == 2,
                                              a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
@@ -176,10 +176,10 @@ inline kernel prepare_mul(const op_context& ctx) {
     return detail::plain_binary<qfence::op::int_mul, std::int32_t>(ctx);
   }
   detail::enforce_binary(ctx, binary_fn::mul);
+  if (ctx.input(0).type == dtype::f32) return detail::plain_binary<qfence::op::int_mul, float>(ctx);
   const broadcast_geometry g = detail::binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  if (a.type == dtype::f32) return detail::plain_binary<qfence::op::int_mul, float>(ctx);
   auto eight_bit = [&]<class T>(T*) -> kernel {
     const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale());
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
