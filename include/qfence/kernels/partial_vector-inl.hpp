@@ -44,9 +44,12 @@ HWY_INLINE hn::Vec<D> LoadFirstLanes(D d, const hn::TFromD<D>* from, int valid) 
 #else
   using T = hn::TFromD<D>;
   alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)] = {};
-  // A loop, not memcpy: GCC cannot see that 0 <= valid < Lanes and warns
-  // under the sanitizers.
-  for (int j = 0; j < valid; ++j) lanes[j] = from[j];
+  // A loop over every lane, not to `valid` and not memcpy: GCC cannot see
+  // that 0 <= valid < Lanes and warns under the sanitizers, and it turns a
+  // copy of a size it does not know into a call to memcpy (CopyLanes says
+  // why a call costs more than these few instructions).
+  for (int j = 0; j < static_cast<int>(hn::Lanes(d)); ++j)
+    if (j < valid) lanes[j] = from[j];
   return hn::Load(d, lanes);
 #endif
 }
@@ -65,8 +68,19 @@ HWY_INLINE void StoreFirstLanes(D d, hn::Vec<D> v, int valid, hn::TFromD<D>* out
   using T = hn::TFromD<D>;
   alignas(64) T lanes[HWY_MAX_BYTES / sizeof(T)];
   hn::Store(v, d, lanes);
-  for (int j = 0; j < valid; ++j) out[j] = lanes[j];  // a loop, not memcpy: as above
+  for (int j = 0; j < static_cast<int>(hn::Lanes(d)); ++j)  // as above
+    if (j < valid) out[j] = lanes[j];
 #endif
+}
+
+/// from[0 .. count) copied to to[0 .. count) a vector at a time, reading and
+/// writing nothing past them. A copy with no call in it: std::memcpy of a
+/// size the compiler does not know is a call, and a call clobbers every
+/// vector register (kernels/conv2d-inl.hpp, segment_at, says what that cost).
+template <class D>
+HWY_INLINE void CopyLanes(D d, const hn::TFromD<D>* from, int count, hn::TFromD<D>* to) {
+  const int n = static_cast<int>(hn::Lanes(d));
+  for (int i = 0; i < count; i += n) StoreFirstLanes(d, LoadFirstLanes(d, from + i, count - i), count - i, to + i);
 }
 
 /// Calls f(i, valid) for each stretch of n elements that one vector of
