@@ -397,9 +397,6 @@ inline bool single_value_as_table(target t, const broadcast_geometry& g, const T
   }
 }
 
-}  // namespace detail
-
-namespace detail {
 /// Quantized ADD (Subtract = false) or SUB on target `t`.
 template <bool Subtract, class T>
 inline void add_or_sub_quantized(target t, const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
