@@ -40,3 +40,5 @@
 #include "qfence/ops/svdf.hpp"
 #include "qfence/ops/transpose.hpp"
 #include "qfence/ops/transpose_conv.hpp"
+#include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/observer.hpp"

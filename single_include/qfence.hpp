@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <optional>
 
 // ---- qfence.hpp ------------------------------------------------------------
 // qfence.hpp: the whole library.
@@ -14198,6 +14199,598 @@ constexpr auto transpose_conv(node_ref<In>, constant<W> weights, B bias, Opts...
 }
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/affine_params.hpp ----------------------------------------
+// qfence/quant/affine_params.hpp: from a real range to a scale and a zero
+// point, and from float weights and biases to quantized ones, as TFLite's
+// quantizer does it (tflite/tools/optimize/quantization_utils.cc), so that
+// a model qfence quantizes carries the parameters TFLite's would for the
+// same ranges. The per-value rules are constexpr: the compile-time
+// quantization of a C++-described model uses the same ones.
+
+
+// ---- qfence/quant/real_range.hpp -------------------------------------------
+// qfence/quant/real_range.hpp: a range of real values, what calibration
+// finds for a tensor and quantization turns into a scale and a zero point.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// The real values a tensor is to represent, [min, max]. A quantized range
+/// always holds 0 (so that zero padding and ReLU are exact): see
+/// with_zero().
+struct real_range {
+  float min = 0.0f;
+  float max = 0.0f;
+
+  constexpr float width() const noexcept { return max - min; }
+  constexpr bool operator==(const real_range&) const = default;
+  /// The same range stretched to hold 0, as TFLite's quantizer does before
+  /// it derives a scale.
+  constexpr real_range with_zero() const noexcept { return {std::min(min, 0.0f), std::max(max, 0.0f)}; }
+  /// max(|min|, |max|): the half-width of the symmetric range holding this one.
+  float magnitude() const noexcept { return std::max(std::fabs(min), std::fabs(max)); }
+};
+
+/// A tensor's range by name: what `qfence calibrate --emit-cpp` writes, for
+/// the compile-time quantization of a model described in C++.
+struct named_range {
+  std::string_view name;
+  real_range range;
+};
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// One (scale, zero point) pair: real = scale * (q - zero_point).
+struct affine_params {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  constexpr bool operator==(const affine_params&) const = default;
+};
+
+/// Asymmetric parameters for [qmin, qmax] (activations): the range is
+/// stretched to hold 0, the zero point is rounded (half away from zero) and
+/// clamped, so 0 is exactly representable. A range that is exactly [0, 0]
+/// (a tensor that was always zero) would give scale 0, which no kernel
+/// accepts; it gets the scale of [0, 1] instead, and calibration reports it.
+constexpr affine_params asymmetric_params(real_range r, int qmin, int qmax) {
+  r = r.with_zero();
+  const auto qmin_f = static_cast<float>(qmin), qmax_f = static_cast<float>(qmax);
+  float scale = (r.max - r.min) / (qmax_f - qmin_f);
+  if (scale == 0.0f) {
+    r = {0.0f, 1.0f};
+    scale = 1.0f / (qmax_f - qmin_f);
+  }
+  const float zero_from_min = qmin_f - r.min / scale;
+  std::int32_t zero_point;
+  if (zero_from_min < qmin_f) {
+    zero_point = qmin;
+  } else if (zero_from_min > qmax_f) {
+    zero_point = qmax;
+  } else {
+    zero_point = static_cast<std::int32_t>(qfence::detail::round_to_int64(zero_from_min));
+  }
+  return {scale, zero_point};
+}
+
+/// Symmetric parameters with zero point 0 and `qmax` steps each side
+/// (int16 activations of int16x8: qmax = 32767). Scale 0 is avoided as
+/// for asymmetric_params.
+constexpr affine_params symmetric_params(real_range r, int qmax) {
+  const float half = std::max(-r.min, r.max) > 0 ? std::max(-r.min, r.max) : 0.0f;
+  return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
+}
+
+/// The scale of symmetric int8 weights whose largest magnitude is `half`
+/// (127 steps each side). A channel of zeros gets the scale of [-1, 1]
+/// rather than TFLite's 0, so that its bias (scale input * weight) still
+/// quantizes.
+constexpr float weight_scale(float half) { return (half == 0.0f ? 1.0f : half) / 127.0f; }
+
+/// One weight at 1 / scale = `inverse`, in [-127, 127] (TFLite multiplies
+/// by the inverse, in float, and rounds half away from zero).
+constexpr std::int8_t quantize_weight(float w, float inverse) {
+  const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(w * inverse));
+  return static_cast<std::int8_t>(q < -127 ? -127 : q > 127 ? 127 : q);
+}
+constexpr float weight_inverse(float half) { return 127.0f / (half == 0.0f ? 1.0f : half); }
+
+/// One bias value at `scale` (input scale * weight scale; zero point 0),
+/// saturated to +-max of Bias (int32, or int64 for int16x8) as TFLite's
+/// SymmetricBiasQuantize does.
+template <class Bias>
+constexpr Bias quantize_bias_value(float b, float scale) {
+  constexpr Bias top = std::numeric_limits<Bias>::max();
+  const auto inverse = static_cast<float>(scale == 0.0f ? 0.0 : 1.0 / static_cast<double>(scale));
+  const float x = b * inverse;
+  // Saturate before converting: converting an out-of-range float is UB.
+  constexpr auto limit = static_cast<float>(top);
+  if (x >= limit) return top;
+  if (x <= -limit) return static_cast<Bias>(-top);
+  return static_cast<Bias>(qfence::detail::round_to_int64(static_cast<double>(x)));
+}
+
+/// Symmetric int8 weights along `axis` of `shape`, one scale per channel
+/// (per_channel = false: one for the whole tensor): TFLite's
+/// SymmetricPerChannelQuantization, with the scalar rules above.
+struct quantized_weights {
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;
+};
+
+inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
+                                                    bool per_channel) {
+  const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
+  std::int64_t inner = 1;  // elements between consecutive channels
+  for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+  auto channel_of = [&](std::size_t i) {
+    return per_channel ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels) : 0;
+  };
+  std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
+  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], std::fabs(w[i]));
+  quantized_weights out;
+  for (const float h : half) out.scales.push_back(weight_scale(h));
+  out.values.resize(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) out.values[i] = quantize_weight(w[i], weight_inverse(half[channel_of(i)]));
+  return out;
+}
+
+/// Bias values at input_scale * weight_scales[c] (one weight scale: the
+/// same for every value).
+template <class Bias>
+std::vector<Bias> quantize_bias(std::span<const float> b, float input_scale, std::span<const float> weight_scales) {
+  std::vector<Bias> out(b.size());
+  for (std::size_t i = 0; i < b.size(); ++i)
+    out[i] = quantize_bias_value<Bias>(b[i], input_scale * weight_scales[weight_scales.size() == 1 ? 0 : i]);
+  return out;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/observer.hpp ---------------------------------------------
+// qfence/quant/observer.hpp: what calibration keeps of one tensor while the
+// representative dataset streams through the float model.
+//
+// An observer's memory is fixed when it is made (a histogram of `bins`
+// counts and a few scalars), whatever the number of samples: calibration
+// over a million samples needs what it needs over ten. It sees each value
+// once, in order, and can give its range at any point (calibration takes
+// a snapshot half way and before a held-back slice, to tell whether the
+// data was enough: quant/calibration.hpp).
+
+
+// ---- qfence/quant/histogram.hpp --------------------------------------------
+// qfence/quant/histogram.hpp: a streaming histogram of a tensor's values,
+// the memory of the histogram calibrators (percentile, MSE, entropy).
+//
+// Calibration may see any number of samples, so the histogram has a fixed
+// number of bins whatever the data: its memory is O(bins), never O(values).
+// The range is not known in advance. It starts at the first values' range
+// (stretched to hold 0, as every quantized range does) and doubles, towards
+// whichever side a new value falls out of, until the value fits. Doubling
+// merges bins in pairs, which is exact: no count moves to a bin it was not
+// in, so the result does not depend on how the data was split into calls,
+// only on the order in which the range grew.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+class histogram {
+ public:
+  /// `bins` must be even (doubling merges bins in pairs) and at least 2.
+  explicit histogram(int bins = 2048) : counts_(checked_bins(bins), 0) {}
+
+  /// Adds finite values (the observer screens out NaN and infinities).
+  void add(std::span<const float> values) {
+    if (values.empty()) return;
+    const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+    const double lo = *lo_it, hi = *hi_it;
+    if (total_ == 0) start(lo, hi);
+    while (hi >= upper()) grow_up();
+    while (lo < lo_) grow_down();
+    const double inverse = 1.0 / width_;
+    const auto last = static_cast<std::int64_t>(counts_.size()) - 1;
+    for (const float v : values) {
+      const auto k = static_cast<std::int64_t>((static_cast<double>(v) - lo_) * inverse);
+      ++counts_[static_cast<std::size_t>(std::clamp<std::int64_t>(k, 0, last))];
+    }
+    total_ += values.size();
+    min_ = total_ == values.size() ? lo : std::min(min_, lo);
+    max_ = total_ == values.size() ? hi : std::max(max_, hi);
+  }
+
+  int bins() const noexcept { return static_cast<int>(counts_.size()); }
+  std::uint64_t count(int bin) const noexcept { return counts_[static_cast<std::size_t>(bin)]; }
+  std::uint64_t total() const noexcept { return total_; }
+  /// The lower edge of bin i (i = bins() gives the upper end of the range).
+  double edge(int i) const noexcept { return lo_ + width_ * i; }
+  double center(int i) const noexcept { return lo_ + width_ * (i + 0.5); }
+  double bin_width() const noexcept { return width_; }
+  /// The exact extremes of every value added (not rounded to bins).
+  real_range seen() const noexcept { return {static_cast<float>(min_), static_cast<float>(max_)}; }
+
+  /// The fraction of the values outside `r`: the bins wholly outside it,
+  /// and the straddling bins' share by linear interpolation over the part
+  /// of the bin that holds values (the end bins hold them only up to the
+  /// exact extremes seen).
+  double fraction_outside(real_range r) const noexcept {
+    if (total_ == 0 || (r.min <= min_ && r.max >= max_)) return 0.0;
+    double outside = 0;
+    for (int i = 0; i < bins(); ++i) {
+      const auto n = static_cast<double>(counts_[static_cast<std::size_t>(i)]);
+      if (n == 0) continue;
+      const double a = std::max(edge(i), min_), b = std::min(edge(i + 1), max_);
+      if (b <= a) {  // every value of the bin at one point
+        outside += (a < r.min || a > r.max) ? n : 0.0;
+        continue;
+      }
+      const double below = std::clamp((r.min - a) / (b - a), 0.0, 1.0);
+      const double above = std::clamp((b - r.max) / (b - a), 0.0, 1.0);
+      outside += n * std::min(1.0, below + above);
+    }
+    return outside / static_cast<double>(total_);
+  }
+
+ private:
+  static std::size_t checked_bins(int bins) {
+    if (bins < 2 || bins % 2 != 0)
+      throw std::invalid_argument("qfence::quant::histogram: bins must be even and at least 2, got " +
+                                  std::to_string(bins));
+    return static_cast<std::size_t>(bins);
+  }
+  double upper() const noexcept { return lo_ + width_ * static_cast<double>(counts_.size()); }
+
+  void start(double lo, double hi) {
+    lo = std::min(lo, 0.0);
+    hi = std::max(hi, 0.0);
+    // The first values' extremes sit in the middle of the end bins, not on
+    // an edge: an edge of the first grid is an edge of every doubled grid,
+    // but recomputed after doubling it may round to the other side of a
+    // value lying on it. All zeros so far: a width so small that any
+    // float's range is a few hundred doublings away.
+    width_ = std::max((hi - lo) / static_cast<double>(counts_.size() - 1), 1e-30);
+    lo_ = lo - width_ / 2;
+  }
+  // The range doubles upwards: new bin k holds old bins 2k and 2k+1.
+  void grow_up() {
+    const std::size_t n = counts_.size();
+    for (std::size_t k = 0; k < n / 2; ++k) counts_[k] = counts_[2 * k] + counts_[2 * k + 1];
+    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(n / 2), counts_.end(), 0);
+    width_ *= 2;
+  }
+  // The range doubles downwards: the old range becomes the upper half.
+  void grow_down() {
+    const std::size_t n = counts_.size();
+    for (std::size_t k = n / 2; k-- > 0;) counts_[n / 2 + k] = counts_[2 * k] + counts_[2 * k + 1];
+    std::fill(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(n / 2), 0);
+    lo_ -= width_ * static_cast<double>(n);
+    width_ *= 2;
+  }
+
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t total_ = 0;
+  double lo_ = 0, width_ = 1;
+  double min_ = 0, max_ = 0;
+};
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/range_search.hpp -----------------------------------------
+// qfence/quant/range_search.hpp: the range a histogram calibrator chooses.
+//
+// Min-max keeps every value and pays with a coarse step when a few values
+// lie far out; these searches clip such outliers where that costs less than
+// the resolution it buys. All three work on a histogram (quant/histogram.hpp),
+// so their cost depends on its bins, not on the dataset, and all return a
+// range holding 0 (every quantized range does).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+namespace detail {
+
+/// The value below which `fraction` of the histogram's values lie,
+/// interpolated linearly inside its bin.
+inline double quantile(const histogram& h, double fraction) {
+  const double target = fraction * static_cast<double>(h.total());
+  double below = 0;
+  for (int i = 0; i < h.bins(); ++i) {
+    const auto n = static_cast<double>(h.count(i));
+    if (n > 0 && below + n >= target) return h.edge(i) + h.bin_width() * std::clamp((target - below) / n, 0.0, 1.0);
+    below += n;
+  }
+  return h.edge(h.bins());
+}
+
+/// The bin ends' range clamped to what was seen: a search never widens
+/// the range beyond the data.
+inline real_range clamp_to_seen(const histogram& h, double lo, double hi) {
+  const real_range seen = h.seen();
+  return real_range{static_cast<float>(std::max<double>(lo, seen.min)), static_cast<float>(std::min<double>(hi, seen.max))}
+      .with_zero();
+}
+
+}  // namespace detail
+
+/// The range from the (100 - p)-th to the p-th percentile of the values
+/// (p = 99.99 clips one value in 10,000 on each side); p = 100 is min-max.
+inline real_range percentile_range(const histogram& h, double percentile) {
+  if (h.total() == 0) return {};
+  const double tail = std::clamp(1.0 - percentile / 100.0, 0.0, 0.5);
+  if (tail == 0.0) return h.seen().with_zero();
+  return detail::clamp_to_seen(h, detail::quantile(h, tail), detail::quantile(h, 1.0 - tail));
+}
+
+/// The range [A, B] that minimises the expected squared error of
+/// quantizing the values to `levels` evenly spaced steps: the clipping
+/// error of the values outside (each bin's values at its centre) plus the
+/// rounding error of those inside, step^2 / 12 each. A is a bin edge at or
+/// below 0 and B one at or above it; every pair is tried (prefix sums make
+/// each O(1), so 2048 bins cost at most a million evaluations).
+inline real_range mse_range(const histogram& h, int levels = 256) {
+  if (h.total() == 0) return {};
+  const int n = h.bins();
+  // Prefix sums over bins [0, i): count, count * centre, count * centre^2.
+  std::vector<double> s0(static_cast<std::size_t>(n) + 1), s1(s0.size()), s2(s0.size());
+  for (int i = 0; i < n; ++i) {
+    const auto c = static_cast<double>(h.count(i));
+    const double x = h.center(i);
+    const auto k = static_cast<std::size_t>(i);
+    s0[k + 1] = s0[k] + c;
+    s1[k + 1] = s1[k] + c * x;
+    s2[k + 1] = s2[k] + c * x * x;
+  }
+  auto sum_sq = [&](int from, int to, double around) {  // sum over [from, to) of count * (centre - around)^2
+    const auto f = static_cast<std::size_t>(from), t = static_cast<std::size_t>(to);
+    return (s2[t] - s2[f]) - 2 * around * (s1[t] - s1[f]) + around * around * (s0[t] - s0[f]);
+  };
+  const double steps = levels - 1;
+  double best = std::numeric_limits<double>::infinity();
+  int best_a = 0, best_b = n;
+  // Edges are compared with 0 by index: lo + width * n may round to just
+  // below 0 when every value is negative.
+  const double zero_at = -h.edge(0) / h.bin_width();
+  for (int a = 0; a <= n && a <= zero_at + 1e-6; ++a) {
+    const double lo = std::min(h.edge(a), 0.0);
+    const double below = sum_sq(0, a, lo);
+    for (int b = n; b > a && b >= zero_at - 1e-6; --b) {
+      const double hi = std::max(h.edge(b), 0.0);
+      const double step = (hi - lo) / steps;
+      const double inside = s0[static_cast<std::size_t>(b)] - s0[static_cast<std::size_t>(a)];
+      const double error = below + sum_sq(b, n, hi) + inside * step * step / 12.0;
+      if (error < best) {
+        best = error;
+        best_a = a;
+        best_b = b;
+      }
+    }
+  }
+  return detail::clamp_to_seen(h, h.edge(best_a), h.edge(best_b));
+}
+
+/// The range whose `levels`-step quantization keeps the distribution of the
+/// values closest in Kullback-Leibler divergence to the original (the
+/// entropy calibration of TensorRT, made two-sided for asymmetric ranges:
+/// both ends shrink by the same factor towards 0, so the range keeps the
+/// data's proportions). Candidates run from the whole histogram down to
+/// `levels` bins; values outside a candidate fold into its end bins.
+inline real_range entropy_range(const histogram& h, int levels = 256) {
+  if (h.total() == 0) return {};
+  const int n = h.bins();
+  if (n <= levels) return h.seen().with_zero();
+  const double zero_at = std::clamp(-h.edge(0) / h.bin_width(), 0.0, static_cast<double>(n));
+  std::vector<double> p(static_cast<std::size_t>(n)), q(p.size());
+  double best = std::numeric_limits<double>::infinity();
+  int best_a = 0, best_b = n;
+  for (int width = n; width >= levels; --width) {
+    const double shrink = static_cast<double>(width) / n;
+    const int a = std::clamp(static_cast<int>(std::lround(zero_at * (1.0 - shrink))), 0, n - width);
+    const int b = a + width;
+    // P: the candidate's bins, outliers folded into the ends.
+    double outside_low = 0, outside_high = 0;
+    for (int i = 0; i < a; ++i) outside_low += static_cast<double>(h.count(i));
+    for (int i = b; i < n; ++i) outside_high += static_cast<double>(h.count(i));
+    for (int i = 0; i < width; ++i) p[static_cast<std::size_t>(i)] = static_cast<double>(h.count(a + i));
+    // Q: the same bins merged into `levels` steps, each step's mass spread
+    // evenly over the bins of it that hold values (without the outliers,
+    // which quantization clips).
+    for (int s = 0; s < levels; ++s) {
+      const int from = static_cast<int>(static_cast<std::int64_t>(s) * width / levels);
+      const int to = static_cast<int>(static_cast<std::int64_t>(s + 1) * width / levels);
+      double mass = 0;
+      int used = 0;
+      for (int i = from; i < to; ++i) {
+        mass += p[static_cast<std::size_t>(i)];
+        used += p[static_cast<std::size_t>(i)] > 0;
+      }
+      for (int i = from; i < to; ++i)
+        q[static_cast<std::size_t>(i)] = p[static_cast<std::size_t>(i)] > 0 ? mass / used : 0.0;
+    }
+    p[0] += outside_low;
+    p[static_cast<std::size_t>(width) - 1] += outside_high;
+    // KL(P || Q) over normalised distributions; a bin that P has and Q
+    // lacks (an end bin holding only outliers) gets a small floor, as
+    // TensorRT's smoothing does, so that clipping is costly but finite.
+    double p_total = 0, q_total = 0;
+    for (int i = 0; i < width; ++i) {
+      p_total += p[static_cast<std::size_t>(i)];
+      q_total += q[static_cast<std::size_t>(i)];
+    }
+    if (q_total <= 0) continue;
+    constexpr double floor = 1e-4;
+    double divergence = 0;
+    for (int i = 0; i < width; ++i) {
+      const double pi = p[static_cast<std::size_t>(i)] / p_total;
+      if (pi <= 0) continue;
+      const double qi = std::max(q[static_cast<std::size_t>(i)] / q_total, floor / p_total);
+      divergence += pi * std::log(pi / qi);
+    }
+    if (divergence < best) {
+      best = divergence;
+      best_a = a;
+      best_b = b;
+    }
+  }
+  return detail::clamp_to_seen(h, h.edge(best_a), h.edge(best_b));
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// How a tensor's range is chosen from what its observer saw.
+enum class calibrator {
+  minmax,          ///< every value seen: TFLite's converter does this
+  moving_average,  ///< per-sample min and max, averaged (outlier samples count less)
+  percentile,      ///< from the (100 - p)-th to the p-th percentile
+  mse,             ///< the range of least expected squared quantization error
+  entropy,         ///< the range of least KL divergence after quantization
+};
+
+inline constexpr std::string_view calibrator_name(calibrator c) noexcept {
+  switch (c) {
+    case calibrator::minmax: return "minmax";
+    case calibrator::moving_average: return "moving_average";
+    case calibrator::percentile: return "percentile";
+    case calibrator::mse: return "mse";
+    case calibrator::entropy: return "entropy";
+  }
+  return "?";
+}
+
+inline std::optional<calibrator> calibrator_named(std::string_view name) noexcept {
+  for (const calibrator c : {calibrator::minmax, calibrator::moving_average, calibrator::percentile, calibrator::mse,
+                             calibrator::entropy})
+    if (calibrator_name(c) == name) return c;
+  return std::nullopt;
+}
+
+struct observer_options {
+  calibrator method = calibrator::minmax;
+  int bins = 2048;             ///< histogram bins (even)
+  double percentile = 99.99;   ///< calibrator::percentile
+  double momentum = 0.01;      ///< calibrator::moving_average: weight of each new sample
+  int levels = 256;            ///< quantization steps the range is chosen for (256: int8)
+};
+
+/// Where a non-finite value was first seen: the observe() call (the sample,
+/// for calibration) and the element index in it.
+struct non_finite_value {
+  std::uint64_t call = 0;
+  std::uint64_t index = 0;
+  float value = 0;
+};
+
+class tensor_observer {
+ public:
+  explicit tensor_observer(observer_options options = {}) : options_(options), histogram_(options.bins) {}
+
+  /// One sample's values. NaN and infinities are never used: they are
+  /// counted and the first is kept, for the caller to report.
+  void observe(std::span<const float> values) {
+    const std::uint64_t call = calls_++;
+    std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i]) && non_finite_count_ + bad++ == 0) first_non_finite_ = {call, i, values[i]};
+    if (bad == 0) {
+      add_finite(values);
+    } else {  // rare: only the finite values, one at a time
+      non_finite_count_ += bad;
+      for (const float& v : values)
+        if (std::isfinite(v)) add_finite(std::span<const float>(&v, 1));
+    }
+    end_sample();
+  }
+
+  /// The range the calibrator chooses from everything observed so far.
+  real_range range() const {
+    if (histogram_.total() == 0) return {};
+    switch (options_.method) {
+      case calibrator::minmax: return histogram_.seen().with_zero();
+      case calibrator::moving_average: return average_.with_zero();
+      case calibrator::percentile: return percentile_range(histogram_, options_.percentile);
+      case calibrator::mse: return mse_range(histogram_, options_.levels);
+      case calibrator::entropy: return entropy_range(histogram_, options_.levels);
+    }
+    return {};
+  }
+
+  /// Every finite value seen, exactly.
+  real_range seen() const noexcept { return histogram_.seen(); }
+  /// The fraction of the observed values that `r` clips.
+  double fraction_outside(real_range r) const noexcept { return histogram_.fraction_outside(r); }
+  std::uint64_t values() const noexcept { return histogram_.total(); }
+  std::uint64_t calls() const noexcept { return calls_; }
+  std::uint64_t non_finite_count() const noexcept { return non_finite_count_; }
+  std::optional<non_finite_value> first_non_finite() const {
+    if (non_finite_count_ == 0) return std::nullopt;
+    return first_non_finite_;
+  }
+  const observer_options& options() const noexcept { return options_; }
+  const histogram& counts() const noexcept { return histogram_; }
+
+ private:
+  void add_finite(std::span<const float> values) {
+    if (values.empty()) return;
+    histogram_.add(values);
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    sample_.min = sample_started_ ? std::min(sample_.min, *lo) : *lo;
+    sample_.max = sample_started_ ? std::max(sample_.max, *hi) : *hi;
+    sample_started_ = true;
+  }
+  // The moving average takes each sample's extremes (TFLite's and PyTorch's
+  // MovingAverageMinMax): the first sets them, later ones move them by
+  // `momentum`.
+  void end_sample() {
+    if (!sample_started_) return;
+    if (averaged_samples_++ == 0) {
+      average_ = sample_;
+    } else {
+      const auto m = static_cast<float>(options_.momentum);
+      average_.min += m * (sample_.min - average_.min);
+      average_.max += m * (sample_.max - average_.max);
+    }
+    sample_started_ = false;
+  }
+
+  observer_options options_;
+  histogram histogram_;
+  real_range average_{}, sample_{};
+  bool sample_started_ = false;
+  std::uint64_t averaged_samples_ = 0;
+  std::uint64_t calls_ = 0;
+  std::uint64_t non_finite_count_ = 0;
+  non_finite_value first_non_finite_{};
+};
+
+}  // namespace qfence::quant
 
 QFENCE_EXACT_FLOAT_END
 

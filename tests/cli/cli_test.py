@@ -140,6 +140,35 @@ def main():
             for command in ('run', 'inspect'):
                 expect_error((command, tmp / f'{name}.tflite'), text, f'{command} {name}')
 
+        # calibrate: the float add model over a few samples written here.
+        import struct
+        calib = tmp / 'calib'
+        calib.mkdir()
+        for i in range(12):
+            (calib / f'{i:04d}.bin').write_bytes(struct.pack('<3f', i * 0.5, -i * 0.25, 1.0))
+        r = run('calibrate', valid, '--calib', calib, '--json')
+        check(r.returncode == 0, f'calibrate: exit {r.returncode}: {r.stderr.strip()[:300]}')
+        if r.returncode == 0:
+            report = json.loads(r.stdout)
+            by_name = {t['name']: t for t in report['tensors']}
+            check(by_name.get('input', {}).get('range') == [-2.75, 5.5], f'calibrate: input range {by_name.get("input")}')
+            check(report['samples'] == 12 and report['held_back'] == 1, f'calibrate: samples {report["samples"]}')
+            check('calibrate: 12/12 samples' in r.stderr, f'calibrate: no progress lines: {r.stderr[:200]}')
+        r = run('calibrate', valid, '--calib', calib, '--calibrator', 'mse', '--emit-cpp', tmp / 'ranges.hpp', '--name', 'r')
+        check(r.returncode == 0 and 'qfence::quant::named_range ranges[]' in (tmp / 'ranges.hpp').read_text(),
+              f'calibrate --emit-cpp: {r.stderr.strip()[:300]}')
+        r = run('calibrate', valid, '--calib', calib, '--calibrator', 'median')
+        check(r.returncode == 2 and 'takes minmax' in r.stderr, 'calibrate: bad --calibrator: exit 2')
+        r = run('calibrate', valid)
+        check(r.returncode == 2 and '--calib DIR' in r.stderr, 'calibrate without --calib: exit 2')
+        (calib / '0012.bin').write_bytes(struct.pack('<2f', 1.0, 2.0))
+        expect_error(('calibrate', valid, '--calib', calib), '0012.bin\' has 8 bytes; input 0 of the model needs 12',
+                     'calibrate: short sample')
+        (calib / '0012.bin').write_bytes(struct.pack('<3f', 1.0, float('nan'), 2.0))
+        r = run('calibrate', valid, '--calib', calib)
+        check(r.returncode == 0 and '0012.bin: element 1 is NaN; sample skipped' in r.stdout,
+              f'calibrate: NaN sample not reported: {r.stdout[-300:]}')
+
         data = valid.read_bytes()
         wrong_id = tmp / 'wrong_id.tflite'
         wrong_id.write_bytes(data[:4] + b'XXXX' + data[8:])

@@ -2,6 +2,7 @@
 //
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
+//   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
 //
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
 // usage errors exit 2.
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate.hpp"
 #include "inspect.hpp"
 #include "qfence/codegen/header_writer.hpp"
 #include "json.hpp"
@@ -43,6 +45,13 @@ constexpr const char* usage_text =
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
+    "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
+    "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
+    "      inputs: DIR/input0/ DIR/input1/ ... with the same names) and prints each activation's\n"
+    "      range, how much it clips, how much it clips on a held-back slice and how far it moved\n"
+    "      in the second half of the data; warns when the data is too little to trust.\n"
+    "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
+    "      --emit-cpp writes the ranges as a constexpr table for a model described in C++\n"
     "  targets\n"
     "      the SIMD targets compiled in that this CPU runs, best first (--target, QFENCE_TARGET)\n"
     "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
@@ -67,6 +76,11 @@ runtime::numerics parse_numerics(const std::string& s) {
   if (s == "tflm") return runtime::numerics::tflm;
   if (s == "tflite") return runtime::numerics::tflite;
   throw usage_error("--numerics takes tflm or tflite, not '" + s + "'");
+}
+
+quant::calibrator parse_calibrator(const std::string& s) {
+  if (const auto c = quant::calibrator_named(s)) return *c;
+  throw usage_error("--calibrator takes minmax, moving_average, percentile, mse or entropy, not '" + s + "'");
 }
 
 int parse_count(const std::string& flag, const std::string& s) {
@@ -230,6 +244,47 @@ int embed_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int calibrate_command(const std::vector<std::string>& args) {
+  std::string model_path, calib_dir, cpp_path, name;
+  bool as_json = false;
+  quant::calibration_options options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--calib") calib_dir = flag_value(args, i);
+    else if (a == "--calibrator") options.observer.method = parse_calibrator(flag_value(args, i));
+    else if (a == "--json") as_json = true;
+    else if (a == "--emit-cpp") cpp_path = flag_value(args, i);
+    else if (a == "--name") name = flag_value(args, i);
+    else if (a.starts_with("-")) throw usage_error("calibrate: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("calibrate: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("calibrate: no model given");
+  if (calib_dir.empty()) throw usage_error("calibrate: no calibration data given (--calib DIR)");
+  if (!cpp_path.empty() && !is_identifier(name))
+    throw usage_error("calibrate: --emit-cpp needs --name, a C++ identifier (it names the namespace), got '" + name + "'");
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  const quant::directory_samples samples(calib_dir, *model);
+  options.progress = progress_printer("calibrate");
+  const quant::calibration_report report = quant::calibrate(model, samples, options);
+  if (!cpp_path.empty()) {
+    std::ofstream out(cpp_path, std::ios::binary);
+    out << calibration_cpp(report, name, model_path);
+    if (!out) throw runtime::model_error("cannot write '" + cpp_path + "'");
+  }
+  if (as_json) {
+    json j;
+    j.begin_object();
+    j.field("model", model_path);
+    write_calibration_json(j, report);
+    j.end_object();
+    std::cout << j.str() << "\n";
+  } else {
+    std::cout << calibration_text(report);
+  }
+  return 0;
+}
+
 int layers_command(const std::vector<std::string>& args) {
   std::string model_path, target_name;
   int repeat = 50;
@@ -270,6 +325,7 @@ int main(int argc, char** argv) {
     if (command == "inspect") return inspect_command(rest);
     if (command == "embed") return embed_command(rest);
     if (command == "layers") return layers_command(rest);
+    if (command == "calibrate") return calibrate_command(rest);
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.

@@ -194,13 +194,7 @@ class interpreter {
   }
 
   void invoke() {
-    for (std::size_t k = 0; k < kernels_.size(); ++k) {
-      // Each output begins as an array of its element type before the kernel
-      // writes it, so bytes another dtype used earlier carry no object
-      // (core/typed_storage.hpp; no code is emitted for this).
-      for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
-      kernels_[k](memory_);
-    }
+    for (std::size_t k = 0; k < kernels_.size(); ++k) run_kernel(k);
   }
 
   /// invoke(), with operations()[k]'s wall time in microseconds written to
@@ -210,10 +204,31 @@ class interpreter {
     elapsed_us.resize(kernels_.size());
     for (std::size_t k = 0; k < kernels_.size(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
-      for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
-      kernels_[k](memory_);
+      run_kernel(k);
       elapsed_us[k] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     }
+  }
+
+  /// invoke(), calling after_op(k) once operations()[k] has run: its
+  /// outputs are then readable with tensor_bytes() (later operations may
+  /// reuse their memory). Calibration and the debugger observe every
+  /// tensor this way without keeping them all.
+  template <class AfterOp>
+  void invoke_observed(AfterOp&& after_op) {
+    for (std::size_t k = 0; k < kernels_.size(); ++k) {
+      run_kernel(k);
+      after_op(k);
+    }
+  }
+
+  /// The bytes of tensor t where it lives: a constant's data, or its place
+  /// in the arena, which holds its value from the operation that writes it
+  /// until the last that reads it (the inputs' and outputs' for the whole
+  /// invoke). Empty for a tensor no operation uses.
+  std::span<const std::byte> tensor_bytes(int t) const {
+    const std::size_t i = checked_index(t, static_cast<int>(model_.tensors.size()), "tensor");
+    if (memory_.address[i] == nullptr) return {};
+    return {memory_.address[i], model_.tensors[i].bytes()};
   }
 
   /// Puts every variable (e.g. SVDF state) back to its initial value: the
@@ -298,6 +313,14 @@ class interpreter {
         if (at != nullptr && !x.variable) outputs_of_[k].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
       }
     reset_variables();
+  }
+
+  void run_kernel(std::size_t k) {
+    // Each output begins as an array of its element type before the kernel
+    // writes it, so bytes another dtype used earlier carry no object
+    // (core/typed_storage.hpp; no code is emitted for this).
+    for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
+    kernels_[k](memory_);
   }
 
   static const model& checked(const std::shared_ptr<const model>& m) {

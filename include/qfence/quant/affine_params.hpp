@@ -1,0 +1,130 @@
+// qfence/quant/affine_params.hpp: from a real range to a scale and a zero
+// point, and from float weights and biases to quantized ones, as TFLite's
+// quantizer does it (tflite/tools/optimize/quantization_utils.cc), so that
+// a model qfence quantizes carries the parameters TFLite's would for the
+// same ranges. The per-value rules are constexpr: the compile-time
+// quantization of a C++-described model uses the same ones.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
+#include "qfence/quant/real_range.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// One (scale, zero point) pair: real = scale * (q - zero_point).
+struct affine_params {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  constexpr bool operator==(const affine_params&) const = default;
+};
+
+/// Asymmetric parameters for [qmin, qmax] (activations): the range is
+/// stretched to hold 0, the zero point is rounded (half away from zero) and
+/// clamped, so 0 is exactly representable. A range that is exactly [0, 0]
+/// (a tensor that was always zero) would give scale 0, which no kernel
+/// accepts; it gets the scale of [0, 1] instead, and calibration reports it.
+constexpr affine_params asymmetric_params(real_range r, int qmin, int qmax) {
+  r = r.with_zero();
+  const auto qmin_f = static_cast<float>(qmin), qmax_f = static_cast<float>(qmax);
+  float scale = (r.max - r.min) / (qmax_f - qmin_f);
+  if (scale == 0.0f) {
+    r = {0.0f, 1.0f};
+    scale = 1.0f / (qmax_f - qmin_f);
+  }
+  const float zero_from_min = qmin_f - r.min / scale;
+  std::int32_t zero_point;
+  if (zero_from_min < qmin_f) {
+    zero_point = qmin;
+  } else if (zero_from_min > qmax_f) {
+    zero_point = qmax;
+  } else {
+    zero_point = static_cast<std::int32_t>(qfence::detail::round_to_int64(zero_from_min));
+  }
+  return {scale, zero_point};
+}
+
+/// Symmetric parameters with zero point 0 and `qmax` steps each side
+/// (int16 activations of int16x8: qmax = 32767). Scale 0 is avoided as
+/// for asymmetric_params.
+constexpr affine_params symmetric_params(real_range r, int qmax) {
+  const float half = std::max(-r.min, r.max) > 0 ? std::max(-r.min, r.max) : 0.0f;
+  return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
+}
+
+/// The scale of symmetric int8 weights whose largest magnitude is `half`
+/// (127 steps each side). A channel of zeros gets the scale of [-1, 1]
+/// rather than TFLite's 0, so that its bias (scale input * weight) still
+/// quantizes.
+constexpr float weight_scale(float half) { return (half == 0.0f ? 1.0f : half) / 127.0f; }
+
+/// One weight at 1 / scale = `inverse`, in [-127, 127] (TFLite multiplies
+/// by the inverse, in float, and rounds half away from zero).
+constexpr std::int8_t quantize_weight(float w, float inverse) {
+  const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(w * inverse));
+  return static_cast<std::int8_t>(q < -127 ? -127 : q > 127 ? 127 : q);
+}
+constexpr float weight_inverse(float half) { return 127.0f / (half == 0.0f ? 1.0f : half); }
+
+/// One bias value at `scale` (input scale * weight scale; zero point 0),
+/// saturated to +-max of Bias (int32, or int64 for int16x8) as TFLite's
+/// SymmetricBiasQuantize does.
+template <class Bias>
+constexpr Bias quantize_bias_value(float b, float scale) {
+  constexpr Bias top = std::numeric_limits<Bias>::max();
+  const auto inverse = static_cast<float>(scale == 0.0f ? 0.0 : 1.0 / static_cast<double>(scale));
+  const float x = b * inverse;
+  // Saturate before converting: converting an out-of-range float is UB.
+  constexpr auto limit = static_cast<float>(top);
+  if (x >= limit) return top;
+  if (x <= -limit) return static_cast<Bias>(-top);
+  return static_cast<Bias>(qfence::detail::round_to_int64(static_cast<double>(x)));
+}
+
+/// Symmetric int8 weights along `axis` of `shape`, one scale per channel
+/// (per_channel = false: one for the whole tensor): TFLite's
+/// SymmetricPerChannelQuantization, with the scalar rules above.
+struct quantized_weights {
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;
+};
+
+inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
+                                                    bool per_channel) {
+  const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
+  std::int64_t inner = 1;  // elements between consecutive channels
+  for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+  auto channel_of = [&](std::size_t i) {
+    return per_channel ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels) : 0;
+  };
+  std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
+  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], std::fabs(w[i]));
+  quantized_weights out;
+  for (const float h : half) out.scales.push_back(weight_scale(h));
+  out.values.resize(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) out.values[i] = quantize_weight(w[i], weight_inverse(half[channel_of(i)]));
+  return out;
+}
+
+/// Bias values at input_scale * weight_scales[c] (one weight scale: the
+/// same for every value).
+template <class Bias>
+std::vector<Bias> quantize_bias(std::span<const float> b, float input_scale, std::span<const float> weight_scales) {
+  std::vector<Bias> out(b.size());
+  for (std::size_t i = 0; i < b.size(); ++i)
+    out[i] = quantize_bias_value<Bias>(b[i], input_scale * weight_scales[weight_scales.size() == 1 ? 0 : i]);
+  return out;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

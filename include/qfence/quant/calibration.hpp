@@ -1,0 +1,297 @@
+// qfence/quant/calibration.hpp: runs a float model over a representative
+// dataset on the runtime path and observes every float activation, then
+// says what range each should have and whether the data was enough to
+// trust it.
+//
+// Memory: one observer per observed tensor (quant/observer.hpp: a fixed
+// histogram and a few scalars) and the interpreter's arena. Samples stream
+// through one at a time, so a dataset ten times larger needs the same
+// memory (tests/unit/calibration_test.cpp measures it).
+//
+// Diagnostics are measured on the data, not guessed:
+//   - stability: each range at half the data against the final one; a range
+//     that still moves by more than `moving_warning` of its width when the
+//     second half is added says the dataset is too small to trust;
+//   - held-back clipping: the ranges from all samples but a final slice
+//     (`held_back`, 10 %), applied to that slice, which they have not seen:
+//     the fraction of its values they would clip is what new data will see;
+//   - clipping on the calibration data itself (what percentile, MSE and
+//     entropy clip on purpose);
+//   - NaN and infinity: an input holding one is reported with its file and
+//     index and skipped; an activation that becomes one is counted and
+//     reported with its sample. Neither is ever used in a range.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/typed_storage.hpp"
+#include "qfence/quant/observer.hpp"
+#include "qfence/quant/real_range.hpp"
+#include "qfence/quant/sample_directory.hpp"
+#include "qfence/runtime/interpreter.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+struct calibration_options {
+  observer_options observer{};
+  /// The final share of the samples whose clipping the ranges of the
+  /// others are tested on (none with fewer than 10 samples).
+  double held_back = 0.1;
+  /// Warnings: a range moving by more than this share of its width in the
+  /// second half of the data; held-back clipping above this fraction.
+  double moving_warning = 0.05;
+  double clipping_warning = 0.001;
+  /// Called after each sample with (samples done, samples in all).
+  std::function<void(std::size_t, std::size_t)> progress;
+  runtime::interpreter_options interpreter{};
+};
+
+/// What calibration found for one float activation tensor.
+struct tensor_calibration {
+  int tensor = 0;           // index in the model
+  std::string name;
+  real_range range;         // the calibrator's choice, from every sample
+  real_range seen;          // every finite value seen
+  real_range half_range;    // the calibrator's choice from the first half of the samples
+  double moved = 0;         // how far half_range is from range, as a share of range's width
+  double clipped = 0;       // the share of all values that `range` clips
+  std::optional<double> held_back_clipped;  // the share of the held-back slice's values that the others' range clips
+  std::uint64_t values = 0;
+  std::uint64_t non_finite = 0;
+  std::optional<std::size_t> first_non_finite_sample;
+};
+
+struct calibration_report {
+  std::string calibrator;
+  std::size_t samples = 0;   // used
+  std::size_t held_back = 0; // of which tested on the others' ranges
+  std::vector<std::string> skipped;  // one line per sample not used, saying why
+  std::vector<tensor_calibration> tensors;
+  std::vector<std::string> warnings;  // one line each, for the person who runs it
+
+  const tensor_calibration* find(int tensor) const {
+    for (const auto& t : tensors)
+      if (t.tensor == tensor) return &t;
+    return nullptr;
+  }
+};
+
+/// A source of samples: sample_directory, or anything with
+///   std::size_t size() const;
+///   std::optional<std::string> fill(std::size_t sample, runtime::interpreter&)
+/// which writes every input of the sample and returns why it cannot be
+/// used (a NaN, with file and index), if it cannot.
+template <class Source>
+concept sample_source = requires(const Source& s, std::size_t i, runtime::interpreter& interp) {
+  { s.size() } -> std::convertible_to<std::size_t>;
+  { s.fill(i, interp) } -> std::same_as<std::optional<std::string>>;
+};
+
+/// sample_directory as a sample_source of a model's inputs; every file's
+/// size is checked against its input when it is made.
+class directory_samples {
+ public:
+  directory_samples(std::filesystem::path dir, const runtime::model& m)
+      : dir_(std::move(dir), static_cast<int>(m.inputs.size())) {
+    std::vector<std::size_t> bytes;
+    for (int t : m.inputs) bytes.push_back(m.tensors[static_cast<std::size_t>(t)].bytes());
+    dir_.check_sizes(bytes);
+  }
+  std::size_t size() const noexcept { return dir_.size(); }
+  const sample_directory& directory() const noexcept { return dir_; }
+  std::optional<std::string> fill(std::size_t sample, runtime::interpreter& interp) const {
+    for (int k = 0; k < interp.input_count(); ++k) {
+      dir_.read(sample, k, interp.input_bytes(k));
+      if (interp.input_tensor(k).type != dtype::f32) continue;
+      if (const auto bad = dir_.first_bad_value(sample, k, interp.input<float>(k)))
+        return bad->file.string() + ": element " + std::to_string(bad->index) + " is " + number_text(bad->value) +
+               "; sample skipped";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static std::string number_text(float v) { return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"; }
+  sample_directory dir_;
+};
+
+namespace detail {
+
+inline double range_distance(real_range a, real_range b) {
+  const double width = std::max<double>(b.width(), 1e-30);
+  return std::max(std::fabs(static_cast<double>(a.min) - b.min), std::fabs(static_cast<double>(a.max) - b.max)) / width;
+}
+
+inline std::string percent(double share) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g %%", 100.0 * share);
+  return text;
+}
+
+inline std::string tensor_label(const runtime::model& m, int t) {
+  const std::string& name = m.tensors[static_cast<std::size_t>(t)].name;
+  return "tensor " + std::to_string(t) + (name.empty() ? std::string() : " '" + runtime::printable(name) + "'");
+}
+
+}  // namespace detail
+
+/// The float activations calibration observes: every non-constant float32
+/// tensor that the model's inputs or an operation produce, in the order
+/// they appear.
+inline std::vector<int> observed_tensors(const runtime::model& m, const std::vector<runtime::operation>& ops) {
+  std::vector<int> seen;
+  auto add = [&](int t) {
+    if (t < 0) return;
+    const auto& x = m.tensors[static_cast<std::size_t>(t)];
+    if (x.type == dtype::f32 && !x.constant && std::find(seen.begin(), seen.end(), t) == seen.end()) seen.push_back(t);
+  };
+  for (int t : m.inputs) add(t);
+  for (const auto& op : ops)
+    for (int t : op.outputs) add(t);
+  return seen;
+}
+
+/// Calibrates `model` (float) on `samples`.
+template <sample_source Source>
+calibration_report calibrate(std::shared_ptr<const runtime::model> model, const Source& samples,
+                             const calibration_options& options = {}) {
+  runtime::interpreter interp(model, options.interpreter);
+  const runtime::model& m = *model;
+  for (int k = 0; k < interp.input_count(); ++k)
+    if (interp.input_tensor(k).type != dtype::f32)
+      throw runtime::model_error("calibrate: input " + std::to_string(k) + " ('" +
+                                 runtime::printable(interp.input_tensor(k).name) + "') is " +
+                                 runtime::type_text(interp.input_tensor(k)) +
+                                 "; calibration runs a float model (float32 inputs). To calibrate a quantized model, "
+                                 "make its float twin first: qfence dequantize");
+  const std::vector<int> observed = observed_tensors(m, interp.operations());
+  // Which observers each operation's outputs feed, by position in `observed`.
+  std::vector<std::vector<std::size_t>> after_op(interp.operations().size());
+  for (std::size_t k = 0; k < interp.operations().size(); ++k)
+    for (int t : interp.operations()[k].outputs)
+      for (std::size_t i = 0; i < observed.size(); ++i)
+        if (observed[i] == t) after_op[k].push_back(i);
+  std::vector<std::size_t> of_inputs;
+  for (int t : m.inputs)
+    for (std::size_t i = 0; i < observed.size(); ++i)
+      if (observed[i] == t) of_inputs.push_back(i);
+
+  std::vector<tensor_observer> observers(observed.size(), tensor_observer(options.observer));
+  const std::size_t total = samples.size();
+  const std::size_t held = total >= 10 ? std::max<std::size_t>(1, static_cast<std::size_t>(options.held_back * total)) : 0;
+  const std::size_t half_at = total / 2, held_at = total - held;
+  std::vector<real_range> half(observed.size()), before_held(observed.size());
+  std::vector<std::uint64_t> held_values(observed.size(), 0), held_outside(observed.size(), 0);
+  std::vector<std::optional<std::size_t>> first_bad_sample(observed.size());
+
+  calibration_report report;
+  report.calibrator = std::string(calibrator_name(options.observer.method));
+  bool testing_held = false;
+  auto observe = [&](std::size_t i, std::size_t sample) {
+    const auto bytes = interp.tensor_bytes(observed[i]);
+    const std::span<const float> values(qfence::detail::object_at<const float>(bytes.data()), bytes.size() / sizeof(float));
+    const auto bad_before = observers[i].non_finite_count();
+    observers[i].observe(values);
+    if (observers[i].non_finite_count() > bad_before && !first_bad_sample[i]) first_bad_sample[i] = sample;
+    if (testing_held) {
+      const real_range r = before_held[i];
+      held_values[i] += values.size();
+      for (const float v : values) held_outside[i] += (v < r.min || v > r.max) ? 1 : 0;
+    }
+  };
+  auto snapshot = [&](std::vector<real_range>& into) {
+    for (std::size_t i = 0; i < observed.size(); ++i) into[i] = observers[i].range();
+  };
+  for (std::size_t s = 0; s < total; ++s) {
+    if (s == half_at) snapshot(half);
+    if (held > 0 && s == held_at) {
+      snapshot(before_held);
+      testing_held = true;
+    }
+    if (auto why = samples.fill(s, interp)) {
+      report.skipped.push_back(std::move(*why));
+    } else {
+      interp.reset_variables();
+      for (std::size_t i : of_inputs) observe(i, s);
+      interp.invoke_observed([&](std::size_t k) {
+        for (std::size_t i : after_op[k]) observe(i, s);
+      });
+      ++report.samples;
+      if (testing_held) ++report.held_back;
+    }
+    if (options.progress) options.progress(s + 1, total);
+  }
+  if (report.samples == 0)
+    throw data_error("calibrate: no usable sample (" + std::to_string(report.skipped.size()) + " skipped" +
+                     (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
+
+  for (std::size_t i = 0; i < observed.size(); ++i) {
+    const tensor_observer& o = observers[i];
+    tensor_calibration t;
+    t.tensor = observed[i];
+    t.name = m.tensors[static_cast<std::size_t>(observed[i])].name;
+    t.range = o.range();
+    t.seen = o.seen();
+    t.half_range = total >= 2 ? half[i] : t.range;
+    t.moved = detail::range_distance(t.half_range, t.range);
+    t.clipped = o.fraction_outside(t.range);
+    if (held > 0 && held_values[i] > 0)
+      t.held_back_clipped = static_cast<double>(held_outside[i]) / static_cast<double>(held_values[i]);
+    t.values = o.values();
+    t.non_finite = o.non_finite_count();
+    t.first_non_finite_sample = first_bad_sample[i];
+    report.tensors.push_back(std::move(t));
+  }
+
+  // Warnings, one line each, worst first within each kind.
+  const std::string& method = report.calibrator;
+  for (const auto& t : report.tensors)
+    if (t.non_finite > 0)
+      report.warnings.push_back(detail::tensor_label(m, t.tensor) + ": " + std::to_string(t.non_finite) +
+                                " NaN or infinite values, the first in sample " +
+                                std::to_string(*t.first_non_finite_sample) + " (not used in its range)");
+  for (const auto& t : report.tensors)
+    if (t.values > 0 && t.seen.min == 0.0f && t.seen.max == 0.0f)
+      report.warnings.push_back(detail::tensor_label(m, t.tensor) +
+                                ": always 0 on this data; its quantization is a guess (scale of [0, 1])");
+  if (held == 0)
+    report.warnings.push_back("only " + std::to_string(total) +
+                              " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
+                              "hundreds for a real model)");
+  std::vector<const tensor_calibration*> moving, clipping;
+  for (const auto& t : report.tensors) {
+    if (total >= 2 && t.moved > options.moving_warning) moving.push_back(&t);
+    if (t.held_back_clipped && *t.held_back_clipped > std::max(options.clipping_warning, 2 * t.clipped)) clipping.push_back(&t);
+  }
+  std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
+  std::sort(clipping.begin(), clipping.end(),
+            [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
+  for (const auto* t : moving)
+    report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": its " + method + " range moved by " +
+                              detail::percent(t->moved) + " of its width when the second half of the data was added (" +
+                              std::to_string(report.samples) + " samples): the dataset is too small to trust it");
+  for (const auto* t : clipping)
+    report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": the ranges of the first " +
+                              std::to_string(report.samples - report.held_back) + " samples clip " +
+                              detail::percent(*t->held_back_clipped) + " of the values of the last " +
+                              std::to_string(report.held_back) + " (on the data they saw: " + detail::percent(t->clipped) +
+                              "): new data will clip more than calibration did");
+  return report;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

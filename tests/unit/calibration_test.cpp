@@ -1,0 +1,222 @@
+// Calibration on the runtime path (include/qfence/quant/calibration.hpp):
+// ranges, diagnostics, bad data, and memory that does not grow with the
+// dataset (measured with a counting allocator, not assumed).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "qfence/quant/calibration.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "tflite_test_models.hpp"
+
+// ---- a counting allocator: every operator new of this program ------------
+namespace {
+std::atomic<std::size_t> live_bytes{0}, peak_bytes{0};
+constexpr std::size_t header = 64;  // keeps any alignment up to 64
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  align = std::max(align, header);
+  void* raw = std::aligned_alloc(align, (n + align + align - 1) / align * align);
+  if (raw == nullptr) throw std::bad_alloc();
+  auto* base = static_cast<unsigned char*>(raw);
+  *reinterpret_cast<std::size_t*>(base + align - 2 * sizeof(std::size_t)) = n;
+  *reinterpret_cast<std::size_t*>(base + align - sizeof(std::size_t)) = align;
+  const std::size_t now = live_bytes += n;
+  std::size_t peak = peak_bytes.load();
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+  }
+  return base + align;
+}
+void counted_free(void* p) noexcept {
+  if (p == nullptr) return;
+  auto* user = static_cast<unsigned char*>(p);
+  const std::size_t align = *reinterpret_cast<std::size_t*>(user - sizeof(std::size_t));
+  live_bytes -= *reinterpret_cast<std::size_t*>(user - 2 * sizeof(std::size_t));
+  std::free(user - align);
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n, 16); }
+void* operator new[](std::size_t n) { return counted_alloc(n, 16); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n, 16); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n, 16); } catch (...) { return nullptr; }
+}
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+
+using namespace qfence;
+
+namespace {
+
+std::shared_ptr<const runtime::model> add_model() {
+  return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(qtest::tfl::float_add_model())));
+}
+
+/// Samples made on the fly: input i = (a sin(i), a cos(i), -a), and values
+/// `late` times larger from sample `late_from` on.
+struct generated_samples {
+  std::size_t count;
+  float a = 1.0f;
+  std::size_t late_from = ~std::size_t{0};
+  float late = 1.0f;
+  std::size_t nan_at = ~std::size_t{0};
+  std::size_t size() const { return count; }
+  std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+    const float k = i >= late_from ? a * late : a;
+    auto in = interp.input<float>(0);
+    in[0] = k * std::sin(static_cast<float>(i));
+    in[1] = k * std::cos(static_cast<float>(i));
+    in[2] = -k;
+    if (i == nan_at) return "sample " + std::to_string(i) + " holds a NaN";
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("calibrate: every float activation gets its range; min-max is exact") {
+  const auto model = add_model();
+  const auto report = quant::calibrate(model, generated_samples{40, 2.0f});
+  REQUIRE(report.tensors.size() == 2);  // the input and the ADD's output
+  CHECK(report.samples == 40);
+  CHECK(report.held_back == 4);
+  const auto* in = report.find(0);
+  const auto* out = report.find(2);
+  REQUIRE(in != nullptr);
+  REQUIRE(out != nullptr);
+  CHECK(in->name == "input");
+  CHECK(in->range.min == -2.0f);
+  CHECK(in->seen.max <= 2.0f);
+  // output = input + [10, 20, 30]: from 10 - 2 sin.. up to 30 - 2.
+  CHECK(out->seen.max == 28.0f);
+  CHECK(out->range.min == 0.0f);  // stretched to hold 0
+  CHECK(report.warnings.empty());
+}
+
+TEST_CASE("calibrate: data that changes at the end is caught by the held-back slice") {
+  const auto model = add_model();
+  generated_samples s{100, 1.0f};
+  s.late_from = 95;  // the last 5 of the 10 held back are 3x larger
+  s.late = 3.0f;
+  const auto report = quant::calibrate(model, s);
+  const auto* in = report.find(0);
+  REQUIRE(in->held_back_clipped.has_value());
+  CHECK(*in->held_back_clipped > 0.3);
+  CHECK(in->clipped == 0.0);
+  bool warned = false;
+  for (const auto& w : report.warnings) warned |= w.find("tensor 0 'input'") != std::string::npos &&
+                                                  w.find("new data will clip more") != std::string::npos;
+  CHECK(warned);
+  // A range that grows in the second half is reported as moving.
+  generated_samples growing{100, 1.0f};
+  growing.late_from = 50;
+  growing.late = 2.0f;
+  const auto moved = quant::calibrate(model, growing);
+  CHECK(moved.find(0)->moved > 0.2);
+}
+
+TEST_CASE("calibrate: a sample with a NaN is reported and skipped, never used") {
+  const auto model = add_model();
+  generated_samples s{20, 1.0f};
+  s.nan_at = 3;
+  const auto report = quant::calibrate(model, s);
+  CHECK(report.samples == 19);
+  REQUIRE(report.skipped.size() == 1);
+  CHECK(report.skipped[0] == "sample 3 holds a NaN");
+}
+
+TEST_CASE("calibrate: memory does not grow with the dataset (10x the samples, same peak)") {
+  const auto model = add_model();
+  for (const auto method : {quant::calibrator::minmax, quant::calibrator::mse, quant::calibrator::entropy}) {
+    quant::calibration_options options;
+    options.observer.method = method;
+    auto peak_of = [&](std::size_t samples) {
+      const std::size_t before = live_bytes.load();
+      peak_bytes = before;
+      const auto report = quant::calibrate(model, generated_samples{samples, 1.0f}, options);
+      CHECK(report.samples == samples);
+      return peak_bytes.load() - before;
+    };
+    const std::size_t small = peak_of(200), large = peak_of(2000);
+    MESSAGE(std::string(quant::calibrator_name(method)) << ": peak heap " << small << " bytes over 200 samples, "
+                                                       << large << " over 2000");
+    CHECK(small > 2 * 2048 * sizeof(std::uint64_t));  // two histograms of 2048 bins: it did measure something
+    CHECK(large == small);
+  }
+}
+
+TEST_CASE("calibration data on disk: one file per sample, names and sizes checked, NaN located") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("qfence_calib_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto write = [&](const fs::path& p, std::vector<float> v) {
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
+  };
+  write(dir / "0000.bin", {1, 2, 3});
+  write(dir / "0001.bin", {4, NAN, 6});
+  write(dir / "0002.bin", {-1, -2, -3});
+  const auto model = add_model();
+  const quant::directory_samples samples(dir, *model);
+  CHECK(samples.size() == 3);
+  const auto report = quant::calibrate(model, samples);
+  CHECK(report.samples == 2);
+  REQUIRE(report.skipped.size() == 1);
+  CHECK(report.skipped[0] == (dir / "0001.bin").string() + ": element 1 is NaN; sample skipped");
+  CHECK(report.find(0)->seen == quant::real_range{-3.0f, 3.0f});
+  CHECK(std::any_of(report.warnings.begin(), report.warnings.end(),
+                    [](const std::string& w) { return w.find("too few to hold back") != std::string::npos; }));
+
+  write(dir / "0003.bin", {1, 2});
+  try {
+    (void)quant::directory_samples(dir, *model);
+    FAIL("a short file was accepted");
+  } catch (const quant::data_error& e) {
+    CHECK(std::string(e.what()) == "calibration data: '" + (dir / "0003.bin").string() +
+                                       "' has 8 bytes; input 0 of the model needs 12");
+  }
+  fs::create_directories(dir / "input0");
+  fs::create_directories(dir / "input1");
+  write(dir / "input0" / "a.bin", {1});
+  write(dir / "input1" / "b.bin", {1});
+  CHECK_THROWS_WITH_AS(quant::sample_directory(dir, 2),
+                       doctest::Contains("does not hold the same file names"), quant::data_error);
+  CHECK_THROWS_WITH_AS(quant::sample_directory(dir / "missing", 1), doctest::Contains("is not a directory"),
+                       quant::data_error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("calibrate refuses a quantized model and says what to do") {
+  auto spec = qtest::tfl::float_add_model();
+  for (auto& t : spec.tensors) {
+    t.type = 9;  // INT8
+    t.scales = {0.5f};
+    t.zero_points = {0};
+    if (!t.data.empty()) t.data = {20, 40, 60};
+  }
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
+  CHECK_THROWS_WITH(quant::calibrate(model, generated_samples{10, 1.0f}),
+                    doctest::Contains("calibration runs a float model (float32 inputs)"));
+}

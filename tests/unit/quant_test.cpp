@@ -1,0 +1,188 @@
+// Observers, histogram range searches and TFLite's quantization parameter
+// rules (include/qfence/quant/): what calibration is built on.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/histogram.hpp"
+#include "qfence/quant/observer.hpp"
+#include "qfence/quant/range_search.hpp"
+
+using namespace qfence::quant;
+
+
+TEST_CASE("histogram: memory is fixed, counts survive every doubling, and the split into calls does not matter") {
+  histogram whole(64), split(64);
+  std::vector<float> values;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> uniform(-5.0f, 31.0f);
+  for (int i = 0; i < 1000; ++i) values.push_back(uniform(rng));
+  values.push_back(900.0f);   // forces several doublings upwards
+  values.push_back(-450.0f);  // and downwards
+  whole.add(values);
+  // Same order of range growth: first the small values, then the outliers.
+  split.add(std::span<const float>(values).first(1000));
+  split.add(std::span<const float>(values).subspan(1000, 1));
+  split.add(std::span<const float>(values).subspan(1001, 1));
+  CHECK(whole.bins() == 64);
+  CHECK(whole.total() == values.size());
+  std::uint64_t sum = 0;
+  for (int i = 0; i < split.bins(); ++i) sum += split.count(i);
+  CHECK(sum == values.size());
+  CHECK(split.edge(0) <= -450.0);
+  CHECK(split.edge(split.bins()) >= 900.0);
+  CHECK(split.seen() == real_range{-450.0f, 900.0f});
+  // Every value sits in the bin its value says.
+  for (int i = 0; i < split.bins(); ++i) {
+    std::uint64_t expected = 0;
+    for (float v : values) expected += (v >= split.edge(i) && v < split.edge(i + 1)) ? 1 : 0;
+    INFO("bin " << i);
+    CHECK(split.count(i) == expected);
+  }
+  CHECK_THROWS_AS(histogram(7), std::invalid_argument);
+}
+
+TEST_CASE("histogram: the fraction outside a range counts what it clips") {
+  histogram h(100);
+  std::vector<float> v;
+  for (int i = 0; i <= 99; ++i) v.push_back(static_cast<float>(i));  // 0 .. 99: the extremes sit mid-bin, bins of width 1
+  h.add(v);
+  CHECK(h.bin_width() == 1.0);
+  CHECK(h.edge(0) == -0.5);
+  CHECK(h.fraction_outside({0.0f, 99.0f}) == 0.0);
+  CHECK(h.fraction_outside({0.0f, 89.5f}) == doctest::Approx(10.0 / 100));
+  CHECK(h.fraction_outside({9.5f, 89.5f}) == doctest::Approx(20.0 / 100));
+  CHECK(h.fraction_outside({10.0f, 89.5f}) == doctest::Approx(20.5 / 100));  // half of the bin of 10 (interpolated)
+  CHECK(h.fraction_outside({-1.0f, 98.75f}) == doctest::Approx(0.5 / 100));  // the last bin holds values up to 99 only
+}
+
+TEST_CASE("min-max and moving average observers") {
+  observer_options o;
+  o.method = calibrator::minmax;
+  tensor_observer minmax(o);
+  o.method = calibrator::moving_average;
+  o.momentum = 0.5;
+  tensor_observer average(o);
+  for (const auto& sample : {std::vector<float>{1, 2, 3}, std::vector<float>{-4, 0, 8}, std::vector<float>{2, 2, 2}}) {
+    minmax.observe(sample);
+    average.observe(sample);
+  }
+  CHECK(minmax.range() == real_range{-4.0f, 8.0f});
+  // min: 1 -> 1 + 0.5 (-4 - 1) = -1.5 -> -1.5 + 0.5 (2 + 1.5) = 0.25; max: 3 -> 5.5 -> 3.75.
+  CHECK(average.range().max == doctest::Approx(3.75f));
+  CHECK(average.range().min == 0.0f);  // 0.25, stretched to hold 0
+  CHECK(minmax.values() == 9);
+  CHECK(minmax.calls() == 3);
+}
+
+TEST_CASE("observers never use NaN or infinity, and say where the first was") {
+  tensor_observer o;
+  o.observe(std::vector<float>{1, 2});
+  o.observe(std::vector<float>{3, NAN, 5, INFINITY});
+  CHECK(o.non_finite_count() == 2);
+  REQUIRE(o.first_non_finite());
+  CHECK(o.first_non_finite()->call == 1);
+  CHECK(o.first_non_finite()->index == 1);
+  CHECK(o.range() == real_range{0.0f, 5.0f});
+  CHECK(o.values() == 4);
+}
+
+TEST_CASE("percentile: clips the stated share on each side") {
+  histogram h(2048);
+  std::vector<float> v;
+  for (int i = 0; i < 100000; ++i) v.push_back(static_cast<float>(i) / 1000.0f);  // uniform on [0, 100)
+  h.add(v);
+  const real_range r = percentile_range(h, 99.0);
+  CHECK(r.min == 0.0f);  // 1.0, stretched to hold 0
+  CHECK(r.max == doctest::Approx(99.0).epsilon(0.002));
+  CHECK(percentile_range(h, 100.0) == h.seen().with_zero());
+}
+
+TEST_CASE("MSE and entropy ranges clip a long tail where that costs less than the resolution it buys") {
+  // Laplace(0, 1) (two-sided exponential): 200,000 values reach about +-12,
+  // but few lie beyond +-6, and a step of 24 / 255 costs every value.
+  std::mt19937 rng(7);
+  std::exponential_distribution<float> e(1.0f);
+  std::vector<float> v(200000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = (i % 2 ? 1.0f : -1.0f) * e(rng);
+  histogram h(2048);
+  h.add(v);
+  const real_range seen = h.seen(), mse = mse_range(h), entropy = entropy_range(h);
+  MESSAGE("seen [" << seen.min << ", " << seen.max << "], mse [" << mse.min << ", " << mse.max << "], entropy ["
+                   << entropy.min << ", " << entropy.max << "]");
+  CHECK(mse.max < 0.9f * seen.max);
+  CHECK(mse.min > 0.9f * seen.min);
+  CHECK(entropy.max < 0.9f * seen.max);
+  // MSE's choice has less squared error than min-max on the data itself
+  // (quantize, dequantize, compare): it is what it minimises.
+  auto error_of = [&](real_range r) {
+    const affine_params p = asymmetric_params(r, -128, 127);
+    double sum = 0;
+    for (float x : v) {
+      const float q = std::clamp(std::round(x / p.scale) + static_cast<float>(p.zero_point), -128.0f, 127.0f);
+      const double d = static_cast<double>(p.scale) * (q - static_cast<float>(p.zero_point)) - x;
+      sum += d * d;
+    }
+    return sum;
+  };
+  const double e_seen = error_of(seen), e_mse = error_of(mse), e_entropy = error_of(entropy);
+  MESSAGE("squared error: min-max " << e_seen << ", mse " << e_mse << ", entropy " << e_entropy);
+  CHECK(e_mse < 0.8 * e_seen);
+  CHECK(e_mse <= e_entropy * 1.05);
+  // One far outlier among many: clipping it costs (400 - B)^2, more than
+  // the coarser step costs the rest, so MSE keeps most of it; min-max
+  // keeps it whole. Uniform data has nothing to clip.
+  histogram u(2048);
+  std::vector<float> w;
+  for (int i = 0; i <= 10000; ++i) w.push_back(static_cast<float>(i) / 10000.0f * 6.0f);
+  u.add(w);
+  CHECK(mse_range(u).max > 5.9f);
+}
+
+TEST_CASE("MSE range of values that are all negative ends at 0") {
+  histogram h(256);
+  std::vector<float> v;
+  for (int i = 1; i <= 1000; ++i) v.push_back(-static_cast<float>(i) / 100.0f);
+  h.add(v);
+  const real_range r = mse_range(h);
+  CHECK(r.max == 0.0f);
+  CHECK(r.min < -9.0f);
+}
+
+TEST_CASE("asymmetric parameters follow TFLite's GetAsymmetricQuantizationParams") {
+  // [-1, 1]: scale 2/255, zero point round(-128 + 127.5) = round(-0.5) = -1 (half away from zero).
+  const affine_params p = asymmetric_params({-1.0f, 1.0f}, -128, 127);
+  CHECK(p.scale == 2.0f / 255.0f);
+  CHECK(p.zero_point == -1);
+  // Ranges are stretched to hold 0: [2, 6] is [0, 6].
+  CHECK(asymmetric_params({2.0f, 6.0f}, -128, 127) == affine_params{6.0f / 255.0f, -128});
+  CHECK(asymmetric_params({-6.0f, -2.0f}, -128, 127) == affine_params{6.0f / 255.0f, 127});
+  // Always zero: a usable scale, not 0.
+  CHECK(asymmetric_params({0.0f, 0.0f}, -128, 127).scale > 0.0f);
+  static_assert(asymmetric_params({0.0f, 6.0f}, -128, 127).zero_point == -128);
+  CHECK(symmetric_params({-3.0f, 1.0f}, 32767) == affine_params{3.0f / 32767.0f, 0});
+}
+
+TEST_CASE("symmetric per-channel weights and their biases follow TFLite's rules") {
+  // Two output channels (axis 0) of three weights each.
+  const std::vector<float> w = {0.5f, -1.0f, 0.25f, 0.0f, 0.0f, 0.0f};
+  const std::vector<int> shape = {2, 1, 1, 3};
+  const quantized_weights q = quantize_weights_symmetric(w, shape, 0, true);
+  REQUIRE(q.scales.size() == 2);
+  CHECK(q.scales[0] == 1.0f / 127.0f);
+  CHECK(q.scales[1] == 1.0f / 127.0f);  // a channel of zeros gets [-1, 1], not TFLite's 0
+  CHECK(q.values == std::vector<std::int8_t>{64, -127, 32, 0, 0, 0});  // 63.5 rounds away from zero
+  const quantized_weights t = quantize_weights_symmetric(w, shape, 0, false);
+  CHECK(t.scales.size() == 1);
+  // Bias: scale input * weight, int32, saturated to +-(2^31 - 1).
+  const std::vector<float> b = {1.0f, 1e9f};
+  const auto qb = quantize_bias<std::int32_t>(b, 0.5f, q.scales);
+  CHECK(qb[0] == 254);
+  CHECK(qb[1] == 2147483647);
+  CHECK(quantize_bias_value<std::int32_t>(-1e12f, 1.0f) == -2147483647);
+  static_assert(quantize_weight(0.5f, 127.0f) == 64);
+}
