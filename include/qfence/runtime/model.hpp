@@ -61,6 +61,12 @@ struct quantization {
   std::vector<float> scales;
   std::vector<std::int64_t> zero_points;
   int axis = 0;
+  /// The real range the parameters were made for, when the file records it
+  /// (TFLite's quantizer does; a float model may carry min/max statistics
+  /// without scales, which `qfence quantize --calib-from-model` uses).
+  std::vector<float> min, max;
+
+  friend bool operator==(const quantization&, const quantization&) = default;
 
   bool quantized() const noexcept { return !scales.empty(); }
   bool per_channel() const noexcept { return scales.size() > 1; }
@@ -137,6 +143,8 @@ struct op_options {
   int weights_format = 0;        // FULLY_CONNECTED
   bool asymmetric_quantize_inputs = false;
   int rank = 0;  // SVDF
+
+  friend bool operator==(const op_options&, const op_options&) = default;
 };
 
 struct operation {

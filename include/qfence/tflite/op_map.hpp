@@ -28,6 +28,20 @@ constexpr runtime::op_code to_op_code(std::int32_t builtin) noexcept {
   }
 }
 
+/// The TFLite builtin code of a runtime op (the inverse of to_op_code), for
+/// operations the quantizer adds (QUANTIZE, DEQUANTIZE); -1 for unknown.
+constexpr std::int32_t to_builtin_code(runtime::op_code code) noexcept {
+  switch (code) {
+    case runtime::op_code::custom: return static_cast<std::int32_t>(builtin_op::custom);
+#define QFENCE_TFLITE_CODE(code, name) \
+  case runtime::op_code::code:         \
+    return static_cast<std::int32_t>(builtin_op::code);
+      QFENCE_RUNTIME_OPS(QFENCE_TFLITE_CODE)
+#undef QFENCE_TFLITE_CODE
+    default: return -1;
+  }
+}
+
 }  // namespace qfence::tflite
 
 QFENCE_EXACT_FLOAT_END

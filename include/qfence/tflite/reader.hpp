@@ -309,7 +309,12 @@ class model_reader {
 
   void read_quantization(const fb::Tensor& t, runtime::tensor& r, const std::string& label) {
     const auto* q = t.quantization();
-    if (q == nullptr || q->scale() == nullptr || q->scale()->size() == 0) return;
+    if (q == nullptr) return;
+    if (q->min() != nullptr && q->max() != nullptr && q->min()->size() == q->max()->size()) {
+      r.quant.min = to_vector(q->min());
+      r.quant.max = to_vector(q->max());
+    }
+    if (q->scale() == nullptr || q->scale()->size() == 0) return;
     if (q->details_type() != fb::QuantizationDetails::NONE)
       fail(label + " uses custom quantization, which qfence does not support");
     r.quant.scales = to_vector(q->scale());

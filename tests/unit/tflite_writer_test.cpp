@@ -1,0 +1,99 @@
+// The .tflite writer (include/qfence/tflite/writer.hpp): what it writes
+// verifies, and reads back into the same runtime IR, field by field, for
+// the in-memory test models and every model in ../shared (when present).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "qfence/tflite/reader.hpp"
+#include "qfence/tflite/writer.hpp"
+#include "tflite_test_models.hpp"
+
+using namespace qfence;
+
+namespace {
+
+/// Every difference between two models, one line each ("" when none).
+std::string differences(const runtime::model& a, const runtime::model& b) {
+  std::string d;
+  auto note = [&](bool same, const std::string& what) {
+    if (!same) d += what + "\n";
+  };
+  note(a.inputs == b.inputs, "inputs");
+  note(a.outputs == b.outputs, "outputs");
+  note(a.tensors.size() == b.tensors.size(), "tensor count");
+  note(a.operations.size() == b.operations.size(), "operation count");
+  if (!d.empty()) return d;
+  for (std::size_t t = 0; t < a.tensors.size(); ++t) {
+    const auto &x = a.tensors[t], &y = b.tensors[t];
+    const std::string at = "tensor " + std::to_string(t) + " ";
+    note(x.name == y.name, at + "name");
+    note(x.type == y.type, at + "dtype");
+    note(x.shape == y.shape, at + "shape");
+    note(x.quant == y.quant, at + "quantization");
+    note(x.constant == y.constant && x.variable == y.variable, at + "kind");
+    note(x.data.size() == y.data.size() && std::equal(x.data.begin(), x.data.end(), y.data.begin()), at + "data");
+  }
+  for (std::size_t k = 0; k < a.operations.size(); ++k) {
+    const auto &x = a.operations[k], &y = b.operations[k];
+    const std::string at = "operation " + std::to_string(k) + " ";
+    note(x.code == y.code && x.source_code == y.source_code && x.custom_code == y.custom_code, at + "code");
+    note(x.version == y.version, at + "version");
+    note(x.inputs == y.inputs && x.outputs == y.outputs, at + "operands");
+    note(x.options == y.options, at + "options");
+    note(x.custom_options.size() == y.custom_options.size() &&
+             std::equal(x.custom_options.begin(), x.custom_options.end(), y.custom_options.begin()),
+         at + "custom options");
+  }
+  return d;
+}
+
+runtime::model round_trip(const runtime::model& m) { return tflite::read_model(tflite::write_model(m)); }
+
+}  // namespace
+
+TEST_CASE("writer: the in-memory test models read back identically") {
+  const runtime::model m = tflite::read_model(qtest::tfl::build(qtest::tfl::float_add_model()));
+  CHECK(differences(m, round_trip(m)) == "");
+  // Min/max statistics without scales survive (quantize --calib-from-model reads them).
+  auto spec = qtest::tfl::float_add_model();
+  runtime::model with_stats = tflite::read_model(qtest::tfl::build(spec));
+  with_stats.tensors[0].quant.min = {-1.5f};
+  with_stats.tensors[0].quant.max = {2.5f};
+  const runtime::model back = round_trip(with_stats);
+  CHECK(back.tensors[0].quant.min == std::vector<float>{-1.5f});
+  CHECK(back.tensors[0].quant.max == std::vector<float>{2.5f});
+  CHECK(!back.tensors[0].quant.quantized());
+}
+
+TEST_CASE("writer: every model in ../shared reads back identically") {
+  namespace fs = std::filesystem;
+  const fs::path shared = QFENCE_SHARED_DIR;
+  if (!fs::is_directory(shared / "models")) {
+    MESSAGE("skipped: " << (shared / "models").string() << " is absent");
+    return;
+  }
+  int checked = 0, unwritable = 0;
+  for (const char* folder : {"models", "twins"}) {
+    if (!fs::is_directory(shared / folder)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(shared / folder)) {
+      if (entry.path().extension() != ".tflite") continue;
+      runtime::model m = tflite::read_model_file(entry.path().string());
+      bool writable = true;
+      for (const auto& op : m.operations) writable &= op.code != runtime::op_code::unknown;
+      if (!writable) {  // the writer refuses ops whose options the reader did not keep
+        CHECK_THROWS_WITH_AS(tflite::write_model(m), doctest::Contains("qfence does not know its options"),
+                             runtime::model_error);
+        ++unwritable;
+        continue;
+      }
+      INFO(entry.path().string());
+      CHECK(differences(m, round_trip(m)) == "");
+      ++checked;
+    }
+  }
+  MESSAGE(checked << " models read back identically; " << unwritable << " hold ops qfence does not know (refused)");
+  CHECK(checked > 0);
+}
