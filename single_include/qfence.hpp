@@ -14385,6 +14385,11 @@ QFENCE_EXACT_FLOAT_END
 // merges bins in pairs, which is exact: no count moves to a bin it was not
 // in, so the result does not depend on how the data was split into calls,
 // only on the order in which the range grew.
+//
+// Exact zeros are counted apart, not binned: any quantized range holds 0
+// exactly, so they are never clipped and never rounded, and ReLU outputs,
+// half zeros, would otherwise swamp the bin around 0 and the searches that
+// weigh rounding error (MSE) or distribution shape (entropy).
 
 
 
@@ -14408,6 +14413,10 @@ class histogram {
     const double inverse = 1.0 / width_;
     const auto last = static_cast<std::int64_t>(counts_.size()) - 1;
     for (const float v : values) {
+      if (v == 0.0f) {
+        ++zeros_;
+        continue;
+      }
       const auto k = static_cast<std::int64_t>((static_cast<double>(v) - lo_) * inverse);
       ++counts_[static_cast<std::size_t>(std::clamp<std::int64_t>(k, 0, last))];
     }
@@ -14418,7 +14427,10 @@ class histogram {
 
   int bins() const noexcept { return static_cast<int>(counts_.size()); }
   std::uint64_t count(int bin) const noexcept { return counts_[static_cast<std::size_t>(bin)]; }
+  /// Every value added, exact zeros included.
   std::uint64_t total() const noexcept { return total_; }
+  /// The exact zeros among them (not in any bin).
+  std::uint64_t zeros() const noexcept { return zeros_; }
   /// The lower edge of bin i (i = bins() gives the upper end of the range).
   double edge(int i) const noexcept { return lo_ + width_ * i; }
   double center(int i) const noexcept { return lo_ + width_ * (i + 0.5); }
@@ -14485,7 +14497,7 @@ class histogram {
   }
 
   std::vector<std::uint64_t> counts_;
-  std::uint64_t total_ = 0;
+  std::uint64_t total_ = 0, zeros_ = 0;
   double lo_ = 0, width_ = 1;
   double min_ = 0, max_ = 0;
 };
@@ -14512,13 +14524,30 @@ namespace qfence::quant {
 namespace detail {
 
 /// The value below which `fraction` of the histogram's values lie,
-/// interpolated linearly inside its bin.
+/// interpolated linearly inside its bin; the exact zeros are a point mass
+/// at 0.
 inline double quantile(const histogram& h, double fraction) {
   const double target = fraction * static_cast<double>(h.total());
   double below = 0;
+  bool zeros_counted = false;
   for (int i = 0; i < h.bins(); ++i) {
     const auto n = static_cast<double>(h.count(i));
-    if (n > 0 && below + n >= target) return h.edge(i) + h.bin_width() * std::clamp((target - below) / n, 0.0, 1.0);
+    const double a = h.edge(i), w = h.bin_width();
+    // The bin's share below 0 (by interpolation), then the zeros, then the rest.
+    const double share_below_zero = zeros_counted ? 0.0 : std::clamp((0.0 - a) / w, 0.0, 1.0);
+    if (!zeros_counted && h.edge(i + 1) > 0.0) {
+      if (n > 0 && below + n * share_below_zero >= target) return a + w * std::clamp((target - below) / n, 0.0, 1.0);
+      below += n * share_below_zero;
+      below += static_cast<double>(h.zeros());
+      zeros_counted = true;
+      if (below >= target) return 0.0;
+      const double rest = n * (1.0 - share_below_zero);
+      if (rest > 0 && below + rest >= target)
+        return std::max(0.0, a) + (h.edge(i + 1) - std::max(0.0, a)) * std::clamp((target - below) / rest, 0.0, 1.0);
+      below += rest;
+      continue;
+    }
+    if (n > 0 && below + n >= target) return a + w * std::clamp((target - below) / n, 0.0, 1.0);
     below += n;
   }
   return h.edge(h.bins());
@@ -14546,7 +14575,8 @@ inline real_range percentile_range(const histogram& h, double percentile) {
 /// The range [A, B] that minimises the expected squared error of
 /// quantizing the values to `levels` evenly spaced steps: the clipping
 /// error of the values outside (each bin's values at its centre) plus the
-/// rounding error of those inside, step^2 / 12 each. A is a bin edge at or
+/// rounding error of those inside, step^2 / 12 each (exact zeros have
+/// neither: 0 is always a step). A is a bin edge at or
 /// below 0 and B one at or above it; every pair is tried (prefix sums make
 /// each O(1), so 2048 bins cost at most a million evaluations).
 inline real_range mse_range(const histogram& h, int levels = 256) {
@@ -14685,9 +14715,11 @@ inline constexpr std::string_view calibrator_name(calibrator c) noexcept {
   return "?";
 }
 
+inline constexpr calibrator all_calibrators[] = {calibrator::minmax, calibrator::moving_average, calibrator::percentile,
+                                                 calibrator::mse, calibrator::entropy};
+
 inline std::optional<calibrator> calibrator_named(std::string_view name) noexcept {
-  for (const calibrator c : {calibrator::minmax, calibrator::moving_average, calibrator::percentile, calibrator::mse,
-                             calibrator::entropy})
+  for (const calibrator c : all_calibrators)
     if (calibrator_name(c) == name) return c;
   return std::nullopt;
 }
@@ -14730,9 +14762,14 @@ class tensor_observer {
   }
 
   /// The range the calibrator chooses from everything observed so far.
-  real_range range() const {
+  real_range range() const { return range(options_.method); }
+
+  /// The range another calibrator would choose from the same observations
+  /// (every observer keeps what all of them need): `qfence quantize
+  /// --calibrator auto` compares them without running the data again.
+  real_range range(calibrator method) const {
     if (histogram_.total() == 0) return {};
-    switch (options_.method) {
+    switch (method) {
       case calibrator::minmax: return histogram_.seen().with_zero();
       case calibrator::moving_average: return average_.with_zero();
       case calibrator::percentile: return percentile_range(histogram_, options_.percentile);

@@ -169,6 +169,44 @@ def main():
         check(r.returncode == 0 and '0012.bin: element 1 is NaN; sample skipped' in r.stdout,
               f'calibrate: NaN sample not reported: {r.stdout[-300:]}')
 
+        # quantize: the add model, and one with an op that has no int8 kernel.
+        quantized = tmp / 'q.tflite'
+        r = run('quantize', valid, '--calib', calib, '--calibrator', 'minmax', '-o', quantized)
+        check(r.returncode == 0 and 'wrote' in r.stdout and quantized.exists(), f'quantize: {r.stderr.strip()[-300:]}')
+        r = run('inspect', quantized, '--json')
+        if r.returncode == 0:
+            ops = json.loads(r.stdout)['ops']
+            check(ops == {'QUANTIZE/v1': 1, 'ADD/v2': 1, 'DEQUANTIZE/v2': 1}, f'quantize: ops {ops}')
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int4', '-o', quantized)
+        check(r.returncode == 2 and 'int4' in r.stderr, 'quantize: unknown scheme: exit 2')
+        r = run('quantize', valid, '--calib', calib)
+        check(r.returncode == 2 and '-o OUT.tflite' in r.stderr, 'quantize without -o: exit 2')
+        positive = tmp / 'positive'
+        positive.mkdir()
+        for i in range(12):
+            (positive / f'{i:04d}.bin').write_bytes(struct.pack('<3f', i * 0.5, i * 0.25 + 1, 4.0))
+        sqrt_add = tmp / 'sqrt_add.tflite'
+        r = run('quantize', sqrt_add, '--calib', positive, '-o', quantized)
+        check(r.returncode == 0 and 'fence: operator 0 (SQRT) stays float: qfence has no int8 kernel for it' in r.stdout,
+              f'quantize: SQRT not fenced: {r.stdout[-400:]} {r.stderr[-300:]}')
+        r = run('inspect', quantized, '--json')
+        if r.returncode == 0:
+            ops = json.loads(r.stdout)['ops']
+            check(ops == {'SQRT/v1': 1, 'QUANTIZE/v1': 1, 'ADD/v2': 1, 'DEQUANTIZE/v2': 1}, f'quantize with a fence: ops {ops}')
+        (tmp / 'x.bin').write_bytes(struct.pack('<3f', 4.0, 2.25, 4.0))  # inside the calibrated ranges
+        r = run('run', quantized, '--in', tmp / 'x.bin', '--out-dir', tmp / 'qout')
+        if r.returncode == 0:
+            got = struct.unpack('<3f', (tmp / 'qout' / 'output0.bin').read_bytes())
+            check(all(abs(g - w) < 0.15 for g, w in zip(got, (12.0, 21.5, 32.0))), f'quantized sqrt_add: {got}')
+        expect_error(('quantize', sqrt_add, '--calib', positive, '--no-fences', '-o', quantized),
+                     'operator 0 (SQRT) has no int8 kernel, so it would be fenced', 'quantize --no-fences')
+        r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'ADD', '-o', quantized)
+        check(r.returncode == 0 and 'operator 1 (ADD) stays float: fenced on request' in r.stdout, 'quantize --fence ADD')
+        r = run('inspect', quantized, '--json')
+        if r.returncode == 0:  # adjacent fences share float tensors: nothing to convert
+            ops = json.loads(r.stdout)['ops']
+            check(ops == {'SQRT/v1': 1, 'ADD/v1': 1}, f'quantize, every op fenced: ops {ops}')
+
         data = valid.read_bytes()
         wrong_id = tmp / 'wrong_id.tflite'
         wrong_id.write_bytes(data[:4] + b'XXXX' + data[8:])

@@ -23,6 +23,13 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   write(dir, "valid", tfl::float_add_model());
 
+  // sqrt(input) + [10, 20, 30]: SQRT has no int8 kernel, so quantize fences it.
+  auto fenced = tfl::float_add_model();
+  fenced.tensors.push_back(tfl::activation({1, 3}, "root"));  // tensor 3
+  fenced.ops.insert(fenced.ops.begin(), tfl::op(75 /*SQRT*/, 1, {0}, {3}));
+  fenced.ops.back().inputs = {3, 1};
+  write(dir, "sqrt_add", fenced);
+
   auto offset = tfl::float_add_model();
   offset.offset_buffers = true;
   write(dir, "valid_offset_buffers", offset);

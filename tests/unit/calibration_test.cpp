@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "qfence/quant/calibration.hpp"
+#include "qfence/quant/quantize_model.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
 
@@ -219,4 +220,65 @@ TEST_CASE("calibrate refuses a quantized model and says what to do") {
   const auto model = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
   CHECK_THROWS_WITH(quant::calibrate(model, generated_samples{10, 1.0f}),
                     doctest::Contains("calibration runs a float model (float32 inputs)"));
+}
+
+TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float I/O kept with its names") {
+  const auto model = add_model();
+  const auto report = quant::calibrate(model, generated_samples{40, 2.0f});
+  const quant::quantized_model q = quant::quantize_int8(*model, report);
+  CHECK(q.fences.empty());
+  const runtime::model& m = q.model;
+  REQUIRE(m.operations.size() == 3);  // QUANTIZE, ADD, DEQUANTIZE
+  CHECK(m.operations[0].code == runtime::op_code::quantize);
+  CHECK(m.operations[1].code == runtime::op_code::add);
+  CHECK(m.operations[1].version == 2);  // int8 ADD, as TFLite's op_version.cc says
+  CHECK(m.operations[2].code == runtime::op_code::dequantize);
+  const runtime::tensor& in = m.tensors[static_cast<std::size_t>(m.inputs[0])];
+  const runtime::tensor& out = m.tensors[static_cast<std::size_t>(m.outputs[0])];
+  CHECK(in.name == "input");
+  CHECK(in.type == dtype::f32);
+  CHECK(out.name == "output");
+  CHECK(out.type == dtype::f32);
+  // The ADD's int8 output carries the calibrated range's parameters.
+  const runtime::tensor& add_out = m.tensors[static_cast<std::size_t>(m.operations[1].outputs[0])];
+  const quant::affine_params want = quant::asymmetric_params(report.find(2)->range, -128, 127);
+  CHECK(add_out.type == dtype::i8);
+  CHECK(add_out.quant.scale() == want.scale);
+  CHECK(add_out.quant.zero_point() == want.zero_point);
+  CHECK(add_out.name == "output_int8");
+  // The constant operand is quantized with its own range, [0, 30].
+  const runtime::tensor& bias = m.tensors[static_cast<std::size_t>(m.operations[1].inputs[1])];
+  CHECK(bias.type == dtype::i8);
+  CHECK(bias.quant.scale() == 30.0f / 255.0f);
+  CHECK_NOTHROW(quant::check_runs(m));
+  // With int8 I/O the model reads and writes int8 itself.
+  quant::quantize_options io8;
+  io8.inputs = io8.outputs = quant::io_type::int8;
+  const quant::quantized_model q8 = quant::quantize_int8(*model, report, io8);
+  CHECK(q8.model.operations.size() == 1);
+  CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.inputs[0])].type == dtype::i8);
+  CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.outputs[0])].type == dtype::i8);
+}
+
+TEST_CASE("bias correction: the shift rounded weights add, from the inputs' channel means") {
+  // A fully connected layer, 2 outputs x 3 inputs, per-tensor scale 1/127
+  // (largest weight 1): 0.3 rounds to 38/127 (+0.00079), 0.004 to 1/127
+  // (+0.00387), -0.5 to -64/127 (-0.00394).
+  const std::vector<float> w = {1.0f, 0.3f, 0.004f, -0.5f, 0.0f, 0.0f};
+  const std::vector<int> shape = {2, 3};
+  const quant::quantized_weights q = quant::quantize_weights_symmetric(w, shape, 0, false);
+  const std::vector<double> means = {2.0, 10.0, 100.0};
+  const std::vector<double> shift =
+      quant::detail::weight_rounding_shift(runtime::op_code::fully_connected, shape, w, q, means);
+  REQUIRE(shift.size() == 2);
+  double want0 = 0, want1 = 0;
+  for (int i = 0; i < 3; ++i) {
+    want0 += (q.values[static_cast<std::size_t>(i)] * static_cast<double>(q.scales[0]) - w[static_cast<std::size_t>(i)]) * means[static_cast<std::size_t>(i)];
+    want1 += (q.values[static_cast<std::size_t>(3 + i)] * static_cast<double>(q.scales[0]) - w[static_cast<std::size_t>(3 + i)]) * means[static_cast<std::size_t>(i)];
+  }
+  CHECK(shift[0] == doctest::Approx(want0));
+  CHECK(shift[1] == doctest::Approx(want1));
+  CHECK(std::fabs(shift[0]) > 0.3);  // the 0.004 weight on a mean of 100 dominates
+  // Input means that do not fit the weights: no correction.
+  CHECK(quant::detail::weight_rounding_shift(runtime::op_code::fully_connected, shape, w, q, {1.0, 2.0}).empty());
 }

@@ -55,8 +55,11 @@ TEST_CASE("histogram: the fraction outside a range counts what it clips") {
   CHECK(h.edge(0) == -0.5);
   CHECK(h.fraction_outside({0.0f, 99.0f}) == 0.0);
   CHECK(h.fraction_outside({0.0f, 89.5f}) == doctest::Approx(10.0 / 100));
-  CHECK(h.fraction_outside({9.5f, 89.5f}) == doctest::Approx(20.0 / 100));
-  CHECK(h.fraction_outside({10.0f, 89.5f}) == doctest::Approx(20.5 / 100));  // half of the bin of 10 (interpolated)
+  // The value 0 is an exact zero, which no quantized range clips (they all
+  // hold 0): 1 .. 9 are below 9.5.
+  CHECK(h.zeros() == 1);
+  CHECK(h.fraction_outside({9.5f, 89.5f}) == doctest::Approx(19.0 / 100));
+  CHECK(h.fraction_outside({10.0f, 89.5f}) == doctest::Approx(19.5 / 100));  // half of the bin of 10 (interpolated)
   CHECK(h.fraction_outside({-1.0f, 98.75f}) == doctest::Approx(0.5 / 100));  // the last bin holds values up to 99 only
 }
 
@@ -141,6 +144,19 @@ TEST_CASE("MSE and entropy ranges clip a long tail where that costs less than th
   for (int i = 0; i <= 10000; ++i) w.push_back(static_cast<float>(i) / 10000.0f * 6.0f);
   u.add(w);
   CHECK(mse_range(u).max > 5.9f);
+}
+
+TEST_CASE("percentile: exact zeros are a point mass at 0") {
+  // 900 zeros (ReLU) and 100 values in (0, 10]: the 95th percentile lies
+  // in the positive values (position 950 of 1000), the 50th at 0.
+  histogram h(256);
+  std::vector<float> v(900, 0.0f);
+  for (int i = 1; i <= 100; ++i) v.push_back(static_cast<float>(i) / 10.0f);
+  h.add(v);
+  CHECK(h.zeros() == 900);
+  CHECK(detail::quantile(h, 0.5) == 0.0);
+  CHECK(detail::quantile(h, 0.95) == doctest::Approx(5.0).epsilon(0.03));
+  CHECK(percentile_range(h, 95.0).max == doctest::Approx(5.0f).epsilon(0.03));
 }
 
 TEST_CASE("MSE range of values that are all negative ends at 0") {

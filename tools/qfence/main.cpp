@@ -2,6 +2,7 @@
 //
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
+//   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
 //   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
 //
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
@@ -23,8 +24,11 @@
 #include "qfence/codegen/header_writer.hpp"
 #include "json.hpp"
 #include "layers.hpp"
+#include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
+#include "qfence/tflite/writer.hpp"
 #include "seeded_input.hpp"
 
 namespace qfence::cli {
@@ -45,6 +49,16 @@ constexpr const char* usage_text =
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
+    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8] [--calibrator NAME|auto]\n"
+    "           [--fence OP|#INDEX]... [--no-fences] [--io float|int8] [--calib-from-model]\n"
+    "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
+    "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op) and\n"
+    "      writes a .tflite that TFLite, TFLM and qfence run. Ops without an int8 kernel, and\n"
+    "      those named by --fence (op type or operator index), stay float behind DEQUANTIZE/\n"
+    "      QUANTIZE (one line per fence); --no-fences makes that an error. --io int8: the model\n"
+    "      reads and writes int8 (default float32). --calib-from-model: take the ranges from\n"
+    "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
+    "      every calibrator's model runs on the calibration samples, the best output SQNR wins\n"
     "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
     "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names) and prints each activation's\n"
@@ -285,6 +299,85 @@ int calibrate_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int quantize_command(const std::vector<std::string>& args) {
+  std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto";
+  bool from_model = false;
+  quant::calibration_options calibration;
+  quant::quantize_options options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--calib") calib_dir = flag_value(args, i);
+    else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
+    else if (a == "--scheme") scheme = flag_value(args, i);
+    else if (a == "--fence") options.fence.push_back(flag_value(args, i));
+    else if (a == "--no-fences") options.forbid_fences = true;
+    else if (a == "--calib-from-model") from_model = true;
+    else if (a == "--io") {
+      const std::string v = flag_value(args, i);
+      if (v != "float" && v != "int8") throw usage_error("--io takes float or int8, not '" + v + "'");
+      options.inputs = options.outputs = v == "int8" ? quant::io_type::int8 : quant::io_type::float32;
+    } else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
+    else if (a.starts_with("-")) throw usage_error("quantize: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("quantize: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("quantize: no model given");
+  if (out_path.empty()) throw usage_error("quantize: no output file given (-o OUT.tflite)");
+  if (calib_dir.empty() == !from_model)
+    throw usage_error("quantize: give calibration data (--calib DIR) or --calib-from-model, one of them");
+  if (scheme != "int8")
+    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8 is (int16x8, dynamic and "
+                      "float16 are planned)");
+  const bool automatic = calibrator_choice == "auto";
+  if (!automatic) calibration.observer.method = parse_calibrator(calibrator_choice);
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  (void)quant::plan_fences(*model, options);  // --no-fences: fail before calibrating
+  quant::calibration_report report;
+  std::optional<quant::directory_samples> samples;
+  if (from_model) {
+    report = quant::ranges_from_model(*model);
+  } else {
+    samples.emplace(calib_dir, *model);
+    calibration.progress = progress_printer("calibrate");
+    report = quant::calibrate(model, *samples, calibration);
+  }
+  for (const auto& w : report.warnings) std::cerr << "qfence: warning: " << w << "\n";
+  auto quantize_with = [&](const quant::calibration_report& r) {
+    quant::quantized_model q = quant::quantize_int8(*model, r, options);
+    quant::check_runs(q.model);
+    return q;
+  };
+  quant::quantized_model q;
+  if (automatic && samples) {
+    // Every calibrator's ranges come from the same observations; each
+    // quantized model runs on the calibration samples beside the float one,
+    // and the best output SQNR wins (measured on calibration data only).
+    runtime::interpreter reference(model);
+    double best = -std::numeric_limits<double>::infinity();
+    for (const quant::calibrator c : quant::all_calibrators) {
+      const quant::calibration_report r = report.with_calibrator(c);
+      quant::quantized_model candidate = quantize_with(r);
+      runtime::interpreter run(tflite::read_model(tflite::write_model(candidate.model)));
+      const quant::output_agreement a = quant::compare_outputs(reference, run, *samples);
+      std::printf("calibrator %-15s output SQNR %7.2f dB, top-1 agreement %.3f on the %zu calibration samples\n",
+                  std::string(quant::calibrator_name(c)).c_str(), a.sqnr_db, a.top1, a.samples);
+      if (a.sqnr_db > best) {
+        best = a.sqnr_db;
+        report.calibrator = r.calibrator;
+        q = std::move(candidate);
+      }
+    }
+  } else {
+    q = quantize_with(report);
+  }
+  for (const auto& fence : q.fences) std::cout << fence.text() << "\n";
+  for (const auto& note : q.notes) std::cout << "note: " << note << "\n";
+  write_file(out_path, tflite::write_model(q.model, q.model.description));
+  std::cout << "wrote " << out_path << ": " << q.model.operations.size() << " operators, " << q.fences.size()
+            << " fence" << (q.fences.size() == 1 ? "" : "s") << ", calibrator " << report.calibrator << "\n";
+  return 0;
+}
+
 int layers_command(const std::vector<std::string>& args) {
   std::string model_path, target_name;
   int repeat = 50;
@@ -326,6 +419,7 @@ int main(int argc, char** argv) {
     if (command == "embed") return embed_command(rest);
     if (command == "layers") return layers_command(rest);
     if (command == "calibrate") return calibrate_command(rest);
+    if (command == "quantize") return quantize_command(rest);
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.

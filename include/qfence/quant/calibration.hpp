@@ -64,12 +64,17 @@ struct tensor_calibration {
   int tensor = 0;           // index in the model
   std::string name;
   real_range range;         // the calibrator's choice, from every sample
+  real_range range_by[std::size(all_calibrators)]{};  // every calibrator's choice (indexed as all_calibrators)
   real_range seen;          // every finite value seen
   real_range half_range;    // the calibrator's choice from the first half of the samples
   double moved = 0;         // how far half_range is from range, as a share of range's width
   double clipped = 0;       // the share of all values that `range` clips
   std::optional<double> held_back_clipped;  // the share of the held-back slice's values that the others' range clips
   std::uint64_t values = 0;
+  /// The mean of each channel (the last axis) over every sample: what a
+  /// layer reading this tensor needs to cancel the shift its rounded
+  /// weights add (quantize_model.hpp, bias correction).
+  std::vector<double> channel_means;
   std::uint64_t non_finite = 0;
   std::optional<std::size_t> first_non_finite_sample;
 };
@@ -81,6 +86,16 @@ struct calibration_report {
   std::vector<std::string> skipped;  // one line per sample not used, saying why
   std::vector<tensor_calibration> tensors;
   std::vector<std::string> warnings;  // one line each, for the person who runs it
+
+  /// The same report with every range chosen by `method` instead.
+  calibration_report with_calibrator(qfence::quant::calibrator method) const {
+    calibration_report r = *this;
+    r.calibrator = std::string(calibrator_name(method));
+    const auto c = static_cast<std::size_t>(std::find(std::begin(all_calibrators), std::end(all_calibrators), method) -
+                                            std::begin(all_calibrators));
+    for (auto& t : r.tensors) t.range = t.range_by[c];
+    return r;
+  }
 
   const tensor_calibration* find(int tensor) const {
     for (const auto& t : tensors)
@@ -196,6 +211,13 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   std::vector<real_range> half(observed.size()), before_held(observed.size());
   std::vector<std::uint64_t> held_values(observed.size(), 0), held_outside(observed.size(), 0);
   std::vector<std::optional<std::size_t>> first_bad_sample(observed.size());
+  // Per-channel sums (the last axis): O(channels) each, whatever the data.
+  std::vector<std::vector<double>> channel_sum(observed.size());
+  std::vector<std::uint64_t> channel_rows(observed.size(), 0);
+  for (std::size_t i = 0; i < observed.size(); ++i) {
+    const auto& shape = m.tensors[static_cast<std::size_t>(observed[i])].shape;
+    channel_sum[i].assign(shape.empty() ? 1 : static_cast<std::size_t>(std::max(shape.back(), 1)), 0.0);
+  }
 
   calibration_report report;
   report.calibrator = std::string(calibrator_name(options.observer.method));
@@ -206,6 +228,10 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     const auto bad_before = observers[i].non_finite_count();
     observers[i].observe(values);
     if (observers[i].non_finite_count() > bad_before && !first_bad_sample[i]) first_bad_sample[i] = sample;
+    std::vector<double>& sums = channel_sum[i];
+    for (std::size_t e = 0; e < values.size(); ++e)
+      if (std::isfinite(values[e])) sums[e % sums.size()] += values[e];
+    channel_rows[i] += values.size() / sums.size();
     if (testing_held) {
       const real_range r = before_held[i];
       held_values[i] += values.size();
@@ -244,6 +270,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     t.tensor = observed[i];
     t.name = m.tensors[static_cast<std::size_t>(observed[i])].name;
     t.range = o.range();
+    for (std::size_t c = 0; c < std::size(all_calibrators); ++c) t.range_by[c] = o.range(all_calibrators[c]);
     t.seen = o.seen();
     t.half_range = total >= 2 ? half[i] : t.range;
     t.moved = detail::range_distance(t.half_range, t.range);
@@ -251,6 +278,8 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     if (held > 0 && held_values[i] > 0)
       t.held_back_clipped = static_cast<double>(held_outside[i]) / static_cast<double>(held_values[i]);
     t.values = o.values();
+    for (const double sum : channel_sum[i])
+      t.channel_means.push_back(channel_rows[i] > 0 ? sum / static_cast<double>(channel_rows[i]) : 0.0);
     t.non_finite = o.non_finite_count();
     t.first_non_finite_sample = first_bad_sample[i];
     report.tensors.push_back(std::move(t));
@@ -289,6 +318,30 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                               detail::percent(*t->held_back_clipped) + " of the values of the last " +
                               std::to_string(report.held_back) + " (on the data they saw: " + detail::percent(t->clipped) +
                               "): new data will clip more than calibration did");
+  return report;
+}
+
+/// The ranges a float model carries in its tensors' min/max statistics
+/// (converters that record them, or quantization-aware training), as a
+/// report that quantize_int8 takes instead of calibration. An activation
+/// without statistics is an error naming it.
+inline calibration_report ranges_from_model(const runtime::model& m) {
+  calibration_report report;
+  report.calibrator = "from-model";
+  for (const int t : observed_tensors(m, m.operations)) {
+    const runtime::tensor& x = m.tensors[static_cast<std::size_t>(t)];
+    if (x.quant.min.size() != 1 || x.quant.max.size() != 1)
+      throw runtime::model_error(detail::tensor_label(m, t) + " carries no min/max statistics (" +
+                                 std::to_string(x.quant.min.size()) +
+                                 " values); --calib-from-model needs one min and one max on every float activation. "
+                                 "fix: calibrate on data (--calib DIR)");
+    tensor_calibration c;
+    c.tensor = t;
+    c.name = x.name;
+    c.range = c.seen = c.half_range = real_range{x.quant.min[0], x.quant.max[0]}.with_zero();
+    for (auto& r : c.range_by) r = c.range;
+    report.tensors.push_back(std::move(c));
+  }
   return report;
 }
 

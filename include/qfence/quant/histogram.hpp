@@ -9,6 +9,11 @@
 // merges bins in pairs, which is exact: no count moves to a bin it was not
 // in, so the result does not depend on how the data was split into calls,
 // only on the order in which the range grew.
+//
+// Exact zeros are counted apart, not binned: any quantized range holds 0
+// exactly, so they are never clipped and never rounded, and ReLU outputs,
+// half zeros, would otherwise swamp the bin around 0 and the searches that
+// weigh rounding error (MSE) or distribution shape (entropy).
 #pragma once
 
 #include <algorithm>
@@ -44,6 +49,10 @@ class histogram {
     const double inverse = 1.0 / width_;
     const auto last = static_cast<std::int64_t>(counts_.size()) - 1;
     for (const float v : values) {
+      if (v == 0.0f) {
+        ++zeros_;
+        continue;
+      }
       const auto k = static_cast<std::int64_t>((static_cast<double>(v) - lo_) * inverse);
       ++counts_[static_cast<std::size_t>(std::clamp<std::int64_t>(k, 0, last))];
     }
@@ -54,7 +63,10 @@ class histogram {
 
   int bins() const noexcept { return static_cast<int>(counts_.size()); }
   std::uint64_t count(int bin) const noexcept { return counts_[static_cast<std::size_t>(bin)]; }
+  /// Every value added, exact zeros included.
   std::uint64_t total() const noexcept { return total_; }
+  /// The exact zeros among them (not in any bin).
+  std::uint64_t zeros() const noexcept { return zeros_; }
   /// The lower edge of bin i (i = bins() gives the upper end of the range).
   double edge(int i) const noexcept { return lo_ + width_ * i; }
   double center(int i) const noexcept { return lo_ + width_ * (i + 0.5); }
@@ -121,7 +133,7 @@ class histogram {
   }
 
   std::vector<std::uint64_t> counts_;
-  std::uint64_t total_ = 0;
+  std::uint64_t total_ = 0, zeros_ = 0;
   double lo_ = 0, width_ = 1;
   double min_ = 0, max_ = 0;
 };

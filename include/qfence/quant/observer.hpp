@@ -47,9 +47,11 @@ inline constexpr std::string_view calibrator_name(calibrator c) noexcept {
   return "?";
 }
 
+inline constexpr calibrator all_calibrators[] = {calibrator::minmax, calibrator::moving_average, calibrator::percentile,
+                                                 calibrator::mse, calibrator::entropy};
+
 inline std::optional<calibrator> calibrator_named(std::string_view name) noexcept {
-  for (const calibrator c : {calibrator::minmax, calibrator::moving_average, calibrator::percentile, calibrator::mse,
-                             calibrator::entropy})
+  for (const calibrator c : all_calibrators)
     if (calibrator_name(c) == name) return c;
   return std::nullopt;
 }
@@ -92,9 +94,14 @@ class tensor_observer {
   }
 
   /// The range the calibrator chooses from everything observed so far.
-  real_range range() const {
+  real_range range() const { return range(options_.method); }
+
+  /// The range another calibrator would choose from the same observations
+  /// (every observer keeps what all of them need): `qfence quantize
+  /// --calibrator auto` compares them without running the data again.
+  real_range range(calibrator method) const {
     if (histogram_.total() == 0) return {};
-    switch (options_.method) {
+    switch (method) {
       case calibrator::minmax: return histogram_.seen().with_zero();
       case calibrator::moving_average: return average_.with_zero();
       case calibrator::percentile: return percentile_range(histogram_, options_.percentile);

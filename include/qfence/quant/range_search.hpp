@@ -24,13 +24,30 @@ namespace qfence::quant {
 namespace detail {
 
 /// The value below which `fraction` of the histogram's values lie,
-/// interpolated linearly inside its bin.
+/// interpolated linearly inside its bin; the exact zeros are a point mass
+/// at 0.
 inline double quantile(const histogram& h, double fraction) {
   const double target = fraction * static_cast<double>(h.total());
   double below = 0;
+  bool zeros_counted = false;
   for (int i = 0; i < h.bins(); ++i) {
     const auto n = static_cast<double>(h.count(i));
-    if (n > 0 && below + n >= target) return h.edge(i) + h.bin_width() * std::clamp((target - below) / n, 0.0, 1.0);
+    const double a = h.edge(i), w = h.bin_width();
+    // The bin's share below 0 (by interpolation), then the zeros, then the rest.
+    const double share_below_zero = zeros_counted ? 0.0 : std::clamp((0.0 - a) / w, 0.0, 1.0);
+    if (!zeros_counted && h.edge(i + 1) > 0.0) {
+      if (n > 0 && below + n * share_below_zero >= target) return a + w * std::clamp((target - below) / n, 0.0, 1.0);
+      below += n * share_below_zero;
+      below += static_cast<double>(h.zeros());
+      zeros_counted = true;
+      if (below >= target) return 0.0;
+      const double rest = n * (1.0 - share_below_zero);
+      if (rest > 0 && below + rest >= target)
+        return std::max(0.0, a) + (h.edge(i + 1) - std::max(0.0, a)) * std::clamp((target - below) / rest, 0.0, 1.0);
+      below += rest;
+      continue;
+    }
+    if (n > 0 && below + n >= target) return a + w * std::clamp((target - below) / n, 0.0, 1.0);
     below += n;
   }
   return h.edge(h.bins());
@@ -58,7 +75,8 @@ inline real_range percentile_range(const histogram& h, double percentile) {
 /// The range [A, B] that minimises the expected squared error of
 /// quantizing the values to `levels` evenly spaced steps: the clipping
 /// error of the values outside (each bin's values at its centre) plus the
-/// rounding error of those inside, step^2 / 12 each. A is a bin edge at or
+/// rounding error of those inside, step^2 / 12 each (exact zeros have
+/// neither: 0 is always a step). A is a bin edge at or
 /// below 0 and B one at or above it; every pair is tried (prefix sums make
 /// each O(1), so 2048 bins cost at most a million evaluations).
 inline real_range mse_range(const histogram& h, int levels = 256) {

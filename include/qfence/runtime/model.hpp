@@ -186,6 +186,22 @@ struct model {
   model(const model&) = delete;
   model& operator=(const model&) = delete;
 
+  /// A copy whose constants still point into this model's storage (the
+  /// copy owns none): for a short-lived interpreter of a model being
+  /// changed (bias correction). It must not outlive this model, nor see a
+  /// constant this model has since replaced.
+  model borrowed_copy() const {
+    model m;
+    m.tensors = tensors;
+    m.operations = operations;
+    m.inputs = inputs;
+    m.outputs = outputs;
+    m.description = description;
+    m.subgraph_count = subgraph_count;
+    m.notes = notes;
+    return m;
+  }
+
   // Storage behind the spans above: the file, and realigned copies of
   // constant buffers that the file stores at unaligned offsets.
   std::vector<std::byte> file;

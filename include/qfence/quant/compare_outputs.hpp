@@ -1,0 +1,111 @@
+// qfence/quant/compare_outputs.hpp: how close a quantized model's outputs
+// are to its float model's on a set of samples: output SQNR and top-1
+// agreement, the two figures issue #10 judges a quantizer by.
+//
+// Both models take the samples as float; a model whose inputs are int8
+// (`--io int8`) gets them quantized with its input parameters, and int8
+// outputs are dequantized before they are compared.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/core/typed_storage.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/quant/calibration.hpp"
+#include "qfence/runtime/interpreter.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+struct output_agreement {
+  double sqnr_db = std::numeric_limits<double>::infinity();  // 10 log10(sum ref^2 / sum (out - ref)^2)
+  double top1 = 1.0;     // rows of output 0 (along its last axis) whose argmax agrees
+  std::size_t samples = 0;
+};
+
+/// The real values of a tensor's bytes (float, or int8/uint8/int16 dequantized).
+inline std::vector<float> real_values(const runtime::tensor& t, std::span<const std::byte> bytes) {
+  std::vector<float> v(static_cast<std::size_t>(t.elements()));
+  const auto n = static_cast<std::int64_t>(v.size());
+  switch (t.type) {
+    case dtype::f32: std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float)); break;
+    case dtype::i8:
+      reference::dequantize(n, qfence::detail::object_at<const std::int8_t>(bytes.data()), t.quant.scale(),
+                            t.quant.zero_point(), v.data());
+      break;
+    case dtype::u8:
+      reference::dequantize(n, qfence::detail::object_at<const std::uint8_t>(bytes.data()), t.quant.scale(),
+                            t.quant.zero_point(), v.data());
+      break;
+    case dtype::i16:
+      reference::dequantize(n, qfence::detail::object_at<const std::int16_t>(bytes.data()), t.quant.scale(),
+                            t.quant.zero_point(), v.data());
+      break;
+    default: throw runtime::model_error("cannot compare a tensor of dtype " + std::string(name(t.type)));
+  }
+  return v;
+}
+
+/// Runs `reference` (a float model) and `candidate` on every sample and
+/// compares all outputs.
+template <sample_source Source>
+output_agreement compare_outputs(runtime::interpreter& reference, runtime::interpreter& candidate, const Source& samples) {
+  if (reference.output_count() != candidate.output_count() || reference.input_count() != candidate.input_count())
+    throw runtime::model_error("the two models have different numbers of inputs or outputs");
+  double signal = 0, noise = 0;
+  std::size_t rows = 0, agree = 0;
+  output_agreement r;
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    if (samples.fill(s, reference)) continue;  // a sample the source cannot use
+    for (int k = 0; k < candidate.input_count(); ++k) {
+      const runtime::tensor& t = candidate.input_tensor(k);
+      const auto in = reference.input<float>(k);
+      if (t.type == dtype::f32) {
+        std::ranges::copy(in, candidate.input<float>(k).begin());
+      } else if (t.type == dtype::i8) {
+        reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
+                            candidate.input<std::int8_t>(k).data());
+      } else {
+        throw runtime::model_error("compare: input " + std::to_string(k) + " of dtype " + std::string(name(t.type)) +
+                                   " cannot take float samples");
+      }
+    }
+    reference.reset_variables();
+    candidate.reset_variables();
+    reference.invoke();
+    candidate.invoke();
+    for (int k = 0; k < reference.output_count(); ++k) {
+      const auto want = real_values(reference.output_tensor(k), reference.output_bytes(k));
+      const auto got = real_values(candidate.output_tensor(k), candidate.output_bytes(k));
+      for (std::size_t e = 0; e < want.size(); ++e) {
+        signal += static_cast<double>(want[e]) * want[e];
+        noise += (static_cast<double>(got[e]) - want[e]) * (static_cast<double>(got[e]) - want[e]);
+      }
+      if (k != 0 || reference.output_tensor(0).shape.empty()) continue;
+      const auto row = static_cast<std::size_t>(reference.output_tensor(0).shape.back());
+      for (std::size_t at = 0; row > 0 && at + row <= want.size(); at += row) {
+        const auto arg = [&](const std::vector<float>& v) {
+          return std::max_element(v.begin() + static_cast<std::ptrdiff_t>(at),
+                                  v.begin() + static_cast<std::ptrdiff_t>(at + row)) - v.begin();
+        };
+        agree += arg(want) == arg(got);
+        ++rows;
+      }
+    }
+    ++r.samples;
+  }
+  if (noise > 0) r.sqnr_db = 10.0 * std::log10(signal / noise);
+  if (rows > 0) r.top1 = static_cast<double>(agree) / static_cast<double>(rows);
+  return r;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,156 @@
+// qfence/quant/op_property.hpp: how post-training quantization treats each
+// op (TFLite keeps the same facts in operator_property.cc): which operands
+// are activations, weights (and along which axis their scales run), biases
+// or integer operands left alone, and where the output's parameters come
+// from.
+//
+// What an int8 op then accepts is not repeated here: the op's type rule
+// (rules/) checks the quantized model when the quantizer prepares it, and
+// the fixed output parameters (softmax, logistic, tanh) come from the rules
+// themselves.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/rules/activation.hpp"
+#include "qfence/rules/softmax.hpp"
+#include "qfence/runtime/model.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+enum class operand_role {
+  activation,  ///< quantized with its calibrated (or propagated) parameters
+  weights,     ///< constant, symmetric int8, per channel along weights_axis (or per tensor)
+  bias,        ///< constant, int32 at input scale * weight scale, zero point 0
+  integer,     ///< shapes, axes, paddings, indices: left as they are
+};
+
+enum class output_params {
+  calibrated,  ///< the output's own calibrated range
+  same_as_input,  ///< input 0's parameters: the op moves or selects values, never rescales
+  fixed,       ///< the op's fixed parameters (softmax, logistic, tanh)
+  not_quantized,  ///< an integer output (ARG_MAX's indices)
+};
+
+struct op_property {
+  bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
+  std::vector<operand_role> inputs;  ///< by position; missing positions are activations
+  int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
+  int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
+  output_params output = output_params::calibrated;
+  /// Inputs must carry the output's parameters (int8 CONCATENATION):
+  /// the quantizer requantizes those that do not.
+  bool inputs_share_output_params = false;
+
+  operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
+};
+
+/// How the int8 scheme treats `op`. An op marked not quantizable is fenced
+/// (kept in float, with dequantize/quantize at its borders).
+inline op_property int8_property(const runtime::operation& op) {
+  using runtime::op_code;
+  using R = operand_role;
+  op_property p;
+  p.quantizable = true;
+  switch (op.code) {
+    case op_code::conv_2d:
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_axis = 0;
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::depthwise_conv_2d:
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_axis = 3;
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::fully_connected:
+      // Per tensor, as TFLite's converter writes it by default (TFLM's
+      // kernel takes per-channel weights only in recent versions).
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::transpose_conv:
+      p.inputs = {R::integer, R::weights, R::activation, R::bias};
+      p.weights_axis = 0;
+      p.weights_input = 1;
+      p.bias_input = 3;
+      p.activation_input = 2;
+      break;
+    case op_code::average_pool_2d:
+    case op_code::max_pool_2d:
+    case op_code::maximum:
+    case op_code::minimum:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::reshape:
+    case op_code::pad:
+    case op_code::transpose:
+    case op_code::resize_bilinear:
+    case op_code::resize_nearest_neighbor:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::strided_slice:
+      p.inputs = {R::activation, R::integer, R::integer, R::integer};
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::split:
+      p.inputs = {R::integer, R::activation};
+      p.activation_input = 1;
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::pack:
+    case op_code::unpack:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::concatenation:
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::softmax:
+    case op_code::logistic:
+    case op_code::tanh:
+      p.output = output_params::fixed;
+      break;
+    case op_code::mean:
+      p.inputs = {R::activation, R::integer};
+      break;
+    case op_code::arg_max:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::not_quantized;
+      break;
+    case op_code::add:
+    case op_code::sub:
+    case op_code::mul:
+    case op_code::relu:
+    case op_code::relu6:
+    case op_code::leaky_relu:
+      break;
+    default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
+      p.quantizable = false;
+      break;
+  }
+  return p;
+}
+
+/// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
+/// type rules state them.
+inline std::optional<quant_desc> fixed_output_params(const runtime::operation& op, dtype type) {
+  using runtime::op_code;
+  switch (op.code) {
+    case op_code::softmax: return softmax_output_quant(type);
+    case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
+    case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

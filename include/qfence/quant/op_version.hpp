@@ -1,0 +1,107 @@
+// qfence/quant/op_version.hpp: the version TFLite gives an operator for its
+// operand types, so that a model qfence writes declares what TFLite's
+// converter would (tflite/converter/tools/versioning/op_version.cc,
+// GetBuiltinOperatorVersion). TFLite refuses a version its kernel does not
+// register; TFLM ignores versions.
+//
+// Only the ops and dtypes qfence's quantizer writes are listed; anything
+// else keeps the version it had in the float model.
+#pragma once
+
+#include <cstddef>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/model.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// The version of `op` in `m` after quantization, from its operands' dtypes
+/// and options; `float_version` for an op that stays float.
+inline int tflite_op_version(const runtime::model& m, const runtime::operation& op, int float_version) {
+  using runtime::op_code;
+  auto type_of = [&](std::size_t i, bool output = false) {
+    const auto& list = output ? op.outputs : op.inputs;
+    return i < list.size() && list[i] >= 0 ? m.tensors[static_cast<std::size_t>(list[i])].type : dtype::f32;
+  };
+  auto rank_of = [&](std::size_t i) {
+    return i < op.inputs.size() && op.inputs[i] >= 0 ? m.tensors[static_cast<std::size_t>(op.inputs[i])].rank() : 0;
+  };
+  const dtype in = type_of(0), out = type_of(0, true);
+  const bool i8 = in == dtype::i8, i16 = in == dtype::i16;
+  if (in == dtype::f32 && op.code != op_code::quantize) return float_version;
+  switch (op.code) {
+    case op_code::conv_2d: return i16 ? 4 : 3;
+    case op_code::depthwise_conv_2d: return i16 ? 5 : 3;
+    case op_code::fully_connected:
+      if (i16) return 7;
+      if (op.inputs.size() == 2 || (op.inputs.size() == 3 && op.inputs[2] < 0)) return 6;
+      if (op.options.keep_num_dims) return 5;
+      return 4;
+    case op_code::transpose_conv:
+      if (op.options.raw_activation != 0) return 4;
+      return op.inputs.size() == 4 && op.inputs[3] >= 0 ? 3 : 2;
+    case op_code::quantize: return out == dtype::i16 ? 2 : 1;
+    case op_code::dequantize: return i16 ? 3 : 2;
+    case op_code::mul: {
+      if (i16) return 4;
+      const auto scale = [&](std::size_t i, bool output) {
+        const auto& list = output ? op.outputs : op.inputs;
+        return static_cast<double>(m.tensors[static_cast<std::size_t>(list[i])].quant.scale());
+      };
+      return scale(0, false) * scale(1, false) / scale(0, true) >= 1.0 ? 3 : 2;
+    }
+    case op_code::reshape: return 1;
+    case op_code::leaky_relu: return i16 ? 2 : 1;
+    case op_code::strided_slice:
+      if (op.options.offset) return 8;
+      if (op.options.ellipsis_mask != 0 || op.options.new_axis_mask != 0) return 6;
+      if (rank_of(0) > 4) return 4;
+      return i8 ? 2 : 1;
+    case op_code::transpose:
+      if (rank_of(0) > 5) return 6;
+      if (i16) return 5;
+      if (rank_of(0) > 4) return 4;
+      return i8 ? 2 : 1;
+    case op_code::resize_bilinear:
+      if (i16) return 4;
+      if (op.options.half_pixel_centers) return 3;
+      return i8 ? 2 : 1;
+    case op_code::resize_nearest_neighbor:
+      if (i16) return 4;
+      if (op.options.half_pixel_centers || op.options.align_corners) return 3;
+      return i8 ? 2 : 1;
+    case op_code::split: return type_of(1) == dtype::i16 ? 4 : type_of(1) == dtype::i8 ? 2 : 1;
+    case op_code::add:
+      if (i16) return op.options.pot_scale_int16 ? 1 : 3;
+      return i8 ? 2 : 1;
+    case op_code::average_pool_2d:
+    case op_code::max_pool_2d:
+    case op_code::logistic:
+    case op_code::tanh:
+      if (i16 && out == dtype::i16) return 3;
+      return i8 ? 2 : 1;
+    case op_code::softmax:
+    case op_code::sub:
+    case op_code::concatenation:
+    case op_code::pad:
+    case op_code::mean:
+    case op_code::relu:
+    case op_code::relu6:
+    case op_code::maximum:
+    case op_code::minimum:
+    case op_code::arg_max:
+      if (i16) return 3;
+      return i8 ? 2 : 1;
+    case op_code::pack:
+    case op_code::unpack:
+      if (i16) return op.code == op_code::pack ? 3 : 4;
+      return i8 ? 2 : 1;
+    default: return float_version;
+  }
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

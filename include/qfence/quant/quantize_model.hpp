@@ -1,0 +1,495 @@
+// qfence/quant/quantize_model.hpp: post-training quantization of a float
+// model on the runtime path (`qfence quantize`): a calibrated float model in,
+// a full-int8 model out, written by tflite/writer.hpp.
+//
+// The scheme is TFLite's full-integer quantization: int8 activations,
+// asymmetric, with the calibrated ranges; int8 weights, symmetric, per
+// channel for convolutions (per tensor for fully connected, as TFLite's
+// converter writes them); int32 biases at input scale x weight scale; the
+// parameters of softmax, logistic and tanh fixed; ops that move values
+// without rescaling them keep their input's parameters (op_property.hpp).
+//
+// Fences: an op with no int8 kernel, or one the caller names, is fenced:
+// it stays float, and its borders get DEQUANTIZE (int8 -> float) before and
+// QUANTIZE (float -> int8, with the calibrated parameters) after. Adjacent
+// fenced ops share float tensors with no conversion between them. Every
+// fence is reported, one line each; forbid_fences turns the first into an
+// error that names the op.
+//
+// The model's inputs and outputs stay float32 unless asked otherwise (then
+// the model reads and writes int8 directly), and keep their names: a float
+// input gets a QUANTIZE into an int8 copy named "<name>_int8", a float
+// output a DEQUANTIZE from one.
+//
+// The result is prepared by the interpreter before it is returned, so every
+// op's type rule has checked it: a model this returns runs in qfence.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/calibration.hpp"
+#include "qfence/quant/op_property.hpp"
+#include "qfence/quant/op_version.hpp"
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/op_map.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+enum class io_type { float32, int8 };
+
+struct quantize_options {
+  io_type inputs = io_type::float32;
+  io_type outputs = io_type::float32;
+  /// Ops to keep in float besides those without an int8 kernel: an op type
+  /// ("SOFTMAX", a custom op's name), or an operator index ("#12").
+  std::vector<std::string> fence;
+  /// Refuse to fence anything: an op without an int8 kernel is an error.
+  bool forbid_fences = false;
+  /// Fold the mean shift that rounding the weights adds to each output
+  /// channel into its bias (see weight_rounding_shift).
+  bool bias_correction = true;
+};
+
+/// One fenced operation, as `qfence quantize` prints it.
+struct fence_line {
+  int op_index = 0;
+  std::string op;
+  std::string why;
+  std::string text() const {
+    return "fence: operator " + std::to_string(op_index) + " (" + op + ") stays float: " + why +
+           "; DEQUANTIZE before it, QUANTIZE after";
+  }
+};
+
+struct quantized_model {
+  runtime::model model;
+  std::vector<fence_line> fences;
+  int bias_corrected_layers = 0;
+  std::vector<std::string> notes;  // other things the caller should know, one line each
+};
+
+namespace detail {
+
+inline std::span<const std::byte> own_bytes(runtime::model& m, const void* data, std::size_t bytes) {
+  auto copy = std::make_unique<std::byte[]>(std::max<std::size_t>(bytes, 1));
+  if (bytes > 0) std::memcpy(copy.get(), data, bytes);
+  std::span<const std::byte> view{copy.get(), bytes};
+  m.realigned.push_back(std::move(copy));
+  return view;
+}
+
+template <class T>
+std::span<const std::byte> own_values(runtime::model& m, const std::vector<T>& v) {
+  return own_bytes(m, v.data(), v.size() * sizeof(T));
+}
+
+inline std::vector<float> float_values(const runtime::tensor& t) {
+  std::vector<float> v(static_cast<std::size_t>(t.elements()));
+  std::memcpy(v.data(), t.data.data(), v.size() * sizeof(float));
+  return v;
+}
+
+inline std::string op_label(const runtime::operation& op) {
+  return "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
+}
+
+/// The mean shift that rounding the weights adds to each output channel of
+/// a convolution, depthwise convolution or fully connected layer:
+/// shift[o] = sum over its weights of (dequantized - float weight) x the
+/// mean of the input channel it multiplies (bias correction, Nagel et al.
+/// 2019, section 4.2, with the input means measured in calibration rather
+/// than taken from batch normalisation). Inputs are not centred (after a
+/// ReLU never), so the rounding errors do not average out; subtracting the
+/// shift from the bias cancels it in expectation. Empty when the input's
+/// channel means do not fit the weights.
+inline std::vector<double> weight_rounding_shift(runtime::op_code code, const std::vector<int>& shape,
+                                                 const std::vector<float>& w, const quantized_weights& q,
+                                                 const std::vector<double>& input_means) {
+  using runtime::op_code;
+  if (shape.empty() || input_means.empty()) return {};
+  const auto in_c = input_means.size();
+  const auto dims = [&](std::size_t d) { return static_cast<std::size_t>(shape[d]); };
+  std::vector<double> shift;
+  auto scale_of = [&](std::size_t o) { return q.scales[q.scales.size() == 1 ? 0 : o]; };
+  auto error = [&](std::size_t e, std::size_t o) {
+    return static_cast<double>(q.values[e]) * scale_of(o) - static_cast<double>(w[e]);
+  };
+  if (code == op_code::conv_2d && shape.size() == 4 && dims(3) == in_c) {
+    shift.assign(dims(0), 0.0);
+    const std::size_t per_output = dims(1) * dims(2) * dims(3);
+    for (std::size_t e = 0; e < w.size(); ++e) shift[e / per_output] += error(e, e / per_output) * input_means[e % in_c];
+  } else if (code == op_code::depthwise_conv_2d && shape.size() == 4 && dims(3) % in_c == 0) {
+    const std::size_t out_c = dims(3), multiplier = out_c / in_c;
+    shift.assign(out_c, 0.0);
+    for (std::size_t e = 0; e < w.size(); ++e) shift[e % out_c] += error(e, e % out_c) * input_means[(e % out_c) / multiplier];
+  } else if (code == op_code::fully_connected && shape.size() == 2 && dims(1) == in_c) {
+    shift.assign(dims(0), 0.0);
+    for (std::size_t e = 0; e < w.size(); ++e) shift[e / in_c] += error(e, e / in_c) * input_means[e % in_c];
+  }
+  return shift;
+}
+
+/// Drops tensors nothing refers to (float constants replaced by quantized
+/// ones) and renumbers the rest.
+inline void drop_unused_tensors(runtime::model& m) {
+  std::vector<bool> used(m.tensors.size(), false);
+  auto mark = [&](int t) {
+    if (t >= 0) used[static_cast<std::size_t>(t)] = true;
+  };
+  for (int t : m.inputs) mark(t);
+  for (int t : m.outputs) mark(t);
+  for (const auto& op : m.operations) {
+    for (int t : op.inputs) mark(t);
+    for (int t : op.outputs) mark(t);
+  }
+  std::vector<int> renumber(m.tensors.size(), -1);
+  std::vector<runtime::tensor> kept;
+  for (std::size_t t = 0; t < m.tensors.size(); ++t)
+    if (used[t]) {
+      renumber[t] = static_cast<int>(kept.size());
+      kept.push_back(std::move(m.tensors[t]));
+    }
+  m.tensors = std::move(kept);
+  auto map = [&](std::vector<int>& list) {
+    for (int& t : list)
+      if (t >= 0) t = renumber[static_cast<std::size_t>(t)];
+  };
+  map(m.inputs);
+  map(m.outputs);
+  for (auto& op : m.operations) {
+    map(op.inputs);
+    map(op.outputs);
+  }
+}
+
+}  // namespace detail
+
+/// Which operations of `f` the int8 scheme fences, and why: decided from the
+/// model alone, so that `qfence quantize --no-fences` fails before it spends
+/// time calibrating.
+struct fence_plan {
+  std::vector<op_property> property;
+  std::vector<bool> fenced, integer_op;  // by operation; integer ops (shapes, indices) stay as they are
+  std::vector<fence_line> lines;
+};
+
+inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options) {
+  auto float_operands = [&](const runtime::operation& op) {
+    for (int t : op.inputs)
+      if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32) return true;
+    for (int t : op.outputs)
+      if (f.tensors[static_cast<std::size_t>(t)].type == dtype::f32) return true;
+    return false;
+  };
+  fence_plan plan;
+  plan.property.resize(f.operations.size());
+  plan.fenced.assign(f.operations.size(), false);
+  plan.integer_op.assign(f.operations.size(), false);
+  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+    const auto& op = f.operations[k];
+    plan.property[k] = int8_property(op);
+    if (!float_operands(op)) {
+      plan.integer_op[k] = true;
+      continue;
+    }
+    std::string why;
+    const std::string name = runtime::op_name(op);
+    if (std::find(options.fence.begin(), options.fence.end(), name) != options.fence.end() ||
+        std::find(options.fence.begin(), options.fence.end(), "#" + std::to_string(op.index)) != options.fence.end())
+      why = "fenced on request";
+    else if (!plan.property[k].quantizable)
+      why = op.is_custom() ? "custom op with no quantized kernel" : "qfence has no int8 kernel for it";
+    if (why.empty()) continue;
+    if (options.forbid_fences)
+      throw runtime::model_error(detail::op_label(op) + " has no int8 kernel, so it would be fenced (kept in float), "
+                                 "and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
+    plan.fenced[k] = true;
+    plan.lines.push_back({op.index, name, why});
+  }
+  return plan;
+}
+
+/// Full-int8 quantization of float model `f` with the ranges of `ranges`
+/// (quant/calibration.hpp).
+inline quantized_model quantize_int8(const runtime::model& f, const calibration_report& ranges,
+                                     const quantize_options& options = {}) {
+  using runtime::op_code;
+  const std::size_t tensor_count = f.tensors.size();
+  auto is_activation = [&](int t) {
+    if (t < 0) return false;
+    const auto& x = f.tensors[static_cast<std::size_t>(t)];
+    return x.type == dtype::f32 && !x.constant;
+  };
+
+  quantized_model result;
+  // 1. Which operations are fenced, and why.
+  const fence_plan plan = plan_fences(f, options);
+  const std::vector<op_property>& property = plan.property;
+  const std::vector<bool>& fenced = plan.fenced;
+  const std::vector<bool>& integer_op = plan.integer_op;
+  result.fences = plan.lines;
+
+  // 2. Where each activation is produced and consumed: float or int8.
+  enum domain : std::uint8_t { none = 0, in_float = 1, in_int8 = 2 };
+  std::vector<std::uint8_t> produced(tensor_count, none), needed(tensor_count, none);
+  for (int t : f.inputs)
+    if (is_activation(t)) produced[static_cast<std::size_t>(t)] = options.inputs == io_type::float32 ? in_float : in_int8;
+  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+    if (integer_op[k]) continue;
+    const auto& op = f.operations[k];
+    const std::uint8_t d = fenced[k] ? in_float : in_int8;
+    for (std::size_t i = 0; i < op.inputs.size(); ++i)
+      if (is_activation(op.inputs[i]) && (fenced[k] || property[k].role(i) == operand_role::activation))
+        needed[static_cast<std::size_t>(op.inputs[i])] |= d;
+    for (int t : op.outputs)
+      if (is_activation(t)) produced[static_cast<std::size_t>(t)] = d;
+  }
+  for (int t : f.outputs)
+    if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= options.outputs == io_type::float32 ? in_float : in_int8;
+
+  // 3. Each activation's int8 parameters, in execution order.
+  std::vector<std::optional<affine_params>> params(tensor_count);
+  std::vector<real_range> range_of(tensor_count);
+  auto calibrated = [&](int t, const std::string& user) {
+    const tensor_calibration* c = ranges.find(t);
+    if (c == nullptr)
+      throw runtime::model_error("tensor " + std::to_string(t) + " ('" + runtime::printable(f.tensors[static_cast<std::size_t>(t)].name) +
+                                 "'), " + user + ", has no calibrated range; calibrate this model (the same file) first");
+    range_of[static_cast<std::size_t>(t)] = c->range;
+    return asymmetric_params(c->range, -128, 127);
+  };
+  for (int t : f.inputs)
+    if (is_activation(t)) params[static_cast<std::size_t>(t)] = calibrated(t, "a model input");
+  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+    if (integer_op[k]) continue;
+    const auto& op = f.operations[k];
+    for (int t : op.outputs) {
+      if (!is_activation(t)) continue;
+      auto& p = params[static_cast<std::size_t>(t)];
+      const output_params rule = fenced[k] ? output_params::calibrated : property[k].output;
+      const int source = op.inputs.at(static_cast<std::size_t>(property[k].activation_input));
+      if (rule == output_params::same_as_input && source >= 0 && params[static_cast<std::size_t>(source)]) {
+        p = params[static_cast<std::size_t>(source)];
+        range_of[static_cast<std::size_t>(t)] = range_of[static_cast<std::size_t>(source)];
+      } else if (rule == output_params::fixed) {
+        const quant_desc q = *fixed_output_params(op, dtype::i8);
+        p = affine_params{q.scale, q.zero_point};
+        range_of[static_cast<std::size_t>(t)] = {q.scale * static_cast<float>(-128 - q.zero_point),
+                                                 q.scale * static_cast<float>(127 - q.zero_point)};
+      } else {
+        p = calibrated(t, "the output of " + detail::op_label(op));
+      }
+    }
+  }
+
+  // 4. The new model: tensors first as they were, then conversions and
+  //    quantized constants appended.
+  runtime::model& q = result.model;
+  q.description = "quantized by qfence (full int8) from: " + f.description;
+  q.tensors = f.tensors;
+  for (auto& t : q.tensors)  // constants are re-owned: the float model's file is not kept
+    if (!t.data.empty()) t.data = detail::own_bytes(q, t.data.data(), t.data.size());
+  auto make_int8 = [&](runtime::tensor& x, int source) {
+    const affine_params p = *params[static_cast<std::size_t>(source)];
+    x.type = dtype::i8;
+    x.quant.scales = {p.scale};
+    x.quant.zero_points = {p.zero_point};
+    x.quant.axis = 0;
+    const real_range r = range_of[static_cast<std::size_t>(source)];
+    x.quant.min = {r.min};
+    x.quant.max = {r.max};
+  };
+  // The other-domain copy of an activation, made on first use.
+  std::vector<int> int8_copy(tensor_count, -1), float_copy(tensor_count, -1);
+  auto add_tensor = [&](runtime::tensor x) {
+    q.tensors.push_back(std::move(x));
+    return static_cast<int>(q.tensors.size()) - 1;
+  };
+  auto add_op = [&](op_code code, int in, int out) {
+    runtime::operation op;
+    op.code = code;
+    op.source_code = tflite::to_builtin_code(code);
+    op.source_name = std::string(runtime::op_code_name(code));
+    op.inputs = {in};
+    op.outputs = {out};
+    q.operations.push_back(std::move(op));
+  };
+  // After the producer of t: the conversion its consumers in the other
+  // domain read.
+  auto convert_after_producer = [&](int t) {
+    const auto i = static_cast<std::size_t>(t);
+    if (produced[i] == in_float && (needed[i] & in_int8)) {
+      runtime::tensor x = f.tensors[i];
+      x.name += "_int8";
+      make_int8(x, t);
+      int8_copy[i] = add_tensor(std::move(x));
+      add_op(op_code::quantize, t, int8_copy[i]);
+    } else if (produced[i] == in_int8 && (needed[i] & in_float)) {
+      runtime::tensor x = f.tensors[i];
+      x.name += "_float";
+      x.quant = {};
+      float_copy[i] = add_tensor(std::move(x));
+      add_op(op_code::dequantize, t, float_copy[i]);
+    }
+  };
+  for (std::size_t i = 0; i < tensor_count; ++i)
+    if (produced[i] == in_int8) make_int8(q.tensors[i], static_cast<int>(i));
+  for (int t : f.inputs)
+    if (is_activation(t)) convert_after_producer(t);
+
+  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+    runtime::operation op = f.operations[k];
+    if (integer_op[k]) {
+      q.operations.push_back(std::move(op));
+      continue;
+    }
+    const op_property& p = property[k];
+    if (fenced[k]) {
+      for (int& t : op.inputs)
+        if (is_activation(t) && produced[static_cast<std::size_t>(t)] == in_int8) t = float_copy[static_cast<std::size_t>(t)];
+    } else {
+      const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
+      const float input_scale = act >= 0 && params[static_cast<std::size_t>(act)] ? params[static_cast<std::size_t>(act)]->scale : 0.0f;
+      std::vector<float> weight_scales;
+      std::vector<double> rounding_shift;  // bias correction, per output channel
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+        int& t = op.inputs[i];
+        if (t < 0) continue;
+        const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
+        const operand_role role = p.role(i);
+        if (role == operand_role::integer || src.type != dtype::f32) continue;
+        if (!src.constant) {
+          if (produced[static_cast<std::size_t>(t)] == in_float) t = int8_copy[static_cast<std::size_t>(t)];
+          continue;
+        }
+        runtime::tensor x = src;
+        const std::vector<float> values = detail::float_values(src);
+        if (role == operand_role::weights) {
+          const quantized_weights w = quantize_weights_symmetric(values, src.shape, std::max(p.weights_axis, 0),
+                                                                 p.weights_axis >= 0);
+          x.type = dtype::i8;
+          x.data = detail::own_values(q, w.values);
+          x.quant = {};
+          x.quant.scales = w.scales;
+          x.quant.zero_points.assign(w.scales.size(), 0);
+          x.quant.axis = w.scales.size() > 1 ? p.weights_axis : 0;
+          weight_scales = w.scales;
+          if (options.bias_correction && act >= 0)
+            if (const tensor_calibration* c = ranges.find(act))
+              rounding_shift = detail::weight_rounding_shift(op.code, src.shape, values, w, c->channel_means);
+        } else if (role == operand_role::bias) {
+          std::vector<float> corrected = values;
+          if (rounding_shift.size() == corrected.size()) {
+            for (std::size_t c = 0; c < corrected.size(); ++c)
+              corrected[c] = static_cast<float>(corrected[c] - rounding_shift[c]);
+            ++result.bias_corrected_layers;
+          }
+          const std::vector<std::int32_t> b = quantize_bias<std::int32_t>(corrected, input_scale, weight_scales);
+          x.type = dtype::i32;
+          x.data = detail::own_values(q, b);
+          x.quant = {};
+          for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
+          x.quant.zero_points.assign(x.quant.scales.size(), 0);
+          x.quant.axis = 0;
+          for (std::size_t c = 0; c < b.size(); ++c)
+            if (b[c] == 2147483647 || b[c] == -2147483647)
+              result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) +
+                                     " saturates int32 at scale input x weight; its layer will be inexact");
+        } else {  // a constant activation operand (ADD of a constant): its own range
+          float lo = 0, hi = 0;
+          for (const float v : values) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+          }
+          const affine_params a = asymmetric_params({lo, hi}, -128, 127);
+          std::vector<std::int8_t> v(values.size());
+          for (std::size_t e = 0; e < v.size(); ++e)
+            v[e] = static_cast<std::int8_t>(std::clamp<std::int64_t>(
+                reference::quantize_value(values[e], a.scale, a.zero_point), -128, 127));
+          x.type = dtype::i8;
+          x.data = detail::own_values(q, v);
+          x.quant = {};
+          x.quant.scales = {a.scale};
+          x.quant.zero_points = {a.zero_point};
+          x.quant.min = {lo};
+          x.quant.max = {hi};
+        }
+        t = add_tensor(std::move(x));  // the float constant is dropped at the end if nothing else reads it
+      }
+      // Inputs that must carry the output's parameters get a requantize.
+      if (p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0])) {
+        const affine_params out = *params[static_cast<std::size_t>(op.outputs[0])];
+        for (int& t : op.inputs) {
+          const runtime::tensor& x = q.tensors[static_cast<std::size_t>(t)];
+          if (x.type != dtype::i8 || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
+          runtime::tensor y = x;
+          y.name += "_requantized";
+          y.data = {};
+          y.constant = false;
+          y.quant.scales = {out.scale};
+          y.quant.zero_points = {out.zero_point};
+          const int r = add_tensor(std::move(y));
+          add_op(op_code::quantize, t, r);
+          t = r;
+        }
+      }
+    }
+    const std::vector<int> outputs = op.outputs;
+    q.operations.push_back(std::move(op));
+    for (int t : outputs)
+      if (is_activation(t)) convert_after_producer(t);
+  }
+
+  // 5. Model inputs and outputs: the domain asked for, with their names.
+  q.inputs = f.inputs;
+  q.outputs = f.outputs;
+  for (int& t : q.outputs) {
+    const auto i = static_cast<std::size_t>(t);
+    if (!is_activation(t)) continue;
+    const bool want_float = options.outputs == io_type::float32;
+    if (want_float && produced[i] == in_int8) {  // the float copy is the output, under the output's name
+      q.tensors[static_cast<std::size_t>(float_copy[i])].name = f.tensors[i].name;
+      q.tensors[i].name = f.tensors[i].name + "_int8";
+      t = float_copy[i];
+    } else if (!want_float && produced[i] == in_float) {
+      t = int8_copy[i];
+    }
+  }
+
+  // 6. Unused tensors dropped; indices and versions for the new operand types.
+  detail::drop_unused_tensors(q);
+  for (std::size_t k = 0; k < q.operations.size(); ++k) {
+    auto& op = q.operations[k];
+    op.index = static_cast<int>(k);
+    op.version = tflite_op_version(q, op, op.version);
+  }
+  return result;
+}
+
+/// Checks a quantized model the way the runtime path will load it: every
+/// op prepared (its type rule checked). A failure is a quantizer bug, and
+/// the message says so.
+inline void check_runs(const runtime::model& m) {
+  try {
+    runtime::check_builtin_ops(m);
+  } catch (const runtime::model_error& e) {
+    throw runtime::model_error(std::string("qfence quantize made a model its own runtime rejects (a bug; please report it): ") +
+                               e.what());
+  }
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

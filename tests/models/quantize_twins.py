@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""qfence quantize on the float twins of ../shared/twins, judged as issue #10
+asks: output SQNR against the twin's float outputs on the evaluation set,
+and top-1 agreement, at least the original TFLite-quantized model's
+(meta.json: quant_vs_twin). The quantized model runs on qfence's runtime
+path; it must also read back and run (the writer's contract).
+
+usage: quantize_twins.py TWINS_DIR NAME QFENCE [--calibrator NAME]... [--known-gap DB]
+Prints one line per calibrator (and for --calibrator auto, qfence's default)
+and exits 1 when the best misses the target (or any run fails). Without
+TWINS_DIR/NAME it says so and exits 77 (skip).
+
+--known-gap DB: a miss of at most DB is recorded as known (printed as such,
+not a failure); the note of issue #10 explains each one. A larger miss
+fails, and so does meeting the target, so that the known gap is removed.
+"""
+import json
+import math
+import pathlib
+import struct
+import subprocess
+import sys
+import tempfile
+
+
+def run(*args):
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f'{" ".join(map(str, args))}: exit {r.returncode}: {r.stderr.strip()[-500:]}')
+    return r.stdout
+
+
+def floats(path):
+    data = pathlib.Path(path).read_bytes()
+    return struct.unpack(f'<{len(data) // 4}f', data)
+
+
+def evaluate(qfence, model, twin):
+    """SQNR (dB) and top-1 agreement of `model` against the twin's float outputs."""
+    meta = json.loads((twin / 'meta.json').read_text())
+    signal = noise = 0.0
+    agree = rows = 0
+    per_row = meta['outputs'][0]['shape'][-1]
+    with tempfile.TemporaryDirectory() as out:
+        for sample in sorted((twin / 'eval').glob('*.bin')):
+            run(qfence, 'run', model, '--in', sample, '--out-dir', out)
+            got = floats(pathlib.Path(out) / 'output0.bin')
+            ref = floats(twin / 'eval_out_float' / sample.name)
+            signal += sum(r * r for r in ref)
+            noise += sum((g - r) ** 2 for g, r in zip(got, ref))
+            for k in range(0, len(ref), per_row):
+                a, b = got[k:k + per_row], ref[k:k + per_row]
+                agree += a.index(max(a)) == b.index(max(b))
+                rows += 1
+    sqnr = math.inf if noise == 0 else 10 * math.log10(signal / noise)
+    return sqnr, agree / rows
+
+
+def round_half_away(x):
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
+
+
+def evaluate_on_calibration(qfence, model, twin, int8_input=None):
+    """SQNR of `model` against the float twin run by qfence on the calibration
+    samples (no reference outputs ship for them). int8_input = (scale, zero
+    point): the model reads int8, so the samples are quantized as TFLite's
+    QUANTIZE would."""
+    signal = noise = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        for sample in sorted((twin / 'calib').glob('*.bin')):
+            run(qfence, 'run', twin / 'model.tflite', '--in', sample, '--out-dir', tmp / 'f')
+            feed = sample
+            if int8_input:
+                scale, zero = int8_input
+                q = [max(-128, min(127, round_half_away(x / scale) + zero)) for x in floats(sample)]
+                feed = tmp / 'in.bin'
+                feed.write_bytes(struct.pack(f'<{len(q)}b', *q))
+            run(qfence, 'run', model, '--in', feed, '--out-dir', tmp / 'q')
+            ref = floats(tmp / 'f' / 'output0.bin')
+            got = floats(tmp / 'q' / 'output0.bin') if not int8_input else None
+            if int8_input:
+                o = json.loads((twin / 'meta.json').read_text())['outputs'][0]['orig']
+                raw = (tmp / 'q' / 'output0.bin').read_bytes()
+                got = [(v - o['zero_point'][0]) * o['scale'][0] for v in struct.unpack(f'<{len(raw)}b', raw)]
+            signal += sum(r * r for r in ref)
+            noise += sum((g - r) ** 2 for g, r in zip(got, ref))
+    return math.inf if noise == 0 else 10 * math.log10(signal / noise)
+
+
+def main():
+    twins, name, qfence = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    calibrators = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == '--calibrator'] or \
+        ['minmax', 'moving_average', 'percentile', 'mse', 'entropy', 'auto']
+    known_gap = float(sys.argv[sys.argv.index('--known-gap') + 1]) if '--known-gap' in sys.argv else 0.0
+    twin = twins / name
+    if not (twin / 'meta.json').exists():
+        print(f'skipped: {twin} is absent')
+        return 77
+    meta = json.loads((twin / 'meta.json').read_text())
+    target = meta['quant_vs_twin']
+    meaningful = target.get('top1_meaningful', True)
+    print(f'{name}: the original TFLite-quantized model: SQNR {target["sqnr_db"]:.2f} dB, '
+          f'top-1 agreement {target["top1_agreement"]:.3f}' + ('' if meaningful else ' (top-1 not meaningful)'))
+    failures = []
+    best = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for c in calibrators:
+            out = pathlib.Path(tmp) / f'{c}.tflite'
+            try:
+                run(qfence, 'quantize', twin / 'model.tflite', '--calib', twin / 'calib', '--calibrator', c, '-o', out)
+                run(qfence, 'inspect', out)  # reads back
+                sqnr, top1 = evaluate(qfence, out, twin)
+            except RuntimeError as e:
+                failures.append(f'{c}: {e}')
+                print(f'  {c:15s} FAILED: {e}')
+                continue
+            print(f'  {c:15s} SQNR {sqnr:6.2f} dB  top-1 agreement {top1:.3f}')
+            if c == 'auto':
+                i = meta['inputs'][0]['orig']
+                original = evaluate_on_calibration(qfence, twin / 'quant.tflite', twin, (i['scale'][0], i['zero_point'][0]))
+                ours = evaluate_on_calibration(qfence, out, twin)
+                print(f'  on the {len(list((twin / "calib").glob("*.bin")))} calibration samples: auto {ours:.2f} dB, '
+                      f'the original {original:.2f} dB')
+                if ours < original - 0.5:
+                    failures.append(f'auto is {original - ours:.2f} dB below the original on the calibration samples')
+            if best is None or sqnr > best[1]:
+                best = (c, sqnr, top1)
+    if best is not None:
+        top1_ok = not meaningful or best[2] >= target['top1_agreement']
+        gap = target['sqnr_db'] - best[1]
+        verdict = 'meets the target' if gap <= 0 else f'misses the target by {gap:.2f} dB'
+        print(f'best: {best[0]}, SQNR {best[1]:.2f} dB against the original\'s {target["sqnr_db"]:.2f}: {verdict}')
+        if not top1_ok:
+            failures.append(f'top-1 agreement {best[2]:.3f} below the original\'s {target["top1_agreement"]:.3f}')
+        if gap > known_gap:
+            failures.append(f'SQNR target missed by {gap:.2f} dB (known gap: {known_gap:.2f})')
+        elif known_gap > 0 and gap <= 0:
+            failures.append(f'the target is met now: remove --known-gap {known_gap} for {name} from tests/meson.build')
+        elif gap > 0:
+            print(f'known gap ({gap:.2f} dB of the {known_gap:.2f} allowed): see the note of issue #10')
+    for f in failures:
+        print('FAIL', f)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
