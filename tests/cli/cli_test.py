@@ -198,6 +198,24 @@ def main():
         if r.returncode == 0:
             got = struct.unpack('<3f', (tmp / 'qout' / 'output0.bin').read_bytes())
             check(all(abs(g - w) < 0.15 for g, w in zip(got, (12.0, 21.5, 32.0))), f'quantized sqrt_add: {got}')
+        # debug: the fenced model against its float original, layer by layer.
+        r = run('debug', sqrt_add, quantized, '--calib', positive, '--json', '--svg', tmp / 'debug.svg')
+        check(r.returncode == 0, f'debug: exit {r.returncode}: {r.stderr.strip()[-300:]}')
+        if r.returncode == 0:
+            report = json.loads(r.stdout)
+            layers = {l['op']: l for l in report['layers']}
+            check(report['matched_by'] == 'name' and report['samples'] == 12, f'debug: {report}')
+            check(layers.get('SQRT', {}).get('fenced') is True and 'sqnr_db' not in layers['SQRT'],
+                  f'debug: the fenced SQRT is computed in float, exactly: {layers.get("SQRT")}')
+            check(layers.get('ADD', {}).get('dtype') == 'i8' and layers['ADD']['sqnr_db'] > 30,
+                  f'debug: int8 ADD: {layers.get("ADD")}')
+            svg = (tmp / 'debug.svg').read_text()
+            check(svg.startswith('<svg') and 'SQRT fence' in svg and '</svg>' in svg, 'debug --svg: fence not drawn')
+        r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin')
+        check(r.returncode == 0 and '1 sample,' in r.stdout and 'worst layers first' in r.stdout, f'debug --in: {r.stdout[:300]}')
+        r = run('debug', sqrt_add, quantized)
+        check(r.returncode == 2 and '--calib DIR' in r.stderr, 'debug without samples: exit 2')
+        expect_error(('debug', quantized, sqrt_add, '--in', tmp / 'x.bin'), 'must be the float one', 'debug: swapped models')
         expect_error(('quantize', sqrt_add, '--calib', positive, '--no-fences', '-o', quantized),
                      'operator 0 (SQRT) has no int8 kernel, so it would be fenced', 'quantize --no-fences')
         r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'ADD', '-o', quantized)

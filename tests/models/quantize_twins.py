@@ -117,6 +117,12 @@ def main():
                 continue
             print(f'  {c:15s} SQNR {sqnr:6.2f} dB  top-1 agreement {top1:.3f}')
             if c == 'auto':
+                # The debugger's output SQNR on the eval set is the same figure.
+                report = json.loads(run(qfence, 'debug', twin / 'model.tflite', out, '--calib', twin / 'eval', '--json'))
+                if abs(report['output_sqnr_db'] - sqnr) > 1e-6:
+                    failures.append(f'debug says {report["output_sqnr_db"]:.4f} dB at the output, the runs {sqnr:.4f}')
+                worst = min(report['layers'], key=lambda l: l.get('sqnr_db', math.inf))
+                print(f'  debug: worst layer op {worst["op_index"]} {worst["op"]} {worst.get("sqnr_db", math.inf):.2f} dB')
                 i = meta['inputs'][0]['orig']
                 original = evaluate_on_calibration(qfence, twin / 'quant.tflite', twin, (i['scale'][0], i['zero_point'][0]))
                 ours = evaluate_on_calibration(qfence, out, twin)

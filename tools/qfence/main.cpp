@@ -3,6 +3,7 @@
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
 //   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
+//   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
 //   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
 //
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "calibrate.hpp"
+#include "debug.hpp"
 #include "inspect.hpp"
 #include "qfence/codegen/header_writer.hpp"
 #include "json.hpp"
@@ -59,6 +61,11 @@ constexpr const char* usage_text =
     "      reads and writes int8 (default float32). --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
     "      every calibrator's model runs on the calibration samples, the best output SQNR wins\n"
+    "  debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE] [--top N]\n"
+    "      runs both models on the same samples (--in: one sample, a raw float file per input;\n"
+    "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
+    "      name, else by position): SQNR, max |error|, mean error, scale, zero point, clipping;\n"
+    "      worst first. --svg draws SQNR per layer with the fences marked\n"
     "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
     "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names) and prints each activation's\n"
@@ -378,6 +385,53 @@ int quantize_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int debug_command(const std::vector<std::string>& args) {
+  std::vector<std::string> models, inputs;
+  std::string calib_dir, svg_path;
+  bool as_json = false;
+  int top = 20;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--in") inputs.push_back(flag_value(args, i));
+    else if (a == "--calib") calib_dir = flag_value(args, i);
+    else if (a == "--json") as_json = true;
+    else if (a == "--svg") svg_path = flag_value(args, i);
+    else if (a == "--top") top = parse_count(a, flag_value(args, i));
+    else if (a.starts_with("-")) throw usage_error("debug: unknown option '" + a + "'");
+    else models.push_back(a);
+  }
+  if (models.size() != 2) throw usage_error("debug: give two models, the float one and the quantized one");
+  if (inputs.empty() == calib_dir.empty()) throw usage_error("debug: give the samples, --in FILE... or --calib DIR, one of them");
+  const auto float_model = std::make_shared<const runtime::model>(tflite::read_model_file(models[0]));
+  const auto quantized = std::make_shared<const runtime::model>(tflite::read_model_file(models[1]));
+  for (const runtime::tensor& t : float_model->tensors)
+    if (!t.constant && t.quant.quantized())
+      throw runtime::model_error("debug: the first model ('" + models[0] + "') must be the float one, but its tensor '" +
+                                 runtime::printable(t.name) + "' is " + runtime::type_text(t) +
+                                 "; give the float model first, then the quantized one");
+  const quant::debug_report report = calib_dir.empty()
+                                         ? quant::debug_layers(float_model, quantized, file_sample{inputs})
+                                         : quant::debug_layers(float_model, quantized, quant::directory_samples(calib_dir, *float_model));
+  if (!svg_path.empty()) {
+    std::ofstream out(svg_path, std::ios::binary);
+    out << debug_svg(report, "qfence debug: " + std::filesystem::path(models[1]).filename().string() + " against " +
+                                 std::filesystem::path(models[0]).filename().string());
+    if (!out) throw runtime::model_error("cannot write '" + svg_path + "'");
+  }
+  if (as_json) {
+    json j;
+    j.begin_object();
+    j.field("float_model", models[0]);
+    j.field("quantized_model", models[1]);
+    write_debug_json(j, report);
+    j.end_object();
+    std::cout << j.str() << "\n";
+  } else {
+    std::cout << debug_text(report, static_cast<std::size_t>(top));
+  }
+  return 0;
+}
+
 int layers_command(const std::vector<std::string>& args) {
   std::string model_path, target_name;
   int repeat = 50;
@@ -420,6 +474,7 @@ int main(int argc, char** argv) {
     if (command == "layers") return layers_command(rest);
     if (command == "calibrate") return calibrate_command(rest);
     if (command == "quantize") return quantize_command(rest);
+    if (command == "debug") return debug_command(rest);
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.

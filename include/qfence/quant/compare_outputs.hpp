@@ -53,6 +53,31 @@ inline std::vector<float> real_values(const runtime::tensor& t, std::span<const 
   return v;
 }
 
+/// Gives `candidate` the inputs `reference` (a float model) holds: copied,
+/// or quantized with the candidate's input parameters when it reads int8.
+inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& candidate) {
+  if (reference.input_count() != candidate.input_count())
+    throw runtime::model_error("the two models have different numbers of inputs (" +
+                               std::to_string(reference.input_count()) + " and " +
+                               std::to_string(candidate.input_count()) + ")");
+  for (int k = 0; k < candidate.input_count(); ++k) {
+    const runtime::tensor& t = candidate.input_tensor(k);
+    const auto in = reference.input<float>(k);
+    if (t.elements() != static_cast<std::int64_t>(in.size()))
+      throw runtime::model_error("input " + std::to_string(k) + " has " + std::to_string(in.size()) +
+                                 " elements in one model and " + std::to_string(t.elements()) + " in the other");
+    if (t.type == dtype::f32) {
+      std::ranges::copy(in, candidate.input<float>(k).begin());
+    } else if (t.type == dtype::i8) {
+      reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
+                          candidate.input<std::int8_t>(k).data());
+    } else {
+      throw runtime::model_error("input " + std::to_string(k) + " of dtype " + std::string(name(t.type)) +
+                                 " cannot take float samples");
+    }
+  }
+}
+
 /// Runs `reference` (a float model) and `candidate` on every sample and
 /// compares all outputs.
 template <sample_source Source>
@@ -64,19 +89,7 @@ output_agreement compare_outputs(runtime::interpreter& reference, runtime::inter
   output_agreement r;
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;  // a sample the source cannot use
-    for (int k = 0; k < candidate.input_count(); ++k) {
-      const runtime::tensor& t = candidate.input_tensor(k);
-      const auto in = reference.input<float>(k);
-      if (t.type == dtype::f32) {
-        std::ranges::copy(in, candidate.input<float>(k).begin());
-      } else if (t.type == dtype::i8) {
-        reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
-                            candidate.input<std::int8_t>(k).data());
-      } else {
-        throw runtime::model_error("compare: input " + std::to_string(k) + " of dtype " + std::string(name(t.type)) +
-                                   " cannot take float samples");
-      }
-    }
+    feed_inputs(reference, candidate);
     reference.reset_variables();
     candidate.reset_variables();
     reference.invoke();

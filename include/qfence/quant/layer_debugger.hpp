@@ -1,0 +1,233 @@
+// qfence/quant/layer_debugger.hpp: where a quantized model loses accuracy
+// (`qfence debug`): both models run on the same samples and every tensor of
+// the quantized model is compared with the float model's, layer by layer.
+//
+// Tensors are matched by name (qfence quantize and TFLite's converter keep
+// the float model's names), else by position: when names do not match, the
+// k-th operation of each model (leaving out QUANTIZE and DEQUANTIZE) is
+// paired if both lists have the same ops in the same order.
+//
+// Per matched tensor: SQNR (dB) of the dequantized values against the float
+// ones, the largest absolute error, the mean error (a bias: rounding is
+// unbiased, so a mean that is not ~0 points at clipping or a shifted zero
+// point), the tensor's scale and zero point, and the share of the float
+// values outside what its int8 range can represent (clipping). A tensor the
+// quantized model computes in float (inside a fence) is marked so: its
+// error is what reached it from upstream.
+//
+// Memory: one sample's matched tensors of the quantized model, held while
+// the float model runs on the same sample; nothing grows with the samples.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/quant/calibration.hpp"
+#include "qfence/quant/compare_outputs.hpp"
+#include "qfence/runtime/interpreter.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+struct layer_error {
+  int op_index = 0;       // the operation of the quantized model that writes the tensor
+  std::string op;         // its name ("CONV_2D")
+  int quant_tensor = 0, float_tensor = 0;
+  std::string name;
+  dtype type = dtype::i8;  // in the quantized model
+  bool fenced = false;     // computed in float inside the quantized model
+  float scale = 0;         // 0: not quantized
+  std::int32_t zero_point = 0;
+  double sqnr_db = std::numeric_limits<double>::infinity();
+  double max_abs_error = 0;
+  double mean_error = 0;
+  double clipped = 0;      // share of the float values outside the int8 range
+  std::uint64_t values = 0;
+};
+
+struct debug_report {
+  std::vector<layer_error> layers;  // in the quantized model's execution order
+  std::size_t samples = 0;
+  output_agreement output;          // the models' outputs, as compare_outputs measures them
+  std::string matched_by;           // "name" or "position"
+  std::size_t unmatched = 0;        // tensors of the quantized model with no float counterpart
+
+  /// The layers worst first (lowest SQNR).
+  std::vector<layer_error> worst_first() const {
+    std::vector<layer_error> v = layers;
+    std::stable_sort(v.begin(), v.end(), [](const layer_error& a, const layer_error& b) { return a.sqnr_db < b.sqnr_db; });
+    return v;
+  }
+};
+
+namespace detail {
+
+struct tensor_pair {
+  int quant, reference, op_index;
+};
+
+inline bool is_conversion(const runtime::operation& op) {
+  return op.code == runtime::op_code::quantize || op.code == runtime::op_code::dequantize;
+}
+
+/// Pairs the tensors that operations of `q` write with tensors of `f`.
+inline std::vector<tensor_pair> match_tensors(const runtime::model& f, const runtime::model& q, std::string& how) {
+  auto float_named = [&](const std::string& name) {
+    if (name.empty()) return -1;
+    for (std::size_t t = 0; t < f.tensors.size(); ++t)
+      if (f.tensors[t].name == name && f.tensors[t].type == dtype::f32 && !f.tensors[t].constant) return static_cast<int>(t);
+    return -1;
+  };
+  // A tensor whose name has no match but which a DEQUANTIZE turns into a
+  // matched float tensor (a float model output behind its int8 producer)
+  // pairs with that tensor.
+  auto dequantized_name = [&](int t) {
+    for (const auto& op : q.operations)
+      if (op.code == runtime::op_code::dequantize && !op.inputs.empty() && op.inputs[0] == t)
+        return float_named(q.tensors[static_cast<std::size_t>(op.outputs.at(0))].name);
+    return -1;
+  };
+  std::vector<tensor_pair> by_name;
+  std::size_t written = 0;
+  for (const auto& op : q.operations)
+    for (int t : op.outputs) {
+      ++written;
+      int r = float_named(q.tensors[static_cast<std::size_t>(t)].name);
+      if (r < 0 && !is_conversion(op)) r = dequantized_name(t);
+      if (r >= 0) by_name.push_back({t, r, op.index});
+    }
+  // Positions, when names pair fewer than half the tensors.
+  std::vector<const runtime::operation*> fo, qo;
+  for (const auto& op : f.operations)
+    if (!is_conversion(op)) fo.push_back(&op);
+  for (const auto& op : q.operations)
+    if (!is_conversion(op)) qo.push_back(&op);
+  bool same_ops = fo.size() == qo.size();
+  for (std::size_t k = 0; same_ops && k < fo.size(); ++k)
+    same_ops = fo[k]->code == qo[k]->code && fo[k]->outputs.size() == qo[k]->outputs.size();
+  if (2 * by_name.size() >= written || !same_ops) {
+    how = "name";
+    return by_name;
+  }
+  how = "position";
+  std::vector<tensor_pair> by_position;
+  for (std::size_t k = 0; k < fo.size(); ++k)
+    for (std::size_t o = 0; o < fo[k]->outputs.size(); ++o) {
+      const int r = fo[k]->outputs[o], t = qo[k]->outputs[o];
+      if (f.tensors[static_cast<std::size_t>(r)].type == dtype::f32) by_position.push_back({t, r, qo[k]->index});
+    }
+  return by_position;
+}
+
+}  // namespace detail
+
+/// Runs `float_model` and `quantized` on every sample and compares every
+/// matched tensor. `samples` fills the float model's inputs.
+template <sample_source Source>
+debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_model,
+                          const std::shared_ptr<const runtime::model>& quantized, const Source& samples) {
+  debug_report report;
+  const std::vector<detail::tensor_pair> pairs = detail::match_tensors(*float_model, *quantized, report.matched_by);
+  runtime::interpreter reference(float_model), candidate(quantized);
+  const runtime::model& q = *quantized;
+  const runtime::model& f = *float_model;
+  std::size_t written = 0;
+  for (const auto& op : q.operations) written += op.outputs.size();
+  report.unmatched = written - pairs.size();
+
+  struct sums {
+    double signal = 0, noise = 0, error = 0, max_abs = 0;
+    std::uint64_t values = 0, outside = 0;
+  };
+  std::vector<sums> acc(pairs.size());
+  std::vector<std::vector<float>> held(pairs.size());  // one sample's quantized values
+  auto pair_written_by = [&](const runtime::interpreter& run, std::size_t j, bool quantized_side) {
+    std::vector<std::size_t> found;
+    for (int t : run.operations()[j].outputs)
+      for (std::size_t p = 0; p < pairs.size(); ++p)
+        if ((quantized_side ? pairs[p].quant : pairs[p].reference) == t) found.push_back(p);
+    return found;
+  };
+  double out_signal = 0, out_noise = 0;
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    if (samples.fill(s, reference)) continue;
+    feed_inputs(reference, candidate);
+    reference.reset_variables();
+    candidate.reset_variables();
+    candidate.invoke_observed([&](std::size_t j) {
+      for (const std::size_t p : pair_written_by(candidate, j, true))
+        held[p] = real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant));
+    });
+    reference.invoke_observed([&](std::size_t j) {
+      for (const std::size_t p : pair_written_by(reference, j, false)) {
+        const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
+        const auto want = real_values(f.tensors[static_cast<std::size_t>(pairs[p].reference)],
+                                      reference.tensor_bytes(pairs[p].reference));
+        const std::vector<float>& got = held[p];
+        if (got.size() != want.size()) continue;  // shapes differ: nothing to compare
+        const bool quantized8 = qt.quant.quantized() && (qt.type == dtype::i8 || qt.type == dtype::i16);
+        const double qmin = qt.type == dtype::i16 ? -32768 : -128, qmax = qt.type == dtype::i16 ? 32767 : 127;
+        const double lo = qt.quant.scale() * (qmin - qt.quant.zero_point()), hi = qt.quant.scale() * (qmax - qt.quant.zero_point());
+        sums& a = acc[p];
+        for (std::size_t e = 0; e < want.size(); ++e) {
+          const double w = want[e], d = static_cast<double>(got[e]) - w;
+          a.signal += w * w;
+          a.noise += d * d;
+          a.error += d;
+          a.max_abs = std::max(a.max_abs, std::fabs(d));
+          a.outside += quantized8 && (w < lo || w > hi) ? 1 : 0;
+        }
+        a.values += want.size();
+      }
+    });
+    for (int k = 0; k < reference.output_count(); ++k) {
+      const auto want = real_values(reference.output_tensor(k), reference.output_bytes(k));
+      const auto got = real_values(candidate.output_tensor(k), candidate.output_bytes(k));
+      for (std::size_t e = 0; e < want.size() && e < got.size(); ++e) {
+        out_signal += static_cast<double>(want[e]) * want[e];
+        out_noise += (static_cast<double>(got[e]) - want[e]) * (static_cast<double>(got[e]) - want[e]);
+      }
+    }
+    ++report.samples;
+  }
+  if (out_noise > 0) report.output.sqnr_db = 10.0 * std::log10(out_signal / out_noise);
+  report.output.samples = report.samples;
+
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
+    const runtime::operation& op = q.operations[static_cast<std::size_t>(pairs[p].op_index)];
+    layer_error l;
+    l.op_index = pairs[p].op_index;
+    l.op = runtime::op_name(op);
+    l.quant_tensor = pairs[p].quant;
+    l.float_tensor = pairs[p].reference;
+    l.name = qt.name;
+    l.type = qt.type;
+    l.fenced = qt.type == dtype::f32 && !detail::is_conversion(op);
+    if (qt.quant.quantized()) {
+      l.scale = qt.quant.scale();
+      l.zero_point = qt.quant.zero_point();
+    }
+    const sums& a = acc[p];
+    l.values = a.values;
+    if (a.noise > 0) l.sqnr_db = 10.0 * std::log10(a.signal / a.noise);
+    l.max_abs_error = a.max_abs;
+    l.mean_error = a.values ? a.error / static_cast<double>(a.values) : 0.0;
+    l.clipped = a.values ? static_cast<double>(a.outside) / static_cast<double>(a.values) : 0.0;
+    report.layers.push_back(std::move(l));
+  }
+  std::stable_sort(report.layers.begin(), report.layers.end(),
+                   [](const layer_error& a, const layer_error& b) { return a.op_index < b.op_index; });
+  return report;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
