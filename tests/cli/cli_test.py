@@ -217,7 +217,8 @@ def main():
         check(r.returncode == 2 and '--calib DIR' in r.stderr, 'debug without samples: exit 2')
         expect_error(('debug', quantized, sqrt_add, '--in', tmp / 'x.bin'), 'must be the float one', 'debug: swapped models')
         expect_error(('quantize', sqrt_add, '--calib', positive, '--no-fences', '-o', quantized),
-                     'operator 0 (SQRT) has no int8 kernel, so it would be fenced', 'quantize --no-fences')
+                     'operator 0 (SQRT) would be fenced (kept in float): qfence has no int8 kernel for it',
+                     'quantize --no-fences')
         r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'ADD', '-o', quantized)
         check(r.returncode == 0 and 'operator 1 (ADD) stays float: fenced on request' in r.stdout, 'quantize --fence ADD')
         r = run('inspect', quantized, '--json')

@@ -105,6 +105,17 @@ def main():
     failures = []
     best = None
     with tempfile.TemporaryDirectory() as tmp:
+        # qfence dequantize of the original gives the shipped twin: the same
+        # outputs, bit for bit, on every evaluation sample.
+        twin_made = pathlib.Path(tmp) / 'twin.tflite'
+        run(qfence, 'dequantize', twin / 'quant.tflite', '-o', twin_made)
+        differ = 0
+        for sample in sorted((twin / 'eval').glob('*.bin')):
+            run(qfence, 'run', twin_made, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'd')
+            differ += (pathlib.Path(tmp) / 'd' / 'output0.bin').read_bytes() != (twin / 'eval_out_float' / sample.name).read_bytes()
+        print(f'  dequantize quant.tflite: {differ} evaluation outputs differ from the shipped twin\'s')
+        if differ:
+            failures.append(f'the dequantized original differs from the twin on {differ} samples')
         for c in calibrators:
             out = pathlib.Path(tmp) / f'{c}.tflite'
             try:

@@ -4,6 +4,7 @@
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
 //   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
+//   qfence dequantize QUANT.tflite -o FLOAT.tflite
 //   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
 //
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
@@ -27,6 +28,7 @@
 #include "json.hpp"
 #include "layers.hpp"
 #include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
@@ -66,6 +68,9 @@ constexpr const char* usage_text =
     "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
     "      name, else by position): SQNR, max |error|, mean error, scale, zero point, clipping;\n"
     "      worst first. --svg draws SQNR per layer with the fences marked\n"
+    "  dequantize QUANT.tflite -o FLOAT.tflite\n"
+    "      the float twin of a quantized model: weights and biases dequantized, activations\n"
+    "      float32 (their int8 ranges kept as min/max statistics), QUANTIZE/DEQUANTIZE removed\n"
     "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
     "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names) and prints each activation's\n"
@@ -432,6 +437,32 @@ int debug_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int dequantize_command(const std::vector<std::string>& args) {
+  std::string model_path, out_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-o" || a == "--output") out_path = flag_value(args, i);
+    else if (a.starts_with("-")) throw usage_error("dequantize: unknown option '" + a + "'");
+    else if (model_path.empty()) model_path = a;
+    else throw usage_error("dequantize: more than one model given");
+  }
+  if (model_path.empty()) throw usage_error("dequantize: no model given");
+  if (out_path.empty()) throw usage_error("dequantize: no output file given (-o FLOAT.tflite)");
+  const runtime::model q = tflite::read_model_file(model_path);
+  const quant::dequantized_model f = quant::dequantize_model(q);
+  write_file(out_path, tflite::write_model(f.model, f.model.description));
+  // The twin is valid TFLite either way; say so when qfence itself lacks a
+  // float kernel it needs.
+  try {
+    runtime::check_builtin_ops(f.model);
+  } catch (const runtime::model_error& e) {
+    std::cerr << "qfence: warning: qfence cannot run the float twin yet: " << e.what() << "\n";
+  }
+  std::cout << "wrote " << out_path << ": dequantized " << f.constants << " constants and " << f.activations
+            << " activations, removed " << f.removed_ops << " QUANTIZE/DEQUANTIZE\n";
+  return 0;
+}
+
 int layers_command(const std::vector<std::string>& args) {
   std::string model_path, target_name;
   int repeat = 50;
@@ -475,6 +506,7 @@ int main(int argc, char** argv) {
     if (command == "calibrate") return calibrate_command(rest);
     if (command == "quantize") return quantize_command(rest);
     if (command == "debug") return debug_command(rest);
+    if (command == "dequantize") return dequantize_command(rest);
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.

@@ -185,13 +185,17 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                              const calibration_options& options = {}) {
   runtime::interpreter interp(model, options.interpreter);
   const runtime::model& m = *model;
-  for (int k = 0; k < interp.input_count(); ++k)
-    if (interp.input_tensor(k).type != dtype::f32)
-      throw runtime::model_error("calibrate: input " + std::to_string(k) + " ('" +
-                                 runtime::printable(interp.input_tensor(k).name) + "') is " +
-                                 runtime::type_text(interp.input_tensor(k)) +
-                                 "; calibration runs a float model (float32 inputs). To calibrate a quantized model, "
-                                 "make its float twin first: qfence dequantize");
+  // A float model: quantized inputs mean a quantized model. Integer inputs
+  // that are not quantized (shapes, indices, raw pixels a CAST turns into
+  // floats) are data like any other.
+  for (int k = 0; k < interp.input_count(); ++k) {
+    const runtime::tensor& t = interp.input_tensor(k);
+    if (t.quant.quantized())
+      throw runtime::model_error("calibrate: input " + std::to_string(k) + " ('" + runtime::printable(t.name) + "') is " +
+                                 runtime::type_text(t) +
+                                 "; calibration runs a float model. To calibrate a quantized model, make its float "
+                                 "twin first: qfence dequantize");
+  }
   const std::vector<int> observed = observed_tensors(m, interp.operations());
   // Which observers each operation's outputs feed, by position in `observed`.
   std::vector<std::vector<std::size_t>> after_op(interp.operations().size());
@@ -322,19 +326,22 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
 }
 
 /// The ranges a float model carries in its tensors' min/max statistics
-/// (converters that record them, or quantization-aware training), as a
-/// report that quantize_int8 takes instead of calibration. An activation
-/// without statistics is an error naming it.
+/// (converters that record them, quantization-aware training, or `qfence
+/// dequantize`, which keeps each int8 tensor's range), as a report that
+/// quantize_int8 takes instead of calibration. Activations without
+/// statistics get no range, so the ops that touch them stay float: a twin
+/// of a mixed-precision model keeps the original's float parts. A model
+/// with no statistics at all is an error.
 inline calibration_report ranges_from_model(const runtime::model& m) {
   calibration_report report;
   report.calibrator = "from-model";
+  std::size_t without = 0;
   for (const int t : observed_tensors(m, m.operations)) {
     const runtime::tensor& x = m.tensors[static_cast<std::size_t>(t)];
-    if (x.quant.min.size() != 1 || x.quant.max.size() != 1)
-      throw runtime::model_error(detail::tensor_label(m, t) + " carries no min/max statistics (" +
-                                 std::to_string(x.quant.min.size()) +
-                                 " values); --calib-from-model needs one min and one max on every float activation. "
-                                 "fix: calibrate on data (--calib DIR)");
+    if (x.quant.min.size() != 1 || x.quant.max.size() != 1) {
+      ++without;
+      continue;
+    }
     tensor_calibration c;
     c.tensor = t;
     c.name = x.name;
@@ -342,6 +349,13 @@ inline calibration_report ranges_from_model(const runtime::model& m) {
     for (auto& r : c.range_by) r = c.range;
     report.tensors.push_back(std::move(c));
   }
+  if (report.tensors.empty())
+    throw runtime::model_error("the model's " + std::to_string(without) +
+                               " float activations carry no min/max statistics; --calib-from-model needs them. fix: "
+                               "calibrate on data (--calib DIR)");
+  if (without > 0)
+    report.warnings.push_back(std::to_string(without) + " float activations carry no min/max statistics: the ops that "
+                              "read or write them stay float");
   return report;
 }
 

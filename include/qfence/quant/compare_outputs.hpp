@@ -30,6 +30,12 @@ struct output_agreement {
   std::size_t samples = 0;
 };
 
+/// Whether a tensor holds real values (float, or quantized integers), as
+/// opposed to indices or shapes, which no SQNR describes.
+inline bool has_real_values(const runtime::tensor& t) {
+  return t.type == dtype::f32 || (t.quant.quantized() && (t.type == dtype::i8 || t.type == dtype::u8 || t.type == dtype::i16));
+}
+
 /// The real values of a tensor's bytes (float, or int8/uint8/int16 dequantized).
 inline std::vector<float> real_values(const runtime::tensor& t, std::span<const std::byte> bytes) {
   std::vector<float> v(static_cast<std::size_t>(t.elements()));
@@ -62,6 +68,14 @@ inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& c
                                std::to_string(candidate.input_count()) + ")");
   for (int k = 0; k < candidate.input_count(); ++k) {
     const runtime::tensor& t = candidate.input_tensor(k);
+    if (reference.input_tensor(k).type != dtype::f32) {  // shapes, indices, raw pixels: the same bytes
+      if (t.type != reference.input_tensor(k).type || t.shape != reference.input_tensor(k).shape)
+        throw runtime::model_error("input " + std::to_string(k) + " is " + runtime::type_text(reference.input_tensor(k)) +
+                                   " in one model and " + runtime::type_text(t) + " in the other");
+      const auto from = reference.input_bytes(k);
+      std::memcpy(candidate.input_bytes(k).data(), from.data(), from.size());
+      continue;
+    }
     const auto in = reference.input<float>(k);
     if (t.elements() != static_cast<std::int64_t>(in.size()))
       throw runtime::model_error("input " + std::to_string(k) + " has " + std::to_string(in.size()) +
@@ -71,6 +85,9 @@ inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& c
     } else if (t.type == dtype::i8) {
       reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
                           candidate.input<std::int8_t>(k).data());
+    } else if (t.type == dtype::u8) {
+      reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
+                          candidate.input<std::uint8_t>(k).data());
     } else {
       throw runtime::model_error("input " + std::to_string(k) + " of dtype " + std::string(name(t.type)) +
                                  " cannot take float samples");
@@ -95,6 +112,7 @@ output_agreement compare_outputs(runtime::interpreter& reference, runtime::inter
     reference.invoke();
     candidate.invoke();
     for (int k = 0; k < reference.output_count(); ++k) {
+      if (!has_real_values(reference.output_tensor(k)) || !has_real_values(candidate.output_tensor(k))) continue;
       const auto want = real_values(reference.output_tensor(k), reference.output_bytes(k));
       const auto got = real_values(candidate.output_tensor(k), candidate.output_bytes(k));
       for (std::size_t e = 0; e < want.size(); ++e) {

@@ -106,11 +106,11 @@ inline op_property int8_property(const runtime::operation& op) {
       p.activation_input = 1;
       p.output = output_params::same_as_input;
       break;
-    case op_code::pack:
     case op_code::unpack:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:
+    case op_code::pack:  // int8 PACK, like CONCATENATION, copies bytes: every input has the output's parameters
       p.inputs_share_output_params = true;
       break;
     case op_code::softmax:

@@ -102,6 +102,34 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
   }
 }
 
+/// The version of a float32 operation (what `qfence dequantize` writes):
+/// 1, except where an option alone raises it.
+inline int tflite_float_op_version(const runtime::operation& op) {
+  using runtime::op_code;
+  switch (op.code) {
+    case op_code::conv_2d: return 1;
+    case op_code::depthwise_conv_2d: return op.options.dilation_w != 1 || op.options.dilation_h != 1 ? 2 : 1;
+    case op_code::fully_connected:
+      if (op.inputs.size() == 2 || (op.inputs.size() == 3 && op.inputs[2] < 0)) return 6;
+      return op.options.keep_num_dims ? 5 : 1;
+    case op_code::strided_slice:
+      if (op.options.offset) return 8;
+      return op.options.ellipsis_mask != 0 || op.options.new_axis_mask != 0 ? 6 : 1;
+    case op_code::resize_bilinear: return op.options.half_pixel_centers ? 3 : 1;
+    case op_code::resize_nearest_neighbor: return op.options.half_pixel_centers || op.options.align_corners ? 3 : 1;
+    case op_code::transpose_conv:
+      if (op.options.raw_activation != 0) return 4;
+      return op.inputs.size() == 4 && op.inputs[3] >= 0 ? 3 : 1;
+    case op_code::add: case op_code::sub: case op_code::mul: case op_code::softmax: case op_code::logistic:
+    case op_code::tanh: case op_code::average_pool_2d: case op_code::max_pool_2d: case op_code::concatenation:
+    case op_code::pad: case op_code::mean: case op_code::relu: case op_code::relu6: case op_code::reshape:
+    case op_code::transpose: case op_code::pack: case op_code::unpack: case op_code::split: case op_code::leaky_relu:
+    case op_code::maximum: case op_code::minimum: case op_code::arg_max: case op_code::svdf:
+      return 1;
+    default: return op.version;
+  }
+}
+
 }  // namespace qfence::quant
 
 QFENCE_EXACT_FLOAT_END

@@ -185,7 +185,8 @@ struct fence_plan {
   std::vector<fence_line> lines;
 };
 
-inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options) {
+inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options,
+                              const calibration_report* ranges = nullptr) {
   auto float_operands = [&](const runtime::operation& op) {
     for (int t : op.inputs)
       if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32) return true;
@@ -206,15 +207,27 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
     }
     std::string why;
     const std::string name = runtime::op_name(op);
+    // An activation with no range (--calib-from-model on a model whose
+    // float parts carry no statistics) cannot be int8: its ops stay float.
+    int unranged = -1;
+    if (ranges != nullptr) {
+      for (const auto* list : {&op.inputs, &op.outputs})
+        for (const int t : *list)
+          if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32 &&
+              !f.tensors[static_cast<std::size_t>(t)].constant && ranges->find(t) == nullptr)
+            unranged = t;
+    }
     if (std::find(options.fence.begin(), options.fence.end(), name) != options.fence.end() ||
         std::find(options.fence.begin(), options.fence.end(), "#" + std::to_string(op.index)) != options.fence.end())
       why = "fenced on request";
     else if (!plan.property[k].quantizable)
       why = op.is_custom() ? "custom op with no quantized kernel" : "qfence has no int8 kernel for it";
+    else if (unranged >= 0)
+      why = "tensor " + std::to_string(unranged) + " has no range (float in the model it came from)";
     if (why.empty()) continue;
     if (options.forbid_fences)
-      throw runtime::model_error(detail::op_label(op) + " has no int8 kernel, so it would be fenced (kept in float), "
-                                 "and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
+      throw runtime::model_error(detail::op_label(op) + " would be fenced (kept in float): " + why +
+                                 "; and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
     plan.fenced[k] = true;
     plan.lines.push_back({op.index, name, why});
   }
@@ -235,7 +248,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
 
   quantized_model result;
   // 1. Which operations are fenced, and why.
-  const fence_plan plan = plan_fences(f, options);
+  const fence_plan plan = plan_fences(f, options, &ranges);
   const std::vector<op_property>& property = plan.property;
   const std::vector<bool>& fenced = plan.fenced;
   const std::vector<bool>& integer_op = plan.integer_op;
@@ -271,12 +284,16 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     return asymmetric_params(c->range, -128, 127);
   };
   for (int t : f.inputs)
-    if (is_activation(t)) params[static_cast<std::size_t>(t)] = calibrated(t, "a model input");
+    if (is_activation(t) && ((needed[static_cast<std::size_t>(t)] & in_int8) || produced[static_cast<std::size_t>(t)] == in_int8))
+      params[static_cast<std::size_t>(t)] = calibrated(t, "a model input");
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
     for (int t : op.outputs) {
       if (!is_activation(t)) continue;
+      // A fenced op's float output needs parameters only where an int8
+      // consumer reads its QUANTIZE copy.
+      if (fenced[k] && !(needed[static_cast<std::size_t>(t)] & in_int8)) continue;
       auto& p = params[static_cast<std::size_t>(t)];
       const output_params rule = fenced[k] ? output_params::calibrated : property[k].output;
       const int source = op.inputs.at(static_cast<std::size_t>(property[k].activation_input));
