@@ -369,7 +369,7 @@ int quantize_command(const std::vector<std::string>& args) {
     for (const quant::calibrator c : quant::all_calibrators) {
       const quant::calibration_report r = report.with_calibrator(c);
       quant::quantized_model candidate = quantize_with(r);
-      runtime::interpreter run(tflite::read_model(tflite::write_model(candidate.model)));
+      runtime::interpreter run(std::make_shared<const runtime::model>(candidate.model.borrowed_copy()));
       const quant::output_agreement a = quant::compare_outputs(reference, run, *samples);
       std::printf("calibrator %-15s output SQNR %7.2f dB, top-1 agreement %.3f on the %zu calibration samples\n",
                   std::string(quant::calibrator_name(c)).c_str(), a.sqnr_db, a.top1, a.samples);

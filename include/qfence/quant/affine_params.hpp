@@ -98,14 +98,26 @@ struct quantized_weights {
   std::vector<float> scales;
 };
 
+/// Which of `channels` channels along `axis` of `shape` element i (row
+/// major) belongs to; one channel: always 0. Weights are quantized, and
+/// dequantized, per channel with it.
+class channel_of_element {
+ public:
+  channel_of_element(std::span<const int> shape, int axis, std::int64_t channels) : channels_(channels) {
+    for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner_ *= shape[d];
+  }
+  std::size_t operator()(std::size_t i) const noexcept {
+    return channels_ <= 1 ? 0 : static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner_) % channels_);
+  }
+
+ private:
+  std::int64_t channels_, inner_ = 1;  // inner_: elements between consecutive channels
+};
+
 inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
                                                     bool per_channel) {
   const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
-  std::int64_t inner = 1;  // elements between consecutive channels
-  for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
-  auto channel_of = [&](std::size_t i) {
-    return per_channel ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels) : 0;
-  };
+  const channel_of_element channel_of(shape, axis, channels);
   std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
   for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], std::fabs(w[i]));
   quantized_weights out;

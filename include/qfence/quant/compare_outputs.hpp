@@ -95,29 +95,19 @@ inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& c
   }
 }
 
-/// Runs `reference` (a float model) and `candidate` on every sample and
-/// compares all outputs.
-template <sample_source Source>
-output_agreement compare_outputs(runtime::interpreter& reference, runtime::interpreter& candidate, const Source& samples) {
-  if (reference.output_count() != candidate.output_count() || reference.input_count() != candidate.input_count())
-    throw runtime::model_error("the two models have different numbers of inputs or outputs");
-  double signal = 0, noise = 0;
-  std::size_t rows = 0, agree = 0;
-  output_agreement r;
-  for (std::size_t s = 0; s < samples.size(); ++s) {
-    if (samples.fill(s, reference)) continue;  // a sample the source cannot use
-    feed_inputs(reference, candidate);
-    reference.reset_variables();
-    candidate.reset_variables();
-    reference.invoke();
-    candidate.invoke();
+/// Output SQNR and top-1 agreement, accumulated one sample at a time: the
+/// outputs of both interpreters after they ran the same sample.
+class output_tally {
+ public:
+  void add(const runtime::interpreter& reference, const runtime::interpreter& candidate) {
     for (int k = 0; k < reference.output_count(); ++k) {
       if (!has_real_values(reference.output_tensor(k)) || !has_real_values(candidate.output_tensor(k))) continue;
       const auto want = real_values(reference.output_tensor(k), reference.output_bytes(k));
       const auto got = real_values(candidate.output_tensor(k), candidate.output_bytes(k));
+      if (got.size() != want.size()) continue;
       for (std::size_t e = 0; e < want.size(); ++e) {
-        signal += static_cast<double>(want[e]) * want[e];
-        noise += (static_cast<double>(got[e]) - want[e]) * (static_cast<double>(got[e]) - want[e]);
+        signal_ += static_cast<double>(want[e]) * want[e];
+        noise_ += (static_cast<double>(got[e]) - want[e]) * (static_cast<double>(got[e]) - want[e]);
       }
       if (k != 0 || reference.output_tensor(0).shape.empty()) continue;
       const auto row = static_cast<std::size_t>(reference.output_tensor(0).shape.back());
@@ -126,15 +116,43 @@ output_agreement compare_outputs(runtime::interpreter& reference, runtime::inter
           return std::max_element(v.begin() + static_cast<std::ptrdiff_t>(at),
                                   v.begin() + static_cast<std::ptrdiff_t>(at + row)) - v.begin();
         };
-        agree += arg(want) == arg(got);
-        ++rows;
+        agree_ += arg(want) == arg(got);
+        ++rows_;
       }
     }
-    ++r.samples;
+    ++samples_;
   }
-  if (noise > 0) r.sqnr_db = 10.0 * std::log10(signal / noise);
-  if (rows > 0) r.top1 = static_cast<double>(agree) / static_cast<double>(rows);
-  return r;
+
+  output_agreement result() const {
+    output_agreement r;
+    r.samples = samples_;
+    if (noise_ > 0) r.sqnr_db = 10.0 * std::log10(signal_ / noise_);
+    if (rows_ > 0) r.top1 = static_cast<double>(agree_) / static_cast<double>(rows_);
+    return r;
+  }
+
+ private:
+  double signal_ = 0, noise_ = 0;
+  std::size_t rows_ = 0, agree_ = 0, samples_ = 0;
+};
+
+/// Runs `reference` (a float model) and `candidate` on every sample and
+/// compares all outputs.
+template <sample_source Source>
+output_agreement compare_outputs(runtime::interpreter& reference, runtime::interpreter& candidate, const Source& samples) {
+  if (reference.output_count() != candidate.output_count() || reference.input_count() != candidate.input_count())
+    throw runtime::model_error("the two models have different numbers of inputs or outputs");
+  output_tally tally;
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    if (samples.fill(s, reference)) continue;  // a sample the source cannot use
+    feed_inputs(reference, candidate);
+    reference.reset_variables();
+    candidate.reset_variables();
+    reference.invoke();
+    candidate.invoke();
+    tally.add(reference, candidate);
+  }
+  return tally.result();
 }
 
 }  // namespace qfence::quant

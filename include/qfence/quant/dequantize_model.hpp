@@ -80,11 +80,9 @@ inline dequantized_model dequantize_model(const runtime::model& q) {
     if (t.constant) {
       const std::vector<std::int64_t> q_values = detail::integer_values(t);
       std::vector<float> real(q_values.size());
-      std::int64_t inner = 1;  // elements between consecutive channels
-      for (std::size_t d = static_cast<std::size_t>(t.quant.axis) + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
-      const auto channels = static_cast<std::int64_t>(t.quant.scales.size());
+      const channel_of_element channel_of(t.shape, t.quant.axis, static_cast<std::int64_t>(t.quant.scales.size()));
       for (std::size_t i = 0; i < real.size(); ++i) {
-        const auto c = static_cast<std::size_t>(channels == 1 ? 0 : (static_cast<std::int64_t>(i) / inner) % channels);
+        const std::size_t c = channel_of(i);
         real[i] = static_cast<float>(q_values[i] - t.quant.zero_points[c]) * t.quant.scales[c];
       }
       t.type = dtype::f32;

@@ -155,7 +155,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
         if ((quantized_side ? pairs[p].quant : pairs[p].reference) == t) found.push_back(p);
     return found;
   };
-  double out_signal = 0, out_noise = 0;
+  output_tally outputs;
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;
     feed_inputs(reference, candidate);
@@ -187,19 +187,10 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
         a.values += want.size();
       }
     });
-    for (int k = 0; k < reference.output_count(); ++k) {
-      if (!has_real_values(reference.output_tensor(k)) || !has_real_values(candidate.output_tensor(k))) continue;
-      const auto want = real_values(reference.output_tensor(k), reference.output_bytes(k));
-      const auto got = real_values(candidate.output_tensor(k), candidate.output_bytes(k));
-      for (std::size_t e = 0; e < want.size() && e < got.size(); ++e) {
-        out_signal += static_cast<double>(want[e]) * want[e];
-        out_noise += (static_cast<double>(got[e]) - want[e]) * (static_cast<double>(got[e]) - want[e]);
-      }
-    }
+    outputs.add(reference, candidate);
     ++report.samples;
   }
-  if (out_noise > 0) report.output.sqnr_db = 10.0 * std::log10(out_signal / out_noise);
-  report.output.samples = report.samples;
+  report.output = outputs.result();
 
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
