@@ -7,6 +7,7 @@
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/core/half.hpp"
 #include "qfence/core/quantization.hpp"
 #include "qfence/core/scale.hpp"
 #include "qfence/core/shape.hpp"

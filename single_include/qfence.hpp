@@ -1167,6 +1167,73 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/core/half.hpp --------------------------------------------------
+// qfence/core/half.hpp: IEEE binary16 <-> binary32, exactly and at compile
+// time.
+//
+// qfence stores float16 weights (TFLite's float16 scheme) and widens them to
+// f32 before any arithmetic, as TFLite's DEQUANTIZE does. Widening is exact.
+// Narrowing rounds to nearest, ties to even, as the hardware (F16C's
+// VCVTPS2PH with rounding mode 0) and TFLite's converter (Eigen::half) do:
+// values beyond the largest half (65504) round to infinity, tiny ones to
+// subnormals or signed zero, NaN stays NaN (quiet, with its sign).
+// Both are bit manipulation on std::bit_cast, so they are constexpr and
+// give the same bits on every target.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The f32 value of a half (exact: every half is a float).
+constexpr float to_float(half h) noexcept {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h.bits & 0x8000u) << 16;
+  const std::uint32_t exponent = (h.bits >> 10) & 0x1Fu;
+  std::uint32_t mantissa = h.bits & 0x3FFu;
+  if (exponent == 0x1F)  // infinity or NaN: keep the payload, widened
+    return std::bit_cast<float>(sign | 0x7F800000u | (mantissa << 13));
+  if (exponent != 0) return std::bit_cast<float>(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+  if (mantissa == 0) return std::bit_cast<float>(sign);  // signed zero
+  // Subnormal: normalise. The value is mantissa * 2^-24.
+  std::uint32_t e = 113;  // the exponent of 2^-14, biased for f32
+  while ((mantissa & 0x400u) == 0) {
+    mantissa <<= 1;
+    --e;
+  }
+  return std::bit_cast<float>(sign | (e << 23) | ((mantissa & 0x3FFu) << 13));
+}
+
+/// The half nearest to `f`, ties to even.
+constexpr half to_half(float f) noexcept {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+  const std::uint32_t exponent = (x >> 23) & 0xFFu;
+  const std::uint32_t mantissa = x & 0x7FFFFFu;
+  if (exponent == 0xFF)  // infinity, or NaN made quiet so that it cannot become infinity
+    return {static_cast<std::uint16_t>(sign | 0x7C00u | (mantissa != 0 ? 0x200u | (mantissa >> 13) : 0u))};
+  const int e = static_cast<int>(exponent) - 127;  // unbiased
+  if (e > 15) return {static_cast<std::uint16_t>(sign | 0x7C00u)};
+  // The value's significand with its implicit bit, and how far it must move
+  // right to land on the half's last place (2^-24 below 2^-14, else
+  // 2^(e-10)).
+  const std::uint32_t significand = exponent == 0 ? mantissa : (mantissa | 0x800000u);
+  const int shift = e < -14 ? 13 + (-14 - e) : 13;
+  if (shift > 24 + 1) return {sign};  // below half of the smallest subnormal: zero
+  const std::uint32_t kept = significand >> shift;
+  const std::uint32_t rest = significand & ((1u << shift) - 1u);
+  const std::uint32_t halfway = 1u << (shift - 1);
+  std::uint32_t rounded = kept + ((rest > halfway || (rest == halfway && (kept & 1u) != 0)) ? 1u : 0u);
+  // Normal results: add the exponent; a carry out of the mantissa moves the
+  // exponent up by one on its own (and 65520 and beyond become infinity).
+  if (e >= -14) rounded += static_cast<std::uint32_t>(e + 14) << 10;
+  return {static_cast<std::uint16_t>(sign | rounded)};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/custom_op.hpp --------------------------------------------
 // qfence/graph/custom_op.hpp: user-defined ops.
 //
@@ -4251,6 +4318,11 @@ inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t ze
   for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
 }
 
+/// DEQUANTIZE of float16 weights: each widened exactly (core/half.hpp).
+inline void widen(std::int64_t n, const half* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
+}
+
 template <class In, class Out>
 constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
                        std::int32_t output_zero_point, Out* out) noexcept {
@@ -4745,8 +4817,8 @@ namespace qfence {
     "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
     "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
   X(dequantize_types,                                                                                                 \
-    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
-    "quantize the input first")                                                                                       \
+    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor, or an unquantized f16 one, and writes f32. fix: " \
+    "remove the dequantize, or quantize the input first")                                                            \
   X(empty_output,                                                                                                     \
     "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
     "qfence::same padding or a smaller filter/dilation")                                                              \
@@ -9643,6 +9715,13 @@ inline void dequantize(target t, std::int64_t n, const T* in, float scale, std::
   reference::dequantize(n, in, scale, zero_point, out);
 }
 
+/// DEQUANTIZE of float16 (TFLite's float16 weights), which carry no scale or
+/// zero point: exact widening. It runs once per model in practice, when
+/// the interpreter folds a constant's DEQUANTIZE (runtime/fold_constants.hpp).
+inline void dequantize(target, std::int64_t n, const half* in, float, std::int32_t, float* out) noexcept {
+  reference::widen(n, in, out);
+}
+
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {
@@ -13071,7 +13150,8 @@ QFENCE_EXACT_FLOAT_END
 // QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
 // or i32 (requantize); the output is the requested dtype and per-tensor
 // quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
-// quantized i8, u8 or i16; the output f32. Both keep the shape.
+// quantized i8, u8 or i16, or an f16 (TFLite's float16 weights, widened
+// exactly); the output f32. Both keep the shape.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -13100,8 +13180,10 @@ constexpr rule_result quantize_rule(const tensor_desc& in, const output_request&
 }
 
 constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (!in.quant.per_tensor() || !(in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16))
-    return rule_fail(rule_error::dequantize_types, 0);
+  const bool input_ok = in.type == dtype::f16 ? !in.quant.quantized()
+                                             : in.quant.per_tensor() && (in.type == dtype::i8 || in.type == dtype::u8 ||
+                                                                          in.type == dtype::i16);
+  if (!input_ok) return rule_fail(rule_error::dequantize_types, 0);
   const tensor_desc out = in.retyped(dtype::f32);
   if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
     return rule_fail(rule_error::output_dtype, output_operand, out);
@@ -13199,7 +13281,11 @@ struct dequantize_node {
       constexpr explicit prepared(const dequantize_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
-      kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+      if constexpr (Input::type == dtype::f16) {
+        kernels::dequantize(t, Input::elements, in, 0.0f, 0, out);  // float16 weights carry no scale
+      } else {
+        kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+      }
     }
   };
 };

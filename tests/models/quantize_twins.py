@@ -17,10 +17,14 @@ fails, and so does meeting the target, so that the known gap is removed.
 import json
 import math
 import pathlib
+import re
 import struct
 import subprocess
 import sys
 import tempfile
+
+
+F16_MARGIN_DB = 10.0
 
 
 def run(*args):
@@ -143,6 +147,22 @@ def main():
                     failures.append(f'auto is {original - ours:.2f} dB below the original on the calibration samples')
             if best is None or sqnr > best[1]:
                 best = (c, sqnr, top1)
+        # The float16 scheme: no calibration, weights rounded to 11
+        # significant bits, float activations: it must beat the int8
+        # original by F16_MARGIN_DB, agree on top-1 everywhere, and halve
+        # the constants' bytes.
+        out = pathlib.Path(tmp) / 'float16.tflite'
+        try:
+            said = run(qfence, 'quantize', twin / 'model.tflite', '--scheme', 'float16', '-o', out)
+            sqnr, top1 = evaluate(qfence, out, twin)
+            print(f'  {"float16":15s} SQNR {sqnr:6.2f} dB  top-1 agreement {top1:.3f}; {said.strip()}')
+            sizes = re.search(r'\(([0-9.]+) KiB -> ([0-9.]+) KiB\)', said)
+            if sqnr < target['sqnr_db'] + F16_MARGIN_DB or top1 < 1.0:
+                failures.append(f'float16: SQNR {sqnr:.2f} dB (at least the original\'s + {F16_MARGIN_DB}), top-1 {top1:.3f}')
+            if not sizes or float(sizes.group(2)) > float(sizes.group(1)) / 2 + 0.1:
+                failures.append(f'float16 did not halve the constants: {said.strip()}')
+        except RuntimeError as e:
+            failures.append(f'float16: {e}')
     if best is not None:
         top1_ok = not meaningful or best[2] >= target['top1_agreement']
         gap = target['sqnr_db'] - best[1]

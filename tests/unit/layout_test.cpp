@@ -94,6 +94,12 @@ TEST_CASE("quantize / dequantize round trip and TFLite rounding") {
   auto d = qf::graph(qf::input<I>(), qf::dequantize(qf::ref<0>));
   CHECK(qtest::run(d, std::vector<std::int8_t>{10, -128, 127}) == std::vector<float>{0, -69, 58.5f});
 
+  // float16 widens exactly (TFLite's float16 weights; core/half.hpp).
+  using H = qf::tensor<qf::f16, qf::shape<4>>;
+  auto wide = qf::graph(qf::input<H>(), qf::dequantize(qf::ref<0>));
+  CHECK(qtest::run(wide, std::vector<qf::half>{{0x3C00}, {0xC000}, {0x7BFF}, {0x0001}}) ==
+        std::vector<float>{1.0f, -2.0f, 65504.0f, 5.9604645e-8f});
+
   // Requantize i8 -> i8 with new parameters, against the float model, on all values.
   auto rq = qf::graph(qf::input<qf::tensor<qf::i8, qf::shape<256>, qf::per_tensor<0.03f, -7>>>(),
                       qf::quantize<qf::per_tensor<0.07f, 20>>(qf::ref<0>));

@@ -23,6 +23,7 @@ struct inspection {
   std::string not_runnable;                  // why not, otherwise
   std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
   std::vector<int> folded_pads;              // PADs both paths fold into the layer they feed (runtime/fold_pad.hpp)
+  std::vector<int> computed_at_load;         // DEQUANTIZEs of constants (runtime/fold_constants.hpp)
 };
 
 inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
@@ -41,7 +42,7 @@ inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
       std::set<int> kept;
       for (const auto& op : run.operations()) kept.insert(op.index);
       for (const auto& op : m.operations)
-        if (!kept.contains(op.index)) r.folded_pads.push_back(op.index);
+        if (!kept.contains(op.index)) (runtime::folds_at_load(m, op) ? r.computed_at_load : r.folded_pads).push_back(op.index);
     } catch (const runtime::model_error& e) {
       r.not_runnable = e.what();
     }
@@ -124,6 +125,12 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
     for (std::size_t i = 0; i < r.folded_pads.size(); ++i) s << (i ? "," : " ") << r.folded_pads[i];
     s << "\n";
   }
+  if (!r.computed_at_load.empty()) {
+    s << "DEQUANTIZEs of constants computed once at load (both paths): " << r.computed_at_load.size() << ", node"
+      << (r.computed_at_load.size() > 1 ? "s" : "");
+    for (std::size_t i = 0; i < r.computed_at_load.size(); ++i) s << (i ? "," : " ") << r.computed_at_load[i];
+    s << "\n";
+  }
   for (const auto& n : m.notes) s << "note: " << n << "\n";
   s << "\nnodes:\n";
   for (const auto& op : m.operations) {
@@ -172,6 +179,9 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   else j.field("not_runnable", r.not_runnable);
   j.key("folded_pads").begin_array();
   for (const int n : r.folded_pads) j.value(n);
+  j.end_array();
+  j.key("computed_at_load").begin_array();
+  for (const int n : r.computed_at_load) j.value(n);
   j.end_array();
   j.key("notes").begin_array();
   for (const auto& n : m.notes) j.value(n);

@@ -3,6 +3,7 @@
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
 //   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
+//   qfence quantize FLOAT.tflite --scheme float16 [--calib DIR] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
 //   qfence dequantize QUANT.tflite -o FLOAT.tflite
 //   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
@@ -29,6 +30,7 @@
 #include "layers.hpp"
 #include "qfence/quant/compare_outputs.hpp"
 #include "qfence/quant/dequantize_model.hpp"
+#include "qfence/quant/float16_weights.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
@@ -53,7 +55,7 @@ constexpr const char* usage_text =
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
-    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8] [--calibrator NAME|auto]\n"
+    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|float16] [--calibrator NAME|auto]\n"
     "           [--fence OP|#INDEX]... [--no-fences] [--io float|int8] [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
     "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op) and\n"
@@ -62,7 +64,9 @@ constexpr const char* usage_text =
     "      QUANTIZE (one line per fence); --no-fences makes that an error. --io int8: the model\n"
     "      reads and writes int8 (default float32). --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
-    "      every calibrator's model runs on the calibration samples, the best output SQNR wins\n"
+    "      every calibrator's model runs on the calibration samples, the best output SQNR wins.\n"
+    "      float16: float constants stored as float16 behind DEQUANTIZEs (half the weight bytes,\n"
+    "      activations float, no calibration; with --calib DIR it reports the output SQNR there)\n"
     "  debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE] [--top N]\n"
     "      runs both models on the same samples (--in: one sample, a raw float file per input;\n"
     "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
@@ -311,6 +315,30 @@ int calibrate_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+// `qfence quantize --scheme float16`: weights only, so no calibration; with
+// --calib, the float16 model runs beside the float one on those samples.
+int float16_command(const std::string& model_path, const std::string& calib_dir, const std::string& out_path,
+                    const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "--calibrator" || a == "--fence" || a == "--no-fences" || a == "--calib-from-model" || a == "--io")
+      throw usage_error("quantize: " + a + " applies to --scheme int8; float16 keeps every activation float, so it "
+                        "has no ranges to calibrate and nothing to fence");
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  quant::float16_model q = quant::quantize_float16(*model);
+  quant::check_runs(q.model);
+  if (!calib_dir.empty()) {
+    runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(q.model.borrowed_copy()));
+    const quant::output_agreement a = quant::compare_outputs(reference, run, quant::directory_samples(calib_dir, *model));
+    std::printf("float16: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", a.sqnr_db, a.top1,
+                a.samples, calib_dir.c_str());
+  }
+  write_file(out_path, tflite::write_model(q.model, q.model.description));
+  std::printf("wrote %s: %d float constants stored as float16 (%.1f KiB -> %.1f KiB), each behind a DEQUANTIZE\n",
+              out_path.c_str(), q.constants, static_cast<double>(q.float_bytes) / 1024.0,
+              static_cast<double>(q.half_bytes) / 1024.0);
+  return 0;
+}
+
 int quantize_command(const std::vector<std::string>& args) {
   std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto";
   bool from_model = false;
@@ -335,11 +363,12 @@ int quantize_command(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw usage_error("quantize: no model given");
   if (out_path.empty()) throw usage_error("quantize: no output file given (-o OUT.tflite)");
+  if (scheme == "float16") return float16_command(model_path, calib_dir, out_path, args);
   if (calib_dir.empty() == !from_model)
     throw usage_error("quantize: give calibration data (--calib DIR) or --calib-from-model, one of them");
   if (scheme != "int8")
-    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8 is (int16x8, dynamic and "
-                      "float16 are planned)");
+    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8 and float16 are (int16x8 and "
+                      "dynamic are planned)");
   const bool automatic = calibrator_choice == "auto";
   if (!automatic) calibration.observer.method = parse_calibrator(calibrator_choice);
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));

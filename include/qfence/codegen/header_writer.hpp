@@ -20,12 +20,14 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -1054,7 +1056,10 @@ class writer {
 /// under which NAME.hpp includes the types header (see types_file_name).
 inline generated_headers write_headers(const runtime::model& m, const embed_options& options,
                                        const std::string& types_file) {
-  return detail::writer(m, options).write(types_file);
+  // DEQUANTIZEs of constants (float16 weights) are computed here, as the
+  // interpreter computes them at load: the header embeds their f32 values.
+  const std::optional<runtime::model> folded = runtime::with_constants_folded(m);
+  return detail::writer(folded ? *folded : m, options).write(types_file);
 }
 
 }  // namespace qfence::codegen

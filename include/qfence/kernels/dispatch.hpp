@@ -584,6 +584,13 @@ inline void dequantize(target t, std::int64_t n, const T* in, float scale, std::
   reference::dequantize(n, in, scale, zero_point, out);
 }
 
+/// DEQUANTIZE of float16 (TFLite's float16 weights), which carry no scale or
+/// zero point: exact widening. It runs once per model in practice, when
+/// the interpreter folds a constant's DEQUANTIZE (runtime/fold_constants.hpp).
+inline void dequantize(target, std::int64_t n, const half* in, float, std::int32_t, float* out) noexcept {
+  reference::widen(n, in, out);
+}
+
 /// int8 SVDF with an int16 or int8 state, on target `t`.
 template <class State>
 inline void svdf_quantized(target t, const svdf_geometry& g, const svdf_params& p, const svdf_args<State>& a) noexcept {

@@ -107,7 +107,11 @@ struct dequantize_node {
       constexpr explicit prepared(const dequantize_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
-      kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+      if constexpr (Input::type == dtype::f16) {
+        kernels::dequantize(t, Input::elements, in, 0.0f, 0, out);  // float16 weights carry no scale
+      } else {
+        kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+      }
     }
   };
 };

@@ -96,19 +96,21 @@ inline std::vector<tensor_pair> match_tensors(const runtime::model& f, const run
   };
   std::vector<tensor_pair> by_name;
   std::size_t written = 0;
-  for (const auto& op : q.operations)
+  for (const auto& op : q.operations) {
+    if (runtime::folds_at_load(q, op)) continue;  // float16 weights widened at load: constants, not layers
     for (int t : op.outputs) {
       ++written;
       int r = float_named(q.tensors[static_cast<std::size_t>(t)].name);
       if (r < 0 && !is_conversion(op)) r = dequantized_name(t);
       if (r >= 0) by_name.push_back({t, r, op.index});
     }
+  }
   // Positions, when names pair fewer than half the tensors.
   std::vector<const runtime::operation*> fo, qo;
   for (const auto& op : f.operations)
     if (!is_conversion(op)) fo.push_back(&op);
   for (const auto& op : q.operations)
-    if (!is_conversion(op)) qo.push_back(&op);
+    if (!is_conversion(op) && !runtime::folds_at_load(q, op)) qo.push_back(&op);
   bool same_ops = fo.size() == qo.size();
   for (std::size_t k = 0; same_ops && k < fo.size(); ++k)
     same_ops = fo[k]->code == qo[k]->code && fo[k]->outputs.size() == qo[k]->outputs.size();
@@ -139,8 +141,13 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
   const runtime::model& q = *quantized;
   const runtime::model& f = *float_model;
   std::size_t written = 0;
-  for (const auto& op : q.operations) written += op.outputs.size();
+  for (const auto& op : q.operations)
+    if (!runtime::folds_at_load(q, op)) written += op.outputs.size();
   report.unmatched = written - pairs.size();
+  // A float layer is a fence only in a model that has quantized ones (a
+  // float16 model computes every layer in float).
+  bool has_quantized_activations = false;
+  for (const runtime::tensor& t : q.tensors) has_quantized_activations |= !t.constant && t.quant.quantized();
 
   struct sums {
     double signal = 0, noise = 0, error = 0, max_abs = 0;
@@ -202,7 +209,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
     l.float_tensor = pairs[p].reference;
     l.name = qt.name;
     l.type = qt.type;
-    l.fenced = qt.type == dtype::f32 && !detail::is_conversion(op);
+    l.fenced = has_quantized_activations && qt.type == dtype::f32 && !detail::is_conversion(op);
     if (qt.quant.quantized()) {
       l.scale = qt.quant.scale();
       l.zero_point = qt.quant.zero_point();

@@ -43,7 +43,7 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
       if (op.options.raw_activation != 0) return 4;
       return op.inputs.size() == 4 && op.inputs[3] >= 0 ? 3 : 2;
     case op_code::quantize: return out == dtype::i16 ? 2 : 1;
-    case op_code::dequantize: return i16 ? 3 : 2;
+    case op_code::dequantize: return i16 || in == dtype::f16 ? 3 : 2;
     case op_code::mul: {
       if (i16) return 4;
       const auto scale = [&](std::size_t i, bool output) {

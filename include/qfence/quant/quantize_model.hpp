@@ -101,6 +101,18 @@ inline std::vector<float> float_values(const runtime::tensor& t) {
   return v;
 }
 
+/// A QUANTIZE or DEQUANTIZE from tensor `in` to tensor `out` (index and
+/// version are set once the model's operations are in order).
+inline runtime::operation conversion_op(runtime::op_code code, int in, int out) {
+  runtime::operation op;
+  op.code = code;
+  op.source_code = tflite::to_builtin_code(code);
+  op.source_name = std::string(runtime::op_code_name(code));
+  op.inputs = {in};
+  op.outputs = {out};
+  return op;
+}
+
 inline std::string op_label(const runtime::operation& op) {
   return "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
 }
@@ -334,15 +346,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     q.tensors.push_back(std::move(x));
     return static_cast<int>(q.tensors.size()) - 1;
   };
-  auto add_op = [&](op_code code, int in, int out) {
-    runtime::operation op;
-    op.code = code;
-    op.source_code = tflite::to_builtin_code(code);
-    op.source_name = std::string(runtime::op_code_name(code));
-    op.inputs = {in};
-    op.outputs = {out};
-    q.operations.push_back(std::move(op));
-  };
+  auto add_op = [&](op_code code, int in, int out) { q.operations.push_back(detail::conversion_op(code, in, out)); };
   // After the producer of t: the conversion its consumers in the other
   // domain read.
   auto convert_after_producer = [&](int t) {

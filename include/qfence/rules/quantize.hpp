@@ -3,7 +3,8 @@
 // QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
 // or i32 (requantize); the output is the requested dtype and per-tensor
 // quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
-// quantized i8, u8 or i16; the output f32. Both keep the shape.
+// quantized i8, u8 or i16, or an f16 (TFLite's float16 weights, widened
+// exactly); the output f32. Both keep the shape.
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -35,8 +36,10 @@ constexpr rule_result quantize_rule(const tensor_desc& in, const output_request&
 }
 
 constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (!in.quant.per_tensor() || !(in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16))
-    return rule_fail(rule_error::dequantize_types, 0);
+  const bool input_ok = in.type == dtype::f16 ? !in.quant.quantized()
+                                             : in.quant.per_tensor() && (in.type == dtype::i8 || in.type == dtype::u8 ||
+                                                                          in.type == dtype::i16);
+  if (!input_ok) return rule_fail(rule_error::dequantize_types, 0);
   const tensor_desc out = in.retyped(dtype::f32);
   if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
     return rule_fail(rule_error::output_dtype, output_operand, out);

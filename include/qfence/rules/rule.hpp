@@ -116,8 +116,8 @@ namespace qfence {
     "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
     "truncates) and writes an unquantized tensor. fix: use quantize/dequantize to change quantized values")          \
   X(dequantize_types,                                                                                                 \
-    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor and writes f32. fix: remove the dequantize, or "   \
-    "quantize the input first")                                                                                       \
+    "dequantize takes a per-tensor quantized i8, u8 or i16 tensor, or an unquantized f16 one, and writes f32. fix: " \
+    "remove the dequantize, or quantize the input first")                                                            \
   X(empty_output,                                                                                                     \
     "the output would be empty: the (dilated) filter is larger than the VALID-padded input. fix: use "               \
     "qfence::same padding or a smaller filter/dilation")                                                              \

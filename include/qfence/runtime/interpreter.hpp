@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
+#include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -113,8 +115,10 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
   for (const auto& u : find_unsupported(m, options))
     if (!m.operations[static_cast<std::size_t>(u.index)].is_custom()) unsupported.push_back(u);
   if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
-  for (const operation& op : runnable_operations(m, options.fold_pads))
-    if (!op.is_custom()) (void)find_registration(op.code)->prepare(op_context(m, op, options.arithmetic));
+  const std::optional<model> folded = with_constants_folded(m);
+  const model& run = folded ? *folded : m;
+  for (const operation& op : runnable_operations(run, options.fold_pads))
+    if (!op.is_custom()) (void)find_registration(op.code)->prepare(op_context(run, op, options.arithmetic));
 }
 
 /// Runs one model. It shares ownership of the model (whose file bytes hold
@@ -124,7 +128,7 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
 class interpreter {
  public:
   explicit interpreter(std::shared_ptr<const model> shared, interpreter_options options = {})
-      : owner_(std::move(shared)),
+      : owner_(with_constants_folded(std::move(shared))),
         model_(checked(owner_)),
         operations_(runnable_operations(model_, options.fold_pads)),
         target_(options.target.valid() ? options.target : kernels::default_target()) {

@@ -12,6 +12,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/core/half.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -44,6 +45,11 @@ template <class T>
 inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
   const double s = static_cast<double>(scale);
   for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
+}
+
+/// DEQUANTIZE of float16 weights: each widened exactly (core/half.hpp).
+inline void widen(std::int64_t n, const half* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
 }
 
 template <class In, class Out>

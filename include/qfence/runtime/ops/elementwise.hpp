@@ -261,6 +261,7 @@ inline kernel prepare_dequantize(const op_context& ctx) {
   if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return typed(static_cast<std::uint8_t*>(nullptr));
   if (in.type == dtype::i16) return typed(static_cast<std::int16_t*>(nullptr));
+  if (in.type == dtype::f16) return typed(static_cast<half*>(nullptr));
   ctx.unsupported_types();
 }
 
