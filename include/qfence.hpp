@@ -39,6 +39,7 @@
 #include "qfence/ops/softmax.hpp"
 #include "qfence/ops/strided_slice.hpp"
 #include "qfence/ops/svdf.hpp"
+#include "qfence/ops/tabulated.hpp"
 #include "qfence/ops/transpose.hpp"
 #include "qfence/ops/transpose_conv.hpp"
 #include "qfence/quant/affine_params.hpp"

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <iterator>
 #include <initializer_list>
+#include <concepts>
 #include <cstring>
 #include <tuple>
 #include <memory>
@@ -1250,7 +1251,10 @@ QFENCE_EXACT_FLOAT_END
 //
 // It is placed with `qfence::custom<gelu>(ref<3>)`. An op that accepts only
 // f32 has no quantizer: between quantized tensors it must be wrapped in
-// `qfence::fence(...)`, which dequantizes its input and quantizes its output.
+// `qfence::fence(...)`, which dequantizes its input and quantizes its output,
+// or, when it is elementwise and declares its float function
+// `static float apply(float)`, placed as `qfence::tabulated<gelu>(ref<3>,
+// out<...>)`: a 256-entry table with the fence's bytes (ops/tabulated.hpp).
 
 
 // ---- qfence/graph/node_ref.hpp ---------------------------------------------
@@ -1294,7 +1298,8 @@ QFENCE_EXACT_FLOAT_BEGIN
   template <bool HasQuantizer, class Context>                                                          \
   static constexpr bool require_quantizer() {                                                          \
     static_assert(::qfence::check<HasQuantizer, Context>,                                              \
-                  "custom op '" #NAME "' has no registered quantizer; wrap it in a fence or provide a " \
+                  "custom op '" #NAME "' has no registered quantizer; wrap it in a fence, give it a "   \
+                  "table (qfence::tabulated<Op>, with its float function `apply`), or provide a "       \
                   "quantized kernel");                                                                 \
     return HasQuantizer;                                                                               \
   }
@@ -1305,6 +1310,12 @@ template <class Op>
 concept custom_op = requires {
   { Op::name } -> std::convertible_to<const char*>;
   { Op::accepts } -> std::convertible_to<dtype>;
+};
+
+/// A custom op with an elementwise float function `static float apply(float)`.
+template <class Op>
+concept elementwise_function = custom_op<Op> && requires(float x) {
+  { Op::apply(x) } -> std::convertible_to<float>;
 };
 
 template <class Op, int In>
@@ -1645,6 +1656,7 @@ struct keep_dims {};
 struct beta {};
 struct numerics {};
 struct prepacked {};
+struct asymmetric_inputs {};
 }  // namespace option_kind
 
 template <int H, int W = H>
@@ -1738,6 +1750,15 @@ struct tflite_numerics_t {
   using option_kind = option_kind::numerics;
 };
 inline constexpr tflite_numerics_t tflite_numerics{};
+
+/// A hybrid FULLY_CONNECTED (float input, int8 weights) quantizes each input
+/// row with its own zero point rather than symmetrically: TFLite's
+/// asymmetric_quantize_inputs, which its converter sets for dynamic-range
+/// models.
+struct asymmetric_inputs_t {
+  using option_kind = option_kind::asymmetric_inputs;
+};
+inline constexpr asymmetric_inputs_t asymmetric_inputs{};
 
 /// Weights and per-channel constants already in the layout of the SIMD
 /// kernels (kernels/packed_conv.hpp), as `qfence embed` writes them, so that
@@ -3972,6 +3993,62 @@ QFENCE_EXACT_FLOAT_END
 //     computing each element.
 
 
+// ---- qfence/kernels/reference/quantize.hpp ---------------------------------
+// qfence/kernels/reference/quantize.hpp: reference kernel code of quantize
+// (moved from ops/quantize.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
+/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
+/// to int32 with undefined behaviour (x86 and Arm give different bits);
+/// qfence defines it: NaN is the real 0 (the zero point), everything else
+/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
+/// infinity therefore gives a defined quantized output.
+constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
+  const float q = x / scale;
+  if (q != q) return zero_point;
+  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
+  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
+  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
+}
+
+template <class T>
+inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
+  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t v = quantize_value(in[i], scale, zero_point);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+template <class T>
+inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
+  const double s = static_cast<double>(scale);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
+}
+
+/// DEQUANTIZE of float16 weights: each widened exactly (core/half.hpp).
+inline void widen(std::int64_t n, const half* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
+}
+
+template <class In, class Out>
+constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
+                       std::int32_t output_zero_point, Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -4010,6 +4087,26 @@ lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_poi
       quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
     }
     table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
+  }
+  return table;
+}
+
+/// The table of elementwise function `f` from In-quantized bytes to
+/// Out-quantized bytes: for each input value, what a fence computes,
+/// DEQUANTIZE (the input's parameters), `f`, QUANTIZE (the output's), so
+/// its bytes are the fenced op's (ops/tabulated.hpp). constexpr when `f`
+/// is.
+template <class In, class Out, class F>
+  requires(sizeof(In) == 1 && sizeof(Out) == 1)
+constexpr lookup_table<Out> fenced_table(float in_scale, std::int32_t in_zero_point, float out_scale,
+                                         std::int32_t out_zero_point, F&& f) {
+  constexpr std::int64_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+  lookup_table<Out> table{};
+  for (int b = 0; b < 256; ++b) {
+    const In v = static_cast<In>(static_cast<std::uint8_t>(b));
+    const float x = static_cast<float>(static_cast<double>(in_scale) * (static_cast<std::int32_t>(v) - in_zero_point));
+    const std::int64_t q = reference::quantize_value(static_cast<float>(f(x)), out_scale, out_zero_point);
+    table[static_cast<std::size_t>(b)] = static_cast<Out>(q < lo ? lo : q > hi ? hi : q);
   }
   return table;
 }
@@ -4272,62 +4369,6 @@ inline void max_pool2d(const Geometry& geometry, const T* input, Range act, T* o
       return static_cast<T>(apply(act, static_cast<std::int32_t>(best)));
     }
   });
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/quantize.hpp ---------------------------------
-// qfence/kernels/reference/quantize.hpp: reference kernel code of quantize
-// (moved from ops/quantize.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// TFLite's AffineQuantize: round(x / scale) + zero_point, clamped to T.
-/// Where x / scale is NaN, infinite or beyond int32, TFLite converts float
-/// to int32 with undefined behaviour (x86 and Arm give different bits);
-/// qfence defines it: NaN is the real 0 (the zero point), everything else
-/// saturates (docs/numerics.md). A fenced custom op that returns NaN or
-/// infinity therefore gives a defined quantized output.
-constexpr std::int64_t quantize_value(float x, float scale, std::int32_t zero_point) noexcept {
-  const float q = x / scale;
-  if (q != q) return zero_point;
-  if (q >= 2147483648.0f) return std::int64_t{2147483647} + zero_point;
-  if (q <= -2147483648.0f) return std::int64_t{-2147483647} - 1 + zero_point;
-  return std::int64_t{qfence::detail::round_to_int32(q)} + zero_point;
-}
-
-template <class T>
-inline void quantize(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) noexcept {
-  constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t v = quantize_value(in[i], scale, zero_point);
-    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
-  }
-}
-
-template <class T>
-inline void dequantize(std::int64_t n, const T* in, float scale, std::int32_t zero_point, float* out) noexcept {
-  const double s = static_cast<double>(scale);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(s * (static_cast<std::int32_t>(in[i]) - zero_point));
-}
-
-/// DEQUANTIZE of float16 weights: each widened exactly (core/half.hpp).
-inline void widen(std::int64_t n, const half* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = to_float(in[i]);
-}
-
-template <class In, class Out>
-constexpr void requantize(std::int64_t n, const In* in, std::int32_t input_zero_point, quantized_multiplier m,
-                       std::int32_t output_zero_point, Out* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i)
-    out[i] = saturate_cast<Out>(multiply_by_quantized_multiplier(in[i] - input_zero_point, m) + output_zero_point);
 }
 
 }  // namespace qfence::reference
@@ -4761,8 +4802,9 @@ namespace qfence {
     "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
     "fix: check the weight tensor's shape")                                 \
   X(weights_dtype,                                                                                                    \
-    "the weight dtype does not match the input: f32 input takes f32 weights, i8 and i16 inputs take quantized i8 "  \
-    "weights, u8 inputs per-tensor u8 weights. fix: quantize the weights, or dequantize the input")                  \
+    "the weight dtype does not match the input: f32 input takes f32 weights (conv2d and fully_connected also "       \
+    "symmetric i8 ones: TFLite's hybrid kernels), i8 and i16 inputs take quantized i8 weights, u8 inputs per-tensor " \
+    "u8 weights. fix: quantize the weights, or dequantize the input")                                               \
   X(weights_per_channel,                                                                                              \
     "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
     "fully_connected: axis 0, depthwise: axis 3). fix: give one scale and one zero point per output channel")        \
@@ -4977,13 +5019,16 @@ constexpr rule_result same_quantization_output(const tensor_desc& shaped, const 
 }
 
 /// Weights of a conv-like layer with `out_c` output channels along `axis`.
-/// The weight dtype follows the input: f32 -> f32; i8 and i16 -> quantized
-/// i8 (per tensor or per channel, symmetric); u8 -> u8 per tensor.
+/// The weight dtype follows the input: f32 -> f32, or quantized i8 where
+/// the op has a hybrid kernel (`hybrid`: TFLite's dynamic-range scheme);
+/// i8 and i16 -> quantized i8 (per tensor or per channel, symmetric);
+/// u8 -> u8 per tensor.
 constexpr rule_result check_weights(const tensor_desc& in, const tensor_desc& w, int operand, std::int64_t out_c,
-                                    int axis) noexcept {
-  const bool dtype_fits = in.type == dtype::f32  ? w.type == dtype::f32 && !w.quant.quantized()
+                                    int axis, bool hybrid = false) noexcept {
+  const bool int8_weights = w.type == dtype::i8 && w.quant.quantized();
+  const bool dtype_fits = in.type == dtype::f32  ? (w.type == dtype::f32 && !w.quant.quantized()) || (hybrid && int8_weights)
                           : in.type == dtype::u8 ? w.type == dtype::u8 && w.quant.per_tensor()
-                                                 : w.type == dtype::i8 && w.quant.quantized();
+                                                 : int8_weights;
   if (!dtype_fits) return rule_fail(rule_error::weights_dtype, operand);
   if (w.quant.per_channel() && (w.quant.axis != axis || w.quant.channels != out_c)) {
     tensor_desc e = w;
@@ -10599,7 +10644,7 @@ constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, co
   if (filter_in_c <= 0 || in_c % filter_in_c != 0 || out_c % (in_c / filter_in_c) != 0 || w.dim(1) <= 0 ||
       w.dim(2) <= 0)
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
   return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
 }
@@ -10632,6 +10677,26 @@ constexpr auto activation_range_for() {
   } else {
     return float_activation_range(fused_activation_of<Opts...>);
   }
+}
+
+/// Gives a typed node `scratch_bytes` (arena bytes its kernel needs while it
+/// runs) only when it needs some: the graph passes a scratch pointer to
+/// nodes that declare it (graph/model.hpp), and the others keep their
+/// signatures.
+template <std::size_t Bytes>
+struct scratch_need {
+  static constexpr std::size_t scratch_bytes = Bytes;
+};
+template <>
+struct scratch_need<0> {};
+
+/// The scales of weights W, one per output channel (Channels of them) or
+/// one for all, as an array the kernels read.
+template <class W, std::size_t Channels>
+constexpr auto weight_scales() {
+  std::array<float, W::quant::is_per_channel ? Channels : 1> s{};
+  for (std::size_t c = 0; c < s.size(); ++c) s[c] = W::quant::scale_at(c);
+  return s;
 }
 
 /// Per-output-channel requantization multipliers of a conv-like layer
@@ -11513,6 +11578,315 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::ConvPerChannel (int8).
 
 
+// ---- qfence/kernels/reference/hybrid.hpp -----------------------------------
+// qfence/kernels/reference/hybrid.hpp: TFLite's hybrid kernels, the
+// dynamic-range scheme's: float activations, int8 weights (symmetric, per
+// channel or per tensor), float bias and output. Each invoke quantizes the
+// float input to int8 per batch, multiplies in integers, and scales the
+// int32 sums back to float with the input's and the weights' scales.
+//
+// The arithmetic is TFLite's reference, operation for operation, so the
+// outputs are TFLite's bit for bit (tests/unit/hybrid_test.cpp checks them
+// against outputs of TFLite's own code):
+// - input quantization: tensor_utils::SymmetricQuantizeFloats (scale
+//   max|x| / 127) or AsymmetricQuantizeFloats (min/max with 0 included,
+//   scale in double, zero point nudged into int8);
+// - FULLY_CONNECTED (fully_connected.cc, EvalHybridDense): the output starts
+//   as the bias, then += (sum w * (q - zero point)) * scale, scale =
+//   input scale x weight scale (per channel: input scale, then x the
+//   channel's); then the activation as ApplyActivationToVector applies it.
+//   An input that is all zeros skips the product, as TFLite's does.
+// - CONV_2D (conv.cc): per-channel weights whose scales differ take
+//   EvalHybridPerChannel (asymmetric inputs; out = acc x channel scale x
+//   input scale, + bias, clamped); per-tensor weights take EvalHybrid
+//   (symmetric inputs; out = acc x (input scale x weight scale) + bias,
+//   clamped).
+//
+// Non-finite inputs give non-finite outputs, never undefined behaviour:
+// the quantizer saturates instead of converting NaN or infinity to int.
+
+
+// ---- qfence/kernels/reference/fully_connected.hpp --------------------------
+// qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
+// (moved from ops/fully_connected.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// The shape of a FULLY_CONNECTED layer: `batches` rows of `accum_depth`
+/// inputs, `output_depth` outputs each.
+struct fc_geometry {
+  int batches, accum_depth, output_depth;
+};
+
+template <class Geometry>
+inline void fully_connected(const Geometry& geometry, const float* input,
+                            const float* weights, const float* bias, float_range act, float* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      float total = 0.0f;
+      for (int d = 0; d < accum_depth; ++d) total += input[b * accum_depth + d] * weights[o * accum_depth + d];
+      output[b * output_depth + o] = apply(act, total + (bias != nullptr ? bias[o] : 0.0f));
+    }
+}
+
+/// The 8-bit accumulation loop shared by both rescalings: hands each output
+/// element's int32 accumulator (bias included) to `rescale(unit, acc)`, which
+/// returns the value before the output offset and clamp.
+template <class T, class TW, class Rescale, class Geometry>
+inline void fully_connected_loop(const Geometry& geometry, const T* input,
+                                 std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                 const std::int32_t* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
+                                 T* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      std::int32_t acc = 0;
+      for (int d = 0; d < accum_depth; ++d)
+        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+               (std::int32_t{input[b * accum_depth + d]} + input_offset);
+      if (bias != nullptr) acc += bias[o];
+      output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
+    }
+}
+
+/// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
+/// point) fully connected layers.
+template <class T, class TW, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+inline void fully_connected(const Geometry& geometry, const T* input,
+                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                            const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
+                            std::int32_t output_offset, int_range act, T* output) noexcept {
+  fully_connected_loop(
+      geometry, input, input_offset, weights, weights_offset, bias,
+      [&](int o, std::int32_t acc) { return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]); },
+      output_offset, act, output);
+}
+
+/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
+/// the int32 accumulator times the real scale in double,
+/// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
+/// multiplier. `scales` holds one effective scale per unit (stride 1) or one
+/// for all (stride 0).
+template <class T, class TW, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
+                                           std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                           const std::int32_t* bias, const double* scales, int scale_stride,
+                                           std::int32_t output_offset, int_range act, T* output) noexcept {
+  fully_connected_loop(
+      geometry, input, input_offset, weights, weights_offset, bias,
+      [&](int o, std::int32_t acc) {
+        return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
+      },
+      output_offset, act, output);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+namespace hybrid_detail {
+
+/// static_cast<int32_t>(r) for a rounded float r, saturated to [lo, hi]
+/// (NaN: 0), where TFLite converts first and clamps after.
+inline std::int32_t to_int_saturated(float r, std::int32_t lo, std::int32_t hi) noexcept {
+  if (!(r == r)) return 0;
+  if (r <= static_cast<float>(lo)) return lo;
+  if (r >= static_cast<float>(hi)) return hi;
+  return static_cast<std::int32_t>(r);
+}
+
+}  // namespace hybrid_detail
+
+/// One batch's input quantized: int8 values and the real value of one step
+/// (`scale`) with the zero point `zero_point` (0 for symmetric).
+struct hybrid_input_params {
+  float scale;
+  std::int32_t zero_point;
+};
+
+/// TFLite's SymmetricQuantizeFloats: scale max|x| / 127, values in
+/// [-127, 127]; an all-zero input gets scale 1.
+inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+  for (std::int64_t i = 1; i < n; ++i) {  // std::minmax_element's choice: first least, last greatest
+    if (x[i] < lo) lo = x[i];
+    if (!(x[i] < hi)) hi = x[i];
+  }
+  const float range = std::max(std::abs(lo), std::abs(hi));
+  if (range == 0) {
+    std::memset(q, 0, static_cast<std::size_t>(n));
+    return {1.0f, 0};
+  }
+  const float inv = 127.0f / range;
+  for (std::int64_t i = 0; i < n; ++i)
+    q[i] = static_cast<std::int8_t>(hybrid_detail::to_int_saturated(std::round(x[i] * inv), -127, 127));
+  return {range / 127.0f, 0};
+}
+
+/// TFLite's AsymmetricQuantizeFloats: the range [min(0, min x), max(0, max
+/// x)] onto [-128, 127], scale and zero point computed in double.
+inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+  for (std::int64_t i = 1; i < n; ++i) {
+    if (x[i] < lo) lo = x[i];
+    if (!(x[i] < hi)) hi = x[i];
+  }
+  const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
+  if (rmin == rmax) {
+    std::memset(q, 0, static_cast<std::size_t>(n));
+    return {1.0f, 0};
+  }
+  const double scale = (rmax - rmin) / 255.0;
+  const double from_min = -128.0 - rmin / scale, from_max = 127.0 - rmax / scale;
+  const double error_min = 128.0 + std::abs(rmin / scale), error_max = 127.0 + std::abs(rmax / scale);
+  const double zp = error_min < error_max ? from_min : from_max;
+  const std::int32_t zero_point = zp <= -128.0 ? -128 : zp >= 127.0 ? 127 : static_cast<std::int8_t>(std::round(zp));
+  const hybrid_input_params p{static_cast<float>(scale), zero_point};
+  const float inv = 1.0f / p.scale;
+  for (std::int64_t i = 0; i < n; ++i)
+    q[i] = static_cast<std::int8_t>(
+        hybrid_detail::to_int_saturated(std::round(static_cast<float>(zero_point) + x[i] * inv), -128, 127));
+  return p;
+}
+
+/// The weights of a hybrid layer: int8, with one scale per output channel
+/// (`per_channel`) or one for all.
+struct hybrid_weights {
+  const std::int8_t* data;
+  const float* scales;
+  bool per_channel;
+};
+
+/// What a hybrid kernel needs besides its operands, per invoke: the
+/// quantized input (as many int8 as the input has elements) and one
+/// (scale, zero point) per batch.
+struct hybrid_scratch {
+  std::int8_t* quantized_input;
+  hybrid_input_params* batch_params;
+};
+
+/// Bytes of scratch a hybrid kernel needs for an input of
+/// `input_elements` in `batches` batches: the quantized input, then one
+/// hybrid_input_params per batch.
+constexpr std::size_t hybrid_scratch_bytes(std::int64_t input_elements, int batches) noexcept {
+  constexpr std::size_t a = alignof(hybrid_input_params);
+  return (static_cast<std::size_t>(input_elements) + a - 1) / a * a +
+         static_cast<std::size_t>(batches) * sizeof(hybrid_input_params);
+}
+
+/// The scratch laid out in `bytes` (hybrid_scratch_bytes of them, aligned
+/// for a float), its arrays begun as objects (core/typed_storage.hpp).
+inline hybrid_scratch hybrid_scratch_at(void* bytes, std::int64_t input_elements, int batches) noexcept {
+  constexpr std::size_t a = alignof(hybrid_input_params);
+  auto* base = static_cast<std::byte*>(bytes);
+  const auto n = static_cast<std::size_t>(input_elements);
+  return {qfence::detail::begin_lifetime<std::int8_t>(base, n),
+          qfence::detail::begin_lifetime<hybrid_input_params>(base + (n + a - 1) / a * a,
+                                                              static_cast<std::size_t>(batches))};
+}
+
+/// TFLite's ApplyActivationToVector (std::max / std::min, argument order
+/// kept: a NaN becomes 0 under RELU, as there).
+inline float hybrid_fc_activation(activation a, float x) noexcept {
+  switch (a) {
+    case activation::relu: return std::max(0.0f, x);
+    case activation::relu_n1_to_1: return std::max(-1.0f, std::min(x, 1.0f));
+    case activation::relu6: return std::max(0.0f, std::min(x, 6.0f));
+    default: return x;
+  }
+}
+
+/// Hybrid FULLY_CONNECTED (TFLite EvalHybridDense with the portable tensor
+/// utils). `asymmetric_inputs` is the op's asymmetric_quantize_inputs.
+template <class Geometry>
+inline void fully_connected_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
+                                   activation act, bool asymmetric_inputs, hybrid_scratch s, float* output) noexcept {
+  const fc_geometry& g = kernels::value_of(geometry);
+  const std::int64_t depth = g.accum_depth, units = g.output_depth;
+  for (int b = 0; b < g.batches; ++b)
+    for (std::int64_t u = 0; u < units; ++u) output[b * units + u] = bias != nullptr ? bias[u] : 0.0f;
+  bool all_zero = true;
+  for (std::int64_t i = 0; i < g.batches * depth && all_zero; ++i) all_zero = input[i] == 0.0f;
+  if (!all_zero) {
+    for (int b = 0; b < g.batches; ++b)
+      s.batch_params[b] = asymmetric_inputs ? quantize_asymmetric(depth, input + b * depth, s.quantized_input + b * depth)
+                                            : quantize_symmetric(depth, input + b * depth, s.quantized_input + b * depth);
+    for (int b = 0; b < g.batches; ++b) {
+      const std::int8_t* q = s.quantized_input + b * depth;
+      const std::int32_t zp = s.batch_params[b].zero_point;
+      // Per tensor, TFLite folds the weight scale into the batch's first.
+      const float batch_scale = w.per_channel ? s.batch_params[b].scale : s.batch_params[b].scale * w.scales[0];
+      for (std::int64_t u = 0; u < units; ++u) {
+        const std::int8_t* row = w.data + u * depth;
+        std::int32_t dot = 0;
+        for (std::int64_t k = 0; k < depth; ++k) dot += static_cast<std::int32_t>(row[k]) * (static_cast<std::int32_t>(q[k]) - zp);
+        float scale = batch_scale;
+        if (w.per_channel) scale *= w.scales[u];
+        output[b * units + u] += static_cast<float>(dot) * scale;
+      }
+    }
+  }
+  for (std::int64_t i = 0; i < g.batches * units; ++i) output[i] = hybrid_fc_activation(act, output[i]);
+}
+
+/// Hybrid CONV_2D (TFLite conv.cc EvalHybridPerChannel with
+/// reference_ops::HybridConvPerChannel when the weights' channel scales
+/// differ, EvalHybrid with optimized_ops::HybridConv otherwise). `act` is
+/// the fused activation's float range.
+template <class Geometry>
+inline void conv2d_hybrid(const Geometry& geometry, int filter_in_c, const float* input, hybrid_weights w,
+                          const float* bias, float_range act, hybrid_scratch s, float* output) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  bool per_channel = false;
+  if (w.per_channel)
+    for (int c = 1; c < g.out_c; ++c) per_channel = per_channel || w.scales[c] != w.scales[0];
+  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
+  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
+  window_geometry one = g;
+  one.batches = 1;
+  for (int b = 0; b < g.batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    const hybrid_input_params p =
+        per_channel ? quantize_asymmetric(in_size, input + b * in_size, q) : quantize_symmetric(in_size, input + b * in_size, q);
+    float* out = output + b * out_size;
+    if (per_channel) {
+      conv2d_loop<std::int32_t>(
+          one, filter_in_c, q, w.data,
+          [&](std::int64_t i, int oc, std::int32_t acc) {
+            float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
+            if (bias != nullptr) x += bias[oc];
+            out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+          },
+          -p.zero_point);
+    } else {
+      const float scale = p.scale * w.scales[0];
+      conv2d_loop<std::int32_t>(
+          one, filter_in_c, q, w.data,
+          [&](std::int64_t i, int oc, std::int32_t acc) {
+            out[i] = apply(act, static_cast<float>(acc) * scale + (bias != nullptr ? bias[oc] : 0.0f));
+          },
+          std::int32_t{0});
+    }
+  }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/packed_arrays.hpp --------------------------------------
 // qfence/kernels/packed_arrays.hpp: a layer's packed SIMD data on the
 // compile-time path, in the model object itself: either packed when the
@@ -11676,7 +12050,9 @@ struct conv2d_node {
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          : 0> {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
     static constexpr int filter_in_c = W::shape_type::dim(3);
@@ -11693,6 +12069,10 @@ struct conv2d_node {
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
@@ -11709,7 +12089,7 @@ struct conv2d_node {
     using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -11727,13 +12107,19 @@ struct conv2d_node {
                                                                            multipliers.data(),
                                                                            output::quant::zero_point, act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
-    static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
+    static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out,
+                    [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(out_c)>();
+        reference::conv2d_hybrid(kernels::fixed<geometry>{}, filter_in_c, in,
+                                 {self.weights_data.data, scales.data(), W::quant::is_per_channel}, bias_ptr, act,
+                                 reference::hybrid_scratch_at(scratch, Input::elements, geometry.batches), out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (Input::type == dtype::i16) {
         static constexpr auto multipliers =
@@ -12109,98 +12495,14 @@ QFENCE_EXACT_FLOAT_END
 // that variant arrives with the numerics option of the TFLite importer).
 
 
-// ---- qfence/kernels/reference/fully_connected.hpp --------------------------
-// qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
-// (moved from ops/fully_connected.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// The shape of a FULLY_CONNECTED layer: `batches` rows of `accum_depth`
-/// inputs, `output_depth` outputs each.
-struct fc_geometry {
-  int batches, accum_depth, output_depth;
-};
-
-template <class Geometry>
-inline void fully_connected(const Geometry& geometry, const float* input,
-                            const float* weights, const float* bias, float_range act, float* output) noexcept {
-  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      float total = 0.0f;
-      for (int d = 0; d < accum_depth; ++d) total += input[b * accum_depth + d] * weights[o * accum_depth + d];
-      output[b * output_depth + o] = apply(act, total + (bias != nullptr ? bias[o] : 0.0f));
-    }
-}
-
-/// The 8-bit accumulation loop shared by both rescalings: hands each output
-/// element's int32 accumulator (bias included) to `rescale(unit, acc)`, which
-/// returns the value before the output offset and clamp.
-template <class T, class TW, class Rescale, class Geometry>
-inline void fully_connected_loop(const Geometry& geometry, const T* input,
-                                 std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                 const std::int32_t* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
-                                 T* output) noexcept {
-  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      std::int32_t acc = 0;
-      for (int d = 0; d < accum_depth; ++d)
-        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
-               (std::int32_t{input[b * accum_depth + d]} + input_offset);
-      if (bias != nullptr) acc += bias[o];
-      output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
-    }
-}
-
-/// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
-/// point) fully connected layers.
-template <class T, class TW, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TW) == 1)
-inline void fully_connected(const Geometry& geometry, const T* input,
-                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                            const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
-                            std::int32_t output_offset, int_range act, T* output) noexcept {
-  fully_connected_loop(
-      geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, std::int32_t acc) { return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]); },
-      output_offset, act, output);
-}
-
-/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
-/// the int32 accumulator times the real scale in double,
-/// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
-/// multiplier. `scales` holds one effective scale per unit (stride 1) or one
-/// for all (stride 0).
-template <class T, class TW, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TW) == 1)
-inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
-                                           std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                           const std::int32_t* bias, const double* scales, int scale_stride,
-                                           std::int32_t output_offset, int_range act, T* output) noexcept {
-  fully_connected_loop(
-      geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, std::int32_t acc) {
-        return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
-      },
-      output_offset, act, output);
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/fully_connected.hpp --------------------------------------
 // qfence/rules/fully_connected.hpp: the type and shape rule of
 // FULLY_CONNECTED.
 //
 // Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
-// shape), 1 weights [units, K], 2 bias [units] (optional). Output
+// shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
+// takes f32 weights, or symmetric i8 ones (per tensor or per unit) with a
+// f32 bias and output: TFLite's hybrid kernel (dynamic-range models). Output
 // [rows, units], or the input's shape with the last dimension replaced by
 // units when keep_num_dims is set.
 
@@ -12228,7 +12530,7 @@ constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const
   if (in.rank < 1 || depth <= 0 || units <= 0 || in.elements() % depth != 0 ||
       (a.keep_num_dims && in.dim(-1) != depth))
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(2, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, units));
   tensor_desc shaped = in;
   if (a.keep_num_dims) {
@@ -12276,14 +12578,18 @@ struct fully_connected_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::numerics, option_kind::prepacked>,
+                                               option_kind::numerics, option_kind::prepacked,
+                                               option_kind::asymmetric_inputs>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(
+                                                Input::elements, static_cast<int>(Input::elements / W::shape_type::dim(1)))
+                                          : 0> {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
@@ -12299,6 +12605,10 @@ struct fully_connected_node {
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
@@ -12323,7 +12633,7 @@ struct fully_connected_node {
         detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -12332,14 +12642,20 @@ struct fully_connected_node {
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
     static void run(const fully_connected_node& self, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(units)>();
+        reference::fully_connected_hybrid(kernel_shape{}, in, {self.weights_data.data, scales.data(), W::quant::is_per_channel},
+                                          bias_ptr, detail::fused_activation_of<Opts...>,
+                                          has_option<option_kind::asymmetric_inputs, Opts...>,
+                                          reference::hybrid_scratch_at(scratch, Input::elements, batches), out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::fully_connected(kernel_shape{}, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (has_option<option_kind::numerics, Opts...>) {
         static constexpr auto scales = [] {
@@ -14043,6 +14359,103 @@ template <int Rank, int In, int State, class WF, class WT, class B, node_option.
 constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights, constant<WT> time_weights, B bias,
                     Opts...) {
   return svdf_node<In, State, Rank, WF, WT, B, Opts...>{feature_weights, time_weights, bias};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/tabulated.hpp ----------------------------------------------
+// qfence/ops/tabulated.hpp: a custom elementwise op between 8-bit tensors as
+// a 256-entry table: no float island.
+//
+// A custom op that declares its float function,
+//
+//     struct gelu {
+//       QFENCE_CUSTOM_OP(gelu)
+//       static constexpr qfence::dtype accepts = qfence::f32;
+//       template <class In> using output = qfence::tensor<qfence::f32, typename In::shape_type>;
+//       template <class In, class Out> static void run(const float* in, float* out);  // for float graphs
+//       static constexpr float apply(float x) { ... }                               // the function
+//     };
+//
+// is placed between int8 (or uint8) tensors with
+// `qfence::tabulated<gelu>(ref<3>, qfence::out<qfence::per_tensor<S, Z>>)`.
+// Its input has at most 256 values, so its output is a table of them. Each
+// entry is what the fence would compute for that value: DEQUANTIZE (the
+// input's parameters), `apply`, QUANTIZE (the output's): the table's bytes
+// are the fenced op's bytes, without the float buffers or the per-element
+// float work. When `apply` is constexpr, the table is built at compile
+// time; otherwise once, on first use (static storage, no heap).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace detail {
+/// Whether Op::apply can run in a constant expression.
+template <class Op>
+concept constexpr_apply = requires { typename std::integral_constant<int, (static_cast<void>(Op::apply(0.5f)), 0)>; };
+}  // namespace detail
+
+namespace op {
+struct tabulated {
+  static constexpr const char* name = "tabulated";
+};
+}  // namespace op
+
+template <class Op, class Out, int In>
+struct tabulated_node {
+  static_assert(elementwise_function<Op>,
+                "qfence: tabulated<Op>: Op must be a custom op (QFENCE_CUSTOM_OP, accepts) with its elementwise "
+                "function `static constexpr float apply(float)`");
+  using op = Op;
+  using inputs = refs<In>;
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((Input::type == dtype::i8 || Input::type == dtype::u8) && Input::quant::quantized &&
+                       !Input::quant::is_per_channel,
+                   (at_node<Index, Op>, producer<Input>),
+                   "qfence: tabulated<Op> takes an int8 or uint8 input quantized per tensor (its table has one entry "
+                   "per byte). fix: for float inputs use custom<Op>; for int16, fence(custom<Op>(...), out<...>)")
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using in_element = typename Input::element;
+    using output = tensor<Input::type, typename Input::shape_type, typename Out::quant>;
+    using out_element = typename output::element;
+    static constexpr std::int64_t n = Input::elements;
+    struct prepared {
+      constexpr explicit prepared(const tabulated_node&) {}
+    };
+    static lookup_table<out_element> make_table() {
+      return fenced_table<in_element, out_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                                   output::quant::zero_point, [](float x) { return Op::apply(x); });
+    }
+    static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
+      if constexpr (detail::constexpr_apply<Op>) {
+        static constexpr lookup_table<out_element> table = fenced_table<in_element, out_element>(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
+            [](float x) { return Op::apply(x); });
+        kernels::lookup_bytes(t, n, in, table, out);
+      } else {
+        static const lookup_table<out_element> table = make_table();  // apply is not constexpr: built on first use
+        kernels::lookup_bytes(t, n, in, table, out);
+      }
+    }
+  };
+};
+
+/// Custom elementwise op `Op` on int8 (or uint8) node `In` as a table, with
+/// output parameters `out<Q>` (the file comment).
+template <class Op, int In, class Q, dtype... D>
+constexpr auto tabulated(node_ref<In>, out_t<Q, D...>) {
+  return tabulated_node<Op, out_t<Q, D...>, In>{};
 }
 
 }  // namespace qfence

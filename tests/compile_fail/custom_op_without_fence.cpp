@@ -1,5 +1,5 @@
 // A float-only custom op between int8 tensors, not fenced.
-// expect: custom op 'gelu' has no registered quantizer; wrap it in a fence or provide a quantized kernel
+// expect: custom op 'gelu' has no registered quantizer; wrap it in a fence, give it a table \(qfence::tabulated<Op>
 // expect: at_node<\s*1,\s*gelu\s*>
 #include <cmath>
 #include "qfence.hpp"

@@ -16,6 +16,8 @@
 
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/quantize_model.hpp"
+#include "qfence/runtime/elementwise_custom_op.hpp"
+#include "qfence/tflite/writer.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
 
@@ -281,4 +283,77 @@ TEST_CASE("bias correction: the shift rounded weights add, from the inputs' chan
   CHECK(std::fabs(shift[0]) > 0.3);  // the 0.004 weight on a mean of 100 dominates
   // Input means that do not fit the weights: no correction.
   CHECK(quant::detail::weight_rounding_shift(runtime::op_code::fully_connected, shape, w, q, {1.0, 2.0}).empty());
+}
+
+namespace {
+/// x / (1 + |x|), registered with the interpreter as an elementwise op.
+struct soft_sign {
+  QFENCE_CUSTOM_OP(soft_sign)
+  static constexpr dtype accepts = dtype::f32;
+  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
+};
+
+/// input [1, 3] + [10, 20, 30] -> soft_sign -> + [1, 2, 3] -> output: a
+/// custom op between two layers that quantize.
+std::shared_ptr<const runtime::model> custom_between_adds() {
+  namespace tfl = qtest::tfl;
+  tfl::model_spec m;
+  m.tensors.push_back(tfl::activation({1, 3}, "input"));
+  m.tensors.push_back(tfl::constant({1, 3}, tfl::bytes_of(std::vector<float>{10, 20, 30}), "a"));
+  m.tensors.push_back(tfl::activation({1, 3}, "sum"));
+  m.tensors.push_back(tfl::activation({1, 3}, "soft"));
+  m.tensors.push_back(tfl::constant({1, 3}, tfl::bytes_of(std::vector<float>{1, 2, 3}), "b"));
+  m.tensors.push_back(tfl::activation({1, 3}, "output"));
+  const auto add_options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{tfl::fb::BuiltinOptions::AddOptions, tfl::fb::CreateAddOptions(b).Union()};
+  };
+  m.ops.push_back(tfl::op(0 /*ADD*/, 1, {0, 1}, {2}));
+  m.ops.back().options = add_options;
+  m.ops.push_back(tfl::op(32 /*CUSTOM*/, 1, {2}, {3}, "soft_sign"));
+  m.ops.push_back(tfl::op(0 /*ADD*/, 1, {3, 4}, {5}));
+  m.ops.back().options = add_options;
+  m.inputs = {0};
+  m.outputs = {5};
+  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+}
+}  // namespace
+
+TEST_CASE("quantize_int8 with tabulate: a custom elementwise op stays int8 as a table, with the fence's bytes") {
+  const auto model = custom_between_adds();
+  runtime::interpreter_options with_op;
+  with_op.custom_ops["soft_sign"] = runtime::prepare_elementwise<soft_sign>;
+  quant::calibration_options calibration;
+  calibration.interpreter = with_op;
+  const auto report = quant::calibrate(model, generated_samples{64, 25.0f}, calibration);
+  const quant::quantized_model fenced = quant::quantize_int8(*model, report);
+  REQUIRE(fenced.fences.size() == 1);
+  CHECK(fenced.fences[0].why == "custom op with no quantized kernel");
+  quant::quantize_options tabulate;
+  tabulate.tabulate = {"soft_sign"};
+  const quant::quantized_model tabled = quant::quantize_int8(*model, report, tabulate);
+  CHECK(tabled.fences.empty());
+  // QUANTIZE, ADD, soft_sign (int8 -> int8), ADD, DEQUANTIZE: two fewer
+  // conversions than the fenced model's.
+  REQUIRE(tabled.model.operations.size() == 5);
+  CHECK(fenced.model.operations.size() == 7);
+  const runtime::operation& custom = tabled.model.operations[2];
+  CHECK(custom.custom_code == "soft_sign");
+  CHECK(tabled.model.tensors[static_cast<std::size_t>(custom.inputs[0])].type == dtype::i8);
+  CHECK(tabled.model.tensors[static_cast<std::size_t>(custom.outputs[0])].type == dtype::i8);
+  // It reads back from its file and runs; on every sample its outputs are
+  // the fenced model's, bit for bit (the table is the fence's arithmetic).
+  auto reread = [](const runtime::model& m) {
+    return std::make_shared<const runtime::model>(tflite::read_model(tflite::write_model(m, "t")));
+  };
+  runtime::interpreter a(reread(fenced.model), with_op), b(reread(tabled.model), with_op);
+  const generated_samples samples{50, 25.0f};
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    (void)samples.fill(i, a);
+    (void)samples.fill(i, b);
+    a.invoke();
+    b.invoke();
+    for (std::size_t k = 0; k < 3; ++k) REQUIRE(a.output<float>(0)[k] == b.output<float>(0)[k]);
+  }
+  // Unregistered, the custom op is named in the error (as any missing op).
+  CHECK_THROWS_WITH_AS(runtime::interpreter(reread(tabled.model)), doctest::Contains("soft_sign"), runtime::model_error);
 }

@@ -299,3 +299,60 @@ TEST_CASE("a state node persists across invokes; reset_state starts a new sequen
   net.reset_state(*arena);
   CHECK(step() == std::array<int, 2>{3, 6});
 }
+
+// ---- tables instead of fences ---------------------------------------------------
+
+/// x / (1 + |x|): constexpr, so its table is built at compile time.
+struct soft_sign {
+  QFENCE_CUSTOM_OP(soft_sign)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
+  }
+  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
+};
+/// erf GELU: std::erf is not constexpr, so its table is built on first use.
+struct gelu_fn {
+  QFENCE_CUSTOM_OP(gelu_fn)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
+  }
+  static float apply(float x) { return gelu_ref(x); }
+};
+static_assert(qf::detail::constexpr_apply<soft_sign> && !qf::detail::constexpr_apply<gelu_fn>);
+
+/// Every int8 value through `tabulated<Op>` and through `fence(custom<Op>)`.
+template <class Op, class In, class Q>
+void check_table_is_the_fence() {
+  std::vector<std::int8_t> all(In::elements);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int8_t>(static_cast<int>(i % 256) - 128);
+  auto fenced = qf::graph(qf::input<In>(), qf::fence(qf::custom<Op>(qf::ref<0>), qf::out<Q>));
+  auto table = qf::graph(qf::input<In>(), qf::tabulated<Op>(qf::ref<0>, qf::out<Q>));
+  static_assert(std::is_same_v<typename decltype(table)::template output_type<0>,
+                               typename decltype(fenced)::template output_type<0>>);
+  // No float buffers: the table's arena holds the int8 input and output only.
+  static_assert(decltype(table)::arena_bytes < decltype(fenced)::arena_bytes);
+  const auto by_table = qtest::run(table, all), by_fence = qtest::run(fenced, all);
+  CHECK(by_table == by_fence);
+  // The same error against the float function, then (measured, not assumed).
+  double table_error = 0, fence_error = 0;
+  const auto x = qtest::dequantize(all, In::quant::scale, In::quant::zero_point);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double want = Op::apply(x[i]);
+    table_error = std::max(table_error, std::abs(Q::scale * (by_table[i] - Q::zero_point) - want));
+    fence_error = std::max(fence_error, std::abs(Q::scale * (by_fence[i] - Q::zero_point) - want));
+  }
+  CHECK(table_error == fence_error);
+  CHECK(table_error <= 0.5 * Q::scale + 1e-6);  // half a step: the function's range fits the output's
+}
+
+TEST_CASE("tabulated<Op>: a table gives the fenced op's bytes without a float island, on every int8 value") {
+  using In256 = qf::tensor<qf::i8, qf::shape<2, 256>, qf::per_tensor<0.05f, -10>>;
+  check_table_is_the_fence<soft_sign, In256, qf::per_tensor<1.0f / 128, 0>>();
+  check_table_is_the_fence<gelu_fn, In256, qf::per_tensor<0.03f, -110>>();  // [-0.54, 7.11] holds gelu of the input range
+}

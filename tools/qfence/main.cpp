@@ -3,7 +3,7 @@
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
 //   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
-//   qfence quantize FLOAT.tflite --scheme float16 [--calib DIR] -o OUT.tflite
+//   qfence quantize FLOAT.tflite --scheme float16|dynamic [--calib DIR] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
 //   qfence dequantize QUANT.tflite -o FLOAT.tflite
 //   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
@@ -30,6 +30,7 @@
 #include "layers.hpp"
 #include "qfence/quant/compare_outputs.hpp"
 #include "qfence/quant/dequantize_model.hpp"
+#include "qfence/quant/dynamic_range.hpp"
 #include "qfence/quant/float16_weights.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
@@ -55,7 +56,7 @@ constexpr const char* usage_text =
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
-    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|float16] [--calibrator NAME|auto]\n"
+    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|float16|dynamic] [--calibrator NAME|auto]\n"
     "           [--fence OP|#INDEX]... [--no-fences] [--io float|int8] [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
     "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op) and\n"
@@ -66,7 +67,10 @@ constexpr const char* usage_text =
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
     "      every calibrator's model runs on the calibration samples, the best output SQNR wins.\n"
     "      float16: float constants stored as float16 behind DEQUANTIZEs (half the weight bytes,\n"
-    "      activations float, no calibration; with --calib DIR it reports the output SQNR there)\n"
+    "      activations float, no calibration; with --calib DIR it reports the output SQNR there).\n"
+    "      dynamic: FULLY_CONNECTED and CONV_2D weights of at least --min-elements N values (1024)\n"
+    "      stored as per-channel int8 and run by TFLite's hybrid kernels; activations float, no\n"
+    "      calibration (--calib DIR reports the output SQNR, as for float16)\n"
     "  debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE] [--top N]\n"
     "      runs both models on the same samples (--in: one sample, a raw float file per input;\n"
     "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
@@ -315,27 +319,54 @@ int calibrate_command(const std::vector<std::string>& args) {
   return 0;
 }
 
-// `qfence quantize --scheme float16`: weights only, so no calibration; with
-// --calib, the float16 model runs beside the float one on those samples.
-int float16_command(const std::string& model_path, const std::string& calib_dir, const std::string& out_path,
-                    const std::vector<std::string>& args) {
-  for (const std::string& a : args)
+/// "823.1 KiB".
+std::string kib(std::size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
+  return text;
+}
+
+// `qfence quantize --scheme float16|dynamic`: weights only, so no
+// calibration; with --calib, the new model runs beside the float one on
+// those samples.
+int weight_only_command(const std::string& scheme, const std::string& model_path, const std::string& calib_dir,
+                        const std::string& out_path, const std::vector<std::string>& args) {
+  quant::dynamic_range_options dynamic;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "--calibrator" || a == "--fence" || a == "--no-fences" || a == "--calib-from-model" || a == "--io")
-      throw usage_error("quantize: " + a + " applies to --scheme int8; float16 keeps every activation float, so it "
-                        "has no ranges to calibrate and nothing to fence");
-  const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
-  quant::float16_model q = quant::quantize_float16(*model);
-  quant::check_runs(q.model);
-  if (!calib_dir.empty()) {
-    runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(q.model.borrowed_copy()));
-    const quant::output_agreement a = quant::compare_outputs(reference, run, quant::directory_samples(calib_dir, *model));
-    std::printf("float16: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", a.sqnr_db, a.top1,
-                a.samples, calib_dir.c_str());
+      throw usage_error("quantize: " + a + " applies to --scheme int8; " + scheme + " keeps every activation float, so "
+                        "it has no ranges to calibrate and nothing to fence");
+    if (a == "--min-elements") {
+      if (scheme != "dynamic") throw usage_error("quantize: --min-elements applies to --scheme dynamic");
+      dynamic.min_elements = parse_count(a, flag_value(args, i));
+    }
   }
-  write_file(out_path, tflite::write_model(q.model, q.model.description));
-  std::printf("wrote %s: %d float constants stored as float16 (%.1f KiB -> %.1f KiB), each behind a DEQUANTIZE\n",
-              out_path.c_str(), q.constants, static_cast<double>(q.float_bytes) / 1024.0,
-              static_cast<double>(q.half_bytes) / 1024.0);
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  runtime::model quantized;
+  std::string summary;
+  if (scheme == "float16") {
+    quant::float16_model q = quant::quantize_float16(*model);
+    summary = std::to_string(q.constants) + " float constants stored as float16 (" + kib(q.float_bytes) + " -> " +
+              kib(q.half_bytes) + "), each behind a DEQUANTIZE";
+    quantized = std::move(q.model);
+  } else {
+    quant::dynamic_range_model q = quant::quantize_dynamic_range(*model, dynamic);
+    for (const auto& line : q.kept_float) std::cout << "kept float: " << line << "\n";
+    summary = std::to_string(q.hybrid_layers) + " layers with int8 weights (" + kib(q.float_bytes) + " -> " +
+              kib(q.int8_bytes) + "), run by hybrid kernels; " + std::to_string(q.kept_float.size()) +
+              " kept float weights";
+    quantized = std::move(q.model);
+  }
+  quant::check_runs(quantized);
+  if (!calib_dir.empty()) {
+    runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(quantized.borrowed_copy()));
+    const quant::output_agreement a = quant::compare_outputs(reference, run, quant::directory_samples(calib_dir, *model));
+    std::printf("%s: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(), a.sqnr_db,
+                a.top1, a.samples, calib_dir.c_str());
+  }
+  write_file(out_path, tflite::write_model(quantized, quantized.description));
+  std::cout << "wrote " << out_path << ": " << summary << "\n";
   return 0;
 }
 
@@ -352,6 +383,7 @@ int quantize_command(const std::vector<std::string>& args) {
     else if (a == "--fence") options.fence.push_back(flag_value(args, i));
     else if (a == "--no-fences") options.forbid_fences = true;
     else if (a == "--calib-from-model") from_model = true;
+    else if (a == "--min-elements") (void)flag_value(args, i);  // --scheme dynamic: read by weight_only_command
     else if (a == "--io") {
       const std::string v = flag_value(args, i);
       if (v != "float" && v != "int8") throw usage_error("--io takes float or int8, not '" + v + "'");
@@ -363,12 +395,14 @@ int quantize_command(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw usage_error("quantize: no model given");
   if (out_path.empty()) throw usage_error("quantize: no output file given (-o OUT.tflite)");
-  if (scheme == "float16") return float16_command(model_path, calib_dir, out_path, args);
+  if (scheme == "float16" || scheme == "dynamic") return weight_only_command(scheme, model_path, calib_dir, out_path, args);
+  if (std::find(args.begin(), args.end(), "--min-elements") != args.end())
+    throw usage_error("quantize: --min-elements applies to --scheme dynamic");
   if (calib_dir.empty() == !from_model)
     throw usage_error("quantize: give calibration data (--calib DIR) or --calib-from-model, one of them");
   if (scheme != "int8")
-    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8 and float16 are (int16x8 and "
-                      "dynamic are planned)");
+    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8, float16 and dynamic are "
+                      "(int16x8 is planned)");
   const bool automatic = calibrator_choice == "auto";
   if (!automatic) calibration.observer.method = parse_calibrator(calibrator_choice);
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));

@@ -312,6 +312,9 @@ class writer {
                (op.inputs.size() > 2 && in(2) >= 0 ? constant_expr(in(2), true) : "qf::no_bias") + fused(o) +
                out_option(out) +
                (out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite ? ", qf::tflite_numerics" : "") +
+               (o.asymmetric_quantize_inputs && at(in(1)).type == dtype::i8 && at(in(0)).type == dtype::f32
+                    ? ", qf::asymmetric_inputs"
+                    : "") +
                prepacked_option(op) + ")";
       }
       case op_code::average_pool_2d:

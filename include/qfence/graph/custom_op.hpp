@@ -13,9 +13,13 @@
 //
 // It is placed with `qfence::custom<gelu>(ref<3>)`. An op that accepts only
 // f32 has no quantizer: between quantized tensors it must be wrapped in
-// `qfence::fence(...)`, which dequantizes its input and quantizes its output.
+// `qfence::fence(...)`, which dequantizes its input and quantizes its output,
+// or, when it is elementwise and declares its float function
+// `static float apply(float)`, placed as `qfence::tabulated<gelu>(ref<3>,
+// out<...>)`: a 256-entry table with the fence's bytes (ops/tabulated.hpp).
 #pragma once
 
+#include <concepts>
 #include <cstring>
 #include <tuple>
 #include <type_traits>
@@ -36,7 +40,8 @@ QFENCE_EXACT_FLOAT_BEGIN
   template <bool HasQuantizer, class Context>                                                          \
   static constexpr bool require_quantizer() {                                                          \
     static_assert(::qfence::check<HasQuantizer, Context>,                                              \
-                  "custom op '" #NAME "' has no registered quantizer; wrap it in a fence or provide a " \
+                  "custom op '" #NAME "' has no registered quantizer; wrap it in a fence, give it a "   \
+                  "table (qfence::tabulated<Op>, with its float function `apply`), or provide a "       \
                   "quantized kernel");                                                                 \
     return HasQuantizer;                                                                               \
   }
@@ -47,6 +52,12 @@ template <class Op>
 concept custom_op = requires {
   { Op::name } -> std::convertible_to<const char*>;
   { Op::accepts } -> std::convertible_to<dtype>;
+};
+
+/// A custom op with an elementwise float function `static float apply(float)`.
+template <class Op>
+concept elementwise_function = custom_op<Op> && requires(float x) {
+  { Op::apply(x) } -> std::convertible_to<float>;
 };
 
 template <class Op, int In>

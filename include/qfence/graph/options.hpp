@@ -28,6 +28,7 @@ struct keep_dims {};
 struct beta {};
 struct numerics {};
 struct prepacked {};
+struct asymmetric_inputs {};
 }  // namespace option_kind
 
 template <int H, int W = H>
@@ -121,6 +122,15 @@ struct tflite_numerics_t {
   using option_kind = option_kind::numerics;
 };
 inline constexpr tflite_numerics_t tflite_numerics{};
+
+/// A hybrid FULLY_CONNECTED (float input, int8 weights) quantizes each input
+/// row with its own zero point rather than symmetrically: TFLite's
+/// asymmetric_quantize_inputs, which its converter sets for dynamic-range
+/// models.
+struct asymmetric_inputs_t {
+  using option_kind = option_kind::asymmetric_inputs;
+};
+inline constexpr asymmetric_inputs_t asymmetric_inputs{};
 
 /// Weights and per-channel constants already in the layout of the SIMD
 /// kernels (kernels/packed_conv.hpp), as `qfence embed` writes them, so that

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/packed_arrays.hpp"
@@ -59,7 +60,9 @@ struct conv2d_node {
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          : 0> {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
     static constexpr int filter_in_c = W::shape_type::dim(3);
@@ -76,6 +79,10 @@ struct conv2d_node {
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
@@ -92,7 +99,7 @@ struct conv2d_node {
     using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -110,13 +117,19 @@ struct conv2d_node {
                                                                            multipliers.data(),
                                                                            output::quant::zero_point, act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
-    static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out) {
+    static void run(const conv2d_node& self, const typename Input::element* in, typename output::element* out,
+                    [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(out_c)>();
+        reference::conv2d_hybrid(kernels::fixed<geometry>{}, filter_in_c, in,
+                                 {self.weights_data.data, scales.data(), W::quant::is_per_channel}, bias_ptr, act,
+                                 reference::hybrid_scratch_at(scratch, Input::elements, geometry.batches), out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::conv2d(kernels::fixed<geometry>{}, filter_in_c, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (Input::type == dtype::i16) {
         static constexpr auto multipliers =

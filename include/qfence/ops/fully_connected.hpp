@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/packed_arrays.hpp"
@@ -51,14 +52,18 @@ struct fully_connected_node {
   static constexpr bool validate() {
     QFENCE_REQUIRE_THAT(validate_options<Index, op,
                                          kinds<option_kind::fused_activation, option_kind::output_quantization,
-                                               option_kind::numerics, option_kind::prepacked>,
+                                               option_kind::numerics, option_kind::prepacked,
+                                               option_kind::asymmetric_inputs>,
                                          Opts...>::value)
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>, weights<W>, bias<detail::bias_tensor_t<B>>>()))
     return true;
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(
+                                                Input::elements, static_cast<int>(Input::elements / W::shape_type::dim(1)))
+                                          : 0> {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
     static constexpr int batches = static_cast<int>(Input::elements / depth);
@@ -74,6 +79,10 @@ struct fully_connected_node {
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
@@ -98,7 +107,7 @@ struct fully_connected_node {
         detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                              {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -107,14 +116,20 @@ struct fully_connected_node {
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
     static void run(const fully_connected_node& self, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(units)>();
+        reference::fully_connected_hybrid(kernel_shape{}, in, {self.weights_data.data, scales.data(), W::quant::is_per_channel},
+                                          bias_ptr, detail::fused_activation_of<Opts...>,
+                                          has_option<option_kind::asymmetric_inputs, Opts...>,
+                                          reference::hybrid_scratch_at(scratch, Input::elements, batches), out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::fully_connected(kernel_shape{}, in, self.weights_data.data, bias_ptr, act, out);
       } else if constexpr (has_option<option_kind::numerics, Opts...>) {
         static constexpr auto scales = [] {

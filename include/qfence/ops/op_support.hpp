@@ -45,6 +45,26 @@ constexpr auto activation_range_for() {
   }
 }
 
+/// Gives a typed node `scratch_bytes` (arena bytes its kernel needs while it
+/// runs) only when it needs some: the graph passes a scratch pointer to
+/// nodes that declare it (graph/model.hpp), and the others keep their
+/// signatures.
+template <std::size_t Bytes>
+struct scratch_need {
+  static constexpr std::size_t scratch_bytes = Bytes;
+};
+template <>
+struct scratch_need<0> {};
+
+/// The scales of weights W, one per output channel (Channels of them) or
+/// one for all, as an array the kernels read.
+template <class W, std::size_t Channels>
+constexpr auto weight_scales() {
+  std::array<float, W::quant::is_per_channel ? Channels : 1> s{};
+  for (std::size_t c = 0; c < s.size(); ++c) s[c] = W::quant::scale_at(c);
+  return s;
+}
+
 /// Per-output-channel requantization multipliers of a conv-like layer
 /// (rescale_multiplier says which scale product each layer forms).
 template <class In, class W, class Out, std::size_t Channels>

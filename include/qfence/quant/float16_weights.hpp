@@ -39,13 +39,8 @@ inline float16_model quantize_float16(const runtime::model& f) {
   using runtime::op_code;
   float16_model result;
   runtime::model& q = result.model;
-  q.description = "quantized by qfence (float16 weights) from: " + f.description;
-  q.tensors = f.tensors;
-  for (auto& t : q.tensors)  // constants are re-owned: the float model's file is not kept
-    if (!t.data.empty()) t.data = detail::own_bytes(q, t.data.data(), t.data.size());
-  q.inputs = f.inputs;
-  q.outputs = f.outputs;
-  q.subgraph_count = f.subgraph_count;
+  q = detail::owned_copy(f, "quantized by qfence (float16 weights) from: " + f.description);
+  q.operations.clear();  // rebuilt below, with the DEQUANTIZEs
 
   // The tensors to narrow, in the order their first reader runs.
   std::vector<int> first_reader(f.tensors.size(), -1);
@@ -86,11 +81,7 @@ inline float16_model quantize_float16(const runtime::model& f) {
     }
     q.operations.push_back(std::move(op));
   }
-  for (std::size_t k = 0; k < q.operations.size(); ++k) {
-    auto& op = q.operations[k];
-    op.index = static_cast<int>(k);
-    op.version = tflite_op_version(q, op, op.version);
-  }
+  detail::renumber_operations(q);
   return result;
 }
 

@@ -30,6 +30,21 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
   };
   const dtype in = type_of(0), out = type_of(0, true);
   const bool i8 = in == dtype::i8, i16 = in == dtype::i16;
+  // Hybrid layers (float input, int8 weights), in op_version.cc's order.
+  if (in == dtype::f32 && type_of(1) == dtype::i8 &&
+      (op.code == op_code::fully_connected || op.code == op_code::conv_2d)) {
+    const runtime::tensor& w = m.tensors[static_cast<std::size_t>(op.inputs[1])];
+    const bool per_channel = !w.shape.empty() && w.quant.scales.size() == static_cast<std::size_t>(w.shape[0]);
+    if (op.code == op_code::conv_2d) {
+      if (rank_of(0) == 4 && w.rank() == 4 && m.tensors[static_cast<std::size_t>(op.inputs[0])].dim(3) != w.dim(3))
+        return 6;  // grouped
+      return per_channel ? 5 : 2;
+    }
+    if (per_channel) return 12;
+    if (op.inputs.size() == 2 || (op.inputs.size() == 3 && op.inputs[2] < 0)) return 6;
+    if (op.options.keep_num_dims) return 5;
+    return op.options.asymmetric_quantize_inputs ? 9 : 3;
+  }
   if (in == dtype::f32 && op.code != op_code::quantize) return float_version;
   switch (op.code) {
     case op_code::conv_2d: return i16 ? 4 : 3;

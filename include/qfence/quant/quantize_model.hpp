@@ -57,6 +57,10 @@ struct quantize_options {
   std::vector<std::string> fence;
   /// Refuse to fence anything: an op without an int8 kernel is an error.
   bool forbid_fences = false;
+  /// Custom elementwise ops (by name) that the runtime runs on int8 as a
+  /// table of their float function (runtime::prepare_elementwise): kept
+  /// int8, with a calibrated output, instead of fenced.
+  std::vector<std::string> tabulate;
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
   bool bias_correction = true;
@@ -99,6 +103,32 @@ inline std::vector<float> float_values(const runtime::tensor& t) {
   std::vector<float> v(static_cast<std::size_t>(t.elements()));
   std::memcpy(v.data(), t.data.data(), v.size() * sizeof(float));
   return v;
+}
+
+/// The start of a quantized model made from `f`: its tensors, operations,
+/// inputs and outputs, with every constant's bytes owned by the copy (the
+/// float model's file is not kept).
+inline runtime::model owned_copy(const runtime::model& f, std::string description) {
+  runtime::model q;
+  q.description = std::move(description);
+  q.tensors = f.tensors;
+  for (auto& t : q.tensors)
+    if (!t.data.empty()) t.data = own_bytes(q, t.data.data(), t.data.size());
+  q.operations = f.operations;
+  q.inputs = f.inputs;
+  q.outputs = f.outputs;
+  q.subgraph_count = f.subgraph_count;
+  return q;
+}
+
+/// Operation indices in order, and the versions TFLite gives the operand
+/// types the quantizer wrote (quant/op_version.hpp).
+inline void renumber_operations(runtime::model& q) {
+  for (std::size_t k = 0; k < q.operations.size(); ++k) {
+    auto& op = q.operations[k];
+    op.index = static_cast<int>(k);
+    op.version = tflite_op_version(q, op, op.version);
+  }
 }
 
 /// A QUANTIZE or DEQUANTIZE from tensor `in` to tensor `out` (index and
@@ -213,6 +243,9 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     const auto& op = f.operations[k];
     plan.property[k] = int8_property(op);
+    if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
+        std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
+      plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
     if (!float_operands(op)) {
       plan.integer_op[k] = true;
       continue;
@@ -326,10 +359,8 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
   // 4. The new model: tensors first as they were, then conversions and
   //    quantized constants appended.
   runtime::model& q = result.model;
-  q.description = "quantized by qfence (full int8) from: " + f.description;
-  q.tensors = f.tensors;
-  for (auto& t : q.tensors)  // constants are re-owned: the float model's file is not kept
-    if (!t.data.empty()) t.data = detail::own_bytes(q, t.data.data(), t.data.size());
+  q = detail::owned_copy(f, "quantized by qfence (full int8) from: " + f.description);
+  q.operations.clear();  // rebuilt below, with the conversions
   auto make_int8 = [&](runtime::tensor& x, int source) {
     const affine_params p = *params[static_cast<std::size_t>(source)];
     x.type = dtype::i8;
@@ -491,11 +522,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
 
   // 6. Unused tensors dropped; indices and versions for the new operand types.
   detail::drop_unused_tensors(q);
-  for (std::size_t k = 0; k < q.operations.size(); ++k) {
-    auto& op = q.operations[k];
-    op.index = static_cast<int>(k);
-    op.version = tflite_op_version(q, op, op.version);
-  }
+  detail::renumber_operations(q);
   return result;
 }
 

@@ -69,7 +69,7 @@ constexpr rule_result conv2d_rule(const conv_attrs& a, const tensor_desc& in, co
   if (filter_in_c <= 0 || in_c % filter_in_c != 0 || out_c % (in_c / filter_in_c) != 0 || w.dim(1) <= 0 ||
       w.dim(2) <= 0)
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 0, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
   return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
 }

@@ -2,7 +2,9 @@
 // FULLY_CONNECTED.
 //
 // Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
-// shape), 1 weights [units, K], 2 bias [units] (optional). Output
+// shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
+// takes f32 weights, or symmetric i8 ones (per tensor or per unit) with a
+// f32 bias and output: TFLite's hybrid kernel (dynamic-range models). Output
 // [rows, units], or the input's shape with the last dimension replaced by
 // units when keep_num_dims is set.
 #pragma once
@@ -33,7 +35,7 @@ constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const
   if (in.rank < 1 || depth <= 0 || units <= 0 || in.elements() % depth != 0 ||
       (a.keep_num_dims && in.dim(-1) != depth))
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(2, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, units, 0, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, units));
   tensor_desc shaped = in;
   if (a.keep_num_dims) {

@@ -94,13 +94,16 @@ constexpr rule_result same_quantization_output(const tensor_desc& shaped, const 
 }
 
 /// Weights of a conv-like layer with `out_c` output channels along `axis`.
-/// The weight dtype follows the input: f32 -> f32; i8 and i16 -> quantized
-/// i8 (per tensor or per channel, symmetric); u8 -> u8 per tensor.
+/// The weight dtype follows the input: f32 -> f32, or quantized i8 where
+/// the op has a hybrid kernel (`hybrid`: TFLite's dynamic-range scheme);
+/// i8 and i16 -> quantized i8 (per tensor or per channel, symmetric);
+/// u8 -> u8 per tensor.
 constexpr rule_result check_weights(const tensor_desc& in, const tensor_desc& w, int operand, std::int64_t out_c,
-                                    int axis) noexcept {
-  const bool dtype_fits = in.type == dtype::f32  ? w.type == dtype::f32 && !w.quant.quantized()
+                                    int axis, bool hybrid = false) noexcept {
+  const bool int8_weights = w.type == dtype::i8 && w.quant.quantized();
+  const bool dtype_fits = in.type == dtype::f32  ? (w.type == dtype::f32 && !w.quant.quantized()) || (hybrid && int8_weights)
                           : in.type == dtype::u8 ? w.type == dtype::u8 && w.quant.per_tensor()
-                                                 : w.type == dtype::i8 && w.quant.quantized();
+                                                 : int8_weights;
   if (!dtype_fits) return rule_fail(rule_error::weights_dtype, operand);
   if (w.quant.per_channel() && (w.quant.axis != axis || w.quant.channels != out_c)) {
     tensor_desc e = w;

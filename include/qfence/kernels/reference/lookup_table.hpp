@@ -24,6 +24,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -62,6 +63,26 @@ lookup_table<T> make_lookup_table(float input_scale, std::int32_t input_zero_poi
       quantized = static_cast<std::int32_t>(rescaled + static_cast<float>(output_zero_point));
     }
     table[static_cast<std::uint8_t>(v)] = static_cast<T>(quantized < lo ? lo : (quantized > hi ? hi : quantized));
+  }
+  return table;
+}
+
+/// The table of elementwise function `f` from In-quantized bytes to
+/// Out-quantized bytes: for each input value, what a fence computes,
+/// DEQUANTIZE (the input's parameters), `f`, QUANTIZE (the output's), so
+/// its bytes are the fenced op's (ops/tabulated.hpp). constexpr when `f`
+/// is.
+template <class In, class Out, class F>
+  requires(sizeof(In) == 1 && sizeof(Out) == 1)
+constexpr lookup_table<Out> fenced_table(float in_scale, std::int32_t in_zero_point, float out_scale,
+                                         std::int32_t out_zero_point, F&& f) {
+  constexpr std::int64_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+  lookup_table<Out> table{};
+  for (int b = 0; b < 256; ++b) {
+    const In v = static_cast<In>(static_cast<std::uint8_t>(b));
+    const float x = static_cast<float>(static_cast<double>(in_scale) * (static_cast<std::int32_t>(v) - in_zero_point));
+    const std::int64_t q = reference::quantize_value(static_cast<float>(f(x)), out_scale, out_zero_point);
+    table[static_cast<std::size_t>(b)] = static_cast<Out>(q < lo ? lo : q > hi ? hi : q);
   }
   return table;
 }

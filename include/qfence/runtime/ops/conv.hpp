@@ -13,6 +13,7 @@
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/rules/conv2d.hpp"
 #include "qfence/rules/depthwise_conv2d.hpp"
@@ -214,6 +215,30 @@ inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
 }
 }  // namespace detail
 
+namespace detail {
+
+/// The kernel of a hybrid layer (float input, int8 weights: TFLite's
+/// dynamic-range scheme, kernels/reference/hybrid.hpp). Its scratch (the
+/// quantized input and per-batch parameters) is made here, at prepare, so
+/// invoke allocates nothing. `run(input, weights, bias, scratch, output)`.
+template <class Run>
+kernel hybrid_layer(const op_context& ctx, int batches, Run run) {
+  const tensor &in = ctx.input(0), &w = ctx.input(1);
+  const std::int64_t elements = in.elements();
+  auto scratch = std::make_shared<std::vector<std::byte>>(reference::hybrid_scratch_bytes(elements, batches));
+  auto scales = std::make_shared<const std::vector<float>>(w.quant.scales);
+  const reference::hybrid_weights weights{w.constant_data<std::int8_t>(), scales->data(), w.quant.per_channel()};
+  const float* bias = ctx.has_input(2) ? ctx.input(2).constant_data<float>() : nullptr;
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    (void)scales;  // owned by the kernel: `weights` points into it
+    run(m.at<const float>(in_t), weights, bias, reference::hybrid_scratch_at(scratch->data(), elements, batches),
+        m.at<float>(out_t));
+  };
+}
+
+}  // namespace detail
+
 inline kernel prepare_conv2d(const op_context& ctx) {
   ctx.require_io(2, 3, 1);
   detail::require_constant_weights_and_bias(ctx, 2);
@@ -222,6 +247,14 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   const tensor_desc in_d = describe(in), w_d = describe(filter);
   ctx.enforce(conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(out)), {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, false);
+  if (in.type == dtype::f32 && filter.type == dtype::i8) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    const int filter_in_c = filter.dim(3);
+    return detail::hybrid_layer(ctx, g.batches, [=](const float* x, reference::hybrid_weights w, const float* b,
+                                                    reference::hybrid_scratch s, float* y) {
+      reference::conv2d_hybrid(g, filter_in_c, x, w, b, act, s, y);
+    });
+  }
   if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, g, std::move(packed));
   if (auto packed = packed_conv_layer<std::uint8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, g, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, g, std::move(packed));
@@ -373,6 +406,15 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   const int units = weights.dim(0), depth = weights.dim(1);
   const int batches = static_cast<int>(in.elements() / depth);
   const window_geometry rows = fully_connected_geometry(batches, depth, units);
+  if (in.type == dtype::f32 && weights.type == dtype::i8) {
+    const reference::fc_geometry fg{batches, depth, units};
+    const activation act = o.fused;
+    const bool asymmetric = o.asymmetric_quantize_inputs;
+    return detail::hybrid_layer(ctx, batches, [=](const float* x, reference::hybrid_weights w, const float* b,
+                                                  reference::hybrid_scratch s, float* y) {
+      reference::fully_connected_hybrid(fg, x, w, b, act, asymmetric, s, y);
+    });
+  }
   if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, rows, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, rows, std::move(packed));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);

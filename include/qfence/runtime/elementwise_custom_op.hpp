@@ -1,0 +1,66 @@
+// qfence/runtime/elementwise_custom_op.hpp: a custom elementwise op on the
+// runtime path from its float function, on float tensors and, as a table,
+// on 8-bit ones.
+//
+// The same op type as the compile-time path's `qfence::tabulated<Op>`
+// (ops/tabulated.hpp) registers with the interpreter:
+//
+//     runtime::interpreter_options o;
+//     o.custom_ops["gelu"] = runtime::prepare_elementwise<gelu>;
+//
+// Float tensors get `Op::apply` per element. Between int8 (or uint8)
+// tensors quantized per tensor, prepare builds the 256-entry table of what
+// a fence would compute (fenced_table: DEQUANTIZE, apply, QUANTIZE), and
+// invoke looks the bytes up. `qfence quantize` keeps such an op int8 when it
+// is named in quantize_options::tabulate, instead of fencing it.
+#pragma once
+
+#include <cstdint>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/graph/custom_op.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
+#include "qfence/runtime/op_context.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::runtime {
+
+/// The prepare function of custom op `Op` (an elementwise_function): one
+/// input, one output of the same shape; both f32, or both i8 (or both u8)
+/// quantized per tensor.
+template <class Op>
+  requires elementwise_function<Op>
+kernel prepare_elementwise(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.require(in.shape == out.shape, "the output's shape " + shape_text(out.shape) + " is not the input's " +
+                                         shape_text(in.shape) + " (an elementwise op keeps the shape)");
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32 && out.type == dtype::f32 && !in.quant.quantized() && !out.quant.quantized()) {
+    return [=](const tensor_memory& m) {
+      const float* x = m.at<const float>(in_t);
+      float* y = m.at<float>(out_t);
+      for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(Op::apply(x[i]));
+    };
+  }
+  const bool eight_bit = (in.type == dtype::i8 || in.type == dtype::u8) && out.type == in.type;
+  ctx.require(eight_bit && in.quant.quantized() && !in.quant.per_channel() && out.quant.quantized() &&
+                  !out.quant.per_channel(),
+              "takes f32 -> f32, or int8 -> int8 (uint8 -> uint8) quantized per tensor (then it runs as a table); "
+              "got " + type_text(in) + " -> " + type_text(out));
+  const kernels::target target = ctx.simd_target();
+  auto typed = [&]<class T>(T*) -> kernel {
+    const lookup_table<T> table = fenced_table<T, T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+                                                     out.quant.zero_point(), [](float x) { return Op::apply(x); });
+    return [=](const tensor_memory& m) { kernels::lookup_bytes(target, n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
+  };
+  if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
+  return typed(static_cast<std::uint8_t*>(nullptr));
+}
+
+}  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END
