@@ -4802,8 +4802,9 @@ namespace qfence {
     "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
     "fix: check the weight tensor's shape")                                 \
   X(weights_dtype,                                                                                                    \
-    "the weight dtype does not match the input: f32 input takes f32 weights (conv2d and fully_connected also "       \
-    "symmetric i8 ones: TFLite's hybrid kernels), i8 and i16 inputs take quantized i8 weights, u8 inputs per-tensor " \
+    "the weight dtype does not match the input: f32 input takes f32 weights (conv2d, depthwise_conv2d and "        \
+    "fully_connected also symmetric i8 ones: TFLite's hybrid kernels), i8 and i16 inputs take quantized i8 weights, " \
+    "u8 inputs per-tensor "                                                                                         \
     "u8 weights. fix: quantize the weights, or dequantize the input")                                               \
   X(weights_per_channel,                                                                                              \
     "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \
@@ -11596,6 +11597,9 @@ QFENCE_EXACT_FLOAT_END
 //   input scale x weight scale (per channel: input scale, then x the
 //   channel's); then the activation as ApplyActivationToVector applies it.
 //   An input that is all zeros skips the product, as TFLite's does.
+// - DEPTHWISE_CONV_2D (depthwise_conv.cc EvalHybridPerChannel): asymmetric
+//   inputs; out = acc x (channel scale x input scale), + bias, clamped
+//   (the product of the scales first: another association than CONV_2D's).
 // - CONV_2D (conv.cc): per-channel weights whose scales differ take
 //   EvalHybridPerChannel (asymmetric inputs; out = acc x channel scale x
 //   input scale, + bias, clamped); per-tensor weights take EvalHybrid
@@ -11605,6 +11609,68 @@ QFENCE_EXACT_FLOAT_END
 // Non-finite inputs give non-finite outputs, never undefined behaviour:
 // the quantizer saturates instead of converting NaN or infinity to int.
 
+
+// ---- qfence/kernels/reference/depthwise_conv2d.hpp -------------------------
+// qfence/kernels/reference/depthwise_conv2d.hpp: reference kernel code of depthwise_conv2d
+// (moved from ops/depthwise_conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
+                                  Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const int depth_multiplier = g.out_c / g.in_c;
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int ic = 0; ic < g.in_c; ++ic)
+          for (int m = 0; m < depth_multiplier; ++m) {
+            const int oc = m + ic * depth_multiplier;
+            const int in_y0 = oy * g.stride_h - g.pad_h;
+            const int in_x0 = ox * g.stride_w - g.pad_w;
+            Acc acc = 0;
+            for (int fy = 0; fy < g.filter_h; ++fy) {
+              const int iy = in_y0 + g.dilation_h * fy;
+              for (int fx = 0; fx < g.filter_w; ++fx) {
+                const int ix = in_x0 + g.dilation_w * fx;
+                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
+                const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
+                acc += (f_value + filter_offset) * (in_value + input_offset);
+              }
+            }
+            finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
+          }
+}
+
+template <class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
+                             float_range act, float* output) noexcept {
+  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+}
+
+/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
+/// convolution, as conv2d.
+template <class T, class TFilter, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
+                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                             const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                             T* output) noexcept {
+  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
+                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
+                                      input_offset, filter_offset);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/reference/fully_connected.hpp --------------------------
 // qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
@@ -11842,6 +11908,28 @@ inline void fully_connected_hybrid(const Geometry& geometry, const float* input,
   for (std::int64_t i = 0; i < g.batches * units; ++i) output[i] = hybrid_fc_activation(act, output[i]);
 }
 
+namespace hybrid_detail {
+
+/// The windowed layers' batch loop: each batch's input quantized
+/// (asymmetric or symmetric) into the scratch, then
+/// `layer(one_batch_geometry, quantized input, its params, batch output)`.
+template <class Layer>
+inline void per_batch(const window_geometry& g, const float* input, bool asymmetric, hybrid_scratch s, float* output,
+                      Layer&& layer) noexcept {
+  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
+  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
+  window_geometry one = g;
+  one.batches = 1;
+  for (int b = 0; b < g.batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    const hybrid_input_params p = asymmetric ? quantize_asymmetric(in_size, input + b * in_size, q)
+                                             : quantize_symmetric(in_size, input + b * in_size, q);
+    layer(one, q, p, output + b * out_size);
+  }
+}
+
+}  // namespace hybrid_detail
+
 /// Hybrid CONV_2D (TFLite conv.cc EvalHybridPerChannel with
 /// reference_ops::HybridConvPerChannel when the weights' channel scales
 /// differ, EvalHybrid with optimized_ops::HybridConv otherwise). `act` is
@@ -11853,34 +11941,48 @@ inline void conv2d_hybrid(const Geometry& geometry, int filter_in_c, const float
   bool per_channel = false;
   if (w.per_channel)
     for (int c = 1; c < g.out_c; ++c) per_channel = per_channel || w.scales[c] != w.scales[0];
-  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
-  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
-  window_geometry one = g;
-  one.batches = 1;
-  for (int b = 0; b < g.batches; ++b) {
-    std::int8_t* q = s.quantized_input + b * in_size;
-    const hybrid_input_params p =
-        per_channel ? quantize_asymmetric(in_size, input + b * in_size, q) : quantize_symmetric(in_size, input + b * in_size, q);
-    float* out = output + b * out_size;
-    if (per_channel) {
-      conv2d_loop<std::int32_t>(
-          one, filter_in_c, q, w.data,
-          [&](std::int64_t i, int oc, std::int32_t acc) {
-            float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
-            if (bias != nullptr) x += bias[oc];
-            out[i] = apply(act, x);  // ActivationFunctionWithMinMax
-          },
-          -p.zero_point);
-    } else {
-      const float scale = p.scale * w.scales[0];
-      conv2d_loop<std::int32_t>(
-          one, filter_in_c, q, w.data,
-          [&](std::int64_t i, int oc, std::int32_t acc) {
-            out[i] = apply(act, static_cast<float>(acc) * scale + (bias != nullptr ? bias[oc] : 0.0f));
-          },
-          std::int32_t{0});
-    }
-  }
+  hybrid_detail::per_batch(g, input, per_channel, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             if (per_channel) {
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
+                                     if (bias != nullptr) x += bias[oc];
+                                     out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                   },
+                                   -p.zero_point);
+                             } else {
+                               const float scale = p.scale * w.scales[0];
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     out[i] = apply(act, static_cast<float>(acc) * scale +
+                                                             (bias != nullptr ? bias[oc] : 0.0f));
+                                   },
+                                   std::int32_t{0});
+                             }
+                           });
+}
+
+/// Hybrid DEPTHWISE_CONV_2D (TFLite depthwise_conv.cc EvalHybridPerChannel
+/// with reference_integer_ops::DepthwiseConvHybridPerChannel). Weights
+/// [1, KH, KW, OC], one scale per output channel (or one for all).
+template <class Geometry>
+inline void depthwise_conv2d_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
+                                    float_range act, hybrid_scratch s, float* output) noexcept {
+  hybrid_detail::per_batch(kernels::value_of(geometry), input, /*asymmetric=*/true, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             depthwise_conv2d_loop<std::int32_t>(
+                                 one, q, w.data,
+                                 [&](std::int64_t i, int oc, std::int32_t acc) {
+                                   float x = static_cast<float>(acc);
+                                   x *= w.scales[w.per_channel ? oc : 0] * p.scale;
+                                   if (bias != nullptr) x += bias[oc];
+                                   out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                 },
+                                 -p.zero_point);
+                           });
 }
 
 }  // namespace qfence::reference
@@ -12159,74 +12261,14 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::DepthwiseConvPerChannel (int8).
 
 
-// ---- qfence/kernels/reference/depthwise_conv2d.hpp -------------------------
-// qfence/kernels/reference/depthwise_conv2d.hpp: reference kernel code of depthwise_conv2d
-// (moved from ops/depthwise_conv2d.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
-inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
-                                  Acc input_offset, Acc filter_offset = 0) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const int depth_multiplier = g.out_c / g.in_c;
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int ic = 0; ic < g.in_c; ++ic)
-          for (int m = 0; m < depth_multiplier; ++m) {
-            const int oc = m + ic * depth_multiplier;
-            const int in_y0 = oy * g.stride_h - g.pad_h;
-            const int in_x0 = ox * g.stride_w - g.pad_w;
-            Acc acc = 0;
-            for (int fy = 0; fy < g.filter_h; ++fy) {
-              const int iy = in_y0 + g.dilation_h * fy;
-              for (int fx = 0; fx < g.filter_w; ++fx) {
-                const int ix = in_x0 + g.dilation_w * fx;
-                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-                const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
-                const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
-                acc += (f_value + filter_offset) * (in_value + input_offset);
-              }
-            }
-            finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
-          }
-}
-
-template <class Geometry>
-inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
-                             float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
-}
-
-/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
-/// convolution, as conv2d.
-template <class T, class TFilter, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
-                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
-                             const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                             T* output) noexcept {
-  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
-                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
-                                      input_offset, filter_offset);
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/rules/depthwise_conv2d.hpp -------------------------------------
 // qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
 // DEPTHWISE_CONV_2D.
 //
 // Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
+// A f32 input takes f32 weights, or symmetric i8 ones with a f32 bias and
+// output: TFLite's hybrid kernel (dynamic-range models).
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -12243,7 +12285,7 @@ constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_de
   if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
   if (w.dim(0) != 1 || in_c <= 0 || out_c <= 0 || out_c % in_c != 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
   return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
 }
@@ -12292,7 +12334,9 @@ struct depthwise_conv2d_node {
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          : 0> {
     static constexpr int out_c = W::shape_type::dim(3);
     static constexpr window_geometry geometry =
         conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), true);
@@ -12306,6 +12350,10 @@ struct depthwise_conv2d_node {
     static constexpr bool simd = (Input::type == dtype::i8 && W::type == dtype::i8) ||
                                  (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -12317,7 +12365,7 @@ struct depthwise_conv2d_node {
     using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -12328,14 +12376,20 @@ struct depthwise_conv2d_node {
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
                                          act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
     static void run(const depthwise_conv2d_node& self, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(out_c)>();
+        reference::depthwise_conv2d_hybrid(kernels::fixed<geometry>{}, in,
+                                           {self.weights_data.data, scales.data(), W::quant::is_per_channel}, bias_ptr,
+                                           act, reference::hybrid_scratch_at(scratch, Input::elements, geometry.batches),
+                                           out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
       } else {
         static constexpr auto multipliers =

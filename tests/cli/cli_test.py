@@ -213,6 +213,32 @@ def main():
             check(svg.startswith('<svg') and 'SQRT fence' in svg and '</svg>' in svg, 'debug --svg: fence not drawn')
         r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin')
         check(r.returncode == 0 and '1 sample,' in r.stdout and 'worst layers first' in r.stdout, f'debug --in: {r.stdout[:300]}')
+        # debug --suggest: a target already met needs no fence; bad values are usage errors.
+        r = run('debug', sqrt_add, quantized, '--calib', positive, '--suggest', '10', '--calibrator', 'minmax')
+        check(r.returncode == 0 and 'the target is met without fences' in r.stdout, f'debug --suggest: {r.stdout[-300:]}')
+        r = run('debug', sqrt_add, quantized, '--calib', positive, '--suggest', 'high')
+        check(r.returncode == 2 and 'target output SQNR in dB' in r.stderr, 'debug --suggest high: exit 2')
+        r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin', '--suggest', '40')
+        check(r.returncode == 2 and '--suggest needs --calib' in r.stderr, 'debug --suggest without --calib: exit 2')
+        # The weight-only schemes, and their options' checks.
+        for scheme in ('float16', 'dynamic'):
+            r = run('quantize', valid, '--scheme', scheme, '-o', tmp / f'{scheme}.tflite')
+            check(r.returncode == 0 and 'wrote' in r.stdout, f'quantize --scheme {scheme}: {r.stderr.strip()[-300:]}')
+            r = run('quantize', valid, '--scheme', scheme, '--fence', 'ADD', '-o', tmp / 'x.tflite')
+            check(r.returncode == 2 and 'applies to --scheme int8' in r.stderr, f'{scheme} --fence: exit 2')
+        r = run('quantize', valid, '--calib', calib, '--min-elements', '4', '-o', tmp / 'x.tflite')
+        check(r.returncode == 2 and '--min-elements applies to --scheme dynamic' in r.stderr, 'int8 --min-elements: exit 2')
+        for bad in ('abc', '1,2', '1,,2'):
+            r = run('calibrate', valid, '--calib', calib, '--mean', bad)
+            check(r.returncode == 2 and 'one number or three' in r.stderr, f'--mean {bad}: exit 2 ({r.stderr.strip()})')
+        r = run('calibrate', valid, '--calib', calib, '--scale', '0')
+        check(r.returncode == 2 and 'not 0' in r.stderr, '--scale 0: exit 2')
+        # Images for a model whose input is not an image: one error naming the input.
+        images = tmp / 'images'
+        images.mkdir()
+        (images / 'a.pgm').write_bytes(b'P5 2 2 255\n\x00\x10\x20\x30')
+        expect_error(('calibrate', valid, '--calib', images), 'images calibrate a model with one float input',
+                     'calibrate: images for a non-image model')
         r = run('debug', sqrt_add, quantized)
         check(r.returncode == 2 and '--calib DIR' in r.stderr, 'debug without samples: exit 2')
         expect_error(('debug', quantized, sqrt_add, '--in', tmp / 'x.bin'), 'must be the float one', 'debug: swapped models')

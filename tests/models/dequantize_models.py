@@ -15,7 +15,7 @@ Per model:
   5. quantize TWIN --scheme float16 -> F16, which must halve the float
      constants' bytes and stay within F16_MIN_DB of TWIN's output;
   6. quantize TWIN --scheme dynamic --min-elements 1 -> DYN (every
-     FULLY_CONNECTED and CONV_2D hybrid), which must run and stay within
+     FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D hybrid), which must run and stay within
      DYN_MIN_DB of TWIN's output.
 
 usage: dequantize_models.py MODELS_DIR QFENCE [NAME...]
@@ -41,7 +41,7 @@ F16_MIN_DB = 30.0
 F16_CLOSE_DB = 60.0
 # Dynamic range: int8 weights and inputs quantized per batch at run time.
 # Here the inputs are the seeded noise of each model, not data it was made
-# for, and every FULLY_CONNECTED / CONV_2D is hybrid (even the first layer,
+# for, and every FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D is hybrid (even the first layer,
 # which TFLite's threshold would leave float): the deep ones lose much on
 # noise (measured: movenet 22 dB, mobilenet_v1 19, traffic_backbone 14;
 # their int8 originals 18, 24 and 0). The check is that every model runs

@@ -27,6 +27,7 @@ import tempfile
 
 F16_MARGIN_DB = 10.0
 DYN_MARGIN_DB = 2.0
+IMAGES_MARGIN_DB = 3.0
 EMBED_RUN = pathlib.Path(__file__).resolve().parents[2] / 'scripts' / 'embed-run'
 
 
@@ -150,6 +151,60 @@ def main():
                     failures.append(f'auto is {original - ours:.2f} dB below the original on the calibration samples')
             if best is None or sqnr > best[1]:
                 best = (c, sqnr, top1)
+        # debug --suggest: a target 0.5 dB above what quantize makes from
+        # calib/ must be met by the fences it suggests, and quantizing with
+        # those fences must give the output SQNR it measured (its claim is
+        # a measurement of that very model).
+        try:
+            auto = pathlib.Path(tmp) / 'auto.tflite'
+            if not auto.exists():
+                run(qfence, 'quantize', twin / 'model.tflite', '--calib', twin / 'calib', '-o', auto)
+            start = json.loads(run(qfence, 'debug', twin / 'model.tflite', auto, '--calib', twin / 'calib', '--json'))
+            target_db = start['output_sqnr_db'] + 0.5
+            s = json.loads(run(qfence, 'debug', twin / 'model.tflite', auto, '--calib', twin / 'calib', '--json',
+                               '--suggest', f'{target_db}'))['suggestion']
+            fences = [a for f in s['fences'] for a in ('--fence', f'#{f["op_index"]}')]
+            print(f'  suggest         {target_db:.2f} dB: {"met" if s["target_met"] else "NOT met"} with fences '
+                  f'{[f["op_index"] for f in s["fences"]]}')
+            if not s['target_met'] or not s['fences']:
+                failures.append(f'suggest: the target {target_db:.2f} dB was not met ({s})')
+            else:
+                fenced = pathlib.Path(tmp) / 'suggested.tflite'
+                run(qfence, 'quantize', twin / 'model.tflite', '--calib', twin / 'calib', '--calibrator', s['calibrator'],
+                    *fences, '-o', fenced)
+                again = json.loads(run(qfence, 'debug', twin / 'model.tflite', fenced, '--calib', twin / 'calib',
+                                       '--json'))['output_sqnr_db']
+                claimed = s['fences'][-1]['output_sqnr_db']
+                print(f'  suggest         quantize with those fences: {again:.4f} dB, claimed {claimed:.4f} dB')
+                if abs(again - claimed) > 1e-3:
+                    failures.append(f'suggest: claimed {claimed:.4f} dB, quantize with its fences gives {again:.4f}')
+        except RuntimeError as e:
+            failures.append(f'suggest: {e}')
+        # Images as calibration data: the photos of ../shared/images, read,
+        # resized and normalised by qfence, as the twin's meta.json says its
+        # inputs were made (real = (pixel - 128 - zero point) * scale). Eleven
+        # whole photos against the 64 crops of calib/: within IMAGES_MARGIN_DB
+        # of the original (measured: 34.17 dB with percentile, the original
+        # 35.26); a wrong normalisation (e.g. the default [0, 1]) gives 8 dB.
+        images = twins.parent / 'images'
+        shape = meta['inputs'][0]['shape']
+        if images.is_dir() and len(shape) == 4 and shape[-1] in (1, 3):
+            i = meta['inputs'][0]['orig']
+            mean, scale = 128 + i['zero_point'][0], 1 / i['scale'][0]
+            out = pathlib.Path(tmp) / 'images.tflite'
+            try:
+                run(qfence, 'quantize', twin / 'model.tflite', '--calib', images, '--mean', f'{mean}', '--scale',
+                    f'{scale}', '--calibrator', 'percentile', '-o', out)
+                sqnr, top1 = evaluate(qfence, out, twin)
+                print(f'  {"images":15s} SQNR {sqnr:6.2f} dB  top-1 agreement {top1:.3f} (percentile, calibrated on '
+                      f'{len([p for p in images.iterdir() if p.suffix in (".bmp", ".pgm", ".ppm")])} photos)')
+                if sqnr < target['sqnr_db'] - IMAGES_MARGIN_DB or top1 < 1.0:
+                    failures.append(f'images: SQNR {sqnr:.2f} dB (at least the original\'s - {IMAGES_MARGIN_DB}), '
+                                    f'top-1 {top1:.3f}')
+            except RuntimeError as e:
+                failures.append(f'images: {e}')
+        else:
+            print(f'  images          skipped: {images} is absent or the input is not an image')
         # The float16 scheme: no calibration, weights rounded to 11
         # significant bits, float activations: it must beat the int8
         # original by F16_MARGIN_DB, agree on top-1 everywhere, and halve
@@ -168,7 +223,7 @@ def main():
             failures.append(f'float16: {e}')
         # The dynamic-range scheme: int8 weights run by the hybrid kernels,
         # float activations. With TFLite's threshold (1024 values) and with
-        # every FULLY_CONNECTED / CONV_2D layer hybrid: within DYN_MARGIN_DB
+        # every FULLY_CONNECTED / (DEPTHWISE_)CONV_2D layer hybrid: within DYN_MARGIN_DB
         # of the int8 original (on hello_world it is 1.65 dB below: the
         # twin's weights lie on the original's per-tensor grid, which
         # per-channel weights leave, and the evaluation inputs on its input

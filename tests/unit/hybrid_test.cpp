@@ -2,7 +2,8 @@
 // kernels (kernels/reference/hybrid.hpp): outputs bit for bit against
 // outputs of TFLite's own reference code (tests/data/hybrid_goldens.bin:
 // generated inputs, weights and the outputs TFLite's portable tensor utils,
-// EvalHybridDense and HybridConvPerChannel / HybridConv computed for them,
+// EvalHybridDense, HybridConvPerChannel / HybridConv and
+// DepthwiseConvHybridPerChannel computed for them,
 // run outside this repository), through the runtime path.
 #include <doctest/doctest.h>
 
@@ -76,15 +77,15 @@ std::size_t bit_differences(const std::vector<float>& a, const std::vector<float
 
 }  // namespace
 
-TEST_CASE("hybrid FULLY_CONNECTED and CONV_2D give TFLite's outputs bit for bit") {
+TEST_CASE("hybrid FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D give TFLite's outputs bit for bit") {
   std::ifstream file(QFENCE_TEST_DATA "/hybrid_goldens.bin", std::ios::binary);
   REQUIRE_MESSAGE(file.good(), "tests/data/hybrid_goldens.bin is missing");
   reader r{{std::istreambuf_iterator<char>(file), {}}};
   REQUIRE(std::string(r.bytes.data(), 6) == "QFHYB1");
   r.at = 8;
   const int cases = r.i32();
-  CHECK(cases == 19);
-  int fc_cases = 0, conv_cases = 0;
+  CHECK(cases == 24);
+  int fc_cases = 0, conv_cases = 0, depthwise_cases = 0;
   for (int c = 0; c < cases; ++c) {
     const int kind = r.i32();
     tfl::model_spec spec;
@@ -110,6 +111,34 @@ TEST_CASE("hybrid FULLY_CONNECTED and CONV_2D give TFLite's outputs bit for bit"
       label = "FULLY_CONNECTED " + std::to_string(batches) + "x" + std::to_string(depth) + "->" + std::to_string(units) +
               (asymmetric ? " asymmetric" : " symmetric") + (scale_count > 1 ? " per-channel" : " per-tensor");
       ++fc_cases;
+    } else if (kind == 2) {
+      const int n = r.i32(), h = r.i32(), w_ = r.i32(), ch = r.i32(), mult = r.i32(), kh = r.i32(), kw = r.i32(),
+                stride = r.i32(), dil = r.i32(), same = r.i32(), act = r.i32(), has_bias = r.i32();
+      const int oc = ch * mult;
+      input = r.array<float>(static_cast<std::size_t>(n * h * w_ * ch));
+      const auto w = r.array<std::int8_t>(static_cast<std::size_t>(kh * kw * oc));
+      const auto scales = r.array<float>(static_cast<std::size_t>(oc));
+      const auto bias = has_bias ? r.array<float>(static_cast<std::size_t>(oc)) : std::vector<float>{};
+      auto out_size = [&](int in, int k) {
+        return same ? (in + stride - 1) / stride : (in - ((k - 1) * dil + 1) + stride) / stride;
+      };
+      const int oh = out_size(h, kh), ow = out_size(w_, kw);
+      expected = r.array<float>(static_cast<std::size_t>(n * oh * ow * oc));
+      spec.tensors.push_back(tfl::activation({n, h, w_, ch}, "input"));
+      tfl::tensor_spec weights = int8_weights({1, kh, kw, oc}, w, scales);
+      weights.quantized_dimension = 3;
+      spec.tensors.push_back(weights);
+      spec.tensors.push_back(tfl::activation({n, oh, ow, oc}, "output"));
+      if (has_bias) spec.tensors.push_back(tfl::constant({oc}, tfl::bytes_of(bias), "bias"));
+      spec.ops.push_back(tfl::op(4 /*DEPTHWISE_CONV_2D*/, 6, {0, 1, has_bias ? 3 : -1}, {2}));
+      spec.ops.back().options = [=](flatbuffers::FlatBufferBuilder& b) {
+        return std::pair{fb::BuiltinOptions::DepthwiseConv2DOptions,
+                         fb::CreateDepthwiseConv2DOptions(b, same ? 0 : 1, stride, stride, mult,
+                                                          static_cast<std::int8_t>(act), dil, dil).Union()};
+      };
+      label = "DEPTHWISE_CONV_2D " + std::to_string(kh) + "x" + std::to_string(kw) + " x" + std::to_string(mult) +
+              " stride " + std::to_string(stride) + " dilation " + std::to_string(dil);
+      ++depthwise_cases;
     } else {
       REQUIRE(kind == 1);
       const int n = r.i32(), h = r.i32(), w_ = r.i32(), ch = r.i32(), oc = r.i32(), kh = r.i32(), kw = r.i32(),
@@ -147,4 +176,5 @@ TEST_CASE("hybrid FULLY_CONNECTED and CONV_2D give TFLite's outputs bit for bit"
   CHECK(r.at == r.bytes.size());
   CHECK(fc_cases == 10);
   CHECK(conv_cases == 9);
+  CHECK(depthwise_cases == 5);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "json.hpp"
+#include "qfence/quant/fence_suggestion.hpp"
 #include "qfence/quant/layer_debugger.hpp"
 #include "qfence/tflite/reader.hpp"
 
@@ -166,6 +167,49 @@ inline std::string debug_svg(const quant::debug_report& r, const std::string& ti
     s += buf;
   }
   return s + "</svg>\n";
+}
+
+/// `debug --suggest`, as lines: the start, each fence with the output SQNR
+/// it was measured at, and the command that makes the model.
+inline std::string suggestion_text(const quant::fence_suggestion& s, const std::string& float_model,
+                                   const std::string& calib_dir) {
+  char line[400];
+  std::string t;
+  std::snprintf(line, sizeof line, "\nsuggest: target %.2f dB; `quantize` with calibrator %s gives %s dB\n", s.target_db,
+                s.calibrator.c_str(), db_text(s.start_db).c_str());
+  t += line;
+  for (const auto& step : s.steps) {
+    std::snprintf(line, sizeof line, "  fence operator %d (%s, its SQNR drop %.2f dB): output %s dB (measured)\n",
+                  step.op_index, step.op.c_str(), step.drop_db, db_text(step.output_sqnr_db).c_str());
+    t += line;
+  }
+  if (s.target_met) {
+    if (s.steps.empty()) return t + "  the target is met without fences\n";
+    t += "  the target is met: qfence quantize " + float_model + " --calib " + calib_dir + " --calibrator " + s.calibrator;
+    for (const auto& f : s.fence_args()) t += " --fence '" + f + "'";  // quoted: '#' starts a shell comment
+    return t + " -o OUT.tflite\n";
+  }
+  return t + "  the target is not met: no further fence gains (int16 layers, which might, are not suggested "
+             "yet)\n";
+}
+
+inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
+  j.key("suggestion").begin_object();
+  j.field("calibrator", s.calibrator);
+  j.field("target_db", s.target_db);
+  j.field("start_db", s.start_db);
+  j.field("target_met", s.target_met);
+  j.key("fences").begin_array();
+  for (const auto& step : s.steps) {
+    j.begin_object();
+    j.field("op_index", step.op_index);
+    j.field("op", step.op);
+    j.field("drop_db", step.drop_db);
+    j.field("output_sqnr_db", step.output_sqnr_db);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
 }
 
 }  // namespace qfence::cli

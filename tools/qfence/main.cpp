@@ -12,6 +12,7 @@
 // usage errors exit 2.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,10 @@
 #include "qfence/quant/compare_outputs.hpp"
 #include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/dynamic_range.hpp"
+#include "qfence/quant/choose_calibrator.hpp"
+#include "qfence/quant/fence_suggestion.hpp"
 #include "qfence/quant/float16_weights.hpp"
+#include "qfence/quant/image_samples.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
@@ -68,20 +73,27 @@ constexpr const char* usage_text =
     "      every calibrator's model runs on the calibration samples, the best output SQNR wins.\n"
     "      float16: float constants stored as float16 behind DEQUANTIZEs (half the weight bytes,\n"
     "      activations float, no calibration; with --calib DIR it reports the output SQNR there).\n"
-    "      dynamic: FULLY_CONNECTED and CONV_2D weights of at least --min-elements N values (1024)\n"
+    "      dynamic: FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D weights of at least\n"
+    "      --min-elements N values (1024)\n"
     "      stored as per-channel int8 and run by TFLite's hybrid kernels; activations float, no\n"
     "      calibration (--calib DIR reports the output SQNR, as for float16)\n"
     "  debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE] [--top N]\n"
     "      runs both models on the same samples (--in: one sample, a raw float file per input;\n"
     "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
     "      name, else by position): SQNR, max |error|, mean error, scale, zero point, clipping;\n"
-    "      worst first. --svg draws SQNR per layer with the fences marked\n"
+    "      worst first. --svg draws SQNR per layer with the fences marked. --suggest DB (with\n"
+    "      --calib): which layers to keep in float so that the int8 model `quantize` makes from\n"
+    "      DIR reaches DB output SQNR, each step measured on a requantized model\n"
+    "      (--calibrator NAME|auto, as for quantize)\n"
     "  dequantize QUANT.tflite -o FLOAT.tflite\n"
     "      the float twin of a quantized model: weights and biases dequantized, activations\n"
     "      float32 (their int8 ranges kept as min/max statistics), QUANTIZE/DEQUANTIZE removed\n"
     "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
     "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
-    "      inputs: DIR/input0/ DIR/input1/ ... with the same names) and prints each activation's\n"
+    "      inputs: DIR/input0/ DIR/input1/ ... with the same names; or images, *.bmp *.pgm *.ppm,\n"
+    "      for a model with one float [1,H,W,1|3] input: resized, then (pixel - mean) / scale with\n"
+    "      --mean V[,V,V] --scale V[,V,V], by default the input's recorded range, else [0, 1];\n"
+    "      quantize and debug take the same) and prints each activation's\n"
     "      range, how much it clips, how much it clips on a held-back slice and how far it moved\n"
     "      in the second half of the data; warns when the data is too little to trust.\n"
     "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
@@ -131,6 +143,39 @@ int parse_count(const std::string& flag, const std::string& s) {
 std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
   if (i + 1 >= args.size()) throw usage_error(args[i] + " needs a value");
   return args[++i];
+}
+
+/// --mean V[,V,V] / --scale V[,V,V]: how image calibration data is
+/// normalised, value = (pixel - mean) / scale; one value serves all
+/// channels. Returns whether `a` was one of them.
+bool image_option(const std::vector<std::string>& args, std::size_t& i,
+                  std::optional<quant::image_normalization>& n) {
+  const std::string& a = args[i];
+  if (a != "--mean" && a != "--scale") return false;
+  const std::string v = flag_value(args, i);
+  std::vector<float> values;
+  std::size_t at = 0;
+  while (at <= v.size()) {
+    const std::size_t comma = std::min(v.find(',', at), v.size());
+    try {
+      std::size_t used = 0;
+      const std::string part = v.substr(at, comma - at);
+      values.push_back(std::stof(part, &used));
+      if (used != part.size()) throw std::invalid_argument(part);
+    } catch (const std::exception&) {
+      throw usage_error(a + " takes one number or three separated by commas (R,G,B), not '" + v + "'");
+    }
+    at = comma + 1;
+  }
+  if (values.size() != 1 && values.size() != 3)
+    throw usage_error(a + " takes one number or three separated by commas (R,G,B), not '" + v + "'");
+  if (a == "--scale")
+    for (const float x : values)
+      if (!(x != 0.0f) || !std::isfinite(x)) throw usage_error("--scale must be finite and not 0, got '" + v + "'");
+  if (!n) n.emplace();
+  auto& target = a == "--mean" ? n->mean : n->scale;
+  for (std::size_t c = 0; c < 3; ++c) target[c] = values[values.size() == 3 ? c : 0];
+  return true;
 }
 
 int run_command(const std::vector<std::string>& args) {
@@ -282,8 +327,10 @@ int calibrate_command(const std::vector<std::string>& args) {
   std::string model_path, calib_dir, cpp_path, name;
   bool as_json = false;
   quant::calibration_options options;
+  std::optional<quant::image_normalization> normalization;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (image_option(args, i, normalization)) continue;
     if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--calibrator") options.observer.method = parse_calibrator(flag_value(args, i));
     else if (a == "--json") as_json = true;
@@ -298,7 +345,7 @@ int calibrate_command(const std::vector<std::string>& args) {
   if (!cpp_path.empty() && !is_identifier(name))
     throw usage_error("calibrate: --emit-cpp needs --name, a C++ identifier (it names the namespace), got '" + name + "'");
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
-  const quant::directory_samples samples(calib_dir, *model);
+  const quant::calibration_samples samples(calib_dir, *model, normalization);
   options.progress = progress_printer("calibrate");
   const quant::calibration_report report = quant::calibrate(model, samples, options);
   if (!cpp_path.empty()) {
@@ -330,7 +377,8 @@ std::string kib(std::size_t bytes) {
 // calibration; with --calib, the new model runs beside the float one on
 // those samples.
 int weight_only_command(const std::string& scheme, const std::string& model_path, const std::string& calib_dir,
-                        const std::string& out_path, const std::vector<std::string>& args) {
+                        const std::string& out_path, const std::optional<quant::image_normalization>& normalization,
+                        const std::vector<std::string>& args) {
   quant::dynamic_range_options dynamic;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -361,7 +409,8 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
   quant::check_runs(quantized);
   if (!calib_dir.empty()) {
     runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(quantized.borrowed_copy()));
-    const quant::output_agreement a = quant::compare_outputs(reference, run, quant::directory_samples(calib_dir, *model));
+    const quant::output_agreement a =
+        quant::compare_outputs(reference, run, quant::calibration_samples(calib_dir, *model, normalization));
     std::printf("%s: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(), a.sqnr_db,
                 a.top1, a.samples, calib_dir.c_str());
   }
@@ -372,11 +421,13 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
 
 int quantize_command(const std::vector<std::string>& args) {
   std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto";
+  std::optional<quant::image_normalization> normalization;
   bool from_model = false;
   quant::calibration_options calibration;
   quant::quantize_options options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (image_option(args, i, normalization)) continue;
     if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
     else if (a == "--scheme") scheme = flag_value(args, i);
@@ -395,7 +446,7 @@ int quantize_command(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw usage_error("quantize: no model given");
   if (out_path.empty()) throw usage_error("quantize: no output file given (-o OUT.tflite)");
-  if (scheme == "float16" || scheme == "dynamic") return weight_only_command(scheme, model_path, calib_dir, out_path, args);
+  if (scheme == "float16" || scheme == "dynamic") return weight_only_command(scheme, model_path, calib_dir, out_path, normalization, args);
   if (std::find(args.begin(), args.end(), "--min-elements") != args.end())
     throw usage_error("quantize: --min-elements applies to --scheme dynamic");
   if (calib_dir.empty() == !from_model)
@@ -408,11 +459,11 @@ int quantize_command(const std::vector<std::string>& args) {
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
   (void)quant::plan_fences(*model, options);  // --no-fences: fail before calibrating
   quant::calibration_report report;
-  std::optional<quant::directory_samples> samples;
+  std::optional<quant::calibration_samples> samples;
   if (from_model) {
     report = quant::ranges_from_model(*model);
   } else {
-    samples.emplace(calib_dir, *model);
+    samples.emplace(calib_dir, *model, normalization);
     calibration.progress = progress_printer("calibrate");
     report = quant::calibrate(model, *samples, calibration);
   }
@@ -424,24 +475,14 @@ int quantize_command(const std::vector<std::string>& args) {
   };
   quant::quantized_model q;
   if (automatic && samples) {
-    // Every calibrator's ranges come from the same observations; each
-    // quantized model runs on the calibration samples beside the float one,
-    // and the best output SQNR wins (measured on calibration data only).
-    runtime::interpreter reference(model);
-    double best = -std::numeric_limits<double>::infinity();
-    for (const quant::calibrator c : quant::all_calibrators) {
-      const quant::calibration_report r = report.with_calibrator(c);
-      quant::quantized_model candidate = quantize_with(r);
-      runtime::interpreter run(std::make_shared<const runtime::model>(candidate.model.borrowed_copy()));
-      const quant::output_agreement a = quant::compare_outputs(reference, run, *samples);
+    quant::calibrator_choice choice = quant::choose_calibrator(model, report, *samples, options);
+    for (const auto& t : choice.trials)
       std::printf("calibrator %-15s output SQNR %7.2f dB, top-1 agreement %.3f on the %zu calibration samples\n",
-                  std::string(quant::calibrator_name(c)).c_str(), a.sqnr_db, a.top1, a.samples);
-      if (a.sqnr_db > best) {
-        best = a.sqnr_db;
-        report.calibrator = r.calibrator;
-        q = std::move(candidate);
-      }
-    }
+                  std::string(quant::calibrator_name(t.method)).c_str(), t.agreement.sqnr_db, t.agreement.top1,
+                  t.agreement.samples);
+    report.calibrator = choice.report.calibrator;
+    q = std::move(choice.model);
+    quant::check_runs(q.model);
   } else {
     q = quantize_with(report);
   }
@@ -456,15 +497,29 @@ int quantize_command(const std::vector<std::string>& args) {
 int debug_command(const std::vector<std::string>& args) {
   std::vector<std::string> models, inputs;
   std::string calib_dir, svg_path;
+  std::optional<quant::image_normalization> normalization;
   bool as_json = false;
   int top = 20;
+  std::optional<double> suggest_db;
+  std::string calibrator_choice = "auto";
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (image_option(args, i, normalization)) continue;
     if (a == "--in") inputs.push_back(flag_value(args, i));
     else if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--json") as_json = true;
     else if (a == "--svg") svg_path = flag_value(args, i);
     else if (a == "--top") top = parse_count(a, flag_value(args, i));
+    else if (a == "--suggest") {
+      const std::string v = flag_value(args, i);
+      try {
+        std::size_t used = 0;
+        suggest_db = std::stod(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        throw usage_error("--suggest takes the target output SQNR in dB (e.g. 40), not '" + v + "'");
+      }
+    } else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
     else if (a.starts_with("-")) throw usage_error("debug: unknown option '" + a + "'");
     else models.push_back(a);
   }
@@ -477,9 +532,25 @@ int debug_command(const std::vector<std::string>& args) {
       throw runtime::model_error("debug: the first model ('" + models[0] + "') must be the float one, but its tensor '" +
                                  runtime::printable(t.name) + "' is " + runtime::type_text(t) +
                                  "; give the float model first, then the quantized one");
+  if (suggest_db && calib_dir.empty())
+    throw usage_error("debug: --suggest needs --calib DIR (it calibrates on those samples and quantizes again)");
   const quant::debug_report report = calib_dir.empty()
                                          ? quant::debug_layers(float_model, quantized, file_sample{inputs})
-                                         : quant::debug_layers(float_model, quantized, quant::directory_samples(calib_dir, *float_model));
+                                         : quant::debug_layers(float_model, quantized,
+                                                               quant::calibration_samples(calib_dir, *float_model, normalization));
+  // --suggest: which layers to keep in float to reach the target, each step
+  // verified by quantizing again (quant/fence_suggestion.hpp), starting from
+  // what `qfence quantize` makes with these samples and this calibrator.
+  std::optional<quant::fence_suggestion> suggestion;
+  if (suggest_db) {
+    const quant::calibration_samples samples(calib_dir, *float_model, normalization);
+    quant::calibration_options calibration;
+    if (calibrator_choice != "auto") calibration.observer.method = parse_calibrator(calibrator_choice);
+    quant::calibration_report ranges = quant::calibrate(float_model, samples, calibration);
+    if (calibrator_choice == "auto") ranges = quant::choose_calibrator(float_model, ranges, samples).report;
+    suggestion = quant::suggest_fences(float_model, ranges, samples, *suggest_db);
+    suggestion->calibrator = ranges.calibrator;
+  }
   if (!svg_path.empty()) {
     std::ofstream out(svg_path, std::ios::binary);
     out << debug_svg(report, "qfence debug: " + std::filesystem::path(models[1]).filename().string() + " against " +
@@ -492,10 +563,12 @@ int debug_command(const std::vector<std::string>& args) {
     j.field("float_model", models[0]);
     j.field("quantized_model", models[1]);
     write_debug_json(j, report);
+    if (suggestion) write_suggestion_json(j, *suggestion);
     j.end_object();
     std::cout << j.str() << "\n";
   } else {
     std::cout << debug_text(report, static_cast<std::size_t>(top));
+    if (suggestion) std::cout << suggestion_text(*suggestion, models[0], calib_dir);
   }
   return 0;
 }

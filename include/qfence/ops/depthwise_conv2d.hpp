@@ -54,7 +54,9 @@ struct depthwise_conv2d_node {
   }
 
   template <int Index, class Input>
-  struct typed {
+  struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
+                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          : 0> {
     static constexpr int out_c = W::shape_type::dim(3);
     static constexpr window_geometry geometry =
         conv_geometry(detail::conv_attrs_of<Opts...>(), describe<Input>(), describe<W>(), true);
@@ -68,6 +70,10 @@ struct depthwise_conv2d_node {
     static constexpr bool simd = (Input::type == dtype::i8 && W::type == dtype::i8) ||
                                  (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
+    /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
+    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
+    /// this node's scratch at every invoke.
+    static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
       if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -79,7 +85,7 @@ struct depthwise_conv2d_node {
     using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       if constexpr (simd) {
         kernels::depthwise_conv2d_quantized<typename Input::element>(t, kernels::fixed<geometry>{},
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
@@ -90,14 +96,20 @@ struct depthwise_conv2d_node {
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
                                          act, out});
       } else {
-        run(p.node, in, out);
+        run(p.node, in, out, scratch);
       }
     }
 
     static void run(const depthwise_conv2d_node& self, const typename Input::element* in,
-                    typename output::element* out) {
+                    typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
       const auto* bias_ptr = detail::bias_pointer<Input>(self.bias_data);
-      if constexpr (Input::type == dtype::f32) {
+      if constexpr (hybrid) {
+        static constexpr auto scales = detail::weight_scales<W, static_cast<std::size_t>(out_c)>();
+        reference::depthwise_conv2d_hybrid(kernels::fixed<geometry>{}, in,
+                                           {self.weights_data.data, scales.data(), W::quant::is_per_channel}, bias_ptr,
+                                           act, reference::hybrid_scratch_at(scratch, Input::elements, geometry.batches),
+                                           out);
+      } else if constexpr (Input::type == dtype::f32) {
         reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
       } else {
         static constexpr auto multipliers =

@@ -1,6 +1,6 @@
 // qfence/quant/dynamic_range.hpp: TFLite's dynamic-range scheme: the
-// weights of FULLY_CONNECTED and CONV_2D layers stored as int8 (symmetric,
-// per output channel), activations left float. The layers then run TFLite's
+// weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D layers stored as
+// int8 (symmetric, per output channel), activations left float. The layers then run TFLite's
 // hybrid kernels (kernels/reference/hybrid.hpp), which quantize their float
 // input per batch at every invoke and scale the integer sums back.
 //
@@ -11,8 +11,8 @@
 // weights_min_num_elements) stay float, FULLY_CONNECTED quantizes its
 // inputs asymmetrically (asymmetric_quantize_inputs, the converter's
 // default), op versions as op_version.cc gives them. Other layers keep
-// float weights (TFLite has hybrid kernels for a few more, e.g.
-// DEPTHWISE_CONV_2D and the LSTMs; qfence does not yet).
+// float weights (TFLite has hybrid kernels for a few more, the LSTMs and
+// SVDF; qfence does not yet).
 #pragma once
 
 #include <cstddef>
@@ -53,7 +53,9 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
   // (a shared weight tensor stays shared), unless another op reads it as
   // something else: then it stays float.
   auto hybrid_candidate = [&](const runtime::operation& op) {
-    return (op.code == op_code::fully_connected || op.code == op_code::conv_2d) && op.inputs.size() >= 2 &&
+    return (op.code == op_code::fully_connected || op.code == op_code::conv_2d ||
+            op.code == op_code::depthwise_conv_2d) &&
+           op.inputs.size() >= 2 &&
            op.inputs[0] >= 0 && f.tensors[static_cast<std::size_t>(op.inputs[0])].type == dtype::f32;
   };
   std::vector<int> other_readers(f.tensors.size(), 0);
@@ -62,7 +64,7 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
       if (op.inputs[i] >= 0 && !(i == 1 && hybrid_candidate(op))) ++other_readers[static_cast<std::size_t>(op.inputs[i])];
   std::vector<bool> done(f.tensors.size(), false);
   for (runtime::operation& op : q.operations) {
-    if (op.code != op_code::fully_connected && op.code != op_code::conv_2d) continue;
+    if (!hybrid_candidate(op)) continue;
     if (op.inputs.size() < 2 || op.inputs[0] < 0 || op.inputs[1] < 0) continue;
     const auto wi = static_cast<std::size_t>(op.inputs[1]);
     const runtime::tensor& in = f.tensors[static_cast<std::size_t>(op.inputs[0])];
@@ -79,14 +81,15 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
     }
     if (!done[wi]) {
       const std::vector<float> values = detail::float_values(w);
-      const quantized_weights qw = quantize_weights_symmetric(values, w.shape, 0, true);
+      const int axis = op.code == op_code::depthwise_conv_2d ? 3 : 0;  // the output channels
+      const quantized_weights qw = quantize_weights_symmetric(values, w.shape, axis, true);
       runtime::tensor& x = q.tensors[wi];
       x.type = dtype::i8;
       x.data = detail::own_values(q, qw.values);
       x.quant = {};
       x.quant.scales = qw.scales;
       x.quant.zero_points.assign(qw.scales.size(), 0);
-      x.quant.axis = 0;
+      x.quant.axis = axis;
       result.float_bytes += w.bytes();
       result.int8_bytes += x.bytes();
       done[wi] = true;

@@ -32,9 +32,13 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
   const bool i8 = in == dtype::i8, i16 = in == dtype::i16;
   // Hybrid layers (float input, int8 weights), in op_version.cc's order.
   if (in == dtype::f32 && type_of(1) == dtype::i8 &&
-      (op.code == op_code::fully_connected || op.code == op_code::conv_2d)) {
+      (op.code == op_code::fully_connected || op.code == op_code::conv_2d ||
+       op.code == op_code::depthwise_conv_2d)) {
     const runtime::tensor& w = m.tensors[static_cast<std::size_t>(op.inputs[1])];
-    const bool per_channel = !w.shape.empty() && w.quant.scales.size() == static_cast<std::size_t>(w.shape[0]);
+    const std::size_t channel_axis = op.code == op_code::depthwise_conv_2d ? 3 : 0;
+    const bool per_channel =
+        w.shape.size() > channel_axis && w.quant.scales.size() == static_cast<std::size_t>(w.shape[channel_axis]);
+    if (op.code == op_code::depthwise_conv_2d) return per_channel ? 6 : 4;
     if (op.code == op_code::conv_2d) {
       if (rank_of(0) == 4 && w.rank() == 4 && m.tensors[static_cast<std::size_t>(op.inputs[0])].dim(3) != w.dim(3))
         return 6;  // grouped

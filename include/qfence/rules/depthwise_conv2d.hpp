@@ -3,6 +3,8 @@
 //
 // Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
+// A f32 input takes f32 weights, or symmetric i8 ones with a f32 bias and
+// output: TFLite's hybrid kernel (dynamic-range models).
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -22,7 +24,7 @@ constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_de
   if (w.rank != 4) return rule_fail(rule_error::weights_rank, 1, w.reshaped(4, want));
   if (w.dim(0) != 1 || in_c <= 0 || out_c <= 0 || out_c % in_c != 0 || w.dim(1) <= 0 || w.dim(2) <= 0)
     return rule_fail(rule_error::weights_shape, 1, w.reshaped(4, want));
-  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3));
+  QFENCE_RULE_TRY(rules::check_weights(in, w, 1, out_c, 3, /*hybrid=*/true));
   QFENCE_RULE_TRY(rules::check_bias(in, bias, 2, out_c));
   return rules::conv_like_output(a, in, out_c, w.dim(1), w.dim(2), req);
 }

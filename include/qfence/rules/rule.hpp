@@ -60,8 +60,9 @@ namespace qfence {
     "with the input flattening into rows of K, transpose_conv [OC, KH, KW, IC] with the output shape [N, H, W, OC]. " \
     "fix: check the weight tensor's shape")                                 \
   X(weights_dtype,                                                                                                    \
-    "the weight dtype does not match the input: f32 input takes f32 weights (conv2d and fully_connected also "       \
-    "symmetric i8 ones: TFLite's hybrid kernels), i8 and i16 inputs take quantized i8 weights, u8 inputs per-tensor " \
+    "the weight dtype does not match the input: f32 input takes f32 weights (conv2d, depthwise_conv2d and "        \
+    "fully_connected also symmetric i8 ones: TFLite's hybrid kernels), i8 and i16 inputs take quantized i8 weights, " \
+    "u8 inputs per-tensor "                                                                                         \
     "u8 weights. fix: quantize the weights, or dequantize the input")                                               \
   X(weights_per_channel,                                                                                              \
     "per-channel weight quantization needs one scale per output channel along the output-channel axis (conv2d and "  \

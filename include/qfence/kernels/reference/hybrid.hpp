@@ -15,6 +15,9 @@
 //   input scale x weight scale (per channel: input scale, then x the
 //   channel's); then the activation as ApplyActivationToVector applies it.
 //   An input that is all zeros skips the product, as TFLite's does.
+// - DEPTHWISE_CONV_2D (depthwise_conv.cc EvalHybridPerChannel): asymmetric
+//   inputs; out = acc x (channel scale x input scale), + bias, clamped
+//   (the product of the scales first: another association than CONV_2D's).
 // - CONV_2D (conv.cc): per-channel weights whose scales differ take
 //   EvalHybridPerChannel (asymmetric inputs; out = acc x channel scale x
 //   input scale, + bias, clamped); per-tensor weights take EvalHybrid
@@ -39,6 +42,7 @@
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -190,6 +194,28 @@ inline void fully_connected_hybrid(const Geometry& geometry, const float* input,
   for (std::int64_t i = 0; i < g.batches * units; ++i) output[i] = hybrid_fc_activation(act, output[i]);
 }
 
+namespace hybrid_detail {
+
+/// The windowed layers' batch loop: each batch's input quantized
+/// (asymmetric or symmetric) into the scratch, then
+/// `layer(one_batch_geometry, quantized input, its params, batch output)`.
+template <class Layer>
+inline void per_batch(const window_geometry& g, const float* input, bool asymmetric, hybrid_scratch s, float* output,
+                      Layer&& layer) noexcept {
+  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
+  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
+  window_geometry one = g;
+  one.batches = 1;
+  for (int b = 0; b < g.batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    const hybrid_input_params p = asymmetric ? quantize_asymmetric(in_size, input + b * in_size, q)
+                                             : quantize_symmetric(in_size, input + b * in_size, q);
+    layer(one, q, p, output + b * out_size);
+  }
+}
+
+}  // namespace hybrid_detail
+
 /// Hybrid CONV_2D (TFLite conv.cc EvalHybridPerChannel with
 /// reference_ops::HybridConvPerChannel when the weights' channel scales
 /// differ, EvalHybrid with optimized_ops::HybridConv otherwise). `act` is
@@ -201,34 +227,48 @@ inline void conv2d_hybrid(const Geometry& geometry, int filter_in_c, const float
   bool per_channel = false;
   if (w.per_channel)
     for (int c = 1; c < g.out_c; ++c) per_channel = per_channel || w.scales[c] != w.scales[0];
-  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
-  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
-  window_geometry one = g;
-  one.batches = 1;
-  for (int b = 0; b < g.batches; ++b) {
-    std::int8_t* q = s.quantized_input + b * in_size;
-    const hybrid_input_params p =
-        per_channel ? quantize_asymmetric(in_size, input + b * in_size, q) : quantize_symmetric(in_size, input + b * in_size, q);
-    float* out = output + b * out_size;
-    if (per_channel) {
-      conv2d_loop<std::int32_t>(
-          one, filter_in_c, q, w.data,
-          [&](std::int64_t i, int oc, std::int32_t acc) {
-            float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
-            if (bias != nullptr) x += bias[oc];
-            out[i] = apply(act, x);  // ActivationFunctionWithMinMax
-          },
-          -p.zero_point);
-    } else {
-      const float scale = p.scale * w.scales[0];
-      conv2d_loop<std::int32_t>(
-          one, filter_in_c, q, w.data,
-          [&](std::int64_t i, int oc, std::int32_t acc) {
-            out[i] = apply(act, static_cast<float>(acc) * scale + (bias != nullptr ? bias[oc] : 0.0f));
-          },
-          std::int32_t{0});
-    }
-  }
+  hybrid_detail::per_batch(g, input, per_channel, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             if (per_channel) {
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
+                                     if (bias != nullptr) x += bias[oc];
+                                     out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                   },
+                                   -p.zero_point);
+                             } else {
+                               const float scale = p.scale * w.scales[0];
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     out[i] = apply(act, static_cast<float>(acc) * scale +
+                                                             (bias != nullptr ? bias[oc] : 0.0f));
+                                   },
+                                   std::int32_t{0});
+                             }
+                           });
+}
+
+/// Hybrid DEPTHWISE_CONV_2D (TFLite depthwise_conv.cc EvalHybridPerChannel
+/// with reference_integer_ops::DepthwiseConvHybridPerChannel). Weights
+/// [1, KH, KW, OC], one scale per output channel (or one for all).
+template <class Geometry>
+inline void depthwise_conv2d_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
+                                    float_range act, hybrid_scratch s, float* output) noexcept {
+  hybrid_detail::per_batch(kernels::value_of(geometry), input, /*asymmetric=*/true, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             depthwise_conv2d_loop<std::int32_t>(
+                                 one, q, w.data,
+                                 [&](std::int64_t i, int oc, std::int32_t acc) {
+                                   float x = static_cast<float>(acc);
+                                   x *= w.scales[w.per_channel ? oc : 0] * p.scale;
+                                   if (bias != nullptr) x += bias[oc];
+                                   out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                 },
+                                 -p.zero_point);
+                           });
 }
 
 }  // namespace qfence::reference

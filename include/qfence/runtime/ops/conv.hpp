@@ -300,6 +300,13 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   ctx.enforce(depthwise_conv2d_rule(a, in_d, w_d, ctx.optional_input(2), request_for(ctx.output(0))),
               {0, 1, 2});
   const window_geometry g = conv_geometry(a, in_d, w_d, true);
+  if (in.type == dtype::f32 && filter.type == dtype::i8) {
+    const float_range act = float_activation_range(ctx.options().fused);
+    return detail::hybrid_layer(ctx, g.batches, [=](const float* x, reference::hybrid_weights w, const float* b,
+                                                    reference::hybrid_scratch s, float* y) {
+      reference::depthwise_conv2d_hybrid(g, x, w, b, act, s, y);
+    });
+  }
   if (auto packed = packed_depthwise_layer<std::int8_t>(ctx))
     return detail::simd_depthwise_quantized(ctx, g, std::move(packed));
   if (auto packed = packed_depthwise_layer<std::uint8_t>(ctx))

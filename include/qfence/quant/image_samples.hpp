@@ -1,0 +1,114 @@
+// qfence/quant/image_samples.hpp: a directory of images as the samples of
+// a one-input image model, and the one place that decides what a
+// calibration directory holds.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/quant/calibration.hpp"
+#include "qfence/quant/image_file.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// The images of `dir` (BMP, PGM, PPM, in file-name order) as samples of a
+/// model whose one input is a float [1, H, W, C] image (C = 1 or 3). Each
+/// image is read when its sample is used, so memory does not grow with the
+/// directory.
+class image_samples {
+ public:
+  image_samples(std::filesystem::path dir, const runtime::model& m, image_normalization n)
+      : dir_(std::move(dir)), normalization_(n) {
+    if (!std::filesystem::is_directory(dir_)) throw data_error("calibration data: '" + dir_.string() + "' is not a directory");
+    for (const auto& e : std::filesystem::directory_iterator(dir_))
+      if (e.is_regular_file() && is_image_file(e.path())) files_.push_back(e.path());
+    std::sort(files_.begin(), files_.end());
+    if (files_.empty()) throw data_error("calibration data: no images (*.bmp, *.pgm, *.ppm) in '" + dir_.string() + "'");
+    const runtime::tensor* in = m.inputs.size() == 1 ? &m.tensors[static_cast<std::size_t>(m.inputs[0])] : nullptr;
+    if (in == nullptr || in->type != dtype::f32 || in->rank() != 4 || in->dim(0) != 1 ||
+        (in->dim(3) != 1 && in->dim(3) != 3))
+      throw data_error("calibration data: '" + dir_.string() + "' holds images, but the model's input" +
+                       (m.inputs.size() == 1 ? " is " + runtime::type_text(*in) : "s are " + std::to_string(m.inputs.size())) +
+                       "; images calibrate a model with one float input [1, H, W, 1 or 3]. fix: give raw *.bin samples");
+    height_ = in->dim(1);
+    width_ = in->dim(2);
+    channels_ = in->dim(3);
+  }
+  std::size_t size() const noexcept { return files_.size(); }
+  std::optional<std::string> fill(std::size_t sample, runtime::interpreter& interp) const {
+    const image im = read_image(files_.at(sample));
+    image_to_input(im, height_, width_, channels_, normalization_, interp.input<float>(0).data());
+    return std::nullopt;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  image_normalization normalization_;
+  std::vector<std::filesystem::path> files_;
+  int height_ = 0, width_ = 0, channels_ = 0;
+};
+
+/// The default normalisation for a model's image input: the range its
+/// input's min/max statistics record (a float twin carries its original's
+/// int8 input range), pixel 0 to min and 255 to max; else [0, 1].
+inline image_normalization default_image_normalization(const runtime::model& m) {
+  image_normalization n;
+  if (m.inputs.size() != 1) return n;
+  const runtime::quantization& q = m.tensors[static_cast<std::size_t>(m.inputs[0])].quant;
+  if (q.min.size() == 1 && q.max.size() == 1 && q.max[0] > q.min[0]) {
+    const float s = 255.0f / (q.max[0] - q.min[0]);
+    n.scale = {s, s, s};
+    n.mean = {-q.min[0] * s, -q.min[0] * s, -q.min[0] * s};
+  }
+  return n;
+}
+
+/// The samples of calibration directory `dir` for model `m`: raw *.bin
+/// files (DESIGN section 7) if it has them, else its images.
+class calibration_samples {
+ public:
+  calibration_samples(const std::filesystem::path& dir, const runtime::model& m,
+                      std::optional<image_normalization> n = std::nullopt) {
+    if (has_raw_samples(dir)) {
+      auto s = std::make_shared<directory_samples>(dir, m);
+      size_ = s->size();
+      fill_ = [s](std::size_t i, runtime::interpreter& r) { return s->fill(i, r); };
+      what_ = std::to_string(size_) + " raw samples";
+    } else {
+      auto s = std::make_shared<image_samples>(dir, m, n.value_or(default_image_normalization(m)));
+      size_ = s->size();
+      fill_ = [s](std::size_t i, runtime::interpreter& r) { return s->fill(i, r); };
+      what_ = std::to_string(size_) + " images";
+    }
+  }
+  std::size_t size() const noexcept { return size_; }
+  std::optional<std::string> fill(std::size_t i, runtime::interpreter& r) const { return fill_(i, r); }
+  /// "64 raw samples", "11 images".
+  const std::string& description() const noexcept { return what_; }
+
+ private:
+  static bool has_raw_samples(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    if (!fs::is_directory(dir) || fs::is_directory(dir / "input0")) return true;  // let directory_samples say what is wrong
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.is_regular_file() && e.path().extension() == ".bin") return true;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.is_regular_file() && is_image_file(e.path())) return false;
+    return true;
+  }
+  std::size_t size_ = 0;
+  std::function<std::optional<std::string>(std::size_t, runtime::interpreter&)> fill_;
+  std::string what_;
+};
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,227 @@
+// Images as calibration data (quant/image_file.hpp, image_samples.hpp):
+// the decoders on files written here byte by byte, the resize and the
+// normalisation against hand-computed values, and every refusal naming the
+// file and the problem.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "qfence/quant/image_samples.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "tflite_test_models.hpp"
+
+using namespace qfence;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() : path(std::filesystem::temp_directory_path() / ("qfence_image_test_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+void write(const std::filesystem::path& p, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+void write(const std::filesystem::path& p, const std::string& text) { write(p, std::vector<std::uint8_t>(text.begin(), text.end())); }
+
+void put32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+/// A 24-bit (or 8-bit palette) BMP of `w` x `h` whose pixel (x, y) is
+/// rgb(x, y): rows stored bottom-up (or top-down), padded to 4 bytes.
+std::vector<std::uint8_t> bmp(int w, int h, bool top_down, int bits = 24) {
+  const std::size_t palette = bits == 8 ? 256 * 4 : 0;
+  const std::size_t row = (static_cast<std::size_t>(w) * static_cast<std::size_t>(bits) + 31) / 32 * 4;
+  const std::size_t offset = 54 + palette;
+  std::vector<std::uint8_t> b(offset + row * static_cast<std::size_t>(h), 0);
+  b[0] = 'B';
+  b[1] = 'M';
+  put32(b, 2, static_cast<std::uint32_t>(b.size()));
+  put32(b, 10, static_cast<std::uint32_t>(offset));
+  put32(b, 14, 40);
+  put32(b, 18, static_cast<std::uint32_t>(w));
+  put32(b, 22, static_cast<std::uint32_t>(top_down ? -h : h));
+  b[26] = 1;
+  b[28] = static_cast<std::uint8_t>(bits);
+  for (std::size_t i = 0; i < palette / 4; ++i) {  // entry i: rgb(i, 255 - i, 7), stored BGR0
+    b[54 + 4 * i] = 7;
+    b[54 + 4 * i + 1] = static_cast<std::uint8_t>(255 - i);
+    b[54 + 4 * i + 2] = static_cast<std::uint8_t>(i);
+  }
+  for (int y = 0; y < h; ++y) {
+    std::uint8_t* r = b.data() + offset + row * static_cast<std::size_t>(top_down ? y : h - 1 - y);
+    for (int x = 0; x < w; ++x) {
+      if (bits == 8) {
+        r[x] = static_cast<std::uint8_t>(10 * x + y);
+      } else {
+        r[3 * x] = static_cast<std::uint8_t>(100 + y);   // B
+        r[3 * x + 1] = static_cast<std::uint8_t>(50 + x);  // G
+        r[3 * x + 2] = static_cast<std::uint8_t>(10 * x + y);  // R
+      }
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("images: BMP (24-bit both row orders, 8-bit palette), PGM and PPM decode to the same pixels") {
+  temp_dir d;
+  for (const bool top_down : {false, true}) {
+    write(d.path / "a.bmp", bmp(3, 2, top_down));
+    const quant::image im = quant::read_image(d.path / "a.bmp");
+    REQUIRE(im.width == 3);
+    REQUIRE(im.height == 2);
+    REQUIRE(im.channels == 3);
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 3; ++x) {
+        CHECK(im.at(x, y, 0) == 10 * x + y);
+        CHECK(im.at(x, y, 1) == 50 + x);
+        CHECK(im.at(x, y, 2) == 100 + y);
+      }
+  }
+  write(d.path / "p.bmp", bmp(5, 3, false, 8));
+  const quant::image pal = quant::read_image(d.path / "p.bmp");
+  CHECK(pal.at(4, 2, 0) == 42);
+  CHECK(pal.at(4, 2, 1) == 255 - 42);
+  CHECK(pal.at(4, 2, 2) == 7);
+  // Netpbm: comments, text and binary, 16-bit samples scaled to 8 bits.
+  write(d.path / "g.pgm", std::string("P2\n# a comment\n3 1\n255\n0 128 255\n"));
+  const quant::image g = quant::read_image(d.path / "g.pgm");
+  CHECK(g.channels == 1);
+  CHECK(g.at(1, 0, 0) == 128);
+  write(d.path / "c.ppm", std::string("P6 1 1 65535\n") + std::string("\x80\x00\xff\xff\x00\x00", 6));
+  const quant::image c = quant::read_image(d.path / "c.ppm");
+  CHECK(c.channels == 3);
+  CHECK(c.at(0, 0, 0) == 128);  // 0x8000 * 255 / 65535, rounded
+  CHECK(c.at(0, 0, 1) == 255);
+  CHECK(c.at(0, 0, 2) == 0);
+}
+
+TEST_CASE("images: a gray BMP is one channel; resize with half-pixel centres; luma; normalisation") {
+  temp_dir d;
+  // 2x1 gray: 0 and 200 (a BMP writer stores gray as equal R, G, B).
+  auto b = bmp(2, 1, true);
+  b[54] = b[55] = b[56] = 0;
+  b[57] = b[58] = b[59] = 200;
+  write(d.path / "gray.bmp", b);
+  const quant::image im = quant::read_image(d.path / "gray.bmp");
+  CHECK(im.channels == 1);
+  // Upscaled to 4 wide: source x = (o + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25.
+  std::vector<float> out(4);
+  quant::image_normalization n;  // [0, 1]
+  quant::image_to_input(im, 1, 4, 1, n, out.data());
+  CHECK(out[0] == doctest::Approx(0.0f));
+  CHECK(out[1] == doctest::Approx(50.0f / 255));
+  CHECK(out[2] == doctest::Approx(150.0f / 255));
+  CHECK(out[3] == doctest::Approx(200.0f / 255));
+  // Into RGB: the gray repeated; mean and scale per channel.
+  std::vector<float> rgb(3);
+  n.mean = {127.5f, 0.0f, 100.0f};
+  n.scale = {127.5f, 1.0f, 2.0f};
+  quant::image_to_input(im, 1, 1, 3, n, rgb.data());  // one pixel: the mean of 0 and 200
+  CHECK(rgb[0] == doctest::Approx((100.0f - 127.5f) / 127.5f));
+  CHECK(rgb[1] == doctest::Approx(100.0f));
+  CHECK(rgb[2] == doctest::Approx(0.0f));
+  // Colour into gray: BT.601 luma.
+  write(d.path / "c.ppm", std::string("P6 1 1 255\n") + std::string("\xff\x00\x00", 3));
+  std::vector<float> luma(1);
+  quant::image_to_input(quant::read_image(d.path / "c.ppm"), 1, 1, 1, quant::image_normalization{{0, 0, 0}, {1, 1, 1}},
+                        luma.data());
+  CHECK(luma[0] == doctest::Approx(0.299f * 255));
+}
+
+TEST_CASE("images: what qfence cannot read is refused with the file and the reason") {
+  temp_dir d;
+  auto refused = [&](const std::string& name, const std::vector<std::uint8_t>& bytes, const std::string& reason) {
+    write(d.path / name, bytes);
+    CAPTURE(name);
+    CHECK_THROWS_WITH_AS(quant::read_image(d.path / name), doctest::Contains(reason.c_str()), quant::data_error);
+    CHECK_THROWS_WITH_AS(quant::read_image(d.path / name), doctest::Contains(name.c_str()), quant::data_error);
+  };
+  auto rle = bmp(2, 2, false);
+  rle[30] = 1;  // BI_RLE8
+  refused("rle.bmp", rle, "compression 1");
+  auto cut = bmp(4, 4, false);
+  cut.resize(cut.size() - 5);
+  refused("cut.bmp", cut, "bytes of pixels, its header says");
+  auto bits16 = bmp(2, 2, false);
+  bits16[28] = 16;
+  refused("b16.bmp", bits16, "16 bits per pixel");
+  refused("short.ppm", {'P', '6', ' ', '2', ' ', '2', ' ', '2', '5', '5', '\n', 1, 2, 3}, "bytes of pixels");
+  refused("nosize.pgm", {'P', '5', '\n', '#', '\n'}, "the header has no width");
+  // A header promising 10^12 samples in a 20-byte file: refused before any
+  // memory is taken for them.
+  const std::string huge = "P2 1000000 1000000 255\n1 2\n";
+  refused("huge.pgm", std::vector<std::uint8_t>(huge.begin(), huge.end()), "its header says 1000000000000 samples");
+  refused("jpeg.jpg", {0xFF, 0xD8, 0xFF, 0xE0}, "neither BMP nor PGM/PPM");
+}
+
+TEST_CASE("image calibration samples: a float image model's input, filled per sample; other models refused") {
+  namespace tfl = qtest::tfl;
+  temp_dir d;
+  write(d.path / "1.bmp", bmp(8, 6, false));
+  write(d.path / "2.pgm", std::string("P5 2 2 255\n") + std::string("\x00\x40\x80\xff", 4));
+  tfl::model_spec spec;
+  spec.tensors.push_back(tfl::activation({1, 4, 4, 3}, "image"));
+  spec.tensors.push_back(tfl::activation({1, 4, 4, 3}, "out"));
+  spec.ops.push_back(tfl::op(19 /*RELU*/, 1, {0}, {1}));
+  spec.inputs = {0};
+  spec.outputs = {1};
+  const auto m = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(spec)));
+  const quant::calibration_samples samples(d.path, *m);
+  CHECK(samples.size() == 2);
+  CHECK(samples.description() == "2 images");
+  runtime::interpreter run(m);
+  CHECK(!samples.fill(1, run).has_value());
+  const auto in = run.input<float>(0);
+  CHECK(in[0] == doctest::Approx(0.0f));    // gray 0 into the top-left of all three channels
+  CHECK(in[47] == doctest::Approx(1.0f));   // 255 at the bottom right
+  // Calibration runs on them.
+  const auto report = quant::calibrate(m, samples);
+  CHECK(report.samples == 2);
+  // A model whose input is not an image is refused, and says why.
+  spec.tensors[0] = tfl::activation({1, 10}, "features");
+  spec.tensors[1] = tfl::activation({1, 10}, "out");
+  const runtime::model flat = tflite::read_model(tfl::build(spec));
+  CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, flat), doctest::Contains("images calibrate a model with one float input"),
+                       quant::data_error);
+}
+
+TEST_CASE("images: every photo of ../shared/images decodes (when present)") {
+  const std::filesystem::path dir = std::filesystem::path(QFENCE_SHARED_DIR) / "images";
+  if (!std::filesystem::is_directory(dir)) {
+    MESSAGE("skipped: " << dir.string() << " is absent");
+    return;
+  }
+  int read = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (!quant::is_image_file(e.path())) continue;
+    CAPTURE(e.path().string());
+    const quant::image im = quant::read_image(e.path());
+    CHECK(im.width > 0);
+    CHECK(im.height > 0);
+    CHECK(im.pixels.size() == static_cast<std::size_t>(im.width) * static_cast<std::size_t>(im.height) *
+                                  static_cast<std::size_t>(im.channels));
+    // Not a flat picture: the decoder read real pixel rows.
+    const auto [lo, hi] = std::minmax_element(im.pixels.begin(), im.pixels.end());
+    CHECK(*hi - *lo > 50);
+    ++read;
+  }
+  CHECK(read >= 10);
+  const quant::image person = quant::read_image(dir / "person_96x96.bmp");
+  CHECK(person.width == 96);
+  CHECK(person.height == 96);
+}
