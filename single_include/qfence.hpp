@@ -11765,6 +11765,17 @@ namespace qfence::reference {
 
 namespace hybrid_detail {
 
+/// The least and the greatest of x[0..n), as std::minmax_element picks them
+/// (first least, last greatest; NaN never replaces the first value).
+inline std::pair<float, float> min_max(std::int64_t n, const float* x) noexcept {
+  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+  for (std::int64_t i = 1; i < n; ++i) {
+    if (x[i] < lo) lo = x[i];
+    if (!(x[i] < hi)) hi = x[i];
+  }
+  return {lo, hi};
+}
+
 /// static_cast<int32_t>(r) for a rounded float r, saturated to [lo, hi]
 /// (NaN: 0), where TFLite converts first and clamps after.
 inline std::int32_t to_int_saturated(float r, std::int32_t lo, std::int32_t hi) noexcept {
@@ -11786,11 +11797,7 @@ struct hybrid_input_params {
 /// TFLite's SymmetricQuantizeFloats: scale max|x| / 127, values in
 /// [-127, 127]; an all-zero input gets scale 1.
 inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
-  for (std::int64_t i = 1; i < n; ++i) {  // std::minmax_element's choice: first least, last greatest
-    if (x[i] < lo) lo = x[i];
-    if (!(x[i] < hi)) hi = x[i];
-  }
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
   const float range = std::max(std::abs(lo), std::abs(hi));
   if (range == 0) {
     std::memset(q, 0, static_cast<std::size_t>(n));
@@ -11805,11 +11812,7 @@ inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, st
 /// TFLite's AsymmetricQuantizeFloats: the range [min(0, min x), max(0, max
 /// x)] onto [-128, 127], scale and zero point computed in double.
 inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
-  for (std::int64_t i = 1; i < n; ++i) {
-    if (x[i] < lo) lo = x[i];
-    if (!(x[i] < hi)) hi = x[i];
-  }
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
   const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
   if (rmin == rmax) {
     std::memset(q, 0, static_cast<std::size_t>(n));
@@ -14487,15 +14490,15 @@ struct tabulated_node {
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
-    static lookup_table<out_element> make_table() {
+    /// constexpr when Op::apply is (a templated function may call a
+    /// non-constexpr one; then it is evaluated at run time).
+    static constexpr lookup_table<out_element> make_table() {
       return fenced_table<in_element, out_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
                                                    output::quant::zero_point, [](float x) { return Op::apply(x); });
     }
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
-        static constexpr lookup_table<out_element> table = fenced_table<in_element, out_element>(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
-            [](float x) { return Op::apply(x); });
+        static constexpr lookup_table<out_element> table = make_table();
         kernels::lookup_bytes(t, n, in, table, out);
       } else {
         static const lookup_table<out_element> table = make_table();  // apply is not constexpr: built on first use

@@ -74,15 +74,15 @@ struct tabulated_node {
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
-    static lookup_table<out_element> make_table() {
+    /// constexpr when Op::apply is (a templated function may call a
+    /// non-constexpr one; then it is evaluated at run time).
+    static constexpr lookup_table<out_element> make_table() {
       return fenced_table<in_element, out_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
                                                    output::quant::zero_point, [](float x) { return Op::apply(x); });
     }
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
-        static constexpr lookup_table<out_element> table = fenced_table<in_element, out_element>(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
-            [](float x) { return Op::apply(x); });
+        static constexpr lookup_table<out_element> table = make_table();
         kernels::lookup_bytes(t, n, in, table, out);
       } else {
         static const lookup_table<out_element> table = make_table();  // apply is not constexpr: built on first use

@@ -55,8 +55,8 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
   auto hybrid_candidate = [&](const runtime::operation& op) {
     return (op.code == op_code::fully_connected || op.code == op_code::conv_2d ||
             op.code == op_code::depthwise_conv_2d) &&
-           op.inputs.size() >= 2 &&
-           op.inputs[0] >= 0 && f.tensors[static_cast<std::size_t>(op.inputs[0])].type == dtype::f32;
+           op.inputs.size() >= 2 && op.inputs[0] >= 0 && op.inputs[1] >= 0 &&
+           f.tensors[static_cast<std::size_t>(op.inputs[0])].type == dtype::f32;
   };
   std::vector<int> other_readers(f.tensors.size(), 0);
   for (const runtime::operation& op : f.operations)
@@ -65,11 +65,9 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
   std::vector<bool> done(f.tensors.size(), false);
   for (runtime::operation& op : q.operations) {
     if (!hybrid_candidate(op)) continue;
-    if (op.inputs.size() < 2 || op.inputs[0] < 0 || op.inputs[1] < 0) continue;
     const auto wi = static_cast<std::size_t>(op.inputs[1]);
-    const runtime::tensor& in = f.tensors[static_cast<std::size_t>(op.inputs[0])];
     const runtime::tensor& w = f.tensors[wi];
-    if (in.type != dtype::f32 || w.type != dtype::f32 || !w.constant || w.data.size() != w.bytes()) continue;
+    if (w.type != dtype::f32 || !w.constant || w.data.size() != w.bytes()) continue;
     if (other_readers[wi] > 0) {
       result.kept_float.push_back(detail::op_label(op) + " keeps float weights: another operator reads them as well");
       continue;

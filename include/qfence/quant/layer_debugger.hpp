@@ -77,8 +77,14 @@ inline bool is_conversion(const runtime::operation& op) {
   return op.code == runtime::op_code::quantize || op.code == runtime::op_code::dequantize;
 }
 
-/// Pairs the tensors that operations of `q` write with tensors of `f`.
-inline std::vector<tensor_pair> match_tensors(const runtime::model& f, const runtime::model& q, std::string& how) {
+/// The tensors that operations of `q` write, paired with tensors of `f`.
+struct tensor_matching {
+  std::vector<tensor_pair> pairs;
+  std::string how;           // "name" or "position"
+  std::size_t written = 0;   // tensors q's layers write (constants computed at load are not layers)
+};
+
+inline tensor_matching match_tensors(const runtime::model& f, const runtime::model& q) {
   auto float_named = [&](const std::string& name) {
     if (name.empty()) return -1;
     for (std::size_t t = 0; t < f.tensors.size(); ++t)
@@ -114,18 +120,14 @@ inline std::vector<tensor_pair> match_tensors(const runtime::model& f, const run
   bool same_ops = fo.size() == qo.size();
   for (std::size_t k = 0; same_ops && k < fo.size(); ++k)
     same_ops = fo[k]->code == qo[k]->code && fo[k]->outputs.size() == qo[k]->outputs.size();
-  if (2 * by_name.size() >= written || !same_ops) {
-    how = "name";
-    return by_name;
-  }
-  how = "position";
+  if (2 * by_name.size() >= written || !same_ops) return {std::move(by_name), "name", written};
   std::vector<tensor_pair> by_position;
   for (std::size_t k = 0; k < fo.size(); ++k)
     for (std::size_t o = 0; o < fo[k]->outputs.size(); ++o) {
       const int r = fo[k]->outputs[o], t = qo[k]->outputs[o];
       if (f.tensors[static_cast<std::size_t>(r)].type == dtype::f32) by_position.push_back({t, r, qo[k]->index});
     }
-  return by_position;
+  return {std::move(by_position), "position", written};
 }
 
 }  // namespace detail
@@ -136,14 +138,13 @@ template <sample_source Source>
 debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_model,
                           const std::shared_ptr<const runtime::model>& quantized, const Source& samples) {
   debug_report report;
-  const std::vector<detail::tensor_pair> pairs = detail::match_tensors(*float_model, *quantized, report.matched_by);
+  detail::tensor_matching matching = detail::match_tensors(*float_model, *quantized);
+  const std::vector<detail::tensor_pair> pairs = std::move(matching.pairs);
+  report.matched_by = matching.how;
+  report.unmatched = matching.written - pairs.size();
   runtime::interpreter reference(float_model), candidate(quantized);
   const runtime::model& q = *quantized;
   const runtime::model& f = *float_model;
-  std::size_t written = 0;
-  for (const auto& op : q.operations)
-    if (!runtime::folds_at_load(q, op)) written += op.outputs.size();
-  report.unmatched = written - pairs.size();
   // A float layer is a fence only in a model that has quantized ones (a
   // float16 model computes every layer in float).
   bool has_quantized_activations = false;

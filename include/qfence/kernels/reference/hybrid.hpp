@@ -35,6 +35,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <utility>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -50,6 +51,17 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::reference {
 
 namespace hybrid_detail {
+
+/// The least and the greatest of x[0..n), as std::minmax_element picks them
+/// (first least, last greatest; NaN never replaces the first value).
+inline std::pair<float, float> min_max(std::int64_t n, const float* x) noexcept {
+  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+  for (std::int64_t i = 1; i < n; ++i) {
+    if (x[i] < lo) lo = x[i];
+    if (!(x[i] < hi)) hi = x[i];
+  }
+  return {lo, hi};
+}
 
 /// static_cast<int32_t>(r) for a rounded float r, saturated to [lo, hi]
 /// (NaN: 0), where TFLite converts first and clamps after.
@@ -72,11 +84,7 @@ struct hybrid_input_params {
 /// TFLite's SymmetricQuantizeFloats: scale max|x| / 127, values in
 /// [-127, 127]; an all-zero input gets scale 1.
 inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
-  for (std::int64_t i = 1; i < n; ++i) {  // std::minmax_element's choice: first least, last greatest
-    if (x[i] < lo) lo = x[i];
-    if (!(x[i] < hi)) hi = x[i];
-  }
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
   const float range = std::max(std::abs(lo), std::abs(hi));
   if (range == 0) {
     std::memset(q, 0, static_cast<std::size_t>(n));
@@ -91,11 +99,7 @@ inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, st
 /// TFLite's AsymmetricQuantizeFloats: the range [min(0, min x), max(0, max
 /// x)] onto [-128, 127], scale and zero point computed in double.
 inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
-  for (std::int64_t i = 1; i < n; ++i) {
-    if (x[i] < lo) lo = x[i];
-    if (!(x[i] < hi)) hi = x[i];
-  }
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
   const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
   if (rmin == rmax) {
     std::memset(q, 0, static_cast<std::size_t>(n));
