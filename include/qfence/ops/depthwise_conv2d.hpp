@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
+#include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/packed_arrays.hpp"
