@@ -43,4 +43,8 @@
 #include "qfence/ops/transpose.hpp"
 #include "qfence/ops/transpose_conv.hpp"
 #include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/calibrate_graph.hpp"
+#include "qfence/quant/debug_graph.hpp"
+#include "qfence/quant/layer_error.hpp"
 #include "qfence/quant/observer.hpp"
+#include "qfence/quant/quantize_graph.hpp"

@@ -2267,6 +2267,20 @@ class arena_access {
     }
   }
 
+  /// Node I's output as stored (float inside a fence). The bytes are node
+  /// I's from the moment it has run until its last reader has, after which
+  /// the plan gives them to other tensors: read it in `invoke_observed`'s
+  /// callback for node I (as calibration does), or after `invoke` for an
+  /// output or input node.
+  template <int I>
+  auto node_output() const noexcept {
+    static_assert(I >= 0 && I < M::node_count, "qfence: arena.node_output<I>(): the model has no node I");
+    using T = typename M::template node_output_type<I>;
+    constexpr auto n = static_cast<std::size_t>(T::elements);
+    return std::span<const typename T::element, n>(
+        object_at<typename T::element>(memory() + M::template node_output_offset<I>), n);
+  }
+
   /// The arena's bytes (e.g. to save or restore a whole state).
   std::span<std::byte, size_bytes> bytes() noexcept { return std::span<std::byte, size_bytes>(memory(), size_bytes); }
   std::span<const std::byte, size_bytes> bytes() const noexcept {
@@ -10121,8 +10135,10 @@ class model {
     return output_node_index<K>;
   }
 
-  /// The type of node I's output as stored (float inside a fence).
+  /// The type of node I's output as stored (float inside a fence), and where
+  /// it lives in the arena (`arena.node_output<I>()`).
   template <int I> using node_output_type = typename resolved<I>::main;
+  template <int I> static constexpr std::size_t node_output_offset = offset_of(I, buffer_kind::main);
   template <int K> using input_type = typename resolved<input_node_index<K>>::main;
   template <int K>
   using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
@@ -10179,6 +10195,13 @@ class model {
     run_all<false>(memory_of(arena), t,
                    node_observer{const_cast<void*>(static_cast<const void*>(std::addressof(after_node))),
                                  [](void* o, int node, const char* op) { (*static_cast<O*>(o))(node, op); }});
+  }
+
+  /// Node I as it was written: its constants and options (what
+  /// qfence::quantize reads from a float model).
+  template <int I>
+  constexpr const node_t<I>& node() const noexcept {
+    return boost::hana::at_c<I>(nodes_);
   }
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
@@ -10443,6 +10466,89 @@ constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_ze
 }  // namespace reference
 
 }  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/runtime/op_code.hpp --------------------------------------------
+// qfence/runtime/op_code.hpp: the runtime IR's own op vocabulary.
+//
+// The runtime IR names operations with qfence's codes, not a file format's:
+// the TFLite reader maps each BuiltinOperator to an op_code at import
+// (tflite/op_map.hpp), so runtime/, the interpreter and the code generator
+// never see TFLite's numbers, and another importer could produce the same IR.
+// An operator qfence has no code for stays `unknown`, with the file's code and
+// name kept in the operation for messages.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::runtime {
+
+/// X(code, NAME): every op the runtime IR knows, with the name messages use
+/// (TFLite's spelling, which is what users see in their tools).
+#define QFENCE_RUNTIME_OPS(X)                                            \
+  X(add, "ADD")                                                          \
+  X(arg_max, "ARG_MAX")                                                  \
+  X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(cast, "CAST")                                                        \
+  X(concatenation, "CONCATENATION")                                      \
+  X(conv_2d, "CONV_2D")                                                  \
+  X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
+  X(dequantize, "DEQUANTIZE")                                            \
+  X(div, "DIV")                                                          \
+  X(floor_div, "FLOOR_DIV")                                              \
+  X(fully_connected, "FULLY_CONNECTED")                                  \
+  X(gather_nd, "GATHER_ND")                                              \
+  X(leaky_relu, "LEAKY_RELU")                                            \
+  X(logistic, "LOGISTIC")                                                \
+  X(max_pool_2d, "MAX_POOL_2D")                                          \
+  X(maximum, "MAXIMUM")                                                  \
+  X(mean, "MEAN")                                                        \
+  X(minimum, "MINIMUM")                                                  \
+  X(mul, "MUL")                                                          \
+  X(pack, "PACK")                                                        \
+  X(pad, "PAD")                                                          \
+  X(quantize, "QUANTIZE")                                                \
+  X(relu, "RELU")                                                        \
+  X(relu6, "RELU6")                                                      \
+  X(reshape, "RESHAPE")                                                  \
+  X(resize_bilinear, "RESIZE_BILINEAR")                                  \
+  X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(softmax, "SOFTMAX")                                                  \
+  X(split, "SPLIT")                                                      \
+  X(sqrt, "SQRT")                                                        \
+  X(strided_slice, "STRIDED_SLICE")                                      \
+  X(sub, "SUB")                                                          \
+  X(svdf, "SVDF")                                                        \
+  X(tanh, "TANH")                                                        \
+  X(transpose, "TRANSPOSE")                                              \
+  X(transpose_conv, "TRANSPOSE_CONV")                                    \
+  X(unpack, "UNPACK")
+
+enum class op_code : int {
+  unknown,  // an operator of the file that qfence has no code for
+  custom,   // an application-defined op, named by operation::custom_code
+#define QFENCE_OP_ENUM(code, name) code,
+  QFENCE_RUNTIME_OPS(QFENCE_OP_ENUM)
+#undef QFENCE_OP_ENUM
+};
+
+/// The name of a known op ("CONV_2D"); "CUSTOM" and "UNKNOWN" for the others.
+constexpr std::string_view op_code_name(op_code c) noexcept {
+  switch (c) {
+    case op_code::unknown: return "UNKNOWN";
+    case op_code::custom: return "CUSTOM";
+#define QFENCE_OP_NAME(code, name) \
+  case op_code::code:              \
+    return name;
+      QFENCE_RUNTIME_OPS(QFENCE_OP_NAME)
+#undef QFENCE_OP_NAME
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace qfence::runtime
 
 QFENCE_EXACT_FLOAT_END
 
@@ -10860,15 +10966,23 @@ namespace qfence {
 namespace op {
 struct relu {
   static constexpr const char* name = "relu";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::relu;
 };
 struct relu6 {
   static constexpr const char* name = "relu6";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::relu6;
 };
 struct logistic {
   static constexpr const char* name = "logistic";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::logistic;
 };
 struct tanh {
   static constexpr const char* name = "tanh";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::tanh;
 };
 }  // namespace op
 
@@ -11044,6 +11158,8 @@ namespace qfence {
 namespace op {
 struct arg_max {
   static constexpr const char* name = "arg_max";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::arg_max;
 };
 }  // namespace op
 
@@ -11484,6 +11600,8 @@ namespace qfence {
 namespace op {
 struct concatenation {
   static constexpr const char* name = "concatenation";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::concatenation;
 };
 }  // namespace op
 
@@ -12122,6 +12240,8 @@ namespace qfence {
 namespace op {
 struct conv2d {
   static constexpr const char* name = "conv2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::conv_2d;
 };
 }  // namespace op
 
@@ -12305,6 +12425,8 @@ namespace qfence {
 namespace op {
 struct depthwise_conv2d {
   static constexpr const char* name = "depthwise_conv2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::depthwise_conv_2d;
 };
 }  // namespace op
 
@@ -12436,12 +12558,18 @@ namespace qfence {
 namespace op {
 struct add {
   static constexpr const char* name = "add";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::add;
 };
 struct mul {
   static constexpr const char* name = "mul";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::mul;
 };
 struct sub {
   static constexpr const char* name = "sub";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::sub;
 };
 }  // namespace op
 
@@ -12611,6 +12739,8 @@ namespace qfence {
 namespace op {
 struct fully_connected {
   static constexpr const char* name = "fully_connected";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::fully_connected;
 };
 }  // namespace op
 
@@ -12843,6 +12973,8 @@ namespace qfence {
 namespace op {
 struct gather_nd {
   static constexpr const char* name = "gather_nd";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::gather_nd;
 };
 }  // namespace op
 
@@ -12966,6 +13098,8 @@ namespace qfence {
 namespace op {
 struct leaky_relu {
   static constexpr const char* name = "leaky_relu";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::leaky_relu;
 };
 }  // namespace op
 
@@ -13125,6 +13259,8 @@ namespace qfence {
 namespace op {
 struct mean {
   static constexpr const char* name = "mean";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::mean;
 };
 }  // namespace op
 
@@ -13308,6 +13444,8 @@ namespace qfence {
 namespace op {
 struct pad {
   static constexpr const char* name = "pad";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::pad;
 };
 }  // namespace op
 
@@ -13430,9 +13568,13 @@ namespace qfence {
 namespace op {
 struct average_pool2d {
   static constexpr const char* name = "average_pool2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::average_pool_2d;
 };
 struct max_pool2d {
   static constexpr const char* name = "max_pool2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::max_pool_2d;
 };
 }  // namespace op
 
@@ -13575,9 +13717,13 @@ namespace qfence {
 namespace op {
 struct quantize {
   static constexpr const char* name = "quantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::quantize;
 };
 struct dequantize {
   static constexpr const char* name = "dequantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::dequantize;
 };
 }  // namespace op
 
@@ -13760,6 +13906,8 @@ namespace qfence {
 namespace op {
 struct reshape {
   static constexpr const char* name = "reshape";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::reshape;
 };
 }  // namespace op
 
@@ -13847,9 +13995,13 @@ namespace qfence {
 namespace op {
 struct resize_bilinear {
   static constexpr const char* name = "resize_bilinear";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::resize_bilinear;
 };
 struct resize_nearest_neighbor {
   static constexpr const char* name = "resize_nearest_neighbor";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::resize_nearest_neighbor;
 };
 }  // namespace op
 
@@ -13988,6 +14140,8 @@ namespace qfence {
 namespace op {
 struct softmax {
   static constexpr const char* name = "softmax";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::softmax;
 };
 }  // namespace op
 
@@ -14216,6 +14370,8 @@ namespace qfence {
 namespace op {
 struct strided_slice {
   static constexpr const char* name = "strided_slice";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::strided_slice;
 };
 }  // namespace op
 
@@ -14349,6 +14505,8 @@ namespace qfence {
 namespace op {
 struct svdf {
   static constexpr const char* name = "svdf";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::svdf;
 };
 }  // namespace op
 
@@ -14534,6 +14692,8 @@ namespace qfence {
 namespace op {
 struct transpose {
   static constexpr const char* name = "transpose";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::transpose;
 };
 }  // namespace op
 
@@ -14661,6 +14821,8 @@ namespace qfence {
 namespace op {
 struct transpose_conv {
   static constexpr const char* name = "transpose_conv";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::transpose_conv;
 };
 }  // namespace op
 
@@ -14891,10 +15053,10 @@ struct quantized_weights {
 /// dequantized, per channel with it.
 class channel_of_element {
  public:
-  channel_of_element(std::span<const int> shape, int axis, std::int64_t channels) : channels_(channels) {
+  constexpr channel_of_element(std::span<const int> shape, int axis, std::int64_t channels) : channels_(channels) {
     for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner_ *= shape[d];
   }
-  std::size_t operator()(std::size_t i) const noexcept {
+  constexpr std::size_t operator()(std::size_t i) const noexcept {
     return channels_ <= 1 ? 0 : static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner_) % channels_);
   }
 
@@ -14902,12 +15064,18 @@ class channel_of_element {
   std::int64_t channels_, inner_ = 1;  // inner_: elements between consecutive channels
 };
 
+/// The largest |w| of each channel, into `half` (zeros on entry): what the
+/// channels' symmetric scales are made from.
+constexpr void channel_magnitudes(std::span<const float> w, const channel_of_element& channel_of, std::span<float> half) {
+  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], w[i] < 0.0f ? -w[i] : w[i]);
+}
+
 inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
                                                     bool per_channel) {
   const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
   const channel_of_element channel_of(shape, axis, channels);
   std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
-  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], std::fabs(w[i]));
+  channel_magnitudes(w, channel_of, half);
   quantized_weights out;
   for (const float h : half) out.scales.push_back(weight_scale(h));
   out.values.resize(w.size());
@@ -14928,6 +15096,23 @@ std::vector<Bias> quantize_bias(std::span<const float> b, float input_scale, std
 }  // namespace qfence::quant
 
 QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/calibrate_graph.hpp --------------------------------------
+// qfence/quant/calibrate_graph.hpp: calibration of a float model described
+// in C++, and the header that carries its ranges to the compile-time
+// quantizer (quant/quantize_graph.hpp).
+//
+//   auto c = qfence::quant::calibrate_graph(float_model, samples, fill);
+//   std::ofstream("model_ranges.hpp") << qfence::quant::ranges_header(c.ranges(), "model_ranges");
+//
+// then, in the program that ships:
+//
+//   #include "model_ranges.hpp"
+//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//
+// The ranges are a compile-time input of the int8 model, so calibration is a
+// separate program (a build step), as code generation is.
+
 
 // ---- qfence/quant/observer.hpp ---------------------------------------------
 // qfence/quant/observer.hpp: what calibration keeps of one tensor while the
@@ -15396,6 +15581,790 @@ class tensor_observer {
 };
 
 }  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// What calibration saw at every node of model M: one streaming observer per
+/// float node, so memory does not grow with the dataset.
+template <class M>
+class graph_calibration {
+ public:
+  static constexpr int nodes = M::node_count;
+
+  explicit graph_calibration(observer_options options) {
+    for (auto& o : observers_) o = std::make_unique<tensor_observer>(options);
+  }
+
+  /// Node i's observer (null for a node whose output is not float).
+  const tensor_observer* observer(int node) const {
+    return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
+  }
+  tensor_observer* observer(int node) {
+    return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
+  }
+
+  /// Every node's range as `method` chooses it ({0, 0} for a node that is
+  /// not float): the table qfence::quantize takes.
+  std::array<real_range, nodes> ranges(calibrator method) const {
+    std::array<real_range, nodes> r{};
+    for (int i = 0; i < nodes; ++i)
+      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->range(method);
+    return r;
+  }
+  std::array<real_range, nodes> ranges() const { return ranges(options().method); }
+  const observer_options& options() const { return observers_[0]->options(); }
+
+  std::size_t samples = 0;              ///< samples observed
+  std::vector<std::string> skipped;     ///< samples not used, each with why
+  /// Nodes that produced NaN or an infinity (never used), one line each.
+  std::vector<std::string> non_finite() const {
+    std::vector<std::string> lines;
+    for (int i = 0; i < nodes; ++i)
+      if (const tensor_observer* o = observer(i); o != nullptr && o->non_finite_count() > 0) {
+        const non_finite_value v = *o->first_non_finite();
+        lines.push_back("node " + std::to_string(i) + " produced " + std::to_string(o->non_finite_count()) +
+                        " NaN/Inf values (first in sample " + std::to_string(v.call) + " at index " +
+                        std::to_string(v.index) + "); they were not used for its range");
+      }
+    return lines;
+  }
+
+  static constexpr std::array<bool, nodes> float_node = [] {
+    std::array<bool, nodes> f{};
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((f[I] = M::template node_output_type<I>::type == dtype::f32), ...);
+    }(std::make_integer_sequence<int, nodes>{});
+    return f;
+  }();
+
+ private:
+  std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
+};
+
+/// Runs float model `net` on `count` samples and observes every node's
+/// output. `fill(k, arena)` writes sample k's inputs into the
+/// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
+/// sample cannot be used, if it cannot (a NaN: say where), or std::nullopt.
+template <class M, class Fill>
+graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {}) {
+  graph_calibration<M> c(options);
+  auto arena = std::make_unique<qfence::arena<M>>();
+  const auto observe_node = [&]<int I>() {
+    if constexpr (M::template node_output_type<I>::type == dtype::f32) {
+      const auto values = arena->template node_output<I>();
+      c.observer(I)->observe(std::span<const float>(values.data(), values.size()));
+    }
+  };
+  const auto observe = [&](int node) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? observe_node.template operator()<I>() : void()), ...);
+    }(std::make_integer_sequence<int, M::node_count>{});
+  };
+  for (std::size_t k = 0; k < count; ++k) {
+    if (std::optional<std::string> why = fill(k, *arena)) {
+      c.skipped.push_back("sample " + std::to_string(k) + ": " + *why);
+      continue;
+    }
+    // Inputs are observed as written; every other node as soon as it has
+    // run, while its bytes are still its own.
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (observe(M::template input_node_index<K>), ...);
+    }(std::make_integer_sequence<int, M::input_count>{});
+    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { observe(node); });
+    ++c.samples;
+  }
+  return c;
+}
+
+/// A header holding `ranges` as the constexpr table qfence::quantize takes,
+/// in namespace `name` (a C++ identifier). Each float is written with nine
+/// significant digits, which read back as exactly the same float.
+template <std::size_t N>
+std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
+                          const std::string& made_by = "quant::ranges_header") {
+  std::string s = "// Generated by " + made_by + ": the calibrated range of each of the " + std::to_string(N) +
+                  " nodes of a float model, by node index. Do not edit; calibrate again.\n#pragma once\n\n"
+                  // qfence.hpp, not quant/real_range.hpp: the one name that
+                  // both include/ and single_include/ provide.
+                  "#include <array>\n\n#include \"qfence.hpp\"\n\nnamespace " +
+                  name + " {\n\ninline constexpr std::array<qfence::quant::real_range, " + std::to_string(N) +
+                  "> ranges{{\n";
+  char line[96];
+  for (std::size_t i = 0; i < N; ++i) {
+    std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},  // node %zu\n", static_cast<double>(ranges[i].min),
+                  static_cast<double>(ranges[i].max), i);
+    s += line;
+  }
+  return s + "}};\n\n}  // namespace " + name + "\n";
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/debug_graph.hpp ------------------------------------------
+// qfence/quant/debug_graph.hpp: where a model described in C++ loses
+// accuracy once quantized, layer by layer: `qfence debug` for the
+// compile-time path.
+//
+// qfence::quantize keeps node indices, so node i of the float model and
+// node i of its int8 model are the same layer: no matching is needed. Both
+// run on the same samples; each node's output in the int8 model
+// (dequantized) is compared with the float model's as it is computed, with
+// the statistics `qfence debug` reports (quant/layer_error.hpp). A node the
+// int8 model computes in float (in a fence) is marked fenced: its error is
+// what reached it from upstream.
+//
+// Memory: one sample's outputs of the int8 model's nodes, held while the
+// float model runs on the same sample; nothing grows with the samples.
+
+
+// ---- qfence/quant/layer_error.hpp ------------------------------------------
+// qfence/quant/layer_error.hpp: how far one layer of a quantized model is
+// from the float model's, summed over samples: what `qfence debug` reports
+// for a .tflite pair (quant/layer_debugger.hpp) and quant::debug_graph for
+// a model described in C++ (quant/debug_graph.hpp).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+struct layer_error {
+  int op_index = 0;       // the operation of the quantized model that writes the tensor (the node, in C++)
+  std::string op;         // its name ("CONV_2D")
+  int quant_tensor = 0, float_tensor = 0;
+  std::string name;
+  dtype type = dtype::i8;  // in the quantized model
+  bool fenced = false;     // computed in float inside the quantized model
+  float scale = 0;         // 0: not quantized
+  std::int32_t zero_point = 0;
+  double sqnr_db = std::numeric_limits<double>::infinity();
+  double max_abs_error = 0;
+  double mean_error = 0;
+  double clipped = 0;      // share of the float values outside the int8 range
+  std::uint64_t values = 0;
+};
+
+/// The real values a quantized tensor can hold: scale x ([qmin, qmax] -
+/// zero point). Only int8 and int16 activations are reported as clipping;
+/// nullopt for the other types.
+struct value_bounds {
+  double min = 0, max = 0;  // exact: a float scale times an integer
+};
+inline std::optional<value_bounds> representable_range(dtype type, float scale, std::int32_t zero_point) {
+  if (type != dtype::i8 && type != dtype::i16) return std::nullopt;
+  const double qmin = type == dtype::i16 ? -32768 : -128, qmax = type == dtype::i16 ? 32767 : 127;
+  return value_bounds{scale * (qmin - zero_point), scale * (qmax - zero_point)};
+}
+
+/// One layer's error, accumulated one sample at a time.
+class layer_error_sums {
+ public:
+  /// One sample: `want` the float model's values, `got` the quantized
+  /// model's (dequantized); `representable` what the quantized tensor can
+  /// hold, for the clipping share (none: not counted).
+  void add(std::span<const float> want, std::span<const float> got, std::optional<value_bounds> representable) {
+    for (std::size_t e = 0; e < want.size(); ++e) {
+      const double w = want[e], d = static_cast<double>(got[e]) - w;
+      signal_ += w * w;
+      noise_ += d * d;
+      error_ += d;
+      max_abs_ = std::max(max_abs_, std::fabs(d));
+      outside_ += representable && (w < representable->min || w > representable->max) ? 1 : 0;
+    }
+    values_ += want.size();
+  }
+
+  /// The statistics of layer_error, into `l`.
+  void finish(layer_error& l) const {
+    l.values = values_;
+    if (noise_ > 0) l.sqnr_db = 10.0 * std::log10(signal_ / noise_);
+    l.max_abs_error = max_abs_;
+    l.mean_error = values_ ? error_ / static_cast<double>(values_) : 0.0;
+    l.clipped = values_ ? static_cast<double>(outside_) / static_cast<double>(values_) : 0.0;
+  }
+
+ private:
+  double signal_ = 0, noise_ = 0, error_ = 0, max_abs_ = 0;
+  std::uint64_t values_ = 0, outside_ = 0;
+};
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// Runs `float_model` and `quantized` (qfence::quantize of it) on `count`
+/// samples; `fill(k, arena)` writes sample k's inputs into the float
+/// model's arena and returns why the sample cannot be used, if it cannot.
+/// The int8 model gets the same inputs, quantized with its parameters.
+/// Returns one layer_error per node with a real-valued output (inputs
+/// excepted), in node order: `op_index` is the node, `op` its op's name.
+template <class F, class Q, class Fill>
+std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
+  static_assert(F::node_count == Q::node_count,
+                "quant::debug_graph(float_model, quantized, ...): quantized must be qfence::quantize of float_model "
+                "(the node counts differ)");
+  constexpr int N = F::node_count;
+  auto reference = std::make_unique<qfence::arena<F>>();
+  auto candidate = std::make_unique<qfence::arena<Q>>();
+  std::array<layer_error_sums, N> sums{};
+  std::array<std::vector<float>, N> held;  // one sample's dequantized outputs of `quantized`
+  std::array<const char*, N> op_names{};
+  bool quantized_graph = false;  // a float node is a fence only in a graph with quantized ones
+
+  // Node I's output in real values, as the kernels left it.
+  const auto real_output = [&]<int I>(std::vector<float>& into) {
+    using T = typename Q::template node_output_type<I>;
+    const auto values = candidate->template node_output<I>();
+    into.resize(values.size());
+    if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+      for (std::size_t e = 0; e < values.size(); ++e)
+        into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+    } else {
+      std::copy(values.begin(), values.end(), into.begin());
+    }
+  };
+  const auto real_valued = []<int I>() {
+    using T = typename F::template node_output_type<I>;
+    return T::type == dtype::f32 && !qfence::detail::is_input_node<typename F::template node_t<I>>::value;
+  };
+  const auto for_node = [&](int node, auto&& body) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? body.template operator()<I>() : void()), ...);
+    }(std::make_integer_sequence<int, N>{});
+  };
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    ((quantized_graph |= Q::template node_output_type<I>::quant::quantized), ...);
+  }(std::make_integer_sequence<int, N>{});
+
+  for (std::size_t k = 0; k < count; ++k) {
+    if (fill(k, *reference)) continue;
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      const auto one = [&]<int J>() {
+        using T = typename Q::template input_type<J>;
+        const auto in = reference->template node_output<F::template input_node_index<J>>();
+        if constexpr (T::quant::quantized) {
+          qfence::quantize_into<T>(std::span<const float>(in.data(), in.size()), candidate->template input<J>());
+        } else {
+          std::copy(in.begin(), in.end(), candidate->template input<J>().begin());
+        }
+      };
+      (one.template operator()<K>(), ...);
+    }(std::make_integer_sequence<int, F::input_count>{});
+    quantized.invoke_observed(*candidate, kernels::default_target(), [&](int node, const char* op) {
+      for_node(node, [&]<int I>() {
+        if constexpr (real_valued.template operator()<I>()) {
+          real_output.template operator()<I>(held[static_cast<std::size_t>(I)]);
+          op_names[static_cast<std::size_t>(I)] = op;
+        }
+      });
+    });
+    float_model.invoke_observed(*reference, kernels::default_target(), [&](int node, const char*) {
+      for_node(node, [&]<int I>() {
+        if constexpr (real_valued.template operator()<I>()) {
+          using T = typename Q::template node_output_type<I>;
+          const auto want = reference->template node_output<I>();
+          std::optional<value_bounds> bounds;
+          if constexpr (T::quant::quantized && !T::quant::is_per_channel)
+            bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
+          sums[static_cast<std::size_t>(I)].add(std::span<const float>(want.data(), want.size()),
+                                                held[static_cast<std::size_t>(I)], bounds);
+        }
+      });
+    });
+  }
+
+  std::vector<layer_error> layers;
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    const auto one = [&]<int J>() {
+      if constexpr (real_valued.template operator()<J>()) {
+        using T = typename Q::template node_output_type<J>;
+        layer_error l;
+        l.op_index = J;
+        l.op = op_names[static_cast<std::size_t>(J)] != nullptr ? op_names[static_cast<std::size_t>(J)] : "";
+        l.name = "node " + std::to_string(J);
+        l.type = T::type;
+        l.fenced = quantized_graph && T::type == dtype::f32;
+        if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+          l.scale = T::quant::scale;
+          l.zero_point = T::quant::zero_point;
+        }
+        sums[static_cast<std::size_t>(J)].finish(l);
+        layers.push_back(std::move(l));
+      }
+    };
+    (one.template operator()<I>(), ...);
+  }(std::make_integer_sequence<int, N>{});
+  return layers;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/quantize_graph.hpp ---------------------------------------
+// qfence/quant/quantize_graph.hpp: full-int8 post-training quantization of a
+// model described in C++, at compile time.
+//
+//   constexpr auto float_model = qfence::graph(...);        // float32
+//   #include "model_ranges.hpp"  // quant::ranges_header(calibrate_graph(...))
+//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//
+// The result is a new graph type whose every tensor carries its parameters:
+// weights symmetric int8 (per channel for CONV_2D and DEPTHWISE_CONV_2D, per
+// tensor for FULLY_CONNECTED), biases int32 at input scale x weight scale,
+// activations asymmetric int8 from their calibrated ranges, fixed outputs
+// for SOFTMAX/LOGISTIC/TANH, and the input's parameters where an op only
+// moves values (pooling, reshape, ...). These are the facts and the per-value
+// rules `qfence quantize` applies to a .tflite (quant/op_property.hpp,
+// quant/affine_params.hpp), so both give the same parameters and bytes for
+// the same ranges; qfence quantize's bias correction is not applied here.
+//
+// An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
+// float, its output quantized from its calibrated range. A fence the float
+// graph already has stays a fence. `qfence::use_table<Op>` turns a custom
+// elementwise op into an int8 lookup table instead (ops/tabulated.hpp).
+//
+// The model's inputs become int8: write them with qfence::quantize_into.
+
+
+// ---- qfence/quant/op_property.hpp ------------------------------------------
+// qfence/quant/op_property.hpp: how post-training quantization treats each
+// op (TFLite keeps the same facts in operator_property.cc): which operands
+// are activations, weights (and along which axis their scales run), biases
+// or integer operands left alone, and where the output's parameters come
+// from.
+//
+// What an int8 op then accepts is not repeated here: the op's type rule
+// (rules/) checks the quantized model when the quantizer prepares it, and
+// the fixed output parameters (softmax, logistic, tanh) come from the rules
+// themselves.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+enum class operand_role {
+  activation,  ///< quantized with its calibrated (or propagated) parameters
+  weights,     ///< constant, symmetric int8, per channel along weights_axis (or per tensor)
+  bias,        ///< constant, int32 at input scale * weight scale, zero point 0
+  integer,     ///< shapes, axes, paddings, indices: left as they are
+};
+
+enum class output_params {
+  calibrated,  ///< the output's own calibrated range
+  same_as_input,  ///< input 0's parameters: the op moves or selects values, never rescales
+  fixed,       ///< the op's fixed parameters (softmax, logistic, tanh)
+  not_quantized,  ///< an integer output (ARG_MAX's indices)
+};
+
+struct op_property {
+  bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
+  /// By position; positions not set are activations (the enumerator 0).
+  std::array<operand_role, 4> inputs{};
+  int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
+  int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
+  output_params output = output_params::calibrated;
+  /// Inputs must carry the output's parameters (int8 CONCATENATION):
+  /// the quantizer requantizes those that do not.
+  bool inputs_share_output_params = false;
+
+  constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
+};
+
+/// How the int8 scheme treats an op. An op marked not quantizable is fenced
+/// (kept in float, with dequantize/quantize at its borders). constexpr: the
+/// compile-time quantization of a C++-described model
+/// (quant/quantize_graph.hpp) follows the same facts as `qfence quantize`.
+constexpr op_property int8_property(runtime::op_code code) {
+  using runtime::op_code;
+  using R = operand_role;
+  op_property p;
+  p.quantizable = true;
+  switch (code) {
+    case op_code::conv_2d:
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_axis = 0;
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::depthwise_conv_2d:
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_axis = 3;
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::fully_connected:
+      // Per tensor, as TFLite's converter writes it by default (TFLM's
+      // kernel takes per-channel weights only in recent versions).
+      p.inputs = {R::activation, R::weights, R::bias};
+      p.weights_input = 1;
+      p.bias_input = 2;
+      break;
+    case op_code::transpose_conv:
+      p.inputs = {R::integer, R::weights, R::activation, R::bias};
+      p.weights_axis = 0;
+      p.weights_input = 1;
+      p.bias_input = 3;
+      p.activation_input = 2;
+      break;
+    case op_code::average_pool_2d:
+    case op_code::max_pool_2d:
+    case op_code::maximum:
+    case op_code::minimum:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::reshape:
+    case op_code::pad:
+    case op_code::transpose:
+    case op_code::resize_bilinear:
+    case op_code::resize_nearest_neighbor:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::strided_slice:
+      p.inputs = {R::activation, R::integer, R::integer, R::integer};
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::split:
+      p.inputs = {R::integer, R::activation};
+      p.activation_input = 1;
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::unpack:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::concatenation:
+    case op_code::pack:  // int8 PACK, like CONCATENATION, copies bytes: every input has the output's parameters
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::softmax:
+    case op_code::logistic:
+    case op_code::tanh:
+      p.output = output_params::fixed;
+      break;
+    case op_code::mean:
+      p.inputs = {R::activation, R::integer};
+      break;
+    case op_code::arg_max:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::not_quantized;
+      break;
+    case op_code::add:
+    case op_code::sub:
+    case op_code::mul:
+    case op_code::relu:
+    case op_code::relu6:
+    case op_code::leaky_relu:
+      break;
+    default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
+      p.quantizable = false;
+      break;
+  }
+  return p;
+}
+
+/// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
+/// type rules state them.
+constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
+  using runtime::op_code;
+  switch (code) {
+    case op_code::softmax: return softmax_output_quant(type);
+    case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
+    case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// qfence::quantize option: the custom elementwise op `Op` (one with
+/// `static [constexpr] float apply(float)`) runs on int8 as a 256-entry table
+/// of its function, with the fence's bytes and no float island.
+template <class Op>
+struct use_table_t {
+  static_assert(elementwise_function<Op>,
+                "qfence::use_table<Op>: Op must be a custom op with `static [constexpr] float apply(float)`");
+};
+template <class Op> inline constexpr use_table_t<Op> use_table{};
+
+namespace detail::quantize_graph {
+
+using quant::affine_params;
+using quant::channel_of_element;
+using quant::op_property;
+using quant::output_params;
+
+/// The op in the runtime IR's vocabulary; custom for user ops and for typed
+/// ops the quantizer has no facts for (they are fenced).
+template <class Op>
+constexpr runtime::op_code op_code_of() {
+  if constexpr (requires { Op::code; }) return Op::code;
+  else return runtime::op_code::custom;
+}
+
+template <class M> struct outputs_of;
+template <class O, class... N> struct outputs_of<model<O, N...>> { using type = O; };
+
+template <class Refs> struct first_ref;
+template <int R0, int... R> struct first_ref<refs<R0, R...>> : std::integral_constant<int, R0> {};
+
+template <class N> inline constexpr bool is_input = false;
+template <class T, bool O> inline constexpr bool is_input<input_node<T, O>> = true;
+template <class N> inline constexpr bool is_fence = false;
+template <class I, class O> inline constexpr bool is_fence<fence_node<I, O>> = true;
+template <class N> inline constexpr bool is_custom = false;
+template <class Op, int In> inline constexpr bool is_custom<custom_node<Op, In>> = true;
+
+template <class Op, class... Options>
+inline constexpr bool tabulated_by = (std::is_same_v<Options, use_table_t<Op>> || ...);
+
+/// How the quantizer treats a node.
+enum class treatment {
+  input,              ///< a float input becomes int8 with its calibrated parameters
+  island,             ///< kept in float inside a fence, output quantized from its range
+  table,              ///< a custom elementwise op as an int8 table (qfence::use_table)
+  layer,              ///< weights, bias and output quantized (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)
+  calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
+  as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
+  unsupported,        ///< int8 in `qfence quantize`, not yet here: a compile error says so
+};
+
+template <class N, class... Options>
+constexpr treatment treatment_of() {
+  if constexpr (is_input<N>) {
+    return treatment::input;
+  } else if constexpr (is_fence<N>) {
+    return treatment::island;
+  } else if constexpr (is_custom<N>) {
+    return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
+  } else {
+    constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
+    if (!p.quantizable) return treatment::island;
+    if (p.weights_input >= 0) return treatment::layer;
+    if (p.inputs_share_output_params) return treatment::unsupported;
+    if (p.output == output_params::calibrated) return treatment::calibrated_output;
+    return treatment::as_is;
+  }
+}
+
+template <const auto& F>
+using model_of = std::remove_cvref_t<decltype(F)>;
+template <const auto& F, int I>
+using node_of = typename model_of<F>::template node_t<I>;
+
+/// The int8 parameters of node I's output in the quantized model.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr affine_params int8_params_of() {
+  using N = node_of<F, I>;
+  if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
+    constexpr runtime::op_code code = op_code_of<typename N::op>();
+    constexpr op_property p = quant::int8_property(code);
+    if constexpr (p.output == output_params::same_as_input) {
+      return int8_params_of<F, R, first_ref<typename N::inputs>::value, Options...>();
+    } else if constexpr (p.output == output_params::fixed) {
+      constexpr quant_desc q = *quant::fixed_output_params(code, dtype::i8);
+      return {q.scale, q.zero_point};
+    } else {
+      return {};  // an integer output (ARG_MAX): no parameters
+    }
+  } else {
+    return quant::asymmetric_params(R[static_cast<std::size_t>(I)], -128, 127);
+  }
+}
+
+template <const auto& F, const auto& R, int I, class... Options>
+using int8_output = out_t<per_tensor<int8_params_of<F, R, I, Options...>().scale,
+                                     int8_params_of<F, R, I, Options...>().zero_point>>;
+
+/// The parts of a layer node, and the same node rebuilt with quantized
+/// weights, bias and output.
+template <class N> struct layer_parts { static constexpr bool known = false; };
+#define QFENCE_LAYER_PARTS(node_template, factory)                                   \
+  template <int In, class W, class B, class... Opts>                                 \
+  struct layer_parts<node_template<In, W, B, Opts...>> {                             \
+    static constexpr bool known = true;                                              \
+    static constexpr int input = In;                                                 \
+    using weights = W;                                                               \
+    using bias = B;                                                                  \
+    template <class Out, class Wq, class Bq>                                         \
+    static constexpr auto make(constant<Wq> w, Bq b) {                               \
+      return factory(node_ref<In>{}, w, b, Opts{}..., Out{});                        \
+    }                                                                                \
+  };
+QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
+QFENCE_LAYER_PARTS(depthwise_conv2d_node, qfence::depthwise_conv2d)
+QFENCE_LAYER_PARTS(fully_connected_node, qfence::fully_connected)
+#undef QFENCE_LAYER_PARTS
+
+/// A layer's quantized constants, in static storage: the int8 model's
+/// constants and per-channel scales refer to them.
+template <const auto& F, const auto& R, int I, class... Options>
+struct quantized_layer {
+  using N = node_of<F, I>;
+  using parts = layer_parts<N>;
+  using W = typename parts::weights;
+  static constexpr op_property property = quant::int8_property(op_code_of<typename N::op>());
+  static constexpr int axis = property.weights_axis;  // -1: one scale for the tensor
+  static constexpr std::size_t channels = axis >= 0 ? static_cast<std::size_t>(W::shape_type::dim(axis)) : 1;
+  static constexpr auto elements = static_cast<std::size_t>(W::elements);
+
+  static constexpr std::span<const float> float_weights() { return {F.template node<I>().weights_data.data, elements}; }
+  static constexpr channel_of_element channel_of() {
+    return {std::span<const int>(W::shape_type::dims), axis >= 0 ? axis : 0, static_cast<std::int64_t>(channels)};
+  }
+  static constexpr std::array<float, channels> half = [] {
+    std::array<float, channels> h{};
+    quant::channel_magnitudes(float_weights(), channel_of(), h);
+    return h;
+  }();
+  static constexpr std::array<float, channels> scales = [] {
+    std::array<float, channels> s{};
+    for (std::size_t c = 0; c < channels; ++c) s[c] = quant::weight_scale(half[c]);
+    return s;
+  }();
+  static constexpr std::array<int, channels> zero_points{};
+  static constexpr std::array<std::int8_t, elements> weights = [] {
+    std::array<std::int8_t, elements> q{};
+    const auto w = float_weights();
+    for (std::size_t i = 0; i < elements; ++i) q[i] = quant::quantize_weight(w[i], quant::weight_inverse(half[channel_of()(i)]));
+    return q;
+  }();
+  using weight_quant = std::conditional_t<(axis >= 0), per_channel<scales, zero_points, axis>, per_tensor<scales[0], 0>>;
+  using weight_tensor = tensor<dtype::i8, typename W::shape_type, weight_quant>;
+
+  static constexpr float input_scale = int8_params_of<F, R, parts::input, Options...>().scale;
+  template <class B> struct bias_of { using type = no_bias_t; };  // no bias stays none
+  template <class T> struct bias_of<constant<T>> {
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::array<std::int32_t, count> values = [] {
+      std::array<std::int32_t, count> b{};
+      const float* f = F.template node<I>().bias_data.data;
+      for (std::size_t c = 0; c < count; ++c)
+        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * scales[channels == 1 ? 0 : c]);
+      return b;
+    }();
+    using type = constant<tensor<dtype::i32, typename T::shape_type>>;
+    static constexpr type make() { return make_constant<typename type::type>(values); }
+  };
+
+  static constexpr auto node() {
+    using B = typename parts::bias;
+    if constexpr (std::is_same_v<B, no_bias_t>) {
+      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights), no_bias);
+    } else {
+      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights),
+                                                                      bias_of<B>::make());
+    }
+  }
+};
+
+/// The same node type with `Out` appended to its options (ops whose output
+/// takes its calibrated parameters).
+template <class N, class Out> struct with_output { using type = void; };
+template <class Op, int A, int B, class... Opts, class Out>
+struct with_output<binary_node<Op, A, B, Opts...>, Out> { using type = binary_node<Op, A, B, Opts..., Out>; };
+template <class Op, int In, class... Opts, class Out>
+struct with_output<activation_node<Op, In, Opts...>, Out> { using type = activation_node<Op, In, Opts..., Out>; };
+template <int In, std::uint32_t Alpha, class... Opts, class Out>
+struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
+template <class Axes, int In, class... Opts, class Out>
+struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+
+template <class T>
+inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
+
+/// Node I of the int8 model.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr auto quantized_node() {
+  using N = node_of<F, I>;
+  using op = typename N::op;
+  constexpr treatment t = treatment_of<N, Options...>();
+  using Out = int8_output<F, R, I, Options...>;
+  if constexpr (t == treatment::input) {
+    using T = typename model_of<F>::template node_output_type<I>;
+    if constexpr (float_tensor<T>) {
+      return input_node<retyped<T, dtype::i8, typename Out::quant>, N::overwritable>{};
+    } else {
+      return N{};  // an integer input (indices, lengths) is left alone
+    }
+  } else if constexpr (t == treatment::island) {
+    if constexpr (is_fence<N>) return fence_node<typename N::inner, Out>{F.template node<I>().node};
+    else return fence_node<N, Out>{F.template node<I>()};
+  } else if constexpr (t == treatment::table) {
+    return tabulated_node<op, Out, first_ref<typename N::inputs>::value>{};
+  } else if constexpr (t == treatment::layer) {
+    static_assert(check<layer_parts<N>::known, at_node<I, op>>,
+                  "qfence::quantize: this layer has weights that the compile-time quantizer does not quantize yet "
+                  "(it does CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED). fix: fence it in the float graph, "
+                  "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+    if constexpr (layer_parts<N>::known) return quantized_layer<F, R, I, Options...>::node();
+  } else if constexpr (t == treatment::calibrated_output) {
+    using Q = typename with_output<N, Out>::type;
+    static_assert(check<!std::is_void_v<Q> && std::is_empty_v<N>, at_node<I, op>>,
+                  "qfence::quantize: the compile-time quantizer cannot give this op its output parameters yet. fix: "
+                  "fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+    if constexpr (!std::is_void_v<Q>) return Q{};
+  } else if constexpr (t == treatment::as_is) {
+    return F.template node<I>();
+  } else {
+    static_assert(check<false, at_node<I, op>>,
+                  "qfence::quantize: int8 CONCATENATION needs every input requantized to the output's parameters, "
+                  "which the compile-time quantizer does not do yet. fix: fence it in the float graph, "
+                  "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+  }
+}
+
+/// Every node of a float model must be float (or an integer input).
+template <const auto& F, int I>
+constexpr bool float_node() {
+  using T = typename model_of<F>::template node_output_type<I>;
+  return !T::quant::quantized;
+}
+
+}  // namespace detail::quantize_graph
+
+/// The int8 model of float model `Float` (a `constexpr` graph at namespace
+/// scope) with the ranges `Ranges` (one quant::real_range per node, by node
+/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>.
+template <const auto& Float, const auto& Ranges, class... Options>
+constexpr auto quantize(Options...) {
+  using M = detail::quantize_graph::model_of<Float>;
+  static_assert(std::size(Ranges) == static_cast<std::size_t>(M::node_count),
+                "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model, by "
+                "node index (what quant::ranges_header writes for this model); calibrate this model again");
+  return [&]<int... I>(std::integer_sequence<int, I...>) {
+    static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
+                  "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
+    using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
+                    decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
+    [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
+    return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+}
+
+}  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
 

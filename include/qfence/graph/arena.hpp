@@ -79,6 +79,20 @@ class arena_access {
     }
   }
 
+  /// Node I's output as stored (float inside a fence). The bytes are node
+  /// I's from the moment it has run until its last reader has, after which
+  /// the plan gives them to other tensors: read it in `invoke_observed`'s
+  /// callback for node I (as calibration does), or after `invoke` for an
+  /// output or input node.
+  template <int I>
+  auto node_output() const noexcept {
+    static_assert(I >= 0 && I < M::node_count, "qfence: arena.node_output<I>(): the model has no node I");
+    using T = typename M::template node_output_type<I>;
+    constexpr auto n = static_cast<std::size_t>(T::elements);
+    return std::span<const typename T::element, n>(
+        object_at<typename T::element>(memory() + M::template node_output_offset<I>), n);
+  }
+
   /// The arena's bytes (e.g. to save or restore a whole state).
   std::span<std::byte, size_bytes> bytes() noexcept { return std::span<std::byte, size_bytes>(memory(), size_bytes); }
   std::span<const std::byte, size_bytes> bytes() const noexcept {

@@ -386,8 +386,10 @@ class model {
     return output_node_index<K>;
   }
 
-  /// The type of node I's output as stored (float inside a fence).
+  /// The type of node I's output as stored (float inside a fence), and where
+  /// it lives in the arena (`arena.node_output<I>()`).
   template <int I> using node_output_type = typename resolved<I>::main;
+  template <int I> static constexpr std::size_t node_output_offset = offset_of(I, buffer_kind::main);
   template <int K> using input_type = typename resolved<input_node_index<K>>::main;
   template <int K>
   using output_type = std::conditional_t<needs_quantized<checked_output_node<K>()>(),
@@ -444,6 +446,13 @@ class model {
     run_all<false>(memory_of(arena), t,
                    node_observer{const_cast<void*>(static_cast<const void*>(std::addressof(after_node))),
                                  [](void* o, int node, const char* op) { (*static_cast<O*>(o))(node, op); }});
+  }
+
+  /// Node I as it was written: its constants and options (what
+  /// qfence::quantize reads from a float model).
+  template <int I>
+  constexpr const node_t<I>& node() const noexcept {
+    return boost::hana::at_c<I>(nodes_);
   }
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its

@@ -13,6 +13,7 @@
 
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
@@ -26,15 +27,23 @@ namespace qfence {
 namespace op {
 struct relu {
   static constexpr const char* name = "relu";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::relu;
 };
 struct relu6 {
   static constexpr const char* name = "relu6";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::relu6;
 };
 struct logistic {
   static constexpr const char* name = "logistic";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::logistic;
 };
 struct tanh {
   static constexpr const char* name = "tanh";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::tanh;
 };
 }  // namespace op
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/arg_max.hpp"
@@ -17,6 +18,8 @@ namespace qfence {
 namespace op {
 struct arg_max {
   static constexpr const char* name = "arg_max";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::arg_max;
 };
 }  // namespace op
 

@@ -11,6 +11,7 @@
 
 #include "qfence/kernels/reference/concatenation.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/concatenation.hpp"
 
@@ -21,6 +22,8 @@ namespace qfence {
 namespace op {
 struct concatenation {
   static constexpr const char* name = "concatenation";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::concatenation;
 };
 }  // namespace op
 

@@ -14,6 +14,7 @@
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/packed_arrays.hpp"
 #include "qfence/core/window_geometry.hpp"
@@ -27,6 +28,8 @@ namespace qfence {
 namespace op {
 struct conv2d {
   static constexpr const char* name = "conv2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::conv_2d;
 };
 }  // namespace op
 

@@ -12,6 +12,7 @@
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -24,12 +25,18 @@ namespace qfence {
 namespace op {
 struct add {
   static constexpr const char* name = "add";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::add;
 };
 struct mul {
   static constexpr const char* name = "mul";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::mul;
 };
 struct sub {
   static constexpr const char* name = "sub";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::sub;
 };
 }  // namespace op
 

@@ -16,6 +16,7 @@
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/packed_arrays.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -28,6 +29,8 @@ namespace qfence {
 namespace op {
 struct fully_connected {
   static constexpr const char* name = "fully_connected";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::fully_connected;
 };
 }  // namespace op
 

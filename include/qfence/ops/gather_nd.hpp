@@ -8,6 +8,7 @@
 
 #include "qfence/kernels/reference/gather_nd.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/gather_nd.hpp"
 
@@ -18,6 +19,8 @@ namespace qfence {
 namespace op {
 struct gather_nd {
   static constexpr const char* name = "gather_nd";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::gather_nd;
 };
 }  // namespace op
 

@@ -10,6 +10,7 @@
 
 #include "qfence/kernels/reference/leaky_relu.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/core/activation.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -22,6 +23,8 @@ namespace qfence {
 namespace op {
 struct leaky_relu {
   static constexpr const char* name = "leaky_relu";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::leaky_relu;
 };
 }  // namespace op
 

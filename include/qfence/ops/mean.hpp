@@ -11,6 +11,7 @@
 
 #include "qfence/kernels/reference/mean.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/mean.hpp"
@@ -22,6 +23,8 @@ namespace qfence {
 namespace op {
 struct mean {
   static constexpr const char* name = "mean";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::mean;
 };
 }  // namespace op
 

@@ -6,6 +6,7 @@
 
 #include "qfence/kernels/pad.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/pad.hpp"
 
@@ -16,6 +17,8 @@ namespace qfence {
 namespace op {
 struct pad {
   static constexpr const char* name = "pad";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::pad;
 };
 }  // namespace op
 

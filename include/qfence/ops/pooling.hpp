@@ -12,6 +12,7 @@
 
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -24,9 +25,13 @@ namespace qfence {
 namespace op {
 struct average_pool2d {
   static constexpr const char* name = "average_pool2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::average_pool_2d;
 };
 struct max_pool2d {
   static constexpr const char* name = "max_pool2d";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::max_pool_2d;
 };
 }  // namespace op
 

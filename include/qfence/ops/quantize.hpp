@@ -18,6 +18,7 @@
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/quantize.hpp"
 
@@ -28,9 +29,13 @@ namespace qfence {
 namespace op {
 struct quantize {
   static constexpr const char* name = "quantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::quantize;
 };
 struct dequantize {
   static constexpr const char* name = "dequantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::dequantize;
 };
 }  // namespace op
 

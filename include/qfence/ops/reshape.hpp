@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/reshape.hpp"
 
@@ -15,6 +16,8 @@ namespace qfence {
 namespace op {
 struct reshape {
   static constexpr const char* name = "reshape";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::reshape;
 };
 }  // namespace op
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/resize.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -22,9 +23,13 @@ namespace qfence {
 namespace op {
 struct resize_bilinear {
   static constexpr const char* name = "resize_bilinear";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::resize_bilinear;
 };
 struct resize_nearest_neighbor {
   static constexpr const char* name = "resize_nearest_neighbor";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::resize_nearest_neighbor;
 };
 }  // namespace op
 

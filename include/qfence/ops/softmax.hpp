@@ -13,6 +13,7 @@
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/softmax.hpp"
@@ -24,6 +25,8 @@ namespace qfence {
 namespace op {
 struct softmax {
   static constexpr const char* name = "softmax";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::softmax;
 };
 }  // namespace op
 

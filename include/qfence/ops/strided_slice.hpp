@@ -8,6 +8,7 @@
 
 #include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/strided_slice.hpp"
 
@@ -18,6 +19,8 @@ namespace qfence {
 namespace op {
 struct strided_slice {
   static constexpr const char* name = "strided_slice";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::strided_slice;
 };
 }  // namespace op
 

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/core/fixed_point.hpp"
@@ -24,6 +25,8 @@ namespace qfence {
 namespace op {
 struct svdf {
   static constexpr const char* name = "svdf";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::svdf;
 };
 }  // namespace op
 

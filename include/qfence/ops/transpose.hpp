@@ -10,6 +10,7 @@
 
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/transpose.hpp"
@@ -21,6 +22,8 @@ namespace qfence {
 namespace op {
 struct transpose {
   static constexpr const char* name = "transpose";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::transpose;
 };
 }  // namespace op
 

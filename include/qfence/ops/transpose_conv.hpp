@@ -12,6 +12,7 @@
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/ops/op_support.hpp"
 #include "qfence/rules/transpose_conv.hpp"
@@ -23,6 +24,8 @@ namespace qfence {
 namespace op {
 struct transpose_conv {
   static constexpr const char* name = "transpose_conv";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::transpose_conv;
 };
 }  // namespace op
 

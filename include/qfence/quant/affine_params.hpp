@@ -103,10 +103,10 @@ struct quantized_weights {
 /// dequantized, per channel with it.
 class channel_of_element {
  public:
-  channel_of_element(std::span<const int> shape, int axis, std::int64_t channels) : channels_(channels) {
+  constexpr channel_of_element(std::span<const int> shape, int axis, std::int64_t channels) : channels_(channels) {
     for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.size(); ++d) inner_ *= shape[d];
   }
-  std::size_t operator()(std::size_t i) const noexcept {
+  constexpr std::size_t operator()(std::size_t i) const noexcept {
     return channels_ <= 1 ? 0 : static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner_) % channels_);
   }
 
@@ -114,12 +114,18 @@ class channel_of_element {
   std::int64_t channels_, inner_ = 1;  // inner_: elements between consecutive channels
 };
 
+/// The largest |w| of each channel, into `half` (zeros on entry): what the
+/// channels' symmetric scales are made from.
+constexpr void channel_magnitudes(std::span<const float> w, const channel_of_element& channel_of, std::span<float> half) {
+  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], w[i] < 0.0f ? -w[i] : w[i]);
+}
+
 inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
                                                     bool per_channel) {
   const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
   const channel_of_element channel_of(shape, axis, channels);
   std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
-  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], std::fabs(w[i]));
+  channel_magnitudes(w, channel_of, half);
   quantized_weights out;
   for (const float h : half) out.scales.push_back(weight_scale(h));
   out.values.resize(w.size());

@@ -30,27 +30,12 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/layer_error.hpp"
 #include "qfence/runtime/interpreter.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
-
-struct layer_error {
-  int op_index = 0;       // the operation of the quantized model that writes the tensor
-  std::string op;         // its name ("CONV_2D")
-  int quant_tensor = 0, float_tensor = 0;
-  std::string name;
-  dtype type = dtype::i8;  // in the quantized model
-  bool fenced = false;     // computed in float inside the quantized model
-  float scale = 0;         // 0: not quantized
-  std::int32_t zero_point = 0;
-  double sqnr_db = std::numeric_limits<double>::infinity();
-  double max_abs_error = 0;
-  double mean_error = 0;
-  double clipped = 0;      // share of the float values outside the int8 range
-  std::uint64_t values = 0;
-};
 
 struct debug_report {
   std::vector<layer_error> layers;  // in the quantized model's execution order
@@ -150,11 +135,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
   bool has_quantized_activations = false;
   for (const runtime::tensor& t : q.tensors) has_quantized_activations |= !t.constant && t.quant.quantized();
 
-  struct sums {
-    double signal = 0, noise = 0, error = 0, max_abs = 0;
-    std::uint64_t values = 0, outside = 0;
-  };
-  std::vector<sums> acc(pairs.size());
+  std::vector<layer_error_sums> acc(pairs.size());
   std::vector<std::vector<float>> held(pairs.size());  // one sample's quantized values
   auto pair_written_by = [&](const runtime::interpreter& run, std::size_t j, bool quantized_side) {
     std::vector<std::size_t> found;
@@ -180,19 +161,8 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
                                       reference.tensor_bytes(pairs[p].reference));
         const std::vector<float>& got = held[p];
         if (got.size() != want.size()) continue;  // shapes differ: nothing to compare
-        const bool quantized8 = qt.quant.quantized() && (qt.type == dtype::i8 || qt.type == dtype::i16);
-        const double qmin = qt.type == dtype::i16 ? -32768 : -128, qmax = qt.type == dtype::i16 ? 32767 : 127;
-        const double lo = qt.quant.scale() * (qmin - qt.quant.zero_point()), hi = qt.quant.scale() * (qmax - qt.quant.zero_point());
-        sums& a = acc[p];
-        for (std::size_t e = 0; e < want.size(); ++e) {
-          const double w = want[e], d = static_cast<double>(got[e]) - w;
-          a.signal += w * w;
-          a.noise += d * d;
-          a.error += d;
-          a.max_abs = std::max(a.max_abs, std::fabs(d));
-          a.outside += quantized8 && (w < lo || w > hi) ? 1 : 0;
-        }
-        a.values += want.size();
+        acc[p].add(want, got, qt.quant.quantized() ? representable_range(qt.type, qt.quant.scale(), qt.quant.zero_point())
+                                                   : std::nullopt);
       }
     });
     outputs.add(reference, candidate);
@@ -215,12 +185,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
       l.scale = qt.quant.scale();
       l.zero_point = qt.quant.zero_point();
     }
-    const sums& a = acc[p];
-    l.values = a.values;
-    if (a.noise > 0) l.sqnr_db = 10.0 * std::log10(a.signal / a.noise);
-    l.max_abs_error = a.max_abs;
-    l.mean_error = a.values ? a.error / static_cast<double>(a.values) : 0.0;
-    l.clipped = a.values ? static_cast<double>(a.outside) / static_cast<double>(a.values) : 0.0;
+    acc[p].finish(l);
     report.layers.push_back(std::move(l));
   }
   std::stable_sort(report.layers.begin(), report.layers.end(),

@@ -10,13 +10,14 @@
 // themselves.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <optional>
-#include <vector>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/softmax.hpp"
-#include "qfence/runtime/model.hpp"
+#include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -38,7 +39,8 @@ enum class output_params {
 
 struct op_property {
   bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
-  std::vector<operand_role> inputs;  ///< by position; missing positions are activations
+  /// By position; positions not set are activations (the enumerator 0).
+  std::array<operand_role, 4> inputs{};
   int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
   int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
   output_params output = output_params::calibrated;
@@ -46,17 +48,19 @@ struct op_property {
   /// the quantizer requantizes those that do not.
   bool inputs_share_output_params = false;
 
-  operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
+  constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
 };
 
-/// How the int8 scheme treats `op`. An op marked not quantizable is fenced
-/// (kept in float, with dequantize/quantize at its borders).
-inline op_property int8_property(const runtime::operation& op) {
+/// How the int8 scheme treats an op. An op marked not quantizable is fenced
+/// (kept in float, with dequantize/quantize at its borders). constexpr: the
+/// compile-time quantization of a C++-described model
+/// (quant/quantize_graph.hpp) follows the same facts as `qfence quantize`.
+constexpr op_property int8_property(runtime::op_code code) {
   using runtime::op_code;
   using R = operand_role;
   op_property p;
   p.quantizable = true;
-  switch (op.code) {
+  switch (code) {
     case op_code::conv_2d:
       p.inputs = {R::activation, R::weights, R::bias};
       p.weights_axis = 0;
@@ -141,9 +145,9 @@ inline op_property int8_property(const runtime::operation& op) {
 
 /// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
 /// type rules state them.
-inline std::optional<quant_desc> fixed_output_params(const runtime::operation& op, dtype type) {
+constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
-  switch (op.code) {
+  switch (code) {
     case op_code::softmax: return softmax_output_quant(type);
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);

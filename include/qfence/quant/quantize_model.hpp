@@ -242,7 +242,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   plan.integer_op.assign(f.operations.size(), false);
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     const auto& op = f.operations[k];
-    plan.property[k] = int8_property(op);
+    plan.property[k] = int8_property(op.code);
     if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
         std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
       plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
@@ -346,7 +346,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
         p = params[static_cast<std::size_t>(source)];
         range_of[static_cast<std::size_t>(t)] = range_of[static_cast<std::size_t>(source)];
       } else if (rule == output_params::fixed) {
-        const quant_desc q = *fixed_output_params(op, dtype::i8);
+        const quant_desc q = *fixed_output_params(op.code, dtype::i8);
         p = affine_params{q.scale, q.zero_point};
         range_of[static_cast<std::size_t>(t)] = {q.scale * static_cast<float>(-128 - q.zero_point),
                                                  q.scale * static_cast<float>(127 - q.zero_point)};

@@ -1,0 +1,154 @@
+// qfence/quant/calibrate_graph.hpp: calibration of a float model described
+// in C++, and the header that carries its ranges to the compile-time
+// quantizer (quant/quantize_graph.hpp).
+//
+//   auto c = qfence::quant::calibrate_graph(float_model, samples, fill);
+//   std::ofstream("model_ranges.hpp") << qfence::quant::ranges_header(c.ranges(), "model_ranges");
+//
+// then, in the program that ships:
+//
+//   #include "model_ranges.hpp"
+//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//
+// The ranges are a compile-time input of the int8 model, so calibration is a
+// separate program (a build step), as code generation is.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "qfence/graph/arena.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/quant/observer.hpp"
+#include "qfence/quant/real_range.hpp"
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// What calibration saw at every node of model M: one streaming observer per
+/// float node, so memory does not grow with the dataset.
+template <class M>
+class graph_calibration {
+ public:
+  static constexpr int nodes = M::node_count;
+
+  explicit graph_calibration(observer_options options) {
+    for (auto& o : observers_) o = std::make_unique<tensor_observer>(options);
+  }
+
+  /// Node i's observer (null for a node whose output is not float).
+  const tensor_observer* observer(int node) const {
+    return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
+  }
+  tensor_observer* observer(int node) {
+    return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
+  }
+
+  /// Every node's range as `method` chooses it ({0, 0} for a node that is
+  /// not float): the table qfence::quantize takes.
+  std::array<real_range, nodes> ranges(calibrator method) const {
+    std::array<real_range, nodes> r{};
+    for (int i = 0; i < nodes; ++i)
+      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->range(method);
+    return r;
+  }
+  std::array<real_range, nodes> ranges() const { return ranges(options().method); }
+  const observer_options& options() const { return observers_[0]->options(); }
+
+  std::size_t samples = 0;              ///< samples observed
+  std::vector<std::string> skipped;     ///< samples not used, each with why
+  /// Nodes that produced NaN or an infinity (never used), one line each.
+  std::vector<std::string> non_finite() const {
+    std::vector<std::string> lines;
+    for (int i = 0; i < nodes; ++i)
+      if (const tensor_observer* o = observer(i); o != nullptr && o->non_finite_count() > 0) {
+        const non_finite_value v = *o->first_non_finite();
+        lines.push_back("node " + std::to_string(i) + " produced " + std::to_string(o->non_finite_count()) +
+                        " NaN/Inf values (first in sample " + std::to_string(v.call) + " at index " +
+                        std::to_string(v.index) + "); they were not used for its range");
+      }
+    return lines;
+  }
+
+  static constexpr std::array<bool, nodes> float_node = [] {
+    std::array<bool, nodes> f{};
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((f[I] = M::template node_output_type<I>::type == dtype::f32), ...);
+    }(std::make_integer_sequence<int, nodes>{});
+    return f;
+  }();
+
+ private:
+  std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
+};
+
+/// Runs float model `net` on `count` samples and observes every node's
+/// output. `fill(k, arena)` writes sample k's inputs into the
+/// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
+/// sample cannot be used, if it cannot (a NaN: say where), or std::nullopt.
+template <class M, class Fill>
+graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {}) {
+  graph_calibration<M> c(options);
+  auto arena = std::make_unique<qfence::arena<M>>();
+  const auto observe_node = [&]<int I>() {
+    if constexpr (M::template node_output_type<I>::type == dtype::f32) {
+      const auto values = arena->template node_output<I>();
+      c.observer(I)->observe(std::span<const float>(values.data(), values.size()));
+    }
+  };
+  const auto observe = [&](int node) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? observe_node.template operator()<I>() : void()), ...);
+    }(std::make_integer_sequence<int, M::node_count>{});
+  };
+  for (std::size_t k = 0; k < count; ++k) {
+    if (std::optional<std::string> why = fill(k, *arena)) {
+      c.skipped.push_back("sample " + std::to_string(k) + ": " + *why);
+      continue;
+    }
+    // Inputs are observed as written; every other node as soon as it has
+    // run, while its bytes are still its own.
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (observe(M::template input_node_index<K>), ...);
+    }(std::make_integer_sequence<int, M::input_count>{});
+    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { observe(node); });
+    ++c.samples;
+  }
+  return c;
+}
+
+/// A header holding `ranges` as the constexpr table qfence::quantize takes,
+/// in namespace `name` (a C++ identifier). Each float is written with nine
+/// significant digits, which read back as exactly the same float.
+template <std::size_t N>
+std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
+                          const std::string& made_by = "quant::ranges_header") {
+  std::string s = "// Generated by " + made_by + ": the calibrated range of each of the " + std::to_string(N) +
+                  " nodes of a float model, by node index. Do not edit; calibrate again.\n#pragma once\n\n"
+                  // qfence.hpp, not quant/real_range.hpp: the one name that
+                  // both include/ and single_include/ provide.
+                  "#include <array>\n\n#include \"qfence.hpp\"\n\nnamespace " +
+                  name + " {\n\ninline constexpr std::array<qfence::quant::real_range, " + std::to_string(N) +
+                  "> ranges{{\n";
+  char line[96];
+  for (std::size_t i = 0; i < N; ++i) {
+    std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},  // node %zu\n", static_cast<double>(ranges[i].min),
+                  static_cast<double>(ranges[i].max), i);
+    s += line;
+  }
+  return s + "}};\n\n}  // namespace " + name + "\n";
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,145 @@
+// qfence/quant/debug_graph.hpp: where a model described in C++ loses
+// accuracy once quantized, layer by layer: `qfence debug` for the
+// compile-time path.
+//
+// qfence::quantize keeps node indices, so node i of the float model and
+// node i of its int8 model are the same layer: no matching is needed. Both
+// run on the same samples; each node's output in the int8 model
+// (dequantized) is compared with the float model's as it is computed, with
+// the statistics `qfence debug` reports (quant/layer_error.hpp). A node the
+// int8 model computes in float (in a fence) is marked fenced: its error is
+// what reached it from upstream.
+//
+// Memory: one sample's outputs of the int8 model's nodes, held while the
+// float model runs on the same sample; nothing grows with the samples.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "qfence/graph/arena.hpp"
+#include "qfence/graph/input.hpp"
+#include "qfence/kernels/dispatch.hpp"
+#include "qfence/ops/quantize.hpp"
+#include "qfence/quant/layer_error.hpp"
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// Runs `float_model` and `quantized` (qfence::quantize of it) on `count`
+/// samples; `fill(k, arena)` writes sample k's inputs into the float
+/// model's arena and returns why the sample cannot be used, if it cannot.
+/// The int8 model gets the same inputs, quantized with its parameters.
+/// Returns one layer_error per node with a real-valued output (inputs
+/// excepted), in node order: `op_index` is the node, `op` its op's name.
+template <class F, class Q, class Fill>
+std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
+  static_assert(F::node_count == Q::node_count,
+                "quant::debug_graph(float_model, quantized, ...): quantized must be qfence::quantize of float_model "
+                "(the node counts differ)");
+  constexpr int N = F::node_count;
+  auto reference = std::make_unique<qfence::arena<F>>();
+  auto candidate = std::make_unique<qfence::arena<Q>>();
+  std::array<layer_error_sums, N> sums{};
+  std::array<std::vector<float>, N> held;  // one sample's dequantized outputs of `quantized`
+  std::array<const char*, N> op_names{};
+  bool quantized_graph = false;  // a float node is a fence only in a graph with quantized ones
+
+  // Node I's output in real values, as the kernels left it.
+  const auto real_output = [&]<int I>(std::vector<float>& into) {
+    using T = typename Q::template node_output_type<I>;
+    const auto values = candidate->template node_output<I>();
+    into.resize(values.size());
+    if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+      for (std::size_t e = 0; e < values.size(); ++e)
+        into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+    } else {
+      std::copy(values.begin(), values.end(), into.begin());
+    }
+  };
+  const auto real_valued = []<int I>() {
+    using T = typename F::template node_output_type<I>;
+    return T::type == dtype::f32 && !qfence::detail::is_input_node<typename F::template node_t<I>>::value;
+  };
+  const auto for_node = [&](int node, auto&& body) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? body.template operator()<I>() : void()), ...);
+    }(std::make_integer_sequence<int, N>{});
+  };
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    ((quantized_graph |= Q::template node_output_type<I>::quant::quantized), ...);
+  }(std::make_integer_sequence<int, N>{});
+
+  for (std::size_t k = 0; k < count; ++k) {
+    if (fill(k, *reference)) continue;
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      const auto one = [&]<int J>() {
+        using T = typename Q::template input_type<J>;
+        const auto in = reference->template node_output<F::template input_node_index<J>>();
+        if constexpr (T::quant::quantized) {
+          qfence::quantize_into<T>(std::span<const float>(in.data(), in.size()), candidate->template input<J>());
+        } else {
+          std::copy(in.begin(), in.end(), candidate->template input<J>().begin());
+        }
+      };
+      (one.template operator()<K>(), ...);
+    }(std::make_integer_sequence<int, F::input_count>{});
+    quantized.invoke_observed(*candidate, kernels::default_target(), [&](int node, const char* op) {
+      for_node(node, [&]<int I>() {
+        if constexpr (real_valued.template operator()<I>()) {
+          real_output.template operator()<I>(held[static_cast<std::size_t>(I)]);
+          op_names[static_cast<std::size_t>(I)] = op;
+        }
+      });
+    });
+    float_model.invoke_observed(*reference, kernels::default_target(), [&](int node, const char*) {
+      for_node(node, [&]<int I>() {
+        if constexpr (real_valued.template operator()<I>()) {
+          using T = typename Q::template node_output_type<I>;
+          const auto want = reference->template node_output<I>();
+          std::optional<value_bounds> bounds;
+          if constexpr (T::quant::quantized && !T::quant::is_per_channel)
+            bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
+          sums[static_cast<std::size_t>(I)].add(std::span<const float>(want.data(), want.size()),
+                                                held[static_cast<std::size_t>(I)], bounds);
+        }
+      });
+    });
+  }
+
+  std::vector<layer_error> layers;
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    const auto one = [&]<int J>() {
+      if constexpr (real_valued.template operator()<J>()) {
+        using T = typename Q::template node_output_type<J>;
+        layer_error l;
+        l.op_index = J;
+        l.op = op_names[static_cast<std::size_t>(J)] != nullptr ? op_names[static_cast<std::size_t>(J)] : "";
+        l.name = "node " + std::to_string(J);
+        l.type = T::type;
+        l.fenced = quantized_graph && T::type == dtype::f32;
+        if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
+          l.scale = T::quant::scale;
+          l.zero_point = T::quant::zero_point;
+        }
+        sums[static_cast<std::size_t>(J)].finish(l);
+        layers.push_back(std::move(l));
+      }
+    };
+    (one.template operator()<I>(), ...);
+  }(std::make_integer_sequence<int, N>{});
+  return layers;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,327 @@
+// qfence/quant/quantize_graph.hpp: full-int8 post-training quantization of a
+// model described in C++, at compile time.
+//
+//   constexpr auto float_model = qfence::graph(...);        // float32
+//   #include "model_ranges.hpp"  // quant::ranges_header(calibrate_graph(...))
+//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//
+// The result is a new graph type whose every tensor carries its parameters:
+// weights symmetric int8 (per channel for CONV_2D and DEPTHWISE_CONV_2D, per
+// tensor for FULLY_CONNECTED), biases int32 at input scale x weight scale,
+// activations asymmetric int8 from their calibrated ranges, fixed outputs
+// for SOFTMAX/LOGISTIC/TANH, and the input's parameters where an op only
+// moves values (pooling, reshape, ...). These are the facts and the per-value
+// rules `qfence quantize` applies to a .tflite (quant/op_property.hpp,
+// quant/affine_params.hpp), so both give the same parameters and bytes for
+// the same ranges; qfence quantize's bias correction is not applied here.
+//
+// An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
+// float, its output quantized from its calibrated range. A fence the float
+// graph already has stays a fence. `qfence::use_table<Op>` turns a custom
+// elementwise op into an int8 lookup table instead (ops/tabulated.hpp).
+//
+// The model's inputs become int8: write them with qfence::quantize_into.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "qfence/core/constant.hpp"
+#include "qfence/core/diagnostic.hpp"
+#include "qfence/core/quantization.hpp"
+#include "qfence/core/tensor_type.hpp"
+#include "qfence/graph/custom_op.hpp"
+#include "qfence/graph/fence.hpp"
+#include "qfence/graph/input.hpp"
+#include "qfence/graph/model.hpp"
+#include "qfence/graph/options.hpp"
+#include "qfence/ops/activations.hpp"
+#include "qfence/ops/conv2d.hpp"
+#include "qfence/ops/depthwise_conv2d.hpp"
+#include "qfence/ops/elementwise.hpp"
+#include "qfence/ops/fully_connected.hpp"
+#include "qfence/ops/leaky_relu.hpp"
+#include "qfence/ops/mean.hpp"
+#include "qfence/ops/tabulated.hpp"
+#include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/op_property.hpp"
+#include "qfence/quant/real_range.hpp"
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// qfence::quantize option: the custom elementwise op `Op` (one with
+/// `static [constexpr] float apply(float)`) runs on int8 as a 256-entry table
+/// of its function, with the fence's bytes and no float island.
+template <class Op>
+struct use_table_t {
+  static_assert(elementwise_function<Op>,
+                "qfence::use_table<Op>: Op must be a custom op with `static [constexpr] float apply(float)`");
+};
+template <class Op> inline constexpr use_table_t<Op> use_table{};
+
+namespace detail::quantize_graph {
+
+using quant::affine_params;
+using quant::channel_of_element;
+using quant::op_property;
+using quant::output_params;
+
+/// The op in the runtime IR's vocabulary; custom for user ops and for typed
+/// ops the quantizer has no facts for (they are fenced).
+template <class Op>
+constexpr runtime::op_code op_code_of() {
+  if constexpr (requires { Op::code; }) return Op::code;
+  else return runtime::op_code::custom;
+}
+
+template <class M> struct outputs_of;
+template <class O, class... N> struct outputs_of<model<O, N...>> { using type = O; };
+
+template <class Refs> struct first_ref;
+template <int R0, int... R> struct first_ref<refs<R0, R...>> : std::integral_constant<int, R0> {};
+
+template <class N> inline constexpr bool is_input = false;
+template <class T, bool O> inline constexpr bool is_input<input_node<T, O>> = true;
+template <class N> inline constexpr bool is_fence = false;
+template <class I, class O> inline constexpr bool is_fence<fence_node<I, O>> = true;
+template <class N> inline constexpr bool is_custom = false;
+template <class Op, int In> inline constexpr bool is_custom<custom_node<Op, In>> = true;
+
+template <class Op, class... Options>
+inline constexpr bool tabulated_by = (std::is_same_v<Options, use_table_t<Op>> || ...);
+
+/// How the quantizer treats a node.
+enum class treatment {
+  input,              ///< a float input becomes int8 with its calibrated parameters
+  island,             ///< kept in float inside a fence, output quantized from its range
+  table,              ///< a custom elementwise op as an int8 table (qfence::use_table)
+  layer,              ///< weights, bias and output quantized (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)
+  calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
+  as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
+  unsupported,        ///< int8 in `qfence quantize`, not yet here: a compile error says so
+};
+
+template <class N, class... Options>
+constexpr treatment treatment_of() {
+  if constexpr (is_input<N>) {
+    return treatment::input;
+  } else if constexpr (is_fence<N>) {
+    return treatment::island;
+  } else if constexpr (is_custom<N>) {
+    return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
+  } else {
+    constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
+    if (!p.quantizable) return treatment::island;
+    if (p.weights_input >= 0) return treatment::layer;
+    if (p.inputs_share_output_params) return treatment::unsupported;
+    if (p.output == output_params::calibrated) return treatment::calibrated_output;
+    return treatment::as_is;
+  }
+}
+
+template <const auto& F>
+using model_of = std::remove_cvref_t<decltype(F)>;
+template <const auto& F, int I>
+using node_of = typename model_of<F>::template node_t<I>;
+
+/// The int8 parameters of node I's output in the quantized model.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr affine_params int8_params_of() {
+  using N = node_of<F, I>;
+  if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
+    constexpr runtime::op_code code = op_code_of<typename N::op>();
+    constexpr op_property p = quant::int8_property(code);
+    if constexpr (p.output == output_params::same_as_input) {
+      return int8_params_of<F, R, first_ref<typename N::inputs>::value, Options...>();
+    } else if constexpr (p.output == output_params::fixed) {
+      constexpr quant_desc q = *quant::fixed_output_params(code, dtype::i8);
+      return {q.scale, q.zero_point};
+    } else {
+      return {};  // an integer output (ARG_MAX): no parameters
+    }
+  } else {
+    return quant::asymmetric_params(R[static_cast<std::size_t>(I)], -128, 127);
+  }
+}
+
+template <const auto& F, const auto& R, int I, class... Options>
+using int8_output = out_t<per_tensor<int8_params_of<F, R, I, Options...>().scale,
+                                     int8_params_of<F, R, I, Options...>().zero_point>>;
+
+/// The parts of a layer node, and the same node rebuilt with quantized
+/// weights, bias and output.
+template <class N> struct layer_parts { static constexpr bool known = false; };
+#define QFENCE_LAYER_PARTS(node_template, factory)                                   \
+  template <int In, class W, class B, class... Opts>                                 \
+  struct layer_parts<node_template<In, W, B, Opts...>> {                             \
+    static constexpr bool known = true;                                              \
+    static constexpr int input = In;                                                 \
+    using weights = W;                                                               \
+    using bias = B;                                                                  \
+    template <class Out, class Wq, class Bq>                                         \
+    static constexpr auto make(constant<Wq> w, Bq b) {                               \
+      return factory(node_ref<In>{}, w, b, Opts{}..., Out{});                        \
+    }                                                                                \
+  };
+QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
+QFENCE_LAYER_PARTS(depthwise_conv2d_node, qfence::depthwise_conv2d)
+QFENCE_LAYER_PARTS(fully_connected_node, qfence::fully_connected)
+#undef QFENCE_LAYER_PARTS
+
+/// A layer's quantized constants, in static storage: the int8 model's
+/// constants and per-channel scales refer to them.
+template <const auto& F, const auto& R, int I, class... Options>
+struct quantized_layer {
+  using N = node_of<F, I>;
+  using parts = layer_parts<N>;
+  using W = typename parts::weights;
+  static constexpr op_property property = quant::int8_property(op_code_of<typename N::op>());
+  static constexpr int axis = property.weights_axis;  // -1: one scale for the tensor
+  static constexpr std::size_t channels = axis >= 0 ? static_cast<std::size_t>(W::shape_type::dim(axis)) : 1;
+  static constexpr auto elements = static_cast<std::size_t>(W::elements);
+
+  static constexpr std::span<const float> float_weights() { return {F.template node<I>().weights_data.data, elements}; }
+  static constexpr channel_of_element channel_of() {
+    return {std::span<const int>(W::shape_type::dims), axis >= 0 ? axis : 0, static_cast<std::int64_t>(channels)};
+  }
+  static constexpr std::array<float, channels> half = [] {
+    std::array<float, channels> h{};
+    quant::channel_magnitudes(float_weights(), channel_of(), h);
+    return h;
+  }();
+  static constexpr std::array<float, channels> scales = [] {
+    std::array<float, channels> s{};
+    for (std::size_t c = 0; c < channels; ++c) s[c] = quant::weight_scale(half[c]);
+    return s;
+  }();
+  static constexpr std::array<int, channels> zero_points{};
+  static constexpr std::array<std::int8_t, elements> weights = [] {
+    std::array<std::int8_t, elements> q{};
+    const auto w = float_weights();
+    for (std::size_t i = 0; i < elements; ++i) q[i] = quant::quantize_weight(w[i], quant::weight_inverse(half[channel_of()(i)]));
+    return q;
+  }();
+  using weight_quant = std::conditional_t<(axis >= 0), per_channel<scales, zero_points, axis>, per_tensor<scales[0], 0>>;
+  using weight_tensor = tensor<dtype::i8, typename W::shape_type, weight_quant>;
+
+  static constexpr float input_scale = int8_params_of<F, R, parts::input, Options...>().scale;
+  template <class B> struct bias_of { using type = no_bias_t; };  // no bias stays none
+  template <class T> struct bias_of<constant<T>> {
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::array<std::int32_t, count> values = [] {
+      std::array<std::int32_t, count> b{};
+      const float* f = F.template node<I>().bias_data.data;
+      for (std::size_t c = 0; c < count; ++c)
+        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * scales[channels == 1 ? 0 : c]);
+      return b;
+    }();
+    using type = constant<tensor<dtype::i32, typename T::shape_type>>;
+    static constexpr type make() { return make_constant<typename type::type>(values); }
+  };
+
+  static constexpr auto node() {
+    using B = typename parts::bias;
+    if constexpr (std::is_same_v<B, no_bias_t>) {
+      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights), no_bias);
+    } else {
+      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights),
+                                                                      bias_of<B>::make());
+    }
+  }
+};
+
+/// The same node type with `Out` appended to its options (ops whose output
+/// takes its calibrated parameters).
+template <class N, class Out> struct with_output { using type = void; };
+template <class Op, int A, int B, class... Opts, class Out>
+struct with_output<binary_node<Op, A, B, Opts...>, Out> { using type = binary_node<Op, A, B, Opts..., Out>; };
+template <class Op, int In, class... Opts, class Out>
+struct with_output<activation_node<Op, In, Opts...>, Out> { using type = activation_node<Op, In, Opts..., Out>; };
+template <int In, std::uint32_t Alpha, class... Opts, class Out>
+struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
+template <class Axes, int In, class... Opts, class Out>
+struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+
+template <class T>
+inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
+
+/// Node I of the int8 model.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr auto quantized_node() {
+  using N = node_of<F, I>;
+  using op = typename N::op;
+  constexpr treatment t = treatment_of<N, Options...>();
+  using Out = int8_output<F, R, I, Options...>;
+  if constexpr (t == treatment::input) {
+    using T = typename model_of<F>::template node_output_type<I>;
+    if constexpr (float_tensor<T>) {
+      return input_node<retyped<T, dtype::i8, typename Out::quant>, N::overwritable>{};
+    } else {
+      return N{};  // an integer input (indices, lengths) is left alone
+    }
+  } else if constexpr (t == treatment::island) {
+    if constexpr (is_fence<N>) return fence_node<typename N::inner, Out>{F.template node<I>().node};
+    else return fence_node<N, Out>{F.template node<I>()};
+  } else if constexpr (t == treatment::table) {
+    return tabulated_node<op, Out, first_ref<typename N::inputs>::value>{};
+  } else if constexpr (t == treatment::layer) {
+    static_assert(check<layer_parts<N>::known, at_node<I, op>>,
+                  "qfence::quantize: this layer has weights that the compile-time quantizer does not quantize yet "
+                  "(it does CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED). fix: fence it in the float graph, "
+                  "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+    if constexpr (layer_parts<N>::known) return quantized_layer<F, R, I, Options...>::node();
+  } else if constexpr (t == treatment::calibrated_output) {
+    using Q = typename with_output<N, Out>::type;
+    static_assert(check<!std::is_void_v<Q> && std::is_empty_v<N>, at_node<I, op>>,
+                  "qfence::quantize: the compile-time quantizer cannot give this op its output parameters yet. fix: "
+                  "fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+    if constexpr (!std::is_void_v<Q>) return Q{};
+  } else if constexpr (t == treatment::as_is) {
+    return F.template node<I>();
+  } else {
+    static_assert(check<false, at_node<I, op>>,
+                  "qfence::quantize: int8 CONCATENATION needs every input requantized to the output's parameters, "
+                  "which the compile-time quantizer does not do yet. fix: fence it in the float graph, "
+                  "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+  }
+}
+
+/// Every node of a float model must be float (or an integer input).
+template <const auto& F, int I>
+constexpr bool float_node() {
+  using T = typename model_of<F>::template node_output_type<I>;
+  return !T::quant::quantized;
+}
+
+}  // namespace detail::quantize_graph
+
+/// The int8 model of float model `Float` (a `constexpr` graph at namespace
+/// scope) with the ranges `Ranges` (one quant::real_range per node, by node
+/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>.
+template <const auto& Float, const auto& Ranges, class... Options>
+constexpr auto quantize(Options...) {
+  using M = detail::quantize_graph::model_of<Float>;
+  static_assert(std::size(Ranges) == static_cast<std::size_t>(M::node_count),
+                "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model, by "
+                "node index (what quant::ranges_header writes for this model); calibrate this model again");
+  return [&]<int... I>(std::integer_sequence<int, I...>) {
+    static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
+                  "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
+    using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
+                    decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
+    [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
+    return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END

@@ -1,0 +1,344 @@
+// The compile-time path of post-training quantization (quant/calibrate_graph.hpp,
+// quant/quantize_graph.hpp) against the runtime path (`qfence calibrate`,
+// `qfence quantize`): a float model described in C++ and its .tflite twin
+// give the same ranges, and the same ranges give the same int8 bytes.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfence.hpp"
+#include "qfence/quant/calibration.hpp"
+#include "qfence/quant/quantize_model.hpp"
+#include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/reader.hpp"
+#include "test_support.hpp"
+#include "tflite_test_models.hpp"
+
+namespace qf = qfence;
+namespace quant = qfence::quant;
+namespace runtime = qfence::runtime;
+namespace tfl = qtest::tfl;
+namespace fb = qfence::tflite::fb;
+
+namespace {
+
+/// A hash of (layer, index) to [-gain, gain): weights with no data file.
+template <std::size_t N>
+constexpr std::array<float, N> weights(std::uint32_t layer, float gain) {
+  std::array<float, N> w{};
+  for (std::size_t i = 0; i < N; ++i) {
+    std::uint32_t x = layer * 0x9E3779B9u ^ static_cast<std::uint32_t>(i + 1) * 0x85EBCA6Bu;
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    w[i] = gain * (static_cast<float>(x >> 8) / 8388608.0f - 1.0f);
+  }
+  return w;
+}
+
+inline constexpr auto conv1_w = weights<8 * 3 * 3 * 3>(1, 0.4f);
+inline constexpr auto conv1_b = weights<8>(2, 0.1f);
+inline constexpr auto dw_w = weights<3 * 3 * 8>(3, 0.5f);
+inline constexpr auto dw_b = weights<8>(4, 0.1f);
+inline constexpr auto pw_w = weights<8 * 8>(5, 0.5f);
+inline constexpr auto pw_b = weights<8>(6, 0.1f);
+inline constexpr auto fc_w = weights<10 * 8>(7, 0.8f);
+inline constexpr auto fc_b = weights<10>(8, 0.2f);
+
+template <class S> using f32 = qf::tensor<qf::f32, S>;
+
+// input -> conv 3x3/2 relu -> depthwise 3x3 relu6 -> conv 1x1 -> add (residual)
+//       -> max pool 2x2/2 -> mean -> fully connected -> softmax
+constexpr auto float_model =
+    qf::graph(qf::input<f32<qf::shape<1, 8, 8, 3>>>(),  // 0
+              qf::conv2d(qf::ref<0>, qf::make_constant<f32<qf::shape<8, 3, 3, 3>>>(conv1_w),
+                         qf::make_constant<f32<qf::shape<8>>>(conv1_b), qf::stride<2>, qf::fused_relu),  // 1
+              qf::depthwise_conv2d(qf::ref<1>, qf::make_constant<f32<qf::shape<1, 3, 3, 8>>>(dw_w),
+                                   qf::make_constant<f32<qf::shape<8>>>(dw_b), qf::fused_relu6),  // 2
+              qf::conv2d(qf::ref<2>, qf::make_constant<f32<qf::shape<8, 1, 1, 8>>>(pw_w),
+                         qf::make_constant<f32<qf::shape<8>>>(pw_b)),  // 3
+              qf::add(qf::ref<2>, qf::ref<3>),                          // 4
+              qf::max_pool2d(qf::ref<4>, qf::filter<2>, qf::stride<2>), // 5
+              qf::mean<1, 2>(qf::ref<5>),                               // 6
+              qf::fully_connected(qf::ref<6>, qf::make_constant<f32<qf::shape<10, 8>>>(fc_w),
+                                  qf::make_constant<f32<qf::shape<10>>>(fc_b)),  // 7
+              qf::softmax(qf::ref<7>))                                           // 8
+        .outputs(qf::ref<4>, qf::ref<8>);
+
+/// The same model as a .tflite file. Tensor of each node of float_model.
+constexpr std::array<int, 9> tensor_of_node{0, 3, 6, 9, 10, 11, 13, 16, 17};
+
+std::shared_ptr<const runtime::model> float_twin() {
+  using tfl::activation;
+  using tfl::bytes_of;
+  auto constant = [](std::vector<int> shape, const auto& values, std::string name) {
+    return tfl::constant(std::move(shape), bytes_of(std::vector<float>(values.begin(), values.end())), std::move(name));
+  };
+  tfl::model_spec m;
+  m.tensors = {activation({1, 8, 8, 3}, "input"),
+               constant({8, 3, 3, 3}, conv1_w, "conv1_w"),
+               constant({8}, conv1_b, "conv1_b"),
+               activation({1, 4, 4, 8}, "conv1"),
+               constant({1, 3, 3, 8}, dw_w, "dw_w"),
+               constant({8}, dw_b, "dw_b"),
+               activation({1, 4, 4, 8}, "dw"),
+               constant({8, 1, 1, 8}, pw_w, "pw_w"),
+               constant({8}, pw_b, "pw_b"),
+               activation({1, 4, 4, 8}, "pw"),
+               activation({1, 4, 4, 8}, "add"),
+               activation({1, 2, 2, 8}, "pool"),
+               tfl::constant({2}, bytes_of(std::vector<std::int32_t>{1, 2}), "axes", 2 /* INT32 */),
+               activation({1, 8}, "mean"),
+               constant({10, 8}, fc_w, "fc_w"),
+               constant({10}, fc_b, "fc_b"),
+               activation({1, 10}, "fc"),
+               activation({1, 10}, "softmax")};
+  auto op = [&](std::int32_t code, std::vector<int> in, int out, auto options) {
+    m.ops.push_back(tfl::op(code, 1, std::move(in), {out}));
+    m.ops.back().options = options;
+  };
+  using B = flatbuffers::FlatBufferBuilder;
+  using fb::BuiltinOptions;
+  op(3 /*CONV_2D*/, {0, 1, 2}, 3, [](B& b) {
+    return std::pair{BuiltinOptions::Conv2DOptions,
+                     fb::CreateConv2DOptions(b, 0 /*SAME*/, 2, 2, 1 /*RELU*/).Union()};
+  });
+  op(4 /*DEPTHWISE_CONV_2D*/, {3, 4, 5}, 6, [](B& b) {
+    return std::pair{BuiltinOptions::DepthwiseConv2DOptions,
+                     fb::CreateDepthwiseConv2DOptions(b, 0 /*SAME*/, 1, 1, 1, 3 /*RELU6*/)
+                         .Union()};
+  });
+  op(3 /*CONV_2D*/, {6, 7, 8}, 9, [](B& b) {
+    return std::pair{BuiltinOptions::Conv2DOptions, fb::CreateConv2DOptions(b, 0 /*SAME*/, 1, 1).Union()};
+  });
+  op(0 /*ADD*/, {6, 9}, 10,
+     [](B& b) { return std::pair{BuiltinOptions::AddOptions, fb::CreateAddOptions(b).Union()}; });
+  op(17 /*MAX_POOL_2D*/, {10}, 11, [](B& b) {
+    return std::pair{BuiltinOptions::Pool2DOptions, fb::CreatePool2DOptions(b, 1 /*VALID*/, 2, 2, 2, 2).Union()};
+  });
+  op(40 /*MEAN*/, {11, 12}, 13,
+     [](B& b) { return std::pair{BuiltinOptions::ReducerOptions, fb::CreateReducerOptions(b, false).Union()}; });
+  op(9 /*FULLY_CONNECTED*/, {13, 14, 15}, 16, [](B& b) {
+    return std::pair{BuiltinOptions::FullyConnectedOptions, fb::CreateFullyConnectedOptions(b).Union()};
+  });
+  op(25 /*SOFTMAX*/, {16}, 17,
+     [](B& b) { return std::pair{BuiltinOptions::SoftmaxOptions, fb::CreateSoftmaxOptions(b, 1.0f).Union()}; });
+  m.inputs = {0};
+  m.outputs = {10, 17};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+
+/// Sample k of the calibration data: smooth patterns in [-1, 1].
+float sample_value(std::size_t k, std::size_t i) {
+  return std::sin(0.37f * static_cast<float>(i) + 1.3f * static_cast<float>(k)) *
+         std::cos(0.11f * static_cast<float>(i * (k + 1)));
+}
+
+// The ranges a calibration of float_model wrote (quant::ranges_header), by
+// node; pooling and softmax take theirs from their rules.
+inline constexpr std::array<quant::real_range, 9> ranges{{{-1.0f, 1.0f},
+                                                          {0.0f, 2.5f},
+                                                          {0.0f, 2.0f},
+                                                          {-1.5f, 1.75f},
+                                                          {-1.25f, 3.0f},
+                                                          {0.0f, 0.0f},
+                                                          {-0.5f, 1.5f},
+                                                          {-3.0f, 2.5f},
+                                                          {0.0f, 0.0f}}};
+
+constexpr auto int8_model = qf::quantize<float_model, ranges>();
+
+/// A custom op with only a float function: fenced, or a table on request.
+struct gelu {
+  QFENCE_CUSTOM_OP(gelu)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  static float apply(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678f)); }
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
+  }
+};
+
+constexpr auto float_with_gelu = qf::graph(
+    qf::input<f32<qf::shape<1, 4, 4, 3>>>(),
+    qf::conv2d(qf::ref<0>, qf::make_constant<f32<qf::shape<8, 3, 3, 3>>>(conv1_w),
+               qf::make_constant<f32<qf::shape<8>>>(conv1_b)),
+    qf::custom<gelu>(qf::ref<1>),
+    qf::fully_connected(qf::ref<2>, qf::make_constant<f32<qf::shape<10, 8>>>(fc_w),
+                        qf::make_constant<f32<qf::shape<10>>>(fc_b)));
+inline constexpr std::array<quant::real_range, 4> gelu_ranges{{{-1.0f, 1.0f}, {-2.0f, 2.5f}, {-0.2f, 2.5f}, {-4.0f, 4.0f}}};
+
+constexpr auto fenced_gelu = qf::quantize<float_with_gelu, gelu_ranges>();
+constexpr auto tabulated_gelu = qf::quantize<float_with_gelu, gelu_ranges>(qf::use_table<gelu>);
+
+}  // namespace
+
+TEST_CASE("calibrate_graph sees what calibrate sees on the model's .tflite twin") {
+  constexpr std::size_t samples = 24;
+  const auto typed = quant::calibrate_graph(float_model, samples, [](std::size_t k, auto& arena) {
+    auto in = arena.template input<0>();
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = sample_value(k, i);
+    return std::optional<std::string>{};
+  });
+  struct twin_samples {
+    std::size_t size() const { return samples; }
+    std::optional<std::string> fill(std::size_t k, runtime::interpreter& interp) const {
+      auto in = interp.input<float>(0);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = sample_value(k, i);
+      return std::nullopt;
+    }
+  };
+  const quant::calibration_report report = quant::calibrate(float_twin(), twin_samples{});
+  CHECK(typed.samples == samples);
+  for (const quant::calibrator method : quant::all_calibrators) {
+    const auto r = typed.ranges(method);
+    const quant::calibration_report by = report.with_calibrator(method);
+    for (int node = 0; node < 9; ++node) {
+      CAPTURE(node);
+      CAPTURE(quant::calibrator_name(method));
+      const quant::tensor_calibration* t = by.find(tensor_of_node[static_cast<std::size_t>(node)]);
+      REQUIRE(t != nullptr);
+      CHECK(r[static_cast<std::size_t>(node)] == t->range);
+    }
+  }
+  // The header it writes reads back as the same floats.
+  const std::string header = quant::ranges_header(typed.ranges(), "calibrated");
+  CHECK(header.find("inline constexpr std::array<qfence::quant::real_range, 9> ranges{{") != std::string::npos);
+  CHECK(header.find("// node 8") != std::string::npos);
+}
+
+TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize` gives for the same ranges") {
+  using Q = decltype(int8_model);
+  // int8 model inputs; weights per channel for the convolutions, per tensor
+  // for FULLY_CONNECTED; softmax's fixed output; pooling keeps its input's.
+  using in_q = Q::input_type<0>::quant;
+  const quant::affine_params in = quant::asymmetric_params(ranges[0], -128, 127);
+  static_assert(Q::input_type<0>::type == qf::dtype::i8);
+  CHECK(in_q::scale == in.scale);
+  CHECK(in_q::zero_point == in.zero_point);
+  CHECK(Q::node_output_type<5>::quant::scale == Q::node_output_type<4>::quant::scale);
+  CHECK(Q::node_output_type<8>::quant::scale == 1.0f / 256.0f);
+  CHECK(Q::node_output_type<8>::quant::zero_point == -128);
+
+  // The runtime path with the same ranges (and no bias correction, which
+  // the compile-time quantizer does not apply).
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (int node = 0; node < 9; ++node) {
+    quant::tensor_calibration t;
+    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
+    t.range = ranges[static_cast<std::size_t>(node)];
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::int8;
+  options.bias_correction = false;
+  const auto twin = float_twin();
+  quant::quantized_model q = quant::quantize_int8(*twin, report, options);
+  REQUIRE(q.fences.empty());
+  const runtime::tensor& conv_weights = q.model.tensors[static_cast<std::size_t>(q.model.operations[0].inputs[1])];
+  using conv1 = qf::detail::quantize_graph::quantized_layer<float_model, ranges, 1>;
+  CHECK(conv_weights.quant.scales == std::vector<float>(conv1::scales.begin(), conv1::scales.end()));
+  runtime::interpreter interp(std::move(q.model));
+
+  auto arena = qtest::heap_arena<Q>();
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(3 * 64, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    int8_model.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    const auto add = arena->output<0>();
+    const auto probabilities = arena->output<1>();
+    CHECK(std::vector<std::int8_t>(add.begin(), add.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
+    CHECK(std::vector<std::int8_t>(probabilities.begin(), probabilities.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(1).begin(), interp.output<std::int8_t>(1).end()));
+  }
+}
+
+TEST_CASE("qfence::quantize fences a custom op, or gives it a table with the fence's bytes") {
+  using fenced = decltype(fenced_gelu);
+  using tabulated = decltype(tabulated_gelu);
+  // Fenced: the custom op computes in float, its output quantized with its
+  // calibrated range where the int8 FULLY_CONNECTED reads it.
+  static_assert(fenced::node_output_type<2>::type == qf::dtype::f32);
+  static_assert(fenced::output_type<0>::type == qf::dtype::i8);
+  static_assert(tabulated::node_output_type<2>::type == qf::dtype::i8);
+  const quant::affine_params gelu_out = quant::asymmetric_params(gelu_ranges[2], -128, 127);
+  CHECK(tabulated::node_output_type<2>::quant::scale == gelu_out.scale);
+  CHECK(tabulated::node_output_type<2>::quant::zero_point == gelu_out.zero_point);
+  // No float island: the table's model needs less memory.
+  CHECK(tabulated::arena_bytes < fenced::arena_bytes);
+  auto a = qtest::heap_arena<fenced>();
+  auto b = qtest::heap_arena<tabulated>();
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(48, seed, -128, 127);
+    std::ranges::copy(x, a->input<0>().begin());
+    std::ranges::copy(x, b->input<0>().begin());
+    fenced_gelu.invoke(*a);
+    tabulated_gelu.invoke(*b);
+    CHECK(std::vector<std::int8_t>(a->output<0>().begin(), a->output<0>().end()) ==
+          std::vector<std::int8_t>(b->output<0>().begin(), b->output<0>().end()));
+  }
+}
+
+namespace {
+// The same model with node 3's range four times too narrow: its outputs clip.
+inline constexpr std::array<quant::real_range, 9> narrow_ranges = [] {
+  auto r = ranges;
+  r[3] = {r[3].min / 4, r[3].max / 4};
+  return r;
+}();
+constexpr auto clipping_model = qf::quantize<float_model, narrow_ranges>();
+
+std::optional<std::string> fill_sample(std::size_t k, qf::arena<std::remove_cvref_t<decltype(float_model)>>& arena) {
+  auto in = arena.input<0>();
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = sample_value(k, i);
+  return std::nullopt;
+}
+}  // namespace
+
+TEST_CASE("debug_graph says which node loses the accuracy, and how") {
+  const auto good = quant::debug_graph(float_model, int8_model, 16, fill_sample);
+  const auto bad = quant::debug_graph(float_model, clipping_model, 16, fill_sample);
+  REQUIRE(good.size() == 8);  // every node but the input
+  REQUIRE(bad.size() == 8);
+  CHECK(good[0].op_index == 1);
+  CHECK(good[0].op == std::string("conv2d"));
+  CHECK(good[2].op_index == 3);
+  for (const auto& l : good) {
+    CAPTURE(l.op_index);
+    CHECK_FALSE(l.fenced);
+    CHECK(l.values > 0);
+    CHECK(l.clipped < 0.01);
+  }
+  // The first two layers are the same model in both; node 3 is where the
+  // narrow range cuts: its clipping share and its error jump there.
+  CHECK(bad[0].sqnr_db == good[0].sqnr_db);
+  CHECK(bad[1].sqnr_db == good[1].sqnr_db);
+  CHECK(bad[2].clipped > 0.02);
+  CHECK(bad[2].sqnr_db < good[2].sqnr_db - 10);
+  CHECK(std::ranges::min_element(bad, {}, &quant::layer_error::sqnr_db)->op_index == 3);
+  CHECK(good[0].sqnr_db > 25);
+  // A fenced node is marked so.
+  const auto fenced = quant::debug_graph(float_with_gelu, fenced_gelu, 4, [](std::size_t k, auto& arena) {
+    auto in = arena.template input<0>();
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = sample_value(k, i);
+    return std::optional<std::string>{};
+  });
+  REQUIRE(fenced.size() == 3);
+  CHECK(fenced[1].fenced);
+  CHECK_FALSE(fenced[0].fenced);
+}
