@@ -11786,6 +11786,19 @@ inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int3
                                       input_offset, filter_offset);
 }
 
+/// Int16x8 depthwise convolution (TFLM reference_integer_ops::
+/// DepthwiseConvPerChannel for int16 activations): int8 weights, 64-bit
+/// accumulation and bias (TFLM takes int64 only; the int32 one the rule
+/// also accepts is widened), input and output zero points 0.
+template <class Bias, class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
+                             const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                             int_range act, std::int16_t* output) noexcept {
+  depthwise_conv2d_loop<std::int64_t>(geometry, input, filter,
+                                      requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                                      std::int64_t{0});
+}
+
 }  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
@@ -11819,54 +11832,72 @@ inline void fully_connected(const Geometry& geometry, const float* input,
     }
 }
 
-/// The 8-bit accumulation loop shared by both rescalings: hands each output
-/// element's int32 accumulator (bias included) to `rescale(unit, acc)`, which
-/// returns the value before the output offset and clamp.
-template <class T, class TW, class Rescale, class Geometry>
+/// The accumulation loop shared by both rescalings: hands each output
+/// element's accumulator (bias included) to `rescale(unit, acc)`, which
+/// returns the value before the output offset and clamp. The accumulator
+/// has the bias's type, as in TFLM's kernels: int32 for 8-bit layers, int64
+/// or int32 for int16x8 ones (TFLM's requires_int32_accum). An int32 sum of
+/// int16 products can leave int32 in a large layer (undefined behaviour in
+/// TFLM's reference); here it wraps as two's-complement hardware does.
+template <class Acc, class T, class TW, class Rescale, class Geometry>
 inline void fully_connected_loop(const Geometry& geometry, const T* input,
                                  std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                 const std::int32_t* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
+                                 const Acc* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
                                  T* output) noexcept {
   const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
+  const auto add = [](Acc a, std::int64_t b) {
+    if constexpr (std::is_same_v<Acc, std::int32_t>)
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+    else
+      return a + b;
+  };
   for (int b = 0; b < batches; ++b)
     for (int o = 0; o < output_depth; ++o) {
-      std::int32_t acc = 0;
+      Acc acc = 0;
       for (int d = 0; d < accum_depth; ++d)
-        acc += (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
-               (std::int32_t{input[b * accum_depth + d]} + input_offset);
-      if (bias != nullptr) acc += bias[o];
+        acc = add(acc, (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+                           (std::int32_t{input[b * accum_depth + d]} + input_offset));
+      if (bias != nullptr) acc = add(acc, bias[o]);
       output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
     }
 }
 
-/// Int8 (per-tensor or per-channel weights) and legacy uint8 (weight zero
-/// point) fully connected layers.
-template <class T, class TW, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+/// Int8 (per-tensor or per-channel weights), legacy uint8 (weight zero
+/// point) and int16x8 (int16 activations, int8 weights, int64 or int32
+/// bias: TFLM reference_integer_ops::FullyConnected[PerChannel]) fully
+/// connected layers. An int64 accumulator is rescaled by TFLite's 64-bit
+/// MultiplyByQuantizedMultiplier, an int32 one by the 32-bit one.
+template <class T, class TW, class Bias, class Geometry>
+  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
 inline void fully_connected(const Geometry& geometry, const T* input,
                             std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                            const std::int32_t* bias, const quantized_multiplier* multipliers, int multiplier_stride,
+                            const Bias* bias, const quantized_multiplier* multipliers, int multiplier_stride,
                             std::int32_t output_offset, int_range act, T* output) noexcept {
   fully_connected_loop(
       geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, std::int32_t acc) { return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]); },
+      [&](int o, Bias acc) {
+        if constexpr (std::is_same_v<Bias, std::int64_t>)
+          return multiply_by_quantized_multiplier_wide(acc, multipliers[o * multiplier_stride]);
+        else
+          return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]);
+      },
       output_offset, act, output);
 }
 
 /// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
-/// the int32 accumulator times the real scale in double,
+/// the accumulator times the real scale in double,
 /// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
-/// multiplier. `scales` holds one effective scale per unit (stride 1) or one
-/// for all (stride 0).
-template <class T, class TW, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TW) == 1)
+/// multiplier (TFLite's int16x8 FULLY_CONNECTED rescales so too). `scales`
+/// holds one effective scale per unit (stride 1) or one for all (stride 0).
+template <class T, class TW, class Bias, class Geometry>
+  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
 inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
                                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                           const std::int32_t* bias, const double* scales, int scale_stride,
+                                           const Bias* bias, const double* scales, int scale_stride,
                                            std::int32_t output_offset, int_range act, T* output) noexcept {
   fully_connected_loop(
       geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, std::int32_t acc) {
+      [&](int o, Bias acc) {
         return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
       },
       output_offset, act, output);
@@ -12388,7 +12419,8 @@ QFENCE_EXACT_FLOAT_END
 // qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
 // DEPTHWISE_CONV_2D.
 //
-// Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
+// Operands: 0 input [N, H, W, C] (f32, i8, u8, or i16 of the int16x8
+// scheme with int8 weights and an int64 (or int32) bias), 1 weights [1, KH, KW, OC]
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
 // A f32 input takes f32 weights, or symmetric i8 ones with a f32 bias and
 // output: TFLite's hybrid kernel (dynamic-range models).
@@ -12400,7 +12432,7 @@ namespace qfence {
 
 constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
                                             const optional_desc& bias, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
   QFENCE_RULE_TRY(rules::check_conv_options(a));
   const std::int64_t in_c = in.dim(3), out_c = w.dim(3);
@@ -12516,6 +12548,11 @@ struct depthwise_conv2d_node {
                                            out);
       } else if constexpr (Input::type == dtype::f32) {
         reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: TFLM's DepthwiseConvPerChannel for int16
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr,
+                                    multipliers.data(), output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -12684,8 +12721,9 @@ QFENCE_EXACT_FLOAT_END
 // qfence/rules/fully_connected.hpp: the type and shape rule of
 // FULLY_CONNECTED.
 //
-// Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
-// shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
+// Operands: 0 input (f32, i8, u8, or i16 of the int16x8 scheme with int8
+// weights and an int64 or int32 bias; read as rows of K elements whatever
+// its shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
 // takes f32 weights, or symmetric i8 ones (per tensor or per unit) with a
 // f32 bias and output: TFLite's hybrid kernel (dynamic-range models). Output
 // [rows, units], or the input's shape with the last dimension replaced by
@@ -12706,7 +12744,7 @@ struct fully_connected_attrs {
 constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const tensor_desc& in,
                                            const tensor_desc& w, const optional_desc& bias,
                                            const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (!a.fused_supported || !rules::plain_activation(a.fused) || !a.default_weights_format)
     return rule_fail(rule_error::bad_option, output_operand);
   const std::int64_t units = w.dim(0), depth = w.dim(1);
@@ -16072,6 +16110,38 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::leaky_relu:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
+      p.quantizable = false;
+      break;
+  }
+  return p;
+}
+
+/// How the int16x8 scheme treats an op: as int8 does, where qfence has the
+/// op's int16x8 kernel (its rule accepts int16 activations); fenced
+/// elsewhere. TFLite has more int16x8 kernels than these (MUL, MEAN,
+/// AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC, TANH, ...).
+constexpr op_property int16x8_property(runtime::op_code code) {
+  using runtime::op_code;
+  op_property p = int8_property(code);
+  switch (code) {
+    case op_code::conv_2d:
+    case op_code::depthwise_conv_2d:
+    case op_code::fully_connected:
+    case op_code::transpose_conv:
+    case op_code::add:
+    case op_code::sub:
+    case op_code::relu:
+    case op_code::relu6:
+    case op_code::leaky_relu:
+    case op_code::max_pool_2d:
+    case op_code::maximum:
+    case op_code::minimum:
+    case op_code::pad:
+    case op_code::reshape:
+    case op_code::resize_bilinear:
+    case op_code::arg_max:
+      break;
+    default:
       p.quantizable = false;
       break;
   }

@@ -131,8 +131,8 @@ void kernel_parameters() {
     const auto w = filled<std::int8_t>(1000 * 1024, 4);
     std::vector<std::int8_t> out(1000);
     compare("fully_connected 1024->1000 i8", 1024.0 * 1000,
-            [&] { ref::fully_connected(kn::fixed<g>{}, in.data(), 128, w.data(), 0, nullptr, mults.data(), 0, -128, act, out.data()); },
-            [&] { ref::fully_connected(opaque(g), in.data(), 128, w.data(), 0, nullptr, mults.data(), 0, -128, act, out.data()); });
+            [&] { ref::fully_connected(kn::fixed<g>{}, in.data(), 128, w.data(), 0, static_cast<const std::int32_t*>(nullptr), mults.data(), 0, -128, act, out.data()); },
+            [&] { ref::fully_connected(opaque(g), in.data(), 128, w.data(), 0, static_cast<const std::int32_t*>(nullptr), mults.data(), 0, -128, act, out.data()); });
   }
   {
     static constexpr auto g = qf::make_window_geometry(1, 28, 28, 64, 128, 1, 1, 1, 1, 1, 1, qf::padding::same);

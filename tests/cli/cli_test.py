@@ -226,6 +226,15 @@ def main():
             check(r.returncode == 0 and 'wrote' in r.stdout, f'quantize --scheme {scheme}: {r.stderr.strip()[-300:]}')
             r = run('quantize', valid, '--scheme', scheme, '--fence', 'ADD', '-o', tmp / 'x.tflite')
             check(r.returncode == 2 and 'applies to --scheme int8' in r.stderr, f'{scheme} --fence: exit 2')
+        # int16x8: int16 activations; --io must name the scheme's integer type.
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int16x8', '--io', 'int16', '-o', tmp / 'i16.tflite')
+        check(r.returncode == 0 and 'wrote' in r.stdout, f'quantize --scheme int16x8: {r.stderr.strip()[-300:]}')
+        r = run('inspect', tmp / 'i16.tflite')
+        check(r.returncode == 0 and 'i16' in r.stdout, f'inspect the int16x8 model: {r.stdout[-300:]}')
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int16x8', '--io', 'int8', '-o', tmp / 'x.tflite')
+        check(r.returncode == 2 and 'does not fit --scheme int16x8' in r.stderr, f'int16x8 --io int8: exit 2 ({r.stderr.strip()})')
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int4', '-o', tmp / 'x.tflite')
+        check(r.returncode == 2 and "unknown --scheme 'int4'" in r.stderr, f'--scheme int4: exit 2 ({r.stderr.strip()})')
         r = run('quantize', valid, '--calib', calib, '--min-elements', '4', '-o', tmp / 'x.tflite')
         check(r.returncode == 2 and '--min-elements applies to --scheme dynamic' in r.stderr, 'int8 --min-elements: exit 2')
         for bad in ('abc', '1,2', '1,,2'):

@@ -255,7 +255,7 @@ TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float 
   CHECK_NOTHROW(quant::check_runs(m));
   // With int8 I/O the model reads and writes int8 itself.
   quant::quantize_options io8;
-  io8.inputs = io8.outputs = quant::io_type::int8;
+  io8.inputs = io8.outputs = quant::io_type::integer;
   const quant::quantized_model q8 = quant::quantize_int8(*model, report, io8);
   CHECK(q8.model.operations.size() == 1);
   CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.inputs[0])].type == dtype::i8);

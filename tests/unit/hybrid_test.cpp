@@ -20,6 +20,7 @@
 #include "qfence/quant/dynamic_range.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "qfence/tflite/writer.hpp"
+#include "golden_file.hpp"
 #include "tflite_test_models.hpp"
 
 using namespace qfence;
@@ -27,27 +28,6 @@ namespace tfl = qtest::tfl;
 namespace fb = qfence::tflite::fb;
 
 namespace {
-
-/// Reads the golden file's little-endian records in order.
-struct reader {
-  std::vector<char> bytes;
-  std::size_t at = 0;
-  std::int32_t i32() {
-    std::int32_t v;
-    REQUIRE(at + 4 <= bytes.size());
-    std::memcpy(&v, bytes.data() + at, 4);
-    at += 4;
-    return v;
-  }
-  template <class T>
-  std::vector<T> array(std::size_t n) {
-    std::vector<T> v(n);
-    REQUIRE(at + n * sizeof(T) <= bytes.size());
-    std::memcpy(v.data(), bytes.data() + at, n * sizeof(T));
-    at += n * sizeof(T);
-    return v;
-  }
-};
 
 tfl::tensor_spec int8_weights(std::vector<int> shape, const std::vector<std::int8_t>& w, const std::vector<float>& scales) {
   tfl::tensor_spec t = tfl::constant(std::move(shape), tfl::bytes_of(w), "weights", 9 /*INT8*/);
@@ -78,10 +58,7 @@ std::size_t bit_differences(const std::vector<float>& a, const std::vector<float
 }  // namespace
 
 TEST_CASE("hybrid FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D give TFLite's outputs bit for bit") {
-  std::ifstream file(QFENCE_TEST_DATA "/hybrid_goldens.bin", std::ios::binary);
-  REQUIRE_MESSAGE(file.good(), "tests/data/hybrid_goldens.bin is missing");
-  reader r{{std::istreambuf_iterator<char>(file), {}}};
-  REQUIRE(std::string(r.bytes.data(), 6) == "QFHYB1");
+  auto r = qtest::golden_file::open(QFENCE_TEST_DATA "/hybrid_goldens.bin", "QFHYB1");
   r.at = 8;
   const int cases = r.i32();
   CHECK(cases == 24);

@@ -240,7 +240,7 @@ TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize`
     report.tensors.push_back(t);
   }
   quant::quantize_options options;
-  options.inputs = options.outputs = quant::io_type::int8;
+  options.inputs = options.outputs = quant::io_type::integer;
   options.bias_correction = false;
   const auto twin = float_twin();
   quant::quantized_model q = quant::quantize_int8(*twin, report, options);

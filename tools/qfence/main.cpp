@@ -2,7 +2,7 @@
 //
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
 //   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
-//   qfence quantize FLOAT.tflite --calib DIR --scheme int8 [--calibrator NAME] -o OUT.tflite
+//   qfence quantize FLOAT.tflite --calib DIR --scheme int8|int16x8 [--calibrator NAME] -o OUT.tflite
 //   qfence quantize FLOAT.tflite --scheme float16|dynamic [--calib DIR] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
 //   qfence dequantize QUANT.tflite -o FLOAT.tflite
@@ -61,14 +61,17 @@ constexpr const char* usage_text =
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
-    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|float16|dynamic] [--calibrator NAME|auto]\n"
-    "           [--fence OP|#INDEX]... [--no-fences] [--io float|int8] [--calib-from-model]\n"
+    "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|int16x8|float16|dynamic]\n"
+    "           [--calibrator NAME|auto] [--fence OP|#INDEX]... [--no-fences] [--io float|int8|int16]\n"
+    "           [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
-    "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op) and\n"
-    "      writes a .tflite that TFLite, TFLM and qfence run. Ops without an int8 kernel, and\n"
-    "      those named by --fence (op type or operator index), stay float behind DEQUANTIZE/\n"
-    "      QUANTIZE (one line per fence); --no-fences makes that an error. --io int8: the model\n"
-    "      reads and writes int8 (default float32). --calib-from-model: take the ranges from\n"
+    "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op;\n"
+    "      int16x8: int16 activations with zero point 0, int8 weights, int64 biases) and\n"
+    "      writes a .tflite that TFLite, TFLM and qfence run. Ops without a kernel for the\n"
+    "      scheme, and those named by --fence (op type or operator index), stay float behind\n"
+    "      DEQUANTIZE/QUANTIZE (one line per fence); --no-fences makes that an error. --io int8\n"
+    "      (int16 for int16x8): the model reads and writes integers (default float32).\n"
+    "      --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
     "      every calibrator's model runs on the calibration samples, the best output SQNR wins.\n"
     "      float16: float constants stored as float16 behind DEQUANTIZEs (half the weight bytes,\n"
@@ -383,7 +386,7 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--calibrator" || a == "--fence" || a == "--no-fences" || a == "--calib-from-model" || a == "--io")
-      throw usage_error("quantize: " + a + " applies to --scheme int8; " + scheme + " keeps every activation float, so "
+      throw usage_error("quantize: " + a + " applies to --scheme int8 and int16x8; " + scheme + " keeps every activation float, so "
                         "it has no ranges to calibrate and nothing to fence");
     if (a == "--min-elements") {
       if (scheme != "dynamic") throw usage_error("quantize: --min-elements applies to --scheme dynamic");
@@ -420,7 +423,7 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
 }
 
 int quantize_command(const std::vector<std::string>& args) {
-  std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto";
+  std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto", io = "float";
   std::optional<quant::image_normalization> normalization;
   bool from_model = false;
   quant::calibration_options calibration;
@@ -436,9 +439,9 @@ int quantize_command(const std::vector<std::string>& args) {
     else if (a == "--calib-from-model") from_model = true;
     else if (a == "--min-elements") (void)flag_value(args, i);  // --scheme dynamic: read by weight_only_command
     else if (a == "--io") {
-      const std::string v = flag_value(args, i);
-      if (v != "float" && v != "int8") throw usage_error("--io takes float or int8, not '" + v + "'");
-      options.inputs = options.outputs = v == "int8" ? quant::io_type::int8 : quant::io_type::float32;
+      io = flag_value(args, i);
+      if (io != "float" && io != "int8" && io != "int16")
+        throw usage_error("--io takes float, int8 (--scheme int8) or int16 (--scheme int16x8), not '" + io + "'");
     } else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
     else if (a.starts_with("-")) throw usage_error("quantize: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
@@ -451,9 +454,18 @@ int quantize_command(const std::vector<std::string>& args) {
     throw usage_error("quantize: --min-elements applies to --scheme dynamic");
   if (calib_dir.empty() == !from_model)
     throw usage_error("quantize: give calibration data (--calib DIR) or --calib-from-model, one of them");
-  if (scheme != "int8")
-    throw usage_error("quantize: --scheme " + scheme + " is not implemented yet; int8, float16 and dynamic are "
-                      "(int16x8 is planned)");
+  if (scheme != "int8" && scheme != "int16x8")
+    throw usage_error("quantize: unknown --scheme '" + scheme + "'; the schemes are int8, int16x8, dynamic, float16");
+  options.activations = scheme == "int16x8" ? dtype::i16 : dtype::i8;
+  // The mse and entropy calibrators weigh clipping against the rounding
+  // error of the levels the range is cut into: 65536 for int16.
+  if (scheme == "int16x8") calibration.observer.levels = 65536;
+  if (io != "float") {
+    if (io != (scheme == "int16x8" ? "int16" : "int8"))
+      throw usage_error("quantize: --io " + io + " does not fit --scheme " + scheme + "; its integer inputs and outputs are " +
+                        (scheme == "int16x8" ? "int16" : "int8"));
+    options.inputs = options.outputs = quant::io_type::integer;
+  }
   const bool automatic = calibrator_choice == "auto";
   if (!automatic) calibration.observer.method = parse_calibrator(calibrator_choice);
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
@@ -469,7 +481,7 @@ int quantize_command(const std::vector<std::string>& args) {
   }
   for (const auto& w : report.warnings) std::cerr << "qfence: warning: " << w << "\n";
   auto quantize_with = [&](const quant::calibration_report& r) {
-    quant::quantized_model q = quant::quantize_int8(*model, r, options);
+    quant::quantized_model q = quant::quantize_full_integer(*model, r, options);
     quant::check_runs(q.model);
     return q;
   };

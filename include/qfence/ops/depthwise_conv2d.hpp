@@ -115,6 +115,11 @@ struct depthwise_conv2d_node {
                                            out);
       } else if constexpr (Input::type == dtype::f32) {
         reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr, act, out);
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: TFLM's DepthwiseConvPerChannel for int16
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        reference::depthwise_conv2d(kernels::fixed<geometry>{}, in, self.weights_data.data, bias_ptr,
+                                    multipliers.data(), output::quant::zero_point, act, out);
       } else {
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();

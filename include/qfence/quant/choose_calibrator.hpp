@@ -31,7 +31,7 @@ struct calibrator_choice {
   quantized_model model;                 ///< and its int8 model
 };
 
-/// Tries every calibrator of `report` (quantize_int8 with `options`) on
+/// Tries every calibrator of `report` (quantize_full_integer with `options`) on
 /// `samples` and keeps the best output SQNR.
 template <sample_source Source>
 calibrator_choice choose_calibrator(const std::shared_ptr<const runtime::model>& f, const calibration_report& report,
@@ -41,7 +41,7 @@ calibrator_choice choose_calibrator(const std::shared_ptr<const runtime::model>&
   double best = -std::numeric_limits<double>::infinity();
   for (const calibrator c : all_calibrators) {
     calibration_report r = report.with_calibrator(c);
-    quantized_model candidate = quantize_int8(*f, r, options);
+    quantized_model candidate = quantize_full_integer(*f, r, options);
     runtime::interpreter run(std::make_shared<const runtime::model>(candidate.model.borrowed_copy()));
     const output_agreement a = compare_outputs(reference, run, samples);
     choice.trials.push_back({c, a});

@@ -60,7 +60,8 @@ inline std::vector<float> real_values(const runtime::tensor& t, std::span<const 
 }
 
 /// Gives `candidate` the inputs `reference` (a float model) holds: copied,
-/// or quantized with the candidate's input parameters when it reads int8.
+/// or quantized with the candidate's input parameters when it reads
+/// integers (int8, uint8, int16).
 inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& candidate) {
   if (reference.input_count() != candidate.input_count())
     throw runtime::model_error("the two models have different numbers of inputs (" +
@@ -88,6 +89,9 @@ inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& c
     } else if (t.type == dtype::u8) {
       reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
                           candidate.input<std::uint8_t>(k).data());
+    } else if (t.type == dtype::i16) {
+      reference::quantize(static_cast<std::int64_t>(in.size()), in.data(), t.quant.scale(), t.quant.zero_point(),
+                          candidate.input<std::int16_t>(k).data());
     } else {
       throw runtime::model_error("input " + std::to_string(k) + " of dtype " + std::string(name(t.type)) +
                                  " cannot take float samples");

@@ -2,7 +2,7 @@
 // the int8 model reaches a target output SQNR (`qfence debug --suggest`),
 // every suggestion verified by quantizing again.
 //
-// Greedy, on measurements only. Start from the model quantize_int8 makes
+// Greedy, on measurements only. Start from the model quantize_full_integer makes
 // with the given ranges. At each step:
 //   1. the debugger measures every layer on the samples; a layer's own
 //      loss is its SQNR drop, the SQNR of its input minus that of its
@@ -102,7 +102,7 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
                                 int max_fences = 8, int candidates = 6) {
   runtime::interpreter reference(f);
   auto quantized_with = [&](const quantize_options& o) {
-    return std::make_shared<const runtime::model>(quantize_int8(*f, ranges, o).model);
+    return std::make_shared<const runtime::model>(quantize_full_integer(*f, ranges, o).model);
   };
   auto output_sqnr = [&](const std::shared_ptr<const runtime::model>& q) {
     runtime::interpreter run(q);

@@ -143,6 +143,38 @@ constexpr op_property int8_property(runtime::op_code code) {
   return p;
 }
 
+/// How the int16x8 scheme treats an op: as int8 does, where qfence has the
+/// op's int16x8 kernel (its rule accepts int16 activations); fenced
+/// elsewhere. TFLite has more int16x8 kernels than these (MUL, MEAN,
+/// AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC, TANH, ...).
+constexpr op_property int16x8_property(runtime::op_code code) {
+  using runtime::op_code;
+  op_property p = int8_property(code);
+  switch (code) {
+    case op_code::conv_2d:
+    case op_code::depthwise_conv_2d:
+    case op_code::fully_connected:
+    case op_code::transpose_conv:
+    case op_code::add:
+    case op_code::sub:
+    case op_code::relu:
+    case op_code::relu6:
+    case op_code::leaky_relu:
+    case op_code::max_pool_2d:
+    case op_code::maximum:
+    case op_code::minimum:
+    case op_code::pad:
+    case op_code::reshape:
+    case op_code::resize_bilinear:
+    case op_code::arg_max:
+      break;
+    default:
+      p.quantizable = false;
+      break;
+  }
+  return p;
+}
+
 /// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
 /// type rules state them.
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {

@@ -54,10 +54,13 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::conv_2d: return i16 ? 4 : 3;
     case op_code::depthwise_conv_2d: return i16 ? 5 : 3;
     case op_code::fully_connected:
-      if (i16) return 7;
+      // op_version.cc's order: version 7 is int16 weights, which qfence never
+      // writes; int16x8 with int8 weights falls through to the generic cases
+      // (11 only when quantized_bias_type is set, which qfence does not set).
+      if (i16 && type_of(1) == dtype::i16) return 7;
       if (op.inputs.size() == 2 || (op.inputs.size() == 3 && op.inputs[2] < 0)) return 6;
       if (op.options.keep_num_dims) return 5;
-      return 4;
+      return i8 ? 4 : 1;
     case op_code::transpose_conv:
       if (op.options.raw_activation != 0) return 4;
       return op.inputs.size() == 4 && op.inputs[3] >= 0 ? 3 : 2;

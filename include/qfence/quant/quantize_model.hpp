@@ -1,15 +1,16 @@
 // qfence/quant/quantize_model.hpp: post-training quantization of a float
 // model on the runtime path (`qfence quantize`): a calibrated float model in,
-// a full-int8 model out, written by tflite/writer.hpp.
+// a full-integer model out, written by tflite/writer.hpp.
 //
-// The scheme is TFLite's full-integer quantization: int8 activations,
-// asymmetric, with the calibrated ranges; int8 weights, symmetric, per
+// The schemes are TFLite's full-integer quantization: int8 activations,
+// asymmetric, with the calibrated ranges (or, int16x8, int16 activations,
+// symmetric with zero point 0, and int64 biases); int8 weights, symmetric, per
 // channel for convolutions (per tensor for fully connected, as TFLite's
 // converter writes them); int32 biases at input scale x weight scale; the
 // parameters of softmax, logistic and tanh fixed; ops that move values
 // without rescaling them keep their input's parameters (op_property.hpp).
 //
-// Fences: an op with no int8 kernel, or one the caller names, is fenced:
+// Fences: an op with no kernel for the scheme, or one the caller names, is fenced:
 // it stays float, and its borders get DEQUANTIZE (int8 -> float) before and
 // QUANTIZE (float -> int8, with the calibrated parameters) after. Adjacent
 // fenced ops share float tensors with no conversion between them. Every
@@ -17,9 +18,9 @@
 // error that names the op.
 //
 // The model's inputs and outputs stay float32 unless asked otherwise (then
-// the model reads and writes int8 directly), and keep their names: a float
-// input gets a QUANTIZE into an int8 copy named "<name>_int8", a float
-// output a DEQUANTIZE from one.
+// the model reads and writes int8 or int16 directly), and keep their names: a
+// float input gets a QUANTIZE into an integer copy named "<name>_int8" (or
+// "_int16"), a float output a DEQUANTIZE from one.
 //
 // The result is prepared by the interpreter before it is returned, so every
 // op's type rule has checked it: a model this returns runs in qfence.
@@ -29,7 +30,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,9 +50,15 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
 
-enum class io_type { float32, int8 };
+/// A quantized model's inputs and outputs: float (with QUANTIZE and
+/// DEQUANTIZE inside the model), or the scheme's integer type (int8, or
+/// int16 for int16x8).
+enum class io_type { float32, integer };
 
 struct quantize_options {
+  /// The activations' type: int8 (full int8), or int16 (int16x8: int16
+  /// activations, symmetric with zero point 0, int8 weights, int64 biases).
+  dtype activations = dtype::i8;
   io_type inputs = io_type::float32;
   io_type outputs = io_type::float32;
   /// Ops to keep in float besides those without an int8 kernel: an op type
@@ -59,7 +68,8 @@ struct quantize_options {
   bool forbid_fences = false;
   /// Custom elementwise ops (by name) that the runtime runs on int8 as a
   /// table of their float function (runtime::prepare_elementwise): kept
-  /// int8, with a calibrated output, instead of fenced.
+  /// int8, with a calibrated output, instead of fenced (int8 only: int16
+  /// tables are not there yet).
   std::vector<std::string> tabulate;
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
@@ -242,8 +252,8 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   plan.integer_op.assign(f.operations.size(), false);
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     const auto& op = f.operations[k];
-    plan.property[k] = int8_property(op.code);
-    if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
+    plan.property[k] = options.activations == dtype::i16 ? int16x8_property(op.code) : int8_property(op.code);
+    if (options.activations == dtype::i8 && op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
         std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
       plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
     if (!float_operands(op)) {
@@ -266,7 +276,9 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
         std::find(options.fence.begin(), options.fence.end(), "#" + std::to_string(op.index)) != options.fence.end())
       why = "fenced on request";
     else if (!plan.property[k].quantizable)
-      why = op.is_custom() ? "custom op with no quantized kernel" : "qfence has no int8 kernel for it";
+      why = op.is_custom() ? "custom op with no quantized kernel"
+                           : std::string("qfence has no ") + (options.activations == dtype::i16 ? "int16x8" : "int8") +
+                                 " kernel for it";
     else if (unranged >= 0)
       why = "tensor " + std::to_string(unranged) + " has no range (float in the model it came from)";
     if (why.empty()) continue;
@@ -279,11 +291,23 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   return plan;
 }
 
-/// Full-int8 quantization of float model `f` with the ranges of `ranges`
-/// (quant/calibration.hpp).
-inline quantized_model quantize_int8(const runtime::model& f, const calibration_report& ranges,
-                                     const quantize_options& options = {}) {
+/// Full-integer quantization of float model `f` with the ranges of `ranges`
+/// (quant/calibration.hpp): full int8, or int16x8 with
+/// options.activations = dtype::i16.
+inline quantized_model quantize_full_integer(const runtime::model& f, const calibration_report& ranges,
+                                             const quantize_options& options = {}) {
   using runtime::op_code;
+  const dtype act_type = options.activations;
+  if (act_type != dtype::i8 && act_type != dtype::i16)
+    throw std::invalid_argument("quantize_full_integer: activations must be int8 or int16");
+  const bool int16x8 = act_type == dtype::i16;
+  const std::string int_name = int16x8 ? "int16" : "int8";
+  // An activation's parameters from its range: asymmetric int8, or
+  // symmetric int16 with zero point 0 (TFLite's int16x8).
+  auto params_for = [&](real_range r) {
+    return int16x8 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
+  };
+  const std::int64_t qmin = int16x8 ? -32768 : -128, qmax = int16x8 ? 32767 : 127;
   const std::size_t tensor_count = f.tensors.size();
   auto is_activation = [&](int t) {
     if (t < 0) return false;
@@ -300,14 +324,14 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
   result.fences = plan.lines;
 
   // 2. Where each activation is produced and consumed: float or int8.
-  enum domain : std::uint8_t { none = 0, in_float = 1, in_int8 = 2 };
+  enum domain : std::uint8_t { none = 0, in_float = 1, in_int = 2 };  // in_int: the scheme's integer type
   std::vector<std::uint8_t> produced(tensor_count, none), needed(tensor_count, none);
   for (int t : f.inputs)
-    if (is_activation(t)) produced[static_cast<std::size_t>(t)] = options.inputs == io_type::float32 ? in_float : in_int8;
+    if (is_activation(t)) produced[static_cast<std::size_t>(t)] = options.inputs == io_type::float32 ? in_float : in_int;
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
-    const std::uint8_t d = fenced[k] ? in_float : in_int8;
+    const std::uint8_t d = fenced[k] ? in_float : in_int;
     for (std::size_t i = 0; i < op.inputs.size(); ++i)
       if (is_activation(op.inputs[i]) && (fenced[k] || property[k].role(i) == operand_role::activation))
         needed[static_cast<std::size_t>(op.inputs[i])] |= d;
@@ -315,7 +339,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
       if (is_activation(t)) produced[static_cast<std::size_t>(t)] = d;
   }
   for (int t : f.outputs)
-    if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= options.outputs == io_type::float32 ? in_float : in_int8;
+    if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= options.outputs == io_type::float32 ? in_float : in_int;
 
   // 3. Each activation's int8 parameters, in execution order.
   std::vector<std::optional<affine_params>> params(tensor_count);
@@ -326,10 +350,10 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
       throw runtime::model_error("tensor " + std::to_string(t) + " ('" + runtime::printable(f.tensors[static_cast<std::size_t>(t)].name) +
                                  "'), " + user + ", has no calibrated range; calibrate this model (the same file) first");
     range_of[static_cast<std::size_t>(t)] = c->range;
-    return asymmetric_params(c->range, -128, 127);
+    return params_for(c->range);
   };
   for (int t : f.inputs)
-    if (is_activation(t) && ((needed[static_cast<std::size_t>(t)] & in_int8) || produced[static_cast<std::size_t>(t)] == in_int8))
+    if (is_activation(t) && ((needed[static_cast<std::size_t>(t)] & in_int) || produced[static_cast<std::size_t>(t)] == in_int))
       params[static_cast<std::size_t>(t)] = calibrated(t, "a model input");
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
@@ -338,7 +362,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
       if (!is_activation(t)) continue;
       // A fenced op's float output needs parameters only where an int8
       // consumer reads its QUANTIZE copy.
-      if (fenced[k] && !(needed[static_cast<std::size_t>(t)] & in_int8)) continue;
+      if (fenced[k] && !(needed[static_cast<std::size_t>(t)] & in_int)) continue;
       auto& p = params[static_cast<std::size_t>(t)];
       const output_params rule = fenced[k] ? output_params::calibrated : property[k].output;
       const int source = op.inputs.at(static_cast<std::size_t>(property[k].activation_input));
@@ -346,10 +370,10 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
         p = params[static_cast<std::size_t>(source)];
         range_of[static_cast<std::size_t>(t)] = range_of[static_cast<std::size_t>(source)];
       } else if (rule == output_params::fixed) {
-        const quant_desc q = *fixed_output_params(op.code, dtype::i8);
+        const quant_desc q = *fixed_output_params(op.code, act_type);
         p = affine_params{q.scale, q.zero_point};
-        range_of[static_cast<std::size_t>(t)] = {q.scale * static_cast<float>(-128 - q.zero_point),
-                                                 q.scale * static_cast<float>(127 - q.zero_point)};
+        range_of[static_cast<std::size_t>(t)] = {q.scale * static_cast<float>(qmin - q.zero_point),
+                                                 q.scale * static_cast<float>(qmax - q.zero_point)};
       } else {
         p = calibrated(t, "the output of " + detail::op_label(op));
       }
@@ -359,11 +383,12 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
   // 4. The new model: tensors first as they were, then conversions and
   //    quantized constants appended.
   runtime::model& q = result.model;
-  q = detail::owned_copy(f, "quantized by qfence (full int8) from: " + f.description);
+  q = detail::owned_copy(f, std::string("quantized by qfence (") + (int16x8 ? "int16x8" : "full int8") +
+                                 ") from: " + f.description);
   q.operations.clear();  // rebuilt below, with the conversions
-  auto make_int8 = [&](runtime::tensor& x, int source) {
+  auto make_integer = [&](runtime::tensor& x, int source) {
     const affine_params p = *params[static_cast<std::size_t>(source)];
-    x.type = dtype::i8;
+    x.type = act_type;
     x.quant.scales = {p.scale};
     x.quant.zero_points = {p.zero_point};
     x.quant.axis = 0;
@@ -372,7 +397,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     x.quant.max = {r.max};
   };
   // The other-domain copy of an activation, made on first use.
-  std::vector<int> int8_copy(tensor_count, -1), float_copy(tensor_count, -1);
+  std::vector<int> int_copy(tensor_count, -1), float_copy(tensor_count, -1);
   auto add_tensor = [&](runtime::tensor x) {
     q.tensors.push_back(std::move(x));
     return static_cast<int>(q.tensors.size()) - 1;
@@ -382,13 +407,13 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
   // domain read.
   auto convert_after_producer = [&](int t) {
     const auto i = static_cast<std::size_t>(t);
-    if (produced[i] == in_float && (needed[i] & in_int8)) {
+    if (produced[i] == in_float && (needed[i] & in_int)) {
       runtime::tensor x = f.tensors[i];
-      x.name += "_int8";
-      make_int8(x, t);
-      int8_copy[i] = add_tensor(std::move(x));
-      add_op(op_code::quantize, t, int8_copy[i]);
-    } else if (produced[i] == in_int8 && (needed[i] & in_float)) {
+      x.name += "_" + int_name;
+      make_integer(x, t);
+      int_copy[i] = add_tensor(std::move(x));
+      add_op(op_code::quantize, t, int_copy[i]);
+    } else if (produced[i] == in_int && (needed[i] & in_float)) {
       runtime::tensor x = f.tensors[i];
       x.name += "_float";
       x.quant = {};
@@ -397,7 +422,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     }
   };
   for (std::size_t i = 0; i < tensor_count; ++i)
-    if (produced[i] == in_int8) make_int8(q.tensors[i], static_cast<int>(i));
+    if (produced[i] == in_int) make_integer(q.tensors[i], static_cast<int>(i));
   for (int t : f.inputs)
     if (is_activation(t)) convert_after_producer(t);
 
@@ -410,7 +435,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     const op_property& p = property[k];
     if (fenced[k]) {
       for (int& t : op.inputs)
-        if (is_activation(t) && produced[static_cast<std::size_t>(t)] == in_int8) t = float_copy[static_cast<std::size_t>(t)];
+        if (is_activation(t) && produced[static_cast<std::size_t>(t)] == in_int) t = float_copy[static_cast<std::size_t>(t)];
     } else {
       const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
       const float input_scale = act >= 0 && params[static_cast<std::size_t>(act)] ? params[static_cast<std::size_t>(act)]->scale : 0.0f;
@@ -423,7 +448,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
         const operand_role role = p.role(i);
         if (role == operand_role::integer || src.type != dtype::f32) continue;
         if (!src.constant) {
-          if (produced[static_cast<std::size_t>(t)] == in_float) t = int8_copy[static_cast<std::size_t>(t)];
+          if (produced[static_cast<std::size_t>(t)] == in_float) t = int_copy[static_cast<std::size_t>(t)];
           continue;
         }
         runtime::tensor x = src;
@@ -448,30 +473,40 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
               corrected[c] = static_cast<float>(corrected[c] - rounding_shift[c]);
             ++result.bias_corrected_layers;
           }
-          const std::vector<std::int32_t> b = quantize_bias<std::int32_t>(corrected, input_scale, weight_scales);
-          x.type = dtype::i32;
-          x.data = detail::own_values(q, b);
+          // int32 biases for int8, int64 for int16x8 (TFLite's default).
+          std::vector<std::int64_t> b;
+          if (int16x8) {
+            b = quantize_bias<std::int64_t>(corrected, input_scale, weight_scales);
+            x.type = dtype::i64;
+            x.data = detail::own_values(q, b);
+          } else {
+            const std::vector<std::int32_t> b32 = quantize_bias<std::int32_t>(corrected, input_scale, weight_scales);
+            b.assign(b32.begin(), b32.end());
+            x.type = dtype::i32;
+            x.data = detail::own_values(q, b32);
+          }
+          const std::int64_t top = int16x8 ? std::numeric_limits<std::int64_t>::max() : 2147483647;
           x.quant = {};
           for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
           x.quant.zero_points.assign(x.quant.scales.size(), 0);
           x.quant.axis = 0;
           for (std::size_t c = 0; c < b.size(); ++c)
-            if (b[c] == 2147483647 || b[c] == -2147483647)
-              result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) +
-                                     " saturates int32 at scale input x weight; its layer will be inexact");
+            if (b[c] == top || b[c] == -top)
+              result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
+                                     (int16x8 ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
         } else {  // a constant activation operand (ADD of a constant): its own range
           float lo = 0, hi = 0;
           for (const float v : values) {
             lo = std::min(lo, v);
             hi = std::max(hi, v);
           }
-          const affine_params a = asymmetric_params({lo, hi}, -128, 127);
-          std::vector<std::int8_t> v(values.size());
+          const affine_params a = params_for({lo, hi});
+          std::vector<std::int64_t> v(values.size());
           for (std::size_t e = 0; e < v.size(); ++e)
-            v[e] = static_cast<std::int8_t>(std::clamp<std::int64_t>(
-                reference::quantize_value(values[e], a.scale, a.zero_point), -128, 127));
-          x.type = dtype::i8;
-          x.data = detail::own_values(q, v);
+            v[e] = std::clamp<std::int64_t>(reference::quantize_value(values[e], a.scale, a.zero_point), qmin, qmax);
+          x.type = act_type;
+          if (int16x8) x.data = detail::own_values(q, std::vector<std::int16_t>(v.begin(), v.end()));
+          else x.data = detail::own_values(q, std::vector<std::int8_t>(v.begin(), v.end()));
           x.quant = {};
           x.quant.scales = {a.scale};
           x.quant.zero_points = {a.zero_point};
@@ -485,7 +520,7 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
         const affine_params out = *params[static_cast<std::size_t>(op.outputs[0])];
         for (int& t : op.inputs) {
           const runtime::tensor& x = q.tensors[static_cast<std::size_t>(t)];
-          if (x.type != dtype::i8 || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
+          if (x.type != act_type || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
           runtime::tensor y = x;
           y.name += "_requantized";
           y.data = {};
@@ -511,12 +546,12 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
     const auto i = static_cast<std::size_t>(t);
     if (!is_activation(t)) continue;
     const bool want_float = options.outputs == io_type::float32;
-    if (want_float && produced[i] == in_int8) {  // the float copy is the output, under the output's name
+    if (want_float && produced[i] == in_int) {  // the float copy is the output, under the output's name
       q.tensors[static_cast<std::size_t>(float_copy[i])].name = f.tensors[i].name;
-      q.tensors[i].name = f.tensors[i].name + "_int8";
+      q.tensors[i].name = f.tensors[i].name + "_" + int_name;
       t = float_copy[i];
     } else if (!want_float && produced[i] == in_float) {
-      t = int8_copy[i];
+      t = int_copy[i];
     }
   }
 
@@ -524,6 +559,13 @@ inline quantized_model quantize_int8(const runtime::model& f, const calibration_
   detail::drop_unused_tensors(q);
   detail::renumber_operations(q);
   return result;
+}
+
+/// Full-int8 quantization (options.activations is ignored).
+inline quantized_model quantize_int8(const runtime::model& f, const calibration_report& ranges,
+                                     quantize_options options = {}) {
+  options.activations = dtype::i8;
+  return quantize_full_integer(f, ranges, options);
 }
 
 /// Checks a quantized model the way the runtime path will load it: every

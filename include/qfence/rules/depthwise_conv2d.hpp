@@ -1,7 +1,8 @@
 // qfence/rules/depthwise_conv2d.hpp: the type and shape rule of
 // DEPTHWISE_CONV_2D.
 //
-// Operands: 0 input [N, H, W, C] (f32, i8, u8), 1 weights [1, KH, KW, OC]
+// Operands: 0 input [N, H, W, C] (f32, i8, u8, or i16 of the int16x8
+// scheme with int8 weights and an int64 (or int32) bias), 1 weights [1, KH, KW, OC]
 // with OC a multiple of C, 2 bias [OC] (optional). Output [N, OH, OW, OC].
 // A f32 input takes f32 weights, or symmetric i8 ones with a f32 bias and
 // output: TFLite's hybrid kernel (dynamic-range models).
@@ -16,7 +17,7 @@ namespace qfence {
 
 constexpr rule_result depthwise_conv2d_rule(const conv_attrs& a, const tensor_desc& in, const tensor_desc& w,
                                             const optional_desc& bias, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
   QFENCE_RULE_TRY(rules::check_conv_options(a));
   const std::int64_t in_c = in.dim(3), out_c = w.dim(3);

@@ -1,8 +1,9 @@
 // qfence/rules/fully_connected.hpp: the type and shape rule of
 // FULLY_CONNECTED.
 //
-// Operands: 0 input (f32, i8, u8; read as rows of K elements whatever its
-// shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
+// Operands: 0 input (f32, i8, u8, or i16 of the int16x8 scheme with int8
+// weights and an int64 or int32 bias; read as rows of K elements whatever
+// its shape), 1 weights [units, K], 2 bias [units] (optional). A f32 input
 // takes f32 weights, or symmetric i8 ones (per tensor or per unit) with a
 // f32 bias and output: TFLite's hybrid kernel (dynamic-range models). Output
 // [rows, units], or the input's shape with the last dimension replaced by
@@ -26,7 +27,7 @@ struct fully_connected_attrs {
 constexpr rule_result fully_connected_rule(const fully_connected_attrs& a, const tensor_desc& in,
                                            const tensor_desc& w, const optional_desc& bias,
                                            const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (!a.fused_supported || !rules::plain_activation(a.fused) || !a.default_weights_format)
     return rule_fail(rule_error::bad_option, output_operand);
   const std::int64_t units = w.dim(0), depth = w.dim(1);

@@ -63,6 +63,19 @@ inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int3
                                       input_offset, filter_offset);
 }
 
+/// Int16x8 depthwise convolution (TFLM reference_integer_ops::
+/// DepthwiseConvPerChannel for int16 activations): int8 weights, 64-bit
+/// accumulation and bias (TFLM takes int64 only; the int32 one the rule
+/// also accepts is widened), input and output zero points 0.
+template <class Bias, class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
+                             const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                             int_range act, std::int16_t* output) noexcept {
+  depthwise_conv2d_loop<std::int64_t>(geometry, input, filter,
+                                      requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                                      std::int64_t{0});
+}
+
 }  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END

@@ -336,7 +336,17 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
         };
       });
   if (k) return k;
-  ctx.unsupported_types();
+  // int16x8 (TFLM DepthwiseConvPerChannel for int16): the rule accepted i16
+  // activations with zero point 0, symmetric i8 weights and an i64 bias;
+  // the reference kernel.
+  const auto mult = detail::conv_multipliers(in, filter, ctx.output(0), g.out_c);
+  const int_range act = detail::activation_range<std::int16_t>(ctx, ctx.output(0));
+  return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::depthwise_conv2d(g, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
+                                  bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
+    };
+  });
 }
 
 /// TRANSPOSE_CONV: inputs (output_shape, weights [OC, KH, KW, IC], input,
@@ -434,9 +444,10 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
                                  bias, act, m.at<float>(out_t));
     };
   }
-  auto eight_bit = [&]<class T, class TW>(T*, TW*) -> kernel {
+  // 8-bit layers (Bias int32), and int16x8 ones, whose accumulator has the
+  // bias's type: int64, or int32 with an int32 bias (TFLM); int64 without one.
+  auto quantized = [&]<class T, class TW, class Bias>(T*, TW*, const Bias* bias) -> kernel {
     const std::int32_t w_offset = weights.type == dtype::u8 ? -weights.quant.zero_point() : 0;
-    const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
     const int_range act = detail::activation_range<T>(ctx, out);
     const std::int32_t in_offset = -in.quant.zero_point(), out_offset = out.quant.zero_point();
     const int scale_stride = weights.quant.per_channel() ? 1 : 0;
@@ -462,8 +473,14 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
                                  out_offset, act, m.at<T>(out_t));
     };
   };
-  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
-  return eight_bit(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16)
+    return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) {
+      return quantized(static_cast<std::int16_t*>(nullptr), static_cast<std::int8_t*>(nullptr), bias);
+    });
+  const std::int32_t* bias = ctx.has_input(2) ? ctx.input(2).constant_data<std::int32_t>() : nullptr;
+  if (in.type == dtype::i8)
+    return quantized(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr), bias);
+  return quantized(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr), bias);
 }
 
 }  // namespace qfence::runtime::ops
