@@ -157,8 +157,7 @@ inline std::string percent(double share) {
 }
 
 inline std::string tensor_label(const runtime::model& m, int t) {
-  const std::string& name = m.tensors[static_cast<std::size_t>(t)].name;
-  return "tensor " + std::to_string(t) + (name.empty() ? std::string() : " '" + runtime::printable(name) + "'");
+  return runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
 }
 
 }  // namespace detail

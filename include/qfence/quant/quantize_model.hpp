@@ -280,7 +280,8 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
                            : std::string("qfence has no ") + (options.activations == dtype::i16 ? "int16x8" : "int8") +
                                  " kernel for it";
     else if (unranged >= 0)
-      why = "tensor " + std::to_string(unranged) + " has no range (float in the model it came from)";
+      why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
+            " has no range (float in the model it came from)";
     if (why.empty()) continue;
     if (options.forbid_fences)
       throw runtime::model_error(detail::op_label(op) + " would be fenced (kept in float): " + why +
@@ -347,8 +348,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   auto calibrated = [&](int t, const std::string& user) {
     const tensor_calibration* c = ranges.find(t);
     if (c == nullptr)
-      throw runtime::model_error("tensor " + std::to_string(t) + " ('" + runtime::printable(f.tensors[static_cast<std::size_t>(t)].name) +
-                                 "'), " + user + ", has no calibrated range; calibrate this model (the same file) first");
+      throw runtime::model_error(runtime::tensor_label(t, f.tensors[static_cast<std::size_t>(t)].name) + ", " + user +
+                                 ", has no calibrated range; calibrate this model (the same file) first");
     range_of[static_cast<std::size_t>(t)] = c->range;
     return params_for(c->range);
   };

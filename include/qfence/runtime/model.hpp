@@ -55,6 +55,14 @@ inline std::string printable(std::string_view text, std::size_t max_length = 200
   return s;
 }
 
+/// "tensor 12 'conv/weights'" (or just "tensor 12" when the model has no
+/// names): how every message names a tensor.
+inline std::string tensor_label(int index, std::string_view name) {
+  std::string s = "tensor " + std::to_string(index);
+  if (!name.empty()) s += " '" + printable(name) + "'";
+  return s;
+}
+
 /// Affine quantization of a tensor: real = scale * (q - zero_point), per
 /// tensor (one scale) or per channel along `axis`.
 struct quantization {

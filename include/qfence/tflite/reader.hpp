@@ -35,12 +35,7 @@ namespace detail {
 inline constexpr int max_rank = qfence::max_rank;
 inline constexpr std::int64_t max_tensor_bytes = std::int64_t{1} << 32;  // 4 GiB
 
-/// "tensor 12 'conv/weights'" (or just "tensor 12" when the model has no names).
-inline std::string tensor_label(int index, const std::string& name) {
-  std::string s = "tensor " + std::to_string(index);
-  if (!name.empty()) s += " '" + runtime::printable(name) + "'";
-  return s;
-}
+using runtime::tensor_label;
 
 inline std::string shape_string(const std::vector<int>& shape) {
   std::string s = "[";
