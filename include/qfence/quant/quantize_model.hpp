@@ -475,26 +475,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
             ++result.bias_corrected_layers;
           }
           // int32 biases for int8, int64 for int16x8 (TFLite's default).
-          std::vector<std::int64_t> b;
-          if (int16x8) {
-            b = quantize_bias<std::int64_t>(corrected, input_scale, weight_scales);
-            x.type = dtype::i64;
+          const auto store_bias = [&]<class Bias>(dtype type) {
+            const std::vector<Bias> b = quantize_bias<Bias>(corrected, input_scale, weight_scales);
+            x.type = type;
             x.data = detail::own_values(q, b);
-          } else {
-            const std::vector<std::int32_t> b32 = quantize_bias<std::int32_t>(corrected, input_scale, weight_scales);
-            b.assign(b32.begin(), b32.end());
-            x.type = dtype::i32;
-            x.data = detail::own_values(q, b32);
-          }
-          const std::int64_t top = int16x8 ? std::numeric_limits<std::int64_t>::max() : 2147483647;
+            constexpr Bias top = std::numeric_limits<Bias>::max();
+            for (std::size_t c = 0; c < b.size(); ++c)
+              if (b[c] == top || b[c] == -top)
+                result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
+                                       (int16x8 ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
+          };
+          if (int16x8) store_bias.template operator()<std::int64_t>(dtype::i64);
+          else store_bias.template operator()<std::int32_t>(dtype::i32);
           x.quant = {};
           for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
           x.quant.zero_points.assign(x.quant.scales.size(), 0);
           x.quant.axis = 0;
-          for (std::size_t c = 0; c < b.size(); ++c)
-            if (b[c] == top || b[c] == -top)
-              result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
-                                     (int16x8 ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
         } else {  // a constant activation operand (ADD of a constant): its own range
           float lo = 0, hi = 0;
           for (const float v : values) {
