@@ -97,6 +97,16 @@ def evaluate_on_calibration(qfence, model, twin, int8_input=None):
     return math.inf if noise == 0 else 10 * math.log10(signal / noise)
 
 
+def embedded_matches_runtime(qfence, model, twin, tmp, tag):
+    """The compile-time path (scripts/embed-run) gives the runtime path's
+    output bytes on the first evaluation sample."""
+    sample = sorted((twin / 'eval').glob('*.bin'))[0]
+    run(EMBED_RUN, model, '--in', sample, '--out-dir', pathlib.Path(tmp) / f'embedded_{tag}')
+    run(qfence, 'run', model, '--in', sample, '--out-dir', pathlib.Path(tmp) / f'runtime_{tag}')
+    return (pathlib.Path(tmp) / f'embedded_{tag}' / 'output0.bin').read_bytes() == \
+        (pathlib.Path(tmp) / f'runtime_{tag}' / 'output0.bin').read_bytes()
+
+
 def main():
     twins, name, qfence = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     calibrators = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == '--calibrator'] or \
@@ -242,11 +252,7 @@ def main():
                     failures.append(f'{label}: {layers} hybrid layers, SQNR {sqnr:.2f} dB (at least the original\'s '
                                     f'- {DYN_MARGIN_DB}), top-1 {top1:.3f}')
                 if extra and EMBED_RUN.exists() and 'QFENCE_BUILD' in os.environ:
-                    sample = sorted((twin / 'eval').glob('*.bin'))[0]
-                    run(EMBED_RUN, out, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'embedded')
-                    run(qfence, 'run', out, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'runtime')
-                    same = (pathlib.Path(tmp) / 'embedded' / 'output0.bin').read_bytes() == \
-                        (pathlib.Path(tmp) / 'runtime' / 'output0.bin').read_bytes()
+                    same = embedded_matches_runtime(qfence, out, twin, tmp, 'dynamic')
                     verdict = 'the same bytes as the runtime path' if same else 'DIFFERS from the runtime path'
                     print(f'  {label:15s} compile-time path: {verdict}')
                     if not same:
@@ -270,11 +276,7 @@ def main():
             if sqnr < target['sqnr_db'] + I16_MARGIN_DB or top1 < 1.0:
                 failures.append(f'int16x8: SQNR {sqnr:.2f} dB (at least the original\'s + {I16_MARGIN_DB}), top-1 {top1:.3f}')
             if EMBED_RUN.exists() and 'QFENCE_BUILD' in os.environ:
-                sample = sorted((twin / 'eval').glob('*.bin'))[0]
-                run(EMBED_RUN, out, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'embedded16')
-                run(qfence, 'run', out, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'runtime16')
-                same = (pathlib.Path(tmp) / 'embedded16' / 'output0.bin').read_bytes() == \
-                    (pathlib.Path(tmp) / 'runtime16' / 'output0.bin').read_bytes()
+                same = embedded_matches_runtime(qfence, out, twin, tmp, 'int16x8')
                 print(f'  {"int16x8":15s} compile-time path: '
                       f'{"the same bytes as the runtime path" if same else "DIFFERS from the runtime path"}')
                 if not same:
