@@ -262,6 +262,46 @@ TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float 
   CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.outputs[0])].type == dtype::i8);
 }
 
+TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite compute the same") {
+  // TFLM's int8 RELU6 clamps in its input's quantization and never reads the
+  // output's parameters (docs/numerics.md); TFLite's requantizes. Written
+  // with the input's parameters, the two are the same function.
+  auto spec = qtest::tfl::float_add_model();
+  spec.tensors[1] = qtest::tfl::constant({1, 3}, qtest::tfl::bytes_of(std::vector<float>{-1, 0, 1}), "bias");
+  spec.tensors.push_back(qtest::tfl::activation({1, 3}, "relu6"));  // tensor 3
+  spec.ops.push_back(qtest::tfl::op(21 /*RELU6*/, 1, {2}, {3}));
+  spec.outputs = {3};
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
+  const auto report = quant::calibrate(model, generated_samples{40, 10.0f});
+  // The calibrated output range ([0, 6] at most) is narrower than the
+  // input's: a quantizer that used it would write a model TFLM runs
+  // differently from TFLite.
+  REQUIRE(report.find(3)->range.max < report.find(2)->range.max);
+  const quant::quantized_model q = quant::quantize_int8(*model, report);
+  const runtime::model& m = q.model;
+  const auto relu6 = std::find_if(m.operations.begin(), m.operations.end(),
+                                  [](const auto& op) { return op.code == runtime::op_code::relu6; });
+  REQUIRE(relu6 != m.operations.end());
+  const runtime::tensor& in = m.tensors[static_cast<std::size_t>(relu6->inputs[0])];
+  const runtime::tensor& out = m.tensors[static_cast<std::size_t>(relu6->outputs[0])];
+  CHECK(out.type == dtype::i8);
+  CHECK(out.quant.scale() == in.quant.scale());
+  CHECK(out.quant.zero_point() == in.quant.zero_point());
+  // Both numerics then give the same bytes.
+  auto shared = std::make_shared<const runtime::model>(m.borrowed_copy());
+  runtime::interpreter_options tflite_numerics;
+  tflite_numerics.arithmetic = runtime::numerics::tflite;
+  runtime::interpreter tflm(shared), tflite(shared, tflite_numerics);
+  for (std::size_t k = 0; k < 8; ++k) {
+    (void)generated_samples{40, 10.0f}.fill(k, tflm);
+    (void)generated_samples{40, 10.0f}.fill(k, tflite);
+    tflm.invoke();
+    tflite.invoke();
+    const auto a = tflm.output<float>(0), b = tflite.output<float>(0);
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+  }
+}
+
 TEST_CASE("bias correction: the shift rounded weights add, from the inputs' channel means") {
   // A fully connected layer, 2 outputs x 3 inputs, per-tensor scale 1/127
   // (largest weight 1): 0.3 rounds to 38/127 (+0.00079), 0.004 to 1/127

@@ -332,12 +332,13 @@ class writer {
                (out.type == dtype::i16 ? out_option(out) : std::string()) + ")";
       case op_code::svdf:
         // TFLM's integer SVDF clamps to int8 only; a fused activation in the
-        // options is not applied (the runtime kernel does the same).
+        // options is not applied (the runtime kernel does the same). The
+        // float SVDF applies it.
         if (!at(in(1)).constant || !at(in(2)).constant) break;
         return "qf::svdf<" + std::to_string(o.rank) + ">(" + ref(in(0)) + ", " + ref(in(4)) + ", " +
                constant_expr(in(1)) + ", " + constant_expr(in(2)) + ", " +
-               (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") + out_option(out) +
-               ")";
+               (op.inputs.size() > 3 && in(3) >= 0 ? constant_expr(in(3), true) : "qf::no_bias") +
+               (at(in(0)).type == dtype::f32 ? fused(o) : std::string()) + out_option(out) + ")";
       case op_code::add:
       case op_code::mul:
       case op_code::sub: {
@@ -434,7 +435,10 @@ class writer {
                std::to_string(out.quant.zero_point()) + ">, " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
       case op_code::dequantize: return "qf::dequantize(" + ref(in(0)) + ")";
       case op_code::relu: return "qf::relu(" + ref(in(0)) + out_option(out) + ")";
-      case op_code::relu6: return "qf::relu6(" + ref(in(0)) + out_option(out) + ")";
+      case op_code::relu6:  // TFLM's int8/int16 RELU6 ignores the output's parameters (make_relu_params)
+        return "qf::relu6(" + ref(in(0)) + out_option(out) +
+               (o_.arithmetic == runtime::numerics::tflite && out.quant.quantized() ? ", qf::tflite_numerics" : "") +
+               ")";
       case op_code::logistic:
         return "qf::logistic(" + ref(in(0)) +
                (o_.arithmetic == runtime::numerics::tflite && at(in(0)).type == dtype::i8 ? ", qf::tflite_numerics" : "") +

@@ -3,7 +3,9 @@
 // Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
 // - RELU int8 rescales input -> output with one multiplier (output may be
 //   quantized differently, given by out<...>), then clamps at the output's zero.
-// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
+// - RELU6 int8/int16 clamps in the input's quantized domain and ignores the
+//   output's parameters (TFLM); with tflite_numerics it requantizes as RELU
+//   does (make_relu_params). Without out<...> the output is the input's type.
 // - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
 //   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
 #pragma once
@@ -65,11 +67,15 @@ struct activation_node {
   };
 
   /// The options each activation takes: out<...> for the relus (they may
-  /// requantize), tflite_numerics for logistic.
+  /// requantize), tflite_numerics for RELU6 and LOGISTIC (where TFLM and
+  /// TFLite differ).
   template <int Index>
   static constexpr bool options_ok() {
-    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
+    if constexpr (fn == activation_fn::relu)
       return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else if constexpr (fn == activation_fn::relu6)
+      return validate_options<Index, op, kinds<option_kind::output_quantization, option_kind::numerics>,
+                              Opts...>::value;
     else if constexpr (fn == activation_fn::logistic)
       return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
     else
@@ -102,11 +108,11 @@ struct activation_node {
     /// The reference kernel on `count` quantized elements.
     static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
       if constexpr (relu_family) {
-        constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
-        constexpr int_range range = quantized_activation_range<in_element>(
-            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
-            output::quant::zero_point);
-        reference::relu(count, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
+        constexpr relu_params p = make_relu_params<in_element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6,
+            !has_option<option_kind::numerics, Opts...>, Input::quant::scale, Input::quant::zero_point,
+            output::quant::scale, output::quant::zero_point);
+        reference::relu(count, in, p, out);
       } else {
         constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);

@@ -91,6 +91,10 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::max_pool_2d:
     case op_code::maximum:
     case op_code::minimum:
+    // TFLM's RELU6 clamps in its input's quantization whatever the output's
+    // parameters say (docs/numerics.md): with the input's parameters TFLM
+    // and TFLite compute the same thing.
+    case op_code::relu6:
       p.output = output_params::same_as_input;
       break;
     case op_code::reshape:
@@ -133,7 +137,6 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::sub:
     case op_code::mul:
     case op_code::relu:
-    case op_code::relu6:
     case op_code::leaky_relu:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
@@ -144,9 +147,11 @@ constexpr op_property int8_property(runtime::op_code code) {
 }
 
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
-/// op's int16x8 kernel (its rule accepts int16 activations); fenced
-/// elsewhere. TFLite has more int16x8 kernels than these (MUL, MEAN,
-/// AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC, TANH, ...).
+/// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
+/// in int16 too; fenced elsewhere. TFLite has more int16x8 kernels than
+/// these (MUL, MEAN, AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC,
+/// TANH, ...). qfence runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does,
+/// but TFLM refuses them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
   using runtime::op_code;
   op_property p = int8_property(code);
@@ -165,8 +170,6 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::minimum:
     case op_code::pad:
     case op_code::reshape:
-    case op_code::resize_bilinear:
-    case op_code::arg_max:
       break;
     default:
       p.quantizable = false;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -33,22 +34,47 @@ constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noex
   return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
 }
 
+/// What a quantized RELU / RELU6 / RELU_N1_TO_1 computes with: a
+/// requantization from the input's to the output's parameters, then a clamp
+/// to `range` (the activation's bounds in the output's quantization).
+struct relu_params {
+  quantized_multiplier multiplier;
+  int_range range;
+  std::int32_t input_zero_point, output_zero_point;
+};
+
+/// TFLite's ReluX requantizes (input and output scales may differ). TFLM's
+/// RELU6 on int8 and int16 does not: it clamps to [zero point, q(6)] in the
+/// *input's* quantization and never reads the output's parameters, as if the
+/// output had the input's (docs/numerics.md, "Two references"). The two agree
+/// when input and output share parameters, which is how `qfence quantize`
+/// writes RELU6. TFLM has no uint8 RELU6: uint8 follows TFLite.
+template <class T>
+constexpr relu_params make_relu_params(activation bounds, bool tflm_numerics, float input_scale,
+                                       std::int32_t input_zero_point, float output_scale,
+                                       std::int32_t output_zero_point) noexcept {
+  if (bounds == activation::relu6 && tflm_numerics && !std::is_same_v<T, std::uint8_t>) {
+    output_scale = input_scale;  // an exact identity multiplier below
+    output_zero_point = input_zero_point;
+  }
+  return {scale_ratio_multiplier(input_scale, output_scale),
+          quantized_activation_range<T>(bounds, output_scale, output_zero_point), input_zero_point,
+          output_zero_point};
+}
+
 namespace reference {
 
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
 }
-/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
-/// int16): requantize from the input's to the output's parameters, then clamp
-/// to `range` (the activation's bounds in the output's quantization).
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (int8, uint8, int16).
 template <class T>
   requires(sizeof(T) <= 2)
-constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
+constexpr void relu(std::int64_t n, const T* in, const relu_params& p, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v =
-        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
-    out[i] = static_cast<T>(apply(range, v));
+        p.output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - p.input_zero_point, p.multiplier);
+    out[i] = static_cast<T>(apply(p.range, v));
   }
 }
 inline void relu6(std::int64_t n, const float* in, float* out) noexcept {

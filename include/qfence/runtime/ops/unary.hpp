@@ -62,17 +62,14 @@ inline kernel prepare_tanh(const op_context& ctx) {
 
 namespace detail {
 
-/// RELU / RELU6 on quantized tensors: TFLite's ReluX, a requantization
-/// (input and output scales may differ) then a clamp at the real bounds.
+/// RELU / RELU6 on quantized tensors (make_relu_params: TFLite's ReluX, or
+/// TFLM's RELU6 under TFLM numerics).
 template <class T>
 kernel quantized_relu(const op_context& ctx, activation bounds) {
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
-  const int_range range = quantized_activation_range<T>(bounds, out.quant.scale(), out.quant.zero_point());
-  const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
-  const auto relu = [=](std::int64_t count, const T* x, T* y) {
-    reference::relu(count, x, in_zp, mult, out_zp, range, y);
-  };
+  const relu_params p = make_relu_params<T>(bounds, ctx.arithmetic() == numerics::tflm, in.quant.scale(),
+                                            in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+  const auto relu = [=](std::int64_t count, const T* x, T* y) { reference::relu(count, x, p, y); };
   if constexpr (sizeof(T) == 1) return tabulated<T, T>(ctx, relu);
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
