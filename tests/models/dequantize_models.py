@@ -57,10 +57,9 @@ DYN_MIN_DB = 10.0
 # original 24.21), the seanet convolutions 48-51, every other model 69-105;
 # a broken op or scheme falls far below the floor.
 I16_MIN_DB = 35.0
-# Models whose float twin qfence cannot run yet, and why.
-KNOWN = {
-    'keyword_scrambled': 'float SVDF (qfence runs the int8 SVDF only; issue #11 adds TFLM\'s float variant)',
-}
+# Models whose float twin qfence cannot run yet, and why (none since the
+# float SVDF: keyword_scrambled's twin runs, as in TFLM, byte for byte).
+KNOWN: dict[str, str] = {}
 # Legacy uint8 models: their weights are asymmetric per tensor, a grid
 # int8's symmetric per-channel weights do not contain, so requantizing the
 # twin adds a weight rounding error the original does not have (TFLite's

@@ -413,7 +413,7 @@ void svdf() {
       {act({1, 6}, f32, false, "x"), feature_f, time_f, values({2}, F32, std::vector<float>{0.5f, -0.25f}, "bias"),
        state_f, act({1, 2}, f32, true, "y")},
       {0, 1, 2, 3, 4}, {5},
-      table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, 0); }));
+      table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, RELU); }));
 }
 
 /// Operations a prepare refuses: each must fail on both paths with the text
@@ -543,7 +543,7 @@ int main(int argc, char** argv) {
   // refuse them with the same text. When one lands, this list shrinks and the
   // case becomes a both-paths comparison.
   for (const char* not_yet : {"average_pool_i16", "logistic_i16", "mean_i16",
-                              "mul_i16", "softmax_i16", "tanh_i16", "tanh_u8", "svdf_f32"})
+                              "mul_i16", "softmax_i16", "tanh_i16", "tanh_u8"})
     for (auto& c : cases)
       if (c.name == not_yet) c.expect_error = "this op does not take this operand's dtype or quantization";
   const std::filesystem::path dir = argv[1];

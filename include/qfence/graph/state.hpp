@@ -44,8 +44,9 @@ struct state_node {
     if (initial != nullptr) {
       std::memcpy(buffer, initial, T::bytes);
     } else {
-      for (std::int64_t i = 0; i < T::elements; ++i)
-        buffer[i] = static_cast<typename T::element>(T::quant::quantized ? T::quant::zero_point_at(0) : 0);
+      typename T::element zero{};  // real zero: the zero point, or 0 for a float state
+      if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
+      for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
     }
   }
 };

@@ -1,4 +1,4 @@
-// qfence/ops/svdf.hpp: SVDF reference kernel (TFLM's integer SVDF).
+// qfence/ops/svdf.hpp: SVDF (TFLM's integer and float SVDF).
 //
 // A rank-factored 1-D convolution over time with a state: each invoke shifts
 // the state left by one step, writes the feature projection of the new input
@@ -31,8 +31,11 @@ struct svdf {
 }  // namespace op
 
 
-/// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
-/// place, the state node `State` ([batches, filters * memory], i16 or i8).
+/// An SVDF node: reads node `In` ([batches, input_size] i8 or f32) and
+/// updates, in place, the state node `State` ([batches, filters * memory],
+/// i16 or i8; f32 for a float input). Options: out<...>; a fused activation
+/// (qfence::fused_relu, ...), which the float SVDF applies (TFLM's integer
+/// SVDF has none).
 template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
 struct svdf_node {
   using op = op::svdf;
@@ -52,9 +55,19 @@ struct svdf_node {
                   detail::bias_desc<B>(), describe<S>(), requested_output<Opts...>());
   };
 
+  /// out<...>; the float SVDF also takes a fused activation.
+  template <int Index, class Input>
+  static constexpr bool options_ok() {
+    if constexpr (Input::type == dtype::f32)
+      return validate_options<Index, op, kinds<option_kind::output_quantization, option_kind::fused_activation>,
+                              Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+  }
+
   template <int Index, class Input, class S>
   static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(options_ok<Index, Input>())
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, S>, producer<Input>, weights<WF>, weights<WT>,
                                     bias<detail::bias_tensor_t<B>>, producer<S>>()))
     return true;
@@ -65,9 +78,11 @@ struct svdf_node {
     static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
                                             memory};
     using output = rule_output_type<rule<Input, S>>;
-    /// The per-filter and per-unit int32 sums.
+    static constexpr bool is_float = Input::type == dtype::f32;
+    /// The per-filter and per-unit int32 sums; float: the per-filter sums.
     static constexpr std::size_t scratch_bytes =
-        static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
+        is_float ? static_cast<std::size_t>(geometry.batches * filters) * sizeof(float)
+                 : static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
     /// The Highway kernel (kernels/svdf-inl.hpp) needs the SIMD target.
     struct prepared {
       svdf_node node;
@@ -75,6 +90,16 @@ struct svdf_node {
     };
     static void run(const prepared& self, kernels::target t, const typename Input::element* in,
                     const typename S::element* state, typename output::element* out, void* scratch) {
+      if constexpr (is_float) {
+        const float* bias = nullptr;
+        if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
+        // The state belongs to its state node; SVDF is the op that updates it.
+        reference::svdf_float(geometry, float_activation_range(detail::fused_activation_of<Opts...>), in,
+                              self.node.feature_weights.data, self.node.time_weights.data, bias,
+                              const_cast<float*>(state), static_cast<float*>(scratch), out);
+        (void)t;
+        return;
+      } else {
       static constexpr svdf_params p =
           make_svdf_params(Input::quant::scale, Input::quant::zero_point, WF::quant::scale_at(0), S::quant::scale,
                            S::quant::zero_point, WT::quant::scale_at(0), output::quant::scale, output::quant::zero_point);
@@ -85,6 +110,7 @@ struct svdf_node {
           t, geometry, p,
           {in, self.node.feature_weights.data, self.node.time_weights.data, bias,
            const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out});
+      }
     }
   };
 };

@@ -128,8 +128,8 @@ namespace qfence {
     "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
   X(svdf_types,                                                                                                       \
     "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
-    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
-    "weights per tensor")                                                                                             \
+    "every operand quantized per tensor (one scale: the kernel has no per-channel path); or every operand f32. "    \
+    "fix: requantize the weights per tensor, or dequantize them for a float svdf")                                   \
   X(slice_spec,                                                                                                       \
     "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
     "ellipsis or new-axis masks. fix: correct the spec")                                                              \

@@ -1,11 +1,14 @@
 // qfence/rules/svdf.hpp: the type and shape rule of SVDF (TFLM's integer
-// SVDF).
+// and float SVDF).
 //
-// Operands: 0 input [batches, n] i8, 1 feature weights [filters, n] i8,
-// 2 time weights [filters, memory] of the state's dtype, 3 bias [units] i32
-// (optional), 4 state [batches, filters * memory] i16 or i8. Every operand
-// is quantized per tensor: the kernel has one feature and one time scale.
-// Output [batches, units = filters / rank] i8, requantized.
+// Operands: 0 input [batches, n], 1 feature weights [filters, n], 2 time
+// weights [filters, memory], 3 bias [units] (optional), 4 state [batches,
+// filters * memory]. Output [batches, units = filters / rank].
+// - integer: input and feature weights i8, time weights of the state's
+//   dtype (i16 or i8), bias i32; every operand quantized per tensor (the
+//   kernel has one feature and one time scale); the output requantized.
+// - float: every operand f32 (TFLM's float SVDF; it applies the fused
+//   activation, the integer one does not).
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -22,7 +25,7 @@ struct svdf_attrs {
 constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, const tensor_desc& feature,
                                 const tensor_desc& time, const optional_desc& bias, const tensor_desc& state,
                                 const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::i8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::i8, dtype::f32}));
   const std::int64_t filters = feature.dim(0), memory = time.dim(1);
   if (in.rank != 2) return rule_fail(rule_error::svdf_shapes, 0);
   if (feature.rank != 2 || feature.dim(1) != in.dim(1) || a.rank <= 0 || filters <= 0 || filters % a.rank != 0)
@@ -31,6 +34,20 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
   if (state.rank != 2 || state.dim(0) != in.dim(0) || state.dim(1) != filters * memory)
     return rule_fail(rule_error::svdf_shapes, 4);
   const std::int64_t units = filters / a.rank;
+  const std::int64_t dims[2] = {in.dim(0), units};
+  if (in.type == dtype::f32) {
+    if (feature.type != dtype::f32) return rule_fail(rule_error::svdf_types, 1);
+    if (time.type != dtype::f32) return rule_fail(rule_error::svdf_types, 2);
+    if (state.type != dtype::f32 || state.quant.quantized()) return rule_fail(rule_error::svdf_types, 4);
+    if (bias.present && (bias.desc.type != dtype::f32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
+      tensor_desc e;
+      e.type = dtype::f32;
+      e.rank = 1;
+      e.dims[0] = units;
+      return rule_fail(rule_error::bias_type, 3, e);
+    }
+    return rules::requantized_output(in, in.reshaped(2, dims), req);
+  }
   if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
   if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
     return rule_fail(rule_error::svdf_types, 4);
@@ -42,7 +59,6 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
     e.dims[0] = units;
     return rule_fail(rule_error::bias_type, 3, e);
   }
-  const std::int64_t dims[2] = {in.dim(0), units};
   return rules::requantized_output(in, in.reshaped(2, dims), req);
 }
 

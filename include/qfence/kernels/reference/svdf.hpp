@@ -83,6 +83,44 @@ inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t
   }
 }
 
+/// TFLM's float SVDF (EvalFloatSvdfReference), its float operations in its
+/// order: `state` [batches, filters * memory] updated in place, `scratch`
+/// batches * filters floats, `bias` [units] or nullptr; `act` is the fused
+/// activation, applied last.
+inline void svdf_float(const svdf_geometry& g, float_range act, const float* input, const float* weights_feature,
+                       const float* weights_time, const float* bias, float* state, float* scratch,
+                       float* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  for (int b = 0; b < g.batches; ++b) {
+    const float* w = weights_feature;
+    float* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      float dot = 0.0f;
+      const float* x = input + static_cast<std::int64_t>(b) * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += *w++ * x[c];
+      *newest = dot;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b) {
+    const float* t = weights_time;
+    const float* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      float acc = 0.0f;
+      for (int m = 0; m < g.memory; ++m) acc += *t++ * *s++;
+      scratch[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      float acc = bias != nullptr ? bias[u] : 0.0f;
+      for (int r = 0; r < g.rank; ++r) acc += scratch[b * g.filters + u * g.rank + r];
+      output[b * units + u] = apply(act, acc);
+    }
+}
+
 }  // namespace reference
 
 }  // namespace qfence

@@ -1,5 +1,5 @@
-// qfence/runtime/ops/svdf.hpp: SVDF (int8 input, int16 or int8 state), as
-// TFLM computes it.
+// qfence/runtime/ops/svdf.hpp: SVDF (int8 input with int16 or int8 state,
+// or float), as TFLM computes it.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +28,28 @@ inline kernel prepare_svdf(const op_context& ctx) {
                         ctx.optional_input(3), describe(state), request_for(out)),
               {0, 1, 2, 3, 4});
   const svdf_geometry g{in.dim(0), in.dim(1), feature.dim(0), ctx.options().rank, time.dim(1)};
+  const int in_t = ctx.input_index(0), state_t = ctx.input_index(4), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32) {
+    ctx.require(plain_fused_activation(ctx.options()),
+                "a float svdf applies its fused activation: NONE, RELU, RELU_N1_TO_1 or RELU6 (qfence has no fused "
+                "TANH or SIGN_BIT)");
+    const float_range act = float_activation_range(ctx.options().fused);
+    const float* bias = ctx.has_input(3) ? ctx.input(3).constant_data<float>() : nullptr;
+    const float* feature_data = feature.constant_data<float>();
+    const float* time_data = time.constant_data<float>();
+    auto scratch = std::make_shared<std::vector<float>>(static_cast<std::size_t>(g.batches) *
+                                                        static_cast<std::size_t>(g.filters));
+    return [=](const tensor_memory& m) {
+      reference::svdf_float(g, act, m.at<const float>(in_t), feature_data, time_data, bias, m.at<float>(state_t),
+                            scratch->data(), m.at<float>(out_t));
+    };
+  }
   const std::int32_t* bias = ctx.has_input(3) ? ctx.input(3).constant_data<std::int32_t>() : nullptr;
   const svdf_params p = make_svdf_params(in.quant.scale(), in.quant.zero_point(), feature.quant.scale(),
                                          state.quant.scale(), state.quant.zero_point(), time.quant.scale(),
                                          out.quant.scale(), out.quant.zero_point());
   auto scratch = std::make_shared<std::vector<std::int32_t>>(
       static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.filters + g.units()));
-  const int in_t = ctx.input_index(0), state_t = ctx.input_index(4), out_t = ctx.output_index(0);
   const std::byte* feature_data = feature.data.data();
   const std::byte* time_data = time.data.data();
   const kernels::target target = ctx.simd_target();
