@@ -2397,8 +2397,9 @@ struct state_node {
     if (initial != nullptr) {
       std::memcpy(buffer, initial, T::bytes);
     } else {
-      for (std::int64_t i = 0; i < T::elements; ++i)
-        buffer[i] = static_cast<typename T::element>(T::quant::quantized ? T::quant::zero_point_at(0) : 0);
+      typename T::element zero{};  // real zero: the zero point, or 0 for a float state
+      if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
+      for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
     }
   }
 };
@@ -4731,6 +4732,44 @@ inline void svdf(const svdf_geometry& g, const svdf_params& p, const std::int8_t
   }
 }
 
+/// TFLM's float SVDF (EvalFloatSvdfReference), its float operations in its
+/// order: `state` [batches, filters * memory] updated in place, `scratch`
+/// batches * filters floats, `bias` [units] or nullptr; `act` is the fused
+/// activation, applied last.
+inline void svdf_float(const svdf_geometry& g, float_range act, const float* input, const float* weights_feature,
+                       const float* weights_time, const float* bias, float* state, float* scratch,
+                       float* output) noexcept {
+  const int units = g.units();
+  const std::int64_t state_size = static_cast<std::int64_t>(g.batches) * g.filters * g.memory;
+  std::copy(state + 1, state + state_size, state);  // shift every filter's history left by one step
+
+  for (int b = 0; b < g.batches; ++b) {
+    const float* w = weights_feature;
+    float* newest = state + static_cast<std::int64_t>(b) * g.filters * g.memory + (g.memory - 1);
+    for (int f = 0; f < g.filters; ++f, newest += g.memory) {
+      float dot = 0.0f;
+      const float* x = input + static_cast<std::int64_t>(b) * g.input_size;
+      for (int c = 0; c < g.input_size; ++c) dot += *w++ * x[c];
+      *newest = dot;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b) {
+    const float* t = weights_time;
+    const float* s = state + static_cast<std::int64_t>(b) * g.memory * g.filters;
+    for (int f = 0; f < g.filters; ++f) {
+      float acc = 0.0f;
+      for (int m = 0; m < g.memory; ++m) acc += *t++ * *s++;
+      scratch[b * g.filters + f] = acc;
+    }
+  }
+  for (int b = 0; b < g.batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      float acc = bias != nullptr ? bias[u] : 0.0f;
+      for (int r = 0; r < g.rank; ++r) acc += scratch[b * g.filters + u * g.rank + r];
+      output[b * units + u] = apply(act, acc);
+    }
+}
+
 }  // namespace reference
 
 }  // namespace qfence
@@ -4884,8 +4923,8 @@ namespace qfence {
     "state [batches, filters * memory], rank dividing filters, bias [filters / rank]. fix: check the operands")      \
   X(svdf_types,                                                                                                       \
     "svdf takes an i8 input, i8 feature weights, time weights and state of one dtype (i16 or i8), an i32 bias, "     \
-    "every operand quantized per tensor (one scale: the kernel has no per-channel path). fix: requantize the "      \
-    "weights per tensor")                                                                                             \
+    "every operand quantized per tensor (one scale: the kernel has no per-channel path); or every operand f32. "    \
+    "fix: requantize the weights per tensor, or dequantize them for a float svdf")                                   \
   X(slice_spec,                                                                                                       \
     "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
     "ellipsis or new-axis masks. fix: correct the spec")                                                              \
@@ -10359,7 +10398,9 @@ QFENCE_EXACT_FLOAT_END
 // Numerics (TFLM activations.cc, logistic.cc, tanh.cc):
 // - RELU int8 rescales input -> output with one multiplier (output may be
 //   quantized differently, given by out<...>), then clamps at the output's zero.
-// - RELU6 int8 clamps in the input's quantized domain; output = input's type.
+// - RELU6 int8/int16 clamps in the input's quantized domain and ignores the
+//   output's parameters (TFLM); with tflite_numerics it requantizes as RELU
+//   does (make_relu_params). Without out<...> the output is the input's type.
 // - LOGISTIC int8: gemmlowp fixed-point logistic on Q4.27 input, output
 //   scale 1/256, zero point -128. TANH int8: gemmlowp tanh, output 1/128, 0.
 
@@ -10393,22 +10434,47 @@ constexpr sigmoid_input_params make_sigmoid_input_params(float input_scale) noex
   return {multiplier, shift, calculate_input_radius(input_integer_bits, shift, 31)};
 }
 
+/// What a quantized RELU / RELU6 / RELU_N1_TO_1 computes with: a
+/// requantization from the input's to the output's parameters, then a clamp
+/// to `range` (the activation's bounds in the output's quantization).
+struct relu_params {
+  quantized_multiplier multiplier;
+  int_range range;
+  std::int32_t input_zero_point, output_zero_point;
+};
+
+/// TFLite's ReluX requantizes (input and output scales may differ). TFLM's
+/// RELU6 on int8 and int16 does not: it clamps to [zero point, q(6)] in the
+/// *input's* quantization and never reads the output's parameters, as if the
+/// output had the input's (docs/numerics.md, "Two references"). The two agree
+/// when input and output share parameters, which is how `qfence quantize`
+/// writes RELU6. TFLM has no uint8 RELU6: uint8 follows TFLite.
+template <class T>
+constexpr relu_params make_relu_params(activation bounds, bool tflm_numerics, float input_scale,
+                                       std::int32_t input_zero_point, float output_scale,
+                                       std::int32_t output_zero_point) noexcept {
+  if (bounds == activation::relu6 && tflm_numerics && !std::is_same_v<T, std::uint8_t>) {
+    output_scale = input_scale;  // an exact identity multiplier below
+    output_zero_point = input_zero_point;
+  }
+  return {scale_ratio_multiplier(input_scale, output_scale),
+          quantized_activation_range<T>(bounds, output_scale, output_zero_point), input_zero_point,
+          output_zero_point};
+}
+
 namespace reference {
 
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(0.0f, in[i]);
 }
-/// Quantized RELU / RELU6 / RELU_N1_TO_1 (TFLite's ReluX; int8, uint8,
-/// int16): requantize from the input's to the output's parameters, then clamp
-/// to `range` (the activation's bounds in the output's quantization).
+/// Quantized RELU / RELU6 / RELU_N1_TO_1 (int8, uint8, int16).
 template <class T>
   requires(sizeof(T) <= 2)
-constexpr void relu(std::int64_t n, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
-                 std::int32_t output_zero_point, int_range range, T* out) noexcept {
+constexpr void relu(std::int64_t n, const T* in, const relu_params& p, T* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t v =
-        output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - input_zero_point, m);
-    out[i] = static_cast<T>(apply(range, v));
+        p.output_zero_point + multiply_by_quantized_multiplier(std::int32_t{in[i]} - p.input_zero_point, p.multiplier);
+    out[i] = static_cast<T>(apply(p.range, v));
   }
 }
 inline void relu6(std::int64_t n, const float* in, float* out) noexcept {
@@ -11004,11 +11070,15 @@ struct activation_node {
   };
 
   /// The options each activation takes: out<...> for the relus (they may
-  /// requantize), tflite_numerics for logistic.
+  /// requantize), tflite_numerics for RELU6 and LOGISTIC (where TFLM and
+  /// TFLite differ).
   template <int Index>
   static constexpr bool options_ok() {
-    if constexpr (fn == activation_fn::relu || fn == activation_fn::relu6)
+    if constexpr (fn == activation_fn::relu)
       return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else if constexpr (fn == activation_fn::relu6)
+      return validate_options<Index, op, kinds<option_kind::output_quantization, option_kind::numerics>,
+                              Opts...>::value;
     else if constexpr (fn == activation_fn::logistic)
       return validate_options<Index, op, kinds<option_kind::numerics>, Opts...>::value;
     else
@@ -11041,11 +11111,11 @@ struct activation_node {
     /// The reference kernel on `count` quantized elements.
     static constexpr void quantized_reference(std::int64_t count, const in_element* in, out_element* out) {
       if constexpr (relu_family) {
-        constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
-        constexpr int_range range = quantized_activation_range<in_element>(
-            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6, output::quant::scale,
-            output::quant::zero_point);
-        reference::relu(count, in, Input::quant::zero_point, m, output::quant::zero_point, range, out);
+        constexpr relu_params p = make_relu_params<in_element>(
+            std::is_same_v<Op, qfence::op::relu> ? activation::relu : activation::relu6,
+            !has_option<option_kind::numerics, Opts...>, Input::quant::scale, Input::quant::zero_point,
+            output::quant::scale, output::quant::zero_point);
+        reference::relu(count, in, p, out);
       } else {
         constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);
@@ -14477,7 +14547,7 @@ constexpr auto strided_slice(node_ref<In>) {
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/svdf.hpp ---------------------------------------------------
-// qfence/ops/svdf.hpp: SVDF reference kernel (TFLM's integer SVDF).
+// qfence/ops/svdf.hpp: SVDF (TFLM's integer and float SVDF).
 //
 // A rank-factored 1-D convolution over time with a state: each invoke shifts
 // the state left by one step, writes the feature projection of the new input
@@ -14487,13 +14557,16 @@ QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/svdf.hpp -------------------------------------------------
 // qfence/rules/svdf.hpp: the type and shape rule of SVDF (TFLM's integer
-// SVDF).
+// and float SVDF).
 //
-// Operands: 0 input [batches, n] i8, 1 feature weights [filters, n] i8,
-// 2 time weights [filters, memory] of the state's dtype, 3 bias [units] i32
-// (optional), 4 state [batches, filters * memory] i16 or i8. Every operand
-// is quantized per tensor: the kernel has one feature and one time scale.
-// Output [batches, units = filters / rank] i8, requantized.
+// Operands: 0 input [batches, n], 1 feature weights [filters, n], 2 time
+// weights [filters, memory], 3 bias [units] (optional), 4 state [batches,
+// filters * memory]. Output [batches, units = filters / rank].
+// - integer: input and feature weights i8, time weights of the state's
+//   dtype (i16 or i8), bias i32; every operand quantized per tensor (the
+//   kernel has one feature and one time scale); the output requantized.
+// - float: every operand f32 (TFLM's float SVDF; it applies the fused
+//   activation, the integer one does not).
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -14507,7 +14580,7 @@ struct svdf_attrs {
 constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, const tensor_desc& feature,
                                 const tensor_desc& time, const optional_desc& bias, const tensor_desc& state,
                                 const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::i8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::i8, dtype::f32}));
   const std::int64_t filters = feature.dim(0), memory = time.dim(1);
   if (in.rank != 2) return rule_fail(rule_error::svdf_shapes, 0);
   if (feature.rank != 2 || feature.dim(1) != in.dim(1) || a.rank <= 0 || filters <= 0 || filters % a.rank != 0)
@@ -14516,6 +14589,20 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
   if (state.rank != 2 || state.dim(0) != in.dim(0) || state.dim(1) != filters * memory)
     return rule_fail(rule_error::svdf_shapes, 4);
   const std::int64_t units = filters / a.rank;
+  const std::int64_t dims[2] = {in.dim(0), units};
+  if (in.type == dtype::f32) {
+    if (feature.type != dtype::f32) return rule_fail(rule_error::svdf_types, 1);
+    if (time.type != dtype::f32) return rule_fail(rule_error::svdf_types, 2);
+    if (state.type != dtype::f32 || state.quant.quantized()) return rule_fail(rule_error::svdf_types, 4);
+    if (bias.present && (bias.desc.type != dtype::f32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
+      tensor_desc e;
+      e.type = dtype::f32;
+      e.rank = 1;
+      e.dims[0] = units;
+      return rule_fail(rule_error::bias_type, 3, e);
+    }
+    return rules::requantized_output(in, in.reshaped(2, dims), req);
+  }
   if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
   if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
     return rule_fail(rule_error::svdf_types, 4);
@@ -14527,7 +14614,6 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
     e.dims[0] = units;
     return rule_fail(rule_error::bias_type, 3, e);
   }
-  const std::int64_t dims[2] = {in.dim(0), units};
   return rules::requantized_output(in, in.reshaped(2, dims), req);
 }
 
@@ -14549,8 +14635,11 @@ struct svdf {
 }  // namespace op
 
 
-/// An SVDF node: reads node `In` ([batches, input_size] i8) and updates, in
-/// place, the state node `State` ([batches, filters * memory], i16 or i8).
+/// An SVDF node: reads node `In` ([batches, input_size] i8 or f32) and
+/// updates, in place, the state node `State` ([batches, filters * memory],
+/// i16 or i8; f32 for a float input). Options: out<...>; a fused activation
+/// (qfence::fused_relu, ...), which the float SVDF applies (TFLM's integer
+/// SVDF has none).
 template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
 struct svdf_node {
   using op = op::svdf;
@@ -14570,9 +14659,19 @@ struct svdf_node {
                   detail::bias_desc<B>(), describe<S>(), requested_output<Opts...>());
   };
 
+  /// out<...>; the float SVDF also takes a fused activation.
+  template <int Index, class Input>
+  static constexpr bool options_ok() {
+    if constexpr (Input::type == dtype::f32)
+      return validate_options<Index, op, kinds<option_kind::output_quantization, option_kind::fused_activation>,
+                              Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+  }
+
   template <int Index, class Input, class S>
   static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT(options_ok<Index, Input>())
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, S>, producer<Input>, weights<WF>, weights<WT>,
                                     bias<detail::bias_tensor_t<B>>, producer<S>>()))
     return true;
@@ -14583,9 +14682,11 @@ struct svdf_node {
     static constexpr svdf_geometry geometry{Input::shape_type::dim(0), Input::shape_type::dim(1), filters, Rank,
                                             memory};
     using output = rule_output_type<rule<Input, S>>;
-    /// The per-filter and per-unit int32 sums.
+    static constexpr bool is_float = Input::type == dtype::f32;
+    /// The per-filter and per-unit int32 sums; float: the per-filter sums.
     static constexpr std::size_t scratch_bytes =
-        static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
+        is_float ? static_cast<std::size_t>(geometry.batches * filters) * sizeof(float)
+                 : static_cast<std::size_t>(geometry.batches * (filters + filters / Rank)) * sizeof(std::int32_t);
     /// The Highway kernel (kernels/svdf-inl.hpp) needs the SIMD target.
     struct prepared {
       svdf_node node;
@@ -14593,6 +14694,16 @@ struct svdf_node {
     };
     static void run(const prepared& self, kernels::target t, const typename Input::element* in,
                     const typename S::element* state, typename output::element* out, void* scratch) {
+      if constexpr (is_float) {
+        const float* bias = nullptr;
+        if constexpr (!std::is_same_v<B, no_bias_t>) bias = self.node.bias_data.data;
+        // The state belongs to its state node; SVDF is the op that updates it.
+        reference::svdf_float(geometry, float_activation_range(detail::fused_activation_of<Opts...>), in,
+                              self.node.feature_weights.data, self.node.time_weights.data, bias,
+                              const_cast<float*>(state), static_cast<float*>(scratch), out);
+        (void)t;
+        return;
+      } else {
       static constexpr svdf_params p =
           make_svdf_params(Input::quant::scale, Input::quant::zero_point, WF::quant::scale_at(0), S::quant::scale,
                            S::quant::zero_point, WT::quant::scale_at(0), output::quant::scale, output::quant::zero_point);
@@ -14603,6 +14714,7 @@ struct svdf_node {
           t, geometry, p,
           {in, self.node.feature_weights.data, self.node.time_weights.data, bias,
            const_cast<typename S::element*>(state), static_cast<std::int32_t*>(scratch), out});
+      }
     }
   };
 };
@@ -16064,6 +16176,10 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::max_pool_2d:
     case op_code::maximum:
     case op_code::minimum:
+    // TFLM's RELU6 clamps in its input's quantization whatever the output's
+    // parameters say (docs/numerics.md): with the input's parameters TFLM
+    // and TFLite compute the same thing.
+    case op_code::relu6:
       p.output = output_params::same_as_input;
       break;
     case op_code::reshape:
@@ -16106,7 +16222,6 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::sub:
     case op_code::mul:
     case op_code::relu:
-    case op_code::relu6:
     case op_code::leaky_relu:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
@@ -16117,9 +16232,11 @@ constexpr op_property int8_property(runtime::op_code code) {
 }
 
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
-/// op's int16x8 kernel (its rule accepts int16 activations); fenced
-/// elsewhere. TFLite has more int16x8 kernels than these (MUL, MEAN,
-/// AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC, TANH, ...).
+/// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
+/// in int16 too; fenced elsewhere. TFLite has more int16x8 kernels than
+/// these (MUL, MEAN, AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC,
+/// TANH, ...). qfence runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does,
+/// but TFLM refuses them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
   using runtime::op_code;
   op_property p = int8_property(code);
@@ -16138,8 +16255,6 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::minimum:
     case op_code::pad:
     case op_code::reshape:
-    case op_code::resize_bilinear:
-    case op_code::arg_max:
       break;
     default:
       p.quantizable = false;

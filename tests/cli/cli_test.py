@@ -224,6 +224,8 @@ def main():
         for scheme in ('float16', 'dynamic'):
             r = run('quantize', valid, '--scheme', scheme, '-o', tmp / f'{scheme}.tflite')
             check(r.returncode == 0 and 'wrote' in r.stdout, f'quantize --scheme {scheme}: {r.stderr.strip()[-300:]}')
+            check('runs in TensorFlow Lite and qfence, not in TFLM' in r.stdout,
+                  f'quantize --scheme {scheme} says where the model runs: {r.stdout[-300:]}')
             r = run('quantize', valid, '--scheme', scheme, '--fence', 'ADD', '-o', tmp / 'x.tflite')
             check(r.returncode == 2 and 'applies to --scheme int8' in r.stderr, f'{scheme} --fence: exit 2')
         # int16x8: int16 activations; --io must name the scheme's integer type.

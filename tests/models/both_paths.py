@@ -7,16 +7,58 @@ script
     seeded inputs, and requires the same output bytes;
   - requires each error case to be refused by `qfence run` and by
     `qfence embed` with the same one-line error, containing the text the
-    generator expects.
+    generator expects;
+  - requires the runtime path's bytes to be TFLM's where TFLM runs the case
+    (tests/data/op_matrix_tflm.txt, made by TFLM's own interpreter outside the
+    repository: docs/numerics.md, "Goldens from TFLM").
 
 usage: both_paths.py WRITE_OP_MATRIX QFENCE CXX WORK_DIR
 """
+import hashlib
 import pathlib
 import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import embedded_batch  # noqa: E402
+
+
+GOLDENS = pathlib.Path(__file__).resolve().parents[1] / 'data' / 'op_matrix_tflm.txt'
+
+
+def tflm_goldens():
+    """case -> {'model': digest, 'refused': message, 'output<i>': bytes}."""
+    cases = {}
+    for line in GOLDENS.read_text().splitlines():
+        if not line or line.startswith('#'):
+            continue
+        case, key, value = (line.split(' ', 2) + [''])[:3]
+        cases.setdefault(case, {})[key] = value if key in ('model', 'refused') else bytes.fromhex(value)
+    return cases
+
+
+def check_tflm(case, model, rt_dir, goldens, failures):
+    """'same' / 'refused' / 'none'; a mismatch is appended to failures."""
+    g = goldens.get(case)
+    if g is None:
+        return 'none'
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+    if g['model'] != digest:
+        failures.append(f'{case}: write_op_matrix now writes another model than TFLM\'s goldens were made from '
+                        f'({digest}, goldens {g["model"]}): regenerate {GOLDENS.name} (docs/numerics.md, "Goldens from TFLM")')
+        return 'none'
+    if 'refused' in g:
+        return 'refused'
+    for key, want in g.items():
+        if key.startswith('output'):
+            path = rt_dir / f'{key}.bin'
+            got = path.read_bytes() if path.exists() else b''
+            if got != want:
+                first = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), min(len(got), len(want)))
+                failures.append(f'{case}: {key} differs from TFLM\'s ({len(got)} vs {len(want)} bytes, first difference '
+                                f'at byte {first}: {got[first:first + 8].hex()} vs TFLM {want[first:first + 8].hex()})')
+                return 'none'
+    return 'same'
 
 
 def main() -> int:
@@ -27,6 +69,8 @@ def main() -> int:
     valid = [c for c in cases if not (c / 'expect_error.txt').exists()]
     refused = [c for c in cases if (c / 'expect_error.txt').exists()]
     failures = []
+    goldens = tflm_goldens()
+    tflm = {'same': 0, 'refused': 0, 'none': 0}
 
     for c in refused:
         expected = (c / 'expect_error.txt').read_text()
@@ -57,6 +101,7 @@ def main() -> int:
         if emb.returncode != 0:
             failures.append(f'{c.name}: compile-time driver: {emb.stderr.strip()[:400]}')
             continue
+        tflm[check_tflm(c.name, c / 'model.tflite', rt_dir, goldens, failures)] += 1
         outputs = sorted(p.name for p in rt_dir.glob('output*.bin'))
         if not outputs or outputs != sorted(p.name for p in ct_dir.glob('output*.bin')):
             failures.append(f'{c.name}: the paths wrote different output files')
@@ -70,7 +115,9 @@ def main() -> int:
 
     for f in failures:
         print('FAIL', f)
-    print(f'{len(valid)} cases on both paths, {len(refused)} refused by both; {len(failures)} failures')
+    print(f'{len(valid)} cases on both paths, {len(refused)} refused by both; TFLM\'s bytes on {tflm["same"]} '
+          f'(TFLM refuses {tflm["refused"]}: TFLite-only dtypes; {tflm["none"]} without a TFLM golden); '
+          f'{len(failures)} failures')
     return 1 if failures else 0
 
 

@@ -67,7 +67,8 @@ constexpr const char* usage_text =
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
     "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op;\n"
     "      int16x8: int16 activations with zero point 0, int8 weights, int64 biases) and\n"
-    "      writes a .tflite that TFLite, TFLM and qfence run. Ops without a kernel for the\n"
+    "      writes a .tflite that TFLite, TFLM and qfence run (the same output bytes in TFLM's\n"
+    "      interpreter as in `qfence run`). Ops without a kernel for the\n"
     "      scheme, and those named by --fence (op type or operator index), stay float behind\n"
     "      DEQUANTIZE/QUANTIZE (one line per fence); --no-fences makes that an error. --io int8\n"
     "      (int16 for int16x8): the model reads and writes integers (default float32).\n"
@@ -79,7 +80,9 @@ constexpr const char* usage_text =
     "      dynamic: FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D weights of at least\n"
     "      --min-elements N values (1024)\n"
     "      stored as per-channel int8 and run by TFLite's hybrid kernels; activations float, no\n"
-    "      calibration (--calib DIR reports the output SQNR, as for float16)\n"
+    "      calibration (--calib DIR reports the output SQNR, as for float16). float16 and\n"
+    "      dynamic models run in TFLite and qfence; TFLM has no float16 DEQUANTIZE and no\n"
+    "      hybrid kernels\n"
     "  debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE] [--top N]\n"
     "      runs both models on the same samples (--in: one sample, a raw float file per input;\n"
     "      --calib: every sample of DIR) and compares every tensor of QUANT with FLOAT's (by\n"
@@ -418,7 +421,9 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
                 a.top1, a.samples, calib_dir.c_str());
   }
   write_file(out_path, tflite::write_model(quantized, quantized.description));
-  std::cout << "wrote " << out_path << ": " << summary << "\n";
+  std::cout << "note: a " << scheme << " model runs in TensorFlow Lite and qfence, not in TFLM (it has no "
+            << (scheme == "float16" ? "float16 DEQUANTIZE" : "hybrid kernels") << ")\n"
+            << "wrote " << out_path << ": " << summary << "\n";
   return 0;
 }
 
