@@ -3974,8 +3974,10 @@ inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_p
   });
 }
 
+/// Quantized MUL (int8, uint8; int16 with zero points 0, where the product
+/// of two int16 values still fits int32): TFLM's MulElementwise.
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b, std::int32_t b_offset,
                 quantized_multiplier m, std::int32_t out_offset, int_range act, T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
@@ -4301,9 +4303,10 @@ inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept
   for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
 }
 
-/// `scratch` holds out_elements int32 sums (planned in the arena).
+/// `scratch` holds out_elements int32 sums (planned in the arena). int8,
+/// uint8 and int16: TFLM's QuantizedMeanOrSum is one template for all.
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
@@ -4359,9 +4362,10 @@ inline void average_pool2d(const Geometry& geometry, const float* input, float_r
   });
 }
 
-/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+/// Quantized average pooling (int8, int16; legacy uint8, where the sum is
+/// never negative): an int32 sum rounded half away from zero by the count.
 template <class T, class Geometry>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
   pool2d(geometry, input, output, [&](auto&& window) {
     std::int32_t acc = 0;
@@ -9656,17 +9660,22 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
   detail::add_or_sub_quantized<true>(t, g, a, b, p, act, out);
 }
 
-/// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
+/// Quantized MUL with broadcasting: int8 and uint8 on target `t`, int16 on
+/// the reference kernel.
 template <class T>
 inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
                           std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
                           T* out) noexcept {
-  if (t.is_reference()) return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
-  const auto kernel = mul_quantized_table<T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) {
-    kernel(h, x, a_offset, y, b_offset, m, out_offset, act, o);
-  };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  if constexpr (sizeof(T) == 2) {
+    return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  } else {
+    if (t.is_reference()) return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+    const auto kernel = mul_quantized_table<T>::slots[t.slot()];
+    const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) {
+      kernel(h, x, a_offset, y, b_offset, m, out_offset, act, o);
+    };
+    if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  }
 }
 
 /// out = clamp(Op(a, b), lo, hi) on unquantized values with broadcasting
@@ -9737,14 +9746,20 @@ inline void transpose(target t, const transpose_geometry& g, const interleave_fo
   reference::transpose<ElementBytes>(g, in, out);
 }
 
-/// Quantized MEAN (int8, uint8) on target `t`; `scratch` holds
+/// Quantized MEAN: int8 and uint8 on target `t`, int16 on the reference
+/// kernel; `scratch` holds
 /// g.out_elements int32 sums.
 template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-  else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  if constexpr (sizeof(T) == 2) {
+    (void)t;
+    reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  } else {
+    if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+    else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  }
 }
 
 /// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference
@@ -11296,9 +11311,9 @@ QFENCE_EXACT_FLOAT_END
 //
 // Operands 0 and 1 broadcast NumPy-style (rank <= 6); the output has the
 // broadcast shape.
-// - ADD, SUB (f32, i8, u8, i16) and MUL (f32, i8, u8): both inputs of one
-//   dtype, each quantized per tensor with its own parameters; the output is
-//   requantized to the requested parameters.
+// - ADD, SUB and MUL (f32, i8, u8, i16): both inputs of one dtype, each
+//   quantized per tensor with its own parameters; the output is requantized
+//   to the requested parameters.
 // - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
 //   i16 with one quantization: they compare stored values) and the int32
 //   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
@@ -11350,8 +11365,8 @@ constexpr broadcast_geometry broadcast_geometry_of(const tensor_desc& a, const t
 
 constexpr rule_result binary_rule(binary_fn f, const binary_attrs& attrs, const tensor_desc& a, const tensor_desc& b,
                                   const output_request& req) noexcept {
-  const rules::dtype_set takes = f == binary_fn::mul ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
-                                                     : rules::dtype_set{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
+  (void)f;  // every binary op takes the same dtypes
+  constexpr rules::dtype_set takes{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
   QFENCE_RULE_TRY(rules::check_activation(a, 0, takes));
   QFENCE_RULE_TRY(rules::check_activation(b, 1, takes));
   if (a.type != b.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));
@@ -13318,7 +13333,7 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/rules/mean.hpp -------------------------------------------------
 // qfence/rules/mean.hpp: the type and shape rule of MEAN.
 //
-// Operand 0: f32, i8 or u8 of rank <= 6; the axes (each in [-rank, rank))
+// Operand 0: f32, i8, u8 or i16 of rank <= 6; the axes (each in [-rank, rank))
 // and keep_dims are attributes. The output drops the reduced dimensions (or
 // keeps them as 1) and is requantized to the requested parameters.
 
@@ -13337,7 +13352,7 @@ struct mean_attrs {
 };
 
 constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
   std::array<bool, max_rank> reduced{};
   for (int i = 0; i < a.count; ++i) {
@@ -13626,9 +13641,9 @@ QFENCE_EXACT_FLOAT_END
 // qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
 // MAX_POOL_2D.
 //
-// Operand 0: [N, H, W, C] f32, i8 or u8 (max pooling also i16: it compares
-// stored values). Output [N, OH, OW, C] with the input's dtype and
-// quantization: pooling never rescales, in TFLite either.
+// Operand 0: [N, H, W, C] f32, i8, u8 or i16 (TFLM's int16 AVERAGE_POOL_2D
+// is the int8 loop with an int16 input). Output [N, OH, OW, C] with the
+// input's dtype and quantization: pooling never rescales, in TFLite either.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -13652,8 +13667,7 @@ constexpr window_geometry pool_geometry(const pool_attrs& a, const tensor_desc& 
 }
 
 constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(a.max ? rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16})
-                        : rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
   if (a.filter_h <= 0 || a.filter_w <= 0 || a.stride_h <= 0 || a.stride_w <= 0 || !a.fused_supported ||
       !rules::plain_activation(a.fused))
@@ -16233,10 +16247,11 @@ constexpr op_property int8_property(runtime::op_code code) {
 
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
-/// in int16 too; fenced elsewhere. TFLite has more int16x8 kernels than
-/// these (MUL, MEAN, AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC,
-/// TANH, ...). qfence runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does,
-/// but TFLM refuses them, so a model written with them would not run there.
+/// in int16 too (each one checked against TFLM's interpreter in the op
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
+/// int16 SOFTMAX, LOGISTIC and TANH, which qfence does not have yet. qfence
+/// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
+/// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
   using runtime::op_code;
   op_property p = int8_property(code);
@@ -16247,14 +16262,24 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::transpose_conv:
     case op_code::add:
     case op_code::sub:
+    case op_code::mul:
     case op_code::relu:
     case op_code::relu6:
     case op_code::leaky_relu:
     case op_code::max_pool_2d:
+    case op_code::average_pool_2d:
+    case op_code::mean:
     case op_code::maximum:
     case op_code::minimum:
+    case op_code::concatenation:
+    case op_code::pack:
+    case op_code::unpack:
+    case op_code::split:
     case op_code::pad:
     case op_code::reshape:
+    case op_code::transpose:
+    case op_code::strided_slice:
+    case op_code::resize_nearest_neighbor:
       break;
     default:
       p.quantizable = false;

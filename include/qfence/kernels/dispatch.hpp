@@ -426,17 +426,22 @@ inline void sub_quantized(target t, const broadcast_geometry& g, const T* a, con
   detail::add_or_sub_quantized<true>(t, g, a, b, p, act, out);
 }
 
-/// Quantized MUL (int8, uint8) with broadcasting, on target `t`.
+/// Quantized MUL with broadcasting: int8 and uint8 on target `t`, int16 on
+/// the reference kernel.
 template <class T>
 inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b,
                           std::int32_t b_offset, quantized_multiplier m, std::int32_t out_offset, int_range act,
                           T* out) noexcept {
-  if (t.is_reference()) return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
-  const auto kernel = mul_quantized_table<T>::slots[t.slot()];
-  const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) {
-    kernel(h, x, a_offset, y, b_offset, m, out_offset, act, o);
-  };
-  if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  if constexpr (sizeof(T) == 2) {
+    return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+  } else {
+    if (t.is_reference()) return reference::mul(g, a, a_offset, b, b_offset, m, out_offset, act, out);
+    const auto kernel = mul_quantized_table<T>::slots[t.slot()];
+    const auto binary = [&](const broadcast_geometry& h, const T* x, const T* y, T* o) {
+      kernel(h, x, a_offset, y, b_offset, m, out_offset, act, o);
+    };
+    if (!detail::single_value_as_table(t, g, a, b, out, binary)) binary(g, a, b, out);
+  }
 }
 
 /// out = clamp(Op(a, b), lo, hi) on unquantized values with broadcasting
@@ -507,14 +512,20 @@ inline void transpose(target t, const transpose_geometry& g, const interleave_fo
   reference::transpose<ElementBytes>(g, in, out);
 }
 
-/// Quantized MEAN (int8, uint8) on target `t`; `scratch` holds
+/// Quantized MEAN: int8 and uint8 on target `t`, int16 on the reference
+/// kernel; `scratch` holds
 /// g.out_elements int32 sums.
 template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-  else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  if constexpr (sizeof(T) == 2) {
+    (void)t;
+    reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  } else {
+    if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
+    else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  }
 }
 
 /// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference

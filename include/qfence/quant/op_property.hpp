@@ -148,10 +148,11 @@ constexpr op_property int8_property(runtime::op_code code) {
 
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
-/// in int16 too; fenced elsewhere. TFLite has more int16x8 kernels than
-/// these (MUL, MEAN, AVERAGE_POOL_2D, CONCATENATION, SOFTMAX, LOGISTIC,
-/// TANH, ...). qfence runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does,
-/// but TFLM refuses them, so a model written with them would not run there.
+/// in int16 too (each one checked against TFLM's interpreter in the op
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
+/// int16 SOFTMAX, LOGISTIC and TANH, which qfence does not have yet. qfence
+/// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
+/// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
   using runtime::op_code;
   op_property p = int8_property(code);
@@ -162,14 +163,24 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::transpose_conv:
     case op_code::add:
     case op_code::sub:
+    case op_code::mul:
     case op_code::relu:
     case op_code::relu6:
     case op_code::leaky_relu:
     case op_code::max_pool_2d:
+    case op_code::average_pool_2d:
+    case op_code::mean:
     case op_code::maximum:
     case op_code::minimum:
+    case op_code::concatenation:
+    case op_code::pack:
+    case op_code::unpack:
+    case op_code::split:
     case op_code::pad:
     case op_code::reshape:
+    case op_code::transpose:
+    case op_code::strided_slice:
+    case op_code::resize_nearest_neighbor:
       break;
     default:
       p.quantizable = false;

@@ -3,9 +3,9 @@
 //
 // Operands 0 and 1 broadcast NumPy-style (rank <= 6); the output has the
 // broadcast shape.
-// - ADD, SUB (f32, i8, u8, i16) and MUL (f32, i8, u8): both inputs of one
-//   dtype, each quantized per tensor with its own parameters; the output is
-//   requantized to the requested parameters.
+// - ADD, SUB and MUL (f32, i8, u8, i16): both inputs of one dtype, each
+//   quantized per tensor with its own parameters; the output is requantized
+//   to the requested parameters.
 // - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
 //   i16 with one quantization: they compare stored values) and the int32
 //   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
@@ -61,8 +61,8 @@ constexpr broadcast_geometry broadcast_geometry_of(const tensor_desc& a, const t
 
 constexpr rule_result binary_rule(binary_fn f, const binary_attrs& attrs, const tensor_desc& a, const tensor_desc& b,
                                   const output_request& req) noexcept {
-  const rules::dtype_set takes = f == binary_fn::mul ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
-                                                     : rules::dtype_set{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
+  (void)f;  // every binary op takes the same dtypes
+  constexpr rules::dtype_set takes{dtype::f32, dtype::i8, dtype::u8, dtype::i16};
   QFENCE_RULE_TRY(rules::check_activation(a, 0, takes));
   QFENCE_RULE_TRY(rules::check_activation(b, 1, takes));
   if (a.type != b.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, a.quant));

@@ -1,6 +1,6 @@
 // qfence/rules/mean.hpp: the type and shape rule of MEAN.
 //
-// Operand 0: f32, i8 or u8 of rank <= 6; the axes (each in [-rank, rank))
+// Operand 0: f32, i8, u8 or i16 of rank <= 6; the axes (each in [-rank, rank))
 // and keep_dims are attributes. The output drops the reduced dimensions (or
 // keeps them as 1) and is requantized to the requested parameters.
 #pragma once
@@ -23,7 +23,7 @@ struct mean_attrs {
 };
 
 constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
   std::array<bool, max_rank> reduced{};
   for (int i = 0; i < a.count; ++i) {

@@ -118,8 +118,10 @@ inline void sub(const broadcast_geometry& g, const T* a, const T* b, const add_p
   });
 }
 
+/// Quantized MUL (int8, uint8; int16 with zero points 0, where the product
+/// of two int16 values still fits int32): TFLM's MulElementwise.
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, const T* b, std::int32_t b_offset,
                 quantized_multiplier m, std::int32_t out_offset, int_range act, T* out) noexcept {
   for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {

@@ -48,9 +48,10 @@ inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept
   for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
 }
 
-/// `scratch` holds out_elements int32 sums (planned in the arena).
+/// `scratch` holds out_elements int32 sums (planned in the arena). int8,
+/// uint8 and int16: TFLM's QuantizedMeanOrSum is one template for all.
 template <class T>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
   for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;

@@ -42,9 +42,10 @@ inline void average_pool2d(const Geometry& geometry, const float* input, float_r
   });
 }
 
-/// 8-bit average pooling (int8; legacy uint8, where the sum is never negative).
+/// Quantized average pooling (int8, int16; legacy uint8, where the sum is
+/// never negative): an int32 sum rounded half away from zero by the count.
 template <class T, class Geometry>
-  requires(sizeof(T) == 1)
+  requires(sizeof(T) <= 2)
 inline void average_pool2d(const Geometry& geometry, const T* input, int_range act, T* output) noexcept {
   pool2d(geometry, input, output, [&](auto&& window) {
     std::int32_t acc = 0;

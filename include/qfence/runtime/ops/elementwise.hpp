@@ -180,7 +180,7 @@ inline kernel prepare_mul(const op_context& ctx) {
   const broadcast_geometry g = detail::binary_geometry(ctx);
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
-  auto eight_bit = [&]<class T>(T*) -> kernel {
+  auto quantized = [&]<class T>(T*) -> kernel {
     const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale());
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
     const int_range act = detail::activation_range<T>(ctx, out);
@@ -190,8 +190,9 @@ inline kernel prepare_mul(const op_context& ctx) {
                              m.at<T>(out_t));
     };
   };
-  if (a.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  if (a.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  if (a.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+  return quantized(static_cast<std::int16_t*>(nullptr));
 }
 
 inline kernel prepare_quantize(const op_context& ctx) {

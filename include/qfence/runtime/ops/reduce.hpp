@@ -24,8 +24,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::runtime::ops {
 
 namespace detail {
-/// AVERAGE_POOL_2D and MAX_POOL_2D: same geometry and checks; max pooling
-/// also takes int16 (it compares stored values).
+/// AVERAGE_POOL_2D and MAX_POOL_2D: same geometry, checks and dtypes.
 template <bool Max>
 kernel prepare_pool2d(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
@@ -51,8 +50,7 @@ kernel prepare_pool2d(const op_context& ctx) {
   };
   if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
-  if constexpr (Max) return quantized(static_cast<std::int16_t*>(nullptr));  // the rule: max pooling only
-  ctx.unsupported_types();
+  return quantized(static_cast<std::int16_t*>(nullptr));
 }
 }  // namespace detail
 
@@ -70,7 +68,7 @@ inline kernel prepare_mean(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t)); };
-  auto eight_bit = [&]<class T>(T*) -> kernel {
+  auto quantized = [&]<class T>(T*) -> kernel {
     const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
     const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
     // The int32 sums live with the kernel: prepared once, reused every invoke.
@@ -80,9 +78,9 @@ inline kernel prepare_mean(const op_context& ctx) {
       kernels::mean_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
     };
   };
-  if (in.type == dtype::i8) return eight_bit(static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
-  ctx.unsupported_types();
+  if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+  return quantized(static_cast<std::int16_t*>(nullptr));
 }
 
 inline kernel prepare_softmax(const op_context& ctx) {
