@@ -3993,9 +3993,10 @@ inline void mul(const broadcast_geometry& g, const T* a, std::int32_t a_offset, 
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/reference/lookup_table.hpp -----------------------------
-// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
+// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table,
+// and TFLite's interpolated int16 tables.
 //
-// Two uses:
+// Three uses:
 //   - TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and
 //     TFLite's other LUT ops) evaluate the float function once per possible
 //     input value: dequantize, apply, requantize with round-half-away-from-
@@ -4007,7 +4008,11 @@ QFENCE_EXACT_FLOAT_END
 //     alone, so its reference kernel run once on all 256 values (tabulate)
 //     is a table that gives that kernel's bytes by construction: the SIMD
 //     path looks them up (kernels/lookup_bytes-inl.hpp) instead of
-//     computing each element.
+//     computing each element;
+//   - int16 functions (TFLite's LUTPopulate<int16_t> and LUTLookup, which
+//     TFLM shares): 513 samples of a float function over the input's range,
+//     interpolated with 7 fraction bits (lookup_table_int16). The int16
+//     SOFTMAX takes its exponential and reciprocal from two of them.
 
 
 // ---- qfence/kernels/reference/quantize.hpp ---------------------------------
@@ -4141,6 +4146,55 @@ inline void lookup(std::int64_t n, const In* in, const lookup_table<Out>& table,
 }
 
 }  // namespace reference
+
+/// TFLite's int16 table: 512 segments over the input's whole int16 range,
+/// 513 samples (the last one only gives the last segment's slope).
+using lookup_table_int16 = std::array<std::int16_t, 513>;
+
+/// LUTPopulate<int16_t> (LUTPopulateInt16<float>), its float operations in
+/// its order: each sample is the function's value, rounded, nudged by half
+/// the error linear interpolation makes at the segment's midpoint.
+template <class F>
+lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point, float output_scale,
+                                           std::int32_t output_zero_point, F&& transform) {
+  constexpr std::int32_t lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
+  const float input_min = input_scale * static_cast<float>(lo - input_zero_point);
+  const float input_max = input_scale * static_cast<float>(hi - input_zero_point);
+  const float output_min = output_scale * static_cast<float>(lo - output_zero_point);
+  const float output_max = output_scale * static_cast<float>(hi - output_zero_point);
+  constexpr int steps = 512;
+  const float step = (input_max - input_min) / static_cast<float>(steps);
+  const float half_step = step / 2;
+  const float output_scaling_inv = static_cast<float>(hi - lo + 1) / (output_max - output_min);
+  const auto clamp = [](float v) {
+    return static_cast<std::int16_t>(std::min(std::max(v, static_cast<float>(lo)), static_cast<float>(hi)));
+  };
+  lookup_table_int16 lut{};
+  for (int i = 0; i < steps; ++i) {
+    const float val = transform(input_min + static_cast<float>(i) * step);
+    const float val_midpoint = transform(input_min + static_cast<float>(i) * step + half_step);
+    const float val_next = transform(input_min + static_cast<float>(i + 1) * step);
+    const float sample_val = std::round(val * output_scaling_inv);
+    const float midpoint_interp_val = std::round((val_next * output_scaling_inv + std::round(val * output_scaling_inv)) / 2);
+    const float midpoint_val = std::round(val_midpoint * output_scaling_inv);
+    const float midpoint_err = midpoint_interp_val - midpoint_val;
+    const float bias = std::round(midpoint_err / 2);
+    lut[static_cast<std::size_t>(i)] = clamp(sample_val - bias);
+  }
+  lut[steps] = clamp(std::round(transform(input_max) * output_scaling_inv));
+  return lut;
+}
+
+/// LUTLookup for int16: the segment's base plus its slope times the 7-bit
+/// offset, rounded (the slope wraps to int16 as TFLite's does).
+constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::int16_t value) noexcept {
+  const auto index = static_cast<std::size_t>(256 + (value >> 7));
+  const int offset = value & 0x7f;
+  const std::int16_t base = lut[index];
+  const auto slope = static_cast<std::int16_t>(lut[index + 1] - lut[index]);
+  const int delta = (slope * offset + 64) >> 7;
+  return static_cast<std::int16_t>(base + delta);
+}
 
 }  // namespace qfence
 
@@ -4563,6 +4617,22 @@ constexpr softmax_params make_softmax_params(float beta, float input_scale) noex
   return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
 }
 
+/// The int16 SOFTMAX's parameters (TFLM's CalculateSoftmaxParams for int16):
+/// the input difference scaled so that [-65535, 0] is [-10, 0], and the two
+/// tables, exp on [-10, 0] and 1 / (1 + x) on [0, 1].
+struct softmax_int16_params {
+  quantized_multiplier input;
+  lookup_table_int16 exp, one_over_one_plus_x;
+};
+
+inline softmax_int16_params make_softmax_int16_params(float beta, float input_scale) {
+  constexpr float range = 65535.0f;  // int16 max - min
+  return {quantize_multiplier(static_cast<double>(input_scale) * static_cast<double>(beta) / (10.0 / 65535.0)),
+          make_lookup_table_int16(10.0f / range, 32767, 2.0f / range, 0, [](float v) { return std::exp(v); }),
+          make_lookup_table_int16(1.0f / range, -32768, 2.0f / range, 0,
+                                  [](float v) { return 1.0f / (1.0f + v); })};
+}
+
 namespace reference {
 
 inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
@@ -4648,6 +4718,37 @@ inline void softmax(int outer, int depth, const softmax_params& p, const T* in, 
     for (int c = 0; c < depth; ++c)
       y[c] = diff(c) >= p.diff_min ? detail::softmax_output<Out>(detail::softmax_scaled_exp(diff(c), p), r)
                                    : std::numeric_limits<Out>::min();
+  }
+}
+
+/// TFLM's SoftmaxInt16 (output scale 1/32768, zero point 0): each row's
+/// exponentials from the table (kept in `out` meanwhile), their sum's
+/// reciprocal from the other table, then one rounding shift per element.
+inline void softmax(int outer, int depth, const softmax_int16_params& p, const std::int16_t* in,
+                    std::int16_t* out) noexcept {
+  const auto saturate = [](std::int32_t v) { return static_cast<std::int16_t>(std::min(std::max(v, -32768), 32767)); };
+  for (int i = 0; i < outer; ++i) {
+    const std::int16_t* x = in + static_cast<std::int64_t>(i) * depth;
+    std::int16_t* y = out + static_cast<std::int64_t>(i) * depth;
+    std::int16_t max_in_row = std::numeric_limits<std::int16_t>::min();
+    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
+    std::int32_t sum_of_exps = 0;  // Q16.15
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t scaled_diff = multiply_by_quantized_multiplier(std::int32_t{x[c]} - max_in_row, p.input);
+      y[c] = lookup_interpolated(p.exp, saturate(scaled_diff + 32767));
+      sum_of_exps += y[c];
+    }
+    const int headroom_plus_one = std::countl_zero(static_cast<std::uint32_t>(sum_of_exps));
+    const auto shifted_sum = static_cast<std::int32_t>(
+        ((static_cast<std::int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+    // The table takes 1 / (1 + x) on a symmetric input: x = sum - 1, recentred.
+    const std::int16_t reciprocal = lookup_interpolated(p.one_over_one_plus_x, saturate(shifted_sum - ((1 << 15) + (1 << 16))));
+    const int right_shift = 31 - headroom_plus_one;
+    const std::int64_t round = std::int64_t{1} << (right_shift - 1);
+    for (int c = 0; c < depth; ++c) {
+      const auto result = static_cast<std::int32_t>((std::int64_t{y[c]} * reciprocal + round) >> right_shift);
+      y[c] = static_cast<std::int16_t>(std::min(std::max(result, 0), 32767));
+    }
   }
 }
 
@@ -14207,13 +14308,14 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/rules/softmax.hpp ----------------------------------------------
 // qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
 //
-// Operand 0: f32, i8 or u8, at least 1-D, softmax over the last dimension.
-// Output: the input's shape; f32 for f32; for 8-bit inputs the fixed
-// quantization of TFLite's kernel: the input's dtype with scale 1/256 and
-// zero point at the dtype's lowest value, or, for int8 inputs asked for an
-// i16 output, scale 1/65536 and zero point -32768. TFLite accepts an output
-// scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
-// the exact power of two either way.
+// Operand 0: f32, i8, u8 or i16, at least 1-D, softmax over the last
+// dimension. Output: the input's shape; f32 for f32; for quantized inputs
+// the fixed quantization of TFLite's kernel: for 8-bit inputs the input's
+// dtype with scale 1/256 and zero point at the dtype's lowest value, or, for
+// int8 inputs asked for an i16 output, scale 1/65536 and zero point -32768;
+// for i16 inputs i16 with scale 1/32768 and zero point 0. TFLite accepts an
+// output scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel
+// computes for the exact power of two either way.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -14224,21 +14326,22 @@ struct softmax_attrs {
   float beta = 1.0f;
 };
 
-/// The output quantization SOFTMAX writes for an 8-bit input and an output
-/// dtype.
-constexpr quant_desc softmax_output_quant(dtype out) noexcept {
+/// The output quantization SOFTMAX writes for an input and an output dtype.
+constexpr quant_desc softmax_output_quant(dtype in, dtype out) noexcept {
+  if (in == dtype::i16) return quant_desc::tensor(1.0f / 32768.0f, 0);
   if (out == dtype::i16) return quant_desc::tensor(1.0f / 65536.0f, -32768);
   return quant_desc::tensor(1.0f / 256.0f, out == dtype::u8 ? 0 : -128);
 }
 
 constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
   if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
   const dtype out_type = req.given && req.dtype_given ? req.type : in.type;
-  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(out_type));
+  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(in.type, out_type));
   if (!(out_type == in.type || (in.type == dtype::i8 && out_type == dtype::i16)))
-    return rule_fail(rule_error::output_dtype, output_operand, in.retyped(in.type, softmax_output_quant(in.type)));
+    return rule_fail(rule_error::output_dtype, output_operand,
+                     in.retyped(in.type, softmax_output_quant(in.type, in.type)));
   if (req.given) {
     const float want = fixed.quant.scale, got = req.quant.scale;
     const float diff = got > want ? got - want : want - got;
@@ -14296,8 +14399,8 @@ struct softmax_node {
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
 
     /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
-    /// table built at compile time; float32 the reference.
-    static constexpr bool simd = Input::type != dtype::f32;
+    /// table built at compile time; float32 and int16 the reference.
+    static constexpr bool simd = Input::type != dtype::f32 && Input::type != dtype::i16;
     /// Stored as the node itself: the graph then hands run() its target.
     using prepared = softmax_node;
 
@@ -14315,6 +14418,10 @@ struct softmax_node {
     static void run(const softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::softmax(outer, depth, beta, in, out);
+      } else if constexpr (Input::type == dtype::i16) {
+        // std::exp is not constexpr: the tables are built once, on first use.
+        static const softmax_int16_params p = make_softmax_int16_params(beta, Input::quant::scale);
+        reference::softmax(outer, depth, p, in, out);
       } else {
         static constexpr softmax_params p = make_softmax_params(beta, Input::quant::scale);
         reference::softmax(outer, depth, p, in, out);
@@ -16249,7 +16356,7 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
 /// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
-/// int16 SOFTMAX, LOGISTIC and TANH, which qfence does not have yet. qfence
+/// int16 LOGISTIC and TANH, which qfence does not have yet. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
@@ -16280,6 +16387,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::transpose:
     case op_code::strided_slice:
     case op_code::resize_nearest_neighbor:
+    case op_code::softmax:
       break;
     default:
       p.quantizable = false;
@@ -16293,7 +16401,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
   switch (code) {
-    case op_code::softmax: return softmax_output_quant(type);
+    case op_code::softmax: return softmax_output_quant(type, type);
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
     default: return std::nullopt;

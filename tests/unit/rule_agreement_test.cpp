@@ -404,7 +404,7 @@ constexpr auto all_softmax_cases = [] {
     if (c.in.quant.quantized() && r.chance(50)) {
       // Mostly the parameters the kernel writes, sometimes not.
       const dtype out = r.chance(70) ? c.in.type : dtype::i16;
-      c.req = {true, out != c.in.type || r.chance(50), out, qf::softmax_output_quant(out), false, {}};
+      c.req = {true, out != c.in.type || r.chance(50), out, qf::softmax_output_quant(c.in.type, out), false, {}};
       if (r.chance(30)) c.req.quant.zero_point += 1;
     } else {
       c.req = request_for_input(r, c.in);
@@ -430,7 +430,7 @@ void check_softmax_case(tally& t) {
   if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<1, In>::output>() == ct.output);
   runtime_case rc;
   rc.m.tensors.push_back(runtime_tensor(c.in, false, rc.store));
-  const tensor_desc fixed = c.in.retyped(c.in.type, qf::softmax_output_quant(c.in.type));
+  const tensor_desc fixed = c.in.retyped(c.in.type, qf::softmax_output_quant(c.in.type, c.in.type));
   rc.m.tensors.push_back(runtime_tensor(runtime_output(c.in, c.req, ct, c.in.quant.quantized() ? &fixed : nullptr),
                                         false, rc.store));
   qf::runtime::operation op;

@@ -59,8 +59,8 @@ struct softmax_node {
     static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
 
     /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
-    /// table built at compile time; float32 the reference.
-    static constexpr bool simd = Input::type != dtype::f32;
+    /// table built at compile time; float32 and int16 the reference.
+    static constexpr bool simd = Input::type != dtype::f32 && Input::type != dtype::i16;
     /// Stored as the node itself: the graph then hands run() its target.
     using prepared = softmax_node;
 
@@ -78,6 +78,10 @@ struct softmax_node {
     static void run(const softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::softmax(outer, depth, beta, in, out);
+      } else if constexpr (Input::type == dtype::i16) {
+        // std::exp is not constexpr: the tables are built once, on first use.
+        static const softmax_int16_params p = make_softmax_int16_params(beta, Input::quant::scale);
+        reference::softmax(outer, depth, p, in, out);
       } else {
         static constexpr softmax_params p = make_softmax_params(beta, Input::quant::scale);
         reference::softmax(outer, depth, p, in, out);

@@ -150,7 +150,7 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
 /// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
-/// int16 SOFTMAX, LOGISTIC and TANH, which qfence does not have yet. qfence
+/// int16 LOGISTIC and TANH, which qfence does not have yet. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
@@ -181,6 +181,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::transpose:
     case op_code::strided_slice:
     case op_code::resize_nearest_neighbor:
+    case op_code::softmax:
       break;
     default:
       p.quantizable = false;
@@ -194,7 +195,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
   switch (code) {
-    case op_code::softmax: return softmax_output_quant(type);
+    case op_code::softmax: return softmax_output_quant(type, type);
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
     default: return std::nullopt;

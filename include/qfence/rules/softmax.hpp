@@ -1,12 +1,13 @@
 // qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
 //
-// Operand 0: f32, i8 or u8, at least 1-D, softmax over the last dimension.
-// Output: the input's shape; f32 for f32; for 8-bit inputs the fixed
-// quantization of TFLite's kernel: the input's dtype with scale 1/256 and
-// zero point at the dtype's lowest value, or, for int8 inputs asked for an
-// i16 output, scale 1/65536 and zero point -32768. TFLite accepts an output
-// scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel computes for
-// the exact power of two either way.
+// Operand 0: f32, i8, u8 or i16, at least 1-D, softmax over the last
+// dimension. Output: the input's shape; f32 for f32; for quantized inputs
+// the fixed quantization of TFLite's kernel: for 8-bit inputs the input's
+// dtype with scale 1/256 and zero point at the dtype's lowest value, or, for
+// int8 inputs asked for an i16 output, scale 1/65536 and zero point -32768;
+// for i16 inputs i16 with scale 1/32768 and zero point 0. TFLite accepts an
+// output scale within 0.1% of these (TF_LITE_ENSURE_NEAR); the kernel
+// computes for the exact power of two either way.
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -20,21 +21,22 @@ struct softmax_attrs {
   float beta = 1.0f;
 };
 
-/// The output quantization SOFTMAX writes for an 8-bit input and an output
-/// dtype.
-constexpr quant_desc softmax_output_quant(dtype out) noexcept {
+/// The output quantization SOFTMAX writes for an input and an output dtype.
+constexpr quant_desc softmax_output_quant(dtype in, dtype out) noexcept {
+  if (in == dtype::i16) return quant_desc::tensor(1.0f / 32768.0f, 0);
   if (out == dtype::i16) return quant_desc::tensor(1.0f / 65536.0f, -32768);
   return quant_desc::tensor(1.0f / 256.0f, out == dtype::u8 ? 0 : -128);
 }
 
 constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
   if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
   const dtype out_type = req.given && req.dtype_given ? req.type : in.type;
-  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(out_type));
+  const tensor_desc fixed = in.retyped(out_type, softmax_output_quant(in.type, out_type));
   if (!(out_type == in.type || (in.type == dtype::i8 && out_type == dtype::i16)))
-    return rule_fail(rule_error::output_dtype, output_operand, in.retyped(in.type, softmax_output_quant(in.type)));
+    return rule_fail(rule_error::output_dtype, output_operand,
+                     in.retyped(in.type, softmax_output_quant(in.type, in.type)));
   if (req.given) {
     const float want = fixed.quant.scale, got = req.quant.scale;
     const float diff = got > want ? got - want : want - got;

@@ -1,6 +1,7 @@
-// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table.
+// qfence/kernels/reference/lookup_table.hpp: 8-bit ops as a 256-entry table,
+// and TFLite's interpolated int16 tables.
 //
-// Two uses:
+// Three uses:
 //   - TFLite's reference kernels for uint8/int8 LOGISTIC and TANH (and
 //     TFLite's other LUT ops) evaluate the float function once per possible
 //     input value: dequantize, apply, requantize with round-half-away-from-
@@ -12,7 +13,11 @@
 //     alone, so its reference kernel run once on all 256 values (tabulate)
 //     is a table that gives that kernel's bytes by construction: the SIMD
 //     path looks them up (kernels/lookup_bytes-inl.hpp) instead of
-//     computing each element.
+//     computing each element;
+//   - int16 functions (TFLite's LUTPopulate<int16_t> and LUTLookup, which
+//     TFLM shares): 513 samples of a float function over the input's range,
+//     interpolated with 7 fraction bits (lookup_table_int16). The int16
+//     SOFTMAX takes its exponential and reciprocal from two of them.
 #pragma once
 
 #include <array>
@@ -100,6 +105,55 @@ inline void lookup(std::int64_t n, const In* in, const lookup_table<Out>& table,
 }
 
 }  // namespace reference
+
+/// TFLite's int16 table: 512 segments over the input's whole int16 range,
+/// 513 samples (the last one only gives the last segment's slope).
+using lookup_table_int16 = std::array<std::int16_t, 513>;
+
+/// LUTPopulate<int16_t> (LUTPopulateInt16<float>), its float operations in
+/// its order: each sample is the function's value, rounded, nudged by half
+/// the error linear interpolation makes at the segment's midpoint.
+template <class F>
+lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point, float output_scale,
+                                           std::int32_t output_zero_point, F&& transform) {
+  constexpr std::int32_t lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
+  const float input_min = input_scale * static_cast<float>(lo - input_zero_point);
+  const float input_max = input_scale * static_cast<float>(hi - input_zero_point);
+  const float output_min = output_scale * static_cast<float>(lo - output_zero_point);
+  const float output_max = output_scale * static_cast<float>(hi - output_zero_point);
+  constexpr int steps = 512;
+  const float step = (input_max - input_min) / static_cast<float>(steps);
+  const float half_step = step / 2;
+  const float output_scaling_inv = static_cast<float>(hi - lo + 1) / (output_max - output_min);
+  const auto clamp = [](float v) {
+    return static_cast<std::int16_t>(std::min(std::max(v, static_cast<float>(lo)), static_cast<float>(hi)));
+  };
+  lookup_table_int16 lut{};
+  for (int i = 0; i < steps; ++i) {
+    const float val = transform(input_min + static_cast<float>(i) * step);
+    const float val_midpoint = transform(input_min + static_cast<float>(i) * step + half_step);
+    const float val_next = transform(input_min + static_cast<float>(i + 1) * step);
+    const float sample_val = std::round(val * output_scaling_inv);
+    const float midpoint_interp_val = std::round((val_next * output_scaling_inv + std::round(val * output_scaling_inv)) / 2);
+    const float midpoint_val = std::round(val_midpoint * output_scaling_inv);
+    const float midpoint_err = midpoint_interp_val - midpoint_val;
+    const float bias = std::round(midpoint_err / 2);
+    lut[static_cast<std::size_t>(i)] = clamp(sample_val - bias);
+  }
+  lut[steps] = clamp(std::round(transform(input_max) * output_scaling_inv));
+  return lut;
+}
+
+/// LUTLookup for int16: the segment's base plus its slope times the 7-bit
+/// offset, rounded (the slope wraps to int16 as TFLite's does).
+constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::int16_t value) noexcept {
+  const auto index = static_cast<std::size_t>(256 + (value >> 7));
+  const int offset = value & 0x7f;
+  const std::int16_t base = lut[index];
+  const auto slope = static_cast<std::int16_t>(lut[index + 1] - lut[index]);
+  const int delta = (slope * offset + 64) >> 7;
+  return static_cast<std::int16_t>(base + delta);
+}
 
 }  // namespace qfence
 

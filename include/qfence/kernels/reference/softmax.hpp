@@ -4,12 +4,14 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
 
@@ -31,6 +33,22 @@ constexpr softmax_params make_softmax_params(float beta, float input_scale) noex
                                static_cast<double>((std::int64_t{1} << 31) - 1));
   const quantized_multiplier m = quantize_multiplier(real);
   return {m.multiplier, m.shift, -calculate_input_radius(scaled_diff_integer_bits, m.shift, 31)};
+}
+
+/// The int16 SOFTMAX's parameters (TFLM's CalculateSoftmaxParams for int16):
+/// the input difference scaled so that [-65535, 0] is [-10, 0], and the two
+/// tables, exp on [-10, 0] and 1 / (1 + x) on [0, 1].
+struct softmax_int16_params {
+  quantized_multiplier input;
+  lookup_table_int16 exp, one_over_one_plus_x;
+};
+
+inline softmax_int16_params make_softmax_int16_params(float beta, float input_scale) {
+  constexpr float range = 65535.0f;  // int16 max - min
+  return {quantize_multiplier(static_cast<double>(input_scale) * static_cast<double>(beta) / (10.0 / 65535.0)),
+          make_lookup_table_int16(10.0f / range, 32767, 2.0f / range, 0, [](float v) { return std::exp(v); }),
+          make_lookup_table_int16(1.0f / range, -32768, 2.0f / range, 0,
+                                  [](float v) { return 1.0f / (1.0f + v); })};
 }
 
 namespace reference {
@@ -118,6 +136,37 @@ inline void softmax(int outer, int depth, const softmax_params& p, const T* in, 
     for (int c = 0; c < depth; ++c)
       y[c] = diff(c) >= p.diff_min ? detail::softmax_output<Out>(detail::softmax_scaled_exp(diff(c), p), r)
                                    : std::numeric_limits<Out>::min();
+  }
+}
+
+/// TFLM's SoftmaxInt16 (output scale 1/32768, zero point 0): each row's
+/// exponentials from the table (kept in `out` meanwhile), their sum's
+/// reciprocal from the other table, then one rounding shift per element.
+inline void softmax(int outer, int depth, const softmax_int16_params& p, const std::int16_t* in,
+                    std::int16_t* out) noexcept {
+  const auto saturate = [](std::int32_t v) { return static_cast<std::int16_t>(std::min(std::max(v, -32768), 32767)); };
+  for (int i = 0; i < outer; ++i) {
+    const std::int16_t* x = in + static_cast<std::int64_t>(i) * depth;
+    std::int16_t* y = out + static_cast<std::int64_t>(i) * depth;
+    std::int16_t max_in_row = std::numeric_limits<std::int16_t>::min();
+    for (int c = 0; c < depth; ++c) max_in_row = std::max(max_in_row, x[c]);
+    std::int32_t sum_of_exps = 0;  // Q16.15
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t scaled_diff = multiply_by_quantized_multiplier(std::int32_t{x[c]} - max_in_row, p.input);
+      y[c] = lookup_interpolated(p.exp, saturate(scaled_diff + 32767));
+      sum_of_exps += y[c];
+    }
+    const int headroom_plus_one = std::countl_zero(static_cast<std::uint32_t>(sum_of_exps));
+    const auto shifted_sum = static_cast<std::int32_t>(
+        ((static_cast<std::int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+    // The table takes 1 / (1 + x) on a symmetric input: x = sum - 1, recentred.
+    const std::int16_t reciprocal = lookup_interpolated(p.one_over_one_plus_x, saturate(shifted_sum - ((1 << 15) + (1 << 16))));
+    const int right_shift = 31 - headroom_plus_one;
+    const std::int64_t round = std::int64_t{1} << (right_shift - 1);
+    for (int c = 0; c < depth; ++c) {
+      const auto result = static_cast<std::int32_t>((std::int64_t{y[c]} * reciprocal + round) >> right_shift);
+      y[c] = static_cast<std::int16_t>(std::min(std::max(result, 0), 32767));
+    }
   }
 }
 

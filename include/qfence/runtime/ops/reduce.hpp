@@ -95,6 +95,12 @@ inline kernel prepare_softmax(const op_context& ctx) {
     return [=](const tensor_memory& m) {
       reference::softmax(outer, depth, beta, m.at<const float>(in_t), m.at<float>(out_t));
     };
+  if (in.type == dtype::i16) {  // TFLM's SoftmaxInt16: two interpolated tables
+    auto p = std::make_shared<const softmax_int16_params>(make_softmax_int16_params(beta, in.quant.scale()));
+    return [=](const tensor_memory& m) {
+      reference::softmax(outer, depth, *p, m.at<const std::int16_t>(in_t), m.at<std::int16_t>(out_t));
+    };
+  }
   const kernels::target target = ctx.simd_target();
   auto eight_bit = [&]<class T, class Out>(T*, Out*) -> kernel {
     const softmax_params p = make_softmax_params(beta, in.quant.scale());
