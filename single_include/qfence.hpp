@@ -10578,6 +10578,55 @@ constexpr relu_params make_relu_params(activation bounds, bool tflm_numerics, fl
           output_zero_point};
 }
 
+/// The table TFLite's int16 LOGISTIC and TANH interpolate: 65536 *
+/// sigmoid(i / 24) for i in [0, 256), each entry lowered by half the error
+/// linear interpolation makes at its segment's midpoint (so the error is
+/// split between the ends and the middle), rounded; the last entry is the
+/// uint16 maximum. Derived here, and compared entry by entry through TFLM's
+/// outputs (op matrix: logistic_i16, tanh_i16 and their wide variants).
+inline const std::array<std::uint16_t, 256>& sigmoid_table_q16() {
+  static const std::array<std::uint16_t, 256> table = [] {
+    std::array<std::uint16_t, 256> t{};
+    const auto sigmoid = [](double x) { return 65536.0 / (1.0 + std::exp(-x)); };
+    for (int i = 0; i < 255; ++i) {
+      const double at = sigmoid(i / 24.0), next = sigmoid((i + 1) / 24.0), mid = sigmoid((i + 0.5) / 24.0);
+      const double interpolation_error = (at + next) / 2 - mid;
+      t[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(std::floor(at - interpolation_error / 2 + 0.5));
+    }
+    t[255] = 65535;
+    return t;
+  }();
+  return table;
+}
+
+/// The input scaling of TFLite's int16 LOGISTIC / TANH: to 1/(3 * 4096) per
+/// step (so that +-2^17 is +-10.7), by `multiplier` and a rounding right
+/// shift; multiplier 0 marks an input scale that is already the power of two
+/// the table wants (2^-12; TANH also 2^-11), scaled by 3 << shift instead.
+struct sigmoid_int16_params {
+  std::int32_t multiplier;
+  int right_shift;
+};
+
+/// TFLM's CalculateArithmeticOpDataLogistic / TanhPrepare for int16.
+/// CheckedLog2 (|log2(scale) - k| < 1e-3) is asked only about k = -12 and,
+/// for TANH, -11, which a ratio to 2^k answers without a logarithm.
+constexpr sigmoid_int16_params make_sigmoid_int16_params(float input_scale, bool tanh) noexcept {
+  const auto near_power_of_two = [&](int k) {
+    const double ratio = static_cast<double>(input_scale) * static_cast<double>(std::int64_t{1} << -k);
+    return ratio > 0.99930709299 && ratio < 1.00069338746;  // 2^-0.001, 2^0.001
+  };
+  if (near_power_of_two(-12)) return {0, 0};
+  if (tanh && near_power_of_two(-11)) return {0, 1};
+  double multiplier = static_cast<double>(input_scale) * 4096.0 * 3.0;
+  int shift = 0;
+  while (multiplier <= 32767.0 / 2.0 && shift <= 30) {
+    ++shift;
+    multiplier *= 2.0;
+  }
+  return {static_cast<std::int32_t>(multiplier), shift};
+}
+
 namespace reference {
 
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
@@ -10643,6 +10692,57 @@ constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_ze
   sigmoid_family(
       n, in, input_zero_point, p, [](std::int32_t x_q4) { return rounding_divide_by_pot(fixed::tanh<4>(x_q4), 31 - 7); },
       out);
+}
+
+/// TFLite's int16 LOGISTIC (reference_integer_ops::Logistic; TFLM's too):
+/// the scaled input's magnitude indexes the sigmoid table with 9 fraction
+/// bits; negative inputs mirror it; the output is Q0.15.
+inline void logistic(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
+  const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
+  std::int32_t multiplier = p.multiplier;
+  int shift = p.right_shift;
+  if (multiplier == 0) {  // the power-of-two input scale
+    multiplier = 3 << shift;
+    shift = 0;
+  }
+  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+    const std::uint32_t segment = magnitude >> 9;
+    std::uint32_t result = 0x7FFFu << 10;  // saturated
+    if (segment < 255) {
+      const std::uint32_t a = table[segment], b = table[segment + 1];
+      result = (a << 9) + (magnitude & 0x1ffu) * (b - a);
+    }
+    result = x >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1;
+    out[i] = static_cast<std::int16_t>(result >> 10);
+  }
+}
+
+/// TFLite's int16 TANH: tanh(x) = 2 sigmoid(2x) - 1 on the same table, with
+/// 8 fraction bits; the output is Q0.15.
+inline void tanh(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
+  const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
+  std::int32_t multiplier = p.multiplier;
+  int shift = p.right_shift;
+  if (multiplier == 0) {
+    multiplier = 3 << shift;
+    shift = 0;
+  }
+  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+    const std::uint32_t segment = magnitude >> 8;
+    std::int32_t result = 0xFFFF << 8;  // saturated
+    if (segment < 255) {
+      const std::uint32_t a = table[segment], b = table[segment + 1];
+      result = static_cast<std::int32_t>((a << 8) + (magnitude & 0xffu) * (b - a));
+    }
+    result = x >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
+    out[i] = static_cast<std::int16_t>(result >> 8);
+  }
 }
 
 }  // namespace reference
@@ -11102,6 +11202,7 @@ enum class activation_fn : std::uint8_t { relu, relu6, logistic, tanh, leaky_rel
 
 /// The fixed output quantization of LOGISTIC and TANH for a quantized input.
 constexpr quant_desc fixed_activation_quant(activation_fn f, dtype in) noexcept {
+  if (in == dtype::i16) return quant_desc::tensor(1.0f / 32768.0f, 0);  // Q0.15, both
   if (f == activation_fn::tanh) return quant_desc::tensor(1.0f / 128.0f, 0);
   return quant_desc::tensor(1.0f / 256.0f, in == dtype::u8 ? 0 : -128);
 }
@@ -11128,8 +11229,9 @@ constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, co
       return rules::requantized_output(in, in, req);
     case activation_fn::logistic:
     case activation_fn::tanh:
-      if (f == activation_fn::logistic) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8}));
+      if (f == activation_fn::logistic)
+        QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::i16}));
       if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
       return rules::fixed_quantization_output(in.retyped(in.type, fixed_activation_quant(f, in.type)), req);
   }
@@ -11232,6 +11334,11 @@ struct activation_node {
             !has_option<option_kind::numerics, Opts...>, Input::quant::scale, Input::quant::zero_point,
             output::quant::scale, output::quant::zero_point);
         reference::relu(count, in, p, out);
+      } else if constexpr (Input::type == dtype::i16) {  // TFLite's sigmoid table (built on first use)
+        constexpr sigmoid_int16_params p =
+            make_sigmoid_int16_params(Input::quant::scale, std::is_same_v<Op, qfence::op::tanh>);
+        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, p, out);
+        else reference::tanh(count, in, p, out);
       } else {
         constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);
@@ -16355,8 +16462,7 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
-/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
-/// int16 LOGISTIC and TANH, which qfence does not have yet. qfence
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
@@ -16388,6 +16494,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::strided_slice:
     case op_code::resize_nearest_neighbor:
     case op_code::softmax:
+    case op_code::logistic:
+    case op_code::tanh:
       break;
     default:
       p.quantizable = false;

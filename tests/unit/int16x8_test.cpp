@@ -336,17 +336,24 @@ TEST_CASE("quantize --scheme int16x8: int16 activations with zero point 0, int64
   CHECK(a16.sqnr_db > 80);  // measured: 90.1 dB with a float SOFTMAX, int8 42.1 dB
   CHECK(a16.sqnr_db > a8.sqnr_db + 25);
 
-  // An op without an int16x8 kernel in qfence (LOGISTIC) is fenced, and
-  // said so.
+  // An op without an int16x8 kernel in qfence (SQRT) is fenced, and said so.
   tfl::model_spec spec;
-  spec.tensors = {tfl::activation({1, 8}, "input"), tfl::activation({1, 8}, "sigmoid")};
-  spec.ops.push_back(tfl::op(14 /*LOGISTIC*/, 1, {0}, {1}));
+  spec.tensors = {tfl::activation({1, 8}, "input"), tfl::activation({1, 8}, "root")};
+  spec.ops.push_back(tfl::op(75 /*SQRT*/, 1, {0}, {1}));
   spec.inputs = {0};
   spec.outputs = {1};
-  const auto logistic = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(spec)));
-  const quant::quantized_model ql =
-      quant::quantize_full_integer(*logistic, quant::calibrate(logistic, mlp_samples{16, 0}), options);
-  REQUIRE(ql.fences.size() == 1);
-  CHECK(ql.fences[0].text().find("LOGISTIC") != std::string::npos);
-  CHECK(ql.fences[0].text().find("no int16x8 kernel") != std::string::npos);
+  const auto sqrt_model = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(spec)));
+  struct positive_samples {
+    std::size_t size() const { return 16; }
+    std::optional<std::string> fill(std::size_t k, runtime::interpreter& interp) const {
+      auto in = interp.input<float>(0);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f + std::sin(static_cast<float>(i + 3 * k));
+      return std::nullopt;
+    }
+  };
+  const quant::quantized_model qs =
+      quant::quantize_full_integer(*sqrt_model, quant::calibrate(sqrt_model, positive_samples{}), options);
+  REQUIRE(qs.fences.size() == 1);
+  CHECK(qs.fences[0].text().find("SQRT") != std::string::npos);
+  CHECK(qs.fences[0].text().find("no int16x8 kernel") != std::string::npos);
 }

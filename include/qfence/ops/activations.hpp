@@ -113,6 +113,11 @@ struct activation_node {
             !has_option<option_kind::numerics, Opts...>, Input::quant::scale, Input::quant::zero_point,
             output::quant::scale, output::quant::zero_point);
         reference::relu(count, in, p, out);
+      } else if constexpr (Input::type == dtype::i16) {  // TFLite's sigmoid table (built on first use)
+        constexpr sigmoid_int16_params p =
+            make_sigmoid_int16_params(Input::quant::scale, std::is_same_v<Op, qfence::op::tanh>);
+        if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, p, out);
+        else reference::tanh(count, in, p, out);
       } else {
         constexpr sigmoid_input_params p = make_sigmoid_input_params(Input::quant::scale);
         if constexpr (std::is_same_v<Op, qfence::op::logistic>) reference::logistic(count, in, Input::quant::zero_point, p, out);

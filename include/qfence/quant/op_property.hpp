@@ -149,8 +149,7 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
-/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. TFLite also has
-/// int16 LOGISTIC and TANH, which qfence does not have yet. qfence
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
@@ -182,6 +181,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::strided_slice:
     case op_code::resize_nearest_neighbor:
     case op_code::softmax:
+    case op_code::logistic:
+    case op_code::tanh:
       break;
     default:
       p.quantizable = false;

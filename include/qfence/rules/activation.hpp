@@ -21,6 +21,7 @@ enum class activation_fn : std::uint8_t { relu, relu6, logistic, tanh, leaky_rel
 
 /// The fixed output quantization of LOGISTIC and TANH for a quantized input.
 constexpr quant_desc fixed_activation_quant(activation_fn f, dtype in) noexcept {
+  if (in == dtype::i16) return quant_desc::tensor(1.0f / 32768.0f, 0);  // Q0.15, both
   if (f == activation_fn::tanh) return quant_desc::tensor(1.0f / 128.0f, 0);
   return quant_desc::tensor(1.0f / 256.0f, in == dtype::u8 ? 0 : -128);
 }
@@ -47,8 +48,9 @@ constexpr rule_result activation_rule(activation_fn f, const tensor_desc& in, co
       return rules::requantized_output(in, in, req);
     case activation_fn::logistic:
     case activation_fn::tanh:
-      if (f == activation_fn::logistic) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
-      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8}));
+      if (f == activation_fn::logistic)
+        QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+      else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::i16}));
       if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
       return rules::fixed_quantization_output(in.retyped(in.type, fixed_activation_quant(f, in.type)), req);
   }

@@ -28,6 +28,12 @@ inline kernel prepare_logistic(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::logistic(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  if (in.type == dtype::i16) {
+    const sigmoid_int16_params p = make_sigmoid_int16_params(in.quant.scale(), false);
+    return [=](const tensor_memory& m) {
+      reference::logistic(n, m.at<const std::int16_t>(in_t), p, m.at<std::int16_t>(out_t));
+    };
+  }
   const std::int32_t zero = out.quant.zero_point();
   auto sigmoid = [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
   if (in.type == dtype::u8)  // TFLM has no uint8 LOGISTIC; TFLite uses its table
@@ -43,8 +49,8 @@ inline kernel prepare_logistic(const op_context& ctx) {
       ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::logistic(count, x, in_zp, p, y); });
 }
 
-/// TANH: float, or int8 with TFLM's fixed point (gemmlowp tanh on Q4.27),
-/// output scale 1/128 and zero point 0.
+/// TANH: float; int8 with TFLM's fixed point (gemmlowp tanh on Q4.27),
+/// output scale 1/128 and zero point 0; int16 on TFLite's sigmoid table.
 inline kernel prepare_tanh(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
@@ -53,6 +59,12 @@ inline kernel prepare_tanh(const op_context& ctx) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) { reference::tanh(n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  if (in.type == dtype::i16) {
+    const sigmoid_int16_params p = make_sigmoid_int16_params(in.quant.scale(), true);
+    return [=](const tensor_memory& m) {
+      reference::tanh(n, m.at<const std::int16_t>(in_t), p, m.at<std::int16_t>(out_t));
+    };
+  }
   // TFLM: fixed point (gemmlowp tanh on Q4.27), as a table of itself.
   const sigmoid_input_params p = make_sigmoid_input_params(in.quant.scale());
   const std::int32_t in_zp = in.quant.zero_point();
