@@ -10627,6 +10627,24 @@ constexpr sigmoid_int16_params make_sigmoid_int16_params(float input_scale, bool
   return {static_cast<std::int32_t>(multiplier), shift};
 }
 
+/// The scaling itself: x * multiplier with a rounding right shift (3 << shift
+/// and no shift for the power-of-two scales).
+class sigmoid_int16_scaling {
+ public:
+  explicit constexpr sigmoid_int16_scaling(sigmoid_int16_params p) noexcept
+      : multiplier_(p.multiplier == 0 ? 3 << p.right_shift : p.multiplier),
+        shift_(p.multiplier == 0 ? 0 : p.right_shift),
+        round_(shift_ > 0 ? 1 << (shift_ - 1) : 0) {}
+  constexpr std::int32_t operator()(std::int16_t x) const noexcept {
+    return (std::int32_t{x} * multiplier_ + round_) >> shift_;
+  }
+
+ private:
+  std::int32_t multiplier_;
+  int shift_;
+  std::int32_t round_;
+};
+
 namespace reference {
 
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
@@ -10699,15 +10717,9 @@ constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_ze
 /// bits; negative inputs mirror it; the output is Q0.15.
 inline void logistic(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
   const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
-  std::int32_t multiplier = p.multiplier;
-  int shift = p.right_shift;
-  if (multiplier == 0) {  // the power-of-two input scale
-    multiplier = 3 << shift;
-    shift = 0;
-  }
-  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  const sigmoid_int16_scaling scale(p);
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const std::int32_t x = scale(in[i]);
     const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
     const std::uint32_t segment = magnitude >> 9;
     std::uint32_t result = 0x7FFFu << 10;  // saturated
@@ -10724,15 +10736,9 @@ inline void logistic(std::int64_t n, const std::int16_t* in, sigmoid_int16_param
 /// 8 fraction bits; the output is Q0.15.
 inline void tanh(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
   const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
-  std::int32_t multiplier = p.multiplier;
-  int shift = p.right_shift;
-  if (multiplier == 0) {
-    multiplier = 3 << shift;
-    shift = 0;
-  }
-  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  const sigmoid_int16_scaling scale(p);
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const std::int32_t x = scale(in[i]);
     const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
     const std::uint32_t segment = magnitude >> 8;
     std::int32_t result = 0xFFFF << 8;  // saturated
@@ -14817,31 +14823,26 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
   if (state.rank != 2 || state.dim(0) != in.dim(0) || state.dim(1) != filters * memory)
     return rule_fail(rule_error::svdf_shapes, 4);
   const std::int64_t units = filters / a.rank;
-  const std::int64_t dims[2] = {in.dim(0), units};
-  if (in.type == dtype::f32) {
+  const bool is_float = in.type == dtype::f32;
+  if (is_float) {
     if (feature.type != dtype::f32) return rule_fail(rule_error::svdf_types, 1);
     if (time.type != dtype::f32) return rule_fail(rule_error::svdf_types, 2);
     if (state.type != dtype::f32 || state.quant.quantized()) return rule_fail(rule_error::svdf_types, 4);
-    if (bias.present && (bias.desc.type != dtype::f32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
-      tensor_desc e;
-      e.type = dtype::f32;
-      e.rank = 1;
-      e.dims[0] = units;
-      return rule_fail(rule_error::bias_type, 3, e);
-    }
-    return rules::requantized_output(in, in.reshaped(2, dims), req);
+  } else {
+    if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
+    if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
+      return rule_fail(rule_error::svdf_types, 4);
+    if (time.type != state.type || !time.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 2);
   }
-  if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
-  if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
-    return rule_fail(rule_error::svdf_types, 4);
-  if (time.type != state.type || !time.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 2);
-  if (bias.present && (bias.desc.type != dtype::i32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
+  const dtype bias_type = is_float ? dtype::f32 : dtype::i32;
+  if (bias.present && (bias.desc.type != bias_type || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
     tensor_desc e;
-    e.type = dtype::i32;
+    e.type = bias_type;
     e.rank = 1;
     e.dims[0] = units;
     return rule_fail(rule_error::bias_type, 3, e);
   }
+  const std::int64_t dims[2] = {in.dim(0), units};
   return rules::requantized_output(in, in.reshaped(2, dims), req);
 }
 

@@ -34,31 +34,26 @@ constexpr rule_result svdf_rule(const svdf_attrs& a, const tensor_desc& in, cons
   if (state.rank != 2 || state.dim(0) != in.dim(0) || state.dim(1) != filters * memory)
     return rule_fail(rule_error::svdf_shapes, 4);
   const std::int64_t units = filters / a.rank;
-  const std::int64_t dims[2] = {in.dim(0), units};
-  if (in.type == dtype::f32) {
+  const bool is_float = in.type == dtype::f32;
+  if (is_float) {
     if (feature.type != dtype::f32) return rule_fail(rule_error::svdf_types, 1);
     if (time.type != dtype::f32) return rule_fail(rule_error::svdf_types, 2);
     if (state.type != dtype::f32 || state.quant.quantized()) return rule_fail(rule_error::svdf_types, 4);
-    if (bias.present && (bias.desc.type != dtype::f32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
-      tensor_desc e;
-      e.type = dtype::f32;
-      e.rank = 1;
-      e.dims[0] = units;
-      return rule_fail(rule_error::bias_type, 3, e);
-    }
-    return rules::requantized_output(in, in.reshaped(2, dims), req);
+  } else {
+    if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
+    if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
+      return rule_fail(rule_error::svdf_types, 4);
+    if (time.type != state.type || !time.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 2);
   }
-  if (feature.type != dtype::i8 || !feature.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 1);
-  if (!(state.type == dtype::i16 || state.type == dtype::i8) || !state.quant.per_tensor())
-    return rule_fail(rule_error::svdf_types, 4);
-  if (time.type != state.type || !time.quant.per_tensor()) return rule_fail(rule_error::svdf_types, 2);
-  if (bias.present && (bias.desc.type != dtype::i32 || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
+  const dtype bias_type = is_float ? dtype::f32 : dtype::i32;
+  if (bias.present && (bias.desc.type != bias_type || bias.desc.rank != 1 || bias.desc.dims[0] != units)) {
     tensor_desc e;
-    e.type = dtype::i32;
+    e.type = bias_type;
     e.rank = 1;
     e.dims[0] = units;
     return rule_fail(rule_error::bias_type, 3, e);
   }
+  const std::int64_t dims[2] = {in.dim(0), units};
   return rules::requantized_output(in, in.reshaped(2, dims), req);
 }
 

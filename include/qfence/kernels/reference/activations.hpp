@@ -112,6 +112,24 @@ constexpr sigmoid_int16_params make_sigmoid_int16_params(float input_scale, bool
   return {static_cast<std::int32_t>(multiplier), shift};
 }
 
+/// The scaling itself: x * multiplier with a rounding right shift (3 << shift
+/// and no shift for the power-of-two scales).
+class sigmoid_int16_scaling {
+ public:
+  explicit constexpr sigmoid_int16_scaling(sigmoid_int16_params p) noexcept
+      : multiplier_(p.multiplier == 0 ? 3 << p.right_shift : p.multiplier),
+        shift_(p.multiplier == 0 ? 0 : p.right_shift),
+        round_(shift_ > 0 ? 1 << (shift_ - 1) : 0) {}
+  constexpr std::int32_t operator()(std::int16_t x) const noexcept {
+    return (std::int32_t{x} * multiplier_ + round_) >> shift_;
+  }
+
+ private:
+  std::int32_t multiplier_;
+  int shift_;
+  std::int32_t round_;
+};
+
 namespace reference {
 
 inline void relu(std::int64_t n, const float* in, float* out) noexcept {
@@ -184,15 +202,9 @@ constexpr void tanh(std::int64_t n, const std::int8_t* in, std::int32_t input_ze
 /// bits; negative inputs mirror it; the output is Q0.15.
 inline void logistic(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
   const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
-  std::int32_t multiplier = p.multiplier;
-  int shift = p.right_shift;
-  if (multiplier == 0) {  // the power-of-two input scale
-    multiplier = 3 << shift;
-    shift = 0;
-  }
-  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  const sigmoid_int16_scaling scale(p);
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const std::int32_t x = scale(in[i]);
     const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
     const std::uint32_t segment = magnitude >> 9;
     std::uint32_t result = 0x7FFFu << 10;  // saturated
@@ -209,15 +221,9 @@ inline void logistic(std::int64_t n, const std::int16_t* in, sigmoid_int16_param
 /// 8 fraction bits; the output is Q0.15.
 inline void tanh(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p, std::int16_t* out) noexcept {
   const std::array<std::uint16_t, 256>& table = sigmoid_table_q16();
-  std::int32_t multiplier = p.multiplier;
-  int shift = p.right_shift;
-  if (multiplier == 0) {
-    multiplier = 3 << shift;
-    shift = 0;
-  }
-  const std::int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  const sigmoid_int16_scaling scale(p);
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int32_t x = (std::int32_t{in[i]} * multiplier + round) >> shift;
+    const std::int32_t x = scale(in[i]);
     const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
     const std::uint32_t segment = magnitude >> 8;
     std::int32_t result = 0xFFFF << 8;  // saturated
