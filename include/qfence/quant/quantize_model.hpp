@@ -66,10 +66,10 @@ struct quantize_options {
   std::vector<std::string> fence;
   /// Refuse to fence anything: an op without an int8 kernel is an error.
   bool forbid_fences = false;
-  /// Custom elementwise ops (by name) that the runtime runs on int8 as a
-  /// table of their float function (runtime::prepare_elementwise): kept
-  /// int8, with a calibrated output, instead of fenced (int8 only: int16
-  /// tables are not there yet).
+  /// Custom elementwise ops (by name) that the runtime runs as a table of
+  /// their float function (runtime::prepare_elementwise: 256 entries for
+  /// int8, TFLite's interpolated 513 for int16): kept integer, with a
+  /// calibrated output, instead of fenced.
   std::vector<std::string> tabulate;
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
@@ -253,7 +253,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     const auto& op = f.operations[k];
     plan.property[k] = options.activations == dtype::i16 ? int16x8_property(op.code) : int8_property(op.code);
-    if (options.activations == dtype::i8 && op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
+    if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
         std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
       plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
     if (!float_operands(op)) {

@@ -1,6 +1,6 @@
 // qfence/runtime/elementwise_custom_op.hpp: a custom elementwise op on the
 // runtime path from its float function, on float tensors and, as a table,
-// on 8-bit ones.
+// on 8-bit and int16 ones.
 //
 // The same op type as the compile-time path's `qfence::tabulated<Op>`
 // (ops/tabulated.hpp) registers with the interpreter:
@@ -11,8 +11,11 @@
 // Float tensors get `Op::apply` per element. Between int8 (or uint8)
 // tensors quantized per tensor, prepare builds the 256-entry table of what
 // a fence would compute (fenced_table: DEQUANTIZE, apply, QUANTIZE), and
-// invoke looks the bytes up. `qfence quantize` keeps such an op int8 when it
-// is named in quantize_options::tabulate, instead of fencing it.
+// invoke looks the bytes up. Between int16 tensors (zero point 0) it is
+// TFLite's int16 table (make_lookup_table_int16: 513 samples, interpolated),
+// which approximates the fence instead of equalling it. `qfence quantize`
+// keeps such an op int8 (int16) when it is named in
+// quantize_options::tabulate, instead of fencing it.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::runtime {
 
 /// The prepare function of custom op `Op` (an elementwise_function): one
-/// input, one output of the same shape; both f32, or both i8 (or both u8)
+/// input, one output of the same shape; both f32, or both i8 (u8, i16)
 /// quantized per tensor.
 template <class Op>
   requires elementwise_function<Op>
@@ -46,11 +49,21 @@ kernel prepare_elementwise(const op_context& ctx) {
       for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(Op::apply(x[i]));
     };
   }
-  const bool eight_bit = (in.type == dtype::i8 || in.type == dtype::u8) && out.type == in.type;
-  ctx.require(eight_bit && in.quant.quantized() && !in.quant.per_channel() && out.quant.quantized() &&
+  const bool tabulable = (in.type == dtype::i8 || in.type == dtype::u8 || in.type == dtype::i16) && out.type == in.type;
+  ctx.require(tabulable && in.quant.quantized() && !in.quant.per_channel() && out.quant.quantized() &&
                   !out.quant.per_channel(),
-              "takes f32 -> f32, or int8 -> int8 (uint8 -> uint8) quantized per tensor (then it runs as a table); "
-              "got " + type_text(in) + " -> " + type_text(out));
+              "takes f32 -> f32, or int8 -> int8 (uint8 -> uint8, int16 -> int16) quantized per tensor (then it "
+              "runs as a table); got " + type_text(in) + " -> " + type_text(out));
+  if (in.type == dtype::i16) {
+    const lookup_table_int16 table =
+        make_lookup_table_int16(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
+                                [](float x) { return static_cast<float>(Op::apply(x)); });
+    return [=](const tensor_memory& m) {
+      const std::int16_t* x = m.at<const std::int16_t>(in_t);
+      std::int16_t* y = m.at<std::int16_t>(out_t);
+      for (std::int64_t i = 0; i < n; ++i) y[i] = lookup_interpolated(table, x[i]);
+    };
+  }
   const kernels::target target = ctx.simd_target();
   auto typed = [&]<class T>(T*) -> kernel {
     const lookup_table<T> table = fenced_table<T, T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
