@@ -3933,9 +3933,13 @@ constexpr add_params make_add_sub_params(bool subtract, bool tflm_numerics, bool
                                                                                out_scale, out_zp, left_shift);
 }
 
-/// MUL's multiplier (both references): the product of the input scales over
-/// the output's, formed in double.
-constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale) noexcept {
+/// MUL's multiplier: the product of the input scales over the output's.
+/// TFLM forms it in double; TFLite's mul.cc multiplies the float scales in
+/// float and widens the result (docs/numerics.md, "Two references"), which
+/// changes the multiplier's low bits for most scales.
+constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale,
+                                                   bool tflm_numerics = true) noexcept {
+  if (!tflm_numerics) return quantize_multiplier(static_cast<double>(in1_scale * in2_scale / out_scale));
   return quantize_multiplier(static_cast<double>(in1_scale) * static_cast<double>(in2_scale) /
                              static_cast<double>(out_scale));
 }
@@ -12947,14 +12951,15 @@ struct binary_node {
 
     /// ADD and SUB's fixed-point parameters and MUL's multiplier: the rules
     /// of kernels/reference/elementwise.hpp, which the runtime path uses too
-    /// (the tflite_numerics option picks TFLite's SUB).
+    /// (the tflite_numerics option picks TFLite's SUB and MUL).
     static constexpr add_params add_sub_params() {
       return make_add_sub_params(is_sub, !has_option<option_kind::numerics, Opts...>, X::type == dtype::i16,
                                  X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
                                  output::quant::scale, output::quant::zero_point);
     }
     static constexpr quantized_multiplier mul_multiplier() {
-      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
+      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale,
+                                 !has_option<option_kind::numerics, Opts...>);
     }
 
     /// ADD, SUB and MUL run the Highway kernels on the model's target:

@@ -98,3 +98,49 @@ TEST_CASE("TANH float and the rule's errors on the runtime path") {
     CHECK(what.find("expected i8[1,4] (scale 0.007812, zero point 0)") != std::string::npos);
   }
 }
+
+TEST_CASE("MUL's multiplier under each numerics: TFLM's double product, TFLite's float product, on both paths") {
+  // x * x for every int16 x: the two multipliers differ in their low bits
+  // (2105863557 vs 2105863680, shift -15), which moves 36 of the 65536
+  // outputs by one step.
+  constexpr float in_scale = 0.0235294122f, out_scale = 18.5f;
+  const qf::quantized_multiplier tflm = qf::make_mul_multiplier(in_scale, in_scale, out_scale, true);
+  const qf::quantized_multiplier tflite = qf::make_mul_multiplier(in_scale, in_scale, out_scale, false);
+  CHECK(tflm.multiplier == 2105863557);
+  CHECK(tflite.multiplier == 2105863680);
+  CHECK(tflm.shift == tflite.shift);
+
+  tfl::model_spec spec;
+  auto x = tfl::activation({1, 65536}, "x", 7 /*INT16*/);
+  x.scales = {in_scale};
+  x.zero_points = {0};
+  auto y = tfl::activation({1, 65536}, "y", 7);
+  y.scales = {out_scale};
+  y.zero_points = {0};
+  spec.tensors = {x, y};
+  spec.ops.push_back(tfl::op(18 /*MUL*/, 4, {0, 0}, {1}));
+  spec.inputs = {0};
+  spec.outputs = {1};
+  std::vector<std::int16_t> every(65536);
+  for (int i = 0; i < 65536; ++i) every[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i - 32768);
+  auto runtime = [&](rt::numerics n) {
+    rt::interpreter_options o;
+    o.arithmetic = n;
+    rt::interpreter interp(qf::tflite::read_model(tfl::build(spec)), o);
+    std::ranges::copy(every, interp.input<std::int16_t>(0).begin());
+    interp.invoke();
+    const auto out = interp.output<std::int16_t>(0);
+    return std::vector<std::int16_t>(out.begin(), out.end());
+  };
+  const auto runtime_tflm = runtime(rt::numerics::tflm), runtime_tflite = runtime(rt::numerics::tflite);
+  using X = qf::tensor<qf::i16, qf::shape<1, 65536>, qf::per_tensor<in_scale, 0>>;
+  constexpr auto y_quant = qf::out<qf::per_tensor<out_scale, 0>, qf::i16>;
+  const auto typed_tflm = qtest::run(qf::graph(qf::input<X>(), qf::mul(qf::ref<0>, qf::ref<0>, y_quant)), every);
+  const auto typed_tflite =
+      qtest::run(qf::graph(qf::input<X>(), qf::mul(qf::ref<0>, qf::ref<0>, y_quant, qf::tflite_numerics)), every);
+  CHECK(runtime_tflm == typed_tflm);
+  CHECK(runtime_tflite == typed_tflite);
+  int differ = 0;
+  for (std::size_t i = 0; i < every.size(); ++i) differ += runtime_tflm[i] != runtime_tflite[i];
+  CHECK(differ == 36);
+}

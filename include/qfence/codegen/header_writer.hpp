@@ -346,9 +346,11 @@ class writer {
         const char* fn = op.code == op_code::add   ? (int32 ? "qf::int_add(" : "qf::add(")
                          : op.code == op_code::mul ? (int32 ? "qf::int_mul(" : "qf::mul(")
                                                  : (int32 ? "qf::int_sub(" : "qf::sub(");
-        const bool tflite_sub = op.code == op_code::sub && out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite;
+        // SUB's int16 multipliers and MUL's multiplier differ between the
+        // references (docs/numerics.md); ADD's do not.
+        const bool tflite = op.code != op_code::add && out.quant.quantized() && o_.arithmetic == runtime::numerics::tflite;
         return fn + ref(in(0)) + ", " + ref(in(1)) + fused(o) + out_option(out) +
-               (tflite_sub ? ", qf::tflite_numerics" : "") + ")";
+               (tflite ? ", qf::tflite_numerics" : "") + ")";
       }
       case op_code::div:
       case op_code::floor_div:

@@ -78,14 +78,15 @@ struct binary_node {
 
     /// ADD and SUB's fixed-point parameters and MUL's multiplier: the rules
     /// of kernels/reference/elementwise.hpp, which the runtime path uses too
-    /// (the tflite_numerics option picks TFLite's SUB).
+    /// (the tflite_numerics option picks TFLite's SUB and MUL).
     static constexpr add_params add_sub_params() {
       return make_add_sub_params(is_sub, !has_option<option_kind::numerics, Opts...>, X::type == dtype::i16,
                                  X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point,
                                  output::quant::scale, output::quant::zero_point);
     }
     static constexpr quantized_multiplier mul_multiplier() {
-      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale);
+      return make_mul_multiplier(X::quant::scale, Y::quant::scale, output::quant::scale,
+                                 !has_option<option_kind::numerics, Opts...>);
     }
 
     /// ADD, SUB and MUL run the Highway kernels on the model's target:

@@ -77,9 +77,13 @@ constexpr add_params make_add_sub_params(bool subtract, bool tflm_numerics, bool
                                                                                out_scale, out_zp, left_shift);
 }
 
-/// MUL's multiplier (both references): the product of the input scales over
-/// the output's, formed in double.
-constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale) noexcept {
+/// MUL's multiplier: the product of the input scales over the output's.
+/// TFLM forms it in double; TFLite's mul.cc multiplies the float scales in
+/// float and widens the result (docs/numerics.md, "Two references"), which
+/// changes the multiplier's low bits for most scales.
+constexpr quantized_multiplier make_mul_multiplier(float in1_scale, float in2_scale, float out_scale,
+                                                   bool tflm_numerics = true) noexcept {
+  if (!tflm_numerics) return quantize_multiplier(static_cast<double>(in1_scale * in2_scale / out_scale));
   return quantize_multiplier(static_cast<double>(in1_scale) * static_cast<double>(in2_scale) /
                              static_cast<double>(out_scale));
 }

@@ -181,7 +181,8 @@ inline kernel prepare_mul(const op_context& ctx) {
   const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
   auto quantized = [&]<class T>(T*) -> kernel {
-    const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale());
+    const quantized_multiplier mult = make_mul_multiplier(a.quant.scale(), b.quant.scale(), out.quant.scale(),
+                                                          ctx.arithmetic() == numerics::tflm);
     const std::int32_t a_off = -a.quant.zero_point(), b_off = -b.quant.zero_point(), out_off = out.quant.zero_point();
     const int_range act = detail::activation_range<T>(ctx, out);
     const kernels::target target = ctx.simd_target();
