@@ -16,6 +16,7 @@
 
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/op_version.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/elementwise_custom_op.hpp"
 #include "qfence/tflite/writer.hpp"
@@ -436,4 +437,54 @@ TEST_CASE("int16x8 with tabulate: a custom elementwise op as TFLite's interpolat
   CHECK(table.sqnr_db > 70);
   CHECK(table.sqnr_db > table8.sqnr_db + 20);
   CHECK(fence.sqnr_db > table.sqnr_db);
+}
+
+TEST_CASE("op versions: one function for float and quantized operations, in op_version.cc's order") {
+  runtime::model m;
+  auto add_tensor = [&](dtype type, std::vector<int> shape, float scale = 0.0f) {
+    runtime::tensor t;
+    t.type = type;
+    t.shape = std::move(shape);
+    if (scale > 0.0f) {
+      t.quant.scales = {scale};
+      t.quant.zero_points = {0};
+    }
+    m.tensors.push_back(std::move(t));
+    return static_cast<int>(m.tensors.size() - 1);
+  };
+  auto version = [&](runtime::op_code code, std::vector<int> in, std::vector<int> out, runtime::op_options o = {}) {
+    runtime::operation op;
+    op.code = code;
+    op.inputs = std::move(in);
+    op.outputs = std::move(out);
+    op.options = o;
+    return quant::tflite_op_version(m, op, 99);
+  };
+  using runtime::op_code;
+  // MUL: int32 is version 1 (no scales), uint8 with a ratio below 1 too; int8 2, a ratio >= 1 3, int16 4.
+  const int i32 = add_tensor(dtype::i32, {1, 4});
+  CHECK(version(op_code::mul, {i32, i32}, {i32}) == 1);
+  const int u8 = add_tensor(dtype::u8, {1, 4}, 0.1f), u8_out = add_tensor(dtype::u8, {1, 4}, 0.5f);
+  CHECK(version(op_code::mul, {u8, u8}, {u8_out}) == 1);
+  const int i8 = add_tensor(dtype::i8, {1, 4}, 0.1f), i8_out = add_tensor(dtype::i8, {1, 4}, 0.5f);
+  const int i8_small = add_tensor(dtype::i8, {1, 4}, 0.001f);
+  CHECK(version(op_code::mul, {i8, i8}, {i8_out}) == 2);
+  CHECK(version(op_code::mul, {i8, i8}, {i8_small}) == 3);
+  // Float: the options and ranks alone raise a version.
+  const int f5 = add_tensor(dtype::f32, {1, 2, 2, 2, 2}), f4 = add_tensor(dtype::f32, {1, 2, 2, 2});
+  CHECK(version(op_code::strided_slice, {f5}, {f5}) == 4);
+  CHECK(version(op_code::transpose, {f5}, {f5}) == 4);
+  CHECK(version(op_code::strided_slice, {f4}, {f4}) == 1);
+  runtime::op_options dilated;
+  dilated.dilation_h = 2;
+  const int dw = add_tensor(dtype::f32, {1, 3, 3, 2});
+  CHECK(version(op_code::depthwise_conv_2d, {f4, dw}, {f4}, dilated) == 2);
+  const int narrow = add_tensor(dtype::f32, {2, 3, 3, 1});
+  CHECK(version(op_code::conv_2d, {f4, narrow}, {f4}) == 6);  // grouped: 1 input channel of 2
+  // TRANSPOSE_CONV: input 0 is the output shape, so its weights decide.
+  const int shape = add_tensor(dtype::i32, {4}), w8 = add_tensor(dtype::i8, {2, 3, 3, 2}, 0.1f);
+  CHECK(version(op_code::transpose_conv, {shape, dw, f4}, {f4}) == 1);
+  CHECK(version(op_code::transpose_conv, {shape, w8, i8}, {i8}) == 2);
+  CHECK(version(op_code::svdf, {f4}, {f4}) == 1);
+  CHECK(version(op_code::gather_nd, {f4}, {f4}) == 99);  // not listed: kept
 }

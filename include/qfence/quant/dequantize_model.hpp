@@ -144,7 +144,7 @@ inline dequantized_model dequantize_model(const runtime::model& q) {
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     auto& op = f.operations[k];
     op.index = static_cast<int>(k);
-    op.version = tflite_float_op_version(op);
+    op.version = tflite_op_version(f, op, op.version);
   }
   return result;
 }
