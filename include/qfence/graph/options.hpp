@@ -115,9 +115,9 @@ struct keep_dims_t {
 /// MEAN keeps reduced dimensions with size 1.
 inline constexpr keep_dims_t keep_dims{};
 
-/// Where TFLM and TFLite compute an op differently (docs/numerics.md, "Two references": FULLY_CONNECTED
-/// rescaling, int16 SUB, and 8-bit LOGISTIC, which TFLite evaluates through
-/// a 256-entry table), nodes follow TFLM unless given qfence::tflite_numerics.
+/// Where TFLM and TFLite compute an op differently (the table in
+/// docs/numerics.md, "Two references": FULLY_CONNECTED, SUB, MUL, LOGISTIC,
+/// RELU6), nodes follow TFLM unless given qfence::tflite_numerics.
 struct tflite_numerics_t {
   using option_kind = option_kind::numerics;
 };

@@ -28,7 +28,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::runtime {
 
 /// Which reference the integer arithmetic follows where TFLM and TFLite
-/// differ (docs/numerics.md, "Two references": FULLY_CONNECTED rescaling, int16 SUB multipliers).
+/// differ (the table in docs/numerics.md, "Two references", lists where).
 enum class numerics { tflm, tflite };
 
 /// Where every tensor lives during invoke: the arena for activations, the
