@@ -358,15 +358,25 @@ std::shared_ptr<const runtime::model> custom_between_adds() {
   m.outputs = {5};
   return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
 }
+
+/// An interpreter that runs soft_sign (as floats, or as a table).
+runtime::interpreter_options with_soft_sign() {
+  runtime::interpreter_options o;
+  o.custom_ops["soft_sign"] = runtime::prepare_elementwise<soft_sign>;
+  return o;
+}
+
+quant::calibration_report calibrate_with_soft_sign(const std::shared_ptr<const runtime::model>& model) {
+  quant::calibration_options calibration;
+  calibration.interpreter = with_soft_sign();
+  return quant::calibrate(model, generated_samples{64, 25.0f}, calibration);
+}
 }  // namespace
 
 TEST_CASE("quantize_int8 with tabulate: a custom elementwise op stays int8 as a table, with the fence's bytes") {
   const auto model = custom_between_adds();
-  runtime::interpreter_options with_op;
-  with_op.custom_ops["soft_sign"] = runtime::prepare_elementwise<soft_sign>;
-  quant::calibration_options calibration;
-  calibration.interpreter = with_op;
-  const auto report = quant::calibrate(model, generated_samples{64, 25.0f}, calibration);
+  const runtime::interpreter_options with_op = with_soft_sign();
+  const auto report = calibrate_with_soft_sign(model);
   const quant::quantized_model fenced = quant::quantize_int8(*model, report);
   REQUIRE(fenced.fences.size() == 1);
   CHECK(fenced.fences[0].why == "custom op with no quantized kernel");
@@ -402,11 +412,8 @@ TEST_CASE("quantize_int8 with tabulate: a custom elementwise op stays int8 as a 
 
 TEST_CASE("int16x8 with tabulate: a custom elementwise op as TFLite's interpolated int16 table, far closer than int8") {
   const auto model = custom_between_adds();
-  runtime::interpreter_options with_op;
-  with_op.custom_ops["soft_sign"] = runtime::prepare_elementwise<soft_sign>;
-  quant::calibration_options calibration;
-  calibration.interpreter = with_op;
-  const auto report = quant::calibrate(model, generated_samples{64, 25.0f}, calibration);
+  const runtime::interpreter_options with_op = with_soft_sign();
+  const auto report = calibrate_with_soft_sign(model);
   quant::quantize_options int16;
   int16.activations = dtype::i16;
   const quant::quantized_model fenced = quant::quantize_full_integer(*model, report, int16);
