@@ -98,7 +98,6 @@ struct svdf_node {
                               self.node.feature_weights.data, self.node.time_weights.data, bias,
                               const_cast<float*>(state), static_cast<float*>(scratch), out);
         (void)t;
-        return;
       } else {
       static constexpr svdf_params p =
           make_svdf_params(Input::quant::scale, Input::quant::zero_point, WF::quant::scale_at(0), S::quant::scale,

@@ -144,7 +144,6 @@ inline void softmax(int outer, int depth, const softmax_params& p, const T* in, 
 /// reciprocal from the other table, then one rounding shift per element.
 inline void softmax(int outer, int depth, const softmax_int16_params& p, const std::int16_t* in,
                     std::int16_t* out) noexcept {
-  const auto saturate = [](std::int32_t v) { return static_cast<std::int16_t>(std::min(std::max(v, -32768), 32767)); };
   for (int i = 0; i < outer; ++i) {
     const std::int16_t* x = in + static_cast<std::int64_t>(i) * depth;
     std::int16_t* y = out + static_cast<std::int64_t>(i) * depth;
@@ -153,14 +152,15 @@ inline void softmax(int outer, int depth, const softmax_int16_params& p, const s
     std::int32_t sum_of_exps = 0;  // Q16.15
     for (int c = 0; c < depth; ++c) {
       const std::int32_t scaled_diff = multiply_by_quantized_multiplier(std::int32_t{x[c]} - max_in_row, p.input);
-      y[c] = lookup_interpolated(p.exp, saturate(scaled_diff + 32767));
+      y[c] = lookup_interpolated(p.exp, saturate_cast<std::int16_t>(scaled_diff + 32767));
       sum_of_exps += y[c];
     }
     const int headroom_plus_one = std::countl_zero(static_cast<std::uint32_t>(sum_of_exps));
     const auto shifted_sum = static_cast<std::int32_t>(
         ((static_cast<std::int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
     // The table takes 1 / (1 + x) on a symmetric input: x = sum - 1, recentred.
-    const std::int16_t reciprocal = lookup_interpolated(p.one_over_one_plus_x, saturate(shifted_sum - ((1 << 15) + (1 << 16))));
+    const std::int16_t reciprocal =
+        lookup_interpolated(p.one_over_one_plus_x, saturate_cast<std::int16_t>(shifted_sum - ((1 << 15) + (1 << 16))));
     const int right_shift = 31 - headroom_plus_one;
     const std::int64_t round = std::int64_t{1} << (right_shift - 1);
     for (int c = 0; c < depth; ++c) {
