@@ -15466,6 +15466,29 @@ inline quantized_weights quantize_weights_symmetric(std::span<const float> w, st
   return out;
 }
 
+/// SVDF's time weights: symmetric int16 in [-512, 512], one scale
+/// (TFLite's 10-bit weights: scale = largest magnitude / 512, values
+/// multiplied by the inverse in float and rounded half away from zero). A
+/// tensor of zeros gets the scale of [-1, 1], as weight_scale does.
+struct quantized_time_weights {
+  std::vector<std::int16_t> values;
+  float scale = 0.0f;
+};
+
+inline quantized_time_weights quantize_time_weights(std::span<const float> w) {
+  float half = 0.0f;
+  for (const float v : w) half = std::max(half, v < 0 ? -v : v);
+  quantized_time_weights out;
+  out.scale = (half == 0.0f ? 1.0f : half) / 512.0f;
+  const auto inverse = static_cast<float>(1.0 / static_cast<double>(out.scale));
+  out.values.reserve(w.size());
+  for (const float v : w) {
+    const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(v * inverse));
+    out.values.push_back(static_cast<std::int16_t>(std::clamp<std::int64_t>(q, -32767, 32767)));
+  }
+  return out;
+}
+
 /// Bias values at input_scale * weight_scales[c] (one weight scale: the
 /// same for every value).
 template <class Bias>
@@ -16346,6 +16369,13 @@ enum class operand_role {
   weights,     ///< constant, symmetric int8, per channel along weights_axis (or per tensor)
   bias,        ///< constant, int32 at input scale * weight scale, zero point 0
   integer,     ///< shapes, axes, paddings, indices: left as they are
+  /// Constant, symmetric int16 in [-512, 512], per tensor: SVDF's time
+  /// weights. Ten bits, so that the sum of `memory` products with the int16
+  /// state keeps six bits of headroom in int32 (TFLite's number_of_bits = 10).
+  time_weights,
+  /// A variable (SVDF's memory of past feature projections): int16,
+  /// symmetric, from the range calibration saw it hold.
+  state,
 };
 
 enum class output_params {
@@ -16358,15 +16388,27 @@ enum class output_params {
 struct op_property {
   bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
   /// By position; positions not set are activations (the enumerator 0).
-  std::array<operand_role, 4> inputs{};
+  std::array<operand_role, 5> inputs{};
   int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
   int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
+  /// The two inputs whose scales multiply into the bias's scale: the
+  /// activation and the weights, except SVDF's, whose bias is added after
+  /// the time weights multiply the state.
+  std::array<int, 2> bias_scale_inputs{-1, -1};
   output_params output = output_params::calibrated;
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
   /// the quantizer requantizes those that do not.
   bool inputs_share_output_params = false;
 
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
+  constexpr bool has_state() const {
+    for (const operand_role r : inputs)
+      if (r == operand_role::state) return true;
+    return false;
+  }
+  constexpr std::array<int, 2> bias_scale_of() const {
+    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs : std::array<int, 2>{activation_input, weights_input};
+  }
 };
 
 /// How the int8 scheme treats an op. An op marked not quantizable is fenced
@@ -16404,6 +16446,17 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.weights_input = 1;
       p.bias_input = 3;
       p.activation_input = 2;
+      break;
+    case op_code::svdf:
+      // TFLite's operator_property: feature weights int8 per tensor (the
+      // kernel has one feature scale), time weights int16 with 10 bits, the
+      // state int16, the bias at time scale x state scale. The integer
+      // kernel applies no fused activation: a RELU's zero is the output's
+      // lowest value, as its calibrated range makes it.
+      p.inputs = {R::activation, R::weights, R::time_weights, R::bias, R::state};
+      p.weights_input = 1;
+      p.bias_input = 3;
+      p.bias_scale_inputs = {2, 4};
       break;
     case op_code::average_pool_2d:
     case op_code::max_pool_2d:
@@ -16593,6 +16646,9 @@ constexpr treatment treatment_of() {
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
     if (!p.quantizable) return treatment::island;
+    // int8 SVDF needs its state calibrated, which graph calibration does
+    // not observe yet: `qfence quantize` makes it int8, this fences it.
+    if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
     if (p.inputs_share_output_params) return treatment::unsupported;
     if (p.output == output_params::calibrated) return treatment::calibrated_output;

@@ -154,6 +154,11 @@ def main():
             check(by_name.get('input', {}).get('range') == [-2.75, 5.5], f'calibrate: input range {by_name.get("input")}')
             check(report['samples'] == 12 and report['held_back'] == 1, f'calibrate: samples {report["samples"]}')
             check('calibrate: 12/12 samples' in r.stderr, f'calibrate: no progress lines: {r.stderr[:200]}')
+            # --stream carries state between samples; a model without any
+            # calibrates exactly as without the flag.
+            s = run('calibrate', valid, '--calib', calib, '--json', '--stream')
+            check(s.returncode == 0 and json.loads(s.stdout)['tensors'] == report['tensors'],
+                  f'calibrate --stream of a stateless model: {s.stderr.strip()[:300]}')
         r = run('calibrate', valid, '--calib', calib, '--calibrator', 'mse', '--emit-cpp', tmp / 'ranges.hpp', '--name', 'r')
         check(r.returncode == 0 and 'qfence::quant::named_range ranges[]' in (tmp / 'ranges.hpp').read_text(),
               f'calibrate --emit-cpp: {r.stderr.strip()[:300]}')

@@ -446,6 +446,111 @@ TEST_CASE("int16x8 with tabulate: a custom elementwise op as TFLite's interpolat
   CHECK(fence.sqnr_db > table.sqnr_db);
 }
 
+namespace {
+
+/// A float SVDF: input [1, 3], 4 filters of rank 2 (2 units), a memory of 3
+/// steps, whose positive time weights add up what it remembers. Tensors: 0
+/// input, 1 feature weights, 2 time weights, 3 bias, 4 state (a variable),
+/// 5 output.
+std::shared_ptr<const runtime::model> float_svdf_model() {
+  namespace tfl = qtest::tfl;
+  tfl::model_spec m;
+  m.tensors.push_back(tfl::activation({1, 3}, "input"));
+  m.tensors.push_back(tfl::constant(
+      {4, 3}, tfl::bytes_of(std::vector<float>{0.5f, -0.3f, 0.8f, -0.6f, 0.2f, 0.4f, 0.1f, 0.9f, -0.2f, 0.3f, -0.7f, 0.5f}),
+      "feature"));
+  m.tensors.push_back(tfl::constant(
+      {4, 3}, tfl::bytes_of(std::vector<float>{0.4f, 0.6f, 0.9f, 0.5f, 0.7f, 0.3f, 0.2f, 0.8f, 0.6f, 0.9f, 0.4f, 0.5f}),
+      "time"));
+  m.tensors.push_back(tfl::constant({2}, tfl::bytes_of(std::vector<float>{0.1f, -0.2f}), "bias"));
+  m.tensors.push_back(tfl::activation({1, 12}, "state"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(tfl::activation({1, 2}, "output"));
+  m.ops.push_back(tfl::op(27 /*SVDF*/, 1, {0, 1, 2, 3, 4}, {5}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{tfl::fb::BuiltinOptions::SVDFOptions, tfl::fb::CreateSVDFOptions(b, 2).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {5};
+  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+}
+
+/// Steps of a slow signal; `streamed`: the samples are consecutive steps of
+/// one stream (samples_form_stream), so the SVDF's memory carries over.
+struct svdf_steps {
+  std::size_t count;
+  bool streamed;
+  std::size_t size() const { return count; }
+  bool stream() const { return streamed; }
+  std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+    auto in = interp.input<float>(0);
+    const auto t = static_cast<float>(i);
+    in[0] = 2.0f * std::sin(0.4f * t);
+    in[1] = 1.5f * std::cos(0.25f * t);
+    in[2] = std::sin(0.1f * t) - 0.5f;
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("quantize_int8: SVDF stays integer with TFLite's operands, and tracks the float model on a stream") {
+  const auto model = float_svdf_model();
+  const auto report = quant::calibrate(model, svdf_steps{60, true});
+  // The state is a variable no operation outputs: calibration observes it
+  // after the SVDF that updates it.
+  REQUIRE(report.find(4) != nullptr);
+  const quant::quantized_model q = quant::quantize_int8(*model, report);
+  CHECK(q.fences.empty());
+  const runtime::model& m = q.model;
+  const auto svdf = std::find_if(m.operations.begin(), m.operations.end(),
+                                 [](const auto& op) { return op.code == runtime::op_code::svdf; });
+  REQUIRE(svdf != m.operations.end());
+  CHECK(svdf->version == 3);
+  const auto& operand = [&](std::size_t i) -> const runtime::tensor& {
+    return m.tensors[static_cast<std::size_t>(svdf->inputs[i])];
+  };
+  CHECK(operand(0).type == dtype::i8);
+  CHECK(operand(1).type == dtype::i8);
+  CHECK(operand(1).quant.scales.size() == 1);  // the kernel has one feature scale
+  // Time weights: int16 in 10 bits, the largest magnitude (0.9) at 512.
+  const runtime::tensor& time = operand(2);
+  REQUIRE(time.type == dtype::i16);
+  CHECK(time.quant.scale() == 0.9f / 512.0f);
+  const auto* time_values = reinterpret_cast<const std::int16_t*>(time.data.data());
+  CHECK(time_values[2] == 512);
+  CHECK(time_values[11] == 284);  // 0.5 / (0.9 / 512) = 284.44
+  // State: int16, symmetric, from the range calibration saw it hold.
+  const runtime::tensor& state = operand(4);
+  REQUIRE(state.type == dtype::i16);
+  CHECK(state.variable);
+  CHECK(state.quant.zero_point() == 0);
+  CHECK(state.quant.scale() == quant::symmetric_params(report.find(4)->range, 32767).scale);
+  // Bias: int32 at time scale x state scale (TFLM checks it to 1e-5).
+  CHECK(operand(3).type == dtype::i32);
+  CHECK(operand(3).quant.scale() == time.quant.scale() * state.quant.scale());
+  CHECK_NOTHROW(quant::check_runs(m));
+
+  // On the stream it was calibrated on, the int8 model follows the float one.
+  auto reread = [](const runtime::model& x) {
+    return std::make_shared<const runtime::model>(tflite::read_model(tflite::write_model(x, "t")));
+  };
+  runtime::interpreter reference(model), int8(reread(m));
+  const quant::output_agreement streamed = quant::compare_outputs(reference, int8, svdf_steps{60, true});
+  MESSAGE("SVDF int8 on a 60-step stream: ", streamed.sqnr_db, " dB");
+  CHECK(streamed.sqnr_db > 35);
+
+  // Calibrated as independent samples, the memory holds one step, and the
+  // output range misses what three steps of memory add up to on the stream.
+  const auto independent = quant::calibrate(model, svdf_steps{60, false});
+  CHECK(independent.find(5)->range.max - independent.find(5)->range.min <
+        0.8f * (report.find(5)->range.max - report.find(5)->range.min));
+  runtime::interpreter int8_independent(reread(quant::quantize_int8(*model, independent).model));
+  const quant::output_agreement mismatched = quant::compare_outputs(reference, int8_independent, svdf_steps{60, true});
+  MESSAGE("calibrated on independent samples, run on the stream: ", mismatched.sqnr_db, " dB");
+  CHECK(mismatched.sqnr_db < streamed.sqnr_db - 6);
+}
+
 TEST_CASE("op versions: one function for float and quantized operations, in op_version.cc's order") {
   runtime::model m;
   auto add_tensor = [&](dtype type, std::vector<int> shape, float scale = 0.0f) {
@@ -493,5 +598,7 @@ TEST_CASE("op versions: one function for float and quantized operations, in op_v
   CHECK(version(op_code::transpose_conv, {shape, dw, f4}, {f4}) == 1);
   CHECK(version(op_code::transpose_conv, {shape, w8, i8}, {i8}) == 2);
   CHECK(version(op_code::svdf, {f4}, {f4}) == 1);
+  CHECK(version(op_code::svdf, {f4, w8}, {f4}) == 2);  // hybrid
+  CHECK(version(op_code::svdf, {i8, w8}, {i8}) == 3);
   CHECK(version(op_code::gather_nd, {f4}, {f4}) == 99);  // not listed: kept
 }

@@ -99,7 +99,9 @@ constexpr const char* usage_text =
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names; or images, *.bmp *.pgm *.ppm,\n"
     "      for a model with one float [1,H,W,1|3] input: resized, then (pixel - mean) / scale with\n"
     "      --mean V[,V,V] --scale V[,V,V], by default the input's recorded range, else [0, 1];\n"
-    "      quantize and debug take the same) and prints each activation's\n"
+    "      --stream: the samples, in name order, are consecutive steps of one stream, so a\n"
+    "      streaming model's state (SVDF's memory) carries over from one to the next instead of\n"
+    "      starting afresh; quantize and debug take the same) and prints each activation's\n"
     "      range, how much it clips, how much it clips on a held-back slice and how far it moved\n"
     "      in the second half of the data; warns when the data is too little to trust.\n"
     "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
@@ -154,10 +156,16 @@ std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
 /// --mean V[,V,V] / --scale V[,V,V]: how image calibration data is
 /// normalised, value = (pixel - mean) / scale; one value serves all
 /// channels. Returns whether `a` was one of them.
-bool image_option(const std::vector<std::string>& args, std::size_t& i,
-                  std::optional<quant::image_normalization>& n) {
+// The options of how calibration samples are read: --stream, and the
+// images' --mean and --scale.
+bool sample_option(const std::vector<std::string>& args, std::size_t& i, quant::sample_options& options) {
   const std::string& a = args[i];
+  if (a == "--stream") {
+    options.stream = true;
+    return true;
+  }
   if (a != "--mean" && a != "--scale") return false;
+  std::optional<quant::image_normalization>& n = options.normalization;
   const std::string v = flag_value(args, i);
   std::vector<float> values;
   std::size_t at = 0;
@@ -333,10 +341,10 @@ int calibrate_command(const std::vector<std::string>& args) {
   std::string model_path, calib_dir, cpp_path, name;
   bool as_json = false;
   quant::calibration_options options;
-  std::optional<quant::image_normalization> normalization;
+  quant::sample_options sampling;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (image_option(args, i, normalization)) continue;
+    if (sample_option(args, i, sampling)) continue;
     if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--calibrator") options.observer.method = parse_calibrator(flag_value(args, i));
     else if (a == "--json") as_json = true;
@@ -351,7 +359,7 @@ int calibrate_command(const std::vector<std::string>& args) {
   if (!cpp_path.empty() && !is_identifier(name))
     throw usage_error("calibrate: --emit-cpp needs --name, a C++ identifier (it names the namespace), got '" + name + "'");
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
-  const quant::calibration_samples samples(calib_dir, *model, normalization);
+  const quant::calibration_samples samples(calib_dir, *model, sampling);
   options.progress = progress_printer("calibrate");
   const quant::calibration_report report = quant::calibrate(model, samples, options);
   if (!cpp_path.empty()) {
@@ -383,7 +391,7 @@ std::string kib(std::size_t bytes) {
 // calibration; with --calib, the new model runs beside the float one on
 // those samples.
 int weight_only_command(const std::string& scheme, const std::string& model_path, const std::string& calib_dir,
-                        const std::string& out_path, const std::optional<quant::image_normalization>& normalization,
+                        const std::string& out_path, const quant::sample_options& sampling,
                         const std::vector<std::string>& args) {
   quant::dynamic_range_options dynamic;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -416,7 +424,7 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
   if (!calib_dir.empty()) {
     runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(quantized.borrowed_copy()));
     const quant::output_agreement a =
-        quant::compare_outputs(reference, run, quant::calibration_samples(calib_dir, *model, normalization));
+        quant::compare_outputs(reference, run, quant::calibration_samples(calib_dir, *model, sampling));
     std::printf("%s: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(), a.sqnr_db,
                 a.top1, a.samples, calib_dir.c_str());
   }
@@ -429,13 +437,13 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
 
 int quantize_command(const std::vector<std::string>& args) {
   std::string model_path, calib_dir, out_path, scheme = "int8", calibrator_choice = "auto", io = "float";
-  std::optional<quant::image_normalization> normalization;
+  quant::sample_options sampling;
   bool from_model = false;
   quant::calibration_options calibration;
   quant::quantize_options options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (image_option(args, i, normalization)) continue;
+    if (sample_option(args, i, sampling)) continue;
     if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
     else if (a == "--scheme") scheme = flag_value(args, i);
@@ -454,7 +462,7 @@ int quantize_command(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw usage_error("quantize: no model given");
   if (out_path.empty()) throw usage_error("quantize: no output file given (-o OUT.tflite)");
-  if (scheme == "float16" || scheme == "dynamic") return weight_only_command(scheme, model_path, calib_dir, out_path, normalization, args);
+  if (scheme == "float16" || scheme == "dynamic") return weight_only_command(scheme, model_path, calib_dir, out_path, sampling, args);
   if (std::find(args.begin(), args.end(), "--min-elements") != args.end())
     throw usage_error("quantize: --min-elements applies to --scheme dynamic");
   if (calib_dir.empty() == !from_model)
@@ -480,7 +488,7 @@ int quantize_command(const std::vector<std::string>& args) {
   if (from_model) {
     report = quant::ranges_from_model(*model);
   } else {
-    samples.emplace(calib_dir, *model, normalization);
+    samples.emplace(calib_dir, *model, sampling);
     calibration.progress = progress_printer("calibrate");
     report = quant::calibrate(model, *samples, calibration);
   }
@@ -514,14 +522,14 @@ int quantize_command(const std::vector<std::string>& args) {
 int debug_command(const std::vector<std::string>& args) {
   std::vector<std::string> models, inputs;
   std::string calib_dir, svg_path;
-  std::optional<quant::image_normalization> normalization;
+  quant::sample_options sampling;
   bool as_json = false;
   int top = 20;
   std::optional<double> suggest_db;
   std::string calibrator_choice = "auto";
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (image_option(args, i, normalization)) continue;
+    if (sample_option(args, i, sampling)) continue;
     if (a == "--in") inputs.push_back(flag_value(args, i));
     else if (a == "--calib") calib_dir = flag_value(args, i);
     else if (a == "--json") as_json = true;
@@ -554,13 +562,13 @@ int debug_command(const std::vector<std::string>& args) {
   const quant::debug_report report = calib_dir.empty()
                                          ? quant::debug_layers(float_model, quantized, file_sample{inputs})
                                          : quant::debug_layers(float_model, quantized,
-                                                               quant::calibration_samples(calib_dir, *float_model, normalization));
+                                                               quant::calibration_samples(calib_dir, *float_model, sampling));
   // --suggest: which layers to keep in float to reach the target, each step
   // verified by quantizing again (quant/fence_suggestion.hpp), starting from
   // what `qfence quantize` makes with these samples and this calibrator.
   std::optional<quant::fence_suggestion> suggestion;
   if (suggest_db) {
-    const quant::calibration_samples samples(calib_dir, *float_model, normalization);
+    const quant::calibration_samples samples(calib_dir, *float_model, sampling);
     quant::calibration_options calibration;
     if (calibrator_choice != "auto") calibration.observer.method = parse_calibrator(calibrator_choice);
     quant::calibration_report ranges = quant::calibrate(float_model, samples, calibration);

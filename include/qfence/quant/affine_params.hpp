@@ -133,6 +133,29 @@ inline quantized_weights quantize_weights_symmetric(std::span<const float> w, st
   return out;
 }
 
+/// SVDF's time weights: symmetric int16 in [-512, 512], one scale
+/// (TFLite's 10-bit weights: scale = largest magnitude / 512, values
+/// multiplied by the inverse in float and rounded half away from zero). A
+/// tensor of zeros gets the scale of [-1, 1], as weight_scale does.
+struct quantized_time_weights {
+  std::vector<std::int16_t> values;
+  float scale = 0.0f;
+};
+
+inline quantized_time_weights quantize_time_weights(std::span<const float> w) {
+  float half = 0.0f;
+  for (const float v : w) half = std::max(half, v < 0 ? -v : v);
+  quantized_time_weights out;
+  out.scale = (half == 0.0f ? 1.0f : half) / 512.0f;
+  const auto inverse = static_cast<float>(1.0 / static_cast<double>(out.scale));
+  out.values.reserve(w.size());
+  for (const float v : w) {
+    const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(v * inverse));
+    out.values.push_back(static_cast<std::int16_t>(std::clamp<std::int64_t>(q, -32767, 32767)));
+  }
+  return out;
+}
+
 /// Bias values at input_scale * weight_scales[c] (one weight scale: the
 /// same for every value).
 template <class Bias>

@@ -115,6 +115,31 @@ concept sample_source = requires(const Source& s, std::size_t i, runtime::interp
   { s.fill(i, interp) } -> std::same_as<std::optional<std::string>>;
 };
 
+/// Whether the samples of `source` are consecutive steps of one stream (a
+/// keyword spotter's frames, in order): a source says so with
+/// `bool stream() const`. Then variables (SVDF's memory) carry over from
+/// each sample to the next, as they do when the model runs on the stream,
+/// and the ranges calibration finds are the ones the model meets there.
+/// Otherwise every sample starts from the variables' initial values, so a
+/// sample's result does not depend on the ones before it.
+template <class Source>
+constexpr bool samples_form_stream(const Source& samples) {
+  if constexpr (requires {
+                  { samples.stream() } -> std::convertible_to<bool>;
+                })
+    return samples.stream();
+  else
+    return false;
+}
+
+/// Before sample `s` of `samples` runs on `interps`: their variables back
+/// to their initial values, unless the samples form a stream (then only
+/// before the first).
+template <class Source, class... Interpreter>
+void start_sample(const Source& samples, std::size_t s, Interpreter&... interps) {
+  if (s == 0 || !samples_form_stream(samples)) (interps.reset_variables(), ...);
+}
+
 /// sample_directory as a sample_source of a model's inputs; every file's
 /// size is checked against its input when it is made.
 class directory_samples {
@@ -162,9 +187,18 @@ inline std::string tensor_label(const runtime::model& m, int t) {
 
 }  // namespace detail
 
+/// The tensors an operation leaves new values in: its outputs, and the
+/// variables it reads (SVDF updates its state in place).
+inline std::vector<int> written_tensors(const runtime::model& m, const runtime::operation& op) {
+  std::vector<int> written = op.outputs;
+  for (const int t : op.inputs)
+    if (t >= 0 && m.tensors[static_cast<std::size_t>(t)].variable) written.push_back(t);
+  return written;
+}
+
 /// The float activations calibration observes: every non-constant float32
-/// tensor that the model's inputs or an operation produce, in the order
-/// they appear.
+/// tensor that the model's inputs or an operation write (a variable too:
+/// the quantized model stores it), in the order they appear.
 inline std::vector<int> observed_tensors(const runtime::model& m, const std::vector<runtime::operation>& ops) {
   std::vector<int> seen;
   auto add = [&](int t) {
@@ -174,7 +208,7 @@ inline std::vector<int> observed_tensors(const runtime::model& m, const std::vec
   };
   for (int t : m.inputs) add(t);
   for (const auto& op : ops)
-    for (int t : op.outputs) add(t);
+    for (int t : written_tensors(m, op)) add(t);
   return seen;
 }
 
@@ -196,10 +230,10 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                                  "twin first: qfence dequantize");
   }
   const std::vector<int> observed = observed_tensors(m, interp.operations());
-  // Which observers each operation's outputs feed, by position in `observed`.
+  // Which observers each operation's writes feed, by position in `observed`.
   std::vector<std::vector<std::size_t>> after_op(interp.operations().size());
   for (std::size_t k = 0; k < interp.operations().size(); ++k)
-    for (int t : interp.operations()[k].outputs)
+    for (int t : written_tensors(m, interp.operations()[k]))
       for (std::size_t i = 0; i < observed.size(); ++i)
         if (observed[i] == t) after_op[k].push_back(i);
   std::vector<std::size_t> of_inputs;
@@ -253,7 +287,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     if (auto why = samples.fill(s, interp)) {
       report.skipped.push_back(std::move(*why));
     } else {
-      interp.reset_variables();
+      start_sample(samples, s, interp);
       for (std::size_t i : of_inputs) observe(i, s);
       interp.invoke_observed([&](std::size_t k) {
         for (std::size_t i : after_op[k]) observe(i, s);

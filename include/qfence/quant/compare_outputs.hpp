@@ -150,8 +150,7 @@ output_agreement compare_outputs(runtime::interpreter& reference, runtime::inter
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;  // a sample the source cannot use
     feed_inputs(reference, candidate);
-    reference.reset_variables();
-    candidate.reset_variables();
+    start_sample(samples, s, reference, candidate);
     reference.invoke();
     candidate.invoke();
     tally.add(reference, candidate);

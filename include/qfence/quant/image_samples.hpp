@@ -71,12 +71,23 @@ inline image_normalization default_image_normalization(const runtime::model& m) 
   return n;
 }
 
+/// How the samples of a calibration directory are read and run.
+struct sample_options {
+  /// Images: how pixels become the input's values (default:
+  /// default_image_normalization of the model).
+  std::optional<image_normalization> normalization;
+  /// The samples, in file-name order, are consecutive steps of one stream
+  /// (samples_form_stream): a streaming model's variables carry over.
+  bool stream = false;
+};
+
 /// The samples of calibration directory `dir` for model `m`: raw *.bin
 /// files (DESIGN section 7) if it has them, else its images.
 class calibration_samples {
  public:
-  calibration_samples(const std::filesystem::path& dir, const runtime::model& m,
-                      std::optional<image_normalization> n = std::nullopt) {
+  calibration_samples(const std::filesystem::path& dir, const runtime::model& m, const sample_options& options = {})
+      : stream_(options.stream) {
+    const std::optional<image_normalization>& n = options.normalization;
     if (has_raw_samples(dir)) {
       auto s = std::make_shared<directory_samples>(dir, m);
       size_ = s->size();
@@ -91,6 +102,7 @@ class calibration_samples {
   }
   std::size_t size() const noexcept { return size_; }
   std::optional<std::string> fill(std::size_t i, runtime::interpreter& r) const { return fill_(i, r); }
+  bool stream() const noexcept { return stream_; }
   /// "64 raw samples", "11 images".
   const std::string& description() const noexcept { return what_; }
 
@@ -107,6 +119,7 @@ class calibration_samples {
   std::size_t size_ = 0;
   std::function<std::optional<std::string>(std::size_t, runtime::interpreter&)> fill_;
   std::string what_;
+  bool stream_ = false;
 };
 
 }  // namespace qfence::quant

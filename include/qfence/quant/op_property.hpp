@@ -28,6 +28,13 @@ enum class operand_role {
   weights,     ///< constant, symmetric int8, per channel along weights_axis (or per tensor)
   bias,        ///< constant, int32 at input scale * weight scale, zero point 0
   integer,     ///< shapes, axes, paddings, indices: left as they are
+  /// Constant, symmetric int16 in [-512, 512], per tensor: SVDF's time
+  /// weights. Ten bits, so that the sum of `memory` products with the int16
+  /// state keeps six bits of headroom in int32 (TFLite's number_of_bits = 10).
+  time_weights,
+  /// A variable (SVDF's memory of past feature projections): int16,
+  /// symmetric, from the range calibration saw it hold.
+  state,
 };
 
 enum class output_params {
@@ -40,15 +47,27 @@ enum class output_params {
 struct op_property {
   bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
   /// By position; positions not set are activations (the enumerator 0).
-  std::array<operand_role, 4> inputs{};
+  std::array<operand_role, 5> inputs{};
   int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
   int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
+  /// The two inputs whose scales multiply into the bias's scale: the
+  /// activation and the weights, except SVDF's, whose bias is added after
+  /// the time weights multiply the state.
+  std::array<int, 2> bias_scale_inputs{-1, -1};
   output_params output = output_params::calibrated;
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
   /// the quantizer requantizes those that do not.
   bool inputs_share_output_params = false;
 
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
+  constexpr bool has_state() const {
+    for (const operand_role r : inputs)
+      if (r == operand_role::state) return true;
+    return false;
+  }
+  constexpr std::array<int, 2> bias_scale_of() const {
+    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs : std::array<int, 2>{activation_input, weights_input};
+  }
 };
 
 /// How the int8 scheme treats an op. An op marked not quantizable is fenced
@@ -86,6 +105,17 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.weights_input = 1;
       p.bias_input = 3;
       p.activation_input = 2;
+      break;
+    case op_code::svdf:
+      // TFLite's operator_property: feature weights int8 per tensor (the
+      // kernel has one feature scale), time weights int16 with 10 bits, the
+      // state int16, the bias at time scale x state scale. The integer
+      // kernel applies no fused activation: a RELU's zero is the output's
+      // lowest value, as its calibrated range makes it.
+      p.inputs = {R::activation, R::weights, R::time_weights, R::bias, R::state};
+      p.weights_input = 1;
+      p.bias_input = 3;
+      p.bias_scale_inputs = {2, 4};
       break;
     case op_code::average_pool_2d:
     case op_code::max_pool_2d:

@@ -359,6 +359,13 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
+    // A state (SVDF's memory) is int16 in either scheme, symmetric.
+    if (!fenced[k])
+      for (std::size_t i = 0; i < op.inputs.size(); ++i)
+        if (const int t = op.inputs[i]; property[k].role(i) == operand_role::state && is_activation(t)) {
+          (void)calibrated(t, "the state of " + detail::op_label(op));
+          params[static_cast<std::size_t>(t)] = symmetric_params(range_of[static_cast<std::size_t>(t)], 32767);
+        }
     for (int t : op.outputs) {
       if (!is_activation(t)) continue;
       // A fenced op's float output needs parameters only where an int8
@@ -387,15 +394,28 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   q = detail::owned_copy(f, std::string("quantized by qfence (") + (int16x8 ? "int16x8" : "full int8") +
                                  ") from: " + f.description);
   q.operations.clear();  // rebuilt below, with the conversions
-  auto make_integer = [&](runtime::tensor& x, int source) {
+  auto make_integer = [&](runtime::tensor& x, int source, dtype type) {
     const affine_params p = *params[static_cast<std::size_t>(source)];
-    x.type = act_type;
+    x.type = type;
     x.quant.scales = {p.scale};
     x.quant.zero_points = {p.zero_point};
     x.quant.axis = 0;
     const real_range r = range_of[static_cast<std::size_t>(source)];
     x.quant.min = {r.min};
     x.quant.max = {r.max};
+  };
+  // A state: int16 from its parameters; an initial value, if the float
+  // model gives one, quantized with them.
+  auto make_state = [&](runtime::tensor& x, int source) {
+    if (!x.data.empty()) {
+      const float scale = params[static_cast<std::size_t>(source)]->scale;
+      std::vector<std::int16_t> v;
+      for (const float value : detail::float_values(f.tensors[static_cast<std::size_t>(source)]))
+        v.push_back(static_cast<std::int16_t>(
+            std::clamp<std::int64_t>(reference::quantize_value(value, scale, 0), -32768, 32767)));
+      x.data = detail::own_values(q, v);
+    }
+    make_integer(x, source, dtype::i16);
   };
   // The other-domain copy of an activation, made on first use.
   std::vector<int> int_copy(tensor_count, -1), float_copy(tensor_count, -1);
@@ -411,7 +431,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     if (produced[i] == in_float && (needed[i] & in_int)) {
       runtime::tensor x = f.tensors[i];
       x.name += "_" + int_name;
-      make_integer(x, t);
+      make_integer(x, t, act_type);
       int_copy[i] = add_tensor(std::move(x));
       add_op(op_code::quantize, t, int_copy[i]);
     } else if (produced[i] == in_int && (needed[i] & in_float)) {
@@ -423,7 +443,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     }
   };
   for (std::size_t i = 0; i < tensor_count; ++i)
-    if (produced[i] == in_int) make_integer(q.tensors[i], static_cast<int>(i));
+    if (produced[i] == in_int) make_integer(q.tensors[i], static_cast<int>(i), act_type);
   for (int t : f.inputs)
     if (is_activation(t)) convert_after_producer(t);
 
@@ -439,8 +459,12 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
         if (is_activation(t) && produced[static_cast<std::size_t>(t)] == in_int) t = float_copy[static_cast<std::size_t>(t)];
     } else {
       const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
-      const float input_scale = act >= 0 && params[static_cast<std::size_t>(act)] ? params[static_cast<std::size_t>(act)]->scale : 0.0f;
-      std::vector<float> weight_scales;
+      // Each operand's scales as it is quantized: the bias's scale is the
+      // product of two of them (op_property::bias_scale_of).
+      std::vector<std::vector<float>> operand_scales(op.inputs.size());
+      for (std::size_t i = 0; i < op.inputs.size(); ++i)
+        if (const int t = op.inputs[i]; is_activation(t) && params[static_cast<std::size_t>(t)])
+          operand_scales[i] = {params[static_cast<std::size_t>(t)]->scale};
       std::vector<double> rounding_shift;  // bias correction, per output channel
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         int& t = op.inputs[i];
@@ -448,6 +472,10 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
         const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
         const operand_role role = p.role(i);
         if (role == operand_role::integer || src.type != dtype::f32) continue;
+        if (role == operand_role::state) {
+          make_state(q.tensors[static_cast<std::size_t>(t)], t);
+          continue;
+        }
         if (!src.constant) {
           if (produced[static_cast<std::size_t>(t)] == in_float) t = int_copy[static_cast<std::size_t>(t)];
           continue;
@@ -463,11 +491,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           x.quant.scales = w.scales;
           x.quant.zero_points.assign(w.scales.size(), 0);
           x.quant.axis = w.scales.size() > 1 ? p.weights_axis : 0;
-          weight_scales = w.scales;
+          operand_scales[i] = w.scales;
           if (options.bias_correction && act >= 0)
             if (const tensor_calibration* c = ranges.find(act))
               rounding_shift = detail::weight_rounding_shift(op.code, src.shape, values, w, c->channel_means);
+        } else if (role == operand_role::time_weights) {
+          const quantized_time_weights w = quantize_time_weights(values);
+          x.type = dtype::i16;
+          x.data = detail::own_values(q, w.values);
+          x.quant = {};
+          x.quant.scales = {w.scale};
+          x.quant.zero_points = {0};
+          operand_scales[i] = {w.scale};
         } else if (role == operand_role::bias) {
+          const auto [first, second] = p.bias_scale_of();
+          const float input_scale = operand_scales.at(static_cast<std::size_t>(first)).at(0);
+          const std::vector<float>& weight_scales = operand_scales.at(static_cast<std::size_t>(second));
           std::vector<float> corrected = values;
           if (rounding_shift.size() == corrected.size()) {
             for (std::size_t c = 0; c < corrected.size(); ++c)
