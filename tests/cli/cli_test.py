@@ -218,9 +218,9 @@ def main():
             check(svg.startswith('<svg') and 'SQRT fence' in svg and '</svg>' in svg, 'debug --svg: fence not drawn')
         r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin')
         check(r.returncode == 0 and '1 sample,' in r.stdout and 'worst layers first' in r.stdout, f'debug --in: {r.stdout[:300]}')
-        # debug --suggest: a target already met needs no fence; bad values are usage errors.
+        # debug --suggest: a target already met needs no change; bad values are usage errors.
         r = run('debug', sqrt_add, quantized, '--calib', positive, '--suggest', '10', '--calibrator', 'minmax')
-        check(r.returncode == 0 and 'the target is met without fences' in r.stdout, f'debug --suggest: {r.stdout[-300:]}')
+        check(r.returncode == 0 and 'the target is met as it is' in r.stdout, f'debug --suggest: {r.stdout[-300:]}')
         r = run('debug', sqrt_add, quantized, '--calib', positive, '--suggest', 'high')
         check(r.returncode == 2 and 'target output SQNR in dB' in r.stderr, 'debug --suggest high: exit 2')
         r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin', '--suggest', '40')
@@ -242,6 +242,17 @@ def main():
         check(r.returncode == 2 and 'does not fit --scheme int16x8' in r.stderr, f'int16x8 --io int8: exit 2 ({r.stderr.strip()})')
         r = run('quantize', valid, '--calib', calib, '--scheme', 'int4', '-o', tmp / 'x.tflite')
         check(r.returncode == 2 and "unknown --scheme 'int4'" in r.stderr, f'--scheme int4: exit 2 ({r.stderr.strip()})')
+        # --int16: an op of an int8 model kept in int16, with int8 I/O
+        # requantized at its borders; meaningless (exit 2) for int16x8.
+        r = run('quantize', valid, '--calib', calib, '--int16', '#0', '--io', 'int8', '-o', tmp / 'mixed.tflite')
+        check(r.returncode == 0 and 'int16: operator 0 (ADD) runs in int16x8' in r.stdout,
+              f'quantize --int16: {r.stdout[-300:]} {r.stderr.strip()[-300:]}')
+        r = run('inspect', tmp / 'mixed.tflite', '--json')
+        if r.returncode == 0:
+            ops = json.loads(r.stdout)['ops']
+            check(ops == {'QUANTIZE/v2': 1, 'ADD/v3': 1, 'QUANTIZE/v1': 1}, f'quantize --int16: ops {ops}')
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int16x8', '--int16', 'ADD', '-o', tmp / 'x.tflite')
+        check(r.returncode == 2 and '--scheme int16x8 runs every op in int16' in r.stderr, f'int16x8 --int16: exit 2')
         r = run('quantize', valid, '--calib', calib, '--min-elements', '4', '-o', tmp / 'x.tflite')
         check(r.returncode == 2 and '--min-elements applies to --scheme dynamic' in r.stderr, 'int8 --min-elements: exit 2')
         for bad in ('abc', '1,2', '1,,2'):

@@ -163,9 +163,9 @@ def main():
             if best is None or sqnr > best[1]:
                 best = (c, sqnr, top1)
         # debug --suggest: a target 0.5 dB above what quantize makes from
-        # calib/ must be met by the fences it suggests, and quantizing with
-        # those fences must give the output SQNR it measured (its claim is
-        # a measurement of that very model).
+        # calib/ must be met by the steps it suggests (layers kept in int16,
+        # fences), and quantizing with those must give the output SQNR it
+        # measured (its claim is a measurement of that very model).
         try:
             auto = pathlib.Path(tmp) / 'auto.tflite'
             if not auto.exists():
@@ -174,21 +174,25 @@ def main():
             target_db = start['output_sqnr_db'] + 0.5
             s = json.loads(run(qfence, 'debug', twin / 'model.tflite', auto, '--calib', twin / 'calib', '--json',
                                '--suggest', f'{target_db}'))['suggestion']
-            fences = [a for f in s['fences'] for a in ('--fence', f'#{f["op_index"]}')]
-            print(f'  suggest         {target_db:.2f} dB: {"met" if s["target_met"] else "NOT met"} with fences '
-                  f'{[f["op_index"] for f in s["fences"]]}')
-            if not s['target_met'] or not s['fences']:
+            steps = s['steps']
+            fenced_later = lambda k: any(t['op_index'] == steps[k]['op_index'] and t['action'] == 'fence'
+                                         for t in steps[k + 1:])
+            args = [a for k, f in enumerate(steps) if not (f['action'] == 'int16' and fenced_later(k))
+                    for a in (f'--{f["action"]}', f'#{f["op_index"]}')]
+            print(f'  suggest         {target_db:.2f} dB: {"met" if s["target_met"] else "NOT met"} with '
+                  f'{[(f["action"], f["op_index"]) for f in steps]}')
+            if not s['target_met'] or not steps:
                 failures.append(f'suggest: the target {target_db:.2f} dB was not met ({s})')
             else:
                 fenced = pathlib.Path(tmp) / 'suggested.tflite'
                 run(qfence, 'quantize', twin / 'model.tflite', '--calib', twin / 'calib', '--calibrator', s['calibrator'],
-                    *fences, '-o', fenced)
+                    *args, '-o', fenced)
                 again = json.loads(run(qfence, 'debug', twin / 'model.tflite', fenced, '--calib', twin / 'calib',
                                        '--json'))['output_sqnr_db']
-                claimed = s['fences'][-1]['output_sqnr_db']
-                print(f'  suggest         quantize with those fences: {again:.4f} dB, claimed {claimed:.4f} dB')
+                claimed = steps[-1]['output_sqnr_db']
+                print(f'  suggest         quantize with {" ".join(args)}: {again:.4f} dB, claimed {claimed:.4f} dB')
                 if abs(again - claimed) > 1e-3:
-                    failures.append(f'suggest: claimed {claimed:.4f} dB, quantize with its fences gives {again:.4f}')
+                    failures.append(f'suggest: claimed {claimed:.4f} dB, quantize {" ".join(args)} gives {again:.4f}')
         except RuntimeError as e:
             failures.append(f'suggest: {e}')
         # Images as calibration data: the photos of ../shared/images, read,

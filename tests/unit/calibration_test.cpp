@@ -79,6 +79,17 @@ std::shared_ptr<const runtime::model> add_model() {
   return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(qtest::tfl::float_add_model())));
 }
 
+/// output = RELU6(input + [-1, 0, 1]). Tensors: 0 input, 1 constant, 2 the
+/// sum, 3 output.
+std::shared_ptr<const runtime::model> add_then_relu6_model() {
+  auto spec = qtest::tfl::float_add_model();
+  spec.tensors[1] = qtest::tfl::constant({1, 3}, qtest::tfl::bytes_of(std::vector<float>{-1, 0, 1}), "bias");
+  spec.tensors.push_back(qtest::tfl::activation({1, 3}, "relu6"));  // tensor 3
+  spec.ops.push_back(qtest::tfl::op(21 /*RELU6*/, 1, {2}, {3}));
+  spec.outputs = {3};
+  return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
+}
+
 /// Samples made on the fly: input i = (a sin(i), a cos(i), -a), and values
 /// `late` times larger from sample `late_from` on.
 struct generated_samples {
@@ -268,12 +279,7 @@ TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite
   // TFLM's int8 RELU6 clamps in its input's quantization and never reads the
   // output's parameters (docs/numerics.md); TFLite's requantizes. Written
   // with the input's parameters, the two are the same function.
-  auto spec = qtest::tfl::float_add_model();
-  spec.tensors[1] = qtest::tfl::constant({1, 3}, qtest::tfl::bytes_of(std::vector<float>{-1, 0, 1}), "bias");
-  spec.tensors.push_back(qtest::tfl::activation({1, 3}, "relu6"));  // tensor 3
-  spec.ops.push_back(qtest::tfl::op(21 /*RELU6*/, 1, {2}, {3}));
-  spec.outputs = {3};
-  const auto model = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
+  const auto model = add_then_relu6_model();
   const auto report = quant::calibrate(model, generated_samples{40, 10.0f});
   // The calibrated output range ([0, 6] at most) is narrower than the
   // input's: a quantizer that used it would write a model TFLM runs
@@ -302,6 +308,67 @@ TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite
     const auto a = tflm.output<float>(0), b = tflite.output<float>(0);
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
   }
+}
+
+TEST_CASE("quantize_int8 with int16 ops: int8 <-> int16 QUANTIZE at their borders, an error where no int16 kernel") {
+  // ADD then RELU6; the ADD kept in int16.
+  const auto model = add_then_relu6_model();
+  const auto report = quant::calibrate(model, generated_samples{40, 10.0f});
+  quant::quantize_options mixed;
+  mixed.int16 = {"ADD"};
+  const quant::quantized_model q = quant::quantize_int8(*model, report, mixed);
+  CHECK(q.fences.empty());
+  CHECK(q.int16_ops == std::vector<int>{0});
+  const runtime::model& m = q.model;
+  auto type_of = [&](int t) { return m.tensors[static_cast<std::size_t>(t)].type; };
+  // QUANTIZE f32 -> int16, ADD (int16), QUANTIZE int16 -> int8, RELU6 (int8), DEQUANTIZE.
+  REQUIRE(m.operations.size() == 5);
+  CHECK(m.operations[0].code == runtime::op_code::quantize);
+  CHECK(type_of(m.operations[0].outputs[0]) == dtype::i16);
+  CHECK(m.operations[1].code == runtime::op_code::add);
+  CHECK(type_of(m.operations[1].inputs[1]) == dtype::i16);  // the constant, in the ADD's type
+  CHECK(m.operations[1].version == 3);  // int16 ADD (general scales), as op_version.cc says
+  CHECK(m.operations[2].code == runtime::op_code::quantize);
+  CHECK(type_of(m.operations[2].inputs[0]) == dtype::i16);
+  CHECK(type_of(m.operations[2].outputs[0]) == dtype::i8);
+  CHECK(m.operations[3].code == runtime::op_code::relu6);
+  CHECK(m.tensors[static_cast<std::size_t>(m.operations[2].inputs[0])].quant.zero_point() == 0);  // int16: symmetric
+  CHECK_NOTHROW(quant::check_runs(m));
+  // With int8 I/O the borders are int8 <-> int16 requantizations.
+  quant::quantize_options io8 = mixed;
+  io8.inputs = io8.outputs = quant::io_type::integer;
+  const runtime::model& m8 = quant::quantize_int8(*model, report, io8).model;
+  REQUIRE(m8.operations.size() == 4);
+  CHECK(m8.tensors[static_cast<std::size_t>(m8.inputs[0])].type == dtype::i8);
+  CHECK(m8.operations[0].code == runtime::op_code::quantize);
+  CHECK(m8.tensors[static_cast<std::size_t>(m8.operations[0].outputs[0])].type == dtype::i16);
+  CHECK(m8.operations[0].version == 2);  // QUANTIZE to int16
+  CHECK_NOTHROW(quant::check_runs(m8));
+  // The int16 ADD is closer to the float model than the int8 one.
+  auto reread = [](const runtime::model& x) {
+    return std::make_shared<const runtime::model>(tflite::read_model(tflite::write_model(x, "t")));
+  };
+  runtime::interpreter reference(model), with_int16(reread(m)), all_int8(reread(quant::quantize_int8(*model, report).model));
+  const double db16 = quant::compare_outputs(reference, with_int16, generated_samples{40, 10.0f}).sqnr_db;
+  const double db8 = quant::compare_outputs(reference, all_int8, generated_samples{40, 10.0f}).sqnr_db;
+  MESSAGE("ADD in int16: ", db16, " dB; all int8: ", db8, " dB");
+  CHECK(db16 > db8);
+  // An op without an int16x8 kernel cannot be kept in int16: the error
+  // names it and the fix.
+  auto argmax_spec = qtest::tfl::float_add_model();
+  argmax_spec.tensors.push_back(qtest::tfl::constant({1}, qtest::tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2));
+  argmax_spec.tensors.push_back(qtest::tfl::activation({1}, "index", 2));  // INT32
+  argmax_spec.ops.push_back(qtest::tfl::op(56 /*ARG_MAX*/, 1, {2, 3}, {4}));
+  argmax_spec.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{qtest::tfl::fb::BuiltinOptions::ArgMaxOptions,
+                     qtest::tfl::fb::CreateArgMaxOptions(b, 2 /*INT32*/).Union()};
+  };
+  argmax_spec.outputs = {4};
+  const auto argmax = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(argmax_spec)));
+  quant::quantize_options bad;
+  bad.int16 = {"ARG_MAX"};
+  CHECK_THROWS_WITH_AS(quant::quantize_int8(*argmax, quant::calibrate(argmax, generated_samples{20, 1.0f}), bad),
+                       doctest::Contains("operator 1 (ARG_MAX) cannot be kept in int16"), runtime::model_error);
 }
 
 TEST_CASE("bias correction: the shift rounded weights add, from the inputs' channel means") {

@@ -179,18 +179,20 @@ inline std::string suggestion_text(const quant::fence_suggestion& s, const std::
                 s.calibrator.c_str(), db_text(s.start_db).c_str());
   t += line;
   for (const auto& step : s.steps) {
-    std::snprintf(line, sizeof line, "  fence operator %d (%s, its SQNR drop %.2f dB): output %s dB (measured)\n",
-                  step.op_index, step.op.c_str(), step.drop_db, db_text(step.output_sqnr_db).c_str());
+    std::snprintf(line, sizeof line, "  %s operator %d (%s, its SQNR drop %.2f dB)%s: output %s dB (measured)\n",
+                  step.int16 ? "keep" : "fence", step.op_index, step.op.c_str(), step.drop_db,
+                  step.int16 ? " in int16" : "", db_text(step.output_sqnr_db).c_str());
     t += line;
   }
   if (s.target_met) {
-    if (s.steps.empty()) return t + "  the target is met without fences\n";
+    if (s.steps.empty()) return t + "  the target is met as it is\n";
     t += "  the target is met: qfence quantize " + float_model + " --calib " + calib_dir + " --calibrator " + s.calibrator;
-    for (const auto& f : s.fence_args()) t += " --fence '" + f + "'";  // quoted: '#' starts a shell comment
+    const auto args = s.quantize_args();
+    for (std::size_t k = 0; k + 1 < args.size(); k += 2)
+      t += " " + args[k] + " '" + args[k + 1] + "'";  // quoted: '#' starts a shell comment
     return t + " -o OUT.tflite\n";
   }
-  return t + "  the target is not met: no further fence gains (int16 layers, which might, are not suggested "
-             "yet)\n";
+  return t + "  the target is not met: no layer kept in int16 or fenced gains further\n";
 }
 
 inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
@@ -199,11 +201,12 @@ inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
   j.field("target_db", s.target_db);
   j.field("start_db", s.start_db);
   j.field("target_met", s.target_met);
-  j.key("fences").begin_array();
+  j.key("steps").begin_array();
   for (const auto& step : s.steps) {
     j.begin_object();
     j.field("op_index", step.op_index);
     j.field("op", step.op);
+    j.field("action", step.int16 ? "int16" : "fence");
     j.field("drop_db", step.drop_db);
     j.field("output_sqnr_db", step.output_sqnr_db);
     j.end_object();

@@ -62,7 +62,8 @@ constexpr const char* usage_text =
     "      per-layer minima on the runtime path, MACs, GMAC/s and the share of this CPU's int8\n"
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
     "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|int16x8|float16|dynamic]\n"
-    "           [--calibrator NAME|auto] [--fence OP|#INDEX]... [--no-fences] [--io float|int8|int16]\n"
+    "           [--calibrator NAME|auto] [--fence OP|#INDEX]... [--int16 OP|#INDEX]... [--no-fences]\n"
+    "           [--io float|int8|int16] [--stream]\n"
     "           [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
     "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op;\n"
@@ -70,7 +71,9 @@ constexpr const char* usage_text =
     "      writes a .tflite that TFLite, TFLM and qfence run (the same output bytes in TFLM's\n"
     "      interpreter as in `qfence run`). Ops without a kernel for the\n"
     "      scheme, and those named by --fence (op type or operator index), stay float behind\n"
-    "      DEQUANTIZE/QUANTIZE (one line per fence); --no-fences makes that an error. --io int8\n"
+    "      DEQUANTIZE/QUANTIZE (one line per fence); --no-fences makes that an error. --int16\n"
+    "      (int8 scheme): the ops named run in int16x8, with int8 <-> int16 QUANTIZE at their\n"
+    "      borders (an integer-only alternative to a fence). --io int8\n"
     "      (int16 for int16x8): the model reads and writes integers (default float32).\n"
     "      --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
@@ -396,7 +399,8 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
   quant::dynamic_range_options dynamic;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--calibrator" || a == "--fence" || a == "--no-fences" || a == "--calib-from-model" || a == "--io")
+    if (a == "--calibrator" || a == "--fence" || a == "--int16" || a == "--no-fences" || a == "--calib-from-model" ||
+        a == "--io")
       throw usage_error("quantize: " + a + " applies to --scheme int8 and int16x8; " + scheme + " keeps every activation float, so "
                         "it has no ranges to calibrate and nothing to fence");
     if (a == "--min-elements") {
@@ -448,6 +452,7 @@ int quantize_command(const std::vector<std::string>& args) {
     else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
     else if (a == "--scheme") scheme = flag_value(args, i);
     else if (a == "--fence") options.fence.push_back(flag_value(args, i));
+    else if (a == "--int16") options.int16.push_back(flag_value(args, i));
     else if (a == "--no-fences") options.forbid_fences = true;
     else if (a == "--calib-from-model") from_model = true;
     else if (a == "--min-elements") (void)flag_value(args, i);  // --scheme dynamic: read by weight_only_command
@@ -470,6 +475,8 @@ int quantize_command(const std::vector<std::string>& args) {
   if (scheme != "int8" && scheme != "int16x8")
     throw usage_error("quantize: unknown --scheme '" + scheme + "'; the schemes are int8, int16x8, dynamic, float16");
   options.activations = scheme == "int16x8" ? dtype::i16 : dtype::i8;
+  if (scheme == "int16x8" && !options.int16.empty())
+    throw usage_error("quantize: --int16 keeps ops in int16 inside an int8 model; --scheme int16x8 runs every op in int16");
   // The mse and entropy calibrators weigh clipping against the rounding
   // error of the levels the range is cut into: 65536 for int16.
   if (scheme == "int16x8") calibration.observer.levels = 65536;
@@ -512,6 +519,9 @@ int quantize_command(const std::vector<std::string>& args) {
     q = quantize_with(report);
   }
   for (const auto& fence : q.fences) std::cout << fence.text() << "\n";
+  for (const int k : q.int16_ops)
+    std::cout << "int16: operator " << k << " (" << runtime::op_name(model->operations[static_cast<std::size_t>(k)])
+              << ") runs in int16x8; QUANTIZE between int8 and int16 at its borders\n";
   for (const auto& note : q.notes) std::cout << "note: " << note << "\n";
   write_file(out_path, tflite::write_model(q.model, q.model.description));
   std::cout << "wrote " << out_path << ": " << q.model.operations.size() << " operators, " << q.fences.size()

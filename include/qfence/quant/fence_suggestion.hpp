@@ -1,6 +1,6 @@
-// qfence/quant/fence_suggestion.hpp: which layers to keep in float so that
-// the int8 model reaches a target output SQNR (`qfence debug --suggest`),
-// every suggestion verified by quantizing again.
+// qfence/quant/fence_suggestion.hpp: which layers to keep in int16 or in
+// float so that the int8 model reaches a target output SQNR (`qfence debug
+// --suggest`), every suggestion verified by quantizing again.
 //
 // Greedy, on measurements only. Start from the model quantize_full_integer makes
 // with the given ranges. At each step:
@@ -8,15 +8,16 @@
 //      loss is its SQNR drop, the SQNR of its input minus that of its
 //      output (a late layer inherits the error of every earlier one, so
 //      its SQNR alone would point at the end of the network);
-//   2. each of the `candidates` layers with the largest drops is fenced in
-//      turn, the model quantized again and its output SQNR measured;
-//   3. the fence that gains most is kept.
+//   2. each of the `candidates` layers with the largest drops is tried
+//      kept in int16 (int16 activations, int8 weights, where the op has an
+//      int16x8 kernel) and fenced, the model quantized again each time and
+//      its output SQNR measured;
+//   3. the try that gains most is kept, int16 preferred unless a fence
+//      gains `int16_preference_db` more: int16 keeps the model integer-only
+//      (TFLM, accelerators) and costs less than a float island.
 // It stops when the target is met, when no candidate gains, or after
-// `max_fences` fences. Each step's figure is the output SQNR of a model
-// `qfence quantize --fence #i ...` writes from the same ranges.
-//
-// Keeping a layer in int16 instead (the int16x8 scheme) is not suggested
-// yet: qfence lacks int16 kernels for most layers (issue #10's note).
+// `max_steps` steps. Each step's figure is the output SQNR of a model
+// `qfence quantize --int16 #i --fence #j ...` writes from the same ranges.
 #pragma once
 
 #include <algorithm>
@@ -38,8 +39,9 @@ namespace qfence::quant {
 struct suggestion_step {
   int op_index = 0;     ///< the float model's operator, as --fence #op_index names it
   std::string op;       ///< its name
-  double drop_db = 0;   ///< its measured SQNR drop before it was fenced
-  double output_sqnr_db = 0;  ///< the requantized model's output SQNR with this and the earlier fences
+  bool int16 = false;   ///< kept in int16 (--int16), else fenced (--fence)
+  double drop_db = 0;   ///< its measured SQNR drop before this step
+  double output_sqnr_db = 0;  ///< the requantized model's output SQNR with this and the earlier steps
 };
 
 struct fence_suggestion {
@@ -48,10 +50,20 @@ struct fence_suggestion {
   double start_db = 0;  ///< the int8 model's output SQNR without added fences
   std::vector<suggestion_step> steps;
   bool target_met = false;
-  /// The --fence arguments that reproduce the last step.
-  std::vector<std::string> fence_args() const {
+  /// The `qfence quantize` arguments that reproduce the last step:
+  /// --int16 #i and --fence #j.
+  std::vector<std::string> quantize_args() const {
     std::vector<std::string> a;
-    for (const auto& s : steps) a.push_back("#" + std::to_string(s.op_index));
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      const auto fenced_later = [&] {
+        for (std::size_t j = k + 1; j < steps.size(); ++j)
+          if (steps[j].op_index == steps[k].op_index && !steps[j].int16) return true;
+        return false;
+      };
+      if (steps[k].int16 && fenced_later()) continue;  // a later step took it to float
+      a.push_back(steps[k].int16 ? "--int16" : "--fence");
+      a.push_back("#" + std::to_string(steps[k].op_index));
+    }
     return a;
   }
 };
@@ -65,7 +77,7 @@ inline const runtime::operation* writer_of(const runtime::model& f, int t) {
   return nullptr;
 }
 
-/// Each unfenced layer's SQNR drop in `r` (by the float operator that
+/// Each integer layer's SQNR drop in `r` (by the float operator that
 /// writes its tensor), largest first. A layer reading only unmeasured
 /// tensors (the model's inputs) is measured against the best layer's SQNR.
 inline std::vector<std::pair<double, const runtime::operation*>> layer_drops(const runtime::model& f,
@@ -94,12 +106,13 @@ inline std::vector<std::pair<double, const runtime::operation*>> layer_drops(con
 
 }  // namespace detail
 
-/// The fences that bring the int8 model of `f` (quantized with `ranges` and
-/// `base`) to `target_db` output SQNR on `samples` (the file comment).
+/// The int16 layers and fences that bring the int8 model of `f` (quantized
+/// with `ranges` and `base`) to `target_db` output SQNR on `samples` (the
+/// file comment).
 template <sample_source Source>
 fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, const calibration_report& ranges,
                                 const Source& samples, double target_db, quantize_options base = {},
-                                int max_fences = 8, int candidates = 6) {
+                                int max_steps = 8, int candidates = 6, double int16_preference_db = 0.5) {
   runtime::interpreter reference(f);
   auto quantized_with = [&](const quantize_options& o) {
     return std::make_shared<const runtime::model>(quantize_full_integer(*f, ranges, o).model);
@@ -113,28 +126,46 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
   auto current = quantized_with(base);
   s.start_db = output_sqnr(current);
   double now = s.start_db;
-  while (now < target_db && static_cast<int>(s.steps.size()) < max_fences) {
+  while (now < target_db && static_cast<int>(s.steps.size()) < max_steps) {
     const debug_report r = debug_layers(f, current, samples);
     const auto drops = detail::layer_drops(*f, r);
     suggestion_step best;
-    double best_db = now;
+    double best_score = now;  // the measured SQNR, int16 tries credited with the preference
     std::shared_ptr<const runtime::model> best_model;
     for (std::size_t c = 0; c < drops.size() && static_cast<int>(c) < candidates; ++c) {
-      quantize_options o = base;
-      o.fence.push_back("#" + std::to_string(drops[c].second->index));
-      const auto q = quantized_with(o);
-      const double db = output_sqnr(q);
-      if (db > best_db) {
-        best_db = db;
-        best = {drops[c].second->index, runtime::op_name(*drops[c].second), drops[c].first, db};
-        best_model = q;
+      const runtime::operation& op = *drops[c].second;
+      const std::string selector = "#" + std::to_string(op.index);
+      const bool already_int16 =
+          std::find(base.int16.begin(), base.int16.end(), selector) != base.int16.end();
+      for (const bool int16 : {true, false}) {
+        if (int16 && (already_int16 || !int16x8_property(op.code).quantizable)) continue;
+        quantize_options o = base;
+        if (int16) o.int16.push_back(selector);
+        else {
+          std::erase(o.int16, selector);  // a layer in int16 that still loses: float
+          o.fence.push_back(selector);
+        }
+        const auto q = quantized_with(o);
+        const double db = output_sqnr(q);
+        const double score = db + (int16 ? int16_preference_db : 0.0);
+        if (db > now && score > best_score) {
+          best_score = score;
+          best = {op.index, runtime::op_name(op), int16, drops[c].first, db};
+          best_model = q;
+        }
       }
     }
-    if (!best_model) break;  // no candidate gains: more fences would not help
-    base.fence.push_back("#" + std::to_string(best.op_index));
+    if (!best_model) break;  // no candidate gains: more steps would not help
+    const std::string selector = "#" + std::to_string(best.op_index);
+    if (best.int16) {
+      base.int16.push_back(selector);
+    } else {
+      std::erase(base.int16, selector);
+      base.fence.push_back(selector);
+    }
     s.steps.push_back(best);
     current = best_model;
-    now = best_db;
+    now = best.output_sqnr_db;
   }
   s.target_met = now >= target_db;
   return s;

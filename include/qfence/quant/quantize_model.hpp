@@ -27,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -71,6 +72,11 @@ struct quantize_options {
   /// int8, TFLite's interpolated 513 for int16): kept integer, with a
   /// calibrated output, instead of fenced.
   std::vector<std::string> tabulate;
+  /// Ops to run in int16x8 inside an int8 model (int16 activations, int8
+  /// weights, int64 biases), with int8 <-> int16 QUANTIZE at their borders
+  /// (TFLite and TFLM run them): an op type or an operator index ("#12"),
+  /// as for `fence`. An op with no int16x8 kernel is an error.
+  std::vector<std::string> int16;
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
   bool bias_correction = true;
@@ -91,6 +97,7 @@ struct quantized_model {
   runtime::model model;
   std::vector<fence_line> fences;
   int bias_corrected_layers = 0;
+  std::vector<int> int16_ops;  // in an int8 model, the operators (by index) that run in int16x8
   std::vector<std::string> notes;  // other things the caller should know, one line each
 };
 
@@ -228,17 +235,34 @@ inline void drop_unused_tensors(runtime::model& m) {
 
 }  // namespace detail
 
-/// Which operations of `f` the int8 scheme fences, and why: decided from the
-/// model alone, so that `qfence quantize --no-fences` fails before it spends
-/// time calibrating.
+/// Which operations of `f` the scheme fences, and why, and which run in
+/// int16 inside an int8 model: decided from the model alone, so that
+/// `qfence quantize --no-fences` fails before it spends time calibrating.
 struct fence_plan {
   std::vector<op_property> property;
   std::vector<bool> fenced, integer_op;  // by operation; integer ops (shapes, indices) stay as they are
+  /// By operation: the type its activations have in the quantized model
+  /// (f32 when fenced; int16 for the ops quantize_options::int16 names).
+  std::vector<dtype> activation_type;
   std::vector<fence_line> lines;
 };
 
+namespace detail {
+
+/// Whether `selectors` (op types, or operator indices as "#12") name `op`.
+inline bool selects(const std::vector<std::string>& selectors, const runtime::operation& op) {
+  return std::find(selectors.begin(), selectors.end(), runtime::op_name(op)) != selectors.end() ||
+         std::find(selectors.begin(), selectors.end(), "#" + std::to_string(op.index)) != selectors.end();
+}
+
+}  // namespace detail
+
 inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options,
                               const calibration_report* ranges = nullptr) {
+  if (options.activations != dtype::i8 && options.activations != dtype::i16)
+    throw std::invalid_argument("quantize: activations must be int8 or int16");
+  if (options.activations == dtype::i16 && !options.int16.empty())
+    throw std::invalid_argument("quantize: keeping ops in int16 applies to the int8 scheme; int16x8 runs every op in int16");
   auto float_operands = [&](const runtime::operation& op) {
     for (int t : op.inputs)
       if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32) return true;
@@ -250,9 +274,11 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
   plan.property.resize(f.operations.size());
   plan.fenced.assign(f.operations.size(), false);
   plan.integer_op.assign(f.operations.size(), false);
+  plan.activation_type.assign(f.operations.size(), options.activations);
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     const auto& op = f.operations[k];
-    plan.property[k] = options.activations == dtype::i16 ? int16x8_property(op.code) : int8_property(op.code);
+    const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op);
+    plan.property[k] = in_int16 ? int16x8_property(op.code) : int8_property(op.code);
     if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
         std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
       plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
@@ -260,6 +286,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       plan.integer_op[k] = true;
       continue;
     }
+    if (in_int16) plan.activation_type[k] = dtype::i16;
     std::string why;
     const std::string name = runtime::op_name(op);
     // An activation with no range (--calib-from-model on a model whose
@@ -272,13 +299,26 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
               !f.tensors[static_cast<std::size_t>(t)].constant && ranges->find(t) == nullptr)
             unranged = t;
     }
-    if (std::find(options.fence.begin(), options.fence.end(), name) != options.fence.end() ||
-        std::find(options.fence.begin(), options.fence.end(), "#" + std::to_string(op.index)) != options.fence.end())
+    // Weights the model computes (a FULLY_CONNECTED of two activations)
+    // have no constant values to quantize.
+    bool computed_weights = false;
+    for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+      const operand_role r = plan.property[k].role(i);
+      const int t = op.inputs[i];
+      if ((r == operand_role::weights || r == operand_role::time_weights || r == operand_role::bias) && t >= 0 &&
+          !f.tensors[static_cast<std::size_t>(t)].constant && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32)
+        computed_weights = true;
+    }
+    if (detail::selects(options.fence, op))
       why = "fenced on request";
+    else if (computed_weights && plan.property[k].quantizable)
+      why = "its weights are computed by the model, not constant (qfence quantizes constant weights)";
+    else if (!plan.property[k].quantizable && options.activations == dtype::i8 && in_int16)
+      throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
+                                 "(or TFLM has none). fix: fence it instead (--fence #" + std::to_string(op.index) + ")");
     else if (!plan.property[k].quantizable)
       why = op.is_custom() ? "custom op with no quantized kernel"
-                           : std::string("qfence has no ") + (options.activations == dtype::i16 ? "int16x8" : "int8") +
-                                 " kernel for it";
+                           : std::string("qfence has no ") + (in_int16 ? "int16x8" : "int8") + " kernel for it";
     else if (unranged >= 0)
       why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
             " has no range (float in the model it came from)";
@@ -287,6 +327,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       throw runtime::model_error(detail::op_label(op) + " would be fenced (kept in float): " + why +
                                  "; and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
     plan.fenced[k] = true;
+    plan.activation_type[k] = dtype::f32;
     plan.lines.push_back({op.index, name, why});
   }
   return plan;
@@ -294,21 +335,11 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
 
 /// Full-integer quantization of float model `f` with the ranges of `ranges`
 /// (quant/calibration.hpp): full int8, or int16x8 with
-/// options.activations = dtype::i16.
+/// options.activations = dtype::i16; in an int8 model, the ops
+/// options.int16 names run in int16x8.
 inline quantized_model quantize_full_integer(const runtime::model& f, const calibration_report& ranges,
                                              const quantize_options& options = {}) {
   using runtime::op_code;
-  const dtype act_type = options.activations;
-  if (act_type != dtype::i8 && act_type != dtype::i16)
-    throw std::invalid_argument("quantize_full_integer: activations must be int8 or int16");
-  const bool int16x8 = act_type == dtype::i16;
-  const std::string int_name = int16x8 ? "int16" : "int8";
-  // An activation's parameters from its range: asymmetric int8, or
-  // symmetric int16 with zero point 0 (TFLite's int16x8).
-  auto params_for = [&](real_range r) {
-    return int16x8 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
-  };
-  const std::int64_t qmin = int16x8 ? -32768 : -128, qmax = int16x8 ? 32767 : 127;
   const std::size_t tensor_count = f.tensors.size();
   auto is_activation = [&](int t) {
     if (t < 0) return false;
@@ -317,22 +348,32 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   };
 
   quantized_model result;
-  // 1. Which operations are fenced, and why.
+  // 1. Which operations are fenced, and why; which run in int16.
   const fence_plan plan = plan_fences(f, options, &ranges);
   const std::vector<op_property>& property = plan.property;
   const std::vector<bool>& fenced = plan.fenced;
   const std::vector<bool>& integer_op = plan.integer_op;
   result.fences = plan.lines;
 
-  // 2. Where each activation is produced and consumed: float or int8.
-  enum domain : std::uint8_t { none = 0, in_float = 1, in_int = 2 };  // in_int: the scheme's integer type
+  // 2. Where each activation is produced and consumed. A domain is the type
+  //    its values have there: float, int8 or int16 (a bit each, so that a
+  //    tensor can be needed in several).
+  constexpr std::uint8_t none = 0, in_float = 1, in_int8 = 2, in_int16 = 4;
+  constexpr std::uint8_t domains[] = {in_float, in_int8, in_int16};
+  const auto domain_of = [](dtype type) -> std::uint8_t {
+    return type == dtype::i8 ? in_int8 : type == dtype::i16 ? in_int16 : in_float;
+  };
+  const auto type_in = [](std::uint8_t d) { return d == in_int8 ? dtype::i8 : d == in_int16 ? dtype::i16 : dtype::f32; };
+  const auto suffix = [](std::uint8_t d) { return d == in_int8 ? "_int8" : d == in_int16 ? "_int16" : "_float"; };
+  const std::uint8_t io_in = options.inputs == io_type::float32 ? in_float : domain_of(options.activations);
+  const std::uint8_t io_out = options.outputs == io_type::float32 ? in_float : domain_of(options.activations);
   std::vector<std::uint8_t> produced(tensor_count, none), needed(tensor_count, none);
   for (int t : f.inputs)
-    if (is_activation(t)) produced[static_cast<std::size_t>(t)] = options.inputs == io_type::float32 ? in_float : in_int;
+    if (is_activation(t)) produced[static_cast<std::size_t>(t)] = io_in;
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
-    const std::uint8_t d = fenced[k] ? in_float : in_int;
+    const std::uint8_t d = domain_of(plan.activation_type[k]);
     for (std::size_t i = 0; i < op.inputs.size(); ++i)
       if (is_activation(op.inputs[i]) && (fenced[k] || property[k].role(i) == operand_role::activation))
         needed[static_cast<std::size_t>(op.inputs[i])] |= d;
@@ -340,63 +381,102 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       if (is_activation(t)) produced[static_cast<std::size_t>(t)] = d;
   }
   for (int t : f.outputs)
-    if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= options.outputs == io_type::float32 ? in_float : in_int;
+    if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= io_out;
 
-  // 3. Each activation's int8 parameters, in execution order.
-  std::vector<std::optional<affine_params>> params(tensor_count);
+  // 3. Each activation's parameters in each integer domain it has, in
+  //    execution order: asymmetric int8, or symmetric int16 with zero point
+  //    0 (TFLite's int16x8).
+  std::vector<std::optional<affine_params>> params8(tensor_count), params16(tensor_count);
+  const auto params_in = [&](std::uint8_t d) -> std::vector<std::optional<affine_params>>& {
+    return d == in_int16 ? params16 : params8;
+  };
+  const auto params_for = [](real_range r, std::uint8_t d) {
+    return d == in_int16 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
+  };
   std::vector<real_range> range_of(tensor_count);
-  auto calibrated = [&](int t, const std::string& user) {
+  auto calibrated_range = [&](int t, const std::string& user) {
     const tensor_calibration* c = ranges.find(t);
     if (c == nullptr)
       throw runtime::model_error(runtime::tensor_label(t, f.tensors[static_cast<std::size_t>(t)].name) + ", " + user +
                                  ", has no calibrated range; calibrate this model (the same file) first");
-    range_of[static_cast<std::size_t>(t)] = c->range;
-    return params_for(c->range);
+    return c->range;
   };
-  for (int t : f.inputs)
-    if (is_activation(t) && ((needed[static_cast<std::size_t>(t)] & in_int) || produced[static_cast<std::size_t>(t)] == in_int))
-      params[static_cast<std::size_t>(t)] = calibrated(t, "a model input");
+  // The parameters of t's copies in the integer domains it is needed in
+  // but not produced in: from its own calibrated range.
+  auto copies_from_range = [&](int t, const std::string& user) {
+    const auto i = static_cast<std::size_t>(t);
+    for (const std::uint8_t d : {in_int8, in_int16})
+      if ((needed[i] & d) && produced[i] != d) {
+        const real_range r = calibrated_range(t, user);
+        if (produced[i] == in_float) range_of[i] = r;
+        params_in(d)[i] = params_for(r, d);
+      }
+  };
+  for (int t : f.inputs) {
+    if (!is_activation(t)) continue;
+    const auto i = static_cast<std::size_t>(t);
+    if (produced[i] != in_float) {
+      range_of[i] = calibrated_range(t, "a model input");
+      params_in(produced[i])[i] = params_for(range_of[i], produced[i]);
+    }
+    copies_from_range(t, "a model input");
+  }
   for (std::size_t k = 0; k < f.operations.size(); ++k) {
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
+    const std::uint8_t d = domain_of(plan.activation_type[k]);
     // A state (SVDF's memory) is int16 in either scheme, symmetric.
     if (!fenced[k])
       for (std::size_t i = 0; i < op.inputs.size(); ++i)
         if (const int t = op.inputs[i]; property[k].role(i) == operand_role::state && is_activation(t)) {
-          (void)calibrated(t, "the state of " + detail::op_label(op));
-          params[static_cast<std::size_t>(t)] = symmetric_params(range_of[static_cast<std::size_t>(t)], 32767);
+          range_of[static_cast<std::size_t>(t)] = calibrated_range(t, "the state of " + detail::op_label(op));
+          params16[static_cast<std::size_t>(t)] = symmetric_params(range_of[static_cast<std::size_t>(t)], 32767);
         }
     for (int t : op.outputs) {
       if (!is_activation(t)) continue;
-      // A fenced op's float output needs parameters only where an int8
-      // consumer reads its QUANTIZE copy.
-      if (fenced[k] && !(needed[static_cast<std::size_t>(t)] & in_int)) continue;
-      auto& p = params[static_cast<std::size_t>(t)];
-      const output_params rule = fenced[k] ? output_params::calibrated : property[k].output;
-      const int source = op.inputs.at(static_cast<std::size_t>(property[k].activation_input));
-      if (rule == output_params::same_as_input && source >= 0 && params[static_cast<std::size_t>(source)]) {
-        p = params[static_cast<std::size_t>(source)];
-        range_of[static_cast<std::size_t>(t)] = range_of[static_cast<std::size_t>(source)];
-      } else if (rule == output_params::fixed) {
-        const quant_desc q = *fixed_output_params(op.code, act_type);
-        p = affine_params{q.scale, q.zero_point};
-        range_of[static_cast<std::size_t>(t)] = {q.scale * static_cast<float>(qmin - q.zero_point),
-                                                 q.scale * static_cast<float>(qmax - q.zero_point)};
-      } else {
-        p = calibrated(t, "the output of " + detail::op_label(op));
+      const auto i = static_cast<std::size_t>(t);
+      const std::string user = "the output of " + detail::op_label(op);
+      if (!fenced[k]) {
+        auto& p = params_in(d)[i];
+        const int source = op.inputs.at(static_cast<std::size_t>(property[k].activation_input));
+        if (property[k].output == output_params::same_as_input && source >= 0 &&
+            params_in(d)[static_cast<std::size_t>(source)]) {
+          p = params_in(d)[static_cast<std::size_t>(source)];
+          range_of[i] = range_of[static_cast<std::size_t>(source)];
+        } else if (property[k].output == output_params::fixed) {
+          const quant_desc q = *fixed_output_params(op.code, type_in(d));
+          const std::int64_t lowest = d == in_int16 ? -32768 : -128, highest = d == in_int16 ? 32767 : 127;
+          p = affine_params{q.scale, q.zero_point};
+          range_of[i] = {q.scale * static_cast<float>(lowest - q.zero_point),
+                         q.scale * static_cast<float>(highest - q.zero_point)};
+        } else {
+          range_of[i] = calibrated_range(t, user);
+          p = params_for(range_of[i], d);
+        }
       }
+      // A fenced op's float output needs parameters only where an integer
+      // consumer reads its QUANTIZE copy.
+      copies_from_range(t, user);
     }
   }
 
   // 4. The new model: tensors first as they were, then conversions and
   //    quantized constants appended.
   runtime::model& q = result.model;
-  q = detail::owned_copy(f, std::string("quantized by qfence (") + (int16x8 ? "int16x8" : "full int8") +
-                                 ") from: " + f.description);
+  std::size_t int16_ops = 0;
+  for (std::size_t k = 0; k < f.operations.size(); ++k)
+    if (!integer_op[k] && plan.activation_type[k] == dtype::i16) {
+      ++int16_ops;
+      if (options.activations == dtype::i8) result.int16_ops.push_back(f.operations[k].index);
+    }
+  const std::string scheme = options.activations == dtype::i16 ? "int16x8"
+                             : int16_ops > 0 ? "full int8, " + std::to_string(int16_ops) + " ops in int16x8"
+                                             : "full int8";
+  q = detail::owned_copy(f, "quantized by qfence (" + scheme + ") from: " + f.description);
   q.operations.clear();  // rebuilt below, with the conversions
-  auto make_integer = [&](runtime::tensor& x, int source, dtype type) {
-    const affine_params p = *params[static_cast<std::size_t>(source)];
-    x.type = type;
+  auto make_integer = [&](runtime::tensor& x, int source, std::uint8_t d) {
+    const affine_params p = *params_in(d)[static_cast<std::size_t>(source)];
+    x.type = type_in(d);
     x.quant.scales = {p.scale};
     x.quant.zero_points = {p.zero_point};
     x.quant.axis = 0;
@@ -408,42 +488,43 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   // model gives one, quantized with them.
   auto make_state = [&](runtime::tensor& x, int source) {
     if (!x.data.empty()) {
-      const float scale = params[static_cast<std::size_t>(source)]->scale;
+      const float scale = params16[static_cast<std::size_t>(source)]->scale;
       std::vector<std::int16_t> v;
       for (const float value : detail::float_values(f.tensors[static_cast<std::size_t>(source)]))
         v.push_back(static_cast<std::int16_t>(
             std::clamp<std::int64_t>(reference::quantize_value(value, scale, 0), -32768, 32767)));
       x.data = detail::own_values(q, v);
     }
-    make_integer(x, source, dtype::i16);
+    make_integer(x, source, in_int16);
   };
-  // The other-domain copy of an activation, made on first use.
-  std::vector<int> int_copy(tensor_count, -1), float_copy(tensor_count, -1);
+  // An activation's copies in the other domains, by domain (float, int8,
+  // int16), made after its producer.
+  std::array<std::vector<int>, 3> copies;
+  for (auto& c : copies) c.assign(tensor_count, -1);
+  const auto copy_in = [&](std::uint8_t d) -> std::vector<int>& { return copies[d == in_float ? 0 : d == in_int8 ? 1 : 2]; };
   auto add_tensor = [&](runtime::tensor x) {
     q.tensors.push_back(std::move(x));
     return static_cast<int>(q.tensors.size()) - 1;
   };
   auto add_op = [&](op_code code, int in, int out) { q.operations.push_back(detail::conversion_op(code, in, out)); };
-  // After the producer of t: the conversion its consumers in the other
-  // domain read.
+  // After the producer of t: the conversions its consumers in other
+  // domains read (QUANTIZE from float or between int8 and int16,
+  // DEQUANTIZE to float).
   auto convert_after_producer = [&](int t) {
     const auto i = static_cast<std::size_t>(t);
-    if (produced[i] == in_float && (needed[i] & in_int)) {
+    if (produced[i] == none) return;
+    for (const std::uint8_t d : domains) {
+      if (!(needed[i] & d) || produced[i] == d) continue;
       runtime::tensor x = f.tensors[i];
-      x.name += "_" + int_name;
-      make_integer(x, t, act_type);
-      int_copy[i] = add_tensor(std::move(x));
-      add_op(op_code::quantize, t, int_copy[i]);
-    } else if (produced[i] == in_int && (needed[i] & in_float)) {
-      runtime::tensor x = f.tensors[i];
-      x.name += "_float";
-      x.quant = {};
-      float_copy[i] = add_tensor(std::move(x));
-      add_op(op_code::dequantize, t, float_copy[i]);
+      x.name += suffix(d);
+      if (d == in_float) x.quant = {};
+      else make_integer(x, t, d);
+      copy_in(d)[i] = add_tensor(std::move(x));
+      add_op(d == in_float ? op_code::dequantize : op_code::quantize, t, copy_in(d)[i]);
     }
   };
   for (std::size_t i = 0; i < tensor_count; ++i)
-    if (produced[i] == in_int) make_integer(q.tensors[i], static_cast<int>(i), act_type);
+    if (produced[i] == in_int8 || produced[i] == in_int16) make_integer(q.tensors[i], static_cast<int>(i), produced[i]);
   for (int t : f.inputs)
     if (is_activation(t)) convert_after_producer(t);
 
@@ -454,17 +535,30 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       continue;
     }
     const op_property& p = property[k];
+    const std::uint8_t d = domain_of(plan.activation_type[k]);
     if (fenced[k]) {
       for (int& t : op.inputs)
-        if (is_activation(t) && produced[static_cast<std::size_t>(t)] == in_int) t = float_copy[static_cast<std::size_t>(t)];
+        if (is_activation(t) && produced[static_cast<std::size_t>(t)] != in_float &&
+            produced[static_cast<std::size_t>(t)] != none)
+          t = copy_in(in_float)[static_cast<std::size_t>(t)];
     } else {
+      const bool int16_op = d == in_int16;
+      const std::int64_t qmin = int16_op ? -32768 : -128, qmax = int16_op ? 32767 : 127;
+      // int16 ADD and SUB with general scales, as TFLite's quantizer writes
+      // them (SetOperatorPropertyADDSUBOperator): TFLite would otherwise
+      // take its power-of-two kernel whenever the scales happen to be powers
+      // of two.
+      if (int16_op && (op.code == op_code::add || op.code == op_code::sub)) op.options.pot_scale_int16 = false;
       const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
       // Each operand's scales as it is quantized: the bias's scale is the
       // product of two of them (op_property::bias_scale_of).
       std::vector<std::vector<float>> operand_scales(op.inputs.size());
-      for (std::size_t i = 0; i < op.inputs.size(); ++i)
-        if (const int t = op.inputs[i]; is_activation(t) && params[static_cast<std::size_t>(t)])
-          operand_scales[i] = {params[static_cast<std::size_t>(t)]->scale};
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+        const int t = op.inputs[i];
+        if (!is_activation(t)) continue;
+        const auto& a = p.role(i) == operand_role::state ? params16 : params_in(d);
+        if (a[static_cast<std::size_t>(t)]) operand_scales[i] = {a[static_cast<std::size_t>(t)]->scale};
+      }
       std::vector<double> rounding_shift;  // bias correction, per output channel
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         int& t = op.inputs[i];
@@ -477,7 +571,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           continue;
         }
         if (!src.constant) {
-          if (produced[static_cast<std::size_t>(t)] == in_float) t = int_copy[static_cast<std::size_t>(t)];
+          const std::uint8_t from = produced[static_cast<std::size_t>(t)];
+          if (from != d && from != none) t = copy_in(d)[static_cast<std::size_t>(t)];
           continue;
         }
         runtime::tensor x = src;
@@ -522,9 +617,9 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
             for (std::size_t c = 0; c < b.size(); ++c)
               if (b[c] == top || b[c] == -top)
                 result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
-                                       (int16x8 ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
+                                       (int16_op ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
           };
-          if (int16x8) store_bias.template operator()<std::int64_t>(dtype::i64);
+          if (int16_op) store_bias.template operator()<std::int64_t>(dtype::i64);
           else store_bias.template operator()<std::int32_t>(dtype::i32);
           x.quant = {};
           for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
@@ -536,12 +631,12 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
             lo = std::min(lo, v);
             hi = std::max(hi, v);
           }
-          const affine_params a = params_for({lo, hi});
+          const affine_params a = params_for({lo, hi}, d);
           std::vector<std::int64_t> v(values.size());
           for (std::size_t e = 0; e < v.size(); ++e)
             v[e] = std::clamp<std::int64_t>(reference::quantize_value(values[e], a.scale, a.zero_point), qmin, qmax);
-          x.type = act_type;
-          if (int16x8) x.data = detail::own_values(q, std::vector<std::int16_t>(v.begin(), v.end()));
+          x.type = type_in(d);
+          if (int16_op) x.data = detail::own_values(q, std::vector<std::int16_t>(v.begin(), v.end()));
           else x.data = detail::own_values(q, std::vector<std::int8_t>(v.begin(), v.end()));
           x.quant = {};
           x.quant.scales = {a.scale};
@@ -553,10 +648,10 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       }
       // Inputs that must carry the output's parameters get a requantize.
       if (p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0])) {
-        const affine_params out = *params[static_cast<std::size_t>(op.outputs[0])];
+        const affine_params out = *params_in(d)[static_cast<std::size_t>(op.outputs[0])];
         for (int& t : op.inputs) {
           const runtime::tensor& x = q.tensors[static_cast<std::size_t>(t)];
-          if (x.type != act_type || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
+          if (x.type != type_in(d) || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
           runtime::tensor y = x;
           y.name += "_requantized";
           y.data = {};
@@ -580,15 +675,12 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   q.outputs = f.outputs;
   for (int& t : q.outputs) {
     const auto i = static_cast<std::size_t>(t);
-    if (!is_activation(t)) continue;
-    const bool want_float = options.outputs == io_type::float32;
-    if (want_float && produced[i] == in_int) {  // the float copy is the output, under the output's name
-      q.tensors[static_cast<std::size_t>(float_copy[i])].name = f.tensors[i].name;
-      q.tensors[i].name = f.tensors[i].name + "_" + int_name;
-      t = float_copy[i];
-    } else if (!want_float && produced[i] == in_float) {
-      t = int_copy[i];
+    if (!is_activation(t) || produced[i] == io_out || produced[i] == none) continue;
+    if (io_out == in_float) {  // the float copy is the output, under the output's name
+      q.tensors[static_cast<std::size_t>(copy_in(in_float)[i])].name = f.tensors[i].name;
+      q.tensors[i].name = f.tensors[i].name + suffix(produced[i]);
     }
+    t = copy_in(io_out)[i];
   }
 
   // 6. Unused tensors dropped; indices and versions for the new operand types.
