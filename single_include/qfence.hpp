@@ -16338,6 +16338,12 @@ QFENCE_EXACT_FLOAT_END
 // quant/affine_params.hpp), so both give the same parameters and bytes for
 // the same ranges; qfence quantize's bias correction is not applied here.
 //
+// An int8 CONCATENATION copies bytes, so the producers of its inputs take
+// its parameters (TFLite's converter propagates them the same way); where
+// one cannot (it keeps its input's or fixed parameters, or another node
+// reads it too) a compile error says so. `qfence quantize` inserts
+// requantizations instead, so there the two paths' bytes differ.
+//
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
 // graph already has stays a fence. `qfence::use_table<Op>` turns a custom
@@ -16632,7 +16638,7 @@ enum class treatment {
   layer,              ///< weights, bias and output quantized (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
-  unsupported,        ///< int8 in `qfence quantize`, not yet here: a compile error says so
+  shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
 };
 
 template <class N, class... Options>
@@ -16650,7 +16656,7 @@ constexpr treatment treatment_of() {
     // not observe yet: `qfence quantize` makes it int8, this fences it.
     if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
-    if (p.inputs_share_output_params) return treatment::unsupported;
+    if (p.inputs_share_output_params) return treatment::shared_output;
     if (p.output == output_params::calibrated) return treatment::calibrated_output;
     return treatment::as_is;
   }
@@ -16661,11 +16667,47 @@ using model_of = std::remove_cvref_t<decltype(F)>;
 template <const auto& F, int I>
 using node_of = typename model_of<F>::template node_t<I>;
 
-/// The int8 parameters of node I's output in the quantized model.
+template <class Refs, int I> inline constexpr bool refers_to = false;
+template <int I, int... R> inline constexpr bool refers_to<refs<R...>, I> = ((R == I) || ...);
+
+/// The node that alone reads node I's output if it is an int8
+/// CONCATENATION (or a PACK), else -1.
+template <const auto& F, int I, class... Options>
+constexpr int sole_concatenation_reader() {
+  int reader = -1, readers = 0;
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          using N = node_of<F, J>;
+          if constexpr (refers_to<typename N::inputs, I>) {
+            ++readers;
+            if (treatment_of<N, Options...>() == treatment::shared_output) reader = J;
+          }
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, model_of<F>::node_count>{});
+  return readers == 1 ? reader : -1;
+}
+
+/// Whether node I's output parameters are its own to choose (calibrated),
+/// so that it can take those of the CONCATENATION reading it. An op that
+/// keeps its input's parameters or has fixed ones (pooling, SOFTMAX) cannot.
+template <class N, class... Options>
+constexpr bool output_params_free() {
+  return treatment_of<N, Options...>() != treatment::as_is;
+}
+
+/// The int8 parameters of node I's output in the quantized model. A node
+/// read only by an int8 CONCATENATION takes the concatenation's, as
+/// TFLite's converter propagates them, so the concatenation copies bytes
+/// (`qfence quantize` requantizes such inputs instead).
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr affine_params int8_params_of() {
   using N = node_of<F, I>;
-  if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
+  constexpr int reader = sole_concatenation_reader<F, I, Options...>();
+  if constexpr (reader >= 0 && output_params_free<N, Options...>()) {
+    return int8_params_of<F, R, reader, Options...>();
+  } else if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
     constexpr runtime::op_code code = op_code_of<typename N::op>();
     constexpr op_property p = quant::int8_property(code);
     if constexpr (p.output == output_params::same_as_input) {
@@ -16782,6 +16824,19 @@ struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<A
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
+/// Whether every input of CONCATENATION node I takes its parameters.
+template <const auto& F, int I, class Refs, class... Options> struct inputs_take_params;
+template <const auto& F, int I, int... In, class... Options>
+struct inputs_take_params<F, I, refs<In...>, Options...> {
+  static constexpr bool value = ((sole_concatenation_reader<F, In, Options...>() == I &&
+                                  output_params_free<node_of<F, In>, Options...>()) &&
+                                 ...);
+};
+template <const auto& F, int I, class Refs, class... Options>
+constexpr bool all_inputs_take_params() {
+  return inputs_take_params<F, I, Refs, Options...>::value;
+}
+
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto quantized_node() {
@@ -16815,11 +16870,14 @@ constexpr auto quantized_node() {
     if constexpr (!std::is_void_v<Q>) return Q{};
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
-  } else {
-    static_assert(check<false, at_node<I, op>>,
-                  "qfence::quantize: int8 CONCATENATION needs every input requantized to the output's parameters, "
-                  "which the compile-time quantizer does not do yet. fix: fence it in the float graph, "
-                  "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
+  } else {  // shared_output: every input's producer took this node's parameters
+    static_assert(check<all_inputs_take_params<F, I, typename N::inputs, Options...>(), at_node<I, op>>,
+                  "qfence::quantize: int8 CONCATENATION copies bytes, so each input must have its output's "
+                  "parameters; here an input is read by another node too, or keeps its own input's or fixed "
+                  "parameters (pooling, RESHAPE, SOFTMAX, ...), which the compile-time quantizer cannot requantize "
+                  "yet. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence "
+                  "quantize` (it inserts the requantizations)");
+    if constexpr (all_inputs_take_params<F, I, typename N::inputs, Options...>()) return F.template node<I>();
   }
 }
 

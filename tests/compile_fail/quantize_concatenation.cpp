@@ -1,6 +1,7 @@
-// The compile-time quantizer does not yet requantize CONCATENATION's inputs
-// to the output's parameters: one error naming the node and the ways out.
-// expect: qfence::quantize: int8 CONCATENATION needs every input requantized
+// An int8 CONCATENATION copies bytes, so the compile-time quantizer gives
+// its inputs' producers its parameters; RELU6 keeps its input's and cannot
+// take them: one error naming the node and the ways out.
+// expect: qfence::quantize: int8 CONCATENATION copies bytes
 // expect: at_node<\s*3,\s*qfence::op::concatenation\s*>
 // expect: fix: fence it in the float graph
 #include "qfence.hpp"

@@ -267,6 +267,50 @@ TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize`
   }
 }
 
+namespace {
+inline constexpr auto cat_fc_w = weights<3 * 4>(9, 0.9f);
+inline constexpr auto cat_fc_b = weights<3>(10, 0.3f);
+// input -> fully connected, and input -> relu; both -> concatenation
+constexpr auto concat_model =
+    qf::graph(qf::input<f32<qf::shape<1, 4>>>(),  // 0
+              qf::fully_connected(qf::ref<0>, qf::make_constant<f32<qf::shape<3, 4>>>(cat_fc_w),
+                                  qf::make_constant<f32<qf::shape<3>>>(cat_fc_b)),  // 1
+              qf::relu(qf::ref<0>),                                                 // 2
+              qf::concatenation<1>(qf::ref<1>, qf::ref<2>));                        // 3
+inline constexpr std::array<quant::real_range, 4> concat_ranges{{{-1, 1}, {-2, 2.5f}, {0, 1}, {-2, 2.5f}}};
+constexpr auto int8_concat_model = qf::quantize<concat_model, concat_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize: an int8 CONCATENATION's inputs take its parameters, so it copies bytes") {
+  using Q = decltype(int8_concat_model);
+  const quant::affine_params out = quant::asymmetric_params(concat_ranges[3], -128, 127);
+  CHECK(Q::node_output_type<3>::quant::scale == out.scale);
+  CHECK(Q::node_output_type<3>::quant::zero_point == out.zero_point);
+  // The fully connected layer and the RELU write at the concatenation's
+  // parameters, not their own ranges'.
+  CHECK(Q::node_output_type<1>::quant::scale == out.scale);
+  CHECK(Q::node_output_type<2>::quant::scale == out.scale);
+  CHECK(Q::node_output_type<2>::quant::zero_point == out.zero_point);
+  // It computes the float model's function, to the output's rounding (plus
+  // the weights' and the input's).
+  auto float_arena = qtest::heap_arena<std::remove_cvref_t<decltype(concat_model)>>();
+  auto arena = qtest::heap_arena<Q>();
+  using in_q = Q::input_type<0>::quant;
+  for (std::uint32_t seed = 1; seed <= 16; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    for (std::size_t i = 0; i < 4; ++i)
+      float_arena->input<0>()[i] = in_q::scale * static_cast<float>(x[i] - in_q::zero_point);
+    int8_concat_model.invoke(*arena);
+    concat_model.invoke(*float_arena);
+    const auto got = arena->output<0>();
+    const auto want = float_arena->output<0>();
+    for (std::size_t i = 0; i < 7; ++i)
+      CHECK(std::abs(out.scale * static_cast<float>(got[i] - out.zero_point) - want[i]) <= 2.0f * out.scale);
+  }
+}
+
 TEST_CASE("qfence::quantize fences a custom op, or gives it a table with the fence's bytes") {
   using fenced = decltype(fenced_gelu);
   using tabulated = decltype(tabulated_gelu);
