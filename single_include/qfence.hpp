@@ -3516,9 +3516,6 @@ struct int_mul {
     else return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
   }
 };
-struct sqrt {
-  static constexpr const char* name = "sqrt";
-};
 struct cast {
   static constexpr const char* name = "cast";
 };
@@ -3534,10 +3531,6 @@ inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo
     const T v = Op::apply(a[ia], b[ib]);
     out[o] = v < lo ? lo : (v > hi ? hi : v);
   });
-}
-
-inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
 }
 
 /// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
@@ -5407,6 +5400,195 @@ inline void transpose_conv(const Geometry& geometry, const std::int16_t* input, 
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/unary_math.hpp -------------------------------
+// qfence/kernels/reference/unary_math.hpp: the float functions of one
+// operand: ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
+// SQUARE. Each op tag carries its runtime code and the function, written as
+// TFLM's kernels write it (elementwise.cc, exp.cc, neg.cc, ceil.cc,
+// floor.cc, round.cc), so that both paths give TFLM's bytes:
+//   - the float overloads of <cmath> (std::sin(float) is sinf): the same
+//     library functions TFLM calls, so COS, EXP, LOG and SIN are bit-exact
+//     where TFLM runs on the same C library;
+//   - RSQRT is 1 / sqrt(x), two IEEE operations, not a reciprocal estimate;
+//   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
+//     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
+//
+// `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
+// the same bits with vector instructions; the transcendental functions stay
+// the library's scalar calls on every target.
+
+
+// ---- qfence/runtime/op_code.hpp --------------------------------------------
+// qfence/runtime/op_code.hpp: the runtime IR's own op vocabulary.
+//
+// The runtime IR names operations with qfence's codes, not a file format's:
+// the TFLite reader maps each BuiltinOperator to an op_code at import
+// (tflite/op_map.hpp), so runtime/, the interpreter and the code generator
+// never see TFLite's numbers, and another importer could produce the same IR.
+// An operator qfence has no code for stays `unknown`, with the file's code and
+// name kept in the operation for messages.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::runtime {
+
+/// X(code, NAME): every op the runtime IR knows, with the name messages use
+/// (TFLite's spelling, which is what users see in their tools).
+#define QFENCE_RUNTIME_OPS(X)                                            \
+  X(abs, "ABS")                                                          \
+  X(add, "ADD")                                                          \
+  X(arg_max, "ARG_MAX")                                                  \
+  X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(cast, "CAST")                                                        \
+  X(ceil, "CEIL")                                                        \
+  X(concatenation, "CONCATENATION")                                      \
+  X(conv_2d, "CONV_2D")                                                  \
+  X(cos, "COS")                                                          \
+  X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
+  X(dequantize, "DEQUANTIZE")                                            \
+  X(div, "DIV")                                                          \
+  X(exp, "EXP")                                                          \
+  X(floor, "FLOOR")                                                      \
+  X(floor_div, "FLOOR_DIV")                                              \
+  X(fully_connected, "FULLY_CONNECTED")                                  \
+  X(gather_nd, "GATHER_ND")                                              \
+  X(leaky_relu, "LEAKY_RELU")                                            \
+  X(log, "LOG")                                                          \
+  X(logistic, "LOGISTIC")                                                \
+  X(max_pool_2d, "MAX_POOL_2D")                                          \
+  X(maximum, "MAXIMUM")                                                  \
+  X(mean, "MEAN")                                                        \
+  X(minimum, "MINIMUM")                                                  \
+  X(mul, "MUL")                                                          \
+  X(neg, "NEG")                                                          \
+  X(pack, "PACK")                                                        \
+  X(pad, "PAD")                                                          \
+  X(quantize, "QUANTIZE")                                                \
+  X(relu, "RELU")                                                        \
+  X(relu6, "RELU6")                                                      \
+  X(reshape, "RESHAPE")                                                  \
+  X(resize_bilinear, "RESIZE_BILINEAR")                                  \
+  X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(round, "ROUND")                                                      \
+  X(rsqrt, "RSQRT")                                                      \
+  X(sin, "SIN")                                                          \
+  X(softmax, "SOFTMAX")                                                  \
+  X(split, "SPLIT")                                                      \
+  X(sqrt, "SQRT")                                                        \
+  X(square, "SQUARE")                                                    \
+  X(strided_slice, "STRIDED_SLICE")                                      \
+  X(sub, "SUB")                                                          \
+  X(svdf, "SVDF")                                                        \
+  X(tanh, "TANH")                                                        \
+  X(transpose, "TRANSPOSE")                                              \
+  X(transpose_conv, "TRANSPOSE_CONV")                                    \
+  X(unpack, "UNPACK")
+
+enum class op_code : int {
+  unknown,  // an operator of the file that qfence has no code for
+  custom,   // an application-defined op, named by operation::custom_code
+#define QFENCE_OP_ENUM(code, name) code,
+  QFENCE_RUNTIME_OPS(QFENCE_OP_ENUM)
+#undef QFENCE_OP_ENUM
+};
+
+/// The name of a known op ("CONV_2D"); "CUSTOM" and "UNKNOWN" for the others.
+constexpr std::string_view op_code_name(op_code c) noexcept {
+  switch (c) {
+    case op_code::unknown: return "UNKNOWN";
+    case op_code::custom: return "CUSTOM";
+#define QFENCE_OP_NAME(code, name) \
+  case op_code::code:              \
+    return name;
+      QFENCE_RUNTIME_OPS(QFENCE_OP_NAME)
+#undef QFENCE_OP_NAME
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// X(tag, vector): the float unary math ops; tag names the op tag, the
+/// runtime op_code and the typed graph's function (qfence::exp(ref<0>)).
+#define QFENCE_UNARY_MATH_OPS(X) \
+  X(abs, true)                   \
+  X(ceil, true)                  \
+  X(cos, false)                  \
+  X(exp, false)                  \
+  X(floor, true)                 \
+  X(log, false)                  \
+  X(neg, true)                   \
+  X(round, true)                 \
+  X(rsqrt, true)                 \
+  X(sin, false)                  \
+  X(sqrt, true)                  \
+  X(square, true)
+
+namespace op {
+
+#define QFENCE_UNARY_MATH_TAG(tag, vectorized)                                 \
+  struct tag {                                                                 \
+    static constexpr const char* name = #tag;                                  \
+    static constexpr runtime::op_code code = runtime::op_code::tag;            \
+    static constexpr bool vector = vectorized;                                 \
+    static float apply(float x) noexcept;                                      \
+  };
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_TAG)
+#undef QFENCE_UNARY_MATH_TAG
+
+inline float abs::apply(float x) noexcept { return std::abs(x); }
+inline float ceil::apply(float x) noexcept { return std::ceil(x); }
+inline float cos::apply(float x) noexcept { return std::cos(x); }
+inline float exp::apply(float x) noexcept { return std::exp(x); }
+inline float floor::apply(float x) noexcept { return std::floor(x); }
+inline float log::apply(float x) noexcept { return std::log(x); }
+inline float neg::apply(float x) noexcept { return -x; }
+inline float round::apply(float x) noexcept {
+  const float below = std::floor(x);
+  const float diff = x - below;
+  // static_cast<int> as TFLite writes it; `diff` is 0.5 only below 2^23,
+  // where the conversion is exact.
+  if (diff < 0.5f || (diff == 0.5f && static_cast<int>(below) % 2 == 0)) return below;
+  return below + 1.0f;
+}
+inline float rsqrt::apply(float x) noexcept { return 1.0f / std::sqrt(x); }
+inline float sin::apply(float x) noexcept { return std::sin(x); }
+inline float sqrt::apply(float x) noexcept { return std::sqrt(x); }
+inline float square::apply(float x) noexcept { return x * x; }
+
+}  // namespace op
+
+template <class Op>
+inline constexpr bool is_unary_math = false;
+#define QFENCE_UNARY_MATH_IS(tag, vectorized) \
+  template <>                                 \
+  inline constexpr bool is_unary_math<op::tag> = true;
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
+#undef QFENCE_UNARY_MATH_IS
+
+namespace reference {
+
+/// out[i] = Op::apply(in[i]) for n floats.
+template <class Op>
+inline void unary_math(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = Op::apply(in[i]);
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/softmax_table.hpp --------------------------------------
 // qfence/kernels/softmax_table.hpp: TFLite's 8-bit SOFTMAX tabulated per
 // difference from the row's maximum, once per layer, for the Highway kernel
@@ -6444,12 +6626,12 @@ QFENCE_EXACT_FLOAT_END
 // qfence/kernels/arithmetic-inl.hpp: element-wise arithmetic on unquantized
 // values with Highway, per target (re-included through kernels/dispatch.hpp):
 // float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM; the same on int32
-// (ADD, SUB, MUL wrapping); SQRT; CAST of 8-, 16- and 32-bit integers to
+// (ADD, SUB, MUL wrapping); CAST of 8-, 16- and 32-bit integers to
 // float and of float to int32.
 //
 // Every lane computes what the reference computes for its element
 // (kernels/reference/arithmetic.hpp), in the same precision:
-//   - float +, -, *, / and sqrt are IEEE operations, rounded once, in the
+//   - float +, -, * and / are IEEE operations, rounded once, in the
 //     vectors as in the scalar code (QFENCE_EXACT_FLOAT keeps the compiler
 //     from contracting them).
 //   - The clamp and MAXIMUM/MINIMUM are selects on the reference's own
@@ -6577,14 +6759,6 @@ HWY_NOINLINE void ArithmeticPlain(const broadcast_geometry& g, const T* a, const
   } else {
     run(hn::ScalableTag<T>(), [](auto d, auto x, auto y) QFENCE_INLINE_LAMBDA { return ad::Apply<Op>(d, x, y); });
   }
-}
-
-/// SQRT of n floats.
-HWY_NOINLINE inline void SqrtFloat(std::int64_t n, const float* in, float* out) {
-  const hn::ScalableTag<float> d;
-  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
-    StoreFirstLanes(d, hn::Sqrt(LoadFirstLanes(d, in + i, valid)), valid, out + i);
-  });
 }
 
 /// CAST of n values: int8, uint8, int16 or int32 -> float, float -> int32.
@@ -9389,6 +9563,93 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/unary_math-inl.hpp -------------------------------------
+// qfence/kernels/unary_math-inl.hpp: the float math ops of one operand whose
+// functions are exact in vectors (kernels/reference/unary_math.hpp: ABS,
+// CEIL, FLOOR, NEG, ROUND, RSQRT, SQRT, SQUARE), with Highway, per target
+// (re-included through kernels/dispatch.hpp).
+//
+// Every lane computes the reference's bits:
+//   - sqrt, division and multiplication are IEEE operations, rounded once;
+//   - FLOOR and CEIL take x's sign back (CopySign): the results always have
+//     it, and Highway's emulated targets give +0 for floor(-0) and -0 for
+//     ceil(+0);
+//   - ROUND is TFLite's RoundToNearest step by step (floor, the difference,
+//     half to even, else floor + 1), so -0.3 gives +0 as the reference does.
+// COS, EXP, LOG and SIN are the C library's scalar calls on every target
+// (kernels/dispatch.hpp never asks for their vector form).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_UNARY_MATH_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_UNARY_MATH_INL_HPP_
+#undef QFENCE_KERNELS_UNARY_MATH_INL_HPP_
+#else
+#define QFENCE_KERNELS_UNARY_MATH_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+namespace unary_math_detail {
+
+template <class D, class V>
+HWY_INLINE V FloorAsReference(D, V v) {
+  return hn::CopySign(hn::Floor(v), v);
+}
+
+/// Op's function on one vector (Op::vector ops only).
+template <class Op, class D, class V>
+HWY_INLINE V Apply(D d, V v) {
+  if constexpr (std::is_same_v<Op, qfence::op::abs>) {
+    return hn::Abs(v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::ceil>) {
+    return hn::CopySign(hn::Ceil(v), v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::floor>) {
+    return FloorAsReference(d, v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::neg>) {
+    return hn::Neg(v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::round>) {
+    const V below = FloorAsReference(d, v);
+    const V diff = hn::Sub(v, below);
+    const V half = hn::Set(d, 0.5f);
+    // below is even where below / 2 is an integer (exact: diff is 0.5 only
+    // below 2^23).
+    const V halved = hn::Mul(below, half);
+    const auto even = hn::Eq(FloorAsReference(d, halved), halved);
+    const auto keep = hn::Or(hn::Lt(diff, half), hn::And(hn::Eq(diff, half), even));
+    return hn::IfThenElse(keep, below, hn::Add(below, hn::Set(d, 1.0f)));
+  } else if constexpr (std::is_same_v<Op, qfence::op::rsqrt>) {
+    return hn::Div(hn::Set(d, 1.0f), hn::Sqrt(v));
+  } else if constexpr (std::is_same_v<Op, qfence::op::sqrt>) {
+    return hn::Sqrt(v);
+  } else {
+    static_assert(std::is_same_v<Op, qfence::op::square>, "UnaryMathFloat: not an op with a vector form");
+    return hn::Mul(v, v);
+  }
+}
+
+}  // namespace unary_math_detail
+
+/// out[i] = Op::apply(in[i]) for n floats.
+template <class Op>
+HWY_NOINLINE void UnaryMathFloat(std::int64_t n, const float* in, float* out) {
+  const hn::ScalableTag<float> d;
+  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
+    StoreFirstLanes(d, unary_math_detail::Apply<Op>(d, LoadFirstLanes(d, in + i, valid)), valid, out + i);
+  });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END
@@ -9544,9 +9805,10 @@ struct arithmetic_plain_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArithmeticPlain<Op, T>);
 };
 
-struct sqrt_table {
+template <class Op>
+struct unary_math_table {
   using fn = void (*)(std::int64_t, const float*, float*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SqrtFloat);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(UnaryMathFloat<Op>);
 };
 
 template <class From, class To>
@@ -9800,10 +10062,18 @@ inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, 
   reference::arithmetic<Op>(g, a, b, lo, hi, out);
 }
 
-/// SQRT of n floats on target `t`.
-inline void sqrt(target t, std::int64_t n, const float* in, float* out) noexcept {
-  if (t.is_reference()) reference::sqrt(n, in, out);
-  else sqrt_table::slots[t.slot()](n, in, out);
+/// A float math op (kernels/reference/unary_math.hpp) on n floats, on
+/// target `t`: in vectors where they give the reference's bits, else the
+/// C library's scalar function on every target.
+template <class Op>
+inline void unary_math(target t, std::int64_t n, const float* in, float* out) noexcept {
+  if constexpr (Op::vector) {
+    if (!t.is_reference()) {
+      unary_math_table<Op>::slots[t.slot()](n, in, out);
+      return;
+    }
+  }
+  reference::unary_math<Op>(n, in, out);
 }
 
 /// CAST of n values: int8, uint8, int16, int32 to float and float to int32
@@ -10761,89 +11031,6 @@ inline void tanh(std::int64_t n, const std::int16_t* in, sigmoid_int16_params p,
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/runtime/op_code.hpp --------------------------------------------
-// qfence/runtime/op_code.hpp: the runtime IR's own op vocabulary.
-//
-// The runtime IR names operations with qfence's codes, not a file format's:
-// the TFLite reader maps each BuiltinOperator to an op_code at import
-// (tflite/op_map.hpp), so runtime/, the interpreter and the code generator
-// never see TFLite's numbers, and another importer could produce the same IR.
-// An operator qfence has no code for stays `unknown`, with the file's code and
-// name kept in the operation for messages.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::runtime {
-
-/// X(code, NAME): every op the runtime IR knows, with the name messages use
-/// (TFLite's spelling, which is what users see in their tools).
-#define QFENCE_RUNTIME_OPS(X)                                            \
-  X(add, "ADD")                                                          \
-  X(arg_max, "ARG_MAX")                                                  \
-  X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
-  X(cast, "CAST")                                                        \
-  X(concatenation, "CONCATENATION")                                      \
-  X(conv_2d, "CONV_2D")                                                  \
-  X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
-  X(dequantize, "DEQUANTIZE")                                            \
-  X(div, "DIV")                                                          \
-  X(floor_div, "FLOOR_DIV")                                              \
-  X(fully_connected, "FULLY_CONNECTED")                                  \
-  X(gather_nd, "GATHER_ND")                                              \
-  X(leaky_relu, "LEAKY_RELU")                                            \
-  X(logistic, "LOGISTIC")                                                \
-  X(max_pool_2d, "MAX_POOL_2D")                                          \
-  X(maximum, "MAXIMUM")                                                  \
-  X(mean, "MEAN")                                                        \
-  X(minimum, "MINIMUM")                                                  \
-  X(mul, "MUL")                                                          \
-  X(pack, "PACK")                                                        \
-  X(pad, "PAD")                                                          \
-  X(quantize, "QUANTIZE")                                                \
-  X(relu, "RELU")                                                        \
-  X(relu6, "RELU6")                                                      \
-  X(reshape, "RESHAPE")                                                  \
-  X(resize_bilinear, "RESIZE_BILINEAR")                                  \
-  X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
-  X(softmax, "SOFTMAX")                                                  \
-  X(split, "SPLIT")                                                      \
-  X(sqrt, "SQRT")                                                        \
-  X(strided_slice, "STRIDED_SLICE")                                      \
-  X(sub, "SUB")                                                          \
-  X(svdf, "SVDF")                                                        \
-  X(tanh, "TANH")                                                        \
-  X(transpose, "TRANSPOSE")                                              \
-  X(transpose_conv, "TRANSPOSE_CONV")                                    \
-  X(unpack, "UNPACK")
-
-enum class op_code : int {
-  unknown,  // an operator of the file that qfence has no code for
-  custom,   // an application-defined op, named by operation::custom_code
-#define QFENCE_OP_ENUM(code, name) code,
-  QFENCE_RUNTIME_OPS(QFENCE_OP_ENUM)
-#undef QFENCE_OP_ENUM
-};
-
-/// The name of a known op ("CONV_2D"); "CUSTOM" and "UNKNOWN" for the others.
-constexpr std::string_view op_code_name(op_code c) noexcept {
-  switch (c) {
-    case op_code::unknown: return "UNKNOWN";
-    case op_code::custom: return "CUSTOM";
-#define QFENCE_OP_NAME(code, name) \
-  case op_code::code:              \
-    return name;
-      QFENCE_RUNTIME_OPS(QFENCE_OP_NAME)
-#undef QFENCE_OP_NAME
-  }
-  return "UNKNOWN";
-}
-
-}  // namespace qfence::runtime
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/ops/op_support.hpp ---------------------------------------------
 // qfence/ops/op_support.hpp: checks and helpers shared by the op headers.
 
@@ -11617,9 +11804,10 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/unary.hpp ------------------------------------------------
-// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
+// qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
+// COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
-// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
+// Math: operand 0 f32 (unquantized); the output f32 of the same shape.
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -11629,7 +11817,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
+constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req) noexcept {
   QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
   return rules::requantized_output(in, in, req);
 }
@@ -11734,7 +11922,7 @@ struct unary_node {
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
+      if constexpr (is_unary_math<Op>) return unary_math_rule(describe<Input>(), {});
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
@@ -11747,24 +11935,30 @@ struct unary_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    /// SQRT and the CASTs of integers to float and float to int32 run the Highway kernels
-    /// (kernels/arithmetic-inl.hpp), which need the SIMD target.
+    /// The math ops and the CASTs of integers to float and float to int32
+    /// run the Highway kernels (kernels/unary_math-inl.hpp,
+    /// arithmetic-inl.hpp), which need the SIMD target.
     struct prepared {
       constexpr explicit prepared(const unary_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) kernels::sqrt(t, Input::elements, in, out);
+      if constexpr (is_unary_math<Op>) kernels::unary_math<Op>(t, Input::elements, in, out);
       else kernels::cast(t, Input::elements, in, out);
     }
   };
 };
 
-/// SQRT of an f32 tensor.
-template <int In>
-constexpr auto sqrt(node_ref<In>) {
-  return unary_node<op::sqrt, dtype::f32, In>{};
-}
+/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
+/// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
+/// qfence::exp(ref<0>).
+#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)  \
+  template <int In>                                  \
+  constexpr auto tag(node_ref<In>) {                 \
+    return unary_node<op::tag, dtype::f32, In>{};    \
+  }
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
+#undef QFENCE_UNARY_MATH_FUNCTION
 /// CAST to dtype `To` (a C++ static_cast per element; float to integer
 /// truncates, and saturates out of range). The result is unquantized.
 template <dtype To, int In>

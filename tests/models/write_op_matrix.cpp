@@ -338,7 +338,21 @@ void activations() {
       add("leaky_relu_" + t, 98, 2, {act({2, 5}, d, false, "x"), act({2, 5}, d, true, "y")}, {0}, {1},
           table(fb::BuiltinOptions::LeakyReluOptions, [](auto& b) { return fb::CreateLeakyReluOptions(b, 0.2f); }));
   }
-  add("sqrt_f32", 75, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  // The float math ops (TFLM: float only, but ABS and RSQRT, whose int8
+  // and int16 forms are not here yet), on the seeded inputs in [-1, 1):
+  // LOG and RSQRT of the negative half give NaNs, whose bits count too.
+  const std::pair<const char*, std::int32_t> math[] = {{"abs", 101},  {"ceil", 104}, {"cos", 108},   {"exp", 47},
+                                                      {"floor", 8},  {"log", 73},   {"neg", 59},    {"round", 116},
+                                                      {"rsqrt", 76}, {"sin", 66},   {"sqrt", 75},   {"square", 92}};
+  for (const auto& [name, code] : math)
+    add(std::string(name) + "_f32", code, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  // The rounding ops on their edges, a constant operand: ties (ROUND to
+  // even), signed zeros (ROUND gives +0 for -0.3 and -0.5, CEIL -0), values
+  // past 2^23 (already integers).
+  const std::vector<float> edges{-2.5f, -1.5f, -0.5f, -0.3f, -0.0f, 0.5f, 1.5f, 2.5f, 8388609.0f, -16777216.5f};
+  for (const auto& [name, code] : {std::pair{"round", 116}, std::pair{"ceil", 104}, std::pair{"floor", 8}})
+    add(std::string(name) + "_f32_edges", code, 1, {values({2, 5}, F32, edges, "x"), act({2, 5}, f32, true, "y")},
+        {0}, {1});
 }
 
 void conversions() {

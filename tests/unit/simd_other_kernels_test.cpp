@@ -840,7 +840,47 @@ TEST_CASE("arithmetic on float and int32: every target gives the reference's bit
   check_plain_arithmetic_on_every_target<qf::op::minimum, std::int32_t>("int32 MINIMUMs");
 }
 
-TEST_CASE("sqrt and cast (integers -> float, float -> int32): every target gives the reference's bits") {
+TEST_CASE("the float math ops (ABS, ROUND, RSQRT, ...): every target gives the reference's bits") {
+  for (const kn::target t : kn::usable_targets()) {
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x3a7u);
+      const std::size_t n = r() % 300;
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      std::vector<float> floats = random_floats(r, n, true);
+      // Halves and small values, ROUND's ties and its +0 for negatives
+      // rounding to zero; and values beyond 2^23, already integers.
+      for (auto& x : floats) {
+        const std::uint32_t pick = r() % 8;
+        if (pick == 0) x = static_cast<float>(static_cast<int>(r() % 41) - 20) * 0.5f;
+        else if (pick == 1) x = static_cast<float>(static_cast<int>(r() % 2001) - 1000) / 1000.0f;
+        else if (pick == 2) x = std::ldexp(static_cast<float>(static_cast<int>(r() % 2001) - 1000), 20 + static_cast<int>(r() % 8));
+      }
+      const auto check = [&]<class Op>(Op) {
+        CAPTURE(Op::name);
+        std::vector<float> want(n), got(n, 55.0f);
+        qf::reference::unary_math<Op>(static_cast<std::int64_t>(n), floats.data(), want.data());
+        kn::unary_math<Op>(t, static_cast<std::int64_t>(n), floats.data(), got.data());
+        REQUIRE(first_difference(got, want) == "");
+        // Signed zeros are bits too (first_difference lets only NaNs differ).
+        for (std::size_t i = 0; i < n; ++i)
+          if (want[i] == 0.0f) REQUIRE(std::signbit(got[i]) == std::signbit(want[i]));
+      };
+#define QFENCE_CHECK_UNARY_MATH(tag, vectorized) check(qf::op::tag{});
+      QFENCE_UNARY_MATH_OPS(QFENCE_CHECK_UNARY_MATH)
+#undef QFENCE_CHECK_UNARY_MATH
+    }
+  }
+  // TFLite's ROUND, value by value: ties to even, and +0 (not -0) where a
+  // negative value rounds to zero.
+  CHECK(std::signbit(qf::op::round::apply(-0.3f)) == false);
+  CHECK(std::signbit(qf::op::round::apply(-0.5f)) == false);
+  CHECK(std::signbit(qf::op::round::apply(-0.0f)) == true);
+  CHECK(qf::op::round::apply(2.5f) == 2.0f);
+  CHECK(qf::op::round::apply(3.5f) == 4.0f);
+  CHECK(qf::op::round::apply(-2.5f) == -2.0f);
+}
+
+TEST_CASE("cast (integers -> float, float -> int32): every target gives the reference's bits") {
   for (const kn::target t : kn::usable_targets()) {
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ 0x5c7u);
@@ -851,10 +891,6 @@ TEST_CASE("sqrt and cast (integers -> float, float -> int32): every target gives
       for (auto& x : floats)
         if (r() % 8 == 0) x = std::ldexp(static_cast<float>(static_cast<int>(r() % 2001) - 1000) / 1000.0f, 28 + static_cast<int>(r() % 6));
       std::vector<float> want(n), got(n, 55.0f);
-      qf::reference::sqrt(static_cast<std::int64_t>(n), floats.data(), want.data());
-      kn::sqrt(t, static_cast<std::int64_t>(n), floats.data(), got.data());
-      REQUIRE(first_difference(got, want) == "");
-
       std::vector<std::int32_t> ints_want(n), ints_got(n, 55);
       qf::reference::cast(static_cast<std::int64_t>(n), floats.data(), ints_want.data());
       kn::cast(t, static_cast<std::int64_t>(n), floats.data(), ints_got.data());

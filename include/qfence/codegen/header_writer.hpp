@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
@@ -253,7 +254,9 @@ class writer {
       case op_code::floor_div:
       case op_code::maximum:
       case op_code::minimum:
-      case op_code::sqrt:
+#define QFENCE_UNARY_MATH_CASE(tag, vectorized) case op_code::tag:
+        QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_CASE)
+#undef QFENCE_UNARY_MATH_CASE
       case op_code::cast:
       case op_code::mean:
       case op_code::gather_nd:
@@ -360,7 +363,11 @@ class writer {
       case op_code::minimum:
         return std::string(op.code == op_code::maximum ? "qf::maximum(" : "qf::minimum(") + ref(in(0)) + ", " + ref(in(1)) +
                ")";
-      case op_code::sqrt: return "qf::sqrt(" + ref(in(0)) + ")";
+#define QFENCE_UNARY_MATH_CALL(tag, vectorized) \
+  case op_code::tag:                            \
+    return "qf::" #tag "(" + ref(in(0)) + ")";
+        QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_CALL)
+#undef QFENCE_UNARY_MATH_CALL
       case op_code::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::leaky_relu:

@@ -18,6 +18,7 @@
 #include "qfence/kernels/softmax-inl.hpp"
 #include "qfence/kernels/svdf-inl.hpp"
 #include "qfence/kernels/transpose-inl.hpp"
+#include "qfence/kernels/unary_math-inl.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 QFENCE_EXACT_FLOAT_END

@@ -1,12 +1,12 @@
 // qfence/kernels/arithmetic-inl.hpp: element-wise arithmetic on unquantized
 // values with Highway, per target (re-included through kernels/dispatch.hpp):
 // float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM; the same on int32
-// (ADD, SUB, MUL wrapping); SQRT; CAST of 8-, 16- and 32-bit integers to
+// (ADD, SUB, MUL wrapping); CAST of 8-, 16- and 32-bit integers to
 // float and of float to int32.
 //
 // Every lane computes what the reference computes for its element
 // (kernels/reference/arithmetic.hpp), in the same precision:
-//   - float +, -, *, / and sqrt are IEEE operations, rounded once, in the
+//   - float +, -, * and / are IEEE operations, rounded once, in the
 //     vectors as in the scalar code (QFENCE_EXACT_FLOAT keeps the compiler
 //     from contracting them).
 //   - The clamp and MAXIMUM/MINIMUM are selects on the reference's own
@@ -145,14 +145,6 @@ HWY_NOINLINE void ArithmeticPlain(const broadcast_geometry& g, const T* a, const
   } else {
     run(hn::ScalableTag<T>(), [](auto d, auto x, auto y) QFENCE_INLINE_LAMBDA { return ad::Apply<Op>(d, x, y); });
   }
-}
-
-/// SQRT of n floats.
-HWY_NOINLINE inline void SqrtFloat(std::int64_t n, const float* in, float* out) {
-  const hn::ScalableTag<float> d;
-  EachStretch(n, static_cast<std::int64_t>(hn::Lanes(d)), [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
-    StoreFirstLanes(d, hn::Sqrt(LoadFirstLanes(d, in + i, valid)), valid, out + i);
-  });
 }
 
 /// CAST of n values: int8, uint8, int16 or int32 -> float, float -> int32.

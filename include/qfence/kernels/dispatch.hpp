@@ -43,6 +43,7 @@
 #include "qfence/kernels/reference/svdf.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/kernels/reference/transpose_conv.hpp"
+#include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/kernels/softmax_table.hpp"
 #include "qfence/kernels/target.hpp"
 #include "qfence/kernels/transpose_planes.hpp"
@@ -205,9 +206,10 @@ struct arithmetic_plain_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArithmeticPlain<Op, T>);
 };
 
-struct sqrt_table {
+template <class Op>
+struct unary_math_table {
   using fn = void (*)(std::int64_t, const float*, float*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SqrtFloat);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(UnaryMathFloat<Op>);
 };
 
 template <class From, class To>
@@ -461,10 +463,18 @@ inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, 
   reference::arithmetic<Op>(g, a, b, lo, hi, out);
 }
 
-/// SQRT of n floats on target `t`.
-inline void sqrt(target t, std::int64_t n, const float* in, float* out) noexcept {
-  if (t.is_reference()) reference::sqrt(n, in, out);
-  else sqrt_table::slots[t.slot()](n, in, out);
+/// A float math op (kernels/reference/unary_math.hpp) on n floats, on
+/// target `t`: in vectors where they give the reference's bits, else the
+/// C library's scalar function on every target.
+template <class Op>
+inline void unary_math(target t, std::int64_t n, const float* in, float* out) noexcept {
+  if constexpr (Op::vector) {
+    if (!t.is_reference()) {
+      unary_math_table<Op>::slots[t.slot()](n, in, out);
+      return;
+    }
+  }
+  reference::unary_math<Op>(n, in, out);
 }
 
 /// CAST of n values: int8, uint8, int16, int32 to float and float to int32

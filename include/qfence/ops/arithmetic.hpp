@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "qfence/kernels/reference/arithmetic.hpp"
+#include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/core/broadcast.hpp"
@@ -103,7 +104,7 @@ struct unary_node {
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) return sqrt_rule(describe<Input>(), {});
+      if constexpr (is_unary_math<Op>) return unary_math_rule(describe<Input>(), {});
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
@@ -116,24 +117,30 @@ struct unary_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    /// SQRT and the CASTs of integers to float and float to int32 run the Highway kernels
-    /// (kernels/arithmetic-inl.hpp), which need the SIMD target.
+    /// The math ops and the CASTs of integers to float and float to int32
+    /// run the Highway kernels (kernels/unary_math-inl.hpp,
+    /// arithmetic-inl.hpp), which need the SIMD target.
     struct prepared {
       constexpr explicit prepared(const unary_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::sqrt>) kernels::sqrt(t, Input::elements, in, out);
+      if constexpr (is_unary_math<Op>) kernels::unary_math<Op>(t, Input::elements, in, out);
       else kernels::cast(t, Input::elements, in, out);
     }
   };
 };
 
-/// SQRT of an f32 tensor.
-template <int In>
-constexpr auto sqrt(node_ref<In>) {
-  return unary_node<op::sqrt, dtype::f32, In>{};
-}
+/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
+/// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
+/// qfence::exp(ref<0>).
+#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)  \
+  template <int In>                                  \
+  constexpr auto tag(node_ref<In>) {                 \
+    return unary_node<op::tag, dtype::f32, In>{};    \
+  }
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
+#undef QFENCE_UNARY_MATH_FUNCTION
 /// CAST to dtype `To` (a C++ static_cast per element; float to integer
 /// truncates, and saturates out of range). The result is unquantized.
 template <dtype To, int In>

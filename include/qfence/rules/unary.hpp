@@ -1,6 +1,7 @@
-// qfence/rules/unary.hpp: the type rules of SQRT and CAST.
+// qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
+// COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
-// SQRT: operand 0 f32 (unquantized); the output f32 of the same shape.
+// Math: operand 0 f32 (unquantized); the output f32 of the same shape.
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -13,7 +14,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-constexpr rule_result sqrt_rule(const tensor_desc& in, const output_request& req) noexcept {
+constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req) noexcept {
   QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
   return rules::requantized_output(in, in, req);
 }

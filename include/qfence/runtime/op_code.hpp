@@ -19,25 +19,32 @@ namespace qfence::runtime {
 /// X(code, NAME): every op the runtime IR knows, with the name messages use
 /// (TFLite's spelling, which is what users see in their tools).
 #define QFENCE_RUNTIME_OPS(X)                                            \
+  X(abs, "ABS")                                                          \
   X(add, "ADD")                                                          \
   X(arg_max, "ARG_MAX")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
   X(cast, "CAST")                                                        \
+  X(ceil, "CEIL")                                                        \
   X(concatenation, "CONCATENATION")                                      \
   X(conv_2d, "CONV_2D")                                                  \
+  X(cos, "COS")                                                          \
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
+  X(exp, "EXP")                                                          \
+  X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather_nd, "GATHER_ND")                                              \
   X(leaky_relu, "LEAKY_RELU")                                            \
+  X(log, "LOG")                                                          \
   X(logistic, "LOGISTIC")                                                \
   X(max_pool_2d, "MAX_POOL_2D")                                          \
   X(maximum, "MAXIMUM")                                                  \
   X(mean, "MEAN")                                                        \
   X(minimum, "MINIMUM")                                                  \
   X(mul, "MUL")                                                          \
+  X(neg, "NEG")                                                          \
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(quantize, "QUANTIZE")                                                \
@@ -46,9 +53,13 @@ namespace qfence::runtime {
   X(reshape, "RESHAPE")                                                  \
   X(resize_bilinear, "RESIZE_BILINEAR")                                  \
   X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(round, "ROUND")                                                      \
+  X(rsqrt, "RSQRT")                                                      \
+  X(sin, "SIN")                                                          \
   X(softmax, "SOFTMAX")                                                  \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
+  X(square, "SQUARE")                                                    \
   X(strided_slice, "STRIDED_SLICE")                                      \
   X(sub, "SUB")                                                          \
   X(svdf, "SVDF")                                                        \

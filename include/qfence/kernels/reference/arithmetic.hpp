@@ -90,9 +90,6 @@ struct int_mul {
     else return static_cast<T>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
   }
 };
-struct sqrt {
-  static constexpr const char* name = "sqrt";
-};
 struct cast {
   static constexpr const char* name = "cast";
 };
@@ -108,10 +105,6 @@ inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo
     const T v = Op::apply(a[ia], b[ib]);
     out[o] = v < lo ? lo : (v > hi ? hi : v);
   });
-}
-
-inline void sqrt(std::int64_t n, const float* in, float* out) noexcept {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
 }
 
 /// CAST as TFLite's copyCast (a static_cast), except that out-of-range float

@@ -1,5 +1,5 @@
 // qfence/runtime/ops/unary.hpp: element-wise ops of one input: LOGISTIC,
-// TANH, RELU, RELU6, SQRT, CAST.
+// TANH, RELU, RELU6, the float math ops (ABS, EXP, SQRT, ...), CAST.
 #pragma once
 
 #include <cmath>
@@ -11,6 +11,7 @@
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
+#include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/rules/activation.hpp"
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -113,13 +114,18 @@ inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
 inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu); }
 inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
 
-inline kernel prepare_sqrt(const op_context& ctx) {
+/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE on
+/// float tensors (kernels/reference/unary_math.hpp).
+template <class Op>
+kernel prepare_unary_math(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
-  ctx.enforce(sqrt_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  ctx.enforce(unary_math_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  return [=](const tensor_memory& m) { kernels::sqrt(target, n, m.at<const float>(in_t), m.at<float>(out_t)); };
+  return [=](const tensor_memory& m) {
+    kernels::unary_math<Op>(target, n, m.at<const float>(in_t), m.at<float>(out_t));
+  };
 }
 
 /// CAST between numeric dtypes (reference::cast: TFLite's copyCast; integers

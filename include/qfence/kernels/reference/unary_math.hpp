@@ -1,0 +1,98 @@
+// qfence/kernels/reference/unary_math.hpp: the float functions of one
+// operand: ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
+// SQUARE. Each op tag carries its runtime code and the function, written as
+// TFLM's kernels write it (elementwise.cc, exp.cc, neg.cc, ceil.cc,
+// floor.cc, round.cc), so that both paths give TFLM's bytes:
+//   - the float overloads of <cmath> (std::sin(float) is sinf): the same
+//     library functions TFLM calls, so COS, EXP, LOG and SIN are bit-exact
+//     where TFLM runs on the same C library;
+//   - RSQRT is 1 / sqrt(x), two IEEE operations, not a reciprocal estimate;
+//   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
+//     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
+//
+// `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
+// the same bits with vector instructions; the transcendental functions stay
+// the library's scalar calls on every target.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "qfence/core/exact_float.hpp"
+#include "qfence/runtime/op_code.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// X(tag, vector): the float unary math ops; tag names the op tag, the
+/// runtime op_code and the typed graph's function (qfence::exp(ref<0>)).
+#define QFENCE_UNARY_MATH_OPS(X) \
+  X(abs, true)                   \
+  X(ceil, true)                  \
+  X(cos, false)                  \
+  X(exp, false)                  \
+  X(floor, true)                 \
+  X(log, false)                  \
+  X(neg, true)                   \
+  X(round, true)                 \
+  X(rsqrt, true)                 \
+  X(sin, false)                  \
+  X(sqrt, true)                  \
+  X(square, true)
+
+namespace op {
+
+#define QFENCE_UNARY_MATH_TAG(tag, vectorized)                                 \
+  struct tag {                                                                 \
+    static constexpr const char* name = #tag;                                  \
+    static constexpr runtime::op_code code = runtime::op_code::tag;            \
+    static constexpr bool vector = vectorized;                                 \
+    static float apply(float x) noexcept;                                      \
+  };
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_TAG)
+#undef QFENCE_UNARY_MATH_TAG
+
+inline float abs::apply(float x) noexcept { return std::abs(x); }
+inline float ceil::apply(float x) noexcept { return std::ceil(x); }
+inline float cos::apply(float x) noexcept { return std::cos(x); }
+inline float exp::apply(float x) noexcept { return std::exp(x); }
+inline float floor::apply(float x) noexcept { return std::floor(x); }
+inline float log::apply(float x) noexcept { return std::log(x); }
+inline float neg::apply(float x) noexcept { return -x; }
+inline float round::apply(float x) noexcept {
+  const float below = std::floor(x);
+  const float diff = x - below;
+  // static_cast<int> as TFLite writes it; `diff` is 0.5 only below 2^23,
+  // where the conversion is exact.
+  if (diff < 0.5f || (diff == 0.5f && static_cast<int>(below) % 2 == 0)) return below;
+  return below + 1.0f;
+}
+inline float rsqrt::apply(float x) noexcept { return 1.0f / std::sqrt(x); }
+inline float sin::apply(float x) noexcept { return std::sin(x); }
+inline float sqrt::apply(float x) noexcept { return std::sqrt(x); }
+inline float square::apply(float x) noexcept { return x * x; }
+
+}  // namespace op
+
+template <class Op>
+inline constexpr bool is_unary_math = false;
+#define QFENCE_UNARY_MATH_IS(tag, vectorized) \
+  template <>                                 \
+  inline constexpr bool is_unary_math<op::tag> = true;
+QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
+#undef QFENCE_UNARY_MATH_IS
+
+namespace reference {
+
+/// out[i] = Op::apply(in[i]) for n floats.
+template <class Op>
+inline void unary_math(std::int64_t n, const float* in, float* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = Op::apply(in[i]);
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
