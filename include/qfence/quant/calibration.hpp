@@ -132,12 +132,12 @@ constexpr bool samples_form_stream(const Source& samples) {
     return false;
 }
 
-/// Before sample `s` of `samples` runs on `interps`: their variables back
-/// to their initial values, unless the samples form a stream (then only
-/// before the first).
+/// Before a sample of `samples` runs on `interps`: their variables back to
+/// their initial values, unless the samples form a stream and one has run
+/// already (`first`: none has; a skipped sample does not count).
 template <class Source, class... Interpreter>
-void start_sample(const Source& samples, std::size_t s, Interpreter&... interps) {
-  if (s == 0 || !samples_form_stream(samples)) (interps.reset_variables(), ...);
+void start_sample(const Source& samples, bool first, Interpreter&... interps) {
+  if (first || !samples_form_stream(samples)) (interps.reset_variables(), ...);
 }
 
 /// sample_directory as a sample_source of a model's inputs; every file's
@@ -287,7 +287,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     if (auto why = samples.fill(s, interp)) {
       report.skipped.push_back(std::move(*why));
     } else {
-      start_sample(samples, s, interp);
+      start_sample(samples, report.samples == 0, interp);
       for (std::size_t i : of_inputs) observe(i, s);
       interp.invoke_observed([&](std::size_t k) {
         for (std::size_t i : after_op[k]) observe(i, s);

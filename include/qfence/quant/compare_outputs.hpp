@@ -127,6 +127,7 @@ class output_tally {
     ++samples_;
   }
 
+  std::size_t samples() const noexcept { return samples_; }
   output_agreement result() const {
     output_agreement r;
     r.samples = samples_;
@@ -150,7 +151,7 @@ output_agreement compare_outputs(runtime::interpreter& reference, runtime::inter
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;  // a sample the source cannot use
     feed_inputs(reference, candidate);
-    start_sample(samples, s, reference, candidate);
+    start_sample(samples, tally.samples() == 0, reference, candidate);
     reference.invoke();
     candidate.invoke();
     tally.add(reference, candidate);

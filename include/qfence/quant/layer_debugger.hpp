@@ -148,7 +148,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;
     feed_inputs(reference, candidate);
-    start_sample(samples, s, reference, candidate);
+    start_sample(samples, outputs.samples() == 0, reference, candidate);
     candidate.invoke_observed([&](std::size_t j) {
       for (const std::size_t p : pair_written_by(candidate, j, true))
         held[p] = real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant));
