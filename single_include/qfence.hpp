@@ -5413,6 +5413,8 @@ QFENCE_EXACT_FLOAT_END
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
+// ABS also has TFLM's int8 and int16 forms (reference::abs below).
+//
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
 // the library's scalar calls on every target.
@@ -5575,12 +5577,57 @@ inline constexpr bool is_unary_math = false;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
 
+/// The math ops with integer forms in TFLM: ABS on int8 and int16
+/// (quantized per tensor, int16 with zero points 0; or int16 unquantized).
+template <class Op>
+inline constexpr bool has_integer_forms = std::is_same_v<Op, op::abs>;
+
+/// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
+/// when the two scales differ, by their float quotient.
+struct quantized_abs_params {
+  std::int32_t in_zp = 0, out_zp = 0;
+  bool rescale = false;
+  quantized_multiplier m{};
+};
+
+constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                         std::int32_t out_zp) noexcept {
+  quantized_abs_params p;
+  p.in_zp = in_zp;
+  p.out_zp = out_zp;
+  p.rescale = in_scale != out_scale;
+  if (p.rescale) p.m = quantize_multiplier(static_cast<double>(in_scale / out_scale));
+  return p;
+}
+
 namespace reference {
 
 /// out[i] = Op::apply(in[i]) for n floats.
 template <class Op>
 inline void unary_math(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = Op::apply(in[i]);
+}
+
+/// Quantized ABS, TFLM's AbsEvalQuantized: |x - input zero point|,
+/// rescaled if the scales differ, plus the output zero point, saturated.
+template <class T>
+constexpr void abs(std::int64_t n, const T* in, const quantized_abs_params& p, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t centred = static_cast<std::int32_t>(in[i]) - p.in_zp;
+    const std::int32_t magnitude = centred < 0 ? -centred : centred;
+    const std::int32_t v = (p.rescale ? multiply_by_quantized_multiplier(magnitude, p.m) : magnitude) + p.out_zp;
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
+/// Unquantized int16 ABS, TFLM's AbsHelper: std::abs in int, converted
+/// back, so -32768 stays -32768.
+constexpr void abs(std::int64_t n, const std::int16_t* in, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int x = in[i];
+    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(x < 0 ? -x : x));
+  }
 }
 
 }  // namespace reference
@@ -11807,7 +11854,10 @@ QFENCE_EXACT_FLOAT_END
 // qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
 // COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
-// Math: operand 0 f32 (unquantized); the output f32 of the same shape.
+// Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
+// (integer_forms) also takes int8 and int16 quantized per tensor (int16 with
+// zero point 0), the output requantized to the requested parameters, and
+// unquantized int16 (the output likewise).
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -11817,8 +11867,12 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
+                                      bool integer_forms = false) noexcept {
+  // TFLM's unquantized int16 ABS: the output unquantized as well.
+  if (integer_forms && in.type == dtype::i16 && !in.quant.quantized()) return rules::same_quantization_output(in, req);
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, integer_forms ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
+                                                                : rules::dtype_set{dtype::f32}));
   return rules::requantized_output(in, in, req);
 }
 
@@ -11914,7 +11968,7 @@ constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::int_mul, A, B, Opts...>{};
 }
 
-template <class Op, dtype To, int In>
+template <class Op, dtype To, int In, class... Opts>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
@@ -11922,40 +11976,68 @@ struct unary_node {
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
-      if constexpr (is_unary_math<Op>) return unary_math_rule(describe<Input>(), {});
+      if constexpr (is_unary_math<Op>)
+        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), has_integer_forms<Op>);
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
 
+  /// out<...>: the output's parameters of an integer ABS.
+  template <int Index>
+  static constexpr bool options_ok() {
+    if constexpr (has_integer_forms<Op>)
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<>, Opts...>::value;
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(options_ok<Index>())
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
     /// The math ops and the CASTs of integers to float and float to int32
     /// run the Highway kernels (kernels/unary_math-inl.hpp,
     /// arithmetic-inl.hpp), which need the SIMD target.
     struct prepared {
       constexpr explicit prepared(const unary_node&) {}
     };
-    static void run(const prepared&, kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
-      if constexpr (is_unary_math<Op>) kernels::unary_math<Op>(t, Input::elements, in, out);
-      else kernels::cast(t, Input::elements, in, out);
+    static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
+      if constexpr (!is_unary_math<Op>) {
+        kernels::cast(t, Input::elements, in, out);
+      } else if constexpr (Input::type == dtype::f32) {
+        kernels::unary_math<Op>(t, Input::elements, in, out);
+      } else if constexpr (!Input::quant::quantized) {  // unquantized int16 ABS
+        reference::abs(Input::elements, in, out);
+      } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
+        static constexpr quantized_abs_params p = make_quantized_abs_params(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
+        if constexpr (sizeof(in_element) == 1) {
+          static constexpr lookup_table<out_element> table =
+              tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::abs(256, x, p, y); });
+          kernels::lookup_bytes(t, Input::elements, in, table, out);
+        } else {
+          reference::abs(Input::elements, in, p, out);
+        }
+      }
     }
   };
 };
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
 /// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>).
-#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)  \
-  template <int In>                                  \
-  constexpr auto tag(node_ref<In>) {                 \
-    return unary_node<op::tag, dtype::f32, In>{};    \
+/// qfence::exp(ref<0>). ABS also of int8 and int16: out<...> gives the
+/// output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
+  template <int In, node_option... Opts>                    \
+  constexpr auto tag(node_ref<In>, Opts...) {               \
+    return unary_node<op::tag, dtype::f32, In, Opts...>{};  \
   }
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
 #undef QFENCE_UNARY_MATH_FUNCTION
@@ -16709,6 +16791,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::mul:
     case op_code::relu:
     case op_code::leaky_relu:
+    case op_code::abs:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
@@ -16754,6 +16837,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::softmax:
     case op_code::logistic:
     case op_code::tanh:
+    case op_code::abs:
       break;
     default:
       p.quantizable = false;
@@ -17014,6 +17098,8 @@ template <int In, std::uint32_t Alpha, class... Opts, class Out>
 struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
 template <class Axes, int In, class... Opts, class Out>
 struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+template <class Op, dtype To, int In, class... Opts, class Out>
+struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
 
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;

@@ -346,6 +346,12 @@ void activations() {
                                                       {"rsqrt", 76}, {"sin", 66},   {"sqrt", 75},   {"square", 92}};
   for (const auto& [name, code] : math)
     add(std::string(name) + "_f32", code, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  // ABS on integers (TFLM's AbsEvalQuantized): rescaled between two
+  // scales, at one scale (no multiplier), int16 quantized, int16 plain.
+  add("abs_i8", 101, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1});
+  add("abs_i8_same_scale", 101, 2, {act_q({2, 5}, I8, 0.05f, -3, "x"), act_q({2, 5}, I8, 0.05f, -128, "y")}, {0}, {1});
+  add("abs_i16", 101, 3, {act({2, 5}, i16, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
+  add("abs_i16_unquantized", 101, 4, {activation({2, 5}, "x", I16), activation({2, 5}, "y", I16)}, {0}, {1});
   // The rounding ops on their edges, a constant operand: ties (ROUND to
   // even), signed zeros (ROUND gives +0 for -0.3 and -0.5, CEIL -0), values
   // past 2^23 (already integers).

@@ -675,5 +675,11 @@ TEST_CASE("op versions: one function for float and quantized operations, in op_v
   CHECK(version(op_code::svdf, {f4}, {f4}) == 1);
   CHECK(version(op_code::svdf, {f4, w8}, {f4}) == 2);  // hybrid
   CHECK(version(op_code::svdf, {i8, w8}, {i8}) == 3);
+  // ABS: int8 2, int16 quantized 3, int16 plain 4, float 1.
+  const int i16q = add_tensor(dtype::i16, {1, 4}, 0.01f), i16 = add_tensor(dtype::i16, {1, 4});
+  CHECK(version(op_code::abs, {i8}, {i8}) == 2);
+  CHECK(version(op_code::abs, {i16q}, {i16q}) == 3);
+  CHECK(version(op_code::abs, {i16}, {i16}) == 4);
+  CHECK(version(op_code::abs, {f4}, {f4}) == 1);
   CHECK(version(op_code::gather_nd, {f4}, {f4}) == 99);  // not listed: kept
 }

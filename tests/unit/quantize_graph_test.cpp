@@ -311,6 +311,36 @@ TEST_CASE("qfence::quantize: an int8 CONCATENATION's inputs take its parameters,
   }
 }
 
+namespace {
+// input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
+constexpr auto abs_model =
+    qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);
+inline constexpr std::array<quant::real_range, 3> abs_ranges{{{-2, 1}, {0, 2}, {0, 1.5f}}};
+constexpr auto int8_abs_model = qf::quantize<abs_model, abs_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize: ABS runs on int8 with TFLM's kernel, SQRT is fenced") {
+  using Q = decltype(int8_abs_model);
+  using in_q = Q::node_output_type<0>::quant;
+  using abs_q = Q::node_output_type<1>::quant;
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
+  const quant::affine_params want = quant::asymmetric_params(abs_ranges[1], -128, 127);
+  CHECK(abs_q::scale == want.scale);
+  CHECK(abs_q::zero_point == want.zero_point);
+  // Every int8 input, against the reference kernel with those parameters.
+  auto arena = qtest::heap_arena<Q>();
+  std::vector<std::int8_t> x(256);
+  for (int i = 0; i < 256; ++i) x[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i - 128);
+  std::ranges::copy(x, arena->input<0>().begin());
+  int8_abs_model.invoke(*arena);
+  std::vector<std::int8_t> expected(256);
+  qf::reference::abs(256, x.data(),
+                     qf::make_quantized_abs_params(in_q::scale, in_q::zero_point, abs_q::scale, abs_q::zero_point),
+                     expected.data());
+  const auto got = arena->output<0>();
+  CHECK(std::vector<std::int8_t>(got.begin(), got.end()) == expected);
+}
+
 TEST_CASE("qfence::quantize fences a custom op, or gives it a table with the fence's bytes") {
   using fenced = decltype(fenced_gelu);
   using tabulated = decltype(tabulated_gelu);

@@ -365,7 +365,7 @@ class writer {
                ")";
 #define QFENCE_UNARY_MATH_CALL(tag, vectorized) \
   case op_code::tag:                            \
-    return "qf::" #tag "(" + ref(in(0)) + ")";
+    return "qf::" #tag "(" + ref(in(0)) + out_option(out) + ")";
         QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_CALL)
 #undef QFENCE_UNARY_MATH_CALL
       case op_code::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";

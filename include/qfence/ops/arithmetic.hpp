@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "qfence/kernels/reference/arithmetic.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -96,7 +97,7 @@ constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::int_mul, A, B, Opts...>{};
 }
 
-template <class Op, dtype To, int In>
+template <class Op, dtype To, int In, class... Opts>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
@@ -104,40 +105,68 @@ struct unary_node {
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
-      if constexpr (is_unary_math<Op>) return unary_math_rule(describe<Input>(), {});
+      if constexpr (is_unary_math<Op>)
+        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), has_integer_forms<Op>);
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
 
+  /// out<...>: the output's parameters of an integer ABS.
+  template <int Index>
+  static constexpr bool options_ok() {
+    if constexpr (has_integer_forms<Op>)
+      return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
+    else
+      return validate_options<Index, op, kinds<>, Opts...>::value;
+  }
+
   template <int Index, class Input>
   static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(options_ok<Index>())
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
     return true;
   }
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
     /// The math ops and the CASTs of integers to float and float to int32
     /// run the Highway kernels (kernels/unary_math-inl.hpp,
     /// arithmetic-inl.hpp), which need the SIMD target.
     struct prepared {
       constexpr explicit prepared(const unary_node&) {}
     };
-    static void run(const prepared&, kernels::target t, const typename Input::element* in,
-                    typename output::element* out) {
-      if constexpr (is_unary_math<Op>) kernels::unary_math<Op>(t, Input::elements, in, out);
-      else kernels::cast(t, Input::elements, in, out);
+    static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
+      if constexpr (!is_unary_math<Op>) {
+        kernels::cast(t, Input::elements, in, out);
+      } else if constexpr (Input::type == dtype::f32) {
+        kernels::unary_math<Op>(t, Input::elements, in, out);
+      } else if constexpr (!Input::quant::quantized) {  // unquantized int16 ABS
+        reference::abs(Input::elements, in, out);
+      } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
+        static constexpr quantized_abs_params p = make_quantized_abs_params(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
+        if constexpr (sizeof(in_element) == 1) {
+          static constexpr lookup_table<out_element> table =
+              tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::abs(256, x, p, y); });
+          kernels::lookup_bytes(t, Input::elements, in, table, out);
+        } else {
+          reference::abs(Input::elements, in, p, out);
+        }
+      }
     }
   };
 };
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
 /// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>).
-#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)  \
-  template <int In>                                  \
-  constexpr auto tag(node_ref<In>) {                 \
-    return unary_node<op::tag, dtype::f32, In>{};    \
+/// qfence::exp(ref<0>). ABS also of int8 and int16: out<...> gives the
+/// output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+#define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
+  template <int In, node_option... Opts>                    \
+  constexpr auto tag(node_ref<In>, Opts...) {               \
+    return unary_node<op::tag, dtype::f32, In, Opts...>{};  \
   }
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
 #undef QFENCE_UNARY_MATH_FUNCTION

@@ -168,6 +168,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::mul:
     case op_code::relu:
     case op_code::leaky_relu:
+    case op_code::abs:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
@@ -213,6 +214,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::softmax:
     case op_code::logistic:
     case op_code::tanh:
+    case op_code::abs:
       break;
     default:
       p.quantizable = false;

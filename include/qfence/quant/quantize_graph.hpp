@@ -47,6 +47,7 @@
 #include "qfence/graph/model.hpp"
 #include "qfence/graph/options.hpp"
 #include "qfence/ops/activations.hpp"
+#include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/elementwise.hpp"
@@ -294,6 +295,8 @@ template <int In, std::uint32_t Alpha, class... Opts, class Out>
 struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
 template <class Axes, int In, class... Opts, class Out>
 struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+template <class Op, dtype To, int In, class... Opts, class Out>
+struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
 
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;

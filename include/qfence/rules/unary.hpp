@@ -1,7 +1,10 @@
 // qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
 // COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
-// Math: operand 0 f32 (unquantized); the output f32 of the same shape.
+// Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
+// (integer_forms) also takes int8 and int16 quantized per tensor (int16 with
+// zero point 0), the output requantized to the requested parameters, and
+// unquantized int16 (the output likewise).
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -14,8 +17,12 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
+                                      bool integer_forms = false) noexcept {
+  // TFLM's unquantized int16 ABS: the output unquantized as well.
+  if (integer_forms && in.type == dtype::i16 && !in.quant.quantized()) return rules::same_quantization_output(in, req);
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, integer_forms ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
+                                                                : rules::dtype_set{dtype::f32}));
   return rules::requantized_output(in, in, req);
 }
 

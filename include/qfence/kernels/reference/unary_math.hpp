@@ -10,6 +10,8 @@
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
+// ABS also has TFLM's int8 and int16 forms (reference::abs below).
+//
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
 // the library's scalar calls on every target.
@@ -17,8 +19,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
 #include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -83,12 +88,57 @@ inline constexpr bool is_unary_math = false;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
 
+/// The math ops with integer forms in TFLM: ABS on int8 and int16
+/// (quantized per tensor, int16 with zero points 0; or int16 unquantized).
+template <class Op>
+inline constexpr bool has_integer_forms = std::is_same_v<Op, op::abs>;
+
+/// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
+/// when the two scales differ, by their float quotient.
+struct quantized_abs_params {
+  std::int32_t in_zp = 0, out_zp = 0;
+  bool rescale = false;
+  quantized_multiplier m{};
+};
+
+constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                         std::int32_t out_zp) noexcept {
+  quantized_abs_params p;
+  p.in_zp = in_zp;
+  p.out_zp = out_zp;
+  p.rescale = in_scale != out_scale;
+  if (p.rescale) p.m = quantize_multiplier(static_cast<double>(in_scale / out_scale));
+  return p;
+}
+
 namespace reference {
 
 /// out[i] = Op::apply(in[i]) for n floats.
 template <class Op>
 inline void unary_math(std::int64_t n, const float* in, float* out) noexcept {
   for (std::int64_t i = 0; i < n; ++i) out[i] = Op::apply(in[i]);
+}
+
+/// Quantized ABS, TFLM's AbsEvalQuantized: |x - input zero point|,
+/// rescaled if the scales differ, plus the output zero point, saturated.
+template <class T>
+constexpr void abs(std::int64_t n, const T* in, const quantized_abs_params& p, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t centred = static_cast<std::int32_t>(in[i]) - p.in_zp;
+    const std::int32_t magnitude = centred < 0 ? -centred : centred;
+    const std::int32_t v = (p.rescale ? multiply_by_quantized_multiplier(magnitude, p.m) : magnitude) + p.out_zp;
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
+/// Unquantized int16 ABS, TFLM's AbsHelper: std::abs in int, converted
+/// back, so -32768 stays -32768.
+constexpr void abs(std::int64_t n, const std::int16_t* in, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int x = in[i];
+    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(x < 0 ? -x : x));
+  }
 }
 
 }  // namespace reference

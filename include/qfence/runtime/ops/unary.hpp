@@ -115,13 +115,29 @@ inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_
 inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE on
-/// float tensors (kernels/reference/unary_math.hpp).
+/// float tensors, and ABS on int8 (a table of TFLM's kernel) and int16
+/// (kernels/reference/unary_math.hpp).
 template <class Op>
 kernel prepare_unary_math(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
-  ctx.enforce(unary_math_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
-  const std::int64_t n = ctx.input(0).elements();
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(unary_math_rule(describe(in), request_for(out), has_integer_forms<Op>), {0});
+  const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if constexpr (has_integer_forms<Op>) {  // ABS
+    if (in.type == dtype::i16 && !in.quant.quantized())
+      return [=](const tensor_memory& m) { reference::abs(n, m.at<const std::int16_t>(in_t), m.at<std::int16_t>(out_t)); };
+    if (in.type != dtype::f32) {
+      const quantized_abs_params p =
+          make_quantized_abs_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+      if (in.type == dtype::i8)
+        return detail::tabulated<std::int8_t, std::int8_t>(
+            ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::abs(count, x, p, y); });
+      return [=](const tensor_memory& m) {
+        reference::abs(n, m.at<const std::int16_t>(in_t), p, m.at<std::int16_t>(out_t));
+      };
+    }
+  }
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
     kernels::unary_math<Op>(target, n, m.at<const float>(in_t), m.at<float>(out_t));
