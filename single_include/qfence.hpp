@@ -1164,6 +1164,39 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
   return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
 }
 
+/// TFLite `GetInvSqrtQuantizedMultiplierExp`: 1/sqrt(input) as a multiplier
+/// and a shift (times `reverse_shift`, -1 for a left shift): five
+/// Newton-Raphson steps on Q3.28 from 1, as gemmlowp writes them. 0 and 1
+/// give the largest multiplier and shift 0 (0 has no inverse square root).
+constexpr quantized_multiplier inv_sqrt_quantized_multiplier_exp(std::int32_t input, int reverse_shift) noexcept {
+  using namespace detail;
+  if (input <= 1) return {std::numeric_limits<std::int32_t>::max(), 0};
+  int shift = 11;
+  while (input >= (std::int32_t{1} << 29)) {
+    input /= 4;
+    ++shift;
+  }
+  const unsigned max_left_shift_bits = static_cast<unsigned>(std::countl_zero(static_cast<std::uint32_t>(input))) - 1;
+  const unsigned left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+  shift -= static_cast<int>(left_shift_bit_pairs);
+  input = static_cast<std::int32_t>(static_cast<std::uint32_t>(input) << (2 * left_shift_bit_pairs));
+  const std::int32_t fixed_input = input >> 1;  // Q3.28
+  const std::int32_t half_input = saturating_rounding_multiply_by_pot<-1>(fixed_input);
+  constexpr std::int32_t half_three = (std::int32_t{1} << 28) + (std::int32_t{1} << 27);  // 1.5 in Q3.28
+  std::int32_t x = one<3>();
+  for (int i = 0; i < 5; ++i) {
+    const std::int32_t x3 = rescale<3, 9>(mul(mul(x, x), x));
+    x = rescale<3, 6>(wrap_sub(mul(half_three, x), mul(half_input, x3)));
+  }
+  constexpr std::int32_t half_sqrt_2 = 1518500250;  // sqrt(2) / 2 in Q0.31
+  x = mul(x, half_sqrt_2);
+  if (shift < 0) {
+    x = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << -shift);
+    shift = 0;
+  }
+  return {x, shift * reverse_shift};
+}
+
 }  // namespace qfence::fixed
 
 QFENCE_EXACT_FLOAT_END
@@ -5413,7 +5446,8 @@ QFENCE_EXACT_FLOAT_END
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
-// ABS also has TFLM's int8 and int16 forms (reference::abs below).
+// ABS also has TFLM's int8 and int16 forms, RSQRT its int8 form
+// (reference::abs and reference::rsqrt below).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
@@ -5577,11 +5611,6 @@ inline constexpr bool is_unary_math = false;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
 
-/// The math ops with integer forms in TFLM: ABS on int8 and int16
-/// (quantized per tensor, int16 with zero points 0; or int16 unquantized).
-template <class Op>
-inline constexpr bool has_integer_forms = std::is_same_v<Op, op::abs>;
-
 /// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
 /// when the two scales differ, by their float quotient.
 struct quantized_abs_params {
@@ -5600,7 +5629,47 @@ constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::in
   return p;
 }
 
+/// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
+/// output multiplier 1 / (sqrt(input scale) * output scale), the square root
+/// in float as TFLM takes it (so this is not constexpr).
+struct quantized_rsqrt_params {
+  std::int32_t in_zp = 0, out_zp = 0;
+  quantized_multiplier m{};
+};
+
+inline quantized_rsqrt_params make_quantized_rsqrt_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                          std::int32_t out_zp) noexcept {
+  quantized_rsqrt_params p;
+  p.in_zp = in_zp;
+  p.out_zp = out_zp;
+  p.m = quantize_multiplier(1.0 / static_cast<double>(std::sqrt(in_scale) * out_scale));
+  return p;
+}
+
 namespace reference {
+
+/// Quantized RSQRT, TFLM's RsqrtEvalQuantized: 1/sqrt(x - input zero
+/// point) in fixed point (inv_sqrt_quantized_multiplier_exp, 20 bits kept),
+/// rescaled, plus the output zero point, saturated. A value at the zero
+/// point gives the largest output, as in TFLM; one below it, where TFLM
+/// stops the invoke with "Rsqrt is only defined for positive values", gives
+/// the largest output too.
+template <class T>
+constexpr void rsqrt(std::int64_t n, const T* in, const quantized_rsqrt_params& p, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  constexpr int keep_bits = 20;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t value = static_cast<std::int32_t>(in[i]) - p.in_zp;
+    if (value <= 0) {
+      out[i] = static_cast<T>(hi);
+      continue;
+    }
+    const quantized_multiplier inv = fixed::inv_sqrt_quantized_multiplier_exp(value, -1);
+    const std::int32_t data = multiply_by_quantized_multiplier(1, inv.multiplier, inv.shift + keep_bits);
+    const std::int32_t v = multiply_by_quantized_multiplier(data, p.m.multiplier, p.m.shift - keep_bits) + p.out_zp;
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
 
 /// out[i] = Op::apply(in[i]) for n floats.
 template <class Op>
@@ -11855,24 +11924,39 @@ QFENCE_EXACT_FLOAT_END
 // COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
 // Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
-// (integer_forms) also takes int8 and int16 quantized per tensor (int16 with
-// zero point 0), the output requantized to the requested parameters, and
-// unquantized int16 (the output likewise).
+// also takes int8 and int16 quantized per tensor (int16 with zero point 0),
+// the output requantized to the requested parameters, and unquantized int16
+// (the output likewise); RSQRT int8.
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
+
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
+/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
+/// and plain int16; RSQRT on int8.
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt };
+
+constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
+  return code == runtime::op_code::abs     ? math_integer_forms::abs
+         : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
+                                           : math_integer_forms::none;
+}
+
 constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
-                                      bool integer_forms = false) noexcept {
+                                      math_integer_forms forms = math_integer_forms::none) noexcept {
+  using forms_t = math_integer_forms;
   // TFLM's unquantized int16 ABS: the output unquantized as well.
-  if (integer_forms && in.type == dtype::i16 && !in.quant.quantized()) return rules::same_quantization_output(in, req);
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, integer_forms ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
-                                                                : rules::dtype_set{dtype::f32}));
+  if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
+    return rules::same_quantization_output(in, req);
+  const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
+                                 : forms == forms_t::rsqrt ? rules::dtype_set{dtype::f32, dtype::i8}
+                                                           : rules::dtype_set{dtype::f32};
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   return rules::requantized_output(in, in, req);
 }
 
@@ -11972,20 +12056,24 @@ template <class Op, dtype To, int In, class... Opts>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
+  static constexpr math_integer_forms forms = [] {
+    if constexpr (is_unary_math<Op>) return integer_forms_of(Op::code);
+    else return math_integer_forms::none;
+  }();
   /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
       if constexpr (is_unary_math<Op>)
-        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), has_integer_forms<Op>);
+        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), forms);
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
 
-  /// out<...>: the output's parameters of an integer ABS.
+  /// out<...>: the output's parameters of an integer ABS or RSQRT.
   template <int Index>
   static constexpr bool options_ok() {
-    if constexpr (has_integer_forms<Op>)
+    if constexpr (forms != math_integer_forms::none)
       return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
     else
       return validate_options<Index, op, kinds<>, Opts...>::value;
@@ -12015,6 +12103,15 @@ struct unary_node {
         kernels::unary_math<Op>(t, Input::elements, in, out);
       } else if constexpr (!Input::quant::quantized) {  // unquantized int16 ABS
         reference::abs(Input::elements, in, out);
+      } else if constexpr (forms == math_integer_forms::rsqrt) {
+        // int8 RSQRT: a table of TFLM's kernel, built on first use (its
+        // multiplier takes a float square root, which is not constexpr).
+        static const lookup_table<out_element> table = [] {
+          const quantized_rsqrt_params p = make_quantized_rsqrt_params(
+              Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
+          return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
+        }();
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
@@ -12032,8 +12129,8 @@ struct unary_node {
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
 /// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>). ABS also of int8 and int16: out<...> gives the
-/// output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+/// qfence::exp(ref<0>). ABS also of int8 and int16, RSQRT of int8: out<...>
+/// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \
   constexpr auto tag(node_ref<In>, Opts...) {               \
@@ -16792,6 +16889,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::relu:
     case op_code::leaky_relu:
     case op_code::abs:
+    case op_code::rsqrt:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;

@@ -352,6 +352,11 @@ void activations() {
   add("abs_i8_same_scale", 101, 2, {act_q({2, 5}, I8, 0.05f, -3, "x"), act_q({2, 5}, I8, 0.05f, -128, "y")}, {0}, {1});
   add("abs_i16", 101, 3, {act({2, 5}, i16, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
   add("abs_i16_unquantized", 101, 4, {activation({2, 5}, "x", I16), activation({2, 5}, "y", I16)}, {0}, {1});
+  // int8 RSQRT (TFLM's fixed-point inverse square root): every input at or
+  // above the zero point (TFLM stops on a value below it), the zero point
+  // itself giving the largest output.
+  add("rsqrt_i8", 76, 2, {act_q({2, 5}, I8, 0.05f, -128, "x"), act_q({2, 5}, I8, 0.02f, -128, "y")}, {0}, {1});
+  add("rsqrt_i8_fine", 76, 2, {act_q({4, 64}, I8, 0.002f, -128, "x"), act_q({4, 64}, I8, 0.5f, -100, "y")}, {0}, {1});
   // The rounding ops on their edges, a constant operand: ties (ROUND to
   // even), signed zeros (ROUND gives +0 for -0.3 and -0.5, CEIL -0), values
   // past 2^23 (already integers).

@@ -177,6 +177,39 @@ constexpr std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int*
   return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
 }
 
+/// TFLite `GetInvSqrtQuantizedMultiplierExp`: 1/sqrt(input) as a multiplier
+/// and a shift (times `reverse_shift`, -1 for a left shift): five
+/// Newton-Raphson steps on Q3.28 from 1, as gemmlowp writes them. 0 and 1
+/// give the largest multiplier and shift 0 (0 has no inverse square root).
+constexpr quantized_multiplier inv_sqrt_quantized_multiplier_exp(std::int32_t input, int reverse_shift) noexcept {
+  using namespace detail;
+  if (input <= 1) return {std::numeric_limits<std::int32_t>::max(), 0};
+  int shift = 11;
+  while (input >= (std::int32_t{1} << 29)) {
+    input /= 4;
+    ++shift;
+  }
+  const unsigned max_left_shift_bits = static_cast<unsigned>(std::countl_zero(static_cast<std::uint32_t>(input))) - 1;
+  const unsigned left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+  shift -= static_cast<int>(left_shift_bit_pairs);
+  input = static_cast<std::int32_t>(static_cast<std::uint32_t>(input) << (2 * left_shift_bit_pairs));
+  const std::int32_t fixed_input = input >> 1;  // Q3.28
+  const std::int32_t half_input = saturating_rounding_multiply_by_pot<-1>(fixed_input);
+  constexpr std::int32_t half_three = (std::int32_t{1} << 28) + (std::int32_t{1} << 27);  // 1.5 in Q3.28
+  std::int32_t x = one<3>();
+  for (int i = 0; i < 5; ++i) {
+    const std::int32_t x3 = rescale<3, 9>(mul(mul(x, x), x));
+    x = rescale<3, 6>(wrap_sub(mul(half_three, x), mul(half_input, x3)));
+  }
+  constexpr std::int32_t half_sqrt_2 = 1518500250;  // sqrt(2) / 2 in Q0.31
+  x = mul(x, half_sqrt_2);
+  if (shift < 0) {
+    x = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << -shift);
+    shift = 0;
+  }
+  return {x, shift * reverse_shift};
+}
+
 }  // namespace qfence::fixed
 
 QFENCE_EXACT_FLOAT_END

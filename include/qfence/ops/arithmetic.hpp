@@ -101,20 +101,24 @@ template <class Op, dtype To, int In, class... Opts>
 struct unary_node {
   using op = Op;
   using inputs = refs<In>;
+  static constexpr math_integer_forms forms = [] {
+    if constexpr (is_unary_math<Op>) return integer_forms_of(Op::code);
+    else return math_integer_forms::none;
+  }();
   /// The op rule (qfence/rules/unary.hpp) on this node's operand type.
   template <class Input>
   struct rule {
     static constexpr rule_result value = [] {
       if constexpr (is_unary_math<Op>)
-        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), has_integer_forms<Op>);
+        return unary_math_rule(describe<Input>(), requested_output<Opts...>(), forms);
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
 
-  /// out<...>: the output's parameters of an integer ABS.
+  /// out<...>: the output's parameters of an integer ABS or RSQRT.
   template <int Index>
   static constexpr bool options_ok() {
-    if constexpr (has_integer_forms<Op>)
+    if constexpr (forms != math_integer_forms::none)
       return validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value;
     else
       return validate_options<Index, op, kinds<>, Opts...>::value;
@@ -144,6 +148,15 @@ struct unary_node {
         kernels::unary_math<Op>(t, Input::elements, in, out);
       } else if constexpr (!Input::quant::quantized) {  // unquantized int16 ABS
         reference::abs(Input::elements, in, out);
+      } else if constexpr (forms == math_integer_forms::rsqrt) {
+        // int8 RSQRT: a table of TFLM's kernel, built on first use (its
+        // multiplier takes a float square root, which is not constexpr).
+        static const lookup_table<out_element> table = [] {
+          const quantized_rsqrt_params p = make_quantized_rsqrt_params(
+              Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
+          return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
+        }();
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
@@ -161,8 +174,8 @@ struct unary_node {
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
 /// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>). ABS also of int8 and int16: out<...> gives the
-/// output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+/// qfence::exp(ref<0>). ABS also of int8 and int16, RSQRT of int8: out<...>
+/// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \
   constexpr auto tag(node_ref<In>, Opts...) {               \

@@ -130,6 +130,9 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::unpack:
       if (i16) return op.code == op_code::pack ? 3 : 4;
       return i8 ? 2 : 1;
+    case op_code::rsqrt:
+      if (i16) return 3;
+      return i8 ? 2 : 1;
     case op_code::abs:
       if (i16) return m.tensors[static_cast<std::size_t>(op.inputs[0])].quant.quantized() ? 3 : 4;
       return i8 ? 2 : 1;

@@ -2,27 +2,44 @@
 // COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
 //
 // Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
-// (integer_forms) also takes int8 and int16 quantized per tensor (int16 with
-// zero point 0), the output requantized to the requested parameters, and
-// unquantized int16 (the output likewise).
+// also takes int8 and int16 quantized per tensor (int16 with zero point 0),
+// the output requantized to the requested parameters, and unquantized int16
+// (the output likewise); RSQRT int8.
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
 #pragma once
 
+#include <cstdint>
+
 #include "qfence/core/exact_float.hpp"
 #include "qfence/rules/support.hpp"
+#include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
+/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
+/// and plain int16; RSQRT on int8.
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt };
+
+constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
+  return code == runtime::op_code::abs     ? math_integer_forms::abs
+         : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
+                                           : math_integer_forms::none;
+}
+
 constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
-                                      bool integer_forms = false) noexcept {
+                                      math_integer_forms forms = math_integer_forms::none) noexcept {
+  using forms_t = math_integer_forms;
   // TFLM's unquantized int16 ABS: the output unquantized as well.
-  if (integer_forms && in.type == dtype::i16 && !in.quant.quantized()) return rules::same_quantization_output(in, req);
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, integer_forms ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
-                                                                : rules::dtype_set{dtype::f32}));
+  if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
+    return rules::same_quantization_output(in, req);
+  const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
+                                 : forms == forms_t::rsqrt ? rules::dtype_set{dtype::f32, dtype::i8}
+                                                           : rules::dtype_set{dtype::f32};
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   return rules::requantized_output(in, in, req);
 }
 

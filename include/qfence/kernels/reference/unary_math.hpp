@@ -10,7 +10,8 @@
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
-// ABS also has TFLM's int8 and int16 forms (reference::abs below).
+// ABS also has TFLM's int8 and int16 forms, RSQRT its int8 form
+// (reference::abs and reference::rsqrt below).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
@@ -24,6 +25,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/core/fixed_point_functions.hpp"
 #include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -88,11 +90,6 @@ inline constexpr bool is_unary_math = false;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
 
-/// The math ops with integer forms in TFLM: ABS on int8 and int16
-/// (quantized per tensor, int16 with zero points 0; or int16 unquantized).
-template <class Op>
-inline constexpr bool has_integer_forms = std::is_same_v<Op, op::abs>;
-
 /// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
 /// when the two scales differ, by their float quotient.
 struct quantized_abs_params {
@@ -111,7 +108,47 @@ constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::in
   return p;
 }
 
+/// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
+/// output multiplier 1 / (sqrt(input scale) * output scale), the square root
+/// in float as TFLM takes it (so this is not constexpr).
+struct quantized_rsqrt_params {
+  std::int32_t in_zp = 0, out_zp = 0;
+  quantized_multiplier m{};
+};
+
+inline quantized_rsqrt_params make_quantized_rsqrt_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                          std::int32_t out_zp) noexcept {
+  quantized_rsqrt_params p;
+  p.in_zp = in_zp;
+  p.out_zp = out_zp;
+  p.m = quantize_multiplier(1.0 / static_cast<double>(std::sqrt(in_scale) * out_scale));
+  return p;
+}
+
 namespace reference {
+
+/// Quantized RSQRT, TFLM's RsqrtEvalQuantized: 1/sqrt(x - input zero
+/// point) in fixed point (inv_sqrt_quantized_multiplier_exp, 20 bits kept),
+/// rescaled, plus the output zero point, saturated. A value at the zero
+/// point gives the largest output, as in TFLM; one below it, where TFLM
+/// stops the invoke with "Rsqrt is only defined for positive values", gives
+/// the largest output too.
+template <class T>
+constexpr void rsqrt(std::int64_t n, const T* in, const quantized_rsqrt_params& p, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  constexpr int keep_bits = 20;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t value = static_cast<std::int32_t>(in[i]) - p.in_zp;
+    if (value <= 0) {
+      out[i] = static_cast<T>(hi);
+      continue;
+    }
+    const quantized_multiplier inv = fixed::inv_sqrt_quantized_multiplier_exp(value, -1);
+    const std::int32_t data = multiply_by_quantized_multiplier(1, inv.multiplier, inv.shift + keep_bits);
+    const std::int32_t v = multiply_by_quantized_multiplier(data, p.m.multiplier, p.m.shift - keep_bits) + p.out_zp;
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
 
 /// out[i] = Op::apply(in[i]) for n floats.
 template <class Op>

@@ -115,16 +115,25 @@ inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_
 inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
 
 /// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE on
-/// float tensors, and ABS on int8 (a table of TFLM's kernel) and int16
-/// (kernels/reference/unary_math.hpp).
+/// float tensors; ABS on int8 (a table of TFLM's kernel) and int16, RSQRT on
+/// int8 (a table) (kernels/reference/unary_math.hpp).
 template <class Op>
 kernel prepare_unary_math(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  ctx.enforce(unary_math_rule(describe(in), request_for(out), has_integer_forms<Op>), {0});
+  constexpr math_integer_forms forms = integer_forms_of(Op::code);
+  ctx.enforce(unary_math_rule(describe(in), request_for(out), forms), {0});
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if constexpr (has_integer_forms<Op>) {  // ABS
+  if constexpr (forms == math_integer_forms::rsqrt) {
+    if (in.type == dtype::i8) {
+      const quantized_rsqrt_params p =
+          make_quantized_rsqrt_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+      return detail::tabulated<std::int8_t, std::int8_t>(
+          ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::rsqrt(count, x, p, y); });
+    }
+  }
+  if constexpr (forms == math_integer_forms::abs) {
     if (in.type == dtype::i16 && !in.quant.quantized())
       return [=](const tensor_memory& m) { reference::abs(n, m.at<const std::int16_t>(in_t), m.at<std::int16_t>(out_t)); };
     if (in.type != dtype::f32) {
