@@ -3507,6 +3507,19 @@ struct floor_div {
     }
   }
 };
+/// LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT on bool tensors.
+struct logical_and {
+  static constexpr const char* name = "logical_and";
+  static constexpr bool apply(bool a, bool b) noexcept { return a && b; }
+};
+struct logical_or {
+  static constexpr const char* name = "logical_or";
+  static constexpr bool apply(bool a, bool b) noexcept { return a || b; }
+};
+struct logical_not {
+  static constexpr const char* name = "logical_not";
+  static constexpr bool apply(bool a) noexcept { return !a; }
+};
 struct maximum {
   static constexpr const char* name = "maximum";
   template <class T>
@@ -5492,6 +5505,9 @@ namespace qfence::runtime {
   X(gather_nd, "GATHER_ND")                                              \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(log, "LOG")                                                          \
+  X(logical_and, "LOGICAL_AND")                                          \
+  X(logical_not, "LOGICAL_NOT")                                          \
+  X(logical_or, "LOGICAL_OR")                                            \
   X(logistic, "LOGISTIC")                                                \
   X(max_pool_2d, "MAX_POOL_2D")                                          \
   X(maximum, "MAXIMUM")                                                  \
@@ -11836,8 +11852,9 @@ QFENCE_EXACT_FLOAT_END
 //   quantized per tensor with its own parameters; the output is requantized
 //   to the requested parameters.
 // - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
-//   i16 with one quantization: they compare stored values) and the int32
-//   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
+//   i16 with one quantization: they compare stored values), the int32
+//   ADD, SUB, MUL (which wrap) and LOGICAL_AND, LOGICAL_OR (bool): both
+//   inputs and the output of one type.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -11845,7 +11862,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 enum class binary_fn : std::uint8_t { add, sub, mul };
-enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul };
+enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul, logical_and, logical_or };
 
 struct binary_attrs {
   activation fused = activation::none;
@@ -11901,8 +11918,10 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
                                       const tensor_desc& b, const output_request& req) noexcept {
   const bool compares = f == arithmetic_fn::maximum || f == arithmetic_fn::minimum;
   const bool plain_int = f == arithmetic_fn::int_add || f == arithmetic_fn::int_sub || f == arithmetic_fn::int_mul;
+  const bool logical = f == arithmetic_fn::logical_and || f == arithmetic_fn::logical_or;
   bool type_ok = false;
-  if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
+  if (logical) type_ok = a.type == dtype::boolean;
+  else if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
   else if (!compares) type_ok = (a.type == dtype::f32 || a.type == dtype::i32) && !a.quant.quantized();
   else type_ok = a.type == dtype::f32 || a.type == dtype::i32 || a.type == dtype::i64
                      ? !a.quant.quantized()
@@ -11960,6 +11979,12 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   return rules::requantized_output(in, in, req);
 }
 
+/// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
+constexpr rule_result logical_not_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (in.type != dtype::boolean) return rule_fail(rule_error::input_dtype, 0);
+  return rules::same_quantization_output(in, req);
+}
+
 constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
 
 constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
@@ -11989,6 +12014,8 @@ struct arithmetic_node {
                                       : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
                                       : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
                                       : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
+                                      : std::is_same_v<Op, qfence::op::logical_and> ? arithmetic_fn::logical_and
+                                      : std::is_same_v<Op, qfence::op::logical_or>  ? arithmetic_fn::logical_or
                                                                                   : arithmetic_fn::int_mul;
 
   /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
@@ -12010,7 +12037,10 @@ struct arithmetic_node {
     using output = rule_output_type<rule<X, Y>>;
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
-    static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    static constexpr auto bounds = [] {
+      if constexpr (std::is_same_v<T, bool>) return std::pair{false, true};  // LOGICAL_AND, LOGICAL_OR
+      else return plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    }();
     /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp),
     /// which need the SIMD target.
     struct prepared {
@@ -12029,6 +12059,15 @@ constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+/// LOGICAL_AND, LOGICAL_OR of bool tensors (broadcasting).
+template <int A, int B>
+constexpr auto logical_and(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::logical_and, A, B>{};
+}
+template <int A, int B>
+constexpr auto logical_or(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::logical_or, A, B>{};
 }
 template <int A, int B>
 constexpr auto maximum(node_ref<A>, node_ref<B>) {
@@ -12066,6 +12105,7 @@ struct unary_node {
     static constexpr rule_result value = [] {
       if constexpr (is_unary_math<Op>)
         return unary_math_rule(describe<Input>(), requested_output<Opts...>(), forms);
+      else if constexpr (std::is_same_v<Op, qfence::op::logical_not>) return logical_not_rule(describe<Input>(), {});
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
@@ -12097,7 +12137,9 @@ struct unary_node {
       constexpr explicit prepared(const unary_node&) {}
     };
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
-      if constexpr (!is_unary_math<Op>) {
+      if constexpr (std::is_same_v<Op, qfence::op::logical_not>) {
+        for (std::int64_t i = 0; i < Input::elements; ++i) out[i] = Op::apply(in[i]);
+      } else if constexpr (!is_unary_math<Op>) {
         kernels::cast(t, Input::elements, in, out);
       } else if constexpr (Input::type == dtype::f32) {
         kernels::unary_math<Op>(t, Input::elements, in, out);
@@ -12138,6 +12180,11 @@ struct unary_node {
   }
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
 #undef QFENCE_UNARY_MATH_FUNCTION
+/// LOGICAL_NOT of a bool tensor.
+template <int In>
+constexpr auto logical_not(node_ref<In>) {
+  return unary_node<op::logical_not, dtype::boolean, In>{};
+}
 /// CAST to dtype `To` (a C++ static_cast per element; float to integer
 /// truncates, and saturates out of range). The result is unquantized.
 template <dtype To, int In>

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto unsupported = tfl::float_add_model();
   unsupported.tensors.push_back(tfl::activation({1, 3}, "a"));
   unsupported.tensors.push_back(tfl::activation({1, 3}, "b"));
-  unsupported.ops.push_back(tfl::op(66 /*SIN*/, 1, {2}, {3}));
+  unsupported.ops.push_back(tfl::op(48 /*TOPK_V2*/, 1, {2}, {3}));
   unsupported.ops.push_back(tfl::op(32 /*CUSTOM*/, 1, {3}, {4}, "MyDecoder"));
   unsupported.outputs = {4};
   write(dir, "unsupported", unsupported);

@@ -352,6 +352,13 @@ void activations() {
   add("abs_i8_same_scale", 101, 2, {act_q({2, 5}, I8, 0.05f, -3, "x"), act_q({2, 5}, I8, 0.05f, -128, "y")}, {0}, {1});
   add("abs_i16", 101, 3, {act({2, 5}, i16, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
   add("abs_i16_unquantized", 101, 4, {activation({2, 5}, "x", I16), activation({2, 5}, "y", I16)}, {0}, {1});
+  // The logical ops on bool tensors, LOGICAL_OR broadcasting a row.
+  constexpr std::int8_t BOOL = 6;
+  add("logical_and_bool", 86, 1,
+      {activation({2, 5}, "a", BOOL), activation({2, 5}, "b", BOOL), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
+  add("logical_or_bool_broadcast", 84, 1,
+      {activation({3, 4}, "a", BOOL), activation({1, 4}, "b", BOOL), activation({3, 4}, "y", BOOL)}, {0, 1}, {2});
+  add("logical_not_bool", 87, 1, {activation({2, 5}, "x", BOOL), activation({2, 5}, "y", BOOL)}, {0}, {1});
   // int8 RSQRT (TFLM's fixed-point inverse square root): every input at or
   // above the zero point (TFLM stops on a value below it), the zero point
   // itself giving the largest output.

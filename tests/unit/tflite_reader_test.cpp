@@ -185,17 +185,17 @@ TEST_CASE("a 1-D per-channel tensor with an out-of-range quantized_dimension is 
 TEST_CASE("unsupported operators are all listed, with name, code, version and nodes") {
   auto spec = tfl::float_add_model();
   for (const char* name : {"a", "b", "c", "d"}) spec.tensors.push_back(tfl::activation({1, 3}, name));
-  spec.ops.push_back(tfl::op(66 /*SIN*/, 1, {2}, {3}));
-  spec.ops.push_back(tfl::op(150 /*GELU*/, 2, {3}, {4}));
-  spec.ops.push_back(tfl::op(66 /*SIN*/, 1, {4}, {5}));
+  spec.ops.push_back(tfl::op(48 /*TOPK_V2*/, 1, {2}, {3}));
+  spec.ops.push_back(tfl::op(103 /*UNIQUE*/, 2, {3}, {4}));
+  spec.ops.push_back(tfl::op(48 /*TOPK_V2*/, 1, {4}, {5}));
   spec.ops.push_back(tfl::op(0 /*ADD*/, 9, {5, 1}, {6}));
   spec.outputs = {6};
   rt::model m = read_model(tfl::build(spec));
   const auto unsupported = rt::find_unsupported(m);
   REQUIRE(unsupported.size() == 4);
   CHECK(interpreter_error(std::move(m)) ==
-        "4 unsupported operators: SIN (builtin 66, v1, op not supported) at nodes 1,3; GELU (builtin 150, v2, op not "
-        "supported) at node 2; ADD (builtin 0, v9, version not supported (1..5)) at node 4");
+        "4 unsupported operators: TOPK_V2 (builtin 48, v1, op not supported) at nodes 1,3; UNIQUE (builtin 103, v2, op "
+        "not supported) at node 2; ADD (builtin 0, v9, version not supported (1..5)) at node 4");
 }
 
 TEST_CASE("a custom op without an implementation is reported by name") {

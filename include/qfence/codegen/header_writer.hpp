@@ -258,6 +258,9 @@ class writer {
         QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_CASE)
 #undef QFENCE_UNARY_MATH_CASE
       case op_code::cast:
+      case op_code::logical_and:
+      case op_code::logical_or:
+      case op_code::logical_not:
       case op_code::mean:
       case op_code::gather_nd:
       case op_code::reshape:
@@ -369,6 +372,9 @@ class writer {
         QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_CALL)
 #undef QFENCE_UNARY_MATH_CALL
       case op_code::cast: return "qf::cast<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
+      case op_code::logical_and: return "qf::logical_and(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::logical_or: return "qf::logical_or(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::logical_not: return "qf::logical_not(" + ref(in(0)) + ")";
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +

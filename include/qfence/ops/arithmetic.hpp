@@ -34,6 +34,8 @@ struct arithmetic_node {
                                       : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
                                       : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
                                       : std::is_same_v<Op, qfence::op::int_sub>   ? arithmetic_fn::int_sub
+                                      : std::is_same_v<Op, qfence::op::logical_and> ? arithmetic_fn::logical_and
+                                      : std::is_same_v<Op, qfence::op::logical_or>  ? arithmetic_fn::logical_or
                                                                                   : arithmetic_fn::int_mul;
 
   /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
@@ -55,7 +57,10 @@ struct arithmetic_node {
     using output = rule_output_type<rule<X, Y>>;
     static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
     using T = typename X::element;
-    static constexpr auto bounds = plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    static constexpr auto bounds = [] {
+      if constexpr (std::is_same_v<T, bool>) return std::pair{false, true};  // LOGICAL_AND, LOGICAL_OR
+      else return plain_activation_bounds<T>(detail::fused_activation_of<Opts...>);
+    }();
     /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp),
     /// which need the SIMD target.
     struct prepared {
@@ -74,6 +79,15 @@ constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+/// LOGICAL_AND, LOGICAL_OR of bool tensors (broadcasting).
+template <int A, int B>
+constexpr auto logical_and(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::logical_and, A, B>{};
+}
+template <int A, int B>
+constexpr auto logical_or(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::logical_or, A, B>{};
 }
 template <int A, int B>
 constexpr auto maximum(node_ref<A>, node_ref<B>) {
@@ -111,6 +125,7 @@ struct unary_node {
     static constexpr rule_result value = [] {
       if constexpr (is_unary_math<Op>)
         return unary_math_rule(describe<Input>(), requested_output<Opts...>(), forms);
+      else if constexpr (std::is_same_v<Op, qfence::op::logical_not>) return logical_not_rule(describe<Input>(), {});
       else return cast_rule(describe<Input>(), {true, true, To, {}, false, {}});
     }();
   };
@@ -142,7 +157,9 @@ struct unary_node {
       constexpr explicit prepared(const unary_node&) {}
     };
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
-      if constexpr (!is_unary_math<Op>) {
+      if constexpr (std::is_same_v<Op, qfence::op::logical_not>) {
+        for (std::int64_t i = 0; i < Input::elements; ++i) out[i] = Op::apply(in[i]);
+      } else if constexpr (!is_unary_math<Op>) {
         kernels::cast(t, Input::elements, in, out);
       } else if constexpr (Input::type == dtype::f32) {
         kernels::unary_math<Op>(t, Input::elements, in, out);
@@ -183,6 +200,11 @@ struct unary_node {
   }
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_FUNCTION)
 #undef QFENCE_UNARY_MATH_FUNCTION
+/// LOGICAL_NOT of a bool tensor.
+template <int In>
+constexpr auto logical_not(node_ref<In>) {
+  return unary_node<op::logical_not, dtype::boolean, In>{};
+}
 /// CAST to dtype `To` (a C++ static_cast per element; float to integer
 /// truncates, and saturates out of range). The result is unquantized.
 template <dtype To, int In>

@@ -7,8 +7,9 @@
 //   quantized per tensor with its own parameters; the output is requantized
 //   to the requested parameters.
 // - DIV, FLOOR_DIV (f32, i32), MAXIMUM, MINIMUM (f32, i32, i64, and i8, u8,
-//   i16 with one quantization: they compare stored values) and the int32
-//   ADD, SUB, MUL (which wrap): both inputs and the output of one type.
+//   i16 with one quantization: they compare stored values), the int32
+//   ADD, SUB, MUL (which wrap) and LOGICAL_AND, LOGICAL_OR (bool): both
+//   inputs and the output of one type.
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -20,7 +21,7 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 enum class binary_fn : std::uint8_t { add, sub, mul };
-enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul };
+enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul, logical_and, logical_or };
 
 struct binary_attrs {
   activation fused = activation::none;
@@ -76,8 +77,10 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
                                       const tensor_desc& b, const output_request& req) noexcept {
   const bool compares = f == arithmetic_fn::maximum || f == arithmetic_fn::minimum;
   const bool plain_int = f == arithmetic_fn::int_add || f == arithmetic_fn::int_sub || f == arithmetic_fn::int_mul;
+  const bool logical = f == arithmetic_fn::logical_and || f == arithmetic_fn::logical_or;
   bool type_ok = false;
-  if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
+  if (logical) type_ok = a.type == dtype::boolean;
+  else if (plain_int) type_ok = a.type == dtype::i32 && !a.quant.quantized();
   else if (!compares) type_ok = (a.type == dtype::f32 || a.type == dtype::i32) && !a.quant.quantized();
   else type_ok = a.type == dtype::f32 || a.type == dtype::i32 || a.type == dtype::i64
                      ? !a.quant.quantized()

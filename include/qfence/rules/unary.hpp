@@ -43,6 +43,12 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   return rules::requantized_output(in, in, req);
 }
 
+/// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
+constexpr rule_result logical_not_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (in.type != dtype::boolean) return rule_fail(rule_error::input_dtype, 0);
+  return rules::same_quantization_output(in, req);
+}
+
 constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
 
 constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {

@@ -38,6 +38,9 @@ namespace qfence::runtime {
   X(gather_nd, "GATHER_ND")                                              \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(log, "LOG")                                                          \
+  X(logical_and, "LOGICAL_AND")                                          \
+  X(logical_not, "LOGICAL_NOT")                                          \
+  X(logical_or, "LOGICAL_OR")                                            \
   X(logistic, "LOGISTIC")                                                \
   X(max_pool_2d, "MAX_POOL_2D")                                          \
   X(maximum, "MAXIMUM")                                                  \

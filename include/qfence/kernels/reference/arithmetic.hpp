@@ -48,6 +48,19 @@ struct floor_div {
     }
   }
 };
+/// LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT on bool tensors.
+struct logical_and {
+  static constexpr const char* name = "logical_and";
+  static constexpr bool apply(bool a, bool b) noexcept { return a && b; }
+};
+struct logical_or {
+  static constexpr const char* name = "logical_or";
+  static constexpr bool apply(bool a, bool b) noexcept { return a || b; }
+};
+struct logical_not {
+  static constexpr const char* name = "logical_not";
+  static constexpr bool apply(bool a) noexcept { return !a; }
+};
 struct maximum {
   static constexpr const char* name = "maximum";
   template <class T>

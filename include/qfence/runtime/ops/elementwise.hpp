@@ -142,6 +142,20 @@ inline kernel prepare_floor_div(const op_context& ctx) {
   }
   return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, arithmetic_fn::floor_div);
 }
+/// LOGICAL_AND and LOGICAL_OR of bool tensors, broadcasting.
+template <class Op>
+kernel prepare_logical(const op_context& ctx) {
+  detail::enforce_arithmetic(ctx, std::is_same_v<Op, qfence::op::logical_and> ? arithmetic_fn::logical_and
+                                                                             : arithmetic_fn::logical_or);
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    reference::arithmetic<Op>(g, m.at<const bool>(a_t), m.at<const bool>(b_t), false, true, m.at<bool>(out_t));
+  };
+}
+inline kernel prepare_logical_and(const op_context& ctx) { return prepare_logical<qfence::op::logical_and>(ctx); }
+inline kernel prepare_logical_or(const op_context& ctx) { return prepare_logical<qfence::op::logical_or>(ctx); }
+
 inline kernel prepare_maximum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::maximum>(ctx, arithmetic_fn::maximum); }
 inline kernel prepare_minimum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::minimum>(ctx, arithmetic_fn::minimum); }
 

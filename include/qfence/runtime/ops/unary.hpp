@@ -153,6 +153,19 @@ kernel prepare_unary_math(const op_context& ctx) {
   };
 }
 
+/// LOGICAL_NOT of a bool tensor.
+inline kernel prepare_logical_not(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  ctx.enforce(logical_not_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  const std::int64_t n = ctx.input(0).elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) {
+    const bool* in = m.at<const bool>(in_t);
+    bool* out = m.at<bool>(out_t);
+    for (std::int64_t i = 0; i < n; ++i) out[i] = qfence::op::logical_not::apply(in[i]);
+  };
+}
+
 /// CAST between numeric dtypes (reference::cast: TFLite's copyCast; integers
 /// to float and float to int32 on the model's target).
 inline kernel prepare_cast(const op_context& ctx) {
