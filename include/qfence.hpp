@@ -22,6 +22,7 @@
 #include "qfence/ops/activations.hpp"
 #include "qfence/ops/arg_max.hpp"
 #include "qfence/ops/arithmetic.hpp"
+#include "qfence/ops/comparison.hpp"
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"

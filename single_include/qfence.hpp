@@ -5026,6 +5026,9 @@ namespace qfence {
     "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
     "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
     "match")                                                                                                          \
+  X(comparison_scale,                                                                                                 \
+    "an int8 comparison takes each operand's scale as a fixed-point multiplier below one, so scales must be below " \
+    "1 (TFLite and TFLM stop otherwise). fix: requantize the operand to a scale below 1")                          \
   X(broadcast_shapes,                                                                                                 \
     "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
     "fix: reshape one input")                                                                                         \
@@ -5498,12 +5501,17 @@ namespace qfence::runtime {
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
+  X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather_nd, "GATHER_ND")                                              \
+  X(greater, "GREATER")                                                  \
+  X(greater_equal, "GREATER_EQUAL")                                      \
   X(leaky_relu, "LEAKY_RELU")                                            \
+  X(less, "LESS")                                                        \
+  X(less_equal, "LESS_EQUAL")                                            \
   X(log, "LOG")                                                          \
   X(logical_and, "LOGICAL_AND")                                          \
   X(logical_not, "LOGICAL_NOT")                                          \
@@ -5515,6 +5523,7 @@ namespace qfence::runtime {
   X(minimum, "MINIMUM")                                                  \
   X(mul, "MUL")                                                          \
   X(neg, "NEG")                                                          \
+  X(not_equal, "NOT_EQUAL")                                              \
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(quantize, "QUANTIZE")                                                \
@@ -12196,6 +12205,192 @@ constexpr auto cast(node_ref<In>) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/comparison.hpp ---------------------------------------------
+// qfence/ops/comparison.hpp: EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL,
+// LESS, LESS_EQUAL as typed nodes: two broadcasting operands, a bool output
+// (rules/comparison.hpp; kernels/reference/comparison.hpp).
+
+
+// ---- qfence/kernels/reference/comparison.hpp -------------------------------
+// qfence/kernels/reference/comparison.hpp: EQUAL, NOT_EQUAL, GREATER,
+// GREATER_EQUAL, LESS, LESS_EQUAL: two broadcasting operands in, bool out.
+//
+// Bool, float, int32 and int64 operands are compared as stored (TFLite's
+// ComparisonNoScaling). int8 operands, each with its own parameters, are
+// brought to one scale first, as TFLM's ComparisonWithScaling does:
+// (x - zero point) << 8, times the operand's scale as a fixed-point
+// multiplier below one, so two values compare as the reals they stand for,
+// up to that rounding.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// X(tag): the comparison ops; tag names the op tag, the runtime op_code
+/// and the typed graph's function (qfence::less(ref<0>, ref<1>)).
+#define QFENCE_COMPARISON_OPS(X) X(equal, ==) X(not_equal, !=) X(greater, >) X(greater_equal, >=) X(less, <) X(less_equal, <=)
+
+namespace op {
+#define QFENCE_COMPARISON_TAG(tag, op_symbol)                         \
+  struct tag {                                                        \
+    static constexpr const char* name = #tag;                         \
+    static constexpr runtime::op_code code = runtime::op_code::tag;   \
+    template <class T>                                                \
+    static constexpr bool apply(T a, T b) noexcept {                  \
+      return a op_symbol b;                                           \
+    }                                                                 \
+  };
+QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_TAG)
+#undef QFENCE_COMPARISON_TAG
+}  // namespace op
+
+template <class Op>
+inline constexpr bool is_comparison = false;
+#define QFENCE_COMPARISON_IS(tag, op_symbol) \
+  template <>                                \
+  inline constexpr bool is_comparison<op::tag> = true;
+QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_IS)
+#undef QFENCE_COMPARISON_IS
+
+/// One int8 operand of a scaled comparison: its zero point and its scale as
+/// a multiplier below one (TFLite's QuantizeMultiplierSmallerThanOneExp).
+struct comparison_operand {
+  std::int32_t zero_point = 0;
+  quantized_multiplier scale{};
+};
+
+constexpr comparison_operand make_comparison_operand(float scale, std::int32_t zero_point) noexcept {
+  return {zero_point, quantize_multiplier(static_cast<double>(scale))};
+}
+
+namespace reference {
+
+/// out = Op(a, b) over the broadcast `g`, values as stored.
+template <class Op, class T>
+constexpr void compare(const broadcast_geometry& g, const T* a, const T* b, bool* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) { out[o] = Op::apply(a[ia], b[ib]); });
+}
+
+/// out = Op(a, b) over the broadcast `g` for int8 operands with their own
+/// parameters, each rescaled as TFLM's ComparisonWithScaling does.
+template <class Op, class T>
+constexpr void compare(const broadcast_geometry& g, const T* a, const comparison_operand& pa, const T* b,
+                       const comparison_operand& pb, bool* out) noexcept {
+  constexpr int left_shift = 8;
+  const auto scaled = [](T x, const comparison_operand& p) {
+    const std::int32_t shifted = (static_cast<std::int32_t>(x) - p.zero_point) * (std::int32_t{1} << left_shift);
+    return multiply_by_quantized_multiplier(shifted, p.scale);
+  };
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    out[o] = Op::apply(scaled(a[ia], pa), scaled(b[ib], pb));
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/comparison.hpp -------------------------------------------
+// qfence/rules/comparison.hpp: the type and shape rule of EQUAL, NOT_EQUAL,
+// GREATER, GREATER_EQUAL, LESS and LESS_EQUAL (TFLM's comparisons).
+//
+// Operands 0 and 1 broadcast NumPy-style (rank <= 6) and have one dtype:
+// f32, i32, i64 (unquantized), bool (EQUAL and NOT_EQUAL only), or i8
+// quantized per tensor, each operand with its own parameters (scales below
+// 1: they are rescaled to compare). The output is bool, unquantized, of the
+// broadcast shape.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result comparison_rule(bool equality, const tensor_desc& a, const tensor_desc& b,
+                                      const output_request& req) noexcept {
+  const auto takes = [&](const tensor_desc& t) {
+    switch (t.type) {
+      case dtype::f32:
+      case dtype::i32:
+      case dtype::i64: return !t.quant.quantized();
+      case dtype::boolean: return equality;
+      case dtype::i8: return t.quant.per_tensor();
+      default: return false;
+    }
+  };
+  if (!takes(a)) return rule_fail(rule_error::input_dtype, 0);
+  if (b.type != a.type || !takes(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, b.quant));
+  if (a.type == dtype::i8) {
+    if (!(a.quant.scale < 1.0f)) return rule_fail(rule_error::comparison_scale, 0);
+    if (!(b.quant.scale < 1.0f)) return rule_fail(rule_error::comparison_scale, 1);
+  }
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::same_quantization_output(shape.output.retyped(dtype::boolean, {}), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+template <class Op, int A, int B>
+struct comparison_node {
+  using op = Op;
+  using inputs = refs<A, B>;
+  static constexpr bool equality = std::is_same_v<Op, qfence::op::equal> || std::is_same_v<Op, qfence::op::not_equal>;
+
+  /// The op rule (qfence/rules/comparison.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = comparison_rule(equality, describe<X>(), describe<Y>(), requested_output<>());
+  };
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
+    using T = typename X::element;
+    static void run(const comparison_node&, const T* a, const T* b, bool* out) {
+      if constexpr (X::type == dtype::i8) {
+        static constexpr comparison_operand pa = make_comparison_operand(X::quant::scale, X::quant::zero_point);
+        static constexpr comparison_operand pb = make_comparison_operand(Y::quant::scale, Y::quant::zero_point);
+        reference::compare<Op>(geometry, a, pa, b, pb, out);
+      } else {
+        reference::compare<Op>(geometry, a, b, out);
+      }
+    }
+  };
+};
+
+/// EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL of two
+/// broadcasting tensors of one dtype (int8 operands may differ in
+/// parameters): qfence::less(ref<0>, ref<1>).
+#define QFENCE_COMPARISON_FUNCTION(tag, op_symbol)  \
+  template <int A, int B>                           \
+  constexpr auto tag(node_ref<A>, node_ref<B>) {    \
+    return comparison_node<op::tag, A, B>{};        \
+  }
+QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_FUNCTION)
+#undef QFENCE_COMPARISON_FUNCTION
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/concatenation.hpp ------------------------------------------
 // qfence/ops/concatenation.hpp: CONCATENATION along an axis.
 //
@@ -16928,6 +17123,14 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::arg_max:
       p.inputs = {R::activation, R::integer};
+      p.output = output_params::not_quantized;
+      break;
+    case op_code::equal:
+    case op_code::not_equal:
+    case op_code::greater:
+    case op_code::greater_equal:
+    case op_code::less:
+    case op_code::less_equal:  // each operand at its own parameters; a bool out
       p.output = output_params::not_quantized;
       break;
     case op_code::add:

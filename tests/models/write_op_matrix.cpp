@@ -359,6 +359,26 @@ void activations() {
   add("logical_or_bool_broadcast", 84, 1,
       {activation({3, 4}, "a", BOOL), activation({1, 4}, "b", BOOL), activation({3, 4}, "y", BOOL)}, {0, 1}, {2});
   add("logical_not_bool", 87, 1, {activation({2, 5}, "x", BOOL), activation({2, 5}, "y", BOOL)}, {0}, {1});
+  // The comparisons: float broadcasting a row, int8 with two operands'
+  // own parameters (rescaled to compare), bool, int32 and int64.
+  const std::pair<const char*, std::int32_t> comparisons[] = {{"equal", 71}, {"not_equal", 72},   {"greater", 61},
+                                                             {"greater_equal", 62}, {"less", 58}, {"less_equal", 63}};
+  for (const auto& [name, code] : comparisons) {
+    const std::string n = name;
+    add(n + "_f32", code, 1,
+        {act({2, 5}, f32, false, "a"), act({1, 5}, f32, false, "b"), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
+    add(n + "_i8", code, 2,
+        {act_q({2, 5}, I8, 0.05f, -3, "a"), act_q({2, 5}, I8, 0.08f, 5, "b"), activation({2, 5}, "y", BOOL)}, {0, 1},
+        {2});
+  }
+  add("equal_bool", 71, 1, {activation({2, 5}, "a", BOOL), activation({2, 5}, "b", BOOL), activation({2, 5}, "y", BOOL)},
+      {0, 1}, {2});
+  add("not_equal_bool", 72, 1,
+      {activation({2, 5}, "a", BOOL), activation({2, 5}, "b", BOOL), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
+  add("less_i32", 58, 1, {activation({3, 4}, "a", I32), activation({4}, "b", I32), activation({3, 4}, "y", BOOL)},
+      {0, 1}, {2});
+  add("greater_equal_i64", 62, 1,
+      {activation({2, 5}, "a", I64), activation({2, 5}, "b", I64), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
   // int8 RSQRT (TFLM's fixed-point inverse square root): every input at or
   // above the zero point (TFLM stops on a value below it), the zero point
   // itself giving the largest output.

@@ -682,5 +682,8 @@ TEST_CASE("op versions: one function for float and quantized operations, in op_v
   CHECK(version(op_code::abs, {i16}, {i16}) == 4);
   CHECK(version(op_code::abs, {f4}, {f4}) == 1);
   CHECK(version(op_code::rsqrt, {i8}, {i8}) == 2);
+  const int flags = add_tensor(dtype::boolean, {1, 4});
+  CHECK(version(op_code::less, {i8, i8}, {flags}) == 2);
+  CHECK(version(op_code::equal, {f4, f4}, {flags}) == 1);
   CHECK(version(op_code::gather_nd, {f4}, {f4}) == 99);  // not listed: kept
 }

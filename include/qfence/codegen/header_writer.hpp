@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
@@ -261,6 +262,9 @@ class writer {
       case op_code::logical_and:
       case op_code::logical_or:
       case op_code::logical_not:
+#define QFENCE_COMPARISON_CASE(tag, op_symbol) case op_code::tag:
+        QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CASE)
+#undef QFENCE_COMPARISON_CASE
       case op_code::mean:
       case op_code::gather_nd:
       case op_code::reshape:
@@ -375,6 +379,11 @@ class writer {
       case op_code::logical_and: return "qf::logical_and(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::logical_or: return "qf::logical_or(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::logical_not: return "qf::logical_not(" + ref(in(0)) + ")";
+#define QFENCE_COMPARISON_CALL(tag, op_symbol) \
+  case op_code::tag:                           \
+    return "qf::" #tag "(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+        QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CALL)
+#undef QFENCE_COMPARISON_CALL
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +

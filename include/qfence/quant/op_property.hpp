@@ -163,6 +163,14 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::integer};
       p.output = output_params::not_quantized;
       break;
+    case op_code::equal:
+    case op_code::not_equal:
+    case op_code::greater:
+    case op_code::greater_equal:
+    case op_code::less:
+    case op_code::less_equal:  // each operand at its own parameters; a bool out
+      p.output = output_params::not_quantized;
+      break;
     case op_code::add:
     case op_code::sub:
     case op_code::mul:

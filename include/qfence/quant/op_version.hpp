@@ -130,6 +130,12 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::unpack:
       if (i16) return op.code == op_code::pack ? 3 : 4;
       return i8 ? 2 : 1;
+    case op_code::equal:
+    case op_code::not_equal:
+    case op_code::greater:
+    case op_code::greater_equal:
+    case op_code::less:
+    case op_code::less_equal: return i8 ? 2 : 1;
     case op_code::rsqrt:
       if (i16) return 3;
       return i8 ? 2 : 1;

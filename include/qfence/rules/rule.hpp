@@ -83,6 +83,9 @@ namespace qfence {
     "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
     "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
     "match")                                                                                                          \
+  X(comparison_scale,                                                                                                 \
+    "an int8 comparison takes each operand's scale as a fixed-point multiplier below one, so scales must be below " \
+    "1 (TFLite and TFLM stop otherwise). fix: requantize the operand to a scale below 1")                          \
   X(broadcast_shapes,                                                                                                 \
     "the two input shapes do not broadcast (each dimension, aligned from the right, must be equal or 1; rank <= 6). " \
     "fix: reshape one input")                                                                                         \

@@ -31,12 +31,17 @@ namespace qfence::runtime {
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
+  X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather_nd, "GATHER_ND")                                              \
+  X(greater, "GREATER")                                                  \
+  X(greater_equal, "GREATER_EQUAL")                                      \
   X(leaky_relu, "LEAKY_RELU")                                            \
+  X(less, "LESS")                                                        \
+  X(less_equal, "LESS_EQUAL")                                            \
   X(log, "LOG")                                                          \
   X(logical_and, "LOGICAL_AND")                                          \
   X(logical_not, "LOGICAL_NOT")                                          \
@@ -48,6 +53,7 @@ namespace qfence::runtime {
   X(minimum, "MINIMUM")                                                  \
   X(mul, "MUL")                                                          \
   X(neg, "NEG")                                                          \
+  X(not_equal, "NOT_EQUAL")                                              \
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(quantize, "QUANTIZE")                                                \

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -13,6 +14,8 @@
 #include "qfence/kernels/reference/leaky_relu.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/rules/activation.hpp"
+#include "qfence/kernels/reference/comparison.hpp"
+#include "qfence/rules/comparison.hpp"
 #include "qfence/rules/elementwise.hpp"
 #include "qfence/rules/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -142,6 +145,36 @@ inline kernel prepare_floor_div(const op_context& ctx) {
   }
   return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, arithmetic_fn::floor_div);
 }
+/// EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL
+/// (kernels/reference/comparison.hpp): values as stored, int8 rescaled.
+template <class Op>
+kernel prepare_comparison(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const bool equality = std::is_same_v<Op, qfence::op::equal> || std::is_same_v<Op, qfence::op::not_equal>;
+  const tensor &a = ctx.input(0), &b = ctx.input(1);
+  ctx.enforce(comparison_rule(equality, describe(a), describe(b), request_for(ctx.output(0))), {0, 1});
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  if (a.type == dtype::i8) {
+    const comparison_operand pa = make_comparison_operand(a.quant.scale(), a.quant.zero_point());
+    const comparison_operand pb = make_comparison_operand(b.quant.scale(), b.quant.zero_point());
+    return [=](const tensor_memory& m) {
+      reference::compare<Op>(g, m.at<const std::int8_t>(a_t), pa, m.at<const std::int8_t>(b_t), pb, m.at<bool>(out_t));
+    };
+  }
+  auto plain = [&]<class T>(T*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::compare<Op>(g, m.at<const T>(a_t), m.at<const T>(b_t), m.at<bool>(out_t));
+    };
+  };
+  switch (a.type) {
+    case dtype::f32: return plain(static_cast<float*>(nullptr));
+    case dtype::i32: return plain(static_cast<std::int32_t*>(nullptr));
+    case dtype::i64: return plain(static_cast<std::int64_t*>(nullptr));
+    default: return plain(static_cast<bool*>(nullptr));
+  }
+}
+
 /// LOGICAL_AND and LOGICAL_OR of bool tensors, broadcasting.
 template <class Op>
 kernel prepare_logical(const op_context& ctx) {
