@@ -5503,6 +5503,7 @@ namespace qfence::runtime {
   X(div, "DIV")                                                          \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
+  X(expand_dims, "EXPAND_DIMS")                                          \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
@@ -5539,6 +5540,7 @@ namespace qfence::runtime {
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
+  X(squeeze, "SQUEEZE")                                                  \
   X(strided_slice, "STRIDED_SLICE")                                      \
   X(sub, "SUB")                                                          \
   X(svdf, "SVDF")                                                        \
@@ -14814,11 +14816,15 @@ QFENCE_EXACT_FLOAT_END
 
 
 // ---- qfence/rules/reshape.hpp ----------------------------------------------
-// qfence/rules/reshape.hpp: the type and shape rule of RESHAPE.
+// qfence/rules/reshape.hpp: the type and shape rules of the ops that only
+// rename dimensions: RESHAPE, SQUEEZE, EXPAND_DIMS.
 //
-// Operand 0, any tensor; the new shape (rank <= 8, at most one -1, which
-// takes the remaining elements) is an attribute. The output has the input's
-// dtype and quantization.
+// Operand 0, any tensor; the output has its dtype, quantization and bytes.
+// - RESHAPE: the new shape (rank <= 8, at most one -1, which takes the
+//   remaining elements) is an attribute.
+// - SQUEEZE: the listed axes (negative from the back), each of size 1, are
+//   dropped; none listed: every axis of size 1.
+// - EXPAND_DIMS: a size-1 axis is inserted at `axis` (in [-rank-1, rank]).
 
 
 
@@ -14848,6 +14854,37 @@ constexpr rule_result reshape_rule(const reshape_attrs& a, const tensor_desc& in
   }
   if (out.elements() != in.elements()) return rule_fail(rule_error::reshape_elements, output_operand);
   return rules::same_quantization_output(out, req);
+}
+
+struct squeeze_attrs {
+  int count = 0;  // 0: every axis of size 1
+  std::array<int, max_rank> axes{};
+};
+
+constexpr rule_result squeeze_rule(const squeeze_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  std::array<bool, max_rank> drop{};
+  if (a.count == 0) {
+    for (int d = 0; d < in.rank; ++d) drop[static_cast<std::size_t>(d)] = in.dim(d) == 1;
+  }
+  for (int k = 0; k < a.count; ++k) {
+    const int axis = a.axes[static_cast<std::size_t>(k)] < 0 ? a.axes[static_cast<std::size_t>(k)] + in.rank
+                                                               : a.axes[static_cast<std::size_t>(k)];
+    if (axis < 0 || axis >= in.rank || in.dim(axis) != 1) return rule_fail(rule_error::bad_option, output_operand);
+    drop[static_cast<std::size_t>(axis)] = true;
+  }
+  std::array<std::int64_t, max_rank> dims{};
+  int rank = 0;
+  for (int d = 0; d < in.rank; ++d)
+    if (!drop[static_cast<std::size_t>(d)]) dims[static_cast<std::size_t>(rank++)] = in.dim(d);
+  return rules::same_quantization_output(in.reshaped(rank, dims), req);
+}
+
+constexpr rule_result expand_dims_rule(int axis, const tensor_desc& in, const output_request& req) noexcept {
+  if (axis < 0) axis += in.rank + 1;
+  if (axis < 0 || axis > in.rank || in.rank + 1 > max_rank) return rule_fail(rule_error::bad_option, output_operand);
+  std::array<std::int64_t, max_rank> dims{};
+  for (int d = 0, o = 0; o <= in.rank; ++o) dims[static_cast<std::size_t>(o)] = o == axis ? 1 : in.dim(d++);
+  return rules::same_quantization_output(in.reshaped(in.rank + 1, dims), req);
 }
 
 }  // namespace qfence
@@ -17090,6 +17127,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::reshape:
+    case op_code::expand_dims:
     case op_code::pad:
     case op_code::transpose:
     case op_code::resize_bilinear:
@@ -17107,6 +17145,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::unpack:
+    case op_code::squeeze:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

@@ -352,6 +352,25 @@ void activations() {
   add("abs_i8_same_scale", 101, 2, {act_q({2, 5}, I8, 0.05f, -3, "x"), act_q({2, 5}, I8, 0.05f, -128, "y")}, {0}, {1});
   add("abs_i16", 101, 3, {act({2, 5}, i16, false, "x"), act({2, 5}, i16, true, "y")}, {0}, {1});
   add("abs_i16_unquantized", 101, 4, {activation({2, 5}, "x", I16), activation({2, 5}, "y", I16)}, {0}, {1});
+  // SQUEEZE (listed axes, negative counted from the back; or every axis of
+  // size 1) and EXPAND_DIMS (int32 and int64 axes, negative too).
+  const auto squeeze = [](std::vector<int> dims) {
+    return table(fb::BuiltinOptions::SqueezeOptions,
+                 [dims](auto& b) { return fb::CreateSqueezeOptions(b, b.CreateVector(dims)); });
+  };
+  add("squeeze_f32", 43, 1, {act({1, 2, 1, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1},
+      squeeze({0, -2}));
+  add("squeeze_i8_all", 43, 1, {act({1, 5, 1}, i8, false, "x"), act({5}, i8, false, "y")}, {0}, {1}, squeeze({}));
+  add("squeeze_i16_one", 43, 1, {act({2, 1, 5}, i16, false, "x"), act({2, 5}, i16, false, "y")}, {0}, {1},
+      squeeze({1}));
+  add("expand_dims_f32", 70, 1, {act({2, 5}, f32, false, "x"), ints({1}, {1}, "axis"), act({2, 1, 5}, f32, true, "y")},
+      {0, 1}, {2});
+  add("expand_dims_i8_last", 70, 1, {act({2, 5}, i8, false, "x"), ints({1}, {-1}, "axis"), act({2, 5, 1}, i8, false, "y")},
+      {0, 1}, {2});
+  // An int64 axis: TFLite takes it, TFLM does not.
+  add("expand_dims_i16_int64_axis", 70, 1,
+      {act({2, 5}, i16, false, "x"), values({1}, I64, std::vector<std::int64_t>{0}, "axis"), act({1, 2, 5}, i16, false, "y")},
+      {0, 1}, {2});
   // The logical ops on bool tensors, LOGICAL_OR broadcasting a row.
   constexpr std::int8_t BOOL = 6;
   add("logical_and_bool", 86, 1,

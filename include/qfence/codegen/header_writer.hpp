@@ -267,6 +267,8 @@ class writer {
 #undef QFENCE_COMPARISON_CASE
       case op_code::mean:
       case op_code::gather_nd:
+      case op_code::squeeze:
+      case op_code::expand_dims:
       case op_code::reshape:
       case op_code::pad:
       case op_code::transpose:
@@ -332,7 +334,9 @@ class writer {
         return std::string(op.code == op_code::average_pool_2d ? "qf::average_pool2d(" : "qf::max_pool2d(") + ref(in(0)) +
                ", qf::filter<" + std::to_string(o.filter_h) + ", " + std::to_string(o.filter_w) + ">, qf::stride<" +
                std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) + ")";
-      case op_code::reshape: {
+      case op_code::reshape:
+      case op_code::squeeze:      // a RESHAPE to the output's shape: the same bytes
+      case op_code::expand_dims: {
         std::string e = "qf::reshape<";
         for (std::size_t i = 0; i < out.shape.size(); ++i) e += (i ? ", " : "") + std::to_string(out.shape[i]);
         return e + ">(" + ref(in(0)) + ")";
@@ -498,6 +502,7 @@ class writer {
       case op_code::fully_connected: return i >= 1;
       case op_code::transpose_conv: return i != 2;
       case op_code::reshape:
+      case op_code::expand_dims:
       case op_code::pad:
       case op_code::transpose:
       case op_code::mean:

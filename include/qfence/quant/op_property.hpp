@@ -128,6 +128,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::reshape:
+    case op_code::expand_dims:
     case op_code::pad:
     case op_code::transpose:
     case op_code::resize_bilinear:
@@ -145,6 +146,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::unpack:
+    case op_code::squeeze:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

@@ -141,6 +141,7 @@ struct op_options {
   bool keep_dims = false;          // MEAN
   bool align_corners = false, half_pixel_centers = false;
   std::vector<int> new_shape;  // RESHAPE (when given)
+  std::vector<int> squeeze_dims;  // SQUEEZE (empty: every dimension of size 1)
   bool has_new_shape = false;
   int begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
   bool offset = false;  // STRIDED_SLICE

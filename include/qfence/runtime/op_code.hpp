@@ -33,6 +33,7 @@ namespace qfence::runtime {
   X(div, "DIV")                                                          \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
+  X(expand_dims, "EXPAND_DIMS")                                          \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
@@ -69,6 +70,7 @@ namespace qfence::runtime {
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
+  X(squeeze, "SQUEEZE")                                                  \
   X(strided_slice, "STRIDED_SLICE")                                      \
   X(sub, "SUB")                                                          \
   X(svdf, "SVDF")                                                        \

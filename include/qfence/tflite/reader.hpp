@@ -157,7 +157,11 @@ inline runtime::op_options read_options(const fb::Operator& op) {
     }
     case BuiltinOptions::GatherOptions: o.axis = op.builtin_options_as_GatherOptions()->axis(); break;
     case BuiltinOptions::ReducerOptions: o.keep_dims = op.builtin_options_as_ReducerOptions()->keep_dims(); break;
-    case BuiltinOptions::SqueezeOptions: break;
+    case BuiltinOptions::SqueezeOptions: {
+      const auto* t = op.builtin_options_as_SqueezeOptions();
+      if (t->squeeze_dims() != nullptr) o.squeeze_dims = to_vector(t->squeeze_dims());
+      break;
+    }
     case BuiltinOptions::StridedSliceOptions: {
       const auto* t = op.builtin_options_as_StridedSliceOptions();
       o.begin_mask = t->begin_mask();

@@ -84,6 +84,8 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
       if (!o.has_new_shape) return {BuiltinOptions::NONE, 0};
       return {BuiltinOptions::ReshapeOptions, fb::CreateReshapeOptions(b, b.CreateVector(o.new_shape)).Union()};
     case op_code::mean: return {BuiltinOptions::ReducerOptions, fb::CreateReducerOptions(b, o.keep_dims).Union()};
+    case op_code::squeeze:
+      return {BuiltinOptions::SqueezeOptions, fb::CreateSqueezeOptions(b, b.CreateVector(o.squeeze_dims)).Union()};
     case op_code::strided_slice:
       return {BuiltinOptions::StridedSliceOptions,
               fb::CreateStridedSliceOptions(b, o.begin_mask, o.end_mask, o.ellipsis_mask, o.new_axis_mask,

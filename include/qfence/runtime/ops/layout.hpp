@@ -56,6 +56,17 @@ inline int normalized_axis(const op_context& ctx, std::int64_t axis, int rank) {
   return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
 
+/// The kernel of the ops that only rename dimensions: the bytes copied,
+/// unless the planner gave input and output one buffer.
+inline kernel copy_bytes(const op_context& ctx) {
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const std::size_t bytes = ctx.input(0).bytes();
+  return [=](const tensor_memory& m) {
+    if (m.address[static_cast<std::size_t>(in_t)] != m.address[static_cast<std::size_t>(out_t)])
+      std::memcpy(m.at<std::byte>(out_t), m.at<const std::byte>(in_t), bytes);
+  };
+}
+
 }  // namespace detail
 
 inline kernel prepare_reshape(const op_context& ctx) {
@@ -67,12 +78,29 @@ inline kernel prepare_reshape(const op_context& ctx) {
   a.rank = out.rank();
   for (int d = 0; d < a.rank; ++d) a.dims[static_cast<std::size_t>(d)] = out.dim(d);
   ctx.enforce(reshape_rule(a, describe(in), request_for(out)), {0});
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  const std::size_t bytes = in.bytes();
-  return [=](const tensor_memory& m) {
-    if (m.address[static_cast<std::size_t>(in_t)] != m.address[static_cast<std::size_t>(out_t)])
-      std::memcpy(m.at<std::byte>(out_t), m.at<const std::byte>(in_t), bytes);
-  };
+  return detail::copy_bytes(ctx);
+}
+
+/// SQUEEZE: the listed axes of size 1 dropped (none listed: all of them).
+inline kernel prepare_squeeze(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const std::vector<int>& dims = ctx.options().squeeze_dims;
+  ctx.require(dims.size() <= max_rank, "squeeze_dims lists " + std::to_string(dims.size()) + " axes; at most " +
+                                           std::to_string(max_rank) + " are supported");
+  squeeze_attrs a;
+  a.count = static_cast<int>(dims.size());
+  for (std::size_t k = 0; k < dims.size(); ++k) a.axes[k] = dims[k];
+  ctx.enforce(squeeze_rule(a, describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  return detail::copy_bytes(ctx);
+}
+
+/// EXPAND_DIMS: a size-1 axis inserted where the constant input 1 says.
+inline kernel prepare_expand_dims(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  std::array<std::int64_t, 1> axis{};
+  ctx.require(ctx.constant_ints_into(1, "axis", axis) == 1, "the axis input must hold one value");
+  ctx.enforce(expand_dims_rule(static_cast<int>(axis[0]), describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  return detail::copy_bytes(ctx);
 }
 
 inline kernel prepare_transpose(const op_context& ctx) {
