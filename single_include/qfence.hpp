@@ -3579,6 +3579,11 @@ inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo
   });
 }
 
+/// LOGICAL_NOT of n bools.
+inline void logical_not(std::int64_t n, const bool* in, bool* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = op::logical_not::apply(in[i]);
+}
+
 /// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
 /// to integer conversions, undefined in C++, saturate (NaN gives 0).
 template <class From, class To>
@@ -12149,7 +12154,7 @@ struct unary_node {
     };
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::logical_not>) {
-        for (std::int64_t i = 0; i < Input::elements; ++i) out[i] = Op::apply(in[i]);
+        reference::logical_not(Input::elements, in, out);
       } else if constexpr (!is_unary_math<Op>) {
         kernels::cast(t, Input::elements, in, out);
       } else if constexpr (Input::type == dtype::f32) {
@@ -12256,6 +12261,10 @@ inline constexpr bool is_comparison = false;
 QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_IS)
 #undef QFENCE_COMPARISON_IS
 
+/// EQUAL and NOT_EQUAL, which also compare bool tensors.
+template <class Op>
+inline constexpr bool is_equality = std::is_same_v<Op, op::equal> || std::is_same_v<Op, op::not_equal>;
+
 /// One int8 operand of a scaled comparison: its zero point and its scale as
 /// a multiplier below one (TFLite's QuantizeMultiplierSmallerThanOneExp).
 struct comparison_operand {
@@ -12347,12 +12356,10 @@ template <class Op, int A, int B>
 struct comparison_node {
   using op = Op;
   using inputs = refs<A, B>;
-  static constexpr bool equality = std::is_same_v<Op, qfence::op::equal> || std::is_same_v<Op, qfence::op::not_equal>;
-
   /// The op rule (qfence/rules/comparison.hpp) on this node's operand types.
   template <class X, class Y>
   struct rule {
-    static constexpr rule_result value = comparison_rule(equality, describe<X>(), describe<Y>(), requested_output<>());
+    static constexpr rule_result value = comparison_rule(is_equality<Op>, describe<X>(), describe<Y>(), requested_output<>());
   };
 
   template <int Index, class X, class Y>
@@ -17491,17 +17498,12 @@ struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_no
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
-/// Whether every input of CONCATENATION node I takes its parameters.
-template <const auto& F, int I, class Refs, class... Options> struct inputs_take_params;
-template <const auto& F, int I, int... In, class... Options>
-struct inputs_take_params<F, I, refs<In...>, Options...> {
-  static constexpr bool value = ((sole_concatenation_reader<F, In, Options...>() == I &&
-                                  output_params_free<node_of<F, In>, Options...>()) &&
-                                 ...);
-};
-template <const auto& F, int I, class Refs, class... Options>
-constexpr bool all_inputs_take_params() {
-  return inputs_take_params<F, I, Refs, Options...>::value;
+/// Whether every input of CONCATENATION node I (`refs<In...>`) takes its
+/// parameters.
+template <const auto& F, int I, class... Options, int... In>
+constexpr bool all_inputs_take_params(refs<In...>) {
+  return ((sole_concatenation_reader<F, In, Options...>() == I && output_params_free<node_of<F, In>, Options...>()) &&
+          ...);
 }
 
 /// Node I of the int8 model.
@@ -17538,13 +17540,14 @@ constexpr auto quantized_node() {
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
   } else {  // shared_output: every input's producer took this node's parameters
-    static_assert(check<all_inputs_take_params<F, I, typename N::inputs, Options...>(), at_node<I, op>>,
+    constexpr bool takes = all_inputs_take_params<F, I, Options...>(typename N::inputs{});
+    static_assert(check<takes, at_node<I, op>>,
                   "qfence::quantize: int8 CONCATENATION copies bytes, so each input must have its output's "
                   "parameters; here an input is read by another node too, or keeps its own input's or fixed "
                   "parameters (pooling, RESHAPE, SOFTMAX, ...), which the compile-time quantizer cannot requantize "
                   "yet. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence "
                   "quantize` (it inserts the requantizations)");
-    if constexpr (all_inputs_take_params<F, I, typename N::inputs, Options...>()) return F.template node<I>();
+    if constexpr (takes) return F.template node<I>();
   }
 }
 

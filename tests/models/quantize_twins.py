@@ -174,11 +174,7 @@ def main():
             target_db = start['output_sqnr_db'] + 0.5
             s = json.loads(run(qfence, 'debug', twin / 'model.tflite', auto, '--calib', twin / 'calib', '--json',
                                '--suggest', f'{target_db}'))['suggestion']
-            steps = s['steps']
-            fenced_later = lambda k: any(t['op_index'] == steps[k]['op_index'] and t['action'] == 'fence'
-                                         for t in steps[k + 1:])
-            args = [a for k, f in enumerate(steps) if not (f['action'] == 'int16' and fenced_later(k))
-                    for a in (f'--{f["action"]}', f'#{f["op_index"]}')]
+            steps, args = s['steps'], s['quantize_args']
             print(f'  suggest         {target_db:.2f} dB: {"met" if s["target_met"] else "NOT met"} with '
                   f'{[(f["action"], f["op_index"]) for f in steps]}')
             if not s['target_met'] or not steps:

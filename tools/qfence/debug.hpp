@@ -187,9 +187,7 @@ inline std::string suggestion_text(const quant::fence_suggestion& s, const std::
   if (s.target_met) {
     if (s.steps.empty()) return t + "  the target is met as it is\n";
     t += "  the target is met: qfence quantize " + float_model + " --calib " + calib_dir + " --calibrator " + s.calibrator;
-    const auto args = s.quantize_args();
-    for (std::size_t k = 0; k + 1 < args.size(); k += 2)
-      t += " " + args[k] + " '" + args[k + 1] + "'";  // quoted: '#' starts a shell comment
+    for (const auto& [flag, op] : s.quantize_args()) t += " " + flag + " '" + op + "'";  // quoted: '#' starts a shell comment
     return t + " -o OUT.tflite\n";
   }
   return t + "  the target is not met: no layer kept in int16 or fenced gains further\n";
@@ -210,6 +208,13 @@ inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
     j.field("drop_db", step.drop_db);
     j.field("output_sqnr_db", step.output_sqnr_db);
     j.end_object();
+  }
+  j.end_array();
+  // What to pass to `qfence quantize` for the last step, in order.
+  j.key("quantize_args").begin_array();
+  for (const auto& [flag, op] : s.quantize_args()) {
+    j.value(flag);
+    j.value(op);
   }
   j.end_array();
   j.end_object();

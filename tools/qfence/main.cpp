@@ -156,11 +156,10 @@ std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
   return args[++i];
 }
 
-/// --mean V[,V,V] / --scale V[,V,V]: how image calibration data is
-/// normalised, value = (pixel - mean) / scale; one value serves all
-/// channels. Returns whether `a` was one of them.
-// The options of how calibration samples are read: --stream, and the
-// images' --mean and --scale.
+/// The options of how calibration samples are read: --stream (the samples
+/// are steps of one stream), and --mean V[,V,V] / --scale V[,V,V], how
+/// image calibration data is normalised, value = (pixel - mean) / scale
+/// (one value serves all channels). Returns whether args[i] was one of them.
 bool sample_option(const std::vector<std::string>& args, std::size_t& i, quant::sample_options& options) {
   const std::string& a = args[i];
   if (a == "--stream") {
@@ -573,7 +572,7 @@ int debug_command(const std::vector<std::string>& args) {
                                          ? quant::debug_layers(float_model, quantized, file_sample{inputs})
                                          : quant::debug_layers(float_model, quantized,
                                                                quant::calibration_samples(calib_dir, *float_model, sampling));
-  // --suggest: which layers to keep in float to reach the target, each step
+  // --suggest: which layers to keep in int16 or float to reach the target, each step
   // verified by quantizing again (quant/fence_suggestion.hpp), starting from
   // what `qfence quantize` makes with these samples and this calibrator.
   std::optional<quant::fence_suggestion> suggestion;

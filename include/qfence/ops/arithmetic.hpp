@@ -158,7 +158,7 @@ struct unary_node {
     };
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (std::is_same_v<Op, qfence::op::logical_not>) {
-        for (std::int64_t i = 0; i < Input::elements; ++i) out[i] = Op::apply(in[i]);
+        reference::logical_not(Input::elements, in, out);
       } else if constexpr (!is_unary_math<Op>) {
         kernels::cast(t, Input::elements, in, out);
       } else if constexpr (Input::type == dtype::f32) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <type_traits>
 
 #include "qfence/core/broadcast.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -20,12 +19,10 @@ template <class Op, int A, int B>
 struct comparison_node {
   using op = Op;
   using inputs = refs<A, B>;
-  static constexpr bool equality = std::is_same_v<Op, qfence::op::equal> || std::is_same_v<Op, qfence::op::not_equal>;
-
   /// The op rule (qfence/rules/comparison.hpp) on this node's operand types.
   template <class X, class Y>
   struct rule {
-    static constexpr rule_result value = comparison_rule(equality, describe<X>(), describe<Y>(), requested_output<>());
+    static constexpr rule_result value = comparison_rule(is_equality<Op>, describe<X>(), describe<Y>(), requested_output<>());
   };
 
   template <int Index, class X, class Y>

@@ -25,6 +25,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -50,10 +51,10 @@ struct fence_suggestion {
   double start_db = 0;  ///< the int8 model's output SQNR without added fences
   std::vector<suggestion_step> steps;
   bool target_met = false;
-  /// The `qfence quantize` arguments that reproduce the last step:
-  /// --int16 #i and --fence #j.
-  std::vector<std::string> quantize_args() const {
-    std::vector<std::string> a;
+  /// The `qfence quantize` options that reproduce the last step, as
+  /// (flag, operator) pairs: ("--int16", "#2"), ("--fence", "#4").
+  std::vector<std::pair<std::string, std::string>> quantize_args() const {
+    std::vector<std::pair<std::string, std::string>> a;
     for (std::size_t k = 0; k < steps.size(); ++k) {
       const auto fenced_later = [&] {
         for (std::size_t j = k + 1; j < steps.size(); ++j)
@@ -61,8 +62,7 @@ struct fence_suggestion {
         return false;
       };
       if (steps[k].int16 && fenced_later()) continue;  // a later step took it to float
-      a.push_back(steps[k].int16 ? "--int16" : "--fence");
-      a.push_back("#" + std::to_string(steps[k].op_index));
+      a.emplace_back(steps[k].int16 ? "--int16" : "--fence", "#" + std::to_string(steps[k].op_index));
     }
     return a;
   }

@@ -301,17 +301,12 @@ struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_no
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
-/// Whether every input of CONCATENATION node I takes its parameters.
-template <const auto& F, int I, class Refs, class... Options> struct inputs_take_params;
-template <const auto& F, int I, int... In, class... Options>
-struct inputs_take_params<F, I, refs<In...>, Options...> {
-  static constexpr bool value = ((sole_concatenation_reader<F, In, Options...>() == I &&
-                                  output_params_free<node_of<F, In>, Options...>()) &&
-                                 ...);
-};
-template <const auto& F, int I, class Refs, class... Options>
-constexpr bool all_inputs_take_params() {
-  return inputs_take_params<F, I, Refs, Options...>::value;
+/// Whether every input of CONCATENATION node I (`refs<In...>`) takes its
+/// parameters.
+template <const auto& F, int I, class... Options, int... In>
+constexpr bool all_inputs_take_params(refs<In...>) {
+  return ((sole_concatenation_reader<F, In, Options...>() == I && output_params_free<node_of<F, In>, Options...>()) &&
+          ...);
 }
 
 /// Node I of the int8 model.
@@ -348,13 +343,14 @@ constexpr auto quantized_node() {
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
   } else {  // shared_output: every input's producer took this node's parameters
-    static_assert(check<all_inputs_take_params<F, I, typename N::inputs, Options...>(), at_node<I, op>>,
+    constexpr bool takes = all_inputs_take_params<F, I, Options...>(typename N::inputs{});
+    static_assert(check<takes, at_node<I, op>>,
                   "qfence::quantize: int8 CONCATENATION copies bytes, so each input must have its output's "
                   "parameters; here an input is read by another node too, or keeps its own input's or fixed "
                   "parameters (pooling, RESHAPE, SOFTMAX, ...), which the compile-time quantizer cannot requantize "
                   "yet. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence "
                   "quantize` (it inserts the requantizations)");
-    if constexpr (all_inputs_take_params<F, I, typename N::inputs, Options...>()) return F.template node<I>();
+    if constexpr (takes) return F.template node<I>();
   }
 }
 

@@ -463,15 +463,13 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   // 4. The new model: tensors first as they were, then conversions and
   //    quantized constants appended.
   runtime::model& q = result.model;
-  std::size_t int16_ops = 0;
-  for (std::size_t k = 0; k < f.operations.size(); ++k)
-    if (!integer_op[k] && plan.activation_type[k] == dtype::i16) {
-      ++int16_ops;
-      if (options.activations == dtype::i8) result.int16_ops.push_back(f.operations[k].index);
-    }
-  const std::string scheme = options.activations == dtype::i16 ? "int16x8"
-                             : int16_ops > 0 ? "full int8, " + std::to_string(int16_ops) + " ops in int16x8"
-                                             : "full int8";
+  if (options.activations == dtype::i8)
+    for (std::size_t k = 0; k < f.operations.size(); ++k)
+      if (!integer_op[k] && plan.activation_type[k] == dtype::i16) result.int16_ops.push_back(f.operations[k].index);
+  const std::string scheme =
+      options.activations == dtype::i16 ? "int16x8"
+      : result.int16_ops.empty()        ? "full int8"
+                                        : "full int8, " + std::to_string(result.int16_ops.size()) + " ops in int16x8";
   q = detail::owned_copy(f, "quantized by qfence (" + scheme + ") from: " + f.description);
   q.operations.clear();  // rebuilt below, with the conversions
   auto make_integer = [&](runtime::tensor& x, int source, std::uint8_t d) {
@@ -488,11 +486,10 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   // model gives one, quantized with them.
   auto make_state = [&](runtime::tensor& x, int source) {
     if (!x.data.empty()) {
-      const float scale = params16[static_cast<std::size_t>(source)]->scale;
-      std::vector<std::int16_t> v;
-      for (const float value : detail::float_values(f.tensors[static_cast<std::size_t>(source)]))
-        v.push_back(static_cast<std::int16_t>(
-            std::clamp<std::int64_t>(reference::quantize_value(value, scale, 0), -32768, 32767)));
+      const std::vector<float> values = detail::float_values(f.tensors[static_cast<std::size_t>(source)]);
+      std::vector<std::int16_t> v(values.size());
+      reference::quantize(static_cast<std::int64_t>(v.size()), values.data(),
+                          params16[static_cast<std::size_t>(source)]->scale, 0, v.data());
       x.data = detail::own_values(q, v);
     }
     make_integer(x, source, in_int16);
@@ -543,7 +540,6 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           t = copy_in(in_float)[static_cast<std::size_t>(t)];
     } else {
       const bool int16_op = d == in_int16;
-      const std::int64_t qmin = int16_op ? -32768 : -128, qmax = int16_op ? 32767 : 127;
       // int16 ADD and SUB with general scales, as TFLite's quantizer writes
       // them (SetOperatorPropertyADDSUBOperator): TFLite would otherwise
       // take its power-of-two kernel whenever the scales happen to be powers
@@ -632,12 +628,14 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
             hi = std::max(hi, v);
           }
           const affine_params a = params_for({lo, hi}, d);
-          std::vector<std::int64_t> v(values.size());
-          for (std::size_t e = 0; e < v.size(); ++e)
-            v[e] = std::clamp<std::int64_t>(reference::quantize_value(values[e], a.scale, a.zero_point), qmin, qmax);
+          const auto store = [&]<class T>(T*) {
+            std::vector<T> v(values.size());
+            reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
+            x.data = detail::own_values(q, v);
+          };
           x.type = type_in(d);
-          if (int16_op) x.data = detail::own_values(q, std::vector<std::int16_t>(v.begin(), v.end()));
-          else x.data = detail::own_values(q, std::vector<std::int8_t>(v.begin(), v.end()));
+          if (int16_op) store(static_cast<std::int16_t*>(nullptr));
+          else store(static_cast<std::int8_t*>(nullptr));
           x.quant = {};
           x.quant.scales = {a.scale};
           x.quant.zero_points = {a.zero_point};

@@ -120,6 +120,11 @@ inline void arithmetic(const broadcast_geometry& g, const T* a, const T* b, T lo
   });
 }
 
+/// LOGICAL_NOT of n bools.
+inline void logical_not(std::int64_t n, const bool* in, bool* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = op::logical_not::apply(in[i]);
+}
+
 /// CAST as TFLite's copyCast (a static_cast), except that out-of-range float
 /// to integer conversions, undefined in C++, saturate (NaN gives 0).
 template <class From, class To>

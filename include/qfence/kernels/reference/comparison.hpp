@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/broadcast.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -45,6 +46,10 @@ inline constexpr bool is_comparison = false;
   inline constexpr bool is_comparison<op::tag> = true;
 QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_IS)
 #undef QFENCE_COMPARISON_IS
+
+/// EQUAL and NOT_EQUAL, which also compare bool tensors.
+template <class Op>
+inline constexpr bool is_equality = std::is_same_v<Op, op::equal> || std::is_same_v<Op, op::not_equal>;
 
 /// One int8 operand of a scaled comparison: its zero point and its scale as
 /// a multiplier below one (TFLite's QuantizeMultiplierSmallerThanOneExp).

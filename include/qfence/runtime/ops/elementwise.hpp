@@ -150,9 +150,8 @@ inline kernel prepare_floor_div(const op_context& ctx) {
 template <class Op>
 kernel prepare_comparison(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
-  const bool equality = std::is_same_v<Op, qfence::op::equal> || std::is_same_v<Op, qfence::op::not_equal>;
   const tensor &a = ctx.input(0), &b = ctx.input(1);
-  ctx.enforce(comparison_rule(equality, describe(a), describe(b), request_for(ctx.output(0))), {0, 1});
+  ctx.enforce(comparison_rule(is_equality<Op>, describe(a), describe(b), request_for(ctx.output(0))), {0, 1});
   const broadcast_geometry g = detail::binary_geometry(ctx);
   const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
   if (a.type == dtype::i8) {

@@ -159,11 +159,7 @@ inline kernel prepare_logical_not(const op_context& ctx) {
   ctx.enforce(logical_not_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) {
-    const bool* in = m.at<const bool>(in_t);
-    bool* out = m.at<bool>(out_t);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = qfence::op::logical_not::apply(in[i]);
-  };
+  return [=](const tensor_memory& m) { reference::logical_not(n, m.at<const bool>(in_t), m.at<bool>(out_t)); };
 }
 
 /// CAST between numeric dtypes (reference::cast: TFLite's copyCast; integers
