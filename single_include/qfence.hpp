@@ -4248,10 +4248,11 @@ constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::i
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/reference/mean.hpp -------------------------------------
-// qfence/kernels/reference/mean.hpp: reference kernel code of mean
-// (moved from ops/mean.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+// ---- qfence/kernels/reference/reduce.hpp -----------------------------------
+// qfence/kernels/reference/reduce.hpp: reference kernels of the reductions
+// MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL. The arithmetic is
+// TFLM's reduce.cc (TFLite's reference/reduce.h), docs/numerics.md; both
+// paths run it, and kernels/reduce-inl.hpp on vectors gives its bytes.
 
 
 // ---- qfence/core/reduce_geometry.hpp ---------------------------------------
@@ -4374,13 +4375,33 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 /// The multiplier of a quantized MEAN over n elements: the scale ratio `m`
-/// with 1/n folded in, as TFLite does (both paths, every kernel).
+/// with 1/n folded in, as TFLite does (both paths, every kernel). An empty
+/// reduction keeps `m` (its sums are 0).
 constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int64_t n) noexcept {
+  if (n <= 0) return m;
   int shift = 63 - std::countl_zero(static_cast<std::uint64_t>(n));
   shift = std::min(shift, 32);
   shift = std::min(shift, 31 + m.shift);
   return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
 }
+
+/// REDUCE_MAX and REDUCE_MIN: which value a reduction keeps, and the value it
+/// starts from. TFLM's comparisons, `in > current` (`<`), keep the first of
+/// equal values (so -0 and +0 keep their order) and never take a NaN; its
+/// start is the type's lowest (highest) value, so a float REDUCE_MAX of only
+/// -inf or NaN gives -FLT_MAX, as TFLM's does.
+template <bool Max>
+struct extreme {
+  template <class T>
+  static constexpr T start() noexcept {
+    return Max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+  }
+  template <class T>
+  static constexpr bool replaces(T in, T current) noexcept {
+    if constexpr (Max) return in > current;
+    else return in < current;
+  }
+};
 
 namespace reference {
 
@@ -4399,26 +4420,72 @@ inline void reduce_sum(const reduce_geometry& g, const T* in, Acc* acc) noexcept
   }
 }
 
-inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+inline void sum(const reduce_geometry& g, const float* in, float* out) noexcept {
   for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = 0.0f;
   reduce_sum(g, in, out);
+}
+
+inline void mean(const reduce_geometry& g, const float* in, float* out) noexcept {
+  sum(g, in, out);
   for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = out[o] / static_cast<float>(g.reduced_elements);
 }
 
-/// `scratch` holds out_elements int32 sums (planned in the arena). int8,
-/// uint8 and int16: TFLM's QuantizedMeanOrSum is one template for all.
+/// Quantized SUM: `scratch` holds out_elements int32 sums (planned in the
+/// arena); each output is (sum - zp * n) times `m`, the scale ratio, plus
+/// the output's zero point, saturated. int8, uint8 and int16: TFLM's
+/// QuantizedMeanOrSum is one template for all.
+template <class T>
+  requires(sizeof(T) <= 2)
+inline void sum(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
+                std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  reduce_sum(g, in, scratch);
+  const std::int64_t n = g.reduced_elements;
+  for (std::int64_t o = 0; o < g.out_elements; ++o) {
+    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
+    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, m) + output_zero_point;
+    out[o] = saturate_cast<T>(v);
+  }
+}
+
+/// Quantized MEAN: the SUM with 1/n folded into its multiplier.
 template <class T>
   requires(sizeof(T) <= 2)
 inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_point, quantized_multiplier m,
                  std::int32_t output_zero_point, std::int32_t* scratch, T* out) noexcept {
-  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
-  reduce_sum(g, in, scratch);
-  const std::int64_t n = g.reduced_elements;
-  const quantized_multiplier per_element = mean_multiplier(m, n);
-  for (std::int64_t o = 0; o < g.out_elements; ++o) {
-    const auto shifted_sum = static_cast<std::int32_t>(scratch[o] - input_zero_point * n);
-    const std::int32_t v = multiply_by_quantized_multiplier(shifted_sum, per_element) + output_zero_point;
-    out[o] = saturate_cast<T>(v);
+  sum(g, in, input_zero_point, mean_multiplier(m, g.reduced_elements), output_zero_point, scratch, out);
+}
+
+/// REDUCE_MAX (Max) or REDUCE_MIN of any ordered T; quantized values
+/// compare raw (the output has the input's parameters).
+template <bool Max, class T>
+inline void reduce_extreme(const reduce_geometry& g, const T* in, T* out) noexcept {
+  using pick = extreme<Max>;
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = pick::template start<T>();
+  const reduce_rows rows(g, in, out);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {
+      for (int i = 0; i < inner; ++i)
+        if (pick::replaces(src[i], dst[i])) dst[i] = src[i];
+    } else {
+      for (int i = 0; i < inner; ++i)
+        if (pick::replaces(src[i], *dst)) *dst = src[i];
+    }
+  }
+}
+
+/// REDUCE_ALL of bool.
+inline void reduce_all(const reduce_geometry& g, const bool* in, bool* out) noexcept {
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = true;
+  const reduce_rows rows(g, in, out);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {
+      for (int i = 0; i < inner; ++i) dst[i] = dst[i] && src[i];
+    } else {
+      for (int i = 0; i < inner; ++i) *dst = *dst && src[i];
+    }
   }
 }
 
@@ -5028,8 +5095,8 @@ namespace qfence {
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(operand_types_differ,                                                                                             \
-    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
-    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
+    "the two inputs of this element-wise op differ in dtype (or, for ops that compare, select or do integer "     \
+    "arithmetic, in quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
     "match")                                                                                                          \
   X(comparison_scale,                                                                                                 \
     "an int8 comparison takes each operand's scale as a fixed-point multiplier below one, so scales must be below " \
@@ -5533,6 +5600,9 @@ namespace qfence::runtime {
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(quantize, "QUANTIZE")                                                \
+  X(reduce_all, "REDUCE_ALL")                                            \
+  X(reduce_max, "REDUCE_MAX")                                            \
+  X(reduce_min, "REDUCE_MIN")                                            \
   X(relu, "RELU")                                                        \
   X(relu6, "RELU6")                                                      \
   X(reshape, "RESHAPE")                                                  \
@@ -5540,14 +5610,17 @@ namespace qfence::runtime {
   X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
+  X(select_v2, "SELECT_V2")                                              \
   X(sin, "SIN")                                                          \
   X(softmax, "SOFTMAX")                                                  \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
+  X(squared_difference, "SQUARED_DIFFERENCE")                            \
   X(squeeze, "SQUEEZE")                                                  \
   X(strided_slice, "STRIDED_SLICE")                                      \
   X(sub, "SUB")                                                          \
+  X(sum, "SUM")                                                          \
   X(svdf, "SVDF")                                                        \
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \
@@ -5987,6 +6060,97 @@ namespace qfence::kernels {
 }
 
 }  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/squared_difference.hpp -----------------------
+// qfence/kernels/reference/squared_difference.hpp: SQUARED_DIFFERENCE,
+// (a - b)^2 over a broadcast, as TFLM's squared_difference.cc computes it.
+//
+// float: two IEEE operations (a - b, then its square). int32: the same,
+// wrapping as two's-complement hardware does (TFLM's int32 arithmetic
+// overflows there). int8 and int16: ADD's rescaling of both operands to a
+// common scale (each operand's offset removed, shifted left by 7 for int8 and
+// 0 for int16, times scale / (2 x the larger scale)), then the int32
+// difference squared and one multiplier (2 x the larger scale)^2 /
+// (2^(2 x shift) x output scale) to the output, saturated.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+/// SQUARED_DIFFERENCE's tag: (a - b)^2 of unquantized values (float,
+/// int32 wrapping); quantized operands take squared_difference_params.
+struct squared_difference {
+  static constexpr const char* name = "squared_difference";
+  static constexpr runtime::op_code code = runtime::op_code::squared_difference;
+  template <class T>
+  static constexpr T apply(T a, T b) noexcept {
+    if constexpr (std::is_floating_point_v<T>) {
+      const T d = a - b;
+      return d * d;
+    } else {
+      const auto d = static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b);
+      return static_cast<T>(d * d);
+    }
+  }
+};
+}  // namespace op
+
+/// The left shift of a quantized SQUARED_DIFFERENCE's inputs: 7 for 8-bit
+/// values (255^2 x 2^14 still fits int32), 0 for int16.
+template <class T>
+inline constexpr int squared_difference_left_shift = sizeof(T) == 1 ? 7 : 0;
+
+/// TFLM's parameters (PrepareQuantized): ADD's input multipliers, and the
+/// output multiplier of the squared common-scale difference.
+constexpr add_params make_squared_difference_params(float in1_scale, int in1_zp, float in2_scale, int in2_zp,
+                                                    float out_scale, int out_zp, int left_shift) noexcept {
+  const double twice_max_input_scale = 2.0 * static_cast<double>(in1_scale > in2_scale ? in1_scale : in2_scale);
+  const double real_input1 = static_cast<double>(in1_scale) / twice_max_input_scale;
+  const double real_input2 = static_cast<double>(in2_scale) / twice_max_input_scale;
+  // TFLM forms 2^(2 shift) x out_scale in float: exact, a power of two.
+  const double real_output = (twice_max_input_scale * twice_max_input_scale) /
+                             static_cast<double>(static_cast<float>(1 << (left_shift * 2)) * out_scale);
+  return {-in1_zp,
+          -in2_zp,
+          out_zp,
+          left_shift,
+          quantize_multiplier(real_input1),
+          quantize_multiplier(real_input2),
+          quantize_multiplier(real_output)};
+}
+
+namespace reference {
+
+/// One quantized element.
+template <class T>
+constexpr T squared_difference_element(T x, T y, const add_params& p) noexcept {
+  const auto rescaled = [&](T v, std::int32_t offset, quantized_multiplier m) {
+    const std::int32_t shifted = (offset + v) * (1 << p.left_shift);
+    return multiply_by_quantized_multiplier(shifted, m);
+  };
+  const std::int32_t diff = rescaled(x, p.input1_offset, p.input1) - rescaled(y, p.input2_offset, p.input2);
+  const auto squared = static_cast<std::int32_t>(static_cast<std::uint32_t>(diff) * static_cast<std::uint32_t>(diff));
+  return saturate_cast<T>(multiply_by_quantized_multiplier(squared, p.output) + p.output_offset);
+}
+
+/// Quantized SQUARED_DIFFERENCE (int8, int16) over a broadcast.
+template <class T>
+  requires(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t>)
+inline void squared_difference(const broadcast_geometry& g, const T* a, const T* b, const add_params& p,
+                               T* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t ia, std::int64_t ib) {
+    out[o] = squared_difference_element(a[ia], b[ib], p);
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
 
@@ -6773,8 +6937,8 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/kernels/arithmetic-inl.hpp -------------------------------------
 // qfence/kernels/arithmetic-inl.hpp: element-wise arithmetic on unquantized
 // values with Highway, per target (re-included through kernels/dispatch.hpp):
-// float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM; the same on int32
-// (ADD, SUB, MUL wrapping); CAST of 8-, 16- and 32-bit integers to
+// float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE;
+// the same on int32 (ADD, SUB, MUL, SQUARED_DIFFERENCE wrapping); CAST of 8-, 16- and 32-bit integers to
 // float and of float to int32.
 //
 // Every lane computes what the reference computes for its element
@@ -6877,7 +7041,10 @@ HWY_INLINE hn::Vec<D> Apply(D d, hn::Vec<D> a, hn::Vec<D> b) {
   else if constexpr (std::is_same_v<Op, qfence::op::int_mul>) return hn::Mul(a, b);
   else if constexpr (std::is_same_v<Op, qfence::op::maximum>) return ReferenceMax(a, b);
   else if constexpr (std::is_same_v<Op, qfence::op::minimum>) return ReferenceMin(a, b);
-  else {
+  else if constexpr (std::is_same_v<Op, qfence::op::squared_difference>) {
+    const auto difference = hn::Sub(a, b);
+    return hn::Mul(difference, difference);
+  } else {
     static_assert(std::is_same_v<Op, qfence::op::div> && std::is_floating_point_v<T>);
     (void)d;
     return hn::Div(a, b);
@@ -8771,87 +8938,6 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/kernels/mean-inl.hpp -------------------------------------------
-// qfence/kernels/mean-inl.hpp: quantized MEAN (int8, uint8) with Highway,
-// per target (re-included through kernels/dispatch.hpp).
-//
-// The reference's two steps on vectors: int32 sums of the input in the
-// reference's traversal (reduce_rows, core/reduce_geometry.hpp: the
-// innermost dimension, kept or reduced, is the vector loop), then per output
-// MultiplyByQuantizedMultiplier with 1/n folded in (mean_multiplier), the
-// zero point and the saturation to T. Integer sums in any order are the
-// reference's (int32, wrapping alike), so every target gives its bytes.
-// MobileNetV2's global average (7 x 7 x 1280) was 23 us on the reference.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-#if defined(QFENCE_KERNELS_MEAN_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
-#ifdef QFENCE_KERNELS_MEAN_INL_HPP_
-#undef QFENCE_KERNELS_MEAN_INL_HPP_
-#else
-#define QFENCE_KERNELS_MEAN_INL_HPP_
-#endif
-
-HWY_BEFORE_NAMESPACE();
-namespace qfence::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-
-/// MEAN of 1-byte T over g's reduced dimensions; `scratch` holds
-/// g.out_elements int32 sums.
-template <class T>
-HWY_NOINLINE void MeanQuantized(const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
-                                quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
-                                T* out) {
-#if HWY_TARGET == HWY_SCALAR
-  reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-#else
-  const hn::ScalableTag<std::int32_t> d;
-  const hn::Rebind<T, decltype(d)> dt;
-  const int n = static_cast<int>(hn::Lanes(d));
-  const auto widened = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
-    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
-  };
-  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
-  // reference::reduce_sum's traversal, its innermost loop on vectors.
-  const reduce_rows rows(g, in, scratch);
-  const int inner = rows.inner();
-  for (const auto [src, dst] : rows) {
-    if (rows.inner_kept()) {  // a row of sums
-      for (int i = 0; i < inner; i += n)
-        StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)), inner - i,
-                        dst + i);
-    } else {  // one sum
-      auto acc = hn::Zero(d);
-      for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
-      *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
-                                       static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
-    }
-  }
-  // The requantization, as reference::mean.
-  const std::int64_t count = g.reduced_elements;
-  const auto q = RequantizeLanesOf(d, mean_multiplier(m, count));
-  const auto offset = hn::Set(d, static_cast<std::int32_t>(static_cast<std::uint32_t>(input_zero_point) *
-                                                           static_cast<std::uint32_t>(count)));
-  const auto zero_point = hn::Set(d, output_zero_point);
-  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  for (std::int64_t o = 0; o < g.out_elements; o += n) {
-    const int valid = g.out_elements - o < n ? static_cast<int>(g.out_elements - o) : n;
-    const auto sums = hn::Sub(LoadFirstLanes(d, scratch + o, valid), offset);
-    const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, sums, q), zero_point);
-    StoreFirstLanes(dt, NarrowClamped<T>(d, v, lo, hi), valid, out + o);
-  }
-#endif
-}
-
-}  // namespace qfence::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
-
-#endif  // toggle
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/kernels/mul-inl.hpp --------------------------------------------
 // qfence/kernels/mul-inl.hpp: quantized MUL (int8, legacy uint8) with
 // Highway, per target (re-included through kernels/dispatch.hpp).
@@ -9094,6 +9180,141 @@ HWY_NOINLINE void DequantizeToFloat(std::int64_t n, const T* in, float scale, st
     const auto centred = hn::Sub(hn::PromoteTo(d32, LoadFirstLanes(dt, in + i, valid)), zp);
     StoreFirstLanes(df, hn::Mul(hn::ConvertTo(df, centred), factor), valid, out + i);
   });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reduce-inl.hpp -----------------------------------------
+// qfence/kernels/reduce-inl.hpp: quantized SUM and MEAN (int8, uint8),
+// REDUCE_MAX and REDUCE_MIN (f32, int8, int16) with Highway, per target
+// (re-included through kernels/dispatch.hpp).
+//
+// Both walk the reference's traversal (reduce_rows, core/reduce_geometry.hpp):
+// the innermost dimension, kept or reduced, is the vector loop.
+// - SUM: int32 sums of the input, then per output MultiplyByQuantizedMultiplier,
+//   the zero point and the saturation to T (MEAN folds 1/n into the
+//   multiplier first: mean_multiplier). Integer sums in any order are the
+//   reference's (int32, wrapping alike), so every target gives its bytes.
+//   MobileNetV2's global average (7 x 7 x 1280) was 23 us on the reference.
+// - MAX/MIN: lane by lane the reference's own select (`in > current`), so a
+//   kept innermost dimension is exact as it stands. A reduced one folds
+//   lanes out of order, which only the sign of a float zero can tell (equal
+//   values, first one kept): a float row whose extreme is zero is folded
+//   again in order.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_REDUCE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_REDUCE_INL_HPP_
+#undef QFENCE_KERNELS_REDUCE_INL_HPP_
+#else
+#define QFENCE_KERNELS_REDUCE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// SUM of 1-byte T over g's reduced dimensions, each output (sum - zp * n)
+/// times `m`; `scratch` holds g.out_elements int32 sums.
+template <class T>
+HWY_NOINLINE void SumQuantized(const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                               quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                               T* out) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::sum(g, in, input_zero_point, m, output_zero_point, scratch, out);
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Rebind<T, decltype(d)> dt;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const auto widened = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
+    return hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
+  };
+  for (std::int64_t o = 0; o < g.out_elements; ++o) scratch[o] = 0;
+  // reference::reduce_sum's traversal, its innermost loop on vectors.
+  const reduce_rows rows(g, in, scratch);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {  // a row of sums
+      for (int i = 0; i < inner; i += n)
+        StoreFirstLanes(d, hn::Add(LoadFirstLanes(d, dst + i, inner - i), widened(src + i, inner - i)), inner - i,
+                        dst + i);
+    } else {  // one sum
+      auto acc = hn::Zero(d);
+      for (int i = 0; i < inner; i += n) acc = hn::Add(acc, widened(src + i, inner - i));
+      *dst = static_cast<std::int32_t>(static_cast<std::uint32_t>(*dst) +
+                                       static_cast<std::uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc))));
+    }
+  }
+  // The requantization, as reference::sum.
+  const std::int64_t count = g.reduced_elements;
+  const auto q = RequantizeLanesOf(d, m);
+  const auto offset = hn::Set(d, static_cast<std::int32_t>(static_cast<std::uint32_t>(input_zero_point) *
+                                                           static_cast<std::uint32_t>(count)));
+  const auto zero_point = hn::Set(d, output_zero_point);
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (std::int64_t o = 0; o < g.out_elements; o += n) {
+    const int valid = g.out_elements - o < n ? static_cast<int>(g.out_elements - o) : n;
+    const auto sums = hn::Sub(LoadFirstLanes(d, scratch + o, valid), offset);
+    const auto v = hn::Add(MultiplyByQuantizedMultiplier(d, sums, q), zero_point);
+    StoreFirstLanes(dt, NarrowClamped<T>(d, v, lo, hi), valid, out + o);
+  }
+#endif
+}
+
+/// REDUCE_MAX (Max) or REDUCE_MIN of T over g's reduced dimensions.
+template <bool Max, class T>
+HWY_NOINLINE void ReduceExtreme(const reduce_geometry& g, const T* in, T* out) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::reduce_extreme<Max>(g, in, out);
+#else
+  using pick = extreme<Max>;
+  const hn::ScalableTag<T> d;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const T start = pick::template start<T>();
+  const auto start_v = hn::Set(d, start);
+  // The reference's select on every lane: `in` where it replaces `current`.
+  const auto fold = [](auto current, auto v) QFENCE_INLINE_LAMBDA {
+    if constexpr (Max) return hn::IfThenElse(hn::Gt(v, current), v, current);
+    else return hn::IfThenElse(hn::Lt(v, current), v, current);
+  };
+  // Lanes past `valid` hold the start value, which never replaces anything.
+  const auto load = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
+    return hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), LoadFirstLanes(d, from, valid), start_v);
+  };
+  for (std::int64_t o = 0; o < g.out_elements; ++o) out[o] = start;
+  HWY_ALIGN T lanes[hn::MaxLanes(d)];
+  const reduce_rows rows(g, in, out);
+  const int inner = rows.inner();
+  for (const auto [src, dst] : rows) {
+    if (rows.inner_kept()) {  // a row of outputs, each folded as the reference folds it
+      for (int i = 0; i < inner; i += n)
+        StoreFirstLanes(d, fold(LoadFirstLanes(d, dst + i, inner - i), load(src + i, inner - i)), inner - i, dst + i);
+    } else {  // one output: lanes fold apart, then in lane order
+      auto acc = start_v;
+      for (int i = 0; i < inner; i += n) acc = fold(acc, load(src + i, inner - i));
+      hn::Store(acc, d, lanes);
+      T row = start;
+      for (int k = 0; k < n; ++k)
+        if (pick::replaces(lanes[k], row)) row = lanes[k];
+      if constexpr (std::is_floating_point_v<T>) {
+        if (row == T(0)) {  // which zero came first: the reference's order
+          row = start;
+          for (int i = 0; i < inner; ++i)
+            if (pick::replaces(src[i], row)) row = src[i];
+        }
+      }
+      if (pick::replaces(row, *dst)) *dst = row;
+    }
+  }
+#endif
 }
 
 }  // namespace qfence::kernels::HWY_NAMESPACE
@@ -9978,10 +10199,16 @@ struct arg_max_table {
 };
 
 template <class T>
-struct mean_quantized_table {
+struct sum_quantized_table {
   using fn = void (*)(const reduce_geometry&, const T*, std::int32_t, quantized_multiplier, std::int32_t,
                       std::int32_t*, T*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SumQuantized<T>);
+};
+
+template <bool Max, class T>
+struct reduce_extreme_table {
+  using fn = void (*)(const reduce_geometry&, const T*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ReduceExtreme<Max, T>);
 };
 
 template <class T, class Range>
@@ -10269,20 +10496,34 @@ inline void transpose(target t, const transpose_geometry& g, const interleave_fo
   reference::transpose<ElementBytes>(g, in, out);
 }
 
-/// Quantized MEAN: int8 and uint8 on target `t`, int16 on the reference
-/// kernel; `scratch` holds
-/// g.out_elements int32 sums.
+/// Quantized SUM: int8 and uint8 on target `t`, int16 on the reference
+/// kernel; `m` is the scale ratio, `scratch` holds g.out_elements int32 sums.
+template <class T>
+inline void sum_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                          quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                          T* out) noexcept {
+  if constexpr (sizeof(T) == 2) {
+    (void)t;
+    reference::sum(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  } else {
+    if (t.is_reference()) reference::sum(g, in, input_zero_point, m, output_zero_point, scratch, out);
+    else sum_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  }
+}
+
+/// Quantized MEAN: the SUM with 1/n folded into the multiplier.
 template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  if constexpr (sizeof(T) == 2) {
-    (void)t;
-    reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-  } else {
-    if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-    else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
-  }
+  sum_quantized(t, g, in, input_zero_point, mean_multiplier(m, g.reduced_elements), output_zero_point, scratch, out);
+}
+
+/// REDUCE_MAX (Max) or REDUCE_MIN of f32, int8 or int16 on target `t`.
+template <bool Max, class T>
+inline void reduce_extreme(target t, const reduce_geometry& g, const T* in, T* out) noexcept {
+  if (t.is_reference()) reference::reduce_extreme<Max>(g, in, out);
+  else reduce_extreme_table<Max, T>::slots[t.slot()](g, in, out);
 }
 
 /// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference
@@ -11855,7 +12096,8 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/ops/arithmetic.hpp ---------------------------------------------
 // qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
 // i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
-// arithmetic in models such as movenet), plus SQRT and CAST.
+// arithmetic in models such as movenet); SQUARED_DIFFERENCE (also int8 and
+// int16); the unary ops (SQRT, CAST, the float math family).
 
 
 // ---- qfence/rules/elementwise.hpp ------------------------------------------
@@ -11878,7 +12120,18 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 enum class binary_fn : std::uint8_t { add, sub, mul };
-enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul, logical_and, logical_or };
+enum class arithmetic_fn : std::uint8_t {
+  div,
+  floor_div,
+  maximum,
+  minimum,
+  int_add,
+  int_sub,
+  int_mul,
+  logical_and,
+  logical_or,
+  squared_difference,  // its f32 and i32 forms; squared_difference_rule takes the quantized ones
+};
 
 struct binary_attrs {
   activation fused = activation::none;
@@ -11948,6 +12201,20 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
   const rule_result shape = rules::broadcast(a, b);
   if (!shape.ok()) return shape;
   return rules::same_quantization_output(shape.output, req);
+}
+
+/// SQUARED_DIFFERENCE: f32 and i32 as the arithmetic ops (unquantized, the
+/// output of their dtype); i8 and i16 with each operand at its own
+/// parameters and the output rescaled to the requested ones (TFLM's
+/// squared_difference.cc; int16 with zero points 0).
+constexpr rule_result squared_difference_rule(const tensor_desc& a, const tensor_desc& b,
+                                              const output_request& req) noexcept {
+  if (a.type != dtype::i8 && a.type != dtype::i16) return arithmetic_rule(arithmetic_fn::squared_difference, {}, a, b, req);
+  QFENCE_RULE_TRY(rules::check_activation(a, 0, {dtype::i8, dtype::i16}));
+  if (b.type != a.type || !rules::is_activation(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, b.quant));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::requantized_output(a, shape.output, req);
 }
 
 }  // namespace qfence
@@ -12105,6 +12372,55 @@ constexpr auto int_sub(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::int_mul, A, B, Opts...>{};
+}
+
+/// SQUARED_DIFFERENCE: (a - b)^2 of two broadcasting tensors of one dtype;
+/// quantized operands (i8, i16) each at their own parameters, rescaled to
+/// out<...>.
+template <int A, int B, class... Opts>
+struct squared_difference_node {
+  using op = op::squared_difference;
+  using inputs = refs<A, B>;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = squared_difference_rule(describe<X>(), describe<Y>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
+    using T = typename X::element;
+    /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp).
+    struct prepared {
+      constexpr explicit prepared(const squared_difference_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const T* a, const T* b, T* out) {
+      if constexpr (X::type == dtype::i8 || X::type == dtype::i16) {
+        static constexpr add_params p = make_squared_difference_params(
+            X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+            output::quant::zero_point, squared_difference_left_shift<T>);
+        reference::squared_difference(geometry, a, b, p, out);
+      } else {
+        kernels::plain_arithmetic<op>(t, geometry, a, b, std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max(),
+                                      out);
+      }
+    }
+  };
+};
+
+template <int A, int B, node_option... Opts>
+constexpr auto squared_difference(node_ref<A>, node_ref<B>, Opts...) {
+  return squared_difference_node<A, B, Opts...>{};
 }
 
 template <class Op, dtype To, int In, class... Opts>
@@ -14165,134 +14481,6 @@ constexpr auto literal(constant<T> value) {
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/ops/mean.hpp ---------------------------------------------------
-// qfence/ops/mean.hpp: MEAN over a set of axes.
-//
-// Numerics: float sums then divides; int8 follows TFLite/TFLM
-// QuantizedMeanOrSum: an int32 sum of the raw values, the zero point removed
-// (sum - zp * n), and one multiplier in_scale / out_scale with 1/n folded in.
-
-
-// ---- qfence/rules/mean.hpp -------------------------------------------------
-// qfence/rules/mean.hpp: the type and shape rule of MEAN.
-//
-// Operand 0: f32, i8, u8 or i16 of rank <= 6; the axes (each in [-rank, rank))
-// and keep_dims are attributes. The output drops the reduced dimensions (or
-// keeps them as 1) and is requantized to the requested parameters.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-inline constexpr int max_mean_rank = 6;
-
-struct mean_attrs {
-  int count = 0;  // axes given
-  std::array<std::int64_t, max_rank> axes{};
-  bool keep_dims = false;
-};
-
-constexpr rule_result mean_rule(const mean_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
-  if (in.rank > max_mean_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
-  std::array<bool, max_rank> reduced{};
-  for (int i = 0; i < a.count; ++i) {
-    const std::int64_t axis = a.axes[static_cast<std::size_t>(i)];
-    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
-    reduced[static_cast<std::size_t>(axis < 0 ? axis + in.rank : axis)] = true;
-  }
-  tensor_desc out = in;
-  out.rank = 0;
-  out.dims = {};
-  for (int d = 0; d < in.rank; ++d) {
-    if (!reduced[static_cast<std::size_t>(d)]) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
-    else if (a.keep_dims) out.dims[static_cast<std::size_t>(out.rank++)] = 1;
-  }
-  return rules::requantized_output(in, out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct mean {
-  static constexpr const char* name = "mean";
-  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
-  static constexpr runtime::op_code code = runtime::op_code::mean;
-};
-}  // namespace op
-
-
-template <class Axes, int In, class... Opts> struct mean_node;
-template <int... Axes, int In, class... Opts>
-struct mean_node<std::integer_sequence<int, Axes...>, In, Opts...> {
-  using op = op::mean;
-  using inputs = refs<In>;
-  static constexpr std::array<int, sizeof...(Axes)> axes{Axes...};
-
-  static constexpr mean_attrs attrs{static_cast<int>(sizeof...(Axes)), {Axes...},
-                                    has_option<option_kind::keep_dims, Opts...>};
-
-  /// The op rule (qfence/rules/mean.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = mean_rule(attrs, describe<Input>(), requested_output<Opts...>());
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    static_assert(sizeof...(Axes) <= max_rank, "qfence: mean<axes...>: at most 8 axes");
-    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
-                                         Opts...>::value)
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = rule_output_type<rule<Input>>;
-    static constexpr reduce_geometry geometry = make_reduce_geometry(Input::shape_type::dims, axes);
-    /// Extra arena bytes this node needs while it runs (the int32 sums).
-    static constexpr std::size_t scratch_bytes =
-        Input::type == dtype::f32 ? 0 : static_cast<std::size_t>(geometry.out_elements) * sizeof(std::int32_t);
-
-    /// Quantized means run the Highway kernel (kernels/mean-inl.hpp), which
-    /// needs the SIMD target.
-    struct prepared {
-      constexpr explicit prepared(const mean_node&) {}
-    };
-    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
-                    typename output::element* out, [[maybe_unused]] void* scratch) {
-      if constexpr (Input::type == dtype::f32) {
-        reference::mean(geometry, in, out);
-      } else {
-        static constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
-        kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point,
-                                static_cast<std::int32_t*>(scratch), out);
-      }
-    }
-  };
-};
-
-/// MEAN over `Axes...`. Options: keep_dims, out<...> (quantized input).
-template <int... Axes, int In, node_option... Opts>
-constexpr auto mean(node_ref<In>, Opts...) {
-  static_assert(sizeof...(Axes) >= 1, "qfence: mean<axes...>: name at least one axis");
-  return mean_node<std::integer_sequence<int, Axes...>, In, Opts...>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 // ---- qfence/ops/pad.hpp ----------------------------------------------------
 // qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
 
@@ -14818,6 +15006,224 @@ void dequantize_into(std::span<const typename T::element> quantized, std::span<f
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/reduce.hpp -------------------------------------------------
+// qfence/ops/reduce.hpp: the reductions over a set of axes, MEAN, SUM,
+// REDUCE_MAX, REDUCE_MIN and REDUCE_ALL, as typed nodes.
+//
+//   qf::mean<1, 2>(x, qf::keep_dims, qf::out<qf::per_tensor<0.02f, -3>>)
+//   qf::sum<-1>(x)            qf::reduce_max<0>(x)      qf::reduce_all<1>(flags)
+//
+// Numerics (kernels/reference/reduce.hpp): float sums in input order (MEAN
+// then divides); int8/int16 follow TFLM's QuantizedMeanOrSum: an int32 sum
+// of the raw values, the zero point removed (sum - zp * n), one multiplier
+// in_scale / out_scale (MEAN with 1/n folded in). MAX and MIN select raw
+// values, so their output keeps the input's parameters.
+
+
+// ---- qfence/rules/reduce.hpp -----------------------------------------------
+// qfence/rules/reduce.hpp: the type and shape rule of the reductions MEAN,
+// SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL (TFLM's reduce.cc).
+//
+// Operand 0 has rank <= 6; the axes (each in [-rank, rank), repeats count
+// once) and keep_dims are attributes. The output drops the reduced
+// dimensions (or keeps them as 1). Per reduction:
+//   MEAN  f32, i8, u8, i16   requantized to the requested parameters
+//   SUM   f32, i8, i16       requantized to the requested parameters
+//   MAX   f32, i8, i16       the input's parameters (it selects, TFLM checks)
+//   MIN   f32, i8, i16       the input's parameters
+//   ALL   bool
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_reduce_rank = 6;
+
+/// What a reduction folds its elements into.
+enum class reduction { mean, sum, max, min, all };
+
+/// X(tag, kind): each reduction op, as the typed graph and the runtime IR
+/// name it (qf::tag, op_code::tag), and its reduction.
+#define QFENCE_REDUCTION_OPS(X) \
+  X(mean, mean)                 \
+  X(sum, sum)                   \
+  X(reduce_max, max)            \
+  X(reduce_min, min)            \
+  X(reduce_all, all)
+
+/// The op's name in TFLite's vocabulary, for messages.
+constexpr std::string_view reduction_name(reduction r) noexcept {
+  switch (r) {
+    case reduction::mean: return "MEAN";
+    case reduction::sum: return "SUM";
+    case reduction::max: return "REDUCE_MAX";
+    case reduction::min: return "REDUCE_MIN";
+    case reduction::all: return "REDUCE_ALL";
+  }
+  return "?";
+}
+
+struct reduce_attrs {
+  int count = 0;  // axes given
+  std::array<std::int64_t, max_rank> axes{};
+  bool keep_dims = false;
+};
+
+constexpr rule_result reduce_rule(reduction r, const reduce_attrs& a, const tensor_desc& in,
+                                  const output_request& req) noexcept {
+  switch (r) {
+    case reduction::mean: QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16})); break;
+    case reduction::sum:
+    case reduction::max:
+    case reduction::min: QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::i16})); break;
+    case reduction::all:
+      if (in.type != dtype::boolean || in.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
+      break;
+  }
+  if (in.rank > max_reduce_rank || a.count < 0 || a.count > max_rank) return rule_fail(rule_error::axis_range, 0);
+  std::array<bool, max_rank> reduced{};
+  for (int i = 0; i < a.count; ++i) {
+    const std::int64_t axis = a.axes[static_cast<std::size_t>(i)];
+    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+    reduced[static_cast<std::size_t>(axis < 0 ? axis + in.rank : axis)] = true;
+  }
+  tensor_desc out = in;
+  out.rank = 0;
+  out.dims = {};
+  for (int d = 0; d < in.rank; ++d) {
+    if (!reduced[static_cast<std::size_t>(d)]) out.dims[static_cast<std::size_t>(out.rank++)] = in.dims[static_cast<std::size_t>(d)];
+    else if (a.keep_dims) out.dims[static_cast<std::size_t>(out.rank++)] = 1;
+  }
+  if (r == reduction::mean || r == reduction::sum) return rules::requantized_output(in, out, req);
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+/// The reductions' tags: `kind` picks the rule's and the kernel's case, `code`
+/// is the op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+#define QFENCE_REDUCTION_TAG(tag, kind_)                              \
+  struct tag {                                                       \
+    static constexpr const char* name = #tag;                        \
+    static constexpr runtime::op_code code = runtime::op_code::tag; \
+    static constexpr reduction kind = reduction::kind_;              \
+  };
+QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_TAG)
+#undef QFENCE_REDUCTION_TAG
+}  // namespace op
+
+template <class Op, class Axes, int In, class... Opts> struct reduce_node;
+template <class Op, int... Axes, int In, class... Opts>
+struct reduce_node<Op, std::integer_sequence<int, Axes...>, In, Opts...> {
+  using op = Op;
+  using inputs = refs<In>;
+  static constexpr std::array<int, sizeof...(Axes)> axes{Axes...};
+
+  static constexpr reduce_attrs attrs{static_cast<int>(sizeof...(Axes)), {Axes...},
+                                      has_option<option_kind::keep_dims, Opts...>};
+
+  /// The op rule (qfence/rules/reduce.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = reduce_rule(Op::kind, attrs, describe<Input>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    static_assert(sizeof...(Axes) <= max_rank, "qfence: reductions take at most 8 axes");
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::keep_dims, option_kind::output_quantization>,
+                                         Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static constexpr reduce_geometry geometry = make_reduce_geometry(Input::shape_type::dims, axes);
+    static constexpr bool sums_integers =
+        (Op::kind == reduction::mean || Op::kind == reduction::sum) && Input::type != dtype::f32;
+    /// Extra arena bytes this node needs while it runs (the int32 sums).
+    static constexpr std::size_t scratch_bytes =
+        sums_integers ? static_cast<std::size_t>(geometry.out_elements) * sizeof(std::int32_t) : 0;
+
+    /// The quantized sums and MAX/MIN run the Highway kernels
+    /// (kernels/reduce-inl.hpp), which need the SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const reduce_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const typename Input::element* in,
+                    typename output::element* out, [[maybe_unused]] void* scratch) {
+      if constexpr (Op::kind == reduction::all) {
+        reference::reduce_all(geometry, in, out);
+      } else if constexpr (Op::kind == reduction::max || Op::kind == reduction::min) {
+        kernels::reduce_extreme<Op::kind == reduction::max>(t, geometry, in, out);
+      } else if constexpr (!sums_integers) {
+        if constexpr (Op::kind == reduction::mean) reference::mean(geometry, in, out);
+        else reference::sum(geometry, in, out);
+      } else {
+        static constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
+        auto* sums = static_cast<std::int32_t*>(scratch);
+        if constexpr (Op::kind == reduction::mean)
+          kernels::mean_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point, sums, out);
+        else
+          kernels::sum_quantized(t, geometry, in, Input::quant::zero_point, m, output::quant::zero_point, sums, out);
+      }
+    }
+  };
+};
+
+template <class Axes, int In, class... Opts>
+using mean_node = reduce_node<op::mean, Axes, In, Opts...>;
+
+namespace detail {
+template <class Op, int... Axes, int In, node_option... Opts>
+constexpr auto reduce_over(node_ref<In>, Opts...) {
+  static_assert(sizeof...(Axes) >= 1, "qfence: a reduction (mean, sum, reduce_max, ...) needs at least one axis");
+  return reduce_node<Op, std::integer_sequence<int, Axes...>, In, Opts...>{};
+}
+}  // namespace detail
+
+/// MEAN over `Axes...`. Options: keep_dims, out<...> (quantized input).
+template <int... Axes, int In, node_option... Opts>
+constexpr auto mean(node_ref<In> x, Opts... o) {
+  return detail::reduce_over<op::mean, Axes...>(x, o...);
+}
+/// SUM over `Axes...`. Options: keep_dims, out<...> (quantized input).
+template <int... Axes, int In, node_option... Opts>
+constexpr auto sum(node_ref<In> x, Opts... o) {
+  return detail::reduce_over<op::sum, Axes...>(x, o...);
+}
+/// REDUCE_MAX over `Axes...` (the output keeps the input's parameters).
+template <int... Axes, int In, node_option... Opts>
+constexpr auto reduce_max(node_ref<In> x, Opts... o) {
+  return detail::reduce_over<op::reduce_max, Axes...>(x, o...);
+}
+/// REDUCE_MIN over `Axes...` (the output keeps the input's parameters).
+template <int... Axes, int In, node_option... Opts>
+constexpr auto reduce_min(node_ref<In> x, Opts... o) {
+  return detail::reduce_over<op::reduce_min, Axes...>(x, o...);
+}
+/// REDUCE_ALL of a bool tensor over `Axes...`.
+template <int... Axes, int In, node_option... Opts>
+constexpr auto reduce_all(node_ref<In> x, Opts... o) {
+  return detail::reduce_over<op::reduce_all, Axes...>(x, o...);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/reshape.hpp ------------------------------------------------
 // qfence/ops/reshape.hpp: RESHAPE (the data is copied unchanged).
 
@@ -15068,6 +15474,182 @@ constexpr auto resize_bilinear(node_ref<In>) {
 template <int OutH, int OutW, resize_mode Mode = resize_mode::plain, int In>
 constexpr auto resize_nearest_neighbor(node_ref<In>) {
   return resize_node<op::resize_nearest_neighbor, OutH, OutW, Mode, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/select.hpp -------------------------------------------------
+// qfence/ops/select.hpp: SELECT_V2 as a typed node: condition ? x : y over
+// three broadcasting operands (rules/select.hpp;
+// kernels/reference/select.hpp).
+//
+//   qf::select_v2(qf::ref<0> /* bool */, qf::ref<1>, qf::ref<2>)
+
+
+// ---- qfence/kernels/reference/select.hpp -----------------------------------
+// qfence/kernels/reference/select.hpp: SELECT_V2, out = condition ? x : y
+// over three broadcasting shapes (TFLM's select.cc: Select, or
+// BroadcastSelect5DSlow). It copies values, so one kernel serves every dtype
+// of a given size.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The three operands right-aligned against the output, padded with leading
+/// 1s to max_broadcast_rank, and each operand's element strides (0 along a
+/// dimension it broadcasts).
+struct select_geometry {
+  std::array<int, max_broadcast_rank> out{1, 1, 1, 1, 1, 1};
+  std::array<std::array<std::int64_t, max_broadcast_rank>, 3> stride{};
+  std::int64_t elements = 1;
+};
+
+/// Geometry of shapes that broadcast (a rule accepted them): condition, x, y.
+constexpr select_geometry make_select_geometry(const std::array<const int*, 3>& dims,
+                                               const std::array<int, 3>& ranks) noexcept {
+  select_geometry g;
+  std::array<std::array<int, max_broadcast_rank>, 3> padded{};
+  for (std::size_t k = 0; k < 3; ++k)
+    for (int i = 0; i < max_broadcast_rank; ++i) {
+      const int from_back = max_broadcast_rank - 1 - i;
+      padded[k][static_cast<std::size_t>(i)] = from_back < ranks[k] ? dims[k][ranks[k] - 1 - from_back] : 1;
+    }
+  for (std::size_t i = 0; i < max_broadcast_rank; ++i)
+    for (std::size_t k = 0; k < 3; ++k)
+      if (padded[k][i] != 1) g.out[i] = padded[k][i];
+  for (std::size_t k = 0; k < 3; ++k) {
+    std::int64_t s = 1;
+    for (std::size_t i = max_broadcast_rank; i-- > 0;) {
+      g.stride[k][i] = padded[k][i] == 1 ? 0 : s;
+      s *= padded[k][i];
+    }
+  }
+  for (const int d : g.out) g.elements *= d;
+  return g;
+}
+
+namespace reference {
+
+/// out = condition ? x : y, in output order.
+template <class T>
+inline void select(const select_geometry& g, const bool* condition, const T* x, const T* y, T* out) noexcept {
+  if (g.elements <= 0) return;
+  std::array<int, max_broadcast_rank> at{};
+  std::array<std::int64_t, 3> offset{};
+  for (std::int64_t o = 0; o < g.elements; ++o) {
+    out[o] = condition[offset[0]] ? x[offset[1]] : y[offset[2]];
+    for (std::size_t i = max_broadcast_rank; i-- > 0;) {
+      for (std::size_t k = 0; k < 3; ++k) offset[k] += g.stride[k][i];
+      if (++at[i] < g.out[i]) break;
+      for (std::size_t k = 0; k < 3; ++k) offset[k] -= g.stride[k][i] * g.out[i];
+      at[i] = 0;
+    }
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/select.hpp -----------------------------------------------
+// qfence/rules/select.hpp: the type and shape rule of SELECT_V2.
+//
+// Operand 0, the condition, is bool; operands 1 and 2 (x, y) have one dtype
+// and one quantization: f32, i8, i16 (TFLM's types), u8, i32, i64 or bool
+// (TFLite's). The three shapes broadcast NumPy-style (rank <= 6); the output
+// is x's dtype and quantization, of the broadcast shape: SELECT_V2 copies
+// values, so x and y must share their parameters (TFLite's converter gives
+// them one scale), or the output would mix two scales.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result select_rule(const tensor_desc& condition, const tensor_desc& x, const tensor_desc& y,
+                                  const output_request& req) noexcept {
+  if (condition.type != dtype::boolean || condition.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
+  switch (x.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean:
+      if (x.quant.quantized()) return rule_fail(rule_error::input_dtype, 1);
+      break;
+    case dtype::i8:
+    case dtype::u8:
+    case dtype::i16:
+      if (!rules::is_activation(x)) return rule_fail(rule_error::input_dtype, 1);
+      break;
+    default: return rule_fail(rule_error::input_dtype, 1);
+  }
+  if (y.type != x.type || !(y.quant == x.quant)) return rule_fail(rule_error::operand_types_differ, 2, y.retyped(x.type, x.quant));
+  const rule_result xy = rules::broadcast(x, y);
+  if (!xy.ok()) return rule_fail(rule_error::broadcast_shapes, 2);
+  const rule_result all = rules::broadcast(xy.output, condition);
+  if (!all.ok()) return rule_fail(rule_error::broadcast_shapes, 0);
+  return rules::same_quantization_output(all.output, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct select_v2 {
+  static constexpr const char* name = "select_v2";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::select_v2;
+};
+}  // namespace op
+
+template <int C, int X, int Y>
+struct select_v2_node {
+  using op = op::select_v2;
+  using inputs = refs<C, X, Y>;
+  /// The op rule (qfence/rules/select.hpp) on this node's operand types.
+  template <class Cond, class A, class B>
+  struct rule {
+    static constexpr rule_result value = select_rule(describe<Cond>(), describe<A>(), describe<B>(), requested_output<>());
+  };
+
+  template <int Index, class Cond, class A, class B>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Cond, A, B>, producer<Cond>, producer<A>, producer<B>>()))
+    return true;
+  }
+
+  template <int Index, class Cond, class A, class B>
+  struct typed {
+    using output = rule_output_type<rule<Cond, A, B>>;
+    static constexpr select_geometry geometry = make_select_geometry(
+        {Cond::shape_type::dims.data(), A::shape_type::dims.data(), B::shape_type::dims.data()},
+        {static_cast<int>(Cond::shape_type::rank), static_cast<int>(A::shape_type::rank),
+         static_cast<int>(B::shape_type::rank)});
+    using T = typename A::element;
+    static void run(const select_v2_node&, const bool* condition, const T* x, const T* y, T* out) {
+      reference::select(geometry, condition, x, y, out);
+    }
+  };
+};
+
+/// SELECT_V2: condition ? x : y, broadcasting all three; x and y share one
+/// dtype and quantization.
+template <int C, int X, int Y>
+constexpr auto select_v2(node_ref<C>, node_ref<X>, node_ref<Y>) {
+  return select_v2_node<C, X, Y>{};
 }
 
 }  // namespace qfence
@@ -17165,7 +17747,13 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::fixed;
       break;
     case op_code::mean:
+    case op_code::sum:
       p.inputs = {R::activation, R::integer};
+      break;
+    case op_code::reduce_max:
+    case op_code::reduce_min:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::same_as_input;
       break;
     case op_code::arg_max:
       p.inputs = {R::activation, R::integer};
@@ -17186,6 +17774,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::leaky_relu:
     case op_code::abs:
     case op_code::rsqrt:
+    case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
@@ -17197,7 +17786,9 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
-/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. qfence
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. SUM stays
+/// float too: TFLite's quantizer gives an int16 SUM its input's parameters
+/// (restrict_same_input_output_scale), where a sum saturates. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {
@@ -17490,8 +18081,8 @@ template <class Op, int In, class... Opts, class Out>
 struct with_output<activation_node<Op, In, Opts...>, Out> { using type = activation_node<Op, In, Opts..., Out>; };
 template <int In, std::uint32_t Alpha, class... Opts, class Out>
 struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
-template <class Axes, int In, class... Opts, class Out>
-struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+template <class Op, class Axes, int In, class... Opts, class Out>
+struct with_output<reduce_node<Op, Axes, In, Opts...>, Out> { using type = reduce_node<Op, Axes, In, Opts..., Out>; };
 template <class Op, dtype To, int In, class... Opts, class Out>
 struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
 

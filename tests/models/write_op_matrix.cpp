@@ -24,7 +24,7 @@ namespace {
 
 using namespace qtest::tfl;
 
-constexpr std::int8_t F32 = 0, I32 = 2, U8 = 3, I64 = 4, I16 = 7, I8 = 9;
+constexpr std::int8_t F32 = 0, I32 = 2, U8 = 3, I64 = 4, BOOL = 6, I16 = 7, I8 = 9;
 
 struct dtype_case {
   const char* tag;
@@ -277,6 +277,20 @@ void elementwise() {
       {act({2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.25f, -0.5f, 3.0f}, "b"),
        act({2, 3}, f32, true, "y")},
       {0, 1}, {2});
+  // SQUARED_DIFFERENCE: each quantized operand at its own parameters.
+  add("squared_difference_f32", 99, 1,
+      {act({2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"), act({2, 3}, f32, true, "y")},
+      {0, 1}, {2});
+  add("squared_difference_i32", 99, 1,
+      {activation({2, 3}, "a", I32), ints({3}, {7, -3, 1000000}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2});
+  add("squared_difference_i8", 99, 2,
+      {act({2, 5}, i8, false, "a"), act_q({2, 5}, I8, 0.08f, 5, "b"), act_q({2, 5}, I8, 0.5f, -128, "y")}, {0, 1}, {2});
+  add("squared_difference_i8_broadcast", 99, 2,
+      {act_q({2, 1, 3}, I8, 0.1f, 127, "a"), act_q({4, 1}, I8, 0.03f, -128, "b"), act_q({2, 4, 3}, I8, 0.5f, -100, "y")},
+      {0, 1}, {2});
+  add("squared_difference_i16", 99, 1,
+      {act({2, 5}, i16, false, "a"), act_q({2, 5}, I16, 1.0f / 256, 0, "b"), act_q({2, 5}, I16, 0.5f, 0, "y")},
+      {0, 1}, {2});
   add("floor_div_i32", 90, 2,
       {activation({2, 3}, "a", I32), ints({3}, {7, -3, 1000000}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2});
 }
@@ -292,6 +306,34 @@ void pooling_and_reductions() {
     add("mean_" + t, 40, 2, {act({1, 3, 3, 2}, d, false, "x"), ints({2}, {1, 2}, "axis"), act({1, 1, 1, 2}, d, true, "y")},
         {0, 1}, {2}, table(fb::BuiltinOptions::ReducerOptions, [](auto& b) { return fb::CreateReducerOptions(b, true); }));
   }
+  const auto keep = table(fb::BuiltinOptions::ReducerOptions, [](auto& b) { return fb::CreateReducerOptions(b, true); });
+  const auto drop = table(fb::BuiltinOptions::ReducerOptions, [](auto& b) { return fb::CreateReducerOptions(b, false); });
+  // SUM rescales (int8, int16); MAX and MIN keep the input's parameters.
+  for (const dtype_case& d : {i8, i16, f32}) {
+    const std::string t = d.tag;
+    add("sum_" + t, 74, d.type == I8 ? 2 : 1,
+        {act({2, 3, 5}, d, false, "x"), ints({1}, {1}, "axis"), act({2, 5}, d, true, "y")}, {0, 1}, {2}, drop);
+    // The innermost axis reduced, longer than a vector, with a repeated and
+    // a negative axis (counted once).
+    add("reduce_max_" + t, 82, d.type == I8 ? 2 : d.type == I16 ? 3 : 1,
+        {act({2, 3, 37}, d, false, "x"), ints({3}, {-1, 2, 0}, "axis"), act({1, 3, 1}, d, false, "y")}, {0, 1}, {2},
+        keep);
+    add("reduce_min_" + t, 89, d.type == I8 ? 2 : d.type == I16 ? 3 : 1,
+        {act({4, 3, 5}, d, false, "x"), ints({1}, {1}, "axis"), act({4, 5}, d, false, "y")}, {0, 1}, {2}, drop);
+  }
+  // A sum of 6 int8 values into a wider scale (zero points at the low end;
+  // the larger sums saturate), and one into the input's scale.
+  add("sum_i8_wide", 74, 2,
+      {act_q({2, 3, 4, 2}, I8, 0.05f, -128, "x"), ints({2}, {1, 2}, "axis"), act_q({2, 1, 1, 2}, I8, 0.5f, -128, "y")},
+      {0, 1}, {2}, keep);
+  add("sum_i8_saturate", 74, 2,
+      {act_q({3, 8}, I8, 0.05f, -3, "x"), ints({1}, {-1}, "axis"), act_q({3}, I8, 0.05f, -3, "y")}, {0, 1}, {2}, drop);
+  add("reduce_max_f32_rows", 82, 1,
+      {act({5, 19}, f32, false, "x"), ints({1}, {0}, "axis"), act({19}, f32, false, "y")}, {0, 1}, {2}, drop);
+  add("reduce_all_bool", 140, 1,
+      {activation({2, 3, 2}, "x", BOOL), ints({2}, {0, 2}, "axis"), activation({3}, "y", BOOL)}, {0, 1}, {2}, drop);
+  add("reduce_all_bool_inner", 140, 1,
+      {activation({8, 2}, "x", BOOL), ints({1}, {1}, "axis"), activation({8, 1}, "y", BOOL)}, {0, 1}, {2}, keep);
 }
 
 void activations() {
@@ -372,7 +414,6 @@ void activations() {
       {act({2, 5}, i16, false, "x"), values({1}, I64, std::vector<std::int64_t>{0}, "axis"), act({1, 2, 5}, i16, false, "y")},
       {0, 1}, {2});
   // The logical ops on bool tensors, LOGICAL_OR broadcasting a row.
-  constexpr std::int8_t BOOL = 6;
   add("logical_and_bool", 86, 1,
       {activation({2, 5}, "a", BOOL), activation({2, 5}, "b", BOOL), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
   add("logical_or_bool_broadcast", 84, 1,
@@ -471,6 +512,20 @@ void layout() {
         table(fb::BuiltinOptions::ResizeNearestNeighborOptions,
               [](auto& b) { return fb::CreateResizeNearestNeighborOptions(b, true, false); }));
   }
+  // SELECT_V2 copies: x, y and the output share their parameters.
+  for (const dtype_case& d : {i8, i16, f32}) {
+    const std::string t = d.tag;
+    add("select_v2_" + t, 123, 1,
+        {activation({2, 3}, "c", BOOL), act({2, 3}, d, false, "x"), act({2, 3}, d, false, "y"), act({2, 3}, d, false, "out")},
+        {0, 1, 2}, {3});
+  }
+  add("select_v2_i8_broadcast", 123, 1,
+      {activation({2, 1, 1}, "c", BOOL), act({1, 4}, i8, false, "x"), act({3, 1}, i8, false, "y"),
+       act({2, 3, 4}, i8, false, "out")},
+      {0, 1, 2}, {3});
+  add("select_v2_i32_scalar_condition", 123, 1,
+      {activation({}, "c", BOOL), activation({5}, "x", I32), activation({1}, "y", I32), activation({5}, "out", I32)},
+      {0, 1, 2}, {3});
   // uint8 inputs with other parameters than the output: CONCATENATION rescales.
   auto b = act({1, 2, 2}, u8, false, "b");
   b.scales = {0.1f};
@@ -543,6 +598,14 @@ void errors() {
       "a shrunk axis of strided_slice selects an index outside its dimension");
   add("error_mean_axis", 40, 2, {act({1, 3, 3, 2}, f32, false, "x"), ints({1}, {5}, "axis"), act({1, 3, 3, 2}, f32, false, "y")},
       {0, 1}, {2}, {}, "an axis is out of range for the input's rank");
+  add("error_reduce_max_quantization", 82, 2,
+      {act({2, 3}, i8, false, "x"), ints({1}, {1}, "axis"), act({2}, i8, true, "y")}, {0, 1}, {2}, {},
+      "its output has its input's dtype and quantization");
+  add("error_reduce_all_f32", 140, 1, {act({2, 3}, f32, false, "x"), ints({1}, {1}, "axis"), act({2}, f32, false, "y")},
+      {0, 1}, {2}, {}, "this op does not take this operand's dtype or quantization");
+  add("error_select_v2_scales", 123, 1,
+      {activation({4}, "c", BOOL), act({4}, i8, false, "x"), act({4}, i8, true, "y"), act({4}, i8, false, "out")}, {0, 1, 2},
+      {3}, {}, "the two inputs of this element-wise op differ in dtype");
   add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
       "quantize takes f32 (to quantize) or a per-tensor quantized");
   add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},

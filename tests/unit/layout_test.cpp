@@ -1,4 +1,4 @@
-// RESHAPE, CONCATENATION, PAD, MEAN, QUANTIZE and DEQUANTIZE.
+// RESHAPE, CONCATENATION, PAD, the reductions, QUANTIZE and DEQUANTIZE.
 #include "test_support.hpp"
 
 namespace qf = qfence;
@@ -81,6 +81,25 @@ TEST_CASE("mean without keep_dims, f32, hand-computed") {
   static_assert(std::is_same_v<decltype(rows)::output_type<0>::shape_type, qf::shape<2>>);
   CHECK(qtest::run(rows, std::vector<float>{1, 2, 3, 4, 5, 9}) == std::vector<float>{2, 6});
   CHECK(qtest::run(cols, std::vector<float>{1, 2, 3, 4, 5, 9}) == std::vector<float>{2.5f, 3.5f, 6});
+}
+
+TEST_CASE("sum, reduce_max, reduce_min: hand-computed, and the quantized forms' parameters") {
+  using In = qf::tensor<qf::f32, qf::shape<2, 3>>;
+  const std::vector<float> x{1, -2, 3, 4, 5, -9};
+  CHECK(qtest::run(qf::graph(qf::input<In>(), qf::sum<1>(qf::ref<0>)), x) == std::vector<float>{2, 0});
+  CHECK(qtest::run(qf::graph(qf::input<In>(), qf::sum<0, -1>(qf::ref<0>, qf::keep_dims)), x) == std::vector<float>{2});
+  CHECK(qtest::run(qf::graph(qf::input<In>(), qf::reduce_max<0>(qf::ref<0>)), x) == std::vector<float>{4, 5, 3});
+  CHECK(qtest::run(qf::graph(qf::input<In>(), qf::reduce_min<1>(qf::ref<0>)), x) == std::vector<float>{-2, -9});
+
+  // int8 SUM: (sum - zp * n) * in_scale / out_scale + out_zp, saturated.
+  using I = qf::tensor<qf::i8, qf::shape<2, 3>, qf::per_tensor<0.5f, -3>>;
+  auto sum = qf::graph(qf::input<I>(), qf::sum<1>(qf::ref<0>, qf::out<qf::per_tensor<1.0f, 10>>));
+  // Row 0: raw 1, 3, 5 are reals 2, 3, 4: 9 -> 19. Row 1: 120 x 3 are 184.5 -> 127.
+  CHECK(qtest::run(sum, std::vector<std::int8_t>{1, 3, 5, 120, 120, 120}) == std::vector<std::int8_t>{19, 127});
+  // MAX keeps the input's parameters: the raw values select.
+  auto max = qf::graph(qf::input<I>(), qf::reduce_max<1>(qf::ref<0>));
+  static_assert(std::is_same_v<decltype(max)::output_type<0>, qf::tensor<qf::i8, qf::shape<2>, qf::per_tensor<0.5f, -3>>>);
+  CHECK(qtest::run(max, std::vector<std::int8_t>{1, 3, 5, -128, -100, -128}) == std::vector<std::int8_t>{5, -100});
 }
 
 TEST_CASE("quantize / dequantize round trip and TFLite rounding") {

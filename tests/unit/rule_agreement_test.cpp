@@ -679,6 +679,28 @@ void check_binary_case(tally& t) {
   agree(F == qf::binary_fn::add ? "add" : F == qf::binary_fn::sub ? "sub" : "mul", I, ct, rc, comparable, t);
 }
 
+/// SQUARED_DIFFERENCE on the same operands: i8/i16 rescaled, f32/i32 plain.
+template <int I>
+void check_squared_difference_case(tally& t) {
+  static constexpr const binary_case& c = all_binary_cases<qf::binary_fn::add>[I];
+  using A = type_of_t<binary_a<qf::binary_fn::add, I>>;
+  using B = type_of_t<binary_b<qf::binary_fn::add, I>>;
+  using Node = decltype([]<class... Out>(std::tuple<Out...>) { return qf::squared_difference_node<0, 1, Out...>{}; }(
+      out_options<binary_req<qf::binary_fn::add, I>>()));
+  constexpr qf::rule_result ct = Node::template rule<A, B>::value;
+  if constexpr (ct.ok()) CHECK(qf::describe<typename Node::template typed<2, A, B>::output>() == ct.output);
+  runtime_case rc;
+  rc.m.tensors.push_back(runtime_tensor(c.a, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(c.b, false, rc.store));
+  rc.m.tensors.push_back(runtime_tensor(runtime_output(c.a, c.req, ct, nullptr), false, rc.store));
+  qf::runtime::operation op;
+  op.code = qf::tflite::to_op_code(99);
+  op.inputs = {0, 1};
+  op.outputs = {2};
+  rc.m.operations.push_back(op);
+  agree("squared_difference", I, ct, rc, c.req.given || !c.a.quant.quantized(), t);
+}
+
 // ---- quantize, dequantize ---------------------------------------------------------
 
 struct convert_case {
@@ -839,7 +861,12 @@ void check_layout_case(tally& t) {
 
 // ---- mean, arg_max, reshape, resize: one input, attributes, constant operands --------
 
-enum class shape_family { mean, arg_max, reshape, resize_bilinear, resize_nearest, sqrt, cast, tanh };
+// New families go last: a family's value seeds its random cases.
+enum class shape_family { mean, arg_max, reshape, resize_bilinear, resize_nearest, sqrt, cast, tanh, sum, reduce_max };
+
+constexpr bool is_reduction(shape_family f) {
+  return f == shape_family::mean || f == shape_family::sum || f == shape_family::reduce_max;
+}
 
 struct shape_case {
   tensor_desc in;
@@ -858,10 +885,12 @@ constexpr auto all_shape_cases = [] {
     const bool image = F == shape_family::resize_bilinear || F == shape_family::resize_nearest;
     c.in = activation(r, image ? (r.chance(90) ? 4 : 3) : 1 + r.below(4));
     c.flag = r.chance(50);
-    if (F == shape_family::mean || F == shape_family::arg_max) {
+    if (is_reduction(F) || F == shape_family::arg_max) {
       c.count = F == shape_family::arg_max ? 1 : 1 + r.below(2);
       for (int k = 0; k < c.count; ++k) c.v[static_cast<std::size_t>(k)] = r.below(2 * c.in.rank + 1) - c.in.rank;
-      c.req = F == shape_family::mean ? request_for_input(r, c.in) : qf::output_request{};
+      // REDUCE_MAX keeps its input's parameters: asked for others, it refuses.
+      const bool ask = F == shape_family::mean || F == shape_family::sum || (F == shape_family::reduce_max && r.chance(30));
+      c.req = ask ? request_for_input(r, c.in) : qf::output_request{};
     } else if (F == shape_family::reshape) {
       // The input's elements as [elements / d, d], sometimes off by one.
       const std::int64_t n = c.in.elements();
@@ -888,10 +917,13 @@ template <shape_family F, int I> inline constexpr const shape_case& shape_c = al
 
 template <shape_family F, int I, std::size_t... K>
 constexpr auto shape_node(std::index_sequence<K...>) {
-  if constexpr (F == shape_family::mean) {
+  if constexpr (is_reduction(F)) {
+    using Op = std::conditional_t<F == shape_family::mean, qf::op::mean,
+                                  std::conditional_t<F == shape_family::sum, qf::op::sum, qf::op::reduce_max>>;
     return []<class... Out>(std::tuple<Out...>) {
-      if constexpr (shape_c<F, I>.flag) return qf::mean_node<std::integer_sequence<int, shape_c<F, I>.v[K]...>, 0, qf::keep_dims_t, Out...>{};
-      else return qf::mean_node<std::integer_sequence<int, shape_c<F, I>.v[K]...>, 0, Out...>{};
+      using Axes = std::integer_sequence<int, shape_c<F, I>.v[K]...>;
+      if constexpr (shape_c<F, I>.flag) return qf::reduce_node<Op, Axes, 0, qf::keep_dims_t, Out...>{};
+      else return qf::reduce_node<Op, Axes, 0, Out...>{};
     }(out_options<shape_req<F, I>>());
   } else if constexpr (F == shape_family::arg_max) {
     return qf::arg_max_node<shape_c<F, I>.v[0], shape_c<F, I>.flag ? dtype::i64 : dtype::i32, 0>{};
@@ -937,11 +969,13 @@ void check_shape_case(tally& t) {
   const char* name = "";
   switch (F) {
     case shape_family::mean:
-      name = "mean";
-      op.code = qf::tflite::to_op_code(40);
+    case shape_family::sum:
+    case shape_family::reduce_max:
+      name = F == shape_family::mean ? "mean" : F == shape_family::sum ? "sum" : "reduce_max";
+      op.code = qf::tflite::to_op_code(F == shape_family::mean ? 40 : F == shape_family::sum ? 74 : 82);
       op.options.keep_dims = c.flag;
       constant_ints(c.count, c.v.data());
-      comparable = c.req.given || !c.in.quant.quantized();
+      comparable = c.req.given || !c.in.quant.quantized() || F == shape_family::reduce_max;
       break;
     case shape_family::arg_max:
       name = "arg_max";
@@ -1316,7 +1350,7 @@ TEST_CASE("relu, relu6, logistic, leaky_relu: both paths accept, reject and type
   unary_family_test<unary_family::leaky_relu>("leaky_relu");
 }
 
-TEST_CASE("add, sub, mul: both paths accept, reject and type alike") {
+TEST_CASE("add, sub, mul, squared_difference: both paths accept, reject and type alike") {
   auto family = [&]<qf::binary_fn F>(const char* name) {
     tally t;
     each<binary_cases>([&]<int I>() { check_binary_case<F, I>(t); });
@@ -1325,6 +1359,9 @@ TEST_CASE("add, sub, mul: both paths accept, reject and type alike") {
   family.template operator()<qf::binary_fn::add>("add");
   family.template operator()<qf::binary_fn::sub>("sub");
   family.template operator()<qf::binary_fn::mul>("mul");
+  tally sd;
+  each<binary_cases>([&]<int I>() { check_squared_difference_case<I>(sd); });
+  report("squared_difference", sd);
 }
 
 TEST_CASE("quantize, dequantize: both paths accept, reject and type alike") {
@@ -1355,7 +1392,7 @@ TEST_CASE("transpose, pad: both paths accept, reject and type alike") {
   report("pad", pd);
 }
 
-TEST_CASE("mean, arg_max, reshape, resize, sqrt, cast, tanh: both paths accept, reject and type alike") {
+TEST_CASE("mean, sum, reduce_max, arg_max, reshape, resize, sqrt, cast, tanh: both paths accept, reject and type alike") {
   auto family = [&]<shape_family F>(const char* name) {
     tally t;
     each<shape_cases>([&]<int I>() { check_shape_case<F, I>(t); });
@@ -1365,6 +1402,8 @@ TEST_CASE("mean, arg_max, reshape, resize, sqrt, cast, tanh: both paths accept, 
   };
   // Ops that take nearly every operand still must reject some.
   CHECK(family.template operator()<shape_family::mean>("mean").rejected >= 5);
+  CHECK(family.template operator()<shape_family::sum>("sum").rejected >= 5);
+  CHECK(family.template operator()<shape_family::reduce_max>("reduce_max").rejected >= 5);
   CHECK(family.template operator()<shape_family::arg_max>("arg_max").rejected >= 5);
   CHECK(family.template operator()<shape_family::reshape>("reshape").rejected >= 1);
   CHECK(family.template operator()<shape_family::resize_bilinear>("resize_bilinear").rejected >= 1);

@@ -417,49 +417,138 @@ TEST_CASE("transpose: every target gives the reference's bytes") {
   }
 }
 
-/// Quantized MEAN over random shapes and axis sets (the innermost dimension
-/// kept or reduced), zero points at the extremes, against the reference.
+/// A random reduction: rank 1-4, the innermost dimension up to 90 (kept or
+/// reduced), some axes negative; dims and geometry.
+struct random_reduction {
+  std::vector<int> dims;
+  qf::reduce_geometry g;
+  std::size_t in_count = 1;
+  std::size_t out_count() const { return static_cast<std::size_t>(g.out_elements); }
+};
+random_reduction make_random_reduction(std::mt19937& r) {
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  random_reduction x;
+  const int rank = 1 + below(4);
+  std::vector<int> axes;
+  for (int d = 0; d < rank; ++d) x.dims.push_back(1 + below(d + 1 == rank ? 90 : 9));
+  for (int d = 0; d < rank; ++d)
+    if (below(2) == 0) axes.push_back(below(2) == 0 ? d : d - rank);  // negative axes too
+  if (axes.empty()) axes.push_back(below(rank));
+  x.g = qf::make_reduce_geometry(x.dims.data(), rank, axes.data(), static_cast<int>(axes.size()));
+  for (const int d : x.dims) x.in_count *= static_cast<std::size_t>(d);
+  return x;
+}
+
+/// Quantized MEAN and SUM over random reductions, zero points at the
+/// extremes, against the reference.
 template <class T>
-void check_mean_on_every_target() {
+void check_sums_on_every_target() {
   for (const kn::target t : kn::usable_targets()) {
     int checked = 0;
     for (const std::uint32_t seed : seeds()) {
       std::mt19937 r(seed ^ 0x3eau ^ (std::is_signed_v<T> ? 0u : 0x100u));
       auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
-      const int rank = 1 + below(4);
-      std::vector<int> dims, axes;
-      for (int d = 0; d < rank; ++d) dims.push_back(1 + below(d + 1 == rank ? 90 : 9));
-      for (int d = 0; d < rank; ++d)
-        if (below(2) == 0) axes.push_back(below(2) == 0 ? d : d - rank);  // negative axes too
-      if (axes.empty()) axes.push_back(below(rank));
-      const qf::reduce_geometry g =
-          qf::make_reduce_geometry(dims.data(), rank, axes.data(), static_cast<int>(axes.size()));
+      const random_reduction x = make_random_reduction(r);
       constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
       const auto extreme = [&] { const int pick = below(4); return pick == 0 ? lo : pick == 1 ? hi : lo + below(256); };
       const std::int32_t in_zp = extreme(), out_zp = extreme();
       const qf::quantized_multiplier m =
           qf::quantize_multiplier(std::exp(std::log(1e-3) + (std::log(1e3) - std::log(1e-3)) * (r() / 4294967296.0)));
-      std::size_t count = 1;
-      for (const int d : dims) count *= static_cast<std::size_t>(d);
-      std::vector<T> in(count);
-      for (auto& x : in) x = static_cast<T>(lo + below(256));
-      const std::size_t outs = static_cast<std::size_t>(g.out_elements);
-      std::vector<T> want(outs), got(outs, T{0x55});
-      std::vector<std::int32_t> scratch(outs);
-      qf::reference::mean(g, in.data(), in_zp, m, out_zp, scratch.data(), want.data());
-      kn::mean_quantized(t, g, in.data(), in_zp, m, out_zp, scratch.data(), got.data());
+      std::vector<T> in(x.in_count);
+      for (auto& v : in) v = static_cast<T>(lo + below(256));
+      std::vector<T> want(x.out_count()), got(x.out_count(), T{0x55});
+      std::vector<std::int32_t> scratch(x.out_count());
       CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      qf::reference::mean(x.g, in.data(), in_zp, m, out_zp, scratch.data(), want.data());
+      kn::mean_quantized(t, x.g, in.data(), in_zp, m, out_zp, scratch.data(), got.data());
+      REQUIRE(got == want);
+      qf::reference::sum(x.g, in.data(), in_zp, m, out_zp, scratch.data(), want.data());
+      kn::sum_quantized(t, x.g, in.data(), in_zp, m, out_zp, scratch.data(), got.data());
       REQUIRE(got == want);
       ++checked;
     }
     MESSAGE(std::string(t.name()) << ": " << checked << " random " << std::string(std::is_signed_v<T> ? "int8" : "uint8")
-                                  << " means bit-exact");
+                                  << " means and sums bit-exact");
   }
 }
 
-TEST_CASE("mean, quantized: every target gives the reference's bits") {
-  check_mean_on_every_target<std::int8_t>();
-  check_mean_on_every_target<std::uint8_t>();
+TEST_CASE("mean, sum, quantized: every target gives the reference's bits") {
+  check_sums_on_every_target<std::int8_t>();
+  check_sums_on_every_target<std::uint8_t>();
+}
+
+/// REDUCE_MAX and REDUCE_MIN over random reductions. Float inputs mix both
+/// zeros, NaN, infinities and the type's extremes among a few repeated
+/// values, so equal values, the sign of a zero and skipped NaNs all show;
+/// the bytes must be the reference's.
+template <class T>
+void check_extremes_on_every_target() {
+  for (const kn::target t : kn::usable_targets()) {
+    int checked = 0;
+    for (const std::uint32_t seed : seeds()) {
+      std::mt19937 r(seed ^ 0x4ebu ^ static_cast<std::uint32_t>(sizeof(T)));
+      auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+      const random_reduction x = make_random_reduction(r);
+      std::vector<T> in(x.in_count);
+      for (auto& v : in) {
+        if constexpr (std::is_floating_point_v<T>) {
+          constexpr T specials[] = {T(0), -T(0), std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                                    -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::lowest(),
+                                    std::numeric_limits<T>::max(), T(-1.5), T(2.25)};
+          v = below(3) == 0 ? specials[below(9)] : T(below(5) - 4);  // mostly <= 0: zeros often win a max
+        } else {
+          v = static_cast<T>(std::numeric_limits<T>::min() + below(65536) % (1 << (8 * sizeof(T))));
+        }
+      }
+      CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed));
+      const auto bytes = [](const std::vector<T>& v) {
+        return std::vector<unsigned char>(reinterpret_cast<const unsigned char*>(v.data()),
+                                          reinterpret_cast<const unsigned char*>(v.data() + v.size()));
+      };
+      std::vector<T> want(x.out_count()), got(x.out_count(), T{0x55});
+      qf::reference::reduce_extreme<true>(x.g, in.data(), want.data());
+      kn::reduce_extreme<true>(t, x.g, in.data(), got.data());
+      REQUIRE(bytes(got) == bytes(want));
+      qf::reference::reduce_extreme<false>(x.g, in.data(), want.data());
+      kn::reduce_extreme<false>(t, x.g, in.data(), got.data());
+      REQUIRE(bytes(got) == bytes(want));
+      ++checked;
+    }
+    MESSAGE(std::string(t.name()) << ": " << checked << " random "
+                                  << std::string(std::is_floating_point_v<T> ? "float" : sizeof(T) == 1 ? "int8" : "int16")
+                                  << " max and min reductions bit-exact");
+  }
+}
+
+TEST_CASE("reduce_max, reduce_min: every target gives the reference's bits") {
+  check_extremes_on_every_target<float>();
+  check_extremes_on_every_target<std::int8_t>();
+  check_extremes_on_every_target<std::int16_t>();
+}
+
+/// The reference itself on TFLM's corner cases: the first of two equal
+/// zeros wins, NaN is skipped, and a max of only -inf is -FLT_MAX (TFLM
+/// starts from lowest() and compares with >).
+TEST_CASE("reduce_max, reduce_min: TFLM's order of equal values and its start values") {
+  const int dims[] = {1, 4};
+  const int axis[] = {1};
+  const qf::reduce_geometry g = qf::make_reduce_geometry(dims, 2, axis, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (const kn::target t : kn::usable_targets()) {
+    CAPTURE(t.name());
+    float out = 1.0f;
+    const float zeros[] = {-0.0f, nan, 0.0f, -1.0f};
+    kn::reduce_extreme<true>(t, g, zeros, &out);
+    CHECK(std::signbit(out));  // -0 came first
+    const float zeros2[] = {0.0f, -0.0f, nan, -3.0f};
+    kn::reduce_extreme<true>(t, g, zeros2, &out);
+    CHECK((out == 0.0f && !std::signbit(out)));
+    const float low[] = {-inf, nan, -inf, nan};
+    kn::reduce_extreme<true>(t, g, low, &out);
+    CHECK(out == std::numeric_limits<float>::lowest());
+    kn::reduce_extreme<false>(t, g, low, &out);
+    CHECK(out == -inf);
+  }
 }
 
 /// 8-bit and float AVERAGE_POOL_2D and MAX_POOL_2D over random windows
@@ -831,6 +920,7 @@ TEST_CASE("arithmetic on float and int32: every target gives the reference's bit
   check_plain_arithmetic_on_every_target<qf::op::floor_div, float>("float FLOOR_DIVs");
   check_plain_arithmetic_on_every_target<qf::op::maximum, float>("float MAXIMUMs");
   check_plain_arithmetic_on_every_target<qf::op::minimum, float>("float MINIMUMs");
+  check_plain_arithmetic_on_every_target<qf::op::squared_difference, float>("float SQUARED_DIFFERENCEs");
   check_plain_arithmetic_on_every_target<qf::op::int_add, std::int32_t>("int32 ADDs");
   check_plain_arithmetic_on_every_target<qf::op::int_sub, std::int32_t>("int32 SUBs");
   check_plain_arithmetic_on_every_target<qf::op::int_mul, std::int32_t>("int32 MULs");
@@ -838,6 +928,7 @@ TEST_CASE("arithmetic on float and int32: every target gives the reference's bit
   check_plain_arithmetic_on_every_target<qf::op::floor_div, std::int32_t>("int32 FLOOR_DIVs");
   check_plain_arithmetic_on_every_target<qf::op::maximum, std::int32_t>("int32 MAXIMUMs");
   check_plain_arithmetic_on_every_target<qf::op::minimum, std::int32_t>("int32 MINIMUMs");
+  check_plain_arithmetic_on_every_target<qf::op::squared_difference, std::int32_t>("int32 SQUARED_DIFFERENCEs");
 }
 
 TEST_CASE("the float math ops (ABS, ROUND, RSQRT, ...): every target gives the reference's bits") {

@@ -29,6 +29,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
+#include "qfence/rules/reduce.hpp"
 #include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
@@ -265,8 +266,12 @@ class writer {
 #define QFENCE_COMPARISON_CASE(tag, op_symbol) case op_code::tag:
         QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CASE)
 #undef QFENCE_COMPARISON_CASE
-      case op_code::mean:
+#define QFENCE_REDUCTION_CASE(tag, kind) case op_code::tag:
+        QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
+#undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::select_v2:
+      case op_code::squared_difference:
       case op_code::squeeze:
       case op_code::expand_dims:
       case op_code::reshape:
@@ -389,6 +394,9 @@ class writer {
         QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CALL)
 #undef QFENCE_COMPARISON_CALL
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::select_v2: return "qf::select_v2(" + ref(in(0)) + ", " + ref(in(1)) + ", " + ref(in(2)) + ")";
+      case op_code::squared_difference:
+        return "qf::squared_difference(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) + ")";
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
@@ -410,17 +418,13 @@ class writer {
                std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) +
                out_option(out) + ")";
       }
-      case op_code::mean: {
-        if (!at(in(1)).constant) break;
-        std::string e = "qf::mean<";
-        const tensor& axes = at(in(1));
-        for (std::int64_t k = 0; k < axes.elements(); ++k) {
-          const std::int64_t a = axes.type == dtype::i32 ? axes.constant_data<std::int32_t>()[k]
-                                                         : axes.constant_data<std::int64_t>()[k];
-          e += (k ? ", " : "") + std::to_string(a);
-        }
-        return e + ">(" + ref(in(0)) + (o.keep_dims ? ", qf::keep_dims" : "") + out_option(out) + ")";
-      }
+#define QFENCE_REDUCTION_CALL(tag, kind)                                                                   \
+  case op_code::tag:                                                                                     \
+    if (!at(in(1)).constant) break;                                                                      \
+    return "qf::" #tag "<" + int_list(at(in(1))) + ">(" + ref(in(0)) + (o.keep_dims ? ", qf::keep_dims" : "") + \
+           out_option(out) + ")";
+        QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CALL)
+#undef QFENCE_REDUCTION_CALL
       case op_code::pad: {
         if (op.inputs.size() != 2 || !at(in(1)).constant) break;
         const tensor& p = at(in(1));
@@ -505,7 +509,9 @@ class writer {
       case op_code::expand_dims:
       case op_code::pad:
       case op_code::transpose:
-      case op_code::mean:
+#define QFENCE_REDUCTION_CASE(tag, kind) case op_code::tag:
+        QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
+#undef QFENCE_REDUCTION_CASE
       case op_code::strided_slice:
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor:

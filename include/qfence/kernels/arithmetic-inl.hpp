@@ -1,7 +1,7 @@
 // qfence/kernels/arithmetic-inl.hpp: element-wise arithmetic on unquantized
 // values with Highway, per target (re-included through kernels/dispatch.hpp):
-// float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM; the same on int32
-// (ADD, SUB, MUL wrapping); CAST of 8-, 16- and 32-bit integers to
+// float ADD, SUB, MUL, DIV, FLOOR_DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE;
+// the same on int32 (ADD, SUB, MUL, SQUARED_DIFFERENCE wrapping); CAST of 8-, 16- and 32-bit integers to
 // float and of float to int32.
 //
 // Every lane computes what the reference computes for its element
@@ -35,6 +35,7 @@
 #include "qfence/kernels/broadcast_vectors-inl.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
+#include "qfence/kernels/reference/squared_difference.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -115,7 +116,10 @@ HWY_INLINE hn::Vec<D> Apply(D d, hn::Vec<D> a, hn::Vec<D> b) {
   else if constexpr (std::is_same_v<Op, qfence::op::int_mul>) return hn::Mul(a, b);
   else if constexpr (std::is_same_v<Op, qfence::op::maximum>) return ReferenceMax(a, b);
   else if constexpr (std::is_same_v<Op, qfence::op::minimum>) return ReferenceMin(a, b);
-  else {
+  else if constexpr (std::is_same_v<Op, qfence::op::squared_difference>) {
+    const auto difference = hn::Sub(a, b);
+    return hn::Mul(difference, difference);
+  } else {
     static_assert(std::is_same_v<Op, qfence::op::div> && std::is_floating_point_v<T>);
     (void)d;
     return hn::Div(a, b);

@@ -35,7 +35,7 @@
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
-#include "qfence/kernels/reference/mean.hpp"
+#include "qfence/kernels/reference/reduce.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/resize.hpp"
@@ -231,10 +231,16 @@ struct arg_max_table {
 };
 
 template <class T>
-struct mean_quantized_table {
+struct sum_quantized_table {
   using fn = void (*)(const reduce_geometry&, const T*, std::int32_t, quantized_multiplier, std::int32_t,
                       std::int32_t*, T*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(MeanQuantized<T>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SumQuantized<T>);
+};
+
+template <bool Max, class T>
+struct reduce_extreme_table {
+  using fn = void (*)(const reduce_geometry&, const T*, T*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ReduceExtreme<Max, T>);
 };
 
 template <class T, class Range>
@@ -522,20 +528,34 @@ inline void transpose(target t, const transpose_geometry& g, const interleave_fo
   reference::transpose<ElementBytes>(g, in, out);
 }
 
-/// Quantized MEAN: int8 and uint8 on target `t`, int16 on the reference
-/// kernel; `scratch` holds
-/// g.out_elements int32 sums.
+/// Quantized SUM: int8 and uint8 on target `t`, int16 on the reference
+/// kernel; `m` is the scale ratio, `scratch` holds g.out_elements int32 sums.
+template <class T>
+inline void sum_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
+                          quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
+                          T* out) noexcept {
+  if constexpr (sizeof(T) == 2) {
+    (void)t;
+    reference::sum(g, in, input_zero_point, m, output_zero_point, scratch, out);
+  } else {
+    if (t.is_reference()) reference::sum(g, in, input_zero_point, m, output_zero_point, scratch, out);
+    else sum_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
+  }
+}
+
+/// Quantized MEAN: the SUM with 1/n folded into the multiplier.
 template <class T>
 inline void mean_quantized(target t, const reduce_geometry& g, const T* in, std::int32_t input_zero_point,
                            quantized_multiplier m, std::int32_t output_zero_point, std::int32_t* scratch,
                            T* out) noexcept {
-  if constexpr (sizeof(T) == 2) {
-    (void)t;
-    reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-  } else {
-    if (t.is_reference()) reference::mean(g, in, input_zero_point, m, output_zero_point, scratch, out);
-    else mean_quantized_table<T>::slots[t.slot()](g, in, input_zero_point, m, output_zero_point, scratch, out);
-  }
+  sum_quantized(t, g, in, input_zero_point, mean_multiplier(m, g.reduced_elements), output_zero_point, scratch, out);
+}
+
+/// REDUCE_MAX (Max) or REDUCE_MIN of f32, int8 or int16 on target `t`.
+template <bool Max, class T>
+inline void reduce_extreme(target t, const reduce_geometry& g, const T* in, T* out) noexcept {
+  if (t.is_reference()) reference::reduce_extreme<Max>(g, in, out);
+  else reduce_extreme_table<Max, T>::slots[t.slot()](g, in, out);
 }
 
 /// MAX_POOL_2D: int8, uint8 and float on target `t`, int16 on the reference

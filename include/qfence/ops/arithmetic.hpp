@@ -1,6 +1,7 @@
 // qfence/ops/arithmetic.hpp: element-wise ops on unquantized values (f32,
 // i32): DIV, FLOOR_DIV, MAXIMUM, MINIMUM, and ADD/SUB/MUL on int32 (index
-// arithmetic in models such as movenet), plus SQRT and CAST.
+// arithmetic in models such as movenet); SQUARED_DIFFERENCE (also int8 and
+// int16); the unary ops (SQRT, CAST, the float math family).
 #pragma once
 
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
+#include "qfence/kernels/reference/squared_difference.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -109,6 +111,55 @@ constexpr auto int_sub(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto int_mul(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::int_mul, A, B, Opts...>{};
+}
+
+/// SQUARED_DIFFERENCE: (a - b)^2 of two broadcasting tensors of one dtype;
+/// quantized operands (i8, i16) each at their own parameters, rescaled to
+/// out<...>.
+template <int A, int B, class... Opts>
+struct squared_difference_node {
+  using op = op::squared_difference;
+  using inputs = refs<A, B>;
+
+  /// The op rule (qfence/rules/elementwise.hpp) on this node's operand types.
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = squared_difference_rule(describe<X>(), describe<Y>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<X>(), describe<Y>());
+    using T = typename X::element;
+    /// float and int32 run the Highway kernels (kernels/arithmetic-inl.hpp).
+    struct prepared {
+      constexpr explicit prepared(const squared_difference_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const T* a, const T* b, T* out) {
+      if constexpr (X::type == dtype::i8 || X::type == dtype::i16) {
+        static constexpr add_params p = make_squared_difference_params(
+            X::quant::scale, X::quant::zero_point, Y::quant::scale, Y::quant::zero_point, output::quant::scale,
+            output::quant::zero_point, squared_difference_left_shift<T>);
+        reference::squared_difference(geometry, a, b, p, out);
+      } else {
+        kernels::plain_arithmetic<op>(t, geometry, a, b, std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max(),
+                                      out);
+      }
+    }
+  };
+};
+
+template <int A, int B, node_option... Opts>
+constexpr auto squared_difference(node_ref<A>, node_ref<B>, Opts...) {
+  return squared_difference_node<A, B, Opts...>{};
 }
 
 template <class Op, dtype To, int In, class... Opts>

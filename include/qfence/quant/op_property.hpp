@@ -159,7 +159,13 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::fixed;
       break;
     case op_code::mean:
+    case op_code::sum:
       p.inputs = {R::activation, R::integer};
+      break;
+    case op_code::reduce_max:
+    case op_code::reduce_min:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::same_as_input;
       break;
     case op_code::arg_max:
       p.inputs = {R::activation, R::integer};
@@ -180,6 +186,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::leaky_relu:
     case op_code::abs:
     case op_code::rsqrt:
+    case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
@@ -191,7 +198,9 @@ constexpr op_property int8_property(runtime::op_code code) {
 /// How the int16x8 scheme treats an op: as int8 does, where qfence has the
 /// op's int16x8 kernel (its rule accepts int16 activations) and TFLM runs it
 /// in int16 too (each one checked against TFLM's interpreter in the op
-/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. qfence
+/// matrix, tests/data/op_matrix_tflm.txt); fenced elsewhere. SUM stays
+/// float too: TFLite's quantizer gives an int16 SUM its input's parameters
+/// (restrict_same_input_output_scale), where a sum saturates. qfence
 /// runs int16 RESIZE_BILINEAR and ARG_MAX as TFLite does, but TFLM refuses
 /// them, so a model written with them would not run there.
 constexpr op_property int16x8_property(runtime::op_code code) {

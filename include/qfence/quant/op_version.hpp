@@ -119,6 +119,8 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::concatenation:
     case op_code::pad:
     case op_code::mean:
+    case op_code::reduce_max:
+    case op_code::reduce_min:
     case op_code::relu:
     case op_code::relu6:
     case op_code::maximum:
@@ -135,7 +137,9 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::greater:
     case op_code::greater_equal:
     case op_code::less:
-    case op_code::less_equal: return i8 ? 2 : 1;
+    case op_code::less_equal:
+    case op_code::squared_difference:
+    case op_code::sum: return i8 ? 2 : 1;
     case op_code::rsqrt:
       if (i16) return 3;
       return i8 ? 2 : 1;

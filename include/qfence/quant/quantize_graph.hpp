@@ -53,7 +53,7 @@
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/leaky_relu.hpp"
-#include "qfence/ops/mean.hpp"
+#include "qfence/ops/reduce.hpp"
 #include "qfence/ops/tabulated.hpp"
 #include "qfence/quant/affine_params.hpp"
 #include "qfence/quant/op_property.hpp"
@@ -293,8 +293,8 @@ template <class Op, int In, class... Opts, class Out>
 struct with_output<activation_node<Op, In, Opts...>, Out> { using type = activation_node<Op, In, Opts..., Out>; };
 template <int In, std::uint32_t Alpha, class... Opts, class Out>
 struct with_output<leaky_relu_node<In, Alpha, Opts...>, Out> { using type = leaky_relu_node<In, Alpha, Opts..., Out>; };
-template <class Axes, int In, class... Opts, class Out>
-struct with_output<mean_node<Axes, In, Opts...>, Out> { using type = mean_node<Axes, In, Opts..., Out>; };
+template <class Op, class Axes, int In, class... Opts, class Out>
+struct with_output<reduce_node<Op, Axes, In, Opts...>, Out> { using type = reduce_node<Op, Axes, In, Opts..., Out>; };
 template <class Op, dtype To, int In, class... Opts, class Out>
 struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
 

@@ -21,7 +21,18 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 enum class binary_fn : std::uint8_t { add, sub, mul };
-enum class arithmetic_fn : std::uint8_t { div, floor_div, maximum, minimum, int_add, int_sub, int_mul, logical_and, logical_or };
+enum class arithmetic_fn : std::uint8_t {
+  div,
+  floor_div,
+  maximum,
+  minimum,
+  int_add,
+  int_sub,
+  int_mul,
+  logical_and,
+  logical_or,
+  squared_difference,  // its f32 and i32 forms; squared_difference_rule takes the quantized ones
+};
 
 struct binary_attrs {
   activation fused = activation::none;
@@ -91,6 +102,20 @@ constexpr rule_result arithmetic_rule(arithmetic_fn f, const binary_attrs& attrs
   const rule_result shape = rules::broadcast(a, b);
   if (!shape.ok()) return shape;
   return rules::same_quantization_output(shape.output, req);
+}
+
+/// SQUARED_DIFFERENCE: f32 and i32 as the arithmetic ops (unquantized, the
+/// output of their dtype); i8 and i16 with each operand at its own
+/// parameters and the output rescaled to the requested ones (TFLM's
+/// squared_difference.cc; int16 with zero points 0).
+constexpr rule_result squared_difference_rule(const tensor_desc& a, const tensor_desc& b,
+                                              const output_request& req) noexcept {
+  if (a.type != dtype::i8 && a.type != dtype::i16) return arithmetic_rule(arithmetic_fn::squared_difference, {}, a, b, req);
+  QFENCE_RULE_TRY(rules::check_activation(a, 0, {dtype::i8, dtype::i16}));
+  if (b.type != a.type || !rules::is_activation(b)) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, b.quant));
+  const rule_result shape = rules::broadcast(a, b);
+  if (!shape.ok()) return shape;
+  return rules::requantized_output(a, shape.output, req);
 }
 
 }  // namespace qfence

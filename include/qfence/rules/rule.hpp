@@ -80,8 +80,8 @@ namespace qfence {
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(operand_types_differ,                                                                                             \
-    "the two inputs of this element-wise op differ in dtype (or, for ops that compare or do integer arithmetic, in " \
-    "quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
+    "the two inputs of this element-wise op differ in dtype (or, for ops that compare, select or do integer "     \
+    "arithmetic, in quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
     "match")                                                                                                          \
   X(comparison_scale,                                                                                                 \
     "an int8 comparison takes each operand's scale as a fixed-point multiplier below one, so scales must be below " \

@@ -58,6 +58,9 @@ namespace qfence::runtime {
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(quantize, "QUANTIZE")                                                \
+  X(reduce_all, "REDUCE_ALL")                                            \
+  X(reduce_max, "REDUCE_MAX")                                            \
+  X(reduce_min, "REDUCE_MIN")                                            \
   X(relu, "RELU")                                                        \
   X(relu6, "RELU6")                                                      \
   X(reshape, "RESHAPE")                                                  \
@@ -65,14 +68,17 @@ namespace qfence::runtime {
   X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
+  X(select_v2, "SELECT_V2")                                              \
   X(sin, "SIN")                                                          \
   X(softmax, "SOFTMAX")                                                  \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
+  X(squared_difference, "SQUARED_DIFFERENCE")                            \
   X(squeeze, "SQUEEZE")                                                  \
   X(strided_slice, "STRIDED_SLICE")                                      \
   X(sub, "SUB")                                                          \
+  X(sum, "SUM")                                                          \
   X(svdf, "SVDF")                                                        \
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \

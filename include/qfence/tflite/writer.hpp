@@ -83,7 +83,11 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
     case op_code::reshape:
       if (!o.has_new_shape) return {BuiltinOptions::NONE, 0};
       return {BuiltinOptions::ReshapeOptions, fb::CreateReshapeOptions(b, b.CreateVector(o.new_shape)).Union()};
-    case op_code::mean: return {BuiltinOptions::ReducerOptions, fb::CreateReducerOptions(b, o.keep_dims).Union()};
+    case op_code::mean:
+    case op_code::sum:
+    case op_code::reduce_max:
+    case op_code::reduce_min:
+    case op_code::reduce_all: return {BuiltinOptions::ReducerOptions, fb::CreateReducerOptions(b, o.keep_dims).Union()};
     case op_code::squeeze:
       return {BuiltinOptions::SqueezeOptions, fb::CreateSqueezeOptions(b, b.CreateVector(o.squeeze_dims)).Union()};
     case op_code::strided_slice:

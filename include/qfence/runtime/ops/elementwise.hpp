@@ -13,6 +13,7 @@
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/leaky_relu.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/kernels/reference/squared_difference.hpp"
 #include "qfence/rules/activation.hpp"
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/rules/comparison.hpp"
@@ -191,6 +192,28 @@ inline kernel prepare_logical_or(const op_context& ctx) { return prepare_logical
 inline kernel prepare_maximum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::maximum>(ctx, arithmetic_fn::maximum); }
 inline kernel prepare_minimum(const op_context& ctx) { return detail::prepare_arithmetic<qfence::op::minimum>(ctx, arithmetic_fn::minimum); }
 
+
+/// SQUARED_DIFFERENCE (kernels/reference/squared_difference.hpp): float and
+/// int32 on the arithmetic kernels, int8 and int16 rescaled as TFLM does.
+inline kernel prepare_squared_difference(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &a = ctx.input(0), &b = ctx.input(1), &out = ctx.output(0);
+  ctx.enforce(squared_difference_rule(describe(a), describe(b), request_for(out)), {0, 1});
+  if (a.type == dtype::f32) return detail::plain_binary<qfence::op::squared_difference, float>(ctx);
+  if (a.type == dtype::i32) return detail::plain_binary<qfence::op::squared_difference, std::int32_t>(ctx);
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  auto quantized = [&]<class T>(T*) -> kernel {
+    const add_params p = make_squared_difference_params(a.quant.scale(), a.quant.zero_point(), b.quant.scale(),
+                                                        b.quant.zero_point(), out.quant.scale(),
+                                                        out.quant.zero_point(), squared_difference_left_shift<T>);
+    return [=](const tensor_memory& m) {
+      reference::squared_difference(g, m.at<const T>(a_t), m.at<const T>(b_t), p, m.at<T>(out_t));
+    };
+  };
+  if (a.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+  return quantized(static_cast<std::int16_t*>(nullptr));
+}
 
 inline kernel prepare_add(const op_context& ctx) { return detail::prepare_add_or_sub<false>(ctx); }
 inline kernel prepare_sub(const op_context& ctx) { return detail::prepare_add_or_sub<true>(ctx); }

@@ -1,5 +1,5 @@
 // qfence/runtime/ops/layout.hpp: ops that move elements without computing on
-// them: RESHAPE, TRANSPOSE, PAD, CONCATENATION, SPLIT.
+// them: RESHAPE, TRANSPOSE, PAD, CONCATENATION, SPLIT, SELECT_V2, ...
 #pragma once
 
 #include <cmath>
@@ -15,12 +15,14 @@
 #include "qfence/kernels/pad.hpp"
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
+#include "qfence/kernels/reference/select.hpp"
 #include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/rules/concatenation.hpp"
 #include "qfence/rules/gather_nd.hpp"
 #include "qfence/rules/pad.hpp"
 #include "qfence/rules/reshape.hpp"
+#include "qfence/rules/select.hpp"
 #include "qfence/rules/strided_slice.hpp"
 #include "qfence/rules/transpose.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -306,6 +308,24 @@ inline kernel prepare_gather_nd(const op_context& ctx) {
   };
   if (indices.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
   return typed(static_cast<std::int32_t*>(nullptr));
+}
+
+/// SELECT_V2: condition ? x : y, the values moved as bytes of their size.
+inline kernel prepare_select_v2(const op_context& ctx) {
+  ctx.require_io(3, 3, 1);
+  const tensor &c = ctx.input(0), &x = ctx.input(1), &y = ctx.input(2);
+  ctx.enforce(select_rule(describe(c), describe(x), describe(y), request_for(ctx.output(0))), {0, 1, 2});
+  const select_geometry g = make_select_geometry({c.shape.data(), x.shape.data(), y.shape.data()},
+                                                 {c.rank(), x.rank(), y.rank()});
+  const int c_t = ctx.input_index(0), x_t = ctx.input_index(1), y_t = ctx.input_index(2), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(x.type), [&]<std::size_t Bytes>() -> kernel {
+    using T = std::conditional_t<Bytes == 1, std::uint8_t,
+                                 std::conditional_t<Bytes == 2, std::uint16_t,
+                                                    std::conditional_t<Bytes == 4, std::uint32_t, std::uint64_t>>>;
+    return [=](const tensor_memory& m) {
+      reference::select(g, m.at<const bool>(c_t), m.at<const T>(x_t), m.at<const T>(y_t), m.at<T>(out_t));
+    };
+  });
 }
 
 inline kernel prepare_split(const op_context& ctx) {

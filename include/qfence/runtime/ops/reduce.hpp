@@ -1,5 +1,6 @@
-// qfence/runtime/ops/reduce.hpp: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, SOFTMAX
-// with runtime shapes.
+// qfence/runtime/ops/reduce.hpp: AVERAGE_POOL_2D, MAX_POOL_2D, the reductions
+// (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL), SOFTMAX, ARG_MAX with
+// runtime shapes.
 #pragma once
 
 #include <cstdint>
@@ -9,12 +10,12 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
-#include "qfence/kernels/reference/mean.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
+#include "qfence/kernels/reference/reduce.hpp"
 #include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/rules/arg_max.hpp"
-#include "qfence/rules/mean.hpp"
 #include "qfence/rules/pooling.hpp"
+#include "qfence/rules/reduce.hpp"
 #include "qfence/rules/softmax.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
@@ -57,30 +58,51 @@ kernel prepare_pool2d(const op_context& ctx) {
 inline kernel prepare_average_pool2d(const op_context& ctx) { return detail::prepare_pool2d<false>(ctx); }
 inline kernel prepare_max_pool2d(const op_context& ctx) { return detail::prepare_pool2d<true>(ctx); }
 
-inline kernel prepare_mean(const op_context& ctx) {
+/// A reduction over constant axes (TFLM's reduce.cc): the int32 sums of a
+/// quantized MEAN or SUM live with the kernel, prepared once.
+template <reduction R>
+kernel prepare_reduce(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  mean_attrs a;
+  reduce_attrs a;
   a.count = ctx.constant_ints_into(1, "axes", a.axes);
   a.keep_dims = ctx.options().keep_dims;
-  ctx.enforce(mean_rule(a, describe(in), request_for(out)), {0});
+  ctx.enforce(reduce_rule(R, a, describe(in), request_for(out)), {0});
   const reduce_geometry g = make_reduce_geometry(in.shape.data(), in.rank(), a.axes.data(), a.count);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  if (in.type == dtype::f32)
-    return [=](const tensor_memory& m) { reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t)); };
-  auto quantized = [&]<class T>(T*) -> kernel {
-    const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
-    const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
-    // The int32 sums live with the kernel: prepared once, reused every invoke.
-    auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));
-    const kernels::target target = ctx.simd_target();
-    return [=](const tensor_memory& m) {
-      kernels::mean_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
+  const kernels::target target = ctx.simd_target();
+  if constexpr (R == reduction::all) {
+    return [=](const tensor_memory& m) { reference::reduce_all(g, m.at<const bool>(in_t), m.at<bool>(out_t)); };
+  } else if constexpr (R == reduction::max || R == reduction::min) {
+    auto typed = [&]<class T>(T*) -> kernel {
+      return [=](const tensor_memory& m) {
+        kernels::reduce_extreme<R == reduction::max>(target, g, m.at<const T>(in_t), m.at<T>(out_t));
+      };
     };
-  };
-  if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
-  if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
-  return quantized(static_cast<std::int16_t*>(nullptr));
+    if (in.type == dtype::f32) return typed(static_cast<float*>(nullptr));
+    if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
+    return typed(static_cast<std::int16_t*>(nullptr));
+  } else {
+    if (in.type == dtype::f32)
+      return [=](const tensor_memory& m) {
+        if constexpr (R == reduction::mean) reference::mean(g, m.at<const float>(in_t), m.at<float>(out_t));
+        else reference::sum(g, m.at<const float>(in_t), m.at<float>(out_t));
+      };
+    auto quantized = [&]<class T>(T*) -> kernel {
+      const quantized_multiplier mult = scale_ratio_multiplier(in.quant.scale(), out.quant.scale());
+      const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+      auto sums = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(g.out_elements));
+      return [=](const tensor_memory& m) {
+        if constexpr (R == reduction::mean)
+          kernels::mean_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
+        else
+          kernels::sum_quantized(target, g, m.at<const T>(in_t), in_zp, mult, out_zp, sums->data(), m.at<T>(out_t));
+      };
+    };
+    if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
+    if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
+    return quantized(static_cast<std::int16_t*>(nullptr));
+  }
 }
 
 inline kernel prepare_softmax(const op_context& ctx) {
