@@ -27,6 +27,7 @@
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/elementwise.hpp"
+#include "qfence/ops/fill.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/gather_nd.hpp"
 #include "qfence/ops/leaky_relu.hpp"

@@ -3259,25 +3259,56 @@ constexpr requantize_form requantize_form_of(const quantized_multiplier* multipl
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/reference/arg_max.hpp ----------------------------------
-// qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
-// (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+// qfence/kernels/reference/arg_max.hpp: ARG_MAX and ARG_MIN, the index of
+// the first largest (smallest) value along an axis: TFLite's ArgMinMax with
+// std::greater (std::less), the comparison of kernels/reference/extreme.hpp.
+// Both paths run it.
 
+
+// ---- qfence/kernels/reference/extreme.hpp ----------------------------------
+// qfence/kernels/reference/extreme.hpp: which value a maximum or minimum
+// keeps, as TFLM's reductions and ArgMinMax decide it: `in > current` (`<`
+// for a minimum) replaces the current value, so the first of equal values
+// stays (-0 and +0 keep their order) and a NaN never wins; a reduction
+// starts from the type's lowest (highest) value.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+template <bool Max>
+struct extreme {
+  template <class T>
+  static constexpr T start() noexcept {
+    return Max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+  }
+  template <class T>
+  static constexpr bool replaces(T in, T current) noexcept {
+    if constexpr (Max) return in > current;
+    else return in < current;
+  }
+};
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class T, class Index>
-inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+template <bool Max, class T, class Index>
+inline void arg_extreme(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t i = 0; i < inner; ++i) {
       T best = in[o * size * inner + i];
       Index at = 0;
       for (int k = 1; k < size; ++k) {
         const T v = in[(o * size + k) * inner + i];
-        if (v > best) {
+        if (extreme<Max>::replaces(v, best)) {
           best = v;
           at = static_cast<Index>(k);
         }
@@ -3477,8 +3508,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
-/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
+/// The element-wise functions of DIV, FLOOR_DIV, FLOOR_MOD, MAXIMUM, MINIMUM
+/// and int32 ADD/SUB/MUL: op tags that name the op and carry its
+/// arithmetic. A tag with `scalar_only` has no vector form
+/// (kernels/arithmetic-inl.hpp): every target runs its reference loop.
 namespace op {
 struct div {
   static constexpr const char* name = "div";
@@ -3505,6 +3538,25 @@ struct floor_div {
       return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
                                                                       : static_cast<T>(q);
     }
+  }
+};
+struct floor_mod {
+  static constexpr const char* name = "floor_mod";
+  /// Highway has no remainder; fmod's exact result has no short vector form.
+  static constexpr bool scalar_only = true;
+  /// TFLite's FloorMod: the truncated remainder (std::fmod of floats, % of
+  /// integers), moved to the divisor's sign.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    T r;
+    if constexpr (std::is_floating_point_v<T>) {
+      r = std::fmod(a, b);
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      if (b == -1) return T{0};  // INT_MIN % -1 overflows in C++; the remainder is 0
+      r = static_cast<T>(a % b);
+    }
+    return r != 0 && ((b < 0) != (r < 0)) ? static_cast<T>(r + b) : r;
   }
 };
 /// LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT on bool tensors.
@@ -4385,24 +4437,6 @@ constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int6
   return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
 }
 
-/// REDUCE_MAX and REDUCE_MIN: which value a reduction keeps, and the value it
-/// starts from. TFLM's comparisons, `in > current` (`<`), keep the first of
-/// equal values (so -0 and +0 keep their order) and never take a NaN; its
-/// start is the type's lowest (highest) value, so a float REDUCE_MAX of only
-/// -inf or NaN gives -FLT_MAX, as TFLM's does.
-template <bool Max>
-struct extreme {
-  template <class T>
-  static constexpr T start() noexcept {
-    return Max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
-  }
-  template <class T>
-  static constexpr bool replaces(T in, T current) noexcept {
-    if constexpr (Max) return in > current;
-    else return in < current;
-  }
-};
-
 namespace reference {
 
 /// Sums input elements into `acc[out_index]` (acc zeroed by the caller), in
@@ -4457,7 +4491,8 @@ inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_
 }
 
 /// REDUCE_MAX (Max) or REDUCE_MIN of any ordered T; quantized values
-/// compare raw (the output has the input's parameters).
+/// compare raw (the output has the input's parameters). A float REDUCE_MAX
+/// of only -inf or NaN gives -FLT_MAX, as TFLM's does (extreme.hpp).
 template <bool Max, class T>
 inline void reduce_extreme(const reduce_geometry& g, const T* in, T* out) noexcept {
   using pick = extreme<Max>;
@@ -5130,7 +5165,7 @@ namespace qfence {
   X(gather_indices,                                                                                                   \
     "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
   X(arg_max_types,                                                                                                    \
-    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
+    "arg_max and arg_min take f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
     "the input or pick the index dtype")                                                                              \
   X(cast_types,                                                                                                       \
     "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
@@ -5151,6 +5186,13 @@ namespace qfence {
   X(slice_spec,                                                                                                       \
     "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
     "ellipsis or new-axis masks. fix: correct the spec")                                                              \
+  X(slice_bounds,                                                                                                      \
+    "slice takes one begin and one size per input dimension (rank <= 5), with 0 <= begin and begin + size within " \
+    "the dimension (size -1: to its end). fix: correct begin and size")                                            \
+  X(shape_types, "shape writes its input's dimensions as an i32 or i64 vector. fix: make the output i32 or i64")      \
+  X(fill_spec,                                                                                                        \
+    "fill takes a scalar value (rank 0) and constant, non-negative dims (rank <= 8). fix: reshape the value to a "    \
+    "scalar or correct the dims")                                                                                     \
   X(slice_shrink_index,                                                                                               \
     "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
     "correction must lie in [0, dim)). fix: correct begin for that axis")
@@ -5564,6 +5606,7 @@ namespace qfence::runtime {
   X(abs, "ABS")                                                          \
   X(add, "ADD")                                                          \
   X(arg_max, "ARG_MAX")                                                  \
+  X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
@@ -5576,8 +5619,10 @@ namespace qfence::runtime {
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \
+  X(fill, "FILL")                                                        \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
+  X(floor_mod, "FLOOR_MOD")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
@@ -5611,7 +5656,9 @@ namespace qfence::runtime {
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
   X(select_v2, "SELECT_V2")                                              \
+  X(shape, "SHAPE")                                                      \
   X(sin, "SIN")                                                          \
+  X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
@@ -5625,7 +5672,8 @@ namespace qfence::runtime {
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \
   X(transpose_conv, "TRANSPOSE_CONV")                                    \
-  X(unpack, "UNPACK")
+  X(unpack, "UNPACK")                                                    \
+  X(zeros_like, "ZEROS_LIKE")
 
 enum class op_code : int {
   unknown,  // an operator of the file that qfence has no code for
@@ -6865,8 +6913,9 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/arg_max-inl.hpp ----------------------------------------
-// qfence/kernels/arg_max-inl.hpp: ARG_MAX along the last axis of integer
-// tensors with Highway, per target (re-included through kernels/dispatch.hpp).
+// qfence/kernels/arg_max-inl.hpp: ARG_MAX and ARG_MIN along the last axis of
+// integer tensors with Highway, per target (re-included through
+// kernels/dispatch.hpp).
 //
 // A segmentation head ends this way (deeplabv3: 513 x 513 pixels of 21
 // class scores), where the reference's compare-and-branch per value took
@@ -6877,7 +6926,9 @@ QFENCE_EXACT_FLOAT_END
 // it (FindFirstTrue). Rows longer than a vector go chunk by chunk, a later
 // chunk winning only with a strictly larger maximum. The reference keeps the
 // first index of the largest value (`v > best`), and so does this: the
-// same indices on every target. Floats (NaN order) and other axes stay on
+// same indices on every target. ARG_MIN is the mirror image: MinOfLanes,
+// lanes past the row at the type's maximum, a later chunk winning with a
+// strictly smaller minimum. Floats (NaN order) and other axes stay on
 // the reference (kernels/dispatch.hpp decides).
 
 
@@ -6895,20 +6946,22 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-/// out[o] = the first k of the largest in[o * size + k], for o < rows.
-template <class T, class Index>
-HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index* out) {
+/// out[o] = the first k of the largest (Max) or smallest in[o * size + k],
+/// for o < rows.
+template <bool Max, class T, class Index>
+HWY_NOINLINE void ArgExtremeLastAxis(std::int64_t rows, int size, const T* in, Index* out) {
   // The lane type: T itself from 16 bits, else T widened with its sign.
   using Lane = std::conditional_t<(sizeof(T) >= 2), T, std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>>;
   const hn::ScalableTag<Lane> d;
   const hn::Rebind<T, decltype(d)> dt;
   const int n = static_cast<int>(hn::Lanes(d));
-  const auto lowest = hn::Set(d, static_cast<Lane>(std::numeric_limits<T>::min()));
+  // Past the row: a value that never wins.
+  const auto loser = hn::Set(d, static_cast<Lane>(Max ? std::numeric_limits<T>::min() : std::numeric_limits<T>::max()));
   const auto chunk = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
     hn::Vec<decltype(d)> v;
     if constexpr (sizeof(T) >= 2) v = LoadFirstLanes(d, from, valid);
     else v = hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
-    return valid >= n ? v : hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), v, lowest);
+    return valid >= n ? v : hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), v, loser);
   };
   for (std::int64_t o = 0; o < rows; ++o) {
     const T* row = in + o * size;
@@ -6916,9 +6969,9 @@ HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index
     int at = 0;
     for (int k = 0; k < size; k += n) {
       const auto v = chunk(row + k, size - k);
-      const auto top = hn::MaxOfLanes(d, v);
+      const auto top = Max ? hn::MaxOfLanes(d, v) : hn::MinOfLanes(d, v);
       const Lane value = hn::GetLane(top);
-      if (k == 0 || value > best) {
+      if (k == 0 || extreme<Max>::replaces(value, best)) {
         best = value;
         at = k + static_cast<int>(hn::FindFirstTrue(d, hn::Eq(v, top)));
       }
@@ -10192,10 +10245,10 @@ struct svdf_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
 };
 
-template <class T, class Index>
-struct arg_max_table {
+template <bool Max, class T, class Index>
+struct arg_extreme_table {
   using fn = void (*)(std::int64_t, int, const T*, Index*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgExtremeLastAxis<Max, T, Index>);
 };
 
 template <class T>
@@ -10428,7 +10481,7 @@ inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std
 template <class Op, class T>
 inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, const T* b, T lo, T hi,
                              T* out) noexcept {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) {
+  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) && !requires { Op::scalar_only; }) {
     if (!t.is_reference()) {
       arithmetic_plain_table<Op, T>::slots[t.slot()](g, a, b, lo, hi, out);
       return;
@@ -10467,18 +10520,18 @@ inline void cast(target t, std::int64_t n, const From* in, To* out) noexcept {
   reference::cast(n, in, out);
 }
 
-/// ARG_MAX over [outer, size, inner]: integer values along the last axis
+/// ARG_MAX (Max) or ARG_MIN over [outer, size, inner]: integer values along the last axis
 /// (inner == 1) on target `t`, anything else (floats, whose NaNs order
 /// differently, and inner axes) on the reference kernel.
-template <class T, class Index>
-inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+template <bool Max, class T, class Index>
+inline void arg_extreme(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   if constexpr (std::is_integral_v<T>) {
     if (inner == 1 && !t.is_reference()) {
-      arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
+      arg_extreme_table<Max, T, Index>::slots[t.slot()](outer, size, in, out);
       return;
     }
   }
-  reference::arg_max(outer, size, inner, in, out);
+  reference::arg_extreme<Max>(outer, size, inner, in, out);
 }
 
 /// TRANSPOSE of ElementBytes-sized elements; `f` is interleave_form_of(g):
@@ -11988,12 +12041,13 @@ constexpr auto tanh(node_ref<In>) {
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/arg_max.hpp ------------------------------------------------
-// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
-// along an axis (TFLite's ArgMinMax with std::greater).
+// qfence/ops/arg_max.hpp: ARG_MAX and ARG_MIN, the index of the first
+// largest (smallest) value along an axis (TFLite's ArgMinMax with
+// std::greater, std::less).
 
 
 // ---- qfence/rules/arg_max.hpp ----------------------------------------------
-// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
+// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX and ARG_MIN.
 //
 // Operand 0: f32, i8, u8, i16 or i32 (compared as stored); the axis and the
 // index dtype (i32 or i64) are attributes. The output drops the axis and is
@@ -12039,13 +12093,19 @@ struct arg_max {
   static constexpr const char* name = "arg_max";
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::arg_max;
+  static constexpr bool max = true;
+};
+struct arg_min {
+  static constexpr const char* name = "arg_min";
+  static constexpr runtime::op_code code = runtime::op_code::arg_min;
+  static constexpr bool max = false;
 };
 }  // namespace op
 
 
-template <int Axis, dtype IndexType, int In>
-struct arg_max_node {
-  using op = op::arg_max;
+template <class Op, int Axis, dtype IndexType, int In>
+struct arg_extreme_node {
+  using op = Op;
   using inputs = refs<In>;
 
   /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
@@ -12074,19 +12134,27 @@ struct arg_max_node {
     /// Integer rows run the Highway kernel (kernels/arg_max-inl.hpp), which
     /// needs the SIMD target.
     struct prepared {
-      constexpr explicit prepared(const arg_max_node&) {}
+      constexpr explicit prepared(const arg_extreme_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      kernels::arg_max(t, outer, Input::shape_type::dims[axis], inner, in, out);
+      kernels::arg_extreme<Op::max>(t, outer, Input::shape_type::dims[axis], inner, in, out);
     }
   };
 };
 
+template <int Axis, dtype IndexType, int In>
+using arg_max_node = arg_extreme_node<op::arg_max, Axis, IndexType, In>;
+
 /// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
 template <int Axis, dtype IndexType = dtype::i32, int In>
 constexpr auto arg_max(node_ref<In>) {
-  return arg_max_node<Axis, IndexType, In>{};
+  return arg_extreme_node<op::arg_max, Axis, IndexType, In>{};
+}
+/// ARG_MIN along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
+template <int Axis, dtype IndexType = dtype::i32, int In>
+constexpr auto arg_min(node_ref<In>) {
+  return arg_extreme_node<op::arg_min, Axis, IndexType, In>{};
 }
 
 }  // namespace qfence
@@ -12123,6 +12191,7 @@ enum class binary_fn : std::uint8_t { add, sub, mul };
 enum class arithmetic_fn : std::uint8_t {
   div,
   floor_div,
+  floor_mod,
   maximum,
   minimum,
   int_add,
@@ -12293,6 +12362,7 @@ struct arithmetic_node {
 
   static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
                                       : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
+                                      : std::is_same_v<Op, qfence::op::floor_mod> ? arithmetic_fn::floor_mod
                                       : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
                                       : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
                                       : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
@@ -12342,6 +12412,11 @@ constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+/// FLOOR_MOD: the remainder with the divisor's sign (f32, i32).
+template <int A, int B>
+constexpr auto floor_mod(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::floor_mod, A, B>{};
 }
 /// LOGICAL_AND, LOGICAL_OR of bool tensors (broadcasting).
 template <int A, int B>
@@ -13943,6 +14018,242 @@ constexpr auto mul(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto sub(node_ref<A>, node_ref<B>, Opts...) {
   return binary_node<op::sub, A, B, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/fill.hpp ---------------------------------------------------
+// qfence/ops/fill.hpp: SHAPE, FILL and ZEROS_LIKE as typed nodes
+// (rules/fill.hpp; kernels/reference/fill.hpp).
+//
+//   qf::shape_of<qf::i32>(x)     x's dimensions          (SHAPE; qf::shape is the shape type)
+//   qf::fill<2, 3>(value)        a scalar in shape [2, 3]
+//   qf::zeros_like(x)            zero bytes in x's type
+
+
+// ---- qfence/kernels/reference/fill.hpp -------------------------------------
+// qfence/kernels/reference/fill.hpp: SHAPE, FILL and ZEROS_LIKE, whose
+// outputs do not depend on their input's values (TFLM's shape.cc, fill.cc,
+// zeros_like.cc).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// SHAPE: the `rank` dimensions, as Index.
+template <class Index>
+inline void shape_of(const int* dims, int rank, Index* out) noexcept {
+  for (int d = 0; d < rank; ++d) out[d] = static_cast<Index>(dims[d]);
+}
+
+/// FILL: `n` copies of *value.
+template <class T>
+inline void fill(std::int64_t n, const T* value, T* out) noexcept {
+  const T v = *value;
+  for (std::int64_t i = 0; i < n; ++i) out[i] = v;
+}
+
+/// ZEROS_LIKE: `bytes` zero bytes.
+inline void zeros(std::size_t bytes, void* out) noexcept {
+  if (bytes != 0) std::memset(out, 0, bytes);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/fill.hpp -------------------------------------------------
+// qfence/rules/fill.hpp: the type and shape rules of the ops whose output
+// values do not depend on their input's values: SHAPE (the input's
+// dimensions), FILL (one value in a given shape), ZEROS_LIKE (zero bytes in
+// the input's shape).
+//
+//   SHAPE       any operand -> i32 (TFLM) or i64 (TFLite), [rank]
+//   FILL        operand 0, the value: a scalar (rank 0) f32, i8, i16, i32,
+//               i64 or bool, i8 and i16 quantized per tensor; the dims are
+//               an attribute (constant, each >= 0) -> the value's dtype and
+//               quantization in shape dims
+//   ZEROS_LIKE  f32, i8, u8, i16, i32, i64 or bool -> the same; its bytes are
+//               zero, as TFLM writes them (a quantized output holds raw 0,
+//               not its zero point)
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result shape_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!req.dtype_given || !(req.type == dtype::i32 || req.type == dtype::i64) || req.quant.quantized())
+    return rule_fail(rule_error::shape_types, output_operand);
+  tensor_desc out{};
+  out.type = req.type;
+  out.rank = 1;
+  out.dims[0] = in.rank;
+  return rules::check_output_shape(out, req);
+}
+
+/// FILL's output shape.
+struct fill_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+};
+
+constexpr rule_result fill_rule(const fill_attrs& a, const tensor_desc& value, const output_request& req) noexcept {
+  switch (value.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean:
+      if (value.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    case dtype::i8:
+    case dtype::i16:
+      if (!rules::is_activation(value)) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    default: return rule_fail(rule_error::input_dtype, 0);
+  }
+  if (value.rank != 0) return rule_fail(rule_error::fill_spec, 0);
+  if (a.rank < 0 || a.rank > max_rank) return rule_fail(rule_error::fill_spec, output_operand);
+  tensor_desc out = value;
+  out.rank = a.rank;
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t n = a.dims[static_cast<std::size_t>(d)];
+    if (n < 0) return rule_fail(rule_error::fill_spec, output_operand);
+    out.dims[static_cast<std::size_t>(d)] = n;
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+constexpr rule_result zeros_like_rule(const tensor_desc& in, const output_request& req) noexcept {
+  switch (in.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean:
+      if (in.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    case dtype::i8:
+    case dtype::u8:
+    case dtype::i16:
+      if (!rules::is_activation(in)) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    default: return rule_fail(rule_error::input_dtype, 0);
+  }
+  return rules::same_quantization_output(in, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct shape {
+  static constexpr const char* name = "shape";
+  static constexpr runtime::op_code code = runtime::op_code::shape;
+};
+struct fill {
+  static constexpr const char* name = "fill";
+  static constexpr runtime::op_code code = runtime::op_code::fill;
+};
+struct zeros_like {
+  static constexpr const char* name = "zeros_like";
+  static constexpr runtime::op_code code = runtime::op_code::zeros_like;
+};
+}  // namespace op
+
+template <dtype IndexType, int In>
+struct shape_of_node {
+  using op = op::shape;
+  using inputs = refs<In>;
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = shape_rule(describe<Input>(), {true, true, IndexType, {}, false, {}});
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static void run(const shape_of_node&, const typename Input::element*, typename output::element* out) {
+      reference::shape_of(Input::shape_type::dims.data(), static_cast<int>(Input::shape_type::rank), out);
+    }
+  };
+};
+
+template <class Dims, int In> struct fill_node;
+template <int... Dims, int In>
+struct fill_node<std::integer_sequence<int, Dims...>, In> {
+  using op = op::fill;
+  using inputs = refs<In>;
+  static constexpr fill_attrs attrs{static_cast<int>(sizeof...(Dims)), {Dims...}};
+  template <class Value>
+  struct rule {
+    static constexpr rule_result value = fill_rule(attrs, describe<Value>(), requested_output<>());
+  };
+  template <int Index, class Value>
+  static constexpr bool validate() {
+    static_assert(sizeof...(Dims) <= max_rank, "qfence: fill<dims...>: at most 8 dimensions");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Value>, producer<Value>>()))
+    return true;
+  }
+  template <int Index, class Value>
+  struct typed {
+    using output = rule_output_type<rule<Value>>;
+    static void run(const fill_node&, const typename Value::element* value, typename output::element* out) {
+      reference::fill(output::elements, value, out);
+    }
+  };
+};
+
+template <int In>
+struct zeros_like_node {
+  using op = op::zeros_like;
+  using inputs = refs<In>;
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = zeros_like_rule(describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static void run(const zeros_like_node&, const typename Input::element*, typename output::element* out) {
+      reference::zeros(static_cast<std::size_t>(output::elements) * sizeof(typename output::element), out);
+    }
+  };
+};
+
+/// SHAPE: the dimensions of x, as i32 (TFLM) or i64.
+template <dtype IndexType = dtype::i32, int In>
+constexpr auto shape_of(node_ref<In>) {
+  return shape_of_node<IndexType, In>{};
+}
+/// FILL: the scalar `value` repeated in shape [Dims...].
+template <int... Dims, int In>
+constexpr auto fill(node_ref<In>) {
+  return fill_node<std::integer_sequence<int, Dims...>, In>{};
+}
+/// ZEROS_LIKE: zero bytes in x's dtype, quantization and shape.
+template <int In>
+constexpr auto zeros_like(node_ref<In>) {
+  return zeros_like_node<In>{};
 }
 
 }  // namespace qfence
@@ -15811,8 +16122,12 @@ QFENCE_EXACT_FLOAT_END
 
 
 // ---- qfence/rules/strided_slice.hpp ----------------------------------------
-// qfence/rules/strided_slice.hpp: the type and shape rule of STRIDED_SLICE,
-// and the slice geometry both paths hand its kernel.
+// qfence/rules/strided_slice.hpp: the type and shape rules of STRIDED_SLICE
+// and SLICE, and the slice geometry both paths hand their kernel.
+//
+// SLICE (begin, size; size -1: to the end) is the strided slice with
+// stride 1 and end = begin + size, once its bounds are checked as TFLite
+// checks them: no negative begin, no size past the dimension.
 //
 // Operand 0: any tensor of rank <= 5. The spec (begin, end, strides, masks)
 // is an attribute: constant on both paths. TFLite's strided_slice_logic
@@ -15910,6 +16225,36 @@ constexpr rule_result strided_slice_rule(const strided_slice_attrs& a, const ten
     if (!shrink) out.dims[static_cast<std::size_t>(out.rank++)] = count;
   }
   return rules::same_quantization_output(out, req);
+}
+
+/// SLICE's spec: one begin and one size per input dimension.
+struct slice_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> begin{}, size{};
+};
+
+/// The strided slice that SLICE is.
+constexpr strided_slice_attrs as_strided_slice(const slice_attrs& s) noexcept {
+  strided_slice_attrs a;
+  a.rank = s.rank;
+  a.begin = s.begin;
+  a.end = s.size;
+  a.offset = true;  // end = begin + size
+  for (int d = 0; d < s.rank && d < max_rank; ++d) {
+    a.strides[static_cast<std::size_t>(d)] = 1;
+    if (s.size[static_cast<std::size_t>(d)] == -1) a.end_mask |= 1 << d;
+  }
+  return a;
+}
+
+constexpr rule_result slice_rule(const slice_attrs& s, const tensor_desc& in, const output_request& req) noexcept {
+  if (s.rank != in.rank || in.rank > max_slice_rank) return rule_fail(rule_error::slice_bounds, output_operand);
+  for (int d = 0; d < s.rank; ++d) {
+    const auto i = static_cast<std::size_t>(d);
+    const std::int64_t b = s.begin[i], n = s.size[i], dim = in.dims[i];
+    if (b < 0 || b > dim || (n != -1 && (n < 0 || b + n > dim))) return rule_fail(rule_error::slice_bounds, output_operand);
+  }
+  return strided_slice_rule(as_strided_slice(s), in, req);
 }
 
 }  // namespace qfence
@@ -17728,6 +18073,10 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::integer, R::integer, R::integer};
       p.output = output_params::same_as_input;
       break;
+    case op_code::slice:
+      p.inputs = {R::activation, R::integer, R::integer};
+      p.output = output_params::same_as_input;
+      break;
     case op_code::split:
       p.inputs = {R::integer, R::activation};
       p.activation_input = 1;
@@ -17755,7 +18104,19 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;
       break;
+    case op_code::shape:  // reads the input's shape only
+      p.output = output_params::not_quantized;
+      break;
+    case op_code::zeros_like:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::fill:
+      p.inputs = {R::integer, R::activation};
+      p.activation_input = 1;
+      p.output = output_params::same_as_input;
+      break;
     case op_code::arg_max:
+    case op_code::arg_min:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::not_quantized;
       break;

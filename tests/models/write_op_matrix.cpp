@@ -291,6 +291,12 @@ void elementwise() {
   add("squared_difference_i16", 99, 1,
       {act({2, 5}, i16, false, "a"), act_q({2, 5}, I16, 1.0f / 256, 0, "b"), act_q({2, 5}, I16, 0.5f, 0, "y")},
       {0, 1}, {2});
+  add("floor_mod_f32", 95, 1,
+      {act({2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.25f, -0.5f, 3.0f}, "b"),
+       act({2, 3}, f32, true, "y")},
+      {0, 1}, {2});
+  add("floor_mod_i32", 95, 2,
+      {activation({2, 3}, "a", I32), ints({3}, {7, -3, 1000000}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2});
   add("floor_div_i32", 90, 2,
       {activation({2, 3}, "a", I32), ints({3}, {7, -3, 1000000}, "b"), activation({2, 3}, "y", I32)}, {0, 1}, {2});
 }
@@ -503,6 +509,8 @@ void layout() {
         {0, 1}, {2});
     add("arg_max_" + t, 56, 2, {act({2, 5}, d, false, "x"), ints({1}, {1}, "axis"), activation({2}, "y", I32)}, {0, 1},
         {2}, table(fb::BuiltinOptions::ArgMaxOptions, [](auto& b) { return fb::CreateArgMaxOptions(b, I32); }));
+    add("arg_min_" + t, 79, 2, {act({3, 2, 4}, d, false, "x"), ints({1}, {-2}, "axis"), activation({3, 4}, "y", I32)},
+        {0, 1}, {2}, table(fb::BuiltinOptions::ArgMinOptions, [](auto& b) { return fb::CreateArgMinOptions(b, I32); }));
     add("resize_bilinear_" + t, 23, 3,
         {act({1, 2, 3, 2}, d, false, "x"), ints({2}, {4, 5}, "size"), act({1, 4, 5, 2}, d, false, "y")}, {0, 1}, {2},
         table(fb::BuiltinOptions::ResizeBilinearOptions,
@@ -525,6 +533,31 @@ void layout() {
       {0, 1, 2}, {3});
   add("select_v2_i32_scalar_condition", 123, 1,
       {activation({}, "c", BOOL), activation({5}, "x", I32), activation({1}, "y", I32), activation({5}, "out", I32)},
+      {0, 1, 2}, {3});
+  // SHAPE, FILL, ZEROS_LIKE: outputs that do not depend on the input's values.
+  add("shape_f32", 77, 1, {act({2, 3, 4}, f32, false, "x"), activation({3}, "y", I32)}, {0}, {1},
+      table(fb::BuiltinOptions::ShapeOptions, [](auto& b) { return fb::CreateShapeOptions(b, I32); }));
+  add("shape_i8_i64", 77, 1, {act({5, 1}, i8, false, "x"), activation({2}, "y", I64)}, {0}, {1},
+      table(fb::BuiltinOptions::ShapeOptions, [](auto& b) { return fb::CreateShapeOptions(b, I64); }));
+  for (const dtype_case& d : {i8, f32}) {
+    const std::string t = d.tag;
+    add("fill_" + t, 94, 1, {ints({2}, {2, 3}, "dims"), act({}, d, false, "value"), act({2, 3}, d, false, "y")}, {0, 1},
+        {2});
+    add("zeros_like_" + t, 93, 1, {act({2, 3}, d, false, "x"), act({2, 3}, d, false, "y")}, {0}, {1});
+  }
+  add("fill_i32", 94, 1, {ints({3}, {1, 2, 2}, "dims"), activation({}, "value", I32), activation({1, 2, 2}, "y", I32)},
+      {0, 1}, {2});
+  add("zeros_like_i32", 93, 1, {activation({4}, "x", I32), activation({4}, "y", I32)}, {0}, {1});
+  // SLICE: begin and size (-1: to the end).
+  for (const dtype_case& d : {i8, i16, f32}) {
+    const std::string t = d.tag;
+    add("slice_" + t, 65, d.type == I8 ? 2 : d.type == I16 ? 4 : 1,
+        {act({2, 4, 5}, d, false, "x"), ints({3}, {1, 1, 0}, "begin"), ints({3}, {1, -1, 3}, "size"),
+         act({1, 3, 3}, d, false, "y")},
+        {0, 1, 2}, {3});
+  }
+  add("slice_bool", 65, 1,
+      {activation({3, 4}, "x", BOOL), ints({2}, {0, 2}, "begin"), ints({2}, {2, 2}, "size"), activation({2, 2}, "y", BOOL)},
       {0, 1, 2}, {3});
   // uint8 inputs with other parameters than the output: CONCATENATION rescales.
   auto b = act({1, 2, 2}, u8, false, "b");
@@ -606,6 +639,9 @@ void errors() {
   add("error_select_v2_scales", 123, 1,
       {activation({4}, "c", BOOL), act({4}, i8, false, "x"), act({4}, i8, true, "y"), act({4}, i8, false, "out")}, {0, 1, 2},
       {3}, {}, "the two inputs of this element-wise op differ in dtype");
+  add("error_slice_past_the_end", 65, 1,
+      {act({2, 4}, f32, false, "x"), ints({2}, {0, 2}, "begin"), ints({2}, {2, 3}, "size"), act({2, 3}, f32, false, "y")},
+      {0, 1, 2}, {3}, {}, "slice takes one begin and one size per input dimension");
   add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
       "quantize takes f32 (to quantize) or a per-tensor quantized");
   add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},

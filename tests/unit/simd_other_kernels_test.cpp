@@ -341,9 +341,9 @@ TEST_CASE("quantize, dequantize: every target gives the reference's bits") {
   check_quantize_on_every_target<std::int16_t>();
 }
 
-/// ARG_MAX over random rows (lengths across the vector widths, values from
-/// narrow ranges so that the largest value repeats, or all at the type's
-/// minimum), against the reference.
+/// ARG_MAX and ARG_MIN over random rows (lengths across the vector widths,
+/// values from narrow ranges so that the largest value repeats, or all at
+/// the type's extremes), against the reference.
 template <class T, class Index>
 void check_arg_max_on_every_target() {
   for (const kn::target t : kn::usable_targets()) {
@@ -356,23 +356,26 @@ void check_arg_max_on_every_target() {
       constexpr std::int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
       const int kind = below(4);
       const std::int64_t span = kind == 0 ? 0 : kind == 1 ? 3 : hi - lo;  // all equal, many ties, anything
-      const std::int64_t base = kind == 0 ? lo : kind == 1 ? (below(2) == 0 ? hi - 3 : lo) : lo;
+      const std::int64_t base = kind == 0 ? (below(2) == 0 ? lo : hi) : kind == 1 ? (below(2) == 0 ? hi - 3 : lo) : lo;
       std::vector<T> in(static_cast<std::size_t>(outer * size));
       for (auto& x : in)
         x = static_cast<T>(base + static_cast<std::int64_t>(r() % static_cast<std::uint64_t>(span + 1)));
       std::vector<Index> want(static_cast<std::size_t>(outer)), got(static_cast<std::size_t>(outer), -1);
-      qf::reference::arg_max(outer, size, 1, in.data(), want.data());
-      kn::arg_max(t, outer, size, 1, in.data(), got.data());
       CAPTURE(std::string(t.name()) + " seed=" + std::to_string(seed) + " size=" + std::to_string(size));
+      qf::reference::arg_extreme<true>(outer, size, 1, in.data(), want.data());
+      kn::arg_extreme<true>(t, outer, size, 1, in.data(), got.data());
+      REQUIRE(got == want);
+      qf::reference::arg_extreme<false>(outer, size, 1, in.data(), want.data());
+      kn::arg_extreme<false>(t, outer, size, 1, in.data(), got.data());
       REQUIRE(got == want);
       ++checked;
     }
-    MESSAGE(std::string(t.name()) << ": " << checked << " random arg_max tensors of " << sizeof(T) * 8
+    MESSAGE(std::string(t.name()) << ": " << checked << " random arg_max and arg_min tensors of " << sizeof(T) * 8
                                   << "-bit values bit-exact");
   }
 }
 
-TEST_CASE("arg_max, last axis: every target gives the reference's indices") {
+TEST_CASE("arg_max, arg_min, last axis: every target gives the reference's indices") {
   check_arg_max_on_every_target<std::int8_t, std::int32_t>();
   check_arg_max_on_every_target<std::uint8_t, std::int64_t>();
   check_arg_max_on_every_target<std::int16_t, std::int32_t>();

@@ -30,6 +30,7 @@
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/rules/reduce.hpp"
+#include "qfence/rules/strided_slice.hpp"
 #include "qfence/runtime/fold_constants.hpp"
 #include "qfence/runtime/fold_pad.hpp"
 #include "qfence/runtime/model.hpp"
@@ -254,6 +255,7 @@ class writer {
       case op_code::mul:
       case op_code::div:
       case op_code::floor_div:
+      case op_code::floor_mod:
       case op_code::maximum:
       case op_code::minimum:
 #define QFENCE_UNARY_MATH_CASE(tag, vectorized) case op_code::tag:
@@ -270,6 +272,10 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::shape:
+      case op_code::fill:
+      case op_code::zeros_like:
+      case op_code::slice:
       case op_code::select_v2:
       case op_code::squared_difference:
       case op_code::squeeze:
@@ -280,7 +286,8 @@ class writer {
       case op_code::concatenation:
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor:
-      case op_code::arg_max: return true;
+      case op_code::arg_max:
+      case op_code::arg_min: return true;
       default: return false;
     }
   }
@@ -375,6 +382,7 @@ class writer {
       case op_code::floor_div:
         return std::string(op.code == op_code::div ? "qf::div(" : "qf::floor_div(") + ref(in(0)) + ", " + ref(in(1)) +
                fused(o) + ")";
+      case op_code::floor_mod: return "qf::floor_mod(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::maximum:
       case op_code::minimum:
         return std::string(op.code == op_code::maximum ? "qf::maximum(" : "qf::minimum(") + ref(in(0)) + ", " + ref(in(1)) +
@@ -394,12 +402,42 @@ class writer {
         QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CALL)
 #undef QFENCE_COMPARISON_CALL
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
+      case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::fill:
+        if (!at(in(0)).constant) break;
+        return "qf::fill<" + int_list(at(in(0))) + ">(" + ref(in(1)) + ")";
       case op_code::select_v2: return "qf::select_v2(" + ref(in(0)) + ", " + ref(in(1)) + ", " + ref(in(2)) + ")";
       case op_code::squared_difference:
         return "qf::squared_difference(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) + ")";
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
+      case op_code::slice: {
+        if (!at(in(1)).constant || !at(in(2)).constant) break;
+        slice_attrs s;
+        const auto values = [&](int t, std::array<std::int64_t, max_rank>& into) {
+          const tensor& v = at(t);
+          for (std::int64_t k = 0; k < v.elements() && k < max_rank; ++k)
+            into[static_cast<std::size_t>(k)] = v.type == dtype::i32 ? v.constant_data<std::int32_t>()[k] : v.constant_data<std::int64_t>()[k];
+          return static_cast<int>(v.elements());
+        };
+        s.rank = values(in(1), s.begin);
+        values(in(2), s.size);
+        const strided_slice_attrs a = as_strided_slice(s);
+        std::string begin, end, strides;
+        for (int d = 0; d < a.rank; ++d) {
+          const auto k = static_cast<std::size_t>(d);
+          begin += (d ? ", " : "") + std::to_string(a.begin[k]);
+          end += (d ? ", " : "") + std::to_string(a.end[k]);
+          strides += (d ? ", " : "") + std::to_string(a.strides[k]);
+        }
+        const std::string spec = "specs::n" + std::to_string(nodes_.size());
+        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(a.rank) + "> n" + std::to_string(nodes_.size()) +
+                         "{{" + begin + "}, {" + end + "}, {" + strides + "}, 0, " + std::to_string(a.end_mask) +
+                         ", 0, true};  // SLICE: begin, size");
+        return "qf::strided_slice<" + spec + ">(" + ref(in(0)) + ")";
+      }
       case op_code::strided_slice: {
         if (!at(in(1)).constant || !at(in(2)).constant || !at(in(3)).constant) break;
         if (o.ellipsis_mask != 0 || o.new_axis_mask != 0) break;
@@ -484,12 +522,13 @@ class writer {
         return std::string(op.code == op_code::resize_bilinear ? "qf::resize_bilinear<" : "qf::resize_nearest_neighbor<") +
                std::to_string(out.dim(1)) + ", " + std::to_string(out.dim(2)) + ", " + mode + ">(" + ref(in(0)) + ")";
       }
-      case op_code::arg_max: {
+      case op_code::arg_max:
+      case op_code::arg_min: {
         if (!at(in(1)).constant) break;
         int axis = static_cast<int>(at(in(1)).type == dtype::i32 ? at(in(1)).constant_data<std::int32_t>()[0]
                                                                   : at(in(1)).constant_data<std::int64_t>()[0]);
         if (axis < 0) axis += at(in(0)).rank();
-        return "qf::arg_max<" + std::to_string(axis) + ", " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
+        return std::string(op.code == op_code::arg_max ? "qf::arg_max<" : "qf::arg_min<") + std::to_string(axis) + ", " + dtype_token(out.type) + ">(" + ref(in(0)) + ")";
       }
       default: break;
     }
@@ -513,10 +552,13 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::strided_slice:
+      case op_code::slice:
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor:
-      case op_code::arg_max: return i >= 1;
-      case op_code::split: return i == 0;
+      case op_code::arg_max:
+      case op_code::arg_min: return i >= 1;
+      case op_code::split:
+      case op_code::fill: return i == 0;
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }

@@ -1,5 +1,6 @@
-// qfence/kernels/arg_max-inl.hpp: ARG_MAX along the last axis of integer
-// tensors with Highway, per target (re-included through kernels/dispatch.hpp).
+// qfence/kernels/arg_max-inl.hpp: ARG_MAX and ARG_MIN along the last axis of
+// integer tensors with Highway, per target (re-included through
+// kernels/dispatch.hpp).
 //
 // A segmentation head ends this way (deeplabv3: 513 x 513 pixels of 21
 // class scores), where the reference's compare-and-branch per value took
@@ -10,7 +11,9 @@
 // it (FindFirstTrue). Rows longer than a vector go chunk by chunk, a later
 // chunk winning only with a strictly larger maximum. The reference keeps the
 // first index of the largest value (`v > best`), and so does this: the
-// same indices on every target. Floats (NaN order) and other axes stay on
+// same indices on every target. ARG_MIN is the mirror image: MinOfLanes,
+// lanes past the row at the type's maximum, a later chunk winning with a
+// strictly smaller minimum. Floats (NaN order) and other axes stay on
 // the reference (kernels/dispatch.hpp decides).
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/reference/extreme.hpp"
 #include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -36,20 +40,22 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-/// out[o] = the first k of the largest in[o * size + k], for o < rows.
-template <class T, class Index>
-HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index* out) {
+/// out[o] = the first k of the largest (Max) or smallest in[o * size + k],
+/// for o < rows.
+template <bool Max, class T, class Index>
+HWY_NOINLINE void ArgExtremeLastAxis(std::int64_t rows, int size, const T* in, Index* out) {
   // The lane type: T itself from 16 bits, else T widened with its sign.
   using Lane = std::conditional_t<(sizeof(T) >= 2), T, std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>>;
   const hn::ScalableTag<Lane> d;
   const hn::Rebind<T, decltype(d)> dt;
   const int n = static_cast<int>(hn::Lanes(d));
-  const auto lowest = hn::Set(d, static_cast<Lane>(std::numeric_limits<T>::min()));
+  // Past the row: a value that never wins.
+  const auto loser = hn::Set(d, static_cast<Lane>(Max ? std::numeric_limits<T>::min() : std::numeric_limits<T>::max()));
   const auto chunk = [&](const T* from, int valid) QFENCE_INLINE_LAMBDA {
     hn::Vec<decltype(d)> v;
     if constexpr (sizeof(T) >= 2) v = LoadFirstLanes(d, from, valid);
     else v = hn::PromoteTo(d, LoadFirstLanes(dt, from, valid));
-    return valid >= n ? v : hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), v, lowest);
+    return valid >= n ? v : hn::IfThenElse(hn::FirstN(d, static_cast<std::size_t>(valid)), v, loser);
   };
   for (std::int64_t o = 0; o < rows; ++o) {
     const T* row = in + o * size;
@@ -57,9 +63,9 @@ HWY_NOINLINE void ArgMaxLastAxis(std::int64_t rows, int size, const T* in, Index
     int at = 0;
     for (int k = 0; k < size; k += n) {
       const auto v = chunk(row + k, size - k);
-      const auto top = hn::MaxOfLanes(d, v);
+      const auto top = Max ? hn::MaxOfLanes(d, v) : hn::MinOfLanes(d, v);
       const Lane value = hn::GetLane(top);
-      if (k == 0 || value > best) {
+      if (k == 0 || extreme<Max>::replaces(value, best)) {
         best = value;
         at = k + static_cast<int>(hn::FindFirstTrue(d, hn::Eq(v, top)));
       }

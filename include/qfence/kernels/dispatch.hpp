@@ -224,10 +224,10 @@ struct svdf_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(SvdfQuantized<State>);
 };
 
-template <class T, class Index>
-struct arg_max_table {
+template <bool Max, class T, class Index>
+struct arg_extreme_table {
   using fn = void (*)(std::int64_t, int, const T*, Index*);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgMaxLastAxis<T, Index>);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(ArgExtremeLastAxis<Max, T, Index>);
 };
 
 template <class T>
@@ -460,7 +460,7 @@ inline void mul_quantized(target t, const broadcast_geometry& g, const T* a, std
 template <class Op, class T>
 inline void plain_arithmetic(target t, const broadcast_geometry& g, const T* a, const T* b, T lo, T hi,
                              T* out) noexcept {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) {
+  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>) && !requires { Op::scalar_only; }) {
     if (!t.is_reference()) {
       arithmetic_plain_table<Op, T>::slots[t.slot()](g, a, b, lo, hi, out);
       return;
@@ -499,18 +499,18 @@ inline void cast(target t, std::int64_t n, const From* in, To* out) noexcept {
   reference::cast(n, in, out);
 }
 
-/// ARG_MAX over [outer, size, inner]: integer values along the last axis
+/// ARG_MAX (Max) or ARG_MIN over [outer, size, inner]: integer values along the last axis
 /// (inner == 1) on target `t`, anything else (floats, whose NaNs order
 /// differently, and inner axes) on the reference kernel.
-template <class T, class Index>
-inline void arg_max(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+template <bool Max, class T, class Index>
+inline void arg_extreme(target t, std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   if constexpr (std::is_integral_v<T>) {
     if (inner == 1 && !t.is_reference()) {
-      arg_max_table<T, Index>::slots[t.slot()](outer, size, in, out);
+      arg_extreme_table<Max, T, Index>::slots[t.slot()](outer, size, in, out);
       return;
     }
   }
-  reference::arg_max(outer, size, inner, in, out);
+  reference::arg_extreme<Max>(outer, size, inner, in, out);
 }
 
 /// TRANSPOSE of ElementBytes-sized elements; `f` is interleave_form_of(g):

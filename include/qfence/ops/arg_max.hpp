@@ -1,5 +1,6 @@
-// qfence/ops/arg_max.hpp: ARG_MAX, the index of the first largest value
-// along an axis (TFLite's ArgMinMax with std::greater).
+// qfence/ops/arg_max.hpp: ARG_MAX and ARG_MIN, the index of the first
+// largest (smallest) value along an axis (TFLite's ArgMinMax with
+// std::greater, std::less).
 #pragma once
 
 #include <array>
@@ -20,13 +21,19 @@ struct arg_max {
   static constexpr const char* name = "arg_max";
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::arg_max;
+  static constexpr bool max = true;
+};
+struct arg_min {
+  static constexpr const char* name = "arg_min";
+  static constexpr runtime::op_code code = runtime::op_code::arg_min;
+  static constexpr bool max = false;
 };
 }  // namespace op
 
 
-template <int Axis, dtype IndexType, int In>
-struct arg_max_node {
-  using op = op::arg_max;
+template <class Op, int Axis, dtype IndexType, int In>
+struct arg_extreme_node {
+  using op = Op;
   using inputs = refs<In>;
 
   /// The op rule (qfence/rules/arg_max.hpp) on this node's operand type.
@@ -55,19 +62,27 @@ struct arg_max_node {
     /// Integer rows run the Highway kernel (kernels/arg_max-inl.hpp), which
     /// needs the SIMD target.
     struct prepared {
-      constexpr explicit prepared(const arg_max_node&) {}
+      constexpr explicit prepared(const arg_extreme_node&) {}
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      kernels::arg_max(t, outer, Input::shape_type::dims[axis], inner, in, out);
+      kernels::arg_extreme<Op::max>(t, outer, Input::shape_type::dims[axis], inner, in, out);
     }
   };
 };
 
+template <int Axis, dtype IndexType, int In>
+using arg_max_node = arg_extreme_node<op::arg_max, Axis, IndexType, In>;
+
 /// ARG_MAX along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
 template <int Axis, dtype IndexType = dtype::i32, int In>
 constexpr auto arg_max(node_ref<In>) {
-  return arg_max_node<Axis, IndexType, In>{};
+  return arg_extreme_node<op::arg_max, Axis, IndexType, In>{};
+}
+/// ARG_MIN along `Axis`, giving indices of dtype `IndexType` (i32 or i64).
+template <int Axis, dtype IndexType = dtype::i32, int In>
+constexpr auto arg_min(node_ref<In>) {
+  return arg_extreme_node<op::arg_min, Axis, IndexType, In>{};
 }
 
 }  // namespace qfence

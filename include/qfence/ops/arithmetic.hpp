@@ -32,6 +32,7 @@ struct arithmetic_node {
 
   static constexpr arithmetic_fn fn = std::is_same_v<Op, qfence::op::div>         ? arithmetic_fn::div
                                       : std::is_same_v<Op, qfence::op::floor_div> ? arithmetic_fn::floor_div
+                                      : std::is_same_v<Op, qfence::op::floor_mod> ? arithmetic_fn::floor_mod
                                       : std::is_same_v<Op, qfence::op::maximum>   ? arithmetic_fn::maximum
                                       : std::is_same_v<Op, qfence::op::minimum>   ? arithmetic_fn::minimum
                                       : std::is_same_v<Op, qfence::op::int_add>   ? arithmetic_fn::int_add
@@ -81,6 +82,11 @@ constexpr auto div(node_ref<A>, node_ref<B>, Opts...) {
 template <int A, int B, node_option... Opts>
 constexpr auto floor_div(node_ref<A>, node_ref<B>, Opts...) {
   return arithmetic_node<op::floor_div, A, B, Opts...>{};
+}
+/// FLOOR_MOD: the remainder with the divisor's sign (f32, i32).
+template <int A, int B>
+constexpr auto floor_mod(node_ref<A>, node_ref<B>) {
+  return arithmetic_node<op::floor_mod, A, B>{};
 }
 /// LOGICAL_AND, LOGICAL_OR of bool tensors (broadcasting).
 template <int A, int B>

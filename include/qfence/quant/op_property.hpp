@@ -140,6 +140,10 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::integer, R::integer, R::integer};
       p.output = output_params::same_as_input;
       break;
+    case op_code::slice:
+      p.inputs = {R::activation, R::integer, R::integer};
+      p.output = output_params::same_as_input;
+      break;
     case op_code::split:
       p.inputs = {R::integer, R::activation};
       p.activation_input = 1;
@@ -167,7 +171,19 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;
       break;
+    case op_code::shape:  // reads the input's shape only
+      p.output = output_params::not_quantized;
+      break;
+    case op_code::zeros_like:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::fill:
+      p.inputs = {R::integer, R::activation};
+      p.activation_input = 1;
+      p.output = output_params::same_as_input;
+      break;
     case op_code::arg_max:
+    case op_code::arg_min:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::not_quantized;
       break;

@@ -125,7 +125,6 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::relu6:
     case op_code::maximum:
     case op_code::minimum:
-    case op_code::arg_max:
       if (i16) return 3;
       return i8 ? 2 : 1;
     case op_code::pack:
@@ -145,6 +144,14 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
       return i8 ? 2 : 1;
     case op_code::abs:
       if (i16) return m.tensors[static_cast<std::size_t>(op.inputs[0])].quant.quantized() ? 3 : 4;
+      return i8 ? 2 : 1;
+    case op_code::arg_max:
+    case op_code::arg_min:
+      if (in == dtype::boolean) return 3;
+      return i8 ? 2 : 1;
+    case op_code::slice:
+      if (rank_of(0) > 4) return 5;
+      if (i16) return 4;
       return i8 ? 2 : 1;
     case op_code::svdf:
       if (i8) return 3;

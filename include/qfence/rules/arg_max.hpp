@@ -1,4 +1,4 @@
-// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX.
+// qfence/rules/arg_max.hpp: the type and shape rule of ARG_MAX and ARG_MIN.
 //
 // Operand 0: f32, i8, u8, i16 or i32 (compared as stored); the axis and the
 // index dtype (i32 or i64) are attributes. The output drops the axis and is

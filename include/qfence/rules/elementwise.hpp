@@ -24,6 +24,7 @@ enum class binary_fn : std::uint8_t { add, sub, mul };
 enum class arithmetic_fn : std::uint8_t {
   div,
   floor_div,
+  floor_mod,
   maximum,
   minimum,
   int_add,

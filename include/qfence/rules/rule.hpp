@@ -115,7 +115,7 @@ namespace qfence {
   X(gather_indices,                                                                                                   \
     "gather_nd indices must be i32 or i64 [..., k] with 1 <= k <= the params' rank. fix: correct the indices")       \
   X(arg_max_types,                                                                                                    \
-    "arg_max takes f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
+    "arg_max and arg_min take f32, i8, u8, i16 or i32 with a non-empty reduced axis and writes i32 or i64 indices. fix: cast "  \
     "the input or pick the index dtype")                                                                              \
   X(cast_types,                                                                                                       \
     "cast converts between f32, i8, u8, i16, i32, i64 and bool (a C++ conversion per element: float to integer "    \
@@ -136,6 +136,13 @@ namespace qfence {
   X(slice_spec,                                                                                                       \
     "the strided_slice spec must have one begin/end/stride per input dimension (rank <= 5), non-zero strides, no "  \
     "ellipsis or new-axis masks. fix: correct the spec")                                                              \
+  X(slice_bounds,                                                                                                      \
+    "slice takes one begin and one size per input dimension (rank <= 5), with 0 <= begin and begin + size within " \
+    "the dimension (size -1: to its end). fix: correct begin and size")                                            \
+  X(shape_types, "shape writes its input's dimensions as an i32 or i64 vector. fix: make the output i32 or i64")      \
+  X(fill_spec,                                                                                                        \
+    "fill takes a scalar value (rank 0) and constant, non-negative dims (rank <= 8). fix: reshape the value to a "    \
+    "scalar or correct the dims")                                                                                     \
   X(slice_shrink_index,                                                                                               \
     "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
     "correction must lie in [0, dim)). fix: correct begin for that axis")

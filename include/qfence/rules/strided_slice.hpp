@@ -1,5 +1,9 @@
-// qfence/rules/strided_slice.hpp: the type and shape rule of STRIDED_SLICE,
-// and the slice geometry both paths hand its kernel.
+// qfence/rules/strided_slice.hpp: the type and shape rules of STRIDED_SLICE
+// and SLICE, and the slice geometry both paths hand their kernel.
+//
+// SLICE (begin, size; size -1: to the end) is the strided slice with
+// stride 1 and end = begin + size, once its bounds are checked as TFLite
+// checks them: no negative begin, no size past the dimension.
 //
 // Operand 0: any tensor of rank <= 5. The spec (begin, end, strides, masks)
 // is an attribute: constant on both paths. TFLite's strided_slice_logic
@@ -102,6 +106,36 @@ constexpr rule_result strided_slice_rule(const strided_slice_attrs& a, const ten
     if (!shrink) out.dims[static_cast<std::size_t>(out.rank++)] = count;
   }
   return rules::same_quantization_output(out, req);
+}
+
+/// SLICE's spec: one begin and one size per input dimension.
+struct slice_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> begin{}, size{};
+};
+
+/// The strided slice that SLICE is.
+constexpr strided_slice_attrs as_strided_slice(const slice_attrs& s) noexcept {
+  strided_slice_attrs a;
+  a.rank = s.rank;
+  a.begin = s.begin;
+  a.end = s.size;
+  a.offset = true;  // end = begin + size
+  for (int d = 0; d < s.rank && d < max_rank; ++d) {
+    a.strides[static_cast<std::size_t>(d)] = 1;
+    if (s.size[static_cast<std::size_t>(d)] == -1) a.end_mask |= 1 << d;
+  }
+  return a;
+}
+
+constexpr rule_result slice_rule(const slice_attrs& s, const tensor_desc& in, const output_request& req) noexcept {
+  if (s.rank != in.rank || in.rank > max_slice_rank) return rule_fail(rule_error::slice_bounds, output_operand);
+  for (int d = 0; d < s.rank; ++d) {
+    const auto i = static_cast<std::size_t>(d);
+    const std::int64_t b = s.begin[i], n = s.size[i], dim = in.dims[i];
+    if (b < 0 || b > dim || (n != -1 && (n < 0 || b + n > dim))) return rule_fail(rule_error::slice_bounds, output_operand);
+  }
+  return strided_slice_rule(as_strided_slice(s), in, req);
 }
 
 }  // namespace qfence

@@ -22,6 +22,7 @@ namespace qfence::runtime {
   X(abs, "ABS")                                                          \
   X(add, "ADD")                                                          \
   X(arg_max, "ARG_MAX")                                                  \
+  X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
@@ -34,8 +35,10 @@ namespace qfence::runtime {
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \
+  X(fill, "FILL")                                                        \
   X(floor, "FLOOR")                                                      \
   X(floor_div, "FLOOR_DIV")                                              \
+  X(floor_mod, "FLOOR_MOD")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
@@ -69,7 +72,9 @@ namespace qfence::runtime {
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
   X(select_v2, "SELECT_V2")                                              \
+  X(shape, "SHAPE")                                                      \
   X(sin, "SIN")                                                          \
+  X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
@@ -83,7 +88,8 @@ namespace qfence::runtime {
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \
   X(transpose_conv, "TRANSPOSE_CONV")                                    \
-  X(unpack, "UNPACK")
+  X(unpack, "UNPACK")                                                    \
+  X(zeros_like, "ZEROS_LIKE")
 
 enum class op_code : int {
   unknown,  // an operator of the file that qfence has no code for

@@ -35,7 +35,8 @@ struct op_registration {
 inline constexpr op_registration op_registrations[] = {
     {op_code::abs, 5, ops::prepare_unary_math<op::abs>},
     {op_code::add, 5, ops::prepare_add},
-    {op_code::arg_max, 3, ops::prepare_arg_max},
+    {op_code::arg_max, 3, ops::prepare_arg_extreme<true>},
+    {op_code::arg_min, 3, ops::prepare_arg_extreme<false>},
     {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},
     {op_code::cast, 7, ops::prepare_cast},
     {op_code::ceil, 1, ops::prepare_unary_math<op::ceil>},
@@ -50,6 +51,8 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::expand_dims, 1, ops::prepare_expand_dims},
     {op_code::floor, 1, ops::prepare_unary_math<op::floor>},
     {op_code::floor_div, 3, ops::prepare_floor_div},
+    {op_code::fill, 5, ops::prepare_fill},
+    {op_code::floor_mod, 2, ops::prepare_floor_mod},
     {op_code::fully_connected, 13, ops::prepare_fully_connected},
     {op_code::gather_nd, 5, ops::prepare_gather_nd},
     {op_code::greater, 2, ops::prepare_comparison<op::greater>},
@@ -83,7 +86,9 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::round, 1, ops::prepare_unary_math<op::round>},
     {op_code::rsqrt, 3, ops::prepare_unary_math<op::rsqrt>},
     {op_code::select_v2, 2, ops::prepare_select_v2},
+    {op_code::shape, 1, ops::prepare_shape},
     {op_code::sin, 2, ops::prepare_unary_math<op::sin>},
+    {op_code::slice, 8, ops::prepare_slice},
     {op_code::softmax, 3, ops::prepare_softmax},
     {op_code::split, 4, ops::prepare_split},
     {op_code::sqrt, 2, ops::prepare_unary_math<op::sqrt>},
@@ -98,6 +103,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::transpose, 7, ops::prepare_transpose},
     {op_code::transpose_conv, 5, ops::prepare_transpose_conv},
     {op_code::unpack, 4, ops::prepare_unpack},
+    {op_code::zeros_like, 1, ops::prepare_zeros_like},
 };
 
 inline const op_registration* find_registration(op_code code) noexcept {

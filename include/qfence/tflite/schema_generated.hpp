@@ -89,6 +89,12 @@ struct CastOptionsBuilder;
 struct ArgMaxOptions;
 struct ArgMaxOptionsBuilder;
 
+struct ShapeOptions;
+struct ShapeOptionsBuilder;
+
+struct ArgMinOptions;
+struct ArgMinOptionsBuilder;
+
 struct TransposeConvOptions;
 struct TransposeConvOptionsBuilder;
 
@@ -183,6 +189,8 @@ enum class BuiltinOptions : uint8_t {
   CastOptions = 37,
   ArgMaxOptions = 40,
   TransposeConvOptions = 49,
+  ShapeOptions = 55,
+  ArgMinOptions = 57,
   PackOptions = 59,
   UnpackOptions = 64,
   ResizeNearestNeighborOptions = 74,
@@ -191,7 +199,7 @@ enum class BuiltinOptions : uint8_t {
   MAX = LeakyReluOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[26] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[28] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -215,6 +223,8 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[26] {
     BuiltinOptions::CastOptions,
     BuiltinOptions::ArgMaxOptions,
     BuiltinOptions::TransposeConvOptions,
+    BuiltinOptions::ShapeOptions,
+    BuiltinOptions::ArgMinOptions,
     BuiltinOptions::PackOptions,
     BuiltinOptions::UnpackOptions,
     BuiltinOptions::ResizeNearestNeighborOptions,
@@ -280,9 +290,9 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
+    "ShapeOptions",
     "",
-    "",
-    "",
+    "ArgMinOptions",
     "",
     "PackOptions",
     "",
@@ -398,6 +408,14 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ArgMaxOptions> {
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::TransposeConvOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::TransposeConvOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ShapeOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::ShapeOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ArgMinOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::ArgMinOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::PackOptions> {
@@ -1991,6 +2009,88 @@ inline flatbuffers::Offset<ArgMaxOptions> CreateArgMaxOptions(
   return builder_.Finish();
 }
 
+struct ShapeOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef ShapeOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_OUT_TYPE = 4
+  };
+  int8_t out_type() const {
+    return GetField<int8_t>(VT_OUT_TYPE, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_OUT_TYPE, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct ShapeOptionsBuilder {
+  typedef ShapeOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_out_type(int8_t out_type) {
+    fbb_.AddElement<int8_t>(ShapeOptions::VT_OUT_TYPE, out_type, 0);
+  }
+  explicit ShapeOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<ShapeOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<ShapeOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<ShapeOptions> CreateShapeOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t out_type = 0) {
+  ShapeOptionsBuilder builder_(_fbb);
+  builder_.add_out_type(out_type);
+  return builder_.Finish();
+}
+
+struct ArgMinOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef ArgMinOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_OUTPUT_TYPE = 4
+  };
+  int8_t output_type() const {
+    return GetField<int8_t>(VT_OUTPUT_TYPE, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_OUTPUT_TYPE, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct ArgMinOptionsBuilder {
+  typedef ArgMinOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_output_type(int8_t output_type) {
+    fbb_.AddElement<int8_t>(ArgMinOptions::VT_OUTPUT_TYPE, output_type, 0);
+  }
+  explicit ArgMinOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<ArgMinOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<ArgMinOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<ArgMinOptions> CreateArgMinOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t output_type = 0) {
+  ArgMinOptionsBuilder builder_(_fbb);
+  builder_.add_output_type(output_type);
+  return builder_.Finish();
+}
+
 struct TransposeConvOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef TransposeConvOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2447,6 +2547,12 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::TransposeConvOptions *builtin_options_as_TransposeConvOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::TransposeConvOptions ? static_cast<const qfence::tflite::fb::TransposeConvOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::ShapeOptions *builtin_options_as_ShapeOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::ShapeOptions ? static_cast<const qfence::tflite::fb::ShapeOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::ArgMinOptions *builtin_options_as_ArgMinOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::ArgMinOptions ? static_cast<const qfence::tflite::fb::ArgMinOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::PackOptions *builtin_options_as_PackOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::PackOptions ? static_cast<const qfence::tflite::fb::PackOptions *>(builtin_options()) : nullptr;
   }
@@ -2582,6 +2688,14 @@ template<> inline const qfence::tflite::fb::ArgMaxOptions *Operator::builtin_opt
 
 template<> inline const qfence::tflite::fb::TransposeConvOptions *Operator::builtin_options_as<qfence::tflite::fb::TransposeConvOptions>() const {
   return builtin_options_as_TransposeConvOptions();
+}
+
+template<> inline const qfence::tflite::fb::ShapeOptions *Operator::builtin_options_as<qfence::tflite::fb::ShapeOptions>() const {
+  return builtin_options_as_ShapeOptions();
+}
+
+template<> inline const qfence::tflite::fb::ArgMinOptions *Operator::builtin_options_as<qfence::tflite::fb::ArgMinOptions>() const {
+  return builtin_options_as_ArgMinOptions();
 }
 
 template<> inline const qfence::tflite::fb::PackOptions *Operator::builtin_options_as<qfence::tflite::fb::PackOptions>() const {
@@ -3114,6 +3228,14 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::TransposeConvOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::TransposeConvOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::ShapeOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::ShapeOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::ArgMinOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::ArgMinOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     case BuiltinOptions::PackOptions: {

@@ -106,6 +106,14 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
       const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
       return {BuiltinOptions::ArgMaxOptions, fb::CreateArgMaxOptions(b, to_tensor_type(out.type)).Union()};
     }
+    case op_code::shape: {
+      const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
+      return {BuiltinOptions::ShapeOptions, fb::CreateShapeOptions(b, to_tensor_type(out.type)).Union()};
+    }
+    case op_code::arg_min: {
+      const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
+      return {BuiltinOptions::ArgMinOptions, fb::CreateArgMinOptions(b, to_tensor_type(out.type)).Union()};
+    }
     case op_code::transpose_conv:
       return {BuiltinOptions::TransposeConvOptions,
               fb::CreateTransposeConvOptions(b, padding_code(o.pad), o.stride_w, o.stride_h, act).Union()};

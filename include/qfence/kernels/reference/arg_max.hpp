@@ -1,6 +1,7 @@
-// qfence/kernels/reference/arg_max.hpp: reference kernel code of arg_max
-// (moved from ops/arg_max.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+// qfence/kernels/reference/arg_max.hpp: ARG_MAX and ARG_MIN, the index of
+// the first largest (smallest) value along an axis: TFLite's ArgMinMax with
+// std::greater (std::less), the comparison of kernels/reference/extreme.hpp.
+// Both paths run it.
 #pragma once
 
 #include <array>
@@ -9,20 +10,21 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
+#include "qfence/kernels/reference/extreme.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::reference {
 
-template <class T, class Index>
-inline void arg_max(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
+template <bool Max, class T, class Index>
+inline void arg_extreme(std::int64_t outer, int size, std::int64_t inner, const T* in, Index* out) noexcept {
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t i = 0; i < inner; ++i) {
       T best = in[o * size * inner + i];
       Index at = 0;
       for (int k = 1; k < size; ++k) {
         const T v = in[(o * size + k) * inner + i];
-        if (v > best) {
+        if (extreme<Max>::replaces(v, best)) {
           best = v;
           at = static_cast<Index>(k);
         }

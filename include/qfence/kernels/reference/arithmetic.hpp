@@ -18,8 +18,10 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-/// The element-wise functions of DIV, FLOOR_DIV, MAXIMUM, MINIMUM and int32
-/// ADD/SUB/MUL: op tags that name the op and carry its arithmetic.
+/// The element-wise functions of DIV, FLOOR_DIV, FLOOR_MOD, MAXIMUM, MINIMUM
+/// and int32 ADD/SUB/MUL: op tags that name the op and carry its
+/// arithmetic. A tag with `scalar_only` has no vector form
+/// (kernels/arithmetic-inl.hpp): every target runs its reference loop.
 namespace op {
 struct div {
   static constexpr const char* name = "div";
@@ -46,6 +48,25 @@ struct floor_div {
       return q >= static_cast<double>(std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
                                                                       : static_cast<T>(q);
     }
+  }
+};
+struct floor_mod {
+  static constexpr const char* name = "floor_mod";
+  /// Highway has no remainder; fmod's exact result has no short vector form.
+  static constexpr bool scalar_only = true;
+  /// TFLite's FloorMod: the truncated remainder (std::fmod of floats, % of
+  /// integers), moved to the divisor's sign.
+  template <class T>
+  static T apply(T a, T b) noexcept {
+    T r;
+    if constexpr (std::is_floating_point_v<T>) {
+      r = std::fmod(a, b);
+    } else {
+      if (b == 0) return T{0};  // a run-time error in TFLite
+      if (b == -1) return T{0};  // INT_MIN % -1 overflows in C++; the remainder is 0
+      r = static_cast<T>(a % b);
+    }
+    return r != 0 && ((b < 0) != (r < 0)) ? static_cast<T>(r + b) : r;
   }
 };
 /// LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT on bool tensors.

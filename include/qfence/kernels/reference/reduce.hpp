@@ -13,6 +13,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/reduce_geometry.hpp"
+#include "qfence/kernels/reference/extreme.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -28,24 +29,6 @@ constexpr quantized_multiplier mean_multiplier(quantized_multiplier m, std::int6
   shift = std::min(shift, 31 + m.shift);
   return {static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << shift) / n), m.shift - shift};
 }
-
-/// REDUCE_MAX and REDUCE_MIN: which value a reduction keeps, and the value it
-/// starts from. TFLM's comparisons, `in > current` (`<`), keep the first of
-/// equal values (so -0 and +0 keep their order) and never take a NaN; its
-/// start is the type's lowest (highest) value, so a float REDUCE_MAX of only
-/// -inf or NaN gives -FLT_MAX, as TFLM's does.
-template <bool Max>
-struct extreme {
-  template <class T>
-  static constexpr T start() noexcept {
-    return Max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
-  }
-  template <class T>
-  static constexpr bool replaces(T in, T current) noexcept {
-    if constexpr (Max) return in > current;
-    else return in < current;
-  }
-};
 
 namespace reference {
 
@@ -101,7 +84,8 @@ inline void mean(const reduce_geometry& g, const T* in, std::int32_t input_zero_
 }
 
 /// REDUCE_MAX (Max) or REDUCE_MIN of any ordered T; quantized values
-/// compare raw (the output has the input's parameters).
+/// compare raw (the output has the input's parameters). A float REDUCE_MAX
+/// of only -inf or NaN gives -FLT_MAX, as TFLM's does (extreme.hpp).
 template <bool Max, class T>
 inline void reduce_extreme(const reduce_geometry& g, const T* in, T* out) noexcept {
   using pick = extreme<Max>;

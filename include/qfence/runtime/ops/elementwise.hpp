@@ -146,6 +146,13 @@ inline kernel prepare_floor_div(const op_context& ctx) {
   }
   return detail::prepare_arithmetic<qfence::op::floor_div>(ctx, arithmetic_fn::floor_div);
 }
+inline kernel prepare_floor_mod(const op_context& ctx) {
+  if (ctx.input_count() == 2 && ctx.input(1).constant && ctx.input(1).type == dtype::i32) {
+    const auto divisor = ctx.constant_ints(1, "divisor");
+    for (auto d : divisor) ctx.require(d != 0, "the constant divisor contains 0");
+  }
+  return detail::prepare_arithmetic<qfence::op::floor_mod>(ctx, arithmetic_fn::floor_mod);
+}
 /// EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL
 /// (kernels/reference/comparison.hpp): values as stored, int8 rescaled.
 template <class Op>

@@ -11,6 +11,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/concatenation.hpp"
+#include "qfence/kernels/reference/fill.hpp"
 #include "qfence/kernels/reference/gather_nd.hpp"
 #include "qfence/kernels/pad.hpp"
 #include "qfence/kernels/reference/pad.hpp"
@@ -19,6 +20,7 @@
 #include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/rules/concatenation.hpp"
+#include "qfence/rules/fill.hpp"
 #include "qfence/rules/gather_nd.hpp"
 #include "qfence/rules/pad.hpp"
 #include "qfence/rules/reshape.hpp"
@@ -51,6 +53,13 @@ kernel by_element_size(const op_context& ctx, std::size_t bytes, F&& f) {
     default: ctx.unsupported_types();
   }
 }
+
+/// An unsigned integer of `Bytes` bytes: the element type of kernels that
+/// only move values.
+template <std::size_t Bytes>
+using bytes_of_size = std::conditional_t<Bytes == 1, std::uint8_t,
+                                         std::conditional_t<Bytes == 2, std::uint16_t,
+                                                            std::conditional_t<Bytes == 4, std::uint32_t, std::uint64_t>>>;
 
 inline int normalized_axis(const op_context& ctx, std::int64_t axis, int rank) {
   ctx.require(axis >= -rank && axis < rank,
@@ -211,6 +220,19 @@ inline kernel prepare_concatenation(const op_context& ctx) {
   };
 }
 
+namespace detail {
+/// The kernel of a strided slice its rule accepted (STRIDED_SLICE, SLICE).
+inline kernel strided_slice_kernel(const op_context& ctx, const strided_slice_attrs& a) {
+  const slice_geometry g = make_slice_geometry(a, describe(ctx.input(0)));
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return by_element_size(ctx, size_of(ctx.input(0).type), [&]<std::size_t B>() -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::strided_slice<B>(g, m.at<const std::byte>(in_t), m.at<std::byte>(out_t));
+    };
+  });
+}
+}  // namespace detail
+
 inline kernel prepare_strided_slice(const op_context& ctx) {
   ctx.require_io(4, 4, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
@@ -226,15 +248,18 @@ inline kernel prepare_strided_slice(const op_context& ctx) {
   a.ellipsis_mask = o.ellipsis_mask;
   a.new_axis_mask = o.new_axis_mask;
   a.offset = o.offset;
-  const tensor_desc in_d = describe(in);
-  ctx.enforce(strided_slice_rule(a, in_d, request_for(out)), {0});
-  const slice_geometry g = make_slice_geometry(a, in_d);
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
-    return [=](const tensor_memory& m) {
-      reference::strided_slice<B>(g, m.at<const std::byte>(in_t), m.at<std::byte>(out_t));
-    };
-  });
+  ctx.enforce(strided_slice_rule(a, describe(in), request_for(out)), {0});
+  return detail::strided_slice_kernel(ctx, a);
+}
+
+/// SLICE: the strided slice with stride 1 that its begin and size make.
+inline kernel prepare_slice(const op_context& ctx) {
+  ctx.require_io(3, 3, 1);
+  slice_attrs s;
+  s.rank = ctx.constant_ints_into(1, "begin", s.begin);
+  ctx.require(ctx.constant_ints_into(2, "size", s.size) == s.rank, "begin and size must have one entry each per input dimension");
+  ctx.enforce(slice_rule(s, describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  return detail::strided_slice_kernel(ctx, as_strided_slice(s));
 }
 
 /// Moves `outer` x `count` x `inner`-byte blocks between one tensor and
@@ -310,6 +335,42 @@ inline kernel prepare_gather_nd(const op_context& ctx) {
   return typed(static_cast<std::int32_t*>(nullptr));
 }
 
+/// SHAPE: the input's dimensions (the input's values are not read).
+inline kernel prepare_shape(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(shape_rule(describe(in), request_for(out)), {0});
+  const std::vector<int> dims = in.shape;
+  const int out_t = ctx.output_index(0);
+  if (out.type == dtype::i64)
+    return [=](const tensor_memory& m) { reference::shape_of(dims.data(), static_cast<int>(dims.size()), m.at<std::int64_t>(out_t)); };
+  return [=](const tensor_memory& m) { reference::shape_of(dims.data(), static_cast<int>(dims.size()), m.at<std::int32_t>(out_t)); };
+}
+
+/// FILL: the scalar input 1 in the shape of the constant input 0.
+inline kernel prepare_fill(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor& value = ctx.input(1);
+  fill_attrs a;
+  a.rank = ctx.constant_ints_into(0, "dims", a.dims);
+  ctx.enforce(fill_rule(a, describe(value), request_for(ctx.output(0))), {1});
+  const std::int64_t n = ctx.output(0).elements();
+  const int v_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(value.type), [&]<std::size_t Bytes>() -> kernel {
+    using T = detail::bytes_of_size<Bytes>;
+    return [=](const tensor_memory& m) { reference::fill(n, m.at<const T>(v_t), m.at<T>(out_t)); };
+  });
+}
+
+/// ZEROS_LIKE: zero bytes in the input's type and shape.
+inline kernel prepare_zeros_like(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  ctx.enforce(zeros_like_rule(describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  const std::size_t bytes = ctx.output(0).bytes();
+  const int out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) { reference::zeros(bytes, m.at<void>(out_t)); };
+}
+
 /// SELECT_V2: condition ? x : y, the values moved as bytes of their size.
 inline kernel prepare_select_v2(const op_context& ctx) {
   ctx.require_io(3, 3, 1);
@@ -319,9 +380,7 @@ inline kernel prepare_select_v2(const op_context& ctx) {
                                                  {c.rank(), x.rank(), y.rank()});
   const int c_t = ctx.input_index(0), x_t = ctx.input_index(1), y_t = ctx.input_index(2), out_t = ctx.output_index(0);
   return detail::by_element_size(ctx, size_of(x.type), [&]<std::size_t Bytes>() -> kernel {
-    using T = std::conditional_t<Bytes == 1, std::uint8_t,
-                                 std::conditional_t<Bytes == 2, std::uint16_t,
-                                                    std::conditional_t<Bytes == 4, std::uint32_t, std::uint64_t>>>;
+    using T = detail::bytes_of_size<Bytes>;
     return [=](const tensor_memory& m) {
       reference::select(g, m.at<const bool>(c_t), m.at<const T>(x_t), m.at<const T>(y_t), m.at<T>(out_t));
     };

@@ -138,9 +138,10 @@ inline kernel prepare_softmax(const op_context& ctx) {
   return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
 }
 
-/// ARG_MAX: index of the first largest value along a constant axis
-/// (TFLite's ArgMinMax with std::greater), as int32 or int64.
-inline kernel prepare_arg_max(const op_context& ctx) {
+/// ARG_MAX (Max) or ARG_MIN: index of the first largest (smallest) value
+/// along a constant axis (TFLite's ArgMinMax), as int32 or int64.
+template <bool Max>
+kernel prepare_arg_extreme(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   const auto axis_v = ctx.constant_ints(1, "axis");
@@ -155,7 +156,7 @@ inline kernel prepare_arg_max(const op_context& ctx) {
   const kernels::target target = ctx.simd_target();
   auto typed = [&]<class T, class Index>(T*, Index*) -> kernel {
     return [=](const tensor_memory& m) {
-      kernels::arg_max(target, outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t));
+      kernels::arg_extreme<Max>(target, outer, size, inner, m.at<const T>(in_t), m.at<Index>(out_t));
     };
   };
   auto with_index = [&]<class T>(T*) -> kernel {
