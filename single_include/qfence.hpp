@@ -5149,6 +5149,9 @@ namespace qfence {
   X(pad_amounts,                                                                                                      \
     "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
     "or i32. fix: correct the paddings")                                                                              \
+  X(pad_value,                                                                                                        \
+    "padv2's value must be one element of the input's dtype and quantization (it is copied, not rescaled). fix: "  \
+    "give a scalar of the input's type")                                                                              \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
@@ -5608,6 +5611,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
   X(concatenation, "CONCATENATION")                                      \
@@ -5624,6 +5628,7 @@ namespace qfence::runtime {
   X(floor_div, "FLOOR_DIV")                                              \
   X(floor_mod, "FLOOR_MOD")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
+  X(gather, "GATHER")                                                    \
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
@@ -5644,6 +5649,7 @@ namespace qfence::runtime {
   X(not_equal, "NOT_EQUAL")                                              \
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
+  X(padv2, "PADV2")                                                      \
   X(quantize, "QUANTIZE")                                                \
   X(reduce_all, "REDUCE_ALL")                                            \
   X(reduce_max, "REDUCE_MAX")                                            \
@@ -12603,6 +12609,133 @@ constexpr auto cast(node_ref<In>) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/broadcast_to.hpp -------------------------------------------
+// qfence/ops/broadcast_to.hpp: BROADCAST_TO as a typed node
+// (rules/broadcast_to.hpp; kernels/reference/broadcast_to.hpp).
+//
+//   qf::broadcast_to<4, 2, 3>(x)   x ([2, 1] or [3] or ...) copied into [4, 2, 3]
+
+
+// ---- qfence/kernels/reference/broadcast_to.hpp -----------------------------
+// qfence/kernels/reference/broadcast_to.hpp: BROADCAST_TO, the input's
+// values copied into a larger shape (TFLM's BroadcastTo). The runs of the
+// broadcast geometry (core/broadcast.hpp) are copies where the input steps
+// and fills where it is broadcast.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// `g`: the geometry of the input (operand a) against the output shape
+/// (operand b); T any element type.
+template <class T>
+inline void broadcast_to(const broadcast_geometry& g, const T* in, T* out) noexcept {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t, std::int64_t length, std::int64_t step_a,
+                                std::int64_t) {
+    if (step_a == 1) {
+      std::memcpy(out + o, in + ia, static_cast<std::size_t>(length) * sizeof(T));
+    } else {
+      for (std::int64_t i = 0; i < length; ++i) out[o + i] = in[ia + i * step_a];
+    }
+  });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/broadcast_to.hpp -----------------------------------------
+// qfence/rules/broadcast_to.hpp: the type and shape rule of BROADCAST_TO.
+//
+// Operand 0: any tensor; the target shape (constant) is an attribute, of
+// rank >= the input's and <= 6 (TFLM: 5), each input dimension, aligned from
+// the right, equal to the target's or 1. The output keeps the input's dtype
+// and quantization: the values are copied.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct broadcast_to_attrs {
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+};
+
+constexpr rule_result broadcast_to_rule(const broadcast_to_attrs& a, const tensor_desc& in,
+                                        const output_request& req) noexcept {
+  if (a.rank < in.rank || a.rank > max_broadcast_rank) return rule_fail(rule_error::broadcast_shapes, 0);
+  tensor_desc out = in;
+  out.rank = a.rank;
+  out.dims = {};
+  for (int d = 0; d < a.rank; ++d) {
+    const std::int64_t target = a.dims[static_cast<std::size_t>(d)];
+    const int from_back = a.rank - 1 - d;
+    const std::int64_t have = from_back < in.rank ? in.dims[static_cast<std::size_t>(in.rank - 1 - from_back)] : 1;
+    if (target < 0 || (have != target && have != 1)) return rule_fail(rule_error::broadcast_shapes, 0);
+    out.dims[static_cast<std::size_t>(d)] = target;
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct broadcast_to {
+  static constexpr const char* name = "broadcast_to";
+  static constexpr runtime::op_code code = runtime::op_code::broadcast_to;
+};
+}  // namespace op
+
+template <class Dims, int In> struct broadcast_to_node;
+template <int... Dims, int In>
+struct broadcast_to_node<std::integer_sequence<int, Dims...>, In> {
+  using op = op::broadcast_to;
+  using inputs = refs<In>;
+  static constexpr broadcast_to_attrs attrs{static_cast<int>(sizeof...(Dims)), {Dims...}};
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = broadcast_to_rule(attrs, describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    static_assert(sizeof...(Dims) <= max_rank, "qfence: broadcast_to<dims...>: at most 8 dimensions");
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_keeping<rule<Input>, Input>;
+    static constexpr std::array<int, sizeof...(Dims)> target{Dims...};
+    static constexpr broadcast_geometry geometry = make_broadcast_geometry(
+        Input::shape_type::dims.data(), static_cast<int>(Input::shape_type::rank), target.data(),
+        static_cast<int>(sizeof...(Dims)));
+    static void run(const broadcast_to_node&, const typename Input::element* in, typename output::element* out) {
+      reference::broadcast_to(geometry, in, out);
+    }
+  };
+};
+
+/// BROADCAST_TO: x copied into shape [Dims...].
+template <int... Dims, int In>
+constexpr auto broadcast_to(node_ref<In>) {
+  return broadcast_to_node<std::integer_sequence<int, Dims...>, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/comparison.hpp ---------------------------------------------
 // qfence/ops/comparison.hpp: EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL,
 // LESS, LESS_EQUAL as typed nodes: two broadcasting operands, a bool output
@@ -14482,6 +14615,189 @@ constexpr auto fully_connected(node_ref<In>, constant<W> weights, B bias, Opts..
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/gather.hpp -------------------------------------------------
+// qfence/ops/gather.hpp: GATHER as a typed node (rules/gather.hpp;
+// kernels/reference/gather.hpp).
+//
+//   qf::gather<Axis, BatchDims = 0>(params, indices)
+
+
+// ---- qfence/kernels/reference/gather.hpp -----------------------------------
+// qfence/kernels/reference/gather.hpp: GATHER, slices of params picked by
+// indices along an axis, per batch (TFLM's gather.cc). Out-of-range indices
+// (a run-time data error in TFLite, undefined in TFLM) give zeros, never a
+// read outside params.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// GATHER's sizes, in elements: params is [batch, outer, axis_size, inner]
+/// and indices [batch, coords] once dimensions are merged.
+struct gather_geometry {
+  std::int64_t batch = 1, outer = 1, axis_size = 1, inner = 1, coords = 1;
+};
+
+/// The geometry of params `dims` (rank `rank`) and indices with `coords`
+/// elements per batch, for a resolved axis and batch_dims.
+constexpr gather_geometry make_gather_geometry(const int* dims, int rank, int axis, int batch_dims,
+                                               std::int64_t index_elements) noexcept {
+  gather_geometry g;
+  for (int d = 0; d < batch_dims; ++d) g.batch *= dims[d];
+  for (int d = batch_dims; d < axis; ++d) g.outer *= dims[d];
+  g.axis_size = dims[axis];
+  for (int d = axis + 1; d < rank; ++d) g.inner *= dims[d];
+  g.coords = g.batch > 0 ? index_elements / g.batch : 0;
+  return g;
+}
+
+namespace reference {
+
+template <class Index>
+inline void gather(const gather_geometry& g, std::size_t element_bytes, const void* params, const Index* indices,
+                   void* output) noexcept {
+  const auto* src = static_cast<const unsigned char*>(params);
+  auto* dst = static_cast<unsigned char*>(output);
+  const auto slice = static_cast<std::size_t>(g.inner) * element_bytes;
+  for (std::int64_t b = 0; b < g.batch; ++b)
+    for (std::int64_t o = 0; o < g.outer; ++o)
+      for (std::int64_t c = 0; c < g.coords; ++c) {
+        const auto at = static_cast<std::int64_t>(indices[b * g.coords + c]);
+        const std::int64_t to = ((b * g.outer + o) * g.coords + c) * g.inner;
+        if (at >= 0 && at < g.axis_size)
+          std::memcpy(dst + static_cast<std::size_t>(to) * element_bytes,
+                      src + static_cast<std::size_t>(((b * g.outer + o) * g.axis_size + at) * g.inner) * element_bytes,
+                      slice);
+        else
+          std::memset(dst + static_cast<std::size_t>(to) * element_bytes, 0, slice);
+      }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/gather.hpp -----------------------------------------------
+// qfence/rules/gather.hpp: the type and shape rule of GATHER.
+//
+// Operand 0 params (f32, i8, u8, i16, i32, i64 or bool; TFLM takes f32 and
+// i8), operand 1 indices i32 (TFLM) or i64; axis and batch_dims are
+// attributes (negative values count from the back of params' and indices'
+// ranks). The first batch_dims dimensions of params and indices agree and
+// batch_dims <= axis. The output is params' dims before the axis, indices'
+// dims after the batch, params' dims after the axis; params' dtype and
+// quantization.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct gather_attrs {
+  int axis = 0;
+  int batch_dims = 0;
+};
+
+/// GATHER's axis and batch_dims made non-negative; call for operands the
+/// rule accepted.
+constexpr gather_attrs resolved_gather(const gather_attrs& a, const tensor_desc& params,
+                                       const tensor_desc& indices) noexcept {
+  return {a.axis < 0 ? a.axis + params.rank : a.axis, a.batch_dims < 0 ? a.batch_dims + indices.rank : a.batch_dims};
+}
+
+constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& params, const tensor_desc& indices,
+                                  const output_request& req) noexcept {
+  switch (params.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean:
+      if (params.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    case dtype::i8:
+    case dtype::u8:
+    case dtype::i16:
+      if (!rules::is_activation(params)) return rule_fail(rule_error::input_dtype, 0);
+      break;
+    default: return rule_fail(rule_error::input_dtype, 0);
+  }
+  if (!(indices.type == dtype::i32 || indices.type == dtype::i64) || indices.quant.quantized())
+    return rule_fail(rule_error::gather_indices, 1);
+  const gather_attrs a = resolved_gather(given, params, indices);
+  if (a.axis < 0 || a.axis >= params.rank || a.batch_dims < 0 || a.batch_dims > a.axis ||
+      a.batch_dims >= params.rank || a.batch_dims > indices.rank)
+    return rule_fail(rule_error::gather_indices, 1);
+  for (int d = 0; d < a.batch_dims; ++d)
+    if (params.dims[static_cast<std::size_t>(d)] != indices.dims[static_cast<std::size_t>(d)])
+      return rule_fail(rule_error::gather_indices, 1);
+  tensor_desc out = params;
+  out.rank = params.rank + indices.rank - 1 - a.batch_dims;
+  if (out.rank > max_rank) return rule_fail(rule_error::gather_indices, 1);
+  out.dims = {};
+  int k = 0;
+  for (int d = 0; d < a.axis; ++d) out.dims[static_cast<std::size_t>(k++)] = params.dims[static_cast<std::size_t>(d)];
+  for (int d = a.batch_dims; d < indices.rank; ++d) out.dims[static_cast<std::size_t>(k++)] = indices.dims[static_cast<std::size_t>(d)];
+  for (int d = a.axis + 1; d < params.rank; ++d) out.dims[static_cast<std::size_t>(k++)] = params.dims[static_cast<std::size_t>(d)];
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct gather {
+  static constexpr const char* name = "gather";
+  static constexpr runtime::op_code code = runtime::op_code::gather;
+};
+}  // namespace op
+
+template <int Axis, int BatchDims, int Params, int Indices>
+struct gather_node {
+  using op = op::gather;
+  using inputs = refs<Params, Indices>;
+  template <class P, class I>
+  struct rule {
+    static constexpr rule_result value = gather_rule({Axis, BatchDims}, describe<P>(), describe<I>(), requested_output<>());
+  };
+  template <int Index, class P, class I>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<P, I>, producer<P>, producer<I>>()))
+    return true;
+  }
+  template <int Index, class P, class I>
+  struct typed {
+    using output = rule_output_keeping<rule<P, I>, P>;
+    static constexpr gather_attrs resolved = resolved_gather({Axis, BatchDims}, describe<P>(), describe<I>());
+    static constexpr gather_geometry geometry = make_gather_geometry(
+        P::shape_type::dims.data(), static_cast<int>(P::rank), resolved.axis, resolved.batch_dims, I::elements);
+    static void run(const gather_node&, const typename P::element* params, const typename I::element* indices,
+                    typename output::element* out) {
+      reference::gather(geometry, sizeof(typename P::element), params, indices, out);
+    }
+  };
+};
+
+/// GATHER of `params` along `Axis` at `indices` (i32 or i64), the first
+/// `BatchDims` dimensions of both taken as batches.
+template <int Axis, int BatchDims = 0, int P, int I>
+constexpr auto gather(node_ref<P>, node_ref<I>) {
+  return gather_node<Axis, BatchDims, P, I>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/gather_nd.hpp ----------------------------------------------
 // qfence/ops/gather_nd.hpp: GATHER_ND, slices of `params` picked by index
 // rows.
@@ -14793,7 +15109,11 @@ constexpr auto literal(constant<T> value) {
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/pad.hpp ----------------------------------------------------
-// qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
+// qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8), and
+// PADV2 with a given value:
+//
+//   qf::pad<0,0, 1,1, 1,1, 0,0>(x)          PAD
+//   qf::pad<0,0, 1,1, 1,1, 0,0>(x, value)   PADV2 (value: one element of x's type)
 
 
 // ---- qfence/kernels/pad.hpp ------------------------------------------------
@@ -14863,12 +15183,13 @@ inline void pad(int rank, const int* in_dims, const int* before, const int* afte
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/pad.hpp --------------------------------------------------
-// qfence/rules/pad.hpp: the type and shape rule of PAD.
+// qfence/rules/pad.hpp: the type and shape rules of PAD and PADV2.
 //
 // Operand 0: f32, i8, u8, i16 or i32 of rank <= 6; (before, after) amounts
 // per dimension are an attribute. The output grows by them and keeps the
-// input's dtype and quantization (the padding value is the real 0, i.e. the
-// zero point).
+// input's dtype and quantization. PAD pads with the real 0 (the zero
+// point); PADV2's operand 1 gives the value: one element of the input's
+// dtype and quantization (TFLM checks both).
 
 
 
@@ -14897,6 +15218,16 @@ constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const 
   return rules::same_quantization_output(out, req);
 }
 
+/// PADV2: PAD's rule, and a value of one element in the input's type.
+constexpr rule_result padv2_rule(const pad_attrs& a, const tensor_desc& in, const tensor_desc& value,
+                                 const output_request& req) noexcept {
+  const rule_result padded = pad_rule(a, in, req);
+  if (!padded.ok()) return padded;
+  if (value.type != in.type || !(value.quant == in.quant) || value.elements() != 1)
+    return rule_fail(rule_error::pad_value, 1, value.retyped(in.type, in.quant));
+  return padded;
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -14911,6 +15242,10 @@ struct pad {
   static constexpr const char* name = "pad";
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::pad;
+};
+struct padv2 {
+  static constexpr const char* name = "padv2";
+  static constexpr runtime::op_code code = runtime::op_code::padv2;
 };
 }  // namespace op
 
@@ -14960,10 +15295,45 @@ struct pad_node {
   };
 };
 
+/// PADV2: PAD with the value node V's one element.
+template <int In, int V, int... BeforeAfter>
+struct padv2_node {
+  using op = op::padv2;
+  using inputs = refs<In, V>;
+  static constexpr pad_attrs attrs = pad_node<In, BeforeAfter...>::attrs;
+
+  template <class Input, class Value>
+  struct rule {
+    static constexpr rule_result value = padv2_rule(attrs, describe<Input>(), describe<Value>(), requested_output<>());
+  };
+
+  template <int Index, class Input, class Value>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, Value>, producer<Input>, producer<Value>>()))
+    return true;
+  }
+
+  template <int Index, class Input, class Value>
+  struct typed {
+    using padded = typename pad_node<In, BeforeAfter...>::template typed<Index, Input>;
+    using output = rule_output_keeping<rule<Input, Value>, Input>;
+    static void run(const padv2_node&, const typename Input::element* in, const typename Value::element* value,
+                    typename output::element* out) {
+      kernels::pad(static_cast<int>(Input::rank), Input::shape_type::dims.data(), padded::before.data(),
+                   padded::after.data(), in, *value, out);
+    }
+  };
+};
+
 /// PAD by (before, after) pairs, one per dimension: pad<0,0, 1,1, 1,1, 0,0>(x).
 template <int... BeforeAfter, int In>
 constexpr auto pad(node_ref<In>) {
   return pad_node<In, BeforeAfter...>{};
+}
+/// PADV2: the same, padding with `value`'s one element.
+template <int... BeforeAfter, int In, int V>
+constexpr auto pad(node_ref<In>, node_ref<V>) {
+  return padv2_node<In, V, BeforeAfter...>{};
 }
 
 }  // namespace qfence
@@ -18108,6 +18478,11 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::not_quantized;
       break;
     case op_code::zeros_like:
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::gather:
+    case op_code::broadcast_to:
+      p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;
       break;
     case op_code::fill:

@@ -548,6 +548,41 @@ void layout() {
   add("fill_i32", 94, 1, {ints({3}, {1, 2, 2}, "dims"), activation({}, "value", I32), activation({1, 2, 2}, "y", I32)},
       {0, 1}, {2});
   add("zeros_like_i32", 93, 1, {activation({4}, "x", I32), activation({4}, "y", I32)}, {0}, {1});
+  // PADV2: the value a constant, or a model input.
+  add("padv2_f32", 60, 1,
+      {act({1, 2, 3}, f32, false, "x"), ints({3, 2}, {0, 0, 1, 2, 0, 1}, "paddings"),
+       values({}, F32, std::vector<float>{2.5f}, "value"), act({1, 5, 4}, f32, false, "y")},
+      {0, 1, 2}, {3});
+  add("padv2_i8", 60, 2,
+      {act({2, 3}, i8, false, "x"), ints({2, 2}, {1, 0, 2, 1}, "paddings"), act({}, i8, false, "value"),
+       act({3, 6}, i8, false, "y")},
+      {0, 1, 2}, {3});
+  {
+    auto v = values({1}, I16, std::vector<std::int16_t>{-1234}, "value");
+    v.scales = {i16.in_scale};
+    v.zero_points = {0};
+    add("padv2_i16", 60, 3, {act({2, 2}, i16, false, "x"), ints({2, 2}, {0, 1, 1, 1}, "paddings"), v, act({3, 4}, i16, false, "y")},
+        {0, 1, 2}, {3});
+  }
+  // GATHER: an inner axis, batches, i64 indices (TFLite's).
+  for (const dtype_case& d : {i8, f32}) {
+    const std::string t = d.tag;
+    add("gather_" + t, 36, d.type == I8 ? 2 : 1,
+        {act({3, 4, 2}, d, false, "x"), ints({2, 2}, {2, 0, 1, 3}, "indices"), act({3, 2, 2, 2}, d, false, "y")}, {0, 1},
+        {2}, table(fb::BuiltinOptions::GatherOptions, [](auto& b) { return fb::CreateGatherOptions(b, 1, 0); }));
+  }
+  add("gather_f32_batch", 36, 5,
+      {act({2, 3, 2}, f32, false, "x"), ints({2, 2}, {2, 0, 1, 1}, "indices"), act({2, 2, 2}, f32, false, "y")}, {0, 1},
+      {2}, table(fb::BuiltinOptions::GatherOptions, [](auto& b) { return fb::CreateGatherOptions(b, 1, 1); }));
+  add("gather_i16_i64_indices", 36, 4,
+      {act({5, 2}, i16, false, "x"), values({3}, I64, std::vector<std::int64_t>{4, 0, 4}, "indices"),
+       act({3, 2}, i16, false, "y")},
+      {0, 1}, {2}, table(fb::BuiltinOptions::GatherOptions, [](auto& b) { return fb::CreateGatherOptions(b, 0, 0); }));
+  // BROADCAST_TO: leading and inner dimensions.
+  add("broadcast_to_f32", 130, 2,
+      {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});
+  add("broadcast_to_i8", 130, 2,
+      {act({4}, i8, false, "x"), ints({3}, {2, 3, 4}, "shape"), act({2, 3, 4}, i8, false, "y")}, {0, 1}, {2});
   // SLICE: begin and size (-1: to the end).
   for (const dtype_case& d : {i8, i16, f32}) {
     const std::string t = d.tag;
@@ -642,6 +677,13 @@ void errors() {
   add("error_slice_past_the_end", 65, 1,
       {act({2, 4}, f32, false, "x"), ints({2}, {0, 2}, "begin"), ints({2}, {2, 3}, "size"), act({2, 3}, f32, false, "y")},
       {0, 1, 2}, {3}, {}, "slice takes one begin and one size per input dimension");
+  add("error_broadcast_to_shape", 130, 2,
+      {act({3, 2}, f32, false, "x"), ints({2}, {3, 4}, "shape"), act({3, 4}, f32, false, "y")}, {0, 1}, {2}, {},
+      "the two input shapes do not broadcast");
+  add("error_padv2_value_scale", 60, 2,
+      {act({2, 3}, i8, false, "x"), ints({2, 2}, {1, 0, 2, 1}, "paddings"), act({}, i8, true, "value"),
+       act({3, 6}, i8, false, "y")},
+      {0, 1, 2}, {3}, {}, "padv2's value must be one element of the input's dtype and quantization");
   add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
       "quantize takes f32 (to quantize) or a per-tensor quantized");
   add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},

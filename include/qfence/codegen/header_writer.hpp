@@ -272,6 +272,8 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::gather:
+      case op_code::broadcast_to:
       case op_code::shape:
       case op_code::fill:
       case op_code::zeros_like:
@@ -282,6 +284,7 @@ class writer {
       case op_code::expand_dims:
       case op_code::reshape:
       case op_code::pad:
+      case op_code::padv2:
       case op_code::transpose:
       case op_code::concatenation:
       case op_code::resize_bilinear:
@@ -402,8 +405,14 @@ class writer {
         QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CALL)
 #undef QFENCE_COMPARISON_CALL
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::gather:
+        return "qf::gather<" + std::to_string(o.axis) + ", " + std::to_string(o.batch_dims) + ">(" + ref(in(0)) + ", " +
+               ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::broadcast_to:
+        if (!at(in(1)).constant) break;
+        return "qf::broadcast_to<" + int_list(at(in(1))) + ">(" + ref(in(0)) + ")";
       case op_code::fill:
         if (!at(in(0)).constant) break;
         return "qf::fill<" + int_list(at(in(0))) + ">(" + ref(in(1)) + ")";
@@ -463,8 +472,10 @@ class writer {
            out_option(out) + ")";
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CALL)
 #undef QFENCE_REDUCTION_CALL
-      case op_code::pad: {
-        if (op.inputs.size() != 2 || !at(in(1)).constant) break;
+      case op_code::pad:
+      case op_code::padv2: {
+        const bool given_value = op.inputs.size() == 3 && in(2) >= 0;
+        if (op.inputs.size() > 3 || !at(in(1)).constant) break;
         const tensor& p = at(in(1));
         std::string e = "qf::pad<";
         for (std::int64_t k = 0; k < p.elements(); ++k) {
@@ -472,7 +483,7 @@ class writer {
                                                       : p.constant_data<std::int64_t>()[k];
           e += (k ? ", " : "") + std::to_string(a);
         }
-        return e + ">(" + ref(in(0)) + ")";
+        return e + ">(" + ref(in(0)) + (given_value ? ", " + ref(in(2)) : "") + ")";
       }
       case op_code::transpose: {
         if (!at(in(1)).constant) break;
@@ -553,12 +564,14 @@ class writer {
 #undef QFENCE_REDUCTION_CASE
       case op_code::strided_slice:
       case op_code::slice:
+      case op_code::broadcast_to:
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor:
       case op_code::arg_max:
       case op_code::arg_min: return i >= 1;
       case op_code::split:
       case op_code::fill: return i == 0;
+      case op_code::padv2: return i == 1;  // input 2, the value, is data
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }

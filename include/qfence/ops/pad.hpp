@@ -1,4 +1,8 @@
-// qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8).
+// qfence/ops/pad.hpp: PAD with constant zero (the zero point for int8), and
+// PADV2 with a given value:
+//
+//   qf::pad<0,0, 1,1, 1,1, 0,0>(x)          PAD
+//   qf::pad<0,0, 1,1, 1,1, 0,0>(x, value)   PADV2 (value: one element of x's type)
 #pragma once
 
 #include <array>
@@ -19,6 +23,10 @@ struct pad {
   static constexpr const char* name = "pad";
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::pad;
+};
+struct padv2 {
+  static constexpr const char* name = "padv2";
+  static constexpr runtime::op_code code = runtime::op_code::padv2;
 };
 }  // namespace op
 
@@ -68,10 +76,45 @@ struct pad_node {
   };
 };
 
+/// PADV2: PAD with the value node V's one element.
+template <int In, int V, int... BeforeAfter>
+struct padv2_node {
+  using op = op::padv2;
+  using inputs = refs<In, V>;
+  static constexpr pad_attrs attrs = pad_node<In, BeforeAfter...>::attrs;
+
+  template <class Input, class Value>
+  struct rule {
+    static constexpr rule_result value = padv2_rule(attrs, describe<Input>(), describe<Value>(), requested_output<>());
+  };
+
+  template <int Index, class Input, class Value>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, Value>, producer<Input>, producer<Value>>()))
+    return true;
+  }
+
+  template <int Index, class Input, class Value>
+  struct typed {
+    using padded = typename pad_node<In, BeforeAfter...>::template typed<Index, Input>;
+    using output = rule_output_keeping<rule<Input, Value>, Input>;
+    static void run(const padv2_node&, const typename Input::element* in, const typename Value::element* value,
+                    typename output::element* out) {
+      kernels::pad(static_cast<int>(Input::rank), Input::shape_type::dims.data(), padded::before.data(),
+                   padded::after.data(), in, *value, out);
+    }
+  };
+};
+
 /// PAD by (before, after) pairs, one per dimension: pad<0,0, 1,1, 1,1, 0,0>(x).
 template <int... BeforeAfter, int In>
 constexpr auto pad(node_ref<In>) {
   return pad_node<In, BeforeAfter...>{};
+}
+/// PADV2: the same, padding with `value`'s one element.
+template <int... BeforeAfter, int In, int V>
+constexpr auto pad(node_ref<In>, node_ref<V>) {
+  return padv2_node<In, V, BeforeAfter...>{};
 }
 
 }  // namespace qfence

@@ -177,6 +177,11 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::zeros_like:
       p.output = output_params::same_as_input;
       break;
+    case op_code::gather:
+    case op_code::broadcast_to:
+      p.inputs = {R::activation, R::integer};
+      p.output = output_params::same_as_input;
+      break;
     case op_code::fill:
       p.inputs = {R::integer, R::activation};
       p.activation_input = 1;

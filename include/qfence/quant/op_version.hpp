@@ -117,7 +117,6 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::softmax:
     case op_code::sub:
     case op_code::concatenation:
-    case op_code::pad:
     case op_code::mean:
     case op_code::reduce_max:
     case op_code::reduce_min:
@@ -152,6 +151,16 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::slice:
       if (rank_of(0) > 4) return 5;
       if (i16) return 4;
+      return i8 ? 2 : 1;
+    case op_code::pad:
+    case op_code::padv2:
+      if (rank_of(0) > 4) return 4;
+      if (i16) return 3;
+      return i8 ? 2 : 1;
+    case op_code::gather:
+      if (op.options.batch_dims != 0) return 5;
+      if (i16) return 4;
+      if (in == dtype::boolean) return 3;
       return i8 ? 2 : 1;
     case op_code::svdf:
       if (i8) return 3;

@@ -1,9 +1,10 @@
-// qfence/rules/pad.hpp: the type and shape rule of PAD.
+// qfence/rules/pad.hpp: the type and shape rules of PAD and PADV2.
 //
 // Operand 0: f32, i8, u8, i16 or i32 of rank <= 6; (before, after) amounts
 // per dimension are an attribute. The output grows by them and keeps the
-// input's dtype and quantization (the padding value is the real 0, i.e. the
-// zero point).
+// input's dtype and quantization. PAD pads with the real 0 (the zero
+// point); PADV2's operand 1 gives the value: one element of the input's
+// dtype and quantization (TFLM checks both).
 #pragma once
 
 #include <array>
@@ -34,6 +35,16 @@ constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const 
     out.dims[k] += a.before[k] + a.after[k];
   }
   return rules::same_quantization_output(out, req);
+}
+
+/// PADV2: PAD's rule, and a value of one element in the input's type.
+constexpr rule_result padv2_rule(const pad_attrs& a, const tensor_desc& in, const tensor_desc& value,
+                                 const output_request& req) noexcept {
+  const rule_result padded = pad_rule(a, in, req);
+  if (!padded.ok()) return padded;
+  if (value.type != in.type || !(value.quant == in.quant) || value.elements() != 1)
+    return rule_fail(rule_error::pad_value, 1, value.retyped(in.type, in.quant));
+  return padded;
 }
 
 }  // namespace qfence

@@ -99,6 +99,9 @@ namespace qfence {
   X(pad_amounts,                                                                                                      \
     "pad needs two non-negative amounts (before, after) per input dimension, rank <= 6, and pads f32, i8, u8, i16 "  \
     "or i32. fix: correct the paddings")                                                                              \
+  X(pad_value,                                                                                                        \
+    "padv2's value must be one element of the input's dtype and quantization (it is copied, not rescaled). fix: "  \
+    "give a scalar of the input's type")                                                                              \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \

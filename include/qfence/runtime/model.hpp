@@ -138,6 +138,7 @@ struct op_options {
   float beta = 1.0f;               // SOFTMAX
   float alpha = 0.0f;              // LEAKY_RELU
   int axis = 0;                    // CONCATENATION, PACK, UNPACK, GATHER
+  int batch_dims = 0;              // GATHER
   bool keep_dims = false;          // MEAN
   bool align_corners = false, half_pixel_centers = false;
   std::vector<int> new_shape;  // RESHAPE (when given)

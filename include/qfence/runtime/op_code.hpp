@@ -24,6 +24,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
   X(concatenation, "CONCATENATION")                                      \
@@ -40,6 +41,7 @@ namespace qfence::runtime {
   X(floor_div, "FLOOR_DIV")                                              \
   X(floor_mod, "FLOOR_MOD")                                              \
   X(fully_connected, "FULLY_CONNECTED")                                  \
+  X(gather, "GATHER")                                                    \
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
@@ -60,6 +62,7 @@ namespace qfence::runtime {
   X(not_equal, "NOT_EQUAL")                                              \
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
+  X(padv2, "PADV2")                                                      \
   X(quantize, "QUANTIZE")                                                \
   X(reduce_all, "REDUCE_ALL")                                            \
   X(reduce_max, "REDUCE_MAX")                                            \

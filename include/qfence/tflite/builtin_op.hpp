@@ -39,6 +39,7 @@ enum class builtin_op : std::int32_t {
   tanh = 28,
   custom = 32,
   pad = 34,
+  gather = 36,
   transpose = 39,
   mean = 40,
   sub = 41,
@@ -53,6 +54,7 @@ enum class builtin_op : std::int32_t {
   minimum = 57,
   less = 58,
   neg = 59,
+  padv2 = 60,
   greater = 61,
   greater_equal = 62,
   less_equal = 63,
@@ -90,6 +92,7 @@ enum class builtin_op : std::int32_t {
   quantize = 114,
   round = 116,
   select_v2 = 123,
+  broadcast_to = 130,
   reduce_all = 140,
 };
 

@@ -155,7 +155,10 @@ inline runtime::op_options read_options(const fb::Operator& op) {
       }
       break;
     }
-    case BuiltinOptions::GatherOptions: o.axis = op.builtin_options_as_GatherOptions()->axis(); break;
+    case BuiltinOptions::GatherOptions:
+      o.axis = op.builtin_options_as_GatherOptions()->axis();
+      o.batch_dims = op.builtin_options_as_GatherOptions()->batch_dims();
+      break;
     case BuiltinOptions::ReducerOptions: o.keep_dims = op.builtin_options_as_ReducerOptions()->keep_dims(); break;
     case BuiltinOptions::SqueezeOptions: {
       const auto* t = op.builtin_options_as_SqueezeOptions();

@@ -106,6 +106,8 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
       const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
       return {BuiltinOptions::ArgMaxOptions, fb::CreateArgMaxOptions(b, to_tensor_type(out.type)).Union()};
     }
+    case op_code::gather:
+      return {BuiltinOptions::GatherOptions, fb::CreateGatherOptions(b, o.axis, o.batch_dims).Union()};
     case op_code::shape: {
       const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
       return {BuiltinOptions::ShapeOptions, fb::CreateShapeOptions(b, to_tensor_type(out.type)).Union()};

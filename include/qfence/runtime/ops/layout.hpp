@@ -10,8 +10,10 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/broadcast_to.hpp"
 #include "qfence/kernels/reference/concatenation.hpp"
 #include "qfence/kernels/reference/fill.hpp"
+#include "qfence/kernels/reference/gather.hpp"
 #include "qfence/kernels/reference/gather_nd.hpp"
 #include "qfence/kernels/pad.hpp"
 #include "qfence/kernels/reference/pad.hpp"
@@ -19,8 +21,10 @@
 #include "qfence/kernels/reference/select.hpp"
 #include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
+#include "qfence/rules/broadcast_to.hpp"
 #include "qfence/rules/concatenation.hpp"
 #include "qfence/rules/fill.hpp"
+#include "qfence/rules/gather.hpp"
 #include "qfence/rules/gather_nd.hpp"
 #include "qfence/rules/pad.hpp"
 #include "qfence/rules/reshape.hpp"
@@ -143,13 +147,19 @@ inline kernel prepare_pad(const op_context& ctx) {
     a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
     a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
   }
-  ctx.enforce(pad_rule(a, describe(in), request_for(out)), {0});
+  // PADV2 (and a PAD given a third input, which TFLite reads alike) pads
+  // with input 2's value, read at every invoke as TFLM reads it.
+  const bool given_value = ctx.input_count() == 3 && ctx.has_input(2);
+  if (given_value) ctx.enforce(padv2_rule(a, describe(in), describe(ctx.input(2)), request_for(out)), {0, 2});
+  else ctx.enforce(pad_rule(a, describe(in), request_for(out)), {0});
+  const int value_t = given_value ? ctx.input_index(2) : -1;
   const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
       after(a.after.begin(), a.after.begin() + in.rank());
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const bool reference_only = ctx.simd_target().is_reference();
-  auto typed = [&]<class T>(T value) -> kernel {
+  auto typed = [&]<class T>(T zero) -> kernel {
     return [=, dims = in.shape](const tensor_memory& m) {
+      const T value = value_t >= 0 ? *m.at<const T>(value_t) : zero;
       if (reference_only) {
         reference::pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), m.at<const T>(in_t),
                        value, m.at<T>(out_t));
@@ -159,7 +169,7 @@ inline kernel prepare_pad(const op_context& ctx) {
                    m.at<T>(out_t));
     };
   };
-  // The pad value is the real 0 (the zero point), unless PADV2 gives one.
+  // Without a value: the real 0 (the zero point).
   const std::int32_t zp = in.quant.zero_point();
   switch (in.type) {
     case dtype::f32: return typed(0.0f);
@@ -308,6 +318,25 @@ inline kernel prepare_unpack(const op_context& ctx) { return prepare_pack_or_unp
 /// each index row selects a slice params[i0..ik). Out-of-range indices are
 /// a run-time data error in TFLite; here they produce zeros, never a read
 /// outside the tensor.
+/// GATHER along options.axis with options.batch_dims.
+inline kernel prepare_gather(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &params = ctx.input(0), &indices = ctx.input(1);
+  const gather_attrs given{ctx.options().axis, ctx.options().batch_dims};
+  ctx.enforce(gather_rule(given, describe(params), describe(indices), request_for(ctx.output(0))), {0, 1});
+  const gather_attrs a = resolved_gather(given, describe(params), describe(indices));
+  const gather_geometry g = make_gather_geometry(params.shape.data(), params.rank(), a.axis, a.batch_dims, indices.elements());
+  const std::size_t bytes = size_of(params.type);
+  const int p_t = ctx.input_index(0), i_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  auto typed = [&]<class Index>(Index*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::gather(g, bytes, m.at<const void>(p_t), m.at<const Index>(i_t), m.at<void>(out_t));
+    };
+  };
+  if (indices.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
+  return typed(static_cast<std::int32_t*>(nullptr));
+}
+
 inline kernel prepare_gather_nd(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &params = ctx.input(0), &indices = ctx.input(1), &out = ctx.output(0);
@@ -333,6 +362,22 @@ inline kernel prepare_gather_nd(const op_context& ctx) {
   };
   if (indices.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
   return typed(static_cast<std::int32_t*>(nullptr));
+}
+
+/// BROADCAST_TO: the input copied into the constant shape of input 1.
+inline kernel prepare_broadcast_to(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor& in = ctx.input(0);
+  broadcast_to_attrs a;
+  a.rank = ctx.constant_ints_into(1, "shape", a.dims);
+  ctx.enforce(broadcast_to_rule(a, describe(in), request_for(ctx.output(0))), {0});
+  const std::vector<int> target(ctx.output(0).shape);
+  const broadcast_geometry g = make_broadcast_geometry(in.shape.data(), in.rank(), target.data(), a.rank);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t Bytes>() -> kernel {
+    using T = detail::bytes_of_size<Bytes>;
+    return [=](const tensor_memory& m) { reference::broadcast_to(g, m.at<const T>(in_t), m.at<T>(out_t)); };
+  });
 }
 
 /// SHAPE: the input's dimensions (the input's values are not read).

@@ -1,0 +1,33 @@
+// qfence/kernels/reference/broadcast_to.hpp: BROADCAST_TO, the input's
+// values copied into a larger shape (TFLM's BroadcastTo). The runs of the
+// broadcast geometry (core/broadcast.hpp) are copies where the input steps
+// and fills where it is broadcast.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "qfence/core/broadcast.hpp"
+#include "qfence/core/exact_float.hpp"
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// `g`: the geometry of the input (operand a) against the output shape
+/// (operand b); T any element type.
+template <class T>
+inline void broadcast_to(const broadcast_geometry& g, const T* in, T* out) noexcept {
+  for_each_broadcast_run(g, [&](std::int64_t o, std::int64_t ia, std::int64_t, std::int64_t length, std::int64_t step_a,
+                                std::int64_t) {
+    if (step_a == 1) {
+      std::memcpy(out + o, in + ia, static_cast<std::size_t>(length) * sizeof(T));
+    } else {
+      for (std::int64_t i = 0; i < length; ++i) out[o + i] = in[ia + i * step_a];
+    }
+  });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
