@@ -5152,6 +5152,9 @@ namespace qfence {
   X(pad_value,                                                                                                        \
     "padv2's value must be one element of the input's dtype and quantization (it is copied, not rescaled). fix: "  \
     "give a scalar of the input's type")                                                                              \
+  X(space_depth_block,                                                                                                \
+    "depth_to_space needs channels divisible by block^2, space_to_depth height and width divisible by block, and "  \
+    "block >= 1. fix: correct the block size or the input shape")                                                    \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
@@ -5617,6 +5620,7 @@ namespace qfence::runtime {
   X(concatenation, "CONCATENATION")                                      \
   X(conv_2d, "CONV_2D")                                                  \
   X(cos, "COS")                                                          \
+  X(depth_to_space, "DEPTH_TO_SPACE")                                    \
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
@@ -5666,6 +5670,7 @@ namespace qfence::runtime {
   X(sin, "SIN")                                                          \
   X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
+  X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
@@ -16480,6 +16485,135 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/space_depth.hpp --------------------------------------------
+// qfence/ops/space_depth.hpp: DEPTH_TO_SPACE and SPACE_TO_DEPTH as typed
+// nodes: each one 6-D transpose (rules/space_depth.hpp), on the transpose
+// kernels.
+//
+//   qf::depth_to_space<2>(x)   [1, 4, 4, 8] -> [1, 8, 8, 2]
+//   qf::space_to_depth<2>(x)   [1, 8, 8, 2] -> [1, 4, 4, 8]
+
+// ---- qfence/rules/space_depth.hpp ------------------------------------------
+// qfence/rules/space_depth.hpp: the type and shape rules of DEPTH_TO_SPACE
+// and SPACE_TO_DEPTH, and the transpose each one is.
+//
+// Operand 0: a 4-D NHWC tensor (f32, i8 in TFLM; any dtype moves alike);
+// the block size (>= 1) is an attribute. DEPTH_TO_SPACE: C divisible by
+// block^2, out [N, H*b, W*b, C/b^2]; SPACE_TO_DEPTH: H and W divisible by b,
+// out [N, H/b, W/b, C*b^2]. The output keeps the input's dtype and
+// quantization.
+//
+// Both are one 6-D transpose: DEPTH_TO_SPACE views its input as
+// [N, H, W, b, b, C'] and SPACE_TO_DEPTH as [N, H', b, W', b, C]; the
+// permutation [0, 1, 3, 2, 4, 5] gives the output in either case (TFLite's
+// DepthToSpace: out(n, h, w, c) = in(n, h / b, w / b, ((h % b) b + w % b) C' + c)).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct space_depth_attrs {
+  bool to_space = true;  // DEPTH_TO_SPACE; false: SPACE_TO_DEPTH
+  int block = 1;
+};
+
+constexpr rule_result space_depth_rule(const space_depth_attrs& a, const tensor_desc& in,
+                                       const output_request& req) noexcept {
+  if (in.rank != 4) return rule_fail(rule_error::input_rank, 0);
+  const std::int64_t b = a.block;
+  if (b < 1) return rule_fail(rule_error::space_depth_block, output_operand);
+  tensor_desc out = in;
+  if (a.to_space) {
+    if (in.dims[3] % (b * b) != 0) return rule_fail(rule_error::space_depth_block, 0);
+    out.dims = {in.dims[0], in.dims[1] * b, in.dims[2] * b, in.dims[3] / (b * b)};
+  } else {
+    if (in.dims[1] % b != 0 || in.dims[2] % b != 0) return rule_fail(rule_error::space_depth_block, 0);
+    out.dims = {in.dims[0], in.dims[1] / b, in.dims[2] / b, in.dims[3] * b * b};
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+/// The 6-D view of the input and the permutation that make the op a
+/// TRANSPOSE; call for operands the rule accepted.
+struct space_depth_view {
+  std::array<int, 6> dims{};
+  std::array<int, 6> perm{0, 1, 3, 2, 4, 5};
+};
+constexpr space_depth_view space_depth_transpose(const space_depth_attrs& a, const int* nhwc) noexcept {
+  const int b = a.block;
+  if (a.to_space) return {{nhwc[0], nhwc[1], nhwc[2], b, b, nhwc[3] / (b * b)}, {0, 1, 3, 2, 4, 5}};
+  return {{nhwc[0], nhwc[1] / b, b, nhwc[2] / b, b, nhwc[3]}, {0, 1, 3, 2, 4, 5}};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct depth_to_space {
+  static constexpr const char* name = "depth_to_space";
+  static constexpr runtime::op_code code = runtime::op_code::depth_to_space;
+  static constexpr bool to_space = true;
+};
+struct space_to_depth {
+  static constexpr const char* name = "space_to_depth";
+  static constexpr runtime::op_code code = runtime::op_code::space_to_depth;
+  static constexpr bool to_space = false;
+};
+}  // namespace op
+
+template <class Op, int Block, int In>
+struct space_depth_node {
+  using op = Op;
+  using inputs = refs<In>;
+  static constexpr space_depth_attrs attrs{Op::to_space, Block};
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = space_depth_rule(attrs, describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_keeping<rule<Input>, Input>;
+    static constexpr space_depth_view view = space_depth_transpose(attrs, Input::shape_type::dims.data());
+    static constexpr transpose_geometry geometry = make_transpose_geometry(view.dims.data(), 6, view.perm.data());
+    static constexpr kernels::interleave_form form = kernels::interleave_form_of(geometry);
+    struct prepared {
+      constexpr explicit prepared(const space_depth_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in,
+                    typename output::element* out) {
+      kernels::transpose<sizeof(typename Input::element)>(t, geometry, form, in, out);
+    }
+  };
+};
+
+/// DEPTH_TO_SPACE with blocks of Block x Block.
+template <int Block, int In>
+constexpr auto depth_to_space(node_ref<In>) {
+  return space_depth_node<op::depth_to_space, Block, In>{};
+}
+/// SPACE_TO_DEPTH with blocks of Block x Block.
+template <int Block, int In>
+constexpr auto space_to_depth(node_ref<In>) {
+  return space_depth_node<op::space_to_depth, Block, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/strided_slice.hpp ------------------------------------------
 // qfence/ops/strided_slice.hpp: STRIDED_SLICE geometry (TFLite's
 // strided_slice_logic: masks, negative indices, clamping) and kernel.
@@ -18454,6 +18588,8 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::unpack:
     case op_code::squeeze:
+    case op_code::depth_to_space:
+    case op_code::space_to_depth:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

@@ -578,6 +578,14 @@ void layout() {
       {act({5, 2}, i16, false, "x"), values({3}, I64, std::vector<std::int64_t>{4, 0, 4}, "indices"),
        act({3, 2}, i16, false, "y")},
       {0, 1}, {2}, table(fb::BuiltinOptions::GatherOptions, [](auto& b) { return fb::CreateGatherOptions(b, 0, 0); }));
+  // DEPTH_TO_SPACE, SPACE_TO_DEPTH: each a transpose.
+  for (const dtype_case& d : {i8, f32}) {
+    const std::string t = d.tag;
+    add("depth_to_space_" + t, 5, d.type == I8 ? 2 : 1, {act({1, 2, 3, 8}, d, false, "x"), act({1, 4, 6, 2}, d, false, "y")},
+        {0}, {1}, table(fb::BuiltinOptions::DepthToSpaceOptions, [](auto& b) { return fb::CreateDepthToSpaceOptions(b, 2); }));
+    add("space_to_depth_" + t, 26, d.type == I8 ? 2 : 1, {act({2, 6, 3, 2}, d, false, "x"), act({2, 2, 1, 18}, d, false, "y")},
+        {0}, {1}, table(fb::BuiltinOptions::SpaceToDepthOptions, [](auto& b) { return fb::CreateSpaceToDepthOptions(b, 3); }));
+  }
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});
@@ -684,6 +692,9 @@ void errors() {
       {act({2, 3}, i8, false, "x"), ints({2, 2}, {1, 0, 2, 1}, "paddings"), act({}, i8, true, "value"),
        act({3, 6}, i8, false, "y")},
       {0, 1, 2}, {3}, {}, "padv2's value must be one element of the input's dtype and quantization");
+  add("error_depth_to_space_channels", 5, 1, {act({1, 2, 2, 6}, f32, false, "x"), act({1, 4, 4, 1}, f32, false, "y")}, {0},
+      {1}, table(fb::BuiltinOptions::DepthToSpaceOptions, [](auto& b) { return fb::CreateDepthToSpaceOptions(b, 2); }),
+      "depth_to_space needs channels divisible by block^2");
   add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
       "quantize takes f32 (to quantize) or a per-tensor quantized");
   add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},

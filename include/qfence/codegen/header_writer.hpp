@@ -273,6 +273,8 @@ class writer {
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
       case op_code::gather:
+      case op_code::depth_to_space:
+      case op_code::space_to_depth:
       case op_code::broadcast_to:
       case op_code::shape:
       case op_code::fill:
@@ -405,6 +407,10 @@ class writer {
         QFENCE_COMPARISON_OPS(QFENCE_COMPARISON_CALL)
 #undef QFENCE_COMPARISON_CALL
       case op_code::gather_nd: return "qf::gather_nd(" + ref(in(0)) + ", " + ref(in(1)) + ")";
+      case op_code::depth_to_space:
+      case op_code::space_to_depth:
+        return std::string(op.code == op_code::depth_to_space ? "qf::depth_to_space<" : "qf::space_to_depth<") +
+               std::to_string(o.block_size) + ">(" + ref(in(0)) + ")";
       case op_code::gather:
         return "qf::gather<" + std::to_string(o.axis) + ", " + std::to_string(o.batch_dims) + ">(" + ref(in(0)) + ", " +
                ref(in(1)) + ")";

@@ -151,6 +151,8 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::unpack:
     case op_code::squeeze:
+    case op_code::depth_to_space:
+    case op_code::space_to_depth:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

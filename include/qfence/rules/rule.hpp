@@ -102,6 +102,9 @@ namespace qfence {
   X(pad_value,                                                                                                        \
     "padv2's value must be one element of the input's dtype and quantization (it is copied, not rescaled). fix: "  \
     "give a scalar of the input's type")                                                                              \
+  X(space_depth_block,                                                                                                \
+    "depth_to_space needs channels divisible by block^2, space_to_depth height and width divisible by block, and "  \
+    "block >= 1. fix: correct the block size or the input shape")                                                    \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \

@@ -139,6 +139,7 @@ struct op_options {
   float alpha = 0.0f;              // LEAKY_RELU
   int axis = 0;                    // CONCATENATION, PACK, UNPACK, GATHER
   int batch_dims = 0;              // GATHER
+  int block_size = 0;              // DEPTH_TO_SPACE, SPACE_TO_DEPTH
   bool keep_dims = false;          // MEAN
   bool align_corners = false, half_pixel_centers = false;
   std::vector<int> new_shape;  // RESHAPE (when given)

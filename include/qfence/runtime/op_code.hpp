@@ -30,6 +30,7 @@ namespace qfence::runtime {
   X(concatenation, "CONCATENATION")                                      \
   X(conv_2d, "CONV_2D")                                                  \
   X(cos, "COS")                                                          \
+  X(depth_to_space, "DEPTH_TO_SPACE")                                    \
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
@@ -79,6 +80,7 @@ namespace qfence::runtime {
   X(sin, "SIN")                                                          \
   X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
+  X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \

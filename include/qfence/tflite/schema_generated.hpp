@@ -89,6 +89,12 @@ struct CastOptionsBuilder;
 struct ArgMaxOptions;
 struct ArgMaxOptionsBuilder;
 
+struct SpaceToDepthOptions;
+struct SpaceToDepthOptionsBuilder;
+
+struct DepthToSpaceOptions;
+struct DepthToSpaceOptionsBuilder;
+
 struct ShapeOptions;
 struct ShapeOptionsBuilder;
 
@@ -178,6 +184,7 @@ enum class BuiltinOptions : uint8_t {
   AddOptions = 11,
   ResizeBilinearOptions = 15,
   ReshapeOptions = 17,
+  SpaceToDepthOptions = 19,
   MulOptions = 21,
   GatherOptions = 23,
   ReducerOptions = 27,
@@ -195,11 +202,12 @@ enum class BuiltinOptions : uint8_t {
   UnpackOptions = 64,
   ResizeNearestNeighborOptions = 74,
   LeakyReluOptions = 75,
+  DepthToSpaceOptions = 94,
   MIN = NONE,
-  MAX = LeakyReluOptions
+  MAX = DepthToSpaceOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[28] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[30] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -212,6 +220,7 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[28] {
     BuiltinOptions::AddOptions,
     BuiltinOptions::ResizeBilinearOptions,
     BuiltinOptions::ReshapeOptions,
+    BuiltinOptions::SpaceToDepthOptions,
     BuiltinOptions::MulOptions,
     BuiltinOptions::GatherOptions,
     BuiltinOptions::ReducerOptions,
@@ -228,13 +237,14 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[28] {
     BuiltinOptions::PackOptions,
     BuiltinOptions::UnpackOptions,
     BuiltinOptions::ResizeNearestNeighborOptions,
-    BuiltinOptions::LeakyReluOptions
+    BuiltinOptions::LeakyReluOptions,
+    BuiltinOptions::DepthToSpaceOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesBuiltinOptions() {
-  static const char * const names[77] = {
+  static const char * const names[96] = {
     "NONE",
     "Conv2DOptions",
     "DepthwiseConv2DOptions",
@@ -254,7 +264,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "ReshapeOptions",
     "",
-    "",
+    "SpaceToDepthOptions",
     "",
     "MulOptions",
     "",
@@ -311,13 +321,32 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "ResizeNearestNeighborOptions",
     "LeakyReluOptions",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "DepthToSpaceOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameBuiltinOptions(BuiltinOptions e) {
-  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::LeakyReluOptions)) return "";
+  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::DepthToSpaceOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesBuiltinOptions()[index];
 }
@@ -364,6 +393,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeBilinearOptions
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ReshapeOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::ReshapeOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::SpaceToDepthOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::SpaceToDepthOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::MulOptions> {
@@ -432,6 +465,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeNearestNeighbor
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::LeakyReluOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::LeakyReluOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::DepthToSpaceOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::DepthToSpaceOptions;
 };
 
 bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *obj, BuiltinOptions type);
@@ -2009,6 +2046,88 @@ inline flatbuffers::Offset<ArgMaxOptions> CreateArgMaxOptions(
   return builder_.Finish();
 }
 
+struct SpaceToDepthOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef SpaceToDepthOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_BLOCK_SIZE = 4
+  };
+  int32_t block_size() const {
+    return GetField<int32_t>(VT_BLOCK_SIZE, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_BLOCK_SIZE, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct SpaceToDepthOptionsBuilder {
+  typedef SpaceToDepthOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_block_size(int32_t block_size) {
+    fbb_.AddElement<int32_t>(SpaceToDepthOptions::VT_BLOCK_SIZE, block_size, 0);
+  }
+  explicit SpaceToDepthOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<SpaceToDepthOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<SpaceToDepthOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<SpaceToDepthOptions> CreateSpaceToDepthOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t block_size = 0) {
+  SpaceToDepthOptionsBuilder builder_(_fbb);
+  builder_.add_block_size(block_size);
+  return builder_.Finish();
+}
+
+struct DepthToSpaceOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef DepthToSpaceOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_BLOCK_SIZE = 4
+  };
+  int32_t block_size() const {
+    return GetField<int32_t>(VT_BLOCK_SIZE, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_BLOCK_SIZE, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct DepthToSpaceOptionsBuilder {
+  typedef DepthToSpaceOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_block_size(int32_t block_size) {
+    fbb_.AddElement<int32_t>(DepthToSpaceOptions::VT_BLOCK_SIZE, block_size, 0);
+  }
+  explicit DepthToSpaceOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<DepthToSpaceOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<DepthToSpaceOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<DepthToSpaceOptions> CreateDepthToSpaceOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t block_size = 0) {
+  DepthToSpaceOptionsBuilder builder_(_fbb);
+  builder_.add_block_size(block_size);
+  return builder_.Finish();
+}
+
 struct ShapeOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef ShapeOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2514,6 +2633,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::ReshapeOptions *builtin_options_as_ReshapeOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::ReshapeOptions ? static_cast<const qfence::tflite::fb::ReshapeOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::SpaceToDepthOptions *builtin_options_as_SpaceToDepthOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::SpaceToDepthOptions ? static_cast<const qfence::tflite::fb::SpaceToDepthOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::MulOptions *builtin_options_as_MulOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::MulOptions ? static_cast<const qfence::tflite::fb::MulOptions *>(builtin_options()) : nullptr;
   }
@@ -2564,6 +2686,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   }
   const qfence::tflite::fb::LeakyReluOptions *builtin_options_as_LeakyReluOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::LeakyReluOptions ? static_cast<const qfence::tflite::fb::LeakyReluOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::DepthToSpaceOptions *builtin_options_as_DepthToSpaceOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::DepthToSpaceOptions ? static_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(builtin_options()) : nullptr;
   }
   const flatbuffers::Vector<uint8_t> *custom_options() const {
     return GetPointer<const flatbuffers::Vector<uint8_t> *>(VT_CUSTOM_OPTIONS);
@@ -2646,6 +2771,10 @@ template<> inline const qfence::tflite::fb::ReshapeOptions *Operator::builtin_op
   return builtin_options_as_ReshapeOptions();
 }
 
+template<> inline const qfence::tflite::fb::SpaceToDepthOptions *Operator::builtin_options_as<qfence::tflite::fb::SpaceToDepthOptions>() const {
+  return builtin_options_as_SpaceToDepthOptions();
+}
+
 template<> inline const qfence::tflite::fb::MulOptions *Operator::builtin_options_as<qfence::tflite::fb::MulOptions>() const {
   return builtin_options_as_MulOptions();
 }
@@ -2712,6 +2841,10 @@ template<> inline const qfence::tflite::fb::ResizeNearestNeighborOptions *Operat
 
 template<> inline const qfence::tflite::fb::LeakyReluOptions *Operator::builtin_options_as<qfence::tflite::fb::LeakyReluOptions>() const {
   return builtin_options_as_LeakyReluOptions();
+}
+
+template<> inline const qfence::tflite::fb::DepthToSpaceOptions *Operator::builtin_options_as<qfence::tflite::fb::DepthToSpaceOptions>() const {
+  return builtin_options_as_DepthToSpaceOptions();
 }
 
 struct OperatorBuilder {
@@ -3186,6 +3319,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
       auto ptr = reinterpret_cast<const qfence::tflite::fb::ReshapeOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
+    case BuiltinOptions::SpaceToDepthOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::SpaceToDepthOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
     case BuiltinOptions::MulOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::MulOptions *>(obj);
       return verifier.VerifyTable(ptr);
@@ -3252,6 +3389,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::LeakyReluOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::LeakyReluOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::DepthToSpaceOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

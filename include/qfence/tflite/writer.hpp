@@ -106,6 +106,10 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
       const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];
       return {BuiltinOptions::ArgMaxOptions, fb::CreateArgMaxOptions(b, to_tensor_type(out.type)).Union()};
     }
+    case op_code::depth_to_space:
+      return {BuiltinOptions::DepthToSpaceOptions, fb::CreateDepthToSpaceOptions(b, o.block_size).Union()};
+    case op_code::space_to_depth:
+      return {BuiltinOptions::SpaceToDepthOptions, fb::CreateSpaceToDepthOptions(b, o.block_size).Union()};
     case op_code::gather:
       return {BuiltinOptions::GatherOptions, fb::CreateGatherOptions(b, o.axis, o.batch_dims).Union()};
     case op_code::shape: {

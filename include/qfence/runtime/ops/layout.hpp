@@ -29,6 +29,7 @@
 #include "qfence/rules/pad.hpp"
 #include "qfence/rules/reshape.hpp"
 #include "qfence/rules/select.hpp"
+#include "qfence/rules/space_depth.hpp"
 #include "qfence/rules/strided_slice.hpp"
 #include "qfence/rules/transpose.hpp"
 #include "qfence/runtime/op_context.hpp"
@@ -126,6 +127,25 @@ inline kernel prepare_transpose(const op_context& ctx) {
   ctx.enforce(transpose_rule(a, describe(in), request_for(out)), {0});
   std::vector<int> perm(a.perm.begin(), a.perm.begin() + a.rank);
   const transpose_geometry g = make_transpose_geometry(in.shape.data(), in.rank(), perm.data());
+  const kernels::interleave_form form = kernels::interleave_form_of(g);
+  const kernels::target target = ctx.simd_target();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t B>() -> kernel {
+    return [=](const tensor_memory& m) {
+      kernels::transpose<B>(target, g, form, m.at<const std::byte>(in_t), m.at<std::byte>(out_t));
+    };
+  });
+}
+
+/// DEPTH_TO_SPACE (to_space) and SPACE_TO_DEPTH: the 6-D transpose each is.
+template <bool ToSpace>
+kernel prepare_space_depth(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor& in = ctx.input(0);
+  const space_depth_attrs a{ToSpace, ctx.options().block_size};
+  ctx.enforce(space_depth_rule(a, describe(in), request_for(ctx.output(0))), {0});
+  const space_depth_view view = space_depth_transpose(a, in.shape.data());
+  const transpose_geometry g = make_transpose_geometry(view.dims.data(), 6, view.perm.data());
   const kernels::interleave_form form = kernels::interleave_form_of(g);
   const kernels::target target = ctx.simd_target();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
