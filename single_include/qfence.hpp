@@ -5663,6 +5663,7 @@ namespace qfence::runtime {
   X(reshape, "RESHAPE")                                                  \
   X(resize_bilinear, "RESIZE_BILINEAR")                                  \
   X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(reverse_v2, "REVERSE_V2")                                            \
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
   X(select_v2, "SELECT_V2")                                              \
@@ -16631,7 +16632,9 @@ QFENCE_EXACT_FLOAT_END
 //
 // SLICE (begin, size; size -1: to the end) is the strided slice with
 // stride 1 and end = begin + size, once its bounds are checked as TFLite
-// checks them: no negative begin, no size past the dimension.
+// checks them: no negative begin, no size past the dimension. REVERSE_V2 is
+// the strided slice with stride -1 along its axes (any set of axes; TFLM
+// takes contiguous ones only).
 //
 // Operand 0: any tensor of rank <= 5. The spec (begin, end, strides, masks)
 // is an attribute: constant on both paths. TFLite's strided_slice_logic
@@ -16759,6 +16762,36 @@ constexpr rule_result slice_rule(const slice_attrs& s, const tensor_desc& in, co
     if (b < 0 || b > dim || (n != -1 && (n < 0 || b + n > dim))) return rule_fail(rule_error::slice_bounds, output_operand);
   }
   return strided_slice_rule(as_strided_slice(s), in, req);
+}
+
+/// REVERSE_V2's axes.
+struct reverse_attrs {
+  int count = 0;
+  std::array<std::int64_t, max_rank> axes{};
+};
+
+/// The strided slice that REVERSE_V2 over a rank-`rank` input is: every
+/// dimension whole (both masks), stride -1 along the axes.
+constexpr strided_slice_attrs as_strided_slice(const reverse_attrs& r, int rank) noexcept {
+  strided_slice_attrs a;
+  a.rank = rank;
+  a.begin_mask = a.end_mask = (1 << rank) - 1;
+  for (int d = 0; d < rank && d < max_rank; ++d) a.strides[static_cast<std::size_t>(d)] = 1;
+  for (int i = 0; i < r.count; ++i) {
+    const std::int64_t axis = r.axes[static_cast<std::size_t>(i)] < 0 ? r.axes[static_cast<std::size_t>(i)] + rank
+                                                                       : r.axes[static_cast<std::size_t>(i)];
+    if (axis >= 0 && axis < max_rank) a.strides[static_cast<std::size_t>(axis)] = -1;
+  }
+  return a;
+}
+
+constexpr rule_result reverse_rule(const reverse_attrs& r, const tensor_desc& in, const output_request& req) noexcept {
+  if (r.count < 0 || r.count > in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  for (int i = 0; i < r.count; ++i) {
+    const std::int64_t axis = r.axes[static_cast<std::size_t>(i)];
+    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  }
+  return strided_slice_rule(as_strided_slice(r, in.rank), in, req);
 }
 
 }  // namespace qfence
@@ -18617,6 +18650,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::gather:
+    case op_code::reverse_v2:
     case op_code::broadcast_to:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;

@@ -586,6 +586,13 @@ void layout() {
     add("space_to_depth_" + t, 26, d.type == I8 ? 2 : 1, {act({2, 6, 3, 2}, d, false, "x"), act({2, 2, 1, 18}, d, false, "y")},
         {0}, {1}, table(fb::BuiltinOptions::SpaceToDepthOptions, [](auto& b) { return fb::CreateSpaceToDepthOptions(b, 3); }));
   }
+  // REVERSE_V2: one axis, two neighbouring ones, a negative one.
+  add("reverse_v2_f32", 105, 1, {act({2, 3, 4}, f32, false, "x"), ints({1}, {1}, "axis"), act({2, 3, 4}, f32, false, "y")},
+      {0, 1}, {2});
+  add("reverse_v2_i8", 105, 2, {act({2, 3, 4}, i8, false, "x"), ints({2}, {0, 1}, "axis"), act({2, 3, 4}, i8, false, "y")},
+      {0, 1}, {2});
+  add("reverse_v2_i16", 105, 3, {act({3, 5}, i16, false, "x"), ints({1}, {-1}, "axis"), act({3, 5}, i16, false, "y")},
+      {0, 1}, {2});
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});

@@ -272,6 +272,7 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::reverse_v2:
       case op_code::gather:
       case op_code::depth_to_space:
       case op_code::space_to_depth:
@@ -428,18 +429,27 @@ class writer {
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
-      case op_code::slice: {
-        if (!at(in(1)).constant || !at(in(2)).constant) break;
-        slice_attrs s;
+      case op_code::slice:
+      case op_code::reverse_v2: {
+        const bool slice = op.code == op_code::slice;
+        if (!at(in(1)).constant || (slice && !at(in(2)).constant)) break;
         const auto values = [&](int t, std::array<std::int64_t, max_rank>& into) {
           const tensor& v = at(t);
           for (std::int64_t k = 0; k < v.elements() && k < max_rank; ++k)
             into[static_cast<std::size_t>(k)] = v.type == dtype::i32 ? v.constant_data<std::int32_t>()[k] : v.constant_data<std::int64_t>()[k];
           return static_cast<int>(v.elements());
         };
-        s.rank = values(in(1), s.begin);
-        values(in(2), s.size);
-        const strided_slice_attrs a = as_strided_slice(s);
+        strided_slice_attrs a;
+        if (slice) {
+          slice_attrs s;
+          s.rank = values(in(1), s.begin);
+          values(in(2), s.size);
+          a = as_strided_slice(s);
+        } else {
+          reverse_attrs r;
+          r.count = values(in(1), r.axes);
+          a = as_strided_slice(r, at(in(0)).rank());
+        }
         std::string begin, end, strides;
         for (int d = 0; d < a.rank; ++d) {
           const auto k = static_cast<std::size_t>(d);
@@ -449,8 +459,9 @@ class writer {
         }
         const std::string spec = "specs::n" + std::to_string(nodes_.size());
         specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(a.rank) + "> n" + std::to_string(nodes_.size()) +
-                         "{{" + begin + "}, {" + end + "}, {" + strides + "}, 0, " + std::to_string(a.end_mask) +
-                         ", 0, true};  // SLICE: begin, size");
+                         "{{" + begin + "}, {" + end + "}, {" + strides + "}, " + std::to_string(a.begin_mask) + ", " +
+                         std::to_string(a.end_mask) + ", 0, " + (a.offset ? "true" : "false") + "};  // " +
+                         std::string(slice ? "SLICE: begin, size" : "REVERSE_V2: stride -1 along the axes"));
         return "qf::strided_slice<" + spec + ">(" + ref(in(0)) + ")";
       }
       case op_code::strided_slice: {
@@ -570,6 +581,7 @@ class writer {
 #undef QFENCE_REDUCTION_CASE
       case op_code::strided_slice:
       case op_code::slice:
+      case op_code::reverse_v2:
       case op_code::broadcast_to:
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor:

@@ -180,6 +180,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::gather:
+    case op_code::reverse_v2:
     case op_code::broadcast_to:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;

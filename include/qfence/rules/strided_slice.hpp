@@ -3,7 +3,9 @@
 //
 // SLICE (begin, size; size -1: to the end) is the strided slice with
 // stride 1 and end = begin + size, once its bounds are checked as TFLite
-// checks them: no negative begin, no size past the dimension.
+// checks them: no negative begin, no size past the dimension. REVERSE_V2 is
+// the strided slice with stride -1 along its axes (any set of axes; TFLM
+// takes contiguous ones only).
 //
 // Operand 0: any tensor of rank <= 5. The spec (begin, end, strides, masks)
 // is an attribute: constant on both paths. TFLite's strided_slice_logic
@@ -136,6 +138,36 @@ constexpr rule_result slice_rule(const slice_attrs& s, const tensor_desc& in, co
     if (b < 0 || b > dim || (n != -1 && (n < 0 || b + n > dim))) return rule_fail(rule_error::slice_bounds, output_operand);
   }
   return strided_slice_rule(as_strided_slice(s), in, req);
+}
+
+/// REVERSE_V2's axes.
+struct reverse_attrs {
+  int count = 0;
+  std::array<std::int64_t, max_rank> axes{};
+};
+
+/// The strided slice that REVERSE_V2 over a rank-`rank` input is: every
+/// dimension whole (both masks), stride -1 along the axes.
+constexpr strided_slice_attrs as_strided_slice(const reverse_attrs& r, int rank) noexcept {
+  strided_slice_attrs a;
+  a.rank = rank;
+  a.begin_mask = a.end_mask = (1 << rank) - 1;
+  for (int d = 0; d < rank && d < max_rank; ++d) a.strides[static_cast<std::size_t>(d)] = 1;
+  for (int i = 0; i < r.count; ++i) {
+    const std::int64_t axis = r.axes[static_cast<std::size_t>(i)] < 0 ? r.axes[static_cast<std::size_t>(i)] + rank
+                                                                       : r.axes[static_cast<std::size_t>(i)];
+    if (axis >= 0 && axis < max_rank) a.strides[static_cast<std::size_t>(axis)] = -1;
+  }
+  return a;
+}
+
+constexpr rule_result reverse_rule(const reverse_attrs& r, const tensor_desc& in, const output_request& req) noexcept {
+  if (r.count < 0 || r.count > in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  for (int i = 0; i < r.count; ++i) {
+    const std::int64_t axis = r.axes[static_cast<std::size_t>(i)];
+    if (axis < -in.rank || axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  }
+  return strided_slice_rule(as_strided_slice(r, in.rank), in, req);
 }
 
 }  // namespace qfence

@@ -73,6 +73,7 @@ namespace qfence::runtime {
   X(reshape, "RESHAPE")                                                  \
   X(resize_bilinear, "RESIZE_BILINEAR")                                  \
   X(resize_nearest_neighbor, "RESIZE_NEAREST_NEIGHBOR")                  \
+  X(reverse_v2, "REVERSE_V2")                                            \
   X(round, "ROUND")                                                      \
   X(rsqrt, "RSQRT")                                                      \
   X(select_v2, "SELECT_V2")                                              \

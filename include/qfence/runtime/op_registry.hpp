@@ -87,6 +87,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::reshape, 1, ops::prepare_reshape},
     {op_code::resize_bilinear, 4, ops::prepare_resize_bilinear},
     {op_code::resize_nearest_neighbor, 4, ops::prepare_resize_nearest_neighbor},
+    {op_code::reverse_v2, 4, ops::prepare_reverse_v2},
     {op_code::round, 1, ops::prepare_unary_math<op::round>},
     {op_code::rsqrt, 3, ops::prepare_unary_math<op::rsqrt>},
     {op_code::select_v2, 2, ops::prepare_select_v2},

@@ -89,6 +89,7 @@ enum class builtin_op : std::int32_t {
   squared_difference = 99,
   abs = 101,
   ceil = 104,
+  reverse_v2 = 105,
   gather_nd = 107,
   cos = 108,
   quantize = 114,

@@ -282,6 +282,15 @@ inline kernel prepare_strided_slice(const op_context& ctx) {
   return detail::strided_slice_kernel(ctx, a);
 }
 
+/// REVERSE_V2: the strided slice with stride -1 along the axes.
+inline kernel prepare_reverse_v2(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  reverse_attrs r;
+  r.count = ctx.constant_ints_into(1, "axes", r.axes);
+  ctx.enforce(reverse_rule(r, describe(ctx.input(0)), request_for(ctx.output(0))), {0});
+  return detail::strided_slice_kernel(ctx, as_strided_slice(r, ctx.input(0).rank()));
+}
+
 /// SLICE: the strided slice with stride 1 that its begin and size make.
 inline kernel prepare_slice(const op_context& ctx) {
   ctx.require_io(3, 3, 1);
