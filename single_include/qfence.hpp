@@ -5673,6 +5673,7 @@ namespace qfence::runtime {
   X(softmax, "SOFTMAX")                                                  \
   X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
+  X(split_v, "SPLIT_V")                                                  \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
   X(squared_difference, "SQUARED_DIFFERENCE")                            \
@@ -18617,6 +18618,10 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::split:
       p.inputs = {R::integer, R::activation};
       p.activation_input = 1;
+      p.output = output_params::same_as_input;
+      break;
+    case op_code::split_v:
+      p.inputs = {R::activation, R::integer, R::integer};
       p.output = output_params::same_as_input;
       break;
     case op_code::unpack:

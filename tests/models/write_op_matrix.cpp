@@ -593,6 +593,14 @@ void layout() {
       {0, 1}, {2});
   add("reverse_v2_i16", 105, 3, {act({3, 5}, i16, false, "x"), ints({1}, {-1}, "axis"), act({3, 5}, i16, false, "y")},
       {0, 1}, {2});
+  // SPLIT_V: sizes with a -1, a middle axis.
+  for (const dtype_case& d : {i8, i16, f32}) {
+    const std::string t = d.tag;
+    add("split_v_" + t, 102, d.type == I16 ? 3 : d.type == I8 ? 2 : 1,
+        {act({2, 6, 2}, d, false, "x"), ints({3}, {1, -1, 2}, "size_splits"), ints({}, {1}, "axis"),
+         act({2, 1, 2}, d, false, "a"), act({2, 3, 2}, d, false, "b"), act({2, 2, 2}, d, false, "c")},
+        {0, 1, 2}, {3, 4, 5}, table(fb::BuiltinOptions::SplitVOptions, [](auto& b) { return fb::CreateSplitVOptions(b, 3); }));
+  }
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});

@@ -590,6 +590,7 @@ class writer {
       case op_code::split:
       case op_code::fill: return i == 0;
       case op_code::padv2: return i == 1;  // input 2, the value, is data
+      case op_code::split_v: return i >= 1;
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }
@@ -600,40 +601,44 @@ class writer {
   /// axis), which moves the same bytes.
   bool lower_multi_output(const operation& op) {
     const bool split = op.code == op_code::split;
+    const bool split_v = op.code == op_code::split_v;
     const bool unpack = op.code == op_code::unpack;
-    if (!split && !unpack) return false;
+    if (!split && !split_v && !unpack) return false;
     const int data = split ? op.inputs[1] : op.inputs[0];
     const tensor& in = at(data);
     int axis = 0;
-    if (split) {
-      const tensor& a = at(op.inputs[0]);
+    if (split || split_v) {
+      const tensor& a = at(op.inputs[split ? 0 : 2]);
       axis = static_cast<int>(a.type == dtype::i32 ? a.constant_data<std::int32_t>()[0] : a.constant_data<std::int64_t>()[0]);
     } else {
       axis = op.options.axis;
     }
     if (axis < 0) axis += in.rank();
     const int parts = static_cast<int>(op.outputs.size());
-    const int step = in.dim(axis) / parts;
+    int first = 0;  // the part's first index along the axis
     for (int k = 0; k < parts; ++k) {
+      const int t = op.outputs[static_cast<std::size_t>(k)];
+      const int size = unpack ? 1 : at(t).dim(axis);  // the prepared op checked the outputs' shapes
       std::string begin, end, strides;
       for (int d = 0; d < in.rank(); ++d) {
-        const int b = d == axis ? k * step : 0;
-        const int e = d == axis ? (k + 1) * step : in.dim(d);
+        const int b = d == axis ? first : 0;
+        const int e = d == axis ? first + size : in.dim(d);
         begin += (d ? ", " : "") + std::to_string(b);
         end += (d ? ", " : "") + std::to_string(e);
         strides += std::string(d ? ", " : "") + "1";
       }
+      first += size;
       const std::string id = "n" + std::to_string(nodes_.size());
       specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(in.rank()) + "> " + id + "{{" + begin +
                        "}, {" + end + "}, {" + strides + "}, 0, 0, " + std::to_string(unpack ? (1 << axis) : 0) +
                        ", false};  // " + runtime::op_name(op) + " output " + std::to_string(k));
-      const int t = op.outputs[static_cast<std::size_t>(k)];
       node_of_[t] = static_cast<int>(nodes_.size());
       nodes_.push_back({"qf::strided_slice<specs::" + id + ">(" + ref(data) + ")", t,
                         runtime::op_name(op) + " part " + std::to_string(k)});
     }
     return true;
   }
+
 
   /// In a model that mixes quantized and float tensors, the nodes that
   /// compute in float are its float islands: each is wrapped in qf::fence so

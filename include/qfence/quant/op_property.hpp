@@ -149,6 +149,10 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.activation_input = 1;
       p.output = output_params::same_as_input;
       break;
+    case op_code::split_v:
+      p.inputs = {R::activation, R::integer, R::integer};
+      p.output = output_params::same_as_input;
+      break;
     case op_code::unpack:
     case op_code::squeeze:
     case op_code::depth_to_space:

@@ -83,6 +83,7 @@ namespace qfence::runtime {
   X(softmax, "SOFTMAX")                                                  \
   X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
+  X(split_v, "SPLIT_V")                                                  \
   X(sqrt, "SQRT")                                                        \
   X(square, "SQUARE")                                                    \
   X(squared_difference, "SQUARED_DIFFERENCE")                            \

@@ -97,6 +97,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::softmax, 3, ops::prepare_softmax},
     {op_code::space_to_depth, 2, ops::prepare_space_depth<false>},
     {op_code::split, 4, ops::prepare_split},
+    {op_code::split_v, 3, ops::prepare_split_v},
     {op_code::sqrt, 2, ops::prepare_unary_math<op::sqrt>},
     {op_code::square, 1, ops::prepare_unary_math<op::square>},
     {op_code::squared_difference, 2, ops::prepare_squared_difference},

@@ -88,6 +88,7 @@ enum class builtin_op : std::int32_t {
   leaky_relu = 98,
   squared_difference = 99,
   abs = 101,
+  split_v = 102,
   ceil = 104,
   reverse_v2 = 105,
   gather_nd = 107,

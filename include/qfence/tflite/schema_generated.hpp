@@ -95,6 +95,9 @@ struct SpaceToDepthOptionsBuilder;
 struct DepthToSpaceOptions;
 struct DepthToSpaceOptionsBuilder;
 
+struct SplitVOptions;
+struct SplitVOptionsBuilder;
+
 struct ShapeOptions;
 struct ShapeOptionsBuilder;
 
@@ -202,12 +205,13 @@ enum class BuiltinOptions : uint8_t {
   UnpackOptions = 64,
   ResizeNearestNeighborOptions = 74,
   LeakyReluOptions = 75,
+  SplitVOptions = 79,
   DepthToSpaceOptions = 94,
   MIN = NONE,
   MAX = DepthToSpaceOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[30] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[31] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -238,6 +242,7 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[30] {
     BuiltinOptions::UnpackOptions,
     BuiltinOptions::ResizeNearestNeighborOptions,
     BuiltinOptions::LeakyReluOptions,
+    BuiltinOptions::SplitVOptions,
     BuiltinOptions::DepthToSpaceOptions
   };
   return values;
@@ -324,7 +329,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
-    "",
+    "SplitVOptions",
     "",
     "",
     "",
@@ -465,6 +470,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeNearestNeighbor
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::LeakyReluOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::LeakyReluOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::SplitVOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::SplitVOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::DepthToSpaceOptions> {
@@ -2128,6 +2137,47 @@ inline flatbuffers::Offset<DepthToSpaceOptions> CreateDepthToSpaceOptions(
   return builder_.Finish();
 }
 
+struct SplitVOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef SplitVOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_NUM_SPLITS = 4
+  };
+  int32_t num_splits() const {
+    return GetField<int32_t>(VT_NUM_SPLITS, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_NUM_SPLITS, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct SplitVOptionsBuilder {
+  typedef SplitVOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_num_splits(int32_t num_splits) {
+    fbb_.AddElement<int32_t>(SplitVOptions::VT_NUM_SPLITS, num_splits, 0);
+  }
+  explicit SplitVOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<SplitVOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<SplitVOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<SplitVOptions> CreateSplitVOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t num_splits = 0) {
+  SplitVOptionsBuilder builder_(_fbb);
+  builder_.add_num_splits(num_splits);
+  return builder_.Finish();
+}
+
 struct ShapeOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef ShapeOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2687,6 +2737,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::LeakyReluOptions *builtin_options_as_LeakyReluOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::LeakyReluOptions ? static_cast<const qfence::tflite::fb::LeakyReluOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::SplitVOptions *builtin_options_as_SplitVOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::SplitVOptions ? static_cast<const qfence::tflite::fb::SplitVOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::DepthToSpaceOptions *builtin_options_as_DepthToSpaceOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::DepthToSpaceOptions ? static_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(builtin_options()) : nullptr;
   }
@@ -2841,6 +2894,10 @@ template<> inline const qfence::tflite::fb::ResizeNearestNeighborOptions *Operat
 
 template<> inline const qfence::tflite::fb::LeakyReluOptions *Operator::builtin_options_as<qfence::tflite::fb::LeakyReluOptions>() const {
   return builtin_options_as_LeakyReluOptions();
+}
+
+template<> inline const qfence::tflite::fb::SplitVOptions *Operator::builtin_options_as<qfence::tflite::fb::SplitVOptions>() const {
+  return builtin_options_as_SplitVOptions();
 }
 
 template<> inline const qfence::tflite::fb::DepthToSpaceOptions *Operator::builtin_options_as<qfence::tflite::fb::DepthToSpaceOptions>() const {
@@ -3389,6 +3446,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::LeakyReluOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::LeakyReluOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::SplitVOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::SplitVOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     case BuiltinOptions::DepthToSpaceOptions: {

@@ -96,6 +96,7 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
                                             o.shrink_axis_mask, o.offset)
                   .Union()};
     case op_code::split: return {BuiltinOptions::SplitOptions, fb::CreateSplitOptions(b, o.num_splits).Union()};
+    case op_code::split_v: return {BuiltinOptions::SplitVOptions, fb::CreateSplitVOptions(b, o.num_splits).Union()};
     case op_code::cast: {
       const auto& in = m.tensors[static_cast<std::size_t>(op.inputs.at(0))];
       const auto& out = m.tensors[static_cast<std::size_t>(op.outputs.at(0))];

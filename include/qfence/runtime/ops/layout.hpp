@@ -461,6 +461,38 @@ inline kernel prepare_select_v2(const op_context& ctx) {
   });
 }
 
+namespace detail {
+/// SPLIT's and SPLIT_V's copy: input `data` along `axis` into the op's
+/// outputs, output i taking sizes[i] of the axis; checks each output.
+inline kernel split_kernel(const op_context& ctx, int data, int axis, const std::vector<int>& sizes) {
+  const tensor& in = ctx.input(data);
+  const int in_t = ctx.input_index(data);
+  std::vector<int> outputs;
+  std::vector<std::int64_t> parts;
+  std::int64_t outer = 1, row = static_cast<std::int64_t>(size_of(in.type));
+  for (int d = 0; d < axis; ++d) outer *= in.dim(d);
+  for (int d = axis + 1; d < in.rank(); ++d) row *= in.dim(d);
+  for (int i = 0; i < ctx.output_count(); ++i) {
+    std::vector<int> expected = in.shape;
+    expected[static_cast<std::size_t>(axis)] = sizes[static_cast<std::size_t>(i)];
+    require_same_type(ctx, in, ctx.output(i));
+    ctx.require(ctx.output(i).shape == expected, "output " + std::to_string(i) + " shape " +
+                                                     shape_text(ctx.output(i).shape) + " should be " +
+                                                     shape_text(expected));
+    outputs.push_back(ctx.output_index(i));
+    parts.push_back(row * sizes[static_cast<std::size_t>(i)]);
+  }
+  return [=](const tensor_memory& m) {
+    const auto* src = m.at<const unsigned char>(in_t);
+    for (std::int64_t k = 0; k < outer; ++k)
+      for (std::size_t i = 0; i < outputs.size(); ++i) {
+        std::memcpy(m.at<unsigned char>(outputs[i]) + k * parts[i], src, static_cast<std::size_t>(parts[i]));
+        src += parts[i];
+      }
+  };
+}
+}  // namespace detail
+
 inline kernel prepare_split(const op_context& ctx) {
   ctx.require(ctx.input_count() == 2 && ctx.output_count() >= 1, "takes 2 inputs (axis, value) and 1+ outputs");
   const auto axis_v = ctx.constant_ints(0, "axis");
@@ -470,29 +502,36 @@ inline kernel prepare_split(const op_context& ctx) {
   const int n = ctx.output_count();
   ctx.require(in.dim(axis) % n == 0, "dimension " + std::to_string(in.dim(axis)) + " does not split into " +
                                          std::to_string(n) + " equal parts");
-  std::vector<int> expected = in.shape;
-  expected[static_cast<std::size_t>(axis)] /= n;
-  std::vector<int> outputs;
+  return detail::split_kernel(ctx, 1, axis, std::vector<int>(static_cast<std::size_t>(n), in.dim(axis) / n));
+}
+
+/// SPLIT_V: input 0 split along the constant axis (input 2) into parts of
+/// the constant size_splits (input 1; one entry may be -1, the rest).
+inline kernel prepare_split_v(const op_context& ctx) {
+  ctx.require(ctx.input_count() == 3 && ctx.output_count() >= 1, "takes 3 inputs (value, size_splits, axis) and 1+ outputs");
+  const tensor& in = ctx.input(0);
+  const auto axis_v = ctx.constant_ints(2, "axis");
+  ctx.require(axis_v.size() == 1, "axis must be a scalar");
+  const int axis = detail::normalized_axis(ctx, axis_v[0], in.rank());
+  const auto given = ctx.constant_ints(1, "size_splits");
+  const int n = ctx.output_count();
+  ctx.require(static_cast<int>(given.size()) == n, "size_splits holds " + std::to_string(given.size()) +
+                                                       " sizes for " + std::to_string(n) + " outputs");
+  std::vector<int> sizes;
+  std::int64_t known = 0;
+  int inferred = -1;
   for (int i = 0; i < n; ++i) {
-    detail::require_same_type(ctx, in, ctx.output(i));
-    ctx.require(ctx.output(i).shape == expected, "output " + std::to_string(i) + " shape " +
-                                                     shape_text(ctx.output(i).shape) + " should be " +
-                                                     shape_text(expected));
-    outputs.push_back(ctx.output_index(i));
+    const std::int64_t s = given[static_cast<std::size_t>(i)];
+    ctx.require(s >= -1 && (s != -1 || inferred < 0), "size_splits must be sizes >= 0, with at most one -1");
+    if (s == -1) inferred = i;
+    else known += s;
+    sizes.push_back(static_cast<int>(s));
   }
-  std::int64_t outer = 1, inner = static_cast<std::int64_t>(size_of(in.type));
-  for (int d = 0; d < axis; ++d) outer *= in.dim(d);
-  for (int d = axis; d < in.rank(); ++d) inner *= in.dim(d);
-  const std::int64_t part = inner / n;
-  const int in_t = ctx.input_index(1);
-  return [=](const tensor_memory& m) {
-    const auto* src = m.at<const unsigned char>(in_t);
-    for (std::int64_t k = 0; k < outer; ++k)
-      for (std::size_t i = 0; i < outputs.size(); ++i) {
-        std::memcpy(m.at<unsigned char>(outputs[i]) + k * part, src, static_cast<std::size_t>(part));
-        src += part;
-      }
-  };
+  if (inferred >= 0) sizes[static_cast<std::size_t>(inferred)] = static_cast<int>(in.dim(axis) - known);
+  ctx.require(inferred >= 0 ? known <= in.dim(axis) : known == in.dim(axis),
+              "size_splits add up to " + std::to_string(known) + ", but dimension " + std::to_string(axis) + " is " +
+                  std::to_string(in.dim(axis)));
+  return detail::split_kernel(ctx, 0, axis, sizes);
 }
 
 }  // namespace qfence::runtime::ops
