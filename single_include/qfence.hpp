@@ -5614,6 +5614,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
@@ -12617,17 +12618,19 @@ constexpr auto cast(node_ref<In>) {
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/broadcast_to.hpp -------------------------------------------
-// qfence/ops/broadcast_to.hpp: BROADCAST_TO as a typed node
-// (rules/broadcast_to.hpp; kernels/reference/broadcast_to.hpp).
+// qfence/ops/broadcast_to.hpp: BROADCAST_TO and BROADCAST_ARGS as typed
+// nodes (rules/broadcast_to.hpp; kernels/reference/broadcast_to.hpp).
 //
 //   qf::broadcast_to<4, 2, 3>(x)   x ([2, 1] or [3] or ...) copied into [4, 2, 3]
+//   qf::broadcast_args(s, t)       the broadcast of shapes s and t (i32 or i64 vectors)
 
 
 // ---- qfence/kernels/reference/broadcast_to.hpp -----------------------------
 // qfence/kernels/reference/broadcast_to.hpp: BROADCAST_TO, the input's
-// values copied into a larger shape (TFLM's BroadcastTo). The runs of the
+// values copied into a larger shape (TFLM's BroadcastTo): the runs of the
 // broadcast geometry (core/broadcast.hpp) are copies where the input steps
-// and fills where it is broadcast.
+// and fills where it is broadcast. BROADCAST_ARGS, the broadcast of two
+// shapes given as values (TFLM's BroadcastArgs).
 
 
 
@@ -12649,12 +12652,30 @@ inline void broadcast_to(const broadcast_geometry& g, const T* in, T* out) noexc
   });
 }
 
+/// BROADCAST_ARGS: `out_n` dimensions, aligned from the back (a missing one
+/// is 1). Two dimensions that differ and are not 1 do not broadcast: TFLM
+/// stops (TFLITE_CHECK); here the first shape's dimension is written.
+template <class T>
+inline void broadcast_args(const T* a, std::int64_t a_n, const T* b, std::int64_t b_n, T* out,
+                           std::int64_t out_n) noexcept {
+  for (std::int64_t i = 0; i < out_n; ++i) {
+    const T da = i < a_n ? a[a_n - 1 - i] : T{1};
+    const T db = i < b_n ? b[b_n - 1 - i] : T{1};
+    out[out_n - 1 - i] = da == 1 ? db : da;
+  }
+}
+
 }  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/broadcast_to.hpp -----------------------------------------
-// qfence/rules/broadcast_to.hpp: the type and shape rule of BROADCAST_TO.
+// qfence/rules/broadcast_to.hpp: the type and shape rules of BROADCAST_TO
+// and BROADCAST_ARGS.
+//
+// BROADCAST_ARGS: operands 0 and 1 are shapes, 1-D i32 or i64 of one
+// dtype; the output is their broadcast shape, of that dtype and the longer
+// length.
 //
 // Operand 0: any tensor; the target shape (constant) is an attribute, of
 // rank >= the input's and <= 6 (TFLM: 5), each input dimension, aligned from
@@ -12688,6 +12709,17 @@ constexpr rule_result broadcast_to_rule(const broadcast_to_attrs& a, const tenso
   return rules::same_quantization_output(out, req);
 }
 
+constexpr rule_result broadcast_args_rule(const tensor_desc& a, const tensor_desc& b, const output_request& req) noexcept {
+  const auto shape_vector = [](const tensor_desc& t) {
+    return (t.type == dtype::i32 || t.type == dtype::i64) && !t.quant.quantized() && t.rank == 1;
+  };
+  if (!shape_vector(a)) return rule_fail(rule_error::input_dtype, 0);
+  if (!shape_vector(b) || b.type != a.type) return rule_fail(rule_error::operand_types_differ, 1, b.retyped(a.type, {}));
+  tensor_desc out = a;
+  out.dims[0] = a.dims[0] > b.dims[0] ? a.dims[0] : b.dims[0];
+  return rules::same_quantization_output(out, req);
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -12701,6 +12733,10 @@ namespace op {
 struct broadcast_to {
   static constexpr const char* name = "broadcast_to";
   static constexpr runtime::op_code code = runtime::op_code::broadcast_to;
+};
+struct broadcast_args {
+  static constexpr const char* name = "broadcast_args";
+  static constexpr runtime::op_code code = runtime::op_code::broadcast_args;
 };
 }  // namespace op
 
@@ -12732,6 +12768,35 @@ struct broadcast_to_node<std::integer_sequence<int, Dims...>, In> {
     }
   };
 };
+
+template <int A, int B>
+struct broadcast_args_node {
+  using op = op::broadcast_args;
+  using inputs = refs<A, B>;
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = broadcast_args_rule(describe<X>(), describe<Y>(), requested_output<>());
+  };
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static void run(const broadcast_args_node&, const typename X::element* a, const typename Y::element* b,
+                    typename output::element* out) {
+      reference::broadcast_args(a, X::elements, b, Y::elements, out, output::elements);
+    }
+  };
+};
+
+/// BROADCAST_ARGS: the broadcast of two shapes given as i32 or i64 vectors.
+template <int A, int B>
+constexpr auto broadcast_args(node_ref<A>, node_ref<B>) {
+  return broadcast_args_node<A, B>{};
+}
 
 /// BROADCAST_TO: x copied into shape [Dims...].
 template <int... Dims, int In>

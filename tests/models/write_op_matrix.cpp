@@ -601,6 +601,14 @@ void layout() {
          act({2, 1, 2}, d, false, "a"), act({2, 3, 2}, d, false, "b"), act({2, 2, 2}, d, false, "c")},
         {0, 1, 2}, {3, 4, 5}, table(fb::BuiltinOptions::SplitVOptions, [](auto& b) { return fb::CreateSplitVOptions(b, 3); }));
   }
+  // BROADCAST_ARGS: shapes of different lengths (constants: random values
+  // would not broadcast).
+  add("broadcast_args_i32", 145, 1, {ints({3}, {2, 1, 5}, "s"), ints({2}, {4, 1}, "t"), activation({3}, "y", I32)},
+      {0, 1}, {2});
+  add("broadcast_args_i64", 145, 1,
+      {values({2}, I64, std::vector<std::int64_t>{3, 1}, "s"), values({4}, I64, std::vector<std::int64_t>{2, 1, 1, 4}, "t"),
+       activation({4}, "y", I64)},
+      {0, 1}, {2});
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});

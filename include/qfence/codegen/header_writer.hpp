@@ -272,6 +272,7 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::broadcast_args:
       case op_code::reverse_v2:
       case op_code::gather:
       case op_code::depth_to_space:
@@ -417,6 +418,7 @@ class writer {
                ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::broadcast_args: return "qf::broadcast_args(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::broadcast_to:
         if (!at(in(1)).constant) break;
         return "qf::broadcast_to<" + int_list(at(in(1))) + ">(" + ref(in(0)) + ")";

@@ -1,7 +1,8 @@
-// qfence/ops/broadcast_to.hpp: BROADCAST_TO as a typed node
-// (rules/broadcast_to.hpp; kernels/reference/broadcast_to.hpp).
+// qfence/ops/broadcast_to.hpp: BROADCAST_TO and BROADCAST_ARGS as typed
+// nodes (rules/broadcast_to.hpp; kernels/reference/broadcast_to.hpp).
 //
 //   qf::broadcast_to<4, 2, 3>(x)   x ([2, 1] or [3] or ...) copied into [4, 2, 3]
+//   qf::broadcast_args(s, t)       the broadcast of shapes s and t (i32 or i64 vectors)
 #pragma once
 
 #include <array>
@@ -22,6 +23,10 @@ namespace op {
 struct broadcast_to {
   static constexpr const char* name = "broadcast_to";
   static constexpr runtime::op_code code = runtime::op_code::broadcast_to;
+};
+struct broadcast_args {
+  static constexpr const char* name = "broadcast_args";
+  static constexpr runtime::op_code code = runtime::op_code::broadcast_args;
 };
 }  // namespace op
 
@@ -53,6 +58,35 @@ struct broadcast_to_node<std::integer_sequence<int, Dims...>, In> {
     }
   };
 };
+
+template <int A, int B>
+struct broadcast_args_node {
+  using op = op::broadcast_args;
+  using inputs = refs<A, B>;
+  template <class X, class Y>
+  struct rule {
+    static constexpr rule_result value = broadcast_args_rule(describe<X>(), describe<Y>(), requested_output<>());
+  };
+  template <int Index, class X, class Y>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<X, Y>, producer<X>, producer<Y>>()))
+    return true;
+  }
+  template <int Index, class X, class Y>
+  struct typed {
+    using output = rule_output_type<rule<X, Y>>;
+    static void run(const broadcast_args_node&, const typename X::element* a, const typename Y::element* b,
+                    typename output::element* out) {
+      reference::broadcast_args(a, X::elements, b, Y::elements, out, output::elements);
+    }
+  };
+};
+
+/// BROADCAST_ARGS: the broadcast of two shapes given as i32 or i64 vectors.
+template <int A, int B>
+constexpr auto broadcast_args(node_ref<A>, node_ref<B>) {
+  return broadcast_args_node<A, B>{};
+}
 
 /// BROADCAST_TO: x copied into shape [Dims...].
 template <int... Dims, int In>

@@ -24,6 +24,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \

@@ -38,6 +38,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::arg_max, 3, ops::prepare_arg_extreme<true>},
     {op_code::arg_min, 3, ops::prepare_arg_extreme<false>},
     {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},
+    {op_code::broadcast_args, 1, ops::prepare_broadcast_args},
     {op_code::broadcast_to, 4, ops::prepare_broadcast_to},
     {op_code::cast, 7, ops::prepare_cast},
     {op_code::ceil, 1, ops::prepare_unary_math<op::ceil>},

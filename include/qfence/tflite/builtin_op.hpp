@@ -98,6 +98,7 @@ enum class builtin_op : std::int32_t {
   select_v2 = 123,
   broadcast_to = 130,
   reduce_all = 140,
+  broadcast_args = 145,
 };
 
 namespace detail {

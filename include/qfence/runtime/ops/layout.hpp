@@ -409,6 +409,22 @@ inline kernel prepare_broadcast_to(const op_context& ctx) {
   });
 }
 
+/// BROADCAST_ARGS: the broadcast of two shapes given as values.
+inline kernel prepare_broadcast_args(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &a = ctx.input(0), &b = ctx.input(1);
+  ctx.enforce(broadcast_args_rule(describe(a), describe(b), request_for(ctx.output(0))), {0, 1});
+  const std::int64_t a_n = a.elements(), b_n = b.elements(), out_n = ctx.output(0).elements();
+  const int a_t = ctx.input_index(0), b_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  auto typed = [&]<class T>(T*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::broadcast_args(m.at<const T>(a_t), a_n, m.at<const T>(b_t), b_n, m.at<T>(out_t), out_n);
+    };
+  };
+  if (a.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
+  return typed(static_cast<std::int32_t*>(nullptr));
+}
+
 /// SHAPE: the input's dimensions (the input's values are not read).
 inline kernel prepare_shape(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
