@@ -5155,6 +5155,9 @@ namespace qfence {
   X(space_depth_block,                                                                                                \
     "depth_to_space needs channels divisible by block^2, space_to_depth height and width divisible by block, and "  \
     "block >= 1. fix: correct the block size or the input shape")                                                    \
+  X(mirror_pad_amounts,                                                                                               \
+    "mirror_pad pads with the input's own values: REFLECT by at most dim - 1 per side, SYMMETRIC by at most dim. "  \
+    "fix: pad less, or in several steps")                                                                             \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
@@ -5649,6 +5652,7 @@ namespace qfence::runtime {
   X(maximum, "MAXIMUM")                                                  \
   X(mean, "MEAN")                                                        \
   X(minimum, "MINIMUM")                                                  \
+  X(mirror_pad, "MIRROR_PAD")                                            \
   X(mul, "MUL")                                                          \
   X(neg, "NEG")                                                          \
   X(not_equal, "NOT_EQUAL")                                              \
@@ -15186,6 +15190,7 @@ QFENCE_EXACT_FLOAT_END
 //
 //   qf::pad<0,0, 1,1, 1,1, 0,0>(x)          PAD
 //   qf::pad<0,0, 1,1, 1,1, 0,0>(x, value)   PADV2 (value: one element of x's type)
+//   qf::mirror_pad<qf::mirror_mode::reflect, 0,0, 2,2>(x)   MIRROR_PAD
 
 
 // ---- qfence/kernels/pad.hpp ------------------------------------------------
@@ -15254,6 +15259,89 @@ inline void pad(int rank, const int* in_dims, const int* before, const int* afte
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/pad.hpp --------------------------------------
+// qfence/kernels/reference/pad.hpp: reference kernel code of pad
+// (moved from ops/pad.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// Pads a tensor of `rank` dims (<= 6) with `value`; `before`/`after` per dim.
+template <class T>
+inline void pad(int rank, const int* in_dims, const int* before, const int* after, const T* in, T value,
+                T* out) noexcept {
+  std::array<int, 6> idims{1, 1, 1, 1, 1, 1}, b{}, odims{1, 1, 1, 1, 1, 1};
+  for (int d = 0; d < rank; ++d) {
+    const auto k = static_cast<std::size_t>(6 - rank + d);
+    idims[k] = in_dims[d];
+    b[k] = before[d];
+    odims[k] = in_dims[d] + before[d] + after[d];
+  }
+  std::int64_t o = 0;
+  for (int i0 = 0; i0 < odims[0]; ++i0)
+    for (int i1 = 0; i1 < odims[1]; ++i1)
+      for (int i2 = 0; i2 < odims[2]; ++i2)
+        for (int i3 = 0; i3 < odims[3]; ++i3)
+          for (int i4 = 0; i4 < odims[4]; ++i4)
+            for (int i5 = 0; i5 < odims[5]; ++i5, ++o) {
+              const int idx[6] = {i0 - b[0], i1 - b[1], i2 - b[2], i3 - b[3], i4 - b[4], i5 - b[5]};
+              bool inside = true;
+              std::int64_t flat = 0;
+              for (std::size_t k = 0; k < 6; ++k) {
+                if (idx[k] < 0 || idx[k] >= idims[k]) { inside = false; break; }
+                flat = flat * idims[k] + idx[k];
+              }
+              out[o] = inside ? in[flat] : value;
+            }
+}
+
+/// MIRROR_PAD of a tensor of `rank` dims (<= 6): output element i along a
+/// dimension reads input element mirror(i) (TFLM's GetInputDimension),
+/// `offset` 1 for REFLECT, 0 for SYMMETRIC.
+template <class T>
+inline void mirror_pad(int rank, const int* in_dims, const int* before, const int* after, int offset, const T* in,
+                       T* out) noexcept {
+  std::array<int, 6> idims{1, 1, 1, 1, 1, 1}, b{}, odims{1, 1, 1, 1, 1, 1};
+  std::array<std::int64_t, 6> stride{};
+  for (int d = 0; d < rank; ++d) {
+    const auto k = static_cast<std::size_t>(6 - rank + d);
+    idims[k] = in_dims[d];
+    b[k] = before[d];
+    odims[k] = in_dims[d] + before[d] + after[d];
+  }
+  std::int64_t s = 1;
+  for (std::size_t k = 6; k-- > 0;) {
+    stride[k] = s;
+    s *= idims[k];
+  }
+  const auto source = [&](std::size_t k, int at) {
+    if (at < b[k]) return b[k] + offset - 1 - at;           // mirrored at the leading border
+    at -= b[k];
+    if (at >= idims[k]) return idims[k] - 1 - offset - (at - idims[k]);  // at the trailing one
+    return at;
+  };
+  std::int64_t total = 1;
+  for (const int d : odims) total *= d;
+  std::array<int, 6> at{};
+  for (std::int64_t o = 0; o < total; ++o) {
+    std::int64_t from = 0;
+    for (std::size_t k = 0; k < 6; ++k) from += static_cast<std::int64_t>(source(k, at[k])) * stride[k];
+    out[o] = in[from];
+    for (std::size_t k = 6; k-- > 0;) {
+      if (++at[k] < odims[k]) break;
+      at[k] = 0;
+    }
+  }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/rules/pad.hpp --------------------------------------------------
 // qfence/rules/pad.hpp: the type and shape rules of PAD and PADV2.
 //
@@ -15261,7 +15349,9 @@ QFENCE_EXACT_FLOAT_END
 // per dimension are an attribute. The output grows by them and keeps the
 // input's dtype and quantization. PAD pads with the real 0 (the zero
 // point); PADV2's operand 1 gives the value: one element of the input's
-// dtype and quantization (TFLM checks both).
+// dtype and quantization (TFLM checks both). MIRROR_PAD fills with the
+// input's own values mirrored at each border: REFLECT leaves the border
+// element out (amounts up to dim - 1), SYMMETRIC repeats it (up to dim).
 
 
 
@@ -15288,6 +15378,25 @@ constexpr rule_result pad_rule(const pad_attrs& a, const tensor_desc& in, const 
     out.dims[k] += a.before[k] + a.after[k];
   }
   return rules::same_quantization_output(out, req);
+}
+
+/// MIRROR_PAD's two modes (the format's MirrorPadMode values).
+enum class mirror_mode : std::uint8_t { reflect = 0, symmetric = 1 };
+
+/// How far from a border the mirror starts: 1 for REFLECT, 0 for SYMMETRIC.
+constexpr int mirror_offset(mirror_mode m) noexcept { return m == mirror_mode::reflect ? 1 : 0; }
+
+constexpr rule_result mirror_pad_rule(const pad_attrs& a, mirror_mode mode, const tensor_desc& in,
+                                      const output_request& req) noexcept {
+  const rule_result padded = pad_rule(a, in, req);
+  if (!padded.ok()) return padded;
+  if (mode != mirror_mode::reflect && mode != mirror_mode::symmetric) return rule_fail(rule_error::bad_option, output_operand);
+  for (int d = 0; d < in.rank; ++d) {
+    const auto k = static_cast<std::size_t>(d);
+    const std::int64_t most = in.dims[k] - mirror_offset(mode);
+    if (a.before[k] > most || a.after[k] > most) return rule_fail(rule_error::mirror_pad_amounts, output_operand);
+  }
+  return padded;
 }
 
 /// PADV2: PAD's rule, and a value of one element in the input's type.
@@ -15318,6 +15427,10 @@ struct pad {
 struct padv2 {
   static constexpr const char* name = "padv2";
   static constexpr runtime::op_code code = runtime::op_code::padv2;
+};
+struct mirror_pad {
+  static constexpr const char* name = "mirror_pad";
+  static constexpr runtime::op_code code = runtime::op_code::mirror_pad;
 };
 }  // namespace op
 
@@ -15396,6 +15509,38 @@ struct padv2_node {
     }
   };
 };
+
+/// MIRROR_PAD: PAD's amounts, filled with the input's mirrored values.
+template <int In, mirror_mode Mode, int... BeforeAfter>
+struct mirror_pad_node {
+  using op = op::mirror_pad;
+  using inputs = refs<In>;
+  static constexpr pad_attrs attrs = pad_node<In, BeforeAfter...>::attrs;
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = mirror_pad_rule(attrs, Mode, describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using padded = typename pad_node<In, BeforeAfter...>::template typed<Index, Input>;
+    using output = rule_output_keeping<rule<Input>, Input>;
+    static void run(const mirror_pad_node&, const typename Input::element* in, typename output::element* out) {
+      reference::mirror_pad(static_cast<int>(Input::rank), Input::shape_type::dims.data(), padded::before.data(),
+                            padded::after.data(), mirror_offset(Mode), in, out);
+    }
+  };
+};
+
+/// MIRROR_PAD by (before, after) pairs: mirror_pad<mirror_mode::reflect, 0,0, 2,2>(x).
+template <mirror_mode Mode, int... BeforeAfter, int In>
+constexpr auto mirror_pad(node_ref<In>) {
+  return mirror_pad_node<In, Mode, BeforeAfter...>{};
+}
 
 /// PAD by (before, after) pairs, one per dimension: pad<0,0, 1,1, 1,1, 0,0>(x).
 template <int... BeforeAfter, int In>
@@ -18666,6 +18811,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::reshape:
     case op_code::expand_dims:
     case op_code::pad:
+    case op_code::mirror_pad:
     case op_code::transpose:
     case op_code::resize_bilinear:
     case op_code::resize_nearest_neighbor:

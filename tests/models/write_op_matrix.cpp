@@ -609,6 +609,16 @@ void layout() {
       {values({2}, I64, std::vector<std::int64_t>{3, 1}, "s"), values({4}, I64, std::vector<std::int64_t>{2, 1, 1, 4}, "t"),
        activation({4}, "y", I64)},
       {0, 1}, {2});
+  // MIRROR_PAD: REFLECT and SYMMETRIC at their widest.
+  for (const dtype_case& d : {i8, f32}) {
+    const std::string t = d.tag;
+    add("mirror_pad_reflect_" + t, 100, d.type == I8 ? 2 : 1,
+        {act({2, 3, 4}, d, false, "x"), ints({3, 2}, {1, 0, 2, 1, 3, 3}, "paddings"), act({3, 6, 10}, d, false, "y")},
+        {0, 1}, {2}, table(fb::BuiltinOptions::MirrorPadOptions, [](auto& b) { return fb::CreateMirrorPadOptions(b, 0); }));
+    add("mirror_pad_symmetric_" + t, 100, d.type == I8 ? 2 : 1,
+        {act({2, 3}, d, false, "x"), ints({2, 2}, {2, 1, 3, 0}, "paddings"), act({5, 6}, d, false, "y")}, {0, 1}, {2},
+        table(fb::BuiltinOptions::MirrorPadOptions, [](auto& b) { return fb::CreateMirrorPadOptions(b, 1); }));
+  }
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});
@@ -718,6 +728,10 @@ void errors() {
   add("error_depth_to_space_channels", 5, 1, {act({1, 2, 2, 6}, f32, false, "x"), act({1, 4, 4, 1}, f32, false, "y")}, {0},
       {1}, table(fb::BuiltinOptions::DepthToSpaceOptions, [](auto& b) { return fb::CreateDepthToSpaceOptions(b, 2); }),
       "depth_to_space needs channels divisible by block^2");
+  add("error_mirror_pad_too_wide", 100, 1,
+      {act({2, 3}, f32, false, "x"), ints({2, 2}, {0, 0, 3, 0}, "paddings"), act({2, 6}, f32, false, "y")}, {0, 1}, {2},
+      table(fb::BuiltinOptions::MirrorPadOptions, [](auto& b) { return fb::CreateMirrorPadOptions(b, 0); }),
+      "mirror_pad pads with the input's own values");
   add("error_quantize_to_i32", 114, 1, {act({2, 5}, f32, false, "x"), act_q({2, 5}, I32, 0.1f, 0, "y")}, {0}, {1}, {},
       "quantize takes f32 (to quantize) or a per-tensor quantized");
   add("error_logistic_output_parameters", 14, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1}, {},

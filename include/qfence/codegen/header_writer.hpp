@@ -289,6 +289,7 @@ class writer {
       case op_code::reshape:
       case op_code::pad:
       case op_code::padv2:
+      case op_code::mirror_pad:
       case op_code::transpose:
       case op_code::concatenation:
       case op_code::resize_bilinear:
@@ -491,6 +492,10 @@ class writer {
            out_option(out) + ")";
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CALL)
 #undef QFENCE_REDUCTION_CALL
+      case op_code::mirror_pad:
+        if (!at(in(1)).constant) break;
+        return std::string("qf::mirror_pad<qf::mirror_mode::") + (o.mirror_mode == 0 ? "reflect" : "symmetric") + ", " +
+               int_list(at(in(1))) + ">(" + ref(in(0)) + ")";
       case op_code::pad:
       case op_code::padv2: {
         const bool given_value = op.inputs.size() == 3 && in(2) >= 0;
@@ -577,6 +582,7 @@ class writer {
       case op_code::reshape:
       case op_code::expand_dims:
       case op_code::pad:
+      case op_code::mirror_pad:
       case op_code::transpose:
 #define QFENCE_REDUCTION_CASE(tag, kind) case op_code::tag:
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)

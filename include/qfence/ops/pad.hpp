@@ -3,12 +3,14 @@
 //
 //   qf::pad<0,0, 1,1, 1,1, 0,0>(x)          PAD
 //   qf::pad<0,0, 1,1, 1,1, 0,0>(x, value)   PADV2 (value: one element of x's type)
+//   qf::mirror_pad<qf::mirror_mode::reflect, 0,0, 2,2>(x)   MIRROR_PAD
 #pragma once
 
 #include <array>
 #include <cstdint>
 
 #include "qfence/kernels/pad.hpp"
+#include "qfence/kernels/reference/pad.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -27,6 +29,10 @@ struct pad {
 struct padv2 {
   static constexpr const char* name = "padv2";
   static constexpr runtime::op_code code = runtime::op_code::padv2;
+};
+struct mirror_pad {
+  static constexpr const char* name = "mirror_pad";
+  static constexpr runtime::op_code code = runtime::op_code::mirror_pad;
 };
 }  // namespace op
 
@@ -105,6 +111,38 @@ struct padv2_node {
     }
   };
 };
+
+/// MIRROR_PAD: PAD's amounts, filled with the input's mirrored values.
+template <int In, mirror_mode Mode, int... BeforeAfter>
+struct mirror_pad_node {
+  using op = op::mirror_pad;
+  using inputs = refs<In>;
+  static constexpr pad_attrs attrs = pad_node<In, BeforeAfter...>::attrs;
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = mirror_pad_rule(attrs, Mode, describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using padded = typename pad_node<In, BeforeAfter...>::template typed<Index, Input>;
+    using output = rule_output_keeping<rule<Input>, Input>;
+    static void run(const mirror_pad_node&, const typename Input::element* in, typename output::element* out) {
+      reference::mirror_pad(static_cast<int>(Input::rank), Input::shape_type::dims.data(), padded::before.data(),
+                            padded::after.data(), mirror_offset(Mode), in, out);
+    }
+  };
+};
+
+/// MIRROR_PAD by (before, after) pairs: mirror_pad<mirror_mode::reflect, 0,0, 2,2>(x).
+template <mirror_mode Mode, int... BeforeAfter, int In>
+constexpr auto mirror_pad(node_ref<In>) {
+  return mirror_pad_node<In, Mode, BeforeAfter...>{};
+}
 
 /// PAD by (before, after) pairs, one per dimension: pad<0,0, 1,1, 1,1, 0,0>(x).
 template <int... BeforeAfter, int In>

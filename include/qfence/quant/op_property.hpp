@@ -130,6 +130,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::reshape:
     case op_code::expand_dims:
     case op_code::pad:
+    case op_code::mirror_pad:
     case op_code::transpose:
     case op_code::resize_bilinear:
     case op_code::resize_nearest_neighbor:

@@ -105,6 +105,9 @@ namespace qfence {
   X(space_depth_block,                                                                                                \
     "depth_to_space needs channels divisible by block^2, space_to_depth height and width divisible by block, and "  \
     "block >= 1. fix: correct the block size or the input shape")                                                    \
+  X(mirror_pad_amounts,                                                                                               \
+    "mirror_pad pads with the input's own values: REFLECT by at most dim - 1 per side, SYMMETRIC by at most dim. "  \
+    "fix: pad less, or in several steps")                                                                             \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \

@@ -59,6 +59,7 @@ namespace qfence::runtime {
   X(maximum, "MAXIMUM")                                                  \
   X(mean, "MEAN")                                                        \
   X(minimum, "MINIMUM")                                                  \
+  X(mirror_pad, "MIRROR_PAD")                                            \
   X(mul, "MUL")                                                          \
   X(neg, "NEG")                                                          \
   X(not_equal, "NOT_EQUAL")                                              \

@@ -73,6 +73,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::maximum, 4, ops::prepare_maximum},
     {op_code::mean, 3, ops::prepare_reduce<reduction::mean>},
     {op_code::minimum, 4, ops::prepare_minimum},
+    {op_code::mirror_pad, 3, ops::prepare_mirror_pad},
     {op_code::mul, 7, ops::prepare_mul},
     {op_code::neg, 1, ops::prepare_unary_math<op::neg>},
     {op_code::not_equal, 4, ops::prepare_comparison<op::not_equal>},

@@ -87,6 +87,7 @@ enum class builtin_op : std::int32_t {
   resize_nearest_neighbor = 97,
   leaky_relu = 98,
   squared_difference = 99,
+  mirror_pad = 100,
   abs = 101,
   split_v = 102,
   ceil = 104,

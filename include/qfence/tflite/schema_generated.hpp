@@ -98,6 +98,9 @@ struct DepthToSpaceOptionsBuilder;
 struct SplitVOptions;
 struct SplitVOptionsBuilder;
 
+struct MirrorPadOptions;
+struct MirrorPadOptionsBuilder;
+
 struct ShapeOptions;
 struct ShapeOptionsBuilder;
 
@@ -205,13 +208,14 @@ enum class BuiltinOptions : uint8_t {
   UnpackOptions = 64,
   ResizeNearestNeighborOptions = 74,
   LeakyReluOptions = 75,
+  MirrorPadOptions = 77,
   SplitVOptions = 79,
   DepthToSpaceOptions = 94,
   MIN = NONE,
   MAX = DepthToSpaceOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[31] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[32] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -242,6 +246,7 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[31] {
     BuiltinOptions::UnpackOptions,
     BuiltinOptions::ResizeNearestNeighborOptions,
     BuiltinOptions::LeakyReluOptions,
+    BuiltinOptions::MirrorPadOptions,
     BuiltinOptions::SplitVOptions,
     BuiltinOptions::DepthToSpaceOptions
   };
@@ -327,7 +332,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "ResizeNearestNeighborOptions",
     "LeakyReluOptions",
     "",
-    "",
+    "MirrorPadOptions",
     "",
     "SplitVOptions",
     "",
@@ -470,6 +475,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeNearestNeighbor
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::LeakyReluOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::LeakyReluOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::MirrorPadOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::MirrorPadOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::SplitVOptions> {
@@ -2178,6 +2187,47 @@ inline flatbuffers::Offset<SplitVOptions> CreateSplitVOptions(
   return builder_.Finish();
 }
 
+struct MirrorPadOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef MirrorPadOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_MODE = 4
+  };
+  int8_t mode() const {
+    return GetField<int8_t>(VT_MODE, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_MODE, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct MirrorPadOptionsBuilder {
+  typedef MirrorPadOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_mode(int8_t mode) {
+    fbb_.AddElement<int8_t>(MirrorPadOptions::VT_MODE, mode, 0);
+  }
+  explicit MirrorPadOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<MirrorPadOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<MirrorPadOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<MirrorPadOptions> CreateMirrorPadOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t mode = 0) {
+  MirrorPadOptionsBuilder builder_(_fbb);
+  builder_.add_mode(mode);
+  return builder_.Finish();
+}
+
 struct ShapeOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef ShapeOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2737,6 +2787,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::LeakyReluOptions *builtin_options_as_LeakyReluOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::LeakyReluOptions ? static_cast<const qfence::tflite::fb::LeakyReluOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::MirrorPadOptions *builtin_options_as_MirrorPadOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::MirrorPadOptions ? static_cast<const qfence::tflite::fb::MirrorPadOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::SplitVOptions *builtin_options_as_SplitVOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::SplitVOptions ? static_cast<const qfence::tflite::fb::SplitVOptions *>(builtin_options()) : nullptr;
   }
@@ -2894,6 +2947,10 @@ template<> inline const qfence::tflite::fb::ResizeNearestNeighborOptions *Operat
 
 template<> inline const qfence::tflite::fb::LeakyReluOptions *Operator::builtin_options_as<qfence::tflite::fb::LeakyReluOptions>() const {
   return builtin_options_as_LeakyReluOptions();
+}
+
+template<> inline const qfence::tflite::fb::MirrorPadOptions *Operator::builtin_options_as<qfence::tflite::fb::MirrorPadOptions>() const {
+  return builtin_options_as_MirrorPadOptions();
 }
 
 template<> inline const qfence::tflite::fb::SplitVOptions *Operator::builtin_options_as<qfence::tflite::fb::SplitVOptions>() const {
@@ -3446,6 +3503,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::LeakyReluOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::LeakyReluOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::MirrorPadOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::MirrorPadOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     case BuiltinOptions::SplitVOptions: {

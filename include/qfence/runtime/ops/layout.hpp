@@ -156,6 +156,33 @@ kernel prepare_space_depth(const op_context& ctx) {
   });
 }
 
+/// MIRROR_PAD: the input's own values mirrored at each border.
+inline kernel prepare_mirror_pad(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor& in = ctx.input(0);
+  std::array<std::int64_t, 2 * max_rank> amounts{};
+  const int given = ctx.constant_ints_into(1, "paddings", amounts);
+  pad_attrs a;
+  a.pairs = given % 2 == 0 ? given / 2 : -1;
+  for (int d = 0; d < a.pairs; ++d) {
+    a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
+    a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
+  }
+  const auto mode = static_cast<mirror_mode>(ctx.options().mirror_mode);
+  ctx.enforce(mirror_pad_rule(a, mode, describe(in), request_for(ctx.output(0))), {0});
+  const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
+      after(a.after.begin(), a.after.begin() + in.rank());
+  const int offset = mirror_offset(mode);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t Bytes>() -> kernel {
+    using T = detail::bytes_of_size<Bytes>;
+    return [=, dims = in.shape](const tensor_memory& m) {
+      reference::mirror_pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), offset,
+                            m.at<const T>(in_t), m.at<T>(out_t));
+    };
+  });
+}
+
 inline kernel prepare_pad(const op_context& ctx) {
   ctx.require_io(2, 3, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
