@@ -5297,6 +5297,21 @@ constexpr bool is_activation(const tensor_desc& t) noexcept {
   }
 }
 
+/// A tensor whose values an op moves or selects without computing on them:
+/// f32, i32, i64 or bool unquantized, or an i8/u8/i16 activation.
+constexpr bool is_movable(const tensor_desc& t) noexcept {
+  switch (t.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean: return !t.quant.quantized();
+    case dtype::i8:
+    case dtype::u8:
+    case dtype::i16: return is_activation(t);
+    default: return false;
+  }
+}
+
 constexpr rule_result check_activation(const tensor_desc& t, int operand, dtype_set allowed) noexcept {
   if (!is_activation(t) || !allowed.has(t.type)) return rule_fail(rule_error::input_dtype, operand);
   return pass;
@@ -6175,19 +6190,12 @@ inline constexpr int squared_difference_left_shift = sizeof(T) == 1 ? 7 : 0;
 /// output multiplier of the squared common-scale difference.
 constexpr add_params make_squared_difference_params(float in1_scale, int in1_zp, float in2_scale, int in2_zp,
                                                     float out_scale, int out_zp, int left_shift) noexcept {
+  add_params p = make_add_params(in1_scale, in1_zp, in2_scale, in2_zp, out_scale, out_zp, left_shift);
   const double twice_max_input_scale = 2.0 * static_cast<double>(in1_scale > in2_scale ? in1_scale : in2_scale);
-  const double real_input1 = static_cast<double>(in1_scale) / twice_max_input_scale;
-  const double real_input2 = static_cast<double>(in2_scale) / twice_max_input_scale;
   // TFLM forms 2^(2 shift) x out_scale in float: exact, a power of two.
-  const double real_output = (twice_max_input_scale * twice_max_input_scale) /
-                             static_cast<double>(static_cast<float>(1 << (left_shift * 2)) * out_scale);
-  return {-in1_zp,
-          -in2_zp,
-          out_zp,
-          left_shift,
-          quantize_multiplier(real_input1),
-          quantize_multiplier(real_input2),
-          quantize_multiplier(real_output)};
+  p.output = quantize_multiplier((twice_max_input_scale * twice_max_input_scale) /
+                                 static_cast<double>(static_cast<float>(1 << (left_shift * 2)) * out_scale));
+  return p;
 }
 
 namespace reference {
@@ -14282,8 +14290,8 @@ QFENCE_EXACT_FLOAT_END
 // the input's shape).
 //
 //   SHAPE       any operand -> i32 (TFLM) or i64 (TFLite), [rank]
-//   FILL        operand 0, the value: a scalar (rank 0) f32, i8, i16, i32,
-//               i64 or bool, i8 and i16 quantized per tensor; the dims are
+//   FILL        operand 0, the value: a scalar (rank 0) f32, i8, u8, i16,
+//               i32, i64 or bool, the 8/16-bit ones quantized per tensor; the dims are
 //               an attribute (constant, each >= 0) -> the value's dtype and
 //               quantization in shape dims
 //   ZEROS_LIKE  f32, i8, u8, i16, i32, i64 or bool -> the same; its bytes are
@@ -14313,19 +14321,7 @@ struct fill_attrs {
 };
 
 constexpr rule_result fill_rule(const fill_attrs& a, const tensor_desc& value, const output_request& req) noexcept {
-  switch (value.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (value.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::i16:
-      if (!rules::is_activation(value)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(value)) return rule_fail(rule_error::input_dtype, 0);
   if (value.rank != 0) return rule_fail(rule_error::fill_spec, 0);
   if (a.rank < 0 || a.rank > max_rank) return rule_fail(rule_error::fill_spec, output_operand);
   tensor_desc out = value;
@@ -14339,20 +14335,7 @@ constexpr rule_result fill_rule(const fill_attrs& a, const tensor_desc& value, c
 }
 
 constexpr rule_result zeros_like_rule(const tensor_desc& in, const output_request& req) noexcept {
-  switch (in.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (in.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(in)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(in)) return rule_fail(rule_error::input_dtype, 0);
   return rules::same_quantization_output(in, req);
 }
 
@@ -14787,20 +14770,7 @@ constexpr gather_attrs resolved_gather(const gather_attrs& a, const tensor_desc&
 
 constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& params, const tensor_desc& indices,
                                   const output_request& req) noexcept {
-  switch (params.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (params.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(params)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(params)) return rule_fail(rule_error::input_dtype, 0);
   if (!(indices.type == dtype::i32 || indices.type == dtype::i64) || indices.quant.quantized())
     return rule_fail(rule_error::gather_indices, 1);
   const gather_attrs a = resolved_gather(given, params, indices);
@@ -16474,20 +16444,7 @@ namespace qfence {
 constexpr rule_result select_rule(const tensor_desc& condition, const tensor_desc& x, const tensor_desc& y,
                                   const output_request& req) noexcept {
   if (condition.type != dtype::boolean || condition.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-  switch (x.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (x.quant.quantized()) return rule_fail(rule_error::input_dtype, 1);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(x)) return rule_fail(rule_error::input_dtype, 1);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 1);
-  }
+  if (!rules::is_movable(x)) return rule_fail(rule_error::input_dtype, 1);
   if (y.type != x.type || !(y.quant == x.quant)) return rule_fail(rule_error::operand_types_differ, 2, y.retyped(x.type, x.quant));
   const rule_result xy = rules::broadcast(x, y);
   if (!xy.ok()) return rule_fail(rule_error::broadcast_shapes, 2);

@@ -4,8 +4,8 @@
 // the input's shape).
 //
 //   SHAPE       any operand -> i32 (TFLM) or i64 (TFLite), [rank]
-//   FILL        operand 0, the value: a scalar (rank 0) f32, i8, i16, i32,
-//               i64 or bool, i8 and i16 quantized per tensor; the dims are
+//   FILL        operand 0, the value: a scalar (rank 0) f32, i8, u8, i16,
+//               i32, i64 or bool, the 8/16-bit ones quantized per tensor; the dims are
 //               an attribute (constant, each >= 0) -> the value's dtype and
 //               quantization in shape dims
 //   ZEROS_LIKE  f32, i8, u8, i16, i32, i64 or bool -> the same; its bytes are
@@ -40,19 +40,7 @@ struct fill_attrs {
 };
 
 constexpr rule_result fill_rule(const fill_attrs& a, const tensor_desc& value, const output_request& req) noexcept {
-  switch (value.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (value.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::i16:
-      if (!rules::is_activation(value)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(value)) return rule_fail(rule_error::input_dtype, 0);
   if (value.rank != 0) return rule_fail(rule_error::fill_spec, 0);
   if (a.rank < 0 || a.rank > max_rank) return rule_fail(rule_error::fill_spec, output_operand);
   tensor_desc out = value;
@@ -66,20 +54,7 @@ constexpr rule_result fill_rule(const fill_attrs& a, const tensor_desc& value, c
 }
 
 constexpr rule_result zeros_like_rule(const tensor_desc& in, const output_request& req) noexcept {
-  switch (in.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (in.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(in)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(in)) return rule_fail(rule_error::input_dtype, 0);
   return rules::same_quantization_output(in, req);
 }
 

@@ -30,20 +30,7 @@ constexpr gather_attrs resolved_gather(const gather_attrs& a, const tensor_desc&
 
 constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& params, const tensor_desc& indices,
                                   const output_request& req) noexcept {
-  switch (params.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (params.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(params)) return rule_fail(rule_error::input_dtype, 0);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 0);
-  }
+  if (!rules::is_movable(params)) return rule_fail(rule_error::input_dtype, 0);
   if (!(indices.type == dtype::i32 || indices.type == dtype::i64) || indices.quant.quantized())
     return rule_fail(rule_error::gather_indices, 1);
   const gather_attrs a = resolved_gather(given, params, indices);

@@ -19,20 +19,7 @@ namespace qfence {
 constexpr rule_result select_rule(const tensor_desc& condition, const tensor_desc& x, const tensor_desc& y,
                                   const output_request& req) noexcept {
   if (condition.type != dtype::boolean || condition.quant.quantized()) return rule_fail(rule_error::input_dtype, 0);
-  switch (x.type) {
-    case dtype::f32:
-    case dtype::i32:
-    case dtype::i64:
-    case dtype::boolean:
-      if (x.quant.quantized()) return rule_fail(rule_error::input_dtype, 1);
-      break;
-    case dtype::i8:
-    case dtype::u8:
-    case dtype::i16:
-      if (!rules::is_activation(x)) return rule_fail(rule_error::input_dtype, 1);
-      break;
-    default: return rule_fail(rule_error::input_dtype, 1);
-  }
+  if (!rules::is_movable(x)) return rule_fail(rule_error::input_dtype, 1);
   if (y.type != x.type || !(y.quant == x.quant)) return rule_fail(rule_error::operand_types_differ, 2, y.retyped(x.type, x.quant));
   const rule_result xy = rules::broadcast(x, y);
   if (!xy.ok()) return rule_fail(rule_error::broadcast_shapes, 2);

@@ -44,6 +44,21 @@ constexpr bool is_activation(const tensor_desc& t) noexcept {
   }
 }
 
+/// A tensor whose values an op moves or selects without computing on them:
+/// f32, i32, i64 or bool unquantized, or an i8/u8/i16 activation.
+constexpr bool is_movable(const tensor_desc& t) noexcept {
+  switch (t.type) {
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::i64:
+    case dtype::boolean: return !t.quant.quantized();
+    case dtype::i8:
+    case dtype::u8:
+    case dtype::i16: return is_activation(t);
+    default: return false;
+  }
+}
+
 constexpr rule_result check_activation(const tensor_desc& t, int operand, dtype_set allowed) noexcept {
   if (!is_activation(t) || !allowed.has(t.type)) return rule_fail(rule_error::input_dtype, operand);
   return pass;

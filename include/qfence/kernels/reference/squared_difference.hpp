@@ -53,19 +53,12 @@ inline constexpr int squared_difference_left_shift = sizeof(T) == 1 ? 7 : 0;
 /// output multiplier of the squared common-scale difference.
 constexpr add_params make_squared_difference_params(float in1_scale, int in1_zp, float in2_scale, int in2_zp,
                                                     float out_scale, int out_zp, int left_shift) noexcept {
+  add_params p = make_add_params(in1_scale, in1_zp, in2_scale, in2_zp, out_scale, out_zp, left_shift);
   const double twice_max_input_scale = 2.0 * static_cast<double>(in1_scale > in2_scale ? in1_scale : in2_scale);
-  const double real_input1 = static_cast<double>(in1_scale) / twice_max_input_scale;
-  const double real_input2 = static_cast<double>(in2_scale) / twice_max_input_scale;
   // TFLM forms 2^(2 shift) x out_scale in float: exact, a power of two.
-  const double real_output = (twice_max_input_scale * twice_max_input_scale) /
-                             static_cast<double>(static_cast<float>(1 << (left_shift * 2)) * out_scale);
-  return {-in1_zp,
-          -in2_zp,
-          out_zp,
-          left_shift,
-          quantize_multiplier(real_input1),
-          quantize_multiplier(real_input2),
-          quantize_multiplier(real_output)};
+  p.output = quantize_multiplier((twice_max_input_scale * twice_max_input_scale) /
+                                 static_cast<double>(static_cast<float>(1 << (left_shift * 2)) * out_scale));
+  return p;
 }
 
 namespace reference {

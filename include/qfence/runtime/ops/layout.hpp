@@ -156,10 +156,9 @@ kernel prepare_space_depth(const op_context& ctx) {
   });
 }
 
-/// MIRROR_PAD: the input's own values mirrored at each border.
-inline kernel prepare_mirror_pad(const op_context& ctx) {
-  ctx.require_io(2, 2, 1);
-  const tensor& in = ctx.input(0);
+namespace detail {
+/// PAD's, PADV2's and MIRROR_PAD's (before, after) pairs from input 1.
+inline pad_attrs pad_amounts(const op_context& ctx) {
   std::array<std::int64_t, 2 * max_rank> amounts{};
   const int given = ctx.constant_ints_into(1, "paddings", amounts);
   pad_attrs a;
@@ -168,6 +167,15 @@ inline kernel prepare_mirror_pad(const op_context& ctx) {
     a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
     a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
   }
+  return a;
+}
+}  // namespace detail
+
+/// MIRROR_PAD: the input's own values mirrored at each border.
+inline kernel prepare_mirror_pad(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor& in = ctx.input(0);
+  const pad_attrs a = detail::pad_amounts(ctx);
   const auto mode = static_cast<mirror_mode>(ctx.options().mirror_mode);
   ctx.enforce(mirror_pad_rule(a, mode, describe(in), request_for(ctx.output(0))), {0});
   const std::vector<int> before(a.before.begin(), a.before.begin() + in.rank()),
@@ -186,14 +194,7 @@ inline kernel prepare_mirror_pad(const op_context& ctx) {
 inline kernel prepare_pad(const op_context& ctx) {
   ctx.require_io(2, 3, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
-  std::array<std::int64_t, 2 * max_rank> amounts{};
-  const int given = ctx.constant_ints_into(1, "paddings", amounts);
-  pad_attrs a;
-  a.pairs = given % 2 == 0 ? given / 2 : -1;
-  for (int d = 0; d < a.pairs; ++d) {
-    a.before[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d)];
-    a.after[static_cast<std::size_t>(d)] = amounts[static_cast<std::size_t>(2 * d + 1)];
-  }
+  const pad_attrs a = detail::pad_amounts(ctx);
   // PADV2 (and a PAD given a third input, which TFLite reads alike) pads
   // with input 2's value, read at every invoke as TFLM reads it.
   const bool given_value = ctx.input_count() == 3 && ctx.has_input(2);
