@@ -20,6 +20,7 @@
 #include "qfence/graph/node_ref.hpp"
 #include "qfence/graph/state.hpp"
 #include "qfence/ops/activations.hpp"
+#include "qfence/ops/add_n.hpp"
 #include "qfence/ops/arg_max.hpp"
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/broadcast_to.hpp"

@@ -5129,6 +5129,9 @@ namespace qfence {
     "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
+  X(add_n_inputs,                                                                                                     \
+    "add_n sums two or more inputs of one shape, dtype and quantization. fix: reshape, cast or requantize the odd " \
+    "input")                                                                                                          \
   X(operand_types_differ,                                                                                             \
     "the two inputs of this element-wise op differ in dtype (or, for ops that compare, select or do integer "     \
     "arithmetic, in quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \
@@ -5629,6 +5632,7 @@ namespace qfence::runtime {
 #define QFENCE_RUNTIME_OPS(X)                                            \
   X(abs, "ABS")                                                          \
   X(add, "ADD")                                                          \
+  X(add_n, "ADD_N")                                                      \
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
@@ -12060,6 +12064,172 @@ constexpr auto logistic(node_ref<In>, Opts...) {
 template <int In>
 constexpr auto tanh(node_ref<In>) {
   return activation_node<op::tanh, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/add_n.hpp --------------------------------------------------
+// qfence/ops/add_n.hpp: ADD_N as a typed node (rules/add_n.hpp;
+// kernels/reference/add_n.hpp).
+//
+//   qf::add_n(a, b, c)                                  f32 or i32
+//   qf::add_n<qf::per_tensor<0.1f, -3>>(a, b, c)        i8 (one scale in), rescaled out
+
+
+// ---- qfence/kernels/reference/add_n.hpp ------------------------------------
+// qfence/kernels/reference/add_n.hpp: ADD_N, the element-wise sum of N
+// tensors of one shape (TFLM's add_n.cc, TFLite's reference AddN).
+//
+// float and int32: x = 0, then x += input j in input order (so a sum of -0s
+// is +0, as there; int32 wraps). int8 (TFLM only): every input shifted left
+// by 20 and halved (ADD's rescaling, one scale), the sum taken to the output
+// by 2 x scale / (2^20 x output scale). TFLM starts that sum from the
+// rescaled input offset (-zero point), not from 0 (its comment says
+// "x = 0"); qfence adds the same term, so its bytes are TFLM's.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct add_n_params {
+  std::int32_t input_offset = 0, output_offset = 0;
+  quantized_multiplier input, output;
+};
+
+inline constexpr int add_n_left_shift = 20;
+
+constexpr add_n_params make_add_n_params(float in_scale, int in_zp, float out_scale, int out_zp) noexcept {
+  const double twice_input_scale = 2 * static_cast<double>(in_scale);
+  return {-in_zp, out_zp, quantize_multiplier(static_cast<double>(in_scale) / twice_input_scale),
+          quantize_multiplier(twice_input_scale / ((1 << add_n_left_shift) * static_cast<double>(out_scale)))};
+}
+
+namespace reference {
+
+template <class T>
+  requires(std::is_same_v<T, float> || std::is_same_v<T, std::int32_t>)
+inline void add_n(std::int64_t n, int count, const T* const* in, T* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    T x = 0;
+    for (int j = 0; j < count; ++j) {
+      if constexpr (std::is_floating_point_v<T>) x += in[j][i];
+      else x = static_cast<T>(static_cast<std::uint32_t>(x) + static_cast<std::uint32_t>(in[j][i]));
+    }
+    out[i] = x;
+  }
+}
+
+inline void add_n(std::int64_t n, int count, const std::int8_t* const* in, const add_n_params& p,
+                  std::int8_t* out) noexcept {
+  const auto rescaled = [&](std::int32_t v) {
+    return multiply_by_quantized_multiplier(v * (1 << add_n_left_shift), p.input);
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    // int32 wraps past 16 or so inputs at the extremes, as TFLM's would.
+    auto sum = static_cast<std::uint32_t>(rescaled(p.input_offset));  // TFLM's start (see above)
+    for (int j = 0; j < count; ++j) sum += static_cast<std::uint32_t>(rescaled(p.input_offset + in[j][i]));
+    out[i] = saturate_cast<std::int8_t>(multiply_by_quantized_multiplier(static_cast<std::int32_t>(sum), p.output) +
+                                        p.output_offset);
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/add_n.hpp ------------------------------------------------
+// qfence/rules/add_n.hpp: the type and shape rule of ADD_N.
+//
+// Two or more operands of one shape and dtype: f32 or i32 (unquantized; the
+// output is theirs), or i8 quantized per tensor, all with the same
+// parameters (TFLM checks them), the output rescaled to the requested ones.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+constexpr rule_result add_n_rule(const tensor_desc* inputs, int count, const output_request& req) noexcept {
+  if (count < 2) return rule_fail(rule_error::add_n_inputs, output_operand);
+  const tensor_desc& first = inputs[0];
+  const bool plain = (first.type == dtype::f32 || first.type == dtype::i32) && !first.quant.quantized();
+  const bool int8 = first.type == dtype::i8 && rules::is_activation(first);
+  if (!plain && !int8) return rule_fail(rule_error::input_dtype, 0);
+  for (int i = 1; i < count; ++i)
+    if (!inputs[i].same_shape(first) || inputs[i].type != first.type || !(inputs[i].quant == first.quant))
+      return rule_fail(rule_error::add_n_inputs, i, first);
+  if (plain) return rules::same_quantization_output(first, req);
+  return rules::requantized_output(first, first, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct add_n {
+  static constexpr const char* name = "add_n";
+  static constexpr runtime::op_code code = runtime::op_code::add_n;
+};
+}  // namespace op
+
+/// OutQ: the int8 output's parameters, void for f32 and i32.
+template <class OutQ, int... In>
+struct add_n_node {
+  using op = op::add_n;
+  using inputs = refs<In...>;
+  template <class First, class... Rest>
+  struct rule {
+    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
+    static constexpr output_request request = [] {
+      if constexpr (std::is_void_v<OutQ>) return output_request{};
+      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
+    }();
+    static constexpr rule_result value = add_n_rule(operands.data(), static_cast<int>(operands.size()), request);
+  };
+  template <int Index, class First, class... Rest>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<First, Rest...>, producer<First>, producer<Rest>...>()))
+    return true;
+  }
+  template <int Index, class First, class... Rest>
+  struct typed {
+    using output = rule_output_type<rule<First, Rest...>>;
+    static void run(const add_n_node&, const typename First::element* first, const typename Rest::element*... rest,
+                    typename output::element* out) {
+      const typename First::element* ins[] = {first, rest...};
+      constexpr int count = static_cast<int>(1 + sizeof...(Rest));
+      if constexpr (First::type == dtype::i8) {
+        static constexpr add_n_params p = make_add_n_params(First::quant::scale, First::quant::zero_point,
+                                                            output::quant::scale, output::quant::zero_point);
+        reference::add_n(output::elements, count, ins, p, out);
+      } else {
+        reference::add_n(output::elements, count, ins, out);
+      }
+    }
+  };
+};
+
+/// ADD_N of f32 or i32 tensors of one shape.
+template <int... In>
+constexpr auto add_n(node_ref<In>...) {
+  return add_n_node<void, In...>{};
+}
+/// ADD_N of int8 tensors with one quantization, into parameters OutQ.
+template <class OutQ, int... In>
+constexpr auto add_n(node_ref<In>...) {
+  return add_n_node<OutQ, In...>{};
 }
 
 }  // namespace qfence

@@ -269,6 +269,18 @@ void elementwise() {
       add("minimum_" + t, 57, 2, same, {0, 1}, {2});
     }
   }
+  // ADD_N: three inputs; int8 (TFLM only) with zero points at both ends.
+  add("add_n_f32", 106, 1,
+      {act({2, 3}, f32, false, "a"), act({2, 3}, f32, false, "b"), act({2, 3}, f32, false, "c"), act({2, 3}, f32, true, "y")},
+      {0, 1, 2}, {3});
+  add("add_n_i32", 106, 1,
+      {activation({4}, "a", I32), activation({4}, "b", I32), activation({4}, "y", I32)}, {0, 1}, {2});
+  for (const auto& [zp, tag] : {std::pair<std::int64_t, const char*>{-128, "low"}, {0, "zero"}, {127, "high"}}) {
+    add(std::string("add_n_i8_zp_") + tag, 106, 1,
+        {act_q({2, 5}, I8, 0.05f, zp, "a"), act_q({2, 5}, I8, 0.05f, zp, "b"), act_q({2, 5}, I8, 0.05f, zp, "c"),
+         act_q({2, 5}, I8, 0.5f, -3, "y")},
+        {0, 1, 2}, {3});
+  }
   add("div_f32", 42, 1,
       {act({1, 2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"),
        act({1, 2, 3}, f32, true, "y")},

@@ -272,6 +272,7 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::add_n:
       case op_code::broadcast_args:
       case op_code::reverse_v2:
       case op_code::gather:
@@ -419,6 +420,13 @@ class writer {
                ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::add_n: {
+        std::string e = out.quant.quantized() ? "qf::add_n<qf::per_tensor<" + float_literal(out.quant.scale()) + ", " +
+                                                    std::to_string(out.quant.zero_point()) + ">>("
+                                              : std::string("qf::add_n(");
+        for (std::size_t k = 0; k < op.inputs.size(); ++k) e += (k ? ", " : "") + ref(op.inputs[k]);
+        return e + ")";
+      }
       case op_code::broadcast_args: return "qf::broadcast_args(" + ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::broadcast_to:
         if (!at(in(1)).constant) break;

@@ -79,6 +79,9 @@ namespace qfence {
     "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
+  X(add_n_inputs,                                                                                                     \
+    "add_n sums two or more inputs of one shape, dtype and quantization. fix: reshape, cast or requantize the odd " \
+    "input")                                                                                                          \
   X(operand_types_differ,                                                                                             \
     "the two inputs of this element-wise op differ in dtype (or, for ops that compare, select or do integer "     \
     "arithmetic, in quantization). fix: insert qfence::quantize<...> or qfence::dequantize (or requantize one input) so both "      \

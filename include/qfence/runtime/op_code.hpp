@@ -21,6 +21,7 @@ namespace qfence::runtime {
 #define QFENCE_RUNTIME_OPS(X)                                            \
   X(abs, "ABS")                                                          \
   X(add, "ADD")                                                          \
+  X(add_n, "ADD_N")                                                      \
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \

@@ -35,6 +35,7 @@ struct op_registration {
 inline constexpr op_registration op_registrations[] = {
     {op_code::abs, 5, ops::prepare_unary_math<op::abs>},
     {op_code::add, 5, ops::prepare_add},
+    {op_code::add_n, 1, ops::prepare_add_n},
     {op_code::arg_max, 3, ops::prepare_arg_extreme<true>},
     {op_code::arg_min, 3, ops::prepare_arg_extreme<false>},
     {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},

@@ -92,6 +92,7 @@ enum class builtin_op : std::int32_t {
   split_v = 102,
   ceil = 104,
   reverse_v2 = 105,
+  add_n = 106,
   gather_nd = 107,
   cos = 108,
   quantize = 114,

@@ -4,10 +4,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
+#include <vector>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
+#include "qfence/kernels/reference/add_n.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/core/broadcast.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
@@ -15,6 +18,7 @@
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/squared_difference.hpp"
 #include "qfence/rules/activation.hpp"
+#include "qfence/rules/add_n.hpp"
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/rules/comparison.hpp"
 #include "qfence/rules/elementwise.hpp"
@@ -220,6 +224,39 @@ inline kernel prepare_squared_difference(const op_context& ctx) {
   };
   if (a.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   return quantized(static_cast<std::int16_t*>(nullptr));
+}
+
+/// ADD_N: the sum of two or more inputs of one shape and type.
+inline kernel prepare_add_n(const op_context& ctx) {
+  ctx.require(ctx.input_count() >= 2 && ctx.output_count() == 1, "takes 2 or more inputs and 1 output");
+  std::vector<tensor_desc> operands;
+  std::vector<int> ins;
+  for (int i = 0; i < ctx.input_count(); ++i) {
+    operands.push_back(describe(ctx.input(i)));
+    ins.push_back(ctx.input_index(i));
+  }
+  const tensor& out = ctx.output(0);
+  const rule_result r = add_n_rule(operands.data(), static_cast<int>(operands.size()), request_for(out));
+  ctx.enforce(r);
+  const std::int64_t n = out.elements();
+  const int out_t = ctx.output_index(0);
+  // The input pointers, gathered at each invoke into a list prepared once
+  // (no allocation while the model runs).
+  auto sum = [&]<class T>(T*, auto&& compute) -> kernel {
+    auto pointers = std::make_shared<std::vector<const T*>>(ins.size());
+    return [=](const tensor_memory& m) {
+      for (std::size_t k = 0; k < ins.size(); ++k) (*pointers)[k] = m.at<const T>(ins[k]);
+      compute(pointers->data(), static_cast<int>(ins.size()), m.at<T>(out_t));
+    };
+  };
+  const tensor& first = ctx.input(0);
+  auto plain = [n](const auto* ins_data, int count, auto* y) { reference::add_n(n, count, ins_data, y); };
+  if (first.type == dtype::f32) return sum(static_cast<float*>(nullptr), plain);
+  if (first.type == dtype::i32) return sum(static_cast<std::int32_t*>(nullptr), plain);
+  const add_n_params p =
+      make_add_n_params(first.quant.scale(), first.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+  return sum(static_cast<std::int8_t*>(nullptr),
+             [=](const std::int8_t* const* ins_data, int count, std::int8_t* y) { reference::add_n(n, count, ins_data, p, y); });
 }
 
 inline kernel prepare_add(const op_context& ctx) { return detail::prepare_add_or_sub<false>(ctx); }
