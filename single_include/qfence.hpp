@@ -4566,6 +4566,18 @@ inline void average_pool2d(const Geometry& geometry, const float* input, float_r
   });
 }
 
+/// L2_POOL_2D (float only): sqrt(sum of squares / count) over the clipped
+/// window, in tap order, as TFLite's L2Pool.
+template <class Geometry>
+inline void l2_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    float sum_squares = 0.0f;
+    int count = 0;
+    window([&](float v) { sum_squares += v * v; ++count; });
+    return apply(act, std::sqrt(sum_squares / static_cast<float>(count)));
+  });
+}
+
 /// Quantized average pooling (int8, int16; legacy uint8, where the sum is
 /// never negative): an int32 sum rounded half away from zero by the count.
 template <class T, class Geometry>
@@ -5659,6 +5671,7 @@ namespace qfence::runtime {
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
+  X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(less, "LESS")                                                        \
   X(less_equal, "LESS_EQUAL")                                            \
@@ -15707,12 +15720,13 @@ QFENCE_EXACT_FLOAT_END
 
 
 // ---- qfence/rules/pooling.hpp ----------------------------------------------
-// qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
-// MAX_POOL_2D.
+// qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D,
+// MAX_POOL_2D and L2_POOL_2D.
 //
 // Operand 0: [N, H, W, C] f32, i8, u8 or i16 (TFLM's int16 AVERAGE_POOL_2D
-// is the int8 loop with an int16 input). Output [N, OH, OW, C] with the
-// input's dtype and quantization: pooling never rescales, in TFLite either.
+// is the int8 loop with an int16 input); L2_POOL_2D takes f32 only (TFLite
+// and TFLM have no quantized one). Output [N, OH, OW, C] with the input's
+// dtype and quantization: pooling never rescales, in TFLite either.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -15726,6 +15740,7 @@ struct pool_attrs {
   padding pad = padding::valid;
   activation fused = activation::none;
   bool fused_supported = true;
+  bool l2 = false;  // L2_POOL_2D (max is false)
 };
 
 /// The kernel geometry; call only for operands the rule accepted.
@@ -15736,7 +15751,8 @@ constexpr window_geometry pool_geometry(const pool_attrs& a, const tensor_desc& 
 }
 
 constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  if (a.l2) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+  else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
   if (a.filter_h <= 0 || a.filter_w <= 0 || a.stride_h <= 0 || a.stride_w <= 0 || !a.fused_supported ||
       !rules::plain_activation(a.fused))
@@ -15767,6 +15783,10 @@ struct max_pool2d {
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::max_pool_2d;
 };
+struct l2_pool2d {
+  static constexpr const char* name = "l2_pool2d";
+  static constexpr runtime::op_code code = runtime::op_code::l2_pool_2d;
+};
 }  // namespace op
 
 
@@ -15781,7 +15801,7 @@ struct pool2d_node {
     constexpr bool given = has_option<option_kind::filter, Opts...>;
     return pool_attrs{std::is_same_v<Op, qfence::op::max_pool2d>, given ? f::h : 0, given ? f::w : 0, s::h, s::w,
                       option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value,
-                      detail::fused_activation_of<Opts...>, true};
+                      detail::fused_activation_of<Opts...>, true, std::is_same_v<Op, qfence::op::l2_pool2d>};
   }();
 
   /// The op rule (qfence/rules/pooling.hpp) on this node's operand type.
@@ -15813,7 +15833,9 @@ struct pool2d_node {
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
+      if constexpr (std::is_same_v<Op, qfence::op::l2_pool2d>) {
+        reference::l2_pool2d(geometry, in, act, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
         kernels::average_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       } else {
         kernels::max_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
@@ -15827,6 +15849,12 @@ struct pool2d_node {
 template <int In, node_option... Opts>
 constexpr auto average_pool2d(node_ref<In>, Opts...) {
   return pool2d_node<op::average_pool2d, In, Opts...>{};
+}
+
+/// L2_POOL_2D (float); options as average_pool2d.
+template <int In, node_option... Opts>
+constexpr auto l2_pool2d(node_ref<In>, Opts...) {
+  return pool2d_node<op::l2_pool2d, In, Opts...>{};
 }
 
 /// MAX_POOL_2D; options as average_pool2d.

@@ -321,6 +321,9 @@ void pooling_and_reductions() {
         pool_options(2, 2, VALID));
     add("max_pool_" + t, 17, 2, {act({1, 4, 5, 2}, d, false, "x"), act({1, 2, 3, 2}, d, false, "y")}, {0}, {1},
         pool_options(2, 2, SAME));
+    if (d.type == F32)
+      add("l2_pool_f32", 12, 1, {act({1, 5, 4, 3}, d, false, "x"), act({1, 3, 2, 3}, d, false, "y")}, {0}, {1},
+          pool_options(2, 2, SAME));
     add("mean_" + t, 40, 2, {act({1, 3, 3, 2}, d, false, "x"), ints({2}, {1, 2}, "axis"), act({1, 1, 1, 2}, d, true, "y")},
         {0, 1}, {2}, table(fb::BuiltinOptions::ReducerOptions, [](auto& b) { return fb::CreateReducerOptions(b, true); }));
   }

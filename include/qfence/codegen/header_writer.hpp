@@ -243,6 +243,7 @@ class writer {
       case op_code::strided_slice:
       case op_code::average_pool_2d:
       case op_code::max_pool_2d:
+      case op_code::l2_pool_2d:
       case op_code::relu:
       case op_code::relu6:
       case op_code::logistic:
@@ -352,7 +353,11 @@ class writer {
       }
       case op_code::average_pool_2d:
       case op_code::max_pool_2d:
-        return std::string(op.code == op_code::average_pool_2d ? "qf::average_pool2d(" : "qf::max_pool2d(") + ref(in(0)) +
+      case op_code::l2_pool_2d:
+        return std::string(op.code == op_code::average_pool_2d ? "qf::average_pool2d("
+                           : op.code == op_code::max_pool_2d   ? "qf::max_pool2d("
+                                                               : "qf::l2_pool2d(") +
+               ref(in(0)) +
                ", qf::filter<" + std::to_string(o.filter_h) + ", " + std::to_string(o.filter_w) + ">, qf::stride<" +
                std::to_string(o.stride_h) + ", " + std::to_string(o.stride_w) + ">" + padding_opt(o) + fused(o) + ")";
       case op_code::reshape:

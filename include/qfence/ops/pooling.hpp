@@ -33,6 +33,10 @@ struct max_pool2d {
   /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
   static constexpr runtime::op_code code = runtime::op_code::max_pool_2d;
 };
+struct l2_pool2d {
+  static constexpr const char* name = "l2_pool2d";
+  static constexpr runtime::op_code code = runtime::op_code::l2_pool_2d;
+};
 }  // namespace op
 
 
@@ -47,7 +51,7 @@ struct pool2d_node {
     constexpr bool given = has_option<option_kind::filter, Opts...>;
     return pool_attrs{std::is_same_v<Op, qfence::op::max_pool2d>, given ? f::h : 0, given ? f::w : 0, s::h, s::w,
                       option_or<option_kind::padding, padding_t<padding::valid>, Opts...>::value,
-                      detail::fused_activation_of<Opts...>, true};
+                      detail::fused_activation_of<Opts...>, true, std::is_same_v<Op, qfence::op::l2_pool2d>};
   }();
 
   /// The op rule (qfence/rules/pooling.hpp) on this node's operand type.
@@ -79,7 +83,9 @@ struct pool2d_node {
     };
     static void run(const prepared&, kernels::target t, const typename Input::element* in,
                     typename output::element* out) {
-      if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
+      if constexpr (std::is_same_v<Op, qfence::op::l2_pool2d>) {
+        reference::l2_pool2d(geometry, in, act, out);
+      } else if constexpr (std::is_same_v<Op, qfence::op::average_pool2d>) {
         kernels::average_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
       } else {
         kernels::max_pool2d(t, kernels::fixed<geometry>{}, in, act, out);
@@ -93,6 +99,12 @@ struct pool2d_node {
 template <int In, node_option... Opts>
 constexpr auto average_pool2d(node_ref<In>, Opts...) {
   return pool2d_node<op::average_pool2d, In, Opts...>{};
+}
+
+/// L2_POOL_2D (float); options as average_pool2d.
+template <int In, node_option... Opts>
+constexpr auto l2_pool2d(node_ref<In>, Opts...) {
+  return pool2d_node<op::l2_pool2d, In, Opts...>{};
 }
 
 /// MAX_POOL_2D; options as average_pool2d.

@@ -1,9 +1,10 @@
-// qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D and
-// MAX_POOL_2D.
+// qfence/rules/pooling.hpp: the type and shape rule of AVERAGE_POOL_2D,
+// MAX_POOL_2D and L2_POOL_2D.
 //
 // Operand 0: [N, H, W, C] f32, i8, u8 or i16 (TFLM's int16 AVERAGE_POOL_2D
-// is the int8 loop with an int16 input). Output [N, OH, OW, C] with the
-// input's dtype and quantization: pooling never rescales, in TFLite either.
+// is the int8 loop with an int16 input); L2_POOL_2D takes f32 only (TFLite
+// and TFLM have no quantized one). Output [N, OH, OW, C] with the input's
+// dtype and quantization: pooling never rescales, in TFLite either.
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -21,6 +22,7 @@ struct pool_attrs {
   padding pad = padding::valid;
   activation fused = activation::none;
   bool fused_supported = true;
+  bool l2 = false;  // L2_POOL_2D (max is false)
 };
 
 /// The kernel geometry; call only for operands the rule accepted.
@@ -31,7 +33,8 @@ constexpr window_geometry pool_geometry(const pool_attrs& a, const tensor_desc& 
 }
 
 constexpr rule_result pool2d_rule(const pool_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  if (a.l2) QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32}));
+  else QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   QFENCE_RULE_TRY(rules::check_rank(in, 0, 4));
   if (a.filter_h <= 0 || a.filter_w <= 0 || a.stride_h <= 0 || a.stride_w <= 0 || !a.fused_supported ||
       !rules::plain_activation(a.fused))

@@ -58,6 +58,7 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
                   .Union()};
     case op_code::average_pool_2d:
     case op_code::max_pool_2d:
+    case op_code::l2_pool_2d:
       return {BuiltinOptions::Pool2DOptions,
               fb::CreatePool2DOptions(b, padding_code(o.pad), o.stride_w, o.stride_h, o.filter_w, o.filter_h, act).Union()};
     case op_code::svdf:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -39,6 +40,18 @@ inline void average_pool2d(const Geometry& geometry, const float* input, float_r
     int count = 0;
     window([&](float v) { total += v; ++count; });
     return apply(act, total / static_cast<float>(count));
+  });
+}
+
+/// L2_POOL_2D (float only): sqrt(sum of squares / count) over the clipped
+/// window, in tap order, as TFLite's L2Pool.
+template <class Geometry>
+inline void l2_pool2d(const Geometry& geometry, const float* input, float_range act, float* output) noexcept {
+  pool2d(geometry, input, output, [&](auto&& window) {
+    float sum_squares = 0.0f;
+    int count = 0;
+    window([&](float v) { sum_squares += v * v; ++count; });
+    return apply(act, std::sqrt(sum_squares / static_cast<float>(count)));
   });
 }
 

@@ -56,6 +56,21 @@ kernel prepare_pool2d(const op_context& ctx) {
 }  // namespace detail
 
 inline kernel prepare_average_pool2d(const op_context& ctx) { return detail::prepare_pool2d<false>(ctx); }
+
+/// L2_POOL_2D: float only, on the reference kernel.
+inline kernel prepare_l2_pool2d(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor& in = ctx.input(0);
+  const op_options& o = ctx.options();
+  pool_attrs a{false, o.filter_h, o.filter_w, o.stride_h, o.stride_w, o.pad, o.fused, plain_fused_activation(o)};
+  a.l2 = true;
+  const tensor_desc in_d = describe(in);
+  ctx.enforce(pool2d_rule(a, in_d, request_for(ctx.output(0))), {0});
+  const window_geometry g = pool_geometry(a, in_d);
+  const float_range act = float_activation_range(o.fused);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) { reference::l2_pool2d(g, m.at<const float>(in_t), act, m.at<float>(out_t)); };
+}
 inline kernel prepare_max_pool2d(const op_context& ctx) { return detail::prepare_pool2d<true>(ctx); }
 
 /// A reduction over constant axes (TFLM's reduce.cc): the int32 sums of a
