@@ -27,6 +27,7 @@
 #include "qfence/ops/comparison.hpp"
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/conv2d.hpp"
+#include "qfence/ops/cumsum.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fill.hpp"

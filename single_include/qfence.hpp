@@ -5655,6 +5655,7 @@ namespace qfence::runtime {
   X(concatenation, "CONCATENATION")                                      \
   X(conv_2d, "CONV_2D")                                                  \
   X(cos, "COS")                                                          \
+  X(cumsum, "CUMSUM")                                                    \
   X(depth_to_space, "DEPTH_TO_SPACE")                                    \
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
@@ -12108,6 +12109,8 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
+/// ADD_N's and CUMSUM's int8 parameters: one input scale, shifted left by
+/// 20 and halved, the sums taken to the output's scale.
 struct add_n_params {
   std::int32_t input_offset = 0, output_offset = 0;
   quantized_multiplier input, output;
@@ -14119,6 +14122,182 @@ constexpr auto conv2d(node_ref<In>, constant<W> weights, B bias, Opts... opts) {
   static_assert(std::is_same_v<B, no_bias_t> || is_constant_v<B>,
                 "qfence: conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or qfence::no_bias");
   return conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<detail::packed_weight_t<W>>(opts...)};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/cumsum.hpp -------------------------------------------------
+// qfence/ops/cumsum.hpp: CUMSUM as a typed node (rules/cumsum.hpp;
+// kernels/reference/cumsum.hpp).
+//
+//   qf::cumsum<Axis>(x)                              inclusive, forward
+//   qf::cumsum<Axis, Exclusive, Reverse>(x, qf::out<...>)   int8 rescaled out
+
+// ---- qfence/kernels/reference/cumsum.hpp -----------------------------------
+// qfence/kernels/reference/cumsum.hpp: CUMSUM, running sums along an axis,
+// inclusive or exclusive, forward or reversed (TFLM's cumsum.cc and
+// TFLite's reference CumSum). Integers wrap. int8 (TFLM only) rescales as
+// ADD_N does (add_n_params) and, as there, starts each running sum from the
+// rescaled input offset rather than 0.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// A shape seen as [before, depth, after] around the summed axis.
+struct cumsum_geometry {
+  std::int64_t before = 1, depth = 1, after = 1;
+  bool exclusive = false, reverse = false;
+};
+
+constexpr cumsum_geometry make_cumsum_geometry(const int* dims, int rank, int axis, bool exclusive,
+                                               bool reverse) noexcept {
+  cumsum_geometry g;
+  if (axis < 0) axis += rank;
+  for (int d = 0; d < rank; ++d) (d < axis ? g.before : d > axis ? g.after : g.depth) *= dims[d];
+  g.exclusive = exclusive;
+  g.reverse = reverse;
+  return g;
+}
+
+namespace reference {
+
+/// Calls f(index) for each element of each running sum, in summing order,
+/// after start() for each sum.
+template <class Start, class Step>
+constexpr void each_running_sum(const cumsum_geometry& g, Start&& start, Step&& step) {
+  for (std::int64_t b = 0; b < g.before; ++b)
+    for (std::int64_t a = 0; a < g.after; ++a) {
+      start();
+      for (std::int64_t k = 0; k < g.depth; ++k) {
+        const std::int64_t at = g.reverse ? g.depth - 1 - k : k;
+        step((b * g.depth + at) * g.after + a);
+      }
+    }
+}
+
+template <class T>
+  requires(std::is_same_v<T, float> || std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>)
+inline void cumsum(const cumsum_geometry& g, const T* in, T* out) noexcept {
+  T acc = 0;
+  const auto add = [](T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) return x + y;
+    else return static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) + static_cast<std::make_unsigned_t<T>>(y));
+  };
+  each_running_sum(g, [&] { acc = 0; }, [&](std::int64_t i) {
+    if (g.exclusive) {
+      out[i] = acc;
+      acc = add(acc, in[i]);
+    } else {
+      acc = add(acc, in[i]);
+      out[i] = acc;
+    }
+  });
+}
+
+inline void cumsum(const cumsum_geometry& g, const std::int8_t* in, const add_n_params& p, std::int8_t* out) noexcept {
+  const auto rescaled = [&](std::int32_t v) {
+    return static_cast<std::uint32_t>(multiply_by_quantized_multiplier(v * (1 << add_n_left_shift), p.input));
+  };
+  std::uint32_t acc = 0;  // int32 arithmetic that wraps, spelt in unsigned
+  each_running_sum(g, [&] { acc = rescaled(p.input_offset); }, [&](std::int64_t i) {
+    const std::uint32_t before = acc;
+    acc += rescaled(p.input_offset + in[i]);
+    const auto sum = static_cast<std::int32_t>(g.exclusive ? before : acc);
+    out[i] = saturate_cast<std::int8_t>(multiply_by_quantized_multiplier(sum, p.output) + p.output_offset);
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/cumsum.hpp -----------------------------------------------
+// qfence/rules/cumsum.hpp: the type and shape rule of CUMSUM.
+//
+// Operand 0: f32, i32 or i64 (unquantized; the output is theirs), or i8
+// quantized per tensor (TFLM), the output rescaled to the requested
+// parameters. The axis (constant, in [-rank, rank)), exclusive and reverse
+// are attributes; the output has the input's shape.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct cumsum_attrs {
+  int axis = 0;
+  bool exclusive = false, reverse = false;
+};
+
+constexpr rule_result cumsum_rule(const cumsum_attrs& a, const tensor_desc& in, const output_request& req) noexcept {
+  const bool plain = (in.type == dtype::f32 || in.type == dtype::i32 || in.type == dtype::i64) && !in.quant.quantized();
+  const bool int8 = in.type == dtype::i8 && rules::is_activation(in);
+  if (!plain && !int8) return rule_fail(rule_error::input_dtype, 0);
+  if (in.rank < 1 || a.axis < -in.rank || a.axis >= in.rank) return rule_fail(rule_error::axis_range, output_operand);
+  if (plain) return rules::same_quantization_output(in, req);
+  return rules::requantized_output(in, in, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct cumsum {
+  static constexpr const char* name = "cumsum";
+  static constexpr runtime::op_code code = runtime::op_code::cumsum;
+};
+}  // namespace op
+
+template <int Axis, bool Exclusive, bool Reverse, int In, class... Opts>
+struct cumsum_node {
+  using op = op::cumsum;
+  using inputs = refs<In>;
+  static constexpr cumsum_attrs attrs{Axis, Exclusive, Reverse};
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = cumsum_rule(attrs, describe<Input>(), requested_output<Opts...>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static constexpr cumsum_geometry geometry = make_cumsum_geometry(
+        Input::shape_type::dims.data(), static_cast<int>(Input::rank), Axis, Exclusive, Reverse);
+    static void run(const cumsum_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::i8) {
+        static constexpr add_n_params p = make_add_n_params(Input::quant::scale, Input::quant::zero_point,
+                                                            output::quant::scale, output::quant::zero_point);
+        reference::cumsum(geometry, in, p, out);
+      } else {
+        reference::cumsum(geometry, in, out);
+      }
+    }
+  };
+};
+
+/// CUMSUM along `Axis`; Exclusive leaves each element out of its own sum,
+/// Reverse sums from the end. Options: out<...> (int8 input).
+template <int Axis, bool Exclusive = false, bool Reverse = false, int In, node_option... Opts>
+constexpr auto cumsum(node_ref<In>, Opts...) {
+  return cumsum_node<Axis, Exclusive, Reverse, In, Opts...>{};
 }
 
 }  // namespace qfence

@@ -281,6 +281,25 @@ void elementwise() {
          act_q({2, 5}, I8, 0.5f, -3, "y")},
         {0, 1, 2}, {3});
   }
+  // CUMSUM: inclusive/exclusive, forward/reversed; int8 (TFLM) rescaled.
+  {
+    const auto cumsum = [](bool exclusive, bool reverse) {
+      return table(fb::BuiltinOptions::CumsumOptions,
+                   [=](auto& b) { return fb::CreateCumsumOptions(b, exclusive, reverse); });
+    };
+    add("cumsum_f32", 128, 1, {act({2, 3, 4}, f32, false, "x"), ints({}, {1}, "axis"), act({2, 3, 4}, f32, false, "y")},
+        {0, 1}, {2}, cumsum(false, false));
+    add("cumsum_f32_exclusive_reverse", 128, 1,
+        {act({2, 5}, f32, false, "x"), ints({}, {-1}, "axis"), act({2, 5}, f32, false, "y")}, {0, 1}, {2}, cumsum(true, true));
+    add("cumsum_i32", 128, 1, {activation({3, 2}, "x", I32), ints({}, {0}, "axis"), activation({3, 2}, "y", I32)}, {0, 1},
+        {2}, cumsum(false, true));
+    add("cumsum_i8", 128, 1,
+        {act_q({2, 6}, I8, 0.05f, -128, "x"), ints({}, {1}, "axis"), act_q({2, 6}, I8, 0.2f, -100, "y")}, {0, 1}, {2},
+        cumsum(false, false));
+    add("cumsum_i8_exclusive", 128, 1,
+        {act_q({3, 4}, I8, 0.05f, 10, "x"), ints({}, {0}, "axis"), act_q({3, 4}, I8, 0.1f, 0, "y")}, {0, 1}, {2},
+        cumsum(true, false));
+  }
   add("div_f32", 42, 1,
       {act({1, 2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"),
        act({1, 2, 3}, f32, true, "y")},

@@ -274,6 +274,7 @@ class writer {
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
       case op_code::add_n:
+      case op_code::cumsum:
       case op_code::broadcast_args:
       case op_code::reverse_v2:
       case op_code::gather:
@@ -425,6 +426,13 @@ class writer {
                ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::cumsum: {
+        if (!at(in(1)).constant) break;
+        const tensor& a = at(in(1));
+        const std::int64_t axis = a.type == dtype::i32 ? a.constant_data<std::int32_t>()[0] : a.constant_data<std::int64_t>()[0];
+        return "qf::cumsum<" + std::to_string(axis) + ", " + (o.exclusive ? "true" : "false") + ", " +
+               (o.reverse ? "true" : "false") + ">(" + ref(in(0)) + out_option(out) + ")";
+      }
       case op_code::add_n: {
         std::string e = out.quant.quantized() ? "qf::add_n<qf::per_tensor<" + float_literal(out.quant.scale()) + ", " +
                                                     std::to_string(out.quant.zero_point()) + ">>("
@@ -611,7 +619,8 @@ class writer {
       case op_code::split:
       case op_code::fill: return i == 0;
       case op_code::padv2: return i == 1;  // input 2, the value, is data
-      case op_code::split_v: return i >= 1;
+      case op_code::split_v:
+      case op_code::cumsum: return i >= 1;
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;
     }

@@ -141,6 +141,7 @@ struct op_options {
   int batch_dims = 0;              // GATHER
   int block_size = 0;              // DEPTH_TO_SPACE, SPACE_TO_DEPTH
   int mirror_mode = 0;             // MIRROR_PAD: 0 REFLECT, 1 SYMMETRIC
+  bool exclusive = false, reverse = false;  // CUMSUM
   bool keep_dims = false;          // MEAN
   bool align_corners = false, half_pixel_centers = false;
   std::vector<int> new_shape;  // RESHAPE (when given)

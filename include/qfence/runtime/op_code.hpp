@@ -32,6 +32,7 @@ namespace qfence::runtime {
   X(concatenation, "CONCATENATION")                                      \
   X(conv_2d, "CONV_2D")                                                  \
   X(cos, "COS")                                                          \
+  X(cumsum, "CUMSUM")                                                    \
   X(depth_to_space, "DEPTH_TO_SPACE")                                    \
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \

@@ -46,6 +46,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::concatenation, 4, ops::prepare_concatenation},
     {op_code::conv_2d, 8, ops::prepare_conv2d},
     {op_code::cos, 2, ops::prepare_unary_math<op::cos>},
+    {op_code::cumsum, 1, ops::prepare_cumsum},
     {op_code::depth_to_space, 2, ops::prepare_space_depth<true>},
     {op_code::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
     {op_code::dequantize, 6, ops::prepare_dequantize},

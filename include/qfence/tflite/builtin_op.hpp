@@ -99,6 +99,7 @@ enum class builtin_op : std::int32_t {
   quantize = 114,
   round = 116,
   select_v2 = 123,
+  cumsum = 128,
   broadcast_to = 130,
   reduce_all = 140,
   broadcast_args = 145,

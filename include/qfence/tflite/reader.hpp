@@ -159,6 +159,10 @@ inline runtime::op_options read_options(const fb::Operator& op) {
     case BuiltinOptions::SpaceToDepthOptions: o.block_size = op.builtin_options_as_SpaceToDepthOptions()->block_size(); break;
     case BuiltinOptions::SplitVOptions: o.num_splits = op.builtin_options_as_SplitVOptions()->num_splits(); break;
     case BuiltinOptions::MirrorPadOptions: o.mirror_mode = op.builtin_options_as_MirrorPadOptions()->mode(); break;
+    case BuiltinOptions::CumsumOptions:
+      o.exclusive = op.builtin_options_as_CumsumOptions()->exclusive();
+      o.reverse = op.builtin_options_as_CumsumOptions()->reverse();
+      break;
     case BuiltinOptions::GatherOptions:
       o.axis = op.builtin_options_as_GatherOptions()->axis();
       o.batch_dims = op.builtin_options_as_GatherOptions()->batch_dims();

@@ -101,6 +101,9 @@ struct SplitVOptionsBuilder;
 struct MirrorPadOptions;
 struct MirrorPadOptionsBuilder;
 
+struct CumsumOptions;
+struct CumsumOptionsBuilder;
+
 struct ShapeOptions;
 struct ShapeOptionsBuilder;
 
@@ -211,11 +214,12 @@ enum class BuiltinOptions : uint8_t {
   MirrorPadOptions = 77,
   SplitVOptions = 79,
   DepthToSpaceOptions = 94,
+  CumsumOptions = 102,
   MIN = NONE,
-  MAX = DepthToSpaceOptions
+  MAX = CumsumOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[32] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[33] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -248,13 +252,14 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[32] {
     BuiltinOptions::LeakyReluOptions,
     BuiltinOptions::MirrorPadOptions,
     BuiltinOptions::SplitVOptions,
-    BuiltinOptions::DepthToSpaceOptions
+    BuiltinOptions::DepthToSpaceOptions,
+    BuiltinOptions::CumsumOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesBuiltinOptions() {
-  static const char * const names[96] = {
+  static const char * const names[104] = {
     "NONE",
     "Conv2DOptions",
     "DepthwiseConv2DOptions",
@@ -350,13 +355,21 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "DepthToSpaceOptions",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "CumsumOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameBuiltinOptions(BuiltinOptions e) {
-  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::DepthToSpaceOptions)) return "";
+  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::CumsumOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesBuiltinOptions()[index];
 }
@@ -487,6 +500,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::SplitVOptions> {
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::DepthToSpaceOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::DepthToSpaceOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::CumsumOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::CumsumOptions;
 };
 
 bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *obj, BuiltinOptions type);
@@ -2228,6 +2245,57 @@ inline flatbuffers::Offset<MirrorPadOptions> CreateMirrorPadOptions(
   return builder_.Finish();
 }
 
+struct CumsumOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef CumsumOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_EXCLUSIVE = 4,
+    VT_REVERSE = 6
+  };
+  bool exclusive() const {
+    return GetField<uint8_t>(VT_EXCLUSIVE, 0) != 0;
+  }
+  bool reverse() const {
+    return GetField<uint8_t>(VT_REVERSE, 0) != 0;
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<uint8_t>(verifier, VT_EXCLUSIVE, 1) &&
+           VerifyField<uint8_t>(verifier, VT_REVERSE, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct CumsumOptionsBuilder {
+  typedef CumsumOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_exclusive(bool exclusive) {
+    fbb_.AddElement<uint8_t>(CumsumOptions::VT_EXCLUSIVE, static_cast<uint8_t>(exclusive), 0);
+  }
+  void add_reverse(bool reverse) {
+    fbb_.AddElement<uint8_t>(CumsumOptions::VT_REVERSE, static_cast<uint8_t>(reverse), 0);
+  }
+  explicit CumsumOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<CumsumOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<CumsumOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<CumsumOptions> CreateCumsumOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    bool exclusive = false,
+    bool reverse = false) {
+  CumsumOptionsBuilder builder_(_fbb);
+  builder_.add_reverse(reverse);
+  builder_.add_exclusive(exclusive);
+  return builder_.Finish();
+}
+
 struct ShapeOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef ShapeOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2796,6 +2864,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::DepthToSpaceOptions *builtin_options_as_DepthToSpaceOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::DepthToSpaceOptions ? static_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::CumsumOptions *builtin_options_as_CumsumOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::CumsumOptions ? static_cast<const qfence::tflite::fb::CumsumOptions *>(builtin_options()) : nullptr;
+  }
   const flatbuffers::Vector<uint8_t> *custom_options() const {
     return GetPointer<const flatbuffers::Vector<uint8_t> *>(VT_CUSTOM_OPTIONS);
   }
@@ -2959,6 +3030,10 @@ template<> inline const qfence::tflite::fb::SplitVOptions *Operator::builtin_opt
 
 template<> inline const qfence::tflite::fb::DepthToSpaceOptions *Operator::builtin_options_as<qfence::tflite::fb::DepthToSpaceOptions>() const {
   return builtin_options_as_DepthToSpaceOptions();
+}
+
+template<> inline const qfence::tflite::fb::CumsumOptions *Operator::builtin_options_as<qfence::tflite::fb::CumsumOptions>() const {
+  return builtin_options_as_CumsumOptions();
 }
 
 struct OperatorBuilder {
@@ -3515,6 +3590,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::DepthToSpaceOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::CumsumOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::CumsumOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

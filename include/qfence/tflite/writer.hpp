@@ -114,6 +114,8 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
       return {BuiltinOptions::SpaceToDepthOptions, fb::CreateSpaceToDepthOptions(b, o.block_size).Union()};
     case op_code::mirror_pad:
       return {BuiltinOptions::MirrorPadOptions, fb::CreateMirrorPadOptions(b, static_cast<std::int8_t>(o.mirror_mode)).Union()};
+    case op_code::cumsum:
+      return {BuiltinOptions::CumsumOptions, fb::CreateCumsumOptions(b, o.exclusive, o.reverse).Union()};
     case op_code::gather:
       return {BuiltinOptions::GatherOptions, fb::CreateGatherOptions(b, o.axis, o.batch_dims).Union()};
     case op_code::shape: {

@@ -20,6 +20,8 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
+/// ADD_N's and CUMSUM's int8 parameters: one input scale, shifted left by
+/// 20 and halved, the sums taken to the output's scale.
 struct add_n_params {
   std::int32_t input_offset = 0, output_offset = 0;
   quantized_multiplier input, output;

@@ -10,10 +10,12 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/arg_max.hpp"
+#include "qfence/kernels/reference/cumsum.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/reduce.hpp"
 #include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/rules/arg_max.hpp"
+#include "qfence/rules/cumsum.hpp"
 #include "qfence/rules/pooling.hpp"
 #include "qfence/rules/reduce.hpp"
 #include "qfence/rules/softmax.hpp"
@@ -118,6 +120,33 @@ kernel prepare_reduce(const op_context& ctx) {
     if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
     return quantized(static_cast<std::int16_t*>(nullptr));
   }
+}
+
+/// CUMSUM along a constant axis (TFLM: float, int8; TFLite: float, int32,
+/// int64).
+inline kernel prepare_cumsum(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  const auto axis_v = ctx.constant_ints(1, "axis");
+  ctx.require(axis_v.size() == 1, "axis must hold one value");
+  const cumsum_attrs a{static_cast<int>(axis_v[0]), ctx.options().exclusive, ctx.options().reverse};
+  ctx.enforce(cumsum_rule(a, describe(in), request_for(out)), {0});
+  const cumsum_geometry g = make_cumsum_geometry(in.shape.data(), in.rank(), a.axis, a.exclusive, a.reverse);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  auto plain = [&]<class T>(T*) -> kernel {
+    return [=](const tensor_memory& m) { reference::cumsum(g, m.at<const T>(in_t), m.at<T>(out_t)); };
+  };
+  switch (in.type) {
+    case dtype::f32: return plain(static_cast<float*>(nullptr));
+    case dtype::i32: return plain(static_cast<std::int32_t*>(nullptr));
+    case dtype::i64: return plain(static_cast<std::int64_t*>(nullptr));
+    default: break;
+  }
+  const add_n_params p =
+      make_add_n_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+  return [=](const tensor_memory& m) {
+    reference::cumsum(g, m.at<const std::int8_t>(in_t), p, m.at<std::int8_t>(out_t));
+  };
 }
 
 inline kernel prepare_softmax(const op_context& ctx) {
