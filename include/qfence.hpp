@@ -44,6 +44,7 @@
 #include "qfence/ops/resize.hpp"
 #include "qfence/ops/select.hpp"
 #include "qfence/ops/softmax.hpp"
+#include "qfence/ops/space_batch.hpp"
 #include "qfence/ops/space_depth.hpp"
 #include "qfence/ops/strided_slice.hpp"
 #include "qfence/ops/svdf.hpp"

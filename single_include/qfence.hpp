@@ -5173,6 +5173,10 @@ namespace qfence {
   X(mirror_pad_amounts,                                                                                               \
     "mirror_pad pads with the input's own values: REFLECT by at most dim - 1 per side, SYMMETRIC by at most dim. "  \
     "fix: pad less, or in several steps")                                                                             \
+  X(space_batch_spec,                                                                                                 \
+    "space_to_batch_nd / batch_to_space_nd take a 3-D or 4-D input, a block size >= 1 per spatial dimension and a "  \
+    "non-negative (before, after) pair each; the padded size must divide by the block (the batch, for "            \
+    "batch_to_space_nd), and crops must leave something. fix: correct the block shape, paddings or crops")          \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
@@ -5648,6 +5652,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(batch_to_space_nd, "BATCH_TO_SPACE_ND")                              \
   X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
@@ -5709,6 +5714,7 @@ namespace qfence::runtime {
   X(sin, "SIN")                                                          \
   X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
+  X(space_to_batch_nd, "SPACE_TO_BATCH_ND")                              \
   X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
   X(split_v, "SPLIT_V")                                                  \
@@ -17031,6 +17037,235 @@ constexpr auto softmax(node_ref<In>, Opts...) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/space_batch.hpp --------------------------------------------
+// qfence/ops/space_batch.hpp: SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND as
+// typed nodes (rules/space_batch.hpp; kernels/reference/space_batch.hpp).
+//
+//   qf::space_to_batch_nd<qf::ints<2, 2>, qf::ints<1, 1, 0, 0>>(x)   block, paddings
+//   qf::batch_to_space_nd<qf::ints<2, 2>, qf::ints<1, 1, 0, 0>>(x)   block, crops
+
+
+// ---- qfence/kernels/reference/space_batch.hpp ------------------------------
+// qfence/kernels/reference/space_batch.hpp: SPACE_TO_BATCH_ND and
+// BATCH_TO_SPACE_ND on [N, H, W, C] (a 3-D input is [N, H, 1, C] with a
+// block width of 1), TFLite's reference loops: whole rows of C elements are
+// copied, padding positions filled with the pad value.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct space_batch_geometry {
+  int in_n = 1, in_h = 1, in_w = 1, depth = 1;
+  int out_n = 1, out_h = 1, out_w = 1;
+  int block_h = 1, block_w = 1;
+  int top = 0, left = 0;  // padding (SPACE_TO_BATCH_ND) or crop (BATCH_TO_SPACE_ND)
+};
+
+/// The geometry of shapes a rule accepted: `in`/`out` of rank 3 or 4.
+constexpr space_batch_geometry make_space_batch_geometry(const int* in, const int* out, int rank, const int* block,
+                                                         const int* edges) noexcept {
+  space_batch_geometry g;
+  const bool four = rank == 4;
+  g.in_n = in[0], g.in_h = in[1], g.in_w = four ? in[2] : 1, g.depth = in[rank - 1];
+  g.out_n = out[0], g.out_h = out[1], g.out_w = four ? out[2] : 1;
+  g.block_h = block[0], g.block_w = four ? block[1] : 1;
+  g.top = edges[0], g.left = four ? edges[2] : 0;
+  return g;
+}
+
+namespace reference {
+
+template <class T>
+inline void space_to_batch(const space_batch_geometry& g, const T* in, T pad, T* out) noexcept {
+  const auto row = static_cast<std::size_t>(g.depth);
+  for (int ob = 0; ob < g.out_n; ++ob) {
+    const int b = ob % g.in_n, shift_w = (ob / g.in_n) % g.block_w, shift_h = (ob / g.in_n) / g.block_w;
+    for (int oh = 0; oh < g.out_h; ++oh)
+      for (int ow = 0; ow < g.out_w; ++ow) {
+        T* to = out + ((static_cast<std::size_t>(ob) * g.out_h + oh) * g.out_w + ow) * row;
+        const int h = oh * g.block_h + shift_h - g.top, w = ow * g.block_w + shift_w - g.left;
+        if (h < 0 || h >= g.in_h || w < 0 || w >= g.in_w) {
+          for (std::size_t c = 0; c < row; ++c) to[c] = pad;
+        } else {
+          std::memcpy(to, in + ((static_cast<std::size_t>(b) * g.in_h + h) * g.in_w + w) * row, row * sizeof(T));
+        }
+      }
+  }
+}
+
+template <class T>
+inline void batch_to_space(const space_batch_geometry& g, const T* in, T* out) noexcept {
+  const auto row = static_cast<std::size_t>(g.depth);
+  for (int ib = 0; ib < g.in_n; ++ib) {
+    const int ob = ib % g.out_n, offset = ib / g.out_n;
+    for (int ih = 0; ih < g.in_h; ++ih) {
+      const int oh = ih * g.block_h + offset / g.block_w - g.top;
+      if (oh < 0 || oh >= g.out_h) continue;
+      for (int iw = 0; iw < g.in_w; ++iw) {
+        const int ow = iw * g.block_w + offset % g.block_w - g.left;
+        if (ow < 0 || ow >= g.out_w) continue;
+        std::memcpy(out + ((static_cast<std::size_t>(ob) * g.out_h + oh) * g.out_w + ow) * row,
+                    in + ((static_cast<std::size_t>(ib) * g.in_h + ih) * g.in_w + iw) * row, row * sizeof(T));
+      }
+    }
+  }
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/space_batch.hpp ------------------------------------------
+// qfence/rules/space_batch.hpp: the type and shape rules of SPACE_TO_BATCH_ND
+// and BATCH_TO_SPACE_ND.
+//
+// Operand 0: [N, H, W, C] or [N, H, C] (one spatial dimension), a tensor an
+// op may move (rules::is_movable); the block shape (>= 1 per spatial
+// dimension) and the paddings or crops (>= 0, a pair per spatial dimension)
+// are attributes (constant). SPACE_TO_BATCH_ND pads, then moves each block
+// position into the batch: out [N b_h b_w, (H + pads) / b_h, (W + pads) /
+// b_w, C], the padded sizes divisible by the blocks. BATCH_TO_SPACE_ND is the
+// inverse with crops: out [N / (b_h b_w), H b_h - crops, W b_w - crops, C].
+// The output keeps the input's dtype and quantization; padding is the zero
+// point (TFLite's; TFLM reads an offset its Prepare never sets).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct space_batch_attrs {
+  bool to_batch = true;       // SPACE_TO_BATCH_ND; false: BATCH_TO_SPACE_ND
+  int spatial = 0;            // block entries given
+  std::array<std::int64_t, 2> block{1, 1};
+  int pairs = 0;              // padding / crop values given
+  std::array<std::int64_t, 4> edges{};  // top, bottom, left, right (paddings or crops)
+};
+
+constexpr rule_result space_batch_rule(const space_batch_attrs& a, const tensor_desc& in,
+                                       const output_request& req) noexcept {
+  if (!rules::is_movable(in)) return rule_fail(rule_error::input_dtype, 0);
+  if (in.rank != 3 && in.rank != 4) return rule_fail(rule_error::input_rank, 0);
+  const int spatial = in.rank - 2;
+  if (a.spatial != spatial || a.pairs != 2 * spatial) return rule_fail(rule_error::space_batch_spec, output_operand);
+  for (int s = 0; s < spatial; ++s)
+    if (a.block[static_cast<std::size_t>(s)] < 1) return rule_fail(rule_error::space_batch_spec, output_operand);
+  for (int e = 0; e < 2 * spatial; ++e)
+    if (a.edges[static_cast<std::size_t>(e)] < 0) return rule_fail(rule_error::space_batch_spec, output_operand);
+  tensor_desc out = in;
+  std::int64_t blocks = 1;
+  for (int s = 0; s < spatial; ++s) {
+    const auto k = static_cast<std::size_t>(s);
+    const std::int64_t b = a.block[k], edges = a.edges[2 * k] + a.edges[2 * k + 1], dim = in.dims[k + 1];
+    blocks *= b;
+    if (a.to_batch) {
+      if ((dim + edges) % b != 0) return rule_fail(rule_error::space_batch_spec, 0);
+      out.dims[k + 1] = (dim + edges) / b;
+    } else {
+      if (edges >= dim * b) return rule_fail(rule_error::space_batch_spec, output_operand);
+      out.dims[k + 1] = dim * b - edges;
+    }
+  }
+  if (a.to_batch) {
+    out.dims[0] = in.dims[0] * blocks;
+  } else {
+    if (in.dims[0] % blocks != 0) return rule_fail(rule_error::space_batch_spec, 0);
+    out.dims[0] = in.dims[0] / blocks;
+  }
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// A list of ints as a type (block shapes, paddings, crops).
+template <int... V>
+using ints = std::integer_sequence<int, V...>;
+
+namespace op {
+struct space_to_batch_nd {
+  static constexpr const char* name = "space_to_batch_nd";
+  static constexpr runtime::op_code code = runtime::op_code::space_to_batch_nd;
+  static constexpr bool to_batch = true;
+};
+struct batch_to_space_nd {
+  static constexpr const char* name = "batch_to_space_nd";
+  static constexpr runtime::op_code code = runtime::op_code::batch_to_space_nd;
+  static constexpr bool to_batch = false;
+};
+}  // namespace op
+
+template <class Op, class Block, class Edges, int In> struct space_batch_node;
+template <class Op, int... B, int... E, int In>
+struct space_batch_node<Op, std::integer_sequence<int, B...>, std::integer_sequence<int, E...>, In> {
+  using op = Op;
+  using inputs = refs<In>;
+  static constexpr std::array<int, sizeof...(B)> block{B...};
+  static constexpr std::array<int, sizeof...(E)> edges{E...};
+  static constexpr space_batch_attrs attrs = [] {
+    space_batch_attrs a;
+    a.to_batch = Op::to_batch;
+    a.spatial = sizeof...(B) <= 2 ? static_cast<int>(sizeof...(B)) : -1;
+    for (std::size_t k = 0; k < block.size() && k < 2; ++k) a.block[k] = block[k];
+    a.pairs = sizeof...(E) <= 4 ? static_cast<int>(sizeof...(E)) : -1;
+    for (std::size_t k = 0; k < edges.size() && k < 4; ++k) a.edges[k] = edges[k];
+    return a;
+  }();
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = space_batch_rule(attrs, describe<Input>(), requested_output<>());
+  };
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_keeping<rule<Input>, Input>;
+    static constexpr space_batch_geometry geometry = make_space_batch_geometry(
+        Input::shape_type::dims.data(), output::shape_type::dims.data(), static_cast<int>(Input::rank), block.data(),
+        edges.data());
+    static void run(const space_batch_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Op::to_batch) {
+        typename Input::element pad{};
+        if constexpr (Input::quant::quantized) pad = static_cast<typename Input::element>(Input::quant::zero_point);
+        reference::space_to_batch(geometry, in, pad, out);
+      } else {
+        reference::batch_to_space(geometry, in, out);
+      }
+    }
+  };
+};
+
+/// SPACE_TO_BATCH_ND with block shape Block and (before, after) paddings
+/// Pads per spatial dimension.
+template <class Block, class Pads, int In>
+constexpr auto space_to_batch_nd(node_ref<In>) {
+  return space_batch_node<op::space_to_batch_nd, Block, Pads, In>{};
+}
+/// BATCH_TO_SPACE_ND with block shape Block and (before, after) crops.
+template <class Block, class Crops, int In>
+constexpr auto batch_to_space_nd(node_ref<In>) {
+  return space_batch_node<op::batch_to_space_nd, Block, Crops, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/space_depth.hpp --------------------------------------------
 // qfence/ops/space_depth.hpp: DEPTH_TO_SPACE and SPACE_TO_DEPTH as typed
 // nodes: each one 6-D transpose (rules/space_depth.hpp), on the transpose
@@ -19173,6 +19408,8 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::squeeze:
     case op_code::depth_to_space:
     case op_code::space_to_depth:
+    case op_code::space_to_batch_nd:
+    case op_code::batch_to_space_nd:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

@@ -653,6 +653,27 @@ void layout() {
         {act({2, 3}, d, false, "x"), ints({2, 2}, {2, 1, 3, 0}, "paddings"), act({5, 6}, d, false, "y")}, {0, 1}, {2},
         table(fb::BuiltinOptions::MirrorPadOptions, [](auto& b) { return fb::CreateMirrorPadOptions(b, 1); }));
   }
+  // SPACE_TO_BATCH_ND (padding only in float: TFLM pads int8 with an offset
+  // its Prepare never sets), BATCH_TO_SPACE_ND with crops; 4-D and 3-D.
+  add("space_to_batch_nd_f32", 38, 1,
+      {act({1, 3, 4, 2}, f32, false, "x"), ints({2}, {2, 2}, "block"), ints({2, 2}, {1, 0, 0, 2}, "paddings"),
+       act({4, 2, 3, 2}, f32, false, "y")},
+      {0, 1, 2}, {3});
+  add("space_to_batch_nd_i8", 38, 2,
+      {act({2, 4, 6, 1}, i8, false, "x"), ints({2}, {2, 3}, "block"), ints({2, 2}, {0, 0, 0, 0}, "paddings"),
+       act({12, 2, 2, 1}, i8, false, "y")},
+      {0, 1, 2}, {3});
+  add("space_to_batch_nd_f32_3d", 38, 1,
+      {act({1, 5, 2}, f32, false, "x"), ints({1}, {3}, "block"), ints({1, 2}, {0, 1}, "paddings"),
+       act({3, 2, 2}, f32, false, "y")},
+      {0, 1, 2}, {3});
+  for (const dtype_case& d : {i8, f32}) {
+    const std::string t = d.tag;
+    add("batch_to_space_nd_" + t, 37, d.type == I8 ? 2 : 1,
+        {act({4, 2, 3, 2}, d, false, "x"), ints({2}, {2, 2}, "block"), ints({2, 2}, {1, 0, 0, 2}, "crops"),
+         act({1, 3, 4, 2}, d, false, "y")},
+        {0, 1, 2}, {3});
+  }
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});

@@ -273,6 +273,8 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::space_to_batch_nd:
+      case op_code::batch_to_space_nd:
       case op_code::add_n:
       case op_code::cumsum:
       case op_code::broadcast_args:
@@ -426,6 +428,11 @@ class writer {
                ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::space_to_batch_nd:
+      case op_code::batch_to_space_nd:
+        if (!at(in(1)).constant || !at(in(2)).constant) break;
+        return std::string(op.code == op_code::space_to_batch_nd ? "qf::space_to_batch_nd<" : "qf::batch_to_space_nd<") +
+               "qf::ints<" + int_list(at(in(1))) + ">, qf::ints<" + int_list(at(in(2))) + ">>(" + ref(in(0)) + ")";
       case op_code::cumsum: {
         if (!at(in(1)).constant) break;
         const tensor& a = at(in(1));
@@ -620,6 +627,8 @@ class writer {
       case op_code::fill: return i == 0;
       case op_code::padv2: return i == 1;  // input 2, the value, is data
       case op_code::split_v:
+      case op_code::space_to_batch_nd:
+      case op_code::batch_to_space_nd:
       case op_code::cumsum: return i >= 1;
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
       default: return false;

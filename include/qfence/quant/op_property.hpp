@@ -158,6 +158,8 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::squeeze:
     case op_code::depth_to_space:
     case op_code::space_to_depth:
+    case op_code::space_to_batch_nd:
+    case op_code::batch_to_space_nd:
       p.output = output_params::same_as_input;
       break;
     case op_code::concatenation:

@@ -111,6 +111,10 @@ namespace qfence {
   X(mirror_pad_amounts,                                                                                               \
     "mirror_pad pads with the input's own values: REFLECT by at most dim - 1 per side, SYMMETRIC by at most dim. "  \
     "fix: pad less, or in several steps")                                                                             \
+  X(space_batch_spec,                                                                                                 \
+    "space_to_batch_nd / batch_to_space_nd take a 3-D or 4-D input, a block size >= 1 per spatial dimension and a "  \
+    "non-negative (before, after) pair each; the padded size must divide by the block (the batch, for "            \
+    "batch_to_space_nd), and crops must leave something. fix: correct the block shape, paddings or crops")          \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \

@@ -25,6 +25,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(batch_to_space_nd, "BATCH_TO_SPACE_ND")                              \
   X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
   X(cast, "CAST")                                                        \
@@ -86,6 +87,7 @@ namespace qfence::runtime {
   X(sin, "SIN")                                                          \
   X(slice, "SLICE")                                                      \
   X(softmax, "SOFTMAX")                                                  \
+  X(space_to_batch_nd, "SPACE_TO_BATCH_ND")                              \
   X(space_to_depth, "SPACE_TO_DEPTH")                                    \
   X(split, "SPLIT")                                                      \
   X(split_v, "SPLIT_V")                                                  \

@@ -19,6 +19,7 @@
 #include "qfence/kernels/reference/pad.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/select.hpp"
+#include "qfence/kernels/reference/space_batch.hpp"
 #include "qfence/kernels/reference/strided_slice.hpp"
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/rules/broadcast_to.hpp"
@@ -29,6 +30,7 @@
 #include "qfence/rules/pad.hpp"
 #include "qfence/rules/reshape.hpp"
 #include "qfence/rules/select.hpp"
+#include "qfence/rules/space_batch.hpp"
 #include "qfence/rules/space_depth.hpp"
 #include "qfence/rules/strided_slice.hpp"
 #include "qfence/rules/transpose.hpp"
@@ -188,6 +190,39 @@ inline kernel prepare_mirror_pad(const op_context& ctx) {
       reference::mirror_pad(static_cast<int>(dims.size()), dims.data(), before.data(), after.data(), offset,
                             m.at<const T>(in_t), m.at<T>(out_t));
     };
+  });
+}
+
+/// SPACE_TO_BATCH_ND (ToBatch) and BATCH_TO_SPACE_ND: constant block shape
+/// (input 1) and paddings or crops (input 2).
+template <bool ToBatch>
+kernel prepare_space_batch(const op_context& ctx) {
+  ctx.require_io(3, 3, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  space_batch_attrs a;
+  a.to_batch = ToBatch;
+  a.spatial = ctx.constant_ints_into(1, "block_shape", a.block);
+  a.pairs = ctx.constant_ints_into(2, ToBatch ? "paddings" : "crops", a.edges);
+  ctx.enforce(space_batch_rule(a, describe(in), request_for(out)), {0});
+  const std::array<int, 2> block{static_cast<int>(a.block[0]), static_cast<int>(a.block[1])};
+  const std::array<int, 4> edges{static_cast<int>(a.edges[0]), static_cast<int>(a.edges[1]),
+                                 static_cast<int>(a.edges[2]), static_cast<int>(a.edges[3])};
+  const space_batch_geometry g =
+      make_space_batch_geometry(in.shape.data(), out.shape.data(), in.rank(), block.data(), edges.data());
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const std::int32_t zp = in.quant.quantized() ? in.quant.zero_point() : 0;
+  return detail::by_element_size(ctx, size_of(in.type), [&]<std::size_t Bytes>() -> kernel {
+    using T = detail::bytes_of_size<Bytes>;
+    if constexpr (ToBatch) {
+      // The pad is the zero point's bytes (0 for unquantized types).
+      T pad = 0;
+      if (in.type == dtype::i8) pad = static_cast<T>(static_cast<std::uint8_t>(static_cast<std::int8_t>(zp)));
+      else if (in.type == dtype::u8) pad = static_cast<T>(zp);
+      else if (in.type == dtype::i16) pad = static_cast<T>(static_cast<std::uint16_t>(static_cast<std::int16_t>(zp)));
+      return [=](const tensor_memory& m) { reference::space_to_batch(g, m.at<const T>(in_t), pad, m.at<T>(out_t)); };
+    } else {
+      return [=](const tensor_memory& m) { reference::batch_to_space(g, m.at<const T>(in_t), m.at<T>(out_t)); };
+    }
   });
 }
 
