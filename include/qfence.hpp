@@ -29,6 +29,7 @@
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/cumsum.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
+#include "qfence/ops/dynamic_update_slice.hpp"
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fill.hpp"
 #include "qfence/ops/fully_connected.hpp"

@@ -5177,6 +5177,10 @@ namespace qfence {
     "space_to_batch_nd / batch_to_space_nd take a 3-D or 4-D input, a block size >= 1 per spatial dimension and a "  \
     "non-negative (before, after) pair each; the padded size must divide by the block (the batch, for "            \
     "batch_to_space_nd), and crops must leave something. fix: correct the block shape, paddings or crops")          \
+  X(update_slice_shapes,                                                                                              \
+    "dynamic_update_slice writes an update of the operand's rank, dtype and quantization, no larger in any "       \
+    "dimension, at i32/i64 start indices, one per dimension. fix: reshape or requantize the update, or fix the "    \
+    "indices' shape")                                                                                                 \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \
@@ -5665,6 +5669,7 @@ namespace qfence::runtime {
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
+  X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \
@@ -14475,6 +14480,150 @@ constexpr auto depthwise_conv2d(node_ref<In>, constant<W> weights, B bias, Opts.
                 "qfence: depthwise_conv2d(input, weights, bias, ...): bias must be a qfence::constant<...> or "
                 "qfence::no_bias");
   return depthwise_conv2d_node<In, W, B, Opts...>{weights, bias, detail::prepacked_value<std::int16_t>(opts...)};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/dynamic_update_slice.hpp -----------------------------------
+// qfence/ops/dynamic_update_slice.hpp: DYNAMIC_UPDATE_SLICE as a typed node
+// (rules/dynamic_update_slice.hpp; kernels/reference/dynamic_update_slice.hpp).
+//
+//   qf::dynamic_update_slice(operand, update, start_indices)
+
+// ---- qfence/kernels/reference/dynamic_update_slice.hpp ---------------------
+// qfence/kernels/reference/dynamic_update_slice.hpp: DYNAMIC_UPDATE_SLICE
+// (TFLM's dynamic_update_slice.cc): the operand copied to the output (unless
+// they share a buffer), then the update's rows written at the start indices,
+// each clamped into [0, operand dim - update dim].
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class Index>
+inline void dynamic_update_slice(int rank, const int* operand_dims, const int* update_dims, std::size_t element_bytes,
+                                 const void* operand, const void* update, const Index* start, void* out) noexcept {
+  std::int64_t operand_elements = 1, update_elements = 1;
+  for (int d = 0; d < rank; ++d) {
+    operand_elements *= operand_dims[d];
+    update_elements *= update_dims[d];
+  }
+  auto* dst = static_cast<unsigned char*>(out);
+  const auto* src = static_cast<const unsigned char*>(update);
+  if (operand != out) std::memcpy(dst, operand, static_cast<std::size_t>(operand_elements) * element_bytes);
+  if (update_elements == 0) return;
+  if (rank == 0) {
+    std::memcpy(dst, src, element_bytes);
+    return;
+  }
+  std::array<std::int64_t, 6> at{}, stride{};
+  std::int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    const std::int64_t most = operand_dims[d] - update_dims[d];
+    const auto raw = static_cast<std::int64_t>(start[d]);
+    at[static_cast<std::size_t>(d)] = raw < 0 ? 0 : (raw > most ? most : raw);
+    stride[static_cast<std::size_t>(d)] = s;
+    s *= operand_dims[d];
+  }
+  // Each row of the update (its last dimension) is one copy.
+  const auto row = static_cast<std::size_t>(update_dims[rank - 1]) * element_bytes;
+  std::array<int, 6> i{};
+  for (std::int64_t r = 0; r < update_elements / update_dims[rank - 1]; ++r) {
+    std::int64_t offset = 0;
+    for (int d = 0; d < rank; ++d) offset += (at[static_cast<std::size_t>(d)] + i[static_cast<std::size_t>(d)]) * stride[static_cast<std::size_t>(d)];
+    std::memcpy(dst + static_cast<std::size_t>(offset) * element_bytes, src + static_cast<std::size_t>(r) * row, row);
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++i[static_cast<std::size_t>(d)] < update_dims[d]) break;
+      i[static_cast<std::size_t>(d)] = 0;
+    }
+  }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/dynamic_update_slice.hpp ---------------------------------
+// qfence/rules/dynamic_update_slice.hpp: the type and shape rule of
+// DYNAMIC_UPDATE_SLICE.
+//
+// Operand 0 (a tensor an op may move, rank <= 6) is copied to the output and
+// operand 1, of the same rank, dtype and quantization and no larger in any
+// dimension, is written into it at the start indices of operand 2 (i32 or
+// i64, one per dimension, read at run time and clamped into range as TFLM
+// clamps them). The output is operand 0's type.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+inline constexpr int max_update_slice_rank = 6;
+
+constexpr rule_result dynamic_update_slice_rule(const tensor_desc& operand, const tensor_desc& update,
+                                                const tensor_desc& indices, const output_request& req) noexcept {
+  if (!rules::is_movable(operand) || operand.rank > max_update_slice_rank) return rule_fail(rule_error::input_dtype, 0);
+  if (update.type != operand.type || !(update.quant == operand.quant) || update.rank != operand.rank)
+    return rule_fail(rule_error::update_slice_shapes, 1, operand);
+  for (int d = 0; d < operand.rank; ++d)
+    if (update.dims[static_cast<std::size_t>(d)] > operand.dims[static_cast<std::size_t>(d)])
+      return rule_fail(rule_error::update_slice_shapes, 1);
+  if (!(indices.type == dtype::i32 || indices.type == dtype::i64) || indices.quant.quantized() || indices.rank != 1 ||
+      indices.dims[0] != operand.rank)
+    return rule_fail(rule_error::update_slice_shapes, 2);
+  return rules::same_quantization_output(operand, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct dynamic_update_slice {
+  static constexpr const char* name = "dynamic_update_slice";
+  static constexpr runtime::op_code code = runtime::op_code::dynamic_update_slice;
+};
+}  // namespace op
+
+template <int Operand, int Update, int Start>
+struct dynamic_update_slice_node {
+  using op = op::dynamic_update_slice;
+  using inputs = refs<Operand, Update, Start>;
+  template <class O, class U, class S>
+  struct rule {
+    static constexpr rule_result value =
+        dynamic_update_slice_rule(describe<O>(), describe<U>(), describe<S>(), requested_output<>());
+  };
+  template <int Index, class O, class U, class S>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<O, U, S>, producer<O>, producer<U>, producer<S>>()))
+    return true;
+  }
+  template <int Index, class O, class U, class S>
+  struct typed {
+    using output = rule_output_keeping<rule<O, U, S>, O>;
+    static void run(const dynamic_update_slice_node&, const typename O::element* operand,
+                    const typename U::element* update, const typename S::element* start,
+                    typename output::element* out) {
+      reference::dynamic_update_slice(static_cast<int>(O::rank), O::shape_type::dims.data(), U::shape_type::dims.data(),
+                                      sizeof(typename O::element), operand, update, start, out);
+    }
+  };
+};
+
+/// DYNAMIC_UPDATE_SLICE: `operand` with `update` written at `start` (clamped).
+template <int O, int U, int S>
+constexpr auto dynamic_update_slice(node_ref<O>, node_ref<U>, node_ref<S>) {
+  return dynamic_update_slice_node<O, U, S>{};
 }
 
 }  // namespace qfence

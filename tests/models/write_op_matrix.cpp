@@ -674,6 +674,18 @@ void layout() {
          act({1, 3, 4, 2}, d, false, "y")},
         {0, 1, 2}, {3});
   }
+  // DYNAMIC_UPDATE_SLICE: indices in range, past the end (clamped), negative.
+  for (const dtype_case& d : {i8, i16, f32}) {
+    const std::string t = d.tag;
+    add("dynamic_update_slice_" + t, 151, 1,
+        {act({3, 4, 2}, d, false, "x"), act({2, 2, 2}, d, false, "update"), ints({3}, {1, 5, -1}, "start"),
+         act({3, 4, 2}, d, false, "y")},
+        {0, 1, 2}, {3});
+  }
+  add("dynamic_update_slice_i32_i64_start", 151, 1,
+      {activation({5}, "x", I32), activation({2}, "update", I32), values({1}, I64, std::vector<std::int64_t>{2}, "start"),
+       activation({5}, "y", I32)},
+      {0, 1, 2}, {3});
   // BROADCAST_TO: leading and inner dimensions.
   add("broadcast_to_f32", 130, 2,
       {act({2, 1}, f32, false, "x"), ints({3}, {3, 2, 4}, "shape"), act({3, 2, 4}, f32, false, "y")}, {0, 1}, {2});

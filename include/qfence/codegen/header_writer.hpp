@@ -273,6 +273,7 @@ class writer {
         QFENCE_REDUCTION_OPS(QFENCE_REDUCTION_CASE)
 #undef QFENCE_REDUCTION_CASE
       case op_code::gather_nd:
+      case op_code::dynamic_update_slice:
       case op_code::space_to_batch_nd:
       case op_code::batch_to_space_nd:
       case op_code::add_n:
@@ -428,6 +429,8 @@ class writer {
                ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
+      case op_code::dynamic_update_slice:
+        return "qf::dynamic_update_slice(" + ref(in(0)) + ", " + ref(in(1)) + ", " + ref(in(2)) + ")";
       case op_code::space_to_batch_nd:
       case op_code::batch_to_space_nd:
         if (!at(in(1)).constant || !at(in(2)).constant) break;

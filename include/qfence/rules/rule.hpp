@@ -115,6 +115,10 @@ namespace qfence {
     "space_to_batch_nd / batch_to_space_nd take a 3-D or 4-D input, a block size >= 1 per spatial dimension and a "  \
     "non-negative (before, after) pair each; the padded size must divide by the block (the batch, for "            \
     "batch_to_space_nd), and crops must leave something. fix: correct the block shape, paddings or crops")          \
+  X(update_slice_shapes,                                                                                              \
+    "dynamic_update_slice writes an update of the operand's rank, dtype and quantization, no larger in any "       \
+    "dimension, at i32/i64 start indices, one per dimension. fix: reshape or requantize the update, or fix the "    \
+    "indices' shape")                                                                                                 \
   X(transpose_permutation,                                                                                            \
     "transpose needs a permutation of the input's dimensions 0..rank-1 (rank <= 6). fix: correct the permutation")  \
   X(axis_range, "an axis is out of range for the input's rank (or the op's rank limit). fix: correct the axis")     \

@@ -38,6 +38,7 @@ namespace qfence::runtime {
   X(depthwise_conv_2d, "DEPTHWISE_CONV_2D")                              \
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
+  X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \

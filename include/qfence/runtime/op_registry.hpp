@@ -50,6 +50,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::cumsum, 1, ops::prepare_cumsum},
     {op_code::depth_to_space, 2, ops::prepare_space_depth<true>},
     {op_code::depthwise_conv_2d, 7, ops::prepare_depthwise_conv2d},
+    {op_code::dynamic_update_slice, 1, ops::prepare_dynamic_update_slice},
     {op_code::dequantize, 6, ops::prepare_dequantize},
     {op_code::div, 2, ops::prepare_div},
     {op_code::equal, 5, ops::prepare_comparison<op::equal>},

@@ -12,6 +12,7 @@
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/broadcast_to.hpp"
 #include "qfence/kernels/reference/concatenation.hpp"
+#include "qfence/kernels/reference/dynamic_update_slice.hpp"
 #include "qfence/kernels/reference/fill.hpp"
 #include "qfence/kernels/reference/gather.hpp"
 #include "qfence/kernels/reference/gather_nd.hpp"
@@ -24,6 +25,7 @@
 #include "qfence/kernels/reference/transpose.hpp"
 #include "qfence/rules/broadcast_to.hpp"
 #include "qfence/rules/concatenation.hpp"
+#include "qfence/rules/dynamic_update_slice.hpp"
 #include "qfence/rules/fill.hpp"
 #include "qfence/rules/gather.hpp"
 #include "qfence/rules/gather_nd.hpp"
@@ -485,6 +487,27 @@ inline kernel prepare_broadcast_args(const op_context& ctx) {
     };
   };
   if (a.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
+  return typed(static_cast<std::int32_t*>(nullptr));
+}
+
+/// DYNAMIC_UPDATE_SLICE: the operand with the update written at the start
+/// indices (read every invoke: they may be a model input).
+inline kernel prepare_dynamic_update_slice(const op_context& ctx) {
+  ctx.require_io(3, 3, 1);
+  const tensor &operand = ctx.input(0), &update = ctx.input(1), &start = ctx.input(2);
+  ctx.enforce(dynamic_update_slice_rule(describe(operand), describe(update), describe(start), request_for(ctx.output(0))),
+              {0, 1, 2});
+  const std::vector<int> operand_dims = operand.shape, update_dims = update.shape;
+  const std::size_t bytes = size_of(operand.type);
+  const int o_t = ctx.input_index(0), u_t = ctx.input_index(1), s_t = ctx.input_index(2), out_t = ctx.output_index(0);
+  auto typed = [&]<class Index>(Index*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::dynamic_update_slice(static_cast<int>(operand_dims.size()), operand_dims.data(), update_dims.data(),
+                                      bytes, m.at<const void>(o_t), m.at<const void>(u_t), m.at<const Index>(s_t),
+                                      m.at<void>(out_t));
+    };
+  };
+  if (start.type == dtype::i64) return typed(static_cast<std::int64_t*>(nullptr));
   return typed(static_cast<std::int32_t*>(nullptr));
 }
 
