@@ -5670,6 +5670,7 @@ namespace qfence::runtime {
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
   X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
+  X(elu, "ELU")                                                          \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \
@@ -5774,6 +5775,7 @@ namespace qfence {
   X(abs, true)                   \
   X(ceil, true)                  \
   X(cos, false)                  \
+  X(elu, false)                  \
   X(exp, false)                  \
   X(floor, true)                 \
   X(log, false)                  \
@@ -5799,6 +5801,8 @@ QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_TAG)
 inline float abs::apply(float x) noexcept { return std::abs(x); }
 inline float ceil::apply(float x) noexcept { return std::ceil(x); }
 inline float cos::apply(float x) noexcept { return std::cos(x); }
+/// TFLite's Elu: expm1 below 0 (the int8 table uses exp - 1: elu_table).
+inline float elu::apply(float x) noexcept { return x < 0.0f ? std::expm1(x) : x; }
 inline float exp::apply(float x) noexcept { return std::exp(x); }
 inline float floor::apply(float x) noexcept { return std::floor(x); }
 inline float log::apply(float x) noexcept { return std::log(x); }
@@ -5844,6 +5848,21 @@ constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::in
   return p;
 }
 
+/// TFLM's int8 ELU (elu.cc, PopulateLookupTable): per value, dequantize
+/// (input scale x (q - zero point), in float), exp(x) - 1 below 0, then
+/// round(y x (1 / output scale)) with the inverse taken in float, plus the
+/// output zero point, saturated. A multiply by the inverse, not QUANTIZE's
+/// division: the two round apart for some values.
+struct quantized_elu_params {
+  float in_scale = 1.0f, inverse_out_scale = 1.0f;
+  std::int32_t in_zp = 0, out_zp = 0;
+};
+
+inline quantized_elu_params make_quantized_elu_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                      std::int32_t out_zp) noexcept {
+  return {in_scale, 1 / out_scale, in_zp, out_zp};
+}
+
 /// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
 /// output multiplier 1 / (sqrt(input scale) * output scale), the square root
 /// in float as TFLM takes it (so this is not constexpr).
@@ -5862,6 +5881,17 @@ inline quantized_rsqrt_params make_quantized_rsqrt_params(float in_scale, std::i
 }
 
 namespace reference {
+
+/// int8 ELU per element, as TFLM fills its table.
+inline void elu(std::int64_t n, const std::int8_t* in, const quantized_elu_params& p, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float x = p.in_scale * static_cast<float>(in[i] - p.in_zp);
+    const float y = x < 0.0f ? std::exp(x) - 1.0f : x;
+    const float rescaled = std::round(y * p.inverse_out_scale);
+    const auto q = static_cast<std::int32_t>(rescaled + static_cast<float>(p.out_zp));
+    out[i] = static_cast<std::int8_t>(q < -128 ? -128 : q > 127 ? 127 : q);
+  }
+}
 
 /// Quantized RSQRT, TFLM's RsqrtEvalQuantized: 1/sqrt(x - input zero
 /// point) in fixed point (inv_sqrt_quantized_multiplier_exp, 20 bits kept),
@@ -12533,11 +12563,12 @@ namespace qfence {
 
 /// The integer forms of a math op, as TFLM has them: ABS on int8, int16
 /// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt };
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu };
 
 constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
   return code == runtime::op_code::abs     ? math_integer_forms::abs
          : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
+         : code == runtime::op_code::elu   ? math_integer_forms::elu
                                            : math_integer_forms::none;
 }
 
@@ -12548,7 +12579,7 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
     return rules::same_quantization_output(in, req);
   const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
-                                 : forms == forms_t::rsqrt ? rules::dtype_set{dtype::f32, dtype::i8}
+                                 : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
                                                            : rules::dtype_set{dtype::f32};
   QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   return rules::requantized_output(in, in, req);
@@ -12782,6 +12813,14 @@ struct unary_node {
           const quantized_rsqrt_params p = make_quantized_rsqrt_params(
               Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
+        }();
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::elu) {
+        // int8 ELU: TFLM's table (std::exp is not constexpr), built on first use.
+        static const lookup_table<out_element> table = [] {
+          const quantized_elu_params p = make_quantized_elu_params(Input::quant::scale, Input::quant::zero_point,
+                                                                   output::quant::scale, output::quant::zero_point);
+          return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
@@ -19616,6 +19655,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::leaky_relu:
     case op_code::abs:
     case op_code::rsqrt:
+    case op_code::elu:
     case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced

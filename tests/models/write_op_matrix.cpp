@@ -300,6 +300,9 @@ void elementwise() {
         {act_q({3, 4}, I8, 0.05f, 10, "x"), ints({}, {0}, "axis"), act_q({3, 4}, I8, 0.1f, 0, "y")}, {0, 1}, {2},
         cumsum(true, false));
   }
+  // ELU: float (expm1) and int8 (TFLM's table).
+  add("elu_f32", 111, 1, {act({2, 7}, f32, false, "x"), act({2, 7}, f32, true, "y")}, {0}, {1});
+  add("elu_i8", 111, 1, {act_q({3, 5}, I8, 0.05f, 10, "x"), act_q({3, 5}, I8, 0.04f, -100, "y")}, {0}, {1});
   add("div_f32", 42, 1,
       {act({1, 2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"),
        act({1, 2, 3}, f32, true, "y")},

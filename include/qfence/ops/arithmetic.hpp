@@ -231,6 +231,14 @@ struct unary_node {
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::elu) {
+        // int8 ELU: TFLM's table (std::exp is not constexpr), built on first use.
+        static const lookup_table<out_element> table = [] {
+          const quantized_elu_params p = make_quantized_elu_params(Input::quant::scale, Input::quant::zero_point,
+                                                                   output::quant::scale, output::quant::zero_point);
+          return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
+        }();
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);

@@ -22,11 +22,12 @@ namespace qfence {
 
 /// The integer forms of a math op, as TFLM has them: ABS on int8, int16
 /// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt };
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu };
 
 constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
   return code == runtime::op_code::abs     ? math_integer_forms::abs
          : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
+         : code == runtime::op_code::elu   ? math_integer_forms::elu
                                            : math_integer_forms::none;
 }
 
@@ -37,7 +38,7 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
     return rules::same_quantization_output(in, req);
   const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
-                                 : forms == forms_t::rsqrt ? rules::dtype_set{dtype::f32, dtype::i8}
+                                 : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
                                                            : rules::dtype_set{dtype::f32};
   QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   return rules::requantized_output(in, in, req);

@@ -39,6 +39,7 @@ namespace qfence::runtime {
   X(dequantize, "DEQUANTIZE")                                            \
   X(div, "DIV")                                                          \
   X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
+  X(elu, "ELU")                                                          \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \

@@ -98,6 +98,7 @@ enum class builtin_op : std::int32_t {
   add_n = 106,
   gather_nd = 107,
   cos = 108,
+  elu = 111,
   quantize = 114,
   round = 116,
   select_v2 = 123,

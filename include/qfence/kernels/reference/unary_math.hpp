@@ -38,6 +38,7 @@ namespace qfence {
   X(abs, true)                   \
   X(ceil, true)                  \
   X(cos, false)                  \
+  X(elu, false)                  \
   X(exp, false)                  \
   X(floor, true)                 \
   X(log, false)                  \
@@ -63,6 +64,8 @@ QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_TAG)
 inline float abs::apply(float x) noexcept { return std::abs(x); }
 inline float ceil::apply(float x) noexcept { return std::ceil(x); }
 inline float cos::apply(float x) noexcept { return std::cos(x); }
+/// TFLite's Elu: expm1 below 0 (the int8 table uses exp - 1: elu_table).
+inline float elu::apply(float x) noexcept { return x < 0.0f ? std::expm1(x) : x; }
 inline float exp::apply(float x) noexcept { return std::exp(x); }
 inline float floor::apply(float x) noexcept { return std::floor(x); }
 inline float log::apply(float x) noexcept { return std::log(x); }
@@ -108,6 +111,21 @@ constexpr quantized_abs_params make_quantized_abs_params(float in_scale, std::in
   return p;
 }
 
+/// TFLM's int8 ELU (elu.cc, PopulateLookupTable): per value, dequantize
+/// (input scale x (q - zero point), in float), exp(x) - 1 below 0, then
+/// round(y x (1 / output scale)) with the inverse taken in float, plus the
+/// output zero point, saturated. A multiply by the inverse, not QUANTIZE's
+/// division: the two round apart for some values.
+struct quantized_elu_params {
+  float in_scale = 1.0f, inverse_out_scale = 1.0f;
+  std::int32_t in_zp = 0, out_zp = 0;
+};
+
+inline quantized_elu_params make_quantized_elu_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                      std::int32_t out_zp) noexcept {
+  return {in_scale, 1 / out_scale, in_zp, out_zp};
+}
+
 /// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
 /// output multiplier 1 / (sqrt(input scale) * output scale), the square root
 /// in float as TFLM takes it (so this is not constexpr).
@@ -126,6 +144,17 @@ inline quantized_rsqrt_params make_quantized_rsqrt_params(float in_scale, std::i
 }
 
 namespace reference {
+
+/// int8 ELU per element, as TFLM fills its table.
+inline void elu(std::int64_t n, const std::int8_t* in, const quantized_elu_params& p, std::int8_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float x = p.in_scale * static_cast<float>(in[i] - p.in_zp);
+    const float y = x < 0.0f ? std::exp(x) - 1.0f : x;
+    const float rescaled = std::round(y * p.inverse_out_scale);
+    const auto q = static_cast<std::int32_t>(rescaled + static_cast<float>(p.out_zp));
+    out[i] = static_cast<std::int8_t>(q < -128 ? -128 : q > 127 ? 127 : q);
+  }
+}
 
 /// Quantized RSQRT, TFLM's RsqrtEvalQuantized: 1/sqrt(x - input zero
 /// point) in fixed point (inv_sqrt_quantized_multiplier_exp, 20 bits kept),

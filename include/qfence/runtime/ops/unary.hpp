@@ -133,6 +133,14 @@ kernel prepare_unary_math(const op_context& ctx) {
           ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::rsqrt(count, x, p, y); });
     }
   }
+  if constexpr (forms == math_integer_forms::elu) {
+    if (in.type == dtype::i8) {
+      const quantized_elu_params p =
+          make_quantized_elu_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+      return detail::tabulated<std::int8_t, std::int8_t>(
+          ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::elu(count, x, p, y); });
+    }
+  }
   if constexpr (forms == math_integer_forms::abs) {
     if (in.type == dtype::i16 && !in.quant.quantized())
       return [=](const tensor_memory& m) { reference::abs(n, m.at<const std::int16_t>(in_t), m.at<std::int16_t>(out_t)); };
