@@ -61,6 +61,7 @@ configure_build() {
     return 0
   fi
   rm -rf "$dir"
+  mkdir -p "$root/build"
   CXX="$cxx" meson setup "${options[@]}" "$dir" "$root" >"$root/build/$name-setup.log" 2>&1 ||
     { cat "$root/build/$name-setup.log" >&2; return 1; }
   echo "$config" >"$dir/qfence-config"

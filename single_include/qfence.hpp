@@ -312,6 +312,44 @@ constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noex
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/// gemmlowp `SaturatingRoundingDoublingHighMul` for int16 (HARD_SWISH's
+/// 16-bit fixed point): (a * b + nudge) / 2^15, the nudge rounding to
+/// nearest, ties away from zero.
+constexpr std::int16_t saturating_rounding_doubling_high_mul_16(std::int16_t a, std::int16_t b) noexcept {
+  const bool overflow = a == b && a == std::numeric_limits<std::int16_t>::min();
+  const std::int32_t ab = std::int32_t{a} * std::int32_t{b};
+  const std::int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+  return overflow ? std::numeric_limits<std::int16_t>::max() : static_cast<std::int16_t>((ab + nudge) / (1 << 15));
+}
+
+/// TFLite's `SaturatingDoublingHighMul` for int16: as above but truncated
+/// toward zero (ARM's SQDMULH), which HARD_SWISH uses to cancel the bias of
+/// its rounding steps.
+constexpr std::int16_t saturating_doubling_high_mul_16(std::int16_t a, std::int16_t b) noexcept {
+  const bool overflow = a == b && a == std::numeric_limits<std::int16_t>::min();
+  return overflow ? std::numeric_limits<std::int16_t>::max()
+                  : static_cast<std::int16_t>(std::int32_t{a} * std::int32_t{b} / (1 << 15));
+}
+
+/// gemmlowp's generic `RoundingDivideByPOT` on int16, in int16 arithmetic:
+/// its mask is truncated to 16 bits, so an exponent of 16 or more gives +1
+/// for x >= 0 and -1 below, as gemmlowp computes it (not x / 2^exponent).
+constexpr std::int16_t rounding_divide_by_pot_16(std::int16_t x, int exponent) noexcept {
+  const auto mask = static_cast<std::int16_t>((std::int64_t{1} << exponent) - 1);
+  const auto remainder = static_cast<std::int16_t>(x & mask);
+  const auto threshold = static_cast<std::int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
+  const int shifted = exponent < 32 ? (x >> exponent) : (x < 0 ? -1 : 0);
+  return static_cast<std::int16_t>(shifted + (remainder > threshold ? 1 : 0));
+}
+
+/// TFLite's `DownScaleInt32ToInt16Multiplier`: a Q0.31 multiplier rounded to
+/// Q0.15, saturating at the top.
+constexpr std::int16_t down_scale_multiplier_to_16(std::int32_t multiplier) noexcept {
+  constexpr std::int32_t rounding = 1 << 15;
+  if (multiplier >= std::numeric_limits<std::int32_t>::max() - rounding) return std::numeric_limits<std::int16_t>::max();
+  return static_cast<std::int16_t>((multiplier + rounding) >> 16);
+}
+
 /// TFLite `MultiplyByQuantizedMultiplier` (int32 accumulator).
 constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
                                                         int shift) noexcept {
@@ -5227,7 +5265,10 @@ namespace qfence {
     "scalar or correct the dims")                                                                                     \
   X(slice_shrink_index,                                                                                               \
     "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
-    "correction must lie in [0, dim)). fix: correct begin for that axis")
+    "correction must lie in [0, dim)). fix: correct begin for that axis")                                          \
+  X(output_scale_ratio,                                                                                               \
+    "the output scale is too small for this op's fixed-point rescale: hard_swish needs an output scale above the "  \
+    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -5612,8 +5653,8 @@ QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/reference/unary_math.hpp -------------------------------
 // qfence/kernels/reference/unary_math.hpp: the float functions of one
-// operand: ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
-// SQUARE. Each op tag carries its runtime code and the function, written as
+// operand: ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND,
+// RSQRT, SIN, SQRT, SQUARE. Each op tag carries its runtime code and the function, written as
 // TFLM's kernels write it (elementwise.cc, exp.cc, neg.cc, ceil.cc,
 // floor.cc, round.cc), so that both paths give TFLM's bytes:
 //   - the float overloads of <cmath> (std::sin(float) is sinf): the same
@@ -5623,12 +5664,27 @@ QFENCE_EXACT_FLOAT_END
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
-// ABS also has TFLM's int8 and int16 forms, RSQRT its int8 form
-// (reference::abs and reference::rsqrt below).
+// ABS also has TFLM's int8 and int16 forms, RSQRT, ELU and HARD_SWISH their
+// int8 forms (reference::abs, rsqrt, elu, hard_swish below).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
 // the library's scalar calls on every target.
+
+
+// ---- qfence/rules/unary.hpp ------------------------------------------------
+// qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
+// COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
+// SQUARE) and CAST.
+//
+// Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
+// also takes int8 and int16 quantized per tensor (int16 with zero point 0),
+// the output requantized to the requested parameters, and unquantized int16
+// (the output likewise); RSQRT and ELU int8; HARD_SWISH int8 and uint8 (an
+// output scale above the input's / 128).
+// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
+// if any, is ignored, as in TFLite); the output the requested dtype,
+// unquantized, of the same shape.
 
 
 // ---- qfence/runtime/op_code.hpp --------------------------------------------
@@ -5683,6 +5739,7 @@ namespace qfence::runtime {
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
+  X(hard_swish, "HARD_SWISH")                                            \
   X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(less, "LESS")                                                        \
@@ -5769,6 +5826,70 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
+/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
+/// and plain int16; RSQRT on int8.
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish };
+
+constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
+  return code == runtime::op_code::abs     ? math_integer_forms::abs
+         : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
+         : code == runtime::op_code::elu   ? math_integer_forms::elu
+         : code == runtime::op_code::hard_swish ? math_integer_forms::hard_swish
+                                                : math_integer_forms::none;
+}
+
+/// HARD_SWISH (TFLite's HardSwishPrepare) works on a "high-resolution"
+/// input scale 2^7 finer than the input's ...
+constexpr float hard_swish_hires_scale(float in_scale) noexcept { return (1.0f / 128.0f) * in_scale; }
+
+/// ... from which its output multiplier goes to the output scale; it must be
+/// below one (exponent <= 0), as TFLite ensures.
+constexpr quantized_multiplier hard_swish_output_multiplier(float in_scale, float out_scale) noexcept {
+  return quantize_multiplier(static_cast<double>(hard_swish_hires_scale(in_scale) / out_scale));
+}
+
+constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
+                                      math_integer_forms forms = math_integer_forms::none) noexcept {
+  using forms_t = math_integer_forms;
+  // TFLM's unquantized int16 ABS: the output unquantized as well.
+  if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
+    return rules::same_quantization_output(in, req);
+  const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
+                                 : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
+                                 : forms == forms_t::hard_swish ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
+                                                           : rules::dtype_set{dtype::f32};
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
+  const rule_result out = rules::requantized_output(in, in, req);
+  if (forms == forms_t::hard_swish && out.ok() && in.quant.quantized() &&
+      hard_swish_output_multiplier(in.quant.scale, out.output.quant.scale).shift > 0)
+    return rule_fail(rule_error::output_scale_ratio, output_operand);
+  return out;
+}
+
+/// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
+constexpr rule_result logical_not_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (in.type != dtype::boolean) return rule_fail(rule_error::input_dtype, 0);
+  return rules::same_quantization_output(in, req);
+}
+
+constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
+
+constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
+  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
+    return rule_fail(rule_error::cast_types, output_operand);
+  return rules::check_output_shape(in.retyped(req.type), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
 /// X(tag, vector): the float unary math ops; tag names the op tag, the
 /// runtime op_code and the typed graph's function (qfence::exp(ref<0>)).
 #define QFENCE_UNARY_MATH_OPS(X) \
@@ -5778,6 +5899,7 @@ namespace qfence {
   X(elu, false)                  \
   X(exp, false)                  \
   X(floor, true)                 \
+  X(hard_swish, true)            \
   X(log, false)                  \
   X(neg, true)                   \
   X(round, true)                 \
@@ -5805,6 +5927,9 @@ inline float cos::apply(float x) noexcept { return std::cos(x); }
 inline float elu::apply(float x) noexcept { return x < 0.0f ? std::expm1(x) : x; }
 inline float exp::apply(float x) noexcept { return std::exp(x); }
 inline float floor::apply(float x) noexcept { return std::floor(x); }
+/// TFLite's HardSwish: x * min(6, max(0, x + 3)) / 6, in that order, with
+/// std::min/std::max's comparisons (a NaN input stays NaN).
+inline float hard_swish::apply(float x) noexcept { return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f; }
 inline float log::apply(float x) noexcept { return std::log(x); }
 inline float neg::apply(float x) noexcept { return -x; }
 inline float round::apply(float x) noexcept {
@@ -5863,6 +5988,32 @@ inline quantized_elu_params make_quantized_elu_params(float in_scale, std::int32
   return {in_scale, 1 / out_scale, in_zp, out_zp};
 }
 
+/// The quantized HARD_SWISH's parameters (TFLM's HardSwishPrepare, TFLite's
+/// the same): the input is taken on a "high-resolution" scale 2^7 finer,
+/// from which one 16-bit multiplier goes to the output scale and another to
+/// the scale on which 3.0 is 32768. The output multiplier must be below one
+/// (its exponent <= 0): unary_math_rule refuses scales where it is not.
+struct hard_swish_params {
+  std::int16_t in_zp = 0, out_zp = 0;
+  std::int16_t reluish_multiplier = 0, output_multiplier = 0;
+  int reluish_exponent = 0, output_exponent = 0;
+};
+
+constexpr hard_swish_params make_hard_swish_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                   std::int32_t out_zp) noexcept {
+  const quantized_multiplier output = hard_swish_output_multiplier(in_scale, out_scale);
+  const quantized_multiplier reluish =
+      quantize_multiplier(static_cast<double>(hard_swish_hires_scale(in_scale) / (3.0f / 32768.0f)));
+  hard_swish_params p;
+  p.in_zp = static_cast<std::int16_t>(in_zp);
+  p.out_zp = static_cast<std::int16_t>(out_zp);
+  p.reluish_multiplier = down_scale_multiplier_to_16(reluish.multiplier);
+  p.reluish_exponent = reluish.shift;
+  p.output_multiplier = down_scale_multiplier_to_16(output.multiplier);
+  p.output_exponent = output.shift;
+  return p;
+}
+
 /// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
 /// output multiplier 1 / (sqrt(input scale) * output scale), the square root
 /// in float as TFLM takes it (so this is not constexpr).
@@ -5890,6 +6041,36 @@ inline void elu(std::int64_t n, const std::int8_t* in, const quantized_elu_param
     const float rescaled = std::round(y * p.inverse_out_scale);
     const auto q = static_cast<std::int32_t>(rescaled + static_cast<float>(p.out_zp));
     out[i] = static_cast<std::int8_t>(q < -128 ? -128 : q > 127 ? 127 : q);
+  }
+}
+
+/// Quantized HARD_SWISH, TFLite's reference (TFLM runs the same): x on the
+/// high-resolution scale; a "relu-ish" factor in [0, 1] (x rescaled so that
+/// [-3, 3] maps onto the int16 range, saturating, then shifted into [0, 1]);
+/// their product truncated (SaturatingDoublingHighMul), shifted to the output
+/// scale, plus the output zero point (in int16, wrapping as TFLite's int16
+/// sum does), saturated to T.
+template <class T>
+constexpr void hard_swish(std::int64_t n, const T* in, const hard_swish_params& p, T* out) noexcept {
+  const auto saturating_left_shift = [](std::int16_t v, int amount) {
+    const std::int64_t r = std::int64_t{v} * (std::int64_t{1} << amount);
+    return static_cast<std::int16_t>(r < -32768 ? -32768 : r > 32767 ? 32767 : r);
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto centred = static_cast<std::int16_t>(std::int32_t{in[i]} - p.in_zp);
+    const auto hires = static_cast<std::int16_t>(centred * (1 << 7));
+    const std::int16_t preshift_output = saturating_rounding_doubling_high_mul_16(hires, p.output_multiplier);
+    std::int16_t reluish = hires;
+    if (p.reluish_exponent > 0) reluish = saturating_left_shift(reluish, p.reluish_exponent - 1);
+    reluish = saturating_rounding_doubling_high_mul_16(reluish, p.reluish_multiplier);
+    if (p.reluish_exponent > 0) reluish = saturating_left_shift(reluish, 1);
+    if (p.reluish_exponent < 0) reluish = rounding_divide_by_pot_16(reluish, -p.reluish_exponent);
+    reluish = static_cast<std::int16_t>((reluish + (1 << 15)) >> 1);
+    const std::int16_t product = saturating_doubling_high_mul_16(reluish, preshift_output);
+    const auto shifted = rounding_divide_by_pot_16(product, -p.output_exponent);
+    const auto v = static_cast<std::int16_t>(shifted + p.out_zp);
+    constexpr std::int16_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
   }
 }
 
@@ -10073,7 +10254,7 @@ QFENCE_EXACT_FLOAT_END
 // ---- qfence/kernels/unary_math-inl.hpp -------------------------------------
 // qfence/kernels/unary_math-inl.hpp: the float math ops of one operand whose
 // functions are exact in vectors (kernels/reference/unary_math.hpp: ABS,
-// CEIL, FLOOR, NEG, ROUND, RSQRT, SQRT, SQUARE), with Highway, per target
+// CEIL, FLOOR, HARD_SWISH, NEG, ROUND, RSQRT, SQRT, SQUARE), with Highway, per target
 // (re-included through kernels/dispatch.hpp).
 //
 // Every lane computes the reference's bits:
@@ -10117,6 +10298,15 @@ HWY_INLINE V Apply(D d, V v) {
     return hn::CopySign(hn::Ceil(v), v);
   } else if constexpr (std::is_same_v<Op, qfence::op::floor>) {
     return FloorAsReference(d, v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::hard_swish>) {
+    // x * min(6, max(0, x + 3)) / 6 with std::max/std::min's comparisons:
+    // max(0, s) is s where 0 < s, else 0 (so NaN gives 0, and the product
+    // NaN); min(6, r) is r where r < 6, else 6.
+    const V zero = hn::Zero(d), six = hn::Set(d, 6.0f);
+    const V shifted = hn::Add(v, hn::Set(d, 3.0f));
+    const V relu = hn::IfThenElse(hn::Lt(zero, shifted), shifted, zero);
+    const V capped = hn::IfThenElse(hn::Lt(relu, six), relu, six);
+    return hn::Div(hn::Mul(v, capped), six);
   } else if constexpr (std::is_same_v<Op, qfence::op::neg>) {
     return hn::Neg(v);
   } else if constexpr (std::is_same_v<Op, qfence::op::round>) {
@@ -12543,67 +12733,6 @@ constexpr rule_result squared_difference_rule(const tensor_desc& a, const tensor
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/rules/unary.hpp ------------------------------------------------
-// qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
-// COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
-//
-// Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
-// also takes int8 and int16 quantized per tensor (int16 with zero point 0),
-// the output requantized to the requested parameters, and unquantized int16
-// (the output likewise); RSQRT int8.
-// CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
-// if any, is ignored, as in TFLite); the output the requested dtype,
-// unquantized, of the same shape.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
-/// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu };
-
-constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
-  return code == runtime::op_code::abs     ? math_integer_forms::abs
-         : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
-         : code == runtime::op_code::elu   ? math_integer_forms::elu
-                                           : math_integer_forms::none;
-}
-
-constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
-                                      math_integer_forms forms = math_integer_forms::none) noexcept {
-  using forms_t = math_integer_forms;
-  // TFLM's unquantized int16 ABS: the output unquantized as well.
-  if (forms == forms_t::abs && in.type == dtype::i16 && !in.quant.quantized())
-    return rules::same_quantization_output(in, req);
-  const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
-                                 : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
-                                                           : rules::dtype_set{dtype::f32};
-  QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
-  return rules::requantized_output(in, in, req);
-}
-
-/// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
-constexpr rule_result logical_not_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (in.type != dtype::boolean) return rule_fail(rule_error::input_dtype, 0);
-  return rules::same_quantization_output(in, req);
-}
-
-constexpr bool castable(dtype d) noexcept { return d != dtype::f16; }
-
-constexpr rule_result cast_rule(const tensor_desc& in, const output_request& req) noexcept {
-  if (!castable(in.type)) return rule_fail(rule_error::cast_types, 0);
-  if (!req.dtype_given || !castable(req.type) || req.quant.quantized())
-    return rule_fail(rule_error::cast_types, output_operand);
-  return rules::check_output_shape(in.retyped(req.type), req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -12823,6 +12952,13 @@ struct unary_node {
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::hard_swish) {
+        // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
+        static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
+                                                                      output::quant::scale, output::quant::zero_point);
+        static constexpr lookup_table<out_element> table =
+            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::hard_swish(256, x, p, y); });
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
@@ -12838,9 +12974,10 @@ struct unary_node {
   };
 };
 
-/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
-/// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>). ABS also of int8 and int16, RSQRT of int8: out<...>
+/// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
+/// SQRT, SQUARE of an f32 tensor, with TFLM's functions
+/// (kernels/reference/unary_math.hpp): qfence::exp(ref<0>). ABS also of int8
+/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8: out<...>
 /// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \
@@ -19656,6 +19793,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::abs:
     case op_code::rsqrt:
     case op_code::elu:
+    case op_code::hard_swish:
     case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced

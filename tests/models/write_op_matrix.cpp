@@ -303,6 +303,23 @@ void elementwise() {
   // ELU: float (expm1) and int8 (TFLM's table).
   add("elu_f32", 111, 1, {act({2, 7}, f32, false, "x"), act({2, 7}, f32, true, "y")}, {0}, {1});
   add("elu_i8", 111, 1, {act_q({3, 5}, I8, 0.05f, 10, "x"), act_q({3, 5}, I8, 0.04f, -100, "y")}, {0}, {1});
+  // HARD_SWISH: float; int8/uint8 fixed point with the relu-ish multiplier
+  // shifted left (coarse input), right (fine input) and neither.
+  add("hard_swish_f32", 117, 1, {act({2, 7}, f32, false, "x"), act({2, 7}, f32, true, "y")}, {0}, {1});
+  add("hard_swish_f32_edges", 117, 1,
+      {values({12}, F32, std::vector<float>{-7.0f, -3.0f, -2.9999998f, -1.5f, -0.0f, 0.0f, 0.7f, 2.9999998f, 3.0f, 3.25f,
+                                            100.0f, -1e-30f},
+              "x"),
+       act({12}, f32, true, "y")},
+      {0}, {1});
+  add("hard_swish_i8", 117, 1, {act_q({3, 5}, I8, 0.05f, 10, "x"), act_q({3, 5}, I8, 0.04f, -100, "y")}, {0}, {1});
+  add("hard_swish_i8_coarse", 117, 1, {act_q({4, 8}, I8, 0.5f, 0, "x"), act_q({4, 8}, I8, 0.3f, -20, "y")}, {0}, {1});
+  add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
+      {1});
+  add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  add("hard_swish_i8_output_scale", 117, 1,
+      {act_q({3, 5}, I8, 0.05f, 0, "x"), act_q({3, 5}, I8, 0.0001f, 0, "y")}, {0}, {1}, {},
+      "the output scale is too small for this op's fixed-point rescale");
   add("div_f32", 42, 1,
       {act({1, 2, 3}, f32, false, "a"), values({3}, F32, std::vector<float>{0.5f, -2.0f, 3.0f}, "b"),
        act({1, 2, 3}, f32, true, "y")},

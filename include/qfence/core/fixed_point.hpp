@@ -119,6 +119,44 @@ constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noex
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/// gemmlowp `SaturatingRoundingDoublingHighMul` for int16 (HARD_SWISH's
+/// 16-bit fixed point): (a * b + nudge) / 2^15, the nudge rounding to
+/// nearest, ties away from zero.
+constexpr std::int16_t saturating_rounding_doubling_high_mul_16(std::int16_t a, std::int16_t b) noexcept {
+  const bool overflow = a == b && a == std::numeric_limits<std::int16_t>::min();
+  const std::int32_t ab = std::int32_t{a} * std::int32_t{b};
+  const std::int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+  return overflow ? std::numeric_limits<std::int16_t>::max() : static_cast<std::int16_t>((ab + nudge) / (1 << 15));
+}
+
+/// TFLite's `SaturatingDoublingHighMul` for int16: as above but truncated
+/// toward zero (ARM's SQDMULH), which HARD_SWISH uses to cancel the bias of
+/// its rounding steps.
+constexpr std::int16_t saturating_doubling_high_mul_16(std::int16_t a, std::int16_t b) noexcept {
+  const bool overflow = a == b && a == std::numeric_limits<std::int16_t>::min();
+  return overflow ? std::numeric_limits<std::int16_t>::max()
+                  : static_cast<std::int16_t>(std::int32_t{a} * std::int32_t{b} / (1 << 15));
+}
+
+/// gemmlowp's generic `RoundingDivideByPOT` on int16, in int16 arithmetic:
+/// its mask is truncated to 16 bits, so an exponent of 16 or more gives +1
+/// for x >= 0 and -1 below, as gemmlowp computes it (not x / 2^exponent).
+constexpr std::int16_t rounding_divide_by_pot_16(std::int16_t x, int exponent) noexcept {
+  const auto mask = static_cast<std::int16_t>((std::int64_t{1} << exponent) - 1);
+  const auto remainder = static_cast<std::int16_t>(x & mask);
+  const auto threshold = static_cast<std::int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
+  const int shifted = exponent < 32 ? (x >> exponent) : (x < 0 ? -1 : 0);
+  return static_cast<std::int16_t>(shifted + (remainder > threshold ? 1 : 0));
+}
+
+/// TFLite's `DownScaleInt32ToInt16Multiplier`: a Q0.31 multiplier rounded to
+/// Q0.15, saturating at the top.
+constexpr std::int16_t down_scale_multiplier_to_16(std::int32_t multiplier) noexcept {
+  constexpr std::int32_t rounding = 1 << 15;
+  if (multiplier >= std::numeric_limits<std::int32_t>::max() - rounding) return std::numeric_limits<std::int16_t>::max();
+  return static_cast<std::int16_t>((multiplier + rounding) >> 16);
+}
+
 /// TFLite `MultiplyByQuantizedMultiplier` (int32 accumulator).
 constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
                                                         int shift) noexcept {

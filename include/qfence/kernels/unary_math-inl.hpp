@@ -1,6 +1,6 @@
 // qfence/kernels/unary_math-inl.hpp: the float math ops of one operand whose
 // functions are exact in vectors (kernels/reference/unary_math.hpp: ABS,
-// CEIL, FLOOR, NEG, ROUND, RSQRT, SQRT, SQUARE), with Highway, per target
+// CEIL, FLOOR, HARD_SWISH, NEG, ROUND, RSQRT, SQRT, SQUARE), with Highway, per target
 // (re-included through kernels/dispatch.hpp).
 //
 // Every lane computes the reference's bits:
@@ -51,6 +51,15 @@ HWY_INLINE V Apply(D d, V v) {
     return hn::CopySign(hn::Ceil(v), v);
   } else if constexpr (std::is_same_v<Op, qfence::op::floor>) {
     return FloorAsReference(d, v);
+  } else if constexpr (std::is_same_v<Op, qfence::op::hard_swish>) {
+    // x * min(6, max(0, x + 3)) / 6 with std::max/std::min's comparisons:
+    // max(0, s) is s where 0 < s, else 0 (so NaN gives 0, and the product
+    // NaN); min(6, r) is r where r < 6, else 6.
+    const V zero = hn::Zero(d), six = hn::Set(d, 6.0f);
+    const V shifted = hn::Add(v, hn::Set(d, 3.0f));
+    const V relu = hn::IfThenElse(hn::Lt(zero, shifted), shifted, zero);
+    const V capped = hn::IfThenElse(hn::Lt(relu, six), relu, six);
+    return hn::Div(hn::Mul(v, capped), six);
   } else if constexpr (std::is_same_v<Op, qfence::op::neg>) {
     return hn::Neg(v);
   } else if constexpr (std::is_same_v<Op, qfence::op::round>) {

@@ -239,6 +239,13 @@ struct unary_node {
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::hard_swish) {
+        // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
+        static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
+                                                                      output::quant::scale, output::quant::zero_point);
+        static constexpr lookup_table<out_element> table =
+            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::hard_swish(256, x, p, y); });
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
@@ -254,9 +261,10 @@ struct unary_node {
   };
 };
 
-/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE of
-/// an f32 tensor, with TFLM's functions (kernels/reference/unary_math.hpp):
-/// qfence::exp(ref<0>). ABS also of int8 and int16, RSQRT of int8: out<...>
+/// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
+/// SQRT, SQUARE of an f32 tensor, with TFLM's functions
+/// (kernels/reference/unary_math.hpp): qfence::exp(ref<0>). ABS also of int8
+/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8: out<...>
 /// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \

@@ -218,6 +218,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::abs:
     case op_code::rsqrt:
     case op_code::elu:
+    case op_code::hard_swish:
     case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced

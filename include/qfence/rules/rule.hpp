@@ -165,7 +165,10 @@ namespace qfence {
     "scalar or correct the dims")                                                                                     \
   X(slice_shrink_index,                                                                                               \
     "a shrunk axis of strided_slice selects an index outside its dimension (begin after negative-index "            \
-    "correction must lie in [0, dim)). fix: correct begin for that axis")
+    "correction must lie in [0, dim)). fix: correct begin for that axis")                                          \
+  X(output_scale_ratio,                                                                                               \
+    "the output scale is too small for this op's fixed-point rescale: hard_swish needs an output scale above the "  \
+    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")
 
 enum class rule_error : std::uint8_t {
   none,

@@ -1,10 +1,12 @@
 // qfence/rules/unary.hpp: the type rules of the float math ops (ABS, CEIL,
-// COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE) and CAST.
+// COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
+// SQUARE) and CAST.
 //
 // Math: operand 0 f32 (unquantized); the output f32 of the same shape. ABS
 // also takes int8 and int16 quantized per tensor (int16 with zero point 0),
 // the output requantized to the requested parameters, and unquantized int16
-// (the output likewise); RSQRT int8.
+// (the output likewise); RSQRT and ELU int8; HARD_SWISH int8 and uint8 (an
+// output scale above the input's / 128).
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -13,6 +15,7 @@
 #include <cstdint>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/fixed_point.hpp"
 #include "qfence/rules/support.hpp"
 #include "qfence/runtime/op_code.hpp"
 
@@ -22,13 +25,24 @@ namespace qfence {
 
 /// The integer forms of a math op, as TFLM has them: ABS on int8, int16
 /// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu };
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish };
 
 constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
   return code == runtime::op_code::abs     ? math_integer_forms::abs
          : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
          : code == runtime::op_code::elu   ? math_integer_forms::elu
-                                           : math_integer_forms::none;
+         : code == runtime::op_code::hard_swish ? math_integer_forms::hard_swish
+                                                : math_integer_forms::none;
+}
+
+/// HARD_SWISH (TFLite's HardSwishPrepare) works on a "high-resolution"
+/// input scale 2^7 finer than the input's ...
+constexpr float hard_swish_hires_scale(float in_scale) noexcept { return (1.0f / 128.0f) * in_scale; }
+
+/// ... from which its output multiplier goes to the output scale; it must be
+/// below one (exponent <= 0), as TFLite ensures.
+constexpr quantized_multiplier hard_swish_output_multiplier(float in_scale, float out_scale) noexcept {
+  return quantize_multiplier(static_cast<double>(hard_swish_hires_scale(in_scale) / out_scale));
 }
 
 constexpr rule_result unary_math_rule(const tensor_desc& in, const output_request& req,
@@ -39,9 +53,14 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
     return rules::same_quantization_output(in, req);
   const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
                                  : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
+                                 : forms == forms_t::hard_swish ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
                                                            : rules::dtype_set{dtype::f32};
   QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
-  return rules::requantized_output(in, in, req);
+  const rule_result out = rules::requantized_output(in, in, req);
+  if (forms == forms_t::hard_swish && out.ok() && in.quant.quantized() &&
+      hard_swish_output_multiplier(in.quant.scale, out.output.quant.scale).shift > 0)
+    return rule_fail(rule_error::output_scale_ratio, output_operand);
+  return out;
 }
 
 /// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.

@@ -52,6 +52,7 @@ namespace qfence::runtime {
   X(gather_nd, "GATHER_ND")                                              \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
+  X(hard_swish, "HARD_SWISH")                                            \
   X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(less, "LESS")                                                        \

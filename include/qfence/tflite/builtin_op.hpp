@@ -101,6 +101,7 @@ enum class builtin_op : std::int32_t {
   elu = 111,
   quantize = 114,
   round = 116,
+  hard_swish = 117,
   select_v2 = 123,
   cumsum = 128,
   broadcast_to = 130,

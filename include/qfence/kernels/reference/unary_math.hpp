@@ -1,6 +1,6 @@
 // qfence/kernels/reference/unary_math.hpp: the float functions of one
-// operand: ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT,
-// SQUARE. Each op tag carries its runtime code and the function, written as
+// operand: ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND,
+// RSQRT, SIN, SQRT, SQUARE. Each op tag carries its runtime code and the function, written as
 // TFLM's kernels write it (elementwise.cc, exp.cc, neg.cc, ceil.cc,
 // floor.cc, round.cc), so that both paths give TFLM's bytes:
 //   - the float overloads of <cmath> (std::sin(float) is sinf): the same
@@ -10,14 +10,15 @@
 //   - ROUND is TFLite's RoundToNearest: half to even, but a negative value
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
-// ABS also has TFLM's int8 and int16 forms, RSQRT its int8 form
-// (reference::abs and reference::rsqrt below).
+// ABS also has TFLM's int8 and int16 forms, RSQRT, ELU and HARD_SWISH their
+// int8 forms (reference::abs, rsqrt, elu, hard_swish below).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
 // the library's scalar calls on every target.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -26,6 +27,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -41,6 +43,7 @@ namespace qfence {
   X(elu, false)                  \
   X(exp, false)                  \
   X(floor, true)                 \
+  X(hard_swish, true)            \
   X(log, false)                  \
   X(neg, true)                   \
   X(round, true)                 \
@@ -68,6 +71,9 @@ inline float cos::apply(float x) noexcept { return std::cos(x); }
 inline float elu::apply(float x) noexcept { return x < 0.0f ? std::expm1(x) : x; }
 inline float exp::apply(float x) noexcept { return std::exp(x); }
 inline float floor::apply(float x) noexcept { return std::floor(x); }
+/// TFLite's HardSwish: x * min(6, max(0, x + 3)) / 6, in that order, with
+/// std::min/std::max's comparisons (a NaN input stays NaN).
+inline float hard_swish::apply(float x) noexcept { return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f; }
 inline float log::apply(float x) noexcept { return std::log(x); }
 inline float neg::apply(float x) noexcept { return -x; }
 inline float round::apply(float x) noexcept {
@@ -126,6 +132,32 @@ inline quantized_elu_params make_quantized_elu_params(float in_scale, std::int32
   return {in_scale, 1 / out_scale, in_zp, out_zp};
 }
 
+/// The quantized HARD_SWISH's parameters (TFLM's HardSwishPrepare, TFLite's
+/// the same): the input is taken on a "high-resolution" scale 2^7 finer,
+/// from which one 16-bit multiplier goes to the output scale and another to
+/// the scale on which 3.0 is 32768. The output multiplier must be below one
+/// (its exponent <= 0): unary_math_rule refuses scales where it is not.
+struct hard_swish_params {
+  std::int16_t in_zp = 0, out_zp = 0;
+  std::int16_t reluish_multiplier = 0, output_multiplier = 0;
+  int reluish_exponent = 0, output_exponent = 0;
+};
+
+constexpr hard_swish_params make_hard_swish_params(float in_scale, std::int32_t in_zp, float out_scale,
+                                                   std::int32_t out_zp) noexcept {
+  const quantized_multiplier output = hard_swish_output_multiplier(in_scale, out_scale);
+  const quantized_multiplier reluish =
+      quantize_multiplier(static_cast<double>(hard_swish_hires_scale(in_scale) / (3.0f / 32768.0f)));
+  hard_swish_params p;
+  p.in_zp = static_cast<std::int16_t>(in_zp);
+  p.out_zp = static_cast<std::int16_t>(out_zp);
+  p.reluish_multiplier = down_scale_multiplier_to_16(reluish.multiplier);
+  p.reluish_exponent = reluish.shift;
+  p.output_multiplier = down_scale_multiplier_to_16(output.multiplier);
+  p.output_exponent = output.shift;
+  return p;
+}
+
 /// TFLM's quantized RSQRT (elementwise.cc, SetRsqrtOutputMultiplier): the
 /// output multiplier 1 / (sqrt(input scale) * output scale), the square root
 /// in float as TFLM takes it (so this is not constexpr).
@@ -153,6 +185,36 @@ inline void elu(std::int64_t n, const std::int8_t* in, const quantized_elu_param
     const float rescaled = std::round(y * p.inverse_out_scale);
     const auto q = static_cast<std::int32_t>(rescaled + static_cast<float>(p.out_zp));
     out[i] = static_cast<std::int8_t>(q < -128 ? -128 : q > 127 ? 127 : q);
+  }
+}
+
+/// Quantized HARD_SWISH, TFLite's reference (TFLM runs the same): x on the
+/// high-resolution scale; a "relu-ish" factor in [0, 1] (x rescaled so that
+/// [-3, 3] maps onto the int16 range, saturating, then shifted into [0, 1]);
+/// their product truncated (SaturatingDoublingHighMul), shifted to the output
+/// scale, plus the output zero point (in int16, wrapping as TFLite's int16
+/// sum does), saturated to T.
+template <class T>
+constexpr void hard_swish(std::int64_t n, const T* in, const hard_swish_params& p, T* out) noexcept {
+  const auto saturating_left_shift = [](std::int16_t v, int amount) {
+    const std::int64_t r = std::int64_t{v} * (std::int64_t{1} << amount);
+    return static_cast<std::int16_t>(r < -32768 ? -32768 : r > 32767 ? 32767 : r);
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto centred = static_cast<std::int16_t>(std::int32_t{in[i]} - p.in_zp);
+    const auto hires = static_cast<std::int16_t>(centred * (1 << 7));
+    const std::int16_t preshift_output = saturating_rounding_doubling_high_mul_16(hires, p.output_multiplier);
+    std::int16_t reluish = hires;
+    if (p.reluish_exponent > 0) reluish = saturating_left_shift(reluish, p.reluish_exponent - 1);
+    reluish = saturating_rounding_doubling_high_mul_16(reluish, p.reluish_multiplier);
+    if (p.reluish_exponent > 0) reluish = saturating_left_shift(reluish, 1);
+    if (p.reluish_exponent < 0) reluish = rounding_divide_by_pot_16(reluish, -p.reluish_exponent);
+    reluish = static_cast<std::int16_t>((reluish + (1 << 15)) >> 1);
+    const std::int16_t product = saturating_doubling_high_mul_16(reluish, preshift_output);
+    const auto shifted = rounding_divide_by_pot_16(product, -p.output_exponent);
+    const auto v = static_cast<std::int16_t>(shifted + p.out_zp);
+    constexpr std::int16_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    out[i] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
   }
 }
 

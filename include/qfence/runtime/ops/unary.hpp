@@ -114,9 +114,10 @@ inline kernel prepare_relu_family(const op_context& ctx, activation bounds) {
 inline kernel prepare_relu(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu); }
 inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu_family(ctx, activation::relu6); }
 
-/// ABS, CEIL, COS, EXP, FLOOR, LOG, NEG, ROUND, RSQRT, SIN, SQRT, SQUARE on
-/// float tensors; ABS on int8 (a table of TFLM's kernel) and int16, RSQRT on
-/// int8 (a table) (kernels/reference/unary_math.hpp).
+/// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
+/// SQRT, SQUARE on float tensors; ABS on int8 (a table of TFLM's kernel) and
+/// int16; RSQRT and ELU on int8, HARD_SWISH on int8 and uint8 (tables)
+/// (kernels/reference/unary_math.hpp).
 template <class Op>
 kernel prepare_unary_math(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
@@ -139,6 +140,17 @@ kernel prepare_unary_math(const op_context& ctx) {
           make_quantized_elu_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
       return detail::tabulated<std::int8_t, std::int8_t>(
           ctx, [=](std::int64_t count, const std::int8_t* x, std::int8_t* y) { reference::elu(count, x, p, y); });
+    }
+  }
+  if constexpr (forms == math_integer_forms::hard_swish) {
+    if (in.type != dtype::f32) {
+      const hard_swish_params p =
+          make_hard_swish_params(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point());
+      auto table = [&]<class T>(T*) {
+        return detail::tabulated<T, T>(
+            ctx, [=](std::int64_t count, const T* x, T* y) { reference::hard_swish(count, x, p, y); });
+      };
+      return in.type == dtype::i8 ? table(static_cast<std::int8_t*>(nullptr)) : table(static_cast<std::uint8_t*>(nullptr));
     }
   }
   if constexpr (forms == math_integer_forms::abs) {
