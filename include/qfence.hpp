@@ -39,6 +39,7 @@
 #include "qfence/ops/literal.hpp"
 #include "qfence/ops/pad.hpp"
 #include "qfence/ops/pooling.hpp"
+#include "qfence/ops/prelu.hpp"
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/reduce.hpp"
 #include "qfence/ops/reshape.hpp"

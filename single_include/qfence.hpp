@@ -1029,10 +1029,10 @@ template <long long Value> struct scales_given {};
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/core/fixed_point_functions.hpp ---------------------------------
-// qfence/core/fixed_point_functions.hpp: exp, logistic, tanh and 1/(1+x) on
-// 32-bit fixed-point values.
+// qfence/core/fixed_point_functions.hpp: exp, log, logistic, tanh and
+// 1/(1+x) on 32-bit fixed-point values.
 //
-// TFLite's int8 SOFTMAX, LOGISTIC and TANH are defined by gemmlowp's
+// TFLite's int8 SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH are defined by gemmlowp's
 // fixed-point approximations; to be bit-exact we evaluate the same polynomial
 // and Newton-Raphson steps with the same rounding. Values are raw int32 in
 // Q(IntegerBits).(31 - IntegerBits), the integer bits a template argument as in
@@ -1190,6 +1190,62 @@ constexpr std::int32_t logistic(std::int32_t a) noexcept {
   const std::int32_t if_positive =
       one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits>(wrap_neg(abs_input)));
   return positive ? if_positive : wrap_sub(one<0>(), if_positive);
+}
+
+/// TFLite's `SaturatingRoundingMultiplyByPOTParam` for a left shift known
+/// only at run time (exponent >= 0), saturating.
+constexpr std::int32_t saturating_rounding_multiply_by_pot_param(std::int32_t x, int exponent) noexcept {
+  if (exponent == 0) return x;
+  const std::int32_t threshold = static_cast<std::int32_t>((std::int64_t{1} << (31 - exponent)) - 1);
+  if (x > threshold) return std::numeric_limits<std::int32_t>::max();
+  if (x < -threshold) return std::numeric_limits<std::int32_t>::min();
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << exponent);
+}
+
+/// TFLite's `log_x_for_x_greater_than_or_equal_to_1` (internal/common.h):
+/// ln(x) for x >= 1 in Q(InputIntegerBits), as Q(OutputIntegerBits). x is
+/// brought into [sqrt(1/2), 1) two ways (by its leading zeros, and after a
+/// multiply by sqrt(1/2)), the nearer one kept with its power of two; then a
+/// rational approximation around 2^(-1/4), accumulated with one integer bit
+/// of headroom, as gemmlowp's operators round and wrap.
+template <int OutputIntegerBits, int InputIntegerBits>
+constexpr std::int32_t log_x_for_x_greater_than_or_equal_to_1(std::int32_t input) noexcept {
+  using namespace detail;
+  constexpr int accum_bits = OutputIntegerBits + 1;
+  constexpr std::int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250,
+                         one_quarter = 536870912;
+  constexpr std::int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+  const auto saturate = [](std::int64_t v) {
+    return static_cast<std::int32_t>(v > std::numeric_limits<std::int32_t>::max()   ? std::numeric_limits<std::int32_t>::max()
+                                     : v < std::numeric_limits<std::int32_t>::min() ? std::numeric_limits<std::int32_t>::min()
+                                                                                    : v);
+  };
+  const std::int32_t shifted_quarter = rescale<accum_bits, 0>(one_quarter);
+  const int z_a_headroom_plus_1 = std::countl_zero(static_cast<std::uint32_t>(input));
+  const std::int32_t r_a_tmp = saturating_rounding_multiply_by_pot_param(input, z_a_headroom_plus_1 - 1);
+  const std::int32_t r_a = saturating_rounding_multiply_by_pot_param(mul(r_a_tmp, sqrt_half), 1);
+  const std::int32_t z_a_pow_2_adj =
+      saturate(std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_a_headroom_plus_1,
+                                                                       31 - accum_bits)} +
+               shifted_quarter);
+  const std::int32_t z_b = mul(input, sqrt_half);
+  const int z_b_headroom = std::countl_zero(static_cast<std::uint32_t>(z_b)) - 1;
+  const std::int32_t r_b = saturating_rounding_multiply_by_pot_param(input, z_b_headroom);
+  const std::int32_t z_b_pow_2_adj = saturate(
+      std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_b_headroom, 31 - accum_bits)} -
+      shifted_quarter);
+  const std::int32_t r = r_a < r_b ? r_a : r_b;
+  const std::int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+  const std::int32_t p = rounding_half_sum(r, sqrt_sqrt_half);
+  std::int32_t q = wrap_sub(r, sqrt_sqrt_half);
+  q = wrap_add(q, q);
+  const std::int32_t common_sq = mul(q, q);
+  const std::int32_t num = wrap_add(mul(q, r), mul(mul(q, common_sq), alpha_n));
+  const std::int32_t denom_minus_one =
+      wrap_add(mul(p, wrap_add(wrap_add(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q));
+  const std::int32_t recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one);
+  const std::int32_t num_scaled = rescale<accum_bits, 0>(num);
+  return rescale<OutputIntegerBits, accum_bits>(wrap_add(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)));
 }
 
 /// TFLite `GetReciprocal`: 1/x for x in Q(x_integer_digits), returned as a
@@ -4792,6 +4848,7 @@ QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/reference/softmax.hpp ----------------------------------
 // qfence/kernels/reference/softmax.hpp: reference kernel code of softmax
+// and log_softmax
 // (moved from ops/softmax.hpp, which keeps the typed node). The arithmetic is
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 
@@ -4833,7 +4890,77 @@ inline softmax_int16_params make_softmax_int16_params(float beta, float input_sc
                                   [](float v) { return 1.0f / (1.0f + v); })};
 }
 
+/// LOG_SOFTMAX's parameters (TFLite's PreprocessLogSoftmaxScalingExp, beta
+/// 1): SOFTMAX's Q5.26 input scaling, and its inverse, which brings the
+/// smallest Q5.26 value above the row's log-sum back to input steps.
+struct log_softmax_params {
+  softmax_params input;
+  quantized_multiplier reverse;
+};
+
+constexpr log_softmax_params make_log_softmax_params(float input_scale) noexcept {
+  const softmax_params in = make_softmax_params(1.0f, input_scale);
+  // (1 << (31 - left shift)) / multiplier, in double as TFLite forms it
+  // (its int shift needs left shift >= 1: an input scale >= 2^-26).
+  const double reverse = static_cast<double>(std::int64_t{1} << (31 - in.input_left_shift)) /
+                         static_cast<double>(in.input_multiplier);
+  return {in, quantize_multiplier(reverse)};
+}
+
 namespace reference {
+
+/// Float LOG_SOFTMAX over rows of `depth`: x - max - log(sum exp(x - max)),
+/// summed in order, as TFLite's reference.
+inline void log_softmax(int outer, int depth, const float* in, float* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const float* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    float* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    float max = std::numeric_limits<float>::lowest();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    float sum = 0.0f;
+    for (int c = 0; c < depth; ++c) sum += std::exp(x[c] - max);
+    const float log_sum = std::log(sum);
+    for (int c = 0; c < depth; ++c) y[c] = x[c] - max - log_sum;
+  }
+}
+
+/// 8-bit LOG_SOFTMAX (TFLM's LogSoftmaxQuantized, TFLite's the same): the
+/// row's exponentials summed in Q12.19, their log in Q5.26, each input's
+/// scaled difference minus that log, to the output's fixed scale 1/16 with
+/// its zero point at the dtype's top; values too far below the row's maximum
+/// give the dtype's lowest value.
+template <class T>
+constexpr void log_softmax(int outer, int depth, const log_softmax_params& p, const T* in, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  const auto in_q5 = [&](std::int32_t diff) {
+    return multiply_by_quantized_multiplier(diff, p.input.input_multiplier, p.input.input_left_shift);
+  };
+  for (int i = 0; i < outer; ++i) {
+    const T* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    T* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    T max = std::numeric_limits<T>::min();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    std::int32_t sum_q12 = 0;
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t diff = std::int32_t{x[c]} - max;
+      if (diff >= p.input.diff_min)
+        sum_q12 = fixed::detail::wrap_add(sum_q12, fixed::detail::rescale<12, 0>(fixed::exp_on_negative_values<5>(in_q5(diff))));
+    }
+    const std::int32_t log_sum_q5 = fixed::log_x_for_x_greater_than_or_equal_to_1<5, 12>(sum_q12);
+    const std::int32_t shifted_log_sum = fixed::detail::wrap_add(log_sum_q5, std::numeric_limits<std::int32_t>::min());
+    const std::int32_t adjusted_diff_min =
+        std::max(p.input.diff_min - 1, multiply_by_quantized_multiplier(shifted_log_sum, p.reverse));
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t diff = std::int32_t{x[c]} - max;
+      if (diff > adjusted_diff_min) {
+        const std::int32_t v = rounding_divide_by_pot(fixed::detail::wrap_sub(in_q5(diff), log_sum_q5), 31 - 5 - 4) + hi;
+        y[c] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+      } else {
+        y[c] = static_cast<T>(lo);
+      }
+    }
+  }
+}
 
 inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
   for (int i = 0; i < outer; ++i) {
@@ -5147,7 +5274,8 @@ namespace qfence {
   X(output_fixed_quantization,                                                                                        \
     "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
     "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
-    "1/128 and zero point 0. fix: use those parameters")                                                              \
+    "1/128 and zero point 0, log_softmax scale 16/256 and zero point 127 (i8) or 255 (u8). fix: use those "         \
+    "parameters")                                                              \
   X(output_same_quantization,                                                                                         \
     "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
     "quantization. fix: requantize after the node")                                                                   \
@@ -5268,7 +5396,10 @@ namespace qfence {
     "correction must lie in [0, dim)). fix: correct begin for that axis")                                          \
   X(output_scale_ratio,                                                                                               \
     "the output scale is too small for this op's fixed-point rescale: hard_swish needs an output scale above the "  \
-    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")
+    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")                            \
+  X(prelu_alpha,                                                                                                      \
+    "prelu's alpha must broadcast to the input's shape (at most its rank) and have the input's dtype (i8 for an "    \
+    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -5745,6 +5876,7 @@ namespace qfence::runtime {
   X(less, "LESS")                                                        \
   X(less_equal, "LESS_EQUAL")                                            \
   X(log, "LOG")                                                          \
+  X(log_softmax, "LOG_SOFTMAX")                                          \
   X(logical_and, "LOGICAL_AND")                                          \
   X(logical_not, "LOGICAL_NOT")                                          \
   X(logical_or, "LOGICAL_OR")                                            \
@@ -5760,6 +5892,7 @@ namespace qfence::runtime {
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(padv2, "PADV2")                                                      \
+  X(prelu, "PRELU")                                                      \
   X(quantize, "QUANTIZE")                                                \
   X(reduce_all, "REDUCE_ALL")                                            \
   X(reduce_max, "REDUCE_MAX")                                            \
@@ -16377,6 +16510,178 @@ constexpr auto max_pool2d(node_ref<In>, Opts...) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/prelu.hpp --------------------------------------------------
+// qfence/ops/prelu.hpp: PRELU as a typed node (rules/prelu.hpp;
+// kernels/reference/prelu.hpp).
+//
+//   qf::prelu(x, alpha)                                         f32
+//   qf::prelu(x, alpha, qf::out<qf::per_tensor<0.05f, -10>>)    i8 / u8 / i16 (alpha i8)
+//   qf::prelu(x, alpha, qf::out<...>, qf::tflite_numerics)      TFLite's multipliers
+
+
+// ---- qfence/kernels/reference/prelu.hpp ------------------------------------
+// qfence/kernels/reference/prelu.hpp: PRELU, x >= 0 ? x : x * alpha, alpha
+// broadcast over x (TFLM's prelu.cc and TFLite's reference prelu.h).
+//
+// float: the comparison and one multiply (so -0 stays -0, NaN stays NaN).
+// Quantized: x - its zero point; where that is >= 0, one multiplier (input
+// scale / output scale), else the product with alpha - its zero point and a
+// second multiplier (input scale x alpha scale / output scale); plus the
+// output zero point, saturated. TFLM forms both multipliers in double,
+// TFLite's Prepare in float (then widens): make_prelu_params says which.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct prelu_params {
+  std::int32_t input_offset = 0, alpha_offset = 0, output_offset = 0;
+  quantized_multiplier positive{}, negative{};
+};
+
+/// `float_multipliers`: TFLite's Prepare (each ratio a float expression);
+/// otherwise TFLM's (in double).
+constexpr prelu_params make_prelu_params(float in_scale, std::int32_t in_zp, float alpha_scale, std::int32_t alpha_zp,
+                                         float out_scale, std::int32_t out_zp, bool float_multipliers) noexcept {
+  prelu_params p;
+  p.input_offset = -in_zp;
+  p.alpha_offset = -alpha_zp;
+  p.output_offset = out_zp;
+  if (float_multipliers) {
+    p.positive = quantize_multiplier(static_cast<double>(in_scale / out_scale));
+    p.negative = quantize_multiplier(static_cast<double>(in_scale * alpha_scale / out_scale));
+  } else {
+    p.positive = scale_ratio_multiplier(in_scale, out_scale);
+    p.negative = rescale_multiplier(in_scale, alpha_scale, out_scale, false);
+  }
+  return p;
+}
+
+namespace reference {
+
+inline void prelu(const broadcast_geometry& g, const float* x, const float* alpha, float* out) noexcept {
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t i, std::int64_t a) {
+    out[o] = x[i] >= 0.0f ? x[i] : x[i] * alpha[a];
+  });
+}
+
+/// T: the input's dtype (int8, uint8, int16); A: alpha's (int8, or uint8
+/// for uint8 inputs).
+template <class T, class A>
+constexpr void prelu(const broadcast_geometry& g, const T* x, const A* alpha, const prelu_params& p, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for_each_broadcast(g, [&](std::int64_t o, std::int64_t i, std::int64_t a) {
+    const std::int32_t v = p.input_offset + x[i];
+    const std::int32_t scaled = v >= 0 ? multiply_by_quantized_multiplier(v, p.positive)
+                                       : multiply_by_quantized_multiplier(v * (p.alpha_offset + alpha[a]), p.negative);
+    const std::int32_t y = scaled + p.output_offset;
+    out[o] = static_cast<T>(y < lo ? lo : y > hi ? hi : y);
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/prelu.hpp ------------------------------------------------
+// qfence/rules/prelu.hpp: the type and shape rule of PRELU, x >= 0 ? x :
+// x * alpha with a learned, broadcast alpha.
+//
+// Operand 0 (x): an f32, i8, u8 or i16 activation. Operand 1 (alpha): f32
+// for f32; for quantized x, quantized per tensor (any zero point) as i8 for
+// i8 and i16 x, u8 for u8 x (TFLM and TFLite: the int16 kernel takes int8
+// alpha). Alpha broadcasts to x's shape and no further (TFLite checks that
+// the broadcast shape is x's). The output has x's shape, requantized to the
+// requested parameters.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The dtype PRELU's alpha has for an input of dtype `x`.
+constexpr dtype prelu_alpha_type(dtype x) noexcept { return x == dtype::i16 ? dtype::i8 : x; }
+
+constexpr rule_result prelu_rule(const tensor_desc& x, const tensor_desc& alpha, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(x, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  const dtype want = prelu_alpha_type(x.type);
+  const bool alpha_ok = alpha.type == want && (want == dtype::f32 ? !alpha.quant.quantized() : alpha.quant.per_tensor());
+  if (!alpha_ok)
+    return rule_fail(rule_error::prelu_alpha, 1,
+                     alpha.retyped(want, want == dtype::f32 ? quant_desc{} : quant_desc::tensor(x.quant.scale, 0)));
+  const rule_result shape = rules::broadcast(x, alpha);
+  if (!shape.ok() || !shape.output.same_shape(x)) return rule_fail(rule_error::prelu_alpha, 1);
+  return rules::requantized_output(x, x, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct prelu {
+  static constexpr const char* name = "prelu";
+  static constexpr runtime::op_code code = runtime::op_code::prelu;
+};
+}  // namespace op
+
+template <int X, int Alpha, class... Opts>
+struct prelu_node {
+  using op = op::prelu;
+  using inputs = refs<X, Alpha>;
+
+  template <class In, class A>
+  struct rule {
+    static constexpr rule_result value = prelu_rule(describe<In>(), describe<A>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class In, class A>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((validate_options<Index, op, kinds<option_kind::output_quantization, option_kind::numerics>,
+                                          Opts...>::value))
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In, A>, producer<In>, producer<A>>()))
+    return true;
+  }
+
+  template <int Index, class In, class A>
+  struct typed {
+    using output = rule_output_type<rule<In, A>>;
+    static constexpr broadcast_geometry geometry = broadcast_geometry_of(describe<In>(), describe<A>());
+    static void run(const prelu_node&, const typename In::element* x, const typename A::element* alpha,
+                    typename output::element* out) {
+      if constexpr (In::type == dtype::f32) {
+        reference::prelu(geometry, x, alpha, out);
+      } else {
+        // uint8 exists in TFLite only: its multipliers always.
+        static constexpr prelu_params p =
+            make_prelu_params(In::quant::scale, In::quant::zero_point, A::quant::scale, A::quant::zero_point,
+                              output::quant::scale, output::quant::zero_point,
+                              In::type == dtype::u8 || has_option<option_kind::numerics, Opts...>);
+        reference::prelu(geometry, x, alpha, p, out);
+      }
+    }
+  };
+};
+
+/// PRELU: x where x >= 0, else x * alpha (alpha broadcast to x's shape).
+template <int X, int Alpha, node_option... Opts>
+constexpr auto prelu(node_ref<X>, node_ref<Alpha>, Opts...) {
+  return prelu_node<X, Alpha, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/quantize.hpp -----------------------------------------------
 // qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
 // parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
@@ -17228,7 +17533,8 @@ QFENCE_EXACT_FLOAT_END
 
 
 // ---- qfence/rules/softmax.hpp ----------------------------------------------
-// qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
+// qfence/rules/softmax.hpp: the type and shape rules of SOFTMAX and
+// LOG_SOFTMAX (log_softmax_rule, below).
 //
 // Operand 0: f32, i8, u8 or i16, at least 1-D, softmax over the last
 // dimension. Output: the input's shape; f32 for f32; for quantized inputs
@@ -17273,6 +17579,22 @@ constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, 
     return rules::check_output_shape(in.retyped(out_type, req.quant), req);
   }
   return rules::check_output_shape(fixed, req);
+}
+
+/// LOG_SOFTMAX's fixed output parameters: [-255/16, 0] on the 8-bit range,
+/// scale 16/256 and the zero point at the dtype's top (TFLite and TFLM
+/// check both exactly).
+constexpr quant_desc log_softmax_output_quant(dtype in) noexcept {
+  return quant_desc::tensor(16.0f / 256.0f, in == dtype::u8 ? 255 : 127);
+}
+
+/// LOG_SOFTMAX over the last dimension: f32 (TFLM, TFLite), i8 (TFLM,
+/// TFLite), u8 (TFLite).
+constexpr rule_result log_softmax_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
+  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+  return rules::fixed_quantization_output(in.retyped(in.type, log_softmax_output_quant(in.type)), req);
 }
 
 }  // namespace qfence
@@ -17351,6 +17673,52 @@ struct softmax_node {
     }
   };
 };
+
+namespace op {
+struct log_softmax {
+  static constexpr const char* name = "log_softmax";
+  static constexpr runtime::op_code code = runtime::op_code::log_softmax;
+};
+}  // namespace op
+
+/// LOG_SOFTMAX over the last dimension: f32, or i8/u8 with the fixed output
+/// parameters 16/256 and zero point 127 (i8) or 255 (u8).
+template <int In>
+struct log_softmax_node {
+  using op = op::log_softmax;
+  using inputs = refs<In>;
+
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = log_softmax_rule(describe<Input>(), {});
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static constexpr int depth = Input::shape_type::dim(-1);
+    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static void run(const log_softmax_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::log_softmax(outer, depth, in, out);
+      } else {
+        static constexpr log_softmax_params p = make_log_softmax_params(Input::quant::scale);
+        reference::log_softmax(outer, depth, p, in, out);
+      }
+    }
+  };
+};
+
+template <int In>
+constexpr auto log_softmax(node_ref<In>) {
+  return log_softmax_node<In>{};
+}
 
 /// SOFTMAX over the last dimension. Option: beta<b> (default 1).
 template <int In, node_option... Opts>
@@ -19742,6 +20110,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs_share_output_params = true;
       break;
     case op_code::softmax:
+    case op_code::log_softmax:
     case op_code::logistic:
     case op_code::tanh:
       p.output = output_params::fixed;
@@ -19794,6 +20163,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::rsqrt:
     case op_code::elu:
     case op_code::hard_swish:
+    case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
@@ -19851,7 +20221,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   return p;
 }
 
-/// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
+/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH, as their
 /// type rules state them.
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
@@ -19859,6 +20229,7 @@ constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, d
     case op_code::softmax: return softmax_output_quant(type, type);
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
+    case op_code::log_softmax: return log_softmax_output_quant(type);
     default: return std::nullopt;
   }
 }

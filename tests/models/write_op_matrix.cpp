@@ -317,6 +317,57 @@ void elementwise() {
   add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
       {1});
   add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  // LOG_SOFTMAX: float; int8 (fine and coarse input scales, where rows reach
+  // the cut-off below their maximum) and uint8 (TFLite's).
+  add("log_softmax_f32", 50, 1, {act({3, 7}, f32, false, "x"), act({3, 7}, f32, true, "y")}, {0}, {1});
+  add("log_softmax_i8", 50, 2, {act_q({4, 10}, I8, 0.05f, 3, "x"), act_q({4, 10}, I8, 16.0f / 256, 127, "y")}, {0},
+      {1});
+  add("log_softmax_i8_coarse", 50, 2, {act_q({2, 3, 16}, I8, 0.25f, -128, "x"), act_q({2, 3, 16}, I8, 16.0f / 256, 127, "y")},
+      {0}, {1});
+  add("log_softmax_i8_fine", 50, 2, {act_q({2, 300}, I8, 0.004f, 0, "x"), act_q({2, 300}, I8, 16.0f / 256, 127, "y")},
+      {0}, {1});
+  add("log_softmax_u8", 50, 1, {act_q({2, 9}, U8, 0.1f, 128, "x"), act_q({2, 9}, U8, 16.0f / 256, 255, "y")}, {0}, {1});
+  add("log_softmax_i8_output_params", 50, 2,
+      {act_q({2, 4}, I8, 0.05f, 0, "x"), act_q({2, 4}, I8, 1.0f / 16, 0, "y")}, {0}, {1}, {},
+      "this op's quantized output has fixed parameters");
+  // PRELU: alpha broadcast per channel (a constant) or of the input's shape
+  // (a second input); int16 takes int8 alpha; uint8 is TFLite's.
+  {
+    const auto alpha8 = [](std::vector<int> shape, std::int8_t type, float scale, std::int64_t zp,
+                           std::vector<std::int8_t> v) {
+      tensor_spec t = values(std::move(shape), type, v, "alpha");
+      t.scales = {scale};
+      t.zero_points = {zp};
+      return t;
+    };
+    add("prelu_f32", 54, 1,
+        {act({2, 3, 4}, f32, false, "x"), values({4}, F32, std::vector<float>{0.25f, -0.5f, 0.0f, 1.5f}, "alpha"),
+         act({2, 3, 4}, f32, true, "y")},
+        {0, 1}, {2});
+    add("prelu_f32_same_shape", 54, 1,
+        {act({2, 5}, f32, false, "x"), act({2, 5}, f32, false, "alpha"), act({2, 5}, f32, true, "y")}, {0, 1}, {2});
+    add("prelu_i8", 54, 1,
+        {act_q({2, 3, 4}, I8, 0.05f, 10, "x"), alpha8({1, 1, 4}, I8, 0.01f, -5, {25, -50, 0, 127}),
+         act_q({2, 3, 4}, I8, 0.04f, -20, "y")},
+        {0, 1}, {2});
+    add("prelu_i8_zero_points", 54, 1,
+        {act_q({3, 6}, I8, 0.02f, 127, "x"), act_q({3, 6}, I8, 0.03f, 127, "alpha"),
+         act_q({3, 6}, I8, 0.2f, -128, "y")},
+        {0, 1}, {2});
+    add("prelu_i16", 54, 1,
+        {act_q({2, 8}, I16, 1.0f / 1024, 0, "x"), alpha8({8}, I8, 0.02f, 3, {-100, -20, 0, 5, 17, 50, 90, 127}),
+         act_q({2, 8}, I16, 1.0f / 2048, 0, "y")},
+        {0, 1}, {2});
+    add("prelu_u8", 54, 1,
+        {act_q({2, 4}, U8, 0.05f, 128, "x"), act_q({4}, U8, 0.01f, 100, "alpha"), act_q({2, 4}, U8, 0.04f, 120, "y")},
+        {0, 1}, {2});
+    add("prelu_alpha_dtype", 54, 1,
+        {act_q({2, 4}, I8, 0.05f, 0, "x"), act_q({4}, I16, 0.01f, 0, "alpha"), act_q({2, 4}, I8, 0.04f, 0, "y")},
+        {0, 1}, {2}, {}, "prelu's alpha must broadcast to the input's shape");
+    add("prelu_alpha_shape", 54, 1,
+        {act({4}, f32, false, "x"), act({2, 4}, f32, false, "alpha"), act({4}, f32, true, "y")}, {0, 1}, {2}, {},
+        "prelu's alpha must broadcast to the input's shape");
+  }
   add("hard_swish_i8_output_scale", 117, 1,
       {act_q({3, 5}, I8, 0.05f, 0, "x"), act_q({3, 5}, I8, 0.0001f, 0, "y")}, {0}, {1}, {},
       "the output scale is too small for this op's fixed-point rescale");

@@ -248,6 +248,7 @@ class writer {
       case op_code::relu6:
       case op_code::logistic:
       case op_code::tanh:
+      case op_code::log_softmax:
       case op_code::leaky_relu:
       case op_code::quantize:
       case op_code::dequantize:
@@ -289,6 +290,7 @@ class writer {
       case op_code::zeros_like:
       case op_code::slice:
       case op_code::select_v2:
+      case op_code::prelu:
       case op_code::squared_difference:
       case op_code::squeeze:
       case op_code::expand_dims:
@@ -460,6 +462,12 @@ class writer {
       case op_code::select_v2: return "qf::select_v2(" + ref(in(0)) + ", " + ref(in(1)) + ", " + ref(in(2)) + ")";
       case op_code::squared_difference:
         return "qf::squared_difference(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) + ")";
+      case op_code::prelu:  // uint8 takes TFLite's multipliers either way
+        return "qf::prelu(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) +
+               (o_.arithmetic == runtime::numerics::tflite && out.quant.quantized() && out.type != dtype::u8
+                    ? ", qf::tflite_numerics"
+                    : "") +
+               ")";
       case op_code::leaky_relu:
         return "qf::leaky_relu<" + std::to_string(std::bit_cast<std::uint32_t>(o.alpha)) + "u /* alpha " +
                float_literal(o.alpha) + " */>(" + ref(in(0)) + out_option(out) + ")";
@@ -580,6 +588,7 @@ class writer {
                (o_.arithmetic == runtime::numerics::tflite && at(in(0)).type == dtype::i8 ? ", qf::tflite_numerics" : "") +
                ")";
       case op_code::tanh: return "qf::tanh(" + ref(in(0)) + ")";
+      case op_code::log_softmax: return "qf::log_softmax(" + ref(in(0)) + ")";
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor: {
         const std::string mode = o.align_corners ? "qf::resize_mode::align_corners"

@@ -1,7 +1,7 @@
-// qfence/core/fixed_point_functions.hpp: exp, logistic, tanh and 1/(1+x) on
-// 32-bit fixed-point values.
+// qfence/core/fixed_point_functions.hpp: exp, log, logistic, tanh and
+// 1/(1+x) on 32-bit fixed-point values.
 //
-// TFLite's int8 SOFTMAX, LOGISTIC and TANH are defined by gemmlowp's
+// TFLite's int8 SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH are defined by gemmlowp's
 // fixed-point approximations; to be bit-exact we evaluate the same polynomial
 // and Newton-Raphson steps with the same rounding. Values are raw int32 in
 // Q(IntegerBits).(31 - IntegerBits), the integer bits a template argument as in
@@ -165,6 +165,62 @@ constexpr std::int32_t logistic(std::int32_t a) noexcept {
   const std::int32_t if_positive =
       one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits>(wrap_neg(abs_input)));
   return positive ? if_positive : wrap_sub(one<0>(), if_positive);
+}
+
+/// TFLite's `SaturatingRoundingMultiplyByPOTParam` for a left shift known
+/// only at run time (exponent >= 0), saturating.
+constexpr std::int32_t saturating_rounding_multiply_by_pot_param(std::int32_t x, int exponent) noexcept {
+  if (exponent == 0) return x;
+  const std::int32_t threshold = static_cast<std::int32_t>((std::int64_t{1} << (31 - exponent)) - 1);
+  if (x > threshold) return std::numeric_limits<std::int32_t>::max();
+  if (x < -threshold) return std::numeric_limits<std::int32_t>::min();
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << exponent);
+}
+
+/// TFLite's `log_x_for_x_greater_than_or_equal_to_1` (internal/common.h):
+/// ln(x) for x >= 1 in Q(InputIntegerBits), as Q(OutputIntegerBits). x is
+/// brought into [sqrt(1/2), 1) two ways (by its leading zeros, and after a
+/// multiply by sqrt(1/2)), the nearer one kept with its power of two; then a
+/// rational approximation around 2^(-1/4), accumulated with one integer bit
+/// of headroom, as gemmlowp's operators round and wrap.
+template <int OutputIntegerBits, int InputIntegerBits>
+constexpr std::int32_t log_x_for_x_greater_than_or_equal_to_1(std::int32_t input) noexcept {
+  using namespace detail;
+  constexpr int accum_bits = OutputIntegerBits + 1;
+  constexpr std::int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250,
+                         one_quarter = 536870912;
+  constexpr std::int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+  const auto saturate = [](std::int64_t v) {
+    return static_cast<std::int32_t>(v > std::numeric_limits<std::int32_t>::max()   ? std::numeric_limits<std::int32_t>::max()
+                                     : v < std::numeric_limits<std::int32_t>::min() ? std::numeric_limits<std::int32_t>::min()
+                                                                                    : v);
+  };
+  const std::int32_t shifted_quarter = rescale<accum_bits, 0>(one_quarter);
+  const int z_a_headroom_plus_1 = std::countl_zero(static_cast<std::uint32_t>(input));
+  const std::int32_t r_a_tmp = saturating_rounding_multiply_by_pot_param(input, z_a_headroom_plus_1 - 1);
+  const std::int32_t r_a = saturating_rounding_multiply_by_pot_param(mul(r_a_tmp, sqrt_half), 1);
+  const std::int32_t z_a_pow_2_adj =
+      saturate(std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_a_headroom_plus_1,
+                                                                       31 - accum_bits)} +
+               shifted_quarter);
+  const std::int32_t z_b = mul(input, sqrt_half);
+  const int z_b_headroom = std::countl_zero(static_cast<std::uint32_t>(z_b)) - 1;
+  const std::int32_t r_b = saturating_rounding_multiply_by_pot_param(input, z_b_headroom);
+  const std::int32_t z_b_pow_2_adj = saturate(
+      std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_b_headroom, 31 - accum_bits)} -
+      shifted_quarter);
+  const std::int32_t r = r_a < r_b ? r_a : r_b;
+  const std::int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+  const std::int32_t p = rounding_half_sum(r, sqrt_sqrt_half);
+  std::int32_t q = wrap_sub(r, sqrt_sqrt_half);
+  q = wrap_add(q, q);
+  const std::int32_t common_sq = mul(q, q);
+  const std::int32_t num = wrap_add(mul(q, r), mul(mul(q, common_sq), alpha_n));
+  const std::int32_t denom_minus_one =
+      wrap_add(mul(p, wrap_add(wrap_add(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q));
+  const std::int32_t recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one);
+  const std::int32_t num_scaled = rescale<accum_bits, 0>(num);
+  return rescale<OutputIntegerBits, accum_bits>(wrap_add(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)));
 }
 
 /// TFLite `GetReciprocal`: 1/x for x in Q(x_integer_digits), returned as a

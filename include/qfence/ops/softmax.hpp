@@ -90,6 +90,52 @@ struct softmax_node {
   };
 };
 
+namespace op {
+struct log_softmax {
+  static constexpr const char* name = "log_softmax";
+  static constexpr runtime::op_code code = runtime::op_code::log_softmax;
+};
+}  // namespace op
+
+/// LOG_SOFTMAX over the last dimension: f32, or i8/u8 with the fixed output
+/// parameters 16/256 and zero point 127 (i8) or 255 (u8).
+template <int In>
+struct log_softmax_node {
+  using op = op::log_softmax;
+  using inputs = refs<In>;
+
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = log_softmax_rule(describe<Input>(), {});
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static constexpr int depth = Input::shape_type::dim(-1);
+    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static void run(const log_softmax_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        reference::log_softmax(outer, depth, in, out);
+      } else {
+        static constexpr log_softmax_params p = make_log_softmax_params(Input::quant::scale);
+        reference::log_softmax(outer, depth, p, in, out);
+      }
+    }
+  };
+};
+
+template <int In>
+constexpr auto log_softmax(node_ref<In>) {
+  return log_softmax_node<In>{};
+}
+
 /// SOFTMAX over the last dimension. Option: beta<b> (default 1).
 template <int In, node_option... Opts>
 constexpr auto softmax(node_ref<In>, Opts...) {

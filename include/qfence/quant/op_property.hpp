@@ -167,6 +167,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs_share_output_params = true;
       break;
     case op_code::softmax:
+    case op_code::log_softmax:
     case op_code::logistic:
     case op_code::tanh:
       p.output = output_params::fixed;
@@ -219,6 +220,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::rsqrt:
     case op_code::elu:
     case op_code::hard_swish:
+    case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
@@ -276,7 +278,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   return p;
 }
 
-/// The fixed int8 output parameters of SOFTMAX, LOGISTIC and TANH, as their
+/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH, as their
 /// type rules state them.
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
@@ -284,6 +286,7 @@ constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, d
     case op_code::softmax: return softmax_output_quant(type, type);
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
+    case op_code::log_softmax: return log_softmax_output_quant(type);
     default: return std::nullopt;
   }
 }

@@ -47,7 +47,8 @@ namespace qfence {
   X(output_fixed_quantization,                                                                                        \
     "this op's quantized output has fixed parameters: softmax and logistic write scale 1/256 "    \
     "with zero point -128 (i8) or 0 (u8), int8->int16 softmax scale 1/65536 and zero point -32768, tanh scale "      \
-    "1/128 and zero point 0. fix: use those parameters")                                                              \
+    "1/128 and zero point 0, log_softmax scale 16/256 and zero point 127 (i8) or 255 (u8). fix: use those "         \
+    "parameters")                                                              \
   X(output_same_quantization,                                                                                         \
     "this op moves or selects values without rescaling them, so its output has its input's dtype and "              \
     "quantization. fix: requantize after the node")                                                                   \
@@ -168,7 +169,10 @@ namespace qfence {
     "correction must lie in [0, dim)). fix: correct begin for that axis")                                          \
   X(output_scale_ratio,                                                                                               \
     "the output scale is too small for this op's fixed-point rescale: hard_swish needs an output scale above the "  \
-    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")
+    "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")                            \
+  X(prelu_alpha,                                                                                                      \
+    "prelu's alpha must broadcast to the input's shape (at most its rank) and have the input's dtype (i8 for an "    \
+    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")
 
 enum class rule_error : std::uint8_t {
   none,

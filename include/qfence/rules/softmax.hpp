@@ -1,4 +1,5 @@
-// qfence/rules/softmax.hpp: the type and shape rule of SOFTMAX.
+// qfence/rules/softmax.hpp: the type and shape rules of SOFTMAX and
+// LOG_SOFTMAX (log_softmax_rule, below).
 //
 // Operand 0: f32, i8, u8 or i16, at least 1-D, softmax over the last
 // dimension. Output: the input's shape; f32 for f32; for quantized inputs
@@ -11,6 +12,7 @@
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/rules/activation.hpp"
 #include "qfence/rules/support.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -46,6 +48,22 @@ constexpr rule_result softmax_rule(const softmax_attrs&, const tensor_desc& in, 
     return rules::check_output_shape(in.retyped(out_type, req.quant), req);
   }
   return rules::check_output_shape(fixed, req);
+}
+
+/// LOG_SOFTMAX's fixed output parameters: [-255/16, 0] on the 8-bit range,
+/// scale 16/256 and the zero point at the dtype's top (TFLite and TFLM
+/// check both exactly).
+constexpr quant_desc log_softmax_output_quant(dtype in) noexcept {
+  return quant_desc::tensor(16.0f / 256.0f, in == dtype::u8 ? 255 : 127);
+}
+
+/// LOG_SOFTMAX over the last dimension: f32 (TFLM, TFLite), i8 (TFLM,
+/// TFLite), u8 (TFLite).
+constexpr rule_result log_softmax_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank < 1 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
+  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+  return rules::fixed_quantization_output(in.retyped(in.type, log_softmax_output_quant(in.type)), req);
 }
 
 }  // namespace qfence

@@ -58,6 +58,7 @@ namespace qfence::runtime {
   X(less, "LESS")                                                        \
   X(less_equal, "LESS_EQUAL")                                            \
   X(log, "LOG")                                                          \
+  X(log_softmax, "LOG_SOFTMAX")                                          \
   X(logical_and, "LOGICAL_AND")                                          \
   X(logical_not, "LOGICAL_NOT")                                          \
   X(logical_or, "LOGICAL_OR")                                            \
@@ -73,6 +74,7 @@ namespace qfence::runtime {
   X(pack, "PACK")                                                        \
   X(pad, "PAD")                                                          \
   X(padv2, "PADV2")                                                      \
+  X(prelu, "PRELU")                                                      \
   X(quantize, "QUANTIZE")                                                \
   X(reduce_all, "REDUCE_ALL")                                            \
   X(reduce_max, "REDUCE_MAX")                                            \

@@ -1,4 +1,5 @@
 // qfence/kernels/reference/softmax.hpp: reference kernel code of softmax
+// and log_softmax
 // (moved from ops/softmax.hpp, which keeps the typed node). The arithmetic is
 // TFLite's reference kernels' (docs/numerics.md); both paths run it.
 #pragma once
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -51,7 +53,77 @@ inline softmax_int16_params make_softmax_int16_params(float beta, float input_sc
                                   [](float v) { return 1.0f / (1.0f + v); })};
 }
 
+/// LOG_SOFTMAX's parameters (TFLite's PreprocessLogSoftmaxScalingExp, beta
+/// 1): SOFTMAX's Q5.26 input scaling, and its inverse, which brings the
+/// smallest Q5.26 value above the row's log-sum back to input steps.
+struct log_softmax_params {
+  softmax_params input;
+  quantized_multiplier reverse;
+};
+
+constexpr log_softmax_params make_log_softmax_params(float input_scale) noexcept {
+  const softmax_params in = make_softmax_params(1.0f, input_scale);
+  // (1 << (31 - left shift)) / multiplier, in double as TFLite forms it
+  // (its int shift needs left shift >= 1: an input scale >= 2^-26).
+  const double reverse = static_cast<double>(std::int64_t{1} << (31 - in.input_left_shift)) /
+                         static_cast<double>(in.input_multiplier);
+  return {in, quantize_multiplier(reverse)};
+}
+
 namespace reference {
+
+/// Float LOG_SOFTMAX over rows of `depth`: x - max - log(sum exp(x - max)),
+/// summed in order, as TFLite's reference.
+inline void log_softmax(int outer, int depth, const float* in, float* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const float* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    float* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    float max = std::numeric_limits<float>::lowest();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    float sum = 0.0f;
+    for (int c = 0; c < depth; ++c) sum += std::exp(x[c] - max);
+    const float log_sum = std::log(sum);
+    for (int c = 0; c < depth; ++c) y[c] = x[c] - max - log_sum;
+  }
+}
+
+/// 8-bit LOG_SOFTMAX (TFLM's LogSoftmaxQuantized, TFLite's the same): the
+/// row's exponentials summed in Q12.19, their log in Q5.26, each input's
+/// scaled difference minus that log, to the output's fixed scale 1/16 with
+/// its zero point at the dtype's top; values too far below the row's maximum
+/// give the dtype's lowest value.
+template <class T>
+constexpr void log_softmax(int outer, int depth, const log_softmax_params& p, const T* in, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  const auto in_q5 = [&](std::int32_t diff) {
+    return multiply_by_quantized_multiplier(diff, p.input.input_multiplier, p.input.input_left_shift);
+  };
+  for (int i = 0; i < outer; ++i) {
+    const T* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    T* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    T max = std::numeric_limits<T>::min();
+    for (int c = 0; c < depth; ++c) max = std::max(max, x[c]);
+    std::int32_t sum_q12 = 0;
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t diff = std::int32_t{x[c]} - max;
+      if (diff >= p.input.diff_min)
+        sum_q12 = fixed::detail::wrap_add(sum_q12, fixed::detail::rescale<12, 0>(fixed::exp_on_negative_values<5>(in_q5(diff))));
+    }
+    const std::int32_t log_sum_q5 = fixed::log_x_for_x_greater_than_or_equal_to_1<5, 12>(sum_q12);
+    const std::int32_t shifted_log_sum = fixed::detail::wrap_add(log_sum_q5, std::numeric_limits<std::int32_t>::min());
+    const std::int32_t adjusted_diff_min =
+        std::max(p.input.diff_min - 1, multiply_by_quantized_multiplier(shifted_log_sum, p.reverse));
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t diff = std::int32_t{x[c]} - max;
+      if (diff > adjusted_diff_min) {
+        const std::int32_t v = rounding_divide_by_pot(fixed::detail::wrap_sub(in_q5(diff), log_sum_q5), 31 - 5 - 4) + hi;
+        y[c] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+      } else {
+        y[c] = static_cast<T>(lo);
+      }
+    }
+  }
+}
 
 inline void softmax(int outer, int depth, float beta, const float* in, float* out) noexcept {
   for (int i = 0; i < outer; ++i) {

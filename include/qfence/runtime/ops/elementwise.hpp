@@ -15,6 +15,7 @@
 #include "qfence/core/broadcast.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/leaky_relu.hpp"
+#include "qfence/kernels/reference/prelu.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/kernels/reference/squared_difference.hpp"
 #include "qfence/rules/activation.hpp"
@@ -22,6 +23,7 @@
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/rules/comparison.hpp"
 #include "qfence/rules/elementwise.hpp"
+#include "qfence/rules/prelu.hpp"
 #include "qfence/rules/quantize.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
@@ -281,6 +283,32 @@ inline kernel prepare_leaky_relu(const op_context& ctx) {
   if (in.type == dtype::i8) return quantized(static_cast<std::int8_t*>(nullptr));
   if (in.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr));
   return quantized(static_cast<std::int16_t*>(nullptr));
+}
+
+/// PRELU (kernels/reference/prelu.hpp): float; int8, int16 (int8 alpha) with
+/// TFLM's multipliers, TFLite's under --numerics tflite; uint8 (TFLite only)
+/// with TFLite's.
+inline kernel prepare_prelu(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &x = ctx.input(0), &alpha = ctx.input(1), &out = ctx.output(0);
+  ctx.enforce(prelu_rule(describe(x), describe(alpha), request_for(out)), {0, 1});
+  const broadcast_geometry g = detail::binary_geometry(ctx);
+  const int x_t = ctx.input_index(0), a_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  if (x.type == dtype::f32)
+    return [=](const tensor_memory& m) {
+      reference::prelu(g, m.at<const float>(x_t), m.at<const float>(a_t), m.at<float>(out_t));
+    };
+  const prelu_params p = make_prelu_params(x.quant.scale(), x.quant.zero_point(), alpha.quant.scale(),
+                                           alpha.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
+                                           x.type == dtype::u8 || ctx.arithmetic() == numerics::tflite);
+  auto quantized = [&]<class T, class A>(T*, A*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::prelu(g, m.at<const T>(x_t), m.at<const A>(a_t), p, m.at<T>(out_t));
+    };
+  };
+  if (x.type == dtype::u8) return quantized(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  if (x.type == dtype::i16) return quantized(static_cast<std::int16_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  return quantized(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
 }
 
 inline kernel prepare_mul(const op_context& ctx) {

@@ -182,6 +182,26 @@ inline kernel prepare_softmax(const op_context& ctx) {
   return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
 }
 
+/// LOG_SOFTMAX over the last dimension (kernels/reference/softmax.hpp).
+inline kernel prepare_log_softmax(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(log_softmax_rule(describe(in), request_for(out)), {0});
+  const int depth = in.shape.back();
+  const int outer = static_cast<int>(in.elements() / depth);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32)
+    return [=](const tensor_memory& m) {
+      reference::log_softmax(outer, depth, m.at<const float>(in_t), m.at<float>(out_t));
+    };
+  const log_softmax_params p = make_log_softmax_params(in.quant.scale());
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    return [=](const tensor_memory& m) { reference::log_softmax(outer, depth, p, m.at<const T>(in_t), m.at<T>(out_t)); };
+  };
+  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  return eight_bit(static_cast<std::int8_t*>(nullptr));
+}
+
 /// ARG_MAX (Max) or ARG_MIN: index of the first largest (smallest) value
 /// along a constant axis (TFLite's ArgMinMax), as int32 or int64.
 template <bool Max>
