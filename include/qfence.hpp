@@ -35,6 +35,7 @@
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/gather.hpp"
 #include "qfence/ops/gather_nd.hpp"
+#include "qfence/ops/l2_normalization.hpp"
 #include "qfence/ops/leaky_relu.hpp"
 #include "qfence/ops/literal.hpp"
 #include "qfence/ops/pad.hpp"

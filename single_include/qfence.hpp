@@ -5304,7 +5304,7 @@ namespace qfence {
   X(bad_option,                                                                                                       \
     "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
     "positive (pooling needs filter<h, w>), explicit padding amounts non-negative and with valid padding only, the " \
-    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
+    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6 (NONE for l2_normalization), the "                   \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(add_n_inputs,                                                                                                     \
@@ -5871,6 +5871,7 @@ namespace qfence::runtime {
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
   X(hard_swish, "HARD_SWISH")                                            \
+  X(l2_normalization, "L2_NORMALIZATION")                                \
   X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(less, "LESS")                                                        \
@@ -15818,6 +15819,160 @@ constexpr auto gather_nd(node_ref<P>, node_ref<I>) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/l2_normalization.hpp ---------------------------------------
+// qfence/ops/l2_normalization.hpp: L2_NORMALIZATION as a typed node
+// (rules/l2_normalization.hpp; kernels/reference/l2_normalization.hpp).
+//
+//   qf::l2_normalization(x)    f32; i8/u8 with the output at scale 1/128
+
+// ---- qfence/kernels/reference/l2_normalization.hpp -------------------------
+// qfence/kernels/reference/l2_normalization.hpp: L2_NORMALIZATION over the
+// last dimension, as TFLite's reference (TFLM runs the same code).
+//
+// float: the squares summed in order, sqrt, at least 1e-6, then one
+// division per value. 8-bit: the squared differences from the zero point
+// summed in int32, 1/sqrt of the sum as a fixed-point multiplier (TFLite's
+// GetInvSqrtQuantizedMultiplierExp; a sum of 0 or 1 gives the largest), and
+// each difference rescaled to 1/128 steps: int8 with one
+// MultiplyByQuantizedMultiplier (its shift + 7), uint8 as 128 x difference
+// through the high multiply and a rounding right shift, plus 128.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+inline void l2_normalization(int outer, int depth, const float* in, float* out) noexcept {
+  for (int i = 0; i < outer; ++i) {
+    const float* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    float* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    float squared = 0.0f;
+    for (int c = 0; c < depth; ++c) squared += x[c] * x[c];
+    const float norm = std::max(std::sqrt(squared), 1e-6f);
+    for (int c = 0; c < depth; ++c) y[c] = x[c] / norm;
+  }
+}
+
+template <class T>
+  requires(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>)
+constexpr void l2_normalization(int outer, int depth, std::int32_t zero_point, const T* in, T* out) noexcept {
+  constexpr std::int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (int i = 0; i < outer; ++i) {
+    const T* x = in + static_cast<std::ptrdiff_t>(i) * depth;
+    T* y = out + static_cast<std::ptrdiff_t>(i) * depth;
+    // int32 as TFLite sums; wrapping (not undefined) past 2^31, which takes
+    // over 33000 values of the largest difference in a row.
+    std::uint32_t squared = 0;
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t d = std::int32_t{x[c]} - zero_point;
+      squared += static_cast<std::uint32_t>(d * d);
+    }
+    const quantized_multiplier inv = fixed::inv_sqrt_quantized_multiplier_exp(static_cast<std::int32_t>(squared), -1);
+    for (int c = 0; c < depth; ++c) {
+      const std::int32_t d = std::int32_t{x[c]} - zero_point;
+      std::int32_t v;
+      if constexpr (std::is_same_v<T, std::int8_t>) {
+        v = multiply_by_quantized_multiplier(d, inv.multiplier, inv.shift + 7);
+      } else {
+        v = 128 + rounding_divide_by_pot(saturating_rounding_doubling_high_mul(128 * d, inv.multiplier), -inv.shift);
+      }
+      y[c] = static_cast<T>(v < lo ? lo : v > hi ? hi : v);
+    }
+  }
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/l2_normalization.hpp -------------------------------------
+// qfence/rules/l2_normalization.hpp: the type and shape rule of
+// L2_NORMALIZATION, x / ||x|| over the last dimension.
+//
+// Operand 0: f32, i8 or u8, rank 1 to 4 (TFLM and TFLite check the rank);
+// no fused activation (both references refuse one). Output: the input's
+// shape; f32 for f32; for 8-bit inputs the fixed quantization TFLite's
+// Prepare demands, scale 1/128 with zero point 0 (i8) or 128 (u8): [-1, 1)
+// on the 8-bit range. (TFLM does not check the output's parameters; its
+// kernel writes values of scale 1/128 either way.)
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct l2_normalization_attrs {
+  activation fused = activation::none;
+};
+
+constexpr quant_desc l2_normalization_output_quant(dtype in) noexcept {
+  return quant_desc::tensor(1.0f / 128.0f, in == dtype::u8 ? 128 : 0);
+}
+
+constexpr rule_result l2_normalization_rule(const l2_normalization_attrs& a, const tensor_desc& in,
+                                            const output_request& req) noexcept {
+  if (a.fused != activation::none) return rule_fail(rule_error::bad_option, output_operand);
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8}));
+  if (in.rank < 1 || in.rank > 4 || in.dim(-1) <= 0) return rule_fail(rule_error::input_rank, 0);
+  if (in.type == dtype::f32) return rules::requantized_output(in, in, req);
+  return rules::fixed_quantization_output(in.retyped(in.type, l2_normalization_output_quant(in.type)), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct l2_normalization {
+  static constexpr const char* name = "l2_normalization";
+  static constexpr runtime::op_code code = runtime::op_code::l2_normalization;
+};
+}  // namespace op
+
+template <int In>
+struct l2_normalization_node {
+  using op = op::l2_normalization;
+  using inputs = refs<In>;
+
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = l2_normalization_rule({}, describe<Input>(), {});
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    static constexpr int depth = Input::shape_type::dim(-1);
+    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static void run(const l2_normalization_node&, const typename Input::element* in, typename output::element* out) {
+      if constexpr (Input::type == dtype::f32) reference::l2_normalization(outer, depth, in, out);
+      else reference::l2_normalization(outer, depth, Input::quant::zero_point, in, out);
+    }
+  };
+};
+
+/// L2_NORMALIZATION over the last dimension (rank 1 to 4).
+template <int In>
+constexpr auto l2_normalization(node_ref<In>) {
+  return l2_normalization_node<In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/leaky_relu.hpp ---------------------------------------------
 // qfence/ops/leaky_relu.hpp: LEAKY_RELU reference kernels.
 //
@@ -20111,6 +20266,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::softmax:
     case op_code::log_softmax:
+    case op_code::l2_normalization:
     case op_code::logistic:
     case op_code::tanh:
       p.output = output_params::fixed;
@@ -20221,7 +20377,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   return p;
 }
 
-/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH, as their
+/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION,
+/// LOGISTIC and TANH, as their
 /// type rules state them.
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
@@ -20230,6 +20387,7 @@ constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, d
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
     case op_code::log_softmax: return log_softmax_output_quant(type);
+    case op_code::l2_normalization: return l2_normalization_output_quant(type);
     default: return std::nullopt;
   }
 }

@@ -317,6 +317,36 @@ void elementwise() {
   add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
       {1});
   add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  // L2_NORMALIZATION: float (a zero row takes the 1e-6 floor); int8 with
+  // rows whose square sums are 0 and 1 (the inverse square root's special
+  // case); uint8 (TFLite's).
+  {
+    const auto l2_options = [](int fused) {
+      return table(fb::BuiltinOptions::L2NormOptions,
+                   [fused](auto& b) { return fb::CreateL2NormOptions(b, static_cast<std::int8_t>(fused)); });
+    };
+    add("l2_normalization_f32", 11, 1, {act({3, 8}, f32, false, "x"), act({3, 8}, f32, true, "y")}, {0}, {1},
+        l2_options(0));
+    add("l2_normalization_f32_zero_row", 11, 1,
+        {values({2, 4}, F32, std::vector<float>{0.0f, -0.0f, 0.0f, 0.0f, 3.0f, -4.0f, 1e-20f, 0.0f}, "x"),
+         act({2, 4}, f32, true, "y")},
+        {0}, {1}, l2_options(0));
+    add("l2_normalization_i8", 11, 2, {act_q({2, 3, 16}, I8, 0.05f, 5, "x"), act_q({2, 3, 16}, I8, 1.0f / 128, 0, "y")},
+        {0}, {1}, l2_options(0));
+    add("l2_normalization_i8_small_sums", 11, 2,
+        {[] {
+           tensor_spec x = values({4, 2}, I8, std::vector<std::int8_t>{-3, -3, -3, -2, -4, -3, 0, -3}, "x");
+           x.scales = {0.05f};
+           x.zero_points = {-3};
+           return x;
+         }(),
+         act_q({4, 2}, I8, 1.0f / 128, 0, "y")},
+        {0}, {1}, l2_options(0));
+    add("l2_normalization_u8", 11, 1, {act_q({2, 6}, U8, 0.05f, 128, "x"), act_q({2, 6}, U8, 1.0f / 128, 128, "y")},
+        {0}, {1}, l2_options(0));
+    add("l2_normalization_fused_relu", 11, 1, {act({2, 4}, f32, false, "x"), act({2, 4}, f32, true, "y")}, {0}, {1},
+        l2_options(1), "an option of this node is out of range or not supported");
+  }
   // LOG_SOFTMAX: float; int8 (fine and coarse input scales, where rows reach
   // the cut-off below their maximum) and uint8 (TFLite's).
   add("log_softmax_f32", 50, 1, {act({3, 7}, f32, false, "x"), act({3, 7}, f32, true, "y")}, {0}, {1});

@@ -16,6 +16,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/rules/activation.hpp"
+#include "qfence/rules/l2_normalization.hpp"
 #include "qfence/rules/softmax.hpp"
 #include "qfence/runtime/op_code.hpp"
 
@@ -168,6 +169,7 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::softmax:
     case op_code::log_softmax:
+    case op_code::l2_normalization:
     case op_code::logistic:
     case op_code::tanh:
       p.output = output_params::fixed;
@@ -278,7 +280,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   return p;
 }
 
-/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, LOGISTIC and TANH, as their
+/// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION,
+/// LOGISTIC and TANH, as their
 /// type rules state them.
 constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, dtype type) {
   using runtime::op_code;
@@ -287,6 +290,7 @@ constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, d
     case op_code::logistic: return fixed_activation_quant(activation_fn::logistic, type);
     case op_code::tanh: return fixed_activation_quant(activation_fn::tanh, type);
     case op_code::log_softmax: return log_softmax_output_quant(type);
+    case op_code::l2_normalization: return l2_normalization_output_quant(type);
     default: return std::nullopt;
   }
 }

@@ -140,6 +140,7 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
     case op_code::depth_to_space:
     case op_code::space_to_depth:
     case op_code::log_softmax:
+    case op_code::l2_normalization:
     case op_code::sum: return i8 ? 2 : 1;
     case op_code::rsqrt:
       if (i16) return 3;

@@ -77,7 +77,7 @@ namespace qfence {
   X(bad_option,                                                                                                       \
     "an option of this node is out of range or not supported: strides, dilations and pooling windows must be "      \
     "positive (pooling needs filter<h, w>), explicit padding amounts non-negative and with valid padding only, the " \
-    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6, the "                                                 \
+    "fused activation one of NONE, RELU, RELU_N1_TO_1, RELU6 (NONE for l2_normalization), the "                   \
     "FULLY_CONNECTED weights format DEFAULT, resize's align_corners and half_pixel_centers not both set. fix: "  \
     "correct the option")                                                \
   X(add_n_inputs,                                                                                                     \

@@ -142,6 +142,8 @@ struct op_options {
   int block_size = 0;              // DEPTH_TO_SPACE, SPACE_TO_DEPTH
   int mirror_mode = 0;             // MIRROR_PAD: 0 REFLECT, 1 SYMMETRIC
   bool exclusive = false, reverse = false;  // CUMSUM
+  bool adj_x = false, adj_y = false;  // BATCH_MATMUL
+  bool approximate = false;           // GELU
   bool keep_dims = false;          // MEAN
   bool align_corners = false, half_pixel_centers = false;
   std::vector<int> new_shape;  // RESHAPE (when given)

@@ -53,6 +53,7 @@ namespace qfence::runtime {
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
   X(hard_swish, "HARD_SWISH")                                            \
+  X(l2_normalization, "L2_NORMALIZATION")                                \
   X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
   X(less, "LESS")                                                        \

@@ -28,6 +28,7 @@ enum class builtin_op : std::int32_t {
   dequantize = 6,
   floor = 8,
   fully_connected = 9,
+  l2_normalization = 11,
   l2_pool_2d = 12,
   logistic = 14,
   max_pool_2d = 17,

@@ -159,6 +159,17 @@ inline runtime::op_options read_options(const fb::Operator& op) {
     case BuiltinOptions::SpaceToDepthOptions: o.block_size = op.builtin_options_as_SpaceToDepthOptions()->block_size(); break;
     case BuiltinOptions::SplitVOptions: o.num_splits = op.builtin_options_as_SplitVOptions()->num_splits(); break;
     case BuiltinOptions::MirrorPadOptions: o.mirror_mode = op.builtin_options_as_MirrorPadOptions()->mode(); break;
+    case BuiltinOptions::L2NormOptions:
+      activation_from(op.builtin_options_as_L2NormOptions()->fused_activation_function());
+      break;
+    case BuiltinOptions::BatchMatMulOptions: {
+      const auto* t = op.builtin_options_as_BatchMatMulOptions();
+      o.adj_x = t->adj_x();
+      o.adj_y = t->adj_y();
+      o.asymmetric_quantize_inputs = t->asymmetric_quantize_inputs();
+      break;
+    }
+    case BuiltinOptions::GeluOptions: o.approximate = op.builtin_options_as_GeluOptions()->approximate(); break;
     case BuiltinOptions::CumsumOptions:
       o.exclusive = op.builtin_options_as_CumsumOptions()->exclusive();
       o.reverse = op.builtin_options_as_CumsumOptions()->reverse();

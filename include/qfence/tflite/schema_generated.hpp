@@ -125,6 +125,15 @@ struct ResizeNearestNeighborOptionsBuilder;
 struct LeakyReluOptions;
 struct LeakyReluOptionsBuilder;
 
+struct L2NormOptions;
+struct L2NormOptionsBuilder;
+
+struct BatchMatMulOptions;
+struct BatchMatMulOptionsBuilder;
+
+struct GeluOptions;
+struct GeluOptionsBuilder;
+
 struct OperatorCode;
 struct OperatorCodeBuilder;
 
@@ -191,6 +200,7 @@ enum class BuiltinOptions : uint8_t {
   SoftmaxOptions = 9,
   ConcatenationOptions = 10,
   AddOptions = 11,
+  L2NormOptions = 12,
   ResizeBilinearOptions = 15,
   ReshapeOptions = 17,
   SpaceToDepthOptions = 19,
@@ -214,12 +224,14 @@ enum class BuiltinOptions : uint8_t {
   MirrorPadOptions = 77,
   SplitVOptions = 79,
   DepthToSpaceOptions = 94,
+  BatchMatMulOptions = 101,
   CumsumOptions = 102,
+  GeluOptions = 116,
   MIN = NONE,
-  MAX = CumsumOptions
+  MAX = GeluOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[33] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[36] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -230,6 +242,7 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[33] {
     BuiltinOptions::SoftmaxOptions,
     BuiltinOptions::ConcatenationOptions,
     BuiltinOptions::AddOptions,
+    BuiltinOptions::L2NormOptions,
     BuiltinOptions::ResizeBilinearOptions,
     BuiltinOptions::ReshapeOptions,
     BuiltinOptions::SpaceToDepthOptions,
@@ -253,13 +266,15 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[33] {
     BuiltinOptions::MirrorPadOptions,
     BuiltinOptions::SplitVOptions,
     BuiltinOptions::DepthToSpaceOptions,
-    BuiltinOptions::CumsumOptions
+    BuiltinOptions::BatchMatMulOptions,
+    BuiltinOptions::CumsumOptions,
+    BuiltinOptions::GeluOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesBuiltinOptions() {
-  static const char * const names[104] = {
+  static const char * const names[118] = {
     "NONE",
     "Conv2DOptions",
     "DepthwiseConv2DOptions",
@@ -272,7 +287,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "SoftmaxOptions",
     "ConcatenationOptions",
     "AddOptions",
-    "",
+    "L2NormOptions",
     "",
     "",
     "ResizeBilinearOptions",
@@ -361,15 +376,29 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
-    "",
+    "BatchMatMulOptions",
     "CumsumOptions",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "GeluOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameBuiltinOptions(BuiltinOptions e) {
-  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::CumsumOptions)) return "";
+  if (flatbuffers::IsOutRange(e, BuiltinOptions::NONE, BuiltinOptions::GeluOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesBuiltinOptions()[index];
 }
@@ -408,6 +437,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ConcatenationOptions>
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::AddOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::AddOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::L2NormOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::L2NormOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeBilinearOptions> {
@@ -502,8 +535,16 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::DepthToSpaceOptions> 
   static const BuiltinOptions enum_value = BuiltinOptions::DepthToSpaceOptions;
 };
 
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::BatchMatMulOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::BatchMatMulOptions;
+};
+
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::CumsumOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::CumsumOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::GeluOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::GeluOptions;
 };
 
 bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *obj, BuiltinOptions type);
@@ -2653,6 +2694,149 @@ inline flatbuffers::Offset<LeakyReluOptions> CreateLeakyReluOptions(
   return builder_.Finish();
 }
 
+struct L2NormOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef L2NormOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_FUSED_ACTIVATION_FUNCTION = 4
+  };
+  int8_t fused_activation_function() const {
+    return GetField<int8_t>(VT_FUSED_ACTIVATION_FUNCTION, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_FUSED_ACTIVATION_FUNCTION, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct L2NormOptionsBuilder {
+  typedef L2NormOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_fused_activation_function(int8_t fused_activation_function) {
+    fbb_.AddElement<int8_t>(L2NormOptions::VT_FUSED_ACTIVATION_FUNCTION, fused_activation_function, 0);
+  }
+  explicit L2NormOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<L2NormOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<L2NormOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<L2NormOptions> CreateL2NormOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t fused_activation_function = 0) {
+  L2NormOptionsBuilder builder_(_fbb);
+  builder_.add_fused_activation_function(fused_activation_function);
+  return builder_.Finish();
+}
+
+struct BatchMatMulOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef BatchMatMulOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_ADJ_X = 4,
+    VT_ADJ_Y = 6,
+    VT_ASYMMETRIC_QUANTIZE_INPUTS = 8
+  };
+  bool adj_x() const {
+    return GetField<uint8_t>(VT_ADJ_X, 0) != 0;
+  }
+  bool adj_y() const {
+    return GetField<uint8_t>(VT_ADJ_Y, 0) != 0;
+  }
+  bool asymmetric_quantize_inputs() const {
+    return GetField<uint8_t>(VT_ASYMMETRIC_QUANTIZE_INPUTS, 0) != 0;
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<uint8_t>(verifier, VT_ADJ_X, 1) &&
+           VerifyField<uint8_t>(verifier, VT_ADJ_Y, 1) &&
+           VerifyField<uint8_t>(verifier, VT_ASYMMETRIC_QUANTIZE_INPUTS, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct BatchMatMulOptionsBuilder {
+  typedef BatchMatMulOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_adj_x(bool adj_x) {
+    fbb_.AddElement<uint8_t>(BatchMatMulOptions::VT_ADJ_X, static_cast<uint8_t>(adj_x), 0);
+  }
+  void add_adj_y(bool adj_y) {
+    fbb_.AddElement<uint8_t>(BatchMatMulOptions::VT_ADJ_Y, static_cast<uint8_t>(adj_y), 0);
+  }
+  void add_asymmetric_quantize_inputs(bool asymmetric_quantize_inputs) {
+    fbb_.AddElement<uint8_t>(BatchMatMulOptions::VT_ASYMMETRIC_QUANTIZE_INPUTS, static_cast<uint8_t>(asymmetric_quantize_inputs), 0);
+  }
+  explicit BatchMatMulOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<BatchMatMulOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<BatchMatMulOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<BatchMatMulOptions> CreateBatchMatMulOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    bool adj_x = false,
+    bool adj_y = false,
+    bool asymmetric_quantize_inputs = false) {
+  BatchMatMulOptionsBuilder builder_(_fbb);
+  builder_.add_asymmetric_quantize_inputs(asymmetric_quantize_inputs);
+  builder_.add_adj_y(adj_y);
+  builder_.add_adj_x(adj_x);
+  return builder_.Finish();
+}
+
+struct GeluOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef GeluOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_APPROXIMATE = 4
+  };
+  bool approximate() const {
+    return GetField<uint8_t>(VT_APPROXIMATE, 0) != 0;
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<uint8_t>(verifier, VT_APPROXIMATE, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct GeluOptionsBuilder {
+  typedef GeluOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_approximate(bool approximate) {
+    fbb_.AddElement<uint8_t>(GeluOptions::VT_APPROXIMATE, static_cast<uint8_t>(approximate), 0);
+  }
+  explicit GeluOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<GeluOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<GeluOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<GeluOptions> CreateGeluOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    bool approximate = false) {
+  GeluOptionsBuilder builder_(_fbb);
+  builder_.add_approximate(approximate);
+  return builder_.Finish();
+}
+
 struct OperatorCode FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef OperatorCodeBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -2795,6 +2979,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::AddOptions *builtin_options_as_AddOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::AddOptions ? static_cast<const qfence::tflite::fb::AddOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::L2NormOptions *builtin_options_as_L2NormOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::L2NormOptions ? static_cast<const qfence::tflite::fb::L2NormOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::ResizeBilinearOptions *builtin_options_as_ResizeBilinearOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::ResizeBilinearOptions ? static_cast<const qfence::tflite::fb::ResizeBilinearOptions *>(builtin_options()) : nullptr;
   }
@@ -2864,8 +3051,14 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::DepthToSpaceOptions *builtin_options_as_DepthToSpaceOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::DepthToSpaceOptions ? static_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::BatchMatMulOptions *builtin_options_as_BatchMatMulOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::BatchMatMulOptions ? static_cast<const qfence::tflite::fb::BatchMatMulOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::CumsumOptions *builtin_options_as_CumsumOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::CumsumOptions ? static_cast<const qfence::tflite::fb::CumsumOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::GeluOptions *builtin_options_as_GeluOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::GeluOptions ? static_cast<const qfence::tflite::fb::GeluOptions *>(builtin_options()) : nullptr;
   }
   const flatbuffers::Vector<uint8_t> *custom_options() const {
     return GetPointer<const flatbuffers::Vector<uint8_t> *>(VT_CUSTOM_OPTIONS);
@@ -2938,6 +3131,10 @@ template<> inline const qfence::tflite::fb::ConcatenationOptions *Operator::buil
 
 template<> inline const qfence::tflite::fb::AddOptions *Operator::builtin_options_as<qfence::tflite::fb::AddOptions>() const {
   return builtin_options_as_AddOptions();
+}
+
+template<> inline const qfence::tflite::fb::L2NormOptions *Operator::builtin_options_as<qfence::tflite::fb::L2NormOptions>() const {
+  return builtin_options_as_L2NormOptions();
 }
 
 template<> inline const qfence::tflite::fb::ResizeBilinearOptions *Operator::builtin_options_as<qfence::tflite::fb::ResizeBilinearOptions>() const {
@@ -3032,8 +3229,16 @@ template<> inline const qfence::tflite::fb::DepthToSpaceOptions *Operator::built
   return builtin_options_as_DepthToSpaceOptions();
 }
 
+template<> inline const qfence::tflite::fb::BatchMatMulOptions *Operator::builtin_options_as<qfence::tflite::fb::BatchMatMulOptions>() const {
+  return builtin_options_as_BatchMatMulOptions();
+}
+
 template<> inline const qfence::tflite::fb::CumsumOptions *Operator::builtin_options_as<qfence::tflite::fb::CumsumOptions>() const {
   return builtin_options_as_CumsumOptions();
+}
+
+template<> inline const qfence::tflite::fb::GeluOptions *Operator::builtin_options_as<qfence::tflite::fb::GeluOptions>() const {
+  return builtin_options_as_GeluOptions();
 }
 
 struct OperatorBuilder {
@@ -3500,6 +3705,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
       auto ptr = reinterpret_cast<const qfence::tflite::fb::AddOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
+    case BuiltinOptions::L2NormOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::L2NormOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
     case BuiltinOptions::ResizeBilinearOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::ResizeBilinearOptions *>(obj);
       return verifier.VerifyTable(ptr);
@@ -3592,8 +3801,16 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
       auto ptr = reinterpret_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
+    case BuiltinOptions::BatchMatMulOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::BatchMatMulOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
     case BuiltinOptions::CumsumOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::CumsumOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::GeluOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::GeluOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

@@ -13,11 +13,13 @@
 #include "qfence/kernels/reference/cumsum.hpp"
 #include "qfence/kernels/reference/pooling.hpp"
 #include "qfence/kernels/reference/reduce.hpp"
+#include "qfence/kernels/reference/l2_normalization.hpp"
 #include "qfence/kernels/reference/softmax.hpp"
 #include "qfence/rules/arg_max.hpp"
 #include "qfence/rules/cumsum.hpp"
 #include "qfence/rules/pooling.hpp"
 #include "qfence/rules/reduce.hpp"
+#include "qfence/rules/l2_normalization.hpp"
 #include "qfence/rules/softmax.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/conv.hpp"
@@ -180,6 +182,29 @@ inline kernel prepare_softmax(const op_context& ctx) {
   if (in.type == dtype::u8) return eight_bit(static_cast<u8*>(nullptr), static_cast<u8*>(nullptr));
   if (out.type == dtype::i16) return eight_bit(static_cast<i8*>(nullptr), static_cast<std::int16_t*>(nullptr));
   return eight_bit(static_cast<i8*>(nullptr), static_cast<i8*>(nullptr));
+}
+
+/// L2_NORMALIZATION over the last dimension
+/// (kernels/reference/l2_normalization.hpp).
+inline kernel prepare_l2_normalization(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(l2_normalization_rule({ctx.options().fused}, describe(in), request_for(out)), {0});
+  const int depth = in.shape.back();
+  const int outer = static_cast<int>(in.elements() / depth);
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  if (in.type == dtype::f32)
+    return [=](const tensor_memory& m) {
+      reference::l2_normalization(outer, depth, m.at<const float>(in_t), m.at<float>(out_t));
+    };
+  const std::int32_t zero_point = in.quant.zero_point();
+  auto eight_bit = [&]<class T>(T*) -> kernel {
+    return [=](const tensor_memory& m) {
+      reference::l2_normalization(outer, depth, zero_point, m.at<const T>(in_t), m.at<T>(out_t));
+    };
+  };
+  if (in.type == dtype::u8) return eight_bit(static_cast<std::uint8_t*>(nullptr));
+  return eight_bit(static_cast<std::int8_t*>(nullptr));
 }
 
 /// LOG_SOFTMAX over the last dimension (kernels/reference/softmax.hpp).
