@@ -34,6 +34,7 @@
 #include "qfence/ops/fill.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/gather.hpp"
+#include "qfence/ops/gelu.hpp"
 #include "qfence/ops/gather_nd.hpp"
 #include "qfence/ops/l2_normalization.hpp"
 #include "qfence/ops/leaky_relu.hpp"

@@ -4390,6 +4390,15 @@ constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::i
   return static_cast<std::int16_t>(base + delta);
 }
 
+namespace reference {
+
+/// n int16 values through an interpolated table.
+inline void lookup(std::int64_t n, const std::int16_t* in, const lookup_table_int16& table, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = lookup_interpolated(table, in[i]);
+}
+
+}  // namespace reference
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -5868,6 +5877,7 @@ namespace qfence::runtime {
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather, "GATHER")                                                    \
   X(gather_nd, "GATHER_ND")                                              \
+  X(gelu, "GELU")                                                        \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
   X(hard_swish, "HARD_SWISH")                                            \
@@ -5998,6 +6008,14 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
       hard_swish_output_multiplier(in.quant.scale, out.output.quant.scale).shift > 0)
     return rule_fail(rule_error::output_scale_ratio, output_operand);
   return out;
+}
+
+/// GELU (TFLite's; TFLM has none): an f32, i8, u8 or i16 activation; the
+/// output requantized to the requested parameters (quantized GELU is a
+/// table of the float function, any parameters work).
+constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  return rules::requantized_output(in, in, req);
 }
 
 /// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
@@ -15671,6 +15689,128 @@ constexpr auto gather(node_ref<P>, node_ref<I>) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/gelu.hpp ---------------------------------------------------
+// qfence/ops/gelu.hpp: GELU as a typed node (rules/unary.hpp, gelu_rule;
+// kernels/reference/gelu.hpp).
+//
+//   qf::gelu(x)                                     f32, the exact (erfc) form
+//   qf::gelu<true>(x)                               the tanh approximation
+//   qf::gelu(x, qf::out<qf::per_tensor<...>>)       i8 / u8 / i16 as TFLite's tables
+
+
+// ---- qfence/kernels/reference/gelu.hpp -------------------------------------
+// qfence/kernels/reference/gelu.hpp: GELU, x * Phi(x), exact (erfc) or
+// with TFLite's tanh approximation.
+//
+// The functions are TFLite's GeluTransform and GeluTransformApproximate
+// (reference/gelu.h), float operations in their order with the C library's
+// erfcf and tanhf. TFLite fills its 8-bit and int16 tables with them
+// (LUTPopulate), so qfence's quantized GELU gives TFLite's bytes. TFLite's
+// float kernel evaluates the same expression with Eigen's array erfc/tanh,
+// which may differ from the C library in the last bit; qfence calls the C
+// library there too (docs/numerics.md).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// 0.5 x erfc(-x / sqrt(2)): erfc, not 1 + erf, so large negative inputs
+/// keep their tiny values.
+inline float gelu_exact(float x) noexcept { return 0.5f * x * std::erfc(x * static_cast<float>(-0.70710678118654752440)); }
+
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+inline float gelu_approximate(float x) noexcept {
+  constexpr auto sqrt_2_over_pi = static_cast<float>(1.12837916709551257390 * 0.70710678118654752440);
+  return 0.5f * x * (1.0f + std::tanh(sqrt_2_over_pi * (x + 0.044715f * x * x * x)));
+}
+
+using gelu_function = float (*)(float) noexcept;
+
+constexpr gelu_function gelu_function_of(bool approximate) noexcept {
+  return approximate ? gelu_approximate : gelu_exact;
+}
+
+namespace reference {
+
+inline void gelu(std::int64_t n, const float* in, bool approximate, float* out) noexcept {
+  const gelu_function f = gelu_function_of(approximate);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct gelu {
+  static constexpr const char* name = "gelu";
+  static constexpr runtime::op_code code = runtime::op_code::gelu;
+};
+}  // namespace op
+
+template <int In, bool Approximate, class... Opts>
+struct gelu_node {
+  using op = op::gelu;
+  using inputs = refs<In>;
+
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = gelu_rule(describe<Input>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    using T = typename Input::element;
+    /// 8-bit tables are looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const gelu_node&) {}
+    };
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const T* in, typename output::element* out) {
+      constexpr gelu_function f = gelu_function_of(Approximate);
+      if constexpr (Input::type == dtype::f32) {
+        reference::gelu(Input::elements, in, Approximate, out);
+      } else if constexpr (Input::type == dtype::i16) {
+        // erfc and tanh are not constexpr: the tables are built on first use.
+        static const lookup_table_int16 table = make_lookup_table_int16(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
+        reference::lookup(Input::elements, in, table, out);
+      } else {
+        static const lookup_table<T> table = make_lookup_table<T>(
+            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
+        kernels::lookup_bytes(t, Input::elements, in, table, out);
+      }
+    }
+  };
+};
+
+/// GELU: exact (erfc) by default, TFLite's tanh approximation with
+/// gelu<true>. Quantized inputs take out<...>.
+template <bool Approximate = false, int In, node_option... Opts>
+constexpr auto gelu(node_ref<In>, Opts...) {
+  return gelu_node<In, Approximate, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/gather_nd.hpp ----------------------------------------------
 // qfence/ops/gather_nd.hpp: GATHER_ND, slices of `params` picked by index
 // rows.
@@ -20319,6 +20459,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::rsqrt:
     case op_code::elu:
     case op_code::hard_swish:
+    case op_code::gelu:
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
@@ -20369,6 +20510,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::logistic:
     case op_code::tanh:
     case op_code::abs:
+    case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
       break;
     default:
       p.quantizable = false;

@@ -10,7 +10,9 @@ script
     generator expects;
   - requires the runtime path's bytes to be TFLM's where TFLM runs the case
     (tests/data/op_matrix_tflm.txt, made by TFLM's own interpreter outside the
-    repository: docs/numerics.md, "Goldens from TFLM").
+    repository: docs/numerics.md, "Goldens from TFLM"), and TFLite's where
+    only TFLite runs it and its reference code's bytes are recorded
+    (tests/data/op_matrix_tflite.txt: "Goldens from TFLite").
 
 usage: both_paths.py WRITE_OP_MATRIX QFENCE CXX WORK_DIR
 """
@@ -23,13 +25,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import embedded_batch  # noqa: E402
 
 
-GOLDENS = pathlib.Path(__file__).resolve().parents[1] / 'data' / 'op_matrix_tflm.txt'
+DATA = pathlib.Path(__file__).resolve().parents[1] / 'data'
+TFLM_GOLDENS = DATA / 'op_matrix_tflm.txt'
+TFLITE_GOLDENS = DATA / 'op_matrix_tflite.txt'
 
 
-def tflm_goldens():
+def load_goldens(path):
     """case -> {'model': digest, 'refused': message, 'output<i>': bytes}."""
     cases = {}
-    for line in GOLDENS.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if not line or line.startswith('#'):
             continue
         case, key, value = (line.split(' ', 2) + [''])[:3]
@@ -37,26 +41,28 @@ def tflm_goldens():
     return cases
 
 
-def check_tflm(case, model, rt_dir, goldens, failures):
-    """'same' / 'refused' / 'none'; a mismatch is appended to failures."""
+def check_golden(case, model, rt_dir, goldens, path, who, failures):
+    """'same' / 'refused' / 'none' against one reference's goldens; a mismatch
+    is appended to failures."""
     g = goldens.get(case)
     if g is None:
         return 'none'
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
     if g['model'] != digest:
-        failures.append(f'{case}: write_op_matrix now writes another model than TFLM\'s goldens were made from '
-                        f'({digest}, goldens {g["model"]}): regenerate {GOLDENS.name} (docs/numerics.md, "Goldens from TFLM")')
+        failures.append(f'{case}: write_op_matrix now writes another model than {who}\'s goldens were made from '
+                        f'({digest}, goldens {g["model"]}): regenerate {path.name} (docs/numerics.md, "Goldens from '
+                        f'{who}")')
         return 'none'
     if 'refused' in g:
         return 'refused'
     for key, want in g.items():
         if key.startswith('output'):
-            path = rt_dir / f'{key}.bin'
-            got = path.read_bytes() if path.exists() else b''
+            out = rt_dir / f'{key}.bin'
+            got = out.read_bytes() if out.exists() else b''
             if got != want:
                 first = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), min(len(got), len(want)))
-                failures.append(f'{case}: {key} differs from TFLM\'s ({len(got)} vs {len(want)} bytes, first difference '
-                                f'at byte {first}: {got[first:first + 8].hex()} vs TFLM {want[first:first + 8].hex()})')
+                failures.append(f'{case}: {key} differs from {who}\'s ({len(got)} vs {len(want)} bytes, first difference '
+                                f'at byte {first}: {got[first:first + 8].hex()} vs {who} {want[first:first + 8].hex()})')
                 return 'none'
     return 'same'
 
@@ -69,8 +75,9 @@ def main() -> int:
     valid = [c for c in cases if not (c / 'expect_error.txt').exists()]
     refused = [c for c in cases if (c / 'expect_error.txt').exists()]
     failures = []
-    goldens = tflm_goldens()
+    goldens, tflite_goldens = load_goldens(TFLM_GOLDENS), load_goldens(TFLITE_GOLDENS)
     tflm = {'same': 0, 'refused': 0, 'none': 0}
+    tflite = {'same': 0, 'refused': 0, 'none': 0}
 
     for c in refused:
         expected = (c / 'expect_error.txt').read_text()
@@ -101,7 +108,11 @@ def main() -> int:
         if emb.returncode != 0:
             failures.append(f'{c.name}: compile-time driver: {emb.stderr.strip()[:400]}')
             continue
-        tflm[check_tflm(c.name, c / 'model.tflite', rt_dir, goldens, failures)] += 1
+        verdict = check_golden(c.name, c / 'model.tflite', rt_dir, goldens, TFLM_GOLDENS, 'TFLM', failures)
+        tflm[verdict] += 1
+        if verdict == 'refused':  # an op or dtype only TFLite has: its reference code's bytes, where recorded
+            tflite[check_golden(c.name, c / 'model.tflite', rt_dir, tflite_goldens, TFLITE_GOLDENS, 'TFLite',
+                                failures)] += 1
         outputs = sorted(p.name for p in rt_dir.glob('output*.bin'))
         if not outputs or outputs != sorted(p.name for p in ct_dir.glob('output*.bin')):
             failures.append(f'{c.name}: the paths wrote different output files')
@@ -116,8 +127,8 @@ def main() -> int:
     for f in failures:
         print('FAIL', f)
     print(f'{len(valid)} cases on both paths, {len(refused)} refused by both; TFLM\'s bytes on {tflm["same"]} '
-          f'(TFLM refuses {tflm["refused"]}: TFLite-only dtypes; {tflm["none"]} without a TFLM golden); '
-          f'{len(failures)} failures')
+          f'(TFLM refuses {tflm["refused"]}: TFLite-only ops and dtypes, TFLite\'s reference bytes on '
+          f'{tflite["same"]} of them; {tflm["none"]} without a TFLM golden); {len(failures)} failures')
     return 1 if failures else 0
 
 

@@ -317,6 +317,24 @@ void elementwise() {
   add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
       {1});
   add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  // GELU (TFLite only; TFLM refuses every case): float, exact and tanh
+  // forms; int8, uint8, int16 as TFLite's tables.
+  {
+    const auto gelu_options = [](bool approximate) {
+      return table(fb::BuiltinOptions::GeluOptions, [approximate](auto& b) { return fb::CreateGeluOptions(b, approximate); });
+    };
+    add("gelu_f32", 150, 1, {act({3, 7}, f32, false, "x"), act({3, 7}, f32, true, "y")}, {0}, {1}, gelu_options(false));
+    add("gelu_f32_approximate", 150, 1, {act({3, 7}, f32, false, "x"), act({3, 7}, f32, true, "y")}, {0}, {1},
+        gelu_options(true));
+    add("gelu_i8", 150, 2, {act_q({4, 8}, I8, 0.04f, 10, "x"), act_q({4, 8}, I8, 0.03f, -60, "y")}, {0}, {1},
+        gelu_options(false));
+    add("gelu_i8_approximate", 150, 2, {act_q({4, 8}, I8, 0.04f, 10, "x"), act_q({4, 8}, I8, 0.03f, -60, "y")}, {0},
+        {1}, gelu_options(true));
+    add("gelu_u8", 150, 2, {act_q({2, 8}, U8, 0.05f, 128, "x"), act_q({2, 8}, U8, 0.03f, 20, "y")}, {0}, {1},
+        gelu_options(false));
+    add("gelu_i16", 150, 1, {act_q({2, 16}, I16, 1.0f / 4096, 0, "x"), act_q({2, 16}, I16, 1.0f / 4096, 0, "y")}, {0},
+        {1}, gelu_options(false));
+  }
   // L2_NORMALIZATION: float (a zero row takes the 1e-6 floor); int8 with
   // rows whose square sums are 0 and 1 (the inverse square root's special
   // case); uint8 (TFLite's).

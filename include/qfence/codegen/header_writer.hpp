@@ -250,6 +250,7 @@ class writer {
       case op_code::tanh:
       case op_code::log_softmax:
       case op_code::l2_normalization:
+      case op_code::gelu:
       case op_code::leaky_relu:
       case op_code::quantize:
       case op_code::dequantize:
@@ -591,6 +592,8 @@ class writer {
       case op_code::tanh: return "qf::tanh(" + ref(in(0)) + ")";
       case op_code::log_softmax: return "qf::log_softmax(" + ref(in(0)) + ")";
       case op_code::l2_normalization: return "qf::l2_normalization(" + ref(in(0)) + ")";
+      case op_code::gelu:
+        return std::string(o.approximate ? "qf::gelu<true>(" : "qf::gelu(") + ref(in(0)) + out_option(out) + ")";
       case op_code::resize_bilinear:
       case op_code::resize_nearest_neighbor: {
         const std::string mode = o.align_corners ? "qf::resize_mode::align_corners"

@@ -222,6 +222,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::rsqrt:
     case op_code::elu:
     case op_code::hard_swish:
+    case op_code::gelu:
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
@@ -272,6 +273,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::logistic:
     case op_code::tanh:
     case op_code::abs:
+    case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
       break;
     default:
       p.quantizable = false;

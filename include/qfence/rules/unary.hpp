@@ -63,6 +63,14 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   return out;
 }
 
+/// GELU (TFLite's; TFLM has none): an f32, i8, u8 or i16 activation; the
+/// output requantized to the requested parameters (quantized GELU is a
+/// table of the float function, any parameters work).
+constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
+  return rules::requantized_output(in, in, req);
+}
+
 /// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
 constexpr rule_result logical_not_rule(const tensor_desc& in, const output_request& req) noexcept {
   if (in.type != dtype::boolean) return rule_fail(rule_error::input_dtype, 0);

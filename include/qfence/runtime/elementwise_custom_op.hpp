@@ -61,7 +61,7 @@ kernel prepare_elementwise(const op_context& ctx) {
     return [=](const tensor_memory& m) {
       const std::int16_t* x = m.at<const std::int16_t>(in_t);
       std::int16_t* y = m.at<std::int16_t>(out_t);
-      for (std::int64_t i = 0; i < n; ++i) y[i] = lookup_interpolated(table, x[i]);
+      reference::lookup(n, x, table, y);
     };
   }
   const kernels::target target = ctx.simd_target();

@@ -50,6 +50,7 @@ namespace qfence::runtime {
   X(fully_connected, "FULLY_CONNECTED")                                  \
   X(gather, "GATHER")                                                    \
   X(gather_nd, "GATHER_ND")                                              \
+  X(gelu, "GELU")                                                        \
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
   X(hard_swish, "HARD_SWISH")                                            \

@@ -67,6 +67,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::greater, 2, ops::prepare_comparison<op::greater>},
     {op_code::greater_equal, 3, ops::prepare_comparison<op::greater_equal>},
     {op_code::l2_pool_2d, 1, ops::prepare_l2_pool2d},
+    {op_code::gelu, 2, ops::prepare_gelu},
     {op_code::hard_swish, 1, ops::prepare_unary_math<op::hard_swish>},
     {op_code::l2_normalization, 2, ops::prepare_l2_normalization},
     {op_code::leaky_relu, 2, ops::prepare_leaky_relu},

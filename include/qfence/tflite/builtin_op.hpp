@@ -110,6 +110,7 @@ enum class builtin_op : std::int32_t {
   broadcast_to = 130,
   reduce_all = 140,
   broadcast_args = 145,
+  gelu = 150,
   dynamic_update_slice = 151,
 };
 

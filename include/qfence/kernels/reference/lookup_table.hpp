@@ -155,6 +155,15 @@ constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::i
   return static_cast<std::int16_t>(base + delta);
 }
 
+namespace reference {
+
+/// n int16 values through an interpolated table.
+inline void lookup(std::int64_t n, const std::int16_t* in, const lookup_table_int16& table, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = lookup_interpolated(table, in[i]);
+}
+
+}  // namespace reference
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END

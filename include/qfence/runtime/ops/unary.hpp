@@ -10,6 +10,7 @@
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
+#include "qfence/kernels/reference/gelu.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
 #include "qfence/rules/activation.hpp"
@@ -171,6 +172,30 @@ kernel prepare_unary_math(const op_context& ctx) {
   return [=](const tensor_memory& m) {
     kernels::unary_math<Op>(target, n, m.at<const float>(in_t), m.at<float>(out_t));
   };
+}
+
+/// GELU (kernels/reference/gelu.hpp): float; 8-bit and int16 as TFLite's
+/// tables of the float function.
+inline kernel prepare_gelu(const op_context& ctx) {
+  ctx.require_io(1, 1, 1);
+  const tensor &in = ctx.input(0), &out = ctx.output(0);
+  ctx.enforce(gelu_rule(describe(in), request_for(out)), {0});
+  const std::int64_t n = in.elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const bool approximate = ctx.options().approximate;
+  if (in.type == dtype::f32)
+    return [=](const tensor_memory& m) { reference::gelu(n, m.at<const float>(in_t), approximate, m.at<float>(out_t)); };
+  const gelu_function f = gelu_function_of(approximate);
+  const float in_scale = in.quant.scale(), out_scale = out.quant.scale();
+  const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+  if (in.type == dtype::i16) {
+    const lookup_table_int16 table = make_lookup_table_int16(in_scale, in_zp, out_scale, out_zp, f);
+    return [=](const tensor_memory& m) {
+      reference::lookup(n, m.at<const std::int16_t>(in_t), table, m.at<std::int16_t>(out_t));
+    };
+  }
+  if (in.type == dtype::u8) return detail::lookup_kernel(ctx, make_lookup_table<std::uint8_t>(in_scale, in_zp, out_scale, out_zp, f));
+  return detail::lookup_kernel(ctx, make_lookup_table<std::int8_t>(in_scale, in_zp, out_scale, out_zp, f));
 }
 
 /// LOGICAL_NOT of a bool tensor.
