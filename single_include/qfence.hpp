@@ -5408,7 +5408,11 @@ namespace qfence {
     "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")                            \
   X(prelu_alpha,                                                                                                      \
     "prelu's alpha must broadcast to the input's shape (at most its rank) and have the input's dtype (i8 for an "    \
-    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")
+    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")                       \
+  X(embedding_lookup_operands,                                                                                        \
+    "embedding_lookup takes i32 ids of rank 1 and a table of rank >= 2 (f32, or i8/u8 quantized per tensor); the "  \
+    "output is the table's dtype, or f32 from an i8 table with zero point 0 (hybrid). fix: reshape the ids or "     \
+    "requantize the table")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -5867,6 +5871,7 @@ namespace qfence::runtime {
   X(div, "DIV")                                                          \
   X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
   X(elu, "ELU")                                                          \
+  X(embedding_lookup, "EMBEDDING_LOOKUP")                                \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \
@@ -15524,6 +15529,8 @@ QFENCE_EXACT_FLOAT_END
 // kernels/reference/gather.hpp).
 //
 //   qf::gather<Axis, BatchDims = 0>(params, indices)
+//   qf::embedding_lookup(ids, table)          rows of table, its dtype
+//   qf::embedding_lookup<true>(ids, table)    an i8 table's rows as f32
 
 
 // ---- qfence/kernels/reference/gather.hpp -----------------------------------
@@ -15559,6 +15566,24 @@ constexpr gather_geometry make_gather_geometry(const int* dims, int rank, int ax
 
 namespace reference {
 
+/// EMBEDDING_LOOKUP's hybrid form (TFLM's EvalHybrid): the rows of an int8
+/// table at `ids`, each value (q - 0) x scale in float; rows of ids outside
+/// the table are zeros (TFLM stops the invoke there; qfence, as for
+/// GATHER, writes zeros).
+inline void embedding_lookup_dequantize(std::int64_t rows, std::int64_t columns, const std::int8_t* table,
+                                        const std::int32_t* ids, std::int64_t count, float scale, float* out) noexcept {
+  for (std::int64_t i = 0; i < count; ++i) {
+    float* y = out + i * columns;
+    const std::int64_t at = ids[i];
+    if (at < 0 || at >= rows) {
+      for (std::int64_t c = 0; c < columns; ++c) y[c] = 0.0f;
+      continue;
+    }
+    const std::int8_t* x = table + at * columns;
+    for (std::int64_t c = 0; c < columns; ++c) y[c] = static_cast<float>(x[c]) * scale;
+  }
+}
+
 template <class Index>
 inline void gather(const gather_geometry& g, std::size_t element_bytes, const void* params, const Index* indices,
                    void* output) noexcept {
@@ -15586,7 +15611,8 @@ inline void gather(const gather_geometry& g, std::size_t element_bytes, const vo
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/rules/gather.hpp -----------------------------------------------
-// qfence/rules/gather.hpp: the type and shape rule of GATHER.
+// qfence/rules/gather.hpp: the type and shape rules of GATHER and
+// EMBEDDING_LOOKUP (embedding_lookup_rule, below).
 //
 // Operand 0 params (f32, i8, u8, i16, i32, i64 or bool; TFLM takes f32 and
 // i8), operand 1 indices i32 (TFLM) or i64; axis and batch_dims are
@@ -15636,6 +15662,27 @@ constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& 
   return rules::same_quantization_output(out, req);
 }
 
+/// EMBEDDING_LOOKUP(ids, table): GATHER of the table's rows (axis 0) at i32
+/// ids of rank 1, the output in the table's dtype and parameters; or, with
+/// `dequantize` (an f32 output of an i8 table with zero point 0, TFLM's
+/// hybrid form), the rows dequantized by the table's scale.
+constexpr rule_result embedding_lookup_rule(const tensor_desc& ids, const tensor_desc& table, bool dequantize,
+                                            const output_request& req) noexcept {
+  if (ids.type != dtype::i32 || ids.quant.quantized() || ids.rank != 1)
+    return rule_fail(rule_error::embedding_lookup_operands, 0);
+  const bool table_ok = table.rank >= 2 && rules::is_activation(table) &&
+                        (table.type == dtype::f32 || table.type == dtype::i8 || table.type == dtype::u8);
+  if (!table_ok || (dequantize && (table.type != dtype::i8 || table.quant.zero_point != 0)))
+    return rule_fail(rule_error::embedding_lookup_operands, 1);
+  if (!dequantize) return gather_rule({0, 0}, table, ids, req);
+  const rule_result rows = gather_rule({0, 0}, table, ids, {});
+  if (!rows.ok()) return rows;
+  const tensor_desc out = rows.output.retyped(dtype::f32);
+  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+    return rule_fail(rule_error::embedding_lookup_operands, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
 }  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
@@ -15683,6 +15730,51 @@ struct gather_node {
 template <int Axis, int BatchDims = 0, int P, int I>
 constexpr auto gather(node_ref<P>, node_ref<I>) {
   return gather_node<Axis, BatchDims, P, I>{};
+}
+
+namespace op {
+struct embedding_lookup {
+  static constexpr const char* name = "embedding_lookup";
+  static constexpr runtime::op_code code = runtime::op_code::embedding_lookup;
+};
+}  // namespace op
+
+template <bool Dequantize, int Ids, int Table>
+struct embedding_lookup_node {
+  using op = op::embedding_lookup;
+  using inputs = refs<Ids, Table>;
+  template <class I, class T>
+  struct rule {
+    static constexpr rule_result value = embedding_lookup_rule(describe<I>(), describe<T>(), Dequantize, requested_output<>());
+  };
+  template <int Index, class I, class T>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<I, T>, producer<I>, producer<T>>()))
+    return true;
+  }
+  template <int Index, class I, class T>
+  struct typed {
+    using output = rule_output_type<rule<I, T>>;
+    static constexpr std::int64_t rows = T::shape_type::dim(0);
+    static void run(const embedding_lookup_node&, const typename I::element* ids, const typename T::element* table,
+                    typename output::element* out) {
+      if constexpr (Dequantize) {
+        reference::embedding_lookup_dequantize(rows, T::elements / rows, table, ids, I::elements, T::quant::scale, out);
+      } else {
+        static constexpr gather_geometry geometry =
+            make_gather_geometry(T::shape_type::dims.data(), static_cast<int>(T::rank), 0, 0, I::elements);
+        reference::gather(geometry, sizeof(typename T::element), table, ids, out);
+      }
+    }
+  };
+};
+
+/// EMBEDDING_LOOKUP: the rows of `table` at the i32 `ids` (rank 1), in the
+/// table's dtype; embedding_lookup<true> reads an i8 table (zero point 0)
+/// into f32 rows (TFLM's hybrid form).
+template <bool Dequantize = false, int I, int T>
+constexpr auto embedding_lookup(node_ref<I>, node_ref<T>) {
+  return embedding_lookup_node<Dequantize, I, T>{};
 }
 
 }  // namespace qfence

@@ -317,6 +317,44 @@ void elementwise() {
   add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
       {1});
   add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  // EMBEDDING_LOOKUP(ids, table): rows of a float, int8 or uint8 table;
+  // TFLM's hybrid form reads an int8 table (zero point 0) into floats.
+  {
+    const auto table_i8 = [](std::vector<int> shape, float scale, std::int64_t zp, bool constant) {
+      tensor_spec t;
+      if (constant) {
+        std::vector<std::int8_t> v(static_cast<std::size_t>(elements(shape)));
+        for (auto& x : v) x = static_cast<std::int8_t>(rng.in(-128, 127));
+        t = values(std::move(shape), I8, v, "table");
+      } else {
+        t = activation(std::move(shape), "table", I8);
+      }
+      t.scales = {scale};
+      t.zero_points = {zp};
+      return t;
+    };
+    add("embedding_lookup_f32", 7, 1, {ints({4}, {2, 0, 4, 2}, "ids"), act({5, 3}, f32, false, "table"),
+                                       act({4, 3}, f32, true, "y")},
+        {0, 1}, {2});
+    add("embedding_lookup_f32_rank3", 7, 1, {ints({5}, {0, 3, 3, 1, 2}, "ids"), act({4, 2, 3}, f32, false, "table"),
+                                             act({5, 2, 3}, f32, true, "y")},
+        {0, 1}, {2});
+    add("embedding_lookup_i8", 7, 1, {ints({3}, {5, 0, 2}, "ids"), table_i8({6, 4}, 0.1f, -5, false),
+                                      act_q({3, 4}, I8, 0.1f, -5, "y")},
+        {0, 1}, {2});
+    add("embedding_lookup_i8_hybrid", 7, 1, {ints({3}, {1, 1, 0}, "ids"), table_i8({2, 7}, 0.05f, 0, true),
+                                             act({3, 7}, f32, true, "y")},
+        {0, 1}, {2});
+    add("embedding_lookup_u8", 7, 1, {ints({2}, {1, 0}, "ids"), act_q({3, 4}, U8, 0.1f, 128, "table"),
+                                      act_q({2, 4}, U8, 0.1f, 128, "y")},
+        {0, 1}, {2});
+    add("embedding_lookup_ids_rank", 7, 1, {ints({2, 1}, {1, 0}, "ids"), act({3, 4}, f32, false, "table"),
+                                            act({2, 1, 4}, f32, true, "y")},
+        {0, 1}, {2}, {}, "embedding_lookup takes i32 ids of rank 1");
+    add("embedding_lookup_hybrid_zero_point", 7, 1, {ints({1}, {0}, "ids"), table_i8({2, 3}, 0.05f, 4, true),
+                                                     act({1, 3}, f32, true, "y")},
+        {0, 1}, {2}, {}, "embedding_lookup takes i32 ids of rank 1");
+  }
   // GELU (TFLite only; TFLM refuses every case): float, exact and tanh
   // forms; int8, uint8, int16 as TFLite's tables.
   {

@@ -284,6 +284,7 @@ class writer {
       case op_code::broadcast_args:
       case op_code::reverse_v2:
       case op_code::gather:
+      case op_code::embedding_lookup:
       case op_code::depth_to_space:
       case op_code::space_to_depth:
       case op_code::broadcast_to:
@@ -431,6 +432,10 @@ class writer {
       case op_code::gather:
         return "qf::gather<" + std::to_string(o.axis) + ", " + std::to_string(o.batch_dims) + ">(" + ref(in(0)) + ", " +
                ref(in(1)) + ")";
+      case op_code::embedding_lookup:
+        return std::string(at(in(1)).type == dtype::i8 && out.type == dtype::f32 ? "qf::embedding_lookup<true>("
+                                                                                   : "qf::embedding_lookup(") +
+               ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";
       case op_code::dynamic_update_slice:

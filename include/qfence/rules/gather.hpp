@@ -1,4 +1,5 @@
-// qfence/rules/gather.hpp: the type and shape rule of GATHER.
+// qfence/rules/gather.hpp: the type and shape rules of GATHER and
+// EMBEDDING_LOOKUP (embedding_lookup_rule, below).
 //
 // Operand 0 params (f32, i8, u8, i16, i32, i64 or bool; TFLM takes f32 and
 // i8), operand 1 indices i32 (TFLM) or i64; axis and batch_dims are
@@ -49,6 +50,27 @@ constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& 
   for (int d = a.batch_dims; d < indices.rank; ++d) out.dims[static_cast<std::size_t>(k++)] = indices.dims[static_cast<std::size_t>(d)];
   for (int d = a.axis + 1; d < params.rank; ++d) out.dims[static_cast<std::size_t>(k++)] = params.dims[static_cast<std::size_t>(d)];
   return rules::same_quantization_output(out, req);
+}
+
+/// EMBEDDING_LOOKUP(ids, table): GATHER of the table's rows (axis 0) at i32
+/// ids of rank 1, the output in the table's dtype and parameters; or, with
+/// `dequantize` (an f32 output of an i8 table with zero point 0, TFLM's
+/// hybrid form), the rows dequantized by the table's scale.
+constexpr rule_result embedding_lookup_rule(const tensor_desc& ids, const tensor_desc& table, bool dequantize,
+                                            const output_request& req) noexcept {
+  if (ids.type != dtype::i32 || ids.quant.quantized() || ids.rank != 1)
+    return rule_fail(rule_error::embedding_lookup_operands, 0);
+  const bool table_ok = table.rank >= 2 && rules::is_activation(table) &&
+                        (table.type == dtype::f32 || table.type == dtype::i8 || table.type == dtype::u8);
+  if (!table_ok || (dequantize && (table.type != dtype::i8 || table.quant.zero_point != 0)))
+    return rule_fail(rule_error::embedding_lookup_operands, 1);
+  if (!dequantize) return gather_rule({0, 0}, table, ids, req);
+  const rule_result rows = gather_rule({0, 0}, table, ids, {});
+  if (!rows.ok()) return rows;
+  const tensor_desc out = rows.output.retyped(dtype::f32);
+  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+    return rule_fail(rule_error::embedding_lookup_operands, output_operand, out);
+  return rules::check_output_shape(out, req);
 }
 
 }  // namespace qfence

@@ -172,7 +172,11 @@ namespace qfence {
     "input scale / 128. fix: calibrate the output with a wider range (a larger scale)")                            \
   X(prelu_alpha,                                                                                                      \
     "prelu's alpha must broadcast to the input's shape (at most its rank) and have the input's dtype (i8 for an "    \
-    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")
+    "i16 input), quantized per tensor where the input is. fix: reshape or requantize alpha")                       \
+  X(embedding_lookup_operands,                                                                                        \
+    "embedding_lookup takes i32 ids of rank 1 and a table of rank >= 2 (f32, or i8/u8 quantized per tensor); the "  \
+    "output is the table's dtype, or f32 from an i8 table with zero point 0 (hybrid). fix: reshape the ids or "     \
+    "requantize the table")
 
 enum class rule_error : std::uint8_t {
   none,

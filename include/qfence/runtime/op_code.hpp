@@ -40,6 +40,7 @@ namespace qfence::runtime {
   X(div, "DIV")                                                          \
   X(dynamic_update_slice, "DYNAMIC_UPDATE_SLICE")                        \
   X(elu, "ELU")                                                          \
+  X(embedding_lookup, "EMBEDDING_LOOKUP")                                \
   X(equal, "EQUAL")                                                      \
   X(exp, "EXP")                                                          \
   X(expand_dims, "EXPAND_DIMS")                                          \

@@ -54,6 +54,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::dequantize, 6, ops::prepare_dequantize},
     {op_code::div, 2, ops::prepare_div},
     {op_code::elu, 1, ops::prepare_unary_math<op::elu>},
+    {op_code::embedding_lookup, 3, ops::prepare_embedding_lookup},
     {op_code::equal, 5, ops::prepare_comparison<op::equal>},
     {op_code::exp, 2, ops::prepare_unary_math<op::exp>},
     {op_code::expand_dims, 1, ops::prepare_expand_dims},

@@ -26,6 +26,7 @@ enum class builtin_op : std::int32_t {
   depthwise_conv_2d = 4,
   depth_to_space = 5,
   dequantize = 6,
+  embedding_lookup = 7,
   floor = 8,
   fully_connected = 9,
   l2_normalization = 11,

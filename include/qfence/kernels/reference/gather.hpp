@@ -34,6 +34,24 @@ constexpr gather_geometry make_gather_geometry(const int* dims, int rank, int ax
 
 namespace reference {
 
+/// EMBEDDING_LOOKUP's hybrid form (TFLM's EvalHybrid): the rows of an int8
+/// table at `ids`, each value (q - 0) x scale in float; rows of ids outside
+/// the table are zeros (TFLM stops the invoke there; qfence, as for
+/// GATHER, writes zeros).
+inline void embedding_lookup_dequantize(std::int64_t rows, std::int64_t columns, const std::int8_t* table,
+                                        const std::int32_t* ids, std::int64_t count, float scale, float* out) noexcept {
+  for (std::int64_t i = 0; i < count; ++i) {
+    float* y = out + i * columns;
+    const std::int64_t at = ids[i];
+    if (at < 0 || at >= rows) {
+      for (std::int64_t c = 0; c < columns; ++c) y[c] = 0.0f;
+      continue;
+    }
+    const std::int8_t* x = table + at * columns;
+    for (std::int64_t c = 0; c < columns; ++c) y[c] = static_cast<float>(x[c]) * scale;
+  }
+}
+
 template <class Index>
 inline void gather(const gather_geometry& g, std::size_t element_bytes, const void* params, const Index* indices,
                    void* output) noexcept {

@@ -431,6 +431,29 @@ inline kernel prepare_gather(const op_context& ctx) {
   return typed(static_cast<std::int32_t*>(nullptr));
 }
 
+/// EMBEDDING_LOOKUP(ids, table): GATHER of rows, or TFLM's hybrid form (an
+/// int8 table read into an f32 output).
+inline kernel prepare_embedding_lookup(const op_context& ctx) {
+  ctx.require_io(2, 2, 1);
+  const tensor &ids = ctx.input(0), &table = ctx.input(1), &out = ctx.output(0);
+  const bool dequantize = table.type == dtype::i8 && out.type == dtype::f32;
+  ctx.enforce(embedding_lookup_rule(describe(ids), describe(table), dequantize, request_for(out)), {0, 1});
+  const int ids_t = ctx.input_index(0), table_t = ctx.input_index(1), out_t = ctx.output_index(0);
+  if (dequantize) {
+    const std::int64_t rows = table.dim(0), columns = table.elements() / rows, count = ids.elements();
+    const float scale = table.quant.scale();
+    return [=](const tensor_memory& m) {
+      reference::embedding_lookup_dequantize(rows, columns, m.at<const std::int8_t>(table_t), m.at<const std::int32_t>(ids_t),
+                                             count, scale, m.at<float>(out_t));
+    };
+  }
+  const gather_geometry g = make_gather_geometry(table.shape.data(), table.rank(), 0, 0, ids.elements());
+  const std::size_t bytes = size_of(table.type);
+  return [=](const tensor_memory& m) {
+    reference::gather(g, bytes, m.at<const void>(table_t), m.at<const std::int32_t>(ids_t), m.at<void>(out_t));
+  };
+}
+
 inline kernel prepare_gather_nd(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &params = ctx.input(0), &indices = ctx.input(1), &out = ctx.output(0);
