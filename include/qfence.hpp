@@ -23,6 +23,7 @@
 #include "qfence/ops/add_n.hpp"
 #include "qfence/ops/arg_max.hpp"
 #include "qfence/ops/arithmetic.hpp"
+#include "qfence/ops/batch_matmul.hpp"
 #include "qfence/ops/broadcast_to.hpp"
 #include "qfence/ops/comparison.hpp"
 #include "qfence/ops/concatenation.hpp"

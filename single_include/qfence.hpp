@@ -5412,7 +5412,11 @@ namespace qfence {
   X(embedding_lookup_operands,                                                                                        \
     "embedding_lookup takes i32 ids of rank 1 and a table of rank >= 2 (f32, or i8/u8 quantized per tensor); the "  \
     "output is the table's dtype, or f32 from an i8 table with zero point 0 (hybrid). fix: reshape the ids or "     \
-    "requantize the table")
+    "requantize the table")                                                                                        \
+  X(batch_matmul_shapes,                                                                                              \
+    "batch_matmul multiplies [..., M, K] by [..., K, N] (the last two dimensions swapped where adj_x / adj_y say), " \
+    "ranks 2 to 5, the leading dimensions broadcasting; both operands of one dtype (f32; or i8, i16 quantized per "  \
+    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -5856,6 +5860,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(batch_matmul, "BATCH_MATMUL")                                        \
   X(batch_to_space_nd, "BATCH_TO_SPACE_ND")                              \
   X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
@@ -13153,6 +13158,255 @@ constexpr auto logical_not(node_ref<In>) {
 template <dtype To, int In>
 constexpr auto cast(node_ref<In>) {
   return unary_node<op::cast, To, In>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/batch_matmul.hpp -------------------------------------------
+// qfence/ops/batch_matmul.hpp: BATCH_MATMUL as a typed node
+// (rules/batch_matmul.hpp; kernels/reference/batch_matmul.hpp).
+//
+//   qf::batch_matmul(a, b)                                   f32
+//   qf::batch_matmul<true, false>(a, b)                      adj_x: a's last two dims swapped
+//   qf::batch_matmul(a, b, qf::out<qf::per_tensor<0.1f, 3>>) i8 / i16
+
+// ---- qfence/kernels/reference/batch_matmul.hpp -----------------------------
+// qfence/kernels/reference/batch_matmul.hpp: BATCH_MATMUL, as TFLM's and
+// TFLite's reference BatchMatMul compute it.
+//
+// Each output element sums over the depth in order from 0: float in float
+// from 0.0f, one product and one addition per step; int8 in int32 and
+// int16 in int64 over (rhs - its zero point) x (lhs - its zero point),
+// then the output multiplier (the scale product formed in float, as
+// GetQuantizedConvolutionMultipler does; int16 through TFLite's 64-bit
+// MultiplyByQuantizedMultiplier), the output zero point, saturation. The
+// batch dimensions broadcast; adj_x / adj_y read an operand transposed in
+// its last two dimensions (the references transpose a copy first; the
+// values and their order of summation are the same).
+
+
+// ---- qfence/rules/batch_matmul.hpp -----------------------------------------
+// qfence/rules/batch_matmul.hpp: the type and shape rule of BATCH_MATMUL.
+//
+// lhs [..., M, K] (with adj_x: [..., K, M]) times rhs [..., K, N] (with
+// adj_y: [..., N, K]); ranks 2 to 5 (TFLM's limits); the leading (batch)
+// dimensions broadcast. Both operands f32, or both i8 or both i16 quantized
+// per tensor (i16 with zero point 0, as TFLM checks; any zero points for
+// i8). The output is [batch..., M, N] of rank max(lhs rank, rhs rank): f32
+// for f32, else the operands' dtype at the requested parameters.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct batch_matmul_attrs {
+  bool adj_x = false, adj_y = false;
+};
+
+constexpr rule_result batch_matmul_rule(const batch_matmul_attrs& a, const tensor_desc& lhs, const tensor_desc& rhs,
+                                        const output_request& req) noexcept {
+  QFENCE_RULE_TRY(rules::check_activation(lhs, 0, {dtype::f32, dtype::i8, dtype::i16}));
+  if (rhs.type != lhs.type || !rules::is_activation(rhs))
+    return rule_fail(rule_error::batch_matmul_shapes, 1, rhs.retyped(lhs.type, rhs.quant));
+  if (lhs.rank < 2 || lhs.rank > 5) return rule_fail(rule_error::batch_matmul_shapes, 0);
+  if (rhs.rank < 2 || rhs.rank > 5) return rule_fail(rule_error::batch_matmul_shapes, 1);
+  const std::int64_t m = a.adj_x ? lhs.dim(-1) : lhs.dim(-2), k_lhs = a.adj_x ? lhs.dim(-2) : lhs.dim(-1);
+  const std::int64_t k_rhs = a.adj_y ? rhs.dim(-1) : rhs.dim(-2), n = a.adj_y ? rhs.dim(-2) : rhs.dim(-1);
+  if (k_lhs != k_rhs) return rule_fail(rule_error::batch_matmul_shapes, 1);
+  tensor_desc out = lhs;
+  out.rank = lhs.rank > rhs.rank ? lhs.rank : rhs.rank;
+  out.dims = {};
+  for (int i = 2; i < out.rank; ++i) {  // batch dimensions, from the back
+    const std::int64_t dl = i < lhs.rank ? lhs.dim(-1 - i) : 1, dr = i < rhs.rank ? rhs.dim(-1 - i) : 1;
+    if (dl != dr && dl != 1 && dr != 1) return rule_fail(rule_error::batch_matmul_shapes, 1);
+    out.dims[static_cast<std::size_t>(out.rank - 1 - i)] = dl == 1 ? dr : dl;
+  }
+  out.dims[static_cast<std::size_t>(out.rank - 2)] = m;
+  out.dims[static_cast<std::size_t>(out.rank - 1)] = n;
+  return rules::requantized_output(lhs, out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Sizes and strides of a BATCH_MATMUL: up to three batch dimensions (the
+/// references extend every shape to rank 5), each operand's step per batch
+/// index (0 where it is broadcast), and the element steps of lhs along its
+/// rows (M) and depth (K) and of rhs along depth and columns (N).
+struct batch_matmul_geometry {
+  std::array<std::int64_t, 3> batch{1, 1, 1}, lhs_batch_step{}, rhs_batch_step{};
+  std::int64_t m = 1, k = 1, n = 1;
+  std::int64_t lhs_row_step = 0, lhs_depth_step = 0, rhs_depth_step = 0, rhs_col_step = 0;
+};
+
+/// The geometry of operands the rule accepted.
+constexpr batch_matmul_geometry make_batch_matmul_geometry(const batch_matmul_attrs& a, const tensor_desc& l,
+                                                           const tensor_desc& r) noexcept {
+  const bool adj_x = a.adj_x, adj_y = a.adj_y;
+  batch_matmul_geometry g;
+  std::array<std::int64_t, 5> el{1, 1, 1, 1, 1}, er{1, 1, 1, 1, 1};
+  for (int i = 0; i < l.rank; ++i) el[static_cast<std::size_t>(5 - l.rank + i)] = l.dims[static_cast<std::size_t>(i)];
+  for (int i = 0; i < r.rank; ++i) er[static_cast<std::size_t>(5 - r.rank + i)] = r.dims[static_cast<std::size_t>(i)];
+  g.m = adj_x ? el[4] : el[3];
+  g.k = adj_x ? el[3] : el[4];
+  g.n = adj_y ? er[3] : er[4];
+  g.lhs_row_step = adj_x ? 1 : g.k;
+  g.lhs_depth_step = adj_x ? g.m : 1;
+  g.rhs_depth_step = adj_y ? 1 : g.n;
+  g.rhs_col_step = adj_y ? g.k : 1;
+  std::int64_t lhs_size = el[3] * el[4], rhs_size = er[3] * er[4];
+  for (int d = 2; d >= 0; --d) {
+    const auto u = static_cast<std::size_t>(d);
+    g.batch[u] = el[u] == 1 ? er[u] : el[u];
+    g.lhs_batch_step[u] = el[u] == 1 ? 0 : lhs_size;
+    g.rhs_batch_step[u] = er[u] == 1 ? 0 : rhs_size;
+    lhs_size *= el[u];
+    rhs_size *= er[u];
+  }
+  return g;
+}
+
+/// The quantized form's constants (int8, int16).
+struct batch_matmul_params {
+  std::int32_t lhs_offset = 0, rhs_offset = 0, output_offset = 0;
+  quantized_multiplier output{};
+};
+
+constexpr batch_matmul_params make_batch_matmul_params(float lhs_scale, std::int32_t lhs_zp, float rhs_scale,
+                                                       std::int32_t rhs_zp, float out_scale,
+                                                       std::int32_t out_zp) noexcept {
+  return {-lhs_zp, -rhs_zp, out_zp, rescale_multiplier(lhs_scale, rhs_scale, out_scale, true)};
+}
+
+namespace reference {
+
+namespace detail {
+
+/// Calls f(lhs_offset, rhs_offset, out_offset) for every batch matrix.
+template <class F>
+constexpr void for_each_batch_matrix(const batch_matmul_geometry& g, F&& f) {
+  std::int64_t out = 0;
+  for (std::int64_t b0 = 0; b0 < g.batch[0]; ++b0)
+    for (std::int64_t b1 = 0; b1 < g.batch[1]; ++b1)
+      for (std::int64_t b2 = 0; b2 < g.batch[2]; ++b2) {
+        f(b0 * g.lhs_batch_step[0] + b1 * g.lhs_batch_step[1] + b2 * g.lhs_batch_step[2],
+          b0 * g.rhs_batch_step[0] + b1 * g.rhs_batch_step[1] + b2 * g.rhs_batch_step[2], out);
+        out += g.m * g.n;
+      }
+}
+
+}  // namespace detail
+
+inline void batch_matmul(const batch_matmul_geometry& g, const float* lhs, const float* rhs, float* out) noexcept {
+  detail::for_each_batch_matrix(g, [&](std::int64_t lo, std::int64_t ro, std::int64_t oo) {
+    for (std::int64_t i = 0; i < g.m; ++i)
+      for (std::int64_t j = 0; j < g.n; ++j) {
+        float total = 0.0f;
+        for (std::int64_t k = 0; k < g.k; ++k)
+          total += rhs[ro + k * g.rhs_depth_step + j * g.rhs_col_step] * lhs[lo + i * g.lhs_row_step + k * g.lhs_depth_step];
+        out[oo + i * g.n + j] = total;
+      }
+  });
+}
+
+/// int8 (int32 sums, wrapping past 2^31 where the references overflow) and
+/// int16 (int64 sums).
+template <class T>
+  requires(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t>)
+constexpr void batch_matmul(const batch_matmul_geometry& g, const T* lhs, const T* rhs, const batch_matmul_params& p,
+                            T* out) noexcept {
+  constexpr std::int32_t lo_v = std::numeric_limits<T>::min(), hi_v = std::numeric_limits<T>::max();
+  detail::for_each_batch_matrix(g, [&](std::int64_t lo, std::int64_t ro, std::int64_t oo) {
+    for (std::int64_t i = 0; i < g.m; ++i)
+      for (std::int64_t j = 0; j < g.n; ++j) {
+        std::int32_t scaled;
+        if constexpr (sizeof(T) == 1) {
+          std::uint32_t total = 0;
+          for (std::int64_t k = 0; k < g.k; ++k)
+            total += static_cast<std::uint32_t>((rhs[ro + k * g.rhs_depth_step + j * g.rhs_col_step] + p.rhs_offset) *
+                                                (lhs[lo + i * g.lhs_row_step + k * g.lhs_depth_step] + p.lhs_offset));
+          scaled = multiply_by_quantized_multiplier(static_cast<std::int32_t>(total), p.output);
+        } else {
+          std::int64_t total = 0;
+          for (std::int64_t k = 0; k < g.k; ++k)
+            total += std::int64_t{rhs[ro + k * g.rhs_depth_step + j * g.rhs_col_step] + p.rhs_offset} *
+                     (lhs[lo + i * g.lhs_row_step + k * g.lhs_depth_step] + p.lhs_offset);
+          scaled = multiply_by_quantized_multiplier_wide(total, p.output);
+        }
+        const std::int32_t v = scaled + p.output_offset;
+        out[oo + i * g.n + j] = static_cast<T>(v < lo_v ? lo_v : v > hi_v ? hi_v : v);
+      }
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct batch_matmul {
+  static constexpr const char* name = "batch_matmul";
+  static constexpr runtime::op_code code = runtime::op_code::batch_matmul;
+};
+}  // namespace op
+
+template <bool AdjX, bool AdjY, int Lhs, int Rhs, class... Opts>
+struct batch_matmul_node {
+  using op = op::batch_matmul;
+  using inputs = refs<Lhs, Rhs>;
+  static constexpr batch_matmul_attrs attrs{AdjX, AdjY};
+
+  template <class L, class R>
+  struct rule {
+    static constexpr rule_result value = batch_matmul_rule(attrs, describe<L>(), describe<R>(), requested_output<Opts...>());
+  };
+
+  template <int Index, class L, class R>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT(validate_options<Index, op, kinds<option_kind::output_quantization>, Opts...>::value)
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<L, R>, producer<L>, producer<R>>()))
+    return true;
+  }
+
+  template <int Index, class L, class R>
+  struct typed {
+    using output = rule_output_type<rule<L, R>>;
+    static constexpr batch_matmul_geometry geometry = make_batch_matmul_geometry(attrs, describe<L>(), describe<R>());
+    static void run(const batch_matmul_node&, const typename L::element* lhs, const typename R::element* rhs,
+                    typename output::element* out) {
+      if constexpr (L::type == dtype::f32) {
+        reference::batch_matmul(geometry, lhs, rhs, out);
+      } else {
+        static constexpr batch_matmul_params p =
+            make_batch_matmul_params(L::quant::scale, L::quant::zero_point, R::quant::scale, R::quant::zero_point,
+                                     output::quant::scale, output::quant::zero_point);
+        reference::batch_matmul(geometry, lhs, rhs, p, out);
+      }
+    }
+  };
+};
+
+/// BATCH_MATMUL of [..., M, K] by [..., K, N]; AdjX / AdjY read an operand
+/// with its last two dimensions swapped.
+template <bool AdjX = false, bool AdjY = false, int L, int R, node_option... Opts>
+constexpr auto batch_matmul(node_ref<L>, node_ref<R>, Opts...) {
+  return batch_matmul_node<AdjX, AdjY, L, R, Opts...>{};
 }
 
 }  // namespace qfence
@@ -20552,6 +20806,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::elu:
     case op_code::hard_swish:
     case op_code::gelu:
+    case op_code::batch_matmul:  // a constant operand at its own range (TFLite: quantize_input_as_activations)
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
@@ -20603,6 +20858,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::tanh:
     case op_code::abs:
     case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
+    case op_code::batch_matmul:
       break;
     default:
       p.quantizable = false;

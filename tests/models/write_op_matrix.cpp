@@ -317,6 +317,42 @@ void elementwise() {
   add("hard_swish_i8_fine", 117, 1, {act_q({4, 8}, I8, 0.001f, 0, "x"), act_q({4, 8}, I8, 0.001f, -10, "y")}, {0},
       {1});
   add("hard_swish_u8", 117, 1, {act_q({3, 5}, U8, 0.05f, 128, "x"), act_q({3, 5}, U8, 0.04f, 10, "y")}, {0}, {1});
+  // BATCH_MATMUL: float, int8 (zero points at both extremes), int16; each
+  // adj_x/adj_y combination, broadcast batch dimensions, a constant rhs.
+  {
+    const auto matmul_options = [](bool adj_x, bool adj_y) {
+      return table(fb::BuiltinOptions::BatchMatMulOptions,
+                   [adj_x, adj_y](auto& b) { return fb::CreateBatchMatMulOptions(b, adj_x, adj_y, false); });
+    };
+    add("batch_matmul_f32", 126, 1,
+        {act({2, 3, 4}, f32, false, "a"), act({2, 4, 5}, f32, false, "b"), act({2, 3, 5}, f32, true, "y")}, {0, 1}, {2},
+        matmul_options(false, false));
+    add("batch_matmul_f32_adj_x", 126, 1,
+        {act({2, 4, 3}, f32, false, "a"), act({2, 4, 5}, f32, false, "b"), act({2, 3, 5}, f32, true, "y")}, {0, 1}, {2},
+        matmul_options(true, false));
+    add("batch_matmul_f32_adj_y_broadcast", 126, 1,
+        {act({3, 1, 2, 6}, f32, false, "a"), act({4, 5, 6}, f32, false, "b"), act({3, 4, 2, 5}, f32, true, "y")},
+        {0, 1}, {2}, matmul_options(false, true));
+    add("batch_matmul_f32_rank5", 126, 1,
+        {act({2, 1, 2, 2, 3}, f32, false, "a"), act({1, 3, 1, 3, 2}, f32, false, "b"), act({2, 3, 2, 2, 2}, f32, true, "y")},
+        {0, 1}, {2}, matmul_options(false, false));
+    add("batch_matmul_i8", 126, 2,
+        {act_q({2, 3, 8}, I8, 0.05f, -3, "a"), act_q({2, 8, 4}, I8, 0.04f, 5, "b"), act_q({2, 3, 4}, I8, 0.2f, 2, "y")},
+        {0, 1}, {2}, matmul_options(false, false));
+    add("batch_matmul_i8_zero_points", 126, 2,
+        {act_q({4, 16}, I8, 0.02f, -128, "a"), act_q({5, 16}, I8, 0.03f, 127, "b"), act_q({4, 5}, I8, 8.0f, 127, "y")},
+        {0, 1}, {2}, matmul_options(false, true));
+    add("batch_matmul_i8_constant_rhs", 126, 2,
+        {act_q({1, 3, 6}, I8, 0.05f, 0, "a"), weights({6, 4}, i8, 0, false), act_q({1, 3, 4}, I8, 0.1f, 0, "y")},
+        {0, 1}, {2}, matmul_options(false, false));
+    add("batch_matmul_i16", 126, 3,
+        {act_q({2, 8, 3}, I16, 1.0f / 1024, 0, "a"), act_q({2, 8, 4}, I16, 1.0f / 2048, 0, "b"),
+         act_q({2, 3, 4}, I16, 1.0f / 256, 0, "y")},
+        {0, 1}, {2}, matmul_options(true, false));
+    add("batch_matmul_depths_differ", 126, 1,
+        {act({3, 4}, f32, false, "a"), act({5, 2}, f32, false, "b"), act({3, 2}, f32, true, "y")}, {0, 1}, {2},
+        matmul_options(false, false), "batch_matmul multiplies [..., M, K] by [..., K, N]");
+  }
   // EMBEDDING_LOOKUP(ids, table): rows of a float, int8 or uint8 table;
   // TFLM's hybrid form reads an int8 table (zero point 0) into floats.
   {

@@ -285,6 +285,7 @@ class writer {
       case op_code::reverse_v2:
       case op_code::gather:
       case op_code::embedding_lookup:
+      case op_code::batch_matmul:
       case op_code::depth_to_space:
       case op_code::space_to_depth:
       case op_code::broadcast_to:
@@ -432,6 +433,9 @@ class writer {
       case op_code::gather:
         return "qf::gather<" + std::to_string(o.axis) + ", " + std::to_string(o.batch_dims) + ">(" + ref(in(0)) + ", " +
                ref(in(1)) + ")";
+      case op_code::batch_matmul:
+        return "qf::batch_matmul<" + std::string(o.adj_x ? "true" : "false") + ", " + (o.adj_y ? "true" : "false") +
+               ">(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) + ")";
       case op_code::embedding_lookup:
         return std::string(at(in(1)).type == dtype::i8 && out.type == dtype::f32 ? "qf::embedding_lookup<true>("
                                                                                    : "qf::embedding_lookup(") +

@@ -223,6 +223,7 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::elu:
     case op_code::hard_swish:
     case op_code::gelu:
+    case op_code::batch_matmul:  // a constant operand at its own range (TFLite: quantize_input_as_activations)
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
@@ -274,6 +275,7 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::tanh:
     case op_code::abs:
     case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
+    case op_code::batch_matmul:
       break;
     default:
       p.quantizable = false;

@@ -176,7 +176,11 @@ namespace qfence {
   X(embedding_lookup_operands,                                                                                        \
     "embedding_lookup takes i32 ids of rank 1 and a table of rank >= 2 (f32, or i8/u8 quantized per tensor); the "  \
     "output is the table's dtype, or f32 from an i8 table with zero point 0 (hybrid). fix: reshape the ids or "     \
-    "requantize the table")
+    "requantize the table")                                                                                        \
+  X(batch_matmul_shapes,                                                                                              \
+    "batch_matmul multiplies [..., M, K] by [..., K, N] (the last two dimensions swapped where adj_x / adj_y say), " \
+    "ranks 2 to 5, the leading dimensions broadcasting; both operands of one dtype (f32; or i8, i16 quantized per "  \
+    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")
 
 enum class rule_error : std::uint8_t {
   none,

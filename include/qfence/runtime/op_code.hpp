@@ -25,6 +25,7 @@ namespace qfence::runtime {
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
+  X(batch_matmul, "BATCH_MATMUL")                                        \
   X(batch_to_space_nd, "BATCH_TO_SPACE_ND")                              \
   X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \

@@ -16,6 +16,7 @@
 #include "qfence/runtime/ops/conv.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
+#include "qfence/runtime/ops/matmul.hpp"
 #include "qfence/runtime/ops/reduce.hpp"
 #include "qfence/runtime/ops/resize.hpp"
 #include "qfence/runtime/ops/svdf.hpp"
@@ -39,6 +40,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::arg_max, 3, ops::prepare_arg_extreme<true>},
     {op_code::arg_min, 3, ops::prepare_arg_extreme<false>},
     {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},
+    {op_code::batch_matmul, 3, ops::prepare_batch_matmul},
     {op_code::batch_to_space_nd, 4, ops::prepare_space_batch<false>},
     {op_code::broadcast_args, 1, ops::prepare_broadcast_args},
     {op_code::broadcast_to, 4, ops::prepare_broadcast_to},

@@ -107,6 +107,7 @@ enum class builtin_op : std::int32_t {
   round = 116,
   hard_swish = 117,
   select_v2 = 123,
+  batch_matmul = 126,
   cumsum = 128,
   broadcast_to = 130,
   reduce_all = 140,

@@ -132,6 +132,9 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
     case op_code::pack: return {BuiltinOptions::PackOptions, fb::CreatePackOptions(b, o.count, o.axis).Union()};
     case op_code::unpack: return {BuiltinOptions::UnpackOptions, fb::CreateUnpackOptions(b, o.count, o.axis).Union()};
     case op_code::leaky_relu: return {BuiltinOptions::LeakyReluOptions, fb::CreateLeakyReluOptions(b, o.alpha).Union()};
+    case op_code::batch_matmul:
+      return {BuiltinOptions::BatchMatMulOptions,
+              fb::CreateBatchMatMulOptions(b, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs).Union()};
     case op_code::l2_normalization:
       return {BuiltinOptions::L2NormOptions, fb::CreateL2NormOptions(b, act).Union()};
     default: return {BuiltinOptions::NONE, 0};  // no options, or a table without fields
