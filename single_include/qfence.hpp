@@ -3860,6 +3860,17 @@ struct tensor_desc {
   }
 };
 
+/// A tensor as rows along its last dimension (SOFTMAX, LOG_SOFTMAX and
+/// L2_NORMALIZATION work row by row): `outer` rows of `depth` values.
+struct last_axis_rows {
+  int outer = 0, depth = 0;
+};
+
+constexpr last_axis_rows rows_along_last_axis(const tensor_desc& t) noexcept {
+  const auto depth = static_cast<int>(t.dim(-1));
+  return {depth == 0 ? 0 : static_cast<int>(t.elements() / depth), depth};
+}
+
 /// An operand a node may omit (a bias). A flag, not a pointer: GCC's
 /// sanitizer builds cannot compare a static object's address with null in a
 /// constant expression.
@@ -16440,8 +16451,8 @@ struct l2_normalization_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
     static void run(const l2_normalization_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) reference::l2_normalization(outer, depth, in, out);
       else reference::l2_normalization(outer, depth, Input::quant::zero_point, in, out);
@@ -18280,8 +18291,8 @@ struct softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
 
     /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
     /// table built at compile time; float32 and int16 the reference.
@@ -18343,8 +18354,8 @@ struct log_softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
     static void run(const log_softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::log_softmax(outer, depth, in, out);

@@ -53,6 +53,20 @@ def main():
         check(r.returncode == 2 and r.stderr.startswith('qfence: error: no command'), 'no command: exit 2')
         r = run('frobnicate')
         check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, 'unknown command: exit 2')
+        # The op table: one line per op and a summary; --json parses; the
+        # TFLM ops qfence lacks are listed as such.
+        r = run('ops')
+        lines = r.stdout.splitlines()
+        check(r.returncode == 0 and lines[0].startswith('op ') and 'TFLM registers' in lines[-1], 'ops prints a table')
+        check(any(l.startswith('CONV_2D ') and 'i8' in l for l in lines), 'ops lists CONV_2D with i8')
+        r = run('ops', '--json')
+        if r.returncode == 0:
+            table = json.loads(r.stdout)
+            missing = [o['op'] for o in table['ops'] if o['in_tflm'] and not o['qfence']]
+            check(len(missing) == table['tflm_ops_missing'], f'ops --json: {len(missing)} missing ops, says {table["tflm_ops_missing"]}')
+        check(r.returncode == 0, f'ops --json: {r.stderr.strip()}')
+        r = run('ops', '--csv')
+        check(r.returncode == 2 and "ops: unknown option '--csv'" in r.stderr, 'ops --csv: exit 2')
         r = run('run', valid, '--repeat', 'zero')
         check(r.returncode == 2 and '--repeat takes a positive integer' in r.stderr, 'bad --repeat: exit 2')
         r = run('run', valid, '--numerics', 'fast')

@@ -12,7 +12,9 @@ script
     (tests/data/op_matrix_tflm.txt, made by TFLM's own interpreter outside the
     repository: docs/numerics.md, "Goldens from TFLM"), and TFLite's where
     only TFLite runs it and its reference code's bytes are recorded
-    (tests/data/op_matrix_tflite.txt: "Goldens from TFLite").
+    (tests/data/op_matrix_tflite.txt: "Goldens from TFLite");
+  - requires `qfence ops` (runtime/op_table.hpp) to list exactly the dtypes
+    the cases run, on both paths and in TFLM.
 
 usage: both_paths.py WRITE_OP_MATRIX QFENCE CXX WORK_DIR
 """
@@ -67,6 +69,46 @@ def check_golden(case, model, rt_dir, goldens, path, who, failures):
     return 'same'
 
 
+# The op matrix names cases <op>_<variant words>_<dtype>...: the op by its
+# builtin name in lower case, or by these prefixes.
+CASE_PREFIXES = {'conv_2d': ['conv2d'], 'depthwise_conv_2d': ['depthwise'], 'average_pool_2d': ['average_pool'],
+                 'max_pool_2d': ['max_pool'], 'l2_pool_2d': ['l2_pool'], 'resize_nearest_neighbor': ['resize_nearest'],
+                 'quantize': ['quantize', 'requantize']}
+CASE_DTYPES = ('f32', 'i8', 'u8', 'i16', 'i32', 'i64', 'bool')
+
+
+def check_op_table(qfence, valid, ran_in_tflm, failures):
+    """`qfence ops --json` (runtime/op_table.hpp) against the op matrix: each
+    op's qfence dtypes are exactly those of its cases that run on both paths,
+    its TFLM dtypes exactly those of the cases TFLM's interpreter ran."""
+    import json
+    table = json.loads(subprocess.run([qfence, 'ops', '--json'], capture_output=True, text=True, check=True).stdout)
+    rows = {r['op']: r for r in table['ops']}
+    prefixes = {}
+    for name in rows:
+        for prefix in CASE_PREFIXES.get(name.lower(), [name.lower()]):
+            prefixes[prefix] = name
+    tested, ran = {}, {}
+    for case in valid:
+        prefix = max((p for p in prefixes if case == p or case.startswith(p + '_')), key=len, default=None)
+        dtype = next((t for t in case[len(prefix or ''):].split('_') if t in CASE_DTYPES), None) if prefix else None
+        if dtype is None:
+            failures.append(f'{case}: the op table cannot tell its op and dtype (name it <op>_..._<dtype>)')
+            continue
+        tested.setdefault(prefixes[prefix], set()).add(dtype)
+        if case in ran_in_tflm:
+            ran.setdefault(prefixes[prefix], set()).add(dtype)
+    for name, r in rows.items():
+        listed, tflm = set(r['qfence']), set(r['tflm'])
+        if listed != tested.get(name, set()):
+            failures.append(f'op table, {name}: qfence lists {sorted(listed)}, the op matrix runs '
+                            f'{sorted(tested.get(name, set()))} (runtime/op_table.hpp)')
+        if tflm != ran.get(name, set()):
+            failures.append(f'op table, {name}: TFLM column lists {sorted(tflm)}, TFLM ran {sorted(ran.get(name, set()))} '
+                            f'in the op matrix (runtime/op_table.hpp)')
+    return table
+
+
 def main() -> int:
     writer, qfence, cxx, work = sys.argv[1], sys.argv[2], sys.argv[3], pathlib.Path(sys.argv[4])
     cases_dir = work / 'op-matrix'
@@ -78,6 +120,7 @@ def main() -> int:
     goldens, tflite_goldens = load_goldens(TFLM_GOLDENS), load_goldens(TFLITE_GOLDENS)
     tflm = {'same': 0, 'refused': 0, 'none': 0}
     tflite = {'same': 0, 'refused': 0, 'none': 0}
+    ran_in_tflm = set()
 
     for c in refused:
         expected = (c / 'expect_error.txt').read_text()
@@ -110,6 +153,8 @@ def main() -> int:
             continue
         verdict = check_golden(c.name, c / 'model.tflite', rt_dir, goldens, TFLM_GOLDENS, 'TFLM', failures)
         tflm[verdict] += 1
+        if verdict == 'same':
+            ran_in_tflm.add(c.name)
         if verdict == 'refused':  # an op or dtype only TFLite has: its reference code's bytes, where recorded
             tflite[check_golden(c.name, c / 'model.tflite', rt_dir, tflite_goldens, TFLITE_GOLDENS, 'TFLite',
                                 failures)] += 1
@@ -124,11 +169,13 @@ def main() -> int:
                 failures.append(f'{c.name}: {name} differs between the paths ({len(a)} vs {len(b)} bytes, '
                                 f'first difference at byte {first})')
 
+    table = check_op_table(qfence, [c.name for c in valid], ran_in_tflm, failures)
     for f in failures:
         print('FAIL', f)
     print(f'{len(valid)} cases on both paths, {len(refused)} refused by both; TFLM\'s bytes on {tflm["same"]} '
           f'(TFLM refuses {tflm["refused"]}: TFLite-only ops and dtypes, TFLite\'s reference bytes on '
-          f'{tflite["same"]} of them; {tflm["none"]} without a TFLM golden); {len(failures)} failures')
+          f'{tflite["same"]} of them; {tflm["none"]} without a TFLM golden); op table: qfence runs '
+          f'{table["tflm_ops"] - table["tflm_ops_missing"]} of TFLM\'s {table["tflm_ops"]} ops; {len(failures)} failures')
     return 1 if failures else 0
 
 

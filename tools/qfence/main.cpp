@@ -41,6 +41,7 @@
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "qfence/tflite/writer.hpp"
+#include "ops.hpp"
 #include "seeded_input.hpp"
 
 namespace qfence::cli {
@@ -109,6 +110,9 @@ constexpr const char* usage_text =
     "      in the second half of the data; warns when the data is too little to trust.\n"
     "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
     "      --emit-cpp writes the ranges as a constexpr table for a model described in C++\n"
+    "  ops [--json | --markdown]\n"
+    "      every operator qfence runs (the dtypes of its data operand, on both paths; the versions\n"
+    "      it accepts) beside what TFLM runs, and the TFLM ops qfence does not run yet\n"
     "  targets\n"
     "      the SIMD targets compiled in that this CPU runs, best first (--target, QFENCE_TARGET)\n"
     "  embed MODEL.tflite --name NAME -o FILE.hpp [--numerics tflm|tflite]\n"
@@ -677,6 +681,13 @@ int main(int argc, char** argv) {
     if (command == "quantize") return quantize_command(rest);
     if (command == "debug") return debug_command(rest);
     if (command == "dequantize") return dequantize_command(rest);
+    if (command == "ops") {
+      if (rest.size() > 1) throw usage_error("ops takes one option at most (--json or --markdown)");
+      if (rest.empty()) return print_ops("text");
+      if (rest[0] == "--json") return print_ops("json");
+      if (rest[0] == "--markdown") return print_ops("markdown");
+      throw usage_error("ops: unknown option '" + rest[0] + "'");
+    }
     if (command == "targets") {
       if (!rest.empty()) throw usage_error("targets takes no arguments");
       // Usable first (best first, one per line), for scripts and tests.

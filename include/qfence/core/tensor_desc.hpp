@@ -100,6 +100,17 @@ struct tensor_desc {
   }
 };
 
+/// A tensor as rows along its last dimension (SOFTMAX, LOG_SOFTMAX and
+/// L2_NORMALIZATION work row by row): `outer` rows of `depth` values.
+struct last_axis_rows {
+  int outer = 0, depth = 0;
+};
+
+constexpr last_axis_rows rows_along_last_axis(const tensor_desc& t) noexcept {
+  const auto depth = static_cast<int>(t.dim(-1));
+  return {depth == 0 ? 0 : static_cast<int>(t.elements() / depth), depth};
+}
+
 /// An operand a node may omit (a bias). A flag, not a pointer: GCC's
 /// sanitizer builds cannot compare a static object's address with null in a
 /// constant expression.

@@ -40,8 +40,8 @@ struct l2_normalization_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
     static void run(const l2_normalization_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) reference::l2_normalization(outer, depth, in, out);
       else reference::l2_normalization(outer, depth, Input::quant::zero_point, in, out);

@@ -55,8 +55,8 @@ struct softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
 
     /// 8-bit input runs the Highway kernel (kernels/softmax-inl.hpp) with a
     /// table built at compile time; float32 and int16 the reference.
@@ -118,8 +118,8 @@ struct log_softmax_node {
   template <int Index, class Input>
   struct typed {
     using output = rule_output_type<rule<Input>>;
-    static constexpr int depth = Input::shape_type::dim(-1);
-    static constexpr int outer = static_cast<int>(Input::elements / (depth == 0 ? 1 : depth));
+    static constexpr last_axis_rows rows = rows_along_last_axis(describe<Input>());
+    static constexpr int outer = rows.outer, depth = rows.depth;
     static void run(const log_softmax_node&, const typename Input::element* in, typename output::element* out) {
       if constexpr (Input::type == dtype::f32) {
         reference::log_softmax(outer, depth, in, out);

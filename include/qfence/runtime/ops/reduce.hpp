@@ -156,8 +156,8 @@ inline kernel prepare_softmax(const op_context& ctx) {
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   const float beta = ctx.options().beta;
   ctx.enforce(softmax_rule({beta}, describe(in), request_for(out)), {0});
-  const int depth = in.shape.back();
-  const int outer = static_cast<int>(in.elements() / depth);
+  const last_axis_rows rows = rows_along_last_axis(describe(in));
+  const int outer = rows.outer, depth = rows.depth;
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) {
@@ -190,8 +190,8 @@ inline kernel prepare_l2_normalization(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   ctx.enforce(l2_normalization_rule({ctx.options().fused}, describe(in), request_for(out)), {0});
-  const int depth = in.shape.back();
-  const int outer = static_cast<int>(in.elements() / depth);
+  const last_axis_rows rows = rows_along_last_axis(describe(in));
+  const int outer = rows.outer, depth = rows.depth;
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) {
@@ -212,8 +212,8 @@ inline kernel prepare_log_softmax(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
   const tensor &in = ctx.input(0), &out = ctx.output(0);
   ctx.enforce(log_softmax_rule(describe(in), request_for(out)), {0});
-  const int depth = in.shape.back();
-  const int outer = static_cast<int>(in.elements() / depth);
+  const last_axis_rows rows = rows_along_last_axis(describe(in));
+  const int outer = rows.outer, depth = rows.depth;
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   if (in.type == dtype::f32)
     return [=](const tensor_memory& m) {
