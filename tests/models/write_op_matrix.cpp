@@ -672,6 +672,46 @@ void activations() {
       {0, 1}, {2});
   add("greater_equal_i64", 62, 1,
       {activation({2, 5}, "a", I64), activation({2, 5}, "b", I64), activation({2, 5}, "y", BOOL)}, {0, 1}, {2});
+  // The plain integer dtypes of the ops that take them (index arithmetic,
+  // shape computations): every comparison on int32 and int64, int32 ADD,
+  // SUB, MUL (wrapping), MAXIMUM/MINIMUM, and the data movers.
+  for (const auto& [name, code] : comparisons) {
+    const std::string n = name;
+    for (const auto& [tag, type] : {std::pair{"i32", I32}, std::pair{"i64", I64}}) {
+      if ((n == "less" && type == I32) || (n == "greater_equal" && type == I64)) continue;  // above
+      add(n + "_" + tag, code, 1,
+          {activation({3, 4}, "a", type), activation({4}, "b", type), activation({3, 4}, "y", BOOL)}, {0, 1}, {2});
+    }
+  }
+  {
+    const std::vector<tensor_spec> ints32{activation({2, 3}, "a", I32), activation({1, 3}, "b", I32),
+                                          activation({2, 3}, "y", I32)};
+    add("add_i32", 0, 1, ints32, {0, 1}, {2},
+        table(fb::BuiltinOptions::AddOptions, [](auto& b) { return fb::CreateAddOptions(b, 0, false); }));
+    add("sub_i32", 41, 1, ints32, {0, 1}, {2},
+        table(fb::BuiltinOptions::SubOptions, [](auto& b) { return fb::CreateSubOptions(b, 0, false); }));
+    add("mul_i32", 18, 1, ints32, {0, 1}, {2});
+    for (const auto& [tag, type] : {std::pair{"i32", I32}, std::pair{"i64", I64}}) {
+      const std::vector<tensor_spec> same{activation({2, 3}, "a", type), activation({2, 3}, "b", type),
+                                          activation({2, 3}, "y", type)};
+      add(std::string("maximum_") + tag, 55, 1, same, {0, 1}, {2});
+      add(std::string("minimum_") + tag, 57, 1, same, {0, 1}, {2});
+      add(std::string("concatenation_") + tag, 2, 1,
+          {activation({2, 2}, "a", type), activation({2, 3}, "b", type), activation({2, 5}, "y", type)}, {0, 1}, {2},
+          table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, 1); }));
+      add(std::string("pack_") + tag, 83, 1,
+          {activation({3}, "a", type), activation({3}, "b", type), activation({2, 3}, "y", type)}, {0, 1}, {2},
+          table(fb::BuiltinOptions::PackOptions, [](auto& b) { return fb::CreatePackOptions(b, 2, 0); }));
+      add(std::string("reshape_") + tag, 22, 1,
+          {activation({2, 6}, "x", type), ints({2}, {4, 3}, "shape"), activation({4, 3}, "y", type)}, {0, 1}, {2});
+    }
+    add("concatenation_bool", 2, 1,
+        {activation({2, 2}, "a", BOOL), activation({1, 2}, "b", BOOL), activation({3, 2}, "y", BOOL)}, {0, 1}, {2},
+        table(fb::BuiltinOptions::ConcatenationOptions, [](auto& b) { return fb::CreateConcatenationOptions(b, 0); }));
+    add("unpack_i32", 88, 1,
+        {activation({2, 4}, "x", I32), activation({4}, "y0", I32), activation({4}, "y1", I32)}, {0}, {1, 2},
+        table(fb::BuiltinOptions::UnpackOptions, [](auto& b) { return fb::CreateUnpackOptions(b, 2, 0); }));
+  }
   // int8 RSQRT (TFLM's fixed-point inverse square root): every input at or
   // above the zero point (TFLM stops on a value below it), the zero point
   // itself giving the largest output.
