@@ -15927,6 +15927,12 @@ constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& 
   return rules::same_quantization_output(out, req);
 }
 
+/// Whether an EMBEDDING_LOOKUP of a `table` dtype into an `out` dtype is
+/// TFLM's hybrid form (an int8 table read into f32).
+constexpr bool embedding_lookup_dequantizes(dtype table, dtype out) noexcept {
+  return table == dtype::i8 && out == dtype::f32;
+}
+
 /// EMBEDDING_LOOKUP(ids, table): GATHER of the table's rows (axis 0) at i32
 /// ids of rank 1, the output in the table's dtype and parameters; or, with
 /// `dequantize` (an f32 output of an i8 table with zero point 0, TFLM's
@@ -17193,8 +17199,14 @@ struct prelu_params {
   quantized_multiplier positive{}, negative{};
 };
 
-/// `float_multipliers`: TFLite's Prepare (each ratio a float expression);
-/// otherwise TFLM's (in double).
+/// Whether a quantized PRELU of input dtype `x` forms its multipliers as
+/// TFLite's Prepare does (in float): uint8 always (only TFLite runs it),
+/// int8 and int16 under TFLite's numerics; otherwise TFLM's (in double).
+constexpr bool prelu_float_multipliers(dtype x, bool tflite_numerics) noexcept {
+  return x == dtype::u8 || tflite_numerics;
+}
+
+/// `float_multipliers`: see prelu_float_multipliers.
 constexpr prelu_params make_prelu_params(float in_scale, std::int32_t in_zp, float alpha_scale, std::int32_t alpha_zp,
                                          float out_scale, std::int32_t out_zp, bool float_multipliers) noexcept {
   prelu_params p;
@@ -17313,11 +17325,10 @@ struct prelu_node {
       if constexpr (In::type == dtype::f32) {
         reference::prelu(geometry, x, alpha, out);
       } else {
-        // uint8 exists in TFLite only: its multipliers always.
         static constexpr prelu_params p =
             make_prelu_params(In::quant::scale, In::quant::zero_point, A::quant::scale, A::quant::zero_point,
                               output::quant::scale, output::quant::zero_point,
-                              In::type == dtype::u8 || has_option<option_kind::numerics, Opts...>);
+                              prelu_float_multipliers(In::type, has_option<option_kind::numerics, Opts...>));
         reference::prelu(geometry, x, alpha, p, out);
       }
     }

@@ -45,6 +45,11 @@ inline std::string versions_text(int max_version) {
   return max_version == 1 ? "1" : "1-" + std::to_string(max_version);
 }
 
+/// qfence's column: the dtypes it runs, or "not yet".
+inline std::string qfence_text(const runtime::op_row& r) {
+  return r.qfence.empty() ? "not yet" : joined(dtype_names(r.qfence));
+}
+
 /// TFLM's column: the dtypes both run, or, for an op qfence lacks, what TFLM runs.
 inline std::string tflm_text(const runtime::op_row& r) {
   if (!r.in_tflm) return "no";
@@ -59,6 +64,9 @@ inline int print_ops(std::string_view format) {
     tflm_total += r.in_tflm ? 1 : 0;
     tflm_missing += r.in_tflm && r.qfence.empty() ? 1 : 0;
   }
+  const std::string summary = std::to_string(runs) + " ops run on both paths; TFLM registers " +
+                              std::to_string(tflm_total) + ", of which qfence runs " +
+                              std::to_string(tflm_total - tflm_missing) + " (" + std::to_string(tflm_missing) + " not yet)";
   if (format == "json") {
     json j;
     j.begin_object().key("ops").begin_array();
@@ -77,25 +85,23 @@ inline int print_ops(std::string_view format) {
   if (format == "markdown") {
     std::cout << "| op | qfence (both paths) | versions | TFLM |\n| --- | --- | --- | --- |\n";
     for (const auto& r : runtime::op_table)
-      std::cout << "| " << r.name << " | " << (r.qfence.empty() ? "not yet" : joined(dtype_names(r.qfence))) << " | "
+      std::cout << "| " << r.name << " | " << qfence_text(r) << " | "
                 << versions_text(max_version_of(r.name)) << " | " << tflm_text(r) << " |\n";
-    std::cout << "\n" << runs << " ops run on both paths; TFLM registers " << tflm_total << ", of which qfence runs "
-              << tflm_total - tflm_missing << " (" << tflm_missing << " not yet).\n";
+    std::cout << "\n" << summary << ".\n";
     return 0;
   }
   std::size_t width = 2;
   for (const auto& r : runtime::op_table) width = std::max(width, r.name.size());
   std::cout << std::string("op") + std::string(width - 2, ' ') << "  qfence (both paths)           versions  TFLM\n";
   for (const auto& r : runtime::op_table) {
-    std::string q = r.qfence.empty() ? "not yet" : joined(dtype_names(r.qfence));
+    std::string q = qfence_text(r);
     q.resize(std::max<std::size_t>(q.size(), 30), ' ');
     std::string v = versions_text(max_version_of(r.name));
     v.resize(std::max<std::size_t>(v.size(), 8), ' ');
     std::cout << r.name << std::string(width - r.name.size(), ' ') << "  " << q << "  " << v << "  " << tflm_text(r)
               << "\n";
   }
-  std::cout << runs << " ops run on both paths; TFLM registers " << tflm_total << ", of which qfence runs "
-            << tflm_total - tflm_missing << " (" << tflm_missing << " not yet)\n";
+  std::cout << summary << "\n";
   return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/reference/comparison.hpp"
 #include "qfence/kernels/reference/unary_math.hpp"
+#include "qfence/rules/gather.hpp"
 #include "qfence/rules/reduce.hpp"
 #include "qfence/rules/strided_slice.hpp"
 #include "qfence/runtime/fold_constants.hpp"
@@ -437,8 +438,8 @@ class writer {
         return "qf::batch_matmul<" + std::string(o.adj_x ? "true" : "false") + ", " + (o.adj_y ? "true" : "false") +
                ">(" + ref(in(0)) + ", " + ref(in(1)) + out_option(out) + ")";
       case op_code::embedding_lookup:
-        return std::string(at(in(1)).type == dtype::i8 && out.type == dtype::f32 ? "qf::embedding_lookup<true>("
-                                                                                   : "qf::embedding_lookup(") +
+        return std::string(embedding_lookup_dequantizes(at(in(1)).type, out.type) ? "qf::embedding_lookup<true>("
+                                                                                  : "qf::embedding_lookup(") +
                ref(in(0)) + ", " + ref(in(1)) + ")";
       case op_code::shape: return "qf::shape_of<" + std::string(dtype_token(out.type)) + ">(" + ref(in(0)) + ")";
       case op_code::zeros_like: return "qf::zeros_like(" + ref(in(0)) + ")";

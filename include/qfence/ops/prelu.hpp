@@ -53,11 +53,10 @@ struct prelu_node {
       if constexpr (In::type == dtype::f32) {
         reference::prelu(geometry, x, alpha, out);
       } else {
-        // uint8 exists in TFLite only: its multipliers always.
         static constexpr prelu_params p =
             make_prelu_params(In::quant::scale, In::quant::zero_point, A::quant::scale, A::quant::zero_point,
                               output::quant::scale, output::quant::zero_point,
-                              In::type == dtype::u8 || has_option<option_kind::numerics, Opts...>);
+                              prelu_float_multipliers(In::type, has_option<option_kind::numerics, Opts...>));
         reference::prelu(geometry, x, alpha, p, out);
       }
     }

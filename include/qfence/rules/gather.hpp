@@ -52,6 +52,12 @@ constexpr rule_result gather_rule(const gather_attrs& given, const tensor_desc& 
   return rules::same_quantization_output(out, req);
 }
 
+/// Whether an EMBEDDING_LOOKUP of a `table` dtype into an `out` dtype is
+/// TFLM's hybrid form (an int8 table read into f32).
+constexpr bool embedding_lookup_dequantizes(dtype table, dtype out) noexcept {
+  return table == dtype::i8 && out == dtype::f32;
+}
+
 /// EMBEDDING_LOOKUP(ids, table): GATHER of the table's rows (axis 0) at i32
 /// ids of rank 1, the output in the table's dtype and parameters; or, with
 /// `dequantize` (an f32 output of an i8 table with zero point 0, TFLM's

@@ -22,9 +22,9 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/graph/custom_op.hpp"
-#include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/tabulated.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -54,21 +54,13 @@ kernel prepare_elementwise(const op_context& ctx) {
                   !out.quant.per_channel(),
               "takes f32 -> f32, or int8 -> int8 (uint8 -> uint8, int16 -> int16) quantized per tensor (then it "
               "runs as a table); got " + type_text(in) + " -> " + type_text(out));
-  if (in.type == dtype::i16) {
-    const lookup_table_int16 table =
-        make_lookup_table_int16(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
-                                [](float x) { return static_cast<float>(Op::apply(x)); });
-    return [=](const tensor_memory& m) {
-      const std::int16_t* x = m.at<const std::int16_t>(in_t);
-      std::int16_t* y = m.at<std::int16_t>(out_t);
-      reference::lookup(n, x, table, y);
-    };
-  }
-  const kernels::target target = ctx.simd_target();
+  if (in.type == dtype::i16)
+    return ops::detail::lookup_kernel(
+        ctx, make_lookup_table_int16(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
+                                     [](float x) { return static_cast<float>(Op::apply(x)); }));
   auto typed = [&]<class T>(T*) -> kernel {
-    const lookup_table<T> table = fenced_table<T, T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
-                                                     out.quant.zero_point(), [](float x) { return Op::apply(x); });
-    return [=](const tensor_memory& m) { kernels::lookup_bytes(target, n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
+    return ops::detail::lookup_kernel(ctx, fenced_table<T, T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+                                                              out.quant.zero_point(), [](float x) { return Op::apply(x); }));
   };
   if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
   return typed(static_cast<std::uint8_t*>(nullptr));

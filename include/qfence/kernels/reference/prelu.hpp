@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "qfence/core/broadcast.hpp"
+#include "qfence/core/dtype.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 
@@ -25,8 +26,14 @@ struct prelu_params {
   quantized_multiplier positive{}, negative{};
 };
 
-/// `float_multipliers`: TFLite's Prepare (each ratio a float expression);
-/// otherwise TFLM's (in double).
+/// Whether a quantized PRELU of input dtype `x` forms its multipliers as
+/// TFLite's Prepare does (in float): uint8 always (only TFLite runs it),
+/// int8 and int16 under TFLite's numerics; otherwise TFLM's (in double).
+constexpr bool prelu_float_multipliers(dtype x, bool tflite_numerics) noexcept {
+  return x == dtype::u8 || tflite_numerics;
+}
+
+/// `float_multipliers`: see prelu_float_multipliers.
 constexpr prelu_params make_prelu_params(float in_scale, std::int32_t in_zp, float alpha_scale, std::int32_t alpha_zp,
                                          float out_scale, std::int32_t out_zp, bool float_multipliers) noexcept {
   prelu_params p;

@@ -300,7 +300,7 @@ inline kernel prepare_prelu(const op_context& ctx) {
     };
   const prelu_params p = make_prelu_params(x.quant.scale(), x.quant.zero_point(), alpha.quant.scale(),
                                            alpha.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
-                                           x.type == dtype::u8 || ctx.arithmetic() == numerics::tflite);
+                                           prelu_float_multipliers(x.type, ctx.arithmetic() == numerics::tflite));
   auto quantized = [&]<class T, class A>(T*, A*) -> kernel {
     return [=](const tensor_memory& m) {
       reference::prelu(g, m.at<const T>(x_t), m.at<const A>(a_t), p, m.at<T>(out_t));

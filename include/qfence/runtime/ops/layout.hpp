@@ -436,7 +436,7 @@ inline kernel prepare_gather(const op_context& ctx) {
 inline kernel prepare_embedding_lookup(const op_context& ctx) {
   ctx.require_io(2, 2, 1);
   const tensor &ids = ctx.input(0), &table = ctx.input(1), &out = ctx.output(0);
-  const bool dequantize = table.type == dtype::i8 && out.type == dtype::f32;
+  const bool dequantize = embedding_lookup_dequantizes(table.type, out.type);
   ctx.enforce(embedding_lookup_rule(describe(ids), describe(table), dequantize, request_for(out)), {0, 1});
   const int ids_t = ctx.input_index(0), table_t = ctx.input_index(1), out_t = ctx.output_index(0);
   if (dequantize) {

@@ -45,6 +45,13 @@ kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
   return [=](const tensor_memory& m) { kernels::lookup_bytes(target, n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
 }
 
+/// The same for an int16 op: TFLite's interpolated table (LUTLookup).
+inline kernel lookup_kernel(const op_context& ctx, const lookup_table_int16& table) {
+  const std::int64_t n = ctx.input(0).elements();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return [=](const tensor_memory& m) { reference::lookup(n, m.at<const std::int16_t>(in_t), table, m.at<std::int16_t>(out_t)); };
+}
+
 }  // namespace qfence::runtime::ops::detail
 
 QFENCE_EXACT_FLOAT_END

@@ -188,12 +188,7 @@ inline kernel prepare_gelu(const op_context& ctx) {
   const gelu_function f = gelu_function_of(approximate);
   const float in_scale = in.quant.scale(), out_scale = out.quant.scale();
   const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
-  if (in.type == dtype::i16) {
-    const lookup_table_int16 table = make_lookup_table_int16(in_scale, in_zp, out_scale, out_zp, f);
-    return [=](const tensor_memory& m) {
-      reference::lookup(n, m.at<const std::int16_t>(in_t), table, m.at<std::int16_t>(out_t));
-    };
-  }
+  if (in.type == dtype::i16) return detail::lookup_kernel(ctx, make_lookup_table_int16(in_scale, in_zp, out_scale, out_zp, f));
   if (in.type == dtype::u8) return detail::lookup_kernel(ctx, make_lookup_table<std::uint8_t>(in_scale, in_zp, out_scale, out_zp, f));
   return detail::lookup_kernel(ctx, make_lookup_table<std::int8_t>(in_scale, in_zp, out_scale, out_zp, f));
 }
