@@ -1362,6 +1362,33 @@ constexpr half to_half(float f) noexcept {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/core/invoke_status.hpp -----------------------------------------
+// qfence/core/invoke_status.hpp: how an invoke ended, on both paths.
+//
+// A streaming model can end an invoke before its last operation: TFLM's
+// CIRCULAR_BUFFER runs its consumers only every `period`-th invoke and
+// returns kTfLiteAbort in between, which TFLM's interpreter passes on from
+// Invoke(). qfence's invoke returns the same news as a value: the outputs
+// are new only after an invoke that `completed`.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+enum class invoke_status {
+  completed,    ///< every operation ran: the outputs are this invoke's
+  ended_early,  ///< an operation ended the invoke (e.g. CIRCULAR_BUFFER between its periods): later ones did not run
+};
+
+constexpr const char* name(invoke_status s) noexcept {
+  return s == invoke_status::completed ? "completed" : "ended_early";
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/custom_op.hpp --------------------------------------------
 // qfence/graph/custom_op.hpp: user-defined ops.
 //
@@ -2504,6 +2531,17 @@ struct state {
 };
 }  // namespace op
 
+namespace detail {
+/// Writes real zero into a tensor of type T: its zero point, or 0 when it is
+/// not quantized (what a state starts from without initial data).
+template <class T>
+void fill_real_zero(typename T::element* buffer) noexcept {
+  typename T::element zero{};
+  if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
+  for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
+}
+}  // namespace detail
+
 template <class T>
 struct state_node {
   using op = op::state;
@@ -2521,13 +2559,8 @@ struct state_node {
   };
 
   void reset(typename T::element* buffer) const noexcept {
-    if (initial != nullptr) {
-      std::memcpy(buffer, initial, T::bytes);
-    } else {
-      typename T::element zero{};  // real zero: the zero point, or 0 for a float state
-      if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
-      for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
-    }
+    if (initial != nullptr) std::memcpy(buffer, initial, T::bytes);
+    else detail::fill_real_zero<T>(buffer);
   }
 };
 
@@ -5427,7 +5460,11 @@ namespace qfence {
   X(batch_matmul_shapes,                                                                                              \
     "batch_matmul multiplies [..., M, K] by [..., K, N] (the last two dimensions swapped where adj_x / adj_y say), " \
     "ranks 2 to 5, the leading dimensions broadcasting; both operands of one dtype (f32; or i8, i16 quantized per "  \
-    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")
+    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")                      \
+  X(circular_buffer_operands,                                                                                         \
+    "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D] and keeps the last `slots` of them in "    \
+    "its output [1, slots, W, D], slots >= 1, runs the ops after it every `period` >= 1 invokes. fix: reshape the "   \
+    "sample or correct the output's shape")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -11151,6 +11188,13 @@ template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q
   using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
 };
 
+/// Whether a node's output lives across invokes: a state node's (reset_state
+/// calls its reset), and the register of an op that keeps one as its output
+/// (CIRCULAR_BUFFER: reset_state sets it to real zero).
+template <class N, class = void> struct keeps_output : is_state_node<N> {};
+template <class N>
+struct keeps_output<N, std::enable_if_t<N::keeps_output>> : std::true_type {};
+
 template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
 template <class Typed>
 struct scratch_of<Typed, std::void_t<decltype(Typed::scratch_bytes)>>
@@ -11201,6 +11245,7 @@ class model {
       !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
   static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
   static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
+  static constexpr std::array<bool, N> persists{detail::keeps_output<Nodes>::value...};
 
   // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
   // readers, whether any exists and the last one. Built from the edges in
@@ -11381,9 +11426,9 @@ class model {
     const int end = N;  // graph outputs stay alive to the end
     // Inputs are written before invoke; state lives across invokes; inputs
     // keep their bytes to the end unless the application let them go.
-    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const int first = (is_input[I] || persists[I]) ? 0 : I;
     const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || is_state[I] || kept_input;
+    const bool sink = is_output(I) || persists[I] || kept_input;
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -11474,17 +11519,20 @@ class model {
       offset_of(checked_output_node<K>(),
                 needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
 
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
+  /// Sets every state tensor (e.g. SVDF's memory, CIRCULAR_BUFFER's
+  /// register and count) to its initial value. Call it before the first
+  /// invoke and to start a new sequence; invoke() itself carries state from
+  /// one call to the next.
   template <class Arena>
   void reset_state(Arena&& arena) const noexcept {
     std::byte* memory = memory_of(arena);
     [&]<int... I>(std::integer_sequence<int, I...>) {
       auto one = [&]<int J>() {
-        if constexpr (is_state[J]) {
+        if constexpr (persists[J]) {
           using T = typename resolved<J>::main;
-          boost::hana::at_c<J>(nodes_).reset(begin<typename T::element>(memory, J, buffer_kind::main, T::elements));
+          auto* buffer = begin<typename T::element>(memory, J, buffer_kind::main, T::elements);
+          if constexpr (is_state[J]) boost::hana::at_c<J>(nodes_).reset(buffer);
+          else detail::fill_real_zero<T>(buffer);  // an op's register (CIRCULAR_BUFFER), as TFLM resets variables
         }
       };
       (one.template operator()<I>(), ...);
@@ -11492,16 +11540,18 @@ class model {
   }
 
   /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
-  /// of this model type M, whose inputs have been written.
+  /// of this model type M, whose inputs have been written. ended_early when
+  /// a node ended the invoke (CIRCULAR_BUFFER between its periods): the
+  /// outputs are then not this invoke's (core/invoke_status.hpp).
   template <class Arena>
-  void invoke(Arena&& arena) const {
-    run_all<false>(memory_of(arena), kernels::default_target(), {});
+  invoke_status invoke(Arena&& arena) const {
+    return run_all<false>(memory_of(arena), kernels::default_target(), {});
   }
 
   /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
   template <class Arena>
-  void invoke(Arena&& arena, kernels::target t) const noexcept {
-    run_all<false>(memory_of(arena), t, {});
+  invoke_status invoke(Arena&& arena, kernels::target t) const noexcept {
+    return run_all<false>(memory_of(arena), t, {});
   }
 
   /// invoke on target `t`, calling `after_node(i, op_name)` as soon as node
@@ -11509,9 +11559,9 @@ class model {
   /// nodes one by one (`scripts/embed-run --layers`), or to look at a
   /// tensor while its bytes are still its own.
   template <class Arena, class Observer>
-  void invoke_observed(Arena&& arena, kernels::target t, Observer&& after_node) const {
+  invoke_status invoke_observed(Arena&& arena, kernels::target t, Observer&& after_node) const {
     using O = std::remove_reference_t<Observer>;
-    run_all<false>(memory_of(arena), t,
+    return run_all<false>(memory_of(arena), t,
                    node_observer{const_cast<void*>(static_cast<const void*>(std::addressof(after_node))),
                                  [](void* o, int node, const char* op) { (*static_cast<O*>(o))(node, op); }});
   }
@@ -11527,8 +11577,9 @@ class model {
   /// last reader has run: a plan that let a live tensor share bytes with
   /// another, or a kernel that read a dead buffer, changes the outputs.
   template <class Arena>
-  void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
-    run_all<true>(memory_of(arena), t, {});
+  invoke_status invoke_poisoning_dead_buffers(Arena&& arena,
+                                              kernels::target t = kernels::default_target()) const noexcept {
+    return run_all<true>(memory_of(arena), t, {});
   }
 
  private:
@@ -11586,31 +11637,47 @@ class model {
     return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
   }
 
+  /// Runs node I; false when it ended the invoke (a node whose run returns
+  /// bool: CIRCULAR_BUFFER).
   template <int I, int... R>
-  void run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
+  bool run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
-    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
+    // A persistent output keeps its array (begun by reset_state) and values.
+    auto* out = persists[I] ? at<typename out_t::element>(arena, I, buffer_kind::main)
+                            : begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
     // A node with a prepared form runs on it and the SIMD target.
     const auto call = [&](auto... scratch) {
       if constexpr (requires { typename typed::prepared; }) {
-        typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+        return typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out,
+                          scratch...);
       } else {
-        typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+        return typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      }
+    };
+    const auto go_on = [](auto&& run) {
+      if constexpr (std::is_same_v<decltype(run()), bool>) {
+        return run();
+      } else {
+        run();
+        return true;
       }
     };
     if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
-      call(static_cast<void*>(
-          begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+      return go_on([&] {
+        return call(static_cast<void*>(
+            begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+      });
     } else {
-      call();
+      return go_on([&] { return call(); });
     }
   }
 
+  /// Runs node I and its border copies; false when it ended the invoke.
   template <int I>
-  void step(std::byte* arena, kernels::target t) const noexcept {
+  bool step(std::byte* arena, kernels::target t) const noexcept {
     if constexpr (resolved<I>::valid && !is_input[I]) {
-      run_node<I>(arena, t, typename node_t<I>::inputs{});
+      if (!run_node<I>(arena, t, typename node_t<I>::inputs{})) return false;
     }
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
@@ -11622,6 +11689,7 @@ class model {
       kernels::dequantize(t, M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
                           M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
     }
+    return true;
   }
 
   static void poison_dead(std::byte* arena, int step_index) noexcept {
@@ -11649,11 +11717,24 @@ class model {
         after_node.call(after_node.observer, I, static_cast<const char*>(node_t<I>::op::name));
   }
 
+  /// Runs node I, tells the observer, poisons what died; false when node I
+  /// ended the invoke.
+  template <bool Poison, int I>
+  bool run_step(std::byte* arena, kernels::target t, const node_observer& after_node) const {
+    const bool go_on = step<I>(arena, t);
+    report<I>(after_node);
+    if constexpr (Poison) poison_dead(arena, I);
+    return go_on;
+  }
+
   template <bool Poison>
-  void run_all(std::byte* arena, kernels::target t, const node_observer& after_node) const {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena, t), report<I>(after_node), Poison ? poison_dead(arena, I) : void()), ...);
+  invoke_status run_all(std::byte* arena, kernels::target t, const node_observer& after_node) const {
+    // && stops at the first node that ends the invoke; for a graph with no
+    // such node every step returns a constant true and nothing is tested.
+    const bool completed = [&]<int... I>(std::integer_sequence<int, I...>) {
+      return (run_step<Poison, I>(arena, t, after_node) && ...);
     }(std::make_integer_sequence<int, N>{});
+    return completed ? invoke_status::completed : invoke_status::ended_early;
   }
 };
 
@@ -13418,6 +13499,151 @@ struct batch_matmul_node {
 template <bool AdjX = false, bool AdjY = false, int L, int R, node_option... Opts>
 constexpr auto batch_matmul(node_ref<L>, node_ref<R>, Opts...) {
   return batch_matmul_node<AdjX, AdjY, L, R, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/circular_buffer.hpp ----------------------------------------
+// qfence/ops/circular_buffer.hpp: CIRCULAR_BUFFER (TFLM's custom op for
+// strided streaming models) as a typed node (rules/circular_buffer.hpp;
+// kernels/reference/circular_buffer.hpp).
+//
+//   auto count = qf::state<qf::circular_buffer_count>();   // node c
+//   qf::circular_buffer<Slots, Period>(qf::ref<x>, qf::ref<c>)
+//
+// The node's output is the register of the last `Slots` samples of x
+// ([1, 1, W, D] i8 each): it lives across invokes (model::reset_state sets
+// it to real zero, as TFLM resets the variable). The count node holds the
+// invokes since the last one that went on; every `Period`-th invoke goes on
+// to the nodes after this one, the others end there (invoke returns
+// invoke_status::ended_early).
+
+
+// ---- qfence/kernels/reference/circular_buffer.hpp --------------------------
+// qfence/kernels/reference/circular_buffer.hpp: CIRCULAR_BUFFER, TFLM's
+// custom op for strided streaming convolutions (kernels/circular_buffer.cc).
+//
+// The output is a shift register of `slots` samples of `depth` bytes that
+// lives across invokes: each invoke drops the oldest sample, appends the
+// input, and counts the invoke; only every `period`-th invoke goes on to the
+// ops after it (TFLM returns kTfLiteAbort on the others).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// One invoke of CIRCULAR_BUFFER on its register `buffer` ([slots, depth])
+/// and its count of invokes since the last one that went on (`since_run`,
+/// 0 after a reset). Returns whether this invoke goes on. TFLM counts down
+/// from the period instead; the two agree invoke by invoke.
+inline bool circular_buffer_step(const std::int8_t* in, std::int8_t* buffer, std::int64_t slots, std::int64_t depth,
+                                 std::int32_t& since_run, std::int32_t period) noexcept {
+  const auto d = static_cast<std::size_t>(depth);
+  if (slots > 1) std::memmove(buffer, buffer + d, static_cast<std::size_t>(slots - 1) * d);
+  std::memcpy(buffer + static_cast<std::size_t>(slots - 1) * d, in, d);
+  if (++since_run != period) return false;
+  since_run = 0;
+  return true;
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/circular_buffer.hpp --------------------------------------
+// qfence/rules/circular_buffer.hpp: the type and shape rule of
+// CIRCULAR_BUFFER (TFLM's custom op; kernels/reference/circular_buffer.hpp).
+//
+// Operand 0, the input sample, i8 [1, 1, W, D]; the output, the register of
+// `slots` samples, [1, slots, W, D] with the input's dtype and quantization
+// (it holds the input's bytes). TFLM checks the matching dimensions and the
+// dtype; it shifts the register as one batch, so qfence also requires batch
+// 1, and it copies bytes, so qfence requires the input's quantization
+// (TFLM's own stated assumption).
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct circular_buffer_attrs {
+  std::int64_t slots = 0;
+  int period = 0;  // invokes per run of the ops after it, >= 1
+};
+
+constexpr rule_result circular_buffer_rule(const circular_buffer_attrs& a, const tensor_desc& in,
+                                           const output_request& req) noexcept {
+  if (in.type != dtype::i8 || in.rank != 4 || in.dim(0) != 1 || in.dim(1) != 1)
+    return rule_fail(rule_error::circular_buffer_operands, 0);
+  if (a.slots < 1 || a.period < 1) return rule_fail(rule_error::circular_buffer_operands, output_operand);
+  const std::int64_t dims[4] = {1, a.slots, in.dim(2), in.dim(3)};
+  return rules::same_quantization_output(in.reshaped(4, dims), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct circular_buffer {
+  static constexpr const char* name = "circular_buffer";  // a TFLM custom op: no builtin code
+};
+}  // namespace op
+
+/// The type of a circular buffer's count node: qf::state<circular_buffer_count>().
+using circular_buffer_count = tensor<dtype::i32, shape<1>>;
+
+template <int In, int Count, int Slots, int Period>
+struct circular_buffer_node {
+  using op = op::circular_buffer;
+  using inputs = refs<In, Count>;
+  /// The output is the register: it persists, and model::reset_state sets
+  /// it to real zero (the zero point), as TFLM resets the variable.
+  static constexpr bool keeps_output = true;
+  static constexpr circular_buffer_attrs attrs{Slots, Period};
+
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = circular_buffer_rule(attrs, describe<Input>(), requested_output<>());
+  };
+
+  template <int Index, class Input, class C>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((std::is_same_v<C, circular_buffer_count>), (at_node<Index, op>, operand<1>, producer<C>),
+                   "qfence: circular_buffer's operand 1 is its count of invokes, a state node of its own. fix: "
+                   "qfence::state<qfence::circular_buffer_count>() as a node of its own, passed by ref")
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input, class C>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    /// false: this invoke ends here (not the Period-th since the last run).
+    static bool run(const circular_buffer_node&, const std::int8_t* in, const std::int32_t* count,
+                    std::int8_t* out) noexcept {
+      // The count belongs to its state node; this is the op that updates it.
+      return reference::circular_buffer_step(in, out, Slots, Input::shape_type::dim(2) * Input::shape_type::dim(3),
+                                             *const_cast<std::int32_t*>(count), Period);
+    }
+  };
+
+};
+
+/// CIRCULAR_BUFFER of node `In` with count node `Count`: the last `Slots`
+/// samples, going on every `Period` invokes.
+template <int Slots, int Period, int In, int Count>
+constexpr auto circular_buffer(node_ref<In>, node_ref<Count>) {
+  return circular_buffer_node<In, Count, Slots, Period>{};
 }
 
 }  // namespace qfence

@@ -89,6 +89,30 @@ def main():
                 got = struct.unpack('<3f', (out_dir / 'output0.bin').read_bytes())
                 check(got == (11.5, 18.0, 30.25), f'run {model}: output {got}')
         expect_error(('run', valid, '--in', valid), 'has ', 'input of the wrong size')
+
+        # A stream (--sequence): CIRCULAR_BUFFER ends every other invoke early;
+        # an --in file holds one sample per invoke, and the register after
+        # each completed invoke is written back to back.
+        circular = tmp / 'circular_buffer.tflite'
+        samples = tmp / 'samples.bin'
+        samples.write_bytes(bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+        seq_dir = tmp / 'seq'
+        r = run('run', circular, '--sequence', 4, '--in', samples, '--out-dir', seq_dir)
+        check(r.returncode == 0, f'run --sequence: {r.stderr.strip()}')
+        if r.returncode == 0:
+            line = json.loads(r.stdout)
+            check(line.get('sequence') == 4 and line.get('completed') == 2, f'run --sequence: JSON {line}')
+            check((seq_dir / 'invokes.txt').read_text().split() == ['ended_early', 'completed'] * 2,
+                  'run --sequence: invokes.txt')
+            check((seq_dir / 'output0.bin').read_bytes() == bytes([0, 0, 1, 2, 3, 4, 3, 4, 5, 6, 7, 8]),
+                  f'run --sequence: registers {(seq_dir / "output0.bin").read_bytes().hex()}')
+        expect_error(('run', circular, '--sequence', 3, '--in', samples), 'bytes, the model needs 2 per invoke, 3 '
+                     'invokes: 6', '--sequence with too few samples')
+        r = run('run', circular, '--sequence', 2, '--repeat', 2)
+        check(r.returncode == 2 and 'pick one' in r.stderr, '--sequence with --repeat: exit 2')
+        r = run('inspect', circular)
+        check(r.returncode == 0 and 'custom ops qfence ships: CIRCULAR_BUFFER' in r.stdout and
+              'custom ops needed: none' in r.stdout, f'inspect lists CIRCULAR_BUFFER as shipped: {r.stdout[:400]}')
         expect_error(('run', valid, '--in', tmp / 'missing.bin'), "cannot open", 'missing input file')
         expect_error(('run', tmp / 'missing.tflite'), "cannot open", 'missing model')
         # A directory opens as a stream on Linux and has no size: a clear error,

@@ -23,6 +23,21 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   write(dir, "valid", tfl::float_add_model());
 
+  // CIRCULAR_BUFFER without options: 3 slots of [1,1,1,2] samples, period 2.
+  tfl::model_spec circular;
+  auto x = tfl::activation({1, 1, 1, 2}, "x", 9 /*INT8*/);
+  x.scales = {0.5f};
+  x.zero_points = {0};
+  auto reg = x;
+  reg.name = "register";
+  reg.shape = {1, 3, 1, 2};
+  reg.variable = true;
+  circular.tensors = {x, reg};
+  circular.ops.push_back(tfl::op(32 /*CUSTOM*/, 1, {0}, {1}, "CIRCULAR_BUFFER"));
+  circular.inputs = {0};
+  circular.outputs = {1};
+  write(dir, "circular_buffer", circular);
+
   // sqrt(input) + [10, 20, 30]: SQRT has no int8 kernel, so quantize fences it.
   auto fenced = tfl::float_add_model();
   fenced.tensors.push_back(tfl::activation({1, 3}, "root"));  // tensor 3

@@ -15,6 +15,9 @@ script
     (tests/data/op_matrix_tflite.txt: "Goldens from TFLite");
   - requires `qfence ops` (runtime/op_table.hpp) to list exactly the dtypes
     the cases run, on both paths and in TFLM.
+A streaming case (sequence.txt: N) runs as N invokes in a row on both paths
+(`--sequence N`): the outputs of the invokes that completed, and which ones
+ended early (invokes.txt), must agree between the paths and with TFLM.
 
 usage: both_paths.py WRITE_OP_MATRIX QFENCE CXX WORK_DIR
 """
@@ -39,7 +42,7 @@ def load_goldens(path):
         if not line or line.startswith('#'):
             continue
         case, key, value = (line.split(' ', 2) + [''])[:3]
-        cases.setdefault(case, {})[key] = value if key in ('model', 'refused') else bytes.fromhex(value)
+        cases.setdefault(case, {})[key] = value if key in ('model', 'refused', 'invokes') else bytes.fromhex(value)
     return cases
 
 
@@ -57,6 +60,13 @@ def check_golden(case, model, rt_dir, goldens, path, who, failures):
         return 'none'
     if 'refused' in g:
         return 'refused'
+    if 'invokes' in g:
+        statuses = rt_dir / 'invokes.txt'
+        got = ','.join(statuses.read_text().split()) if statuses.exists() else '(none)'
+        if got != g['invokes']:
+            failures.append(f'{case}: the invokes that completed or ended early differ from {who}\'s:\n  qfence: {got}'
+                            f'\n  {who}: {g["invokes"]}')
+            return 'none'
     for key, want in g.items():
         if key.startswith('output'):
             out = rt_dir / f'{key}.bin'
@@ -141,12 +151,14 @@ def main() -> int:
         return 1
     for c in valid:
         rt_dir, ct_dir = out / 'runtime' / c.name, out / 'compile-time' / c.name
-        run = subprocess.run([qfence, 'run', str(c / 'model.tflite'), '--out-dir', str(rt_dir)], capture_output=True,
-                             text=True)
+        seq = c / 'sequence.txt'
+        stream = ['--sequence', seq.read_text().strip()] if seq.exists() else []
+        run = subprocess.run([qfence, 'run', str(c / 'model.tflite'), '--out-dir', str(rt_dir)] + stream,
+                             capture_output=True, text=True)
         if run.returncode != 0:
             failures.append(f'{c.name}: qfence run: {run.stderr.strip()[:400]}')
             continue
-        emb = subprocess.run([str(driver), c.name, str(c / 'model.tflite'), '--out-dir', str(ct_dir)],
+        emb = subprocess.run([str(driver), c.name, str(c / 'model.tflite'), '--out-dir', str(ct_dir)] + stream,
                              capture_output=True, text=True)
         if emb.returncode != 0:
             failures.append(f'{c.name}: compile-time driver: {emb.stderr.strip()[:400]}')
@@ -158,8 +170,9 @@ def main() -> int:
         if verdict == 'refused':  # an op or dtype only TFLite has: its reference code's bytes, where recorded
             tflite[check_golden(c.name, c / 'model.tflite', rt_dir, tflite_goldens, TFLITE_GOLDENS, 'TFLite',
                                 failures)] += 1
-        outputs = sorted(p.name for p in rt_dir.glob('output*.bin'))
-        if not outputs or outputs != sorted(p.name for p in ct_dir.glob('output*.bin')):
+        outputs = sorted(p.name for p in rt_dir.glob('output*.bin')) + (['invokes.txt'] if stream else [])
+        if not outputs or outputs != sorted(p.name for p in ct_dir.glob('output*.bin')) + (
+                ['invokes.txt'] if (ct_dir / 'invokes.txt').exists() else []):
             failures.append(f'{c.name}: the paths wrote different output files')
             continue
         for name in outputs:

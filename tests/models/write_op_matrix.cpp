@@ -4,6 +4,8 @@
 //   DIR/<case>/model.tflite        every case
 //   DIR/<case>/expect_error.txt    error cases: a text both `qfence run` and
 //                                  `qfence embed` must report
+//   DIR/<case>/sequence.txt        streaming cases: how many invokes to run
+//                                  in a row (`qfence run --sequence N`)
 // Valid cases run on both paths and must give the same bytes; error cases
 // must be refused by both with the same rule text. Together they cover every
 // op on both paths with its int8, uint8, int16 and float variants, including
@@ -18,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "flatbuffers/flexbuffers.h"
 #include "tflite_test_models.hpp"
 
 namespace {
@@ -137,6 +140,7 @@ struct case_spec {
   std::string name;
   model_spec model;
   std::string expect_error;  // empty: a valid case
+  int sequence = 0;          // > 0: run as a stream of this many invokes (state carried)
 };
 std::vector<case_spec> cases;
 
@@ -970,6 +974,52 @@ void svdf() {
       table(fb::BuiltinOptions::SVDFOptions, [](auto& b) { return fb::CreateSVDFOptions(b, 2, RELU); }));
 }
 
+/// CIRCULAR_BUFFER's options: the flexbuffer map {"cycles_max": n}.
+std::vector<std::uint8_t> cycles_max(int n) {
+  flexbuffers::Builder b;
+  b.Map([&] { b.Int("cycles_max", n); });
+  b.Finish();
+  return b.GetBuffer();
+}
+
+/// CIRCULAR_BUFFER (TFLM's custom op): a register kept across invokes, so
+/// each case is a stream of invokes; between periods the invoke ends early.
+void circular_buffer() {
+  constexpr int custom = 32;
+  auto cb = [](std::string name, std::vector<int> sample, int slots, std::vector<std::uint8_t> options, int invokes) {
+    auto out = act({1, slots, sample[2], sample[3]}, i8, false, "register");
+    out.variable = true;
+    add(std::move(name), custom, 1, {act(sample, i8, false, "x"), out}, {0}, {1});
+    cases.back().model.ops.back().custom_code = "CIRCULAR_BUFFER";
+    cases.back().model.ops.back().custom_options = std::move(options);
+    cases.back().sequence = invokes;
+  };
+  cb("circular_buffer_period2_i8", {1, 1, 1, 4}, 3, cycles_max(2), 5);
+  cb("circular_buffer_period3_i8", {1, 1, 2, 3}, 4, cycles_max(3), 7);
+  // No options: TFLM's shape rule picks the period (5 slots: 1; else 2).
+  cb("circular_buffer_5_slots_i8", {1, 1, 2, 3}, 5, {}, 3);
+  cb("circular_buffer_no_options_i8", {1, 1, 1, 8}, 4, {}, 4);
+  cb("circular_buffer_one_slot_i8", {1, 1, 1, 6}, 1, cycles_max(1), 3);
+
+  // The op in a model: a MAXIMUM of the register with a constant runs only
+  // on the invokes that go on; the others end before it.
+  model_spec m;
+  auto reg = act({1, 3, 1, 4}, i8, false, "register");
+  reg.variable = true;
+  std::vector<std::int8_t> floor_values(12);
+  for (auto& v : floor_values) v = static_cast<std::int8_t>(rng.in(-60, 20));
+  auto floor = values({1, 3, 1, 4}, I8, floor_values, "floor");
+  floor.scales = {i8.in_scale};
+  floor.zero_points = {i8.in_zp};
+  m.tensors = {act({1, 1, 1, 4}, i8, false, "x"), reg, floor, act({1, 3, 1, 4}, i8, false, "y")};
+  m.ops.push_back(op(custom, 1, {0}, {1}, "CIRCULAR_BUFFER"));
+  m.ops.back().custom_options = cycles_max(2);
+  m.ops.push_back(op(55, 1, {1, 2}, {3}));  // MAXIMUM
+  m.inputs = {0};
+  m.outputs = {3};
+  cases.push_back({"circular_buffer_then_maximum_i8", std::move(m), {}, 6});
+}
+
 /// Operations a prepare refuses: each must fail on both paths with the text
 /// given (a substring of the rule's message, the same on both).
 void errors() {
@@ -1098,6 +1148,30 @@ void prepare_errors() {
       {act({3, 4, 5}, f32, false, "x"), ints({3}, {0, 0, 0}, "begin"), ints({2}, {3, 4}, "end"),
        ints({3}, {1, 1, 1}, "strides"), act({3, 4, 5}, f32, false, "y")},
       {0, 1, 2, 3}, {4}, {}, "begin, end and strides must have one entry per input dimension");
+  // CIRCULAR_BUFFER: a register that is not a variable, a batch, a float
+  // sample, another quantization, options that are not a flexbuffer.
+  auto circular = [](std::string name, tensor_spec x, tensor_spec reg, std::vector<std::uint8_t> options,
+                     std::string error) {
+    add(std::move(name), 32, 1, {std::move(x), std::move(reg)}, {0}, {1}, {}, std::move(error));
+    cases.back().model.ops.back().custom_code = "CIRCULAR_BUFFER";
+    cases.back().model.ops.back().custom_options = std::move(options);
+  };
+  auto reg = [](std::vector<int> shape, const dtype_case& d, bool variable) {
+    auto t = act(std::move(shape), d, false, "register");
+    t.variable = variable;
+    return t;
+  };
+  circular("error_circular_buffer_not_variable", act({1, 1, 1, 4}, i8, false, "x"), reg({1, 3, 1, 4}, i8, false),
+           cycles_max(2), "must be a variable tensor");
+  circular("error_circular_buffer_batch", act({2, 1, 1, 4}, i8, false, "x"), reg({2, 3, 1, 4}, i8, true),
+           cycles_max(2), "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D]");
+  circular("error_circular_buffer_f32", act({1, 1, 1, 4}, f32, false, "x"), reg({1, 3, 1, 4}, f32, true),
+           cycles_max(2), "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D]");
+  circular("error_circular_buffer_quantization", act({1, 1, 1, 4}, i8, false, "x"), reg({1, 3, 1, 4}, i8, true),
+           cycles_max(2), "its output has its input's dtype and quantization");
+  cases.back().model.tensors[1].scales = {0.5f};
+  circular("error_circular_buffer_options", act({1, 1, 1, 4}, i8, false, "x"), reg({1, 3, 1, 4}, i8, true),
+           {1, 2, 3, 4, 5}, "its custom options are not a valid flexbuffer map");
   add("error_reshape_quantization", 22, 1, {act({2, 6}, i8, false, "x"), ints({2}, {3, 4}, "shape"), act({3, 4}, i8, true, "y")},
       {0, 1}, {2}, {}, "its output has its input's dtype and quantization");
 }
@@ -1116,6 +1190,7 @@ int main(int argc, char** argv) {
   conversions();
   layout();
   svdf();
+  circular_buffer();
   errors();
   prepare_errors();
   // Variants TFLite runs and qfence does not yet (issue #11): both paths must
@@ -1134,6 +1209,8 @@ int main(int argc, char** argv) {
     // its old expectation (the directory outlives the build).
     if (!c.expect_error.empty()) std::ofstream(dir / c.name / "expect_error.txt") << c.expect_error;
     else std::filesystem::remove(dir / c.name / "expect_error.txt");
+    if (c.sequence > 0) std::ofstream(dir / c.name / "sequence.txt") << c.sequence << "\n";
+    else std::filesystem::remove(dir / c.name / "sequence.txt");
   }
   std::printf("%zu cases\n", cases.size());
   return 0;

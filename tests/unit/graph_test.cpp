@@ -300,6 +300,47 @@ TEST_CASE("a state node persists across invokes; reset_state starts a new sequen
   CHECK(step() == std::array<int, 2>{3, 6});
 }
 
+// ---- an op that ends the invoke early (CIRCULAR_BUFFER) ----------------------
+
+TEST_CASE("circular_buffer keeps the last samples and runs the nodes after it every Period invokes") {
+  using X = qf::tensor<qf::i8, qf::shape<1, 1, 1, 2>, qf::per_tensor<0.5f, -1>>;
+  // Nodes: 0 input, 1 count, 2 register of 3 samples (period 2), 3 a copy
+  // of the register (MAXIMUM with itself), which runs only when the
+  // register's period has come.
+  auto net = qf::graph(qf::input<X>(), qf::state<qf::circular_buffer_count>(),
+                       qf::circular_buffer<3, 2>(qf::ref<0>, qf::ref<1>), qf::maximum(qf::ref<2>, qf::ref<2>))
+                 .outputs(qf::ref<2>, qf::ref<3>);
+  using M = decltype(net);
+  static_assert(std::is_same_v<M::output_type<0>, qf::tensor<qf::i8, qf::shape<1, 3, 1, 2>, qf::per_tensor<0.5f, -1>>>);
+  auto arena = qtest::heap_arena<M>();
+  auto step = [&](std::int8_t a, std::int8_t b) {
+    arena->input<0>()[0] = a;
+    arena->input<0>()[1] = b;
+    return net.invoke(*arena);
+  };
+  auto reg = [&] {
+    const auto r = arena->output<0>();
+    return std::vector<int>(r.begin(), r.end());
+  };
+  net.reset_state(*arena);
+  CHECK(reg() == std::vector<int>{-1, -1, -1, -1, -1, -1});  // real zero: the zero point
+  CHECK(step(1, 2) == qf::invoke_status::ended_early);
+  CHECK(reg() == std::vector<int>{-1, -1, -1, -1, 1, 2});
+  CHECK(step(3, 4) == qf::invoke_status::completed);
+  CHECK(reg() == std::vector<int>{-1, -1, 1, 2, 3, 4});
+  const auto copy = arena->output<1>();
+  CHECK(std::vector<int>(copy.begin(), copy.end()) == reg());
+  CHECK(step(5, 6) == qf::invoke_status::ended_early);
+  // The copy did not run: it still holds the last completed invoke's value.
+  CHECK(reg() == std::vector<int>{1, 2, 3, 4, 5, 6});
+  CHECK(std::vector<int>(copy.begin(), copy.end()) == std::vector<int>{-1, -1, 1, 2, 3, 4});
+  CHECK(step(7, 8) == qf::invoke_status::completed);
+  CHECK(reg() == std::vector<int>{3, 4, 5, 6, 7, 8});
+  net.reset_state(*arena);  // a new stream: register and count start again
+  CHECK(step(9, 10) == qf::invoke_status::ended_early);
+  CHECK(reg() == std::vector<int>{-1, -1, -1, -1, 9, 10});
+}
+
 // ---- tables instead of fences ---------------------------------------------------
 
 /// x / (1 + |x|): constexpr, so its table is built at compile time.

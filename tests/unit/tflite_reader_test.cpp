@@ -13,6 +13,7 @@
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "test_support.hpp"
+#include "flatbuffers/flexbuffers.h"
 #include "tflite_test_models.hpp"
 
 namespace rt = qfence::runtime;
@@ -367,4 +368,121 @@ TEST_CASE("a PAD is kept where folding could change a result or lose a tensor") 
   CHECK(run_folded(pad_then_conv_model(false, true), true).second == 2);
   // Float: a skipped tap and a tap of 0.0 differ (0 * inf, signed zeros).
   CHECK(run_folded(pad_then_conv_model(false, false, 0 /*FLOAT32*/), true).second == 2);
+}
+
+// ---- CIRCULAR_BUFFER: a custom op qfence ships, with flexbuffer options ------
+
+namespace {
+
+/// x i8 [1,1,1,2] -> CIRCULAR_BUFFER (register [1,3,1,2], a variable) with
+/// the given custom options.
+tfl::model_spec circular_buffer_model(std::vector<std::uint8_t> options) {
+  tfl::model_spec spec;
+  auto x = tfl::activation({1, 1, 1, 2}, "x", 9);
+  x.scales = {0.5f};
+  x.zero_points = {-1};
+  auto reg = x;
+  reg.name = "register";
+  reg.shape = {1, 3, 1, 2};
+  reg.variable = true;
+  spec.tensors = {x, reg};
+  spec.ops.push_back(tfl::op(32, 1, {0}, {1}, "CIRCULAR_BUFFER"));
+  spec.ops.back().custom_options = std::move(options);
+  spec.inputs = {0};
+  spec.outputs = {1};
+  return spec;
+}
+
+std::vector<std::uint8_t> flexbuffer_map(const char* key, int value) {
+  flexbuffers::Builder b;
+  b.Map([&] { b.Int(key, value); });
+  b.Finish();
+  return b.GetBuffer();
+}
+
+}  // namespace
+
+TEST_CASE("CIRCULAR_BUFFER runs on the runtime path and ends the invoke between its periods") {
+  rt::interpreter interp(read_model(tfl::build(circular_buffer_model(flexbuffer_map("cycles_max", 2)))));
+  auto step = [&](std::int8_t a, std::int8_t b) {
+    interp.input<std::int8_t>(0)[0] = a;
+    interp.input<std::int8_t>(0)[1] = b;
+    return interp.invoke();
+  };
+  auto reg = [&] {
+    const auto r = interp.output<std::int8_t>(0);
+    return std::vector<int>(r.begin(), r.end());
+  };
+  CHECK(reg() == std::vector<int>{-1, -1, -1, -1, -1, -1});
+  CHECK(step(1, 2) == qfence::invoke_status::ended_early);
+  CHECK(step(3, 4) == qfence::invoke_status::completed);
+  CHECK(reg() == std::vector<int>{-1, -1, 1, 2, 3, 4});
+  CHECK(step(5, 6) == qfence::invoke_status::ended_early);
+  // reset_variables restarts the stream: the register and the count.
+  interp.reset_variables();
+  CHECK(reg() == std::vector<int>{-1, -1, -1, -1, -1, -1});
+  CHECK(step(7, 8) == qfence::invoke_status::ended_early);
+  CHECK(step(9, 10) == qfence::invoke_status::completed);
+  CHECK(reg() == std::vector<int>{-1, -1, 7, 8, 9, 10});
+}
+
+TEST_CASE("CIRCULAR_BUFFER's cycles_max is read as TFLM reads it: the root's element 0") {
+  // An integer stored indirectly, a vector root instead of a map: TFLM reads
+  // element 0 of either; a period of 1 never ends the invoke.
+  flexbuffers::Builder indirect;
+  indirect.Map([&] { indirect.IndirectInt("cycles_max", 1); });
+  indirect.Finish();
+  flexbuffers::Builder vector;
+  vector.Vector([&] { vector.Int(1); });
+  vector.Finish();
+  for (const auto& options : {indirect.GetBuffer(), vector.GetBuffer(), flexbuffer_map("cycles_max", 1)}) {
+    rt::interpreter interp(read_model(tfl::build(circular_buffer_model(options))));
+    CHECK(interp.invoke() == qfence::invoke_status::completed);
+  }
+  // No options: TFLM's shape rule (3 slots: period 2).
+  rt::interpreter defaulted(read_model(tfl::build(circular_buffer_model({}))));
+  CHECK(defaulted.invoke() == qfence::invoke_status::ended_early);
+  CHECK(defaulted.invoke() == qfence::invoke_status::completed);
+  // A string where a number belongs is a clear error.
+  flexbuffers::Builder text;
+  text.Map([&] { text.String("cycles_max", "2"); });
+  text.Finish();
+  CHECK_THROWS_WITH_AS(read_model(tfl::build(circular_buffer_model(text.GetBuffer()))),
+                       "operator 0 (CIRCULAR_BUFFER): its custom options are not a valid flexbuffer map: 'cycles_max' "
+                       "is not a number",
+                       rt::model_error);
+}
+
+TEST_CASE("corrupt CIRCULAR_BUFFER options never crash the reader: every truncation and byte flip") {
+  const auto options = flexbuffer_map("cycles_max", 3);
+  int read = 0, rejected = 0;
+  auto attempt = [&](std::vector<std::uint8_t> bad) {
+    try {
+      rt::interpreter interp(read_model(tfl::build(circular_buffer_model(std::move(bad)))));
+      (void)interp.invoke();
+      ++read;
+    } catch (const rt::model_error&) {
+      ++rejected;
+    }
+  };
+  for (std::size_t n = 1; n < options.size(); ++n) attempt({options.begin(), options.begin() + static_cast<long>(n)});
+  qtest::xorshift32 rng(11);
+  for (int round = 0; round < 2000; ++round) {
+    auto bad = options;
+    bad[rng.next() % bad.size()] = static_cast<std::uint8_t>(rng.next() & 0xFF);
+    attempt(std::move(bad));
+  }
+  CHECK(rejected > 0);
+  MESSAGE("corrupt CIRCULAR_BUFFER options: " << read << " read and ran, " << rejected << " rejected");
+}
+
+TEST_CASE("an application's own CIRCULAR_BUFFER replaces the one qfence ships") {
+  rt::interpreter_options o;
+  o.custom_ops["CIRCULAR_BUFFER"] = [](const rt::op_context& ctx) -> rt::kernel {
+    const int out = ctx.output_index(0);
+    return [out](const rt::tensor_memory& m) { m.at<std::int8_t>(out)[0] = 42; };
+  };
+  rt::interpreter interp(read_model(tfl::build(circular_buffer_model(flexbuffer_map("cycles_max", 2)))), o);
+  CHECK(interp.invoke() == qfence::invoke_status::completed);
+  CHECK(interp.output<std::int8_t>(0)[0] == 42);
 }

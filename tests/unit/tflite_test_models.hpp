@@ -34,6 +34,7 @@ struct op_spec {
   int version = 1;
   std::vector<int> inputs, outputs;
   std::string custom_code;
+  std::vector<std::uint8_t> custom_options;  // a custom op's (a flexbuffer)
   /// Adds the options table; returns its union type and offset.
   std::function<std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>>(flatbuffers::FlatBufferBuilder&)> options;
 };
@@ -115,7 +116,8 @@ inline std::vector<std::uint8_t> build_once(const model_spec& spec, std::uint64_
                                            op.version, op.builtin_code));
     auto [type, options] = op.options ? op.options(fbb) : std::pair{fb::BuiltinOptions::NONE, flatbuffers::Offset<void>()};
     ops.push_back(fb::CreateOperatorDirect(fbb, static_cast<std::uint32_t>(codes.size() - 1), &op.inputs,
-                                           &op.outputs, type, options));
+                                           &op.outputs, type, options,
+                                           op.custom_options.empty() ? nullptr : &op.custom_options));
   }
   auto graph = fb::CreateSubGraphDirect(fbb, &tensors, &spec.inputs, &spec.outputs, &ops);
   std::vector<flatbuffers::Offset<fb::SubGraph>> graphs{graph};

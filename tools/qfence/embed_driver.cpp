@@ -21,6 +21,7 @@
 #ifndef QFENCE_EMBED_NO_MAIN
 #include QFENCE_EMBED_HEADER
 #endif
+#include "invoke_sequence.hpp"
 #include "json.hpp"
 #include "seeded_input.hpp"
 
@@ -60,7 +61,7 @@ int drive(int argc, char** argv) {
   using M = typename Info::model;
   std::vector<std::string> inputs;
   std::string out_dir;
-  int repeat = 1;
+  int repeat = 1, sequence = 0;
   bool layers = false;
   std::string target_name;
   for (int i = 1; i < argc; ++i) {
@@ -72,6 +73,7 @@ int drive(int argc, char** argv) {
     if (a == "--in") inputs.push_back(value());
     else if (a == "--out-dir") out_dir = value();
     else if (a == "--repeat") repeat = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--sequence") sequence = std::max(1, std::atoi(value().c_str()));
     else if (a == "--target") target_name = value();
     else if (a == "--layers") layers = true;
     else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
@@ -80,6 +82,8 @@ int drive(int argc, char** argv) {
       (void)value();
     } else fail("unknown option '" + a + "'");
   }
+  if (sequence > 0 && repeat > 1)
+    fail("--sequence runs N invokes that carry state, --repeat times one invoke: pick one");
   if (!inputs.empty() && static_cast<int>(inputs.size()) != M::input_count)
     fail("the model has " + std::to_string(M::input_count) + " inputs, " + std::to_string(inputs.size()) +
          " --in files were given");
@@ -95,39 +99,58 @@ int drive(int argc, char** argv) {
   }();
   auto arena = std::make_unique<qfence::arena<M>>();
   qfence::cli::xorshift32 rng(1);
-  [&]<int... K>(std::integer_sequence<int, K...>) {
-    auto fill = [&]<int I>() {
-      const auto dst = std::as_writable_bytes(arena->template input<I>());
-      if (inputs.empty()) {
-        qfence::cli::fill_seeded(rng, M::template input_type<I>::type, dst);
-        return;
-      }
-      std::ifstream in(inputs[I], std::ios::binary | std::ios::ate);
-      if (!in) fail("cannot open '" + inputs[I] + "'");
-      if (static_cast<std::size_t>(in.tellg()) != dst.size())
-        fail("input " + std::to_string(I) + " ('" + inputs[I] + "') has " + std::to_string(in.tellg()) +
-             " bytes, the model needs " + std::to_string(dst.size()));
-      in.seekg(0);
-      in.read(reinterpret_cast<char*>(dst.data()), static_cast<std::streamsize>(dst.size()));
-    };
-    (fill.template operator()<K>(), ...);
-  }(std::make_integer_sequence<int, M::input_count>{});
+  const int invokes = std::max(sequence, 1);
+  auto load_inputs = [&](int k) {
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (qfence::cli::load_input(rng, M::template input_type<K>::type,
+                               std::as_writable_bytes(arena->template input<K>()), K,
+                               inputs.empty() ? std::string() : inputs[K], k, invokes),
+       ...);
+    }(std::make_integer_sequence<int, M::input_count>{});
+  };
+  qfence::cli::invoke_record record(M::output_count);
+  auto outputs = [&](int i) {
+    std::span<const std::byte> b;
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      ((i == K ? (b = std::as_bytes(arena->template output<K>()), 0) : 0), ...);
+    }(std::make_integer_sequence<int, M::output_count>{});
+    return b;
+  };
 
-  // Inputs survive invoke, so every repeat runs on the same inputs; each
-  // starts from the initial state, as in qfence run.
   std::vector<double> times_us;
-  if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
-    Info::graph().reset_state(*arena);
-    Info::graph().invoke(*arena, target);
+  try {
+    if (sequence > 0) {
+      // One stream: state carries over, each invoke on its own inputs (as qfence run).
+      Info::graph().reset_state(*arena);
+      for (int k = 0; k < sequence; ++k) {
+        load_inputs(k);
+        const auto t0 = std::chrono::steady_clock::now();
+        const qfence::invoke_status s = Info::graph().invoke(*arena, target);
+        times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+        record.add(s, outputs);
+      }
+    } else {
+      // Inputs survive invoke, so every repeat runs on the same inputs; each
+      // starts from the initial state, as in qfence run.
+      load_inputs(0);
+      if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+        Info::graph().reset_state(*arena);
+        (void)Info::graph().invoke(*arena, target);
+      }
+      qfence::invoke_status s = qfence::invoke_status::completed;
+      for (int r = 0; r < repeat; ++r) {
+        Info::graph().reset_state(*arena);
+        const auto t0 = std::chrono::steady_clock::now();
+        s = Info::graph().invoke(*arena, target);
+        times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      }
+      record.add(s, outputs);
+    }
+    std::sort(times_us.begin(), times_us.end());
+    if (!out_dir.empty()) record.write(out_dir, sequence > 0);
+  } catch (const qfence::cli::io_error& e) {
+    fail(e.what());
   }
-  for (int r = 0; r < repeat; ++r) {
-    Info::graph().reset_state(*arena);
-    const auto t0 = std::chrono::steady_clock::now();
-    Info::graph().invoke(*arena, target);
-    const auto t1 = std::chrono::steady_clock::now();
-    times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-  }
-  std::sort(times_us.begin(), times_us.end());
 
   // --layers: each node's time, the minimum over as many more invokes
   // (apart from the timed ones above, whose clock reads nothing in between).
@@ -170,6 +193,8 @@ int drive(int argc, char** argv) {
   j.field("arena_bytes", M::arena_bytes);
   j.field("kernels", target.name());
   j.field("repeat", repeat);
+  if (sequence > 0) j.field("sequence", sequence);
+  j.field("completed", record.completed());  // invokes that ran every node
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
   if (layers) {
@@ -185,18 +210,6 @@ int drive(int argc, char** argv) {
   }
   j.end_object();
 
-  if (!out_dir.empty()) {
-    std::filesystem::create_directories(out_dir);
-    [&]<int... K>(std::integer_sequence<int, K...>) {
-      auto write = [&]<int I>() {
-        const auto bytes = std::as_bytes(arena->template output<I>());
-        std::ofstream out(std::filesystem::path(out_dir) / ("output" + std::to_string(I) + ".bin"), std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        if (!out) fail("cannot write to '" + out_dir + "'");
-      };
-      (write.template operator()<K>(), ...);
-    }(std::make_integer_sequence<int, M::output_count>{});
-  }
   std::cout << j.str() << "\n";
   return 0;
 }

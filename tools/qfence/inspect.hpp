@@ -18,7 +18,8 @@ namespace qfence::cli {
 
 struct inspection {
   std::vector<runtime::unsupported_op> unsupported;
-  std::vector<std::string> custom_ops;       // names the model needs, once each
+  std::vector<std::string> custom_ops;       // names the model needs an implementation of, once each
+  std::vector<std::string> shipped_custom_ops;  // custom ops qfence ships (CIRCULAR_BUFFER), once each
   std::optional<std::size_t> arena_bytes;    // when the runtime path can run it
   std::string not_runnable;                  // why not, otherwise
   std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
@@ -33,7 +34,8 @@ inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
   std::set<std::string> seen;
   for (const auto& op : m.operations) {
     ++r.op_counts[runtime::op_name(op) + "/v" + std::to_string(op.version)];
-    if (op.is_custom() && seen.insert(op.custom_code).second) r.custom_ops.push_back(op.custom_code);
+    if (op.is_custom() && seen.insert(op.custom_code).second)
+      (runtime::find_shipped_custom_op(op) != nullptr ? r.shipped_custom_ops : r.custom_ops).push_back(op.custom_code);
   }
   if (r.unsupported.empty()) {
     try {
@@ -109,6 +111,11 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   s << "custom ops needed:" << (r.custom_ops.empty() ? " none" : "");
   for (const auto& c : r.custom_ops) s << " " << c;
   s << "\n";
+  if (!r.shipped_custom_ops.empty()) {
+    s << "custom ops qfence ships:";
+    for (const auto& c : r.shipped_custom_ops) s << " " << c;
+    s << "\n";
+  }
   if (r.unsupported.empty()) {
     s << "unsupported ops: none\n";
   } else {
@@ -163,6 +170,9 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.end_object();
   j.key("custom_ops").begin_array();
   for (const auto& c : r.custom_ops) j.value(c);
+  j.end_array();
+  j.key("shipped_custom_ops").begin_array();
+  for (const auto& c : r.shipped_custom_ops) j.value(c);
   j.end_array();
   j.key("unsupported_ops").begin_array();
   for (const auto& u : r.unsupported) {

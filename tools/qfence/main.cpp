@@ -1,7 +1,7 @@
 // qfence: the command-line program (`qfence --help` lists the commands).
 //
 //   qfence inspect MODEL.tflite [--json] [--dot FILE]
-//   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]
+//   qfence run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N | --sequence N] [--numerics tflm|tflite]
 //   qfence quantize FLOAT.tflite --calib DIR --scheme int8|int16x8 [--calibrator NAME] -o OUT.tflite
 //   qfence quantize FLOAT.tflite --scheme float16|dynamic [--calib DIR] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
@@ -42,6 +42,7 @@
 #include "qfence/tflite/reader.hpp"
 #include "qfence/tflite/writer.hpp"
 #include "ops.hpp"
+#include "invoke_sequence.hpp"
 #include "seeded_input.hpp"
 
 namespace qfence::cli {
@@ -54,9 +55,12 @@ constexpr const char* usage_text =
     "  inspect MODEL.tflite [--json] [--dot FILE]\n"
     "      ops, tensors, quantization, custom ops needed, unsupported ops, arena size\n"
     "  run MODEL.tflite [--in FILE]... [--out-dir DIR] [--repeat N] [--numerics tflm|tflite]\n"
-    "      [--target NAME] [--reference-kernels]\n"
+    "      [--target NAME] [--reference-kernels] [--sequence N]\n"
     "      SIMD target (AVX3_DL, AVX3, AVX2, SSE4, ...; default: QFENCE_TARGET, else the best\n"
     "      this CPU runs), or the reference kernels for every layer\n"
+    "      --sequence N: N invokes carrying state (streaming models), each on the next inputs\n"
+    "      (an --in file then holds N samples); outputs of the completed ones, back to back,\n"
+    "      and invokes.txt (completed / ended_early) in --out-dir\n"
     "      runs the model on the runtime path; writes DIR/output<i>.bin and prints one JSON line\n"
     "      (without --in, inputs are the seeded xorshift32 stream of ../shared/models/README.md)\n"
     "  layers MODEL.tflite [--repeat N] [--target NAME] [--json]\n"
@@ -201,13 +205,14 @@ bool sample_option(const std::vector<std::string>& args, std::size_t& i, quant::
 int run_command(const std::vector<std::string>& args) {
   std::string model_path, out_dir;
   std::vector<std::string> inputs;
-  int repeat = 1;
+  int repeat = 1, sequence = 0;
   runtime::interpreter_options options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--in") inputs.push_back(flag_value(args, i));
     else if (a == "--out-dir") out_dir = flag_value(args, i);
     else if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
+    else if (a == "--sequence") sequence = parse_count(a, flag_value(args, i));
     else if (a == "--numerics") options.arithmetic = parse_numerics(flag_value(args, i));
     else if (a == "--target") options.target = kernels::target_named(flag_value(args, i));
     else if (a == "--reference-kernels") options.target = kernels::target::reference();
@@ -216,47 +221,53 @@ int run_command(const std::vector<std::string>& args) {
     else throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
   }
   if (model_path.empty()) throw usage_error("run: no model given");
+  if (sequence > 0 && repeat > 1)
+    throw usage_error("run: --sequence runs N invokes that carry state, --repeat times one invoke: pick one");
 
   runtime::interpreter interp(tflite::read_model_file(model_path), options);
   if (!inputs.empty() && static_cast<int>(inputs.size()) != interp.input_count())
     throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
                                std::to_string(inputs.size()) + " --in files were given");
   xorshift32 rng(1);
-  for (int i = 0; i < interp.input_count(); ++i) {
-    auto dst = interp.input_bytes(i);
-    if (inputs.empty()) {
-      fill_seeded(rng, interp.input_tensor(i).type, dst);
-      continue;
-    }
-    const auto bytes = tflite::read_file_bytes(inputs[static_cast<std::size_t>(i)]);
-    if (bytes.size() != dst.size())
-      throw runtime::model_error("input " + std::to_string(i) + " ('" + inputs[static_cast<std::size_t>(i)] + "') has " +
-                                 std::to_string(bytes.size()) + " bytes, the model's " +
-                                 runtime::type_text(interp.input_tensor(i)) + " needs " + std::to_string(dst.size()));
-    std::memcpy(dst.data(), bytes.data(), bytes.size());
-  }
+  const int invokes = std::max(sequence, 1);
+  auto load_inputs = [&](int k) {
+    for (int i = 0; i < interp.input_count(); ++i)
+      load_input(rng, interp.input_tensor(i).type, interp.input_bytes(i), i,
+                 inputs.empty() ? std::string() : inputs[static_cast<std::size_t>(i)], k, invokes);
+  };
+  invoke_record record(interp.output_count());
+  auto outputs = [&](int i) { return interp.output_bytes(i); };
 
-  // The inputs are set once; repeated invokes see the same data (variables
-  // aside), so the last run's outputs are the ones written.
   std::vector<double> times_us;
-  if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+  if (sequence > 0) {
+    // One stream: state carries over, each invoke on its own inputs.
     interp.reset_variables();
-    interp.invoke();
-  }
-  for (int r = 0; r < repeat; ++r) {
-    interp.reset_variables();  // every run sees the same state, so outputs do not depend on --repeat
-    const auto t0 = std::chrono::steady_clock::now();
-    interp.invoke();
-    const auto t1 = std::chrono::steady_clock::now();
-    times_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    for (int k = 0; k < sequence; ++k) {
+      load_inputs(k);
+      const auto t0 = std::chrono::steady_clock::now();
+      const invoke_status s = interp.invoke();
+      times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      record.add(s, outputs);
+    }
+  } else {
+    // The inputs are set once; repeated invokes see the same data and each
+    // starts from the initial state, so the outputs do not depend on --repeat.
+    load_inputs(0);
+    if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+      interp.reset_variables();
+      (void)interp.invoke();
+    }
+    invoke_status s = invoke_status::completed;
+    for (int r = 0; r < repeat; ++r) {
+      interp.reset_variables();
+      const auto t0 = std::chrono::steady_clock::now();
+      s = interp.invoke();
+      times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    record.add(s, outputs);
   }
   std::sort(times_us.begin(), times_us.end());
-
-  if (!out_dir.empty()) {
-    std::filesystem::create_directories(out_dir);
-    for (int i = 0; i < interp.output_count(); ++i)
-      write_file(std::filesystem::path(out_dir) / ("output" + std::to_string(i) + ".bin"), interp.output_bytes(i));
-  }
+  if (!out_dir.empty()) record.write(out_dir, sequence > 0);
 
   json j;
   j.begin_object();
@@ -273,6 +284,8 @@ int run_command(const std::vector<std::string>& args) {
   j.field("numerics", options.arithmetic == runtime::numerics::tflm ? "tflm" : "tflite");
   j.field("kernels", interp.target().name());  // "reference" under --reference-kernels
   j.field("repeat", repeat);
+  if (sequence > 0) j.field("sequence", sequence);
+  j.field("completed", record.completed());  // invokes that ran every operation
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
   j.end_object();

@@ -40,7 +40,12 @@ inline int max_version_of(std::string_view op_name) {
   return 0;
 }
 
-inline std::string versions_text(int max_version) {
+/// "1-5"; "custom" for a custom op qfence ships (custom ops have no
+/// version TFLite checks); "" for an op qfence does not run.
+inline std::string versions_text(std::string_view op_name) {
+  for (const auto& c : runtime::shipped_custom_ops)
+    if (c.custom_code == op_name) return "custom";
+  const int max_version = max_version_of(op_name);
   if (max_version == 0) return "";
   return max_version == 1 ? "1" : "1-" + std::to_string(max_version);
 }
@@ -86,7 +91,7 @@ inline int print_ops(std::string_view format) {
     std::cout << "| op | qfence (both paths) | versions | TFLM |\n| --- | --- | --- | --- |\n";
     for (const auto& r : runtime::op_table)
       std::cout << "| " << r.name << " | " << qfence_text(r) << " | "
-                << versions_text(max_version_of(r.name)) << " | " << tflm_text(r) << " |\n";
+                << versions_text(r.name) << " | " << tflm_text(r) << " |\n";
     std::cout << "\n" << summary << ".\n";
     return 0;
   }
@@ -96,7 +101,7 @@ inline int print_ops(std::string_view format) {
   for (const auto& r : runtime::op_table) {
     std::string q = qfence_text(r);
     q.resize(std::max<std::size_t>(q.size(), 30), ' ');
-    std::string v = versions_text(max_version_of(r.name));
+    std::string v = versions_text(r.name);
     v.resize(std::max<std::size_t>(v.size(), 8), ' ');
     std::cout << r.name << std::string(width - r.name.size(), ' ') << "  " << q << "  " << v << "  " << tflm_text(r)
               << "\n";

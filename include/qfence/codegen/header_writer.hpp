@@ -24,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -220,10 +221,12 @@ class writer {
   /// compile-time node does: an op the rule rejects is reported with the
   /// rule's text rather than emitted as a node that cannot compile.
   bool rule_accepts(const operation& op) {
+    const runtime::custom_op_registration* shipped = runtime::find_shipped_custom_op(op);
     const runtime::op_registration* r = runtime::find_registration(op.code);
-    if (r == nullptr || op.is_custom()) return true;
+    const auto prepare = shipped != nullptr ? shipped->prepare : r != nullptr && !op.is_custom() ? r->prepare : nullptr;
+    if (prepare == nullptr) return true;
     try {
-      (void)r->prepare(runtime::op_context(m_, op, o_.arithmetic));
+      (void)prepare(runtime::op_context(m_, op, o_.arithmetic));
     } catch (const runtime::model_error& e) {
       unsupported(op, e.what());
       return false;
@@ -332,6 +335,14 @@ class writer {
       return {};
     }
     if (!rule_accepts(op)) return {};
+    if (runtime::is_circular_buffer(op)) {
+      // The count of invokes is a state node of its own, before the op.
+      const int count = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::state<qf::circular_buffer_count>()", -1, "CIRCULAR_BUFFER count of invokes"});
+      return "qf::circular_buffer<" + std::to_string(at(out_t).dim(1)) + ", " +
+             std::to_string(runtime::circular_buffer_period(m_, op)) + ">(" + ref(in(0)) + ", qf::ref<" +
+             std::to_string(count) + ">)";
+    }
     if (!has_node(op)) {
       unsupported(op, "no compile-time node for this op yet");
       return {};
@@ -723,10 +734,27 @@ class writer {
     }
   }
 
+  /// A model's name for a tensor or custom op as a C++ identifier: other
+  /// characters become '_', a leading digit gets "op_", and a keyword or a
+  /// name reserved to the implementation (a leading '_', any "__") gets a
+  /// trailing '_' or a leading "op" ("register" -> "register_").
   static std::string identifier(const std::string& s) {
+    static constexpr std::string_view keywords[] = {
+        "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+        "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+        "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+        "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+        "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+        "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+        "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+        "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
+        "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq"};
     std::string id;
     for (char c : s) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
     if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "op_" + id;
+    if (id[0] == '_') id = "op" + id;
+    while (id.find("__") != std::string::npos) id.replace(id.find("__"), 2, "_");
+    if (std::find(std::begin(keywords), std::end(keywords), id) != std::end(keywords)) id += '_';
     return id;
   }
 
@@ -740,7 +768,7 @@ class writer {
   /// dequantized to float by the fence when they are quantized), and one
   /// node per output extracting it with the type the implementation declares.
   bool lower_custom(const operation& op) {
-    if (!op.is_custom()) return false;
+    if (!op.is_custom() || runtime::find_shipped_custom_op(op) != nullptr) return false;
     custom_op_info info{op.custom_code, identifier(op.custom_code), op.inputs, op.outputs};
     for (int t : op.inputs)
       if (t < 0 || !node_of_.contains(t)) {

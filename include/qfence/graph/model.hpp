@@ -35,6 +35,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/diagnostic.hpp"
+#include "qfence/core/invoke_status.hpp"
 #include "qfence/core/tensor_type.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/arena.hpp"
@@ -82,6 +83,13 @@ template <class Main, class Out> struct quantized_border { using type = Main; };
 template <class Main, class Q, dtype... D> struct quantized_border<Main, out_t<Q, D...>> {
   using type = tensor<out_t<Q, D...>::type, typename Main::shape_type, Q>;
 };
+
+/// Whether a node's output lives across invokes: a state node's (reset_state
+/// calls its reset), and the register of an op that keeps one as its output
+/// (CIRCULAR_BUFFER: reset_state sets it to real zero).
+template <class N, class = void> struct keeps_output : is_state_node<N> {};
+template <class N>
+struct keeps_output<N, std::enable_if_t<N::keeps_output>> : std::true_type {};
 
 template <class Typed, class = void> struct scratch_of : std::integral_constant<std::size_t, 0> {};
 template <class Typed>
@@ -133,6 +141,7 @@ class model {
       !std::is_same_v<typename detail::fence_out<Nodes>::type, no_fence_output>...};
   static constexpr std::array<bool, N> is_input{detail::is_input_node<Nodes>::value...};
   static constexpr std::array<bool, N> is_state{detail::is_state_node<Nodes>::value...};
+  static constexpr std::array<bool, N> persists{detail::keeps_output<Nodes>::value...};
 
   // Who reads node p: readers[p] holds, for fenced (1) and unfenced (0)
   // readers, whether any exists and the last one. Built from the edges in
@@ -313,9 +322,9 @@ class model {
     const int end = N;  // graph outputs stay alive to the end
     // Inputs are written before invoke; state lives across invokes; inputs
     // keep their bytes to the end unless the application let them go.
-    const int first = (is_input[I] || is_state[I]) ? 0 : I;
+    const int first = (is_input[I] || persists[I]) ? 0 : I;
     const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || is_state[I] || kept_input;
+    const bool sink = is_output(I) || persists[I] || kept_input;
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
@@ -406,17 +415,20 @@ class model {
       offset_of(checked_output_node<K>(),
                 needs_quantized<output_node_index<K>>() ? buffer_kind::quantized : buffer_kind::main);
 
-  /// Sets every state tensor (e.g. SVDF's memory) to its initial value. Call
-  /// it before the first invoke and to start a new sequence; invoke() itself
-  /// carries state from one call to the next.
+  /// Sets every state tensor (e.g. SVDF's memory, CIRCULAR_BUFFER's
+  /// register and count) to its initial value. Call it before the first
+  /// invoke and to start a new sequence; invoke() itself carries state from
+  /// one call to the next.
   template <class Arena>
   void reset_state(Arena&& arena) const noexcept {
     std::byte* memory = memory_of(arena);
     [&]<int... I>(std::integer_sequence<int, I...>) {
       auto one = [&]<int J>() {
-        if constexpr (is_state[J]) {
+        if constexpr (persists[J]) {
           using T = typename resolved<J>::main;
-          boost::hana::at_c<J>(nodes_).reset(begin<typename T::element>(memory, J, buffer_kind::main, T::elements));
+          auto* buffer = begin<typename T::element>(memory, J, buffer_kind::main, T::elements);
+          if constexpr (is_state[J]) boost::hana::at_c<J>(nodes_).reset(buffer);
+          else detail::fill_real_zero<T>(buffer);  // an op's register (CIRCULAR_BUFFER), as TFLM resets variables
         }
       };
       (one.template operator()<I>(), ...);
@@ -424,16 +436,18 @@ class model {
   }
 
   /// Runs the graph on `arena`, a `qfence::arena<M>` or `qfence::arena_view<M>`
-  /// of this model type M, whose inputs have been written.
+  /// of this model type M, whose inputs have been written. ended_early when
+  /// a node ended the invoke (CIRCULAR_BUFFER between its periods): the
+  /// outputs are then not this invoke's (core/invoke_status.hpp).
   template <class Arena>
-  void invoke(Arena&& arena) const {
-    run_all<false>(memory_of(arena), kernels::default_target(), {});
+  invoke_status invoke(Arena&& arena) const {
+    return run_all<false>(memory_of(arena), kernels::default_target(), {});
   }
 
   /// invoke on SIMD target `t` (kernels::target_named, usable_targets).
   template <class Arena>
-  void invoke(Arena&& arena, kernels::target t) const noexcept {
-    run_all<false>(memory_of(arena), t, {});
+  invoke_status invoke(Arena&& arena, kernels::target t) const noexcept {
+    return run_all<false>(memory_of(arena), t, {});
   }
 
   /// invoke on target `t`, calling `after_node(i, op_name)` as soon as node
@@ -441,9 +455,9 @@ class model {
   /// nodes one by one (`scripts/embed-run --layers`), or to look at a
   /// tensor while its bytes are still its own.
   template <class Arena, class Observer>
-  void invoke_observed(Arena&& arena, kernels::target t, Observer&& after_node) const {
+  invoke_status invoke_observed(Arena&& arena, kernels::target t, Observer&& after_node) const {
     using O = std::remove_reference_t<Observer>;
-    run_all<false>(memory_of(arena), t,
+    return run_all<false>(memory_of(arena), t,
                    node_observer{const_cast<void*>(static_cast<const void*>(std::addressof(after_node))),
                                  [](void* o, int node, const char* op) { (*static_cast<O*>(o))(node, op); }});
   }
@@ -459,8 +473,9 @@ class model {
   /// last reader has run: a plan that let a live tensor share bytes with
   /// another, or a kernel that read a dead buffer, changes the outputs.
   template <class Arena>
-  void invoke_poisoning_dead_buffers(Arena&& arena, kernels::target t = kernels::default_target()) const noexcept {
-    run_all<true>(memory_of(arena), t, {});
+  invoke_status invoke_poisoning_dead_buffers(Arena&& arena,
+                                              kernels::target t = kernels::default_target()) const noexcept {
+    return run_all<true>(memory_of(arena), t, {});
   }
 
  private:
@@ -518,31 +533,47 @@ class model {
     return static_cast<const typename T::element*>(at<typename T::element>(arena, R, k));
   }
 
+  /// Runs node I; false when it ended the invoke (a node whose run returns
+  /// bool: CIRCULAR_BUFFER).
   template <int I, int... R>
-  void run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
+  bool run_node(std::byte* arena, kernels::target t, refs<R...>) const noexcept {
     using typed = typename resolved<I>::typed;
     using out_t = typename resolved<I>::main;
-    auto* out = begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
+    // A persistent output keeps its array (begun by reset_state) and values.
+    auto* out = persists[I] ? at<typename out_t::element>(arena, I, buffer_kind::main)
+                            : begin<typename out_t::element>(arena, I, buffer_kind::main, out_t::elements);
     // A node with a prepared form runs on it and the SIMD target.
     const auto call = [&](auto... scratch) {
       if constexpr (requires { typename typed::prepared; }) {
-        typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+        return typed::run(boost::hana::at_c<I>(prepared_), t, input_pointer<R, fenced[I]>(arena)..., out,
+                          scratch...);
       } else {
-        typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+        return typed::run(boost::hana::at_c<I>(nodes_), input_pointer<R, fenced[I]>(arena)..., out, scratch...);
+      }
+    };
+    const auto go_on = [](auto&& run) {
+      if constexpr (std::is_same_v<decltype(run()), bool>) {
+        return run();
+      } else {
+        run();
+        return true;
       }
     };
     if constexpr (requires { typed::scratch_bytes; }) {  // the kernel takes a scratch pointer (maybe unused)
-      call(static_cast<void*>(
-          begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+      return go_on([&] {
+        return call(static_cast<void*>(
+            begin<std::byte>(arena, I, buffer_kind::scratch, static_cast<std::int64_t>(scratch_bytes_of<I>()))));
+      });
     } else {
-      call();
+      return go_on([&] { return call(); });
     }
   }
 
+  /// Runs node I and its border copies; false when it ended the invoke.
   template <int I>
-  void step(std::byte* arena, kernels::target t) const noexcept {
+  bool step(std::byte* arena, kernels::target t) const noexcept {
     if constexpr (resolved<I>::valid && !is_input[I]) {
-      run_node<I>(arena, t, typename node_t<I>::inputs{});
+      if (!run_node<I>(arena, t, typename node_t<I>::inputs{})) return false;
     }
     if constexpr (needs_quantized<I>()) {
       using Q = typename resolved<I>::quantized;
@@ -554,6 +585,7 @@ class model {
       kernels::dequantize(t, M::elements, at<typename M::element>(arena, I, buffer_kind::main), M::quant::scale,
                           M::quant::zero_point, begin<float>(arena, I, buffer_kind::dequantized, M::elements));
     }
+    return true;
   }
 
   static void poison_dead(std::byte* arena, int step_index) noexcept {
@@ -581,11 +613,24 @@ class model {
         after_node.call(after_node.observer, I, static_cast<const char*>(node_t<I>::op::name));
   }
 
+  /// Runs node I, tells the observer, poisons what died; false when node I
+  /// ended the invoke.
+  template <bool Poison, int I>
+  bool run_step(std::byte* arena, kernels::target t, const node_observer& after_node) const {
+    const bool go_on = step<I>(arena, t);
+    report<I>(after_node);
+    if constexpr (Poison) poison_dead(arena, I);
+    return go_on;
+  }
+
   template <bool Poison>
-  void run_all(std::byte* arena, kernels::target t, const node_observer& after_node) const {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((step<I>(arena, t), report<I>(after_node), Poison ? poison_dead(arena, I) : void()), ...);
+  invoke_status run_all(std::byte* arena, kernels::target t, const node_observer& after_node) const {
+    // && stops at the first node that ends the invoke; for a graph with no
+    // such node every step returns a constant true and nothing is tested.
+    const bool completed = [&]<int... I>(std::integer_sequence<int, I...>) {
+      return (run_step<Poison, I>(arena, t, after_node) && ...);
     }(std::make_integer_sequence<int, N>{});
+    return completed ? invoke_status::completed : invoke_status::ended_early;
   }
 };
 

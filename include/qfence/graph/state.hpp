@@ -24,6 +24,17 @@ struct state {
 };
 }  // namespace op
 
+namespace detail {
+/// Writes real zero into a tensor of type T: its zero point, or 0 when it is
+/// not quantized (what a state starts from without initial data).
+template <class T>
+void fill_real_zero(typename T::element* buffer) noexcept {
+  typename T::element zero{};
+  if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
+  for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
+}
+}  // namespace detail
+
 template <class T>
 struct state_node {
   using op = op::state;
@@ -41,13 +52,8 @@ struct state_node {
   };
 
   void reset(typename T::element* buffer) const noexcept {
-    if (initial != nullptr) {
-      std::memcpy(buffer, initial, T::bytes);
-    } else {
-      typename T::element zero{};  // real zero: the zero point, or 0 for a float state
-      if constexpr (T::quant::quantized) zero = static_cast<typename T::element>(T::quant::zero_point_at(0));
-      for (std::int64_t i = 0; i < T::elements; ++i) buffer[i] = zero;
-    }
+    if (initial != nullptr) std::memcpy(buffer, initial, T::bytes);
+    else detail::fill_real_zero<T>(buffer);
   }
 };
 

@@ -180,7 +180,11 @@ namespace qfence {
   X(batch_matmul_shapes,                                                                                              \
     "batch_matmul multiplies [..., M, K] by [..., K, N] (the last two dimensions swapped where adj_x / adj_y say), " \
     "ranks 2 to 5, the leading dimensions broadcasting; both operands of one dtype (f32; or i8, i16 quantized per "  \
-    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")
+    "tensor, i16 with zero point 0). fix: reshape or transpose an operand, or requantize it")                      \
+  X(circular_buffer_operands,                                                                                         \
+    "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D] and keeps the last `slots` of them in "    \
+    "its output [1, slots, W, D], slots >= 1, runs the ops after it every `period` >= 1 invokes. fix: reshape the "   \
+    "sample or correct the output's shape")
 
 enum class rule_error : std::uint8_t {
   none,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/invoke_status.hpp"
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/memory_plan.hpp"
 #include "qfence/runtime/fold_constants.hpp"
@@ -40,6 +41,8 @@ struct interpreter_options {
   /// kernels::target::reference() runs every layer on the reference kernels
   /// (the specification; slow), for comparisons and benchmarks.
   kernels::target target{};
+  /// Custom op implementations by custom code. One named like a custom op
+  /// qfence ships (CIRCULAR_BUFFER) replaces qfence's.
   std::map<std::string, custom_op_prepare> custom_ops;
   /// Fold each PAD that only feeds a VALID integer convolution into it
   /// (runtime/fold_pad.hpp: same outputs, bit for bit, without the padded
@@ -62,7 +65,7 @@ inline std::vector<unsupported_op> find_unsupported(const model& m, const interp
   std::vector<unsupported_op> found;
   for (const operation& op : m.operations) {
     if (op.is_custom()) {
-      if (!options.custom_ops.contains(op.custom_code))
+      if (!options.custom_ops.contains(op.custom_code) && find_shipped_custom_op(op) == nullptr)
         found.push_back({op.index, op.custom_code, op.source_code, op.version, "custom op without an implementation"});
       continue;
     }
@@ -106,10 +109,17 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
   return s;
 }
 
-/// Runs every builtin operation's checks (what the interpreter's constructor
-/// does before planning memory), leaving custom ops aside: `qfence embed`
-/// refuses what the runtime path would refuse, while custom ops become
-/// requirements of the generated graph.
+/// Whether `op` runs on an application's implementation: a custom op that
+/// interpreter_options::custom_ops names, or one qfence does not ship.
+inline bool application_op(const operation& op, const interpreter_options& options) {
+  return op.is_custom() && (options.custom_ops.contains(op.custom_code) || find_shipped_custom_op(op) == nullptr);
+}
+
+/// Runs the checks of every operation qfence implements (what the
+/// interpreter's constructor does before planning memory), leaving the
+/// application's custom ops aside: `qfence embed` refuses what the runtime
+/// path would refuse, while those custom ops become requirements of the
+/// generated graph.
 inline void check_builtin_ops(const model& m, const interpreter_options& options = {}) {
   std::vector<unsupported_op> unsupported;
   for (const auto& u : find_unsupported(m, options))
@@ -117,8 +127,11 @@ inline void check_builtin_ops(const model& m, const interpreter_options& options
   if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
   const std::optional<model> folded = with_constants_folded(m);
   const model& run = folded ? *folded : m;
-  for (const operation& op : runnable_operations(run, options.fold_pads))
-    if (!op.is_custom()) (void)find_registration(op.code)->prepare(op_context(run, op, options.arithmetic));
+  for (const operation& op : runnable_operations(run, options.fold_pads)) {
+    if (application_op(op, options)) continue;
+    const op_context ctx(run, op, options.arithmetic);
+    (void)(op.is_custom() ? find_shipped_custom_op(op)->prepare(ctx) : find_registration(op.code)->prepare(ctx));
+  }
 }
 
 /// Runs one model. It shares ownership of the model (whose file bytes hold
@@ -136,11 +149,13 @@ class interpreter {
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
     for (const operation& op : operations_) {
-      const op_context ctx(m, op, options.arithmetic, target_);
-      if (op.is_custom()) {
+      const op_context ctx(m, op, options.arithmetic, target_, &state_resets_);
+      if (!op.is_custom()) {
+        kernels_.push_back(find_registration(op.code)->prepare(ctx));
+      } else if (application_op(op, options)) {
         kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
       } else {
-        kernels_.push_back(find_registration(op.code)->prepare(ctx));
+        kernels_.push_back(find_shipped_custom_op(op)->prepare(ctx));
       }
     }
     plan();
@@ -197,20 +212,27 @@ class interpreter {
     return {detail::object_at<T>(b.data()), b.size() / sizeof(T)};
   }
 
-  void invoke() {
-    for (std::size_t k = 0; k < kernels_.size(); ++k) run_kernel(k);
+  /// Runs the operations in order; ended_early when one ended the invoke
+  /// (CIRCULAR_BUFFER between its periods): the outputs are then not this
+  /// invoke's (core/invoke_status.hpp).
+  invoke_status invoke() {
+    for (std::size_t k = 0; k < kernels_.size(); ++k)
+      if (!run_kernel(k)) return invoke_status::ended_early;
+    return invoke_status::completed;
   }
 
   /// invoke(), with operations()[k]'s wall time in microseconds written to
-  /// elapsed_us[k] (resized to the number of operations): per-layer figures
-  /// for benchmarks.
-  void invoke_timed(std::vector<double>& elapsed_us) {
-    elapsed_us.resize(kernels_.size());
+  /// elapsed_us[k] (resized to the number of operations; 0 for those an early
+  /// end skipped): per-layer figures for benchmarks.
+  invoke_status invoke_timed(std::vector<double>& elapsed_us) {
+    elapsed_us.assign(kernels_.size(), 0.0);
     for (std::size_t k = 0; k < kernels_.size(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
-      run_kernel(k);
+      const bool go_on = run_kernel(k);
       elapsed_us[k] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      if (!go_on) return invoke_status::ended_early;
     }
+    return invoke_status::completed;
   }
 
   /// invoke(), calling after_op(k) once operations()[k] has run: its
@@ -218,11 +240,13 @@ class interpreter {
   /// reuse their memory). Calibration and the debugger observe every
   /// tensor this way without keeping them all.
   template <class AfterOp>
-  void invoke_observed(AfterOp&& after_op) {
+  invoke_status invoke_observed(AfterOp&& after_op) {
     for (std::size_t k = 0; k < kernels_.size(); ++k) {
-      run_kernel(k);
+      const bool go_on = run_kernel(k);
       after_op(k);
+      if (!go_on) return invoke_status::ended_early;
     }
+    return invoke_status::completed;
   }
 
   /// The bytes of tensor t where it lives: a constant's data, or its place
@@ -237,8 +261,10 @@ class interpreter {
 
   /// Puts every variable (e.g. SVDF state) back to its initial value: the
   /// model's data if it has some, else real zero (the zero point), as TFLM's
-  /// ResetVariableTensors does.
+  /// ResetVariableTensors does; and the kernels' own state (CIRCULAR_BUFFER's
+  /// count of invokes), as TFLM's Reset does.
   void reset_variables() {
+    for (const auto& reset : state_resets_) reset();
     for (std::size_t t = 0; t < model_.tensors.size(); ++t) {
       const tensor& x = model_.tensors[t];
       if (!x.variable || memory_.address[t] == nullptr) continue;
@@ -319,12 +345,16 @@ class interpreter {
     reset_variables();
   }
 
-  void run_kernel(std::size_t k) {
+  /// Runs kernel k; false when it ended the invoke.
+  bool run_kernel(std::size_t k) {
     // Each output begins as an array of its element type before the kernel
     // writes it, so bytes another dtype used earlier carry no object
     // (core/typed_storage.hpp; no code is emitted for this).
     for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
     kernels_[k](memory_);
+    if (!memory_.end_invoke) return true;
+    memory_.end_invoke = false;
+    return false;
   }
 
   static const model& checked(const std::shared_ptr<const model>& m) {
@@ -350,6 +380,7 @@ class interpreter {
   std::vector<operation> operations_;
   kernels::target target_;
   std::vector<kernel> kernels_;
+  state_resets state_resets_;  // registered by the kernels' prepare (op_context::on_reset)
   tensor_memory memory_;
   struct typed_buffer {
     dtype type;

@@ -158,6 +158,7 @@ struct op_options {
   int weights_format = 0;        // FULLY_CONNECTED
   bool asymmetric_quantize_inputs = false;
   int rank = 0;  // SVDF
+  int cycles_max = 0;  // CIRCULAR_BUFFER (custom options; 0: not given)
 
   friend bool operator==(const op_options&, const op_options&) = default;
 };

@@ -32,9 +32,14 @@ namespace qfence::runtime {
 enum class numerics { tflm, tflite };
 
 /// Where every tensor lives during invoke: the arena for activations, the
-/// model's bytes for constants.
+/// model's bytes for constants; and a kernel's word that this invoke ends
+/// after it.
 struct tensor_memory {
   std::vector<std::byte*> address;  // by tensor index
+  /// Set by a kernel to end the invoke after it (CIRCULAR_BUFFER between its
+  /// periods, where TFLM's kernel returns kTfLiteAbort); the interpreter
+  /// clears it and returns invoke_status::ended_early.
+  mutable bool end_invoke = false;
 
   template <class T>
   T* at(int tensor) const noexcept {
@@ -93,10 +98,22 @@ inline bool plain_fused_activation(const op_options& o) noexcept {
   return o.raw_activation >= 0 && o.raw_activation <= 3;
 }
 
+/// What interpreter::reset_variables calls besides resetting the variable
+/// tensors: each kernel's state that lives outside any tensor.
+using state_resets = std::vector<std::function<void()>>;
+
 class op_context {
  public:
-  op_context(const model& m, const operation& op, numerics n, kernels::target simd = {})
-      : model_(m), op_(op), numerics_(n), simd_(simd) {}
+  op_context(const model& m, const operation& op, numerics n, kernels::target simd = {},
+             state_resets* resets = nullptr)
+      : model_(m), op_(op), numerics_(n), simd_(simd), resets_(resets) {}
+
+  /// Registers how to put a kernel's own state (kept across invokes, outside
+  /// any tensor: CIRCULAR_BUFFER's count of invokes) back to its start; the
+  /// interpreter calls it on reset_variables(), before the first invoke too.
+  void on_reset(std::function<void()> reset) const {
+    if (resets_ != nullptr) resets_->push_back(std::move(reset));
+  }
 
   const model& graph() const noexcept { return model_; }
   const operation& op() const noexcept { return op_; }
@@ -222,6 +239,7 @@ class op_context {
   const operation& op_;
   numerics numerics_;
   kernels::target simd_;
+  state_resets* resets_;
 };
 
 }  // namespace qfence::runtime

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_context.hpp"
+#include "qfence/runtime/ops/circular_buffer.hpp"
 #include "qfence/runtime/ops/conv.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
@@ -133,6 +135,25 @@ inline constexpr op_registration op_registrations[] = {
 inline const op_registration* find_registration(op_code code) noexcept {
   for (const auto& r : op_registrations)
     if (r.op == code) return &r;
+  return nullptr;
+}
+
+/// A custom op qfence ships (TFLM ships it too), known by its custom code.
+/// Custom ops carry no version TFLite checks: any is accepted.
+struct custom_op_registration {
+  std::string_view custom_code;
+  kernel (*prepare)(const op_context&);
+};
+
+inline constexpr custom_op_registration shipped_custom_ops[] = {
+    {circular_buffer_code, ops::prepare_circular_buffer},
+};
+
+/// The shipped implementation of custom op `op`, if qfence ships one.
+inline const custom_op_registration* find_shipped_custom_op(const operation& op) noexcept {
+  if (!op.is_custom()) return nullptr;
+  for (const auto& r : shipped_custom_ops)
+    if (r.custom_code == op.custom_code) return &r;
   return nullptr;
 }
 

@@ -147,7 +147,7 @@ inline constexpr op_row op_table[] = {
     {"VAR_HANDLE", {}, {}, true, "resource variables (any dtype)"},
     {"WHILE", {}, {}, true, "control flow (subgraphs)"},
     {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
-    {"CIRCULAR_BUFFER", {}, {}, true, "i8 (streaming: a shift register that ends the invoke early)"},
+    {"CIRCULAR_BUFFER", {i8}, {i8}, true},
     {"TFLite_Detection_PostProcess", {}, {}, true, "f32 boxes and scores (dequantized inputs)"},
     {"SignalDelay", {}, {}, true, "signal library (micro_speech audio front end): i16, i32, u32"},
     {"SignalEnergy", {}, {}, true, "signal library (micro_speech audio front end): i16, i32, u32"},

@@ -22,6 +22,7 @@
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/builtin_op.hpp"
+#include "qfence/tflite/custom_options.hpp"
 #include "qfence/tflite/op_map.hpp"
 #include "qfence/tflite/schema_generated.hpp"
 #include "qfence/tflite/tensor_type.hpp"
@@ -434,6 +435,7 @@ class model_reader {
           fail(named + " custom options lie outside the file");
         r.custom_options = {m_.file.data() + off, static_cast<std::size_t>(size)};
       }
+      detail::read_custom_options(r, named);
       m_.operations.push_back(std::move(r));
     }
   }
