@@ -5907,11 +5907,13 @@ namespace qfence::runtime {
   X(add_n, "ADD_N")                                                      \
   X(arg_max, "ARG_MAX")                                                  \
   X(arg_min, "ARG_MIN")                                                  \
+  X(assign_variable, "ASSIGN_VARIABLE")                                  \
   X(average_pool_2d, "AVERAGE_POOL_2D")                                  \
   X(batch_matmul, "BATCH_MATMUL")                                        \
   X(batch_to_space_nd, "BATCH_TO_SPACE_ND")                              \
   X(broadcast_args, "BROADCAST_ARGS")                                    \
   X(broadcast_to, "BROADCAST_TO")                                        \
+  X(call_once, "CALL_ONCE")                                              \
   X(cast, "CAST")                                                        \
   X(ceil, "CEIL")                                                        \
   X(concatenation, "CONCATENATION")                                      \
@@ -5939,6 +5941,7 @@ namespace qfence::runtime {
   X(greater, "GREATER")                                                  \
   X(greater_equal, "GREATER_EQUAL")                                      \
   X(hard_swish, "HARD_SWISH")                                            \
+  X(if_, "IF")                                                           \
   X(l2_normalization, "L2_NORMALIZATION")                                \
   X(l2_pool_2d, "L2_POOL_2D")                                            \
   X(leaky_relu, "LEAKY_RELU")                                            \
@@ -5963,6 +5966,7 @@ namespace qfence::runtime {
   X(padv2, "PADV2")                                                      \
   X(prelu, "PRELU")                                                      \
   X(quantize, "QUANTIZE")                                                \
+  X(read_variable, "READ_VARIABLE")                                      \
   X(reduce_all, "REDUCE_ALL")                                            \
   X(reduce_max, "REDUCE_MAX")                                            \
   X(reduce_min, "REDUCE_MIN")                                            \
@@ -5995,8 +5999,9 @@ namespace qfence::runtime {
   X(transpose, "TRANSPOSE")                                              \
   X(transpose_conv, "TRANSPOSE_CONV")                                    \
   X(unpack, "UNPACK")                                                    \
+  X(var_handle, "VAR_HANDLE")                                            \
+  X(while_, "WHILE")                                                     \
   X(zeros_like, "ZEROS_LIKE")
-
 enum class op_code : int {
   unknown,  // an operator of the file that qfence has no code for
   custom,   // an application-defined op, named by operation::custom_code

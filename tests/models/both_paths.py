@@ -17,7 +17,10 @@ script
     the cases run, on both paths and in TFLM.
 A streaming case (sequence.txt: N) runs as N invokes in a row on both paths
 (`--sequence N`): the outputs of the invokes that completed, and which ones
-ended early (invokes.txt), must agree between the paths and with TFLM.
+ended early (invokes.txt), must agree between the paths and with TFLM. A
+runtime-only case (runtime_only.txt: control flow, resource variables) runs
+on the runtime path against TFLM, and `qfence embed` must refuse it with
+that text.
 
 usage: both_paths.py WRITE_OP_MATRIX QFENCE CXX WORK_DIR
 """
@@ -87,7 +90,7 @@ CASE_PREFIXES = {'conv_2d': ['conv2d'], 'depthwise_conv_2d': ['depthwise'], 'ave
 CASE_DTYPES = ('f32', 'i8', 'u8', 'i16', 'i32', 'i64', 'bool')
 
 
-def check_op_table(qfence, valid, ran_in_tflm, failures):
+def check_op_table(qfence, valid, ran_in_tflm, runtime_only, covers, failures):
     """`qfence ops --json` (runtime/op_table.hpp) against the op matrix: each
     op's qfence dtypes are exactly those of its cases that run on both paths,
     its TFLM dtypes exactly those of the cases TFLM's interpreter ran."""
@@ -105,9 +108,14 @@ def check_op_table(qfence, valid, ran_in_tflm, failures):
         if dtype is None:
             failures.append(f'{case}: the op table cannot tell its op and dtype (name it <op>_..._<dtype>)')
             continue
-        tested.setdefault(prefixes[prefix], set()).add(dtype)
-        if case in ran_in_tflm:
-            ran.setdefault(prefixes[prefix], set()).add(dtype)
+        for op in [prefixes[prefix]] + covers.get(case, []):
+            tested.setdefault(op, set()).add(dtype)
+            if case in ran_in_tflm:
+                ran.setdefault(op, set()).add(dtype)
+            want = 'runtime' if case in runtime_only else 'both'
+            if op in rows and rows[op]['paths'] != want:
+                failures.append(f'op table, {op}: listed as running on {rows[op]["paths"]} path(s), but case {case} '
+                                f'runs on {want} (runtime/op_table.hpp)')
     for name, r in rows.items():
         listed, tflm = set(r['qfence']), set(r['tflm'])
         if listed != tested.get(name, set()):
@@ -126,6 +134,8 @@ def main() -> int:
     cases = sorted(p for p in cases_dir.iterdir() if (p / 'model.tflite').is_file())
     valid = [c for c in cases if not (c / 'expect_error.txt').exists()]
     refused = [c for c in cases if (c / 'expect_error.txt').exists()]
+    runtime_only = {c.name: (c / 'runtime_only.txt').read_text() for c in valid if (c / 'runtime_only.txt').exists()}
+    covers = {c.name: (c / 'covers.txt').read_text().split() for c in valid if (c / 'covers.txt').exists()}
     failures = []
     goldens, tflite_goldens = load_goldens(TFLM_GOLDENS), load_goldens(TFLITE_GOLDENS)
     tflm = {'same': 0, 'refused': 0, 'none': 0}
@@ -144,7 +154,16 @@ def main() -> int:
             failures.append(f'{c.name}: qfence embed should report what run reports:\n  run:   {run.stderr.strip()}'
                             f'\n  embed: {embed.stderr.strip()}')
 
-    batch = [(c.name, c / 'model.tflite', 'tflm') for c in valid]
+    for c in valid:
+        if c.name not in runtime_only:
+            continue
+        embed = subprocess.run([qfence, 'embed', str(c / 'model.tflite'), '--name', 'x', '-o', str(work / 'x.hpp')],
+                               capture_output=True, text=True)
+        if embed.returncode != 1 or runtime_only[c.name] not in embed.stderr:
+            failures.append(f'{c.name}: qfence embed should refuse it with "{runtime_only[c.name]}", got '
+                            f'({embed.returncode}) {embed.stderr.strip()[:400]}')
+
+    batch = [(c.name, c / 'model.tflite', 'tflm') for c in valid if c.name not in runtime_only]
     out = work / f'op-matrix-{embedded_batch.inputs_digest(qfence, cxx, [m for _, m, _ in batch])}'
     driver = embedded_batch.build_driver(out, batch, qfence, cxx)
     if driver is None:
@@ -158,11 +177,6 @@ def main() -> int:
         if run.returncode != 0:
             failures.append(f'{c.name}: qfence run: {run.stderr.strip()[:400]}')
             continue
-        emb = subprocess.run([str(driver), c.name, str(c / 'model.tflite'), '--out-dir', str(ct_dir)] + stream,
-                             capture_output=True, text=True)
-        if emb.returncode != 0:
-            failures.append(f'{c.name}: compile-time driver: {emb.stderr.strip()[:400]}')
-            continue
         verdict = check_golden(c.name, c / 'model.tflite', rt_dir, goldens, TFLM_GOLDENS, 'TFLM', failures)
         tflm[verdict] += 1
         if verdict == 'same':
@@ -170,6 +184,13 @@ def main() -> int:
         if verdict == 'refused':  # an op or dtype only TFLite has: its reference code's bytes, where recorded
             tflite[check_golden(c.name, c / 'model.tflite', rt_dir, tflite_goldens, TFLITE_GOLDENS, 'TFLite',
                                 failures)] += 1
+        if c.name in runtime_only:
+            continue
+        emb = subprocess.run([str(driver), c.name, str(c / 'model.tflite'), '--out-dir', str(ct_dir)] + stream,
+                             capture_output=True, text=True)
+        if emb.returncode != 0:
+            failures.append(f'{c.name}: compile-time driver: {emb.stderr.strip()[:400]}')
+            continue
         outputs = sorted(p.name for p in rt_dir.glob('output*.bin')) + (['invokes.txt'] if stream else [])
         if not outputs or outputs != sorted(p.name for p in ct_dir.glob('output*.bin')) + (
                 ['invokes.txt'] if (ct_dir / 'invokes.txt').exists() else []):
@@ -182,10 +203,11 @@ def main() -> int:
                 failures.append(f'{c.name}: {name} differs between the paths ({len(a)} vs {len(b)} bytes, '
                                 f'first difference at byte {first})')
 
-    table = check_op_table(qfence, [c.name for c in valid], ran_in_tflm, failures)
+    table = check_op_table(qfence, [c.name for c in valid], ran_in_tflm, runtime_only, covers, failures)
     for f in failures:
         print('FAIL', f)
-    print(f'{len(valid)} cases on both paths, {len(refused)} refused by both; TFLM\'s bytes on {tflm["same"]} '
+    print(f'{len(valid) - len(runtime_only)} cases on both paths, {len(runtime_only)} on the runtime path only, '
+          f'{len(refused)} refused by both; TFLM\'s bytes on {tflm["same"]} '
           f'(TFLM refuses {tflm["refused"]}: TFLite-only ops and dtypes, TFLite\'s reference bytes on '
           f'{tflite["same"]} of them; {tflm["none"]} without a TFLM golden); op table: qfence runs '
           f'{table["tflm_ops"] - table["tflm_ops_missing"]} of TFLM\'s {table["tflm_ops"]} ops; {len(failures)} failures')

@@ -6,6 +6,10 @@
 //                                  `qfence embed` must report
 //   DIR/<case>/sequence.txt        streaming cases: how many invokes to run
 //                                  in a row (`qfence run --sequence N`)
+//   DIR/<case>/runtime_only.txt    cases only the runtime path runs (control
+//                                  flow): the text `qfence embed` refuses with
+//   DIR/<case>/covers.txt          other ops the case tests, one per line (for
+//                                  the op table's check)
 // Valid cases run on both paths and must give the same bytes; error cases
 // must be refused by both with the same rule text. Together they cover every
 // op on both paths with its int8, uint8, int16 and float variants, including
@@ -141,6 +145,8 @@ struct case_spec {
   model_spec model;
   std::string expect_error;  // empty: a valid case
   int sequence = 0;          // > 0: run as a stream of this many invokes (state carried)
+  std::string runtime_only{};  // a valid case `qfence embed` refuses with this text
+  std::vector<std::string> covers{};  // other ops the case tests besides the one it is named for
 };
 std::vector<case_spec> cases;
 
@@ -1020,6 +1026,187 @@ void circular_buffer() {
   cases.push_back({"circular_buffer_then_maximum_i8", std::move(m), {}, 6});
 }
 
+// ---- control flow and resource variables (runtime path only) ---------------
+// The compile-time path refuses these models with one message; the runtime
+// path must give TFLM's bytes invoke after invoke (each case is a stream).
+
+constexpr std::int8_t RESOURCE = 13;
+constexpr const char* runtime_only_error = "control flow and resource variables run on the runtime path only";
+
+/// ADD (no activation) of tensors a and b into out, in subgraph g.
+void add_op(model_spec& g, int a, int b, int out) {
+  g.ops.push_back(op(0, 1, {a, b}, {out}));
+  g.ops.back().options =
+      table(fb::BuiltinOptions::AddOptions, [](auto& fbb) { return fb::CreateAddOptions(fbb, 0, false); });
+}
+
+void runtime_only(std::string name, model_spec m, int sequence, std::vector<std::string> covers = {}) {
+  cases.push_back({std::move(name), std::move(m), {}, sequence, runtime_only_error, std::move(covers)});
+}
+
+/// IF: a bool input picks then (x + x) or else (x + c) for x.
+void if_case(const dtype_case& d) {
+  model_spec m;
+  m.tensors = {activation({1}, "cond", BOOL), act({1, 4}, d, false, "x"), act({1, 4}, d, false, "y")};
+  m.ops.push_back(op(118, 1, {0, 1}, {2}));
+  m.ops.back().options =
+      table(fb::BuiltinOptions::IfOptions, [](auto& b) { return fb::CreateIfOptions(b, 1, 2); });
+  m.inputs = {0, 1};
+  m.outputs = {2};
+  model_spec then_g;
+  then_g.tensors = {act({1, 4}, d, false, "x"), act({1, 4}, d, false, "y")};
+  add_op(then_g, 0, 0, 1);
+  then_g.inputs = {0};
+  then_g.outputs = {1};
+  model_spec else_g;
+  auto c = weights({1, 4}, d, 0, false);
+  if (d.type != F32) {
+    c.scales = {d.in_scale};
+    c.zero_points = {d.in_zp};
+  }
+  else_g.tensors = {act({1, 4}, d, false, "x"), c, act({1, 4}, d, false, "y")};
+  add_op(else_g, 0, 1, 2);
+  else_g.inputs = {0};
+  else_g.outputs = {2};
+  m.subgraphs = {then_g, else_g};
+  runtime_only(std::string("if_") + d.tag, std::move(m), 6);
+}
+
+/// WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x).
+void while_case(const dtype_case& d) {
+  model_spec m;
+  m.tensors = {values({1}, I32, std::vector<std::int32_t>{0}, "i0"), act({1, 4}, d, false, "x"),
+               activation({1}, "i", I32), act({1, 4}, d, false, "y")};
+  m.ops.push_back(op(119, 1, {0, 1}, {2, 3}));
+  m.ops.back().options =
+      table(fb::BuiltinOptions::WhileOptions, [](auto& b) { return fb::CreateWhileOptions(b, 1, 2); });
+  m.inputs = {1};
+  m.outputs = {3};
+  model_spec cond;
+  cond.tensors = {activation({1}, "i", I32), act({1, 4}, d, false, "x"),
+                  values({1}, I32, std::vector<std::int32_t>{3}, "limit"), activation({1}, "go_on", BOOL)};
+  cond.ops.push_back(op(58, 1, {0, 2}, {3}));  // LESS
+  cond.inputs = {0, 1};
+  cond.outputs = {3};
+  model_spec body;
+  body.tensors = {activation({1}, "i", I32), act({1, 4}, d, false, "x"),
+                  values({1}, I32, std::vector<std::int32_t>{1}, "one"), activation({1}, "i_next", I32),
+                  act({1, 4}, d, false, "x_next")};
+  add_op(body, 0, 2, 3);
+  add_op(body, 1, 1, 4);
+  body.inputs = {0, 1};
+  body.outputs = {3, 4};
+  m.subgraphs = {cond, body};
+  runtime_only(std::string("while_") + d.tag, std::move(m), 2);
+}
+
+/// A resource variable: CALL_ONCE sets it to c (subgraph 1); each invoke
+/// reads it, adds x and writes the sum back, and outputs it.
+void variable_case(const dtype_case& d) {
+  auto handle = [](model_spec& g, int out) {
+    g.ops.push_back(op(142, 1, {}, {out}));
+    g.ops.back().options = table(fb::BuiltinOptions::VarHandleOptions,
+                                 [](auto& b) { return fb::CreateVarHandleOptionsDirect(b, "", "accumulator"); });
+  };
+  model_spec m;
+  m.tensors = {activation({}, "handle", RESOURCE), act({1, 4}, d, false, "x"), act({1, 4}, d, false, "sum_so_far"),
+               act({1, 4}, d, false, "y")};
+  m.ops.push_back(op(129, 1, {}, {}));  // CALL_ONCE
+  m.ops.back().options =
+      table(fb::BuiltinOptions::CallOnceOptions, [](auto& b) { return fb::CreateCallOnceOptions(b, 1); });
+  handle(m, 0);
+  m.ops.push_back(op(143, 1, {0}, {2}));  // READ_VARIABLE
+  add_op(m, 2, 1, 3);
+  m.ops.push_back(op(144, 1, {0, 3}, {}));  // ASSIGN_VARIABLE
+  m.inputs = {1};
+  m.outputs = {3};
+  model_spec init;
+  auto c = weights({1, 4}, d, 0, false);
+  if (d.type != F32) {
+    c.scales = {d.in_scale};
+    c.zero_points = {d.in_zp};
+  }
+  init.tensors = {activation({}, "handle", RESOURCE), c};
+  handle(init, 0);
+  init.ops.push_back(op(144, 1, {0, 1}, {}));
+  m.subgraphs = {init};
+  runtime_only(std::string("assign_variable_") + d.tag, std::move(m), 3, {"CALL_ONCE", "READ_VARIABLE", "VAR_HANDLE"});
+}
+
+void control_flow() {
+  for (const auto& d : {f32, i8}) {
+    if_case(d);
+    while_case(d);
+    variable_case(d);
+  }
+
+  // What the ops' prepares refuse, on both paths alike.
+  auto refused = [](std::string name, model_spec m, std::string error) {
+    cases.push_back({std::move(name), std::move(m), std::move(error)});
+  };
+  auto if_model = [] {
+    model_spec m;
+    m.tensors = {activation({1}, "cond", BOOL), act({1, 4}, f32, false, "x"), act({1, 4}, f32, false, "y")};
+    m.ops.push_back(op(118, 1, {0, 1}, {2}));
+    m.ops.back().options =
+        table(fb::BuiltinOptions::IfOptions, [](auto& b) { return fb::CreateIfOptions(b, 1, 1); });
+    m.inputs = {0, 1};
+    m.outputs = {2};
+    model_spec branch;
+    branch.tensors = {act({1, 4}, f32, false, "x"), act({1, 4}, f32, false, "y")};
+    add_op(branch, 0, 0, 1);
+    branch.inputs = {0};
+    branch.outputs = {1};
+    m.subgraphs = {branch};
+    return m;
+  };
+  auto m = if_model();
+  m.tensors[0].type = F32;
+  refused("error_if_condition_f32", m, "input 0 (the condition) must be a single bool");
+  m = if_model();
+  m.ops[0].options = table(fb::BuiltinOptions::IfOptions, [](auto& b) { return fb::CreateIfOptions(b, 1, 3); });
+  refused("error_if_missing_subgraph", m, "else_subgraph_index is 3; the model's subgraphs are 1..1");
+  m = if_model();
+  m.subgraphs[0].tensors[1].shape = {1, 5};
+  m.subgraphs[0].ops[0].inputs = {0, 0};
+  refused("error_if_output_size", m, "(they must have one dtype and size)");
+  m = if_model();  // the branch runs an IF of itself
+  m.subgraphs[0].tensors.push_back(activation({1}, "cond", BOOL));
+  m.subgraphs[0].tensors.push_back(act({1, 4}, f32, false, "z"));
+  m.subgraphs[0].inputs = {0, 2};
+  m.subgraphs[0].ops.push_back(op(118, 1, {2, 0}, {3}));
+  m.subgraphs[0].ops.back().options =
+      table(fb::BuiltinOptions::IfOptions, [](auto& b) { return fb::CreateIfOptions(b, 1, 1); });
+  m.tensors.insert(m.tensors.begin() + 2, activation({1}, "cond2", BOOL));
+  m.ops[0].inputs = {0, 1, 2};
+  m.ops[0].outputs = {3};
+  m.inputs = {0, 1, 2};
+  m.outputs = {3};
+  refused("error_if_calls_itself", m, "subgraphs call each other in a loop");
+
+  // A variable read that no ASSIGN_VARIABLE sizes; two sizes for one variable.
+  auto handle_op = [](model_spec& g, int out) {
+    g.ops.push_back(op(142, 1, {}, {out}));
+    g.ops.back().options = table(fb::BuiltinOptions::VarHandleOptions,
+                                 [](auto& b) { return fb::CreateVarHandleOptionsDirect(b, "", "v"); });
+  };
+  model_spec reads;
+  reads.tensors = {activation({}, "handle", RESOURCE), act({1, 4}, f32, false, "x"), act({1, 4}, f32, false, "v"),
+                   act({1, 4}, f32, false, "y")};
+  handle_op(reads, 0);
+  reads.ops.push_back(op(143, 1, {0}, {2}));
+  add_op(reads, 2, 1, 3);
+  reads.inputs = {1};
+  reads.outputs = {3};
+  refused("error_read_variable_never_assigned", reads, "which no ASSIGN_VARIABLE of the model writes");
+  auto sizes = reads;
+  sizes.tensors.push_back(act({1, 2}, f32, false, "half"));
+  sizes.inputs = {1, 4};
+  sizes.ops.push_back(op(144, 1, {0, 1}, {}));
+  sizes.ops.push_back(op(144, 1, {0, 4}, {}));
+  refused("error_assign_variable_sizes", sizes, "writes 8 bytes (f32[1,2]) into variable 'v', which operator 3");
+}
+
 /// Operations a prepare refuses: each must fail on both paths with the text
 /// given (a substring of the rule's message, the same on both).
 void errors() {
@@ -1191,6 +1378,7 @@ int main(int argc, char** argv) {
   layout();
   svdf();
   circular_buffer();
+  control_flow();
   errors();
   prepare_errors();
   // Variants TFLite runs and qfence does not yet (issue #11): both paths must
@@ -1211,6 +1399,10 @@ int main(int argc, char** argv) {
     else std::filesystem::remove(dir / c.name / "expect_error.txt");
     if (c.sequence > 0) std::ofstream(dir / c.name / "sequence.txt") << c.sequence << "\n";
     else std::filesystem::remove(dir / c.name / "sequence.txt");
+    if (!c.runtime_only.empty()) std::ofstream(dir / c.name / "runtime_only.txt") << c.runtime_only;
+    else std::filesystem::remove(dir / c.name / "runtime_only.txt");
+    std::filesystem::remove(dir / c.name / "covers.txt");
+    for (const auto& op_name : c.covers) std::ofstream(dir / c.name / "covers.txt", std::ios::app) << op_name << "\n";
   }
   std::printf("%zu cases\n", cases.size());
   return 0;

@@ -12,6 +12,7 @@
 
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
+#include "qfence/tflite/writer.hpp"
 #include "test_support.hpp"
 #include "flatbuffers/flexbuffers.h"
 #include "tflite_test_models.hpp"
@@ -485,4 +486,115 @@ TEST_CASE("an application's own CIRCULAR_BUFFER replaces the one qfence ships") 
   rt::interpreter interp(read_model(tfl::build(circular_buffer_model(flexbuffer_map("cycles_max", 2)))), o);
   CHECK(interp.invoke() == qfence::invoke_status::completed);
   CHECK(interp.output<std::int8_t>(0)[0] == 42);
+}
+
+// ---- subgraphs: control flow and resource variables (runtime path) ----------
+
+namespace {
+
+tfl::op_spec add_of(int a, int b, int out) {
+  auto o = tfl::op(0, 1, {a, b}, {out});
+  o.options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{qfence::tflite::fb::BuiltinOptions::AddOptions, qfence::tflite::fb::CreateAddOptions(b).Union()};
+  };
+  return o;
+}
+
+/// f32 [2]: CALL_ONCE sets variable 'total' to [1, 2] (subgraph 1); each
+/// invoke adds the input to it, writes it back and outputs it.
+tfl::model_spec accumulator_model() {
+  namespace fb = qfence::tflite::fb;
+  auto handle = [](tfl::model_spec& g, int out) {
+    g.ops.push_back(tfl::op(142, 1, {}, {out}));
+    g.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+      return std::pair{fb::BuiltinOptions::VarHandleOptions,
+                       fb::CreateVarHandleOptionsDirect(b, nullptr, "total").Union()};
+    };
+  };
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({}, "handle", 13 /*RESOURCE*/), tfl::activation({2}, "x"),
+               tfl::activation({2}, "so_far"), tfl::activation({2}, "y")};
+  m.ops.push_back(tfl::op(129, 1, {}, {}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::CallOnceOptions, fb::CreateCallOnceOptions(b, 1).Union()};
+  };
+  handle(m, 0);
+  m.ops.push_back(tfl::op(143, 1, {0}, {2}));
+  m.ops.push_back(add_of(2, 1, 3));
+  m.ops.push_back(tfl::op(144, 1, {0, 3}, {}));
+  m.inputs = {1};
+  m.outputs = {3};
+  tfl::model_spec init;
+  init.tensors = {tfl::activation({}, "handle", 13), tfl::constant({2}, tfl::bytes_of(std::vector<float>{1, 2}), "start")};
+  handle(init, 0);
+  init.ops.push_back(tfl::op(144, 1, {0, 1}, {}));
+  m.subgraphs = {init};
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("resource variables live across invokes; CALL_ONCE initialises them, again after reset_variables") {
+  rt::interpreter interp(read_model(tfl::build(accumulator_model())));
+  auto step = [&](float a, float b) {
+    interp.input<float>(0)[0] = a;
+    interp.input<float>(0)[1] = b;
+    CHECK(interp.invoke() == qfence::invoke_status::completed);
+    const auto y = interp.output<float>(0);
+    return std::vector<float>(y.begin(), y.end());
+  };
+  CHECK(step(10, 20) == std::vector<float>{11, 22});
+  CHECK(step(10, 20) == std::vector<float>{21, 42});
+  interp.reset_variables();  // a new stream: the init subgraph runs again
+  CHECK(step(1, 1) == std::vector<float>{2, 3});
+}
+
+TEST_CASE("a model with subgraphs is read whole: every subgraph's tensors, operations, inputs and outputs") {
+  const rt::model m = read_model(tfl::build(accumulator_model()));
+  REQUIRE(m.subgraphs.size() == 1);
+  CHECK(m.main_tensor_count() == 4);
+  CHECK(m.subgraphs[0].first_tensor == 4);
+  CHECK(m.subgraphs[0].operations.size() == 2);
+  CHECK(m.subgraphs[0].operations[1].inputs == std::vector<int>{4, 5});  // global tensor indices
+  CHECK(m.tensors[4].resource);
+  CHECK(m.subgraphs[0].operations[0].subgraph == 1);
+  // Rewriting passes handle one graph and say so.
+  CHECK_THROWS_WITH_AS(qfence::tflite::write_model(m),
+                       "writing a .tflite: the model has 2 subgraphs (control flow: IF, WHILE, CALL_ONCE); qfence "
+                       "runs such models (qfence run) but does not rewrite them yet",
+                       rt::model_error);
+}
+
+TEST_CASE("a resource handle from another subgraph is refused by name") {
+  // IF passes the main graph's handle into the branch, which reads it.
+  namespace fb = qfence::tflite::fb;
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({}, "handle", 13), tfl::activation({1}, "cond", 6), tfl::activation({2}, "y")};
+  m.ops.push_back(tfl::op(142, 1, {}, {0}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::VarHandleOptions, fb::CreateVarHandleOptionsDirect(b, nullptr, "v").Union()};
+  };
+  m.ops.push_back(tfl::op(118, 1, {1, 0}, {2}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 1).Union()};
+  };
+  m.inputs = {1};
+  m.outputs = {2};
+  tfl::model_spec branch;
+  branch.tensors = {tfl::activation({}, "handle", 13), tfl::activation({2}, "v")};
+  branch.ops.push_back(tfl::op(143, 1, {0}, {1}));
+  branch.inputs = {0};
+  branch.outputs = {1};
+  m.subgraphs = {branch};
+  CHECK(interpreter_error(read_model(tfl::build(m))) ==
+        "subgraph 1, operator 0 (READ_VARIABLE v1): input 0 (the resource handle) comes from outside this subgraph; "
+        "qfence resolves handles when it prepares the ops, so each READ_VARIABLE and ASSIGN_VARIABLE needs a "
+        "VAR_HANDLE of its own subgraph (as converters write them)");
+}
+
+TEST_CASE("an op in another subgraph that qfence lacks is listed with its subgraph") {
+  auto m = accumulator_model();
+  m.subgraphs[0].ops.push_back(tfl::op(48 /*TOPK_V2*/, 1, {}, {}));
+  CHECK(interpreter_error(read_model(tfl::build(m))) ==
+        "1 unsupported operator: TOPK_V2 (builtin 48, v1, op not supported) at node 2 of subgraph 1");
 }

@@ -43,7 +43,10 @@ struct model_spec {
   std::vector<tensor_spec> tensors;
   std::vector<op_spec> ops;
   std::vector<int> inputs, outputs;
-  bool offset_buffers = false;  // store constant data after the flatbuffer
+  bool offset_buffers = false;  // store constant data after the flatbuffer (main graph only)
+  /// The file's subgraphs 1, 2, ... (each with its own tensors; their
+  /// offset_buffers and subgraphs are ignored).
+  std::vector<model_spec> subgraphs;
 };
 
 inline tensor_spec activation(std::vector<int> shape, std::string name, std::int8_t type = 0) {
@@ -82,45 +85,49 @@ std::vector<std::uint8_t> bytes_of(const std::vector<T>& v) {
 namespace detail {
 inline std::vector<std::uint8_t> build_once(const model_spec& spec, std::uint64_t data_start) {
   flatbuffers::FlatBufferBuilder fbb;
-  // Buffer 0 is the empty sentinel; tensor i with data gets its own buffer.
+  // Buffer 0 is the empty sentinel; each tensor with data gets its own buffer.
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(fbb)};
-  std::vector<std::uint32_t> buffer_of(spec.tensors.size(), 0);
-  std::uint64_t offset = data_start;
-  for (std::size_t i = 0; i < spec.tensors.size(); ++i) {
-    const auto& t = spec.tensors[i];
-    if (t.data.empty()) continue;
-    buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
-    if (spec.offset_buffers) {
-      buffers.push_back(fb::CreateBuffer(fbb, 0, offset, t.data.size()));
-      offset += (t.data.size() + 15) / 16 * 16;
-    } else {
-      fbb.ForceVectorAlignment(t.data.size(), sizeof(std::uint8_t), 16);
-      buffers.push_back(fb::CreateBuffer(fbb, fbb.CreateVector(t.data)));
-    }
-  }
-  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-  for (std::size_t i = 0; i < spec.tensors.size(); ++i) {
-    const auto& t = spec.tensors[i];
-    flatbuffers::Offset<fb::QuantizationParameters> q = 0;
-    if (!t.scales.empty())
-      q = fb::CreateQuantizationParametersDirect(fbb, nullptr, nullptr, &t.scales, &t.zero_points,
-                                                 fb::QuantizationDetails::NONE, 0, t.quantized_dimension);
-    tensors.push_back(fb::CreateTensorDirect(fbb, &t.shape, t.type, t.buffer_override.value_or(buffer_of[i]),
-                                             t.name.empty() ? nullptr : t.name.c_str(), q, t.variable));
-  }
   std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
-  std::vector<flatbuffers::Offset<fb::Operator>> ops;
-  for (const auto& op : spec.ops) {
-    const auto small = static_cast<std::int8_t>(op.builtin_code < 127 ? op.builtin_code : 127);
-    codes.push_back(fb::CreateOperatorCode(fbb, small, op.custom_code.empty() ? 0 : fbb.CreateString(op.custom_code),
-                                           op.version, op.builtin_code));
-    auto [type, options] = op.options ? op.options(fbb) : std::pair{fb::BuiltinOptions::NONE, flatbuffers::Offset<void>()};
-    ops.push_back(fb::CreateOperatorDirect(fbb, static_cast<std::uint32_t>(codes.size() - 1), &op.inputs,
-                                           &op.outputs, type, options,
-                                           op.custom_options.empty() ? nullptr : &op.custom_options));
-  }
-  auto graph = fb::CreateSubGraphDirect(fbb, &tensors, &spec.inputs, &spec.outputs, &ops);
-  std::vector<flatbuffers::Offset<fb::SubGraph>> graphs{graph};
+  std::uint64_t offset = data_start;
+  auto graph_of = [&](const model_spec& g, bool offset_buffers) {
+    std::vector<std::uint32_t> buffer_of(g.tensors.size(), 0);
+    for (std::size_t i = 0; i < g.tensors.size(); ++i) {
+      const auto& t = g.tensors[i];
+      if (t.data.empty()) continue;
+      buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
+      if (offset_buffers) {
+        buffers.push_back(fb::CreateBuffer(fbb, 0, offset, t.data.size()));
+        offset += (t.data.size() + 15) / 16 * 16;
+      } else {
+        fbb.ForceVectorAlignment(t.data.size(), sizeof(std::uint8_t), 16);
+        buffers.push_back(fb::CreateBuffer(fbb, fbb.CreateVector(t.data)));
+      }
+    }
+    std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+    for (std::size_t i = 0; i < g.tensors.size(); ++i) {
+      const auto& t = g.tensors[i];
+      flatbuffers::Offset<fb::QuantizationParameters> q = 0;
+      if (!t.scales.empty())
+        q = fb::CreateQuantizationParametersDirect(fbb, nullptr, nullptr, &t.scales, &t.zero_points,
+                                                   fb::QuantizationDetails::NONE, 0, t.quantized_dimension);
+      tensors.push_back(fb::CreateTensorDirect(fbb, &t.shape, t.type, t.buffer_override.value_or(buffer_of[i]),
+                                               t.name.empty() ? nullptr : t.name.c_str(), q, t.variable));
+    }
+    std::vector<flatbuffers::Offset<fb::Operator>> ops;
+    for (const auto& op : g.ops) {
+      const auto small = static_cast<std::int8_t>(op.builtin_code < 127 ? op.builtin_code : 127);
+      codes.push_back(fb::CreateOperatorCode(fbb, small, op.custom_code.empty() ? 0 : fbb.CreateString(op.custom_code),
+                                             op.version, op.builtin_code));
+      auto [type, options] =
+          op.options ? op.options(fbb) : std::pair{fb::BuiltinOptions::NONE, flatbuffers::Offset<void>()};
+      ops.push_back(fb::CreateOperatorDirect(fbb, static_cast<std::uint32_t>(codes.size() - 1), &op.inputs,
+                                             &op.outputs, type, options,
+                                             op.custom_options.empty() ? nullptr : &op.custom_options));
+    }
+    return fb::CreateSubGraphDirect(fbb, &tensors, &g.inputs, &g.outputs, &ops);
+  };
+  std::vector<flatbuffers::Offset<fb::SubGraph>> graphs{graph_of(spec, spec.offset_buffers)};
+  for (const auto& g : spec.subgraphs) graphs.push_back(graph_of(g, false));
   auto model = fb::CreateModelDirect(fbb, 3, &codes, &graphs, "qfence test model", &buffers);
   fb::FinishModelBuffer(fbb, model);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};

@@ -32,11 +32,13 @@ inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
   inspection r;
   r.unsupported = runtime::find_unsupported(m);
   std::set<std::string> seen;
-  for (const auto& op : m.operations) {
-    ++r.op_counts[runtime::op_name(op) + "/v" + std::to_string(op.version)];
-    if (op.is_custom() && seen.insert(op.custom_code).second)
-      (runtime::find_shipped_custom_op(op) != nullptr ? r.shipped_custom_ops : r.custom_ops).push_back(op.custom_code);
-  }
+  for (int k = 0; k <= static_cast<int>(m.subgraphs.size()); ++k)
+    for (const auto& op : m.operations_of(k)) {
+      ++r.op_counts[runtime::op_name(op) + "/v" + std::to_string(op.version)];
+      if (op.is_custom() && seen.insert(op.custom_code).second)
+        (runtime::find_shipped_custom_op(op) != nullptr ? r.shipped_custom_ops : r.custom_ops)
+            .push_back(op.custom_code);
+    }
   if (r.unsupported.empty()) {
     try {
       const runtime::interpreter run(shared);
@@ -121,8 +123,8 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   } else {
     s << "unsupported ops: " << r.unsupported.size() << "\n";
     for (const auto& u : r.unsupported)
-      s << "  node " << u.index << ": " << u.name << " (builtin " << u.source_code << ", v" << u.version << "): "
-        << u.reason << "\n";
+      s << "  node " << u.index << (u.subgraph > 0 ? " of subgraph " + std::to_string(u.subgraph) : std::string())
+        << ": " << u.name << " (builtin " << u.source_code << ", v" << u.version << "): " << u.reason << "\n";
   }
   if (r.arena_bytes) s << "arena bytes (runtime path): " << *r.arena_bytes << "\n";
   else s << "runtime path: cannot run: " << r.not_runnable << "\n";
@@ -139,19 +141,33 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
     s << "\n";
   }
   for (const auto& n : m.notes) s << "note: " << n << "\n";
+  auto nodes = [&](const std::vector<runtime::operation>& ops) {
+    for (const auto& op : ops) {
+      s << "  " << op.index << " " << runtime::op_name(op) << " v" << op.version << " (";
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.inputs[i]);
+      s << ") -> (";
+      for (std::size_t i = 0; i < op.outputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.outputs[i]);
+      s << ")\n";
+    }
+  };
   s << "\nnodes:\n";
-  for (const auto& op : m.operations) {
-    s << "  " << op.index << " " << runtime::op_name(op) << " v" << op.version << " (";
-    for (std::size_t i = 0; i < op.inputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.inputs[i]);
-    s << ") -> (";
-    for (std::size_t i = 0; i < op.outputs.size(); ++i) s << (i ? ", " : "") << tensor_ref(m, op.outputs[i]);
-    s << ")\n";
+  nodes(m.operations);
+  for (std::size_t k = 0; k < m.subgraphs.size(); ++k) {
+    const runtime::subgraph& g = m.subgraphs[k];
+    auto list = [](const std::vector<int>& ts) {
+      std::string l;
+      for (int t : ts) l += (l.empty() ? "t" : ", t") + std::to_string(t);
+      return l.empty() ? std::string("none") : l;
+    };
+    s << "\nsubgraph " << k + 1 << (g.name.empty() ? "" : " '" + runtime::printable(g.name) + "'") << " (inputs "
+      << list(g.inputs) << "; outputs " << list(g.outputs) << "):\n";
+    nodes(g.operations);
   }
   s << "\ntensors:\n";
   for (std::size_t t = 0; t < m.tensors.size(); ++t) {
     const auto& x = m.tensors[t];
-    s << "  t" << t << " " << runtime::type_text(x) << (x.constant ? " const" : "") << (x.variable ? " variable" : "")
-      << " '" << runtime::printable(x.name) << "'\n";
+    s << "  t" << t << " " << (x.resource ? "resource handle" : runtime::type_text(x)) << (x.constant ? " const" : "")
+      << (x.variable ? " variable" : "") << " '" << runtime::printable(x.name) << "'\n";
   }
   return s.str();
 }
@@ -178,6 +194,7 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   for (const auto& u : r.unsupported) {
     j.begin_object();
     j.field("node", u.index);
+    j.field("subgraph", u.subgraph);
     j.field("op", u.name);
     j.field("builtin_code", u.source_code);
     j.field("version", u.version);

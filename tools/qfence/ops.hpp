@@ -50,9 +50,11 @@ inline std::string versions_text(std::string_view op_name) {
   return max_version == 1 ? "1" : "1-" + std::to_string(max_version);
 }
 
-/// qfence's column: the dtypes it runs, or "not yet".
+/// qfence's column: the dtypes it runs (and where, when not on both
+/// paths), or "not yet".
 inline std::string qfence_text(const runtime::op_row& r) {
-  return r.qfence.empty() ? "not yet" : joined(dtype_names(r.qfence));
+  if (r.qfence.empty()) return "not yet";
+  return joined(dtype_names(r.qfence)) + (r.paths == runtime::op_paths::runtime_only ? " (runtime path)" : "");
 }
 
 /// TFLM's column: the dtypes both run, or, for an op qfence lacks, what TFLM runs.
@@ -63,32 +65,37 @@ inline std::string tflm_text(const runtime::op_row& r) {
 }
 
 inline int print_ops(std::string_view format) {
-  std::size_t runs = 0, tflm_total = 0, tflm_missing = 0;
+  std::size_t runs = 0, runtime_only = 0, tflm_total = 0, tflm_missing = 0;
   for (const auto& r : runtime::op_table) {
-    runs += r.qfence.empty() ? 0 : 1;
+    const bool both = r.paths == runtime::op_paths::both;
+    runs += !r.qfence.empty() && both ? 1 : 0;
+    runtime_only += !r.qfence.empty() && !both ? 1 : 0;
     tflm_total += r.in_tflm ? 1 : 0;
     tflm_missing += r.in_tflm && r.qfence.empty() ? 1 : 0;
   }
-  const std::string summary = std::to_string(runs) + " ops run on both paths; TFLM registers " +
-                              std::to_string(tflm_total) + ", of which qfence runs " +
-                              std::to_string(tflm_total - tflm_missing) + " (" + std::to_string(tflm_missing) + " not yet)";
+  const std::string summary = std::to_string(runs) + " ops run on both paths, " + std::to_string(runtime_only) +
+                              " on the runtime path only; TFLM registers " + std::to_string(tflm_total) +
+                              ", of which qfence runs " + std::to_string(tflm_total - tflm_missing) + " (" +
+                              std::to_string(tflm_missing) + " not yet)";
   if (format == "json") {
     json j;
     j.begin_object().key("ops").begin_array();
     for (const auto& r : runtime::op_table) {
       j.begin_object().field("op", r.name).key("qfence").begin_array();
       for (auto d : dtype_names(r.qfence)) j.value(d);
-      j.end_array().field("max_version", max_version_of(r.name)).field("in_tflm", r.in_tflm).key("tflm").begin_array();
+      j.end_array().field("paths", r.paths == runtime::op_paths::both ? "both" : "runtime");
+      j.field("max_version", max_version_of(r.name)).field("in_tflm", r.in_tflm).key("tflm").begin_array();
       for (auto d : dtype_names(r.tflm)) j.value(d);
       j.end_array().field("tflm_note", r.tflm_note).end_object();
     }
-    j.end_array().field("qfence_runs", runs).field("tflm_ops", tflm_total).field("tflm_ops_missing", tflm_missing);
+    j.end_array().field("qfence_runs", runs + runtime_only).field("runtime_only", runtime_only);
+    j.field("tflm_ops", tflm_total).field("tflm_ops_missing", tflm_missing);
     j.end_object();
     std::cout << j.str() << "\n";
     return 0;
   }
   if (format == "markdown") {
-    std::cout << "| op | qfence (both paths) | versions | TFLM |\n| --- | --- | --- | --- |\n";
+    std::cout << "| op | qfence | versions | TFLM |\n| --- | --- | --- | --- |\n";
     for (const auto& r : runtime::op_table)
       std::cout << "| " << r.name << " | " << qfence_text(r) << " | "
                 << versions_text(r.name) << " | " << tflm_text(r) << " |\n";
@@ -97,10 +104,10 @@ inline int print_ops(std::string_view format) {
   }
   std::size_t width = 2;
   for (const auto& r : runtime::op_table) width = std::max(width, r.name.size());
-  std::cout << std::string("op") + std::string(width - 2, ' ') << "  qfence (both paths)           versions  TFLM\n";
+  std::cout << std::string("op") + std::string(width - 2, ' ') << "  qfence                          versions  TFLM\n";
   for (const auto& r : runtime::op_table) {
     std::string q = qfence_text(r);
-    q.resize(std::max<std::size_t>(q.size(), 30), ' ');
+    q.resize(std::max<std::size_t>(q.size(), 30), ' ');  // "f32, i8 (runtime path)" fits
     std::string v = versions_text(r.name);
     v.resize(std::max<std::size_t>(v.size(), 8), ' ');
     std::cout << r.name << std::string(width - r.name.size(), ' ') << "  " << q << "  " << v << "  " << tflm_text(r)

@@ -330,6 +330,18 @@ class writer {
     const auto& o = op.options;
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
+    switch (op.code) {
+      case op_code::if_:
+      case op_code::while_:
+      case op_code::call_once:
+      case op_code::var_handle:
+      case op_code::read_variable:
+      case op_code::assign_variable:
+        unsupported(op, "control flow and resource variables run on the runtime path only (qfence run): the "
+                        "compile-time graph has no subgraphs or resource variables yet");
+        return {};
+      default: break;
+    }
     if (op.outputs.size() != 1) {
       unsupported(op, "operations with several outputs are not embedded yet");
       return {};

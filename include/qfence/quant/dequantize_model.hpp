@@ -69,6 +69,7 @@ inline std::pair<std::int64_t, std::int64_t> integer_limits(dtype d) {
 
 inline dequantized_model dequantize_model(const runtime::model& q) {
   using runtime::op_code;
+  runtime::require_one_graph(q, "qfence dequantize");
   dequantized_model result;
   runtime::model& f = result.model;
   f.description = "float twin made by qfence dequantize from: " + q.description;

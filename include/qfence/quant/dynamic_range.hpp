@@ -46,6 +46,7 @@ struct dynamic_range_model {
 /// The dynamic-range model of float model `f` (the file comment).
 inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const dynamic_range_options& options = {}) {
   using runtime::op_code;
+  runtime::require_one_graph(f, "qfence quantize --scheme dynamic");
   dynamic_range_model result;
   runtime::model& q = result.model;
   q = detail::owned_copy(f, "quantized by qfence (dynamic range) from: " + f.description);

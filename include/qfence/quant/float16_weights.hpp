@@ -37,6 +37,7 @@ struct float16_model {
 /// behind DEQUANTIZEs (the file comment).
 inline float16_model quantize_float16(const runtime::model& f) {
   using runtime::op_code;
+  runtime::require_one_graph(f, "qfence quantize --scheme float16");
   float16_model result;
   runtime::model& q = result.model;
   q = detail::owned_copy(f, "quantized by qfence (float16 weights) from: " + f.description);

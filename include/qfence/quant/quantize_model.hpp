@@ -340,6 +340,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
 inline quantized_model quantize_full_integer(const runtime::model& f, const calibration_report& ranges,
                                              const quantize_options& options = {}) {
   using runtime::op_code;
+  runtime::require_one_graph(f, "qfence quantize");
   const std::size_t tensor_count = f.tensors.size();
   auto is_activation = [&](int t) {
     if (t < 0) return false;

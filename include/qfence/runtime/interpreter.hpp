@@ -53,6 +53,7 @@ struct interpreter_options {
 /// One operation qfence cannot run, as `inspect` lists it.
 struct unsupported_op {
   int index;
+  int subgraph;  // 0: the main graph
   std::string name;
   std::int32_t source_code;  // the file's operator code
   int version;
@@ -63,20 +64,22 @@ struct unsupported_op {
 /// custom op without an implementation).
 inline std::vector<unsupported_op> find_unsupported(const model& m, const interpreter_options& options = {}) {
   std::vector<unsupported_op> found;
-  for (const operation& op : m.operations) {
-    if (op.is_custom()) {
-      if (!options.custom_ops.contains(op.custom_code) && find_shipped_custom_op(op) == nullptr)
-        found.push_back({op.index, op.custom_code, op.source_code, op.version, "custom op without an implementation"});
-      continue;
+  for (int k = 0; k <= static_cast<int>(m.subgraphs.size()); ++k)
+    for (const operation& op : m.operations_of(k)) {
+      if (op.is_custom()) {
+        if (!options.custom_ops.contains(op.custom_code) && find_shipped_custom_op(op) == nullptr)
+          found.push_back(
+              {op.index, k, op.custom_code, op.source_code, op.version, "custom op without an implementation"});
+        continue;
+      }
+      const op_registration* r = find_registration(op.code);
+      if (r == nullptr) {
+        found.push_back({op.index, k, op_name(op), op.source_code, op.version, "op not supported"});
+      } else if (op.version < 1 || op.version > r->max_version) {
+        found.push_back({op.index, k, op_name(op), op.source_code, op.version,
+                         "version not supported (1.." + std::to_string(r->max_version) + ")"});
+      }
     }
-    const op_registration* r = find_registration(op.code);
-    if (r == nullptr) {
-      found.push_back({op.index, op_name(op), op.source_code, op.version, "op not supported"});
-    } else if (op.version < 1 || op.version > r->max_version) {
-      found.push_back({op.index, op_name(op), op.source_code, op.version,
-                       "version not supported (1.." + std::to_string(r->max_version) + ")"});
-    }
-  }
   return found;
 }
 
@@ -86,17 +89,19 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
   // Group by (name, code, version, reason), keep first-seen order.
   struct group {
     const unsupported_op* first;
-    std::vector<int> nodes;
+    std::vector<std::string> nodes;  // "3", or "3 of subgraph 1"
   };
   std::vector<group> groups;
   for (const auto& op : ops) {
     auto it = std::find_if(groups.begin(), groups.end(), [&](const group& g) {
       return g.first->name == op.name && g.first->source_code == op.source_code && g.first->version == op.version;
     });
+    std::string node = std::to_string(op.index);
+    if (op.subgraph > 0) node += " of subgraph " + std::to_string(op.subgraph);
     if (it == groups.end()) {
-      groups.push_back({&op, {op.index}});
+      groups.push_back({&op, {node}});
     } else {
-      it->nodes.push_back(op.index);
+      it->nodes.push_back(node);
     }
   }
   std::string s = std::to_string(ops.size()) + " unsupported operator" + (ops.size() == 1 ? "" : "s") + ": ";
@@ -104,7 +109,7 @@ inline std::string describe_unsupported(const std::vector<unsupported_op>& ops) 
     const auto& g = groups[i];
     s += (i ? "; " : "") + g.first->name + " (builtin " + std::to_string(g.first->source_code) + ", v" +
          std::to_string(g.first->version) + ", " + g.first->reason + ") at node" + (g.nodes.size() > 1 ? "s " : " ");
-    for (std::size_t k = 0; k < g.nodes.size(); ++k) s += (k ? "," : "") + std::to_string(g.nodes[k]);
+    for (std::size_t k = 0; k < g.nodes.size(); ++k) s += (k ? "," : "") + g.nodes[k];
   }
   return s;
 }
@@ -115,6 +120,71 @@ inline bool application_op(const operation& op, const interpreter_options& optio
   return op.is_custom() && (options.custom_ops.contains(op.custom_code) || find_shipped_custom_op(op) == nullptr);
 }
 
+/// Calls between subgraphs (IF, WHILE, CALL_ONCE) must not loop back:
+/// TFLM would recurse until its stack ran out.
+inline void check_subgraph_calls(const model& m) {
+  const int n = 1 + static_cast<int>(m.subgraphs.size());
+  auto callees = [&](const operation& op) -> std::vector<int> {
+    if (op.code == op_code::if_) return {op.options.then_subgraph, op.options.else_subgraph};
+    if (op.code == op_code::while_) return {op.options.cond_subgraph, op.options.body_subgraph};
+    if (op.code == op_code::call_once) return {op.options.init_subgraph};
+    return {};
+  };
+  std::vector<int> state(static_cast<std::size_t>(n), 0);  // 0 new, 1 on the path, 2 done
+  std::vector<std::string> path;
+  auto visit = [&](auto&& self, int k) -> void {
+    state[static_cast<std::size_t>(k)] = 1;
+    for (const operation& op : m.operations_of(k))
+      for (int c : callees(op)) {
+        if (c < 1 || c >= n) continue;  // the op's prepare names a missing subgraph
+        path.push_back(operation_label(op) + " calls subgraph " + std::to_string(c));
+        if (state[static_cast<std::size_t>(c)] == 1) {
+          std::string chain;
+          for (const auto& step : path) chain += (chain.empty() ? "" : "; ") + step;
+          throw model_error("subgraphs call each other in a loop (" + chain +
+                            "): a subgraph that runs itself would never end");
+        }
+        if (state[static_cast<std::size_t>(c)] == 0) self(self, c);
+        path.pop_back();
+      }
+    state[static_cast<std::size_t>(k)] = 2;
+  };
+  for (int k = 0; k < n; ++k)
+    if (state[static_cast<std::size_t>(k)] == 0) visit(visit, k);
+}
+
+/// The operations each subgraph runs: the main graph's with PADs folded
+/// into their layers (runtime/fold_pad.hpp), the others' as written.
+inline std::vector<std::vector<operation>> graph_operations(const model& m, bool fold_pads) {
+  std::vector<std::vector<operation>> graphs{runnable_operations(m, fold_pads)};
+  for (const subgraph& g : m.subgraphs) graphs.push_back(g.operations);
+  return graphs;
+}
+
+/// Prepares every operation of every subgraph as TFLM does, in order, the
+/// main graph first (the first ASSIGN_VARIABLE prepared sizes a variable),
+/// handing each kernel to take(subgraph, kernel); then runs the checks that
+/// need them all prepared. The application's custom ops are prepared only
+/// when `application_ops` (`qfence embed` leaves them to the application).
+template <class Take>
+void prepare_operations(const model& m, const std::vector<std::vector<operation>>& graphs,
+                        const interpreter_options& options, kernels::target target, interpreter_services& services,
+                        bool application_ops, Take&& take) {
+  check_subgraph_calls(m);
+  for (std::size_t k = 0; k < graphs.size(); ++k)
+    for (const operation& op : graphs[k]) {
+      const op_context ctx(m, op, options.arithmetic, target, &services);
+      if (!op.is_custom()) {
+        take(k, find_registration(op.code)->prepare(ctx));
+      } else if (!application_op(op, options)) {
+        take(k, find_shipped_custom_op(op)->prepare(ctx));
+      } else if (application_ops) {
+        take(k, options.custom_ops.at(op.custom_code)(ctx));
+      }
+    }
+  for (const auto& check : services.final_checks) check();
+}
+
 /// Runs the checks of every operation qfence implements (what the
 /// interpreter's constructor does before planning memory), leaving the
 /// application's custom ops aside: `qfence embed` refuses what the runtime
@@ -123,15 +193,13 @@ inline bool application_op(const operation& op, const interpreter_options& optio
 inline void check_builtin_ops(const model& m, const interpreter_options& options = {}) {
   std::vector<unsupported_op> unsupported;
   for (const auto& u : find_unsupported(m, options))
-    if (!m.operations[static_cast<std::size_t>(u.index)].is_custom()) unsupported.push_back(u);
+    if (!m.operations_of(u.subgraph)[static_cast<std::size_t>(u.index)].is_custom()) unsupported.push_back(u);
   if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
   const std::optional<model> folded = with_constants_folded(m);
   const model& run = folded ? *folded : m;
-  for (const operation& op : runnable_operations(run, options.fold_pads)) {
-    if (application_op(op, options)) continue;
-    const op_context ctx(run, op, options.arithmetic);
-    (void)(op.is_custom() ? find_shipped_custom_op(op)->prepare(ctx) : find_registration(op.code)->prepare(ctx));
-  }
+  interpreter_services services;  // its resource variables and checks, without running anything
+  prepare_operations(run, graph_operations(run, options.fold_pads), options, options.target, services, false,
+                     [](std::size_t, kernel&&) {});
 }
 
 /// Runs one model. It shares ownership of the model (whose file bytes hold
@@ -143,21 +211,17 @@ class interpreter {
   explicit interpreter(std::shared_ptr<const model> shared, interpreter_options options = {})
       : owner_(with_constants_folded(std::move(shared))),
         model_(checked(owner_)),
-        operations_(runnable_operations(model_, options.fold_pads)),
-        target_(options.target.valid() ? options.target : kernels::default_target()) {
+        target_(options.target.valid() ? options.target : kernels::default_target()),
+        services_(std::make_unique<interpreter_services>()) {
     const model& m = model_;
     const auto unsupported = find_unsupported(m, options);
     if (!unsupported.empty()) throw model_error(describe_unsupported(unsupported));
-    for (const operation& op : operations_) {
-      const op_context ctx(m, op, options.arithmetic, target_, &state_resets_);
-      if (!op.is_custom()) {
-        kernels_.push_back(find_registration(op.code)->prepare(ctx));
-      } else if (application_op(op, options)) {
-        kernels_.push_back(options.custom_ops.at(op.custom_code)(ctx));
-      } else {
-        kernels_.push_back(find_shipped_custom_op(op)->prepare(ctx));
-      }
-    }
+    services_->invoke_subgraph = [this](int k) { return run_graph(static_cast<std::size_t>(k)); };
+    const auto graphs = graph_operations(m, options.fold_pads);
+    graphs_.resize(graphs.size());
+    for (std::size_t k = 0; k < graphs.size(); ++k) graphs_[k].operations = graphs[k];
+    prepare_operations(m, graphs, options, target_, *services_, true,
+                       [&](std::size_t k, kernel&& kr) { graphs_[k].kernels.push_back(std::move(kr)); });
     plan();
   }
 
@@ -170,7 +234,7 @@ class interpreter {
   const model& source() const noexcept { return model_; }
   /// The operations invoke runs, in order (the model's, less the PADs folded
   /// into the layer they fed): kernel k is operations()[k].
-  const std::vector<operation>& operations() const noexcept { return operations_; }
+  const std::vector<operation>& operations() const noexcept { return graphs_[0].operations; }
   /// The target every kernel of this interpreter runs on (maybe
   /// kernels::target::reference()).
   kernels::target target() const noexcept { return target_; }
@@ -215,20 +279,18 @@ class interpreter {
   /// Runs the operations in order; ended_early when one ended the invoke
   /// (CIRCULAR_BUFFER between its periods): the outputs are then not this
   /// invoke's (core/invoke_status.hpp).
-  invoke_status invoke() {
-    for (std::size_t k = 0; k < kernels_.size(); ++k)
-      if (!run_kernel(k)) return invoke_status::ended_early;
-    return invoke_status::completed;
-  }
+  invoke_status invoke() { return run_graph(0) ? invoke_status::completed : invoke_status::ended_early; }
 
   /// invoke(), with operations()[k]'s wall time in microseconds written to
   /// elapsed_us[k] (resized to the number of operations; 0 for those an early
-  /// end skipped): per-layer figures for benchmarks.
+  /// end skipped): per-layer figures for benchmarks. A subgraph an operation
+  /// runs counts in that operation's time.
   invoke_status invoke_timed(std::vector<double>& elapsed_us) {
-    elapsed_us.assign(kernels_.size(), 0.0);
-    for (std::size_t k = 0; k < kernels_.size(); ++k) {
+    const graph_program& g = graphs_[0];
+    elapsed_us.assign(g.kernels.size(), 0.0);
+    for (std::size_t k = 0; k < g.kernels.size(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
-      const bool go_on = run_kernel(k);
+      const bool go_on = run_kernel(g, k);
       elapsed_us[k] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
       if (!go_on) return invoke_status::ended_early;
     }
@@ -241,8 +303,9 @@ class interpreter {
   /// tensor this way without keeping them all.
   template <class AfterOp>
   invoke_status invoke_observed(AfterOp&& after_op) {
-    for (std::size_t k = 0; k < kernels_.size(); ++k) {
-      const bool go_on = run_kernel(k);
+    const graph_program& g = graphs_[0];
+    for (std::size_t k = 0; k < g.kernels.size(); ++k) {
+      const bool go_on = run_kernel(g, k);
       after_op(k);
       if (!go_on) return invoke_status::ended_early;
     }
@@ -261,10 +324,14 @@ class interpreter {
 
   /// Puts every variable (e.g. SVDF state) back to its initial value: the
   /// model's data if it has some, else real zero (the zero point), as TFLM's
-  /// ResetVariableTensors does; and the kernels' own state (CIRCULAR_BUFFER's
-  /// count of invokes), as TFLM's Reset does.
+  /// ResetVariableTensors does; every resource variable to its default
+  /// value (ResetAll); and the kernels' own state (CIRCULAR_BUFFER's count of
+  /// invokes, as TFLM's Reset does; CALL_ONCE's "has run", which TFLM's
+  /// Reset leaves set: qfence runs the init subgraph again, so that a reset
+  /// model starts as a new one).
   void reset_variables() {
-    for (const auto& reset : state_resets_) reset();
+    for (const auto& reset : services_->resets) reset();
+    services_->variables.reset_all();
     for (std::size_t t = 0; t < model_.tensors.size(); ++t) {
       const tensor& x = model_.tensors[t];
       if (!x.variable || memory_.address[t] == nullptr) continue;
@@ -282,44 +349,75 @@ class interpreter {
   std::size_t arena_bytes() const noexcept { return arena_bytes_; }
 
  private:
-  // Steps: 0 = inputs written, k + 1 = operations_[k], n + 1 = outputs read.
+  /// One subgraph as the interpreter runs it.
+  struct typed_buffer {
+    dtype type;
+    std::byte* address;
+    std::size_t elements;
+  };
+  struct graph_program {
+    std::vector<operation> operations;
+    std::vector<kernel> kernels;
+    std::vector<std::vector<typed_buffer>> outputs_of;  // what each kernel begins before it runs
+  };
+
+  /// Plans one arena: each subgraph's tensors in a region of their own
+  /// (a subgraph may run while its caller's tensors are live), each region
+  /// planned like the main graph. Steps: 0 = inputs written, k + 1 =
+  /// operation k, n + 1 = outputs read.
   void plan() {
     const std::size_t count = model_.tensors.size();
-    const int end = static_cast<int>(operations_.size()) + 1;
     std::vector<buffer_request> requests(count);
+    std::vector<std::size_t> offsets(count, 0);
     std::vector<bool> used(count, false);
-    auto touch = [&](int t, int step) {
-      auto& r = requests[static_cast<std::size_t>(t)];
-      if (!used[static_cast<std::size_t>(t)]) {
-        r.first = r.last = step;
-        used[static_cast<std::size_t>(t)] = true;
+    arena_bytes_ = 0;
+    for (std::size_t k = 0; k < graphs_.size(); ++k) {
+      const graph_program& g = graphs_[k];
+      const std::size_t lo = k == 0 ? 0 : static_cast<std::size_t>(model_.subgraphs[k - 1].first_tensor);
+      const std::size_t hi = k == 0 ? model_.main_tensor_count()
+                                    : lo + static_cast<std::size_t>(model_.subgraphs[k - 1].tensor_count);
+      const int end = static_cast<int>(g.operations.size()) + 1;
+      auto touch = [&](int t, int step) {
+        auto& r = requests[static_cast<std::size_t>(t)];
+        if (!used[static_cast<std::size_t>(t)]) {
+          r.first = r.last = step;
+          used[static_cast<std::size_t>(t)] = true;
+        }
+        r.first = std::min(r.first, step);
+        r.last = std::max(r.last, step);
+      };
+      // Inputs stay valid for the whole invoke, so that an application may
+      // write them once and invoke repeatedly (as with TFLite's input
+      // tensors); a subgraph's inputs are written by its caller before it runs.
+      for (int t : model_.inputs_of(static_cast<int>(k))) {
+        touch(t, 0);
+        touch(t, end);
       }
-      r.first = std::min(r.first, step);
-      r.last = std::max(r.last, step);
-    };
-    // Inputs stay valid for the whole invoke, so that an application may write
-    // them once and invoke repeatedly (as with TFLite's input tensors).
-    for (int t : model_.inputs) {
-      touch(t, 0);
-      touch(t, end);
-    }
-    for (std::size_t k = 0; k < operations_.size(); ++k) {
-      const int step = static_cast<int>(k) + 1;
-      for (int t : operations_[k].inputs)
-        if (t >= 0) touch(t, step);
-      for (int t : operations_[k].outputs) touch(t, step);
-    }
-    for (int t : model_.outputs) touch(t, end);
-    for (std::size_t t = 0; t < count; ++t) {
-      const tensor& x = model_.tensors[t];
-      if (x.variable) {
-        touch(static_cast<int>(t), 0);
-        touch(static_cast<int>(t), end);
+      for (std::size_t i = 0; i < g.operations.size(); ++i) {
+        const int step = static_cast<int>(i) + 1;
+        for (int t : g.operations[i].inputs)
+          if (t >= 0) touch(t, step);
+        for (int t : g.operations[i].outputs) touch(t, step);
       }
-      requests[t].bytes = (used[t] && !x.constant) ? x.bytes() : 0;
+      for (int t : model_.outputs_of(static_cast<int>(k))) touch(t, end);
+      for (std::size_t t = lo; t < hi; ++t) {
+        const tensor& x = model_.tensors[t];
+        if (x.variable) {
+          touch(static_cast<int>(t), 0);
+          touch(static_cast<int>(t), end);
+        }
+        requests[t].bytes = (used[t] && !x.constant) ? x.bytes() : 0;
+      }
+      // Plan [lo, hi) alone, then place the region after the earlier ones.
+      const std::size_t n = hi - lo;
+      std::vector<buffer_request> region(requests.begin() + static_cast<std::ptrdiff_t>(lo),
+                                         requests.begin() + static_cast<std::ptrdiff_t>(hi));
+      std::vector<std::size_t> region_offsets(n), order(n), by_offset(n);
+      const std::size_t bytes = plan_memory_into(n, region, region_offsets, order, by_offset).arena_bytes;
+      for (std::size_t i = 0; i < n; ++i) offsets[lo + i] = arena_bytes_ + region_offsets[i];
+      arena_bytes_ += bytes;
+      if (k + 1 < graphs_.size()) arena_bytes_ = align_up(arena_bytes_);  // the next region starts aligned
     }
-    std::vector<std::size_t> offsets(count), order(count), by_offset(count);
-    arena_bytes_ = plan_memory_into(count, requests, offsets, order, by_offset).arena_bytes;
 
     storage_.assign(arena_bytes_ + arena_alignment, std::byte{0});
     auto base = reinterpret_cast<std::uintptr_t>(storage_.data());
@@ -335,23 +433,34 @@ class interpreter {
     }
     // What invoke begins before each kernel: its arena outputs (a variable
     // keeps its value across invokes, so its array lives on).
-    outputs_of_.assign(operations_.size(), {});
-    for (std::size_t k = 0; k < operations_.size(); ++k)
-      for (int t : operations_[k].outputs) {
-        const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
-        std::byte* at = memory_.address[static_cast<std::size_t>(t)];
-        if (at != nullptr && !x.variable) outputs_of_[k].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
-      }
+    for (graph_program& g : graphs_) {
+      g.outputs_of.assign(g.operations.size(), {});
+      for (std::size_t i = 0; i < g.operations.size(); ++i)
+        for (int t : g.operations[i].outputs) {
+          const tensor& x = model_.tensors[static_cast<std::size_t>(t)];
+          std::byte* at = memory_.address[static_cast<std::size_t>(t)];
+          if (at != nullptr && !x.variable)
+            g.outputs_of[i].push_back({x.type, at, static_cast<std::size_t>(x.elements())});
+        }
+    }
     reset_variables();
   }
 
-  /// Runs kernel k; false when it ended the invoke.
-  bool run_kernel(std::size_t k) {
+  /// Runs subgraph k's kernels in order; false when one ended the invoke.
+  bool run_graph(std::size_t k) {
+    const graph_program& g = graphs_[k];
+    for (std::size_t i = 0; i < g.kernels.size(); ++i)
+      if (!run_kernel(g, i)) return false;
+    return true;
+  }
+
+  /// Runs kernel i of `g`; false when it ended the invoke.
+  bool run_kernel(const graph_program& g, std::size_t i) {
     // Each output begins as an array of its element type before the kernel
     // writes it, so bytes another dtype used earlier carry no object
     // (core/typed_storage.hpp; no code is emitted for this).
-    for (const typed_buffer& b : outputs_of_[k]) detail::begin_lifetime_as(b.type, b.address, b.elements);
-    kernels_[k](memory_);
+    for (const typed_buffer& b : g.outputs_of[i]) detail::begin_lifetime_as(b.type, b.address, b.elements);
+    g.kernels[i](memory_);
     if (!memory_.end_invoke) return true;
     memory_.end_invoke = false;
     return false;
@@ -377,17 +486,12 @@ class interpreter {
 
   std::shared_ptr<const model> owner_;
   const model& model_;
-  std::vector<operation> operations_;
   kernels::target target_;
-  std::vector<kernel> kernels_;
-  state_resets state_resets_;  // registered by the kernels' prepare (op_context::on_reset)
+  // Kernels keep pointers into the services (resource variables) and call
+  // run_graph through them: the interpreter neither copies nor moves.
+  std::unique_ptr<interpreter_services> services_;
+  std::vector<graph_program> graphs_;  // [0]: the main graph; [k]: model::subgraphs[k - 1]
   tensor_memory memory_;
-  struct typed_buffer {
-    dtype type;
-    std::byte* address;
-    std::size_t elements;
-  };
-  std::vector<std::vector<typed_buffer>> outputs_of_;  // by operation
   std::vector<std::byte> storage_;
   std::size_t arena_bytes_ = 0;
 };

@@ -92,6 +92,7 @@ struct tensor {
   std::span<const std::byte> data;  // constant data, or a variable's initial value
   bool constant = false;
   bool variable = false;  // state kept across invocations (e.g. SVDF); lives in the arena
+  bool resource = false;  // a RESOURCE handle (VAR_HANDLE's output): an i32 id in the arena
 
   std::int64_t elements() const noexcept {
     std::int64_t n = 1;
@@ -159,12 +160,18 @@ struct op_options {
   bool asymmetric_quantize_inputs = false;
   int rank = 0;  // SVDF
   int cycles_max = 0;  // CIRCULAR_BUFFER (custom options; 0: not given)
+  int then_subgraph = 0, else_subgraph = 0;  // IF
+  int cond_subgraph = 0, body_subgraph = 0;  // WHILE
+  int init_subgraph = 0;                     // CALL_ONCE
+  std::string container, shared_name;       // VAR_HANDLE
+  bool has_container = false;                // VAR_HANDLE: a container was given
 
   friend bool operator==(const op_options&, const op_options&) = default;
 };
 
 struct operation {
-  int index = 0;                   // position in the subgraph
+  int index = 0;                   // position in its subgraph
+  int subgraph = 0;                // 0: the main graph; k: model::subgraphs[k - 1]
   op_code code = op_code::unknown;  // what it does, in qfence's vocabulary
   std::string custom_code;          // for op_code::custom: the op's name
   std::int32_t source_code = 0;     // the file's operator code (TFLite BuiltinOperator), for messages
@@ -186,15 +193,52 @@ inline std::string op_name(const operation& op) {
   return std::string(op_code_name(op.code));
 }
 
+/// "operator 12 (CONV_2D v3)"; "subgraph 2, operator 0 (ADD v1)" outside the main graph.
+inline std::string operation_label(const operation& op) {
+  return (op.subgraph > 0 ? "subgraph " + std::to_string(op.subgraph) + ", " : std::string()) + "operator " +
+         std::to_string(op.index) + " (" + op_name(op) + " v" + std::to_string(op.version) + ")";
+}
+
+/// A subgraph other than the main one: what IF, WHILE and CALL_ONCE run.
+/// Its tensors follow the main graph's (and the earlier subgraphs') in
+/// model::tensors, and every index here is into model::tensors, so that one
+/// address table serves all subgraphs.
+struct subgraph {
+  std::string name;
+  int first_tensor = 0, tensor_count = 0;  // its tensors in model::tensors
+  std::vector<operation> operations;
+  std::vector<int> inputs, outputs;
+};
+
 /// A loaded model. It owns the file's bytes (constant tensors point into
-/// them), so it moves but does not copy.
+/// them), so it moves but does not copy. `operations`, `inputs` and
+/// `outputs` are the main graph's (the file's subgraph 0); its tensors are
+/// the first main_tensor_count() of `tensors`.
 struct model {
   std::vector<tensor> tensors;
   std::vector<operation> operations;
   std::vector<int> inputs, outputs;
+  std::vector<subgraph> subgraphs;  // the file's subgraphs 1, 2, ...
   std::string description;
   int subgraph_count = 1;
   std::vector<std::string> notes;  // what the reader normalised, for `inspect`
+
+  /// Subgraph k's operations, inputs and outputs (k = 0: the main graph;
+  /// k must be below subgraph_count).
+  const std::vector<operation>& operations_of(int k) const {
+    return k == 0 ? operations : subgraphs.at(static_cast<std::size_t>(k - 1)).operations;
+  }
+  const std::vector<int>& inputs_of(int k) const {
+    return k == 0 ? inputs : subgraphs.at(static_cast<std::size_t>(k - 1)).inputs;
+  }
+  const std::vector<int>& outputs_of(int k) const {
+    return k == 0 ? outputs : subgraphs.at(static_cast<std::size_t>(k - 1)).outputs;
+  }
+
+  /// How many of `tensors` are the main graph's (all, without subgraphs).
+  std::size_t main_tensor_count() const noexcept {
+    return subgraphs.empty() ? tensors.size() : static_cast<std::size_t>(subgraphs.front().first_tensor);
+  }
 
   model() = default;
   model(model&&) = default;
@@ -212,6 +256,7 @@ struct model {
     m.operations = operations;
     m.inputs = inputs;
     m.outputs = outputs;
+    m.subgraphs = subgraphs;
     m.description = description;
     m.subgraph_count = subgraph_count;
     m.notes = notes;
@@ -223,6 +268,16 @@ struct model {
   std::vector<std::byte> file;
   std::vector<std::unique_ptr<std::byte[]>> realigned;
 };
+
+/// Fails, naming `what`, for a model with subgraphs: the passes that
+/// rewrite a model (quantize, dequantize, write a .tflite) handle the main
+/// graph alone, and would drop or mangle what IF, WHILE and CALL_ONCE run.
+inline void require_one_graph(const model& m, const std::string& what) {
+  if (!m.subgraphs.empty())
+    throw model_error(what + ": the model has " + std::to_string(1 + m.subgraphs.size()) +
+                      " subgraphs (control flow: IF, WHILE, CALL_ONCE); qfence runs such models (qfence run) but "
+                      "does not rewrite them yet");
+}
 
 }  // namespace qfence::runtime
 

@@ -22,6 +22,7 @@
 #include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/rule.hpp"
 #include "qfence/runtime/model.hpp"
+#include "qfence/runtime/resource_variables.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -98,22 +99,41 @@ inline bool plain_fused_activation(const op_options& o) noexcept {
   return o.raw_activation >= 0 && o.raw_activation <= 3;
 }
 
-/// What interpreter::reset_variables calls besides resetting the variable
-/// tensors: each kernel's state that lives outside any tensor.
-using state_resets = std::vector<std::function<void()>>;
+/// What the interpreter gives the ops it prepares, beyond the model. Ops
+/// are also prepared without it, only to be checked (`qfence embed`).
+struct interpreter_services {
+  /// Kernel state that lives across invokes outside any tensor
+  /// (CIRCULAR_BUFFER's count of invokes, CALL_ONCE's "has run"): how to
+  /// put it back to its start; reset_variables() calls these.
+  std::vector<std::function<void()>> resets;
+  /// Checks that need every op of every subgraph prepared first, run by the
+  /// interpreter's constructor (READ_VARIABLE: some ASSIGN_VARIABLE sized
+  /// the variable).
+  std::vector<std::function<void()>> final_checks;
+  /// Runs subgraph k (>= 1) on the interpreter's memory, at invoke time;
+  /// false when an op in it ended the invoke.
+  std::function<bool(int)> invoke_subgraph;
+  resource_variables variables;
+};
 
 class op_context {
  public:
   op_context(const model& m, const operation& op, numerics n, kernels::target simd = {},
-             state_resets* resets = nullptr)
-      : model_(m), op_(op), numerics_(n), simd_(simd), resets_(resets) {}
+             interpreter_services* services = nullptr)
+      : model_(m), op_(op), numerics_(n), simd_(simd), services_(services) {}
 
   /// Registers how to put a kernel's own state (kept across invokes, outside
-  /// any tensor: CIRCULAR_BUFFER's count of invokes) back to its start; the
-  /// interpreter calls it on reset_variables(), before the first invoke too.
+  /// any tensor) back to its start; the interpreter calls it on
+  /// reset_variables(), before the first invoke too.
   void on_reset(std::function<void()> reset) const {
-    if (resets_ != nullptr) resets_->push_back(std::move(reset));
+    if (services_ != nullptr) services_->resets.push_back(std::move(reset));
   }
+  /// Registers a check to run once every operation is prepared.
+  void after_all_prepared(std::function<void()> check) const {
+    if (services_ != nullptr) services_->final_checks.push_back(std::move(check));
+  }
+  /// The interpreter's services; nullptr when the op is only checked.
+  interpreter_services* services() const noexcept { return services_; }
 
   const model& graph() const noexcept { return model_; }
   const operation& op() const noexcept { return op_; }
@@ -138,10 +158,8 @@ class op_context {
   const tensor& input(int i) const { return model_.tensors[static_cast<std::size_t>(input_index(i))]; }
   const tensor& output(int i) const { return model_.tensors[static_cast<std::size_t>(output_index(i))]; }
 
-  /// "operator 12 (CONV_2D v3)".
-  std::string label() const {
-    return "operator " + std::to_string(op_.index) + " (" + op_name(op_) + " v" + std::to_string(op_.version) + ")";
-  }
+  /// "operator 12 (CONV_2D v3)"; "subgraph 2, operator 0 (ADD v1)" outside the main graph.
+  std::string label() const { return operation_label(op_); }
 
   [[noreturn]] void fail(const std::string& what) const { throw model_error(label() + ": " + what); }
   void require(bool ok, const std::string& what) const {
@@ -239,7 +257,7 @@ class op_context {
   const operation& op_;
   numerics numerics_;
   kernels::target simd_;
-  state_resets* resets_;
+  interpreter_services* services_;
 };
 
 }  // namespace qfence::runtime

@@ -15,6 +15,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/ops/circular_buffer.hpp"
+#include "qfence/runtime/ops/control_flow.hpp"
 #include "qfence/runtime/ops/conv.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
@@ -41,11 +42,13 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::add_n, 1, ops::prepare_add_n},
     {op_code::arg_max, 3, ops::prepare_arg_extreme<true>},
     {op_code::arg_min, 3, ops::prepare_arg_extreme<false>},
+    {op_code::assign_variable, 1, ops::prepare_assign_variable},
     {op_code::average_pool_2d, 3, ops::prepare_average_pool2d},
     {op_code::batch_matmul, 3, ops::prepare_batch_matmul},
     {op_code::batch_to_space_nd, 4, ops::prepare_space_batch<false>},
     {op_code::broadcast_args, 1, ops::prepare_broadcast_args},
     {op_code::broadcast_to, 4, ops::prepare_broadcast_to},
+    {op_code::call_once, 1, ops::prepare_call_once},
     {op_code::cast, 7, ops::prepare_cast},
     {op_code::ceil, 1, ops::prepare_unary_math<op::ceil>},
     {op_code::concatenation, 4, ops::prepare_concatenation},
@@ -71,6 +74,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::gather_nd, 5, ops::prepare_gather_nd},
     {op_code::greater, 2, ops::prepare_comparison<op::greater>},
     {op_code::greater_equal, 3, ops::prepare_comparison<op::greater_equal>},
+    {op_code::if_, 1, ops::prepare_if},
     {op_code::l2_pool_2d, 1, ops::prepare_l2_pool2d},
     {op_code::gelu, 2, ops::prepare_gelu},
     {op_code::hard_swish, 1, ops::prepare_unary_math<op::hard_swish>},
@@ -97,6 +101,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::padv2, 6, ops::prepare_pad},
     {op_code::prelu, 1, ops::prepare_prelu},
     {op_code::quantize, 4, ops::prepare_quantize},
+    {op_code::read_variable, 1, ops::prepare_read_variable},
     {op_code::reduce_all, 1, ops::prepare_reduce<reduction::all>},
     {op_code::reduce_max, 3, ops::prepare_reduce<reduction::max>},
     {op_code::reduce_min, 3, ops::prepare_reduce<reduction::min>},
@@ -129,6 +134,8 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::transpose, 7, ops::prepare_transpose},
     {op_code::transpose_conv, 5, ops::prepare_transpose_conv},
     {op_code::unpack, 4, ops::prepare_unpack},
+    {op_code::var_handle, 1, ops::prepare_var_handle},
+    {op_code::while_, 1, ops::prepare_while},
     {op_code::zeros_like, 1, ops::prepare_zeros_like},
 };
 

@@ -4,14 +4,17 @@
 // --markdown) and the README's op table is that output.
 //
 // A dtype here is the dtype of the op's data operand: its input 0, except
-// for EMBEDDING_LOOKUP (the table, input 1) and FILL (the value, input 1);
+// for EMBEDDING_LOOKUP (the table, input 1) and FILL (the value, input 1),
+// and for control flow and resource variables the data they pass on (IF,
+// WHILE, READ_VARIABLE, ASSIGN_VARIABLE take any dtype);
 // QUANTIZE lists its inputs (f32 to quantize, i8/u8/i16 to requantize),
 // CAST its inputs. The table is not a promise written apart from the code:
 // tests/models/both_paths.py requires it to agree with the op matrix
 // (tests/models/write_op_matrix.cpp) both ways: every dtype listed for qfence
-// has a case that runs on both paths and every such case's dtype is listed;
-// the TFLM column lists exactly the dtypes whose cases TFLM's own
-// interpreter ran (tests/data/op_matrix_tflm.txt).
+// has a case that runs on both paths (on the runtime path, with `qfence
+// embed` refusing it by name, for a runtime-only op) and every such case's
+// dtype is listed; the TFLM column lists exactly the dtypes whose cases
+// TFLM's own interpreter ran (tests/data/op_matrix_tflm.txt).
 #pragma once
 
 #include <cstdint>
@@ -36,12 +39,19 @@ struct dtype_list {
   constexpr bool empty() const noexcept { return bits == 0; }
 };
 
+/// Where qfence runs an op.
+enum class op_paths {
+  both,          ///< the runtime and the compile-time path
+  runtime_only,  ///< `qfence run`; `qfence embed` refuses it by name (control flow, resource variables)
+};
+
 struct op_row {
   std::string_view name;  ///< the model file's name: a BuiltinOperator's, or a custom op's custom_code
-  dtype_list qfence;      ///< dtypes qfence runs on both paths (empty: not in qfence yet)
+  dtype_list qfence;      ///< dtypes qfence runs (empty: not in qfence yet)
   dtype_list tflm;        ///< those TFLM's reference kernels run too
   bool in_tflm = true;    ///< TFLM registers the op (MicroMutableOpResolver, tflite-micro 2026)
   std::string_view tflm_note{};  ///< for an op qfence lacks: what TFLM runs
+  op_paths paths = op_paths::both;
 };
 
 /// Every op TFLM registers, and every op qfence runs, by name.
@@ -51,13 +61,13 @@ inline constexpr op_row op_table[] = {
     {"ADD_N", {f32, i8, i32}, {f32, i8}, true},
     {"ARG_MAX", {f32, i8, u8, i16}, {f32, i8}, true},
     {"ARG_MIN", {f32, i8, u8, i16}, {f32, i8}, true},
-    {"ASSIGN_VARIABLE", {}, {}, true, "resource variables (any dtype)"},
+    {"ASSIGN_VARIABLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"AVERAGE_POOL_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
     {"BATCH_MATMUL", {f32, i8, i16}, {f32, i8, i16}, true},
     {"BATCH_TO_SPACE_ND", {f32, i8}, {f32, i8}, true},
     {"BROADCAST_ARGS", {i32, i64}, {i32, i64}, true},
     {"BROADCAST_TO", {f32, i8}, {f32, i8}, true},
-    {"CALL_ONCE", {}, {}, true, "control flow (subgraphs)"},
+    {"CALL_ONCE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"CAST", {f32, i8, u8}, {f32, i8}, true},
     {"CEIL", {f32}, {f32}, true},
     {"CONCATENATION", {f32, i8, u8, i16, i32, i64, boolean}, {f32, i8, i16, i32, i64, boolean}, true},
@@ -85,7 +95,7 @@ inline constexpr op_row op_table[] = {
     {"GREATER", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
     {"GREATER_EQUAL", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
     {"HARD_SWISH", {f32, i8, u8}, {f32, i8}, true},
-    {"IF", {}, {}, true, "control flow (subgraphs)"},
+    {"IF", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"L2_NORMALIZATION", {f32, i8, u8}, {f32, i8}, true},
     {"L2_POOL_2D", {f32}, {f32}, true},
     {"LEAKY_RELU", {f32, i8, i16}, {f32, i8, i16}, true},
@@ -110,7 +120,7 @@ inline constexpr op_row op_table[] = {
     {"PADV2", {f32, i8, i16}, {f32, i8, i16}, true},
     {"PRELU", {f32, i8, u8, i16}, {f32, i8, i16}, true},
     {"QUANTIZE", {f32, i8, u8, i16}, {f32, i8, u8, i16}, true},
-    {"READ_VARIABLE", {}, {}, true, "resource variables (any dtype)"},
+    {"READ_VARIABLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"REDUCE_ALL", {boolean}, {boolean}, true},
     {"REDUCE_MAX", {f32, i8, i16}, {f32, i8}, true},
     {"REDUCE_MIN", {f32, i8, i16}, {f32, i8}, true},
@@ -144,8 +154,8 @@ inline constexpr op_row op_table[] = {
     {"TRANSPOSE_CONV", {f32, i8, i16}, {f32, i8, i16}, true},
     {"UNIDIRECTIONAL_SEQUENCE_LSTM", {}, {}, true, "f32, i8 (8x8->16), i16 (16x8)"},
     {"UNPACK", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
-    {"VAR_HANDLE", {}, {}, true, "resource variables (any dtype)"},
-    {"WHILE", {}, {}, true, "control flow (subgraphs)"},
+    {"VAR_HANDLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
+    {"WHILE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
     {"CIRCULAR_BUFFER", {i8}, {i8}, true},
     {"TFLite_Detection_PostProcess", {}, {}, true, "f32 boxes and scores (dequantized inputs)"},

@@ -171,6 +171,24 @@ inline runtime::op_options read_options(const fb::Operator& op) {
       break;
     }
     case BuiltinOptions::GeluOptions: o.approximate = op.builtin_options_as_GeluOptions()->approximate(); break;
+    case BuiltinOptions::IfOptions:
+      o.then_subgraph = op.builtin_options_as_IfOptions()->then_subgraph_index();
+      o.else_subgraph = op.builtin_options_as_IfOptions()->else_subgraph_index();
+      break;
+    case BuiltinOptions::WhileOptions:
+      o.cond_subgraph = op.builtin_options_as_WhileOptions()->cond_subgraph_index();
+      o.body_subgraph = op.builtin_options_as_WhileOptions()->body_subgraph_index();
+      break;
+    case BuiltinOptions::CallOnceOptions:
+      o.init_subgraph = op.builtin_options_as_CallOnceOptions()->init_subgraph_index();
+      break;
+    case BuiltinOptions::VarHandleOptions: {
+      const auto* t = op.builtin_options_as_VarHandleOptions();
+      o.has_container = t->container() != nullptr;
+      if (t->container() != nullptr) o.container = t->container()->str();
+      if (t->shared_name() != nullptr) o.shared_name = t->shared_name()->str();
+      break;
+    }
     case BuiltinOptions::CumsumOptions:
       o.exclusive = op.builtin_options_as_CumsumOptions()->exclusive();
       o.reverse = op.builtin_options_as_CumsumOptions()->reverse();
@@ -232,20 +250,45 @@ class model_reader {
     const auto* subgraphs = root.subgraphs();
     if (subgraphs == nullptr || subgraphs->size() == 0) fail("the model has no subgraphs");
     m_.subgraph_count = static_cast<int>(subgraphs->size());
-    if (m_.subgraph_count > 1)
-      m_.notes.push_back("the model has " + std::to_string(m_.subgraph_count) +
-                         " subgraphs; qfence runs subgraph 0 (control-flow ops that call others are unsupported)");
     if (root.description() != nullptr) m_.description = root.description()->str();
-    const fb::SubGraph& graph = *subgraphs->Get(0);
-    read_tensors(graph);
-    read_graph_io(graph);
-    read_operations(root, graph);
-    check_data_flow();
+    // Every subgraph's tensors go into one list (indices made global), the
+    // main graph's first; IF, WHILE and CALL_ONCE name the others.
+    for (int k = 0; k < m_.subgraph_count; ++k) {
+      const fb::SubGraph& graph = *subgraphs->Get(static_cast<flatbuffers::uoffset_t>(k));
+      subgraph_ = k;
+      first_tensor_ = static_cast<int>(m_.tensors.size());
+      read_tensors(graph);
+      const int count = static_cast<int>(m_.tensors.size()) - first_tensor_;
+      std::vector<int> inputs = tensor_indices(graph.inputs(), where() + "input list", false);
+      std::vector<int> outputs = tensor_indices(graph.outputs(), where() + "output list", false);
+      if (k == 0 && outputs.empty()) fail("the model declares no outputs");
+      std::vector<runtime::operation> operations = read_operations(root, graph);
+      check_data_flow(operations, inputs, outputs);
+      if (k == 0) {
+        m_.inputs = std::move(inputs);
+        m_.outputs = std::move(outputs);
+        m_.operations = std::move(operations);
+      } else {
+        runtime::subgraph g;
+        if (graph.name() != nullptr) g.name = graph.name()->str();
+        g.first_tensor = first_tensor_;
+        g.tensor_count = count;
+        g.inputs = std::move(inputs);
+        g.outputs = std::move(outputs);
+        g.operations = std::move(operations);
+        m_.subgraphs.push_back(std::move(g));
+      }
+    }
     return std::move(m_);
   }
 
  private:
   [[noreturn]] static void fail(const std::string& what) { throw runtime::model_error(what); }
+
+  /// "subgraph 2 " while reading another subgraph than the main one, for
+  /// messages ("the model's " for the main one's inputs and outputs).
+  std::string where() const { return subgraph_ == 0 ? "the model's " : "subgraph " + std::to_string(subgraph_) + " "; }
+  std::string subgraph_prefix() const { return subgraph_ == 0 ? "" : "subgraph " + std::to_string(subgraph_) + ", "; }
 
   const fb::Model& verify() {
     const auto* data = reinterpret_cast<const std::uint8_t*>(m_.file.data());
@@ -289,11 +332,17 @@ class model_reader {
       runtime::tensor r;
       const int index = static_cast<int>(i);
       if (t.name() != nullptr) r.name = t.name()->str();
-      const std::string label = tensor_label(index, r.name);
+      const std::string label = subgraph_prefix() + tensor_label(index, r.name);
       const auto type = to_dtype(t.type());
-      if (!type)
+      if (static_cast<tensor_type>(t.type()) == tensor_type::resource) {
+        // A resource handle (VAR_HANDLE's output) holds the variable's id.
+        r.type = dtype::i32;
+        r.resource = true;
+      } else if (!type) {
         fail(label + " has dtype " + tensor_type_name(t.type()) + ", which qfence does not support");
-      r.type = *type;
+      } else {
+        r.type = *type;
+      }
       r.shape = to_vector(t.shape());
       if (r.shape.size() > max_rank)
         fail(label + " has rank " + std::to_string(r.shape.size()) + "; qfence supports up to " +
@@ -387,30 +436,28 @@ class model_reader {
   std::vector<int> tensor_indices(const flatbuffers::Vector<std::int32_t>* v, const std::string& what,
                                   bool allow_optional) {
     std::vector<int> out = to_vector(v);
-    for (int t : out) {
+    const int count = static_cast<int>(m_.tensors.size()) - first_tensor_;
+    for (int& t : out) {
       if (allow_optional && t == -1) continue;
-      if (t < 0 || t >= static_cast<int>(m_.tensors.size()))
-        fail(what + " refers to tensor " + std::to_string(t) + ", but the subgraph has " +
-             std::to_string(m_.tensors.size()) + " tensors");
+      if (t < 0 || t >= count)
+        fail(what + " refers to tensor " + std::to_string(t) + ", but the subgraph has " + std::to_string(count) +
+             " tensors");
+      t += first_tensor_;  // global: into model::tensors
     }
     return out;
   }
 
-  void read_graph_io(const fb::SubGraph& graph) {
-    m_.inputs = tensor_indices(graph.inputs(), "the model's input list", false);
-    m_.outputs = tensor_indices(graph.outputs(), "the model's output list", false);
-    if (m_.outputs.empty()) fail("the model declares no outputs");
-  }
-
-  void read_operations(const fb::Model& root, const fb::SubGraph& graph) {
+  std::vector<runtime::operation> read_operations(const fb::Model& root, const fb::SubGraph& graph) {
+    std::vector<runtime::operation> result;
     const auto* codes = root.operator_codes();
     const auto* ops = graph.operators();
-    if (ops == nullptr) return;
+    if (ops == nullptr) return result;
     for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
       const fb::Operator& op = *ops->Get(i);
       runtime::operation r;
       r.index = static_cast<int>(i);
-      const std::string label = "operator " + std::to_string(i);
+      r.subgraph = subgraph_;
+      const std::string label = subgraph_prefix() + "operator " + std::to_string(i);
       if (codes == nullptr || op.opcode_index() >= codes->size())
         fail(label + " uses operator code " + std::to_string(op.opcode_index()) + ", but the model has " +
              std::to_string(codes == nullptr ? 0 : codes->size()));
@@ -436,49 +483,49 @@ class model_reader {
         r.custom_options = {m_.file.data() + off, static_cast<std::size_t>(size)};
       }
       detail::read_custom_options(r, named);
-      m_.operations.push_back(std::move(r));
+      result.push_back(std::move(r));
     }
+    return result;
   }
 
   /// Operators run in file order, so each must read only tensors that exist
-  /// by then: constants, graph inputs, variables, or outputs of earlier
-  /// operators. A cycle shows up as a read before the write.
-  void check_data_flow() {
+  /// by then: constants, the graph's inputs, variables, or outputs of
+  /// earlier operators. A cycle shows up as a read before the write.
+  void check_data_flow(const std::vector<runtime::operation>& operations, const std::vector<int>& inputs,
+                       const std::vector<int>& outputs) {
+    auto at = [&](int t) -> const runtime::tensor& { return m_.tensors[static_cast<std::size_t>(t)]; };
+    auto label = [&](int t) { return tensor_label(t - first_tensor_, at(t).name); };
     std::vector<int> writer(m_.tensors.size(), -2);  // -2: nobody, -1: graph input
-    for (int t : m_.inputs) {
-      if (m_.tensors[static_cast<std::size_t>(t)].constant)
-        fail("model input " + tensor_label(t, m_.tensors[static_cast<std::size_t>(t)].name) + " is a constant");
+    for (int t : inputs) {
+      if (at(t).constant) fail(where() + "input " + label(t) + " is a constant");
       writer[static_cast<std::size_t>(t)] = -1;
     }
-    for (const auto& op : m_.operations) {
-      const std::string named = "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
+    for (const auto& op : operations) {
+      const std::string named = subgraph_prefix() + "operator " + std::to_string(op.index) + " (" +
+                                runtime::op_name(op) + ")";
       for (int t : op.inputs) {
         if (t < 0) continue;
-        const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
-        if (!tensor.constant && !tensor.variable && writer[static_cast<std::size_t>(t)] == -2)
-          fail(named + " reads " + tensor_label(t, tensor.name) +
-               " before any operator writes it (a cycle, or a tensor with no producer)");
+        if (!at(t).constant && !at(t).variable && writer[static_cast<std::size_t>(t)] == -2)
+          fail(named + " reads " + label(t) + " before any operator writes it (a cycle, or a tensor with no producer)");
       }
       for (int t : op.outputs) {
-        const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
-        if (tensor.constant) fail(named + " writes constant " + tensor_label(t, tensor.name));
-        if (writer[static_cast<std::size_t>(t)] == -1)
-          fail(named + " writes model input " + tensor_label(t, tensor.name));
+        if (at(t).constant) fail(named + " writes constant " + label(t));
+        if (writer[static_cast<std::size_t>(t)] == -1) fail(named + " writes " + where() + "input " + label(t));
         if (writer[static_cast<std::size_t>(t)] >= 0)
-          fail(named + " writes " + tensor_label(t, tensor.name) + ", which operator " +
+          fail(named + " writes " + label(t) + ", which operator " +
                std::to_string(writer[static_cast<std::size_t>(t)]) + " already wrote");
         writer[static_cast<std::size_t>(t)] = op.index;
       }
     }
-    for (int t : m_.outputs) {
-      const auto& tensor = m_.tensors[static_cast<std::size_t>(t)];
-      if (!tensor.constant && writer[static_cast<std::size_t>(t)] == -2)
-        fail("model output " + tensor_label(t, tensor.name) + " is never written");
-    }
+    for (int t : outputs)
+      if (!at(t).constant && writer[static_cast<std::size_t>(t)] == -2)
+        fail(where() + "output " + label(t) + " is never written");
   }
 
   runtime::model m_;
   std::vector<std::span<const std::byte>> buffers_;
+  int subgraph_ = 0;      // the subgraph being read
+  int first_tensor_ = 0;  // its first tensor in m_.tensors
 };
 
 }  // namespace detail

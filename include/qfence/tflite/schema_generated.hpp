@@ -134,6 +134,21 @@ struct BatchMatMulOptionsBuilder;
 struct GeluOptions;
 struct GeluOptionsBuilder;
 
+struct IfOptions;
+struct IfOptionsBuilder;
+
+struct WhileOptions;
+struct WhileOptionsBuilder;
+
+struct CallOnceOptions;
+struct CallOnceOptionsBuilder;
+
+struct VarHandleOptions;
+struct VarHandleOptionsBuilder;
+
+struct UnidirectionalSequenceLSTMOptions;
+struct UnidirectionalSequenceLSTMOptionsBuilder;
+
 struct OperatorCode;
 struct OperatorCodeBuilder;
 
@@ -219,19 +234,24 @@ enum class BuiltinOptions : uint8_t {
   ArgMinOptions = 57,
   PackOptions = 59,
   UnpackOptions = 64,
+  UnidirectionalSequenceLSTMOptions = 71,
   ResizeNearestNeighborOptions = 74,
   LeakyReluOptions = 75,
   MirrorPadOptions = 77,
   SplitVOptions = 79,
+  IfOptions = 92,
+  WhileOptions = 93,
   DepthToSpaceOptions = 94,
   BatchMatMulOptions = 101,
   CumsumOptions = 102,
+  CallOnceOptions = 103,
+  VarHandleOptions = 111,
   GeluOptions = 116,
   MIN = NONE,
   MAX = GeluOptions
 };
 
-inline const BuiltinOptions (&EnumValuesBuiltinOptions())[36] {
+inline const BuiltinOptions (&EnumValuesBuiltinOptions())[41] {
   static const BuiltinOptions values[] = {
     BuiltinOptions::NONE,
     BuiltinOptions::Conv2DOptions,
@@ -261,13 +281,18 @@ inline const BuiltinOptions (&EnumValuesBuiltinOptions())[36] {
     BuiltinOptions::ArgMinOptions,
     BuiltinOptions::PackOptions,
     BuiltinOptions::UnpackOptions,
+    BuiltinOptions::UnidirectionalSequenceLSTMOptions,
     BuiltinOptions::ResizeNearestNeighborOptions,
     BuiltinOptions::LeakyReluOptions,
     BuiltinOptions::MirrorPadOptions,
     BuiltinOptions::SplitVOptions,
+    BuiltinOptions::IfOptions,
+    BuiltinOptions::WhileOptions,
     BuiltinOptions::DepthToSpaceOptions,
     BuiltinOptions::BatchMatMulOptions,
     BuiltinOptions::CumsumOptions,
+    BuiltinOptions::CallOnceOptions,
+    BuiltinOptions::VarHandleOptions,
     BuiltinOptions::GeluOptions
   };
   return values;
@@ -346,7 +371,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
-    "",
+    "UnidirectionalSequenceLSTMOptions",
     "",
     "",
     "ResizeNearestNeighborOptions",
@@ -367,8 +392,8 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
-    "",
-    "",
+    "IfOptions",
+    "WhileOptions",
     "DepthToSpaceOptions",
     "",
     "",
@@ -378,6 +403,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "BatchMatMulOptions",
     "CumsumOptions",
+    "CallOnceOptions",
     "",
     "",
     "",
@@ -385,8 +411,7 @@ inline const char * const *EnumNamesBuiltinOptions() {
     "",
     "",
     "",
-    "",
-    "",
+    "VarHandleOptions",
     "",
     "",
     "",
@@ -515,6 +540,10 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::UnpackOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::UnpackOptions;
 };
 
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::UnidirectionalSequenceLSTMOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::UnidirectionalSequenceLSTMOptions;
+};
+
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::ResizeNearestNeighborOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::ResizeNearestNeighborOptions;
 };
@@ -531,6 +560,14 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::SplitVOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::SplitVOptions;
 };
 
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::IfOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::IfOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::WhileOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::WhileOptions;
+};
+
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::DepthToSpaceOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::DepthToSpaceOptions;
 };
@@ -541,6 +578,14 @@ template<> struct BuiltinOptionsTraits<qfence::tflite::fb::BatchMatMulOptions> {
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::CumsumOptions> {
   static const BuiltinOptions enum_value = BuiltinOptions::CumsumOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::CallOnceOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::CallOnceOptions;
+};
+
+template<> struct BuiltinOptionsTraits<qfence::tflite::fb::VarHandleOptions> {
+  static const BuiltinOptions enum_value = BuiltinOptions::VarHandleOptions;
 };
 
 template<> struct BuiltinOptionsTraits<qfence::tflite::fb::GeluOptions> {
@@ -2837,6 +2882,305 @@ inline flatbuffers::Offset<GeluOptions> CreateGeluOptions(
   return builder_.Finish();
 }
 
+struct IfOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef IfOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_THEN_SUBGRAPH_INDEX = 4,
+    VT_ELSE_SUBGRAPH_INDEX = 6
+  };
+  int32_t then_subgraph_index() const {
+    return GetField<int32_t>(VT_THEN_SUBGRAPH_INDEX, 0);
+  }
+  int32_t else_subgraph_index() const {
+    return GetField<int32_t>(VT_ELSE_SUBGRAPH_INDEX, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_THEN_SUBGRAPH_INDEX, 4) &&
+           VerifyField<int32_t>(verifier, VT_ELSE_SUBGRAPH_INDEX, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct IfOptionsBuilder {
+  typedef IfOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_then_subgraph_index(int32_t then_subgraph_index) {
+    fbb_.AddElement<int32_t>(IfOptions::VT_THEN_SUBGRAPH_INDEX, then_subgraph_index, 0);
+  }
+  void add_else_subgraph_index(int32_t else_subgraph_index) {
+    fbb_.AddElement<int32_t>(IfOptions::VT_ELSE_SUBGRAPH_INDEX, else_subgraph_index, 0);
+  }
+  explicit IfOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<IfOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<IfOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<IfOptions> CreateIfOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t then_subgraph_index = 0,
+    int32_t else_subgraph_index = 0) {
+  IfOptionsBuilder builder_(_fbb);
+  builder_.add_else_subgraph_index(else_subgraph_index);
+  builder_.add_then_subgraph_index(then_subgraph_index);
+  return builder_.Finish();
+}
+
+struct WhileOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef WhileOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_COND_SUBGRAPH_INDEX = 4,
+    VT_BODY_SUBGRAPH_INDEX = 6
+  };
+  int32_t cond_subgraph_index() const {
+    return GetField<int32_t>(VT_COND_SUBGRAPH_INDEX, 0);
+  }
+  int32_t body_subgraph_index() const {
+    return GetField<int32_t>(VT_BODY_SUBGRAPH_INDEX, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_COND_SUBGRAPH_INDEX, 4) &&
+           VerifyField<int32_t>(verifier, VT_BODY_SUBGRAPH_INDEX, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct WhileOptionsBuilder {
+  typedef WhileOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_cond_subgraph_index(int32_t cond_subgraph_index) {
+    fbb_.AddElement<int32_t>(WhileOptions::VT_COND_SUBGRAPH_INDEX, cond_subgraph_index, 0);
+  }
+  void add_body_subgraph_index(int32_t body_subgraph_index) {
+    fbb_.AddElement<int32_t>(WhileOptions::VT_BODY_SUBGRAPH_INDEX, body_subgraph_index, 0);
+  }
+  explicit WhileOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<WhileOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<WhileOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<WhileOptions> CreateWhileOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t cond_subgraph_index = 0,
+    int32_t body_subgraph_index = 0) {
+  WhileOptionsBuilder builder_(_fbb);
+  builder_.add_body_subgraph_index(body_subgraph_index);
+  builder_.add_cond_subgraph_index(cond_subgraph_index);
+  return builder_.Finish();
+}
+
+struct CallOnceOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef CallOnceOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_INIT_SUBGRAPH_INDEX = 4
+  };
+  int32_t init_subgraph_index() const {
+    return GetField<int32_t>(VT_INIT_SUBGRAPH_INDEX, 0);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_INIT_SUBGRAPH_INDEX, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct CallOnceOptionsBuilder {
+  typedef CallOnceOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_init_subgraph_index(int32_t init_subgraph_index) {
+    fbb_.AddElement<int32_t>(CallOnceOptions::VT_INIT_SUBGRAPH_INDEX, init_subgraph_index, 0);
+  }
+  explicit CallOnceOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<CallOnceOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<CallOnceOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<CallOnceOptions> CreateCallOnceOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t init_subgraph_index = 0) {
+  CallOnceOptionsBuilder builder_(_fbb);
+  builder_.add_init_subgraph_index(init_subgraph_index);
+  return builder_.Finish();
+}
+
+struct VarHandleOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef VarHandleOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_CONTAINER = 4,
+    VT_SHARED_NAME = 6
+  };
+  const flatbuffers::String *container() const {
+    return GetPointer<const flatbuffers::String *>(VT_CONTAINER);
+  }
+  const flatbuffers::String *shared_name() const {
+    return GetPointer<const flatbuffers::String *>(VT_SHARED_NAME);
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyOffset(verifier, VT_CONTAINER) &&
+           verifier.VerifyString(container()) &&
+           VerifyOffset(verifier, VT_SHARED_NAME) &&
+           verifier.VerifyString(shared_name()) &&
+           verifier.EndTable();
+  }
+};
+
+struct VarHandleOptionsBuilder {
+  typedef VarHandleOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_container(flatbuffers::Offset<flatbuffers::String> container) {
+    fbb_.AddOffset(VarHandleOptions::VT_CONTAINER, container);
+  }
+  void add_shared_name(flatbuffers::Offset<flatbuffers::String> shared_name) {
+    fbb_.AddOffset(VarHandleOptions::VT_SHARED_NAME, shared_name);
+  }
+  explicit VarHandleOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<VarHandleOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<VarHandleOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<VarHandleOptions> CreateVarHandleOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    flatbuffers::Offset<flatbuffers::String> container = 0,
+    flatbuffers::Offset<flatbuffers::String> shared_name = 0) {
+  VarHandleOptionsBuilder builder_(_fbb);
+  builder_.add_shared_name(shared_name);
+  builder_.add_container(container);
+  return builder_.Finish();
+}
+
+inline flatbuffers::Offset<VarHandleOptions> CreateVarHandleOptionsDirect(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    const char *container = nullptr,
+    const char *shared_name = nullptr) {
+  auto container__ = container ? _fbb.CreateString(container) : 0;
+  auto shared_name__ = shared_name ? _fbb.CreateString(shared_name) : 0;
+  return qfence::tflite::fb::CreateVarHandleOptions(
+      _fbb,
+      container__,
+      shared_name__);
+}
+
+struct UnidirectionalSequenceLSTMOptions FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
+  typedef UnidirectionalSequenceLSTMOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_FUSED_ACTIVATION_FUNCTION = 4,
+    VT_CELL_CLIP = 6,
+    VT_PROJ_CLIP = 8,
+    VT_TIME_MAJOR = 10,
+    VT_ASYMMETRIC_QUANTIZE_INPUTS = 12,
+    VT_DIAGONAL_RECURRENT_TENSORS = 14
+  };
+  int8_t fused_activation_function() const {
+    return GetField<int8_t>(VT_FUSED_ACTIVATION_FUNCTION, 0);
+  }
+  float cell_clip() const {
+    return GetField<float>(VT_CELL_CLIP, 0.0f);
+  }
+  float proj_clip() const {
+    return GetField<float>(VT_PROJ_CLIP, 0.0f);
+  }
+  bool time_major() const {
+    return GetField<uint8_t>(VT_TIME_MAJOR, 0) != 0;
+  }
+  bool asymmetric_quantize_inputs() const {
+    return GetField<uint8_t>(VT_ASYMMETRIC_QUANTIZE_INPUTS, 0) != 0;
+  }
+  bool diagonal_recurrent_tensors() const {
+    return GetField<uint8_t>(VT_DIAGONAL_RECURRENT_TENSORS, 0) != 0;
+  }
+  bool Verify(flatbuffers::Verifier &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_FUSED_ACTIVATION_FUNCTION, 1) &&
+           VerifyField<float>(verifier, VT_CELL_CLIP, 4) &&
+           VerifyField<float>(verifier, VT_PROJ_CLIP, 4) &&
+           VerifyField<uint8_t>(verifier, VT_TIME_MAJOR, 1) &&
+           VerifyField<uint8_t>(verifier, VT_ASYMMETRIC_QUANTIZE_INPUTS, 1) &&
+           VerifyField<uint8_t>(verifier, VT_DIAGONAL_RECURRENT_TENSORS, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct UnidirectionalSequenceLSTMOptionsBuilder {
+  typedef UnidirectionalSequenceLSTMOptions Table;
+  flatbuffers::FlatBufferBuilder &fbb_;
+  flatbuffers::uoffset_t start_;
+  void add_fused_activation_function(int8_t fused_activation_function) {
+    fbb_.AddElement<int8_t>(UnidirectionalSequenceLSTMOptions::VT_FUSED_ACTIVATION_FUNCTION, fused_activation_function, 0);
+  }
+  void add_cell_clip(float cell_clip) {
+    fbb_.AddElement<float>(UnidirectionalSequenceLSTMOptions::VT_CELL_CLIP, cell_clip, 0.0f);
+  }
+  void add_proj_clip(float proj_clip) {
+    fbb_.AddElement<float>(UnidirectionalSequenceLSTMOptions::VT_PROJ_CLIP, proj_clip, 0.0f);
+  }
+  void add_time_major(bool time_major) {
+    fbb_.AddElement<uint8_t>(UnidirectionalSequenceLSTMOptions::VT_TIME_MAJOR, static_cast<uint8_t>(time_major), 0);
+  }
+  void add_asymmetric_quantize_inputs(bool asymmetric_quantize_inputs) {
+    fbb_.AddElement<uint8_t>(UnidirectionalSequenceLSTMOptions::VT_ASYMMETRIC_QUANTIZE_INPUTS, static_cast<uint8_t>(asymmetric_quantize_inputs), 0);
+  }
+  void add_diagonal_recurrent_tensors(bool diagonal_recurrent_tensors) {
+    fbb_.AddElement<uint8_t>(UnidirectionalSequenceLSTMOptions::VT_DIAGONAL_RECURRENT_TENSORS, static_cast<uint8_t>(diagonal_recurrent_tensors), 0);
+  }
+  explicit UnidirectionalSequenceLSTMOptionsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  flatbuffers::Offset<UnidirectionalSequenceLSTMOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = flatbuffers::Offset<UnidirectionalSequenceLSTMOptions>(end);
+    return o;
+  }
+};
+
+inline flatbuffers::Offset<UnidirectionalSequenceLSTMOptions> CreateUnidirectionalSequenceLSTMOptions(
+    flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t fused_activation_function = 0,
+    float cell_clip = 0.0f,
+    float proj_clip = 0.0f,
+    bool time_major = false,
+    bool asymmetric_quantize_inputs = false,
+    bool diagonal_recurrent_tensors = false) {
+  UnidirectionalSequenceLSTMOptionsBuilder builder_(_fbb);
+  builder_.add_proj_clip(proj_clip);
+  builder_.add_cell_clip(cell_clip);
+  builder_.add_diagonal_recurrent_tensors(diagonal_recurrent_tensors);
+  builder_.add_asymmetric_quantize_inputs(asymmetric_quantize_inputs);
+  builder_.add_time_major(time_major);
+  builder_.add_fused_activation_function(fused_activation_function);
+  return builder_.Finish();
+}
+
 struct OperatorCode FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef OperatorCodeBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -3036,6 +3380,9 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::UnpackOptions *builtin_options_as_UnpackOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::UnpackOptions ? static_cast<const qfence::tflite::fb::UnpackOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::UnidirectionalSequenceLSTMOptions *builtin_options_as_UnidirectionalSequenceLSTMOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions ? static_cast<const qfence::tflite::fb::UnidirectionalSequenceLSTMOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::ResizeNearestNeighborOptions *builtin_options_as_ResizeNearestNeighborOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::ResizeNearestNeighborOptions ? static_cast<const qfence::tflite::fb::ResizeNearestNeighborOptions *>(builtin_options()) : nullptr;
   }
@@ -3048,6 +3395,12 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const qfence::tflite::fb::SplitVOptions *builtin_options_as_SplitVOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::SplitVOptions ? static_cast<const qfence::tflite::fb::SplitVOptions *>(builtin_options()) : nullptr;
   }
+  const qfence::tflite::fb::IfOptions *builtin_options_as_IfOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::IfOptions ? static_cast<const qfence::tflite::fb::IfOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::WhileOptions *builtin_options_as_WhileOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::WhileOptions ? static_cast<const qfence::tflite::fb::WhileOptions *>(builtin_options()) : nullptr;
+  }
   const qfence::tflite::fb::DepthToSpaceOptions *builtin_options_as_DepthToSpaceOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::DepthToSpaceOptions ? static_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(builtin_options()) : nullptr;
   }
@@ -3056,6 +3409,12 @@ struct Operator FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   }
   const qfence::tflite::fb::CumsumOptions *builtin_options_as_CumsumOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::CumsumOptions ? static_cast<const qfence::tflite::fb::CumsumOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::CallOnceOptions *builtin_options_as_CallOnceOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::CallOnceOptions ? static_cast<const qfence::tflite::fb::CallOnceOptions *>(builtin_options()) : nullptr;
+  }
+  const qfence::tflite::fb::VarHandleOptions *builtin_options_as_VarHandleOptions() const {
+    return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::VarHandleOptions ? static_cast<const qfence::tflite::fb::VarHandleOptions *>(builtin_options()) : nullptr;
   }
   const qfence::tflite::fb::GeluOptions *builtin_options_as_GeluOptions() const {
     return builtin_options_type() == qfence::tflite::fb::BuiltinOptions::GeluOptions ? static_cast<const qfence::tflite::fb::GeluOptions *>(builtin_options()) : nullptr;
@@ -3209,6 +3568,10 @@ template<> inline const qfence::tflite::fb::UnpackOptions *Operator::builtin_opt
   return builtin_options_as_UnpackOptions();
 }
 
+template<> inline const qfence::tflite::fb::UnidirectionalSequenceLSTMOptions *Operator::builtin_options_as<qfence::tflite::fb::UnidirectionalSequenceLSTMOptions>() const {
+  return builtin_options_as_UnidirectionalSequenceLSTMOptions();
+}
+
 template<> inline const qfence::tflite::fb::ResizeNearestNeighborOptions *Operator::builtin_options_as<qfence::tflite::fb::ResizeNearestNeighborOptions>() const {
   return builtin_options_as_ResizeNearestNeighborOptions();
 }
@@ -3225,6 +3588,14 @@ template<> inline const qfence::tflite::fb::SplitVOptions *Operator::builtin_opt
   return builtin_options_as_SplitVOptions();
 }
 
+template<> inline const qfence::tflite::fb::IfOptions *Operator::builtin_options_as<qfence::tflite::fb::IfOptions>() const {
+  return builtin_options_as_IfOptions();
+}
+
+template<> inline const qfence::tflite::fb::WhileOptions *Operator::builtin_options_as<qfence::tflite::fb::WhileOptions>() const {
+  return builtin_options_as_WhileOptions();
+}
+
 template<> inline const qfence::tflite::fb::DepthToSpaceOptions *Operator::builtin_options_as<qfence::tflite::fb::DepthToSpaceOptions>() const {
   return builtin_options_as_DepthToSpaceOptions();
 }
@@ -3235,6 +3606,14 @@ template<> inline const qfence::tflite::fb::BatchMatMulOptions *Operator::builti
 
 template<> inline const qfence::tflite::fb::CumsumOptions *Operator::builtin_options_as<qfence::tflite::fb::CumsumOptions>() const {
   return builtin_options_as_CumsumOptions();
+}
+
+template<> inline const qfence::tflite::fb::CallOnceOptions *Operator::builtin_options_as<qfence::tflite::fb::CallOnceOptions>() const {
+  return builtin_options_as_CallOnceOptions();
+}
+
+template<> inline const qfence::tflite::fb::VarHandleOptions *Operator::builtin_options_as<qfence::tflite::fb::VarHandleOptions>() const {
+  return builtin_options_as_VarHandleOptions();
 }
 
 template<> inline const qfence::tflite::fb::GeluOptions *Operator::builtin_options_as<qfence::tflite::fb::GeluOptions>() const {
@@ -3781,6 +4160,10 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
       auto ptr = reinterpret_cast<const qfence::tflite::fb::UnpackOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
+    case BuiltinOptions::UnidirectionalSequenceLSTMOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::UnidirectionalSequenceLSTMOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
     case BuiltinOptions::ResizeNearestNeighborOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::ResizeNearestNeighborOptions *>(obj);
       return verifier.VerifyTable(ptr);
@@ -3797,6 +4180,14 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
       auto ptr = reinterpret_cast<const qfence::tflite::fb::SplitVOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
+    case BuiltinOptions::IfOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::IfOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::WhileOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::WhileOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
     case BuiltinOptions::DepthToSpaceOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::DepthToSpaceOptions *>(obj);
       return verifier.VerifyTable(ptr);
@@ -3807,6 +4198,14 @@ inline bool VerifyBuiltinOptions(flatbuffers::Verifier &verifier, const void *ob
     }
     case BuiltinOptions::CumsumOptions: {
       auto ptr = reinterpret_cast<const qfence::tflite::fb::CumsumOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::CallOnceOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::CallOnceOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case BuiltinOptions::VarHandleOptions: {
+      auto ptr = reinterpret_cast<const qfence::tflite::fb::VarHandleOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     case BuiltinOptions::GeluOptions: {

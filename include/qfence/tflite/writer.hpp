@@ -147,6 +147,7 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
 /// runtime::model_error for an operation the writer cannot express (an op
 /// the reader did not know, whose options it did not keep).
 inline std::vector<std::byte> write_model(const runtime::model& m, const std::string& description = "qfence") {
+  runtime::require_one_graph(m, "writing a .tflite");
   flatbuffers::FlatBufferBuilder b(1 << 16);
   // Buffers: 0 is the empty one; then one per tensor with data.
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
