@@ -42,6 +42,7 @@
 #include "qfence/ops/l2_normalization.hpp"
 #include "qfence/ops/leaky_relu.hpp"
 #include "qfence/ops/literal.hpp"
+#include "qfence/ops/lstm.hpp"
 #include "qfence/ops/pad.hpp"
 #include "qfence/ops/pooling.hpp"
 #include "qfence/ops/prelu.hpp"

@@ -5464,7 +5464,13 @@ namespace qfence {
   X(circular_buffer_operands,                                                                                         \
     "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D] and keeps the last `slots` of them in "    \
     "its output [1, slots, W, D], slots >= 1, runs the ops after it every `period` >= 1 invokes. fix: reshape the "   \
-    "sample or correct the output's shape")
+    "sample or correct the output's shape")                                                                        \
+  X(lstm_operands,                                                                                                    \
+    "unidirectional_sequence_lstm takes an input [B, T, I] ([T, B, I] time major), gate weights [S, I] (inputs "   \
+    "1-4) and recurrent weights [S, S] (5-8), biases [S] (12-15), a hidden state [B, S] (18) of the input's dtype " \
+    "and a cell state (19) with B * S elements, in one of TFLM's variants: all f32; i8 input and weights, i32 "     \
+    "biases, i16 cell; i16 input, i8 weights, i64 biases, i16 cell (weights quantized per tensor); its output "    \
+    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -5998,6 +6004,7 @@ namespace qfence::runtime {
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \
   X(transpose_conv, "TRANSPOSE_CONV")                                    \
+  X(unidirectional_sequence_lstm, "UNIDIRECTIONAL_SEQUENCE_LSTM")        \
   X(unpack, "UNPACK")                                                    \
   X(var_handle, "VAR_HANDLE")                                            \
   X(while_, "WHILE")                                                     \
@@ -14395,16 +14402,17 @@ inline void fully_connected(const Geometry& geometry, const float* input,
 
 /// The accumulation loop shared by both rescalings: hands each output
 /// element's accumulator (bias included) to `rescale(unit, acc)`, which
-/// returns the value before the output offset and clamp. The accumulator
+/// returns the value before the output offset and clamp. The output is
+/// usually of the input's type; the LSTM's gates write int16 from int8. The accumulator
 /// has the bias's type, as in TFLM's kernels: int32 for 8-bit layers, int64
 /// or int32 for int16x8 ones (TFLM's requires_int32_accum). An int32 sum of
 /// int16 products can leave int32 in a large layer (undefined behaviour in
 /// TFLM's reference); here it wraps as two's-complement hardware does.
-template <class Acc, class T, class TW, class Rescale, class Geometry>
+template <class Acc, class T, class TW, class Rescale, class Geometry, class TOut>
 inline void fully_connected_loop(const Geometry& geometry, const T* input,
                                  std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                                  const Acc* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
-                                 T* output) noexcept {
+                                 TOut* output) noexcept {
   const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
   const auto add = [](Acc a, std::int64_t b) {
     if constexpr (std::is_same_v<Acc, std::int32_t>)
@@ -14419,7 +14427,7 @@ inline void fully_connected_loop(const Geometry& geometry, const T* input,
         acc = add(acc, (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
                            (std::int32_t{input[b * accum_depth + d]} + input_offset));
       if (bias != nullptr) acc = add(acc, bias[o]);
-      output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
+      output[b * output_depth + o] = static_cast<TOut>(apply(act, rescale(o, acc) + output_offset));
     }
 }
 
@@ -16863,6 +16871,475 @@ struct literal_node {
 template <class T>
 constexpr auto literal(constant<T> value) {
   return literal_node<T>{value};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/lstm.hpp ---------------------------------------------------
+// qfence/ops/lstm.hpp: UNIDIRECTIONAL_SEQUENCE_LSTM as a typed node
+// (rules/lstm.hpp; kernels/reference/lstm.hpp), TFLM's three variants.
+//
+//   auto h = qf::state<Hidden>();   // node h: [B, S], the input's dtype
+//   auto c = qf::state<Cell>();     // node c: [B, S], f32 or i16
+//   qf::unidirectional_sequence_lstm<TimeMajor>(qf::ref<x>, qf::ref<h>, qf::ref<c>,
+//       cell_clip,                                  // 0: no clipping
+//       w_input, w_forget, w_cell, w_output,        // [S, I] constants
+//       r_input, r_forget, r_cell, r_output,        // [S, S] constants
+//       b_input, b_forget, b_cell, b_output)        // [S] constants
+//
+// The hidden and cell states are state nodes this op updates in place
+// (model::reset_state starts them at real zero); the output is the hidden
+// state after each step, [B, T, S] ([T, B, S] time major).
+
+
+// ---- qfence/kernels/reference/lstm.hpp -------------------------------------
+// qfence/kernels/reference/lstm.hpp: UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM
+// computes it (kernels/lstm_eval.h, lstm_eval.cc, lstm_eval_common.cc).
+//
+// Per time step, for each gate (forget, input, cell, output): a fully
+// connected layer of the input step plus one of the hidden state, added
+// with saturation, then a sigmoid (a tanh for the cell gate); the cell
+// state becomes forget * cell + input * cell_gate (clipped), the hidden
+// state output * tanh(cell), and the hidden state is the step's output.
+// Three variants: float; int8 activations with int8 weights, int32 biases
+// and an int16 cell; int16 activations with int8 weights, int64 biases and
+// an int16 cell. Gate pre-activations are int16 at scale 2^-12 (Q3.12),
+// gate outputs int16 at 2^-15 (Q0.15), as TFLM fixes them.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The sizes of an LSTM: B batches of T steps of I inputs, S units; input
+/// [T, B, I] when time major, else [B, T, I].
+struct lstm_geometry {
+  int batches, time_steps, input_size, units;
+  bool time_major;
+};
+
+/// The gates in TFLM's order of operands: input, forget, cell, output.
+enum lstm_gate : int { lstm_input_gate = 0, lstm_forget_gate = 1, lstm_cell_gate = 2, lstm_output_gate = 3 };
+
+/// One elementwise product's rescale (TFLM's CreateInterGateMulParams).
+struct lstm_mul_params {
+  quantized_multiplier multiplier;
+  std::int32_t output_offset;
+  int_range clamp;
+};
+
+/// An integer LSTM's fixed-point parameters (TFLM's OpDataLSTM).
+struct lstm_params {
+  quantized_multiplier input_fc[4], recurrent_fc[4];  // by lstm_gate: to the gate's Q3.12
+  std::int32_t input_offset = 0, hidden_offset = 0;   // negated zero points
+  std::int32_t input_weights_offset[4] = {}, recurrent_weights_offset[4] = {};
+  lstm_mul_params forget_times_cell, input_times_cell_gate, output_times_tanh_cell;
+  int cell_scale_power = 0;        // the cell scale is 2^cell_scale_power
+  std::int16_t quantized_cell_clip = 0;
+  float cell_clip = 0.0f;          // > 0: clip the cell state to +-cell_clip
+};
+
+/// The scales an integer LSTM's parameters come from.
+struct lstm_scales {
+  float input, hidden, cell;
+  std::int32_t input_zero_point, hidden_zero_point;
+  float input_weights[4], recurrent_weights[4];
+  std::int32_t input_weights_zero_point[4], recurrent_weights_zero_point[4];
+  bool hidden_is_int16;
+  float cell_clip;
+};
+
+namespace detail {
+/// TFLM's CheckedLog2: log2 in float, rounded (the fraction is not checked
+/// where the LSTM uses it).
+inline int checked_log2(float x) noexcept {
+  const float x_log2 = std::log(x) * (1.0f / std::log(2.0f));
+  return static_cast<int>(std::round(x_log2));
+}
+
+constexpr lstm_mul_params lstm_mul(float scale1, float scale2, float output_scale, bool int16_output,
+                                   std::int32_t output_zero_point) noexcept {
+  const double product = static_cast<double>(scale1) * static_cast<double>(scale2);
+  return {quantize_multiplier(product / static_cast<double>(output_scale)), output_zero_point,
+          int16_output ? int_range{-32768, 32767} : int_range{-128, 127}};
+}
+}  // namespace detail
+
+/// TFLM's PrepareGateParametersInteger and CreateLstmCellStateInfo.
+inline lstm_params make_lstm_params(const lstm_scales& s) noexcept {
+  constexpr float gate_input_scale = 0.000244140625f;    // 2^-12: Q3.12
+  constexpr float gate_output_scale = 0.000030517578125f;  // 2^-15: Q0.15
+  lstm_params p;
+  for (int g = 0; g < 4; ++g) {
+    // GetQuantizedConvolutionMultipler: the scale product in float.
+    p.input_fc[g] = rescale_multiplier(s.input, s.input_weights[g], gate_input_scale, true);
+    p.recurrent_fc[g] = rescale_multiplier(s.hidden, s.recurrent_weights[g], gate_input_scale, true);
+    p.input_weights_offset[g] = -s.input_weights_zero_point[g];
+    p.recurrent_weights_offset[g] = -s.recurrent_weights_zero_point[g];
+  }
+  p.input_offset = -s.input_zero_point;
+  p.hidden_offset = -s.hidden_zero_point;
+  p.forget_times_cell = detail::lstm_mul(gate_output_scale, s.cell, s.cell, true, 0);
+  p.input_times_cell_gate = detail::lstm_mul(gate_output_scale, gate_output_scale, s.cell, true, 0);
+  p.output_times_tanh_cell =
+      detail::lstm_mul(gate_output_scale, gate_output_scale, s.hidden, s.hidden_is_int16, s.hidden_zero_point);
+  p.cell_scale_power = detail::checked_log2(s.cell);
+  p.cell_clip = s.cell_clip;
+  p.quantized_cell_clip = static_cast<std::int16_t>(
+      std::min(std::max(static_cast<double>(s.cell_clip) / static_cast<double>(s.cell), -32768.0), 32767.0));
+  return p;
+}
+
+/// What an LSTM reads: the input, the weights and biases by lstm_gate.
+template <class Act, class Weight, class Bias>
+struct lstm_operands {
+  const Act* input;
+  const Weight* input_weights[4];      // [units, input_size]
+  const Weight* recurrent_weights[4];  // [units, units]
+  const Bias* bias[4];                 // [units]
+};
+
+namespace reference {
+
+namespace lstm_detail {
+
+/// Which rows one step works on, and where they are.
+struct lstm_step {
+  int rows;                 // batches in this step (all when time major, else 1)
+  std::int64_t input_at, output_at, state_at;
+};
+
+/// Runs `step` for every (batch, time) step in TFLM's order.
+template <class Step>
+void for_each_step(const lstm_geometry& g, Step&& step) {
+  const std::int64_t I = g.input_size, S = g.units;
+  if (g.time_major) {
+    for (int t = 0; t < g.time_steps; ++t)
+      step(lstm_step{g.batches, t * g.batches * I, t * g.batches * S, 0});
+  } else {
+    for (int b = 0; b < g.batches; ++b)
+      for (int t = 0; t < g.time_steps; ++t) {
+        const std::int64_t k = static_cast<std::int64_t>(b) * g.time_steps + t;
+        step(lstm_step{1, k * I, k * S, b * S});
+      }
+  }
+}
+
+inline void saturating_add(std::int64_t n, const std::int16_t* a, const std::int16_t* b, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<std::int16_t>(std::clamp(std::int32_t{a[i]} + std::int32_t{b[i]}, -32768, 32767));
+}
+
+/// TFLM's reference_integer_ops::MulElementwise of two int16 operands
+/// (offsets 0: both symmetric).
+template <class Out>
+void multiply(std::int64_t n, const std::int16_t* a, const std::int16_t* b, const lstm_mul_params& p,
+              Out* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t v = p.output_offset + multiply_by_quantized_multiplier(std::int32_t{a[i]} * b[i], p.multiplier);
+    out[i] = static_cast<Out>(std::clamp(v, p.clamp.min, p.clamp.max));
+  }
+}
+
+}  // namespace lstm_detail
+
+/// An integer LSTM (int8 or int16 activations) on its hidden and cell
+/// states, updated in place; `scratch` holds 4 * batches * units int16.
+template <class Act, class Bias>
+void lstm_integer(const lstm_geometry& g, const lstm_params& p, const lstm_operands<Act, std::int8_t, Bias>& x,
+                  Act* hidden, std::int16_t* cell, std::int16_t* scratch, Act* output) noexcept {
+  using namespace lstm_detail;
+  const int S = g.units;
+  std::int16_t* buffer[4];
+  for (int k = 0; k < 4; ++k) buffer[k] = scratch + static_cast<std::int64_t>(k) * g.batches * S;
+  constexpr int_range q312{-32768, 32767};
+  for_each_step(g, [&](const lstm_step& st) {
+    const std::int64_t n = static_cast<std::int64_t>(st.rows) * S;
+    // A gate: FC(input) + FC(hidden), saturated, then the nonlinearity.
+    auto gate = [&](int k, std::int16_t* out, bool tanh_gate) {
+      const fc_geometry in_fc{st.rows, g.input_size, S}, rec_fc{st.rows, S, S};
+      const auto rescale_by = [](quantized_multiplier m) {
+        return [m](int, Bias acc) {
+          if constexpr (std::is_same_v<Bias, std::int64_t>) return multiply_by_quantized_multiplier_wide(acc, m);
+          else return multiply_by_quantized_multiplier(acc, m);
+        };
+      };
+      fully_connected_loop<Bias>(in_fc, x.input + st.input_at, p.input_offset, x.input_weights[k],
+                                 p.input_weights_offset[k], x.bias[k], rescale_by(p.input_fc[k]), 0, q312, out);
+      fully_connected_loop<Bias>(rec_fc, hidden + st.state_at, p.hidden_offset, x.recurrent_weights[k],
+                                 p.recurrent_weights_offset[k], static_cast<const Bias*>(nullptr),
+                                 rescale_by(p.recurrent_fc[k]), 0, q312, buffer[3]);
+      saturating_add(n, out, buffer[3], out);
+      if (tanh_gate) tanh(n, out, {0, 0}, out);  // Q3.12 in: cell_state_scale_power -12
+      else logistic(n, out, {0, 0}, out);
+    };
+    std::int16_t* forget = buffer[0];
+    std::int16_t* input_gate = buffer[1];
+    std::int16_t* cell_gate = buffer[2];
+    gate(lstm_forget_gate, forget, false);
+    gate(lstm_input_gate, input_gate, false);
+    gate(lstm_cell_gate, cell_gate, true);
+    // The cell state: forget * cell + input * cell_gate, clipped.
+    std::int16_t* c = cell + st.state_at;
+    multiply(n, forget, c, p.forget_times_cell, c);
+    multiply(n, input_gate, cell_gate, p.input_times_cell_gate, buffer[1]);
+    saturating_add(n, c, buffer[1], c);
+    if (p.cell_clip > 0.0f)
+      for (std::int64_t i = 0; i < n; ++i)
+        c[i] = std::max(std::min(p.quantized_cell_clip, c[i]), static_cast<std::int16_t>(-p.quantized_cell_clip));
+    // The hidden state: output gate * tanh(cell), the step's output.
+    std::int16_t* output_gate = buffer[1];
+    gate(lstm_output_gate, output_gate, false);
+    // TFLM's Tanh(cell_state_scale_power): 3 << shift (or 3 and the shift's
+    // magnitude, for a negative shift) scales the cell to the table's input.
+    int shift = 15 + p.cell_scale_power - 3;
+    std::int32_t multiplier = 0;
+    if (shift < 0) {
+      shift = -shift;
+      multiplier = 3;
+    }
+    tanh(n, c, {multiplier, shift}, buffer[0]);
+    multiply(n, buffer[0], output_gate, p.output_times_tanh_cell, hidden + st.state_at);
+    std::memcpy(output + st.output_at, hidden + st.state_at, static_cast<std::size_t>(n) * sizeof(Act));
+  });
+}
+
+/// The float LSTM; `scratch` holds 4 * batches * units floats.
+inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_operands<float, float, float>& x,
+                       float* hidden, float* cell, float* scratch, float* output) noexcept {
+  using namespace lstm_detail;
+  const int S = g.units;
+  float* buffer[4];
+  for (int k = 0; k < 4; ++k) buffer[k] = scratch + static_cast<std::int64_t>(k) * g.batches * S;
+  const float_range none{std::numeric_limits<float>::lowest(), std::numeric_limits<float>::max()};
+  for_each_step(g, [&](const lstm_step& st) {
+    const std::int64_t n = static_cast<std::int64_t>(st.rows) * S;
+    auto gate = [&](int k, float* out, bool tanh_gate) {
+      fully_connected(fc_geometry{st.rows, g.input_size, S}, x.input + st.input_at, x.input_weights[k], x.bias[k],
+                      none, out);
+      fully_connected(fc_geometry{st.rows, S, S}, hidden + st.state_at, x.recurrent_weights[k], nullptr, none,
+                      buffer[3]);
+      for (std::int64_t i = 0; i < n; ++i) out[i] = out[i] + buffer[3][i];
+      if (tanh_gate) tanh(n, out, out);
+      else logistic(n, out, out);
+    };
+    float* forget = buffer[0];
+    float* input_gate = buffer[1];
+    float* cell_gate = buffer[2];
+    gate(lstm_forget_gate, forget, false);
+    gate(lstm_input_gate, input_gate, false);
+    gate(lstm_cell_gate, cell_gate, true);
+    float* c = cell + st.state_at;
+    for (std::int64_t i = 0; i < n; ++i) c[i] = forget[i] * c[i];
+    for (std::int64_t i = 0; i < n; ++i) buffer[1][i] = input_gate[i] * cell_gate[i];
+    for (std::int64_t i = 0; i < n; ++i) c[i] = c[i] + buffer[1][i];
+    if (cell_clip > 0.0f)
+      for (std::int64_t i = 0; i < n; ++i) c[i] = std::max(std::min(cell_clip, c[i]), -cell_clip);
+    float* output_gate = buffer[1];
+    gate(lstm_output_gate, output_gate, false);
+    tanh(n, c, buffer[0]);
+    float* h = hidden + st.state_at;
+    for (std::int64_t i = 0; i < n; ++i) h[i] = buffer[0][i] * output_gate[i];
+    std::memcpy(output + st.output_at, h, static_cast<std::size_t>(n) * sizeof(float));
+  });
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/lstm.hpp -------------------------------------------------
+// qfence/rules/lstm.hpp: the type and shape rule of
+// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it (kernels/reference/lstm.hpp).
+//
+// Operands by the model's input index: 0 the input [B, T, I] ([T, B, I]
+// time major); 1-4 the input weights of the input, forget, cell and output
+// gates [S, I]; 5-8 their recurrent weights [S, S]; 12-15 their biases [S];
+// 18 the hidden state [B, S] and 19 the cell state [B, S] (variables). The
+// variants TFLM runs: f32 throughout; i8 input, hidden state and weights,
+// i32 biases, i16 cell state; i16 input and hidden state, i8 weights, i64
+// biases, i16 cell state. Quantized weights have one scale (TFLM's LSTM
+// reads no per-channel multipliers). The output [.., .., S] is the hidden
+// state after each step: its dtype and quantization.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct lstm_attrs {
+  bool time_major = false;
+};
+
+/// The operands the rule reads, by the model's input index.
+struct lstm_descs {
+  tensor_desc input;
+  tensor_desc weights[8];  // inputs 1..8
+  tensor_desc bias[4];     // inputs 12..15
+  tensor_desc hidden, cell;
+};
+
+inline constexpr int lstm_hidden_operand = 18, lstm_cell_operand = 19;
+
+constexpr rule_result lstm_rule(const lstm_attrs& a, const lstm_descs& d, const output_request& req) noexcept {
+  const auto fail = [](int operand) { return rule_fail(rule_error::lstm_operands, operand); };
+  const tensor_desc& in = d.input;
+  if (in.rank != 3 || !(in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::i16)) return fail(0);
+  const bool is_float = in.type == dtype::f32;
+  if (!is_float && !in.quant.per_tensor()) return fail(0);
+  const tensor_desc& h = d.hidden;
+  if (h.rank != 2 || h.type != in.type || (!is_float && !h.quant.per_tensor())) return fail(lstm_hidden_operand);
+  const std::int64_t batches = a.time_major ? in.dim(1) : in.dim(0), units = h.dim(1);
+  if (h.elements() != batches * units) return fail(lstm_hidden_operand);
+  const tensor_desc& c = d.cell;
+  if (c.elements() != batches * units || c.type != (is_float ? dtype::f32 : dtype::i16) ||
+      (!is_float && !c.quant.per_tensor()))
+    return fail(lstm_cell_operand);
+  const dtype weight_type = is_float ? dtype::f32 : dtype::i8;
+  for (int k = 0; k < 8; ++k) {
+    const tensor_desc& w = d.weights[k];
+    const std::int64_t columns = k < 4 ? in.dim(2) : units;
+    if (w.type != weight_type || w.rank != 2 || w.dim(0) != units || w.dim(1) != columns ||
+        (!is_float && !w.quant.per_tensor()))
+      return fail(1 + k);
+  }
+  const dtype bias_type = is_float ? dtype::f32 : in.type == dtype::i8 ? dtype::i32 : dtype::i64;
+  for (int k = 0; k < 4; ++k)
+    if (d.bias[k].type != bias_type || d.bias[k].rank != 1 || d.bias[k].dim(0) != units) return fail(12 + k);
+  const std::int64_t dims[3] = {in.dim(0), in.dim(1), units};
+  const tensor_desc out = h.reshaped(3, dims);
+  if (req.given && (req.type != out.type || !(req.quant == out.quant)))
+    return rule_fail(rule_error::lstm_operands, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct unidirectional_sequence_lstm {
+  static constexpr const char* name = "unidirectional_sequence_lstm";
+  static constexpr runtime::op_code code = runtime::op_code::unidirectional_sequence_lstm;
+};
+}  // namespace op
+
+/// C...: the 8 weights (input, forget, cell, output gates; then the same
+/// gates' recurrent weights) and the 4 biases, as qfence::constant<T>.
+template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
+struct lstm_node {
+  static_assert(sizeof...(C) == 12, "qfence: unidirectional_sequence_lstm takes 8 weights and 4 biases");
+  using op = op::unidirectional_sequence_lstm;
+  using inputs = refs<In, Hidden, Cell>;
+  std::tuple<C...> operands;
+  float cell_clip = 0.0f;
+
+  template <int K> using operand_t = typename std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<C...>>::type;
+
+  template <class Input, class H, class Cl>
+  struct rule {
+    static constexpr lstm_descs descs() noexcept {
+      lstm_descs d;
+      d.input = describe<Input>();
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        ((d.weights[K] = describe<operand_t<K>>()), ...);
+        ((d.bias[K] = describe<operand_t<8 + K>>()), ...);
+      }(std::make_integer_sequence<int, 4>{});
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        ((d.weights[4 + K] = describe<operand_t<4 + K>>()), ...);
+      }(std::make_integer_sequence<int, 4>{});
+      d.hidden = describe<H>();
+      d.cell = describe<Cl>();
+      return d;
+    }
+    static constexpr rule_result value = lstm_rule({TimeMajor}, descs(), requested_output<>());
+  };
+
+  template <int Index, class Input, class H, class Cl>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, H, Cl>, producer<Input>, producer<H>, producer<Cl>>()))
+    return true;
+  }
+
+  template <int Index, class Input, class H, class Cl>
+  struct typed {
+    using output = rule_output_type<rule<Input, H, Cl>>;
+    static constexpr lstm_geometry geometry{
+        static_cast<int>(Input::shape_type::dim(TimeMajor ? 1 : 0)),
+        static_cast<int>(Input::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(Input::shape_type::dim(2)),
+        static_cast<int>(H::shape_type::dim(1)), TimeMajor};
+    using cell_element = typename Cl::element;
+    static constexpr std::size_t scratch_bytes =
+        4 * static_cast<std::size_t>(geometry.batches) * static_cast<std::size_t>(geometry.units) * sizeof(cell_element);
+
+    template <class Act, class Weight, class Bias>
+    static lstm_operands<Act, Weight, Bias> operands_of(const lstm_node& self, const Act* in) noexcept {
+      lstm_operands<Act, Weight, Bias> x{};
+      x.input = in;
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        ((x.input_weights[K] = std::get<K>(self.operands).data), ...);
+        ((x.recurrent_weights[K] = std::get<4 + K>(self.operands).data), ...);
+        ((x.bias[K] = std::get<8 + K>(self.operands).data), ...);
+      }(std::make_integer_sequence<int, 4>{});
+      return x;
+    }
+
+    /// The states belong to their state nodes; the LSTM is the op that updates them.
+    static void run(const lstm_node& self, const typename Input::element* in, const typename H::element* hidden,
+                    const cell_element* cell, typename output::element* out, void* scratch) {
+      auto* h = const_cast<typename H::element*>(hidden);
+      auto* c = const_cast<cell_element*>(cell);
+      if constexpr (Input::type == dtype::f32) {
+        reference::lstm_float(geometry, self.cell_clip, operands_of<float, float, float>(self, in), h, c,
+                              static_cast<float*>(scratch), out);
+      } else {
+        using Bias = typename operand_t<8>::element;
+        // TFLM's parameters, formed as it forms them (CheckedLog2 takes logf,
+        // which is not constexpr): a few dozen operations per invoke.
+        const lstm_params p = make_lstm_params(scales(self.cell_clip));
+        reference::lstm_integer<typename Input::element, Bias>(
+            geometry, p, operands_of<typename Input::element, std::int8_t, Bias>(self, in), h, c,
+            static_cast<std::int16_t*>(scratch), out);
+      }
+    }
+
+    static lstm_scales scales(float cell_clip) noexcept {
+      lstm_scales s{};
+      s.input = Input::quant::scale;
+      s.input_zero_point = Input::quant::zero_point;
+      s.hidden = H::quant::scale;
+      s.hidden_zero_point = H::quant::zero_point;
+      s.cell = Cl::quant::scale;
+      s.hidden_is_int16 = H::type == dtype::i16;
+      s.cell_clip = cell_clip;
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        ((s.input_weights[K] = operand_t<K>::quant::scale_at(0)), ...);
+        ((s.input_weights_zero_point[K] = operand_t<K>::quant::zero_point_at(0)), ...);
+        ((s.recurrent_weights[K] = operand_t<4 + K>::quant::scale_at(0)), ...);
+        ((s.recurrent_weights_zero_point[K] = operand_t<4 + K>::quant::zero_point_at(0)), ...);
+      }(std::make_integer_sequence<int, 4>{});
+      return s;
+    }
+  };
+};
+
+/// UNIDIRECTIONAL_SEQUENCE_LSTM of node `In`, updating state nodes `Hidden`
+/// and `Cell`; see the top of this header.
+template <bool TimeMajor, int In, int Hidden, int Cell, class... C>
+  requires(sizeof...(C) == 12 && (is_constant_v<C> && ...))
+constexpr auto unidirectional_sequence_lstm(node_ref<In>, node_ref<Hidden>, node_ref<Cell>, float cell_clip,
+                                            C... operands) {
+  return lstm_node<In, Hidden, Cell, TimeMajor, C...>{{operands...}, cell_clip};
 }
 
 }  // namespace qfence

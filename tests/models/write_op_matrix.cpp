@@ -1026,6 +1026,76 @@ void circular_buffer() {
   cases.push_back({"circular_buffer_then_maximum_i8", std::move(m), {}, 6});
 }
 
+// ---- UNIDIRECTIONAL_SEQUENCE_LSTM -------------------------------------------
+// Streams of invokes: the hidden and cell states carry over. B = 2 batches
+// of T = 3 steps of I = 4 inputs, S = 5 units.
+
+model_spec lstm_model(const dtype_case& d, bool time_major, float cell_clip) {
+  constexpr int B = 2, T = 3, I = 4, S = 5;
+  std::vector<tensor_spec> t(25);
+  const std::vector<int> in_shape = time_major ? std::vector<int>{T, B, I} : std::vector<int>{B, T, I};
+  const std::vector<int> out_shape = time_major ? std::vector<int>{T, B, S} : std::vector<int>{B, T, S};
+  // Hidden state and output share parameters; the cell state is int16 at 2^-11.
+  const dtype_case hidden_params{d.tag, d.type, d.out_scale, d.out_zp, d.out_scale, d.out_zp};
+  t[0] = act(in_shape, d, false, "x");
+  for (int k = 0; k < 8; ++k) {
+    t[1 + k] = weights({S, k < 4 ? I : S}, d.type == F32 ? f32 : i8, 0, false);
+    t[1 + k].name = "weights" + std::to_string(1 + k);
+  }
+  for (int k = 0; k < 4; ++k) t[12 + k] = bias(S, d, t[1 + k]);
+  t[18] = act({B, S}, hidden_params, false, "hidden");
+  t[18].variable = true;
+  t[19] = d.type == F32 ? activation({B, S}, "cell", F32) : act_q({B, S}, I16, 1.0f / 2048, 0, "cell");
+  t[19].variable = true;
+  t[20] = act(out_shape, hidden_params, false, "y");
+  // Absent operands (peephole 9-11, projection 16-17, layer norm 20-23) are
+  // -1; t[20] stands for the output here.
+  std::vector<tensor_spec> tensors;
+  std::vector<int> index(25, -1);
+  for (int k : {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15, 18, 19, 20}) {
+    index[static_cast<std::size_t>(k)] = static_cast<int>(tensors.size());
+    tensors.push_back(t[static_cast<std::size_t>(k)]);
+  }
+  std::vector<int> inputs(24, -1);
+  for (int k : {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15, 18, 19}) inputs[static_cast<std::size_t>(k)] = index[static_cast<std::size_t>(k)];
+  model_spec m;
+  m.tensors = std::move(tensors);
+  m.ops.push_back(op(44, d.type == I16 ? 4 : (d.type == I8 ? 2 : 1), inputs, {index[20]}));
+  m.ops.back().options = table(fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions, [=](auto& b) {
+    return fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, cell_clip, 0.0f, time_major);
+  });
+  m.inputs = {index[0]};
+  m.outputs = {index[20]};
+  return m;
+}
+
+void lstm() {
+  for (const auto& d : {f32, i8, i16}) {
+    const std::string tag = d.tag;
+    cases.push_back({"unidirectional_sequence_lstm_" + tag, lstm_model(d, false, 0.0f), {}, 3});
+    cases.push_back({"unidirectional_sequence_lstm_time_major_" + tag, lstm_model(d, true, 0.0f), {}, 3});
+    cases.push_back({"unidirectional_sequence_lstm_cell_clip_" + tag, lstm_model(d, false, 1.5f), {}, 3});
+  }
+  // What TFLM's LSTM does not take: a peephole, another cell activation,
+  // per-channel weights, a float cell state for int8 activations.
+  auto m = lstm_model(i8, false, 0.0f);
+  m.ops[0].inputs[9] = m.ops[0].inputs[12];
+  cases.push_back({"error_unidirectional_sequence_lstm_peephole", m, "TFLM's LSTM has no peephole connections"});
+  m = lstm_model(i8, false, 0.0f);
+  m.ops[0].options = table(fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions, [](auto& b) {
+    return fb::CreateUnidirectionalSequenceLSTMOptions(b, 1 /*RELU*/, 0.0f, 0.0f, false);
+  });
+  cases.push_back({"error_unidirectional_sequence_lstm_activation", m, "TFLM's LSTM applies TANH to the cell gate"});
+  m = lstm_model(i8, false, 0.0f);
+  m.tensors[2].scales = {0.01f, 0.01f, 0.02f, 0.02f, 0.03f};
+  m.tensors[2].zero_points = {0, 0, 0, 0, 0};
+  cases.push_back({"error_unidirectional_sequence_lstm_per_channel", m, "(weights quantized per tensor)"});
+  m = lstm_model(i8, false, 0.0f);
+  m.tensors[14] = activation({2, 5}, "cell", F32);
+  m.tensors[14].variable = true;
+  cases.push_back({"error_unidirectional_sequence_lstm_cell_type", m, "unidirectional_sequence_lstm takes an input"});
+}
+
 // ---- control flow and resource variables (runtime path only) ---------------
 // The compile-time path refuses these models with one message; the runtime
 // path must give TFLM's bytes invoke after invoke (each case is a stream).
@@ -1378,6 +1448,7 @@ int main(int argc, char** argv) {
   layout();
   svdf();
   circular_buffer();
+  lstm();
   control_flow();
   errors();
   prepare_errors();

@@ -243,6 +243,7 @@ class writer {
       case op_code::fully_connected:
       case op_code::softmax:
       case op_code::svdf:
+      case op_code::unidirectional_sequence_lstm:
       case op_code::transpose_conv:
       case op_code::strided_slice:
       case op_code::average_pool_2d:
@@ -404,6 +405,13 @@ class writer {
       case op_code::softmax:
         return "qf::softmax(" + ref(in(0)) + ", qf::beta<" + float_literal(o.beta) + ">" +
                (out.type == dtype::i16 ? out_option(out) : std::string()) + ")";
+      case op_code::unidirectional_sequence_lstm: {
+        std::string e = "qf::unidirectional_sequence_lstm<" + std::string(o.time_major ? "true" : "false") + ">(" +
+                        ref(in(0)) + ", " + ref(in(18)) + ", " + ref(in(19)) + ", " + float_literal(o.cell_clip);
+        for (int k : {1, 2, 3, 4, 5, 6, 7, 8}) e += ", " + constant_expr(in(k));
+        for (int k : {12, 13, 14, 15}) e += ", " + constant_expr(in(k), true);
+        return e + ")";
+      }
       case op_code::svdf:
         // TFLM's integer SVDF clamps to int8 only; a fused activation in the
         // options is not applied (the runtime kernel does the same). The
@@ -681,6 +689,7 @@ class writer {
       case op_code::batch_to_space_nd:
       case op_code::cumsum: return i >= 1;
       case op_code::svdf: return i >= 1 && i <= 3;  // input 4 is the state node
+      case op_code::unidirectional_sequence_lstm: return i >= 1 && i <= 17;  // 18, 19: the state nodes
       default: return false;
     }
   }

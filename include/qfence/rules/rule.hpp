@@ -184,7 +184,13 @@ namespace qfence {
   X(circular_buffer_operands,                                                                                         \
     "circular_buffer (TFLM's streaming op) takes an i8 sample [1, 1, W, D] and keeps the last `slots` of them in "    \
     "its output [1, slots, W, D], slots >= 1, runs the ops after it every `period` >= 1 invokes. fix: reshape the "   \
-    "sample or correct the output's shape")
+    "sample or correct the output's shape")                                                                        \
+  X(lstm_operands,                                                                                                    \
+    "unidirectional_sequence_lstm takes an input [B, T, I] ([T, B, I] time major), gate weights [S, I] (inputs "   \
+    "1-4) and recurrent weights [S, S] (5-8), biases [S] (12-15), a hidden state [B, S] (18) of the input's dtype " \
+    "and a cell state (19) with B * S elements, in one of TFLM's variants: all f32; i8 input and weights, i32 "     \
+    "biases, i16 cell; i16 input, i8 weights, i64 biases, i16 cell (weights quantized per tensor); its output "    \
+    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below")
 
 enum class rule_error : std::uint8_t {
   none,

@@ -160,6 +160,8 @@ struct op_options {
   bool asymmetric_quantize_inputs = false;
   int rank = 0;  // SVDF
   int cycles_max = 0;  // CIRCULAR_BUFFER (custom options; 0: not given)
+  float cell_clip = 0.0f;   // UNIDIRECTIONAL_SEQUENCE_LSTM (0: no clipping)
+  bool time_major = false;  // UNIDIRECTIONAL_SEQUENCE_LSTM
   int then_subgraph = 0, else_subgraph = 0;  // IF
   int cond_subgraph = 0, body_subgraph = 0;  // WHILE
   int init_subgraph = 0;                     // CALL_ONCE

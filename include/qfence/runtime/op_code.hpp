@@ -115,6 +115,7 @@ namespace qfence::runtime {
   X(tanh, "TANH")                                                        \
   X(transpose, "TRANSPOSE")                                              \
   X(transpose_conv, "TRANSPOSE_CONV")                                    \
+  X(unidirectional_sequence_lstm, "UNIDIRECTIONAL_SEQUENCE_LSTM")        \
   X(unpack, "UNPACK")                                                    \
   X(var_handle, "VAR_HANDLE")                                            \
   X(while_, "WHILE")                                                     \

@@ -19,6 +19,7 @@
 #include "qfence/runtime/ops/conv.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
+#include "qfence/runtime/ops/lstm.hpp"
 #include "qfence/runtime/ops/matmul.hpp"
 #include "qfence/runtime/ops/reduce.hpp"
 #include "qfence/runtime/ops/resize.hpp"
@@ -133,6 +134,7 @@ inline constexpr op_registration op_registrations[] = {
     {op_code::tanh, 3, ops::prepare_tanh},
     {op_code::transpose, 7, ops::prepare_transpose},
     {op_code::transpose_conv, 5, ops::prepare_transpose_conv},
+    {op_code::unidirectional_sequence_lstm, 4, ops::prepare_unidirectional_sequence_lstm},
     {op_code::unpack, 4, ops::prepare_unpack},
     {op_code::var_handle, 1, ops::prepare_var_handle},
     {op_code::while_, 1, ops::prepare_while},

@@ -152,7 +152,7 @@ inline constexpr op_row op_table[] = {
     {"TANH", {f32, i8, i16}, {f32, i8, i16}, true},
     {"TRANSPOSE", {f32, i8, u8, i16}, {f32, i8, i16}, true},
     {"TRANSPOSE_CONV", {f32, i8, i16}, {f32, i8, i16}, true},
-    {"UNIDIRECTIONAL_SEQUENCE_LSTM", {}, {}, true, "f32, i8 (8x8->16), i16 (16x8)"},
+    {"UNIDIRECTIONAL_SEQUENCE_LSTM", {f32, i8, i16}, {f32, i8, i16}, true},
     {"UNPACK", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
     {"VAR_HANDLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"WHILE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},

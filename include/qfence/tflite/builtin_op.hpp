@@ -52,6 +52,7 @@ enum class builtin_op : std::int32_t {
   sub = 41,
   div = 42,
   squeeze = 43,
+  unidirectional_sequence_lstm = 44,
   strided_slice = 45,
   exp = 47,
   split = 49,

@@ -171,6 +171,14 @@ inline runtime::op_options read_options(const fb::Operator& op) {
       break;
     }
     case BuiltinOptions::GeluOptions: o.approximate = op.builtin_options_as_GeluOptions()->approximate(); break;
+    case BuiltinOptions::UnidirectionalSequenceLSTMOptions: {
+      const auto* t = op.builtin_options_as_UnidirectionalSequenceLSTMOptions();
+      activation_from(t->fused_activation_function());
+      o.cell_clip = t->cell_clip();
+      o.time_major = t->time_major();
+      o.asymmetric_quantize_inputs = t->asymmetric_quantize_inputs();
+      break;
+    }
     case BuiltinOptions::IfOptions:
       o.then_subgraph = op.builtin_options_as_IfOptions()->then_subgraph_index();
       o.else_subgraph = op.builtin_options_as_IfOptions()->else_subgraph_index();

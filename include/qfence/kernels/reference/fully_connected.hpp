@@ -37,16 +37,17 @@ inline void fully_connected(const Geometry& geometry, const float* input,
 
 /// The accumulation loop shared by both rescalings: hands each output
 /// element's accumulator (bias included) to `rescale(unit, acc)`, which
-/// returns the value before the output offset and clamp. The accumulator
+/// returns the value before the output offset and clamp. The output is
+/// usually of the input's type; the LSTM's gates write int16 from int8. The accumulator
 /// has the bias's type, as in TFLM's kernels: int32 for 8-bit layers, int64
 /// or int32 for int16x8 ones (TFLM's requires_int32_accum). An int32 sum of
 /// int16 products can leave int32 in a large layer (undefined behaviour in
 /// TFLM's reference); here it wraps as two's-complement hardware does.
-template <class Acc, class T, class TW, class Rescale, class Geometry>
+template <class Acc, class T, class TW, class Rescale, class Geometry, class TOut>
 inline void fully_connected_loop(const Geometry& geometry, const T* input,
                                  std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
                                  const Acc* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
-                                 T* output) noexcept {
+                                 TOut* output) noexcept {
   const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
   const auto add = [](Acc a, std::int64_t b) {
     if constexpr (std::is_same_v<Acc, std::int32_t>)
@@ -61,7 +62,7 @@ inline void fully_connected_loop(const Geometry& geometry, const T* input,
         acc = add(acc, (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
                            (std::int32_t{input[b * accum_depth + d]} + input_offset));
       if (bias != nullptr) acc = add(acc, bias[o]);
-      output[b * output_depth + o] = static_cast<T>(apply(act, rescale(o, acc) + output_offset));
+      output[b * output_depth + o] = static_cast<TOut>(apply(act, rescale(o, acc) + output_offset));
     }
 }
 
