@@ -110,6 +110,18 @@ def main():
                      'invokes: 6', '--sequence with too few samples')
         r = run('run', circular, '--sequence', 2, '--repeat', 2)
         check(r.returncode == 2 and 'pick one' in r.stderr, '--sequence with --repeat: exit 2')
+        # Item 4 of issue #11: inspect describes what cannot run.
+        r = run('inspect', tmp / 'uint32_tensors.tflite')
+        check(r.returncode == 0 and 'UINT32[4]' in r.stdout and 'a dtype qfence does not run' in r.stdout,
+              f'inspect describes UINT32 tensors: {r.stdout[:600]} {r.stderr[:300]}')
+        expect_error(('run', tmp / 'uint32_tensors.tflite'),
+                     "SignalEnergy (builtin 32, v1, reads or writes UINT32 tensor 'samples', a dtype qfence does not "
+                     "run) at node 0", 'run of a model with UINT32 tensors')
+        r = run('inspect', tmp / 'vela_scratch.tflite')
+        check(r.returncode == 0 and 'unwritten (scratch)' in r.stdout and 'written by no operator' in r.stdout,
+              f'inspect describes a scratch tensor: {r.stdout[:600]} {r.stderr[:300]}')
+        expect_error(('run', tmp / 'vela_scratch.tflite'), 'ethos-u (builtin 32, v1, custom op without an '
+                     'implementation)', 'run of a Vela model')
         r = run('inspect', circular)
         check(r.returncode == 0 and 'custom ops qfence ships: CIRCULAR_BUFFER' in r.stdout and
               'custom ops needed: none' in r.stdout, f'inspect lists CIRCULAR_BUFFER as shipped: {r.stdout[:400]}')
@@ -174,7 +186,7 @@ def main():
 
         for name, text in [('bad_index', 'refers to tensor 42'), ('negative_shape', 'negative dimension'),
                            ('huge_shape', 'larger than 4 GiB'), ('short_buffer', 'holds 4 bytes'),
-                           ('cycle', 'before any operator writes it')]:
+                           ('cycle', 'before the operator that writes it (a cycle)')]:
             for command in ('run', 'inspect'):
                 expect_error((command, tmp / f'{name}.tflite'), text, f'{command} {name}')
 

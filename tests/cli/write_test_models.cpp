@@ -38,6 +38,22 @@ int main(int argc, char** argv) {
   circular.outputs = {1};
   write(dir, "circular_buffer", circular);
 
+  // What inspect describes and run refuses: a UINT32 tensor (the signal
+  // library's), and a scratch tensor no operator writes (Vela's).
+  tfl::model_spec foreign;
+  foreign.tensors = {tfl::activation({4}, "samples", 15 /*UINT32*/), tfl::activation({4}, "energy", 15)};
+  foreign.ops.push_back(tfl::op(32, 1, {0}, {1}, "SignalEnergy"));
+  foreign.inputs = {0};
+  foreign.outputs = {1};
+  write(dir, "uint32_tensors", foreign);
+  tfl::model_spec vela;
+  vela.tensors = {tfl::activation({1, 8}, "x", 9), tfl::activation({64}, "scratch", 3 /*UINT8*/),
+                  tfl::activation({1, 8}, "y", 9)};
+  vela.ops.push_back(tfl::op(32, 1, {0, 1}, {2}, "ethos-u"));
+  vela.inputs = {0};
+  vela.outputs = {2};
+  write(dir, "vela_scratch", vela);
+
   // sqrt(input) + [10, 20, 30]: SQRT has no int8 kernel, so quantize fences it.
   auto fenced = tfl::float_add_model();
   fenced.tensors.push_back(tfl::activation({1, 3}, "root"));  // tensor 3

@@ -154,7 +154,7 @@ TEST_CASE("a cycle (an operator reading a tensor a later operator writes)") {
   spec.ops[1].inputs = {2, 1};
   spec.ops[1].outputs = {3};
   CHECK(load_error(tfl::build(spec)) ==
-        "operator 0 (ADD) reads tensor 3 'loop' before any operator writes it (a cycle, or a tensor with no producer)");
+        "operator 0 (ADD) reads tensor 3 'loop' before the operator that writes it (a cycle)");
 }
 
 TEST_CASE("quantization arrays must fit the quantized dimension") {
@@ -597,4 +597,23 @@ TEST_CASE("an op in another subgraph that qfence lacks is listed with its subgra
   m.subgraphs[0].ops.push_back(tfl::op(48 /*TOPK_V2*/, 1, {}, {}));
   CHECK(interpreter_error(read_model(tfl::build(m))) ==
         "1 unsupported operator: TOPK_V2 (builtin 48, v1, op not supported) at node 2 of subgraph 1");
+}
+
+TEST_CASE("a tensor no operator writes is a zeroed scratch tensor; a UINT32 tensor is described, not run") {
+  auto spec = tfl::float_add_model();
+  spec.tensors[1] = tfl::activation({1, 3}, "scratch");  // the ADD's second operand: now written by no one
+  const rt::model m = read_model(tfl::build(spec));
+  CHECK(m.tensors[1].unwritten);
+  REQUIRE(m.notes.size() == 1);
+  CHECK(m.notes[0] == "tensor 1 'scratch' is read by operator 0 (ADD) but written by no operator: allocated and "
+                      "zeroed (a scratch tensor, e.g. Vela's)");
+  CHECK(run_float_add(read_model(tfl::build(spec))) == std::vector<float>{1.5f, -2.0f, 0.25f});
+
+  auto foreign = tfl::float_add_model();
+  foreign.tensors[2].type = 15;  // UINT32
+  const rt::model f = read_model(tfl::build(foreign));
+  CHECK(f.tensors[2].foreign_type == "UINT32");
+  CHECK(interpreter_error(read_model(tfl::build(foreign))) ==
+        "1 unsupported operator: ADD (builtin 0, v1, reads or writes UINT32 tensor 'output', a dtype qfence does "
+        "not run) at node 0");
 }

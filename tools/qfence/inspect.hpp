@@ -70,7 +70,7 @@ inline std::string quant_text(const runtime::quantization& q) {
 inline void write_tensor_json(json& j, const runtime::tensor& t) {
   j.begin_object();
   j.field("name", runtime::printable(t.name, 4096));
-  j.field("dtype", name(t.type));
+  j.field("dtype", t.foreign_type.empty() ? std::string(name(t.type)) : t.foreign_type);
   j.key("shape").begin_array();
   for (int d : t.shape) j.value(d);
   j.end_array();
@@ -167,7 +167,9 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
   for (std::size_t t = 0; t < m.tensors.size(); ++t) {
     const auto& x = m.tensors[t];
     s << "  t" << t << " " << (x.resource ? "resource handle" : runtime::type_text(x)) << (x.constant ? " const" : "")
-      << (x.variable ? " variable" : "") << " '" << runtime::printable(x.name) << "'\n";
+      << (x.variable ? " variable" : "") << (x.unwritten ? " unwritten (scratch)" : "")
+      << (x.foreign_type.empty() ? "" : " (a dtype qfence does not run)") << " '" << runtime::printable(x.name)
+      << "'\n";
   }
   return s.str();
 }

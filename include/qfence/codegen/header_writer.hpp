@@ -209,7 +209,9 @@ class writer {
   void unsupported(const operation& op, const std::string& why) {
     std::string types = "(";
     for (std::size_t i = 0; i < op.inputs.size(); ++i)
-      types += (i ? ", " : "") + (op.inputs[i] >= 0 ? std::string(name(at(op.inputs[i]).type)) : std::string("-"));
+      types += (i ? ", " : "") + (op.inputs[i] < 0                           ? std::string("-")
+                                  : !at(op.inputs[i]).foreign_type.empty() ? at(op.inputs[i]).foreign_type
+                                                                           : std::string(name(at(op.inputs[i]).type)));
     types += ")";
     unsupported_.push_back("node " + std::to_string(op.index) + " " + runtime::op_name(op) + types + ": " + why);
   }
@@ -836,6 +838,21 @@ class writer {
     return true;
   }
 
+  /// Why the typed graph cannot hold an operand of `op`: a dtype qfence has
+  /// no type for, or a tensor no operation writes (empty: it can).
+  std::string untyped_operand(const operation& op) const {
+    for (const auto* list : {&op.inputs, &op.outputs})
+      for (int t : *list) {
+        if (t < 0) continue;
+        if (!at(t).foreign_type.empty())
+          return "tensor t" + std::to_string(t) + " has dtype " + at(t).foreign_type + ", which qfence does not run";
+        if (at(t).unwritten)
+          return "tensor t" + std::to_string(t) + " is read but written by no operation (a scratch tensor); the "
+                 "compile-time graph has no node for it";
+      }
+    return {};
+  }
+
   void plan_nodes() {
     for (int t : m_.inputs) {
       node_of_[t] = static_cast<int>(nodes_.size());
@@ -865,6 +882,11 @@ class writer {
       }
       if (blocked) {
         ++cascaded;
+        for (int t : op.outputs) failed.insert(t);
+        continue;
+      }
+      if (const std::string why = untyped_operand(op); !why.empty()) {
+        unsupported(op, why);
         for (int t : op.outputs) failed.insert(t);
         continue;
       }

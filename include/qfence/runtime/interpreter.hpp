@@ -64,8 +64,22 @@ struct unsupported_op {
 /// custom op without an implementation).
 inline std::vector<unsupported_op> find_unsupported(const model& m, const interpreter_options& options = {}) {
   std::vector<unsupported_op> found;
+  // The first tensor of `op` whose dtype qfence has no kernels for, if any.
+  const auto foreign = [&](const operation& op) -> const tensor* {
+    for (const auto* list : {&op.inputs, &op.outputs})
+      for (int t : *list)
+        if (t >= 0 && !m.tensors[static_cast<std::size_t>(t)].foreign_type.empty())
+          return &m.tensors[static_cast<std::size_t>(t)];
+    return nullptr;
+  };
   for (int k = 0; k <= static_cast<int>(m.subgraphs.size()); ++k)
     for (const operation& op : m.operations_of(k)) {
+      if (const tensor* t = foreign(op); t != nullptr && (!op.is_custom() || !options.custom_ops.contains(op.custom_code))) {
+        found.push_back({op.index, k, op_name(op), op.source_code, op.version,
+                         "reads or writes " + t->foreign_type + " tensor '" + printable(t->name) +
+                             "', a dtype qfence does not run"});
+        continue;
+      }
       if (op.is_custom()) {
         if (!options.custom_ops.contains(op.custom_code) && find_shipped_custom_op(op) == nullptr)
           found.push_back(
@@ -402,7 +416,7 @@ class interpreter {
       for (int t : model_.outputs_of(static_cast<int>(k))) touch(t, end);
       for (std::size_t t = lo; t < hi; ++t) {
         const tensor& x = model_.tensors[t];
-        if (x.variable) {
+        if (x.variable || x.unwritten) {  // state, or a scratch tensor no operation writes (zeroed once)
           touch(static_cast<int>(t), 0);
           touch(static_cast<int>(t), end);
         }

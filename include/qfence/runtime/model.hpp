@@ -93,6 +93,14 @@ struct tensor {
   bool constant = false;
   bool variable = false;  // state kept across invocations (e.g. SVDF); lives in the arena
   bool resource = false;  // a RESOURCE handle (VAR_HANDLE's output): an i32 id in the arena
+  /// The file's dtype when qfence has none for it ("UINT32", "STRING"): the
+  /// tensor is described (inspect) but no operation touching it runs;
+  /// `type` is then a stand-in of the same element size where there is one.
+  std::string foreign_type;
+  /// Read by an operation, written by none (the scratch tensors of models
+  /// compiled by Vela for Ethos-U): allocated for the whole invoke and
+  /// zeroed, as TFLM allocates them.
+  bool unwritten = false;
 
   std::int64_t elements() const noexcept {
     std::int64_t n = 1;

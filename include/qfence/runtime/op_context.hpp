@@ -91,7 +91,10 @@ inline std::string type_text(const tensor_desc& t) {
   }
   return s;
 }
-inline std::string type_text(const tensor& t) { return type_text(describe(t)); }
+inline std::string type_text(const tensor& t) {
+  if (!t.foreign_type.empty()) return t.foreign_type + shape_text(t.shape);
+  return type_text(describe(t));
+}
 
 /// Whether an operation's fused activation is one the kernels apply: the
 /// format also has TANH and SIGN_BIT, which no TFLite kernel fuses.

@@ -347,10 +347,14 @@ class model_reader {
         r.type = dtype::i32;
         r.resource = true;
       } else if (!type) {
-        fail(label + " has dtype " + tensor_type_name(t.type()) + ", which qfence does not support");
+        // Described, not run: the operations that touch it are reported as
+        // unsupported (runtime::find_unsupported), as TFLM's would refuse them.
+        r.foreign_type = tensor_type_name(t.type());
+        r.type = same_size_stand_in(t.type()).value_or(dtype::u8);
       } else {
         r.type = *type;
       }
+      const bool sized = r.foreign_type.empty() || same_size_stand_in(t.type()).has_value();
       r.shape = to_vector(t.shape());
       if (r.shape.size() > max_rank)
         fail(label + " has rank " + std::to_string(r.shape.size()) + "; qfence supports up to " +
@@ -373,7 +377,9 @@ class model_reader {
       if (t.buffer() >= buffers_.size() && !(t.buffer() == 0 && buffers_.empty()))
         fail(label + " refers to buffer " + std::to_string(t.buffer()) + ", but the model has " +
              std::to_string(buffers_.size()) + " buffers");
-      if (!buffers_.empty() && !buffers_[t.buffer()].empty()) {
+      if (!buffers_.empty() && !buffers_[t.buffer()].empty() && !sized) {
+        r.constant = !r.variable;  // a string or 4-bit constant: its bytes are not ours to size
+      } else if (!buffers_.empty() && !buffers_[t.buffer()].empty()) {
         const auto bytes = buffers_[t.buffer()];
         if (bytes.size() != r.bytes())
           fail(label + " buffer " + std::to_string(t.buffer()) + " holds " + std::to_string(bytes.size()) +
@@ -508,13 +514,21 @@ class model_reader {
       if (at(t).constant) fail(where() + "input " + label(t) + " is a constant");
       writer[static_cast<std::size_t>(t)] = -1;
     }
+    std::vector<bool> written(m_.tensors.size(), false);
+    for (const auto& op : operations)
+      for (int t : op.outputs) written[static_cast<std::size_t>(t)] = true;
     for (const auto& op : operations) {
       const std::string named = subgraph_prefix() + "operator " + std::to_string(op.index) + " (" +
                                 runtime::op_name(op) + ")";
       for (int t : op.inputs) {
-        if (t < 0) continue;
-        if (!at(t).constant && !at(t).variable && writer[static_cast<std::size_t>(t)] == -2)
-          fail(named + " reads " + label(t) + " before any operator writes it (a cycle, or a tensor with no producer)");
+        if (t < 0 || at(t).constant || at(t).variable || writer[static_cast<std::size_t>(t)] != -2) continue;
+        if (written[static_cast<std::size_t>(t)])
+          fail(named + " reads " + label(t) + " before the operator that writes it (a cycle)");
+        // Written by no operator: a scratch tensor (Vela's, for Ethos-U), as TFLM allocates it.
+        if (!at(t).unwritten)
+          m_.notes.push_back(subgraph_prefix() + label(t) + " is read by " + named +
+                             " but written by no operator: allocated and zeroed (a scratch tensor, e.g. Vela's)");
+        m_.tensors[static_cast<std::size_t>(t)].unwritten = true;
       }
       for (int t : op.outputs) {
         if (at(t).constant) fail(named + " writes constant " + label(t));

@@ -43,6 +43,20 @@ inline std::optional<dtype> to_dtype(std::int8_t code) {
   }
 }
 
+/// For a TensorType qfence does not run: a dtype of the same element size
+/// to stand in for it (the tensor is described, not run), and whether there
+/// is one (strings, variants and 4-bit values have none).
+inline std::optional<dtype> same_size_stand_in(std::int8_t code) {
+  switch (static_cast<tensor_type>(code)) {
+    case tensor_type::uint16: return dtype::i16;
+    case tensor_type::uint32: return dtype::i32;
+    case tensor_type::uint64:
+    case tensor_type::float64:
+    case tensor_type::complex64: return dtype::i64;
+    default: return std::nullopt;
+  }
+}
+
 inline std::int8_t to_tensor_type(dtype d) {
   switch (d) {
     case dtype::f32: return 0;
