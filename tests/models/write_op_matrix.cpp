@@ -1096,6 +1096,60 @@ void lstm() {
   cases.push_back({"error_unidirectional_sequence_lstm_cell_type", m, "unidirectional_sequence_lstm takes an input"});
 }
 
+// ---- TFLite_Detection_PostProcess (runtime path only) -----------------------
+
+std::vector<std::uint8_t> detection_options(bool regular, int classes) {
+  flexbuffers::Builder b;
+  b.Map([&] {
+    b.Int("max_detections", 3);
+    b.Int("max_classes_per_detection", 1);
+    b.Int("detections_per_class", 2);
+    b.Bool("use_regular_nms", regular);
+    b.Float("nms_score_threshold", -0.5f);
+    b.Float("nms_iou_threshold", 0.4f);
+    b.Int("num_classes", classes);
+    b.Float("y_scale", 10.0f);
+    b.Float("x_scale", 10.0f);
+    b.Float("h_scale", 5.0f);
+    b.Float("w_scale", 5.0f);
+  });
+  b.Finish();
+  return b.GetBuffer();
+}
+
+void detection_case(std::string name, bool regular, bool background) {
+  constexpr int N = 8, C = 3;
+  std::vector<float> anchors;
+  for (int i = 0; i < N; ++i)
+    for (float v : {0.2f + 0.08f * static_cast<float>(i % 4), 0.3f + 0.1f * static_cast<float>(i / 4), 0.3f, 0.25f})
+      anchors.push_back(v);
+  model_spec m;
+  m.tensors = {activation({1, N, 4}, "box_encodings", F32), activation({1, N, C + (background ? 1 : 0)}, "scores", F32),
+               values({N, 4}, F32, anchors, "anchors"), activation({1, 3, 4}, "boxes", F32),
+               activation({1, 3}, "classes", F32), activation({1, 3}, "scores_out", F32),
+               activation({1}, "count", F32)};
+  m.ops.push_back(op(32, 1, {0, 1, 2}, {3, 4, 5, 6}, "TFLite_Detection_PostProcess"));
+  m.ops.back().custom_options = detection_options(regular, C);
+  m.inputs = {0, 1};
+  m.outputs = {3, 4, 5, 6};
+  cases.push_back({std::move(name), std::move(m), {}, 3, "TFLite_Detection_PostProcess runs on the runtime path only"});
+}
+
+void detection_postprocess() {
+  detection_case("tflite_detection_postprocess_fast_f32", false, true);
+  detection_case("tflite_detection_postprocess_regular_f32", true, true);
+  detection_case("tflite_detection_postprocess_no_background_f32", false, false);
+  // Refused alike on both paths: anchors of another count, int8 scores.
+  detection_case("error_detection_postprocess_anchors", false, true);
+  cases.back().model.tensors[2] = values({4, 4}, F32, std::vector<float>(16, 0.5f), "anchors");
+  cases.back().expect_error = "input 2 (anchors) must be f32 [N, 4] (N boxes, D = 3 detections), got f32[4,4]";
+  cases.back().runtime_only.clear();
+  detection_case("error_detection_postprocess_int8_scores", false, true);
+  cases.back().model.tensors[1] = act_q({1, 8, 4}, I8, 0.01f, 0, "scores");
+  cases.back().expect_error = "input 1 (class scores) must be f32";
+  cases.back().runtime_only.clear();
+}
+
 // ---- control flow and resource variables (runtime path only) ---------------
 // The compile-time path refuses these models with one message; the runtime
 // path must give TFLM's bytes invoke after invoke (each case is a stream).
@@ -1449,6 +1503,7 @@ int main(int argc, char** argv) {
   svdf();
   circular_buffer();
   lstm();
+  detection_postprocess();
   control_flow();
   errors();
   prepare_errors();

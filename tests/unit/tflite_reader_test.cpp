@@ -617,3 +617,37 @@ TEST_CASE("a tensor no operator writes is a zeroed scratch tensor; a UINT32 tens
         "1 unsupported operator: ADD (builtin 0, v1, reads or writes UINT32 tensor 'output', a dtype qfence does "
         "not run) at node 0");
 }
+
+TEST_CASE("TFLite_Detection_PostProcess ends the invoke on an empty box, where TFLM's kernel fails") {
+  flexbuffers::Builder b;
+  b.Map([&] {
+    b.Int("max_detections", 2);
+    b.Int("max_classes_per_detection", 1);
+    b.Float("nms_score_threshold", 0.0f);
+    b.Float("nms_iou_threshold", 0.5f);
+    b.Int("num_classes", 1);
+    for (const char* k : {"y_scale", "x_scale", "h_scale", "w_scale"}) b.Float(k, 1.0f);
+  });
+  b.Finish();
+  auto model = [&](float anchor_h) {
+    tfl::model_spec m;
+    m.tensors = {tfl::activation({1, 2, 4}, "boxes_in"), tfl::activation({1, 2, 2}, "scores"),
+                 tfl::constant({2, 4}, tfl::bytes_of(std::vector<float>{0.5f, 0.5f, anchor_h, 0.2f, 0.1f, 0.1f, 0.2f, 0.2f}),
+                               "anchors"),
+                 tfl::activation({1, 2, 4}, "boxes"), tfl::activation({1, 2}, "classes"),
+                 tfl::activation({1, 2}, "scores_out"), tfl::activation({1}, "count")};
+    m.ops.push_back(tfl::op(32, 1, {0, 1, 2}, {3, 4, 5, 6}, "TFLite_Detection_PostProcess"));
+    m.ops.back().custom_options = b.GetBuffer();
+    m.inputs = {0, 1};
+    m.outputs = {3, 4, 5, 6};
+    return m;
+  };
+  for (const float h : {0.2f, 0.0f}) {
+    rt::interpreter interp(read_model(tfl::build(model(h))));
+    std::ranges::fill(interp.input<float>(0), 0.0f);
+    std::ranges::copy(std::array{0.0f, 0.9f, 0.0f, 0.8f}, interp.input<float>(1).begin());
+    const auto status = interp.invoke();
+    CHECK(status == (h > 0.0f ? qfence::invoke_status::completed : qfence::invoke_status::ended_early));
+    if (h > 0.0f) CHECK(interp.output<float>(3)[0] == 2.0f);  // two boxes far apart, both kept
+  }
+}

@@ -333,6 +333,11 @@ class writer {
     const auto& o = op.options;
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
+    if (runtime::is_detection_postprocess(op)) {
+      unsupported(op, "TFLite_Detection_PostProcess runs on the runtime path only (qfence run): its four outputs "
+                      "need a multi-output node the compile-time graph does not have yet");
+      return {};
+    }
     switch (op.code) {
       case op_code::if_:
       case op_code::while_:

@@ -23,6 +23,7 @@
 #include "qfence/core/activation.hpp"
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/window_geometry.hpp"
+#include "qfence/rules/detection_postprocess.hpp"
 #include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -168,6 +169,7 @@ struct op_options {
   bool asymmetric_quantize_inputs = false;
   int rank = 0;  // SVDF
   int cycles_max = 0;  // CIRCULAR_BUFFER (custom options; 0: not given)
+  detection_postprocess_options detection;  // TFLite_Detection_PostProcess (custom options)
   float cell_clip = 0.0f;   // UNIDIRECTIONAL_SEQUENCE_LSTM (0: no clipping)
   bool time_major = false;  // UNIDIRECTIONAL_SEQUENCE_LSTM
   int then_subgraph = 0, else_subgraph = 0;  // IF
@@ -193,6 +195,8 @@ struct operation {
   std::span<const std::byte> custom_options;
 
   bool is_custom() const noexcept { return code == op_code::custom; }
+  /// Whether this is the custom op named `name` (its custom code).
+  bool is_custom(std::string_view name) const noexcept { return is_custom() && custom_code == name; }
 };
 
 /// The human name of an operation: "CONV_2D", the custom op's name, or the

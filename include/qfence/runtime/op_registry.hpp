@@ -17,6 +17,7 @@
 #include "qfence/runtime/ops/circular_buffer.hpp"
 #include "qfence/runtime/ops/control_flow.hpp"
 #include "qfence/runtime/ops/conv.hpp"
+#include "qfence/runtime/ops/detection_postprocess.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
 #include "qfence/runtime/ops/lstm.hpp"
@@ -156,6 +157,7 @@ struct custom_op_registration {
 
 inline constexpr custom_op_registration shipped_custom_ops[] = {
     {circular_buffer_code, ops::prepare_circular_buffer},
+    {detection_postprocess_code, ops::prepare_detection_postprocess},
 };
 
 /// The shipped implementation of custom op `op`, if qfence ships one.

@@ -20,7 +20,7 @@ namespace qfence::runtime {
 inline constexpr std::string_view circular_buffer_code = "CIRCULAR_BUFFER";
 
 inline bool is_circular_buffer(const operation& op) noexcept {
-  return op.is_custom() && op.custom_code == circular_buffer_code;
+  return op.is_custom(circular_buffer_code);
 }
 
 /// How many invokes CIRCULAR_BUFFER operation `op` of `m` takes per run of
