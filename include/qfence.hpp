@@ -31,6 +31,7 @@
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/cumsum.hpp"
+#include "qfence/ops/detection_postprocess.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/dynamic_update_slice.hpp"
 #include "qfence/ops/elementwise.hpp"

@@ -33,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <numeric>
 #include <optional>
 
 // ---- qfence.hpp ------------------------------------------------------------
@@ -15146,6 +15147,445 @@ struct cumsum_node {
 template <int Axis, bool Exclusive = false, bool Reverse = false, int In, node_option... Opts>
 constexpr auto cumsum(node_ref<In>, Opts...) {
   return cumsum_node<Axis, Exclusive, Reverse, In, Opts...>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/detection_postprocess.hpp ----------------------------------
+// qfence/ops/detection_postprocess.hpp: TFLite_Detection_PostProcess (TFLM's
+// SSD post-processing custom op) as typed nodes (rules/ and
+// kernels/reference/detection_postprocess.hpp).
+//
+//   using spec = qf::detection_postprocess_spec<MaxDetections, MaxClassesPerDetection,
+//       DetectionsPerClass, RegularNms, NumClasses, qf::float_bits(score_threshold),
+//       qf::float_bits(iou_threshold), qf::float_bits(y_scale), qf::float_bits(x_scale),
+//       qf::float_bits(h_scale), qf::float_bits(w_scale)>;
+//   qf::detection_postprocess<spec>(qf::ref<boxes>, qf::ref<scores>, qf::ref<anchors>)   // node p
+//   qf::detection_postprocess_output<spec, K>(qf::ref<p>)   // K: 0 boxes, 1 classes, 2 scores, 3 count
+//
+// The op's four outputs are packed in its node's output, back to back; one
+// node per output takes it out (as for a model's custom ops). An invoke on
+// which a decoded box is empty or inverted ends at the op (TFLM's kernel
+// fails there): invoke returns invoke_status::ended_early.
+
+
+// ---- qfence/kernels/reference/detection_postprocess.hpp --------------------
+// qfence/kernels/reference/detection_postprocess.hpp:
+// TFLite_Detection_PostProcess as TFLM computes it
+// (kernels/detection_postprocess.cc): SSD box decoding against anchors,
+// then non-max suppression, fast (each anchor's best classes, one NMS) or
+// regular (one NMS per class).
+
+
+// ---- qfence/rules/detection_postprocess.hpp --------------------------------
+// qfence/rules/detection_postprocess.hpp: the options and the operand rule
+// of TFLite_Detection_PostProcess (TFLM's custom op; the kernel is
+// kernels/reference/detection_postprocess.hpp).
+//
+// Operands: 0 box encodings [1, N, >= 4] (y, x, h, w relative to the
+// anchors), 1 class scores [1, N, C + background], 2 anchors [N, 4] (y, x,
+// h, w); all f32 (TFLM's kernel reads float only). Outputs: boxes [1, D, 4],
+// classes [1, D], scores [1, D], the number of detections [1], all f32,
+// where D = max_detections * max_classes_per_detection (fast NMS) or
+// max_detections (regular NMS), as TFLite sizes them.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The custom options (a flexbuffer map) by their keys; a key the map lacks
+/// reads as 0 (as flexbuffers reads a missing key), except
+/// detections_per_class (100) and use_regular_nms (false).
+struct detection_postprocess_options {
+  int max_detections = 0;
+  int max_classes_per_detection = 0;  // fast NMS
+  int detections_per_class = 100;     // regular NMS
+  bool use_regular_nms = false;
+  float nms_score_threshold = 0.0f, nms_iou_threshold = 0.0f;
+  int num_classes = 0;
+  float y_scale = 0.0f, x_scale = 0.0f, h_scale = 0.0f, w_scale = 0.0f;
+  friend constexpr bool operator==(const detection_postprocess_options&,
+                                   const detection_postprocess_options&) = default;
+
+  /// How many detections the outputs hold (TFLite's output sizes).
+  constexpr int output_detections() const noexcept {
+    return use_regular_nms ? max_detections : max_detections * max_classes_per_detection;
+  }
+};
+
+/// Operand k (0-2) or output k (3-6) at fault, -1 when all fit.
+constexpr int detection_postprocess_misfit(const detection_postprocess_options& o, const tensor_desc& boxes,
+                                           const tensor_desc& scores, const tensor_desc& anchors,
+                                           const tensor_desc* outputs) noexcept {
+  if (boxes.type != dtype::f32 || boxes.rank != 3 || boxes.dim(0) != 1 || boxes.dim(2) < 4) return 0;
+  const std::int64_t n = boxes.dim(1);
+  const std::int64_t background = scores.rank == 3 ? scores.dim(2) - o.num_classes : -1;
+  if (scores.type != dtype::f32 || scores.rank != 3 || scores.dim(0) != 1 || scores.dim(1) != n || background < 0 ||
+      background > 1)
+    return 1;
+  if (anchors.type != dtype::f32 || anchors.rank != 2 || anchors.dim(0) != n || anchors.dim(1) != 4) return 2;
+  const std::int64_t d = o.output_detections();
+  const std::int64_t want[4][3] = {{1, d, 4}, {1, d, 0}, {1, d, 0}, {1, 0, 0}};
+  const int ranks[4] = {3, 2, 2, 1};
+  for (int k = 0; k < 4; ++k) {
+    const tensor_desc& out = outputs[k];
+    if (out.type != dtype::f32 || out.rank != ranks[k]) return 3 + k;
+    for (int i = 0; i < ranks[k]; ++i)
+      if (out.dim(i) != want[k][i]) return 3 + k;
+  }
+  return -1;
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// What the kernel reads and writes; scratch arrays sized by
+/// detection_postprocess_scratch.
+struct detection_postprocess_io {
+  const float* boxes;    // [N, box_stride]: y, x, h, w first
+  int box_stride;
+  const float* scores;   // [N, classes_with_background]
+  int classes_with_background;
+  const float* anchors;  // [N, 4]: y, x, h, w
+  int boxes_count;       // N
+  float* out_boxes;      // [D, 4]: ymin, xmin, ymax, xmax
+  float* out_classes;    // [D]
+  float* out_scores;     // [D]
+  float* out_count;      // [1]
+};
+
+/// The kernel's working arrays (TFLM's scratch buffers).
+struct detection_postprocess_scratch {
+  float* decoded;          // [N, 4]
+  float* candidate_scores; // [N]
+  float* kept_scores;      // [N]
+  int* kept;               // [N]
+  int* order;              // [max(N, max_detections * N)]
+  unsigned char* active;   // [N]
+  int* selected;           // [N]
+  int* per_class_best;     // [max(num_classes, max_detections) * N]
+  float* merged_scores;    // [max_detections * N + N]
+  float* sorted_scores;    // [max_detections * N]
+};
+
+namespace reference {
+
+namespace detection_detail {
+
+/// Indices of `values` sorted by decreasing value, ties by index (TFLM's
+/// stable merge sort).
+inline void decreasing_order(const float* values, int n, int* order) {
+  std::iota(order, order + n, 0);
+  std::stable_sort(order, order + n, [&](int i, int j) { return values[i] > values[j]; });
+}
+
+/// The first k of the indices by decreasing value, ties by index (TFLM's
+/// DecreasingPartialArgSort, with the same comparator).
+inline void decreasing_partial_order(const float* values, int n, int k, int* order) {
+  std::iota(order, order + n, 0);
+  std::partial_sort(order, order + k, order + n,
+                    [&](int i, int j) { return std::tie(values[i], j) > std::tie(values[j], i); });
+}
+
+inline float intersection_over_union(const float* decoded, int i, int j) {
+  const float* a = decoded + 4 * i;
+  const float* b = decoded + 4 * j;
+  const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
+  const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
+  if (area_a <= 0 || area_b <= 0) return 0.0f;
+  const float ymin = std::max<float>(a[0], b[0]), xmin = std::max<float>(a[1], b[1]);
+  const float ymax = std::min<float>(a[2], b[2]), xmax = std::min<float>(a[3], b[3]);
+  const float intersection = std::max<float>(ymax - ymin, 0.0f) * std::max<float>(xmax - xmin, 0.0f);
+  return intersection / (area_a + area_b - intersection);
+}
+
+/// Non-max suppression of one score per box: the indices of up to
+/// `max_detections` boxes, best first, none overlapping a better one by
+/// more than the IoU threshold. Returns how many.
+inline int suppress(const detection_postprocess_options& o, const float* decoded, int n, const float* scores,
+                    int max_detections, const detection_postprocess_scratch& s) {
+  int kept = 0;
+  for (int i = 0; i < n; ++i)
+    if (scores[i] >= o.nms_score_threshold) {
+      s.kept_scores[kept] = scores[i];
+      s.kept[kept++] = i;
+    }
+  decreasing_order(s.kept_scores, kept, s.order);
+  const int wanted = std::min(kept, max_detections);
+  int selected = 0, active = kept;
+  std::fill(s.active, s.active + kept, static_cast<unsigned char>(1));
+  for (int i = 0; i < kept; ++i) {
+    if (active == 0 || selected >= wanted) break;
+    if (s.active[i] == 0) continue;
+    s.selected[selected++] = s.kept[s.order[i]];
+    s.active[i] = 0;
+    --active;
+    for (int j = i + 1; j < kept; ++j)
+      if (s.active[j] == 1 &&
+          intersection_over_union(decoded, s.kept[s.order[i]], s.kept[s.order[j]]) > o.nms_iou_threshold) {
+        s.active[j] = 0;
+        --active;
+      }
+  }
+  return selected;
+}
+
+}  // namespace detection_detail
+
+/// Decodes every box against its anchor (TFLM's DecodeCenterSizeBoxes, in
+/// double) into [ymin, xmin, ymax, xmax]; false when a box is empty or
+/// inverted (ymin >= ymax or xmin >= xmax), on which TFLM's kernel fails.
+inline bool decode_boxes(const detection_postprocess_options& o, const detection_postprocess_io& io, float* decoded) {
+  bool valid = true;
+  for (int i = 0; i < io.boxes_count; ++i) {
+    const float* e = io.boxes + static_cast<std::int64_t>(i) * io.box_stride;
+    const float* a = io.anchors + 4 * i;
+    const float ycenter = static_cast<float>(static_cast<double>(e[0]) / static_cast<double>(o.y_scale) *
+                                                 static_cast<double>(a[2]) +
+                                             static_cast<double>(a[0]));
+    const float xcenter = static_cast<float>(static_cast<double>(e[1]) / static_cast<double>(o.x_scale) *
+                                                 static_cast<double>(a[3]) +
+                                             static_cast<double>(a[1]));
+    const float half_h = static_cast<float>(
+        0.5 * std::exp(static_cast<double>(e[2]) / static_cast<double>(o.h_scale)) * static_cast<double>(a[2]));
+    const float half_w = static_cast<float>(
+        0.5 * std::exp(static_cast<double>(e[3]) / static_cast<double>(o.w_scale)) * static_cast<double>(a[3]));
+    float* d = decoded + 4 * i;
+    d[0] = ycenter - half_h;
+    d[1] = xcenter - half_w;
+    d[2] = ycenter + half_h;
+    d[3] = xcenter + half_w;
+    if (d[0] >= d[2] || d[1] >= d[3]) valid = false;
+  }
+  return valid;
+}
+
+/// The whole op; false (outputs untouched) when a decoded box is empty or
+/// inverted, where TFLM's kernel returns an error.
+inline bool detection_postprocess(const detection_postprocess_options& o, const detection_postprocess_io& io,
+                                  const detection_postprocess_scratch& s) {
+  using namespace detection_detail;
+  const int n = io.boxes_count, cb = io.classes_with_background, classes = o.num_classes;
+  const int label_offset = cb - classes;
+  if (!decode_boxes(o, io, s.decoded)) return false;
+  auto write = [&](int k, int box, float cls, float score) {
+    std::copy(s.decoded + 4 * box, s.decoded + 4 * box + 4, io.out_boxes + 4 * k);
+    io.out_classes[k] = cls;
+    io.out_scores[k] = score;
+  };
+  const int outputs = o.output_detections();
+  if (o.use_regular_nms) {
+    int sorted = 0;  // best detections so far, in merged_scores / per_class_best
+    for (int c = 0; c < classes; ++c) {
+      for (int b = 0; b < n; ++b) s.candidate_scores[b] = io.scores[static_cast<std::int64_t>(b) * cb + c + label_offset];
+      const int selected = suppress(o, s.decoded, n, s.candidate_scores, o.detections_per_class, s);
+      int count = sorted;
+      for (int i = 0; i < selected; ++i, ++count) {
+        s.per_class_best[count] = s.selected[i] * cb + c + label_offset;
+        s.merged_scores[count] = s.candidate_scores[s.selected[i]];
+      }
+      const int keep = std::min(count, o.max_detections);
+      decreasing_partial_order(s.merged_scores, count, keep, s.order);
+      for (int r = 0; r < keep; ++r) {
+        const int from = s.order[r];
+        s.order[r] = s.per_class_best[from];
+        s.sorted_scores[r] = s.merged_scores[from];
+      }
+      for (int r = 0; r < keep; ++r) {
+        s.per_class_best[r] = s.order[r];
+        s.merged_scores[r] = s.sorted_scores[r];
+      }
+      sorted = keep;
+    }
+    for (int k = 0; k < o.max_detections; ++k) {
+      if (k < sorted) {
+        const int anchor = s.per_class_best[k] / cb;
+        write(k, anchor, static_cast<float>(s.per_class_best[k] - anchor * cb - label_offset), s.merged_scores[k]);
+      } else {
+        std::fill(io.out_boxes + 4 * k, io.out_boxes + 4 * k + 4, 0.0f);
+        io.out_classes[k] = 0.0f;
+        io.out_scores[k] = 0.0f;
+      }
+    }
+    *io.out_count = static_cast<float>(sorted);
+    return true;
+  }
+  // Fast NMS: each anchor's best classes; one suppression on its best score.
+  const int per_anchor = std::min(o.max_classes_per_detection, classes);
+  for (int b = 0; b < n; ++b) {
+    const float* box_scores = io.scores + static_cast<std::int64_t>(b) * cb + label_offset;
+    int* order = s.per_class_best + static_cast<std::int64_t>(b) * classes;
+    decreasing_partial_order(box_scores, classes, per_anchor, order);
+    s.candidate_scores[b] = box_scores[order[0]];
+  }
+  const int selected = suppress(o, s.decoded, n, s.candidate_scores, o.max_detections, s);
+  // The rest of the outputs: zeros, as the regular NMS writes (TFLM leaves
+  // them as they were), so that they depend on this invoke only.
+  for (int r = 0; r < outputs; ++r) {
+    std::fill(io.out_boxes + 4 * r, io.out_boxes + 4 * r + 4, 0.0f);
+    io.out_classes[r] = 0.0f;
+    io.out_scores[r] = 0.0f;
+  }
+  // Detection i's classes at max_classes_per_detection * i + c, as TFLite
+  // places them (TFLM's equal for one class per detection; with more it
+  // writes past its outputs).
+  for (int i = 0; i < selected; ++i) {
+    const int box = s.selected[i];
+    const float* box_scores = io.scores + static_cast<std::int64_t>(box) * cb + label_offset;
+    const int* order = s.per_class_best + static_cast<std::int64_t>(box) * classes;
+    for (int c = 0; c < per_anchor; ++c)
+      write(o.max_classes_per_detection * i + c, box, static_cast<float>(order[c]), box_scores[order[c]]);
+  }
+  *io.out_count = static_cast<float>(selected);
+  return true;
+}
+
+}  // namespace reference
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct detection_postprocess {
+  static constexpr const char* name = "TFLite_Detection_PostProcess";  // a TFLM custom op: no builtin code
+};
+}  // namespace op
+
+/// A float as a template argument (Clang 14 takes no float template
+/// arguments): its bits.
+constexpr std::uint32_t float_bits(float f) noexcept { return std::bit_cast<std::uint32_t>(f); }
+
+/// The op's options as template arguments (floats by their bits).
+template <int MaxDetections, int MaxClassesPerDetection, int DetectionsPerClass, bool RegularNms, int NumClasses,
+          std::uint32_t ScoreThreshold, std::uint32_t IouThreshold, std::uint32_t YScale, std::uint32_t XScale,
+          std::uint32_t HScale, std::uint32_t WScale>
+struct detection_postprocess_spec {
+  static constexpr detection_postprocess_options options{
+      MaxDetections,
+      MaxClassesPerDetection,
+      DetectionsPerClass,
+      RegularNms,
+      std::bit_cast<float>(ScoreThreshold),
+      std::bit_cast<float>(IouThreshold),
+      NumClasses,
+      std::bit_cast<float>(YScale),
+      std::bit_cast<float>(XScale),
+      std::bit_cast<float>(HScale),
+      std::bit_cast<float>(WScale)};
+  static constexpr int detections = options.output_detections();
+  /// The four outputs, packed in the op node's output in this order.
+  using outputs = std::tuple<tensor<dtype::f32, shape<1, detections, 4>>, tensor<dtype::f32, shape<1, detections>>,
+                             tensor<dtype::f32, shape<1, detections>>, tensor<dtype::f32, shape<1>>>;
+};
+
+template <class Spec, int Boxes, int Scores, int Anchors>
+struct detection_postprocess_node {
+  using op = op::detection_postprocess;
+  using inputs = refs<Boxes, Scores, Anchors>;
+  using packing = detail::packed_outputs<typename Spec::outputs>;
+  static constexpr detection_postprocess_options o = Spec::options;
+
+  template <class B, class S, class A>
+  static constexpr int misfit() {
+    const tensor_desc outs[4] = {describe<std::tuple_element_t<0, typename Spec::outputs>>(),
+                                 describe<std::tuple_element_t<1, typename Spec::outputs>>(),
+                                 describe<std::tuple_element_t<2, typename Spec::outputs>>(),
+                                 describe<std::tuple_element_t<3, typename Spec::outputs>>()};
+    return detection_postprocess_misfit(o, describe<B>(), describe<S>(), describe<A>(), outs);
+  }
+
+  template <int Index, class B, class S, class A>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((misfit<B, S, A>() < 0), (at_node<Index, op>, operand<misfit<B, S, A>()>, producer<B>, producer<S>,
+                                              producer<A>),
+                   "qfence: detection_postprocess takes f32 box encodings [1, N, >= 4], f32 class scores [1, N, "
+                   "num_classes (+1 background)] and f32 anchors [N, 4] (the operand named above). fix: dequantize "
+                   "the operand or correct its shape")
+    QFENCE_REQUIRE((o.num_classes > 0 && o.max_detections >= 0 && o.nms_iou_threshold > 0.0f &&
+                    o.nms_iou_threshold <= 1.0f && (o.use_regular_nms ? o.detections_per_class > 0
+                                                                       : o.max_classes_per_detection > 0)),
+                   (at_node<Index, op>, Spec),
+                   "qfence: detection_postprocess's options are out of range: num_classes and the detections per "
+                   "class (regular NMS) or classes per detection (fast NMS) must be positive, max_detections >= 0, "
+                   "nms_iou_threshold in (0, 1]. fix: correct the spec")
+    return true;
+  }
+
+  template <int Index, class B, class S, class A>
+  struct typed {
+    using output = tensor<dtype::f32, shape<static_cast<int>(packing::elements)>>;
+    static constexpr int n = B::shape_type::dim(1);
+    static constexpr std::size_t boxes = static_cast<std::size_t>(n);
+    static constexpr std::size_t wide = static_cast<std::size_t>(o.max_detections > 0 ? o.max_detections : 1) * boxes +
+                                        boxes;
+    static constexpr std::size_t best =
+        static_cast<std::size_t>((o.num_classes > o.max_detections ? o.num_classes : o.max_detections) + 1) * boxes;
+    // floats: decoded, candidate, kept scores, merged, sorted; ints: kept,
+    // order, selected, best; bytes: active.
+    static constexpr std::size_t scratch_bytes =
+        (4 * boxes + 2 * boxes + 2 * wide) * sizeof(float) + (2 * boxes + wide + best) * sizeof(int) + boxes;
+
+    /// false: a decoded box is empty or inverted; the invoke ends here.
+    static bool run(const detection_postprocess_node&, const float* box_encodings, const float* scores,
+                    const float* anchors, float* out, void* scratch) noexcept {
+      // The scratch bytes as the kernel's arrays, each begun as its type
+      // (core/typed_storage.hpp).
+      auto* at = static_cast<std::byte*>(scratch);
+      auto take = [&]<class T>(T*, std::size_t count) {
+        T* p = detail::begin_lifetime<T>(at, count);
+        at += count * sizeof(T);
+        return p;
+      };
+      float* decoded = take(static_cast<float*>(nullptr), 4 * boxes);
+      float* candidate = take(static_cast<float*>(nullptr), boxes);
+      float* kept_scores = take(static_cast<float*>(nullptr), boxes);
+      float* merged = take(static_cast<float*>(nullptr), wide);
+      float* sorted = take(static_cast<float*>(nullptr), wide);
+      int* kept = take(static_cast<int*>(nullptr), boxes);
+      int* order = take(static_cast<int*>(nullptr), wide);
+      int* selected = take(static_cast<int*>(nullptr), boxes);
+      int* best_classes = take(static_cast<int*>(nullptr), best);
+      unsigned char* active = take(static_cast<unsigned char*>(nullptr), boxes);
+      const detection_postprocess_io io{box_encodings,
+                                        static_cast<int>(B::shape_type::dim(2)),
+                                        scores,
+                                        static_cast<int>(S::shape_type::dim(2)),
+                                        anchors,
+                                        n,
+                                        out + packing::template offset<0>(),
+                                        out + packing::template offset<1>(),
+                                        out + packing::template offset<2>(),
+                                        out + packing::template offset<3>()};
+      return reference::detection_postprocess(
+          o, io, {decoded, candidate, kept_scores, kept, order, active, selected, best_classes, merged, sorted});
+    }
+  };
+};
+
+/// The op's node (its four outputs packed).
+template <class Spec, int Boxes, int Scores, int Anchors>
+constexpr auto detection_postprocess(node_ref<Boxes>, node_ref<Scores>, node_ref<Anchors>) {
+  return detection_postprocess_node<Spec, Boxes, Scores, Anchors>{};
+}
+/// Output K of the op's node `P`: 0 boxes, 1 classes, 2 scores, 3 the count.
+template <class Spec, std::size_t K, int P>
+constexpr auto detection_postprocess_output(node_ref<P>) {
+  return model_custom_output_node<op::detection_postprocess, Spec, K, P>{};
 }
 
 }  // namespace qfence

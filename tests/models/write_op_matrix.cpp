@@ -1096,7 +1096,7 @@ void lstm() {
   cases.push_back({"error_unidirectional_sequence_lstm_cell_type", m, "unidirectional_sequence_lstm takes an input"});
 }
 
-// ---- TFLite_Detection_PostProcess (runtime path only) -----------------------
+// ---- TFLite_Detection_PostProcess -------------------------------------------
 
 std::vector<std::uint8_t> detection_options(bool regular, int classes) {
   flexbuffers::Builder b;
@@ -1132,7 +1132,7 @@ void detection_case(std::string name, bool regular, bool background) {
   m.ops.back().custom_options = detection_options(regular, C);
   m.inputs = {0, 1};
   m.outputs = {3, 4, 5, 6};
-  cases.push_back({std::move(name), std::move(m), {}, 3, "TFLite_Detection_PostProcess runs on the runtime path only"});
+  cases.push_back({std::move(name), std::move(m), {}, 3});
 }
 
 void detection_postprocess() {
@@ -1143,11 +1143,9 @@ void detection_postprocess() {
   detection_case("error_detection_postprocess_anchors", false, true);
   cases.back().model.tensors[2] = values({4, 4}, F32, std::vector<float>(16, 0.5f), "anchors");
   cases.back().expect_error = "input 2 (anchors) must be f32 [N, 4] (N boxes, D = 3 detections), got f32[4,4]";
-  cases.back().runtime_only.clear();
   detection_case("error_detection_postprocess_int8_scores", false, true);
   cases.back().model.tensors[1] = act_q({1, 8, 4}, I8, 0.01f, 0, "scores");
   cases.back().expect_error = "input 1 (class scores) must be f32";
-  cases.back().runtime_only.clear();
 }
 
 // ---- control flow and resource variables (runtime path only) ---------------

@@ -333,11 +333,6 @@ class writer {
     const auto& o = op.options;
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
-    if (runtime::is_detection_postprocess(op)) {
-      unsupported(op, "TFLite_Detection_PostProcess runs on the runtime path only (qfence run): its four outputs "
-                      "need a multi-output node the compile-time graph does not have yet");
-      return {};
-    }
     switch (op.code) {
       case op_code::if_:
       case op_code::while_:
@@ -820,6 +815,33 @@ class writer {
     return true;
   }
 
+  /// TFLite_Detection_PostProcess (a custom op qfence ships): one node with
+  /// its four outputs packed (ops/detection_postprocess.hpp), and one node
+  /// per output taking it out.
+  bool lower_detection_postprocess(const operation& op) {
+    if (!runtime::is_detection_postprocess(op)) return false;
+    if (!rule_accepts(op)) return true;  // listed in unsupported_ (embed's checks stop before, naming it)
+    const auto& d = op.options.detection;
+    auto bits = [](float f) { return "qf::float_bits(" + hex_float_literal(f) + ")"; };
+    const std::string spec = "qf::detection_postprocess_spec<" + std::to_string(d.max_detections) + ", " +
+                             std::to_string(d.max_classes_per_detection) + ", " +
+                             std::to_string(d.detections_per_class) + ", " + (d.use_regular_nms ? "true" : "false") +
+                             ", " + std::to_string(d.num_classes) + ", " + bits(d.nms_score_threshold) + ", " +
+                             bits(d.nms_iou_threshold) + ", " + bits(d.y_scale) + ", " + bits(d.x_scale) + ", " +
+                             bits(d.h_scale) + ", " + bits(d.w_scale) + ">";
+    const int packed = static_cast<int>(nodes_.size());
+    nodes_.push_back({"qf::detection_postprocess<" + spec + ">(" + ref(op.inputs[0]) + ", " + ref(op.inputs[1]) +
+                          ", " + ref(op.inputs[2]) + ")",
+                      -1, "TFLite_Detection_PostProcess (outputs packed)"});
+    for (std::size_t k = 0; k < op.outputs.size(); ++k) {
+      node_of_[op.outputs[k]] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::detection_postprocess_output<" + spec + ", " + std::to_string(k) + ">(qf::ref<" +
+                            std::to_string(packed) + ">)",
+                        op.outputs[k], "TFLite_Detection_PostProcess output " + std::to_string(k)});
+    }
+    return true;
+  }
+
   /// PACK has no node of its own: each input is reshaped to carry the new
   /// axis (size 1), then they are concatenated along it.
   bool lower_pack(const operation& op) {
@@ -895,7 +917,7 @@ class writer {
         for (int t : op.outputs) failed.insert(t);
         continue;
       }
-      if (lower_multi_output(op) || lower_pack(op) || lower_custom(op)) continue;
+      if (lower_multi_output(op) || lower_pack(op) || lower_detection_postprocess(op) || lower_custom(op)) continue;
       std::string e = express(op);
       if (e.empty()) {
         for (int t : op.outputs) failed.insert(t);

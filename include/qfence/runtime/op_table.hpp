@@ -158,7 +158,7 @@ inline constexpr op_row op_table[] = {
     {"WHILE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
     {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
     {"CIRCULAR_BUFFER", {i8}, {i8}, true},
-    {"TFLite_Detection_PostProcess", {f32}, {f32}, true, {}, op_paths::runtime_only},
+    {"TFLite_Detection_PostProcess", {f32}, {f32}, true},
     {"SignalDelay", {}, {}, true, "signal library (micro_speech audio front end): i16, i32, u32"},
     {"SignalEnergy", {}, {}, true, "signal library (micro_speech audio front end): i16, i32, u32"},
     {"SignalFftAutoScale", {}, {}, true, "signal library (micro_speech audio front end): i16, i32, u32"},
