@@ -17702,12 +17702,24 @@ struct lstm_node {
       d.cell = describe<Cl>();
       return d;
     }
-    static constexpr rule_result value = lstm_rule({TimeMajor}, descs(), requested_output<>());
+    /// The rule numbers operands as the model's inputs; the node's are the
+    /// input, the two states, the 8 weights and the 4 biases.
+    static constexpr rule_result renumbered(rule_result r) noexcept {
+      if (r.operand == lstm_hidden_operand) r.operand = 1;
+      else if (r.operand == lstm_cell_operand) r.operand = 2;
+      else if (r.operand >= 1 && r.operand <= 8) r.operand += 2;
+      else if (r.operand >= 12 && r.operand <= 15) r.operand -= 1;
+      return r;
+    }
+    static constexpr rule_result value = renumbered(lstm_rule({TimeMajor}, descs(), requested_output<>()));
   };
 
   template <int Index, class Input, class H, class Cl>
   static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input, H, Cl>, producer<Input>, producer<H>, producer<Cl>>()))
+    QFENCE_REQUIRE_THAT(([]<int... K>(std::integer_sequence<int, K...>) {
+      return check_rule<Index, op, rule<Input, H, Cl>, producer<Input>, producer<H>, producer<Cl>,
+                        std::conditional_t<(K < 8), weights<operand_t<K>>, bias<operand_t<K>>>...>();
+    }(std::make_integer_sequence<int, 12>{})))
     return true;
   }
 
