@@ -15263,19 +15263,66 @@ struct detection_postprocess_io {
   float* out_count;      // [1]
 };
 
-/// The kernel's working arrays (TFLM's scratch buffers).
+/// The kernel's working arrays (TFLM's scratch buffers), carved from one
+/// byte buffer by both paths (detection_postprocess_scratch_in).
 struct detection_postprocess_scratch {
   float* decoded;          // [N, 4]
   float* candidate_scores; // [N]
   float* kept_scores;      // [N]
   int* kept;               // [N]
-  int* order;              // [max(N, max_detections * N)]
+  int* order;              // [wide]
   unsigned char* active;   // [N]
   int* selected;           // [N]
-  int* per_class_best;     // [max(num_classes, max_detections) * N]
-  float* merged_scores;    // [max_detections * N + N]
-  float* sorted_scores;    // [max_detections * N]
+  int* per_class_best;     // [(max(num_classes, max_detections) + 1) * N]
+  float* merged_scores;    // [wide]
+  float* sorted_scores;    // [wide]
 };
+
+namespace detection_detail {
+/// The array lengths for N boxes: wide = max(max_detections, 1) * N + N
+/// holds a class's selections beside the best so far (regular NMS).
+struct scratch_sizes {
+  std::size_t boxes, wide, best;
+};
+constexpr scratch_sizes sizes_of(const detection_postprocess_options& o, int n) noexcept {
+  const auto boxes = static_cast<std::size_t>(n);
+  return {boxes, static_cast<std::size_t>(o.max_detections > 0 ? o.max_detections : 1) * boxes + boxes,
+          static_cast<std::size_t>((o.num_classes > o.max_detections ? o.num_classes : o.max_detections) + 1) *
+              boxes};
+}
+}  // namespace detection_detail
+
+/// Bytes of the working arrays for N boxes.
+constexpr std::size_t detection_postprocess_scratch_bytes(const detection_postprocess_options& o, int n) noexcept {
+  const auto z = detection_detail::sizes_of(o, n);
+  return (4 * z.boxes + 2 * z.boxes + 2 * z.wide) * sizeof(float) + (2 * z.boxes + z.wide + z.best) * sizeof(int) +
+         z.boxes;
+}
+
+/// The working arrays in `bytes` (detection_postprocess_scratch_bytes of
+/// them, aligned for float), each begun as its type (core/typed_storage.hpp).
+inline detection_postprocess_scratch detection_postprocess_scratch_in(std::byte* bytes,
+                                                                      const detection_postprocess_options& o,
+                                                                      int n) noexcept {
+  const auto z = detection_detail::sizes_of(o, n);
+  auto take = [&]<class T>(T*, std::size_t count) {
+    T* p = detail::begin_lifetime<T>(bytes, count);
+    bytes += count * sizeof(T);
+    return p;
+  };
+  detection_postprocess_scratch s{};
+  s.decoded = take(static_cast<float*>(nullptr), 4 * z.boxes);
+  s.candidate_scores = take(static_cast<float*>(nullptr), z.boxes);
+  s.kept_scores = take(static_cast<float*>(nullptr), z.boxes);
+  s.merged_scores = take(static_cast<float*>(nullptr), z.wide);
+  s.sorted_scores = take(static_cast<float*>(nullptr), z.wide);
+  s.kept = take(static_cast<int*>(nullptr), z.boxes);
+  s.order = take(static_cast<int*>(nullptr), z.wide);
+  s.selected = take(static_cast<int*>(nullptr), z.boxes);
+  s.per_class_best = take(static_cast<int*>(nullptr), z.best);
+  s.active = take(static_cast<unsigned char*>(nullptr), z.boxes);
+  return s;
+}
 
 namespace reference {
 
@@ -15530,37 +15577,11 @@ struct detection_postprocess_node {
   struct typed {
     using output = tensor<dtype::f32, shape<static_cast<int>(packing::elements)>>;
     static constexpr int n = B::shape_type::dim(1);
-    static constexpr std::size_t boxes = static_cast<std::size_t>(n);
-    static constexpr std::size_t wide = static_cast<std::size_t>(o.max_detections > 0 ? o.max_detections : 1) * boxes +
-                                        boxes;
-    static constexpr std::size_t best =
-        static_cast<std::size_t>((o.num_classes > o.max_detections ? o.num_classes : o.max_detections) + 1) * boxes;
-    // floats: decoded, candidate, kept scores, merged, sorted; ints: kept,
-    // order, selected, best; bytes: active.
-    static constexpr std::size_t scratch_bytes =
-        (4 * boxes + 2 * boxes + 2 * wide) * sizeof(float) + (2 * boxes + wide + best) * sizeof(int) + boxes;
+    static constexpr std::size_t scratch_bytes = detection_postprocess_scratch_bytes(o, n);
 
     /// false: a decoded box is empty or inverted; the invoke ends here.
     static bool run(const detection_postprocess_node&, const float* box_encodings, const float* scores,
                     const float* anchors, float* out, void* scratch) noexcept {
-      // The scratch bytes as the kernel's arrays, each begun as its type
-      // (core/typed_storage.hpp).
-      auto* at = static_cast<std::byte*>(scratch);
-      auto take = [&]<class T>(T*, std::size_t count) {
-        T* p = detail::begin_lifetime<T>(at, count);
-        at += count * sizeof(T);
-        return p;
-      };
-      float* decoded = take(static_cast<float*>(nullptr), 4 * boxes);
-      float* candidate = take(static_cast<float*>(nullptr), boxes);
-      float* kept_scores = take(static_cast<float*>(nullptr), boxes);
-      float* merged = take(static_cast<float*>(nullptr), wide);
-      float* sorted = take(static_cast<float*>(nullptr), wide);
-      int* kept = take(static_cast<int*>(nullptr), boxes);
-      int* order = take(static_cast<int*>(nullptr), wide);
-      int* selected = take(static_cast<int*>(nullptr), boxes);
-      int* best_classes = take(static_cast<int*>(nullptr), best);
-      unsigned char* active = take(static_cast<unsigned char*>(nullptr), boxes);
       const detection_postprocess_io io{box_encodings,
                                         static_cast<int>(B::shape_type::dim(2)),
                                         scores,
@@ -15572,7 +15593,7 @@ struct detection_postprocess_node {
                                         out + packing::template offset<2>(),
                                         out + packing::template offset<3>()};
       return reference::detection_postprocess(
-          o, io, {decoded, candidate, kept_scores, kept, order, active, selected, best_classes, merged, sorted});
+          o, io, detection_postprocess_scratch_in(static_cast<std::byte*>(scratch), o, n));
     }
   };
 };

@@ -20,7 +20,6 @@
 #include <tuple>
 
 #include "qfence/core/exact_float.hpp"
-#include "qfence/core/typed_storage.hpp"
 #include "qfence/graph/custom_op.hpp"
 #include "qfence/kernels/reference/detection_postprocess.hpp"
 #include "qfence/ops/op_support.hpp"
@@ -100,37 +99,11 @@ struct detection_postprocess_node {
   struct typed {
     using output = tensor<dtype::f32, shape<static_cast<int>(packing::elements)>>;
     static constexpr int n = B::shape_type::dim(1);
-    static constexpr std::size_t boxes = static_cast<std::size_t>(n);
-    static constexpr std::size_t wide = static_cast<std::size_t>(o.max_detections > 0 ? o.max_detections : 1) * boxes +
-                                        boxes;
-    static constexpr std::size_t best =
-        static_cast<std::size_t>((o.num_classes > o.max_detections ? o.num_classes : o.max_detections) + 1) * boxes;
-    // floats: decoded, candidate, kept scores, merged, sorted; ints: kept,
-    // order, selected, best; bytes: active.
-    static constexpr std::size_t scratch_bytes =
-        (4 * boxes + 2 * boxes + 2 * wide) * sizeof(float) + (2 * boxes + wide + best) * sizeof(int) + boxes;
+    static constexpr std::size_t scratch_bytes = detection_postprocess_scratch_bytes(o, n);
 
     /// false: a decoded box is empty or inverted; the invoke ends here.
     static bool run(const detection_postprocess_node&, const float* box_encodings, const float* scores,
                     const float* anchors, float* out, void* scratch) noexcept {
-      // The scratch bytes as the kernel's arrays, each begun as its type
-      // (core/typed_storage.hpp).
-      auto* at = static_cast<std::byte*>(scratch);
-      auto take = [&]<class T>(T*, std::size_t count) {
-        T* p = detail::begin_lifetime<T>(at, count);
-        at += count * sizeof(T);
-        return p;
-      };
-      float* decoded = take(static_cast<float*>(nullptr), 4 * boxes);
-      float* candidate = take(static_cast<float*>(nullptr), boxes);
-      float* kept_scores = take(static_cast<float*>(nullptr), boxes);
-      float* merged = take(static_cast<float*>(nullptr), wide);
-      float* sorted = take(static_cast<float*>(nullptr), wide);
-      int* kept = take(static_cast<int*>(nullptr), boxes);
-      int* order = take(static_cast<int*>(nullptr), wide);
-      int* selected = take(static_cast<int*>(nullptr), boxes);
-      int* best_classes = take(static_cast<int*>(nullptr), best);
-      unsigned char* active = take(static_cast<unsigned char*>(nullptr), boxes);
       const detection_postprocess_io io{box_encodings,
                                         static_cast<int>(B::shape_type::dim(2)),
                                         scores,
@@ -142,7 +115,7 @@ struct detection_postprocess_node {
                                         out + packing::template offset<2>(),
                                         out + packing::template offset<3>()};
       return reference::detection_postprocess(
-          o, io, {decoded, candidate, kept_scores, kept, order, active, selected, best_classes, merged, sorted});
+          o, io, detection_postprocess_scratch_in(static_cast<std::byte*>(scratch), o, n));
     }
   };
 };

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numeric>
 #include <tuple>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/core/typed_storage.hpp"
 #include "qfence/rules/detection_postprocess.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -33,19 +35,66 @@ struct detection_postprocess_io {
   float* out_count;      // [1]
 };
 
-/// The kernel's working arrays (TFLM's scratch buffers).
+/// The kernel's working arrays (TFLM's scratch buffers), carved from one
+/// byte buffer by both paths (detection_postprocess_scratch_in).
 struct detection_postprocess_scratch {
   float* decoded;          // [N, 4]
   float* candidate_scores; // [N]
   float* kept_scores;      // [N]
   int* kept;               // [N]
-  int* order;              // [max(N, max_detections * N)]
+  int* order;              // [wide]
   unsigned char* active;   // [N]
   int* selected;           // [N]
-  int* per_class_best;     // [max(num_classes, max_detections) * N]
-  float* merged_scores;    // [max_detections * N + N]
-  float* sorted_scores;    // [max_detections * N]
+  int* per_class_best;     // [(max(num_classes, max_detections) + 1) * N]
+  float* merged_scores;    // [wide]
+  float* sorted_scores;    // [wide]
 };
+
+namespace detection_detail {
+/// The array lengths for N boxes: wide = max(max_detections, 1) * N + N
+/// holds a class's selections beside the best so far (regular NMS).
+struct scratch_sizes {
+  std::size_t boxes, wide, best;
+};
+constexpr scratch_sizes sizes_of(const detection_postprocess_options& o, int n) noexcept {
+  const auto boxes = static_cast<std::size_t>(n);
+  return {boxes, static_cast<std::size_t>(o.max_detections > 0 ? o.max_detections : 1) * boxes + boxes,
+          static_cast<std::size_t>((o.num_classes > o.max_detections ? o.num_classes : o.max_detections) + 1) *
+              boxes};
+}
+}  // namespace detection_detail
+
+/// Bytes of the working arrays for N boxes.
+constexpr std::size_t detection_postprocess_scratch_bytes(const detection_postprocess_options& o, int n) noexcept {
+  const auto z = detection_detail::sizes_of(o, n);
+  return (4 * z.boxes + 2 * z.boxes + 2 * z.wide) * sizeof(float) + (2 * z.boxes + z.wide + z.best) * sizeof(int) +
+         z.boxes;
+}
+
+/// The working arrays in `bytes` (detection_postprocess_scratch_bytes of
+/// them, aligned for float), each begun as its type (core/typed_storage.hpp).
+inline detection_postprocess_scratch detection_postprocess_scratch_in(std::byte* bytes,
+                                                                      const detection_postprocess_options& o,
+                                                                      int n) noexcept {
+  const auto z = detection_detail::sizes_of(o, n);
+  auto take = [&]<class T>(T*, std::size_t count) {
+    T* p = detail::begin_lifetime<T>(bytes, count);
+    bytes += count * sizeof(T);
+    return p;
+  };
+  detection_postprocess_scratch s{};
+  s.decoded = take(static_cast<float*>(nullptr), 4 * z.boxes);
+  s.candidate_scores = take(static_cast<float*>(nullptr), z.boxes);
+  s.kept_scores = take(static_cast<float*>(nullptr), z.boxes);
+  s.merged_scores = take(static_cast<float*>(nullptr), z.wide);
+  s.sorted_scores = take(static_cast<float*>(nullptr), z.wide);
+  s.kept = take(static_cast<int*>(nullptr), z.boxes);
+  s.order = take(static_cast<int*>(nullptr), z.wide);
+  s.selected = take(static_cast<int*>(nullptr), z.boxes);
+  s.per_class_best = take(static_cast<int*>(nullptr), z.best);
+  s.active = take(static_cast<unsigned char*>(nullptr), z.boxes);
+  return s;
+}
 
 namespace reference {
 

@@ -63,36 +63,17 @@ inline kernel prepare_detection_postprocess(const op_context& ctx) {
              type_text(misfit < 3 ? ctx.input(misfit) : ctx.output(misfit - 3)));
   }
   const int n = ctx.input(0).dim(1);
-  const std::size_t boxes = static_cast<std::size_t>(n);
-  const std::size_t wide = static_cast<std::size_t>(std::max(o.max_detections, 1)) * boxes + boxes;
-  struct arrays {
-    std::vector<float> decoded, candidate, kept_scores, merged, sorted;
-    std::vector<int> kept, order, selected, best;
-    std::vector<unsigned char> active;
-  };
-  auto a = std::make_shared<arrays>();
-  a->decoded.resize(4 * boxes);
-  a->candidate.resize(boxes);
-  a->kept_scores.resize(boxes);
-  a->merged.resize(wide);
-  a->sorted.resize(wide);
-  a->kept.resize(boxes);
-  a->order.resize(wide);
-  a->selected.resize(boxes);
-  a->best.resize(static_cast<std::size_t>(std::max(o.num_classes, o.max_detections) + 1) * boxes);
-  a->active.resize(boxes);
+  // One buffer for the kernel's arrays, carved once (new[] aligns it for float).
+  auto bytes = std::make_shared<std::vector<std::byte>>(detection_postprocess_scratch_bytes(o, n));
+  const detection_postprocess_scratch s = detection_postprocess_scratch_in(bytes->data(), o, n);
   const int in_boxes = ctx.input_index(0), in_scores = ctx.input_index(1), in_anchors = ctx.input_index(2);
   const int out[4] = {ctx.output_index(0), ctx.output_index(1), ctx.output_index(2), ctx.output_index(3)};
   const int stride = ctx.input(0).dim(2), classes_with_background = ctx.input(1).dim(2);
-  return [=](const tensor_memory& m) {
+  return [=, bytes = std::move(bytes)](const tensor_memory& m) {
     const detection_postprocess_io io{m.at<const float>(in_boxes), stride, m.at<const float>(in_scores),
                                       classes_with_background,     m.at<const float>(in_anchors), n,
                                       m.at<float>(out[0]),          m.at<float>(out[1]),
                                       m.at<float>(out[2]),          m.at<float>(out[3])};
-    const detection_postprocess_scratch s{a->decoded.data(), a->candidate.data(), a->kept_scores.data(),
-                                          a->kept.data(),    a->order.data(),     a->active.data(),
-                                          a->selected.data(), a->best.data(),     a->merged.data(),
-                                          a->sorted.data()};
     if (!reference::detection_postprocess(o, io, s)) m.end_invoke = true;
   };
 }
