@@ -17370,6 +17370,75 @@ QFENCE_EXACT_FLOAT_END
 // gate outputs int16 at 2^-15 (Q0.15), as TFLM fixes them.
 
 
+// ---- qfence/rules/lstm.hpp -------------------------------------------------
+// qfence/rules/lstm.hpp: the type and shape rule of
+// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it (kernels/reference/lstm.hpp).
+//
+// Operands by the model's input index: 0 the input [B, T, I] ([T, B, I]
+// time major); 1-4 the input weights of the input, forget, cell and output
+// gates [S, I]; 5-8 their recurrent weights [S, S]; 12-15 their biases [S];
+// 18 the hidden state [B, S] and 19 the cell state [B, S] (variables). The
+// variants TFLM runs: f32 throughout; i8 input, hidden state and weights,
+// i32 biases, i16 cell state; i16 input and hidden state, i8 weights, i64
+// biases, i16 cell state. Quantized weights have one scale (TFLM's LSTM
+// reads no per-channel multipliers). The output [.., .., S] is the hidden
+// state after each step: its dtype and quantization.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct lstm_attrs {
+  bool time_major = false;
+};
+
+/// The operands the rule reads, by the model's input index.
+struct lstm_descs {
+  tensor_desc input;
+  tensor_desc weights[8];  // inputs 1..8
+  tensor_desc bias[4];     // inputs 12..15
+  tensor_desc hidden, cell;
+};
+
+inline constexpr int lstm_hidden_operand = 18, lstm_cell_operand = 19;
+
+constexpr rule_result lstm_rule(const lstm_attrs& a, const lstm_descs& d, const output_request& req) noexcept {
+  const auto fail = [](int operand) { return rule_fail(rule_error::lstm_operands, operand); };
+  const tensor_desc& in = d.input;
+  if (in.rank != 3 || !(in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::i16)) return fail(0);
+  const bool is_float = in.type == dtype::f32;
+  if (!is_float && !in.quant.per_tensor()) return fail(0);
+  const tensor_desc& h = d.hidden;
+  if (h.rank != 2 || h.type != in.type || (!is_float && !h.quant.per_tensor())) return fail(lstm_hidden_operand);
+  const std::int64_t batches = a.time_major ? in.dim(1) : in.dim(0), units = h.dim(1);
+  if (h.elements() != batches * units) return fail(lstm_hidden_operand);
+  const tensor_desc& c = d.cell;
+  if (c.elements() != batches * units || c.type != (is_float ? dtype::f32 : dtype::i16) ||
+      (!is_float && !c.quant.per_tensor()))
+    return fail(lstm_cell_operand);
+  const dtype weight_type = is_float ? dtype::f32 : dtype::i8;
+  for (int k = 0; k < 8; ++k) {
+    const tensor_desc& w = d.weights[k];
+    const std::int64_t columns = k < 4 ? in.dim(2) : units;
+    if (w.type != weight_type || w.rank != 2 || w.dim(0) != units || w.dim(1) != columns ||
+        (!is_float && !w.quant.per_tensor()))
+      return fail(1 + k);
+  }
+  const dtype bias_type = is_float ? dtype::f32 : in.type == dtype::i8 ? dtype::i32 : dtype::i64;
+  for (int k = 0; k < 4; ++k)
+    if (d.bias[k].type != bias_type || d.bias[k].rank != 1 || d.bias[k].dim(0) != units) return fail(12 + k);
+  const std::int64_t dims[3] = {in.dim(0), in.dim(1), units};
+  const tensor_desc out = h.reshaped(3, dims);
+  if (req.given && (req.type != out.type || !(req.quant == out.quant)))
+    return rule_fail(rule_error::lstm_operands, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -17428,6 +17497,26 @@ constexpr lstm_mul_params lstm_mul(float scale1, float scale2, float output_scal
           int16_output ? int_range{-32768, 32767} : int_range{-128, 127}};
 }
 }  // namespace detail
+
+/// The scales of an integer LSTM's operands as the rule saw them (both
+/// paths describe the operands for lstm_rule first).
+constexpr lstm_scales lstm_scales_of(const lstm_descs& d, float cell_clip) noexcept {
+  lstm_scales s{};
+  s.input = d.input.quant.scale;
+  s.input_zero_point = d.input.quant.zero_point;
+  s.hidden = d.hidden.quant.scale;
+  s.hidden_zero_point = d.hidden.quant.zero_point;
+  s.cell = d.cell.quant.scale;
+  s.hidden_is_int16 = d.hidden.type == dtype::i16;
+  s.cell_clip = cell_clip;
+  for (int k = 0; k < 4; ++k) {
+    s.input_weights[k] = d.weights[k].quant.scale;
+    s.input_weights_zero_point[k] = d.weights[k].quant.zero_point;
+    s.recurrent_weights[k] = d.weights[4 + k].quant.scale;
+    s.recurrent_weights_zero_point[k] = d.weights[4 + k].quant.zero_point;
+  }
+  return s;
+}
 
 /// TFLM's PrepareGateParametersInteger and CreateLstmCellStateInfo.
 inline lstm_params make_lstm_params(const lstm_scales& s) noexcept {
@@ -17614,75 +17703,6 @@ inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_opera
 
 QFENCE_EXACT_FLOAT_END
 
-// ---- qfence/rules/lstm.hpp -------------------------------------------------
-// qfence/rules/lstm.hpp: the type and shape rule of
-// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it (kernels/reference/lstm.hpp).
-//
-// Operands by the model's input index: 0 the input [B, T, I] ([T, B, I]
-// time major); 1-4 the input weights of the input, forget, cell and output
-// gates [S, I]; 5-8 their recurrent weights [S, S]; 12-15 their biases [S];
-// 18 the hidden state [B, S] and 19 the cell state [B, S] (variables). The
-// variants TFLM runs: f32 throughout; i8 input, hidden state and weights,
-// i32 biases, i16 cell state; i16 input and hidden state, i8 weights, i64
-// biases, i16 cell state. Quantized weights have one scale (TFLM's LSTM
-// reads no per-channel multipliers). The output [.., .., S] is the hidden
-// state after each step: its dtype and quantization.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-struct lstm_attrs {
-  bool time_major = false;
-};
-
-/// The operands the rule reads, by the model's input index.
-struct lstm_descs {
-  tensor_desc input;
-  tensor_desc weights[8];  // inputs 1..8
-  tensor_desc bias[4];     // inputs 12..15
-  tensor_desc hidden, cell;
-};
-
-inline constexpr int lstm_hidden_operand = 18, lstm_cell_operand = 19;
-
-constexpr rule_result lstm_rule(const lstm_attrs& a, const lstm_descs& d, const output_request& req) noexcept {
-  const auto fail = [](int operand) { return rule_fail(rule_error::lstm_operands, operand); };
-  const tensor_desc& in = d.input;
-  if (in.rank != 3 || !(in.type == dtype::f32 || in.type == dtype::i8 || in.type == dtype::i16)) return fail(0);
-  const bool is_float = in.type == dtype::f32;
-  if (!is_float && !in.quant.per_tensor()) return fail(0);
-  const tensor_desc& h = d.hidden;
-  if (h.rank != 2 || h.type != in.type || (!is_float && !h.quant.per_tensor())) return fail(lstm_hidden_operand);
-  const std::int64_t batches = a.time_major ? in.dim(1) : in.dim(0), units = h.dim(1);
-  if (h.elements() != batches * units) return fail(lstm_hidden_operand);
-  const tensor_desc& c = d.cell;
-  if (c.elements() != batches * units || c.type != (is_float ? dtype::f32 : dtype::i16) ||
-      (!is_float && !c.quant.per_tensor()))
-    return fail(lstm_cell_operand);
-  const dtype weight_type = is_float ? dtype::f32 : dtype::i8;
-  for (int k = 0; k < 8; ++k) {
-    const tensor_desc& w = d.weights[k];
-    const std::int64_t columns = k < 4 ? in.dim(2) : units;
-    if (w.type != weight_type || w.rank != 2 || w.dim(0) != units || w.dim(1) != columns ||
-        (!is_float && !w.quant.per_tensor()))
-      return fail(1 + k);
-  }
-  const dtype bias_type = is_float ? dtype::f32 : in.type == dtype::i8 ? dtype::i32 : dtype::i64;
-  for (int k = 0; k < 4; ++k)
-    if (d.bias[k].type != bias_type || d.bias[k].rank != 1 || d.bias[k].dim(0) != units) return fail(12 + k);
-  const std::int64_t dims[3] = {in.dim(0), in.dim(1), units};
-  const tensor_desc out = h.reshaped(3, dims);
-  if (req.given && (req.type != out.type || !(req.quant == out.quant)))
-    return rule_fail(rule_error::lstm_operands, output_operand, out);
-  return rules::check_output_shape(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -17779,29 +17799,11 @@ struct lstm_node {
         using Bias = typename operand_t<8>::element;
         // TFLM's parameters, formed as it forms them (CheckedLog2 takes logf,
         // which is not constexpr): a few dozen operations per invoke.
-        const lstm_params p = make_lstm_params(scales(self.cell_clip));
+        const lstm_params p = make_lstm_params(lstm_scales_of(rule<Input, H, Cl>::descs(), self.cell_clip));
         reference::lstm_integer<typename Input::element, Bias>(
             geometry, p, operands_of<typename Input::element, std::int8_t, Bias>(self, in), h, c,
             static_cast<std::int16_t*>(scratch), out);
       }
-    }
-
-    static lstm_scales scales(float cell_clip) noexcept {
-      lstm_scales s{};
-      s.input = Input::quant::scale;
-      s.input_zero_point = Input::quant::zero_point;
-      s.hidden = H::quant::scale;
-      s.hidden_zero_point = H::quant::zero_point;
-      s.cell = Cl::quant::scale;
-      s.hidden_is_int16 = H::type == dtype::i16;
-      s.cell_clip = cell_clip;
-      [&]<int... K>(std::integer_sequence<int, K...>) {
-        ((s.input_weights[K] = operand_t<K>::quant::scale_at(0)), ...);
-        ((s.input_weights_zero_point[K] = operand_t<K>::quant::zero_point_at(0)), ...);
-        ((s.recurrent_weights[K] = operand_t<4 + K>::quant::scale_at(0)), ...);
-        ((s.recurrent_weights_zero_point[K] = operand_t<4 + K>::quant::zero_point_at(0)), ...);
-      }(std::make_integer_sequence<int, 4>{});
-      return s;
     }
   };
 };

@@ -119,29 +119,11 @@ struct lstm_node {
         using Bias = typename operand_t<8>::element;
         // TFLM's parameters, formed as it forms them (CheckedLog2 takes logf,
         // which is not constexpr): a few dozen operations per invoke.
-        const lstm_params p = make_lstm_params(scales(self.cell_clip));
+        const lstm_params p = make_lstm_params(lstm_scales_of(rule<Input, H, Cl>::descs(), self.cell_clip));
         reference::lstm_integer<typename Input::element, Bias>(
             geometry, p, operands_of<typename Input::element, std::int8_t, Bias>(self, in), h, c,
             static_cast<std::int16_t*>(scratch), out);
       }
-    }
-
-    static lstm_scales scales(float cell_clip) noexcept {
-      lstm_scales s{};
-      s.input = Input::quant::scale;
-      s.input_zero_point = Input::quant::zero_point;
-      s.hidden = H::quant::scale;
-      s.hidden_zero_point = H::quant::zero_point;
-      s.cell = Cl::quant::scale;
-      s.hidden_is_int16 = H::type == dtype::i16;
-      s.cell_clip = cell_clip;
-      [&]<int... K>(std::integer_sequence<int, K...>) {
-        ((s.input_weights[K] = operand_t<K>::quant::scale_at(0)), ...);
-        ((s.input_weights_zero_point[K] = operand_t<K>::quant::zero_point_at(0)), ...);
-        ((s.recurrent_weights[K] = operand_t<4 + K>::quant::scale_at(0)), ...);
-        ((s.recurrent_weights_zero_point[K] = operand_t<4 + K>::quant::zero_point_at(0)), ...);
-      }(std::make_integer_sequence<int, 4>{});
-      return s;
     }
   };
 };

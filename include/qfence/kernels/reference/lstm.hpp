@@ -23,6 +23,7 @@
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/reference/activations.hpp"
 #include "qfence/kernels/reference/fully_connected.hpp"
+#include "qfence/rules/lstm.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -81,6 +82,26 @@ constexpr lstm_mul_params lstm_mul(float scale1, float scale2, float output_scal
           int16_output ? int_range{-32768, 32767} : int_range{-128, 127}};
 }
 }  // namespace detail
+
+/// The scales of an integer LSTM's operands as the rule saw them (both
+/// paths describe the operands for lstm_rule first).
+constexpr lstm_scales lstm_scales_of(const lstm_descs& d, float cell_clip) noexcept {
+  lstm_scales s{};
+  s.input = d.input.quant.scale;
+  s.input_zero_point = d.input.quant.zero_point;
+  s.hidden = d.hidden.quant.scale;
+  s.hidden_zero_point = d.hidden.quant.zero_point;
+  s.cell = d.cell.quant.scale;
+  s.hidden_is_int16 = d.hidden.type == dtype::i16;
+  s.cell_clip = cell_clip;
+  for (int k = 0; k < 4; ++k) {
+    s.input_weights[k] = d.weights[k].quant.scale;
+    s.input_weights_zero_point[k] = d.weights[k].quant.zero_point;
+    s.recurrent_weights[k] = d.weights[4 + k].quant.scale;
+    s.recurrent_weights_zero_point[k] = d.weights[4 + k].quant.zero_point;
+  }
+  return s;
+}
 
 /// TFLM's PrepareGateParametersInteger and CreateLstmCellStateInfo.
 inline lstm_params make_lstm_params(const lstm_scales& s) noexcept {

@@ -69,21 +69,7 @@ inline kernel prepare_unidirectional_sequence_lstm(const op_context& ctx) {
                             m.at<float>(out_t));
     };
   }
-  lstm_scales s{};
-  s.input = in.quant.scale();
-  s.input_zero_point = in.quant.zero_point();
-  s.hidden = hidden.quant.scale();
-  s.hidden_zero_point = hidden.quant.zero_point();
-  s.cell = cell.quant.scale();
-  s.hidden_is_int16 = hidden.type == dtype::i16;
-  s.cell_clip = ctx.options().cell_clip;
-  for (int k = 0; k < 4; ++k) {
-    s.input_weights[k] = ctx.input(1 + k).quant.scale();
-    s.input_weights_zero_point[k] = ctx.input(1 + k).quant.zero_point();
-    s.recurrent_weights[k] = ctx.input(5 + k).quant.scale();
-    s.recurrent_weights_zero_point[k] = ctx.input(5 + k).quant.zero_point();
-  }
-  const lstm_params p = make_lstm_params(s);
+  const lstm_params p = make_lstm_params(lstm_scales_of(d, ctx.options().cell_clip));
   auto scratch = std::make_shared<std::vector<std::int16_t>>(scratch_size);
   auto integer = [&]<class Act, class Bias>(Act*, Bias*) -> kernel {
     const auto x = operands(static_cast<Act*>(nullptr), static_cast<std::int8_t*>(nullptr), static_cast<Bias*>(nullptr));
