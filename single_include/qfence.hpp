@@ -95,16 +95,21 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence {
 
 /// Element type of a tensor. The names follow NumPy/TFLite habits; `boolean`
-/// is spelt out because `bool` is a keyword.
-enum class dtype : std::uint8_t { f32, f16, i8, u8, i16, i32, i64, boolean };
+/// is spelt out because `bool` is a keyword. The unsigned wide types are the
+/// audio front end's (TFLM's signal library: energies in u32, filter-bank sums
+/// in u64); no quantized activation uses them.
+enum class dtype : std::uint8_t { f32, f16, i8, u8, i16, u16, i32, u32, i64, u64, boolean };
 
 inline constexpr dtype f32 = dtype::f32;
 inline constexpr dtype f16 = dtype::f16;
 inline constexpr dtype i8 = dtype::i8;
 inline constexpr dtype u8 = dtype::u8;
 inline constexpr dtype i16 = dtype::i16;
+inline constexpr dtype u16 = dtype::u16;
 inline constexpr dtype i32 = dtype::i32;
+inline constexpr dtype u32 = dtype::u32;
 inline constexpr dtype i64 = dtype::i64;
+inline constexpr dtype u64 = dtype::u64;
 inline constexpr dtype boolean = dtype::boolean;
 
 /// IEEE binary16 storage. qfence never computes in half precision: f16 tensors
@@ -119,8 +124,11 @@ template <> struct dtype_traits<dtype::f16> { using type = half; };
 template <> struct dtype_traits<dtype::i8> { using type = std::int8_t; };
 template <> struct dtype_traits<dtype::u8> { using type = std::uint8_t; };
 template <> struct dtype_traits<dtype::i16> { using type = std::int16_t; };
+template <> struct dtype_traits<dtype::u16> { using type = std::uint16_t; };
 template <> struct dtype_traits<dtype::i32> { using type = std::int32_t; };
+template <> struct dtype_traits<dtype::u32> { using type = std::uint32_t; };
 template <> struct dtype_traits<dtype::i64> { using type = std::int64_t; };
+template <> struct dtype_traits<dtype::u64> { using type = std::uint64_t; };
 template <> struct dtype_traits<dtype::boolean> { using type = bool; };
 
 /// The C++ type that stores one element of dtype `D`.
@@ -134,7 +142,10 @@ constexpr std::string_view name(dtype d) noexcept {
     case dtype::u8: return "u8";
     case dtype::i16: return "i16";
     case dtype::i32: return "i32";
+    case dtype::u16: return "u16";
+    case dtype::u32: return "u32";
     case dtype::i64: return "i64";
+    case dtype::u64: return "u64";
     case dtype::boolean: return "bool";
   }
   return "?";
@@ -148,7 +159,10 @@ constexpr std::size_t size_of(dtype d) noexcept {
     case dtype::u8: return 1;
     case dtype::i16: return 2;
     case dtype::i32: return 4;
+    case dtype::u16: return 2;
+    case dtype::u32: return 4;
     case dtype::i64: return 8;
+    case dtype::u64: return 8;
     case dtype::boolean: return 1;
   }
   return 0;
@@ -163,7 +177,10 @@ constexpr std::string_view element_name(dtype d) noexcept {
     case dtype::u8: return "std::uint8_t";
     case dtype::i16: return "std::int16_t";
     case dtype::i32: return "std::int32_t";
+    case dtype::u16: return "std::uint16_t";
+    case dtype::u32: return "std::uint32_t";
     case dtype::i64: return "std::int64_t";
+    case dtype::u64: return "std::uint64_t";
     case dtype::boolean: return "bool";
   }
   return "?";
@@ -181,7 +198,10 @@ constexpr bool holds_element(dtype d) noexcept {
     case dtype::u8: return std::is_same_v<U, element_t<dtype::u8>>;
     case dtype::i16: return std::is_same_v<U, element_t<dtype::i16>>;
     case dtype::i32: return std::is_same_v<U, element_t<dtype::i32>>;
+    case dtype::u16: return std::is_same_v<U, element_t<dtype::u16>>;
+    case dtype::u32: return std::is_same_v<U, element_t<dtype::u32>>;
     case dtype::i64: return std::is_same_v<U, element_t<dtype::i64>>;
+    case dtype::u64: return std::is_same_v<U, element_t<dtype::u64>>;
     case dtype::boolean: return std::is_same_v<U, element_t<dtype::boolean>>;
   }
   return false;
@@ -2343,7 +2363,10 @@ inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
     case dtype::u8: begin_lifetime<element_t<dtype::u8>>(p, n); return;
     case dtype::i16: begin_lifetime<element_t<dtype::i16>>(p, n); return;
     case dtype::i32: begin_lifetime<element_t<dtype::i32>>(p, n); return;
+    case dtype::u16: begin_lifetime<element_t<dtype::u16>>(p, n); return;
+    case dtype::u32: begin_lifetime<element_t<dtype::u32>>(p, n); return;
     case dtype::i64: begin_lifetime<element_t<dtype::i64>>(p, n); return;
+    case dtype::u64: begin_lifetime<element_t<dtype::u64>>(p, n); return;
     case dtype::boolean: begin_lifetime<element_t<dtype::boolean>>(p, n); return;
   }
 }
@@ -5471,7 +5494,42 @@ namespace qfence {
     "1-4) and recurrent weights [S, S] (5-8), biases [S] (12-15), a hidden state [B, S] (18) of the input's dtype " \
     "and a cell state (19) with B * S elements, in one of TFLM's variants: all f32; i8 input and weights, i32 "     \
     "biases, i16 cell; i16 input, i8 weights, i64 biases, i16 cell (weights quantized per tensor); its output "    \
-    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below")
+    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below") \
+  X(signal_window_operands,                                                                                           \
+    "signal_window takes an i16 signal (rank >= 1, unquantized, a whole number of frames) and an i16 window "       \
+    "[frame] (operand 1); it writes i16 of the signal's shape; its shift is in [0, 31]. fix: correct the operand " \
+    "named below, or the shift")                                                                                      \
+  X(signal_fft_auto_scale_operands,                                                                                   \
+    "signal_fft_auto_scale takes an i16 frame [N] (unquantized) and writes it shifted left, i16 [N], and the "      \
+    "shift, an i32 scalar. fix: correct the operand named below")                                                     \
+  X(signal_energy_operands,                                                                                           \
+    "signal_energy takes an int16 complex spectrum, i16 [2 * bins] (real and imaginary parts interleaved, "         \
+    "unquantized), and writes u32 [bins]; start_index >= 0 and end_index <= bins. fix: correct the operand named "  \
+    "below, or the indices")                                                                                          \
+  X(signal_filter_bank_operands,                                                                                      \
+    "signal_filter_bank takes u32 energies [bins], i16 weights and unweights of one length (operands 1, 2) and "    \
+    "i16 first bins, first weights and widths of at least num_channels + 1 channels (operands 3-5), all rank 1 "    \
+    "and unquantized; it writes u64 [num_channels], num_channels >= 1. fix: correct the operand named below, or "   \
+    "num_channels")                                                                                                   \
+  X(signal_filter_bank_square_root_operands,                                                                          \
+    "signal_filter_bank_square_root takes u64 [N] and its shift, an i32 scalar (operand 1), and writes u32 [N]. "   \
+    "fix: correct the operand named below")                                                                           \
+  X(signal_filter_bank_log_operands,                                                                                  \
+    "signal_filter_bank_log takes u32 [N] and writes i16 [N]; input_correction_bits is in [0, 31]. fix: correct "   \
+    "the operand named below, or the option")                                                                         \
+  X(signal_spectral_subtraction_operands,                                                                             \
+    "signal_filter_bank_spectral_subtraction takes u32 [num_channels] and writes the signal and its noise "         \
+    "estimate, u32 [num_channels] each; num_channels >= 1, smoothing_bits in [0, 31], spectral_subtraction_bits "   \
+    "in [0, 63]. fix: correct the operand named below, or the option")                                                \
+  X(signal_pcan_operands,                                                                                             \
+    "signal_pcan takes u32 energies [N], their u32 noise estimate [N] (operand 1) and an i16 gain table of at "     \
+    "least 125 entries (operand 2), and writes u32 [N]; snr_shift is in [0, 63]. fix: correct the operand named "   \
+    "below, or the option")                                                                                           \
+  X(signal_fft_operands,                                                                                              \
+    "signal_rfft takes frames [..., L] of its dtype T (i16, i32 or f32, unquantized), L <= fft_length, and writes "  \
+    "their spectra [..., 2 * (fft_length / 2 + 1)], real and imaginary parts interleaved; signal_irfft takes such "  \
+    "spectra and writes frames [..., fft_length]; fft_length is even, >= 4, and half of it a product of 2s, 3s and " \
+    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -19364,6 +19422,1625 @@ struct select_v2_node {
 template <int C, int X, int Y>
 constexpr auto select_v2(node_ref<C>, node_ref<X>, node_ref<Y>) {
   return select_v2_node<C, X, Y>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/energy.hpp ------------------------------------------
+// qfence/ops/signal/energy.hpp: SignalEnergy (TFLM's signal library) as a
+// typed node (rules/signal/energy.hpp; kernels/reference/signal/energy.hpp).
+//
+//   qf::signal_energy<StartIndex, EndIndex>(qf::ref<spectrum>)   i16 [2 * bins] -> u32 [bins]
+
+
+// ---- qfence/kernels/reference/signal/energy.hpp ----------------------------
+// qfence/kernels/reference/signal/energy.hpp: SignalEnergy of TFLM's signal
+// library (signal/src/energy.cc): the squared magnitude of each bin of an
+// int16 complex spectrum.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// out[i] = re^2 + im^2 of bin i of `spectrum` (re, im interleaved) for i in
+/// [start, end); 0 elsewhere in out[0, bins). TFLM leaves the other bins
+/// unwritten (whatever its arena held: zero in a fresh one). The sum is
+/// formed in 32-bit unsigned arithmetic, where TFLM's int32 sum of two
+/// (-32768)^2 overflows to the same bits.
+inline void energy(const std::int16_t* spectrum, std::int64_t start, std::int64_t end, std::int64_t bins,
+                   std::uint32_t* out) noexcept {
+  for (std::int64_t i = 0; i < bins; ++i) {
+    if (i < start || i >= end) {
+      out[i] = 0;
+      continue;
+    }
+    const auto re = static_cast<std::int32_t>(spectrum[2 * i]), im = static_cast<std::int32_t>(spectrum[2 * i + 1]);
+    out[i] = static_cast<std::uint32_t>(re * re) + static_cast<std::uint32_t>(im * im);
+  }
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/energy.hpp ----------------------------------------
+// qfence/rules/signal/energy.hpp: the type and shape rule of SignalEnergy
+// (kernels/reference/signal/energy.hpp).
+//
+//   signal_energy  operand 0, an int16 complex spectrum: i16 [2 * bins]
+//                  (real, imaginary interleaved) -> u32 [bins];
+//                  0 <= start_index and end_index <= bins (TFLM does not
+//                  check them and reads and writes outside the tensors).
+
+
+// ---- qfence/rules/signal/support.hpp ---------------------------------------
+// qfence/rules/signal/support.hpp: what the rules of TFLM's signal library
+// ops (the audio front end: rules/signal/*.hpp) share.
+//
+// The signal ops compute on raw integers: their tensors carry no
+// quantization, and several use the unsigned wide dtypes (u32 energies, u64
+// filter-bank sums) that no other op takes.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::rules {
+
+/// An unquantized tensor of dtype `d` (a raw-integer signal operand).
+constexpr bool is_raw(const tensor_desc& t, dtype d) noexcept { return t.type == d && !t.quant.quantized(); }
+
+/// An unquantized vector (rank 1) of dtype `d`.
+constexpr bool is_raw_vector(const tensor_desc& t, dtype d) noexcept { return is_raw(t, d) && t.rank == 1; }
+
+/// A vector of `n` elements of dtype `d`, unquantized: the outputs of the
+/// signal ops.
+constexpr tensor_desc raw_vector(dtype d, std::int64_t n) noexcept {
+  tensor_desc t{};
+  t.type = d;
+  t.rank = 1;
+  t.dims[0] = n;
+  return t;
+}
+
+}  // namespace qfence::rules
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The bins [start_index, end_index) whose energy is computed.
+struct signal_energy_attrs {
+  std::int32_t start_index = 0, end_index = 0;
+
+  friend constexpr bool operator==(const signal_energy_attrs&, const signal_energy_attrs&) = default;
+};
+
+constexpr rule_result signal_energy_rule(const signal_energy_attrs& a, const tensor_desc& spectrum,
+                                         const output_request& req) noexcept {
+  if (!rules::is_raw_vector(spectrum, dtype::i16) || spectrum.dim(0) % 2 != 0)
+    return rule_fail(rule_error::signal_energy_operands, 0);
+  const std::int64_t bins = spectrum.dim(0) / 2;
+  if (a.start_index < 0 || a.end_index > bins) return rule_fail(rule_error::signal_energy_operands, output_operand);
+  return rules::same_quantization_output(rules::raw_vector(dtype::u32, bins), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_energy {
+  static constexpr const char* name = "signal_energy";  // a TFLM custom op: no builtin code
+};
+}  // namespace op
+
+template <int StartIndex, int EndIndex, int X>
+struct signal_energy_node {
+  using op = op::signal_energy;
+  using inputs = refs<X>;
+  static constexpr signal_energy_attrs attrs{StartIndex, EndIndex};
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_energy_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    return true;
+  }
+
+  template <int Index, class In>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static void run(const signal_energy_node&, const std::int16_t* spectrum, std::uint32_t* out) {
+      reference::signal::energy(spectrum, StartIndex, EndIndex, output::elements, out);
+    }
+  };
+};
+
+/// re^2 + im^2 of the bins [StartIndex, EndIndex); 0 in the others.
+template <int StartIndex, int EndIndex, int X>
+constexpr auto signal_energy(node_ref<X>) {
+  return signal_energy_node<StartIndex, EndIndex, X>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/fft.hpp ---------------------------------------------
+// qfence/ops/signal/fft.hpp: SignalRfft and SignalIrfft (TFLM's signal
+// library) as typed nodes (rules/signal/fft.hpp;
+// kernels/reference/signal/fft.hpp).
+//
+//   qf::signal_rfft<FftLength>(qf::ref<frames>)     i16 / i32 / f32 [..., L] -> [..., 2 * (FftLength / 2 + 1)]
+//   qf::signal_irfft<FftLength>(qf::ref<spectra>)   [..., 2 * (FftLength / 2 + 1)] -> [..., FftLength]
+//
+// The op's T is its operand's dtype. The plan (twiddles from cos and sin,
+// as KISS FFT computes them) is made on the node's first invoke, once per
+// program, in static storage; the butterflies work in the node's scratch.
+
+
+// ---- qfence/kernels/reference/signal/fft.hpp -------------------------------
+// qfence/kernels/reference/signal/fft.hpp: the real FFTs of TFLM's signal
+// library (SignalRfft, SignalIrfft: signal/src/rfft_*.cc, irfft_*.cc), which
+// run KISS FFT v130 (with TFLM's patch) in int16, int32 or float.
+//
+// Bit-exact means KISS FFT's own algorithm, not any FFT: its factoring of
+// the length (4s first, then 2s, then odd factors), its recursive
+// decimation in time, its radix-2/3/4/5 butterflies, its fixed-point
+// arithmetic (each butterfly first divides its inputs by the radix, products
+// rounded to nearest, sums wrapping at the scalar's width), its twiddles
+// (cos and sin in double, rounded to the scalar) and its real-FFT split
+// step. This file follows it operation for operation, in the same order;
+// what it does is written out here, not copied.
+//
+// TFLM's patch leaves KISS FFT without a heap, so its generic butterfly
+// (radix 7 and above) and the length-1 complex FFT write through a null
+// pointer: the supported lengths are even, at least 4, with half of them a
+// product of 2s, 3s and 5s (real_fft_length_supported).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// One complex value of scalar T (KISS FFT's kiss_fft_cpx; the int16 and
+/// float spectra of TFLM's ops are these pairs, real part first).
+template <class T>
+struct fft_complex {
+  T r, i;
+};
+
+/// Whether KISS FFT as TFLM builds it computes a real FFT of `fft_length`.
+constexpr bool real_fft_length_supported(std::int64_t fft_length) noexcept {
+  if (fft_length < 4 || fft_length % 2 != 0 || fft_length > (std::int64_t{1} << 30)) return false;
+  std::int64_t n = fft_length / 2;
+  for (const std::int64_t p : {2, 3, 5})
+    while (n % p == 0) n /= p;
+  return n == 1;
+}
+
+/// The arithmetic of KISS FFT's macros for scalar T. Fixed point (int16,
+/// int32): sums are formed exactly in int64 and wrap when stored (C forms
+/// them in int and truncates to the scalar: the same bits, also where
+/// int32's int sum overflows, which wraps on every target TFLM runs);
+/// products are rounded to nearest (sround); HALF_OF shifts C's int sum.
+/// Float: each macro's float operations in its order.
+template <class T>
+struct kiss_math {
+  static constexpr bool fixed = std::is_integral_v<T>;
+  using acc = std::conditional_t<fixed, std::int64_t, float>;
+  using cpx = fft_complex<T>;
+  static constexpr int frac_bits = fixed ? static_cast<int>(sizeof(T)) * 8 - 1 : 0;
+  static constexpr std::int64_t samp_max = fixed ? (std::int64_t{1} << frac_bits) - 1 : 0;
+
+  static constexpr T store(acc x) noexcept { return static_cast<T>(x); }  // int: modular (C++20)
+  static constexpr acc wide(T x) noexcept { return static_cast<acc>(x); }
+  /// sround: a product with frac_bits fraction bits, rounded to a scalar.
+  static constexpr T round_product(std::int64_t x) noexcept {
+    return static_cast<T>((x + (std::int64_t{1} << (frac_bits - 1))) >> frac_bits);
+  }
+  /// S_MUL.
+  static constexpr T mul(T a, T b) noexcept {
+    if constexpr (fixed) return round_product(std::int64_t{a} * b);
+    else return a * b;
+  }
+  /// C_MUL.
+  static constexpr cpx cmul(cpx a, cpx b) noexcept {
+    if constexpr (fixed)
+      return {round_product(std::int64_t{a.r} * b.r - std::int64_t{a.i} * b.i),
+              round_product(std::int64_t{a.r} * b.i + std::int64_t{a.i} * b.r)};
+    else return {a.r * b.r - a.i * b.i, a.r * b.i + a.i * b.r};
+  }
+  static constexpr cpx cadd(cpx a, cpx b) noexcept { return {add(a.r, b.r), add(a.i, b.i)}; }
+  static constexpr cpx csub(cpx a, cpx b) noexcept { return {sub(a.r, b.r), sub(a.i, b.i)}; }
+  static constexpr T add(T a, T b) noexcept { return store(wide(a) + wide(b)); }
+  static constexpr T sub(T a, T b) noexcept { return store(wide(a) - wide(b)); }
+  static constexpr T neg(T a) noexcept { return store(-wide(a)); }
+  /// C_FIXDIV: divides by the radix before a butterfly (fixed point only).
+  static constexpr void fixdiv(cpx& c, int k) noexcept {
+    if constexpr (fixed) {
+      const std::int64_t s = samp_max / k;
+      c.r = round_product(std::int64_t{c.r} * s);
+      c.i = round_product(std::int64_t{c.i} * s);
+    }
+  }
+  /// C_MULBYSCALAR.
+  static constexpr void scale(cpx& c, T s) noexcept {
+    c.r = mul(c.r, s);
+    c.i = mul(c.i, s);
+  }
+  /// HALF_OF of a sum C formed in int: shifted there (wrapping at 32 bits
+  /// first, as C's int), or halved in float. Not yet stored.
+  static constexpr acc half(acc x) noexcept {
+    if constexpr (fixed) return static_cast<std::int32_t>(static_cast<std::uint32_t>(x)) >> 1;
+    else return x * 0.5f;
+  }
+  /// kf_cexp: a twiddle from its phase.
+  static cpx twiddle(double phase) noexcept {
+    if constexpr (fixed)
+      return {static_cast<T>(std::floor(0.5 + static_cast<double>(samp_max) * std::cos(phase))),
+              static_cast<T>(std::floor(0.5 + static_cast<double>(samp_max) * std::sin(phase)))};
+    else return {static_cast<T>(std::cos(phase)), static_cast<T>(std::sin(phase))};
+  }
+};
+
+/// KISS FFT's factors of n (kf_factor): radix, remaining length, ... 4s
+/// first, then 2, then odd candidates up to sqrt(n). At most 2 * 32 ints.
+inline int kiss_factor(int n, int* factors) noexcept {
+  int p = 4, count = 0;
+  const double floor_sqrt = std::floor(std::sqrt(static_cast<double>(n)));
+  do {
+    while (n % p) {
+      switch (p) {
+        case 4: p = 2; break;
+        case 2: p = 3; break;
+        default: p += 2; break;
+      }
+      if (p > floor_sqrt) p = n;
+    }
+    n /= p;
+    factors[count++] = p;
+    factors[count++] = n;
+  } while (n > 1);
+  return count;
+}
+
+/// A real FFT of one length and direction, prepared (kiss_fftr_alloc): the
+/// complex FFT of half the length (its factors and twiddles) and the split
+/// step's twiddles, in storage the caller owns.
+template <class T>
+struct real_fft_plan {
+  int ncfft = 0;  // the complex FFT's length: fft_length / 2
+  bool inverse = false;
+  int factors[64] = {};
+  std::span<const fft_complex<T>> twiddles;        // ncfft
+  std::span<const fft_complex<T>> super_twiddles;  // ncfft / 2
+};
+
+/// The storage a real_fft_plan<T> of `fft_length` needs, in complex values.
+constexpr std::size_t real_fft_plan_values(std::int64_t fft_length) noexcept {
+  const auto ncfft = static_cast<std::size_t>(fft_length / 2);
+  return ncfft + ncfft / 2;
+}
+
+/// Prepares a plan in `storage` (real_fft_plan_values(fft_length) values);
+/// fft_length must be supported (real_fft_length_supported).
+template <class T>
+real_fft_plan<T> make_real_fft_plan(std::int64_t fft_length, bool inverse, std::span<fft_complex<T>> storage) {
+  using m = kiss_math<T>;
+  real_fft_plan<T> plan;
+  plan.ncfft = static_cast<int>(fft_length / 2);
+  plan.inverse = inverse;
+  const int n = plan.ncfft;
+  fft_complex<T>* tw = storage.data();
+  fft_complex<T>* super = tw + n;
+  for (int i = 0; i < n; ++i) {
+    const double pi = 3.141592653589793238462643383279502884197169399375105820974944;
+    double phase = -2 * pi * i / n;
+    if (inverse) phase *= -1;
+    tw[i] = m::twiddle(phase);
+  }
+  kiss_factor(n, plan.factors);
+  for (int i = 0; i < n / 2; ++i) {
+    double phase = -3.14159265358979323846264338327 * (static_cast<double>(i + 1) / n + .5);
+    if (inverse) phase *= -1;
+    super[i] = m::twiddle(phase);
+  }
+  plan.twiddles = {tw, static_cast<std::size_t>(n)};
+  plan.super_twiddles = {super, static_cast<std::size_t>(n / 2)};
+  return plan;
+}
+
+namespace detail {
+
+template <class T>
+void butterfly2(fft_complex<T>* out, std::size_t fstride, const real_fft_plan<T>& plan, int m) noexcept {
+  using k = kiss_math<T>;
+  fft_complex<T>* out2 = out + m;
+  const fft_complex<T>* tw1 = plan.twiddles.data();
+  for (int j = 0; j < m; ++j) {
+    k::fixdiv(out[j], 2);
+    k::fixdiv(out2[j], 2);
+    const fft_complex<T> t = k::cmul(out2[j], *tw1);
+    tw1 += fstride;
+    out2[j] = k::csub(out[j], t);
+    out[j] = k::cadd(out[j], t);
+  }
+}
+
+template <class T>
+void butterfly3(fft_complex<T>* out, std::size_t fstride, const real_fft_plan<T>& plan, std::size_t m) noexcept {
+  using k = kiss_math<T>;
+  const std::size_t m2 = 2 * m;
+  const fft_complex<T>* tw = plan.twiddles.data();
+  const fft_complex<T> epi3 = tw[fstride * m];
+  const fft_complex<T>*tw1 = tw, *tw2 = tw;
+  for (std::size_t j = 0; j < m; ++j, ++out) {
+    k::fixdiv(out[0], 3);
+    k::fixdiv(out[m], 3);
+    k::fixdiv(out[m2], 3);
+    const fft_complex<T> s1 = k::cmul(out[m], *tw1), s2 = k::cmul(out[m2], *tw2);
+    const fft_complex<T> s3 = k::cadd(s1, s2);
+    fft_complex<T> s0 = k::csub(s1, s2);
+    tw1 += fstride;
+    tw2 += fstride * 2;
+    out[m].r = k::store(k::wide(out[0].r) - k::half(k::wide(s3.r)));
+    out[m].i = k::store(k::wide(out[0].i) - k::half(k::wide(s3.i)));
+    k::scale(s0, epi3.i);
+    out[0] = k::cadd(out[0], s3);
+    out[m2].r = k::add(out[m].r, s0.i);
+    out[m2].i = k::sub(out[m].i, s0.r);
+    out[m].r = k::sub(out[m].r, s0.i);
+    out[m].i = k::add(out[m].i, s0.r);
+  }
+}
+
+template <class T>
+void butterfly4(fft_complex<T>* out, std::size_t fstride, const real_fft_plan<T>& plan, std::size_t m) noexcept {
+  using k = kiss_math<T>;
+  const std::size_t m2 = 2 * m, m3 = 3 * m;
+  const fft_complex<T>*tw1 = plan.twiddles.data(), *tw2 = tw1, *tw3 = tw1;
+  for (std::size_t j = 0; j < m; ++j, ++out) {
+    k::fixdiv(out[0], 4);
+    k::fixdiv(out[m], 4);
+    k::fixdiv(out[m2], 4);
+    k::fixdiv(out[m3], 4);
+    const fft_complex<T> s0 = k::cmul(out[m], *tw1), s1 = k::cmul(out[m2], *tw2), s2 = k::cmul(out[m3], *tw3);
+    const fft_complex<T> s5 = k::csub(out[0], s1);
+    out[0] = k::cadd(out[0], s1);
+    const fft_complex<T> s3 = k::cadd(s0, s2), s4 = k::csub(s0, s2);
+    out[m2] = k::csub(out[0], s3);
+    tw1 += fstride;
+    tw2 += fstride * 2;
+    tw3 += fstride * 3;
+    out[0] = k::cadd(out[0], s3);
+    if (plan.inverse) {
+      out[m] = {k::sub(s5.r, s4.i), k::add(s5.i, s4.r)};
+      out[m3] = {k::add(s5.r, s4.i), k::sub(s5.i, s4.r)};
+    } else {
+      out[m] = {k::add(s5.r, s4.i), k::sub(s5.i, s4.r)};
+      out[m3] = {k::sub(s5.r, s4.i), k::add(s5.i, s4.r)};
+    }
+  }
+}
+
+template <class T>
+void butterfly5(fft_complex<T>* out, std::size_t fstride, const real_fft_plan<T>& plan, int m) noexcept {
+  using k = kiss_math<T>;
+  const fft_complex<T>* tw = plan.twiddles.data();
+  const fft_complex<T> ya = tw[fstride * static_cast<std::size_t>(m)], yb = tw[fstride * 2 * static_cast<std::size_t>(m)];
+  fft_complex<T>*f0 = out, *f1 = out + m, *f2 = out + 2 * m, *f3 = out + 3 * m, *f4 = out + 4 * m;
+  auto w = [](T x) { return k::wide(x); };
+  for (int u = 0; u < m; ++u, ++f0, ++f1, ++f2, ++f3, ++f4) {
+    for (fft_complex<T>* f : {f0, f1, f2, f3, f4}) k::fixdiv(*f, 5);
+    const auto us = static_cast<std::size_t>(u);
+    const fft_complex<T> s0 = *f0;
+    const fft_complex<T> s1 = k::cmul(*f1, tw[us * fstride]), s2 = k::cmul(*f2, tw[2 * us * fstride]),
+                         s3 = k::cmul(*f3, tw[3 * us * fstride]), s4 = k::cmul(*f4, tw[4 * us * fstride]);
+    const fft_complex<T> s7 = k::cadd(s1, s4), s10 = k::csub(s1, s4), s8 = k::cadd(s2, s3), s9 = k::csub(s2, s3);
+    f0->r = k::store(w(f0->r) + (w(s7.r) + w(s8.r)));
+    f0->i = k::store(w(f0->i) + (w(s7.i) + w(s8.i)));
+    const fft_complex<T> s5{k::store(w(s0.r) + w(k::mul(s7.r, ya.r)) + w(k::mul(s8.r, yb.r))),
+                            k::store(w(s0.i) + w(k::mul(s7.i, ya.r)) + w(k::mul(s8.i, yb.r)))};
+    const fft_complex<T> s6{k::store(w(k::mul(s10.i, ya.i)) + w(k::mul(s9.i, yb.i))),
+                            k::store(-w(k::mul(s10.r, ya.i)) - w(k::mul(s9.r, yb.i)))};
+    *f1 = k::csub(s5, s6);
+    *f4 = k::cadd(s5, s6);
+    const fft_complex<T> s11{k::store(w(s0.r) + w(k::mul(s7.r, yb.r)) + w(k::mul(s8.r, ya.r))),
+                             k::store(w(s0.i) + w(k::mul(s7.i, yb.r)) + w(k::mul(s8.i, ya.r)))};
+    const fft_complex<T> s12{k::store(-w(k::mul(s10.i, yb.i)) + w(k::mul(s9.i, ya.i))),
+                             k::store(w(k::mul(s10.r, yb.i)) - w(k::mul(s9.r, ya.i)))};
+    *f2 = k::cadd(s11, s12);
+    *f3 = k::csub(s11, s12);
+  }
+}
+
+/// kf_work: the FFT of `in` (stride fstride * in_stride) into `out` for the
+/// factors from `factors` on.
+template <class T>
+void fft_stage(fft_complex<T>* out, const fft_complex<T>* in, std::size_t fstride, const int* factors,
+               const real_fft_plan<T>& plan) noexcept {
+  const int p = factors[0], m = factors[1];
+  fft_complex<T>* const begin = out;
+  const fft_complex<T>* const end = out + static_cast<std::ptrdiff_t>(p) * m;
+  if (m == 1) {
+    for (; out != end; ++out, in += fstride) *out = *in;
+  } else {
+    for (; out != end; out += m, in += fstride) fft_stage(out, in, fstride * static_cast<std::size_t>(p), factors + 2, plan);
+  }
+  switch (p) {
+    case 2: butterfly2(begin, fstride, plan, m); break;
+    case 3: butterfly3(begin, fstride, plan, static_cast<std::size_t>(m)); break;
+    case 4: butterfly4(begin, fstride, plan, static_cast<std::size_t>(m)); break;
+    default: butterfly5(begin, fstride, plan, m); break;  // only 5 remains for a supported length
+  }
+}
+
+}  // namespace detail
+
+/// The scratch a real FFT of plan.ncfft needs, in complex values.
+constexpr std::size_t real_fft_scratch_values(std::int64_t fft_length) noexcept {
+  return static_cast<std::size_t>(fft_length);  // two complex buffers of fft_length / 2
+}
+
+/// kiss_fftr of one frame: `in` [length], zero-padded to 2 * ncfft, to its
+/// spectrum [ncfft + 1] complex values, real and imaginary parts
+/// interleaved in `spectrum`. `scratch`: real_fft_scratch_values.
+template <class T>
+void real_fft(const real_fft_plan<T>& plan, const T* in, std::int64_t length, T* spectrum,
+              fft_complex<T>* scratch) noexcept {
+  using k = kiss_math<T>;
+  const int n = plan.ncfft;
+  // The real frame as ncfft complex values (even samples real, odd
+  // imaginary), as KISS FFT reads it.
+  fft_complex<T>* packed = scratch;
+  fft_complex<T>* tmp = scratch + n;
+  for (int j = 0; j < n; ++j) {
+    packed[j].r = 2 * j < length ? in[2 * j] : T{};
+    packed[j].i = 2 * j + 1 < length ? in[2 * j + 1] : T{};
+  }
+  detail::fft_stage(tmp, packed, 1, plan.factors, plan);
+  auto put = [&](int j, T r, T i) {
+    spectrum[2 * j] = r;
+    spectrum[2 * j + 1] = i;
+  };
+  fft_complex<T> tdc = tmp[0];
+  k::fixdiv(tdc, 2);
+  put(0, k::add(tdc.r, tdc.i), T{});
+  put(n, k::sub(tdc.r, tdc.i), T{});
+  for (int j = 1; j <= n / 2; ++j) {
+    fft_complex<T> fpk = tmp[j];
+    fft_complex<T> fpnk{tmp[n - j].r, k::neg(tmp[n - j].i)};
+    k::fixdiv(fpk, 2);
+    k::fixdiv(fpnk, 2);
+    const fft_complex<T> f1k = k::cadd(fpk, fpnk), f2k = k::csub(fpk, fpnk);
+    const fft_complex<T> tw = k::cmul(f2k, plan.super_twiddles[static_cast<std::size_t>(j - 1)]);
+    put(j, k::store(k::half(k::wide(f1k.r) + k::wide(tw.r))), k::store(k::half(k::wide(f1k.i) + k::wide(tw.i))));
+    put(n - j, k::store(k::half(k::wide(f1k.r) - k::wide(tw.r))), k::store(k::half(k::wide(tw.i) - k::wide(f1k.i))));
+  }
+}
+
+/// kiss_fftri of one frame: the spectrum [ncfft + 1] (interleaved) to `out`
+/// [2 * ncfft]. KISS FFT's inverse is unscaled: ncfft times the signal in
+/// float (SignalIrfft divides), the butterflies' divisions in fixed point.
+template <class T>
+void inverse_real_fft(const real_fft_plan<T>& plan, const T* spectrum, T* out, fft_complex<T>* scratch) noexcept {
+  using k = kiss_math<T>;
+  const int n = plan.ncfft;
+  auto at = [&](int j) { return fft_complex<T>{spectrum[2 * j], spectrum[2 * j + 1]}; };
+  fft_complex<T>* tmp = scratch;
+  fft_complex<T>* result = scratch + n;
+  tmp[0].r = k::add(at(0).r, at(n).r);
+  tmp[0].i = k::sub(at(0).r, at(n).r);
+  k::fixdiv(tmp[0], 2);
+  for (int j = 1; j <= n / 2; ++j) {
+    fft_complex<T> fk = at(j);
+    fft_complex<T> fnkc{at(n - j).r, k::neg(at(n - j).i)};
+    k::fixdiv(fk, 2);
+    k::fixdiv(fnkc, 2);
+    const fft_complex<T> fek = k::cadd(fk, fnkc), diff = k::csub(fk, fnkc);
+    const fft_complex<T> fok = k::cmul(diff, plan.super_twiddles[static_cast<std::size_t>(j - 1)]);
+    tmp[j] = k::cadd(fek, fok);
+    tmp[n - j] = k::csub(fek, fok);
+    if constexpr (k::fixed) tmp[n - j].i = k::neg(tmp[n - j].i);
+    else tmp[n - j].i *= -1.0f;
+  }
+  detail::fft_stage(result, tmp, 1, plan.factors, plan);
+  for (int j = 0; j < n; ++j) {
+    out[2 * j] = result[j].r;
+    out[2 * j + 1] = result[j].i;
+  }
+}
+
+/// SignalRfft: each frame of `in` (`frames` of `length` values) to its
+/// spectrum, ncfft + 1 complex values per frame in `out`.
+template <class T>
+void rfft(const real_fft_plan<T>& plan, const T* in, std::int64_t frames, std::int64_t length, T* out,
+          fft_complex<T>* scratch) noexcept {
+  const std::int64_t spectrum = 2 * (std::int64_t{plan.ncfft} + 1);
+  for (std::int64_t f = 0; f < frames; ++f) real_fft(plan, in + f * length, length, out + f * spectrum, scratch);
+}
+
+/// SignalIrfft: each spectrum of `in` (`frames` of ncfft + 1 complex
+/// values) to its frame of 2 * ncfft values in `out`; float frames divided
+/// by the length, as TFLM's IrfftFloatApply does.
+template <class T>
+void irfft(const real_fft_plan<T>& plan, const T* in, std::int64_t frames, T* out, fft_complex<T>* scratch) noexcept {
+  const std::int64_t spectrum = 2 * (std::int64_t{plan.ncfft} + 1), length = 2 * std::int64_t{plan.ncfft};
+  for (std::int64_t f = 0; f < frames; ++f) {
+    T* frame = out + f * length;
+    inverse_real_fft(plan, in + f * spectrum, frame, scratch);
+    if constexpr (!kiss_math<T>::fixed)
+      for (std::int64_t i = 0; i < length; ++i) frame[i] /= static_cast<T>(length);
+  }
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/fft.hpp -------------------------------------------
+// qfence/rules/signal/fft.hpp: the type and shape rules of SignalRfft and
+// SignalIrfft (kernels/reference/signal/fft.hpp).
+//
+//   signal_rfft   operand 0: frames [..., L] of dtype T (i16, i32 or f32,
+//                 unquantized), L <= fft_length -> T [..., 2 * (fft_length /
+//                 2 + 1)], each frame's spectrum (real and imaginary parts
+//                 interleaved; a frame shorter than fft_length is
+//                 zero-padded)
+//   signal_irfft  operand 0: spectra T [..., 2 * (fft_length / 2 + 1)] ->
+//                 T [..., fft_length]
+//
+// fft_length is even, at least 4, and half of it a product of 2s, 3s and
+// 5s: the lengths KISS FFT computes as TFLM builds it (other lengths write
+// through a null pointer there).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct signal_fft_attrs {
+  dtype type = dtype::i16;  // the op's "T"
+  std::int32_t fft_length = 0;
+
+  friend constexpr bool operator==(const signal_fft_attrs&, const signal_fft_attrs&) = default;
+};
+
+namespace rules {
+constexpr bool fft_operand(const signal_fft_attrs& a, const tensor_desc& t) noexcept {
+  return (a.type == dtype::i16 || a.type == dtype::i32 || a.type == dtype::f32) && is_raw(t, a.type) && t.rank >= 1;
+}
+/// The operand with its last dimension replaced.
+constexpr tensor_desc with_last_dim(tensor_desc t, std::int64_t n) noexcept {
+  t.dims[static_cast<std::size_t>(t.rank - 1)] = n;
+  return t;
+}
+}  // namespace rules
+
+/// Values per spectrum: ncfft + 1 complex values.
+constexpr std::int64_t signal_spectrum_values(std::int32_t fft_length) noexcept {
+  return 2 * (std::int64_t{fft_length} / 2 + 1);
+}
+
+constexpr rule_result signal_rfft_rule(const signal_fft_attrs& a, const tensor_desc& in,
+                                       const output_request& req) noexcept {
+  if (!rules::fft_operand(a, in) || in.dim(-1) < 1) return rule_fail(rule_error::signal_fft_operands, 0);
+  if (!reference::signal::real_fft_length_supported(a.fft_length) || in.dim(-1) > a.fft_length)
+    return rule_fail(rule_error::signal_fft_operands, output_operand);
+  return rules::same_quantization_output(rules::with_last_dim(in, signal_spectrum_values(a.fft_length)), req);
+}
+
+constexpr rule_result signal_irfft_rule(const signal_fft_attrs& a, const tensor_desc& in,
+                                        const output_request& req) noexcept {
+  if (!rules::fft_operand(a, in)) return rule_fail(rule_error::signal_fft_operands, 0);
+  if (!reference::signal::real_fft_length_supported(a.fft_length) ||
+      in.dim(-1) != signal_spectrum_values(a.fft_length))
+    return rule_fail(rule_error::signal_fft_operands, output_operand);
+  return rules::same_quantization_output(rules::with_last_dim(in, a.fft_length), req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_rfft {
+  static constexpr const char* name = "signal_rfft";  // TFLM custom ops: no builtin code
+};
+struct signal_irfft {
+  static constexpr const char* name = "signal_irfft";
+};
+}  // namespace op
+
+namespace detail {
+/// The plan of a real FFT of FftLength over scalar T, made once.
+template <class T, int FftLength, bool Inverse>
+const reference::signal::real_fft_plan<T>& static_real_fft_plan() {
+  static std::array<reference::signal::fft_complex<T>, reference::signal::real_fft_plan_values(FftLength)> tables{};
+  static const reference::signal::real_fft_plan<T> plan =
+      reference::signal::make_real_fft_plan<T>(FftLength, Inverse, tables);
+  return plan;
+}
+}  // namespace detail
+
+template <bool Inverse, int FftLength, int X>
+struct signal_real_fft_node {
+  using op = std::conditional_t<Inverse, op::signal_irfft, op::signal_rfft>;
+  using inputs = refs<X>;
+
+  template <class In>
+  struct rule {
+    static constexpr signal_fft_attrs attrs{In::type, FftLength};
+    static constexpr rule_result value = Inverse ? signal_irfft_rule(attrs, describe<In>(), requested_output<>())
+                                                 : signal_rfft_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    return true;
+  }
+
+  template <int Index, class In>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    using T = typename In::element;
+    static constexpr std::size_t scratch_values = reference::signal::real_fft_scratch_values(FftLength);
+    static constexpr std::size_t scratch_bytes = scratch_values * sizeof(reference::signal::fft_complex<T>);
+
+    static void run(const signal_real_fft_node&, const T* in, T* out, void* scratch) {
+      const auto& plan = detail::static_real_fft_plan<T, FftLength, Inverse>();
+      auto* work = detail::begin_lifetime<reference::signal::fft_complex<T>>(static_cast<std::byte*>(scratch),
+                                                                              scratch_values);
+      constexpr std::int64_t length = In::shape_type::dim(static_cast<int>(In::rank) - 1), frames = In::elements / length;
+      if constexpr (Inverse) reference::signal::irfft(plan, in, frames, out, work);
+      else reference::signal::rfft(plan, in, frames, length, out, work);
+    }
+  };
+};
+
+/// Each frame's spectrum (complex values interleaved), frames zero-padded to FftLength.
+template <int FftLength, int X>
+constexpr auto signal_rfft(node_ref<X>) {
+  return signal_real_fft_node<false, FftLength, X>{};
+}
+/// Each spectrum's frame of FftLength values.
+template <int FftLength, int X>
+constexpr auto signal_irfft(node_ref<X>) {
+  return signal_real_fft_node<true, FftLength, X>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/filter_bank.hpp -------------------------------------
+// qfence/ops/signal/filter_bank.hpp: the filter-bank stage of TFLM's signal
+// library as typed nodes (rules/signal/filter_bank.hpp;
+// kernels/reference/signal/filter_bank.hpp).
+//
+//   qf::signal_filter_bank<NumChannels>(qf::ref<energies>, qf::ref<weights>, qf::ref<unweights>,
+//                                       qf::ref<first_bins>, qf::ref<first_weights>, qf::ref<widths>)
+//   qf::signal_filter_bank_square_root(qf::ref<sums>, qf::ref<shift>)
+//   qf::signal_filter_bank_log<InputCorrectionBits, OutputScale>(qf::ref<x>)
+//
+//   using spec = qf::signal_spectral_subtraction_spec<NumChannels, Smoothing, OneMinusSmoothing,
+//       AlternateSmoothing, AlternateOneMinusSmoothing, MinSignalRemaining, SmoothingBits,
+//       SpectralSubtractionBits, Clamping>;
+//   auto noise = qf::state<typename spec::noise_estimate>();                        // node e
+//   qf::signal_spectral_subtraction<spec>(qf::ref<x>, qf::ref<e>)                   // node s
+//   qf::signal_spectral_subtraction_output<spec, K>(qf::ref<s>)   // K: 0 the signal, 1 the noise estimate
+//
+// An invoke whose channel tables point outside the energies or the weights
+// ends at the filter bank (invoke returns invoke_status::ended_early); the
+// runtime path refuses constant tables that do so when it prepares. The
+// spectral subtraction's noise estimate is a state node: model::reset_state
+// zeroes it, as TFLM's reset does.
+
+
+// ---- qfence/kernels/reference/signal/filter_bank.hpp -----------------------
+// qfence/kernels/reference/signal/filter_bank.hpp: the filter-bank stage of
+// TFLM's signal library (signal/src/filter_bank*.cc): SignalFilterBank
+// (triangular mel filters over an energy spectrum), SignalFilterBankSquareRoot,
+// SignalFilterBankSpectralSubtraction (a running noise estimate taken off
+// each channel) and SignalFilterBankLog.
+
+
+// ---- qfence/kernels/reference/signal/bits.hpp ------------------------------
+// qfence/kernels/reference/signal/bits.hpp: the integer helpers of TFLM's
+// signal library (signal/src/msb_*.cc, square_root_*.cc, log.cc), which its
+// audio front-end ops share: the most significant bit, integer square roots
+// and a fixed-point natural logarithm.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// The position of x's most significant bit, counted from 1; 32 for x == 0.
+/// The 32 is TFLM's answer wherever it is built with GCC or Clang
+/// (`__builtin_clz` branch of msb_32.cc; its portable loop says 0), and its
+/// ops' results depend on it (FftAutoScale of silence).
+constexpr std::uint32_t most_significant_bit(std::uint32_t x) noexcept {
+  return x ? 32u - static_cast<std::uint32_t>(std::countl_zero(x)) : 32u;
+}
+/// As most_significant_bit for 64 bits: 64 for x == 0.
+constexpr std::uint32_t most_significant_bit(std::uint64_t x) noexcept {
+  return x ? 64u - static_cast<std::uint32_t>(std::countl_zero(x)) : 64u;
+}
+
+/// The square root of a 32-bit value, rounded to nearest as TFLM's Sqrt32
+/// (bit-by-bit, then one rounding step that stops at 0xFFFF).
+constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
+  if (num == 0) return 0;
+  std::uint32_t res = 0;
+  const int max_bit_number = static_cast<int>(32u - most_significant_bit(num)) | 1;
+  std::uint32_t bit = 1u << (31 - max_bit_number);
+  for (int iterations = (31 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
+    if (num >= res + bit) {
+      num -= res + bit;
+      res = (res >> 1u) + bit;
+    } else {
+      res >>= 1u;
+    }
+    bit >>= 2u;
+  }
+  if (num > res && res != 0xFFFFu) ++res;
+  return static_cast<std::uint16_t>(res);
+}
+
+/// The square root of a 64-bit value as TFLM's Sqrt64 (Sqrt32 below 2^32).
+constexpr std::uint32_t sqrt64(std::uint64_t num) noexcept {
+  if ((num >> 32) == 0) return sqrt32(static_cast<std::uint32_t>(num));
+  std::uint64_t res = 0;
+  const int max_bit_number = static_cast<int>(64u - most_significant_bit(num)) | 1;
+  std::uint64_t bit = std::uint64_t{1} << (63 - max_bit_number);
+  for (int iterations = (63 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
+    if (num >= res + bit) {
+      num -= res + bit;
+      res = (res >> 1u) + bit;
+    } else {
+      res >>= 1u;
+    }
+    bit >>= 2u;
+  }
+  if (num > res && res != 0xFFFFFFFFu) ++res;
+  return static_cast<std::uint32_t>(res);
+}
+
+namespace detail {
+/// log2(1 + k/128) corrections of TFLM's log.cc, in 1/65536 (129 entries +
+/// one for the interpolation's right end).
+inline constexpr std::uint16_t log_lut[] = {
+    0,    224,  442,  654,  861,  1063, 1259, 1450, 1636, 1817, 1992, 2163, 2329, 2490, 2646, 2797, 2944, 3087, 3224,
+    3358, 3487, 3611, 3732, 3848, 3960, 4068, 4172, 4272, 4368, 4460, 4549, 4633, 4714, 4791, 4864, 4934, 5001, 5063,
+    5123, 5178, 5231, 5280, 5326, 5368, 5408, 5444, 5477, 5507, 5533, 5557, 5578, 5595, 5610, 5622, 5631, 5637, 5640,
+    5641, 5638, 5633, 5626, 5615, 5602, 5586, 5568, 5547, 5524, 5498, 5470, 5439, 5406, 5370, 5332, 5291, 5249, 5203,
+    5156, 5106, 5054, 5000, 4944, 4885, 4825, 4762, 4697, 4630, 4561, 4490, 4416, 4341, 4264, 4184, 4103, 4020, 3935,
+    3848, 3759, 3668, 3575, 3481, 3384, 3286, 3186, 3084, 2981, 2875, 2768, 2659, 2549, 2437, 2323, 2207, 2090, 1971,
+    1851, 1729, 1605, 1480, 1353, 1224, 1094, 963,  830,  695,  559,  421,  282,  142,  0,    0};
+
+/// The fraction of log2(x) in 1/65536, x >= 2^log2x (TFLM's
+/// Log2FractionPart32: a table of 128 segments, linearly interpolated).
+constexpr std::uint32_t log2_fraction(std::uint32_t x, std::uint32_t log2x) noexcept {
+  std::int32_t frac = static_cast<std::int32_t>(static_cast<std::int64_t>(x) - (std::int64_t{1} << log2x));
+  if (log2x < 16) frac <<= 16 - log2x;
+  else frac >>= log2x - 16;
+  const std::uint32_t base_seg = static_cast<std::uint32_t>(frac) >> 9;
+  const std::int32_t c0 = log_lut[base_seg], c1 = log_lut[base_seg + 1];
+  const std::int32_t seg_base = static_cast<std::int32_t>(512u * base_seg);
+  const std::int32_t rel_pos = ((c1 - c0) * (frac - seg_base)) >> 16;
+  return static_cast<std::uint32_t>(frac + c0 + rel_pos);
+}
+}  // namespace detail
+
+/// ln(x) * out_scale, rounded, for x >= 2 (TFLM's Log32; unsigned wrap-around
+/// where TFLM's unsigned arithmetic wraps).
+constexpr std::uint32_t log32(std::uint32_t x, std::uint32_t out_scale) noexcept {
+  const std::uint32_t integer = most_significant_bit(x) - 1;
+  const std::uint32_t log2 = (integer << 16) + detail::log2_fraction(x, integer);
+  constexpr std::uint32_t round = 32768;
+  const auto loge = static_cast<std::uint32_t>((std::uint64_t{45426} * log2 + round) >> 16);
+  return (out_scale * loge + round) >> 16;
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// The filter bank's tables (SignalFilterBank's inputs 1-5): for each of
+/// num_channels + 1 channels, its first frequency bin, its first weight and
+/// its width; the weights of each bin for the channel it rises in and
+/// (unweights) the one it falls in.
+struct filter_bank_tables {
+  const std::int16_t* weights;
+  const std::int16_t* unweights;
+  std::int64_t weight_count;  // elements of weights and of unweights
+  const std::int16_t* frequency_starts;
+  const std::int16_t* weight_starts;
+  const std::int16_t* widths;
+  std::int64_t channels;  // num_channels + 1 entries in each of the three
+};
+
+/// Whether every index the tables make stays inside the input (`bins`
+/// values) and the weights: TFLM does not check; qfence does, on every
+/// invoke (the tables are operands, constant in every converted model).
+constexpr bool filter_bank_tables_fit(const filter_bank_tables& t, std::int64_t bins) noexcept {
+  for (std::int64_t c = 0; c < t.channels; ++c) {
+    const std::int64_t f = t.frequency_starts[c], w = t.weight_starts[c], n = t.widths[c];
+    if (n <= 0) continue;
+    if (f < 0 || w < 0 || f + n > bins || w + n > t.weight_count) return false;
+  }
+  return true;
+}
+
+/// SignalFilterBank: out[c] (c < channels - 1) = the weighted energy of
+/// channel c + 1's rising bins plus channel c's falling ones, as TFLM's
+/// FilterbankAccumulateChannels (its output element 0 is dropped). The sums
+/// are taken modulo 2^64, as TFLM's uint64 products of sign-extended weights.
+/// Returns false, writing nothing, when the tables do not fit.
+inline bool filter_bank(const std::uint32_t* in, std::int64_t bins, const filter_bank_tables& t,
+                        std::uint64_t* out) noexcept {
+  if (!filter_bank_tables_fit(t, bins)) return false;
+  std::uint64_t weighted = 0, unweighted = 0;
+  for (std::int64_t c = 0; c < t.channels; ++c) {
+    const std::int64_t f = t.frequency_starts[c], w = t.weight_starts[c];
+    for (std::int64_t j = 0; j < t.widths[c]; ++j) {
+      const std::uint64_t x = in[f + j];
+      weighted += static_cast<std::uint64_t>(static_cast<std::int64_t>(t.weights[w + j])) * x;
+      unweighted += static_cast<std::uint64_t>(static_cast<std::int64_t>(t.unweights[w + j])) * x;
+    }
+    if (c > 0) out[c - 1] = weighted;
+    weighted = unweighted;
+    unweighted = 0;
+  }
+  return true;
+}
+
+/// SignalFilterBankSquareRoot: out[i] = sqrt64(in[i]) >> shift. TFLM's shift
+/// of a uint32 by `shift` is undefined outside [0, 31]: qfence shifts by 0
+/// below and gives 0 above (the shift comes from data: FftAutoScale's).
+inline void filter_bank_square_root(const std::uint64_t* in, std::int64_t n, std::int32_t shift,
+                                    std::uint32_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint32_t root = sqrt64(in[i]);
+    out[i] = shift <= 0 ? root : shift >= 32 ? 0u : root >> shift;
+  }
+}
+
+/// SignalFilterBankLog: out[i] = min(log32(in[i] << correction_bits,
+/// output_scale), 32767), 0 where the shifted value is 0 or 1.
+inline void filter_bank_log(const std::uint32_t* in, std::int64_t n, std::uint32_t output_scale,
+                            std::uint32_t correction_bits, std::int16_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint32_t scaled = in[i] << correction_bits;
+    if (scaled <= 1) {
+      out[i] = 0;
+      continue;
+    }
+    const std::uint32_t v = log32(scaled, output_scale);
+    out[i] = static_cast<std::int16_t>(v < 32767u ? v : 32767u);
+  }
+}
+
+/// SignalFilterBankSpectralSubtraction's options (TFLM's
+/// SpectralSubtractionConfig); the shifts are checked by its rule.
+struct spectral_subtraction_config {
+  std::uint32_t smoothing = 0, one_minus_smoothing = 0;                       // even channels
+  std::uint32_t alternate_smoothing = 0, alternate_one_minus_smoothing = 0;   // odd channels
+  std::uint32_t min_signal_remaining = 0;
+  std::uint32_t smoothing_bits = 0;             // < 32
+  std::uint32_t spectral_subtraction_bits = 0;  // < 64
+  bool clamping = false;
+
+  friend constexpr bool operator==(const spectral_subtraction_config&, const spectral_subtraction_config&) = default;
+};
+
+/// One frame of SignalFilterBankSpectralSubtraction over n channels: each
+/// channel's noise estimate (state kept across invokes, zero after a reset)
+/// follows the signal by exponential smoothing and is subtracted from it,
+/// leaving at least min_signal_remaining of it (TFLM's
+/// FilterbankSpectralSubtraction, in its unsigned arithmetic).
+inline void spectral_subtraction(const spectral_subtraction_config& c, const std::uint32_t* in, std::int64_t n,
+                                 std::uint32_t* noise_estimate, std::uint32_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const bool even = (i & 1) == 0;
+    const std::uint32_t smoothing = even ? c.smoothing : c.alternate_smoothing;
+    const std::uint32_t one_minus_smoothing = even ? c.one_minus_smoothing : c.alternate_one_minus_smoothing;
+    const std::uint32_t signal_scaled_up = in[i] << c.smoothing_bits;
+    noise_estimate[i] = static_cast<std::uint32_t>(
+        (std::uint64_t{signal_scaled_up} * smoothing + std::uint64_t{noise_estimate[i]} * one_minus_smoothing) >>
+        c.spectral_subtraction_bits);
+    std::uint32_t estimate_scaled_up = noise_estimate[i];
+    if (estimate_scaled_up > signal_scaled_up) {
+      estimate_scaled_up = signal_scaled_up;
+      if (c.clamping) noise_estimate[i] = estimate_scaled_up;
+    }
+    const auto floor = static_cast<std::uint32_t>((std::uint64_t{in[i]} * c.min_signal_remaining) >>
+                                                  c.spectral_subtraction_bits);
+    const std::uint32_t subtracted = (signal_scaled_up - estimate_scaled_up) >> c.smoothing_bits;
+    out[i] = subtracted > floor ? subtracted : floor;
+  }
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/filter_bank.hpp -----------------------------------
+// qfence/rules/signal/filter_bank.hpp: the type and shape rules of the
+// filter-bank stage (kernels/reference/signal/filter_bank.hpp).
+//
+//   signal_filter_bank       operand 0: u32 [bins]; operands 1 and 2, the
+//                            weights and unweights: i16 [W] each; operands
+//                            3-5, each channel's first bin, first weight
+//                            and width: i16 [>= num_channels + 1] each ->
+//                            u64 [num_channels], num_channels >= 1. The
+//                            tables' values must stay inside the input and
+//                            the weights (checked when prepared when they
+//                            are constant, and on every invoke).
+//   signal_filter_bank_square_root
+//                            operand 0: u64 [N]; operand 1, the shift: an
+//                            i32 scalar -> u32 [N]
+//   signal_filter_bank_log   operand 0: u32 [N] -> i16 [N];
+//                            input_correction_bits in [0, 31]
+//   signal_filter_bank_spectral_subtraction
+//                            operand 0: u32 [num_channels] -> u32
+//                            [num_channels], and its second output, the
+//                            noise estimate, the same; smoothing_bits in
+//                            [0, 31], spectral_subtraction_bits in [0, 63].
+//
+// Where TFLM would shift by an undefined amount (a shift option out of
+// range) or read or write outside a tensor (tables shorter than its
+// channel count, outputs longer than what it writes), qfence refuses.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct signal_filter_bank_attrs {
+  std::int32_t num_channels = 0;
+
+  friend constexpr bool operator==(const signal_filter_bank_attrs&, const signal_filter_bank_attrs&) = default;
+};
+
+/// Operands: the energies, weights, unweights, frequency starts, weight
+/// starts and widths.
+constexpr rule_result signal_filter_bank_rule(const signal_filter_bank_attrs& a, const tensor_desc (&in)[6],
+                                              const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in[0], dtype::u32)) return rule_fail(rule_error::signal_filter_bank_operands, 0);
+  for (int k = 1; k < 6; ++k)
+    if (!rules::is_raw_vector(in[k], dtype::i16)) return rule_fail(rule_error::signal_filter_bank_operands, k);
+  if (in[2].dim(0) != in[1].dim(0)) return rule_fail(rule_error::signal_filter_bank_operands, 2);
+  if (a.num_channels < 1) return rule_fail(rule_error::signal_filter_bank_operands, output_operand);
+  for (int k = 3; k < 6; ++k)
+    if (in[k].dim(0) < std::int64_t{a.num_channels} + 1) return rule_fail(rule_error::signal_filter_bank_operands, k);
+  return rules::same_quantization_output(rules::raw_vector(dtype::u64, a.num_channels), req);
+}
+
+constexpr rule_result signal_filter_bank_square_root_rule(const tensor_desc& in, const tensor_desc& shift,
+                                                          const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::u64)) return rule_fail(rule_error::signal_filter_bank_square_root_operands, 0);
+  if (!rules::is_raw(shift, dtype::i32) || shift.rank != 0)
+    return rule_fail(rule_error::signal_filter_bank_square_root_operands, 1);
+  return rules::same_quantization_output(rules::raw_vector(dtype::u32, in.dim(0)), req);
+}
+
+struct signal_filter_bank_log_attrs {
+  std::int32_t input_correction_bits = 0;
+  std::int32_t output_scale = 0;
+
+  friend constexpr bool operator==(const signal_filter_bank_log_attrs&, const signal_filter_bank_log_attrs&) = default;
+};
+
+constexpr rule_result signal_filter_bank_log_rule(const signal_filter_bank_log_attrs& a, const tensor_desc& in,
+                                                  const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::u32)) return rule_fail(rule_error::signal_filter_bank_log_operands, 0);
+  if (a.input_correction_bits < 0 || a.input_correction_bits > 31)
+    return rule_fail(rule_error::signal_filter_bank_log_operands, output_operand);
+  return rules::same_quantization_output(rules::raw_vector(dtype::i16, in.dim(0)), req);
+}
+
+struct signal_spectral_subtraction_attrs {
+  std::int32_t num_channels = 0;
+  reference::signal::spectral_subtraction_config config{};
+
+  friend constexpr bool operator==(const signal_spectral_subtraction_attrs&,
+                                   const signal_spectral_subtraction_attrs&) = default;
+};
+
+/// Both outputs: the signal, then the noise estimate.
+constexpr rule_result signal_spectral_subtraction_rule(const signal_spectral_subtraction_attrs& a,
+                                                       const tensor_desc& in, const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::u32) || in.dim(0) != a.num_channels)
+    return rule_fail(rule_error::signal_spectral_subtraction_operands, 0);
+  if (a.num_channels < 1 || a.config.smoothing_bits > 31 || a.config.spectral_subtraction_bits > 63)
+    return rule_fail(rule_error::signal_spectral_subtraction_operands, output_operand);
+  return rules::same_quantization_output(in, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_filter_bank {
+  static constexpr const char* name = "signal_filter_bank";  // TFLM custom ops: no builtin code
+};
+struct signal_filter_bank_square_root {
+  static constexpr const char* name = "signal_filter_bank_square_root";
+};
+struct signal_filter_bank_log {
+  static constexpr const char* name = "signal_filter_bank_log";
+};
+struct signal_spectral_subtraction {
+  static constexpr const char* name = "signal_filter_bank_spectral_subtraction";
+};
+}  // namespace op
+
+template <int NumChannels, int X, int W, int U, int F, int S, int N>
+struct signal_filter_bank_node {
+  using op = op::signal_filter_bank;
+  using inputs = refs<X, W, U, F, S, N>;
+  static constexpr signal_filter_bank_attrs attrs{NumChannels};
+
+  template <class... In>
+  struct rule {
+    static constexpr tensor_desc operands[6] = {describe<In>()...};
+    static constexpr rule_result value = signal_filter_bank_rule(attrs, operands, requested_output<>());
+  };
+
+  template <int Index, class... In>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In...>, producer<In>...>()))
+    return true;
+  }
+
+  template <int Index, class In, class Wt, class Ut, class Ft, class St, class Nt>
+  struct typed {
+    using output = rule_output_type<rule<In, Wt, Ut, Ft, St, Nt>>;
+    /// false: the tables point outside the energies or the weights.
+    static bool run(const signal_filter_bank_node&, const std::uint32_t* x, const std::int16_t* weights,
+                    const std::int16_t* unweights, const std::int16_t* first_bins, const std::int16_t* first_weights,
+                    const std::int16_t* widths, std::uint64_t* out) noexcept {
+      const reference::signal::filter_bank_tables t{weights,       unweights, Wt::elements, first_bins,
+                                                    first_weights, widths,    NumChannels + 1};
+      return reference::signal::filter_bank(x, In::elements, t, out);
+    }
+  };
+};
+
+/// The weighted energy of each of NumChannels channels.
+template <int NumChannels, int X, int W, int U, int F, int S, int N>
+constexpr auto signal_filter_bank(node_ref<X>, node_ref<W>, node_ref<U>, node_ref<F>, node_ref<S>, node_ref<N>) {
+  return signal_filter_bank_node<NumChannels, X, W, U, F, S, N>{};
+}
+
+template <int X, int Shift>
+struct signal_filter_bank_square_root_node {
+  using op = op::signal_filter_bank_square_root;
+  using inputs = refs<X, Shift>;
+
+  template <class In, class Sh>
+  struct rule {
+    static constexpr rule_result value =
+        signal_filter_bank_square_root_rule(describe<In>(), describe<Sh>(), requested_output<>());
+  };
+
+  template <int Index, class In, class Sh>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In, Sh>, producer<In>, producer<Sh>>()))
+    return true;
+  }
+
+  template <int Index, class In, class Sh>
+  struct typed {
+    using output = rule_output_type<rule<In, Sh>>;
+    static void run(const signal_filter_bank_square_root_node&, const std::uint64_t* x, const std::int32_t* shift,
+                    std::uint32_t* out) {
+      reference::signal::filter_bank_square_root(x, In::elements, *shift, out);
+    }
+  };
+};
+
+/// sqrt(x) >> shift (an i32 scalar node).
+template <int X, int Shift>
+constexpr auto signal_filter_bank_square_root(node_ref<X>, node_ref<Shift>) {
+  return signal_filter_bank_square_root_node<X, Shift>{};
+}
+
+template <int InputCorrectionBits, int OutputScale, int X>
+struct signal_filter_bank_log_node {
+  using op = op::signal_filter_bank_log;
+  using inputs = refs<X>;
+  static constexpr signal_filter_bank_log_attrs attrs{InputCorrectionBits, OutputScale};
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_filter_bank_log_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    return true;
+  }
+
+  template <int Index, class In>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static void run(const signal_filter_bank_log_node&, const std::uint32_t* x, std::int16_t* out) {
+      reference::signal::filter_bank_log(x, In::elements, static_cast<std::uint32_t>(OutputScale),
+                                         static_cast<std::uint32_t>(InputCorrectionBits), out);
+    }
+  };
+};
+
+/// ln(x << InputCorrectionBits) * OutputScale / 65536, saturated to i16.
+template <int InputCorrectionBits, int OutputScale, int X>
+constexpr auto signal_filter_bank_log(node_ref<X>) {
+  return signal_filter_bank_log_node<InputCorrectionBits, OutputScale, X>{};
+}
+
+/// The spectral subtraction's options as template arguments.
+template <int NumChannels, std::uint32_t Smoothing, std::uint32_t OneMinusSmoothing, std::uint32_t AlternateSmoothing,
+          std::uint32_t AlternateOneMinusSmoothing, std::uint32_t MinSignalRemaining, std::uint32_t SmoothingBits,
+          std::uint32_t SpectralSubtractionBits, bool Clamping>
+struct signal_spectral_subtraction_spec {
+  static constexpr signal_spectral_subtraction_attrs attrs{
+      NumChannels,
+      {Smoothing, OneMinusSmoothing, AlternateSmoothing, AlternateOneMinusSmoothing, MinSignalRemaining, SmoothingBits,
+       SpectralSubtractionBits, Clamping}};
+  /// The type of the noise estimate's state node.
+  using noise_estimate = tensor<dtype::u32, shape<NumChannels>>;
+  /// The two outputs, packed in the op node's output in this order.
+  using outputs = std::tuple<noise_estimate, noise_estimate>;
+};
+
+template <class Spec, int X, int Noise>
+struct signal_spectral_subtraction_node {
+  using op = op::signal_spectral_subtraction;
+  using inputs = refs<X, Noise>;
+  using packing = detail::packed_outputs<typename Spec::outputs>;
+  static constexpr signal_spectral_subtraction_attrs attrs = Spec::attrs;
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_spectral_subtraction_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In, class E>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    QFENCE_REQUIRE((std::is_same_v<E, typename Spec::noise_estimate>), (at_node<Index, op>, operand<1>, producer<E>),
+                   "qfence: signal_spectral_subtraction's operand 1 is its noise estimate, a state node of its own. "
+                   "fix: qfence::state<typename Spec::noise_estimate>() as a node of its own, passed by ref")
+    return true;
+  }
+
+  template <int Index, class In, class E>
+  struct typed {
+    using output = tensor<dtype::u32, shape<2 * Spec::attrs.num_channels>>;
+    static void run(const signal_spectral_subtraction_node&, const std::uint32_t* x, const std::uint32_t* noise,
+                    std::uint32_t* out) noexcept {
+      // The estimate belongs to its state node; this is the op that updates it.
+      auto* estimate = const_cast<std::uint32_t*>(noise);
+      constexpr std::int64_t n = Spec::attrs.num_channels;
+      reference::signal::spectral_subtraction(attrs.config, x, n, estimate, out);
+      std::memcpy(out + n, estimate, n * sizeof(std::uint32_t));
+    }
+  };
+};
+
+/// The op's node (its two outputs packed).
+template <class Spec, int X, int Noise>
+constexpr auto signal_spectral_subtraction(node_ref<X>, node_ref<Noise>) {
+  return signal_spectral_subtraction_node<Spec, X, Noise>{};
+}
+/// Output K of the op's node `P`: 0 the signal less its noise, 1 the noise
+/// estimate.
+template <class Spec, std::size_t K, int P>
+constexpr auto signal_spectral_subtraction_output(node_ref<P>) {
+  return model_custom_output_node<op::signal_spectral_subtraction, Spec, K, P>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/pcan.hpp --------------------------------------------
+// qfence/ops/signal/pcan.hpp: SignalPCAN (TFLM's signal library) as a typed
+// node (rules/signal/pcan.hpp; kernels/reference/signal/pcan.hpp).
+//
+//   qf::signal_pcan<SnrShift>(qf::ref<energies>, qf::ref<noise_estimate>, qf::ref<gain_lut>)
+
+
+// ---- qfence/kernels/reference/signal/pcan.hpp ------------------------------
+// qfence/kernels/reference/signal/pcan.hpp: SignalPCAN of TFLM's signal
+// library (signal/src/pcan_argc_fixed.cc): per-channel automatic gain
+// control, the filter-bank energy divided by a power of its noise estimate
+// (a gain read from a piecewise-quadratic table), then compressed.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// The gain table's length: entries 0-2 for x <= 2, then 4 per octave up to
+/// bit 32 (TFLM reads up to entry 124 and does not check the length).
+inline constexpr std::int64_t pcan_gain_lut_size = 125;
+
+/// The gain for noise estimate x (TFLM's WideDynamicFunction): a quadratic
+/// through the table's three coefficients of x's octave, in its int32
+/// arithmetic (wrapping where it overflows) and returned as int16.
+constexpr std::int16_t pcan_gain(std::uint32_t x, const std::int16_t* lut) noexcept {
+  if (x <= 2) return lut[x];
+  const auto interval = static_cast<std::int32_t>(most_significant_bit(x));
+  lut += 4 * interval - 6;
+  const auto frac = static_cast<std::int16_t>(
+      ((interval < 11) ? (x << (11 - interval)) : (x >> (interval - 11))) & 0x3FFu);
+  std::int32_t result = (static_cast<std::int32_t>(lut[2]) * frac) >> 5;
+  result = static_cast<std::int32_t>(static_cast<std::uint32_t>(result) +
+                                     (static_cast<std::uint32_t>(static_cast<std::int32_t>(lut[1])) << 5));
+  result = static_cast<std::int32_t>(static_cast<std::uint32_t>(result) * static_cast<std::uint32_t>(frac));
+  result = static_cast<std::int32_t>(static_cast<std::uint32_t>(result) + (1u << 14)) >> 15;
+  result = static_cast<std::int32_t>(static_cast<std::uint32_t>(result) +
+                                     static_cast<std::uint32_t>(static_cast<std::int32_t>(lut[0])));
+  return static_cast<std::int16_t>(result);
+}
+
+/// TFLM's PcanShrink: a soft knee from the SNR (12 fraction bits) to the
+/// output (6 fraction bits).
+constexpr std::uint32_t pcan_shrink(std::uint32_t x) noexcept {
+  constexpr int snr_bits = 12, output_bits = 6;
+  if (x < (2u << snr_bits)) return (x * x) >> (2 + 2 * snr_bits - output_bits);
+  return (x >> (snr_bits - output_bits)) - (1u << output_bits);
+}
+
+/// out[i] = pcan_shrink((in[i] * gain(noise_estimate[i])) >> snr_shift) over
+/// n channels; snr_shift in [0, 63]. The gain is TFLM's int16 taken as
+/// uint32 (a negative table value sign-extends).
+inline void pcan(const std::uint32_t* in, const std::uint32_t* noise_estimate, const std::int16_t* gain_lut,
+                 std::int64_t n, int snr_shift, std::uint32_t* out) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto gain = static_cast<std::uint32_t>(static_cast<std::int32_t>(pcan_gain(noise_estimate[i], gain_lut)));
+    const auto snr = static_cast<std::uint32_t>((std::uint64_t{in[i]} * gain) >> snr_shift);
+    out[i] = pcan_shrink(snr);
+  }
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/pcan.hpp ------------------------------------------
+// qfence/rules/signal/pcan.hpp: the type and shape rule of SignalPCAN
+// (kernels/reference/signal/pcan.hpp).
+//
+//   signal_pcan  operand 0, the filter-bank energies: u32 [N]; operand 1,
+//                their noise estimate: u32 [N]; operand 2, the gain table:
+//                i16 [>= 125] -> u32 [N]; snr_shift in [0, 63]. TFLM reads
+//                up to entry 124 of the table without checking its length.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct signal_pcan_attrs {
+  std::int32_t snr_shift = 0;
+
+  friend constexpr bool operator==(const signal_pcan_attrs&, const signal_pcan_attrs&) = default;
+};
+
+constexpr rule_result signal_pcan_rule(const signal_pcan_attrs& a, const tensor_desc& in,
+                                       const tensor_desc& noise_estimate, const tensor_desc& gain_lut,
+                                       const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::u32)) return rule_fail(rule_error::signal_pcan_operands, 0);
+  if (!rules::is_raw_vector(noise_estimate, dtype::u32) || noise_estimate.dim(0) != in.dim(0))
+    return rule_fail(rule_error::signal_pcan_operands, 1);
+  if (!rules::is_raw_vector(gain_lut, dtype::i16) || gain_lut.dim(0) < reference::signal::pcan_gain_lut_size)
+    return rule_fail(rule_error::signal_pcan_operands, 2);
+  if (a.snr_shift < 0 || a.snr_shift > 63) return rule_fail(rule_error::signal_pcan_operands, output_operand);
+  return rules::same_quantization_output(in, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_pcan {
+  static constexpr const char* name = "signal_pcan";  // a TFLM custom op: no builtin code
+};
+}  // namespace op
+
+template <int SnrShift, int X, int Noise, int Lut>
+struct signal_pcan_node {
+  using op = op::signal_pcan;
+  using inputs = refs<X, Noise, Lut>;
+  static constexpr signal_pcan_attrs attrs{SnrShift};
+
+  template <class In, class N, class L>
+  struct rule {
+    static constexpr rule_result value =
+        signal_pcan_rule(attrs, describe<In>(), describe<N>(), describe<L>(), requested_output<>());
+  };
+
+  template <int Index, class In, class N, class L>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In, N, L>, producer<In>, producer<N>, producer<L>>()))
+    return true;
+  }
+
+  template <int Index, class In, class N, class L>
+  struct typed {
+    using output = rule_output_type<rule<In, N, L>>;
+    static void run(const signal_pcan_node&, const std::uint32_t* x, const std::uint32_t* noise,
+                    const std::int16_t* lut, std::uint32_t* out) {
+      reference::signal::pcan(x, noise, lut, In::elements, SnrShift, out);
+    }
+  };
+};
+
+/// Per-channel gain control of `energies` by their noise estimate.
+template <int SnrShift, int X, int Noise, int Lut>
+constexpr auto signal_pcan(node_ref<X>, node_ref<Noise>, node_ref<Lut>) {
+  return signal_pcan_node<SnrShift, X, Noise, Lut>{};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/window.hpp ------------------------------------------
+// qfence/ops/signal/window.hpp: SignalWindow and SignalFftAutoScale (TFLM's
+// signal library) as typed nodes (rules/signal/window.hpp;
+// kernels/reference/signal/window.hpp).
+//
+//   qf::signal_window<Shift>(qf::ref<x>, qf::ref<window>)   i16 x, i16 window [frame]
+//   qf::signal_fft_auto_scale(qf::ref<x>)                   i16 [N]: x shifted left
+//   qf::signal_fft_auto_scale_shift(qf::ref<x>)             i32 scalar: the shift
+//
+// The op's two outputs are two nodes of the same input; each finds the
+// frame's largest magnitude (a pass over N values) for itself.
+
+
+// ---- qfence/kernels/reference/signal/window.hpp ----------------------------
+// qfence/kernels/reference/signal/window.hpp: SignalWindow and
+// SignalFftAutoScale of TFLM's signal library (signal/src/window.cc,
+// fft_auto_scale.cc), the steps before an integer FFT: a window applied
+// frame by frame, then the largest left shift the frame allows.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// out[i] = saturate_i16((in[i] * window[i % size]) >> shift) over `n`
+/// values, n a multiple of `size` (one window per frame), shift in [0, 31].
+inline void apply_window(const std::int16_t* in, const std::int16_t* window, std::int64_t size, std::int64_t n,
+                         int shift, std::int16_t* out) noexcept {
+  for (std::int64_t frame = 0; frame < n; frame += size)
+    for (std::int64_t i = 0; i < size; ++i) {
+      const std::int32_t raw = (static_cast<std::int32_t>(in[frame + i]) * window[i]) >> shift;
+      out[frame + i] = static_cast<std::int16_t>(raw < INT16_MIN ? INT16_MIN : raw > INT16_MAX ? INT16_MAX : raw);
+    }
+}
+
+/// The largest |in[i]| as TFLM's MaxAbs16 computes it, in int16: -(-32768)
+/// wraps to -32768, which later values then replace.
+constexpr std::int16_t max_abs(const std::int16_t* in, std::int64_t n) noexcept {
+  std::int16_t max = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int16_t v = in[i];
+    if (v > max) max = v;
+    else if (-v > max) max = static_cast<std::int16_t>(-v);
+  }
+  return max;
+}
+
+/// The left shift SignalFftAutoScale applies: 15 - msb(max |in|) when
+/// positive, else 0 (so 0 for silence and for a frame holding -32768).
+constexpr std::int32_t fft_auto_scale_bits(const std::int16_t* in, std::int64_t n) noexcept {
+  const std::int16_t max = max_abs(in, n);
+  const int bits = 16 - static_cast<int>(most_significant_bit(static_cast<std::uint32_t>(max))) - 1;
+  return bits > 0 ? bits : 0;
+}
+
+/// out[i] = in[i] * 2^fft_auto_scale_bits(in) (in int16, as TFLM stores it).
+inline void fft_auto_scale(const std::int16_t* in, std::int64_t n, std::int16_t* out) noexcept {
+  const std::int32_t bits = fft_auto_scale_bits(in, n);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<std::int16_t>(in[i] * (1 << bits));
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/window.hpp ----------------------------------------
+// qfence/rules/signal/window.hpp: the type and shape rules of SignalWindow
+// and SignalFftAutoScale (kernels/reference/signal/window.hpp).
+//
+//   signal_window          operand 0, the signal: i16, rank >= 1, a whole
+//                          number of frames; operand 1, the window: i16
+//                          [frame]; shift in [0, 31] -> i16 of the signal's
+//                          shape. TFLM reads past the signal when its length
+//                          is not a whole number of frames, and shifts by
+//                          an undefined amount outside [0, 31]: qfence
+//                          refuses both.
+//   signal_fft_auto_scale  operand 0: i16 [N] -> i16 [N] (the frame shifted
+//                          left) and, its second output, the shift: an i32
+//                          scalar.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct signal_window_attrs {
+  int shift = 0;
+
+  friend constexpr bool operator==(const signal_window_attrs&, const signal_window_attrs&) = default;
+};
+
+constexpr rule_result signal_window_rule(const signal_window_attrs& a, const tensor_desc& in,
+                                         const tensor_desc& window, const output_request& req) noexcept {
+  if (!rules::is_raw(in, dtype::i16) || in.rank < 1) return rule_fail(rule_error::signal_window_operands, 0);
+  if (!rules::is_raw_vector(window, dtype::i16) || window.dim(0) < 1 || in.elements() % window.dim(0) != 0)
+    return rule_fail(rule_error::signal_window_operands, 1);
+  if (a.shift < 0 || a.shift > 31) return rule_fail(rule_error::signal_window_operands, output_operand);
+  return rules::same_quantization_output(in, req);
+}
+
+/// Output 0: the shifted frame.
+constexpr rule_result signal_fft_auto_scale_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::i16)) return rule_fail(rule_error::signal_fft_auto_scale_operands, 0);
+  return rules::same_quantization_output(in, req);
+}
+
+/// Output 1: the shift, an i32 scalar.
+constexpr rule_result signal_fft_auto_scale_shift_rule(const tensor_desc& in, const output_request& req) noexcept {
+  if (!rules::is_raw_vector(in, dtype::i16)) return rule_fail(rule_error::signal_fft_auto_scale_operands, 0);
+  tensor_desc shift{};
+  shift.type = dtype::i32;
+  return rules::same_quantization_output(shift, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_window {
+  static constexpr const char* name = "signal_window";  // a TFLM custom op: no builtin code
+};
+struct signal_fft_auto_scale {
+  static constexpr const char* name = "signal_fft_auto_scale";
+};
+}  // namespace op
+
+template <int Shift, int X, int Window>
+struct signal_window_node {
+  using op = op::signal_window;
+  using inputs = refs<X, Window>;
+  static constexpr signal_window_attrs attrs{Shift};
+
+  template <class In, class W>
+  struct rule {
+    static constexpr rule_result value = signal_window_rule(attrs, describe<In>(), describe<W>(), requested_output<>());
+  };
+
+  template <int Index, class In, class W>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In, W>, producer<In>, producer<W>>()))
+    return true;
+  }
+
+  template <int Index, class In, class W>
+  struct typed {
+    using output = rule_output_type<rule<In, W>>;
+    static void run(const signal_window_node&, const std::int16_t* x, const std::int16_t* window, std::int16_t* out) {
+      reference::signal::apply_window(x, window, W::elements, In::elements, Shift, out);
+    }
+  };
+};
+
+/// x[i] * window[i % frame] >> Shift, saturated to i16.
+template <int Shift, int X, int Window>
+constexpr auto signal_window(node_ref<X>, node_ref<Window>) {
+  return signal_window_node<Shift, X, Window>{};
+}
+
+/// Output 0 (`Shift` false: the shifted frame) or 1 (the shift).
+template <bool Shift, int X>
+struct signal_fft_auto_scale_node {
+  using op = op::signal_fft_auto_scale;
+  using inputs = refs<X>;
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = Shift
+                                             ? signal_fft_auto_scale_shift_rule(describe<In>(), requested_output<>())
+                                             : signal_fft_auto_scale_rule(describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    return true;
+  }
+
+  template <int Index, class In>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static void run(const signal_fft_auto_scale_node&, const std::int16_t* x, typename output::element* out) {
+      if constexpr (Shift) *out = reference::signal::fft_auto_scale_bits(x, In::elements);
+      else reference::signal::fft_auto_scale(x, In::elements, out);
+    }
+  };
+};
+
+/// The frame shifted left as far as its largest magnitude allows.
+template <int X>
+constexpr auto signal_fft_auto_scale(node_ref<X>) {
+  return signal_fft_auto_scale_node<false, X>{};
+}
+/// That shift, an i32 scalar.
+template <int X>
+constexpr auto signal_fft_auto_scale_shift(node_ref<X>) {
+  return signal_fft_auto_scale_node<true, X>{};
 }
 
 }  // namespace qfence

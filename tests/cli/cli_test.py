@@ -111,12 +111,12 @@ def main():
         r = run('run', circular, '--sequence', 2, '--repeat', 2)
         check(r.returncode == 2 and 'pick one' in r.stderr, '--sequence with --repeat: exit 2')
         # Item 4 of issue #11: inspect describes what cannot run.
-        r = run('inspect', tmp / 'uint32_tensors.tflite')
-        check(r.returncode == 0 and 'UINT32[4]' in r.stdout and 'a dtype qfence does not run' in r.stdout,
-              f'inspect describes UINT32 tensors: {r.stdout[:600]} {r.stderr[:300]}')
-        expect_error(('run', tmp / 'uint32_tensors.tflite'),
-                     "SignalEnergy (builtin 32, v1, reads or writes UINT32 tensor 'samples', a dtype qfence does not "
-                     "run) at node 0", 'run of a model with UINT32 tensors')
+        r = run('inspect', tmp / 'complex_tensors.tflite')
+        check(r.returncode == 0 and 'COMPLEX64[4]' in r.stdout and 'a dtype qfence does not run' in r.stdout,
+              f'inspect describes COMPLEX64 tensors: {r.stdout[:600]} {r.stderr[:300]}')
+        expect_error(('run', tmp / 'complex_tensors.tflite'),
+                     "ComplexAbs (builtin 32, v1, reads or writes COMPLEX64 tensor 'samples', a dtype qfence does not "
+                     "run) at node 0", 'run of a model with COMPLEX64 tensors')
         r = run('inspect', tmp / 'vela_scratch.tflite')
         check(r.returncode == 0 and 'unwritten (scratch)' in r.stdout and 'written by no operator' in r.stdout,
               f'inspect describes a scratch tensor: {r.stdout[:600]} {r.stderr[:300]}')

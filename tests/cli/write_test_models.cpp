@@ -38,14 +38,14 @@ int main(int argc, char** argv) {
   circular.outputs = {1};
   write(dir, "circular_buffer", circular);
 
-  // What inspect describes and run refuses: a UINT32 tensor (the signal
-  // library's), and a scratch tensor no operator writes (Vela's).
+  // What inspect describes and run refuses: a COMPLEX64 tensor (a dtype
+  // qfence has not), and a scratch tensor no operator writes (Vela's).
   tfl::model_spec foreign;
-  foreign.tensors = {tfl::activation({4}, "samples", 15 /*UINT32*/), tfl::activation({4}, "energy", 15)};
-  foreign.ops.push_back(tfl::op(32, 1, {0}, {1}, "SignalEnergy"));
+  foreign.tensors = {tfl::activation({4}, "samples", 8 /*COMPLEX64*/), tfl::activation({4}, "spectrum", 8)};
+  foreign.ops.push_back(tfl::op(32, 1, {0}, {1}, "ComplexAbs"));
   foreign.inputs = {0};
   foreign.outputs = {1};
-  write(dir, "uint32_tensors", foreign);
+  write(dir, "complex_tensors", foreign);
   tfl::model_spec vela;
   vela.tensors = {tfl::activation({1, 8}, "x", 9), tfl::activation({64}, "scratch", 3 /*UINT8*/),
                   tfl::activation({1, 8}, "y", 9)};

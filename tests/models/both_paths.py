@@ -86,8 +86,13 @@ def check_golden(case, model, rt_dir, goldens, path, who, failures):
 # builtin name in lower case, or by these prefixes.
 CASE_PREFIXES = {'conv_2d': ['conv2d'], 'depthwise_conv_2d': ['depthwise'], 'average_pool_2d': ['average_pool'],
                  'max_pool_2d': ['max_pool'], 'l2_pool_2d': ['l2_pool'], 'resize_nearest_neighbor': ['resize_nearest'],
-                 'quantize': ['quantize', 'requantize']}
-CASE_DTYPES = ('f32', 'i8', 'u8', 'i16', 'i32', 'i64', 'bool')
+                 'quantize': ['quantize', 'requantize'], 'signalwindow': ['signal_window'],
+                 'signalfftautoscale': ['signal_fft_auto_scale'], 'signalenergy': ['signal_energy'],
+                 'signalfilterbank': ['signal_filter_bank'], 'signalfilterbanklog': ['signal_filter_bank_log'],
+                 'signalfilterbanksquareroot': ['signal_filter_bank_square_root'],
+                 'signalfilterbankspectralsubtraction': ['signal_spectral_subtraction'], 'signalpcan': ['signal_pcan'],
+                 'signalrfft': ['signal_rfft'], 'signalirfft': ['signal_irfft']}
+CASE_DTYPES = ('f32', 'i8', 'u8', 'i16', 'u32', 'u64', 'i32', 'i64', 'bool')
 
 
 def check_op_table(qfence, valid, ran_in_tflm, runtime_only, covers, failures):

@@ -16,6 +16,7 @@
 // the ones no shared model exercises.
 //
 // usage: write_op_matrix DIR
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -31,7 +32,7 @@ namespace {
 
 using namespace qtest::tfl;
 
-constexpr std::int8_t F32 = 0, I32 = 2, U8 = 3, I64 = 4, BOOL = 6, I16 = 7, I8 = 9;
+constexpr std::int8_t F32 = 0, I32 = 2, U8 = 3, I64 = 4, BOOL = 6, I16 = 7, I8 = 9, U64 = 12, U32 = 15;
 
 struct dtype_case {
   const char* tag;
@@ -1096,6 +1097,236 @@ void lstm() {
   cases.push_back({"error_unidirectional_sequence_lstm_cell_type", m, "unidirectional_sequence_lstm takes an input"});
 }
 
+// ---- TFLM's signal library (the audio front end) ----------------------------
+// Custom ops with options in a flexbuffer map that TFLM reads by position
+// (keys in sorted order). Inputs are seeded noise over every bit pattern;
+// chains bring values into the ranges where the ops' branches differ.
+
+/// A flexbuffer map of integer options (written in sorted key order, as
+/// flexbuffers stores them anyway).
+std::vector<std::uint8_t> int_options(const std::vector<std::pair<const char*, std::int64_t>>& kv) {
+  flexbuffers::Builder b;
+  b.Map([&] {
+    for (const auto& [k, v] : kv) b.Int(k, v);
+  });
+  b.Finish();
+  return b.GetBuffer();
+}
+
+tensor_spec raw(std::vector<int> shape, std::int8_t type, std::string name) {
+  return activation(std::move(shape), std::move(name), type);
+}
+
+template <class T>
+std::vector<T> random_values(std::size_t n, int lo, int hi) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(rng.in(lo, hi));
+  return v;
+}
+
+/// A custom op of the signal library as the model's only op.
+void signal_case(std::string name, const char* code, std::vector<tensor_spec> tensors, std::vector<int> ins,
+                 std::vector<int> outs, std::vector<std::uint8_t> options, int sequence = 0,
+                 std::string expect_error = {}) {
+  add(std::move(name), 32, 1, std::move(tensors), std::move(ins), std::move(outs), {}, std::move(expect_error));
+  cases.back().model.ops.back().custom_code = code;
+  cases.back().model.ops.back().custom_options = std::move(options);
+  cases.back().sequence = sequence;
+}
+
+/// SignalFilterBank's tables for `bins` energies and `channels` channels
+/// (num_channels + 1 entries): consecutive triangles, as the converter lays
+/// them out; `wrap` adds negative weights (TFLM's uint64 products wrap).
+std::vector<tensor_spec> filter_bank_tables(int bins, int channels, bool wrap) {
+  std::vector<std::int16_t> starts, weight_starts, widths, weights, unweights;
+  int bin = 1, weight = 0;
+  for (int c = 0; c <= channels; ++c) {
+    const int width = 1 + c % 3;
+    starts.push_back(static_cast<std::int16_t>(bin));
+    weight_starts.push_back(static_cast<std::int16_t>(weight));
+    widths.push_back(static_cast<std::int16_t>(bin + width <= bins ? width : bins - bin));
+    for (int j = 0; j < width; ++j) {
+      const auto w = static_cast<std::int16_t>(rng.in(wrap ? -4096 : 0, 4096));
+      weights.push_back(w);
+      unweights.push_back(static_cast<std::int16_t>(4096 - w));
+    }
+    bin += width - 1;
+    weight += width;
+  }
+  const int n = static_cast<int>(weights.size()), k = static_cast<int>(starts.size());
+  return {values({n}, I16, weights, "weights"), values({n}, I16, unweights, "unweights"),
+          values({k}, I16, starts, "channel_frequency_starts"), values({k}, I16, weight_starts, "channel_weight_starts"),
+          values({k}, I16, widths, "channel_widths")};
+}
+
+std::vector<std::uint8_t> spectral_subtraction_options(bool clamping, int smoothing_bits, int num_channels) {
+  flexbuffers::Builder b;
+  b.Map([&] {
+    b.Int("alternate_one_minus_smoothing", 15401);
+    b.Int("alternate_smoothing", 983);
+    b.Bool("clamping", clamping);
+    b.Int("min_signal_remaining", 819);
+    b.Int("num_channels", num_channels);
+    b.Int("one_minus_smoothing", 15975);
+    b.Int("smoothing", 409);
+    b.Int("smoothing_bits", smoothing_bits);
+    b.Int("spectral_subtraction_bits", 14);
+  });
+  b.Finish();
+  return b.GetBuffer();
+}
+
+void signal_library() {
+  // SignalWindow: frames of 8 under one window; shift 0 saturates.
+  const auto window = values({8}, I16, random_values<std::int16_t>(8, -32768, 32767), "window");
+  signal_case("signal_window_i16", "SignalWindow", {raw({2, 8}, I16, "x"), window, raw({2, 8}, I16, "y")}, {0, 1},
+              {2}, int_options({{"shift", 12}}));
+  signal_case("signal_window_saturating_i16", "SignalWindow", {raw({1, 8}, I16, "x"), window, raw({1, 8}, I16, "y")},
+              {0, 1}, {2}, int_options({{"shift", 0}}));
+  // SignalFftAutoScale after a window that leaves small values (shift 14),
+  // and after one that leaves silence (TFLM's shift for 0: 0).
+  auto auto_scale = [&](std::string name, std::vector<std::int16_t> w) {
+    model_spec m;
+    m.tensors = {raw({16}, I16, "x"), values({16}, I16, w, "window"), raw({16}, I16, "windowed"),
+                 raw({16}, I16, "scaled"), raw({}, I32, "shift")};
+    m.ops.push_back(op(32, 1, {0, 1}, {2}, "SignalWindow"));
+    m.ops.back().custom_options = int_options({{"shift", 14}});
+    m.ops.push_back(op(32, 1, {2}, {3, 4}, "SignalFftAutoScale"));
+    m.inputs = {0};
+    m.outputs = {3, 4};
+    cases.push_back({std::move(name), std::move(m), {}, 0, {}, {"SignalWindow"}});
+  };
+  auto_scale("signal_fft_auto_scale_i16", random_values<std::int16_t>(16, -2000, 2000));
+  auto_scale("signal_fft_auto_scale_silence_i16", std::vector<std::int16_t>(16, 0));
+  // SignalEnergy: every bin, and a range (the other bins are 0).
+  signal_case("signal_energy_i16", "SignalEnergy", {raw({18}, I16, "spectrum"), raw({9}, U32, "energy")}, {0}, {1},
+              int_options({{"end_index", 9}, {"start_index", 0}}));
+  signal_case("signal_energy_range_i16", "SignalEnergy", {raw({18}, I16, "spectrum"), raw({9}, U32, "energy")}, {0},
+              {1}, int_options({{"end_index", 7}, {"start_index", 2}}));
+  // SignalFilterBank over 24 energies, 6 channels; with negative weights.
+  for (bool wrap : {false, true}) {
+    std::vector<tensor_spec> t = {raw({24}, U32, "energy")};
+    for (auto& table : filter_bank_tables(24, 6, wrap)) t.push_back(std::move(table));
+    t.push_back(raw({6}, U64, "channels"));
+    signal_case(wrap ? "signal_filter_bank_negative_weights_u32" : "signal_filter_bank_u32", "SignalFilterBank",
+                std::move(t), {0, 1, 2, 3, 4, 5}, {6}, int_options({{"num_channels", 6}}));
+  }
+  // SignalFilterBankSquareRoot: values over all 64 bits, shifts 0 and 7.
+  for (int shift : {0, 7})
+    signal_case("signal_filter_bank_square_root_shift" + std::to_string(shift) + "_u64", "SignalFilterBankSquareRoot",
+                {raw({12}, U64, "channels"), values({}, I32, std::vector<std::int32_t>{shift}, "shift"),
+                 raw({12}, U32, "roots")},
+                {0, 1}, {2}, {});
+  // SignalFilterBankLog: TFLM's micro_speech options, and no correction.
+  signal_case("signal_filter_bank_log_u32", "SignalFilterBankLog", {raw({16}, U32, "x"), raw({16}, I16, "log")}, {0},
+              {1}, int_options({{"input_correction_bits", 3}, {"output_scale", 64}}));
+  signal_case("signal_filter_bank_log_unscaled_u32", "SignalFilterBankLog",
+              {raw({16}, U32, "x"), raw({16}, I16, "log")}, {0}, {1},
+              int_options({{"input_correction_bits", 0}, {"output_scale", 1600}}));
+  // SignalFilterBankSpectralSubtraction: a noise estimate kept across
+  // invokes, with and without clamping.
+  for (bool clamping : {false, true})
+    signal_case(clamping ? "signal_spectral_subtraction_clamping_u32" : "signal_spectral_subtraction_u32",
+                "SignalFilterBankSpectralSubtraction",
+                {raw({10}, U32, "x"), raw({10}, U32, "y"), raw({10}, U32, "noise_estimate")}, {0}, {1, 2},
+                spectral_subtraction_options(clamping, 10, 10), 4);
+  // SignalPCAN: a gain table of 125 entries.
+  signal_case("signal_pcan_u32", "SignalPCAN",
+              {raw({12}, U32, "x"), raw({12}, U32, "noise_estimate"),
+               values({125}, I16, random_values<std::int16_t>(125, -32768, 32767), "gain_lut"), raw({12}, U32, "y")},
+              {0, 1, 2}, {3}, int_options({{"snr_shift", 6}}));
+
+  // SignalRfft / SignalIrfft (KISS FFT): each dtype, radix 2, 3, 4 and 5
+  // stages, frames shorter than the FFT (zero-padded), several frames.
+  auto fft = [](std::string name, const char* code, std::int8_t type, std::vector<int> in, std::vector<int> out,
+                int fft_length) {
+    signal_case(std::move(name), code, {raw(std::move(in), type, "x"), raw(std::move(out), type, "y")}, {0}, {1},
+                int_options({{"T", type}, {"fft_length", fft_length}}));
+  };
+  fft("signal_rfft_i16", "SignalRfft", I16, {2, 12}, {2, 18}, 16);
+  fft("signal_rfft_512_i16", "SignalRfft", I16, {480}, {514}, 512);
+  fft("signal_rfft_i32", "SignalRfft", I32, {1, 20}, {1, 22}, 20);
+  fft("signal_rfft_f32", "SignalRfft", F32, {3, 24}, {3, 26}, 24);
+  fft("signal_rfft_radix5_f32", "SignalRfft", F32, {30}, {32}, 30);
+  fft("signal_irfft_i16", "SignalIrfft", I16, {2, 18}, {2, 16}, 16);
+  fft("signal_irfft_i32", "SignalIrfft", I32, {1, 22}, {1, 20}, 20);
+  fft("signal_irfft_f32", "SignalIrfft", F32, {2, 26}, {2, 24}, 24);
+  fft("signal_irfft_radix5_f32", "SignalIrfft", F32, {42}, {40}, 40);
+
+  // The audio front end of TFLM's micro_speech, in its order: window,
+  // auto-scale, FFT, energy, filter bank, square root (undoing the scale),
+  // noise subtraction, gain control, log; a stream, for the noise state.
+  {
+    model_spec m;
+    std::vector<std::int16_t> hann(32);
+    for (int i = 0; i < 32; ++i)
+      hann[static_cast<std::size_t>(i)] =
+          static_cast<std::int16_t>(4096 * (0.5 - 0.5 * std::cos(2 * 3.14159265358979 * i / 31)));
+    m.tensors = {raw({32}, I16, "audio"), values({32}, I16, hann, "window"), raw({32}, I16, "windowed"),
+                 raw({32}, I16, "scaled"), raw({}, I32, "shift"), raw({34}, I16, "spectrum"), raw({17}, U32, "energy")};
+    for (auto& t : filter_bank_tables(17, 6, false)) m.tensors.push_back(std::move(t));  // 7 - 11
+    for (auto& t : std::vector<tensor_spec>{raw({6}, U64, "channels"), raw({6}, U32, "roots"),
+                                            raw({6}, U32, "subtracted"), raw({6}, U32, "noise_estimate"),
+                                            values({125}, I16, random_values<std::int16_t>(125, 0, 20000), "gain_lut"),
+                                            raw({6}, U32, "gained"), raw({6}, I16, "log")})
+      m.tensors.push_back(t);  // 12 - 18
+    auto custom = [&](std::vector<int> ins, std::vector<int> outs, const char* code, std::vector<std::uint8_t> o) {
+      m.ops.push_back(op(32, 1, std::move(ins), std::move(outs), code));
+      m.ops.back().custom_options = std::move(o);
+    };
+    custom({0, 1}, {2}, "SignalWindow", int_options({{"shift", 12}}));
+    custom({2}, {3, 4}, "SignalFftAutoScale", {});
+    custom({3}, {5}, "SignalRfft", int_options({{"T", I16}, {"fft_length", 32}}));
+    custom({5}, {6}, "SignalEnergy", int_options({{"end_index", 15}, {"start_index", 1}}));
+    custom({6, 7, 8, 9, 10, 11}, {12}, "SignalFilterBank", int_options({{"num_channels", 6}}));
+    custom({12, 4}, {13}, "SignalFilterBankSquareRoot", {});
+    custom({13}, {14, 15}, "SignalFilterBankSpectralSubtraction", spectral_subtraction_options(false, 10, 6));
+    custom({14, 15, 16}, {17}, "SignalPCAN", int_options({{"snr_shift", 6}}));
+    custom({17}, {18}, "SignalFilterBankLog", int_options({{"input_correction_bits", 3}, {"output_scale", 64}}));
+    m.inputs = {0};
+    m.outputs = {18};
+    cases.push_back({"signal_window_audio_front_end_i16", std::move(m), {}, 3});
+  }
+
+  // Refused alike on both paths (TFLM reads or writes outside a tensor, or
+  // shifts by an undefined amount, where these are refused).
+  fft("error_signal_rfft_radix7", "SignalRfft", I16, {14}, {16}, 14);
+  cases.back().expect_error = "signal_rfft takes frames";
+  fft("error_signal_rfft_long_frames", "SignalRfft", I16, {20}, {18}, 16);
+  cases.back().expect_error = "signal_rfft takes frames";
+  fft("error_signal_rfft_int8", "SignalRfft", I8, {16}, {18}, 16);
+  cases.back().expect_error = "custom option T is INT8; TFLM's SignalRfft runs INT16, INT32 and FLOAT32 only";
+  signal_case("error_signal_irfft_type", "SignalIrfft", {raw({18}, I32, "x"), raw({16}, I32, "y")}, {0}, {1},
+              int_options({{"T", I16}, {"fft_length", 16}}), 0, "signal_rfft takes frames");
+  signal_case("error_signal_window_shift", "SignalWindow", {raw({8}, I16, "x"), window, raw({8}, I16, "y")}, {0, 1},
+              {2}, int_options({{"shift", 32}}), 0, "signal_window takes an i16 signal");
+  signal_case("error_signal_window_frames", "SignalWindow", {raw({12}, I16, "x"), window, raw({12}, I16, "y")},
+              {0, 1}, {2}, int_options({{"shift", 3}}), 0, "signal_window takes an i16 signal");
+  signal_case("error_signal_energy_end_index", "SignalEnergy", {raw({18}, I16, "spectrum"), raw({9}, U32, "energy")},
+              {0}, {1}, int_options({{"end_index", 10}, {"start_index", 0}}), 0, "signal_energy takes an int16");
+  signal_case("error_signal_energy_options", "SignalEnergy", {raw({18}, I16, "spectrum"), raw({9}, U32, "energy")},
+              {0}, {1}, int_options({{"end_index", 9}}), 0,
+              "custom option 'start_index' is missing from the options map; TFLM reads it as value 1");
+  {
+    std::vector<tensor_spec> t = {raw({24}, U32, "energy")};
+    for (auto& table : filter_bank_tables(24, 6, false)) t.push_back(std::move(table));
+    t.push_back(raw({8}, U64, "channels"));
+    signal_case("error_signal_filter_bank_short_tables", "SignalFilterBank", t, {0, 1, 2, 3, 4, 5}, {6},
+                int_options({{"num_channels", 8}}), 0, "signal_filter_bank takes u32 energies");
+    t[0] = raw({6}, U32, "energy");
+    t[6] = raw({6}, U64, "channels");
+    signal_case("error_signal_filter_bank_tables_outside", "SignalFilterBank", t, {0, 1, 2, 3, 4, 5}, {6},
+                int_options({{"num_channels", 6}}), 0, "the channel tables (inputs 3-5) point outside the 6 energies");
+  }
+  signal_case("error_signal_spectral_subtraction_bits", "SignalFilterBankSpectralSubtraction",
+              {raw({10}, U32, "x"), raw({10}, U32, "y"), raw({10}, U32, "noise_estimate")}, {0}, {1, 2},
+              spectral_subtraction_options(false, 32, 10), 0, "signal_filter_bank_spectral_subtraction takes u32");
+  signal_case("error_signal_pcan_short_lut", "SignalPCAN",
+              {raw({12}, U32, "x"), raw({12}, U32, "noise_estimate"),
+               values({124}, I16, std::vector<std::int16_t>(124, 1), "gain_lut"), raw({12}, U32, "y")},
+              {0, 1, 2}, {3}, int_options({{"snr_shift", 6}}), 0, "signal_pcan takes u32 energies");
+}
+
 // ---- TFLite_Detection_PostProcess -------------------------------------------
 
 std::vector<std::uint8_t> detection_options(bool regular, int classes) {
@@ -1505,6 +1736,7 @@ int main(int argc, char** argv) {
   control_flow();
   errors();
   prepare_errors();
+  signal_library();  // last: its constants draw from rng after every earlier case's
   // Variants TFLite runs and qfence does not yet (issue #11): both paths must
   // refuse them with the same text. When one lands, this list shrinks and the
   // case becomes a both-paths comparison.

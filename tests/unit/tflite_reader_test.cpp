@@ -599,7 +599,7 @@ TEST_CASE("an op in another subgraph that qfence lacks is listed with its subgra
         "1 unsupported operator: TOPK_V2 (builtin 48, v1, op not supported) at node 2 of subgraph 1");
 }
 
-TEST_CASE("a tensor no operator writes is a zeroed scratch tensor; a UINT32 tensor is described, not run") {
+TEST_CASE("a tensor no operator writes is a zeroed scratch tensor; a COMPLEX64 tensor is described, not run") {
   auto spec = tfl::float_add_model();
   spec.tensors[1] = tfl::activation({1, 3}, "scratch");  // the ADD's second operand: now written by no one
   const rt::model m = read_model(tfl::build(spec));
@@ -610,12 +610,12 @@ TEST_CASE("a tensor no operator writes is a zeroed scratch tensor; a UINT32 tens
   CHECK(run_float_add(read_model(tfl::build(spec))) == std::vector<float>{1.5f, -2.0f, 0.25f});
 
   auto foreign = tfl::float_add_model();
-  foreign.tensors[2].type = 15;  // UINT32
+  foreign.tensors[2].type = 8;  // COMPLEX64
   const rt::model f = read_model(tfl::build(foreign));
-  CHECK(f.tensors[2].foreign_type == "UINT32");
+  CHECK(f.tensors[2].foreign_type == "COMPLEX64");
   CHECK(interpreter_error(read_model(tfl::build(foreign))) ==
-        "1 unsupported operator: ADD (builtin 0, v1, reads or writes UINT32 tensor 'output', a dtype qfence does "
-        "not run) at node 0");
+        "1 unsupported operator: ADD (builtin 0, v1, reads or writes COMPLEX64 tensor 'output', a dtype qfence "
+        "does not run) at node 0");
 }
 
 TEST_CASE("TFLite_Detection_PostProcess ends the invoke on an empty box, where TFLM's kernel fails") {

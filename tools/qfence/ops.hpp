@@ -17,7 +17,8 @@
 
 namespace qfence::cli {
 
-inline constexpr dtype all_dtypes[] = {dtype::f32, dtype::i8, dtype::u8, dtype::i16, dtype::i32, dtype::i64, dtype::boolean};
+inline constexpr dtype all_dtypes[] = {dtype::f32, dtype::i8,  dtype::u8,  dtype::i16, dtype::u16,
+                                      dtype::i32, dtype::u32, dtype::i64, dtype::u64, dtype::boolean};
 
 inline std::vector<std::string_view> dtype_names(const runtime::dtype_list& l) {
   std::vector<std::string_view> v;

@@ -37,10 +37,14 @@ inline void fill_seeded(xorshift32& rng, dtype type, std::span<std::byte> bytes)
     switch (type) {
       case dtype::i8:
       case dtype::u8: put(i, static_cast<std::uint8_t>(r >> 24)); break;
-      case dtype::i16: put(i, static_cast<std::uint16_t>(r >> 16)); break;
+      case dtype::i16:
+      case dtype::u16: put(i, static_cast<std::uint16_t>(r >> 16)); break;
       case dtype::f16: put(i, static_cast<std::uint16_t>(r >> 16)); break;
-      case dtype::i32: put(i, r); break;
+      case dtype::i32:
+      case dtype::u32: put(i, r); break;
       case dtype::i64: put(i, static_cast<std::int64_t>(static_cast<std::int32_t>(r))); break;
+      // Every bit pattern, from one draw: the high and low halves are the draw.
+      case dtype::u64: put(i, std::uint64_t{r} << 32 | r); break;
       case dtype::boolean: put(i, static_cast<std::uint8_t>(r >> 31)); break;
       case dtype::f32: put(i, static_cast<float>(r >> 8) * 0x1p-23f - 1.0f); break;
     }

@@ -61,7 +61,10 @@ inline void begin_lifetime_as(dtype d, std::byte* p, std::size_t n) noexcept {
     case dtype::u8: begin_lifetime<element_t<dtype::u8>>(p, n); return;
     case dtype::i16: begin_lifetime<element_t<dtype::i16>>(p, n); return;
     case dtype::i32: begin_lifetime<element_t<dtype::i32>>(p, n); return;
+    case dtype::u16: begin_lifetime<element_t<dtype::u16>>(p, n); return;
+    case dtype::u32: begin_lifetime<element_t<dtype::u32>>(p, n); return;
     case dtype::i64: begin_lifetime<element_t<dtype::i64>>(p, n); return;
+    case dtype::u64: begin_lifetime<element_t<dtype::u64>>(p, n); return;
     case dtype::boolean: begin_lifetime<element_t<dtype::boolean>>(p, n); return;
   }
 }

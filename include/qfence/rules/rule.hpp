@@ -190,7 +190,42 @@ namespace qfence {
     "1-4) and recurrent weights [S, S] (5-8), biases [S] (12-15), a hidden state [B, S] (18) of the input's dtype " \
     "and a cell state (19) with B * S elements, in one of TFLM's variants: all f32; i8 input and weights, i32 "     \
     "biases, i16 cell; i16 input, i8 weights, i64 biases, i16 cell (weights quantized per tensor); its output "    \
-    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below")
+    "[.., .., S] has the hidden state's dtype and quantization. fix: correct the operand named below") \
+  X(signal_window_operands,                                                                                           \
+    "signal_window takes an i16 signal (rank >= 1, unquantized, a whole number of frames) and an i16 window "       \
+    "[frame] (operand 1); it writes i16 of the signal's shape; its shift is in [0, 31]. fix: correct the operand " \
+    "named below, or the shift")                                                                                      \
+  X(signal_fft_auto_scale_operands,                                                                                   \
+    "signal_fft_auto_scale takes an i16 frame [N] (unquantized) and writes it shifted left, i16 [N], and the "      \
+    "shift, an i32 scalar. fix: correct the operand named below")                                                     \
+  X(signal_energy_operands,                                                                                           \
+    "signal_energy takes an int16 complex spectrum, i16 [2 * bins] (real and imaginary parts interleaved, "         \
+    "unquantized), and writes u32 [bins]; start_index >= 0 and end_index <= bins. fix: correct the operand named "  \
+    "below, or the indices")                                                                                          \
+  X(signal_filter_bank_operands,                                                                                      \
+    "signal_filter_bank takes u32 energies [bins], i16 weights and unweights of one length (operands 1, 2) and "    \
+    "i16 first bins, first weights and widths of at least num_channels + 1 channels (operands 3-5), all rank 1 "    \
+    "and unquantized; it writes u64 [num_channels], num_channels >= 1. fix: correct the operand named below, or "   \
+    "num_channels")                                                                                                   \
+  X(signal_filter_bank_square_root_operands,                                                                          \
+    "signal_filter_bank_square_root takes u64 [N] and its shift, an i32 scalar (operand 1), and writes u32 [N]. "   \
+    "fix: correct the operand named below")                                                                           \
+  X(signal_filter_bank_log_operands,                                                                                  \
+    "signal_filter_bank_log takes u32 [N] and writes i16 [N]; input_correction_bits is in [0, 31]. fix: correct "   \
+    "the operand named below, or the option")                                                                         \
+  X(signal_spectral_subtraction_operands,                                                                             \
+    "signal_filter_bank_spectral_subtraction takes u32 [num_channels] and writes the signal and its noise "         \
+    "estimate, u32 [num_channels] each; num_channels >= 1, smoothing_bits in [0, 31], spectral_subtraction_bits "   \
+    "in [0, 63]. fix: correct the operand named below, or the option")                                                \
+  X(signal_pcan_operands,                                                                                             \
+    "signal_pcan takes u32 energies [N], their u32 noise estimate [N] (operand 1) and an i16 gain table of at "     \
+    "least 125 entries (operand 2), and writes u32 [N]; snr_shift is in [0, 63]. fix: correct the operand named "   \
+    "below, or the option")                                                                                           \
+  X(signal_fft_operands,                                                                                              \
+    "signal_rfft takes frames [..., L] of its dtype T (i16, i32 or f32, unquantized), L <= fft_length, and writes "  \
+    "their spectra [..., 2 * (fft_length / 2 + 1)], real and imaginary parts interleaved; signal_irfft takes such "  \
+    "spectra and writes frames [..., fft_length]; fft_length is even, >= 4, and half of it a product of 2s, 3s and " \
+    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")
 
 enum class rule_error : std::uint8_t {
   none,

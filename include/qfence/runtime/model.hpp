@@ -24,6 +24,11 @@
 #include "qfence/core/dtype.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/rules/detection_postprocess.hpp"
+#include "qfence/rules/signal/energy.hpp"
+#include "qfence/rules/signal/fft.hpp"
+#include "qfence/rules/signal/filter_bank.hpp"
+#include "qfence/rules/signal/pcan.hpp"
+#include "qfence/rules/signal/window.hpp"
 #include "qfence/runtime/op_code.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -170,6 +175,14 @@ struct op_options {
   int rank = 0;  // SVDF
   int cycles_max = 0;  // CIRCULAR_BUFFER (custom options; 0: not given)
   detection_postprocess_options detection;  // TFLite_Detection_PostProcess (custom options)
+  // TFLM's signal library (custom options)
+  signal_window_attrs signal_window;                              // SignalWindow
+  signal_energy_attrs signal_energy;                              // SignalEnergy
+  signal_filter_bank_attrs signal_filter_bank;                    // SignalFilterBank
+  signal_filter_bank_log_attrs signal_filter_bank_log;            // SignalFilterBankLog
+  signal_spectral_subtraction_attrs signal_spectral_subtraction;  // SignalFilterBankSpectralSubtraction
+  signal_pcan_attrs signal_pcan;                                  // SignalPCAN
+  signal_fft_attrs signal_fft;                                    // SignalRfft, SignalIrfft
   float cell_clip = 0.0f;   // UNIDIRECTIONAL_SEQUENCE_LSTM (0: no clipping)
   bool time_major = false;  // UNIDIRECTIONAL_SEQUENCE_LSTM
   int then_subgraph = 0, else_subgraph = 0;  // IF

@@ -208,6 +208,14 @@ class op_context {
     if (!r.ok()) fail_rule(r, r.operand);
   }
 
+  /// The same, for a rule about output `k` of an op with several outputs
+  /// (each checked by a rule of its own): names output k at fault.
+  void enforce_output(const rule_result& r, int k) const {
+    if (r.ok()) return;
+    if (r.operand >= 0) fail_rule(r, r.operand);
+    fail_rule(r, -1, k);
+  }
+
   /// The description of input `i`, which the model may omit.
   qfence::optional_desc optional_input(int i) const {
     if (!has_input(i)) return {};
@@ -244,13 +252,14 @@ class op_context {
   }
 
  private:
-  [[noreturn]] void fail_rule(const rule_result& r, int input_index) const {
+  [[noreturn]] void fail_rule(const rule_result& r, int input_index, int output_index = 0) const {
     std::string s(rule_error_text(r.error));
     if (input_index >= 0) {
       s += "; input " + std::to_string(input_index) + " is " +
            (has_input(input_index) ? type_text(input(input_index)) : std::string("absent"));
-    } else if (output_count() > 0) {
-      s += "; the output is " + type_text(output(0));
+    } else if (output_count() > output_index) {
+      s += output_count() == 1 ? "; the output is " : "; output " + std::to_string(output_index) + " is ";
+      s += type_text(output(output_index));
     }
     if (r.has_expected) s += ", expected " + type_text(r.expected);
     fail(s);

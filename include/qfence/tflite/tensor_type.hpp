@@ -39,6 +39,9 @@ inline std::optional<dtype> to_dtype(std::int8_t code) {
     case tensor_type::boolean: return dtype::boolean;
     case tensor_type::int16: return dtype::i16;
     case tensor_type::int8: return dtype::i8;
+    case tensor_type::uint16: return dtype::u16;
+    case tensor_type::uint32: return dtype::u32;
+    case tensor_type::uint64: return dtype::u64;
     default: return std::nullopt;
   }
 }
@@ -48,9 +51,6 @@ inline std::optional<dtype> to_dtype(std::int8_t code) {
 /// is one (strings, variants and 4-bit values have none).
 inline std::optional<dtype> same_size_stand_in(std::int8_t code) {
   switch (static_cast<tensor_type>(code)) {
-    case tensor_type::uint16: return dtype::i16;
-    case tensor_type::uint32: return dtype::i32;
-    case tensor_type::uint64:
     case tensor_type::float64:
     case tensor_type::complex64: return dtype::i64;
     default: return std::nullopt;
@@ -67,6 +67,9 @@ inline std::int8_t to_tensor_type(dtype d) {
     case dtype::boolean: return 6;
     case dtype::i16: return 7;
     case dtype::i8: return 9;
+    case dtype::u64: return 12;
+    case dtype::u32: return 15;
+    case dtype::u16: return 16;
   }
   return -1;
 }

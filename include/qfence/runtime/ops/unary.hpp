@@ -220,8 +220,11 @@ inline kernel prepare_cast(const op_context& ctx) {
       case dtype::i8: return to(static_cast<std::int8_t*>(nullptr));
       case dtype::u8: return to(static_cast<std::uint8_t*>(nullptr));
       case dtype::i16: return to(static_cast<std::int16_t*>(nullptr));
+      case dtype::u16: return to(static_cast<std::uint16_t*>(nullptr));
       case dtype::i32: return to(static_cast<std::int32_t*>(nullptr));
+      case dtype::u32: return to(static_cast<std::uint32_t*>(nullptr));
       case dtype::i64: return to(static_cast<std::int64_t*>(nullptr));
+      case dtype::u64: return to(static_cast<std::uint64_t*>(nullptr));
       case dtype::boolean: return to(static_cast<bool*>(nullptr));
       default: ctx.unsupported_types();
     }
@@ -231,8 +234,11 @@ inline kernel prepare_cast(const op_context& ctx) {
     case dtype::i8: return with_input(static_cast<std::int8_t*>(nullptr));
     case dtype::u8: return with_input(static_cast<std::uint8_t*>(nullptr));
     case dtype::i16: return with_input(static_cast<std::int16_t*>(nullptr));
+    case dtype::u16: return with_input(static_cast<std::uint16_t*>(nullptr));
     case dtype::i32: return with_input(static_cast<std::int32_t*>(nullptr));
+    case dtype::u32: return with_input(static_cast<std::uint32_t*>(nullptr));
     case dtype::i64: return with_input(static_cast<std::int64_t*>(nullptr));
+    case dtype::u64: return with_input(static_cast<std::uint64_t*>(nullptr));
     case dtype::boolean: return with_input(static_cast<bool*>(nullptr));
     default: ctx.unsupported_types();
   }
