@@ -55,6 +55,7 @@
 #include "qfence/ops/signal/energy.hpp"
 #include "qfence/ops/signal/fft.hpp"
 #include "qfence/ops/signal/filter_bank.hpp"
+#include "qfence/ops/signal/framing.hpp"
 #include "qfence/ops/signal/pcan.hpp"
 #include "qfence/ops/signal/window.hpp"
 #include "qfence/ops/softmax.hpp"

@@ -5529,7 +5529,21 @@ namespace qfence {
     "signal_rfft takes frames [..., L] of its dtype T (i16, i32 or f32, unquantized), L <= fft_length, and writes "  \
     "their spectra [..., 2 * (fft_length / 2 + 1)], real and imaginary parts interleaved; signal_irfft takes such "  \
     "spectra and writes frames [..., fft_length]; fft_length is even, >= 4, and half of it a product of 2s, 3s and " \
-    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")
+    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")             \
+  X(signal_delay_operands,                                                                                            \
+    "signal_delay takes i16 [..., F] (unquantized) and writes the same shape; delay_length >= 0. fix: correct the "  \
+    "operand named below, or delay_length")                                                                           \
+  X(signal_framer_operands,                                                                                           \
+    "signal_framer takes i16 [..., n * frame_step] (unquantized) and writes frames [..., n, frame_size] and a bool " \
+    "scalar (whether all were complete); frame_size, frame_step >= 1, and frame_size >= frame_step with prefill. "   \
+    "fix: correct the operand named below, or the options")                                                           \
+  X(signal_stacker_operands,                                                                                          \
+    "signal_stacker takes i16 [num_channels] (unquantized) and writes i16 [num_channels * (left + right + 1)] and " \
+    "a bool scalar (whether it output); num_channels >= 1, left and right context >= 0, 1 <= step <= left + right " \
+    "+ 1. fix: correct the operand named below, or the options")                                                      \
+  X(signal_overlap_add_operands,                                                                                      \
+    "signal_overlap_add takes frames [..., n, frame_size] of its dtype T (i16 or f32, unquantized) and writes "      \
+    "[..., n * frame_step]; 1 <= frame_step <= frame_size. fix: correct the operand named below, or frame_step")
 
 enum class rule_error : std::uint8_t {
   none,
@@ -20681,6 +20695,561 @@ template <class Spec, std::size_t K, int P>
 constexpr auto signal_spectral_subtraction_output(node_ref<P>) {
   return model_custom_output_node<op::signal_spectral_subtraction, Spec, K, P>{};
 }
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/signal/framing.hpp -----------------------------------------
+// qfence/ops/signal/framing.hpp: the streaming ops of TFLM's signal library
+// as typed nodes (rules/signal/framing.hpp;
+// kernels/reference/signal/framing.hpp). Their samples live in state nodes
+// of their own, passed by ref, which model::reset_state zeroes (TFLM's
+// Reset):
+//
+//   auto s = qf::state<qf::signal_delay_state<X, D>>();                       // node s
+//   qf::signal_delay<D>(qf::ref<x>, qf::ref<s>)
+//
+//   auto q = qf::state<qf::signal_framer_queue<X, Size, Step>>();             // node q
+//   auto c = qf::state<qf::signal_framer_counts<X>>();                        // node c
+//   qf::signal_framer<Size, Step, Prefill>(qf::ref<x>, qf::ref<q>, qf::ref<c>)   // node f: the frames
+//   qf::signal_valid_flag<qf::signal_framer_counts<X>::elements - 1>(qf::ref<c>, qf::ref<f>)   // bool
+//
+//   auto q = qf::state<qf::signal_stacker_queue<C, L, R>>();                  // node q
+//   auto c = qf::state<qf::signal_stacker_counts>();                          // node c
+//   qf::signal_stacker<C, L, R, Step>(qf::ref<x>, qf::ref<q>, qf::ref<c>)     // node k: the stack
+//   qf::signal_valid_flag<2>(qf::ref<c>, qf::ref<k>)                          // bool
+//
+//   auto s = qf::state<qf::signal_overlap_add_state<X>>();                    // node s
+//   qf::signal_overlap_add<Step>(qf::ref<x>, qf::ref<s>)                      // i16 or f32
+//
+// Framer's and Stacker's outputs keep their bytes on an invoke that does
+// not complete them (TFLM leaves the tensor as it was); the valid-flag node
+// reads the op's count state after the op (its second operand orders it).
+
+
+// ---- qfence/kernels/reference/signal/framing.hpp ---------------------------
+// qfence/kernels/reference/signal/framing.hpp: the streaming ops of TFLM's
+// signal library, which keep samples across invokes: SignalDelay,
+// SignalFramer, SignalStacker and SignalOverlapAdd (signal/micro/kernels/
+// delay.cc, framer.cc, stacker.cc, overlap_add.cc).
+//
+// TFLM keeps their samples in its int16 ring buffer (signal/src/
+// circular_buffer.cc); what they output depends only on the order of the
+// samples in it, so each is kept here as a plain queue (oldest first) with
+// its count, which gives the same values invoke by invoke. Every state
+// starts at zero (its reset), so a zeroed buffer is a reset one: counts are
+// kept relative to the count a reset leaves (Framer's prefill).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference::signal {
+
+/// SignalDelay on `rows` rows of `frame` samples: each row's output is its
+/// last `delay` samples from earlier invokes (zeros after a reset) followed
+/// by its input, cut to `frame` samples; `state` [rows, delay] keeps the
+/// rest. `combined` is scratch of delay + frame samples.
+inline void delay(const std::int16_t* in, std::int64_t rows, std::int64_t frame, std::int64_t delay_length,
+                  std::int16_t* state, std::int16_t* combined, std::int16_t* out) noexcept {
+  const auto d = static_cast<std::size_t>(delay_length), f = static_cast<std::size_t>(frame);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int16_t* s = state + static_cast<std::size_t>(r) * d;
+    std::copy_n(s, d, combined);
+    std::copy_n(in + static_cast<std::size_t>(r) * f, f, combined + d);
+    std::copy_n(combined, f, out + static_cast<std::size_t>(r) * f);
+    std::copy_n(combined + f, d, s);
+  }
+}
+
+/// SignalFramer's shape: frames of `frame_size` taken every `frame_step`
+/// samples, with (prefill) frame_size - frame_step zeros before the first.
+struct framer_geometry {
+  std::int64_t frame_size = 0, frame_step = 0;
+  bool prefill = false;
+  /// TFLM's ring capacity: frame_size rounded up to whole steps.
+  constexpr std::int64_t capacity() const noexcept { return (frame_size + frame_step - 1) / frame_step * frame_step; }
+  /// The samples a reset leaves queued (zeros).
+  constexpr std::int64_t prefilled() const noexcept { return prefill ? frame_size - frame_step : 0; }
+};
+
+/// One invoke of SignalFramer on `rows` rows of `steps` * frame_step
+/// samples. Per row, `queue` [capacity] holds the queued samples, oldest
+/// first, and `queued[row]` their count less the prefill (0 after a reset).
+/// Each step appends frame_step samples; when a frame's worth is queued it
+/// is output (`out` [rows, steps, frame_size]) and frame_step samples leave;
+/// otherwise that frame of `out` keeps its bytes and the invoke's output is
+/// not valid. Returns whether every frame was output.
+inline bool framer(const framer_geometry& g, const std::int16_t* in, std::int64_t rows, std::int64_t steps,
+                   std::int16_t* queue, std::int32_t* queued, std::int16_t* out) noexcept {
+  const auto size = static_cast<std::size_t>(g.frame_size), step = static_cast<std::size_t>(g.frame_step);
+  const auto capacity = static_cast<std::size_t>(g.capacity());
+  bool valid = true;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int16_t* q = queue + static_cast<std::size_t>(r) * capacity;
+    auto count = static_cast<std::size_t>(queued[r] + g.prefilled());
+    for (std::int64_t k = 0; k < steps; ++k) {
+      const std::size_t frame = static_cast<std::size_t>(r * steps + k);
+      std::copy_n(in + frame * step, step, q + count);
+      count += step;
+      if (count >= size) {
+        std::copy_n(q, size, out + frame * size);
+        std::copy(q + step, q + count, q);
+        count -= step;
+      } else {
+        valid = false;
+      }
+    }
+    queued[r] = static_cast<std::int32_t>(static_cast<std::int64_t>(count) - g.prefilled());
+  }
+  return valid;
+}
+
+/// SignalStacker's shape: each output stacks `left` frames before and
+/// `right` after one of `channels` values, every `step` frames.
+struct stacker_geometry {
+  std::int64_t channels = 0, left = 0, right = 0, step = 0;
+  constexpr std::int64_t frames() const noexcept { return left + right + 1; }
+};
+
+/// One invoke of SignalStacker: appends a frame of `channels` values to
+/// `queue` [frames() * channels] (`queued`: frames held; `started`: whether
+/// a first frame came since the reset, which TFLM repeats `left` times);
+/// when it holds frames() frames, they are the output and `step` leave.
+/// Returns whether this invoke output (else `out` keeps its bytes).
+inline bool stacker(const stacker_geometry& g, const std::int16_t* in, std::int16_t* queue, std::int32_t& queued,
+                    std::int32_t& started, std::int16_t* out) noexcept {
+  const auto c = static_cast<std::size_t>(g.channels);
+  auto held = static_cast<std::size_t>(queued);
+  std::copy_n(in, c, queue + held * c);
+  ++held;
+  if (started == 0) {
+    for (std::int64_t k = 0; k < g.left; ++k, ++held) std::copy_n(in, c, queue + held * c);
+    started = 1;
+  }
+  const bool output = held >= static_cast<std::size_t>(g.frames());
+  if (output) {
+    std::copy_n(queue, static_cast<std::size_t>(g.frames()) * c, out);
+    const auto gone = static_cast<std::size_t>(g.step);
+    std::copy(queue + gone * c, queue + held * c, queue);
+    held -= gone;
+  }
+  queued = static_cast<std::int32_t>(held);
+  return output;
+}
+
+/// One sample of SignalOverlapAdd's accumulation: int16 saturates, float adds.
+constexpr std::int16_t overlap_sum(std::int16_t a, std::int16_t b) noexcept {
+  const std::int32_t s = std::int32_t{a} + b;
+  return static_cast<std::int16_t>(s < INT16_MIN ? INT16_MIN : s > INT16_MAX ? INT16_MAX : s);
+}
+constexpr float overlap_sum(float buffered, float in) noexcept { return buffered + in; }
+
+/// SignalOverlapAdd on `rows` rows of `frames` frames of `frame_size`: each
+/// frame is added into the row's `state` [frame_size] (what earlier frames
+/// left), whose first `frame_step` values are output and leave it.
+template <class T>
+void overlap_add(const T* in, std::int64_t rows, std::int64_t frames, std::int64_t frame_size, std::int64_t frame_step,
+                 T* state, T* out) noexcept {
+  const auto size = static_cast<std::size_t>(frame_size), step = static_cast<std::size_t>(frame_step);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    T* buffer = state + static_cast<std::size_t>(r) * size;
+    for (std::int64_t f = 0; f < frames; ++f) {
+      const std::size_t frame = static_cast<std::size_t>(r * frames + f);
+      const T* x = in + frame * size;
+      for (std::size_t i = 0; i < size; ++i) buffer[i] = overlap_sum(buffer[i], x[i]);
+      std::copy_n(buffer, step, out + frame * step);
+      std::copy(buffer + step, buffer + size, buffer);
+      std::fill(buffer + (size - step), buffer + size, T{});
+    }
+  }
+}
+
+}  // namespace qfence::reference::signal
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/rules/signal/framing.hpp ---------------------------------------
+// qfence/rules/signal/framing.hpp: the type and shape rules of the streaming
+// ops of TFLM's signal library (kernels/reference/signal/framing.hpp).
+//
+//   signal_delay        operand 0: i16 [..., F] -> i16 [..., F];
+//                       delay_length >= 0
+//   signal_framer       operand 0: i16 [..., n * frame_step] -> i16 [..., n,
+//                       frame_size], and its second output, whether every
+//                       frame was complete: a bool scalar; frame_size >= 1,
+//                       frame_step >= 1, prefill only with frame_size >=
+//                       frame_step
+//   signal_stacker      operand 0: i16 [num_channels] -> i16 [num_channels *
+//                       (left + right + 1)], and a bool scalar: whether this
+//                       invoke output; left, right >= 0, 1 <= step <= left +
+//                       right + 1
+//   signal_overlap_add  operand 0: T [..., n, frame_size] (i16 or f32) -> T
+//                       [..., n * frame_step]; 1 <= frame_step <= frame_size
+//
+// TFLM checks less: a step of 0 divides by zero or never drains its ring, a
+// prefill of a negative count or a stacker step past its frames overruns the
+// ring, and output shapes are not checked. qfence refuses those.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+struct signal_delay_attrs {
+  std::int32_t delay_length = 0;
+
+  friend constexpr bool operator==(const signal_delay_attrs&, const signal_delay_attrs&) = default;
+};
+
+constexpr rule_result signal_delay_rule(const signal_delay_attrs& a, const tensor_desc& in,
+                                        const output_request& req) noexcept {
+  if (!rules::is_raw(in, dtype::i16) || in.rank < 1 || in.dim(-1) < 1)
+    return rule_fail(rule_error::signal_delay_operands, 0);
+  if (a.delay_length < 0) return rule_fail(rule_error::signal_delay_operands, output_operand);
+  return rules::same_quantization_output(in, req);
+}
+
+struct signal_framer_attrs {
+  std::int32_t frame_size = 0, frame_step = 0;
+  bool prefill = false;
+
+  constexpr reference::signal::framer_geometry geometry() const noexcept { return {frame_size, frame_step, prefill}; }
+  friend constexpr bool operator==(const signal_framer_attrs&, const signal_framer_attrs&) = default;
+};
+
+constexpr rule_result signal_framer_rule(const signal_framer_attrs& a, const tensor_desc& in,
+                                         const output_request& req) noexcept {
+  if (a.frame_size < 1 || a.frame_step < 1 || (a.prefill && a.frame_size < a.frame_step))
+    return rule_fail(rule_error::signal_framer_operands, output_operand);
+  if (!rules::is_raw(in, dtype::i16) || in.rank < 1 || in.rank >= max_rank || in.dim(-1) < a.frame_step ||
+      in.dim(-1) % a.frame_step != 0)
+    return rule_fail(rule_error::signal_framer_operands, 0);
+  tensor_desc out = in;
+  out.rank = in.rank + 1;
+  out.dims[static_cast<std::size_t>(in.rank - 1)] = in.dim(-1) / a.frame_step;
+  out.dims[static_cast<std::size_t>(in.rank)] = a.frame_size;
+  return rules::same_quantization_output(out, req);
+}
+
+struct signal_stacker_attrs {
+  std::int32_t num_channels = 0, left_context = 0, right_context = 0, step = 0;
+
+  constexpr reference::signal::stacker_geometry geometry() const noexcept {
+    return {num_channels, left_context, right_context, step};
+  }
+  friend constexpr bool operator==(const signal_stacker_attrs&, const signal_stacker_attrs&) = default;
+};
+
+constexpr rule_result signal_stacker_rule(const signal_stacker_attrs& a, const tensor_desc& in,
+                                          const output_request& req) noexcept {
+  if (a.num_channels < 1 || a.left_context < 0 || a.right_context < 0 || a.step < 1 ||
+      a.step > std::int64_t{a.left_context} + a.right_context + 1)
+    return rule_fail(rule_error::signal_stacker_operands, output_operand);
+  if (!rules::is_raw_vector(in, dtype::i16) || in.dim(0) != a.num_channels)
+    return rule_fail(rule_error::signal_stacker_operands, 0);
+  return rules::same_quantization_output(rules::raw_vector(dtype::i16, a.num_channels * a.geometry().frames()), req);
+}
+
+/// Framer's and Stacker's second output: whether the invoke's frames are
+/// all there, a bool scalar.
+constexpr rule_result signal_valid_flag_rule(const output_request& req) noexcept {
+  tensor_desc flag{};
+  flag.type = dtype::boolean;
+  return rules::same_quantization_output(flag, req);
+}
+
+struct signal_overlap_add_attrs {
+  dtype type = dtype::i16;  // the op's "T"
+  std::int32_t frame_step = 0;
+
+  friend constexpr bool operator==(const signal_overlap_add_attrs&, const signal_overlap_add_attrs&) = default;
+};
+
+constexpr rule_result signal_overlap_add_rule(const signal_overlap_add_attrs& a, const tensor_desc& in,
+                                              const output_request& req) noexcept {
+  if (!(a.type == dtype::i16 || a.type == dtype::f32) || !rules::is_raw(in, a.type) || in.rank < 2)
+    return rule_fail(rule_error::signal_overlap_add_operands, 0);
+  if (a.frame_step < 1 || a.frame_step > in.dim(-1))
+    return rule_fail(rule_error::signal_overlap_add_operands, output_operand);
+  tensor_desc out = in;
+  out.rank = in.rank - 1;
+  out.dims[static_cast<std::size_t>(in.rank - 1)] = 0;
+  out.dims[static_cast<std::size_t>(in.rank - 2)] = in.dim(-2) * a.frame_step;
+  return rules::same_quantization_output(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct signal_delay {
+  static constexpr const char* name = "signal_delay";  // TFLM custom ops: no builtin code
+};
+struct signal_framer {
+  static constexpr const char* name = "signal_framer";
+};
+struct signal_stacker {
+  static constexpr const char* name = "signal_stacker";
+};
+struct signal_overlap_add {
+  static constexpr const char* name = "signal_overlap_add";
+};
+struct signal_valid_flag {
+  static constexpr const char* name = "signal_valid_flag";
+};
+}  // namespace op
+
+namespace detail {
+/// Rows of an operand: its elements over its last dimension (1 for shapes
+/// the ops' rules refuse, so that a state type never fails to form before
+/// the rule says what is wrong).
+template <class X>
+constexpr int signal_rows() noexcept {
+  if constexpr (X::rank == 0) {
+    return 1;
+  } else {
+    constexpr int last = X::shape_type::dim(static_cast<int>(X::rank) - 1);
+    return last > 0 ? std::max(1, static_cast<int>(X::elements / last)) : 1;
+  }
+}
+/// Frames per row of an overlap-add operand [..., n, size].
+template <class X>
+constexpr int signal_frames() noexcept {
+  if constexpr (X::rank < 2) return 1;
+  else return std::max(1, X::shape_type::dim(static_cast<int>(X::rank) - 2));
+}
+/// Framer's ring: frame_size rounded up to whole steps.
+constexpr int signal_framer_capacity(int size, int step) noexcept {
+  return step > 0 && size > 0 ? (size + step - 1) / step * step : 1;
+}
+}  // namespace detail
+
+/// The state types.
+template <class X, int Delay>
+using signal_delay_state = tensor<dtype::i16, shape<std::max(1, detail::signal_rows<X>() * Delay)>>;
+template <class X, int Size, int Step>
+using signal_framer_queue =
+    tensor<dtype::i16, shape<detail::signal_rows<X>() * detail::signal_framer_capacity(Size, Step)>>;
+/// Queued samples per row (less the prefill), then the last invoke's valid flag.
+template <class X>
+using signal_framer_counts = tensor<dtype::i32, shape<detail::signal_rows<X>() + 1>>;
+template <int Channels, int Left, int Right>
+using signal_stacker_queue = tensor<dtype::i16, shape<std::max(1, Channels * (Left + Right + 1))>>;
+/// Frames held, whether a first frame came, the last invoke's valid flag.
+using signal_stacker_counts = tensor<dtype::i32, shape<3>>;
+/// One frame per row of [..., n, size]: [rows / n * size].
+template <class X>
+using signal_overlap_add_state =
+    tensor<X::type, shape<std::max(1, detail::signal_rows<X>() / detail::signal_frames<X>() *
+                                          (X::rank == 0 ? 1 : X::shape_type::dim(static_cast<int>(X::rank) - 1)))>>;
+
+#define QFENCE_DETAIL_REQUIRE_STATE(op_name, k, Given, Wanted, what)                                                 \
+  QFENCE_REQUIRE((std::is_same_v<Given, Wanted>), (at_node<Index, op>, operand<k>, producer<Given>),             \
+                 "qfence: " op_name "'s operand " #k " is its " what ", a state node of its own. fix: the state "  \
+                 "type named in qfence/ops/signal/framing.hpp, qfence::state<...>(), passed by ref")
+
+template <int Delay, int X, int State>
+struct signal_delay_node {
+  using op = op::signal_delay;
+  using inputs = refs<X, State>;
+  static constexpr signal_delay_attrs attrs{Delay};
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_delay_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In, class S>
+  static constexpr bool validate() {
+    using state_t = signal_delay_state<In, Delay>;
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    QFENCE_DETAIL_REQUIRE_STATE("signal_delay", 1, S, state_t, "delayed samples")
+    return true;
+  }
+
+  template <int Index, class In, class S>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static constexpr std::int64_t frame = In::shape_type::dim(static_cast<int>(In::rank) - 1);
+    static constexpr std::size_t scratch_bytes = static_cast<std::size_t>(frame + Delay) * sizeof(std::int16_t);
+    static void run(const signal_delay_node&, const std::int16_t* x, const std::int16_t* state, std::int16_t* out,
+                    void* scratch) noexcept {
+      // The samples belong to their state node; this is the op that updates them.
+      auto* combined = detail::begin_lifetime<std::int16_t>(static_cast<std::byte*>(scratch),
+                                                            static_cast<std::size_t>(frame + Delay));
+      reference::signal::delay(x, detail::signal_rows<In>(), frame, Delay, const_cast<std::int16_t*>(state), combined,
+                               out);
+    }
+  };
+};
+
+/// x, Delay samples later (zeros first).
+template <int Delay, int X, int State>
+constexpr auto signal_delay(node_ref<X>, node_ref<State>) {
+  return signal_delay_node<Delay, X, State>{};
+}
+
+template <int Size, int Step, bool Prefill, int X, int Queue, int Counts>
+struct signal_framer_node {
+  using op = op::signal_framer;
+  using inputs = refs<X, Queue, Counts>;
+  static constexpr signal_framer_attrs attrs{Size, Step, Prefill};
+  /// The frames keep their bytes where an invoke does not complete them.
+  static constexpr bool keeps_output = true;
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_framer_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In, class Q, class C>
+  static constexpr bool validate() {
+    using queue_t = signal_framer_queue<In, Size, Step>;
+    using counts_t = signal_framer_counts<In>;
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 1, Q, queue_t, "queue of samples")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 2, C, counts_t, "count of queued samples")
+    return true;
+  }
+
+  template <int Index, class In, class Q, class C>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static void run(const signal_framer_node&, const std::int16_t* x, const std::int16_t* queue,
+                    const std::int32_t* counts, std::int16_t* out) noexcept {
+      constexpr int rows = detail::signal_rows<In>();
+      constexpr std::int64_t steps = In::shape_type::dim(static_cast<int>(In::rank) - 1) / Step;
+      auto* c = const_cast<std::int32_t*>(counts);
+      c[rows] = reference::signal::framer(attrs.geometry(), x, rows, steps, const_cast<std::int16_t*>(queue), c, out);
+    }
+  };
+};
+
+/// Frames of Size samples every Step samples of x.
+template <int Size, int Step, bool Prefill, int X, int Queue, int Counts>
+constexpr auto signal_framer(node_ref<X>, node_ref<Queue>, node_ref<Counts>) {
+  return signal_framer_node<Size, Step, Prefill, X, Queue, Counts>{};
+}
+
+template <int Channels, int Left, int Right, int Step, int X, int Queue, int Counts>
+struct signal_stacker_node {
+  using op = op::signal_stacker;
+  using inputs = refs<X, Queue, Counts>;
+  static constexpr signal_stacker_attrs attrs{Channels, Left, Right, Step};
+  /// The stack keeps its bytes on an invoke that does not output.
+  static constexpr bool keeps_output = true;
+
+  template <class In>
+  struct rule {
+    static constexpr rule_result value = signal_stacker_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In, class Q, class C>
+  static constexpr bool validate() {
+    using queue_t = signal_stacker_queue<Channels, Left, Right>;
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 1, Q, queue_t, "queue of frames")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 2, C, signal_stacker_counts, "counts")
+    return true;
+  }
+
+  template <int Index, class In, class Q, class C>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    static void run(const signal_stacker_node&, const std::int16_t* x, const std::int16_t* queue,
+                    const std::int32_t* counts, std::int16_t* out) noexcept {
+      auto* c = const_cast<std::int32_t*>(counts);
+      c[2] = reference::signal::stacker(attrs.geometry(), x, const_cast<std::int16_t*>(queue), c[0], c[1], out);
+    }
+  };
+};
+
+/// Left frames before and Right after each frame of Channels values, every
+/// Step frames.
+template <int Channels, int Left, int Right, int Step, int X, int Queue, int Counts>
+constexpr auto signal_stacker(node_ref<X>, node_ref<Queue>, node_ref<Counts>) {
+  return signal_stacker_node<Channels, Left, Right, Step, X, Queue, Counts>{};
+}
+
+template <int Slot, int Counts, int After>
+struct signal_valid_flag_node {
+  using op = op::signal_valid_flag;
+  using inputs = refs<Counts, After>;
+
+  template <int Index, class C, class A>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE((C::type == dtype::i32 && Slot >= 0 && Slot < C::elements),
+                   (at_node<Index, op>, operand<0>, producer<C>),
+                   "qfence: signal_valid_flag<Slot> reads slot Slot of a framer's or stacker's count state. fix: "
+                   "pass that state node, with the slot qfence/ops/signal/framing.hpp names")
+    return true;
+  }
+
+  template <int Index, class C, class A>
+  struct typed {
+    using output = tensor<dtype::boolean, shape<>>;
+    static void run(const signal_valid_flag_node&, const std::int32_t* counts, const typename A::element*,
+                    bool* out) noexcept {
+      *out = counts[Slot] != 0;
+    }
+  };
+};
+
+/// Whether the op `After` (a framer or stacker) completed its output on
+/// this invoke: slot Slot of its count state `Counts`.
+template <int Slot, int Counts, int After>
+constexpr auto signal_valid_flag(node_ref<Counts>, node_ref<After>) {
+  return signal_valid_flag_node<Slot, Counts, After>{};
+}
+
+template <int Step, int X, int State>
+struct signal_overlap_add_node {
+  using op = op::signal_overlap_add;
+  using inputs = refs<X, State>;
+
+  template <class In>
+  struct rule {
+    static constexpr signal_overlap_add_attrs attrs{In::type, Step};
+    static constexpr rule_result value = signal_overlap_add_rule(attrs, describe<In>(), requested_output<>());
+  };
+
+  template <int Index, class In, class S>
+  static constexpr bool validate() {
+    using state_t = signal_overlap_add_state<In>;
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
+    QFENCE_DETAIL_REQUIRE_STATE("signal_overlap_add", 1, S, state_t, "overlap buffer")
+    return true;
+  }
+
+  template <int Index, class In, class S>
+  struct typed {
+    using output = rule_output_type<rule<In>>;
+    using T = typename In::element;
+    static void run(const signal_overlap_add_node&, const T* x, const T* state, T* out) noexcept {
+      constexpr int r = static_cast<int>(In::rank);
+      constexpr std::int64_t size = In::shape_type::dim(r - 1), frames = In::shape_type::dim(r - 2);
+      reference::signal::overlap_add(x, In::elements / (size * frames), frames, size, Step, const_cast<T*>(state),
+                                     out);
+    }
+  };
+};
+
+/// Frames [..., n, size] overlapped every Step samples: [..., n * Step].
+template <int Step, int X, int State>
+constexpr auto signal_overlap_add(node_ref<X>, node_ref<State>) {
+  return signal_overlap_add_node<Step, X, State>{};
+}
+
+#undef QFENCE_DETAIL_REQUIRE_STATE
 
 }  // namespace qfence
 

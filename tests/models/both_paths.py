@@ -91,7 +91,9 @@ CASE_PREFIXES = {'conv_2d': ['conv2d'], 'depthwise_conv_2d': ['depthwise'], 'ave
                  'signalfilterbank': ['signal_filter_bank'], 'signalfilterbanklog': ['signal_filter_bank_log'],
                  'signalfilterbanksquareroot': ['signal_filter_bank_square_root'],
                  'signalfilterbankspectralsubtraction': ['signal_spectral_subtraction'], 'signalpcan': ['signal_pcan'],
-                 'signalrfft': ['signal_rfft'], 'signalirfft': ['signal_irfft']}
+                 'signalrfft': ['signal_rfft'], 'signalirfft': ['signal_irfft'],
+                 'signaldelay': ['signal_delay'], 'signalframer': ['signal_framer'],
+                 'signalstacker': ['signal_stacker'], 'signaloverlapadd': ['signal_overlap_add']}
 CASE_DTYPES = ('f32', 'i8', 'u8', 'i16', 'u32', 'u64', 'i32', 'i64', 'bool')
 
 

@@ -1253,6 +1253,48 @@ void signal_library() {
   fft("signal_irfft_f32", "SignalIrfft", F32, {2, 26}, {2, 24}, 24);
   fft("signal_irfft_radix5_f32", "SignalIrfft", F32, {42}, {40}, 40);
 
+  // The streaming ops: samples kept across invokes, so each case is a stream.
+  signal_case("signal_delay_i16", "SignalDelay", {raw({2, 6}, I16, "x"), raw({2, 6}, I16, "y")}, {0}, {1},
+              int_options({{"delay_length", 4}}), 4);
+  signal_case("signal_delay_longer_than_frame_i16", "SignalDelay", {raw({3}, I16, "x"), raw({3}, I16, "y")}, {0}, {1},
+              int_options({{"delay_length", 5}}), 5);
+  auto framer = [](std::string name, std::vector<int> in, std::vector<int> out, int size, int step, bool prefill,
+                   int invokes) {
+    flexbuffers::Builder b;
+    b.Map([&] {
+      b.Int("frame_size", size);
+      b.Int("frame_step", step);
+      b.Bool("prefill", prefill);
+    });
+    b.Finish();
+    signal_case(std::move(name), "SignalFramer",
+                {raw(std::move(in), I16, "x"), raw(std::move(out), I16, "frames"), raw({}, BOOL, "valid")}, {0}, {1, 2},
+                b.GetBuffer(), invokes);
+  };
+  framer("signal_framer_i16", {2, 4}, {2, 2, 5}, 5, 2, false, 4);
+  framer("signal_framer_prefill_i16", {6}, {2, 4}, 4, 3, true, 3);
+  framer("signal_framer_step_past_size_i16", {4}, {1, 3}, 3, 4, false, 2);
+  auto stacker = [](std::string name, int channels, int left, int right, int step, int invokes) {
+    signal_case(std::move(name), "SignalStacker",
+                {raw({channels}, I16, "x"), raw({channels * (left + right + 1)}, I16, "stacked"),
+                 raw({}, BOOL, "valid")},
+                {0}, {1, 2},
+                int_options({{"num_channels", channels},
+                             {"stacker_left_context", left},
+                             {"stacker_right_context", right},
+                             {"stacker_step", step}}),
+                invokes);
+  };
+  stacker("signal_stacker_i16", 3, 1, 2, 1, 6);
+  stacker("signal_stacker_step2_i16", 2, 0, 2, 2, 7);
+  auto overlap_add = [](std::string name, std::int8_t type, std::vector<int> in, std::vector<int> out, int step,
+                        int invokes) {
+    signal_case(std::move(name), "SignalOverlapAdd", {raw(std::move(in), type, "frames"), raw(std::move(out), type, "y")},
+                {0}, {1}, int_options({{"T", type}, {"frame_step", step}}), invokes);
+  };
+  overlap_add("signal_overlap_add_i16", I16, {2, 3, 4}, {2, 6}, 2, 3);
+  overlap_add("signal_overlap_add_f32", F32, {3, 5}, {6}, 2, 3);
+
   // The audio front end of TFLM's micro_speech, in its order: window,
   // auto-scale, FFT, energy, filter bank, square root (undoing the scale),
   // noise subtraction, gain control, log; a stream, for the noise state.
@@ -1290,6 +1332,18 @@ void signal_library() {
 
   // Refused alike on both paths (TFLM reads or writes outside a tensor, or
   // shifts by an undefined amount, where these are refused).
+  signal_case("error_signal_delay_negative", "SignalDelay", {raw({3}, I16, "x"), raw({3}, I16, "y")}, {0}, {1},
+              int_options({{"delay_length", -1}}), 0, "signal_delay takes i16");
+  signal_case("error_signal_framer_step", "SignalFramer",
+              {raw({6}, I16, "x"), raw({2, 4}, I16, "frames"), raw({}, BOOL, "valid")}, {0}, {1, 2},
+              int_options({{"frame_size", 4}, {"frame_step", 4}, {"prefill", 0}}), 0, "signal_framer takes i16");
+  signal_case("error_signal_stacker_step", "SignalStacker",
+              {raw({2}, I16, "x"), raw({4}, I16, "stacked"), raw({}, BOOL, "valid")}, {0}, {1, 2},
+              int_options({{"num_channels", 2}, {"stacker_left_context", 1}, {"stacker_right_context", 0},
+                           {"stacker_step", 3}}),
+              0, "signal_stacker takes i16");
+  signal_case("error_signal_overlap_add_step", "SignalOverlapAdd", {raw({2, 3}, I16, "frames"), raw({8}, I16, "y")},
+              {0}, {1}, int_options({{"T", I16}, {"frame_step", 4}}), 0, "signal_overlap_add takes frames");
   fft("error_signal_rfft_radix7", "SignalRfft", I16, {14}, {16}, 14);
   cases.back().expect_error = "signal_rfft takes frames";
   fft("error_signal_rfft_long_frames", "SignalRfft", I16, {20}, {18}, 16);

@@ -867,6 +867,19 @@ class writer {
     if (op.is_custom(runtime::signal_rfft_code) || op.is_custom(runtime::signal_irfft_code))
       return std::string(op.is_custom(runtime::signal_rfft_code) ? "qf::signal_rfft<" : "qf::signal_irfft<") +
              std::to_string(o.signal_fft.fft_length) + ">(" + in(0) + ")";
+    if (op.is_custom(runtime::signal_delay_code) || op.is_custom(runtime::signal_overlap_add_code)) {
+      // The samples kept across invokes are a state node of their own, before the op.
+      const bool delay = op.is_custom(runtime::signal_delay_code);
+      const std::string x = type_name(op.inputs[0]);
+      const int state = static_cast<int>(nodes_.size());
+      nodes_.push_back({delay ? "qf::state<qf::signal_delay_state<" + x + ", " +
+                                    std::to_string(o.signal_delay.delay_length) + ">>()"
+                              : "qf::state<qf::signal_overlap_add_state<" + x + ">>()",
+                        -1, op.custom_code + " state"});
+      return (delay ? "qf::signal_delay<" + std::to_string(o.signal_delay.delay_length)
+                    : "qf::signal_overlap_add<" + std::to_string(o.signal_overlap_add.frame_step)) +
+             ">(" + in(0) + ", qf::ref<" + std::to_string(state) + ">)";
+    }
     if (op.is_custom(runtime::signal_pcan_code))
       return "qf::signal_pcan<" + std::to_string(o.signal_pcan.snr_shift) + ">(" + in(0) + ", " + in(1) + ", " +
              in(2) + ")";
@@ -880,9 +893,44 @@ class writer {
   bool lower_signal_two_outputs(const operation& op) {
     const bool scale = op.is_custom(runtime::signal_fft_auto_scale_code);
     const bool subtraction = op.is_custom(runtime::signal_filter_bank_spectral_subtraction_code);
-    if (!scale && !subtraction) return false;
+    const bool framer = op.is_custom(runtime::signal_framer_code);
+    const bool stacker = op.is_custom(runtime::signal_stacker_code);
+    if (!scale && !subtraction && !framer && !stacker) return false;
     if (!rule_accepts(op)) return true;  // listed in unsupported_ (embed's checks stop before, naming it)
     const std::string x = ref(op.inputs[0]);
+    if (framer || stacker) {
+      // Their queue and counts are state nodes before the op; a node after
+      // it reads the valid flag from the counts.
+      const auto& f = op.options.signal_framer;
+      const auto& k = op.options.signal_stacker;
+      const std::string in_type = type_name(op.inputs[0]);
+      const std::string queue_type =
+          framer ? "qf::signal_framer_queue<" + in_type + ", " + std::to_string(f.frame_size) + ", " +
+                       std::to_string(f.frame_step) + ">"
+                 : "qf::signal_stacker_queue<" + std::to_string(k.num_channels) + ", " +
+                       std::to_string(k.left_context) + ", " + std::to_string(k.right_context) + ">";
+      const std::string counts_type =
+          framer ? "qf::signal_framer_counts<" + in_type + ">" : std::string("qf::signal_stacker_counts");
+      const int queue = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::state<" + queue_type + ">()", -1, op.custom_code + " queue"});
+      const int counts = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::state<" + counts_type + ">()", -1, op.custom_code + " counts"});
+      const std::string states = ", qf::ref<" + std::to_string(queue) + ">, qf::ref<" + std::to_string(counts) + ">)";
+      const int main = static_cast<int>(nodes_.size());
+      node_of_[op.outputs[0]] = main;
+      nodes_.push_back({framer ? "qf::signal_framer<" + std::to_string(f.frame_size) + ", " +
+                                     std::to_string(f.frame_step) + ", " + (f.prefill ? "true" : "false") + ">(" + x +
+                                     states
+                               : "qf::signal_stacker<" + std::to_string(k.num_channels) + ", " +
+                                     std::to_string(k.left_context) + ", " + std::to_string(k.right_context) + ", " +
+                                     std::to_string(k.step) + ">(" + x + states,
+                        op.outputs[0], op.custom_code + " output 0"});
+      node_of_[op.outputs[1]] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::signal_valid_flag<" + counts_type + "::elements - 1>(qf::ref<" + std::to_string(counts) +
+                            ">, qf::ref<" + std::to_string(main) + ">)",
+                        op.outputs[1], op.custom_code + " output 1 (valid)"});
+      return true;
+    }
     if (scale) {
       node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
       nodes_.push_back({"qf::signal_fft_auto_scale(" + x + ")", op.outputs[0], "SignalFftAutoScale output 0"});

@@ -225,7 +225,21 @@ namespace qfence {
     "signal_rfft takes frames [..., L] of its dtype T (i16, i32 or f32, unquantized), L <= fft_length, and writes "  \
     "their spectra [..., 2 * (fft_length / 2 + 1)], real and imaginary parts interleaved; signal_irfft takes such "  \
     "spectra and writes frames [..., fft_length]; fft_length is even, >= 4, and half of it a product of 2s, 3s and " \
-    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")
+    "5s (the lengths TFLM's KISS FFT computes). fix: correct the operand named below, or fft_length")             \
+  X(signal_delay_operands,                                                                                            \
+    "signal_delay takes i16 [..., F] (unquantized) and writes the same shape; delay_length >= 0. fix: correct the "  \
+    "operand named below, or delay_length")                                                                           \
+  X(signal_framer_operands,                                                                                           \
+    "signal_framer takes i16 [..., n * frame_step] (unquantized) and writes frames [..., n, frame_size] and a bool " \
+    "scalar (whether all were complete); frame_size, frame_step >= 1, and frame_size >= frame_step with prefill. "   \
+    "fix: correct the operand named below, or the options")                                                           \
+  X(signal_stacker_operands,                                                                                          \
+    "signal_stacker takes i16 [num_channels] (unquantized) and writes i16 [num_channels * (left + right + 1)] and " \
+    "a bool scalar (whether it output); num_channels >= 1, left and right context >= 0, 1 <= step <= left + right " \
+    "+ 1. fix: correct the operand named below, or the options")                                                      \
+  X(signal_overlap_add_operands,                                                                                      \
+    "signal_overlap_add takes frames [..., n, frame_size] of its dtype T (i16 or f32, unquantized) and writes "      \
+    "[..., n * frame_step]; 1 <= frame_step <= frame_size. fix: correct the operand named below, or frame_step")
 
 enum class rule_error : std::uint8_t {
   none,

@@ -27,6 +27,7 @@
 #include "qfence/rules/signal/energy.hpp"
 #include "qfence/rules/signal/fft.hpp"
 #include "qfence/rules/signal/filter_bank.hpp"
+#include "qfence/rules/signal/framing.hpp"
 #include "qfence/rules/signal/pcan.hpp"
 #include "qfence/rules/signal/window.hpp"
 #include "qfence/runtime/op_code.hpp"
@@ -183,6 +184,10 @@ struct op_options {
   signal_spectral_subtraction_attrs signal_spectral_subtraction;  // SignalFilterBankSpectralSubtraction
   signal_pcan_attrs signal_pcan;                                  // SignalPCAN
   signal_fft_attrs signal_fft;                                    // SignalRfft, SignalIrfft
+  signal_delay_attrs signal_delay;                                // SignalDelay
+  signal_framer_attrs signal_framer;                              // SignalFramer
+  signal_stacker_attrs signal_stacker;                            // SignalStacker
+  signal_overlap_add_attrs signal_overlap_add;                    // SignalOverlapAdd
   float cell_clip = 0.0f;   // UNIDIRECTIONAL_SEQUENCE_LSTM (0: no clipping)
   bool time_major = false;  // UNIDIRECTIONAL_SEQUENCE_LSTM
   int then_subgraph = 0, else_subgraph = 0;  // IF

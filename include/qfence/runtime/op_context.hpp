@@ -8,10 +8,12 @@
 // operator, e.g. "operator 12 (CONV_2D v3): ...".
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,6 +132,14 @@ class op_context {
   /// reset_variables(), before the first invoke too.
   void on_reset(std::function<void()> reset) const {
     if (services_ != nullptr) services_->resets.push_back(std::move(reset));
+  }
+  /// State a kernel keeps across invokes outside any tensor: `n` values,
+  /// zero at the start and again after each reset_variables().
+  template <class T>
+  std::shared_ptr<std::vector<T>> kept_state(std::size_t n) const {
+    auto v = std::make_shared<std::vector<T>>(n);
+    on_reset([v] { std::fill(v->begin(), v->end(), T{}); });
+    return v;
   }
   /// Registers a check to run once every operation is prepared.
   void after_all_prepared(std::function<void()> check) const {

@@ -27,6 +27,7 @@
 #include "qfence/runtime/ops/signal/energy.hpp"
 #include "qfence/runtime/ops/signal/fft.hpp"
 #include "qfence/runtime/ops/signal/filter_bank.hpp"
+#include "qfence/runtime/ops/signal/framing.hpp"
 #include "qfence/runtime/ops/signal/pcan.hpp"
 #include "qfence/runtime/ops/signal/window.hpp"
 #include "qfence/runtime/ops/svdf.hpp"
@@ -164,15 +165,19 @@ inline constexpr custom_op_registration shipped_custom_ops[] = {
     {circular_buffer_code, ops::prepare_circular_buffer},
     {detection_postprocess_code, ops::prepare_detection_postprocess},
     // TFLM's signal library (the audio front end of micro_speech)
+    {signal_delay_code, ops::prepare_signal_delay},
     {signal_energy_code, ops::prepare_signal_energy},
     {signal_fft_auto_scale_code, ops::prepare_signal_fft_auto_scale},
     {signal_filter_bank_code, ops::prepare_signal_filter_bank},
     {signal_filter_bank_log_code, ops::prepare_signal_filter_bank_log},
     {signal_filter_bank_spectral_subtraction_code, ops::prepare_signal_filter_bank_spectral_subtraction},
     {signal_filter_bank_square_root_code, ops::prepare_signal_filter_bank_square_root},
+    {signal_framer_code, ops::prepare_signal_framer},
     {signal_irfft_code, ops::prepare_signal_irfft},
+    {signal_overlap_add_code, ops::prepare_signal_overlap_add},
     {signal_pcan_code, ops::prepare_signal_pcan},
     {signal_rfft_code, ops::prepare_signal_rfft},
+    {signal_stacker_code, ops::prepare_signal_stacker},
     {signal_window_code, ops::prepare_signal_window},
 };
 

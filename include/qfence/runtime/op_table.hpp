@@ -54,7 +54,9 @@ struct op_row {
   op_paths paths = op_paths::both;
 };
 
-/// Every op TFLM registers, and every op qfence runs, by name.
+/// Every op TFLM registers, and every op qfence runs, by name. (TFLM's
+/// resolver also registers "ethos-u", when built for an Arm Ethos-U NPU: it
+/// hands a compiled command stream to that hardware, so no CPU runs it.)
 inline constexpr op_row op_table[] = {
     {"ABS", {f32, i8, i16}, {f32, i8, i16}, true},
     {"ADD", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
@@ -159,20 +161,21 @@ inline constexpr op_row op_table[] = {
     {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
     {"CIRCULAR_BUFFER", {i8}, {i8}, true},
     {"TFLite_Detection_PostProcess", {f32}, {f32}, true},
-    {"SignalDelay", {}, {}, true, "signal library: i16 (state across invokes)"},
+    {"SignalDelay", {i16}, {i16}, true},
     {"SignalEnergy", {i16}, {i16}, true},
     {"SignalFftAutoScale", {i16}, {i16}, true},
     {"SignalFilterBank", {u32}, {u32}, true},
     {"SignalFilterBankLog", {u32}, {u32}, true},
     {"SignalFilterBankSquareRoot", {u64}, {u64}, true},
     {"SignalFilterBankSpectralSubtraction", {u32}, {u32}, true},
-    {"SignalFramer", {}, {}, true, "signal library: i16 frames, a bool valid flag"},
+    {"SignalFramer", {i16}, {i16}, true},
     {"SignalIrfft", {f32, i16, i32}, {f32, i16, i32}, true},
-    {"SignalOverlapAdd", {}, {}, true, "signal library: i16, f32"},
+    {"SignalOverlapAdd", {f32, i16}, {f32, i16}, true},
     {"SignalPCAN", {u32}, {u32}, true},
     {"SignalRfft", {f32, i16, i32}, {f32, i16, i32}, true},
-    {"SignalStacker", {}, {}, true, "signal library: i16 frames, a bool valid flag"},
+    {"SignalStacker", {i16}, {i16}, true},
     {"SignalWindow", {i16}, {i16}, true},
+    {"TFLM_DECODE", {}, {}, true, "custom op of TFLM's weight compression: LUT, Huffman, pruning decoders"},
 };
 
 }  // namespace qfence::runtime

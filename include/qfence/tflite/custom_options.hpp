@@ -4,7 +4,10 @@
 // raw bytes (operation::custom_options) for the application to read.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 #include "qfence/runtime/ops/signal/energy.hpp"
 #include "qfence/runtime/ops/signal/fft.hpp"
 #include "qfence/runtime/ops/signal/filter_bank.hpp"
+#include "qfence/runtime/ops/signal/framing.hpp"
 #include "qfence/runtime/ops/signal/pcan.hpp"
 #include "qfence/runtime/ops/signal/window.hpp"
 #include "qfence/tflite/flexbuffer_reader.hpp"
@@ -43,6 +47,19 @@ class positional_options {
                                  " the options map; TFLM reads it as value " + std::to_string(i) +
                                  " (the keys in sorted order), so the map must hold exactly the op's options");
     return static_cast<std::int32_t>(r_.integer(i, key));  // TFLM's int64 -> int32
+  }
+
+  /// Option "T" (value 0: it sorts first), a TensorType code, as one of the
+  /// dtypes `op` runs (`names` spells them for the error).
+  dtype type(const runtime::operation& op, std::initializer_list<dtype> runs, const char* names) const {
+    const std::int32_t code = integer(0, "T");
+    const auto d = code >= -128 && code <= 127 ? to_dtype(static_cast<std::int8_t>(code)) : std::nullopt;
+    if (!d || std::find(runs.begin(), runs.end(), *d) == runs.end())
+      throw runtime::model_error(what_ + ": custom option T is " +
+                                 (code >= -128 && code <= 127 ? tensor_type_name(static_cast<std::int8_t>(code))
+                                                              : "TensorType(" + std::to_string(code) + ")") +
+                                 "; TFLM's " + op.custom_code + " runs " + names + " only");
+    return *d;
   }
 
  private:
@@ -112,14 +129,21 @@ inline void read_custom_options(runtime::operation& op, const std::string& what)
   } else if (op.is_custom(runtime::signal_rfft_code) || op.is_custom(runtime::signal_irfft_code)) {
     // TFLM reads "T" by key and fft_length as value 1 ("T" sorts first).
     const positional_options o(op, what);
-    const std::int32_t code = o.integer(0, "T");
-    const auto type = to_dtype(static_cast<std::int8_t>(code));
-    if (code < -128 || code > 127 || !type || !(*type == dtype::i16 || *type == dtype::i32 || *type == dtype::f32))
-      throw runtime::model_error(what + ": custom option T is " +
-                                 (code >= -128 && code <= 127 ? tensor_type_name(static_cast<std::int8_t>(code))
-                                                              : "TensorType(" + std::to_string(code) + ")") +
-                                 "; TFLM's " + op.custom_code + " runs INT16, INT32 and FLOAT32 only");
-    op.options.signal_fft = {*type, o.integer(1, "fft_length")};
+    op.options.signal_fft = {o.type(op, {dtype::i16, dtype::i32, dtype::f32}, "INT16, INT32 and FLOAT32"),
+                             o.integer(1, "fft_length")};
+  } else if (op.is_custom(runtime::signal_overlap_add_code)) {
+    const positional_options o(op, what);
+    op.options.signal_overlap_add = {o.type(op, {dtype::i16, dtype::f32}, "INT16 and FLOAT32"),
+                                     o.integer(1, "frame_step")};
+  } else if (op.is_custom(runtime::signal_delay_code)) {
+    op.options.signal_delay.delay_length = positional_options(op, what).integer(0, "delay_length");
+  } else if (op.is_custom(runtime::signal_framer_code)) {
+    const positional_options o(op, what);
+    op.options.signal_framer = {o.integer(0, "frame_size"), o.integer(1, "frame_step"), o.integer(2, "prefill") != 0};
+  } else if (op.is_custom(runtime::signal_stacker_code)) {
+    const positional_options o(op, what);
+    op.options.signal_stacker = {o.integer(0, "num_channels"), o.integer(1, "stacker_left_context"),
+                                 o.integer(2, "stacker_right_context"), o.integer(3, "stacker_step")};
   } else if (op.is_custom(runtime::signal_pcan_code)) {
     op.options.signal_pcan.snr_shift = positional_options(op, what).integer(0, "snr_shift");
   }

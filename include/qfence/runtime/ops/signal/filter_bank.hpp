@@ -103,8 +103,7 @@ inline kernel prepare_signal_filter_bank_spectral_subtraction(const op_context& 
   ctx.enforce_output(signal_spectral_subtraction_rule(a, in, request_for(ctx.output(0))), 0);
   ctx.enforce_output(signal_spectral_subtraction_rule(a, in, request_for(ctx.output(1))), 1);
   const auto n = static_cast<std::size_t>(a.num_channels);
-  auto noise = std::make_shared<std::vector<std::uint32_t>>(n);
-  ctx.on_reset([noise] { std::fill(noise->begin(), noise->end(), 0u); });
+  auto noise = ctx.kept_state<std::uint32_t>(n);
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0), noise_t = ctx.output_index(1);
   return [=](const tensor_memory& m) {
     reference::signal::spectral_subtraction(a.config, m.at<const std::uint32_t>(in_t), static_cast<std::int64_t>(n),
