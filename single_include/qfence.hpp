@@ -20209,14 +20209,17 @@ constexpr std::uint32_t most_significant_bit(std::uint64_t x) noexcept {
   return x ? 64u - static_cast<std::uint32_t>(std::countl_zero(x)) : 64u;
 }
 
-/// The square root of a 32-bit value, rounded to nearest as TFLM's Sqrt32
-/// (bit-by-bit, then one rounding step that stops at 0xFFFF).
-constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
-  if (num == 0) return 0;
-  std::uint32_t res = 0;
-  const int max_bit_number = static_cast<int>(32u - most_significant_bit(num)) | 1;
-  std::uint32_t bit = 1u << (31 - max_bit_number);
-  for (int iterations = (31 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
+namespace detail {
+/// TFLM's bit-by-bit square root (Sqrt32, Sqrt64: the same steps at two
+/// widths) of num != 0, then its one rounding step, which stops at the
+/// largest root of the width (0xFFFF, 0xFFFFFFFF).
+template <class U>
+constexpr U bitwise_sqrt(U num) noexcept {
+  constexpr int bits = std::numeric_limits<U>::digits;
+  U res = 0;
+  const int max_bit_number = static_cast<int>(static_cast<std::uint32_t>(bits) - most_significant_bit(num)) | 1;
+  U bit = U{1} << (bits - 1 - max_bit_number);
+  for (int iterations = (bits - 1 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
     if (num >= res + bit) {
       num -= res + bit;
       res = (res >> 1u) + bit;
@@ -20225,27 +20228,20 @@ constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
     }
     bit >>= 2u;
   }
-  if (num > res && res != 0xFFFFu) ++res;
-  return static_cast<std::uint16_t>(res);
+  if (num > res && res != (U{1} << (bits / 2)) - 1) ++res;
+  return res;
+}
+}  // namespace detail
+
+/// The square root of a 32-bit value, rounded to nearest (TFLM's Sqrt32).
+constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
+  return num == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(detail::bitwise_sqrt(num));
 }
 
-/// The square root of a 64-bit value as TFLM's Sqrt64 (Sqrt32 below 2^32).
+/// The square root of a 64-bit value (TFLM's Sqrt64: Sqrt32 below 2^32).
 constexpr std::uint32_t sqrt64(std::uint64_t num) noexcept {
   if ((num >> 32) == 0) return sqrt32(static_cast<std::uint32_t>(num));
-  std::uint64_t res = 0;
-  const int max_bit_number = static_cast<int>(64u - most_significant_bit(num)) | 1;
-  std::uint64_t bit = std::uint64_t{1} << (63 - max_bit_number);
-  for (int iterations = (63 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
-    if (num >= res + bit) {
-      num -= res + bit;
-      res = (res >> 1u) + bit;
-    } else {
-      res >>= 1u;
-    }
-    bit >>= 2u;
-  }
-  if (num > res && res != 0xFFFFFFFFu) ++res;
-  return static_cast<std::uint32_t>(res);
+  return static_cast<std::uint32_t>(detail::bitwise_sqrt(num));
 }
 
 namespace detail {
@@ -21052,10 +21048,10 @@ using signal_overlap_add_state =
     tensor<X::type, shape<std::max(1, detail::signal_rows<X>() / detail::signal_frames<X>() *
                                           (X::rank == 0 ? 1 : X::shape_type::dim(static_cast<int>(X::rank) - 1)))>>;
 
-#define QFENCE_DETAIL_REQUIRE_STATE(op_name, k, Given, Wanted, what)                                                 \
+#define QFENCE_DETAIL_REQUIRE_STATE(op_name, k, Given, Wanted, what, state_type)                                     \
   QFENCE_REQUIRE((std::is_same_v<Given, Wanted>), (at_node<Index, op>, operand<k>, producer<Given>),             \
-                 "qfence: " op_name "'s operand " #k " is its " what ", a state node of its own. fix: the state "  \
-                 "type named in qfence/ops/signal/framing.hpp, qfence::state<...>(), passed by ref")
+                 "qfence: " op_name "'s operand " #k " is its " what ", a state node of its own. fix: "            \
+                 "qfence::state<qfence::" state_type ">() as a node of its own, passed by ref")
 
 template <int Delay, int X, int State>
 struct signal_delay_node {
@@ -21072,7 +21068,7 @@ struct signal_delay_node {
   static constexpr bool validate() {
     using state_t = signal_delay_state<In, Delay>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_delay", 1, S, state_t, "delayed samples")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_delay", 1, S, state_t, "delayed samples", "signal_delay_state<Input, Delay>")
     return true;
   }
 
@@ -21116,8 +21112,10 @@ struct signal_framer_node {
     using queue_t = signal_framer_queue<In, Size, Step>;
     using counts_t = signal_framer_counts<In>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 1, Q, queue_t, "queue of samples")
-    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 2, C, counts_t, "count of queued samples")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 1, Q, queue_t, "queue of samples",
+                                "signal_framer_queue<Input, FrameSize, FrameStep>")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 2, C, counts_t, "count of queued samples",
+                                "signal_framer_counts<Input>")
     return true;
   }
 
@@ -21157,8 +21155,10 @@ struct signal_stacker_node {
   static constexpr bool validate() {
     using queue_t = signal_stacker_queue<Channels, Left, Right>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 1, Q, queue_t, "queue of frames")
-    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 2, C, signal_stacker_counts, "counts")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 1, Q, queue_t, "queue of frames",
+                                "signal_stacker_queue<Channels, Left, Right>")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 2, C, signal_stacker_counts, "counts",
+                                "signal_stacker_counts")
     return true;
   }
 
@@ -21226,7 +21226,7 @@ struct signal_overlap_add_node {
   static constexpr bool validate() {
     using state_t = signal_overlap_add_state<In>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_overlap_add", 1, S, state_t, "overlap buffer")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_overlap_add", 1, S, state_t, "overlap buffer", "signal_overlap_add_state<Input>")
     return true;
   }
 

@@ -2,6 +2,7 @@
 // another shape (a queue sized for another frame) is refused, naming the
 // operand and the state type to write.
 // expect: signal_framer's operand 1 is its queue of samples, a state node of its own
+// expect: qfence::state<qfence::signal_framer_queue<Input, FrameSize, FrameStep>>\(\)
 // expect: at_node<\s*3,\s*qfence::op::signal_framer\s*>
 // expect: operand<\s*1\s*>
 #include "qfence.hpp"

@@ -101,10 +101,10 @@ using signal_overlap_add_state =
     tensor<X::type, shape<std::max(1, detail::signal_rows<X>() / detail::signal_frames<X>() *
                                           (X::rank == 0 ? 1 : X::shape_type::dim(static_cast<int>(X::rank) - 1)))>>;
 
-#define QFENCE_DETAIL_REQUIRE_STATE(op_name, k, Given, Wanted, what)                                                 \
+#define QFENCE_DETAIL_REQUIRE_STATE(op_name, k, Given, Wanted, what, state_type)                                     \
   QFENCE_REQUIRE((std::is_same_v<Given, Wanted>), (at_node<Index, op>, operand<k>, producer<Given>),             \
-                 "qfence: " op_name "'s operand " #k " is its " what ", a state node of its own. fix: the state "  \
-                 "type named in qfence/ops/signal/framing.hpp, qfence::state<...>(), passed by ref")
+                 "qfence: " op_name "'s operand " #k " is its " what ", a state node of its own. fix: "            \
+                 "qfence::state<qfence::" state_type ">() as a node of its own, passed by ref")
 
 template <int Delay, int X, int State>
 struct signal_delay_node {
@@ -121,7 +121,7 @@ struct signal_delay_node {
   static constexpr bool validate() {
     using state_t = signal_delay_state<In, Delay>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_delay", 1, S, state_t, "delayed samples")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_delay", 1, S, state_t, "delayed samples", "signal_delay_state<Input, Delay>")
     return true;
   }
 
@@ -165,8 +165,10 @@ struct signal_framer_node {
     using queue_t = signal_framer_queue<In, Size, Step>;
     using counts_t = signal_framer_counts<In>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 1, Q, queue_t, "queue of samples")
-    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 2, C, counts_t, "count of queued samples")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 1, Q, queue_t, "queue of samples",
+                                "signal_framer_queue<Input, FrameSize, FrameStep>")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_framer", 2, C, counts_t, "count of queued samples",
+                                "signal_framer_counts<Input>")
     return true;
   }
 
@@ -206,8 +208,10 @@ struct signal_stacker_node {
   static constexpr bool validate() {
     using queue_t = signal_stacker_queue<Channels, Left, Right>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 1, Q, queue_t, "queue of frames")
-    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 2, C, signal_stacker_counts, "counts")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 1, Q, queue_t, "queue of frames",
+                                "signal_stacker_queue<Channels, Left, Right>")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_stacker", 2, C, signal_stacker_counts, "counts",
+                                "signal_stacker_counts")
     return true;
   }
 
@@ -275,7 +279,7 @@ struct signal_overlap_add_node {
   static constexpr bool validate() {
     using state_t = signal_overlap_add_state<In>;
     QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<In>, producer<In>>()))
-    QFENCE_DETAIL_REQUIRE_STATE("signal_overlap_add", 1, S, state_t, "overlap buffer")
+    QFENCE_DETAIL_REQUIRE_STATE("signal_overlap_add", 1, S, state_t, "overlap buffer", "signal_overlap_add_state<Input>")
     return true;
   }
 

@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <limits>
 
 #include "qfence/core/exact_float.hpp"
 
@@ -25,14 +26,17 @@ constexpr std::uint32_t most_significant_bit(std::uint64_t x) noexcept {
   return x ? 64u - static_cast<std::uint32_t>(std::countl_zero(x)) : 64u;
 }
 
-/// The square root of a 32-bit value, rounded to nearest as TFLM's Sqrt32
-/// (bit-by-bit, then one rounding step that stops at 0xFFFF).
-constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
-  if (num == 0) return 0;
-  std::uint32_t res = 0;
-  const int max_bit_number = static_cast<int>(32u - most_significant_bit(num)) | 1;
-  std::uint32_t bit = 1u << (31 - max_bit_number);
-  for (int iterations = (31 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
+namespace detail {
+/// TFLM's bit-by-bit square root (Sqrt32, Sqrt64: the same steps at two
+/// widths) of num != 0, then its one rounding step, which stops at the
+/// largest root of the width (0xFFFF, 0xFFFFFFFF).
+template <class U>
+constexpr U bitwise_sqrt(U num) noexcept {
+  constexpr int bits = std::numeric_limits<U>::digits;
+  U res = 0;
+  const int max_bit_number = static_cast<int>(static_cast<std::uint32_t>(bits) - most_significant_bit(num)) | 1;
+  U bit = U{1} << (bits - 1 - max_bit_number);
+  for (int iterations = (bits - 1 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
     if (num >= res + bit) {
       num -= res + bit;
       res = (res >> 1u) + bit;
@@ -41,27 +45,20 @@ constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
     }
     bit >>= 2u;
   }
-  if (num > res && res != 0xFFFFu) ++res;
-  return static_cast<std::uint16_t>(res);
+  if (num > res && res != (U{1} << (bits / 2)) - 1) ++res;
+  return res;
+}
+}  // namespace detail
+
+/// The square root of a 32-bit value, rounded to nearest (TFLM's Sqrt32).
+constexpr std::uint16_t sqrt32(std::uint32_t num) noexcept {
+  return num == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(detail::bitwise_sqrt(num));
 }
 
-/// The square root of a 64-bit value as TFLM's Sqrt64 (Sqrt32 below 2^32).
+/// The square root of a 64-bit value (TFLM's Sqrt64: Sqrt32 below 2^32).
 constexpr std::uint32_t sqrt64(std::uint64_t num) noexcept {
   if ((num >> 32) == 0) return sqrt32(static_cast<std::uint32_t>(num));
-  std::uint64_t res = 0;
-  const int max_bit_number = static_cast<int>(64u - most_significant_bit(num)) | 1;
-  std::uint64_t bit = std::uint64_t{1} << (63 - max_bit_number);
-  for (int iterations = (63 - max_bit_number) / 2 + 1; iterations > 0; --iterations) {
-    if (num >= res + bit) {
-      num -= res + bit;
-      res = (res >> 1u) + bit;
-    } else {
-      res >>= 1u;
-    }
-    bit >>= 2u;
-  }
-  if (num > res && res != 0xFFFFFFFFu) ++res;
-  return static_cast<std::uint32_t>(res);
+  return static_cast<std::uint32_t>(detail::bitwise_sqrt(num));
 }
 
 namespace detail {
