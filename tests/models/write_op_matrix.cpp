@@ -1381,6 +1381,181 @@ void signal_library() {
               {0, 1, 2}, {3}, int_options({{"snr_shift", 6}}), 0, "signal_pcan takes u32 energies");
 }
 
+// ---- TFLM_DECODE (TFLM's weight compression) --------------------------------
+// Constant weights stored compressed, decoded by the custom op before the
+// layer that reads them: LUT (per-channel tables of packed indices), prune
+// (a bit mask and the kept values), Huffman (codes through TFLM's tables).
+// The decoded values are TFLM's own (the goldens), from random tables.
+
+/// A TFLM_DECODE ancillary tensor: its 16-byte header, then `tables`.
+std::vector<std::uint8_t> decode_ancillary(std::uint8_t type, std::uint8_t params, std::uint8_t stride,
+                                           const std::vector<std::uint8_t>& tables) {
+  std::vector<std::uint8_t> a(16, 0);
+  a[0] = type;
+  a[1] = 1;  // DCM version
+  a[4] = 1;  // decoder version
+  a[5] = params;
+  a[6] = stride;
+  a.insert(a.end(), tables.begin(), tables.end());
+  return a;
+}
+
+/// `fields` of `width` bits each, most significant bit first, in bytes.
+std::vector<std::uint8_t> pack_bits(const std::vector<unsigned>& fields, unsigned width) {
+  std::vector<std::uint8_t> out((fields.size() * width + 7) / 8, 0);
+  std::size_t bit = 0;
+  for (unsigned f : fields)
+    for (unsigned b = width; b-- > 0; ++bit)
+      if ((f >> b) & 1u) out[bit / 8] = static_cast<std::uint8_t>(out[bit / 8] | (0x80u >> (bit % 8)));
+  return out;
+}
+
+/// LUT data for `count` elements in `channels` tables of `stride` values of
+/// T: random indices below `stride`, random values.
+template <class T>
+std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> lut_data(std::size_t count, std::size_t channels,
+                                                                         unsigned bits, int lo, int hi) {
+  const std::size_t stride = std::size_t{1} << bits;
+  std::vector<unsigned> indices(count);
+  for (auto& i : indices) i = static_cast<unsigned>(rng.in(0, static_cast<int>(stride) - 1));
+  std::vector<T> table(channels * stride);
+  for (auto& v : table) v = static_cast<T>(rng.in(lo, hi));
+  return {pack_bits(indices, bits),
+          decode_ancillary(0, static_cast<std::uint8_t>(bits), static_cast<std::uint8_t>(stride), bytes_of(table))};
+}
+
+/// Prune data for `count` elements of T: a random mask, random kept values.
+template <class T>
+std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> prune_data(std::size_t count, int lo, int hi) {
+  std::vector<unsigned> mask(count);
+  std::vector<T> kept;
+  for (auto& m : mask) {
+    m = static_cast<unsigned>(rng.in(0, 2) != 0);  // two in three kept
+    if (m) kept.push_back(static_cast<T>(rng.in(lo, hi)));
+  }
+  return {pack_bits(mask, 1), decode_ancillary(2, 0, 0, bytes_of(kept))};
+}
+
+/// Huffman data for `count` symbols among five values: codes 0, 10, 110,
+/// 1110, 1111 through a first table of 2-bit lookups and one second-level
+/// table (entries 16 bits wide, or 32 with `wide`).
+std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> huffman_data(std::size_t count, bool wide,
+                                                                             const std::vector<int>& symbols) {
+  const char* codes[] = {"0", "10", "110", "1110", "1111"};
+  std::vector<unsigned> bits;
+  for (std::size_t k = 0; k < count; ++k)
+    for (const char* c = codes[rng.in(0, 4)]; *c; ++c) bits.push_back(*c == '1' ? 1u : 0u);
+  while (bits.size() % 32 != 0) bits.push_back(0);
+  const std::uint32_t found = wide ? 0x80000000u : 0x8000u, shift = wide ? 27u : 11u;
+  const std::uint32_t value_mask = wide ? 0xFFFFu : 0xFFu;
+  auto symbol = [&](int s, unsigned residual) {
+    return found | (residual << shift) | (static_cast<std::uint32_t>(symbols[static_cast<std::size_t>(s)]) & value_mask);
+  };
+  // First table (2 bits): 00, 01 -> symbol 0 (1 bit too many), 10 -> symbol
+  // 1, 11 -> the table 1 entry on, of 2-bit lookups (count field 2 - 1).
+  // Second table: 00, 01 -> symbol 2 (1 too many), 10 -> 3, 11 -> 4.
+  const std::uint32_t entries[] = {symbol(0, 1), symbol(0, 1), symbol(1, 0), (1u << shift) | 1u,
+                                   symbol(2, 1), symbol(2, 1), symbol(3, 0), symbol(4, 0)};
+  std::vector<std::uint8_t> tables;
+  for (std::uint32_t e : entries)
+    for (unsigned b = 0; b < (wide ? 4u : 2u); ++b) tables.push_back(static_cast<std::uint8_t>(e >> (8 * b)));
+  return {pack_bits(bits, 1), decode_ancillary(1, static_cast<std::uint8_t>((1u << 4) | (wide ? 1u : 0u)), 0, tables)};
+}
+
+/// A model whose layer reads weights decoded by TFLM_DECODE: tensors 0 x,
+/// 1 compressed data, 2 ancillary, 3 the decoded weights, then `rest`
+/// (constants, then the output); op `layer` reads x (or, with `weights_first`,
+/// the weights) and the others.
+void decode_case(std::string name, std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> data,
+                 tensor_spec x, tensor_spec weights, std::vector<tensor_spec> rest, op_spec layer,
+                 std::string expect_error = {}) {
+  model_spec m;
+  m.tensors = {std::move(x), constant({static_cast<int>(data.first.size())}, data.first, "compressed", U8),
+               constant({static_cast<int>(data.second.size())}, data.second, "ancillary", U8), std::move(weights)};
+  for (auto& t : rest) m.tensors.push_back(std::move(t));
+  m.ops.push_back(op(32, 1, {1, 2}, {3}, "TFLM_DECODE"));
+  m.ops.push_back(std::move(layer));
+  m.inputs = {0};
+  m.outputs = {static_cast<int>(m.tensors.size()) - 1};
+  cases.push_back({std::move(name), std::move(m), std::move(expect_error)});
+}
+
+void tflm_decode() {
+  // LUT: conv weights per channel along the first axis (3-bit indices),
+  // depthwise weights per channel along the last (4 bits), float and int16
+  // and int32 and bool operands of elementwise ops (2, 5, 7, 1 bits).
+  {
+    auto w = weights({3, 2, 2, 2}, i8, 0);
+    w.data.clear();
+    decode_case("tflm_decode_lut_conv2d_i8", lut_data<std::int8_t>(24, 3, 3, -127, 127), act({1, 3, 3, 2}, i8, false, "x"),
+                w, {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)}, op(3, 3, {0, 3, 4}, {5}));
+    cases.back().model.ops.back().options = conv_options(VALID, 1, 0);
+  }
+  {
+    auto w = weights({1, 2, 2, 4}, i8, 3);
+    w.data.clear();
+    decode_case("tflm_decode_lut_depthwise_i8", lut_data<std::int8_t>(16, 4, 4, -127, 127),
+                act({1, 3, 3, 2}, i8, false, "x"), w, {bias(4, i8, w), conv_out({1, 2, 2, 4}, i8)},
+                op(4, 3, {0, 3, 4}, {5}));
+    cases.back().model.ops.back().options = depthwise_options(VALID, 1, 2, 0);
+  }
+  decode_case("tflm_decode_lut_f32", lut_data<float>(6, 1, 2, -100, 100), act({2, 3}, f32, false, "x"),
+              activation({2, 3}, "weights", F32), {act({2, 3}, f32, true, "y")}, op(0, 1, {0, 3}, {4}));
+  decode_case("tflm_decode_lut_i16", lut_data<std::int16_t>(8, 1, 5, -32768, 32767), act({8}, i16, false, "x"),
+              act({8}, i16, false, "weights"), {act({8}, i16, true, "y")}, op(0, 3, {0, 3}, {4}));
+  decode_case("tflm_decode_lut_i32", lut_data<std::int32_t>(10, 1, 7, -100000, 100000), activation({10}, "x", I32),
+              activation({10}, "weights", I32), {activation({10}, "y", I32)}, op(0, 4, {0, 3}, {4}));
+  decode_case("tflm_decode_lut_bool", lut_data<std::uint8_t>(12, 1, 1, 0, 1), activation({12}, "x", BOOL),
+              activation({12}, "weights", BOOL), {activation({12}, "y", BOOL)}, op(86, 1, {0, 3}, {4}));
+  // Prune: int8 with its zero point, per channel with zero points of 0,
+  // float (kept values as bits).
+  decode_case("tflm_decode_prune_i8", prune_data<std::int8_t>(8, -128, 127), act({8}, i8, false, "x"),
+              act({8}, i8, false, "weights"), {act({8}, i8, true, "y")}, op(0, 2, {0, 3}, {4}));
+  {
+    auto w = weights({3, 2, 2, 2}, i8, 0);
+    w.data.clear();
+    decode_case("tflm_decode_prune_conv2d_i8", prune_data<std::int8_t>(24, -127, 127),
+                act({1, 3, 3, 2}, i8, false, "x"), w, {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)},
+                op(3, 3, {0, 3, 4}, {5}));
+    cases.back().model.ops.back().options = conv_options(VALID, 1, 0);
+  }
+  decode_case("tflm_decode_prune_f32", prune_data<float>(7, -50, 50), act({7}, f32, false, "x"),
+              activation({7}, "weights", F32), {act({7}, f32, true, "y")}, op(0, 1, {0, 3}, {4}));
+  // Huffman: int8 symbols through 16-bit and 32-bit tables, int16 through
+  // 32-bit ones; 40 symbols span words.
+  decode_case("tflm_decode_huffman_i8", huffman_data(40, false, {-3, 7, 100, -128, 127}), act({40}, i8, false, "x"),
+              act({40}, i8, false, "weights"), {act({40}, i8, true, "y")}, op(0, 2, {0, 3}, {4}));
+  decode_case("tflm_decode_huffman_wide_tables_i8", huffman_data(33, true, {1, 2, 3, 4, -5}),
+              act({33}, i8, false, "x"), act({33}, i8, false, "weights"), {act({33}, i8, true, "y")},
+              op(0, 2, {0, 3}, {4}));
+  decode_case("tflm_decode_huffman_i16", huffman_data(25, true, {-32768, 32767, 0, 1000, -7}),
+              act({25}, i16, false, "x"), act({25}, i16, false, "weights"), {act({25}, i16, true, "y")},
+              op(0, 3, {0, 3}, {4}));
+
+  // Refused alike on both paths.
+  decode_case("error_tflm_decode_type", {{1, 2}, decode_ancillary(3, 0, 0, {})}, act({8}, i8, false, "x"),
+              act({8}, i8, false, "weights"), {act({8}, i8, true, "y")}, op(0, 2, {0, 3}, {4}),
+              "decode type 3; TFLM decodes LUT (0), Huffman (1) and prune (2) data");
+  decode_case("error_tflm_decode_short_indices", {{0xFF}, decode_ancillary(0, 3, 8, std::vector<std::uint8_t>(8, 1))},
+              act({8}, i8, false, "x"), act({8}, i8, false, "weights"), {act({8}, i8, true, "y")},
+              op(0, 2, {0, 3}, {4}), "the compressed data or its tables end before the 8 values");
+  {
+    model_spec m;  // compressed data that the model computes (an input here)
+    m.tensors = {activation({2}, "compressed", U8),
+                 constant({16}, decode_ancillary(0, 1, 2, {}), "ancillary", U8), activation({8}, "weights", BOOL)};
+    m.tensors[1].data.insert(m.tensors[1].data.end(), {0, 1, 1, 0});
+    m.tensors[1].shape = {20};
+    m.ops.push_back(op(32, 1, {0, 1}, {2}, "TFLM_DECODE"));
+    m.inputs = {0};
+    m.outputs = {2};
+    cases.push_back({"error_tflm_decode_computed_input", std::move(m),
+                     "TFLM decodes constant tensors (compressed weights); this model computes one of them"});
+  }
+  decode_case("error_tflm_decode_huffman_i16_narrow_tables", huffman_data(4, false, {1, 2, 3, 4, 5}),
+              act({4}, i16, false, "x"), act({4}, i16, false, "weights"), {act({4}, i16, true, "y")},
+              op(0, 3, {0, 3}, {4}), "TFLM's Huffman decoder writes i8 (16- or 32-bit tables) or i16");
+}
+
 // ---- TFLite_Detection_PostProcess -------------------------------------------
 
 std::vector<std::uint8_t> detection_options(bool regular, int classes) {
@@ -1790,7 +1965,8 @@ int main(int argc, char** argv) {
   control_flow();
   errors();
   prepare_errors();
-  signal_library();  // last: its constants draw from rng after every earlier case's
+  signal_library();  // after every earlier case: its constants draw from rng after theirs
+  tflm_decode();
   // Variants TFLite runs and qfence does not yet (issue #11): both paths must
   // refuse them with the same text. When one lands, this list shrinks and the
   // case becomes a both-paths comparison.

@@ -1174,7 +1174,11 @@ class writer {
             case dtype::u16: out << x.constant_data<std::uint16_t>()[i] << "u"; break;
             case dtype::u32: out << x.constant_data<std::uint32_t>()[i] << "u"; break;
             case dtype::u64: out << x.constant_data<std::uint64_t>()[i] << "ULL"; break;
-            default: out << "0"; break;
+            // A bool's byte, read as a byte: a model's bytes need not be 0 or 1.
+            case dtype::boolean: out << (x.constant_data<std::uint8_t>()[i] != 0 ? "true" : "false"); break;
+            case dtype::f16: out << "{" << x.constant_data<std::uint16_t>()[i] << "}"; break;  // qfence::half's bits
+            case dtype::i8:
+            case dtype::u8: break;  // written as bytes above
           }
           out << ",";
         }

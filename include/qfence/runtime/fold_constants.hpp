@@ -1,5 +1,6 @@
-// qfence/runtime/fold_constants.hpp: a model's DEQUANTIZEs of constants,
-// computed once at load.
+// qfence/runtime/fold_constants.hpp: the operations of a model that compute
+// constants from constants, computed once at load: DEQUANTIZEs of constant
+// weights and TFLM_DECODE (TFLM's weight decompression).
 //
 // TFLite's float16 scheme stores weights as f16 and widens each with a
 // DEQUANTIZE before the layer that reads it; older dynamic-range models do
@@ -32,22 +33,31 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::runtime {
 
 /// Whether operation `op` of `m` is computed at load: a DEQUANTIZE (of a
-/// version qfence runs) of a constant whose output is neither a model
-/// output nor a variable.
+/// version qfence runs) of one constant, or a TFLM_DECODE of constants,
+/// whose outputs are neither model outputs nor variables.
 inline bool folds_at_load(const model& m, const operation& op) {
-  if (op.code != op_code::dequantize || op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0)
-    return false;
-  if (op.version < 1 || op.version > find_registration(op.code)->max_version) return false;  // left to find_unsupported's message
-  const tensor& in = m.tensors[static_cast<std::size_t>(op.inputs[0])];
-  const tensor& out = m.tensors[static_cast<std::size_t>(op.outputs[0])];
-  if (!in.constant || in.data.size() != in.bytes() || out.variable || out.constant) return false;
-  for (const int t : m.outputs)
-    if (t == op.outputs[0]) return false;
+  const bool dequantize = op.code == op_code::dequantize && op.inputs.size() == 1 && op.outputs.size() == 1;
+  if (!dequantize && !op.is_custom(tflm_decode_code)) return false;
+  if (dequantize && (op.version < 1 || op.version > find_registration(op.code)->max_version))
+    return false;  // left to find_unsupported's message
+  if (op.outputs.empty()) return false;
+  for (const int t : op.inputs) {
+    if (t < 0) return false;
+    const tensor& in = m.tensors[static_cast<std::size_t>(t)];
+    // A DEQUANTIZE reads its input as elements; TFLM_DECODE reads bytes.
+    if (!in.constant || (dequantize && in.data.size() != in.bytes())) return false;
+  }
+  for (const int t : op.outputs) {
+    const tensor& out = m.tensors[static_cast<std::size_t>(t)];
+    if (t < 0 || out.variable || out.constant) return false;
+    for (const int o : m.outputs)
+      if (o == t) return false;
+  }
   return true;
 }
 
-/// A copy of `source` in which each DEQUANTIZE that folds_at_load is gone
-/// and its output is the f32 constant it computes; nothing when no
+/// A copy of `source` in which each operation that folds_at_load is gone
+/// and its outputs are the constants it computes; nothing when no
 /// operation folds. The copy owns the computed values and borrows the rest
 /// of source's constants, so it must not outlive `source`.
 inline std::optional<model> with_constants_folded(const model& source) {
@@ -64,16 +74,24 @@ inline std::optional<model> with_constants_folded(const model& source) {
       continue;
     }
     const op_context ctx(m, op, numerics::tflm, kernels::target::reference());
-    const kernel k = find_registration(op.code)->prepare(ctx);  // checks the op's rule, names it on failure
-    const int in_t = op.inputs[0], out_t = op.outputs[0];
-    tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
-    auto& values = m.realigned.emplace_back(new std::byte[out.bytes()]);
-    detail::begin_lifetime_as(out.type, values.get(), static_cast<std::size_t>(out.elements()));
-    memory.address[static_cast<std::size_t>(in_t)] = const_cast<std::byte*>(m.tensors[static_cast<std::size_t>(in_t)].data.data());
-    memory.address[static_cast<std::size_t>(out_t)] = values.get();
+    const custom_op_registration* shipped = find_shipped_custom_op(op);
+    // Prepare checks the op's rule and names it on failure.
+    const kernel k = shipped != nullptr ? shipped->prepare(ctx) : find_registration(op.code)->prepare(ctx);
+    for (const int in_t : op.inputs)
+      memory.address[static_cast<std::size_t>(in_t)] =
+          const_cast<std::byte*>(m.tensors[static_cast<std::size_t>(in_t)].data.data());
+    for (const int out_t : op.outputs) {
+      tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
+      auto& values = m.realigned.emplace_back(new std::byte[out.bytes()]);
+      detail::begin_lifetime_as(out.type, values.get(), static_cast<std::size_t>(out.elements()));
+      memory.address[static_cast<std::size_t>(out_t)] = values.get();
+    }
     k(memory);  // kernels only read their inputs
-    out.data = {values.get(), out.bytes()};
-    out.constant = true;
+    for (const int out_t : op.outputs) {
+      tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
+      out.data = {memory.address[static_cast<std::size_t>(out_t)], out.bytes()};
+      out.constant = true;
+    }
   }
   m.operations = std::move(kept);
   return m;

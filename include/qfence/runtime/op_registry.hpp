@@ -17,6 +17,7 @@
 #include "qfence/runtime/ops/circular_buffer.hpp"
 #include "qfence/runtime/ops/control_flow.hpp"
 #include "qfence/runtime/ops/conv.hpp"
+#include "qfence/runtime/ops/decode.hpp"
 #include "qfence/runtime/ops/detection_postprocess.hpp"
 #include "qfence/runtime/ops/elementwise.hpp"
 #include "qfence/runtime/ops/layout.hpp"
@@ -179,6 +180,7 @@ inline constexpr custom_op_registration shipped_custom_ops[] = {
     {signal_rfft_code, ops::prepare_signal_rfft},
     {signal_stacker_code, ops::prepare_signal_stacker},
     {signal_window_code, ops::prepare_signal_window},
+    {tflm_decode_code, ops::prepare_tflm_decode},  // TFLM's weight compression
 };
 
 /// The shipped implementation of custom op `op`, if qfence ships one.

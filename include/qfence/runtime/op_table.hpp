@@ -4,7 +4,8 @@
 // --markdown) and the README's op table is that output.
 //
 // A dtype here is the dtype of the op's data operand: its input 0, except
-// for EMBEDDING_LOOKUP (the table, input 1) and FILL (the value, input 1),
+// for EMBEDDING_LOOKUP (the table, input 1), FILL (the value, input 1) and
+// TFLM_DECODE (its outputs, the decoded tensors),
 // and for control flow and resource variables the data they pass on (IF,
 // WHILE, READ_VARIABLE, ASSIGN_VARIABLE take any dtype);
 // QUANTIZE lists its inputs (f32 to quantize, i8/u8/i16 to requantize),
@@ -175,7 +176,7 @@ inline constexpr op_row op_table[] = {
     {"SignalRfft", {f32, i16, i32}, {f32, i16, i32}, true},
     {"SignalStacker", {i16}, {i16}, true},
     {"SignalWindow", {i16}, {i16}, true},
-    {"TFLM_DECODE", {}, {}, true, "custom op of TFLM's weight compression: LUT, Huffman, pruning decoders"},
+    {"TFLM_DECODE", {f32, i8, i16, i32, boolean}, {f32, i8, i16, i32, boolean}, true},
 };
 
 }  // namespace qfence::runtime
