@@ -74,7 +74,8 @@ inline std::vector<std::byte> tflm_decoded_output(const op_context& ctx, int k) 
     case reference::decode_type_prune: {
       ctx.require(plain_dtype, which + ": TFLM's prune decoder writes bool, f32, i8, i16, i32 or i64, not " +
                                    std::string(name(out.type)));
-      std::vector<std::int8_t> zero_points{0};
+      // TFLM keeps the zero points as int8: one shared, or one per channel.
+      std::vector<std::int8_t> zero_points(1, std::int8_t{0});
       if (out.quant.quantized()) {
         const auto& zps = out.quant.zero_points;
         const bool non_zero = std::any_of(zps.begin(), zps.end(), [](std::int64_t z) { return z != 0; });
@@ -84,9 +85,10 @@ inline std::vector<std::byte> tflm_decoded_output(const op_context& ctx, int k) 
         if (c.channels > 1 && non_zero) {
           ctx.require(zps.size() == c.channels, which + ": " + std::to_string(zps.size()) + " zero points for " +
                                                     std::to_string(c.channels) + " channels");
-          zero_points.assign(zps.begin(), zps.end());
+          zero_points.resize(zps.size());
+          for (std::size_t i = 0; i < zps.size(); ++i) zero_points[i] = static_cast<std::int8_t>(zps[i]);
         } else if (!zps.empty()) {
-          zero_points[0] = static_cast<std::int8_t>(zps[0]);  // TFLM keeps it as int8
+          zero_points[0] = static_cast<std::int8_t>(zps[0]);
         }
       }
       decodes(reference::decode_prune(data, tables, element, zero_points.data(), zero_points.size(), c,
