@@ -488,7 +488,7 @@ TEST_CASE("an application's own CIRCULAR_BUFFER replaces the one qfence ships") 
   CHECK(interp.output<std::int8_t>(0)[0] == 42);
 }
 
-// ---- subgraphs: control flow and resource variables (runtime path) ----------
+// ---- corrupt data of the custom ops qfence ships: never a crash -------------
 
 namespace {
 
@@ -499,6 +499,148 @@ tfl::op_spec add_of(int a, int b, int out) {
   };
   return o;
 }
+
+/// ADD of input x (i8 [n]) and weights decoded by TFLM_DECODE from
+/// `compressed` and `ancillary` (constants).
+tfl::model_spec decoded_add_model(std::vector<std::uint8_t> compressed, std::vector<std::uint8_t> ancillary, int n) {
+  tfl::model_spec spec;
+  auto x = tfl::activation({n}, "x", 9);
+  x.scales = {0.5f};
+  x.zero_points = {-1};
+  auto w = x;
+  w.name = "weights";
+  auto y = x;
+  y.name = "y";
+  const int c = static_cast<int>(compressed.size()), a = static_cast<int>(ancillary.size());
+  spec.tensors = {x, tfl::constant({c}, std::move(compressed), "compressed", 3),
+                  tfl::constant({a}, std::move(ancillary), "ancillary", 3), w, y};
+  spec.ops.push_back(tfl::op(32, 1, {1, 2}, {3}, "TFLM_DECODE"));
+  spec.ops.push_back(add_of(0, 3, 4));
+  spec.inputs = {0};
+  spec.outputs = {4};
+  return spec;
+}
+
+/// A TFLM_DECODE ancillary tensor of decoder `type` (16-byte header, tables).
+std::vector<std::uint8_t> decode_ancillary(std::uint8_t type, std::uint8_t params, std::uint8_t stride,
+                                           std::vector<std::uint8_t> tables) {
+  std::vector<std::uint8_t> a(16, 0);
+  a[0] = type;
+  a[1] = a[4] = 1;
+  a[5] = params;
+  a[6] = stride;
+  a.insert(a.end(), tables.begin(), tables.end());
+  return a;
+}
+
+/// Builds and runs `spec` with byte `at` of its data changed or the data
+/// cut at `at`; counts what ran and what was refused with a model_error.
+struct corruption_counts {
+  int ran = 0, refused = 0;
+  void attempt(const tfl::model_spec& spec) {
+    try {
+      rt::interpreter interp(read_model(tfl::build(spec)));
+      (void)interp.invoke();
+      ++ran;
+    } catch (const rt::model_error&) {
+      ++refused;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("corrupt TFLM_DECODE data never crashes: truncations and byte flips of every decoder's data") {
+  // LUT of 3-bit indices, prune, and Huffman (2-bit first table; codes 0, 10, 11).
+  const std::vector<std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>>> valid = {
+      {{0x5A, 0xC3, 0x0F}, decode_ancillary(0, 3, 8, {1, 2, 3, 4, 5, 6, 7, 8})},
+      {{0xB7}, decode_ancillary(2, 0, 0, {9, 8, 7, 6, 5, 4})},
+      {{0x5A, 0x00, 0x00, 0x00}, decode_ancillary(1, 1 << 4, 0, {0x05, 0x88, 0x05, 0x88, 0x06, 0x80, 0x07, 0x80})},
+  };
+  corruption_counts counts;
+  qtest::xorshift32 rng(17);
+  for (const auto& [data, tables] : valid) {
+    const int refused_before = counts.refused;
+    counts.attempt(decoded_add_model(data, tables, 8));
+    REQUIRE(counts.refused == refused_before);  // each valid model runs
+    for (std::size_t n = 0; n < tables.size(); ++n)
+      counts.attempt(decoded_add_model(data, {tables.begin(), tables.begin() + static_cast<long>(n)}, 8));
+    for (std::size_t n = 1; n < data.size(); ++n)
+      counts.attempt(decoded_add_model({data.begin(), data.begin() + static_cast<long>(n)}, tables, 8));
+    for (int round = 0; round < 300; ++round) {
+      auto bad_tables = tables;
+      auto bad_data = data;
+      bad_tables[rng.next() % bad_tables.size()] = static_cast<std::uint8_t>(rng.next() & 0xFF);
+      bad_data[rng.next() % bad_data.size()] = static_cast<std::uint8_t>(rng.next() & 0xFF);
+      counts.attempt(decoded_add_model(data, bad_tables, 8));
+      counts.attempt(decoded_add_model(bad_data, tables, 8));
+    }
+  }
+  CHECK(counts.refused > 0);
+  CHECK(counts.ran > 3);
+  MESSAGE("corrupt TFLM_DECODE data: " << counts.ran << " ran, " << counts.refused << " refused");
+}
+
+TEST_CASE("random options of the signal library's ops never crash the reader or the kernels") {
+  // Each op on operands of the shapes it takes, options from random maps of
+  // its own keys (values over every sign and size) and random bytes.
+  struct signal_op {
+    const char* code;
+    std::vector<const char*> keys;
+    std::vector<tfl::tensor_spec> tensors;
+    std::vector<int> inputs, outputs;
+  };
+  auto raw = [](std::vector<int> shape, std::int8_t type, const char* name) {
+    return tfl::activation(std::move(shape), name, type);
+  };
+  const std::vector<signal_op> ops = {
+      {"SignalWindow", {"shift"}, {raw({8}, 7, "x"), tfl::constant({8}, std::vector<std::uint8_t>(16, 1), "w", 7),
+                                  raw({8}, 7, "y")}, {0, 1}, {2}},
+      {"SignalEnergy", {"end_index", "start_index"}, {raw({18}, 7, "x"), raw({9}, 15, "y")}, {0}, {1}},
+      {"SignalRfft", {"T", "fft_length"}, {raw({16}, 7, "x"), raw({18}, 7, "y")}, {0}, {1}},
+      {"SignalIrfft", {"T", "fft_length"}, {raw({18}, 7, "x"), raw({16}, 7, "y")}, {0}, {1}},
+      {"SignalFilterBankLog", {"input_correction_bits", "output_scale"}, {raw({6}, 15, "x"), raw({6}, 7, "y")}, {0}, {1}},
+      {"SignalPCAN", {"snr_shift"}, {raw({4}, 15, "x"), raw({4}, 15, "n"),
+                                     tfl::constant({125}, std::vector<std::uint8_t>(250, 3), "lut", 7),
+                                     raw({4}, 15, "y")}, {0, 1, 2}, {3}},
+      {"SignalDelay", {"delay_length"}, {raw({2, 4}, 7, "x"), raw({2, 4}, 7, "y")}, {0}, {1}},
+      {"SignalFramer", {"frame_size", "frame_step", "prefill"},
+       {raw({8}, 7, "x"), raw({2, 5}, 7, "y"), raw({}, 6, "valid")}, {0}, {1, 2}},
+      {"SignalStacker", {"num_channels", "stacker_left_context", "stacker_right_context", "stacker_step"},
+       {raw({2}, 7, "x"), raw({6}, 7, "y"), raw({}, 6, "valid")}, {0}, {1, 2}},
+      {"SignalOverlapAdd", {"T", "frame_step"}, {raw({2, 4}, 7, "x"), raw({4}, 7, "y")}, {0}, {1}},
+  };
+  const std::int64_t values[] = {0, 1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 63, 64, -1, -2, 1 << 20, INT64_C(1) << 40, -(INT64_C(1) << 40)};
+  qtest::xorshift32 rng(23);
+  corruption_counts counts;
+  for (const auto& o : ops) {
+    for (int round = 0; round < 150; ++round) {
+      flexbuffers::Builder b;
+      b.Map([&] {
+        for (const char* key : o.keys) b.Int(key, values[rng.next() % std::size(values)]);
+      });
+      b.Finish();
+      std::vector<std::uint8_t> options = b.GetBuffer();
+      if (round % 3 == 2) options[rng.next() % options.size()] = static_cast<std::uint8_t>(rng.next() & 0xFF);
+      tfl::model_spec spec;
+      spec.tensors = o.tensors;
+      spec.ops.push_back(tfl::op(32, 1, o.inputs, o.outputs, o.code));
+      spec.ops.back().custom_options = std::move(options);
+      for (int t : o.inputs)
+        if (spec.tensors[static_cast<std::size_t>(t)].data.empty()) spec.inputs.push_back(t);
+      spec.outputs = o.outputs;
+      counts.attempt(spec);
+    }
+  }
+  CHECK(counts.refused > 0);
+  CHECK(counts.ran > 0);
+  MESSAGE("random signal options: " << counts.ran << " ran, " << counts.refused << " refused");
+}
+
+// ---- subgraphs: control flow and resource variables (runtime path) ----------
+
+namespace {
+
 
 /// f32 [2]: CALL_ONCE sets variable 'total' to [1, 2] (subgraph 1); each
 /// invoke adds the input to it, writes it back and outputs it.
