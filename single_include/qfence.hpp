@@ -21463,10 +21463,12 @@ constexpr std::int32_t fft_auto_scale_bits(const std::int16_t* in, std::int64_t 
   return bits > 0 ? bits : 0;
 }
 
-/// out[i] = in[i] * 2^fft_auto_scale_bits(in) (in int16, as TFLM stores it).
-inline void fft_auto_scale(const std::int16_t* in, std::int64_t n, std::int16_t* out) noexcept {
+/// out[i] = in[i] * 2^fft_auto_scale_bits(in) (in int16, as TFLM stores
+/// it); returns the shift, as TFLM's FftAutoScale does.
+inline std::int32_t fft_auto_scale(const std::int16_t* in, std::int64_t n, std::int16_t* out) noexcept {
   const std::int32_t bits = fft_auto_scale_bits(in, n);
   for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<std::int16_t>(in[i] * (1 << bits));
+  return bits;
 }
 
 }  // namespace qfence::reference::signal
@@ -21596,7 +21598,7 @@ struct signal_fft_auto_scale_node {
     using output = rule_output_type<rule<In>>;
     static void run(const signal_fft_auto_scale_node&, const std::int16_t* x, typename output::element* out) {
       if constexpr (Shift) *out = reference::signal::fft_auto_scale_bits(x, In::elements);
-      else reference::signal::fft_auto_scale(x, In::elements, out);
+      else (void)reference::signal::fft_auto_scale(x, In::elements, out);
     }
   };
 };

@@ -44,10 +44,12 @@ constexpr std::int32_t fft_auto_scale_bits(const std::int16_t* in, std::int64_t 
   return bits > 0 ? bits : 0;
 }
 
-/// out[i] = in[i] * 2^fft_auto_scale_bits(in) (in int16, as TFLM stores it).
-inline void fft_auto_scale(const std::int16_t* in, std::int64_t n, std::int16_t* out) noexcept {
+/// out[i] = in[i] * 2^fft_auto_scale_bits(in) (in int16, as TFLM stores
+/// it); returns the shift, as TFLM's FftAutoScale does.
+inline std::int32_t fft_auto_scale(const std::int16_t* in, std::int64_t n, std::int16_t* out) noexcept {
   const std::int32_t bits = fft_auto_scale_bits(in, n);
   for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<std::int16_t>(in[i] * (1 << bits));
+  return bits;
 }
 
 }  // namespace qfence::reference::signal

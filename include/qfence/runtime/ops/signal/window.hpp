@@ -43,9 +43,8 @@ inline kernel prepare_signal_fft_auto_scale(const op_context& ctx) {
   const std::int64_t n = in.elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0), shift_t = ctx.output_index(1);
   return [=](const tensor_memory& m) {
-    const std::int16_t* frame = m.at<const std::int16_t>(in_t);
-    *m.at<std::int32_t>(shift_t) = reference::signal::fft_auto_scale_bits(frame, n);
-    reference::signal::fft_auto_scale(frame, n, m.at<std::int16_t>(out_t));
+    *m.at<std::int32_t>(shift_t) =
+        reference::signal::fft_auto_scale(m.at<const std::int16_t>(in_t), n, m.at<std::int16_t>(out_t));
   };
 }
 
