@@ -226,9 +226,7 @@ class writer {
   /// compile-time node does: an op the rule rejects is reported with the
   /// rule's text rather than emitted as a node that cannot compile.
   bool rule_accepts(const operation& op) {
-    const runtime::custom_op_registration* shipped = runtime::find_shipped_custom_op(op);
-    const runtime::op_registration* r = runtime::find_registration(op.code);
-    const auto prepare = shipped != nullptr ? shipped->prepare : r != nullptr && !op.is_custom() ? r->prepare : nullptr;
+    const auto prepare = runtime::find_own_prepare(op);
     if (prepare == nullptr) return true;
     try {
       (void)prepare(runtime::op_context(m_, op, o_.arithmetic));
@@ -833,17 +831,24 @@ class writer {
                              ", " + std::to_string(d.num_classes) + ", " + bits(d.nms_score_threshold) + ", " +
                              bits(d.nms_iou_threshold) + ", " + bits(d.y_scale) + ", " + bits(d.x_scale) + ", " +
                              bits(d.h_scale) + ", " + bits(d.w_scale) + ">";
-    const int packed = static_cast<int>(nodes_.size());
-    nodes_.push_back({"qf::detection_postprocess<" + spec + ">(" + ref(op.inputs[0]) + ", " + ref(op.inputs[1]) +
-                          ", " + ref(op.inputs[2]) + ")",
-                      -1, "TFLite_Detection_PostProcess (outputs packed)"});
+    push_packed_outputs(op,
+                        "qf::detection_postprocess<" + spec + ">(" + ref(op.inputs[0]) + ", " + ref(op.inputs[1]) +
+                            ", " + ref(op.inputs[2]) + ")",
+                        "qf::detection_postprocess_output<" + spec + ", ");
+    return true;
+  }
+
+  /// A shipped op whose outputs one node computes, packed in its output:
+  /// that node (`packed`), then a node per output K taking it out,
+  /// `taker` + "K>(qf::ref<packed node>)".
+  void push_packed_outputs(const operation& op, std::string packed, const std::string& taker) {
+    const int node = static_cast<int>(nodes_.size());
+    nodes_.push_back({std::move(packed), -1, runtime::op_name(op) + " (outputs packed)"});
     for (std::size_t k = 0; k < op.outputs.size(); ++k) {
       node_of_[op.outputs[k]] = static_cast<int>(nodes_.size());
-      nodes_.push_back({"qf::detection_postprocess_output<" + spec + ", " + std::to_string(k) + ">(qf::ref<" +
-                            std::to_string(packed) + ">)",
-                        op.outputs[k], "TFLite_Detection_PostProcess output " + std::to_string(k)});
+      nodes_.push_back({taker + std::to_string(k) + ">(qf::ref<" + std::to_string(node) + ">)", op.outputs[k],
+                        runtime::op_name(op) + " output " + std::to_string(k)});
     }
-    return true;
   }
 
   /// The single-output ops of TFLM's signal library (custom ops qfence
@@ -950,16 +955,10 @@ class writer {
     const int noise = static_cast<int>(nodes_.size());
     nodes_.push_back({"qf::state<typename " + spec + "::noise_estimate>()", -1,
                       "SignalFilterBankSpectralSubtraction noise estimate"});
-    const int packed = static_cast<int>(nodes_.size());
-    nodes_.push_back({"qf::signal_spectral_subtraction<" + spec + ">(" + x + ", qf::ref<" + std::to_string(noise) +
-                          ">)",
-                      -1, "SignalFilterBankSpectralSubtraction (outputs packed)"});
-    for (std::size_t k = 0; k < op.outputs.size(); ++k) {
-      node_of_[op.outputs[k]] = static_cast<int>(nodes_.size());
-      nodes_.push_back({"qf::signal_spectral_subtraction_output<" + spec + ", " + std::to_string(k) + ">(qf::ref<" +
-                            std::to_string(packed) + ">)",
-                        op.outputs[k], "SignalFilterBankSpectralSubtraction output " + std::to_string(k)});
-    }
+    push_packed_outputs(op,
+                        "qf::signal_spectral_subtraction<" + spec + ">(" + x + ", qf::ref<" + std::to_string(noise) +
+                            ">)",
+                        "qf::signal_spectral_subtraction_output<" + spec + ", ");
     return true;
   }
 

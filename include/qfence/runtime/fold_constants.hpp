@@ -48,8 +48,9 @@ inline bool folds_at_load(const model& m, const operation& op) {
     if (!in.constant || (dequantize && in.data.size() != in.bytes())) return false;
   }
   for (const int t : op.outputs) {
+    if (t < 0) return false;
     const tensor& out = m.tensors[static_cast<std::size_t>(t)];
-    if (t < 0 || out.variable || out.constant) return false;
+    if (out.variable || out.constant) return false;
     for (const int o : m.outputs)
       if (o == t) return false;
   }
@@ -74,9 +75,7 @@ inline std::optional<model> with_constants_folded(const model& source) {
       continue;
     }
     const op_context ctx(m, op, numerics::tflm, kernels::target::reference());
-    const custom_op_registration* shipped = find_shipped_custom_op(op);
-    // Prepare checks the op's rule and names it on failure.
-    const kernel k = shipped != nullptr ? shipped->prepare(ctx) : find_registration(op.code)->prepare(ctx);
+    const kernel k = find_own_prepare(op)(ctx);  // checks the op's rule, names it on failure
     for (const int in_t : op.inputs)
       memory.address[static_cast<std::size_t>(in_t)] =
           const_cast<std::byte*>(m.tensors[static_cast<std::size_t>(in_t)].data.data());

@@ -188,10 +188,8 @@ void prepare_operations(const model& m, const std::vector<std::vector<operation>
   for (std::size_t k = 0; k < graphs.size(); ++k)
     for (const operation& op : graphs[k]) {
       const op_context ctx(m, op, options.arithmetic, target, &services);
-      if (!op.is_custom()) {
-        take(k, find_registration(op.code)->prepare(ctx));
-      } else if (!application_op(op, options)) {
-        take(k, find_shipped_custom_op(op)->prepare(ctx));
+      if (!application_op(op, options)) {
+        take(k, find_own_prepare(op)(ctx));  // find_unsupported left only ops qfence implements
       } else if (application_ops) {
         take(k, options.custom_ops.at(op.custom_code)(ctx));
       }

@@ -191,6 +191,18 @@ inline const custom_op_registration* find_shipped_custom_op(const operation& op)
   return nullptr;
 }
 
+/// qfence's own preparation of `op`: its builtin's, or its custom op's when
+/// qfence ships it; none for an op qfence does not implement (an
+/// application's custom op, an op code without a kernel).
+inline auto find_own_prepare(const operation& op) noexcept -> kernel (*)(const op_context&) {
+  if (op.is_custom()) {
+    const custom_op_registration* shipped = find_shipped_custom_op(op);
+    return shipped != nullptr ? shipped->prepare : nullptr;
+  }
+  const op_registration* r = find_registration(op.code);
+  return r != nullptr ? r->prepare : nullptr;
+}
+
 }  // namespace qfence::runtime
 
 QFENCE_EXACT_FLOAT_END
