@@ -1465,7 +1465,9 @@ std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> huffman_data(std
 /// A model whose layer reads weights decoded by TFLM_DECODE: tensors 0 x,
 /// 1 compressed data, 2 ancillary, 3 the decoded weights, then `rest`
 /// (constants, then the output); op `layer` reads x (or, with `weights_first`,
-/// the weights) and the others.
+/// the weights) and the others. A compiler may evaluate the arguments in any
+/// order: a caller whose other arguments draw from `rng` too (a bias) draws
+/// `data` in a statement before, or GCC and Clang write different models.
 void decode_case(std::string name, std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> data,
                  tensor_spec x, tensor_spec weights, std::vector<tensor_spec> rest, op_spec layer,
                  std::string expect_error = {}) {
@@ -1487,16 +1489,17 @@ void tflm_decode() {
   {
     auto w = weights({3, 2, 2, 2}, i8, 0);
     w.data.clear();
-    decode_case("tflm_decode_lut_conv2d_i8", lut_data<std::int8_t>(24, 3, 3, -127, 127), act({1, 3, 3, 2}, i8, false, "x"),
-                w, {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)}, op(3, 3, {0, 3, 4}, {5}));
+    auto data = lut_data<std::int8_t>(24, 3, 3, -127, 127);
+    decode_case("tflm_decode_lut_conv2d_i8", std::move(data), act({1, 3, 3, 2}, i8, false, "x"), w,
+                {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)}, op(3, 3, {0, 3, 4}, {5}));
     cases.back().model.ops.back().options = conv_options(VALID, 1, 0);
   }
   {
     auto w = weights({1, 2, 2, 4}, i8, 3);
     w.data.clear();
-    decode_case("tflm_decode_lut_depthwise_i8", lut_data<std::int8_t>(16, 4, 4, -127, 127),
-                act({1, 3, 3, 2}, i8, false, "x"), w, {bias(4, i8, w), conv_out({1, 2, 2, 4}, i8)},
-                op(4, 3, {0, 3, 4}, {5}));
+    auto data = lut_data<std::int8_t>(16, 4, 4, -127, 127);
+    decode_case("tflm_decode_lut_depthwise_i8", std::move(data), act({1, 3, 3, 2}, i8, false, "x"), w,
+                {bias(4, i8, w), conv_out({1, 2, 2, 4}, i8)}, op(4, 3, {0, 3, 4}, {5}));
     cases.back().model.ops.back().options = depthwise_options(VALID, 1, 2, 0);
   }
   decode_case("tflm_decode_lut_f32", lut_data<float>(6, 1, 2, -100, 100), act({2, 3}, f32, false, "x"),
@@ -1514,9 +1517,9 @@ void tflm_decode() {
   {
     auto w = weights({3, 2, 2, 2}, i8, 0);
     w.data.clear();
-    decode_case("tflm_decode_prune_conv2d_i8", prune_data<std::int8_t>(24, -127, 127),
-                act({1, 3, 3, 2}, i8, false, "x"), w, {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)},
-                op(3, 3, {0, 3, 4}, {5}));
+    auto data = prune_data<std::int8_t>(24, -127, 127);
+    decode_case("tflm_decode_prune_conv2d_i8", std::move(data), act({1, 3, 3, 2}, i8, false, "x"), w,
+                {bias(3, i8, w), conv_out({1, 2, 2, 3}, i8)}, op(3, 3, {0, 3, 4}, {5}));
     cases.back().model.ops.back().options = conv_options(VALID, 1, 0);
   }
   decode_case("tflm_decode_prune_f32", prune_data<float>(7, -50, 50), act({7}, f32, false, "x"),
