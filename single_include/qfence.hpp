@@ -5433,7 +5433,8 @@ namespace qfence {
   X(concatenation_quantization,                                                                                       \
     "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
     "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
-    "to the others' parameters")                                                                                      \
+    "to the others' parameters, or concatenate with qfence::concatenation_requantized<axis, Q>(...), which does "    \
+    "that for every input")                                                                                           \
   X(resize_spec,                                                                                                      \
     "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
     "reshape the input or correct the size")                                                                          \
@@ -14118,7 +14119,11 @@ QFENCE_EXACT_FLOAT_END
 // qfence/ops/concatenation.hpp: CONCATENATION along an axis.
 //
 // int8 inputs must all be quantized exactly like each other (TFLM copies
-// bytes; it does not rescale); the output has their quantization.
+// bytes; it does not rescale); the output has their quantization. The
+// requantizing form (concatenation_requantized) is what a QUANTIZE before
+// each input whose parameters differ, then CONCATENATION, computes, in one
+// node: the compile-time quantizer makes it where an input cannot take the
+// concatenation's parameters, as `qfence quantize` inserts those QUANTIZEs.
 
 
 // ---- qfence/kernels/reference/concatenation.hpp ----------------------------
@@ -14171,6 +14176,222 @@ inline void concatenation_with_scaling(int count, const std::uint8_t* const* inp
 }
 
 }  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/ops/quantize.hpp -----------------------------------------------
+// qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
+// parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
+// inserts at its borders.
+//
+// Numerics (TFLite reference quantize.h, dequantize.h, requantize.h):
+// q = clamp(round(x / scale) + zp) with the division in float;
+// x = (float)(scale * (q - zp)) with the product in double;
+// requantize = MultiplyByQuantizedMultiplier(q - zp_in, in_scale / out_scale) + zp_out.
+
+
+// ---- qfence/rules/quantize.hpp ---------------------------------------------
+// qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
+//
+// QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
+// or i32 (requantize); the output is the requested dtype and per-tensor
+// quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
+// quantized i8, u8 or i16, or an f16 (TFLite's float16 weights, widened
+// exactly); the output f32. Both keep the shape.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// Whether QUANTIZE runs from dtype `from` to dtype `to`.
+constexpr bool quantize_supported(dtype from, dtype to) noexcept {
+  switch (from) {
+    case dtype::f32: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16;
+    case dtype::i8: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::u8: return to == dtype::i8 || to == dtype::u8;
+    case dtype::i16: return to == dtype::i8 || to == dtype::i16 || to == dtype::i32;
+    case dtype::i32: return to == dtype::i8 || to == dtype::i16;
+    default: return false;
+  }
+}
+
+constexpr rule_result quantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  const bool input_ok = in.type == dtype::f32 ? !in.quant.quantized() : in.quant.per_tensor();
+  if (!input_ok) return rule_fail(rule_error::quantize_types, 0);
+  if (!req.given || !req.quant.per_tensor()) return rule_fail(rule_error::output_per_tensor, output_operand);
+  const dtype to = req.dtype_given ? req.type : dtype::i8;
+  if (!quantize_supported(in.type, to)) return rule_fail(rule_error::quantize_types, output_operand);
+  return rules::check_output_shape(in.retyped(to, req.quant), req);
+}
+
+constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
+  const bool input_ok = in.type == dtype::f16 ? !in.quant.quantized()
+                                             : in.quant.per_tensor() && (in.type == dtype::i8 || in.type == dtype::u8 ||
+                                                                          in.type == dtype::i16);
+  if (!input_ok) return rule_fail(rule_error::dequantize_types, 0);
+  const tensor_desc out = in.retyped(dtype::f32);
+  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
+    return rule_fail(rule_error::output_dtype, output_operand, out);
+  return rules::check_output_shape(out, req);
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct quantize {
+  static constexpr const char* name = "quantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::quantize;
+};
+struct dequantize {
+  static constexpr const char* name = "dequantize";
+  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
+  static constexpr runtime::op_code code = runtime::op_code::dequantize;
+};
+}  // namespace op
+
+
+/// An 8-bit QUANTIZE from tensor type In's parameters to Out's, as a table:
+/// QUANTIZE's reference requantization run on every byte. A requantizing
+/// node (QUANTIZE, and a CONCATENATION whose inputs are requantized first)
+/// looks its bytes up here.
+template <class In, class Out>
+  requires(sizeof(typename In::element) == 1 && sizeof(typename Out::element) == 1)
+inline constexpr lookup_table<typename Out::element> requantization_table =
+    tabulate<typename In::element, typename Out::element>([](const typename In::element* x,
+                                                             typename Out::element* y) {
+      constexpr quantized_multiplier m = scale_ratio_multiplier(In::quant::scale, Out::quant::scale);
+      reference::requantize(256, x, In::quant::zero_point, m, Out::quant::zero_point, y);
+    });
+
+template <class Target, int In>
+struct quantize_node {
+  using op = op::quantize;
+  using inputs = refs<In>;
+
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = rule_output_type<rule<Input>>;
+    using in_element = typename Input::element;
+    using out_element = typename output::element;
+
+    static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
+      constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
+      reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
+    }
+
+    /// 8-bit to 8-bit requantization runs as a table of the reference,
+    /// built at compile time and looked up on the model's SIMD target.
+    struct prepared {
+      constexpr explicit prepared(const quantize_node&) {}
+    };
+
+    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
+      if constexpr (Input::type == dtype::f32) {
+        kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
+      } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
+        kernels::lookup_bytes(t, Input::elements, in, requantization_table<Input, output>, out);
+      } else {
+        requantize(Input::elements, in, out);
+      }
+    }
+  };
+};
+
+template <int In>
+struct dequantize_node {
+  using op = op::dequantize;
+  using inputs = refs<In>;
+
+  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
+  };
+
+  template <int Index, class Input>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
+    return true;
+  }
+
+  template <int Index, class Input>
+  struct typed {
+    using output = tensor<dtype::f32, typename Input::shape_type>;
+    struct prepared {
+      constexpr explicit prepared(const dequantize_node&) {}
+    };
+    static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
+      if constexpr (Input::type == dtype::f16) {
+        kernels::dequantize(t, Input::elements, in, 0.0f, 0, out);  // float16 weights carry no scale
+      } else {
+        kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
+      }
+    }
+  };
+};
+
+/// QUANTIZE node `In` to `out<Q, dtype>`: from f32, or requantizing an i8.
+template <class Q, dtype D = dtype::i8, int In>
+constexpr auto quantize(node_ref<In>) {
+  return quantize_node<out_t<Q, D>, In>{};
+}
+
+/// DEQUANTIZE node `In` to f32.
+template <int In>
+constexpr auto dequantize(node_ref<In>) {
+  return dequantize_node<In>{};
+}
+
+/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
+/// does: how an application fills a quantized input
+/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
+/// Throws std::invalid_argument when the sizes differ.
+template <class T>
+void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != out.size())
+    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
+                                std::to_string(out.size()) + " elements");
+  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
+                      out.data());
+}
+
+/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
+/// arithmetic), e.g. to read a model's output as probabilities.
+template <class T>
+void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
+  static_assert(T::quant::quantized && !T::quant::is_per_channel,
+                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
+  if (real.size() != quantized.size())
+    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
+                                " values into room for " + std::to_string(real.size()));
+  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
+                        T::quant::zero_point, real.data());
+}
+
+}  // namespace qfence
 
 QFENCE_EXACT_FLOAT_END
 
@@ -14249,6 +14470,29 @@ struct concatenation {
 
 /// Inputs keep their quantization (the default: all inputs must agree).
 struct same_quantization {};
+/// 8-bit inputs are each requantized to Q first, as QUANTIZE would.
+template <class Q> struct requantized_to {};
+
+namespace detail {
+template <class OutQ> inline constexpr bool requantizes_inputs = false;
+template <class Q> inline constexpr bool requantizes_inputs<requantized_to<Q>> = true;
+
+/// The output quantization a node asks for.
+template <class OutQ> struct requested_quant { using type = OutQ; };
+template <class Q> struct requested_quant<requantized_to<Q>> { using type = Q; };
+
+/// What the concatenation rule sees of an input: for a requantizing node, an
+/// 8-bit per-tensor quantized input as the QUANTIZE before it would write it.
+template <class OutQ, class T>
+constexpr tensor_desc concatenated_operand() {
+  tensor_desc d = describe<T>();
+  if constexpr (requantizes_inputs<OutQ>) {
+    if constexpr (sizeof(typename T::element) == 1 && T::quant::quantized && !T::quant::is_per_channel)
+      return d.retyped(T::type, describe_quant<typename requested_quant<OutQ>::type>());
+  }
+  return d;
+}
+}  // namespace detail
 
 template <int Axis, class OutQ, int... In>
 struct concatenation_node {
@@ -14258,10 +14502,13 @@ struct concatenation_node {
   /// The op rule (qfence/rules/concatenation.hpp) on this node's operand types.
   template <class First, class... Rest>
   struct rule {
-    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{describe<First>(), describe<Rest>()...};
+    static constexpr std::array<tensor_desc, 1 + sizeof...(Rest)> operands{
+        detail::concatenated_operand<OutQ, First>(), detail::concatenated_operand<OutQ, Rest>()...};
     static constexpr output_request request = [] {
       if constexpr (std::is_same_v<OutQ, same_quantization>) return output_request{};
-      else return output_request{true, true, First::type, describe_quant<OutQ>(), false, {}};
+      else
+        return output_request{true, true, First::type, describe_quant<typename detail::requested_quant<OutQ>::type>(),
+                              false, {}};
     }();
     static constexpr rule_result value = concatenation_rule({Axis, activation::none, true}, operands.data(),
                                                             static_cast<int>(operands.size()), request);
@@ -14277,10 +14524,11 @@ struct concatenation_node {
   struct typed {
     static constexpr int axis = Axis < 0 ? Axis + static_cast<int>(First::rank) : Axis;
     using output = rule_output_keeping<rule<First, Rest...>, First>;
+    template <class T> static constexpr bool same_as_output = std::is_same_v<typename T::quant, typename output::quant>;
     /// uint8 inputs quantized differently from the output are requantized
-    /// (the rule allows it for uint8 only).
-    static constexpr bool rescale = !(std::is_same_v<typename First::quant, typename output::quant> &&
-                                      (std::is_same_v<typename Rest::quant, typename output::quant> && ...));
+    /// (the rule allows it for uint8 only), in TFLite's float arithmetic;
+    /// a requantizing node's, as QUANTIZE would.
+    static constexpr bool rescale = !(same_as_output<First> && (same_as_output<Rest> && ...));
     static constexpr std::int64_t outer = [] {
       std::int64_t o = 1;
       for (int d = 0; d < axis; ++d) o *= First::shape_type::dim(d);
@@ -14293,9 +14541,31 @@ struct concatenation_node {
     static constexpr std::int64_t copy_bytes[] = {inner_bytes * First::shape_type::dim(axis),
                                                   inner_bytes * Rest::shape_type::dim(axis)...};
 
+    /// Outer slice `o` of input T after the ones before it: copied, or
+    /// requantized byte by byte.
+    template <class T>
+    static void place(const typename T::element* in, std::int64_t o, std::int64_t bytes,
+                      typename output::element*& out) {
+      const typename T::element* from = in + o * bytes;
+      if constexpr (same_as_output<T>) {
+        std::memcpy(out, from, static_cast<std::size_t>(bytes));
+      } else {
+        for (std::int64_t j = 0; j < bytes; ++j)
+          out[j] = requantization_table<T, output>[static_cast<std::uint8_t>(from[j])];
+      }
+      out += bytes;
+    }
+
     static void run(const concatenation_node&, const typename First::element* first,
                     const typename Rest::element*... rest, typename output::element* out) {
-      if constexpr (!rescale) {
+      if constexpr (detail::requantizes_inputs<OutQ>) {
+        static_assert(sizeof(typename output::element) == 1);
+        for (std::int64_t o = 0; o < outer; ++o) {
+          std::size_t k = 0;
+          place<First>(first, o, copy_bytes[k++], out);
+          (place<Rest>(rest, o, copy_bytes[k++], out), ...);
+        }
+      } else if constexpr (!rescale) {
         const void* ptrs[] = {first, rest...};
         reference::concatenation(static_cast<int>(1 + sizeof...(Rest)), ptrs, copy_bytes, outer, out);
       } else {
@@ -14314,6 +14584,17 @@ template <int Axis, int... In>
 constexpr auto concatenation(node_ref<In>...) {
   static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
   return concatenation_node<Axis, same_quantization, In...>{};
+}
+
+/// CONCATENATION of 8-bit inputs, each whose quantization differs from Q
+/// first requantized to Q as QUANTIZE does: the bytes of QUANTIZE nodes
+/// before those inputs and a CONCATENATION after them, in one node, so a
+/// quantized model keeps the float model's node indices (qfence::quantize
+/// makes it where an input cannot take the concatenation's parameters).
+template <int Axis, class Q, int... In>
+constexpr auto concatenation_requantized(node_ref<In>...) {
+  static_assert(sizeof...(In) >= 1, "qfence: concatenation needs at least one input");
+  return concatenation_node<Axis, requantized_to<Q>, In...>{};
 }
 
 /// CONCATENATION of uint8 inputs with different quantizations into `OutQ`
@@ -18594,211 +18875,6 @@ struct prelu_node {
 template <int X, int Alpha, node_option... Opts>
 constexpr auto prelu(node_ref<X>, node_ref<Alpha>, Opts...) {
   return prelu_node<X, Alpha, Opts...>{};
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/ops/quantize.hpp -----------------------------------------------
-// qfence/ops/quantize.hpp: QUANTIZE (float -> int8, or int8 -> int8 with new
-// parameters) and DEQUANTIZE (int8 -> float). These are also the nodes a fence
-// inserts at its borders.
-//
-// Numerics (TFLite reference quantize.h, dequantize.h, requantize.h):
-// q = clamp(round(x / scale) + zp) with the division in float;
-// x = (float)(scale * (q - zp)) with the product in double;
-// requantize = MultiplyByQuantizedMultiplier(q - zp_in, in_scale / out_scale) + zp_out.
-
-
-// ---- qfence/rules/quantize.hpp ---------------------------------------------
-// qfence/rules/quantize.hpp: the type rules of QUANTIZE and DEQUANTIZE.
-//
-// QUANTIZE: operand 0 f32 (quantize) or a per-tensor quantized i8, u8, i16
-// or i32 (requantize); the output is the requested dtype and per-tensor
-// quantization, for the pairs TFLite runs. DEQUANTIZE: operand 0 a per-tensor
-// quantized i8, u8 or i16, or an f16 (TFLite's float16 weights, widened
-// exactly); the output f32. Both keep the shape.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// Whether QUANTIZE runs from dtype `from` to dtype `to`.
-constexpr bool quantize_supported(dtype from, dtype to) noexcept {
-  switch (from) {
-    case dtype::f32: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16;
-    case dtype::i8: return to == dtype::i8 || to == dtype::u8 || to == dtype::i16 || to == dtype::i32;
-    case dtype::u8: return to == dtype::i8 || to == dtype::u8;
-    case dtype::i16: return to == dtype::i8 || to == dtype::i16 || to == dtype::i32;
-    case dtype::i32: return to == dtype::i8 || to == dtype::i16;
-    default: return false;
-  }
-}
-
-constexpr rule_result quantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  const bool input_ok = in.type == dtype::f32 ? !in.quant.quantized() : in.quant.per_tensor();
-  if (!input_ok) return rule_fail(rule_error::quantize_types, 0);
-  if (!req.given || !req.quant.per_tensor()) return rule_fail(rule_error::output_per_tensor, output_operand);
-  const dtype to = req.dtype_given ? req.type : dtype::i8;
-  if (!quantize_supported(in.type, to)) return rule_fail(rule_error::quantize_types, output_operand);
-  return rules::check_output_shape(in.retyped(to, req.quant), req);
-}
-
-constexpr rule_result dequantize_rule(const tensor_desc& in, const output_request& req) noexcept {
-  const bool input_ok = in.type == dtype::f16 ? !in.quant.quantized()
-                                             : in.quant.per_tensor() && (in.type == dtype::i8 || in.type == dtype::u8 ||
-                                                                          in.type == dtype::i16);
-  if (!input_ok) return rule_fail(rule_error::dequantize_types, 0);
-  const tensor_desc out = in.retyped(dtype::f32);
-  if (req.given && (req.type != dtype::f32 || req.quant.quantized()))
-    return rule_fail(rule_error::output_dtype, output_operand, out);
-  return rules::check_output_shape(out, req);
-}
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct quantize {
-  static constexpr const char* name = "quantize";
-  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
-  static constexpr runtime::op_code code = runtime::op_code::quantize;
-};
-struct dequantize {
-  static constexpr const char* name = "dequantize";
-  /// The op in the runtime IR's vocabulary (quant/op_property.hpp keys on it).
-  static constexpr runtime::op_code code = runtime::op_code::dequantize;
-};
-}  // namespace op
-
-
-template <class Target, int In>
-struct quantize_node {
-  using op = op::quantize;
-  using inputs = refs<In>;
-
-  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = quantize_rule(describe<Input>(), requested_output<Target>());
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = rule_output_type<rule<Input>>;
-    using in_element = typename Input::element;
-    using out_element = typename output::element;
-
-    static constexpr void requantize(std::int64_t count, const in_element* in, out_element* out) {
-      constexpr quantized_multiplier m = scale_ratio_multiplier(Input::quant::scale, output::quant::scale);
-      reference::requantize(count, in, Input::quant::zero_point, m, output::quant::zero_point, out);
-    }
-
-    /// 8-bit to 8-bit requantization runs as a table of the reference,
-    /// built at compile time and looked up on the model's SIMD target.
-    struct prepared {
-      constexpr explicit prepared(const quantize_node&) {}
-    };
-
-    static void run(const prepared&, [[maybe_unused]] kernels::target t, const in_element* in, out_element* out) {
-      if constexpr (Input::type == dtype::f32) {
-        kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
-      } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
-        static constexpr lookup_table<out_element> table =
-            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
-      } else {
-        requantize(Input::elements, in, out);
-      }
-    }
-  };
-};
-
-template <int In>
-struct dequantize_node {
-  using op = op::dequantize;
-  using inputs = refs<In>;
-
-  /// The op rule (qfence/rules/quantize.hpp) on this node's operand type.
-  template <class Input>
-  struct rule {
-    static constexpr rule_result value = dequantize_rule(describe<Input>(), requested_output<>());
-  };
-
-  template <int Index, class Input>
-  static constexpr bool validate() {
-    QFENCE_REQUIRE_THAT((check_rule<Index, op, rule<Input>, producer<Input>>()))
-    return true;
-  }
-
-  template <int Index, class Input>
-  struct typed {
-    using output = tensor<dtype::f32, typename Input::shape_type>;
-    struct prepared {
-      constexpr explicit prepared(const dequantize_node&) {}
-    };
-    static void run(const prepared&, kernels::target t, const typename Input::element* in, float* out) {
-      if constexpr (Input::type == dtype::f16) {
-        kernels::dequantize(t, Input::elements, in, 0.0f, 0, out);  // float16 weights carry no scale
-      } else {
-        kernels::dequantize(t, Input::elements, in, Input::quant::scale, Input::quant::zero_point, out);
-      }
-    }
-  };
-};
-
-/// QUANTIZE node `In` to `out<Q, dtype>`: from f32, or requantizing an i8.
-template <class Q, dtype D = dtype::i8, int In>
-constexpr auto quantize(node_ref<In>) {
-  return quantize_node<out_t<Q, D>, In>{};
-}
-
-/// DEQUANTIZE node `In` to f32.
-template <int In>
-constexpr auto dequantize(node_ref<In>) {
-  return dequantize_node<In>{};
-}
-
-/// Quantizes real values with tensor type T's parameters, exactly as QUANTIZE
-/// does: how an application fills a quantized input
-/// (`qfence::quantize_into<M::input_type<0>>(image, arena.input<0>())`).
-/// Throws std::invalid_argument when the sizes differ.
-template <class T>
-void quantize_into(std::span<const float> real, std::span<typename T::element> out) {
-  static_assert(T::quant::quantized && !T::quant::is_per_channel,
-                "qfence::quantize_into<T>: T must be a per-tensor quantized tensor type");
-  if (real.size() != out.size())
-    throw std::invalid_argument("qfence::quantize_into: " + std::to_string(real.size()) + " values for a tensor of " +
-                                std::to_string(out.size()) + " elements");
-  reference::quantize(static_cast<std::int64_t>(out.size()), real.data(), T::quant::scale, T::quant::zero_point,
-                      out.data());
-}
-
-/// The real values a quantized tensor of type T stands for (DEQUANTIZE's
-/// arithmetic), e.g. to read a model's output as probabilities.
-template <class T>
-void dequantize_into(std::span<const typename T::element> quantized, std::span<float> real) {
-  static_assert(T::quant::quantized && !T::quant::is_per_channel,
-                "qfence::dequantize_into<T>: T must be a per-tensor quantized tensor type");
-  if (real.size() != quantized.size())
-    throw std::invalid_argument("qfence::dequantize_into: " + std::to_string(quantized.size()) +
-                                " values into room for " + std::to_string(real.size()));
-  reference::dequantize(static_cast<std::int64_t>(real.size()), quantized.data(), T::quant::scale,
-                        T::quant::zero_point, real.data());
 }
 
 }  // namespace qfence
@@ -24029,10 +24105,13 @@ QFENCE_EXACT_FLOAT_END
 // the same ranges; qfence quantize's bias correction is not applied here.
 //
 // An int8 CONCATENATION copies bytes, so the producers of its inputs take
-// its parameters (TFLite's converter propagates them the same way); where
-// one cannot (it keeps its input's or fixed parameters, or another node
-// reads it too) a compile error says so. `qfence quantize` inserts
-// requantizations instead, so there the two paths' bytes differ.
+// its parameters where they can (TFLite's converter propagates them the
+// same way); an input that cannot (it keeps its input's or fixed
+// parameters, or another node reads it too) is requantized inside the node
+// (concatenation_requantized), with the bytes of the QUANTIZE `qfence
+// quantize` inserts there. `qfence quantize` requantizes every input whose
+// own range differs, so where an input could take the parameters the two
+// paths' bytes differ.
 //
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
@@ -24581,6 +24660,14 @@ struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_no
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
+/// The requantizing form of a CONCATENATION node, output parameters Q (void
+/// for any other node whose inputs share its output's parameters).
+template <class N, class Q> struct requantizing { using type = void; };
+template <int Axis, int... In, class Q>
+struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
+  using type = concatenation_node<Axis, requantized_to<Q>, In...>;
+};
+
 /// Whether every input of CONCATENATION node I (`refs<In...>`) takes its
 /// parameters.
 template <const auto& F, int I, class... Options, int... In>
@@ -24622,15 +24709,17 @@ constexpr auto quantized_node() {
     if constexpr (!std::is_void_v<Q>) return Q{};
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
-  } else {  // shared_output: every input's producer took this node's parameters
+  } else {  // shared_output: inputs' producers took this node's parameters where they could
     constexpr bool takes = all_inputs_take_params<F, I, Options...>(typename N::inputs{});
-    static_assert(check<takes, at_node<I, op>>,
-                  "qfence::quantize: int8 CONCATENATION copies bytes, so each input must have its output's "
-                  "parameters; here an input is read by another node too, or keeps its own input's or fixed "
-                  "parameters (pooling, RESHAPE, SOFTMAX, ...), which the compile-time quantizer cannot requantize "
-                  "yet. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence "
-                  "quantize` (it inserts the requantizations)");
+    using requantized = typename requantizing<N, typename Out::quant>::type;
+    static_assert(check<takes || !std::is_void_v<requantized>, at_node<I, op>>,
+                  "qfence::quantize: this int8 op copies bytes, so each input must have its output's parameters; "
+                  "here an input is read by another node too, or keeps its own input's or fixed parameters "
+                  "(pooling, RESHAPE, SOFTMAX, ...), and the compile-time quantizer requantizes only CONCATENATION's "
+                  "inputs. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with "
+                  "`qfence quantize` (it inserts the requantizations)");
     if constexpr (takes) return F.template node<I>();
+    else if constexpr (!std::is_void_v<requantized>) return requantized{};
   }
 }
 

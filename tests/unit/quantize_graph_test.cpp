@@ -312,6 +312,115 @@ TEST_CASE("qfence::quantize: an int8 CONCATENATION's inputs take its parameters,
 }
 
 namespace {
+inline constexpr auto cat_conv_a_w = weights<4 * 1 * 1 * 3>(11, 0.7f);
+inline constexpr auto cat_conv_a_b = weights<4>(12, 0.2f);
+inline constexpr auto cat_conv_b_w = weights<4 * 1 * 1 * 3>(13, 0.7f);
+inline constexpr auto cat_conv_b_b = weights<4>(14, 0.2f);
+// input -> conv 1x1 (read twice) -> max pool and average pool, which keep
+// its parameters; input -> conv 1x1 stride 2, read by the concatenation
+// alone; the three -> concatenation along channels.
+constexpr auto requantized_concat_model =
+    qf::graph(qf::input<f32<qf::shape<1, 4, 4, 3>>>(),  // 0
+              qf::conv2d(qf::ref<0>, qf::make_constant<f32<qf::shape<4, 1, 1, 3>>>(cat_conv_a_w),
+                         qf::make_constant<f32<qf::shape<4>>>(cat_conv_a_b)),  // 1
+              qf::max_pool2d(qf::ref<1>, qf::filter<2>, qf::stride<2>),        // 2
+              qf::conv2d(qf::ref<0>, qf::make_constant<f32<qf::shape<4, 1, 1, 3>>>(cat_conv_b_w),
+                         qf::make_constant<f32<qf::shape<4>>>(cat_conv_b_b), qf::stride<2>),  // 3
+              qf::average_pool2d(qf::ref<1>, qf::filter<2>, qf::stride<2>),                   // 4
+              qf::concatenation<3>(qf::ref<2>, qf::ref<3>, qf::ref<4>));                      // 5
+// The stride-2 convolution's own range is the concatenation's, so that the
+// parameters it takes are the ones `qfence quantize` gives it.
+inline constexpr std::array<quant::real_range, 6> requantized_concat_ranges{
+    {{-1, 1}, {-1.5f, 2.0f}, {0, 0}, {-2.5f, 3.0f}, {0, 0}, {-2.5f, 3.0f}}};
+constexpr auto int8_requantized_concat = qf::quantize<requantized_concat_model, requantized_concat_ranges>();
+
+std::shared_ptr<const runtime::model> requantized_concat_twin() {
+  using tfl::activation;
+  using tfl::bytes_of;
+  auto constant = [](std::vector<int> shape, const auto& values, std::string name) {
+    return tfl::constant(std::move(shape), bytes_of(std::vector<float>(values.begin(), values.end())), std::move(name));
+  };
+  tfl::model_spec m;
+  m.tensors = {activation({1, 4, 4, 3}, "input"),     constant({4, 1, 1, 3}, cat_conv_a_w, "a_w"),
+               constant({4}, cat_conv_a_b, "a_b"),    activation({1, 4, 4, 4}, "a"),
+               activation({1, 2, 2, 4}, "max"),       constant({4, 1, 1, 3}, cat_conv_b_w, "b_w"),
+               constant({4}, cat_conv_b_b, "b_b"),    activation({1, 2, 2, 4}, "b"),
+               activation({1, 2, 2, 4}, "average"),   activation({1, 2, 2, 12}, "concatenation")};
+  auto op = [&](std::int32_t code, std::vector<int> in, int out, auto options) {
+    m.ops.push_back(tfl::op(code, 1, std::move(in), {out}));
+    m.ops.back().options = options;
+  };
+  using B = flatbuffers::FlatBufferBuilder;
+  using fb::BuiltinOptions;
+  op(3 /*CONV_2D*/, {0, 1, 2}, 3, [](B& b) {
+    return std::pair{BuiltinOptions::Conv2DOptions, fb::CreateConv2DOptions(b, 0 /*SAME*/, 1, 1).Union()};
+  });
+  op(17 /*MAX_POOL_2D*/, {3}, 4, [](B& b) {
+    return std::pair{BuiltinOptions::Pool2DOptions, fb::CreatePool2DOptions(b, 1 /*VALID*/, 2, 2, 2, 2).Union()};
+  });
+  op(3 /*CONV_2D*/, {0, 5, 6}, 7, [](B& b) {
+    return std::pair{BuiltinOptions::Conv2DOptions, fb::CreateConv2DOptions(b, 0 /*SAME*/, 2, 2).Union()};
+  });
+  op(1 /*AVERAGE_POOL_2D*/, {3}, 8, [](B& b) {
+    return std::pair{BuiltinOptions::Pool2DOptions, fb::CreatePool2DOptions(b, 1 /*VALID*/, 2, 2, 2, 2).Union()};
+  });
+  op(2 /*CONCATENATION*/, {4, 7, 8}, 9, [](B& b) {
+    return std::pair{BuiltinOptions::ConcatenationOptions, fb::CreateConcatenationOptions(b, 3).Union()};
+  });
+  m.inputs = {0};
+  m.outputs = {9};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+}  // namespace
+
+TEST_CASE("qfence::quantize: a CONCATENATION input that keeps its own parameters is requantized, as QUANTIZE would") {
+  using Q = decltype(int8_requantized_concat);
+  const quant::affine_params out = quant::asymmetric_params(requantized_concat_ranges[5], -128, 127);
+  const quant::affine_params pooled = quant::asymmetric_params(requantized_concat_ranges[1], -128, 127);
+  CHECK(Q::node_output_type<5>::quant::scale == out.scale);
+  CHECK(Q::node_output_type<5>::quant::zero_point == out.zero_point);
+  // The poolings keep the convolution's parameters (it has two readers);
+  // the stride-2 convolution takes the concatenation's.
+  CHECK(Q::node_output_type<2>::quant::scale == pooled.scale);
+  CHECK(Q::node_output_type<4>::quant::zero_point == pooled.zero_point);
+  CHECK(Q::node_output_type<3>::quant::scale == out.scale);
+  CHECK(pooled.scale != out.scale);
+
+  // `qfence quantize` with the same ranges writes QUANTIZE ops before the
+  // two pooled inputs: the same bytes.
+  const std::array<int, 6> tensor_of{0, 3, 4, 7, 8, 9};
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (int node = 0; node < 6; ++node) {
+    quant::tensor_calibration t;
+    t.tensor = tensor_of[static_cast<std::size_t>(node)];
+    t.range = requantized_concat_ranges[static_cast<std::size_t>(node)];
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  options.bias_correction = false;
+  quant::quantized_model q = quant::quantize_int8(*requantized_concat_twin(), report, options);
+  REQUIRE(q.fences.empty());
+  const auto quantize_ops = std::ranges::count_if(
+      q.model.operations, [](const runtime::operation& o) { return o.code == runtime::op_code::quantize; });
+  CHECK(quantize_ops == 2);
+  runtime::interpreter interp(std::move(q.model));
+  auto arena = qtest::heap_arena<Q>();
+  for (std::uint32_t seed = 1; seed <= 16; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(48, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    int8_requantized_concat.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    const auto got = arena->output<0>();
+    CHECK(std::vector<std::int8_t>(got.begin(), got.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
+  }
+}
+
+namespace {
 // input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
 constexpr auto abs_model =
     qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);

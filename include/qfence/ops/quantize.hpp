@@ -40,6 +40,19 @@ struct dequantize {
 }  // namespace op
 
 
+/// An 8-bit QUANTIZE from tensor type In's parameters to Out's, as a table:
+/// QUANTIZE's reference requantization run on every byte. A requantizing
+/// node (QUANTIZE, and a CONCATENATION whose inputs are requantized first)
+/// looks its bytes up here.
+template <class In, class Out>
+  requires(sizeof(typename In::element) == 1 && sizeof(typename Out::element) == 1)
+inline constexpr lookup_table<typename Out::element> requantization_table =
+    tabulate<typename In::element, typename Out::element>([](const typename In::element* x,
+                                                             typename Out::element* y) {
+      constexpr quantized_multiplier m = scale_ratio_multiplier(In::quant::scale, Out::quant::scale);
+      reference::requantize(256, x, In::quant::zero_point, m, Out::quant::zero_point, y);
+    });
+
 template <class Target, int In>
 struct quantize_node {
   using op = op::quantize;
@@ -78,9 +91,7 @@ struct quantize_node {
       if constexpr (Input::type == dtype::f32) {
         kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
       } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
-        static constexpr lookup_table<out_element> table =
-            tabulate<in_element, out_element>([](const in_element* x, out_element* y) { requantize(256, x, y); });
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::lookup_bytes(t, Input::elements, in, requantization_table<Input, output>, out);
       } else {
         requantize(Input::elements, in, out);
       }

@@ -16,10 +16,13 @@
 // the same ranges; qfence quantize's bias correction is not applied here.
 //
 // An int8 CONCATENATION copies bytes, so the producers of its inputs take
-// its parameters (TFLite's converter propagates them the same way); where
-// one cannot (it keeps its input's or fixed parameters, or another node
-// reads it too) a compile error says so. `qfence quantize` inserts
-// requantizations instead, so there the two paths' bytes differ.
+// its parameters where they can (TFLite's converter propagates them the
+// same way); an input that cannot (it keeps its input's or fixed
+// parameters, or another node reads it too) is requantized inside the node
+// (concatenation_requantized), with the bytes of the QUANTIZE `qfence
+// quantize` inserts there. `qfence quantize` requantizes every input whose
+// own range differs, so where an input could take the parameters the two
+// paths' bytes differ.
 //
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
@@ -48,6 +51,7 @@
 #include "qfence/graph/options.hpp"
 #include "qfence/ops/activations.hpp"
 #include "qfence/ops/arithmetic.hpp"
+#include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/elementwise.hpp"
@@ -301,6 +305,14 @@ struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_no
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
+/// The requantizing form of a CONCATENATION node, output parameters Q (void
+/// for any other node whose inputs share its output's parameters).
+template <class N, class Q> struct requantizing { using type = void; };
+template <int Axis, int... In, class Q>
+struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
+  using type = concatenation_node<Axis, requantized_to<Q>, In...>;
+};
+
 /// Whether every input of CONCATENATION node I (`refs<In...>`) takes its
 /// parameters.
 template <const auto& F, int I, class... Options, int... In>
@@ -342,15 +354,17 @@ constexpr auto quantized_node() {
     if constexpr (!std::is_void_v<Q>) return Q{};
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
-  } else {  // shared_output: every input's producer took this node's parameters
+  } else {  // shared_output: inputs' producers took this node's parameters where they could
     constexpr bool takes = all_inputs_take_params<F, I, Options...>(typename N::inputs{});
-    static_assert(check<takes, at_node<I, op>>,
-                  "qfence::quantize: int8 CONCATENATION copies bytes, so each input must have its output's "
-                  "parameters; here an input is read by another node too, or keeps its own input's or fixed "
-                  "parameters (pooling, RESHAPE, SOFTMAX, ...), which the compile-time quantizer cannot requantize "
-                  "yet. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence "
-                  "quantize` (it inserts the requantizations)");
+    using requantized = typename requantizing<N, typename Out::quant>::type;
+    static_assert(check<takes || !std::is_void_v<requantized>, at_node<I, op>>,
+                  "qfence::quantize: this int8 op copies bytes, so each input must have its output's parameters; "
+                  "here an input is read by another node too, or keeps its own input's or fixed parameters "
+                  "(pooling, RESHAPE, SOFTMAX, ...), and the compile-time quantizer requantizes only CONCATENATION's "
+                  "inputs. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with "
+                  "`qfence quantize` (it inserts the requantizations)");
     if constexpr (takes) return F.template node<I>();
+    else if constexpr (!std::is_void_v<requantized>) return requantized{};
   }
 }
 

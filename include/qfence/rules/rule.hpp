@@ -129,7 +129,8 @@ namespace qfence {
   X(concatenation_quantization,                                                                                       \
     "concatenation inputs must have the output's quantization (it copies, it does not rescale; only uint8 may "      \
     "rescale, as TFLite's ConcatenationWithScaling does). fix: requantize the odd input with qfence::quantize<...> "  \
-    "to the others' parameters")                                                                                      \
+    "to the others' parameters, or concatenate with qfence::concatenation_requantized<axis, Q>(...), which does "    \
+    "that for every input")                                                                                           \
   X(resize_spec,                                                                                                      \
     "resize takes a 4-D NHWC input and a positive output size; resize_bilinear takes f32, u8, i8 or i16. fix: "      \
     "reshape the input or correct the size")                                                                          \
