@@ -36,9 +36,9 @@ int main(int argc, char** argv) {
       options);
   for (const std::string& line : calibration.non_finite()) std::fprintf(stderr, "warning: %s\n", line.c_str());
   std::ofstream out(argv[1]);
-  out << quant::ranges_header(calibration.ranges(), "fenced_cnn_ranges",
-                              "fenced_cnn_calibrate (" + std::string(quant::calibrator_name(*method)) + ", " +
-                                  std::to_string(calibration.samples) + " images)");
+  out << quant::calibration_header(calibration, "fenced_cnn_ranges",
+                                   "fenced_cnn_calibrate (" + std::string(quant::calibrator_name(*method)) + ", " +
+                                       std::to_string(calibration.samples) + " images)");
   if (!out) {
     std::fprintf(stderr, "fenced_cnn_calibrate: cannot write %s\n", argv[1]);
     return 1;

@@ -23275,13 +23275,15 @@ QFENCE_EXACT_FLOAT_END
 // quantizer (quant/quantize_graph.hpp).
 //
 //   auto c = qfence::quant::calibrate_graph(float_model, samples, fill);
-//   std::ofstream("model_ranges.hpp") << qfence::quant::ranges_header(c.ranges(), "model_ranges");
+//   std::ofstream("model_ranges.hpp") << qfence::quant::calibration_header(c, "model_ranges");
 //
 // then, in the program that ships:
 //
 //   #include "model_ranges.hpp"
-//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>(
+//       qfence::correct_biases<model_ranges::channel_means>);
 //
+// (ranges_header(c.ranges(), ...) writes the ranges alone.)
 // The ranges are a compile-time input of the int8 model, so calibration is a
 // separate program (a build step), as code generation is.
 
@@ -23291,7 +23293,8 @@ QFENCE_EXACT_FLOAT_END
 // representative dataset streams through the float model.
 //
 // An observer's memory is fixed when it is made (a histogram of `bins`
-// counts and a few scalars), whatever the number of samples: calibration
+// counts, a sum per channel and a few scalars), whatever the number of
+// samples: calibration
 // over a million samples needs what it needs over ten. It sees each value
 // once, in order, and can give its range at any point (calibration takes
 // a snapshot half way and before a held-back slice, to tell whether the
@@ -23667,7 +23670,10 @@ struct non_finite_value {
 
 class tensor_observer {
  public:
-  explicit tensor_observer(observer_options options = {}) : options_(options), histogram_(options.bins) {}
+  /// `channels`: the length of the tensor's last axis, whose means bias
+  /// correction needs (channel_means).
+  explicit tensor_observer(observer_options options = {}, std::size_t channels = 1)
+      : options_(options), histogram_(options.bins), channel_sums_(std::max<std::size_t>(channels, 1), 0.0) {}
 
   /// One sample's values. NaN and infinities are never used: they are
   /// counted and the first is kept, for the caller to report.
@@ -23676,6 +23682,10 @@ class tensor_observer {
     std::uint64_t bad = 0;
     for (std::size_t i = 0; i < values.size(); ++i)
       if (!std::isfinite(values[i]) && non_finite_count_ + bad++ == 0) first_non_finite_ = {call, i, values[i]};
+    // Each channel's sum, over the finite values (rows count whole).
+    for (std::size_t e = 0; e < values.size(); ++e)
+      if (std::isfinite(values[e])) channel_sums_[e % channel_sums_.size()] += values[e];
+    channel_rows_ += values.size() / channel_sums_.size();
     if (bad == 0) {
       add_finite(values);
     } else {  // rare: only the finite values, one at a time
@@ -23702,6 +23712,16 @@ class tensor_observer {
       case calibrator::entropy: return entropy_range(histogram_, options_.levels);
     }
     return {};
+  }
+
+  /// The mean of each channel (the last axis) over every sample: what a
+  /// layer reading this tensor needs to cancel the shift its rounded
+  /// weights add (quant/bias_correction.hpp).
+  std::vector<double> channel_means() const {
+    std::vector<double> means;
+    for (const double sum : channel_sums_)
+      means.push_back(channel_rows_ > 0 ? sum / static_cast<double>(channel_rows_) : 0.0);
+    return means;
   }
 
   /// Every finite value seen, exactly.
@@ -23745,6 +23765,8 @@ class tensor_observer {
   observer_options options_;
   histogram histogram_;
   real_range average_{}, sample_{};
+  std::vector<double> channel_sums_;
+  std::uint64_t channel_rows_ = 0;
   bool sample_started_ = false;
   std::uint64_t averaged_samples_ = 0;
   std::uint64_t calls_ = 0;
@@ -23769,7 +23791,8 @@ class graph_calibration {
   static constexpr int nodes = M::node_count;
 
   explicit graph_calibration(observer_options options) {
-    for (auto& o : observers_) o = std::make_unique<tensor_observer>(options);
+    for (std::size_t i = 0; i < observers_.size(); ++i)
+      observers_[i] = std::make_unique<tensor_observer>(options, channels[i]);
   }
 
   /// Node i's observer (null for a node whose output is not float).
@@ -23789,6 +23812,14 @@ class graph_calibration {
     return r;
   }
   std::array<real_range, nodes> ranges() const { return ranges(options().method); }
+  /// Every node's channel means (the last axis; none for a node that is not
+  /// float): what qfence::correct_biases takes.
+  std::array<std::vector<double>, nodes> channel_means() const {
+    std::array<std::vector<double>, nodes> m{};
+    for (int i = 0; i < nodes; ++i)
+      if (const tensor_observer* o = observer(i)) m[static_cast<std::size_t>(i)] = o->channel_means();
+    return m;
+  }
   const observer_options& options() const { return observers_[0]->options(); }
 
   std::size_t samples = 0;              ///< samples observed
@@ -23805,6 +23836,20 @@ class graph_calibration {
       }
     return lines;
   }
+
+  /// The length of each node's last axis (1 for a scalar).
+  static constexpr std::array<std::size_t, nodes> channels = [] {
+    std::array<std::size_t, nodes> c{};
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((c[I] = [] {
+         using T = typename M::template node_output_type<I>;
+         if constexpr (T::rank == 0) return std::size_t{1};
+         else return static_cast<std::size_t>(T::shape_type::dim(static_cast<int>(T::rank) - 1));
+       }()),
+       ...);
+    }(std::make_integer_sequence<int, nodes>{});
+    return c;
+  }();
 
   static constexpr std::array<bool, nodes> float_node = [] {
     std::array<bool, nodes> f{};
@@ -23853,17 +23898,17 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
   return c;
 }
 
-/// A header holding `ranges` as the constexpr table qfence::quantize takes,
-/// in namespace `name` (a C++ identifier). Each float is written with nine
-/// significant digits, which read back as exactly the same float.
+namespace detail {
+
+/// A generated header's top and its `ranges` table, in namespace `name`.
 template <std::size_t N>
-std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
-                          const std::string& made_by = "quant::ranges_header") {
-  std::string s = "// Generated by " + made_by + ": the calibrated range of each of the " + std::to_string(N) +
+std::string ranges_header_top(const std::array<real_range, N>& ranges, const std::string& name,
+                              const std::string& made_by, const std::string& what) {
+  std::string s = "// Generated by " + made_by + ": " + what + " of each of the " + std::to_string(N) +
                   " nodes of a float model, by node index. Do not edit; calibrate again.\n#pragma once\n\n"
                   // qfence.hpp, not quant/real_range.hpp: the one name that
                   // both include/ and single_include/ provide.
-                  "#include <array>\n\n#include \"qfence.hpp\"\n\nnamespace " +
+                  "#include <array>\n#include <span>\n\n#include \"qfence.hpp\"\n\nnamespace " +
                   name + " {\n\ninline constexpr std::array<qfence::quant::real_range, " + std::to_string(N) +
                   "> ranges{{\n";
   char line[96];
@@ -23872,7 +23917,55 @@ std::string ranges_header(const std::array<real_range, N>& ranges, const std::st
                   static_cast<double>(ranges[i].max), i);
     s += line;
   }
-  return s + "}};\n\n}  // namespace " + name + "\n";
+  return s + "}};\n";
+}
+
+/// A double as a C++ literal that reads back as exactly the same double.
+inline std::string exact_double_literal(double v) {
+  if (!std::isfinite(v)) return "0.0 /* the sum overflowed: no correction */";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%a", v);
+  return buf;
+}
+
+}  // namespace detail
+
+/// A header holding `ranges` as the constexpr table qfence::quantize takes,
+/// in namespace `name` (a C++ identifier). Each float is written with nine
+/// significant digits, which read back as exactly the same float.
+template <std::size_t N>
+std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
+                          const std::string& made_by = "quant::ranges_header") {
+  return detail::ranges_header_top(ranges, name, made_by, "the calibrated range") + "\n}  // namespace " + name + "\n";
+}
+
+/// A header holding what qfence::quantize takes from calibration `c`, in
+/// namespace `name`: `ranges` (the calibrator's choice) and
+/// `channel_means` (each node's channel means, exact, for
+/// qfence::correct_biases; an empty span for a node that is not float).
+template <class M>
+std::string calibration_header(const graph_calibration<M>& c, const std::string& name,
+                               const std::string& made_by = "quant::calibration_header") {
+  constexpr auto N = static_cast<std::size_t>(M::node_count);
+  std::string s = detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range and channel means");
+  const std::array<std::vector<double>, N> means = c.channel_means();
+  s += "\n// The mean of each channel (the last axis) of each node's output over the " + std::to_string(c.samples) +
+       " samples.\n";
+  std::string table;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (means[i].empty()) {
+      table += "    {},  // node " + std::to_string(i) + "\n";
+      continue;
+    }
+    const std::string array = "channel_means_" + std::to_string(i);
+    s += "inline constexpr std::array<double, " + std::to_string(means[i].size()) + "> " + array + "{";
+    for (std::size_t k = 0; k < means[i].size(); ++k) s += (k ? ", " : "") + detail::exact_double_literal(means[i][k]);
+    s += "};\n";
+    table += "    " + array + ",\n";
+  }
+  s += "inline constexpr std::array<std::span<const double>, " + std::to_string(N) + "> channel_means{{\n" + table +
+       "}};\n";
+  return s + "\n}  // namespace " + name + "\n";
 }
 
 }  // namespace qfence::quant
@@ -24102,7 +24195,9 @@ QFENCE_EXACT_FLOAT_END
 // moves values (pooling, reshape, ...). These are the facts and the per-value
 // rules `qfence quantize` applies to a .tflite (quant/op_property.hpp,
 // quant/affine_params.hpp), so both give the same parameters and bytes for
-// the same ranges; qfence quantize's bias correction is not applied here.
+// the same ranges. qfence::correct_biases<channel_means> (what
+// quant::calibration_header writes beside the ranges) applies qfence
+// quantize's bias correction (quant/bias_correction.hpp), from the same means.
 //
 // An int8 CONCATENATION copies bytes, so the producers of its inputs take
 // its parameters where they can (TFLite's converter propagates them the
@@ -24120,6 +24215,72 @@ QFENCE_EXACT_FLOAT_END
 //
 // The model's inputs become int8: write them with qfence::quantize_into.
 
+
+// ---- qfence/quant/bias_correction.hpp --------------------------------------
+// qfence/quant/bias_correction.hpp: the mean shift that rounding a layer's
+// weights adds to each output channel, which quantization folds into the
+// bias. One computation for `qfence quantize` (quant/quantize_model.hpp) and
+// qfence::quantize at compile time (quant/quantize_graph.hpp), so both give
+// the same biases for the same calibration.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// The mean shift that rounding the weights adds to each output channel of
+/// a convolution, depthwise convolution or fully connected layer:
+/// shift[o] = sum over its weights of (dequantized - float weight) x the
+/// mean of the input channel it multiplies (bias correction, Nagel et al.
+/// 2019, section 4.2, with the input means measured in calibration rather
+/// than taken from batch normalisation). Inputs are not centred (after a
+/// ReLU never), so the rounding errors do not average out; subtracting the
+/// shift from the bias cancels it in expectation.
+///
+/// `weights` (float, of `shape` in TFLite's layout), `quantized` (int8) with
+/// `scales` (one, or one per output channel); `shift` gets one value per
+/// output channel. Returns false, leaving `shift` alone, when the op is
+/// none of the three or `input_means` (one per input channel) or `shift`
+/// do not fit the weights.
+constexpr bool weight_rounding_shift(runtime::op_code code, std::span<const int> shape,
+                                     std::span<const float> weights, std::span<const std::int8_t> quantized,
+                                     std::span<const float> scales, std::span<const double> input_means,
+                                     std::span<double> shift) {
+  using runtime::op_code;
+  if (shape.size() < 2 || input_means.empty() || scales.empty() || quantized.size() != weights.size()) return false;
+  const std::size_t in_c = input_means.size();
+  const auto dims = [&](std::size_t d) { return static_cast<std::size_t>(shape[d]); };
+  const auto error = [&](std::size_t e, std::size_t o) {
+    return static_cast<double>(quantized[e]) * scales[scales.size() == 1 ? 0 : o] - static_cast<double>(weights[e]);
+  };
+  const auto zero = [&](std::size_t outputs) {
+    if (shift.size() != outputs || (scales.size() != 1 && scales.size() != outputs)) return false;
+    for (double& s : shift) s = 0.0;
+    return true;
+  };
+  if (code == op_code::conv_2d && shape.size() == 4 && dims(3) == in_c) {
+    if (!zero(dims(0))) return false;
+    const std::size_t per_output = dims(1) * dims(2) * dims(3);
+    for (std::size_t e = 0; e < weights.size(); ++e)
+      shift[e / per_output] += error(e, e / per_output) * input_means[e % in_c];
+  } else if (code == op_code::depthwise_conv_2d && shape.size() == 4 && dims(3) % in_c == 0) {
+    const std::size_t out_c = dims(3), multiplier = out_c / in_c;
+    if (!zero(out_c)) return false;
+    for (std::size_t e = 0; e < weights.size(); ++e)
+      shift[e % out_c] += error(e, e % out_c) * input_means[(e % out_c) / multiplier];
+  } else if (code == op_code::fully_connected && shape.size() == 2 && dims(1) == in_c) {
+    if (!zero(dims(0))) return false;
+    for (std::size_t e = 0; e < weights.size(); ++e) shift[e / in_c] += error(e, e / in_c) * input_means[e % in_c];
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/quant/op_property.hpp ------------------------------------------
 // qfence/quant/op_property.hpp: how post-training quantization treats each
@@ -24433,6 +24594,14 @@ struct use_table_t {
 };
 template <class Op> inline constexpr use_table_t<Op> use_table{};
 
+/// qfence::quantize option: fold into each layer's bias the mean shift its
+/// rounded weights add (quant/bias_correction.hpp), as `qfence quantize`
+/// does by default. `Means`: each node's channel means, by node index (the
+/// `channel_means` table quant::calibration_header writes).
+template <const auto& Means>
+struct correct_biases_t {};
+template <const auto& Means> inline constexpr correct_biases_t<Means> correct_biases{};
+
 namespace detail::quantize_graph {
 
 using quant::affine_params;
@@ -24463,6 +24632,16 @@ template <class Op, int In> inline constexpr bool is_custom<custom_node<Op, In>>
 
 template <class Op, class... Options>
 inline constexpr bool tabulated_by = (std::is_same_v<Options, use_table_t<Op>> || ...);
+
+/// The channel means of a qfence::correct_biases among Options, if any.
+template <class... Options> struct bias_correction_means {
+  static constexpr bool given = false;
+};
+template <class O, class... Rest> struct bias_correction_means<O, Rest...> : bias_correction_means<Rest...> {};
+template <const auto& Means, class... Rest> struct bias_correction_means<correct_biases_t<Means>, Rest...> {
+  static constexpr bool given = true;
+  static constexpr const auto& means = Means;
+};
 
 /// How the quantizer treats a node.
 enum class treatment {
@@ -24624,8 +24803,22 @@ struct quantized_layer {
     static constexpr std::array<std::int32_t, count> values = [] {
       std::array<std::int32_t, count> b{};
       const float* f = F.template node<I>().bias_data.data;
+      // With qfence::correct_biases: the shift rounding adds, where the
+      // input's means fit the weights (else none, as qfence quantize).
+      std::array<double, count> shift{};
+      if constexpr (bias_correction_means<Options...>::given) {
+        constexpr const auto& means = bias_correction_means<Options...>::means;
+        static_assert(std::size(means) == static_cast<std::size_t>(model_of<F>::node_count),
+                      "qfence::correct_biases<means>: means must hold one span per node of the float model, by node "
+                      "index (what quant::calibration_header writes for this model); calibrate this model again");
+        if (!quant::weight_rounding_shift(op_code_of<typename N::op>(), std::span<const int>(W::shape_type::dims),
+                                          float_weights(), weights, scales,
+                                          means[static_cast<std::size_t>(parts::input)], shift))
+          shift = {};
+      }
       for (std::size_t c = 0; c < count; ++c)
-        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * scales[channels == 1 ? 0 : c]);
+        b[c] = quant::quantize_bias_value<std::int32_t>(static_cast<float>(f[c] - shift[c]),
+                                                       input_scale * scales[channels == 1 ? 0 : c]);
       return b;
     }();
     using type = constant<tensor<dtype::i32, typename T::shape_type>>;
@@ -24734,7 +24927,8 @@ constexpr bool float_node() {
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
-/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>.
+/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
+/// qfence::correct_biases<channel_means>.
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;

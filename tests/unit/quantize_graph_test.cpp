@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -210,10 +211,24 @@ TEST_CASE("calibrate_graph sees what calibrate sees on the model's .tflite twin"
       CHECK(r[static_cast<std::size_t>(node)] == t->range);
     }
   }
-  // The header it writes reads back as the same floats.
+  // The channel means bias correction takes, exactly.
+  const auto means = typed.channel_means();
+  for (int node = 0; node < 9; ++node) {
+    CAPTURE(node);
+    const quant::tensor_calibration* t = report.find(tensor_of_node[static_cast<std::size_t>(node)]);
+    REQUIRE(t != nullptr);
+    CHECK(means[static_cast<std::size_t>(node)] == t->channel_means);
+  }
+  CHECK(means[1].size() == 8);
+  // The headers it writes.
   const std::string header = quant::ranges_header(typed.ranges(), "calibrated");
   CHECK(header.find("inline constexpr std::array<qfence::quant::real_range, 9> ranges{{") != std::string::npos);
   CHECK(header.find("// node 8") != std::string::npos);
+  CHECK(header.find("channel_means") == std::string::npos);
+  const std::string with_means = quant::calibration_header(typed, "calibrated");
+  CHECK(with_means.find("inline constexpr std::array<qfence::quant::real_range, 9> ranges{{") != std::string::npos);
+  CHECK(with_means.find("inline constexpr std::array<double, 8> channel_means_1{") != std::string::npos);
+  CHECK(with_means.find("inline constexpr std::array<std::span<const double>, 9> channel_means{{") != std::string::npos);
 }
 
 TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize` gives for the same ranges") {
@@ -265,6 +280,59 @@ TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize`
     CHECK(std::vector<std::int8_t>(probabilities.begin(), probabilities.end()) ==
           std::vector<std::int8_t>(interp.output<std::int8_t>(1).begin(), interp.output<std::int8_t>(1).end()));
   }
+}
+
+namespace {
+// Channel means of float_model's nodes, as calibration_header writes them:
+// those the four layers read (nodes 0, 1, 2 and 6).
+inline constexpr std::array<double, 3> means_0{0.25, -0.5, 0.125};
+inline constexpr std::array<double, 8> means_1{1.0, 0.5, 1.5, 0.75, 2.0, 0.25, 1.25, 0.875};
+inline constexpr std::array<double, 8> means_2{0.5, 1.0, 0.25, 1.5, 0.625, 2.0, 0.375, 1.125};
+inline constexpr std::array<double, 8> means_6{-0.25, 0.75, 1.0, -1.0, 0.5, 0.125, -0.625, 1.5};
+inline constexpr std::array<std::span<const double>, 9> channel_means{{means_0, means_1, means_2, {}, {}, {}, means_6, {}, {}}};
+constexpr auto corrected_int8_model = qf::quantize<float_model, ranges>(qf::correct_biases<channel_means>);
+}  // namespace
+
+TEST_CASE("qfence::correct_biases gives the biases `qfence quantize` corrects, from the same means") {
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (int node = 0; node < 9; ++node) {
+    quant::tensor_calibration t;
+    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
+    t.range = ranges[static_cast<std::size_t>(node)];
+    t.channel_means.assign(channel_means[static_cast<std::size_t>(node)].begin(),
+                           channel_means[static_cast<std::size_t>(node)].end());
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  const auto twin = float_twin();
+  quant::quantized_model corrected = quant::quantize_int8(*twin, report, options);
+  CHECK(corrected.bias_corrected_layers == 4);
+  runtime::interpreter interp(std::move(corrected.model));
+
+  using Q = decltype(corrected_int8_model);
+  auto arena = qtest::heap_arena<Q>();
+  auto plain = qtest::heap_arena<std::remove_cvref_t<decltype(int8_model)>>();
+  bool correction_shows = false;
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(3 * 64, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    std::ranges::copy(x, plain->input<0>().begin());
+    corrected_int8_model.invoke(*arena);
+    int8_model.invoke(*plain);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    const auto add = arena->output<0>();
+    CHECK(std::vector<std::int8_t>(add.begin(), add.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
+    const auto probabilities = arena->output<1>();
+    CHECK(std::vector<std::int8_t>(probabilities.begin(), probabilities.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(1).begin(), interp.output<std::int8_t>(1).end()));
+    correction_shows = correction_shows || !std::ranges::equal(add, plain->output<0>());
+  }
+  CHECK(correction_shows);  // the corrected biases are not the plain ones
 }
 
 namespace {

@@ -241,20 +241,19 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     for (std::size_t i = 0; i < observed.size(); ++i)
       if (observed[i] == t) of_inputs.push_back(i);
 
-  std::vector<tensor_observer> observers(observed.size(), tensor_observer(options.observer));
+  // Each observer keeps a sum per channel (the last axis): O(channels),
+  // whatever the data.
+  std::vector<tensor_observer> observers;
+  for (const int t : observed) {
+    const auto& shape = m.tensors[static_cast<std::size_t>(t)].shape;
+    observers.emplace_back(options.observer, shape.empty() ? 1 : static_cast<std::size_t>(std::max(shape.back(), 1)));
+  }
   const std::size_t total = samples.size();
   const std::size_t held = total >= 10 ? std::max<std::size_t>(1, static_cast<std::size_t>(options.held_back * total)) : 0;
   const std::size_t half_at = total / 2, held_at = total - held;
   std::vector<real_range> half(observed.size()), before_held(observed.size());
   std::vector<std::uint64_t> held_values(observed.size(), 0), held_outside(observed.size(), 0);
   std::vector<std::optional<std::size_t>> first_bad_sample(observed.size());
-  // Per-channel sums (the last axis): O(channels) each, whatever the data.
-  std::vector<std::vector<double>> channel_sum(observed.size());
-  std::vector<std::uint64_t> channel_rows(observed.size(), 0);
-  for (std::size_t i = 0; i < observed.size(); ++i) {
-    const auto& shape = m.tensors[static_cast<std::size_t>(observed[i])].shape;
-    channel_sum[i].assign(shape.empty() ? 1 : static_cast<std::size_t>(std::max(shape.back(), 1)), 0.0);
-  }
 
   calibration_report report;
   report.calibrator = std::string(calibrator_name(options.observer.method));
@@ -265,10 +264,6 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     const auto bad_before = observers[i].non_finite_count();
     observers[i].observe(values);
     if (observers[i].non_finite_count() > bad_before && !first_bad_sample[i]) first_bad_sample[i] = sample;
-    std::vector<double>& sums = channel_sum[i];
-    for (std::size_t e = 0; e < values.size(); ++e)
-      if (std::isfinite(values[e])) sums[e % sums.size()] += values[e];
-    channel_rows[i] += values.size() / sums.size();
     if (testing_held) {
       const real_range r = before_held[i];
       held_values[i] += values.size();
@@ -315,8 +310,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     if (held > 0 && held_values[i] > 0)
       t.held_back_clipped = static_cast<double>(held_outside[i]) / static_cast<double>(held_values[i]);
     t.values = o.values();
-    for (const double sum : channel_sum[i])
-      t.channel_means.push_back(channel_rows[i] > 0 ? sum / static_cast<double>(channel_rows[i]) : 0.0);
+    t.channel_means = o.channel_means();
     t.non_finite = o.non_finite_count();
     t.first_non_finite_sample = first_bad_sample[i];
     report.tensors.push_back(std::move(t));

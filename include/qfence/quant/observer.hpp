@@ -2,7 +2,8 @@
 // representative dataset streams through the float model.
 //
 // An observer's memory is fixed when it is made (a histogram of `bins`
-// counts and a few scalars), whatever the number of samples: calibration
+// counts, a sum per channel and a few scalars), whatever the number of
+// samples: calibration
 // over a million samples needs what it needs over ten. It sees each value
 // once, in order, and can give its range at any point (calibration takes
 // a snapshot half way and before a held-back slice, to tell whether the
@@ -17,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/quant/histogram.hpp"
@@ -74,7 +76,10 @@ struct non_finite_value {
 
 class tensor_observer {
  public:
-  explicit tensor_observer(observer_options options = {}) : options_(options), histogram_(options.bins) {}
+  /// `channels`: the length of the tensor's last axis, whose means bias
+  /// correction needs (channel_means).
+  explicit tensor_observer(observer_options options = {}, std::size_t channels = 1)
+      : options_(options), histogram_(options.bins), channel_sums_(std::max<std::size_t>(channels, 1), 0.0) {}
 
   /// One sample's values. NaN and infinities are never used: they are
   /// counted and the first is kept, for the caller to report.
@@ -83,6 +88,10 @@ class tensor_observer {
     std::uint64_t bad = 0;
     for (std::size_t i = 0; i < values.size(); ++i)
       if (!std::isfinite(values[i]) && non_finite_count_ + bad++ == 0) first_non_finite_ = {call, i, values[i]};
+    // Each channel's sum, over the finite values (rows count whole).
+    for (std::size_t e = 0; e < values.size(); ++e)
+      if (std::isfinite(values[e])) channel_sums_[e % channel_sums_.size()] += values[e];
+    channel_rows_ += values.size() / channel_sums_.size();
     if (bad == 0) {
       add_finite(values);
     } else {  // rare: only the finite values, one at a time
@@ -109,6 +118,16 @@ class tensor_observer {
       case calibrator::entropy: return entropy_range(histogram_, options_.levels);
     }
     return {};
+  }
+
+  /// The mean of each channel (the last axis) over every sample: what a
+  /// layer reading this tensor needs to cancel the shift its rounded
+  /// weights add (quant/bias_correction.hpp).
+  std::vector<double> channel_means() const {
+    std::vector<double> means;
+    for (const double sum : channel_sums_)
+      means.push_back(channel_rows_ > 0 ? sum / static_cast<double>(channel_rows_) : 0.0);
+    return means;
   }
 
   /// Every finite value seen, exactly.
@@ -152,6 +171,8 @@ class tensor_observer {
   observer_options options_;
   histogram histogram_;
   real_range average_{}, sample_{};
+  std::vector<double> channel_sums_;
+  std::uint64_t channel_rows_ = 0;
   bool sample_started_ = false;
   std::uint64_t averaged_samples_ = 0;
   std::uint64_t calls_ = 0;

@@ -13,7 +13,9 @@
 // moves values (pooling, reshape, ...). These are the facts and the per-value
 // rules `qfence quantize` applies to a .tflite (quant/op_property.hpp,
 // quant/affine_params.hpp), so both give the same parameters and bytes for
-// the same ranges; qfence quantize's bias correction is not applied here.
+// the same ranges. qfence::correct_biases<channel_means> (what
+// quant::calibration_header writes beside the ranges) applies qfence
+// quantize's bias correction (quant/bias_correction.hpp), from the same means.
 //
 // An int8 CONCATENATION copies bytes, so the producers of its inputs take
 // its parameters where they can (TFLite's converter propagates them the
@@ -60,6 +62,7 @@
 #include "qfence/ops/reduce.hpp"
 #include "qfence/ops/tabulated.hpp"
 #include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/bias_correction.hpp"
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/real_range.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -77,6 +80,14 @@ struct use_table_t {
                 "qfence::use_table<Op>: Op must be a custom op with `static [constexpr] float apply(float)`");
 };
 template <class Op> inline constexpr use_table_t<Op> use_table{};
+
+/// qfence::quantize option: fold into each layer's bias the mean shift its
+/// rounded weights add (quant/bias_correction.hpp), as `qfence quantize`
+/// does by default. `Means`: each node's channel means, by node index (the
+/// `channel_means` table quant::calibration_header writes).
+template <const auto& Means>
+struct correct_biases_t {};
+template <const auto& Means> inline constexpr correct_biases_t<Means> correct_biases{};
 
 namespace detail::quantize_graph {
 
@@ -108,6 +119,16 @@ template <class Op, int In> inline constexpr bool is_custom<custom_node<Op, In>>
 
 template <class Op, class... Options>
 inline constexpr bool tabulated_by = (std::is_same_v<Options, use_table_t<Op>> || ...);
+
+/// The channel means of a qfence::correct_biases among Options, if any.
+template <class... Options> struct bias_correction_means {
+  static constexpr bool given = false;
+};
+template <class O, class... Rest> struct bias_correction_means<O, Rest...> : bias_correction_means<Rest...> {};
+template <const auto& Means, class... Rest> struct bias_correction_means<correct_biases_t<Means>, Rest...> {
+  static constexpr bool given = true;
+  static constexpr const auto& means = Means;
+};
 
 /// How the quantizer treats a node.
 enum class treatment {
@@ -269,8 +290,22 @@ struct quantized_layer {
     static constexpr std::array<std::int32_t, count> values = [] {
       std::array<std::int32_t, count> b{};
       const float* f = F.template node<I>().bias_data.data;
+      // With qfence::correct_biases: the shift rounding adds, where the
+      // input's means fit the weights (else none, as qfence quantize).
+      std::array<double, count> shift{};
+      if constexpr (bias_correction_means<Options...>::given) {
+        constexpr const auto& means = bias_correction_means<Options...>::means;
+        static_assert(std::size(means) == static_cast<std::size_t>(model_of<F>::node_count),
+                      "qfence::correct_biases<means>: means must hold one span per node of the float model, by node "
+                      "index (what quant::calibration_header writes for this model); calibrate this model again");
+        if (!quant::weight_rounding_shift(op_code_of<typename N::op>(), std::span<const int>(W::shape_type::dims),
+                                          float_weights(), weights, scales,
+                                          means[static_cast<std::size_t>(parts::input)], shift))
+          shift = {};
+      }
       for (std::size_t c = 0; c < count; ++c)
-        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * scales[channels == 1 ? 0 : c]);
+        b[c] = quant::quantize_bias_value<std::int32_t>(static_cast<float>(f[c] - shift[c]),
+                                                       input_scale * scales[channels == 1 ? 0 : c]);
       return b;
     }();
     using type = constant<tensor<dtype::i32, typename T::shape_type>>;
@@ -379,7 +414,8 @@ constexpr bool float_node() {
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
-/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>.
+/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
+/// qfence::correct_biases<channel_means>.
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;

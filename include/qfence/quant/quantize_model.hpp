@@ -41,6 +41,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/quant/affine_params.hpp"
+#include "qfence/quant/bias_correction.hpp"
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/op_version.hpp"
@@ -164,39 +165,15 @@ inline std::string op_label(const runtime::operation& op) {
   return "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
 }
 
-/// The mean shift that rounding the weights adds to each output channel of
-/// a convolution, depthwise convolution or fully connected layer:
-/// shift[o] = sum over its weights of (dequantized - float weight) x the
-/// mean of the input channel it multiplies (bias correction, Nagel et al.
-/// 2019, section 4.2, with the input means measured in calibration rather
-/// than taken from batch normalisation). Inputs are not centred (after a
-/// ReLU never), so the rounding errors do not average out; subtracting the
-/// shift from the bias cancels it in expectation. Empty when the input's
-/// channel means do not fit the weights.
+/// weight_rounding_shift (quant/bias_correction.hpp) for the runtime IR's
+/// tensors: empty when the input's channel means do not fit the weights.
 inline std::vector<double> weight_rounding_shift(runtime::op_code code, const std::vector<int>& shape,
                                                  const std::vector<float>& w, const quantized_weights& q,
                                                  const std::vector<double>& input_means) {
-  using runtime::op_code;
-  if (shape.empty() || input_means.empty()) return {};
-  const auto in_c = input_means.size();
-  const auto dims = [&](std::size_t d) { return static_cast<std::size_t>(shape[d]); };
-  std::vector<double> shift;
-  auto scale_of = [&](std::size_t o) { return q.scales[q.scales.size() == 1 ? 0 : o]; };
-  auto error = [&](std::size_t e, std::size_t o) {
-    return static_cast<double>(q.values[e]) * scale_of(o) - static_cast<double>(w[e]);
-  };
-  if (code == op_code::conv_2d && shape.size() == 4 && dims(3) == in_c) {
-    shift.assign(dims(0), 0.0);
-    const std::size_t per_output = dims(1) * dims(2) * dims(3);
-    for (std::size_t e = 0; e < w.size(); ++e) shift[e / per_output] += error(e, e / per_output) * input_means[e % in_c];
-  } else if (code == op_code::depthwise_conv_2d && shape.size() == 4 && dims(3) % in_c == 0) {
-    const std::size_t out_c = dims(3), multiplier = out_c / in_c;
-    shift.assign(out_c, 0.0);
-    for (std::size_t e = 0; e < w.size(); ++e) shift[e % out_c] += error(e, e % out_c) * input_means[(e % out_c) / multiplier];
-  } else if (code == op_code::fully_connected && shape.size() == 2 && dims(1) == in_c) {
-    shift.assign(dims(0), 0.0);
-    for (std::size_t e = 0; e < w.size(); ++e) shift[e / in_c] += error(e, e / in_c) * input_means[e % in_c];
-  }
+  // One per output channel: the first axis, the last for DEPTHWISE_CONV_2D.
+  const std::size_t output_axis = code == runtime::op_code::depthwise_conv_2d ? shape.size() - 1 : 0;
+  std::vector<double> shift(shape.empty() ? 0 : static_cast<std::size_t>(std::max(shape[output_axis], 0)));
+  if (!quant::weight_rounding_shift(code, shape, w, q.values, q.scales, input_means, shift)) return {};
   return shift;
 }
 
