@@ -1646,6 +1646,72 @@ QFENCE_EXACT_FLOAT_END
 // parameters are required wherever its float output meets quantized code.
 
 
+// ---- qfence/graph/input.hpp ------------------------------------------------
+// qfence/graph/input.hpp: a graph input.
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct input {
+  static constexpr const char* name = "input";
+};
+}  // namespace op
+
+/// Opts an input into sharing its memory: the planner may reuse its bytes
+/// once its last reader has run, so the arena is smaller but the input must
+/// be written again before every `invoke` (see `qfence::input`).
+struct overwritable_t {
+  explicit constexpr overwritable_t() = default;
+};
+inline constexpr overwritable_t overwritable{};
+
+/// A graph input of type `T`; the application writes it through
+/// `arena.input<K>()` before `invoke`. Unless `Overwritable`, its bytes are
+/// the input's alone: it survives `invoke`, as TFLite's and TFLM's inputs do,
+/// so the same input can be run again.
+template <class T, bool Overwritable = false>
+struct input_node {
+  static_assert(is_tensor_v<T>, "qfence: input<T>: T must be a qfence::tensor<...>");
+  using op = op::input;
+  using inputs = refs<>;
+  static constexpr bool overwritable = Overwritable;
+  template <int Index>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index>
+  struct typed {
+    using output = T;
+    static void run(const input_node&, typename T::element*) {}
+  };
+};
+
+/// Input of type `T`, kept intact by `invoke`.
+template <class T>
+constexpr input_node<T> input() {
+  return {};
+}
+/// Input of type `T` whose memory later nodes may reuse:
+/// `qf::input<T>(qf::overwritable)`.
+template <class T>
+constexpr input_node<T, true> input(overwritable_t) {
+  return {};
+}
+
+namespace detail {
+template <class N> struct is_input_node : std::false_type {};
+template <class T, bool O> struct is_input_node<input_node<T, O>> : std::true_type {};
+template <class N> struct is_overwritable_input : std::false_type {};
+template <class T> struct is_overwritable_input<input_node<T, true>> : std::true_type {};
+}  // namespace detail
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/graph/options.hpp ----------------------------------------------
 // qfence/graph/options.hpp: the option tags a node accepts (stride, padding,
 // fused activation, output quantization, ...), and how nodes look them up.
@@ -2086,74 +2152,14 @@ constexpr auto fence(Inner node, Out...) {
 namespace detail {
 template <class N> struct is_fence : std::false_type {};
 template <class I, class O> struct is_fence<fence_node<I, O>> : std::true_type {};
+
+// A fenced input is a float input that the model quantizes for the
+// quantized nodes reading it (its fence's border): the application writes
+// floats (qfence::quantize's float inputs).
+template <class T, bool O, class Out> struct is_input_node<fence_node<input_node<T, O>, Out>> : std::true_type {};
+template <class T, class Out> struct is_overwritable_input<fence_node<input_node<T, true>, Out>> : std::true_type {};
 }  // namespace detail
 template <class N> inline constexpr bool is_fence_v = detail::is_fence<N>::value;
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/graph/input.hpp ------------------------------------------------
-// qfence/graph/input.hpp: a graph input.
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-namespace op {
-struct input {
-  static constexpr const char* name = "input";
-};
-}  // namespace op
-
-/// Opts an input into sharing its memory: the planner may reuse its bytes
-/// once its last reader has run, so the arena is smaller but the input must
-/// be written again before every `invoke` (see `qfence::input`).
-struct overwritable_t {
-  explicit constexpr overwritable_t() = default;
-};
-inline constexpr overwritable_t overwritable{};
-
-/// A graph input of type `T`; the application writes it through
-/// `arena.input<K>()` before `invoke`. Unless `Overwritable`, its bytes are
-/// the input's alone: it survives `invoke`, as TFLite's and TFLM's inputs do,
-/// so the same input can be run again.
-template <class T, bool Overwritable = false>
-struct input_node {
-  static_assert(is_tensor_v<T>, "qfence: input<T>: T must be a qfence::tensor<...>");
-  using op = op::input;
-  using inputs = refs<>;
-  static constexpr bool overwritable = Overwritable;
-  template <int Index>
-  static constexpr bool validate() {
-    return true;
-  }
-  template <int Index>
-  struct typed {
-    using output = T;
-    static void run(const input_node&, typename T::element*) {}
-  };
-};
-
-/// Input of type `T`, kept intact by `invoke`.
-template <class T>
-constexpr input_node<T> input() {
-  return {};
-}
-/// Input of type `T` whose memory later nodes may reuse:
-/// `qf::input<T>(qf::overwritable)`.
-template <class T>
-constexpr input_node<T, true> input(overwritable_t) {
-  return {};
-}
-
-namespace detail {
-template <class N> struct is_input_node : std::false_type {};
-template <class T, bool O> struct is_input_node<input_node<T, O>> : std::true_type {};
-template <class N> struct is_overwritable_input : std::false_type {};
-template <class T> struct is_overwritable_input<input_node<T, true>> : std::true_type {};
-}  // namespace detail
 
 }  // namespace qfence
 
@@ -11514,13 +11520,15 @@ class model {
     // keep their bytes to the end unless the application let them go.
     const int first = (is_input[I] || persists[I]) ? 0 : I;
     const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || persists[I] || kept_input;
+    const bool sink = is_output(I) || persists[I];
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
     else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
     if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
-    if (sink && !needs_quantized<I>()) main_last = end;
+    // A kept input's bytes are the application's (a fenced input's too:
+    // the quantized copy is the model's).
+    if ((sink && !needs_quantized<I>()) || kept_input) main_last = end;
     r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
     if constexpr (needs_quantized<I>())
       r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};
@@ -24078,9 +24086,10 @@ namespace qfence::quant {
 /// excepted), in node order: `op_index` is the node, `op` its op's name.
 template <class F, class Q, class Fill>
 std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
-  static_assert(F::node_count == Q::node_count,
+  // qfence::float_io appends output nodes after the float model's.
+  static_assert(F::node_count <= Q::node_count,
                 "quant::debug_graph(float_model, quantized, ...): quantized must be qfence::quantize of float_model "
-                "(the node counts differ)");
+                "(it has fewer nodes)");
   constexpr int N = F::node_count;
   auto reference = std::make_unique<qfence::arena<F>>();
   auto candidate = std::make_unique<qfence::arena<Q>>();
@@ -24213,7 +24222,13 @@ QFENCE_EXACT_FLOAT_END
 // graph already has stays a fence. `qfence::use_table<Op>` turns a custom
 // elementwise op into an int8 lookup table instead (ops/tabulated.hpp).
 //
-// The model's inputs become int8: write them with qfence::quantize_into.
+// The model's inputs become int8 (write them with qfence::quantize_into) and
+// its outputs are int8, unless qfence::float_io asks for float ones, as
+// `qfence quantize --io float` makes them: each float input is then a fenced
+// input, whose border quantizes it for the nodes reading it, and each output
+// gets a node appended after the others (a DEQUANTIZE; a float copy of a
+// fenced node's float output), which the model declares as its outputs.
+// Node i is still the float model's node i.
 
 
 // ---- qfence/quant/bias_correction.hpp --------------------------------------
@@ -24602,6 +24617,12 @@ template <const auto& Means>
 struct correct_biases_t {};
 template <const auto& Means> inline constexpr correct_biases_t<Means> correct_biases{};
 
+/// qfence::quantize option: the int8 model reads and writes float32, as
+/// the float model does (it quantizes its inputs and dequantizes its
+/// outputs itself), as `qfence quantize --io float` does.
+struct float_io_t {};
+inline constexpr float_io_t float_io{};
+
 namespace detail::quantize_graph {
 
 using quant::affine_params;
@@ -24642,6 +24663,9 @@ template <const auto& Means, class... Rest> struct bias_correction_means<correct
   static constexpr bool given = true;
   static constexpr const auto& means = Means;
 };
+
+template <class... Options>
+inline constexpr bool float_io_asked = (std::is_same_v<Options, float_io_t> || ...);
 
 /// How the quantizer treats a node.
 enum class treatment {
@@ -24878,7 +24902,9 @@ constexpr auto quantized_node() {
   using Out = int8_output<F, R, I, Options...>;
   if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
-    if constexpr (float_tensor<T>) {
+    if constexpr (float_tensor<T> && float_io_asked<Options...>) {
+      return fence_node<N, Out>{};  // float in; its border quantizes it
+    } else if constexpr (float_tensor<T>) {
       return input_node<retyped<T, dtype::i8, typename Out::quant>, N::overwritable>{};
     } else {
       return N{};  // an integer input (indices, lengths) is left alone
@@ -24916,6 +24942,32 @@ constexpr auto quantized_node() {
   }
 }
 
+/// The node appended for output node R of the int8 model Q with float
+/// outputs: a DEQUANTIZE of a quantized output, a float copy of a fenced
+/// node's float output (its fence's border is not the output's), a copy of
+/// an integer one.
+template <class Q, int R>
+constexpr auto float_output_node() {
+  using T = typename Q::template node_output_type<R>;
+  const auto copy = []<int... D>(std::integer_sequence<int, D...>) {
+    return reshape_node<R, T::shape_type::dim(D)...>{};
+  }(std::make_integer_sequence<int, static_cast<int>(T::rank)>{});
+  if constexpr (is_fence<typename Q::template node_t<R>>) return fence_node<decltype(copy), no_fence_output>{};
+  else if constexpr (T::quant::quantized) return dequantize_node<R>{};
+  else return copy;
+}
+
+/// The int8 model Q's nodes with one float output node per output of Q
+/// appended, declared as the outputs.
+template <class Q, class Nodes, class Outputs> struct with_float_outputs;
+template <class Q, class... Nodes, int... K>
+struct with_float_outputs<Q, std::tuple<Nodes...>, std::integer_sequence<int, K...>> {
+  static constexpr int n = static_cast<int>(sizeof...(Nodes));
+  template <int k> using output_node = decltype(float_output_node<Q, Q::template checked_output_node<k>()>());
+  using type = model<declared_outputs<(n + K)...>, Nodes..., output_node<K>...>;
+  static constexpr type make(Nodes... nodes) { return type(nodes..., output_node<K>{}...); }
+};
+
 /// Every node of a float model must be float (or an integer input).
 template <const auto& F, int I>
 constexpr bool float_node() {
@@ -24928,7 +24980,7 @@ constexpr bool float_node() {
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
 /// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
-/// qfence::correct_biases<channel_means>.
+/// qfence::correct_biases<channel_means>, qfence::float_io.
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
@@ -24941,7 +24993,15 @@ constexpr auto quantize(Options...) {
     using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
                     decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
     [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
-    return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    if constexpr (detail::quantize_graph::float_io_asked<Options...>) {
+      using W = detail::quantize_graph::with_float_outputs<
+          Q, std::tuple<decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>,
+          std::make_integer_sequence<int, Q::output_count>>;
+      [[maybe_unused]] constexpr bool float_valid = W::type::valid;
+      return W::make(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    } else {
+      return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    }
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -336,6 +337,61 @@ TEST_CASE("qfence::correct_biases gives the biases `qfence quantize` corrects, f
 }
 
 namespace {
+constexpr auto float_io_int8_model = qf::quantize<float_model, ranges>(qf::float_io);
+}  // namespace
+
+TEST_CASE("qfence::float_io reads and writes float32 as `qfence quantize --io float` does") {
+  using Q = decltype(float_io_int8_model);
+  // Node i is still the float model's node i; the two outputs get a
+  // DEQUANTIZE each, after the others.
+  static_assert(Q::node_count == 11);
+  static_assert(Q::input_type<0>::type == qf::dtype::f32);
+  static_assert(Q::output_type<0>::type == qf::dtype::f32 && Q::output_type<1>::type == qf::dtype::f32);
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
+  static_assert(Q::output_node_index<0> == 9 && Q::output_node_index<1> == 10);
+
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (int node = 0; node < 9; ++node) {
+    quant::tensor_calibration t;
+    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
+    t.range = ranges[static_cast<std::size_t>(node)];
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::float32;
+  options.bias_correction = false;
+  quant::quantized_model q = quant::quantize_int8(*float_twin(), report, options);
+  runtime::interpreter interp(std::move(q.model));
+
+  auto arena = qtest::heap_arena<Q>();
+  auto int8_arena = qtest::heap_arena<std::remove_cvref_t<decltype(int8_model)>>();
+  for (std::size_t k = 0; k < 8; ++k) {
+    CAPTURE(k);
+    std::vector<float> x(3 * 64);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.25f * sample_value(k, i);  // some beyond the range
+    std::ranges::copy(x, arena->input<0>().begin());
+    float_io_int8_model.invoke(*arena);
+    std::ranges::copy(x, interp.input<float>(0).begin());
+    interp.invoke();
+    for (int o = 0; o < 2; ++o) {
+      CAPTURE(o);
+      const std::span<const float> got = o == 0 ? std::span<const float>(arena->output<0>())
+                                                : std::span<const float>(arena->output<1>());
+      const auto want = interp.output<float>(o);
+      REQUIRE(got.size() == want.size());
+      CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    }
+    // The input survives invoke (it is the application's), and the int8
+    // nodes computed what the int8 model computes from its quantized form.
+    CHECK(std::ranges::equal(arena->input<0>(), x));
+    qf::quantize_into<decltype(int8_model)::input_type<0>>(x, int8_arena->input<0>());
+    int8_model.invoke(*int8_arena);
+    CHECK(std::ranges::equal(arena->node_output<8>(), int8_arena->output<1>()));
+  }
+}
+
+namespace {
 inline constexpr auto cat_fc_w = weights<3 * 4>(9, 0.9f);
 inline constexpr auto cat_fc_b = weights<3>(10, 0.3f);
 // input -> fully connected, and input -> relu; both -> concatenation
@@ -592,4 +648,13 @@ TEST_CASE("debug_graph says which node loses the accuracy, and how") {
   REQUIRE(fenced.size() == 3);
   CHECK(fenced[1].fenced);
   CHECK_FALSE(fenced[0].fenced);
+  // With float inputs and outputs: the same layers, the same errors (the
+  // appended DEQUANTIZEs are not the float model's).
+  const auto float_io = quant::debug_graph(float_model, float_io_int8_model, 16, fill_sample);
+  REQUIRE(float_io.size() == good.size());
+  for (std::size_t l = 0; l < good.size(); ++l) {
+    CAPTURE(l);
+    CHECK(float_io[l].op_index == good[l].op_index);
+    CHECK(float_io[l].sqnr_db == good[l].sqnr_db);
+  }
 }

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/graph/input.hpp"
 #include "qfence/graph/options.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -81,6 +82,12 @@ constexpr auto fence(Inner node, Out...) {
 namespace detail {
 template <class N> struct is_fence : std::false_type {};
 template <class I, class O> struct is_fence<fence_node<I, O>> : std::true_type {};
+
+// A fenced input is a float input that the model quantizes for the
+// quantized nodes reading it (its fence's border): the application writes
+// floats (qfence::quantize's float inputs).
+template <class T, bool O, class Out> struct is_input_node<fence_node<input_node<T, O>, Out>> : std::true_type {};
+template <class T, class Out> struct is_overwritable_input<fence_node<input_node<T, true>, Out>> : std::true_type {};
 }  // namespace detail
 template <class N> inline constexpr bool is_fence_v = detail::is_fence<N>::value;
 

@@ -324,13 +324,15 @@ class model {
     // keep their bytes to the end unless the application let them go.
     const int first = (is_input[I] || persists[I]) ? 0 : I;
     const bool kept_input = is_input[I] && !detail::is_overwritable_input<node_t<I>>::value;
-    const bool sink = is_output(I) || persists[I] || kept_input;
+    const bool sink = is_output(I) || persists[I];
     // main: read by the consumers that see it directly, and by this node's border copies.
     int main_last = I;
     if (fenced[I]) main_last = std::max(main_last, last_reader(I, true));
     else if (!needs_dequantized<I>()) main_last = std::max(main_last, last_reader(I, true));
     if (!fenced[I] || !has_fence_out[I]) main_last = std::max(main_last, last_reader(I, false));
-    if (sink && !needs_quantized<I>()) main_last = end;
+    // A kept input's bytes are the application's (a fenced input's too:
+    // the quantized copy is the model's).
+    if ((sink && !needs_quantized<I>()) || kept_input) main_last = end;
     r[slot(I, buffer_kind::main)] = {resolved<I>::main::bytes, first, main_last};
     if constexpr (needs_quantized<I>())
       r[slot(I, buffer_kind::quantized)] = {resolved<I>::quantized::bytes, I, sink ? end : last_reader(I, false)};

@@ -31,7 +31,13 @@
 // graph already has stays a fence. `qfence::use_table<Op>` turns a custom
 // elementwise op into an int8 lookup table instead (ops/tabulated.hpp).
 //
-// The model's inputs become int8: write them with qfence::quantize_into.
+// The model's inputs become int8 (write them with qfence::quantize_into) and
+// its outputs are int8, unless qfence::float_io asks for float ones, as
+// `qfence quantize --io float` makes them: each float input is then a fenced
+// input, whose border quantizes it for the nodes reading it, and each output
+// gets a node appended after the others (a DEQUANTIZE; a float copy of a
+// fenced node's float output), which the model declares as its outputs.
+// Node i is still the float model's node i.
 #pragma once
 
 #include <array>
@@ -39,6 +45,7 @@
 #include <cstdint>
 #include <iterator>
 #include <span>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -59,7 +66,9 @@
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/leaky_relu.hpp"
+#include "qfence/ops/quantize.hpp"
 #include "qfence/ops/reduce.hpp"
+#include "qfence/ops/reshape.hpp"
 #include "qfence/ops/tabulated.hpp"
 #include "qfence/quant/affine_params.hpp"
 #include "qfence/quant/bias_correction.hpp"
@@ -88,6 +97,12 @@ template <class Op> inline constexpr use_table_t<Op> use_table{};
 template <const auto& Means>
 struct correct_biases_t {};
 template <const auto& Means> inline constexpr correct_biases_t<Means> correct_biases{};
+
+/// qfence::quantize option: the int8 model reads and writes float32, as
+/// the float model does (it quantizes its inputs and dequantizes its
+/// outputs itself), as `qfence quantize --io float` does.
+struct float_io_t {};
+inline constexpr float_io_t float_io{};
 
 namespace detail::quantize_graph {
 
@@ -129,6 +144,9 @@ template <const auto& Means, class... Rest> struct bias_correction_means<correct
   static constexpr bool given = true;
   static constexpr const auto& means = Means;
 };
+
+template <class... Options>
+inline constexpr bool float_io_asked = (std::is_same_v<Options, float_io_t> || ...);
 
 /// How the quantizer treats a node.
 enum class treatment {
@@ -365,7 +383,9 @@ constexpr auto quantized_node() {
   using Out = int8_output<F, R, I, Options...>;
   if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
-    if constexpr (float_tensor<T>) {
+    if constexpr (float_tensor<T> && float_io_asked<Options...>) {
+      return fence_node<N, Out>{};  // float in; its border quantizes it
+    } else if constexpr (float_tensor<T>) {
       return input_node<retyped<T, dtype::i8, typename Out::quant>, N::overwritable>{};
     } else {
       return N{};  // an integer input (indices, lengths) is left alone
@@ -403,6 +423,32 @@ constexpr auto quantized_node() {
   }
 }
 
+/// The node appended for output node R of the int8 model Q with float
+/// outputs: a DEQUANTIZE of a quantized output, a float copy of a fenced
+/// node's float output (its fence's border is not the output's), a copy of
+/// an integer one.
+template <class Q, int R>
+constexpr auto float_output_node() {
+  using T = typename Q::template node_output_type<R>;
+  const auto copy = []<int... D>(std::integer_sequence<int, D...>) {
+    return reshape_node<R, T::shape_type::dim(D)...>{};
+  }(std::make_integer_sequence<int, static_cast<int>(T::rank)>{});
+  if constexpr (is_fence<typename Q::template node_t<R>>) return fence_node<decltype(copy), no_fence_output>{};
+  else if constexpr (T::quant::quantized) return dequantize_node<R>{};
+  else return copy;
+}
+
+/// The int8 model Q's nodes with one float output node per output of Q
+/// appended, declared as the outputs.
+template <class Q, class Nodes, class Outputs> struct with_float_outputs;
+template <class Q, class... Nodes, int... K>
+struct with_float_outputs<Q, std::tuple<Nodes...>, std::integer_sequence<int, K...>> {
+  static constexpr int n = static_cast<int>(sizeof...(Nodes));
+  template <int k> using output_node = decltype(float_output_node<Q, Q::template checked_output_node<k>()>());
+  using type = model<declared_outputs<(n + K)...>, Nodes..., output_node<K>...>;
+  static constexpr type make(Nodes... nodes) { return type(nodes..., output_node<K>{}...); }
+};
+
 /// Every node of a float model must be float (or an integer input).
 template <const auto& F, int I>
 constexpr bool float_node() {
@@ -415,7 +461,7 @@ constexpr bool float_node() {
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
 /// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
-/// qfence::correct_biases<channel_means>.
+/// qfence::correct_biases<channel_means>, qfence::float_io.
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
@@ -428,7 +474,15 @@ constexpr auto quantize(Options...) {
     using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
                     decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
     [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
-    return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    if constexpr (detail::quantize_graph::float_io_asked<Options...>) {
+      using W = detail::quantize_graph::with_float_outputs<
+          Q, std::tuple<decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>,
+          std::make_integer_sequence<int, Q::output_count>>;
+      [[maybe_unused]] constexpr bool float_valid = W::type::valid;
+      return W::make(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    } else {
+      return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
+    }
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 
