@@ -24197,8 +24197,9 @@ QFENCE_EXACT_FLOAT_END
 //   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
 //
 // The result is a new graph type whose every tensor carries its parameters:
-// weights symmetric int8 (per channel for CONV_2D and DEPTHWISE_CONV_2D, per
-// tensor for FULLY_CONNECTED), biases int32 at input scale x weight scale,
+// weights symmetric int8 (per channel for CONV_2D, DEPTHWISE_CONV_2D and
+// TRANSPOSE_CONV, per tensor for FULLY_CONNECTED), biases int32 at input
+// scale x weight scale,
 // activations asymmetric int8 from their calibrated ranges, fixed outputs
 // for SOFTMAX/LOGISTIC/TANH, and the input's parameters where an op only
 // moves values (pooling, reshape, ...). These are the facts and the per-value
@@ -24672,7 +24673,7 @@ enum class treatment {
   input,              ///< a float input becomes int8 with its calibrated parameters
   island,             ///< kept in float inside a fence, output quantized from its range
   table,              ///< a custom elementwise op as an int8 table (qfence::use_table)
-  layer,              ///< weights, bias and output quantized (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)
+  layer,              ///< weights, bias and output quantized (CONV_2D, ..., TRANSPOSE_CONV: layer_parts)
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
   shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
@@ -24783,6 +24784,17 @@ QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
 QFENCE_LAYER_PARTS(depthwise_conv2d_node, qfence::depthwise_conv2d)
 QFENCE_LAYER_PARTS(fully_connected_node, qfence::fully_connected)
 #undef QFENCE_LAYER_PARTS
+template <class OutShape, int In, class W, class B, class... Opts>
+struct layer_parts<transpose_conv_node<OutShape, In, W, B, Opts...>> {
+  static constexpr bool known = true;
+  static constexpr int input = In;
+  using weights = W;
+  using bias = B;
+  template <class Out, class Wq, class Bq>
+  static constexpr auto make(constant<Wq> w, Bq b) {
+    return qfence::transpose_conv<OutShape>(node_ref<In>{}, w, b, Opts{}..., Out{});
+  }
+};
 
 /// A layer's quantized constants, in static storage: the int8 model's
 /// constants and per-channel scales refer to them.
@@ -24917,7 +24929,8 @@ constexpr auto quantized_node() {
   } else if constexpr (t == treatment::layer) {
     static_assert(check<layer_parts<N>::known, at_node<I, op>>,
                   "qfence::quantize: this layer has weights that the compile-time quantizer does not quantize yet "
-                  "(it does CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED). fix: fence it in the float graph, "
+                  "(it does CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV). fix: fence it in the "
+                  "float graph, "
                   "qfence::fence(node), or quantize the .tflite with `qfence quantize`");
     if constexpr (layer_parts<N>::known) return quantized_layer<F, R, I, Options...>::node();
   } else if constexpr (t == treatment::calibrated_output) {

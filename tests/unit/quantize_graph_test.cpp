@@ -545,6 +545,64 @@ TEST_CASE("qfence::quantize: a CONCATENATION input that keeps its own parameters
 }
 
 namespace {
+inline constexpr auto up_w = weights<4 * 3 * 3 * 2>(15, 0.6f);
+inline constexpr auto up_b = weights<4>(16, 0.2f);
+// input -> TRANSPOSE_CONV 3x3 stride 2 SAME -> [1, 6, 6, 4]
+constexpr auto upsampling_model = qf::graph(
+    qf::input<f32<qf::shape<1, 3, 3, 2>>>(),
+    qf::transpose_conv<qf::shape<1, 6, 6, 4>>(qf::ref<0>, qf::make_constant<f32<qf::shape<4, 3, 3, 2>>>(up_w),
+                                              qf::make_constant<f32<qf::shape<4>>>(up_b), qf::stride<2, 2>, qf::same));
+inline constexpr std::array<quant::real_range, 2> upsampling_ranges{{{-1, 1}, {-2.5f, 2.0f}}};
+constexpr auto int8_upsampling = qf::quantize<upsampling_model, upsampling_ranges>();
+
+std::shared_ptr<const runtime::model> upsampling_twin() {
+  tfl::model_spec m;
+  m.tensors = {tfl::constant({4}, tfl::bytes_of(std::vector<std::int32_t>{1, 6, 6, 4}), "output_shape", 2 /* INT32 */),
+               tfl::constant({4, 3, 3, 2}, tfl::bytes_of(std::vector<float>(up_w.begin(), up_w.end())), "w"),
+               tfl::activation({1, 3, 3, 2}, "input"),
+               tfl::constant({4}, tfl::bytes_of(std::vector<float>(up_b.begin(), up_b.end())), "b"),
+               tfl::activation({1, 6, 6, 4}, "up")};
+  m.ops.push_back(tfl::op(67 /*TRANSPOSE_CONV*/, 3, {0, 1, 2, 3}, {4}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::TransposeConvOptions, fb::CreateTransposeConvOptions(b, 0 /*SAME*/, 2, 2).Union()};
+  };
+  m.inputs = {2};
+  m.outputs = {4};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+}  // namespace
+
+TEST_CASE("qfence::quantize: TRANSPOSE_CONV with per-channel weights, as qfence quantize makes it") {
+  using Q = decltype(int8_upsampling);
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (const auto& [tensor, node] : {std::pair{2, 0}, std::pair{4, 1}}) {
+    quant::tensor_calibration t;
+    t.tensor = tensor;
+    t.range = upsampling_ranges[static_cast<std::size_t>(node)];
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  quant::quantized_model q = quant::quantize_int8(*upsampling_twin(), report, options);
+  REQUIRE(q.fences.empty());
+  runtime::interpreter interp(std::move(q.model));
+  auto arena = qtest::heap_arena<Q>();
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(18, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    int8_upsampling.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    const auto got = arena->output<0>();
+    CHECK(std::vector<std::int8_t>(got.begin(), got.end()) ==
+          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
+  }
+}
+
+namespace {
 // input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
 constexpr auto abs_model =
     qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);
