@@ -24457,6 +24457,16 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::concatenation:
     case op_code::pack:  // int8 PACK, like CONCATENATION, copies bytes: every input has the output's parameters
+    case op_code::add_n:  // TFLM: every input at one scale and zero point; the output rescales
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::dynamic_update_slice:  // copies the operand, then the update's bytes
+      p.inputs = {R::activation, R::activation, R::integer};
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::select_v2:  // copies x's or y's bytes (TFLite's SELECT: restrict_same_input_output_scale)
+      p.inputs = {R::integer, R::activation, R::activation};
+      p.activation_input = 1;
       p.inputs_share_output_params = true;
       break;
     case op_code::softmax:
@@ -24482,10 +24492,14 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::gather:
+    case op_code::gather_nd:  // TFLite: restrict_same_input_output_scale
     case op_code::reverse_v2:
     case op_code::broadcast_to:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;
+      break;
+    case op_code::cumsum:  // TFLM rescales each running sum to the output's parameters, as ADD does
+      p.inputs = {R::activation, R::integer};
       break;
     case op_code::fill:
       p.inputs = {R::integer, R::activation};
@@ -24694,7 +24708,12 @@ constexpr treatment treatment_of() {
     // not observe yet: `qfence quantize` makes it int8, this fences it.
     if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
-    if (p.inputs_share_output_params) return treatment::shared_output;
+    // Of the ops whose inputs take the output's parameters, CONCATENATION
+    // has its requantizing form here; the others (ADD_N, SELECT_V2,
+    // DYNAMIC_UPDATE_SLICE) stay fenced at compile time.
+    if (p.inputs_share_output_params)
+      return op_code_of<typename N::op>() == runtime::op_code::concatenation ? treatment::shared_output
+                                                                            : treatment::island;
     if (p.output == output_params::calibrated) return treatment::calibrated_output;
     return treatment::as_is;
   }
@@ -24885,6 +24904,10 @@ template <class Op, class Axes, int In, class... Opts, class Out>
 struct with_output<reduce_node<Op, Axes, In, Opts...>, Out> { using type = reduce_node<Op, Axes, In, Opts..., Out>; };
 template <class Op, dtype To, int In, class... Opts, class Out>
 struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
+template <int Axis, bool Exclusive, bool Reverse, int In, class... Opts, class Out>
+struct with_output<cumsum_node<Axis, Exclusive, Reverse, In, Opts...>, Out> {
+  using type = cumsum_node<Axis, Exclusive, Reverse, In, Opts..., Out>;
+};
 
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;

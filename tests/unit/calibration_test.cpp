@@ -3,6 +3,7 @@
 // dataset (measured with a counting allocator, not assumed).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -273,6 +274,85 @@ TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float 
   CHECK(q8.model.operations.size() == 1);
   CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.inputs[0])].type == dtype::i8);
   CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.outputs[0])].type == dtype::i8);
+}
+
+namespace {
+/// x [1, 8] -> CUMSUM -> GATHER_ND (3 of its values); ADD_N(cumsum, x);
+/// SELECT_V2(x > 0, add_n, x); DYNAMIC_UPDATE_SLICE of a constant [1, 3]
+/// at column 2. Outputs: the gathered values and the updated tensor.
+std::shared_ptr<const runtime::model> selecting_model() {
+  namespace tfl = qtest::tfl;
+  using fb = flatbuffers::FlatBufferBuilder;
+  namespace schema = qfence::tflite::fb;
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1, 8}, "x"),                                                       // 0
+               tfl::constant({}, tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2),          // 1
+               tfl::activation({1, 8}, "cumsum"),                                                  // 2
+               tfl::constant({3, 2}, tfl::bytes_of(std::vector<std::int32_t>{0, 1, 0, 5, 0, 7}), "indices", 2),  // 3
+               tfl::activation({3}, "gathered"),                                                   // 4
+               tfl::activation({1, 8}, "add_n"),                                                   // 5
+               tfl::constant({}, tfl::bytes_of(std::vector<float>{0}), "zero"),                    // 6
+               tfl::activation({1, 8}, "positive", 6 /* BOOL */),                                  // 7
+               tfl::activation({1, 8}, "selected"),                                                // 8
+               tfl::constant({1, 3}, tfl::bytes_of(std::vector<float>{-1.5f, 0.25f, 2.0f}), "update"),  // 9
+               tfl::constant({2}, tfl::bytes_of(std::vector<std::int32_t>{0, 2}), "start", 2),    // 10
+               tfl::activation({1, 8}, "updated")};                                                // 11
+  m.ops = {tfl::op(128 /*CUMSUM*/, 1, {0, 1}, {2}), tfl::op(107 /*GATHER_ND*/, 1, {2, 3}, {4}),
+           tfl::op(106 /*ADD_N*/, 1, {2, 0}, {5}), tfl::op(61 /*GREATER*/, 1, {0, 6}, {7}),
+           tfl::op(123 /*SELECT_V2*/, 1, {7, 5, 0}, {8}), tfl::op(151 /*DYNAMIC_UPDATE_SLICE*/, 1, {8, 9, 10}, {11})};
+  m.ops[0].options = [](fb& b) {
+    return std::pair{schema::BuiltinOptions::CumsumOptions, schema::CreateCumsumOptions(b).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {4, 11};
+  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+}
+
+struct row_samples {
+  std::size_t count;
+  std::size_t size() const { return count; }
+  std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+    auto in = interp.input<float>(0);
+    for (std::size_t e = 0; e < in.size(); ++e) in[e] = std::sin(0.7f * static_cast<float>(e) + 1.3f * static_cast<float>(i));
+    return std::nullopt;
+  }
+};
+}  // namespace
+
+TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2 and DYNAMIC_UPDATE_SLICE run in int8, not fenced") {
+  const auto model = selecting_model();
+  const auto report = quant::calibrate(model, row_samples{48});
+  const quant::quantized_model q = quant::quantize_int8(*model, report);
+  CHECK(q.fences.empty());
+  CHECK_NOTHROW(quant::check_runs(q.model));
+  const runtime::model& m = q.model;
+  for (const runtime::op_code code : {runtime::op_code::cumsum, runtime::op_code::gather_nd, runtime::op_code::add_n,
+                                      runtime::op_code::select_v2, runtime::op_code::dynamic_update_slice}) {
+    CAPTURE(runtime::op_code_name(code));
+    const auto op = std::ranges::find(m.operations, code, &runtime::operation::code);
+    REQUIRE(op != m.operations.end());
+    CHECK(m.tensors[static_cast<std::size_t>(op->outputs[0])].type == dtype::i8);
+  }
+  // The inputs whose bytes are copied carry the output's parameters.
+  const auto select = std::ranges::find(m.operations, runtime::op_code::select_v2, &runtime::operation::code);
+  const runtime::tensor& selected = m.tensors[static_cast<std::size_t>(select->outputs[0])];
+  for (const int i : {1, 2}) {
+    const runtime::tensor& x = m.tensors[static_cast<std::size_t>(select->inputs[static_cast<std::size_t>(i)])];
+    CHECK(x.quant.scale() == selected.quant.scale());
+    CHECK(x.quant.zero_point() == selected.quant.zero_point());
+  }
+  // A constant whose bytes are copied is quantized with the output's
+  // parameters directly: no QUANTIZE requantizes it.
+  const auto update = std::ranges::find(m.operations, runtime::op_code::dynamic_update_slice, &runtime::operation::code);
+  const runtime::tensor& updated = m.tensors[static_cast<std::size_t>(update->outputs[0])];
+  const runtime::tensor& constant = m.tensors[static_cast<std::size_t>(update->inputs[1])];
+  CHECK(constant.constant);
+  CHECK(constant.quant.scale() == updated.quant.scale());
+  CHECK(constant.quant.zero_point() == updated.quant.zero_point());
+  // And the int8 model tracks the float one.
+  runtime::interpreter reference(model), candidate(std::make_shared<const runtime::model>(m.borrowed_copy()));
+  const quant::output_agreement a = quant::compare_outputs(reference, candidate, row_samples{48});
+  CHECK(a.sqnr_db > 30.0);
 }
 
 TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite compute the same") {

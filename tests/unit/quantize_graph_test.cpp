@@ -603,6 +603,68 @@ TEST_CASE("qfence::quantize: TRANSPOSE_CONV with per-channel weights, as qfence 
 }
 
 namespace {
+// x -> CUMSUM along the row -> GATHER_ND at indices read from a second input.
+constexpr auto running_sum_model =
+    qf::graph(qf::input<f32<qf::shape<1, 8>>>(), qf::input<qf::tensor<qf::i32, qf::shape<3, 2>>>(),
+              qf::cumsum<1>(qf::ref<0>), qf::gather_nd(qf::ref<2>, qf::ref<1>))
+        .outputs(qf::ref<2>, qf::ref<3>);
+inline constexpr std::array<quant::real_range, 4> running_sum_ranges{{{-1, 1}, {0, 0}, {-3.0f, 4.0f}, {0, 0}}};
+constexpr auto int8_running_sum = qf::quantize<running_sum_model, running_sum_ranges>();
+
+std::shared_ptr<const runtime::model> running_sum_twin() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1, 8}, "x"), tfl::activation({3, 2}, "indices", 2 /* INT32 */),
+               tfl::constant({}, tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2), tfl::activation({1, 8}, "sum"),
+               tfl::activation({3}, "gathered")};
+  m.ops = {tfl::op(128 /*CUMSUM*/, 1, {0, 2}, {3}), tfl::op(107 /*GATHER_ND*/, 1, {3, 1}, {4})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::CumsumOptions, fb::CreateCumsumOptions(b).Union()};
+  };
+  m.inputs = {0, 1};
+  m.outputs = {3, 4};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+}  // namespace
+
+TEST_CASE("qfence::quantize: CUMSUM at its calibrated parameters, GATHER_ND at its input's, as qfence quantize") {
+  using Q = decltype(int8_running_sum);
+  static_assert(Q::input_type<1>::type == qf::dtype::i32);  // indices are left alone
+  const quant::affine_params sum = quant::asymmetric_params(running_sum_ranges[2], -128, 127);
+  CHECK(Q::node_output_type<2>::quant::scale == sum.scale);
+  CHECK(Q::node_output_type<3>::quant::scale == sum.scale);
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (const auto& [tensor, node] : {std::pair{0, 0}, std::pair{3, 2}, std::pair{4, 3}}) {
+    quant::tensor_calibration t;
+    t.tensor = tensor;
+    t.range = running_sum_ranges[static_cast<std::size_t>(node)];
+    report.tensors.push_back(t);
+  }
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  quant::quantized_model q = quant::quantize_int8(*running_sum_twin(), report, options);
+  REQUIRE(q.fences.empty());
+  runtime::interpreter interp(std::move(q.model));
+  auto arena = qtest::heap_arena<Q>();
+  const std::vector<std::int32_t> indices{0, 7, 0, 0, 0, 3};
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(8, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    std::ranges::copy(indices, arena->input<1>().begin());
+    int8_running_sum.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    std::ranges::copy(indices, interp.input<std::int32_t>(1).begin());
+    interp.invoke();
+    for (int o = 0; o < 2; ++o) {
+      const std::span<const std::int8_t> got = o == 0 ? std::span<const std::int8_t>(arena->output<0>())
+                                                      : std::span<const std::int8_t>(arena->output<1>());
+      CHECK(std::ranges::equal(got, interp.output<std::int8_t>(o)));
+    }
+  }
+}
+
+namespace {
 // input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
 constexpr auto abs_model =
     qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);

@@ -165,6 +165,16 @@ constexpr op_property int8_property(runtime::op_code code) {
       break;
     case op_code::concatenation:
     case op_code::pack:  // int8 PACK, like CONCATENATION, copies bytes: every input has the output's parameters
+    case op_code::add_n:  // TFLM: every input at one scale and zero point; the output rescales
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::dynamic_update_slice:  // copies the operand, then the update's bytes
+      p.inputs = {R::activation, R::activation, R::integer};
+      p.inputs_share_output_params = true;
+      break;
+    case op_code::select_v2:  // copies x's or y's bytes (TFLite's SELECT: restrict_same_input_output_scale)
+      p.inputs = {R::integer, R::activation, R::activation};
+      p.activation_input = 1;
       p.inputs_share_output_params = true;
       break;
     case op_code::softmax:
@@ -190,10 +200,14 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.output = output_params::same_as_input;
       break;
     case op_code::gather:
+    case op_code::gather_nd:  // TFLite: restrict_same_input_output_scale
     case op_code::reverse_v2:
     case op_code::broadcast_to:
       p.inputs = {R::activation, R::integer};
       p.output = output_params::same_as_input;
+      break;
+    case op_code::cumsum:  // TFLM rescales each running sum to the output's parameters, as ADD does
+      p.inputs = {R::activation, R::integer};
       break;
     case op_code::fill:
       p.inputs = {R::integer, R::activation};

@@ -63,6 +63,7 @@
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/conv2d.hpp"
+#include "qfence/ops/cumsum.hpp"
 #include "qfence/ops/depthwise_conv2d.hpp"
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fully_connected.hpp"
@@ -176,7 +177,12 @@ constexpr treatment treatment_of() {
     // not observe yet: `qfence quantize` makes it int8, this fences it.
     if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
-    if (p.inputs_share_output_params) return treatment::shared_output;
+    // Of the ops whose inputs take the output's parameters, CONCATENATION
+    // has its requantizing form here; the others (ADD_N, SELECT_V2,
+    // DYNAMIC_UPDATE_SLICE) stay fenced at compile time.
+    if (p.inputs_share_output_params)
+      return op_code_of<typename N::op>() == runtime::op_code::concatenation ? treatment::shared_output
+                                                                            : treatment::island;
     if (p.output == output_params::calibrated) return treatment::calibrated_output;
     return treatment::as_is;
   }
@@ -367,6 +373,10 @@ template <class Op, class Axes, int In, class... Opts, class Out>
 struct with_output<reduce_node<Op, Axes, In, Opts...>, Out> { using type = reduce_node<Op, Axes, In, Opts..., Out>; };
 template <class Op, dtype To, int In, class... Opts, class Out>
 struct with_output<unary_node<Op, To, In, Opts...>, Out> { using type = unary_node<Op, To, In, Opts..., Out>; };
+template <int Axis, bool Exclusive, bool Reverse, int In, class... Opts, class Out>
+struct with_output<cumsum_node<Axis, Exclusive, Reverse, In, Opts...>, Out> {
+  using type = cumsum_node<Axis, Exclusive, Reverse, In, Opts..., Out>;
+};
 
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;

@@ -605,7 +605,13 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
             lo = std::min(lo, v);
             hi = std::max(hi, v);
           }
-          const affine_params a = params_for({lo, hi}, d);
+          // An operand that must carry the output's parameters (the bytes
+          // a CONCATENATION or SELECT_V2 copies) is quantized with them:
+          // one rounding, and no QUANTIZE op that requantizes a constant.
+          const bool takes_output_params =
+              p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0]);
+          const affine_params a = takes_output_params ? *params_in(d)[static_cast<std::size_t>(op.outputs[0])]
+                                                      : params_for({lo, hi}, d);
           const auto store = [&]<class T>(T*) {
             std::vector<T> v(values.size());
             reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
