@@ -279,7 +279,8 @@ TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float 
 namespace {
 /// x [1, 8] -> CUMSUM -> GATHER_ND (3 of its values); ADD_N(cumsum, x);
 /// SELECT_V2(x > 0, add_n, x); DYNAMIC_UPDATE_SLICE of a constant [1, 3]
-/// at column 2. Outputs: the gathered values and the updated tensor.
+/// at column 2; PADV2 of x with 0.75 on both sides. Outputs: the gathered
+/// values, the updated tensor and the padded one.
 std::shared_ptr<const runtime::model> selecting_model() {
   namespace tfl = qtest::tfl;
   using fb = flatbuffers::FlatBufferBuilder;
@@ -296,15 +297,19 @@ std::shared_ptr<const runtime::model> selecting_model() {
                tfl::activation({1, 8}, "selected"),                                                // 8
                tfl::constant({1, 3}, tfl::bytes_of(std::vector<float>{-1.5f, 0.25f, 2.0f}), "update"),  // 9
                tfl::constant({2}, tfl::bytes_of(std::vector<std::int32_t>{0, 2}), "start", 2),    // 10
-               tfl::activation({1, 8}, "updated")};                                                // 11
+               tfl::activation({1, 8}, "updated"),                                                 // 11
+               tfl::constant({2, 2}, tfl::bytes_of(std::vector<std::int32_t>{0, 0, 1, 1}), "paddings", 2),  // 12
+               tfl::constant({}, tfl::bytes_of(std::vector<float>{0.75f}), "pad_value"),           // 13
+               tfl::activation({1, 10}, "padded")};                                                // 14
   m.ops = {tfl::op(128 /*CUMSUM*/, 1, {0, 1}, {2}), tfl::op(107 /*GATHER_ND*/, 1, {2, 3}, {4}),
            tfl::op(106 /*ADD_N*/, 1, {2, 0}, {5}), tfl::op(61 /*GREATER*/, 1, {0, 6}, {7}),
-           tfl::op(123 /*SELECT_V2*/, 1, {7, 5, 0}, {8}), tfl::op(151 /*DYNAMIC_UPDATE_SLICE*/, 1, {8, 9, 10}, {11})};
+           tfl::op(123 /*SELECT_V2*/, 1, {7, 5, 0}, {8}), tfl::op(151 /*DYNAMIC_UPDATE_SLICE*/, 1, {8, 9, 10}, {11}),
+           tfl::op(60 /*PADV2*/, 1, {0, 12, 13}, {14})};
   m.ops[0].options = [](fb& b) {
     return std::pair{schema::BuiltinOptions::CumsumOptions, schema::CreateCumsumOptions(b).Union()};
   };
   m.inputs = {0};
-  m.outputs = {4, 11};
+  m.outputs = {4, 11, 14};
   return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
 }
 
@@ -319,7 +324,7 @@ struct row_samples {
 };
 }  // namespace
 
-TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2 and DYNAMIC_UPDATE_SLICE run in int8, not fenced") {
+TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2, DYNAMIC_UPDATE_SLICE and PADV2 run in int8, not fenced") {
   const auto model = selecting_model();
   const auto report = quant::calibrate(model, row_samples{48});
   const quant::quantized_model q = quant::quantize_int8(*model, report);
@@ -327,7 +332,8 @@ TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2 and DYNAMIC_UPDATE
   CHECK_NOTHROW(quant::check_runs(q.model));
   const runtime::model& m = q.model;
   for (const runtime::op_code code : {runtime::op_code::cumsum, runtime::op_code::gather_nd, runtime::op_code::add_n,
-                                      runtime::op_code::select_v2, runtime::op_code::dynamic_update_slice}) {
+                                      runtime::op_code::select_v2, runtime::op_code::dynamic_update_slice,
+                                      runtime::op_code::padv2}) {
     CAPTURE(runtime::op_code_name(code));
     const auto op = std::ranges::find(m.operations, code, &runtime::operation::code);
     REQUIRE(op != m.operations.end());
@@ -349,6 +355,12 @@ TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2 and DYNAMIC_UPDATE
   CHECK(constant.constant);
   CHECK(constant.quant.scale() == updated.quant.scale());
   CHECK(constant.quant.zero_point() == updated.quant.zero_point());
+  // PADV2's value takes its input's parameters, as its output does.
+  const auto pad = std::ranges::find(m.operations, runtime::op_code::padv2, &runtime::operation::code);
+  const runtime::tensor& pad_in = m.tensors[static_cast<std::size_t>(pad->inputs[0])];
+  const runtime::tensor& pad_value = m.tensors[static_cast<std::size_t>(pad->inputs[2])];
+  CHECK(pad_value.quant.scale() == pad_in.quant.scale());
+  CHECK(m.tensors[static_cast<std::size_t>(pad->outputs[0])].quant.scale() == pad_in.quant.scale());
   // And the int8 model tracks the float one.
   runtime::interpreter reference(model), candidate(std::make_shared<const runtime::model>(m.borrowed_copy()));
   const quant::output_agreement a = quant::compare_outputs(reference, candidate, row_samples{48});

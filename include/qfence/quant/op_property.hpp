@@ -172,6 +172,11 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.inputs = {R::activation, R::activation, R::integer};
       p.inputs_share_output_params = true;
       break;
+    case op_code::padv2:  // pads with its constant's bytes: it, like the output, takes the input's parameters
+      p.inputs = {R::activation, R::integer, R::activation};
+      p.output = output_params::same_as_input;
+      p.inputs_share_output_params = true;
+      break;
     case op_code::select_v2:  // copies x's or y's bytes (TFLite's SELECT: restrict_same_input_output_scale)
       p.inputs = {R::integer, R::activation, R::activation};
       p.activation_input = 1;
