@@ -144,6 +144,50 @@ float sample_value(std::size_t k, std::size_t i) {
          std::cos(0.11f * static_cast<float>(i * (k + 1)));
 }
 
+/// What `qfence calibrate` reports for a .tflite twin whose tensor
+/// `tensor_of[i]` is node i (-1: no tensor), with node i's range `ranges[i]`
+/// and channel means `means[i]`: so that `qfence quantize` sees what
+/// qfence::quantize sees.
+template <std::size_t N>
+quant::calibration_report twin_report(const std::array<quant::real_range, N>& ranges, const std::array<int, N>& tensor_of,
+                                      const std::array<std::span<const double>, N>& means = {}) {
+  quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (std::size_t node = 0; node < N; ++node) {
+    if (tensor_of[node] < 0) continue;
+    quant::tensor_calibration t;
+    t.tensor = tensor_of[node];
+    t.range = ranges[node];
+    t.channel_means.assign(means[node].begin(), means[node].end());
+    report.tensors.push_back(t);
+  }
+  return report;
+}
+
+/// Runs `typed` (an int8 model, one int8 input) and `interp` (`qfence
+/// quantize`'s model of its twin) on random inputs: every output, the same
+/// bytes.
+template <class Model>
+void check_same_bytes(const Model& typed, runtime::interpreter& interp, std::uint32_t seeds = 8) {
+  using M = std::remove_cvref_t<Model>;
+  auto arena = qtest::heap_arena<M>();
+  for (std::uint32_t seed = 1; seed <= seeds; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(M::template input_type<0>::elements, seed, -128, 127);
+    std::ranges::copy(x, arena->template input<0>().begin());
+    typed.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    const auto same = [&]<int K>() {
+      CAPTURE(K);
+      CHECK(std::ranges::equal(arena->template output<K>(), interp.output<std::int8_t>(K)));
+    };
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (same.template operator()<K>(), ...);
+    }(std::make_integer_sequence<int, M::output_count>{});
+  }
+}
+
 // The ranges a calibration of float_model wrote (quant::ranges_header), by
 // node; pooling and softmax take theirs from their rules.
 inline constexpr std::array<quant::real_range, 9> ranges{{{-1.0f, 1.0f},
@@ -246,41 +290,17 @@ TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize`
   CHECK(Q::node_output_type<8>::quant::zero_point == -128);
 
   // The runtime path with the same ranges (and no bias correction, which
-  // the compile-time quantizer does not apply).
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (int node = 0; node < 9; ++node) {
-    quant::tensor_calibration t;
-    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
-    t.range = ranges[static_cast<std::size_t>(node)];
-    report.tensors.push_back(t);
-  }
+  // qfence::quantize applies only when asked: qfence::correct_biases).
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::integer;
   options.bias_correction = false;
-  const auto twin = float_twin();
-  quant::quantized_model q = quant::quantize_int8(*twin, report, options);
+  quant::quantized_model q = quant::quantize_int8(*float_twin(), twin_report(ranges, tensor_of_node), options);
   REQUIRE(q.fences.empty());
   const runtime::tensor& conv_weights = q.model.tensors[static_cast<std::size_t>(q.model.operations[0].inputs[1])];
   using conv1 = qf::detail::quantize_graph::quantized_layer<float_model, ranges, 1>;
   CHECK(conv_weights.quant.scales == std::vector<float>(conv1::scales.begin(), conv1::scales.end()));
   runtime::interpreter interp(std::move(q.model));
-
-  auto arena = qtest::heap_arena<Q>();
-  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
-    CAPTURE(seed);
-    const auto x = qtest::random_ints<std::int8_t>(3 * 64, seed, -128, 127);
-    std::ranges::copy(x, arena->input<0>().begin());
-    int8_model.invoke(*arena);
-    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
-    interp.invoke();
-    const auto add = arena->output<0>();
-    const auto probabilities = arena->output<1>();
-    CHECK(std::vector<std::int8_t>(add.begin(), add.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
-    CHECK(std::vector<std::int8_t>(probabilities.begin(), probabilities.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(1).begin(), interp.output<std::int8_t>(1).end()));
-  }
+  check_same_bytes(int8_model, interp);
 }
 
 namespace {
@@ -295,45 +315,27 @@ constexpr auto corrected_int8_model = qf::quantize<float_model, ranges>(qf::corr
 }  // namespace
 
 TEST_CASE("qfence::correct_biases gives the biases `qfence quantize` corrects, from the same means") {
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (int node = 0; node < 9; ++node) {
-    quant::tensor_calibration t;
-    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
-    t.range = ranges[static_cast<std::size_t>(node)];
-    t.channel_means.assign(channel_means[static_cast<std::size_t>(node)].begin(),
-                           channel_means[static_cast<std::size_t>(node)].end());
-    report.tensors.push_back(t);
-  }
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::integer;
-  const auto twin = float_twin();
-  quant::quantized_model corrected = quant::quantize_int8(*twin, report, options);
+  quant::quantized_model corrected =
+      quant::quantize_int8(*float_twin(), twin_report(ranges, tensor_of_node, channel_means), options);
   CHECK(corrected.bias_corrected_layers == 4);
   runtime::interpreter interp(std::move(corrected.model));
+  check_same_bytes(corrected_int8_model, interp);
 
-  using Q = decltype(corrected_int8_model);
-  auto arena = qtest::heap_arena<Q>();
+  // The corrected biases are not the plain ones: some output differs.
+  auto arena = qtest::heap_arena<std::remove_cvref_t<decltype(corrected_int8_model)>>();
   auto plain = qtest::heap_arena<std::remove_cvref_t<decltype(int8_model)>>();
   bool correction_shows = false;
   for (std::uint32_t seed = 1; seed <= 8; ++seed) {
-    CAPTURE(seed);
     const auto x = qtest::random_ints<std::int8_t>(3 * 64, seed, -128, 127);
     std::ranges::copy(x, arena->input<0>().begin());
     std::ranges::copy(x, plain->input<0>().begin());
     corrected_int8_model.invoke(*arena);
     int8_model.invoke(*plain);
-    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
-    interp.invoke();
-    const auto add = arena->output<0>();
-    CHECK(std::vector<std::int8_t>(add.begin(), add.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
-    const auto probabilities = arena->output<1>();
-    CHECK(std::vector<std::int8_t>(probabilities.begin(), probabilities.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(1).begin(), interp.output<std::int8_t>(1).end()));
-    correction_shows = correction_shows || !std::ranges::equal(add, plain->output<0>());
+    correction_shows = correction_shows || !std::ranges::equal(arena->output<0>(), plain->output<0>());
   }
-  CHECK(correction_shows);  // the corrected biases are not the plain ones
+  CHECK(correction_shows);
 }
 
 namespace {
@@ -350,18 +352,10 @@ TEST_CASE("qfence::float_io reads and writes float32 as `qfence quantize --io fl
   static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
   static_assert(Q::output_node_index<0> == 9 && Q::output_node_index<1> == 10);
 
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (int node = 0; node < 9; ++node) {
-    quant::tensor_calibration t;
-    t.tensor = tensor_of_node[static_cast<std::size_t>(node)];
-    t.range = ranges[static_cast<std::size_t>(node)];
-    report.tensors.push_back(t);
-  }
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::float32;
   options.bias_correction = false;
-  quant::quantized_model q = quant::quantize_int8(*float_twin(), report, options);
+  quant::quantized_model q = quant::quantize_int8(*float_twin(), twin_report(ranges, tensor_of_node), options);
   runtime::interpreter interp(std::move(q.model));
 
   auto arena = qtest::heap_arena<Q>();
@@ -512,36 +506,17 @@ TEST_CASE("qfence::quantize: a CONCATENATION input that keeps its own parameters
 
   // `qfence quantize` with the same ranges writes QUANTIZE ops before the
   // two pooled inputs: the same bytes.
-  const std::array<int, 6> tensor_of{0, 3, 4, 7, 8, 9};
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (int node = 0; node < 6; ++node) {
-    quant::tensor_calibration t;
-    t.tensor = tensor_of[static_cast<std::size_t>(node)];
-    t.range = requantized_concat_ranges[static_cast<std::size_t>(node)];
-    report.tensors.push_back(t);
-  }
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::integer;
   options.bias_correction = false;
-  quant::quantized_model q = quant::quantize_int8(*requantized_concat_twin(), report, options);
+  quant::quantized_model q = quant::quantize_int8(
+      *requantized_concat_twin(), twin_report(requantized_concat_ranges, {0, 3, 4, 7, 8, 9}), options);
   REQUIRE(q.fences.empty());
   const auto quantize_ops = std::ranges::count_if(
       q.model.operations, [](const runtime::operation& o) { return o.code == runtime::op_code::quantize; });
   CHECK(quantize_ops == 2);
   runtime::interpreter interp(std::move(q.model));
-  auto arena = qtest::heap_arena<Q>();
-  for (std::uint32_t seed = 1; seed <= 16; ++seed) {
-    CAPTURE(seed);
-    const auto x = qtest::random_ints<std::int8_t>(48, seed, -128, 127);
-    std::ranges::copy(x, arena->input<0>().begin());
-    int8_requantized_concat.invoke(*arena);
-    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
-    interp.invoke();
-    const auto got = arena->output<0>();
-    CHECK(std::vector<std::int8_t>(got.begin(), got.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
-  }
+  check_same_bytes(int8_requantized_concat, interp, 16);
 }
 
 namespace {
@@ -575,31 +550,12 @@ std::shared_ptr<const runtime::model> upsampling_twin() {
 TEST_CASE("qfence::quantize: TRANSPOSE_CONV with per-channel weights, as qfence quantize makes it") {
   using Q = decltype(int8_upsampling);
   static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (const auto& [tensor, node] : {std::pair{2, 0}, std::pair{4, 1}}) {
-    quant::tensor_calibration t;
-    t.tensor = tensor;
-    t.range = upsampling_ranges[static_cast<std::size_t>(node)];
-    report.tensors.push_back(t);
-  }
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::integer;
-  quant::quantized_model q = quant::quantize_int8(*upsampling_twin(), report, options);
+  quant::quantized_model q = quant::quantize_int8(*upsampling_twin(), twin_report(upsampling_ranges, {2, 4}), options);
   REQUIRE(q.fences.empty());
   runtime::interpreter interp(std::move(q.model));
-  auto arena = qtest::heap_arena<Q>();
-  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
-    CAPTURE(seed);
-    const auto x = qtest::random_ints<std::int8_t>(18, seed, -128, 127);
-    std::ranges::copy(x, arena->input<0>().begin());
-    int8_upsampling.invoke(*arena);
-    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
-    interp.invoke();
-    const auto got = arena->output<0>();
-    CHECK(std::vector<std::int8_t>(got.begin(), got.end()) ==
-          std::vector<std::int8_t>(interp.output<std::int8_t>(0).begin(), interp.output<std::int8_t>(0).end()));
-  }
+  check_same_bytes(int8_upsampling, interp);
 }
 
 namespace {
@@ -632,17 +588,10 @@ TEST_CASE("qfence::quantize: CUMSUM at its calibrated parameters, GATHER_ND at i
   const quant::affine_params sum = quant::asymmetric_params(running_sum_ranges[2], -128, 127);
   CHECK(Q::node_output_type<2>::quant::scale == sum.scale);
   CHECK(Q::node_output_type<3>::quant::scale == sum.scale);
-  quant::calibration_report report;
-  report.calibrator = "minmax";
-  for (const auto& [tensor, node] : {std::pair{0, 0}, std::pair{3, 2}, std::pair{4, 3}}) {
-    quant::tensor_calibration t;
-    t.tensor = tensor;
-    t.range = running_sum_ranges[static_cast<std::size_t>(node)];
-    report.tensors.push_back(t);
-  }
   quant::quantize_options options;
   options.inputs = options.outputs = quant::io_type::integer;
-  quant::quantized_model q = quant::quantize_int8(*running_sum_twin(), report, options);
+  quant::quantized_model q =
+      quant::quantize_int8(*running_sum_twin(), twin_report(running_sum_ranges, {0, -1, 3, 4}), options);
   REQUIRE(q.fences.empty());
   runtime::interpreter interp(std::move(q.model));
   auto arena = qtest::heap_arena<Q>();
