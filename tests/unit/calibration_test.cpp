@@ -367,6 +367,30 @@ TEST_CASE("quantize_int8: CUMSUM, GATHER_ND, ADD_N, SELECT_V2, DYNAMIC_UPDATE_SL
   CHECK(a.sqnr_db > 30.0);
 }
 
+TEST_CASE("quantize: a fence says why, from the op table: no kernel in qfence, or none in TFLM") {
+  namespace tfl = qtest::tfl;
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1, 2, 2, 1}, "x"), tfl::constant({2}, tfl::bytes_of(std::vector<std::int32_t>{4, 4}), "size", 2),
+               tfl::activation({1, 4, 4, 1}, "resized")};
+  m.ops = {tfl::op(23 /*RESIZE_BILINEAR*/, 1, {0, 1}, {2})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{qfence::tflite::fb::BuiltinOptions::ResizeBilinearOptions,
+                     qfence::tflite::fb::CreateResizeBilinearOptions(b).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {2};
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+  const auto report = quant::calibrate(model, row_samples{16});
+  // qfence and TFLM run it in int8: no fence.
+  CHECK(quant::quantize_int8(*model, report).fences.empty());
+  // qfence runs it in int16, TFLM does not: fenced, and the line says so.
+  quant::quantize_options int16x8;
+  int16x8.activations = dtype::i16;
+  const quant::quantized_model q = quant::quantize_full_integer(*model, report, int16x8);
+  REQUIRE(q.fences.size() == 1);
+  CHECK(q.fences[0].why.find("TFLM has no int16x8 kernel for it") != std::string::npos);
+}
+
 TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite compute the same") {
   // TFLM's int8 RELU6 clamps in its input's quantization and never reads the
   // output's parameters (docs/numerics.md); TFLite's requantizes. Written

@@ -46,6 +46,7 @@
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/runtime/interpreter.hpp"
+#include "qfence/runtime/op_table.hpp"
 #include "qfence/tflite/op_map.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -163,6 +164,19 @@ inline runtime::operation conversion_op(runtime::op_code code, int in, int out) 
 
 inline std::string op_label(const runtime::operation& op) {
   return "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
+}
+
+/// Why a builtin op stays float, from the op table: qfence has no kernel
+/// for it in the scheme's dtype, TFLM has none (quantized models must run
+/// there), or both have one that the quantizer cannot make yet.
+inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
+  const std::string scheme = int16 ? "int16x8" : "int8";
+  const dtype d = int16 ? dtype::i16 : dtype::i8;
+  const runtime::op_row* row = runtime::find_op_row(runtime::op_name(op));
+  if (row == nullptr || !row->qfence.has(d)) return "qfence has no " + scheme + " kernel for it";
+  if (!row->tflm.has(d)) return "TFLM has no " + scheme + " kernel for it (qfence has; a quantized model must run in TFLM)";
+  return "qfence runs it in " + std::string(int16 ? "int16" : "int8") + ", but its quantizer cannot make its " + scheme +
+         " form yet";
 }
 
 /// weight_rounding_shift (quant/bias_correction.hpp) for the runtime IR's
@@ -294,8 +308,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
                                  "(or TFLM has none). fix: fence it instead (--fence #" + std::to_string(op.index) + ")");
     else if (!plan.property[k].quantizable)
-      why = op.is_custom() ? "custom op with no quantized kernel"
-                           : std::string("qfence has no ") + (in_int16 ? "int16x8" : "int8") + " kernel for it";
+      why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op, in_int16);
     else if (unranged >= 0)
       why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
             " has no range (float in the model it came from)";

@@ -179,6 +179,13 @@ inline constexpr op_row op_table[] = {
     {"TFLM_DECODE", {f32, i8, i16, i32, boolean}, {f32, i8, i16, i32, boolean}, true},
 };
 
+/// The row of the op named `name`, or null.
+constexpr const op_row* find_op_row(std::string_view name) noexcept {
+  for (const op_row& r : op_table)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
 }  // namespace qfence::runtime
 
 QFENCE_EXACT_FLOAT_END
