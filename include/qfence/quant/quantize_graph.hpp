@@ -381,9 +381,9 @@ struct with_output<cumsum_node<Axis, Exclusive, Reverse, In, Opts...>, Out> {
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
-/// The requantizing form of a CONCATENATION node, output parameters Q (void
-/// for any other node whose inputs share its output's parameters).
-template <class N, class Q> struct requantizing { using type = void; };
+/// The requantizing form of a CONCATENATION node, output parameters Q
+/// (treatment_of makes only CONCATENATION a shared_output node).
+template <class N, class Q> struct requantizing;
 template <int Axis, int... In, class Q>
 struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
   using type = concatenation_node<Axis, requantized_to<Q>, In...>;
@@ -434,16 +434,8 @@ constexpr auto quantized_node() {
   } else if constexpr (t == treatment::as_is) {
     return F.template node<I>();
   } else {  // shared_output: inputs' producers took this node's parameters where they could
-    constexpr bool takes = all_inputs_take_params<F, I, Options...>(typename N::inputs{});
-    using requantized = typename requantizing<N, typename Out::quant>::type;
-    static_assert(check<takes || !std::is_void_v<requantized>, at_node<I, op>>,
-                  "qfence::quantize: this int8 op copies bytes, so each input must have its output's parameters; "
-                  "here an input is read by another node too, or keeps its own input's or fixed parameters "
-                  "(pooling, RESHAPE, SOFTMAX, ...), and the compile-time quantizer requantizes only CONCATENATION's "
-                  "inputs. fix: fence it in the float graph, qfence::fence(node), or quantize the .tflite with "
-                  "`qfence quantize` (it inserts the requantizations)");
-    if constexpr (takes) return F.template node<I>();
-    else if constexpr (!std::is_void_v<requantized>) return requantized{};
+    if constexpr (all_inputs_take_params<F, I, Options...>(typename N::inputs{})) return F.template node<I>();
+    else return typename requantizing<N, typename Out::quant>::type{};
   }
 }
 

@@ -184,9 +184,7 @@ inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
 inline std::vector<double> weight_rounding_shift(runtime::op_code code, const std::vector<int>& shape,
                                                  const std::vector<float>& w, const quantized_weights& q,
                                                  const std::vector<double>& input_means) {
-  // One per output channel: the first axis, the last for DEPTHWISE_CONV_2D.
-  const std::size_t output_axis = code == runtime::op_code::depthwise_conv_2d ? shape.size() - 1 : 0;
-  std::vector<double> shift(shape.empty() ? 0 : static_cast<std::size_t>(std::max(shape[output_axis], 0)));
+  std::vector<double> shift(quant::weight_rounding_channels(code, shape));
   if (!quant::weight_rounding_shift(code, shape, w, q.values, q.scales, input_means, shift)) return {};
   return shift;
 }
