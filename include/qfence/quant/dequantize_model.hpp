@@ -130,6 +130,7 @@ inline dequantized_model dequantize_model(const runtime::model& q) {
   for (runtime::operation& op : kept) {
     for (int& t : op.inputs) t = resolve(t);
     for (int& t : op.outputs) t = resolve(t);
+    op.intermediates.clear();  // an integer LSTM's scales, which a float kernel does not read
   }
   f.operations = std::move(kept);
   // A model input or output that a removed op touched keeps its name.

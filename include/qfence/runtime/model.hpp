@@ -209,6 +209,11 @@ struct operation {
   int version = 1;
   std::vector<int> inputs;  // -1: optional input not given
   std::vector<int> outputs;
+  /// TFLite's intermediate tensors of the op (an integer LSTM's: the scales
+  /// of its gates and hidden state, which TFLite's kernel reads and TFLM's
+  /// does not). No kernel of qfence reads them; they are kept so that a
+  /// written model carries them.
+  std::vector<int> intermediates;
   op_options options;
   std::span<const std::byte> custom_options;
 

@@ -486,6 +486,7 @@ class model_reader {
       const std::string named = label + " (" + runtime::op_name(r) + ")";
       r.inputs = tensor_indices(op.inputs(), named + " input list", true);
       r.outputs = tensor_indices(op.outputs(), named + " output list", false);
+      r.intermediates = tensor_indices(op.intermediates(), named + " intermediate list", false);
       r.options = read_options(op);
       if (op.custom_options() != nullptr) {
         r.custom_options = {reinterpret_cast<const std::byte*>(op.custom_options()->data()),

@@ -137,6 +137,17 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
               fb::CreateBatchMatMulOptions(b, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs).Union()};
     case op_code::l2_normalization:
       return {BuiltinOptions::L2NormOptions, fb::CreateL2NormOptions(b, act).Union()};
+    case op_code::var_handle:
+      return {BuiltinOptions::VarHandleOptions,
+              fb::CreateVarHandleOptions(b, o.has_container ? b.CreateString(o.container) : 0,
+                                         o.shared_name.empty() ? 0 : b.CreateString(o.shared_name))
+                  .Union()};
+    case op_code::gelu: return {BuiltinOptions::GeluOptions, fb::CreateGeluOptions(b, o.approximate).Union()};
+    case op_code::unidirectional_sequence_lstm:
+      return {BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+              fb::CreateUnidirectionalSequenceLSTMOptions(b, act, o.cell_clip, 0.0f, o.time_major,
+                                                          o.asymmetric_quantize_inputs)
+                  .Union()};
     default: return {BuiltinOptions::NONE, 0};  // no options, or a table without fields
   }
 }
@@ -194,7 +205,9 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
                             ? 0
                             : b.CreateVector(reinterpret_cast<const std::uint8_t*>(op.custom_options.data()),
                                              op.custom_options.size());
-    operators.push_back(fb::CreateOperator(b, code_index, inputs, outputs, options_type, options, custom));
+    const auto intermediates = op.intermediates.empty() ? 0 : b.CreateVector(op.intermediates);
+    operators.push_back(fb::CreateOperator(b, code_index, inputs, outputs, options_type, options, custom,
+                                           0, 0, intermediates));
   }
   std::vector<flatbuffers::Offset<fb::OperatorCode>> code_tables;
   for (const auto& [builtin, custom, version] : codes) {
