@@ -18018,9 +18018,19 @@ void lstm_integer(const lstm_geometry& g, const lstm_params& p, const lstm_opera
   });
 }
 
+namespace lstm_detail {
+struct ignore_step {
+  void operator()(const float*, std::int64_t) const noexcept {}
+};
+}  // namespace lstm_detail
+
 /// The float LSTM; `scratch` holds 4 * batches * units floats.
-inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_operands<float, float, float>& x,
-                       float* hidden, float* cell, float* scratch, float* output) noexcept {
+/// after_step(cell, n) sees the n cell values each step leaves (calibration
+/// observes the cell at every step, where the state after the invoke holds
+/// the last one only).
+template <class AfterStep = lstm_detail::ignore_step>
+void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_operands<float, float, float>& x, float* hidden,
+                float* cell, float* scratch, float* output, const AfterStep& after_step = {}) {
   using namespace lstm_detail;
   const int S = g.units;
   float* buffer[4];
@@ -18049,6 +18059,7 @@ inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_opera
     for (std::int64_t i = 0; i < n; ++i) c[i] = c[i] + buffer[1][i];
     if (cell_clip > 0.0f)
       for (std::int64_t i = 0; i < n; ++i) c[i] = std::max(std::min(cell_clip, c[i]), -cell_clip);
+    after_step(static_cast<const float*>(c), n);
     float* output_gate = buffer[1];
     gate(lstm_output_gate, output_gate, false);
     tanh(n, c, buffer[0]);
@@ -23168,6 +23179,21 @@ constexpr affine_params symmetric_params(real_range r, int qmax) {
   return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
 }
 
+/// Symmetric int16 parameters whose scale is 2^k / 32768 for the smallest
+/// k in 0..10 with 2^k >= the range's magnitude (TFLite's
+/// GetPowerOfTwoScale): an LSTM's cell state, which the integer kernels
+/// rescale by shifts. Below 1 the scale stays 2^-15 (k = 0), as TFLite's.
+constexpr affine_params power_of_two_int16_params(real_range r) {
+  const float magnitude = std::max(r.min < 0 ? -r.min : r.min, r.max < 0 ? -r.max : r.max);
+  int k = 0;
+  float power = 1.0f;
+  while (k < 10 && power < magnitude) {
+    ++k;
+    power *= 2.0f;
+  }
+  return {power / 32768.0f, 0};
+}
+
 /// The scale of symmetric int8 weights whose largest magnitude is `half`
 /// (127 steps each side). A channel of zeros gets the scale of [-1, 1]
 /// rather than TFLite's 0, so that its bias (scale input * weight) still
@@ -24336,6 +24362,13 @@ enum class operand_role {
   /// A variable (SVDF's memory of past feature projections): int16,
   /// symmetric, from the range calibration saw it hold.
   state,
+  /// A variable holding the op's previous output (LSTM's hidden state): the
+  /// output's parameters (TFLite's restrict_scale), since it is the output.
+  output_state,
+  /// A variable kept as int16 with a power-of-two scale, the smallest of
+  /// 2^0 .. 2^10 that covers the range calibration saw (LSTM's cell state:
+  /// TFLite's extend_to_power_of_two; the kernels shift by its log2).
+  power_of_two_state,
 };
 
 enum class output_params {
@@ -24348,12 +24381,14 @@ enum class output_params {
 struct op_property {
   bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
   /// By position; positions not set are activations (the enumerator 0).
-  std::array<operand_role, 5> inputs{};
+  /// 20: LSTM's operands up to its cell state.
+  std::array<operand_role, 20> inputs{};
   int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
   int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
   /// The two inputs whose scales multiply into the bias's scale: the
-  /// activation and the weights, except SVDF's, whose bias is added after
-  /// the time weights multiply the state.
+  /// activation and the weights (the k-th bias input with the k-th weights
+  /// input: LSTM's four gates), except SVDF's, whose bias is added after the
+  /// time weights multiply the state.
   std::array<int, 2> bias_scale_inputs{-1, -1};
   output_params output = output_params::calibrated;
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
@@ -24363,11 +24398,15 @@ struct op_property {
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
   constexpr bool has_state() const {
     for (const operand_role r : inputs)
-      if (r == operand_role::state) return true;
+      if (r == operand_role::state || r == operand_role::output_state || r == operand_role::power_of_two_state)
+        return true;
     return false;
   }
-  constexpr std::array<int, 2> bias_scale_of() const {
-    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs : std::array<int, 2>{activation_input, weights_input};
+  /// The inputs whose scales multiply into the scale of the bias at input
+  /// position `bias_position`.
+  constexpr std::array<int, 2> bias_scale_of(int bias_position) const {
+    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs
+                                     : std::array<int, 2>{activation_input, weights_input + (bias_position - bias_input)};
   }
 };
 
@@ -24418,6 +24457,20 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.bias_input = 3;
       p.bias_scale_inputs = {2, 4};
       break;
+    case op_code::unidirectional_sequence_lstm: {
+      // TFLite's operator_property for an LSTM without layer norm, peephole
+      // or projection (TFLM's kernel has none of them): the eight weight
+      // matrices int8 per tensor (TFLM reads one scale each), each gate's
+      // bias at input scale x its input weights' scale, the hidden state
+      // at the output's parameters, the cell state int16 with a power-of-two
+      // scale. The gates run in Q3.12 whatever the ranges. TFLite's kernel
+      // also wants five intermediate tensors (quantize_model.hpp adds them).
+      constexpr auto W = R::weights, B = R::bias, A = R::activation;
+      p.inputs = {A, W, W, W, W, W, W, W, W, A, A, A, B, B, B, B, A, A, R::output_state, R::power_of_two_state};
+      p.weights_input = 1;
+      p.bias_input = 12;
+      break;
+    }
     case op_code::average_pool_2d:
     case op_code::max_pool_2d:
     case op_code::maximum:

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <new>
@@ -17,6 +18,7 @@
 
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/elementwise_custom_op.hpp"
@@ -740,6 +742,181 @@ TEST_CASE("quantize_int8: SVDF stays integer with TFLite's operands, and tracks 
   const quant::output_agreement mismatched = quant::compare_outputs(reference, int8_independent, svdf_steps{60, true});
   MESSAGE("calibrated on independent samples, run on the stream: ", mismatched.sqnr_db, " dB");
   CHECK(mismatched.sqnr_db < streamed.sqnr_db - 6);
+}
+
+namespace {
+
+/// A float LSTM: batch 1, T steps of 3 inputs, 4 units (batch major).
+/// Tensors: 0 input, 1-8 weights, 9-12 biases, 13 hidden, 14 cell
+/// (variables), 15 output. The forget gate's bias keeps the cell's memory,
+/// so the cell rises with a pulse mid-sequence and falls after it: the
+/// state the invoke leaves is not where the cell was largest.
+std::shared_ptr<const runtime::model> float_lstm_model(int steps) {
+  namespace tfl = qtest::tfl;
+  constexpr int I = 3, S = 4;
+  tfl::model_spec m;
+  m.tensors.push_back(tfl::activation({1, steps, I}, "input"));
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) * 1.6f - 0.8f;
+  };
+  for (int k = 0; k < 8; ++k) {
+    std::vector<float> w(static_cast<std::size_t>(S * (k < 4 ? I : S)));
+    for (float& v : w) v = next();
+    m.tensors.push_back(tfl::constant({S, k < 4 ? I : S}, tfl::bytes_of(w), "weights" + std::to_string(k + 1)));
+  }
+  for (int k = 0; k < 4; ++k) {
+    std::vector<float> b(S);
+    for (float& v : b) v = 0.3f * next() + (k == 1 ? 1.0f : 0.0f);  // gate 1: forget
+    m.tensors.push_back(tfl::constant({S}, tfl::bytes_of(b), "bias" + std::to_string(k + 1)));
+  }
+  m.tensors.push_back(tfl::activation({1, S}, "hidden"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(tfl::activation({1, S}, "cell"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(tfl::activation({1, steps, S}, "output"));
+  std::vector<int> inputs(24, -1);
+  for (int k = 0; k <= 8; ++k) inputs[static_cast<std::size_t>(k)] = k;
+  for (int k = 0; k < 4; ++k) inputs[static_cast<std::size_t>(12 + k)] = 9 + k;
+  inputs[18] = 13;
+  inputs[19] = 14;
+  m.ops.push_back(tfl::op(44 /*UNIDIRECTIONAL_SEQUENCE_LSTM*/, 1, inputs, {15}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{tfl::fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+                     tfl::fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, 0.0f, 0.0f, false).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {15};
+  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+}
+
+/// Input j of step t of sample i: a pulse a third into the sequence on a
+/// small wave, its height varying from sample to sample.
+float lstm_input(std::size_t i, int t, int j, int steps) {
+  const float pulse = std::abs(t - steps / 3) <= 1 ? 3.0f + 0.5f * std::sin(static_cast<float>(i)) : 0.0f;
+  return pulse * (j == 0 ? 1.0f : j == 1 ? -0.6f : 0.3f) +
+         0.05f * std::sin(0.7f * static_cast<float>(t) + static_cast<float>(i + 3 * static_cast<std::size_t>(j)));
+}
+
+/// Sequences of `steps` steps, one per sample; with `one_step`, the same
+/// values one step per invoke, as a stream (the states carry over).
+struct lstm_sequences {
+  std::size_t count;
+  int steps;
+  bool one_step = false;
+  std::size_t size() const { return one_step ? count * static_cast<std::size_t>(steps) : count; }
+  bool stream() const { return one_step; }
+  std::optional<std::string> fill(std::size_t k, runtime::interpreter& interp) const {
+    auto in = interp.input<float>(0);
+    if (one_step) {
+      for (int j = 0; j < 3; ++j)
+        in[static_cast<std::size_t>(j)] = lstm_input(k / static_cast<std::size_t>(steps), static_cast<int>(k % static_cast<std::size_t>(steps)), j, steps);
+      return std::nullopt;
+    }
+    for (int t = 0; t < steps; ++t)
+      for (int j = 0; j < 3; ++j) in[static_cast<std::size_t>(t * 3 + j)] = lstm_input(k, t, j, steps);
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("calibrate: an LSTM's cell state is observed at every step, not only as the invoke leaves it") {
+  constexpr int T = 12;
+  quant::calibration_options minmax;
+  minmax.observer.method = quant::calibrator::minmax;
+  const auto report = quant::calibrate(float_lstm_model(T), lstm_sequences{1, T}, minmax);
+  // The same sequence one step per invoke: the cell variable after each
+  // invoke is the cell after each step.
+  runtime::interpreter stepwise(float_lstm_model(1));
+  quant::real_range every_step{0, 0}, last_step{0, 0};
+  for (int t = 0; t < T; ++t) {
+    for (int j = 0; j < 3; ++j) stepwise.input<float>(0)[static_cast<std::size_t>(j)] = lstm_input(0, t, j, T);
+    REQUIRE(stepwise.invoke() == invoke_status::completed);
+    const auto bytes = stepwise.tensor_bytes(14);
+    last_step = {0, 0};
+    for (std::size_t i = 0; i < bytes.size() / sizeof(float); ++i) {
+      float v;
+      std::memcpy(&v, bytes.data() + i * sizeof(float), sizeof v);
+      every_step = {std::min(every_step.min, v), std::max(every_step.max, v)};
+      last_step = {std::min(last_step.min, v), std::max(last_step.max, v)};
+    }
+  }
+  const quant::tensor_calibration* cell = report.find(14);
+  REQUIRE(cell != nullptr);
+  CHECK(cell->seen.min == doctest::Approx(every_step.min).epsilon(1e-6));
+  CHECK(cell->seen.max == doctest::Approx(every_step.max).epsilon(1e-6));
+  // The pulse's peak is gone by the last step.
+  CHECK(std::max(-last_step.min, last_step.max) < 0.8f * std::max(-every_step.min, every_step.max));
+}
+
+TEST_CASE("quantize_int8: an LSTM stays integer with TFLite's operands and intermediates, and tracks the float model") {
+  constexpr int T = 12;
+  const auto model = float_lstm_model(T);
+  const auto report = quant::calibrate(model, lstm_sequences{48, T});
+  const quant::quantized_model q = quant::quantize_int8(*model, report);
+  CHECK(q.fences.empty());
+  // Written and read back: what TFLite and TFLM load.
+  const auto reread = std::make_shared<const runtime::model>(tflite::read_model(tflite::write_model(q.model, "t")));
+  const runtime::model& m = *reread;
+  const auto lstm = std::find_if(m.operations.begin(), m.operations.end(), [](const auto& op) {
+    return op.code == runtime::op_code::unidirectional_sequence_lstm;
+  });
+  REQUIRE(lstm != m.operations.end());
+  const auto& operand = [&](std::size_t i) -> const runtime::tensor& {
+    return m.tensors[static_cast<std::size_t>(lstm->inputs[i])];
+  };
+  const runtime::tensor& in = operand(0);
+  const runtime::tensor& out = m.tensors[static_cast<std::size_t>(lstm->outputs[0])];
+  CHECK(in.type == dtype::i8);
+  CHECK(out.type == dtype::i8);
+  for (std::size_t k = 0; k < 4; ++k) {
+    const runtime::tensor &w = operand(1 + k), &r = operand(5 + k), &b = operand(12 + k);
+    CHECK(w.type == dtype::i8);
+    CHECK(w.quant.scales.size() == 1);  // TFLM's LSTM reads one scale per matrix
+    CHECK(r.type == dtype::i8);
+    CHECK(r.quant.scales.size() == 1);
+    CHECK(b.type == dtype::i32);
+    CHECK(b.quant.scale() == in.quant.scale() * w.quant.scale());  // input scale x its gate's input weights
+  }
+  // The hidden state is the output: the same parameters (TFLite's restrict_scale).
+  const runtime::tensor& hidden = operand(18);
+  CHECK(hidden.variable);
+  CHECK(hidden.type == dtype::i8);
+  CHECK(hidden.quant.scale() == out.quant.scale());
+  CHECK(hidden.quant.zero_point() == out.quant.zero_point());
+  // The cell: int16, zero point 0, 2^k / 32768 for the smallest k whose 2^k covers what calibration saw.
+  const runtime::tensor& cell = operand(19);
+  CHECK(cell.variable);
+  REQUIRE(cell.type == dtype::i16);
+  CHECK(cell.quant.zero_point() == 0);
+  const quant::real_range seen = report.find(14)->range;
+  const float magnitude = std::max(-seen.min, seen.max);
+  const float power = cell.quant.scale() * 32768.0f;
+  CHECK(power == std::exp2(std::round(std::log2(power))));
+  CHECK(power >= magnitude);
+  CHECK(power / 2 < magnitude);
+  // TFLite's kernel reads five intermediates; the fifth carries the hidden state's parameters.
+  REQUIRE(lstm->intermediates.size() == 5);
+  const runtime::tensor& hidden_scale = m.tensors[static_cast<std::size_t>(lstm->intermediates[4])];
+  CHECK(hidden_scale.quant.scale() == out.quant.scale());
+  CHECK(hidden_scale.quant.zero_point() == out.quant.zero_point());
+  for (std::size_t g = 0; g < 4; ++g)
+    CHECK(m.tensors[static_cast<std::size_t>(lstm->intermediates[g])].quant.scale() == 1.0f / 4096.0f);
+  for (const int t : lstm->intermediates)  // TFLM's allocator refuses an intermediate that holds bytes
+    CHECK(m.tensors[static_cast<std::size_t>(t)].elements() == 0);
+  CHECK_NOTHROW(quant::check_runs(m));
+
+  runtime::interpreter reference(model), int8(reread);
+  const quant::output_agreement a = quant::compare_outputs(reference, int8, lstm_sequences{48, T});
+  MESSAGE("int8 LSTM against the float one: ", a.sqnr_db, " dB");
+  CHECK(a.sqnr_db > 30);
+
+  // The float twin of the int8 model drops the intermediates and runs.
+  const runtime::model twin = quant::dequantize_model(m).model;
+  for (const auto& op : twin.operations) CHECK(op.intermediates.empty());
+  CHECK_NOTHROW(quant::check_runs(twin));
 }
 
 TEST_CASE("op versions: one function for float and quantized operations, in op_version.cc's order") {

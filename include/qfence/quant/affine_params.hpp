@@ -61,6 +61,21 @@ constexpr affine_params symmetric_params(real_range r, int qmax) {
   return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
 }
 
+/// Symmetric int16 parameters whose scale is 2^k / 32768 for the smallest
+/// k in 0..10 with 2^k >= the range's magnitude (TFLite's
+/// GetPowerOfTwoScale): an LSTM's cell state, which the integer kernels
+/// rescale by shifts. Below 1 the scale stays 2^-15 (k = 0), as TFLite's.
+constexpr affine_params power_of_two_int16_params(real_range r) {
+  const float magnitude = std::max(r.min < 0 ? -r.min : r.min, r.max < 0 ? -r.max : r.max);
+  int k = 0;
+  float power = 1.0f;
+  while (k < 10 && power < magnitude) {
+    ++k;
+    power *= 2.0f;
+  }
+  return {power / 32768.0f, 0};
+}
+
 /// The scale of symmetric int8 weights whose largest magnitude is `half`
 /// (127 steps each side). A channel of zeros gets the scale of [-1, 1]
 /// rather than TFLite's 0, so that its bias (scale input * weight) still

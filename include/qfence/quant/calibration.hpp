@@ -36,6 +36,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/typed_storage.hpp"
+#include "qfence/quant/lstm_cell_steps.hpp"
 #include "qfence/quant/observer.hpp"
 #include "qfence/quant/real_range.hpp"
 #include "qfence/quant/sample_directory.hpp"
@@ -236,6 +237,22 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     for (int t : written_tensors(m, interp.operations()[k]))
       for (std::size_t i = 0; i < observed.size(); ++i)
         if (observed[i] == t) after_op[k].push_back(i);
+  // A float LSTM's cell state is observed at every step it takes
+  // (lstm_cell_steps), not only as the invoke leaves it.
+  std::vector<std::optional<lstm_cell_steps>> cell_steps(interp.operations().size());
+  std::vector<std::size_t> cell_observer(interp.operations().size());
+  for (std::size_t k = 0; k < interp.operations().size(); ++k) {
+    if (!lstm_cell_steps::applies(m, interp.operations()[k])) continue;
+    lstm_cell_steps steps(m, interp.operations()[k]);
+    auto& feeds = after_op[k];
+    for (auto it = feeds.begin(); it != feeds.end(); ++it)
+      if (observed[*it] == steps.cell_tensor()) {
+        cell_observer[k] = *it;
+        feeds.erase(it);
+        cell_steps[k].emplace(std::move(steps));
+        break;
+      }
+  }
   std::vector<std::size_t> of_inputs;
   for (int t : m.inputs)
     for (std::size_t i = 0; i < observed.size(); ++i)
@@ -258,9 +275,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   calibration_report report;
   report.calibrator = std::string(calibrator_name(options.observer.method));
   bool testing_held = false;
-  auto observe = [&](std::size_t i, std::size_t sample) {
-    const auto bytes = interp.tensor_bytes(observed[i]);
-    const std::span<const float> values(qfence::detail::object_at<const float>(bytes.data()), bytes.size() / sizeof(float));
+  auto observe_values = [&](std::size_t i, std::size_t sample, std::span<const float> values) {
     const auto bad_before = observers[i].non_finite_count();
     observers[i].observe(values);
     if (observers[i].non_finite_count() > bad_before && !first_bad_sample[i]) first_bad_sample[i] = sample;
@@ -269,6 +284,11 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
       held_values[i] += values.size();
       for (const float v : values) held_outside[i] += (v < r.min || v > r.max) ? 1 : 0;
     }
+  };
+  auto observe = [&](std::size_t i, std::size_t sample) {
+    const auto bytes = interp.tensor_bytes(observed[i]);
+    observe_values(i, sample,
+                   std::span<const float>(qfence::detail::object_at<const float>(bytes.data()), bytes.size() / sizeof(float)));
   };
   auto snapshot = [&](std::vector<real_range>& into) {
     for (std::size_t i = 0; i < observed.size(); ++i) into[i] = observers[i].range();
@@ -284,9 +304,15 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     } else {
       start_sample(samples, report.samples == 0, interp);
       for (std::size_t i : of_inputs) observe(i, s);
-      interp.invoke_observed([&](std::size_t k) {
-        for (std::size_t i : after_op[k]) observe(i, s);
-      });
+      interp.invoke_observed(
+          [&](std::size_t k) {
+            if (cell_steps[k]) cell_steps[k]->before(interp);
+          },
+          [&](std::size_t k) {
+            for (std::size_t i : after_op[k]) observe(i, s);
+            if (cell_steps[k])
+              cell_steps[k]->after(interp, [&](std::span<const float> cell) { observe_values(cell_observer[k], s, cell); });
+          });
       ++report.samples;
       if (testing_held) ++report.held_back;
     }

@@ -36,6 +36,13 @@ enum class operand_role {
   /// A variable (SVDF's memory of past feature projections): int16,
   /// symmetric, from the range calibration saw it hold.
   state,
+  /// A variable holding the op's previous output (LSTM's hidden state): the
+  /// output's parameters (TFLite's restrict_scale), since it is the output.
+  output_state,
+  /// A variable kept as int16 with a power-of-two scale, the smallest of
+  /// 2^0 .. 2^10 that covers the range calibration saw (LSTM's cell state:
+  /// TFLite's extend_to_power_of_two; the kernels shift by its log2).
+  power_of_two_state,
 };
 
 enum class output_params {
@@ -48,12 +55,14 @@ enum class output_params {
 struct op_property {
   bool quantizable = false;  ///< qfence runs it on int8 with TFLite's arithmetic
   /// By position; positions not set are activations (the enumerator 0).
-  std::array<operand_role, 5> inputs{};
+  /// 20: LSTM's operands up to its cell state.
+  std::array<operand_role, 20> inputs{};
   int weights_axis = -1;     ///< the weights' channel axis; -1: per tensor
   int weights_input = -1, bias_input = -1, activation_input = 0;  ///< which inputs they are
   /// The two inputs whose scales multiply into the bias's scale: the
-  /// activation and the weights, except SVDF's, whose bias is added after
-  /// the time weights multiply the state.
+  /// activation and the weights (the k-th bias input with the k-th weights
+  /// input: LSTM's four gates), except SVDF's, whose bias is added after the
+  /// time weights multiply the state.
   std::array<int, 2> bias_scale_inputs{-1, -1};
   output_params output = output_params::calibrated;
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
@@ -63,11 +72,15 @@ struct op_property {
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
   constexpr bool has_state() const {
     for (const operand_role r : inputs)
-      if (r == operand_role::state) return true;
+      if (r == operand_role::state || r == operand_role::output_state || r == operand_role::power_of_two_state)
+        return true;
     return false;
   }
-  constexpr std::array<int, 2> bias_scale_of() const {
-    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs : std::array<int, 2>{activation_input, weights_input};
+  /// The inputs whose scales multiply into the scale of the bias at input
+  /// position `bias_position`.
+  constexpr std::array<int, 2> bias_scale_of(int bias_position) const {
+    return bias_scale_inputs[0] >= 0 ? bias_scale_inputs
+                                     : std::array<int, 2>{activation_input, weights_input + (bias_position - bias_input)};
   }
 };
 
@@ -118,6 +131,20 @@ constexpr op_property int8_property(runtime::op_code code) {
       p.bias_input = 3;
       p.bias_scale_inputs = {2, 4};
       break;
+    case op_code::unidirectional_sequence_lstm: {
+      // TFLite's operator_property for an LSTM without layer norm, peephole
+      // or projection (TFLM's kernel has none of them): the eight weight
+      // matrices int8 per tensor (TFLM reads one scale each), each gate's
+      // bias at input scale x its input weights' scale, the hidden state
+      // at the output's parameters, the cell state int16 with a power-of-two
+      // scale. The gates run in Q3.12 whatever the ranges. TFLite's kernel
+      // also wants five intermediate tensors (quantize_model.hpp adds them).
+      constexpr auto W = R::weights, B = R::bias, A = R::activation;
+      p.inputs = {A, W, W, W, W, W, W, W, W, A, A, A, B, B, B, B, A, A, R::output_state, R::power_of_two_state};
+      p.weights_input = 1;
+      p.bias_input = 12;
+      break;
+    }
     case op_code::average_pool_2d:
     case op_code::max_pool_2d:
     case op_code::maximum:

@@ -201,6 +201,7 @@ inline void drop_unused_tensors(runtime::model& m) {
   for (const auto& op : m.operations) {
     for (int t : op.inputs) mark(t);
     for (int t : op.outputs) mark(t);
+    for (int t : op.intermediates) mark(t);
   }
   std::vector<int> renumber(m.tensors.size(), -1);
   std::vector<runtime::tensor> kept;
@@ -219,6 +220,7 @@ inline void drop_unused_tensors(runtime::model& m) {
   for (auto& op : m.operations) {
     map(op.inputs);
     map(op.outputs);
+    map(op.intermediates);
   }
 }
 
@@ -414,13 +416,18 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     if (integer_op[k]) continue;
     const auto& op = f.operations[k];
     const std::uint8_t d = domain_of(plan.activation_type[k]);
-    // A state (SVDF's memory) is int16 in either scheme, symmetric.
+    // A state (SVDF's memory, LSTM's cell) is int16 in either scheme,
+    // symmetric.
     if (!fenced[k])
-      for (std::size_t i = 0; i < op.inputs.size(); ++i)
-        if (const int t = op.inputs[i]; property[k].role(i) == operand_role::state && is_activation(t)) {
-          range_of[static_cast<std::size_t>(t)] = calibrated_range(t, "the state of " + detail::op_label(op));
-          params16[static_cast<std::size_t>(t)] = symmetric_params(range_of[static_cast<std::size_t>(t)], 32767);
-        }
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+        const int t = op.inputs[i];
+        const operand_role role = property[k].role(i);
+        if (!is_activation(t) || (role != operand_role::state && role != operand_role::power_of_two_state)) continue;
+        const real_range r = calibrated_range(t, "the state of " + detail::op_label(op));
+        range_of[static_cast<std::size_t>(t)] = r;
+        params16[static_cast<std::size_t>(t)] =
+            role == operand_role::state ? symmetric_params(r, 32767) : power_of_two_int16_params(r);
+      }
     for (int t : op.outputs) {
       if (!is_activation(t)) continue;
       const auto i = static_cast<std::size_t>(t);
@@ -447,6 +454,13 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       // consumer reads its QUANTIZE copy.
       copies_from_range(t, user);
     }
+    // A variable that holds the previous output takes the output's parameters.
+    if (!fenced[k])
+      for (std::size_t i = 0; i < op.inputs.size(); ++i)
+        if (const int t = op.inputs[i]; property[k].role(i) == operand_role::output_state && is_activation(t)) {
+          params_in(d)[static_cast<std::size_t>(t)] = params_in(d)[static_cast<std::size_t>(op.outputs.at(0))];
+          range_of[static_cast<std::size_t>(t)] = range_of[static_cast<std::size_t>(op.outputs.at(0))];
+        }
   }
 
   // 4. The new model: tensors first as they were, then conversions and
@@ -471,17 +485,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     x.quant.min = {r.min};
     x.quant.max = {r.max};
   };
-  // A state: int16 from its parameters; an initial value, if the float
-  // model gives one, quantized with them.
-  auto make_state = [&](runtime::tensor& x, int source) {
+  // A state in domain d (int16, or an LSTM's hidden state in the op's
+  // domain) from its parameters; an initial value, if the float model gives
+  // one, quantized with them.
+  auto make_state = [&](runtime::tensor& x, int source, std::uint8_t d) {
     if (!x.data.empty()) {
       const std::vector<float> values = detail::float_values(f.tensors[static_cast<std::size_t>(source)]);
-      std::vector<std::int16_t> v(values.size());
-      reference::quantize(static_cast<std::int64_t>(v.size()), values.data(),
-                          params16[static_cast<std::size_t>(source)]->scale, 0, v.data());
-      x.data = detail::own_values(q, v);
+      const affine_params a = *params_in(d)[static_cast<std::size_t>(source)];
+      const auto store = [&]<class T>(T*) {
+        std::vector<T> v(values.size());
+        reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
+        x.data = detail::own_values(q, v);
+      };
+      if (d == in_int16) store(static_cast<std::int16_t*>(nullptr));
+      else store(static_cast<std::int8_t*>(nullptr));
     }
-    make_integer(x, source, in_int16);
+    make_integer(x, source, d);
   };
   // An activation's copies in the other domains, by domain (float, int8,
   // int16), made after its producer.
@@ -541,7 +560,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
         if (!is_activation(t)) continue;
-        const auto& a = p.role(i) == operand_role::state ? params16 : params_in(d);
+        const bool int16_state = p.role(i) == operand_role::state || p.role(i) == operand_role::power_of_two_state;
+        const auto& a = int16_state ? params16 : params_in(d);
         if (a[static_cast<std::size_t>(t)]) operand_scales[i] = {a[static_cast<std::size_t>(t)]->scale};
       }
       std::vector<double> rounding_shift;  // bias correction, per output channel
@@ -551,8 +571,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
         const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
         const operand_role role = p.role(i);
         if (role == operand_role::integer || src.type != dtype::f32) continue;
-        if (role == operand_role::state) {
-          make_state(q.tensors[static_cast<std::size_t>(t)], t);
+        if (role == operand_role::state || role == operand_role::power_of_two_state || role == operand_role::output_state) {
+          make_state(q.tensors[static_cast<std::size_t>(t)], t, role == operand_role::output_state ? d : in_int16);
           continue;
         }
         if (!src.constant) {
@@ -584,7 +604,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           x.quant.zero_points = {0};
           operand_scales[i] = {w.scale};
         } else if (role == operand_role::bias) {
-          const auto [first, second] = p.bias_scale_of();
+          const auto [first, second] = p.bias_scale_of(static_cast<int>(i));
           const float input_scale = operand_scales.at(static_cast<std::size_t>(first)).at(0);
           const std::vector<float>& weight_scales = operand_scales.at(static_cast<std::size_t>(second));
           std::vector<float> corrected = values;
@@ -654,6 +674,25 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           const int r = add_tensor(std::move(y));
           add_op(op_code::quantize, t, r);
           t = r;
+        }
+      }
+      // TFLite's integer LSTM kernel wants five intermediate tensors (TFLM
+      // reads none): the gates' Q3.12 (0-3, read only with layer norm) and
+      // the hidden state's parameters (4), which without projection are
+      // the output's. qfence's kernels take both from the operands. Each
+      // holds no value: shape [0], as TFLM's allocator demands of them.
+      if (op.code == op_code::unidirectional_sequence_lstm && !int16_op) {
+        // A copy: add_tensor grows q.tensors.
+        const runtime::tensor out = q.tensors[static_cast<std::size_t>(op.outputs.at(0))];
+        op.intermediates.clear();
+        for (int g = 0; g < 5; ++g) {
+          runtime::tensor x;
+          x.name = out.name + "_intermediate_" + std::to_string(g);
+          x.type = g < 4 ? dtype::i16 : dtype::i8;
+          x.shape = {0};
+          x.quant.scales = {g < 4 ? 1.0f / 4096.0f : out.quant.scale()};
+          x.quant.zero_points = {g < 4 ? 0 : out.quant.zero_point()};
+          op.intermediates.push_back(add_tensor(std::move(x)));
         }
       }
     }

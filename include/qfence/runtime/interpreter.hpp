@@ -315,8 +315,16 @@ class interpreter {
   /// tensor this way without keeping them all.
   template <class AfterOp>
   invoke_status invoke_observed(AfterOp&& after_op) {
+    return invoke_observed([](std::size_t) {}, after_op);
+  }
+
+  /// invoke_observed, also calling before_op(k) just before operations()[k]
+  /// runs, when its inputs (and the state it updates) are readable.
+  template <class BeforeOp, class AfterOp>
+  invoke_status invoke_observed(BeforeOp&& before_op, AfterOp&& after_op) {
     const graph_program& g = graphs_[0];
     for (std::size_t k = 0; k < g.kernels.size(); ++k) {
+      before_op(k);
       const bool go_on = run_kernel(g, k);
       after_op(k);
       if (!go_on) return invoke_status::ended_early;

@@ -242,9 +242,19 @@ void lstm_integer(const lstm_geometry& g, const lstm_params& p, const lstm_opera
   });
 }
 
+namespace lstm_detail {
+struct ignore_step {
+  void operator()(const float*, std::int64_t) const noexcept {}
+};
+}  // namespace lstm_detail
+
 /// The float LSTM; `scratch` holds 4 * batches * units floats.
-inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_operands<float, float, float>& x,
-                       float* hidden, float* cell, float* scratch, float* output) noexcept {
+/// after_step(cell, n) sees the n cell values each step leaves (calibration
+/// observes the cell at every step, where the state after the invoke holds
+/// the last one only).
+template <class AfterStep = lstm_detail::ignore_step>
+void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_operands<float, float, float>& x, float* hidden,
+                float* cell, float* scratch, float* output, const AfterStep& after_step = {}) {
   using namespace lstm_detail;
   const int S = g.units;
   float* buffer[4];
@@ -273,6 +283,7 @@ inline void lstm_float(const lstm_geometry& g, float cell_clip, const lstm_opera
     for (std::int64_t i = 0; i < n; ++i) c[i] = c[i] + buffer[1][i];
     if (cell_clip > 0.0f)
       for (std::int64_t i = 0; i < n; ++i) c[i] = std::max(std::min(cell_clip, c[i]), -cell_clip);
+    after_step(static_cast<const float*>(c), n);
     float* output_gate = buffer[1];
     gate(lstm_output_gate, output_gate, false);
     tanh(n, c, buffer[0]);
