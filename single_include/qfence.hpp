@@ -18087,6 +18087,16 @@ struct unidirectional_sequence_lstm {
 };
 }  // namespace op
 
+namespace detail {
+/// The sizes of an LSTM whose input and hidden state have types In and H.
+template <class In, class H, bool TimeMajor>
+constexpr lstm_geometry lstm_geometry_of() {
+  return {static_cast<int>(In::shape_type::dim(TimeMajor ? 1 : 0)),
+          static_cast<int>(In::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(In::shape_type::dim(2)),
+          static_cast<int>(H::shape_type::dim(1)), TimeMajor};
+}
+}  // namespace detail
+
 /// C...: the 8 weights (input, forget, cell, output gates; then the same
 /// gates' recurrent weights) and the 4 biases, as qfence::constant<T>.
 template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
@@ -18139,10 +18149,7 @@ struct lstm_node {
   template <int Index, class Input, class H, class Cl>
   struct typed {
     using output = rule_output_type<rule<Input, H, Cl>>;
-    static constexpr lstm_geometry geometry{
-        static_cast<int>(Input::shape_type::dim(TimeMajor ? 1 : 0)),
-        static_cast<int>(Input::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(Input::shape_type::dim(2)),
-        static_cast<int>(H::shape_type::dim(1)), TimeMajor};
+    static constexpr lstm_geometry geometry = detail::lstm_geometry_of<Input, H, TimeMajor>();
     using cell_element = typename Cl::element;
     static constexpr std::size_t scratch_bytes =
         4 * static_cast<std::size_t>(geometry.batches) * static_cast<std::size_t>(geometry.units) * sizeof(cell_element);
@@ -18179,6 +18186,46 @@ struct lstm_node {
     }
   };
 };
+
+namespace detail {
+/// What an LSTM node reads, for those who rebuild or observe it (the
+/// compile-time quantizer and calibration).
+template <class N> struct lstm_node_parts {
+  static constexpr bool is_lstm = false;
+};
+template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
+struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
+  static constexpr bool is_lstm = true;
+  static constexpr int input = In, hidden = Hidden, cell = Cell;
+  static constexpr bool time_major = TimeMajor;
+  template <int K> using operand_t = typename lstm_node<In, Hidden, Cell, TimeMajor, C...>::template operand_t<K>;
+  template <class... Cq>
+  static constexpr auto make(float cell_clip, Cq... operands) {
+    return lstm_node<In, Hidden, Cell, TimeMajor, Cq...>{{operands...}, cell_clip};
+  }
+};
+
+/// For each node of model M, the float LSTM node that reads it as its
+/// hidden (Role 1) or cell (Role 2) state, or -1 (a fenced LSTM is not an
+/// LSTM node here: its states stay float with it).
+template <class M, int Role>
+inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> lstm_state_reader = [] {
+  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
+  reader.fill(-1);
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          using P = lstm_node_parts<typename M::template node_t<J>>;
+          if constexpr (P::is_lstm)
+            if constexpr (M::template node_output_type<P::input>::type == dtype::f32)
+              reader[static_cast<std::size_t>(Role == 1 ? P::hidden : P::cell)] = J;
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return reader;
+}();
+
+}  // namespace detail
 
 /// UNIDIRECTIONAL_SEQUENCE_LSTM of node `In`, updating state nodes `Hidden`
 /// and `Cell`; see the top of this header.
@@ -23322,6 +23369,55 @@ QFENCE_EXACT_FLOAT_END
 // separate program (a build step), as code generation is.
 
 
+// ---- qfence/quant/lstm_replay.hpp ------------------------------------------
+// qfence/quant/lstm_replay.hpp: a float LSTM replayed step by step, so that
+// calibration sees its cell state at every time step.
+//
+// The cell state is a variable the LSTM updates once per step; after an
+// invoke it holds the last step's values only, and a range taken from those
+// misses the others (a pulse mid-sequence is gone by the end). Both paths'
+// calibration (quant/lstm_cell_steps.hpp for a .tflite,
+// quant/calibrate_graph.hpp for a model described in C++) copy the op's
+// input and states before it runs and replay it here with the kernel the
+// op ran; the replay must end on the op's own cell state, bit for bit.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// What the op read: its input and both states, copied before it ran.
+struct lstm_replay_inputs {
+  std::vector<float> input, hidden, cell;
+};
+
+/// Runs the float LSTM `x` (its input pointer ignored) on copies of what it
+/// read, calling observe(std::span<const float>) with the cell after each
+/// step, then checks that the last cell equals `ran_cell`, the cell state
+/// the op left; `what` names the op in the error a mismatch (a bug) raises.
+template <class Observe>
+void replay_lstm_cells(const lstm_geometry& g, float cell_clip, lstm_operands<float, float, float> x,
+                       lstm_replay_inputs copies, std::span<const std::byte> ran_cell, const std::string& what,
+                       Observe&& observe) {
+  const std::size_t rows = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.units);
+  std::vector<float> scratch(4 * rows), output(static_cast<std::size_t>(g.time_steps) * rows);
+  x.input = copies.input.data();
+  reference::lstm_float(g, cell_clip, x, copies.hidden.data(), copies.cell.data(), scratch.data(), output.data(),
+                        [&](const float* c, std::int64_t n) {
+                          observe(std::span<const float>(c, static_cast<std::size_t>(n)));
+                        });
+  if (ran_cell.size() != copies.cell.size() * sizeof(float) ||
+      std::memcmp(ran_cell.data(), copies.cell.data(), ran_cell.size()) != 0)
+    throw std::logic_error("calibrate: replaying " + what +
+                           " (UNIDIRECTIONAL_SEQUENCE_LSTM) step by step did not end in the cell state the op left "
+                           "(a bug in qfence; please report it)");
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/quant/observer.hpp ---------------------------------------------
 // qfence/quant/observer.hpp: what calibration keeps of one tensor while the
 // representative dataset streams through the float model.
@@ -23901,32 +23997,94 @@ class graph_calibration {
 /// output. `fill(k, arena)` writes sample k's inputs into the
 /// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
 /// sample cannot be used, if it cannot (a NaN: say where), or std::nullopt.
+///
+/// State nodes (SVDF's memory, an LSTM's states) start every sample from
+/// their initial values, unless `stream`: then the samples are consecutive
+/// steps of one stream and the states carry over from one to the next, as
+/// they do when the model runs on it (`qfence calibrate --stream`). A state
+/// is observed as the invoke leaves it, after the op that updates it; an
+/// LSTM's cell state at every time step (quant/lstm_replay.hpp).
 template <class M, class Fill>
-graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {}) {
+graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {},
+                                     bool stream = false) {
   graph_calibration<M> c(options);
   auto arena = std::make_unique<qfence::arena<M>>();
-  const auto observe_node = [&]<int I>() {
+  constexpr auto N = static_cast<std::size_t>(M::node_count);
+  const auto observe_values = [&](int node, std::span<const float> values) { c.observer(node)->observe(values); };
+  const auto copy_of = [&]<int I>() {
+    const auto v = arena->template node_output<I>();
+    return std::vector<float>(v.begin(), v.end());
+  };
+  // What each float LSTM read, copied as the nodes it reads report.
+  std::array<lstm_replay_inputs, N> replay;
+  const auto after_node = [&]<int I>() {
+    using Node = typename M::template node_t<I>;
+    using P = qfence::detail::lstm_node_parts<Node>;
     if constexpr (M::template node_output_type<I>::type == dtype::f32) {
-      const auto values = arena->template node_output<I>();
-      c.observer(I)->observe(std::span<const float>(values.data(), values.size()));
+      if constexpr (qfence::detail::is_state_node<Node>::value) {
+        // Before its op runs: what the op will read. Observed once the invoke is over.
+        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 1>[I]; l >= 0)
+          replay[static_cast<std::size_t>(l)].hidden = copy_of.template operator()<I>();
+        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 2>[I]; l >= 0)
+          replay[static_cast<std::size_t>(l)].cell = copy_of.template operator()<I>();
+      } else {
+        const auto values = arena->template node_output<I>();
+        observe_values(I, std::span<const float>(values.data(), values.size()));
+      }
+    }
+    if constexpr (P::is_lstm) {
+      if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
+        // The input's bytes are the input's until a later node runs.
+        lstm_replay_inputs& copies = replay[static_cast<std::size_t>(I)];
+        copies.input = copy_of.template operator()<P::input>();
+        const Node& n = net.template node<I>();
+        constexpr lstm_geometry g =
+            qfence::detail::lstm_geometry_of<typename M::template node_output_type<P::input>,
+                                             typename M::template node_output_type<P::hidden>, P::time_major>();
+        lstm_operands<float, float, float> x{};
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          ((x.input_weights[K] = std::get<K>(n.operands).data), ...);
+          ((x.recurrent_weights[K] = std::get<4 + K>(n.operands).data), ...);
+          ((x.bias[K] = std::get<8 + K>(n.operands).data), ...);
+        }(std::make_integer_sequence<int, 4>{});
+        const auto cell = arena->template node_output<P::cell>();
+        replay_lstm_cells(g, n.cell_clip, x, std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
+                          "node " + std::to_string(I),
+                          [&](std::span<const float> values) { observe_values(P::cell, values); });
+      }
     }
   };
-  const auto observe = [&](int node) {
+  const auto after = [&](int node) {
     [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((node == I ? observe_node.template operator()<I>() : void()), ...);
+      ((node == I ? after_node.template operator()<I>() : void()), ...);
     }(std::make_integer_sequence<int, M::node_count>{});
+  };
+  // States (an LSTM's cell aside, seen at every step) as the invoke left them.
+  const auto observe_states = [&]<int... I>(std::integer_sequence<int, I...>) {
+    (
+        [&] {
+          if constexpr (qfence::detail::is_state_node<typename M::template node_t<I>>::value &&
+                        M::template node_output_type<I>::type == dtype::f32 &&
+                        qfence::detail::lstm_state_reader<M, 2>[I] < 0) {
+            const auto values = arena->template node_output<I>();
+            observe_values(I, std::span<const float>(values.data(), values.size()));
+          }
+        }(),
+        ...);
   };
   for (std::size_t k = 0; k < count; ++k) {
     if (std::optional<std::string> why = fill(k, *arena)) {
       c.skipped.push_back("sample " + std::to_string(k) + ": " + *why);
       continue;
     }
+    if (!stream || c.samples == 0) net.reset_state(*arena);
     // Inputs are observed as written; every other node as soon as it has
     // run, while its bytes are still its own.
     [&]<int... K>(std::integer_sequence<int, K...>) {
-      (observe(M::template input_node_index<K>), ...);
+      (after(M::template input_node_index<K>), ...);
     }(std::make_integer_sequence<int, M::input_count>{});
-    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { observe(node); });
+    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { after(node); });
+    observe_states(std::make_integer_sequence<int, M::node_count>{});
     ++c.samples;
   }
   return c;
@@ -24243,6 +24401,12 @@ QFENCE_EXACT_FLOAT_END
 // quantize` inserts there. `qfence quantize` requantizes every input whose
 // own range differs, so where an input could take the parameters the two
 // paths' bytes differ.
+//
+// An LSTM becomes TFLite's int8 LSTM, as `qfence quantize` makes it: its
+// weights per tensor, its hidden state node at the output's parameters, its
+// cell state node int16 at a power-of-two scale (calibrate_graph observes
+// the cell at every step). SVDF stays fenced here (`qfence quantize` makes
+// it int8).
 //
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
@@ -24710,6 +24874,8 @@ using quant::affine_params;
 using quant::channel_of_element;
 using quant::op_property;
 using quant::output_params;
+using qfence::detail::lstm_node_parts;
+using qfence::detail::lstm_state_reader;
 
 /// The op in the runtime IR's vocabulary; custom for user ops and for typed
 /// ops the quantizer has no facts for (they are fenced).
@@ -24757,6 +24923,7 @@ enum class treatment {
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
   shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
+  recurrent,          ///< an LSTM: weights, biases and the state nodes it updates (quantized_lstm)
 };
 
 template <class N, class... Options>
@@ -24770,8 +24937,9 @@ constexpr treatment treatment_of() {
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
     if (!p.quantizable) return treatment::island;
-    // int8 SVDF needs its state calibrated, which graph calibration does
-    // not observe yet: `qfence quantize` makes it int8, this fences it.
+    if (lstm_node_parts<N>::is_lstm) return treatment::recurrent;
+    // SVDF's int16 state and time weights are made by `qfence quantize`
+    // only: this fences it.
     if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
     // Of the ops whose inputs take the output's parameters, CONCATENATION
@@ -24957,6 +25125,91 @@ struct quantized_layer {
   }
 };
 
+/// An LSTM node's int8 form, as `qfence quantize` makes it
+/// (quant/op_property.hpp): each weight matrix int8 per tensor, each gate's
+/// bias int32 at input scale x that gate's input weights' scale; the output
+/// is the hidden state, whose state node lstm_state_node retypes.
+template <const auto& F, const auto& R, int I, class... Options>
+struct quantized_lstm {
+  using N = node_of<F, I>;
+  using P = lstm_node_parts<N>;
+  static constexpr float input_scale = int8_params_of<F, R, P::input, Options...>().scale;
+
+  /// Weight matrix K (0-3 the gates' input weights, 4-7 their recurrent ones).
+  template <int K>
+  struct weights_of {
+    using T = typename P::template operand_t<K>;
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::span<const float> values() { return {std::get<K>(F.template node<I>().operands).data, count}; }
+    static constexpr float half = [] {
+      std::array<float, 1> h{};
+      quant::channel_magnitudes(values(), channel_of_element(std::span<const int>(T::shape_type::dims), 0, 1), h);
+      return h[0];
+    }();
+    static constexpr float scale = quant::weight_scale(half);
+    static constexpr std::array<std::int8_t, count> quantized = [] {
+      std::array<std::int8_t, count> q{};
+      for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(values()[i], quant::weight_inverse(half));
+      return q;
+    }();
+    static constexpr auto make() {
+      return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(quantized);
+    }
+  };
+
+  /// Gate K's bias (operand 8 + K).
+  template <int K>
+  struct bias_of {
+    using T = typename P::template operand_t<8 + K>;
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::array<std::int32_t, count> quantized = [] {
+      std::array<std::int32_t, count> b{};
+      const float* f = std::get<8 + K>(F.template node<I>().operands).data;
+      for (std::size_t c = 0; c < count; ++c)
+        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * weights_of<K>::scale);
+      return b;
+    }();
+    static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(quantized); }
+  };
+
+  static constexpr auto node() {
+    return [&]<int... W, int... B>(std::integer_sequence<int, W...>, std::integer_sequence<int, B...>) {
+      return P::make(F.template node<I>().cell_clip, weights_of<W>::make()..., bias_of<B>::make()...);
+    }(std::make_integer_sequence<int, 8>{}, std::make_integer_sequence<int, 4>{});
+  }
+};
+
+/// State node I of the int8 model, read by an int8 LSTM: its hidden state
+/// at the LSTM's output parameters (it is the output), its cell state int16
+/// at the power-of-two scale covering the cell's range (Role 1, 2 as
+/// lstm_state_reader). An initial value is quantized with them.
+template <const auto& F, const auto& R, int I, int Lstm, int Role, class... Options>
+struct lstm_state_node {
+  using T = typename model_of<F>::template node_output_type<I>;
+  static constexpr affine_params params = [] {
+    if constexpr (Role == 1) return int8_params_of<F, R, Lstm, Options...>();
+    else return quant::power_of_two_int16_params(R[static_cast<std::size_t>(I)]);
+  }();
+  using type = tensor<Role == 1 ? dtype::i8 : dtype::i16, typename T::shape_type, per_tensor<params.scale, params.zero_point>>;
+  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr bool has_initial = F.template node<I>().initial != nullptr;
+  static constexpr std::array<typename type::element, count> initial = [] {
+    std::array<typename type::element, count> q{};
+    if constexpr (has_initial) {
+      using E = typename type::element;
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::int64_t v = reference::quantize_value(F.template node<I>().initial[i], params.scale, params.zero_point);
+        q[i] = static_cast<E>(std::clamp<std::int64_t>(v, std::numeric_limits<E>::min(), std::numeric_limits<E>::max()));
+      }
+    }
+    return q;
+  }();
+  static constexpr auto node() {
+    if constexpr (has_initial) return qfence::state(make_constant<type>(initial));
+    else return qfence::state<type>();
+  }
+};
+
 /// The same node type with `Out` appended to its options (ops whose output
 /// takes its calibrated parameters).
 template <class N, class Out> struct with_output { using type = void; };
@@ -25001,7 +25254,15 @@ constexpr auto quantized_node() {
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
   using Out = int8_output<F, R, I, Options...>;
-  if constexpr (t == treatment::input) {
+  constexpr int hidden_of = lstm_state_reader<model_of<F>, 1>[static_cast<std::size_t>(I)];
+  constexpr int cell_of = lstm_state_reader<model_of<F>, 2>[static_cast<std::size_t>(I)];
+  if constexpr (hidden_of >= 0) {
+    return lstm_state_node<F, R, I, hidden_of, 1, Options...>::node();
+  } else if constexpr (cell_of >= 0) {
+    return lstm_state_node<F, R, I, cell_of, 2, Options...>::node();
+  } else if constexpr (t == treatment::recurrent) {
+    return quantized_lstm<F, R, I, Options...>::node();
+  } else if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
     if constexpr (float_tensor<T> && float_io_asked<Options...>) {
       return fence_node<N, Out>{};  // float in; its border quantizes it

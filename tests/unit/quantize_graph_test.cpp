@@ -614,6 +614,140 @@ TEST_CASE("qfence::quantize: CUMSUM at its calibrated parameters, GATHER_ND at i
 }
 
 namespace {
+// An LSTM: 6 steps of 3 inputs, 4 units; nodes 0 input, 1 hidden and 2 cell
+// states, 3 the LSTM. The forget gate's bias keeps the cell's memory.
+constexpr int lstm_steps = 6, lstm_in = 3, lstm_units = 4;
+template <int K> inline constexpr auto lstm_weights = weights<lstm_units*(K < 4 ? lstm_in : lstm_units)>(20 + K, 0.7f);
+template <int K> inline constexpr auto lstm_bias = [] {
+  auto b = weights<lstm_units>(30 + K, 0.3f);
+  if (K == 1)
+    for (float& v : b) v += 1.0f;
+  return b;
+}();
+template <int K> constexpr auto lstm_weight_constant() {
+  return qf::make_constant<f32<qf::shape<lstm_units, K < 4 ? lstm_in : lstm_units>>>(lstm_weights<K>);
+}
+template <int K> constexpr auto lstm_bias_constant() { return qf::make_constant<f32<qf::shape<lstm_units>>>(lstm_bias<K>); }
+
+constexpr auto lstm_model = [] {
+  return [&]<int... W, int... B>(std::integer_sequence<int, W...>, std::integer_sequence<int, B...>) {
+    return qf::graph(qf::input<f32<qf::shape<1, lstm_steps, lstm_in>>>(), qf::state<f32<qf::shape<1, lstm_units>>>(),
+                     qf::state<f32<qf::shape<1, lstm_units>>>(),
+                     qf::unidirectional_sequence_lstm<false>(qf::ref<0>, qf::ref<1>, qf::ref<2>, 0.0f,
+                                                             lstm_weight_constant<W>()..., lstm_bias_constant<B>()...));
+  }(std::make_integer_sequence<int, 8>{}, std::make_integer_sequence<int, 4>{});
+}();
+
+/// lstm_model as a .tflite: tensors 0 input, 1-8 weights, 9-12 biases, 13
+/// hidden, 14 cell, 15 output.
+std::shared_ptr<const runtime::model> lstm_twin() {
+  tfl::model_spec m;
+  m.tensors.push_back(tfl::activation({1, lstm_steps, lstm_in}, "input"));
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (m.tensors.push_back(tfl::constant({lstm_units, K < 4 ? lstm_in : lstm_units},
+                                       tfl::bytes_of(std::vector<float>(lstm_weights<K>.begin(), lstm_weights<K>.end())),
+                                       "w" + std::to_string(K))),
+     ...);
+  }(std::make_integer_sequence<int, 8>{});
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (m.tensors.push_back(tfl::constant({lstm_units}, tfl::bytes_of(std::vector<float>(lstm_bias<K>.begin(), lstm_bias<K>.end())),
+                                       "b" + std::to_string(K))),
+     ...);
+  }(std::make_integer_sequence<int, 4>{});
+  m.tensors.push_back(tfl::activation({1, lstm_units}, "hidden"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(tfl::activation({1, lstm_units}, "cell"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(tfl::activation({1, lstm_steps, lstm_units}, "output"));
+  std::vector<int> inputs(24, -1);
+  for (int k = 0; k <= 8; ++k) inputs[static_cast<std::size_t>(k)] = k;
+  for (int k = 0; k < 4; ++k) inputs[static_cast<std::size_t>(12 + k)] = 9 + k;
+  inputs[18] = 13;
+  inputs[19] = 14;
+  m.ops = {tfl::op(44 /*UNIDIRECTIONAL_SEQUENCE_LSTM*/, 1, inputs, {15})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+                     fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, 0.0f, 0.0f, false).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {15};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+inline constexpr std::array<int, 4> lstm_tensor_of_node{0, 13, 14, 15};
+
+/// Sample k's input: a pulse in steps 1-2 on a small wave.
+float lstm_sample(std::size_t k, std::size_t i) {
+  const std::size_t t = i / lstm_in;
+  const float pulse = (t == 1 || t == 2) ? 2.5f + std::sin(static_cast<float>(k)) : 0.0f;
+  return pulse * (i % lstm_in == 0 ? 1.0f : -0.5f) + 0.1f * sample_value(k, i);
+}
+
+// Ranges as a calibration writes them (the cell's from every step).
+inline constexpr std::array<quant::real_range, 4> lstm_ranges{{{-3.5f, 3.6f}, {-0.6f, 0.7f}, {-1.7f, 1.9f}, {-0.6f, 0.7f}}};
+constexpr auto int8_lstm = qf::quantize<lstm_model, lstm_ranges>();
+}  // namespace
+
+TEST_CASE("calibrate_graph replays an LSTM's steps as calibrate does; qfence::quantize makes it int8 with qfence quantize's bytes") {
+  // Calibration: the same ranges on both paths, the cell's from every step.
+  constexpr std::size_t samples = 12;
+  const auto typed = quant::calibrate_graph(lstm_model, samples, [](std::size_t k, auto& arena) {
+    auto in = arena.template input<0>();
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = lstm_sample(k, i);
+    return std::optional<std::string>{};
+  });
+  struct twin_samples {
+    std::size_t size() const { return samples; }
+    std::optional<std::string> fill(std::size_t k, runtime::interpreter& interp) const {
+      auto in = interp.input<float>(0);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = lstm_sample(k, i);
+      return std::nullopt;
+    }
+  };
+  const quant::calibration_report report = quant::calibrate(lstm_twin(), twin_samples{});
+  for (const quant::calibrator method : quant::all_calibrators) {
+    const auto r = typed.ranges(method);
+    const quant::calibration_report by = report.with_calibrator(method);
+    for (int node = 0; node < 4; ++node) {
+      CAPTURE(node);
+      CAPTURE(quant::calibrator_name(method));
+      CHECK(r[static_cast<std::size_t>(node)] == by.find(lstm_tensor_of_node[static_cast<std::size_t>(node)])->range);
+    }
+  }
+  // The states start every sample afresh: calibrating twice sees the same.
+  const auto again = quant::calibrate_graph(lstm_model, samples, [](std::size_t k, auto& arena) {
+    auto in = arena.template input<0>();
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = lstm_sample(samples - 1 - k, i);
+    return std::optional<std::string>{};
+  });
+  CHECK(again.ranges(quant::calibrator::minmax) == typed.ranges(quant::calibrator::minmax));
+
+  // Quantization: int8 states and operands, then the runtime path's bytes
+  // over a stream of invokes that carry the states.
+  using Q = decltype(int8_lstm);
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i8);
+  static_assert(Q::node_output_type<2>::type == qf::dtype::i16);
+  CHECK(Q::node_output_type<2>::quant::scale == 2.0f / 32768.0f);  // the cell reaches 1.9: 2^1
+  CHECK(Q::node_output_type<1>::quant::scale == Q::node_output_type<3>::quant::scale);
+  CHECK(Q::node_output_type<1>::quant::zero_point == Q::node_output_type<3>::quant::zero_point);
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  quant::quantized_model q = quant::quantize_int8(*lstm_twin(), twin_report(lstm_ranges, lstm_tensor_of_node), options);
+  REQUIRE(q.fences.empty());
+  runtime::interpreter interp(std::move(q.model));
+  auto arena = qtest::heap_arena<Q>();
+  int8_lstm.reset_state(*arena);
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(Q::input_type<0>::elements, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    int8_lstm.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    CHECK(std::ranges::equal(arena->output<0>(), interp.output<std::int8_t>(0)));
+  }
+}
+
+namespace {
 // input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
 constexpr auto abs_model =
     qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);

@@ -14,8 +14,11 @@
 // state after each step, [B, T, S] ([T, B, S] time major).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <tuple>
+#include <utility>
 #include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
@@ -34,6 +37,16 @@ struct unidirectional_sequence_lstm {
   static constexpr runtime::op_code code = runtime::op_code::unidirectional_sequence_lstm;
 };
 }  // namespace op
+
+namespace detail {
+/// The sizes of an LSTM whose input and hidden state have types In and H.
+template <class In, class H, bool TimeMajor>
+constexpr lstm_geometry lstm_geometry_of() {
+  return {static_cast<int>(In::shape_type::dim(TimeMajor ? 1 : 0)),
+          static_cast<int>(In::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(In::shape_type::dim(2)),
+          static_cast<int>(H::shape_type::dim(1)), TimeMajor};
+}
+}  // namespace detail
 
 /// C...: the 8 weights (input, forget, cell, output gates; then the same
 /// gates' recurrent weights) and the 4 biases, as qfence::constant<T>.
@@ -87,10 +100,7 @@ struct lstm_node {
   template <int Index, class Input, class H, class Cl>
   struct typed {
     using output = rule_output_type<rule<Input, H, Cl>>;
-    static constexpr lstm_geometry geometry{
-        static_cast<int>(Input::shape_type::dim(TimeMajor ? 1 : 0)),
-        static_cast<int>(Input::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(Input::shape_type::dim(2)),
-        static_cast<int>(H::shape_type::dim(1)), TimeMajor};
+    static constexpr lstm_geometry geometry = detail::lstm_geometry_of<Input, H, TimeMajor>();
     using cell_element = typename Cl::element;
     static constexpr std::size_t scratch_bytes =
         4 * static_cast<std::size_t>(geometry.batches) * static_cast<std::size_t>(geometry.units) * sizeof(cell_element);
@@ -127,6 +137,46 @@ struct lstm_node {
     }
   };
 };
+
+namespace detail {
+/// What an LSTM node reads, for those who rebuild or observe it (the
+/// compile-time quantizer and calibration).
+template <class N> struct lstm_node_parts {
+  static constexpr bool is_lstm = false;
+};
+template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
+struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
+  static constexpr bool is_lstm = true;
+  static constexpr int input = In, hidden = Hidden, cell = Cell;
+  static constexpr bool time_major = TimeMajor;
+  template <int K> using operand_t = typename lstm_node<In, Hidden, Cell, TimeMajor, C...>::template operand_t<K>;
+  template <class... Cq>
+  static constexpr auto make(float cell_clip, Cq... operands) {
+    return lstm_node<In, Hidden, Cell, TimeMajor, Cq...>{{operands...}, cell_clip};
+  }
+};
+
+/// For each node of model M, the float LSTM node that reads it as its
+/// hidden (Role 1) or cell (Role 2) state, or -1 (a fenced LSTM is not an
+/// LSTM node here: its states stay float with it).
+template <class M, int Role>
+inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> lstm_state_reader = [] {
+  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
+  reader.fill(-1);
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          using P = lstm_node_parts<typename M::template node_t<J>>;
+          if constexpr (P::is_lstm)
+            if constexpr (M::template node_output_type<P::input>::type == dtype::f32)
+              reader[static_cast<std::size_t>(Role == 1 ? P::hidden : P::cell)] = J;
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return reader;
+}();
+
+}  // namespace detail
 
 /// UNIDIRECTIONAL_SEQUENCE_LSTM of node `In`, updating state nodes `Hidden`
 /// and `Cell`; see the top of this header.

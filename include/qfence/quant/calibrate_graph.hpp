@@ -29,7 +29,10 @@
 #include <vector>
 
 #include "qfence/graph/arena.hpp"
+#include "qfence/graph/state.hpp"
 #include "qfence/kernels/dispatch.hpp"
+#include "qfence/ops/lstm.hpp"
+#include "qfence/quant/lstm_replay.hpp"
 #include "qfence/quant/observer.hpp"
 #include "qfence/quant/real_range.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -122,32 +125,94 @@ class graph_calibration {
 /// output. `fill(k, arena)` writes sample k's inputs into the
 /// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
 /// sample cannot be used, if it cannot (a NaN: say where), or std::nullopt.
+///
+/// State nodes (SVDF's memory, an LSTM's states) start every sample from
+/// their initial values, unless `stream`: then the samples are consecutive
+/// steps of one stream and the states carry over from one to the next, as
+/// they do when the model runs on it (`qfence calibrate --stream`). A state
+/// is observed as the invoke leaves it, after the op that updates it; an
+/// LSTM's cell state at every time step (quant/lstm_replay.hpp).
 template <class M, class Fill>
-graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {}) {
+graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {},
+                                     bool stream = false) {
   graph_calibration<M> c(options);
   auto arena = std::make_unique<qfence::arena<M>>();
-  const auto observe_node = [&]<int I>() {
+  constexpr auto N = static_cast<std::size_t>(M::node_count);
+  const auto observe_values = [&](int node, std::span<const float> values) { c.observer(node)->observe(values); };
+  const auto copy_of = [&]<int I>() {
+    const auto v = arena->template node_output<I>();
+    return std::vector<float>(v.begin(), v.end());
+  };
+  // What each float LSTM read, copied as the nodes it reads report.
+  std::array<lstm_replay_inputs, N> replay;
+  const auto after_node = [&]<int I>() {
+    using Node = typename M::template node_t<I>;
+    using P = qfence::detail::lstm_node_parts<Node>;
     if constexpr (M::template node_output_type<I>::type == dtype::f32) {
-      const auto values = arena->template node_output<I>();
-      c.observer(I)->observe(std::span<const float>(values.data(), values.size()));
+      if constexpr (qfence::detail::is_state_node<Node>::value) {
+        // Before its op runs: what the op will read. Observed once the invoke is over.
+        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 1>[I]; l >= 0)
+          replay[static_cast<std::size_t>(l)].hidden = copy_of.template operator()<I>();
+        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 2>[I]; l >= 0)
+          replay[static_cast<std::size_t>(l)].cell = copy_of.template operator()<I>();
+      } else {
+        const auto values = arena->template node_output<I>();
+        observe_values(I, std::span<const float>(values.data(), values.size()));
+      }
+    }
+    if constexpr (P::is_lstm) {
+      if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
+        // The input's bytes are the input's until a later node runs.
+        lstm_replay_inputs& copies = replay[static_cast<std::size_t>(I)];
+        copies.input = copy_of.template operator()<P::input>();
+        const Node& n = net.template node<I>();
+        constexpr lstm_geometry g =
+            qfence::detail::lstm_geometry_of<typename M::template node_output_type<P::input>,
+                                             typename M::template node_output_type<P::hidden>, P::time_major>();
+        lstm_operands<float, float, float> x{};
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          ((x.input_weights[K] = std::get<K>(n.operands).data), ...);
+          ((x.recurrent_weights[K] = std::get<4 + K>(n.operands).data), ...);
+          ((x.bias[K] = std::get<8 + K>(n.operands).data), ...);
+        }(std::make_integer_sequence<int, 4>{});
+        const auto cell = arena->template node_output<P::cell>();
+        replay_lstm_cells(g, n.cell_clip, x, std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
+                          "node " + std::to_string(I),
+                          [&](std::span<const float> values) { observe_values(P::cell, values); });
+      }
     }
   };
-  const auto observe = [&](int node) {
+  const auto after = [&](int node) {
     [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((node == I ? observe_node.template operator()<I>() : void()), ...);
+      ((node == I ? after_node.template operator()<I>() : void()), ...);
     }(std::make_integer_sequence<int, M::node_count>{});
+  };
+  // States (an LSTM's cell aside, seen at every step) as the invoke left them.
+  const auto observe_states = [&]<int... I>(std::integer_sequence<int, I...>) {
+    (
+        [&] {
+          if constexpr (qfence::detail::is_state_node<typename M::template node_t<I>>::value &&
+                        M::template node_output_type<I>::type == dtype::f32 &&
+                        qfence::detail::lstm_state_reader<M, 2>[I] < 0) {
+            const auto values = arena->template node_output<I>();
+            observe_values(I, std::span<const float>(values.data(), values.size()));
+          }
+        }(),
+        ...);
   };
   for (std::size_t k = 0; k < count; ++k) {
     if (std::optional<std::string> why = fill(k, *arena)) {
       c.skipped.push_back("sample " + std::to_string(k) + ": " + *why);
       continue;
     }
+    if (!stream || c.samples == 0) net.reset_state(*arena);
     // Inputs are observed as written; every other node as soon as it has
     // run, while its bytes are still its own.
     [&]<int... K>(std::integer_sequence<int, K...>) {
-      (observe(M::template input_node_index<K>), ...);
+      (after(M::template input_node_index<K>), ...);
     }(std::make_integer_sequence<int, M::input_count>{});
-    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { observe(node); });
+    net.invoke_observed(*arena, kernels::default_target(), [&](int node, const char*) { after(node); });
+    observe_states(std::make_integer_sequence<int, M::node_count>{});
     ++c.samples;
   }
   return c;

@@ -27,6 +27,12 @@
 // own range differs, so where an input could take the parameters the two
 // paths' bytes differ.
 //
+// An LSTM becomes TFLite's int8 LSTM, as `qfence quantize` makes it: its
+// weights per tensor, its hidden state node at the output's parameters, its
+// cell state node int16 at a power-of-two scale (calibrate_graph observes
+// the cell at every step). SVDF stays fenced here (`qfence quantize` makes
+// it int8).
+//
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
 // graph already has stays a fence. `qfence::use_table<Op>` turns a custom
@@ -41,10 +47,12 @@
 // Node i is still the float model's node i.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -68,11 +76,13 @@
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/leaky_relu.hpp"
+#include "qfence/ops/lstm.hpp"
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/reduce.hpp"
 #include "qfence/ops/reshape.hpp"
 #include "qfence/ops/tabulated.hpp"
 #include "qfence/ops/transpose_conv.hpp"
+#include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/quant/affine_params.hpp"
 #include "qfence/quant/bias_correction.hpp"
 #include "qfence/quant/op_property.hpp"
@@ -113,6 +123,8 @@ using quant::affine_params;
 using quant::channel_of_element;
 using quant::op_property;
 using quant::output_params;
+using qfence::detail::lstm_node_parts;
+using qfence::detail::lstm_state_reader;
 
 /// The op in the runtime IR's vocabulary; custom for user ops and for typed
 /// ops the quantizer has no facts for (they are fenced).
@@ -160,6 +172,7 @@ enum class treatment {
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
   shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
+  recurrent,          ///< an LSTM: weights, biases and the state nodes it updates (quantized_lstm)
 };
 
 template <class N, class... Options>
@@ -173,8 +186,9 @@ constexpr treatment treatment_of() {
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
     if (!p.quantizable) return treatment::island;
-    // int8 SVDF needs its state calibrated, which graph calibration does
-    // not observe yet: `qfence quantize` makes it int8, this fences it.
+    if (lstm_node_parts<N>::is_lstm) return treatment::recurrent;
+    // SVDF's int16 state and time weights are made by `qfence quantize`
+    // only: this fences it.
     if (p.has_state()) return treatment::island;
     if (p.weights_input >= 0) return treatment::layer;
     // Of the ops whose inputs take the output's parameters, CONCATENATION
@@ -360,6 +374,91 @@ struct quantized_layer {
   }
 };
 
+/// An LSTM node's int8 form, as `qfence quantize` makes it
+/// (quant/op_property.hpp): each weight matrix int8 per tensor, each gate's
+/// bias int32 at input scale x that gate's input weights' scale; the output
+/// is the hidden state, whose state node lstm_state_node retypes.
+template <const auto& F, const auto& R, int I, class... Options>
+struct quantized_lstm {
+  using N = node_of<F, I>;
+  using P = lstm_node_parts<N>;
+  static constexpr float input_scale = int8_params_of<F, R, P::input, Options...>().scale;
+
+  /// Weight matrix K (0-3 the gates' input weights, 4-7 their recurrent ones).
+  template <int K>
+  struct weights_of {
+    using T = typename P::template operand_t<K>;
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::span<const float> values() { return {std::get<K>(F.template node<I>().operands).data, count}; }
+    static constexpr float half = [] {
+      std::array<float, 1> h{};
+      quant::channel_magnitudes(values(), channel_of_element(std::span<const int>(T::shape_type::dims), 0, 1), h);
+      return h[0];
+    }();
+    static constexpr float scale = quant::weight_scale(half);
+    static constexpr std::array<std::int8_t, count> quantized = [] {
+      std::array<std::int8_t, count> q{};
+      for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(values()[i], quant::weight_inverse(half));
+      return q;
+    }();
+    static constexpr auto make() {
+      return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(quantized);
+    }
+  };
+
+  /// Gate K's bias (operand 8 + K).
+  template <int K>
+  struct bias_of {
+    using T = typename P::template operand_t<8 + K>;
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::array<std::int32_t, count> quantized = [] {
+      std::array<std::int32_t, count> b{};
+      const float* f = std::get<8 + K>(F.template node<I>().operands).data;
+      for (std::size_t c = 0; c < count; ++c)
+        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * weights_of<K>::scale);
+      return b;
+    }();
+    static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(quantized); }
+  };
+
+  static constexpr auto node() {
+    return [&]<int... W, int... B>(std::integer_sequence<int, W...>, std::integer_sequence<int, B...>) {
+      return P::make(F.template node<I>().cell_clip, weights_of<W>::make()..., bias_of<B>::make()...);
+    }(std::make_integer_sequence<int, 8>{}, std::make_integer_sequence<int, 4>{});
+  }
+};
+
+/// State node I of the int8 model, read by an int8 LSTM: its hidden state
+/// at the LSTM's output parameters (it is the output), its cell state int16
+/// at the power-of-two scale covering the cell's range (Role 1, 2 as
+/// lstm_state_reader). An initial value is quantized with them.
+template <const auto& F, const auto& R, int I, int Lstm, int Role, class... Options>
+struct lstm_state_node {
+  using T = typename model_of<F>::template node_output_type<I>;
+  static constexpr affine_params params = [] {
+    if constexpr (Role == 1) return int8_params_of<F, R, Lstm, Options...>();
+    else return quant::power_of_two_int16_params(R[static_cast<std::size_t>(I)]);
+  }();
+  using type = tensor<Role == 1 ? dtype::i8 : dtype::i16, typename T::shape_type, per_tensor<params.scale, params.zero_point>>;
+  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr bool has_initial = F.template node<I>().initial != nullptr;
+  static constexpr std::array<typename type::element, count> initial = [] {
+    std::array<typename type::element, count> q{};
+    if constexpr (has_initial) {
+      using E = typename type::element;
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::int64_t v = reference::quantize_value(F.template node<I>().initial[i], params.scale, params.zero_point);
+        q[i] = static_cast<E>(std::clamp<std::int64_t>(v, std::numeric_limits<E>::min(), std::numeric_limits<E>::max()));
+      }
+    }
+    return q;
+  }();
+  static constexpr auto node() {
+    if constexpr (has_initial) return qfence::state(make_constant<type>(initial));
+    else return qfence::state<type>();
+  }
+};
+
 /// The same node type with `Out` appended to its options (ops whose output
 /// takes its calibrated parameters).
 template <class N, class Out> struct with_output { using type = void; };
@@ -404,7 +503,15 @@ constexpr auto quantized_node() {
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
   using Out = int8_output<F, R, I, Options...>;
-  if constexpr (t == treatment::input) {
+  constexpr int hidden_of = lstm_state_reader<model_of<F>, 1>[static_cast<std::size_t>(I)];
+  constexpr int cell_of = lstm_state_reader<model_of<F>, 2>[static_cast<std::size_t>(I)];
+  if constexpr (hidden_of >= 0) {
+    return lstm_state_node<F, R, I, hidden_of, 1, Options...>::node();
+  } else if constexpr (cell_of >= 0) {
+    return lstm_state_node<F, R, I, cell_of, 2, Options...>::node();
+  } else if constexpr (t == treatment::recurrent) {
+    return quantized_lstm<F, R, I, Options...>::node();
+  } else if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
     if constexpr (float_tensor<T> && float_io_asked<Options...>) {
       return fence_node<N, Out>{};  // float in; its border quantizes it
