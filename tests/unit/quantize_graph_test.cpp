@@ -748,6 +748,94 @@ TEST_CASE("calibrate_graph replays an LSTM's steps as calibrate does; qfence::qu
 }
 
 namespace {
+// An SVDF: input [1, 3], 4 filters of rank 2 (2 units), a memory of 3 steps;
+// nodes 0 input, 1 state, 2 SVDF.
+inline constexpr std::array<float, 12> svdf_features{0.5f, -0.3f, 0.8f, -0.6f, 0.2f, 0.4f,
+                                                      0.1f, 0.9f, -0.2f, 0.3f, -0.7f, 0.5f};
+inline constexpr std::array<float, 12> svdf_time{0.4f, 0.6f, 0.9f, 0.5f, 0.7f, 0.3f, 0.2f, 0.8f, 0.6f, 0.9f, 0.4f, 0.5f};
+inline constexpr std::array<float, 2> svdf_bias{0.1f, -0.2f};
+constexpr auto svdf_model = qf::graph(qf::input<f32<qf::shape<1, 3>>>(), qf::state<f32<qf::shape<1, 12>>>(),
+                                      qf::svdf<2>(qf::ref<0>, qf::ref<1>, qf::make_constant<f32<qf::shape<4, 3>>>(svdf_features),
+                                                  qf::make_constant<f32<qf::shape<4, 3>>>(svdf_time),
+                                                  qf::make_constant<f32<qf::shape<2>>>(svdf_bias)));
+
+/// svdf_model as a .tflite: tensors 0 input, 1 features, 2 time, 3 bias, 4 state, 5 output.
+std::shared_ptr<const runtime::model> svdf_twin() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1, 3}, "input"),
+               tfl::constant({4, 3}, tfl::bytes_of(std::vector<float>(svdf_features.begin(), svdf_features.end())), "f"),
+               tfl::constant({4, 3}, tfl::bytes_of(std::vector<float>(svdf_time.begin(), svdf_time.end())), "t"),
+               tfl::constant({2}, tfl::bytes_of(std::vector<float>(svdf_bias.begin(), svdf_bias.end())), "b"),
+               tfl::activation({1, 12}, "state"), tfl::activation({1, 2}, "output")};
+  m.tensors[4].variable = true;
+  m.ops = {tfl::op(27 /*SVDF*/, 1, {0, 1, 2, 3, 4}, {5})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::SVDFOptions, fb::CreateSVDFOptions(b, 2).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {5};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+inline constexpr std::array<int, 3> svdf_tensor_of_node{0, 4, 5};
+inline constexpr std::array<quant::real_range, 3> svdf_ranges{{{-2.0f, 2.0f}, {-2.2f, 2.4f}, {-1.5f, 3.0f}}};
+constexpr auto int8_svdf = qf::quantize<svdf_model, svdf_ranges>();
+
+/// Step k of a slow signal: the samples are consecutive steps of one stream.
+float svdf_sample(std::size_t k, std::size_t i) {
+  const auto t = static_cast<float>(k);
+  return i == 0 ? 2.0f * std::sin(0.4f * t) : i == 1 ? 1.5f * std::cos(0.25f * t) : std::sin(0.1f * t) - 0.5f;
+}
+}  // namespace
+
+TEST_CASE("qfence::quantize: SVDF in int8 (int16 state and time weights) with qfence quantize's bytes") {
+  // Calibrated as a stream, the state carries over on both paths alike.
+  constexpr std::size_t samples = 40;
+  const auto typed = quant::calibrate_graph(
+      svdf_model, samples,
+      [](std::size_t k, auto& arena) {
+        auto in = arena.template input<0>();
+        for (std::size_t i = 0; i < in.size(); ++i) in[i] = svdf_sample(k, i);
+        return std::optional<std::string>{};
+      },
+      {}, true);
+  struct stream_samples {
+    std::size_t size() const { return samples; }
+    bool stream() const { return true; }
+    std::optional<std::string> fill(std::size_t k, runtime::interpreter& interp) const {
+      auto in = interp.input<float>(0);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = svdf_sample(k, i);
+      return std::nullopt;
+    }
+  };
+  const quant::calibration_report report = quant::calibrate(svdf_twin(), stream_samples{});
+  for (int node = 0; node < 3; ++node) {
+    CAPTURE(node);
+    CHECK(typed.ranges()[static_cast<std::size_t>(node)] ==
+          report.find(svdf_tensor_of_node[static_cast<std::size_t>(node)])->range);
+  }
+
+  using Q = decltype(int8_svdf);
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i16);
+  CHECK(Q::node_output_type<1>::quant::scale == quant::symmetric_params(svdf_ranges[1], 32767).scale);
+  quant::quantize_options options;
+  options.inputs = options.outputs = quant::io_type::integer;
+  quant::quantized_model q = quant::quantize_int8(*svdf_twin(), twin_report(svdf_ranges, svdf_tensor_of_node), options);
+  REQUIRE(q.fences.empty());
+  runtime::interpreter interp(std::move(q.model));
+  auto arena = qtest::heap_arena<Q>();
+  int8_svdf.reset_state(*arena);
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(Q::input_type<0>::elements, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    int8_svdf.invoke(*arena);
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    interp.invoke();
+    CHECK(std::ranges::equal(arena->output<0>(), interp.output<std::int8_t>(0)));
+  }
+}
+
+namespace {
 // input -> abs -> sqrt: ABS has an int8 kernel (TFLM's), SQRT none (fenced).
 constexpr auto abs_model =
     qf::graph(qf::input<f32<qf::shape<1, 256>>>(), qf::abs(qf::ref<0>), qf::sqrt(qf::ref<1>)).outputs(qf::ref<1>, qf::ref<2>);

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
@@ -113,6 +116,44 @@ struct svdf_node {
     }
   };
 };
+
+namespace detail {
+/// What an SVDF node reads, for those who rebuild it (the compile-time
+/// quantizer).
+template <class N> struct svdf_node_parts {
+  static constexpr bool is_svdf = false;
+};
+template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
+struct svdf_node_parts<svdf_node<In, State, Rank, WF, WT, B, Opts...>> {
+  static constexpr bool is_svdf = true;
+  static constexpr int input = In, state = State;
+  using feature_weights = WF;
+  using time_weights = WT;
+  using bias = B;
+  /// The same SVDF with other operands and Out as its only option.
+  template <class Out, class WFq, class WTq, class Bq>
+  static constexpr auto make(constant<WFq> f, constant<WTq> t, Bq b) {
+    return svdf_node<In, State, Rank, WFq, WTq, Bq, Out>{f, t, b};
+  }
+};
+
+/// For each node of model M, the SVDF node that reads it as its state, or
+/// -1 (a fenced SVDF is not an SVDF node here: its state stays float).
+template <class M>
+inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> svdf_state_reader = [] {
+  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
+  reader.fill(-1);
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          using P = svdf_node_parts<typename M::template node_t<J>>;
+          if constexpr (P::is_svdf) reader[static_cast<std::size_t>(P::state)] = J;
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return reader;
+}();
+}  // namespace detail
 
 /// SVDF of node `In` with state node `State` (see qfence/graph/state.hpp).
 template <int Rank, int In, int State, class WF, class WT, class B, node_option... Opts>

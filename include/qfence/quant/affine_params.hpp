@@ -157,17 +157,25 @@ struct quantized_time_weights {
   float scale = 0.0f;
 };
 
-inline quantized_time_weights quantize_time_weights(std::span<const float> w) {
+/// The largest |w| of `w`.
+constexpr float magnitude_of(std::span<const float> w) {
   float half = 0.0f;
   for (const float v : w) half = std::max(half, v < 0 ? -v : v);
+  return half;
+}
+constexpr float time_weight_scale(float half) { return (half == 0.0f ? 1.0f : half) / 512.0f; }
+constexpr float time_weight_inverse(float scale) { return static_cast<float>(1.0 / static_cast<double>(scale)); }
+constexpr std::int16_t quantize_time_weight(float v, float inverse) {
+  const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(v * inverse));
+  return static_cast<std::int16_t>(std::clamp<std::int64_t>(q, -32767, 32767));
+}
+
+inline quantized_time_weights quantize_time_weights(std::span<const float> w) {
   quantized_time_weights out;
-  out.scale = (half == 0.0f ? 1.0f : half) / 512.0f;
-  const auto inverse = static_cast<float>(1.0 / static_cast<double>(out.scale));
+  out.scale = time_weight_scale(magnitude_of(w));
+  const float inverse = time_weight_inverse(out.scale);
   out.values.reserve(w.size());
-  for (const float v : w) {
-    const std::int64_t q = qfence::detail::round_to_int64(static_cast<double>(v * inverse));
-    out.values.push_back(static_cast<std::int16_t>(std::clamp<std::int64_t>(q, -32767, 32767)));
-  }
+  for (const float v : w) out.values.push_back(quantize_time_weight(v, inverse));
   return out;
 }
 

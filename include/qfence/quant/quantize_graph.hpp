@@ -30,8 +30,7 @@
 // An LSTM becomes TFLite's int8 LSTM, as `qfence quantize` makes it: its
 // weights per tensor, its hidden state node at the output's parameters, its
 // cell state node int16 at a power-of-two scale (calibrate_graph observes
-// the cell at every step). SVDF stays fenced here (`qfence quantize` makes
-// it int8).
+// the cell at every step). An SVDF, likewise: int16 time weights and state.
 //
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
@@ -80,6 +79,7 @@
 #include "qfence/ops/quantize.hpp"
 #include "qfence/ops/reduce.hpp"
 #include "qfence/ops/reshape.hpp"
+#include "qfence/ops/svdf.hpp"
 #include "qfence/ops/tabulated.hpp"
 #include "qfence/ops/transpose_conv.hpp"
 #include "qfence/kernels/reference/quantize.hpp"
@@ -125,6 +125,8 @@ using quant::op_property;
 using quant::output_params;
 using qfence::detail::lstm_node_parts;
 using qfence::detail::lstm_state_reader;
+using qfence::detail::svdf_node_parts;
+using qfence::detail::svdf_state_reader;
 
 /// The op in the runtime IR's vocabulary; custom for user ops and for typed
 /// ops the quantizer has no facts for (they are fenced).
@@ -172,7 +174,7 @@ enum class treatment {
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
   shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
-  recurrent,          ///< an LSTM: weights, biases and the state nodes it updates (quantized_lstm)
+  stateful,           ///< LSTM, SVDF: weights, biases and the state nodes they update (quantized_lstm, quantized_svdf)
 };
 
 template <class N, class... Options>
@@ -186,10 +188,8 @@ constexpr treatment treatment_of() {
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
     if (!p.quantizable) return treatment::island;
-    if (lstm_node_parts<N>::is_lstm) return treatment::recurrent;
-    // SVDF's int16 state and time weights are made by `qfence quantize`
-    // only: this fences it.
-    if (p.has_state()) return treatment::island;
+    if (lstm_node_parts<N>::is_lstm || svdf_node_parts<N>::is_svdf) return treatment::stateful;
+    if (p.has_state()) return treatment::island;  // a state op the compile-time quantizer does not know
     if (p.weights_input >= 0) return treatment::layer;
     // Of the ops whose inputs take the output's parameters, CONCATENATION
     // has its requantizing form here; the others (ADD_N, SELECT_V2,
@@ -428,36 +428,105 @@ struct quantized_lstm {
   }
 };
 
-/// State node I of the int8 model, read by an int8 LSTM: its hidden state
-/// at the LSTM's output parameters (it is the output), its cell state int16
-/// at the power-of-two scale covering the cell's range (Role 1, 2 as
-/// lstm_state_reader). An initial value is quantized with them.
-template <const auto& F, const auto& R, int I, int Lstm, int Role, class... Options>
-struct lstm_state_node {
-  using T = typename model_of<F>::template node_output_type<I>;
-  static constexpr affine_params params = [] {
-    if constexpr (Role == 1) return int8_params_of<F, R, Lstm, Options...>();
-    else return quant::power_of_two_int16_params(R[static_cast<std::size_t>(I)]);
+/// An SVDF node's int8 form, as `qfence quantize` makes it
+/// (quant/op_property.hpp): feature weights int8 per tensor (the kernel has
+/// one feature scale), time weights int16 in ten bits, the bias int32 at
+/// time scale x state scale, the output at its calibrated parameters. The
+/// integer kernel applies no fused activation: a RELU's zero is the output's
+/// lowest value, as its calibrated range makes it.
+template <const auto& F, const auto& R, int I, class... Options>
+struct quantized_svdf {
+  using N = node_of<F, I>;
+  using P = svdf_node_parts<N>;
+  using WF = typename P::feature_weights;
+  using WT = typename P::time_weights;
+  static constexpr auto features = static_cast<std::size_t>(WF::elements), taps = static_cast<std::size_t>(WT::elements);
+  static constexpr std::span<const float> feature_values() { return {F.template node<I>().feature_weights.data, features}; }
+  static constexpr std::span<const float> time_values() { return {F.template node<I>().time_weights.data, taps}; }
+  static constexpr float feature_half = quant::magnitude_of(feature_values());
+  static constexpr float feature_scale = quant::weight_scale(feature_half);
+  static constexpr std::array<std::int8_t, features> feature_weights = [] {
+    std::array<std::int8_t, features> q{};
+    for (std::size_t i = 0; i < features; ++i)
+      q[i] = quant::quantize_weight(feature_values()[i], quant::weight_inverse(feature_half));
+    return q;
   }();
-  using type = tensor<Role == 1 ? dtype::i8 : dtype::i16, typename T::shape_type, per_tensor<params.scale, params.zero_point>>;
-  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr float time_scale = quant::time_weight_scale(quant::magnitude_of(time_values()));
+  static constexpr std::array<std::int16_t, taps> time_weights = [] {
+    std::array<std::int16_t, taps> q{};
+    for (std::size_t i = 0; i < taps; ++i)
+      q[i] = quant::quantize_time_weight(time_values()[i], quant::time_weight_inverse(time_scale));
+    return q;
+  }();
+  static constexpr float state_scale = quant::symmetric_params(R[static_cast<std::size_t>(P::state)], 32767).scale;
+
+  template <class B> struct bias_of { using type = no_bias_t; };  // no bias stays none
+  template <class T> struct bias_of<constant<T>> {
+    static constexpr auto count = static_cast<std::size_t>(T::elements);
+    static constexpr std::array<std::int32_t, count> values = [] {
+      std::array<std::int32_t, count> b{};
+      const float* f = F.template node<I>().bias_data.data;
+      for (std::size_t c = 0; c < count; ++c) b[c] = quant::quantize_bias_value<std::int32_t>(f[c], time_scale * state_scale);
+      return b;
+    }();
+    static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
+  };
+
+  static constexpr auto node() {
+    const auto f = make_constant<tensor<dtype::i8, typename WF::shape_type, per_tensor<feature_scale, 0>>>(feature_weights);
+    const auto t = make_constant<tensor<dtype::i16, typename WT::shape_type, per_tensor<time_scale, 0>>>(time_weights);
+    using Out = int8_output<F, R, I, Options...>;
+    if constexpr (std::is_same_v<typename P::bias, no_bias_t>) return P::template make<Out>(f, t, no_bias);
+    else return P::template make<Out>(f, t, bias_of<typename P::bias>::make());
+  }
+};
+
+/// State node I of the int8 model as type Tq (a state an int8 LSTM or SVDF
+/// updates); an initial value is quantized with Tq's parameters.
+template <const auto& F, int I, class Tq>
+struct quantized_state {
+  using E = typename Tq::element;
+  static constexpr auto count = static_cast<std::size_t>(Tq::elements);
   static constexpr bool has_initial = F.template node<I>().initial != nullptr;
-  static constexpr std::array<typename type::element, count> initial = [] {
-    std::array<typename type::element, count> q{};
-    if constexpr (has_initial) {
-      using E = typename type::element;
+  static constexpr std::array<E, count> initial = [] {
+    std::array<E, count> q{};
+    if constexpr (has_initial)
       for (std::size_t i = 0; i < count; ++i) {
-        const std::int64_t v = reference::quantize_value(F.template node<I>().initial[i], params.scale, params.zero_point);
+        const std::int64_t v = reference::quantize_value(F.template node<I>().initial[i], Tq::quant::scale,
+                                                         Tq::quant::zero_point);
         q[i] = static_cast<E>(std::clamp<std::int64_t>(v, std::numeric_limits<E>::min(), std::numeric_limits<E>::max()));
       }
-    }
     return q;
   }();
   static constexpr auto node() {
-    if constexpr (has_initial) return qfence::state(make_constant<type>(initial));
-    else return qfence::state<type>();
+    if constexpr (has_initial) return qfence::state(make_constant<Tq>(initial));
+    else return qfence::state<Tq>();
   }
 };
+
+/// The int8 model's type of state node I, updated by an int8 LSTM or SVDF:
+/// an LSTM's hidden state at the LSTM's output parameters (it is the
+/// output), its cell int16 at the power-of-two scale covering the cell's
+/// range; SVDF's memory int16, symmetric, from its range. void for another
+/// node.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr auto state_type() {
+  using M = model_of<F>;
+  using S = typename M::template node_output_type<I>::shape_type;
+  constexpr auto at = static_cast<std::size_t>(I);
+  if constexpr (constexpr int lstm = lstm_state_reader<M, 1>[at]; lstm >= 0) {
+    constexpr affine_params p = int8_params_of<F, R, lstm, Options...>();
+    return std::type_identity<tensor<dtype::i8, S, per_tensor<p.scale, p.zero_point>>>{};
+  } else if constexpr (lstm_state_reader<M, 2>[at] >= 0) {
+    constexpr affine_params p = quant::power_of_two_int16_params(R[at]);
+    return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
+  } else if constexpr (svdf_state_reader<M>[at] >= 0) {
+    constexpr affine_params p = quant::symmetric_params(R[at], 32767);
+    return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
+  } else {
+    return std::type_identity<void>{};
+  }
+}
 
 /// The same node type with `Out` appended to its options (ops whose output
 /// takes its calibrated parameters).
@@ -503,14 +572,12 @@ constexpr auto quantized_node() {
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
   using Out = int8_output<F, R, I, Options...>;
-  constexpr int hidden_of = lstm_state_reader<model_of<F>, 1>[static_cast<std::size_t>(I)];
-  constexpr int cell_of = lstm_state_reader<model_of<F>, 2>[static_cast<std::size_t>(I)];
-  if constexpr (hidden_of >= 0) {
-    return lstm_state_node<F, R, I, hidden_of, 1, Options...>::node();
-  } else if constexpr (cell_of >= 0) {
-    return lstm_state_node<F, R, I, cell_of, 2, Options...>::node();
-  } else if constexpr (t == treatment::recurrent) {
-    return quantized_lstm<F, R, I, Options...>::node();
+  using State = typename decltype(state_type<F, R, I, Options...>())::type;
+  if constexpr (!std::is_void_v<State>) {
+    return quantized_state<F, I, State>::node();
+  } else if constexpr (t == treatment::stateful) {
+    if constexpr (lstm_node_parts<N>::is_lstm) return quantized_lstm<F, R, I, Options...>::node();
+    else return quantized_svdf<F, R, I, Options...>::node();
   } else if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
     if constexpr (float_tensor<T> && float_io_asked<Options...>) {
