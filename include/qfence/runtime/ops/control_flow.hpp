@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
+#include "qfence/rules/control_flow.hpp"
 #include "qfence/runtime/op_context.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -61,7 +62,7 @@ inline std::vector<tensor_copy> pair_up(const op_context& ctx, const std::vector
     ctx.require(from[i] >= 0 && to[i] >= 0, what + ": tensor " + std::to_string(i) + " is missing");
     const tensor& a = ctx.graph().tensors[static_cast<std::size_t>(from[i])];
     const tensor& b = ctx.graph().tensors[static_cast<std::size_t>(to[i])];
-    ctx.require(a.type == b.type && a.bytes() == b.bytes(), what + ": tensor " + std::to_string(i) + " is " +
+    ctx.require(passes_as(describe(a), describe(b)), what + ": tensor " + std::to_string(i) + " is " +
                                                                 type_text(a) + ", its counterpart " + type_text(b) +
                                                                 " (they must have one dtype and size)");
     copies.push_back({from[i], to[i], a.bytes()});
@@ -110,8 +111,7 @@ inline kernel prepare_if(const op_context& ctx) {
   using namespace control_flow_detail;
   ctx.require(ctx.input_count() >= 1, "takes a condition (input 0), the model gives no inputs");
   const tensor& cond = ctx.input(0);
-  ctx.require(cond.type == dtype::boolean && cond.elements() == 1,
-              "input 0 (the condition) must be a single bool, got " + type_text(cond));
+  ctx.require(is_condition(describe(cond), true), "input 0 (the condition) must be a single bool, got " + type_text(cond));
   const int then_k = ctx.options().then_subgraph, else_k = ctx.options().else_subgraph;
   require_subgraph(ctx, then_k, "then_subgraph_index");
   require_subgraph(ctx, else_k, "else_subgraph_index");
@@ -156,8 +156,7 @@ inline kernel prepare_while(const op_context& ctx) {
   ctx.require(!m.outputs_of(cond_k).empty(), cond_name + " has no output (it must give a bool)");
   const int cond_out = m.outputs_of(cond_k)[0];
   const tensor& c = m.tensors[static_cast<std::size_t>(cond_out)];
-  ctx.require(c.type == dtype::boolean && c.elements() >= 1,
-              cond_name + "'s output 0 must be a bool, got " + type_text(c));
+  ctx.require(is_condition(describe(c), false), cond_name + "'s output 0 must be a bool, got " + type_text(c));
   if (ctx.services() == nullptr) return {};
   const auto invoke = ctx.services()->invoke_subgraph;
   return [=](const tensor_memory& mem) {
