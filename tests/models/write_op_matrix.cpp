@@ -1611,12 +1611,13 @@ void detection_postprocess() {
   cases.back().expect_error = "input 1 (class scores) must be f32";
 }
 
-// ---- control flow and resource variables (runtime path only) ---------------
-// The compile-time path refuses these models with one message; the runtime
-// path must give TFLM's bytes invoke after invoke (each case is a stream).
+// ---- control flow (both paths) and resource variables (runtime path only) --
+// Each case is a stream: TFLM's bytes invoke after invoke. The compile-time
+// path runs IF and WHILE (subgraphs as typed models) and refuses resource
+// variables and CALL_ONCE with one message.
 
 constexpr std::int8_t RESOURCE = 13;
-constexpr const char* runtime_only_error = "control flow and resource variables run on the runtime path only";
+constexpr const char* runtime_only_error = "resource variables (and CALL_ONCE, which initializes them) run on the runtime path only";
 
 /// ADD (no activation) of tensors a and b into out, in subgraph g.
 void add_op(model_spec& g, int a, int b, int out) {
@@ -1654,7 +1655,7 @@ void if_case(const dtype_case& d) {
   else_g.inputs = {0};
   else_g.outputs = {2};
   m.subgraphs = {then_g, else_g};
-  runtime_only(std::string("if_") + d.tag, std::move(m), 6);
+  cases.push_back({std::string("if_") + d.tag, std::move(m), {}, 6});
 }
 
 /// WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x).
@@ -1682,7 +1683,7 @@ void while_case(const dtype_case& d) {
   body.inputs = {0, 1};
   body.outputs = {3, 4};
   m.subgraphs = {cond, body};
-  runtime_only(std::string("while_") + d.tag, std::move(m), 2);
+  cases.push_back({std::string("while_") + d.tag, std::move(m), {}, 2});
 }
 
 /// A resource variable: CALL_ONCE sets it to c (subgraph 1); each invoke

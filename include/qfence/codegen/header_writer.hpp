@@ -126,10 +126,10 @@ inline std::string comment_name(const std::string& name) {
 
 class writer {
  public:
-  writer(const model& m, const embed_options& o) : m_(m), ops_(runtime::runnable_operations(m)), o_(o) {}
+  writer(const model& m, const embed_options& o) : m_(m), graph_ops_(runtime::graph_operations(m, true)), o_(o) {}
 
   generated_headers write(const std::string& types_file) {
-    plan_nodes();
+    plan_graphs();
     if (!unsupported_.empty()) {
       std::string s = "the code generator cannot express these nodes yet: ";
       for (std::size_t i = 0; i < unsupported_.size(); ++i) s += (i ? "; " : "") + unsupported_[i];
@@ -167,6 +167,11 @@ class writer {
   };
 
   std::string type_name(int t) const { return "types::t" + std::to_string(t); }
+  /// The name of the spec of the node being planned: n<node>, or
+  /// s<subgraph>n<node> in a subgraph.
+  std::string spec_id() const {
+    return (graph_ > 0 ? "s" + std::to_string(graph_) : std::string()) + "n" + std::to_string(nodes_.size());
+  }
   const tensor& at(int t) const { return m_.tensors[static_cast<std::size_t>(t)]; }
 
   /// The expression for a node input: a reference to the node producing it.
@@ -216,7 +221,8 @@ class writer {
                                   : !at(op.inputs[i]).foreign_type.empty() ? at(op.inputs[i]).foreign_type
                                                                            : std::string(name(at(op.inputs[i]).type)));
     types += ")";
-    unsupported_.push_back("node " + std::to_string(op.index) + " " + runtime::op_name(op) + types + ": " + why);
+    unsupported_.push_back("node " + std::to_string(op.index) + (op.subgraph > 0 ? " of subgraph " + std::to_string(op.subgraph) : "") +
+                           " " + runtime::op_name(op) + types + ": " + why);
   }
 
   /// Whether the compile-time node of `op` takes these dtypes: the same
@@ -335,14 +341,12 @@ class writer {
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
     switch (op.code) {
-      case op_code::if_:
-      case op_code::while_:
       case op_code::call_once:
       case op_code::var_handle:
       case op_code::read_variable:
       case op_code::assign_variable:
-        unsupported(op, "control flow and resource variables run on the runtime path only (qfence run): the "
-                        "compile-time graph has no subgraphs or resource variables yet");
+        unsupported(op, "resource variables (and CALL_ONCE, which initializes them) run on the runtime path only "
+                        "(qfence run): the compile-time graph has no resource variables yet");
         return {};
       default: break;
     }
@@ -546,8 +550,8 @@ class writer {
           end += (d ? ", " : "") + std::to_string(a.end[k]);
           strides += (d ? ", " : "") + std::to_string(a.strides[k]);
         }
-        const std::string spec = "specs::n" + std::to_string(nodes_.size());
-        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(a.rank) + "> n" + std::to_string(nodes_.size()) +
+        const std::string spec = "specs::" + spec_id();
+        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(a.rank) + "> " + spec_id() +
                          "{{" + begin + "}, {" + end + "}, {" + strides + "}, " + std::to_string(a.begin_mask) + ", " +
                          std::to_string(a.end_mask) + ", 0, " + (a.offset ? "true" : "false") + "};  // " +
                          std::string(slice ? "SLICE: begin, size" : "REVERSE_V2: stride -1 along the axes"));
@@ -556,9 +560,9 @@ class writer {
       case op_code::strided_slice: {
         if (!at(in(1)).constant || !at(in(2)).constant || !at(in(3)).constant) break;
         if (o.ellipsis_mask != 0 || o.new_axis_mask != 0) break;
-        const std::string spec = "specs::n" + std::to_string(nodes_.size());
-        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(at(in(0)).rank()) + "> n" +
-                         std::to_string(nodes_.size()) + "{{" + int_list(at(in(1))) + "}, {" + int_list(at(in(2))) +
+        const std::string spec = "specs::" + spec_id();
+        specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(at(in(0)).rank()) + "> " + spec_id() +
+                         "{{" + int_list(at(in(1))) + "}, {" + int_list(at(in(2))) +
                          "}, {" + int_list(at(in(3))) + "}, " + std::to_string(o.begin_mask) + ", " +
                          std::to_string(o.end_mask) + ", " + std::to_string(o.shrink_axis_mask) + ", " +
                          (o.offset ? "true" : "false") + "};");
@@ -730,7 +734,7 @@ class writer {
         strides += std::string(d ? ", " : "") + "1";
       }
       first += size;
-      const std::string id = "n" + std::to_string(nodes_.size());
+      const std::string id = spec_id();
       specs_.push_back("inline constexpr qf::slice_spec<" + std::to_string(in.rank()) + "> " + id + "{{" + begin +
                        "}, {" + end + "}, {" + strides + "}, 0, 0, " + std::to_string(unpack ? (1 << axis) : 0) +
                        ", false};  // " + runtime::op_name(op) + " output " + std::to_string(k));
@@ -1000,19 +1004,75 @@ class writer {
     return {};
   }
 
+  /// The subgraphs IF and WHILE call, reached from the main graph, each
+  /// after those it calls (the order their builders are written in).
+  std::vector<int> called_graphs() const {
+    std::vector<int> order;
+    std::vector<bool> seen(graph_ops_.size(), false);
+    const auto visit = [&](const auto& self, int k) -> void {
+      for (const operation& op : graph_ops_[static_cast<std::size_t>(k)])
+        for (const int c : calls(op))
+          if (c >= 1 && c < static_cast<int>(graph_ops_.size()) && !seen[static_cast<std::size_t>(c)]) {
+            seen[static_cast<std::size_t>(c)] = true;
+            self(self, c);
+            order.push_back(c);
+          }
+    };
+    visit(visit, 0);
+    return order;
+  }
+  static std::vector<int> calls(const operation& op) {
+    if (op.code == op_code::if_) return {op.options.then_subgraph, op.options.else_subgraph};
+    if (op.code == op_code::while_) return {op.options.cond_subgraph, op.options.body_subgraph};
+    return {};
+  }
+
+  /// Plans the main graph and every subgraph it calls (the interpreter has
+  /// checked that the calls do not loop).
+  void plan_graphs() {
+    plans_.resize(graph_ops_.size());
+    emit_order_ = called_graphs();
+    for (const int k : emit_order_) plan_graph(k);
+    plan_graph(0);
+    nodes_ = plans_[0].nodes;
+    node_of_ = plans_[0].node_of;
+    if (!unsupported_.empty()) return;
+    // The typed graph declares the model's outputs (.outputs(ref<...>)), so
+    // an output that other nodes also read keeps its bytes to the end.
+    for (int k = 0; k < static_cast<int>(plans_.size()); ++k)
+      if (k == 0 || std::ranges::find(emit_order_, k) != emit_order_.end())
+        for (int t : m_.outputs_of(k))
+          if (at(t).constant || !plans_[static_cast<std::size_t>(k)].node_of.contains(t))
+            unsupported_.push_back("output t" + std::to_string(t) + (k > 0 ? " of subgraph " + std::to_string(k) : "") +
+                                   " is a constant, which the typed graph cannot name as an output");
+  }
+
+  /// The nodes of subgraph k (0: the main graph), into plans_[k].
+  void plan_graph(int k) {
+    graph_ = k;
+    nodes_.clear();
+    node_of_.clear();
+    plan_nodes();
+    plans_[static_cast<std::size_t>(k)] = {nodes_, node_of_};
+  }
+
   void plan_nodes() {
-    for (int t : m_.inputs) {
+    for (int t : m_.inputs_of(graph_)) {
       node_of_[t] = static_cast<int>(nodes_.size());
       nodes_.push_back({"qf::input<" + type_name(t) + ">()", t, "input"});
     }
     std::set<int> failed;  // tensors no node produces (their op is listed in unsupported_)
     int cascaded = 0;
-    for (const operation& op : ops_) {  // with PADs folded, as the runtime path runs them
+    for (const operation& op : graph_ops_[static_cast<std::size_t>(graph_)]) {  // the main graph's with PADs folded, as the runtime path runs them
       bool blocked = false;
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
         if (t < 0 || parameter_slot(op, i)) continue;
         if (failed.contains(t)) {
+          blocked = true;
+        } else if (!node_of_.contains(t) && at(t).variable && graph_ > 0) {
+          unsupported(op, "reads variable tensor t" + std::to_string(t) + " in a subgraph: a called model runs in its "
+                          "caller's scratch memory and keeps no state");
           blocked = true;
         } else if (!node_of_.contains(t) && at(t).variable) {
           // Variable tensors (SVDF's memory) become state nodes, reset by
@@ -1038,7 +1098,7 @@ class writer {
         continue;
       }
       if (lower_multi_output(op) || lower_pack(op) || lower_detection_postprocess(op) || lower_signal_two_outputs(op) ||
-          lower_custom(op))
+          lower_custom(op) || lower_control_flow(op))
         continue;
       std::string e = express(op);
       if (e.empty()) {
@@ -1051,14 +1111,36 @@ class writer {
     mark_fences();
     if (cascaded > 0)
       unsupported_.push_back("and " + std::to_string(cascaded) + " node" + (cascaded == 1 ? "" : "s") +
-                             " downstream of those");
-    if (!unsupported_.empty()) return;
-    // The typed graph declares the model's outputs (.outputs(ref<...>)), so
-    // an output that other nodes also read keeps its bytes to the end.
-    for (int t : m_.outputs)
-      if (at(t).constant || !node_of_.contains(t))
-        unsupported_.push_back("model output t" + std::to_string(t) + " is a constant, which the typed graph "
-                               "cannot name as an output");
+                             " downstream of those" + (graph_ > 0 ? " in subgraph " + std::to_string(graph_) : ""));
+  }
+
+  /// The builder of subgraph k's typed model over the header's weights.
+  static std::string builder(int k) { return "build_subgraph_" + std::to_string(k) + "<W, Ops>()"; }
+
+  /// IF and WHILE: one node running the called models (built inline by
+  /// their builders), its values packed; a node per output taking value K
+  /// out with the branch's (body's) type, which must be the op's output's.
+  bool lower_control_flow(const operation& op) {
+    if (op.code != op_code::if_ && op.code != op_code::while_) return false;
+    if (!rule_accepts(op)) return true;
+    const bool is_if = op.code == op_code::if_;
+    const int typed_by = is_if ? op.options.then_subgraph : op.options.body_subgraph;
+    const std::vector<int>& values = m_.outputs_of(typed_by);
+    for (std::size_t k = 0; k < op.outputs.size(); ++k) {
+      const tensor &out = at(op.outputs[k]), &value = at(values.at(k));
+      if (out.type != value.type || out.shape != value.shape || !(out.quant == value.quant)) {
+        unsupported(op, "output " + std::to_string(k) + " is " + runtime::type_text(out) + ", and subgraph " +
+                            std::to_string(typed_by) + " gives it as " + runtime::type_text(value) +
+                            ": the typed graph gives each value the type of the model that computes it");
+        return true;
+      }
+    }
+    std::string e = is_if ? "qf::if_(" + ref(op.inputs[0]) + ", " + builder(op.options.then_subgraph) + ", " +
+                                builder(op.options.else_subgraph)
+                          : "qf::while_(" + builder(op.options.cond_subgraph) + ", " + builder(op.options.body_subgraph);
+    for (std::size_t i = is_if ? 1 : 0; i < op.inputs.size(); ++i) e += ", " + ref(op.inputs[i]);
+    push_packed_outputs(op, e + ")", "qf::control_flow_output<decltype(" + builder(typed_by) + "), ");
+    return true;
   }
 
   // ---- emitting -------------------------------------------------------------
@@ -1091,8 +1173,9 @@ class writer {
     out << "// ---- tensor types ------------------------------------------------------------\n"
         << "namespace types {\n";
     std::set<int> needed;
-    for (const auto& n : nodes_)
-      if (n.tensor >= 0) needed.insert(n.tensor);
+    for (const auto& plan : plans_)
+      for (const auto& n : plan.nodes)
+        if (n.tensor >= 0) needed.insert(n.tensor);
     for (int t : used_constants_) needed.insert(t);
     typed_ = needed;
     for (int t : needed) {
@@ -1121,8 +1204,9 @@ class writer {
   }
 
   bool used_as_non_bias(int t) const {
-    for (const auto& n : nodes_)
-      if (n.tensor == t) return true;
+    for (const auto& plan : plans_)
+      for (const auto& n : plan.nodes)
+        if (n.tensor == t) return true;
     return false;
   }
 
@@ -1244,7 +1328,7 @@ class writer {
   /// arrays; "" otherwise.
   std::string prepacked_option(const operation& op) {
     const runtime::op_context ctx(m_, op, o_.arithmetic);
-    const std::string id = std::to_string(op.index);
+    const std::string id = (op.subgraph > 0 ? "s" + std::to_string(op.subgraph) + "_" : std::string()) + std::to_string(op.index);
     packed_array weights_array{"pk" + id, "", op.index, 0, {}, {}, {}};
     packed_array epilogue{"ep" + id, "std::int32_t", op.index, 0, {}, {}, {}};
     auto words = [](const std::int32_t* data, std::size_t n) { return std::vector<std::int64_t>(data, data + n); };
@@ -1338,37 +1422,53 @@ class writer {
   bool templated() const { return !custom_ops_.empty(); }
 
   void graph_builder(std::ostringstream& out) {
-    out << "/// The typed graph over weights W (`no_weights` or `weights`), with custom ops Ops.\n"
-        << "template <class W, class Ops>\nconstexpr auto build_graph() {\n  constexpr auto g = qf::graph(\n";
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      const auto& n = nodes_[i];
-      const int t = n.tensor >= 0 ? n.tensor : (n.tensor <= -2 ? -2 - n.tensor : -1);
-      if (t >= 0)
-        out << "      /* n" << i << " " << n.op << " -> t" << t << " " << comment_name(at(t).name) << " */\n";
-      else
-        out << "      /* n" << i << " " << n.op << " */\n";
-      out << "      " << (n.fenced ? "qf::fence(" + n.expression + ")" : n.expression)
-          << (i + 1 < nodes_.size() ? "," : "") << "\n";
+    for (const int k : emit_order_) {
+      out << "/// Subgraph " << k << " (which IF or WHILE calls) over weights W, with custom ops Ops.\n"
+          << "template <class W, class Ops>\nconstexpr auto build_subgraph_" << k << "() {\n";
+      graph_body(out, k);
+      out << "}\n\n";
     }
-    out << "  ).outputs(";  // the model's outputs, in its order
-    for (std::size_t i = 0; i < m_.outputs.size(); ++i)
-      out << (i ? ", " : "") << "qf::ref<" << node_of_.at(m_.outputs[i]) << ">";
-    out << ");\n";
-    out << "  // Every node infers exactly the type the model declares (checked once the\n"
-        << "  // graph itself is valid, so that a graph error stays the only error).\n"
-        << "  using M = std::remove_cvref_t<decltype(g)>;\n";
-    for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].tensor >= 0)
-        out << "  static_assert(!M::valid || std::is_same_v<typename M::template node_output_type<" << i << ">, "
-            << type_name(nodes_[i].tensor) << ">, \"qfence embed: node n" << i << " (" << nodes_[i].op
-            << ") infers a type other than the model's; regenerate the header with this qfence version\");\n";
-    out << "  return g;\n}\n";
+    out << "/// The typed graph over weights W (`no_weights` or `weights`), with custom ops Ops.\n"
+        << "template <class W, class Ops>\nconstexpr auto build_graph() {\n";
+    graph_body(out, 0);
+    out << "}\n";
     if (templated()) {
       out << "/// The model's type, with the application's implementations Ops of the custom ops.\n"
           << "template <class Ops>\nusing model = std::remove_cvref_t<decltype(build_graph<no_weights, Ops>())>;\n\n";
     } else {
       out << "/// The model's type.\nusing model = std::remove_cvref_t<decltype(build_graph<no_weights, void>())>;\n\n";
     }
+  }
+
+  /// The body of subgraph k's builder: its graph, checked node by node.
+  void graph_body(std::ostringstream& out, int k) {
+    const graph_plan& plan = plans_[static_cast<std::size_t>(k)];
+    out << "  constexpr auto g = qf::graph(\n";
+    for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
+      const auto& n = plan.nodes[i];
+      const int t = n.tensor >= 0 ? n.tensor : (n.tensor <= -2 ? -2 - n.tensor : -1);
+      if (t >= 0)
+        out << "      /* n" << i << " " << n.op << " -> t" << t << " " << comment_name(at(t).name) << " */\n";
+      else
+        out << "      /* n" << i << " " << n.op << " */\n";
+      out << "      " << (n.fenced ? "qf::fence(" + n.expression + ")" : n.expression)
+          << (i + 1 < plan.nodes.size() ? "," : "") << "\n";
+    }
+    out << "  ).outputs(";  // the graph's outputs, in its order
+    const std::vector<int>& outputs = m_.outputs_of(k);
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      out << (i ? ", " : "") << "qf::ref<" << plan.node_of.at(outputs[i]) << ">";
+    out << ");\n";
+    out << "  // Every node infers exactly the type the model declares (checked once the\n"
+        << "  // graph itself is valid, so that a graph error stays the only error).\n"
+        << "  using M = std::remove_cvref_t<decltype(g)>;\n";
+    const std::string where = k > 0 ? " of subgraph " + std::to_string(k) : "";
+    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
+      if (plan.nodes[i].tensor >= 0)
+        out << "  static_assert(!M::valid || std::is_same_v<typename M::template node_output_type<" << i << ">, "
+            << type_name(plan.nodes[i].tensor) << ">, \"qfence embed: node n" << i << where << " (" << plan.nodes[i].op
+            << ") infers a type other than the model's; regenerate the header with this qfence version\");\n";
+    out << "  return g;\n";
   }
 
   void graph_object(std::ostringstream& out) const {
@@ -1439,10 +1539,19 @@ class writer {
   }
 
   const model& m_;
-  std::vector<operation> ops_;
+  std::vector<std::vector<operation>> graph_ops_;  // by subgraph, as the interpreter runs them
   const embed_options& o_;
+  // The graph being planned (0: the main graph), its nodes and which node
+  // produces each tensor; plans_[k] holds subgraph k's once planned.
+  int graph_ = 0;
   std::vector<node_line> nodes_;
   std::map<int, int> node_of_;
+  struct graph_plan {
+    std::vector<node_line> nodes;
+    std::map<int, int> node_of;
+  };
+  std::vector<graph_plan> plans_;
+  std::vector<int> emit_order_;  // the subgraphs called, each after those it calls
   struct packed_array {
     std::string name, element;
     int op;

@@ -104,6 +104,15 @@ inline std::vector<operation> runnable_operations(const model& m, bool fold_pads
   return kept;
 }
 
+/// The operations each subgraph runs: the main graph's with PADs folded
+/// into their layers, the others' as written (the interpreter and `qfence
+/// embed` run the same ones).
+inline std::vector<std::vector<operation>> graph_operations(const model& m, bool fold_pads) {
+  std::vector<std::vector<operation>> graphs{runnable_operations(m, fold_pads)};
+  for (const subgraph& g : m.subgraphs) graphs.push_back(g.operations);
+  return graphs;
+}
+
 }  // namespace qfence::runtime
 
 QFENCE_EXACT_FLOAT_END

@@ -167,14 +167,6 @@ inline void check_subgraph_calls(const model& m) {
     if (state[static_cast<std::size_t>(k)] == 0) visit(visit, k);
 }
 
-/// The operations each subgraph runs: the main graph's with PADs folded
-/// into their layers (runtime/fold_pad.hpp), the others' as written.
-inline std::vector<std::vector<operation>> graph_operations(const model& m, bool fold_pads) {
-  std::vector<std::vector<operation>> graphs{runnable_operations(m, fold_pads)};
-  for (const subgraph& g : m.subgraphs) graphs.push_back(g.operations);
-  return graphs;
-}
-
 /// Prepares every operation of every subgraph as TFLM does, in order, the
 /// main graph first (the first ASSIGN_VARIABLE prepared sizes a variable),
 /// handing each kernel to take(subgraph, kernel); then runs the checks that
