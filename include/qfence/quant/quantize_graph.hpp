@@ -298,6 +298,20 @@ struct layer_parts<transpose_conv_node<OutShape, In, W, B, Opts...>> {
   }
 };
 
+/// An int32 bias shaped like T, in static storage: channel c's float value
+/// Source::value(c) at scale Source::scale(c), by TFLite's rule
+/// (quant::quantize_bias_value), as every layer of both paths quantizes it.
+template <class T, class Source>
+struct quantized_bias {
+  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr std::array<std::int32_t, count> values = [] {
+    std::array<std::int32_t, count> b{};
+    for (std::size_t c = 0; c < count; ++c) b[c] = quant::quantize_bias_value<std::int32_t>(Source::value(c), Source::scale(c));
+    return b;
+  }();
+  static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
+};
+
 /// A layer's quantized constants, in static storage: the int8 model's
 /// constants and per-channel scales refer to them.
 template <const auto& F, const auto& R, int I, class... Options>
@@ -335,15 +349,13 @@ struct quantized_layer {
   using weight_tensor = tensor<dtype::i8, typename W::shape_type, weight_quant>;
 
   static constexpr float input_scale = int8_params_of<F, R, parts::input, Options...>().scale;
-  template <class B> struct bias_of { using type = no_bias_t; };  // no bias stays none
+  template <class B> struct bias_of;  // no bias stays none (node() passes no_bias)
   template <class T> struct bias_of<constant<T>> {
     static constexpr auto count = static_cast<std::size_t>(T::elements);
-    static constexpr std::array<std::int32_t, count> values = [] {
-      std::array<std::int32_t, count> b{};
-      const float* f = F.template node<I>().bias_data.data;
-      // With qfence::correct_biases: the shift rounding adds, where the
-      // input's means fit the weights (else none, as qfence quantize).
-      std::array<double, count> shift{};
+    // With qfence::correct_biases: the shift rounding adds, where the
+    // input's means fit the weights (else none, as qfence quantize).
+    static constexpr std::array<double, count> shift = [] {
+      std::array<double, count> s{};
       if constexpr (bias_correction_means<Options...>::given) {
         constexpr const auto& means = bias_correction_means<Options...>::means;
         static_assert(std::size(means) == static_cast<std::size_t>(model_of<F>::node_count),
@@ -351,16 +363,18 @@ struct quantized_layer {
                       "index (what quant::calibration_header writes for this model); calibrate this model again");
         if (!quant::weight_rounding_shift(op_code_of<typename N::op>(), std::span<const int>(W::shape_type::dims),
                                           float_weights(), weights, scales,
-                                          means[static_cast<std::size_t>(parts::input)], shift))
-          shift = {};
+                                          means[static_cast<std::size_t>(parts::input)], s))
+          s = {};
       }
-      for (std::size_t c = 0; c < count; ++c)
-        b[c] = quant::quantize_bias_value<std::int32_t>(static_cast<float>(f[c] - shift[c]),
-                                                       input_scale * scales[channels == 1 ? 0 : c]);
-      return b;
+      return s;
     }();
-    using type = constant<tensor<dtype::i32, typename T::shape_type>>;
-    static constexpr type make() { return make_constant<typename type::type>(values); }
+    struct source {
+      static constexpr float value(std::size_t c) {
+        return static_cast<float>(F.template node<I>().bias_data.data[c] - shift[c]);
+      }
+      static constexpr float scale(std::size_t c) { return input_scale * scales[channels == 1 ? 0 : c]; }
+    };
+    static constexpr auto make() { return quantized_bias<T, source>::make(); }
   };
 
   static constexpr auto node() {
@@ -409,16 +423,11 @@ struct quantized_lstm {
   /// Gate K's bias (operand 8 + K).
   template <int K>
   struct bias_of {
-    using T = typename P::template operand_t<8 + K>;
-    static constexpr auto count = static_cast<std::size_t>(T::elements);
-    static constexpr std::array<std::int32_t, count> quantized = [] {
-      std::array<std::int32_t, count> b{};
-      const float* f = std::get<8 + K>(F.template node<I>().operands).data;
-      for (std::size_t c = 0; c < count; ++c)
-        b[c] = quant::quantize_bias_value<std::int32_t>(f[c], input_scale * weights_of<K>::scale);
-      return b;
-    }();
-    static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(quantized); }
+    struct source {
+      static constexpr float value(std::size_t c) { return std::get<8 + K>(F.template node<I>().operands).data[c]; }
+      static constexpr float scale(std::size_t) { return input_scale * weights_of<K>::scale; }
+    };
+    static constexpr auto make() { return quantized_bias<typename P::template operand_t<8 + K>, source>::make(); }
   };
 
   static constexpr auto node() {
@@ -460,16 +469,9 @@ struct quantized_svdf {
   }();
   static constexpr float state_scale = quant::symmetric_params(R[static_cast<std::size_t>(P::state)], 32767).scale;
 
-  template <class B> struct bias_of { using type = no_bias_t; };  // no bias stays none
-  template <class T> struct bias_of<constant<T>> {
-    static constexpr auto count = static_cast<std::size_t>(T::elements);
-    static constexpr std::array<std::int32_t, count> values = [] {
-      std::array<std::int32_t, count> b{};
-      const float* f = F.template node<I>().bias_data.data;
-      for (std::size_t c = 0; c < count; ++c) b[c] = quant::quantize_bias_value<std::int32_t>(f[c], time_scale * state_scale);
-      return b;
-    }();
-    static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
+  struct bias_source {
+    static constexpr float value(std::size_t c) { return F.template node<I>().bias_data.data[c]; }
+    static constexpr float scale(std::size_t) { return time_scale * state_scale; }
   };
 
   static constexpr auto node() {
@@ -477,7 +479,7 @@ struct quantized_svdf {
     const auto t = make_constant<tensor<dtype::i16, typename WT::shape_type, per_tensor<time_scale, 0>>>(time_weights);
     using Out = int8_output<F, R, I, Options...>;
     if constexpr (std::is_same_v<typename P::bias, no_bias_t>) return P::template make<Out>(f, t, no_bias);
-    else return P::template make<Out>(f, t, bias_of<typename P::bias>::make());
+    else return P::template make<Out>(f, t, quantized_bias<typename P::bias::type, bias_source>::make());
   }
 };
 
