@@ -754,41 +754,21 @@ namespace {
 std::shared_ptr<const runtime::model> float_lstm_model(int steps) {
   namespace tfl = qtest::tfl;
   constexpr int I = 3, S = 4;
-  tfl::model_spec m;
-  m.tensors.push_back(tfl::activation({1, steps, I}, "input"));
   std::uint32_t seed = 12345;
   auto next = [&] {
     seed = seed * 1664525u + 1013904223u;
     return static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) * 1.6f - 0.8f;
   };
+  std::vector<std::vector<float>> weights, biases;
   for (int k = 0; k < 8; ++k) {
-    std::vector<float> w(static_cast<std::size_t>(S * (k < 4 ? I : S)));
-    for (float& v : w) v = next();
-    m.tensors.push_back(tfl::constant({S, k < 4 ? I : S}, tfl::bytes_of(w), "weights" + std::to_string(k + 1)));
+    weights.emplace_back(static_cast<std::size_t>(S * (k < 4 ? I : S)));
+    for (float& v : weights.back()) v = next();
   }
   for (int k = 0; k < 4; ++k) {
-    std::vector<float> b(S);
-    for (float& v : b) v = 0.3f * next() + (k == 1 ? 1.0f : 0.0f);  // gate 1: forget
-    m.tensors.push_back(tfl::constant({S}, tfl::bytes_of(b), "bias" + std::to_string(k + 1)));
+    biases.emplace_back(static_cast<std::size_t>(S));
+    for (float& v : biases.back()) v = 0.3f * next() + (k == 1 ? 1.0f : 0.0f);  // gate 1: forget
   }
-  m.tensors.push_back(tfl::activation({1, S}, "hidden"));
-  m.tensors.back().variable = true;
-  m.tensors.push_back(tfl::activation({1, S}, "cell"));
-  m.tensors.back().variable = true;
-  m.tensors.push_back(tfl::activation({1, steps, S}, "output"));
-  std::vector<int> inputs(24, -1);
-  for (int k = 0; k <= 8; ++k) inputs[static_cast<std::size_t>(k)] = k;
-  for (int k = 0; k < 4; ++k) inputs[static_cast<std::size_t>(12 + k)] = 9 + k;
-  inputs[18] = 13;
-  inputs[19] = 14;
-  m.ops.push_back(tfl::op(44 /*UNIDIRECTIONAL_SEQUENCE_LSTM*/, 1, inputs, {15}));
-  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{tfl::fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
-                     tfl::fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, 0.0f, 0.0f, false).Union()};
-  };
-  m.inputs = {0};
-  m.outputs = {15};
-  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+  return std::make_shared<const runtime::model>(tflite::read_model(tfl::build(tfl::float_lstm_model(steps, I, S, weights, biases))));
 }
 
 /// Input j of step t of sample i: a pulse a third into the sequence on a

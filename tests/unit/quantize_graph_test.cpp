@@ -641,37 +641,15 @@ constexpr auto lstm_model = [] {
 /// lstm_model as a .tflite: tensors 0 input, 1-8 weights, 9-12 biases, 13
 /// hidden, 14 cell, 15 output.
 std::shared_ptr<const runtime::model> lstm_twin() {
-  tfl::model_spec m;
-  m.tensors.push_back(tfl::activation({1, lstm_steps, lstm_in}, "input"));
+  std::vector<std::vector<float>> w, b;
   [&]<int... K>(std::integer_sequence<int, K...>) {
-    (m.tensors.push_back(tfl::constant({lstm_units, K < 4 ? lstm_in : lstm_units},
-                                       tfl::bytes_of(std::vector<float>(lstm_weights<K>.begin(), lstm_weights<K>.end())),
-                                       "w" + std::to_string(K))),
-     ...);
+    (w.emplace_back(lstm_weights<K>.begin(), lstm_weights<K>.end()), ...);
   }(std::make_integer_sequence<int, 8>{});
   [&]<int... K>(std::integer_sequence<int, K...>) {
-    (m.tensors.push_back(tfl::constant({lstm_units}, tfl::bytes_of(std::vector<float>(lstm_bias<K>.begin(), lstm_bias<K>.end())),
-                                       "b" + std::to_string(K))),
-     ...);
+    (b.emplace_back(lstm_bias<K>.begin(), lstm_bias<K>.end()), ...);
   }(std::make_integer_sequence<int, 4>{});
-  m.tensors.push_back(tfl::activation({1, lstm_units}, "hidden"));
-  m.tensors.back().variable = true;
-  m.tensors.push_back(tfl::activation({1, lstm_units}, "cell"));
-  m.tensors.back().variable = true;
-  m.tensors.push_back(tfl::activation({1, lstm_steps, lstm_units}, "output"));
-  std::vector<int> inputs(24, -1);
-  for (int k = 0; k <= 8; ++k) inputs[static_cast<std::size_t>(k)] = k;
-  for (int k = 0; k < 4; ++k) inputs[static_cast<std::size_t>(12 + k)] = 9 + k;
-  inputs[18] = 13;
-  inputs[19] = 14;
-  m.ops = {tfl::op(44 /*UNIDIRECTIONAL_SEQUENCE_LSTM*/, 1, inputs, {15})};
-  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
-                     fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, 0.0f, 0.0f, false).Union()};
-  };
-  m.inputs = {0};
-  m.outputs = {15};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return std::make_shared<const runtime::model>(
+      qfence::tflite::read_model(tfl::build(tfl::float_lstm_model(lstm_steps, lstm_in, lstm_units, w, b))));
 }
 inline constexpr std::array<int, 4> lstm_tensor_of_node{0, 13, 14, 15};
 

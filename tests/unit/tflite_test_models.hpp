@@ -170,4 +170,37 @@ inline model_spec float_add_model() {
   return m;
 }
 
+/// A float UNIDIRECTIONAL_SEQUENCE_LSTM, batch 1 (batch major), `steps` steps
+/// of `inputs` values, `units` units, TANH, no clipping: tensors 0 input,
+/// 1-8 the gates' input then recurrent weights, 9-12 their biases, 13 the
+/// hidden and 14 the cell state (variables), 15 the output.
+inline model_spec float_lstm_model(int steps, int inputs, int units, const std::vector<std::vector<float>>& weights,
+                                   const std::vector<std::vector<float>>& biases) {
+  model_spec m;
+  m.tensors.push_back(activation({1, steps, inputs}, "input"));
+  for (int k = 0; k < 8; ++k)
+    m.tensors.push_back(constant({units, k < 4 ? inputs : units}, bytes_of(weights.at(static_cast<std::size_t>(k))),
+                                 "weights" + std::to_string(k + 1)));
+  for (int k = 0; k < 4; ++k)
+    m.tensors.push_back(constant({units}, bytes_of(biases.at(static_cast<std::size_t>(k))), "bias" + std::to_string(k + 1)));
+  m.tensors.push_back(activation({1, units}, "hidden"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(activation({1, units}, "cell"));
+  m.tensors.back().variable = true;
+  m.tensors.push_back(activation({1, steps, units}, "output"));
+  std::vector<int> operands(24, -1);
+  for (int k = 0; k <= 8; ++k) operands[static_cast<std::size_t>(k)] = k;
+  for (int k = 0; k < 4; ++k) operands[static_cast<std::size_t>(12 + k)] = 9 + k;
+  operands[18] = 13;
+  operands[19] = 14;
+  m.ops.push_back(op(44 /*UNIDIRECTIONAL_SEQUENCE_LSTM*/, 1, operands, {15}));
+  m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+                     fb::CreateUnidirectionalSequenceLSTMOptions(b, 4 /*TANH*/, 0.0f, 0.0f, false).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {15};
+  return m;
+}
+
 }  // namespace qtest::tfl
