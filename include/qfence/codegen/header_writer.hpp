@@ -1004,14 +1004,15 @@ class writer {
     return {};
   }
 
-  /// The subgraphs IF and WHILE call, reached from the main graph, each
-  /// after those it calls (the order their builders are written in).
+  /// The subgraphs IF and WHILE call from the main graph, each after those
+  /// it calls (the order their builders are written in). CALL_ONCE is
+  /// refused (express), so its init subgraph is not planned.
   std::vector<int> called_graphs() const {
     std::vector<int> order;
     std::vector<bool> seen(graph_ops_.size(), false);
     const auto visit = [&](const auto& self, int k) -> void {
       for (const operation& op : graph_ops_[static_cast<std::size_t>(k)])
-        for (const int c : calls(op))
+        for (const int c : op.code == op_code::call_once ? std::vector<int>{} : runtime::called_subgraphs(op))
           if (c >= 1 && c < static_cast<int>(graph_ops_.size()) && !seen[static_cast<std::size_t>(c)]) {
             seen[static_cast<std::size_t>(c)] = true;
             self(self, c);
@@ -1021,30 +1022,23 @@ class writer {
     visit(visit, 0);
     return order;
   }
-  static std::vector<int> calls(const operation& op) {
-    if (op.code == op_code::if_) return {op.options.then_subgraph, op.options.else_subgraph};
-    if (op.code == op_code::while_) return {op.options.cond_subgraph, op.options.body_subgraph};
-    return {};
-  }
 
   /// Plans the main graph and every subgraph it calls (the interpreter has
   /// checked that the calls do not loop).
   void plan_graphs() {
     plans_.resize(graph_ops_.size());
     emit_order_ = called_graphs();
-    for (const int k : emit_order_) plan_graph(k);
-    plan_graph(0);
-    nodes_ = plans_[0].nodes;
-    node_of_ = plans_[0].node_of;
+    std::vector<int> planned = emit_order_;
+    planned.push_back(0);  // last: nodes_ and node_of_ stay the main graph's
+    for (const int k : planned) plan_graph(k);
     if (!unsupported_.empty()) return;
-    // The typed graph declares the model's outputs (.outputs(ref<...>)), so
+    // The typed graph declares each graph's outputs (.outputs(ref<...>)), so
     // an output that other nodes also read keeps its bytes to the end.
-    for (int k = 0; k < static_cast<int>(plans_.size()); ++k)
-      if (k == 0 || std::ranges::find(emit_order_, k) != emit_order_.end())
-        for (int t : m_.outputs_of(k))
-          if (at(t).constant || !plans_[static_cast<std::size_t>(k)].node_of.contains(t))
-            unsupported_.push_back("output t" + std::to_string(t) + (k > 0 ? " of subgraph " + std::to_string(k) : "") +
-                                   " is a constant, which the typed graph cannot name as an output");
+    for (const int k : planned)
+      for (int t : m_.outputs_of(k))
+        if (at(t).constant || !plans_[static_cast<std::size_t>(k)].node_of.contains(t))
+          unsupported_.push_back("output t" + std::to_string(t) + (k > 0 ? " of subgraph " + std::to_string(k) : "") +
+                                 " is a constant, which the typed graph cannot name as an output");
   }
 
   /// The nodes of subgraph k (0: the main graph), into plans_[k].

@@ -45,6 +45,15 @@ enum class operand_role {
   power_of_two_state,
 };
 
+/// A variable the op updates (every state role).
+constexpr bool is_state(operand_role r) {
+  return r == operand_role::state || r == operand_role::output_state || r == operand_role::power_of_two_state;
+}
+/// A state kept in int16 whatever the scheme (SVDF's memory, LSTM's cell).
+constexpr bool is_int16_state(operand_role r) {
+  return r == operand_role::state || r == operand_role::power_of_two_state;
+}
+
 enum class output_params {
   calibrated,  ///< the output's own calibrated range
   same_as_input,  ///< input 0's parameters: the op moves or selects values, never rescales
@@ -72,8 +81,7 @@ struct op_property {
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
   constexpr bool has_state() const {
     for (const operand_role r : inputs)
-      if (r == operand_role::state || r == operand_role::output_state || r == operand_role::power_of_two_state)
-        return true;
+      if (is_state(r)) return true;
     return false;
   }
   /// The inputs whose scales multiply into the scale of the bias at input

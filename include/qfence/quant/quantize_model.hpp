@@ -422,7 +422,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
         const operand_role role = property[k].role(i);
-        if (!is_activation(t) || (role != operand_role::state && role != operand_role::power_of_two_state)) continue;
+        if (!is_activation(t) || !is_int16_state(role)) continue;
         const real_range r = calibrated_range(t, "the state of " + detail::op_label(op));
         range_of[static_cast<std::size_t>(t)] = r;
         params16[static_cast<std::size_t>(t)] =
@@ -485,21 +485,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     x.quant.min = {r.min};
     x.quant.max = {r.max};
   };
+  // `values` quantized with `a` into domain d (int8 or int16), owned by q.
+  auto quantized_data = [&](const std::vector<float>& values, affine_params a, std::uint8_t d) {
+    const auto store = [&]<class T>(T*) {
+      std::vector<T> v(values.size());
+      reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
+      return detail::own_values(q, v);
+    };
+    return d == in_int16 ? store(static_cast<std::int16_t*>(nullptr)) : store(static_cast<std::int8_t*>(nullptr));
+  };
   // A state in domain d (int16, or an LSTM's hidden state in the op's
   // domain) from its parameters; an initial value, if the float model gives
   // one, quantized with them.
   auto make_state = [&](runtime::tensor& x, int source, std::uint8_t d) {
-    if (!x.data.empty()) {
-      const std::vector<float> values = detail::float_values(f.tensors[static_cast<std::size_t>(source)]);
-      const affine_params a = *params_in(d)[static_cast<std::size_t>(source)];
-      const auto store = [&]<class T>(T*) {
-        std::vector<T> v(values.size());
-        reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
-        x.data = detail::own_values(q, v);
-      };
-      if (d == in_int16) store(static_cast<std::int16_t*>(nullptr));
-      else store(static_cast<std::int8_t*>(nullptr));
-    }
+    if (!x.data.empty())
+      x.data = quantized_data(detail::float_values(f.tensors[static_cast<std::size_t>(source)]),
+                              *params_in(d)[static_cast<std::size_t>(source)], d);
     make_integer(x, source, d);
   };
   // An activation's copies in the other domains, by domain (float, int8,
@@ -560,8 +561,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
       for (std::size_t i = 0; i < op.inputs.size(); ++i) {
         const int t = op.inputs[i];
         if (!is_activation(t)) continue;
-        const bool int16_state = p.role(i) == operand_role::state || p.role(i) == operand_role::power_of_two_state;
-        const auto& a = int16_state ? params16 : params_in(d);
+        const auto& a = is_int16_state(p.role(i)) ? params16 : params_in(d);
         if (a[static_cast<std::size_t>(t)]) operand_scales[i] = {a[static_cast<std::size_t>(t)]->scale};
       }
       std::vector<double> rounding_shift;  // bias correction, per output channel
@@ -571,7 +571,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
         const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
         const operand_role role = p.role(i);
         if (role == operand_role::integer || src.type != dtype::f32) continue;
-        if (role == operand_role::state || role == operand_role::power_of_two_state || role == operand_role::output_state) {
+        if (is_state(role)) {
           make_state(q.tensors[static_cast<std::size_t>(t)], t, role == operand_role::output_state ? d : in_int16);
           continue;
         }
@@ -643,14 +643,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
               p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0]);
           const affine_params a = takes_output_params ? *params_in(d)[static_cast<std::size_t>(op.outputs[0])]
                                                       : params_for({lo, hi}, d);
-          const auto store = [&]<class T>(T*) {
-            std::vector<T> v(values.size());
-            reference::quantize(static_cast<std::int64_t>(v.size()), values.data(), a.scale, a.zero_point, v.data());
-            x.data = detail::own_values(q, v);
-          };
           x.type = type_in(d);
-          if (int16_op) store(static_cast<std::int16_t*>(nullptr));
-          else store(static_cast<std::int8_t*>(nullptr));
+          x.data = quantized_data(values, a, d);
           x.quant = {};
           x.quant.scales = {a.scale};
           x.quant.zero_points = {a.zero_point};

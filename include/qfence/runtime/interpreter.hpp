@@ -138,18 +138,12 @@ inline bool application_op(const operation& op, const interpreter_options& optio
 /// TFLM would recurse until its stack ran out.
 inline void check_subgraph_calls(const model& m) {
   const int n = 1 + static_cast<int>(m.subgraphs.size());
-  auto callees = [&](const operation& op) -> std::vector<int> {
-    if (op.code == op_code::if_) return {op.options.then_subgraph, op.options.else_subgraph};
-    if (op.code == op_code::while_) return {op.options.cond_subgraph, op.options.body_subgraph};
-    if (op.code == op_code::call_once) return {op.options.init_subgraph};
-    return {};
-  };
   std::vector<int> state(static_cast<std::size_t>(n), 0);  // 0 new, 1 on the path, 2 done
   std::vector<std::string> path;
   auto visit = [&](auto&& self, int k) -> void {
     state[static_cast<std::size_t>(k)] = 1;
     for (const operation& op : m.operations_of(k))
-      for (int c : callees(op)) {
+      for (int c : called_subgraphs(op)) {
         if (c < 1 || c >= n) continue;  // the op's prepare names a missing subgraph
         path.push_back(operation_label(op) + " calls subgraph " + std::to_string(c));
         if (state[static_cast<std::size_t>(c)] == 1) {

@@ -222,6 +222,15 @@ struct operation {
   bool is_custom(std::string_view name) const noexcept { return is_custom() && custom_code == name; }
 };
 
+/// The subgraphs `op` runs: IF's branches, WHILE's cond and body,
+/// CALL_ONCE's init subgraph (none for any other op).
+inline std::vector<int> called_subgraphs(const operation& op) {
+  if (op.code == op_code::if_) return {op.options.then_subgraph, op.options.else_subgraph};
+  if (op.code == op_code::while_) return {op.options.cond_subgraph, op.options.body_subgraph};
+  if (op.code == op_code::call_once) return {op.options.init_subgraph};
+  return {};
+}
+
 /// The human name of an operation: "CONV_2D", the custom op's name, or the
 /// file's name of an operator qfence does not know.
 inline std::string op_name(const operation& op) {
