@@ -2608,6 +2608,24 @@ constexpr auto state(constant<T> initial) {
 namespace detail {
 template <class N> struct is_state_node : std::false_type {};
 template <class T> struct is_state_node<state_node<T>> : std::true_type {};
+
+/// For each node of model M, the node that updates it in place as a state
+/// (SVDF's memory, an LSTM's hidden or cell state), or -1: StateOf<N>::value
+/// is the state node that a node of type N updates, -1 for none.
+template <class M, template <class> class StateOf>
+inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> state_updater = [] {
+  std::array<int, static_cast<std::size_t>(M::node_count)> updater{};
+  updater.fill(-1);
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          if constexpr (constexpr int s = StateOf<typename M::template node_t<J>>::value; s >= 0)
+            updater[static_cast<std::size_t>(s)] = J;
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return updater;
+}();
 }  // namespace detail
 
 }  // namespace qfence
@@ -18161,6 +18179,13 @@ struct lstm_geometry {
   bool time_major;
 };
 
+/// The sizes of an LSTM whose input and hidden state are `in` and `hidden`
+/// (both paths: runtime::describe, or describe<T>() of a typed node's).
+constexpr lstm_geometry lstm_geometry_of(const tensor_desc& in, const tensor_desc& hidden, bool time_major) noexcept {
+  return {static_cast<int>(time_major ? in.dim(1) : in.dim(0)), static_cast<int>(time_major ? in.dim(0) : in.dim(1)),
+          static_cast<int>(in.dim(2)), static_cast<int>(hidden.dim(1)), time_major};
+}
+
 /// The gates in TFLM's order of operands: input, forget, cell, output.
 enum lstm_gate : int { lstm_input_gate = 0, lstm_forget_gate = 1, lstm_cell_gate = 2, lstm_output_gate = 3 };
 
@@ -18436,16 +18461,6 @@ struct unidirectional_sequence_lstm {
 };
 }  // namespace op
 
-namespace detail {
-/// The sizes of an LSTM whose input and hidden state have types In and H.
-template <class In, class H, bool TimeMajor>
-constexpr lstm_geometry lstm_geometry_of() {
-  return {static_cast<int>(In::shape_type::dim(TimeMajor ? 1 : 0)),
-          static_cast<int>(In::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(In::shape_type::dim(2)),
-          static_cast<int>(H::shape_type::dim(1)), TimeMajor};
-}
-}  // namespace detail
-
 /// C...: the 8 weights (input, forget, cell, output gates; then the same
 /// gates' recurrent weights) and the 4 biases, as qfence::constant<T>.
 template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
@@ -18457,6 +18472,20 @@ struct lstm_node {
   float cell_clip = 0.0f;
 
   template <int K> using operand_t = typename std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<C...>>::type;
+
+  /// What the kernels read (kernels/reference/lstm.hpp), with input `in`;
+  /// calibration replays the float LSTM on the same operands.
+  template <class Act, class Weight, class Bias>
+  constexpr lstm_operands<Act, Weight, Bias> operands_with(const Act* in) const noexcept {
+    lstm_operands<Act, Weight, Bias> x{};
+    x.input = in;
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      ((x.input_weights[K] = std::get<K>(operands).data), ...);
+      ((x.recurrent_weights[K] = std::get<4 + K>(operands).data), ...);
+      ((x.bias[K] = std::get<8 + K>(operands).data), ...);
+    }(std::make_integer_sequence<int, 4>{});
+    return x;
+  }
 
   template <class Input, class H, class Cl>
   struct rule {
@@ -18498,22 +18527,10 @@ struct lstm_node {
   template <int Index, class Input, class H, class Cl>
   struct typed {
     using output = rule_output_type<rule<Input, H, Cl>>;
-    static constexpr lstm_geometry geometry = detail::lstm_geometry_of<Input, H, TimeMajor>();
+    static constexpr lstm_geometry geometry = lstm_geometry_of(describe<Input>(), describe<H>(), TimeMajor);
     using cell_element = typename Cl::element;
     static constexpr std::size_t scratch_bytes =
         4 * static_cast<std::size_t>(geometry.batches) * static_cast<std::size_t>(geometry.units) * sizeof(cell_element);
-
-    template <class Act, class Weight, class Bias>
-    static lstm_operands<Act, Weight, Bias> operands_of(const lstm_node& self, const Act* in) noexcept {
-      lstm_operands<Act, Weight, Bias> x{};
-      x.input = in;
-      [&]<int... K>(std::integer_sequence<int, K...>) {
-        ((x.input_weights[K] = std::get<K>(self.operands).data), ...);
-        ((x.recurrent_weights[K] = std::get<4 + K>(self.operands).data), ...);
-        ((x.bias[K] = std::get<8 + K>(self.operands).data), ...);
-      }(std::make_integer_sequence<int, 4>{});
-      return x;
-    }
 
     /// The states belong to their state nodes; the LSTM is the op that updates them.
     static void run(const lstm_node& self, const typename Input::element* in, const typename H::element* hidden,
@@ -18521,7 +18538,7 @@ struct lstm_node {
       auto* h = const_cast<typename H::element*>(hidden);
       auto* c = const_cast<cell_element*>(cell);
       if constexpr (Input::type == dtype::f32) {
-        reference::lstm_float(geometry, self.cell_clip, operands_of<float, float, float>(self, in), h, c,
+        reference::lstm_float(geometry, self.cell_clip, self.template operands_with<float, float, float>(in), h, c,
                               static_cast<float*>(scratch), out);
       } else {
         using Bias = typename operand_t<8>::element;
@@ -18529,7 +18546,7 @@ struct lstm_node {
         // which is not constexpr): a few dozen operations per invoke.
         const lstm_params p = make_lstm_params(lstm_scales_of(rule<Input, H, Cl>::descs(), self.cell_clip));
         reference::lstm_integer<typename Input::element, Bias>(
-            geometry, p, operands_of<typename Input::element, std::int8_t, Bias>(self, in), h, c,
+            geometry, p, self.template operands_with<typename Input::element, std::int8_t, Bias>(in), h, c,
             static_cast<std::int16_t*>(scratch), out);
       }
     }
@@ -18541,6 +18558,7 @@ namespace detail {
 /// compile-time quantizer and calibration).
 template <class N> struct lstm_node_parts {
   static constexpr bool is_lstm = false;
+  static constexpr int hidden = -1, cell = -1;
 };
 template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
 struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
@@ -18554,25 +18572,11 @@ struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
   }
 };
 
-/// For each node of model M, the float LSTM node that reads it as its
-/// hidden (Role 1) or cell (Role 2) state, or -1 (a fenced LSTM is not an
-/// LSTM node here: its states stay float with it).
-template <class M, int Role>
-inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> lstm_state_reader = [] {
-  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
-  reader.fill(-1);
-  [&]<int... J>(std::integer_sequence<int, J...>) {
-    (
-        [&] {
-          using P = lstm_node_parts<typename M::template node_t<J>>;
-          if constexpr (P::is_lstm)
-            if constexpr (M::template node_output_type<P::input>::type == dtype::f32)
-              reader[static_cast<std::size_t>(Role == 1 ? P::hidden : P::cell)] = J;
-        }(),
-        ...);
-  }(std::make_integer_sequence<int, M::node_count>{});
-  return reader;
-}();
+/// The state nodes an LSTM node N updates (-1: N is no LSTM; a fenced
+/// LSTM is not an LSTM node here, its states stay float with it), for
+/// state_updater (graph/state.hpp).
+template <class N> struct lstm_hidden_state : std::integral_constant<int, lstm_node_parts<N>::hidden> {};
+template <class N> struct lstm_cell_state : std::integral_constant<int, lstm_node_parts<N>::cell> {};
 
 }  // namespace detail
 
@@ -23138,6 +23142,7 @@ namespace detail {
 /// quantizer).
 template <class N> struct svdf_node_parts {
   static constexpr bool is_svdf = false;
+  static constexpr int state = -1;
 };
 template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
 struct svdf_node_parts<svdf_node<In, State, Rank, WF, WT, B, Opts...>> {
@@ -23153,22 +23158,9 @@ struct svdf_node_parts<svdf_node<In, State, Rank, WF, WT, B, Opts...>> {
   }
 };
 
-/// For each node of model M, the SVDF node that reads it as its state, or
-/// -1 (a fenced SVDF is not an SVDF node here: its state stays float).
-template <class M>
-inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> svdf_state_reader = [] {
-  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
-  reader.fill(-1);
-  [&]<int... J>(std::integer_sequence<int, J...>) {
-    (
-        [&] {
-          using P = svdf_node_parts<typename M::template node_t<J>>;
-          if constexpr (P::is_svdf) reader[static_cast<std::size_t>(P::state)] = J;
-        }(),
-        ...);
-  }(std::make_integer_sequence<int, M::node_count>{});
-  return reader;
-}();
+/// The state node an SVDF node N updates (-1: N is no SVDF; a fenced SVDF
+/// is not an SVDF node here), for state_updater (graph/state.hpp).
+template <class N> struct svdf_state : std::integral_constant<int, svdf_node_parts<N>::state> {};
 }  // namespace detail
 
 /// SVDF of node `In` with state node `State` (see qfence/graph/state.hpp).
@@ -24418,9 +24410,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
     if constexpr (M::template node_output_type<I>::type == dtype::f32) {
       if constexpr (qfence::detail::is_state_node<Node>::value) {
         // Before its op runs: what the op will read. Observed once the invoke is over.
-        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 1>[I]; l >= 0)
+        if constexpr (constexpr int l = qfence::detail::state_updater<M, qfence::detail::lstm_hidden_state>[I]; l >= 0)
           replay[static_cast<std::size_t>(l)].hidden = copy_of.template operator()<I>();
-        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 2>[I]; l >= 0)
+        if constexpr (constexpr int l = qfence::detail::state_updater<M, qfence::detail::lstm_cell_state>[I]; l >= 0)
           replay[static_cast<std::size_t>(l)].cell = copy_of.template operator()<I>();
       } else {
         const auto values = arena->template node_output<I>();
@@ -24433,17 +24425,11 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         lstm_replay_inputs& copies = replay[static_cast<std::size_t>(I)];
         copies.input = copy_of.template operator()<P::input>();
         const Node& n = net.template node<I>();
-        constexpr lstm_geometry g =
-            qfence::detail::lstm_geometry_of<typename M::template node_output_type<P::input>,
-                                             typename M::template node_output_type<P::hidden>, P::time_major>();
-        lstm_operands<float, float, float> x{};
-        [&]<int... K>(std::integer_sequence<int, K...>) {
-          ((x.input_weights[K] = std::get<K>(n.operands).data), ...);
-          ((x.recurrent_weights[K] = std::get<4 + K>(n.operands).data), ...);
-          ((x.bias[K] = std::get<8 + K>(n.operands).data), ...);
-        }(std::make_integer_sequence<int, 4>{});
+        constexpr lstm_geometry g = lstm_geometry_of(describe<typename M::template node_output_type<P::input>>(),
+                                                     describe<typename M::template node_output_type<P::hidden>>(),
+                                                     P::time_major);
         const auto cell = arena->template node_output<P::cell>();
-        replay_lstm_cells(g, n.cell_clip, x, std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
+        replay_lstm_cells(g, n.cell_clip, n.template operands_with<float, float, float>(nullptr), std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
                           "node " + std::to_string(I),
                           [&](std::span<const float> values) { observe_values(P::cell, values); });
       }
@@ -24460,7 +24446,7 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         [&] {
           if constexpr (qfence::detail::is_state_node<typename M::template node_t<I>>::value &&
                         M::template node_output_type<I>::type == dtype::f32 &&
-                        qfence::detail::lstm_state_reader<M, 2>[I] < 0) {
+                        qfence::detail::state_updater<M, qfence::detail::lstm_cell_state>[I] < 0) {
             const auto values = arena->template node_output<I>();
             observe_values(I, std::span<const float>(values.data(), values.size()));
           }
@@ -25276,10 +25262,12 @@ using quant::affine_params;
 using quant::channel_of_element;
 using quant::op_property;
 using quant::output_params;
+using qfence::detail::lstm_cell_state;
+using qfence::detail::lstm_hidden_state;
 using qfence::detail::lstm_node_parts;
-using qfence::detail::lstm_state_reader;
+using qfence::detail::state_updater;
 using qfence::detail::svdf_node_parts;
-using qfence::detail::svdf_state_reader;
+using qfence::detail::svdf_state;
 
 /// The op in the runtime IR's vocabulary; custom for user ops and for typed
 /// ops the quantizer has no facts for (they are fenced).
@@ -25465,6 +25453,22 @@ struct quantized_bias {
   static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
 };
 
+/// Weights shaped like T, symmetric int8 with one scale (the largest
+/// magnitude of Source::values() at 127), in static storage: what
+/// quant::quantize_weights_symmetric gives for one channel.
+template <class T, class Source>
+struct int8_per_tensor_weights {
+  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr float half = quant::magnitude_of(Source::values());
+  static constexpr float scale = quant::weight_scale(half);
+  static constexpr std::array<std::int8_t, count> values = [] {
+    std::array<std::int8_t, count> q{};
+    for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(Source::values()[i], quant::weight_inverse(half));
+    return q;
+  }();
+  static constexpr auto make() { return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(values); }
+};
+
 /// A layer's quantized constants, in static storage: the int8 model's
 /// constants and per-channel scales refer to them.
 template <const auto& F, const auto& R, int I, class... Options>
@@ -25553,25 +25557,14 @@ struct quantized_lstm {
 
   /// Weight matrix K (0-3 the gates' input weights, 4-7 their recurrent ones).
   template <int K>
-  struct weights_of {
-    using T = typename P::template operand_t<K>;
-    static constexpr auto count = static_cast<std::size_t>(T::elements);
-    static constexpr std::span<const float> values() { return {std::get<K>(F.template node<I>().operands).data, count}; }
-    static constexpr float half = [] {
-      std::array<float, 1> h{};
-      quant::channel_magnitudes(values(), channel_of_element(std::span<const int>(T::shape_type::dims), 0, 1), h);
-      return h[0];
-    }();
-    static constexpr float scale = quant::weight_scale(half);
-    static constexpr std::array<std::int8_t, count> quantized = [] {
-      std::array<std::int8_t, count> q{};
-      for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(values()[i], quant::weight_inverse(half));
-      return q;
-    }();
-    static constexpr auto make() {
-      return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(quantized);
+  struct weights_source {
+    static constexpr std::span<const float> values() {
+      return {std::get<K>(F.template node<I>().operands).data,
+              static_cast<std::size_t>(P::template operand_t<K>::elements)};
     }
   };
+  template <int K>
+  using weights_of = int8_per_tensor_weights<typename P::template operand_t<K>, weights_source<K>>;
 
   /// Gate K's bias (operand 8 + K).
   template <int K>
@@ -25602,17 +25595,14 @@ struct quantized_svdf {
   using P = svdf_node_parts<N>;
   using WF = typename P::feature_weights;
   using WT = typename P::time_weights;
-  static constexpr auto features = static_cast<std::size_t>(WF::elements), taps = static_cast<std::size_t>(WT::elements);
-  static constexpr std::span<const float> feature_values() { return {F.template node<I>().feature_weights.data, features}; }
+  static constexpr auto taps = static_cast<std::size_t>(WT::elements);
+  struct feature_source {
+    static constexpr std::span<const float> values() {
+      return {F.template node<I>().feature_weights.data, static_cast<std::size_t>(WF::elements)};
+    }
+  };
+  using feature_weights = int8_per_tensor_weights<WF, feature_source>;
   static constexpr std::span<const float> time_values() { return {F.template node<I>().time_weights.data, taps}; }
-  static constexpr float feature_half = quant::magnitude_of(feature_values());
-  static constexpr float feature_scale = quant::weight_scale(feature_half);
-  static constexpr std::array<std::int8_t, features> feature_weights = [] {
-    std::array<std::int8_t, features> q{};
-    for (std::size_t i = 0; i < features; ++i)
-      q[i] = quant::quantize_weight(feature_values()[i], quant::weight_inverse(feature_half));
-    return q;
-  }();
   static constexpr float time_scale = quant::time_weight_scale(quant::magnitude_of(time_values()));
   static constexpr std::array<std::int16_t, taps> time_weights = [] {
     std::array<std::int16_t, taps> q{};
@@ -25628,7 +25618,7 @@ struct quantized_svdf {
   };
 
   static constexpr auto node() {
-    const auto f = make_constant<tensor<dtype::i8, typename WF::shape_type, per_tensor<feature_scale, 0>>>(feature_weights);
+    const auto f = feature_weights::make();
     const auto t = make_constant<tensor<dtype::i16, typename WT::shape_type, per_tensor<time_scale, 0>>>(time_weights);
     using Out = int8_output<F, R, I, Options...>;
     if constexpr (std::is_same_v<typename P::bias, no_bias_t>) return P::template make<Out>(f, t, no_bias);
@@ -25669,13 +25659,13 @@ constexpr auto state_type() {
   using M = model_of<F>;
   using S = typename M::template node_output_type<I>::shape_type;
   constexpr auto at = static_cast<std::size_t>(I);
-  if constexpr (constexpr int lstm = lstm_state_reader<M, 1>[at]; lstm >= 0) {
+  if constexpr (constexpr int lstm = state_updater<M, lstm_hidden_state>[at]; lstm >= 0) {
     constexpr affine_params p = int8_params_of<F, R, lstm, Options...>();
     return std::type_identity<tensor<dtype::i8, S, per_tensor<p.scale, p.zero_point>>>{};
-  } else if constexpr (lstm_state_reader<M, 2>[at] >= 0) {
+  } else if constexpr (state_updater<M, lstm_cell_state>[at] >= 0) {
     constexpr affine_params p = quant::power_of_two_int16_params(R[at]);
     return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
-  } else if constexpr (svdf_state_reader<M>[at] >= 0) {
+  } else if constexpr (state_updater<M, svdf_state>[at] >= 0) {
     constexpr affine_params p = quant::symmetric_params(R[at], 32767);
     return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
   } else {

@@ -8,7 +8,11 @@
 // the first invoke, and again to start a new sequence.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/constant.hpp"
@@ -71,6 +75,24 @@ constexpr auto state(constant<T> initial) {
 namespace detail {
 template <class N> struct is_state_node : std::false_type {};
 template <class T> struct is_state_node<state_node<T>> : std::true_type {};
+
+/// For each node of model M, the node that updates it in place as a state
+/// (SVDF's memory, an LSTM's hidden or cell state), or -1: StateOf<N>::value
+/// is the state node that a node of type N updates, -1 for none.
+template <class M, template <class> class StateOf>
+inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> state_updater = [] {
+  std::array<int, static_cast<std::size_t>(M::node_count)> updater{};
+  updater.fill(-1);
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (
+        [&] {
+          if constexpr (constexpr int s = StateOf<typename M::template node_t<J>>::value; s >= 0)
+            updater[static_cast<std::size_t>(s)] = J;
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return updater;
+}();
 }  // namespace detail
 
 }  // namespace qfence

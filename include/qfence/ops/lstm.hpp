@@ -14,7 +14,6 @@
 // state after each step, [B, T, S] ([T, B, S] time major).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
@@ -38,16 +37,6 @@ struct unidirectional_sequence_lstm {
 };
 }  // namespace op
 
-namespace detail {
-/// The sizes of an LSTM whose input and hidden state have types In and H.
-template <class In, class H, bool TimeMajor>
-constexpr lstm_geometry lstm_geometry_of() {
-  return {static_cast<int>(In::shape_type::dim(TimeMajor ? 1 : 0)),
-          static_cast<int>(In::shape_type::dim(TimeMajor ? 0 : 1)), static_cast<int>(In::shape_type::dim(2)),
-          static_cast<int>(H::shape_type::dim(1)), TimeMajor};
-}
-}  // namespace detail
-
 /// C...: the 8 weights (input, forget, cell, output gates; then the same
 /// gates' recurrent weights) and the 4 biases, as qfence::constant<T>.
 template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
@@ -59,6 +48,20 @@ struct lstm_node {
   float cell_clip = 0.0f;
 
   template <int K> using operand_t = typename std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<C...>>::type;
+
+  /// What the kernels read (kernels/reference/lstm.hpp), with input `in`;
+  /// calibration replays the float LSTM on the same operands.
+  template <class Act, class Weight, class Bias>
+  constexpr lstm_operands<Act, Weight, Bias> operands_with(const Act* in) const noexcept {
+    lstm_operands<Act, Weight, Bias> x{};
+    x.input = in;
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      ((x.input_weights[K] = std::get<K>(operands).data), ...);
+      ((x.recurrent_weights[K] = std::get<4 + K>(operands).data), ...);
+      ((x.bias[K] = std::get<8 + K>(operands).data), ...);
+    }(std::make_integer_sequence<int, 4>{});
+    return x;
+  }
 
   template <class Input, class H, class Cl>
   struct rule {
@@ -100,22 +103,10 @@ struct lstm_node {
   template <int Index, class Input, class H, class Cl>
   struct typed {
     using output = rule_output_type<rule<Input, H, Cl>>;
-    static constexpr lstm_geometry geometry = detail::lstm_geometry_of<Input, H, TimeMajor>();
+    static constexpr lstm_geometry geometry = lstm_geometry_of(describe<Input>(), describe<H>(), TimeMajor);
     using cell_element = typename Cl::element;
     static constexpr std::size_t scratch_bytes =
         4 * static_cast<std::size_t>(geometry.batches) * static_cast<std::size_t>(geometry.units) * sizeof(cell_element);
-
-    template <class Act, class Weight, class Bias>
-    static lstm_operands<Act, Weight, Bias> operands_of(const lstm_node& self, const Act* in) noexcept {
-      lstm_operands<Act, Weight, Bias> x{};
-      x.input = in;
-      [&]<int... K>(std::integer_sequence<int, K...>) {
-        ((x.input_weights[K] = std::get<K>(self.operands).data), ...);
-        ((x.recurrent_weights[K] = std::get<4 + K>(self.operands).data), ...);
-        ((x.bias[K] = std::get<8 + K>(self.operands).data), ...);
-      }(std::make_integer_sequence<int, 4>{});
-      return x;
-    }
 
     /// The states belong to their state nodes; the LSTM is the op that updates them.
     static void run(const lstm_node& self, const typename Input::element* in, const typename H::element* hidden,
@@ -123,7 +114,7 @@ struct lstm_node {
       auto* h = const_cast<typename H::element*>(hidden);
       auto* c = const_cast<cell_element*>(cell);
       if constexpr (Input::type == dtype::f32) {
-        reference::lstm_float(geometry, self.cell_clip, operands_of<float, float, float>(self, in), h, c,
+        reference::lstm_float(geometry, self.cell_clip, self.template operands_with<float, float, float>(in), h, c,
                               static_cast<float*>(scratch), out);
       } else {
         using Bias = typename operand_t<8>::element;
@@ -131,7 +122,7 @@ struct lstm_node {
         // which is not constexpr): a few dozen operations per invoke.
         const lstm_params p = make_lstm_params(lstm_scales_of(rule<Input, H, Cl>::descs(), self.cell_clip));
         reference::lstm_integer<typename Input::element, Bias>(
-            geometry, p, operands_of<typename Input::element, std::int8_t, Bias>(self, in), h, c,
+            geometry, p, self.template operands_with<typename Input::element, std::int8_t, Bias>(in), h, c,
             static_cast<std::int16_t*>(scratch), out);
       }
     }
@@ -143,6 +134,7 @@ namespace detail {
 /// compile-time quantizer and calibration).
 template <class N> struct lstm_node_parts {
   static constexpr bool is_lstm = false;
+  static constexpr int hidden = -1, cell = -1;
 };
 template <int In, int Hidden, int Cell, bool TimeMajor, class... C>
 struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
@@ -156,25 +148,11 @@ struct lstm_node_parts<lstm_node<In, Hidden, Cell, TimeMajor, C...>> {
   }
 };
 
-/// For each node of model M, the float LSTM node that reads it as its
-/// hidden (Role 1) or cell (Role 2) state, or -1 (a fenced LSTM is not an
-/// LSTM node here: its states stay float with it).
-template <class M, int Role>
-inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> lstm_state_reader = [] {
-  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
-  reader.fill(-1);
-  [&]<int... J>(std::integer_sequence<int, J...>) {
-    (
-        [&] {
-          using P = lstm_node_parts<typename M::template node_t<J>>;
-          if constexpr (P::is_lstm)
-            if constexpr (M::template node_output_type<P::input>::type == dtype::f32)
-              reader[static_cast<std::size_t>(Role == 1 ? P::hidden : P::cell)] = J;
-        }(),
-        ...);
-  }(std::make_integer_sequence<int, M::node_count>{});
-  return reader;
-}();
+/// The state nodes an LSTM node N updates (-1: N is no LSTM; a fenced
+/// LSTM is not an LSTM node here, its states stay float with it), for
+/// state_updater (graph/state.hpp).
+template <class N> struct lstm_hidden_state : std::integral_constant<int, lstm_node_parts<N>::hidden> {};
+template <class N> struct lstm_cell_state : std::integral_constant<int, lstm_node_parts<N>::cell> {};
 
 }  // namespace detail
 

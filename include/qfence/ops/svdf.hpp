@@ -7,11 +7,10 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <utility>
+#include <type_traits>
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
@@ -122,6 +121,7 @@ namespace detail {
 /// quantizer).
 template <class N> struct svdf_node_parts {
   static constexpr bool is_svdf = false;
+  static constexpr int state = -1;
 };
 template <int In, int State, int Rank, class WF, class WT, class B, class... Opts>
 struct svdf_node_parts<svdf_node<In, State, Rank, WF, WT, B, Opts...>> {
@@ -137,22 +137,9 @@ struct svdf_node_parts<svdf_node<In, State, Rank, WF, WT, B, Opts...>> {
   }
 };
 
-/// For each node of model M, the SVDF node that reads it as its state, or
-/// -1 (a fenced SVDF is not an SVDF node here: its state stays float).
-template <class M>
-inline constexpr std::array<int, static_cast<std::size_t>(M::node_count)> svdf_state_reader = [] {
-  std::array<int, static_cast<std::size_t>(M::node_count)> reader{};
-  reader.fill(-1);
-  [&]<int... J>(std::integer_sequence<int, J...>) {
-    (
-        [&] {
-          using P = svdf_node_parts<typename M::template node_t<J>>;
-          if constexpr (P::is_svdf) reader[static_cast<std::size_t>(P::state)] = J;
-        }(),
-        ...);
-  }(std::make_integer_sequence<int, M::node_count>{});
-  return reader;
-}();
+/// The state node an SVDF node N updates (-1: N is no SVDF; a fenced SVDF
+/// is not an SVDF node here), for state_updater (graph/state.hpp).
+template <class N> struct svdf_state : std::integral_constant<int, svdf_node_parts<N>::state> {};
 }  // namespace detail
 
 /// SVDF of node `In` with state node `State` (see qfence/graph/state.hpp).

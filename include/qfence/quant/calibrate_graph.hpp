@@ -151,9 +151,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
     if constexpr (M::template node_output_type<I>::type == dtype::f32) {
       if constexpr (qfence::detail::is_state_node<Node>::value) {
         // Before its op runs: what the op will read. Observed once the invoke is over.
-        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 1>[I]; l >= 0)
+        if constexpr (constexpr int l = qfence::detail::state_updater<M, qfence::detail::lstm_hidden_state>[I]; l >= 0)
           replay[static_cast<std::size_t>(l)].hidden = copy_of.template operator()<I>();
-        if constexpr (constexpr int l = qfence::detail::lstm_state_reader<M, 2>[I]; l >= 0)
+        if constexpr (constexpr int l = qfence::detail::state_updater<M, qfence::detail::lstm_cell_state>[I]; l >= 0)
           replay[static_cast<std::size_t>(l)].cell = copy_of.template operator()<I>();
       } else {
         const auto values = arena->template node_output<I>();
@@ -166,17 +166,11 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         lstm_replay_inputs& copies = replay[static_cast<std::size_t>(I)];
         copies.input = copy_of.template operator()<P::input>();
         const Node& n = net.template node<I>();
-        constexpr lstm_geometry g =
-            qfence::detail::lstm_geometry_of<typename M::template node_output_type<P::input>,
-                                             typename M::template node_output_type<P::hidden>, P::time_major>();
-        lstm_operands<float, float, float> x{};
-        [&]<int... K>(std::integer_sequence<int, K...>) {
-          ((x.input_weights[K] = std::get<K>(n.operands).data), ...);
-          ((x.recurrent_weights[K] = std::get<4 + K>(n.operands).data), ...);
-          ((x.bias[K] = std::get<8 + K>(n.operands).data), ...);
-        }(std::make_integer_sequence<int, 4>{});
+        constexpr lstm_geometry g = lstm_geometry_of(describe<typename M::template node_output_type<P::input>>(),
+                                                     describe<typename M::template node_output_type<P::hidden>>(),
+                                                     P::time_major);
         const auto cell = arena->template node_output<P::cell>();
-        replay_lstm_cells(g, n.cell_clip, x, std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
+        replay_lstm_cells(g, n.cell_clip, n.template operands_with<float, float, float>(nullptr), std::move(copies), std::as_bytes(std::span<const float>(cell.data(), cell.size())),
                           "node " + std::to_string(I),
                           [&](std::span<const float> values) { observe_values(P::cell, values); });
       }
@@ -193,7 +187,7 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         [&] {
           if constexpr (qfence::detail::is_state_node<typename M::template node_t<I>>::value &&
                         M::template node_output_type<I>::type == dtype::f32 &&
-                        qfence::detail::lstm_state_reader<M, 2>[I] < 0) {
+                        qfence::detail::state_updater<M, qfence::detail::lstm_cell_state>[I] < 0) {
             const auto values = arena->template node_output<I>();
             observe_values(I, std::span<const float>(values.data(), values.size()));
           }

@@ -33,9 +33,9 @@ class lstm_cell_steps {
 
   lstm_cell_steps(const runtime::model& m, const runtime::operation& op)
       : op_(op),
-        geometry_(runtime::ops::lstm_geometry_of(m.tensors[static_cast<std::size_t>(op.inputs[0])],
-                                                 m.tensors[static_cast<std::size_t>(op.inputs[lstm_hidden_operand])],
-                                                 op.options.time_major)) {}
+        geometry_(lstm_geometry_of(runtime::describe(m.tensors[static_cast<std::size_t>(op.inputs[0])]),
+                                   runtime::describe(m.tensors[static_cast<std::size_t>(op.inputs[lstm_hidden_operand])]),
+                                   op.options.time_major)) {}
 
   int cell_tensor() const noexcept { return op_.inputs[lstm_cell_operand]; }
 

@@ -123,10 +123,12 @@ using quant::affine_params;
 using quant::channel_of_element;
 using quant::op_property;
 using quant::output_params;
+using qfence::detail::lstm_cell_state;
+using qfence::detail::lstm_hidden_state;
 using qfence::detail::lstm_node_parts;
-using qfence::detail::lstm_state_reader;
+using qfence::detail::state_updater;
 using qfence::detail::svdf_node_parts;
-using qfence::detail::svdf_state_reader;
+using qfence::detail::svdf_state;
 
 /// The op in the runtime IR's vocabulary; custom for user ops and for typed
 /// ops the quantizer has no facts for (they are fenced).
@@ -312,6 +314,22 @@ struct quantized_bias {
   static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
 };
 
+/// Weights shaped like T, symmetric int8 with one scale (the largest
+/// magnitude of Source::values() at 127), in static storage: what
+/// quant::quantize_weights_symmetric gives for one channel.
+template <class T, class Source>
+struct int8_per_tensor_weights {
+  static constexpr auto count = static_cast<std::size_t>(T::elements);
+  static constexpr float half = quant::magnitude_of(Source::values());
+  static constexpr float scale = quant::weight_scale(half);
+  static constexpr std::array<std::int8_t, count> values = [] {
+    std::array<std::int8_t, count> q{};
+    for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(Source::values()[i], quant::weight_inverse(half));
+    return q;
+  }();
+  static constexpr auto make() { return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(values); }
+};
+
 /// A layer's quantized constants, in static storage: the int8 model's
 /// constants and per-channel scales refer to them.
 template <const auto& F, const auto& R, int I, class... Options>
@@ -400,25 +418,14 @@ struct quantized_lstm {
 
   /// Weight matrix K (0-3 the gates' input weights, 4-7 their recurrent ones).
   template <int K>
-  struct weights_of {
-    using T = typename P::template operand_t<K>;
-    static constexpr auto count = static_cast<std::size_t>(T::elements);
-    static constexpr std::span<const float> values() { return {std::get<K>(F.template node<I>().operands).data, count}; }
-    static constexpr float half = [] {
-      std::array<float, 1> h{};
-      quant::channel_magnitudes(values(), channel_of_element(std::span<const int>(T::shape_type::dims), 0, 1), h);
-      return h[0];
-    }();
-    static constexpr float scale = quant::weight_scale(half);
-    static constexpr std::array<std::int8_t, count> quantized = [] {
-      std::array<std::int8_t, count> q{};
-      for (std::size_t i = 0; i < count; ++i) q[i] = quant::quantize_weight(values()[i], quant::weight_inverse(half));
-      return q;
-    }();
-    static constexpr auto make() {
-      return make_constant<tensor<dtype::i8, typename T::shape_type, per_tensor<scale, 0>>>(quantized);
+  struct weights_source {
+    static constexpr std::span<const float> values() {
+      return {std::get<K>(F.template node<I>().operands).data,
+              static_cast<std::size_t>(P::template operand_t<K>::elements)};
     }
   };
+  template <int K>
+  using weights_of = int8_per_tensor_weights<typename P::template operand_t<K>, weights_source<K>>;
 
   /// Gate K's bias (operand 8 + K).
   template <int K>
@@ -449,17 +456,14 @@ struct quantized_svdf {
   using P = svdf_node_parts<N>;
   using WF = typename P::feature_weights;
   using WT = typename P::time_weights;
-  static constexpr auto features = static_cast<std::size_t>(WF::elements), taps = static_cast<std::size_t>(WT::elements);
-  static constexpr std::span<const float> feature_values() { return {F.template node<I>().feature_weights.data, features}; }
+  static constexpr auto taps = static_cast<std::size_t>(WT::elements);
+  struct feature_source {
+    static constexpr std::span<const float> values() {
+      return {F.template node<I>().feature_weights.data, static_cast<std::size_t>(WF::elements)};
+    }
+  };
+  using feature_weights = int8_per_tensor_weights<WF, feature_source>;
   static constexpr std::span<const float> time_values() { return {F.template node<I>().time_weights.data, taps}; }
-  static constexpr float feature_half = quant::magnitude_of(feature_values());
-  static constexpr float feature_scale = quant::weight_scale(feature_half);
-  static constexpr std::array<std::int8_t, features> feature_weights = [] {
-    std::array<std::int8_t, features> q{};
-    for (std::size_t i = 0; i < features; ++i)
-      q[i] = quant::quantize_weight(feature_values()[i], quant::weight_inverse(feature_half));
-    return q;
-  }();
   static constexpr float time_scale = quant::time_weight_scale(quant::magnitude_of(time_values()));
   static constexpr std::array<std::int16_t, taps> time_weights = [] {
     std::array<std::int16_t, taps> q{};
@@ -475,7 +479,7 @@ struct quantized_svdf {
   };
 
   static constexpr auto node() {
-    const auto f = make_constant<tensor<dtype::i8, typename WF::shape_type, per_tensor<feature_scale, 0>>>(feature_weights);
+    const auto f = feature_weights::make();
     const auto t = make_constant<tensor<dtype::i16, typename WT::shape_type, per_tensor<time_scale, 0>>>(time_weights);
     using Out = int8_output<F, R, I, Options...>;
     if constexpr (std::is_same_v<typename P::bias, no_bias_t>) return P::template make<Out>(f, t, no_bias);
@@ -516,13 +520,13 @@ constexpr auto state_type() {
   using M = model_of<F>;
   using S = typename M::template node_output_type<I>::shape_type;
   constexpr auto at = static_cast<std::size_t>(I);
-  if constexpr (constexpr int lstm = lstm_state_reader<M, 1>[at]; lstm >= 0) {
+  if constexpr (constexpr int lstm = state_updater<M, lstm_hidden_state>[at]; lstm >= 0) {
     constexpr affine_params p = int8_params_of<F, R, lstm, Options...>();
     return std::type_identity<tensor<dtype::i8, S, per_tensor<p.scale, p.zero_point>>>{};
-  } else if constexpr (lstm_state_reader<M, 2>[at] >= 0) {
+  } else if constexpr (state_updater<M, lstm_cell_state>[at] >= 0) {
     constexpr affine_params p = quant::power_of_two_int16_params(R[at]);
     return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
-  } else if constexpr (svdf_state_reader<M>[at] >= 0) {
+  } else if constexpr (state_updater<M, svdf_state>[at] >= 0) {
     constexpr affine_params p = quant::symmetric_params(R[at], 32767);
     return std::type_identity<tensor<dtype::i16, S, per_tensor<p.scale, 0>>>{};
   } else {

@@ -36,6 +36,13 @@ struct lstm_geometry {
   bool time_major;
 };
 
+/// The sizes of an LSTM whose input and hidden state are `in` and `hidden`
+/// (both paths: runtime::describe, or describe<T>() of a typed node's).
+constexpr lstm_geometry lstm_geometry_of(const tensor_desc& in, const tensor_desc& hidden, bool time_major) noexcept {
+  return {static_cast<int>(time_major ? in.dim(1) : in.dim(0)), static_cast<int>(time_major ? in.dim(0) : in.dim(1)),
+          static_cast<int>(in.dim(2)), static_cast<int>(hidden.dim(1)), time_major};
+}
+
 /// The gates in TFLM's order of operands: input, forget, cell, output.
 enum lstm_gate : int { lstm_input_gate = 0, lstm_forget_gate = 1, lstm_cell_gate = 2, lstm_output_gate = 3 };
 

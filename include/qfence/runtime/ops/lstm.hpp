@@ -16,12 +16,6 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::runtime::ops {
 
-/// The sizes of an LSTM from its input and hidden state.
-inline lstm_geometry lstm_geometry_of(const tensor& in, const tensor& hidden, bool time_major) {
-  return {time_major ? in.dim(1) : in.dim(0), time_major ? in.dim(0) : in.dim(1), in.dim(2), hidden.dim(1),
-          time_major};
-}
-
 /// The 24 inputs of TFLite's LSTM (kernels/lstm_shared.h); TFLM's kernel
 /// takes the standard LSTM: no peephole (9-11), projection (16-17) or layer
 /// normalization (20-23) operands, a TANH cell gate.
@@ -50,7 +44,7 @@ inline kernel prepare_unidirectional_sequence_lstm(const op_context& ctx) {
   const bool time_major = ctx.options().time_major;
   ctx.enforce(lstm_rule({time_major}, d, request_for(ctx.output(0))));
 
-  const lstm_geometry g = lstm_geometry_of(in, hidden, time_major);
+  const lstm_geometry g = lstm_geometry_of(d.input, d.hidden, time_major);
   const std::size_t scratch_size = 4 * static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.units);
   const int in_t = ctx.input_index(0), hidden_t = ctx.input_index(lstm_hidden_operand),
             cell_t = ctx.input_index(lstm_cell_operand), out_t = ctx.output_index(0);
