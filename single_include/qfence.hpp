@@ -266,6 +266,14 @@ constexpr std::int64_t round_to_int64(double x) noexcept {
 constexpr std::int32_t round_to_int32(float x) noexcept {
   return static_cast<std::int32_t>(round_to_int64(static_cast<double>(x)));
 }
+
+/// std::round for a float, in a constant expression as well: a float of
+/// magnitude 2^23 or more is already whole (and infinities and NaN come
+/// back as they are), a smaller one rounds half away from zero exactly.
+constexpr float round_float(float x) noexcept {
+  if (!(x > -8388608.0f && x < 8388608.0f)) return x;
+  return static_cast<float>(round_to_int64(static_cast<double>(x)));
+}
 }  // namespace detail
 
 /// TFLite `QuantizeMultiplier`: decompose a positive real multiplier into a
@@ -4440,9 +4448,14 @@ using lookup_table_int16 = std::array<std::int16_t, 513>;
 /// LUTPopulate<int16_t> (LUTPopulateInt16<float>), its float operations in
 /// its order: each sample is the function's value, rounded, nudged by half
 /// the error linear interpolation makes at the segment's midpoint.
+/// constexpr when `transform` is, so that a typed node's table is built at
+/// compile time (ops/tabulated.hpp); the rounding is std::round's, and a
+/// NaN sample (undefined in TFLite) becomes the lowest value, as the 8-bit
+/// tables make a non-finite one.
 template <class F>
-lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point, float output_scale,
-                                           std::int32_t output_zero_point, F&& transform) {
+constexpr lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point,
+                                                     float output_scale, std::int32_t output_zero_point,
+                                                     F&& transform) {
   constexpr std::int32_t lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
   const float input_min = input_scale * static_cast<float>(lo - input_zero_point);
   const float input_max = input_scale * static_cast<float>(hi - input_zero_point);
@@ -4452,7 +4465,9 @@ lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input
   const float step = (input_max - input_min) / static_cast<float>(steps);
   const float half_step = step / 2;
   const float output_scaling_inv = static_cast<float>(hi - lo + 1) / (output_max - output_min);
+  const auto round = [](float v) { return detail::round_float(v); };
   const auto clamp = [](float v) {
+    if (v != v) return static_cast<std::int16_t>(lo);
     return static_cast<std::int16_t>(std::min(std::max(v, static_cast<float>(lo)), static_cast<float>(hi)));
   };
   lookup_table_int16 lut{};
@@ -4460,14 +4475,14 @@ lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input
     const float val = transform(input_min + static_cast<float>(i) * step);
     const float val_midpoint = transform(input_min + static_cast<float>(i) * step + half_step);
     const float val_next = transform(input_min + static_cast<float>(i + 1) * step);
-    const float sample_val = std::round(val * output_scaling_inv);
-    const float midpoint_interp_val = std::round((val_next * output_scaling_inv + std::round(val * output_scaling_inv)) / 2);
-    const float midpoint_val = std::round(val_midpoint * output_scaling_inv);
+    const float sample_val = round(val * output_scaling_inv);
+    const float midpoint_interp_val = round((val_next * output_scaling_inv + round(val * output_scaling_inv)) / 2);
+    const float midpoint_val = round(val_midpoint * output_scaling_inv);
     const float midpoint_err = midpoint_interp_val - midpoint_val;
-    const float bias = std::round(midpoint_err / 2);
+    const float bias = round(midpoint_err / 2);
     lut[static_cast<std::size_t>(i)] = clamp(sample_val - bias);
   }
-  lut[steps] = clamp(std::round(transform(input_max) * output_scaling_inv));
+  lut[steps] = clamp(round(transform(input_max) * output_scaling_inv));
   return lut;
 }
 
@@ -6178,12 +6193,20 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   return out;
 }
 
-/// GELU (TFLite's; TFLM has none): an f32, i8, u8 or i16 activation; the
-/// output requantized to the requested parameters (quantized GELU is a
-/// table of the float function, any parameters work).
-constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+/// An elementwise float function run on any activation: f32 as it is;
+/// i8, u8 or i16 as a table of the function between the two tensors'
+/// parameters (kernels/reference/lookup_table.hpp), so any parameters
+/// work; the output requantized to the requested ones. GELU, and a custom
+/// op that declares its function (ops/tabulated.hpp, on the runtime path
+/// runtime/elementwise_custom_op.hpp).
+constexpr rule_result float_function_rule(const tensor_desc& in, const output_request& req) noexcept {
   QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   return rules::requantized_output(in, in, req);
+}
+
+/// GELU (TFLite's; TFLM has none): a float function (above).
+constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+  return float_function_rule(in, req);
 }
 
 /// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.
@@ -23175,8 +23198,8 @@ constexpr auto svdf(node_ref<In>, node_ref<State>, constant<WF> feature_weights,
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/ops/tabulated.hpp ----------------------------------------------
-// qfence/ops/tabulated.hpp: a custom elementwise op between 8-bit tensors as
-// a 256-entry table: no float island.
+// qfence/ops/tabulated.hpp: a custom elementwise op between quantized
+// tensors as a table: no float island.
 //
 // A custom op that declares its float function,
 //
@@ -23188,14 +23211,23 @@ QFENCE_EXACT_FLOAT_END
 //       static constexpr float apply(float x) { ... }                               // the function
 //     };
 //
-// is placed between int8 (or uint8) tensors with
+// is placed between int8 (or uint8, or int16) tensors with
 // `qfence::tabulated<gelu>(ref<3>, qfence::out<qfence::per_tensor<S, Z>>)`.
-// Its input has at most 256 values, so its output is a table of them. Each
+// An 8-bit input has at most 256 values, so its output is a table of them. Each
 // entry is what the fence would compute for that value: DEQUANTIZE (the
 // input's parameters), `apply`, QUANTIZE (the output's): the table's bytes
 // are the fenced op's bytes, without the float buffers or the per-element
-// float work. When `apply` is constexpr, the table is built at compile
-// time; otherwise once, on first use (static storage, no heap).
+// float work.
+//
+// Between int16 tensors (zero points 0) it is TFLite's int16 table, as the
+// runtime path makes it for the same op (runtime/elementwise_custom_op.hpp):
+// 513 samples of `apply` over the input's range, interpolated with 7
+// fraction bits. That approximates the fence instead of equalling it: by
+// linear interpolation's error, h^2 max|f''| / 8 over segments of h = the
+// input range / 512, plus a step (both_paths_test.cpp measures it).
+//
+// When `apply` is constexpr, the table is built at compile time; otherwise
+// once, on first use (static storage, no heap).
 
 
 
@@ -23223,45 +23255,66 @@ struct tabulated_node {
   using op = Op;
   using inputs = refs<In>;
 
+  /// The rule the runtime path's prepare_elementwise asks too.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = float_function_rule(describe<Input>(), requested_output<Out>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE((Input::type == dtype::i8 || Input::type == dtype::u8) && Input::quant::quantized &&
-                       !Input::quant::is_per_channel,
-                   (at_node<Index, Op>, producer<Input>),
-                   "qfence: tabulated<Op> takes an int8 or uint8 input quantized per tensor (its table has one entry "
-                   "per byte). fix: for float inputs use custom<Op>; for int16, fence(custom<Op>(...), out<...>)")
+    QFENCE_REQUIRE(Input::type != dtype::f32, (at_node<Index, Op>, producer<Input>),
+                   "qfence: tabulated<Op> takes a quantized input (a table has one entry per int8 or uint8 value, "
+                   "or TFLite's 513 int16 samples); this one is float. fix: for float inputs use custom<Op>")
+    QFENCE_REQUIRE_THAT((check_rule<Index, Op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
     using in_element = typename Input::element;
-    using output = tensor<Input::type, typename Input::shape_type, typename Out::quant>;
+    using output = rule_output_type<rule<Input>>;
     using out_element = typename output::element;
     static constexpr std::int64_t n = Input::elements;
+    static constexpr bool int16 = Input::type == dtype::i16;
+    using table_type = std::conditional_t<int16, lookup_table_int16, lookup_table<out_element>>;
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
     /// constexpr when Op::apply is (a templated function may call a
     /// non-constexpr one; then it is evaluated at run time).
-    static constexpr lookup_table<out_element> make_table() {
-      return fenced_table<in_element, out_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
-                                                   output::quant::zero_point, [](float x) { return Op::apply(x); });
+    static constexpr table_type make_table() {
+      constexpr auto f = [](float x) { return static_cast<float>(Op::apply(x)); };
+      constexpr float in_scale = Input::quant::scale, out_scale = output::quant::scale;
+      constexpr std::int32_t in_zero_point = Input::quant::zero_point, out_zero_point = output::quant::zero_point;
+      if constexpr (int16)
+        return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
+      else
+        return fenced_table<in_element, out_element>(in_scale, in_zero_point, out_scale, out_zero_point, f);
     }
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
-        static constexpr lookup_table<out_element> table = make_table();
-        kernels::lookup_bytes(t, n, in, table, out);
+        static constexpr table_type table = make_table();
+        look_up(t, in, table, out);
       } else {
-        static const lookup_table<out_element> table = make_table();  // apply is not constexpr: built on first use
-        kernels::lookup_bytes(t, n, in, table, out);
+        static const table_type table = make_table();  // apply is not constexpr: built on first use
+        look_up(t, in, table, out);
       }
+    }
+
+   private:
+    static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
+                        out_element* out) {
+      if constexpr (int16)
+        reference::lookup(n, in, table, out);
+      else
+        kernels::lookup_bytes(t, n, in, table, out);
     }
   };
 };
 
-/// Custom elementwise op `Op` on int8 (or uint8) node `In` as a table, with
-/// output parameters `out<Q>` (the file comment).
+/// Custom elementwise op `Op` on int8, uint8 or int16 node `In` as a
+/// table, with output parameters `out<Q>` (the file comment).
 template <class Op, int In, class Q, dtype... D>
 constexpr auto tabulated(node_ref<In>, out_t<Q, D...>) {
   return tabulated_node<Op, out_t<Q, D...>, In>{};

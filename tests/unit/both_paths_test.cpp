@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "qfence.hpp"
+#include "qfence/runtime/elementwise_custom_op.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "test_support.hpp"
@@ -22,8 +23,9 @@ namespace {
 
 /// Runs a one-input, one-output model on the runtime path.
 template <class In, class Out>
-std::vector<Out> run_runtime(const tfl::model_spec& spec, const std::vector<In>& input) {
-  rt::interpreter interp(qf::tflite::read_model(tfl::build(spec)));
+std::vector<Out> run_runtime(const tfl::model_spec& spec, const std::vector<In>& input,
+                             rt::interpreter_options options = {}) {
+  rt::interpreter interp(qf::tflite::read_model(tfl::build(spec)), std::move(options));
   REQUIRE(interp.input<In>(0).size() == input.size());
   std::ranges::copy(input, interp.input<In>(0).begin());
   interp.invoke();
@@ -143,4 +145,81 @@ TEST_CASE("MUL's multiplier under each numerics: TFLM's double product, TFLite's
   int differ = 0;
   for (std::size_t i = 0; i < every.size(); ++i) differ += runtime_tflm[i] != runtime_tflite[i];
   CHECK(differ == 36);
+}
+
+namespace {
+/// x / (1 + |x|), a custom op with a constexpr float function.
+struct soft_sign {
+  QFENCE_CUSTOM_OP(soft_sign)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
+  }
+  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
+};
+
+tfl::model_spec one_custom_op(const char* name, tfl::tensor_spec in, tfl::tensor_spec out) {
+  tfl::model_spec m = one_op(32 /*CUSTOM*/, std::move(in), std::move(out));
+  m.ops.back().custom_code = name;
+  return m;
+}
+
+tfl::tensor_spec int16_activation(const char* name, float scale, std::int64_t zero_point) {
+  auto t = tfl::activation({1, 65536}, name, 7 /*INT16*/);
+  t.scales = {scale};
+  t.zero_points = {zero_point};
+  return t;
+}
+}  // namespace
+
+TEST_CASE("A custom op's int16 table: built at compile time, the runtime path's bytes, a step from the fence") {
+  constexpr float in_scale = 8.0f / 32768, out_scale = 1.0f / 32768;  // x in [-8, 8), soft_sign in (-0.9, 0.9)
+  using In = qf::tensor<qf::i16, qf::shape<1, 65536>, qf::per_tensor<in_scale, 0>>;
+  using Q = qf::per_tensor<out_scale, 0>;
+  // The typed node's table is a constant: evaluated by the compiler.
+  using node = decltype(qf::graph(qf::input<In>(), qf::tabulated<soft_sign>(qf::ref<0>, qf::out<Q>)))::node_t<1>;
+  static constexpr qf::lookup_table_int16 compiled = node::typed<1, In>::make_table();
+  volatile float runtime_in_scale = in_scale;  // the same table, computed at run time
+  CHECK(compiled == qf::make_lookup_table_int16(runtime_in_scale, 0, out_scale, 0, soft_sign::apply));
+
+  std::vector<std::int16_t> x(65536);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::int16_t>(static_cast<int>(i) - 32768);
+  rt::interpreter_options with_op;
+  with_op.custom_ops["soft_sign"] = rt::prepare_elementwise<soft_sign>;
+  const auto runtime = run_runtime<std::int16_t, std::int16_t>(
+      one_custom_op("soft_sign", int16_activation("x", in_scale, 0), int16_activation("y", out_scale, 0)), x, with_op);
+  auto table = qf::graph(qf::input<In>(), qf::tabulated<soft_sign>(qf::ref<0>, qf::out<Q>));
+  auto fenced = qf::graph(qf::input<In>(), qf::fence(qf::custom<soft_sign>(qf::ref<0>), qf::out<Q, qf::i16>));
+  static_assert(decltype(table)::arena_bytes < decltype(fenced)::arena_bytes);  // no float buffers
+  const auto by_table = qtest::run(table, x), by_fence = qtest::run(fenced, x);
+  CHECK(by_table == runtime);
+
+  // Interpolation approximates the fence: measured on every int16 value,
+  // against linear interpolation's bound h^2 max|f''| / 8 over segments of
+  // h = the input range / 512 (soft_sign's |f''| is at most 2, at 0), plus
+  // a step for the rounded samples.
+  int most_steps_apart = 0;
+  double table_error = 0, fence_error = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    most_steps_apart = std::max(most_steps_apart, std::abs(by_table[i] - by_fence[i]));
+    const double want = soft_sign::apply(in_scale * x[i]);
+    table_error = std::max(table_error, std::abs(out_scale * by_table[i] - want));
+    fence_error = std::max(fence_error, std::abs(out_scale * by_fence[i] - want));
+  }
+  const double h = 65536.0 * in_scale / 512, interpolation_bound = h * h * 2 / 8;
+  MESSAGE("int16 soft_sign: the table ", table_error / out_scale, " steps from the function (bound ",
+          interpolation_bound / out_scale + 1, "), the fence ", fence_error / out_scale, "; at most ", most_steps_apart,
+          " steps apart");
+  CHECK(fence_error <= 0.5 * out_scale + 1e-9);
+  CHECK(table_error <= interpolation_bound + out_scale);
+  CHECK(most_steps_apart >= 1);  // an approximation, not the fence
+
+  // One rule on both paths: an int16 zero point other than 0 is refused
+  // with its text (the typed path's: tests/compile_fail/tabulated_int16_zero_point.cpp).
+  const auto zero_point_5 =
+      one_custom_op("soft_sign", int16_activation("x", in_scale, 0), int16_activation("y", out_scale, 5));
+  CHECK_THROWS_WITH_AS(rt::interpreter(qf::tflite::read_model(tfl::build(zero_point_5)), with_op),
+                       doctest::Contains("int16 outputs with zero point 0"), rt::model_error);
 }

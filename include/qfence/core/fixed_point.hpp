@@ -52,6 +52,14 @@ constexpr std::int64_t round_to_int64(double x) noexcept {
 constexpr std::int32_t round_to_int32(float x) noexcept {
   return static_cast<std::int32_t>(round_to_int64(static_cast<double>(x)));
 }
+
+/// std::round for a float, in a constant expression as well: a float of
+/// magnitude 2^23 or more is already whole (and infinities and NaN come
+/// back as they are), a smaller one rounds half away from zero exactly.
+constexpr float round_float(float x) noexcept {
+  if (!(x > -8388608.0f && x < 8388608.0f)) return x;
+  return static_cast<float>(round_to_int64(static_cast<double>(x)));
+}
 }  // namespace detail
 
 /// TFLite `QuantizeMultiplier`: decompose a positive real multiplier into a

@@ -1,5 +1,5 @@
-// qfence/ops/tabulated.hpp: a custom elementwise op between 8-bit tensors as
-// a 256-entry table: no float island.
+// qfence/ops/tabulated.hpp: a custom elementwise op between quantized
+// tensors as a table: no float island.
 //
 // A custom op that declares its float function,
 //
@@ -11,14 +11,23 @@
 //       static constexpr float apply(float x) { ... }                               // the function
 //     };
 //
-// is placed between int8 (or uint8) tensors with
+// is placed between int8 (or uint8, or int16) tensors with
 // `qfence::tabulated<gelu>(ref<3>, qfence::out<qfence::per_tensor<S, Z>>)`.
-// Its input has at most 256 values, so its output is a table of them. Each
+// An 8-bit input has at most 256 values, so its output is a table of them. Each
 // entry is what the fence would compute for that value: DEQUANTIZE (the
 // input's parameters), `apply`, QUANTIZE (the output's): the table's bytes
 // are the fenced op's bytes, without the float buffers or the per-element
-// float work. When `apply` is constexpr, the table is built at compile
-// time; otherwise once, on first use (static storage, no heap).
+// float work.
+//
+// Between int16 tensors (zero points 0) it is TFLite's int16 table, as the
+// runtime path makes it for the same op (runtime/elementwise_custom_op.hpp):
+// 513 samples of `apply` over the input's range, interpolated with 7
+// fraction bits. That approximates the fence instead of equalling it: by
+// linear interpolation's error, h^2 max|f''| / 8 over segments of h = the
+// input range / 512, plus a step (both_paths_test.cpp measures it).
+//
+// When `apply` is constexpr, the table is built at compile time; otherwise
+// once, on first use (static storage, no heap).
 #pragma once
 
 #include <concepts>
@@ -30,6 +39,7 @@
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/ops/op_support.hpp"
+#include "qfence/rules/unary.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -55,45 +65,66 @@ struct tabulated_node {
   using op = Op;
   using inputs = refs<In>;
 
+  /// The rule the runtime path's prepare_elementwise asks too.
+  template <class Input>
+  struct rule {
+    static constexpr rule_result value = float_function_rule(describe<Input>(), requested_output<Out>());
+  };
+
   template <int Index, class Input>
   static constexpr bool validate() {
-    QFENCE_REQUIRE((Input::type == dtype::i8 || Input::type == dtype::u8) && Input::quant::quantized &&
-                       !Input::quant::is_per_channel,
-                   (at_node<Index, Op>, producer<Input>),
-                   "qfence: tabulated<Op> takes an int8 or uint8 input quantized per tensor (its table has one entry "
-                   "per byte). fix: for float inputs use custom<Op>; for int16, fence(custom<Op>(...), out<...>)")
+    QFENCE_REQUIRE(Input::type != dtype::f32, (at_node<Index, Op>, producer<Input>),
+                   "qfence: tabulated<Op> takes a quantized input (a table has one entry per int8 or uint8 value, "
+                   "or TFLite's 513 int16 samples); this one is float. fix: for float inputs use custom<Op>")
+    QFENCE_REQUIRE_THAT((check_rule<Index, Op, rule<Input>, producer<Input>>()))
     return true;
   }
 
   template <int Index, class Input>
   struct typed {
     using in_element = typename Input::element;
-    using output = tensor<Input::type, typename Input::shape_type, typename Out::quant>;
+    using output = rule_output_type<rule<Input>>;
     using out_element = typename output::element;
     static constexpr std::int64_t n = Input::elements;
+    static constexpr bool int16 = Input::type == dtype::i16;
+    using table_type = std::conditional_t<int16, lookup_table_int16, lookup_table<out_element>>;
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
     /// constexpr when Op::apply is (a templated function may call a
     /// non-constexpr one; then it is evaluated at run time).
-    static constexpr lookup_table<out_element> make_table() {
-      return fenced_table<in_element, out_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
-                                                   output::quant::zero_point, [](float x) { return Op::apply(x); });
+    static constexpr table_type make_table() {
+      constexpr auto f = [](float x) { return static_cast<float>(Op::apply(x)); };
+      constexpr float in_scale = Input::quant::scale, out_scale = output::quant::scale;
+      constexpr std::int32_t in_zero_point = Input::quant::zero_point, out_zero_point = output::quant::zero_point;
+      if constexpr (int16)
+        return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
+      else
+        return fenced_table<in_element, out_element>(in_scale, in_zero_point, out_scale, out_zero_point, f);
     }
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
-        static constexpr lookup_table<out_element> table = make_table();
-        kernels::lookup_bytes(t, n, in, table, out);
+        static constexpr table_type table = make_table();
+        look_up(t, in, table, out);
       } else {
-        static const lookup_table<out_element> table = make_table();  // apply is not constexpr: built on first use
-        kernels::lookup_bytes(t, n, in, table, out);
+        static const table_type table = make_table();  // apply is not constexpr: built on first use
+        look_up(t, in, table, out);
       }
+    }
+
+   private:
+    static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
+                        out_element* out) {
+      if constexpr (int16)
+        reference::lookup(n, in, table, out);
+      else
+        kernels::lookup_bytes(t, n, in, table, out);
     }
   };
 };
 
-/// Custom elementwise op `Op` on int8 (or uint8) node `In` as a table, with
-/// output parameters `out<Q>` (the file comment).
+/// Custom elementwise op `Op` on int8, uint8 or int16 node `In` as a
+/// table, with output parameters `out<Q>` (the file comment).
 template <class Op, int In, class Q, dtype... D>
 constexpr auto tabulated(node_ref<In>, out_t<Q, D...>) {
   return tabulated_node<Op, out_t<Q, D...>, In>{};

@@ -63,12 +63,20 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   return out;
 }
 
-/// GELU (TFLite's; TFLM has none): an f32, i8, u8 or i16 activation; the
-/// output requantized to the requested parameters (quantized GELU is a
-/// table of the float function, any parameters work).
-constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+/// An elementwise float function run on any activation: f32 as it is;
+/// i8, u8 or i16 as a table of the function between the two tensors'
+/// parameters (kernels/reference/lookup_table.hpp), so any parameters
+/// work; the output requantized to the requested ones. GELU, and a custom
+/// op that declares its function (ops/tabulated.hpp, on the runtime path
+/// runtime/elementwise_custom_op.hpp).
+constexpr rule_result float_function_rule(const tensor_desc& in, const output_request& req) noexcept {
   QFENCE_RULE_TRY(rules::check_activation(in, 0, {dtype::f32, dtype::i8, dtype::u8, dtype::i16}));
   return rules::requantized_output(in, in, req);
+}
+
+/// GELU (TFLite's; TFLM has none): a float function (above).
+constexpr rule_result gelu_rule(const tensor_desc& in, const output_request& req) noexcept {
+  return float_function_rule(in, req);
 }
 
 /// LOGICAL_NOT: operand 0 bool; the output bool of the same shape.

@@ -20,6 +20,7 @@
 //     SOFTMAX takes its exponential and reciprocal from two of them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cmath>
@@ -113,9 +114,14 @@ using lookup_table_int16 = std::array<std::int16_t, 513>;
 /// LUTPopulate<int16_t> (LUTPopulateInt16<float>), its float operations in
 /// its order: each sample is the function's value, rounded, nudged by half
 /// the error linear interpolation makes at the segment's midpoint.
+/// constexpr when `transform` is, so that a typed node's table is built at
+/// compile time (ops/tabulated.hpp); the rounding is std::round's, and a
+/// NaN sample (undefined in TFLite) becomes the lowest value, as the 8-bit
+/// tables make a non-finite one.
 template <class F>
-lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point, float output_scale,
-                                           std::int32_t output_zero_point, F&& transform) {
+constexpr lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input_zero_point,
+                                                     float output_scale, std::int32_t output_zero_point,
+                                                     F&& transform) {
   constexpr std::int32_t lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
   const float input_min = input_scale * static_cast<float>(lo - input_zero_point);
   const float input_max = input_scale * static_cast<float>(hi - input_zero_point);
@@ -125,7 +131,9 @@ lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input
   const float step = (input_max - input_min) / static_cast<float>(steps);
   const float half_step = step / 2;
   const float output_scaling_inv = static_cast<float>(hi - lo + 1) / (output_max - output_min);
+  const auto round = [](float v) { return detail::round_float(v); };
   const auto clamp = [](float v) {
+    if (v != v) return static_cast<std::int16_t>(lo);
     return static_cast<std::int16_t>(std::min(std::max(v, static_cast<float>(lo)), static_cast<float>(hi)));
   };
   lookup_table_int16 lut{};
@@ -133,14 +141,14 @@ lookup_table_int16 make_lookup_table_int16(float input_scale, std::int32_t input
     const float val = transform(input_min + static_cast<float>(i) * step);
     const float val_midpoint = transform(input_min + static_cast<float>(i) * step + half_step);
     const float val_next = transform(input_min + static_cast<float>(i + 1) * step);
-    const float sample_val = std::round(val * output_scaling_inv);
-    const float midpoint_interp_val = std::round((val_next * output_scaling_inv + std::round(val * output_scaling_inv)) / 2);
-    const float midpoint_val = std::round(val_midpoint * output_scaling_inv);
+    const float sample_val = round(val * output_scaling_inv);
+    const float midpoint_interp_val = round((val_next * output_scaling_inv + round(val * output_scaling_inv)) / 2);
+    const float midpoint_val = round(val_midpoint * output_scaling_inv);
     const float midpoint_err = midpoint_interp_val - midpoint_val;
-    const float bias = std::round(midpoint_err / 2);
+    const float bias = round(midpoint_err / 2);
     lut[static_cast<std::size_t>(i)] = clamp(sample_val - bias);
   }
-  lut[steps] = clamp(std::round(transform(input_max) * output_scaling_inv));
+  lut[steps] = clamp(round(transform(input_max) * output_scaling_inv));
   return lut;
 }
 
