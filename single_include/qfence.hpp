@@ -5980,7 +5980,8 @@ QFENCE_EXACT_FLOAT_END
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
 // ABS also has TFLM's int8 and int16 forms, RSQRT, ELU and HARD_SWISH their
-// int8 forms (reference::abs, rsqrt, elu, hard_swish below).
+// int8 forms (reference::abs, rsqrt, elu, hard_swish below), EXP TFLite's
+// int8 and int16 tables (exp_table; TFLM has none).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
@@ -5996,7 +5997,8 @@ QFENCE_EXACT_FLOAT_END
 // also takes int8 and int16 quantized per tensor (int16 with zero point 0),
 // the output requantized to the requested parameters, and unquantized int16
 // (the output likewise); RSQRT and ELU int8; HARD_SWISH int8 and uint8 (an
-// output scale above the input's / 128).
+// output scale above the input's / 128); EXP int8 and int16 (TFLite's
+// tables; TFLM's EXP is float only).
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -6153,15 +6155,17 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
-/// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish };
+/// The integer forms of a math op, as TFLM has them (ABS on int8, int16
+/// and plain int16; RSQRT and ELU on int8; HARD_SWISH on int8 and uint8),
+/// and EXP on int8 and int16, which only TFLite has.
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish, exp };
 
 constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
   return code == runtime::op_code::abs     ? math_integer_forms::abs
          : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
          : code == runtime::op_code::elu   ? math_integer_forms::elu
          : code == runtime::op_code::hard_swish ? math_integer_forms::hard_swish
+         : code == runtime::op_code::exp        ? math_integer_forms::exp
                                                 : math_integer_forms::none;
 }
 
@@ -6184,6 +6188,7 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
                                  : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
                                  : forms == forms_t::hard_swish ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
+                                 : forms == forms_t::exp ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
                                                            : rules::dtype_set{dtype::f32};
   QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   const rule_result out = rules::requantized_output(in, in, req);
@@ -6297,6 +6302,20 @@ inline constexpr bool is_unary_math = false;
   inline constexpr bool is_unary_math<op::tag> = true;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
+
+/// TFLite's int8 and int16 EXP (exp.cc; TFLM's EXP is float only): a table
+/// of the float EXP between the two tensors' parameters, as LUTPopulate
+/// makes it (256 entries; int16: 513 interpolated samples, zero points 0).
+/// std::exp is not constexpr: built when a layer is prepared (the typed
+/// path: on first use).
+template <class T>
+auto exp_table(float in_scale, std::int32_t in_zp, float out_scale, std::int32_t out_zp) {
+  static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t>, "TFLite's EXP: int8 or int16");
+  if constexpr (sizeof(T) == 1)
+    return make_lookup_table<T>(in_scale, in_zp, out_scale, out_zp, op::exp::apply);
+  else
+    return make_lookup_table_int16(in_scale, in_zp, out_scale, out_zp, op::exp::apply);
+}
 
 /// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
 /// when the two scales differ, by their float quotient.
@@ -13289,7 +13308,7 @@ struct unary_node {
     }();
   };
 
-  /// out<...>: the output's parameters of an integer ABS or RSQRT.
+  /// out<...>: the output's parameters of an integer math op (ABS, RSQRT, ...).
   template <int Index>
   static constexpr bool options_ok() {
     if constexpr (forms != math_integer_forms::none)
@@ -13341,6 +13360,14 @@ struct unary_node {
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::exp) {
+        // int8/int16 EXP: TFLite's table (std::exp is not constexpr), built on first use.
+        static const auto table = exp_table<in_element>(Input::quant::scale, Input::quant::zero_point,
+                                                        output::quant::scale, output::quant::zero_point);
+        if constexpr (sizeof(in_element) == 1)
+          kernels::lookup_bytes(t, Input::elements, in, table, out);
+        else
+          reference::lookup(Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::hard_swish) {
         // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
         static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
@@ -13366,8 +13393,8 @@ struct unary_node {
 /// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
 /// SQRT, SQUARE of an f32 tensor, with TFLM's functions
 /// (kernels/reference/unary_math.hpp): qfence::exp(ref<0>). ABS also of int8
-/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8: out<...>
-/// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8, EXP of
+/// int8 and int16 (TFLite's tables): out<...> gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \
   constexpr auto tag(node_ref<In>, Opts...) {               \
@@ -25260,6 +25287,12 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   }
   return p;
 }
+
+/// Builtins whose integer kernel is a table of their float function that
+/// only TFLite has (TFLite's int8 and int16 EXP; TFLM's EXP is float only).
+/// The quantizer fences them, so that the model runs in TFLM, unless
+/// quantize_options::tabulate names them (`qfence quantize --tabulate EXP`).
+constexpr bool tflite_only_table(runtime::op_code code) noexcept { return code == runtime::op_code::exp; }
 
 /// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION,
 /// LOGISTIC and TANH, as their

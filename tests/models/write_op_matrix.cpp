@@ -624,14 +624,20 @@ void activations() {
       add("leaky_relu_" + t, 98, 2, {act({2, 5}, d, false, "x"), act({2, 5}, d, true, "y")}, {0}, {1},
           table(fb::BuiltinOptions::LeakyReluOptions, [](auto& b) { return fb::CreateLeakyReluOptions(b, 0.2f); }));
   }
-  // The float math ops (TFLM: float only, but ABS and RSQRT, whose int8
-  // and int16 forms are not here yet), on the seeded inputs in [-1, 1):
+  // The float math ops (TFLM: float only, but ABS, RSQRT and ELU, whose
+  // integer forms have their own cases), on the seeded inputs in [-1, 1):
   // LOG and RSQRT of the negative half give NaNs, whose bits count too.
   const std::pair<const char*, std::int32_t> math[] = {{"abs", 101},  {"ceil", 104}, {"cos", 108},   {"exp", 47},
                                                       {"floor", 8},  {"log", 73},   {"neg", 59},    {"round", 116},
                                                       {"rsqrt", 76}, {"sin", 66},   {"sqrt", 75},   {"square", 92}};
   for (const auto& [name, code] : math)
     add(std::string(name) + "_f32", code, 1, {act({2, 5}, f32, false, "x"), act({2, 5}, f32, true, "y")}, {0}, {1});
+  // EXP on integers: TFLite's tables (exp.cc; TFLM refuses them). Inputs
+  // around 0; at the lowest zero point, with an output range that clips
+  // from exp(3.2) up; int16 over [-8, 8).
+  add("exp_i8", 47, 2, {act_q({4, 8}, I8, 0.03f, 10, "x"), act_q({4, 8}, I8, 0.15f, -128, "y")}, {0}, {1});
+  add("exp_i8_saturating", 47, 2, {act_q({2, 8}, I8, 0.05f, -128, "x"), act_q({2, 8}, I8, 0.1f, -128, "y")}, {0}, {1});
+  add("exp_i16", 47, 2, {act_q({2, 16}, I16, 1.0f / 4096, 0, "x"), act_q({2, 16}, I16, 0.1f, 0, "y")}, {0}, {1});
   // ABS on integers (TFLM's AbsEvalQuantized): rescaled between two
   // scales, at one scale (no multiplier), int16 quantized, int16 plain.
   add("abs_i8", 101, 2, {act({2, 5}, i8, false, "x"), act({2, 5}, i8, true, "y")}, {0}, {1});

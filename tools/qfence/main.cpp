@@ -68,6 +68,7 @@ constexpr const char* usage_text =
     "      peak (a vpdpbusd loop measured in the same run); for benchmarks (scripts/bench)\n"
     "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|int16x8|float16|dynamic]\n"
     "           [--calibrator NAME|auto] [--fence OP|#INDEX]... [--int16 OP|#INDEX]... [--no-fences]\n"
+    "           [--tabulate EXP|#INDEX]...\n"
     "           [--io float|int8|int16] [--stream]\n"
     "           [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
@@ -78,7 +79,9 @@ constexpr const char* usage_text =
     "      scheme, and those named by --fence (op type or operator index), stay float behind\n"
     "      DEQUANTIZE/QUANTIZE (one line per fence); --no-fences makes that an error. --int16\n"
     "      (int8 scheme): the ops named run in int16x8, with int8 <-> int16 QUANTIZE at their\n"
-    "      borders (an integer-only alternative to a fence). --io int8\n"
+    "      borders (an integer-only alternative to a fence). --tabulate EXP: EXP stays\n"
+    "      integer as TFLite's table of exp instead of fenced (TFLM has no integer EXP: the\n"
+    "      model then runs in TFLite and qfence, not in TFLM). --io int8\n"
     "      (int16 for int16x8): the model reads and writes integers (default float32).\n"
     "      --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
@@ -416,7 +419,7 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--calibrator" || a == "--fence" || a == "--int16" || a == "--no-fences" || a == "--calib-from-model" ||
-        a == "--io")
+        a == "--io" || a == "--tabulate")
       throw usage_error("quantize: " + a + " applies to --scheme int8 and int16x8; " + scheme + " keeps every activation float, so "
                         "it has no ranges to calibrate and nothing to fence");
     if (a == "--min-elements") {
@@ -469,6 +472,7 @@ int quantize_command(const std::vector<std::string>& args) {
     else if (a == "--scheme") scheme = flag_value(args, i);
     else if (a == "--fence") options.fence.push_back(flag_value(args, i));
     else if (a == "--int16") options.int16.push_back(flag_value(args, i));
+    else if (a == "--tabulate") options.tabulate.push_back(flag_value(args, i));
     else if (a == "--no-fences") options.forbid_fences = true;
     else if (a == "--calib-from-model") from_model = true;
     else if (a == "--min-elements") (void)flag_value(args, i);  // --scheme dynamic: read by weight_only_command

@@ -187,7 +187,7 @@ struct unary_node {
     }();
   };
 
-  /// out<...>: the output's parameters of an integer ABS or RSQRT.
+  /// out<...>: the output's parameters of an integer math op (ABS, RSQRT, ...).
   template <int Index>
   static constexpr bool options_ok() {
     if constexpr (forms != math_integer_forms::none)
@@ -239,6 +239,14 @@ struct unary_node {
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
         kernels::lookup_bytes(t, Input::elements, in, table, out);
+      } else if constexpr (forms == math_integer_forms::exp) {
+        // int8/int16 EXP: TFLite's table (std::exp is not constexpr), built on first use.
+        static const auto table = exp_table<in_element>(Input::quant::scale, Input::quant::zero_point,
+                                                        output::quant::scale, output::quant::zero_point);
+        if constexpr (sizeof(in_element) == 1)
+          kernels::lookup_bytes(t, Input::elements, in, table, out);
+        else
+          reference::lookup(Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::hard_swish) {
         // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
         static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
@@ -264,8 +272,8 @@ struct unary_node {
 /// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
 /// SQRT, SQUARE of an f32 tensor, with TFLM's functions
 /// (kernels/reference/unary_math.hpp): qfence::exp(ref<0>). ABS also of int8
-/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8: out<...>
-/// gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
+/// and int16, RSQRT and ELU of int8, HARD_SWISH of int8 and uint8, EXP of
+/// int8 and int16 (TFLite's tables): out<...> gives the output's parameters (qfence::abs(ref<0>, out<per_tensor<0.1f, -128>>)).
 #define QFENCE_UNARY_MATH_FUNCTION(tag, vectorized)         \
   template <int In, node_option... Opts>                    \
   constexpr auto tag(node_ref<In>, Opts...) {               \

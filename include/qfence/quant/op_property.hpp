@@ -338,6 +338,12 @@ constexpr op_property int16x8_property(runtime::op_code code) {
   return p;
 }
 
+/// Builtins whose integer kernel is a table of their float function that
+/// only TFLite has (TFLite's int8 and int16 EXP; TFLM's EXP is float only).
+/// The quantizer fences them, so that the model runs in TFLM, unless
+/// quantize_options::tabulate names them (`qfence quantize --tabulate EXP`).
+constexpr bool tflite_only_table(runtime::op_code code) noexcept { return code == runtime::op_code::exp; }
+
 /// The fixed int8 output parameters of SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION,
 /// LOGISTIC and TANH, as their
 /// type rules state them.

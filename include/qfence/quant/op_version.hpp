@@ -167,6 +167,7 @@ inline int tflite_op_version(const runtime::model& m, const runtime::operation& 
       if (in == dtype::boolean) return 3;
       return i8 ? 2 : 1;
     case op_code::gelu: return i8 || in == dtype::u8 ? 2 : 1;
+    case op_code::exp: return i8 || i16 ? 2 : 1;
     case op_code::batch_matmul: return i16 ? 3 : i8 ? 2 : 1;
     case op_code::svdf:
       if (i8) return 3;

@@ -69,10 +69,13 @@ struct quantize_options {
   std::vector<std::string> fence;
   /// Refuse to fence anything: an op without an int8 kernel is an error.
   bool forbid_fences = false;
-  /// Custom elementwise ops (by name) that the runtime runs as a table of
-  /// their float function (runtime::prepare_elementwise: 256 entries for
-  /// int8, TFLite's interpolated 513 for int16): kept integer, with a
-  /// calibrated output, instead of fenced.
+  /// Ops kept integer as a table of their float function instead of
+  /// fenced, with a calibrated output: custom elementwise ops (by name),
+  /// which the runtime runs as such a table (runtime::prepare_elementwise:
+  /// 256 entries for int8, TFLite's interpolated 513 for int16), and the
+  /// builtins whose table only TFLite has (tflite_only_table: EXP), by op
+  /// type or operator index ("#12"); a model with those runs in TFLite and
+  /// qfence, not in TFLM.
   std::vector<std::string> tabulate;
   /// Ops to run in int16x8 inside an int8 model (int16 activations, int8
   /// weights, int64 biases), with int8 <-> int16 QUANTIZE at their borders
@@ -174,7 +177,11 @@ inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
   const dtype d = int16 ? dtype::i16 : dtype::i8;
   const runtime::op_row* row = runtime::find_op_row(runtime::op_name(op));
   if (row == nullptr || !row->qfence.has(d)) return "qfence has no " + scheme + " kernel for it";
-  if (!row->tflm.has(d)) return "TFLM has no " + scheme + " kernel for it (qfence has; a quantized model must run in TFLM)";
+  if (!row->tflm.has(d))
+    return "TFLM has no " + scheme + " kernel for it (qfence has; a quantized model must run in TFLM" +
+           (tflite_only_table(op.code) ? "; --tabulate " + std::string(runtime::op_name(op)) + " keeps it " +
+                                             (int16 ? "int16" : "int8") + " as TFLite's table, for TFLite)"
+                                       : ")");
   return "qfence runs it in " + std::string(int16 ? "int16" : "int8") + ", but its quantizer cannot make its " + scheme +
          " form yet";
 }
@@ -236,6 +243,7 @@ struct fence_plan {
   /// (f32 when fenced; int16 for the ops quantize_options::int16 names).
   std::vector<dtype> activation_type;
   std::vector<fence_line> lines;
+  std::vector<std::string> notes;  // what the caller should know about ops kept integer (quantized_model::notes)
 };
 
 namespace detail {
@@ -270,9 +278,16 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
     const auto& op = f.operations[k];
     const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op);
     plan.property[k] = in_int16 ? int16x8_property(op.code) : int8_property(op.code);
-    if (op.is_custom() && op.inputs.size() == 1 && op.outputs.size() == 1 &&
-        std::find(options.tabulate.begin(), options.tabulate.end(), op.custom_code) != options.tabulate.end())
-      plan.property[k].quantizable = true;  // a table: input and output calibrated, as any activation
+    if (detail::selects(options.tabulate, op)) {
+      // A table: input and output calibrated, as any activation.
+      if (!(op.is_custom() ? op.inputs.size() == 1 && op.outputs.size() == 1 : tflite_only_table(op.code)))
+        throw runtime::model_error(detail::op_label(op) + " cannot be tabulated: tables are for custom elementwise ops "
+                                   "(one input, one output) and EXP (TFLite's int8 and int16 tables)");
+      plan.property[k].quantizable = true;
+      if (!op.is_custom())
+        plan.notes.push_back(detail::op_label(op) + " is " + (in_int16 ? "int16" : "int8") +
+                             " as TFLite's table (--tabulate): TFLite and qfence run the model, TFLM does not");
+    }
     if (!float_operands(op)) {
       plan.integer_op[k] = true;
       continue;
@@ -345,6 +360,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   const std::vector<bool>& fenced = plan.fenced;
   const std::vector<bool>& integer_op = plan.integer_op;
   result.fences = plan.lines;
+  result.notes = plan.notes;
 
   // 2. Where each activation is produced and consumed. A domain is the type
   //    its values have there: float, int8 or int16 (a bit each, so that a

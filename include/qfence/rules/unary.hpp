@@ -6,7 +6,8 @@
 // also takes int8 and int16 quantized per tensor (int16 with zero point 0),
 // the output requantized to the requested parameters, and unquantized int16
 // (the output likewise); RSQRT and ELU int8; HARD_SWISH int8 and uint8 (an
-// output scale above the input's / 128).
+// output scale above the input's / 128); EXP int8 and int16 (TFLite's
+// tables; TFLM's EXP is float only).
 // CAST: operand 0 of f32, i8, u8, i16, i32, i64 or bool (its quantization,
 // if any, is ignored, as in TFLite); the output the requested dtype,
 // unquantized, of the same shape.
@@ -23,15 +24,17 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence {
 
-/// The integer forms of a math op, as TFLM has them: ABS on int8, int16
-/// and plain int16; RSQRT on int8.
-enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish };
+/// The integer forms of a math op, as TFLM has them (ABS on int8, int16
+/// and plain int16; RSQRT and ELU on int8; HARD_SWISH on int8 and uint8),
+/// and EXP on int8 and int16, which only TFLite has.
+enum class math_integer_forms : std::uint8_t { none, abs, rsqrt, elu, hard_swish, exp };
 
 constexpr math_integer_forms integer_forms_of(runtime::op_code code) noexcept {
   return code == runtime::op_code::abs     ? math_integer_forms::abs
          : code == runtime::op_code::rsqrt ? math_integer_forms::rsqrt
          : code == runtime::op_code::elu   ? math_integer_forms::elu
          : code == runtime::op_code::hard_swish ? math_integer_forms::hard_swish
+         : code == runtime::op_code::exp        ? math_integer_forms::exp
                                                 : math_integer_forms::none;
 }
 
@@ -54,6 +57,7 @@ constexpr rule_result unary_math_rule(const tensor_desc& in, const output_reques
   const rules::dtype_set types = forms == forms_t::abs     ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
                                  : forms == forms_t::rsqrt || forms == forms_t::elu ? rules::dtype_set{dtype::f32, dtype::i8}
                                  : forms == forms_t::hard_swish ? rules::dtype_set{dtype::f32, dtype::i8, dtype::u8}
+                                 : forms == forms_t::exp ? rules::dtype_set{dtype::f32, dtype::i8, dtype::i16}
                                                            : rules::dtype_set{dtype::f32};
   QFENCE_RULE_TRY(rules::check_activation(in, 0, types));
   const rule_result out = rules::requantized_output(in, in, req);

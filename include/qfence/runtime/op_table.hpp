@@ -85,7 +85,7 @@ inline constexpr op_row op_table[] = {
     {"ELU", {f32, i8}, {f32, i8}, true},
     {"EMBEDDING_LOOKUP", {f32, i8, u8}, {f32, i8}, true},
     {"EQUAL", {f32, i8, i32, i64, boolean}, {f32, i8, i32, i64, boolean}, true},
-    {"EXP", {f32}, {f32}, true},
+    {"EXP", {f32, i8, i16}, {f32}, true},
     {"EXPAND_DIMS", {f32, i8, i16}, {f32, i8}, true},
     {"FILL", {f32, i8, i32}, {f32, i8, i32}, true},
     {"FLOOR", {f32}, {f32}, true},

@@ -11,7 +11,8 @@
 //     that rounds to zero gives +0 (floor(x) + 1), not nearbyint's -0.
 //
 // ABS also has TFLM's int8 and int16 forms, RSQRT, ELU and HARD_SWISH their
-// int8 forms (reference::abs, rsqrt, elu, hard_swish below).
+// int8 forms (reference::abs, rsqrt, elu, hard_swish below), EXP TFLite's
+// int8 and int16 tables (exp_table; TFLM has none).
 //
 // `vector` says whether the SIMD kernel (kernels/unary_math-inl.hpp) computes
 // the same bits with vector instructions; the transcendental functions stay
@@ -27,6 +28,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/core/fixed_point_functions.hpp"
+#include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/rules/unary.hpp"
 #include "qfence/runtime/op_code.hpp"
 
@@ -98,6 +100,20 @@ inline constexpr bool is_unary_math = false;
   inline constexpr bool is_unary_math<op::tag> = true;
 QFENCE_UNARY_MATH_OPS(QFENCE_UNARY_MATH_IS)
 #undef QFENCE_UNARY_MATH_IS
+
+/// TFLite's int8 and int16 EXP (exp.cc; TFLM's EXP is float only): a table
+/// of the float EXP between the two tensors' parameters, as LUTPopulate
+/// makes it (256 entries; int16: 513 interpolated samples, zero points 0).
+/// std::exp is not constexpr: built when a layer is prepared (the typed
+/// path: on first use).
+template <class T>
+auto exp_table(float in_scale, std::int32_t in_zp, float out_scale, std::int32_t out_zp) {
+  static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t>, "TFLite's EXP: int8 or int16");
+  if constexpr (sizeof(T) == 1)
+    return make_lookup_table<T>(in_scale, in_zp, out_scale, out_zp, op::exp::apply);
+  else
+    return make_lookup_table_int16(in_scale, in_zp, out_scale, out_zp, op::exp::apply);
+}
 
 /// TFLM's quantized ABS (elementwise.cc, PrepareAbsRsqrt): rescaled only
 /// when the two scales differ, by their float quotient.

@@ -117,8 +117,8 @@ inline kernel prepare_relu6(const op_context& ctx) { return detail::prepare_relu
 
 /// ABS, CEIL, COS, ELU, EXP, FLOOR, HARD_SWISH, LOG, NEG, ROUND, RSQRT, SIN,
 /// SQRT, SQUARE on float tensors; ABS on int8 (a table of TFLM's kernel) and
-/// int16; RSQRT and ELU on int8, HARD_SWISH on int8 and uint8 (tables)
-/// (kernels/reference/unary_math.hpp).
+/// int16; RSQRT and ELU on int8, HARD_SWISH on int8 and uint8 (tables); EXP
+/// on int8 and int16 (TFLite's tables) (kernels/reference/unary_math.hpp).
 template <class Op>
 kernel prepare_unary_math(const op_context& ctx) {
   ctx.require_io(1, 1, 1);
@@ -153,6 +153,12 @@ kernel prepare_unary_math(const op_context& ctx) {
       };
       return in.type == dtype::i8 ? table(static_cast<std::int8_t*>(nullptr)) : table(static_cast<std::uint8_t*>(nullptr));
     }
+  }
+  if constexpr (forms == math_integer_forms::exp) {
+    const float in_scale = in.quant.scale(), out_scale = out.quant.scale();
+    const std::int32_t in_zp = in.quant.zero_point(), out_zp = out.quant.zero_point();
+    if (in.type == dtype::i8) return detail::lookup_kernel(ctx, exp_table<std::int8_t>(in_scale, in_zp, out_scale, out_zp));
+    if (in.type == dtype::i16) return detail::lookup_kernel(ctx, exp_table<std::int16_t>(in_scale, in_zp, out_scale, out_zp));
   }
   if constexpr (forms == math_integer_forms::abs) {
     if (in.type == dtype::i16 && !in.quant.quantized())
