@@ -30,6 +30,7 @@
 #include "qfence/ops/comparison.hpp"
 #include "qfence/ops/concatenation.hpp"
 #include "qfence/ops/control_flow.hpp"
+#include "qfence/ops/resource_variable.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/cumsum.hpp"
 #include "qfence/ops/detection_postprocess.hpp"

@@ -15034,6 +15034,205 @@ constexpr auto control_flow_output(node_ref<In>) {
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/ops/resource_variable.hpp --------------------------------------
+// qfence/ops/resource_variable.hpp: resource variables and CALL_ONCE as
+// typed nodes (TFLM's var_handle.cc, read_variable.cc, assign_variable.cc,
+// call_once.cc; the runtime path: runtime/ops/control_flow.hpp).
+//
+//   qf::variable<T>(),                          // node v: a variable of type T
+//   qf::call_once(init, qf::ref<v>),            // node c: on the first invoke, v = init's output 0
+//   qf::read_variable(qf::ref<v>),              // node r: v's value now (type T)
+//   ... qf::add(qf::ref<r>, qf::ref<x>) ...     // node s
+//   qf::assign_variable(qf::ref<v>, qf::ref<s>) // v = s, for later nodes and the next invoke
+//
+// A variable is a state node: its memory lives as long as the arena, and
+// model::reset_state sets every byte to the low byte of T's zero point, as
+// TFLM's MicroResourceVariables resets it (0 for float; the zero point for
+// 8-bit types). A file's VAR_HANDLE names a variable; in the typed graph
+// the variable node is the handle, so nothing runs for it. Reads and
+// assigns happen in node order, as TFLM runs the ops: a read after an
+// assign in the same invoke sees the new value.
+//
+// CALL_ONCE runs a typed model without inputs (TFLM: the init subgraph, no
+// inputs, no outputs, only ASSIGN_VARIABLEs) on the first invoke after
+// reset_state, in the node's scratch memory, and copies its outputs into
+// the variables it names, in order. Its own output is the "has run" flag,
+// which reset_state clears (so the init runs again, as the runtime path's
+// reset_variables does). Values pass byte for byte between tensors of one
+// dtype and size (rules/control_flow.hpp: passes_as), as for IF and WHILE.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+namespace op {
+struct read_variable {
+  static constexpr const char* name = "read_variable";
+  static constexpr runtime::op_code code = runtime::op_code::read_variable;
+};
+struct assign_variable {
+  static constexpr const char* name = "assign_variable";
+  static constexpr runtime::op_code code = runtime::op_code::assign_variable;
+};
+struct call_once {
+  static constexpr const char* name = "call_once";
+  static constexpr runtime::op_code code = runtime::op_code::call_once;
+};
+}  // namespace op
+
+namespace detail {
+/// What a node with no value of its own writes (an ASSIGN_VARIABLE): one byte.
+using no_value = tensor<dtype::u8, shape<1>>;
+
+/// TFLM resets a variable by writing the int8 cast of its zero point into
+/// every byte; for the types where that is real zero (one-byte types, or a
+/// zero point of 0), a state node's reset does the same.
+template <class T>
+constexpr bool tflm_reset_is_real_zero() {
+  if constexpr (!T::quant::quantized) return true;
+  else return sizeof(typename T::element) == 1 || T::quant::zero_point_at(0) == 0;
+}
+
+/// Whether model Sub's outputs pass, in order, to tensors Targets... .
+template <class Sub, class... Targets>
+constexpr bool outputs_pass_to() {
+  if constexpr (Sub::output_count != static_cast<int>(sizeof...(Targets))) {
+    return false;
+  } else {
+    return []<int... K>(std::integer_sequence<int, K...>) {
+      return (passes_as(describe<typename Sub::template output_type<K>>(),
+                        describe<std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<Targets...>>>()) &&
+              ...);
+    }(std::make_integer_sequence<int, Sub::output_count>{});
+  }
+}
+}  // namespace detail
+
+/// A resource variable of type T (a state node; see the top of this header).
+template <class T>
+constexpr auto variable() {
+  static_assert(detail::tflm_reset_is_real_zero<T>(),
+                "qfence: variable<T>: TFLM resets a variable to its zero point's low byte in every byte, which is not "
+                "real zero for a multi-byte type with a nonzero zero point. fix: give the variable zero point 0");
+  return state_node<T>{};
+}
+
+/// READ_VARIABLE: a copy of variable node V's value.
+template <int V>
+struct read_variable_node {
+  using op = op::read_variable;
+  using inputs = refs<V>;
+  template <int Index, class T>
+  static constexpr bool validate() {
+    return true;
+  }
+  template <int Index, class T>
+  struct typed {
+    using output = T;
+    static void run(const read_variable_node&, const typename T::element* variable, typename T::element* out) {
+      std::memcpy(out, variable, T::bytes);
+    }
+  };
+};
+
+/// ASSIGN_VARIABLE: variable node V takes value X's bytes.
+template <int V, int X>
+struct assign_variable_node {
+  using op = op::assign_variable;
+  using inputs = refs<V, X>;
+  template <int Index, class T, class Value>
+  static constexpr bool validate() {
+    QFENCE_REQUIRE(passes_as(describe<Value>(), describe<T>()), (at_node<Index, op>, operand<1>, producer<Value>, expected<T>),
+                   "qfence: assign_variable writes a value of the variable's dtype and size (its bytes are copied). "
+                   "fix: cast, requantize or reshape the value to the variable's type")
+    return true;
+  }
+  template <int Index, class T, class Value>
+  struct typed {
+    using output = detail::no_value;
+    static void run(const assign_variable_node&, const typename T::element* variable, const typename Value::element* value,
+                    std::uint8_t* out) {
+      // The variable belongs to its state node; ASSIGN_VARIABLE is an op that updates it.
+      std::memcpy(const_cast<typename T::element*>(variable), value, T::bytes);
+      out[0] = 0;
+    }
+  };
+};
+
+/// CALL_ONCE: on the first invoke after reset_state, model Init's outputs
+/// go into variable nodes V... (see the top of this header).
+template <class Init, int... V>
+struct call_once_node {
+  using op = op::call_once;
+  using inputs = refs<V...>;
+  using init_model = Init;
+  /// Its output, the "has run" flag, lives across invokes; reset_state clears it.
+  static constexpr bool keeps_output = true;
+  Init init;
+
+  template <int Index, class... Vars>
+  static constexpr bool validate() {
+    using namespace detail::control_flow;
+    QFENCE_REQUIRE(init_model::input_count == 0, (at_node<Index, op>, init_model),
+                   "qfence: call_once's init model takes no inputs (TFLM's init subgraph has none). fix: make its "
+                   "values constants of the init model")
+    QFENCE_REQUIRE((detail::outputs_pass_to<init_model, Vars...>()),
+                   (at_node<Index, op>, init_model),
+                   "qfence: call_once's init model must give one output per variable it names, in order, each of the "
+                   "variable's dtype and size. fix: declare the init model's outputs in the variables' order")
+    QFENCE_REQUIRE(keeps_no_state<init_model>(), (at_node<Index, op>),
+                   "qfence: call_once's init model runs in its caller's scratch memory and cannot keep state. fix: "
+                   "keep the state in the calling model")
+    return true;
+  }
+
+  template <int Index, class... Vars>
+  struct typed {
+    using output = tensor<dtype::boolean, shape<1>>;
+    static constexpr std::size_t scratch_bytes = init_model::arena_bytes;
+    struct prepared {
+      call_once_node node;
+      constexpr explicit prepared(const call_once_node& n) : node(n) {}
+    };
+    /// false: the init model ended the invoke (it runs again next time).
+    static bool run(const prepared& self, kernels::target t, const typename Vars::element*... variables, bool* has_run,
+                    void* scratch) {
+      if (has_run[0]) return true;
+      auto a = detail::control_flow::view_of<init_model>(scratch);
+      if (self.node.init.invoke(a, t) != invoke_status::completed) return false;
+      [&]<int... K>(std::integer_sequence<int, K...>) {
+        // The variables belong to their state nodes; CALL_ONCE's init assigns them.
+        ((std::memcpy(const_cast<typename Vars::element*>(variables), a.template output<K>().data(), Vars::bytes)), ...);
+      }(std::make_integer_sequence<int, static_cast<int>(sizeof...(Vars))>{});
+      has_run[0] = true;
+      return true;
+    }
+  };
+};
+
+/// The value of variable node `V`.
+template <int V>
+constexpr auto read_variable(node_ref<V>) {
+  return read_variable_node<V>{};
+}
+/// Variable node `V` takes node `X`'s value.
+template <int V, int X>
+constexpr auto assign_variable(node_ref<V>, node_ref<X>) {
+  return assign_variable_node<V, X>{};
+}
+/// Runs model `init` once (until reset_state) and stores its outputs in
+/// variable nodes `V...`, in order.
+template <class Init, int... V>
+constexpr auto call_once(const Init& init, node_ref<V>...) {
+  return call_once_node<Init, V...>{init};
+}
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/ops/conv2d.hpp -------------------------------------------------
 // qfence/ops/conv2d.hpp: CONV_2D.
 //
@@ -25796,6 +25995,12 @@ constexpr bool all_inputs_take_params(refs<In...>) {
           ...);
 }
 
+/// Whether op tag Op reads or writes resource variables (ops/resource_variable.hpp).
+template <class Op>
+inline constexpr bool uses_variables = std::is_same_v<Op, qfence::op::read_variable> ||
+                                       std::is_same_v<Op, qfence::op::assign_variable> ||
+                                       std::is_same_v<Op, qfence::op::call_once>;
+
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto quantized_node() {
@@ -25877,6 +26082,21 @@ constexpr bool float_node() {
   return !T::quant::quantized;
 }
 
+/// The int8 model of quantize(): node I of the float model becomes quantized_node<I>.
+template <const auto& Float, const auto& Ranges, class... Options, int... I>
+constexpr auto quantized_model(std::integer_sequence<int, I...>) {
+  using M = model_of<Float>;
+  using Q = model<typename outputs_of<M>::type, decltype(quantized_node<Float, Ranges, I, Options...>())...>;
+  [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
+  if constexpr (float_io_asked<Options...>) {
+    using W = with_float_outputs<Q, std::tuple<decltype(quantized_node<Float, Ranges, I, Options...>())...>,
+                                 std::make_integer_sequence<int, Q::output_count>>;
+    [[maybe_unused]] constexpr bool float_valid = W::type::valid;
+    return W::make(quantized_node<Float, Ranges, I, Options...>()...);
+  } else {
+    return Q(quantized_node<Float, Ranges, I, Options...>()...);
+  }
+}
 }  // namespace detail::quantize_graph
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
@@ -25889,21 +26109,19 @@ constexpr auto quantize(Options...) {
   static_assert(std::size(Ranges) == static_cast<std::size_t>(M::node_count),
                 "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model, by "
                 "node index (what quant::ranges_header writes for this model); calibrate this model again");
-  return [&]<int... I>(std::integer_sequence<int, I...>) {
+  return [&]<int... I>(std::integer_sequence<int, I...> nodes) {
     static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
                   "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
-    using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
-                    decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
-    [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
-    if constexpr (detail::quantize_graph::float_io_asked<Options...>) {
-      using W = detail::quantize_graph::with_float_outputs<
-          Q, std::tuple<decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>,
-          std::make_integer_sequence<int, Q::output_count>>;
-      [[maybe_unused]] constexpr bool float_valid = W::type::valid;
-      return W::make(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
-    } else {
-      return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
-    }
+    // A fence would keep the ops float but not a variable's type, nor
+    // CALL_ONCE's "has run" flag across invokes: refused, not approximated.
+    constexpr bool variables =
+        (detail::quantize_graph::uses_variables<typename detail::quantize_graph::node_of<Float, I>::op> || ...);
+    static_assert(!variables,
+                  "qfence::quantize<model, ranges>: the compile-time quantizer does not quantize resource variables "
+                  "(read_variable, assign_variable, call_once) yet. fix: keep this model float, or write its int8 "
+                  "graph with int8 variables by hand");
+    if constexpr (variables) return Float;  // the error above is the one to read
+    else return detail::quantize_graph::quantized_model<Float, Ranges, Options...>(nodes);
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 

@@ -1617,23 +1617,18 @@ void detection_postprocess() {
   cases.back().expect_error = "input 1 (class scores) must be f32";
 }
 
-// ---- control flow (both paths) and resource variables (runtime path only) --
+// ---- control flow and resource variables (both paths) ----------------------
 // Each case is a stream: TFLM's bytes invoke after invoke. The compile-time
-// path runs IF and WHILE (subgraphs as typed models) and refuses resource
-// variables and CALL_ONCE with one message.
+// path runs IF, WHILE and CALL_ONCE's init (subgraphs as typed models) and
+// holds resource variables as state nodes.
 
 constexpr std::int8_t RESOURCE = 13;
-constexpr const char* runtime_only_error = "resource variables (and CALL_ONCE, which initializes them) run on the runtime path only";
 
 /// ADD (no activation) of tensors a and b into out, in subgraph g.
 void add_op(model_spec& g, int a, int b, int out) {
   g.ops.push_back(op(0, 1, {a, b}, {out}));
   g.ops.back().options =
       table(fb::BuiltinOptions::AddOptions, [](auto& fbb) { return fb::CreateAddOptions(fbb, 0, false); });
-}
-
-void runtime_only(std::string name, model_spec m, int sequence, std::vector<std::string> covers = {}) {
-  cases.push_back({std::move(name), std::move(m), {}, sequence, runtime_only_error, std::move(covers)});
 }
 
 /// IF: a bool input picks then (x + x) or else (x + c) for x.
@@ -1722,7 +1717,8 @@ void variable_case(const dtype_case& d) {
   handle(init, 0);
   init.ops.push_back(op(144, 1, {0, 1}, {}));
   m.subgraphs = {init};
-  runtime_only(std::string("assign_variable_") + d.tag, std::move(m), 3, {"CALL_ONCE", "READ_VARIABLE", "VAR_HANDLE"});
+  cases.push_back(
+      {std::string("assign_variable_") + d.tag, std::move(m), {}, 3, {}, {"CALL_ONCE", "READ_VARIABLE", "VAR_HANDLE"}});
 }
 
 void control_flow() {

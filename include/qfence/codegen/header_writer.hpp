@@ -39,6 +39,8 @@
 #include "qfence/runtime/op_context.hpp"
 #include "qfence/runtime/op_registry.hpp"
 #include "qfence/runtime/op_code.hpp"
+#include "qfence/runtime/resource_variables.hpp"
+#include "qfence/rules/control_flow.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
@@ -340,16 +342,6 @@ class writer {
     const auto& o = op.options;
     auto in = [&](int i) { return op.inputs[static_cast<std::size_t>(i)]; };
     const int out_t = op.outputs.empty() ? -1 : op.outputs[0];
-    switch (op.code) {
-      case op_code::call_once:
-      case op_code::var_handle:
-      case op_code::read_variable:
-      case op_code::assign_variable:
-        unsupported(op, "resource variables (and CALL_ONCE, which initializes them) run on the runtime path only "
-                        "(qfence run): the compile-time graph has no resource variables yet");
-        return {};
-      default: break;
-    }
     if (op.outputs.size() != 1) {
       unsupported(op, "operations with several outputs are not embedded yet");
       return {};
@@ -757,7 +749,7 @@ class writer {
     if (!quantized) return;
     for (auto& n : nodes_) {
       if (n.tensor < 0 || at(n.tensor).type != dtype::f32) continue;  // custom op nodes are fenced already
-      if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST")
+      if (n.op == "input" || n.op == "constant" || n.op == "DEQUANTIZE" || n.op == "CAST" || n.op.starts_with("variable "))
         continue;
       n.fenced = true;
     }
@@ -1004,15 +996,14 @@ class writer {
     return {};
   }
 
-  /// The subgraphs IF and WHILE call from the main graph, each after those
-  /// it calls (the order their builders are written in). CALL_ONCE is
-  /// refused (express), so its init subgraph is not planned.
+  /// The subgraphs IF, WHILE and CALL_ONCE call from the main graph, each
+  /// after those it calls (the order their builders are written in).
   std::vector<int> called_graphs() const {
     std::vector<int> order;
     std::vector<bool> seen(graph_ops_.size(), false);
     const auto visit = [&](const auto& self, int k) -> void {
       for (const operation& op : graph_ops_[static_cast<std::size_t>(k)])
-        for (const int c : op.code == op_code::call_once ? std::vector<int>{} : runtime::called_subgraphs(op))
+        for (const int c : runtime::called_subgraphs(op))
           if (c >= 1 && c < static_cast<int>(graph_ops_.size()) && !seen[static_cast<std::size_t>(c)]) {
             seen[static_cast<std::size_t>(c)] = true;
             self(self, c);
@@ -1028,6 +1019,7 @@ class writer {
   void plan_graphs() {
     plans_.resize(graph_ops_.size());
     emit_order_ = called_graphs();
+    find_variables();
     std::vector<int> planned = emit_order_;
     planned.push_back(0);  // last: nodes_ and node_of_ stay the main graph's
     for (const int k : planned) plan_graph(k);
@@ -1035,8 +1027,8 @@ class writer {
     // The typed graph declares each graph's outputs (.outputs(ref<...>)), so
     // an output that other nodes also read keeps its bytes to the end.
     for (const int k : planned)
-      for (int t : m_.outputs_of(k))
-        if (at(t).constant || !plans_[static_cast<std::size_t>(k)].node_of.contains(t))
+      for (int t : plans_[static_cast<std::size_t>(k)].outputs)
+        if ((at(t).constant && !init_assigns_.contains(k)) || !plans_[static_cast<std::size_t>(k)].node_of.contains(t))
           unsupported_.push_back("output t" + std::to_string(t) + (k > 0 ? " of subgraph " + std::to_string(k) : "") +
                                  " is a constant, which the typed graph cannot name as an output");
   }
@@ -1047,7 +1039,148 @@ class writer {
     nodes_.clear();
     node_of_.clear();
     plan_nodes();
-    plans_[static_cast<std::size_t>(k)] = {nodes_, node_of_};
+    std::vector<int> outputs = m_.outputs_of(k);
+    if (const auto init = init_assigns_.find(k); init != init_assigns_.end()) {
+      outputs.clear();  // CALL_ONCE's init model gives the values it assigns, one per variable
+      for (const auto& [id, value] : init->second) outputs.push_back(value);
+    }
+    plans_[static_cast<std::size_t>(k)] = {nodes_, node_of_, std::move(outputs)};
+  }
+
+  // ---- resource variables -----------------------------------------------------
+  // A variable (VAR_HANDLE's container and shared_name, matched as TFLM's
+  // FindId matches them) is a qf::variable node at the top of the main
+  // graph, typed as the value the first ASSIGN_VARIABLE (in the order TFLM
+  // prepares the subgraphs) writes, which sizes it there. The main graph's
+  // VAR_HANDLEs name that node; its READ_VARIABLE and ASSIGN_VARIABLE
+  // become read_variable and assign_variable nodes. CALL_ONCE's init
+  // subgraph becomes a model whose outputs are the values it assigns (the
+  // last one per variable), and call_once stores them.
+
+  /// The variable VAR_HANDLE `op` names.
+  int variable_id(const operation& op) {
+    return variables_.id_of(op.options.has_container, op.options.container, op.options.shared_name);
+  }
+
+  /// The variable whose handle tensor `t` subgraph k's VAR_HANDLE writes; -1 if none does.
+  int variable_of_handle(int k, int t) {
+    for (const operation& o : graph_ops_[static_cast<std::size_t>(k)])
+      if (o.code == op_code::var_handle && !o.outputs.empty() && o.outputs[0] == t) return variable_id(o);
+    return -1;
+  }
+
+  void find_variables() {
+    for (std::size_t k = 0; k < graph_ops_.size(); ++k)
+      for (const operation& op : graph_ops_[k]) {
+        if (op.code == op_code::var_handle) (void)variable_id(op);
+        if (op.code != op_code::assign_variable || op.inputs.size() != 2) continue;
+        const int id = variable_of_handle(static_cast<int>(k), op.inputs[0]);
+        if (id >= 0 && !variable_type_.contains(id)) variable_type_[id] = op.inputs[1];
+      }
+    for (const operation& op : graph_ops_[0])
+      if (op.code == op_code::call_once) init_assigns_[op.options.init_subgraph];  // planned as an init model
+  }
+
+  /// "variable 'name'", for comments and messages.
+  std::string variable_label(int id) { return "variable " + variables_.at(id).label(); }
+
+  /// The variable nodes of the main graph, after its inputs.
+  void plan_variables() {
+    for (int id = 0; id < static_cast<int>(variables_.size()); ++id) {
+      const auto type = variable_type_.find(id);
+      if (type == variable_type_.end()) continue;  // never assigned: a READ of it is refused by the interpreter
+      variable_node_[id] = static_cast<int>(nodes_.size());
+      nodes_.push_back({"qf::variable<" + type_name(type->second) + ">()", type->second, variable_label(id)});
+    }
+  }
+
+  /// VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE and CALL_ONCE; false for any other op.
+  bool lower_resource_variable(const operation& op) {
+    const bool init = init_assigns_.contains(graph_);
+    switch (op.code) {
+      case op_code::var_handle:
+        if (graph_ == 0) {
+          // A variable no ASSIGN_VARIABLE writes has no node; nothing may read it (the interpreter checks).
+          if (const auto node = variable_node_.find(variable_id(op)); node != variable_node_.end())
+            node_of_[op.outputs[0]] = node->second;
+        } else if (!init) {
+          not_in_this_graph(op);
+        }
+        return true;
+      case op_code::read_variable: {
+        if (graph_ != 0) {
+          if (init) unsupported(op, "reads a variable in CALL_ONCE's init subgraph; the compile-time path's init "
+                                    "model only computes the values it assigns");
+          else not_in_this_graph(op);
+          return true;
+        }
+        const int id = variable_of_handle(0, op.inputs[0]);
+        if (!variable_type_.contains(id)) {
+          unsupported(op, "reads a variable that no VAR_HANDLE of the main graph names, or that no ASSIGN_VARIABLE writes");
+          return true;
+        }
+        const tensor &out = at(op.outputs[0]), &var = at(variable_type_.at(id));
+        if (out.type != var.type || out.shape != var.shape || !(out.quant == var.quant)) {
+          unsupported(op, "its output is " + runtime::type_text(out) + ", and " + variable_label(id) + " is " +
+                              runtime::type_text(var) + " (as its first ASSIGN_VARIABLE writes it): the typed graph "
+                              "reads a variable with its own type");
+          return true;
+        }
+        node_of_[op.outputs[0]] = static_cast<int>(nodes_.size());
+        nodes_.push_back({"qf::read_variable(qf::ref<" + std::to_string(variable_node_.at(id)) + ">)", op.outputs[0],
+                          "READ_VARIABLE"});
+        return true;
+      }
+      case op_code::assign_variable: {
+        if (graph_ != 0 && !init) {
+          not_in_this_graph(op);
+          return true;
+        }
+        const int id = variable_of_handle(graph_, op.inputs[0]);
+        if (!variable_type_.contains(id) || (!init && ref(op.inputs[1]).empty())) {
+          unsupported(op, "writes a variable that no VAR_HANDLE of its subgraph names, or a value no node computes");
+          return true;
+        }
+        const tensor &value = at(op.inputs[1]), &var = at(variable_type_.at(id));
+        if (!passes_as(describe(value), describe(var))) {
+          unsupported(op, "writes " + runtime::type_text(value) + " into " + variable_label(id) + ", which is " +
+                              runtime::type_text(var) + ": the typed graph copies values of the variable's dtype "
+                              "and size");
+          return true;
+        }
+        if (init) {
+          init_assigns_[graph_][id] = op.inputs[1];  // the last value assigned is the one the variable keeps
+          return true;
+        }
+        nodes_.push_back({"qf::assign_variable(qf::ref<" + std::to_string(variable_node_.at(id)) + ">, " +
+                              ref(op.inputs[1]) + ")",
+                          -1, "ASSIGN_VARIABLE"});
+        return true;
+      }
+      case op_code::call_once: {
+        if (graph_ != 0) {
+          unsupported(op, "runs in a subgraph; the compile-time path runs CALL_ONCE from the main graph");
+          return true;
+        }
+        const int k = op.options.init_subgraph;
+        const auto& assigned = init_assigns_.at(k);
+        if (assigned.empty()) return true;  // an init that assigns nothing changes nothing
+        std::string e = "qf::call_once(" + builder(k);
+        for (const auto& [id, value] : assigned) e += ", qf::ref<" + std::to_string(variable_node_.at(id)) + ">";
+        nodes_.push_back({e + ")", -1, "CALL_ONCE"});
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  /// A resource-variable op in a subgraph that IF or WHILE runs: reported
+  /// once per subgraph (its other variable ops would say the same).
+  void not_in_this_graph(const operation& op) {
+    if (!variables_refused_in_.insert(graph_).second) return;
+    unsupported(op, "uses a resource variable in a subgraph that IF or WHILE runs; the compile-time path keeps "
+                    "variables in the main graph and CALL_ONCE's init subgraph (a called model runs in its caller's "
+                    "scratch memory and keeps no state)");
   }
 
   void plan_nodes() {
@@ -1055,6 +1188,7 @@ class writer {
       node_of_[t] = static_cast<int>(nodes_.size());
       nodes_.push_back({"qf::input<" + type_name(t) + ">()", t, "input"});
     }
+    if (graph_ == 0) plan_variables();
     std::set<int> failed;  // tensors no node produces (their op is listed in unsupported_)
     int cascaded = 0;
     for (const operation& op : graph_ops_[static_cast<std::size_t>(graph_)]) {  // the main graph's with PADs folded, as the runtime path runs them
@@ -1084,6 +1218,13 @@ class writer {
       if (blocked) {
         ++cascaded;
         for (int t : op.outputs) failed.insert(t);
+        continue;
+      }
+      if (lower_resource_variable(op)) {
+        // A refused READ_VARIABLE's value, and the handles of a subgraph whose variables were refused.
+        const bool refused = op.code == op_code::read_variable || variables_refused_in_.contains(graph_);
+        for (int t : op.outputs)
+          if (refused && !node_of_.contains(t)) failed.insert(t);
         continue;
       }
       if (const std::string why = untyped_operand(op); !why.empty()) {
@@ -1417,7 +1558,7 @@ class writer {
 
   void graph_builder(std::ostringstream& out) {
     for (const int k : emit_order_) {
-      out << "/// Subgraph " << k << " (which IF or WHILE calls) over weights W, with custom ops Ops.\n"
+      out << "/// Subgraph " << k << " (which IF, WHILE or CALL_ONCE calls) over weights W, with custom ops Ops.\n"
           << "template <class W, class Ops>\nconstexpr auto build_subgraph_" << k << "() {\n";
       graph_body(out, k);
       out << "}\n\n";
@@ -1449,7 +1590,7 @@ class writer {
           << (i + 1 < plan.nodes.size() ? "," : "") << "\n";
     }
     out << "  ).outputs(";  // the graph's outputs, in its order
-    const std::vector<int>& outputs = m_.outputs_of(k);
+    const std::vector<int>& outputs = plan.outputs;
     for (std::size_t i = 0; i < outputs.size(); ++i)
       out << (i ? ", " : "") << "qf::ref<" << plan.node_of.at(outputs[i]) << ">";
     out << ");\n";
@@ -1543,9 +1684,15 @@ class writer {
   struct graph_plan {
     std::vector<node_line> nodes;
     std::map<int, int> node_of;
+    std::vector<int> outputs;  // the tensors the graph's model gives, in order
   };
   std::vector<graph_plan> plans_;
   std::vector<int> emit_order_;  // the subgraphs called, each after those it calls
+  runtime::resource_variables variables_;      // by id, as the interpreter numbers them
+  std::map<int, int> variable_type_;           // id -> the tensor its first ASSIGN_VARIABLE writes
+  std::map<int, int> variable_node_;           // id -> its node in the main graph
+  std::map<int, std::map<int, int>> init_assigns_;  // CALL_ONCE's init subgraph -> variable id -> value tensor
+  std::set<int> variables_refused_in_;               // subgraphs whose variable ops were reported
   struct packed_array {
     std::string name, element;
     int op;

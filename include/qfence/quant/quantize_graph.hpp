@@ -77,6 +77,7 @@
 #include "qfence/ops/leaky_relu.hpp"
 #include "qfence/ops/lstm.hpp"
 #include "qfence/ops/quantize.hpp"
+#include "qfence/ops/resource_variable.hpp"
 #include "qfence/ops/reduce.hpp"
 #include "qfence/ops/reshape.hpp"
 #include "qfence/ops/svdf.hpp"
@@ -571,6 +572,12 @@ constexpr bool all_inputs_take_params(refs<In...>) {
           ...);
 }
 
+/// Whether op tag Op reads or writes resource variables (ops/resource_variable.hpp).
+template <class Op>
+inline constexpr bool uses_variables = std::is_same_v<Op, qfence::op::read_variable> ||
+                                       std::is_same_v<Op, qfence::op::assign_variable> ||
+                                       std::is_same_v<Op, qfence::op::call_once>;
+
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto quantized_node() {
@@ -652,6 +659,21 @@ constexpr bool float_node() {
   return !T::quant::quantized;
 }
 
+/// The int8 model of quantize(): node I of the float model becomes quantized_node<I>.
+template <const auto& Float, const auto& Ranges, class... Options, int... I>
+constexpr auto quantized_model(std::integer_sequence<int, I...>) {
+  using M = model_of<Float>;
+  using Q = model<typename outputs_of<M>::type, decltype(quantized_node<Float, Ranges, I, Options...>())...>;
+  [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
+  if constexpr (float_io_asked<Options...>) {
+    using W = with_float_outputs<Q, std::tuple<decltype(quantized_node<Float, Ranges, I, Options...>())...>,
+                                 std::make_integer_sequence<int, Q::output_count>>;
+    [[maybe_unused]] constexpr bool float_valid = W::type::valid;
+    return W::make(quantized_node<Float, Ranges, I, Options...>()...);
+  } else {
+    return Q(quantized_node<Float, Ranges, I, Options...>()...);
+  }
+}
 }  // namespace detail::quantize_graph
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
@@ -664,21 +686,19 @@ constexpr auto quantize(Options...) {
   static_assert(std::size(Ranges) == static_cast<std::size_t>(M::node_count),
                 "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model, by "
                 "node index (what quant::ranges_header writes for this model); calibrate this model again");
-  return [&]<int... I>(std::integer_sequence<int, I...>) {
+  return [&]<int... I>(std::integer_sequence<int, I...> nodes) {
     static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
                   "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
-    using Q = model<typename detail::quantize_graph::outputs_of<M>::type,
-                    decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>;
-    [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
-    if constexpr (detail::quantize_graph::float_io_asked<Options...>) {
-      using W = detail::quantize_graph::with_float_outputs<
-          Q, std::tuple<decltype(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>())...>,
-          std::make_integer_sequence<int, Q::output_count>>;
-      [[maybe_unused]] constexpr bool float_valid = W::type::valid;
-      return W::make(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
-    } else {
-      return Q(detail::quantize_graph::quantized_node<Float, Ranges, I, Options...>()...);
-    }
+    // A fence would keep the ops float but not a variable's type, nor
+    // CALL_ONCE's "has run" flag across invokes: refused, not approximated.
+    constexpr bool variables =
+        (detail::quantize_graph::uses_variables<typename detail::quantize_graph::node_of<Float, I>::op> || ...);
+    static_assert(!variables,
+                  "qfence::quantize<model, ranges>: the compile-time quantizer does not quantize resource variables "
+                  "(read_variable, assign_variable, call_once) yet. fix: keep this model float, or write its int8 "
+                  "graph with int8 variables by hand");
+    if constexpr (variables) return Float;  // the error above is the one to read
+    else return detail::quantize_graph::quantized_model<Float, Ranges, Options...>(nodes);
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 

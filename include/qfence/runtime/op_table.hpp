@@ -43,7 +43,7 @@ struct dtype_list {
 /// Where qfence runs an op.
 enum class op_paths {
   both,          ///< the runtime and the compile-time path
-  runtime_only,  ///< `qfence run`; `qfence embed` refuses it by name (control flow, resource variables)
+  runtime_only,  ///< `qfence run`; `qfence embed` refuses it by name (none today)
 };
 
 struct op_row {
@@ -64,13 +64,13 @@ inline constexpr op_row op_table[] = {
     {"ADD_N", {f32, i8, i32}, {f32, i8}, true},
     {"ARG_MAX", {f32, i8, u8, i16}, {f32, i8}, true},
     {"ARG_MIN", {f32, i8, u8, i16}, {f32, i8}, true},
-    {"ASSIGN_VARIABLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
+    {"ASSIGN_VARIABLE", {f32, i8}, {f32, i8}, true},
     {"AVERAGE_POOL_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
     {"BATCH_MATMUL", {f32, i8, i16}, {f32, i8, i16}, true},
     {"BATCH_TO_SPACE_ND", {f32, i8}, {f32, i8}, true},
     {"BROADCAST_ARGS", {i32, i64}, {i32, i64}, true},
     {"BROADCAST_TO", {f32, i8}, {f32, i8}, true},
-    {"CALL_ONCE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
+    {"CALL_ONCE", {f32, i8}, {f32, i8}, true},
     {"CAST", {f32, i8, u8}, {f32, i8}, true},
     {"CEIL", {f32}, {f32}, true},
     {"CONCATENATION", {f32, i8, u8, i16, i32, i64, boolean}, {f32, i8, i16, i32, i64, boolean}, true},
@@ -123,7 +123,7 @@ inline constexpr op_row op_table[] = {
     {"PADV2", {f32, i8, i16}, {f32, i8, i16}, true},
     {"PRELU", {f32, i8, u8, i16}, {f32, i8, i16}, true},
     {"QUANTIZE", {f32, i8, u8, i16}, {f32, i8, u8, i16}, true},
-    {"READ_VARIABLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
+    {"READ_VARIABLE", {f32, i8}, {f32, i8}, true},
     {"REDUCE_ALL", {boolean}, {boolean}, true},
     {"REDUCE_MAX", {f32, i8, i16}, {f32, i8}, true},
     {"REDUCE_MIN", {f32, i8, i16}, {f32, i8}, true},
@@ -157,7 +157,7 @@ inline constexpr op_row op_table[] = {
     {"TRANSPOSE_CONV", {f32, i8, i16}, {f32, i8, i16}, true},
     {"UNIDIRECTIONAL_SEQUENCE_LSTM", {f32, i8, i16}, {f32, i8, i16}, true},
     {"UNPACK", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
-    {"VAR_HANDLE", {f32, i8}, {f32, i8}, true, {}, op_paths::runtime_only},
+    {"VAR_HANDLE", {f32, i8}, {f32, i8}, true},
     {"WHILE", {f32, i8}, {f32, i8}, true},
     {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
     {"CIRCULAR_BUFFER", {i8}, {i8}, true},
