@@ -12,6 +12,7 @@
 #include "qfence/runtime/elementwise_custom_op.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
+#include "soft_sign_op.hpp"
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
@@ -148,17 +149,7 @@ TEST_CASE("MUL's multiplier under each numerics: TFLM's double product, TFLite's
 }
 
 namespace {
-/// x / (1 + |x|), a custom op with a constexpr float function.
-struct soft_sign {
-  QFENCE_CUSTOM_OP(soft_sign)
-  static constexpr qf::dtype accepts = qf::f32;
-  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
-  template <class In, class Out>
-  static void run(const float* in, float* out) {
-    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
-  }
-  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
-};
+using qtest::soft_sign;
 
 tfl::model_spec one_custom_op(const char* name, tfl::tensor_spec in, tfl::tensor_spec out) {
   tfl::model_spec m = one_op(32 /*CUSTOM*/, std::move(in), std::move(out));

@@ -25,6 +25,7 @@
 #include "qfence/tflite/writer.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
+#include "soft_sign_op.hpp"
 
 // ---- a counting allocator: every operator new of this program ------------
 namespace {
@@ -512,13 +513,9 @@ TEST_CASE("bias correction: the shift rounded weights add, from the inputs' chan
   CHECK(quant::detail::weight_rounding_shift(runtime::op_code::fully_connected, shape, w, q, {1.0, 2.0}).empty());
 }
 
+using qtest::soft_sign;
+
 namespace {
-/// x / (1 + |x|), registered with the interpreter as an elementwise op.
-struct soft_sign {
-  QFENCE_CUSTOM_OP(soft_sign)
-  static constexpr dtype accepts = dtype::f32;
-  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
-};
 
 /// input [1, 3] + a -> one op (`code`; a custom op's name) -> + b ->
 /// output: an op between two layers that quantize.

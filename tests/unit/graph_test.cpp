@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "soft_sign_op.hpp"
 #include "test_support.hpp"
 
 namespace qf = qfence;
@@ -343,17 +344,7 @@ TEST_CASE("circular_buffer keeps the last samples and runs the nodes after it ev
 
 // ---- tables instead of fences ---------------------------------------------------
 
-/// x / (1 + |x|): constexpr, so its table is built at compile time.
-struct soft_sign {
-  QFENCE_CUSTOM_OP(soft_sign)
-  static constexpr qf::dtype accepts = qf::f32;
-  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
-  template <class In, class Out>
-  static void run(const float* in, float* out) {
-    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = apply(in[i]);
-  }
-  static constexpr float apply(float x) { return x / (1.0f + (x < 0 ? -x : x)); }
-};
+using qtest::soft_sign;
 /// erf GELU: std::erf is not constexpr, so its table is built on first use.
 struct gelu_fn {
   QFENCE_CUSTOM_OP(gelu_fn)
