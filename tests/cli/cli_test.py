@@ -322,6 +322,20 @@ def main():
         expect_error(('quantize', sqrt_add, '--calib', positive, '--no-fences', '-o', quantized),
                      'operator 0 (SQRT) would be fenced (kept in float): qfence has no int8 kernel for it',
                      'quantize --no-fences')
+        # EXP has an int8 table only in TFLite: fenced for TFLM unless --tabulate keeps it.
+        exp_add = tmp / 'exp_add.tflite'
+        r = run('quantize', exp_add, '--calib', positive, '-o', quantized)
+        check(r.returncode == 0 and 'operator 0 (EXP) stays float: TFLM has no int8 kernel for it' in r.stdout and
+              '--tabulate EXP keeps it int8' in r.stdout, f'quantize: EXP not fenced: {r.stdout[-400:]}')
+        r = run('quantize', exp_add, '--calib', positive, '--tabulate', 'EXP', '-o', quantized)
+        check(r.returncode == 0 and 'note: operator 0 (EXP) is int8 as TFLite\'s table' in r.stdout and
+              '0 fences' in r.stdout, f'quantize --tabulate EXP: {r.stdout[-400:]} {r.stderr[-300:]}')
+        r = run('inspect', quantized, '--json')
+        if r.returncode == 0:
+            ops = json.loads(r.stdout)['ops']
+            check(ops == {'QUANTIZE/v1': 1, 'EXP/v2': 1, 'ADD/v2': 1, 'DEQUANTIZE/v2': 1}, f'quantize --tabulate EXP: ops {ops}')
+        expect_error(('quantize', exp_add, '--calib', positive, '--tabulate', 'ADD', '-o', quantized),
+                     'operator 1 (ADD) cannot be tabulated', 'quantize --tabulate ADD')
         r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'ADD', '-o', quantized)
         check(r.returncode == 0 and 'operator 1 (ADD) stays float: fenced on request' in r.stdout, 'quantize --fence ADD')
         r = run('inspect', quantized, '--json')

@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   fenced.ops.insert(fenced.ops.begin(), tfl::op(75 /*SQRT*/, 1, {0}, {3}));
   fenced.ops.back().inputs = {3, 1};
   write(dir, "sqrt_add", fenced);
+  auto exp_add = fenced;  // EXP: TFLite's int8 table, which TFLM lacks (quantize --tabulate)
+  exp_add.ops.front().builtin_code = 47 /*EXP*/;
+  write(dir, "exp_add", exp_add);
 
   auto offset = tfl::float_add_model();
   offset.offset_buffers = true;
