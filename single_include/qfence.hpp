@@ -4486,6 +4486,20 @@ constexpr lookup_table_int16 make_lookup_table_int16(float input_scale, std::int
   return lut;
 }
 
+/// The table a custom elementwise op with float function `f` runs as
+/// between two tensors of type T (ops/tabulated.hpp and
+/// runtime/elementwise_custom_op.hpp ask this one function): 8-bit, the
+/// fence's bytes (fenced_table); int16, TFLite's interpolated table.
+/// constexpr when `f` is.
+template <class T, class F>
+constexpr auto function_table(float in_scale, std::int32_t in_zero_point, float out_scale,
+                              std::int32_t out_zero_point, F&& f) {
+  if constexpr (sizeof(T) == 1)
+    return fenced_table<T, T>(in_scale, in_zero_point, out_scale, out_zero_point, f);
+  else
+    return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
+}
+
 /// LUTLookup for int16: the segment's base plus its slope times the 7-bit
 /// offset, rounded (the slope wraps to int16 as TFLite's does).
 constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::int16_t value) noexcept {
@@ -14787,32 +14801,34 @@ constexpr bool keeps_no_state() {
   }(std::make_integer_sequence<int, Sub::node_count>{});
 }
 
-/// Whether values of types Args... pass, in order, to model Sub's inputs.
-template <class Sub, class... Args>
-constexpr bool pass_to_inputs() {
-  if constexpr (sizeof...(Args) != static_cast<std::size_t>(Sub::input_count)) {
-    return false;
-  } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      return (passes_as(describe<Args>(), describe<typename Sub::template input_type<K>>()) && ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  }
-}
+/// Model Sub's input and output tensor types, each list as a std::tuple.
+template <class Sub, class = std::make_integer_sequence<int, Sub::input_count>>
+struct input_types;
+template <class Sub, int... K>
+struct input_types<Sub, std::integer_sequence<int, K...>> {
+  using type = std::tuple<typename Sub::template input_type<K>...>;
+};
+template <class Sub, class = std::make_integer_sequence<int, Sub::output_count>>
+struct output_types;
+template <class Sub, int... K>
+struct output_types<Sub, std::integer_sequence<int, K...>> {
+  using type = std::tuple<typename Sub::template output_type<K>...>;
+};
+template <class Sub> using inputs_t = typename input_types<Sub>::type;
+template <class Sub> using outputs_t = typename output_types<Sub>::type;
 
-/// Whether model A's outputs pass, in order, to model B's outputs (IF's
-/// branches) or inputs (WHILE's body to its cond and itself).
-template <class A, class B, bool ToInputs>
-constexpr bool pass_outputs() {
-  constexpr int n = ToInputs ? B::input_count : B::output_count;
-  if constexpr (A::output_count != n) {
+/// Whether values of the tensor types in tuple From pass, in order, to
+/// those in tuple To: as many, each by passes_as. What IF, WHILE and
+/// CALL_ONCE (ops/resource_variable.hpp) require of the values they copy.
+template <class From, class To>
+constexpr bool pass_in_order() {
+  constexpr std::size_t n = std::tuple_size_v<From>;
+  if constexpr (n != std::tuple_size_v<To>) {
     return false;
   } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      if constexpr (ToInputs)
-        return (passes_as(describe<typename A::template output_type<K>>(), describe<typename B::template input_type<K>>()) && ...);
-      else
-        return (passes_as(describe<typename A::template output_type<K>>(), describe<typename B::template output_type<K>>()) && ...);
-    }(std::make_integer_sequence<int, n>{});
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+      return (passes_as(describe<std::tuple_element_t<K, From>>(), describe<std::tuple_element_t<K, To>>()) && ...);
+    }(std::make_index_sequence<n>{});
   }
 }
 
@@ -14878,13 +14894,13 @@ struct if_node {
     using namespace detail::control_flow;
     QFENCE_REQUIRE(is_condition(describe<C>(), true), (at_node<Index, op>, operand<0>, producer<C>),
                    "qfence: if_'s condition (input 0) must be a single bool. fix: compare to get a bool [1]")
-    QFENCE_REQUIRE((pass_to_inputs<then_model, Args...>()), (at_node<Index, op>, then_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<then_model>>()), (at_node<Index, op>, then_model),
                    "qfence: if_'s inputs after the condition must match the then-branch model's inputs, in number "
                    "and each in dtype and size. fix: give the branch one input per value, of the value's type")
-    QFENCE_REQUIRE((pass_to_inputs<else_model, Args...>()), (at_node<Index, op>, else_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<else_model>>()), (at_node<Index, op>, else_model),
                    "qfence: if_'s inputs after the condition must match the else-branch model's inputs, in number "
                    "and each in dtype and size. fix: give the branch one input per value, of the value's type")
-    QFENCE_REQUIRE((pass_outputs<then_model, else_model, false>()), (at_node<Index, op>, then_model, else_model),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<then_model>, outputs_t<else_model>>()), (at_node<Index, op>, then_model, else_model),
                    "qfence: if_'s two branches must give the same outputs, in number and each in dtype and size. "
                    "fix: make the else-branch model's outputs those of the then-branch")
     QFENCE_REQUIRE((keeps_no_state<then_model>() && keeps_no_state<else_model>()), (at_node<Index, op>),
@@ -14937,13 +14953,13 @@ struct while_node {
   template <int Index, class... Values>
   static constexpr bool validate() {
     using namespace detail::control_flow;
-    QFENCE_REQUIRE((pass_to_inputs<cond_model, Values...>()), (at_node<Index, op>, cond_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<cond_model>>()), (at_node<Index, op>, cond_model),
                    "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype and "
                    "size. fix: give the cond model one input per loop value")
-    QFENCE_REQUIRE((pass_to_inputs<body_model, Values...>()), (at_node<Index, op>, body_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype and "
                    "size. fix: give the body model one input per loop value")
-    QFENCE_REQUIRE((pass_outputs<body_model, body_model, true>()), (at_node<Index, op>, body_model),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<body_model>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s body model must give one output per loop value, each of its input's dtype and "
                    "size (they are the next step's values). fix: declare the body's outputs in the inputs' order")
     QFENCE_REQUIRE((gives_condition<cond_model>()), (at_node<Index, op>, cond_model),
@@ -15094,20 +15110,6 @@ constexpr bool tflm_reset_is_real_zero() {
   if constexpr (!T::quant::quantized) return true;
   else return sizeof(typename T::element) == 1 || T::quant::zero_point_at(0) == 0;
 }
-
-/// Whether model Sub's outputs pass, in order, to tensors Targets... .
-template <class Sub, class... Targets>
-constexpr bool outputs_pass_to() {
-  if constexpr (Sub::output_count != static_cast<int>(sizeof...(Targets))) {
-    return false;
-  } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      return (passes_as(describe<typename Sub::template output_type<K>>(),
-                        describe<std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<Targets...>>>()) &&
-              ...);
-    }(std::make_integer_sequence<int, Sub::output_count>{});
-  }
-}
 }  // namespace detail
 
 /// A resource variable of type T (a state node; see the top of this header).
@@ -15178,7 +15180,7 @@ struct call_once_node {
     QFENCE_REQUIRE(init_model::input_count == 0, (at_node<Index, op>, init_model),
                    "qfence: call_once's init model takes no inputs (TFLM's init subgraph has none). fix: make its "
                    "values constants of the init model")
-    QFENCE_REQUIRE((detail::outputs_pass_to<init_model, Vars...>()),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<init_model>, std::tuple<Vars...>>()),
                    (at_node<Index, op>, init_model),
                    "qfence: call_once's init model must give one output per variable it names, in order, each of the "
                    "variable's dtype and size. fix: declare the init model's outputs in the variables' order")
@@ -23502,22 +23504,16 @@ struct tabulated_node {
     using output = rule_output_type<rule<Input>>;
     using out_element = typename output::element;
     static constexpr std::int64_t n = Input::elements;
-    static constexpr bool int16 = Input::type == dtype::i16;
-    using table_type = std::conditional_t<int16, lookup_table_int16, lookup_table<out_element>>;
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
     /// constexpr when Op::apply is (a templated function may call a
     /// non-constexpr one; then it is evaluated at run time).
-    static constexpr table_type make_table() {
-      constexpr auto f = [](float x) { return static_cast<float>(Op::apply(x)); };
-      constexpr float in_scale = Input::quant::scale, out_scale = output::quant::scale;
-      constexpr std::int32_t in_zero_point = Input::quant::zero_point, out_zero_point = output::quant::zero_point;
-      if constexpr (int16)
-        return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
-      else
-        return fenced_table<in_element, out_element>(in_scale, in_zero_point, out_scale, out_zero_point, f);
+    static constexpr auto make_table() {
+      return function_table<in_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                        output::quant::zero_point, [](float x) { return static_cast<float>(Op::apply(x)); });
     }
+    using table_type = decltype(make_table());
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
         static constexpr table_type table = make_table();
@@ -23531,7 +23527,7 @@ struct tabulated_node {
    private:
     static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
                         out_element* out) {
-      if constexpr (int16)
+      if constexpr (Input::type == dtype::i16)
         reference::lookup(n, in, table, out);
       else
         kernels::lookup_bytes(t, n, in, table, out);

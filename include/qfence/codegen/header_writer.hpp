@@ -1062,19 +1062,20 @@ class writer {
     return variables_.id_of(op.options.has_container, op.options.container, op.options.shared_name);
   }
 
-  /// The variable whose handle tensor `t` subgraph k's VAR_HANDLE writes; -1 if none does.
-  int variable_of_handle(int k, int t) {
-    for (const operation& o : graph_ops_[static_cast<std::size_t>(k)])
-      if (o.code == op_code::var_handle && !o.outputs.empty() && o.outputs[0] == t) return variable_id(o);
-    return -1;
+  /// The variable whose handle tensor `t` a VAR_HANDLE writes; -1 if none
+  /// does. (Tensor indices are global; the interpreter's checks, which
+  /// embed runs first, require a handle from the op's own subgraph.)
+  int variable_of_handle(int t) const {
+    const auto v = handle_variable_.find(t);
+    return v == handle_variable_.end() ? -1 : v->second;
   }
 
   void find_variables() {
-    for (std::size_t k = 0; k < graph_ops_.size(); ++k)
-      for (const operation& op : graph_ops_[k]) {
-        if (op.code == op_code::var_handle) (void)variable_id(op);
+    for (const auto& ops : graph_ops_)
+      for (const operation& op : ops) {
+        if (op.code == op_code::var_handle && !op.outputs.empty()) handle_variable_[op.outputs[0]] = variable_id(op);
         if (op.code != op_code::assign_variable || op.inputs.size() != 2) continue;
-        const int id = variable_of_handle(static_cast<int>(k), op.inputs[0]);
+        const int id = variable_of_handle(op.inputs[0]);
         if (id >= 0 && !variable_type_.contains(id)) variable_type_[id] = op.inputs[1];
       }
     for (const operation& op : graph_ops_[0])
@@ -1101,7 +1102,7 @@ class writer {
       case op_code::var_handle:
         if (graph_ == 0) {
           // A variable no ASSIGN_VARIABLE writes has no node; nothing may read it (the interpreter checks).
-          if (const auto node = variable_node_.find(variable_id(op)); node != variable_node_.end())
+          if (const auto node = variable_node_.find(variable_of_handle(op.outputs[0])); node != variable_node_.end())
             node_of_[op.outputs[0]] = node->second;
         } else if (!init) {
           not_in_this_graph(op);
@@ -1114,7 +1115,7 @@ class writer {
           else not_in_this_graph(op);
           return true;
         }
-        const int id = variable_of_handle(0, op.inputs[0]);
+        const int id = variable_of_handle(op.inputs[0]);
         if (!variable_type_.contains(id)) {
           unsupported(op, "reads a variable that no VAR_HANDLE of the main graph names, or that no ASSIGN_VARIABLE writes");
           return true;
@@ -1136,7 +1137,7 @@ class writer {
           not_in_this_graph(op);
           return true;
         }
-        const int id = variable_of_handle(graph_, op.inputs[0]);
+        const int id = variable_of_handle(op.inputs[0]);
         if (!variable_type_.contains(id) || (!init && ref(op.inputs[1]).empty())) {
           unsupported(op, "writes a variable that no VAR_HANDLE of its subgraph names, or a value no node computes");
           return true;
@@ -1689,6 +1690,7 @@ class writer {
   std::vector<graph_plan> plans_;
   std::vector<int> emit_order_;  // the subgraphs called, each after those it calls
   runtime::resource_variables variables_;      // by id, as the interpreter numbers them
+  std::map<int, int> handle_variable_;         // VAR_HANDLE's output tensor -> variable id
   std::map<int, int> variable_type_;           // id -> the tensor its first ASSIGN_VARIABLE writes
   std::map<int, int> variable_node_;           // id -> its node in the main graph
   std::map<int, std::map<int, int>> init_assigns_;  // CALL_ONCE's init subgraph -> variable id -> value tensor

@@ -87,32 +87,34 @@ constexpr bool keeps_no_state() {
   }(std::make_integer_sequence<int, Sub::node_count>{});
 }
 
-/// Whether values of types Args... pass, in order, to model Sub's inputs.
-template <class Sub, class... Args>
-constexpr bool pass_to_inputs() {
-  if constexpr (sizeof...(Args) != static_cast<std::size_t>(Sub::input_count)) {
-    return false;
-  } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      return (passes_as(describe<Args>(), describe<typename Sub::template input_type<K>>()) && ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  }
-}
+/// Model Sub's input and output tensor types, each list as a std::tuple.
+template <class Sub, class = std::make_integer_sequence<int, Sub::input_count>>
+struct input_types;
+template <class Sub, int... K>
+struct input_types<Sub, std::integer_sequence<int, K...>> {
+  using type = std::tuple<typename Sub::template input_type<K>...>;
+};
+template <class Sub, class = std::make_integer_sequence<int, Sub::output_count>>
+struct output_types;
+template <class Sub, int... K>
+struct output_types<Sub, std::integer_sequence<int, K...>> {
+  using type = std::tuple<typename Sub::template output_type<K>...>;
+};
+template <class Sub> using inputs_t = typename input_types<Sub>::type;
+template <class Sub> using outputs_t = typename output_types<Sub>::type;
 
-/// Whether model A's outputs pass, in order, to model B's outputs (IF's
-/// branches) or inputs (WHILE's body to its cond and itself).
-template <class A, class B, bool ToInputs>
-constexpr bool pass_outputs() {
-  constexpr int n = ToInputs ? B::input_count : B::output_count;
-  if constexpr (A::output_count != n) {
+/// Whether values of the tensor types in tuple From pass, in order, to
+/// those in tuple To: as many, each by passes_as. What IF, WHILE and
+/// CALL_ONCE (ops/resource_variable.hpp) require of the values they copy.
+template <class From, class To>
+constexpr bool pass_in_order() {
+  constexpr std::size_t n = std::tuple_size_v<From>;
+  if constexpr (n != std::tuple_size_v<To>) {
     return false;
   } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      if constexpr (ToInputs)
-        return (passes_as(describe<typename A::template output_type<K>>(), describe<typename B::template input_type<K>>()) && ...);
-      else
-        return (passes_as(describe<typename A::template output_type<K>>(), describe<typename B::template output_type<K>>()) && ...);
-    }(std::make_integer_sequence<int, n>{});
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+      return (passes_as(describe<std::tuple_element_t<K, From>>(), describe<std::tuple_element_t<K, To>>()) && ...);
+    }(std::make_index_sequence<n>{});
   }
 }
 
@@ -178,13 +180,13 @@ struct if_node {
     using namespace detail::control_flow;
     QFENCE_REQUIRE(is_condition(describe<C>(), true), (at_node<Index, op>, operand<0>, producer<C>),
                    "qfence: if_'s condition (input 0) must be a single bool. fix: compare to get a bool [1]")
-    QFENCE_REQUIRE((pass_to_inputs<then_model, Args...>()), (at_node<Index, op>, then_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<then_model>>()), (at_node<Index, op>, then_model),
                    "qfence: if_'s inputs after the condition must match the then-branch model's inputs, in number "
                    "and each in dtype and size. fix: give the branch one input per value, of the value's type")
-    QFENCE_REQUIRE((pass_to_inputs<else_model, Args...>()), (at_node<Index, op>, else_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<else_model>>()), (at_node<Index, op>, else_model),
                    "qfence: if_'s inputs after the condition must match the else-branch model's inputs, in number "
                    "and each in dtype and size. fix: give the branch one input per value, of the value's type")
-    QFENCE_REQUIRE((pass_outputs<then_model, else_model, false>()), (at_node<Index, op>, then_model, else_model),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<then_model>, outputs_t<else_model>>()), (at_node<Index, op>, then_model, else_model),
                    "qfence: if_'s two branches must give the same outputs, in number and each in dtype and size. "
                    "fix: make the else-branch model's outputs those of the then-branch")
     QFENCE_REQUIRE((keeps_no_state<then_model>() && keeps_no_state<else_model>()), (at_node<Index, op>),
@@ -237,13 +239,13 @@ struct while_node {
   template <int Index, class... Values>
   static constexpr bool validate() {
     using namespace detail::control_flow;
-    QFENCE_REQUIRE((pass_to_inputs<cond_model, Values...>()), (at_node<Index, op>, cond_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<cond_model>>()), (at_node<Index, op>, cond_model),
                    "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype and "
                    "size. fix: give the cond model one input per loop value")
-    QFENCE_REQUIRE((pass_to_inputs<body_model, Values...>()), (at_node<Index, op>, body_model),
+    QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype and "
                    "size. fix: give the body model one input per loop value")
-    QFENCE_REQUIRE((pass_outputs<body_model, body_model, true>()), (at_node<Index, op>, body_model),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<body_model>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s body model must give one output per loop value, each of its input's dtype and "
                    "size (they are the next step's values). fix: declare the body's outputs in the inputs' order")
     QFENCE_REQUIRE((gives_condition<cond_model>()), (at_node<Index, op>, cond_model),

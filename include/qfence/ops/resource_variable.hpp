@@ -72,20 +72,6 @@ constexpr bool tflm_reset_is_real_zero() {
   if constexpr (!T::quant::quantized) return true;
   else return sizeof(typename T::element) == 1 || T::quant::zero_point_at(0) == 0;
 }
-
-/// Whether model Sub's outputs pass, in order, to tensors Targets... .
-template <class Sub, class... Targets>
-constexpr bool outputs_pass_to() {
-  if constexpr (Sub::output_count != static_cast<int>(sizeof...(Targets))) {
-    return false;
-  } else {
-    return []<int... K>(std::integer_sequence<int, K...>) {
-      return (passes_as(describe<typename Sub::template output_type<K>>(),
-                        describe<std::tuple_element_t<static_cast<std::size_t>(K), std::tuple<Targets...>>>()) &&
-              ...);
-    }(std::make_integer_sequence<int, Sub::output_count>{});
-  }
-}
 }  // namespace detail
 
 /// A resource variable of type T (a state node; see the top of this header).
@@ -156,7 +142,7 @@ struct call_once_node {
     QFENCE_REQUIRE(init_model::input_count == 0, (at_node<Index, op>, init_model),
                    "qfence: call_once's init model takes no inputs (TFLM's init subgraph has none). fix: make its "
                    "values constants of the init model")
-    QFENCE_REQUIRE((detail::outputs_pass_to<init_model, Vars...>()),
+    QFENCE_REQUIRE((pass_in_order<outputs_t<init_model>, std::tuple<Vars...>>()),
                    (at_node<Index, op>, init_model),
                    "qfence: call_once's init model must give one output per variable it names, in order, each of the "
                    "variable's dtype and size. fix: declare the init model's outputs in the variables' order")

@@ -86,22 +86,16 @@ struct tabulated_node {
     using output = rule_output_type<rule<Input>>;
     using out_element = typename output::element;
     static constexpr std::int64_t n = Input::elements;
-    static constexpr bool int16 = Input::type == dtype::i16;
-    using table_type = std::conditional_t<int16, lookup_table_int16, lookup_table<out_element>>;
     struct prepared {
       constexpr explicit prepared(const tabulated_node&) {}
     };
     /// constexpr when Op::apply is (a templated function may call a
     /// non-constexpr one; then it is evaluated at run time).
-    static constexpr table_type make_table() {
-      constexpr auto f = [](float x) { return static_cast<float>(Op::apply(x)); };
-      constexpr float in_scale = Input::quant::scale, out_scale = output::quant::scale;
-      constexpr std::int32_t in_zero_point = Input::quant::zero_point, out_zero_point = output::quant::zero_point;
-      if constexpr (int16)
-        return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
-      else
-        return fenced_table<in_element, out_element>(in_scale, in_zero_point, out_scale, out_zero_point, f);
+    static constexpr auto make_table() {
+      return function_table<in_element>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                        output::quant::zero_point, [](float x) { return static_cast<float>(Op::apply(x)); });
     }
+    using table_type = decltype(make_table());
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
         static constexpr table_type table = make_table();
@@ -115,7 +109,7 @@ struct tabulated_node {
    private:
     static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
                         out_element* out) {
-      if constexpr (int16)
+      if constexpr (Input::type == dtype::i16)
         reference::lookup(n, in, table, out);
       else
         kernels::lookup_bytes(t, n, in, table, out);

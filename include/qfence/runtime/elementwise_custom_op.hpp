@@ -51,16 +51,14 @@ kernel prepare_elementwise(const op_context& ctx) {
       for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(Op::apply(x[i]));
     };
   }
-  if (in.type == dtype::i16)
-    return ops::detail::lookup_kernel(
-        ctx, make_lookup_table_int16(in.quant.scale(), in.quant.zero_point(), out.quant.scale(), out.quant.zero_point(),
-                                     [](float x) { return static_cast<float>(Op::apply(x)); }));
-  auto typed = [&]<class T>(T*) -> kernel {
-    return ops::detail::lookup_kernel(ctx, fenced_table<T, T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
-                                                              out.quant.zero_point(), [](float x) { return Op::apply(x); }));
+  auto table = [&]<class T>(T*) -> kernel {
+    return ops::detail::lookup_kernel(ctx, function_table<T>(in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+                                                             out.quant.zero_point(),
+                                                             [](float x) { return static_cast<float>(Op::apply(x)); }));
   };
-  if (in.type == dtype::i8) return typed(static_cast<std::int8_t*>(nullptr));
-  return typed(static_cast<std::uint8_t*>(nullptr));
+  if (in.type == dtype::i16) return table(static_cast<std::int16_t*>(nullptr));
+  if (in.type == dtype::i8) return table(static_cast<std::int8_t*>(nullptr));
+  return table(static_cast<std::uint8_t*>(nullptr));
 }
 
 }  // namespace qfence::runtime

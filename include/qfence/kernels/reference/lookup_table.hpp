@@ -152,6 +152,20 @@ constexpr lookup_table_int16 make_lookup_table_int16(float input_scale, std::int
   return lut;
 }
 
+/// The table a custom elementwise op with float function `f` runs as
+/// between two tensors of type T (ops/tabulated.hpp and
+/// runtime/elementwise_custom_op.hpp ask this one function): 8-bit, the
+/// fence's bytes (fenced_table); int16, TFLite's interpolated table.
+/// constexpr when `f` is.
+template <class T, class F>
+constexpr auto function_table(float in_scale, std::int32_t in_zero_point, float out_scale,
+                              std::int32_t out_zero_point, F&& f) {
+  if constexpr (sizeof(T) == 1)
+    return fenced_table<T, T>(in_scale, in_zero_point, out_scale, out_zero_point, f);
+  else
+    return make_lookup_table_int16(in_scale, in_zero_point, out_scale, out_zero_point, f);
+}
+
 /// LUTLookup for int16: the segment's base plus its slope times the 7-bit
 /// offset, rounded (the slope wraps to int16 as TFLite's does).
 constexpr std::int16_t lookup_interpolated(const lookup_table_int16& lut, std::int16_t value) noexcept {
