@@ -2887,6 +2887,68 @@ struct conv2d_quantized_args {
 using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
 using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
 
+/// How a hybrid layer (TFLite's dynamic-range scheme: the float input
+/// quantized to int8 at every invoke, int8 weights, float output;
+/// kernels/reference/hybrid.hpp) turns channel c's int32 sum into its
+/// output: x = float(acc) * scale[c], then * input_scale when
+/// `then_input_scale`, then + bias[c] when bias is not null, then clamped to
+/// `act` as std::min(std::max(x, lo), hi) (the convolutions'
+/// ActivationFunctionWithMinMax), or as std::max(lo, std::min(x, hi)) when
+/// `clamp_fully_connected` (ApplyActivationToVector): each TFLite kernel's
+/// order of operations, which the SIMD lanes keep (float_epilogue-inl.hpp,
+/// StoreHybrid). `scale` and `bias` hold a vector's worth past the last
+/// channel.
+struct hybrid_ending {
+  const float* scale;
+  float input_scale;
+  bool then_input_scale;
+  const float* bias;
+  float_range act;
+  bool clamp_fully_connected;
+
+  constexpr float operator()(int c, std::int32_t acc) const noexcept {
+    float x = static_cast<float>(acc) * scale[c];
+    if (then_input_scale) x *= input_scale;
+    if (bias != nullptr) x += bias[c];
+    if (clamp_fully_connected) {
+      const float y = act.max < x ? act.max : x;  // std::min(x, hi)
+      return act.min < y ? y : act.min;          // std::max(lo, y)
+    }
+    const float y = x < act.min ? act.min : x;  // std::max(x, lo)
+    return act.max < y ? act.max : y;           // std::min(y, hi)
+  }
+};
+
+/// One batch of a hybrid CONV_2D (groups of 1) or FULLY_CONNECTED on the
+/// int8 convolution kernel's tiles (conv2d-inl.hpp, Conv2DHybrid).
+struct conv2d_hybrid_args {
+  const std::int8_t* input;      // the quantized input, NHWC
+  const std::int8_t* weights;    // pack_conv_weights
+  const std::int32_t* epilogue;  // padded_out_c: where the sums start, -(zero point + 128) * sum(w)
+  const std::int8_t* pad_row;    // padded_segment() bytes of the input's zero point
+  hybrid_ending ending;
+  float* output;                      // NHWC
+  std::int32_t input_sum_factor = 0;  // the uint8 kernel's term: none here
+};
+
+/// One batch of a hybrid DEPTHWISE_CONV_2D on the int8 depthwise kernel
+/// (depthwise_conv2d-inl.hpp, DepthwiseConv2DHybrid).
+struct depthwise_hybrid_args {
+  const std::int8_t* input;      // the quantized input, NHWC
+  const std::int16_t* weights;   // pack_depthwise_weights
+  const std::int32_t* epilogue;  // padded channels: where the sums start, -zero point * sum(w)
+  const std::int8_t* pad_row;    // padded channels of the input's zero point
+  hybrid_ending ending;
+  float* output;  // NHWC
+};
+
+/// The element types a kernel's arguments read and write
+/// (conv2d_quantized_args<T>: T and T; the hybrid ones: int8 and float).
+template <class Args>
+using input_element = std::remove_const_t<std::remove_pointer_t<decltype(Args::input)>>;
+template <class Args>
+using output_element = std::remove_pointer_t<decltype(Args::output)>;
+
 /// An int16x8 CONV_2D (groups of 1): int16 activations with zero point 0,
 /// int8 weights as the model stores them, a 64-bit (or 32-bit) bias, as
 /// reference::conv2d takes it.
@@ -2952,6 +3014,28 @@ struct depthwise_float_args {
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/hybrid_conv.hpp ----------------------------------------
+// qfence/kernels/hybrid_conv.hpp: TFLite's hybrid CONV_2D,
+// FULLY_CONNECTED and DEPTHWISE_CONV_2D (the dynamic-range scheme: float
+// activations, int8 weights; kernels/reference/hybrid.hpp) on the int8
+// kernels.
+//
+// A hybrid layer is an int8 layer whose input is quantized at every invoke:
+// per batch (per row for FULLY_CONNECTED) the input gets a scale and a zero
+// point of its own, then the sums w * (q - zero point) are the int8
+// kernel's, exactly (integers), and only the ending differs: the sums are
+// scaled back to float with the input's and the weights' scales, the bias
+// added and the activation applied, in the order of each TFLite kernel
+// (kernels/arguments.hpp, hybrid_ending). So the layer packs its weights as
+// the int8 kernel does (kernels/packed_conv.hpp) and keeps each channel's
+// weight sum; per invoke and batch it quantizes the input (the reference's
+// functions), sets the sums' start (-(zero point + 128) * sum(w) for the
+// convolution kernel, which reads inputs plus 128; -zero point * sum(w) for
+// the depthwise one) and the pad row (the zero point), and runs the kernel
+// (dispatch.hpp, hybrid_layer). The outputs are the reference's bit for
+// bit on every target (tests/unit/hybrid_test.cpp).
+
 
 // ---- qfence/kernels/packed_conv.hpp ----------------------------------------
 // qfence/kernels/packed_conv.hpp: the layout the int8 convolution kernels
@@ -3240,6 +3324,1002 @@ constexpr void pack_depthwise_epilogue(const depthwise_packing& p, const TW* wei
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/reference/hybrid.hpp -----------------------------------
+// qfence/kernels/reference/hybrid.hpp: TFLite's hybrid kernels, the
+// dynamic-range scheme's: float activations, int8 weights (symmetric, per
+// channel or per tensor), float bias and output. Each invoke quantizes the
+// float input to int8 per batch, multiplies in integers, and scales the
+// int32 sums back to float with the input's and the weights' scales.
+//
+// The arithmetic is TFLite's reference, operation for operation, so the
+// outputs are TFLite's bit for bit (tests/unit/hybrid_test.cpp checks them
+// against outputs of TFLite's own code):
+// - input quantization: tensor_utils::SymmetricQuantizeFloats (scale
+//   max|x| / 127) or AsymmetricQuantizeFloats (min/max with 0 included,
+//   scale in double, zero point nudged into int8);
+// - FULLY_CONNECTED (fully_connected.cc, EvalHybridDense): the output starts
+//   as the bias, then += (sum w * (q - zero point)) * scale, scale =
+//   input scale x weight scale (per channel: input scale, then x the
+//   channel's); then the activation as ApplyActivationToVector applies it.
+//   An input that is all zeros skips the product, as TFLite's does.
+// - DEPTHWISE_CONV_2D (depthwise_conv.cc EvalHybridPerChannel): asymmetric
+//   inputs; out = acc x (channel scale x input scale), + bias, clamped
+//   (the product of the scales first: another association than CONV_2D's).
+// - CONV_2D (conv.cc): per-channel weights whose scales differ take
+//   EvalHybridPerChannel (asymmetric inputs; out = acc x channel scale x
+//   input scale, + bias, clamped); per-tensor weights take EvalHybrid
+//   (symmetric inputs; out = acc x (input scale x weight scale) + bias,
+//   clamped).
+//
+// Non-finite inputs give non-finite outputs, never undefined behaviour:
+// the quantizer saturates instead of converting NaN or infinity to int.
+
+
+// ---- qfence/kernels/parameter.hpp ------------------------------------------
+// qfence/kernels/parameter.hpp: kernel parameters that are either compile-time
+// constants or run-time values, for one kernel body on both paths.
+//
+// A kernel takes its geometry (and, as kernels grow, its other per-layer
+// facts) as a template parameter type P and reads it through value_of(p):
+//   - the compile-time path passes kernels::fixed<geometry>{}, an empty type
+//     whose value is a constant of the layer: the kernel is instantiated per
+//     layer and every shape, stride and padding in its loops is a constant
+//     (loop bounds, tails and border branches fold, whatever inlining does);
+//   - the runtime path passes the value itself (e.g. a window_geometry): one
+//     instantiation per dtype variant serves every layer.
+// The body is the same text; the reference kernels are the first users, the
+// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// A kernel parameter known at compile time.
+template <auto Value>
+struct fixed {
+  using value_type = decltype(Value);
+  static constexpr value_type value = Value;
+};
+
+template <class P> inline constexpr bool is_fixed_v = false;
+template <auto V> inline constexpr bool is_fixed_v<fixed<V>> = true;
+
+/// The value of a kernel parameter: the constant of a fixed<...>, the object
+/// itself otherwise.
+template <class P>
+constexpr const auto& value_of(const P& p) noexcept {
+  if constexpr (is_fixed_v<P>) return P::value;
+  else return p;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
+// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
+// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/kernels/reference/epilogue.hpp ---------------------------------
+// qfence/kernels/reference/epilogue.hpp: reference kernel code of op_support
+// (moved from ops/op_support.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+// ---- qfence/core/tensor_desc.hpp -------------------------------------------
+// qfence/core/tensor_desc.hpp: a tensor's type as a value.
+//
+// The two paths describe tensors differently: the compile-time path with
+// types (`tensor<i8, shape<1, 8>, per_tensor<0.5f, 3>>`), the runtime path
+// with a `runtime::tensor` read from a file. The op rules (qfence/rules/)
+// are written once, as constexpr functions over this plain description, and
+// both paths describe their operands with it before asking a rule. So an op
+// accepts and rejects the same operands, and infers the same output, on
+// both paths (docs/architecture.md, "One rule per op").
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence {
+
+/// The largest rank either path handles (TFLite's reader limit).
+inline constexpr int max_rank = 8;
+
+/// The most elements a tensor may have on either path: kernels index
+/// elements with 32-bit integers (the reader and tensor<> check it).
+inline constexpr std::int64_t max_tensor_elements = 2147483647;
+
+enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
+
+/// What the rules need to know about a tensor's quantization: its kind, the
+/// per-tensor (or first channel's) scale and zero point, and for per-channel
+/// quantization the channel count, the axis and whether every zero point is 0.
+struct quant_desc {
+  quant_kind kind = quant_kind::none;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0;
+  std::int64_t channels = 0;  // 0 unquantized, 1 per tensor, N per channel
+  int axis = -1;              // per channel only
+  bool symmetric = true;      // every zero point is 0
+
+  constexpr bool quantized() const noexcept { return kind != quant_kind::none; }
+  constexpr bool per_channel() const noexcept { return kind == quant_kind::per_channel; }
+  constexpr bool per_tensor() const noexcept { return kind == quant_kind::per_tensor; }
+  friend constexpr bool operator==(const quant_desc&, const quant_desc&) = default;
+
+  static constexpr quant_desc tensor(float scale, std::int32_t zero_point) noexcept {
+    return {quant_kind::per_tensor, scale, zero_point, 1, -1, zero_point == 0};
+  }
+};
+
+struct tensor_desc {
+  dtype type = dtype::f32;
+  int rank = 0;
+  std::array<std::int64_t, max_rank> dims{};
+  quant_desc quant{};
+
+  /// Dimension `i`; negative `i` counts from the back. Out of range gives 0,
+  /// so a rule can name a dimension before it has checked the rank.
+  constexpr std::int64_t dim(int i) const noexcept {
+    const int k = i < 0 ? i + rank : i;
+    return k < 0 || k >= rank ? 0 : dims[static_cast<std::size_t>(k)];
+  }
+  constexpr std::int64_t elements() const noexcept {
+    std::int64_t n = 1;
+    for (int d = 0; d < rank; ++d) n *= dims[static_cast<std::size_t>(d)];
+    return n;
+  }
+  constexpr bool same_shape(const tensor_desc& o) const noexcept {
+    if (rank != o.rank) return false;
+    for (int d = 0; d < rank; ++d)
+      if (dims[static_cast<std::size_t>(d)] != o.dims[static_cast<std::size_t>(d)]) return false;
+    return true;
+  }
+  /// Same dtype and quantization (a copy needs no rescaling).
+  constexpr bool same_kind(const tensor_desc& o) const noexcept { return type == o.type && quant == o.quant; }
+  friend constexpr bool operator==(const tensor_desc& a, const tensor_desc& b) noexcept {
+    return a.same_kind(b) && a.same_shape(b);
+  }
+
+  /// This tensor with another shape (dims beyond `r` are zeroed).
+  template <class Dims>
+  constexpr tensor_desc reshaped(int r, const Dims& d) const noexcept {
+    tensor_desc t = *this;
+    t.rank = r;
+    t.dims = {};
+    for (int i = 0; i < r; ++i) t.dims[static_cast<std::size_t>(i)] = d[static_cast<std::size_t>(i)];
+    return t;
+  }
+  constexpr tensor_desc retyped(dtype d, quant_desc q = {}) const noexcept {
+    tensor_desc t = *this;
+    t.type = d;
+    t.quant = q;
+    return t;
+  }
+};
+
+/// A tensor as rows along its last dimension (SOFTMAX, LOG_SOFTMAX and
+/// L2_NORMALIZATION work row by row): `outer` rows of `depth` values.
+struct last_axis_rows {
+  int outer = 0, depth = 0;
+};
+
+constexpr last_axis_rows rows_along_last_axis(const tensor_desc& t) noexcept {
+  const auto depth = static_cast<int>(t.dim(-1));
+  return {depth == 0 ? 0 : static_cast<int>(t.elements() / depth), depth};
+}
+
+/// An operand a node may omit (a bias). A flag, not a pointer: GCC's
+/// sanitizer builds cannot compare a static object's address with null in a
+/// constant expression.
+struct optional_desc {
+  bool present = false;
+  tensor_desc desc{};
+};
+
+/// The description of a compile-time quantization attribute.
+template <class Q>
+constexpr quant_desc describe_quant() noexcept {
+  if constexpr (!Q::quantized) {
+    return {};
+  } else if constexpr (!Q::is_per_channel) {
+    return quant_desc::tensor(Q::scale, Q::zero_point);
+  } else {
+    quant_desc q{quant_kind::per_channel, Q::scale_at(0), Q::zero_point_at(0),
+                 static_cast<std::int64_t>(Q::channels), Q::axis, true};
+    for (std::size_t c = 0; c < Q::channels; ++c) q.symmetric = q.symmetric && Q::zero_point_at(c) == 0;
+    return q;
+  }
+}
+
+/// The description of a compile-time tensor type.
+template <class T>
+constexpr tensor_desc describe() noexcept {
+  tensor_desc t;
+  t.type = T::type;
+  t.rank = static_cast<int>(T::rank);
+  for (int d = 0; d < t.rank; ++d) t.dims[static_cast<std::size_t>(d)] = T::shape_type::dim(d);
+  t.quant = describe_quant<typename T::quant>();
+  return t;
+}
+
+namespace detail {
+template <class Holder, class Seq> struct desc_type_impl;
+template <class Holder, std::size_t... I>
+struct desc_type_impl<Holder, std::index_sequence<I...>> {
+  static constexpr const tensor_desc& d = Holder::value;
+  using quant = std::conditional_t<
+      d.quant.kind == quant_kind::per_tensor,
+      per_tensor<qscale(d.quant.kind == quant_kind::per_tensor ? d.quant.scale : 1.0f), d.quant.zero_point>,
+      std::conditional_t<d.quant.kind == quant_kind::per_channel, per_channel_scales<d.quant.channels, d.quant.axis>,
+                         no_quant>>;
+  using type = tensor<d.type, shape<static_cast<int>(d.dims[I])...>, quant>;
+};
+}  // namespace detail
+
+/// The tensor type a description stands for. `Holder::value` is a constexpr
+/// tensor_desc (class-type template arguments with floats are beyond
+/// Clang 14, so descriptions travel inside a holder type). A per-channel
+/// description, whose scales are not part of it, becomes per_channel_scales:
+/// a type for diagnostics, not for kernels.
+template <class Holder>
+using desc_type = typename detail::desc_type_impl<
+    Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
+
+}  // namespace qfence
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
+/// element's accumulator into the output: bias, then the fused activation.
+struct add_bias_and_clamp {
+  const float* bias;  // or nullptr
+  float_range act;
+  float* output;
+  void operator()(int at, int channel, float acc) const noexcept {
+    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
+  }
+};
+
+/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
+/// the channel's fixed-point multiplier, the output zero point, the clamp.
+template <class T>
+struct requantize_per_channel {
+  const std::int32_t* bias;  // or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  T* output;
+  void operator()(int at, int channel, std::int32_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<T>(apply(act, acc));
+  }
+};
+
+/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
+/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
+template <class Bias>
+struct requantize_per_channel_wide {
+  const Bias* bias;  // int64 (or int32), or nullptr
+  const quantized_multiplier* multipliers;
+  std::int32_t output_offset;
+  int_range act;
+  std::int16_t* output;
+  void operator()(int at, int channel, std::int64_t acc) const noexcept {
+    if (bias != nullptr) acc += bias[channel];
+    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
+    output[at] = static_cast<std::int16_t>(apply(act, v));
+  }
+};
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// The convolution loop shared by the float and int8 kernels: accumulates
+/// filter * (input + input_offset) over the in-bounds taps (padding taps are
+/// skipped, as TFLite does, which is zero padding in the real domain) and hands
+/// each output element's accumulator to `finish(index, channel, acc)`.
+/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
+/// negated weight zero point of legacy uint8 models (0 otherwise).
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
+                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          const int group = oc / filters_per_group;
+          const int in_y0 = oy * g.stride_h - g.pad_h;
+          const int in_x0 = ox * g.stride_w - g.pad_w;
+          Acc acc = 0;
+          for (int fy = 0; fy < g.filter_h; ++fy) {
+            const int iy = in_y0 + g.dilation_h * fy;
+            for (int fx = 0; fx < g.filter_w; ++fx) {
+              const int ix = in_x0 + g.dilation_w * fx;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
+              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
+              for (int ic = 0; ic < filter_in_c; ++ic)
+                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
+            }
+          }
+          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
+        }
+}
+
+/// Float convolution (TFLite reference_ops::Conv).
+template <class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
+                   const float* bias, float_range act, float* output) noexcept {
+  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+}
+
+/// Int8 convolution with per-channel requantization
+/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
+/// weight zero point (reference_ops::Conv; its one multiplier repeated per
+/// channel).
+template <class T, class TFilter, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
+                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                   T* output) noexcept {
+  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
+                            filter_offset);
+}
+
+/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
+/// int16 activations): int8 weights, 64-bit accumulation and bias, input
+/// and output zero points 0.
+template <class Bias, class Geometry>
+inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
+                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                   int_range act, std::int16_t* output) noexcept {
+  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
+                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                            std::int64_t{0});
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/depthwise_conv2d.hpp -------------------------
+// qfence/kernels/reference/depthwise_conv2d.hpp: reference kernel code of depthwise_conv2d
+// (moved from ops/depthwise_conv2d.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
+inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
+                                  Acc input_offset, Acc filter_offset = 0) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  const int depth_multiplier = g.out_c / g.in_c;
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int ic = 0; ic < g.in_c; ++ic)
+          for (int m = 0; m < depth_multiplier; ++m) {
+            const int oc = m + ic * depth_multiplier;
+            const int in_y0 = oy * g.stride_h - g.pad_h;
+            const int in_x0 = ox * g.stride_w - g.pad_w;
+            Acc acc = 0;
+            for (int fy = 0; fy < g.filter_h; ++fy) {
+              const int iy = in_y0 + g.dilation_h * fy;
+              for (int fx = 0; fx < g.filter_w; ++fx) {
+                const int ix = in_x0 + g.dilation_w * fx;
+                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
+                const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
+                acc += (f_value + filter_offset) * (in_value + input_offset);
+              }
+            }
+            finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
+          }
+}
+
+template <class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
+                             float_range act, float* output) noexcept {
+  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
+}
+
+/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
+/// convolution, as conv2d.
+template <class T, class TFilter, class Geometry>
+  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
+inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
+                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
+                             const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
+                             T* output) noexcept {
+  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
+                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
+                                      input_offset, filter_offset);
+}
+
+/// Int16x8 depthwise convolution (TFLM reference_integer_ops::
+/// DepthwiseConvPerChannel for int16 activations): int8 weights, 64-bit
+/// accumulation and bias (TFLM takes int64 only; the int32 one the rule
+/// also accepts is widened), input and output zero points 0.
+template <class Bias, class Geometry>
+inline void depthwise_conv2d(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
+                             const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
+                             int_range act, std::int16_t* output) noexcept {
+  depthwise_conv2d_loop<std::int64_t>(geometry, input, filter,
+                                      requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
+                                      std::int64_t{0});
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/kernels/reference/fully_connected.hpp --------------------------
+// qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
+// (moved from ops/fully_connected.hpp, which keeps the typed node). The arithmetic is
+// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+/// The shape of a FULLY_CONNECTED layer: `batches` rows of `accum_depth`
+/// inputs, `output_depth` outputs each.
+struct fc_geometry {
+  int batches, accum_depth, output_depth;
+};
+
+template <class Geometry>
+inline void fully_connected(const Geometry& geometry, const float* input,
+                            const float* weights, const float* bias, float_range act, float* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      float total = 0.0f;
+      for (int d = 0; d < accum_depth; ++d) total += input[b * accum_depth + d] * weights[o * accum_depth + d];
+      output[b * output_depth + o] = apply(act, total + (bias != nullptr ? bias[o] : 0.0f));
+    }
+}
+
+/// The accumulation loop shared by both rescalings: hands each output
+/// element's accumulator (bias included) to `rescale(unit, acc)`, which
+/// returns the value before the output offset and clamp. The output is
+/// usually of the input's type; the LSTM's gates write int16 from int8. The accumulator
+/// has the bias's type, as in TFLM's kernels: int32 for 8-bit layers, int64
+/// or int32 for int16x8 ones (TFLM's requires_int32_accum). An int32 sum of
+/// int16 products can leave int32 in a large layer (undefined behaviour in
+/// TFLM's reference); here it wraps as two's-complement hardware does.
+template <class Acc, class T, class TW, class Rescale, class Geometry, class TOut>
+inline void fully_connected_loop(const Geometry& geometry, const T* input,
+                                 std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                 const Acc* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
+                                 TOut* output) noexcept {
+  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
+  const auto add = [](Acc a, std::int64_t b) {
+    if constexpr (std::is_same_v<Acc, std::int32_t>)
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+    else
+      return a + b;
+  };
+  for (int b = 0; b < batches; ++b)
+    for (int o = 0; o < output_depth; ++o) {
+      Acc acc = 0;
+      for (int d = 0; d < accum_depth; ++d)
+        acc = add(acc, (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
+                           (std::int32_t{input[b * accum_depth + d]} + input_offset));
+      if (bias != nullptr) acc = add(acc, bias[o]);
+      output[b * output_depth + o] = static_cast<TOut>(apply(act, rescale(o, acc) + output_offset));
+    }
+}
+
+/// Int8 (per-tensor or per-channel weights), legacy uint8 (weight zero
+/// point) and int16x8 (int16 activations, int8 weights, int64 or int32
+/// bias: TFLM reference_integer_ops::FullyConnected[PerChannel]) fully
+/// connected layers. An int64 accumulator is rescaled by TFLite's 64-bit
+/// MultiplyByQuantizedMultiplier, an int32 one by the 32-bit one.
+template <class T, class TW, class Bias, class Geometry>
+  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
+inline void fully_connected(const Geometry& geometry, const T* input,
+                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                            const Bias* bias, const quantized_multiplier* multipliers, int multiplier_stride,
+                            std::int32_t output_offset, int_range act, T* output) noexcept {
+  fully_connected_loop(
+      geometry, input, input_offset, weights, weights_offset, bias,
+      [&](int o, Bias acc) {
+        if constexpr (std::is_same_v<Bias, std::int64_t>)
+          return multiply_by_quantized_multiplier_wide(acc, multipliers[o * multiplier_stride]);
+        else
+          return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]);
+      },
+      output_offset, act, output);
+}
+
+/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
+/// the accumulator times the real scale in double,
+/// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
+/// multiplier (TFLite's int16x8 FULLY_CONNECTED rescales so too). `scales`
+/// holds one effective scale per unit (stride 1) or one for all (stride 0).
+template <class T, class TW, class Bias, class Geometry>
+  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
+inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
+                                           std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
+                                           const Bias* bias, const double* scales, int scale_stride,
+                                           std::int32_t output_offset, int_range act, T* output) noexcept {
+  fully_connected_loop(
+      geometry, input, input_offset, weights, weights_offset, bias,
+      [&](int o, Bias acc) {
+        return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
+      },
+      output_offset, act, output);
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::reference {
+
+namespace hybrid_detail {
+
+/// The least and the greatest of x[0..n), as std::minmax_element picks them
+/// (first least, last greatest; NaN never replaces the first value).
+inline std::pair<float, float> min_max(std::int64_t n, const float* x) noexcept {
+  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+  for (std::int64_t i = 1; i < n; ++i) {
+    if (x[i] < lo) lo = x[i];
+    if (!(x[i] < hi)) hi = x[i];
+  }
+  return {lo, hi};
+}
+
+/// static_cast<int32_t>(r) for a rounded float r, saturated to [lo, hi]
+/// (NaN: 0), where TFLite converts first and clamps after.
+inline std::int32_t to_int_saturated(float r, std::int32_t lo, std::int32_t hi) noexcept {
+  if (!(r == r)) return 0;
+  if (r <= static_cast<float>(lo)) return lo;
+  if (r >= static_cast<float>(hi)) return hi;
+  return static_cast<std::int32_t>(r);
+}
+
+}  // namespace hybrid_detail
+
+/// One batch's input quantized: int8 values and the real value of one step
+/// (`scale`) with the zero point `zero_point` (0 for symmetric).
+struct hybrid_input_params {
+  float scale;
+  std::int32_t zero_point;
+};
+
+/// How one batch is quantized: its (scale, zero point), the factor each
+/// value is multiplied by, the int8 range, and whether every value is 0
+/// (an input of zeros: TFLite writes zeros, scale 1).
+struct hybrid_quantization {
+  hybrid_input_params params;
+  float inverse;
+  std::int32_t lo, hi;
+  bool zeros;
+};
+
+/// The quantization of a batch whose least and greatest values are lo and
+/// hi: TFLite's SymmetricQuantizeFloats (scale max|x| / 127, values in
+/// [-127, 127]) or AsymmetricQuantizeFloats (the range [min(0, lo),
+/// max(0, hi)] onto [-128, 127], scale and zero point computed in double,
+/// the zero point nudged into int8).
+inline hybrid_quantization hybrid_quantization_of(bool asymmetric, float lo, float hi) noexcept {
+  if (!asymmetric) {
+    const float range = std::max(std::abs(lo), std::abs(hi));
+    if (range == 0) return {{1.0f, 0}, 0.0f, -127, 127, true};
+    return {{range / 127.0f, 0}, 127.0f / range, -127, 127, false};
+  }
+  const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
+  if (rmin == rmax) return {{1.0f, 0}, 0.0f, -128, 127, true};
+  const double scale = (rmax - rmin) / 255.0;
+  const double from_min = -128.0 - rmin / scale, from_max = 127.0 - rmax / scale;
+  const double error_min = 128.0 + std::abs(rmin / scale), error_max = 127.0 + std::abs(rmax / scale);
+  const double zp = error_min < error_max ? from_min : from_max;
+  const std::int32_t zero_point = zp <= -128.0 ? -128 : zp >= 127.0 ? 127 : static_cast<std::int8_t>(std::round(zp));
+  const auto s = static_cast<float>(scale);
+  return {{s, zero_point}, 1.0f / s, -128, 127, false};
+}
+
+/// One value as hybrid_quantization `h` quantizes it: round(x * inverse)
+/// (symmetric) or round(zero point + x * inverse), saturated (NaN: 0).
+inline std::int8_t hybrid_quantize_value(const hybrid_quantization& h, bool asymmetric, float x) noexcept {
+  const float v = asymmetric ? static_cast<float>(h.params.zero_point) + x * h.inverse : x * h.inverse;
+  return static_cast<std::int8_t>(hybrid_detail::to_int_saturated(std::round(v), h.lo, h.hi));
+}
+
+/// TFLite's SymmetricQuantizeFloats (asymmetric = false) or
+/// AsymmetricQuantizeFloats of n values.
+inline hybrid_input_params quantize_hybrid_input(std::int64_t n, const float* x, bool asymmetric,
+                                                 std::int8_t* q) noexcept {
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
+  const hybrid_quantization h = hybrid_quantization_of(asymmetric, lo, hi);
+  if (h.zeros) {
+    std::memset(q, 0, static_cast<std::size_t>(n));
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) q[i] = hybrid_quantize_value(h, asymmetric, x[i]);
+  }
+  return h.params;
+}
+inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  return quantize_hybrid_input(n, x, false, q);
+}
+inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  return quantize_hybrid_input(n, x, true, q);
+}
+
+/// The weights of a hybrid layer: int8, with one scale per output channel
+/// (`per_channel`) or one for all.
+struct hybrid_weights {
+  const std::int8_t* data;
+  const float* scales;
+  bool per_channel;
+};
+
+/// What a hybrid kernel needs besides its operands, per invoke: the
+/// quantized input (as many int8 as the input has elements) and one
+/// (scale, zero point) per batch.
+struct hybrid_scratch {
+  std::int8_t* quantized_input;
+  hybrid_input_params* batch_params;
+};
+
+/// Bytes of scratch a hybrid kernel needs for an input of
+/// `input_elements` in `batches` batches: the quantized input, then one
+/// hybrid_input_params per batch.
+constexpr std::size_t hybrid_scratch_bytes(std::int64_t input_elements, int batches) noexcept {
+  constexpr std::size_t a = alignof(hybrid_input_params);
+  return (static_cast<std::size_t>(input_elements) + a - 1) / a * a +
+         static_cast<std::size_t>(batches) * sizeof(hybrid_input_params);
+}
+
+/// The scratch laid out in `bytes` (hybrid_scratch_bytes of them, aligned
+/// for a float), its arrays begun as objects (core/typed_storage.hpp).
+inline hybrid_scratch hybrid_scratch_at(void* bytes, std::int64_t input_elements, int batches) noexcept {
+  constexpr std::size_t a = alignof(hybrid_input_params);
+  auto* base = static_cast<std::byte*>(bytes);
+  const auto n = static_cast<std::size_t>(input_elements);
+  return {qfence::detail::begin_lifetime<std::int8_t>(base, n),
+          qfence::detail::begin_lifetime<hybrid_input_params>(base + (n + a - 1) / a * a,
+                                                              static_cast<std::size_t>(batches))};
+}
+
+/// TFLite's ApplyActivationToVector (std::max / std::min, argument order
+/// kept: a NaN becomes 0 under RELU, as there).
+inline float hybrid_fc_activation(activation a, float x) noexcept {
+  switch (a) {
+    case activation::relu: return std::max(0.0f, x);
+    case activation::relu_n1_to_1: return std::max(-1.0f, std::min(x, 1.0f));
+    case activation::relu6: return std::max(0.0f, std::min(x, 6.0f));
+    default: return x;
+  }
+}
+
+/// Hybrid FULLY_CONNECTED (TFLite EvalHybridDense with the portable tensor
+/// utils). `asymmetric_inputs` is the op's asymmetric_quantize_inputs.
+template <class Geometry>
+inline void fully_connected_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
+                                   activation act, bool asymmetric_inputs, hybrid_scratch s, float* output) noexcept {
+  const fc_geometry& g = kernels::value_of(geometry);
+  const std::int64_t depth = g.accum_depth, units = g.output_depth;
+  for (int b = 0; b < g.batches; ++b)
+    for (std::int64_t u = 0; u < units; ++u) output[b * units + u] = bias != nullptr ? bias[u] : 0.0f;
+  bool all_zero = true;
+  for (std::int64_t i = 0; i < g.batches * depth && all_zero; ++i) all_zero = input[i] == 0.0f;
+  if (!all_zero) {
+    for (int b = 0; b < g.batches; ++b)
+      s.batch_params[b] = asymmetric_inputs ? quantize_asymmetric(depth, input + b * depth, s.quantized_input + b * depth)
+                                            : quantize_symmetric(depth, input + b * depth, s.quantized_input + b * depth);
+    for (int b = 0; b < g.batches; ++b) {
+      const std::int8_t* q = s.quantized_input + b * depth;
+      const std::int32_t zp = s.batch_params[b].zero_point;
+      // Per tensor, TFLite folds the weight scale into the batch's first.
+      const float batch_scale = w.per_channel ? s.batch_params[b].scale : s.batch_params[b].scale * w.scales[0];
+      for (std::int64_t u = 0; u < units; ++u) {
+        const std::int8_t* row = w.data + u * depth;
+        std::int32_t dot = 0;
+        for (std::int64_t k = 0; k < depth; ++k) dot += static_cast<std::int32_t>(row[k]) * (static_cast<std::int32_t>(q[k]) - zp);
+        float scale = batch_scale;
+        if (w.per_channel) scale *= w.scales[u];
+        output[b * units + u] += static_cast<float>(dot) * scale;
+      }
+    }
+  }
+  for (std::int64_t i = 0; i < g.batches * units; ++i) output[i] = hybrid_fc_activation(act, output[i]);
+}
+
+namespace hybrid_detail {
+
+/// The windowed layers' batch loop: each batch's input quantized
+/// (asymmetric or symmetric) into the scratch, then
+/// `layer(one_batch_geometry, quantized input, its params, batch output)`.
+template <class Layer>
+inline void per_batch(const window_geometry& g, const float* input, bool asymmetric, hybrid_scratch s, float* output,
+                      Layer&& layer) noexcept {
+  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
+  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
+  window_geometry one = g;
+  one.batches = 1;
+  for (int b = 0; b < g.batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    const hybrid_input_params p = asymmetric ? quantize_asymmetric(in_size, input + b * in_size, q)
+                                             : quantize_symmetric(in_size, input + b * in_size, q);
+    layer(one, q, p, output + b * out_size);
+  }
+}
+
+}  // namespace hybrid_detail
+
+/// Hybrid CONV_2D (TFLite conv.cc EvalHybridPerChannel with
+/// reference_ops::HybridConvPerChannel when the weights' channel scales
+/// differ, EvalHybrid with optimized_ops::HybridConv otherwise). `act` is
+/// the fused activation's float range.
+template <class Geometry>
+inline void conv2d_hybrid(const Geometry& geometry, int filter_in_c, const float* input, hybrid_weights w,
+                          const float* bias, float_range act, hybrid_scratch s, float* output) noexcept {
+  const window_geometry& g = kernels::value_of(geometry);
+  bool per_channel = false;
+  if (w.per_channel)
+    for (int c = 1; c < g.out_c; ++c) per_channel = per_channel || w.scales[c] != w.scales[0];
+  hybrid_detail::per_batch(g, input, per_channel, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             if (per_channel) {
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
+                                     if (bias != nullptr) x += bias[oc];
+                                     out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                   },
+                                   -p.zero_point);
+                             } else {
+                               const float scale = p.scale * w.scales[0];
+                               conv2d_loop<std::int32_t>(
+                                   one, filter_in_c, q, w.data,
+                                   [&](std::int64_t i, int oc, std::int32_t acc) {
+                                     out[i] = apply(act, static_cast<float>(acc) * scale +
+                                                             (bias != nullptr ? bias[oc] : 0.0f));
+                                   },
+                                   std::int32_t{0});
+                             }
+                           });
+}
+
+/// Hybrid DEPTHWISE_CONV_2D (TFLite depthwise_conv.cc EvalHybridPerChannel
+/// with reference_integer_ops::DepthwiseConvHybridPerChannel). Weights
+/// [1, KH, KW, OC], one scale per output channel (or one for all).
+template <class Geometry>
+inline void depthwise_conv2d_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
+                                    float_range act, hybrid_scratch s, float* output) noexcept {
+  hybrid_detail::per_batch(kernels::value_of(geometry), input, /*asymmetric=*/true, s, output,
+                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
+                             depthwise_conv2d_loop<std::int32_t>(
+                                 one, q, w.data,
+                                 [&](std::int64_t i, int oc, std::int32_t acc) {
+                                   float x = static_cast<float>(acc);
+                                   x *= w.scales[w.per_channel ? oc : 0] * p.scale;
+                                   if (bias != nullptr) x += bias[oc];
+                                   out[i] = apply(act, x);  // ActivationFunctionWithMinMax
+                                 },
+                                 -p.zero_point);
+                           });
+}
+
+}  // namespace qfence::reference
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::kernels {
+
+/// Which TFLite kernel a hybrid layer is, i.e. how its input is quantized
+/// and how its sums end (kernels/reference/hybrid.hpp):
+enum class hybrid_form {
+  conv_per_channel,  ///< CONV_2D, channel scales that differ: asymmetric input, acc * w * input, + bias if any
+  conv_per_tensor,   ///< CONV_2D, one scale: symmetric input, acc * (input * w) + (bias or 0)
+  fully_connected,   ///< (bias or 0) + acc * (input * w), then TFLite's ApplyActivationToVector
+  depthwise,         ///< DEPTHWISE_CONV_2D: asymmetric input, acc * (w * input), + bias if any
+};
+
+/// The form of a CONV_2D or (`fully_connected`) FULLY_CONNECTED layer whose
+/// `scale_count` weight scales are `scales`.
+constexpr hybrid_form conv_hybrid_form(bool fully_connected, const float* scales, int scale_count) noexcept {
+  if (fully_connected) return hybrid_form::fully_connected;
+  for (int c = 1; c < scale_count; ++c)
+    if (scales[c] != scales[0]) return hybrid_form::conv_per_channel;
+  return hybrid_form::conv_per_tensor;
+}
+
+/// The per-channel constants of a packed hybrid layer, `channels` (padded
+/// to channel_tile) long, and how it ends; pointers (the owner keeps the
+/// arrays: kernels/packed_buffers.hpp on the runtime path).
+struct hybrid_layer_constants {
+  hybrid_form form;
+  bool asymmetric_inputs;
+  int channels;                     // padded
+  int pad_bytes;                    // the pad row's
+  const std::int32_t* weight_sums;  // sum of each channel's weights
+  const float* weight_scales;       // each channel's (one scale: repeated)
+  const float* bias;                // zeros where the layer has none and adds one anyway; null: adds none
+  float_range act;
+  bool clamp_fully_connected;
+};
+
+/// The arrays a hybrid layer owns besides its packed weights, padded
+/// channels long each.
+struct hybrid_constant_arrays {
+  std::int32_t* weight_sums;
+  float* weight_scales;
+  float* bias;
+};
+
+/// A hybrid layer's sizes by its packing: a conv_packing for CONV_2D and
+/// FULLY_CONNECTED (the int8 convolution kernel's), a depthwise_packing for
+/// DEPTHWISE_CONV_2D (the depthwise kernel's, int16 weights).
+constexpr int hybrid_channels(const conv_packing& p) noexcept { return p.padded_out_c(); }
+constexpr int hybrid_channels(const depthwise_packing& p) noexcept { return p.padded_channels(); }
+constexpr int hybrid_pad_bytes(const conv_packing& p) noexcept { return p.padded_segment(); }
+constexpr int hybrid_pad_bytes(const depthwise_packing& p) noexcept { return p.padded_channels(); }
+constexpr std::size_t hybrid_weight_count(const conv_packing& p) noexcept { return p.weight_bytes(); }
+constexpr std::size_t hybrid_weight_count(const depthwise_packing& p) noexcept { return p.weight_count(); }
+template <class Packing>
+using hybrid_weight_t = std::conditional_t<std::is_same_v<Packing, depthwise_packing>, std::int16_t, std::int8_t>;
+
+/// Packs a hybrid layer's weights (OHWI, or [units][depth], or depthwise
+/// [1, H, W, C]) as its kernel reads them.
+constexpr void pack_hybrid_weights(const conv_packing& p, const std::int8_t* w, std::int8_t* out) noexcept {
+  pack_conv_weights(p, w, out);
+}
+constexpr void pack_hybrid_weights(const depthwise_packing& p, const std::int8_t* w, std::int16_t* out) noexcept {
+  pack_depthwise_weights(p, w, out);
+}
+
+/// Each channel's weight sum into `sums` (padded channels long; 0 past the
+/// last channel), modular as the kernels' sums.
+constexpr void hybrid_weight_sums(const conv_packing& p, const std::int8_t* w, std::int32_t* sums) noexcept {
+  const auto per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
+  for (int c = 0; c < p.padded_out_c(); ++c) {
+    std::uint32_t sum = 0;
+    if (c < p.out_c)
+      for (std::size_t k = 0; k < per_channel; ++k)
+        sum += static_cast<std::uint32_t>(w[static_cast<std::size_t>(c) * per_channel + k]);
+    sums[c] = static_cast<std::int32_t>(sum);
+  }
+}
+constexpr void hybrid_weight_sums(const depthwise_packing& p, const std::int8_t* w, std::int32_t* sums) noexcept {
+  const int taps = p.filter_h * p.filter_w;
+  for (int c = 0; c < p.padded_channels(); ++c) {
+    std::uint32_t sum = 0;
+    if (c < p.channels)
+      for (int k = 0; k < taps; ++k) sum += static_cast<std::uint32_t>(w[k * p.channels + c]);
+    sums[c] = static_cast<std::int32_t>(sum);
+  }
+}
+
+/// The form of a layer packed as `p`: DEPTHWISE_CONV_2D for a
+/// depthwise_packing, else CONV_2D or (`fully_connected`) FULLY_CONNECTED
+/// with `scale_count` weight scales `scales`.
+constexpr hybrid_form hybrid_form_of(const depthwise_packing&, bool, const float*, int) noexcept {
+  return hybrid_form::depthwise;
+}
+constexpr hybrid_form hybrid_form_of(const conv_packing&, bool fully_connected, const float* scales,
+                                     int scale_count) noexcept {
+  return conv_hybrid_form(fully_connected, scales, scale_count);
+}
+
+/// Describes a layer packed as `p` and fills its scales and bias into
+/// `out` (weight sums: hybrid_weight_sums, or prepacked): `scales` one per
+/// channel or one (`scale_count`), `bias` float or null, `act` the fused
+/// activation; `fully_connected` and `asymmetric_fc` (its
+/// asymmetric_quantize_inputs) for a conv_packing.
+template <class Packing>
+constexpr hybrid_layer_constants hybrid_constants(const Packing& p, bool fully_connected, const float* scales,
+                                                  int scale_count, const float* bias, activation act,
+                                                  bool asymmetric_fc, const hybrid_constant_arrays& out) noexcept {
+  const hybrid_form form = hybrid_form_of(p, fully_connected, scales, scale_count);
+  const int channels = [&] {
+    if constexpr (std::is_same_v<Packing, depthwise_packing>) return p.channels;
+    else return p.out_c;
+  }();
+  const int padded = hybrid_channels(p);
+  for (int c = 0; c < padded; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    out.weight_scales[i] = c < channels ? scales[scale_count > 1 ? c : 0] : 0.0f;
+    out.bias[i] = c < channels && bias != nullptr ? bias[c] : 0.0f;
+  }
+  // Whether the layer adds a bias that is absent: TFLite's per-channel
+  // CONV_2D and DEPTHWISE_CONV_2D add none (x += bias only with one); the
+  // others add 0.0f (which turns -0 into +0).
+  const bool adds = bias != nullptr || form == hybrid_form::conv_per_tensor || form == hybrid_form::fully_connected;
+  float_range range = float_activation_range(act);
+  bool clamp_fc = false;
+  if (form == hybrid_form::fully_connected) {
+    // ApplyActivationToVector: std::max(0, x), std::max(0, std::min(x, 6)),
+    // std::max(-1, std::min(x, 1)); no clamp at all otherwise.
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    clamp_fc = act == activation::relu || act == activation::relu6 || act == activation::relu_n1_to_1;
+    range = {act == activation::relu_n1_to_1 ? -1.0f : clamp_fc ? 0.0f : -inf,
+             act == activation::relu6 ? 6.0f : act == activation::relu_n1_to_1 ? 1.0f : inf};
+  }
+  const bool asymmetric = form == hybrid_form::conv_per_channel || form == hybrid_form::depthwise ||
+                          (form == hybrid_form::fully_connected && asymmetric_fc);
+  return {form,     asymmetric,        padded, hybrid_pad_bytes(p), out.weight_sums, out.weight_scales,
+          adds ? out.bias : nullptr, range, clamp_fc};
+}
+
+/// What a hybrid layer computes per invoke: the quantized input, each
+/// channel's start and scale, and the pad row.
+struct hybrid_scratch_arrays {
+  std::int8_t* quantized_input;
+  std::int32_t* start;
+  float* scale;
+  std::int8_t* pad_row;
+};
+
+/// Bytes of scratch for `input_elements` inputs and a layer of `channels`
+/// (padded) channels and `pad_bytes`: 64-byte aligned pieces.
+constexpr std::size_t hybrid_scratch_size(std::int64_t input_elements, int channels, int pad_bytes) noexcept {
+  const auto up = [](std::size_t n) { return (n + 63) / 64 * 64; };
+  const auto c = static_cast<std::size_t>(channels);
+  return up(static_cast<std::size_t>(input_elements)) + up(c * sizeof(std::int32_t)) + up(c * sizeof(float)) +
+         up(static_cast<std::size_t>(pad_bytes));
+}
+
+/// The scratch laid out in `bytes` (hybrid_scratch_size of them, 64-byte
+/// aligned), its arrays begun as objects (core/typed_storage.hpp).
+inline hybrid_scratch_arrays hybrid_scratch_at(void* bytes, std::int64_t input_elements, int channels,
+                                               int pad_bytes) noexcept {
+  const auto up = [](std::size_t n) { return (n + 63) / 64 * 64; };
+  auto* at = static_cast<std::byte*>(bytes);
+  const auto c = static_cast<std::size_t>(channels), n = static_cast<std::size_t>(input_elements);
+  hybrid_scratch_arrays s{};
+  s.quantized_input = qfence::detail::begin_lifetime<std::int8_t>(at, n);
+  at += up(n);
+  s.start = qfence::detail::begin_lifetime<std::int32_t>(at, c);
+  at += up(c * sizeof(std::int32_t));
+  s.scale = qfence::detail::begin_lifetime<float>(at, c);
+  at += up(c * sizeof(float));
+  s.pad_row = qfence::detail::begin_lifetime<std::int8_t>(at, static_cast<std::size_t>(pad_bytes));
+  return s;
+}
+
+}  // namespace qfence::kernels
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/packed_conv_float.hpp ----------------------------------
 // qfence/kernels/packed_conv_float.hpp: the layout the float convolution
 // kernel reads its weights and bias in (kernels/conv2d_float-inl.hpp).
@@ -3285,49 +4365,6 @@ constexpr void pack_conv_float(conv_float_packing p, const float* weights, const
 /// The packed bias of `packed`.
 constexpr const float* packed_conv_float_bias(conv_float_packing p, const float* packed) noexcept {
   return packed + p.weight_count();
-}
-
-}  // namespace qfence::kernels
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/parameter.hpp ------------------------------------------
-// qfence/kernels/parameter.hpp: kernel parameters that are either compile-time
-// constants or run-time values, for one kernel body on both paths.
-//
-// A kernel takes its geometry (and, as kernels grow, its other per-layer
-// facts) as a template parameter type P and reads it through value_of(p):
-//   - the compile-time path passes kernels::fixed<geometry>{}, an empty type
-//     whose value is a constant of the layer: the kernel is instantiated per
-//     layer and every shape, stride and padding in its loops is a constant
-//     (loop bounds, tails and border branches fold, whatever inlining does);
-//   - the runtime path passes the value itself (e.g. a window_geometry): one
-//     instantiation per dtype variant serves every layer.
-// The body is the same text; the reference kernels are the first users, the
-// Highway kernels (docs/architecture.md, "Kernel parameters") the reason.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::kernels {
-
-/// A kernel parameter known at compile time.
-template <auto Value>
-struct fixed {
-  using value_type = decltype(Value);
-  static constexpr value_type value = Value;
-};
-
-template <class P> inline constexpr bool is_fixed_v = false;
-template <auto V> inline constexpr bool is_fixed_v<fixed<V>> = true;
-
-/// The value of a kernel parameter: the constant of a fixed<...>, the object
-/// itself otherwise.
-template <class P>
-constexpr const auto& value_of(const P& p) noexcept {
-  if constexpr (is_fixed_v<P>) return P::value;
-  else return p;
 }
 
 }  // namespace qfence::kernels
@@ -3841,312 +4878,6 @@ inline void cast(std::int64_t n, const From* in, To* out) noexcept {
 }  // namespace reference
 
 }  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/conv2d.hpp -----------------------------------
-// qfence/kernels/reference/conv2d.hpp: reference kernel code of conv2d
-// (moved from ops/conv2d.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/kernels/reference/epilogue.hpp ---------------------------------
-// qfence/kernels/reference/epilogue.hpp: reference kernel code of op_support
-// (moved from ops/op_support.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-// ---- qfence/core/tensor_desc.hpp -------------------------------------------
-// qfence/core/tensor_desc.hpp: a tensor's type as a value.
-//
-// The two paths describe tensors differently: the compile-time path with
-// types (`tensor<i8, shape<1, 8>, per_tensor<0.5f, 3>>`), the runtime path
-// with a `runtime::tensor` read from a file. The op rules (qfence/rules/)
-// are written once, as constexpr functions over this plain description, and
-// both paths describe their operands with it before asking a rule. So an op
-// accepts and rejects the same operands, and infers the same output, on
-// both paths (docs/architecture.md, "One rule per op").
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence {
-
-/// The largest rank either path handles (TFLite's reader limit).
-inline constexpr int max_rank = 8;
-
-/// The most elements a tensor may have on either path: kernels index
-/// elements with 32-bit integers (the reader and tensor<> check it).
-inline constexpr std::int64_t max_tensor_elements = 2147483647;
-
-enum class quant_kind : std::uint8_t { none, per_tensor, per_channel };
-
-/// What the rules need to know about a tensor's quantization: its kind, the
-/// per-tensor (or first channel's) scale and zero point, and for per-channel
-/// quantization the channel count, the axis and whether every zero point is 0.
-struct quant_desc {
-  quant_kind kind = quant_kind::none;
-  float scale = 0.0f;
-  std::int32_t zero_point = 0;
-  std::int64_t channels = 0;  // 0 unquantized, 1 per tensor, N per channel
-  int axis = -1;              // per channel only
-  bool symmetric = true;      // every zero point is 0
-
-  constexpr bool quantized() const noexcept { return kind != quant_kind::none; }
-  constexpr bool per_channel() const noexcept { return kind == quant_kind::per_channel; }
-  constexpr bool per_tensor() const noexcept { return kind == quant_kind::per_tensor; }
-  friend constexpr bool operator==(const quant_desc&, const quant_desc&) = default;
-
-  static constexpr quant_desc tensor(float scale, std::int32_t zero_point) noexcept {
-    return {quant_kind::per_tensor, scale, zero_point, 1, -1, zero_point == 0};
-  }
-};
-
-struct tensor_desc {
-  dtype type = dtype::f32;
-  int rank = 0;
-  std::array<std::int64_t, max_rank> dims{};
-  quant_desc quant{};
-
-  /// Dimension `i`; negative `i` counts from the back. Out of range gives 0,
-  /// so a rule can name a dimension before it has checked the rank.
-  constexpr std::int64_t dim(int i) const noexcept {
-    const int k = i < 0 ? i + rank : i;
-    return k < 0 || k >= rank ? 0 : dims[static_cast<std::size_t>(k)];
-  }
-  constexpr std::int64_t elements() const noexcept {
-    std::int64_t n = 1;
-    for (int d = 0; d < rank; ++d) n *= dims[static_cast<std::size_t>(d)];
-    return n;
-  }
-  constexpr bool same_shape(const tensor_desc& o) const noexcept {
-    if (rank != o.rank) return false;
-    for (int d = 0; d < rank; ++d)
-      if (dims[static_cast<std::size_t>(d)] != o.dims[static_cast<std::size_t>(d)]) return false;
-    return true;
-  }
-  /// Same dtype and quantization (a copy needs no rescaling).
-  constexpr bool same_kind(const tensor_desc& o) const noexcept { return type == o.type && quant == o.quant; }
-  friend constexpr bool operator==(const tensor_desc& a, const tensor_desc& b) noexcept {
-    return a.same_kind(b) && a.same_shape(b);
-  }
-
-  /// This tensor with another shape (dims beyond `r` are zeroed).
-  template <class Dims>
-  constexpr tensor_desc reshaped(int r, const Dims& d) const noexcept {
-    tensor_desc t = *this;
-    t.rank = r;
-    t.dims = {};
-    for (int i = 0; i < r; ++i) t.dims[static_cast<std::size_t>(i)] = d[static_cast<std::size_t>(i)];
-    return t;
-  }
-  constexpr tensor_desc retyped(dtype d, quant_desc q = {}) const noexcept {
-    tensor_desc t = *this;
-    t.type = d;
-    t.quant = q;
-    return t;
-  }
-};
-
-/// A tensor as rows along its last dimension (SOFTMAX, LOG_SOFTMAX and
-/// L2_NORMALIZATION work row by row): `outer` rows of `depth` values.
-struct last_axis_rows {
-  int outer = 0, depth = 0;
-};
-
-constexpr last_axis_rows rows_along_last_axis(const tensor_desc& t) noexcept {
-  const auto depth = static_cast<int>(t.dim(-1));
-  return {depth == 0 ? 0 : static_cast<int>(t.elements() / depth), depth};
-}
-
-/// An operand a node may omit (a bias). A flag, not a pointer: GCC's
-/// sanitizer builds cannot compare a static object's address with null in a
-/// constant expression.
-struct optional_desc {
-  bool present = false;
-  tensor_desc desc{};
-};
-
-/// The description of a compile-time quantization attribute.
-template <class Q>
-constexpr quant_desc describe_quant() noexcept {
-  if constexpr (!Q::quantized) {
-    return {};
-  } else if constexpr (!Q::is_per_channel) {
-    return quant_desc::tensor(Q::scale, Q::zero_point);
-  } else {
-    quant_desc q{quant_kind::per_channel, Q::scale_at(0), Q::zero_point_at(0),
-                 static_cast<std::int64_t>(Q::channels), Q::axis, true};
-    for (std::size_t c = 0; c < Q::channels; ++c) q.symmetric = q.symmetric && Q::zero_point_at(c) == 0;
-    return q;
-  }
-}
-
-/// The description of a compile-time tensor type.
-template <class T>
-constexpr tensor_desc describe() noexcept {
-  tensor_desc t;
-  t.type = T::type;
-  t.rank = static_cast<int>(T::rank);
-  for (int d = 0; d < t.rank; ++d) t.dims[static_cast<std::size_t>(d)] = T::shape_type::dim(d);
-  t.quant = describe_quant<typename T::quant>();
-  return t;
-}
-
-namespace detail {
-template <class Holder, class Seq> struct desc_type_impl;
-template <class Holder, std::size_t... I>
-struct desc_type_impl<Holder, std::index_sequence<I...>> {
-  static constexpr const tensor_desc& d = Holder::value;
-  using quant = std::conditional_t<
-      d.quant.kind == quant_kind::per_tensor,
-      per_tensor<qscale(d.quant.kind == quant_kind::per_tensor ? d.quant.scale : 1.0f), d.quant.zero_point>,
-      std::conditional_t<d.quant.kind == quant_kind::per_channel, per_channel_scales<d.quant.channels, d.quant.axis>,
-                         no_quant>>;
-  using type = tensor<d.type, shape<static_cast<int>(d.dims[I])...>, quant>;
-};
-}  // namespace detail
-
-/// The tensor type a description stands for. `Holder::value` is a constexpr
-/// tensor_desc (class-type template arguments with floats are beyond
-/// Clang 14, so descriptions travel inside a holder type). A per-channel
-/// description, whose scales are not part of it, becomes per_channel_scales:
-/// a type for diagnostics, not for kernels.
-template <class Holder>
-using desc_type = typename detail::desc_type_impl<
-    Holder, std::make_index_sequence<static_cast<std::size_t>(Holder::value.rank)>>::type;
-
-}  // namespace qfence
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// How a float conv-like kernel (conv2d, depthwise_conv2d) turns an output
-/// element's accumulator into the output: bias, then the fused activation.
-struct add_bias_and_clamp {
-  const float* bias;  // or nullptr
-  float_range act;
-  float* output;
-  void operator()(int at, int channel, float acc) const noexcept {
-    output[at] = apply(act, acc + (bias != nullptr ? bias[channel] : 0.0f));
-  }
-};
-
-/// The 8-bit counterpart (TFLite's per-channel conv epilogue): int32 bias,
-/// the channel's fixed-point multiplier, the output zero point, the clamp.
-template <class T>
-struct requantize_per_channel {
-  const std::int32_t* bias;  // or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  T* output;
-  void operator()(int at, int channel, std::int32_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    acc = multiply_by_quantized_multiplier(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<T>(apply(act, acc));
-  }
-};
-
-/// The int16x8 epilogue (TFLite's int16 ConvPerChannel / TransposeConv):
-/// 64-bit accumulator and bias, the 64-bit multiply, int16 output.
-template <class Bias>
-struct requantize_per_channel_wide {
-  const Bias* bias;  // int64 (or int32), or nullptr
-  const quantized_multiplier* multipliers;
-  std::int32_t output_offset;
-  int_range act;
-  std::int16_t* output;
-  void operator()(int at, int channel, std::int64_t acc) const noexcept {
-    if (bias != nullptr) acc += bias[channel];
-    const std::int32_t v = multiply_by_quantized_multiplier_wide(acc, multipliers[channel]) + output_offset;
-    output[at] = static_cast<std::int16_t>(apply(act, v));
-  }
-};
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// The convolution loop shared by the float and int8 kernels: accumulates
-/// filter * (input + input_offset) over the in-bounds taps (padding taps are
-/// skipped, as TFLite does, which is zero padding in the real domain) and hands
-/// each output element's accumulator to `finish(index, channel, acc)`.
-/// `filter_in_c` < in_c means grouped convolution. `filter_offset` is the
-/// negated weight zero point of legacy uint8 models (0 otherwise).
-template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
-inline void conv2d_loop(const Geometry& geometry, int filter_in_c, const TIn* input, const TFilter* filter,
-                        Finish&& finish, Acc input_offset, Acc filter_offset = 0) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const int filters_per_group = g.out_c / (g.in_c / filter_in_c);
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int oc = 0; oc < g.out_c; ++oc) {
-          const int group = oc / filters_per_group;
-          const int in_y0 = oy * g.stride_h - g.pad_h;
-          const int in_x0 = ox * g.stride_w - g.pad_w;
-          Acc acc = 0;
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const int iy = in_y0 + g.dilation_h * fy;
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int ix = in_x0 + g.dilation_w * fx;
-              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-              const TIn* in = input + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * filter_in_c;
-              const TFilter* f = filter + ((oc * g.filter_h + fy) * g.filter_w + fx) * filter_in_c;
-              for (int ic = 0; ic < filter_in_c; ++ic)
-                acc += (static_cast<Acc>(f[ic]) + filter_offset) * (static_cast<Acc>(in[ic]) + input_offset);
-            }
-          }
-          finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
-        }
-}
-
-/// Float convolution (TFLite reference_ops::Conv).
-template <class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const float* input, const float* filter,
-                   const float* bias, float_range act, float* output) noexcept {
-  conv2d_loop<float>(geometry, filter_in_c, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
-}
-
-/// Int8 convolution with per-channel requantization
-/// (TFLite reference_integer_ops::ConvPerChannel), and legacy uint8 with a
-/// weight zero point (reference_ops::Conv; its one multiplier repeated per
-/// channel).
-template <class T, class TFilter, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void conv2d(const Geometry& geometry, int filter_in_c, const T* input, std::int32_t input_offset,
-                   const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
-                   const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                   T* output) noexcept {
-  conv2d_loop<std::int32_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel<T>{bias, multipliers, output_offset, act, output}, input_offset,
-                            filter_offset);
-}
-
-/// Int16x8 convolution (TFLite reference_integer_ops::ConvPerChannel for
-/// int16 activations): int8 weights, 64-bit accumulation and bias, input
-/// and output zero points 0.
-template <class Bias, class Geometry>
-inline void conv2d(const Geometry& geometry, int filter_in_c, const std::int16_t* input, const std::int8_t* filter,
-                   const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                   int_range act, std::int16_t* output) noexcept {
-  conv2d_loop<std::int64_t>(geometry, filter_in_c, input, filter,
-                            requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
-                            std::int64_t{0});
-}
-
-}  // namespace qfence::reference
 
 QFENCE_EXACT_FLOAT_END
 
@@ -7941,6 +8672,66 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/float_epilogue-inl.hpp ---------------------------------
+// qfence/kernels/float_epilogue-inl.hpp: how TFLite's float conv-like
+// kernels and its hybrid kernels end, on a vector of accumulators (re-included per target through
+// kernels/dispatch.hpp).
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#undef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#else
+#define QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// acc + bias, clamped as the reference writes it, std::min(std::max(x, lo),
+/// hi): y = x < lo ? lo : x, then hi < y ? hi : y (a NaN stays a NaN, where
+/// Highway's Min/Max would pick a bound), stored to `out`: the first `valid`
+/// lanes only when fewer than a vector.
+template <class D>
+HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec<D> lo, hn::Vec<D> hi, int valid,
+                                   float* out) {
+  const auto sum = hn::Add(acc, bias);
+  const auto at_least = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
+  const auto clamped = hn::IfThenElse(hn::Lt(hi, at_least), hi, at_least);
+  StoreFirstLanes(d, clamped, valid, out);
+}
+
+/// A hybrid layer's ending (kernels/arguments.hpp, hybrid_ending) on a
+/// vector of int32 sums for channels c.., lane by lane in the scalar
+/// order, stored to `out`: the first `valid` lanes only when fewer than a
+/// vector.
+template <class D32>
+HWY_INLINE void StoreHybrid(D32, hn::Vec<D32> acc, const hybrid_ending& e, int c, int valid, float* out) {
+  const hn::Rebind<float, D32> df;
+  auto x = hn::Mul(hn::ConvertTo(df, acc), hn::LoadU(df, e.scale + c));
+  if (e.then_input_scale) x = hn::Mul(x, hn::Set(df, e.input_scale));
+  if (e.bias != nullptr) x = hn::Add(x, hn::LoadU(df, e.bias + c));
+  const auto lo = hn::Set(df, e.act.min), hi = hn::Set(df, e.act.max);
+  if (e.clamp_fully_connected) {
+    const auto y = hn::IfThenElse(hn::Lt(hi, x), hi, x);
+    x = hn::IfThenElse(hn::Lt(lo, y), y, lo);
+  } else {
+    const auto y = hn::IfThenElse(hn::Lt(x, lo), lo, x);
+    x = hn::IfThenElse(hn::Lt(hi, y), hi, y);
+  }
+  StoreFirstLanes(df, x, valid, out);
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/register_tile-inl.hpp ----------------------------------
 // qfence/kernels/register_tile-inl.hpp: the register budget of the conv
 // kernels' tiles (re-included per target through kernels/dispatch.hpp).
@@ -8005,10 +8796,10 @@ namespace conv_detail {
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
 template <class T>
-HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
-                               int y, int x0, int taps, T* assembled) noexcept {
+HWY_INLINE const T* segment_at(const window_geometry& g, const T* pad_row, const T* batch_input, int y, int x0,
+                               int taps, T* assembled) noexcept {
   const T* row = input_row_or_null(g, batch_input, y);
-  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
   for (int t = 0; t < taps; ++t) {
@@ -8023,7 +8814,7 @@ HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_
     // compile-time path's constant in_c inlined the copy; the runtime
     // path's MobileNetV2 ran 4% faster without the call (its 112x112
     // 16->96 layer 267 -> 234 us, per-layer minima of 8 alternating runs).
-    CopyLanes(hn::ScalableTag<T>(), x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row,
+    CopyLanes(hn::ScalableTag<T>(), x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : pad_row,
               g.in_c, assembled + at);
   }
   return assembled;
@@ -8031,13 +8822,40 @@ HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
 template <class T>
-HWY_INLINE const T* segment_row(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
-                                bool filter_rows, int s, int y0, int x0, T* assembled) noexcept {
-  if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
+HWY_INLINE const T* segment_row(const window_geometry& g, const T* pad_row, const T* batch_input, bool filter_rows,
+                                int s, int y0, int x0, T* assembled) noexcept {
+  if (filter_rows) return segment_at(g, pad_row, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
   const T* row = input_row_or_null(g, batch_input, y);
-  if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
+  if (row == nullptr || x < 0 || x >= g.in_w) return pad_row;
   return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
+}
+
+/// Output channel oc's accumulator, computed one product at a time (the
+/// one-lane target's loop over the packed data; the vector tiles compute
+/// the same sums).
+template <class Args>
+HWY_INLINE std::uint32_t scalar_accumulator(const window_geometry& g, const conv_packing& pk, const Args& a,
+                                            const input_element<Args>* batch_input, int y0, int x0, int oc,
+                                            input_element<Args>* assembled) noexcept {
+  using T = input_element<Args>;
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const int groups = pk.padded_segment() / 4;
+  const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
+                              static_cast<std::size_t>(oc % channel_tile) * 4;
+  auto acc = static_cast<std::uint32_t>(a.epilogue[oc]);
+  for (int s = 0; s < pk.segments; ++s) {
+    const T* src = segment_row(g, a.pad_row, batch_input, filter_rows, s, y0, x0, assembled);
+    for (int j = 0; j < pk.segment_len; ++j) {
+      const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
+      acc += static_cast<std::uint32_t>(column[static_cast<std::size_t>(s * groups + j / 4) * 64 +
+                                               static_cast<std::size_t>(j % 4)] *
+                                        x);
+      if constexpr (std::is_same_v<T, std::uint8_t>)
+        acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
+    }
+  }
+  return acc;
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -8055,11 +8873,11 @@ constexpr int pixels_for(int vectors) noexcept {
 }
 
 /// Where the pixels of a tile read their windows.
-template <class T>
+template <class T, class Out = T>
 struct tile_pixels {
   const T* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  T* out[kMaxPixels];
+  Out* out[kMaxPixels];
   int count;
 };
 
@@ -8110,6 +8928,16 @@ HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<
   }
 }
 
+/// The float ending of a hybrid layer (float_epilogue-inl.hpp).
+template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums>
+HWY_INLINE void finish(D d, const Acc& acc, const Sums&, const tile_pixels<std::int8_t, float>& px,
+                       const conv2d_hybrid_args& a, int, int out_c, int oc) {
+  const int valid = out_c - oc;
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i)
+    if (i < px.count && valid > 0) StoreHybrid(d, acc[i][V], a.ending, oc, valid, px.out[i] + oc);
+}
+
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
 /// so that the accumulators stay in registers); x[i] is words[i] ^ Flip.
 /// With Sums (uint8), also sums[i] += x[i] . factor: the window's input
@@ -8141,9 +8969,8 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], V (&sums)[SumCount], 
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, requantize_form F, class D, class T>
-HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
-                     int oc) {
+template <int Vectors, int Pixels, requantize_form F, class D, class Args, class T, class Out>
+HWY_INLINE void tile(D d, const window_geometry& g, const Args& a, const tile_pixels<T, Out>& px, int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
@@ -8182,7 +9009,8 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
     const T* src[Pixels];
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i)
-      src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
+      src[i] = i < px.count ? segment_row(g, a.pad_row, px.batch_input, filter_rows, s, px.y0[i], px.x0[i],
+                                          assembled[i])
                             : a.pad_row;
     const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(groups) * 64;
     for (int k = 0; k < whole; ++k) {
@@ -8234,17 +9062,18 @@ constexpr int last_tile_pixels(int pixels_per_tile) noexcept {
 /// tile that runs a count of that many (last_tile_pixels): a number, not the
 /// geometry, so that the layers share this function (one per geometry cost
 /// Clang 13 s over MobileNetV2).
-template <int Vectors, int Tail, requantize_form F, int LastPixels, class D, class T>
-HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
-                            int oc_end) {
+template <int Vectors, int Tail, requantize_form F, int LastPixels, class D, class Args>
+HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const Args& a, int oc_begin, int oc_end) {
+  using T = input_element<Args>;
+  using Out = output_element<Args>;
   constexpr int Pixels = pixels_for<T>(Vectors);
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
-    tile_pixels<T> px;
+    tile_pixels<T, Out> px;
     px.batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                    static_cast<std::size_t>(g.in_c);
-    T* batch_out =
+    Out* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
     // The tile's first pixel, stepped along (no division per pixel).
     int oy = 0, ox = 0;
@@ -8293,9 +9122,9 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 /// Geometry is the kernel's geometry parameter type (last_tile_pixels).
 /// (pixel_tiles is called here directly: through a generic lambda, Clang 14
 /// took 50% longer to compile an embedded MobileNetV2.)
-template <requantize_form F, class Geometry, class Vectors, class D, class T>
-HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
-                              int n) {
+template <requantize_form F, class Geometry, class Vectors, class D, class Args>
+HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const Args& a, Vectors vectors, int n) {
+  using T = input_element<Args>;
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
   // The last tile of a pass of tiles `width` vectors wide.
   constexpr auto last = [](int width) { return last_tile_pixels<Geometry>(pixels_for<T>(width)); };
@@ -8329,9 +9158,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
 #if HWY_TARGET == HWY_SCALAR
   // Highway's one-lane target (the baseline of GCC < 12.3, where EMU128 is
   // broken) has no byte lanes: the same packed data, one channel at a time.
-  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
-  const int groups = pk.padded_segment() / 4;
   alignas(64) T assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
@@ -8340,19 +9167,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                                      static_cast<std::size_t>(oc % channel_tile) * 4;
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
-          for (int s = 0; s < pk.segments; ++s) {
-            const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
-            for (int j = 0; j < pk.segment_len; ++j) {
-              const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
-              acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
-              if constexpr (std::is_same_v<T, std::uint8_t>)
-                acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
-            }
-          }
+          const std::uint32_t acc = conv_detail::scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
           const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
@@ -8391,6 +9206,37 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
 #endif
 }
 
+/// A hybrid convolution or fully connected layer, one batch (the caller
+/// quantized its input: kernels/hybrid_conv.hpp): the int8 kernel's tiles
+/// and their integer sums, ended by the float epilogue of
+/// conv2d_hybrid_args.
+HWY_NOINLINE inline void Conv2DHybrid(const window_geometry& geometry, const conv2d_hybrid_args& args) {
+  const conv2d_hybrid_args a = args;
+  const window_geometry& g = geometry;
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+#if HWY_TARGET == HWY_SCALAR
+  alignas(64) std::int8_t assembled[max_assembled_row];
+  float* out = a.output;
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+      for (int oc = 0; oc < g.out_c; ++oc)
+        *out++ = a.ending(oc, static_cast<std::int32_t>(
+                                  conv_detail::scalar_accumulator(g, pk, a, a.input, y0, x0, oc, assembled)));
+    }
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const int n = static_cast<int>(hn::Lanes(d));
+  if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
+    if (pk.padded_out_c() % n != 0) {
+      conv_detail::pixel_tiles<conv_detail::kVectors, -1, general_requantize_form, 0>(d, g, a, 0, pk.padded_out_c());
+      return;
+    }
+  }
+  conv_detail::ChannelPasses<general_requantize_form, window_geometry>(d, g, a, pk.padded_out_c() / n, n);
+#endif
+}
+
 }  // namespace qfence::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -8415,45 +9261,6 @@ QFENCE_EXACT_FLOAT_END
 // skips them (not multiplied by a padding 0: 0 * inf is NaN), per pixel
 // where the tile's pixels disagree. The epilogue: float_epilogue-inl.hpp.
 
-
-// ---- qfence/kernels/float_epilogue-inl.hpp ---------------------------------
-// qfence/kernels/float_epilogue-inl.hpp: how TFLite's float conv-like
-// kernels end, on a vector of accumulators (re-included per target through
-// kernels/dispatch.hpp).
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-#if defined(QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
-#ifdef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
-#undef QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
-#else
-#define QFENCE_KERNELS_FLOAT_EPILOGUE_INL_HPP_
-#endif
-
-HWY_BEFORE_NAMESPACE();
-namespace qfence::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-
-/// acc + bias, clamped as the reference writes it, std::min(std::max(x, lo),
-/// hi): y = x < lo ? lo : x, then hi < y ? hi : y (a NaN stays a NaN, where
-/// Highway's Min/Max would pick a bound), stored to `out`: the first `valid`
-/// lanes only when fewer than a vector.
-template <class D>
-HWY_INLINE void StoreBiasedClamped(D d, hn::Vec<D> acc, hn::Vec<D> bias, hn::Vec<D> lo, hn::Vec<D> hi, int valid,
-                                   float* out) {
-  const auto sum = hn::Add(acc, bias);
-  const auto at_least = hn::IfThenElse(hn::Lt(sum, lo), lo, sum);
-  const auto clamped = hn::IfThenElse(hn::Lt(hi, at_least), hi, at_least);
-  StoreFirstLanes(d, clamped, valid, out);
-}
-
-}  // namespace qfence::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
-
-#endif  // toggle
-
-QFENCE_EXACT_FLOAT_END
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -8914,6 +9721,32 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
 
+/// Channel c's sum at output (oy, ox), one product at a time (the one-lane
+/// target's loop over the packed data; the vectors compute the same sums).
+template <class Args>
+HWY_INLINE std::uint32_t ScalarSum(const window_geometry& g, const Args& a, const input_element<Args>* batch_in, int oy,
+                                   int ox, int c) {
+  using T = input_element<Args>;
+  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
+  const int multiplier = g.out_c / g.in_c;
+  auto acc = static_cast<std::uint32_t>(a.epilogue[c]);
+  for (int fy = 0; fy < g.filter_h; ++fy) {
+    const T* row = window_input_row(g, batch_in, oy, fy);
+    for (int fx = 0; fx < g.filter_w; ++fx) {
+      const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
+      const T v = row != nullptr && x >= 0 && x < g.in_w
+                      ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
+                            static_cast<std::size_t>(c / multiplier)]
+                      : a.pad_row[c];
+      const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
+                                         static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
+                                       static_cast<std::size_t>(fy % 2)];
+      acc += static_cast<std::uint32_t>(v * w);
+    }
+  }
+  return acc;
+}
+
 /// The +128 a quad adds to each of a filter's FH row bytes.
 template <int FH>
 inline constexpr std::int32_t kQuadOffset =
@@ -9159,8 +9992,13 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
 
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, requantize_form F, class D, class T>
-HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
+template <int FH, int FW, requantize_form F, class D, class Args>
+HWY_INLINE void Rows(D d, const window_geometry& g, const Args& a) {
+  using T = input_element<Args>;
+  using Out = output_element<Args>;
+  // A hybrid layer ends in float (float_epilogue-inl.hpp), a quantized one
+  // requantized.
+  constexpr bool kHybrid = std::is_same_v<Args, depthwise_hybrid_args>;
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
@@ -9186,17 +10024,20 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // The input bytes of a vector of channels that is partial or reads
   // repeated input channels (a depth multiplier above 1), copied.
   alignas(64) T tail[2][HWY_MAX_BYTES / 4];
-  const auto zero_point = hn::Set(d, a.output_zero_point);
+  const auto zero_point = [&] {
+    if constexpr (kHybrid) return 0;
+    else return hn::Set(d, a.output_zero_point);
+  }();
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
-    T* batch_out =
+    Out* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       // The input rows of the first filter rows (the rest, of huge filters,
       // are found when needed).
       const T* rows[kRowsKept];
       for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = window_input_row(g, batch_in, oy, fy);
-      T* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      Out* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
@@ -9206,7 +10047,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = [&] {
+          if constexpr (kHybrid) return 0;
+          else return EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
+        }();
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
@@ -9257,8 +10101,11 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           return WeightPairsAt(d16, a.weights, k, fx, fw, padded, cc);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
-                           out_row + static_cast<std::size_t>(ox) * out_c + cc);
+          if constexpr (kHybrid)
+            StoreHybrid(d, acc, a.ending, c, valid, out_row + static_cast<std::size_t>(ox) * out_c + cc);
+          else
+            StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
+                                out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
         constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;
@@ -9343,29 +10190,14 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
   const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
-  const int channels = g.out_c, multiplier = g.out_c / g.in_c;
-  // One lane: the same packed data, one channel at a time.
+  const int channels = g.out_c;
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                       static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < channels; ++c) {
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const T* row = window_input_row(g, batch_in, oy, fy);
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
-              const T v = row != nullptr && x >= 0 && x < g.in_w
-                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
-                                              static_cast<std::size_t>(c / multiplier)]
-                                        : a.pad_row[c];
-              const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
-                                                 static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
-                                               static_cast<std::size_t>(fy % 2)];
-              acc += static_cast<std::uint32_t>(v * w);
-            }
-          }
+          const std::uint32_t acc = ScalarSum(g, a, batch_in, oy, ox, c);
           const hn::Simd<std::int32_t, 1, 0> d;
           const auto q = RequantizeLanesAt(d, a.epilogue, padded, c, a.output_zero_point);
           const std::int32_t r =
@@ -9417,6 +10249,35 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
     depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
   } else {
     depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
+  }
+#endif
+}
+
+/// One batch of a hybrid depthwise convolution (kernels/hybrid_conv.hpp):
+/// the int8 kernel's sums (its rows walk, without the byte quads of a
+/// single input channel) and the float ending of hybrid_ending.
+HWY_NOINLINE inline void DepthwiseConv2DHybrid(const window_geometry& geometry, const depthwise_hybrid_args& args) {
+  const depthwise_hybrid_args a = args;
+  using namespace depthwise_detail;
+  const window_geometry& g = geometry;
+#if HWY_TARGET == HWY_SCALAR
+  float* out = a.output;
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox)
+      for (int c = 0; c < g.out_c; ++c) *out++ = a.ending(c, static_cast<std::int32_t>(ScalarSum(g, a, a.input, oy, ox, c)));
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Half<decltype(d)> half;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const bool halves = g.out_c % n != 0 && g.out_c % (n / 2) == 0;
+  const bool three = g.filter_h == 3 && g.filter_w == 3;
+  if (halves) {
+    if (three) Rows<3, 3, general_requantize_form>(half, g, a);
+    else Rows<0, 0, general_requantize_form>(half, g, a);
+  } else if (three) {
+    Rows<3, 3, general_requantize_form>(d, g, a);
+  } else {
+    Rows<0, 0, general_requantize_form>(d, g, a);
   }
 #endif
 }
@@ -9838,6 +10699,16 @@ HWY_BEFORE_NAMESPACE();
 namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+/// q rounded half away from zero, for |q| <= 2^24 (see the file comment).
+template <class DF>
+HWY_INLINE hn::Vec<DF> RoundHalfAway(DF df, hn::Vec<DF> q) {
+  const auto half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
+  const auto whole = hn::Trunc(q);
+  const auto fraction = hn::Sub(q, whole);
+  return hn::Sub(hn::Add(whole, hn::IfThenElseZero(hn::Ge(fraction, half), one)),
+                 hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
+}
+
 /// QUANTIZE of n floats to T (int8, uint8, int16).
 template <class T>
 HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, std::int32_t zero_point, T* out) {
@@ -9846,20 +10717,60 @@ HWY_NOINLINE void QuantizeFloat(std::int64_t n, const float* in, float scale, st
   const hn::Rebind<T, decltype(d32)> dt;
   const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
   const auto divisor = hn::Set(df, scale);
-  const auto limit = hn::Set(df, 16777216.0f), half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
+  const auto limit = hn::Set(df, 16777216.0f);
   const auto zp = hn::Set(d32, zero_point);
   const auto lo = hn::Set(d32, std::numeric_limits<T>::min()), hi = hn::Set(d32, std::numeric_limits<T>::max());
   EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
     const auto q = hn::Div(LoadFirstLanes(df, in + i, valid), divisor);
     const auto nan = hn::IsNaN(q);  // not Ne(q, q): AVX-512 compares NaN ordered
-    const auto clamped = hn::Min(hn::Max(q, hn::Neg(limit)), limit);
-    const auto whole = hn::Trunc(clamped);
-    const auto fraction = hn::Sub(clamped, whole);
-    const auto rounded = hn::Sub(hn::Add(whole, hn::IfThenElseZero(hn::Ge(fraction, half), one)),
-                                 hn::IfThenElseZero(hn::Le(fraction, hn::Neg(half)), one));
+    const auto rounded = RoundHalfAway(df, hn::Min(hn::Max(q, hn::Neg(limit)), limit));
     const auto v = hn::IfThenElse(hn::RebindMask(d32, nan), zp, hn::Add(hn::ConvertTo(d32, rounded), zp));
     StoreFirstLanes(dt, hn::DemoteTo(dt, hn::Min(hn::Max(v, lo), hi)), valid, out + i);
   });
+}
+
+/// A hybrid layer's batch of n floats quantized to int8 as TFLite's
+/// SymmetricQuantizeFloats or AsymmetricQuantizeFloats
+/// (reference::quantize_hybrid_input: the range from the least and greatest
+/// value, then round(x * inverse) or round(zero point + x * inverse),
+/// saturated; NaN from inf * 0 is 0). Returns false, and writes nothing,
+/// when a value is NaN: the reference's sequential minimum and maximum give
+/// NaN their own meaning, which the caller then takes from it.
+HWY_NOINLINE inline bool QuantizeHybridInput(std::int64_t n, const float* in, bool asymmetric, std::int8_t* out,
+                                      reference::hybrid_input_params* params) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> d32;
+  const hn::Rebind<std::int8_t, decltype(d32)> d8;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(df));
+  // Lanes past n load as 0, which neither range changes (both hold 0).
+  auto least = hn::Set(df, std::numeric_limits<float>::infinity()), greatest = hn::Neg(least);
+  auto nan = hn::FirstN(df, 0);  // no lane
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
+    const auto x = LoadFirstLanes(df, in + i, valid);
+    nan = hn::Or(nan, hn::IsNaN(x));
+    least = hn::Min(least, x);
+    greatest = hn::Max(greatest, x);
+  });
+  if (!hn::AllFalse(df, nan)) return false;
+  const reference::hybrid_quantization h = reference::hybrid_quantization_of(
+      asymmetric, hn::GetLane(hn::MinOfLanes(df, least)), hn::GetLane(hn::MaxOfLanes(df, greatest)));
+  *params = h.params;
+  if (h.zeros) {
+    std::memset(out, 0, static_cast<std::size_t>(n));
+    return true;
+  }
+  const auto inverse = hn::Set(df, h.inverse), zero_point = hn::Set(df, static_cast<float>(h.params.zero_point));
+  const auto limit = hn::Set(df, 16777216.0f);
+  const auto lo = hn::Set(d32, h.lo), hi = hn::Set(d32, h.hi);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
+    auto v = hn::Mul(LoadFirstLanes(df, in + i, valid), inverse);
+    if (asymmetric) v = hn::Add(zero_point, v);
+    const auto bad = hn::IsNaN(v);  // an infinite input times an inverse of 0
+    const auto rounded = hn::ConvertTo(d32, RoundHalfAway(df, hn::Min(hn::Max(v, hn::Neg(limit)), limit)));
+    const auto q = hn::IfThenZeroElse(hn::RebindMask(d32, bad), hn::Min(hn::Max(rounded, lo), hi));
+    StoreFirstLanes(d8, hn::DemoteTo(d8, q), valid, out + i);
+  });
+  return true;
 }
 
 /// DEQUANTIZE of n T (int8, uint8, int16) to float.
@@ -10812,6 +11723,21 @@ struct conv2d_quantized_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry, Form>);
 };
 
+struct conv2d_hybrid_table {
+  using fn = void (*)(const window_geometry&, const conv2d_hybrid_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DHybrid);
+};
+
+struct quantize_hybrid_input_table {
+  using fn = bool (*)(std::int64_t, const float*, bool, std::int8_t*, reference::hybrid_input_params*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(QuantizeHybridInput);
+};
+
+struct depthwise_hybrid_table {
+  using fn = void (*)(const window_geometry&, const depthwise_hybrid_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DHybrid);
+};
+
 template <class Bias, class Geometry>
 struct conv2d_int16x8_table {
   using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
@@ -10956,6 +11882,94 @@ struct transpose_planes_table {
 template <class T, class Geometry, class Form = general_form>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a, Form = {}) noexcept {
   conv2d_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
+}
+
+namespace detail {
+
+/// A hybrid layer's invoke (kernels/hybrid_conv.hpp): per batch (per row
+/// for FULLY_CONNECTED) the input quantized, the sums' start and scales and
+/// the pad row set, then run_batch(one batch's geometry, its quantized
+/// input, its ending, its output). `operand_offset` is what the kernel adds
+/// to each input byte (128 for the convolution kernel's unsigned operand, 0
+/// for the depthwise kernel).
+template <class RunBatch>
+inline void hybrid_batches(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                           std::int32_t operand_offset,
+                           const float* input, hybrid_scratch_arrays s, float* output, RunBatch run_batch) noexcept {
+  const bool fc = l.form == hybrid_form::fully_connected;
+  const int batches = fc ? g.in_w : g.batches;
+  window_geometry one = fc ? fully_connected_geometry(1, g.in_c, g.out_c) : g;
+  one.batches = 1;
+  const std::int64_t in_size = std::int64_t{one.in_h} * one.in_w * one.in_c;
+  const std::int64_t out_size = std::int64_t{one.out_h} * one.out_w * one.out_c;
+  if (fc) {
+    // TFLite skips the products when the whole input is zero: the output is
+    // the bias (or 0), activated.
+    bool all_zero = true;
+    for (std::int64_t i = 0; i < in_size * batches && all_zero; ++i) all_zero = input[i] == 0.0f;
+    if (all_zero) {
+      for (int b = 0; b < batches; ++b)
+        for (int u = 0; u < g.out_c; ++u) {
+          float y = l.bias != nullptr ? l.bias[u] : 0.0f;
+          if (l.clamp_fully_connected) y = std::max(l.act.min, std::min(y, l.act.max));
+          output[b * out_size + u] = y;
+        }
+      return;
+    }
+  }
+  for (int b = 0; b < batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    // On the target's vectors; an input holding NaN, on the reference's
+    // sequential minimum and maximum.
+    reference::hybrid_input_params p;
+    if (!quantize_hybrid_input_table::slots[t.slot()](in_size, input + b * in_size, l.asymmetric_inputs, q, &p))
+      p = reference::quantize_hybrid_input(in_size, input + b * in_size, l.asymmetric_inputs, q);
+    // Padding taps read the zero point (they add w * (zp + offset), which
+    // the start takes away).
+    std::memset(s.pad_row, static_cast<unsigned char>(static_cast<std::int8_t>(p.zero_point)),
+                static_cast<std::size_t>(l.pad_bytes));
+    const auto pad_value = static_cast<std::uint32_t>(p.zero_point + operand_offset);
+    for (int c = 0; c < l.channels; ++c) {
+      s.start[c] = static_cast<std::int32_t>(0u - pad_value * static_cast<std::uint32_t>(l.weight_sums[c]));
+      // Each kernel's association: CONV_2D per channel (acc * w) * input;
+      // DEPTHWISE_CONV_2D acc * (w * input); the others acc * (input * w).
+      s.scale[c] = l.form == hybrid_form::conv_per_channel ? l.weight_scales[c]
+                   : l.form == hybrid_form::depthwise      ? l.weight_scales[c] * p.scale
+                                                           : p.scale * l.weight_scales[c];
+    }
+    const hybrid_ending ending{s.scale, p.scale, l.form == hybrid_form::conv_per_channel, l.bias, l.act,
+                               l.clamp_fully_connected};
+    run_batch(one, q, s, ending, output + b * out_size);
+  }
+}
+
+}  // namespace detail
+
+/// A hybrid CONV_2D (groups of 1) or FULLY_CONNECTED (`g`:
+/// fully_connected_geometry's) on SIMD target `t`, `weights` packed by
+/// pack_conv_weights: the int8 convolution kernel's tiles with the float
+/// ending. (Packed hybrid layers exist for SIMD targets only; the
+/// reference target runs reference/hybrid.hpp.)
+inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                         const std::int8_t* weights, const float* input, hybrid_scratch_arrays s,
+                         float* output) noexcept {
+  detail::hybrid_batches(t, g, l, 128, input, s, output,
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
+                             float* out) {
+                           conv2d_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
+                         });
+}
+
+/// A hybrid DEPTHWISE_CONV_2D on SIMD target `t`, `weights` packed by
+/// pack_depthwise_weights: the int8 depthwise kernel with the float ending.
+inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                         const std::int16_t* weights, const float* input, hybrid_scratch_arrays s,
+                         float* output) noexcept {
+  detail::hybrid_batches(t, g, l, 0, input, s, output,
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
+                             float* out) {
+                           depthwise_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
+                         });
 }
 
 /// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
@@ -15245,448 +16259,58 @@ QFENCE_EXACT_FLOAT_END
 // reference_integer_ops::ConvPerChannel (int8).
 
 
-// ---- qfence/kernels/reference/hybrid.hpp -----------------------------------
-// qfence/kernels/reference/hybrid.hpp: TFLite's hybrid kernels, the
-// dynamic-range scheme's: float activations, int8 weights (symmetric, per
-// channel or per tensor), float bias and output. Each invoke quantizes the
-// float input to int8 per batch, multiplies in integers, and scales the
-// int32 sums back to float with the input's and the weights' scales.
-//
-// The arithmetic is TFLite's reference, operation for operation, so the
-// outputs are TFLite's bit for bit (tests/unit/hybrid_test.cpp checks them
-// against outputs of TFLite's own code):
-// - input quantization: tensor_utils::SymmetricQuantizeFloats (scale
-//   max|x| / 127) or AsymmetricQuantizeFloats (min/max with 0 included,
-//   scale in double, zero point nudged into int8);
-// - FULLY_CONNECTED (fully_connected.cc, EvalHybridDense): the output starts
-//   as the bias, then += (sum w * (q - zero point)) * scale, scale =
-//   input scale x weight scale (per channel: input scale, then x the
-//   channel's); then the activation as ApplyActivationToVector applies it.
-//   An input that is all zeros skips the product, as TFLite's does.
-// - DEPTHWISE_CONV_2D (depthwise_conv.cc EvalHybridPerChannel): asymmetric
-//   inputs; out = acc x (channel scale x input scale), + bias, clamped
-//   (the product of the scales first: another association than CONV_2D's).
-// - CONV_2D (conv.cc): per-channel weights whose scales differ take
-//   EvalHybridPerChannel (asymmetric inputs; out = acc x channel scale x
-//   input scale, + bias, clamped); per-tensor weights take EvalHybrid
-//   (symmetric inputs; out = acc x (input scale x weight scale) + bias,
-//   clamped).
-//
-// Non-finite inputs give non-finite outputs, never undefined behaviour:
-// the quantizer saturates instead of converting NaN or infinity to int.
-
-
-// ---- qfence/kernels/reference/depthwise_conv2d.hpp -------------------------
-// qfence/kernels/reference/depthwise_conv2d.hpp: reference kernel code of depthwise_conv2d
-// (moved from ops/depthwise_conv2d.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
+// ---- qfence/ops/hybrid_support.hpp -----------------------------------------
+// qfence/ops/hybrid_support.hpp: what the typed hybrid layers (float
+// input, int8 weights: the dynamic-range scheme) of CONV_2D,
+// DEPTHWISE_CONV_2D and FULLY_CONNECTED share: their scratch, the
+// description their packed arrays are made from, and the choice between
+// the SIMD kernels (kernels/hybrid_conv.hpp) and the reference.
 
 
 
 QFENCE_EXACT_FLOAT_BEGIN
 
-namespace qfence::reference {
+namespace qfence::detail {
 
-template <class Acc, class TIn, class TFilter, class Finish, class Geometry>
-inline void depthwise_conv2d_loop(const Geometry& geometry, const TIn* input, const TFilter* filter, Finish&& finish,
-                                  Acc input_offset, Acc filter_offset = 0) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  const int depth_multiplier = g.out_c / g.in_c;
-  for (int b = 0; b < g.batches; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int ic = 0; ic < g.in_c; ++ic)
-          for (int m = 0; m < depth_multiplier; ++m) {
-            const int oc = m + ic * depth_multiplier;
-            const int in_y0 = oy * g.stride_h - g.pad_h;
-            const int in_x0 = ox * g.stride_w - g.pad_w;
-            Acc acc = 0;
-            for (int fy = 0; fy < g.filter_h; ++fy) {
-              const int iy = in_y0 + g.dilation_h * fy;
-              for (int fx = 0; fx < g.filter_w; ++fx) {
-                const int ix = in_x0 + g.dilation_w * fx;
-                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-                const Acc in_value = static_cast<Acc>(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic]);
-                const Acc f_value = static_cast<Acc>(filter[(fy * g.filter_w + fx) * g.out_c + oc]);
-                acc += (f_value + filter_offset) * (in_value + input_offset);
-              }
-            }
-            finish(((b * g.out_h + oy) * g.out_w + ox) * g.out_c + oc, oc, acc);
-          }
+/// Scratch bytes of a hybrid layer (float input Input, int8 weights W
+/// with `channels` output channels, `batches` quantization batches): the
+/// reference kernel's (kernels/reference/hybrid.hpp) or the SIMD kernels'
+/// (kernels/hybrid_conv.hpp), whichever is more, as the target decides at
+/// run time. The SIMD pad row is at most a channel's weights (a filter row,
+/// a tap or a depth) rounded to 4, or the padded channels (depthwise).
+template <class Input, class W>
+constexpr std::size_t hybrid_scratch_need(int channels, int batches) {
+  const int per_channel = static_cast<int>(W::elements / channels);
+  const int pad = std::max((per_channel + 3) / 4 * 4, (channels + 15) / 16 * 16);
+  return std::max(reference::hybrid_scratch_bytes(Input::elements, batches),
+                  kernels::hybrid_scratch_size(Input::elements, (channels + 15) / 16 * 16, pad));
 }
 
-template <class Geometry>
-inline void depthwise_conv2d(const Geometry& geometry, const float* input, const float* filter, const float* bias,
-                             float_range act, float* output) noexcept {
-  depthwise_conv2d_loop<float>(geometry, input, filter, add_bias_and_clamp{bias, act, output}, 0.0f);
-}
-
-/// Int8 per-channel and legacy uint8 (weight zero point) depthwise
-/// convolution, as conv2d.
-template <class T, class TFilter, class Geometry>
-  requires(sizeof(T) == 1 && sizeof(TFilter) == 1)
-inline void depthwise_conv2d(const Geometry& geometry, const T* input, std::int32_t input_offset,
-                             const TFilter* filter, std::int32_t filter_offset, const std::int32_t* bias,
-                             const quantized_multiplier* multipliers, std::int32_t output_offset, int_range act,
-                             T* output) noexcept {
-  depthwise_conv2d_loop<std::int32_t>(geometry, input, filter,
-                                      requantize_per_channel<T>{bias, multipliers, output_offset, act, output},
-                                      input_offset, filter_offset);
-}
-
-/// Int16x8 depthwise convolution (TFLM reference_integer_ops::
-/// DepthwiseConvPerChannel for int16 activations): int8 weights, 64-bit
-/// accumulation and bias (TFLM takes int64 only; the int32 one the rule
-/// also accepts is widened), input and output zero points 0.
-template <class Bias, class Geometry>
-inline void depthwise_conv2d(const Geometry& geometry, const std::int16_t* input, const std::int8_t* filter,
-                             const Bias* bias, const quantized_multiplier* multipliers, std::int32_t output_offset,
-                             int_range act, std::int16_t* output) noexcept {
-  depthwise_conv2d_loop<std::int64_t>(geometry, input, filter,
-                                      requantize_per_channel_wide<Bias>{bias, multipliers, output_offset, act, output},
-                                      std::int64_t{0});
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-// ---- qfence/kernels/reference/fully_connected.hpp --------------------------
-// qfence/kernels/reference/fully_connected.hpp: reference kernel code of fully_connected
-// (moved from ops/fully_connected.hpp, which keeps the typed node). The arithmetic is
-// TFLite's reference kernels' (docs/numerics.md); both paths run it.
-
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-/// The shape of a FULLY_CONNECTED layer: `batches` rows of `accum_depth`
-/// inputs, `output_depth` outputs each.
-struct fc_geometry {
-  int batches, accum_depth, output_depth;
+/// What kernels::hybrid_arrays packs a typed hybrid layer from.
+template <auto Packing, class W, std::size_t Channels, activation Act, bool FullyConnected, bool AsymmetricFc>
+struct hybrid_spec {
+  static constexpr auto packing = Packing;
+  static constexpr auto scales = weight_scales<W, Channels>();
+  static constexpr activation act = Act;
+  static constexpr bool fully_connected = FullyConnected;
+  static constexpr bool asymmetric_fc = AsymmetricFc;
 };
 
-template <class Geometry>
-inline void fully_connected(const Geometry& geometry, const float* input,
-                            const float* weights, const float* bias, float_range act, float* output) noexcept {
-  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      float total = 0.0f;
-      for (int d = 0; d < accum_depth; ++d) total += input[b * accum_depth + d] * weights[o * accum_depth + d];
-      output[b * output_depth + o] = apply(act, total + (bias != nullptr ? bias[o] : 0.0f));
-    }
-}
-
-/// The accumulation loop shared by both rescalings: hands each output
-/// element's accumulator (bias included) to `rescale(unit, acc)`, which
-/// returns the value before the output offset and clamp. The output is
-/// usually of the input's type; the LSTM's gates write int16 from int8. The accumulator
-/// has the bias's type, as in TFLM's kernels: int32 for 8-bit layers, int64
-/// or int32 for int16x8 ones (TFLM's requires_int32_accum). An int32 sum of
-/// int16 products can leave int32 in a large layer (undefined behaviour in
-/// TFLM's reference); here it wraps as two's-complement hardware does.
-template <class Acc, class T, class TW, class Rescale, class Geometry, class TOut>
-inline void fully_connected_loop(const Geometry& geometry, const T* input,
-                                 std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                 const Acc* bias, Rescale&& rescale, std::int32_t output_offset, int_range act,
-                                 TOut* output) noexcept {
-  const auto& [batches, accum_depth, output_depth] = kernels::value_of(geometry);
-  const auto add = [](Acc a, std::int64_t b) {
-    if constexpr (std::is_same_v<Acc, std::int32_t>)
-      return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-    else
-      return a + b;
-  };
-  for (int b = 0; b < batches; ++b)
-    for (int o = 0; o < output_depth; ++o) {
-      Acc acc = 0;
-      for (int d = 0; d < accum_depth; ++d)
-        acc = add(acc, (std::int32_t{weights[o * accum_depth + d]} + weights_offset) *
-                           (std::int32_t{input[b * accum_depth + d]} + input_offset));
-      if (bias != nullptr) acc = add(acc, bias[o]);
-      output[b * output_depth + o] = static_cast<TOut>(apply(act, rescale(o, acc) + output_offset));
-    }
-}
-
-/// Int8 (per-tensor or per-channel weights), legacy uint8 (weight zero
-/// point) and int16x8 (int16 activations, int8 weights, int64 or int32
-/// bias: TFLM reference_integer_ops::FullyConnected[PerChannel]) fully
-/// connected layers. An int64 accumulator is rescaled by TFLite's 64-bit
-/// MultiplyByQuantizedMultiplier, an int32 one by the 32-bit one.
-template <class T, class TW, class Bias, class Geometry>
-  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
-inline void fully_connected(const Geometry& geometry, const T* input,
-                            std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                            const Bias* bias, const quantized_multiplier* multipliers, int multiplier_stride,
-                            std::int32_t output_offset, int_range act, T* output) noexcept {
-  fully_connected_loop(
-      geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, Bias acc) {
-        if constexpr (std::is_same_v<Bias, std::int64_t>)
-          return multiply_by_quantized_multiplier_wide(acc, multipliers[o * multiplier_stride]);
-        else
-          return multiply_by_quantized_multiplier(acc, multipliers[o * multiplier_stride]);
-      },
-      output_offset, act, output);
-}
-
-/// TFLite's current reference rescaling (docs/numerics.md, "Two references"; the `tflite` numerics):
-/// the accumulator times the real scale in double,
-/// round(acc * in_scale * w_scale / out_scale), instead of TFLM's fixed-point
-/// multiplier (TFLite's int16x8 FULLY_CONNECTED rescales so too). `scales`
-/// holds one effective scale per unit (stride 1) or one for all (stride 0).
-template <class T, class TW, class Bias, class Geometry>
-  requires(sizeof(TW) == 1 && (sizeof(T) == 1 || std::is_same_v<T, std::int16_t>))
-inline void fully_connected_double_rescale(const Geometry& geometry, const T* input,
-                                           std::int32_t input_offset, const TW* weights, std::int32_t weights_offset,
-                                           const Bias* bias, const double* scales, int scale_stride,
-                                           std::int32_t output_offset, int_range act, T* output) noexcept {
-  fully_connected_loop(
-      geometry, input, input_offset, weights, weights_offset, bias,
-      [&](int o, Bias acc) {
-        return static_cast<std::int32_t>(std::round(static_cast<double>(acc) * scales[o * scale_stride]));
-      },
-      output_offset, act, output);
-}
-
-}  // namespace qfence::reference
-
-QFENCE_EXACT_FLOAT_END
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::reference {
-
-namespace hybrid_detail {
-
-/// The least and the greatest of x[0..n), as std::minmax_element picks them
-/// (first least, last greatest; NaN never replaces the first value).
-inline std::pair<float, float> min_max(std::int64_t n, const float* x) noexcept {
-  float lo = n > 0 ? x[0] : 0.0f, hi = lo;
-  for (std::int64_t i = 1; i < n; ++i) {
-    if (x[i] < lo) lo = x[i];
-    if (!(x[i] < hi)) hi = x[i];
+/// A typed hybrid layer on target `t`: the SIMD kernels on its packed
+/// arrays, or the reference kernel (`reference_run()`) on the reference
+/// target.
+template <class Arrays, class ReferenceRun>
+inline void run_hybrid(kernels::target t, const window_geometry& g, const Arrays& a, const float* in,
+                       std::int64_t elements, void* scratch, float* out, ReferenceRun&& reference_run) {
+  if (t.is_reference()) {
+    reference_run();
+    return;
   }
-  return {lo, hi};
+  kernels::hybrid_layer(t, g, a.constants(), a.weight_data(), in,
+                        kernels::hybrid_scratch_at(scratch, elements, Arrays::channels, Arrays::pad_bytes), out);
 }
 
-/// static_cast<int32_t>(r) for a rounded float r, saturated to [lo, hi]
-/// (NaN: 0), where TFLite converts first and clamps after.
-inline std::int32_t to_int_saturated(float r, std::int32_t lo, std::int32_t hi) noexcept {
-  if (!(r == r)) return 0;
-  if (r <= static_cast<float>(lo)) return lo;
-  if (r >= static_cast<float>(hi)) return hi;
-  return static_cast<std::int32_t>(r);
-}
-
-}  // namespace hybrid_detail
-
-/// One batch's input quantized: int8 values and the real value of one step
-/// (`scale`) with the zero point `zero_point` (0 for symmetric).
-struct hybrid_input_params {
-  float scale;
-  std::int32_t zero_point;
-};
-
-/// TFLite's SymmetricQuantizeFloats: scale max|x| / 127, values in
-/// [-127, 127]; an all-zero input gets scale 1.
-inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  const auto [lo, hi] = hybrid_detail::min_max(n, x);
-  const float range = std::max(std::abs(lo), std::abs(hi));
-  if (range == 0) {
-    std::memset(q, 0, static_cast<std::size_t>(n));
-    return {1.0f, 0};
-  }
-  const float inv = 127.0f / range;
-  for (std::int64_t i = 0; i < n; ++i)
-    q[i] = static_cast<std::int8_t>(hybrid_detail::to_int_saturated(std::round(x[i] * inv), -127, 127));
-  return {range / 127.0f, 0};
-}
-
-/// TFLite's AsymmetricQuantizeFloats: the range [min(0, min x), max(0, max
-/// x)] onto [-128, 127], scale and zero point computed in double.
-inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  const auto [lo, hi] = hybrid_detail::min_max(n, x);
-  const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
-  if (rmin == rmax) {
-    std::memset(q, 0, static_cast<std::size_t>(n));
-    return {1.0f, 0};
-  }
-  const double scale = (rmax - rmin) / 255.0;
-  const double from_min = -128.0 - rmin / scale, from_max = 127.0 - rmax / scale;
-  const double error_min = 128.0 + std::abs(rmin / scale), error_max = 127.0 + std::abs(rmax / scale);
-  const double zp = error_min < error_max ? from_min : from_max;
-  const std::int32_t zero_point = zp <= -128.0 ? -128 : zp >= 127.0 ? 127 : static_cast<std::int8_t>(std::round(zp));
-  const hybrid_input_params p{static_cast<float>(scale), zero_point};
-  const float inv = 1.0f / p.scale;
-  for (std::int64_t i = 0; i < n; ++i)
-    q[i] = static_cast<std::int8_t>(
-        hybrid_detail::to_int_saturated(std::round(static_cast<float>(zero_point) + x[i] * inv), -128, 127));
-  return p;
-}
-
-/// The weights of a hybrid layer: int8, with one scale per output channel
-/// (`per_channel`) or one for all.
-struct hybrid_weights {
-  const std::int8_t* data;
-  const float* scales;
-  bool per_channel;
-};
-
-/// What a hybrid kernel needs besides its operands, per invoke: the
-/// quantized input (as many int8 as the input has elements) and one
-/// (scale, zero point) per batch.
-struct hybrid_scratch {
-  std::int8_t* quantized_input;
-  hybrid_input_params* batch_params;
-};
-
-/// Bytes of scratch a hybrid kernel needs for an input of
-/// `input_elements` in `batches` batches: the quantized input, then one
-/// hybrid_input_params per batch.
-constexpr std::size_t hybrid_scratch_bytes(std::int64_t input_elements, int batches) noexcept {
-  constexpr std::size_t a = alignof(hybrid_input_params);
-  return (static_cast<std::size_t>(input_elements) + a - 1) / a * a +
-         static_cast<std::size_t>(batches) * sizeof(hybrid_input_params);
-}
-
-/// The scratch laid out in `bytes` (hybrid_scratch_bytes of them, aligned
-/// for a float), its arrays begun as objects (core/typed_storage.hpp).
-inline hybrid_scratch hybrid_scratch_at(void* bytes, std::int64_t input_elements, int batches) noexcept {
-  constexpr std::size_t a = alignof(hybrid_input_params);
-  auto* base = static_cast<std::byte*>(bytes);
-  const auto n = static_cast<std::size_t>(input_elements);
-  return {qfence::detail::begin_lifetime<std::int8_t>(base, n),
-          qfence::detail::begin_lifetime<hybrid_input_params>(base + (n + a - 1) / a * a,
-                                                              static_cast<std::size_t>(batches))};
-}
-
-/// TFLite's ApplyActivationToVector (std::max / std::min, argument order
-/// kept: a NaN becomes 0 under RELU, as there).
-inline float hybrid_fc_activation(activation a, float x) noexcept {
-  switch (a) {
-    case activation::relu: return std::max(0.0f, x);
-    case activation::relu_n1_to_1: return std::max(-1.0f, std::min(x, 1.0f));
-    case activation::relu6: return std::max(0.0f, std::min(x, 6.0f));
-    default: return x;
-  }
-}
-
-/// Hybrid FULLY_CONNECTED (TFLite EvalHybridDense with the portable tensor
-/// utils). `asymmetric_inputs` is the op's asymmetric_quantize_inputs.
-template <class Geometry>
-inline void fully_connected_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
-                                   activation act, bool asymmetric_inputs, hybrid_scratch s, float* output) noexcept {
-  const fc_geometry& g = kernels::value_of(geometry);
-  const std::int64_t depth = g.accum_depth, units = g.output_depth;
-  for (int b = 0; b < g.batches; ++b)
-    for (std::int64_t u = 0; u < units; ++u) output[b * units + u] = bias != nullptr ? bias[u] : 0.0f;
-  bool all_zero = true;
-  for (std::int64_t i = 0; i < g.batches * depth && all_zero; ++i) all_zero = input[i] == 0.0f;
-  if (!all_zero) {
-    for (int b = 0; b < g.batches; ++b)
-      s.batch_params[b] = asymmetric_inputs ? quantize_asymmetric(depth, input + b * depth, s.quantized_input + b * depth)
-                                            : quantize_symmetric(depth, input + b * depth, s.quantized_input + b * depth);
-    for (int b = 0; b < g.batches; ++b) {
-      const std::int8_t* q = s.quantized_input + b * depth;
-      const std::int32_t zp = s.batch_params[b].zero_point;
-      // Per tensor, TFLite folds the weight scale into the batch's first.
-      const float batch_scale = w.per_channel ? s.batch_params[b].scale : s.batch_params[b].scale * w.scales[0];
-      for (std::int64_t u = 0; u < units; ++u) {
-        const std::int8_t* row = w.data + u * depth;
-        std::int32_t dot = 0;
-        for (std::int64_t k = 0; k < depth; ++k) dot += static_cast<std::int32_t>(row[k]) * (static_cast<std::int32_t>(q[k]) - zp);
-        float scale = batch_scale;
-        if (w.per_channel) scale *= w.scales[u];
-        output[b * units + u] += static_cast<float>(dot) * scale;
-      }
-    }
-  }
-  for (std::int64_t i = 0; i < g.batches * units; ++i) output[i] = hybrid_fc_activation(act, output[i]);
-}
-
-namespace hybrid_detail {
-
-/// The windowed layers' batch loop: each batch's input quantized
-/// (asymmetric or symmetric) into the scratch, then
-/// `layer(one_batch_geometry, quantized input, its params, batch output)`.
-template <class Layer>
-inline void per_batch(const window_geometry& g, const float* input, bool asymmetric, hybrid_scratch s, float* output,
-                      Layer&& layer) noexcept {
-  const std::int64_t in_size = std::int64_t{g.in_h} * g.in_w * g.in_c;
-  const std::int64_t out_size = std::int64_t{g.out_h} * g.out_w * g.out_c;
-  window_geometry one = g;
-  one.batches = 1;
-  for (int b = 0; b < g.batches; ++b) {
-    std::int8_t* q = s.quantized_input + b * in_size;
-    const hybrid_input_params p = asymmetric ? quantize_asymmetric(in_size, input + b * in_size, q)
-                                             : quantize_symmetric(in_size, input + b * in_size, q);
-    layer(one, q, p, output + b * out_size);
-  }
-}
-
-}  // namespace hybrid_detail
-
-/// Hybrid CONV_2D (TFLite conv.cc EvalHybridPerChannel with
-/// reference_ops::HybridConvPerChannel when the weights' channel scales
-/// differ, EvalHybrid with optimized_ops::HybridConv otherwise). `act` is
-/// the fused activation's float range.
-template <class Geometry>
-inline void conv2d_hybrid(const Geometry& geometry, int filter_in_c, const float* input, hybrid_weights w,
-                          const float* bias, float_range act, hybrid_scratch s, float* output) noexcept {
-  const window_geometry& g = kernels::value_of(geometry);
-  bool per_channel = false;
-  if (w.per_channel)
-    for (int c = 1; c < g.out_c; ++c) per_channel = per_channel || w.scales[c] != w.scales[0];
-  hybrid_detail::per_batch(g, input, per_channel, s, output,
-                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
-                             if (per_channel) {
-                               conv2d_loop<std::int32_t>(
-                                   one, filter_in_c, q, w.data,
-                                   [&](std::int64_t i, int oc, std::int32_t acc) {
-                                     float x = static_cast<float>(acc) * w.scales[oc] * p.scale;
-                                     if (bias != nullptr) x += bias[oc];
-                                     out[i] = apply(act, x);  // ActivationFunctionWithMinMax
-                                   },
-                                   -p.zero_point);
-                             } else {
-                               const float scale = p.scale * w.scales[0];
-                               conv2d_loop<std::int32_t>(
-                                   one, filter_in_c, q, w.data,
-                                   [&](std::int64_t i, int oc, std::int32_t acc) {
-                                     out[i] = apply(act, static_cast<float>(acc) * scale +
-                                                             (bias != nullptr ? bias[oc] : 0.0f));
-                                   },
-                                   std::int32_t{0});
-                             }
-                           });
-}
-
-/// Hybrid DEPTHWISE_CONV_2D (TFLite depthwise_conv.cc EvalHybridPerChannel
-/// with reference_integer_ops::DepthwiseConvHybridPerChannel). Weights
-/// [1, KH, KW, OC], one scale per output channel (or one for all).
-template <class Geometry>
-inline void depthwise_conv2d_hybrid(const Geometry& geometry, const float* input, hybrid_weights w, const float* bias,
-                                    float_range act, hybrid_scratch s, float* output) noexcept {
-  hybrid_detail::per_batch(kernels::value_of(geometry), input, /*asymmetric=*/true, s, output,
-                           [&](const window_geometry& one, const std::int8_t* q, hybrid_input_params p, float* out) {
-                             depthwise_conv2d_loop<std::int32_t>(
-                                 one, q, w.data,
-                                 [&](std::int64_t i, int oc, std::int32_t acc) {
-                                   float x = static_cast<float>(acc);
-                                   x *= w.scales[w.per_channel ? oc : 0] * p.scale;
-                                   if (bias != nullptr) x += bias[oc];
-                                   out[i] = apply(act, x);  // ActivationFunctionWithMinMax
-                                 },
-                                 -p.zero_point);
-                           });
-}
-
-}  // namespace qfence::reference
+}  // namespace qfence::detail
 
 QFENCE_EXACT_FLOAT_END
 
@@ -15808,6 +16432,68 @@ struct depthwise_quantized_arrays<T, P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
+/// A hybrid layer's packed weights and per-channel constants
+/// (kernels/hybrid_conv.hpp). Spec describes the layer with static
+/// constexpr members: `packing` (a conv_packing, or a depthwise_packing for
+/// DEPTHWISE_CONV_2D), `scales` (the weights' scales, one per channel or
+/// one), `act` (the fused activation), `fully_connected` and
+/// `asymmetric_fc` (FULLY_CONNECTED's asymmetric_quantize_inputs).
+/// Prepacked: the weights and their sums as `qfence embed` wrote them
+/// (prepacked_t: weights, and the sums as its epilogue); otherwise packed
+/// when the model is constructed. The scales and the bias, a few floats per
+/// channel, are copied either way.
+template <class Spec, bool Prepacked>
+struct hybrid_arrays {
+  using packing_type = std::remove_const_t<decltype(Spec::packing)>;
+  using weight_type = hybrid_weight_t<packing_type>;
+  static constexpr packing_type packing = Spec::packing;
+  static constexpr int channels = hybrid_channels(packing);
+  static constexpr int pad_bytes = hybrid_pad_bytes(packing);
+
+  struct owned {
+    alignas(64) std::array<weight_type, hybrid_weight_count(packing)> weights{};
+    alignas(64) std::array<std::int32_t, static_cast<std::size_t>(channels)> sums{};
+  };
+  struct given {
+    const weight_type* weights = nullptr;
+    const std::int32_t* sums = nullptr;
+  };
+  std::conditional_t<Prepacked, given, owned> packed{};
+  alignas(64) std::array<float, static_cast<std::size_t>(channels)> weight_scales{};
+  alignas(64) std::array<float, static_cast<std::size_t>(channels)> bias{};
+  hybrid_layer_constants described{};  // without pointers (this object is copied): constants() sets them
+  bool adds_bias = false;
+
+  constexpr hybrid_arrays(const std::int8_t* w, const float* b, prepacked_t<weight_type> from_embed) noexcept {
+    if constexpr (Prepacked) {
+      packed = {from_embed.weights, from_embed.epilogue};
+    } else {
+      pack_hybrid_weights(packing, w, packed.weights.data());
+      hybrid_weight_sums(packing, w, packed.sums.data());
+    }
+    described = hybrid_constants(packing, Spec::fully_connected, Spec::scales.data(),
+                                 static_cast<int>(Spec::scales.size()), b, Spec::act, Spec::asymmetric_fc,
+                                 {nullptr, weight_scales.data(), bias.data()});
+    adds_bias = described.bias != nullptr;
+    described.weight_scales = nullptr;
+    described.bias = nullptr;
+  }
+
+  const weight_type* weight_data() const noexcept {
+    if constexpr (Prepacked) return packed.weights;
+    else return packed.weights.data();
+  }
+  /// The layer as kernels::hybrid_layer takes it, pointing into this object.
+  hybrid_layer_constants constants() const noexcept {
+    hybrid_layer_constants c = described;
+    if constexpr (Prepacked) c.weight_sums = packed.sums;
+    else c.weight_sums = packed.sums.data();
+    c.weight_scales = weight_scales.data();
+    c.bias = adds_bias ? bias.data() : nullptr;
+    return c;
+  }
+};
+
 }  // namespace qfence::kernels
 
 QFENCE_EXACT_FLOAT_END
@@ -15856,7 +16542,8 @@ struct conv2d_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          ? detail::hybrid_scratch_need<Input, W>(W::shape_type::dim(0),
+                                                                                  Input::shape_type::dim(0))
                                           : 0> {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
@@ -15875,9 +16562,10 @@ struct conv2d_node {
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke; groups of 1 on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
+    static constexpr bool simd_hybrid = hybrid && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
@@ -15888,10 +16576,17 @@ struct conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                                      kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>;
+    using hybrid_arrays =
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(out_c),
+                                                   detail::fused_activation_of<Opts...>, false, false>,
+                               prepacked>;
+    using arrays = std::conditional_t<
+        simd_hybrid, hybrid_arrays,
+        std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+                           kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid, arrays, prepacked,
+                                            simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -15902,6 +16597,8 @@ struct conv2d_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (simd_hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
@@ -16677,7 +17374,8 @@ struct depthwise_conv2d_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          ? detail::hybrid_scratch_need<Input, W>(W::shape_type::dim(3),
+                                                                                  Input::shape_type::dim(0))
                                           : 0> {
     static constexpr int out_c = W::shape_type::dim(3);
     static constexpr window_geometry geometry =
@@ -16693,8 +17391,8 @@ struct depthwise_conv2d_node {
                                  (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke, on the int8 kernel (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
@@ -16702,9 +17400,15 @@ struct depthwise_conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>;
+    using arrays = std::conditional_t<
+        hybrid,
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(out_c),
+                                                   detail::fused_activation_of<Opts...>, false, false>,
+                               prepacked>,
+        kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>>;
 
-    using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared =
+        detail::prepared_layer<depthwise_conv2d_node, Input, simd || hybrid, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -16713,6 +17417,8 @@ struct depthwise_conv2d_node {
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out},
                              detail::requantize_form_for<output, simd_multipliers, act>{});
+      } else if constexpr (hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else if constexpr (simd_float) {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
@@ -17353,8 +18059,9 @@ struct fully_connected_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(
-                                                Input::elements, static_cast<int>(Input::elements / W::shape_type::dim(1)))
+                                          ? detail::hybrid_scratch_need<Input, W>(
+                                                W::shape_type::dim(0),
+                                                static_cast<int>(Input::elements / W::shape_type::dim(1)))
                                           : 0> {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
@@ -17372,14 +18079,21 @@ struct fully_connected_node {
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke, on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                                      kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>;
+    using hybrid_arrays =
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(units),
+                                                   detail::fused_activation_of<Opts...>, true,
+                                                   has_option<option_kind::asymmetric_inputs, Opts...>>,
+                               prepacked>;
+    using arrays = std::conditional_t<
+        hybrid, hybrid_arrays,
+        std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+                           kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -17395,8 +18109,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared =
-        detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid, arrays, prepacked,
+                                            simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -17407,6 +18121,8 @@ struct fully_connected_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {
         run(p.node, in, out, scratch);
       }

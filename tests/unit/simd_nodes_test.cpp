@@ -7,6 +7,7 @@
 // whole graphs on every target with identical outputs.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -218,6 +219,81 @@ TEST_CASE("compile-time SIMD layers give their reference kernel's bytes on every
     CAPTURE(std::string(t.name()));
     CHECK(got == want);
   }
+}
+
+namespace {
+
+/// Runs hybrid node `n` (float input, int8 weights) on every usable target
+/// and on the reference target, on random floats of both signs (`shift`
+/// moves them: a positive input makes the asymmetric zero point -128), and
+/// requires the same bits.
+template <class Node, class In>
+void check_hybrid_node(const Node& n, float shift, const char* what) {
+  using typed = typename Node::template typed<1, In>;
+  using Out = typename typed::output;
+  static_assert(typed::hybrid, "the layer under test must be a hybrid one");
+  std::vector<float> in(static_cast<std::size_t>(In::elements));
+  std::uint32_t s = 777;
+  for (float& x : in) {
+    s = s * 1103515245u + 12345u;
+    x = static_cast<float>(static_cast<int>(s >> 20) - 2048) / 1024.0f + shift;
+  }
+  std::vector<float> want(static_cast<std::size_t>(Out::elements)), got(want.size());
+  std::vector<float> scratch(typed::scratch_bytes / sizeof(float) + 1);
+  const typename typed::prepared p(n);
+  typed::run(p, kn::target::reference(), in.data(), want.data(), static_cast<void*>(scratch.data()));
+  for (const kn::target t : kn::usable_targets()) {
+    std::fill(got.begin(), got.end(), -1.0f);
+    std::fill(scratch.begin(), scratch.end(), -1.0f);
+    typed::run(p, t, in.data(), got.data(), static_cast<void*>(scratch.data()));
+    CAPTURE(std::string(what));
+    CAPTURE(std::string(t.name()));
+    CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+  }
+}
+
+template <std::size_t N>
+constexpr std::array<float, N> floats(std::uint32_t seed) {
+  std::array<float, N> a{};
+  const auto w = words<N>(seed);
+  for (std::size_t i = 0; i < N; ++i) a[i] = static_cast<float>(w[i]) / 20000.0f;
+  return a;
+}
+
+using f32_in = qf::tensor<qf::f32, qf::shape<2, 7, 9, 19>>;
+inline constexpr auto conv_fb = floats<37>(21);
+using conv_fbias = qf::tensor<qf::f32, qf::shape<37>>;
+inline constexpr auto dw_fb = floats<19>(22);
+using dw_fbias = qf::tensor<qf::f32, qf::shape<19>>;
+using fc_f32_in = qf::tensor<qf::f32, qf::shape<3, 50>>;
+inline constexpr auto fc_scales = scales<21>(0.01f);
+using fc_pc_w = qf::tensor<qf::i8, qf::shape<21, 50>, qf::per_channel<fc_scales, zeros<21>, 0>>;
+inline constexpr auto fc_fb = floats<21>(23);
+using fc_fbias = qf::tensor<qf::f32, qf::shape<21>>;
+
+}  // namespace
+
+TEST_CASE("compile-time hybrid layers give their reference kernel's bits on every target") {
+  const auto conv = qf::conv2d(qf::ref<0>, qf::make_constant<conv_w>(conv_wd.data()),
+                               qf::make_constant<conv_fbias>(conv_fb.data()), qf::stride<2>, qf::same, qf::fused_relu);
+  check_hybrid_node<decltype(conv), f32_in>(conv, 0.0f, "conv2d 3x3 s2 same, per-channel (asymmetric input), relu");
+  const auto pointwise = qf::conv2d(qf::ref<0>, qf::make_constant<pw_w>(pw_wd.data()), qf::no_bias);
+  check_hybrid_node<decltype(pointwise), f32_in>(pointwise, 0.5f, "conv2d 1x1 per-tensor (symmetric input), no bias");
+  const auto dilated = qf::conv2d(qf::ref<0>, qf::make_constant<dil_w>(dil_wd.data()), qf::no_bias, qf::dilation<2>,
+                                  qf::valid, qf::fused_relu6);
+  check_hybrid_node<decltype(dilated), f32_in>(dilated, 2.5f, "conv2d 2x3 dilation 2 valid, positive input");
+  const auto dw3 = qf::depthwise_conv2d(qf::ref<0>, qf::make_constant<dw3_w>(dw3_wd.data()),
+                                        qf::make_constant<dw_fbias>(dw_fb.data()), qf::fused_relu6);
+  check_hybrid_node<decltype(dw3), f32_in>(dw3, -0.3f, "depthwise 3x3 s1 same, 19 channels, relu6");
+  const auto dw5 = qf::depthwise_conv2d(qf::ref<0>, qf::make_constant<dw5_w>(dw5_wd.data()), qf::no_bias, qf::stride<2>);
+  check_hybrid_node<decltype(dw5), f32_in>(dw5, 0.0f, "depthwise 5x5 s2 same, per-tensor, no bias");
+  const auto fc = qf::fully_connected(qf::ref<0>, qf::make_constant<fc_w>(fc_wd.data()),
+                                      qf::make_constant<fc_fbias>(fc_fb.data()), qf::fused_relu_n1_to_1);
+  check_hybrid_node<decltype(fc), fc_f32_in>(fc, 0.0f, "fully_connected 3 x 50 -> 21, per-tensor, relu_n1_to_1");
+  const auto fc_asym = qf::fully_connected(qf::ref<0>, qf::make_constant<fc_pc_w>(fc_wd.data()), qf::no_bias,
+                                           qf::asymmetric_inputs, qf::fused_relu);
+  check_hybrid_node<decltype(fc_asym), fc_f32_in>(fc_asym, 1.0f,
+                                                  "fully_connected 3 x 50 -> 21, per-channel, asymmetric inputs, relu");
 }
 
 TEST_CASE("a constexpr model packs at compile time and runs alike on every target") {

@@ -1475,6 +1475,32 @@ class writer {
       packed_.push_back(std::move(weights_array));
       return ", qf::prepacked(W::pk" + id + ", nullptr)";
     }
+    // A hybrid layer (float input, int8 weights): its packed weights, and
+    // each channel's weight sum as the epilogue (kernels/hybrid_conv.hpp).
+    const bool conv_like = op.code == op_code::conv_2d || op.code == op_code::depthwise_conv_2d ||
+                           op.code == op_code::fully_connected;
+    if (conv_like && ctx.input(0).type == dtype::f32 && ctx.input(1).type == dtype::i8) {
+      return runtime::ops::detail::with_packed_hybrid_layer(
+          ctx,
+          [&](const auto& p) -> std::string {
+            const std::size_t count = kernels::hybrid_weight_count(p->packing);
+            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(p->weights[0])>, std::int16_t>) {
+              weights_array.element = "std::int16_t";
+              weights_array.words.assign(p->weights.get(), p->weights.get() + count);
+            } else {
+              weights_array.element = "std::int8_t";
+              const auto* bytes = reinterpret_cast<const unsigned char*>(p->weights.get());
+              weights_array.bytes.assign(bytes, bytes + count);
+            }
+            weights_array.count = count;
+            epilogue.count = static_cast<std::size_t>(kernels::hybrid_channels(p->packing));
+            epilogue.words = words(p->weight_sums.get(), epilogue.count);
+            packed_.push_back(std::move(weights_array));
+            packed_.push_back(std::move(epilogue));
+            return ", qf::prepacked(W::pk" + id + ", W::ep" + id + ")";
+          },
+          [] { return std::string(); });
+    }
     // int8 and legacy uint8 pack into the same element types.
     const auto record_depthwise = [&](const auto& p) {
       weights_array.element = "std::int16_t";

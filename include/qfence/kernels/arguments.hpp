@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -33,6 +34,68 @@ struct conv2d_quantized_args {
 };
 using conv2d_int8_args = conv2d_quantized_args<std::int8_t>;
 using conv2d_uint8_args = conv2d_quantized_args<std::uint8_t>;
+
+/// How a hybrid layer (TFLite's dynamic-range scheme: the float input
+/// quantized to int8 at every invoke, int8 weights, float output;
+/// kernels/reference/hybrid.hpp) turns channel c's int32 sum into its
+/// output: x = float(acc) * scale[c], then * input_scale when
+/// `then_input_scale`, then + bias[c] when bias is not null, then clamped to
+/// `act` as std::min(std::max(x, lo), hi) (the convolutions'
+/// ActivationFunctionWithMinMax), or as std::max(lo, std::min(x, hi)) when
+/// `clamp_fully_connected` (ApplyActivationToVector): each TFLite kernel's
+/// order of operations, which the SIMD lanes keep (float_epilogue-inl.hpp,
+/// StoreHybrid). `scale` and `bias` hold a vector's worth past the last
+/// channel.
+struct hybrid_ending {
+  const float* scale;
+  float input_scale;
+  bool then_input_scale;
+  const float* bias;
+  float_range act;
+  bool clamp_fully_connected;
+
+  constexpr float operator()(int c, std::int32_t acc) const noexcept {
+    float x = static_cast<float>(acc) * scale[c];
+    if (then_input_scale) x *= input_scale;
+    if (bias != nullptr) x += bias[c];
+    if (clamp_fully_connected) {
+      const float y = act.max < x ? act.max : x;  // std::min(x, hi)
+      return act.min < y ? y : act.min;          // std::max(lo, y)
+    }
+    const float y = x < act.min ? act.min : x;  // std::max(x, lo)
+    return act.max < y ? act.max : y;           // std::min(y, hi)
+  }
+};
+
+/// One batch of a hybrid CONV_2D (groups of 1) or FULLY_CONNECTED on the
+/// int8 convolution kernel's tiles (conv2d-inl.hpp, Conv2DHybrid).
+struct conv2d_hybrid_args {
+  const std::int8_t* input;      // the quantized input, NHWC
+  const std::int8_t* weights;    // pack_conv_weights
+  const std::int32_t* epilogue;  // padded_out_c: where the sums start, -(zero point + 128) * sum(w)
+  const std::int8_t* pad_row;    // padded_segment() bytes of the input's zero point
+  hybrid_ending ending;
+  float* output;                      // NHWC
+  std::int32_t input_sum_factor = 0;  // the uint8 kernel's term: none here
+};
+
+/// One batch of a hybrid DEPTHWISE_CONV_2D on the int8 depthwise kernel
+/// (depthwise_conv2d-inl.hpp, DepthwiseConv2DHybrid).
+struct depthwise_hybrid_args {
+  const std::int8_t* input;      // the quantized input, NHWC
+  const std::int16_t* weights;   // pack_depthwise_weights
+  const std::int32_t* epilogue;  // padded channels: where the sums start, -zero point * sum(w)
+  const std::int8_t* pad_row;    // padded channels of the input's zero point
+  hybrid_ending ending;
+  float* output;  // NHWC
+};
+
+/// The element types a kernel's arguments read and write
+/// (conv2d_quantized_args<T>: T and T; the hybrid ones: int8 and float).
+template <class Args>
+using input_element = std::remove_const_t<std::remove_pointer_t<decltype(Args::input)>>;
+template <class Args>
+using output_element = std::remove_pointer_t<decltype(Args::output)>;
 
 /// An int16x8 CONV_2D (groups of 1): int16 activations with zero point 0,
 /// int8 weights as the model stores them, a 64-bit (or 32-bit) bias, as

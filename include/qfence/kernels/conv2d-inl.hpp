@@ -38,6 +38,7 @@
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/dot_product-inl.hpp"
+#include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/highway.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
@@ -67,10 +68,10 @@ namespace conv_detail {
 /// or a copy in `assembled` (pad bytes where the row leaves the image at its
 /// left or right; `taps` taps of `in_c` bytes, dilation 1).
 template <class T>
-HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
-                               int y, int x0, int taps, T* assembled) noexcept {
+HWY_INLINE const T* segment_at(const window_geometry& g, const T* pad_row, const T* batch_input, int y, int x0,
+                               int taps, T* assembled) noexcept {
   const T* row = input_row_or_null(g, batch_input, y);
-  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return a.pad_row;
+  if (row == nullptr || x0 + taps <= 0 || x0 >= g.in_w) return pad_row;
   const std::size_t in_c = static_cast<std::size_t>(g.in_c);
   if (x0 >= 0 && x0 + taps <= g.in_w) return row + static_cast<std::size_t>(x0) * in_c;
   for (int t = 0; t < taps; ++t) {
@@ -85,7 +86,7 @@ HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_
     // compile-time path's constant in_c inlined the copy; the runtime
     // path's MobileNetV2 ran 4% faster without the call (its 112x112
     // 16->96 layer 267 -> 234 us, per-layer minima of 8 alternating runs).
-    CopyLanes(hn::ScalableTag<T>(), x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : a.pad_row,
+    CopyLanes(hn::ScalableTag<T>(), x >= 0 && x < g.in_w ? row + static_cast<std::size_t>(x) * in_c : pad_row,
               g.in_c, assembled + at);
   }
   return assembled;
@@ -93,13 +94,40 @@ HWY_INLINE const T* segment_at(const window_geometry& g, const conv2d_quantized_
 
 /// Segment `s` of the window at (y0, x0) (packed_conv.hpp).
 template <class T>
-HWY_INLINE const T* segment_row(const window_geometry& g, const conv2d_quantized_args<T>& a, const T* batch_input,
-                                bool filter_rows, int s, int y0, int x0, T* assembled) noexcept {
-  if (filter_rows) return segment_at(g, a, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
+HWY_INLINE const T* segment_row(const window_geometry& g, const T* pad_row, const T* batch_input, bool filter_rows,
+                                int s, int y0, int x0, T* assembled) noexcept {
+  if (filter_rows) return segment_at(g, pad_row, batch_input, y0 + s * g.dilation_h, x0, g.filter_w, assembled);
   const int y = y0 + s / g.filter_w * g.dilation_h, x = x0 + s % g.filter_w * g.dilation_w;
   const T* row = input_row_or_null(g, batch_input, y);
-  if (row == nullptr || x < 0 || x >= g.in_w) return a.pad_row;
+  if (row == nullptr || x < 0 || x >= g.in_w) return pad_row;
   return row + static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c);
+}
+
+/// Output channel oc's accumulator, computed one product at a time (the
+/// one-lane target's loop over the packed data; the vector tiles compute
+/// the same sums).
+template <class Args>
+HWY_INLINE std::uint32_t scalar_accumulator(const window_geometry& g, const conv_packing& pk, const Args& a,
+                                            const input_element<Args>* batch_input, int y0, int x0, int oc,
+                                            input_element<Args>* assembled) noexcept {
+  using T = input_element<Args>;
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const int groups = pk.padded_segment() / 4;
+  const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
+                              static_cast<std::size_t>(oc % channel_tile) * 4;
+  auto acc = static_cast<std::uint32_t>(a.epilogue[oc]);
+  for (int s = 0; s < pk.segments; ++s) {
+    const T* src = segment_row(g, a.pad_row, batch_input, filter_rows, s, y0, x0, assembled);
+    for (int j = 0; j < pk.segment_len; ++j) {
+      const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
+      acc += static_cast<std::uint32_t>(column[static_cast<std::size_t>(s * groups + j / 4) * 64 +
+                                               static_cast<std::size_t>(j % 4)] *
+                                        x);
+      if constexpr (std::is_same_v<T, std::uint8_t>)
+        acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
+    }
+  }
+  return acc;
 }
 
 #if HWY_TARGET != HWY_SCALAR
@@ -117,11 +145,11 @@ constexpr int pixels_for(int vectors) noexcept {
 }
 
 /// Where the pixels of a tile read their windows.
-template <class T>
+template <class T, class Out = T>
 struct tile_pixels {
   const T* batch_input;
   int y0[kMaxPixels], x0[kMaxPixels];
-  T* out[kMaxPixels];
+  Out* out[kMaxPixels];
   int count;
 };
 
@@ -172,6 +200,16 @@ HWY_INLINE void finish(D d, const Acc& acc, const Sums& sums, const tile_pixels<
   }
 }
 
+/// The float ending of a hybrid layer (float_epilogue-inl.hpp).
+template <int V, int Pixels, requantize_form F, class D, class Acc, class Sums>
+HWY_INLINE void finish(D d, const Acc& acc, const Sums&, const tile_pixels<std::int8_t, float>& px,
+                       const conv2d_hybrid_args& a, int, int out_c, int oc) {
+  const int valid = out_c - oc;
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i)
+    if (i < px.count && valid > 0) StoreHybrid(d, acc[i][V], a.ending, oc, valid, px.out[i] + oc);
+}
+
 /// acc[i][v] += w[v] . x[i] for the tile's pixels i and vectors v (unrolled,
 /// so that the accumulators stay in registers); x[i] is words[i] ^ Flip.
 /// With Sums (uint8), also sums[i] += x[i] . factor: the window's input
@@ -203,9 +241,8 @@ HWY_INLINE void accumulate(D d, V (&acc)[Pixels][Vectors], V (&sums)[SumCount], 
 
 /// One register tile: Pixels pixels of `px` by Vectors vectors of channels
 /// from `oc`.
-template <int Vectors, int Pixels, requantize_form F, class D, class T>
-HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, const tile_pixels<T>& px,
-                     int oc) {
+template <int Vectors, int Pixels, requantize_form F, class D, class Args, class T, class Out>
+HWY_INLINE void tile(D d, const window_geometry& g, const Args& a, const tile_pixels<T, Out>& px, int oc) {
   const int n = static_cast<int>(hn::Lanes(d));
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
@@ -244,7 +281,8 @@ HWY_INLINE void tile(D d, const window_geometry& g, const conv2d_quantized_args<
     const T* src[Pixels];
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i)
-      src[i] = i < px.count ? segment_row(g, a, px.batch_input, filter_rows, s, px.y0[i], px.x0[i], assembled[i])
+      src[i] = i < px.count ? segment_row(g, a.pad_row, px.batch_input, filter_rows, s, px.y0[i], px.x0[i],
+                                          assembled[i])
                             : a.pad_row;
     const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(groups) * 64;
     for (int k = 0; k < whole; ++k) {
@@ -296,17 +334,18 @@ constexpr int last_tile_pixels(int pixels_per_tile) noexcept {
 /// tile that runs a count of that many (last_tile_pixels): a number, not the
 /// geometry, so that the layers share this function (one per geometry cost
 /// Clang 13 s over MobileNetV2).
-template <int Vectors, int Tail, requantize_form F, int LastPixels, class D, class T>
-HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, int oc_begin,
-                            int oc_end) {
+template <int Vectors, int Tail, requantize_form F, int LastPixels, class D, class Args>
+HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const Args& a, int oc_begin, int oc_end) {
+  using T = input_element<Args>;
+  using Out = output_element<Args>;
   constexpr int Pixels = pixels_for<T>(Vectors);
   const int n = static_cast<int>(hn::Lanes(d));
   const int pixels = g.out_h * g.out_w;
   for (int b = 0; b < g.batches; ++b) {
-    tile_pixels<T> px;
+    tile_pixels<T, Out> px;
     px.batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                    static_cast<std::size_t>(g.in_c);
-    T* batch_out =
+    Out* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) * static_cast<std::size_t>(g.out_c);
     // The tile's first pixel, stepped along (no division per pixel).
     int oy = 0, ox = 0;
@@ -355,9 +394,9 @@ HWY_INLINE void pixel_tiles(D d, const window_geometry& g, const conv2d_quantize
 /// Geometry is the kernel's geometry parameter type (last_tile_pixels).
 /// (pixel_tiles is called here directly: through a generic lambda, Clang 14
 /// took 50% longer to compile an embedded MobileNetV2.)
-template <requantize_form F, class Geometry, class Vectors, class D, class T>
-HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const conv2d_quantized_args<T>& a, Vectors vectors,
-                              int n) {
+template <requantize_form F, class Geometry, class Vectors, class D, class Args>
+HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const Args& a, Vectors vectors, int n) {
+  using T = input_element<Args>;
   constexpr auto wide_of = [](int all) { return all / kVectors * kVectors; };
   // The last tile of a pass of tiles `width` vectors wide.
   constexpr auto last = [](int width) { return last_tile_pixels<Geometry>(pixels_for<T>(width)); };
@@ -391,9 +430,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
 #if HWY_TARGET == HWY_SCALAR
   // Highway's one-lane target (the baseline of GCC < 12.3, where EMU128 is
   // broken) has no byte lanes: the same packed data, one channel at a time.
-  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const std::size_t row = static_cast<std::size_t>(pk.padded_out_c());
-  const int groups = pk.padded_segment() / 4;
   alignas(64) T assembled[max_assembled_row];
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_input = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
@@ -402,19 +439,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                                      static_cast<std::size_t>(oc % channel_tile) * 4;
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[oc]);
-          for (int s = 0; s < pk.segments; ++s) {
-            const T* src = conv_detail::segment_row(g, a, batch_input, filter_rows, s, y0, x0, assembled);
-            for (int j = 0; j < pk.segment_len; ++j) {
-              const int x = src[j] + input_operand_offset<T>;  // the unsigned operand
-              acc += static_cast<std::uint32_t>(
-                  column[static_cast<std::size_t>(s * groups + j / 4) * 64 + static_cast<std::size_t>(j % 4)] * x);
-              if constexpr (std::is_same_v<T, std::uint8_t>)
-                acc += static_cast<std::uint32_t>(a.input_sum_factor) * static_cast<std::uint32_t>(src[j]);
-            }
-          }
+          const std::uint32_t acc = conv_detail::scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
           const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
@@ -450,6 +475,37 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     }
     conv_detail::ChannelPasses<Form::value, Geometry>(d, g, a, pk.padded_out_c() / n, n);
   }
+#endif
+}
+
+/// A hybrid convolution or fully connected layer, one batch (the caller
+/// quantized its input: kernels/hybrid_conv.hpp): the int8 kernel's tiles
+/// and their integer sums, ended by the float epilogue of
+/// conv2d_hybrid_args.
+HWY_NOINLINE inline void Conv2DHybrid(const window_geometry& geometry, const conv2d_hybrid_args& args) {
+  const conv2d_hybrid_args a = args;
+  const window_geometry& g = geometry;
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w);
+#if HWY_TARGET == HWY_SCALAR
+  alignas(64) std::int8_t assembled[max_assembled_row];
+  float* out = a.output;
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+      for (int oc = 0; oc < g.out_c; ++oc)
+        *out++ = a.ending(oc, static_cast<std::int32_t>(
+                                  conv_detail::scalar_accumulator(g, pk, a, a.input, y0, x0, oc, assembled)));
+    }
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const int n = static_cast<int>(hn::Lanes(d));
+  if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
+    if (pk.padded_out_c() % n != 0) {
+      conv_detail::pixel_tiles<conv_detail::kVectors, -1, general_requantize_form, 0>(d, g, a, 0, pk.padded_out_c());
+      return;
+    }
+  }
+  conv_detail::ChannelPasses<general_requantize_form, window_geometry>(d, g, a, pk.padded_out_c() / n, n);
 #endif
 }
 

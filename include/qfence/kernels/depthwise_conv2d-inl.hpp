@@ -46,6 +46,7 @@
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/dot_product-inl.hpp"
+#include "qfence/kernels/float_epilogue-inl.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
@@ -68,6 +69,32 @@ namespace qfence::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 namespace depthwise_detail {
+
+/// Channel c's sum at output (oy, ox), one product at a time (the one-lane
+/// target's loop over the packed data; the vectors compute the same sums).
+template <class Args>
+HWY_INLINE std::uint32_t ScalarSum(const window_geometry& g, const Args& a, const input_element<Args>* batch_in, int oy,
+                                   int ox, int c) {
+  using T = input_element<Args>;
+  const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
+  const int multiplier = g.out_c / g.in_c;
+  auto acc = static_cast<std::uint32_t>(a.epilogue[c]);
+  for (int fy = 0; fy < g.filter_h; ++fy) {
+    const T* row = window_input_row(g, batch_in, oy, fy);
+    for (int fx = 0; fx < g.filter_w; ++fx) {
+      const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
+      const T v = row != nullptr && x >= 0 && x < g.in_w
+                      ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
+                            static_cast<std::size_t>(c / multiplier)]
+                      : a.pad_row[c];
+      const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
+                                         static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
+                                       static_cast<std::size_t>(fy % 2)];
+      acc += static_cast<std::uint32_t>(v * w);
+    }
+  }
+  return acc;
+}
 
 /// The +128 a quad adds to each of a filter's FH row bytes.
 template <int FH>
@@ -314,8 +341,13 @@ HWY_INLINE void SingleChannelRows(D d, const window_geometry& g, const depthwise
 
 /// Every output row (see the file comment); FH and FW, when not 0, are the
 /// filter's size as constants.
-template <int FH, int FW, requantize_form F, class D, class T>
-HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_args<T>& a) {
+template <int FH, int FW, requantize_form F, class D, class Args>
+HWY_INLINE void Rows(D d, const window_geometry& g, const Args& a) {
+  using T = input_element<Args>;
+  using Out = output_element<Args>;
+  // A hybrid layer ends in float (float_epilogue-inl.hpp), a quantized one
+  // requantized.
+  constexpr bool kHybrid = std::is_same_v<Args, depthwise_hybrid_args>;
   const int fh = FH != 0 ? FH : g.filter_h, fw = FW != 0 ? FW : g.filter_w;
   // Output channel c reads input channel c / multiplier (TFLite's order).
   const int channels = g.out_c, multiplier = g.out_c / g.in_c, pairs = (fh + 1) / 2;
@@ -341,17 +373,20 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
   // The input bytes of a vector of channels that is partial or reads
   // repeated input channels (a depth multiplier above 1), copied.
   alignas(64) T tail[2][HWY_MAX_BYTES / 4];
-  const auto zero_point = hn::Set(d, a.output_zero_point);
+  const auto zero_point = [&] {
+    if constexpr (kHybrid) return 0;
+    else return hn::Set(d, a.output_zero_point);
+  }();
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) * in_c;
-    T* batch_out =
+    Out* batch_out =
         a.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.out_h * g.out_w) * out_c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       // The input rows of the first filter rows (the rest, of huge filters,
       // are found when needed).
       const T* rows[kRowsKept];
       for (int fy = 0; fy < kRowsKept && fy < fh; ++fy) rows[fy] = window_input_row(g, batch_in, oy, fy);
-      T* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
+      Out* out_row = batch_out + static_cast<std::size_t>(oy) * static_cast<std::size_t>(g.out_w) * out_c;
       for (int c = 0; c < channels; c += n) {
         const int valid = channels - c < n ? channels - c : n;
         const std::size_t cc = static_cast<std::size_t>(c);
@@ -361,7 +396,10 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
         if (multiplier != 1)
           for (int j = 0; j < valid; ++j) source[j] = (c + j) / multiplier, pad_source[j] = c + j;
         const bool one_source = multiplier != 1 && source[0] == source[valid - 1];
-        const auto requantize = EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
+        const auto requantize = [&] {
+          if constexpr (kHybrid) return 0;
+          else return EpilogueLanesAt<F, T>(d, a.epilogue, padded, c, a.output_zero_point);
+        }();
         // The n input bytes of filter row fy at column x (the pad row's where
         // the tap is outside the input).
         const auto bytes = [&](int fy, int x, int slot) QFENCE_INLINE_LAMBDA {
@@ -412,8 +450,11 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const depthwise_quantized_ar
           return WeightPairsAt(d16, a.weights, k, fx, fw, padded, cc);
         };
         const auto finish = [&](V acc, int ox) QFENCE_INLINE_LAMBDA {
-          StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
-                           out_row + static_cast<std::size_t>(ox) * out_c + cc);
+          if constexpr (kHybrid)
+            StoreHybrid(d, acc, a.ending, c, valid, out_row + static_cast<std::size_t>(ox) * out_c + cc);
+          else
+            StoreRequantized<F>(d, acc, requantize, zero_point, a.act, valid,
+                                out_row + static_cast<std::size_t>(ox) * out_c + cc);
         };
         // With the filter's size constant, its weights stay in registers.
         constexpr int kept_pairs = FH != 0 && FW != 0 ? (FH + 1) / 2 : 1, kept_w = FH != 0 && FW != 0 ? FW : 1;
@@ -498,29 +539,14 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
   const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
-  const int channels = g.out_c, multiplier = g.out_c / g.in_c;
-  // One lane: the same packed data, one channel at a time.
+  const int channels = g.out_c;
   for (int b = 0; b < g.batches; ++b) {
     const T* batch_in = a.input + static_cast<std::size_t>(b) * static_cast<std::size_t>(g.in_h * g.in_w) *
                                       static_cast<std::size_t>(g.in_c);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < channels; ++c) {
-          std::uint32_t acc = static_cast<std::uint32_t>(a.epilogue[c]);
-          for (int fy = 0; fy < g.filter_h; ++fy) {
-            const T* row = window_input_row(g, batch_in, oy, fy);
-            for (int fx = 0; fx < g.filter_w; ++fx) {
-              const int x = ox * g.stride_w - g.pad_w + fx * g.dilation_w;
-              const T v = row != nullptr && x >= 0 && x < g.in_w
-                                        ? row[static_cast<std::size_t>(x) * static_cast<std::size_t>(g.in_c) +
-                                              static_cast<std::size_t>(c / multiplier)]
-                                        : a.pad_row[c];
-              const std::int16_t w = a.weights[((static_cast<std::size_t>(fy / 2) * static_cast<std::size_t>(g.filter_w) +
-                                                 static_cast<std::size_t>(fx)) * padded + static_cast<std::size_t>(c)) * 2 +
-                                               static_cast<std::size_t>(fy % 2)];
-              acc += static_cast<std::uint32_t>(v * w);
-            }
-          }
+          const std::uint32_t acc = ScalarSum(g, a, batch_in, oy, ox, c);
           const hn::Simd<std::int32_t, 1, 0> d;
           const auto q = RequantizeLanesAt(d, a.epilogue, padded, c, a.output_zero_point);
           const std::int32_t r =
@@ -572,6 +598,35 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
     depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
   } else {
     depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
+  }
+#endif
+}
+
+/// One batch of a hybrid depthwise convolution (kernels/hybrid_conv.hpp):
+/// the int8 kernel's sums (its rows walk, without the byte quads of a
+/// single input channel) and the float ending of hybrid_ending.
+HWY_NOINLINE inline void DepthwiseConv2DHybrid(const window_geometry& geometry, const depthwise_hybrid_args& args) {
+  const depthwise_hybrid_args a = args;
+  using namespace depthwise_detail;
+  const window_geometry& g = geometry;
+#if HWY_TARGET == HWY_SCALAR
+  float* out = a.output;
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox)
+      for (int c = 0; c < g.out_c; ++c) *out++ = a.ending(c, static_cast<std::int32_t>(ScalarSum(g, a, a.input, oy, ox, c)));
+#else
+  const hn::ScalableTag<std::int32_t> d;
+  const hn::Half<decltype(d)> half;
+  const int n = static_cast<int>(hn::Lanes(d));
+  const bool halves = g.out_c % n != 0 && g.out_c % (n / 2) == 0;
+  const bool three = g.filter_h == 3 && g.filter_w == 3;
+  if (halves) {
+    if (three) Rows<3, 3, general_requantize_form>(half, g, a);
+    else Rows<0, 0, general_requantize_form>(half, g, a);
+  } else if (three) {
+    Rows<3, 3, general_requantize_form>(d, g, a);
+  } else {
+    Rows<0, 0, general_requantize_form>(d, g, a);
   }
 #endif
 }

@@ -20,12 +20,16 @@
 // compiler flags and kernels/highway.hpp settings), as with any Highway code.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "qfence/core/dtype.hpp"
+#include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
 #include "qfence/kernels/highway.hpp"
+#include "qfence/kernels/hybrid_conv.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/parameter.hpp"
@@ -138,6 +142,21 @@ template <class T, class Geometry, class Form>
 struct conv2d_quantized_table {
   using fn = void (*)(const Geometry&, const conv2d_quantized_args<T>&);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DQuantized<T, Geometry, Form>);
+};
+
+struct conv2d_hybrid_table {
+  using fn = void (*)(const window_geometry&, const conv2d_hybrid_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DHybrid);
+};
+
+struct quantize_hybrid_input_table {
+  using fn = bool (*)(std::int64_t, const float*, bool, std::int8_t*, reference::hybrid_input_params*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(QuantizeHybridInput);
+};
+
+struct depthwise_hybrid_table {
+  using fn = void (*)(const window_geometry&, const depthwise_hybrid_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DHybrid);
 };
 
 template <class Bias, class Geometry>
@@ -284,6 +303,94 @@ struct transpose_planes_table {
 template <class T, class Geometry, class Form = general_form>
 inline void conv2d_quantized(target t, const Geometry& g, const conv2d_quantized_args<T>& a, Form = {}) noexcept {
   conv2d_quantized_table<T, Geometry, Form>::slots[t.slot()](g, a);
+}
+
+namespace detail {
+
+/// A hybrid layer's invoke (kernels/hybrid_conv.hpp): per batch (per row
+/// for FULLY_CONNECTED) the input quantized, the sums' start and scales and
+/// the pad row set, then run_batch(one batch's geometry, its quantized
+/// input, its ending, its output). `operand_offset` is what the kernel adds
+/// to each input byte (128 for the convolution kernel's unsigned operand, 0
+/// for the depthwise kernel).
+template <class RunBatch>
+inline void hybrid_batches(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                           std::int32_t operand_offset,
+                           const float* input, hybrid_scratch_arrays s, float* output, RunBatch run_batch) noexcept {
+  const bool fc = l.form == hybrid_form::fully_connected;
+  const int batches = fc ? g.in_w : g.batches;
+  window_geometry one = fc ? fully_connected_geometry(1, g.in_c, g.out_c) : g;
+  one.batches = 1;
+  const std::int64_t in_size = std::int64_t{one.in_h} * one.in_w * one.in_c;
+  const std::int64_t out_size = std::int64_t{one.out_h} * one.out_w * one.out_c;
+  if (fc) {
+    // TFLite skips the products when the whole input is zero: the output is
+    // the bias (or 0), activated.
+    bool all_zero = true;
+    for (std::int64_t i = 0; i < in_size * batches && all_zero; ++i) all_zero = input[i] == 0.0f;
+    if (all_zero) {
+      for (int b = 0; b < batches; ++b)
+        for (int u = 0; u < g.out_c; ++u) {
+          float y = l.bias != nullptr ? l.bias[u] : 0.0f;
+          if (l.clamp_fully_connected) y = std::max(l.act.min, std::min(y, l.act.max));
+          output[b * out_size + u] = y;
+        }
+      return;
+    }
+  }
+  for (int b = 0; b < batches; ++b) {
+    std::int8_t* q = s.quantized_input + b * in_size;
+    // On the target's vectors; an input holding NaN, on the reference's
+    // sequential minimum and maximum.
+    reference::hybrid_input_params p;
+    if (!quantize_hybrid_input_table::slots[t.slot()](in_size, input + b * in_size, l.asymmetric_inputs, q, &p))
+      p = reference::quantize_hybrid_input(in_size, input + b * in_size, l.asymmetric_inputs, q);
+    // Padding taps read the zero point (they add w * (zp + offset), which
+    // the start takes away).
+    std::memset(s.pad_row, static_cast<unsigned char>(static_cast<std::int8_t>(p.zero_point)),
+                static_cast<std::size_t>(l.pad_bytes));
+    const auto pad_value = static_cast<std::uint32_t>(p.zero_point + operand_offset);
+    for (int c = 0; c < l.channels; ++c) {
+      s.start[c] = static_cast<std::int32_t>(0u - pad_value * static_cast<std::uint32_t>(l.weight_sums[c]));
+      // Each kernel's association: CONV_2D per channel (acc * w) * input;
+      // DEPTHWISE_CONV_2D acc * (w * input); the others acc * (input * w).
+      s.scale[c] = l.form == hybrid_form::conv_per_channel ? l.weight_scales[c]
+                   : l.form == hybrid_form::depthwise      ? l.weight_scales[c] * p.scale
+                                                           : p.scale * l.weight_scales[c];
+    }
+    const hybrid_ending ending{s.scale, p.scale, l.form == hybrid_form::conv_per_channel, l.bias, l.act,
+                               l.clamp_fully_connected};
+    run_batch(one, q, s, ending, output + b * out_size);
+  }
+}
+
+}  // namespace detail
+
+/// A hybrid CONV_2D (groups of 1) or FULLY_CONNECTED (`g`:
+/// fully_connected_geometry's) on SIMD target `t`, `weights` packed by
+/// pack_conv_weights: the int8 convolution kernel's tiles with the float
+/// ending. (Packed hybrid layers exist for SIMD targets only; the
+/// reference target runs reference/hybrid.hpp.)
+inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                         const std::int8_t* weights, const float* input, hybrid_scratch_arrays s,
+                         float* output) noexcept {
+  detail::hybrid_batches(t, g, l, 128, input, s, output,
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
+                             float* out) {
+                           conv2d_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
+                         });
+}
+
+/// A hybrid DEPTHWISE_CONV_2D on SIMD target `t`, `weights` packed by
+/// pack_depthwise_weights: the int8 depthwise kernel with the float ending.
+inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_constants& l,
+                         const std::int16_t* weights, const float* input, hybrid_scratch_arrays s,
+                         float* output) noexcept {
+  detail::hybrid_batches(t, g, l, 0, input, s, output,
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
+                             float* out) {
+                           depthwise_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
+                         });
 }
 
 /// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and

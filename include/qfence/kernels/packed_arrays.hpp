@@ -9,12 +9,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/core/activation.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/graph/options.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/hybrid_conv.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 
@@ -124,6 +126,68 @@ struct depthwise_quantized_arrays<T, P, true> {
         pad_row(filled_row<T, static_cast<std::size_t>(P.padded_channels())>(input_zero_point)) {}
   constexpr const std::int16_t* weight_data() const noexcept { return weights; }
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
+};
+
+/// A hybrid layer's packed weights and per-channel constants
+/// (kernels/hybrid_conv.hpp). Spec describes the layer with static
+/// constexpr members: `packing` (a conv_packing, or a depthwise_packing for
+/// DEPTHWISE_CONV_2D), `scales` (the weights' scales, one per channel or
+/// one), `act` (the fused activation), `fully_connected` and
+/// `asymmetric_fc` (FULLY_CONNECTED's asymmetric_quantize_inputs).
+/// Prepacked: the weights and their sums as `qfence embed` wrote them
+/// (prepacked_t: weights, and the sums as its epilogue); otherwise packed
+/// when the model is constructed. The scales and the bias, a few floats per
+/// channel, are copied either way.
+template <class Spec, bool Prepacked>
+struct hybrid_arrays {
+  using packing_type = std::remove_const_t<decltype(Spec::packing)>;
+  using weight_type = hybrid_weight_t<packing_type>;
+  static constexpr packing_type packing = Spec::packing;
+  static constexpr int channels = hybrid_channels(packing);
+  static constexpr int pad_bytes = hybrid_pad_bytes(packing);
+
+  struct owned {
+    alignas(64) std::array<weight_type, hybrid_weight_count(packing)> weights{};
+    alignas(64) std::array<std::int32_t, static_cast<std::size_t>(channels)> sums{};
+  };
+  struct given {
+    const weight_type* weights = nullptr;
+    const std::int32_t* sums = nullptr;
+  };
+  std::conditional_t<Prepacked, given, owned> packed{};
+  alignas(64) std::array<float, static_cast<std::size_t>(channels)> weight_scales{};
+  alignas(64) std::array<float, static_cast<std::size_t>(channels)> bias{};
+  hybrid_layer_constants described{};  // without pointers (this object is copied): constants() sets them
+  bool adds_bias = false;
+
+  constexpr hybrid_arrays(const std::int8_t* w, const float* b, prepacked_t<weight_type> from_embed) noexcept {
+    if constexpr (Prepacked) {
+      packed = {from_embed.weights, from_embed.epilogue};
+    } else {
+      pack_hybrid_weights(packing, w, packed.weights.data());
+      hybrid_weight_sums(packing, w, packed.sums.data());
+    }
+    described = hybrid_constants(packing, Spec::fully_connected, Spec::scales.data(),
+                                 static_cast<int>(Spec::scales.size()), b, Spec::act, Spec::asymmetric_fc,
+                                 {nullptr, weight_scales.data(), bias.data()});
+    adds_bias = described.bias != nullptr;
+    described.weight_scales = nullptr;
+    described.bias = nullptr;
+  }
+
+  const weight_type* weight_data() const noexcept {
+    if constexpr (Prepacked) return packed.weights;
+    else return packed.weights.data();
+  }
+  /// The layer as kernels::hybrid_layer takes it, pointing into this object.
+  hybrid_layer_constants constants() const noexcept {
+    hybrid_layer_constants c = described;
+    if constexpr (Prepacked) c.weight_sums = packed.sums;
+    else c.weight_sums = packed.sums.data();
+    c.weight_scales = weight_scales.data();
+    c.bias = adds_bias ? bias.data() : nullptr;
+    return c;
+  }
 };
 
 }  // namespace qfence::kernels

@@ -15,6 +15,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/hybrid_conv.hpp"
 #include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/packed_conv_float.hpp"
 #include "qfence/kernels/requantize_form.hpp"
@@ -125,6 +126,40 @@ struct packed_depthwise_quantized {
   }
 };
 using packed_depthwise_int8 = packed_depthwise_quantized<std::int8_t>;
+
+/// One hybrid layer packed for the int8 kernels (kernels/hybrid_conv.hpp):
+/// Packing is a conv_packing (CONV_2D with groups of 1, FULLY_CONNECTED) or
+/// a depthwise_packing (DEPTHWISE_CONV_2D). With the scratch its invokes use.
+template <class Packing>
+struct packed_hybrid_layer {
+  Packing packing;
+  hwy::AlignedFreeUniquePtr<hybrid_weight_t<Packing>[]> weights;
+  hwy::AlignedFreeUniquePtr<std::int32_t[]> weight_sums;
+  hwy::AlignedFreeUniquePtr<float[]> weight_scales, bias;
+  hwy::AlignedFreeUniquePtr<std::byte[]> scratch_bytes;
+  hybrid_layer_constants constants{};
+  hybrid_scratch_arrays scratch{};
+
+  /// Weights OHWI (or [units][depth], or depthwise [1, H, W, C]), `scales`
+  /// one per output channel or one, `b` float or null; `fully_connected`
+  /// and `asymmetric_fc` (its asymmetric_quantize_inputs) for a
+  /// conv_packing; `input_elements` the input's.
+  packed_hybrid_layer(const Packing& p, bool fully_connected, const std::int8_t* w, const float* scales,
+                      int scale_count, const float* b, activation act, bool asymmetric_fc, std::int64_t input_elements)
+      : packing(p),
+        weights(detail::aligned_array<hybrid_weight_t<Packing>>(hybrid_weight_count(p))),
+        weight_sums(detail::aligned_array<std::int32_t>(static_cast<std::size_t>(hybrid_channels(p)))),
+        weight_scales(detail::aligned_array<float>(static_cast<std::size_t>(hybrid_channels(p)))),
+        bias(detail::aligned_array<float>(static_cast<std::size_t>(hybrid_channels(p)))),
+        scratch_bytes(detail::aligned_array<std::byte>(
+            hybrid_scratch_size(input_elements, hybrid_channels(p), hybrid_pad_bytes(p)))) {
+    pack_hybrid_weights(p, w, weights.get());
+    hybrid_weight_sums(p, w, weight_sums.get());
+    constants = hybrid_constants(p, fully_connected, scales, scale_count, b, act, asymmetric_fc,
+                                 {weight_sums.get(), weight_scales.get(), bias.get()});
+    scratch = hybrid_scratch_at(scratch_bytes.get(), input_elements, hybrid_channels(p), hybrid_pad_bytes(p));
+  }
+};
 
 }  // namespace qfence::kernels
 

@@ -13,6 +13,7 @@
 
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
+#include "qfence/ops/hybrid_support.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -64,7 +65,8 @@ struct conv2d_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          ? detail::hybrid_scratch_need<Input, W>(W::shape_type::dim(0),
+                                                                                  Input::shape_type::dim(0))
                                           : 0> {
     static constexpr int in_c = Input::shape_type::dim(3);
     static constexpr int out_c = W::shape_type::dim(0);
@@ -83,9 +85,10 @@ struct conv2d_node {
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke; groups of 1 on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
+    static constexpr bool simd_hybrid = hybrid && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
@@ -96,10 +99,17 @@ struct conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                                      kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>;
+    using hybrid_arrays =
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(out_c),
+                                                   detail::fused_activation_of<Opts...>, false, false>,
+                               prepacked>;
+    using arrays = std::conditional_t<
+        simd_hybrid, hybrid_arrays,
+        std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+                           kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid, arrays, prepacked,
+                                            simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -110,6 +120,8 @@ struct conv2d_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (simd_hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
         static constexpr auto multipliers =
             detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();

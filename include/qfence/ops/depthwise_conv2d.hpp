@@ -9,6 +9,7 @@
 
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
+#include "qfence/ops/hybrid_support.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -59,7 +60,8 @@ struct depthwise_conv2d_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(Input::elements, Input::shape_type::dim(0))
+                                          ? detail::hybrid_scratch_need<Input, W>(W::shape_type::dim(3),
+                                                                                  Input::shape_type::dim(0))
                                           : 0> {
     static constexpr int out_c = W::shape_type::dim(3);
     static constexpr window_geometry geometry =
@@ -75,8 +77,8 @@ struct depthwise_conv2d_node {
                                  (Input::type == dtype::u8 && W::type == dtype::u8);
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke, on the int8 kernel (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr kernels::depthwise_packing packing{out_c, geometry.filter_h, geometry.filter_w};
     static constexpr auto simd_multipliers = [] {
@@ -84,9 +86,15 @@ struct depthwise_conv2d_node {
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>;
+    using arrays = std::conditional_t<
+        hybrid,
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(out_c),
+                                                   detail::fused_activation_of<Opts...>, false, false>,
+                               prepacked>,
+        kernels::depthwise_quantized_arrays<typename Input::element, packing, prepacked>>;
 
-    using prepared = detail::prepared_layer<depthwise_conv2d_node, Input, simd, arrays, prepacked, simd_multipliers>;
+    using prepared =
+        detail::prepared_layer<depthwise_conv2d_node, Input, simd || hybrid, arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -95,6 +103,8 @@ struct depthwise_conv2d_node {
                                        {in, p.packed.weight_data(), p.packed.epilogue_data(), p.packed.pad_row.data(),
                                         output::quant::zero_point, act, out},
                              detail::requantize_form_for<output, simd_multipliers, act>{});
+      } else if constexpr (hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else if constexpr (simd_float) {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),

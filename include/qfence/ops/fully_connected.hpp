@@ -15,6 +15,7 @@
 
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
+#include "qfence/ops/hybrid_support.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/op_code.hpp"
 #include "qfence/kernels/dispatch.hpp"
@@ -64,8 +65,9 @@ struct fully_connected_node {
 
   template <int Index, class Input>
   struct typed : detail::scratch_need<(Input::type == dtype::f32 && W::type == dtype::i8)
-                                          ? reference::hybrid_scratch_bytes(
-                                                Input::elements, static_cast<int>(Input::elements / W::shape_type::dim(1)))
+                                          ? detail::hybrid_scratch_need<Input, W>(
+                                                W::shape_type::dim(0),
+                                                static_cast<int>(Input::elements / W::shape_type::dim(1)))
                                           : 0> {
     static constexpr int depth = W::shape_type::dim(1);
     static constexpr int units = W::shape_type::dim(0);
@@ -83,14 +85,21 @@ struct fully_connected_node {
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
-    /// kernel (kernels/reference/hybrid.hpp), which quantizes the input in
-    /// this node's scratch at every invoke.
+    /// kernel, which quantizes the input in this node's scratch at every
+    /// invoke, on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
-    using arrays = std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                                      kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>;
+    using hybrid_arrays =
+        kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(units),
+                                                   detail::fused_activation_of<Opts...>, true,
+                                                   has_option<option_kind::asymmetric_inputs, Opts...>>,
+                               prepacked>;
+    using arrays = std::conditional_t<
+        hybrid, hybrid_arrays,
+        std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+                           kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
@@ -106,8 +115,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared =
-        detail::prepared_layer<fully_connected_node, Input, simd || simd_float, arrays, prepacked, simd_multipliers>;
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid, arrays, prepacked,
+                                            simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -118,6 +127,8 @@ struct fully_connected_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (hybrid) {
+        detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {
         run(p.node, in, out, scratch);
       }

@@ -81,41 +81,63 @@ struct hybrid_input_params {
   std::int32_t zero_point;
 };
 
-/// TFLite's SymmetricQuantizeFloats: scale max|x| / 127, values in
-/// [-127, 127]; an all-zero input gets scale 1.
-inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  const auto [lo, hi] = hybrid_detail::min_max(n, x);
-  const float range = std::max(std::abs(lo), std::abs(hi));
-  if (range == 0) {
-    std::memset(q, 0, static_cast<std::size_t>(n));
-    return {1.0f, 0};
-  }
-  const float inv = 127.0f / range;
-  for (std::int64_t i = 0; i < n; ++i)
-    q[i] = static_cast<std::int8_t>(hybrid_detail::to_int_saturated(std::round(x[i] * inv), -127, 127));
-  return {range / 127.0f, 0};
-}
+/// How one batch is quantized: its (scale, zero point), the factor each
+/// value is multiplied by, the int8 range, and whether every value is 0
+/// (an input of zeros: TFLite writes zeros, scale 1).
+struct hybrid_quantization {
+  hybrid_input_params params;
+  float inverse;
+  std::int32_t lo, hi;
+  bool zeros;
+};
 
-/// TFLite's AsymmetricQuantizeFloats: the range [min(0, min x), max(0, max
-/// x)] onto [-128, 127], scale and zero point computed in double.
-inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
-  const auto [lo, hi] = hybrid_detail::min_max(n, x);
-  const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
-  if (rmin == rmax) {
-    std::memset(q, 0, static_cast<std::size_t>(n));
-    return {1.0f, 0};
+/// The quantization of a batch whose least and greatest values are lo and
+/// hi: TFLite's SymmetricQuantizeFloats (scale max|x| / 127, values in
+/// [-127, 127]) or AsymmetricQuantizeFloats (the range [min(0, lo),
+/// max(0, hi)] onto [-128, 127], scale and zero point computed in double,
+/// the zero point nudged into int8).
+inline hybrid_quantization hybrid_quantization_of(bool asymmetric, float lo, float hi) noexcept {
+  if (!asymmetric) {
+    const float range = std::max(std::abs(lo), std::abs(hi));
+    if (range == 0) return {{1.0f, 0}, 0.0f, -127, 127, true};
+    return {{range / 127.0f, 0}, 127.0f / range, -127, 127, false};
   }
+  const double rmin = static_cast<double>(std::min(0.0f, lo)), rmax = static_cast<double>(std::max(0.0f, hi));
+  if (rmin == rmax) return {{1.0f, 0}, 0.0f, -128, 127, true};
   const double scale = (rmax - rmin) / 255.0;
   const double from_min = -128.0 - rmin / scale, from_max = 127.0 - rmax / scale;
   const double error_min = 128.0 + std::abs(rmin / scale), error_max = 127.0 + std::abs(rmax / scale);
   const double zp = error_min < error_max ? from_min : from_max;
   const std::int32_t zero_point = zp <= -128.0 ? -128 : zp >= 127.0 ? 127 : static_cast<std::int8_t>(std::round(zp));
-  const hybrid_input_params p{static_cast<float>(scale), zero_point};
-  const float inv = 1.0f / p.scale;
-  for (std::int64_t i = 0; i < n; ++i)
-    q[i] = static_cast<std::int8_t>(
-        hybrid_detail::to_int_saturated(std::round(static_cast<float>(zero_point) + x[i] * inv), -128, 127));
-  return p;
+  const auto s = static_cast<float>(scale);
+  return {{s, zero_point}, 1.0f / s, -128, 127, false};
+}
+
+/// One value as hybrid_quantization `h` quantizes it: round(x * inverse)
+/// (symmetric) or round(zero point + x * inverse), saturated (NaN: 0).
+inline std::int8_t hybrid_quantize_value(const hybrid_quantization& h, bool asymmetric, float x) noexcept {
+  const float v = asymmetric ? static_cast<float>(h.params.zero_point) + x * h.inverse : x * h.inverse;
+  return static_cast<std::int8_t>(hybrid_detail::to_int_saturated(std::round(v), h.lo, h.hi));
+}
+
+/// TFLite's SymmetricQuantizeFloats (asymmetric = false) or
+/// AsymmetricQuantizeFloats of n values.
+inline hybrid_input_params quantize_hybrid_input(std::int64_t n, const float* x, bool asymmetric,
+                                                 std::int8_t* q) noexcept {
+  const auto [lo, hi] = hybrid_detail::min_max(n, x);
+  const hybrid_quantization h = hybrid_quantization_of(asymmetric, lo, hi);
+  if (h.zeros) {
+    std::memset(q, 0, static_cast<std::size_t>(n));
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) q[i] = hybrid_quantize_value(h, asymmetric, x[i]);
+  }
+  return h.params;
+}
+inline hybrid_input_params quantize_symmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  return quantize_hybrid_input(n, x, false, q);
+}
+inline hybrid_input_params quantize_asymmetric(std::int64_t n, const float* x, std::int8_t* q) noexcept {
+  return quantize_hybrid_input(n, x, true, q);
 }
 
 /// The weights of a hybrid layer: int8, with one scale per output channel

@@ -237,6 +237,51 @@ kernel hybrid_layer(const op_context& ctx, int batches, Run run) {
   };
 }
 
+/// A hybrid layer packed for the int8 kernels (kernels/hybrid_conv.hpp)
+/// on the context's SIMD target: `on(packed)` with a
+/// kernels::packed_hybrid_layer of the layer's packing (a depthwise_packing
+/// for DEPTHWISE_CONV_2D, else a conv_packing, FULLY_CONNECTED as a 1x1
+/// convolution); `otherwise()` on the reference target and for a grouped
+/// CONV_2D, which run the reference kernel. The runtime path runs the
+/// layer with it; `qfence embed` writes its arrays.
+template <class On, class Otherwise>
+auto with_packed_hybrid_layer(const op_context& ctx, On&& on, Otherwise&& otherwise) {
+  const tensor &in = ctx.input(0), &w = ctx.input(1);
+  if (ctx.simd_target().is_reference()) return otherwise();
+  const std::vector<float>& scales = w.quant.scales;
+  const float* bias = ctx.has_input(2) ? ctx.input(2).constant_data<float>() : nullptr;
+  const auto make = [&](const auto& packing, bool fc) {
+    return on(std::make_shared<const kernels::packed_hybrid_layer<std::remove_cvref_t<decltype(packing)>>>(
+        packing, fc, w.constant_data<std::int8_t>(), scales.data(), static_cast<int>(scales.size()), bias,
+        ctx.options().fused, ctx.options().asymmetric_quantize_inputs, in.elements()));
+  };
+  switch (ctx.op().code) {
+    case op_code::depthwise_conv_2d: return make(kernels::depthwise_packing{w.dim(3), w.dim(1), w.dim(2)}, false);
+    case op_code::fully_connected: return make(kernels::conv_packing{w.dim(0), 1, w.dim(1)}, true);
+    default:
+      if (w.dim(3) != in.dim(3)) return otherwise();  // grouped
+      return make(kernels::conv_packing::for_filter(w.dim(0), w.dim(1), w.dim(2), w.dim(3), ctx.options().dilation_w),
+                  false);
+  }
+}
+
+/// A hybrid CONV_2D (groups of 1), FULLY_CONNECTED or DEPTHWISE_CONV_2D on
+/// the context's SIMD target (with_packed_hybrid_layer); null otherwise. `g`
+/// is the layer's geometry (fully_connected_geometry's for FULLY_CONNECTED).
+inline kernel simd_hybrid_layer(const op_context& ctx, const window_geometry& g) {
+  const kernels::target target = ctx.simd_target();
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  return with_packed_hybrid_layer(
+      ctx,
+      [&](auto packed) -> kernel {
+        return [=](const tensor_memory& m) {
+          kernels::hybrid_layer(target, g, packed->constants, packed->weights.get(), m.at<const float>(in_t),
+                                packed->scratch, m.at<float>(out_t));
+        };
+      },
+      []() -> kernel { return {}; });
+}
+
 }  // namespace detail
 
 inline kernel prepare_conv2d(const op_context& ctx) {
@@ -250,6 +295,7 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   if (in.type == dtype::f32 && filter.type == dtype::i8) {
     const float_range act = float_activation_range(ctx.options().fused);
     const int filter_in_c = filter.dim(3);
+    if (kernel k = detail::simd_hybrid_layer(ctx, g)) return k;
     return detail::hybrid_layer(ctx, g.batches, [=](const float* x, reference::hybrid_weights w, const float* b,
                                                     reference::hybrid_scratch s, float* y) {
       reference::conv2d_hybrid(g, filter_in_c, x, w, b, act, s, y);
@@ -302,6 +348,7 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
   const window_geometry g = conv_geometry(a, in_d, w_d, true);
   if (in.type == dtype::f32 && filter.type == dtype::i8) {
     const float_range act = float_activation_range(ctx.options().fused);
+    if (kernel k = detail::simd_hybrid_layer(ctx, g)) return k;
     return detail::hybrid_layer(ctx, g.batches, [=](const float* x, reference::hybrid_weights w, const float* b,
                                                     reference::hybrid_scratch s, float* y) {
       reference::depthwise_conv2d_hybrid(g, x, w, b, act, s, y);
@@ -427,6 +474,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
     const reference::fc_geometry fg{batches, depth, units};
     const activation act = o.fused;
     const bool asymmetric = o.asymmetric_quantize_inputs;
+    if (kernel k = detail::simd_hybrid_layer(ctx, rows)) return k;
     return detail::hybrid_layer(ctx, batches, [=](const float* x, reference::hybrid_weights w, const float* b,
                                                   reference::hybrid_scratch s, float* y) {
       reference::fully_connected_hybrid(fg, x, w, b, act, asymmetric, s, y);
