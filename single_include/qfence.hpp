@@ -10494,6 +10494,63 @@ HWY_AFTER_NAMESPACE();
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/kernels/lookup_interpolated-inl.hpp ----------------------------
+// qfence/kernels/lookup_interpolated-inl.hpp: an int16 elementwise op as
+// TFLite's interpolated table (LUTLookup: kernels/reference/lookup_table.hpp,
+// lookup_interpolated), per target (re-included through
+// kernels/dispatch.hpp).
+//
+// Each element reads two neighbouring entries of the 513-entry table: the
+// segment's base and the next one, whose difference (wrapped to int16, as
+// TFLite computes it) is the slope. Vectors have no 16-bit gather, so the
+// caller packs each segment's base and slope into one 32-bit word (512 of
+// them, kernels::look_up) and a lane gathers its word: base = the low half
+// sign-extended, slope = the high half. Then, in 32-bit lanes, the
+// reference's integers: base + ((slope * offset + 64) >> 7), offset = the 7
+// low bits of the input, and the sum wrapped to int16. The same bits.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+#if defined(QFENCE_KERNELS_LOOKUP_INTERPOLATED_INL_HPP_) == defined(HWY_TARGET_TOGGLE)
+#ifdef QFENCE_KERNELS_LOOKUP_INTERPOLATED_INL_HPP_
+#undef QFENCE_KERNELS_LOOKUP_INTERPOLATED_INL_HPP_
+#else
+#define QFENCE_KERNELS_LOOKUP_INTERPOLATED_INL_HPP_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace qfence::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// out[i] = the interpolated lookup of in[i], i < n; `segments[k]` holds
+/// segment k's base in its low 16 bits and its slope in its high 16 bits
+/// (k = (value >> 7) + 256, 0..511).
+HWY_NOINLINE inline void LookupInterpolated(std::int64_t n, const std::int16_t* in, const std::int32_t* segments,
+                                            std::int16_t* out) {
+  const hn::ScalableTag<std::int32_t> d32;
+  const hn::Rebind<std::int16_t, decltype(d32)> d16;
+  const std::int64_t lanes = static_cast<std::int64_t>(hn::Lanes(d32));
+  const auto middle = hn::Set(d32, 256), fraction = hn::Set(d32, 0x7f), half = hn::Set(d32, 64);
+  EachStretch(n, lanes, [&](std::int64_t i, int valid) QFENCE_INLINE_LAMBDA {
+    const auto v = hn::PromoteTo(d32, LoadFirstLanes(d16, in + i, valid));
+    const auto segment = hn::GatherIndex(d32, segments, hn::Add(hn::ShiftRight<7>(v), middle));
+    const auto base = hn::ShiftRight<16>(hn::ShiftLeft<16>(segment));
+    const auto slope = hn::ShiftRight<16>(segment);
+    const auto delta = hn::ShiftRight<7>(hn::Add(hn::Mul(slope, hn::And(v, fraction)), half));
+    const auto wrapped = hn::ShiftRight<16>(hn::ShiftLeft<16>(hn::Add(base, delta)));
+    StoreFirstLanes(d16, hn::DemoteTo(d16, wrapped), valid, out + i);
+  });
+}
+
+}  // namespace qfence::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle
+
+QFENCE_EXACT_FLOAT_END
+
 // ---- qfence/kernels/mul-inl.hpp --------------------------------------------
 // qfence/kernels/mul-inl.hpp: quantized MUL (int8, legacy uint8) with
 // Highway, per target (re-included through kernels/dispatch.hpp).
@@ -11864,6 +11921,11 @@ struct lookup_bytes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
 };
 
+struct lookup_interpolated_table {
+  using fn = void (*)(std::int64_t, const std::int16_t*, const std::int32_t*, std::int16_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupInterpolated);
+};
+
 template <class T>
 struct quantize_table {
   using quantize_fn = void (*)(std::int64_t, const float*, float, std::int32_t, T*);
@@ -12277,12 +12339,33 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
   reference::average_pool2d(g, in, act, out);
 }
 
-/// An 8-bit elementwise op as a lookup in its table (tabulate,
-/// kernels/reference/lookup_table.hpp), on target `t`.
+/// An elementwise op as a lookup in its table
+/// (kernels/reference/lookup_table.hpp), on target `t`: an 8-bit op's
+/// 256 entries (tabulate, make_lookup_table), indexed by the input byte.
 template <class In, class Out>
-inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+inline void look_up(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
   if (t.is_reference()) reference::lookup(n, in, table, out);
   else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
+}
+
+/// The same for an int16 op: TFLite's interpolated table
+/// (make_lookup_table_int16). The vectors read each segment's base and slope
+/// as one word (lookup_interpolated-inl.hpp), packed here: 512 of them,
+/// which a few hundred elements repay; shorter inputs take the reference
+/// loop (the same bits).
+inline void look_up(target t, std::int64_t n, const std::int16_t* in, const lookup_table_int16& table,
+                    std::int16_t* out) noexcept {
+  if (t.is_reference() || n < 512) {
+    reference::lookup(n, in, table, out);
+    return;
+  }
+  alignas(64) std::int32_t segments[512];
+  for (std::size_t k = 0; k < 512; ++k) {
+    const auto slope = static_cast<std::uint16_t>(table[k + 1] - table[k]);  // wrapped, as LUTLookup's
+    segments[k] = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(table[k])) |
+                                            static_cast<std::uint32_t>(slope) << 16);
+  }
+  lookup_interpolated_table::slots[t.slot()](n, in, segments, out);
 }
 
 /// QUANTIZE of floats to T: int8, uint8 and int16 on target `t`, other types
@@ -13712,11 +13795,11 @@ struct activation_node {
         static const lookup_table<in_element> table = make_lookup_table<in_element>(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
             [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-        kernels::lookup_bytes(t, n, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else if constexpr (tabulated) {
         static constexpr lookup_table<out_element> table = tabulate<in_element, out_element>(
             [](const in_element* x, out_element* y) { quantized_reference(256, x, y); });
-        kernels::lookup_bytes(t, n, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else {
         quantized_reference(n, in, out);
       }
@@ -14379,7 +14462,7 @@ struct unary_node {
               Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
         }();
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::elu) {
         // int8 ELU: TFLM's table (std::exp is not constexpr), built on first use.
         static const lookup_table<out_element> table = [] {
@@ -14387,29 +14470,26 @@ struct unary_node {
                                                                    output::quant::scale, output::quant::zero_point);
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::exp) {
         // int8/int16 EXP: TFLite's table (std::exp is not constexpr), built on first use.
         static const auto table = exp_table<in_element>(Input::quant::scale, Input::quant::zero_point,
                                                         output::quant::scale, output::quant::zero_point);
-        if constexpr (sizeof(in_element) == 1)
-          kernels::lookup_bytes(t, Input::elements, in, table, out);
-        else
-          reference::lookup(Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::hard_swish) {
         // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
         static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
                                                                       output::quant::scale, output::quant::zero_point);
         static constexpr lookup_table<out_element> table =
             tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::hard_swish(256, x, p, y); });
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
         if constexpr (sizeof(in_element) == 1) {
           static constexpr lookup_table<out_element> table =
               tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::abs(256, x, p, y); });
-          kernels::lookup_bytes(t, Input::elements, in, table, out);
+          kernels::look_up(t, Input::elements, in, table, out);
         } else {
           reference::abs(Input::elements, in, p, out);
         }
@@ -15414,7 +15494,7 @@ struct quantize_node {
       if constexpr (Input::type == dtype::f32) {
         kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
       } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
-        kernels::lookup_bytes(t, Input::elements, in, requantization_table<Input, output>, out);
+        kernels::look_up(t, Input::elements, in, requantization_table<Input, output>, out);
       } else {
         requantize(Input::elements, in, out);
       }
@@ -18544,15 +18624,18 @@ struct gelu_node {
       constexpr gelu_function f = gelu_function_of(Approximate);
       if constexpr (Input::type == dtype::f32) {
         reference::gelu(Input::elements, in, Approximate, out);
-      } else if constexpr (Input::type == dtype::i16) {
-        // erfc and tanh are not constexpr: the tables are built on first use.
-        static const lookup_table_int16 table = make_lookup_table_int16(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
-        reference::lookup(Input::elements, in, table, out);
       } else {
-        static const lookup_table<T> table = make_lookup_table<T>(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        // erfc and tanh are not constexpr: the table is built on first use
+        // (int16: TFLite's interpolated one).
+        static const auto table = [] {
+          if constexpr (Input::type == dtype::i16)
+            return make_lookup_table_int16(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                           output::quant::zero_point, f);
+          else
+            return make_lookup_table<T>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                        output::quant::zero_point, f);
+        }();
+        kernels::look_up(t, Input::elements, in, table, out);
       }
     }
   };
@@ -24233,20 +24316,11 @@ struct tabulated_node {
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
         static constexpr table_type table = make_table();
-        look_up(t, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else {
         static const table_type table = make_table();  // apply is not constexpr: built on first use
-        look_up(t, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       }
-    }
-
-   private:
-    static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
-                        out_element* out) {
-      if constexpr (Input::type == dtype::i16)
-        reference::lookup(n, in, table, out);
-      else
-        kernels::lookup_bytes(t, n, in, table, out);
     }
   };
 };

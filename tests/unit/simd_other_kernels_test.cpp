@@ -253,9 +253,9 @@ TEST_CASE("svdf: every target gives the reference's bits") {
 
 /// 8-bit elementwise ops as tables: tabulate maps every input bit pattern to
 /// the reference kernel's output (int8 LOGISTIC in TFLM's fixed point, a
-/// uint8 -> int8 QUANTIZE), and lookup_bytes gives the table's bytes on
-/// every target over random lengths (tails of every size).
-TEST_CASE("lookup_bytes: tables of reference kernels, looked up on every target") {
+/// uint8 -> int8 QUANTIZE), and look_up gives the table's bytes on every
+/// target over random lengths (tails of every size).
+TEST_CASE("look_up: tables of reference kernels, looked up on every target") {
   std::mt19937 r(0x7ab1e);
   auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
   for (int trial = 0; trial < 50; ++trial) {
@@ -274,14 +274,48 @@ TEST_CASE("lookup_bytes: tables of reference kernels, looked up on every target"
       for (auto& x : in) x = static_cast<std::int8_t>(below(256) - 128);
       std::vector<std::int8_t> want(in.size()), got(in.size(), 0x55);
       logistic(n, in.data(), want.data());
-      kn::lookup_bytes(t, n, in.data(), table, got.data());
+      kn::look_up(t, n, in.data(), table, got.data());
       CAPTURE(std::string(t.name()) + " trial=" + std::to_string(trial) + " n=" + std::to_string(n));
       REQUIRE(got == want);
       std::vector<std::uint8_t> in_u8(in.size());
       for (std::size_t i = 0; i < in.size(); ++i) in_u8[i] = static_cast<std::uint8_t>(in[i] + 128);
       qf::reference::requantize(n, in_u8.data(), zp + 128, m, zp, want.data());
-      kn::lookup_bytes(t, n, in_u8.data(), requantize, got.data());
+      kn::look_up(t, n, in_u8.data(), requantize, got.data());
       REQUIRE(got == want);
+    }
+  }
+}
+
+/// int16 ops as TFLite's interpolated tables: look_up gives the reference's
+/// LUTLookup on every target, for every int16 value (and random lengths,
+/// tails of every size), on the table of a float function and on tables of
+/// random entries, whose neighbours differ by more than int16 holds (the
+/// slope wraps, as TFLite's does).
+TEST_CASE("look_up: int16 interpolated tables on every target") {
+  std::mt19937 r(0x1e16);
+  auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
+  std::vector<std::int16_t> every(65536);
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int16_t>(static_cast<int>(i) - 32768);
+  for (int trial = 0; trial < 6; ++trial) {
+    qf::lookup_table_int16 table{};
+    if (trial == 0) {
+      table = qf::make_lookup_table_int16(1.0f / 4096.0f, 0, 1.0f / 32768.0f, 0, [](float x) { return std::tanh(x); });
+    } else {
+      for (auto& e : table) e = static_cast<std::int16_t>(below(65536) - 32768);
+    }
+    std::vector<std::int16_t> want(every.size()), got(every.size());
+    qf::reference::lookup(static_cast<std::int64_t>(every.size()), every.data(), table, want.data());
+    for (const kn::target t : kn::usable_targets()) {
+      std::fill(got.begin(), got.end(), std::int16_t{0x5555});
+      kn::look_up(t, static_cast<std::int64_t>(every.size()), every.data(), table, got.data());
+      CAPTURE(std::string(t.name()) + " trial=" + std::to_string(trial));
+      REQUIRE(got == want);
+      const int n = below(3000);
+      const int from = below(65536 - n);
+      std::fill(got.begin(), got.end(), std::int16_t{0x5555});
+      kn::look_up(t, n, every.data() + from, table, got.data());
+      REQUIRE(std::equal(got.begin(), got.begin() + n, want.begin() + from));
+      REQUIRE(got[static_cast<std::size_t>(n)] == std::int16_t{0x5555});  // nothing written past n
     }
   }
 }

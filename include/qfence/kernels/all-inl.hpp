@@ -10,6 +10,7 @@
 #include "qfence/kernels/depthwise_conv2d-inl.hpp"
 #include "qfence/kernels/depthwise_conv2d_float-inl.hpp"
 #include "qfence/kernels/lookup_bytes-inl.hpp"
+#include "qfence/kernels/lookup_interpolated-inl.hpp"
 #include "qfence/kernels/mul-inl.hpp"
 #include "qfence/kernels/pool-inl.hpp"
 #include "qfence/kernels/quantize-inl.hpp"

@@ -285,6 +285,11 @@ struct lookup_bytes_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupBytes<In, Out>);
 };
 
+struct lookup_interpolated_table {
+  using fn = void (*)(std::int64_t, const std::int16_t*, const std::int32_t*, std::int16_t*);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(LookupInterpolated);
+};
+
 template <class T>
 struct quantize_table {
   using quantize_fn = void (*)(std::int64_t, const float*, float, std::int32_t, T*);
@@ -698,12 +703,33 @@ inline void average_pool2d(target t, const Geometry& g, const T* in, Range act, 
   reference::average_pool2d(g, in, act, out);
 }
 
-/// An 8-bit elementwise op as a lookup in its table (tabulate,
-/// kernels/reference/lookup_table.hpp), on target `t`.
+/// An elementwise op as a lookup in its table
+/// (kernels/reference/lookup_table.hpp), on target `t`: an 8-bit op's
+/// 256 entries (tabulate, make_lookup_table), indexed by the input byte.
 template <class In, class Out>
-inline void lookup_bytes(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
+inline void look_up(target t, std::int64_t n, const In* in, const lookup_table<Out>& table, Out* out) noexcept {
   if (t.is_reference()) reference::lookup(n, in, table, out);
   else lookup_bytes_table<In, Out>::slots[t.slot()](n, in, table.data(), out);
+}
+
+/// The same for an int16 op: TFLite's interpolated table
+/// (make_lookup_table_int16). The vectors read each segment's base and slope
+/// as one word (lookup_interpolated-inl.hpp), packed here: 512 of them,
+/// which a few hundred elements repay; shorter inputs take the reference
+/// loop (the same bits).
+inline void look_up(target t, std::int64_t n, const std::int16_t* in, const lookup_table_int16& table,
+                    std::int16_t* out) noexcept {
+  if (t.is_reference() || n < 512) {
+    reference::lookup(n, in, table, out);
+    return;
+  }
+  alignas(64) std::int32_t segments[512];
+  for (std::size_t k = 0; k < 512; ++k) {
+    const auto slope = static_cast<std::uint16_t>(table[k + 1] - table[k]);  // wrapped, as LUTLookup's
+    segments[k] = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(table[k])) |
+                                            static_cast<std::uint32_t>(slope) << 16);
+  }
+  lookup_interpolated_table::slots[t.slot()](n, in, segments, out);
 }
 
 /// QUANTIZE of floats to T: int8, uint8 and int16 on target `t`, other types

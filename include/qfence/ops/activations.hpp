@@ -141,11 +141,11 @@ struct activation_node {
         static const lookup_table<in_element> table = make_lookup_table<in_element>(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point,
             [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-        kernels::lookup_bytes(t, n, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else if constexpr (tabulated) {
         static constexpr lookup_table<out_element> table = tabulate<in_element, out_element>(
             [](const in_element* x, out_element* y) { quantized_reference(256, x, y); });
-        kernels::lookup_bytes(t, n, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else {
         quantized_reference(n, in, out);
       }

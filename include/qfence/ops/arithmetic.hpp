@@ -230,7 +230,7 @@ struct unary_node {
               Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::rsqrt(256, x, p, y); });
         }();
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::elu) {
         // int8 ELU: TFLM's table (std::exp is not constexpr), built on first use.
         static const lookup_table<out_element> table = [] {
@@ -238,29 +238,26 @@ struct unary_node {
                                                                    output::quant::scale, output::quant::zero_point);
           return tabulate<in_element, out_element>([&](const in_element* x, out_element* y) { reference::elu(256, x, p, y); });
         }();
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::exp) {
         // int8/int16 EXP: TFLite's table (std::exp is not constexpr), built on first use.
         static const auto table = exp_table<in_element>(Input::quant::scale, Input::quant::zero_point,
                                                         output::quant::scale, output::quant::zero_point);
-        if constexpr (sizeof(in_element) == 1)
-          kernels::lookup_bytes(t, Input::elements, in, table, out);
-        else
-          reference::lookup(Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else if constexpr (forms == math_integer_forms::hard_swish) {
         // int8/uint8 HARD_SWISH: a table of TFLite's fixed-point kernel, built at compile time.
         static constexpr hard_swish_params p = make_hard_swish_params(Input::quant::scale, Input::quant::zero_point,
                                                                       output::quant::scale, output::quant::zero_point);
         static constexpr lookup_table<out_element> table =
             tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::hard_swish(256, x, p, y); });
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        kernels::look_up(t, Input::elements, in, table, out);
       } else {  // quantized ABS: int8 as a table of TFLM's kernel, built at compile time
         static constexpr quantized_abs_params p = make_quantized_abs_params(
             Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point);
         if constexpr (sizeof(in_element) == 1) {
           static constexpr lookup_table<out_element> table =
               tabulate<in_element, out_element>([](const in_element* x, out_element* y) { reference::abs(256, x, p, y); });
-          kernels::lookup_bytes(t, Input::elements, in, table, out);
+          kernels::look_up(t, Input::elements, in, table, out);
         } else {
           reference::abs(Input::elements, in, p, out);
         }

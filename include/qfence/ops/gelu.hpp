@@ -56,15 +56,18 @@ struct gelu_node {
       constexpr gelu_function f = gelu_function_of(Approximate);
       if constexpr (Input::type == dtype::f32) {
         reference::gelu(Input::elements, in, Approximate, out);
-      } else if constexpr (Input::type == dtype::i16) {
-        // erfc and tanh are not constexpr: the tables are built on first use.
-        static const lookup_table_int16 table = make_lookup_table_int16(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
-        reference::lookup(Input::elements, in, table, out);
       } else {
-        static const lookup_table<T> table = make_lookup_table<T>(
-            Input::quant::scale, Input::quant::zero_point, output::quant::scale, output::quant::zero_point, f);
-        kernels::lookup_bytes(t, Input::elements, in, table, out);
+        // erfc and tanh are not constexpr: the table is built on first use
+        // (int16: TFLite's interpolated one).
+        static const auto table = [] {
+          if constexpr (Input::type == dtype::i16)
+            return make_lookup_table_int16(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                           output::quant::zero_point, f);
+          else
+            return make_lookup_table<T>(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
+                                        output::quant::zero_point, f);
+        }();
+        kernels::look_up(t, Input::elements, in, table, out);
       }
     }
   };

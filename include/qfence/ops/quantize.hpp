@@ -91,7 +91,7 @@ struct quantize_node {
       if constexpr (Input::type == dtype::f32) {
         kernels::quantize(t, Input::elements, in, output::quant::scale, output::quant::zero_point, out);
       } else if constexpr (sizeof(in_element) == 1 && sizeof(out_element) == 1) {
-        kernels::lookup_bytes(t, Input::elements, in, requantization_table<Input, output>, out);
+        kernels::look_up(t, Input::elements, in, requantization_table<Input, output>, out);
       } else {
         requantize(Input::elements, in, out);
       }

@@ -99,20 +99,11 @@ struct tabulated_node {
     static void run(const prepared&, kernels::target t, const in_element* in, out_element* out) {
       if constexpr (detail::constexpr_apply<Op>) {
         static constexpr table_type table = make_table();
-        look_up(t, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       } else {
         static const table_type table = make_table();  // apply is not constexpr: built on first use
-        look_up(t, in, table, out);
+        kernels::look_up(t, n, in, table, out);
       }
-    }
-
-   private:
-    static void look_up([[maybe_unused]] kernels::target t, const in_element* in, const table_type& table,
-                        out_element* out) {
-      if constexpr (Input::type == dtype::i16)
-        reference::lookup(n, in, table, out);
-      else
-        kernels::lookup_bytes(t, n, in, table, out);
     }
   };
 };

@@ -5,7 +5,7 @@
 // (LOGISTIC and TANH in TFLM's fixed point, an 8-bit QUANTIZE, quantized
 // RELU) has at most 256 distinct outputs. At prepare its reference kernel
 // runs once on all 256 values (tabulate, kernels/reference/lookup_table.hpp);
-// invoke looks the elements up (kernels::lookup_bytes). The bytes are the
+// invoke looks the elements up (kernels::look_up). The bytes are the
 // reference kernel's by construction. On the reference target
 // (--reference-kernels) the reference kernel itself runs on every element, as
 // the specification does.
@@ -32,24 +32,20 @@ kernel tabulated(const op_context& ctx, ReferenceKernel reference_kernel) {
   if (target.is_reference())
     return [=](const tensor_memory& m) { reference_kernel(n, m.at<const In>(in_t), m.at<Out>(out_t)); };
   const lookup_table<Out> table = tabulate<In, Out>([&](const In* in, Out* out) { reference_kernel(256, in, out); });
-  return [=](const tensor_memory& m) { kernels::lookup_bytes(target, n, m.at<const In>(in_t), table, m.at<Out>(out_t)); };
+  return [=](const tensor_memory& m) { kernels::look_up(target, n, m.at<const In>(in_t), table, m.at<Out>(out_t)); };
 }
 
-/// The kernel of an op that is a table by definition (TFLite's LUT ops,
-/// make_lookup_table), input 0 to output 0.
-template <class T>
-kernel lookup_kernel(const op_context& ctx, const lookup_table<T>& table) {
+/// The kernel of an op that is a table by definition, input 0 to output 0:
+/// an 8-bit op's 256 entries (TFLite's LUT ops, make_lookup_table) or an
+/// int16 op's interpolated table (make_lookup_table_int16), looked up as
+/// kernels::look_up does on the context's target.
+template <class Table>
+kernel lookup_kernel(const op_context& ctx, const Table& table) {
+  using T = typename Table::value_type;
   const std::int64_t n = ctx.input(0).elements();
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const kernels::target target = ctx.simd_target();
-  return [=](const tensor_memory& m) { kernels::lookup_bytes(target, n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
-}
-
-/// The same for an int16 op: TFLite's interpolated table (LUTLookup).
-inline kernel lookup_kernel(const op_context& ctx, const lookup_table_int16& table) {
-  const std::int64_t n = ctx.input(0).elements();
-  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
-  return [=](const tensor_memory& m) { reference::lookup(n, m.at<const std::int16_t>(in_t), table, m.at<std::int16_t>(out_t)); };
+  return [=](const tensor_memory& m) { kernels::look_up(target, n, m.at<const T>(in_t), table, m.at<T>(out_t)); };
 }
 
 }  // namespace qfence::runtime::ops::detail
