@@ -59,7 +59,7 @@ struct gelu_node {
       } else {
         // erfc and tanh are not constexpr: the table is built on first use
         // (int16: TFLite's interpolated one).
-        static const auto table = [] {
+        static const auto table = [&] {
           if constexpr (Input::type == dtype::i16)
             return make_lookup_table_int16(Input::quant::scale, Input::quant::zero_point, output::quant::scale,
                                            output::quant::zero_point, f);
