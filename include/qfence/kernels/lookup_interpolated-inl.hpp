@@ -17,6 +17,7 @@
 
 #include "qfence/core/exact_float.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/unroll.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
