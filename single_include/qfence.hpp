@@ -9413,9 +9413,10 @@ HWY_AFTER_NAMESPACE();
 QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/kernels/conv2d_int16x8-inl.hpp ---------------------------------
-// qfence/kernels/conv2d_int16x8-inl.hpp: int16x8 CONV_2D (int16 activations
-// with zero point 0, int8 weights, 64-bit bias) with Highway, per target
-// (re-included through kernels/dispatch.hpp).
+// qfence/kernels/conv2d_int16x8-inl.hpp: the int16x8 window layers (int16
+// activations with zero point 0, int8 weights, 64-bit bias): CONV_2D,
+// TRANSPOSE_CONV and DEPTHWISE_CONV_2D (DepthwiseConvInt16x8 says how) with
+// Highway, per target (re-included through kernels/dispatch.hpp).
 //
 // TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
 // the taps inside the input in int64, adds the bias and requantizes with the
@@ -9626,6 +9627,92 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
 
 }  // namespace conv2d_int16x8_detail
 #endif
+
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// The first filter tap (fy or fx) whose input row (column) origin + tap *
+/// dilation lies inside [0, in), and one past the last; the taps between
+/// are all inside (the position grows with the tap).
+HWY_INLINE void TapsInside(int origin, int dilation, int filter, int in, int& first, int& end) {
+  first = 0;
+  while (first < filter && origin + first * dilation < 0) ++first;
+  end = filter;
+  while (end > first && origin + (end - 1) * dilation >= in) --end;
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 DEPTHWISE_CONV_2D, windows of fewer than 512 taps
+/// (kernels::depthwise_conv2d_int16x8 sends longer ones to the reference).
+/// Output channels run along 32-bit lanes: per output pixel and vector of
+/// channels, each tap inside the input adds input * weight (int16 and int8
+/// widened, one int32 product of at most 2^22: fewer than 512 of them fit
+/// int32), and the reference's wide requantization finishes each channel
+/// (bias, 64-bit multiplier, clamp). The integer sum is the reference's
+/// int64 one, in any order. With a depth multiplier of 1 a tap loads a
+/// vector of input channels; with M > 1, output channels ic * M .. + M read
+/// input channel ic, broadcast (person_detect's first layer: M = 8 on one
+/// input channel).
+template <class Bias, class Geometry>
+HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::depthwise_conv2d(geometry, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+#else
+  const window_geometry& g = value_of(geometry);
+  const hn::ScalableTag<std::int32_t> d32;
+  const hn::Rebind<std::int16_t, decltype(d32)> d16;
+  const hn::Rebind<std::int8_t, decltype(d32)> d8;
+  const int lanes = static_cast<int>(hn::Lanes(d32));
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const int multiplier = g.out_c / g.in_c;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  HWY_ALIGN std::int32_t sums[HWY_MAX_BYTES / sizeof(std::int32_t)];
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int y0 = oy * g.stride_h - g.pad_h;
+      int fy0, fy1;
+      conv2d_int16x8_detail::TapsInside(y0, g.dilation_h, g.filter_h, g.in_h, fy0, fy1);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = ox * g.stride_w - g.pad_w;
+        int fx0, fx1;
+        conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        // Output channels [c, c + valid) (valid may exceed the lanes); the
+        // tap's input vector from its input pixel: input(pixel).
+        const auto channels = [&](int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+          auto acc = hn::Zero(d32);
+          for (int fy = fy0; fy < fy1; ++fy) {
+            const std::int16_t* row =
+                a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
+            const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
+            for (int fx = fx0; fx < fx1; ++fx) {
+              const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
+              const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
+              acc = hn::Add(acc, hn::Mul(x, k));
+            }
+          }
+          hn::Store(acc, d32, sums);
+          const int n = valid < lanes ? valid : lanes;
+          for (int j = 0; j < n; ++j) finish(at + c + j, c + j, sums[j]);
+        };
+        if (multiplier == 1) {
+          for (int c = 0; c < g.out_c; c += lanes)
+            channels(c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+              return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
+            });
+        } else {
+          for (int ic = 0; ic < g.in_c; ++ic)
+            for (int m = 0; m < multiplier; m += lanes)
+              channels(ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+                return hn::Set(d32, std::int32_t{pixel[ic]});
+              });
+        }
+      }
+    }
+#endif
+}
 
 /// int16x8 TRANSPOSE_CONV (see EachTransposedOutput).
 template <class Bias, class Geometry>
@@ -11807,6 +11894,12 @@ struct transpose_conv_int16x8_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposeConvInt16x8<Bias, Geometry>);
 };
 
+template <class Bias, class Geometry>
+struct depthwise_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConvInt16x8<Bias, Geometry>);
+};
+
 template <class Geometry>
 struct conv2d_float_table {
   using fn = void (*)(const Geometry&, const conv2d_float_args&);
@@ -11951,7 +12044,8 @@ namespace detail {
 /// A hybrid layer's invoke (kernels/hybrid_conv.hpp): per batch (per row
 /// for FULLY_CONNECTED) the input quantized, the sums' start and scales and
 /// the pad row set, then run_batch(one batch's geometry, its quantized
-/// input, its ending, its output). `operand_offset` is what the kernel adds
+/// input, its ending, its output); the kernel reads the sums' start and the
+/// pad row from `s`, which the caller passes it. `operand_offset` is what the kernel adds
 /// to each input byte (128 for the convolution kernel's unsigned operand, 0
 /// for the depthwise kernel).
 template <class RunBatch>
@@ -12001,7 +12095,7 @@ inline void hybrid_batches(target t, const window_geometry& g, const hybrid_laye
     }
     const hybrid_ending ending{s.scale, p.scale, l.form == hybrid_form::conv_per_channel, l.bias, l.act,
                                l.clamp_fully_connected};
-    run_batch(one, q, s, ending, output + b * out_size);
+    run_batch(one, q, ending, output + b * out_size);
   }
 }
 
@@ -12016,8 +12110,7 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          const std::int8_t* weights, const float* input, hybrid_scratch_arrays s,
                          float* output) noexcept {
   detail::hybrid_batches(t, g, l, 128, input, s, output,
-                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
-                             float* out) {
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_ending e, float* out) {
                            conv2d_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
                          });
 }
@@ -12028,8 +12121,7 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          const std::int16_t* weights, const float* input, hybrid_scratch_arrays s,
                          float* output) noexcept {
   detail::hybrid_batches(t, g, l, 0, input, s, output,
-                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
-                             float* out) {
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_ending e, float* out) {
                            depthwise_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
                          });
 }
@@ -12042,6 +12134,18 @@ inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const c
   if (t.is_reference() || filter_in_c != value_of(g).in_c)
     reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
   else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+}
+
+/// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's
+/// [1, filter_h, filter_w, out_c] weights as stored, any depth multiplier).
+/// Windows of 512 taps or more (whose int32 sums could overflow) run the
+/// reference kernel, as does target::reference().
+template <class Bias, class Geometry>
+inline void depthwise_conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_args<Bias>& a) noexcept {
+  const window_geometry& w = value_of(g);
+  if (t.is_reference() || w.filter_h * w.filter_w >= 512)
+    reference::depthwise_conv2d(g, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  else depthwise_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 TRANSPOSE_CONV on target `t`; `scratch` (the output's element
@@ -17503,6 +17607,15 @@ struct depthwise_conv2d_node {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
                                          act, out});
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
+        using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
+        kernels::depthwise_conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                          kernels::conv2d_int16x8_args<bias_element>{
+                                              in, p.node.weights_data.data, bias, multipliers.data(),
+                                              output::quant::zero_point, act, out});
       } else {
         run(p.node, in, out, scratch);
       }

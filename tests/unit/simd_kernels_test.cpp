@@ -1,6 +1,6 @@
 // The Highway convolution kernels (CONV_2D in int8, uint8, float and
-// int16x8, FULLY_CONNECTED, int16x8 TRANSPOSE_CONV, the epilogue forms; the
-// rest in simd_other_kernels_test) give the reference kernels' bits on every
+// int16x8, FULLY_CONNECTED, int16x8 TRANSPOSE_CONV and DEPTHWISE_CONV_2D, the
+// epilogue forms; the rest in simd_other_kernels_test) give the reference kernels' bits on every
 // target that is compiled in and that this CPU runs (as Highway's own tests
 // sweep targets), over random layers: shapes, strides, paddings, dilations, zero
 // points at both extremes, scales across 1e-6..1e3, channel counts that are
@@ -235,21 +235,28 @@ TEST_CASE("float screen: accumulators next to every rounding boundary give the r
   CHECK(layers > 0);
 }
 
-/// int16x8 CONV_2D over random layers (random_layer's geometry, int16 inputs
-/// at the extremes now and then, an int64 or int32 bias) and, one case in
-/// eight, windows of 9000 products (3x3 over 1000 channels), long enough
-/// that the kernel's int32 lanes must be widened mid-window; half of those
-/// have every input and weight at the extreme (-32768 * -128), where a lane
-/// that was not widened in time would overflow.
+/// int16x8 CONV_2D and DEPTHWISE_CONV_2D over random layers (random_layer's
+/// geometry, int16 inputs at the extremes now and then, an int64 or int32
+/// bias) and, one case in eight, long windows: CONV_2D's of 9000 products
+/// (3x3 over 1000 channels), long enough that the kernel's int32 lanes must
+/// be widened mid-window; DEPTHWISE_CONV_2D's of 22x22 taps (484: the
+/// longest its int32 lanes take) or 23x23 (529: the reference's). Half of
+/// those have every input and weight at the extreme (-32768 * -128), where
+/// a lane that was not widened in time, or a window that the depthwise
+/// kernel should not have taken, would overflow.
 template <class Bias>
-void check_conv2d_int16x8_on_every_target() {
+void check_int16x8_windows_on_every_target(bool depthwise) {
   for (const kn::target t : kn::usable_targets()) {
     int checked = 0, long_windows = 0;
     for (const std::uint32_t seed : seeds()) {
-      std::mt19937 r(seed ^ 0x1608u ^ static_cast<std::uint32_t>(sizeof(Bias) << 12));
+      std::mt19937 r(seed ^ 0x1608u ^ static_cast<std::uint32_t>(sizeof(Bias) << 12) ^ (depthwise ? 0xd00u : 0u));
       auto below = [&](int n) { return static_cast<int>(r() % static_cast<std::uint32_t>(n)); };
       const bool long_window = below(8) == 0;
-      const layer l = random_layer(r, false, long_window ? fixed_sizes{3, 3, 1000, 3, 3, 1, 1} : fixed_sizes{});
+      const int side = 22 + below(2);
+      const fixed_sizes sizes = !long_window ? fixed_sizes{}
+                                : depthwise  ? fixed_sizes{side, side, 0, side, side, 1, 1}
+                                             : fixed_sizes{3, 3, 1000, 3, 3, 1, 1};
+      const layer l = random_layer(r, depthwise, sizes);
       const qf::window_geometry& g = l.g;
       const bool extreme = long_window && below(2) == 0;
       std::vector<std::int16_t> input(l.input.size());
@@ -276,23 +283,36 @@ void check_conv2d_int16x8_on_every_target() {
       const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
       std::vector<std::int16_t> want(out_n), got(out_n, 0x5555);
       const Bias* bias_data = bias.empty() ? nullptr : bias.data();
-      qf::reference::conv2d(g, g.in_c, input.data(), weights.data(), bias_data, multipliers.data(), 0, act, want.data());
-      kn::conv2d_int16x8(t, g, g.in_c,
-                         kn::conv2d_int16x8_args<Bias>{input.data(), weights.data(), bias_data, multipliers.data(), 0,
-                                                       act, got.data()});
+      const kn::conv2d_int16x8_args<Bias> args{input.data(), weights.data(), bias_data, multipliers.data(), 0,
+                                               act, got.data()};
+      if (depthwise) {
+        qf::reference::depthwise_conv2d(g, input.data(), weights.data(), bias_data, multipliers.data(), 0, act,
+                                        want.data());
+        kn::depthwise_conv2d_int16x8(t, g, args);
+      } else {
+        qf::reference::conv2d(g, g.in_c, input.data(), weights.data(), bias_data, multipliers.data(), 0, act,
+                              want.data());
+        kn::conv2d_int16x8(t, g, g.in_c, args);
+      }
       CAPTURE(describe(l, seed, t.name()));
       REQUIRE(got == want);
       ++checked;
       long_windows += long_window ? 1 : 0;
     }
-    MESSAGE(std::string(t.name()) << ": " << checked << " random int16x8 convolutions with " << sizeof(Bias) * 8
-                                  << "-bit bias bit-exact (" << long_windows << " of 9000-product windows)");
+    MESSAGE(std::string(t.name()) << ": " << checked << " random int16x8 " << std::string(depthwise ? "depthwise " : "")
+                                  << "convolutions with " << sizeof(Bias) * 8 << "-bit bias bit-exact ("
+                                  << long_windows << " long windows)");
   }
 }
 
 TEST_CASE("int16x8 conv2d: every target gives the reference's bits") {
-  check_conv2d_int16x8_on_every_target<std::int64_t>();
-  check_conv2d_int16x8_on_every_target<std::int32_t>();
+  check_int16x8_windows_on_every_target<std::int64_t>(false);
+  check_int16x8_windows_on_every_target<std::int32_t>(false);
+}
+
+TEST_CASE("int16x8 depthwise_conv2d: every target gives the reference's bits") {
+  check_int16x8_windows_on_every_target<std::int64_t>(true);
+  check_int16x8_windows_on_every_target<std::int32_t>(true);
 }
 
 /// int16x8 TRANSPOSE_CONV over random layers: strides 1..3, filters 1..5,

@@ -1,6 +1,7 @@
-// qfence/kernels/conv2d_int16x8-inl.hpp: int16x8 CONV_2D (int16 activations
-// with zero point 0, int8 weights, 64-bit bias) with Highway, per target
-// (re-included through kernels/dispatch.hpp).
+// qfence/kernels/conv2d_int16x8-inl.hpp: the int16x8 window layers (int16
+// activations with zero point 0, int8 weights, 64-bit bias): CONV_2D,
+// TRANSPOSE_CONV and DEPTHWISE_CONV_2D (DepthwiseConvInt16x8 says how) with
+// Highway, per target (re-included through kernels/dispatch.hpp).
 //
 // TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
 // the taps inside the input in int64, adds the bias and requantizes with the
@@ -38,6 +39,7 @@
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
 #include "qfence/kernels/reference/transpose_conv.hpp"
 #include "qfence/kernels/unroll.hpp"
@@ -224,6 +226,92 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
 
 }  // namespace conv2d_int16x8_detail
 #endif
+
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// The first filter tap (fy or fx) whose input row (column) origin + tap *
+/// dilation lies inside [0, in), and one past the last; the taps between
+/// are all inside (the position grows with the tap).
+HWY_INLINE void TapsInside(int origin, int dilation, int filter, int in, int& first, int& end) {
+  first = 0;
+  while (first < filter && origin + first * dilation < 0) ++first;
+  end = filter;
+  while (end > first && origin + (end - 1) * dilation >= in) --end;
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 DEPTHWISE_CONV_2D, windows of fewer than 512 taps
+/// (kernels::depthwise_conv2d_int16x8 sends longer ones to the reference).
+/// Output channels run along 32-bit lanes: per output pixel and vector of
+/// channels, each tap inside the input adds input * weight (int16 and int8
+/// widened, one int32 product of at most 2^22: fewer than 512 of them fit
+/// int32), and the reference's wide requantization finishes each channel
+/// (bias, 64-bit multiplier, clamp). The integer sum is the reference's
+/// int64 one, in any order. With a depth multiplier of 1 a tap loads a
+/// vector of input channels; with M > 1, output channels ic * M .. + M read
+/// input channel ic, broadcast (person_detect's first layer: M = 8 on one
+/// input channel).
+template <class Bias, class Geometry>
+HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
+#if HWY_TARGET == HWY_SCALAR
+  reference::depthwise_conv2d(geometry, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+#else
+  const window_geometry& g = value_of(geometry);
+  const hn::ScalableTag<std::int32_t> d32;
+  const hn::Rebind<std::int16_t, decltype(d32)> d16;
+  const hn::Rebind<std::int8_t, decltype(d32)> d8;
+  const int lanes = static_cast<int>(hn::Lanes(d32));
+  const auto size = [](int v) { return static_cast<std::size_t>(v); };
+  const int multiplier = g.out_c / g.in_c;
+  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
+  HWY_ALIGN std::int32_t sums[HWY_MAX_BYTES / sizeof(std::int32_t)];
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int y0 = oy * g.stride_h - g.pad_h;
+      int fy0, fy1;
+      conv2d_int16x8_detail::TapsInside(y0, g.dilation_h, g.filter_h, g.in_h, fy0, fy1);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = ox * g.stride_w - g.pad_w;
+        int fx0, fx1;
+        conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
+        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        // Output channels [c, c + valid) (valid may exceed the lanes); the
+        // tap's input vector from its input pixel: input(pixel).
+        const auto channels = [&](int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+          auto acc = hn::Zero(d32);
+          for (int fy = fy0; fy < fy1; ++fy) {
+            const std::int16_t* row =
+                a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
+            const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
+            for (int fx = fx0; fx < fx1; ++fx) {
+              const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
+              const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
+              acc = hn::Add(acc, hn::Mul(x, k));
+            }
+          }
+          hn::Store(acc, d32, sums);
+          const int n = valid < lanes ? valid : lanes;
+          for (int j = 0; j < n; ++j) finish(at + c + j, c + j, sums[j]);
+        };
+        if (multiplier == 1) {
+          for (int c = 0; c < g.out_c; c += lanes)
+            channels(c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+              return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
+            });
+        } else {
+          for (int ic = 0; ic < g.in_c; ++ic)
+            for (int m = 0; m < multiplier; m += lanes)
+              channels(ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+                return hn::Set(d32, std::int32_t{pixel[ic]});
+              });
+        }
+      }
+    }
+#endif
+}
 
 /// int16x8 TRANSPOSE_CONV (see EachTransposedOutput).
 template <class Bias, class Geometry>

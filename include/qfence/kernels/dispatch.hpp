@@ -37,6 +37,7 @@
 #include "qfence/kernels/reference/arg_max.hpp"
 #include "qfence/kernels/reference/arithmetic.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
+#include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/elementwise.hpp"
 #include "qfence/kernels/reference/lookup_table.hpp"
 #include "qfence/kernels/reference/reduce.hpp"
@@ -169,6 +170,12 @@ template <class Bias, class Geometry>
 struct transpose_conv_int16x8_table {
   using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&, std::int64_t*);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(TransposeConvInt16x8<Bias, Geometry>);
+};
+
+template <class Bias, class Geometry>
+struct depthwise_int16x8_table {
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConvInt16x8<Bias, Geometry>);
 };
 
 template <class Geometry>
@@ -315,7 +322,8 @@ namespace detail {
 /// A hybrid layer's invoke (kernels/hybrid_conv.hpp): per batch (per row
 /// for FULLY_CONNECTED) the input quantized, the sums' start and scales and
 /// the pad row set, then run_batch(one batch's geometry, its quantized
-/// input, its ending, its output). `operand_offset` is what the kernel adds
+/// input, its ending, its output); the kernel reads the sums' start and the
+/// pad row from `s`, which the caller passes it. `operand_offset` is what the kernel adds
 /// to each input byte (128 for the convolution kernel's unsigned operand, 0
 /// for the depthwise kernel).
 template <class RunBatch>
@@ -365,7 +373,7 @@ inline void hybrid_batches(target t, const window_geometry& g, const hybrid_laye
     }
     const hybrid_ending ending{s.scale, p.scale, l.form == hybrid_form::conv_per_channel, l.bias, l.act,
                                l.clamp_fully_connected};
-    run_batch(one, q, s, ending, output + b * out_size);
+    run_batch(one, q, ending, output + b * out_size);
   }
 }
 
@@ -380,8 +388,7 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          const std::int8_t* weights, const float* input, hybrid_scratch_arrays s,
                          float* output) noexcept {
   detail::hybrid_batches(t, g, l, 128, input, s, output,
-                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
-                             float* out) {
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_ending e, float* out) {
                            conv2d_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
                          });
 }
@@ -392,8 +399,7 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          const std::int16_t* weights, const float* input, hybrid_scratch_arrays s,
                          float* output) noexcept {
   detail::hybrid_batches(t, g, l, 0, input, s, output,
-                         [&](const window_geometry& one, const std::int8_t* q, hybrid_scratch_arrays, hybrid_ending e,
-                             float* out) {
+                         [&](const window_geometry& one, const std::int8_t* q, hybrid_ending e, float* out) {
                            depthwise_hybrid_table::slots[t.slot()](one, {q, weights, s.start, s.pad_row, e, out});
                          });
 }
@@ -406,6 +412,18 @@ inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const c
   if (t.is_reference() || filter_in_c != value_of(g).in_c)
     reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
   else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+}
+
+/// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's
+/// [1, filter_h, filter_w, out_c] weights as stored, any depth multiplier).
+/// Windows of 512 taps or more (whose int32 sums could overflow) run the
+/// reference kernel, as does target::reference().
+template <class Bias, class Geometry>
+inline void depthwise_conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_args<Bias>& a) noexcept {
+  const window_geometry& w = value_of(g);
+  if (t.is_reference() || w.filter_h * w.filter_w >= 512)
+    reference::depthwise_conv2d(g, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  else depthwise_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 TRANSPOSE_CONV on target `t`; `scratch` (the output's element

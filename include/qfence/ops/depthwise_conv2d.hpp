@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
@@ -109,6 +110,15 @@ struct depthwise_conv2d_node {
         kernels::depthwise_conv2d_float(t, kernels::fixed<geometry>{},
                                         {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
                                          act, out});
+      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
+        static constexpr auto multipliers =
+            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+        const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
+        using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
+        kernels::depthwise_conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                          kernels::conv2d_int16x8_args<bias_element>{
+                                              in, p.node.weights_data.data, bias, multipliers.data(),
+                                              output::quant::zero_point, act, out});
       } else {
         run(p.node, in, out, scratch);
       }

@@ -384,14 +384,16 @@ inline kernel prepare_depthwise_conv2d(const op_context& ctx) {
       });
   if (k) return k;
   // int16x8 (TFLM DepthwiseConvPerChannel for int16): the rule accepted i16
-  // activations with zero point 0, symmetric i8 weights and an i64 bias;
-  // the reference kernel.
+  // activations with zero point 0, symmetric i8 weights and an i64 bias.
   const auto mult = detail::conv_multipliers(in, filter, ctx.output(0), g.out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, ctx.output(0));
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
-      reference::depthwise_conv2d(g, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
-                                  bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
+      kernels::depthwise_conv2d_int16x8(
+          target, g,
+          kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
+                                             reinterpret_cast<const std::int8_t*>(filter_data), bias, mult.data(), 0,
+                                             act, m.at<std::int16_t>(out_t)});
     };
   });
 }
