@@ -9631,6 +9631,55 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
 #if HWY_TARGET != HWY_SCALAR
 namespace conv2d_int16x8_detail {
 
+/// The reference's wide requantization (reference::requantize_per_channel_wide:
+/// bias, TFLite's 64-bit MultiplyByQuantizedMultiplier, offset, clamp) of
+/// the int32 sums of channels [c, c + valid) in vectors, stored to
+/// out[0 .. valid) (valid may exceed the lanes; the first Lanes(d32) are
+/// done). In int64 lanes, the scalar rule's integers: x = sum + bias;
+/// reduced = the multiplier rounded to 15 bits; x * reduced as
+/// (x >> 16) * reduced * 2^16 + (x & 0xffff) * reduced (two 32x32-bit
+/// products: |x| < 2^47, the rule's precondition, so x >> 16 fits 32 bits);
+/// plus the rounding bit, shifted right by 15 - shift; its low 32 bits (the
+/// rule's cast), plus the offset, clamped. The multipliers are read as the
+/// int32 pairs (multiplier, shift) they are stored as.
+template <class D32, class Bias>
+HWY_INLINE void RequantizeWide(D32 d32, hn::Vec<D32> sums, const conv2d_int16x8_args<Bias>& a, int c, int valid,
+                               std::int16_t* out) {
+  static_assert(sizeof(quantized_multiplier) == 2 * sizeof(std::int32_t) && sizeof(int) == sizeof(std::int32_t));
+  const hn::Repartition<std::int64_t, D32> d64;
+  const hn::Half<D32> half;
+  const hn::Rebind<std::int16_t, D32> d16;
+  const int n64 = static_cast<int>(hn::Lanes(d64));
+  const auto pairs = reinterpret_cast<const std::int32_t*>(a.multipliers + c);
+  const auto finish = [&](hn::Vec<decltype(d64)> acc, int first, int count) QFENCE_INLINE_LAMBDA {
+    auto x = acc;
+    if (a.bias != nullptr) {
+      if constexpr (sizeof(Bias) == 8) {
+        x = hn::Add(x, LoadFirstLanes(d64, a.bias + c + first, count));
+      } else {
+        const hn::Rebind<std::int32_t, decltype(d64)> d32_of_64;
+        x = hn::Add(x, hn::PromoteTo(d64, LoadFirstLanes(d32_of_64, a.bias + c + first, count)));
+      }
+    }
+    const auto pair = hn::BitCast(d64, LoadFirstLanes(d32, pairs + 2 * first, 2 * count));
+    const auto multiplier = hn::And(pair, hn::Set(d64, 0xffffffff));
+    const auto reduced = hn::IfThenElse(hn::Lt(multiplier, hn::Set(d64, 0x7fff0000)),
+                                        hn::ShiftRight<16>(hn::Add(multiplier, hn::Set(d64, 1 << 15))),
+                                        hn::Set(d64, 0x7fff));
+    const auto total_shift = hn::Sub(hn::Set(d64, 15), hn::ShiftRight<32>(pair));
+    const auto round = hn::Shl(hn::Set(d64, 1), hn::Sub(total_shift, hn::Set(d64, 1)));
+    const auto high = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<16>(x)), hn::BitCast(d32, reduced));
+    const auto low = hn::MulEven(hn::BitCast(d32, hn::And(x, hn::Set(d64, 0xffff))), hn::BitCast(d32, reduced));
+    return hn::Shr(hn::Add(hn::Add(hn::ShiftLeft<16>(high), low), round), total_shift);
+  };
+  const int rest = valid > n64 ? valid - n64 : 0;
+  const auto lower = finish(hn::PromoteTo(d64, hn::LowerHalf(half, sums)), 0, valid < n64 ? valid : n64);
+  const auto upper = finish(hn::PromoteTo(d64, hn::UpperHalf(half, sums)), n64, rest);
+  auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, upper), hn::BitCast(d32, lower)), hn::Set(d32, a.output_offset));
+  v = hn::Min(hn::Max(v, hn::Set(d32, a.act.min)), hn::Set(d32, a.act.max));
+  StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid, out);
+}
+
 /// The first filter tap (fy or fx) whose input row (column) origin + tap *
 /// dilation lies inside [0, in), and one past the last; the taps between
 /// are all inside (the position grows with the tap).
@@ -9649,8 +9698,8 @@ HWY_INLINE void TapsInside(int origin, int dilation, int filter, int in, int& fi
 /// Output channels run along 32-bit lanes: per output pixel and vector of
 /// channels, each tap inside the input adds input * weight (int16 and int8
 /// widened, one int32 product of at most 2^22: fewer than 512 of them fit
-/// int32), and the reference's wide requantization finishes each channel
-/// (bias, 64-bit multiplier, clamp). The integer sum is the reference's
+/// int32), and RequantizeWide finishes the vector as the reference's wide
+/// requantization does each channel. The integer sum is the reference's
 /// int64 one, in any order. With a depth multiplier of 1 a tap loads a
 /// vector of input channels; with M > 1, output channels ic * M .. + M read
 /// input channel ic, broadcast (person_detect's first layer: M = 8 on one
@@ -9667,8 +9716,6 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
   const int lanes = static_cast<int>(hn::Lanes(d32));
   const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const int multiplier = g.out_c / g.in_c;
-  const reference::requantize_per_channel_wide<Bias> finish{a.bias, a.multipliers, a.output_offset, a.act, a.output};
-  HWY_ALIGN std::int32_t sums[HWY_MAX_BYTES / sizeof(std::int32_t)];
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = oy * g.stride_h - g.pad_h;
@@ -9693,9 +9740,7 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
               acc = hn::Add(acc, hn::Mul(x, k));
             }
           }
-          hn::Store(acc, d32, sums);
-          const int n = valid < lanes ? valid : lanes;
-          for (int j = 0; j < n; ++j) finish(at + c + j, c + j, sums[j]);
+          conv2d_int16x8_detail::RequantizeWide(d32, acc, a, c, valid, a.output + at + c);
         };
         if (multiplier == 1) {
           for (int c = 0; c < g.out_c; c += lanes)

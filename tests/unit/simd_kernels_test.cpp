@@ -276,9 +276,13 @@ void check_int16x8_windows_on_every_target(bool depthwise) {
                                 : static_cast<Bias>(static_cast<std::int32_t>(r()));
       }
       // TFLite's 64-bit MultiplyByQuantizedMultiplier takes shifts of at
-      // most 7.
+      // most 7, and rounds multipliers to 15 bits but those from 0x7fff0000
+      // up, which it takes as 0x7fff: one channel in four has one of those.
       std::vector<qf::quantized_multiplier> multipliers = l.multipliers;
-      for (auto& m : multipliers) m.shift = std::min(m.shift, 7);
+      for (auto& m : multipliers) {
+        m.shift = std::min(m.shift, 7);
+        if (below(4) == 0) m.multiplier = 0x7fff0000 + below(0x10000);
+      }
       const qf::int_range act = qf::quantized_activation_range<std::int16_t>(l.act_kind, l.out_scale, 0);
       const std::size_t out_n = static_cast<std::size_t>(g.batches * g.out_h * g.out_w * g.out_c);
       std::vector<std::int16_t> want(out_n), got(out_n, 0x5555);
