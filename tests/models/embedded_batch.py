@@ -19,10 +19,10 @@ import golden  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 
 
-def build_driver(out, models, qfence, cxx):
+def build_driver(out, models, qfence, cxx, optimization='-O2'):
     """Embeds every (name, model.tflite, numerics) of `models` into one driver
-    program in `out` (reused when it exists). Returns its path, or None after
-    printing why it could not be built."""
+    program in `out` (reused when it exists), compiled at `optimization`.
+    Returns its path, or None after printing why it could not be built."""
     driver = out / 'driver'
     if driver.exists():
         return driver
@@ -44,7 +44,7 @@ def build_driver(out, models, qfence, cxx):
                         f'return qfence::embed_driver::drive<{name}::info>(argc - 2, argv + 2);')
     main_cpp += ['  return 2;', '}']
     (out / 'main.cpp').write_text('\n'.join(main_cpp) + '\n')
-    build = subprocess.run([cxx, '-std=c++20', '-O2', '-march=native', '-DNDEBUG', f'-I{ROOT / "include"}',
+    build = subprocess.run([cxx, '-std=c++20', optimization, '-march=native', '-DNDEBUG', f'-I{ROOT / "include"}',
                             f'-I{ROOT / "tools/qfence"}', f'-I{out}', str(out / 'main.cpp'), '-o',
                             str(out / 'driver.tmp'), '-lhwy'], capture_output=True, text=True, errors='replace')
     if build.returncode != 0:
