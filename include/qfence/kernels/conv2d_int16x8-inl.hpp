@@ -273,7 +273,9 @@ HWY_INLINE void RequantizeWide(D32 d32, hn::Vec<D32> sums, const conv2d_int16x8_
   };
   const int rest = valid > n64 ? valid - n64 : 0;
   const auto lower = finish(hn::PromoteTo(d64, hn::LowerHalf(half, sums)), 0, valid < n64 ? valid : n64);
-  const auto upper = finish(hn::PromoteTo(d64, hn::UpperHalf(half, sums)), n64, rest);
+  // A vector of channels that fits the lower half (8 channels in 512-bit
+  // vectors: person_detect's first layers) stores nothing from the upper.
+  const auto upper = rest > 0 ? finish(hn::PromoteTo(d64, hn::UpperHalf(half, sums)), n64, rest) : hn::Zero(d64);
   auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, upper), hn::BitCast(d32, lower)), hn::Set(d32, a.output_offset));
   v = hn::Min(hn::Max(v, hn::Set(d32, a.act.min)), hn::Set(d32, a.act.max));
   StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid, out);
