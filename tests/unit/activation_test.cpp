@@ -2,6 +2,9 @@
 // 256 input values against the float model; softmax on random rows.
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace activation_test {
+
 namespace qf = qfence;
 
 namespace {
@@ -173,3 +176,5 @@ TEST_CASE("softmax f32 with beta") {
 }
 
 }  // namespace
+
+}  // namespace activation_test

@@ -17,6 +17,9 @@
 
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace arena_test {
+
 namespace qf = qfence;
 
 namespace {
@@ -156,3 +159,5 @@ TEST_CASE("reset_state and invoke accept an arena_view as they accept an arena")
   net.invoke(view);                 // same input (it survived), one more step of state
   CHECK(view.output<0>()[0] == 5);
 }
+
+}  // namespace arena_test

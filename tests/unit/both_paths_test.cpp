@@ -16,6 +16,9 @@
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace both_paths_test {
+
 namespace qf = qfence;
 namespace rt = qfence::runtime;
 namespace tfl = qtest::tfl;
@@ -214,3 +217,5 @@ TEST_CASE("A custom op's int16 table: built at compile time, the runtime path's 
   CHECK_THROWS_WITH_AS(rt::interpreter(qf::tflite::read_model(tfl::build(zero_point_5)), with_op),
                        doctest::Contains("int16 outputs with zero point 0"), rt::model_error);
 }
+
+}  // namespace both_paths_test

@@ -1,16 +1,14 @@
 // Calibration on the runtime path (include/qfence/quant/calibration.hpp):
-// ranges, diagnostics, bad data, and memory that does not grow with the
-// dataset (measured with a counting allocator, not assumed).
+// ranges, diagnostics, bad data, the quantizers built on them. (That its
+// memory does not grow with the dataset: calibration_memory_test.cpp.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -26,62 +24,16 @@
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
 #include "soft_sign_op.hpp"
+#include "calibration_samples.hpp"
 
-// ---- a counting allocator: every operator new of this program ------------
-namespace {
-std::atomic<std::size_t> live_bytes{0}, peak_bytes{0};
-constexpr std::size_t header = 64;  // keeps any alignment up to 64
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-  align = std::max(align, header);
-  void* raw = std::aligned_alloc(align, (n + align + align - 1) / align * align);
-  if (raw == nullptr) throw std::bad_alloc();
-  auto* base = static_cast<unsigned char*>(raw);
-  *reinterpret_cast<std::size_t*>(base + align - 2 * sizeof(std::size_t)) = n;
-  *reinterpret_cast<std::size_t*>(base + align - sizeof(std::size_t)) = align;
-  const std::size_t now = live_bytes += n;
-  std::size_t peak = peak_bytes.load();
-  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
-  }
-  return base + align;
-}
-void counted_free(void* p) noexcept {
-  if (p == nullptr) return;
-  auto* user = static_cast<unsigned char*>(p);
-  const std::size_t align = *reinterpret_cast<std::size_t*>(user - sizeof(std::size_t));
-  live_bytes -= *reinterpret_cast<std::size_t*>(user - 2 * sizeof(std::size_t));
-  std::free(user - align);
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n, 16); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 16); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n, 16); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n, 16); } catch (...) { return nullptr; }
-}
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace calibration_test {
 
 using namespace qfence;
+using qtest::add_model;
+using qtest::generated_samples;
 
 namespace {
-
-std::shared_ptr<const runtime::model> add_model() {
-  return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(qtest::tfl::float_add_model())));
-}
 
 /// output = RELU6(input + [-1, 0, 1]). Tensors: 0 input, 1 constant, 2 the
 /// sum, 3 output.
@@ -93,26 +45,6 @@ std::shared_ptr<const runtime::model> add_then_relu6_model() {
   spec.outputs = {3};
   return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
 }
-
-/// Samples made on the fly: input i = (a sin(i), a cos(i), -a), and values
-/// `late` times larger from sample `late_from` on.
-struct generated_samples {
-  std::size_t count;
-  float a = 1.0f;
-  std::size_t late_from = ~std::size_t{0};
-  float late = 1.0f;
-  std::size_t nan_at = ~std::size_t{0};
-  std::size_t size() const { return count; }
-  std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
-    const float k = i >= late_from ? a * late : a;
-    auto in = interp.input<float>(0);
-    in[0] = k * std::sin(static_cast<float>(i));
-    in[1] = k * std::cos(static_cast<float>(i));
-    in[2] = -k;
-    if (i == nan_at) return "sample " + std::to_string(i) + " holds a NaN";
-    return std::nullopt;
-  }
-};
 
 }  // namespace
 
@@ -165,26 +97,6 @@ TEST_CASE("calibrate: a sample with a NaN is reported and skipped, never used") 
   CHECK(report.samples == 19);
   REQUIRE(report.skipped.size() == 1);
   CHECK(report.skipped[0] == "sample 3 holds a NaN");
-}
-
-TEST_CASE("calibrate: memory does not grow with the dataset (10x the samples, same peak)") {
-  const auto model = add_model();
-  for (const auto method : {quant::calibrator::minmax, quant::calibrator::mse, quant::calibrator::entropy}) {
-    quant::calibration_options options;
-    options.observer.method = method;
-    auto peak_of = [&](std::size_t samples) {
-      const std::size_t before = live_bytes.load();
-      peak_bytes = before;
-      const auto report = quant::calibrate(model, generated_samples{samples, 1.0f}, options);
-      CHECK(report.samples == samples);
-      return peak_bytes.load() - before;
-    };
-    const std::size_t small = peak_of(200), large = peak_of(2000);
-    MESSAGE(std::string(quant::calibrator_name(method)) << ": peak heap " << small << " bytes over 200 samples, "
-                                                       << large << " over 2000");
-    CHECK(small > 2 * 2048 * sizeof(std::uint64_t));  // two histograms of 2048 bins: it did measure something
-    CHECK(large == small);
-  }
 }
 
 TEST_CASE("calibration data on disk: one file per sample, names and sizes checked, NaN located") {
@@ -1016,3 +928,5 @@ TEST_CASE("op versions: one function for float and quantized operations, in op_v
   CHECK(version(op_code::equal, {f4, f4}, {flags}) == 1);
   CHECK(version(op_code::gather_nd, {f4}, {f4}) == 99);  // not listed: kept
 }
+
+}  // namespace calibration_test

@@ -17,6 +17,9 @@
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace control_flow_test {
+
 namespace qf = qfence;
 namespace runtime = qfence::runtime;
 namespace tfl = qtest::tfl;
@@ -257,3 +260,5 @@ TEST_CASE("while_ loops its body while its cond says so, as the runtime path's W
     for (std::size_t i = 0; i < 4; ++i) CHECK(arena->output<0>()[i] == 8.0f * x[i]);  // three doublings
   }
 }
+
+}  // namespace control_flow_test

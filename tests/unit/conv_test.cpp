@@ -2,6 +2,9 @@
 // against the float model (dequantize -> float conv -> quantize, within 1 LSB).
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace conv_test {
+
 namespace qf = qfence;
 using qtest::window;
 
@@ -232,3 +235,5 @@ TEST_CASE("conv2d and depthwise i8: explicit_padding gives what PAD then VALID g
 }
 
 }  // namespace
+
+}  // namespace conv_test

@@ -2,6 +2,9 @@
 // cases and comparisons with the float model.
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace dense_test {
+
 namespace qf = qfence;
 
 namespace {
@@ -275,3 +278,5 @@ TEST_CASE("fully_connected with TFLite's double rescaling (tflite numerics), han
   CHECK(out[0] == 2);
   CHECK(out[1] == 0);
 }
+
+}  // namespace dense_test

@@ -2,6 +2,9 @@
 // RoundingDivideByPOT, exp/tanh/logistic) and the exactness of qscale.
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace fixed_point_test {
+
 namespace qf = qfence;
 
 namespace {
@@ -324,3 +327,5 @@ TEST_CASE("activation ranges are TFLite's CalculateActivationRangeQuantized") {
 }
 
 }  // namespace
+
+}  // namespace fixed_point_test

@@ -22,6 +22,9 @@
 #include "qfence/tflite/writer.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace float16_test {
+
 using namespace qfence;
 
 namespace {
@@ -163,3 +166,5 @@ TEST_CASE("fold: a DEQUANTIZE of an activation stays an operation; the embedded 
   CHECK(all.find("qf::f16") == std::string::npos);
   CHECK(all.find("qf::add(") != std::string::npos);
 }
+
+}  // namespace float16_test

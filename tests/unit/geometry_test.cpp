@@ -14,6 +14,9 @@
 #include "qfence/core/window_geometry.hpp"
 #include <doctest/doctest.h>
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace geometry_test {
+
 namespace qf = qfence;
 
 TEST_CASE("reduce_rows: every input element folds into the output its kept indices name, once") {
@@ -164,3 +167,5 @@ TEST_CASE("broadcast runs: every output element once, in order, with the input e
     CHECK(next == g.elements);
   }
 }
+
+}  // namespace geometry_test

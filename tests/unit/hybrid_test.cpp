@@ -26,6 +26,9 @@
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace hybrid_test {
+
 using namespace qfence;
 namespace tfl = qtest::tfl;
 namespace fb = qfence::tflite::fb;
@@ -306,3 +309,5 @@ TEST_CASE("hybrid FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D: every target g
   }
   CHECK(layers > 180);
 }
+
+}  // namespace hybrid_test

@@ -17,6 +17,9 @@
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace image_test {
+
 using namespace qfence;
 
 namespace {
@@ -225,3 +228,5 @@ TEST_CASE("images: every photo of ../shared/images decodes (when present)") {
   CHECK(person.width == 96);
   CHECK(person.height == 96);
 }
+
+}  // namespace image_test

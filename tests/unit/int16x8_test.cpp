@@ -28,6 +28,9 @@
 #include "qfence/tflite/reader.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace int16x8_test {
+
 using namespace qfence;
 namespace tfl = qtest::tfl;
 namespace fb = qfence::tflite::fb;
@@ -357,3 +360,5 @@ TEST_CASE("quantize --scheme int16x8: int16 activations with zero point 0, int64
   CHECK(qs.fences[0].text().find("SQRT") != std::string::npos);
   CHECK(qs.fences[0].text().find("no int16x8 kernel") != std::string::npos);
 }
+
+}  // namespace int16x8_test

@@ -1,6 +1,9 @@
 // RESHAPE, CONCATENATION, PAD, the reductions, QUANTIZE and DEQUANTIZE.
 #include "test_support.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace layout_test {
+
 namespace qf = qfence;
 
 namespace {
@@ -147,3 +150,5 @@ TEST_CASE("quantize: NaN is the zero point, infinities and huge values saturate 
   CHECK(out[1] == 32767);
   CHECK(out[2] == -32768);
 }
+
+}  // namespace layout_test

@@ -12,6 +12,9 @@
 #include "qfence/quant/observer.hpp"
 #include "qfence/quant/range_search.hpp"
 
+// (An area's own namespace: typed_unit_tests.cpp compiles the areas as one unit.)
+namespace quant_test {
+
 using namespace qfence::quant;
 
 
@@ -202,3 +205,5 @@ TEST_CASE("symmetric per-channel weights and their biases follow TFLite's rules"
   CHECK(quantize_bias_value<std::int32_t>(-1e12f, 1.0f) == -2147483647);
   static_assert(quantize_weight(0.5f, 127.0f) == 64);
 }
+
+}  // namespace quant_test

@@ -24,6 +24,9 @@
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace quantize_graph_test {
+
 namespace qf = qfence;
 namespace quant = qfence::quant;
 namespace runtime = qfence::runtime;
@@ -927,3 +930,5 @@ TEST_CASE("debug_graph says which node loses the accuracy, and how") {
     CHECK(float_io[l].sqnr_db == good[l].sqnr_db);
   }
 }
+
+}  // namespace quantize_graph_test

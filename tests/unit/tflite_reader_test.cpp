@@ -17,6 +17,9 @@
 #include "flatbuffers/flexbuffers.h"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace tflite_reader_test {
+
 namespace rt = qfence::runtime;
 namespace tfl = qtest::tfl;
 using qfence::tflite::read_model;
@@ -793,3 +796,5 @@ TEST_CASE("TFLite_Detection_PostProcess ends the invoke on an empty box, where T
     if (h > 0.0f) CHECK(interp.output<float>(3)[0] == 2.0f);  // two boxes far apart, both kept
   }
 }
+
+}  // namespace tflite_reader_test

@@ -15,6 +15,9 @@
 #include "qfence/tflite/writer.hpp"
 #include "tflite_test_models.hpp"
 
+// (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
+namespace tflite_writer_test {
+
 using namespace qfence;
 
 namespace {
@@ -135,3 +138,5 @@ TEST_CASE("writer: every single-op model of the op matrix reads back identically
   CHECK(checked > 300);
 }
 #endif
+
+}  // namespace tflite_writer_test
