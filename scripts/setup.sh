@@ -42,36 +42,39 @@ configure_build() {
   cxx=$(compiler_for "$name") || { echo "error: no $name C++ compiler found" >&2; return 1; }
   dir="$root/build/$name"
   local options=()
-  # Under the sanitizers: the widest and the narrowest x86 vectors (AVX3_DL,
-  # SSE4, and GCC's one-lane baseline), every kernel's tails and borders at
-  # both ends of the vector width, in half the compile time of all targets
-  # (the gcc and clang builds check every target's results); -O0 and line
-  # tables only (-g1), which is all a sanitizer report needs. The optimizer
-  # is what costs here: at -O1 this stage built in 7-9 minutes of CI time,
-  # at -O0 in under 3, and its tests still run in under a minute.
-  # -fno-sanitize=null,nonnull-attribute,returns-nonnull-attribute: GCC 12's
-  # null checks make `p != nullptr` on the
-  # address of a templated static object (the constants qfence::quantize
-  # computes) not a constant expression, so constexpr models would not
-  # compile; a null dereference still faults and ASan reports it.
-  # Clang builds as the single-target build the README offers users
-  # (-march=native -DHWY_COMPILE_ONLY_STATIC: the CPU's own target, and
-  # AVX3_DL beside AVX3 on CPUs with AVX-512 VNNI, kernels/highway.hpp):
-  # every source is compiled and every test run by both compilers, every
-  # dispatch target by GCC (its stage and the sanitizers'). With every target
-  # compiled, Clang's stage took 22 of CI's 68 minutes; the CLI and the
-  # kernel sweeps alone were 10-16 CPU-minutes each.
-  # GCC's stage builds at -O2 (the kernel sweeps and rule tests set their
-  # own levels, tests/meson.build): its CLI, every target compiled, is the
-  # longest step of CI (alone here: 411 s at -O3, 318 s at -O2), and its
-  # bytes are the same at any level (exact float regions, integer kernels);
-  # the SIMD paths run as fast (person_detect, MobileNetV2: within 2 %). -O3
-  # vectorizes the reference kernels' scalar loops, so scripts/bench, which
-  # reports them, builds its own release CLI (build/bench).
-  [ "$name" = gcc ] && options=(-Doptimization=2 -Db_ndebug=true)
-  [ "$name" = clang ] && [ "$(uname -m)" = x86_64 ] && options=("-Dcpp_args=-march=native -DHWY_COMPILE_ONLY_STATIC")
-  [ "$name" = sanitize ] && options=(-Db_sanitize=address,undefined -Dbuildtype=plain -Doptimization=0 -Db_ndebug=false
-                                     "-Dcpp_args=-g1 -fno-sanitize=null,nonnull-attribute,returns-nonnull-attribute -DHWY_DISABLED_TARGETS=(HWY_SSSE3|HWY_AVX3|HWY_AVX2)")
+  case $name in
+    # GCC's stage builds at -O2 (the kernel sweeps and rule tests set their
+    # own levels, tests/meson.build): its CLI, every target compiled, is the
+    # longest step of CI (alone here: 411 s at -O3, 318 s at -O2), and its
+    # bytes are the same at any level (exact float regions, integer kernels);
+    # the SIMD paths run as fast (person_detect, MobileNetV2: within 2 %).
+    # -O3 vectorizes the reference kernels' scalar loops, so scripts/bench,
+    # which reports them, builds its own release CLI (bench: meson's
+    # defaults, -O3).
+    gcc) options=(-Doptimization=2 -Db_ndebug=true) ;;
+    # Clang builds as the single-target build the README offers users
+    # (-march=native -DHWY_COMPILE_ONLY_STATIC: the CPU's own target, and
+    # AVX3_DL beside AVX3 on CPUs with AVX-512 VNNI, kernels/highway.hpp):
+    # every source is compiled and every test run by both compilers, every
+    # dispatch target by GCC (its stage and the sanitizers'). With every
+    # target compiled, Clang's stage took 22 of CI's 68 minutes; the CLI and
+    # the kernel sweeps alone were 10-16 CPU-minutes each.
+    clang) [ "$(uname -m)" = x86_64 ] && options=("-Dcpp_args=-march=native -DHWY_COMPILE_ONLY_STATIC") ;;
+    # Under the sanitizers: the widest and the narrowest x86 vectors
+    # (AVX3_DL, SSE4, and GCC's one-lane baseline), every kernel's tails and
+    # borders at both ends of the vector width, in half the compile time of
+    # all targets (the gcc build checks every target's results); -O0 and
+    # line tables only (-g1), which is all a sanitizer report needs. The
+    # optimizer is what costs here: at -O1 this stage built in 7-9 minutes
+    # of CI time, at -O0 in under 3, and its tests still run in under a
+    # minute. -fno-sanitize=null,nonnull-attribute,returns-nonnull-attribute:
+    # GCC 12's null checks make `p != nullptr` on the address of a templated
+    # static object (the constants qfence::quantize computes) not a constant
+    # expression, so constexpr models would not compile; a null dereference
+    # still faults and ASan reports it.
+    sanitize) options=(-Db_sanitize=address,undefined -Dbuildtype=plain -Doptimization=0 -Db_ndebug=false
+                       "-Dcpp_args=-g1 -fno-sanitize=null,nonnull-attribute,returns-nonnull-attribute -DHWY_DISABLED_TARGETS=(HWY_SSSE3|HWY_AVX3|HWY_AVX2)") ;;
+  esac
   local config="$cxx ${options[*]}"
   if [ -f "$dir/build.ninja" ] && [ "$(cat "$dir/qfence-config" 2>/dev/null)" = "$config" ]; then
     return 0

@@ -64,6 +64,7 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+
 namespace quant = qfence::quant;
 using qtest::add_model;
 using qtest::generated_samples;

@@ -1,9 +1,10 @@
 // The doctest runner shared by every unit-test program.
 //
-// One program can hold several areas' tests (runtime_unit_tests.cpp), each
-// run as its own meson test through doctest's --source-file filter. A filter
-// that matches no test case (a renamed file, a mistyped area) would let such
-// a test pass having run nothing: this runner fails it instead.
+// One program can hold several areas' tests (typed_unit_tests.cpp,
+// runtime_unit_tests.cpp), each run as its own meson test through doctest's
+// --source-file filter. A filter that matches no test case (a renamed file,
+// a mistyped area) would let such a test pass having run nothing: this
+// runner fails it instead.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
