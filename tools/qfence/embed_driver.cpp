@@ -27,9 +27,43 @@
 
 namespace qfence::embed_driver {
 
-[[noreturn]] void fail(const std::string& what) {
+[[noreturn]] inline void fail(const std::string& what) {
   std::cerr << "qfence embed-run: error: " << what << "\n";
   std::exit(1);
+}
+
+/// The options of `qfence run` that the compile-time path takes.
+struct run_options {
+  std::vector<std::string> inputs;
+  std::string out_dir;
+  int repeat = 1, sequence = 0;
+  bool layers = false;
+  std::string target_name;
+};
+
+inline run_options parse_options(int argc, char** argv) {
+  run_options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&] {
+      if (i + 1 >= argc) fail(a + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (a == "--in") o.inputs.push_back(value());
+    else if (a == "--out-dir") o.out_dir = value();
+    else if (a == "--repeat") o.repeat = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--sequence") o.sequence = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--target") o.target_name = value();
+    else if (a == "--layers") o.layers = true;
+    else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
+    else if (a == "--numerics") {
+      // The embedded graph's numerics were fixed when the header was made.
+      (void)value();
+    } else fail("unknown option '" + a + "'");
+  }
+  if (o.sequence > 0 && o.repeat > 1)
+    fail("--sequence runs N invokes that carry state, --repeat times one invoke: pick one");
+  return o;
 }
 
 template <class T>
@@ -54,100 +88,85 @@ void describe(qfence::cli::json& j, const char* name) {
   j.end_object();
 }
 
-/// Runs embedded model `Info` (a generated header's NAME::info) with the
-/// options of `qfence run`.
-template <class Info>
-int drive(int argc, char** argv) {
-  using M = typename Info::model;
-  std::vector<std::string> inputs;
-  std::string out_dir;
-  int repeat = 1, sequence = 0;
-  bool layers = false;
-  std::string target_name;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&] {
-      if (i + 1 >= argc) fail(a + " needs a value");
-      return std::string(argv[++i]);
-    };
-    if (a == "--in") inputs.push_back(value());
-    else if (a == "--out-dir") out_dir = value();
-    else if (a == "--repeat") repeat = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--sequence") sequence = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--target") target_name = value();
-    else if (a == "--layers") layers = true;
-    else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
-    else if (a == "--numerics") {
-      // The embedded graph's numerics were fixed when the header was made.
-      (void)value();
-    } else fail("unknown option '" + a + "'");
-  }
-  if (sequence > 0 && repeat > 1)
-    fail("--sequence runs N invokes that carry state, --repeat times one invoke: pick one");
-  if (!inputs.empty() && static_cast<int>(inputs.size()) != M::input_count)
-    fail("the model has " + std::to_string(M::input_count) + " inputs, " + std::to_string(inputs.size()) +
+/// One embedded model behind function pointers, so that the driver's logic
+/// (run, below) is compiled once per program and only these few functions
+/// once per model: the op matrix's program embeds hundreds of models, and
+/// the driver's code instantiated for each was three quarters of its
+/// compile time.
+struct model_access {
+  const char* source_model;
+  std::size_t arena_bytes;
+  int input_count, output_count;
+  void* arena;
+  qfence::dtype (*input_type)(int k);
+  std::span<std::byte> (*input)(void* arena, int k);
+  std::span<const std::byte> (*output)(const void* arena, int k);
+  void (*reset_state)(void* arena);
+  invoke_status (*invoke)(void* arena, qfence::kernels::target t);
+  /// invoke, calling `call(observer, node, op)` after each node.
+  invoke_status (*invoke_observed)(void* arena, qfence::kernels::target t, void* observer,
+                                   void (*call)(void*, int, const char*));
+  /// The "inputs" and "outputs" arrays of the JSON line.
+  void (*describe_tensors)(qfence::cli::json& j);
+};
+
+/// Runs one model with `o`, as `qfence run` does, and prints its JSON line.
+inline int run(const model_access& m, const run_options& o) {
+  if (!o.inputs.empty() && static_cast<int>(o.inputs.size()) != m.input_count)
+    fail("the model has " + std::to_string(m.input_count) + " inputs, " + std::to_string(o.inputs.size()) +
          " --in files were given");
 
   // The SIMD target, fixed for every invoke (QFENCE_TARGET or the best this
   // CPU runs, unless --target names one).
   const qfence::kernels::target target = [&] {
     try {
-      return target_name.empty() ? qfence::kernels::default_target() : qfence::kernels::target_named(target_name);
+      return o.target_name.empty() ? qfence::kernels::default_target() : qfence::kernels::target_named(o.target_name);
     } catch (const qfence::kernels::target_error& e) {
       fail(e.what());
     }
   }();
-  auto arena = std::make_unique<qfence::arena<M>>();
   qfence::cli::xorshift32 rng(1);
-  const int invokes = std::max(sequence, 1);
+  const int invokes = std::max(o.sequence, 1);
   auto load_inputs = [&](int k) {
-    [&]<int... K>(std::integer_sequence<int, K...>) {
-      (qfence::cli::load_input(rng, M::template input_type<K>::type,
-                               std::as_writable_bytes(arena->template input<K>()), K,
-                               inputs.empty() ? std::string() : inputs[K], k, invokes),
-       ...);
-    }(std::make_integer_sequence<int, M::input_count>{});
+    for (int i = 0; i < m.input_count; ++i)
+      qfence::cli::load_input(rng, m.input_type(i), m.input(m.arena, i), i,
+                              o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)], k, invokes);
   };
-  qfence::cli::invoke_record record(M::output_count);
-  auto outputs = [&](int i) {
-    std::span<const std::byte> b;
-    [&]<int... K>(std::integer_sequence<int, K...>) {
-      ((i == K ? (b = std::as_bytes(arena->template output<K>()), 0) : 0), ...);
-    }(std::make_integer_sequence<int, M::output_count>{});
-    return b;
+  qfence::cli::invoke_record record(m.output_count);
+  auto outputs = [&](int i) { return m.output(m.arena, i); };
+  auto timed_invoke = [&](std::vector<double>& times_us) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const qfence::invoke_status s = m.invoke(m.arena, target);
+    times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    return s;
   };
 
   std::vector<double> times_us;
   try {
-    if (sequence > 0) {
+    if (o.sequence > 0) {
       // One stream: state carries over, each invoke on its own inputs (as qfence run).
-      Info::graph().reset_state(*arena);
-      for (int k = 0; k < sequence; ++k) {
+      m.reset_state(m.arena);
+      for (int k = 0; k < o.sequence; ++k) {
         load_inputs(k);
-        const auto t0 = std::chrono::steady_clock::now();
-        const qfence::invoke_status s = Info::graph().invoke(*arena, target);
-        times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-        record.add(s, outputs);
+        record.add(timed_invoke(times_us), outputs);
       }
     } else {
       // Inputs survive invoke, so every repeat runs on the same inputs; each
       // starts from the initial state, as in qfence run.
       load_inputs(0);
-      if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
-        Info::graph().reset_state(*arena);
-        (void)Info::graph().invoke(*arena, target);
+      if (o.repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
+        m.reset_state(m.arena);
+        (void)m.invoke(m.arena, target);
       }
       qfence::invoke_status s = qfence::invoke_status::completed;
-      for (int r = 0; r < repeat; ++r) {
-        Info::graph().reset_state(*arena);
-        const auto t0 = std::chrono::steady_clock::now();
-        s = Info::graph().invoke(*arena, target);
-        times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      for (int r = 0; r < o.repeat; ++r) {
+        m.reset_state(m.arena);
+        s = timed_invoke(times_us);
       }
       record.add(s, outputs);
     }
     std::sort(times_us.begin(), times_us.end());
-    if (!out_dir.empty()) record.write(out_dir, sequence > 0);
+    if (!o.out_dir.empty()) record.write(o.out_dir, o.sequence > 0);
   } catch (const qfence::cli::io_error& e) {
     fail(e.what());
   }
@@ -159,47 +178,43 @@ int drive(int argc, char** argv) {
     const char* op;
     double us_min;
   };
-  std::vector<layer_time> layer_times;
-  if (layers) {
-    for (int r = 0; r < repeat; ++r) {
-      Info::graph().reset_state(*arena);
-      std::size_t k = 0;
-      auto last = std::chrono::steady_clock::now();
-      Info::graph().invoke_observed(*arena, target, [&](int node, const char* op) {
+  struct layer_clock {
+    std::vector<layer_time> times;
+    std::size_t k = 0;
+    std::chrono::steady_clock::time_point last;
+  } clock;
+  if (o.layers) {
+    for (int r = 0; r < o.repeat; ++r) {
+      m.reset_state(m.arena);
+      clock.k = 0;
+      clock.last = std::chrono::steady_clock::now();
+      m.invoke_observed(m.arena, target, &clock, [](void* c, int node, const char* op) {
+        auto& lc = *static_cast<layer_clock*>(c);
         const auto now = std::chrono::steady_clock::now();
-        const double us = std::chrono::duration<double, std::micro>(now - last).count();
-        if (k == layer_times.size()) layer_times.push_back({node, op, us});
-        else layer_times[k].us_min = std::min(layer_times[k].us_min, us);
-        ++k;
-        last = std::chrono::steady_clock::now();
+        const double us = std::chrono::duration<double, std::micro>(now - lc.last).count();
+        if (lc.k == lc.times.size()) lc.times.push_back({node, op, us});
+        else lc.times[lc.k].us_min = std::min(lc.times[lc.k].us_min, us);
+        ++lc.k;
+        lc.last = std::chrono::steady_clock::now();
       });
     }
   }
 
   qfence::cli::json j;
   j.begin_object();
-  j.field("model", Info::source_model);
+  j.field("model", m.source_model);
   j.field("path", "compile-time");
-  j.key("inputs").begin_array();
-  [&]<int... K>(std::integer_sequence<int, K...>) {
-    (describe<typename M::template input_type<K>>(j, Info::input_names[K]), ...);
-  }(std::make_integer_sequence<int, M::input_count>{});
-  j.end_array();
-  j.key("outputs").begin_array();
-  [&]<int... K>(std::integer_sequence<int, K...>) {
-    (describe<typename M::template output_type<K>>(j, Info::output_names[K]), ...);
-  }(std::make_integer_sequence<int, M::output_count>{});
-  j.end_array();
-  j.field("arena_bytes", M::arena_bytes);
+  m.describe_tensors(j);
+  j.field("arena_bytes", m.arena_bytes);
   j.field("kernels", target.name());
-  j.field("repeat", repeat);
-  if (sequence > 0) j.field("sequence", sequence);
+  j.field("repeat", o.repeat);
+  if (o.sequence > 0) j.field("sequence", o.sequence);
   j.field("completed", record.completed());  // invokes that ran every node
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
-  if (layers) {
+  if (o.layers) {
     j.key("layers").begin_array();
-    for (const layer_time& l : layer_times) {
+    for (const layer_time& l : clock.times) {
       j.begin_object();
       j.field("node", l.node);
       j.field("op", l.op);
@@ -212,6 +227,62 @@ int drive(int argc, char** argv) {
 
   std::cout << j.str() << "\n";
   return 0;
+}
+
+/// Runs embedded model `Info` (a generated header's NAME::info) with the
+/// options of `qfence run`.
+template <class Info>
+int drive(int argc, char** argv) {
+  using M = typename Info::model;
+  using A = qfence::arena<M>;
+  const run_options options = parse_options(argc, argv);
+  auto arena = std::make_unique<A>();
+  const model_access access{
+      Info::source_model,
+      M::arena_bytes,
+      M::input_count,
+      M::output_count,
+      arena.get(),
+      [](int k) {
+        qfence::dtype t{};
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          ((k == K ? (t = M::template input_type<K>::type, 0) : 0), ...);
+        }(std::make_integer_sequence<int, M::input_count>{});
+        return t;
+      },
+      [](void* a, int k) {
+        std::span<std::byte> b;
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          ((k == K ? (b = std::as_writable_bytes(static_cast<A*>(a)->template input<K>()), 0) : 0), ...);
+        }(std::make_integer_sequence<int, M::input_count>{});
+        return b;
+      },
+      [](const void* a, int k) {
+        std::span<const std::byte> b;
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          ((k == K ? (b = std::as_bytes(static_cast<const A*>(a)->template output<K>()), 0) : 0), ...);
+        }(std::make_integer_sequence<int, M::output_count>{});
+        return b;
+      },
+      [](void* a) { Info::graph().reset_state(*static_cast<A*>(a)); },
+      [](void* a, qfence::kernels::target t) { return Info::graph().invoke(*static_cast<A*>(a), t); },
+      [](void* a, qfence::kernels::target t, void* observer, void (*call)(void*, int, const char*)) {
+        return Info::graph().invoke_observed(*static_cast<A*>(a), t,
+                                             [&](int node, const char* op) { call(observer, node, op); });
+      },
+      [](qfence::cli::json& j) {
+        j.key("inputs").begin_array();
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          (describe<typename M::template input_type<K>>(j, Info::input_names[K]), ...);
+        }(std::make_integer_sequence<int, M::input_count>{});
+        j.end_array();
+        j.key("outputs").begin_array();
+        [&]<int... K>(std::integer_sequence<int, K...>) {
+          (describe<typename M::template output_type<K>>(j, Info::output_names[K]), ...);
+        }(std::make_integer_sequence<int, M::output_count>{});
+        j.end_array();
+      }};
+  return run(access, options);
 }
 
 }  // namespace qfence::embed_driver
