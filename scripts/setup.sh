@@ -86,8 +86,9 @@ configure_build() {
   echo "$config" >"$dir/qfence-config"
 }
 
-# suite_targets BUILD_DIR [--suite S]... | --every-suite: the build targets
-# the tests of those suites (or of every suite) run; nothing when no suite is
+# suite_targets BUILD_DIR [--suite S]... [--no-suite S]...: the build targets
+# that the tests of those suites run (of every suite when no --suite is
+# given), but not those of the --no-suite ones; nothing when no argument is
 # given (meson compile then builds all).
 suite_targets() {
   local dir=$1; shift
@@ -95,9 +96,13 @@ suite_targets() {
   meson introspect "$dir" --tests --targets | python3 -c '
 import json, os, sys
 info = json.load(sys.stdin)
-build, wanted = sys.argv[1], set(sys.argv[3::2])
-every = sys.argv[2:] == ["--every-suite"]
-ids = {d for t in info["tests"] if every or {s.split(":")[-1] for s in t["suite"]} & wanted for d in t["depends"]}
+build, args = sys.argv[1], sys.argv[2:]
+wanted = {v for k, v in zip(args[::2], args[1::2]) if k == "--suite"}
+unwanted = {v for k, v in zip(args[::2], args[1::2]) if k == "--no-suite"}
+def selected(test):
+    suites = {s.split(":")[-1] for s in test["suite"]}
+    return (not wanted or suites & wanted) and not suites & unwanted
+ids = {d for t in info["tests"] if selected(t) for d in t["depends"]}
 # meson compile names a target by its folder in the build tree and its name.
 print(" ".join(os.path.join(os.path.dirname(os.path.relpath(t["filename"][0], build)), t["name"])
                for t in info["targets"] if t["id"] in ids))

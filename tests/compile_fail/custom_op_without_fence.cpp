@@ -1,8 +1,8 @@
 // A float-only custom op between int8 tensors, not fenced.
 // expect: custom op 'gelu' has no registered quantizer; wrap it in a fence, give it a table \(qfence::tabulated<Op>
 // expect: at_node<\s*1,\s*gelu\s*>
-#include <cmath>
 #include "qfence.hpp"
+#include <cmath>
 namespace qf = qfence;
 struct gelu {
   QFENCE_CUSTOM_OP(gelu)

@@ -3,8 +3,8 @@
 // expect: fence without output parameters
 // expect: fix: qfence::fence\(node, qfence::out<qfence::per_tensor<scale, zero_point>>\)
 // expect: at_node<\s*1,\s*gelu\s*>
-#include <cmath>
 #include "qfence.hpp"
+#include <cmath>
 namespace qf = qfence;
 struct gelu {
   QFENCE_CUSTOM_OP(gelu)

@@ -3,9 +3,9 @@
 // expect: signal_filter_bank takes u32 energies \[bins\]
 // expect: at_node<\s*6,\s*qfence::op::signal_filter_bank\s*>
 // expect: operand<\s*0\s*>
+#include "qfence.hpp"
 #include <cstdint>
 
-#include "qfence.hpp"
 namespace qf = qfence;
 using Energies = qf::tensor<qf::i32, qf::shape<8>>;
 using Table = qf::tensor<qf::i16, qf::shape<3>>;

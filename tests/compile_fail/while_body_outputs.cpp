@@ -4,10 +4,10 @@
 // expect: qfence: while_'s body model must give one output per loop value, each of its input's dtype and size
 // expect: at_node<\s*2,\s*qfence::op::while_\s*>
 // expect: fix: declare the body's outputs in the inputs' order
+#include "qfence.hpp"
 #include <array>
 #include <cstdint>
 
-#include "qfence.hpp"
 namespace qf = qfence;
 using X = qf::tensor<qf::f32, qf::shape<1, 4>>;
 using I = qf::tensor<qf::i32, qf::shape<1>>;
