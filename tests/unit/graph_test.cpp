@@ -5,32 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "counting_allocator.hpp"
 #include "soft_sign_op.hpp"
 #include "test_support.hpp"
 
 namespace qf = qfence;
 
-// ---- a counting global operator new ----------------------------------------
-// Every allocation in this program goes through here, so a test can assert
-// that a stretch of code allocated nothing. Replacing the global operator
-// new/delete with malloc/free is what the standard allows; GCC 12 warns
-// (-Wmismatched-new-delete) when it inlines both into one function.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n != 0 ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+using qtest::heap::allocations;  // every allocation of this program: counting_allocator.hpp
 
 namespace {
 
