@@ -1,10 +1,9 @@
 // Calibration memory does not grow with the dataset (issue #10): measured
 // with a counting allocator that replaces every operator new of this
 // program (counting_allocator.hpp), which is why this test is a program of
-// its own (in the runtime areas' program, runtime_unit_tests.cpp, it would
-// wrap every allocation of every area, and hide their heap overflows from
-// ASan in its padding; under the sanitizers it is not built:
-// tests/meson.build).
+// its own: in the runtime areas' program (runtime_unit_tests.cpp) it would
+// replace the allocator of every area. Not built under the sanitizers
+// (tests/meson.build): calibrate's memory safety is the calibration area's.
 #include <doctest/doctest.h>
 
 #include <cstddef>

@@ -229,6 +229,15 @@ inline int run(const model_access& m, const run_options& o) {
   return 0;
 }
 
+/// Calls f.template operator()<K>() for the K (0 <= K < Count) equal to the
+/// run-time index k: a tensor's compile-time accessor chosen at run time.
+template <int Count, class F>
+void with_index(int k, F&& f) {
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    ((k == K ? (f.template operator()<K>(), 0) : 0), ...);
+  }(std::make_integer_sequence<int, Count>{});
+}
+
 /// Runs embedded model `Info` (a generated header's NAME::info) with the
 /// options of `qfence run`.
 template <class Info>
@@ -245,23 +254,19 @@ int drive(int argc, char** argv) {
       arena.get(),
       [](int k) {
         qfence::dtype t{};
-        [&]<int... K>(std::integer_sequence<int, K...>) {
-          ((k == K ? (t = M::template input_type<K>::type, 0) : 0), ...);
-        }(std::make_integer_sequence<int, M::input_count>{});
+        with_index<M::input_count>(k, [&]<int K>() { t = M::template input_type<K>::type; });
         return t;
       },
       [](void* a, int k) {
         std::span<std::byte> b;
-        [&]<int... K>(std::integer_sequence<int, K...>) {
-          ((k == K ? (b = std::as_writable_bytes(static_cast<A*>(a)->template input<K>()), 0) : 0), ...);
-        }(std::make_integer_sequence<int, M::input_count>{});
+        with_index<M::input_count>(
+            k, [&]<int K>() { b = std::as_writable_bytes(static_cast<A*>(a)->template input<K>()); });
         return b;
       },
       [](const void* a, int k) {
         std::span<const std::byte> b;
-        [&]<int... K>(std::integer_sequence<int, K...>) {
-          ((k == K ? (b = std::as_bytes(static_cast<const A*>(a)->template output<K>()), 0) : 0), ...);
-        }(std::make_integer_sequence<int, M::output_count>{});
+        with_index<M::output_count>(
+            k, [&]<int K>() { b = std::as_bytes(static_cast<const A*>(a)->template output<K>()); });
         return b;
       },
       [](void* a) { Info::graph().reset_state(*static_cast<A*>(a)); },
