@@ -24904,12 +24904,56 @@ constexpr void channel_magnitudes(std::span<const float> w, const channel_of_ele
   for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], w[i] < 0.0f ? -w[i] : w[i]);
 }
 
+/// How far `w` lies from the nearest level of the grid of
+/// weight_inverse(half), in steps of that grid (0 to 0.5).
+constexpr double distance_to_grid(float w, float half) {
+  const double steps = static_cast<double>(w) * static_cast<double>(weight_inverse(half));
+  const double off = steps - static_cast<double>(qfence::detail::round_to_int64(steps));
+  return off < 0 ? -off : off;
+}
+
+/// Where every weight of a channel lies on the whole tensor's grid (the
+/// largest magnitude of every channel at 127) and not on the channel's own,
+/// the channel takes the tensor's: `half` (each channel's largest |w|, from
+/// channel_magnitudes) becomes the tensor's there. The weights of a model
+/// that was quantized per tensor and then dequantized (a float twin) so
+/// come back to their int8 values exactly instead of being rounded a second
+/// time onto a grid that does not hold them.
+///
+/// Only an exact fit counts, not a smaller rounding error: a grid a little
+/// coarser than the one the weights lie on rounds them in proportion to
+/// their value, a gain error that adds up coherently across a layer's sum
+/// (measured on mobilenet_v1's twin, int16x8: 9 dB worse output though the
+/// weights' squared error was smaller); the channel's own grid rounds
+/// independently of the value. "On a grid": within 1/1000 of a step, far
+/// above float32's error in w = q * scale (|q| <= 127) and far below what
+/// data that is not on it shows. `scratch`: two values per channel.
+constexpr void prefer_tensor_grid(std::span<const float> w, const channel_of_element& channel_of, std::span<float> half,
+                                  std::span<double> scratch) {
+  if (half.size() <= 1) return;
+  constexpr double on_grid = 1e-3;
+  float tensor_half = 0.0f;
+  for (const float h : half) tensor_half = std::max(tensor_half, h);
+  const std::span<double> off_own = scratch.first(half.size()), off_tensor = scratch.subspan(half.size(), half.size());
+  std::fill(off_own.begin(), off_own.end(), 0.0);
+  std::fill(off_tensor.begin(), off_tensor.end(), 0.0);
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::size_t c = channel_of(i);
+    off_own[c] = std::max(off_own[c], distance_to_grid(w[i], half[c]));
+    off_tensor[c] = std::max(off_tensor[c], distance_to_grid(w[i], tensor_half));
+  }
+  for (std::size_t c = 0; c < half.size(); ++c)
+    if (off_tensor[c] <= on_grid && off_own[c] > on_grid) half[c] = tensor_half;
+}
+
 inline quantized_weights quantize_weights_symmetric(std::span<const float> w, std::span<const int> shape, int axis,
                                                     bool per_channel) {
   const int channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
   const channel_of_element channel_of(shape, axis, channels);
   std::vector<float> half(static_cast<std::size_t>(channels), 0.0f);
   channel_magnitudes(w, channel_of, half);
+  std::vector<double> scratch(2 * half.size());
+  prefer_tensor_grid(w, channel_of, half, scratch);
   quantized_weights out;
   for (const float h : half) out.scales.push_back(weight_scale(h));
   out.values.resize(w.size());
@@ -26719,6 +26763,8 @@ struct quantized_layer {
   static constexpr std::array<float, channels> half = [] {
     std::array<float, channels> h{};
     quant::channel_magnitudes(float_weights(), channel_of(), h);
+    std::array<double, 2 * channels> scratch{};
+    quant::prefer_tensor_grid(float_weights(), channel_of(), h, scratch);
     return h;
   }();
   static constexpr std::array<float, channels> scales = [] {

@@ -206,4 +206,39 @@ TEST_CASE("symmetric per-channel weights and their biases follow TFLite's rules"
   static_assert(quantize_weight(0.5f, 127.0f) == 64);
 }
 
+TEST_CASE("weights already on one grid for the whole tensor keep it; others get their channel's") {
+  // A float twin of a model whose weights were int8 per tensor at scale s:
+  // channel 1's largest weight is 5 s, so its own grid (5 s / 127) would
+  // round 3 s and -2 s again; the tensor's grid holds them exactly.
+  const float s = 0.0108947f;
+  const std::vector<int> shape = {3, 4};  // three output channels of four
+  const std::vector<float> twin = {127 * s, -64 * s, 3 * s,   0 * s,  //
+                                   5 * s,   3 * s,   -2 * s,  1 * s,  //
+                                   -90 * s, 17 * s,  45 * s,  -7 * s};
+  const quantized_weights q = quantize_weights_symmetric(twin, shape, 0, true);
+  REQUIRE(q.scales.size() == 3);
+  for (std::size_t i = 0; i < twin.size(); ++i) {
+    CAPTURE(i);
+    CHECK(static_cast<float>(q.values[i]) * q.scales[i / 4] == doctest::Approx(twin[i]).epsilon(1e-6));
+  }
+  CHECK(q.values == std::vector<std::int8_t>{127, -64, 3, 0, 5, 3, -2, 1, -90, 17, 45, -7});
+  // Weights on no common grid: each channel its own largest magnitude at
+  // 127, TFLite's rule (the tensor's grid would round them more coarsely).
+  const std::vector<float> free = {1.0f, -0.31f, 0.2f, 0.07f, 0.1f, 0.037f, -0.052f, 0.011f, -0.5f, 0.123f, 0.4f, 0.02f};
+  const quantized_weights f = quantize_weights_symmetric(free, shape, 0, true);
+  CHECK(f.scales == std::vector<float>{weight_scale(1.0f), weight_scale(0.1f), weight_scale(0.5f)});
+  // The compile-time rule is the same one.
+  static_assert([] {
+    constexpr float step = 0.5f / 127.0f;
+    std::array<float, 4> w = {0.5f, 0.25f, 5 * step, 2 * step};  // channel 1: on channel 0's grid
+    std::array<float, 2> half{};
+    std::array<int, 2> dims = {2, 2};
+    const channel_of_element of(dims, 0, 2);
+    channel_magnitudes(w, of, half);
+    std::array<double, 4> scratch{};
+    prefer_tensor_grid(w, of, half, scratch);
+    return half[0] == 0.5f && half[1] == 0.5f;
+  }());
+}
+
 }  // namespace quant_test

@@ -350,6 +350,8 @@ struct quantized_layer {
   static constexpr std::array<float, channels> half = [] {
     std::array<float, channels> h{};
     quant::channel_magnitudes(float_weights(), channel_of(), h);
+    std::array<double, 2 * channels> scratch{};
+    quant::prefer_tensor_grid(float_weights(), channel_of(), h, scratch);
     return h;
   }();
   static constexpr std::array<float, channels> scales = [] {
