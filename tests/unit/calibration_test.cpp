@@ -17,6 +17,7 @@
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/compare_outputs.hpp"
 #include "qfence/quant/dequantize_model.hpp"
+#include "qfence/quant/dynamic_range.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/elementwise_custom_op.hpp"
@@ -151,6 +152,31 @@ TEST_CASE("calibrate refuses a quantized model and says what to do") {
   const auto model = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
   CHECK_THROWS_WITH(quant::calibrate(model, generated_samples{10, 1.0f}),
                     doctest::Contains("calibration runs a float model. To calibrate a quantized model"));
+}
+
+TEST_CASE("quantize refuses a constant holding NaN or inf, naming it, its reader and the element") {
+  // ADD's constant operand: quantized with its own range (int8).
+  auto spec = qtest::tfl::float_add_model();
+  spec.tensors[1].data = qtest::tfl::bytes_of(std::vector<float>{10, std::nanf(""), 30});
+  const auto with_nan = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
+  const auto report = quant::calibrate(with_nan, generated_samples{10, 1.0f});
+  CHECK_THROWS_WITH(quant::quantize_int8(*with_nan, report),
+                    "tensor 1 'bias', read by operator 0 (ADD), holds NaN at element 1: a constant cannot be quantized "
+                    "unless every value is finite (fix the float model: its training diverged or the file is corrupt)");
+  // FULLY_CONNECTED's weights, in the dynamic-range scheme (no calibration).
+  namespace tfl = qtest::tfl;
+  tfl::model_spec fc;
+  fc.tensors.push_back(tfl::activation({1, 2}, "x"));
+  fc.tensors.push_back(tfl::constant({2, 2}, tfl::bytes_of(std::vector<float>{1, 0.5f, -INFINITY, 2}), "w"));
+  fc.tensors.push_back(tfl::activation({1, 2}, "y"));
+  fc.ops.push_back(tfl::op(9 /*FULLY_CONNECTED*/, 1, {0, 1, -1}, {2}));
+  fc.inputs = {0};
+  fc.outputs = {2};
+  const runtime::model dense = tflite::read_model(tfl::build(fc));
+  quant::dynamic_range_options all;
+  all.min_elements = 1;
+  CHECK_THROWS_WITH(quant::quantize_dynamic_range(dense, all),
+                    doctest::Contains("tensor 1 'w', read by operator 0 (FULLY_CONNECTED), holds -inf at element 2"));
 }
 
 TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float I/O kept with its names") {

@@ -79,7 +79,7 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
       continue;
     }
     if (!done[wi]) {
-      const std::vector<float> values = detail::float_values(w);
+      const std::vector<float> values = detail::finite_values(f, static_cast<int>(wi), detail::op_label(op));
       const int axis = op.code == op_code::depthwise_conv_2d ? 3 : 0;  // the output channels
       const quantized_weights qw = quantize_weights_symmetric(values, w.shape, axis, true);
       runtime::tensor& x = q.tensors[wi];

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -124,6 +125,25 @@ std::span<const std::byte> own_values(runtime::model& m, const std::vector<T>& v
 inline std::vector<float> float_values(const runtime::tensor& t) {
   std::vector<float> v(static_cast<std::size_t>(t.elements()));
   std::memcpy(v.data(), t.data.data(), v.size() * sizeof(float));
+  return v;
+}
+
+/// A float constant's values, to be put on an integer grid: NaN and
+/// infinities have no place on one (converting them to an integer is
+/// undefined behaviour, and a weight of inf would make its channel's scale
+/// inf), so a constant holding one is an error that names it, the operator
+/// that reads it and the first such element. A model like that is broken
+/// (diverged training, a corrupt file); its float outputs are NaN too.
+inline std::vector<float> finite_values(const runtime::model& f, int index, const std::string& reader) {
+  const runtime::tensor& t = f.tensors.at(static_cast<std::size_t>(index));
+  std::vector<float> v = float_values(t);
+  const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
+  if (bad != v.end())
+    throw runtime::model_error(runtime::tensor_label(index, t.name) + ", read by " + reader + ", holds " +
+                               (std::isnan(*bad) ? "NaN" : *bad > 0 ? "+inf" : "-inf") + " at element " +
+                               std::to_string(bad - v.begin()) +
+                               ": a constant cannot be quantized unless every value is finite (fix the float model: "
+                               "its training diverged or the file is corrupt)");
   return v;
 }
 
@@ -597,7 +617,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
           continue;
         }
         runtime::tensor x = src;
-        const std::vector<float> values = detail::float_values(src);
+        const std::vector<float> values = detail::finite_values(f, t, detail::op_label(op));
         if (role == operand_role::weights) {
           const quantized_weights w = quantize_weights_symmetric(values, src.shape, std::max(p.weights_axis, 0),
                                                                  p.weights_axis >= 0);
