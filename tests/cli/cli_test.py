@@ -38,6 +38,30 @@ def expect_error(args, must_contain, label):
         check(must_contain in lines[0], f'{label}: "{must_contain}" not in "{lines[0]}"')
 
 
+def same_refusals_as_run(cxx, gen, model):
+    """The compile-time path's program (tools/qfence/embed_driver.cpp, what
+    scripts/embed-run builds) around the embedded `small` refuses the
+    command lines `qfence run` refuses, with the same words: one parser."""
+    driver = pathlib.Path(__file__).resolve().parents[2] / 'tools' / 'qfence' / 'embed_driver.cpp'
+    c = subprocess.run([*cxx, f'-I{gen}', '-DQFENCE_EMBED_HEADER="small.hpp"', '-DQFENCE_EMBED_NAME=small', driver,
+                        '-o', gen / 'small_run', '-lhwy'], capture_output=True, text=True)
+    check(c.returncode == 0, f'embed driver does not compile: {c.stderr[:1500]}')
+    if c.returncode != 0:
+        return
+    def reason(stderr, prefix):
+        line = stderr.strip()
+        return line.removeprefix(prefix).removesuffix(' (see qfence --help)')
+    for bad in (['--repeat', '0'], ['--repeat', 'abc'], ['--sequence', '-1'], ['--sequence', '2', '--repeat', '2'],
+                ['--numerics', 'fast'], ['--out-dir']):
+        a = run('run', model, *bad)
+        b = subprocess.run([gen / 'small_run', *bad], capture_output=True, text=True)
+        check(a.returncode == 2 and b.returncode == 2, f'run and the embed driver refuse {bad}: exit {a.returncode}, {b.returncode}')
+        check(reason(a.stderr, 'qfence: error: ') == reason(b.stderr, 'qfence embed-run: error: '),
+              f'run and the embed driver say the same of {bad}: {a.stderr.strip()!r} vs {b.stderr.strip()!r}')
+    b = subprocess.run([gen / 'small_run', '--repeat', '3'], capture_output=True, text=True)
+    check(b.returncode == 0 and json.loads(b.stdout)['repeat'] == 3, f'embed driver --repeat 3: {b.stderr[:300]}')
+
+
 def main():
     global QFENCE
     QFENCE, writer = sys.argv[1], sys.argv[2]
@@ -169,6 +193,7 @@ def main():
                     check(c.returncode == 0, f'embed: {name}.cpp does not compile: {c.stderr[:1500]}')
                     if c.returncode == 0:
                         check(subprocess.run([gen / name]).returncode == 0, f'embed: {name} runs')
+                same_refusals_as_run(cxx, gen, valid)
 
         r = run('inspect', valid, '--json')
         check(r.returncode == 0, f'inspect --json: {r.stderr.strip()}')

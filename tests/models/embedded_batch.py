@@ -57,7 +57,8 @@ def build_driver(out, models, qfence, cxx, optimization='-O2'):
 def inputs_digest(qfence, cxx, model_files):
     """A key for a batch: the program, the library, the compiler, the models."""
     digest = hashlib.sha256()
-    for path in [pathlib.Path(qfence), ROOT / 'tools/qfence/embed_driver.cpp', *sorted((ROOT / 'include').rglob('*.hpp'))]:
+    for path in [pathlib.Path(qfence), ROOT / 'tools/qfence/embed_driver.cpp', *sorted((ROOT / 'tools/qfence').glob('*.hpp')),
+                 *sorted((ROOT / 'include').rglob('*.hpp'))]:
         digest.update(path.read_bytes())
     for path in model_files:
         digest.update(pathlib.Path(path).read_bytes())

@@ -23,46 +23,42 @@
 #endif
 #include "invoke_sequence.hpp"
 #include "json.hpp"
+#include "run_options.hpp"
 #include "seeded_input.hpp"
 
 namespace qfence::embed_driver {
 
-[[noreturn]] inline void fail(const std::string& what) {
+/// Ends the program as `qfence run` would: status 2 for a command line it
+/// cannot take, 1 for a failure while running.
+[[noreturn]] inline void fail(const std::string& what, int status = 1) {
   std::cerr << "qfence embed-run: error: " << what << "\n";
-  std::exit(1);
+  std::exit(status);
 }
 
-/// The options of `qfence run` that the compile-time path takes.
-struct run_options {
-  std::vector<std::string> inputs;
-  std::string out_dir;
-  int repeat = 1, sequence = 0;
+/// `qfence run`'s options (one parser: run_options.hpp), and --layers:
+/// each node's time as well. --numerics is read and checked but changes
+/// nothing: the embedded graph's numerics were fixed when its header was
+/// made.
+struct driver_options {
+  qfence::cli::run_options run;
   bool layers = false;
-  std::string target_name;
 };
 
-inline run_options parse_options(int argc, char** argv) {
-  run_options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&] {
-      if (i + 1 >= argc) fail(a + " needs a value");
-      return std::string(argv[++i]);
-    };
-    if (a == "--in") o.inputs.push_back(value());
-    else if (a == "--out-dir") o.out_dir = value();
-    else if (a == "--repeat") o.repeat = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--sequence") o.sequence = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--target") o.target_name = value();
-    else if (a == "--layers") o.layers = true;
-    else if (a == "--reference-kernels") fail("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
-    else if (a == "--numerics") {
-      // The embedded graph's numerics were fixed when the header was made.
-      (void)value();
-    } else fail("unknown option '" + a + "'");
+inline driver_options parse_options(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  driver_options o;
+  try {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (qfence::cli::read_run_option(args, i, o.run)) continue;
+      if (args[i] == "--layers") o.layers = true;
+      else throw qfence::cli::usage_error("unknown option '" + args[i] + "'");
+    }
+    if (o.run.reference_kernels)
+      throw qfence::cli::usage_error("--reference-kernels is for `qfence run`: the compile-time path runs its SIMD kernels");
+    qfence::cli::check_run_options(o.run);
+  } catch (const qfence::cli::usage_error& e) {
+    fail(e.what(), 2);
   }
-  if (o.sequence > 0 && o.repeat > 1)
-    fail("--sequence runs N invokes that carry state, --repeat times one invoke: pick one");
   return o;
 }
 
@@ -111,7 +107,8 @@ struct model_access {
 };
 
 /// Runs one model with `o`, as `qfence run` does, and prints its JSON line.
-inline int run(const model_access& m, const run_options& o) {
+inline int run(const model_access& m, const driver_options& options) {
+  const qfence::cli::run_options& o = options.run;
   if (!o.inputs.empty() && static_cast<int>(o.inputs.size()) != m.input_count)
     fail("the model has " + std::to_string(m.input_count) + " inputs, " + std::to_string(o.inputs.size()) +
          " --in files were given");
@@ -133,39 +130,11 @@ inline int run(const model_access& m, const run_options& o) {
                               o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)], k, invokes);
   };
   qfence::cli::invoke_record record(m.output_count);
-  auto outputs = [&](int i) { return m.output(m.arena, i); };
-  auto timed_invoke = [&](std::vector<double>& times_us) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const qfence::invoke_status s = m.invoke(m.arena, target);
-    times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-    return s;
-  };
-
   std::vector<double> times_us;
   try {
-    if (o.sequence > 0) {
-      // One stream: state carries over, each invoke on its own inputs (as qfence run).
-      m.reset_state(m.arena);
-      for (int k = 0; k < o.sequence; ++k) {
-        load_inputs(k);
-        record.add(timed_invoke(times_us), outputs);
-      }
-    } else {
-      // Inputs survive invoke, so every repeat runs on the same inputs; each
-      // starts from the initial state, as in qfence run.
-      load_inputs(0);
-      if (o.repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
-        m.reset_state(m.arena);
-        (void)m.invoke(m.arena, target);
-      }
-      qfence::invoke_status s = qfence::invoke_status::completed;
-      for (int r = 0; r < o.repeat; ++r) {
-        m.reset_state(m.arena);
-        s = timed_invoke(times_us);
-      }
-      record.add(s, outputs);
-    }
-    std::sort(times_us.begin(), times_us.end());
+    times_us = qfence::cli::timed_invokes(
+        o, record, load_inputs, [&] { m.reset_state(m.arena); }, [&] { return m.invoke(m.arena, target); },
+        [&](int i) { return m.output(m.arena, i); });
     if (!o.out_dir.empty()) record.write(o.out_dir, o.sequence > 0);
   } catch (const qfence::cli::io_error& e) {
     fail(e.what());
@@ -183,7 +152,7 @@ inline int run(const model_access& m, const run_options& o) {
     std::size_t k = 0;
     std::chrono::steady_clock::time_point last;
   } clock;
-  if (o.layers) {
+  if (options.layers) {
     for (int r = 0; r < o.repeat; ++r) {
       m.reset_state(m.arena);
       clock.k = 0;
@@ -212,7 +181,7 @@ inline int run(const model_access& m, const run_options& o) {
   j.field("completed", record.completed());  // invokes that ran every node
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
-  if (o.layers) {
+  if (options.layers) {
     j.key("layers").begin_array();
     for (const layer_time& l : clock.times) {
       j.begin_object();
@@ -244,7 +213,7 @@ template <class Info>
 int drive(int argc, char** argv) {
   using M = typename Info::model;
   using A = qfence::arena<M>;
-  const run_options options = parse_options(argc, argv);
+  const driver_options options = parse_options(argc, argv);
   auto arena = std::make_unique<A>();
   const model_access access{
       Info::source_model,

@@ -12,6 +12,8 @@
 //     "ended_early" (an invoke that ended early leaves no new outputs).
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "qfence/core/invoke_status.hpp"
+#include "run_options.hpp"
 #include "seeded_input.hpp"
 
 namespace qfence::cli {
@@ -102,5 +105,45 @@ class invoke_record {
   std::vector<std::vector<std::byte>> outputs_;
   std::vector<invoke_status> statuses_;
 };
+
+/// Runs the invokes `o` asks for, recording their outputs in `record`. A
+/// sequence: o.sequence invokes carrying state, each on its own inputs
+/// (load_inputs(k)). Otherwise the inputs are set once, one untimed warm-up
+/// (caches, page faults) when repeating, then o.repeat invokes that each
+/// start from the initial state, so that the outputs do not depend on
+/// --repeat. Returns each timed invoke's microseconds, sorted; the clock
+/// reads around invoke() alone.
+template <class LoadInputs, class ResetState, class Invoke, class OutputBytes>
+std::vector<double> timed_invokes(const run_options& o, invoke_record& record, LoadInputs&& load_inputs,
+                                  ResetState&& reset_state, Invoke&& invoke, OutputBytes&& outputs) {
+  std::vector<double> times_us;
+  auto timed = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    const invoke_status s = invoke();
+    times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    return s;
+  };
+  if (o.sequence > 0) {
+    reset_state();
+    for (int k = 0; k < o.sequence; ++k) {
+      load_inputs(k);
+      record.add(timed(), outputs);
+    }
+  } else {
+    load_inputs(0);
+    if (o.repeat > 1) {
+      reset_state();
+      (void)invoke();
+    }
+    invoke_status s = invoke_status::completed;
+    for (int r = 0; r < o.repeat; ++r) {
+      reset_state();
+      s = timed();
+    }
+    record.add(s, outputs);
+  }
+  std::sort(times_us.begin(), times_us.end());
+  return times_us;
+}
 
 }  // namespace qfence::cli

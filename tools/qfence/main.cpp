@@ -130,41 +130,20 @@ constexpr const char* usage_text =
     "options:\n"
     "  -h, --help   this text\n";
 
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 void write_file(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw runtime::model_error("cannot write '" + path.string() + "'");
 }
 
+/// A name numerics_value accepted.
 runtime::numerics parse_numerics(const std::string& s) {
-  if (s == "tflm") return runtime::numerics::tflm;
-  if (s == "tflite") return runtime::numerics::tflite;
-  throw usage_error("--numerics takes tflm or tflite, not '" + s + "'");
+  return s == "tflite" ? runtime::numerics::tflite : runtime::numerics::tflm;
 }
 
 quant::calibrator parse_calibrator(const std::string& s) {
   if (const auto c = quant::calibrator_named(s)) return *c;
   throw usage_error("--calibrator takes minmax, moving_average, percentile, mse or entropy, not '" + s + "'");
-}
-
-int parse_count(const std::string& flag, const std::string& s) {
-  try {
-    std::size_t used = 0;
-    const int n = std::stoi(s, &used);
-    if (used == s.size() && n >= 1) return n;
-  } catch (const std::exception&) {
-  }
-  throw usage_error(flag + " takes a positive integer, not '" + s + "'");
-}
-
-/// Reads the value of a flag that takes one, or fails naming the flag.
-std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
-  if (i + 1 >= args.size()) throw usage_error(args[i] + " needs a value");
-  return args[++i];
 }
 
 /// The options of how calibration samples are read: --stream (the samples
@@ -206,71 +185,39 @@ bool sample_option(const std::vector<std::string>& args, std::size_t& i, quant::
 }
 
 int run_command(const std::vector<std::string>& args) {
-  std::string model_path, out_dir;
-  std::vector<std::string> inputs;
-  int repeat = 1, sequence = 0;
-  runtime::interpreter_options options;
+  std::string model_path;
+  run_options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--in") inputs.push_back(flag_value(args, i));
-    else if (a == "--out-dir") out_dir = flag_value(args, i);
-    else if (a == "--repeat") repeat = parse_count(a, flag_value(args, i));
-    else if (a == "--sequence") sequence = parse_count(a, flag_value(args, i));
-    else if (a == "--numerics") options.arithmetic = parse_numerics(flag_value(args, i));
-    else if (a == "--target") options.target = kernels::target_named(flag_value(args, i));
-    else if (a == "--reference-kernels") options.target = kernels::target::reference();
-    else if (a.starts_with("-")) throw usage_error("run: unknown option '" + a + "'");
-    else if (model_path.empty()) model_path = a;
-    else throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
+    if (read_run_option(args, i, o)) continue;
+    if (a.starts_with("-")) throw usage_error("run: unknown option '" + a + "'");
+    if (!model_path.empty()) throw usage_error("run: more than one model given ('" + model_path + "', '" + a + "')");
+    model_path = a;
   }
   if (model_path.empty()) throw usage_error("run: no model given");
-  if (sequence > 0 && repeat > 1)
-    throw usage_error("run: --sequence runs N invokes that carry state, --repeat times one invoke: pick one");
+  check_run_options(o);
+  runtime::interpreter_options options;
+  options.arithmetic = parse_numerics(o.numerics);
+  if (o.reference_kernels) options.target = kernels::target::reference();
+  else if (!o.target_name.empty()) options.target = kernels::target_named(o.target_name);
 
   runtime::interpreter interp(tflite::read_model_file(model_path), options);
-  if (!inputs.empty() && static_cast<int>(inputs.size()) != interp.input_count())
+  if (!o.inputs.empty() && static_cast<int>(o.inputs.size()) != interp.input_count())
     throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
-                               std::to_string(inputs.size()) + " --in files were given");
+                               std::to_string(o.inputs.size()) + " --in files were given");
   xorshift32 rng(1);
-  const int invokes = std::max(sequence, 1);
-  auto load_inputs = [&](int k) {
-    for (int i = 0; i < interp.input_count(); ++i)
-      load_input(rng, interp.input_tensor(i).type, interp.input_bytes(i), i,
-                 inputs.empty() ? std::string() : inputs[static_cast<std::size_t>(i)], k, invokes);
-  };
+  const int invokes = std::max(o.sequence, 1);
   invoke_record record(interp.output_count());
-  auto outputs = [&](int i) { return interp.output_bytes(i); };
-
-  std::vector<double> times_us;
-  if (sequence > 0) {
-    // One stream: state carries over, each invoke on its own inputs.
-    interp.reset_variables();
-    for (int k = 0; k < sequence; ++k) {
-      load_inputs(k);
-      const auto t0 = std::chrono::steady_clock::now();
-      const invoke_status s = interp.invoke();
-      times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-      record.add(s, outputs);
-    }
-  } else {
-    // The inputs are set once; repeated invokes see the same data and each
-    // starts from the initial state, so the outputs do not depend on --repeat.
-    load_inputs(0);
-    if (repeat > 1) {  // a warm-up run (caches, page faults) that is not timed
-      interp.reset_variables();
-      (void)interp.invoke();
-    }
-    invoke_status s = invoke_status::completed;
-    for (int r = 0; r < repeat; ++r) {
-      interp.reset_variables();
-      const auto t0 = std::chrono::steady_clock::now();
-      s = interp.invoke();
-      times_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-    }
-    record.add(s, outputs);
-  }
-  std::sort(times_us.begin(), times_us.end());
-  if (!out_dir.empty()) record.write(out_dir, sequence > 0);
+  const std::vector<double> times_us = timed_invokes(
+      o, record,
+      [&](int k) {
+        for (int i = 0; i < interp.input_count(); ++i)
+          load_input(rng, interp.input_tensor(i).type, interp.input_bytes(i), i,
+                     o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)], k, invokes);
+      },
+      [&] { interp.reset_variables(); }, [&] { return interp.invoke(); },
+      [&](int i) { return interp.output_bytes(i); });
+  if (!o.out_dir.empty()) record.write(o.out_dir, o.sequence > 0);
 
   json j;
   j.begin_object();
@@ -286,8 +233,8 @@ int run_command(const std::vector<std::string>& args) {
   j.field("arena_bytes", interp.arena_bytes());
   j.field("numerics", options.arithmetic == runtime::numerics::tflm ? "tflm" : "tflite");
   j.field("kernels", interp.target().name());  // "reference" under --reference-kernels
-  j.field("repeat", repeat);
-  if (sequence > 0) j.field("sequence", sequence);
+  j.field("repeat", o.repeat);
+  if (o.sequence > 0) j.field("sequence", o.sequence);
   j.field("completed", record.completed());  // invokes that ran every operation
   j.field("invoke_us_min", times_us.front());
   j.field("invoke_us_median", times_us[times_us.size() / 2]);
@@ -331,7 +278,7 @@ int embed_command(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--name") name = flag_value(args, i);
-    else if (a == "--numerics") arithmetic = parse_numerics(flag_value(args, i));
+    else if (a == "--numerics") arithmetic = parse_numerics(numerics_value(args, i));
     else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
     else if (a.starts_with("-")) throw usage_error("embed: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
