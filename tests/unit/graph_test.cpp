@@ -81,6 +81,12 @@ TEST_CASE("adjacent fences merge into one float island; a fenced graph output ma
                        qf::fence(qf::custom<square>(qf::ref<1>)))                            // 3: float graph output
                  .outputs(qf::ref<2>, qf::ref<3>);
   using M = decltype(net);
+  // Outputs declared before the nodes (what qfence embed writes): the same model.
+  using declared_first = decltype(qf::graph(qf::declare_outputs<2, 3>, qf::input<In8>(),
+                                            qf::fence(qf::custom<gelu>(qf::ref<0>)),
+                                            qf::fence(qf::custom<square>(qf::ref<1>), qf::out<qf::per_tensor<0.01f, -128>>),
+                                            qf::fence(qf::custom<square>(qf::ref<1>))));
+  static_assert(std::is_same_v<declared_first, M>);
   static_assert(M::output_count == 2);
   static_assert(std::is_same_v<M::output_type<0>::quant, qf::per_tensor<0.01f, -128>>);
   static_assert(std::is_same_v<M::output_type<1>, qf::tensor<qf::f32, qf::shape<1, 4, 4, 3>>>);
