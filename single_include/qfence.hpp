@@ -13170,24 +13170,29 @@ class model {
   }
 };
 
+namespace detail {
+/// The model M of `nodes`, its every node's checks forced now, where the
+/// user wrote the graph (not where it is first invoked).
+template <class M, class... Nodes>
+constexpr M checked_model(Nodes... nodes) {
+  [[maybe_unused]] constexpr bool valid = M::valid;
+  return M(nodes...);
+}
+}  // namespace detail
+
 /// Build a model from nodes; node i may consume nodes 0..i-1 via ref<j>.
 /// Declare its outputs with `.outputs(ref<i>...)` (optional when exactly
 /// one node is read by no other).
 template <class... Nodes>
 constexpr auto graph(Nodes... nodes) {
-  using M = model<inferred_outputs, Nodes...>;
-  // Force every node's checks now, where the user wrote the graph.
-  [[maybe_unused]] constexpr bool valid = M::valid;
-  return M(nodes...);
+  return detail::checked_model<model<inferred_outputs, Nodes...>>(nodes...);
 }
 
 /// The same, with the outputs declared first (see declare_outputs).
 template <int... R, class... Nodes>
 constexpr auto graph(declared_outputs<R...>, Nodes... nodes) {
   static_assert(detail::check_declared_outputs<static_cast<int>(sizeof...(Nodes)), R...>());
-  using M = model<declared_outputs<R...>, Nodes...>;
-  [[maybe_unused]] constexpr bool valid = M::valid;
-  return M(nodes...);
+  return detail::checked_model<model<declared_outputs<R...>, Nodes...>>(nodes...);
 }
 
 }  // namespace qfence

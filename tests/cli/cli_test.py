@@ -58,6 +58,13 @@ def same_refusals_as_run(cxx, gen, model):
         check(a.returncode == 2 and b.returncode == 2, f'run and the embed driver refuse {bad}: exit {a.returncode}, {b.returncode}')
         check(reason(a.stderr, 'qfence: error: ') == reason(b.stderr, 'qfence embed-run: error: '),
               f'run and the embed driver say the same of {bad}: {a.stderr.strip()!r} vs {b.stderr.strip()!r}')
+    # Inputs that do not fit: exit 1 and the same words (one loader).
+    for bad in (['--in', gen, '--in', gen, '--in', gen], ['--in', gen]):
+        a = run('run', model, *bad)
+        b = subprocess.run([gen / 'small_run', *bad], capture_output=True, text=True)
+        check(a.returncode == 1 and b.returncode == 1, f'run and the embed driver fail on {bad}: exit {a.returncode}, {b.returncode}')
+        check(reason(a.stderr, 'qfence: error: ') == reason(b.stderr, 'qfence embed-run: error: '),
+              f'run and the embed driver say the same of {bad}: {a.stderr.strip()!r} vs {b.stderr.strip()!r}')
     b = subprocess.run([gen / 'small_run', '--repeat', '3'], capture_output=True, text=True)
     check(b.returncode == 0 and json.loads(b.stdout)['repeat'] == 3, f'embed driver --repeat 3: {b.stderr[:300]}')
 
@@ -112,7 +119,9 @@ def main():
                       f'run {model}: output described as {line["outputs"][0]}')
                 got = struct.unpack('<3f', (out_dir / 'output0.bin').read_bytes())
                 check(got == (11.5, 18.0, 30.25), f'run {model}: output {got}')
-        expect_error(('run', valid, '--in', valid), 'has ', 'input of the wrong size')
+        expect_error(('run', valid, '--in', valid), 'bytes, the model needs', 'input of the wrong size')
+        expect_error(('run', valid, '--in', valid, '--in', valid), 'the model has 1 input, 2 --in files were given',
+                     'more --in files than inputs')
 
         # A stream (--sequence): CIRCULAR_BUFFER ends every other invoke early;
         # an --in file holds one sample per invoke, and the register after

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "invoke_sequence.hpp"
 #include "json.hpp"
 #include "qfence/quant/fence_suggestion.hpp"
 #include "qfence/quant/layer_debugger.hpp"
@@ -24,9 +25,7 @@ struct file_sample {
   std::vector<std::string> files;
   std::size_t size() const { return 1; }
   std::optional<std::string> fill(std::size_t, runtime::interpreter& interp) const {
-    if (static_cast<int>(files.size()) != interp.input_count())
-      throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
-                                 std::to_string(files.size()) + " --in files were given");
+    check_input_files(interp.input_count(), files);
     for (int k = 0; k < interp.input_count(); ++k) {
       const auto bytes = tflite::read_file_bytes(files[static_cast<std::size_t>(k)]);
       auto dst = interp.input_bytes(k);

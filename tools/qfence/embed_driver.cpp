@@ -109,10 +109,6 @@ struct model_access {
 /// Runs one model with `o`, as `qfence run` does, and prints its JSON line.
 inline int run(const model_access& m, const driver_options& options) {
   const qfence::cli::run_options& o = options.run;
-  if (!o.inputs.empty() && static_cast<int>(o.inputs.size()) != m.input_count)
-    fail("the model has " + std::to_string(m.input_count) + " inputs, " + std::to_string(o.inputs.size()) +
-         " --in files were given");
-
   // The SIMD target, fixed for every invoke (QFENCE_TARGET or the best this
   // CPU runs, unless --target names one).
   const qfence::kernels::target target = [&] {
@@ -122,18 +118,14 @@ inline int run(const model_access& m, const driver_options& options) {
       fail(e.what());
     }
   }();
-  qfence::cli::xorshift32 rng(1);
-  const int invokes = std::max(o.sequence, 1);
-  auto load_inputs = [&](int k) {
-    for (int i = 0; i < m.input_count; ++i)
-      qfence::cli::load_input(rng, m.input_type(i), m.input(m.arena, i), i,
-                              o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)], k, invokes);
-  };
   qfence::cli::invoke_record record(m.output_count);
   std::vector<double> times_us;
   try {
     times_us = qfence::cli::timed_invokes(
-        o, record, load_inputs, [&] { m.reset_state(m.arena); }, [&] { return m.invoke(m.arena, target); },
+        o, record,
+        qfence::cli::input_loader(
+            o, m.input_count, [&](int i) { return m.input_type(i); }, [&](int i) { return m.input(m.arena, i); }),
+        [&] { m.reset_state(m.arena); }, [&] { return m.invoke(m.arena, target); },
         [&](int i) { return m.output(m.arena, i); });
     if (!o.out_dir.empty()) record.write(o.out_dir, o.sequence > 0);
   } catch (const qfence::cli::io_error& e) {

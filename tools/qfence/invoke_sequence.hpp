@@ -35,6 +35,13 @@ struct io_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// --in files, when given, are one per model input: an io_error otherwise.
+inline void check_input_files(int input_count, const std::vector<std::string>& files) {
+  if (static_cast<int>(files.size()) != input_count)
+    throw io_error("the model has " + std::to_string(input_count) + (input_count == 1 ? " input, " : " inputs, ") +
+                   std::to_string(files.size()) + " --in files were given (one per input)");
+}
+
 /// Writes input `input`'s bytes for invoke `k` of `count`: from `file` when
 /// given (its sample k), else the seeded noise continued.
 inline void load_input(xorshift32& rng, dtype type, std::span<std::byte> dst, int input, const std::string& file,
@@ -58,6 +65,22 @@ inline void load_input(xorshift32& rng, dtype type, std::span<std::byte> dst, in
   in.seekg(static_cast<std::streamoff>(dst.size() * static_cast<std::size_t>(k)));
   in.read(reinterpret_cast<char*>(dst.data()), static_cast<std::streamsize>(dst.size()));
   if (!in) throw io_error("cannot read input " + std::to_string(input) + " ('" + file + "')");
+}
+
+/// The loader of a run's inputs: `load(k)` writes invoke k's, sample k of
+/// each --in file or the seeded noise continued (one stream over the whole
+/// run, as ../shared/models/README.md's reference outputs were made).
+/// `type_of(i)` and `bytes_of(i)` give model input i's dtype and the bytes
+/// to fill. Throws io_error when --in files were given but not one per input.
+template <class TypeOf, class BytesOf>
+auto input_loader(const run_options& o, int input_count, TypeOf type_of, BytesOf bytes_of) {
+  if (!o.inputs.empty()) check_input_files(input_count, o.inputs);
+  return [&o, input_count, type_of, bytes_of, rng = xorshift32(1)](int k) mutable {
+    const int invokes = std::max(o.sequence, 1);
+    for (int i = 0; i < input_count; ++i)
+      load_input(rng, type_of(i), bytes_of(i), i, o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)],
+                 k, invokes);
+  };
 }
 
 /// What a run leaves: each output's bytes from every completed invoke, and

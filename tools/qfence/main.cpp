@@ -202,19 +202,12 @@ int run_command(const std::vector<std::string>& args) {
   else if (!o.target_name.empty()) options.target = kernels::target_named(o.target_name);
 
   runtime::interpreter interp(tflite::read_model_file(model_path), options);
-  if (!o.inputs.empty() && static_cast<int>(o.inputs.size()) != interp.input_count())
-    throw runtime::model_error("the model has " + std::to_string(interp.input_count()) + " inputs, " +
-                               std::to_string(o.inputs.size()) + " --in files were given");
-  xorshift32 rng(1);
-  const int invokes = std::max(o.sequence, 1);
   invoke_record record(interp.output_count());
   const std::vector<double> times_us = timed_invokes(
       o, record,
-      [&](int k) {
-        for (int i = 0; i < interp.input_count(); ++i)
-          load_input(rng, interp.input_tensor(i).type, interp.input_bytes(i), i,
-                     o.inputs.empty() ? std::string() : o.inputs[static_cast<std::size_t>(i)], k, invokes);
-      },
+      input_loader(
+          o, interp.input_count(), [&](int i) { return interp.input_tensor(i).type; },
+          [&](int i) { return interp.input_bytes(i); }),
       [&] { interp.reset_variables(); }, [&] { return interp.invoke(); },
       [&](int i) { return interp.output_bytes(i); });
   if (!o.out_dir.empty()) record.write(o.out_dir, o.sequence > 0);
