@@ -7880,6 +7880,23 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 }
 #endif
 
+/// The form whose code this target runs for a layer of form F: the steps
+/// only AVX-512 has (the zero point in the rounding, the float screen)
+/// dropped elsewhere, and on the one-lane target, whose loop is the
+/// reference's, the general form. Forms with one target form are the same
+/// code, so the kernels instantiate their bodies for the target form only
+/// (conv2d-inl.hpp, depthwise_conv2d-inl.hpp): on AVX2, SSE4 and the
+/// one-lane target, two or three of the runtime path's forms were identical
+/// copies of each kernel (a fifth of the CLI's machine code).
+template <requantize_form F>
+inline constexpr requantize_form kTargetForm =
+#if HWY_TARGET == HWY_SCALAR
+    general_requantize_form;
+#else
+    requantize_form{F.left_shift, F.zero_point_in_round && QFENCE_SINGLE_ROUNDING, F.clamp_low, F.clamp_high,
+                    F.float_screen && QFENCE_SINGLE_ROUNDING};
+#endif
+
 /// Whether StoreRequantized<F> finds the output zero point in the rounding
 /// constants (RequantizeLanesAt<F> put it there) rather than adding it.
 template <requantize_form F>
@@ -9144,12 +9161,10 @@ HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const Args& a, Vect
 
 #endif  // HWY_TARGET != HWY_SCALAR
 
-}  // namespace conv_detail
-
-/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
-/// the layer's requantize_form as a kernels::fixed.
-template <class T, class Geometry, class Form = general_form>
-HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+/// Conv2DQuantized's body, for a form that is its own target form
+/// (kTargetForm: one copy per distinct code).
+template <class T, class Geometry, class Form>
+HWY_NOINLINE void Conv2DQuantizedOfTargetForm(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
   const conv2d_quantized_args<T> a = args;
@@ -9167,7 +9182,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::uint32_t acc = conv_detail::scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
+          const std::uint32_t acc = scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
           const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
@@ -9193,17 +9208,26 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    conv_detail::ChannelPasses<Form::value, Geometry>(d, g, a, fixed<vectors>{}, n);
+    ChannelPasses<Form::value, Geometry>(d, g, a, fixed<vectors>{}, n);
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
-        conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value, 0>(d, g, a, 0, pk.padded_out_c());
+        pixel_tiles<kVectors, -1, Form::value, 0>(d, g, a, 0, pk.padded_out_c());
         return;
       }
     }
-    conv_detail::ChannelPasses<Form::value, Geometry>(d, g, a, pk.padded_out_c() / n, n);
+    ChannelPasses<Form::value, Geometry>(d, g, a, pk.padded_out_c() / n, n);
   }
 #endif
+}
+
+}  // namespace conv_detail
+
+/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
+/// the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
+HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+  conv_detail::Conv2DQuantizedOfTargetForm<T, Geometry, fixed<kTargetForm<Form::value>>>(geometry, args);
 }
 
 /// A hybrid convolution or fully connected layer, one batch (the caller
@@ -10311,16 +10335,14 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const Args& a) {
 }
 #endif
 
-}  // namespace depthwise_detail
-
-/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
-/// comment); Form is the layer's requantize_form as a kernels::fixed.
-template <class T, class Geometry, class Form = general_form>
-HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+/// DepthwiseConv2DQuantized's body, for a form that is its own target form
+/// (kTargetForm: one copy per distinct code).
+template <class T, class Geometry, class Form>
+HWY_NOINLINE void DepthwiseConv2DQuantizedOfTargetForm(const Geometry& geometry,
+                                                      const depthwise_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
   const depthwise_quantized_args<T> a = args;
-  using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
   const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
@@ -10373,18 +10395,27 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry c = Geometry::value;
     if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
-      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
+      Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
     else
-      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
+      Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
   } else if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) {
-    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3, Form::value>(half, g, a);
-    else depthwise_detail::Rows<0, 0, Form::value>(half, g, a);
+    if (g.filter_h == 3 && g.filter_w == 3) Rows<3, 3, Form::value>(half, g, a);
+    else Rows<0, 0, Form::value>(half, g, a);
   } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
-    depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
+    Rows<3, 3, Form::value>(d, g, a);
   } else {
-    depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
+    Rows<0, 0, Form::value>(d, g, a);
   }
 #endif
+}
+
+}  // namespace depthwise_detail
+
+/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
+/// comment); Form is the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
+HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+  depthwise_detail::DepthwiseConv2DQuantizedOfTargetForm<T, Geometry, fixed<kTargetForm<Form::value>>>(geometry, args);
 }
 
 /// One batch of a hybrid depthwise convolution (kernels/hybrid_conv.hpp):

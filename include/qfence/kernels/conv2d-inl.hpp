@@ -416,12 +416,10 @@ HWY_INLINE void ChannelPasses(D d, const window_geometry& g, const Args& a, Vect
 
 #endif  // HWY_TARGET != HWY_SCALAR
 
-}  // namespace conv_detail
-
-/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
-/// the layer's requantize_form as a kernels::fixed.
-template <class T, class Geometry, class Form = general_form>
-HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+/// Conv2DQuantized's body, for a form that is its own target form
+/// (kTargetForm: one copy per distinct code).
+template <class T, class Geometry, class Form>
+HWY_NOINLINE void Conv2DQuantizedOfTargetForm(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
   const conv2d_quantized_args<T> a = args;
@@ -439,7 +437,7 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
         for (int oc = 0; oc < g.out_c; ++oc) {
-          const std::uint32_t acc = conv_detail::scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
+          const std::uint32_t acc = scalar_accumulator(g, pk, a, batch_input, y0, x0, oc, assembled);
           const std::size_t at = static_cast<std::size_t>(oc);
           const auto epilogue = [&](conv_epilogue_row r) { return a.epilogue[static_cast<std::size_t>(r) * row + at]; };
           const auto shifted = static_cast<std::int32_t>(acc << epilogue(conv_epilogue_row::left));
@@ -465,17 +463,26 @@ HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantiz
     constexpr window_geometry c = Geometry::value;
     constexpr int vectors = conv_packing::for_filter(c.out_c, c.filter_h, c.filter_w, c.in_c, c.dilation_w).padded_out_c() /
                             static_cast<int>(hn::MaxLanes(decltype(d)()));
-    conv_detail::ChannelPasses<Form::value, Geometry>(d, g, a, fixed<vectors>{}, n);
+    ChannelPasses<Form::value, Geometry>(d, g, a, fixed<vectors>{}, n);
   } else {
     if constexpr (HWY_HAVE_SCALABLE) {  // vectors wider than a channel tile: partial vectors
       if (pk.padded_out_c() % n != 0) {
-        conv_detail::pixel_tiles<conv_detail::kVectors, -1, Form::value, 0>(d, g, a, 0, pk.padded_out_c());
+        pixel_tiles<kVectors, -1, Form::value, 0>(d, g, a, 0, pk.padded_out_c());
         return;
       }
     }
-    conv_detail::ChannelPasses<Form::value, Geometry>(d, g, a, pk.padded_out_c() / n, n);
+    ChannelPasses<Form::value, Geometry>(d, g, a, pk.padded_out_c() / n, n);
   }
 #endif
+}
+
+}  // namespace conv_detail
+
+/// int8 or uint8 convolution, groups of 1 (see the file comment); Form is
+/// the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
+HWY_NOINLINE void Conv2DQuantized(const Geometry& geometry, const conv2d_quantized_args<T>& args) {
+  conv_detail::Conv2DQuantizedOfTargetForm<T, Geometry, fixed<kTargetForm<Form::value>>>(geometry, args);
 }
 
 /// A hybrid convolution or fully connected layer, one batch (the caller

@@ -526,16 +526,14 @@ HWY_INLINE void Rows(D d, const window_geometry& g, const Args& a) {
 }
 #endif
 
-}  // namespace depthwise_detail
-
-/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
-/// comment); Form is the layer's requantize_form as a kernels::fixed.
-template <class T, class Geometry, class Form = general_form>
-HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+/// DepthwiseConv2DQuantized's body, for a form that is its own target form
+/// (kTargetForm: one copy per distinct code).
+template <class T, class Geometry, class Form>
+HWY_NOINLINE void DepthwiseConv2DQuantizedOfTargetForm(const Geometry& geometry,
+                                                      const depthwise_quantized_args<T>& args) {
   // A copy the compiler keeps in registers: the 8-bit stores to the output
   // may alias anything in memory, `args` included, and would reload it.
   const depthwise_quantized_args<T> a = args;
-  using namespace depthwise_detail;
   const window_geometry& g = value_of(geometry);
 #if HWY_TARGET == HWY_SCALAR
   const std::size_t padded = static_cast<std::size_t>(depthwise_packing{g.out_c, g.filter_h, g.filter_w}.padded_channels());
@@ -588,18 +586,27 @@ HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depth
   if constexpr (is_fixed_v<Geometry>) {
     constexpr window_geometry c = Geometry::value;
     if constexpr (halves(c.out_c, static_cast<int>(hn::MaxLanes(decltype(d)()))))
-      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
+      Rows<c.filter_h, c.filter_w, Form::value>(half, g, a);
     else
-      depthwise_detail::Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
+      Rows<c.filter_h, c.filter_w, Form::value>(d, g, a);
   } else if (halves(g.out_c, static_cast<int>(hn::Lanes(d)))) {
-    if (g.filter_h == 3 && g.filter_w == 3) depthwise_detail::Rows<3, 3, Form::value>(half, g, a);
-    else depthwise_detail::Rows<0, 0, Form::value>(half, g, a);
+    if (g.filter_h == 3 && g.filter_w == 3) Rows<3, 3, Form::value>(half, g, a);
+    else Rows<0, 0, Form::value>(half, g, a);
   } else if (g.filter_h == 3 && g.filter_w == 3) {  // MobileNets' filters: constant loops
-    depthwise_detail::Rows<3, 3, Form::value>(d, g, a);
+    Rows<3, 3, Form::value>(d, g, a);
   } else {
-    depthwise_detail::Rows<0, 0, Form::value>(d, g, a);
+    Rows<0, 0, Form::value>(d, g, a);
   }
 #endif
+}
+
+}  // namespace depthwise_detail
+
+/// int8 or uint8 depthwise convolution, any depth multiplier (see the file
+/// comment); Form is the layer's requantize_form as a kernels::fixed.
+template <class T, class Geometry, class Form = general_form>
+HWY_NOINLINE void DepthwiseConv2DQuantized(const Geometry& geometry, const depthwise_quantized_args<T>& args) {
+  depthwise_detail::DepthwiseConv2DQuantizedOfTargetForm<T, Geometry, fixed<kTargetForm<Form::value>>>(geometry, args);
 }
 
 /// One batch of a hybrid depthwise convolution (kernels/hybrid_conv.hpp):

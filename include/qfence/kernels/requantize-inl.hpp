@@ -90,6 +90,23 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 }
 #endif
 
+/// The form whose code this target runs for a layer of form F: the steps
+/// only AVX-512 has (the zero point in the rounding, the float screen)
+/// dropped elsewhere, and on the one-lane target, whose loop is the
+/// reference's, the general form. Forms with one target form are the same
+/// code, so the kernels instantiate their bodies for the target form only
+/// (conv2d-inl.hpp, depthwise_conv2d-inl.hpp): on AVX2, SSE4 and the
+/// one-lane target, two or three of the runtime path's forms were identical
+/// copies of each kernel (a fifth of the CLI's machine code).
+template <requantize_form F>
+inline constexpr requantize_form kTargetForm =
+#if HWY_TARGET == HWY_SCALAR
+    general_requantize_form;
+#else
+    requantize_form{F.left_shift, F.zero_point_in_round && QFENCE_SINGLE_ROUNDING, F.clamp_low, F.clamp_high,
+                    F.float_screen && QFENCE_SINGLE_ROUNDING};
+#endif
+
 /// Whether StoreRequantized<F> finds the output zero point in the rounding
 /// constants (RequantizeLanesAt<F> put it there) rather than adding it.
 template <requantize_form F>
