@@ -44,23 +44,38 @@ def floats(path):
     return struct.unpack(f'<{len(data) // 4}f', data)
 
 
+def run_samples(qfence, model, inputs):
+    """Output 0's bytes of `model` on each of `inputs` (each one sample's
+    bytes), in one process: a sequence of invokes on the samples back to back.
+    The twins hold no state, so each invoke is the run of its sample alone
+    (main() checks it: the dequantized original's sequence gives the
+    reference interpreter's outputs, bit for bit); one process per sample
+    was most of this test's time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        (tmp / 'in.bin').write_bytes(b''.join(inputs))
+        run(qfence, 'run', model, '--in', tmp / 'in.bin', '--sequence', len(inputs), '--out-dir', tmp / 'out')
+        raw = (tmp / 'out' / 'output0.bin').read_bytes()
+    size = len(raw) // len(inputs)
+    return [raw[k * size:(k + 1) * size] for k in range(len(inputs))]
+
+
 def evaluate(qfence, model, twin):
     """SQNR (dB) and top-1 agreement of `model` against the twin's float outputs."""
     meta = json.loads((twin / 'meta.json').read_text())
     signal = noise = 0.0
     agree = rows = 0
     per_row = meta['outputs'][0]['shape'][-1]
-    with tempfile.TemporaryDirectory() as out:
-        for sample in sorted((twin / 'eval').glob('*.bin')):
-            run(qfence, 'run', model, '--in', sample, '--out-dir', out)
-            got = floats(pathlib.Path(out) / 'output0.bin')
-            ref = floats(twin / 'eval_out_float' / sample.name)
-            signal += sum(r * r for r in ref)
-            noise += sum((g - r) ** 2 for g, r in zip(got, ref))
-            for k in range(0, len(ref), per_row):
-                a, b = got[k:k + per_row], ref[k:k + per_row]
-                agree += a.index(max(a)) == b.index(max(b))
-                rows += 1
+    samples = sorted((twin / 'eval').glob('*.bin'))
+    for sample, output in zip(samples, run_samples(qfence, model, [s.read_bytes() for s in samples])):
+        got = struct.unpack(f'<{len(output) // 4}f', output)
+        ref = floats(twin / 'eval_out_float' / sample.name)
+        signal += sum(r * r for r in ref)
+        noise += sum((g - r) ** 2 for g, r in zip(got, ref))
+        for k in range(0, len(ref), per_row):
+            a, b = got[k:k + per_row], ref[k:k + per_row]
+            agree += a.index(max(a)) == b.index(max(b))
+            rows += 1
     sqnr = math.inf if noise == 0 else 10 * math.log10(signal / noise)
     return sqnr, agree / rows
 
@@ -74,26 +89,23 @@ def evaluate_on_calibration(qfence, model, twin, int8_input=None):
     samples (no reference outputs ship for them). int8_input = (scale, zero
     point): the model reads int8, so the samples are quantized as TFLite's
     QUANTIZE would."""
+    samples = sorted((twin / 'calib').glob('*.bin'))
+    feeds = [s.read_bytes() for s in samples]
+    if int8_input:
+        scale, zero = int8_input
+        feeds = [struct.pack(f'<{len(f) // 4}b', *[max(-128, min(127, round_half_away(x / scale) + zero))
+                                                    for x in struct.unpack(f'<{len(f) // 4}f', f)]) for f in feeds]
+        o = json.loads((twin / 'meta.json').read_text())['outputs'][0]['orig']
+    refs = run_samples(qfence, twin / 'model.tflite', [s.read_bytes() for s in samples])
     signal = noise = 0.0
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = pathlib.Path(tmp)
-        for sample in sorted((twin / 'calib').glob('*.bin')):
-            run(qfence, 'run', twin / 'model.tflite', '--in', sample, '--out-dir', tmp / 'f')
-            feed = sample
-            if int8_input:
-                scale, zero = int8_input
-                q = [max(-128, min(127, round_half_away(x / scale) + zero)) for x in floats(sample)]
-                feed = tmp / 'in.bin'
-                feed.write_bytes(struct.pack(f'<{len(q)}b', *q))
-            run(qfence, 'run', model, '--in', feed, '--out-dir', tmp / 'q')
-            ref = floats(tmp / 'f' / 'output0.bin')
-            got = floats(tmp / 'q' / 'output0.bin') if not int8_input else None
-            if int8_input:
-                o = json.loads((twin / 'meta.json').read_text())['outputs'][0]['orig']
-                raw = (tmp / 'q' / 'output0.bin').read_bytes()
-                got = [(v - o['zero_point'][0]) * o['scale'][0] for v in struct.unpack(f'<{len(raw)}b', raw)]
-            signal += sum(r * r for r in ref)
-            noise += sum((g - r) ** 2 for g, r in zip(got, ref))
+    for ref_bytes, raw in zip(refs, run_samples(qfence, model, feeds)):
+        ref = struct.unpack(f'<{len(ref_bytes) // 4}f', ref_bytes)
+        if int8_input:
+            got = [(v - o['zero_point'][0]) * o['scale'][0] for v in struct.unpack(f'<{len(raw)}b', raw)]
+        else:
+            got = struct.unpack(f'<{len(raw) // 4}f', raw)
+        signal += sum(r * r for r in ref)
+        noise += sum((g - r) ** 2 for g, r in zip(got, ref))
     return math.inf if noise == 0 else 10 * math.log10(signal / noise)
 
 
@@ -128,10 +140,11 @@ def main():
         # outputs, bit for bit, on every evaluation sample.
         twin_made = pathlib.Path(tmp) / 'twin.tflite'
         run(qfence, 'dequantize', twin / 'quant.tflite', '-o', twin_made)
-        differ = 0
-        for sample in sorted((twin / 'eval').glob('*.bin')):
-            run(qfence, 'run', twin_made, '--in', sample, '--out-dir', pathlib.Path(tmp) / 'd')
-            differ += (pathlib.Path(tmp) / 'd' / 'output0.bin').read_bytes() != (twin / 'eval_out_float' / sample.name).read_bytes()
+        # Run as one sequence (run_samples): equal outputs also show that the
+        # twin holds no state between invokes.
+        samples = sorted((twin / 'eval').glob('*.bin'))
+        differ = sum(got != (twin / 'eval_out_float' / sample.name).read_bytes()
+                     for sample, got in zip(samples, run_samples(qfence, twin_made, [s.read_bytes() for s in samples])))
         print(f'  dequantize quant.tflite: {differ} evaluation outputs differ from the shipped twin\'s')
         if differ:
             failures.append(f'the dequantized original differs from the twin on {differ} samples')

@@ -97,7 +97,7 @@ HWY_INLINE hn::Vec<D> NegativeOfShift(D d, hn::Vec<D> shift) {
 /// code, so the kernels instantiate their bodies for the target form only
 /// (conv2d-inl.hpp, depthwise_conv2d-inl.hpp): on AVX2, SSE4 and the
 /// one-lane target, two or three of the runtime path's forms were identical
-/// copies of each kernel (a fifth of the CLI's machine code).
+/// copies of each kernel (0.44 of the CLI's 5.58 MB of machine code).
 template <requantize_form F>
 inline constexpr requantize_form kTargetForm =
 #if HWY_TARGET == HWY_SCALAR
