@@ -39,9 +39,12 @@ def run(*args):
     return r.stdout
 
 
-def floats(path):
-    data = pathlib.Path(path).read_bytes()
+def floats_of(data):
     return struct.unpack(f'<{len(data) // 4}f', data)
+
+
+def floats(path):
+    return floats_of(pathlib.Path(path).read_bytes())
 
 
 def run_samples(qfence, model, inputs):
@@ -68,7 +71,7 @@ def evaluate(qfence, model, twin):
     per_row = meta['outputs'][0]['shape'][-1]
     samples = sorted((twin / 'eval').glob('*.bin'))
     for sample, output in zip(samples, run_samples(qfence, model, [s.read_bytes() for s in samples])):
-        got = struct.unpack(f'<{len(output) // 4}f', output)
+        got = floats_of(output)
         ref = floats(twin / 'eval_out_float' / sample.name)
         signal += sum(r * r for r in ref)
         noise += sum((g - r) ** 2 for g, r in zip(got, ref))
@@ -89,21 +92,21 @@ def evaluate_on_calibration(qfence, model, twin, int8_input=None):
     samples (no reference outputs ship for them). int8_input = (scale, zero
     point): the model reads int8, so the samples are quantized as TFLite's
     QUANTIZE would."""
-    samples = sorted((twin / 'calib').glob('*.bin'))
-    feeds = [s.read_bytes() for s in samples]
+    inputs = [s.read_bytes() for s in sorted((twin / 'calib').glob('*.bin'))]
+    feeds = inputs
     if int8_input:
         scale, zero = int8_input
         feeds = [struct.pack(f'<{len(f) // 4}b', *[max(-128, min(127, round_half_away(x / scale) + zero))
-                                                    for x in struct.unpack(f'<{len(f) // 4}f', f)]) for f in feeds]
+                                                    for x in floats_of(f)]) for f in inputs]
         o = json.loads((twin / 'meta.json').read_text())['outputs'][0]['orig']
-    refs = run_samples(qfence, twin / 'model.tflite', [s.read_bytes() for s in samples])
+    refs = run_samples(qfence, twin / 'model.tflite', inputs)
     signal = noise = 0.0
     for ref_bytes, raw in zip(refs, run_samples(qfence, model, feeds)):
-        ref = struct.unpack(f'<{len(ref_bytes) // 4}f', ref_bytes)
+        ref = floats_of(ref_bytes)
         if int8_input:
             got = [(v - o['zero_point'][0]) * o['scale'][0] for v in struct.unpack(f'<{len(raw)}b', raw)]
         else:
-            got = struct.unpack(f'<{len(raw) // 4}f', raw)
+            got = floats_of(raw)
         signal += sum(r * r for r in ref)
         noise += sum((g - r) ** 2 for g, r in zip(got, ref))
     return math.inf if noise == 0 else 10 * math.log10(signal / noise)
