@@ -2963,6 +2963,17 @@ struct conv2d_int16x8_args {
   std::int16_t* output;  // NHWC
 };
 
+/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, and
+/// its weights packed in pairs (pack_conv_weights with
+/// conv_packing::for_filter(..., 2)) with a row of zero inputs, what padding
+/// taps read (the activations' zero point is 0).
+template <class Bias>
+struct conv2d_int16x8_packed_args {
+  conv2d_int16x8_args<Bias> layer;  // `filter` as stored: the one-lane target runs the reference on it
+  const std::int8_t* weights;       // packed
+  const std::int16_t* pad_row;      // padded_segment() zeros
+};
+
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).
 template <class T>
@@ -3046,7 +3057,9 @@ QFENCE_EXACT_FLOAT_END
 //   - weights are the signed operand, stored as they are and tiled as
 //     [out_c / 16][segment][segment bytes / 4][16 out channels][4 bytes]
 //     (rounded up with weights of 0): one 64-byte tile is one AVX-512 vector,
-//     two AVX2 vectors or four 128-bit ones, the same bytes on every target;
+//     two AVX2 vectors or four 128-bit ones, the same bytes on every target
+//     (int16x8 layers take the same layout in pairs, conv_packing::step 2:
+//     32-byte tiles, widened to int16 as they are loaded);
 //   - inputs are the unsigned operand: the kernel broadcasts 4 input bytes
 //     and flips their sign bits, which reads x + 128. Over all taps the
 //     accumulator gains sum(w * (x + 128)), so it starts at
@@ -3095,20 +3108,27 @@ constexpr bool reads_filter_rows(int filter_w, int in_c, int dilation_w) noexcep
 }
 
 /// The sizes of one packed convolution (groups of 1): `segments` runs of
-/// `segment_len` input bytes per output pixel (see the file comment).
+/// `segment_len` input values per output pixel (see the file comment), and
+/// `step`, the input values one 32-bit lane of the dot product takes at a
+/// time: 4 bytes (DotBytes: int8, uint8, hybrid layers) or 2 int16 (DotPairs:
+/// int16x8 layers, kernels/conv2d_int16x8-inl.hpp). Weights stay bytes
+/// either way; a tile is 16 channels x `step` of them.
 struct conv_packing {
-  int out_c = 0, segments = 0, segment_len = 0;
+  int out_c = 0, segments = 0, segment_len = 0, step = 4;
 
   /// A convolution's packing: filter rows as segments when the kernel reads
   /// them whole, taps otherwise.
-  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w) noexcept {
-    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c};
-    return {out_c, filter_h * filter_w, in_c};
+  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w,
+                                           int step = 4) noexcept {
+    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c, step};
+    return {out_c, filter_h * filter_w, in_c, step};
   }
 
   constexpr int padded_out_c() const noexcept { return round_up(out_c, channel_tile); }
-  constexpr int padded_segment() const noexcept { return round_up(segment_len, 4); }
-  /// Bytes of one 16-channel column of tiles (every segment, every group).
+  constexpr int padded_segment() const noexcept { return round_up(segment_len, step); }
+  /// Bytes of one 16-channel tile: what one step reads for 16 channels.
+  constexpr std::size_t tile_bytes() const noexcept { return static_cast<std::size_t>(channel_tile * step); }
+  /// Bytes of one 16-channel column of tiles (every segment, every step).
   constexpr std::size_t column_bytes() const noexcept {
     return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
@@ -3153,17 +3173,17 @@ constexpr std::int8_t signed_weight(std::uint8_t w) noexcept { return static_cas
 
 /// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
 /// either way; int8, or uint8 stored as w - 128) into p.weight_bytes() bytes
-/// at `packed`.
+/// at `packed`: [column][segment][step][16 channels][p.step values].
 template <class TW>
 constexpr void pack_conv_weights(const conv_packing& p, const TW* weights, std::int8_t* packed) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
     for (int segment = 0; segment < p.segments; ++segment)
-      for (int group = 0; group < p.padded_segment() / 4; ++group)
+      for (int group = 0; group < p.padded_segment() / p.step; ++group)
         for (int lane = 0; lane < channel_tile; ++lane)
-          for (int k = 0; k < 4; ++k) {
-            const int oc = column * channel_tile + lane, byte = group * 4 + k;
+          for (int k = 0; k < p.step; ++k) {
+            const int oc = column * channel_tile + lane, byte = group * p.step + k;
             packed[at++] = oc < p.out_c && byte < p.segment_len
                                ? signed_weight(weights[static_cast<std::size_t>(oc) * per_channel +
                                                        static_cast<std::size_t>(segment) *
@@ -9444,27 +9464,27 @@ QFENCE_EXACT_FLOAT_END
 //
 // TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
 // the taps inside the input in int64, adds the bias and requantizes with the
-// 64-bit MultiplyByQuantizedMultiplier. Here, per output pixel and block of
-// four output channels:
-//   - the window is read as runs: with dilation 1 a filter row's taps inside
-//     the input are one contiguous run of input (taps * in_c int16) and of
-//     weights (the model's OHWI layout, as stored: no packing, so neither
-//     path nor `qfence embed` needs new data); with dilation, one run per tap;
-//   - each run is a dot product on vectors: the input loaded once, each
-//     channel's weights widened to int16, pairs of products summed into int32
-//     lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86). A
-//     product is at most 2^15 * 2^7 = 2^22, so a lane gains at most 2^23 per
-//     step: after 255 steps the int32 lanes are widened and added to int64
-//     lanes, before they could overflow;
-//     A window of fewer than 512 products fits int32 whatever the lanes
-//     (512 * 2^22 = 2^31), so it is never widened;
-//   - the lanes are summed in int64 and the reference's own epilogue
-//     (reference::requantize_per_channel_wide: bias, 64-bit multiplier,
-//     offset, clamp) finishes each output: one scalar step per output against
-//     K / lanes vector steps.
-// Integer sums in any order give the reference's int64 (it cannot overflow:
-// TFLite bounds int16x8 accumulators by 2^47), so every target gives its
-// values. Grouped convolutions run the reference (kernels::conv2d_int16x8).
+// 64-bit MultiplyByQuantizedMultiplier. Integer sums in any order give the
+// reference's int64 (it cannot overflow: TFLite bounds int16x8 accumulators
+// by 2^47), so every target gives its values bit for bit.
+//
+// CONV_2D (groups of 1) has output channels along the 32-bit lanes, as the
+// int8 kernel (kernels/conv2d-inl.hpp) does, whose segments, pad row and
+// row assembly it shares: weights packed in pairs (kernels/packed_conv.hpp,
+// conv_packing step 2: [16-channel column][segment][pair][16 channels][2
+// bytes]), a register tile of pixels x vectors of channels, and per pair
+// of input values one broadcast per pixel (2 int16 in a 32-bit word) times
+// one vector of weights widened to int16: DotPairs (vpdpwssd on AVX3_DL,
+// vpmaddwd elsewhere on x86). A product is at most 2^15 * 2^7 = 2^22, so a
+// lane gains at most 2^23 per pair: after 255 pairs the int32 lanes are
+// added to int64 sums kept beside the tile and cleared (a window of at most
+// 255 pairs, most of them, never is). The epilogue (WideRequantizer) is the
+// reference's wide requantization in int64 lanes, its per-channel constants
+// loaded once per tile.
+//
+// DEPTHWISE_CONV_2D and TRANSPOSE_CONV read the weights as the model stores
+// them (see DepthwiseConvInt16x8 and EachTransposedOutput). Grouped
+// convolutions and the one-lane target run the reference.
 // TFLite itself runs int16x8 on its reference kernels (XNNPACK has none).
 
 
@@ -9562,8 +9582,8 @@ class DotSums {
 #if HWY_TARGET != HWY_SCALAR
 namespace conv2d_int16x8_detail {
 
-/// The loops both int16x8 kernels share: every output pixel, kChannelBlock
-/// channels at a time, each block's int64 sums gathered by
+/// TRANSPOSE_CONV's loops: every output pixel, kChannelBlock channels at a
+/// time, each block's int64 sums gathered by
 ///   gather(sums, b, oy, ox, channel_weights)
 /// (channel_weights: the block's first channel's [filter_h][filter_w][in_c]
 /// weights; the next channel's start per_channel values on) and finished by
@@ -9585,37 +9605,6 @@ HWY_INLINE void ForEachOutputBlock(const window_geometry& g, const conv2d_int16x
           for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
         }
       }
-}
-
-/// CONV_2D: each filter row's taps inside the input as one run (dilation 1)
-/// or tap by tap.
-template <bool kNarrow, class Bias>
-HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
-  const auto size = [](int v) { return static_cast<std::size_t>(v); };
-  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
-  const std::size_t per_channel = size(g.filter_h) * filter_row;
-  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights)
-                                           QFENCE_INLINE_LAMBDA {
-    const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-    for (int fy = 0; fy < g.filter_h; ++fy) {
-      const int iy = y0 + fy * g.dilation_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
-      const std::int8_t* w = channel_weights + size(fy) * filter_row;
-      if (g.dilation_w == 1) {  // the taps inside the input: one run
-        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
-        if (fx1 > fx0)
-          sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
-                      (fx1 - fx0) * g.in_c);
-      } else {
-        for (int fx = 0; fx < g.filter_w; ++fx) {
-          const int ix = x0 + fx * g.dilation_w;
-          if (ix >= 0 && ix < g.in_w)
-            sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
-        }
-      }
-    }
-  });
 }
 
 /// int16x8 TRANSPOSE_CONV read from the output's side. The reference
@@ -9656,55 +9645,93 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
 namespace conv2d_int16x8_detail {
 
 /// The reference's wide requantization (reference::requantize_per_channel_wide:
-/// bias, TFLite's 64-bit MultiplyByQuantizedMultiplier, offset, clamp) of
-/// the int32 sums of channels [c, c + valid) in vectors, stored to
-/// out[0 .. valid) (valid may exceed the lanes; the first Lanes(d32) are
-/// done). In int64 lanes, the scalar rule's integers: x = sum + bias;
-/// reduced = the multiplier rounded to 15 bits; x * reduced as
-/// (x >> 16) * reduced * 2^16 + (x & 0xffff) * reduced (two 32x32-bit
-/// products: |x| < 2^47, the rule's precondition, so x >> 16 fits 32 bits);
-/// plus the rounding bit, shifted right by 15 - shift; its low 32 bits (the
-/// rule's cast), plus the offset, clamped. The multipliers are read as the
-/// int32 pairs (multiplier, shift) they are stored as.
+/// bias, TFLite's 64-bit MultiplyByQuantizedMultiplier, offset, clamp) of a
+/// vector of channels [c, c + valid) (valid may exceed the lanes; the first
+/// Lanes(d32) are done), in int64 lanes: the channels' first half, then
+/// their second. The rule's integers: x = sum + bias; reduced = the
+/// multiplier rounded to 15 bits; x * reduced as (x >> 16) * reduced * 2^16
+/// + (x & 0xffff) * reduced (two 32x32-bit products: |x| < 2^47, the rule's
+/// precondition, so x >> 16 fits 32 bits); plus the rounding bit, shifted
+/// right by 15 - shift; its low 32 bits (the rule's cast), plus the offset,
+/// clamped. The per-channel constants are loaded once, at construction (a
+/// tile reuses them for each of its pixels); the multipliers are read as
+/// the int32 pairs (multiplier, shift) they are stored as.
 template <class D32, class Bias>
-HWY_INLINE void RequantizeWide(D32 d32, hn::Vec<D32> sums, const conv2d_int16x8_args<Bias>& a, int c, int valid,
-                               std::int16_t* out) {
-  static_assert(sizeof(quantized_multiplier) == 2 * sizeof(std::int32_t) && sizeof(int) == sizeof(std::int32_t));
-  const hn::Repartition<std::int64_t, D32> d64;
-  const hn::Half<D32> half;
-  const hn::Rebind<std::int16_t, D32> d16;
-  const int n64 = static_cast<int>(hn::Lanes(d64));
-  const auto pairs = reinterpret_cast<const std::int32_t*>(a.multipliers + c);
-  const auto finish = [&](hn::Vec<decltype(d64)> acc, int first, int count) QFENCE_INLINE_LAMBDA {
-    auto x = acc;
+class WideRequantizer {
+ public:
+  using D64 = hn::Repartition<std::int64_t, D32>;
+  using V64 = hn::Vec<D64>;
+
+  HWY_INLINE WideRequantizer(D32 d32, const conv2d_int16x8_args<Bias>& a, int c, int valid)
+      : offset_(a.output_offset), act_(a.act), valid_(valid) {
+    const int n64 = static_cast<int>(hn::Lanes(D64()));
+    halves_[0] = ConstantsOf(d32, a, c, valid < n64 ? valid : n64);
+    upper_ = valid > n64;
+    halves_[1] = upper_ ? ConstantsOf(d32, a, c + n64, valid - n64) : halves_[0];
+  }
+
+  /// The channels' int32 sums, requantized and stored to out[0 .. valid).
+  HWY_INLINE void Store(hn::Vec<D32> sums, std::int16_t* out) const {
+    const hn::Half<D32> half;
+    Store(hn::PromoteTo(D64(), hn::LowerHalf(half, sums)), hn::PromoteTo(D64(), hn::UpperHalf(half, sums)), out);
+  }
+
+  /// The channels' int64 sums (first half, second half), likewise.
+  HWY_INLINE void Store(V64 lower, V64 upper, std::int16_t* out) const {
+    const D32 d32;
+    const hn::Rebind<std::int16_t, D32> d16;
+    const V64 low = Finish(halves_[0], lower);
+    // A vector of channels that fits the lower half (8 channels in 512-bit
+    // vectors: person_detect's first layers) computes nothing of the upper.
+    const V64 high = upper_ ? Finish(halves_[1], upper) : hn::Zero(D64());
+    auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, high), hn::BitCast(d32, low)), hn::Set(d32, offset_));
+    v = hn::Min(hn::Max(v, hn::Set(d32, act_.min)), hn::Set(d32, act_.max));
+    StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid_, out);
+  }
+
+ private:
+  struct Constants {
+    V64 bias, reduced, total_shift, round;
+  };
+
+  static HWY_INLINE Constants ConstantsOf(D32 d32, const conv2d_int16x8_args<Bias>& a, int c, int count) {
+    static_assert(sizeof(quantized_multiplier) == 2 * sizeof(std::int32_t) && sizeof(int) == sizeof(std::int32_t));
+    const D64 d64;
+    Constants k;
+    k.bias = hn::Zero(d64);
     if (a.bias != nullptr) {
       if constexpr (sizeof(Bias) == 8) {
-        x = hn::Add(x, LoadFirstLanes(d64, a.bias + c + first, count));
+        k.bias = LoadFirstLanes(d64, a.bias + c, count);
       } else {
-        const hn::Rebind<std::int32_t, decltype(d64)> d32_of_64;
-        x = hn::Add(x, hn::PromoteTo(d64, LoadFirstLanes(d32_of_64, a.bias + c + first, count)));
+        const hn::Rebind<std::int32_t, D64> d32_of_64;
+        k.bias = hn::PromoteTo(d64, LoadFirstLanes(d32_of_64, a.bias + c, count));
       }
     }
-    const auto pair = hn::BitCast(d64, LoadFirstLanes(d32, pairs + 2 * first, 2 * count));
+    const auto pairs = reinterpret_cast<const std::int32_t*>(a.multipliers + c);
+    const auto pair = hn::BitCast(d64, LoadFirstLanes(d32, pairs, 2 * count));
     const auto multiplier = hn::And(pair, hn::Set(d64, 0xffffffff));
-    const auto reduced = hn::IfThenElse(hn::Lt(multiplier, hn::Set(d64, 0x7fff0000)),
-                                        hn::ShiftRight<16>(hn::Add(multiplier, hn::Set(d64, 1 << 15))),
-                                        hn::Set(d64, 0x7fff));
-    const auto total_shift = hn::Sub(hn::Set(d64, 15), hn::ShiftRight<32>(pair));
-    const auto round = hn::Shl(hn::Set(d64, 1), hn::Sub(total_shift, hn::Set(d64, 1)));
-    const auto high = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<16>(x)), hn::BitCast(d32, reduced));
-    const auto low = hn::MulEven(hn::BitCast(d32, hn::And(x, hn::Set(d64, 0xffff))), hn::BitCast(d32, reduced));
-    return hn::Shr(hn::Add(hn::Add(hn::ShiftLeft<16>(high), low), round), total_shift);
-  };
-  const int rest = valid > n64 ? valid - n64 : 0;
-  const auto lower = finish(hn::PromoteTo(d64, hn::LowerHalf(half, sums)), 0, valid < n64 ? valid : n64);
-  // A vector of channels that fits the lower half (8 channels in 512-bit
-  // vectors: person_detect's first layers) stores nothing from the upper.
-  const auto upper = rest > 0 ? finish(hn::PromoteTo(d64, hn::UpperHalf(half, sums)), n64, rest) : hn::Zero(d64);
-  auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, upper), hn::BitCast(d32, lower)), hn::Set(d32, a.output_offset));
-  v = hn::Min(hn::Max(v, hn::Set(d32, a.act.min)), hn::Set(d32, a.act.max));
-  StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid, out);
-}
+    k.reduced = hn::IfThenElse(hn::Lt(multiplier, hn::Set(d64, 0x7fff0000)),
+                               hn::ShiftRight<16>(hn::Add(multiplier, hn::Set(d64, 1 << 15))), hn::Set(d64, 0x7fff));
+    k.total_shift = hn::Sub(hn::Set(d64, 15), hn::ShiftRight<32>(pair));
+    k.round = hn::Shl(hn::Set(d64, 1), hn::Sub(k.total_shift, hn::Set(d64, 1)));
+    return k;
+  }
+
+  static HWY_INLINE V64 Finish(const Constants& k, V64 sum) {
+    const D32 d32;
+    const D64 d64;
+    const auto x = hn::Add(sum, k.bias);
+    const auto high = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<16>(x)), hn::BitCast(d32, k.reduced));
+    const auto low = hn::MulEven(hn::BitCast(d32, hn::And(x, hn::Set(d64, 0xffff))), hn::BitCast(d32, k.reduced));
+    return hn::Shr(hn::Add(hn::Add(hn::ShiftLeft<16>(high), low), k.round), k.total_shift);
+  }
+
+  Constants halves_[2];
+  std::int32_t offset_;
+  int_range act_;
+  int valid_;
+  bool upper_;
+};
 
 /// The first filter tap (fy or fx) whose input row (column) origin + tap *
 /// dilation lies inside [0, in), and one past the last; the taps between
@@ -9724,7 +9751,7 @@ HWY_INLINE void TapsInside(int origin, int dilation, int filter, int in, int& fi
 /// Output channels run along 32-bit lanes: per output pixel and vector of
 /// channels, each tap inside the input adds input * weight (int16 and int8
 /// widened, one int32 product of at most 2^22: fewer than 512 of them fit
-/// int32), and RequantizeWide finishes the vector as the reference's wide
+/// int32), and WideRequantizer finishes the vector as the reference's wide
 /// requantization does each channel. The integer sum is the reference's
 /// int64 one, in any order. With a depth multiplier of 1 a tap loads a
 /// vector of input channels; with M > 1, output channels ic * M .. + M read
@@ -9742,7 +9769,12 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
   const int lanes = static_cast<int>(hn::Lanes(d32));
   const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const int multiplier = g.out_c / g.in_c;
-  for (int b = 0; b < g.batches; ++b)
+  // Output channels [c, c + valid) (valid may exceed the lanes) of every
+  // output pixel, the tap's input vector from its input pixel:
+  // input(pixel). Channels outside, pixels inside: the requantization's
+  // per-channel constants are loaded once per vector of channels.
+  const auto channels = [&](int b, int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+    const conv2d_int16x8_detail::WideRequantizer<decltype(d32), Bias> requantize(d32, a, c, valid);
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = oy * g.stride_h - g.pad_h;
       int fy0, fy1;
@@ -9751,37 +9783,35 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
         const int x0 = ox * g.stride_w - g.pad_w;
         int fx0, fx1;
         conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
-        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-        // Output channels [c, c + valid) (valid may exceed the lanes); the
-        // tap's input vector from its input pixel: input(pixel).
-        const auto channels = [&](int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
-          auto acc = hn::Zero(d32);
-          for (int fy = fy0; fy < fy1; ++fy) {
-            const std::int16_t* row =
-                a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
-            const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
-            for (int fx = fx0; fx < fx1; ++fx) {
-              const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
-              const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
-              acc = hn::Add(acc, hn::Mul(x, k));
-            }
+        auto acc = hn::Zero(d32);
+        for (int fy = fy0; fy < fy1; ++fy) {
+          const std::int16_t* row =
+              a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
+          const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
+          for (int fx = fx0; fx < fx1; ++fx) {
+            const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
+            const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
+            acc = hn::Add(acc, hn::Mul(x, k));
           }
-          conv2d_int16x8_detail::RequantizeWide(d32, acc, a, c, valid, a.output + at + c);
-        };
-        if (multiplier == 1) {
-          for (int c = 0; c < g.out_c; c += lanes)
-            channels(c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-              return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
-            });
-        } else {
-          for (int ic = 0; ic < g.in_c; ++ic)
-            for (int m = 0; m < multiplier; m += lanes)
-              channels(ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-                return hn::Set(d32, std::int32_t{pixel[ic]});
-              });
         }
+        requantize.Store(acc, a.output + size((b * g.out_h + oy) * g.out_w + ox) * size(g.out_c) + size(c));
       }
     }
+  };
+  for (int b = 0; b < g.batches; ++b) {
+    if (multiplier == 1) {
+      for (int c = 0; c < g.out_c; c += lanes)
+        channels(b, c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+          return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
+        });
+    } else {
+      for (int ic = 0; ic < g.in_c; ++ic)
+        for (int m = 0; m < multiplier; m += lanes)
+          channels(b, ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+            return hn::Set(d32, std::int32_t{pixel[ic]});
+          });
+    }
+  }
 #endif
 }
 
@@ -9802,16 +9832,221 @@ HWY_NOINLINE void TransposeConvInt16x8(const Geometry& geometry, const conv2d_in
 #endif
 }
 
-/// int16x8 CONV_2D, groups of 1 (see the file comment).
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// The pixels a tile keeps at most (their window pointers and rows).
+inline constexpr int kMaxPixels = 12;
+
+/// acc[i][v] += the pair of inputs words[i] . the pair of weights of each
+/// channel of vector v (weights w[v] + at, widened to int16).
+template <int Vectors, int Pixels, class D32>
+HWY_INLINE void AccumulatePairs(D32 d32, hn::Vec<D32> (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors],
+                                std::size_t at, const std::int32_t (&words)[Pixels]) {
+  const hn::Repartition<std::int16_t, D32> d16;
+  const hn::Rebind<std::int8_t, decltype(d16)> d8;
+  hn::Vec<decltype(d16)> wv[Vectors];
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) wv[v] = hn::PromoteTo(d16, hn::LoadU(d8, w[v] + at));
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i) {
+    const auto x = hn::BitCast(d16, hn::Set(d32, words[i]));
+    QFENCE_UNROLL
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotPairs(d32, acc[i][v], x, wv[v]);
+  }
+}
+
+/// One register tile: the pixels of `px` by Vectors vectors of channels from
+/// `oc`. kWide: the window has more than kStepsPerFlush pairs, whose sums
+/// are carried in int64 (the file comment).
+template <int Vectors, int Pixels, bool kWide, class D32, class Bias>
+HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing& pk,
+                           const conv2d_int16x8_packed_args<Bias>& a,
+                           const conv_detail::tile_pixels<std::int16_t>& px, int oc) {
+  using V = hn::Vec<D32>;
+  const hn::Repartition<std::int64_t, D32> d64;
+  const hn::Half<D32> half;
+  const int n = static_cast<int>(hn::Lanes(d32)), n64 = static_cast<int>(hn::Lanes(d64));
+  constexpr std::size_t kLanes64 = hn::MaxLanes(decltype(d64)());
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const int pairs = pk.padded_segment() / 2, whole = pk.segment_len / 2;
+  V acc[Pixels][Vectors];
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i)
+    QFENCE_UNROLL
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Zero(d32);
+  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
+  // byte (oc + v*n) % 16 * 2 of each 32-byte tile.
+  const std::int8_t* w[Vectors];
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) {
+    const int c = oc + v * n;
+    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
+           static_cast<std::size_t>(c % channel_tile) * 2;
+  }
+  // kWide: the sums flushed so far, [pixel][vector][half][int64 lane], in
+  // memory (touched once per kStepsPerFlush pairs).
+  alignas(64) std::int64_t wide[kWide ? Pixels : 1][kWide ? Vectors : 1][2][kLanes64];
+  int steps = 0;
+  const auto flush = [&]() QFENCE_INLINE_LAMBDA {
+    if constexpr (kWide) {
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i)
+        QFENCE_UNROLL
+        for (int v = 0; v < Vectors; ++v) {
+          std::int64_t* lanes = wide[i][v][0];
+          std::int64_t* upper = wide[i][v][1];
+          hn::Store(hn::Add(hn::Load(d64, lanes), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lanes);
+          hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
+          acc[i][v] = hn::Zero(d32);
+        }
+      steps = 0;
+    }
+  };
+  if constexpr (kWide) {
+    for (int i = 0; i < Pixels; ++i)
+      for (int v = 0; v < Vectors; ++v)
+        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, wide[i][v][h]);
+  }
+  // Filter rows that leave the image at its left or right, assembled.
+  alignas(64) std::int16_t assembled[Pixels][max_assembled_row];
+  const int segments = kept_loop_bound(pk.segments);
+  for (int s = 0; s < segments; ++s) {
+    const std::int16_t* src[Pixels];
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i)
+      src[i] = i < px.count ? conv_detail::segment_row(g, a.pad_row, px.batch_input, filter_rows, s, px.y0[i],
+                                                       px.x0[i], assembled[i])
+                            : a.pad_row;
+    const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(pairs) * pk.tile_bytes();
+    for (int k = 0; k < whole; ++k) {
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
+      AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
+      if constexpr (kWide)
+        if (++steps == kStepsPerFlush) flush();
+    }
+    if (whole < pairs) {  // an odd last value: read no further than the segment
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) words[i] = static_cast<std::uint16_t>(src[i][2 * whole]);
+      AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(whole) * pk.tile_bytes(), words);
+      if constexpr (kWide)
+        if (++steps == kStepsPerFlush) flush();
+    }
+  }
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) {
+    const int c = oc + v * n;
+    if (c >= g.out_c) continue;
+    const WideRequantizer<D32, Bias> requantize(d32, a.layer, c, g.out_c - c);
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i) {
+      if (i >= px.count) continue;
+      if constexpr (kWide) {
+        requantize.Store(hn::Add(hn::Load(d64, wide[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
+                         hn::Add(hn::Load(d64, wide[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
+                         px.out[i] + c);
+      } else {
+        requantize.Store(acc[i][v], px.out[i] + c);
+      }
+    }
+  }
+  (void)n64;
+}
+
+/// Every output pixel in tiles of Vectors vectors of the channels
+/// [oc_begin, oc_end) (a whole number of vectors).
+template <int Vectors, bool kWide, class D32, class Bias>
+HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_packing& pk,
+                                 const conv2d_int16x8_packed_args<Bias>& a, int oc_begin, int oc_end) {
+  constexpr int Pixels = TilePixels(Vectors, kMaxPixels);
+  const int n = static_cast<int>(hn::Lanes(d32));
+  const int pixels = g.out_h * g.out_w;
+  const std::size_t in_image = static_cast<std::size_t>(g.in_h) * static_cast<std::size_t>(g.in_w) *
+                               static_cast<std::size_t>(g.in_c);
+  for (int b = 0; b < g.batches; ++b) {
+    conv_detail::tile_pixels<std::int16_t> px;
+    px.batch_input = a.layer.input + static_cast<std::size_t>(b) * in_image;
+    std::int16_t* batch_out = a.layer.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) *
+                                                   static_cast<std::size_t>(g.out_c);
+    // Pixels [p0, p0 + count) as the tile's first rows (the rest repeat p0).
+    const auto gather = [&](int p0, int count, int rows) QFENCE_INLINE_LAMBDA {
+      px.count = count;
+      for (int i = 0; i < rows; ++i) {
+        const int p = p0 + (i < count ? i : 0), oy = p / g.out_w, ox = p % g.out_w;
+        px.y0[i] = oy * g.stride_h - g.pad_h;
+        px.x0[i] = ox * g.stride_w - g.pad_w;
+        px.out[i] = batch_out + static_cast<std::size_t>(p) * static_cast<std::size_t>(g.out_c);
+      }
+    };
+    for (int p0 = 0; p0 < pixels; p0 += Pixels) {
+      const int count = pixels - p0 < Pixels ? pixels - p0 : Pixels;
+      if constexpr (Pixels > 1) {
+        // A few pixels left (a 1x1 map, a map's last): tiles of one pixel.
+        // A tile computes all its rows, used or not; a one-pixel tile loads
+        // each weight vector for its one row.
+        if (count * 2 <= Pixels) {
+          for (int j = 0; j < count; ++j) {
+            gather(p0 + j, 1, 1);
+            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1, kWide>(d32, g, pk, a, px, oc);
+          }
+          continue;
+        }
+      }
+      gather(p0, count, Pixels);
+      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels, kWide>(d32, g, pk, a, px, oc);
+    }
+  }
+}
+
+/// The channels in passes, as the int8 kernel's ChannelPasses: tiles of
+/// kTileVectors vectors over as many channels as they fill, then one pass
+/// over the 1..3 vectors left, in tiles of their own width (more pixels).
+template <bool kWide, class D32, class Bias>
+HWY_INLINE void PackedChannelPasses(D32 d32, const window_geometry& g, const conv_packing& pk,
+                                    const conv2d_int16x8_packed_args<Bias>& a) {
+  const int n = static_cast<int>(hn::Lanes(d32));
+  const int all = pk.padded_out_c() / n, wide = all / kTileVectors * kTileVectors, rest = all - wide;
+  static_assert(kTileVectors == 4, "the passes below cover 1..3 vectors left");
+  if (wide > 0) PackedPixelTiles<kTileVectors, kWide>(d32, g, pk, a, 0, wide * n);
+  if (rest == 3) PackedPixelTiles<3, kWide>(d32, g, pk, a, wide * n, all * n);
+  else if (rest == 2) PackedPixelTiles<2, kWide>(d32, g, pk, a, wide * n, all * n);
+  else if (rest == 1) PackedPixelTiles<1, kWide>(d32, g, pk, a, wide * n, all * n);
+}
+
+/// The kernel for every layer of a bias type (geometry at run time: one
+/// copy per target, not one per layer).
+template <class Bias>
+HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args<Bias>& a) {
+  const hn::ScalableTag<std::int32_t> d32;
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2);
+  if constexpr (HWY_HAVE_SCALABLE || hn::MaxLanes(decltype(d32)()) > channel_tile) {
+    // Vectors wider than a 16-channel tile (no x86 target): the reference.
+    reference::conv2d(g, g.in_c, a.layer.input, a.layer.filter, a.layer.bias, a.layer.multipliers,
+                      a.layer.output_offset, a.layer.act, a.layer.output);
+  } else if (static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) <= kStepsPerFlush) {
+    PackedChannelPasses<false>(d32, g, pk, a);
+  } else {
+    PackedChannelPasses<true>(d32, g, pk, a);
+  }
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 CONV_2D, groups of 1, on weights packed in pairs (see the file
+/// comment); the one-lane target runs the reference on the weights as
+/// stored.
 template <class Bias, class Geometry>
-HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
-  const window_geometry& g = value_of(geometry);
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args<Bias>& a) {
 #if HWY_TARGET == HWY_SCALAR
-  reference::conv2d(geometry, g.in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  const conv2d_int16x8_args<Bias>& l = a.layer;
+  reference::conv2d(geometry, value_of(geometry).in_c, l.input, l.filter, l.bias, l.multipliers, l.output_offset,
+                    l.act, l.output);
 #else
-  // |input * weight| <= 2^15 * 2^7: fewer than 512 products fit int32.
-  if (g.filter_h * g.filter_w * g.in_c < 512) conv2d_int16x8_detail::EachOutput<true>(g, a);
-  else conv2d_int16x8_detail::EachOutput<false>(g, a);
+  conv2d_int16x8_detail::Conv2DInt16x8Packed(value_of(geometry), a);
 #endif
 }
 
@@ -11962,7 +12197,7 @@ struct depthwise_hybrid_table {
 
 template <class Bias, class Geometry>
 struct conv2d_int16x8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args<Bias>&);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
 };
 
@@ -12204,14 +12439,12 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          });
 }
 
-/// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
-/// target::reference() on the reference kernel). `filter_in_c` is the
-/// filter's input depth (in_c / groups).
+/// int16x8 CONV_2D, groups of 1, on SIMD target `t` (`a.weights` packed by
+/// pack_conv_weights for conv_packing::for_filter(..., 2); grouped
+/// convolutions and target::reference() run reference::conv2d instead).
 template <class Bias, class Geometry>
-inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const conv2d_int16x8_args<Bias>& a) noexcept {
-  if (t.is_reference() || filter_in_c != value_of(g).in_c)
-    reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
-  else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args<Bias>& a) noexcept {
+  conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's
@@ -16667,6 +16900,34 @@ struct conv2d_quantized_arrays<T, P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
+/// An int16x8 convolution's weights packed in pairs (P.step == 2) and its
+/// row of zero inputs; bias and multipliers are read as the layer has them.
+/// The constructor takes what prepared_layer hands every quantized layer
+/// (ops/op_support.hpp) and uses the weights, or the array `qfence embed`
+/// wrote (Prepacked).
+template <conv_packing P, bool Prepacked>
+struct conv2d_int16x8_arrays {
+  static_assert(P.step == 2, "int16x8 weights are packed in pairs");
+  struct owned {
+    alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
+  };
+  struct given {
+    const std::int8_t* weights = nullptr;
+  };
+  std::conditional_t<Prepacked, given, owned> packed{};
+  alignas(64) std::array<std::int16_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+
+  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const void*, std::int32_t, std::int32_t,
+                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept {
+    if constexpr (Prepacked) packed.weights = from_embed.weights;
+    else pack_conv_weights(P, w, packed.weights.data());
+  }
+  constexpr const std::int8_t* weight_data() const noexcept {
+    if constexpr (Prepacked) return packed.weights;
+    else return packed.weights.data();
+  }
+};
+
 /// A float convolution's (or fully connected layer's) packed weights and
 /// bias, one array (kernels/packed_conv_float.hpp).
 template <conv_float_packing P, bool Prepacked>
@@ -16845,14 +17106,15 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
-    /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
-    /// the model is built; int16x8 runs kernels::conv2d_int16x8 on the
-    /// weights as stored; the rest the reference.
+    /// int8, legacy uint8, int16x8 and float with groups of 1 run the
+    /// Highway kernels (kernels/conv2d-inl.hpp, conv2d_int16x8-inl.hpp,
+    /// conv2d_float-inl.hpp) on weights packed when the model is built; the
+    /// rest the reference.
     static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
+    static constexpr bool simd_int16x8 = Input::type == dtype::i16 && filter_in_c == in_c;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
     /// kernel, which quantizes the input in this node's scratch at every
     /// invoke; groups of 1 on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
@@ -16860,11 +17122,13 @@ struct conv2d_node {
     static constexpr bool simd_hybrid = hybrid && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
+    static constexpr auto int16x8_packing =
+        kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w, 2);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
-      if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+      if constexpr (simd || simd_int16x8) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
@@ -16874,11 +17138,13 @@ struct conv2d_node {
                                prepacked>;
     using arrays = std::conditional_t<
         simd_hybrid, hybrid_arrays,
-        std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                           kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>;
+        std::conditional_t<
+            simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+            std::conditional_t<simd_int16x8, kernels::conv2d_int16x8_arrays<int16x8_packing, prepacked>,
+                               kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid, arrays, prepacked,
-                                            simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid || simd_int16x8,
+                                            arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -16891,15 +17157,15 @@ struct conv2d_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
-      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
-        static constexpr auto multipliers =
-            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+      } else if constexpr (simd_int16x8) {
         const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
         using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
-        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{}, filter_in_c,
-                                kernels::conv2d_int16x8_args<bias_element>{in, p.node.weights_data.data, bias,
-                                                                           multipliers.data(),
-                                                                           output::quant::zero_point, act, out});
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                kernels::conv2d_int16x8_packed_args<bias_element>{
+                                    {in, p.node.weights_data.data, bias, simd_multipliers.data(),
+                                     output::quant::zero_point, act, out},
+                                    p.packed.weight_data(),
+                                    p.packed.pad_row.data()});
       } else {
         run(p.node, in, out, scratch);
       }

@@ -208,7 +208,50 @@ constexpr auto dw16 = qf::graph(
                          qf::make_constant<qf::tensor<qf::i8, qf::shape<1, 3, 3, 6>, qf::per_channel<dw_scales, dw_zeros, 3>>>(dw_weights),
                          qf::make_constant<qf::tensor<qf::i64, qf::shape<6>>>(dw_bias), qf::stride<2>, qf::fused_relu6,
                          qf::out<qf::per_tensor<0.0021f, 0>>));
+// CONV_2D 3x3 SAME over 3 channels: filter rows of 9 values (an odd last
+// value per row), rows assembled at the borders, 20 output channels (a
+// partial vector on every target).
+inline constexpr std::array<std::int8_t, 20 * 3 * 3 * 3> conv_weights = [] {
+  std::array<std::int8_t, 20 * 3 * 3 * 3> w{};
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int8_t>(static_cast<int>((i * 37) % 255) - 127);
+  return w;
+}();
+inline constexpr std::array<float, 20> conv_scales = [] {
+  std::array<float, 20> s{};
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = 0.002f + 0.0011f * static_cast<float>(i);
+  return s;
+}();
+inline constexpr std::array<int, 20> conv_zeros{};
+inline constexpr std::array<std::int64_t, 20> conv_bias = [] {
+  std::array<std::int64_t, 20> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = (static_cast<std::int64_t>(i) - 9) * 1234567;
+  return b;
+}();
+constexpr auto conv16 = qf::graph(
+    qf::input<in16_image>(),
+    qf::conv2d(qf::ref<0>,
+               qf::make_constant<qf::tensor<qf::i8, qf::shape<20, 3, 3, 3>, qf::per_channel<conv_scales, conv_zeros, 0>>>(
+                   conv_weights),
+               qf::make_constant<qf::tensor<qf::i64, qf::shape<20>>>(conv_bias), qf::fused_relu,
+               qf::out<qf::per_tensor<0.0021f, 0>>));
 }  // namespace
+
+TEST_CASE("int16x8 CONV_2D: the compile-time path (weights packed at compile time) computes what the runtime path does") {
+  tfl::model_spec spec;
+  spec.tensors = {int16_activation({1, 5, 5, 3}, "input", 0.0007f),
+                  int8_weights({20, 3, 3, 3}, {conv_weights.begin(), conv_weights.end()},
+                               {conv_scales.begin(), conv_scales.end()}, 0),
+                  int16_activation({1, 5, 5, 20}, "output", 0.0021f),
+                  tfl::constant({20}, tfl::bytes_of(std::vector<std::int64_t>(conv_bias.begin(), conv_bias.end())), "b",
+                                4 /*INT64*/)};
+  spec.ops.push_back(tfl::op(3 /*CONV_2D*/, 4, {0, 1, 3}, {2}));
+  spec.ops.back().options = [](flatbuffers::FlatBufferBuilder& fbb) {
+    return std::pair{fb::BuiltinOptions::Conv2DOptions, fb::CreateConv2DOptions(fbb, 0 /*SAME*/, 1, 1, 1 /*RELU*/).Union()};
+  };
+  spec.inputs = {0};
+  spec.outputs = {2};
+  check_paths_agree(conv16, spec);
+}
 
 TEST_CASE("int16x8 DEPTHWISE_CONV_2D: the compile-time path computes what the runtime path does") {
   tfl::model_spec spec;

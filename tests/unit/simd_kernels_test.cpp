@@ -6,6 +6,7 @@
 // points at both extremes, scales across 1e-6..1e3, channel counts that are
 // not multiples of the vector width, batch > 1. A failing case prints its
 // seed; QFENCE_TEST_SEED=<seed> replays it first.
+#include "qfence/kernels/packed_buffers.hpp"
 #include "simd_kernels_common.hpp"
 
 using namespace qfence_simd_test;
@@ -238,8 +239,9 @@ TEST_CASE("float screen: accumulators next to every rounding boundary give the r
 /// int16x8 CONV_2D and DEPTHWISE_CONV_2D over random layers (random_layer's
 /// geometry, int16 inputs at the extremes now and then, an int64 or int32
 /// bias) and, one case in eight, long windows: CONV_2D's of 9000 products
-/// (3x3 over 1000 channels), long enough that the kernel's int32 lanes must
-/// be widened mid-window; DEPTHWISE_CONV_2D's of 22x22 taps (484: the
+/// (3x3 taps of 1000 channels, read tap by tap) or 3136 (7x7 over 64
+/// channels, read as filter rows), long enough that the kernel's int32
+/// lanes must be widened mid-window (every 255 pairs); DEPTHWISE_CONV_2D's of 22x22 taps (484: the
 /// longest its int32 lanes take) or 23x23 (529: the reference's). Half of
 /// those have every input and weight at the extreme (-32768 * -128), where
 /// a lane that was not widened in time, or a window that the depthwise
@@ -255,7 +257,8 @@ void check_int16x8_windows_on_every_target(bool depthwise) {
       const int side = 22 + below(2);
       const fixed_sizes sizes = !long_window ? fixed_sizes{}
                                 : depthwise  ? fixed_sizes{side, side, 0, side, side, 1, 1}
-                                             : fixed_sizes{3, 3, 1000, 3, 3, 1, 1};
+                                 : below(2) == 0 ? fixed_sizes{3, 3, 1000, 3, 3, 1, 1}
+                                                 : fixed_sizes{9, 9, 64, 7, 7, 1, 1};
       const layer l = random_layer(r, depthwise, sizes);
       const qf::window_geometry& g = l.g;
       const bool extreme = long_window && below(2) == 0;
@@ -296,7 +299,10 @@ void check_int16x8_windows_on_every_target(bool depthwise) {
       } else {
         qf::reference::conv2d(g, g.in_c, input.data(), weights.data(), bias_data, multipliers.data(), 0, act,
                               want.data());
-        kn::conv2d_int16x8(t, g, g.in_c, args);
+        // The runtime path's packing (its prepare), weights in pairs.
+        const kn::packed_conv2d_int16x8 packed(
+            kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2), weights.data());
+        kn::conv2d_int16x8(t, g, packed.args(args));
       }
       CAPTURE(describe(l, seed, t.name()));
       REQUIRE(got == want);

@@ -1475,6 +1475,14 @@ class writer {
       packed_.push_back(std::move(weights_array));
       return ", qf::prepacked(W::pk" + id + ", nullptr)";
     }
+    if (const auto p = runtime::ops::packed_conv_int16x8_layer(ctx)) {  // weights in pairs; bias as stored
+      weights_array.element = "std::int8_t";
+      weights_array.count = p->packing.weight_bytes();
+      const auto* bytes = reinterpret_cast<const unsigned char*>(p->weights.get());
+      weights_array.bytes.assign(bytes, bytes + weights_array.count);
+      packed_.push_back(std::move(weights_array));
+      return ", qf::prepacked(W::pk" + id + ", nullptr)";
+    }
     // A hybrid layer (float input, int8 weights): its packed weights, and
     // each channel's weight sum as the epilogue (kernels/hybrid_conv.hpp).
     const bool conv_like = op.code == op_code::conv_2d || op.code == op_code::depthwise_conv_2d ||

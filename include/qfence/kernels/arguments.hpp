@@ -111,6 +111,17 @@ struct conv2d_int16x8_args {
   std::int16_t* output;  // NHWC
 };
 
+/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, and
+/// its weights packed in pairs (pack_conv_weights with
+/// conv_packing::for_filter(..., 2)) with a row of zero inputs, what padding
+/// taps read (the activations' zero point is 0).
+template <class Bias>
+struct conv2d_int16x8_packed_args {
+  conv2d_int16x8_args<Bias> layer;  // `filter` as stored: the one-lane target runs the reference on it
+  const std::int8_t* weights;       // packed
+  const std::int16_t* pad_row;      // padded_segment() zeros
+};
+
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
 /// requantization, T = std::int8_t or std::uint8_t (as conv2d_quantized_args).
 template <class T>

@@ -5,27 +5,27 @@
 //
 // TFLite's reference (kernels/reference/conv2d.hpp) sums filter * input over
 // the taps inside the input in int64, adds the bias and requantizes with the
-// 64-bit MultiplyByQuantizedMultiplier. Here, per output pixel and block of
-// four output channels:
-//   - the window is read as runs: with dilation 1 a filter row's taps inside
-//     the input are one contiguous run of input (taps * in_c int16) and of
-//     weights (the model's OHWI layout, as stored: no packing, so neither
-//     path nor `qfence embed` needs new data); with dilation, one run per tap;
-//   - each run is a dot product on vectors: the input loaded once, each
-//     channel's weights widened to int16, pairs of products summed into int32
-//     lanes (DotPairs: vpdpwssd on AVX3_DL, vpmaddwd elsewhere on x86). A
-//     product is at most 2^15 * 2^7 = 2^22, so a lane gains at most 2^23 per
-//     step: after 255 steps the int32 lanes are widened and added to int64
-//     lanes, before they could overflow;
-//     A window of fewer than 512 products fits int32 whatever the lanes
-//     (512 * 2^22 = 2^31), so it is never widened;
-//   - the lanes are summed in int64 and the reference's own epilogue
-//     (reference::requantize_per_channel_wide: bias, 64-bit multiplier,
-//     offset, clamp) finishes each output: one scalar step per output against
-//     K / lanes vector steps.
-// Integer sums in any order give the reference's int64 (it cannot overflow:
-// TFLite bounds int16x8 accumulators by 2^47), so every target gives its
-// values. Grouped convolutions run the reference (kernels::conv2d_int16x8).
+// 64-bit MultiplyByQuantizedMultiplier. Integer sums in any order give the
+// reference's int64 (it cannot overflow: TFLite bounds int16x8 accumulators
+// by 2^47), so every target gives its values bit for bit.
+//
+// CONV_2D (groups of 1) has output channels along the 32-bit lanes, as the
+// int8 kernel (kernels/conv2d-inl.hpp) does, whose segments, pad row and
+// row assembly it shares: weights packed in pairs (kernels/packed_conv.hpp,
+// conv_packing step 2: [16-channel column][segment][pair][16 channels][2
+// bytes]), a register tile of pixels x vectors of channels, and per pair
+// of input values one broadcast per pixel (2 int16 in a 32-bit word) times
+// one vector of weights widened to int16: DotPairs (vpdpwssd on AVX3_DL,
+// vpmaddwd elsewhere on x86). A product is at most 2^15 * 2^7 = 2^22, so a
+// lane gains at most 2^23 per pair: after 255 pairs the int32 lanes are
+// added to int64 sums kept beside the tile and cleared (a window of at most
+// 255 pairs, most of them, never is). The epilogue (WideRequantizer) is the
+// reference's wide requantization in int64 lanes, its per-channel constants
+// loaded once per tile.
+//
+// DEPTHWISE_CONV_2D and TRANSPOSE_CONV read the weights as the model stores
+// them (see DepthwiseConvInt16x8 and EachTransposedOutput). Grouped
+// convolutions and the one-lane target run the reference.
 // TFLite itself runs int16x8 on its reference kernels (XNNPACK has none).
 #include <cstddef>
 #include <cstdint>
@@ -35,9 +35,12 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/window_geometry.hpp"
 #include "qfence/kernels/arguments.hpp"
+#include "qfence/kernels/conv2d-inl.hpp"
 #include "qfence/kernels/dot_product-inl.hpp"
+#include "qfence/kernels/packed_conv.hpp"
 #include "qfence/kernels/parameter.hpp"
 #include "qfence/kernels/partial_vector-inl.hpp"
+#include "qfence/kernels/register_tile-inl.hpp"
 #include "qfence/kernels/reference/conv2d.hpp"
 #include "qfence/kernels/reference/depthwise_conv2d.hpp"
 #include "qfence/kernels/reference/epilogue.hpp"
@@ -137,8 +140,8 @@ class DotSums {
 #if HWY_TARGET != HWY_SCALAR
 namespace conv2d_int16x8_detail {
 
-/// The loops both int16x8 kernels share: every output pixel, kChannelBlock
-/// channels at a time, each block's int64 sums gathered by
+/// TRANSPOSE_CONV's loops: every output pixel, kChannelBlock channels at a
+/// time, each block's int64 sums gathered by
 ///   gather(sums, b, oy, ox, channel_weights)
 /// (channel_weights: the block's first channel's [filter_h][filter_w][in_c]
 /// weights; the next channel's start per_channel values on) and finished by
@@ -160,37 +163,6 @@ HWY_INLINE void ForEachOutputBlock(const window_geometry& g, const conv2d_int16x
           for (int j = 0; j < channels; ++j) finish(at + oc + j, oc + j, sums.Sum(j));
         }
       }
-}
-
-/// CONV_2D: each filter row's taps inside the input as one run (dilation 1)
-/// or tap by tap.
-template <bool kNarrow, class Bias>
-HWY_INLINE void EachOutput(const window_geometry& g, const conv2d_int16x8_args<Bias>& a) {
-  const auto size = [](int v) { return static_cast<std::size_t>(v); };
-  const std::size_t filter_row = size(g.filter_w) * size(g.in_c);
-  const std::size_t per_channel = size(g.filter_h) * filter_row;
-  ForEachOutputBlock<kNarrow>(g, a, [&](auto& sums, int b, int oy, int ox, const std::int8_t* channel_weights)
-                                           QFENCE_INLINE_LAMBDA {
-    const int y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-    for (int fy = 0; fy < g.filter_h; ++fy) {
-      const int iy = y0 + fy * g.dilation_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      const std::int16_t* row = a.input + (size(b) * size(g.in_h) + size(iy)) * size(g.in_w) * size(g.in_c);
-      const std::int8_t* w = channel_weights + size(fy) * filter_row;
-      if (g.dilation_w == 1) {  // the taps inside the input: one run
-        const int fx0 = x0 < 0 ? -x0 : 0, fx1 = g.filter_w < g.in_w - x0 ? g.filter_w : g.in_w - x0;
-        if (fx1 > fx0)
-          sums.AddRun(row + size(x0 + fx0) * size(g.in_c), w + size(fx0) * size(g.in_c), per_channel,
-                      (fx1 - fx0) * g.in_c);
-      } else {
-        for (int fx = 0; fx < g.filter_w; ++fx) {
-          const int ix = x0 + fx * g.dilation_w;
-          if (ix >= 0 && ix < g.in_w)
-            sums.AddRun(row + size(ix) * size(g.in_c), w + size(fx) * size(g.in_c), per_channel, g.in_c);
-        }
-      }
-    }
-  });
 }
 
 /// int16x8 TRANSPOSE_CONV read from the output's side. The reference
@@ -231,55 +203,93 @@ HWY_INLINE void EachTransposedOutput(const window_geometry& g, const conv2d_int1
 namespace conv2d_int16x8_detail {
 
 /// The reference's wide requantization (reference::requantize_per_channel_wide:
-/// bias, TFLite's 64-bit MultiplyByQuantizedMultiplier, offset, clamp) of
-/// the int32 sums of channels [c, c + valid) in vectors, stored to
-/// out[0 .. valid) (valid may exceed the lanes; the first Lanes(d32) are
-/// done). In int64 lanes, the scalar rule's integers: x = sum + bias;
-/// reduced = the multiplier rounded to 15 bits; x * reduced as
-/// (x >> 16) * reduced * 2^16 + (x & 0xffff) * reduced (two 32x32-bit
-/// products: |x| < 2^47, the rule's precondition, so x >> 16 fits 32 bits);
-/// plus the rounding bit, shifted right by 15 - shift; its low 32 bits (the
-/// rule's cast), plus the offset, clamped. The multipliers are read as the
-/// int32 pairs (multiplier, shift) they are stored as.
+/// bias, TFLite's 64-bit MultiplyByQuantizedMultiplier, offset, clamp) of a
+/// vector of channels [c, c + valid) (valid may exceed the lanes; the first
+/// Lanes(d32) are done), in int64 lanes: the channels' first half, then
+/// their second. The rule's integers: x = sum + bias; reduced = the
+/// multiplier rounded to 15 bits; x * reduced as (x >> 16) * reduced * 2^16
+/// + (x & 0xffff) * reduced (two 32x32-bit products: |x| < 2^47, the rule's
+/// precondition, so x >> 16 fits 32 bits); plus the rounding bit, shifted
+/// right by 15 - shift; its low 32 bits (the rule's cast), plus the offset,
+/// clamped. The per-channel constants are loaded once, at construction (a
+/// tile reuses them for each of its pixels); the multipliers are read as
+/// the int32 pairs (multiplier, shift) they are stored as.
 template <class D32, class Bias>
-HWY_INLINE void RequantizeWide(D32 d32, hn::Vec<D32> sums, const conv2d_int16x8_args<Bias>& a, int c, int valid,
-                               std::int16_t* out) {
-  static_assert(sizeof(quantized_multiplier) == 2 * sizeof(std::int32_t) && sizeof(int) == sizeof(std::int32_t));
-  const hn::Repartition<std::int64_t, D32> d64;
-  const hn::Half<D32> half;
-  const hn::Rebind<std::int16_t, D32> d16;
-  const int n64 = static_cast<int>(hn::Lanes(d64));
-  const auto pairs = reinterpret_cast<const std::int32_t*>(a.multipliers + c);
-  const auto finish = [&](hn::Vec<decltype(d64)> acc, int first, int count) QFENCE_INLINE_LAMBDA {
-    auto x = acc;
+class WideRequantizer {
+ public:
+  using D64 = hn::Repartition<std::int64_t, D32>;
+  using V64 = hn::Vec<D64>;
+
+  HWY_INLINE WideRequantizer(D32 d32, const conv2d_int16x8_args<Bias>& a, int c, int valid)
+      : offset_(a.output_offset), act_(a.act), valid_(valid) {
+    const int n64 = static_cast<int>(hn::Lanes(D64()));
+    halves_[0] = ConstantsOf(d32, a, c, valid < n64 ? valid : n64);
+    upper_ = valid > n64;
+    halves_[1] = upper_ ? ConstantsOf(d32, a, c + n64, valid - n64) : halves_[0];
+  }
+
+  /// The channels' int32 sums, requantized and stored to out[0 .. valid).
+  HWY_INLINE void Store(hn::Vec<D32> sums, std::int16_t* out) const {
+    const hn::Half<D32> half;
+    Store(hn::PromoteTo(D64(), hn::LowerHalf(half, sums)), hn::PromoteTo(D64(), hn::UpperHalf(half, sums)), out);
+  }
+
+  /// The channels' int64 sums (first half, second half), likewise.
+  HWY_INLINE void Store(V64 lower, V64 upper, std::int16_t* out) const {
+    const D32 d32;
+    const hn::Rebind<std::int16_t, D32> d16;
+    const V64 low = Finish(halves_[0], lower);
+    // A vector of channels that fits the lower half (8 channels in 512-bit
+    // vectors: person_detect's first layers) computes nothing of the upper.
+    const V64 high = upper_ ? Finish(halves_[1], upper) : hn::Zero(D64());
+    auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, high), hn::BitCast(d32, low)), hn::Set(d32, offset_));
+    v = hn::Min(hn::Max(v, hn::Set(d32, act_.min)), hn::Set(d32, act_.max));
+    StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid_, out);
+  }
+
+ private:
+  struct Constants {
+    V64 bias, reduced, total_shift, round;
+  };
+
+  static HWY_INLINE Constants ConstantsOf(D32 d32, const conv2d_int16x8_args<Bias>& a, int c, int count) {
+    static_assert(sizeof(quantized_multiplier) == 2 * sizeof(std::int32_t) && sizeof(int) == sizeof(std::int32_t));
+    const D64 d64;
+    Constants k;
+    k.bias = hn::Zero(d64);
     if (a.bias != nullptr) {
       if constexpr (sizeof(Bias) == 8) {
-        x = hn::Add(x, LoadFirstLanes(d64, a.bias + c + first, count));
+        k.bias = LoadFirstLanes(d64, a.bias + c, count);
       } else {
-        const hn::Rebind<std::int32_t, decltype(d64)> d32_of_64;
-        x = hn::Add(x, hn::PromoteTo(d64, LoadFirstLanes(d32_of_64, a.bias + c + first, count)));
+        const hn::Rebind<std::int32_t, D64> d32_of_64;
+        k.bias = hn::PromoteTo(d64, LoadFirstLanes(d32_of_64, a.bias + c, count));
       }
     }
-    const auto pair = hn::BitCast(d64, LoadFirstLanes(d32, pairs + 2 * first, 2 * count));
+    const auto pairs = reinterpret_cast<const std::int32_t*>(a.multipliers + c);
+    const auto pair = hn::BitCast(d64, LoadFirstLanes(d32, pairs, 2 * count));
     const auto multiplier = hn::And(pair, hn::Set(d64, 0xffffffff));
-    const auto reduced = hn::IfThenElse(hn::Lt(multiplier, hn::Set(d64, 0x7fff0000)),
-                                        hn::ShiftRight<16>(hn::Add(multiplier, hn::Set(d64, 1 << 15))),
-                                        hn::Set(d64, 0x7fff));
-    const auto total_shift = hn::Sub(hn::Set(d64, 15), hn::ShiftRight<32>(pair));
-    const auto round = hn::Shl(hn::Set(d64, 1), hn::Sub(total_shift, hn::Set(d64, 1)));
-    const auto high = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<16>(x)), hn::BitCast(d32, reduced));
-    const auto low = hn::MulEven(hn::BitCast(d32, hn::And(x, hn::Set(d64, 0xffff))), hn::BitCast(d32, reduced));
-    return hn::Shr(hn::Add(hn::Add(hn::ShiftLeft<16>(high), low), round), total_shift);
-  };
-  const int rest = valid > n64 ? valid - n64 : 0;
-  const auto lower = finish(hn::PromoteTo(d64, hn::LowerHalf(half, sums)), 0, valid < n64 ? valid : n64);
-  // A vector of channels that fits the lower half (8 channels in 512-bit
-  // vectors: person_detect's first layers) stores nothing from the upper.
-  const auto upper = rest > 0 ? finish(hn::PromoteTo(d64, hn::UpperHalf(half, sums)), n64, rest) : hn::Zero(d64);
-  auto v = hn::Add(hn::ConcatEven(d32, hn::BitCast(d32, upper), hn::BitCast(d32, lower)), hn::Set(d32, a.output_offset));
-  v = hn::Min(hn::Max(v, hn::Set(d32, a.act.min)), hn::Set(d32, a.act.max));
-  StoreFirstLanes(d16, hn::DemoteTo(d16, v), valid, out);
-}
+    k.reduced = hn::IfThenElse(hn::Lt(multiplier, hn::Set(d64, 0x7fff0000)),
+                               hn::ShiftRight<16>(hn::Add(multiplier, hn::Set(d64, 1 << 15))), hn::Set(d64, 0x7fff));
+    k.total_shift = hn::Sub(hn::Set(d64, 15), hn::ShiftRight<32>(pair));
+    k.round = hn::Shl(hn::Set(d64, 1), hn::Sub(k.total_shift, hn::Set(d64, 1)));
+    return k;
+  }
+
+  static HWY_INLINE V64 Finish(const Constants& k, V64 sum) {
+    const D32 d32;
+    const D64 d64;
+    const auto x = hn::Add(sum, k.bias);
+    const auto high = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<16>(x)), hn::BitCast(d32, k.reduced));
+    const auto low = hn::MulEven(hn::BitCast(d32, hn::And(x, hn::Set(d64, 0xffff))), hn::BitCast(d32, k.reduced));
+    return hn::Shr(hn::Add(hn::Add(hn::ShiftLeft<16>(high), low), k.round), k.total_shift);
+  }
+
+  Constants halves_[2];
+  std::int32_t offset_;
+  int_range act_;
+  int valid_;
+  bool upper_;
+};
 
 /// The first filter tap (fy or fx) whose input row (column) origin + tap *
 /// dilation lies inside [0, in), and one past the last; the taps between
@@ -299,7 +309,7 @@ HWY_INLINE void TapsInside(int origin, int dilation, int filter, int in, int& fi
 /// Output channels run along 32-bit lanes: per output pixel and vector of
 /// channels, each tap inside the input adds input * weight (int16 and int8
 /// widened, one int32 product of at most 2^22: fewer than 512 of them fit
-/// int32), and RequantizeWide finishes the vector as the reference's wide
+/// int32), and WideRequantizer finishes the vector as the reference's wide
 /// requantization does each channel. The integer sum is the reference's
 /// int64 one, in any order. With a depth multiplier of 1 a tap loads a
 /// vector of input channels; with M > 1, output channels ic * M .. + M read
@@ -317,7 +327,12 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
   const int lanes = static_cast<int>(hn::Lanes(d32));
   const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const int multiplier = g.out_c / g.in_c;
-  for (int b = 0; b < g.batches; ++b)
+  // Output channels [c, c + valid) (valid may exceed the lanes) of every
+  // output pixel, the tap's input vector from its input pixel:
+  // input(pixel). Channels outside, pixels inside: the requantization's
+  // per-channel constants are loaded once per vector of channels.
+  const auto channels = [&](int b, int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+    const conv2d_int16x8_detail::WideRequantizer<decltype(d32), Bias> requantize(d32, a, c, valid);
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = oy * g.stride_h - g.pad_h;
       int fy0, fy1;
@@ -326,37 +341,35 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
         const int x0 = ox * g.stride_w - g.pad_w;
         int fx0, fx1;
         conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
-        const int at = ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-        // Output channels [c, c + valid) (valid may exceed the lanes); the
-        // tap's input vector from its input pixel: input(pixel).
-        const auto channels = [&](int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
-          auto acc = hn::Zero(d32);
-          for (int fy = fy0; fy < fy1; ++fy) {
-            const std::int16_t* row =
-                a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
-            const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
-            for (int fx = fx0; fx < fx1; ++fx) {
-              const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
-              const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
-              acc = hn::Add(acc, hn::Mul(x, k));
-            }
+        auto acc = hn::Zero(d32);
+        for (int fy = fy0; fy < fy1; ++fy) {
+          const std::int16_t* row =
+              a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
+          const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
+          for (int fx = fx0; fx < fx1; ++fx) {
+            const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
+            const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
+            acc = hn::Add(acc, hn::Mul(x, k));
           }
-          conv2d_int16x8_detail::RequantizeWide(d32, acc, a, c, valid, a.output + at + c);
-        };
-        if (multiplier == 1) {
-          for (int c = 0; c < g.out_c; c += lanes)
-            channels(c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-              return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
-            });
-        } else {
-          for (int ic = 0; ic < g.in_c; ++ic)
-            for (int m = 0; m < multiplier; m += lanes)
-              channels(ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-                return hn::Set(d32, std::int32_t{pixel[ic]});
-              });
         }
+        requantize.Store(acc, a.output + size((b * g.out_h + oy) * g.out_w + ox) * size(g.out_c) + size(c));
       }
     }
+  };
+  for (int b = 0; b < g.batches; ++b) {
+    if (multiplier == 1) {
+      for (int c = 0; c < g.out_c; c += lanes)
+        channels(b, c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+          return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
+        });
+    } else {
+      for (int ic = 0; ic < g.in_c; ++ic)
+        for (int m = 0; m < multiplier; m += lanes)
+          channels(b, ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
+            return hn::Set(d32, std::int32_t{pixel[ic]});
+          });
+    }
+  }
 #endif
 }
 
@@ -377,16 +390,221 @@ HWY_NOINLINE void TransposeConvInt16x8(const Geometry& geometry, const conv2d_in
 #endif
 }
 
-/// int16x8 CONV_2D, groups of 1 (see the file comment).
+#if HWY_TARGET != HWY_SCALAR
+namespace conv2d_int16x8_detail {
+
+/// The pixels a tile keeps at most (their window pointers and rows).
+inline constexpr int kMaxPixels = 12;
+
+/// acc[i][v] += the pair of inputs words[i] . the pair of weights of each
+/// channel of vector v (weights w[v] + at, widened to int16).
+template <int Vectors, int Pixels, class D32>
+HWY_INLINE void AccumulatePairs(D32 d32, hn::Vec<D32> (&acc)[Pixels][Vectors], const std::int8_t* const (&w)[Vectors],
+                                std::size_t at, const std::int32_t (&words)[Pixels]) {
+  const hn::Repartition<std::int16_t, D32> d16;
+  const hn::Rebind<std::int8_t, decltype(d16)> d8;
+  hn::Vec<decltype(d16)> wv[Vectors];
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) wv[v] = hn::PromoteTo(d16, hn::LoadU(d8, w[v] + at));
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i) {
+    const auto x = hn::BitCast(d16, hn::Set(d32, words[i]));
+    QFENCE_UNROLL
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = DotPairs(d32, acc[i][v], x, wv[v]);
+  }
+}
+
+/// One register tile: the pixels of `px` by Vectors vectors of channels from
+/// `oc`. kWide: the window has more than kStepsPerFlush pairs, whose sums
+/// are carried in int64 (the file comment).
+template <int Vectors, int Pixels, bool kWide, class D32, class Bias>
+HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing& pk,
+                           const conv2d_int16x8_packed_args<Bias>& a,
+                           const conv_detail::tile_pixels<std::int16_t>& px, int oc) {
+  using V = hn::Vec<D32>;
+  const hn::Repartition<std::int64_t, D32> d64;
+  const hn::Half<D32> half;
+  const int n = static_cast<int>(hn::Lanes(d32)), n64 = static_cast<int>(hn::Lanes(d64));
+  constexpr std::size_t kLanes64 = hn::MaxLanes(decltype(d64)());
+  const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
+  const int pairs = pk.padded_segment() / 2, whole = pk.segment_len / 2;
+  V acc[Pixels][Vectors];
+  QFENCE_UNROLL
+  for (int i = 0; i < Pixels; ++i)
+    QFENCE_UNROLL
+    for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Zero(d32);
+  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
+  // byte (oc + v*n) % 16 * 2 of each 32-byte tile.
+  const std::int8_t* w[Vectors];
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) {
+    const int c = oc + v * n;
+    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
+           static_cast<std::size_t>(c % channel_tile) * 2;
+  }
+  // kWide: the sums flushed so far, [pixel][vector][half][int64 lane], in
+  // memory (touched once per kStepsPerFlush pairs).
+  alignas(64) std::int64_t wide[kWide ? Pixels : 1][kWide ? Vectors : 1][2][kLanes64];
+  int steps = 0;
+  const auto flush = [&]() QFENCE_INLINE_LAMBDA {
+    if constexpr (kWide) {
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i)
+        QFENCE_UNROLL
+        for (int v = 0; v < Vectors; ++v) {
+          std::int64_t* lanes = wide[i][v][0];
+          std::int64_t* upper = wide[i][v][1];
+          hn::Store(hn::Add(hn::Load(d64, lanes), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lanes);
+          hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
+          acc[i][v] = hn::Zero(d32);
+        }
+      steps = 0;
+    }
+  };
+  if constexpr (kWide) {
+    for (int i = 0; i < Pixels; ++i)
+      for (int v = 0; v < Vectors; ++v)
+        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, wide[i][v][h]);
+  }
+  // Filter rows that leave the image at its left or right, assembled.
+  alignas(64) std::int16_t assembled[Pixels][max_assembled_row];
+  const int segments = kept_loop_bound(pk.segments);
+  for (int s = 0; s < segments; ++s) {
+    const std::int16_t* src[Pixels];
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i)
+      src[i] = i < px.count ? conv_detail::segment_row(g, a.pad_row, px.batch_input, filter_rows, s, px.y0[i],
+                                                       px.x0[i], assembled[i])
+                            : a.pad_row;
+    const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(pairs) * pk.tile_bytes();
+    for (int k = 0; k < whole; ++k) {
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
+      AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
+      if constexpr (kWide)
+        if (++steps == kStepsPerFlush) flush();
+    }
+    if (whole < pairs) {  // an odd last value: read no further than the segment
+      std::int32_t words[Pixels];
+      QFENCE_UNROLL
+      for (int i = 0; i < Pixels; ++i) words[i] = static_cast<std::uint16_t>(src[i][2 * whole]);
+      AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(whole) * pk.tile_bytes(), words);
+      if constexpr (kWide)
+        if (++steps == kStepsPerFlush) flush();
+    }
+  }
+  QFENCE_UNROLL
+  for (int v = 0; v < Vectors; ++v) {
+    const int c = oc + v * n;
+    if (c >= g.out_c) continue;
+    const WideRequantizer<D32, Bias> requantize(d32, a.layer, c, g.out_c - c);
+    QFENCE_UNROLL
+    for (int i = 0; i < Pixels; ++i) {
+      if (i >= px.count) continue;
+      if constexpr (kWide) {
+        requantize.Store(hn::Add(hn::Load(d64, wide[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
+                         hn::Add(hn::Load(d64, wide[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
+                         px.out[i] + c);
+      } else {
+        requantize.Store(acc[i][v], px.out[i] + c);
+      }
+    }
+  }
+  (void)n64;
+}
+
+/// Every output pixel in tiles of Vectors vectors of the channels
+/// [oc_begin, oc_end) (a whole number of vectors).
+template <int Vectors, bool kWide, class D32, class Bias>
+HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_packing& pk,
+                                 const conv2d_int16x8_packed_args<Bias>& a, int oc_begin, int oc_end) {
+  constexpr int Pixels = TilePixels(Vectors, kMaxPixels);
+  const int n = static_cast<int>(hn::Lanes(d32));
+  const int pixels = g.out_h * g.out_w;
+  const std::size_t in_image = static_cast<std::size_t>(g.in_h) * static_cast<std::size_t>(g.in_w) *
+                               static_cast<std::size_t>(g.in_c);
+  for (int b = 0; b < g.batches; ++b) {
+    conv_detail::tile_pixels<std::int16_t> px;
+    px.batch_input = a.layer.input + static_cast<std::size_t>(b) * in_image;
+    std::int16_t* batch_out = a.layer.output + static_cast<std::size_t>(b) * static_cast<std::size_t>(pixels) *
+                                                   static_cast<std::size_t>(g.out_c);
+    // Pixels [p0, p0 + count) as the tile's first rows (the rest repeat p0).
+    const auto gather = [&](int p0, int count, int rows) QFENCE_INLINE_LAMBDA {
+      px.count = count;
+      for (int i = 0; i < rows; ++i) {
+        const int p = p0 + (i < count ? i : 0), oy = p / g.out_w, ox = p % g.out_w;
+        px.y0[i] = oy * g.stride_h - g.pad_h;
+        px.x0[i] = ox * g.stride_w - g.pad_w;
+        px.out[i] = batch_out + static_cast<std::size_t>(p) * static_cast<std::size_t>(g.out_c);
+      }
+    };
+    for (int p0 = 0; p0 < pixels; p0 += Pixels) {
+      const int count = pixels - p0 < Pixels ? pixels - p0 : Pixels;
+      if constexpr (Pixels > 1) {
+        // A few pixels left (a 1x1 map, a map's last): tiles of one pixel.
+        // A tile computes all its rows, used or not; a one-pixel tile loads
+        // each weight vector for its one row.
+        if (count * 2 <= Pixels) {
+          for (int j = 0; j < count; ++j) {
+            gather(p0 + j, 1, 1);
+            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1, kWide>(d32, g, pk, a, px, oc);
+          }
+          continue;
+        }
+      }
+      gather(p0, count, Pixels);
+      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels, kWide>(d32, g, pk, a, px, oc);
+    }
+  }
+}
+
+/// The channels in passes, as the int8 kernel's ChannelPasses: tiles of
+/// kTileVectors vectors over as many channels as they fill, then one pass
+/// over the 1..3 vectors left, in tiles of their own width (more pixels).
+template <bool kWide, class D32, class Bias>
+HWY_INLINE void PackedChannelPasses(D32 d32, const window_geometry& g, const conv_packing& pk,
+                                    const conv2d_int16x8_packed_args<Bias>& a) {
+  const int n = static_cast<int>(hn::Lanes(d32));
+  const int all = pk.padded_out_c() / n, wide = all / kTileVectors * kTileVectors, rest = all - wide;
+  static_assert(kTileVectors == 4, "the passes below cover 1..3 vectors left");
+  if (wide > 0) PackedPixelTiles<kTileVectors, kWide>(d32, g, pk, a, 0, wide * n);
+  if (rest == 3) PackedPixelTiles<3, kWide>(d32, g, pk, a, wide * n, all * n);
+  else if (rest == 2) PackedPixelTiles<2, kWide>(d32, g, pk, a, wide * n, all * n);
+  else if (rest == 1) PackedPixelTiles<1, kWide>(d32, g, pk, a, wide * n, all * n);
+}
+
+/// The kernel for every layer of a bias type (geometry at run time: one
+/// copy per target, not one per layer).
+template <class Bias>
+HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args<Bias>& a) {
+  const hn::ScalableTag<std::int32_t> d32;
+  const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2);
+  if constexpr (HWY_HAVE_SCALABLE || hn::MaxLanes(decltype(d32)()) > channel_tile) {
+    // Vectors wider than a 16-channel tile (no x86 target): the reference.
+    reference::conv2d(g, g.in_c, a.layer.input, a.layer.filter, a.layer.bias, a.layer.multipliers,
+                      a.layer.output_offset, a.layer.act, a.layer.output);
+  } else if (static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) <= kStepsPerFlush) {
+    PackedChannelPasses<false>(d32, g, pk, a);
+  } else {
+    PackedChannelPasses<true>(d32, g, pk, a);
+  }
+}
+
+}  // namespace conv2d_int16x8_detail
+#endif
+
+/// int16x8 CONV_2D, groups of 1, on weights packed in pairs (see the file
+/// comment); the one-lane target runs the reference on the weights as
+/// stored.
 template <class Bias, class Geometry>
-HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_args<Bias>& a) {
-  const window_geometry& g = value_of(geometry);
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args<Bias>& a) {
 #if HWY_TARGET == HWY_SCALAR
-  reference::conv2d(geometry, g.in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+  const conv2d_int16x8_args<Bias>& l = a.layer;
+  reference::conv2d(geometry, value_of(geometry).in_c, l.input, l.filter, l.bias, l.multipliers, l.output_offset,
+                    l.act, l.output);
 #else
-  // |input * weight| <= 2^15 * 2^7: fewer than 512 products fit int32.
-  if (g.filter_h * g.filter_w * g.in_c < 512) conv2d_int16x8_detail::EachOutput<true>(g, a);
-  else conv2d_int16x8_detail::EachOutput<false>(g, a);
+  conv2d_int16x8_detail::Conv2DInt16x8Packed(value_of(geometry), a);
 #endif
 }
 

@@ -162,7 +162,7 @@ struct depthwise_hybrid_table {
 
 template <class Bias, class Geometry>
 struct conv2d_int16x8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int16x8_args<Bias>&);
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args<Bias>&);
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
 };
 
@@ -404,14 +404,12 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
                          });
 }
 
-/// int16x8 CONV_2D on target `t` (groups of 1; grouped convolutions and
-/// target::reference() on the reference kernel). `filter_in_c` is the
-/// filter's input depth (in_c / groups).
+/// int16x8 CONV_2D, groups of 1, on SIMD target `t` (`a.weights` packed by
+/// pack_conv_weights for conv_packing::for_filter(..., 2); grouped
+/// convolutions and target::reference() run reference::conv2d instead).
 template <class Bias, class Geometry>
-inline void conv2d_int16x8(target t, const Geometry& g, int filter_in_c, const conv2d_int16x8_args<Bias>& a) noexcept {
-  if (t.is_reference() || filter_in_c != value_of(g).in_c)
-    reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
-  else conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args<Bias>& a) noexcept {
+  conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's

@@ -71,6 +71,34 @@ struct conv2d_quantized_arrays<T, P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
+/// An int16x8 convolution's weights packed in pairs (P.step == 2) and its
+/// row of zero inputs; bias and multipliers are read as the layer has them.
+/// The constructor takes what prepared_layer hands every quantized layer
+/// (ops/op_support.hpp) and uses the weights, or the array `qfence embed`
+/// wrote (Prepacked).
+template <conv_packing P, bool Prepacked>
+struct conv2d_int16x8_arrays {
+  static_assert(P.step == 2, "int16x8 weights are packed in pairs");
+  struct owned {
+    alignas(64) std::array<std::int8_t, P.weight_bytes()> weights{};
+  };
+  struct given {
+    const std::int8_t* weights = nullptr;
+  };
+  std::conditional_t<Prepacked, given, owned> packed{};
+  alignas(64) std::array<std::int16_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+
+  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const void*, std::int32_t, std::int32_t,
+                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept {
+    if constexpr (Prepacked) packed.weights = from_embed.weights;
+    else pack_conv_weights(P, w, packed.weights.data());
+  }
+  constexpr const std::int8_t* weight_data() const noexcept {
+    if constexpr (Prepacked) return packed.weights;
+    else return packed.weights.data();
+  }
+};
+
 /// A float convolution's (or fully connected layer's) packed weights and
 /// bias, one array (kernels/packed_conv_float.hpp).
 template <conv_float_packing P, bool Prepacked>

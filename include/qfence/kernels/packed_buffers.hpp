@@ -77,6 +77,27 @@ struct packed_conv2d_quantized {
 };
 using packed_conv2d_int8 = packed_conv2d_quantized<std::int8_t>;
 
+/// One int16x8 convolution's weights packed in pairs (`p.step` 2) and its
+/// row of zero inputs (kernels/conv2d_int16x8-inl.hpp).
+struct packed_conv2d_int16x8 {
+  conv_packing packing;
+  hwy::AlignedFreeUniquePtr<std::int8_t[]> weights;
+  hwy::AlignedFreeUniquePtr<std::int16_t[]> pad_row;
+
+  /// `weights` OHWI.
+  packed_conv2d_int16x8(conv_packing p, const std::int8_t* w)
+      : packing(p),
+        weights(detail::aligned_array<std::int8_t>(p.weight_bytes())),
+        pad_row(detail::pad_row<std::int16_t>(static_cast<std::size_t>(p.padded_segment()), 0)) {
+    pack_conv_weights(p, w, weights.get());
+  }
+
+  template <class Bias>
+  conv2d_int16x8_packed_args<Bias> args(const conv2d_int16x8_args<Bias>& layer) const noexcept {
+    return {layer, weights.get(), pad_row.get()};
+  }
+};
+
 /// One float convolution (or fully connected layer), packed.
 struct packed_conv2d_float {
   conv_float_packing packing;

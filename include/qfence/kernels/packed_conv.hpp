@@ -6,7 +6,9 @@
 //   - weights are the signed operand, stored as they are and tiled as
 //     [out_c / 16][segment][segment bytes / 4][16 out channels][4 bytes]
 //     (rounded up with weights of 0): one 64-byte tile is one AVX-512 vector,
-//     two AVX2 vectors or four 128-bit ones, the same bytes on every target;
+//     two AVX2 vectors or four 128-bit ones, the same bytes on every target
+//     (int16x8 layers take the same layout in pairs, conv_packing::step 2:
+//     32-byte tiles, widened to int16 as they are loaded);
 //   - inputs are the unsigned operand: the kernel broadcasts 4 input bytes
 //     and flips their sign bits, which reads x + 128. Over all taps the
 //     accumulator gains sum(w * (x + 128)), so it starts at
@@ -62,20 +64,27 @@ constexpr bool reads_filter_rows(int filter_w, int in_c, int dilation_w) noexcep
 }
 
 /// The sizes of one packed convolution (groups of 1): `segments` runs of
-/// `segment_len` input bytes per output pixel (see the file comment).
+/// `segment_len` input values per output pixel (see the file comment), and
+/// `step`, the input values one 32-bit lane of the dot product takes at a
+/// time: 4 bytes (DotBytes: int8, uint8, hybrid layers) or 2 int16 (DotPairs:
+/// int16x8 layers, kernels/conv2d_int16x8-inl.hpp). Weights stay bytes
+/// either way; a tile is 16 channels x `step` of them.
 struct conv_packing {
-  int out_c = 0, segments = 0, segment_len = 0;
+  int out_c = 0, segments = 0, segment_len = 0, step = 4;
 
   /// A convolution's packing: filter rows as segments when the kernel reads
   /// them whole, taps otherwise.
-  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w) noexcept {
-    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c};
-    return {out_c, filter_h * filter_w, in_c};
+  static constexpr conv_packing for_filter(int out_c, int filter_h, int filter_w, int in_c, int dilation_w,
+                                           int step = 4) noexcept {
+    if (reads_filter_rows(filter_w, in_c, dilation_w)) return {out_c, filter_h, filter_w * in_c, step};
+    return {out_c, filter_h * filter_w, in_c, step};
   }
 
   constexpr int padded_out_c() const noexcept { return round_up(out_c, channel_tile); }
-  constexpr int padded_segment() const noexcept { return round_up(segment_len, 4); }
-  /// Bytes of one 16-channel column of tiles (every segment, every group).
+  constexpr int padded_segment() const noexcept { return round_up(segment_len, step); }
+  /// Bytes of one 16-channel tile: what one step reads for 16 channels.
+  constexpr std::size_t tile_bytes() const noexcept { return static_cast<std::size_t>(channel_tile * step); }
+  /// Bytes of one 16-channel column of tiles (every segment, every step).
   constexpr std::size_t column_bytes() const noexcept {
     return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
@@ -120,17 +129,17 @@ constexpr std::int8_t signed_weight(std::uint8_t w) noexcept { return static_cas
 
 /// Packs `weights` (TFLite's OHWI, i.e. [out_c][segments * segment_len]
 /// either way; int8, or uint8 stored as w - 128) into p.weight_bytes() bytes
-/// at `packed`.
+/// at `packed`: [column][segment][step][16 channels][p.step values].
 template <class TW>
 constexpr void pack_conv_weights(const conv_packing& p, const TW* weights, std::int8_t* packed) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(p.segments) * static_cast<std::size_t>(p.segment_len);
   std::size_t at = 0;
   for (int column = 0; column < p.padded_out_c() / channel_tile; ++column)
     for (int segment = 0; segment < p.segments; ++segment)
-      for (int group = 0; group < p.padded_segment() / 4; ++group)
+      for (int group = 0; group < p.padded_segment() / p.step; ++group)
         for (int lane = 0; lane < channel_tile; ++lane)
-          for (int k = 0; k < 4; ++k) {
-            const int oc = column * channel_tile + lane, byte = group * 4 + k;
+          for (int k = 0; k < p.step; ++k) {
+            const int oc = column * channel_tile + lane, byte = group * p.step + k;
             packed[at++] = oc < p.out_c && byte < p.segment_len
                                ? signed_weight(weights[static_cast<std::size_t>(oc) * per_channel +
                                                        static_cast<std::size_t>(segment) *

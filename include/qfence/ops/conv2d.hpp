@@ -76,14 +76,15 @@ struct conv2d_node {
     using output = rule_output_type<rule<Input>>;
     static constexpr auto act = detail::activation_range_for<output, Opts...>();
 
-    /// int8, legacy uint8 and float with groups of 1 run the Highway kernels
-    /// (kernels/conv2d-inl.hpp, conv2d_float-inl.hpp) on weights packed when
-    /// the model is built; int16x8 runs kernels::conv2d_int16x8 on the
-    /// weights as stored; the rest the reference.
+    /// int8, legacy uint8, int16x8 and float with groups of 1 run the
+    /// Highway kernels (kernels/conv2d-inl.hpp, conv2d_int16x8-inl.hpp,
+    /// conv2d_float-inl.hpp) on weights packed when the model is built; the
+    /// rest the reference.
     static constexpr bool simd = ((Input::type == dtype::i8 && W::type == dtype::i8) ||
                                   (Input::type == dtype::u8 && W::type == dtype::u8)) &&
                                  filter_in_c == in_c;
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32 && filter_in_c == in_c;
+    static constexpr bool simd_int16x8 = Input::type == dtype::i16 && filter_in_c == in_c;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
     /// kernel, which quantizes the input in this node's scratch at every
     /// invoke; groups of 1 on the int8 kernel's tiles (kernels/hybrid_conv.hpp).
@@ -91,11 +92,13 @@ struct conv2d_node {
     static constexpr bool simd_hybrid = hybrid && filter_in_c == in_c;
     static constexpr auto packing =
         kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w);
+    static constexpr auto int16x8_packing =
+        kernels::conv_packing::for_filter(out_c, geometry.filter_h, geometry.filter_w, in_c, geometry.dilation_w, 2);
     static constexpr kernels::conv_float_packing float_packing{out_c, geometry.filter_h * geometry.filter_w * in_c};
     /// The layer's multipliers, a constant of its own (not evaluated inside
     /// the graph's constant expression: compilers bound each one's steps).
     static constexpr auto simd_multipliers = [] {
-      if constexpr (simd) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+      if constexpr (simd || simd_int16x8) return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
       else return 0;
     }();
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
@@ -105,11 +108,13 @@ struct conv2d_node {
                                prepacked>;
     using arrays = std::conditional_t<
         simd_hybrid, hybrid_arrays,
-        std::conditional_t<simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
-                           kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>;
+        std::conditional_t<
+            simd_float, kernels::conv2d_float_arrays<float_packing, prepacked>,
+            std::conditional_t<simd_int16x8, kernels::conv2d_int16x8_arrays<int16x8_packing, prepacked>,
+                               kernels::conv2d_quantized_arrays<typename Input::element, packing, prepacked>>>>;
 
-    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid, arrays, prepacked,
-                                            simd_multipliers>;
+    using prepared = detail::prepared_layer<conv2d_node, Input, simd || simd_float || simd_hybrid || simd_int16x8,
+                                            arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -122,15 +127,15 @@ struct conv2d_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
-      } else if constexpr (Input::type == dtype::i16) {  // int16x8: the weights as stored
-        static constexpr auto multipliers =
-            detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(out_c)>();
+      } else if constexpr (simd_int16x8) {
         const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
         using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
-        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{}, filter_in_c,
-                                kernels::conv2d_int16x8_args<bias_element>{in, p.node.weights_data.data, bias,
-                                                                           multipliers.data(),
-                                                                           output::quant::zero_point, act, out});
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                kernels::conv2d_int16x8_packed_args<bias_element>{
+                                    {in, p.node.weights_data.data, bias, simd_multipliers.data(),
+                                     output::quant::zero_point, act, out},
+                                    p.packed.weight_data(),
+                                    p.packed.pad_row.data()});
       } else {
         run(p.node, in, out, scratch);
       }

@@ -147,6 +147,20 @@ std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(con
       out.quant.zero_point(), detail::activation_range<T>(ctx, out));
 }
 
+/// The packed form of an int16x8 CONV_2D (groups of 1: weights in pairs,
+/// kernels/conv2d_int16x8-inl.hpp), or null when the layer runs the
+/// reference kernel (as packed_conv_layer).
+inline std::shared_ptr<const kernels::packed_conv2d_int16x8> packed_conv_int16x8_layer(const op_context& ctx) {
+  const tensor &in = ctx.input(0), &filter = ctx.input(1);
+  if (ctx.simd_target().is_reference() || ctx.op().code != op_code::conv_2d || in.type != dtype::i16 ||
+      filter.type != dtype::i8 || filter.dim(3) != in.dim(3))
+    return nullptr;
+  return std::make_shared<const kernels::packed_conv2d_int16x8>(
+      kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
+                                        ctx.options().dilation_w, 2),
+      filter.constant_data<std::int8_t>());
+}
+
 /// The packed form of a float CONV_2D (groups of 1) or FULLY_CONNECTED,
 /// which the Highway kernel runs, or null when the layer runs the reference
 /// kernel (as packed_conv_layer).
@@ -327,12 +341,18 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
   const kernels::target target = ctx.simd_target();
+  auto packed = packed_conv_int16x8_layer(ctx);
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
+    const auto layer = [=](const std::vector<quantized_multiplier>& multipliers, const tensor_memory& m) {
+      return kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
+                                                reinterpret_cast<const std::int8_t*>(filter_data),
+                                                bias, multipliers.data(), 0, act, m.at<std::int16_t>(out_t)};
+    };
+    if (packed)
+      return [=](const tensor_memory& m) { kernels::conv2d_int16x8(target, g, packed->args(layer(mult, m))); };
     return [=](const tensor_memory& m) {
-      kernels::conv2d_int16x8(target, g, filter_in_c,
-                              kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
-                                                                 reinterpret_cast<const std::int8_t*>(filter_data),
-                                                                 bias, mult.data(), 0, act, m.at<std::int16_t>(out_t)});
+      const kernels::conv2d_int16x8_args<Bias> a = layer(mult, m);
+      reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
     };
   });
 }
