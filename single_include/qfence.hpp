@@ -9767,49 +9767,69 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
   const hn::Rebind<std::int16_t, decltype(d32)> d16;
   const hn::Rebind<std::int8_t, decltype(d32)> d8;
   const int lanes = static_cast<int>(hn::Lanes(d32));
-  const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const int multiplier = g.out_c / g.in_c;
-  // Output channels [c, c + valid) (valid may exceed the lanes) of every
-  // output pixel, the tap's input vector from its input pixel:
-  // input(pixel). Channels outside, pixels inside: the requantization's
-  // per-channel constants are loaded once per vector of channels.
-  const auto channels = [&](int b, int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+  using std::ptrdiff_t;
+  const ptrdiff_t in_c = g.in_c, out_c = g.out_c;
+  const ptrdiff_t tap_x = g.dilation_w * in_c, tap_y = g.dilation_h * g.in_w * in_c;
+  const ptrdiff_t weight_y = g.filter_w * out_c;
+  // Output channels [c, c + valid) of every output pixel (Full: valid >=
+  // the lanes, whole vectors), the tap's input vector from its input
+  // pixel's channel `from`: input(pointer to it, full, valid). Channels outside,
+  // pixels inside: the requantization's per-channel constants are loaded
+  // once per vector of channels, and the inner loop steps pointers.
+  const auto channels = [&](auto full, int b, int c, int valid, int from, auto input) QFENCE_INLINE_LAMBDA {
+    constexpr bool kFull = decltype(full)::value;
     const conv2d_int16x8_detail::WideRequantizer<decltype(d32), Bias> requantize(d32, a, c, valid);
+    const std::int16_t* batch_input = a.input + static_cast<ptrdiff_t>(b) * g.in_h * g.in_w * in_c + from;
+    std::int16_t* out = a.output + static_cast<ptrdiff_t>(b) * g.out_h * g.out_w * out_c + c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = oy * g.stride_h - g.pad_h;
       int fy0, fy1;
       conv2d_int16x8_detail::TapsInside(y0, g.dilation_h, g.filter_h, g.in_h, fy0, fy1);
-      for (int ox = 0; ox < g.out_w; ++ox) {
+      for (int ox = 0; ox < g.out_w; ++ox, out += out_c) {
         const int x0 = ox * g.stride_w - g.pad_w;
         int fx0, fx1;
         conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
         auto acc = hn::Zero(d32);
-        for (int fy = fy0; fy < fy1; ++fy) {
+        if (fy0 < fy1 && fx0 < fx1) {
+          // The first tap inside the input, and its weights.
           const std::int16_t* row =
-              a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
-          const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
-          for (int fx = fx0; fx < fx1; ++fx) {
-            const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
-            const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
-            acc = hn::Add(acc, hn::Mul(x, k));
+              batch_input + (static_cast<ptrdiff_t>(y0 + fy0 * g.dilation_h) * g.in_w + (x0 + fx0 * g.dilation_w)) * in_c;
+          const std::int8_t* w = a.filter + (static_cast<ptrdiff_t>(fy0) * g.filter_w + fx0) * out_c + c;
+          for (int fy = fy0; fy < fy1; ++fy, row += tap_y, w += weight_y) {
+            const std::int16_t* x = row;
+            const std::int8_t* k = w;
+            for (int fx = fx0; fx < fx1; ++fx, x += tap_x, k += out_c) {
+              const auto weights = kFull ? hn::PromoteTo(d32, hn::LoadU(d8, k))
+                                         : hn::PromoteTo(d32, LoadFirstLanes(d8, k, valid));
+              acc = hn::Add(acc, hn::Mul(input(x, full, valid), weights));
+            }
           }
         }
-        requantize.Store(acc, a.output + size((b * g.out_h + oy) * g.out_w + ox) * size(g.out_c) + size(c));
+        requantize.Store(acc, out);
       }
     }
   };
+  const std::true_type whole;
+  const std::false_type part;
   for (int b = 0; b < g.batches; ++b) {
     if (multiplier == 1) {
-      for (int c = 0; c < g.out_c; c += lanes)
-        channels(b, c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-          return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
-        });
+      const auto input = [&](const std::int16_t* x, auto full, int valid) QFENCE_INLINE_LAMBDA {
+        if constexpr (decltype(full)::value) return hn::PromoteTo(d32, hn::LoadU(d16, x));
+        else return hn::PromoteTo(d32, LoadFirstLanes(d16, x, valid));
+      };
+      int c = 0;
+      for (; c + lanes <= g.out_c; c += lanes) channels(whole, b, c, lanes, c, input);
+      if (c < g.out_c) channels(part, b, c, g.out_c - c, c, input);
     } else {
-      for (int ic = 0; ic < g.in_c; ++ic)
-        for (int m = 0; m < multiplier; m += lanes)
-          channels(b, ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-            return hn::Set(d32, std::int32_t{pixel[ic]});
-          });
+      const auto input = [&](const std::int16_t* x, auto, int) QFENCE_INLINE_LAMBDA {
+        return hn::Set(d32, std::int32_t{*x});
+      };
+      for (int ic = 0; ic < g.in_c; ++ic) {
+        int m = 0;
+        for (; m + lanes <= multiplier; m += lanes) channels(whole, b, ic * multiplier + m, lanes, ic, input);
+        if (m < multiplier) channels(part, b, ic * multiplier + m, multiplier - m, ic, input);
+      }
     }
   }
 #endif
@@ -18643,6 +18663,13 @@ struct fully_connected_node {
     /// packed when the model is built; the rest the reference.
     static constexpr bool simd =
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
+    /// int16x8 with TFLM's rescaling and an int64 bias (or none) runs the
+    /// int16x8 convolution (kernels/conv2d_int16x8-inl.hpp) alike; with an
+    /// int32 bias TFLM accumulates in int32, on the reference.
+    static constexpr bool simd_int16x8 =
+        Input::type == dtype::i16 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...> &&
+        std::is_same_v<std::remove_cvref_t<decltype(*detail::bias_pointer<Input>(std::declval<const B&>()))>,
+                       std::int64_t>;
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
@@ -18651,6 +18678,7 @@ struct fully_connected_node {
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
+    static constexpr kernels::conv_packing int16x8_packing{units, 1, depth, 2};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using hybrid_arrays =
         kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(units),
@@ -18659,13 +18687,15 @@ struct fully_connected_node {
                                prepacked>;
     using arrays = std::conditional_t<
         hybrid, hybrid_arrays,
-        std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                           kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>;
+        std::conditional_t<
+            simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+            std::conditional_t<simd_int16x8, kernels::conv2d_int16x8_arrays<int16x8_packing, prepacked>,
+                               kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
     static constexpr auto simd_multipliers = [] {
-      if constexpr (!simd) {
+      if constexpr (!simd && !simd_int16x8) {
         return 0;
       } else if constexpr (W::quant::is_per_channel) {
         return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
@@ -18676,8 +18706,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid, arrays, prepacked,
-                                            simd_multipliers>;
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid || simd_int16x8,
+                                            arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -18688,6 +18718,13 @@ struct fully_connected_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (simd_int16x8) {
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                kernels::conv2d_int16x8_packed_args<std::int64_t>{
+                                    {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
+                                     simd_multipliers.data(), output::quant::zero_point, act, out},
+                                    p.packed.weight_data(),
+                                    p.packed.pad_row.data()});
       } else if constexpr (hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {

@@ -325,49 +325,69 @@ HWY_NOINLINE void DepthwiseConvInt16x8(const Geometry& geometry, const conv2d_in
   const hn::Rebind<std::int16_t, decltype(d32)> d16;
   const hn::Rebind<std::int8_t, decltype(d32)> d8;
   const int lanes = static_cast<int>(hn::Lanes(d32));
-  const auto size = [](int v) { return static_cast<std::size_t>(v); };
   const int multiplier = g.out_c / g.in_c;
-  // Output channels [c, c + valid) (valid may exceed the lanes) of every
-  // output pixel, the tap's input vector from its input pixel:
-  // input(pixel). Channels outside, pixels inside: the requantization's
-  // per-channel constants are loaded once per vector of channels.
-  const auto channels = [&](int b, int c, int valid, auto input) QFENCE_INLINE_LAMBDA {
+  using std::ptrdiff_t;
+  const ptrdiff_t in_c = g.in_c, out_c = g.out_c;
+  const ptrdiff_t tap_x = g.dilation_w * in_c, tap_y = g.dilation_h * g.in_w * in_c;
+  const ptrdiff_t weight_y = g.filter_w * out_c;
+  // Output channels [c, c + valid) of every output pixel (Full: valid >=
+  // the lanes, whole vectors), the tap's input vector from its input
+  // pixel's channel `from`: input(pointer to it, full, valid). Channels outside,
+  // pixels inside: the requantization's per-channel constants are loaded
+  // once per vector of channels, and the inner loop steps pointers.
+  const auto channels = [&](auto full, int b, int c, int valid, int from, auto input) QFENCE_INLINE_LAMBDA {
+    constexpr bool kFull = decltype(full)::value;
     const conv2d_int16x8_detail::WideRequantizer<decltype(d32), Bias> requantize(d32, a, c, valid);
+    const std::int16_t* batch_input = a.input + static_cast<ptrdiff_t>(b) * g.in_h * g.in_w * in_c + from;
+    std::int16_t* out = a.output + static_cast<ptrdiff_t>(b) * g.out_h * g.out_w * out_c + c;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = oy * g.stride_h - g.pad_h;
       int fy0, fy1;
       conv2d_int16x8_detail::TapsInside(y0, g.dilation_h, g.filter_h, g.in_h, fy0, fy1);
-      for (int ox = 0; ox < g.out_w; ++ox) {
+      for (int ox = 0; ox < g.out_w; ++ox, out += out_c) {
         const int x0 = ox * g.stride_w - g.pad_w;
         int fx0, fx1;
         conv2d_int16x8_detail::TapsInside(x0, g.dilation_w, g.filter_w, g.in_w, fx0, fx1);
         auto acc = hn::Zero(d32);
-        for (int fy = fy0; fy < fy1; ++fy) {
+        if (fy0 < fy1 && fx0 < fx1) {
+          // The first tap inside the input, and its weights.
           const std::int16_t* row =
-              a.input + (size(b) * size(g.in_h) + size(y0 + fy * g.dilation_h)) * size(g.in_w) * size(g.in_c);
-          const std::int8_t* w = a.filter + size(fy) * size(g.filter_w) * size(g.out_c) + size(c);
-          for (int fx = fx0; fx < fx1; ++fx) {
-            const auto x = input(row + size(x0 + fx * g.dilation_w) * size(g.in_c));
-            const auto k = hn::PromoteTo(d32, LoadFirstLanes(d8, w + size(fx) * size(g.out_c), valid));
-            acc = hn::Add(acc, hn::Mul(x, k));
+              batch_input + (static_cast<ptrdiff_t>(y0 + fy0 * g.dilation_h) * g.in_w + (x0 + fx0 * g.dilation_w)) * in_c;
+          const std::int8_t* w = a.filter + (static_cast<ptrdiff_t>(fy0) * g.filter_w + fx0) * out_c + c;
+          for (int fy = fy0; fy < fy1; ++fy, row += tap_y, w += weight_y) {
+            const std::int16_t* x = row;
+            const std::int8_t* k = w;
+            for (int fx = fx0; fx < fx1; ++fx, x += tap_x, k += out_c) {
+              const auto weights = kFull ? hn::PromoteTo(d32, hn::LoadU(d8, k))
+                                         : hn::PromoteTo(d32, LoadFirstLanes(d8, k, valid));
+              acc = hn::Add(acc, hn::Mul(input(x, full, valid), weights));
+            }
           }
         }
-        requantize.Store(acc, a.output + size((b * g.out_h + oy) * g.out_w + ox) * size(g.out_c) + size(c));
+        requantize.Store(acc, out);
       }
     }
   };
+  const std::true_type whole;
+  const std::false_type part;
   for (int b = 0; b < g.batches; ++b) {
     if (multiplier == 1) {
-      for (int c = 0; c < g.out_c; c += lanes)
-        channels(b, c, g.out_c - c, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-          return hn::PromoteTo(d32, LoadFirstLanes(d16, pixel + c, g.out_c - c));
-        });
+      const auto input = [&](const std::int16_t* x, auto full, int valid) QFENCE_INLINE_LAMBDA {
+        if constexpr (decltype(full)::value) return hn::PromoteTo(d32, hn::LoadU(d16, x));
+        else return hn::PromoteTo(d32, LoadFirstLanes(d16, x, valid));
+      };
+      int c = 0;
+      for (; c + lanes <= g.out_c; c += lanes) channels(whole, b, c, lanes, c, input);
+      if (c < g.out_c) channels(part, b, c, g.out_c - c, c, input);
     } else {
-      for (int ic = 0; ic < g.in_c; ++ic)
-        for (int m = 0; m < multiplier; m += lanes)
-          channels(b, ic * multiplier + m, multiplier - m, [&](const std::int16_t* pixel) QFENCE_INLINE_LAMBDA {
-            return hn::Set(d32, std::int32_t{pixel[ic]});
-          });
+      const auto input = [&](const std::int16_t* x, auto, int) QFENCE_INLINE_LAMBDA {
+        return hn::Set(d32, std::int32_t{*x});
+      };
+      for (int ic = 0; ic < g.in_c; ++ic) {
+        int m = 0;
+        for (; m + lanes <= multiplier; m += lanes) channels(whole, b, ic * multiplier + m, lanes, ic, input);
+        if (m < multiplier) channels(part, b, ic * multiplier + m, multiplier - m, ic, input);
+      }
     }
   }
 #endif

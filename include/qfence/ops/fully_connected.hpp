@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "qfence/kernels/reference/fully_connected.hpp"
 #include "qfence/kernels/reference/hybrid.hpp"
@@ -82,6 +83,13 @@ struct fully_connected_node {
     /// packed when the model is built; the rest the reference.
     static constexpr bool simd =
         Input::type == dtype::i8 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...>;
+    /// int16x8 with TFLM's rescaling and an int64 bias (or none) runs the
+    /// int16x8 convolution (kernels/conv2d_int16x8-inl.hpp) alike; with an
+    /// int32 bias TFLM accumulates in int32, on the reference.
+    static constexpr bool simd_int16x8 =
+        Input::type == dtype::i16 && W::type == dtype::i8 && !has_option<option_kind::numerics, Opts...> &&
+        std::is_same_v<std::remove_cvref_t<decltype(*detail::bias_pointer<Input>(std::declval<const B&>()))>,
+                       std::int64_t>;
     /// Float runs the float convolution kernel (kernels/conv2d_float-inl.hpp) alike.
     static constexpr bool simd_float = Input::type == dtype::f32 && W::type == dtype::f32;
     /// Float input, int8 weights (a dynamic-range model): TFLite's hybrid
@@ -90,6 +98,7 @@ struct fully_connected_node {
     static constexpr bool hybrid = Input::type == dtype::f32 && W::type == dtype::i8;
     static constexpr window_geometry geometry = fully_connected_geometry(batches, depth, units);
     static constexpr kernels::conv_packing packing{units, 1, depth};
+    static constexpr kernels::conv_packing int16x8_packing{units, 1, depth, 2};
     static constexpr bool prepacked = has_option<option_kind::prepacked, Opts...>;
     using hybrid_arrays =
         kernels::hybrid_arrays<detail::hybrid_spec<packing, W, static_cast<std::size_t>(units),
@@ -98,13 +107,15 @@ struct fully_connected_node {
                                prepacked>;
     using arrays = std::conditional_t<
         hybrid, hybrid_arrays,
-        std::conditional_t<simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
-                           kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>;
+        std::conditional_t<
+            simd_float, kernels::conv2d_float_arrays<kernels::conv_float_packing{units, depth}, prepacked>,
+            std::conditional_t<simd_int16x8, kernels::conv2d_int16x8_arrays<int16x8_packing, prepacked>,
+                               kernels::conv2d_quantized_arrays<std::int8_t, packing, prepacked>>>>;
     /// One multiplier per unit (TFLM: per channel from the double product,
     /// or the per-tensor one from the float product, repeated), a constant of
     /// its own.
     static constexpr auto simd_multipliers = [] {
-      if constexpr (!simd) {
+      if constexpr (!simd && !simd_int16x8) {
         return 0;
       } else if constexpr (W::quant::is_per_channel) {
         return detail::per_channel_multipliers<Input, W, output, static_cast<std::size_t>(units)>();
@@ -115,8 +126,8 @@ struct fully_connected_node {
       }
     }();
 
-    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid, arrays, prepacked,
-                                            simd_multipliers>;
+    using prepared = detail::prepared_layer<fully_connected_node, Input, simd || simd_float || hybrid || simd_int16x8,
+                                            arrays, prepacked, simd_multipliers>;
 
     static void run(const prepared& p, [[maybe_unused]] kernels::target t, const typename Input::element* in,
                     typename output::element* out, [[maybe_unused]] void* scratch = nullptr) {
@@ -127,6 +138,13 @@ struct fully_connected_node {
                              detail::requantize_form_for<output, simd_multipliers, act>{});
       } else if constexpr (simd_float) {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
+      } else if constexpr (simd_int16x8) {
+        kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
+                                kernels::conv2d_int16x8_packed_args<std::int64_t>{
+                                    {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
+                                     simd_multipliers.data(), output::quant::zero_point, act, out},
+                                    p.packed.weight_data(),
+                                    p.packed.pad_row.data()});
       } else if constexpr (hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {

@@ -147,18 +147,28 @@ std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(con
       out.quant.zero_point(), detail::activation_range<T>(ctx, out));
 }
 
-/// The packed form of an int16x8 CONV_2D (groups of 1: weights in pairs,
-/// kernels/conv2d_int16x8-inl.hpp), or null when the layer runs the
-/// reference kernel (as packed_conv_layer).
+/// The packed form of an int16x8 CONV_2D (groups of 1) or FULLY_CONNECTED
+/// (a 1x1 convolution over its rows; TFLM numerics, with an int64 bias or
+/// none: an int32 bias makes TFLM accumulate in int32, which wraps), weights
+/// in pairs (kernels/conv2d_int16x8-inl.hpp); or null when the layer runs
+/// the reference kernel (as packed_conv_layer).
 inline std::shared_ptr<const kernels::packed_conv2d_int16x8> packed_conv_int16x8_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1);
-  if (ctx.simd_target().is_reference() || ctx.op().code != op_code::conv_2d || in.type != dtype::i16 ||
-      filter.type != dtype::i8 || filter.dim(3) != in.dim(3))
-    return nullptr;
-  return std::make_shared<const kernels::packed_conv2d_int16x8>(
-      kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
-                                        ctx.options().dilation_w, 2),
-      filter.constant_data<std::int8_t>());
+  if (ctx.simd_target().is_reference() || in.type != dtype::i16 || filter.type != dtype::i8) return nullptr;
+  if (ctx.op().code == op_code::conv_2d) {
+    if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
+    return std::make_shared<const kernels::packed_conv2d_int16x8>(
+        kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
+                                          ctx.options().dilation_w, 2),
+        filter.constant_data<std::int8_t>());
+  }
+  if (ctx.op().code == op_code::fully_connected) {
+    if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
+    if (ctx.has_input(2) && ctx.input(2).type != dtype::i64) return nullptr;
+    return std::make_shared<const kernels::packed_conv2d_int16x8>(kernels::conv_packing{filter.dim(0), 1, filter.dim(1), 2},
+                                                                  filter.constant_data<std::int8_t>());
+  }
+  return nullptr;
 }
 
 /// The packed form of a float CONV_2D (groups of 1) or FULLY_CONNECTED,
@@ -225,6 +235,24 @@ inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
   const kernels::target target = ctx.simd_target();
   return [=](const tensor_memory& m) {
     kernels::conv2d_float(target, g, packed->args(m.at<const float>(in_t), m.at<float>(out_t)));
+  };
+}
+/// A packed int16x8 layer (packed_conv_int16x8_layer) on the context's SIMD
+/// target: geometry `g` (FULLY_CONNECTED: its rows), one multiplier per
+/// output channel.
+template <class Bias>
+kernel simd_int16x8_layer(const op_context& ctx, const window_geometry& g,
+                          std::shared_ptr<const kernels::packed_conv2d_int16x8> packed, const Bias* bias,
+                          std::vector<quantized_multiplier> multipliers) {
+  const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
+  const std::int8_t* filter = ctx.input(1).constant_data<std::int8_t>();
+  const int_range act = activation_range<std::int16_t>(ctx, ctx.output(0));
+  const kernels::target target = ctx.simd_target();
+  return [=, multipliers = std::move(multipliers)](const tensor_memory& m) {
+    kernels::conv2d_int16x8(target, g,
+                            packed->args(kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t), filter, bias,
+                                                                            multipliers.data(), 0, act,
+                                                                            m.at<std::int16_t>(out_t)}));
   };
 }
 }  // namespace detail
@@ -340,19 +368,12 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   // i8 weights and an i64 or i32 bias.
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
-  const kernels::target target = ctx.simd_target();
   auto packed = packed_conv_int16x8_layer(ctx);
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
-    const auto layer = [=](const std::vector<quantized_multiplier>& multipliers, const tensor_memory& m) {
-      return kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t),
-                                                reinterpret_cast<const std::int8_t*>(filter_data),
-                                                bias, multipliers.data(), 0, act, m.at<std::int16_t>(out_t)};
-    };
-    if (packed)
-      return [=](const tensor_memory& m) { kernels::conv2d_int16x8(target, g, packed->args(layer(mult, m))); };
+    if (packed) return detail::simd_int16x8_layer(ctx, g, packed, bias, mult);
     return [=](const tensor_memory& m) {
-      const kernels::conv2d_int16x8_args<Bias> a = layer(mult, m);
-      reference::conv2d(g, filter_in_c, a.input, a.filter, a.bias, a.multipliers, a.output_offset, a.act, a.output);
+      reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
+                        bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
     };
   });
 }
@@ -504,6 +525,14 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   }
   if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, rows, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, rows, std::move(packed));
+  if (auto packed = packed_conv_int16x8_layer(ctx)) {  // TFLM's multipliers, as below, one per unit
+    auto multipliers = detail::conv_multipliers(in, weights, out, weights.quant.per_channel() ? units : 1,
+                                                !weights.quant.per_channel());
+    multipliers.resize(static_cast<std::size_t>(units), multipliers.front());
+    return detail::simd_int16x8_layer(ctx, rows, std::move(packed),
+                                      ctx.has_input(2) ? ctx.input(2).constant_data<std::int64_t>() : nullptr,
+                                      std::move(multipliers));
+  }
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();
   if (in.type == dtype::f32) {
