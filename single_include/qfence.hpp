@@ -2963,15 +2963,15 @@ struct conv2d_int16x8_args {
   std::int16_t* output;  // NHWC
 };
 
-/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, and
-/// its weights packed in pairs (pack_conv_weights with
-/// conv_packing::for_filter(..., 2)) with a row of zero inputs, what padding
-/// taps read (the activations' zero point is 0).
-template <class Bias>
+/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, its
+/// bias widened to int64 (an int32 bias is added to the same int64 sum:
+/// one kernel serves both), and its weights packed in pairs
+/// (pack_conv_weights with conv_packing::for_filter(..., 2)) with a row of
+/// zero inputs, what padding taps read (the activations' zero point is 0).
 struct conv2d_int16x8_packed_args {
-  conv2d_int16x8_args<Bias> layer;  // `filter` as stored: the one-lane target runs the reference on it
-  const std::int8_t* weights;       // packed
-  const std::int16_t* pad_row;      // padded_segment() zeros
+  conv2d_int16x8_args<std::int64_t> layer;  // `filter` as stored: the one-lane target runs the reference on it
+  const std::int8_t* weights;               // packed
+  const std::int16_t* pad_row;              // padded_segment() zeros
 };
 
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel
@@ -9955,12 +9955,14 @@ HWY_INLINE void AccumulatePairs(D32 d32, hn::Vec<D32> (&acc)[Pixels][Vectors], c
 }
 
 /// One register tile: the pixels of `px` by Vectors vectors of channels from
-/// `oc`. kWide: the window has more than kStepsPerFlush pairs, whose sums
-/// are carried in int64 (the file comment).
-template <int Vectors, int Pixels, bool kWide, class D32, class Bias>
+/// `oc`. `wide`: the window has more than kStepsPerFlush pairs, whose sums
+/// are carried in int64 (the file comment). (A run-time flag: as a template
+/// parameter it doubled the tiles compiled, for a branch that the inner
+/// loop predicts.)
+template <int Vectors, int Pixels, class D32>
 HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing& pk,
-                           const conv2d_int16x8_packed_args<Bias>& a,
-                           const conv_detail::tile_pixels<std::int16_t>& px, int oc) {
+                           const conv2d_int16x8_packed_args& a, const conv_detail::tile_pixels<std::int16_t>& px,
+                           int oc, bool wide) {
   using V = hn::Vec<D32>;
   const hn::Repartition<std::int64_t, D32> d64;
   const hn::Half<D32> half;
@@ -9982,29 +9984,25 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
     w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
            static_cast<std::size_t>(c % channel_tile) * 2;
   }
-  // kWide: the sums flushed so far, [pixel][vector][half][int64 lane], in
+  // wide: the sums flushed so far, [pixel][vector][half][int64 lane], in
   // memory (touched once per kStepsPerFlush pairs).
-  alignas(64) std::int64_t wide[kWide ? Pixels : 1][kWide ? Vectors : 1][2][kLanes64];
+  alignas(64) std::int64_t sums[Pixels][Vectors][2][kLanes64];
   int steps = 0;
   const auto flush = [&]() QFENCE_INLINE_LAMBDA {
-    if constexpr (kWide) {
-      QFENCE_UNROLL
-      for (int i = 0; i < Pixels; ++i)
-        QFENCE_UNROLL
-        for (int v = 0; v < Vectors; ++v) {
-          std::int64_t* lanes = wide[i][v][0];
-          std::int64_t* upper = wide[i][v][1];
-          hn::Store(hn::Add(hn::Load(d64, lanes), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lanes);
-          hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
-          acc[i][v] = hn::Zero(d32);
-        }
-      steps = 0;
-    }
+    for (int i = 0; i < Pixels; ++i)
+      for (int v = 0; v < Vectors; ++v) {
+        std::int64_t* lower = sums[i][v][0];
+        std::int64_t* upper = sums[i][v][1];
+        hn::Store(hn::Add(hn::Load(d64, lower), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lower);
+        hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
+        acc[i][v] = hn::Zero(d32);
+      }
+    steps = 0;
   };
-  if constexpr (kWide) {
+  if (wide) {
     for (int i = 0; i < Pixels; ++i)
       for (int v = 0; v < Vectors; ++v)
-        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, wide[i][v][h]);
+        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, sums[i][v][h]);
   }
   // Filter rows that leave the image at its left or right, assembled.
   alignas(64) std::int16_t assembled[Pixels][max_assembled_row];
@@ -10022,29 +10020,27 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
       AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
-      if constexpr (kWide)
-        if (++steps == kStepsPerFlush) flush();
+      if (wide && ++steps == kStepsPerFlush) flush();
     }
     if (whole < pairs) {  // an odd last value: read no further than the segment
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = static_cast<std::uint16_t>(src[i][2 * whole]);
       AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(whole) * pk.tile_bytes(), words);
-      if constexpr (kWide)
-        if (++steps == kStepsPerFlush) flush();
+      if (wide && ++steps == kStepsPerFlush) flush();
     }
   }
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const int c = oc + v * n;
     if (c >= g.out_c) continue;
-    const WideRequantizer<D32, Bias> requantize(d32, a.layer, c, g.out_c - c);
+    const WideRequantizer<D32, std::int64_t> requantize(d32, a.layer, c, g.out_c - c);
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) {
       if (i >= px.count) continue;
-      if constexpr (kWide) {
-        requantize.Store(hn::Add(hn::Load(d64, wide[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
-                         hn::Add(hn::Load(d64, wide[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
+      if (wide) {
+        requantize.Store(hn::Add(hn::Load(d64, sums[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
+                         hn::Add(hn::Load(d64, sums[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
                          px.out[i] + c);
       } else {
         requantize.Store(acc[i][v], px.out[i] + c);
@@ -10056,9 +10052,9 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
 
 /// Every output pixel in tiles of Vectors vectors of the channels
 /// [oc_begin, oc_end) (a whole number of vectors).
-template <int Vectors, bool kWide, class D32, class Bias>
+template <int Vectors, class D32>
 HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_packing& pk,
-                                 const conv2d_int16x8_packed_args<Bias>& a, int oc_begin, int oc_end) {
+                                 const conv2d_int16x8_packed_args& a, int oc_begin, int oc_end, bool wide) {
   constexpr int Pixels = TilePixels(Vectors, kMaxPixels);
   const int n = static_cast<int>(hn::Lanes(d32));
   const int pixels = g.out_h * g.out_w;
@@ -10088,13 +10084,13 @@ HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_p
         if (count * 2 <= Pixels) {
           for (int j = 0; j < count; ++j) {
             gather(p0 + j, 1, 1);
-            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1, kWide>(d32, g, pk, a, px, oc);
+            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1>(d32, g, pk, a, px, oc, wide);
           }
           continue;
         }
       }
       gather(p0, count, Pixels);
-      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels, kWide>(d32, g, pk, a, px, oc);
+      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels>(d32, g, pk, a, px, oc, wide);
     }
   }
 }
@@ -10102,32 +10098,29 @@ HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_p
 /// The channels in passes, as the int8 kernel's ChannelPasses: tiles of
 /// kTileVectors vectors over as many channels as they fill, then one pass
 /// over the 1..3 vectors left, in tiles of their own width (more pixels).
-template <bool kWide, class D32, class Bias>
+template <class D32>
 HWY_INLINE void PackedChannelPasses(D32 d32, const window_geometry& g, const conv_packing& pk,
-                                    const conv2d_int16x8_packed_args<Bias>& a) {
+                                    const conv2d_int16x8_packed_args& a, bool wide) {
   const int n = static_cast<int>(hn::Lanes(d32));
-  const int all = pk.padded_out_c() / n, wide = all / kTileVectors * kTileVectors, rest = all - wide;
+  const int all = pk.padded_out_c() / n, full = all / kTileVectors * kTileVectors, rest = all - full;
   static_assert(kTileVectors == 4, "the passes below cover 1..3 vectors left");
-  if (wide > 0) PackedPixelTiles<kTileVectors, kWide>(d32, g, pk, a, 0, wide * n);
-  if (rest == 3) PackedPixelTiles<3, kWide>(d32, g, pk, a, wide * n, all * n);
-  else if (rest == 2) PackedPixelTiles<2, kWide>(d32, g, pk, a, wide * n, all * n);
-  else if (rest == 1) PackedPixelTiles<1, kWide>(d32, g, pk, a, wide * n, all * n);
+  if (full > 0) PackedPixelTiles<kTileVectors>(d32, g, pk, a, 0, full * n, wide);
+  if (rest == 3) PackedPixelTiles<3>(d32, g, pk, a, full * n, all * n, wide);
+  else if (rest == 2) PackedPixelTiles<2>(d32, g, pk, a, full * n, all * n, wide);
+  else if (rest == 1) PackedPixelTiles<1>(d32, g, pk, a, full * n, all * n, wide);
 }
 
-/// The kernel for every layer of a bias type (geometry at run time: one
-/// copy per target, not one per layer).
-template <class Bias>
-HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args<Bias>& a) {
+/// The kernel of every layer (geometry at run time: one copy per target,
+/// not one per layer).
+HWY_NOINLINE inline void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args& a) {
   const hn::ScalableTag<std::int32_t> d32;
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2);
   if constexpr (HWY_HAVE_SCALABLE || hn::MaxLanes(decltype(d32)()) > channel_tile) {
     // Vectors wider than a 16-channel tile (no x86 target): the reference.
     reference::conv2d(g, g.in_c, a.layer.input, a.layer.filter, a.layer.bias, a.layer.multipliers,
                       a.layer.output_offset, a.layer.act, a.layer.output);
-  } else if (static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) <= kStepsPerFlush) {
-    PackedChannelPasses<false>(d32, g, pk, a);
   } else {
-    PackedChannelPasses<true>(d32, g, pk, a);
+    PackedChannelPasses(d32, g, pk, a, static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) > kStepsPerFlush);
   }
 }
 
@@ -10137,10 +10130,10 @@ HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int
 /// int16x8 CONV_2D, groups of 1, on weights packed in pairs (see the file
 /// comment); the one-lane target runs the reference on the weights as
 /// stored.
-template <class Bias, class Geometry>
-HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args<Bias>& a) {
+template <class Geometry>
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args& a) {
 #if HWY_TARGET == HWY_SCALAR
-  const conv2d_int16x8_args<Bias>& l = a.layer;
+  const conv2d_int16x8_args<std::int64_t>& l = a.layer;
   reference::conv2d(geometry, value_of(geometry).in_c, l.input, l.filter, l.bias, l.multipliers, l.output_offset,
                     l.act, l.output);
 #else
@@ -12293,10 +12286,10 @@ struct depthwise_hybrid_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DHybrid);
 };
 
-template <class Bias, class Geometry>
+template <class Geometry>
 struct conv2d_int16x8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args<Bias>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Geometry>);
 };
 
 template <class Bias, class Geometry>
@@ -12540,9 +12533,9 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
 /// int16x8 CONV_2D, groups of 1, on SIMD target `t` (`a.weights` packed by
 /// pack_conv_weights for conv_packing::for_filter(..., 2); grouped
 /// convolutions and target::reference() run reference::conv2d instead).
-template <class Bias, class Geometry>
-inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args<Bias>& a) noexcept {
-  conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+template <class Geometry>
+inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args& a) noexcept {
+  conv2d_int16x8_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's
@@ -14144,8 +14137,9 @@ struct prepared_layer {
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
     else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
-    else if constexpr (Prepacked)
-      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
+    else if constexpr (Prepacked)  // the bias for int16x8 layers, which keep it widened (the others ignore it)
+      return Arrays(nullptr, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                    weight_zero_point(n.weights_data), nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
                     weight_zero_point(n.weights_data), Multipliers.data(), n.packed);
@@ -16998,11 +16992,11 @@ struct conv2d_quantized_arrays<T, P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
-/// An int16x8 convolution's weights packed in pairs (P.step == 2) and its
-/// row of zero inputs; bias and multipliers are read as the layer has them.
-/// The constructor takes what prepared_layer hands every quantized layer
-/// (ops/op_support.hpp) and uses the weights, or the array `qfence embed`
-/// wrote (Prepacked).
+/// An int16x8 convolution's weights packed in pairs (P.step == 2), its bias
+/// widened to int64 and its row of zero inputs; the multipliers are read as
+/// the layer has them. The constructor takes what prepared_layer hands every
+/// quantized layer (ops/op_support.hpp) and packs the weights, or takes the
+/// array `qfence embed` wrote (Prepacked).
 template <conv_packing P, bool Prepacked>
 struct conv2d_int16x8_arrays {
   static_assert(P.step == 2, "int16x8 weights are packed in pairs");
@@ -17014,12 +17008,20 @@ struct conv2d_int16x8_arrays {
   };
   std::conditional_t<Prepacked, given, owned> packed{};
   alignas(64) std::array<std::int16_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::array<std::int64_t, static_cast<std::size_t>(P.out_c)> bias{};
+  bool has_bias = false;
 
-  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const void*, std::int32_t, std::int32_t,
-                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept {
+  /// `b`: the layer's int64 or int32 bias, or null.
+  template <class Bias>
+  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const Bias* b, std::int32_t, std::int32_t,
+                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept
+      : has_bias(b != nullptr) {
     if constexpr (Prepacked) packed.weights = from_embed.weights;
     else pack_conv_weights(P, w, packed.weights.data());
+    if (b != nullptr)
+      for (std::size_t c = 0; c < bias.size(); ++c) bias[c] = b[c];
   }
+  constexpr const std::int64_t* bias_data() const noexcept { return has_bias ? bias.data() : nullptr; }
   constexpr const std::int8_t* weight_data() const noexcept {
     if constexpr (Prepacked) return packed.weights;
     else return packed.weights.data();
@@ -17255,15 +17257,12 @@ struct conv2d_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
-      } else if constexpr (simd_int16x8) {
-        const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
-        using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
+      } else if constexpr (simd_int16x8) {  // the bias widened in p.packed
         kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
-                                kernels::conv2d_int16x8_packed_args<bias_element>{
-                                    {in, p.node.weights_data.data, bias, simd_multipliers.data(),
-                                     output::quant::zero_point, act, out},
-                                    p.packed.weight_data(),
-                                    p.packed.pad_row.data()});
+                                {{in, p.node.weights_data.data, p.packed.bias_data(), simd_multipliers.data(),
+                                  output::quant::zero_point, act, out},
+                                 p.packed.weight_data(),
+                                 p.packed.pad_row.data()});
       } else {
         run(p.node, in, out, scratch);
       }
@@ -18798,11 +18797,10 @@ struct fully_connected_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_int16x8) {
         kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
-                                kernels::conv2d_int16x8_packed_args<std::int64_t>{
-                                    {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
-                                     simd_multipliers.data(), output::quant::zero_point, act, out},
-                                    p.packed.weight_data(),
-                                    p.packed.pad_row.data()});
+                                {{in, p.node.weights_data.data, p.packed.bias_data(), simd_multipliers.data(),
+                                  output::quant::zero_point, act, out},
+                                 p.packed.weight_data(),
+                                 p.packed.pad_row.data()});
       } else if constexpr (hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {

@@ -301,7 +301,8 @@ void check_int16x8_windows_on_every_target(bool depthwise) {
                               want.data());
         // The runtime path's packing (its prepare), weights in pairs.
         const kn::packed_conv2d_int16x8 packed(
-            kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2), weights.data());
+            kn::conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2), weights.data(),
+            bias_data);
         kn::conv2d_int16x8(t, g, packed.args(args));
       }
       CAPTURE(describe(l, seed, t.name()));

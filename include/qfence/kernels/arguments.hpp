@@ -111,15 +111,15 @@ struct conv2d_int16x8_args {
   std::int16_t* output;  // NHWC
 };
 
-/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, and
-/// its weights packed in pairs (pack_conv_weights with
-/// conv_packing::for_filter(..., 2)) with a row of zero inputs, what padding
-/// taps read (the activations' zero point is 0).
-template <class Bias>
+/// An int16x8 CONV_2D (groups of 1) for the Highway kernel: the layer, its
+/// bias widened to int64 (an int32 bias is added to the same int64 sum:
+/// one kernel serves both), and its weights packed in pairs
+/// (pack_conv_weights with conv_packing::for_filter(..., 2)) with a row of
+/// zero inputs, what padding taps read (the activations' zero point is 0).
 struct conv2d_int16x8_packed_args {
-  conv2d_int16x8_args<Bias> layer;  // `filter` as stored: the one-lane target runs the reference on it
-  const std::int8_t* weights;       // packed
-  const std::int16_t* pad_row;      // padded_segment() zeros
+  conv2d_int16x8_args<std::int64_t> layer;  // `filter` as stored: the one-lane target runs the reference on it
+  const std::int8_t* weights;               // packed
+  const std::int16_t* pad_row;              // padded_segment() zeros
 };
 
 /// A quantized DEPTHWISE_CONV_2D (any depth multiplier) with per-channel

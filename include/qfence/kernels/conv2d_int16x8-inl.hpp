@@ -513,12 +513,14 @@ HWY_INLINE void AccumulatePairs(D32 d32, hn::Vec<D32> (&acc)[Pixels][Vectors], c
 }
 
 /// One register tile: the pixels of `px` by Vectors vectors of channels from
-/// `oc`. kWide: the window has more than kStepsPerFlush pairs, whose sums
-/// are carried in int64 (the file comment).
-template <int Vectors, int Pixels, bool kWide, class D32, class Bias>
+/// `oc`. `wide`: the window has more than kStepsPerFlush pairs, whose sums
+/// are carried in int64 (the file comment). (A run-time flag: as a template
+/// parameter it doubled the tiles compiled, for a branch that the inner
+/// loop predicts.)
+template <int Vectors, int Pixels, class D32>
 HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing& pk,
-                           const conv2d_int16x8_packed_args<Bias>& a,
-                           const conv_detail::tile_pixels<std::int16_t>& px, int oc) {
+                           const conv2d_int16x8_packed_args& a, const conv_detail::tile_pixels<std::int16_t>& px,
+                           int oc, bool wide) {
   using V = hn::Vec<D32>;
   const hn::Repartition<std::int64_t, D32> d64;
   const hn::Half<D32> half;
@@ -540,29 +542,25 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
     w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
            static_cast<std::size_t>(c % channel_tile) * 2;
   }
-  // kWide: the sums flushed so far, [pixel][vector][half][int64 lane], in
+  // wide: the sums flushed so far, [pixel][vector][half][int64 lane], in
   // memory (touched once per kStepsPerFlush pairs).
-  alignas(64) std::int64_t wide[kWide ? Pixels : 1][kWide ? Vectors : 1][2][kLanes64];
+  alignas(64) std::int64_t sums[Pixels][Vectors][2][kLanes64];
   int steps = 0;
   const auto flush = [&]() QFENCE_INLINE_LAMBDA {
-    if constexpr (kWide) {
-      QFENCE_UNROLL
-      for (int i = 0; i < Pixels; ++i)
-        QFENCE_UNROLL
-        for (int v = 0; v < Vectors; ++v) {
-          std::int64_t* lanes = wide[i][v][0];
-          std::int64_t* upper = wide[i][v][1];
-          hn::Store(hn::Add(hn::Load(d64, lanes), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lanes);
-          hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
-          acc[i][v] = hn::Zero(d32);
-        }
-      steps = 0;
-    }
+    for (int i = 0; i < Pixels; ++i)
+      for (int v = 0; v < Vectors; ++v) {
+        std::int64_t* lower = sums[i][v][0];
+        std::int64_t* upper = sums[i][v][1];
+        hn::Store(hn::Add(hn::Load(d64, lower), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))), d64, lower);
+        hn::Store(hn::Add(hn::Load(d64, upper), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))), d64, upper);
+        acc[i][v] = hn::Zero(d32);
+      }
+    steps = 0;
   };
-  if constexpr (kWide) {
+  if (wide) {
     for (int i = 0; i < Pixels; ++i)
       for (int v = 0; v < Vectors; ++v)
-        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, wide[i][v][h]);
+        for (int h = 0; h < 2; ++h) hn::Store(hn::Zero(d64), d64, sums[i][v][h]);
   }
   // Filter rows that leave the image at its left or right, assembled.
   alignas(64) std::int16_t assembled[Pixels][max_assembled_row];
@@ -580,29 +578,27 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
       AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
-      if constexpr (kWide)
-        if (++steps == kStepsPerFlush) flush();
+      if (wide && ++steps == kStepsPerFlush) flush();
     }
     if (whole < pairs) {  // an odd last value: read no further than the segment
       std::int32_t words[Pixels];
       QFENCE_UNROLL
       for (int i = 0; i < Pixels; ++i) words[i] = static_cast<std::uint16_t>(src[i][2 * whole]);
       AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(whole) * pk.tile_bytes(), words);
-      if constexpr (kWide)
-        if (++steps == kStepsPerFlush) flush();
+      if (wide && ++steps == kStepsPerFlush) flush();
     }
   }
   QFENCE_UNROLL
   for (int v = 0; v < Vectors; ++v) {
     const int c = oc + v * n;
     if (c >= g.out_c) continue;
-    const WideRequantizer<D32, Bias> requantize(d32, a.layer, c, g.out_c - c);
+    const WideRequantizer<D32, std::int64_t> requantize(d32, a.layer, c, g.out_c - c);
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) {
       if (i >= px.count) continue;
-      if constexpr (kWide) {
-        requantize.Store(hn::Add(hn::Load(d64, wide[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
-                         hn::Add(hn::Load(d64, wide[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
+      if (wide) {
+        requantize.Store(hn::Add(hn::Load(d64, sums[i][v][0]), hn::PromoteTo(d64, hn::LowerHalf(half, acc[i][v]))),
+                         hn::Add(hn::Load(d64, sums[i][v][1]), hn::PromoteTo(d64, hn::UpperHalf(half, acc[i][v]))),
                          px.out[i] + c);
       } else {
         requantize.Store(acc[i][v], px.out[i] + c);
@@ -614,9 +610,9 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
 
 /// Every output pixel in tiles of Vectors vectors of the channels
 /// [oc_begin, oc_end) (a whole number of vectors).
-template <int Vectors, bool kWide, class D32, class Bias>
+template <int Vectors, class D32>
 HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_packing& pk,
-                                 const conv2d_int16x8_packed_args<Bias>& a, int oc_begin, int oc_end) {
+                                 const conv2d_int16x8_packed_args& a, int oc_begin, int oc_end, bool wide) {
   constexpr int Pixels = TilePixels(Vectors, kMaxPixels);
   const int n = static_cast<int>(hn::Lanes(d32));
   const int pixels = g.out_h * g.out_w;
@@ -646,13 +642,13 @@ HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_p
         if (count * 2 <= Pixels) {
           for (int j = 0; j < count; ++j) {
             gather(p0 + j, 1, 1);
-            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1, kWide>(d32, g, pk, a, px, oc);
+            for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, 1>(d32, g, pk, a, px, oc, wide);
           }
           continue;
         }
       }
       gather(p0, count, Pixels);
-      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels, kWide>(d32, g, pk, a, px, oc);
+      for (int oc = oc_begin; oc < oc_end; oc += Vectors * n) PackedTile<Vectors, Pixels>(d32, g, pk, a, px, oc, wide);
     }
   }
 }
@@ -660,32 +656,29 @@ HWY_INLINE void PackedPixelTiles(D32 d32, const window_geometry& g, const conv_p
 /// The channels in passes, as the int8 kernel's ChannelPasses: tiles of
 /// kTileVectors vectors over as many channels as they fill, then one pass
 /// over the 1..3 vectors left, in tiles of their own width (more pixels).
-template <bool kWide, class D32, class Bias>
+template <class D32>
 HWY_INLINE void PackedChannelPasses(D32 d32, const window_geometry& g, const conv_packing& pk,
-                                    const conv2d_int16x8_packed_args<Bias>& a) {
+                                    const conv2d_int16x8_packed_args& a, bool wide) {
   const int n = static_cast<int>(hn::Lanes(d32));
-  const int all = pk.padded_out_c() / n, wide = all / kTileVectors * kTileVectors, rest = all - wide;
+  const int all = pk.padded_out_c() / n, full = all / kTileVectors * kTileVectors, rest = all - full;
   static_assert(kTileVectors == 4, "the passes below cover 1..3 vectors left");
-  if (wide > 0) PackedPixelTiles<kTileVectors, kWide>(d32, g, pk, a, 0, wide * n);
-  if (rest == 3) PackedPixelTiles<3, kWide>(d32, g, pk, a, wide * n, all * n);
-  else if (rest == 2) PackedPixelTiles<2, kWide>(d32, g, pk, a, wide * n, all * n);
-  else if (rest == 1) PackedPixelTiles<1, kWide>(d32, g, pk, a, wide * n, all * n);
+  if (full > 0) PackedPixelTiles<kTileVectors>(d32, g, pk, a, 0, full * n, wide);
+  if (rest == 3) PackedPixelTiles<3>(d32, g, pk, a, full * n, all * n, wide);
+  else if (rest == 2) PackedPixelTiles<2>(d32, g, pk, a, full * n, all * n, wide);
+  else if (rest == 1) PackedPixelTiles<1>(d32, g, pk, a, full * n, all * n, wide);
 }
 
-/// The kernel for every layer of a bias type (geometry at run time: one
-/// copy per target, not one per layer).
-template <class Bias>
-HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args<Bias>& a) {
+/// The kernel of every layer (geometry at run time: one copy per target,
+/// not one per layer).
+HWY_NOINLINE inline void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int16x8_packed_args& a) {
   const hn::ScalableTag<std::int32_t> d32;
   const conv_packing pk = conv_packing::for_filter(g.out_c, g.filter_h, g.filter_w, g.in_c, g.dilation_w, 2);
   if constexpr (HWY_HAVE_SCALABLE || hn::MaxLanes(decltype(d32)()) > channel_tile) {
     // Vectors wider than a 16-channel tile (no x86 target): the reference.
     reference::conv2d(g, g.in_c, a.layer.input, a.layer.filter, a.layer.bias, a.layer.multipliers,
                       a.layer.output_offset, a.layer.act, a.layer.output);
-  } else if (static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) <= kStepsPerFlush) {
-    PackedChannelPasses<false>(d32, g, pk, a);
   } else {
-    PackedChannelPasses<true>(d32, g, pk, a);
+    PackedChannelPasses(d32, g, pk, a, static_cast<std::int64_t>(pk.segments) * (pk.padded_segment() / 2) > kStepsPerFlush);
   }
 }
 
@@ -695,10 +688,10 @@ HWY_NOINLINE void Conv2DInt16x8Packed(const window_geometry& g, const conv2d_int
 /// int16x8 CONV_2D, groups of 1, on weights packed in pairs (see the file
 /// comment); the one-lane target runs the reference on the weights as
 /// stored.
-template <class Bias, class Geometry>
-HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args<Bias>& a) {
+template <class Geometry>
+HWY_NOINLINE void Conv2DInt16x8(const Geometry& geometry, const conv2d_int16x8_packed_args& a) {
 #if HWY_TARGET == HWY_SCALAR
-  const conv2d_int16x8_args<Bias>& l = a.layer;
+  const conv2d_int16x8_args<std::int64_t>& l = a.layer;
   reference::conv2d(geometry, value_of(geometry).in_c, l.input, l.filter, l.bias, l.multipliers, l.output_offset,
                     l.act, l.output);
 #else

@@ -160,10 +160,10 @@ struct depthwise_hybrid_table {
   static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(DepthwiseConv2DHybrid);
 };
 
-template <class Bias, class Geometry>
+template <class Geometry>
 struct conv2d_int16x8_table {
-  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args<Bias>&);
-  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Bias, Geometry>);
+  using fn = void (*)(const Geometry&, const conv2d_int16x8_packed_args&);
+  static constexpr fn slots[target_slots] = QFENCE_TARGET_TABLE(Conv2DInt16x8<Geometry>);
 };
 
 template <class Bias, class Geometry>
@@ -407,9 +407,9 @@ inline void hybrid_layer(target t, const window_geometry& g, const hybrid_layer_
 /// int16x8 CONV_2D, groups of 1, on SIMD target `t` (`a.weights` packed by
 /// pack_conv_weights for conv_packing::for_filter(..., 2); grouped
 /// convolutions and target::reference() run reference::conv2d instead).
-template <class Bias, class Geometry>
-inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args<Bias>& a) noexcept {
-  conv2d_int16x8_table<Bias, Geometry>::slots[t.slot()](g, a);
+template <class Geometry>
+inline void conv2d_int16x8(target t, const Geometry& g, const conv2d_int16x8_packed_args& a) noexcept {
+  conv2d_int16x8_table<Geometry>::slots[t.slot()](g, a);
 }
 
 /// int16x8 DEPTHWISE_CONV_2D on target `t` (`a.filter`: the model's

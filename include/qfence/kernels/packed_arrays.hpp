@@ -71,11 +71,11 @@ struct conv2d_quantized_arrays<T, P, true> {
   constexpr const std::int32_t* epilogue_data() const noexcept { return epilogue; }
 };
 
-/// An int16x8 convolution's weights packed in pairs (P.step == 2) and its
-/// row of zero inputs; bias and multipliers are read as the layer has them.
-/// The constructor takes what prepared_layer hands every quantized layer
-/// (ops/op_support.hpp) and uses the weights, or the array `qfence embed`
-/// wrote (Prepacked).
+/// An int16x8 convolution's weights packed in pairs (P.step == 2), its bias
+/// widened to int64 and its row of zero inputs; the multipliers are read as
+/// the layer has them. The constructor takes what prepared_layer hands every
+/// quantized layer (ops/op_support.hpp) and packs the weights, or takes the
+/// array `qfence embed` wrote (Prepacked).
 template <conv_packing P, bool Prepacked>
 struct conv2d_int16x8_arrays {
   static_assert(P.step == 2, "int16x8 weights are packed in pairs");
@@ -87,12 +87,20 @@ struct conv2d_int16x8_arrays {
   };
   std::conditional_t<Prepacked, given, owned> packed{};
   alignas(64) std::array<std::int16_t, static_cast<std::size_t>(P.padded_segment())> pad_row{};
+  std::array<std::int64_t, static_cast<std::size_t>(P.out_c)> bias{};
+  bool has_bias = false;
 
-  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const void*, std::int32_t, std::int32_t,
-                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept {
+  /// `b`: the layer's int64 or int32 bias, or null.
+  template <class Bias>
+  constexpr conv2d_int16x8_arrays(const std::int8_t* w, const Bias* b, std::int32_t, std::int32_t,
+                                  const quantized_multiplier*, prepacked_t<std::int8_t> from_embed) noexcept
+      : has_bias(b != nullptr) {
     if constexpr (Prepacked) packed.weights = from_embed.weights;
     else pack_conv_weights(P, w, packed.weights.data());
+    if (b != nullptr)
+      for (std::size_t c = 0; c < bias.size(); ++c) bias[c] = b[c];
   }
+  constexpr const std::int64_t* bias_data() const noexcept { return has_bias ? bias.data() : nullptr; }
   constexpr const std::int8_t* weight_data() const noexcept {
     if constexpr (Prepacked) return packed.weights;
     else return packed.weights.data();

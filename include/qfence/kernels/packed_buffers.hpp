@@ -77,24 +77,32 @@ struct packed_conv2d_quantized {
 };
 using packed_conv2d_int8 = packed_conv2d_quantized<std::int8_t>;
 
-/// One int16x8 convolution's weights packed in pairs (`p.step` 2) and its
-/// row of zero inputs (kernels/conv2d_int16x8-inl.hpp).
+/// One int16x8 convolution's weights packed in pairs (`p.step` 2), its bias
+/// widened to int64 and its row of zero inputs
+/// (kernels/conv2d_int16x8-inl.hpp).
 struct packed_conv2d_int16x8 {
   conv_packing packing;
   hwy::AlignedFreeUniquePtr<std::int8_t[]> weights;
   hwy::AlignedFreeUniquePtr<std::int16_t[]> pad_row;
+  std::vector<std::int64_t> bias;  // empty without one
 
-  /// `weights` OHWI.
-  packed_conv2d_int16x8(conv_packing p, const std::int8_t* w)
+  /// `weights` OHWI; `b` (int64 or int32, out_c of them) may be null.
+  template <class Bias>
+  packed_conv2d_int16x8(conv_packing p, const std::int8_t* w, const Bias* b)
       : packing(p),
         weights(detail::aligned_array<std::int8_t>(p.weight_bytes())),
         pad_row(detail::pad_row<std::int16_t>(static_cast<std::size_t>(p.padded_segment()), 0)) {
     pack_conv_weights(p, w, weights.get());
+    if (b != nullptr) bias.assign(b, b + p.out_c);
   }
 
+  /// The kernel's arguments for `layer` (its bias replaced by the widened one).
   template <class Bias>
-  conv2d_int16x8_packed_args<Bias> args(const conv2d_int16x8_args<Bias>& layer) const noexcept {
-    return {layer, weights.get(), pad_row.get()};
+  conv2d_int16x8_packed_args args(const conv2d_int16x8_args<Bias>& layer) const noexcept {
+    return {{layer.input, layer.filter, bias.empty() ? nullptr : bias.data(), layer.multipliers, layer.output_offset,
+             layer.act, layer.output},
+            weights.get(),
+            pad_row.get()};
   }
 };
 

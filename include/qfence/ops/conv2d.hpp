@@ -127,15 +127,12 @@ struct conv2d_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
-      } else if constexpr (simd_int16x8) {
-        const auto* bias = detail::bias_pointer<Input>(p.node.bias_data);
-        using bias_element = std::remove_cv_t<std::remove_pointer_t<decltype(bias)>>;
+      } else if constexpr (simd_int16x8) {  // the bias widened in p.packed
         kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
-                                kernels::conv2d_int16x8_packed_args<bias_element>{
-                                    {in, p.node.weights_data.data, bias, simd_multipliers.data(),
-                                     output::quant::zero_point, act, out},
-                                    p.packed.weight_data(),
-                                    p.packed.pad_row.data()});
+                                {{in, p.node.weights_data.data, p.packed.bias_data(), simd_multipliers.data(),
+                                  output::quant::zero_point, act, out},
+                                 p.packed.weight_data(),
+                                 p.packed.pad_row.data()});
       } else {
         run(p.node, in, out, scratch);
       }

@@ -140,11 +140,10 @@ struct fully_connected_node {
         kernels::conv2d_float(t, kernels::fixed<geometry>{}, {in, p.packed.weight_data(), p.packed.bias_data(), act, out});
       } else if constexpr (simd_int16x8) {
         kernels::conv2d_int16x8(t, kernels::fixed<geometry>{},
-                                kernels::conv2d_int16x8_packed_args<std::int64_t>{
-                                    {in, p.node.weights_data.data, detail::bias_pointer<Input>(p.node.bias_data),
-                                     simd_multipliers.data(), output::quant::zero_point, act, out},
-                                    p.packed.weight_data(),
-                                    p.packed.pad_row.data()});
+                                {{in, p.node.weights_data.data, p.packed.bias_data(), simd_multipliers.data(),
+                                  output::quant::zero_point, act, out},
+                                 p.packed.weight_data(),
+                                 p.packed.pad_row.data()});
       } else if constexpr (hybrid) {
         detail::run_hybrid(t, geometry, p.packed, in, Input::elements, scratch, out, [&] { run(p.node, in, out, scratch); });
       } else {

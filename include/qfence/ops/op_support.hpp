@@ -145,8 +145,9 @@ struct prepared_layer {
   static constexpr auto pack(const Node& n) {
     if constexpr (!Simd) return nullptr;
     else if constexpr (Input::type == dtype::f32) return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), n.packed);
-    else if constexpr (Prepacked)
-      return Arrays(nullptr, nullptr, Input::quant::zero_point, weight_zero_point(n.weights_data), nullptr, n.packed);
+    else if constexpr (Prepacked)  // the bias for int16x8 layers, which keep it widened (the others ignore it)
+      return Arrays(nullptr, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
+                    weight_zero_point(n.weights_data), nullptr, n.packed);
     else
       return Arrays(n.weights_data.data, bias_pointer<Input>(n.bias_data), Input::quant::zero_point,
                     weight_zero_point(n.weights_data), Multipliers.data(), n.packed);

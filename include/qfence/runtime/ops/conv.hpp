@@ -155,20 +155,23 @@ std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(con
 inline std::shared_ptr<const kernels::packed_conv2d_int16x8> packed_conv_int16x8_layer(const op_context& ctx) {
   const tensor &in = ctx.input(0), &filter = ctx.input(1);
   if (ctx.simd_target().is_reference() || in.type != dtype::i16 || filter.type != dtype::i8) return nullptr;
+  kernels::conv_packing p;
   if (ctx.op().code == op_code::conv_2d) {
     if (filter.dim(3) != in.dim(3)) return nullptr;  // grouped
-    return std::make_shared<const kernels::packed_conv2d_int16x8>(
-        kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
-                                          ctx.options().dilation_w, 2),
-        filter.constant_data<std::int8_t>());
-  }
-  if (ctx.op().code == op_code::fully_connected) {
+    p = kernels::conv_packing::for_filter(filter.dim(0), filter.dim(1), filter.dim(2), filter.dim(3),
+                                         ctx.options().dilation_w, 2);
+  } else if (ctx.op().code == op_code::fully_connected) {
     if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
     if (ctx.has_input(2) && ctx.input(2).type != dtype::i64) return nullptr;
-    return std::make_shared<const kernels::packed_conv2d_int16x8>(kernels::conv_packing{filter.dim(0), 1, filter.dim(1), 2},
-                                                                  filter.constant_data<std::int8_t>());
+    p = {filter.dim(0), 1, filter.dim(1), 2};
+  } else {
+    return nullptr;
   }
-  return nullptr;
+  const std::int8_t* w = filter.constant_data<std::int8_t>();
+  if (ctx.has_input(2) && ctx.input(2).type == dtype::i32)
+    return std::make_shared<const kernels::packed_conv2d_int16x8>(p, w, ctx.input(2).constant_data<std::int32_t>());
+  return std::make_shared<const kernels::packed_conv2d_int16x8>(
+      p, w, ctx.has_input(2) ? ctx.input(2).constant_data<std::int64_t>() : nullptr);
 }
 
 /// The packed form of a float CONV_2D (groups of 1) or FULLY_CONNECTED,
@@ -237,22 +240,21 @@ inline kernel simd_conv2d_float(const op_context& ctx, const window_geometry& g,
     kernels::conv2d_float(target, g, packed->args(m.at<const float>(in_t), m.at<float>(out_t)));
   };
 }
-/// A packed int16x8 layer (packed_conv_int16x8_layer) on the context's SIMD
-/// target: geometry `g` (FULLY_CONNECTED: its rows), one multiplier per
-/// output channel.
-template <class Bias>
-kernel simd_int16x8_layer(const op_context& ctx, const window_geometry& g,
-                          std::shared_ptr<const kernels::packed_conv2d_int16x8> packed, const Bias* bias,
-                          std::vector<quantized_multiplier> multipliers) {
+/// A packed int16x8 layer (packed_conv_int16x8_layer, which holds its
+/// bias) on the context's SIMD target: geometry `g` (FULLY_CONNECTED: its
+/// rows), one multiplier per output channel.
+inline kernel simd_int16x8_layer(const op_context& ctx, const window_geometry& g,
+                                 std::shared_ptr<const kernels::packed_conv2d_int16x8> packed,
+                                 std::vector<quantized_multiplier> multipliers) {
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::int8_t* filter = ctx.input(1).constant_data<std::int8_t>();
   const int_range act = activation_range<std::int16_t>(ctx, ctx.output(0));
   const kernels::target target = ctx.simd_target();
   return [=, multipliers = std::move(multipliers)](const tensor_memory& m) {
     kernels::conv2d_int16x8(target, g,
-                            packed->args(kernels::conv2d_int16x8_args<Bias>{m.at<const std::int16_t>(in_t), filter, bias,
-                                                                            multipliers.data(), 0, act,
-                                                                            m.at<std::int16_t>(out_t)}));
+                            packed->args(kernels::conv2d_int16x8_args<std::int64_t>{
+                                m.at<const std::int16_t>(in_t), filter, nullptr, multipliers.data(), 0, act,
+                                m.at<std::int16_t>(out_t)}));
   };
 }
 }  // namespace detail
@@ -368,9 +370,8 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   // i8 weights and an i64 or i32 bias.
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
   const int_range act = detail::activation_range<std::int16_t>(ctx, out);
-  auto packed = packed_conv_int16x8_layer(ctx);
+  if (auto packed = packed_conv_int16x8_layer(ctx)) return detail::simd_int16x8_layer(ctx, g, std::move(packed), mult);
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
-    if (packed) return detail::simd_int16x8_layer(ctx, g, packed, bias, mult);
     return [=](const tensor_memory& m) {
       reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
                         bias, mult.data(), 0, act, m.at<std::int16_t>(out_t));
@@ -529,9 +530,7 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
     auto multipliers = detail::conv_multipliers(in, weights, out, weights.quant.per_channel() ? units : 1,
                                                 !weights.quant.per_channel());
     multipliers.resize(static_cast<std::size_t>(units), multipliers.front());
-    return detail::simd_int16x8_layer(ctx, rows, std::move(packed),
-                                      ctx.has_input(2) ? ctx.input(2).constant_data<std::int64_t>() : nullptr,
-                                      std::move(multipliers));
+    return detail::simd_int16x8_layer(ctx, rows, std::move(packed), std::move(multipliers));
   }
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();
