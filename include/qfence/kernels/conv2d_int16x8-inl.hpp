@@ -27,6 +27,7 @@
 // them (see DepthwiseConvInt16x8 and EachTransposedOutput). Grouped
 // convolutions and the one-lane target run the reference.
 // TFLite itself runs int16x8 on its reference kernels (XNNPACK has none).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -573,12 +574,18 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
                                                        px.x0[i], assembled[i])
                             : a.pad_row;
     const std::size_t at = static_cast<std::size_t>(s) * static_cast<std::size_t>(pairs) * pk.tile_bytes();
-    for (int k = 0; k < whole; ++k) {
-      std::int32_t words[Pixels];
-      QFENCE_UNROLL
-      for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
-      AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
-      if (wide && ++steps == kStepsPerFlush) flush();
+    // Runs of pairs with no flush inside (a flush in the loop kept GCC from
+    // holding the accumulators in registers: 128-channel 1x1 layers ran at
+    // half speed); a wide window's runs end where its lanes must be widened.
+    for (int k = 0; k < whole;) {
+      const int run = wide ? std::min(whole - k, kStepsPerFlush - steps) : whole - k;
+      for (const int end = k + run; k < end; ++k) {
+        std::int32_t words[Pixels];
+        QFENCE_UNROLL
+        for (int i = 0; i < Pixels; ++i) words[i] = conv_detail::load_word(src[i] + 2 * k);
+        AccumulatePairs<Vectors, Pixels>(d32, acc, w, at + static_cast<std::size_t>(k) * pk.tile_bytes(), words);
+      }
+      if (wide && (steps += run) == kStepsPerFlush) flush();
     }
     if (whole < pairs) {  // an odd last value: read no further than the segment
       std::int32_t words[Pixels];
