@@ -3132,6 +3132,13 @@ struct conv_packing {
   constexpr std::size_t column_bytes() const noexcept {
     return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
+  /// Where channel c's weights start in the packed weights: its column,
+  /// then its `step` bytes within each tile (the kernels step by
+  /// tile_bytes() from there).
+  constexpr std::size_t channel_offset(int c) const noexcept {
+    return static_cast<std::size_t>(c / channel_tile) * column_bytes() +
+           static_cast<std::size_t>(c % channel_tile) * static_cast<std::size_t>(step);
+  }
   constexpr std::size_t weight_bytes() const noexcept {
     return column_bytes() * static_cast<std::size_t>(padded_out_c() / channel_tile);
   }
@@ -8878,8 +8885,7 @@ HWY_INLINE std::uint32_t scalar_accumulator(const window_geometry& g, const conv
   using T = input_element<Args>;
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const int groups = pk.padded_segment() / 4;
-  const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                              static_cast<std::size_t>(oc % channel_tile) * 4;
+  const std::int8_t* column = a.weights + pk.channel_offset(oc);
   auto acc = static_cast<std::uint32_t>(a.epilogue[oc]);
   for (int s = 0; s < pk.segments; ++s) {
     const T* src = segment_row(g, a.pad_row, batch_input, filter_rows, s, y0, x0, assembled);
@@ -9029,15 +9035,10 @@ HWY_INLINE void tile(D d, const window_geometry& g, const Args& a, const tile_pi
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) acc[i][v] = bias;
   }
-  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
-  // byte (oc + v*n) % 16 * 4 of each 64-byte tile.
+  // Vector v covers channels oc + v*n .. (conv_packing::channel_offset).
   const std::int8_t* w[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) {
-    const int c = oc + v * n;
-    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
-           static_cast<std::size_t>(c % channel_tile) * 4;
-  }
+  for (int v = 0; v < Vectors; ++v) w[v] = a.weights + pk.channel_offset(oc + v * n);
   // Filter rows that leave the image at its left or right, assembled.
   alignas(64) T assembled[Pixels][max_assembled_row];
   // One segment on a 1x1 layer: still a loop (kernels/unroll.hpp).
@@ -9966,7 +9967,7 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
   using V = hn::Vec<D32>;
   const hn::Repartition<std::int64_t, D32> d64;
   const hn::Half<D32> half;
-  const int n = static_cast<int>(hn::Lanes(d32)), n64 = static_cast<int>(hn::Lanes(d64));
+  const int n = static_cast<int>(hn::Lanes(d32));
   constexpr std::size_t kLanes64 = hn::MaxLanes(decltype(d64)());
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const int pairs = pk.padded_segment() / 2, whole = pk.segment_len / 2;
@@ -9975,15 +9976,10 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
   for (int i = 0; i < Pixels; ++i)
     QFENCE_UNROLL
     for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Zero(d32);
-  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
-  // byte (oc + v*n) % 16 * 2 of each 32-byte tile.
+  // Vector v covers channels oc + v*n .. (conv_packing::channel_offset).
   const std::int8_t* w[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) {
-    const int c = oc + v * n;
-    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
-           static_cast<std::size_t>(c % channel_tile) * 2;
-  }
+  for (int v = 0; v < Vectors; ++v) w[v] = a.weights + pk.channel_offset(oc + v * n);
   // wide: the sums flushed so far, [pixel][vector][half][int64 lane], in
   // memory (touched once per kStepsPerFlush pairs).
   alignas(64) std::int64_t sums[Pixels][Vectors][2][kLanes64];
@@ -10053,7 +10049,6 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
       }
     }
   }
-  (void)n64;
 }
 
 /// Every output pixel in tiles of Vectors vectors of the channels

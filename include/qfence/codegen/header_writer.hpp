@@ -1475,7 +1475,8 @@ class writer {
       packed_.push_back(std::move(weights_array));
       return ", qf::prepacked(W::pk" + id + ", nullptr)";
     }
-    if (const auto p = runtime::ops::packed_conv_int16x8_layer(ctx)) {  // weights in pairs; bias as stored
+    // int16x8: weights in pairs (the typed layer widens its bias itself).
+    if (const auto p = runtime::ops::packed_conv_int16x8_layer(ctx)) {
       weights_array.element = "std::int8_t";
       weights_array.count = p->packing.weight_bytes();
       const auto* bytes = reinterpret_cast<const unsigned char*>(p->weights.get());

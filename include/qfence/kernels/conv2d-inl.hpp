@@ -113,8 +113,7 @@ HWY_INLINE std::uint32_t scalar_accumulator(const window_geometry& g, const conv
   using T = input_element<Args>;
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const int groups = pk.padded_segment() / 4;
-  const std::int8_t* column = a.weights + static_cast<std::size_t>(oc / channel_tile) * pk.column_bytes() +
-                              static_cast<std::size_t>(oc % channel_tile) * 4;
+  const std::int8_t* column = a.weights + pk.channel_offset(oc);
   auto acc = static_cast<std::uint32_t>(a.epilogue[oc]);
   for (int s = 0; s < pk.segments; ++s) {
     const T* src = segment_row(g, a.pad_row, batch_input, filter_rows, s, y0, x0, assembled);
@@ -264,15 +263,10 @@ HWY_INLINE void tile(D d, const window_geometry& g, const Args& a, const tile_pi
     QFENCE_UNROLL
     for (int i = 0; i < Pixels; ++i) acc[i][v] = bias;
   }
-  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
-  // byte (oc + v*n) % 16 * 4 of each 64-byte tile.
+  // Vector v covers channels oc + v*n .. (conv_packing::channel_offset).
   const std::int8_t* w[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) {
-    const int c = oc + v * n;
-    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
-           static_cast<std::size_t>(c % channel_tile) * 4;
-  }
+  for (int v = 0; v < Vectors; ++v) w[v] = a.weights + pk.channel_offset(oc + v * n);
   // Filter rows that leave the image at its left or right, assembled.
   alignas(64) T assembled[Pixels][max_assembled_row];
   // One segment on a 1x1 layer: still a loop (kernels/unroll.hpp).

@@ -525,7 +525,7 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
   using V = hn::Vec<D32>;
   const hn::Repartition<std::int64_t, D32> d64;
   const hn::Half<D32> half;
-  const int n = static_cast<int>(hn::Lanes(d32)), n64 = static_cast<int>(hn::Lanes(d64));
+  const int n = static_cast<int>(hn::Lanes(d32));
   constexpr std::size_t kLanes64 = hn::MaxLanes(decltype(d64)());
   const bool filter_rows = reads_filter_rows(g.filter_w, g.in_c, g.dilation_w);
   const int pairs = pk.padded_segment() / 2, whole = pk.segment_len / 2;
@@ -534,15 +534,10 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
   for (int i = 0; i < Pixels; ++i)
     QFENCE_UNROLL
     for (int v = 0; v < Vectors; ++v) acc[i][v] = hn::Zero(d32);
-  // Vector v covers channels oc + v*n ..: column (oc + v*n) / 16, lanes at
-  // byte (oc + v*n) % 16 * 2 of each 32-byte tile.
+  // Vector v covers channels oc + v*n .. (conv_packing::channel_offset).
   const std::int8_t* w[Vectors];
   QFENCE_UNROLL
-  for (int v = 0; v < Vectors; ++v) {
-    const int c = oc + v * n;
-    w[v] = a.weights + static_cast<std::size_t>(c / channel_tile) * pk.column_bytes() +
-           static_cast<std::size_t>(c % channel_tile) * 2;
-  }
+  for (int v = 0; v < Vectors; ++v) w[v] = a.weights + pk.channel_offset(oc + v * n);
   // wide: the sums flushed so far, [pixel][vector][half][int64 lane], in
   // memory (touched once per kStepsPerFlush pairs).
   alignas(64) std::int64_t sums[Pixels][Vectors][2][kLanes64];
@@ -612,7 +607,6 @@ HWY_INLINE void PackedTile(D32 d32, const window_geometry& g, const conv_packing
       }
     }
   }
-  (void)n64;
 }
 
 /// Every output pixel in tiles of Vectors vectors of the channels

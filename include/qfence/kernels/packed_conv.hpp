@@ -88,6 +88,13 @@ struct conv_packing {
   constexpr std::size_t column_bytes() const noexcept {
     return static_cast<std::size_t>(segments) * static_cast<std::size_t>(padded_segment()) * channel_tile;
   }
+  /// Where channel c's weights start in the packed weights: its column,
+  /// then its `step` bytes within each tile (the kernels step by
+  /// tile_bytes() from there).
+  constexpr std::size_t channel_offset(int c) const noexcept {
+    return static_cast<std::size_t>(c / channel_tile) * column_bytes() +
+           static_cast<std::size_t>(c % channel_tile) * static_cast<std::size_t>(step);
+  }
   constexpr std::size_t weight_bytes() const noexcept {
     return column_bytes() * static_cast<std::size_t>(padded_out_c() / channel_tile);
   }

@@ -52,6 +52,17 @@ inline std::vector<quantized_multiplier> conv_multipliers(const tensor& in, cons
   return conv_multipliers(in, filter, out, channels, filter.type == dtype::u8);
 }
 
+/// TFLM's FULLY_CONNECTED multipliers, one per unit for the convolution
+/// kernels: per channel from the double product, or the per-tensor one from
+/// the float product, repeated.
+inline std::vector<quantized_multiplier> fully_connected_unit_multipliers(const tensor& in, const tensor& weights,
+                                                                          const tensor& out, int units) {
+  const bool per_channel = weights.quant.per_channel();
+  auto m = conv_multipliers(in, weights, out, per_channel ? units : 1, !per_channel);
+  m.resize(static_cast<std::size_t>(units), m.front());
+  return m;
+}
+
 /// The checks of a layer's rule that are not about types: weights and bias
 /// are constants in the model.
 inline void require_constant_weights_and_bias(const op_context& ctx, int bias_input) {
@@ -133,11 +144,7 @@ std::shared_ptr<const kernels::packed_conv2d_quantized<T>> packed_conv_layer(con
     if (ctx.arithmetic() == numerics::tflite) return nullptr;  // rescales in double
     if (!std::is_same_v<T, std::int8_t>) return nullptr;      // TFLM has no uint8 FULLY_CONNECTED
     p = {filter.dim(0), 1, filter.dim(1)};
-    // TFLM: per-channel multipliers from the double product, or the
-    // per-tensor one from the float product (repeated per unit).
-    const bool per_channel = filter.quant.per_channel();
-    multipliers = detail::conv_multipliers(in, filter, out, per_channel ? p.out_c : 1, !per_channel);
-    multipliers.resize(static_cast<std::size_t>(p.out_c), multipliers.front());
+    multipliers = detail::fully_connected_unit_multipliers(in, filter, out, p.out_c);
   } else {
     return nullptr;
   }
@@ -369,8 +376,8 @@ inline kernel prepare_conv2d(const op_context& ctx) {
   // int16x8: the rule accepted i16 activations with zero point 0, symmetric
   // i8 weights and an i64 or i32 bias.
   const auto mult = detail::conv_multipliers(in, filter, out, out_c);
-  const int_range act = detail::activation_range<std::int16_t>(ctx, out);
   if (auto packed = packed_conv_int16x8_layer(ctx)) return detail::simd_int16x8_layer(ctx, g, std::move(packed), mult);
+  const int_range act = detail::activation_range<std::int16_t>(ctx, out);
   return detail::with_wide_bias(ctx, 2, [&]<class Bias>(const Bias* bias) -> kernel {
     return [=](const tensor_memory& m) {
       reference::conv2d(g, filter_in_c, m.at<const std::int16_t>(in_t), reinterpret_cast<const std::int8_t*>(filter_data),
@@ -526,12 +533,9 @@ inline kernel prepare_fully_connected(const op_context& ctx) {
   }
   if (auto packed = packed_conv_layer<std::int8_t>(ctx)) return detail::simd_conv2d_quantized(ctx, rows, std::move(packed));
   if (auto packed = packed_conv_float_layer(ctx)) return detail::simd_conv2d_float(ctx, rows, std::move(packed));
-  if (auto packed = packed_conv_int16x8_layer(ctx)) {  // TFLM's multipliers, as below, one per unit
-    auto multipliers = detail::conv_multipliers(in, weights, out, weights.quant.per_channel() ? units : 1,
-                                                !weights.quant.per_channel());
-    multipliers.resize(static_cast<std::size_t>(units), multipliers.front());
-    return detail::simd_int16x8_layer(ctx, rows, std::move(packed), std::move(multipliers));
-  }
+  if (auto packed = packed_conv_int16x8_layer(ctx))
+    return detail::simd_int16x8_layer(ctx, rows, std::move(packed),
+                                      detail::fully_connected_unit_multipliers(in, weights, out, units));
   const int in_t = ctx.input_index(0), out_t = ctx.output_index(0);
   const std::byte* w_data = weights.data.data();
   if (in.type == dtype::f32) {
