@@ -316,8 +316,9 @@ struct model {
 };
 
 /// Fails, naming `what`, for a model with subgraphs: the passes that
-/// rewrite a model (quantize, dequantize, write a .tflite) handle the main
-/// graph alone, and would drop or mangle what IF, WHILE and CALL_ONCE run.
+/// rewrite a model (quantize, dequantize) handle the main graph alone, and
+/// would drop or mangle what IF, WHILE and CALL_ONCE run. (The writer
+/// writes every subgraph: tflite/writer.hpp.)
 inline void require_one_graph(const model& m, const std::string& what) {
   if (!m.subgraphs.empty())
     throw model_error(what + ": the model has " + std::to_string(1 + m.subgraphs.size()) +

@@ -2,7 +2,7 @@
 //
 // The inverse of reader.hpp for every model qfence can run: what the reader
 // keeps of a file (tensors with their quantization and data, operators with
-// their options, inputs, outputs) is written back in the TFLite schema, so
+// their options, inputs, outputs, every subgraph) is written back in the TFLite schema, so
 // that read_model(write_model(m)) gives m again (tests/unit/
 // tflite_writer_test.cpp checks it field by field) and TFLite and TFLM load
 // the file. Conventions of TFLite's own converter that its loaders rely on:
@@ -142,6 +142,12 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
               fb::CreateVarHandleOptions(b, o.has_container ? b.CreateString(o.container) : 0,
                                          o.shared_name.empty() ? 0 : b.CreateString(o.shared_name))
                   .Union()};
+    case op_code::if_:
+      return {BuiltinOptions::IfOptions, fb::CreateIfOptions(b, o.then_subgraph, o.else_subgraph).Union()};
+    case op_code::while_:
+      return {BuiltinOptions::WhileOptions, fb::CreateWhileOptions(b, o.cond_subgraph, o.body_subgraph).Union()};
+    case op_code::call_once:
+      return {BuiltinOptions::CallOnceOptions, fb::CreateCallOnceOptions(b, o.init_subgraph).Union()};
     case op_code::gelu: return {BuiltinOptions::GeluOptions, fb::CreateGeluOptions(b, o.approximate).Union()};
     case op_code::unidirectional_sequence_lstm:
       return {BuiltinOptions::UnidirectionalSequenceLSTMOptions,
@@ -154,11 +160,11 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
 
 }  // namespace detail
 
-/// The bytes of a .tflite file holding `m` (one subgraph). Throws
-/// runtime::model_error for an operation the writer cannot express (an op
-/// the reader did not know, whose options it did not keep).
+/// The bytes of a .tflite file holding `m`, every subgraph (the main graph
+/// and what IF, WHILE and CALL_ONCE run). Throws runtime::model_error for an
+/// operation the writer cannot express (an op the reader did not know, whose
+/// options it did not keep).
 inline std::vector<std::byte> write_model(const runtime::model& m, const std::string& description = "qfence") {
-  runtime::require_one_graph(m, "writing a .tflite");
   flatbuffers::FlatBufferBuilder b(1 << 16);
   // Buffers: 0 is the empty one; then one per tensor with data.
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
@@ -171,52 +177,69 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
     buffer_of[t] = static_cast<std::uint32_t>(buffers.size());
     buffers.push_back(fb::CreateBuffer(b, data));
   }
-  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-  for (std::size_t t = 0; t < m.tensors.size(); ++t) {
-    const runtime::tensor& x = m.tensors[t];
-    flatbuffers::Offset<fb::QuantizationParameters> quant = 0;
-    if (x.quant.quantized() || !x.quant.min.empty()) {
-      const auto min = x.quant.min.empty() ? 0 : b.CreateVector(x.quant.min);
-      const auto max = x.quant.max.empty() ? 0 : b.CreateVector(x.quant.max);
-      const auto scale = x.quant.quantized() ? b.CreateVector(x.quant.scales) : 0;
-      const auto zero = x.quant.quantized() ? b.CreateVector(x.quant.zero_points) : 0;
-      quant = fb::CreateQuantizationParameters(b, min, max, scale, zero, fb::QuantizationDetails::NONE, 0, x.quant.axis);
-    }
-    const auto shape = b.CreateVector(x.shape);
-    const auto name = x.name.empty() ? 0 : b.CreateString(x.name);
-    tensors.push_back(fb::CreateTensor(b, shape, to_tensor_type(x.type), buffer_of[t], name, quant, x.variable));
-  }
-  // Operator codes: one per (builtin code, custom name, version).
+  // Operator codes: one per (builtin code, custom name, version), over
+  // every subgraph.
   std::vector<std::tuple<std::int32_t, std::string, int>> codes;
-  std::vector<flatbuffers::Offset<fb::Operator>> operators;
-  for (const runtime::operation& op : m.operations) {
-    std::int32_t builtin = op.code == runtime::op_code::unknown ? -1 : to_builtin_code(op.code);
-    if (builtin < 0)
-      throw runtime::model_error("cannot write operator " + std::to_string(op.index) + " (" + runtime::op_name(op) +
-                                 "): qfence does not know its options");
-    const auto key = std::make_tuple(builtin, op.custom_code, op.version);
-    auto it = std::find(codes.begin(), codes.end(), key);
-    const auto code_index = static_cast<std::uint32_t>(it - codes.begin());
-    if (it == codes.end()) codes.push_back(key);
-    const auto [options_type, options] = detail::write_options(b, m, op);
-    const auto inputs = b.CreateVector(op.inputs);
-    const auto outputs = b.CreateVector(op.outputs);
-    const auto custom = op.custom_options.empty()
-                            ? 0
-                            : b.CreateVector(reinterpret_cast<const std::uint8_t*>(op.custom_options.data()),
-                                             op.custom_options.size());
-    const auto intermediates = op.intermediates.empty() ? 0 : b.CreateVector(op.intermediates);
-    operators.push_back(fb::CreateOperator(b, code_index, inputs, outputs, options_type, options, custom,
-                                           0, 0, intermediates));
+  std::vector<flatbuffers::Offset<fb::SubGraph>> graphs;
+  for (int k = 0; k < m.subgraph_count; ++k) {
+    // The model keeps every subgraph's tensors in one list, the main
+    // graph's first (indices global); a file's subgraph numbers its own.
+    const int first = k == 0 ? 0 : m.subgraphs.at(static_cast<std::size_t>(k - 1)).first_tensor;
+    const int count = k == 0 ? static_cast<int>(m.main_tensor_count())
+                             : m.subgraphs.at(static_cast<std::size_t>(k - 1)).tensor_count;
+    auto local = [&](const std::vector<int>& indices) {
+      std::vector<int> out;
+      out.reserve(indices.size());
+      for (const int t : indices) out.push_back(t < 0 ? t : t - first);  // -1: an omitted optional operand
+      return b.CreateVector(out);
+    };
+    std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+    for (int t = first; t < first + count; ++t) {
+      const runtime::tensor& x = m.tensors[static_cast<std::size_t>(t)];
+      flatbuffers::Offset<fb::QuantizationParameters> quant = 0;
+      if (x.quant.quantized() || !x.quant.min.empty()) {
+        const auto min = x.quant.min.empty() ? 0 : b.CreateVector(x.quant.min);
+        const auto max = x.quant.max.empty() ? 0 : b.CreateVector(x.quant.max);
+        const auto scale = x.quant.quantized() ? b.CreateVector(x.quant.scales) : 0;
+        const auto zero = x.quant.quantized() ? b.CreateVector(x.quant.zero_points) : 0;
+        quant =
+            fb::CreateQuantizationParameters(b, min, max, scale, zero, fb::QuantizationDetails::NONE, 0, x.quant.axis);
+      }
+      const auto shape = b.CreateVector(x.shape);
+      const auto name = x.name.empty() ? 0 : b.CreateString(x.name);
+      tensors.push_back(
+          fb::CreateTensor(b, shape, to_tensor_type(x.type), buffer_of[static_cast<std::size_t>(t)], name, quant, x.variable));
+    }
+    std::vector<flatbuffers::Offset<fb::Operator>> operators;
+    for (const runtime::operation& op : m.operations_of(k)) {
+      std::int32_t builtin = op.code == runtime::op_code::unknown ? -1 : to_builtin_code(op.code);
+      if (builtin < 0)
+        throw runtime::model_error("cannot write " + runtime::operation_label(op) + ": qfence does not know its options");
+      const auto key = std::make_tuple(builtin, op.custom_code, op.version);
+      auto it = std::find(codes.begin(), codes.end(), key);
+      const auto code_index = static_cast<std::uint32_t>(it - codes.begin());
+      if (it == codes.end()) codes.push_back(key);
+      const auto [options_type, options] = detail::write_options(b, m, op);
+      const auto inputs = local(op.inputs);
+      const auto outputs = local(op.outputs);
+      const auto custom = op.custom_options.empty()
+                              ? 0
+                              : b.CreateVector(reinterpret_cast<const std::uint8_t*>(op.custom_options.data()),
+                                               op.custom_options.size());
+      const auto intermediates = op.intermediates.empty() ? 0 : local(op.intermediates);
+      operators.push_back(fb::CreateOperator(b, code_index, inputs, outputs, options_type, options, custom,
+                                             0, 0, intermediates));
+    }
+    const std::string name = k == 0 ? "main" : m.subgraphs.at(static_cast<std::size_t>(k - 1)).name;
+    graphs.push_back(fb::CreateSubGraph(b, b.CreateVector(tensors), local(m.inputs_of(k)), local(m.outputs_of(k)),
+                                        b.CreateVector(operators), name.empty() ? 0 : b.CreateString(name)));
   }
   std::vector<flatbuffers::Offset<fb::OperatorCode>> code_tables;
   for (const auto& [builtin, custom, version] : codes) {
     const auto name = custom.empty() ? 0 : b.CreateString(custom);
     code_tables.push_back(fb::CreateOperatorCode(b, static_cast<std::int8_t>(std::min(builtin, 127)), name, version, builtin));
   }
-  const auto subgraph = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(m.inputs), b.CreateVector(m.outputs),
-                                           b.CreateVector(operators), b.CreateString("main"));
-  const auto root = fb::CreateModel(b, 3, b.CreateVector(code_tables), b.CreateVector(&subgraph, 1),
+  const auto root = fb::CreateModel(b, 3, b.CreateVector(code_tables), b.CreateVector(graphs),
                                     b.CreateString(description), b.CreateVector(buffers));
   fb::FinishModelBuffer(b, root);
   std::vector<std::byte> out(b.GetSize());
