@@ -379,9 +379,7 @@ class interpreter {
     arena_bytes_ = 0;
     for (std::size_t k = 0; k < graphs_.size(); ++k) {
       const graph_program& g = graphs_[k];
-      const std::size_t lo = k == 0 ? 0 : static_cast<std::size_t>(model_.subgraphs[k - 1].first_tensor);
-      const std::size_t hi = k == 0 ? model_.main_tensor_count()
-                                    : lo + static_cast<std::size_t>(model_.subgraphs[k - 1].tensor_count);
+      const auto [lo, hi] = model_.tensor_range_of(static_cast<int>(k));
       const int end = static_cast<int>(g.operations.size()) + 1;
       auto touch = [&](int t, int step) {
         auto& r = requests[static_cast<std::size_t>(t)];

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "qfence/core/exact_float.hpp"
@@ -284,6 +285,13 @@ struct model {
   /// How many of `tensors` are the main graph's (all, without subgraphs).
   std::size_t main_tensor_count() const noexcept {
     return subgraphs.empty() ? tensors.size() : static_cast<std::size_t>(subgraphs.front().first_tensor);
+  }
+
+  /// Subgraph k's tensors in `tensors`: [first, end) (k = 0: the main graph's).
+  std::pair<std::size_t, std::size_t> tensor_range_of(int k) const {
+    if (k == 0) return {0, main_tensor_count()};
+    const subgraph& g = subgraphs.at(static_cast<std::size_t>(k - 1));
+    return {static_cast<std::size_t>(g.first_tensor), static_cast<std::size_t>(g.first_tensor + g.tensor_count)};
   }
 
   model() = default;

@@ -184,9 +184,8 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
   for (int k = 0; k < m.subgraph_count; ++k) {
     // The model keeps every subgraph's tensors in one list, the main
     // graph's first (indices global); a file's subgraph numbers its own.
-    const int first = k == 0 ? 0 : m.subgraphs.at(static_cast<std::size_t>(k - 1)).first_tensor;
-    const int count = k == 0 ? static_cast<int>(m.main_tensor_count())
-                             : m.subgraphs.at(static_cast<std::size_t>(k - 1)).tensor_count;
+    const auto [first_tensor, end_tensor] = m.tensor_range_of(k);
+    const int first = static_cast<int>(first_tensor);
     auto local = [&](const std::vector<int>& indices) {
       std::vector<int> out;
       out.reserve(indices.size());
@@ -194,8 +193,8 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
       return b.CreateVector(out);
     };
     std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-    for (int t = first; t < first + count; ++t) {
-      const runtime::tensor& x = m.tensors[static_cast<std::size_t>(t)];
+    for (std::size_t t = first_tensor; t < end_tensor; ++t) {
+      const runtime::tensor& x = m.tensors[t];
       flatbuffers::Offset<fb::QuantizationParameters> quant = 0;
       if (x.quant.quantized() || !x.quant.min.empty()) {
         const auto min = x.quant.min.empty() ? 0 : b.CreateVector(x.quant.min);
@@ -208,7 +207,7 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
       const auto shape = b.CreateVector(x.shape);
       const auto name = x.name.empty() ? 0 : b.CreateString(x.name);
       tensors.push_back(
-          fb::CreateTensor(b, shape, to_tensor_type(x.type), buffer_of[static_cast<std::size_t>(t)], name, quant, x.variable));
+          fb::CreateTensor(b, shape, to_tensor_type(x.type), buffer_of[t], name, quant, x.variable));
     }
     std::vector<flatbuffers::Offset<fb::Operator>> operators;
     for (const runtime::operation& op : m.operations_of(k)) {
