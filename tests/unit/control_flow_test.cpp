@@ -12,8 +12,13 @@
 
 #include "qfence.hpp"
 #include "qfence/codegen/header_writer.hpp"
+#include "qfence/quant/dequantize_model.hpp"
+#include "qfence/quant/dynamic_range.hpp"
+#include "qfence/quant/float16_weights.hpp"
+#include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
+#include "qfence/tflite/writer.hpp"
 #include "test_support.hpp"
 #include "tflite_test_models.hpp"
 
@@ -259,6 +264,261 @@ TEST_CASE("while_ loops its body while its cond says so, as the runtime path's W
     CHECK(std::ranges::equal(arena->output<0>(), twin.output<float>(0)));
     for (std::size_t i = 0; i < 4; ++i) CHECK(arena->output<0>()[i] == 8.0f * x[i]);  // three doublings
   }
+}
+
+// ---- the rewriting passes on models with subgraphs ---------------------------
+// qfence dequantize, --scheme float16 and --scheme dynamic rewrite every
+// subgraph: a constant or layer in IF's branch or WHILE's body is rewritten
+// where it is, its new tensors in its own subgraph's range (what the writer
+// writes and the reader checks), and the written model runs.
+
+namespace {
+
+constexpr std::int8_t I32 = 2, BOOL = 6, I8 = 9;  // TFLite TensorType
+
+tfl::tensor_spec quantized(std::vector<int> shape, std::string name, float scale, std::int64_t zero_point) {
+  tfl::tensor_spec t = tfl::activation(std::move(shape), std::move(name), I8);
+  t.scales = {scale};
+  t.zero_points = {zero_point};
+  return t;
+}
+
+tfl::op_spec if_op(int cond, int x, int y) {
+  tfl::op_spec o = tfl::op(118 /*IF*/, 1, {cond, x}, {y});
+  o.options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 2).Union()};
+  };
+  return o;
+}
+
+// Weights and biases that float16 holds exactly (multiples of 1/8 in
+// [-1, 1]), so the float16 twin's outputs are the float model's bits.
+const std::vector<float> fc_weights{0.5f,  -0.25f, 0.125f, 1.0f,   -0.75f, 0.375f, 0.0f,   -1.0f,
+                                    0.25f, 0.625f, -0.5f,  0.875f, 0.125f, -0.125f, 0.75f, -0.375f};
+const std::vector<float> fc_bias{0.25f, -0.5f, 0.0f, 1.0f};
+
+/// Float IF: then FULLY_CONNECTED(x, W, b) (subgraph 1), else x + offset (subgraph 2).
+std::shared_ptr<const runtime::model> float_if_with_layer() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1}, "cond", BOOL), tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "y")};
+  m.ops = {if_op(0, 1, 2)};
+  m.inputs = {0, 1};
+  m.outputs = {2};
+  tfl::model_spec then_g;
+  then_g.tensors = {tfl::activation({1, 4}, "x"), tfl::constant({4, 4}, tfl::bytes_of(fc_weights), "weights"),
+                    tfl::constant({4}, tfl::bytes_of(fc_bias), "bias"), tfl::activation({1, 4}, "y")};
+  then_g.ops = {tfl::op(9 /*FULLY_CONNECTED*/, 1, {0, 1, 2}, {3})};
+  then_g.inputs = {0};
+  then_g.outputs = {3};
+  tfl::model_spec else_g;
+  else_g.tensors = {tfl::activation({1, 4}, "x"),
+                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
+                    tfl::activation({1, 4}, "y")};
+  else_g.ops = {add_op(0, 1, 2)};
+  else_g.inputs = {0};
+  else_g.outputs = {2};
+  m.subgraphs = {then_g, else_g};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+
+constexpr float x_scale = 0.05f, y_scale = 0.1f;
+constexpr std::int64_t x_zero = 3, y_zero = -2;
+
+/// Int8 IF: then x + x in int8 (subgraph 1); else DEQUANTIZE, x + offset in
+/// float, QUANTIZE (subgraph 2): a float island inside a branch.
+std::shared_ptr<const runtime::model> int8_if_with_island() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1}, "cond", BOOL), quantized({1, 4}, "x", x_scale, x_zero),
+               quantized({1, 4}, "y", y_scale, y_zero)};
+  m.ops = {if_op(0, 1, 2)};
+  m.inputs = {0, 1};
+  m.outputs = {2};
+  tfl::model_spec then_g;
+  then_g.tensors = {quantized({1, 4}, "x", x_scale, x_zero), quantized({1, 4}, "y", y_scale, y_zero)};
+  then_g.ops = {add_op(0, 0, 1)};
+  then_g.inputs = {0};
+  then_g.outputs = {1};
+  tfl::model_spec else_g;
+  else_g.tensors = {quantized({1, 4}, "x", x_scale, x_zero), tfl::activation({1, 4}, "x_float"),
+                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
+                    tfl::activation({1, 4}, "y_float"), quantized({1, 4}, "y", y_scale, y_zero)};
+  else_g.ops = {tfl::op(6 /*DEQUANTIZE*/, 1, {0}, {1}), add_op(1, 2, 3), tfl::op(114 /*QUANTIZE*/, 1, {3}, {4})};
+  else_g.inputs = {0};
+  else_g.outputs = {4};
+  m.subgraphs = {then_g, else_g};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+
+/// Int8 WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x); x is
+/// loop-carried at one scale (zero point 0), so each doubling is exact.
+std::shared_ptr<const runtime::model> int8_while() {
+  constexpr float s = 0.2f;
+  tfl::model_spec m;
+  m.tensors = {tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{0}), "i0", I32),
+               quantized({1, 4}, "x", s, 0), tfl::activation({1}, "i", I32), quantized({1, 4}, "y", s, 0)};
+  m.ops = {tfl::op(119 /*WHILE*/, 1, {0, 1}, {2, 3})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::WhileOptions, fb::CreateWhileOptions(b, 1, 2).Union()};
+  };
+  m.inputs = {1};
+  m.outputs = {3};
+  tfl::model_spec cond;
+  cond.tensors = {tfl::activation({1}, "i", I32), quantized({1, 4}, "x", s, 0),
+                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{3}), "limit", I32),
+                  tfl::activation({1}, "go_on", BOOL)};
+  cond.ops = {tfl::op(58 /*LESS*/, 1, {0, 2}, {3})};
+  cond.inputs = {0, 1};
+  cond.outputs = {3};
+  tfl::model_spec body;
+  body.tensors = {tfl::activation({1}, "i", I32), quantized({1, 4}, "x", s, 0),
+                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{1}), "one", I32),
+                  tfl::activation({1}, "i_next", I32), quantized({1, 4}, "x_next", s, 0)};
+  body.ops = {add_op(0, 2, 3), add_op(1, 1, 4)};
+  body.inputs = {0, 1};
+  body.outputs = {3, 4};
+  m.subgraphs = {cond, body};
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+
+/// What a rewritten model is once written: read back by the reader (which
+/// checks that each subgraph's operands are its own tensors).
+std::shared_ptr<const runtime::model> written(const runtime::model& m) {
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(qfence::tflite::write_model(m)));
+}
+
+/// Every operand of every subgraph's operations lies in that subgraph's tensor range.
+void check_operands_in_own_subgraph(const runtime::model& m) {
+  for (int g = 0; g < m.subgraph_count; ++g) {
+    const auto [first, end] = m.tensor_range_of(g);
+    for (const runtime::operation& op : m.operations_of(g)) {
+      CAPTURE(runtime::operation_label(op));
+      CHECK(op.subgraph == g);
+      for (const auto* list : {&op.inputs, &op.outputs})
+        for (const int t : *list)
+          if (t >= 0) CHECK((static_cast<std::size_t>(t) >= first && static_cast<std::size_t>(t) < end));
+    }
+  }
+}
+
+std::vector<float> run_float_if(const std::shared_ptr<const runtime::model>& m, bool cond, const std::vector<float>& x) {
+  runtime::interpreter interp(m);
+  interp.input<bool>(0)[0] = cond;
+  std::ranges::copy(x, interp.input<float>(1).begin());
+  REQUIRE(interp.invoke() == qf::invoke_status::completed);
+  const auto y = interp.output<float>(0);
+  return {y.begin(), y.end()};
+}
+
+}  // namespace
+
+TEST_CASE("--scheme float16 narrows the constants of every subgraph, each behind a DEQUANTIZE in its own subgraph") {
+  const auto f = float_if_with_layer();
+  const qfence::quant::float16_model h = qfence::quant::quantize_float16(*f);
+  CHECK(h.constants == 3);  // the branch's weights and bias, the other branch's offset
+  check_operands_in_own_subgraph(h.model);
+  REQUIRE(h.model.subgraphs.size() == 2);
+  CHECK(h.model.subgraphs[0].operations.size() == 3);  // two DEQUANTIZEs, FULLY_CONNECTED
+  CHECK(h.model.subgraphs[1].operations.size() == 2);  // DEQUANTIZE, ADD
+  const auto back = written(h.model);
+  check_operands_in_own_subgraph(*back);
+  // Both paths widen the branch's weights once, at load: `qfence embed`
+  // writes the folded f32 constants, no DEQUANTIZE node.
+  const auto headers = qfence::codegen::write_headers(
+      *back, {"f16_if", "f16_if.tflite", runtime::numerics::tflm}, "f16_if_types.hpp");
+  CHECK(headers.types.find("qf::fully_connected(") != std::string::npos);
+  CHECK(headers.types.find("qf::dequantize(") == std::string::npos);
+  CHECK(headers.types.find("weights_dequantize") != std::string::npos);  // the folded constant
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_floats(4, seed, -3.0f, 3.0f);
+    for (const bool cond : {true, false}) CHECK(run_float_if(back, cond, x) == run_float_if(f, cond, x));
+  }
+}
+
+TEST_CASE("--scheme dynamic makes a layer inside IF's branch hybrid, in its subgraph") {
+  const auto f = float_if_with_layer();
+  const qfence::quant::dynamic_range_model d = qfence::quant::quantize_dynamic_range(*f, {.min_elements = 16});
+  CHECK(d.hybrid_layers == 1);
+  check_operands_in_own_subgraph(d.model);
+  const runtime::tensor& w = d.model.tensors[static_cast<std::size_t>(d.model.subgraphs[0].operations[0].inputs[1])];
+  CHECK(w.type == qf::dtype::i8);
+  CHECK(w.quant.scales.size() == 4);
+  const auto back = written(d.model);
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_floats(4, seed, -3.0f, 3.0f);
+    CHECK(run_float_if(back, false, x) == run_float_if(f, false, x));  // the other branch stays float
+    const std::vector<float> hybrid = run_float_if(back, true, x), exact = run_float_if(f, true, x);
+    // The error of an int8 input row (asymmetric, its own range) times int8
+    // weights (symmetric per output channel), term by term.
+    const auto [lo, hi] = std::ranges::minmax(x);
+    const double dx = (std::max(hi, 0.0f) - std::min(lo, 0.0f)) / 255.0;
+    for (std::size_t o = 0; o < 4; ++o) {
+      double w_max = 0, bound = 0;
+      for (std::size_t i = 0; i < 4; ++i) w_max = std::max(w_max, double(std::abs(fc_weights[o * 4 + i])));
+      const double dw = w_max / 127.0;
+      for (std::size_t i = 0; i < 4; ++i)
+        bound += std::abs(fc_weights[o * 4 + i]) * dx / 2 + std::abs(x[i]) * dw / 2 + dx * dw / 4;
+      CAPTURE(o);
+      CHECK(std::abs(hybrid[o] - exact[o]) <= bound + 1e-6);
+    }
+  }
+}
+
+TEST_CASE("qfence dequantize makes every subgraph float: IF's branches, a float island inside one, WHILE's body") {
+  const auto q = int8_if_with_island();
+  const qfence::quant::dequantized_model d = qfence::quant::dequantize_model(*q);
+  CHECK(d.removed_ops == 2);  // the else branch's DEQUANTIZE and QUANTIZE
+  check_operands_in_own_subgraph(d.model);
+  for (const runtime::tensor& t : d.model.tensors) CHECK((t.type == qf::dtype::f32 || t.type == qf::dtype::boolean));
+  CHECK(d.model.subgraphs[1].operations.size() == 1);  // x + offset, in float
+  const auto twin = written(d.model);
+  runtime::interpreter quantized(q);
+  for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+    CAPTURE(seed);
+    const bool cond = seed % 2 == 0;
+    std::vector<float> x(4);
+    quantized.input<bool>(0)[0] = cond;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto v = static_cast<std::int8_t>(qtest::random_floats(4, seed, -60.0f, 60.0f)[i]);
+      quantized.input<std::int8_t>(1)[i] = v;
+      x[i] = x_scale * static_cast<float>(v - x_zero);
+    }
+    REQUIRE(quantized.invoke() == qf::invoke_status::completed);
+    // The twin computes in real numbers what the int8 model computes and
+    // rounds to its output's steps.
+    const std::vector<float> real = run_float_if(twin, cond, x);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CAPTURE(i);
+      const float y = y_scale * static_cast<float>(quantized.output<std::int8_t>(0)[i] - y_zero);
+      CHECK(std::abs(real[i] - y) <= 0.5f * y_scale + 1e-5f);
+    }
+  }
+
+  const auto loop = int8_while();
+  const qfence::quant::dequantized_model w = qfence::quant::dequantize_model(*loop);
+  check_operands_in_own_subgraph(w.model);
+  runtime::interpreter loop_q(loop), loop_f(written(w.model));
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_floats(4, seed, -15.0f, 15.0f);
+    for (std::size_t i = 0; i < 4; ++i) {
+      loop_q.input<std::int8_t>(0)[i] = static_cast<std::int8_t>(x[i]);
+      loop_f.input<float>(0)[i] = 0.2f * static_cast<float>(static_cast<std::int8_t>(x[i]));
+    }
+    REQUIRE(loop_q.invoke() == qf::invoke_status::completed);
+    REQUIRE(loop_f.invoke() == qf::invoke_status::completed);
+    for (std::size_t i = 0; i < 4; ++i)  // three exact doublings on both
+      CHECK(loop_f.output<float>(0)[i] == 0.2f * static_cast<float>(loop_q.output<std::int8_t>(0)[i]));
+  }
+}
+
+TEST_CASE("full-integer quantization refuses a model with subgraphs before calibrating, and says what does work") {
+  CHECK_THROWS_WITH_AS(qfence::quant::plan_fences(*float_if_with_layer(), {}),
+                       "qfence quantize --scheme int8: the model has 3 subgraphs (control flow: IF, WHILE, CALL_ONCE); "
+                       "qfence runs such models (qfence run), and rewrites them with qfence dequantize and --scheme "
+                       "dynamic or float16, but does not calibrate and quantize them to integers yet",
+                       runtime::model_error);
 }
 
 }  // namespace control_flow_test

@@ -69,11 +69,12 @@ inline std::pair<std::int64_t, std::int64_t> integer_limits(dtype d) {
 
 inline dequantized_model dequantize_model(const runtime::model& q) {
   using runtime::op_code;
-  runtime::require_one_graph(q, "qfence dequantize");
   dequantized_model result;
   runtime::model& f = result.model;
   f.description = "float twin made by qfence dequantize from: " + q.description;
   f.tensors = q.tensors;
+  f.subgraphs = q.subgraphs;
+  f.subgraph_count = q.subgraph_count;
   for (auto& t : f.tensors)
     if (!t.data.empty()) t.data = detail::own_bytes(f, t.data.data(), t.data.size());
   for (runtime::tensor& t : f.tensors) {
@@ -101,53 +102,54 @@ inline dequantized_model dequantize_model(const runtime::model& q) {
       ++result.activations;
     }
   }
-  // QUANTIZE and DEQUANTIZE are identities in float: their output is their input.
+  // QUANTIZE and DEQUANTIZE are identities in float: their output is their
+  // input. (Every subgraph's: IF's branches and WHILE's body become float
+  // with the operands their callers now pass.)
+  const std::vector<int> owner = detail::tensor_subgraphs(q);
   std::vector<int> same_as(f.tensors.size());
   for (std::size_t t = 0; t < same_as.size(); ++t) same_as[t] = static_cast<int>(t);
   auto resolve = [&](int t) {
     while (t >= 0 && same_as[static_cast<std::size_t>(t)] != t) t = same_as[static_cast<std::size_t>(t)];
     return t;
   };
-  std::vector<runtime::operation> kept;
-  for (const runtime::operation& op : q.operations) {
-    if ((op.code == op_code::quantize || op.code == op_code::dequantize) && op.inputs.size() == 1 &&
-        op.outputs.size() == 1) {
-      const int in = resolve(op.inputs[0]), out = op.outputs[0];
-      same_as[static_cast<std::size_t>(out)] = in;
-      // The merged tensor keeps the int8 side's range (a float input
-      // behind a QUANTIZE has none of its own).
-      runtime::quantization& kept_stats = f.tensors[static_cast<std::size_t>(in)].quant;
-      const runtime::quantization& removed = f.tensors[static_cast<std::size_t>(out)].quant;
-      if (kept_stats.min.empty() && !removed.min.empty()) {
-        kept_stats.min = removed.min;
-        kept_stats.max = removed.max;
+  for (int g = 0; g < f.subgraph_count; ++g) {
+    std::vector<runtime::operation> kept;
+    for (const runtime::operation& op : q.operations_of(g)) {
+      if ((op.code == op_code::quantize || op.code == op_code::dequantize) && op.inputs.size() == 1 &&
+          op.outputs.size() == 1) {
+        const int in = resolve(op.inputs[0]), out = op.outputs[0];
+        same_as[static_cast<std::size_t>(out)] = in;
+        // The merged tensor keeps the int8 side's range (a float input
+        // behind a QUANTIZE has none of its own).
+        runtime::quantization& kept_stats = f.tensors[static_cast<std::size_t>(in)].quant;
+        const runtime::quantization& removed = f.tensors[static_cast<std::size_t>(out)].quant;
+        if (kept_stats.min.empty() && !removed.min.empty()) {
+          kept_stats.min = removed.min;
+          kept_stats.max = removed.max;
+        }
+        ++result.removed_ops;
+        continue;
       }
-      ++result.removed_ops;
-      continue;
+      kept.push_back(op);
     }
-    kept.push_back(op);
-  }
-  for (runtime::operation& op : kept) {
-    for (int& t : op.inputs) t = resolve(t);
-    for (int& t : op.outputs) t = resolve(t);
-    op.intermediates.clear();  // an integer LSTM's scales, which a float kernel does not read
-  }
-  f.operations = std::move(kept);
-  // A model input or output that a removed op touched keeps its name.
-  for (std::vector<int>* io : {&f.inputs, &f.outputs}) {
-    *io = io == &f.inputs ? q.inputs : q.outputs;
-    for (int& t : *io) {
-      const int r = resolve(t);
-      if (r != t) f.tensors[static_cast<std::size_t>(r)].name = q.tensors[static_cast<std::size_t>(t)].name;
-      t = r;
+    for (runtime::operation& op : kept) {
+      for (int& t : op.inputs) t = resolve(t);
+      for (int& t : op.outputs) t = resolve(t);
+      op.intermediates.clear();  // an integer LSTM's scales, which a float kernel does not read
+    }
+    f.operations_of(g) = std::move(kept);
+    // A graph's input or output that a removed op touched keeps its name.
+    for (std::vector<int>* io : {&f.inputs_of(g), &f.outputs_of(g)}) {
+      *io = io == &f.inputs_of(g) ? q.inputs_of(g) : q.outputs_of(g);
+      for (int& t : *io) {
+        const int r = resolve(t);
+        if (r != t) f.tensors[static_cast<std::size_t>(r)].name = q.tensors[static_cast<std::size_t>(t)].name;
+        t = r;
+      }
     }
   }
-  detail::drop_unused_tensors(f);
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
-    auto& op = f.operations[k];
-    op.index = static_cast<int>(k);
-    op.version = tflite_op_version(f, op, op.version);
-  }
+  detail::drop_unused_tensors(f, owner);
+  detail::renumber_operations(f);
   return result;
 }
 

@@ -46,7 +46,6 @@ struct dynamic_range_model {
 /// The dynamic-range model of float model `f` (the file comment).
 inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const dynamic_range_options& options = {}) {
   using runtime::op_code;
-  runtime::require_one_graph(f, "qfence quantize --scheme dynamic");
   dynamic_range_model result;
   runtime::model& q = result.model;
   q = detail::owned_copy(f, "quantized by qfence (dynamic range) from: " + f.description);
@@ -59,42 +58,48 @@ inline dynamic_range_model quantize_dynamic_range(const runtime::model& f, const
            op.inputs.size() >= 2 && op.inputs[0] >= 0 && op.inputs[1] >= 0 &&
            f.tensors[static_cast<std::size_t>(op.inputs[0])].type == dtype::f32;
   };
+  // (In every subgraph: a layer in IF's branch or WHILE's body is a layer
+  // too; a tensor belongs to one subgraph, so the counts need no more.)
   std::vector<int> other_readers(f.tensors.size(), 0);
-  for (const runtime::operation& op : f.operations)
-    for (std::size_t i = 0; i < op.inputs.size(); ++i)
-      if (op.inputs[i] >= 0 && !(i == 1 && hybrid_candidate(op))) ++other_readers[static_cast<std::size_t>(op.inputs[i])];
+  for (int g = 0; g < f.subgraph_count; ++g)
+    for (const runtime::operation& op : f.operations_of(g))
+      for (std::size_t i = 0; i < op.inputs.size(); ++i)
+        if (op.inputs[i] >= 0 && !(i == 1 && hybrid_candidate(op)))
+          ++other_readers[static_cast<std::size_t>(op.inputs[i])];
   std::vector<bool> done(f.tensors.size(), false);
-  for (runtime::operation& op : q.operations) {
-    if (!hybrid_candidate(op)) continue;
-    const auto wi = static_cast<std::size_t>(op.inputs[1]);
-    const runtime::tensor& w = f.tensors[wi];
-    if (w.type != dtype::f32 || !w.constant || w.data.size() != w.bytes()) continue;
-    if (other_readers[wi] > 0) {
-      result.kept_float.push_back(detail::op_label(op) + " keeps float weights: another operator reads them as well");
-      continue;
+  for (int g = 0; g < q.subgraph_count; ++g) {
+    for (runtime::operation& op : q.operations_of(g)) {
+      if (!hybrid_candidate(op)) continue;
+      const auto wi = static_cast<std::size_t>(op.inputs[1]);
+      const runtime::tensor& w = f.tensors[wi];
+      if (w.type != dtype::f32 || !w.constant || w.data.size() != w.bytes()) continue;
+      if (other_readers[wi] > 0) {
+        result.kept_float.push_back(detail::op_label(op) + " keeps float weights: another operator reads them as well");
+        continue;
+      }
+      if (w.elements() < options.min_elements) {
+        result.kept_float.push_back(detail::op_label(op) + " keeps float weights: " + std::to_string(w.elements()) +
+                                    " values, fewer than " + std::to_string(options.min_elements));
+        continue;
+      }
+      if (!done[wi]) {
+        const std::vector<float> values = detail::finite_values(f, static_cast<int>(wi), detail::op_label(op));
+        const int axis = op.code == op_code::depthwise_conv_2d ? 3 : 0;  // the output channels
+        const quantized_weights qw = quantize_weights_symmetric(values, w.shape, axis, true);
+        runtime::tensor& x = q.tensors[wi];
+        x.type = dtype::i8;
+        x.data = detail::own_values(q, qw.values);
+        x.quant = {};
+        x.quant.scales = qw.scales;
+        x.quant.zero_points.assign(qw.scales.size(), 0);
+        x.quant.axis = axis;
+        result.float_bytes += w.bytes();
+        result.int8_bytes += x.bytes();
+        done[wi] = true;
+      }
+      if (op.code == op_code::fully_connected) op.options.asymmetric_quantize_inputs = options.asymmetric_inputs;
+      ++result.hybrid_layers;
     }
-    if (w.elements() < options.min_elements) {
-      result.kept_float.push_back(detail::op_label(op) + " keeps float weights: " + std::to_string(w.elements()) +
-                                  " values, fewer than " + std::to_string(options.min_elements));
-      continue;
-    }
-    if (!done[wi]) {
-      const std::vector<float> values = detail::finite_values(f, static_cast<int>(wi), detail::op_label(op));
-      const int axis = op.code == op_code::depthwise_conv_2d ? 3 : 0;  // the output channels
-      const quantized_weights qw = quantize_weights_symmetric(values, w.shape, axis, true);
-      runtime::tensor& x = q.tensors[wi];
-      x.type = dtype::i8;
-      x.data = detail::own_values(q, qw.values);
-      x.quant = {};
-      x.quant.scales = qw.scales;
-      x.quant.zero_points.assign(qw.scales.size(), 0);
-      x.quant.axis = axis;
-      result.float_bytes += w.bytes();
-      result.int8_bytes += x.bytes();
-      done[wi] = true;
-    }
-    if (op.code == op_code::fully_connected) op.options.asymmetric_quantize_inputs = options.asymmetric_inputs;
-    ++result.hybrid_layers;
   }
   detail::renumber_operations(q);
   return result;

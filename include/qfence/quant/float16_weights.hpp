@@ -37,51 +37,49 @@ struct float16_model {
 /// behind DEQUANTIZEs (the file comment).
 inline float16_model quantize_float16(const runtime::model& f) {
   using runtime::op_code;
-  runtime::require_one_graph(f, "qfence quantize --scheme float16");
   float16_model result;
   runtime::model& q = result.model;
   q = detail::owned_copy(f, "quantized by qfence (float16 weights) from: " + f.description);
-  q.operations.clear();  // rebuilt below, with the DEQUANTIZEs
-
-  // The tensors to narrow, in the order their first reader runs.
-  std::vector<int> first_reader(f.tensors.size(), -1);
-  for (std::size_t k = 0; k < f.operations.size(); ++k)
-    for (const int t : f.operations[k].inputs) {
-      if (t < 0) continue;
-      const runtime::tensor& x = f.tensors[static_cast<std::size_t>(t)];
-      if (x.constant && !x.variable && x.type == dtype::f32 && x.data.size() == x.bytes() &&
-          first_reader[static_cast<std::size_t>(t)] < 0)
-        first_reader[static_cast<std::size_t>(t)] = static_cast<int>(k);
-    }
+  // Each subgraph's constants (IF's branches, WHILE's body): a DEQUANTIZE
+  // in the subgraph that reads them, its output a tensor of that subgraph.
+  std::vector<int> owner = detail::tensor_subgraphs(f);
   std::vector<int> widened(f.tensors.size(), -1);  // the DEQUANTIZE output that replaces t
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
-    runtime::operation op = f.operations[k];
-    for (int& t : op.inputs) {
-      if (t < 0 || first_reader[static_cast<std::size_t>(t)] < 0) continue;
-      const auto i = static_cast<std::size_t>(t);
-      if (widened[i] < 0) {
-        runtime::tensor& x = q.tensors[i];
-        std::vector<half> h(static_cast<std::size_t>(x.elements()));
-        const std::vector<float> v = detail::float_values(x);
-        for (std::size_t e = 0; e < h.size(); ++e) h[e] = to_half(std::clamp(v[e], -65504.0f, 65504.0f));
-        runtime::tensor wide = x;  // the f32 value the readers see, computed by the DEQUANTIZE
-        wide.name = x.name + "_dequantize";
-        wide.constant = false;
-        wide.data = {};
-        wide.quant = {};
-        result.float_bytes += x.bytes();
-        x.type = dtype::f16;
-        x.data = detail::own_values(q, h);
-        result.half_bytes += x.bytes();
-        ++result.constants;
-        q.tensors.push_back(std::move(wide));
-        widened[i] = static_cast<int>(q.tensors.size()) - 1;
-        q.operations.push_back(detail::conversion_op(op_code::dequantize, t, widened[i]));
+  for (int g = 0; g < f.subgraph_count; ++g) {
+    const std::vector<runtime::operation>& ops = f.operations_of(g);
+    std::vector<runtime::operation>& rebuilt = q.operations_of(g);
+    rebuilt.clear();  // rebuilt below, with the DEQUANTIZEs before each constant's first reader
+    for (runtime::operation op : ops) {
+      for (int& t : op.inputs) {
+        if (t < 0) continue;
+        const auto i = static_cast<std::size_t>(t);
+        const runtime::tensor& x = f.tensors[i];
+        if (!x.constant || x.variable || x.type != dtype::f32 || x.data.size() != x.bytes()) continue;
+        if (widened[i] < 0) {
+          runtime::tensor& narrow = q.tensors[i];
+          std::vector<half> h(static_cast<std::size_t>(x.elements()));
+          const std::vector<float> v = detail::float_values(x);
+          for (std::size_t e = 0; e < h.size(); ++e) h[e] = to_half(std::clamp(v[e], -65504.0f, 65504.0f));
+          runtime::tensor wide = x;  // the f32 value the readers see, computed by the DEQUANTIZE
+          wide.name = x.name + "_dequantize";
+          wide.constant = false;
+          wide.data = {};
+          wide.quant = {};
+          result.float_bytes += x.bytes();
+          narrow.type = dtype::f16;
+          narrow.data = detail::own_values(q, h);
+          result.half_bytes += narrow.bytes();
+          ++result.constants;
+          q.tensors.push_back(std::move(wide));
+          owner.push_back(g);
+          widened[i] = static_cast<int>(q.tensors.size()) - 1;
+          rebuilt.push_back(detail::conversion_op(op_code::dequantize, t, widened[i]));
+        }
+        t = widened[i];
       }
-      t = widened[i];
+      rebuilt.push_back(std::move(op));
     }
-    q.operations.push_back(std::move(op));
   }
+  detail::drop_unused_tensors(q, owner);
   detail::renumber_operations(q);
   return result;
 }

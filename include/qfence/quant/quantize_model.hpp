@@ -159,6 +159,7 @@ inline runtime::model owned_copy(const runtime::model& f, std::string descriptio
   q.operations = f.operations;
   q.inputs = f.inputs;
   q.outputs = f.outputs;
+  q.subgraphs = f.subgraphs;
   q.subgraph_count = f.subgraph_count;
   return q;
 }
@@ -166,10 +167,13 @@ inline runtime::model owned_copy(const runtime::model& f, std::string descriptio
 /// Operation indices in order, and the versions TFLite gives the operand
 /// types the quantizer wrote (quant/op_version.hpp).
 inline void renumber_operations(runtime::model& q) {
-  for (std::size_t k = 0; k < q.operations.size(); ++k) {
-    auto& op = q.operations[k];
-    op.index = static_cast<int>(k);
-    op.version = tflite_op_version(q, op, op.version);
+  for (int g = 0; g < q.subgraph_count; ++g) {
+    std::vector<runtime::operation>& ops = q.operations_of(g);
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      ops[k].index = static_cast<int>(k);
+      ops[k].subgraph = g;
+      ops[k].version = tflite_op_version(q, ops[k], ops[k].version);
+    }
   }
 }
 
@@ -186,7 +190,7 @@ inline runtime::operation conversion_op(runtime::op_code code, int in, int out) 
 }
 
 inline std::string op_label(const runtime::operation& op) {
-  return "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
+  return (op.subgraph > 0 ? "subgraph " + std::to_string(op.subgraph) + ", " : std::string()) + "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
 }
 
 /// Why a builtin op stays float, from the op table: qfence has no kernel
@@ -216,40 +220,70 @@ inline std::vector<double> weight_rounding_shift(runtime::op_code code, const st
   return shift;
 }
 
+/// The subgraph each tensor of `m` belongs to (0: the main graph), from
+/// the subgraphs' tensor ranges. A pass that gives subgraph k a new tensor
+/// appends it to m.tensors and k to this list; drop_unused_tensors then
+/// moves it into k's range (a subgraph's tensors are contiguous in a
+/// .tflite, and model::tensor_range_of reads them so).
+inline std::vector<int> tensor_subgraphs(const runtime::model& m) {
+  std::vector<int> owner(m.tensors.size(), 0);
+  for (int k = 1; k < m.subgraph_count; ++k) {
+    const auto [first, end] = m.tensor_range_of(k);
+    std::fill(owner.begin() + static_cast<std::ptrdiff_t>(first), owner.begin() + static_cast<std::ptrdiff_t>(end), k);
+  }
+  return owner;
+}
+
 /// Drops tensors nothing refers to (float constants replaced by quantized
-/// ones) and renumbers the rest.
-inline void drop_unused_tensors(runtime::model& m) {
+/// ones, QUANTIZE outputs merged away) and renumbers the rest, laid out
+/// subgraph by subgraph as `owner` (tensor_subgraphs) says.
+inline void drop_unused_tensors(runtime::model& m, const std::vector<int>& owner) {
   std::vector<bool> used(m.tensors.size(), false);
   auto mark = [&](int t) {
     if (t >= 0) used[static_cast<std::size_t>(t)] = true;
   };
-  for (int t : m.inputs) mark(t);
-  for (int t : m.outputs) mark(t);
-  for (const auto& op : m.operations) {
-    for (int t : op.inputs) mark(t);
-    for (int t : op.outputs) mark(t);
-    for (int t : op.intermediates) mark(t);
+  for (int k = 0; k < m.subgraph_count; ++k) {
+    for (int t : m.inputs_of(k)) mark(t);
+    for (int t : m.outputs_of(k)) mark(t);
+    for (const auto& op : m.operations_of(k)) {
+      for (int t : op.inputs) mark(t);
+      for (int t : op.outputs) mark(t);
+      for (int t : op.intermediates) mark(t);
+    }
   }
   std::vector<int> renumber(m.tensors.size(), -1);
   std::vector<runtime::tensor> kept;
-  for (std::size_t t = 0; t < m.tensors.size(); ++t)
-    if (used[t]) {
-      renumber[t] = static_cast<int>(kept.size());
-      kept.push_back(std::move(m.tensors[t]));
+  for (int k = 0; k < m.subgraph_count; ++k) {
+    const int first = static_cast<int>(kept.size());
+    for (std::size_t t = 0; t < m.tensors.size(); ++t)
+      if (used[t] && owner[t] == k) {
+        renumber[t] = static_cast<int>(kept.size());
+        kept.push_back(std::move(m.tensors[t]));
+      }
+    if (k > 0) {
+      runtime::subgraph& g = m.subgraphs[static_cast<std::size_t>(k - 1)];
+      g.first_tensor = first;
+      g.tensor_count = static_cast<int>(kept.size()) - first;
     }
+  }
   m.tensors = std::move(kept);
   auto map = [&](std::vector<int>& list) {
     for (int& t : list)
       if (t >= 0) t = renumber[static_cast<std::size_t>(t)];
   };
-  map(m.inputs);
-  map(m.outputs);
-  for (auto& op : m.operations) {
-    map(op.inputs);
-    map(op.outputs);
-    map(op.intermediates);
+  for (int k = 0; k < m.subgraph_count; ++k) {
+    map(m.inputs_of(k));
+    map(m.outputs_of(k));
+    for (auto& op : m.operations_of(k)) {
+      map(op.inputs);
+      map(op.outputs);
+      map(op.intermediates);
+    }
   }
 }
+
+/// drop_unused_tensors for a model whose passes added no tensor.
+inline void drop_unused_tensors(runtime::model& m) { drop_unused_tensors(m, tensor_subgraphs(m)); }
 
 }  // namespace detail
 
@@ -278,6 +312,8 @@ inline bool selects(const std::vector<std::string>& selectors, const runtime::op
 
 inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options,
                               const calibration_report* ranges = nullptr) {
+  runtime::require_one_graph(f, std::string("qfence quantize --scheme ") +
+                                     (options.activations == dtype::i16 ? "int16x8" : "int8"));
   if (options.activations != dtype::i8 && options.activations != dtype::i16)
     throw std::invalid_argument("quantize: activations must be int8 or int16");
   if (options.activations == dtype::i16 && !options.int16.empty())
@@ -365,7 +401,6 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
 inline quantized_model quantize_full_integer(const runtime::model& f, const calibration_report& ranges,
                                              const quantize_options& options = {}) {
   using runtime::op_code;
-  runtime::require_one_graph(f, "qfence quantize");
   const std::size_t tensor_count = f.tensors.size();
   auto is_activation = [&](int t) {
     if (t < 0) return false;

@@ -34,7 +34,9 @@ namespace qfence::runtime {
 
 /// Whether operation `op` of `m` is computed at load: a DEQUANTIZE (of a
 /// version qfence runs) of one constant, or a TFLM_DECODE of constants,
-/// whose outputs are neither model outputs nor variables.
+/// whose outputs are neither its graph's outputs nor variables. (In any
+/// subgraph: a float16 layer in IF's branch or WHILE's body reads its
+/// weights so too.)
 inline bool folds_at_load(const model& m, const operation& op) {
   const bool dequantize = op.code == op_code::dequantize && op.inputs.size() == 1 && op.outputs.size() == 1;
   if (!dequantize && !op.is_custom(tflm_decode_code)) return false;
@@ -51,7 +53,7 @@ inline bool folds_at_load(const model& m, const operation& op) {
     if (t < 0) return false;
     const tensor& out = m.tensors[static_cast<std::size_t>(t)];
     if (out.variable || out.constant) return false;
-    for (const int o : m.outputs)
+    for (const int o : m.outputs_of(op.subgraph))
       if (o == t) return false;
   }
   return true;
@@ -63,36 +65,39 @@ inline bool folds_at_load(const model& m, const operation& op) {
 /// of source's constants, so it must not outlive `source`.
 inline std::optional<model> with_constants_folded(const model& source) {
   bool any = false;
-  for (const operation& op : source.operations) any = any || folds_at_load(source, op);
+  for (int g = 0; g < source.subgraph_count; ++g)
+    for (const operation& op : source.operations_of(g)) any = any || folds_at_load(source, op);
   if (!any) return std::nullopt;
   model m = source.borrowed_copy();
-  std::vector<operation> kept;
   tensor_memory memory;
   memory.address.assign(m.tensors.size(), nullptr);
-  for (operation& op : m.operations) {
-    if (!folds_at_load(m, op)) {
-      kept.push_back(std::move(op));
-      continue;
+  for (int g = 0; g < m.subgraph_count; ++g) {
+    std::vector<operation> kept;
+    for (operation& op : m.operations_of(g)) {
+      if (!folds_at_load(m, op)) {
+        kept.push_back(std::move(op));
+        continue;
+      }
+      const op_context ctx(m, op, numerics::tflm, kernels::target::reference());
+      const kernel k = find_own_prepare(op)(ctx);  // checks the op's rule, names it on failure
+      for (const int in_t : op.inputs)
+        memory.address[static_cast<std::size_t>(in_t)] =
+            const_cast<std::byte*>(m.tensors[static_cast<std::size_t>(in_t)].data.data());
+      for (const int out_t : op.outputs) {
+        tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
+        auto& values = m.realigned.emplace_back(new std::byte[out.bytes()]);
+        detail::begin_lifetime_as(out.type, values.get(), static_cast<std::size_t>(out.elements()));
+        memory.address[static_cast<std::size_t>(out_t)] = values.get();
+      }
+      k(memory);  // kernels only read their inputs
+      for (const int out_t : op.outputs) {
+        tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
+        out.data = {memory.address[static_cast<std::size_t>(out_t)], out.bytes()};
+        out.constant = true;
+      }
     }
-    const op_context ctx(m, op, numerics::tflm, kernels::target::reference());
-    const kernel k = find_own_prepare(op)(ctx);  // checks the op's rule, names it on failure
-    for (const int in_t : op.inputs)
-      memory.address[static_cast<std::size_t>(in_t)] =
-          const_cast<std::byte*>(m.tensors[static_cast<std::size_t>(in_t)].data.data());
-    for (const int out_t : op.outputs) {
-      tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
-      auto& values = m.realigned.emplace_back(new std::byte[out.bytes()]);
-      detail::begin_lifetime_as(out.type, values.get(), static_cast<std::size_t>(out.elements()));
-      memory.address[static_cast<std::size_t>(out_t)] = values.get();
-    }
-    k(memory);  // kernels only read their inputs
-    for (const int out_t : op.outputs) {
-      tensor& out = m.tensors[static_cast<std::size_t>(out_t)];
-      out.data = {memory.address[static_cast<std::size_t>(out_t)], out.bytes()};
-      out.constant = true;
-    }
+    m.operations_of(g) = std::move(kept);
   }
-  m.operations = std::move(kept);
   return m;
 }
 

@@ -281,6 +281,13 @@ struct model {
   const std::vector<int>& outputs_of(int k) const {
     return k == 0 ? outputs : subgraphs.at(static_cast<std::size_t>(k - 1)).outputs;
   }
+  std::vector<operation>& operations_of(int k) {
+    return k == 0 ? operations : subgraphs.at(static_cast<std::size_t>(k - 1)).operations;
+  }
+  std::vector<int>& inputs_of(int k) { return k == 0 ? inputs : subgraphs.at(static_cast<std::size_t>(k - 1)).inputs; }
+  std::vector<int>& outputs_of(int k) {
+    return k == 0 ? outputs : subgraphs.at(static_cast<std::size_t>(k - 1)).outputs;
+  }
 
   /// How many of `tensors` are the main graph's (all, without subgraphs).
   std::size_t main_tensor_count() const noexcept {
@@ -323,15 +330,16 @@ struct model {
   std::vector<std::unique_ptr<std::byte[]>> realigned;
 };
 
-/// Fails, naming `what`, for a model with subgraphs: the passes that
-/// rewrite a model (quantize, dequantize) handle the main graph alone, and
-/// would drop or mangle what IF, WHILE and CALL_ONCE run. (The writer
-/// writes every subgraph: tflite/writer.hpp.)
+/// Fails, naming `what`, for a model with subgraphs: full-integer
+/// quantization calibrates and rewrites the main graph alone, and would
+/// drop or mangle what IF, WHILE and CALL_ONCE run. (Dequantize, float16
+/// and dynamic range rewrite every subgraph; the writer writes them.)
 inline void require_one_graph(const model& m, const std::string& what) {
   if (!m.subgraphs.empty())
     throw model_error(what + ": the model has " + std::to_string(1 + m.subgraphs.size()) +
-                      " subgraphs (control flow: IF, WHILE, CALL_ONCE); qfence runs such models (qfence run) but "
-                      "does not rewrite them yet");
+                      " subgraphs (control flow: IF, WHILE, CALL_ONCE); qfence runs such models (qfence run), and "
+                      "rewrites them with qfence dequantize and --scheme dynamic or float16, but does not "
+                      "calibrate and quantize them to integers yet");
 }
 
 }  // namespace qfence::runtime
