@@ -258,6 +258,24 @@ def main():
         check(r.returncode == 0 and '0012.bin: element 1 is NaN; sample skipped' in r.stdout,
               f'calibrate: NaN sample not reported: {r.stdout[-300:]}')
 
+        # A model with control flow: calibrate observes the WHILE body at
+        # every iteration (x, 2x, 4x in; 2x, 4x, 8x out), and names its
+        # subgraph; full-integer quantize refuses the model before it
+        # calibrates, and says which rewrites work.
+        loop_calib = tmp / 'loop_calib'
+        loop_calib.mkdir()
+        for i in range(4):
+            (loop_calib / f'{i:04d}.bin').write_bytes(struct.pack('<4f', i, -0.5 * i, 0.25, 1.0))
+        r = run('calibrate', tmp / 'float_while.tflite', '--calib', loop_calib, '--json')
+        check(r.returncode == 0, f'calibrate float_while: exit {r.returncode}: {r.stderr.strip()[:300]}')
+        if r.returncode == 0:
+            seen = {(t.get('subgraph', 0), t['name']): t['seen'] for t in json.loads(r.stdout)['tensors']}
+            check(seen.get((2, 'x_next')) == [-12.0, 24.0] and seen.get((2, 'x')) == [-6.0, 12.0] and
+                  seen.get((0, 'y')) == [-12.0, 24.0], f'calibrate float_while: ranges {seen}')
+        expect_error(('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '-o', tmp / 'loop_q.tflite'),
+                     'qfence quantize --scheme int8: the model has 3 subgraphs (control flow: IF, WHILE, CALL_ONCE)',
+                     'quantize of a model with subgraphs')  # one line: no calibration progress before it
+
         # quantize: the add model, and one with an op that has no int8 kernel.
         quantized = tmp / 'q.tflite'
         r = run('quantize', valid, '--calib', calib, '--calibrator', 'minmax', '-o', quantized)

@@ -12,6 +12,7 @@
 
 #include "qfence.hpp"
 #include "qfence/codegen/header_writer.hpp"
+#include "qfence/quant/calibration.hpp"
 #include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/dynamic_range.hpp"
 #include "qfence/quant/float16_weights.hpp"
@@ -519,6 +520,80 @@ TEST_CASE("full-integer quantization refuses a model with subgraphs before calib
                        "qfence runs such models (qfence run), and rewrites them with qfence dequantize and --scheme "
                        "dynamic or float16, but does not calibrate and quantize them to integers yet",
                        runtime::model_error);
+}
+
+// ---- calibration through IF and WHILE --------------------------------------
+
+namespace {
+
+/// Samples of while_twin's input x: four values in [-3, 3] each.
+struct loop_samples {
+  std::size_t size() const { return 8; }
+  std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+    const auto x = qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -3.0f, 3.0f);
+    std::ranges::copy(x, interp.input<float>(0).begin());
+    return std::nullopt;
+  }
+};
+
+const qfence::quant::tensor_calibration& calibrated(const qfence::quant::calibration_report& r, const runtime::model& m,
+                                                    int graph, std::string_view name) {
+  const auto [first, end] = m.tensor_range_of(graph);
+  for (const auto& t : r.tensors)
+    if (static_cast<std::size_t>(t.tensor) >= first && static_cast<std::size_t>(t.tensor) < end && t.name == name)
+      return t;
+  FAIL("no calibrated tensor '" << name << "' in subgraph " << graph);
+  return r.tensors.front();
+}
+
+}  // namespace
+
+TEST_CASE("calibration observes every subgraph's tensors: WHILE's body at every iteration, its inputs as passed") {
+  const auto m = while_twin();  // (i, x) from (0, input) while i < 3: (i + 1, x + x)
+  const qfence::quant::calibration_report r = qfence::quant::calibrate(m, loop_samples{});
+  float lo = 0, hi = 0;  // of every sample's x
+  for (std::size_t i = 0; i < loop_samples{}.size(); ++i)
+    for (const float v : qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -3.0f, 3.0f)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  // The body doubles x three times (exactly, in float): its input holds x,
+  // 2x and 4x; its output 2x, 4x and 8x; the cond's input x up to 8x.
+  const auto& body_in = calibrated(r, *m, 2, "x");
+  const auto& body_out = calibrated(r, *m, 2, "x_next");
+  const auto& cond_in = calibrated(r, *m, 1, "x");
+  CHECK(body_in.seen.min == 4 * lo);
+  CHECK(body_in.seen.max == 4 * hi);
+  CHECK(body_out.seen.min == 8 * lo);
+  CHECK(body_out.seen.max == 8 * hi);
+  CHECK(body_out.values == 3 * 4 * loop_samples{}.size());  // three iterations of four values per sample
+  CHECK(body_out.subgraph == 2);
+  CHECK(calibrated(r, *m, 0, "y").subgraph == 0);
+  CHECK(cond_in.seen.max == 8 * hi);
+  CHECK(calibrated(r, *m, 0, "y").seen.max == 8 * hi);
+  CHECK(calibrated(r, *m, 0, "x").seen.max == hi);
+  // The warnings name a subgraph's tensor with its subgraph.
+  CHECK(qfence::quant::detail::tensor_label(*m, body_out.tensor) ==
+        "tensor " + std::to_string(body_out.tensor) + " 'x_next' (subgraph 2)");
+}
+
+TEST_CASE("calibration observes the branch IF takes, and only it") {
+  const auto m = if_twin();  // then x + x (subgraph 1), else x + offset (subgraph 2)
+  struct then_only {
+    std::size_t size() const { return 4; }
+    std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+      interp.input<bool>(0)[0] = true;
+      std::ranges::fill(interp.input<float>(1), static_cast<float>(i + 1));
+      return std::nullopt;
+    }
+  };
+  const qfence::quant::calibration_report r = qfence::quant::calibrate(m, then_only{});
+  CHECK(calibrated(r, *m, 1, "y").seen.max == 8.0f);  // 4 + 4
+  const auto& never = calibrated(r, *m, 2, "y");
+  CHECK(never.values == 0);  // the else branch never ran, and calibration says so
+  CHECK(std::ranges::count(r.warnings, qfence::quant::detail::tensor_label(*m, never.tensor) +
+                                           ": never computed on this data (an IF branch no sample takes?); it has "
+                                           "no range") == 1);
 }
 
 }  // namespace control_flow_test

@@ -63,6 +63,7 @@ struct calibration_options {
 /// What calibration found for one float activation tensor.
 struct tensor_calibration {
   int tensor = 0;           // index in the model
+  int subgraph = 0;         // the graph it belongs to (0: the main graph; k: IF's, WHILE's, CALL_ONCE's)
   std::string name;
   real_range range;         // the calibrator's choice, from every sample
   real_range range_by[std::size(all_calibrators)]{};  // every calibrator's choice (indexed as all_calibrators)
@@ -183,7 +184,13 @@ inline std::string percent(double share) {
 }
 
 inline std::string tensor_label(const runtime::model& m, int t) {
-  return runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
+  std::string label = runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
+  for (int g = 1; g < m.subgraph_count; ++g) {  // "tensor 9 'x' (subgraph 2)": a name may be in several
+    const auto [first, end] = m.tensor_range_of(g);
+    if (static_cast<std::size_t>(t) >= first && static_cast<std::size_t>(t) < end)
+      label += " (subgraph " + std::to_string(g) + ")";
+  }
+  return label;
 }
 
 }  // namespace detail
@@ -198,8 +205,9 @@ inline std::vector<int> written_tensors(const runtime::model& m, const runtime::
 }
 
 /// The float activations calibration observes: every non-constant float32
-/// tensor that the model's inputs or an operation write (a variable too:
-/// the quantized model stores it), in the order they appear.
+/// tensor that a graph's inputs (the model's, and each subgraph's, which its
+/// caller writes) or an operation of `ops` write (a variable too: the
+/// quantized model stores it), in the order they appear.
 inline std::vector<int> observed_tensors(const runtime::model& m, const std::vector<runtime::operation>& ops) {
   std::vector<int> seen;
   auto add = [&](int t) {
@@ -207,7 +215,8 @@ inline std::vector<int> observed_tensors(const runtime::model& m, const std::vec
     const auto& x = m.tensors[static_cast<std::size_t>(t)];
     if (x.type == dtype::f32 && !x.constant && std::find(seen.begin(), seen.end(), t) == seen.end()) seen.push_back(t);
   };
-  for (int t : m.inputs) add(t);
+  for (int g = 0; g < m.subgraph_count; ++g)
+    for (int t : m.inputs_of(g)) add(t);
   for (const auto& op : ops)
     for (int t : written_tensors(m, op)) add(t);
   return seen;
@@ -230,33 +239,48 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                                  "; calibration runs a float model. To calibrate a quantized model, make its float "
                                  "twin first: qfence dequantize");
   }
-  const std::vector<int> observed = observed_tensors(m, interp.operations());
-  // Which observers each operation's writes feed, by position in `observed`.
-  std::vector<std::vector<std::size_t>> after_op(interp.operations().size());
-  for (std::size_t k = 0; k < interp.operations().size(); ++k)
-    for (int t : written_tensors(m, interp.operations()[k]))
-      for (std::size_t i = 0; i < observed.size(); ++i)
-        if (observed[i] == t) after_op[k].push_back(i);
-  // A float LSTM's cell state is observed at every step it takes
-  // (lstm_cell_steps), not only as the invoke leaves it.
-  std::vector<std::optional<lstm_cell_steps>> cell_steps(interp.operations().size());
-  std::vector<std::size_t> cell_observer(interp.operations().size());
-  for (std::size_t k = 0; k < interp.operations().size(); ++k) {
-    if (!lstm_cell_steps::applies(m, interp.operations()[k])) continue;
-    lstm_cell_steps steps(m, interp.operations()[k]);
-    auto& feeds = after_op[k];
-    for (auto it = feeds.begin(); it != feeds.end(); ++it)
-      if (observed[*it] == steps.cell_tensor()) {
-        cell_observer[k] = *it;
-        feeds.erase(it);
-        cell_steps[k].emplace(std::move(steps));
-        break;
-      }
-  }
-  std::vector<std::size_t> of_inputs;
-  for (int t : m.inputs)
+  // Every graph's tensors: IF's branches and WHILE's body (each time it
+  // runs) as well as the main graph.
+  std::vector<runtime::operation> all_operations;
+  for (std::size_t g = 0; g < interp.graph_count(); ++g)
+    all_operations.insert(all_operations.end(), interp.operations_of_graph(g).begin(),
+                          interp.operations_of_graph(g).end());
+  const std::vector<int> observed = observed_tensors(m, all_operations);
+  auto observers_of = [&](int t, std::vector<std::size_t>& into) {
     for (std::size_t i = 0; i < observed.size(); ++i)
-      if (observed[i] == t) of_inputs.push_back(i);
+      if (observed[i] == t) into.push_back(i);
+  };
+  // Per graph and operation: which observers its writes feed, by position
+  // in `observed`; a float LSTM's cell state is observed at every step it
+  // takes (lstm_cell_steps), not only as the invoke leaves it.
+  struct observed_op {
+    std::vector<std::size_t> after;
+    std::optional<lstm_cell_steps> cell_steps;
+    std::size_t cell_observer = 0;
+  };
+  std::vector<std::vector<observed_op>> by_op(interp.graph_count());
+  for (std::size_t g = 0; g < interp.graph_count(); ++g) {
+    const std::vector<runtime::operation>& ops = interp.operations_of_graph(g);
+    by_op[g].resize(ops.size());
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      observed_op& o = by_op[g][k];
+      for (int t : written_tensors(m, ops[k])) observers_of(t, o.after);
+      if (!lstm_cell_steps::applies(m, ops[k])) continue;
+      lstm_cell_steps steps(m, ops[k]);
+      for (auto it = o.after.begin(); it != o.after.end(); ++it)
+        if (observed[*it] == steps.cell_tensor()) {
+          o.cell_observer = *it;
+          o.after.erase(it);
+          o.cell_steps.emplace(std::move(steps));
+          break;
+        }
+    }
+  }
+  // The values a graph's inputs hold: the model's as a sample fills them, a
+  // subgraph's as its caller passes them (observed before its first op).
+  std::vector<std::vector<std::size_t>> of_inputs(interp.graph_count());
+  for (std::size_t g = 0; g < interp.graph_count(); ++g)
+    for (int t : m.inputs_of(static_cast<int>(g))) observers_of(t, of_inputs[g]);
 
   // Each observer keeps a sum per channel (the last axis): O(channels),
   // whatever the data.
@@ -303,15 +327,18 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
       report.skipped.push_back(std::move(*why));
     } else {
       start_sample(samples, report.samples == 0, interp);
-      for (std::size_t i : of_inputs) observe(i, s);
-      interp.invoke_observed(
-          [&](std::size_t k) {
-            if (cell_steps[k]) cell_steps[k]->before(interp);
+      for (std::size_t i : of_inputs[0]) observe(i, s);
+      interp.invoke_observed_graphs(
+          [&](std::size_t g, std::size_t k) {
+            if (g > 0 && k == 0)
+              for (std::size_t i : of_inputs[g]) observe(i, s);
+            if (by_op[g][k].cell_steps) by_op[g][k].cell_steps->before(interp);
           },
-          [&](std::size_t k) {
-            for (std::size_t i : after_op[k]) observe(i, s);
-            if (cell_steps[k])
-              cell_steps[k]->after(interp, [&](std::span<const float> cell) { observe_values(cell_observer[k], s, cell); });
+          [&](std::size_t g, std::size_t k) {
+            observed_op& o = by_op[g][k];
+            for (std::size_t i : o.after) observe(i, s);
+            if (o.cell_steps)
+              o.cell_steps->after(interp, [&](std::span<const float> cell) { observe_values(o.cell_observer, s, cell); });
           });
       ++report.samples;
       if (testing_held) ++report.held_back;
@@ -322,10 +349,16 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     throw data_error("calibrate: no usable sample (" + std::to_string(report.skipped.size()) + " skipped" +
                      (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
 
+  std::vector<int> subgraph_of(m.tensors.size(), 0);
+  for (int g = 1; g < m.subgraph_count; ++g) {
+    const auto [first, end] = m.tensor_range_of(g);
+    for (std::size_t t = first; t < end; ++t) subgraph_of[t] = g;
+  }
   for (std::size_t i = 0; i < observed.size(); ++i) {
     const tensor_observer& o = observers[i];
     tensor_calibration t;
     t.tensor = observed[i];
+    t.subgraph = subgraph_of[static_cast<std::size_t>(observed[i])];
     t.name = m.tensors[static_cast<std::size_t>(observed[i])].name;
     t.range = o.range();
     for (std::size_t c = 0; c < std::size(all_calibrators); ++c) t.range_by[c] = o.range(all_calibrators[c]);
@@ -349,6 +382,10 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
       report.warnings.push_back(detail::tensor_label(m, t.tensor) + ": " + std::to_string(t.non_finite) +
                                 " NaN or infinite values, the first in sample " +
                                 std::to_string(*t.first_non_finite_sample) + " (not used in its range)");
+  for (const auto& t : report.tensors)
+    if (t.values == 0 && t.non_finite == 0)
+      report.warnings.push_back(detail::tensor_label(m, t.tensor) +
+                                ": never computed on this data (an IF branch no sample takes?); it has no range");
   for (const auto& t : report.tensors)
     if (t.values > 0 && t.seen.min == 0.0f && t.seen.max == 0.0f)
       report.warnings.push_back(detail::tensor_label(m, t.tensor) +

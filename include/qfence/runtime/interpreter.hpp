@@ -308,15 +308,40 @@ class interpreter {
   /// runs, when its inputs (and the state it updates) are readable.
   template <class BeforeOp, class AfterOp>
   invoke_status invoke_observed(BeforeOp&& before_op, AfterOp&& after_op) {
-    const graph_program& g = graphs_[0];
-    for (std::size_t k = 0; k < g.kernels.size(); ++k) {
-      before_op(k);
-      const bool go_on = run_kernel(g, k);
-      after_op(k);
-      if (!go_on) return invoke_status::ended_early;
-    }
-    return invoke_status::completed;
+    return invoke_observed_graphs(
+        [&](std::size_t graph, std::size_t k) {
+          if (graph == 0) before_op(k);
+        },
+        [&](std::size_t graph, std::size_t k) {
+          if (graph == 0) after_op(k);
+        });
   }
+
+  /// invoke_observed over every subgraph: before_op(graph, k) and
+  /// after_op(graph, k) around operation k of operations_of_graph(graph)
+  /// (graph 0: the main graph) each time it runs: a WHILE body's operations
+  /// once per iteration, an IF branch's when it is taken. Inside a
+  /// subgraph, before_op(graph, 0) is when its inputs hold what the caller
+  /// passed.
+  template <class BeforeOp, class AfterOp>
+  invoke_status invoke_observed_graphs(BeforeOp&& before_op, AfterOp&& after_op) {
+    struct callbacks {
+      BeforeOp& before;
+      AfterOp& after;
+    } c{before_op, after_op};
+    observer_ = {&c, [](void* p, std::size_t g, std::size_t k) { static_cast<callbacks*>(p)->before(g, k); },
+                 [](void* p, std::size_t g, std::size_t k) { static_cast<callbacks*>(p)->after(g, k); }};
+    struct stop_observing {
+      op_observer& o;
+      ~stop_observing() { o = {}; }
+    } stop{observer_};
+    return run_graph(0) ? invoke_status::completed : invoke_status::ended_early;
+  }
+
+  /// The operations subgraph `graph` runs (0: operations()).
+  const std::vector<operation>& operations_of_graph(std::size_t graph) const { return graphs_.at(graph).operations; }
+  /// How many graphs the model has: the main one and its subgraphs.
+  std::size_t graph_count() const noexcept { return graphs_.size(); }
 
   /// The bytes of tensor t where it lives: a constant's data, or its place
   /// in the arena, which holds its value from the operation that writes it
@@ -453,6 +478,15 @@ class interpreter {
   /// Runs subgraph k's kernels in order; false when one ended the invoke.
   bool run_graph(std::size_t k) {
     const graph_program& g = graphs_[k];
+    if (observer_.self != nullptr) {  // invoke_observed_graphs
+      for (std::size_t i = 0; i < g.kernels.size(); ++i) {
+        observer_.before(observer_.self, k, i);
+        const bool go_on = run_kernel(g, i);
+        observer_.after(observer_.self, k, i);
+        if (!go_on) return false;
+      }
+      return true;
+    }
     for (std::size_t i = 0; i < g.kernels.size(); ++i)
       if (!run_kernel(g, i)) return false;
     return true;
@@ -495,6 +529,13 @@ class interpreter {
   // run_graph through them: the interpreter neither copies nor moves.
   std::unique_ptr<interpreter_services> services_;
   std::vector<graph_program> graphs_;  // [0]: the main graph; [k]: model::subgraphs[k - 1]
+  // invoke_observed_graphs' callbacks while it runs (subgraphs run through
+  // run_graph from their callers' kernels, so the observer lives here).
+  struct op_observer {
+    void* self = nullptr;
+    void (*before)(void*, std::size_t, std::size_t) = nullptr;
+    void (*after)(void*, std::size_t, std::size_t) = nullptr;
+  } observer_;
   tensor_memory memory_;
   std::vector<std::byte> storage_;
   std::size_t arena_bytes_ = 0;
