@@ -312,8 +312,6 @@ inline bool selects(const std::vector<std::string>& selectors, const runtime::op
 
 inline fence_plan plan_fences(const runtime::model& f, const quantize_options& options,
                               const calibration_report* ranges = nullptr) {
-  runtime::require_one_graph(f, std::string("qfence quantize --scheme ") +
-                                     (options.activations == dtype::i16 ? "int16x8" : "int8"));
   if (options.activations != dtype::i8 && options.activations != dtype::i16)
     throw std::invalid_argument("quantize: activations must be int8 or int16");
   if (options.activations == dtype::i16 && !options.int16.empty())
@@ -371,7 +369,10 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
           !f.tensors[static_cast<std::size_t>(t)].constant && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32)
         computed_weights = true;
     }
-    if (detail::selects(options.fence, op))
+    if (!runtime::called_subgraphs(op).empty())
+      why = "control flow: the subgraphs it runs stay float (qfence's quantizer does not quantize inside IF, WHILE "
+            "and CALL_ONCE yet)";
+    else if (detail::selects(options.fence, op))
       why = "fenced on request";
     else if (computed_weights && plan.property[k].quantizable)
       why = "its weights are computed by the model, not constant (qfence quantizes constant weights)";

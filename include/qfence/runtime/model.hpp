@@ -330,18 +330,6 @@ struct model {
   std::vector<std::unique_ptr<std::byte[]>> realigned;
 };
 
-/// Fails, naming `what`, for a model with subgraphs: full-integer
-/// quantization calibrates and rewrites the main graph alone, and would
-/// drop or mangle what IF, WHILE and CALL_ONCE run. (Dequantize, float16
-/// and dynamic range rewrite every subgraph; the writer writes them.)
-inline void require_one_graph(const model& m, const std::string& what) {
-  if (!m.subgraphs.empty())
-    throw model_error(what + ": the model has " + std::to_string(1 + m.subgraphs.size()) +
-                      " subgraphs (control flow: IF, WHILE, CALL_ONCE); qfence runs such models (qfence run), and "
-                      "rewrites them with qfence dequantize and --scheme dynamic or float16, but does not "
-                      "calibrate and quantize them to integers yet");
-}
-
 }  // namespace qfence::runtime
 
 QFENCE_EXACT_FLOAT_END
