@@ -1,12 +1,10 @@
 // Writes small .tflite files for the CLI tests into a directory: one valid
 // model and one per kind of corruption that needs a structurally valid
 // flatbuffer (the byte-level corruptions are made by cli_test.py).
-#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "../unit/tflite_test_models.hpp"
 
@@ -101,39 +99,9 @@ int main(int argc, char** argv) {
   unsupported.outputs = {4};
   write(dir, "unsupported", unsupported);
 
-  // WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x); subgraph 1
-  // is the cond, 2 the body. What calibrate observes inside, and what
-  // full-integer quantize refuses.
-  auto add = [](int a, int b, int out) {
-    tfl::op_spec o = tfl::op(0 /*ADD*/, 1, {a, b}, {out});
-    o.options = [](flatbuffers::FlatBufferBuilder& fbb) {
-      return std::pair{tfl::fb::BuiltinOptions::AddOptions, tfl::fb::CreateAddOptions(fbb, 0, false).Union()};
-    };
-    return o;
-  };
-  const auto i32 = [](std::int32_t v) { return tfl::bytes_of(std::vector<std::int32_t>{v}); };
-  tfl::model_spec loop;
-  loop.tensors = {tfl::constant({1}, i32(0), "i0", 2 /*INT32*/), tfl::activation({1, 4}, "x"),
-                  tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "y")};
-  loop.ops.push_back(tfl::op(119 /*WHILE*/, 1, {0, 1}, {2, 3}));
-  loop.ops.back().options = [](flatbuffers::FlatBufferBuilder& fbb) {
-    return std::pair{tfl::fb::BuiltinOptions::WhileOptions, tfl::fb::CreateWhileOptions(fbb, 1, 2).Union()};
-  };
-  loop.inputs = {1};
-  loop.outputs = {3};
-  tfl::model_spec cond;
-  cond.tensors = {tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "x"), tfl::constant({1}, i32(3), "limit", 2),
-                  tfl::activation({1}, "go_on", 6 /*BOOL*/)};
-  cond.ops.push_back(tfl::op(58 /*LESS*/, 1, {0, 2}, {3}));
-  cond.inputs = {0, 1};
-  cond.outputs = {3};
-  tfl::model_spec body;
-  body.tensors = {tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "x"), tfl::constant({1}, i32(1), "one", 2),
-                  tfl::activation({1}, "i_next", 2), tfl::activation({1, 4}, "x_next")};
-  body.ops = {add(0, 2, 3), add(1, 1, 4)};
-  body.inputs = {0, 1};
-  body.outputs = {3, 4};
-  loop.subgraphs = {cond, body};
+  // WHILE (x doubled three times): what calibrate observes inside, and
+  // what full-integer quantize fences.
+  const auto loop = tfl::doubling_loop_model([](std::string name) { return tfl::activation({1, 4}, std::move(name)); });
   write(dir, "float_while", loop);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -70,65 +71,49 @@ constexpr auto accumulator =
               qf::add(qf::ref<3>, qf::ref<0>), qf::assign_variable(qf::ref<1>, qf::ref<4>))
         .outputs(qf::ref<4>);
 
-tfl::op_spec add_op(int a, int b, int out) {
-  tfl::op_spec o = tfl::op(0 /*ADD*/, 1, {a, b}, {out});
-  o.options = [](flatbuffers::FlatBufferBuilder& fbb) {
-    return std::pair{fb::BuiltinOptions::AddOptions, fb::CreateAddOptions(fbb, 0, false).Union()};
+/// IF of (cond, x) into y: then subgraph 1, else subgraph 2.
+tfl::op_spec if_op(int cond, int x, int y) {
+  tfl::op_spec o = tfl::op(118 /*IF*/, 1, {cond, x}, {y});
+  o.options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 2).Union()};
   };
   return o;
+}
+
+/// IF's subgraphs 1 and 2 as if_twin has them: then in + in, else in + offset.
+std::vector<tfl::model_spec> add_branches(const std::string& in, const std::string& out) {
+  tfl::model_spec then_g;
+  then_g.tensors = {tfl::activation({1, 4}, in), tfl::activation({1, 4}, out)};
+  then_g.ops = {tfl::add_of(0, 0, 1)};
+  then_g.inputs = {0};
+  then_g.outputs = {1};
+  tfl::model_spec else_g;
+  else_g.tensors = {tfl::activation({1, 4}, in),
+                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
+                    tfl::activation({1, 4}, out)};
+  else_g.ops = {tfl::add_of(0, 1, 2)};
+  else_g.inputs = {0};
+  else_g.outputs = {2};
+  return {then_g, else_g};
 }
 
 std::shared_ptr<const runtime::model> if_twin() {
   tfl::model_spec m;
   m.tensors = {tfl::activation({1}, "cond", 6 /*BOOL*/), tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "y")};
-  m.ops = {tfl::op(118 /*IF*/, 1, {0, 1}, {2})};
-  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 2).Union()};
-  };
+  m.ops = {if_op(0, 1, 2)};
   m.inputs = {0, 1};
   m.outputs = {2};
-  tfl::model_spec then_g;
-  then_g.tensors = {tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "y")};
-  then_g.ops = {add_op(0, 0, 1)};
-  then_g.inputs = {0};
-  then_g.outputs = {1};
-  tfl::model_spec else_g;
-  else_g.tensors = {tfl::activation({1, 4}, "x"),
-                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
-                    tfl::activation({1, 4}, "y")};
-  else_g.ops = {add_op(0, 1, 2)};
-  else_g.inputs = {0};
-  else_g.outputs = {2};
-  m.subgraphs = {then_g, else_g};
+  m.subgraphs = add_branches("x", "y");
   return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
 }
 
+/// tfl::doubling_loop_model, read.
+std::shared_ptr<const runtime::model> doubling_loop(const std::function<tfl::tensor_spec(std::string)>& x_tensor) {
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(tfl::doubling_loop_model(x_tensor))));
+}
+
 std::shared_ptr<const runtime::model> while_twin() {
-  tfl::model_spec m;
-  m.tensors = {tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{0}), "i0", 2 /*INT32*/),
-               tfl::activation({1, 4}, "x"), tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "y")};
-  m.ops = {tfl::op(119 /*WHILE*/, 1, {0, 1}, {2, 3})};
-  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::WhileOptions, fb::CreateWhileOptions(b, 1, 2).Union()};
-  };
-  m.inputs = {1};
-  m.outputs = {3};
-  tfl::model_spec cond;
-  cond.tensors = {tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "x"),
-                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{3}), "limit", 2),
-                  tfl::activation({1}, "go_on", 6)};
-  cond.ops = {tfl::op(58 /*LESS*/, 1, {0, 2}, {3})};
-  cond.inputs = {0, 1};
-  cond.outputs = {3};
-  tfl::model_spec body;
-  body.tensors = {tfl::activation({1}, "i", 2), tfl::activation({1, 4}, "x"),
-                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{1}), "one", 2),
-                  tfl::activation({1}, "i_next", 2), tfl::activation({1, 4}, "x_next")};
-  body.ops = {add_op(0, 2, 3), add_op(1, 1, 4)};
-  body.inputs = {0, 1};
-  body.outputs = {3, 4};
-  m.subgraphs = {cond, body};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return doubling_loop([](std::string name) { return tfl::activation({1, 4}, std::move(name)); });
 }
 
 std::shared_ptr<const runtime::model> accumulator_twin() {
@@ -143,7 +128,7 @@ std::shared_ptr<const runtime::model> accumulator_twin() {
   m.tensors = {tfl::activation({}, "handle", 13 /*RESOURCE*/), tfl::activation({1, 4}, "x"),
                tfl::activation({1, 4}, "sum_so_far"), tfl::activation({1, 4}, "y")};
   m.ops = {tfl::op(129 /*CALL_ONCE*/, 1, {}, {}), var_handle(0), tfl::op(143 /*READ_VARIABLE*/, 1, {0}, {2}),
-           add_op(2, 1, 3), tfl::op(144 /*ASSIGN_VARIABLE*/, 1, {0, 3}, {})};
+           tfl::add_of(2, 1, 3), tfl::op(144 /*ASSIGN_VARIABLE*/, 1, {0, 3}, {})};
   m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
     return std::pair{fb::BuiltinOptions::CallOnceOptions, fb::CreateCallOnceOptions(b, 1).Union()};
   };
@@ -161,28 +146,20 @@ std::shared_ptr<const runtime::model> accumulator_twin() {
 std::shared_ptr<const runtime::model> variable_in_branch() {
   tfl::model_spec m;
   m.tensors = {tfl::activation({1}, "cond", 6 /*BOOL*/), tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "y")};
-  m.ops = {tfl::op(118 /*IF*/, 1, {0, 1}, {2})};
-  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 2).Union()};
-  };
+  m.ops = {if_op(0, 1, 2)};
   m.inputs = {0, 1};
   m.outputs = {2};
   tfl::model_spec then_g;
   then_g.tensors = {tfl::activation({1, 4}, "x"), tfl::activation({}, "handle", 13 /*RESOURCE*/),
                     tfl::activation({1, 4}, "sum_so_far"), tfl::activation({1, 4}, "y")};
-  then_g.ops = {tfl::op(142 /*VAR_HANDLE*/, 1, {}, {1}), tfl::op(143 /*READ_VARIABLE*/, 1, {1}, {2}), add_op(2, 0, 3),
+  then_g.ops = {tfl::op(142 /*VAR_HANDLE*/, 1, {}, {1}), tfl::op(143 /*READ_VARIABLE*/, 1, {1}, {2}), tfl::add_of(2, 0, 3),
                 tfl::op(144 /*ASSIGN_VARIABLE*/, 1, {1, 3}, {})};
   then_g.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
     return std::pair{fb::BuiltinOptions::VarHandleOptions, fb::CreateVarHandleOptionsDirect(b, "", "sum").Union()};
   };
   then_g.inputs = {0};
   then_g.outputs = {3};
-  tfl::model_spec else_g;
-  else_g.tensors = {tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "y")};
-  else_g.ops = {add_op(0, 0, 1)};
-  else_g.inputs = {0};
-  else_g.outputs = {1};
-  m.subgraphs = {then_g, else_g};
+  m.subgraphs = {then_g, add_branches("x", "y")[0]};  // else: x + x
   return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
 }
 
@@ -276,21 +253,13 @@ TEST_CASE("while_ loops its body while its cond says so, as the runtime path's W
 
 namespace {
 
-constexpr std::int8_t I32 = 2, BOOL = 6, I8 = 9;  // TFLite TensorType
+constexpr std::int8_t BOOL = 6, I8 = 9;  // TFLite TensorType
 
 tfl::tensor_spec quantized(std::vector<int> shape, std::string name, float scale, std::int64_t zero_point) {
   tfl::tensor_spec t = tfl::activation(std::move(shape), std::move(name), I8);
   t.scales = {scale};
   t.zero_points = {zero_point};
   return t;
-}
-
-tfl::op_spec if_op(int cond, int x, int y) {
-  tfl::op_spec o = tfl::op(118 /*IF*/, 1, {cond, x}, {y});
-  o.options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::IfOptions, fb::CreateIfOptions(b, 1, 2).Union()};
-  };
-  return o;
 }
 
 // Weights and biases that float16 holds exactly (multiples of 1/8 in
@@ -312,14 +281,7 @@ std::shared_ptr<const runtime::model> float_if_with_layer() {
   then_g.ops = {tfl::op(9 /*FULLY_CONNECTED*/, 1, {0, 1, 2}, {3})};
   then_g.inputs = {0};
   then_g.outputs = {3};
-  tfl::model_spec else_g;
-  else_g.tensors = {tfl::activation({1, 4}, "x"),
-                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
-                    tfl::activation({1, 4}, "y")};
-  else_g.ops = {add_op(0, 1, 2)};
-  else_g.inputs = {0};
-  else_g.outputs = {2};
-  m.subgraphs = {then_g, else_g};
+  m.subgraphs = {then_g, add_branches("x", "y")[1]};
   return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
 }
 
@@ -337,49 +299,24 @@ std::shared_ptr<const runtime::model> int8_if_with_island() {
   m.outputs = {2};
   tfl::model_spec then_g;
   then_g.tensors = {quantized({1, 4}, "x", x_scale, x_zero), quantized({1, 4}, "y", y_scale, y_zero)};
-  then_g.ops = {add_op(0, 0, 1)};
+  then_g.ops = {tfl::add_of(0, 0, 1)};
   then_g.inputs = {0};
   then_g.outputs = {1};
   tfl::model_spec else_g;
   else_g.tensors = {quantized({1, 4}, "x", x_scale, x_zero), tfl::activation({1, 4}, "x_float"),
                     tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
                     tfl::activation({1, 4}, "y_float"), quantized({1, 4}, "y", y_scale, y_zero)};
-  else_g.ops = {tfl::op(6 /*DEQUANTIZE*/, 1, {0}, {1}), add_op(1, 2, 3), tfl::op(114 /*QUANTIZE*/, 1, {3}, {4})};
+  else_g.ops = {tfl::op(6 /*DEQUANTIZE*/, 1, {0}, {1}), tfl::add_of(1, 2, 3), tfl::op(114 /*QUANTIZE*/, 1, {3}, {4})};
   else_g.inputs = {0};
   else_g.outputs = {4};
   m.subgraphs = {then_g, else_g};
   return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
 }
 
-/// Int8 WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x); x is
-/// loop-carried at one scale (zero point 0), so each doubling is exact.
+/// Int8 WHILE (doubling_loop): x is loop-carried at one scale (zero point
+/// 0), so each doubling is exact.
 std::shared_ptr<const runtime::model> int8_while() {
-  constexpr float s = 0.2f;
-  tfl::model_spec m;
-  m.tensors = {tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{0}), "i0", I32),
-               quantized({1, 4}, "x", s, 0), tfl::activation({1}, "i", I32), quantized({1, 4}, "y", s, 0)};
-  m.ops = {tfl::op(119 /*WHILE*/, 1, {0, 1}, {2, 3})};
-  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{fb::BuiltinOptions::WhileOptions, fb::CreateWhileOptions(b, 1, 2).Union()};
-  };
-  m.inputs = {1};
-  m.outputs = {3};
-  tfl::model_spec cond;
-  cond.tensors = {tfl::activation({1}, "i", I32), quantized({1, 4}, "x", s, 0),
-                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{3}), "limit", I32),
-                  tfl::activation({1}, "go_on", BOOL)};
-  cond.ops = {tfl::op(58 /*LESS*/, 1, {0, 2}, {3})};
-  cond.inputs = {0, 1};
-  cond.outputs = {3};
-  tfl::model_spec body;
-  body.tensors = {tfl::activation({1}, "i", I32), quantized({1, 4}, "x", s, 0),
-                  tfl::constant({1}, tfl::bytes_of(std::vector<std::int32_t>{1}), "one", I32),
-                  tfl::activation({1}, "i_next", I32), quantized({1, 4}, "x_next", s, 0)};
-  body.ops = {add_op(0, 2, 3), add_op(1, 1, 4)};
-  body.inputs = {0, 1};
-  body.outputs = {3, 4};
-  m.subgraphs = {cond, body};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return doubling_loop([](std::string name) { return quantized({1, 4}, std::move(name), 0.2f, 0); });
 }
 
 /// What a rewritten model is once written: read back by the reader (which
@@ -611,19 +548,7 @@ std::shared_ptr<const runtime::model> layers_around_if() {
            tfl::op(9 /*FULLY_CONNECTED*/, 1, {4, 5, -1}, {6})};
   m.inputs = {0, 1};
   m.outputs = {6};
-  tfl::model_spec then_g;
-  then_g.tensors = {tfl::activation({1, 4}, "h"), tfl::activation({1, 4}, "z")};
-  then_g.ops = {add_op(0, 0, 1)};
-  then_g.inputs = {0};
-  then_g.outputs = {1};
-  tfl::model_spec else_g;
-  else_g.tensors = {tfl::activation({1, 4}, "h"),
-                    tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "offset"),
-                    tfl::activation({1, 4}, "z")};
-  else_g.ops = {add_op(0, 1, 2)};
-  else_g.inputs = {0};
-  else_g.outputs = {2};
-  m.subgraphs = {then_g, else_g};
+  m.subgraphs = add_branches("h", "z");
   return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
 }
 

@@ -495,14 +495,6 @@ TEST_CASE("an application's own CIRCULAR_BUFFER replaces the one qfence ships") 
 
 namespace {
 
-tfl::op_spec add_of(int a, int b, int out) {
-  auto o = tfl::op(0, 1, {a, b}, {out});
-  o.options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{qfence::tflite::fb::BuiltinOptions::AddOptions, qfence::tflite::fb::CreateAddOptions(b).Union()};
-  };
-  return o;
-}
-
 /// ADD of input x (i8 [n]) and weights decoded by TFLM_DECODE from
 /// `compressed` and `ancillary` (constants).
 tfl::model_spec decoded_add_model(std::vector<std::uint8_t> compressed, std::vector<std::uint8_t> ancillary, int n) {
@@ -518,7 +510,7 @@ tfl::model_spec decoded_add_model(std::vector<std::uint8_t> compressed, std::vec
   spec.tensors = {x, tfl::constant({c}, std::move(compressed), "compressed", 3),
                   tfl::constant({a}, std::move(ancillary), "ancillary", 3), w, y};
   spec.ops.push_back(tfl::op(32, 1, {1, 2}, {3}, "TFLM_DECODE"));
-  spec.ops.push_back(add_of(0, 3, 4));
+  spec.ops.push_back(tfl::add_of(0, 3, 4));
   spec.inputs = {0};
   spec.outputs = {4};
   return spec;
@@ -665,7 +657,7 @@ tfl::model_spec accumulator_model() {
   };
   handle(m, 0);
   m.ops.push_back(tfl::op(143, 1, {0}, {2}));
-  m.ops.push_back(add_of(2, 1, 3));
+  m.ops.push_back(tfl::add_of(2, 1, 3));
   m.ops.push_back(tfl::op(144, 1, {0, 3}, {}));
   m.inputs = {1};
   m.outputs = {3};

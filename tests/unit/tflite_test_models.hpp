@@ -170,6 +170,44 @@ inline model_spec float_add_model() {
   return m;
 }
 
+/// ADD (no activation) of tensors a and b into out.
+inline op_spec add_of(int a, int b, int out) {
+  op_spec o = op(0 /*ADD*/, 1, {a, b}, {out});
+  o.options = [](flatbuffers::FlatBufferBuilder& fbb) {
+    return std::pair{fb::BuiltinOptions::AddOptions, fb::CreateAddOptions(fbb, 0, false).Union()};
+  };
+  return o;
+}
+
+/// WHILE: (i, x) from (0, input) while i < 3: (i + 1, x + x); subgraph 1
+/// is the cond, 2 the body. x_tensor(name) makes each [1, 4] tensor x
+/// passes through (float, or int8 at one scale).
+inline model_spec doubling_loop_model(const std::function<tensor_spec(std::string)>& x_tensor) {
+  const auto i32 = [](std::int32_t v) { return bytes_of(std::vector<std::int32_t>{v}); };
+  model_spec m;
+  m.tensors = {constant({1}, i32(0), "i0", 2 /*INT32*/), x_tensor("x"), activation({1}, "i", 2), x_tensor("y")};
+  m.ops = {op(119 /*WHILE*/, 1, {0, 1}, {2, 3})};
+  m.ops[0].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::BuiltinOptions::WhileOptions, fb::CreateWhileOptions(b, 1, 2).Union()};
+  };
+  m.inputs = {1};
+  m.outputs = {3};
+  model_spec cond;
+  cond.tensors = {activation({1}, "i", 2), x_tensor("x"), constant({1}, i32(3), "limit", 2),
+                  activation({1}, "go_on", 6 /*BOOL*/)};
+  cond.ops = {op(58 /*LESS*/, 1, {0, 2}, {3})};
+  cond.inputs = {0, 1};
+  cond.outputs = {3};
+  model_spec body;
+  body.tensors = {activation({1}, "i", 2), x_tensor("x"), constant({1}, i32(1), "one", 2),
+                  activation({1}, "i_next", 2), x_tensor("x_next")};
+  body.ops = {add_of(0, 2, 3), add_of(1, 1, 4)};
+  body.inputs = {0, 1};
+  body.outputs = {3, 4};
+  m.subgraphs = {cond, body};
+  return m;
+}
+
 /// A float UNIDIRECTIONAL_SEQUENCE_LSTM, batch 1 (batch major), `steps` steps
 /// of `inputs` values, `units` units, TANH, no clipping: tensors 0 input,
 /// 1-8 the gates' input then recurrent weights, 9-12 their biases, 13 the
