@@ -208,7 +208,10 @@ inline std::vector<int> written_tensors(const runtime::model& m, const runtime::
 /// tensor that a graph's inputs (the model's, and each subgraph's, which its
 /// caller writes) or an operation of `ops` write (a variable too: the
 /// quantized model stores it), in the order they appear.
-inline std::vector<int> observed_tensors(const runtime::model& m, const std::vector<runtime::operation>& ops) {
+/// `graphs` holds each graph's operations as they run (the interpreter's:
+/// PADs folded into their layers write nothing).
+inline std::vector<int> observed_tensors(const runtime::model& m,
+                                         const std::vector<const std::vector<runtime::operation>*>& graphs) {
   std::vector<int> seen;
   auto add = [&](int t) {
     if (t < 0) return;
@@ -217,8 +220,9 @@ inline std::vector<int> observed_tensors(const runtime::model& m, const std::vec
   };
   for (int g = 0; g < m.subgraph_count; ++g)
     for (int t : m.inputs_of(g)) add(t);
-  for (const auto& op : ops)
-    for (int t : written_tensors(m, op)) add(t);
+  for (const auto* ops : graphs)
+    for (const auto& op : *ops)
+      for (int t : written_tensors(m, op)) add(t);
   return seen;
 }
 
@@ -241,11 +245,9 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   }
   // Every graph's tensors: IF's branches and WHILE's body (each time it
   // runs) as well as the main graph.
-  std::vector<runtime::operation> all_operations;
-  for (std::size_t g = 0; g < interp.graph_count(); ++g)
-    all_operations.insert(all_operations.end(), interp.operations_of_graph(g).begin(),
-                          interp.operations_of_graph(g).end());
-  const std::vector<int> observed = observed_tensors(m, all_operations);
+  std::vector<const std::vector<runtime::operation>*> graphs;
+  for (std::size_t g = 0; g < interp.graph_count(); ++g) graphs.push_back(&interp.operations_of_graph(g));
+  const std::vector<int> observed = observed_tensors(m, graphs);
   auto observers_of = [&](int t, std::vector<std::size_t>& into) {
     for (std::size_t i = 0; i < observed.size(); ++i)
       if (observed[i] == t) into.push_back(i);
@@ -426,7 +428,9 @@ inline calibration_report ranges_from_model(const runtime::model& m) {
   calibration_report report;
   report.calibrator = "from-model";
   std::size_t without = 0;
-  for (const int t : observed_tensors(m, m.operations)) {
+  std::vector<const std::vector<runtime::operation>*> graphs;
+  for (int g = 0; g < m.subgraph_count; ++g) graphs.push_back(&m.operations_of(g));
+  for (const int t : observed_tensors(m, graphs)) {
     const runtime::tensor& x = m.tensors[static_cast<std::size_t>(t)];
     if (x.quant.min.size() != 1 || x.quant.max.size() != 1) {
       ++without;
