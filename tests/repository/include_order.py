@@ -16,7 +16,8 @@ ops parse Highway and the kernels (1-2 s under each of dozens). So such a
 header (a hub: HUB_SIZE, below) is compiled once, as a precompiled header
 whose templates are instantiated in it (-fpch-instantiate-templates); that
 compile is its own check. Each other header is compiled with the PCH of the
-largest hub it includes, directly or not, in place of that hub's text.
+largest hub it includes, directly or not, in place of that hub's text. (The
+PCHs take about 300 MiB in a temporary directory while the check runs.)
 
 Why this checks the same thing: a header H compiles alone when its own
 text (after its #includes) finds what it uses, and each header it includes
