@@ -185,11 +185,9 @@ inline std::string percent(double share) {
 
 inline std::string tensor_label(const runtime::model& m, int t) {
   std::string label = runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
-  for (int g = 1; g < m.subgraph_count; ++g) {  // "tensor 9 'x' (subgraph 2)": a name may be in several
-    const auto [first, end] = m.tensor_range_of(g);
-    if (static_cast<std::size_t>(t) >= first && static_cast<std::size_t>(t) < end)
-      label += " (subgraph " + std::to_string(g) + ")";
-  }
+  // "tensor 9 'x' (subgraph 2)": a name may be in several.
+  if (const int g = m.subgraph_of_tensor(static_cast<std::size_t>(t)); g > 0)
+    label += " (subgraph " + std::to_string(g) + ")";
   return label;
 }
 
@@ -351,16 +349,11 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     throw data_error("calibrate: no usable sample (" + std::to_string(report.skipped.size()) + " skipped" +
                      (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
 
-  std::vector<int> subgraph_of(m.tensors.size(), 0);
-  for (int g = 1; g < m.subgraph_count; ++g) {
-    const auto [first, end] = m.tensor_range_of(g);
-    for (std::size_t t = first; t < end; ++t) subgraph_of[t] = g;
-  }
   for (std::size_t i = 0; i < observed.size(); ++i) {
     const tensor_observer& o = observers[i];
     tensor_calibration t;
     t.tensor = observed[i];
-    t.subgraph = subgraph_of[static_cast<std::size_t>(observed[i])];
+    t.subgraph = m.subgraph_of_tensor(static_cast<std::size_t>(observed[i]));
     t.name = m.tensors[static_cast<std::size_t>(observed[i])].name;
     t.range = o.range();
     for (std::size_t c = 0; c < std::size(all_calibrators); ++c) t.range_by[c] = o.range(all_calibrators[c]);

@@ -226,11 +226,8 @@ inline std::vector<double> weight_rounding_shift(runtime::op_code code, const st
 /// moves it into k's range (a subgraph's tensors are contiguous in a
 /// .tflite, and model::tensor_range_of reads them so).
 inline std::vector<int> tensor_subgraphs(const runtime::model& m) {
-  std::vector<int> owner(m.tensors.size(), 0);
-  for (int k = 1; k < m.subgraph_count; ++k) {
-    const auto [first, end] = m.tensor_range_of(k);
-    std::fill(owner.begin() + static_cast<std::ptrdiff_t>(first), owner.begin() + static_cast<std::ptrdiff_t>(end), k);
-  }
+  std::vector<int> owner(m.tensors.size());
+  for (std::size_t t = 0; t < owner.size(); ++t) owner[t] = m.subgraph_of_tensor(t);
   return owner;
 }
 

@@ -301,6 +301,17 @@ struct model {
     return {static_cast<std::size_t>(g.first_tensor), static_cast<std::size_t>(g.first_tensor + g.tensor_count)};
   }
 
+  /// The subgraph tensor t belongs to (0: the main graph; a tensor after
+  /// the last subgraph's range counts as the main graph's, as a pass that
+  /// appends tensors to the main graph leaves them).
+  int subgraph_of_tensor(std::size_t t) const {
+    for (int k = 1; k < subgraph_count; ++k) {
+      const auto [first, end] = tensor_range_of(k);
+      if (t >= first && t < end) return k;
+    }
+    return 0;
+  }
+
   model() = default;
   model(model&&) = default;
   model& operator=(model&&) = default;
