@@ -26715,6 +26715,12 @@ struct op_property {
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
   /// the quantizer requantizes those that do not.
   bool inputs_share_output_params = false;
+  /// IF and WHILE: the op copies its operands' bytes into the subgraphs it
+  /// runs and their results' bytes out, so every tensor one value passes
+  /// through (the operand, the subgraphs' input and output, the op's output)
+  /// carries one set of parameters, from the union of their calibrated
+  /// ranges (quantize_model.hpp, passed_value_groups).
+  bool passes_to_subgraphs = false;
 
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
   constexpr bool has_state() const {
@@ -26919,6 +26925,10 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
+    case op_code::if_:
+    case op_code::while_:
+      p.passes_to_subgraphs = true;
+      break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
       break;
@@ -26968,6 +26978,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::abs:
     case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
     case op_code::batch_matmul:
+    case op_code::if_:  // copies bytes of any dtype (TFLM's if.cc, while.cc too)
+    case op_code::while_:
       break;
     default:
       p.quantizable = false;
@@ -27102,7 +27114,9 @@ constexpr treatment treatment_of() {
     return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
-    if (!p.quantizable) return treatment::island;
+    // Control flow (if_, while_) stays float at compile time: its typed
+    // subgraphs are not quantized here.
+    if (!p.quantizable || p.passes_to_subgraphs) return treatment::island;
     if (lstm_node_parts<N>::is_lstm || svdf_node_parts<N>::is_svdf) return treatment::stateful;
     if (p.has_state()) return treatment::island;  // a state op the compile-time quantizer does not know
     if (p.weights_input >= 0) return treatment::layer;

@@ -260,8 +260,10 @@ def main():
 
         # A model with control flow: calibrate observes the WHILE body at
         # every iteration (x, 2x, 4x in; 2x, 4x, 8x out), and names its
-        # subgraph; int8 quantize fences the WHILE (its subgraphs stay
-        # float) and says so, and the model it writes runs.
+        # subgraph; int8 quantize quantizes inside the WHILE (the loop
+        # carries x at one scale, from the union [-12, 24]), and the model
+        # it writes runs, dequantizes and debugs; --fence WHILE keeps it
+        # float and says so.
         loop_calib = tmp / 'loop_calib'
         loop_calib.mkdir()
         for i in range(4):
@@ -272,14 +274,31 @@ def main():
             seen = {(t.get('subgraph', 0), t['name']): t['seen'] for t in json.loads(r.stdout)['tensors']}
             check(seen.get((2, 'x_next')) == [-12.0, 24.0] and seen.get((2, 'x')) == [-6.0, 12.0] and
                   seen.get((0, 'y')) == [-12.0, 24.0], f'calibrate float_while: ranges {seen}')
-        r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '-o', tmp / 'loop_q.tflite')
-        check(r.returncode == 0 and 'fence: operator 0 (WHILE) stays float: control flow: the subgraphs it runs stay '
-              'float' in r.stderr + r.stdout, f'quantize float_while: exit {r.returncode}: {r.stderr.strip()[-300:]}')
+        r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--no-fences', '-o', tmp / 'loop_q.tflite')
+        check(r.returncode == 0 and 'fence:' not in r.stdout and ', 0 fences,' in r.stdout,
+              f'quantize float_while: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()[-300:]}')
+        r = run('inspect', tmp / 'loop_q.tflite', '--json')
+        check(r.returncode == 0, f'inspect of the quantized float_while: {r.stderr.strip()[:300]}')
+        if r.returncode == 0:
+            info = json.loads(r.stdout)
+            body = info['subgraphs'][1]
+            passed = [info['tensors'][t] for t in body['inputs'] + body['outputs']]
+            check([t['dtype'] for t in passed] == ['i32', 'i8', 'i32', 'i8'] and
+                  len({str(t.get('quantization')) for t in passed if t['dtype'] == 'i8'}) == 1 and
+                  [n['op'] for n in body['nodes']] == ['ADD', 'ADD'], f'quantize float_while: body {body} {passed}')
         r = run('run', tmp / 'loop_q.tflite')
         check(r.returncode == 0, f'run of the quantized float_while: {r.stderr.strip()[:300]}')
-        expect_error(('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--no-fences', '-o',
-                      tmp / 'loop_q.tflite'), 'operator 0 (WHILE) would be fenced (kept in float): control flow',
-                     'quantize --no-fences of a WHILE model')  # one line: before calibrating
+        r = run('dequantize', tmp / 'loop_q.tflite', '-o', tmp / 'loop_twin.tflite')
+        check(r.returncode == 0, f'dequantize of the quantized float_while: {r.stderr.strip()[:300]}')
+        r = run('debug', tmp / 'float_while.tflite', tmp / 'loop_q.tflite', '--calib', loop_calib)
+        check(r.returncode == 0 and 'SQNR' in r.stdout, f'debug of the quantized float_while: {r.stderr.strip()[:300]}')
+        r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--fence', 'WHILE', '-o',
+                tmp / 'loop_fenced.tflite')
+        check(r.returncode == 0 and 'fence: operator 0 (WHILE) stays float: fenced on request' in r.stdout,
+              f'quantize --fence WHILE: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()[-300:]}')
+        expect_error(('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--fence', 'WHILE', '--no-fences',
+                      '-o', tmp / 'loop_q.tflite'), 'operator 0 (WHILE) would be fenced (kept in float): fenced on request',
+                     'quantize --no-fences --fence WHILE')  # one line: before calibrating
 
         # quantize: the add model, and one with an op that has no int8 kernel.
         quantized = tmp / 'q.tflite'

@@ -215,18 +215,39 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.key("notes").begin_array();
   for (const auto& n : m.notes) j.value(n);
   j.end_array();
-  j.key("nodes").begin_array();
-  for (const auto& op : m.operations) {
+  const auto indices = [&](const std::vector<int>& list) {
+    j.begin_array();
+    for (int t : list) j.value(t);
+    j.end_array();
+  };
+  const auto nodes = [&](const std::vector<runtime::operation>& ops) {
+    j.key("nodes").begin_array();
+    for (const auto& op : ops) {
+      j.begin_object();
+      j.field("index", op.index);
+      j.field("op", runtime::op_name(op));
+      j.field("version", op.version);
+      j.key("inputs");
+      indices(op.inputs);
+      j.key("outputs");
+      indices(op.outputs);
+      j.end_object();
+    }
+    j.end_array();
+  };
+  nodes(m.operations);
+  // Subgraphs 1, 2, ...: their inputs and outputs as indices into "tensors".
+  j.key("subgraphs").begin_array();
+  for (std::size_t k = 0; k < m.subgraphs.size(); ++k) {
+    const runtime::subgraph& g = m.subgraphs[k];
     j.begin_object();
-    j.field("index", op.index);
-    j.field("op", runtime::op_name(op));
-    j.field("version", op.version);
-    j.key("inputs").begin_array();
-    for (int t : op.inputs) j.value(t);
-    j.end_array();
-    j.key("outputs").begin_array();
-    for (int t : op.outputs) j.value(t);
-    j.end_array();
+    j.field("index", static_cast<int>(k + 1));
+    j.field("name", runtime::printable(g.name, 4096));
+    j.key("inputs");
+    indices(g.inputs);
+    j.key("outputs");
+    indices(g.outputs);
+    nodes(g.operations);
     j.end_object();
   }
   j.end_array();

@@ -104,6 +104,13 @@ struct calibration_report {
       if (t.tensor == tensor) return &t;
     return nullptr;
   }
+  /// The entry of `tensor` if it has a range: one that samples computed (a
+  /// branch no sample takes computes nothing), or one given without
+  /// samples (ranges_from_model, a report made by hand).
+  const tensor_calibration* ranged(int tensor) const {
+    const tensor_calibration* c = find(tensor);
+    return c != nullptr && (samples == 0 || c->values > 0) ? c : nullptr;
+  }
 };
 
 /// A source of samples: sample_directory, or anything with

@@ -77,6 +77,12 @@ struct op_property {
   /// Inputs must carry the output's parameters (int8 CONCATENATION):
   /// the quantizer requantizes those that do not.
   bool inputs_share_output_params = false;
+  /// IF and WHILE: the op copies its operands' bytes into the subgraphs it
+  /// runs and their results' bytes out, so every tensor one value passes
+  /// through (the operand, the subgraphs' input and output, the op's output)
+  /// carries one set of parameters, from the union of their calibrated
+  /// ranges (quantize_model.hpp, passed_value_groups).
+  bool passes_to_subgraphs = false;
 
   constexpr operand_role role(std::size_t i) const { return i < inputs.size() ? inputs[i] : operand_role::activation; }
   constexpr bool has_state() const {
@@ -281,6 +287,10 @@ constexpr op_property int8_property(runtime::op_code code) {
     case op_code::prelu:  // alpha a constant operand at its own range, as TFLite quantizes it
     case op_code::squared_difference:
       break;
+    case op_code::if_:
+    case op_code::while_:
+      p.passes_to_subgraphs = true;
+      break;
     default:  // no int8 kernel with TFLite's rules (SQRT, DIV, custom ops, ...): fenced
       p.quantizable = false;
       break;
@@ -330,6 +340,8 @@ constexpr op_property int16x8_property(runtime::op_code code) {
     case op_code::abs:
     case op_code::gelu:  // TFLite's int16 table; TFLM has no GELU in any dtype
     case op_code::batch_matmul:
+    case op_code::if_:  // copies bytes of any dtype (TFLM's if.cc, while.cc too)
+    case op_code::while_:
       break;
     default:
       p.quantizable = false;

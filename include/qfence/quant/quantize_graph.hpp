@@ -190,7 +190,9 @@ constexpr treatment treatment_of() {
     return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
   } else {
     constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
-    if (!p.quantizable) return treatment::island;
+    // Control flow (if_, while_) stays float at compile time: its typed
+    // subgraphs are not quantized here.
+    if (!p.quantizable || p.passes_to_subgraphs) return treatment::island;
     if (lstm_node_parts<N>::is_lstm || svdf_node_parts<N>::is_svdf) return treatment::stateful;
     if (p.has_state()) return treatment::island;  // a state op the compile-time quantizer does not know
     if (p.weights_input >= 0) return treatment::layer;

@@ -93,9 +93,10 @@ struct fence_line {
   int op_index = 0;
   std::string op;
   std::string why;
+  int subgraph = 0;  // the graph of the operator (0: the main graph)
   std::string text() const {
-    return "fence: operator " + std::to_string(op_index) + " (" + op + ") stays float: " + why +
-           "; DEQUANTIZE before it, QUANTIZE after";
+    return "fence: " + (subgraph > 0 ? "subgraph " + std::to_string(subgraph) + ", " : std::string()) + "operator " +
+           std::to_string(op_index) + " (" + op + ") stays float: " + why + "; DEQUANTIZE before it, QUANTIZE after";
   }
 };
 
@@ -287,7 +288,19 @@ inline void drop_unused_tensors(runtime::model& m) { drop_unused_tensors(m, tens
 /// Which operations of `f` the scheme fences, and why, and which run in
 /// int16 inside an int8 model: decided from the model alone, so that
 /// `qfence quantize --no-fences` fails before it spends time calibrating.
+///
+/// Subgraphs: an IF or WHILE is quantized with the subgraphs it runs, whose
+/// operations are planned as the main graph's (fences, int16 ops and all),
+/// unless another operator calls one of them too (a subgraph is quantized
+/// for one caller); a fenced IF or WHILE keeps its subgraphs float, as
+/// CALL_ONCE keeps its own.
 struct fence_plan {
+  /// By graph (0: the main graph): where its operation 0 is in the
+  /// per-operation lists below (at()).
+  std::vector<std::size_t> first_op;
+  /// By graph: whether its operations are quantized (the main graph, and
+  /// the subgraphs of a quantized IF or WHILE); another graph stays float.
+  std::vector<bool> quantized_graph;
   std::vector<op_property> property;
   std::vector<bool> fenced, integer_op;  // by operation; integer ops (shapes, indices) stay as they are
   /// By operation: the type its activations have in the quantized model
@@ -295,14 +308,19 @@ struct fence_plan {
   std::vector<dtype> activation_type;
   std::vector<fence_line> lines;
   std::vector<std::string> notes;  // what the caller should know about ops kept integer (quantized_model::notes)
+
+  /// Operation k of graph g, in the per-operation lists.
+  std::size_t at(int g, std::size_t k) const { return first_op[static_cast<std::size_t>(g)] + k; }
 };
 
 namespace detail {
 
 /// Whether `selectors` (op types, or operator indices as "#12") name `op`.
+/// An index names an operator of the main graph.
 inline bool selects(const std::vector<std::string>& selectors, const runtime::operation& op) {
   return std::find(selectors.begin(), selectors.end(), runtime::op_name(op)) != selectors.end() ||
-         std::find(selectors.begin(), selectors.end(), "#" + std::to_string(op.index)) != selectors.end();
+         (op.subgraph == 0 &&
+          std::find(selectors.begin(), selectors.end(), "#" + std::to_string(op.index)) != selectors.end());
 }
 
 }  // namespace detail
@@ -321,76 +339,227 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
     return false;
   };
   fence_plan plan;
-  plan.property.resize(f.operations.size());
-  plan.fenced.assign(f.operations.size(), false);
-  plan.integer_op.assign(f.operations.size(), false);
-  plan.activation_type.assign(f.operations.size(), options.activations);
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
-    const auto& op = f.operations[k];
-    const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op);
-    plan.property[k] = in_int16 ? int16x8_property(op.code) : int8_property(op.code);
-    if (detail::selects(options.tabulate, op)) {
-      // A table: input and output calibrated, as any activation.
-      if (!(op.is_custom() ? op.inputs.size() == 1 && op.outputs.size() == 1 : tflite_only_table(op.code)))
-        throw runtime::model_error(detail::op_label(op) + " cannot be tabulated: tables are for custom elementwise ops "
-                                   "(one input, one output) and EXP (TFLite's int8 and int16 tables)");
-      plan.property[k].quantizable = true;
-      if (!op.is_custom())
-        plan.notes.push_back(detail::op_label(op) + " is " + (in_int16 ? "int16" : "int8") +
-                             " as TFLite's table (--tabulate): TFLite and qfence run the model, TFLM does not");
+  const auto graphs = static_cast<std::size_t>(f.subgraph_count);
+  std::size_t total = 0;
+  for (int g = 0; g < f.subgraph_count; ++g) {
+    plan.first_op.push_back(total);
+    total += f.operations_of(g).size();
+  }
+  plan.property.resize(total);
+  plan.fenced.assign(total, false);
+  plan.integer_op.assign(total, true);  // an operation of a graph that stays float is left as it is
+  plan.activation_type.assign(total, options.activations);
+  plan.quantized_graph.assign(graphs, false);
+  // How many operators call each subgraph: one quantized for its caller must have no other.
+  std::vector<int> callers(graphs, 0);
+  for (int g = 0; g < f.subgraph_count; ++g)
+    for (const auto& op : f.operations_of(g))
+      for (const int c : runtime::called_subgraphs(op))
+        if (c > 0 && static_cast<std::size_t>(c) < graphs) ++callers[static_cast<std::size_t>(c)];
+  // Why IF or WHILE keeps its subgraphs float ("": they are quantized with it).
+  auto subgraphs_stay_float = [&](const runtime::operation& op) -> std::string {
+    if (detail::selects(options.fence, op)) return "fenced on request";
+    for (const int c : runtime::called_subgraphs(op))
+      if (c <= 0 || static_cast<std::size_t>(c) >= graphs || callers[static_cast<std::size_t>(c)] != 1)
+        return "control flow: subgraph " + std::to_string(c) + " is called by " +
+               std::to_string(c > 0 && static_cast<std::size_t>(c) < graphs ? callers[static_cast<std::size_t>(c)] : 0) +
+               " operators, and qfence quantizes a subgraph for its one caller; the subgraphs it runs stay float";
+    return {};
+  };
+  std::vector<int> work{0};  // the graphs to plan: the main graph, then those its quantized IFs and WHILEs run
+  plan.quantized_graph[0] = true;
+  auto quantize_called = [&](const runtime::operation& op) {
+    for (const int c : runtime::called_subgraphs(op))
+      if (!plan.quantized_graph[static_cast<std::size_t>(c)]) {
+        plan.quantized_graph[static_cast<std::size_t>(c)] = true;
+        work.push_back(c);
+      }
+  };
+  for (std::size_t w = 0; w < work.size(); ++w) {
+    const int g = work[w];
+    const std::vector<runtime::operation>& ops = f.operations_of(g);
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      const auto& op = ops[k];
+      const std::size_t s = plan.at(g, k);
+      plan.integer_op[s] = false;
+      const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op);
+      plan.property[s] = in_int16 ? int16x8_property(op.code) : int8_property(op.code);
+      const bool passes = plan.property[s].passes_to_subgraphs;
+      if (detail::selects(options.tabulate, op)) {
+        // A table: input and output calibrated, as any activation.
+        if (!(op.is_custom() ? op.inputs.size() == 1 && op.outputs.size() == 1 : tflite_only_table(op.code)))
+          throw runtime::model_error(detail::op_label(op) + " cannot be tabulated: tables are for custom elementwise ops "
+                                     "(one input, one output) and EXP (TFLite's int8 and int16 tables)");
+        plan.property[s].quantizable = true;
+        if (!op.is_custom())
+          plan.notes.push_back(detail::op_label(op) + " is " + (in_int16 ? "int16" : "int8") +
+                               " as TFLite's table (--tabulate): TFLite and qfence run the model, TFLM does not");
+      }
+      if (passes && in_int16 && options.activations == dtype::i8)
+        throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: it passes values to its subgraphs "
+                                   "as they are. fix: name the ops inside them instead (by type, --int16 CONV_2D)");
+      if (!float_operands(op)) {
+        plan.integer_op[s] = true;
+        if (passes) {
+          if (const std::string why = subgraphs_stay_float(op); why.empty()) quantize_called(op);
+          else plan.notes.push_back(detail::op_label(op) + " passes no float values; " + why);
+        }
+        continue;
+      }
+      if (in_int16) plan.activation_type[s] = dtype::i16;
+      std::string why;
+      const std::string name = runtime::op_name(op);
+      // An activation with no range cannot be int8: its ops stay float.
+      // None in the report: --calib-from-model on a model whose float parts
+      // carry no statistics; none seen: a subgraph no sample ran.
+      int unranged = -1;
+      bool never_computed = false;
+      if (ranges != nullptr) {
+        for (const auto* list : {&op.inputs, &op.outputs})
+          for (const int t : *list)
+            if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32 &&
+                !f.tensors[static_cast<std::size_t>(t)].constant)
+              if (ranges->ranged(t) == nullptr) {
+                unranged = t;
+                never_computed = ranges->find(t) != nullptr;
+              }
+      }
+      // Weights the model computes (a FULLY_CONNECTED of two activations)
+      // have no constant values to quantize.
+      bool computed_weights = false;
+      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+        const operand_role r = plan.property[s].role(i);
+        const int t = op.inputs[i];
+        if ((r == operand_role::weights || r == operand_role::time_weights || r == operand_role::bias) && t >= 0 &&
+            !f.tensors[static_cast<std::size_t>(t)].constant && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32)
+          computed_weights = true;
+      }
+      if (passes)
+        why = subgraphs_stay_float(op);
+      else if (!runtime::called_subgraphs(op).empty())
+        why = "control flow: the subgraph it runs stays float (qfence's quantizer quantizes inside IF and WHILE, not "
+              "CALL_ONCE)";
+      else if (detail::selects(options.fence, op))
+        why = "fenced on request";
+      else if (computed_weights && plan.property[s].quantizable)
+        why = "its weights are computed by the model, not constant (qfence quantizes constant weights)";
+      else if (!plan.property[s].quantizable && options.activations == dtype::i8 && in_int16)
+        throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
+                                   "(or TFLM has none). fix: fence it instead (--fence " +
+                                   (op.subgraph == 0 ? "#" + std::to_string(op.index) : name) + ")");
+      else if (!plan.property[s].quantizable)
+        why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op, in_int16);
+      if (why.empty() && unranged >= 0)
+        why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
+              (never_computed ? " was never computed on the calibration data (a branch no sample takes?), so it has no range"
+                              : " has no range (float in the model it came from)");
+      if (why.empty()) {
+        if (passes) quantize_called(op);
+        continue;
+      }
+      if (options.forbid_fences)
+        throw runtime::model_error(detail::op_label(op) + " would be fenced (kept in float): " + why +
+                                   "; and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
+      plan.fenced[s] = true;
+      plan.activation_type[s] = dtype::f32;
+      plan.lines.push_back({op.index, name, why, op.subgraph});
     }
-    if (!float_operands(op)) {
-      plan.integer_op[k] = true;
-      continue;
-    }
-    if (in_int16) plan.activation_type[k] = dtype::i16;
-    std::string why;
-    const std::string name = runtime::op_name(op);
-    // An activation with no range (--calib-from-model on a model whose
-    // float parts carry no statistics) cannot be int8: its ops stay float.
-    int unranged = -1;
-    if (ranges != nullptr) {
-      for (const auto* list : {&op.inputs, &op.outputs})
-        for (const int t : *list)
-          if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32 &&
-              !f.tensors[static_cast<std::size_t>(t)].constant && ranges->find(t) == nullptr)
-            unranged = t;
-    }
-    // Weights the model computes (a FULLY_CONNECTED of two activations)
-    // have no constant values to quantize.
-    bool computed_weights = false;
-    for (std::size_t i = 0; i < op.inputs.size(); ++i) {
-      const operand_role r = plan.property[k].role(i);
-      const int t = op.inputs[i];
-      if ((r == operand_role::weights || r == operand_role::time_weights || r == operand_role::bias) && t >= 0 &&
-          !f.tensors[static_cast<std::size_t>(t)].constant && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32)
-        computed_weights = true;
-    }
-    if (!runtime::called_subgraphs(op).empty())
-      why = "control flow: the subgraphs it runs stay float (qfence's quantizer does not quantize inside IF, WHILE "
-            "and CALL_ONCE yet)";
-    else if (detail::selects(options.fence, op))
-      why = "fenced on request";
-    else if (computed_weights && plan.property[k].quantizable)
-      why = "its weights are computed by the model, not constant (qfence quantizes constant weights)";
-    else if (!plan.property[k].quantizable && options.activations == dtype::i8 && in_int16)
-      throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
-                                 "(or TFLM has none). fix: fence it instead (--fence #" + std::to_string(op.index) + ")");
-    else if (!plan.property[k].quantizable)
-      why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op, in_int16);
-    else if (unranged >= 0)
-      why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
-            " has no range (float in the model it came from)";
-    if (why.empty()) continue;
-    if (options.forbid_fences)
-      throw runtime::model_error(detail::op_label(op) + " would be fenced (kept in float): " + why +
-                                 "; and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
-    plan.fenced[k] = true;
-    plan.activation_type[k] = dtype::f32;
-    plan.lines.push_back({op.index, name, why});
   }
   return plan;
 }
+
+namespace detail {
+
+/// The values the quantized IFs and WHILEs of `plan` pass, as groups of
+/// float tensors holding one value's bytes: by tensor, its group's
+/// representative (a tensor index), or -1 for a tensor no IF or WHILE
+/// passes. IF: each operand after the condition with both branches'
+/// inputs at its position, each output with both branches' outputs. WHILE:
+/// operand i with output i, both subgraphs' input i and the body's output
+/// i (a loop-carried value). The groups are transitive: a tensor passed
+/// twice joins both groups into one.
+inline std::vector<int> passed_value_groups(const runtime::model& f, const fence_plan& plan) {
+  std::vector<int> parent(f.tensors.size());
+  for (std::size_t t = 0; t < parent.size(); ++t) parent[t] = static_cast<int>(t);
+  std::vector<bool> passed(f.tensors.size(), false);
+  const auto root = [&](int t) {
+    while (parent[static_cast<std::size_t>(t)] != t) t = parent[static_cast<std::size_t>(t)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(t)])];
+    return t;
+  };
+  const auto join = [&](int a, int b) {
+    if (a < 0 || b < 0 || f.tensors[static_cast<std::size_t>(a)].type != dtype::f32 ||
+        f.tensors[static_cast<std::size_t>(b)].type != dtype::f32)
+      return;
+    passed[static_cast<std::size_t>(a)] = passed[static_cast<std::size_t>(b)] = true;
+    parent[static_cast<std::size_t>(root(a))] = root(b);
+  };
+  const auto join_lists = [&](const std::vector<int>& a, std::size_t from, const std::vector<int>& b) {
+    for (std::size_t i = from; i < a.size() && i - from < b.size(); ++i) join(a[i], b[i - from]);
+  };
+  for (int g = 0; g < f.subgraph_count; ++g) {
+    if (!plan.quantized_graph[static_cast<std::size_t>(g)]) continue;
+    const std::vector<runtime::operation>& ops = f.operations_of(g);
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      const std::size_t s = plan.at(g, k);
+      const runtime::operation& op = ops[k];
+      if (!plan.property[s].passes_to_subgraphs || plan.fenced[s]) continue;
+      if (op.code == runtime::op_code::if_) {
+        for (const int branch : {op.options.then_subgraph, op.options.else_subgraph}) {
+          join_lists(op.inputs, 1, f.inputs_of(branch));
+          join_lists(f.outputs_of(branch), 0, op.outputs);
+        }
+      } else {  // WHILE
+        join_lists(op.inputs, 0, op.outputs);
+        join_lists(op.inputs, 0, f.inputs_of(op.options.cond_subgraph));
+        join_lists(op.inputs, 0, f.inputs_of(op.options.body_subgraph));
+        join_lists(f.outputs_of(op.options.body_subgraph), 0, op.outputs);
+      }
+    }
+  }
+  std::vector<int> group(f.tensors.size(), -1);
+  for (std::size_t t = 0; t < group.size(); ++t)
+    if (passed[t]) group[t] = root(static_cast<int>(t));
+  return group;
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// Checks that every value an IF or WHILE of `q` passes has one dtype and
+/// one set of parameters in each tensor it passes through (the bytes are
+/// copied, not requantized). A mismatch is a quantizer bug, and the
+/// message says so.
+inline void check_passed_parameters(const runtime::model& q) {
+  auto same = [&](int a, int b, const runtime::operation& op) {
+    if (a < 0 || b < 0) return;
+    const runtime::tensor& x = q.tensors[static_cast<std::size_t>(a)];
+    const runtime::tensor& y = q.tensors[static_cast<std::size_t>(b)];
+    if (x.type == y.type && x.quant.scales == y.quant.scales && x.quant.zero_points == y.quant.zero_points) return;
+    throw runtime::model_error("qfence quantize made " + op_label(op) + " pass " + runtime::tensor_label(a, x.name) +
+                               " (" + runtime::type_text(x) + ") as " + runtime::tensor_label(b, y.name) + " (" +
+                               runtime::type_text(y) + "): one value with two sets of parameters (a bug; please report it)");
+  };
+  auto pairs = [&](const std::vector<int>& a, std::size_t from, const std::vector<int>& b, const runtime::operation& op) {
+    for (std::size_t i = from; i < a.size() && i - from < b.size(); ++i) same(a[i], b[i - from], op);
+  };
+  for (int g = 0; g < q.subgraph_count; ++g)
+    for (const runtime::operation& op : q.operations_of(g)) {
+      if (op.code == runtime::op_code::if_) {
+        for (const int branch : {op.options.then_subgraph, op.options.else_subgraph}) {
+          pairs(op.inputs, 1, q.inputs_of(branch), op);
+          pairs(q.outputs_of(branch), 0, op.outputs, op);
+        }
+      } else if (op.code == runtime::op_code::while_) {
+        pairs(op.inputs, 0, op.outputs, op);
+        pairs(op.inputs, 0, q.inputs_of(op.options.cond_subgraph), op);
+        pairs(op.inputs, 0, q.inputs_of(op.options.body_subgraph), op);
+        pairs(q.outputs_of(op.options.body_subgraph), 0, op.outputs, op);
+      }
+    }
+}
+
+}  // namespace detail
 
 /// Full-integer quantization of float model `f` with the ranges of `ranges`
 /// (quant/calibration.hpp): full int8, or int16x8 with
@@ -414,6 +583,23 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   const std::vector<bool>& integer_op = plan.integer_op;
   result.fences = plan.lines;
   result.notes = plan.notes;
+  // The operations planned, graph by graph (each in order): k their place
+  // in the plan's lists.
+  struct planned_op {
+    int graph;
+    std::size_t k;
+    const runtime::operation* op;
+  };
+  std::vector<planned_op> planned;
+  for (int g = 0; g < f.subgraph_count; ++g)
+    if (plan.quantized_graph[static_cast<std::size_t>(g)])
+      for (std::size_t k = 0; k < f.operations_of(g).size(); ++k) planned.push_back({g, plan.at(g, k), &f.operations_of(g)[k]});
+  // The subgraphs after the main graph whose operations are quantized.
+  std::vector<int> quantized_subgraphs;
+  for (int g = 1; g < f.subgraph_count; ++g)
+    if (plan.quantized_graph[static_cast<std::size_t>(g)]) quantized_subgraphs.push_back(g);
+  // Values passed to and from subgraphs: one set of parameters per group.
+  const std::vector<int> group = detail::passed_value_groups(f, plan);
 
   // 2. Where each activation is produced and consumed. A domain is the type
   //    its values have there: float, int8 or int16 (a bit each, so that a
@@ -428,11 +614,17 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   const std::uint8_t io_in = options.inputs == io_type::float32 ? in_float : domain_of(options.activations);
   const std::uint8_t io_out = options.outputs == io_type::float32 ? in_float : domain_of(options.activations);
   std::vector<std::uint8_t> produced(tensor_count, none), needed(tensor_count, none);
+  // Values pass to and from subgraphs in the scheme's domain.
+  const std::uint8_t passed = domain_of(options.activations);
   for (int t : f.inputs)
     if (is_activation(t)) produced[static_cast<std::size_t>(t)] = io_in;
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+  for (const int g : quantized_subgraphs)
+    for (int t : f.inputs_of(g))
+      if (is_activation(t)) produced[static_cast<std::size_t>(t)] = passed;
+  for (const planned_op& x : planned) {
+    const std::size_t k = x.k;
     if (integer_op[k]) continue;
-    const auto& op = f.operations[k];
+    const auto& op = *x.op;
     const std::uint8_t d = domain_of(plan.activation_type[k]);
     for (std::size_t i = 0; i < op.inputs.size(); ++i)
       if (is_activation(op.inputs[i]) && (fenced[k] || property[k].role(i) == operand_role::activation))
@@ -442,6 +634,9 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   }
   for (int t : f.outputs)
     if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= io_out;
+  for (const int g : quantized_subgraphs)
+    for (int t : f.outputs_of(g))
+      if (is_activation(t)) needed[static_cast<std::size_t>(t)] |= passed;
 
   // 3. Each activation's parameters in each integer domain it has, in
   //    execution order: asymmetric int8, or symmetric int16 with zero point
@@ -454,7 +649,25 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     return d == in_int16 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
   };
   std::vector<real_range> range_of(tensor_count);
+  // A passed value's range: the union of what calibration saw in each
+  // tensor it passes through (a constant's values, if one is passed).
+  std::vector<std::optional<real_range>> passed_range(tensor_count);
+  for (std::size_t t = 0; t < tensor_count; ++t) {
+    if (group[t] < 0) continue;
+    real_range r;
+    if (f.tensors[t].constant) {
+      for (const float v : detail::finite_values(f, static_cast<int>(t), "a subgraph")) r = {std::min(r.min, v), std::max(r.max, v)};
+    } else if (const tensor_calibration* c = ranges.ranged(static_cast<int>(t))) {
+      r = c->range;
+    } else {
+      continue;  // never computed (a branch no sample takes)
+    }
+    auto& u = passed_range[static_cast<std::size_t>(group[t])];
+    u = u ? real_range{std::min(u->min, r.min), std::max(u->max, r.max)} : r;
+  }
   auto calibrated_range = [&](int t, const std::string& user) {
+    if (const int g = group[static_cast<std::size_t>(t)]; g >= 0 && passed_range[static_cast<std::size_t>(g)])
+      return *passed_range[static_cast<std::size_t>(g)];
     const tensor_calibration* c = ranges.find(t);
     if (c == nullptr)
       throw runtime::model_error(runtime::tensor_label(t, f.tensors[static_cast<std::size_t>(t)].name) + ", " + user +
@@ -472,18 +685,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
         params_in(d)[i] = params_for(r, d);
       }
   };
-  for (int t : f.inputs) {
-    if (!is_activation(t)) continue;
+  auto input_params = [&](int t, const std::string& user) {
+    if (!is_activation(t)) return;
     const auto i = static_cast<std::size_t>(t);
     if (produced[i] != in_float) {
-      range_of[i] = calibrated_range(t, "a model input");
+      range_of[i] = calibrated_range(t, user);
       params_in(produced[i])[i] = params_for(range_of[i], produced[i]);
     }
-    copies_from_range(t, "a model input");
-  }
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
+    copies_from_range(t, user);
+  };
+  for (int t : f.inputs) input_params(t, "a model input");
+  for (const int g : quantized_subgraphs)
+    for (int t : f.inputs_of(g)) input_params(t, "an input of subgraph " + std::to_string(g));
+  for (const planned_op& x : planned) {
+    const std::size_t k = x.k;
     if (integer_op[k]) continue;
-    const auto& op = f.operations[k];
+    const auto& op = *x.op;
     const std::uint8_t d = domain_of(plan.activation_type[k]);
     // A state (SVDF's memory, LSTM's cell) is int16 in either scheme,
     // symmetric.
@@ -535,15 +752,22 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   // 4. The new model: tensors first as they were, then conversions and
   //    quantized constants appended.
   runtime::model& q = result.model;
+  std::size_t int16_count = 0;
   if (options.activations == dtype::i8)
-    for (std::size_t k = 0; k < f.operations.size(); ++k)
-      if (!integer_op[k] && plan.activation_type[k] == dtype::i16) result.int16_ops.push_back(f.operations[k].index);
-  const std::string scheme =
-      options.activations == dtype::i16 ? "int16x8"
-      : result.int16_ops.empty()        ? "full int8"
-                                        : "full int8, " + std::to_string(result.int16_ops.size()) + " ops in int16x8";
+    for (const planned_op& x : planned)
+      if (!integer_op[x.k] && plan.activation_type[x.k] == dtype::i16) {
+        ++int16_count;
+        if (x.graph == 0) result.int16_ops.push_back(x.op->index);
+        else result.notes.push_back(detail::op_label(*x.op) + " runs in int16x8; QUANTIZE between int8 and int16 at its borders");
+      }
+  const std::string scheme = options.activations == dtype::i16 ? "int16x8"
+                             : int16_count == 0                ? "full int8"
+                                                : "full int8, " + std::to_string(int16_count) + " ops in int16x8";
   q = detail::owned_copy(f, "quantized by qfence (" + scheme + ") from: " + f.description);
-  q.operations.clear();  // rebuilt below, with the conversions
+  // The graph being rebuilt, and each tensor's graph (tensors appended for
+  // graph g belong to it: drop_unused_tensors lays them out so).
+  int graph_now = 0;
+  std::vector<int> owner = detail::tensor_subgraphs(f);
   auto make_integer = [&](runtime::tensor& x, int source, std::uint8_t d) {
     const affine_params p = *params_in(d)[static_cast<std::size_t>(source)];
     x.type = type_in(d);
@@ -579,9 +803,12 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   const auto copy_in = [&](std::uint8_t d) -> std::vector<int>& { return copies[d == in_float ? 0 : d == in_int8 ? 1 : 2]; };
   auto add_tensor = [&](runtime::tensor x) {
     q.tensors.push_back(std::move(x));
+    owner.push_back(graph_now);
     return static_cast<int>(q.tensors.size()) - 1;
   };
-  auto add_op = [&](op_code code, int in, int out) { q.operations.push_back(detail::conversion_op(code, in, out)); };
+  auto add_op = [&](op_code code, int in, int out) {
+    q.operations_of(graph_now).push_back(detail::conversion_op(code, in, out));
+  };
   // After the producer of t: the conversions its consumers in other
   // domains read (QUANTIZE from float or between int8 and int16,
   // DEQUANTIZE to float).
@@ -600,169 +827,210 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   };
   for (std::size_t i = 0; i < tensor_count; ++i)
     if (produced[i] == in_int8 || produced[i] == in_int16) make_integer(q.tensors[i], static_cast<int>(i), produced[i]);
-  for (int t : f.inputs)
-    if (is_activation(t)) convert_after_producer(t);
+  // Tensor x as one with parameters `to`: itself if it has them, else a
+  // QUANTIZE of it (a requantize) into a new tensor, after its producer.
+  auto requantized = [&](int x, affine_params to) {
+    const runtime::tensor& have = q.tensors[static_cast<std::size_t>(x)];
+    if (have.quant.scale() == to.scale && have.quant.zero_point() == to.zero_point) return x;
+    runtime::tensor y = have;
+    y.name += "_requantized";
+    y.data = {};
+    y.constant = false;
+    y.quant.scales = {to.scale};
+    y.quant.zero_points = {to.zero_point};
+    const int r = add_tensor(std::move(y));
+    add_op(op_code::quantize, x, r);
+    return r;
+  };
+  // The tensor that holds passed value t where IF or WHILE passes it (an
+  // operand, a subgraph's output): in the scheme's domain with its group's
+  // parameters. A constant is quantized with them; a value its producer
+  // gave other parameters (a fixed output, an input's) is requantized.
+  auto passed_tensor = [&](int t) {
+    if (t < 0 || group[static_cast<std::size_t>(t)] < 0) return t;
+    const real_range r = calibrated_range(t, "a value passed to a subgraph");
+    const affine_params want = params_for(r, passed);
+    if (f.tensors[static_cast<std::size_t>(t)].constant) {
+      runtime::tensor x = f.tensors[static_cast<std::size_t>(t)];
+      x.type = type_in(passed);
+      x.data = quantized_data(detail::finite_values(f, t, "a subgraph"), want, passed);
+      x.quant = {};
+      x.quant.scales = {want.scale};
+      x.quant.zero_points = {want.zero_point};
+      x.quant.min = {r.min};
+      x.quant.max = {r.max};
+      return add_tensor(std::move(x));
+    }
+    const int x = produced[static_cast<std::size_t>(t)] == passed ? t : copy_in(passed)[static_cast<std::size_t>(t)];
+    if (x < 0)
+      throw runtime::model_error("qfence quantize found no " + std::string(suffix(passed) + 1) + " form of " +
+                                 runtime::tensor_label(t, f.tensors[static_cast<std::size_t>(t)].name) +
+                                 " to pass to a subgraph (a bug; please report it)");
+    return requantized(x, want);
+  };
 
-  for (std::size_t k = 0; k < f.operations.size(); ++k) {
-    runtime::operation op = f.operations[k];
-    if (integer_op[k]) {
-      q.operations.push_back(std::move(op));
-      continue;
-    }
-    const op_property& p = property[k];
-    const std::uint8_t d = domain_of(plan.activation_type[k]);
-    if (fenced[k]) {
-      for (int& t : op.inputs)
-        if (is_activation(t) && produced[static_cast<std::size_t>(t)] != in_float &&
-            produced[static_cast<std::size_t>(t)] != none)
-          t = copy_in(in_float)[static_cast<std::size_t>(t)];
-    } else {
-      const bool int16_op = d == in_int16;
-      // int16 ADD and SUB with general scales, as TFLite's quantizer writes
-      // them (SetOperatorPropertyADDSUBOperator): TFLite would otherwise
-      // take its power-of-two kernel whenever the scales happen to be powers
-      // of two.
-      if (int16_op && (op.code == op_code::add || op.code == op_code::sub)) op.options.pot_scale_int16 = false;
-      const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
-      // Each operand's scales as it is quantized: the bias's scale is the
-      // product of two of them (op_property::bias_scale_of).
-      std::vector<std::vector<float>> operand_scales(op.inputs.size());
-      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
-        const int t = op.inputs[i];
-        if (!is_activation(t)) continue;
-        const auto& a = is_int16_state(p.role(i)) ? params16 : params_in(d);
-        if (a[static_cast<std::size_t>(t)]) operand_scales[i] = {a[static_cast<std::size_t>(t)]->scale};
-      }
-      std::vector<double> rounding_shift;  // bias correction, per output channel
-      for (std::size_t i = 0; i < op.inputs.size(); ++i) {
-        int& t = op.inputs[i];
-        if (t < 0) continue;
-        const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
-        const operand_role role = p.role(i);
-        if (role == operand_role::integer || src.type != dtype::f32) continue;
-        if (is_state(role)) {
-          make_state(q.tensors[static_cast<std::size_t>(t)], t, role == operand_role::output_state ? d : in_int16);
-          continue;
-        }
-        if (!src.constant) {
-          const std::uint8_t from = produced[static_cast<std::size_t>(t)];
-          if (from != d && from != none) t = copy_in(d)[static_cast<std::size_t>(t)];
-          continue;
-        }
-        runtime::tensor x = src;
-        const std::vector<float> values = detail::finite_values(f, t, detail::op_label(op));
-        if (role == operand_role::weights) {
-          const quantized_weights w = quantize_weights_symmetric(values, src.shape, std::max(p.weights_axis, 0),
-                                                                 p.weights_axis >= 0);
-          x.type = dtype::i8;
-          x.data = detail::own_values(q, w.values);
-          x.quant = {};
-          x.quant.scales = w.scales;
-          x.quant.zero_points.assign(w.scales.size(), 0);
-          x.quant.axis = w.scales.size() > 1 ? p.weights_axis : 0;
-          operand_scales[i] = w.scales;
-          if (options.bias_correction && act >= 0)
-            if (const tensor_calibration* c = ranges.find(act))
-              rounding_shift = detail::weight_rounding_shift(op.code, src.shape, values, w, c->channel_means);
-        } else if (role == operand_role::time_weights) {
-          const quantized_time_weights w = quantize_time_weights(values);
-          x.type = dtype::i16;
-          x.data = detail::own_values(q, w.values);
-          x.quant = {};
-          x.quant.scales = {w.scale};
-          x.quant.zero_points = {0};
-          operand_scales[i] = {w.scale};
-        } else if (role == operand_role::bias) {
-          const auto [first, second] = p.bias_scale_of(static_cast<int>(i));
-          const float input_scale = operand_scales.at(static_cast<std::size_t>(first)).at(0);
-          const std::vector<float>& weight_scales = operand_scales.at(static_cast<std::size_t>(second));
-          std::vector<float> corrected = values;
-          if (rounding_shift.size() == corrected.size()) {
-            for (std::size_t c = 0; c < corrected.size(); ++c)
-              corrected[c] = static_cast<float>(corrected[c] - rounding_shift[c]);
-            ++result.bias_corrected_layers;
-          }
-          // int32 biases for int8, int64 for int16x8 (TFLite's default).
-          const auto store_bias = [&]<class Bias>(dtype type) {
-            const std::vector<Bias> b = quantize_bias<Bias>(corrected, input_scale, weight_scales);
-            x.type = type;
-            x.data = detail::own_values(q, b);
-            constexpr Bias top = std::numeric_limits<Bias>::max();
-            for (std::size_t c = 0; c < b.size(); ++c)
-              if (b[c] == top || b[c] == -top)
-                result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
-                                       (int16_op ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
-          };
-          if (int16_op) store_bias.template operator()<std::int64_t>(dtype::i64);
-          else store_bias.template operator()<std::int32_t>(dtype::i32);
-          x.quant = {};
-          for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
-          x.quant.zero_points.assign(x.quant.scales.size(), 0);
-          x.quant.axis = 0;
-        } else {  // a constant activation operand (ADD of a constant): its own range
-          float lo = 0, hi = 0;
-          for (const float v : values) {
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-          }
-          // An operand that must carry the output's parameters (the bytes
-          // a CONCATENATION or SELECT_V2 copies) is quantized with them:
-          // one rounding, and no QUANTIZE op that requantizes a constant.
-          const bool takes_output_params =
-              p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0]);
-          const affine_params a = takes_output_params ? *params_in(d)[static_cast<std::size_t>(op.outputs[0])]
-                                                      : params_for({lo, hi}, d);
-          x.type = type_in(d);
-          x.data = quantized_data(values, a, d);
-          x.quant = {};
-          x.quant.scales = {a.scale};
-          x.quant.zero_points = {a.zero_point};
-          x.quant.min = {lo};
-          x.quant.max = {hi};
-        }
-        t = add_tensor(std::move(x));  // the float constant is dropped at the end if nothing else reads it
-      }
-      // Inputs that must carry the output's parameters get a requantize.
-      if (p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0])) {
-        const affine_params out = *params_in(d)[static_cast<std::size_t>(op.outputs[0])];
-        for (int& t : op.inputs) {
-          const runtime::tensor& x = q.tensors[static_cast<std::size_t>(t)];
-          if (x.type != type_in(d) || (x.quant.scale() == out.scale && x.quant.zero_point() == out.zero_point)) continue;
-          runtime::tensor y = x;
-          y.name += "_requantized";
-          y.data = {};
-          y.constant = false;
-          y.quant.scales = {out.scale};
-          y.quant.zero_points = {out.zero_point};
-          const int r = add_tensor(std::move(y));
-          add_op(op_code::quantize, t, r);
-          t = r;
-        }
-      }
-      // TFLite's integer LSTM kernel wants five intermediate tensors (TFLM
-      // reads none): the gates' Q3.12 (0-3, read only with layer norm) and
-      // the hidden state's parameters (4), which without projection are
-      // the output's. qfence's kernels take both from the operands. Each
-      // holds no value: shape [0], as TFLM's allocator demands of them.
-      if (op.code == op_code::unidirectional_sequence_lstm && !int16_op) {
-        // A copy: add_tensor grows q.tensors.
-        const runtime::tensor out = q.tensors[static_cast<std::size_t>(op.outputs.at(0))];
-        op.intermediates.clear();
-        for (int g = 0; g < 5; ++g) {
-          runtime::tensor x;
-          x.name = out.name + "_intermediate_" + std::to_string(g);
-          x.type = g < 4 ? dtype::i16 : dtype::i8;
-          x.shape = {0};
-          x.quant.scales = {g < 4 ? 1.0f / 4096.0f : out.quant.scale()};
-          x.quant.zero_points = {g < 4 ? 0 : out.quant.zero_point()};
-          op.intermediates.push_back(add_tensor(std::move(x)));
-        }
-      }
-    }
-    const std::vector<int> outputs = op.outputs;
-    q.operations.push_back(std::move(op));
-    for (int t : outputs)
+  for (int g = 0; g < f.subgraph_count; ++g) {
+    if (!plan.quantized_graph[static_cast<std::size_t>(g)]) continue;  // a float subgraph, copied as it is
+    graph_now = g;
+    q.operations_of(g).clear();  // rebuilt below, with the conversions
+    for (int t : f.inputs_of(g))
       if (is_activation(t)) convert_after_producer(t);
+    const std::vector<runtime::operation>& graph_ops = f.operations_of(g);
+    for (std::size_t j = 0; j < graph_ops.size(); ++j) {
+      const std::size_t k = plan.at(g, j);
+      runtime::operation op = graph_ops[j];
+      if (integer_op[k]) {
+        q.operations_of(g).push_back(std::move(op));
+        continue;
+      }
+      const op_property& p = property[k];
+      const std::uint8_t d = domain_of(plan.activation_type[k]);
+      if (fenced[k]) {
+        for (int& t : op.inputs)
+          if (is_activation(t) && produced[static_cast<std::size_t>(t)] != in_float &&
+              produced[static_cast<std::size_t>(t)] != none)
+            t = copy_in(in_float)[static_cast<std::size_t>(t)];
+      } else if (p.passes_to_subgraphs) {
+        for (int& t : op.inputs) t = passed_tensor(t);
+      } else {
+        const bool int16_op = d == in_int16;
+        // int16 ADD and SUB with general scales, as TFLite's quantizer writes
+        // them (SetOperatorPropertyADDSUBOperator): TFLite would otherwise
+        // take its power-of-two kernel whenever the scales happen to be powers
+        // of two.
+        if (int16_op && (op.code == op_code::add || op.code == op_code::sub)) op.options.pot_scale_int16 = false;
+        const int act = op.inputs.at(static_cast<std::size_t>(p.activation_input));
+        // Each operand's scales as it is quantized: the bias's scale is the
+        // product of two of them (op_property::bias_scale_of).
+        std::vector<std::vector<float>> operand_scales(op.inputs.size());
+        for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+          const int t = op.inputs[i];
+          if (!is_activation(t)) continue;
+          const auto& a = is_int16_state(p.role(i)) ? params16 : params_in(d);
+          if (a[static_cast<std::size_t>(t)]) operand_scales[i] = {a[static_cast<std::size_t>(t)]->scale};
+        }
+        std::vector<double> rounding_shift;  // bias correction, per output channel
+        for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+          int& t = op.inputs[i];
+          if (t < 0) continue;
+          const runtime::tensor& src = f.tensors[static_cast<std::size_t>(t)];
+          const operand_role role = p.role(i);
+          if (role == operand_role::integer || src.type != dtype::f32) continue;
+          if (is_state(role)) {
+            make_state(q.tensors[static_cast<std::size_t>(t)], t, role == operand_role::output_state ? d : in_int16);
+            continue;
+          }
+          if (!src.constant) {
+            const std::uint8_t from = produced[static_cast<std::size_t>(t)];
+            if (from != d && from != none) t = copy_in(d)[static_cast<std::size_t>(t)];
+            continue;
+          }
+          runtime::tensor x = src;
+          const std::vector<float> values = detail::finite_values(f, t, detail::op_label(op));
+          if (role == operand_role::weights) {
+            const quantized_weights w = quantize_weights_symmetric(values, src.shape, std::max(p.weights_axis, 0),
+                                                                   p.weights_axis >= 0);
+            x.type = dtype::i8;
+            x.data = detail::own_values(q, w.values);
+            x.quant = {};
+            x.quant.scales = w.scales;
+            x.quant.zero_points.assign(w.scales.size(), 0);
+            x.quant.axis = w.scales.size() > 1 ? p.weights_axis : 0;
+            operand_scales[i] = w.scales;
+            if (options.bias_correction && act >= 0)
+              if (const tensor_calibration* c = ranges.find(act))
+                rounding_shift = detail::weight_rounding_shift(op.code, src.shape, values, w, c->channel_means);
+          } else if (role == operand_role::time_weights) {
+            const quantized_time_weights w = quantize_time_weights(values);
+            x.type = dtype::i16;
+            x.data = detail::own_values(q, w.values);
+            x.quant = {};
+            x.quant.scales = {w.scale};
+            x.quant.zero_points = {0};
+            operand_scales[i] = {w.scale};
+          } else if (role == operand_role::bias) {
+            const auto [first, second] = p.bias_scale_of(static_cast<int>(i));
+            const float input_scale = operand_scales.at(static_cast<std::size_t>(first)).at(0);
+            const std::vector<float>& weight_scales = operand_scales.at(static_cast<std::size_t>(second));
+            std::vector<float> corrected = values;
+            if (rounding_shift.size() == corrected.size()) {
+              for (std::size_t c = 0; c < corrected.size(); ++c)
+                corrected[c] = static_cast<float>(corrected[c] - rounding_shift[c]);
+              ++result.bias_corrected_layers;
+            }
+            // int32 biases for int8, int64 for int16x8 (TFLite's default).
+            const auto store_bias = [&]<class Bias>(dtype type) {
+              const std::vector<Bias> b = quantize_bias<Bias>(corrected, input_scale, weight_scales);
+              x.type = type;
+              x.data = detail::own_values(q, b);
+              constexpr Bias top = std::numeric_limits<Bias>::max();
+              for (std::size_t c = 0; c < b.size(); ++c)
+                if (b[c] == top || b[c] == -top)
+                  result.notes.push_back(detail::op_label(op) + ": bias " + std::to_string(c) + " saturates " +
+                                         (int16_op ? "int64" : "int32") + " at scale input x weight; its layer will be inexact");
+            };
+            if (int16_op) store_bias.template operator()<std::int64_t>(dtype::i64);
+            else store_bias.template operator()<std::int32_t>(dtype::i32);
+            x.quant = {};
+            for (const float w : weight_scales) x.quant.scales.push_back(input_scale * w);
+            x.quant.zero_points.assign(x.quant.scales.size(), 0);
+            x.quant.axis = 0;
+          } else {  // a constant activation operand (ADD of a constant): its own range
+            float lo = 0, hi = 0;
+            for (const float v : values) {
+              lo = std::min(lo, v);
+              hi = std::max(hi, v);
+            }
+            // An operand that must carry the output's parameters (the bytes
+            // a CONCATENATION or SELECT_V2 copies) is quantized with them:
+            // one rounding, and no QUANTIZE op that requantizes a constant.
+            const bool takes_output_params =
+                p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0]);
+            const affine_params a = takes_output_params ? *params_in(d)[static_cast<std::size_t>(op.outputs[0])]
+                                                        : params_for({lo, hi}, d);
+            x.type = type_in(d);
+            x.data = quantized_data(values, a, d);
+            x.quant = {};
+            x.quant.scales = {a.scale};
+            x.quant.zero_points = {a.zero_point};
+            x.quant.min = {lo};
+            x.quant.max = {hi};
+          }
+          t = add_tensor(std::move(x));  // the float constant is dropped at the end if nothing else reads it
+        }
+        // Inputs that must carry the output's parameters get a requantize.
+        if (p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0])) {
+          const affine_params out = *params_in(d)[static_cast<std::size_t>(op.outputs[0])];
+          for (int& t : op.inputs)
+            if (q.tensors[static_cast<std::size_t>(t)].type == type_in(d)) t = requantized(t, out);
+        }
+        // TFLite's integer LSTM kernel wants five intermediate tensors (TFLM
+        // reads none): the gates' Q3.12 (0-3, read only with layer norm) and
+        // the hidden state's parameters (4), which without projection are
+        // the output's. qfence's kernels take both from the operands. Each
+        // holds no value: shape [0], as TFLM's allocator demands of them.
+        if (op.code == op_code::unidirectional_sequence_lstm && !int16_op) {
+          // A copy: add_tensor grows q.tensors.
+          const runtime::tensor out = q.tensors[static_cast<std::size_t>(op.outputs.at(0))];
+          op.intermediates.clear();
+          for (int g = 0; g < 5; ++g) {
+            runtime::tensor x;
+            x.name = out.name + "_intermediate_" + std::to_string(g);
+            x.type = g < 4 ? dtype::i16 : dtype::i8;
+            x.shape = {0};
+            x.quant.scales = {g < 4 ? 1.0f / 4096.0f : out.quant.scale()};
+            x.quant.zero_points = {g < 4 ? 0 : out.quant.zero_point()};
+            op.intermediates.push_back(add_tensor(std::move(x)));
+          }
+        }
+      }
+      const std::vector<int> outputs = op.outputs;
+      q.operations_of(g).push_back(std::move(op));
+      for (int t : outputs)
+        if (is_activation(t)) convert_after_producer(t);
+    }
+    if (g > 0)
+      for (int& t : q.outputs_of(g)) t = passed_tensor(t);
   }
 
   // 5. Model inputs and outputs: the domain asked for, with their names.
@@ -779,8 +1047,9 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   }
 
   // 6. Unused tensors dropped; indices and versions for the new operand types.
-  detail::drop_unused_tensors(q);
+  detail::drop_unused_tensors(q, owner);
   detail::renumber_operations(q);
+  detail::check_passed_parameters(q);
   return result;
 }
 
