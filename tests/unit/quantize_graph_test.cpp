@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -167,23 +168,25 @@ quant::calibration_report twin_report(const std::array<quant::real_range, N>& ra
   return report;
 }
 
-/// Runs `typed` (an int8 model, one int8 input) and `interp` (`qfence
-/// quantize`'s model of its twin) on random inputs: every output, the same
-/// bytes.
+/// Runs `typed` (an int8 or int16 model, one input of that type) and
+/// `interp` (`qfence quantize`'s model of its twin) on random inputs: every
+/// output, the same bytes.
 template <class Model>
 void check_same_bytes(const Model& typed, runtime::interpreter& interp, std::uint32_t seeds = 8) {
   using M = std::remove_cvref_t<Model>;
+  using E = typename M::template input_type<0>::element;
   auto arena = qtest::heap_arena<M>();
   for (std::uint32_t seed = 1; seed <= seeds; ++seed) {
     CAPTURE(seed);
-    const auto x = qtest::random_ints<std::int8_t>(M::template input_type<0>::elements, seed, -128, 127);
+    const auto x = qtest::random_ints<E>(M::template input_type<0>::elements, seed, std::numeric_limits<E>::min(),
+                                         std::numeric_limits<E>::max());
     std::ranges::copy(x, arena->template input<0>().begin());
     typed.invoke(*arena);
-    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    std::ranges::copy(x, interp.input<E>(0).begin());
     interp.invoke();
     const auto same = [&]<int K>() {
       CAPTURE(K);
-      CHECK(std::ranges::equal(arena->template output<K>(), interp.output<std::int8_t>(K)));
+      CHECK(std::ranges::equal(arena->template output<K>(), interp.output<E>(K)));
     };
     [&]<int... K>(std::integer_sequence<int, K...>) {
       (same.template operator()<K>(), ...);
@@ -304,6 +307,88 @@ TEST_CASE("qfence::quantize gives the parameters and the bytes `qfence quantize`
   CHECK(conv_weights.quant.scales == std::vector<float>(conv1::scales.begin(), conv1::scales.end()));
   runtime::interpreter interp(std::move(q.model));
   check_same_bytes(int8_model, interp);
+}
+
+namespace {
+constexpr auto int16_model = qf::quantize<float_model, ranges>(qf::int16x8);
+constexpr auto int16_fenced_gelu = qf::quantize<float_with_gelu, gelu_ranges>(qf::int16x8);
+constexpr auto int16_tabulated_gelu = qf::quantize<float_with_gelu, gelu_ranges>(qf::int16x8, qf::use_table<gelu>);
+}  // namespace
+
+/// Output SQNR of a quantized float_with_gelu against the float model on
+/// random inputs in [-1, 1] (the calibrated input range).
+template <class Model>
+double gelu_sqnr(const Model& quantized) {
+  using Q = std::remove_cvref_t<Model>;
+  auto float_arena = qtest::heap_arena<std::remove_cvref_t<decltype(float_with_gelu)>>();
+  auto arena = qtest::heap_arena<Q>();
+  using out_t = typename Q::template output_type<0>;
+  double signal = 0, noise = 0;
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    const auto x = qtest::random_floats(3 * 16, seed, -1.0f, 1.0f);
+    std::ranges::copy(x, float_arena->template input<0>().begin());
+    float_with_gelu.invoke(*float_arena);
+    qf::quantize_into<typename Q::template input_type<0>>(x, arena->template input<0>());
+    quantized.invoke(*arena);
+    for (std::size_t i = 0; i < float_arena->template output<0>().size(); ++i) {
+      const double want = float_arena->template output<0>()[i];
+      const double got = out_t::quant::scale * (arena->template output<0>()[i] - out_t::quant::zero_point);
+      signal += want * want;
+      noise += (want - got) * (want - got);
+    }
+  }
+  return 10 * std::log10(signal / noise);
+}
+
+TEST_CASE("qfence::quantize(qfence::int16x8) gives the bytes `qfence quantize --scheme int16x8` gives") {
+  using Q = decltype(int16_model);
+  // int16 activations, symmetric: zero point 0, the range's larger
+  // magnitude at 32767; softmax's fixed int16 output; int64 biases.
+  using in_q = Q::input_type<0>::quant;
+  const quant::affine_params in = quant::symmetric_params(ranges[0], 32767);
+  static_assert(Q::input_type<0>::type == qf::dtype::i16);
+  CHECK(in_q::scale == in.scale);
+  CHECK(in_q::zero_point == 0);
+  static_assert(Q::node_output_type<4>::type == qf::dtype::i16);
+  CHECK(Q::node_output_type<4>::quant::scale == quant::symmetric_params(ranges[4], 32767).scale);
+  CHECK(Q::node_output_type<4>::quant::zero_point == 0);
+  const qf::quant_desc softmax16 = *quant::fixed_output_params(runtime::op_code::softmax, qf::dtype::i16);
+  CHECK(Q::node_output_type<8>::quant::scale == softmax16.scale);
+  CHECK(Q::node_output_type<8>::quant::zero_point == softmax16.zero_point);
+
+  quant::quantize_options options;
+  options.activations = qf::dtype::i16;
+  options.inputs = options.outputs = quant::io_type::integer;
+  options.bias_correction = false;
+  quant::quantized_model q = quant::quantize_full_integer(*float_twin(), twin_report(ranges, tensor_of_node), options);
+  REQUIRE(q.fences.empty());
+  const runtime::tensor& conv_bias = q.model.tensors[static_cast<std::size_t>(q.model.operations[0].inputs[2])];
+  CHECK(conv_bias.type == qf::dtype::i64);
+  runtime::interpreter interp(std::move(q.model));
+  check_same_bytes(int16_model, interp);
+}
+
+TEST_CASE("qfence::quantize(qfence::int16x8) fences a custom op with an int16 border") {
+  using Q = decltype(int16_fenced_gelu);
+  static_assert(Q::node_output_type<1>::type == qf::dtype::i16);
+  // The island's output, quantized at its border for the layer after it.
+  static_assert(qf::detail::quantize_graph::is_fence<Q::node_t<2>>);
+  using border = Q::node_t<2>::out_spec;
+  static_assert(border::type == qf::dtype::i16);
+  CHECK(border::quant::scale == quant::symmetric_params(gelu_ranges[2], 32767).scale);
+  // It computes the float model's function, closer than the int8 model
+  // (the same int8 weights; int16 activations).
+  const double int16_sqnr = gelu_sqnr(int16_fenced_gelu), int8_sqnr = gelu_sqnr(fenced_gelu);
+  MESSAGE("a fenced GELU between layers: output SQNR " << int16_sqnr << " dB in int16x8, " << int8_sqnr << " in int8");
+  CHECK(int16_sqnr > int8_sqnr + 6.0);
+  // Or TFLite's interpolated int16 table of it (qfence::use_table): no
+  // float island, about the same accuracy.
+  using tabulated = decltype(int16_tabulated_gelu);
+  static_assert(tabulated::node_output_type<2>::type == qf::dtype::i16);
+  CHECK(tabulated::arena_bytes < Q::arena_bytes);
+  const double table_sqnr = gelu_sqnr(int16_tabulated_gelu);
+  MESSAGE("the same GELU as an int16 table: " << table_sqnr << " dB");
+  CHECK(table_sqnr > int8_sqnr + 6.0);
 }
 
 namespace {

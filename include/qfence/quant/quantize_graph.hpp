@@ -1,9 +1,15 @@
-// qfence/quant/quantize_graph.hpp: full-int8 post-training quantization of a
-// model described in C++, at compile time.
+// qfence/quant/quantize_graph.hpp: full-int8 (or int16x8) post-training
+// quantization of a model described in C++, at compile time.
 //
 //   constexpr auto float_model = qfence::graph(...);        // float32
 //   #include "model_ranges.hpp"  // quant::ranges_header(calibrate_graph(...))
 //   constexpr auto int8_model = qfence::quantize<float_model, model_ranges::ranges>();
+//   constexpr auto int16_model = qfence::quantize<float_model, model_ranges::ranges>(qfence::int16x8);
+//
+// qfence::int16x8 asks for TFLite's 16x8 scheme, as `qfence quantize
+// --scheme int16x8`: activations int16, symmetric with zero point 0,
+// biases int64, the rest as below; ops with no int16x8 kernel (LSTM,
+// SVDF, ...: quant::int16x8_property) are fenced, their borders int16.
 //
 // The result is a new graph type whose every tensor carries its parameters:
 // weights symmetric int8 (per channel for CONV_2D, DEPTHWISE_CONV_2D and
@@ -112,6 +118,15 @@ template <const auto& Means>
 struct correct_biases_t {};
 template <const auto& Means> inline constexpr correct_biases_t<Means> correct_biases{};
 
+/// qfence::quantize option: TFLite's int16x8 scheme instead of full int8,
+/// as `qfence quantize --scheme int16x8` makes it: activations int16,
+/// symmetric (zero point 0, scale = the range's larger magnitude / 32767),
+/// weights int8 as for int8, biases int64 at input scale x weight scale;
+/// the ops without an int16x8 kernel (quant::int16x8_property: LSTM, SVDF,
+/// ...) are fenced, and a fence's border quantizes to int16.
+struct int16x8_t {};
+inline constexpr int16x8_t int16x8{};
+
 /// qfence::quantize option: the int8 model reads and writes float32, as
 /// the float model does (it quantizes its inputs and dequantizes its
 /// outputs itself), as `qfence quantize --io float` does.
@@ -168,6 +183,21 @@ template <const auto& Means, class... Rest> struct bias_correction_means<correct
 template <class... Options>
 inline constexpr bool float_io_asked = (std::is_same_v<Options, float_io_t> || ...);
 
+template <class... Options>
+inline constexpr bool int16x8_asked = (std::is_same_v<Options, int16x8_t> || ...);
+
+/// The activations' type of the scheme Options ask for: int8, or int16
+/// (qfence::int16x8).
+template <class... Options>
+inline constexpr dtype activation_type = int16x8_asked<Options...> ? dtype::i16 : dtype::i8;
+
+/// How the scheme treats op `code` (quant/op_property.hpp): int8's facts,
+/// or int16x8's, which fence the ops with no int16 kernel.
+template <class... Options>
+constexpr op_property scheme_property(runtime::op_code code) {
+  return int16x8_asked<Options...> ? quant::int16x8_property(code) : quant::int8_property(code);
+}
+
 /// How the quantizer treats a node.
 enum class treatment {
   input,              ///< a float input becomes int8 with its calibrated parameters
@@ -189,7 +219,7 @@ constexpr treatment treatment_of() {
   } else if constexpr (is_custom<N>) {
     return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
   } else {
-    constexpr op_property p = quant::int8_property(op_code_of<typename N::op>());
+    constexpr op_property p = scheme_property<Options...>(op_code_of<typename N::op>());
     // Control flow (if_, while_) stays float at compile time: its typed
     // subgraphs are not quantized here.
     if (!p.quantizable || p.passes_to_subgraphs) return treatment::island;
@@ -242,35 +272,47 @@ constexpr bool output_params_free() {
   return treatment_of<N, Options...>() != treatment::as_is;
 }
 
-/// The int8 parameters of node I's output in the quantized model. A node
-/// read only by an int8 CONCATENATION takes the concatenation's, as
-/// TFLite's converter propagates them, so the concatenation copies bytes
-/// (`qfence quantize` requantizes such inputs instead).
+/// The parameters of node I's output in the quantized model: asymmetric
+/// int8, or symmetric int16 with zero point 0 (qfence::int16x8). A node
+/// read only by a CONCATENATION takes the concatenation's, as TFLite's
+/// converter propagates them, so the concatenation copies bytes (`qfence
+/// quantize` requantizes such inputs instead).
 template <const auto& F, const auto& R, int I, class... Options>
-constexpr affine_params int8_params_of() {
+constexpr affine_params activation_params_of() {
   using N = node_of<F, I>;
   constexpr int reader = sole_concatenation_reader<F, I, Options...>();
   if constexpr (reader >= 0 && output_params_free<N, Options...>()) {
-    return int8_params_of<F, R, reader, Options...>();
+    return activation_params_of<F, R, reader, Options...>();
   } else if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
     constexpr runtime::op_code code = op_code_of<typename N::op>();
-    constexpr op_property p = quant::int8_property(code);
+    constexpr op_property p = scheme_property<Options...>(code);
     if constexpr (p.output == output_params::same_as_input) {
-      return int8_params_of<F, R, first_ref<typename N::inputs>::value, Options...>();
+      return activation_params_of<F, R, first_ref<typename N::inputs>::value, Options...>();
     } else if constexpr (p.output == output_params::fixed) {
-      constexpr quant_desc q = *quant::fixed_output_params(code, dtype::i8);
+      constexpr quant_desc q = *quant::fixed_output_params(code, activation_type<Options...>);
       return {q.scale, q.zero_point};
     } else {
       return {};  // an integer output (ARG_MAX): no parameters
     }
+  } else if constexpr (int16x8_asked<Options...>) {
+    return quant::symmetric_params(R[static_cast<std::size_t>(I)], 32767);
   } else {
     return quant::asymmetric_params(R[static_cast<std::size_t>(I)], -128, 127);
   }
 }
 
+/// Node I's output option: its parameters (the dtype follows the op's
+/// input, as the op's rule derives it).
 template <const auto& F, const auto& R, int I, class... Options>
-using int8_output = out_t<per_tensor<int8_params_of<F, R, I, Options...>().scale,
-                                     int8_params_of<F, R, I, Options...>().zero_point>>;
+using activation_output = out_t<per_tensor<activation_params_of<F, R, I, Options...>().scale,
+                                           activation_params_of<F, R, I, Options...>().zero_point>>;
+
+/// A fence's output option: its parameters and the scheme's type (a
+/// fence's border would otherwise quantize to int8).
+template <const auto& F, const auto& R, int I, class... Options>
+using fence_output = out_t<per_tensor<activation_params_of<F, R, I, Options...>().scale,
+                                      activation_params_of<F, R, I, Options...>().zero_point>,
+                           activation_type<Options...>>;
 
 /// The parts of a layer node, and the same node rebuilt with quantized
 /// weights, bias and output.
@@ -303,18 +345,20 @@ struct layer_parts<transpose_conv_node<OutShape, In, W, B, Opts...>> {
   }
 };
 
-/// An int32 bias shaped like T, in static storage: channel c's float value
+/// A bias shaped like T, in static storage: channel c's float value
 /// Source::value(c) at scale Source::scale(c), by TFLite's rule
-/// (quant::quantize_bias_value), as every layer of both paths quantizes it.
-template <class T, class Source>
+/// (quant::quantize_bias_value), as every layer of both paths quantizes it;
+/// int32 (int8 layers), or int64 (Type i64: int16x8 layers, TFLite's default).
+template <class T, class Source, dtype Type = dtype::i32>
 struct quantized_bias {
+  using value_type = std::conditional_t<Type == dtype::i64, std::int64_t, std::int32_t>;
   static constexpr auto count = static_cast<std::size_t>(T::elements);
-  static constexpr std::array<std::int32_t, count> values = [] {
-    std::array<std::int32_t, count> b{};
-    for (std::size_t c = 0; c < count; ++c) b[c] = quant::quantize_bias_value<std::int32_t>(Source::value(c), Source::scale(c));
+  static constexpr std::array<value_type, count> values = [] {
+    std::array<value_type, count> b{};
+    for (std::size_t c = 0; c < count; ++c) b[c] = quant::quantize_bias_value<value_type>(Source::value(c), Source::scale(c));
     return b;
   }();
-  static constexpr auto make() { return make_constant<tensor<dtype::i32, typename T::shape_type>>(values); }
+  static constexpr auto make() { return make_constant<tensor<Type, typename T::shape_type>>(values); }
 };
 
 /// Weights shaped like T, symmetric int8 with one scale (the largest
@@ -340,7 +384,7 @@ struct quantized_layer {
   using N = node_of<F, I>;
   using parts = layer_parts<N>;
   using W = typename parts::weights;
-  static constexpr op_property property = quant::int8_property(op_code_of<typename N::op>());
+  static constexpr op_property property = scheme_property<Options...>(op_code_of<typename N::op>());
   static constexpr int axis = property.weights_axis;  // -1: one scale for the tensor
   static constexpr std::size_t channels = axis >= 0 ? static_cast<std::size_t>(W::shape_type::dim(axis)) : 1;
   static constexpr auto elements = static_cast<std::size_t>(W::elements);
@@ -371,7 +415,7 @@ struct quantized_layer {
   using weight_quant = std::conditional_t<(axis >= 0), per_channel<scales, zero_points, axis>, per_tensor<scales[0], 0>>;
   using weight_tensor = tensor<dtype::i8, typename W::shape_type, weight_quant>;
 
-  static constexpr float input_scale = int8_params_of<F, R, parts::input, Options...>().scale;
+  static constexpr float input_scale = activation_params_of<F, R, parts::input, Options...>().scale;
   template <class B> struct bias_of;  // no bias stays none (node() passes no_bias)
   template <class T> struct bias_of<constant<T>> {
     static constexpr auto count = static_cast<std::size_t>(T::elements);
@@ -397,15 +441,17 @@ struct quantized_layer {
       }
       static constexpr float scale(std::size_t c) { return input_scale * scales[channels == 1 ? 0 : c]; }
     };
-    static constexpr auto make() { return quantized_bias<T, source>::make(); }
+    static constexpr auto make() {
+      return quantized_bias<T, source, int16x8_asked<Options...> ? dtype::i64 : dtype::i32>::make();
+    }
   };
 
   static constexpr auto node() {
     using B = typename parts::bias;
     if constexpr (std::is_same_v<B, no_bias_t>) {
-      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights), no_bias);
+      return parts::template make<activation_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights), no_bias);
     } else {
-      return parts::template make<int8_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights),
+      return parts::template make<activation_output<F, R, I, Options...>>(make_constant<weight_tensor>(weights),
                                                                       bias_of<B>::make());
     }
   }
@@ -419,7 +465,7 @@ template <const auto& F, const auto& R, int I, class... Options>
 struct quantized_lstm {
   using N = node_of<F, I>;
   using P = lstm_node_parts<N>;
-  static constexpr float input_scale = int8_params_of<F, R, P::input, Options...>().scale;
+  static constexpr float input_scale = activation_params_of<F, R, P::input, Options...>().scale;
 
   /// Weight matrix K (0-3 the gates' input weights, 4-7 their recurrent ones).
   template <int K>
@@ -486,7 +532,7 @@ struct quantized_svdf {
   static constexpr auto node() {
     const auto f = feature_weights::make();
     const auto t = make_constant<tensor<dtype::i16, typename WT::shape_type, per_tensor<time_scale, 0>>>(time_weights);
-    using Out = int8_output<F, R, I, Options...>;
+    using Out = activation_output<F, R, I, Options...>;
     if constexpr (std::is_same_v<typename P::bias, no_bias_t>) return P::template make<Out>(f, t, no_bias);
     else return P::template make<Out>(f, t, quantized_bias<typename P::bias::type, bias_source>::make());
   }
@@ -519,14 +565,17 @@ struct quantized_state {
 /// an LSTM's hidden state at the LSTM's output parameters (it is the
 /// output), its cell int16 at the power-of-two scale covering the cell's
 /// range; SVDF's memory int16, symmetric, from its range. void for another
-/// node.
+/// node, and in the int16x8 scheme, which fences LSTM and SVDF (their
+/// states stay float with them).
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto state_type() {
   using M = model_of<F>;
   using S = typename M::template node_output_type<I>::shape_type;
   constexpr auto at = static_cast<std::size_t>(I);
-  if constexpr (constexpr int lstm = state_updater<M, lstm_hidden_state>[at]; lstm >= 0) {
-    constexpr affine_params p = int8_params_of<F, R, lstm, Options...>();
+  if constexpr (int16x8_asked<Options...>) {
+    return std::type_identity<void>{};
+  } else if constexpr (constexpr int lstm = state_updater<M, lstm_hidden_state>[at]; lstm >= 0) {
+    constexpr affine_params p = activation_params_of<F, R, lstm, Options...>();
     return std::type_identity<tensor<dtype::i8, S, per_tensor<p.scale, p.zero_point>>>{};
   } else if constexpr (state_updater<M, lstm_cell_state>[at] >= 0) {
     constexpr affine_params p = quant::power_of_two_int16_params(R[at]);
@@ -588,7 +637,7 @@ constexpr auto quantized_node() {
   using N = node_of<F, I>;
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
-  using Out = int8_output<F, R, I, Options...>;
+  using Out = activation_output<F, R, I, Options...>;
   using State = typename decltype(state_type<F, R, I, Options...>())::type;
   if constexpr (!std::is_void_v<State>) {
     return quantized_state<F, I, State>::node();
@@ -598,15 +647,16 @@ constexpr auto quantized_node() {
   } else if constexpr (t == treatment::input) {
     using T = typename model_of<F>::template node_output_type<I>;
     if constexpr (float_tensor<T> && float_io_asked<Options...>) {
-      return fence_node<N, Out>{};  // float in; its border quantizes it
+      return fence_node<N, fence_output<F, R, I, Options...>>{};  // float in; its border quantizes it
     } else if constexpr (float_tensor<T>) {
-      return input_node<retyped<T, dtype::i8, typename Out::quant>, N::overwritable>{};
+      return input_node<retyped<T, activation_type<Options...>, typename Out::quant>, N::overwritable>{};
     } else {
       return N{};  // an integer input (indices, lengths) is left alone
     }
   } else if constexpr (t == treatment::island) {
-    if constexpr (is_fence<N>) return fence_node<typename N::inner, Out>{F.template node<I>().node};
-    else return fence_node<N, Out>{F.template node<I>()};
+    using FenceOut = fence_output<F, R, I, Options...>;
+    if constexpr (is_fence<N>) return fence_node<typename N::inner, FenceOut>{F.template node<I>().node};
+    else return fence_node<N, FenceOut>{F.template node<I>()};
   } else if constexpr (t == treatment::table) {
     return tabulated_node<op, Out, first_ref<typename N::inputs>::value>{};
   } else if constexpr (t == treatment::layer) {
@@ -683,7 +733,8 @@ constexpr auto quantized_model(std::integer_sequence<int, I...>) {
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
 /// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
-/// qfence::correct_biases<channel_means>, qfence::float_io.
+/// qfence::correct_biases<channel_means>, qfence::float_io, qfence::int16x8
+/// (the int16x8 model instead).
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
