@@ -366,6 +366,19 @@ def main():
         check(r.returncode == 0 and 'i16' in r.stdout, f'inspect the int16x8 model: {r.stdout[-300:]}')
         r = run('quantize', valid, '--calib', calib, '--scheme', 'int16x8', '--io', 'int8', '-o', tmp / 'x.tflite')
         check(r.returncode == 2 and 'does not fit --scheme int16x8' in r.stderr, f'int16x8 --io int8: exit 2 ({r.stderr.strip()})')
+        r = run('quantize', valid, '--calib', calib, '--scheme', 'int16x8', '--io', 'uint8', '-o', tmp / 'x.tflite')
+        check(r.returncode == 2 and 'does not fit --scheme int16x8' in r.stderr, f'int16x8 --io uint8: exit 2 ({r.stderr.strip()})')
+        # --io uint8: uint8 tensors at the int8 scales, zero points + 128,
+        # behind a QUANTIZE each (TFLite's inference_input_type uint8).
+        r = run('quantize', valid, '--calib', calib, '--io', 'uint8', '-o', tmp / 'u8.tflite')
+        check(r.returncode == 0 and 'wrote' in r.stdout, f'quantize --io uint8: {r.stderr.strip()[-300:]}')
+        r = run('inspect', tmp / 'u8.tflite', '--json')
+        if r.returncode == 0:
+            info = json.loads(r.stdout)
+            check([t['dtype'] for t in info['inputs'] + info['outputs']] == ['u8'] * 2 and
+                  info['ops'] == {'QUANTIZE/v1': 2, 'ADD/v2': 1}, f'quantize --io uint8: {info["inputs"]} {info["ops"]}')
+        r = run('run', tmp / 'u8.tflite')
+        check(r.returncode == 0, f'run of the uint8-I/O model: {r.stderr.strip()[:300]}')
         r = run('quantize', valid, '--calib', calib, '--scheme', 'int4', '-o', tmp / 'x.tflite')
         check(r.returncode == 2 and "unknown --scheme 'int4'" in r.stderr, f'--scheme int4: exit 2 ({r.stderr.strip()})')
         # --int16: an op of an int8 model kept in int16, with int8 I/O

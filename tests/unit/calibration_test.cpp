@@ -26,6 +26,7 @@
 #include "tflite_test_models.hpp"
 #include "soft_sign_op.hpp"
 #include "calibration_samples.hpp"
+#include "test_support.hpp"
 
 // (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
 namespace calibration_test {
@@ -211,10 +212,47 @@ TEST_CASE("quantize_int8: TFLite's parameters from the calibrated ranges, float 
   // With int8 I/O the model reads and writes int8 itself.
   quant::quantize_options io8;
   io8.inputs = io8.outputs = quant::io_type::integer;
-  const quant::quantized_model q8 = quant::quantize_int8(*model, report, io8);
+  quant::quantized_model q8 = quant::quantize_int8(*model, report, io8);
   CHECK(q8.model.operations.size() == 1);
-  CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.inputs[0])].type == dtype::i8);
-  CHECK(q8.model.tensors[static_cast<std::size_t>(q8.model.outputs[0])].type == dtype::i8);
+  const runtime::tensor in8 = q8.model.tensors[static_cast<std::size_t>(q8.model.inputs[0])];
+  const runtime::tensor out8 = q8.model.tensors[static_cast<std::size_t>(q8.model.outputs[0])];
+  CHECK(in8.type == dtype::i8);
+  CHECK(out8.type == dtype::i8);
+  // With uint8 I/O (TFLite's inference_input_type uint8): the model's names
+  // on uint8 tensors at the int8 scales with zero points + 128, a QUANTIZE
+  // at each border, and the int8 model's values + 128.
+  quant::quantize_options io_u8;
+  io_u8.inputs = io_u8.outputs = quant::io_type::uint8;
+  quant::quantized_model qu = quant::quantize_int8(*model, report, io_u8);
+  CHECK_NOTHROW(quant::check_runs(qu.model));
+  const auto written = std::make_shared<const runtime::model>(tflite::read_model(tflite::write_model(qu.model)));
+  std::vector<std::string> ops;
+  for (const runtime::operation& op : written->operations) ops.push_back(runtime::op_name(op));
+  CHECK(ops == std::vector<std::string>{"QUANTIZE", "ADD", "QUANTIZE"});
+  const runtime::tensor& in_u8 = written->tensors[static_cast<std::size_t>(written->inputs[0])];
+  const runtime::tensor& out_u8 = written->tensors[static_cast<std::size_t>(written->outputs[0])];
+  CHECK(in_u8.type == dtype::u8);
+  CHECK(in_u8.name == "input");
+  CHECK(in_u8.quant.scale() == in8.quant.scale());
+  CHECK(in_u8.quant.zero_point() == in8.quant.zero_point() + 128);
+  CHECK(out_u8.type == dtype::u8);
+  CHECK(out_u8.name == "output");
+  CHECK(out_u8.quant.scale() == out8.quant.scale());
+  CHECK(out_u8.quant.zero_point() == out8.quant.zero_point() + 128);
+  runtime::interpreter run8(std::move(q8.model)), run_u8(written);
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    const auto x = qtest::random_ints<std::int8_t>(run8.input<std::int8_t>(0).size(), seed, -128, 127);
+    std::ranges::copy(x, run8.input<std::int8_t>(0).begin());
+    for (std::size_t i = 0; i < x.size(); ++i) run_u8.input<std::uint8_t>(0)[i] = static_cast<std::uint8_t>(x[i] + 128);
+    REQUIRE(run8.invoke() == qfence::invoke_status::completed);
+    REQUIRE(run_u8.invoke() == qfence::invoke_status::completed);
+    for (std::size_t i = 0; i < run8.output<std::int8_t>(0).size(); ++i)
+      CHECK(run_u8.output<std::uint8_t>(0)[i] == run8.output<std::int8_t>(0)[i] + 128);
+  }
+  // int16x8 has no uint8 form.
+  quant::quantize_options int16_u8 = io_u8;
+  int16_u8.activations = dtype::i16;
+  CHECK_THROWS_AS(quant::quantize_full_integer(*model, report, int16_u8), std::invalid_argument);
 }
 
 namespace {

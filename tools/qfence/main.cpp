@@ -69,7 +69,7 @@ constexpr const char* usage_text =
     "  quantize FLOAT.tflite --calib DIR -o OUT.tflite [--scheme int8|int16x8|float16|dynamic]\n"
     "           [--calibrator NAME|auto] [--fence OP|#INDEX]... [--int16 OP|#INDEX]... [--no-fences]\n"
     "           [--tabulate EXP|#INDEX]...\n"
-    "           [--io float|int8|int16] [--stream]\n"
+    "           [--io float|int8|uint8|int16] [--stream]\n"
     "           [--calib-from-model]\n"
     "      post-training quantization: calibrates on DIR (as calibrate does), quantizes (int8:\n"
     "      int8 activations, per-channel int8 weights, int32 biases, TFLite's rules per op;\n"
@@ -82,7 +82,9 @@ constexpr const char* usage_text =
     "      borders (an integer-only alternative to a fence). --tabulate EXP: EXP stays\n"
     "      integer as TFLite's table of exp instead of fenced (TFLM has no integer EXP: the\n"
     "      model then runs in TFLite and qfence, not in TFLM). --io int8\n"
-    "      (int16 for int16x8): the model reads and writes integers (default float32).\n"
+    "      (int16 for int16x8): the model reads and writes integers (default float32);\n"
+    "      --io uint8 (int8 scheme): uint8 at the int8 scale, zero point + 128, converted by a\n"
+    "      QUANTIZE at each border (TFLite's inference_input_type uint8).\n"
     "      --calib-from-model: take the ranges from\n"
     "      the float model's min/max statistics instead of data. --calibrator auto (default):\n"
     "      every calibrator's model runs on the calibration samples, the best output SQNR wins.\n"
@@ -418,8 +420,8 @@ int quantize_command(const std::vector<std::string>& args) {
     else if (a == "--min-elements") (void)flag_value(args, i);  // --scheme dynamic: read by weight_only_command
     else if (a == "--io") {
       io = flag_value(args, i);
-      if (io != "float" && io != "int8" && io != "int16")
-        throw usage_error("--io takes float, int8 (--scheme int8) or int16 (--scheme int16x8), not '" + io + "'");
+      if (io != "float" && io != "int8" && io != "uint8" && io != "int16")
+        throw usage_error("--io takes float, int8 or uint8 (--scheme int8), or int16 (--scheme int16x8), not '" + io + "'");
     } else if (a == "-o" || a == "--output") out_path = flag_value(args, i);
     else if (a.starts_with("-")) throw usage_error("quantize: unknown option '" + a + "'");
     else if (model_path.empty()) model_path = a;
@@ -441,10 +443,10 @@ int quantize_command(const std::vector<std::string>& args) {
   // error of the levels the range is cut into: 65536 for int16.
   if (scheme == "int16x8") calibration.observer.levels = 65536;
   if (io != "float") {
-    if (io != (scheme == "int16x8" ? "int16" : "int8"))
+    if (scheme == "int16x8" ? io != "int16" : io == "int16")
       throw usage_error("quantize: --io " + io + " does not fit --scheme " + scheme + "; its integer inputs and outputs are " +
-                        (scheme == "int16x8" ? "int16" : "int8"));
-    options.inputs = options.outputs = quant::io_type::integer;
+                        (scheme == "int16x8" ? "int16" : "int8 or uint8"));
+    options.inputs = options.outputs = io == "uint8" ? quant::io_type::uint8 : quant::io_type::integer;
   }
   const bool automatic = calibrator_choice == "auto";
   if (!automatic) calibration.observer.method = parse_calibrator(calibrator_choice);

@@ -55,9 +55,11 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::quant {
 
 /// A quantized model's inputs and outputs: float (with QUANTIZE and
-/// DEQUANTIZE inside the model), or the scheme's integer type (int8, or
-/// int16 for int16x8).
-enum class io_type { float32, integer };
+/// DEQUANTIZE inside the model), the scheme's integer type (int8, or int16
+/// for int16x8), or uint8 (int8 scheme: TFLite's inference_input_type and
+/// inference_output_type uint8, the int8 values plus 128 at the same
+/// scale, with a QUANTIZE at the border).
+enum class io_type { float32, integer, uint8 };
 
 struct quantize_options {
   /// The activations' type: int8 (full int8), or int16 (int16x8: int16
@@ -575,6 +577,9 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     return x.type == dtype::f32 && !x.constant;
   };
 
+  if ((options.inputs == io_type::uint8 || options.outputs == io_type::uint8) && options.activations != dtype::i8)
+    throw std::invalid_argument("quantize: uint8 inputs and outputs apply to the int8 scheme (int16x8 reads and writes "
+                                "int16 or float)");
   quantized_model result;
   // 1. Which operations are fenced, and why; which run in int16.
   const fence_plan plan = plan_fences(f, options, &ranges);
@@ -1045,6 +1050,40 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     }
     t = copy_in(io_out)[i];
   }
+  // uint8 inputs and outputs: a uint8 tensor under the model's name, the
+  // int8 one's scale with its zero point + 128 (the same real values), and
+  // a QUANTIZE between them (uint8 -> int8 after the input, int8 -> uint8
+  // before the output), as TFLite's converter writes them.
+  graph_now = 0;
+  auto uint8_twin = [&](int t, const std::string& name) {
+    runtime::tensor u = q.tensors[static_cast<std::size_t>(t)];
+    u.type = dtype::u8;
+    u.name = name;
+    u.quant.zero_points = {u.quant.zero_point() + 128};
+    u.quant.min.clear();
+    u.quant.max.clear();
+    if (q.tensors[static_cast<std::size_t>(t)].name == name) q.tensors[static_cast<std::size_t>(t)].name += "_int8";
+    return add_tensor(std::move(u));
+  };
+  if (options.inputs == io_type::uint8) {
+    std::vector<runtime::operation> borders;
+    for (std::size_t k = 0; k < q.inputs.size(); ++k) {
+      int& t = q.inputs[k];
+      if (!is_activation(f.inputs[k]) || q.tensors[static_cast<std::size_t>(t)].type != dtype::i8) continue;
+      const int u = uint8_twin(t, f.tensors[static_cast<std::size_t>(f.inputs[k])].name);
+      borders.push_back(detail::conversion_op(op_code::quantize, u, t));
+      t = u;
+    }
+    q.operations.insert(q.operations.begin(), borders.begin(), borders.end());
+  }
+  if (options.outputs == io_type::uint8)
+    for (std::size_t k = 0; k < q.outputs.size(); ++k) {
+      int& t = q.outputs[k];
+      if (!is_activation(f.outputs[k]) || q.tensors[static_cast<std::size_t>(t)].type != dtype::i8) continue;
+      const int u = uint8_twin(t, f.tensors[static_cast<std::size_t>(f.outputs[k])].name);
+      add_op(op_code::quantize, t, u);
+      t = u;
+    }
 
   // 6. Unused tensors dropped; indices and versions for the new operand types.
   detail::drop_unused_tensors(q, owner);
