@@ -425,6 +425,12 @@ def main():
             check(ops == {'QUANTIZE/v1': 1, 'EXP/v2': 1, 'ADD/v2': 1, 'DEQUANTIZE/v2': 1}, f'quantize --tabulate EXP: ops {ops}')
         expect_error(('quantize', exp_add, '--calib', positive, '--tabulate', 'ADD', '-o', quantized),
                      'operator 1 (ADD) cannot be tabulated', 'quantize --tabulate ADD')
+        # A node by name: the tensor it writes ('output' is the ADD's).
+        r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'output', '-o', quantized)
+        check(r.returncode == 0 and 'operator 1 (ADD) stays float: fenced on request' in r.stdout,
+              f'quantize --fence by node name: {r.stdout[-300:]} {r.stderr[-300:]}')
+        expect_error(('quantize', sqrt_add, '--calib', positive, '--fence', 'ouptut', '-o', quantized),
+                     "--fence 'ouptut' names no operator of this model", 'quantize --fence with a typo')
         r = run('quantize', sqrt_add, '--calib', positive, '--fence', 'ADD', '-o', quantized)
         check(r.returncode == 0 and 'operator 1 (ADD) stays float: fenced on request' in r.stdout, 'quantize --fence ADD')
         r = run('inspect', quantized, '--json')

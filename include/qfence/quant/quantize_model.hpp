@@ -68,7 +68,9 @@ struct quantize_options {
   io_type inputs = io_type::float32;
   io_type outputs = io_type::float32;
   /// Ops to keep in float besides those without an int8 kernel: an op type
-  /// ("SOFTMAX", a custom op's name), or an operator index ("#12").
+  /// ("SOFTMAX", a custom op's name), a main-graph operator index ("#12"),
+  /// or a node's name (a tensor the op writes). Each must name an operator
+  /// of the model (detail::require_selected).
   std::vector<std::string> fence;
   /// Refuse to fence anything: an op without an int8 kernel is an error.
   bool forbid_fences = false;
@@ -76,14 +78,13 @@ struct quantize_options {
   /// fenced, with a calibrated output: custom elementwise ops (by name),
   /// which the runtime runs as such a table (runtime::prepare_elementwise:
   /// 256 entries for int8, TFLite's interpolated 513 for int16), and the
-  /// builtins whose table only TFLite has (tflite_only_table: EXP), by op
-  /// type or operator index ("#12"); a model with those runs in TFLite and
-  /// qfence, not in TFLM.
+  /// builtins whose table only TFLite has (tflite_only_table: EXP), named as
+  /// for `fence`; a model with those runs in TFLite and qfence, not in TFLM.
   std::vector<std::string> tabulate;
   /// Ops to run in int16x8 inside an int8 model (int16 activations, int8
   /// weights, int64 biases), with int8 <-> int16 QUANTIZE at their borders
-  /// (TFLite and TFLM run them): an op type or an operator index ("#12"),
-  /// as for `fence`. An op with no int16x8 kernel is an error.
+  /// (TFLite and TFLM run them), named as for `fence`. An op with no
+  /// int16x8 kernel is an error.
   std::vector<std::string> int16;
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
@@ -317,12 +318,39 @@ struct fence_plan {
 
 namespace detail {
 
-/// Whether `selectors` (op types, or operator indices as "#12") name `op`.
-/// An index names an operator of the main graph.
-inline bool selects(const std::vector<std::string>& selectors, const runtime::operation& op) {
-  return std::find(selectors.begin(), selectors.end(), runtime::op_name(op)) != selectors.end() ||
-         (op.subgraph == 0 &&
-          std::find(selectors.begin(), selectors.end(), "#" + std::to_string(op.index)) != selectors.end());
+/// Whether `selector` names operation `op` of model `m`: its op type
+/// ("SOFTMAX", a custom op's name), its index in the main graph ("#12"),
+/// or its name, which in a .tflite is the name of a tensor it writes (what
+/// converters name a node after, and Netron shows).
+inline bool selects(const std::string& selector, const runtime::operation& op, const runtime::model& m) {
+  if (selector == runtime::op_name(op)) return true;
+  if (selector.starts_with("#")) return op.subgraph == 0 && selector == "#" + std::to_string(op.index);
+  for (const int t : op.outputs)
+    if (t >= 0 && m.tensors[static_cast<std::size_t>(t)].name == selector) return true;
+  return false;
+}
+
+/// Whether any of `selectors` names `op` (selects).
+inline bool selects(const std::vector<std::string>& selectors, const runtime::operation& op, const runtime::model& m) {
+  return std::any_of(selectors.begin(), selectors.end(), [&](const std::string& s) { return selects(s, op, m); });
+}
+
+/// Each of `selectors` (what `option` lists) must name an operation of `m`:
+/// a selector that names none is a typo, and an error that says so.
+inline void require_selected(const std::vector<std::string>& selectors, const runtime::model& m, const char* option) {
+  for (const std::string& s : selectors) {
+    bool found = false;
+    for (int g = 0; g < m.subgraph_count && !found; ++g)
+      for (const runtime::operation& op : m.operations_of(g))
+        if (selects(s, op, m)) {
+          found = true;
+          break;
+        }
+    if (!found)
+      throw runtime::model_error(std::string(option) + " '" + s + "' names no operator of this model (give an op type " +
+                                 "such as SOFTMAX, a main-graph operator index such as #3, or the name of a tensor " +
+                                 "the operator writes; `qfence inspect` lists them)");
+  }
 }
 
 }  // namespace detail
@@ -333,6 +361,9 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
     throw std::invalid_argument("quantize: activations must be int8 or int16");
   if (options.activations == dtype::i16 && !options.int16.empty())
     throw std::invalid_argument("quantize: keeping ops in int16 applies to the int8 scheme; int16x8 runs every op in int16");
+  detail::require_selected(options.fence, f, "--fence");
+  detail::require_selected(options.int16, f, "--int16");
+  detail::require_selected(options.tabulate, f, "--tabulate");
   auto float_operands = [&](const runtime::operation& op) {
     for (int t : op.inputs)
       if (t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32) return true;
@@ -360,7 +391,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
         if (c > 0 && static_cast<std::size_t>(c) < graphs) ++callers[static_cast<std::size_t>(c)];
   // Why IF or WHILE keeps its subgraphs float ("": they are quantized with it).
   auto subgraphs_stay_float = [&](const runtime::operation& op) -> std::string {
-    if (detail::selects(options.fence, op)) return "fenced on request";
+    if (detail::selects(options.fence, op, f)) return "fenced on request";
     for (const int c : runtime::called_subgraphs(op))
       if (c <= 0 || static_cast<std::size_t>(c) >= graphs || callers[static_cast<std::size_t>(c)] != 1)
         return "control flow: subgraph " + std::to_string(c) + " is called by " +
@@ -384,10 +415,10 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       const auto& op = ops[k];
       const std::size_t s = plan.at(g, k);
       plan.integer_op[s] = false;
-      const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op);
+      const bool in_int16 = options.activations == dtype::i16 || detail::selects(options.int16, op, f);
       plan.property[s] = in_int16 ? int16x8_property(op.code) : int8_property(op.code);
       const bool passes = plan.property[s].passes_to_subgraphs;
-      if (detail::selects(options.tabulate, op)) {
+      if (detail::selects(options.tabulate, op, f)) {
         // A table: input and output calibrated, as any activation.
         if (!(op.is_custom() ? op.inputs.size() == 1 && op.outputs.size() == 1 : tflite_only_table(op.code)))
           throw runtime::model_error(detail::op_label(op) + " cannot be tabulated: tables are for custom elementwise ops "
@@ -441,7 +472,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       else if (!runtime::called_subgraphs(op).empty())
         why = "control flow: the subgraph it runs stays float (qfence's quantizer quantizes inside IF and WHILE, not "
               "CALL_ONCE)";
-      else if (detail::selects(options.fence, op))
+      else if (detail::selects(options.fence, op, f))
         why = "fenced on request";
       else if (computed_weights && plan.property[s].quantizable)
         why = "its weights are computed by the model, not constant (qfence quantizes constant weights)";
