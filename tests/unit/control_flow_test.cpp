@@ -18,6 +18,7 @@
 #include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/dynamic_range.hpp"
 #include "qfence/quant/float16_weights.hpp"
+#include "qfence/quant/layer_debugger.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/tflite/reader.hpp"
@@ -714,6 +715,34 @@ TEST_CASE("a value with fixed parameters passed to WHILE is requantized to the l
   const double sqnr = output_sqnr(f, back, loop_samples{});
   MESSAGE("LOGISTIC into an int8 WHILE: output SQNR " << sqnr << " dB");
   CHECK(sqnr > 30.0);  // ~35 dB: the loop step's rounding, doubled three times; bytes at 1/256 read at the loop's scale give ~0
+}
+
+TEST_CASE("the layer debugger compares the layers inside WHILE's body at every iteration, and IF's branches") {
+  const auto f = while_twin();
+  const auto ranges = qfence::quant::calibrate(f, loop_samples{});
+  const auto q = written(qfence::quant::quantize_int8(*f, ranges).model);
+  const qfence::quant::debug_report r = qfence::quant::debug_layers(f, q, loop_samples{});
+  const auto body_add = std::ranges::find_if(r.layers, [](const auto& l) { return l.subgraph == 2 && l.name == "x_next"; });
+  REQUIRE(body_add != r.layers.end());
+  CHECK(body_add->op == "ADD");
+  CHECK(body_add->op_index == 1);
+  CHECK(body_add->values == 3 * 4 * loop_samples{}.size());  // three iterations of four values per sample
+  // Each iteration's x + x against the float one's: exact doublings of the
+  // input's rounding, so about the output's SQNR (comparing every
+  // iteration with the last one's values would give ~0 dB).
+  CHECK(std::fabs(body_add->sqnr_db - r.output.sqnr_db) < 1.0);
+  CHECK(body_add->sqnr_db > 25.0);
+
+  const auto fi = layers_around_if();
+  const auto qi = written(qfence::quant::quantize_int8(*fi, qfence::quant::calibrate(fi, if_samples{})).model);
+  const qfence::quant::debug_report ri = qfence::quant::debug_layers(fi, qi, if_samples{16, 1000});
+  for (const int branch : {1, 2}) {
+    CAPTURE(branch);
+    const auto z = std::ranges::find_if(ri.layers, [&](const auto& l) { return l.subgraph == branch && l.name == "z"; });
+    REQUIRE(z != ri.layers.end());
+    CHECK(z->values == 8 * 4);  // the branch runs on every other sample
+    CHECK(z->sqnr_db > 20.0);
+  }
 }
 
 TEST_CASE("int16x8 quantizes inside IF too: int16 branches at the parameters IF passes") {

@@ -46,6 +46,12 @@ inline std::string db_text(double db) {
   return s;
 }
 
+/// A layer's operator as the tables show it: its index, after its subgraph
+/// ("2:0", operator 0 of subgraph 2) outside the main graph.
+inline std::string layer_op_label(const quant::layer_error& l) {
+  return (l.subgraph > 0 ? std::to_string(l.subgraph) + ":" : std::string()) + std::to_string(l.op_index);
+}
+
 inline std::string debug_text(const quant::debug_report& r, std::size_t top) {
   char line[600];
   std::string s;
@@ -62,7 +68,7 @@ inline std::string debug_text(const quant::debug_report& r, std::size_t top) {
     const auto& l = worst[i];
     const std::string name = runtime::printable(l.name, 44);
     const std::string op = l.op + (l.fenced ? " (fence)" : "");
-    std::snprintf(line, sizeof line, "%4d  %-18s %-44s %9s %11.4g %11.3g %10.4g %5d %7.3f%%\n", l.op_index, op.c_str(),
+    std::snprintf(line, sizeof line, "%4s  %-18s %-44s %9s %11.4g %11.3g %10.4g %5d %7.3f%%\n", layer_op_label(l).c_str(), op.c_str(),
                   name.c_str(), db_text(l.sqnr_db).c_str(), l.max_abs_error, l.mean_error, static_cast<double>(l.scale),
                   l.zero_point, 100.0 * l.clipped);
     s += line;
@@ -80,6 +86,7 @@ inline void write_debug_json(json& j, const quant::debug_report& r) {
   for (const auto& l : r.worst_first()) {
     j.begin_object();
     j.field("op_index", l.op_index);
+    j.field("subgraph", l.subgraph);
     j.field("op", l.op);
     j.field("tensor", l.quant_tensor);
     j.field("float_tensor", l.float_tensor);
@@ -144,7 +151,7 @@ inline std::string debug_svg(const quant::debug_report& r, const std::string& ti
     const double x = left + static_cast<double>(i) * (bar + gap) + gap;
     const double db = std::isinf(l.sqnr_db) ? ceiling : l.sqnr_db;
     const char* colour = l.fenced ? "#e8890c" : "#3f6fb5";
-    const std::string tip = "op " + std::to_string(l.op_index) + " " + l.op + (l.fenced ? " (fence)" : "") + ": " +
+    const std::string tip = "op " + layer_op_label(l) + " " + l.op + (l.fenced ? " (fence)" : "") + ": " +
                             runtime::printable(l.name, 120) + "; SQNR " + db_text(l.sqnr_db) + " dB, clipped " +
                             std::to_string(100.0 * l.clipped).substr(0, 5) + "%";
     std::snprintf(buf, sizeof buf,
@@ -152,8 +159,8 @@ inline std::string debug_svg(const quant::debug_report& r, const std::string& ti
                   y_of(db), bar, top + height - y_of(db), colour, xml_escape(tip).c_str());
     s += buf;
     std::snprintf(buf, sizeof buf,
-                  "<text transform=\"translate(%.1f,%.1f) rotate(60)\" fill=\"%s\">%d %s</text>\n", x + bar / 2,
-                  top + height + 8, l.fenced ? "#b35f00" : "#333", l.op_index,
+                  "<text transform=\"translate(%.1f,%.1f) rotate(60)\" fill=\"%s\">%s %s</text>\n", x + bar / 2,
+                  top + height + 8, l.fenced ? "#b35f00" : "#333", layer_op_label(l).c_str(),
                   xml_escape(l.op + (l.fenced ? " fence" : "")).c_str());
     s += buf;
   }

@@ -5,7 +5,12 @@
 // Tensors are matched by name (qfence quantize and TFLite's converter keep
 // the float model's names), else by position: when names do not match, the
 // k-th operation of each model (leaving out QUANTIZE and DEQUANTIZE) is
-// paired if both lists have the same ops in the same order.
+// paired if both lists have the same ops in the same order. Subgraphs (IF's
+// branches, WHILE's body) are compared too, by name within the subgraph of
+// the same index, each time they run: the k-th write of a tensor in one
+// model against its k-th write in the other (a loop body's iterations in
+// order; writes one model makes and the other does not, as when a loop
+// runs longer, are left out).
 //
 // Per matched tensor: SQNR (dB) of the dequantized values against the float
 // ones, the largest absolute error, the mean error (a bias: rounding is
@@ -15,8 +20,9 @@
 // quantized model computes in float (inside a fence) is marked so: its
 // error is what reached it from upstream.
 //
-// Memory: one sample's matched tensors of the quantized model, held while
-// the float model runs on the same sample; nothing grows with the samples.
+// Memory: one sample's matched tensors of the quantized model (each write of
+// them, for a loop body), held while the float model runs on the same
+// sample; nothing grows with the samples.
 #pragma once
 
 #include <algorithm>
@@ -56,6 +62,7 @@ namespace detail {
 
 struct tensor_pair {
   int quant, reference, op_index;
+  int graph = 0;  // the subgraph of both tensors
 };
 
 inline bool is_conversion(const runtime::operation& op) {
@@ -66,36 +73,42 @@ inline bool is_conversion(const runtime::operation& op) {
 struct tensor_matching {
   std::vector<tensor_pair> pairs;
   std::string how;           // "name" or "position"
-  std::size_t written = 0;   // tensors q's layers write (constants computed at load are not layers)
+  std::size_t written = 0;   // real-valued tensors q's layers write (constants computed at load are not layers)
 };
 
 inline tensor_matching match_tensors(const runtime::model& f, const runtime::model& q) {
-  auto float_named = [&](const std::string& name) {
+  // Subgraph g of q is subgraph g of f when both have as many.
+  const int graphs = f.subgraph_count == q.subgraph_count ? q.subgraph_count : 1;
+  auto float_named = [&](const std::string& name, int graph) {
     if (name.empty()) return -1;
-    for (std::size_t t = 0; t < f.tensors.size(); ++t)
+    const auto [first, end] = f.tensor_range_of(graph);
+    for (std::size_t t = first; t < end; ++t)
       if (f.tensors[t].name == name && f.tensors[t].type == dtype::f32 && !f.tensors[t].constant) return static_cast<int>(t);
     return -1;
   };
   // A tensor whose name has no match but which a DEQUANTIZE turns into a
   // matched float tensor (a float model output behind its int8 producer)
   // pairs with that tensor.
-  auto dequantized_name = [&](int t) {
-    for (const auto& op : q.operations)
+  auto dequantized_name = [&](int t, int graph) {
+    for (const auto& op : q.operations_of(graph))
       if (op.code == runtime::op_code::dequantize && !op.inputs.empty() && op.inputs[0] == t)
-        return float_named(q.tensors[static_cast<std::size_t>(op.outputs.at(0))].name);
+        return float_named(q.tensors[static_cast<std::size_t>(op.outputs.at(0))].name, graph);
     return -1;
   };
   std::vector<tensor_pair> by_name;
   std::size_t written = 0;
-  for (const auto& op : q.operations) {
-    if (runtime::folds_at_load(q, op)) continue;  // float16 weights widened at load: constants, not layers
-    for (int t : op.outputs) {
-      ++written;
-      int r = float_named(q.tensors[static_cast<std::size_t>(t)].name);
-      if (r < 0 && !is_conversion(op)) r = dequantized_name(t);
-      if (r >= 0) by_name.push_back({t, r, op.index});
+  for (int g = 0; g < graphs; ++g)
+    for (const auto& op : q.operations_of(g)) {
+      if (runtime::folds_at_load(q, op)) continue;  // float16 weights widened at load: constants, not layers
+      for (int t : op.outputs) {
+        const runtime::tensor& x = q.tensors[static_cast<std::size_t>(t)];
+        if (x.type != dtype::f32 && !x.quant.quantized()) continue;  // indices, counters, conditions: no real values
+        ++written;
+        int r = float_named(x.name, g);
+        if (r < 0 && !is_conversion(op)) r = dequantized_name(t, g);
+        if (r >= 0) by_name.push_back({t, r, op.index, g});
+      }
     }
-  }
   // Positions, when names pair fewer than half the tensors.
   std::vector<const runtime::operation*> fo, qo;
   for (const auto& op : f.operations)
@@ -136,29 +149,40 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
   for (const runtime::tensor& t : q.tensors) has_quantized_activations |= !t.constant && t.quant.quantized();
 
   std::vector<layer_error_sums> acc(pairs.size());
-  std::vector<std::vector<float>> held(pairs.size());  // one sample's quantized values
-  auto pair_written_by = [&](const runtime::interpreter& run, std::size_t j, bool quantized_side) {
+  // One sample's quantized values, each write of a pair's tensor in order
+  // (a loop body writes it once per iteration), and how many of them the
+  // float model's run has compared.
+  std::vector<std::vector<std::vector<float>>> held(pairs.size());
+  std::vector<std::size_t> compared(pairs.size());
+  auto pair_written_by = [&](const runtime::interpreter& run, std::size_t graph, std::size_t j, bool quantized_side) {
     std::vector<std::size_t> found;
-    for (int t : run.operations()[j].outputs)
+    for (int t : run.operations_of_graph(graph)[j].outputs)
       for (std::size_t p = 0; p < pairs.size(); ++p)
         if ((quantized_side ? pairs[p].quant : pairs[p].reference) == t) found.push_back(p);
     return found;
   };
+  const auto nothing = [](std::size_t, std::size_t) {};
   output_tally outputs;
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;
     feed_inputs(reference, candidate);
     start_sample(samples, outputs.samples() == 0, reference, candidate);
-    candidate.invoke_observed([&](std::size_t j) {
-      for (const std::size_t p : pair_written_by(candidate, j, true))
-        held[p] = real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant));
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      held[p].clear();
+      compared[p] = 0;
+    }
+    candidate.invoke_observed_graphs(nothing, [&](std::size_t graph, std::size_t j) {
+      for (const std::size_t p : pair_written_by(candidate, graph, j, true))
+        held[p].push_back(
+            real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant)));
     });
-    reference.invoke_observed([&](std::size_t j) {
-      for (const std::size_t p : pair_written_by(reference, j, false)) {
+    reference.invoke_observed_graphs(nothing, [&](std::size_t graph, std::size_t j) {
+      for (const std::size_t p : pair_written_by(reference, graph, j, false)) {
         const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
+        if (compared[p] >= held[p].size()) continue;  // the quantized model wrote it fewer times
+        const std::vector<float>& got = held[p][compared[p]++];
         const auto want = real_values(f.tensors[static_cast<std::size_t>(pairs[p].reference)],
                                       reference.tensor_bytes(pairs[p].reference));
-        const std::vector<float>& got = held[p];
         if (got.size() != want.size()) continue;  // shapes differ: nothing to compare
         acc[p].add(want, got, qt.quant.quantized() ? representable_range(qt.type, qt.quant.scale(), qt.quant.zero_point())
                                                    : std::nullopt);
@@ -171,9 +195,10 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
 
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
-    const runtime::operation& op = q.operations[static_cast<std::size_t>(pairs[p].op_index)];
+    const runtime::operation& op = q.operations_of(pairs[p].graph)[static_cast<std::size_t>(pairs[p].op_index)];
     layer_error l;
     l.op_index = pairs[p].op_index;
+    l.subgraph = pairs[p].graph;
     l.op = runtime::op_name(op);
     l.quant_tensor = pairs[p].quant;
     l.float_tensor = pairs[p].reference;
@@ -187,8 +212,9 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
     acc[p].finish(l);
     report.layers.push_back(std::move(l));
   }
-  std::stable_sort(report.layers.begin(), report.layers.end(),
-                   [](const layer_error& a, const layer_error& b) { return a.op_index < b.op_index; });
+  std::stable_sort(report.layers.begin(), report.layers.end(), [](const layer_error& a, const layer_error& b) {
+    return a.subgraph != b.subgraph ? a.subgraph < b.subgraph : a.op_index < b.op_index;
+  });
   return report;
 }
 
