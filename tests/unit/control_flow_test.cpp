@@ -745,6 +745,33 @@ TEST_CASE("the layer debugger compares the layers inside WHILE's body at every i
   }
 }
 
+TEST_CASE("a constant WHILE carries is quantized with the loop's parameters") {
+  // c (a constant) doubled three times by WHILE, plus the input: c is
+  // passed to the loop, so it is stored at the loop's scale, which covers
+  // c and 8c, with no QUANTIZE of a constant.
+  tfl::model_spec m = tfl::doubling_loop_model([](std::string name) { return tfl::activation({1, 4}, std::move(name)); });
+  m.tensors[1] = tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(offset.begin(), offset.end())), "c");
+  m.tensors.push_back(tfl::activation({1, 4}, "x_in"));  // 4
+  m.tensors.push_back(tfl::activation({1, 4}, "out"));   // 5
+  m.ops.push_back(tfl::add_of(3, 4, 5));
+  m.inputs = {4};
+  m.outputs = {5};
+  const auto f = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  const auto ranges = qfence::quant::calibrate(f, loop_samples{});
+  const qfence::quant::quantized_model q = qfence::quant::quantize_int8(*f, ranges);
+  CHECK(q.fences.empty());
+  const auto back = written(q.model);
+  CHECK(op_names(*back, 0) == std::vector<std::string>{"QUANTIZE", "WHILE", "ADD", "DEQUANTIZE"});
+  const runtime::tensor& c = back->tensors[static_cast<std::size_t>(back->operations[1].inputs[1])];
+  CHECK(c.constant);
+  CHECK(c.type == qf::dtype::i8);
+  check_same_params(*back, back->operations[1].inputs[1], back->inputs_of(2)[1]);
+  CHECK(c.quant.scale() * 255 >= 0.999f * (8 * 2.0f + 8 * 1.0f));  // [8 x -1, 8 x 2]: offset's extremes, doubled thrice
+  const double sqnr = output_sqnr(f, back, loop_samples{});
+  MESSAGE("a constant carried by an int8 WHILE: output SQNR " << sqnr << " dB");
+  CHECK(sqnr > 30.0);
+}
+
 TEST_CASE("int16x8 quantizes inside IF too: int16 branches at the parameters IF passes") {
   const auto f = layers_around_if();
   qfence::quant::quantize_options options;

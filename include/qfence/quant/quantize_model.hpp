@@ -823,6 +823,18 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     };
     return d == in_int16 ? store(static_cast<std::int16_t*>(nullptr)) : store(static_cast<std::int8_t*>(nullptr));
   };
+  // Constant x holding `values`, quantized with `a` into domain d; `r`:
+  // the real range recorded as its statistics.
+  auto quantize_constant = [&](runtime::tensor& x, const std::vector<float>& values, affine_params a, std::uint8_t d,
+                               real_range r) {
+    x.type = type_in(d);
+    x.data = quantized_data(values, a, d);
+    x.quant = {};
+    x.quant.scales = {a.scale};
+    x.quant.zero_points = {a.zero_point};
+    x.quant.min = {r.min};
+    x.quant.max = {r.max};
+  };
   // A state in domain d (int16, or an LSTM's hidden state in the op's
   // domain) from its parameters; an initial value, if the float model gives
   // one, quantized with them.
@@ -888,13 +900,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
     const affine_params want = params_for(r, passed);
     if (f.tensors[static_cast<std::size_t>(t)].constant) {
       runtime::tensor x = f.tensors[static_cast<std::size_t>(t)];
-      x.type = type_in(passed);
-      x.data = quantized_data(detail::finite_values(f, t, "a subgraph"), want, passed);
-      x.quant = {};
-      x.quant.scales = {want.scale};
-      x.quant.zero_points = {want.zero_point};
-      x.quant.min = {r.min};
-      x.quant.max = {r.max};
+      quantize_constant(x, detail::finite_values(f, t, "a subgraph"), want, passed, r);
       return add_tensor(std::move(x));
     }
     const int x = produced[static_cast<std::size_t>(t)] == passed ? t : copy_in(passed)[static_cast<std::size_t>(t)];
@@ -1024,13 +1030,7 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
                 p.inputs_share_output_params && !op.outputs.empty() && is_activation(op.outputs[0]);
             const affine_params a = takes_output_params ? *params_in(d)[static_cast<std::size_t>(op.outputs[0])]
                                                         : params_for({lo, hi}, d);
-            x.type = type_in(d);
-            x.data = quantized_data(values, a, d);
-            x.quant = {};
-            x.quant.scales = {a.scale};
-            x.quant.zero_points = {a.zero_point};
-            x.quant.min = {lo};
-            x.quant.max = {hi};
+            quantize_constant(x, values, a, d, {lo, hi});
           }
           t = add_tensor(std::move(x));  // the float constant is dropped at the end if nothing else reads it
         }
