@@ -17,6 +17,7 @@
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/dynamic_range.hpp"
+#include "qfence/quant/fence_suggestion.hpp"
 #include "qfence/quant/float16_weights.hpp"
 #include "qfence/quant/layer_debugger.hpp"
 #include "qfence/quant/quantize_model.hpp"
@@ -770,6 +771,37 @@ TEST_CASE("a constant WHILE carries is quantized with the loop's parameters") {
   const double sqnr = output_sqnr(f, back, loop_samples{});
   MESSAGE("a constant carried by an int8 WHILE: output SQNR " << sqnr << " dB");
   CHECK(sqnr > 30.0);
+}
+
+TEST_CASE("debug --suggest weighs WHILE's body layers too, naming them by the tensor they write") {
+  // A WHILE whose body is x_next = FULLY_CONNECTED(x, W / 2), three times:
+  // the layer is in subgraph 2, where "#k" selectors do not reach.
+  tfl::model_spec m = tfl::doubling_loop_model([](std::string name) { return tfl::activation({1, 4}, std::move(name)); });
+  std::vector<float> half_w1 = w1;
+  for (float& v : half_w1) v /= 2;
+  m.subgraphs[1].tensors.push_back(tfl::constant({4, 4}, tfl::bytes_of(half_w1), "w"));  // 5
+  m.subgraphs[1].ops[1] = tfl::op(9 /*FULLY_CONNECTED*/, 1, {1, 5, -1}, {4});
+  const auto f = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  const auto ranges = qfence::quant::calibrate(f, loop_samples{});
+  // The body's layer is a candidate, named by its output.
+  const auto int8 = written(qfence::quant::quantize_int8(*f, ranges).model);
+  const auto drops = qfence::quant::detail::layer_drops(*f, qfence::quant::debug_layers(f, int8, loop_samples{}));
+  const auto body_fc = std::ranges::find_if(drops, [](const auto& d) { return d.second->subgraph == 2; });
+  REQUIRE(body_fc != drops.end());
+  CHECK(runtime::op_name(*body_fc->second) == "FULLY_CONNECTED");
+  CHECK(qfence::quant::detail::selector_of(*f, *body_fc->second) == "x_next");
+  // That name keeps it in int16 inside the body.
+  qfence::quant::quantize_options by_name;
+  by_name.int16 = {"x_next"};
+  const auto mixed = written(qfence::quant::quantize_int8(*f, ranges, by_name).model);
+  CHECK(op_names(*mixed, 2) == std::vector<std::string>{"QUANTIZE", "ADD", "FULLY_CONNECTED", "QUANTIZE"});
+  // And a suggestion's arguments make the model it measured.
+  const qfence::quant::fence_suggestion s = qfence::quant::suggest_fences(f, ranges, loop_samples{}, 60.0);
+  REQUIRE(!s.steps.empty());
+  qfence::quant::quantize_options o;
+  for (const auto& [flag, selector] : s.quantize_args()) (flag == "--int16" ? o.int16 : o.fence).push_back(selector);
+  const auto q = written(qfence::quant::quantize_int8(*f, ranges, o).model);
+  CHECK(output_sqnr(f, q, loop_samples{}) == s.steps.back().output_sqnr_db);
 }
 
 TEST_CASE("int16x8 quantizes inside IF too: int16 branches at the parameters IF passes") {

@@ -185,8 +185,11 @@ inline std::string suggestion_text(const quant::fence_suggestion& s, const std::
                 s.calibrator.c_str(), db_text(s.start_db).c_str());
   t += line;
   for (const auto& step : s.steps) {
-    std::snprintf(line, sizeof line, "  %s operator %d (%s, its SQNR drop %.2f dB)%s: output %s dB (measured)\n",
-                  step.int16 ? "keep" : "fence", step.op_index, step.op.c_str(), step.drop_db,
+    const std::string where =
+        (step.subgraph > 0 ? "subgraph " + std::to_string(step.subgraph) + ", " : std::string()) + "operator " +
+        std::to_string(step.op_index);
+    std::snprintf(line, sizeof line, "  %s %s (%s, its SQNR drop %.2f dB)%s: output %s dB (measured)\n",
+                  step.int16 ? "keep" : "fence", where.c_str(), step.op.c_str(), step.drop_db,
                   step.int16 ? " in int16" : "", db_text(step.output_sqnr_db).c_str());
     t += line;
   }
@@ -209,6 +212,8 @@ inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
   for (const auto& step : s.steps) {
     j.begin_object();
     j.field("op_index", step.op_index);
+    j.field("subgraph", step.subgraph);
+    j.field("selector", step.selector);
     j.field("op", step.op);
     j.field("action", step.int16 ? "int16" : "fence");
     j.field("drop_db", step.drop_db);

@@ -38,8 +38,13 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::quant {
 
 struct suggestion_step {
-  int op_index = 0;     ///< the float model's operator, as --fence #op_index names it
+  int op_index = 0;     ///< the float model's operator (in its subgraph)
   std::string op;       ///< its name
+  int subgraph = 0;     ///< its graph (0: the main graph)
+  /// How --fence and --int16 name it: "#op_index" in the main graph, the
+  /// name of the tensor it writes inside a subgraph (IF's branch, WHILE's
+  /// body), where indices do not reach.
+  std::string selector;
   bool int16 = false;   ///< kept in int16 (--int16), else fenced (--fence)
   double drop_db = 0;   ///< its measured SQNR drop before this step
   double output_sqnr_db = 0;  ///< the requantized model's output SQNR with this and the earlier steps
@@ -58,11 +63,11 @@ struct fence_suggestion {
     for (std::size_t k = 0; k < steps.size(); ++k) {
       const auto fenced_later = [&] {
         for (std::size_t j = k + 1; j < steps.size(); ++j)
-          if (steps[j].op_index == steps[k].op_index && !steps[j].int16) return true;
+          if (steps[j].selector == steps[k].selector && !steps[j].int16) return true;
         return false;
       };
       if (steps[k].int16 && fenced_later()) continue;  // a later step took it to float
-      a.emplace_back(steps[k].int16 ? "--int16" : "--fence", "#" + std::to_string(steps[k].op_index));
+      a.emplace_back(steps[k].int16 ? "--int16" : "--fence", steps[k].selector);
     }
     return a;
   }
@@ -70,11 +75,28 @@ struct fence_suggestion {
 
 namespace detail {
 
-/// The float model's operator that writes tensor `t`, or null.
+/// The float model's operator that writes tensor `t` (in any graph), or null.
 inline const runtime::operation* writer_of(const runtime::model& f, int t) {
-  for (const auto& op : f.operations)
-    if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return &op;
+  for (int g = 0; g < f.subgraph_count; ++g)
+    for (const auto& op : f.operations_of(g))
+      if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return &op;
   return nullptr;
+}
+
+/// How quantize_options names `op` of `f`: "#index" in the main graph; in a
+/// subgraph, the name of a tensor it writes if that name selects it alone
+/// (detail::selects); "" when nothing names it alone (it is not a candidate).
+inline std::string selector_of(const runtime::model& f, const runtime::operation& op) {
+  if (op.subgraph == 0) return "#" + std::to_string(op.index);
+  for (const int t : op.outputs) {
+    const std::string& name = f.tensors[static_cast<std::size_t>(t)].name;
+    if (name.empty()) continue;
+    int selected = 0;
+    for (int g = 0; g < f.subgraph_count; ++g)
+      for (const auto& o : f.operations_of(g)) selected += selects(name, o, f) ? 1 : 0;
+    if (selected == 1) return name;
+  }
+  return {};
 }
 
 /// Each integer layer's SQNR drop in `r` (by the float operator that
@@ -134,11 +156,14 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
     std::shared_ptr<const runtime::model> best_model;
     for (std::size_t c = 0; c < drops.size() && static_cast<int>(c) < candidates; ++c) {
       const runtime::operation& op = *drops[c].second;
-      const std::string selector = "#" + std::to_string(op.index);
+      const std::string selector = detail::selector_of(*f, op);
+      if (selector.empty()) continue;
       const bool already_int16 =
           std::find(base.int16.begin(), base.int16.end(), selector) != base.int16.end();
       for (const bool int16 : {true, false}) {
-        if (int16 && (already_int16 || !int16x8_property(op.code).quantizable)) continue;
+        // IF and WHILE pass values as they are: their subgraphs' ops are the candidates for int16.
+        const op_property p16 = int16x8_property(op.code);
+        if (int16 && (already_int16 || !p16.quantizable || p16.passes_to_subgraphs)) continue;
         quantize_options o = base;
         if (int16) o.int16.push_back(selector);
         else {
@@ -150,13 +175,13 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
         const double score = db + (int16 ? int16_preference_db : 0.0);
         if (db > now && score > best_score) {
           best_score = score;
-          best = {op.index, runtime::op_name(op), int16, drops[c].first, db};
+          best = {op.index, runtime::op_name(op), op.subgraph, selector, int16, drops[c].first, db};
           best_model = q;
         }
       }
     }
     if (!best_model) break;  // no candidate gains: more steps would not help
-    const std::string selector = "#" + std::to_string(best.op_index);
+    const std::string& selector = best.selector;
     if (best.int16) {
       base.int16.push_back(selector);
     } else {
