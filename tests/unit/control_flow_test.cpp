@@ -73,6 +73,11 @@ constexpr auto accumulator =
               qf::add(qf::ref<3>, qf::ref<0>), qf::assign_variable(qf::ref<1>, qf::ref<4>))
         .outputs(qf::ref<4>);
 
+/// A test model's spec, built and read as the runtime path reads a file.
+std::shared_ptr<const runtime::model> read_spec(const tfl::model_spec& m) {
+  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+}
+
 /// IF of (cond, x) into y: then subgraph 1, else subgraph 2 (or those given).
 tfl::op_spec if_op(int cond, int x, int y, int then_k = 1, int else_k = 2) {
   tfl::op_spec o = tfl::op(118 /*IF*/, 1, {cond, x}, {y});
@@ -106,7 +111,7 @@ std::shared_ptr<const runtime::model> if_twin() {
   m.inputs = {0, 1};
   m.outputs = {2};
   m.subgraphs = add_branches("x", "y");
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 /// tfl::doubling_loop_model, read.
@@ -141,7 +146,7 @@ std::shared_ptr<const runtime::model> accumulator_twin() {
                   tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>(start.begin(), start.end())), "start")};
   init.ops = {var_handle(0), tfl::op(144, 1, {0, 1}, {})};
   m.subgraphs = {init};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 /// The accumulator's variable read and assigned inside IF's then-branch.
@@ -162,7 +167,7 @@ std::shared_ptr<const runtime::model> variable_in_branch() {
   then_g.inputs = {0};
   then_g.outputs = {3};
   m.subgraphs = {then_g, add_branches("x", "y")[0]};  // else: x + x
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 }  // namespace
@@ -284,7 +289,7 @@ std::shared_ptr<const runtime::model> float_if_with_layer() {
   then_g.inputs = {0};
   then_g.outputs = {3};
   m.subgraphs = {then_g, add_branches("x", "y")[1]};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 constexpr float x_scale = 0.05f, y_scale = 0.1f;
@@ -312,7 +317,7 @@ std::shared_ptr<const runtime::model> int8_if_with_island() {
   else_g.inputs = {0};
   else_g.outputs = {4};
   m.subgraphs = {then_g, else_g};
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 /// Int8 WHILE (doubling_loop): x is loop-carried at one scale (zero point
@@ -560,7 +565,7 @@ std::shared_ptr<const runtime::model> layers_around_if(std::int32_t else_op = -1
   m.outputs = {6};
   m.subgraphs = add_branches("h", "z");
   if (else_op >= 0) m.subgraphs[1].ops[0] = tfl::op(else_op, 1, {0, 1}, {2});
-  return std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  return read_spec(m);
 }
 
 /// Sample i: cond alternates, x uniform in [-2, 2].
@@ -696,6 +701,27 @@ TEST_CASE("int8 quantization of WHILE: a loop-carried value has one set of param
   }
 }
 
+namespace {
+
+/// A float loop model (a doubling_loop_model variant) read, calibrated on
+/// loop_samples and quantized to int8, which must need no fence; the int8
+/// model as written and read back.
+struct quantized_loop {
+  std::shared_ptr<const runtime::model> float_model, int8_model;
+  qfence::quant::calibration_report ranges;
+};
+quantized_loop quantize_loop(const tfl::model_spec& m) {
+  quantized_loop l;
+  l.float_model = read_spec(m);
+  l.ranges = qfence::quant::calibrate(l.float_model, loop_samples{});
+  const qfence::quant::quantized_model q = qfence::quant::quantize_int8(*l.float_model, l.ranges);
+  CHECK(q.fences.empty());
+  l.int8_model = written(q.model);
+  return l;
+}
+
+}  // namespace
+
 TEST_CASE("a value with fixed parameters passed to WHILE is requantized to the loop's before it") {
   // x -> LOGISTIC -> s -> WHILE doubling s three times: LOGISTIC's int8
   // output is fixed at 1/256 over [0, 1), the loop carries [0, 8).
@@ -703,16 +729,14 @@ TEST_CASE("a value with fixed parameters passed to WHILE is requantized to the l
   m.tensors.push_back(tfl::activation({1, 4}, "x_in"));
   m.ops.insert(m.ops.begin(), tfl::op(14 /*LOGISTIC*/, 1, {4}, {1}));
   m.inputs = {4};
-  const auto f = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
-  const auto ranges = qfence::quant::calibrate(f, loop_samples{});
-  const qfence::quant::quantized_model q = qfence::quant::quantize_int8(*f, ranges);
-  CHECK(q.fences.empty());
-  const auto back = written(q.model);
+  const quantized_loop l = quantize_loop(m);
+  const auto& f = l.float_model;
+  const auto& back = l.int8_model;
   CHECK(op_names(*back, 0) == std::vector<std::string>{"QUANTIZE", "LOGISTIC", "QUANTIZE", "WHILE", "DEQUANTIZE"});
   const runtime::tensor& s_fixed = back->tensors[static_cast<std::size_t>(back->operations[1].outputs[0])];
   CHECK(s_fixed.quant.scale() == 1.0f / 256);
   const runtime::tensor& s_loop = back->tensors[static_cast<std::size_t>(back->operations[3].inputs[1])];
-  CHECK(s_loop.quant.scale() * 255 >= 0.999f * 8 * calibrated(ranges, *f, 0, "x").range.max);
+  CHECK(s_loop.quant.scale() * 255 >= 0.999f * 8 * calibrated(l.ranges, *f, 0, "x").range.max);
   const double sqnr = output_sqnr(f, back, loop_samples{});
   MESSAGE("LOGISTIC into an int8 WHILE: output SQNR " << sqnr << " dB");
   CHECK(sqnr > 30.0);  // ~35 dB: the loop step's rounding, doubled three times; bytes at 1/256 read at the loop's scale give ~0
@@ -757,11 +781,9 @@ TEST_CASE("a constant WHILE carries is quantized with the loop's parameters") {
   m.ops.push_back(tfl::add_of(3, 4, 5));
   m.inputs = {4};
   m.outputs = {5};
-  const auto f = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
-  const auto ranges = qfence::quant::calibrate(f, loop_samples{});
-  const qfence::quant::quantized_model q = qfence::quant::quantize_int8(*f, ranges);
-  CHECK(q.fences.empty());
-  const auto back = written(q.model);
+  const quantized_loop l = quantize_loop(m);
+  const auto& f = l.float_model;
+  const auto& back = l.int8_model;
   CHECK(op_names(*back, 0) == std::vector<std::string>{"QUANTIZE", "WHILE", "ADD", "DEQUANTIZE"});
   const runtime::tensor& c = back->tensors[static_cast<std::size_t>(back->operations[1].inputs[1])];
   CHECK(c.constant);
@@ -781,7 +803,7 @@ TEST_CASE("debug --suggest weighs WHILE's body layers too, naming them by the te
   for (float& v : half_w1) v /= 2;
   m.subgraphs[1].tensors.push_back(tfl::constant({4, 4}, tfl::bytes_of(half_w1), "w"));  // 5
   m.subgraphs[1].ops[1] = tfl::op(9 /*FULLY_CONNECTED*/, 1, {1, 5, -1}, {4});
-  const auto f = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  const auto f = read_spec(m);
   const auto ranges = qfence::quant::calibrate(f, loop_samples{});
   // The body's layer is a candidate, named by its output.
   const auto int8 = written(qfence::quant::quantize_int8(*f, ranges).model);
@@ -890,7 +912,7 @@ TEST_CASE("IF stays float when asked, or when its subgraph has another caller; i
   m.inputs = {0, 1};
   m.outputs = {2};
   m.subgraphs = {add_branches("x", "y")[0]};
-  const auto shared = std::make_shared<const runtime::model>(qfence::tflite::read_model(tfl::build(m)));
+  const auto shared = read_spec(m);
   const qfence::quant::quantized_model s = qfence::quant::quantize_int8(*shared, qfence::quant::calibrate(shared, if_samples{}));
   REQUIRE(s.fences.size() == 1);
   CHECK(s.fences[0].why.starts_with("control flow: subgraph 1 is called by 2 operators"));
