@@ -503,20 +503,42 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
 
 namespace detail {
 
+/// Calls visit(a, b) for each pair of tensors whose bytes IF or WHILE `op`
+/// of `m` copies one into the other (TFLM's if.cc and while.cc): IF, each
+/// operand after the condition with both branches' inputs at its position,
+/// each branch's output with the op's; WHILE, operand i with output i, the
+/// cond's and the body's input i, and the body's output i with output i.
+/// Nothing for another op.
+template <class Visit>
+void for_each_passed_pair(const runtime::model& m, const runtime::operation& op, Visit&& visit) {
+  const auto pairs = [&](const std::vector<int>& a, std::size_t from, const std::vector<int>& b) {
+    for (std::size_t i = from; i < a.size() && i - from < b.size(); ++i) visit(a[i], b[i - from]);
+  };
+  if (op.code == runtime::op_code::if_) {
+    for (const int branch : {op.options.then_subgraph, op.options.else_subgraph}) {
+      pairs(op.inputs, 1, m.inputs_of(branch));
+      pairs(m.outputs_of(branch), 0, op.outputs);
+    }
+  } else if (op.code == runtime::op_code::while_) {
+    pairs(op.inputs, 0, op.outputs);
+    pairs(op.inputs, 0, m.inputs_of(op.options.cond_subgraph));
+    pairs(op.inputs, 0, m.inputs_of(op.options.body_subgraph));
+    pairs(m.outputs_of(op.options.body_subgraph), 0, op.outputs);
+  }
+}
+
 /// The values the quantized IFs and WHILEs of `plan` pass, as groups of
 /// float tensors holding one value's bytes: by tensor, its group's
 /// representative (a tensor index), or -1 for a tensor no IF or WHILE
-/// passes. IF: each operand after the condition with both branches'
-/// inputs at its position, each output with both branches' outputs. WHILE:
-/// operand i with output i, both subgraphs' input i and the body's output
-/// i (a loop-carried value). The groups are transitive: a tensor passed
-/// twice joins both groups into one.
+/// passes (for_each_passed_pair says which tensors one value passes
+/// through; a WHILE's is a loop-carried value). The groups are transitive:
+/// a tensor passed twice joins both groups into one.
 inline std::vector<int> passed_value_groups(const runtime::model& f, const fence_plan& plan) {
   std::vector<int> parent(f.tensors.size());
   for (std::size_t t = 0; t < parent.size(); ++t) parent[t] = static_cast<int>(t);
   std::vector<bool> passed(f.tensors.size(), false);
   const auto root = [&](int t) {
-    while (parent[static_cast<std::size_t>(t)] != t) t = parent[static_cast<std::size_t>(t)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(t)])];
+    while (parent[static_cast<std::size_t>(t)] != t) t = parent[static_cast<std::size_t>(t)];
     return t;
   };
   const auto join = [&](int a, int b) {
@@ -526,27 +548,13 @@ inline std::vector<int> passed_value_groups(const runtime::model& f, const fence
     passed[static_cast<std::size_t>(a)] = passed[static_cast<std::size_t>(b)] = true;
     parent[static_cast<std::size_t>(root(a))] = root(b);
   };
-  const auto join_lists = [&](const std::vector<int>& a, std::size_t from, const std::vector<int>& b) {
-    for (std::size_t i = from; i < a.size() && i - from < b.size(); ++i) join(a[i], b[i - from]);
-  };
   for (int g = 0; g < f.subgraph_count; ++g) {
     if (!plan.quantized_graph[static_cast<std::size_t>(g)]) continue;
     const std::vector<runtime::operation>& ops = f.operations_of(g);
     for (std::size_t k = 0; k < ops.size(); ++k) {
       const std::size_t s = plan.at(g, k);
       const runtime::operation& op = ops[k];
-      if (!plan.property[s].passes_to_subgraphs || plan.fenced[s]) continue;
-      if (op.code == runtime::op_code::if_) {
-        for (const int branch : {op.options.then_subgraph, op.options.else_subgraph}) {
-          join_lists(op.inputs, 1, f.inputs_of(branch));
-          join_lists(f.outputs_of(branch), 0, op.outputs);
-        }
-      } else {  // WHILE
-        join_lists(op.inputs, 0, op.outputs);
-        join_lists(op.inputs, 0, f.inputs_of(op.options.cond_subgraph));
-        join_lists(op.inputs, 0, f.inputs_of(op.options.body_subgraph));
-        join_lists(f.outputs_of(op.options.body_subgraph), 0, op.outputs);
-      }
+      if (plan.property[s].passes_to_subgraphs && !plan.fenced[s]) for_each_passed_pair(f, op, join);
     }
   }
   std::vector<int> group(f.tensors.size(), -1);
@@ -554,10 +562,6 @@ inline std::vector<int> passed_value_groups(const runtime::model& f, const fence
     if (passed[t]) group[t] = root(static_cast<int>(t));
   return group;
 }
-
-}  // namespace detail
-
-namespace detail {
 
 /// Checks that every value an IF or WHILE of `q` passes has one dtype and
 /// one set of parameters in each tensor it passes through (the bytes are
@@ -573,23 +577,9 @@ inline void check_passed_parameters(const runtime::model& q) {
                                " (" + runtime::type_text(x) + ") as " + runtime::tensor_label(b, y.name) + " (" +
                                runtime::type_text(y) + "): one value with two sets of parameters (a bug; please report it)");
   };
-  auto pairs = [&](const std::vector<int>& a, std::size_t from, const std::vector<int>& b, const runtime::operation& op) {
-    for (std::size_t i = from; i < a.size() && i - from < b.size(); ++i) same(a[i], b[i - from], op);
-  };
   for (int g = 0; g < q.subgraph_count; ++g)
-    for (const runtime::operation& op : q.operations_of(g)) {
-      if (op.code == runtime::op_code::if_) {
-        for (const int branch : {op.options.then_subgraph, op.options.else_subgraph}) {
-          pairs(op.inputs, 1, q.inputs_of(branch), op);
-          pairs(q.outputs_of(branch), 0, op.outputs, op);
-        }
-      } else if (op.code == runtime::op_code::while_) {
-        pairs(op.inputs, 0, op.outputs, op);
-        pairs(op.inputs, 0, q.inputs_of(op.options.cond_subgraph), op);
-        pairs(op.inputs, 0, q.inputs_of(op.options.body_subgraph), op);
-        pairs(q.outputs_of(op.options.body_subgraph), 0, op.outputs, op);
-      }
-    }
+    for (const runtime::operation& op : q.operations_of(g))
+      for_each_passed_pair(q, op, [&](int a, int b) { same(a, b, op); });
 }
 
 }  // namespace detail
