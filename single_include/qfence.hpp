@@ -25271,6 +25271,14 @@ constexpr affine_params symmetric_params(real_range r, int qmax) {
   return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
 }
 
+/// An activation's parameters in the scheme's type (TFLite's rules): int8
+/// asymmetric over [-128, 127]; int16 (int16x8) symmetric with zero point
+/// 0. Both quantizers (quantize_model.hpp, quantize_graph.hpp) take them
+/// from here.
+constexpr affine_params activation_params(real_range r, dtype activations) {
+  return activations == dtype::i16 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
+}
+
 /// Symmetric int16 parameters whose scale is 2^k / 32768 for the smallest
 /// k in 0..10 with 2^k >= the range's magnitude (TFLite's
 /// GetPowerOfTwoScale): an LSTM's cell state, which the integer kernels
@@ -27219,10 +27227,8 @@ constexpr affine_params activation_params_of() {
     } else {
       return {};  // an integer output (ARG_MAX): no parameters
     }
-  } else if constexpr (int16x8_asked<Options...>) {
-    return quant::symmetric_params(R[static_cast<std::size_t>(I)], 32767);
   } else {
-    return quant::asymmetric_params(R[static_cast<std::size_t>(I)], -128, 127);
+    return quant::activation_params(R[static_cast<std::size_t>(I)], activation_type<Options...>);
   }
 }
 

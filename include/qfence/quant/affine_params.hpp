@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "qfence/core/dtype.hpp"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/fixed_point.hpp"
 #include "qfence/quant/real_range.hpp"
@@ -59,6 +60,14 @@ constexpr affine_params asymmetric_params(real_range r, int qmin, int qmax) {
 constexpr affine_params symmetric_params(real_range r, int qmax) {
   const float half = std::max(-r.min, r.max) > 0 ? std::max(-r.min, r.max) : 0.0f;
   return {half == 0.0f ? 1.0f / static_cast<float>(qmax) : half / static_cast<float>(qmax), 0};
+}
+
+/// An activation's parameters in the scheme's type (TFLite's rules): int8
+/// asymmetric over [-128, 127]; int16 (int16x8) symmetric with zero point
+/// 0. Both quantizers (quantize_model.hpp, quantize_graph.hpp) take them
+/// from here.
+constexpr affine_params activation_params(real_range r, dtype activations) {
+  return activations == dtype::i16 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
 }
 
 /// Symmetric int16 parameters whose scale is 2^k / 32768 for the smallest

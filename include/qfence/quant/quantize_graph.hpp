@@ -294,10 +294,8 @@ constexpr affine_params activation_params_of() {
     } else {
       return {};  // an integer output (ARG_MAX): no parameters
     }
-  } else if constexpr (int16x8_asked<Options...>) {
-    return quant::symmetric_params(R[static_cast<std::size_t>(I)], 32767);
   } else {
-    return quant::asymmetric_params(R[static_cast<std::size_t>(I)], -128, 127);
+    return quant::activation_params(R[static_cast<std::size_t>(I)], activation_type<Options...>);
   }
 }
 

@@ -671,8 +671,8 @@ inline quantized_model quantize_full_integer(const runtime::model& f, const cali
   const auto params_in = [&](std::uint8_t d) -> std::vector<std::optional<affine_params>>& {
     return d == in_int16 ? params16 : params8;
   };
-  const auto params_for = [](real_range r, std::uint8_t d) {
-    return d == in_int16 ? symmetric_params(r, 32767) : asymmetric_params(r, -128, 127);
+  const auto params_for = [&](real_range r, std::uint8_t d) {
+    return activation_params(r, type_in(d));
   };
   std::vector<real_range> range_of(tensor_count);
   // A passed value's range: the union of what calibration saw in each
