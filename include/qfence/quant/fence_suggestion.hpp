@@ -85,16 +85,12 @@ inline const runtime::operation* writer_of(const runtime::model& f, int t) {
 
 /// How quantize_options names `op` of `f`: "#index" in the main graph; in a
 /// subgraph, the name of a tensor it writes if that name selects it alone
-/// (detail::selects); "" when nothing names it alone (it is not a candidate).
+/// (detail::operators_selected); "" when nothing names it alone (it is not a candidate).
 inline std::string selector_of(const runtime::model& f, const runtime::operation& op) {
   if (op.subgraph == 0) return "#" + std::to_string(op.index);
   for (const int t : op.outputs) {
     const std::string& name = f.tensors[static_cast<std::size_t>(t)].name;
-    if (name.empty()) continue;
-    int selected = 0;
-    for (int g = 0; g < f.subgraph_count; ++g)
-      for (const auto& o : f.operations_of(g)) selected += selects(name, o, f) ? 1 : 0;
-    if (selected == 1) return name;
+    if (!name.empty() && operators_selected(name, f) == 1) return name;
   }
   return {};
 }

@@ -335,18 +335,19 @@ inline bool selects(const std::vector<std::string>& selectors, const runtime::op
   return std::any_of(selectors.begin(), selectors.end(), [&](const std::string& s) { return selects(s, op, m); });
 }
 
+/// How many operations of `m`, in every graph, `selector` names.
+inline int operators_selected(const std::string& selector, const runtime::model& m) {
+  int n = 0;
+  for (int g = 0; g < m.subgraph_count; ++g)
+    for (const runtime::operation& op : m.operations_of(g)) n += selects(selector, op, m) ? 1 : 0;
+  return n;
+}
+
 /// Each of `selectors` (what `option` lists) must name an operation of `m`:
 /// a selector that names none is a typo, and an error that says so.
 inline void require_selected(const std::vector<std::string>& selectors, const runtime::model& m, const char* option) {
   for (const std::string& s : selectors) {
-    bool found = false;
-    for (int g = 0; g < m.subgraph_count && !found; ++g)
-      for (const runtime::operation& op : m.operations_of(g))
-        if (selects(s, op, m)) {
-          found = true;
-          break;
-        }
-    if (!found)
+    if (operators_selected(s, m) == 0)
       throw runtime::model_error(std::string(option) + " '" + s + "' names no operator of this model (give an op type " +
                                  "such as SOFTMAX, a main-graph operator index such as #3, or the name of a tensor " +
                                  "the operator writes; `qfence inspect` lists them)");
