@@ -91,6 +91,17 @@ struct quantize_options {
   bool bias_correction = true;
 };
 
+namespace detail {
+
+/// How the quantizer's messages name an operator: "operator 3 (ADD)",
+/// after "subgraph 2, " outside the main graph.
+inline std::string operator_label(int subgraph, int index, const std::string& op) {
+  return (subgraph > 0 ? "subgraph " + std::to_string(subgraph) + ", " : std::string()) + "operator " +
+         std::to_string(index) + " (" + op + ")";
+}
+
+}  // namespace detail
+
 /// One fenced operation, as `qfence quantize` prints it.
 struct fence_line {
   int op_index = 0;
@@ -98,8 +109,8 @@ struct fence_line {
   std::string why;
   int subgraph = 0;  // the graph of the operator (0: the main graph)
   std::string text() const {
-    return "fence: " + (subgraph > 0 ? "subgraph " + std::to_string(subgraph) + ", " : std::string()) + "operator " +
-           std::to_string(op_index) + " (" + op + ") stays float: " + why + "; DEQUANTIZE before it, QUANTIZE after";
+    return "fence: " + detail::operator_label(subgraph, op_index, op) + " stays float: " + why +
+           "; DEQUANTIZE before it, QUANTIZE after";
   }
 };
 
@@ -194,7 +205,7 @@ inline runtime::operation conversion_op(runtime::op_code code, int in, int out) 
 }
 
 inline std::string op_label(const runtime::operation& op) {
-  return (op.subgraph > 0 ? "subgraph " + std::to_string(op.subgraph) + ", " : std::string()) + "operator " + std::to_string(op.index) + " (" + runtime::op_name(op) + ")";
+  return operator_label(op.subgraph, op.index, runtime::op_name(op));
 }
 
 /// Why a builtin op stays float, from the op table: qfence has no kernel
