@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,7 +126,7 @@ TEST_CASE("images: a gray BMP is one channel; resize with half-pixel centres; lu
   // Upscaled to 4 wide: source x = (o + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25.
   std::vector<float> out(4);
   quant::image_normalization n;  // [0, 1]
-  quant::image_to_input(im, 1, 4, 1, n, out.data());
+  quant::image_to_input(im, {1, 4, 1}, n, out.data());
   CHECK(out[0] == doctest::Approx(0.0f));
   CHECK(out[1] == doctest::Approx(50.0f / 255));
   CHECK(out[2] == doctest::Approx(150.0f / 255));
@@ -134,14 +135,14 @@ TEST_CASE("images: a gray BMP is one channel; resize with half-pixel centres; lu
   std::vector<float> rgb(3);
   n.mean = {127.5f, 0.0f, 100.0f};
   n.scale = {127.5f, 1.0f, 2.0f};
-  quant::image_to_input(im, 1, 1, 3, n, rgb.data());  // one pixel: the mean of 0 and 200
+  quant::image_to_input(im, {1, 1, 3}, n, rgb.data());  // one pixel: the mean of 0 and 200
   CHECK(rgb[0] == doctest::Approx((100.0f - 127.5f) / 127.5f));
   CHECK(rgb[1] == doctest::Approx(100.0f));
   CHECK(rgb[2] == doctest::Approx(0.0f));
   // Colour into gray: BT.601 luma.
   write(d.path / "c.ppm", std::string("P6 1 1 255\n") + std::string("\xff\x00\x00", 3));
   std::vector<float> luma(1);
-  quant::image_to_input(quant::read_image(d.path / "c.ppm"), 1, 1, 1, quant::image_normalization{{0, 0, 0}, {1, 1, 1}},
+  quant::image_to_input(quant::read_image(d.path / "c.ppm"), {1, 1, 1}, quant::image_normalization{{0, 0, 0}, {1, 1, 1}},
                         luma.data());
   CHECK(luma[0] == doctest::Approx(0.299f * 255));
 }
@@ -195,6 +196,39 @@ TEST_CASE("image calibration samples: a float image model's input, filled per sa
   // Calibration runs on them.
   const auto report = quant::calibrate(m, samples);
   CHECK(report.samples == 2);
+  // Channels first ([1, C, H, W], as a model exported from PyTorch reads an
+  // image): the same values, in channel planes.
+  {
+    CHECK(!samples.fill(0, run).has_value());  // the colour one: R, G and B differ
+    std::vector<float> last(in.begin(), in.end());
+    spec.tensors[0] = tfl::activation({1, 3, 4, 4}, "image");
+    spec.tensors[1] = tfl::activation({1, 3, 4, 4}, "out");
+    const auto planes = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(spec)));
+    const quant::calibration_samples planar(d.path, *planes);
+    runtime::interpreter run_planes(planes);
+    CHECK(!planar.fill(0, run_planes).has_value());
+    const auto p = run_planes.input<float>(0);
+    int differ = 0;
+    for (std::size_t c = 0; c < 3; ++c)
+      for (std::size_t i = 0; i < 16; ++i) differ += p[c * 16 + i] != last[i * 3 + c];
+    CHECK(differ == 0);
+    CHECK(p[0] != p[16]);  // not gray
+    CHECK(p[16] == doctest::Approx(last[1]));  // the first pixel's G opens the second plane
+  }
+  // The layout an input shape says: TFLite's [1, H, W, C] wins where both read.
+  using layout = std::optional<quant::image_layout>;
+  const auto layout_of = [](std::vector<int> dims) { return quant::image_layout_of(dims); };
+  const auto same = [](const layout& a, const quant::image_layout& b) {
+    return a && a->height == b.height && a->width == b.width && a->channels == b.channels &&
+           a->channels_first == b.channels_first;
+  };
+  CHECK(same(layout_of({1, 96, 96, 1}), {96, 96, 1, false}));
+  CHECK(same(layout_of({1, 3, 224, 224}), {224, 224, 3, true}));
+  CHECK(same(layout_of({1, 1, 28, 28}), {28, 28, 1, true}));
+  CHECK(same(layout_of({1, 3, 3, 3}), {3, 3, 3, false}));
+  CHECK(!layout_of({1, 2, 224, 224}));
+  CHECK(!layout_of({2, 224, 224, 3}));
+  CHECK(!layout_of({224, 224, 3}));
   // A model whose input is not an image is refused, and says why.
   spec.tensors[0] = tfl::activation({1, 10}, "features");
   spec.tensors[1] = tfl::activation({1, 10}, "out");

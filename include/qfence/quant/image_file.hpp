@@ -11,7 +11,8 @@
 //     masks of whole bytes, and 1, 4 or 8 bits with a palette; bottom-up or
 //     top-down rows.
 //
-// A model input [1, H, W, C] (C = 1 or 3) takes the image resized
+// A model input [1, H, W, C] (C = 1 or 3), or [1, C, H, W] (channels
+// first, as models exported from PyTorch read images), takes the image resized
 // bilinearly with half-pixel centres (TensorFlow's resize without
 // antialiasing), gray from colour as ITU-R BT.601 luma, colour from gray by
 // repetition, then value = (pixel - mean[c]) / scale[c].
@@ -28,6 +29,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -216,10 +219,32 @@ struct image_normalization {
   std::array<float, 3> scale{255.0f, 255.0f, 255.0f};
 };
 
-/// `im` as a [height, width, channels] float input: resized bilinearly
-/// with half-pixel centres, channels converted, normalised.
-inline void image_to_input(const image& im, int height, int width, int channels, const image_normalization& n,
-                           float* out) {
+/// Where an image goes in a model's float input: its size, its channels,
+/// and their order in memory.
+struct image_layout {
+  int height = 0;
+  int width = 0;
+  int channels = 0;  ///< 1 (gray) or 3 (RGB)
+  /// [1, C, H, W] (channel planes, as models exported from PyTorch read
+  /// them) instead of TFLite's [1, H, W, C].
+  bool channels_first = false;
+};
+
+/// The image layout of an input of shape `dims`, if it is one: [1, H, W, C]
+/// with C = 1 or 3 (TFLite's layout, which wins where both read: [1, 3, 3,
+/// 3]), else [1, C, H, W] with C = 1 or 3.
+inline std::optional<image_layout> image_layout_of(std::span<const int> dims) {
+  if (dims.size() != 4 || dims[0] != 1) return std::nullopt;
+  const auto is_channels = [](int d) { return d == 1 || d == 3; };
+  if (is_channels(dims[3]) && dims[1] > 0 && dims[2] > 0) return image_layout{dims[1], dims[2], dims[3], false};
+  if (is_channels(dims[1]) && dims[2] > 0 && dims[3] > 0) return image_layout{dims[2], dims[3], dims[1], true};
+  return std::nullopt;
+}
+
+/// `im` as a float input laid out as `to` says: resized bilinearly with
+/// half-pixel centres, channels converted, normalised.
+inline void image_to_input(const image& im, const image_layout& to, const image_normalization& n, float* out) {
+  const int height = to.height, width = to.width, channels = to.channels;
   auto source = [](int out_size, int in_size, int o, int& lo, int& hi, float& t) {
     const float s = (static_cast<float>(o) + 0.5f) * static_cast<float>(in_size) / static_cast<float>(out_size) - 0.5f;
     const float c = std::max(0.0f, s);
@@ -233,6 +258,8 @@ inline void image_to_input(const image& im, int height, int width, int channels,
       return 0.299f * im.at(x, y, 0) + 0.587f * im.at(x, y, 1) + 0.114f * im.at(x, y, 2);
     return im.at(x, y, 0);  // gray repeated into RGB
   };
+  const auto h = static_cast<std::size_t>(height), w = static_cast<std::size_t>(width),
+             cs = static_cast<std::size_t>(channels);
   for (int y = 0; y < height; ++y) {
     int y0, y1;
     float ty;
@@ -241,14 +268,13 @@ inline void image_to_input(const image& im, int height, int width, int channels,
       int x0, x1;
       float tx;
       source(width, im.width, x, x0, x1, tx);
+      const std::size_t pixel_index = static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x);
       for (int c = 0; c < channels; ++c) {
         const float top = sample(x0, y0, c) + (sample(x1, y0, c) - sample(x0, y0, c)) * tx;
         const float bottom = sample(x0, y1, c) + (sample(x1, y1, c) - sample(x0, y1, c)) * tx;
         const float pixel = top + (bottom - top) * ty;
         const auto k = static_cast<std::size_t>(c);
-        out[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) *
-                static_cast<std::size_t>(channels) +
-            k] = (pixel - n.mean[k]) / n.scale[k];
+        out[to.channels_first ? k * h * w + pixel_index : pixel_index * cs + k] = (pixel - n.mean[k]) / n.scale[k];
       }
     }
   }

@@ -20,7 +20,8 @@ QFENCE_EXACT_FLOAT_BEGIN
 namespace qfence::quant {
 
 /// The images of `dir` (BMP, PGM, PPM, in file-name order) as samples of a
-/// model whose one input is a float [1, H, W, C] image (C = 1 or 3). Each
+/// model whose one input is a float image, [1, H, W, C] or [1, C, H, W]
+/// (C = 1 or 3: image_layout_of). Each
 /// image is read when its sample is used, so memory does not grow with the
 /// directory.
 class image_samples {
@@ -33,19 +34,19 @@ class image_samples {
     std::sort(files_.begin(), files_.end());
     if (files_.empty()) throw data_error("calibration data: no images (*.bmp, *.pgm, *.ppm) in '" + dir_.string() + "'");
     const runtime::tensor* in = m.inputs.size() == 1 ? &m.tensors[static_cast<std::size_t>(m.inputs[0])] : nullptr;
-    if (in == nullptr || in->type != dtype::f32 || in->rank() != 4 || in->dim(0) != 1 ||
-        (in->dim(3) != 1 && in->dim(3) != 3))
+    const std::optional<image_layout> layout =
+        in != nullptr && in->type == dtype::f32 ? image_layout_of(in->shape) : std::nullopt;
+    if (!layout)
       throw data_error("calibration data: '" + dir_.string() + "' holds images, but the model's input" +
                        (m.inputs.size() == 1 ? " is " + runtime::type_text(*in) : "s are " + std::to_string(m.inputs.size())) +
-                       "; images calibrate a model with one float input [1, H, W, 1 or 3]. fix: give raw *.bin samples");
-    height_ = in->dim(1);
-    width_ = in->dim(2);
-    channels_ = in->dim(3);
+                       "; images calibrate a model with one float input [1, H, W, 1 or 3] or [1, 1 or 3, H, W]. "
+                       "fix: give raw *.bin samples");
+    layout_ = *layout;
   }
   std::size_t size() const noexcept { return files_.size(); }
   std::optional<std::string> fill(std::size_t sample, runtime::interpreter& interp) const {
     const image im = read_image(files_.at(sample));
-    image_to_input(im, height_, width_, channels_, normalization_, interp.input<float>(0).data());
+    image_to_input(im, layout_, normalization_, interp.input<float>(0).data());
     return std::nullopt;
   }
 
@@ -53,7 +54,7 @@ class image_samples {
   std::filesystem::path dir_;
   image_normalization normalization_;
   std::vector<std::filesystem::path> files_;
-  int height_ = 0, width_ = 0, channels_ = 0;
+  image_layout layout_;
 };
 
 /// The default normalisation for a model's image input: the range its
