@@ -18,6 +18,7 @@
 #include "qfence/quant/compare_outputs.hpp"
 #include "qfence/quant/dequantize_model.hpp"
 #include "qfence/quant/dynamic_range.hpp"
+#include "qfence/quant/layer_debugger.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/elementwise_custom_op.hpp"
@@ -464,6 +465,52 @@ TEST_CASE("quantize_int8 with int16 ops: int8 <-> int16 QUANTIZE at their border
   bad.int16 = {"ARG_MAX"};
   CHECK_THROWS_WITH_AS(quant::quantize_int8(*argmax, quant::calibrate(argmax, generated_samples{20, 1.0f}), bad),
                        doctest::Contains("operator 1 (ARG_MAX) cannot be kept in int16"), runtime::model_error);
+}
+
+TEST_CASE("compare_outputs: an index output (ARG_MAX) is judged by the scores it is taken from") {
+  // The float ADD model (input + 0) twice: its sum [1, 3] as the output, and the sum's ARG_MAX.
+  auto scores_spec = qtest::tfl::float_add_model();
+  scores_spec.tensors[1] = qtest::tfl::constant({1, 3}, qtest::tfl::bytes_of(std::vector<float>{0, 0, 0}), "zero");
+  auto argmax_spec = scores_spec;
+  argmax_spec.tensors.push_back(qtest::tfl::constant({1}, qtest::tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2));
+  argmax_spec.tensors.push_back(qtest::tfl::activation({1}, "class", 4));  // INT64, as a segmentation map
+  argmax_spec.ops.push_back(qtest::tfl::op(56 /*ARG_MAX*/, 1, {2, 3}, {4}));
+  argmax_spec.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{qtest::tfl::fb::BuiltinOptions::ArgMaxOptions,
+                     qtest::tfl::fb::CreateArgMaxOptions(b, 4 /*INT64*/).Union()};
+  };
+  argmax_spec.outputs = {4};
+  const auto scores = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(scores_spec)));
+  const auto argmax = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(argmax_spec)));
+  // Rows whose first two scores differ by less than an int8 step: some argmaxes flip.
+  struct near_ties {
+    std::size_t size() const { return 60; }
+    std::optional<std::string> fill(std::size_t i, runtime::interpreter& run) const {
+      const auto in = run.input<float>(0);
+      const float x = static_cast<float>(i);
+      in[0] = std::sin(x);
+      in[1] = std::sin(x) + 0.004f * std::cos(7 * x);
+      in[2] = -0.5f;
+      return std::nullopt;
+    }
+  } samples;
+  const auto int8_of = [&](const std::shared_ptr<const runtime::model>& f) {
+    return std::make_shared<const runtime::model>(quant::quantize_int8(*f, quant::calibrate(f, samples)).model);
+  };
+  runtime::interpreter scores_float(scores), scores_int8(int8_of(scores));
+  runtime::interpreter argmax_float(argmax), argmax_int8(int8_of(argmax));
+  const quant::output_agreement by_scores = quant::compare_outputs(scores_float, scores_int8, samples);
+  const quant::output_agreement by_index = quant::compare_outputs(argmax_float, argmax_int8, samples);
+  MESSAGE("scores: ", by_scores.sqnr_db, " dB, top-1 ", by_scores.top1, "; index output: ", by_index.sqnr_db,
+          " dB, agreement ", by_index.top1);
+  REQUIRE(std::isfinite(by_scores.sqnr_db));
+  CHECK(by_scores.top1 < 1.0);  // the comparison below can tell
+  // Not "exact" (nothing compared): the scores' SQNR, and the classes that agree.
+  CHECK(by_index.measured());
+  CHECK(by_index.sqnr_db == doctest::Approx(by_scores.sqnr_db));
+  CHECK(by_index.top1 == doctest::Approx(by_scores.top1));
+  // The debugger's output figure is the same.
+  CHECK(quant::debug_layers(argmax, int8_of(argmax), samples).output.sqnr_db == doctest::Approx(by_scores.sqnr_db));
 }
 
 TEST_CASE("bias correction: the shift rounded weights add, from the inputs' channel means") {

@@ -41,6 +41,7 @@ struct file_sample {
 
 inline std::string db_text(double db) {
   if (std::isinf(db)) return "exact";
+  if (std::isnan(db)) return "n/a";  // nothing to measure (quant::output_agreement::measured)
   char s[32];
   std::snprintf(s, sizeof s, "%.2f", db);
   return s;
@@ -81,7 +82,8 @@ inline void write_debug_json(json& j, const quant::debug_report& r) {
   j.field("samples", r.samples);
   j.field("matched_by", r.matched_by);
   j.field("unmatched", r.unmatched);
-  if (!std::isinf(r.output.sqnr_db)) j.field("output_sqnr_db", r.output.sqnr_db);
+  j.field("output_measured", r.output.measured());  // false: no output holds real values
+  if (std::isfinite(r.output.sqnr_db)) j.field("output_sqnr_db", r.output.sqnr_db);  // absent: exact, or not measured
   j.key("layers").begin_array();
   for (const auto& l : r.worst_first()) {
     j.begin_object();
@@ -164,7 +166,7 @@ inline std::string debug_svg(const quant::debug_report& r, const std::string& ti
                   xml_escape(l.op + (l.fenced ? " fence" : "")).c_str());
     s += buf;
   }
-  if (!std::isinf(r.output.sqnr_db)) {
+  if (std::isfinite(r.output.sqnr_db)) {
     std::snprintf(buf, sizeof buf,
                   "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" stroke-dasharray=\"6,4\"/>"
                   "<text x=\"%.0f\" y=\"%.1f\" fill=\"#c00\" text-anchor=\"end\">output %.1f dB</text>\n",

@@ -392,8 +392,8 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
     runtime::interpreter reference(model), run(std::make_shared<const runtime::model>(quantized.borrowed_copy()));
     const quant::output_agreement a =
         quant::compare_outputs(reference, run, quant::calibration_samples(calib_dir, *model, sampling));
-    std::printf("%s: output SQNR %.2f dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(), a.sqnr_db,
-                a.top1, a.samples, calib_dir.c_str());
+    std::printf("%s: output SQNR %s dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(),
+                db_text(a.sqnr_db).c_str(), a.top1, a.samples, calib_dir.c_str());
   }
   write_file(out_path, tflite::write_model(quantized, quantized.description));
   std::cout << "note: a " << scheme << " model runs in TensorFlow Lite and qfence, not in TFLM (it has no "
@@ -473,9 +473,9 @@ int quantize_command(const std::vector<std::string>& args) {
   if (automatic && samples) {
     quant::calibrator_choice choice = quant::choose_calibrator(model, report, *samples, options);
     for (const auto& t : choice.trials)
-      std::printf("calibrator %-15s output SQNR %7.2f dB, top-1 agreement %.3f on the %zu calibration samples\n",
-                  std::string(quant::calibrator_name(t.method)).c_str(), t.agreement.sqnr_db, t.agreement.top1,
-                  t.agreement.samples);
+      std::printf("calibrator %-15s output SQNR %7s dB, top-1 agreement %.3f on the %zu calibration samples\n",
+                  std::string(quant::calibrator_name(t.method)).c_str(), db_text(t.agreement.sqnr_db).c_str(),
+                  t.agreement.top1, t.agreement.samples);
     report.calibrator = choice.report.calibrator;
     q = std::move(choice.model);
     quant::check_runs(q.model);

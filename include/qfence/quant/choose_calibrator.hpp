@@ -4,11 +4,11 @@
 // Every calibrator's ranges come from the same observations (observers
 // keep what each needs), so choosing costs no second pass over the data:
 // each calibrator's int8 model runs on the samples beside the float model,
-// and the best output SQNR wins. Measured on calibration data only; the
+// and the best output SQNR wins (an index output, ARG_MAX's, is judged by
+// the scores it is taken from: compare_outputs.hpp). Measured on calibration data only; the
 // evaluation data stays unseen.
 #pragma once
 
-#include <limits>
 #include <memory>
 #include <vector>
 
@@ -38,15 +38,18 @@ calibrator_choice choose_calibrator(const std::shared_ptr<const runtime::model>&
                                     const Source& samples, const quantize_options& options = {}) {
   runtime::interpreter reference(f);
   calibrator_choice choice;
-  double best = -std::numeric_limits<double>::infinity();
+  output_agreement best;
   for (const calibrator c : all_calibrators) {
     calibration_report r = report.with_calibrator(c);
     quantized_model candidate = quantize_full_integer(*f, r, options);
     runtime::interpreter run(std::make_shared<const runtime::model>(candidate.model.borrowed_copy()));
     const output_agreement a = compare_outputs(reference, run, samples);
     choice.trials.push_back({c, a});
-    if (a.sqnr_db > best) {
-      best = a.sqnr_db;
+    // The best SQNR; with no output it can be measured on (integer outputs
+    // that no ARG_MAX makes), the best agreement of output 0.
+    const bool better = choice.trials.size() == 1 || (a.measured() ? a.sqnr_db > best.sqnr_db : a.top1 > best.top1);
+    if (better) {
+      best = a;
       choice.report = std::move(r);
       choice.model = std::move(candidate);
     }

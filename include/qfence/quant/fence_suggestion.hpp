@@ -143,6 +143,10 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
   s.target_db = target_db;
   auto current = quantized_with(base);
   s.start_db = output_sqnr(current);
+  if (std::isnan(s.start_db))
+    throw data_error("--suggest: the model's outputs hold no real values to measure an SQNR on (integer outputs "
+                     "that no ARG_MAX or ARG_MIN makes). fix: compare with `qfence debug` without --suggest, whose "
+                     "per-layer figures still hold");
   double now = s.start_db;
   while (now < target_db && static_cast<int>(s.steps.size()) < max_steps) {
     const debug_report r = debug_layers(f, current, samples);

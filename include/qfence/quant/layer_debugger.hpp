@@ -161,8 +161,8 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
         if ((quantized_side ? pairs[p].quant : pairs[p].reference) == t) found.push_back(p);
     return found;
   };
-  const auto nothing = [](std::size_t, std::size_t) {};
   output_tally outputs;
+  output_values reference_values(reference), candidate_values(candidate);
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples.fill(s, reference)) continue;
     feed_inputs(reference, candidate);
@@ -171,12 +171,12 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
       held[p].clear();
       compared[p] = 0;
     }
-    candidate.invoke_observed_graphs(nothing, [&](std::size_t graph, std::size_t j) {
+    invoke_for_comparison(candidate, candidate_values, [&](std::size_t graph, std::size_t j) {
       for (const std::size_t p : pair_written_by(candidate, graph, j, true))
         held[p].push_back(
             real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant)));
     });
-    reference.invoke_observed_graphs(nothing, [&](std::size_t graph, std::size_t j) {
+    invoke_for_comparison(reference, reference_values, [&](std::size_t graph, std::size_t j) {
       for (const std::size_t p : pair_written_by(reference, graph, j, false)) {
         const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
         if (compared[p] >= held[p].size()) continue;  // the quantized model wrote it fewer times
@@ -188,7 +188,7 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
                                                    : std::nullopt);
       }
     });
-    outputs.add(reference, candidate);
+    outputs.add(reference, reference_values, candidate, candidate_values);
     ++report.samples;
   }
   report.output = outputs.result();
