@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,31 @@ TEST_CASE("image calibration samples: a float image model's input, filled per sa
     CHECK(differ == 0);
     CHECK(p[0] != p[16]);  // not gray
     CHECK(p[16] == doctest::Approx(last[1]));  // the first pixel's G opens the second plane
+  }
+  // Raw uint8 pixels (a model that normalises them itself, as MoveNet):
+  // the resized pixels as they are, rounded; --mean/--scale refused.
+  {
+    auto pixels_spec = spec;
+    pixels_spec.tensors[0] = tfl::activation({1, 4, 4, 3}, "pixels", 3 /*UINT8*/);
+    pixels_spec.tensors[1] = tfl::activation({1, 4, 4, 3}, "out");
+    pixels_spec.ops[0] = tfl::op(53 /*CAST*/, 1, {0}, {1});
+    const auto pixels = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(pixels_spec)));
+    const quant::calibration_samples raw(d.path, *pixels);
+    runtime::interpreter run_pixels(pixels);
+    CHECK(!raw.fill(0, run_pixels).has_value());
+    std::vector<float> unscaled(48);
+    quant::image_to_input(quant::read_image(d.path / "1.bmp"), {4, 4, 3}, quant::image_normalization{{0, 0, 0}, {1, 1, 1}},
+                          unscaled.data());
+    const auto got = run_pixels.input<std::uint8_t>(0);
+    int differ = 0;
+    for (std::size_t i = 0; i < 48; ++i) differ += got[i] != std::lround(unscaled[i]);
+    CHECK(differ == 0);
+    CHECK(got[0] != got[1]);  // colour: R and G differ
+    CHECK(quant::calibrate(pixels, raw).samples == 2);
+    quant::sample_options normalised;
+    normalised.normalization = quant::image_normalization{};
+    CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, *pixels, normalised),
+                         doctest::Contains("reads raw uint8 pixels"), quant::data_error);
   }
   // The layout an input shape says: TFLite's [1, H, W, C] wins where both read.
   using layout = std::optional<quant::image_layout>;

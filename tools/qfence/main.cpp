@@ -113,7 +113,7 @@ constexpr const char* usage_text =
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names; or images, *.bmp *.pgm *.ppm,\n"
     "      for a model with one float [1,H,W,1|3] or [1,1|3,H,W] input: resized, then\n"
     "      (pixel - mean) / scale with --mean V[,V,V] --scale V[,V,V], by default the\n"
-    "      input's recorded range, else [0, 1];\n"
+    "      input's recorded range, else [0, 1]; a raw uint8 pixel input takes the pixels;\n"
     "      --stream: the samples, in name order, are consecutive steps of one stream, so a\n"
     "      streaming model's state (SVDF's memory) carries over from one to the next instead of\n"
     "      starting afresh; quantize and debug take the same) and prints each activation's\n"

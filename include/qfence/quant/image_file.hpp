@@ -15,7 +15,8 @@
 // first, as models exported from PyTorch read images), takes the image resized
 // bilinearly with half-pixel centres (TensorFlow's resize without
 // antialiasing), gray from colour as ITU-R BT.601 luma, colour from gray by
-// repetition, then value = (pixel - mean[c]) / scale[c].
+// repetition, then value = (pixel - mean[c]) / scale[c]; a uint8 input
+// without quantization parameters takes the pixels as they are.
 #pragma once
 
 #include <algorithm>
@@ -241,9 +242,11 @@ inline std::optional<image_layout> image_layout_of(std::span<const int> dims) {
   return std::nullopt;
 }
 
-/// `im` as a float input laid out as `to` says: resized bilinearly with
-/// half-pixel centres, channels converted, normalised.
-inline void image_to_input(const image& im, const image_layout& to, const image_normalization& n, float* out) {
+/// Calls put(at, c, pixel) for every element of an input laid out as `to`
+/// says: `at` its index, `c` its channel, `pixel` (0..255) from `im`
+/// resized bilinearly with half-pixel centres, channels converted.
+template <class Put>
+void for_each_input_pixel(const image& im, const image_layout& to, Put&& put) {
   const int height = to.height, width = to.width, channels = to.channels;
   auto source = [](int out_size, int in_size, int o, int& lo, int& hi, float& t) {
     const float s = (static_cast<float>(o) + 0.5f) * static_cast<float>(in_size) / static_cast<float>(out_size) - 0.5f;
@@ -272,12 +275,25 @@ inline void image_to_input(const image& im, const image_layout& to, const image_
       for (int c = 0; c < channels; ++c) {
         const float top = sample(x0, y0, c) + (sample(x1, y0, c) - sample(x0, y0, c)) * tx;
         const float bottom = sample(x0, y1, c) + (sample(x1, y1, c) - sample(x0, y1, c)) * tx;
-        const float pixel = top + (bottom - top) * ty;
         const auto k = static_cast<std::size_t>(c);
-        out[to.channels_first ? k * h * w + pixel_index : pixel_index * cs + k] = (pixel - n.mean[k]) / n.scale[k];
+        put(to.channels_first ? k * h * w + pixel_index : pixel_index * cs + k, k, top + (bottom - top) * ty);
       }
     }
   }
+}
+
+/// `im` as a float input laid out as `to` says (for_each_input_pixel),
+/// value = (pixel - mean[c]) / scale[c].
+inline void image_to_input(const image& im, const image_layout& to, const image_normalization& n, float* out) {
+  for_each_input_pixel(im, to, [&](std::size_t at, std::size_t c, float pixel) { out[at] = (pixel - n.mean[c]) / n.scale[c]; });
+}
+
+/// `im` as a uint8 input of raw pixels (a model that normalises them itself,
+/// as MoveNet does), each rounded to the nearest integer.
+inline void image_to_pixels(const image& im, const image_layout& to, std::uint8_t* out) {
+  for_each_input_pixel(im, to, [&](std::size_t at, std::size_t, float pixel) {
+    out[at] = static_cast<std::uint8_t>(std::clamp(std::lround(pixel), 0L, 255L));
+  });
 }
 
 }  // namespace qfence::quant

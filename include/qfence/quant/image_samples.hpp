@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -21,7 +22,7 @@ namespace qfence::quant {
 
 /// The images of `dir` (BMP, PGM, PPM, in file-name order) as samples of a
 /// model whose one input is a float image, [1, H, W, C] or [1, C, H, W]
-/// (C = 1 or 3: image_layout_of). Each
+/// (C = 1 or 3: image_layout_of), or raw uint8 pixels so shaped. Each
 /// image is read when its sample is used, so memory does not grow with the
 /// directory.
 class image_samples {
@@ -34,19 +35,24 @@ class image_samples {
     std::sort(files_.begin(), files_.end());
     if (files_.empty()) throw data_error("calibration data: no images (*.bmp, *.pgm, *.ppm) in '" + dir_.string() + "'");
     const runtime::tensor* in = m.inputs.size() == 1 ? &m.tensors[static_cast<std::size_t>(m.inputs[0])] : nullptr;
+    raw_pixels_ = in != nullptr && in->type == dtype::u8 && !in->quant.quantized();
     const std::optional<image_layout> layout =
-        in != nullptr && in->type == dtype::f32 ? image_layout_of(in->shape) : std::nullopt;
+        in != nullptr && (in->type == dtype::f32 || raw_pixels_) ? image_layout_of(in->shape) : std::nullopt;
     if (!layout)
       throw data_error("calibration data: '" + dir_.string() + "' holds images, but the model's input" +
                        (m.inputs.size() == 1 ? " is " + runtime::type_text(*in) : "s are " + std::to_string(m.inputs.size())) +
-                       "; images calibrate a model with one float input [1, H, W, 1 or 3] or [1, 1 or 3, H, W]. "
-                       "fix: give raw *.bin samples");
+                       "; images calibrate a model with one float input [1, H, W, 1 or 3] or [1, 1 or 3, H, W] (or "
+                       "raw uint8 pixels so shaped). fix: give raw *.bin samples");
     layout_ = *layout;
   }
+  /// Whether the model reads raw uint8 pixels (a uint8 input without
+  /// quantization parameters), which take no normalisation.
+  bool raw_pixels() const noexcept { return raw_pixels_; }
   std::size_t size() const noexcept { return files_.size(); }
   std::optional<std::string> fill(std::size_t sample, runtime::interpreter& interp) const {
     const image im = read_image(files_.at(sample));
-    image_to_input(im, layout_, normalization_, interp.input<float>(0).data());
+    if (raw_pixels_) image_to_pixels(im, layout_, interp.input<std::uint8_t>(0).data());
+    else image_to_input(im, layout_, normalization_, interp.input<float>(0).data());
     return std::nullopt;
   }
 
@@ -55,6 +61,7 @@ class image_samples {
   image_normalization normalization_;
   std::vector<std::filesystem::path> files_;
   image_layout layout_;
+  bool raw_pixels_ = false;
 };
 
 /// The default normalisation for a model's image input: the range its
@@ -96,6 +103,10 @@ class calibration_samples {
       what_ = std::to_string(size_) + " raw samples";
     } else {
       auto s = std::make_shared<image_samples>(dir, m, n.value_or(default_image_normalization(m)));
+      if (s->raw_pixels() && n)
+        throw data_error("calibration data: the model reads raw uint8 pixels (its input " +
+                         runtime::type_text(m.tensors[static_cast<std::size_t>(m.inputs[0])]) +
+                         " has no quantization), so --mean and --scale do not apply. fix: leave them out");
       size_ = s->size();
       fill_ = [s](std::size_t i, runtime::interpreter& r) { return s->fill(i, r); };
       what_ = std::to_string(size_) + " images";
