@@ -371,6 +371,46 @@ TEST_CASE("quantize: a fence says why, from the op table: no kernel in qfence, o
   CHECK(q.fences[0].why.find("TFLM has no int16x8 kernel for it") != std::string::npos);
 }
 
+TEST_CASE("quantize: a CAST from integers to float is where quantized values begin, not a fence") {
+  // MoveNet reads uint8 pixels and CASTs them to float; TFLite's converter
+  // keeps the CAST and QUANTIZEs its output, as at a float input.
+  namespace tfl = qtest::tfl;
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1, 4}, "pixels", 3 /*UINT8*/), tfl::activation({1, 4}, "as_float"),
+               tfl::constant({1, 4}, tfl::bytes_of(std::vector<float>{-1, -2, -3, -4}), "offset"),
+               tfl::activation({1, 4}, "out")};
+  m.ops = {tfl::op(53 /*CAST*/, 1, {0}, {1}), tfl::op(0 /*ADD*/, 1, {1, 2}, {3})};
+  m.ops[1].options = [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{tfl::fb::BuiltinOptions::AddOptions, tfl::fb::CreateAddOptions(b).Union()};
+  };
+  m.inputs = {0};
+  m.outputs = {3};
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+  struct pixel_rows {
+    std::size_t size() const { return 20; }
+    std::optional<std::string> fill(std::size_t i, runtime::interpreter& run) const {
+      const auto in = run.input<std::uint8_t>(0);
+      for (std::size_t k = 0; k < in.size(); ++k) in[k] = static_cast<std::uint8_t>((37 * i + 61 * k) % 256);
+      return std::nullopt;
+    }
+  } samples;
+  const auto report = quant::calibrate(model, samples);
+  quant::quantize_options integer_only;
+  integer_only.forbid_fences = true;  // a conversion is not a float island
+  const quant::quantized_model q = quant::quantize_int8(*model, report, integer_only);
+  CHECK(q.fences.empty());
+  REQUIRE(q.notes.size() == 1);
+  CHECK(q.notes[0].find("operator 0 (CAST) makes float from integer data (u8)") != std::string::npos);
+  REQUIRE(q.model.operations.size() == 4);  // and a DEQUANTIZE to the float output
+  CHECK(q.model.operations[0].code == runtime::op_code::cast);
+  CHECK(q.model.operations[1].code == runtime::op_code::quantize);
+  CHECK(q.model.tensors[static_cast<std::size_t>(q.model.operations[2].outputs[0])].type == dtype::i8);  // the ADD
+  // It runs, within a step of the float model.
+  runtime::interpreter reference(model), int8(std::make_shared<const runtime::model>(tflite::read_model(
+                                                 tflite::write_model(q.model, "t"))));
+  CHECK(quant::compare_outputs(reference, int8, samples).sqnr_db > 40.0);
+}
+
 TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite compute the same") {
   // TFLM's int8 RELU6 clamps in its input's quantization and never reads the
   // output's parameters (docs/numerics.md); TFLite's requantizes. Written

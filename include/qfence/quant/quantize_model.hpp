@@ -225,6 +225,15 @@ inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
          " form yet";
 }
 
+/// Whether `op` turns integer data into float (a CAST from uint8 pixels or
+/// int32 indices): it computes nothing in float, so quantizing begins at
+/// its output, as at a float input.
+inline bool makes_float_from_integers(const runtime::operation& op, const runtime::model& f) {
+  return op.code == runtime::op_code::cast && op.inputs.size() == 1 && op.inputs[0] >= 0 &&
+         f.tensors[static_cast<std::size_t>(op.inputs[0])].type != dtype::f32 &&
+         !f.tensors[static_cast<std::size_t>(op.inputs[0])].quant.quantized();
+}
+
 /// weight_rounding_shift (quant/bias_correction.hpp) for the runtime IR's
 /// tensors: empty when the input's channel means do not fit the weights.
 inline std::vector<double> weight_rounding_shift(runtime::op_code code, const std::vector<int>& shape,
@@ -492,7 +501,16 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
         throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
                                    "(or TFLM has none). fix: fence it instead (--fence " +
                                    (op.subgraph == 0 ? "#" + std::to_string(op.index) : name) + ")");
-      else if (!plan.property[s].quantizable)
+      else if (!plan.property[s].quantizable && detail::makes_float_from_integers(op, f)) {
+        // Not a float island: like a float input, where quantized data begins.
+        plan.fenced[s] = true;
+        plan.activation_type[s] = dtype::f32;
+        plan.notes.push_back(detail::op_label(op) + " makes float from integer data (" +
+                             std::string(qfence::name(f.tensors[static_cast<std::size_t>(op.inputs[0])].type)) +
+                             "), where quantized values begin as at a float input: its readers get a QUANTIZE of "
+                             "it, as TFLite's converter writes");
+        continue;
+      } else if (!plan.property[s].quantizable)
         why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op, in_int16);
       if (why.empty() && unranged >= 0)
         why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
