@@ -409,6 +409,16 @@ TEST_CASE("quantize: a CAST from integers to float is where quantized values beg
   runtime::interpreter reference(model), int8(std::make_shared<const runtime::model>(tflite::read_model(
                                                  tflite::write_model(q.model, "t"))));
   CHECK(quant::compare_outputs(reference, int8, samples).sqnr_db > 40.0);
+  // The debugger does not mark it as a fence either.
+  const quant::debug_report r =
+      quant::debug_layers(model, std::make_shared<const runtime::model>(q.model.borrowed_copy()), samples);
+  int casts = 0;
+  for (const auto& l : r.layers)
+    if (l.op == "CAST") {
+      ++casts;
+      CHECK(!l.fenced);
+    }
+  CHECK(casts == 1);
 }
 
 TEST_CASE("quantize_int8: RELU6 keeps its input's parameters, so TFLM and TFLite compute the same") {

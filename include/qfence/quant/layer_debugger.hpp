@@ -36,6 +36,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/compare_outputs.hpp"
+#include "qfence/quant/conversion_ops.hpp"
 #include "qfence/quant/layer_error.hpp"
 #include "qfence/runtime/interpreter.hpp"
 
@@ -64,10 +65,6 @@ struct tensor_pair {
   int quant, reference, op_index;
   int graph = 0;  // the subgraph of both tensors
 };
-
-inline bool is_conversion(const runtime::operation& op) {
-  return op.code == runtime::op_code::quantize || op.code == runtime::op_code::dequantize;
-}
 
 /// The tensors that operations of `q` write, paired with tensors of `f`.
 struct tensor_matching {
@@ -204,7 +201,8 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
     l.float_tensor = pairs[p].reference;
     l.name = qt.name;
     l.type = qt.type;
-    l.fenced = has_quantized_activations && qt.type == dtype::f32 && !detail::is_conversion(op);
+    l.fenced = has_quantized_activations && qt.type == dtype::f32 && !is_conversion(op) &&
+               !makes_float_from_integers(op, q);
     if (qt.quant.quantized()) {
       l.scale = qt.quant.scale();
       l.zero_point = qt.quant.zero_point();

@@ -44,6 +44,7 @@
 #include "qfence/quant/affine_params.hpp"
 #include "qfence/quant/bias_correction.hpp"
 #include "qfence/quant/calibration.hpp"
+#include "qfence/quant/conversion_ops.hpp"
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/runtime/interpreter.hpp"
@@ -223,15 +224,6 @@ inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
                                        : ")");
   return "qfence runs it in " + std::string(int16 ? "int16" : "int8") + ", but its quantizer cannot make its " + scheme +
          " form yet";
-}
-
-/// Whether `op` turns integer data into float (a CAST from uint8 pixels or
-/// int32 indices): it computes nothing in float, so quantizing begins at
-/// its output, as at a float input.
-inline bool makes_float_from_integers(const runtime::operation& op, const runtime::model& f) {
-  return op.code == runtime::op_code::cast && op.inputs.size() == 1 && op.inputs[0] >= 0 &&
-         f.tensors[static_cast<std::size_t>(op.inputs[0])].type != dtype::f32 &&
-         !f.tensors[static_cast<std::size_t>(op.inputs[0])].quant.quantized();
 }
 
 /// weight_rounding_shift (quant/bias_correction.hpp) for the runtime IR's
@@ -501,7 +493,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
         throw runtime::model_error(detail::op_label(op) + " cannot be kept in int16: qfence has no int16x8 kernel for it "
                                    "(or TFLM has none). fix: fence it instead (--fence " +
                                    (op.subgraph == 0 ? "#" + std::to_string(op.index) : name) + ")");
-      else if (!plan.property[s].quantizable && detail::makes_float_from_integers(op, f)) {
+      else if (!plan.property[s].quantizable && makes_float_from_integers(op, f)) {
         // Not a float island: like a float input, where quantized data begins.
         plan.fenced[s] = true;
         plan.activation_type[s] = dtype::f32;
