@@ -92,6 +92,39 @@ TEST_CASE("calibrate: data that changes at the end is caught by the held-back sl
   CHECK(moved.find(0)->moved > 0.2);
 }
 
+TEST_CASE("calibrate: many moving ranges make one warning with the count and the worst, not one line each") {
+  // input -> ADD -> ADD -> ADD -> ADD: five activations, each growing with the data.
+  namespace tfl = qtest::tfl;
+  tfl::model_spec m;
+  m.tensors.push_back(tfl::activation({1, 3}, "input"));
+  m.tensors.push_back(tfl::constant({1, 3}, tfl::bytes_of(std::vector<float>{0.5f, 0.25f, 0.125f}), "c"));
+  for (int k = 0; k < 4; ++k) {
+    m.tensors.push_back(tfl::activation({1, 3}, "sum" + std::to_string(k)));
+    const int in = k == 0 ? 0 : k + 1;
+    m.ops.push_back(tfl::op(0 /*ADD*/, 1, {in, 1}, {k + 2}));
+    m.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
+      return std::pair{tfl::fb::BuiltinOptions::AddOptions, tfl::fb::CreateAddOptions(b).Union()};
+    };
+  }
+  m.inputs = {0};
+  m.outputs = {5};
+  const auto model = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(m)));
+  generated_samples growing{100, 1.0f};
+  growing.late_from = 50;
+  growing.late = 2.0f;
+  const auto report = quant::calibrate(model, growing);
+  int moving_lines = 0;
+  for (const auto& w : report.warnings) {
+    if (w.find("moved") == std::string::npos) continue;
+    ++moving_lines;
+    CHECK(w.find("the minmax ranges of 5 of the 5 tensors moved by more than 5 %") != std::string::npos);
+    CHECK(w.find("the most: tensor ") != std::string::npos);
+    CHECK(w.find("fix: calibrate on more samples") != std::string::npos);
+  }
+  CHECK(moving_lines == 1);
+  for (const auto& t : report.tensors) CHECK(t.moved > 0.05);  // each figure is still in the report
+}
+
 TEST_CASE("calibrate: a sample with a NaN is reported and skipped, never used") {
   const auto model = add_model();
   generated_samples s{20, 1.0f};

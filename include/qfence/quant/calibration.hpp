@@ -404,16 +404,45 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
   std::sort(clipping.begin(), clipping.end(),
             [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
-  for (const auto* t : moving)
-    report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": its " + method + " range moved by " +
-                              detail::percent(t->moved) + " of its width when the second half of the data was added (" +
-                              std::to_string(report.samples) + " samples): the dataset is too small to trust it");
-  for (const auto* t : clipping)
-    report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": the ranges of the first " +
-                              std::to_string(report.samples - report.held_back) + " samples clip " +
-                              detail::percent(*t->held_back_clipped) + " of the values of the last " +
-                              std::to_string(report.held_back) + " (on the data they saw: " + detail::percent(t->clipped) +
-                              "): new data will clip more than calibration did");
+  // A few tensors: one line each. Many (a small dataset moves most of a
+  // real model's ranges): one line with the count and the worst, since
+  // forty lines of the same warning bury the others; every tensor's figure
+  // is in the report (calibrate's table and --json).
+  const std::size_t one_line_each = 3;
+  const auto worst = [&](const std::vector<const tensor_calibration*>& list, auto figure) {
+    std::string s;
+    for (std::size_t k = 0; k < one_line_each && k < list.size(); ++k)
+      s += (k > 0 ? ", " : "") + detail::tensor_label(m, list[k]->tensor) + " " + figure(*list[k]);
+    return s;
+  };
+  const std::string of_tensors = " of the " + std::to_string(report.tensors.size()) + " tensors";
+  if (moving.size() > one_line_each)
+    report.warnings.push_back(
+        "the dataset is too small to trust: the " + method + " ranges of " + std::to_string(moving.size()) + of_tensors +
+        " moved by more than " + detail::percent(options.moving_warning) +
+        " of their width when the second half of the data was added (" + std::to_string(report.samples) +
+        " samples); the most: " + worst(moving, [](const tensor_calibration& t) { return detail::percent(t.moved); }) +
+        " (every tensor's: the report's `moved`). fix: calibrate on more samples (hundreds for a real model)");
+  else
+    for (const auto* t : moving)
+      report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": its " + method + " range moved by " +
+                                detail::percent(t->moved) + " of its width when the second half of the data was added (" +
+                                std::to_string(report.samples) + " samples): the dataset is too small to trust it");
+  if (clipping.size() > one_line_each)
+    report.warnings.push_back(
+        "new data will clip more than calibration did: the ranges of the first " +
+        std::to_string(report.samples - report.held_back) + " samples clip more than " +
+        detail::percent(options.clipping_warning) + " of the values of the last " + std::to_string(report.held_back) +
+        " in " + std::to_string(clipping.size()) + of_tensors + "; the most: " +
+        worst(clipping, [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); }) +
+        " (every tensor's: the report's `held-back`). fix: calibrate on more samples, like the data the model will see");
+  else
+    for (const auto* t : clipping)
+      report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": the ranges of the first " +
+                                std::to_string(report.samples - report.held_back) + " samples clip " +
+                                detail::percent(*t->held_back_clipped) + " of the values of the last " +
+                                std::to_string(report.held_back) + " (on the data they saw: " + detail::percent(t->clipped) +
+                                "): new data will clip more than calibration did");
   return report;
 }
 
