@@ -49,6 +49,19 @@ std::shared_ptr<const runtime::model> add_then_relu6_model() {
   return std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(spec)));
 }
 
+/// Makes the ARG_MAX (along axis 1) of the float ADD model's sum (tensor
+/// 2) its output, an index of dtype `index_type` (a TFLite TensorType).
+void with_arg_max_output(qtest::tfl::model_spec& spec, std::int8_t index_type) {
+  spec.tensors.push_back(qtest::tfl::constant({1}, qtest::tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2));
+  spec.tensors.push_back(qtest::tfl::activation({1}, "index", index_type));
+  spec.ops.push_back(qtest::tfl::op(56 /*ARG_MAX*/, 1, {2, 3}, {4}));
+  spec.ops.back().options = [index_type](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{qtest::tfl::fb::BuiltinOptions::ArgMaxOptions,
+                     qtest::tfl::fb::CreateArgMaxOptions(b, index_type).Union()};
+  };
+  spec.outputs = {4};
+}
+
 }  // namespace
 
 TEST_CASE("calibrate: every float activation gets its range; min-max is exact") {
@@ -535,14 +548,7 @@ TEST_CASE("quantize_int8 with int16 ops: int8 <-> int16 QUANTIZE at their border
   // An op without an int16x8 kernel cannot be kept in int16: the error
   // names it and the fix.
   auto argmax_spec = qtest::tfl::float_add_model();
-  argmax_spec.tensors.push_back(qtest::tfl::constant({1}, qtest::tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2));
-  argmax_spec.tensors.push_back(qtest::tfl::activation({1}, "index", 2));  // INT32
-  argmax_spec.ops.push_back(qtest::tfl::op(56 /*ARG_MAX*/, 1, {2, 3}, {4}));
-  argmax_spec.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{qtest::tfl::fb::BuiltinOptions::ArgMaxOptions,
-                     qtest::tfl::fb::CreateArgMaxOptions(b, 2 /*INT32*/).Union()};
-  };
-  argmax_spec.outputs = {4};
+  with_arg_max_output(argmax_spec, 2 /*INT32*/);
   const auto argmax = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(argmax_spec)));
   quant::quantize_options bad;
   bad.int16 = {"ARG_MAX"};
@@ -555,14 +561,7 @@ TEST_CASE("compare_outputs: an index output (ARG_MAX) is judged by the scores it
   auto scores_spec = qtest::tfl::float_add_model();
   scores_spec.tensors[1] = qtest::tfl::constant({1, 3}, qtest::tfl::bytes_of(std::vector<float>{0, 0, 0}), "zero");
   auto argmax_spec = scores_spec;
-  argmax_spec.tensors.push_back(qtest::tfl::constant({1}, qtest::tfl::bytes_of(std::vector<std::int32_t>{1}), "axis", 2));
-  argmax_spec.tensors.push_back(qtest::tfl::activation({1}, "class", 4));  // INT64, as a segmentation map
-  argmax_spec.ops.push_back(qtest::tfl::op(56 /*ARG_MAX*/, 1, {2, 3}, {4}));
-  argmax_spec.ops.back().options = [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair{qtest::tfl::fb::BuiltinOptions::ArgMaxOptions,
-                     qtest::tfl::fb::CreateArgMaxOptions(b, 4 /*INT64*/).Union()};
-  };
-  argmax_spec.outputs = {4};
+  with_arg_max_output(argmax_spec, 4 /*INT64, as a segmentation map*/);
   const auto scores = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(scores_spec)));
   const auto argmax = std::make_shared<const runtime::model>(tflite::read_model(qtest::tfl::build(argmax_spec)));
   // Rows whose first two scores differ by less than an int8 step: some argmaxes flip.
