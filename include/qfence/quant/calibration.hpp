@@ -422,7 +422,8 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
         " moved by more than " + detail::percent(options.moving_warning) +
         " of their width when the second half of the data was added (" + std::to_string(report.samples) +
         " samples); the most: " + worst(moving, [](const tensor_calibration& t) { return detail::percent(t.moved); }) +
-        " (every tensor's: the report's `moved`). fix: calibrate on more samples (hundreds for a real model)");
+        " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds for a "
+        "real model)");
   else
     for (const auto* t : moving)
       report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": its " + method + " range moved by " +
@@ -435,7 +436,8 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
         detail::percent(options.clipping_warning) + " of the values of the last " + std::to_string(report.held_back) +
         " in " + std::to_string(clipping.size()) + of_tensors + "; the most: " +
         worst(clipping, [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); }) +
-        " (every tensor's: the report's `held-back`). fix: calibrate on more samples, like the data the model will see");
+        " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, "
+        "like the data the model will see");
   else
     for (const auto* t : clipping)
       report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": the ranges of the first " +
