@@ -415,6 +415,17 @@ TEST_CASE("quantize: a fence says why, from the op table: no kernel in qfence, o
   const quant::quantized_model q = quant::quantize_full_integer(*model, report, int16x8);
   REQUIRE(q.fences.size() == 1);
   CHECK(q.fences[0].why.find("TFLM has no int16x8 kernel for it") != std::string::npos);
+  CHECK(q.fences[0].text().find("DEQUANTIZE before it, QUANTIZE after") != std::string::npos);
+  // A fenced ARG_MAX (no int16 one in TFLM) writes indices: no QUANTIZE after it.
+  auto argmax_spec = qtest::tfl::float_add_model();
+  with_arg_max_output(argmax_spec, 2 /*INT32*/);
+  const auto argmax = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(argmax_spec)));
+  const quant::quantized_model q16 =
+      quant::quantize_full_integer(*argmax, quant::calibrate(argmax, generated_samples{20, 1.0f}), int16x8);
+  REQUIRE(q16.fences.size() == 1);
+  CHECK(q16.fences[0].op == "ARG_MAX");
+  CHECK(q16.fences[0].text().find("QUANTIZE after") == std::string::npos);
+  CHECK(q16.fences[0].text().find("DEQUANTIZE before it (its output is integer)") != std::string::npos);
 }
 
 TEST_CASE("quantize: a CAST from integers to float is where quantized values begin, not a fence") {

@@ -109,9 +109,10 @@ struct fence_line {
   std::string op;
   std::string why;
   int subgraph = 0;  // the graph of the operator (0: the main graph)
+  bool float_output = true;  // false: its outputs are integers (ARG_MAX's indices), which need no QUANTIZE
   std::string text() const {
     return "fence: " + detail::operator_label(subgraph, op_index, op) + " stays float: " + why +
-           "; DEQUANTIZE before it, QUANTIZE after";
+           (float_output ? "; DEQUANTIZE before it, QUANTIZE after" : "; DEQUANTIZE before it (its output is integer)");
   }
 };
 
@@ -517,7 +518,10 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
                                    "; and fences are forbidden. fix: allow fences, or give the op a quantized kernel");
       plan.fenced[s] = true;
       plan.activation_type[s] = dtype::f32;
-      plan.lines.push_back({op.index, name, why, op.subgraph});
+      const bool float_output = std::ranges::any_of(op.outputs, [&](int t) {
+        return t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32;
+      });
+      plan.lines.push_back({op.index, name, why, op.subgraph, float_output});
     }
   }
   return plan;
