@@ -18,7 +18,8 @@ import re
 import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else '.')
-allowed_files = {'include/qfence/core/typed_storage.hpp', 'include/qfence/tflite/schema_generated.hpp'}
+allowed_files = {'include/qfence/core/typed_storage.hpp', 'include/qfence/tflite/schema_generated.hpp',
+                 'include/qfence/tflite/support_metadata_generated.hpp'}
 cast = re.compile(r'reinterpret_cast<\s*([^>]*?)\s*>\s*\(([^;]*)')
 arena_words = re.compile(r'\b(address|arena|memory|storage)\b')
 

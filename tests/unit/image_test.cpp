@@ -17,6 +17,7 @@
 
 #include "qfence/quant/image_samples.hpp"
 #include "qfence/tflite/reader.hpp"
+#include "qfence/tflite/support_metadata.hpp"
 #include "tflite_test_models.hpp"
 
 // (An area's own namespace: runtime_unit_tests.cpp compiles the areas as one unit.)
@@ -78,6 +79,22 @@ std::vector<std::uint8_t> bmp(int w, int h, bool top_down, int bits = 24) {
     }
   }
   return b;
+}
+
+/// TFLite Support metadata (a "TFLITE_METADATA" buffer) whose input 0
+/// is normalised (x - mean) / std, as Model Maker writes it.
+std::vector<std::uint8_t> normalization_metadata(const std::vector<float>& mean, const std::vector<float>& std) {
+  namespace md = qfence::tflite::support;
+  flatbuffers::FlatBufferBuilder b;
+  const auto normalization = md::CreateNormalizationOptionsDirect(b, &mean, &std);
+  const std::vector<flatbuffers::Offset<md::ProcessUnit>> units{
+      md::CreateProcessUnit(b, md::ProcessUnitOptions::NormalizationOptions, normalization.Union())};
+  const std::vector<flatbuffers::Offset<md::TensorMetadata>> inputs{
+      md::CreateTensorMetadataDirect(b, "image", nullptr, nullptr, 0, &units)};
+  const std::vector<flatbuffers::Offset<md::SubGraphMetadata>> graphs{
+      md::CreateSubGraphMetadataDirect(b, nullptr, nullptr, &inputs)};
+  md::FinishModelMetadataBuffer(b, md::CreateModelMetadataDirect(b, "test", nullptr, nullptr, &graphs));
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
 }  // namespace
@@ -241,6 +258,46 @@ TEST_CASE("image calibration samples: a float image model's input, filled per sa
     CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, *pixels, normalised),
                          doctest::Contains("reads raw uint8 pixels"), quant::data_error);
   }
+  // TFLite Support metadata (Model Maker's models) says how the input is
+  // normalised: the default, over an input's recorded range.
+  {
+    auto with_metadata = spec;
+    with_metadata.tensors[0] = tfl::activation({1, 4, 4, 3}, "image");
+    with_metadata.tensors[1] = tfl::activation({1, 4, 4, 3}, "out");
+    with_metadata.ops[0] = tfl::op(19 /*RELU*/, 1, {0}, {1});
+    with_metadata.support_metadata = normalization_metadata({127.5f}, {127.5f});
+    const auto normalised = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(with_metadata)));
+    const auto md = tflite::input_normalization(*normalised, 0);
+    REQUIRE(md.has_value());
+    CHECK(md->mean == std::vector<float>{127.5f});
+    CHECK(!tflite::input_normalization(*normalised, 1).has_value());  // no metadata for an input 1
+    const quant::calibration_samples by_metadata(d.path, *normalised);
+    runtime::interpreter run_md(normalised);
+    CHECK(!by_metadata.fill(0, run_md).has_value());
+    std::vector<float> want(48);
+    quant::image_to_input(quant::read_image(d.path / "1.bmp"), {4, 4, 3},
+                          quant::image_normalization{{127.5f, 127.5f, 127.5f}, {127.5f, 127.5f, 127.5f}}, want.data());
+    const auto got = run_md.input<float>(0);
+    int differ = 0;
+    for (std::size_t i = 0; i < 48; ++i) differ += got[i] != want[i];
+    CHECK(differ == 0);
+    // Per channel (ImageNet's), and --mean/--scale still win.
+    with_metadata.support_metadata = normalization_metadata({123.675f, 116.28f, 103.53f}, {58.395f, 57.12f, 57.375f});
+    const runtime::model imagenet = tflite::read_model(tfl::build(with_metadata));
+    CHECK(quant::default_image_normalization(imagenet).scale[2] == 57.375f);
+    // Metadata that cannot be followed is an error naming it, unless
+    // --mean/--scale are given; corrupt metadata bytes too.
+    with_metadata.support_metadata = normalization_metadata({0.0f}, {0.0f});
+    const runtime::model zero_std = tflite::read_model(tfl::build(with_metadata));
+    CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, zero_std), doctest::Contains("a std of 0"), quant::data_error);
+    quant::sample_options given;
+    given.normalization = quant::image_normalization{};
+    CHECK_NOTHROW(quant::calibration_samples(d.path, zero_std, given));
+    with_metadata.support_metadata = {1, 2, 3, 4, 'M', '0', '0', '1', 9, 9, 9, 9};
+    const runtime::model corrupt = tflite::read_model(tfl::build(with_metadata));
+    CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, corrupt), doctest::Contains("not valid TFLite Support metadata"),
+                         runtime::model_error);
+  }
   // The layout an input shape says: TFLite's [1, H, W, C] wins where both read.
   using layout = std::optional<quant::image_layout>;
   const auto layout_of = [](std::vector<int> dims) { return quant::image_layout_of(dims); };
@@ -284,6 +341,16 @@ TEST_CASE("images: every photo of ../shared/images decodes (when present)") {
     ++read;
   }
   CHECK(read >= 10);
+  // The one model of ../shared/models with TFLite Support metadata: its
+  // input's normalisation, (x - 127.5) / 127.5.
+  const std::filesystem::path mobilenet =
+      std::filesystem::path(QFENCE_SHARED_DIR) / "models" / "mobilenet_v1_0.25_128_quant" / "model.tflite";
+  if (std::filesystem::exists(mobilenet)) {
+    const auto md = tflite::input_normalization(tflite::read_model_file(mobilenet.string()), 0);
+    REQUIRE(md.has_value());
+    CHECK(md->mean == std::vector<float>{127.5f});
+    CHECK(md->std == std::vector<float>{127.5f});
+  }
   const quant::image person = quant::read_image(dir / "person_96x96.bmp");
   CHECK(person.width == 96);
   CHECK(person.height == 96);

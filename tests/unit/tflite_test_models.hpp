@@ -44,6 +44,8 @@ struct model_spec {
   std::vector<op_spec> ops;
   std::vector<int> inputs, outputs;
   bool offset_buffers = false;  // store constant data after the flatbuffer (main graph only)
+  /// The bytes of a "TFLITE_METADATA" entry (TFLite Support's metadata), if any.
+  std::vector<std::uint8_t> support_metadata;
   /// The file's subgraphs 1, 2, ... (each with its own tensors; their
   /// offset_buffers and subgraphs are ignored).
   std::vector<model_spec> subgraphs;
@@ -128,7 +130,13 @@ inline std::vector<std::uint8_t> build_once(const model_spec& spec, std::uint64_
   };
   std::vector<flatbuffers::Offset<fb::SubGraph>> graphs{graph_of(spec, spec.offset_buffers)};
   for (const auto& g : spec.subgraphs) graphs.push_back(graph_of(g, false));
-  auto model = fb::CreateModelDirect(fbb, 3, &codes, &graphs, "qfence test model", &buffers);
+  std::vector<flatbuffers::Offset<fb::Metadata>> metadata;
+  if (!spec.support_metadata.empty()) {  // TFLite Support's metadata, in a buffer of its own
+    buffers.push_back(fb::CreateBuffer(fbb, fbb.CreateVector(spec.support_metadata)));
+    metadata.push_back(fb::CreateMetadataDirect(fbb, "TFLITE_METADATA", static_cast<std::uint32_t>(buffers.size() - 1)));
+  }
+  auto model = fb::CreateModelDirect(fbb, 3, &codes, &graphs, "qfence test model", &buffers, nullptr,
+                                     metadata.empty() ? nullptr : &metadata);
   fb::FinishModelBuffer(fbb, model);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -15,10 +17,48 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/image_file.hpp"
+#include "qfence/tflite/support_metadata.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
+
+/// The default normalisation for a model's image input: the one its
+/// TFLite Support metadata gives (Model Maker's models carry it), else the
+/// range its input's min/max statistics record (a float twin carries its
+/// original's int8 input range), pixel 0 to min and 255 to max; else
+/// [0, 1]. Metadata that cannot be followed (a std of 0, a count of values
+/// that is not 1 or 3) is an error that names it.
+inline image_normalization default_image_normalization(const runtime::model& m) {
+  image_normalization n;
+  if (m.inputs.size() != 1) return n;
+  if (const std::optional<tflite::metadata_normalization> md = tflite::input_normalization(m, 0)) {
+    const auto per_channel = [](const std::vector<float>& v, const char* what) {
+      if (v.size() != 1 && v.size() != 3)
+        throw data_error("calibration data: the model's metadata gives " + std::to_string(v.size()) + " " + what +
+                         " values for its image input (1 or 3 expected). fix: give --mean and --scale");
+      return std::array<float, 3>{v[0], v[v.size() == 3 ? 1 : 0], v[v.size() == 3 ? 2 : 0]};
+    };
+    n.mean = per_channel(md->mean, "mean");
+    n.scale = per_channel(md->std, "std");
+    for (const float s : n.scale)
+      if (!(s != 0.0f) || !std::isfinite(s))
+        throw data_error("calibration data: the model's metadata gives its image input a std of " + std::to_string(s) +
+                         ", which no pixel can be divided by. fix: give --mean and --scale");
+    for (const float v : n.mean)
+      if (!std::isfinite(v))
+        throw data_error("calibration data: the model's metadata gives its image input a mean that is not finite. "
+                         "fix: give --mean and --scale");
+    return n;
+  }
+  const runtime::quantization& q = m.tensors[static_cast<std::size_t>(m.inputs[0])].quant;
+  if (q.min.size() == 1 && q.max.size() == 1 && q.max[0] > q.min[0]) {
+    const float s = 255.0f / (q.max[0] - q.min[0]);
+    n.scale = {s, s, s};
+    n.mean = {-q.min[0] * s, -q.min[0] * s, -q.min[0] * s};
+  }
+  return n;
+}
 
 /// The images of `dir` (BMP, PGM, PPM, in file-name order) as samples of a
 /// model whose one input is a float image, [1, H, W, C] or [1, C, H, W]
@@ -27,8 +67,10 @@ namespace qfence::quant {
 /// directory.
 class image_samples {
  public:
-  image_samples(std::filesystem::path dir, const runtime::model& m, image_normalization n)
-      : dir_(std::move(dir)), normalization_(n) {
+  /// `n`: how pixels become values (default: default_image_normalization);
+  /// a model that reads raw uint8 pixels takes none.
+  image_samples(std::filesystem::path dir, const runtime::model& m, const std::optional<image_normalization>& n)
+      : dir_(std::move(dir)) {
     if (!std::filesystem::is_directory(dir_)) throw data_error("calibration data: '" + dir_.string() + "' is not a directory");
     for (const auto& e : std::filesystem::directory_iterator(dir_))
       if (e.is_regular_file() && is_image_file(e.path())) files_.push_back(e.path());
@@ -44,6 +86,7 @@ class image_samples {
                        "; images calibrate a model with one float input [1, H, W, 1 or 3] or [1, 1 or 3, H, W] (or "
                        "raw uint8 pixels so shaped). fix: give raw *.bin samples");
     layout_ = *layout;
+    if (!raw_pixels_) normalization_ = n ? *n : default_image_normalization(m);
   }
   /// Whether the model reads raw uint8 pixels (a uint8 input without
   /// quantization parameters), which take no normalisation.
@@ -63,21 +106,6 @@ class image_samples {
   image_layout layout_;
   bool raw_pixels_ = false;
 };
-
-/// The default normalisation for a model's image input: the range its
-/// input's min/max statistics record (a float twin carries its original's
-/// int8 input range), pixel 0 to min and 255 to max; else [0, 1].
-inline image_normalization default_image_normalization(const runtime::model& m) {
-  image_normalization n;
-  if (m.inputs.size() != 1) return n;
-  const runtime::quantization& q = m.tensors[static_cast<std::size_t>(m.inputs[0])].quant;
-  if (q.min.size() == 1 && q.max.size() == 1 && q.max[0] > q.min[0]) {
-    const float s = 255.0f / (q.max[0] - q.min[0]);
-    n.scale = {s, s, s};
-    n.mean = {-q.min[0] * s, -q.min[0] * s, -q.min[0] * s};
-  }
-  return n;
-}
 
 /// How the samples of a calibration directory are read and run.
 struct sample_options {
@@ -102,7 +130,7 @@ class calibration_samples {
       fill_ = [s](std::size_t i, runtime::interpreter& r) { return s->fill(i, r); };
       what_ = std::to_string(size_) + " raw samples";
     } else {
-      auto s = std::make_shared<image_samples>(dir, m, n.value_or(default_image_normalization(m)));
+      auto s = std::make_shared<image_samples>(dir, m, n);
       if (s->raw_pixels() && n)
         throw data_error("calibration data: the model reads raw uint8 pixels (its input " +
                          runtime::type_text(m.tensors[static_cast<std::size_t>(m.inputs[0])]) +

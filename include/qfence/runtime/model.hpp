@@ -267,6 +267,10 @@ struct model {
   std::vector<int> inputs, outputs;
   std::vector<subgraph> subgraphs;  // the file's subgraphs 1, 2, ...
   std::string description;
+  /// The file's "TFLITE_METADATA" buffer (TFLite Support's ModelMetadata,
+  /// tflite/support_metadata.hpp), if it has one: how inputs are
+  /// normalised. Not written back: qfence writes no metadata.
+  std::vector<std::uint8_t> support_metadata;
   int subgraph_count = 1;
   std::vector<std::string> notes;  // what the reader normalised, for `inspect`
 

@@ -259,6 +259,7 @@ class model_reader {
     if (subgraphs == nullptr || subgraphs->size() == 0) fail("the model has no subgraphs");
     m_.subgraph_count = static_cast<int>(subgraphs->size());
     if (root.description() != nullptr) m_.description = root.description()->str();
+    read_support_metadata(root);
     // Every subgraph's tensors go into one list (indices made global), the
     // main graph's first; IF, WHILE and CALL_ONCE name the others.
     for (int k = 0; k < m_.subgraph_count; ++k) {
@@ -329,6 +330,26 @@ class model_reader {
         bytes = {m_.file.data() + b.offset(), static_cast<std::size_t>(b.size())};
       }
       buffers_.push_back(bytes);
+    }
+  }
+
+  // TFLite Support's metadata, kept as bytes (tflite/support_metadata.hpp
+  // reads them). Interpreters ignore metadata, so an entry naming no
+  // buffer is noted, not refused.
+  void read_support_metadata(const fb::Model& root) {
+    const auto* entries = root.metadata();
+    if (entries == nullptr) return;
+    for (flatbuffers::uoffset_t i = 0; i < entries->size(); ++i) {
+      const fb::Metadata& e = *entries->Get(i);
+      if (e.name() == nullptr || e.name()->string_view() != "TFLITE_METADATA") continue;
+      if (e.buffer() >= buffers_.size()) {
+        m_.notes.push_back("metadata 'TFLITE_METADATA' names buffer " + std::to_string(e.buffer()) + " of " +
+                           std::to_string(buffers_.size()) + "; ignored");
+        continue;
+      }
+      const std::span<const std::byte> bytes = buffers_[e.buffer()];
+      m_.support_metadata.resize(bytes.size());
+      if (!bytes.empty()) std::memcpy(m_.support_metadata.data(), bytes.data(), bytes.size());
     }
   }
 
