@@ -111,8 +111,8 @@ inline void feed_inputs(runtime::interpreter& reference, runtime::interpreter& c
 /// values; or, for an index output (ARG_MAX or ARG_MIN over real values,
 /// as a segmentation model's class per pixel), the scores it is taken
 /// from, whose error an index hides. A later operation may reuse the
-/// scores' memory, so they are copied just before the op reads them: call
-/// before_op(k) from invoke_observed.
+/// scores' memory, so they are copied just before the op reads them
+/// (invoke_for_comparison runs the model so).
 class output_values {
  public:
   explicit output_values(const runtime::interpreter& run) : scores_op_(static_cast<std::size_t>(run.output_count()), -1) {
@@ -129,27 +129,30 @@ class output_values {
           scores_op_[static_cast<std::size_t>(k)] = static_cast<int>(j);
       }
     }
-    scores_.resize(scores_op_.size());
+    values_.resize(scores_op_.size());
   }
   /// Copies the scores operation k reads, if it makes an index output.
   void before_op(const runtime::interpreter& run, std::size_t k) {
     for (std::size_t o = 0; o < scores_op_.size(); ++o) {
       if (scores_op_[o] != static_cast<int>(k)) continue;
       const int t = run.operations()[k].inputs[0];
-      scores_[o] = real_values(run.source().tensors[static_cast<std::size_t>(t)], run.tensor_bytes(t));
+      values_[o] = real_values(run.source().tensors[static_cast<std::size_t>(t)], run.tensor_bytes(t));
     }
+  }
+  /// Reads the outputs that hold real values, once the invoke is over.
+  void after_invoke(const runtime::interpreter& run) {
+    for (int k = 0; k < run.output_count(); ++k)
+      if (has_real_values(run.output_tensor(k)))
+        values_[static_cast<std::size_t>(k)] = real_values(run.output_tensor(k), run.output_bytes(k));
   }
   /// Whether output k is an index output whose scores are compared.
   bool is_index(int k) const { return scores_op_.at(static_cast<std::size_t>(k)) >= 0; }
-  /// The real values output k is judged by, after the invoke (empty: none).
-  std::vector<float> values(const runtime::interpreter& run, int k) const {
-    if (has_real_values(run.output_tensor(k))) return real_values(run.output_tensor(k), run.output_bytes(k));
-    return scores_.at(static_cast<std::size_t>(k));
-  }
+  /// The real values output k is judged by, from the last invoke (empty: none).
+  const std::vector<float>& values(int k) const { return values_.at(static_cast<std::size_t>(k)); }
 
  private:
   std::vector<int> scores_op_;  // per output: the ARG_MAX/ARG_MIN making it, or -1
-  std::vector<std::vector<float>> scores_;
+  std::vector<std::vector<float>> values_;
 };
 
 /// Runs `run`, keeping what output_values compares, and calling
@@ -161,6 +164,7 @@ void invoke_for_comparison(runtime::interpreter& run, output_values& values, Aft
         if (graph == 0) values.before_op(run, k);
       },
       after_op);
+  values.after_invoke(run);
 }
 
 /// Output SQNR and top-1 agreement, accumulated one sample at a time: the
@@ -171,8 +175,8 @@ class output_tally {
   void add(const runtime::interpreter& reference, const output_values& reference_values,
            const runtime::interpreter& candidate, const output_values& candidate_values) {
     for (int k = 0; k < reference.output_count(); ++k) {
-      const auto want = reference_values.values(reference, k);
-      const auto got = candidate_values.values(candidate, k);
+      const std::vector<float>& want = reference_values.values(k);
+      const std::vector<float>& got = candidate_values.values(k);
       if (!want.empty() && got.size() == want.size()) {
         compared_ += want.size();
         for (std::size_t e = 0; e < want.size(); ++e) {
