@@ -86,11 +86,11 @@ class image_samples {
                        "; images calibrate a model with one float input [1, H, W, 1 or 3] or [1, 1 or 3, H, W] (or "
                        "raw uint8 pixels so shaped). fix: give raw *.bin samples");
     layout_ = *layout;
+    if (raw_pixels_ && n)
+      throw data_error("calibration data: the model reads raw uint8 pixels (its input " + runtime::type_text(*in) +
+                       " has no quantization), so --mean and --scale do not apply. fix: leave them out");
     if (!raw_pixels_) normalization_ = n ? *n : default_image_normalization(m);
   }
-  /// Whether the model reads raw uint8 pixels (a uint8 input without
-  /// quantization parameters), which take no normalisation.
-  bool raw_pixels() const noexcept { return raw_pixels_; }
   std::size_t size() const noexcept { return files_.size(); }
   std::optional<std::string> fill(std::size_t sample, runtime::interpreter& interp) const {
     const image im = read_image(files_.at(sample));
@@ -131,10 +131,6 @@ class calibration_samples {
       what_ = std::to_string(size_) + " raw samples";
     } else {
       auto s = std::make_shared<image_samples>(dir, m, n);
-      if (s->raw_pixels() && n)
-        throw data_error("calibration data: the model reads raw uint8 pixels (its input " +
-                         runtime::type_text(m.tensors[static_cast<std::size_t>(m.inputs[0])]) +
-                         " has no quantization), so --mean and --scale do not apply. fix: leave them out");
       size_ = s->size();
       fill_ = [s](std::size_t i, runtime::interpreter& r) { return s->fill(i, r); };
       what_ = std::to_string(size_) + " images";
