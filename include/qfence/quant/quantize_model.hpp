@@ -564,7 +564,9 @@ inline std::vector<int> passed_value_groups(const runtime::model& f, const fence
   for (std::size_t t = 0; t < parent.size(); ++t) parent[t] = static_cast<int>(t);
   std::vector<bool> passed(f.tensors.size(), false);
   const auto root = [&](int t) {
-    while (parent[static_cast<std::size_t>(t)] != t) t = parent[static_cast<std::size_t>(t)];
+    // Path halving: each step links t to its grandparent, so chains stay short.
+    while (parent[static_cast<std::size_t>(t)] != t)
+      t = parent[static_cast<std::size_t>(t)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(t)])];
     return t;
   };
   const auto join = [&](int a, int b) {
