@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 failures = []
 
@@ -351,6 +352,40 @@ def main():
         check(r.returncode == 2 and 'target output SQNR in dB' in r.stderr, 'debug --suggest high: exit 2')
         r = run('debug', sqrt_add, quantized, '--in', tmp / 'x.bin', '--suggest', '40')
         check(r.returncode == 2 and '--suggest needs --calib' in r.stderr, 'debug --suggest without --calib: exit 2')
+        # TFLite Support's metadata and the zip of associated files after
+        # the flatbuffer (appended by Python's zipfile, as the populator
+        # does) survive quantize, in every scheme, and dequantize: the
+        # labels still open as a zip whose checksums hold.
+        labelled = tmp / 'labelled.tflite'
+        with zipfile.ZipFile(labelled, 'a') as z:
+            z.writestr('labels.txt', 'cat\ndog\n')
+        metadata_bytes = json.loads(run('inspect', labelled, '--json').stdout)['support_metadata_bytes']
+        check(metadata_bytes > 0, 'the labelled test model has metadata')
+        kept = {}
+        for scheme in ('int8', 'int16x8', 'float16', 'dynamic'):
+            out = tmp / f'labelled_{scheme}.tflite'
+            r = run('quantize', labelled, '--calib', calib, '--scheme', scheme, '-o', out)
+            check(r.returncode == 0, f'quantize labelled --scheme {scheme}: {r.stderr.strip()[-300:]}')
+            kept[scheme] = out
+        r = run('dequantize', kept['int8'], '-o', tmp / 'labelled_twin.tflite')
+        check(r.returncode == 0, f'dequantize labelled: {r.stderr.strip()[-300:]}')
+        kept['twin'] = tmp / 'labelled_twin.tflite'
+        for what, path in kept.items():
+            r = run('inspect', path, '--json')
+            info = json.loads(r.stdout) if r.returncode == 0 else {}
+            check(info.get('associated_files') == ['labels.txt'] and info.get('support_metadata_bytes') == metadata_bytes,
+                  f'{what} keeps the metadata and associated files: {r.stderr.strip()[-300:]} '
+                  f'{info.get("associated_files")} {info.get("support_metadata_bytes")}')
+            if not path.exists():
+                continue
+            try:
+                with zipfile.ZipFile(path) as z:
+                    check(z.testzip() is None and z.read('labels.txt') == b'cat\ndog\n', f'{what}: labels.txt reads back')
+            except zipfile.BadZipFile as e:
+                check(False, f'{what}: not a zip archive after the model: {e}')
+        r = run('inspect', kept['int8'])
+        check('TFLite Support metadata: ' in r.stdout and 'associated files: labels.txt' in r.stdout,
+              f'inspect lists the associated files: {r.stdout[:600]}')
         # The weight-only schemes, and their options' checks.
         for scheme in ('float16', 'dynamic'):
             r = run('quantize', valid, '--scheme', scheme, '-o', tmp / f'{scheme}.tflite')

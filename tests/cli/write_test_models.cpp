@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   write(dir, "valid", tfl::float_add_model());
+  // With TFLite Support metadata, as Model Maker writes it (cli_test.py
+  // appends the zip of associated files).
+  auto labelled = tfl::float_add_model();
+  labelled.support_metadata = tfl::normalization_metadata({127.5f}, {127.5f});
+  write(dir, "labelled", labelled);
 
   // CIRCULAR_BUFFER without options: 3 slots of [1,1,1,2] samples, period 2.
   tfl::model_spec circular;

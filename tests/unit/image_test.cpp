@@ -81,21 +81,6 @@ std::vector<std::uint8_t> bmp(int w, int h, bool top_down, int bits = 24) {
   return b;
 }
 
-/// TFLite Support metadata (a "TFLITE_METADATA" buffer) whose input 0
-/// is normalised (x - mean) / std, as Model Maker writes it.
-std::vector<std::uint8_t> normalization_metadata(const std::vector<float>& mean, const std::vector<float>& std) {
-  namespace md = qfence::tflite::support;
-  flatbuffers::FlatBufferBuilder b;
-  const auto normalization = md::CreateNormalizationOptionsDirect(b, &mean, &std);
-  const std::vector<flatbuffers::Offset<md::ProcessUnit>> units{
-      md::CreateProcessUnit(b, md::ProcessUnitOptions::NormalizationOptions, normalization.Union())};
-  const std::vector<flatbuffers::Offset<md::TensorMetadata>> inputs{
-      md::CreateTensorMetadataDirect(b, "image", nullptr, nullptr, 0, &units)};
-  const std::vector<flatbuffers::Offset<md::SubGraphMetadata>> graphs{
-      md::CreateSubGraphMetadataDirect(b, nullptr, nullptr, &inputs)};
-  md::FinishModelMetadataBuffer(b, md::CreateModelMetadataDirect(b, "test", nullptr, nullptr, &graphs));
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
 
 }  // namespace
 
@@ -265,7 +250,7 @@ TEST_CASE("image calibration samples: a float image model's input, filled per sa
     with_metadata.tensors[0] = tfl::activation({1, 4, 4, 3}, "image");
     with_metadata.tensors[1] = tfl::activation({1, 4, 4, 3}, "out");
     with_metadata.ops[0] = tfl::op(19 /*RELU*/, 1, {0}, {1});
-    with_metadata.support_metadata = normalization_metadata({127.5f}, {127.5f});
+    with_metadata.support_metadata = tfl::normalization_metadata({127.5f}, {127.5f});
     const auto normalised = std::make_shared<const runtime::model>(tflite::read_model(tfl::build(with_metadata)));
     const auto md = tflite::input_normalization(*normalised, 0);
     REQUIRE(md.has_value());
@@ -282,12 +267,12 @@ TEST_CASE("image calibration samples: a float image model's input, filled per sa
     for (std::size_t i = 0; i < 48; ++i) differ += got[i] != want[i];
     CHECK(differ == 0);
     // Per channel (ImageNet's), and --mean/--scale still win.
-    with_metadata.support_metadata = normalization_metadata({123.675f, 116.28f, 103.53f}, {58.395f, 57.12f, 57.375f});
+    with_metadata.support_metadata = tfl::normalization_metadata({123.675f, 116.28f, 103.53f}, {58.395f, 57.12f, 57.375f});
     const runtime::model imagenet = tflite::read_model(tfl::build(with_metadata));
     CHECK(quant::default_image_normalization(imagenet).scale[2] == 57.375f);
     // Metadata that cannot be followed is an error naming it, unless
     // --mean/--scale are given; corrupt metadata bytes too.
-    with_metadata.support_metadata = normalization_metadata({0.0f}, {0.0f});
+    with_metadata.support_metadata = tfl::normalization_metadata({0.0f}, {0.0f});
     const runtime::model zero_std = tflite::read_model(tfl::build(with_metadata));
     CHECK_THROWS_WITH_AS(quant::calibration_samples(d.path, zero_std), doctest::Contains("a std of 0"), quant::data_error);
     quant::sample_options given;

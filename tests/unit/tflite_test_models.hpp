@@ -8,10 +8,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "flatbuffers/flatbuffers.h"
 #include "qfence/tflite/schema_generated.hpp"
+#include "qfence/tflite/support_metadata_generated.hpp"
 
 namespace qtest::tfl {
 
@@ -247,6 +249,64 @@ inline model_spec float_lstm_model(int steps, int inputs, int units, const std::
   m.inputs = {0};
   m.outputs = {15};
   return m;
+}
+
+/// TFLite Support metadata (a "TFLITE_METADATA" buffer) whose input 0
+/// is normalised (x - mean) / std, as Model Maker writes it.
+inline std::vector<std::uint8_t> normalization_metadata(const std::vector<float>& mean, const std::vector<float>& std) {
+  namespace md = qfence::tflite::support;
+  flatbuffers::FlatBufferBuilder b;
+  const auto normalization = md::CreateNormalizationOptionsDirect(b, &mean, &std);
+  const std::vector<flatbuffers::Offset<md::ProcessUnit>> units{
+      md::CreateProcessUnit(b, md::ProcessUnitOptions::NormalizationOptions, normalization.Union())};
+  const std::vector<flatbuffers::Offset<md::TensorMetadata>> inputs{
+      md::CreateTensorMetadataDirect(b, "image", nullptr, nullptr, 0, &units)};
+  const std::vector<flatbuffers::Offset<md::SubGraphMetadata>> graphs{
+      md::CreateSubGraphMetadataDirect(b, nullptr, nullptr, &inputs)};
+  md::FinishModelMetadataBuffer(b, md::CreateModelMetadataDirect(b, "test", nullptr, nullptr, &graphs));
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+/// A zip archive of `files` (name, contents), stored uncompressed, as
+/// TFLite Support's populator appends associated files after a model:
+/// its offsets count from `base` bytes before the archive (the length of
+/// the model before it, as Python's zipfile writes them; 0: the archive's
+/// own start).
+inline std::vector<std::uint8_t> stored_zip(const std::vector<std::pair<std::string, std::string>>& files,
+                                            std::uint32_t base) {
+  std::vector<std::uint8_t> z, directory;
+  const auto put = [](std::vector<std::uint8_t>& to, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) to.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  const auto crc32 = [](const std::string& data) {
+    std::uint32_t c = 0xffffffffu;
+    for (const char ch : data) {
+      c ^= static_cast<std::uint8_t>(ch);
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+  };
+  for (const auto& [name, data] : files) {
+    const auto at = static_cast<std::uint32_t>(z.size()) + base;
+    const std::uint32_t crc = crc32(data), size = static_cast<std::uint32_t>(data.size()),
+                        name_size = static_cast<std::uint32_t>(name.size());
+    // Local file header: version 2.0, no flags, stored, a fixed date.
+    put(z, 0x04034b50, 4); put(z, 20, 2); put(z, 0, 2); put(z, 0, 2); put(z, 0, 2); put(z, 0x5821, 2);
+    put(z, crc, 4); put(z, size, 4); put(z, size, 4); put(z, name_size, 2); put(z, 0, 2);
+    z.insert(z.end(), name.begin(), name.end());
+    z.insert(z.end(), data.begin(), data.end());
+    put(directory, 0x02014b50, 4); put(directory, 20, 2); put(directory, 20, 2); put(directory, 0, 2);
+    put(directory, 0, 2); put(directory, 0, 2); put(directory, 0x5821, 2); put(directory, crc, 4);
+    put(directory, size, 4); put(directory, size, 4); put(directory, name_size, 2); put(directory, 0, 2);
+    put(directory, 0, 2); put(directory, 0, 2); put(directory, 0, 2); put(directory, 0, 4); put(directory, at, 4);
+    directory.insert(directory.end(), name.begin(), name.end());
+  }
+  const auto directory_at = static_cast<std::uint32_t>(z.size()) + base;
+  z.insert(z.end(), directory.begin(), directory.end());
+  const auto count = static_cast<std::uint32_t>(files.size());
+  put(z, 0x06054b50, 4); put(z, 0, 2); put(z, 0, 2); put(z, count, 2); put(z, count, 2);
+  put(z, static_cast<std::uint32_t>(directory.size()), 4); put(z, directory_at, 4); put(z, 0, 2);
+  return z;
 }
 
 }  // namespace qtest::tfl

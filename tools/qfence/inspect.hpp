@@ -13,6 +13,7 @@
 #include "json.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/runtime/model.hpp"
+#include "qfence/tflite/associated_files.hpp"
 
 namespace qfence::cli {
 
@@ -25,12 +26,14 @@ struct inspection {
   std::map<std::string, int> op_counts;      // "CONV_2D/v3" -> count (as meta.json lists them)
   std::vector<int> folded_pads;              // PADs both paths fold into the layer they feed (runtime/fold_pad.hpp)
   std::vector<int> computed_at_load;         // DEQUANTIZEs of constants (runtime/fold_constants.hpp)
+  std::vector<std::string> associated_files;  // the files of TFLite Support's zip after the model (labels, ...)
 };
 
 inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
   const runtime::model& m = *shared;
   inspection r;
   r.unsupported = runtime::find_unsupported(m);
+  for (const auto& name : tflite::associated_file_names(m.associated_files)) r.associated_files.push_back(runtime::printable(name));
   std::set<std::string> seen;
   for (int k = 0; k <= static_cast<int>(m.subgraphs.size()); ++k)
     for (const auto& op : m.operations_of(k)) {
@@ -140,6 +143,16 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
     for (std::size_t i = 0; i < r.computed_at_load.size(); ++i) s << (i ? "," : " ") << r.computed_at_load[i];
     s << "\n";
   }
+  if (!m.support_metadata.empty()) {
+    s << "TFLite Support metadata: " << m.support_metadata.size() << " bytes; associated files:"
+      << (r.associated_files.empty() ? " none" : "");
+    for (const auto& f : r.associated_files) s << " " << f;
+    s << "\n";
+  } else if (!r.associated_files.empty()) {
+    s << "associated files (without TFLite Support metadata):";
+    for (const auto& f : r.associated_files) s << " " << f;
+    s << "\n";
+  }
   for (const auto& n : m.notes) s << "note: " << n << "\n";
   auto nodes = [&](const std::vector<runtime::operation>& ops) {
     for (const auto& op : ops) {
@@ -211,6 +224,10 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.end_array();
   j.key("computed_at_load").begin_array();
   for (const int n : r.computed_at_load) j.value(n);
+  j.end_array();
+  j.field("support_metadata_bytes", m.support_metadata.size());
+  j.key("associated_files").begin_array();
+  for (const auto& f : r.associated_files) j.value(f);
   j.end_array();
   j.key("notes").begin_array();
   for (const auto& n : m.notes) j.value(n);

@@ -72,6 +72,8 @@ inline dequantized_model dequantize_model(const runtime::model& q) {
   dequantized_model result;
   runtime::model& f = result.model;
   f.description = "float twin made by qfence dequantize from: " + q.description;
+  f.support_metadata = q.support_metadata;
+  f.associated_files = q.associated_files;
   f.tensors = q.tensors;
   f.subgraphs = q.subgraphs;
   f.subgraph_count = q.subgraph_count;

@@ -166,10 +166,14 @@ inline std::vector<float> finite_values(const runtime::model& f, int index, cons
 
 /// The start of a quantized model made from `f`: its tensors, operations,
 /// inputs and outputs, with every constant's bytes owned by the copy (the
-/// float model's file is not kept).
+/// float model's file is not kept), and its TFLite Support metadata and
+/// associated files, which say what the inputs and outputs mean whatever
+/// their type (the Task Library reads integer inputs without normalising).
 inline runtime::model owned_copy(const runtime::model& f, std::string description) {
   runtime::model q;
   q.description = std::move(description);
+  q.support_metadata = f.support_metadata;
+  q.associated_files = f.associated_files;
   q.tensors = f.tensors;
   for (auto& t : q.tensors)
     if (!t.data.empty()) t.data = own_bytes(q, t.data.data(), t.data.size());

@@ -269,8 +269,12 @@ struct model {
   std::string description;
   /// The file's "TFLITE_METADATA" buffer (TFLite Support's ModelMetadata,
   /// tflite/support_metadata.hpp), if it has one: how inputs are
-  /// normalised. Not written back: qfence writes no metadata.
+  /// normalised, what the outputs mean. tflite::write_model writes it back.
   std::vector<std::uint8_t> support_metadata;
+  /// The zip archive of associated files (labels, vocabularies) that
+  /// follows the file's flatbuffer, with offsets counted from its own start
+  /// (tflite/associated_files.hpp), if it has one; written back too.
+  std::vector<std::uint8_t> associated_files;
   int subgraph_count = 1;
   std::vector<std::string> notes;  // what the reader normalised, for `inspect`
 

@@ -21,6 +21,7 @@
 #include "qfence/core/exact_float.hpp"
 #include "qfence/core/tensor_desc.hpp"
 #include "qfence/runtime/model.hpp"
+#include "qfence/tflite/associated_files.hpp"
 #include "qfence/tflite/builtin_op.hpp"
 #include "qfence/tflite/custom_options.hpp"
 #include "qfence/tflite/op_map.hpp"
@@ -260,6 +261,9 @@ class model_reader {
     m_.subgraph_count = static_cast<int>(subgraphs->size());
     if (root.description() != nullptr) m_.description = root.description()->str();
     read_support_metadata(root);
+    std::string zip_problem;
+    m_.associated_files = associated_files_of(m_.file, zip_problem);
+    if (!zip_problem.empty()) m_.notes.push_back(zip_problem + "; not kept");
     // Every subgraph's tensors go into one list (indices made global), the
     // main graph's first; IF, WHILE and CALL_ONCE name the others.
     for (int k = 0; k < m_.subgraph_count; ++k) {

@@ -25,6 +25,7 @@
 #include "flatbuffers/flatbuffers.h"
 #include "qfence/core/exact_float.hpp"
 #include "qfence/runtime/model.hpp"
+#include "qfence/tflite/associated_files.hpp"
 #include "qfence/tflite/op_map.hpp"
 #include "qfence/tflite/schema_generated.hpp"
 #include "qfence/tflite/tensor_type.hpp"
@@ -238,11 +239,20 @@ inline std::vector<std::byte> write_model(const runtime::model& m, const std::st
     const auto name = custom.empty() ? 0 : b.CreateString(custom);
     code_tables.push_back(fb::CreateOperatorCode(b, static_cast<std::int8_t>(std::min(builtin, 127)), name, version, builtin));
   }
+  // TFLite Support's metadata, in a buffer of its own named by a Metadata
+  // entry, as its populator writes it.
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Metadata>>> metadata = 0;
+  if (!m.support_metadata.empty()) {
+    const auto index = static_cast<std::uint32_t>(buffers.size());
+    buffers.push_back(fb::CreateBuffer(b, b.CreateVector(m.support_metadata)));
+    metadata = b.CreateVector(std::vector{fb::CreateMetadata(b, b.CreateString("TFLITE_METADATA"), index)});
+  }
   const auto root = fb::CreateModel(b, 3, b.CreateVector(code_tables), b.CreateVector(graphs),
-                                    b.CreateString(description), b.CreateVector(buffers));
+                                    b.CreateString(description), b.CreateVector(buffers), 0, metadata);
   fb::FinishModelBuffer(b, root);
   std::vector<std::byte> out(b.GetSize());
   std::memcpy(out.data(), b.GetBufferPointer(), out.size());
+  append_associated_files(out, m.associated_files);
   return out;
 }
 
