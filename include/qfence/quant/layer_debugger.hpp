@@ -151,12 +151,19 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
   // float model's run has compared.
   std::vector<std::vector<std::vector<float>>> held(pairs.size());
   std::vector<std::size_t> compared(pairs.size());
-  auto pair_written_by = [&](const runtime::interpreter& run, std::size_t graph, std::size_t j, bool quantized_side) {
-    std::vector<std::size_t> found;
+  // The pairs each tensor belongs to, on either side (a float tensor can
+  // pair with several quantized ones), looked up after every operation.
+  std::vector<std::vector<std::size_t>> pairs_of_quant(q.tensors.size()), pairs_of_reference(f.tensors.size());
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    pairs_of_quant[static_cast<std::size_t>(pairs[p].quant)].push_back(p);
+    pairs_of_reference[static_cast<std::size_t>(pairs[p].reference)].push_back(p);
+  }
+  auto pair_written_by = [&](const runtime::interpreter& run, std::size_t graph, std::size_t j, bool quantized_side,
+                             auto&& visit) {
     for (int t : run.operations_of_graph(graph)[j].outputs)
-      for (std::size_t p = 0; p < pairs.size(); ++p)
-        if ((quantized_side ? pairs[p].quant : pairs[p].reference) == t) found.push_back(p);
-    return found;
+      if (t >= 0)
+        for (const std::size_t p : (quantized_side ? pairs_of_quant : pairs_of_reference)[static_cast<std::size_t>(t)])
+          visit(p);
   };
   output_tally outputs;
   output_values reference_values(reference), candidate_values(candidate);
@@ -169,21 +176,22 @@ debug_report debug_layers(const std::shared_ptr<const runtime::model>& float_mod
       compared[p] = 0;
     }
     invoke_for_comparison(candidate, candidate_values, [&](std::size_t graph, std::size_t j) {
-      for (const std::size_t p : pair_written_by(candidate, graph, j, true))
+      pair_written_by(candidate, graph, j, true, [&](std::size_t p) {
         held[p].push_back(
             real_values(q.tensors[static_cast<std::size_t>(pairs[p].quant)], candidate.tensor_bytes(pairs[p].quant)));
+      });
     });
     invoke_for_comparison(reference, reference_values, [&](std::size_t graph, std::size_t j) {
-      for (const std::size_t p : pair_written_by(reference, graph, j, false)) {
+      pair_written_by(reference, graph, j, false, [&](std::size_t p) {
         const runtime::tensor& qt = q.tensors[static_cast<std::size_t>(pairs[p].quant)];
-        if (compared[p] >= held[p].size()) continue;  // the quantized model wrote it fewer times
+        if (compared[p] >= held[p].size()) return;  // the quantized model wrote it fewer times
         const std::vector<float>& got = held[p][compared[p]++];
         const auto want = real_values(f.tensors[static_cast<std::size_t>(pairs[p].reference)],
                                       reference.tensor_bytes(pairs[p].reference));
-        if (got.size() != want.size()) continue;  // shapes differ: nothing to compare
+        if (got.size() != want.size()) return;  // shapes differ: nothing to compare
         acc[p].add(want, got, qt.quant.quantized() ? representable_range(qt.type, qt.quant.scale(), qt.quant.zero_point())
                                                    : std::nullopt);
-      }
+      });
     });
     outputs.add(reference, reference_values, candidate, candidate_values);
     ++report.samples;
