@@ -384,8 +384,13 @@ def main():
             except zipfile.BadZipFile as e:
                 check(False, f'{what}: not a zip archive after the model: {e}')
         r = run('inspect', kept['int8'])
-        check('TFLite Support metadata: ' in r.stdout and 'associated files: labels.txt' in r.stdout,
-              f'inspect lists the associated files: {r.stdout[:600]}')
+        check('TFLite Support metadata: ' in r.stdout and 'input 0 normalised (x - 127.5) / 127.5' in r.stdout and
+              'associated files: labels.txt' in r.stdout,
+              f'inspect shows the normalisation and lists the associated files: {r.stdout[:600]}')
+        r = run('inspect', labelled, '--json')
+        info = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(info.get('input_normalization') == [{'input': 0, 'mean': [127.5], 'std': [127.5]}],
+              f'inspect --json: input_normalization {info.get("input_normalization")}')
         # The weight-only schemes, and their options' checks.
         for scheme in ('float16', 'dynamic'):
             r = run('quantize', valid, '--scheme', scheme, '-o', tmp / f'{scheme}.tflite')

@@ -8,12 +8,14 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "json.hpp"
 #include "qfence/runtime/interpreter.hpp"
 #include "qfence/runtime/model.hpp"
 #include "qfence/tflite/associated_files.hpp"
+#include "qfence/tflite/support_metadata.hpp"
 
 namespace qfence::cli {
 
@@ -27,6 +29,10 @@ struct inspection {
   std::vector<int> folded_pads;              // PADs both paths fold into the layer they feed (runtime/fold_pad.hpp)
   std::vector<int> computed_at_load;         // DEQUANTIZEs of constants (runtime/fold_constants.hpp)
   std::vector<std::string> associated_files;  // the files of TFLite Support's zip after the model (labels, ...)
+  /// Each input's normalisation as TFLite Support's metadata gives it
+  /// (what image calibration follows), or why the metadata cannot be read.
+  std::vector<std::pair<std::size_t, tflite::metadata_normalization>> normalizations;
+  std::string metadata_problem;
 };
 
 inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
@@ -34,6 +40,12 @@ inline inspection inspect(const std::shared_ptr<const runtime::model>& shared) {
   inspection r;
   r.unsupported = runtime::find_unsupported(m);
   for (const auto& name : tflite::associated_file_names(m.associated_files)) r.associated_files.push_back(runtime::printable(name));
+  try {
+    for (std::size_t i = 0; i < m.inputs.size(); ++i)
+      if (auto n = tflite::input_normalization(m, i)) r.normalizations.emplace_back(i, std::move(*n));
+  } catch (const runtime::model_error& e) {
+    r.metadata_problem = e.what();
+  }
   std::set<std::string> seen;
   for (int k = 0; k <= static_cast<int>(m.subgraphs.size()); ++k)
     for (const auto& op : m.operations_of(k)) {
@@ -91,6 +103,15 @@ inline void write_tensor_json(json& j, const runtime::tensor& t) {
   j.end_object();
 }
 
+/// "127.5" for one value, "[123.675, 116.28, 103.53]" for several.
+inline std::string list_text(const std::vector<float>& v) {
+  std::ostringstream s;
+  if (v.size() != 1) s << "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+  if (v.size() != 1) s << "]";
+  return s.str();
+}
+
 inline std::string tensor_ref(const runtime::model& m, int t) {
   if (t < 0) return "-";
   const auto& x = m.tensors[static_cast<std::size_t>(t)];
@@ -144,8 +165,11 @@ inline std::string to_text(const runtime::model& m, const inspection& r) {
     s << "\n";
   }
   if (!m.support_metadata.empty()) {
-    s << "TFLite Support metadata: " << m.support_metadata.size() << " bytes; associated files:"
-      << (r.associated_files.empty() ? " none" : "");
+    s << "TFLite Support metadata: " << m.support_metadata.size() << " bytes";
+    if (!r.metadata_problem.empty()) s << ", unreadable: " << r.metadata_problem;
+    for (const auto& [input, n] : r.normalizations)
+      s << "; input " << input << " normalised (x - " << list_text(n.mean) << ") / " << list_text(n.std);
+    s << "; associated files:" << (r.associated_files.empty() ? " none" : "");
     for (const auto& f : r.associated_files) s << " " << f;
     s << "\n";
   } else if (!r.associated_files.empty()) {
@@ -226,6 +250,20 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   for (const int n : r.computed_at_load) j.value(n);
   j.end_array();
   j.field("support_metadata_bytes", m.support_metadata.size());
+  if (!r.metadata_problem.empty()) j.field("support_metadata_problem", r.metadata_problem);
+  j.key("input_normalization").begin_array();
+  for (const auto& [input, n] : r.normalizations) {
+    j.begin_object();
+    j.field("input", input);
+    j.key("mean").begin_array();
+    for (const float v : n.mean) j.value(v);
+    j.end_array();
+    j.key("std").begin_array();
+    for (const float v : n.std) j.value(v);
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
   j.key("associated_files").begin_array();
   for (const auto& f : r.associated_files) j.value(f);
   j.end_array();
