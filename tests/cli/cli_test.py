@@ -366,6 +366,8 @@ def main():
             out = tmp / f'labelled_{scheme}.tflite'
             r = run('quantize', labelled, '--calib', calib, '--scheme', scheme, '-o', out)
             check(r.returncode == 0, f'quantize labelled --scheme {scheme}: {r.stderr.strip()[-300:]}')
+            check(f'kept: TFLite Support metadata ({metadata_bytes} bytes) and associated file labels.txt' in r.stdout,
+                  f'quantize labelled --scheme {scheme} says what it kept: {r.stdout[-300:]}')
             kept[scheme] = out
         r = run('dequantize', kept['int8'], '-o', tmp / 'labelled_twin.tflite')
         check(r.returncode == 0, f'dequantize labelled: {r.stderr.strip()[-300:]}')

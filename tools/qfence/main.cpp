@@ -39,6 +39,7 @@
 #include "qfence/quant/image_samples.hpp"
 #include "qfence/quant/quantize_model.hpp"
 #include "qfence/runtime/interpreter.hpp"
+#include "qfence/tflite/associated_files.hpp"
 #include "qfence/tflite/reader.hpp"
 #include "qfence/tflite/writer.hpp"
 #include "ops.hpp"
@@ -139,6 +140,21 @@ void write_file(const std::filesystem::path& path, std::span<const std::byte> by
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw runtime::model_error("cannot write '" + path.string() + "'");
+}
+
+/// Writes `m` as a .tflite file, and says what it carries over from the
+/// model it was made from besides the graph (TFLite Support's metadata and
+/// associated files), so a user sees the labels were kept.
+void write_model_file(const std::filesystem::path& path, const runtime::model& m) {
+  write_file(path, tflite::write_model(m, m.description));
+  if (m.support_metadata.empty() && m.associated_files.empty()) return;
+  std::cout << "kept:";
+  if (!m.support_metadata.empty()) std::cout << " TFLite Support metadata (" << m.support_metadata.size() << " bytes)";
+  const std::vector<std::string> files = tflite::associated_file_names(m.associated_files);
+  if (!files.empty())
+    std::cout << (m.support_metadata.empty() ? "" : " and") << " associated file" << (files.size() == 1 ? "" : "s");
+  for (std::size_t i = 0; i < files.size(); ++i) std::cout << (i ? ", " : " ") << runtime::printable(files[i]);
+  std::cout << "\n";
 }
 
 /// A name numerics_value accepted.
@@ -396,7 +412,7 @@ int weight_only_command(const std::string& scheme, const std::string& model_path
     std::printf("%s: output SQNR %s dB, top-1 agreement %.3f on the %zu samples of %s\n", scheme.c_str(),
                 db_text(a.sqnr_db).c_str(), a.top1, a.samples, calib_dir.c_str());
   }
-  write_file(out_path, tflite::write_model(quantized, quantized.description));
+  write_model_file(out_path, quantized);
   std::cout << "note: a " << scheme << " model runs in TensorFlow Lite and qfence, not in TFLM (it has no "
             << (scheme == "float16" ? "float16 DEQUANTIZE" : "hybrid kernels") << ")\n"
             << "wrote " << out_path << ": " << summary << "\n";
@@ -488,7 +504,7 @@ int quantize_command(const std::vector<std::string>& args) {
     std::cout << "int16: operator " << k << " (" << runtime::op_name(model->operations[static_cast<std::size_t>(k)])
               << ") runs in int16x8; QUANTIZE between int8 and int16 at its borders\n";
   for (const auto& note : q.notes) std::cout << "note: " << note << "\n";
-  write_file(out_path, tflite::write_model(q.model, q.model.description));
+  write_model_file(out_path, q.model);
   std::cout << "wrote " << out_path << ": " << q.model.operations.size() << " operators, " << q.fences.size()
             << " fence" << (q.fences.size() == 1 ? "" : "s") << ", calibrator " << report.calibrator << "\n";
   return 0;
@@ -586,7 +602,7 @@ int dequantize_command(const std::vector<std::string>& args) {
   if (out_path.empty()) throw usage_error("dequantize: no output file given (-o FLOAT.tflite)");
   const runtime::model q = tflite::read_model_file(model_path);
   const quant::dequantized_model f = quant::dequantize_model(q);
-  write_file(out_path, tflite::write_model(f.model, f.model.description));
+  write_model_file(out_path, f.model);
   // The twin is valid TFLite either way; say so when qfence itself lacks a
   // float kernel it needs.
   try {

@@ -162,9 +162,10 @@ inline std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> write_options(fl
 }  // namespace detail
 
 /// The bytes of a .tflite file holding `m`, every subgraph (the main graph
-/// and what IF, WHILE and CALL_ONCE run). Throws runtime::model_error for an
-/// operation the writer cannot express (an op the reader did not know, whose
-/// options it did not keep).
+/// and what IF, WHILE and CALL_ONCE run), its TFLite Support metadata and,
+/// after the flatbuffer, its zip of associated files. Throws
+/// runtime::model_error for an operation the writer cannot express (an op
+/// the reader did not know, whose options it did not keep).
 inline std::vector<std::byte> write_model(const runtime::model& m, const std::string& description = "qfence") {
   flatbuffers::FlatBufferBuilder b(1 << 16);
   // Buffers: 0 is the empty one; then one per tensor with data.
