@@ -42,9 +42,7 @@ inline void write_calibration_json(json& j, const quant::calibration_report& r) 
   j.field("calibrator", r.calibrator);
   j.field("samples", r.samples);
   j.field("held_back", r.held_back);
-  j.key("skipped").begin_array();
-  for (const auto& s : r.skipped) j.value(s);
-  j.end_array();
+  j.array_field("skipped", r.skipped);
   j.key("tensors").begin_array();
   for (const auto& t : r.tensors) {
     j.begin_object();
@@ -61,9 +59,7 @@ inline void write_calibration_json(json& j, const quant::calibration_report& r) 
     j.end_object();
   }
   j.end_array();
-  j.key("warnings").begin_array();
-  for (const auto& w : r.warnings) j.value(w);
-  j.end_array();
+  j.array_field("warnings", r.warnings);
 }
 
 inline std::string calibration_text(const quant::calibration_report& r) {

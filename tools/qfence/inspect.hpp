@@ -86,17 +86,11 @@ inline void write_tensor_json(json& j, const runtime::tensor& t) {
   j.begin_object();
   j.field("name", runtime::printable(t.name, 4096));
   j.field("dtype", t.foreign_type.empty() ? std::string(name(t.type)) : t.foreign_type);
-  j.key("shape").begin_array();
-  for (int d : t.shape) j.value(d);
-  j.end_array();
+  j.array_field("shape", t.shape);
   if (t.quant.quantized()) {
     j.key("quantization").begin_object();
-    j.key("scale").begin_array();
-    for (float s : t.quant.scales) j.value(s);
-    j.end_array();
-    j.key("zero_point").begin_array();
-    for (auto z : t.quant.zero_points) j.value(z);
-    j.end_array();
+    j.array_field("scale", t.quant.scales);
+    j.array_field("zero_point", t.quant.zero_points);
     if (t.quant.per_channel()) j.field("axis", t.quant.axis);
     j.end_object();
   }
@@ -223,12 +217,8 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.key("ops").begin_object();
   for (const auto& [op, n] : r.op_counts) j.field(op, n);
   j.end_object();
-  j.key("custom_ops").begin_array();
-  for (const auto& c : r.custom_ops) j.value(c);
-  j.end_array();
-  j.key("shipped_custom_ops").begin_array();
-  for (const auto& c : r.shipped_custom_ops) j.value(c);
-  j.end_array();
+  j.array_field("custom_ops", r.custom_ops);
+  j.array_field("shipped_custom_ops", r.shipped_custom_ops);
   j.key("unsupported_ops").begin_array();
   for (const auto& u : r.unsupported) {
     j.begin_object();
@@ -243,33 +233,21 @@ inline std::string to_json(const runtime::model& m, const inspection& r) {
   j.end_array();
   if (r.arena_bytes) j.field("arena_bytes", *r.arena_bytes);
   else j.field("not_runnable", r.not_runnable);
-  j.key("folded_pads").begin_array();
-  for (const int n : r.folded_pads) j.value(n);
-  j.end_array();
-  j.key("computed_at_load").begin_array();
-  for (const int n : r.computed_at_load) j.value(n);
-  j.end_array();
+  j.array_field("folded_pads", r.folded_pads);
+  j.array_field("computed_at_load", r.computed_at_load);
   j.field("support_metadata_bytes", m.support_metadata.size());
   if (!r.metadata_problem.empty()) j.field("support_metadata_problem", r.metadata_problem);
   j.key("input_normalization").begin_array();
   for (const auto& [input, n] : r.normalizations) {
     j.begin_object();
     j.field("input", input);
-    j.key("mean").begin_array();
-    for (const float v : n.mean) j.value(v);
-    j.end_array();
-    j.key("std").begin_array();
-    for (const float v : n.std) j.value(v);
-    j.end_array();
+    j.array_field("mean", n.mean);
+    j.array_field("std", n.std);
     j.end_object();
   }
   j.end_array();
-  j.key("associated_files").begin_array();
-  for (const auto& f : r.associated_files) j.value(f);
-  j.end_array();
-  j.key("notes").begin_array();
-  for (const auto& n : m.notes) j.value(n);
-  j.end_array();
+  j.array_field("associated_files", r.associated_files);
+  j.array_field("notes", m.notes);
   const auto indices = [&](const std::vector<int>& list) {
     j.begin_array();
     for (int t : list) j.value(t);

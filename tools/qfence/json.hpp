@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ranges>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,14 @@ class json {
   json& field(std::string_view k, const T& v) {
     key(k);
     return value(v);
+  }
+
+  /// A field whose value is the array of `values`, each as value() writes it.
+  template <std::ranges::input_range R>
+  json& array_field(std::string_view k, const R& values) {
+    key(k).begin_array();
+    for (const auto& v : values) value(v);
+    return end_array();
   }
 
   const std::string& str() const noexcept { return out_; }
