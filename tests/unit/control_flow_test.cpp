@@ -820,6 +820,12 @@ TEST_CASE("debug --suggest weighs WHILE's body layers too, naming them by the te
   // And a suggestion's arguments make the model it measured.
   const qfence::quant::fence_suggestion s = qfence::quant::suggest_fences(f, ranges, loop_samples{}, 60.0);
   REQUIRE(!s.steps.empty());
+  // Each step names the float tensor its operator writes (the debugger's
+  // table shows that name; its operator numbers are the quantized model's).
+  for (const auto& step : s.steps) {
+    const auto& ops = f->operations_of(step.subgraph);
+    CHECK(step.tensor == f->tensors[static_cast<std::size_t>(ops[static_cast<std::size_t>(step.op_index)].outputs[0])].name);
+  }
   qfence::quant::quantize_options o;
   for (const auto& [flag, selector] : s.quantize_args()) (flag == "--int16" ? o.int16 : o.fence).push_back(selector);
   const auto q = written(qfence::quant::quantize_int8(*f, ranges, o).model);

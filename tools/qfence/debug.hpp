@@ -187,12 +187,14 @@ inline std::string suggestion_text(const quant::fence_suggestion& s, const std::
                 s.calibrator.c_str(), db_text(s.start_db).c_str());
   t += line;
   for (const auto& step : s.steps) {
+    // The float model's operator, by the tensor it writes too: the table
+    // above counts the quantized model's operators.
     const std::string where =
-        (step.subgraph > 0 ? "subgraph " + std::to_string(step.subgraph) + ", " : std::string()) + "operator " +
+        (step.subgraph > 0 ? "subgraph " + std::to_string(step.subgraph) + ", " : std::string()) + "float operator " +
         std::to_string(step.op_index);
-    std::snprintf(line, sizeof line, "  %s %s (%s, its SQNR drop %.2f dB)%s: output %s dB (measured)\n",
-                  step.int16 ? "keep" : "fence", where.c_str(), step.op.c_str(), step.drop_db,
-                  step.int16 ? " in int16" : "", db_text(step.output_sqnr_db).c_str());
+    std::snprintf(line, sizeof line, "  %s %s (%s writing '%s', its SQNR drop %.2f dB)%s: output %s dB (measured)\n",
+                  step.int16 ? "keep" : "fence", where.c_str(), step.op.c_str(), runtime::printable(step.tensor, 44).c_str(),
+                  step.drop_db, step.int16 ? " in int16" : "", db_text(step.output_sqnr_db).c_str());
     t += line;
   }
   if (s.target_met) {
@@ -217,6 +219,7 @@ inline void write_suggestion_json(json& j, const quant::fence_suggestion& s) {
     j.field("subgraph", step.subgraph);
     j.field("selector", step.selector);
     j.field("op", step.op);
+    j.field("tensor", runtime::printable(step.tensor, 4096));
     j.field("action", step.int16 ? "int16" : "fence");
     j.field("drop_db", step.drop_db);
     j.field("output_sqnr_db", step.output_sqnr_db);

@@ -40,6 +40,10 @@ namespace qfence::quant {
 struct suggestion_step {
   int op_index = 0;     ///< the float model's operator (in its subgraph)
   std::string op;       ///< its name
+  /// The float tensor it writes (its first output): the name the debugger's
+  /// table shows, whose `op` column counts the quantized model's operators
+  /// (a QUANTIZE at each float input shifts them).
+  std::string tensor;
   int subgraph = 0;     ///< its graph (0: the main graph)
   /// How --fence and --int16 name it: "#op_index" in the main graph, the
   /// name of the tensor it writes inside a subgraph (IF's branch, WHILE's
@@ -175,7 +179,8 @@ fence_suggestion suggest_fences(const std::shared_ptr<const runtime::model>& f, 
         const double score = db + (int16 ? int16_preference_db : 0.0);
         if (db > now && score > best_score) {
           best_score = score;
-          best = {op.index, runtime::op_name(op), op.subgraph, selector, int16, drops[c].first, db};
+          best = {op.index, runtime::op_name(op), f->tensors[static_cast<std::size_t>(op.outputs.at(0))].name,
+                  op.subgraph, selector, int16, drops[c].first, db};
           best_model = q;
         }
       }
