@@ -26564,7 +26564,13 @@ QFENCE_EXACT_FLOAT_END
 // (concatenation_requantized), with the bytes of the QUANTIZE `qfence
 // quantize` inserts there. `qfence quantize` requantizes every input whose
 // own range differs, so where an input could take the parameters the two
-// paths' bytes differ.
+// paths' bytes differ. The other ops whose operands carry the output's
+// parameters (quant::op_property::inputs_share_output_params) work the same
+// way: SELECT_V2's x and y, DYNAMIC_UPDATE_SLICE's operand and update,
+// ADD_N's inputs (one scale in; the output rescales) take the op's
+// parameters, PADV2's pad value its input's. Their kernels have no
+// requantizing form, so where an operand's producer cannot take them the
+// op is fenced (`qfence quantize` inserts a QUANTIZE instead).
 //
 // An LSTM becomes TFLite's int8 LSTM, as `qfence quantize` makes it: its
 // weights per tensor, its hidden state node at the output's parameters, its
@@ -27139,7 +27145,7 @@ enum class treatment {
   layer,              ///< weights, bias and output quantized (CONV_2D, ..., TRANSPOSE_CONV: layer_parts)
   calibrated_output,  ///< the same op with its output's calibrated parameters (ADD, MEAN, RELU, ...)
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
-  shared_output,      ///< int8 CONCATENATION: its inputs' producers take its parameters
+  shared_output,      ///< CONCATENATION, ADD_N, SELECT_V2, DYNAMIC_UPDATE_SLICE: its operands' producers take its parameters
   stateful,           ///< LSTM, SVDF: weights, biases and the state nodes they update (quantized_lstm, quantized_svdf)
 };
 
@@ -27159,12 +27165,9 @@ constexpr treatment treatment_of() {
     if (lstm_node_parts<N>::is_lstm || svdf_node_parts<N>::is_svdf) return treatment::stateful;
     if (p.has_state()) return treatment::island;  // a state op the compile-time quantizer does not know
     if (p.weights_input >= 0) return treatment::layer;
-    // Of the ops whose inputs take the output's parameters, CONCATENATION
-    // has its requantizing form here; the others (ADD_N, SELECT_V2,
-    // DYNAMIC_UPDATE_SLICE) stay fenced at compile time.
-    if (p.inputs_share_output_params)
-      return op_code_of<typename N::op>() == runtime::op_code::concatenation ? treatment::shared_output
-                                                                            : treatment::island;
+    // PADV2 keeps its input's parameters (as_is); its pad value takes them
+    // (sharing_operands).
+    if (p.inputs_share_output_params && p.output == output_params::calibrated) return treatment::shared_output;
     if (p.output == output_params::calibrated) return treatment::calibrated_output;
     return treatment::as_is;
   }
@@ -27178,10 +27181,21 @@ using node_of = typename model_of<F>::template node_t<I>;
 template <class Refs, int I> inline constexpr bool refers_to = false;
 template <int I, int... R> inline constexpr bool refers_to<refs<R...>, I> = ((R == I) || ...);
 
-/// The node that alone reads node I's output if it is an int8
-/// CONCATENATION (or a PACK), else -1.
+/// The operands of node N that carry N's parameters (the values it copies
+/// into its output, ADD_N's one input scale): the typed form of
+/// op_property::inputs_share_output_params, by operand.
+template <class N> struct sharing_operands { using type = refs<>; };
+template <int Axis, class Q, int... In> struct sharing_operands<concatenation_node<Axis, Q, In...>> { using type = refs<In...>; };
+template <class Q, int... In> struct sharing_operands<add_n_node<Q, In...>> { using type = refs<In...>; };
+template <int C, int X, int Y> struct sharing_operands<select_v2_node<C, X, Y>> { using type = refs<X, Y>; };
+template <int O, int U, int S> struct sharing_operands<dynamic_update_slice_node<O, U, S>> { using type = refs<O, U>; };
+template <int In, int V, int... BeforeAfter> struct sharing_operands<padv2_node<In, V, BeforeAfter...>> { using type = refs<V>; };
+
+/// The node that alone reads node I's output if it reads it as an operand
+/// that carries its own parameters (sharing_operands) and is quantized
+/// (not an island), else -1.
 template <const auto& F, int I, class... Options>
-constexpr int sole_concatenation_reader() {
+constexpr int sole_sharing_reader() {
   int reader = -1, readers = 0;
   [&]<int... J>(std::integer_sequence<int, J...>) {
     (
@@ -27189,7 +27203,8 @@ constexpr int sole_concatenation_reader() {
           using N = node_of<F, J>;
           if constexpr (refers_to<typename N::inputs, I>) {
             ++readers;
-            if (treatment_of<N, Options...>() == treatment::shared_output) reader = J;
+            if (refers_to<typename sharing_operands<N>::type, I> && treatment_of<N, Options...>() != treatment::island)
+              reader = J;
           }
         }(),
         ...);
@@ -27198,8 +27213,9 @@ constexpr int sole_concatenation_reader() {
 }
 
 /// Whether node I's output parameters are its own to choose (calibrated),
-/// so that it can take those of the CONCATENATION reading it. An op that
-/// keeps its input's parameters or has fixed ones (pooling, SOFTMAX) cannot.
+/// so that it can take those of the CONCATENATION (SELECT_V2, ...) reading
+/// it. An op that keeps its input's parameters or has fixed ones (pooling,
+/// SOFTMAX) cannot.
 template <class N, class... Options>
 constexpr bool output_params_free() {
   return treatment_of<N, Options...>() != treatment::as_is;
@@ -27207,13 +27223,13 @@ constexpr bool output_params_free() {
 
 /// The parameters of node I's output in the quantized model: asymmetric
 /// int8, or symmetric int16 with zero point 0 (qfence::int16x8). A node
-/// read only by a CONCATENATION takes the concatenation's, as TFLite's
-/// converter propagates them, so the concatenation copies bytes (`qfence
-/// quantize` requantizes such inputs instead).
+/// read only by a CONCATENATION (SELECT_V2, ...: sole_sharing_reader)
+/// takes the reader's, as TFLite's converter propagates them, so the
+/// reader copies bytes (`qfence quantize` requantizes such inputs instead).
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr affine_params activation_params_of() {
   using N = node_of<F, I>;
-  constexpr int reader = sole_concatenation_reader<F, I, Options...>();
+  constexpr int reader = sole_sharing_reader<F, I, Options...>();
   if constexpr (reader >= 0 && output_params_free<N, Options...>()) {
     return activation_params_of<F, R, reader, Options...>();
   } else if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
@@ -27540,20 +27556,28 @@ struct with_output<cumsum_node<Axis, Exclusive, Reverse, In, Opts...>, Out> {
 template <class T>
 inline constexpr bool float_tensor = T::type == dtype::f32 && !T::quant::quantized;
 
-/// The requantizing form of a CONCATENATION node, output parameters Q
-/// (treatment_of makes only CONCATENATION a shared_output node).
-template <class N, class Q> struct requantizing;
+/// The requantizing form of a CONCATENATION node, output parameters Q;
+/// void for the other shared_output ops, whose kernels have none.
+template <class N, class Q> struct requantizing { using type = void; };
 template <int Axis, int... In, class Q>
 struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
   using type = concatenation_node<Axis, requantized_to<Q>, In...>;
 };
 
-/// Whether every input of CONCATENATION node I (`refs<In...>`) takes its
-/// parameters.
+/// A shared_output node whose operands took its parameters Q: the same
+/// node, but ADD_N, which names the parameters it rescales to.
+template <class N, class Q> struct sharing_form { using type = N; };
+template <int... In, class Q> struct sharing_form<add_n_node<void, In...>, Q> { using type = add_n_node<Q, In...>; };
+
+/// Whether every operand of node I that carries its parameters
+/// (`sharing_operands`, here `refs<In...>`) was produced with them.
 template <const auto& F, int I, class... Options, int... In>
 constexpr bool all_inputs_take_params(refs<In...>) {
-  return ((sole_concatenation_reader<F, In, Options...>() == I && output_params_free<node_of<F, In>, Options...>()) &&
-          ...);
+  return ((sole_sharing_reader<F, In, Options...>() == I && output_params_free<node_of<F, In>, Options...>()) && ...);
+}
+template <const auto& F, int I, class... Options>
+constexpr bool operands_share_params() {
+  return all_inputs_take_params<F, I, Options...>(typename sharing_operands<node_of<F, I>>::type{});
 }
 
 /// Whether op tag Op reads or writes resource variables (ops/resource_variable.hpp).
@@ -27604,10 +27628,17 @@ constexpr auto quantized_node() {
                   "fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence quantize`");
     if constexpr (!std::is_void_v<Q>) return Q{};
   } else if constexpr (t == treatment::as_is) {
-    return F.template node<I>();
-  } else {  // shared_output: inputs' producers took this node's parameters where they could
-    if constexpr (all_inputs_take_params<F, I, Options...>(typename N::inputs{})) return F.template node<I>();
-    else return typename requantizing<N, typename Out::quant>::type{};
+    // PADV2 whose pad value could not take its input's parameters: float.
+    if constexpr (operands_share_params<F, I, Options...>()) return F.template node<I>();
+    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};
+  } else {  // shared_output: operands' producers took this node's parameters where they could
+    using Requantizing = typename requantizing<N, typename Out::quant>::type;
+    using Sharing = typename sharing_form<N, typename Out::quant>::type;
+    if constexpr (!float_tensor<typename model_of<F>::template node_output_type<I>>) return F.template node<I>();  // integers
+    else if constexpr (operands_share_params<F, I, Options...>() && std::is_same_v<Sharing, N>) return F.template node<I>();
+    else if constexpr (operands_share_params<F, I, Options...>()) return Sharing{};
+    else if constexpr (!std::is_void_v<Requantizing>) return Requantizing{};
+    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};  // no requantizing kernel
   }
 }
 

@@ -608,6 +608,129 @@ TEST_CASE("qfence::quantize: a CONCATENATION input that keeps its own parameters
 }
 
 namespace {
+inline constexpr auto share_a_w = weights<4 * 4>(21, 0.5f);
+inline constexpr auto share_a_b = weights<4>(22, 0.2f);
+inline constexpr auto share_u_w = weights<2 * 4>(23, 0.5f);
+inline constexpr auto share_u_b = weights<2>(24, 0.2f);
+inline constexpr std::array<float, 1> pad_value{0.25f};
+// The ops whose operands carry their parameters, chained: ADD_N -> SELECT_V2
+// (x) -> DYNAMIC_UPDATE_SLICE (operand) -> PADV2, with a fully connected
+// layer, a RELU and a MUL as the other producers.
+constexpr auto sharing_model =
+    qf::graph(qf::input<f32<qf::shape<1, 4>>>(),                                        // 0 x
+              qf::input<f32<qf::shape<1, 4>>>(),                                        // 1 y
+              qf::input<qf::tensor<qf::dtype::i32, qf::shape<2>>>(),                    // 2 start
+              qf::greater(qf::ref<0>, qf::ref<1>),                                      // 3 x > y
+              qf::fully_connected(qf::ref<0>, qf::make_constant<f32<qf::shape<4, 4>>>(share_a_w),
+                                  qf::make_constant<f32<qf::shape<4>>>(share_a_b)),     // 4 a
+              qf::relu(qf::ref<1>),                                                     // 5 r
+              qf::add_n(qf::ref<4>, qf::ref<5>),                                        // 6 a + r
+              qf::mul(qf::ref<0>, qf::ref<1>),                                          // 7 x y
+              qf::select_v2(qf::ref<3>, qf::ref<6>, qf::ref<7>),                        // 8
+              qf::fully_connected(qf::ref<1>, qf::make_constant<f32<qf::shape<2, 4>>>(share_u_w),
+                                  qf::make_constant<f32<qf::shape<2>>>(share_u_b)),     // 9 update
+              qf::dynamic_update_slice(qf::ref<8>, qf::ref<9>, qf::ref<2>),             // 10
+              qf::literal(qf::make_constant<f32<qf::shape<1>>>(pad_value)),             // 11
+              qf::pad<0, 0, 1, 1>(qf::ref<10>, qf::ref<11>));                           // 12 [1, 6]
+// x and y share a range, so that int8 x > y is the float comparison.
+inline constexpr std::array<quant::real_range, 13> sharing_ranges{{{-1, 1},
+                                                                   {-1, 1},
+                                                                   {0, 0},
+                                                                   {0, 0},
+                                                                   {-1.5f, 1.5f},
+                                                                   {0, 1},
+                                                                   {-2, 2.5f},
+                                                                   {-1, 1},
+                                                                   {-2, 2.5f},
+                                                                   {-1.5f, 1.5f},
+                                                                   {-2.5f, 2.5f},
+                                                                   {0.25f, 0.25f},
+                                                                   {-2.5f, 2.5f}}};
+constexpr auto int8_sharing = qf::quantize<sharing_model, sharing_ranges>();
+
+// ADD_N of the model's input, which the fully connected layer reads too:
+// the input keeps its parameters, and ADD_N has no requantizing kernel.
+constexpr auto shared_input_add_n =
+    qf::graph(qf::input<f32<qf::shape<1, 4>>>(),
+              qf::fully_connected(qf::ref<0>, qf::make_constant<f32<qf::shape<4, 4>>>(share_a_w),
+                                  qf::make_constant<f32<qf::shape<4>>>(share_a_b)),
+              qf::add_n(qf::ref<0>, qf::ref<1>));
+inline constexpr std::array<quant::real_range, 3> shared_input_ranges{{{-1, 1}, {-1.5f, 1.5f}, {-2.5f, 2.5f}}};
+constexpr auto int8_shared_input_add_n = qf::quantize<shared_input_add_n, shared_input_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize: ADD_N, SELECT_V2, DYNAMIC_UPDATE_SLICE and PADV2 in int8, their operands at their parameters") {
+  using Q = decltype(int8_sharing);
+  namespace qg = qf::detail::quantize_graph;
+  // None is fenced: each producer took the parameters its reader copies
+  // with, down the chain to DYNAMIC_UPDATE_SLICE's own range.
+  static_assert(!qg::is_fence<Q::node_t<6>> && !qg::is_fence<Q::node_t<8>> && !qg::is_fence<Q::node_t<10>> &&
+                !qg::is_fence<Q::node_t<12>>);
+  const quant::affine_params d = quant::asymmetric_params(sharing_ranges[10], -128, 127);
+  const auto at_d = []<int K>(std::integral_constant<int, K>, const quant::affine_params& p) {
+    using T = Q::node_output_type<K>;
+    CAPTURE(K);
+    CHECK(T::type == qf::dtype::i8);
+    CHECK(T::quant::scale == p.scale);
+    CHECK(T::quant::zero_point == p.zero_point);
+  };
+  at_d(std::integral_constant<int, 4>{}, d);   // ADD_N's operands
+  at_d(std::integral_constant<int, 5>{}, d);
+  at_d(std::integral_constant<int, 6>{}, d);   // SELECT_V2's x
+  at_d(std::integral_constant<int, 7>{}, d);   // and y
+  at_d(std::integral_constant<int, 8>{}, d);   // DYNAMIC_UPDATE_SLICE's operand
+  at_d(std::integral_constant<int, 9>{}, d);   // and update
+  at_d(std::integral_constant<int, 10>{}, d);
+  at_d(std::integral_constant<int, 12>{}, d);
+  // PADV2's value (a float literal: its fence's border quantizes it) at
+  // PADV2's input's parameters.
+  using value_border = Q::node_t<11>::out_spec::quant;
+  CHECK(value_border::scale == d.scale);
+  CHECK(value_border::zero_point == d.zero_point);
+  // x and y keep theirs (other nodes read them).
+  CHECK(Q::input_type<0>::quant::scale == quant::asymmetric_params(sharing_ranges[0], -128, 127).scale);
+
+  // It computes the float model's function to a few output steps: the
+  // layers' rounding and the input's, and nothing clips.
+  auto float_arena = qtest::heap_arena<std::remove_cvref_t<decltype(sharing_model)>>();
+  auto arena = qtest::heap_arena<Q>();
+  using x_q = Q::input_type<0>::quant;
+  using y_q = Q::input_type<1>::quant;
+  double worst = 0;
+  for (std::uint32_t seed = 1; seed <= 32; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
+    const auto y = qtest::random_ints<std::int8_t>(4, seed + 100, -128, 127);
+    const std::array<std::int32_t, 2> start{0, static_cast<std::int32_t>(seed % 3)};
+    for (std::size_t i = 0; i < 4; ++i) {
+      arena->input<0>()[i] = x[i];
+      arena->input<1>()[i] = y[i];
+      float_arena->input<0>()[i] = x_q::scale * static_cast<float>(x[i] - x_q::zero_point);
+      float_arena->input<1>()[i] = y_q::scale * static_cast<float>(y[i] - y_q::zero_point);
+    }
+    std::ranges::copy(start, arena->input<2>().begin());
+    std::ranges::copy(start, float_arena->input<2>().begin());
+    int8_sharing.invoke(*arena);
+    sharing_model.invoke(*float_arena);
+    const auto got = arena->output<0>();
+    const auto want = float_arena->output<0>();
+    for (std::size_t i = 0; i < 6; ++i)
+      worst = std::max(worst, std::abs(static_cast<double>(d.scale * static_cast<float>(got[i] - d.zero_point) - want[i])));
+  }
+  // Half a step for the output's rounding, half for ADD_N's operands', and
+  // the input's and weights' rounding through the layers (1.83 steps at
+  // worst here): a shared parameter dropped clips or reads a value at the
+  // wrong scale, tens of steps off.
+  CHECK(worst <= 2.5 * d.scale);
+  CHECK(worst > 0);
+
+  // Where an operand's producer keeps its own parameters, the op is fenced.
+  using S = decltype(int8_shared_input_add_n);
+  static_assert(qg::is_fence<S::node_t<2>>);
+  static_assert(!qg::is_fence<S::node_t<1>> && S::node_output_type<1>::type == qf::dtype::i8);
+}
+
+namespace {
 inline constexpr auto up_w = weights<4 * 3 * 3 * 2>(15, 0.6f);
 inline constexpr auto up_b = weights<4>(16, 0.2f);
 // input -> TRANSPOSE_CONV 3x3 stride 2 SAME -> [1, 6, 6, 4]
