@@ -138,6 +138,42 @@ TEST_CASE("calibrate: many moving ranges make one warning with the count and the
   for (const auto& t : report.tensors) CHECK(t.moved > 0.05);  // each figure is still in the report
 }
 
+TEST_CASE("calibrate: a range that clips much of its own calibration data is a warning that says why and what to use") {
+  // Each sample one level, 2 sin(i), in all three elements: moving_average
+  // starts at the first sample's extremes (0) and moves 1 % a sample, so
+  // its range holds a sliver of what it was calibrated on.
+  struct level_samples {
+    std::size_t size() const { return 40; }
+    std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+      for (float& v : interp.input<float>(0)) v = 2.0f * std::sin(static_cast<float>(i));
+      return std::nullopt;
+    }
+  };
+  const auto model = add_model();
+  quant::calibration_options options;
+  options.observer.method = quant::calibrator::moving_average;
+  const auto averaged = quant::calibrate(model, level_samples{}, options);
+  const auto* in = averaged.find(0);
+  REQUIRE(in != nullptr);
+  CHECK(in->clipped > 0.5);
+  const auto warned = [](const quant::calibration_report& r) {
+    return std::ranges::count_if(r.warnings, [](const std::string& w) {
+      return w.find("range clips") != std::string::npos && w.find("of the values it was calibrated on") != std::string::npos;
+    });
+  };
+  CHECK(warned(averaged) >= 1);
+  const std::string* line = nullptr;
+  for (const auto& w : averaged.warnings)
+    if (w.starts_with("tensor 0 'input': its moving_average range clips")) line = &w;
+  REQUIRE(line != nullptr);
+  CHECK(line->find("moving_average follows each sample's own min and max") != std::string::npos);
+  CHECK(line->find("fix: calibrate with minmax, percentile or mse") != std::string::npos);
+  // minmax holds every value: nothing to say.
+  const auto minmax = quant::calibrate(model, level_samples{});
+  CHECK(minmax.find(0)->clipped == 0.0);
+  CHECK(warned(minmax) == 0);
+}
+
 TEST_CASE("calibrate: a sample with a NaN is reported and skipped, never used") {
   const auto model = add_model();
   generated_samples s{20, 1.0f};

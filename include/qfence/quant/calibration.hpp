@@ -16,7 +16,8 @@
 //     (`held_back`, 10 %), applied to that slice, which they have not seen:
 //     the fraction of its values they would clip is what new data will see;
 //   - clipping on the calibration data itself (what percentile, MSE and
-//     entropy clip on purpose);
+//     entropy clip on purpose); above `calibration_clipping_warning` the
+//     range is not the tensor's (moving_average on few or unlike samples);
 //   - NaN and infinity: an input holding one is reported with its file and
 //     index and skipped; an activation that becomes one is counted and
 //     reported with its sample. Neither is ever used in a range.
@@ -55,6 +56,9 @@ struct calibration_options {
   /// second half of the data; held-back clipping above this fraction.
   double moving_warning = 0.05;
   double clipping_warning = 0.001;
+  /// Clipping of the calibration data itself above this fraction: a
+  /// calibrator clips a few outliers on purpose, never this many values.
+  double calibration_clipping_warning = 0.05;
   /// Called after each sample with (samples done, samples in all).
   std::function<void(std::size_t, std::size_t)> progress;
   runtime::interpreter_options interpreter{};
@@ -354,7 +358,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   }
   if (report.samples == 0)
     throw data_error("calibrate: no usable sample (" + std::to_string(report.skipped.size()) + " skipped" +
-                     (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
+                (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
 
   for (std::size_t i = 0; i < observed.size(); ++i) {
     const tensor_observer& o = observers[i];
@@ -396,55 +400,85 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     report.warnings.push_back("only " + std::to_string(total) +
                               " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
                               "hundreds for a real model)");
-  std::vector<const tensor_calibration*> moving, clipping;
+  std::vector<const tensor_calibration*> moving, clipping, clipped;
   for (const auto& t : report.tensors) {
     if (total >= 2 && t.moved > options.moving_warning) moving.push_back(&t);
     if (t.held_back_clipped && *t.held_back_clipped > std::max(options.clipping_warning, 2 * t.clipped)) clipping.push_back(&t);
+    if (t.clipped > options.calibration_clipping_warning) clipped.push_back(&t);
   }
   std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
   std::sort(clipping.begin(), clipping.end(),
             [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
+  std::sort(clipped.begin(), clipped.end(), [](auto* a, auto* b) { return a->clipped > b->clipped; });
   // A few tensors: one line each. Many (a small dataset moves most of a
   // real model's ranges): one line with the count and the worst, since
   // forty lines of the same warning bury the others; every tensor's figure
   // is in the report (calibrate's table and --json).
   const std::size_t one_line_each = 3;
-  const auto worst = [&](const std::vector<const tensor_calibration*>& list, auto figure) {
-    std::string s;
-    for (std::size_t k = 0; k < one_line_each && k < list.size(); ++k)
-      s += (k > 0 ? ", " : "") + detail::tensor_label(m, list[k]->tensor) + " " + figure(*list[k]);
-    return s;
+  // one_line(t): a tensor's warning after its label; summary(tensors,
+  // most): the one line for many, given "N of the M tensors" and the worst
+  // three with figure(t) each.
+  const auto warn = [&](const std::vector<const tensor_calibration*>& list, auto one_line, auto figure, auto summary) {
+    if (list.size() > one_line_each) {
+      std::string most;
+      for (std::size_t k = 0; k < one_line_each; ++k)
+        most += (k > 0 ? ", " : "") + detail::tensor_label(m, list[k]->tensor) + " " + figure(*list[k]);
+      report.warnings.push_back(
+          summary(std::to_string(list.size()) + " of the " + std::to_string(report.tensors.size()) + " tensors", most));
+    } else {
+      for (const auto* t : list) report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": " + one_line(*t));
+    }
   };
-  const std::string of_tensors = " of the " + std::to_string(report.tensors.size()) + " tensors";
-  if (moving.size() > one_line_each)
-    report.warnings.push_back(
-        "the dataset is too small to trust: the " + method + " ranges of " + std::to_string(moving.size()) + of_tensors +
-        " moved by more than " + detail::percent(options.moving_warning) +
-        " of their width when the second half of the data was added (" + std::to_string(report.samples) +
-        " samples); the most: " + worst(moving, [](const tensor_calibration& t) { return detail::percent(t.moved); }) +
-        " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds for a "
-        "real model)");
-  else
-    for (const auto* t : moving)
-      report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": its " + method + " range moved by " +
-                                detail::percent(t->moved) + " of its width when the second half of the data was added (" +
-                                std::to_string(report.samples) + " samples): the dataset is too small to trust it");
-  if (clipping.size() > one_line_each)
-    report.warnings.push_back(
-        "new data will clip more than calibration did: the ranges of the first " +
-        std::to_string(report.samples - report.held_back) + " samples clip more than " +
-        detail::percent(options.clipping_warning) + " of the values of the last " + std::to_string(report.held_back) +
-        " in " + std::to_string(clipping.size()) + of_tensors + "; the most: " +
-        worst(clipping, [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); }) +
-        " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, "
-        "like the data the model will see");
-  else
-    for (const auto* t : clipping)
-      report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": the ranges of the first " +
-                                std::to_string(report.samples - report.held_back) + " samples clip " +
-                                detail::percent(*t->held_back_clipped) + " of the values of the last " +
-                                std::to_string(report.held_back) + " (on the data they saw: " + detail::percent(t->clipped) +
-                                "): new data will clip more than calibration did");
+  const std::string sample_count = std::to_string(report.samples) + " samples";
+  const std::string first = std::to_string(report.samples - report.held_back);
+  const std::string last = std::to_string(report.held_back);
+  warn(moving,
+       [&](const tensor_calibration& t) {
+         return "its " + method + " range moved by " + detail::percent(t.moved) +
+                " of its width when the second half of the data was added (" + sample_count +
+                "): the dataset is too small to trust it";
+       },
+       [](const tensor_calibration& t) { return detail::percent(t.moved); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "the dataset is too small to trust: the " + method + " ranges of " + tensors + " moved by more than " +
+                detail::percent(options.moving_warning) + " of their width when the second half of the data was added (" +
+                sample_count + "); the most: " + most +
+                " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds "
+                "for a real model)";
+       });
+  warn(clipping,
+       [&](const tensor_calibration& t) {
+         return "the ranges of the first " + first + " samples clip " + detail::percent(*t.held_back_clipped) +
+                " of the values of the last " + last + " (on the data they saw: " + detail::percent(t.clipped) +
+                "): new data will clip more than calibration did";
+       },
+       [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "new data will clip more than calibration did: the ranges of the first " + first +
+                " samples clip more than " + detail::percent(options.clipping_warning) + " of the values of the last " +
+                last + " in " + tensors + "; the most: " + most +
+                " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, like "
+                "the data the model will see";
+       });
+  // Why a range clips most of what it was calibrated on, and what to use.
+  const std::string why =
+      options.observer.method == calibrator::moving_average
+          ? " (moving_average follows each sample's own min and max from the first sample on, moving by " +
+                detail::percent(options.observer.momentum) +
+                " a sample: with few samples, or samples unlike each other, that is not the tensor's range)"
+          : "";
+  const std::string fix = " fix: calibrate with minmax, percentile or mse (or auto, which measures each)";
+  warn(clipped,
+       [&](const tensor_calibration& t) {
+         return "its " + method + " range clips " + detail::percent(t.clipped) + " of the values it was calibrated on" +
+                why + "." + fix;
+       },
+       [](const tensor_calibration& t) { return detail::percent(t.clipped); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "the " + method + " ranges clip more than " + detail::percent(options.calibration_clipping_warning) +
+                " of the values they were calibrated on in " + tensors + "; the most: " + most + why +
+                " (each tensor's is in the calibration report: `clipped`)." + fix;
+       });
   return report;
 }
 
