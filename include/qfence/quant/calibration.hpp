@@ -448,13 +448,14 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
        });
   warn(clipping,
        [&](const tensor_calibration& t) {
-         return "the ranges of the first " + first + " samples clip " + detail::percent(*t.held_back_clipped) +
-                " of the values of the last " + last + " (on the data they saw: " + detail::percent(t.clipped) +
+         return "the " + method + " ranges of the first " + first + " samples clip " +
+                detail::percent(*t.held_back_clipped) + " of the values of the last " + last +
+                " (on the data they saw: " + detail::percent(t.clipped) +
                 "): new data will clip more than calibration did";
        },
        [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); },
        [&](const std::string& tensors, const std::string& most) {
-         return "new data will clip more than calibration did: the ranges of the first " + first +
+         return "new data will clip more than calibration did: the " + method + " ranges of the first " + first +
                 " samples clip more than " + detail::percent(options.clipping_warning) + " of the values of the last " +
                 last + " in " + tensors + "; the most: " + most +
                 " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, like "
