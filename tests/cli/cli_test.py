@@ -290,7 +290,11 @@ def main():
         r = run('run', tmp / 'loop_q.tflite')
         check(r.returncode == 0, f'run of the quantized float_while: {r.stderr.strip()[:300]}')
         r = run('dequantize', tmp / 'loop_q.tflite', '-o', tmp / 'loop_twin.tflite')
-        check(r.returncode == 0, f'dequantize of the quantized float_while: {r.stderr.strip()[:300]}')
+        check(r.returncode == 0 and 'holds no quantized tensors' not in r.stderr,
+              f'dequantize of the quantized float_while: {r.stderr.strip()[:300]}')
+        r = run('dequantize', tmp / 'float_while.tflite', '-o', tmp / 'loop_again.tflite')
+        check(r.returncode == 0 and "holds no quantized tensors: it is float already" in r.stderr,
+              f'dequantize of a float model says so: {r.stderr.strip()[:300]}')
         r = run('debug', tmp / 'float_while.tflite', tmp / 'loop_q.tflite', '--calib', loop_calib)
         check(r.returncode == 0 and 'SQNR' in r.stdout, f'debug of the quantized float_while: {r.stderr.strip()[:300]}')
         r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--fence', 'WHILE', '-o',
@@ -309,6 +313,15 @@ def main():
         if r.returncode == 0:
             ops = json.loads(r.stdout)['ops']
             check(ops == {'QUANTIZE/v1': 1, 'ADD/v2': 1, 'DEQUANTIZE/v2': 1}, f'quantize: ops {ops}')
+        # A model that reads int8 is refused for what it is, before its
+        # calibration files' sizes (int8 bytes) are checked against it.
+        int8_io = tmp / 'q_int8_io.tflite'
+        r = run('quantize', valid, '--calib', calib, '--io', 'int8', '-o', int8_io)
+        check(r.returncode == 0, f'quantize --io int8: {r.stderr.strip()[-300:]}')
+        for command, more in (('calibrate', ()), ('quantize', ('-o', tmp / 'again.tflite'))):
+            expect_error((command, int8_io, '--calib', calib, *more),
+                         'calibration runs a float model. To calibrate a quantized model, make its float twin first: '
+                         'qfence dequantize', f'{command} of an int8 model')
         r = run('quantize', valid, '--calib', calib, '--scheme', 'int4', '-o', quantized)
         check(r.returncode == 2 and 'int4' in r.stderr, 'quantize: unknown scheme: exit 2')
         r = run('quantize', valid, '--calib', calib)

@@ -344,6 +344,7 @@ int calibrate_command(const std::vector<std::string>& args) {
   if (!cpp_path.empty() && !is_identifier(name))
     throw usage_error("calibrate: --emit-cpp needs --name, a C++ identifier (it names the namespace), got '" + name + "'");
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
+  quant::require_float_model(*model);
   const quant::calibration_samples samples(calib_dir, *model, sampling);
   options.progress = progress_printer("calibrate");
   const quant::calibration_report report = quant::calibrate(model, samples, options);
@@ -478,6 +479,7 @@ int quantize_command(const std::vector<std::string>& args) {
   if (from_model) {
     report = quant::ranges_from_model(*model);
   } else {
+    quant::require_float_model(*model, "quantize");
     samples.emplace(calib_dir, *model, sampling);
     calibration.progress = progress_printer("calibrate");
     report = quant::calibrate(model, *samples, calibration);
@@ -612,6 +614,9 @@ int dequantize_command(const std::vector<std::string>& args) {
   } catch (const runtime::model_error& e) {
     std::cerr << "qfence: warning: qfence cannot run the float twin yet: " << e.what() << "\n";
   }
+  if (f.constants == 0 && f.activations == 0 && f.removed_ops == 0)
+    std::cerr << "qfence: warning: '" << model_path
+              << "' holds no quantized tensors: it is float already, and the written model computes what it does\n";
   std::cout << "wrote " << out_path << ": dequantized " << f.constants << " constants and " << f.activations
             << " activations, removed " << f.removed_ops << " QUANTIZE/DEQUANTIZE\n";
   return 0;

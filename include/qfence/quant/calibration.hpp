@@ -235,23 +235,29 @@ inline std::vector<int> observed_tensors(const runtime::model& m,
   return seen;
 }
 
-/// Calibrates `model` (float) on `samples`.
-template <sample_source Source>
-calibration_report calibrate(std::shared_ptr<const runtime::model> model, const Source& samples,
-                             const calibration_options& options = {}) {
-  runtime::interpreter interp(model, options.interpreter);
-  const runtime::model& m = *model;
-  // A float model: quantized inputs mean a quantized model. Integer inputs
-  // that are not quantized (shapes, indices, raw pixels a CAST turns into
-  // floats) are data like any other.
-  for (int k = 0; k < interp.input_count(); ++k) {
-    const runtime::tensor& t = interp.input_tensor(k);
+/// Calibration runs a float model: quantized inputs mean a quantized model,
+/// refused with what to do (before its samples are read, whose sizes would
+/// otherwise be the first complaint). Integer inputs that are not quantized
+/// (shapes, indices, raw pixels a CAST turns into floats) are data like any
+/// other.
+inline void require_float_model(const runtime::model& m, const std::string& command = "calibrate") {
+  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+    const runtime::tensor& t = m.tensors[static_cast<std::size_t>(m.inputs[k])];
     if (t.quant.quantized())
-      throw runtime::model_error("calibrate: input " + std::to_string(k) + " ('" + runtime::printable(t.name) + "') is " +
+      throw runtime::model_error(command + ": input " + std::to_string(k) + " ('" + runtime::printable(t.name) + "') is " +
                                  runtime::type_text(t) +
                                  "; calibration runs a float model. To calibrate a quantized model, make its float "
                                  "twin first: qfence dequantize");
   }
+}
+
+/// Calibrates `model` (float) on `samples`.
+template <sample_source Source>
+calibration_report calibrate(std::shared_ptr<const runtime::model> model, const Source& samples,
+                             const calibration_options& options = {}) {
+  require_float_model(*model);
+  runtime::interpreter interp(model, options.interpreter);
+  const runtime::model& m = *model;
   // Every graph's tensors: IF's branches and WHILE's body (each time it
   // runs) as well as the main graph.
   std::vector<const std::vector<runtime::operation>*> graphs;
