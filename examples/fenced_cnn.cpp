@@ -107,6 +107,10 @@ int main() {
               static_cast<double>(M::input_type<0>::quant::scale), M::input_type<0>::quant::zero_point,
               static_cast<double>(T::node_output_type<4>::quant::scale),
               T::node_output_type<4>::quant::zero_point);
+  // What qfence::quantize kept in float, one line each as `qfence quantize`
+  // says it for a .tflite.
+  for (const auto& f : qf::quantize_fences<float_model>()) std::printf("%s\n", f.text().c_str());
+  std::printf("with qfence::use_table<gelu>: %zu fences\n", qf::quantize_fences<float_model>(qf::use_table<gelu>).size());
 
   agreement fenced, table;
   int identical = 0;

@@ -26665,6 +26665,14 @@ constexpr bool weight_rounding_shift(runtime::op_code code, std::span<const int>
 
 QFENCE_EXACT_FLOAT_END
 
+// ---- qfence/quant/fence_line.hpp -------------------------------------------
+// qfence/quant/fence_line.hpp: how the quantizers report a fence (an op
+// kept in float inside a quantized model), one line each, and why a
+// builtin op has no quantized form. `qfence quantize` (quantize_model.hpp)
+// and qfence::quantize_fences (quantize_graph.hpp, the compile-time path)
+// say it in the same words.
+
+
 // ---- qfence/quant/op_property.hpp ------------------------------------------
 // qfence/quant/op_property.hpp: how post-training quantization treats each
 // op (TFLite keeps the same facts in operator_property.cc): which operands
@@ -27029,6 +27037,248 @@ constexpr std::optional<quant_desc> fixed_output_params(runtime::op_code code, d
     default: return std::nullopt;
   }
 }
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/runtime/op_table.hpp -------------------------------------------
+// qfence/runtime/op_table.hpp: what runs where, per operator: the dtypes
+// qfence runs on both paths, which of them TFLM runs, and the ops TFLM has
+// that qfence does not have yet. `qfence ops` prints it (text, --json,
+// --markdown) and the README's op table is that output.
+//
+// A dtype here is the dtype of the op's data operand: its input 0, except
+// for EMBEDDING_LOOKUP (the table, input 1), FILL (the value, input 1) and
+// TFLM_DECODE (its outputs, the decoded tensors),
+// and for control flow and resource variables the data they pass on (IF,
+// WHILE, READ_VARIABLE, ASSIGN_VARIABLE take any dtype);
+// QUANTIZE lists its inputs (f32 to quantize, i8/u8/i16 to requantize),
+// CAST its inputs. The table is not a promise written apart from the code:
+// tests/models/both_paths.py requires it to agree with the op matrix
+// (tests/models/write_op_matrix.cpp) both ways: every dtype listed for qfence
+// has a case that runs on both paths (on the runtime path, with `qfence
+// embed` refusing it by name, for a runtime-only op) and every such case's
+// dtype is listed; the TFLM column lists exactly the dtypes whose cases
+// TFLM's own interpreter ran (tests/data/op_matrix_tflm.txt).
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::runtime {
+
+/// A set of dtypes.
+struct dtype_list {
+  std::uint16_t bits = 0;
+  constexpr dtype_list() noexcept = default;
+  constexpr dtype_list(std::initializer_list<dtype> ds) noexcept {
+    for (dtype d : ds) bits = static_cast<std::uint16_t>(bits | (1u << static_cast<unsigned>(d)));
+  }
+  constexpr bool has(dtype d) const noexcept { return ((bits >> static_cast<unsigned>(d)) & 1u) != 0; }
+  constexpr bool empty() const noexcept { return bits == 0; }
+};
+
+/// Where qfence runs an op.
+enum class op_paths {
+  both,          ///< the runtime and the compile-time path
+  runtime_only,  ///< `qfence run`; `qfence embed` refuses it by name (none today)
+};
+
+struct op_row {
+  std::string_view name;  ///< the model file's name: a BuiltinOperator's, or a custom op's custom_code
+  dtype_list qfence;      ///< dtypes qfence runs (empty: not in qfence yet)
+  dtype_list tflm;        ///< those TFLM's reference kernels run too
+  bool in_tflm = true;    ///< TFLM registers the op (MicroMutableOpResolver, tflite-micro 2026)
+  std::string_view tflm_note{};  ///< for an op qfence lacks: what TFLM runs
+  op_paths paths = op_paths::both;
+};
+
+/// Every op TFLM registers, and every op qfence runs, by name. (TFLM's
+/// resolver also registers "ethos-u", when built for an Arm Ethos-U NPU: it
+/// hands a compiled command stream to that hardware, so no CPU runs it.)
+inline constexpr op_row op_table[] = {
+    {"ABS", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"ADD", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"ADD_N", {f32, i8, i32}, {f32, i8}, true},
+    {"ARG_MAX", {f32, i8, u8, i16}, {f32, i8}, true},
+    {"ARG_MIN", {f32, i8, u8, i16}, {f32, i8}, true},
+    {"ASSIGN_VARIABLE", {f32, i8}, {f32, i8}, true},
+    {"AVERAGE_POOL_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"BATCH_MATMUL", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"BATCH_TO_SPACE_ND", {f32, i8}, {f32, i8}, true},
+    {"BROADCAST_ARGS", {i32, i64}, {i32, i64}, true},
+    {"BROADCAST_TO", {f32, i8}, {f32, i8}, true},
+    {"CALL_ONCE", {f32, i8}, {f32, i8}, true},
+    {"CAST", {f32, i8, u8}, {f32, i8}, true},
+    {"CEIL", {f32}, {f32}, true},
+    {"CONCATENATION", {f32, i8, u8, i16, i32, i64, boolean}, {f32, i8, i16, i32, i64, boolean}, true},
+    {"CONV_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"COS", {f32}, {f32}, true},
+    {"CUMSUM", {f32, i8, i32}, {f32, i8}, true},
+    {"DEPTHWISE_CONV_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"DEPTH_TO_SPACE", {f32, i8}, {f32, i8}, true},
+    {"DEQUANTIZE", {i8, u8, i16}, {i8, u8, i16}, true},
+    {"DIV", {f32}, {f32}, true},
+    {"DYNAMIC_UPDATE_SLICE", {f32, i8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"ELU", {f32, i8}, {f32, i8}, true},
+    {"EMBEDDING_LOOKUP", {f32, i8, u8}, {f32, i8}, true},
+    {"EQUAL", {f32, i8, i32, i64, boolean}, {f32, i8, i32, i64, boolean}, true},
+    {"EXP", {f32, i8, i16}, {f32}, true},
+    {"EXPAND_DIMS", {f32, i8, i16}, {f32, i8}, true},
+    {"FILL", {f32, i8, i32}, {f32, i8, i32}, true},
+    {"FLOOR", {f32}, {f32}, true},
+    {"FLOOR_DIV", {f32, i32}, {f32}, true},
+    {"FLOOR_MOD", {f32, i32}, {f32}, true},
+    {"FULLY_CONNECTED", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"GATHER", {f32, i8, i16}, {f32, i8}, true},
+    {"GATHER_ND", {f32, i8, u8, i16}, {f32, i8}, true},
+    {"GELU", {f32, i8, u8, i16}, {}, false},
+    {"GREATER", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
+    {"GREATER_EQUAL", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
+    {"HARD_SWISH", {f32, i8, u8}, {f32, i8}, true},
+    {"IF", {f32, i8}, {f32, i8}, true},
+    {"L2_NORMALIZATION", {f32, i8, u8}, {f32, i8}, true},
+    {"L2_POOL_2D", {f32}, {f32}, true},
+    {"LEAKY_RELU", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"LESS", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
+    {"LESS_EQUAL", {f32, i8, i32, i64}, {f32, i8, i32, i64}, true},
+    {"LOG", {f32}, {f32}, true},
+    {"LOGICAL_AND", {boolean}, {boolean}, true},
+    {"LOGICAL_NOT", {boolean}, {boolean}, true},
+    {"LOGICAL_OR", {boolean}, {boolean}, true},
+    {"LOGISTIC", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"LOG_SOFTMAX", {f32, i8, u8}, {f32, i8}, true},
+    {"MAXIMUM", {f32, i8, i16, i32, i64}, {f32, i8, i16, i32, i64}, true},
+    {"MAX_POOL_2D", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"MEAN", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"MINIMUM", {f32, i8, i16, i32, i64}, {f32, i8, i16, i32, i64}, true},
+    {"MIRROR_PAD", {f32, i8}, {f32, i8}, true},
+    {"MUL", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"NEG", {f32}, {f32}, true},
+    {"NOT_EQUAL", {f32, i8, i32, i64, boolean}, {f32, i8, i32, i64, boolean}, true},
+    {"PACK", {f32, i8, u8, i16, i32, i64}, {f32, i8, i16, i32, i64}, true},
+    {"PAD", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"PADV2", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"PRELU", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"QUANTIZE", {f32, i8, u8, i16}, {f32, i8, u8, i16}, true},
+    {"READ_VARIABLE", {f32, i8}, {f32, i8}, true},
+    {"REDUCE_ALL", {boolean}, {boolean}, true},
+    {"REDUCE_MAX", {f32, i8, i16}, {f32, i8}, true},
+    {"REDUCE_MIN", {f32, i8, i16}, {f32, i8}, true},
+    {"RELU", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"RELU6", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"RESHAPE", {f32, i8, u8, i16, i32, i64}, {f32, i8, u8, i16, i32, i64}, true},
+    {"RESIZE_BILINEAR", {f32, i8, u8, i16}, {f32, i8}, true},
+    {"RESIZE_NEAREST_NEIGHBOR", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"REVERSE_V2", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"ROUND", {f32}, {f32}, true},
+    {"RSQRT", {f32, i8}, {f32, i8}, true},
+    {"SELECT_V2", {f32, i8, i16, i32}, {f32, i8, i16}, true},
+    {"SHAPE", {f32, i8}, {f32}, true},
+    {"SIN", {f32}, {f32}, true},
+    {"SLICE", {f32, i8, i16, boolean}, {f32, i8, i16, boolean}, true},
+    {"SOFTMAX", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"SPACE_TO_BATCH_ND", {f32, i8}, {f32, i8}, true},
+    {"SPACE_TO_DEPTH", {f32, i8}, {f32, i8}, true},
+    {"SPLIT", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"SPLIT_V", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"SQRT", {f32}, {f32}, true},
+    {"SQUARE", {f32}, {f32}, true},
+    {"SQUARED_DIFFERENCE", {f32, i8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"SQUEEZE", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"STRIDED_SLICE", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"SUB", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"SUM", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"SVDF", {f32, i8}, {f32, i8}, true},
+    {"TANH", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"TRANSPOSE", {f32, i8, u8, i16}, {f32, i8, i16}, true},
+    {"TRANSPOSE_CONV", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"UNIDIRECTIONAL_SEQUENCE_LSTM", {f32, i8, i16}, {f32, i8, i16}, true},
+    {"UNPACK", {f32, i8, u8, i16, i32}, {f32, i8, i16, i32}, true},
+    {"VAR_HANDLE", {f32, i8}, {f32, i8}, true},
+    {"WHILE", {f32, i8}, {f32, i8}, true},
+    {"ZEROS_LIKE", {f32, i8, i32}, {f32, i8, i32}, true},
+    {"CIRCULAR_BUFFER", {i8}, {i8}, true},
+    {"TFLite_Detection_PostProcess", {f32}, {f32}, true},
+    {"SignalDelay", {i16}, {i16}, true},
+    {"SignalEnergy", {i16}, {i16}, true},
+    {"SignalFftAutoScale", {i16}, {i16}, true},
+    {"SignalFilterBank", {u32}, {u32}, true},
+    {"SignalFilterBankLog", {u32}, {u32}, true},
+    {"SignalFilterBankSquareRoot", {u64}, {u64}, true},
+    {"SignalFilterBankSpectralSubtraction", {u32}, {u32}, true},
+    {"SignalFramer", {i16}, {i16}, true},
+    {"SignalIrfft", {f32, i16, i32}, {f32, i16, i32}, true},
+    {"SignalOverlapAdd", {f32, i16}, {f32, i16}, true},
+    {"SignalPCAN", {u32}, {u32}, true},
+    {"SignalRfft", {f32, i16, i32}, {f32, i16, i32}, true},
+    {"SignalStacker", {i16}, {i16}, true},
+    {"SignalWindow", {i16}, {i16}, true},
+    {"TFLM_DECODE", {f32, i8, i16, i32, boolean}, {f32, i8, i16, i32, boolean}, true},
+};
+
+/// The row of the op named `name`, or null.
+constexpr const op_row* find_op_row(std::string_view name) noexcept {
+  for (const op_row& r : op_table)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+}  // namespace qfence::runtime
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+namespace detail {
+
+/// How the quantizer's messages name an operator: "operator 3 (ADD)",
+/// after "subgraph 2, " outside the main graph.
+inline std::string operator_label(int subgraph, int index, const std::string& op) {
+  return (subgraph > 0 ? "subgraph " + std::to_string(subgraph) + ", " : std::string()) + "operator " +
+         std::to_string(index) + " (" + op + ")";
+}
+
+/// Why builtin op `code` stays float, from the op table: qfence has no
+/// kernel for it in the scheme's dtype, TFLM has none (quantized models
+/// must run there), or both have one that the quantizer cannot make yet.
+inline std::string no_quantized_form(runtime::op_code code, bool int16) {
+  const std::string scheme = int16 ? "int16x8" : "int8";
+  const std::string name(runtime::op_code_name(code));
+  const dtype d = int16 ? dtype::i16 : dtype::i8;
+  const runtime::op_row* row = runtime::find_op_row(name);
+  if (row == nullptr || !row->qfence.has(d)) return "qfence has no " + scheme + " kernel for it";
+  if (!row->tflm.has(d))
+    return "TFLM has no " + scheme + " kernel for it (qfence has; a quantized model must run in TFLM" +
+           (tflite_only_table(code) ? "; --tabulate " + name + " keeps it " + (int16 ? "int16" : "int8") +
+                                          " as TFLite's table, for TFLite)"
+                                    : ")");
+  return "qfence runs it in " + std::string(int16 ? "int16" : "int8") + ", but its quantizer cannot make its " + scheme +
+         " form yet";
+}
+
+}  // namespace detail
+
+/// One fenced operation, as `qfence quantize` prints it; or one fenced
+/// node of a typed graph (qfence::quantize_fences: `node`).
+struct fence_line {
+  int op_index = 0;
+  std::string op;
+  std::string why;
+  int subgraph = 0;  // the graph of the operator (0: the main graph)
+  bool float_output = true;  // false: its outputs are integers (ARG_MAX's indices), which need no QUANTIZE
+  bool node = false;         // op_index is a node of a typed graph, not an operator of a .tflite
+  std::string text() const {
+    const std::string label = node ? "node " + std::to_string(op_index) + " (" + op + ")"
+                                   : detail::operator_label(subgraph, op_index, op);
+    return "fence: " + label + " stays float: " + why +
+           (float_output ? "; DEQUANTIZE before it, QUANTIZE after" : "; DEQUANTIZE before it (its output is integer)");
+  }
+};
 
 }  // namespace qfence::quant
 
@@ -27569,6 +27819,10 @@ struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
 template <class N, class Q> struct sharing_form { using type = N; };
 template <int... In, class Q> struct sharing_form<add_n_node<void, In...>, Q> { using type = add_n_node<Q, In...>; };
 
+/// Whether node N has a requantizing form (CONCATENATION), so that an
+/// operand at other parameters does not fence it.
+template <class N> inline constexpr bool has_requantizing_form = !std::is_void_v<typename requantizing<N, void>::type>;
+
 /// Whether every operand of node I that carries its parameters
 /// (`sharing_operands`, here `refs<In...>`) was produced with them.
 template <const auto& F, int I, class... Options, int... In>
@@ -27578,6 +27832,19 @@ constexpr bool all_inputs_take_params(refs<In...>) {
 template <const auto& F, int I, class... Options>
 constexpr bool operands_share_params() {
   return all_inputs_take_params<F, I, Options...>(typename sharing_operands<node_of<F, I>>::type{});
+}
+
+/// Whether node I (as_is or shared_output) is fenced because an operand
+/// it copies could not take its parameters and it cannot requantize it.
+template <const auto& F, int I, class... Options>
+constexpr bool fenced_for_sharing() {
+  using N = node_of<F, I>;
+  constexpr treatment t = treatment_of<N, Options...>();
+  if constexpr (t == treatment::as_is) return !operands_share_params<F, I, Options...>();
+  else if constexpr (t == treatment::shared_output)
+    return float_tensor<typename model_of<F>::template node_output_type<I>> &&
+           !operands_share_params<F, I, Options...>() && !has_requantizing_form<N>;
+  else return false;
 }
 
 /// Whether op tag Op reads or writes resource variables (ops/resource_variable.hpp).
@@ -27627,18 +27894,16 @@ constexpr auto quantized_node() {
                   "qfence::quantize: the compile-time quantizer cannot give this op its output parameters yet. fix: "
                   "fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence quantize`");
     if constexpr (!std::is_void_v<Q>) return Q{};
+  } else if constexpr (fenced_for_sharing<F, I, Options...>()) {
+    return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};
   } else if constexpr (t == treatment::as_is) {
-    // PADV2 whose pad value could not take its input's parameters: float.
-    if constexpr (operands_share_params<F, I, Options...>()) return F.template node<I>();
-    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};
+    return F.template node<I>();
   } else {  // shared_output: operands' producers took this node's parameters where they could
-    using Requantizing = typename requantizing<N, typename Out::quant>::type;
     using Sharing = typename sharing_form<N, typename Out::quant>::type;
     if constexpr (!float_tensor<typename model_of<F>::template node_output_type<I>>) return F.template node<I>();  // integers
     else if constexpr (operands_share_params<F, I, Options...>() && std::is_same_v<Sharing, N>) return F.template node<I>();
     else if constexpr (operands_share_params<F, I, Options...>()) return Sharing{};
-    else if constexpr (!std::is_void_v<Requantizing>) return Requantizing{};
-    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};  // no requantizing kernel
+    else return typename requantizing<N, typename Out::quant>::type{};
   }
 }
 
@@ -27690,7 +27955,73 @@ constexpr auto quantized_model(std::integer_sequence<int, I...>) {
     return Q(quantized_node<Float, Ranges, I, Options...>()...);
   }
 }
+/// Why node I of the float model stays float in qfence::quantize's model,
+/// in `qfence quantize`'s words where the rule is the same; empty where it
+/// does not (inputs; float literals, whose fence is how a constant is
+/// quantized: it quantizes at its border; control_flow_output, which
+/// unpacks the values of its if_ or while_, whose line says it).
+template <const auto& F, int I, class... Options>
+std::string fence_reason() {
+  using N = node_of<F, I>;
+  using op = typename N::op;
+  constexpr treatment t = treatment_of<N, Options...>();
+  constexpr bool int16 = int16x8_asked<Options...>;
+  if constexpr (t == treatment::input || std::is_same_v<op, qfence::op::literal> ||
+                std::is_same_v<op, qfence::op::control_flow_output>) {
+    return {};
+  } else if constexpr (t == treatment::island) {
+    constexpr runtime::op_code code = op_code_of<op>();
+    constexpr op_property p = scheme_property<Options...>(code);
+    if constexpr (is_fence<N>) return "fenced in the float graph (qfence::fence)";
+    else if constexpr (is_custom<N>)
+      return "custom op with no quantized kernel (qfence::use_table<op> gives an elementwise one a table)";
+    else if constexpr (p.passes_to_subgraphs)
+      return "control flow: qfence::quantize does not quantize the models it runs yet (qfence quantize does, inside "
+             "IF and WHILE of a .tflite)";
+    else if constexpr (code == runtime::op_code::custom)  // a typed node with no TFLite op (state, ...)
+      return "qfence::quantize has no " + std::string(int16 ? "int16x8" : "int8") + " form for it";
+    else if constexpr (!p.quantizable) return quant::detail::no_quantized_form(code, int16);
+    else return "a state the compile-time quantizer does not quantize";
+  } else if constexpr (fenced_for_sharing<F, I, Options...>()) {
+    return "it copies an operand's values into its output, so the operand must have its parameters, and the "
+           "operand's producer keeps its own (another node reads it, or it has its input's or fixed ones); this op "
+           "cannot requantize (qfence quantize inserts a QUANTIZE there)";
+  } else {
+    return {};
+  }
+}
+
 }  // namespace detail::quantize_graph
+
+/// The nodes qfence::quantize<Float, Ranges>(Options...) keeps in float, and
+/// why: one fence line each, as `qfence quantize` prints them for a .tflite
+/// (the ranges change parameters, not which nodes are fenced).
+///
+///   for (const auto& f : qfence::quantize_fences<float_model>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
+///   // fence: node 3 (sqrt) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
+template <const auto& Float, class... Options>
+std::vector<quant::fence_line> quantize_fences(Options...) {
+  using M = detail::quantize_graph::model_of<Float>;
+  std::vector<quant::fence_line> lines;
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    (
+        [&] {
+          std::string why = detail::quantize_graph::fence_reason<Float, I, Options...>();
+          if (why.empty()) return;
+          using N = detail::quantize_graph::node_of<Float, I>;
+          using T = typename M::template node_output_type<I>;
+          // Builtins by TFLite's name, as `qfence quantize` names them.
+          constexpr runtime::op_code code = detail::quantize_graph::op_code_of<typename N::op>();
+          const std::string op = code == runtime::op_code::custom ? std::string(N::op::name)
+                                                                  : std::string(runtime::op_code_name(code));
+          // IF and WHILE pack the values they pass (a byte tensor); those are float.
+          const bool float_output = T::type == dtype::f32 || quant::int8_property(code).passes_to_subgraphs;
+          lines.push_back({I, op, std::move(why), 0, float_output, true});
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return lines;
+}
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node

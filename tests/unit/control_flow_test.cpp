@@ -892,6 +892,51 @@ TEST_CASE("a branch no calibration sample takes has no ranges: its ops are fence
   CHECK(output_sqnr(f, back, if_samples{32, 1000}) > 20.0);
 }
 
+namespace {
+// RELU -> if_ -> RELU, quantized at compile time: the if_ and the branches
+// it runs stay float (a fence), the RELUs around it int8.
+constexpr auto relu_if_relu =
+    qf::graph(qf::input<Cond>(), qf::input<X>(), qf::relu(qf::ref<1>),
+              qf::if_(qf::ref<0>, then_branch, else_branch, qf::ref<2>),
+              qf::control_flow_output<decltype(then_branch), 0>(qf::ref<3>), qf::relu(qf::ref<4>));
+inline constexpr std::array<qf::quant::real_range, 6> relu_if_relu_ranges{{{0, 0}, {-3, 3}, {0, 3}, {0, 0}, {-1, 6}, {0, 6}}};
+constexpr auto int8_relu_if_relu = qf::quantize<relu_if_relu, relu_if_relu_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize fences an if_ with the models it runs, says so in one line, and computes the float model") {
+  namespace qg = qf::detail::quantize_graph;
+  using Q = decltype(int8_relu_if_relu);
+  static_assert(qg::is_fence<Q::node_t<3>>);
+  static_assert(Q::node_output_type<2>::type == qf::dtype::i8 && Q::node_output_type<5>::type == qf::dtype::i8);
+  const auto fences = qf::quantize_fences<relu_if_relu>();
+  REQUIRE(fences.size() == 1);  // the values' unpacking (control_flow_output) is part of the if_'s line
+  CHECK(fences[0].text() ==
+        "fence: node 3 (IF) stays float: control flow: qfence::quantize does not quantize the models it runs yet "
+        "(qfence quantize does, inside IF and WHILE of a .tflite); DEQUANTIZE before it, QUANTIZE after");
+  // Both branches, to the int8 borders' rounding: the input's half step
+  // (doubled by x + x), the RELU's and the output's.
+  auto float_arena = qtest::heap_arena<std::remove_cvref_t<decltype(relu_if_relu)>>();
+  auto arena = qtest::heap_arena<Q>();
+  using in_q = Q::input_type<1>::quant;
+  using out_q = Q::output_type<0>::quant;
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const bool cond = seed % 2 == 0;
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
+    arena->input<0>()[0] = cond;
+    float_arena->input<0>()[0] = cond;
+    std::ranges::copy(x, arena->input<1>().begin());
+    for (std::size_t i = 0; i < 4; ++i)
+      float_arena->input<1>()[i] = in_q::scale * static_cast<float>(x[i] - in_q::zero_point);
+    REQUIRE(int8_relu_if_relu.invoke(*arena) == qf::invoke_status::completed);
+    REQUIRE(relu_if_relu.invoke(*float_arena) == qf::invoke_status::completed);
+    for (std::size_t i = 0; i < 4; ++i) {
+      const float got = out_q::scale * static_cast<float>(arena->output<0>()[i] - out_q::zero_point);
+      CHECK(std::abs(got - float_arena->output<0>()[i]) <= 2.0f * out_q::scale);
+    }
+  }
+}
+
 TEST_CASE("IF stays float when asked, or when its subgraph has another caller; its neighbours are int8") {
   // --fence IF: the IF and its branches float, DEQUANTIZE and QUANTIZE at its borders.
   const auto f = layers_around_if();

@@ -1054,6 +1054,37 @@ TEST_CASE("qfence::quantize: ABS runs on int8 with TFLM's kernel, SQRT is fenced
   CHECK(std::vector<std::int8_t>(got.begin(), got.end()) == expected);
 }
 
+TEST_CASE("qfence::quantize_fences says which nodes stay float and why, in qfence quantize's words") {
+  namespace qg = qf::detail::quantize_graph;
+  // SQRT has no int8 kernel: the line `qfence quantize` prints for a SQRT
+  // operator, for node 2; and node 2 is the model's fence.
+  const auto sqrt_fences = qf::quantize_fences<abs_model>();
+  REQUIRE(sqrt_fences.size() == 1);
+  CHECK(sqrt_fences[0].text() ==
+        "fence: node 2 (SQRT) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after");
+  static_assert(qg::is_fence<decltype(int8_abs_model)::node_t<2>> && !qg::is_fence<decltype(int8_abs_model)::node_t<1>>);
+  // A custom op, unless it has a table; in int16x8 as in int8.
+  for (const auto& fences : {qf::quantize_fences<float_with_gelu>(), qf::quantize_fences<float_with_gelu>(qf::int16x8)}) {
+    REQUIRE(fences.size() == 1);
+    CHECK(fences[0].op_index == 2);
+    CHECK(fences[0].op == "gelu");
+    CHECK(fences[0].why.starts_with("custom op with no quantized kernel (qfence::use_table<op>"));
+  }
+  CHECK(qf::quantize_fences<float_with_gelu>(qf::use_table<gelu>).empty());
+  // ADD_N whose operand another node reads too, and which cannot requantize.
+  const auto add_n_fences = qf::quantize_fences<shared_input_add_n>();
+  REQUIRE(add_n_fences.size() == 1);
+  CHECK(add_n_fences[0].op_index == 2);
+  CHECK(add_n_fences[0].op == "ADD_N");
+  CHECK(add_n_fences[0].why.find("this op cannot requantize") != std::string::npos);
+  // None where every node is integer: the chain of shared parameters (its
+  // float pad value is a literal, a constant quantized at its border, not a
+  // fence) and a CONCATENATION that requantizes.
+  CHECK(qf::quantize_fences<sharing_model>().empty());
+  CHECK(qf::quantize_fences<requantized_concat_model>().empty());
+  CHECK(qf::quantize_fences<float_model>().empty());
+}
+
 TEST_CASE("qfence::quantize fences a custom op, or gives it a table with the fence's bytes") {
   using fenced = decltype(fenced_gelu);
   using tabulated = decltype(tabulated_gelu);

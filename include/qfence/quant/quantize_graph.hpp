@@ -65,9 +65,11 @@
 #include <iterator>
 #include <limits>
 #include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "qfence/core/constant.hpp"
 #include "qfence/core/diagnostic.hpp"
@@ -81,6 +83,7 @@
 #include "qfence/ops/activations.hpp"
 #include "qfence/ops/arithmetic.hpp"
 #include "qfence/ops/concatenation.hpp"
+#include "qfence/ops/control_flow.hpp"
 #include "qfence/ops/conv2d.hpp"
 #include "qfence/ops/add_n.hpp"
 #include "qfence/ops/cumsum.hpp"
@@ -89,6 +92,7 @@
 #include "qfence/ops/elementwise.hpp"
 #include "qfence/ops/fully_connected.hpp"
 #include "qfence/ops/leaky_relu.hpp"
+#include "qfence/ops/literal.hpp"
 #include "qfence/ops/lstm.hpp"
 #include "qfence/ops/pad.hpp"
 #include "qfence/ops/quantize.hpp"
@@ -102,6 +106,7 @@
 #include "qfence/kernels/reference/quantize.hpp"
 #include "qfence/quant/affine_params.hpp"
 #include "qfence/quant/bias_correction.hpp"
+#include "qfence/quant/fence_line.hpp"
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/real_range.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -640,6 +645,10 @@ struct requantizing<concatenation_node<Axis, same_quantization, In...>, Q> {
 template <class N, class Q> struct sharing_form { using type = N; };
 template <int... In, class Q> struct sharing_form<add_n_node<void, In...>, Q> { using type = add_n_node<Q, In...>; };
 
+/// Whether node N has a requantizing form (CONCATENATION), so that an
+/// operand at other parameters does not fence it.
+template <class N> inline constexpr bool has_requantizing_form = !std::is_void_v<typename requantizing<N, void>::type>;
+
 /// Whether every operand of node I that carries its parameters
 /// (`sharing_operands`, here `refs<In...>`) was produced with them.
 template <const auto& F, int I, class... Options, int... In>
@@ -649,6 +658,19 @@ constexpr bool all_inputs_take_params(refs<In...>) {
 template <const auto& F, int I, class... Options>
 constexpr bool operands_share_params() {
   return all_inputs_take_params<F, I, Options...>(typename sharing_operands<node_of<F, I>>::type{});
+}
+
+/// Whether node I (as_is or shared_output) is fenced because an operand
+/// it copies could not take its parameters and it cannot requantize it.
+template <const auto& F, int I, class... Options>
+constexpr bool fenced_for_sharing() {
+  using N = node_of<F, I>;
+  constexpr treatment t = treatment_of<N, Options...>();
+  if constexpr (t == treatment::as_is) return !operands_share_params<F, I, Options...>();
+  else if constexpr (t == treatment::shared_output)
+    return float_tensor<typename model_of<F>::template node_output_type<I>> &&
+           !operands_share_params<F, I, Options...>() && !has_requantizing_form<N>;
+  else return false;
 }
 
 /// Whether op tag Op reads or writes resource variables (ops/resource_variable.hpp).
@@ -698,18 +720,16 @@ constexpr auto quantized_node() {
                   "qfence::quantize: the compile-time quantizer cannot give this op its output parameters yet. fix: "
                   "fence it in the float graph, qfence::fence(node), or quantize the .tflite with `qfence quantize`");
     if constexpr (!std::is_void_v<Q>) return Q{};
+  } else if constexpr (fenced_for_sharing<F, I, Options...>()) {
+    return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};
   } else if constexpr (t == treatment::as_is) {
-    // PADV2 whose pad value could not take its input's parameters: float.
-    if constexpr (operands_share_params<F, I, Options...>()) return F.template node<I>();
-    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};
+    return F.template node<I>();
   } else {  // shared_output: operands' producers took this node's parameters where they could
-    using Requantizing = typename requantizing<N, typename Out::quant>::type;
     using Sharing = typename sharing_form<N, typename Out::quant>::type;
     if constexpr (!float_tensor<typename model_of<F>::template node_output_type<I>>) return F.template node<I>();  // integers
     else if constexpr (operands_share_params<F, I, Options...>() && std::is_same_v<Sharing, N>) return F.template node<I>();
     else if constexpr (operands_share_params<F, I, Options...>()) return Sharing{};
-    else if constexpr (!std::is_void_v<Requantizing>) return Requantizing{};
-    else return fence_node<N, fence_output<F, R, I, Options...>>{F.template node<I>()};  // no requantizing kernel
+    else return typename requantizing<N, typename Out::quant>::type{};
   }
 }
 
@@ -761,7 +781,73 @@ constexpr auto quantized_model(std::integer_sequence<int, I...>) {
     return Q(quantized_node<Float, Ranges, I, Options...>()...);
   }
 }
+/// Why node I of the float model stays float in qfence::quantize's model,
+/// in `qfence quantize`'s words where the rule is the same; empty where it
+/// does not (inputs; float literals, whose fence is how a constant is
+/// quantized: it quantizes at its border; control_flow_output, which
+/// unpacks the values of its if_ or while_, whose line says it).
+template <const auto& F, int I, class... Options>
+std::string fence_reason() {
+  using N = node_of<F, I>;
+  using op = typename N::op;
+  constexpr treatment t = treatment_of<N, Options...>();
+  constexpr bool int16 = int16x8_asked<Options...>;
+  if constexpr (t == treatment::input || std::is_same_v<op, qfence::op::literal> ||
+                std::is_same_v<op, qfence::op::control_flow_output>) {
+    return {};
+  } else if constexpr (t == treatment::island) {
+    constexpr runtime::op_code code = op_code_of<op>();
+    constexpr op_property p = scheme_property<Options...>(code);
+    if constexpr (is_fence<N>) return "fenced in the float graph (qfence::fence)";
+    else if constexpr (is_custom<N>)
+      return "custom op with no quantized kernel (qfence::use_table<op> gives an elementwise one a table)";
+    else if constexpr (p.passes_to_subgraphs)
+      return "control flow: qfence::quantize does not quantize the models it runs yet (qfence quantize does, inside "
+             "IF and WHILE of a .tflite)";
+    else if constexpr (code == runtime::op_code::custom)  // a typed node with no TFLite op (state, ...)
+      return "qfence::quantize has no " + std::string(int16 ? "int16x8" : "int8") + " form for it";
+    else if constexpr (!p.quantizable) return quant::detail::no_quantized_form(code, int16);
+    else return "a state the compile-time quantizer does not quantize";
+  } else if constexpr (fenced_for_sharing<F, I, Options...>()) {
+    return "it copies an operand's values into its output, so the operand must have its parameters, and the "
+           "operand's producer keeps its own (another node reads it, or it has its input's or fixed ones); this op "
+           "cannot requantize (qfence quantize inserts a QUANTIZE there)";
+  } else {
+    return {};
+  }
+}
+
 }  // namespace detail::quantize_graph
+
+/// The nodes qfence::quantize<Float, Ranges>(Options...) keeps in float, and
+/// why: one fence line each, as `qfence quantize` prints them for a .tflite
+/// (the ranges change parameters, not which nodes are fenced).
+///
+///   for (const auto& f : qfence::quantize_fences<float_model>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
+///   // fence: node 3 (sqrt) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
+template <const auto& Float, class... Options>
+std::vector<quant::fence_line> quantize_fences(Options...) {
+  using M = detail::quantize_graph::model_of<Float>;
+  std::vector<quant::fence_line> lines;
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    (
+        [&] {
+          std::string why = detail::quantize_graph::fence_reason<Float, I, Options...>();
+          if (why.empty()) return;
+          using N = detail::quantize_graph::node_of<Float, I>;
+          using T = typename M::template node_output_type<I>;
+          // Builtins by TFLite's name, as `qfence quantize` names them.
+          constexpr runtime::op_code code = detail::quantize_graph::op_code_of<typename N::op>();
+          const std::string op = code == runtime::op_code::custom ? std::string(N::op::name)
+                                                                  : std::string(runtime::op_code_name(code));
+          // IF and WHILE pack the values they pass (a byte tensor); those are float.
+          const bool float_output = T::type == dtype::f32 || quant::int8_property(code).passes_to_subgraphs;
+          lines.push_back({I, op, std::move(why), 0, float_output, true});
+        }(),
+        ...);
+  }(std::make_integer_sequence<int, M::node_count>{});
+  return lines;
+}
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node

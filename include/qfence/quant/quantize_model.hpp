@@ -45,6 +45,7 @@
 #include "qfence/quant/bias_correction.hpp"
 #include "qfence/quant/calibration.hpp"
 #include "qfence/quant/conversion_ops.hpp"
+#include "qfence/quant/fence_line.hpp"
 #include "qfence/quant/op_property.hpp"
 #include "qfence/quant/op_version.hpp"
 #include "qfence/runtime/interpreter.hpp"
@@ -90,30 +91,6 @@ struct quantize_options {
   /// Fold the mean shift that rounding the weights adds to each output
   /// channel into its bias (see weight_rounding_shift).
   bool bias_correction = true;
-};
-
-namespace detail {
-
-/// How the quantizer's messages name an operator: "operator 3 (ADD)",
-/// after "subgraph 2, " outside the main graph.
-inline std::string operator_label(int subgraph, int index, const std::string& op) {
-  return (subgraph > 0 ? "subgraph " + std::to_string(subgraph) + ", " : std::string()) + "operator " +
-         std::to_string(index) + " (" + op + ")";
-}
-
-}  // namespace detail
-
-/// One fenced operation, as `qfence quantize` prints it.
-struct fence_line {
-  int op_index = 0;
-  std::string op;
-  std::string why;
-  int subgraph = 0;  // the graph of the operator (0: the main graph)
-  bool float_output = true;  // false: its outputs are integers (ARG_MAX's indices), which need no QUANTIZE
-  std::string text() const {
-    return "fence: " + detail::operator_label(subgraph, op_index, op) + " stays float: " + why +
-           (float_output ? "; DEQUANTIZE before it, QUANTIZE after" : "; DEQUANTIZE before it (its output is integer)");
-  }
 };
 
 struct quantized_model {
@@ -212,23 +189,6 @@ inline runtime::operation conversion_op(runtime::op_code code, int in, int out) 
 
 inline std::string op_label(const runtime::operation& op) {
   return operator_label(op.subgraph, op.index, runtime::op_name(op));
-}
-
-/// Why a builtin op stays float, from the op table: qfence has no kernel
-/// for it in the scheme's dtype, TFLM has none (quantized models must run
-/// there), or both have one that the quantizer cannot make yet.
-inline std::string no_quantized_form(const runtime::operation& op, bool int16) {
-  const std::string scheme = int16 ? "int16x8" : "int8";
-  const dtype d = int16 ? dtype::i16 : dtype::i8;
-  const runtime::op_row* row = runtime::find_op_row(runtime::op_name(op));
-  if (row == nullptr || !row->qfence.has(d)) return "qfence has no " + scheme + " kernel for it";
-  if (!row->tflm.has(d))
-    return "TFLM has no " + scheme + " kernel for it (qfence has; a quantized model must run in TFLM" +
-           (tflite_only_table(op.code) ? "; --tabulate " + std::string(runtime::op_name(op)) + " keeps it " +
-                                             (int16 ? "int16" : "int8") + " as TFLite's table, for TFLite)"
-                                       : ")");
-  return "qfence runs it in " + std::string(int16 ? "int16" : "int8") + ", but its quantizer cannot make its " + scheme +
-         " form yet";
 }
 
 /// weight_rounding_shift (quant/bias_correction.hpp) for the runtime IR's
@@ -508,7 +468,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
                              "it, as TFLite's converter writes");
         continue;
       } else if (!plan.property[s].quantizable)
-        why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op, in_int16);
+        why = op.is_custom() ? "custom op with no quantized kernel" : detail::no_quantized_form(op.code, in_int16);
       if (why.empty() && unranged >= 0)
         why = runtime::tensor_label(unranged, f.tensors[static_cast<std::size_t>(unranged)].name) +
               (never_computed ? " was never computed on the calibration data (a branch no sample takes?), so it has no range"
