@@ -1083,6 +1083,13 @@ TEST_CASE("qfence::quantize_fences says which nodes stay float and why, in qfenc
   CHECK(qf::quantize_fences<sharing_model>().empty());
   CHECK(qf::quantize_fences<requantized_concat_model>().empty());
   CHECK(qf::quantize_fences<float_model>().empty());
+  // The state nodes an int8 LSTM or SVDF updates are quantized with it;
+  // in int16x8 both stay float: the layer is the fence, not its state.
+  CHECK(qf::quantize_fences<svdf_model>().empty());
+  CHECK(qf::quantize_fences<lstm_model>().empty());
+  const auto int16_svdf = qf::quantize_fences<svdf_model>(qf::int16x8);
+  REQUIRE(int16_svdf.size() == 1);
+  CHECK(int16_svdf[0].op == "SVDF");
 }
 
 TEST_CASE("qfence::quantize fences a custom op, or gives it a table with the fence's bytes") {

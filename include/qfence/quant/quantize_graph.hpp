@@ -678,6 +678,13 @@ template <class Op>
 inline constexpr bool uses_variables = std::is_same_v<Op, qfence::op::read_variable> ||
                                        std::is_same_v<Op, qfence::op::assign_variable> ||
                                        std::is_same_v<Op, qfence::op::call_once>;
+/// Whether model F has resource variables, which qfence::quantize refuses.
+template <const auto& F>
+constexpr bool has_variables() {
+  return []<int... I>(std::integer_sequence<int, I...>) {
+    return (uses_variables<typename node_of<F, I>::op> || ...);
+  }(std::make_integer_sequence<int, model_of<F>::node_count>{});
+}
 
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
@@ -783,7 +790,9 @@ constexpr auto quantized_model(std::integer_sequence<int, I...>) {
 }
 /// Why node I of the float model stays float in qfence::quantize's model,
 /// in `qfence quantize`'s words where the rule is the same; empty where it
-/// does not (inputs; float literals, whose fence is how a constant is
+/// does not (inputs; state nodes, tensors that the op updating them
+/// quantizes or keeps float with it, as `qfence quantize` reports the op,
+/// not its variable; float literals, whose fence is how a constant is
 /// quantized: it quantizes at its border; control_flow_output, which
 /// unpacks the values of its if_ or while_, whose line says it).
 template <const auto& F, int I, class... Options>
@@ -792,8 +801,8 @@ std::string fence_reason() {
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
   constexpr bool int16 = int16x8_asked<Options...>;
-  if constexpr (t == treatment::input || std::is_same_v<op, qfence::op::literal> ||
-                std::is_same_v<op, qfence::op::control_flow_output>) {
+  if constexpr (t == treatment::input || std::is_same_v<op, qfence::op::state> ||
+                std::is_same_v<op, qfence::op::literal> || std::is_same_v<op, qfence::op::control_flow_output>) {
     return {};
   } else if constexpr (t == treatment::island) {
     constexpr runtime::op_code code = op_code_of<op>();
@@ -824,10 +833,13 @@ std::string fence_reason() {
 /// (the ranges change parameters, not which nodes are fenced).
 ///
 ///   for (const auto& f : qfence::quantize_fences<float_model>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
-///   // fence: node 3 (sqrt) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
+///   // fence: node 3 (SQRT) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
 template <const auto& Float, class... Options>
 std::vector<quant::fence_line> quantize_fences(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
+  static_assert(!detail::quantize_graph::has_variables<Float>(),
+                "qfence::quantize_fences<model>: qfence::quantize refuses this model (resource variables), so it "
+                "has no fences to list");
   std::vector<quant::fence_line> lines;
   [&]<int... I>(std::integer_sequence<int, I...>) {
     (
@@ -865,8 +877,7 @@ constexpr auto quantize(Options...) {
                   "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
     // A fence would keep the ops float but not a variable's type, nor
     // CALL_ONCE's "has run" flag across invokes: refused, not approximated.
-    constexpr bool variables =
-        (detail::quantize_graph::uses_variables<typename detail::quantize_graph::node_of<Float, I>::op> || ...);
+    constexpr bool variables = detail::quantize_graph::has_variables<Float>();
     static_assert(!variables,
                   "qfence::quantize<model, ranges>: the compile-time quantizer does not quantize resource variables "
                   "(read_variable, assign_variable, call_once) yet. fix: keep this model float, or write its int8 "
