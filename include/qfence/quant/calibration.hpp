@@ -364,7 +364,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   }
   if (report.samples == 0)
     throw data_error("calibrate: no usable sample (" + std::to_string(report.skipped.size()) + " skipped" +
-                (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
+                     (report.skipped.empty() ? std::string(")") : ", the first: " + report.skipped.front() + ")"));
 
   for (std::size_t i = 0; i < observed.size(); ++i) {
     const tensor_observer& o = observers[i];
@@ -406,16 +406,19 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     report.warnings.push_back("only " + std::to_string(total) +
                               " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
                               "hundreds for a real model)");
-  std::vector<const tensor_calibration*> moving, clipping, clipped;
+  // Ranges still moving; ranges clipping the held-back slice (new data);
+  // ranges clipping the very data they were calibrated on.
+  std::vector<const tensor_calibration*> moving, clipping_new_data, clipping_own_data;
   for (const auto& t : report.tensors) {
     if (total >= 2 && t.moved > options.moving_warning) moving.push_back(&t);
-    if (t.held_back_clipped && *t.held_back_clipped > std::max(options.clipping_warning, 2 * t.clipped)) clipping.push_back(&t);
-    if (t.clipped > options.calibration_clipping_warning) clipped.push_back(&t);
+    if (t.held_back_clipped && *t.held_back_clipped > std::max(options.clipping_warning, 2 * t.clipped))
+      clipping_new_data.push_back(&t);
+    if (t.clipped > options.calibration_clipping_warning) clipping_own_data.push_back(&t);
   }
   std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
-  std::sort(clipping.begin(), clipping.end(),
+  std::sort(clipping_new_data.begin(), clipping_new_data.end(),
             [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
-  std::sort(clipped.begin(), clipped.end(), [](auto* a, auto* b) { return a->clipped > b->clipped; });
+  std::sort(clipping_own_data.begin(), clipping_own_data.end(), [](auto* a, auto* b) { return a->clipped > b->clipped; });
   // A few tensors: one line each. Many (a small dataset moves most of a
   // real model's ranges): one line with the count and the worst, since
   // forty lines of the same warning bury the others; every tensor's figure
@@ -452,7 +455,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                 " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds "
                 "for a real model)";
        });
-  warn(clipping,
+  warn(clipping_new_data,
        [&](const tensor_calibration& t) {
          return "the " + method + " ranges of the first " + first + " samples clip " +
                 detail::percent(*t.held_back_clipped) + " of the values of the last " + last +
@@ -475,7 +478,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
                 " a sample: with few samples, or samples unlike each other, that is not the tensor's range)"
           : "";
   const std::string fix = " fix: calibrate with minmax, percentile or mse (or auto, which measures each)";
-  warn(clipped,
+  warn(clipping_own_data,
        [&](const tensor_calibration& t) {
          return "its " + method + " range clips " + detail::percent(t.clipped) + " of the values it was calibrated on" +
                 why + "." + fix;
