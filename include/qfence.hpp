@@ -72,5 +72,6 @@
 #include "qfence/quant/calibrate_graph.hpp"
 #include "qfence/quant/debug_graph.hpp"
 #include "qfence/quant/layer_error.hpp"
+#include "qfence/quant/node_tree.hpp"
 #include "qfence/quant/observer.hpp"
 #include "qfence/quant/quantize_graph.hpp"

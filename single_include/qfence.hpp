@@ -25215,11 +25215,21 @@ struct real_range {
   float magnitude() const noexcept { return std::max(std::fabs(min), std::fabs(max)); }
 };
 
+/// The row of a calibration table for a tensor calibration never saw a
+/// finite value of (a branch no sample took): min above max, no range.
+inline constexpr real_range not_observed{1.0f, -1.0f};
+/// Whether calibration saw the tensor of range `r` (not not_observed).
+constexpr bool observed(const real_range& r) noexcept { return r.min <= r.max; }
+
 /// A tensor's range by name: what `qfence calibrate --emit-cpp` writes, for
-/// the compile-time quantization of a model described in C++.
+/// the compile-time quantization of a model described in C++. A tensor of
+/// a subgraph that IF or WHILE runs names its subgraph (0: the main
+/// graph): its row is one of the models the typed if_ or while_ runs
+/// (quant/node_tree.hpp).
 struct named_range {
   std::string_view name;
   real_range range;
+  int subgraph = 0;
 };
 
 }  // namespace qfence::quant
@@ -25472,6 +25482,11 @@ QFENCE_EXACT_FLOAT_END
 // (ranges_header(c.ranges(), ...) writes the ranges alone.)
 // The ranges are a compile-time input of the int8 model, so calibration is a
 // separate program (a build step), as code generation is.
+//
+// The table has a row per node of the model and of the models its if_ and
+// while_ nodes run (quant/node_tree.hpp): a called model's nodes are
+// observed every time it runs (a while_'s body at every iteration), and a
+// row no sample reached (a branch never taken) holds quant::not_observed.
 
 
 // ---- qfence/quant/lstm_replay.hpp ------------------------------------------
@@ -25517,6 +25532,165 @@ void replay_lstm_cells(const lstm_geometry& g, float cell_clip, lstm_operands<fl
     throw std::logic_error("calibrate: replaying " + what +
                            " (UNIDIRECTIONAL_SEQUENCE_LSTM) step by step did not end in the cell state the op left "
                            "(a bug in qfence; please report it)");
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/node_tree.hpp --------------------------------------------
+// qfence/quant/node_tree.hpp: the nodes of a model described in C++ and of
+// the models its if_ and while_ nodes run, numbered as one table: what
+// calibrate_graph observes and qfence::quantize reads ranges from.
+//
+//   constexpr auto m = qf::graph(qf::input<C>(), qf::input<X>(),                  // tree nodes 0, 1
+//                                qf::if_(qf::ref<0>, then_branch, else_branch, qf::ref<1>),  // 2
+//                                qf::control_flow_output<decltype(then_branch), 0>(qf::ref<2>));  // 3
+//   // then_branch's nodes: 4, 5, ...; else_branch's after them.
+//
+// A model's own nodes come first, by node index; then, node by node, the
+// models each one runs (if_: then, else; while_: cond, body), each with
+// its own nodes first and the models they run after them, and so on. A
+// model that runs nothing numbers its nodes as it always has, so a ranges
+// table written before control flow was calibrated still fits it.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// The models node N runs (if_: then and else; while_: cond and body):
+/// `count` of them, model K's type `type<K>`, its object in a node
+/// `get<K>(node)` and its role `role(K)`. None for another node (CALL_ONCE
+/// runs its model once, outside calibration: resource variables are not
+/// quantized).
+template <class N>
+struct called_models {
+  static constexpr int count = 0;
+  template <int K> using type = void;  // none (named by code that loops over no K)
+};
+template <class Then, class Else, int Cond, int... In>
+struct called_models<if_node<Then, Else, Cond, In...>> {
+  static constexpr int count = 2;
+  template <int K> using type = std::conditional_t<K == 0, Then, Else>;
+  template <int K>
+  static constexpr const type<K>& get(const if_node<Then, Else, Cond, In...>& n) {
+    if constexpr (K == 0) return n.then_branch;
+    else return n.else_branch;
+  }
+  static constexpr const char* role(int k) { return k == 0 ? "then-branch" : "else-branch"; }
+};
+template <class Cond, class Body, int... In>
+struct called_models<while_node<Cond, Body, In...>> {
+  static constexpr int count = 2;
+  template <int K> using type = std::conditional_t<K == 0, Cond, Body>;
+  template <int K>
+  static constexpr const type<K>& get(const while_node<Cond, Body, In...>& n) {
+    if constexpr (K == 0) return n.cond;
+    else return n.body;
+  }
+  static constexpr const char* role(int k) { return k == 0 ? "cond" : "body"; }
+};
+
+template <class M> constexpr std::size_t tree_size();
+
+// (Recursion by function templates, not generic lambdas over packs: Clang
+// 14 instantiates such a lambda's pattern for an empty pack too.)
+namespace detail::node_tree {
+
+template <class M, int I>
+using called_of = called_models<typename M::template node_t<I>>;
+
+/// The rows of the models node I of M runs, those before model K.
+template <class M, int I, int K = called_of<M, I>::count>
+constexpr std::size_t called_size() {
+  if constexpr (K == 0) return 0;
+  else return called_size<M, I, K - 1>() + tree_size<typename called_of<M, I>::template type<K - 1>>();
+}
+
+/// M's own rows and those of the models its nodes J... run.
+template <class M, int... J>
+constexpr std::size_t rows_through(std::integer_sequence<int, J...>) {
+  return (static_cast<std::size_t>(M::node_count) + ... + called_size<M, J>());
+}
+
+template <class M, class Visit>
+constexpr void visit_tree(std::size_t first, Visit& visit);
+
+template <class M, int I, int K, class Visit>
+constexpr void visit_called(std::size_t first, Visit& visit);
+
+template <class M, class Visit, int... I>
+constexpr void visit_nodes(std::size_t first, Visit& visit, std::integer_sequence<int, I...>) {
+  (visit.template operator()<M, I>(first + static_cast<std::size_t>(I)), ...);
+  (visit_called<M, I, 0>(first, visit), ...);
+}
+
+template <class M, class Visit>
+constexpr void visit_tree(std::size_t first, Visit& visit) {
+  visit_nodes<M>(first, visit, std::make_integer_sequence<int, M::node_count>{});
+}
+
+}  // namespace detail::node_tree
+
+/// How many rows model M's table has: its nodes, and those of every model
+/// its nodes run, recursively.
+template <class M>
+constexpr std::size_t tree_size() {
+  return detail::node_tree::rows_through<M>(std::make_integer_sequence<int, M::node_count>{});
+}
+
+/// Where the rows of model K of node I of M start, from M's first row.
+template <class M, int I, int K>
+constexpr std::size_t called_model_row() {
+  return detail::node_tree::rows_through<M>(std::make_integer_sequence<int, I>{}) +
+         detail::node_tree::called_size<M, I, K>();
+}
+
+namespace detail::node_tree {
+/// Models K, K + 1, ... of node I of M (rows from `first`, M's first row).
+template <class M, int I, int K, class Visit>
+constexpr void visit_called(std::size_t first, Visit& visit) {
+  if constexpr (K < called_of<M, I>::count) {
+    visit_tree<typename called_of<M, I>::template type<K>>(first + called_model_row<M, I, K>(), visit);
+    visit_called<M, I, K + 1>(first, visit);
+  }
+}
+}  // namespace detail::node_tree
+
+/// Calls `visit.template operator()<Model, I>(row)` for every node I of
+/// model M (first row `first`) and of every model they run: M's own
+/// nodes first, then each called model's, as the table orders its rows.
+template <class M, class Visit>
+constexpr void for_each_tree_node(std::size_t first, Visit&& visit) {
+  detail::node_tree::visit_tree<M>(first, visit);
+}
+
+/// Row `row` of model M's table in words: "node 3", or "node 1 of node
+/// 3's then-branch" (nested: "node 0 of node 2's body of node 3's
+/// then-branch").
+template <class M>
+std::string tree_node_label(std::size_t row) {
+  std::string label = "row " + std::to_string(row) + " (past the table)";
+  if (row < static_cast<std::size_t>(M::node_count)) return "node " + std::to_string(row);
+  // The rows of node I's models, model by model: the one holding `row`.
+  for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t) {
+    if constexpr (std::is_same_v<Model, M>) {
+      using C = called_models<typename M::template node_t<I>>;
+      if constexpr (C::count > 0) {
+        const auto in = [&]<int K>() {
+          using Sub = typename C::template type<K>;
+          const std::size_t first = called_model_row<M, I, K>();
+          if (row >= first && row < first + tree_size<Sub>())
+            label = tree_node_label<Sub>(row - first) + " of node " + std::to_string(I) + "'s " + C::role(K);
+        };
+        in.template operator()<0>();
+        in.template operator()<1>();
+      }
+    }
+  });
+  return label;
 }
 
 }  // namespace qfence::quant
@@ -26076,19 +26250,20 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
 
-/// What calibration saw at every node of model M: one streaming observer per
+/// What calibration saw at every node of model M and of the models its
+/// nodes run (a row each, quant/node_tree.hpp): one streaming observer per
 /// float node, so memory does not grow with the dataset.
 template <class M>
 class graph_calibration {
  public:
-  static constexpr int nodes = M::node_count;
+  static constexpr int nodes = static_cast<int>(tree_size<M>());
 
   explicit graph_calibration(observer_options options) {
     for (std::size_t i = 0; i < observers_.size(); ++i)
       observers_[i] = std::make_unique<tensor_observer>(options, channels[i]);
   }
 
-  /// Node i's observer (null for a node whose output is not float).
+  /// Row i's observer (null for a node whose output is not float).
   const tensor_observer* observer(int node) const {
     return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
   }
@@ -26096,12 +26271,13 @@ class graph_calibration {
     return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
   }
 
-  /// Every node's range as `method` chooses it ({0, 0} for a node that is
-  /// not float): the table qfence::quantize takes.
+  /// Every row's range as `method` chooses it ({0, 0} for a node that is
+  /// not float; not_observed for one that never gave a finite value): the
+  /// table qfence::quantize takes.
   std::array<real_range, nodes> ranges(calibrator method) const {
     std::array<real_range, nodes> r{};
     for (int i = 0; i < nodes; ++i)
-      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->range(method);
+      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->values() > 0 ? o->range(method) : not_observed;
     return r;
   }
   std::array<real_range, nodes> ranges() const { return ranges(options().method); }
@@ -26123,38 +26299,127 @@ class graph_calibration {
     for (int i = 0; i < nodes; ++i)
       if (const tensor_observer* o = observer(i); o != nullptr && o->non_finite_count() > 0) {
         const non_finite_value v = *o->first_non_finite();
-        lines.push_back("node " + std::to_string(i) + " produced " + std::to_string(o->non_finite_count()) +
+        lines.push_back(tree_node_label<M>(static_cast<std::size_t>(i)) + " produced " + std::to_string(o->non_finite_count()) +
                         " NaN/Inf values (first in sample " + std::to_string(v.call) + " at index " +
                         std::to_string(v.index) + "); they were not used for its range");
       }
     return lines;
   }
 
-  /// The length of each node's last axis (1 for a scalar).
+  /// The length of each row's last axis (1 for a scalar).
   static constexpr std::array<std::size_t, nodes> channels = [] {
     std::array<std::size_t, nodes> c{};
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((c[I] = [] {
-         using T = typename M::template node_output_type<I>;
-         if constexpr (T::rank == 0) return std::size_t{1};
-         else return static_cast<std::size_t>(T::shape_type::dim(static_cast<int>(T::rank) - 1));
-       }()),
-       ...);
-    }(std::make_integer_sequence<int, nodes>{});
+    for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t row) {
+      using T = typename Model::template node_output_type<I>;
+      if constexpr (T::rank == 0) c[row] = 1;
+      else c[row] = static_cast<std::size_t>(T::shape_type::dim(static_cast<int>(T::rank) - 1));
+    });
     return c;
   }();
 
   static constexpr std::array<bool, nodes> float_node = [] {
     std::array<bool, nodes> f{};
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((f[I] = M::template node_output_type<I>::type == dtype::f32), ...);
-    }(std::make_integer_sequence<int, nodes>{});
+    for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t row) {
+      f[row] = Model::template node_output_type<I>::type == dtype::f32;
+    });
     return f;
   }();
 
  private:
   std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
 };
+
+namespace detail::calibrate_graph {
+
+/// Observes node I's output in `a` (if float) as row `row`.
+template <class M, int I, class A, class Observe>
+void observe_output(const A& a, std::size_t row, Observe& observe) {
+  if constexpr (M::template node_output_type<I>::type == dtype::f32) {
+    const auto v = a.template node_output<I>();
+    observe(row, std::span<const float>(v.data(), v.size()));
+  }
+}
+
+template <class M, class Observe>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe);
+
+/// Copies the bytes of node `From` of the caller's arena into input K of `to`.
+template <class Caller, int From, class Sub, int K>
+void pass_value(const qfence::arena<Caller>& from, qfence::arena<Sub>& to) {
+  std::memcpy(to.template input<K>().data(), from.template node_output<From>().data(), Sub::template input_type<K>::bytes);
+}
+
+/// Runs model K of if_ node n again on the values it read in `a`, observing
+/// the branch it takes (rows from `first`, M's first row).
+template <class M, int I, class Then, class Else, int Cond, int... In, class Observe>
+void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Observe& observe) {
+  const auto run = [&]<int K, class B>(const B& branch) {
+    auto b = std::make_unique<qfence::arena<B>>();
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      (pass_value<M, In, B, k>(a, *b), ...);
+    }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+    run_called(branch, *b, first + called_model_row<M, I, K>(), observe);
+  };
+  if (a.template node_output<Cond>()[0]) run.template operator()<0>(n.then_branch);
+  else run.template operator()<1>(n.else_branch);
+}
+
+/// Runs while_ node n's loop again from the values it read in `a`,
+/// observing its cond and body at every iteration.
+template <class M, int I, class Cond, class Body, int... In, class Observe>
+void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Observe& observe) {
+  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
+  std::vector<std::byte> values(P::bytes);
+  [&]<int... k>(std::integer_sequence<int, k...>) {
+    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
+  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+  auto c = std::make_unique<qfence::arena<Cond>>();
+  auto b = std::make_unique<qfence::arena<Body>>();
+  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Sub::input_count>{});
+  };
+  while (true) {
+    write(*c);
+    if (!run_called(n.cond, *c, first + called_model_row<M, I, 0>(), observe) || !c->template output<0>()[0]) return;
+    write(*b);
+    if (!run_called(n.body, *b, first + called_model_row<M, I, 1>(), observe)) return;
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Body::output_count>{});
+  }
+}
+
+/// After node I of M ran in `a`: its output observed, and the models it
+/// runs (an if_ or while_) replayed and observed.
+template <class M, int I, class Observe>
+void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Observe& observe) {
+  observe_output<M, I>(a, first + static_cast<std::size_t>(I), observe);
+  if constexpr (called_models<typename M::template node_t<I>>::count > 0)
+    replay_called<M, I>(net.template node<I>(), a, first, observe);
+}
+
+/// Runs model `net`, one that an if_ or while_ runs (it keeps no state),
+/// in `a` with the inputs written, observing its rows (from `first`):
+/// inputs as written, every other node as soon as it has run. false when
+/// the invoke ended early.
+template <class M, class Observe>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe) {
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (observe_output<M, M::template input_node_index<K>>(a, first + M::template input_node_index<K>, observe), ...);
+  }(std::make_integer_sequence<int, M::input_count>{});
+  const invoke_status s = net.invoke_observed(a, kernels::default_target(), [&](int node, const char*) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? after_node<M, I>(net, a, first, observe) : void()), ...);
+    }(std::make_integer_sequence<int, M::node_count>{});
+  });
+  return s == invoke_status::completed;
+}
+
+}  // namespace detail::calibrate_graph
 
 /// Runs float model `net` on `count` samples and observes every node's
 /// output. `fill(k, arena)` writes sample k's inputs into the
@@ -26173,7 +26438,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
   graph_calibration<M> c(options);
   auto arena = std::make_unique<qfence::arena<M>>();
   constexpr auto N = static_cast<std::size_t>(M::node_count);
-  const auto observe_values = [&](int node, std::span<const float> values) { c.observer(node)->observe(values); };
+  const auto observe_values = [&](std::size_t row, std::span<const float> values) {
+    c.observer(static_cast<int>(row))->observe(values);
+  };
   const auto copy_of = [&]<int I>() {
     const auto v = arena->template node_output<I>();
     return std::vector<float>(v.begin(), v.end());
@@ -26195,6 +26462,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         observe_values(I, std::span<const float>(values.data(), values.size()));
       }
     }
+    // An if_ or while_: the models it ran, again on what it read.
+    if constexpr (called_models<Node>::count > 0)
+      detail::calibrate_graph::replay_called<M, I>(net.template node<I>(), *arena, 0, observe_values);
     if constexpr (P::is_lstm) {
       if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
         // The input's bytes are the input's until a later node runs.
@@ -26249,12 +26519,14 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
 
 namespace detail {
 
-/// A generated header's top and its `ranges` table, in namespace `name`.
-template <std::size_t N>
+/// A generated header's top and its `ranges` table, in namespace `name`;
+/// label(i) names row i in its comment.
+template <std::size_t N, class Label>
 std::string ranges_header_top(const std::array<real_range, N>& ranges, const std::string& name,
-                              const std::string& made_by, const std::string& what) {
+                              const std::string& made_by, const std::string& what, Label&& label) {
   std::string s = "// Generated by " + made_by + ": " + what + " of each of the " + std::to_string(N) +
-                  " nodes of a float model, by node index. Do not edit; calibrate again.\n#pragma once\n\n"
+                  " nodes of a float model (and of the models its if_ and while_ nodes run, after its own), by node "
+                  "index. Do not edit; calibrate again.\n#pragma once\n\n"
                   // qfence.hpp, not quant/real_range.hpp: the one name that
                   // both include/ and single_include/ provide.
                   "#include <array>\n#include <span>\n\n#include \"qfence.hpp\"\n\nnamespace " +
@@ -26262,9 +26534,12 @@ std::string ranges_header_top(const std::array<real_range, N>& ranges, const std
                   "> ranges{{\n";
   char line[96];
   for (std::size_t i = 0; i < N; ++i) {
-    std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},  // node %zu\n", static_cast<double>(ranges[i].min),
-                  static_cast<double>(ranges[i].max), i);
-    s += line;
+    if (observed(ranges[i]))
+      std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},", static_cast<double>(ranges[i].min),
+                    static_cast<double>(ranges[i].max));
+    else
+      std::snprintf(line, sizeof line, "    qfence::quant::not_observed,");
+    s += line + std::string("  // ") + label(i) + "\n";
   }
   return s + "}};\n";
 }
@@ -26285,7 +26560,9 @@ inline std::string exact_double_literal(double v) {
 template <std::size_t N>
 std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
                           const std::string& made_by = "quant::ranges_header") {
-  return detail::ranges_header_top(ranges, name, made_by, "the calibrated range") + "\n}  // namespace " + name + "\n";
+  return detail::ranges_header_top(ranges, name, made_by, "the calibrated range",
+                                   [](std::size_t i) { return "node " + std::to_string(i); }) +
+         "\n}  // namespace " + name + "\n";
 }
 
 /// A header holding what qfence::quantize takes from calibration `c`, in
@@ -26295,15 +26572,16 @@ std::string ranges_header(const std::array<real_range, N>& ranges, const std::st
 template <class M>
 std::string calibration_header(const graph_calibration<M>& c, const std::string& name,
                                const std::string& made_by = "quant::calibration_header") {
-  constexpr auto N = static_cast<std::size_t>(M::node_count);
-  std::string s = detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range and channel means");
+  constexpr auto N = tree_size<M>();
+  std::string s = detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range and channel means",
+                                           [](std::size_t i) { return tree_node_label<M>(i); });
   const std::array<std::vector<double>, N> means = c.channel_means();
   s += "\n// The mean of each channel (the last axis) of each node's output over the " + std::to_string(c.samples) +
        " samples.\n";
   std::string table;
   for (std::size_t i = 0; i < N; ++i) {
     if (means[i].empty()) {
-      table += "    {},  // node " + std::to_string(i) + "\n";
+      table += "    {},  // " + tree_node_label<M>(i) + "\n";
       continue;
     }
     const std::string array = "channel_means_" + std::to_string(i);
@@ -26576,6 +26854,19 @@ QFENCE_EXACT_FLOAT_END
 // weights per tensor, its hidden state node at the output's parameters, its
 // cell state node int16 at a power-of-two scale (calibrate_graph observes
 // the cell at every step). An SVDF, likewise: int16 time weights and state.
+//
+// An if_ or while_ is quantized with the models it runs (their rows of the
+// ranges table: quant/node_tree.hpp), as `qfence quantize` quantizes IF and
+// WHILE with their subgraphs: a value it passes (an operand, a branch's or
+// the body's output, the value control_flow_output takes out) has one set
+// of parameters in every node it passes through, from the union of their
+// ranges (passed_value_ranges), since the bytes are copied, not
+// requantized. Where a value's producer keeps other parameters (a fixed
+// output, an input's), `qfence quantize` inserts a requantizing QUANTIZE;
+// here the if_ or while_ stays float with its models (a fence, and a line
+// of quantize_fences saying why), as it does when a model it runs has
+// nodes no calibration sample reached (`qfence quantize` fences those
+// nodes alone). Integer values (a loop counter) are left as they are.
 //
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
@@ -27272,8 +27563,9 @@ struct fence_line {
   int subgraph = 0;  // the graph of the operator (0: the main graph)
   bool float_output = true;  // false: its outputs are integers (ARG_MAX's indices), which need no QUANTIZE
   bool node = false;         // op_index is a node of a typed graph, not an operator of a .tflite
+  std::string within;        // a node of a model an if_ or while_ runs: " of node 3's then-branch"
   std::string text() const {
-    const std::string label = node ? "node " + std::to_string(op_index) + " (" + op + ")"
+    const std::string label = node ? "node " + std::to_string(op_index) + " (" + op + ")" + within
                                    : detail::operator_label(subgraph, op_index, op);
     return "fence: " + label + " stays float: " + why +
            (float_output ? "; DEQUANTIZE before it, QUANTIZE after" : "; DEQUANTIZE before it (its output is integer)");
@@ -27397,6 +27689,8 @@ enum class treatment {
   as_is,              ///< the op's rule derives the output (pooling, reshape, SOFTMAX, ...)
   shared_output,      ///< CONCATENATION, ADD_N, SELECT_V2, DYNAMIC_UPDATE_SLICE: its operands' producers take its parameters
   stateful,           ///< LSTM, SVDF: weights, biases and the state nodes they update (quantized_lstm, quantized_svdf)
+  control_flow,       ///< if_, while_: the models they run quantized, the values they pass at one set of parameters
+  unpacked,           ///< control_flow_output: a value of its if_ or while_, with the parameters that passes it at
 };
 
 template <class N, class... Options>
@@ -27407,10 +27701,12 @@ constexpr treatment treatment_of() {
     return treatment::island;
   } else if constexpr (is_custom<N>) {
     return tabulated_by<typename N::op, Options...> ? treatment::table : treatment::island;
+  } else if constexpr (std::is_same_v<typename N::op, qfence::op::control_flow_output>) {
+    return treatment::unpacked;
   } else {
     constexpr op_property p = scheme_property<Options...>(op_code_of<typename N::op>());
-    // Control flow (if_, while_) stays float at compile time: its typed
-    // subgraphs are not quantized here.
+    // if_ and while_ may still stay float (control_flow_obstacle).
+    if (p.quantizable && p.passes_to_subgraphs && quant::called_models<N>::count > 0) return treatment::control_flow;
     if (!p.quantizable || p.passes_to_subgraphs) return treatment::island;
     if (lstm_node_parts<N>::is_lstm || svdf_node_parts<N>::is_svdf) return treatment::stateful;
     if (p.has_state()) return treatment::island;  // a state op the compile-time quantizer does not know
@@ -27468,7 +27764,9 @@ constexpr int sole_sharing_reader() {
 /// SOFTMAX) cannot.
 template <class N, class... Options>
 constexpr bool output_params_free() {
-  return treatment_of<N, Options...>() != treatment::as_is;
+  // A value of an if_ or while_ has the parameters it is passed at.
+  constexpr treatment t = treatment_of<N, Options...>();
+  return t != treatment::as_is && t != treatment::unpacked && t != treatment::control_flow;
 }
 
 /// The parameters of node I's output in the quantized model: asymmetric
@@ -27622,9 +27920,10 @@ struct quantized_layer {
       std::array<double, count> s{};
       if constexpr (bias_correction_means<Options...>::given) {
         constexpr const auto& means = bias_correction_means<Options...>::means;
-        static_assert(std::size(means) == static_cast<std::size_t>(model_of<F>::node_count),
-                      "qfence::correct_biases<means>: means must hold one span per node of the float model, by node "
-                      "index (what quant::calibration_header writes for this model); calibrate this model again");
+        static_assert(std::size(means) == quant::tree_size<model_of<F>>(),
+                      "qfence::correct_biases<means>: means must hold one span per node of the float model (by node "
+                      "index), then one per node of each model its if_ and while_ nodes run (what "
+                      "quant::calibration_header writes for this model); calibrate this model again");
         if (!quant::weight_rounding_shift(op_code_of<typename N::op>(), std::span<const int>(W::shape_type::dims),
                                           float_weights(), weights, scales,
                                           means[static_cast<std::size_t>(parts::input)], s))
@@ -27860,6 +28159,265 @@ constexpr bool has_variables() {
   }(std::make_integer_sequence<int, model_of<F>::node_count>{});
 }
 
+/// Rows [First, First + N) of table T (a calibration table's rows of one
+/// model that an if_ or while_ runs), in static storage: a template
+/// argument for that model's quantization.
+template <const auto& T, std::size_t First, std::size_t N>
+struct table_slice {
+  using row = std::remove_cvref_t<decltype(T[0])>;
+  static constexpr std::array<row, N> value = [] {
+    std::array<row, N> s{};
+    for (std::size_t i = 0; i < N; ++i) s[i] = T[First + i];
+    return s;
+  }();
+};
+
+/// Model K that node I of F runs, copied into static storage (so that it
+/// can be a template argument: a subobject of F cannot, in Clang 14), with
+/// its rows of F's table.
+template <const auto& F, int I, int K>
+struct called_model {
+  static constexpr auto model = quant::called_models<node_of<F, I>>::template get<K>(F.template node<I>());
+  using type = std::remove_cvref_t<decltype(model)>;
+  static constexpr std::size_t first = quant::called_model_row<model_of<F>, I, K>();
+  static constexpr std::size_t rows = quant::tree_size<type>();
+};
+
+/// An option as it applies to a model that an if_ or while_ runs (rows
+/// [First, First + Rows) of the caller's tables): its values are passed,
+/// never read or written as float (float_io), and its channel means are its
+/// rows of the caller's.
+struct called_model_t {};
+template <std::size_t First, std::size_t Rows, class O> struct option_in_called { using type = O; };
+template <std::size_t First, std::size_t Rows>
+struct option_in_called<First, Rows, float_io_t> { using type = called_model_t; };
+template <std::size_t First, std::size_t Rows, const auto& Means>
+struct option_in_called<First, Rows, correct_biases_t<Means>> {
+  using type = correct_biases_t<table_slice<Means, First, Rows>::value>;
+};
+
+template <const auto& Float, const auto& Ranges, class... Options, int... I>
+constexpr auto quantized_model(std::integer_sequence<int, I...>);
+
+/// Model K of node I of F, quantized with its rows of R.
+template <const auto& F, const auto& R, int I, int K, class... Options>
+struct quantized_called {
+  using S = called_model<F, I, K>;
+  using ranges = table_slice<R, S::first, S::rows>;
+  static constexpr auto value =
+      quantized_model<S::model, ranges::value, typename option_in_called<S::first, S::rows, Options>::type...>(
+          std::make_integer_sequence<int, S::type::node_count>{});
+  using type = std::remove_cvref_t<decltype(value)>;
+};
+
+/// Model M's rows as arrays: input K's and output K's node, whether node i
+/// is float.
+template <class M>
+inline constexpr auto input_rows = []<int... K>(std::integer_sequence<int, K...>) {
+  return std::array<int, sizeof...(K)>{M::template input_node_index<K>...};
+}(std::make_integer_sequence<int, M::input_count>{});
+template <class M>
+inline constexpr auto output_rows = []<int... K>(std::integer_sequence<int, K...>) {
+  return std::array<int, sizeof...(K)>{M::template output_node_index<K>...};
+}(std::make_integer_sequence<int, M::output_count>{});
+template <class M>
+inline constexpr auto float_rows = []<int... J>(std::integer_sequence<int, J...>) {
+  return std::array<bool, sizeof...(J)>{(M::template node_output_type<J>::type == dtype::f32)...};
+}(std::make_integer_sequence<int, M::node_count>{});
+
+/// K for a control_flow_output node that takes value K of node CF, else -1.
+template <class N, int CF> inline constexpr int unpacked_value = -1;
+template <class Sub, int K, int CF> inline constexpr int unpacked_value<control_flow_output_node<Sub, K, CF>, CF> = K;
+/// Node i of M's K if it takes value K of node CF, else -1.
+template <class M, int CF>
+inline constexpr auto unpackers = []<int... J>(std::integer_sequence<int, J...>) {
+  return std::array<int, sizeof...(J)>{unpacked_value<typename M::template node_t<J>, CF>...};
+}(std::make_integer_sequence<int, M::node_count>{});
+
+/// How an if_ or while_ passes values: passes<Model, I>(first, join)
+/// calls join(a, b) for each pair of float rows (`first`: Model's first
+/// row) whose bytes it copies one into the other, as for_each_passed_pair
+/// (quant/quantize_model.hpp) does for a .tflite's IF and WHILE; rebuilt
+/// makes the node with other models.
+template <class N> struct passing;
+template <class Then, class Else, int Cond, int... In>
+struct passing<if_node<Then, Else, Cond, In...>> {
+  static constexpr int model_of_values = 0;  // control_flow_output names the then-branch
+  template <class Model, int I, class Join>
+  static constexpr void passes(std::size_t first, Join& join) {
+    const std::size_t t = first + quant::called_model_row<Model, I, 0>(), e = first + quant::called_model_row<Model, I, 1>();
+    constexpr std::array<int, sizeof...(In)> operands{In...};
+    for (std::size_t k = 0; k < operands.size(); ++k)
+      if (float_rows<Model>[static_cast<std::size_t>(operands[k])]) {
+        join(first + static_cast<std::size_t>(operands[k]), t + static_cast<std::size_t>(input_rows<Then>[k]));
+        join(first + static_cast<std::size_t>(operands[k]), e + static_cast<std::size_t>(input_rows<Else>[k]));
+      }
+    for (std::size_t k = 0; k < output_rows<Then>.size(); ++k) {
+      const auto o = static_cast<std::size_t>(output_rows<Then>[k]);
+      if (!float_rows<Then>[o]) continue;
+      join(t + o, e + static_cast<std::size_t>(output_rows<Else>[k]));
+      for (std::size_t j = 0; j < unpackers<Model, I>.size(); ++j)
+        if (unpackers<Model, I>[j] == static_cast<int>(k)) join(first + j, t + o);
+    }
+  }
+  template <class QThen, class QElse>
+  static constexpr auto rebuilt(const QThen& then_branch, const QElse& else_branch) {
+    return if_node<QThen, QElse, Cond, In...>{then_branch, else_branch};
+  }
+};
+template <class Cond, class Body, int... In>
+struct passing<while_node<Cond, Body, In...>> {
+  static constexpr int model_of_values = 1;  // control_flow_output names the body
+  template <class Model, int I, class Join>
+  static constexpr void passes(std::size_t first, Join& join) {
+    const std::size_t c = first + quant::called_model_row<Model, I, 0>(), b = first + quant::called_model_row<Model, I, 1>();
+    constexpr std::array<int, sizeof...(In)> operands{In...};
+    for (std::size_t k = 0; k < operands.size(); ++k) {
+      const std::size_t x = first + static_cast<std::size_t>(operands[k]);
+      if (!float_rows<Model>[static_cast<std::size_t>(operands[k])]) continue;
+      join(x, c + static_cast<std::size_t>(input_rows<Cond>[k]));
+      join(x, b + static_cast<std::size_t>(input_rows<Body>[k]));
+      join(x, b + static_cast<std::size_t>(output_rows<Body>[k]));
+      for (std::size_t j = 0; j < unpackers<Model, I>.size(); ++j)
+        if (unpackers<Model, I>[j] == static_cast<int>(k)) join(x, first + j);
+    }
+  }
+  template <class QCond, class QBody>
+  static constexpr auto rebuilt(const QCond& cond, const QBody& body) {
+    return while_node<QCond, QBody, In...>{cond, body};
+  }
+};
+
+/// The ranges qfence::quantize works from: R's, except that a value an
+/// if_ or while_ passes has one range in every row it passes through (the
+/// union of what calibration saw in each), so the bytes are read at the
+/// parameters they were written at. The groups are transitive (a value
+/// passed on to a nested if_ is one group): the runtime path's
+/// passed_value_groups, row by row.
+template <class M, const auto& R>
+struct passed_value_ranges {
+  static constexpr std::size_t rows = quant::tree_size<M>();
+  static constexpr std::array<quant::real_range, rows> value = [] {
+    std::array<std::size_t, rows> parent{};
+    std::array<bool, rows> passed{};
+    for (std::size_t i = 0; i < rows; ++i) parent[i] = i;
+    const auto root = [&](std::size_t r) {
+      while (parent[r] != r) r = parent[r];
+      return r;
+    };
+    auto join = [&](std::size_t a, std::size_t b) {
+      passed[a] = passed[b] = true;
+      parent[root(a)] = root(b);
+    };
+    quant::for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t row) {
+      if constexpr (quant::called_models<typename Model::template node_t<I>>::count > 0)
+        passing<typename Model::template node_t<I>>::template passes<Model, I>(row - static_cast<std::size_t>(I), join);
+    });
+    std::array<quant::real_range, rows> u{};
+    std::array<bool, rows> seen{};
+    for (std::size_t i = 0; i < rows; ++i)
+      if (passed[i] && quant::observed(R[i])) {
+        const std::size_t g = root(i);
+        u[g] = seen[g] ? quant::real_range{std::min(u[g].min, R[i].min), std::max(u[g].max, R[i].max)} : R[i];
+        seen[g] = true;
+      }
+    std::array<quant::real_range, rows> out{};
+    for (std::size_t i = 0; i < rows; ++i) out[i] = passed[i] && seen[root(i)] ? u[root(i)] : R[i];
+    return out;
+  }();
+};
+
+/// Why an if_ or while_ stays float, if it does.
+enum class control_flow_obstacle {
+  none,
+  not_calibrated,    ///< a model it runs has nodes no calibration sample reached (a branch never taken)
+  other_parameters,  ///< a value it passes is produced at other parameters than the value's (fixed, an input's)
+};
+
+/// Whether node J of F (if float) has the parameters of its range in R,
+/// those at which an if_ or while_ passes it.
+template <const auto& F, const auto& R, int J, class... Options>
+constexpr bool at_passed_params() {
+  if constexpr (!float_rows<model_of<F>>[static_cast<std::size_t>(J)]) return true;
+  else return activation_params_of<F, R, J, Options...>() ==
+              quant::activation_params(R[static_cast<std::size_t>(J)], activation_type<Options...>);
+}
+
+template <class N> struct operands_after_condition { using type = typename N::inputs; };
+template <class Then, class Else, int Cond, int... In>
+struct operands_after_condition<if_node<Then, Else, Cond, In...>> { using type = refs<In...>; };
+
+template <const auto& F, const auto& R, class... Options, int... J>
+constexpr bool all_at_passed_params(refs<J...>) {
+  return (at_passed_params<F, R, J, Options...>() && ...);
+}
+
+/// What keeps model K of node I of F from being quantized for it, if
+/// anything: its own nodes' ranges, its outputs' parameters.
+template <const auto& F, const auto& R, int I, int K, class... Options>
+constexpr control_flow_obstacle called_obstacle() {
+  using S = called_model<F, I, K>;
+  using Q = quantized_called<F, R, I, K, Options...>;
+  for (std::size_t j = 0; j < static_cast<std::size_t>(S::type::node_count); ++j)
+    if (float_rows<typename S::type>[j] && !quant::observed(Q::ranges::value[j])) return control_flow_obstacle::not_calibrated;
+  constexpr bool outputs_at_params = []<int... k>(std::integer_sequence<int, k...>) {
+    return (at_passed_params<S::model, Q::ranges::value, S::type::template output_node_index<k>,
+                             typename option_in_called<S::first, S::rows, Options>::type...>() && ...);
+  }(std::make_integer_sequence<int, S::type::output_count>{});
+  return outputs_at_params ? control_flow_obstacle::none : control_flow_obstacle::other_parameters;
+}
+
+/// What keeps if_ or while_ node I of F from being quantized, if anything
+/// (control_flow_obstacle); none: its models run in the scheme's integers
+/// and every value it passes has one set of parameters throughout.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr control_flow_obstacle control_flow_obstacle_of() {
+  constexpr control_flow_obstacle first = called_obstacle<F, R, I, 0, Options...>();
+  if constexpr (first != control_flow_obstacle::none) {
+    return first;
+  } else if constexpr (constexpr control_flow_obstacle second = called_obstacle<F, R, I, 1, Options...>();
+                       second != control_flow_obstacle::none) {
+    return second;
+  } else {
+    return all_at_passed_params<F, R, Options...>(typename operands_after_condition<node_of<F, I>>::type{})
+               ? control_flow_obstacle::none
+               : control_flow_obstacle::other_parameters;
+  }
+}
+
+template <const auto& F, int... R>
+constexpr bool reads_float(refs<R...>) {
+  return (float_rows<model_of<F>>[static_cast<std::size_t>(R)] || ...);
+}
+/// Whether node I of F computes on integers only (an integer literal, a
+/// loop counter's ADD, a comparison of indices): it stays as it is.
+template <const auto& F, int I, class... Options>
+constexpr bool integer_only() {
+  using N = node_of<F, I>;
+  constexpr treatment t = treatment_of<N, Options...>();
+  if constexpr (t == treatment::input || t == treatment::control_flow || t == treatment::unpacked ||
+                std::is_same_v<typename N::op, qfence::op::state>)
+    return false;
+  else return !float_rows<model_of<F>>[static_cast<std::size_t>(I)] && !reads_float<F>(typename N::inputs{});
+}
+
+/// Whether node I of F is an if_ or while_ that stays float, or a
+/// control_flow_output of one (a fence each, as before quantization).
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr bool stays_float_with_control_flow() {
+  using N = node_of<F, I>;
+  constexpr treatment t = treatment_of<N, Options...>();
+  if constexpr (t == treatment::control_flow)
+    return control_flow_obstacle_of<F, R, I, Options...>() != control_flow_obstacle::none;
+  else if constexpr (t == treatment::unpacked) {
+    constexpr int cf = first_ref<typename N::inputs>::value;
+    if constexpr (treatment_of<node_of<F, cf>, Options...>() != treatment::control_flow) return true;  // a fence, say
+    else return stays_float_with_control_flow<F, R, cf, Options...>();
+  } else {
+    return false;
+  }
+}
+
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto quantized_node() {
@@ -27870,6 +28428,8 @@ constexpr auto quantized_node() {
   using State = typename decltype(state_type<F, R, I, Options...>())::type;
   if constexpr (!std::is_void_v<State>) {
     return quantized_state<F, I, State>::node();
+  } else if constexpr (integer_only<F, I, Options...>()) {
+    return F.template node<I>();
   } else if constexpr (t == treatment::stateful) {
     if constexpr (lstm_node_parts<N>::is_lstm) return quantized_lstm<F, R, I, Options...>::node();
     else return quantized_svdf<F, R, I, Options...>::node();
@@ -27882,10 +28442,17 @@ constexpr auto quantized_node() {
     } else {
       return N{};  // an integer input (indices, lengths) is left alone
     }
-  } else if constexpr (t == treatment::island) {
+  } else if constexpr (t == treatment::island || stays_float_with_control_flow<F, R, I, Options...>()) {
     using FenceOut = fence_output<F, R, I, Options...>;
     if constexpr (is_fence<N>) return fence_node<typename N::inner, FenceOut>{F.template node<I>().node};
     else return fence_node<N, FenceOut>{F.template node<I>()};
+  } else if constexpr (t == treatment::control_flow) {
+    return passing<N>::rebuilt(quantized_called<F, R, I, 0, Options...>::value,
+                               quantized_called<F, R, I, 1, Options...>::value);
+  } else if constexpr (t == treatment::unpacked) {
+    constexpr int cf = first_ref<typename N::inputs>::value;
+    using Values = typename quantized_called<F, R, cf, passing<node_of<F, cf>>::model_of_values, Options...>::type;
+    return control_flow_output_node<Values, unpacked_value<N, cf>, cf>{};
   } else if constexpr (t == treatment::table) {
     return tabulated_node<op, Out, first_ref<typename N::inputs>::value>{};
   } else if constexpr (t == treatment::layer) {
@@ -27969,24 +28536,31 @@ constexpr auto quantized_model(std::integer_sequence<int, I...>) {
 /// not its variable; float literals, whose fence is how a constant is
 /// quantized: it quantizes at its border; control_flow_output, which
 /// unpacks the values of its if_ or while_, whose line says it).
-template <const auto& F, int I, class... Options>
+template <const auto& F, const auto& R, int I, class... Options>
 std::string fence_reason() {
   using N = node_of<F, I>;
   using op = typename N::op;
   constexpr treatment t = treatment_of<N, Options...>();
   constexpr bool int16 = int16x8_asked<Options...>;
-  if constexpr (t == treatment::input || std::is_same_v<op, qfence::op::state> ||
-                std::is_same_v<op, qfence::op::literal> || std::is_same_v<op, qfence::op::control_flow_output>) {
+  if constexpr (t == treatment::input || t == treatment::unpacked || std::is_same_v<op, qfence::op::state> ||
+                std::is_same_v<op, qfence::op::literal> || integer_only<F, I, Options...>()) {
     return {};
+  } else if constexpr (t == treatment::control_flow) {
+    constexpr control_flow_obstacle why = control_flow_obstacle_of<F, R, I, Options...>();
+    if constexpr (why == control_flow_obstacle::not_calibrated)
+      return "control flow: a model it runs has nodes no calibration sample reached (a branch never taken), so they "
+             "have no ranges; the models it runs stay float";
+    else if constexpr (why == control_flow_obstacle::other_parameters)
+      return "control flow: a value it passes is produced at other parameters than those it is passed at (a fixed "
+             "output, an input's); qfence quantize requantizes it there, qfence::quantize keeps the models it runs "
+             "float";
+    else return {};
   } else if constexpr (t == treatment::island) {
     constexpr runtime::op_code code = op_code_of<op>();
     constexpr op_property p = scheme_property<Options...>(code);
     if constexpr (is_fence<N>) return "fenced in the float graph (qfence::fence)";
     else if constexpr (is_custom<N>)
       return "custom op with no quantized kernel (qfence::use_table<op> gives an elementwise one a table)";
-    else if constexpr (p.passes_to_subgraphs)
-      return "control flow: qfence::quantize does not quantize the models it runs yet (qfence quantize does, inside "
-             "IF and WHILE of a .tflite)";
     else if constexpr (code == runtime::op_code::custom)  // a typed node with no TFLite op (state, ...)
       return "qfence::quantize has no " + std::string(int16 ? "int16x8" : "int8") + " form for it";
     else if constexpr (!p.quantizable) return quant::detail::no_quantized_form(code, int16);
@@ -28000,52 +28574,113 @@ std::string fence_reason() {
   }
 }
 
-}  // namespace detail::quantize_graph
+template <const auto& F, const auto& R, int I, int K, class... Options>
+void append_called_fence_lines(std::vector<quant::fence_line>& lines, const std::string& within);
 
-/// The nodes qfence::quantize<Float, Ranges>(Options...) keeps in float, and
-/// why: one fence line each, as `qfence quantize` prints them for a .tflite
-/// (the ranges change parameters, not which nodes are fenced).
-///
-///   for (const auto& f : qfence::quantize_fences<float_model>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
-///   // fence: node 3 (SQRT) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
-template <const auto& Float, class... Options>
-std::vector<quant::fence_line> quantize_fences(Options...) {
-  using M = detail::quantize_graph::model_of<Float>;
-  static_assert(!detail::quantize_graph::has_variables<Float>(),
-                "qfence::quantize_fences<model>: qfence::quantize refuses this model (resource variables), so it "
-                "has no fences to list");
-  std::vector<quant::fence_line> lines;
+/// Appends the fence lines of model F (ranges R) to `lines`, those of the
+/// models its quantized if_ and while_ nodes run after each (`within`:
+/// where F runs, "" for the model quantized).
+template <const auto& F, const auto& R, class... Options>
+void append_fence_lines(std::vector<quant::fence_line>& lines, const std::string& within) {
   [&]<int... I>(std::integer_sequence<int, I...>) {
     (
         [&] {
-          std::string why = detail::quantize_graph::fence_reason<Float, I, Options...>();
-          if (why.empty()) return;
-          using N = detail::quantize_graph::node_of<Float, I>;
-          using T = typename M::template node_output_type<I>;
-          // Builtins by TFLite's name, as `qfence quantize` names them.
-          constexpr runtime::op_code code = detail::quantize_graph::op_code_of<typename N::op>();
-          const std::string op = code == runtime::op_code::custom ? std::string(N::op::name)
-                                                                  : std::string(runtime::op_code_name(code));
-          // IF and WHILE pack the values they pass (a byte tensor); those are float.
-          const bool float_output = T::type == dtype::f32 || quant::int8_property(code).passes_to_subgraphs;
-          lines.push_back({I, op, std::move(why), 0, float_output, true});
+          using N = node_of<F, I>;
+          using T = typename model_of<F>::template node_output_type<I>;
+          constexpr runtime::op_code code = op_code_of<typename N::op>();
+          if (std::string why = fence_reason<F, R, I, Options...>(); !why.empty()) {
+            // Builtins by TFLite's name, as `qfence quantize` names them.
+            const std::string op = code == runtime::op_code::custom ? std::string(N::op::name)
+                                                                    : std::string(runtime::op_code_name(code));
+            // IF and WHILE pack the values they pass (a byte tensor); those are float.
+            const bool float_output = T::type == dtype::f32 || quant::int8_property(code).passes_to_subgraphs;
+            lines.push_back({I, op, std::move(why), 0, float_output, true, within});
+          }
+          if constexpr (treatment_of<N, Options...>() == treatment::control_flow) {
+            if constexpr (control_flow_obstacle_of<F, R, I, Options...>() == control_flow_obstacle::none) {
+              append_called_fence_lines<F, R, I, 0, Options...>(lines, within);
+              append_called_fence_lines<F, R, I, 1, Options...>(lines, within);
+            }
+          }
         }(),
         ...);
-  }(std::make_integer_sequence<int, M::node_count>{});
+  }(std::make_integer_sequence<int, model_of<F>::node_count>{});
+}
+
+/// Appends the fence lines of model K of if_ or while_ node I of F (a
+/// function, not a lambda in append_fence_lines: GCC 12 cannot expand
+/// Options there).
+template <const auto& F, const auto& R, int I, int K, class... Options>
+void append_called_fence_lines(std::vector<quant::fence_line>& lines, const std::string& within) {
+  using Q = quantized_called<F, R, I, K, Options...>;
+  append_fence_lines<Q::S::model, Q::ranges::value, typename option_in_called<Q::S::first, Q::S::rows, Options>::type...>(
+      lines, " of node " + std::to_string(I) + "'s " + quant::called_models<node_of<F, I>>::role(K) + within);
+}
+
+}  // namespace detail::quantize_graph
+
+/// The nodes qfence::quantize<Float, Ranges>(Options...) keeps in float,
+/// and why: one fence line each, as `qfence quantize` prints them for a
+/// .tflite; nodes of the models a quantized if_ or while_ runs after it,
+/// named as such ("node 1 (SQRT) of node 3's else-branch"). The ranges
+/// decide whether an if_ or while_ is quantized (a branch no sample took
+/// stays float with it); elsewhere they change parameters, not fences.
+///
+///   for (const auto& f : qfence::quantize_fences<float_model, ranges>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
+///   // fence: node 3 (SQRT) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
+template <const auto& Float, const auto& Ranges, class... Options>
+std::vector<quant::fence_line> quantize_fences(Options...) {
+  using M = detail::quantize_graph::model_of<Float>;
+  static_assert(!detail::quantize_graph::has_variables<Float>(),
+                "qfence::quantize_fences<model, ranges>: qfence::quantize refuses this model (resource variables), so "
+                "it has no fences to list");
+  static_assert(std::size(Ranges) == quant::tree_size<M>(),
+                "qfence::quantize_fences<model, ranges>: ranges must hold one real_range per node of the float "
+                "model (by node index), then one per node of each model its if_ and while_ nodes run "
+                "(quant/node_tree.hpp; what quant::ranges_header writes for this model); calibrate this model again");
+  std::vector<quant::fence_line> lines;
+  detail::quantize_graph::append_fence_lines<Float, detail::quantize_graph::passed_value_ranges<M, Ranges>::value,
+                                             Options...>(lines, "");
   return lines;
+}
+
+namespace detail::quantize_graph {
+template <class M>
+inline constexpr std::array<quant::real_range, quant::tree_size<M>()> no_ranges{};
+template <class M>
+constexpr bool has_control_flow() {
+  bool any = false;
+  quant::for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t) {
+    any = any || quant::called_models<typename Model::template node_t<I>>::count > 0;
+  });
+  return any;
+}
+}  // namespace detail::quantize_graph
+
+/// The same for a model without if_ or while_, whose fences do not depend
+/// on the ranges.
+template <const auto& Float, class... Options>
+std::vector<quant::fence_line> quantize_fences(Options... options) {
+  using M = detail::quantize_graph::model_of<Float>;
+  static_assert(!detail::quantize_graph::has_control_flow<M>(),
+                "qfence::quantize_fences<model>: whether an if_ or while_ is quantized depends on the ranges (a "
+                "branch no sample took stays float). fix: qfence::quantize_fences<model, ranges>(options...)");
+  return quantize_fences<Float, detail::quantize_graph::no_ranges<M>>(options...);
 }
 
 /// The int8 model of float model `Float` (a `constexpr` graph at namespace
 /// scope) with the ranges `Ranges` (one quant::real_range per node, by node
-/// index, as quant::ranges_header writes them). Options: qfence::use_table<Op>,
+/// index, then per node of the models its if_ and while_ nodes run:
+/// quant/node_tree.hpp; what quant::ranges_header writes). Options: qfence::use_table<Op>,
 /// qfence::correct_biases<channel_means>, qfence::float_io, qfence::int16x8
 /// (the int16x8 model instead).
 template <const auto& Float, const auto& Ranges, class... Options>
 constexpr auto quantize(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
-  static_assert(std::size(Ranges) == static_cast<std::size_t>(M::node_count),
-                "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model, by "
-                "node index (what quant::ranges_header writes for this model); calibrate this model again");
+  static_assert(std::size(Ranges) == quant::tree_size<M>(),
+                "qfence::quantize<model, ranges>: ranges must hold one real_range per node of the float model (by "
+                "node index), then one per node of each model its if_ and while_ nodes run (quant/node_tree.hpp; "
+                "what quant::ranges_header writes for this model); calibrate this model again");
   return [&]<int... I>(std::integer_sequence<int, I...> nodes) {
     static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
                   "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
@@ -28057,7 +28692,9 @@ constexpr auto quantize(Options...) {
                   "(read_variable, assign_variable, call_once) yet. fix: keep this model float, or write its int8 "
                   "graph with int8 variables by hand");
     if constexpr (variables) return Float;  // the error above is the one to read
-    else return detail::quantize_graph::quantized_model<Float, Ranges, Options...>(nodes);
+    else
+      return detail::quantize_graph::quantized_model<Float, detail::quantize_graph::passed_value_ranges<M, Ranges>::value,
+                                                     Options...>(nodes);
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 

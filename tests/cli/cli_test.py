@@ -275,6 +275,21 @@ def main():
             seen = {(t.get('subgraph', 0), t['name']): t['seen'] for t in json.loads(r.stdout)['tensors']}
             check(seen.get((2, 'x_next')) == [-12.0, 24.0] and seen.get((2, 'x')) == [-6.0, 12.0] and
                   seen.get((0, 'y')) == [-12.0, 24.0], f'calibrate float_while: ranges {seen}')
+        # --emit-cpp names each tensor's subgraph: the typed while_'s body.
+        r = run('calibrate', tmp / 'float_while.tflite', '--calib', loop_calib, '--emit-cpp', tmp / 'loop_ranges.hpp',
+                '--name', 'loop')
+        text = (tmp / 'loop_ranges.hpp').read_text() if r.returncode == 0 else r.stderr
+        check('{"x_next", {-1.200000000e+01f, 2.400000000e+01f}, 2},' in text and
+              '{"y", {-1.200000000e+01f, 2.400000000e+01f}},' in text, f'calibrate --emit-cpp float_while: {text[-600:]}')
+        if cxx and r.returncode == 0:
+            (tmp / 'loop_ranges.cpp').write_text(
+                '#include "loop_ranges.hpp"\n'
+                'int main() { int in_body = 0; for (const auto& r : loop::ranges) in_body += r.subgraph == 2; '
+                'return in_body == 2 ? 0 : 1; }\n')
+            c = subprocess.run([*cxx, f'-I{tmp}', tmp / 'loop_ranges.cpp', '-o', tmp / 'loop_ranges'], capture_output=True,
+                               text=True)
+            check(c.returncode == 0 and subprocess.run([tmp / 'loop_ranges']).returncode == 0,
+                  f'the header calibrate --emit-cpp wrote does not compile, or lacks the body\'s 2 float tensors: {c.stderr[-500:]}')
         r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--no-fences', '-o', tmp / 'loop_q.tflite')
         check(r.returncode == 0 and 'fence:' not in r.stdout and ', 0 fences,' in r.stdout,
               f'quantize float_while: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()[-300:]}')

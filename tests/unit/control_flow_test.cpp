@@ -10,6 +10,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "qfence.hpp"
@@ -893,38 +897,186 @@ TEST_CASE("a branch no calibration sample takes has no ranges: its ops are fence
 }
 
 namespace {
-// RELU -> if_ -> RELU, quantized at compile time: the if_ and the branches
-// it runs stay float (a fence), the RELUs around it int8.
+// ---- the compile-time quantizer (quant/calibrate_graph.hpp, quant/quantize_graph.hpp) ----
+
+// RELU -> if_ -> RELU. Rows of its ranges table (quant/node_tree.hpp):
+// 0-5 its nodes, 6-7 the then-branch's (x, x + x), 8-10 the else-branch's
+// (x, offset, x + offset).
 constexpr auto relu_if_relu =
     qf::graph(qf::input<Cond>(), qf::input<X>(), qf::relu(qf::ref<1>),
               qf::if_(qf::ref<0>, then_branch, else_branch, qf::ref<2>),
               qf::control_flow_output<decltype(then_branch), 0>(qf::ref<3>), qf::relu(qf::ref<4>));
-inline constexpr std::array<qf::quant::real_range, 6> relu_if_relu_ranges{{{0, 0}, {-3, 3}, {0, 3}, {0, 0}, {-1, 6}, {0, 6}}};
+inline constexpr std::array<qf::quant::real_range, 11> relu_if_relu_ranges{
+    {{0, 0}, {-3, 3}, {0, 3}, {0, 0}, {-2, 5.5f}, {0, 5.5f}, {-1, 2}, {-2, 4}, {-0.5f, 3}, {-1, 2}, {-1.5f, 5}}};
 constexpr auto int8_relu_if_relu = qf::quantize<relu_if_relu, relu_if_relu_ranges>();
+// Row -> the twin's tensor (graph, name): relu_if_relu_twin.
+const std::vector<std::tuple<std::size_t, int, std::string>> relu_if_relu_rows{
+    {1, 0, "x"}, {2, 0, "r"}, {4, 0, "z"}, {5, 0, "y"}, {6, 1, "r"}, {7, 1, "z"}, {8, 2, "r"}, {10, 2, "z"}};
+
+std::shared_ptr<const runtime::model> relu_if_relu_twin() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1}, "cond", BOOL), tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "r"),
+               tfl::activation({1, 4}, "z"), tfl::activation({1, 4}, "y")};
+  m.ops = {tfl::op(19 /*RELU*/, 1, {1}, {2}), if_op(0, 2, 3), tfl::op(19 /*RELU*/, 1, {3}, {4})};
+  m.inputs = {0, 1};
+  m.outputs = {4};
+  m.subgraphs = add_branches("r", "z");
+  return read_spec(m);
+}
+
+// while_model's rows: 0-3 its nodes, 4-7 the cond's (i, x, 3, i < 3), 8-12
+// the body's (i, x, 1, i + 1, x + x).
+const std::vector<std::tuple<std::size_t, int, std::string>> while_model_rows{
+    {0, 0, "x"}, {3, 0, "y"}, {5, 1, "x"}, {9, 2, "x"}, {12, 2, "x_next"}};
+inline constexpr std::array<qf::quant::real_range, 13> while_ranges{
+    {{-3, 3}, {0, 0}, {0, 0}, {-24, 24}, {0, 0}, {-24, 24}, {0, 0}, {0, 0}, {0, 0}, {-12, 12}, {0, 0}, {0, 0}, {-24, 24}}};
+constexpr auto int8_while_model = qf::quantize<while_model, while_ranges>();
+
+/// The twin tensor of each (row, graph, name), by index in the file.
+int twin_tensor(const runtime::model& m, int graph, const std::string& name) {
+  const auto [first, end] = m.tensor_range_of(graph);
+  for (std::size_t t = first; t < end; ++t)
+    if (m.tensors[t].name == name) return static_cast<int>(t);
+  FAIL("no tensor " << name << " in subgraph " << graph);
+  return -1;
+}
+
+/// `qfence quantize`'s int8 model of `twin` (integer inputs and outputs, no
+/// bias correction) from the rows of `ranges` that `rows` maps to its tensors.
+/// With `means` (a row's channel means), bias correction as
+/// qfence::correct_biases applies it.
+template <std::size_t N>
+runtime::model quantized_twin(const std::shared_ptr<const runtime::model>& twin, const std::array<qf::quant::real_range, N>& ranges,
+                              const std::vector<std::tuple<std::size_t, int, std::string>>& rows,
+                              const std::array<std::span<const double>, N>* means = nullptr) {
+  qfence::quant::calibration_report report;
+  report.calibrator = "minmax";
+  for (const auto& [row, graph, name] : rows) {
+    qfence::quant::tensor_calibration t;
+    t.tensor = twin_tensor(*twin, graph, name);
+    t.range = ranges[row];
+    if (means != nullptr) t.channel_means.assign((*means)[row].begin(), (*means)[row].end());
+    report.tensors.push_back(t);
+  }
+  qfence::quant::quantize_options options;
+  options.inputs = options.outputs = qfence::quant::io_type::integer;
+  options.bias_correction = means != nullptr;
+  qfence::quant::quantized_model q = qfence::quant::quantize_int8(*twin, report, options);
+  CHECK(q.fences.empty());
+  return std::move(q.model);
+}
+
+/// Runs the typed int8 model and the interpreter's on both branches: the same bytes.
+template <class Model>
+void check_same_if_bytes(const Model& typed, runtime::interpreter& interp) {
+  auto arena = qtest::heap_arena<std::remove_cvref_t<Model>>();
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
+    arena->template input<0>()[0] = interp.input<bool>(0)[0] = seed % 2 == 0;
+    std::ranges::copy(x, arena->template input<1>().begin());
+    std::ranges::copy(x, interp.input<std::int8_t>(1).begin());
+    REQUIRE(typed.invoke(*arena) == qf::invoke_status::completed);
+    REQUIRE(interp.invoke() == qf::invoke_status::completed);
+    CHECK(std::ranges::equal(arena->template output<0>(), interp.output<std::int8_t>(0)));
+  }
+}
+
+/// Samples of relu_if_relu's inputs (cond alternates, x in [-2, 2]), for
+/// the typed model's arena and the twin's interpreter alike.
+void fill_if_sample(std::size_t i, std::span<bool, 1> cond, std::span<float, 4> x) {
+  cond[0] = i % 2 == 0;
+  std::ranges::copy(qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -2.0f, 2.0f), x.begin());
+}
 }  // namespace
 
-TEST_CASE("qfence::quantize fences an if_ with the models it runs, says so in one line, and computes the float model") {
-  namespace qg = qf::detail::quantize_graph;
+TEST_CASE("calibrate_graph observes the models if_ and while_ run, as calibrate observes their subgraphs") {
+  // while_: the cond and the body at every iteration.
+  const auto typed_loop = qf::quant::calibrate_graph(while_model, loop_samples{}.size(), [](std::size_t i, auto& a) {
+    std::ranges::copy(qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -3.0f, 3.0f), a.template input<0>().begin());
+    return std::optional<std::string>{};
+  });
+  const auto twin_loop = while_twin();
+  const auto loop_report = qfence::quant::calibrate(twin_loop, loop_samples{});
+  // if_: the branch each sample takes, and only it.
+  const auto typed_if = qf::quant::calibrate_graph(relu_if_relu, 16, [](std::size_t i, auto& a) {
+    fill_if_sample(i, a.template input<0>(), a.template input<1>());
+    return std::optional<std::string>{};
+  });
+  struct twin_if_samples {
+    std::size_t size() const { return 16; }
+    std::optional<std::string> fill(std::size_t i, runtime::interpreter& interp) const {
+      fill_if_sample(i, std::span<bool, 1>(interp.input<bool>(0).data(), 1), std::span<float, 4>(interp.input<float>(1).data(), 4));
+      return std::nullopt;
+    }
+  };
+  const auto twin_if = relu_if_relu_twin();
+  const auto if_report = qfence::quant::calibrate(twin_if, twin_if_samples{});
+  for (const qf::quant::calibrator method : qf::quant::all_calibrators) {
+    CAPTURE(qf::quant::calibrator_name(method));
+    const auto same = [&](const auto& typed, const qfence::quant::calibration_report& report, const runtime::model& twin,
+                          const std::vector<std::tuple<std::size_t, int, std::string>>& rows) {
+      const auto r = typed.ranges(method);
+      const qfence::quant::calibration_report by = report.with_calibrator(method);
+      for (const auto& row : rows) {
+        const std::string& name = std::get<2>(row);
+        const int graph = std::get<1>(row);
+        CAPTURE(name);
+        CAPTURE(graph);
+        const qfence::quant::tensor_calibration* t = by.find(twin_tensor(twin, graph, name));
+        REQUIRE(t != nullptr);
+        CHECK(r[std::get<0>(row)] == t->range);
+      }
+    };
+    same(typed_loop, loop_report, *twin_loop, while_model_rows);
+    same(typed_if, if_report, *twin_if, relu_if_relu_rows);
+  }
+  // The body's x + x saw x, 2x and 4x doubled: up to 8 times the input.
+  CHECK(typed_loop.ranges()[12].max == typed_loop.ranges()[0].max * 8);
+  // A branch no sample takes: its rows are not_observed, and the header says so.
+  const auto then_only = qf::quant::calibrate_graph(relu_if_relu, 4, [](std::size_t i, auto& a) {
+    fill_if_sample(2 * i, a.template input<0>(), a.template input<1>());
+    return std::optional<std::string>{};
+  });
+  CHECK(!qf::quant::observed(then_only.ranges()[10]));
+  CHECK(qf::quant::observed(then_only.ranges()[7]));
+  const std::string header = qf::quant::calibration_header(then_only, "then_only");
+  CHECK(header.find("inline constexpr std::array<qfence::quant::real_range, 11> ranges{{") != std::string::npos);
+  CHECK(header.find("    qfence::quant::not_observed,  // node 2 of node 3's else-branch\n") != std::string::npos);
+  CHECK(header.find("  // node 1 of node 3's then-branch\n") != std::string::npos);
+}
+
+TEST_CASE("qfence::quantize quantizes inside if_: its branches int8 at the parameters it passes, qfence quantize's bytes") {
   using Q = decltype(int8_relu_if_relu);
-  static_assert(qg::is_fence<Q::node_t<3>>);
-  static_assert(Q::node_output_type<2>::type == qf::dtype::i8 && Q::node_output_type<5>::type == qf::dtype::i8);
-  const auto fences = qf::quantize_fences<relu_if_relu>();
-  REQUIRE(fences.size() == 1);  // the values' unpacking (control_flow_output) is part of the if_'s line
-  CHECK(fences[0].text() ==
-        "fence: node 3 (IF) stays float: control flow: qfence::quantize does not quantize the models it runs yet "
-        "(qfence quantize does, inside IF and WHILE of a .tflite); DEQUANTIZE before it, QUANTIZE after");
-  // Both branches, to the int8 borders' rounding: the input's half step
-  // (doubled by x + x), the RELU's and the output's.
+  CHECK(qf::quantize_fences<relu_if_relu, relu_if_relu_ranges>().empty());
+  // One set of parameters per value passed: the RELU's output, both
+  // branches' inputs (the union of their ranges, [-1, 3]); both branches'
+  // outputs and the value taken out ([-2, 5.5]).
+  using passed_in = Q::node_output_type<2>::quant;
+  const qf::quant::affine_params in = qf::quant::asymmetric_params({-1, 3}, -128, 127);
+  CHECK(passed_in::scale == in.scale);
+  CHECK(passed_in::zero_point == in.zero_point);
+  using Then = Q::node_t<3>::then_model;
+  using Else = Q::node_t<3>::else_model;
+  static_assert(std::is_same_v<Then::input_type<0>, Q::node_output_type<2>>);
+  static_assert(std::is_same_v<Else::input_type<0>, Q::node_output_type<2>>);
+  static_assert(std::is_same_v<Then::output_type<0>, Q::node_output_type<4>>);
+  static_assert(std::is_same_v<Else::output_type<0>, Q::node_output_type<4>>);
+  const qf::quant::affine_params out = qf::quant::asymmetric_params({-2, 5.5f}, -128, 127);
+  CHECK(Q::node_output_type<4>::quant::scale == out.scale);
+  // The runtime path with the same ranges: the same bytes, both branches.
+  runtime::interpreter interp(quantized_twin(relu_if_relu_twin(), relu_if_relu_ranges, relu_if_relu_rows));
+  check_same_if_bytes(int8_relu_if_relu, interp);
+  // And against the float model, to the int8 grid's rounding: the input's
+  // half step (doubled by x + x), the RELU's, the passed value's and the output's.
   auto float_arena = qtest::heap_arena<std::remove_cvref_t<decltype(relu_if_relu)>>();
   auto arena = qtest::heap_arena<Q>();
   using in_q = Q::input_type<1>::quant;
   using out_q = Q::output_type<0>::quant;
   for (std::uint32_t seed = 1; seed <= 8; ++seed) {
     CAPTURE(seed);
-    const bool cond = seed % 2 == 0;
     const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
-    arena->input<0>()[0] = cond;
-    float_arena->input<0>()[0] = cond;
+    arena->input<0>()[0] = float_arena->input<0>()[0] = seed % 2 == 0;
     std::ranges::copy(x, arena->input<1>().begin());
     for (std::size_t i = 0; i < 4; ++i)
       float_arena->input<1>()[i] = in_q::scale * static_cast<float>(x[i] - in_q::zero_point);
@@ -932,8 +1084,179 @@ TEST_CASE("qfence::quantize fences an if_ with the models it runs, says so in on
     REQUIRE(relu_if_relu.invoke(*float_arena) == qf::invoke_status::completed);
     for (std::size_t i = 0; i < 4; ++i) {
       const float got = out_q::scale * static_cast<float>(arena->output<0>()[i] - out_q::zero_point);
-      CHECK(std::abs(got - float_arena->output<0>()[i]) <= 2.0f * out_q::scale);
+      CHECK(std::abs(got - float_arena->output<0>()[i]) <= 2.5f * out_q::scale);
     }
+  }
+}
+
+TEST_CASE("qfence::quantize of while_: a loop-carried value has one set of parameters, qfence quantize's bytes") {
+  using Q = decltype(int8_while_model);
+  CHECK(qf::quantize_fences<while_model, while_ranges>().empty());
+  using Cond_ = Q::node_t<2>::cond_model;
+  using Body = Q::node_t<2>::body_model;
+  static_assert(std::is_same_v<Q::node_output_type<0>, Body::input_type<1>>);
+  static_assert(std::is_same_v<Body::output_type<1>, Body::input_type<1>>);
+  static_assert(std::is_same_v<Cond_::input_type<1>, Body::input_type<1>>);
+  static_assert(Body::input_type<0>::type == qf::dtype::i32);  // the counter stays an integer
+  CHECK(Q::input_type<0>::quant::scale == qf::quant::asymmetric_params({-24, 24}, -128, 127).scale);
+  runtime::interpreter interp(quantized_twin(while_twin(), while_ranges, while_model_rows));
+  auto arena = qtest::heap_arena<Q>();
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    CAPTURE(seed);
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -12, 12);
+    std::ranges::copy(x, arena->input<0>().begin());
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    REQUIRE(int8_while_model.invoke(*arena) == qf::invoke_status::completed);
+    REQUIRE(interp.invoke() == qf::invoke_status::completed);
+    CHECK(std::ranges::equal(arena->output<0>(), interp.output<std::int8_t>(0)));
+    // Three doublings at one scale, none clipping: 8 (x - zero point), to a step.
+    constexpr int zp = Q::input_type<0>::quant::zero_point;
+    for (std::size_t i = 0; i < 4; ++i) CHECK(std::abs(arena->output<0>()[i] - (8 * (x[i] - zp) + zp)) <= 1);
+  }
+}
+
+namespace {
+// LOGISTIC -> while_: LOGISTIC's int8 output is fixed at 1/256, the loop
+// carries [-24, 24]; `qfence quantize` requantizes between them, the
+// compile-time quantizer keeps the loop float.
+constexpr auto logistic_loop = qf::graph(qf::input<X>(), qf::literal(qf::make_constant<I>(zero)), qf::logistic(qf::ref<0>),
+                                         qf::while_(loop_cond, loop_body, qf::ref<1>, qf::ref<2>),
+                                         qf::control_flow_output<decltype(loop_body), 1>(qf::ref<3>));
+inline constexpr std::array<qf::quant::real_range, 14> logistic_loop_ranges{
+    {{-3, 3}, {0, 0}, {0, 1}, {0, 0}, {0, 8}, {0, 0}, {0, 8}, {0, 0}, {0, 0}, {0, 0}, {0, 4}, {0, 0}, {0, 0}, {0, 8}}};
+constexpr auto int8_logistic_loop = qf::quantize<logistic_loop, logistic_loop_ranges>();
+// relu_if_relu with an else-branch no sample took.
+inline constexpr std::array<qf::quant::real_range, 11> then_only_ranges{
+    {{0, 0}, {-3, 3}, {0, 3}, {0, 0}, {-2, 6}, {0, 6}, {0, 3}, {0, 6}, qf::quant::not_observed, qf::quant::not_observed,
+     qf::quant::not_observed}};
+constexpr auto int8_then_only = qf::quantize<relu_if_relu, then_only_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize keeps an if_ or while_ float where it cannot quantize it, and says why in one line") {
+  namespace qg = qf::detail::quantize_graph;
+  const auto loop_fences = qf::quantize_fences<logistic_loop, logistic_loop_ranges>();
+  REQUIRE(loop_fences.size() == 1);  // the values' unpacking (control_flow_output) is part of the loop's line
+  CHECK(loop_fences[0].text() ==
+        "fence: node 3 (WHILE) stays float: control flow: a value it passes is produced at other parameters than "
+        "those it is passed at (a fixed output, an input's); qfence quantize requantizes it there, qfence::quantize "
+        "keeps the models it runs float; DEQUANTIZE before it, QUANTIZE after");
+  using L = decltype(int8_logistic_loop);
+  static_assert(qg::is_fence<L::node_t<3>> && qg::is_fence<L::node_t<4>>);
+  static_assert(L::node_output_type<2>::type == qf::dtype::i8);
+  auto arena = qtest::heap_arena<L>();
+  std::ranges::copy(qtest::random_ints<std::int8_t>(4, 3, -128, 127), arena->input<0>().begin());
+  REQUIRE(int8_logistic_loop.invoke(*arena) == qf::invoke_status::completed);
+
+  const auto if_fences = qf::quantize_fences<relu_if_relu, then_only_ranges>();
+  REQUIRE(if_fences.size() == 1);
+  CHECK(if_fences[0].text() ==
+        "fence: node 3 (IF) stays float: control flow: a model it runs has nodes no calibration sample reached (a "
+        "branch never taken), so they have no ranges; the models it runs stay float; DEQUANTIZE before it, QUANTIZE "
+        "after");
+  using T = decltype(int8_then_only);
+  static_assert(qg::is_fence<T::node_t<3>> && T::node_output_type<5>::type == qf::dtype::i8);
+}
+
+namespace {
+// A custom op with only a float function inside an if_'s branch: fenced
+// there, named by the branch, the if_ itself int8.
+struct halve {
+  QFENCE_CUSTOM_OP(halve)
+  static constexpr qf::dtype accepts = qf::f32;
+  template <class In> using output = qf::tensor<qf::f32, typename In::shape_type>;
+  template <class In, class Out>
+  static void run(const float* in, float* out) {
+    for (std::int64_t i = 0; i < In::elements; ++i) out[i] = in[i] * 0.5f;
+  }
+};
+constexpr auto halving_branch = qf::graph(qf::input<X>(), qf::custom<halve>(qf::ref<0>), qf::add(qf::ref<0>, qf::ref<1>));
+constexpr auto custom_in_branch =
+    qf::graph(qf::input<Cond>(), qf::input<X>(), qf::if_(qf::ref<0>, halving_branch, then_branch, qf::ref<1>),
+              qf::control_flow_output<decltype(halving_branch), 0>(qf::ref<2>));
+inline constexpr std::array<qf::quant::real_range, 9> custom_in_branch_ranges{
+    {{0, 0}, {-2, 2}, {0, 0}, {-4, 4}, {-2, 2}, {-1, 1}, {-3, 3}, {-2, 2}, {-4, 4}}};
+constexpr auto int8_custom_in_branch = qf::quantize<custom_in_branch, custom_in_branch_ranges>();
+}  // namespace
+
+namespace {
+// A FULLY_CONNECTED inside the then-branch: its weights and bias quantized
+// there (at the parameters the if_ passes its input at), and bias
+// correction from the branch's rows of the channel means.
+inline constexpr std::array<float, 16> branch_fc_weights{0.31f, -0.27f, 0.55f, 0.12f, -0.48f, 0.9f,  0.23f, -0.71f,
+                                                  0.36f, 0.64f,  -1.0f, 0.47f, 0.25f,  -0.13f, 0.52f, 0.83f};
+inline constexpr std::array<float, 4> branch_fc_bias{0.1f, -0.2f, 0.05f, 0.3f};
+constexpr auto fc_branch = qf::graph(qf::input<X>(), qf::fully_connected(qf::ref<0>, qf::make_constant<qf::tensor<qf::f32, qf::shape<4, 4>>>(branch_fc_weights),
+                                                                          qf::make_constant<qf::tensor<qf::f32, qf::shape<4>>>(branch_fc_bias)));
+constexpr auto relu_branch = qf::graph(qf::input<X>(), qf::relu(qf::ref<0>));
+constexpr auto fc_if = qf::graph(qf::input<Cond>(), qf::input<X>(), qf::if_(qf::ref<0>, fc_branch, relu_branch, qf::ref<1>),
+                                 qf::control_flow_output<decltype(fc_branch), 0>(qf::ref<2>));
+// Rows: 0-3 fc_if's nodes, 4-5 the then-branch's (x, FC), 6-7 the else-branch's (x, RELU).
+inline constexpr std::array<qf::quant::real_range, 8> fc_if_ranges{{{0, 0}, {-2, 2}, {0, 0}, {-3, 3}, {-2, 2}, {-3, 3}, {-1, 2}, {0, 2}}};
+inline constexpr std::array<double, 4> fc_input_means{0.4, -0.35, 0.2, 0.55};
+inline constexpr std::array<double, 4> x_means{0.1, 0.1, 0.1, 0.1};
+inline constexpr std::array<std::span<const double>, 8> fc_if_means{{{}, x_means, {}, {}, fc_input_means, {}, x_means, {}}};
+constexpr auto int8_fc_if = qf::quantize<fc_if, fc_if_ranges>();
+constexpr auto corrected_fc_if = qf::quantize<fc_if, fc_if_ranges>(qf::correct_biases<fc_if_means>);
+const std::vector<std::tuple<std::size_t, int, std::string>> fc_if_rows{
+    {1, 0, "x"}, {3, 0, "z"}, {4, 1, "x"}, {5, 1, "z"}, {6, 2, "x"}, {7, 2, "z"}};
+
+std::shared_ptr<const runtime::model> fc_if_twin() {
+  tfl::model_spec m;
+  m.tensors = {tfl::activation({1}, "cond", BOOL), tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "z")};
+  m.ops = {if_op(0, 1, 2)};
+  m.inputs = {0, 1};
+  m.outputs = {2};
+  tfl::model_spec then_g;
+  then_g.tensors = {tfl::activation({1, 4}, "x"),
+                    tfl::constant({4, 4}, tfl::bytes_of(std::vector<float>(branch_fc_weights.begin(), branch_fc_weights.end())), "w"),
+                    tfl::constant({4}, tfl::bytes_of(std::vector<float>(branch_fc_bias.begin(), branch_fc_bias.end())), "b"),
+                    tfl::activation({1, 4}, "z")};
+  then_g.ops = {tfl::op(9 /*FULLY_CONNECTED*/, 1, {0, 1, 2}, {3})};
+  then_g.inputs = {0};
+  then_g.outputs = {3};
+  tfl::model_spec else_g;
+  else_g.tensors = {tfl::activation({1, 4}, "x"), tfl::activation({1, 4}, "z")};
+  else_g.ops = {tfl::op(19 /*RELU*/, 1, {0}, {1})};
+  else_g.inputs = {0};
+  else_g.outputs = {1};
+  m.subgraphs = {then_g, else_g};
+  return read_spec(m);
+}
+
+}  // namespace
+
+TEST_CASE("qfence::quantize quantizes a layer inside an if_'s branch, with bias correction from its rows") {
+  runtime::interpreter plain(quantized_twin(fc_if_twin(), fc_if_ranges, fc_if_rows));
+  check_same_if_bytes(int8_fc_if, plain);
+  runtime::interpreter corrected(quantized_twin(fc_if_twin(), fc_if_ranges, fc_if_rows, &fc_if_means));
+  check_same_if_bytes(corrected_fc_if, corrected);
+  // The correction changed the branch's bias (the weights are off the
+  // int8 grid, and its input's means are not zero).
+  const auto& plain_fc = int8_fc_if.node<2>().then_branch.node<1>();
+  const auto& corrected_fc = corrected_fc_if.node<2>().then_branch.node<1>();
+  CHECK(std::ranges::equal(std::span(plain_fc.weights_data.data, 16), std::span(corrected_fc.weights_data.data, 16)));
+  CHECK(!std::ranges::equal(std::span(plain_fc.bias_data.data, 4), std::span(corrected_fc.bias_data.data, 4)));
+}
+
+TEST_CASE("qfence::quantize fences an op without an int8 kernel inside an if_'s branch, naming the branch") {
+  const auto fences = qf::quantize_fences<custom_in_branch, custom_in_branch_ranges>();
+  REQUIRE(fences.size() == 1);
+  CHECK(fences[0].text() ==
+        "fence: node 1 (halve) of node 2's then-branch stays float: custom op with no quantized kernel "
+        "(qfence::use_table<op> gives an elementwise one a table); DEQUANTIZE before it, QUANTIZE after");
+  using Q = decltype(int8_custom_in_branch);
+  static_assert(qf::detail::quantize_graph::is_fence<Q::node_t<2>::then_model::node_t<1>>);
+  static_assert(Q::node_output_type<3>::type == qf::dtype::i8);
+  auto arena = qtest::heap_arena<Q>();
+  arena->input<0>()[0] = true;
+  const auto x = std::array<std::int8_t, 4>{-100, -10, 10, 100};
+  std::ranges::copy(x, arena->input<1>().begin());
+  REQUIRE(int8_custom_in_branch.invoke(*arena) == qf::invoke_status::completed);
+  using in_q = Q::input_type<1>::quant;
+  using out_q = Q::output_type<0>::quant;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const float want = 1.5f * in_q::scale * static_cast<float>(x[i] - in_q::zero_point);
+    CHECK(std::abs(out_q::scale * static_cast<float>(arena->output<0>()[i] - out_q::zero_point) - want) <= 1.5f * out_q::scale);
   }
 }
 

@@ -14,6 +14,11 @@
 // (ranges_header(c.ranges(), ...) writes the ranges alone.)
 // The ranges are a compile-time input of the int8 model, so calibration is a
 // separate program (a build step), as code generation is.
+//
+// The table has a row per node of the model and of the models its if_ and
+// while_ nodes run (quant/node_tree.hpp): a called model's nodes are
+// observed every time it runs (a while_'s body at every iteration), and a
+// row no sample reached (a branch never taken) holds quant::not_observed.
 #pragma once
 
 #include <array>
@@ -21,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,11 +34,13 @@
 #include <utility>
 #include <vector>
 
+#include "qfence/core/invoke_status.hpp"
 #include "qfence/graph/arena.hpp"
 #include "qfence/graph/state.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/lstm.hpp"
 #include "qfence/quant/lstm_replay.hpp"
+#include "qfence/quant/node_tree.hpp"
 #include "qfence/quant/observer.hpp"
 #include "qfence/quant/real_range.hpp"
 #include "qfence/core/exact_float.hpp"
@@ -41,19 +49,20 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
 
-/// What calibration saw at every node of model M: one streaming observer per
+/// What calibration saw at every node of model M and of the models its
+/// nodes run (a row each, quant/node_tree.hpp): one streaming observer per
 /// float node, so memory does not grow with the dataset.
 template <class M>
 class graph_calibration {
  public:
-  static constexpr int nodes = M::node_count;
+  static constexpr int nodes = static_cast<int>(tree_size<M>());
 
   explicit graph_calibration(observer_options options) {
     for (std::size_t i = 0; i < observers_.size(); ++i)
       observers_[i] = std::make_unique<tensor_observer>(options, channels[i]);
   }
 
-  /// Node i's observer (null for a node whose output is not float).
+  /// Row i's observer (null for a node whose output is not float).
   const tensor_observer* observer(int node) const {
     return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
   }
@@ -61,12 +70,13 @@ class graph_calibration {
     return float_node[static_cast<std::size_t>(node)] ? observers_[static_cast<std::size_t>(node)].get() : nullptr;
   }
 
-  /// Every node's range as `method` chooses it ({0, 0} for a node that is
-  /// not float): the table qfence::quantize takes.
+  /// Every row's range as `method` chooses it ({0, 0} for a node that is
+  /// not float; not_observed for one that never gave a finite value): the
+  /// table qfence::quantize takes.
   std::array<real_range, nodes> ranges(calibrator method) const {
     std::array<real_range, nodes> r{};
     for (int i = 0; i < nodes; ++i)
-      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->range(method);
+      if (const tensor_observer* o = observer(i)) r[static_cast<std::size_t>(i)] = o->values() > 0 ? o->range(method) : not_observed;
     return r;
   }
   std::array<real_range, nodes> ranges() const { return ranges(options().method); }
@@ -88,38 +98,127 @@ class graph_calibration {
     for (int i = 0; i < nodes; ++i)
       if (const tensor_observer* o = observer(i); o != nullptr && o->non_finite_count() > 0) {
         const non_finite_value v = *o->first_non_finite();
-        lines.push_back("node " + std::to_string(i) + " produced " + std::to_string(o->non_finite_count()) +
+        lines.push_back(tree_node_label<M>(static_cast<std::size_t>(i)) + " produced " + std::to_string(o->non_finite_count()) +
                         " NaN/Inf values (first in sample " + std::to_string(v.call) + " at index " +
                         std::to_string(v.index) + "); they were not used for its range");
       }
     return lines;
   }
 
-  /// The length of each node's last axis (1 for a scalar).
+  /// The length of each row's last axis (1 for a scalar).
   static constexpr std::array<std::size_t, nodes> channels = [] {
     std::array<std::size_t, nodes> c{};
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((c[I] = [] {
-         using T = typename M::template node_output_type<I>;
-         if constexpr (T::rank == 0) return std::size_t{1};
-         else return static_cast<std::size_t>(T::shape_type::dim(static_cast<int>(T::rank) - 1));
-       }()),
-       ...);
-    }(std::make_integer_sequence<int, nodes>{});
+    for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t row) {
+      using T = typename Model::template node_output_type<I>;
+      if constexpr (T::rank == 0) c[row] = 1;
+      else c[row] = static_cast<std::size_t>(T::shape_type::dim(static_cast<int>(T::rank) - 1));
+    });
     return c;
   }();
 
   static constexpr std::array<bool, nodes> float_node = [] {
     std::array<bool, nodes> f{};
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((f[I] = M::template node_output_type<I>::type == dtype::f32), ...);
-    }(std::make_integer_sequence<int, nodes>{});
+    for_each_tree_node<M>(0, [&]<class Model, int I>(std::size_t row) {
+      f[row] = Model::template node_output_type<I>::type == dtype::f32;
+    });
     return f;
   }();
 
  private:
   std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
 };
+
+namespace detail::calibrate_graph {
+
+/// Observes node I's output in `a` (if float) as row `row`.
+template <class M, int I, class A, class Observe>
+void observe_output(const A& a, std::size_t row, Observe& observe) {
+  if constexpr (M::template node_output_type<I>::type == dtype::f32) {
+    const auto v = a.template node_output<I>();
+    observe(row, std::span<const float>(v.data(), v.size()));
+  }
+}
+
+template <class M, class Observe>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe);
+
+/// Copies the bytes of node `From` of the caller's arena into input K of `to`.
+template <class Caller, int From, class Sub, int K>
+void pass_value(const qfence::arena<Caller>& from, qfence::arena<Sub>& to) {
+  std::memcpy(to.template input<K>().data(), from.template node_output<From>().data(), Sub::template input_type<K>::bytes);
+}
+
+/// Runs model K of if_ node n again on the values it read in `a`, observing
+/// the branch it takes (rows from `first`, M's first row).
+template <class M, int I, class Then, class Else, int Cond, int... In, class Observe>
+void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Observe& observe) {
+  const auto run = [&]<int K, class B>(const B& branch) {
+    auto b = std::make_unique<qfence::arena<B>>();
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      (pass_value<M, In, B, k>(a, *b), ...);
+    }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+    run_called(branch, *b, first + called_model_row<M, I, K>(), observe);
+  };
+  if (a.template node_output<Cond>()[0]) run.template operator()<0>(n.then_branch);
+  else run.template operator()<1>(n.else_branch);
+}
+
+/// Runs while_ node n's loop again from the values it read in `a`,
+/// observing its cond and body at every iteration.
+template <class M, int I, class Cond, class Body, int... In, class Observe>
+void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Observe& observe) {
+  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
+  std::vector<std::byte> values(P::bytes);
+  [&]<int... k>(std::integer_sequence<int, k...>) {
+    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
+  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+  auto c = std::make_unique<qfence::arena<Cond>>();
+  auto b = std::make_unique<qfence::arena<Body>>();
+  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Sub::input_count>{});
+  };
+  while (true) {
+    write(*c);
+    if (!run_called(n.cond, *c, first + called_model_row<M, I, 0>(), observe) || !c->template output<0>()[0]) return;
+    write(*b);
+    if (!run_called(n.body, *b, first + called_model_row<M, I, 1>(), observe)) return;
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Body::output_count>{});
+  }
+}
+
+/// After node I of M ran in `a`: its output observed, and the models it
+/// runs (an if_ or while_) replayed and observed.
+template <class M, int I, class Observe>
+void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Observe& observe) {
+  observe_output<M, I>(a, first + static_cast<std::size_t>(I), observe);
+  if constexpr (called_models<typename M::template node_t<I>>::count > 0)
+    replay_called<M, I>(net.template node<I>(), a, first, observe);
+}
+
+/// Runs model `net`, one that an if_ or while_ runs (it keeps no state),
+/// in `a` with the inputs written, observing its rows (from `first`):
+/// inputs as written, every other node as soon as it has run. false when
+/// the invoke ended early.
+template <class M, class Observe>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe) {
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (observe_output<M, M::template input_node_index<K>>(a, first + M::template input_node_index<K>, observe), ...);
+  }(std::make_integer_sequence<int, M::input_count>{});
+  const invoke_status s = net.invoke_observed(a, kernels::default_target(), [&](int node, const char*) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? after_node<M, I>(net, a, first, observe) : void()), ...);
+    }(std::make_integer_sequence<int, M::node_count>{});
+  });
+  return s == invoke_status::completed;
+}
+
+}  // namespace detail::calibrate_graph
 
 /// Runs float model `net` on `count` samples and observes every node's
 /// output. `fill(k, arena)` writes sample k's inputs into the
@@ -138,7 +237,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
   graph_calibration<M> c(options);
   auto arena = std::make_unique<qfence::arena<M>>();
   constexpr auto N = static_cast<std::size_t>(M::node_count);
-  const auto observe_values = [&](int node, std::span<const float> values) { c.observer(node)->observe(values); };
+  const auto observe_values = [&](std::size_t row, std::span<const float> values) {
+    c.observer(static_cast<int>(row))->observe(values);
+  };
   const auto copy_of = [&]<int I>() {
     const auto v = arena->template node_output<I>();
     return std::vector<float>(v.begin(), v.end());
@@ -160,6 +261,9 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
         observe_values(I, std::span<const float>(values.data(), values.size()));
       }
     }
+    // An if_ or while_: the models it ran, again on what it read.
+    if constexpr (called_models<Node>::count > 0)
+      detail::calibrate_graph::replay_called<M, I>(net.template node<I>(), *arena, 0, observe_values);
     if constexpr (P::is_lstm) {
       if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
         // The input's bytes are the input's until a later node runs.
@@ -214,12 +318,14 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
 
 namespace detail {
 
-/// A generated header's top and its `ranges` table, in namespace `name`.
-template <std::size_t N>
+/// A generated header's top and its `ranges` table, in namespace `name`;
+/// label(i) names row i in its comment.
+template <std::size_t N, class Label>
 std::string ranges_header_top(const std::array<real_range, N>& ranges, const std::string& name,
-                              const std::string& made_by, const std::string& what) {
+                              const std::string& made_by, const std::string& what, Label&& label) {
   std::string s = "// Generated by " + made_by + ": " + what + " of each of the " + std::to_string(N) +
-                  " nodes of a float model, by node index. Do not edit; calibrate again.\n#pragma once\n\n"
+                  " nodes of a float model (and of the models its if_ and while_ nodes run, after its own), by node "
+                  "index. Do not edit; calibrate again.\n#pragma once\n\n"
                   // qfence.hpp, not quant/real_range.hpp: the one name that
                   // both include/ and single_include/ provide.
                   "#include <array>\n#include <span>\n\n#include \"qfence.hpp\"\n\nnamespace " +
@@ -227,9 +333,12 @@ std::string ranges_header_top(const std::array<real_range, N>& ranges, const std
                   "> ranges{{\n";
   char line[96];
   for (std::size_t i = 0; i < N; ++i) {
-    std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},  // node %zu\n", static_cast<double>(ranges[i].min),
-                  static_cast<double>(ranges[i].max), i);
-    s += line;
+    if (observed(ranges[i]))
+      std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},", static_cast<double>(ranges[i].min),
+                    static_cast<double>(ranges[i].max));
+    else
+      std::snprintf(line, sizeof line, "    qfence::quant::not_observed,");
+    s += line + std::string("  // ") + label(i) + "\n";
   }
   return s + "}};\n";
 }
@@ -250,7 +359,9 @@ inline std::string exact_double_literal(double v) {
 template <std::size_t N>
 std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
                           const std::string& made_by = "quant::ranges_header") {
-  return detail::ranges_header_top(ranges, name, made_by, "the calibrated range") + "\n}  // namespace " + name + "\n";
+  return detail::ranges_header_top(ranges, name, made_by, "the calibrated range",
+                                   [](std::size_t i) { return "node " + std::to_string(i); }) +
+         "\n}  // namespace " + name + "\n";
 }
 
 /// A header holding what qfence::quantize takes from calibration `c`, in
@@ -260,15 +371,16 @@ std::string ranges_header(const std::array<real_range, N>& ranges, const std::st
 template <class M>
 std::string calibration_header(const graph_calibration<M>& c, const std::string& name,
                                const std::string& made_by = "quant::calibration_header") {
-  constexpr auto N = static_cast<std::size_t>(M::node_count);
-  std::string s = detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range and channel means");
+  constexpr auto N = tree_size<M>();
+  std::string s = detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range and channel means",
+                                           [](std::size_t i) { return tree_node_label<M>(i); });
   const std::array<std::vector<double>, N> means = c.channel_means();
   s += "\n// The mean of each channel (the last axis) of each node's output over the " + std::to_string(c.samples) +
        " samples.\n";
   std::string table;
   for (std::size_t i = 0; i < N; ++i) {
     if (means[i].empty()) {
-      table += "    {},  // node " + std::to_string(i) + "\n";
+      table += "    {},  // " + tree_node_label<M>(i) + "\n";
       continue;
     }
     const std::string array = "channel_means_" + std::to_string(i);

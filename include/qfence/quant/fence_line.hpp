@@ -55,8 +55,9 @@ struct fence_line {
   int subgraph = 0;  // the graph of the operator (0: the main graph)
   bool float_output = true;  // false: its outputs are integers (ARG_MAX's indices), which need no QUANTIZE
   bool node = false;         // op_index is a node of a typed graph, not an operator of a .tflite
+  std::string within;        // a node of a model an if_ or while_ runs: " of node 3's then-branch"
   std::string text() const {
-    const std::string label = node ? "node " + std::to_string(op_index) + " (" + op + ")"
+    const std::string label = node ? "node " + std::to_string(op_index) + " (" + op + ")" + within
                                    : detail::operator_label(subgraph, op_index, op);
     return "fence: " + label + " stays float: " + why +
            (float_output ? "; DEQUANTIZE before it, QUANTIZE after" : "; DEQUANTIZE before it (its output is integer)");

@@ -485,7 +485,7 @@ inline fence_plan plan_fences(const runtime::model& f, const quantize_options& o
       const bool float_output = std::ranges::any_of(op.outputs, [&](int t) {
         return t >= 0 && f.tensors[static_cast<std::size_t>(t)].type == dtype::f32;
       });
-      plan.lines.push_back({op.index, name, why, op.subgraph, float_output});
+      plan.lines.push_back({op.index, name, why, op.subgraph, float_output, false, {}});
     }
   }
   return plan;

@@ -28,11 +28,21 @@ struct real_range {
   float magnitude() const noexcept { return std::max(std::fabs(min), std::fabs(max)); }
 };
 
+/// The row of a calibration table for a tensor calibration never saw a
+/// finite value of (a branch no sample took): min above max, no range.
+inline constexpr real_range not_observed{1.0f, -1.0f};
+/// Whether calibration saw the tensor of range `r` (not not_observed).
+constexpr bool observed(const real_range& r) noexcept { return r.min <= r.max; }
+
 /// A tensor's range by name: what `qfence calibrate --emit-cpp` writes, for
-/// the compile-time quantization of a model described in C++.
+/// the compile-time quantization of a model described in C++. A tensor of
+/// a subgraph that IF or WHILE runs names its subgraph (0: the main
+/// graph): its row is one of the models the typed if_ or while_ runs
+/// (quant/node_tree.hpp).
 struct named_range {
   std::string_view name;
   real_range range;
+  int subgraph = 0;
 };
 
 }  // namespace qfence::quant
