@@ -26868,6 +26868,10 @@ QFENCE_EXACT_FLOAT_END
 // nodes no calibration sample reached (`qfence quantize` fences those
 // nodes alone). Integer values (a loop counter) are left as they are.
 //
+// Resource variables stay float, as `qfence quantize` keeps them: a
+// variable node and CALL_ONCE (its init model float) as they are,
+// read_variable and assign_variable fenced between them and the int8 nodes.
+//
 // An op without an int8 kernel (a custom op, SQRT, ...) is fenced: kept in
 // float, its output quantized from its calibrated range. A fence the float
 // graph already has stays a fence. `qfence::use_table<Op>` turns a custom
@@ -28151,12 +28155,23 @@ template <class Op>
 inline constexpr bool uses_variables = std::is_same_v<Op, qfence::op::read_variable> ||
                                        std::is_same_v<Op, qfence::op::assign_variable> ||
                                        std::is_same_v<Op, qfence::op::call_once>;
-/// Whether model F has resource variables, which qfence::quantize refuses.
-template <const auto& F>
-constexpr bool has_variables() {
-  return []<int... I>(std::integer_sequence<int, I...>) {
-    return (uses_variables<typename node_of<F, I>::op> || ...);
-  }(std::make_integer_sequence<int, model_of<F>::node_count>{});
+/// Whether node I of F is a resource variable (a state node that a
+/// variable op reads or writes) or CALL_ONCE: either stays as it is, float,
+/// as `qfence quantize` keeps the variables and CALL_ONCE (its init model
+/// float); READ_VARIABLE and ASSIGN_VARIABLE are fenced around them (they
+/// have no quantized form: fence_reason says so, in qfence quantize's words).
+template <const auto& F, int I>
+constexpr bool stays_as_variable() {
+  using N = node_of<F, I>;
+  if constexpr (std::is_same_v<typename N::op, qfence::op::call_once>) {
+    return true;
+  } else if constexpr (!qfence::detail::is_state_node<N>::value) {
+    return false;
+  } else {
+    return []<int... J>(std::integer_sequence<int, J...>) {
+      return ((uses_variables<typename node_of<F, J>::op> && refers_to<typename node_of<F, J>::inputs, I>) || ...);
+    }(std::make_integer_sequence<int, model_of<F>::node_count>{});
+  }
 }
 
 /// Rows [First, First + N) of table T (a calibration table's rows of one
@@ -28428,7 +28443,7 @@ constexpr auto quantized_node() {
   using State = typename decltype(state_type<F, R, I, Options...>())::type;
   if constexpr (!std::is_void_v<State>) {
     return quantized_state<F, I, State>::node();
-  } else if constexpr (integer_only<F, I, Options...>()) {
+  } else if constexpr (integer_only<F, I, Options...>() || stays_as_variable<F, I>()) {
     return F.template node<I>();
   } else if constexpr (t == treatment::stateful) {
     if constexpr (lstm_node_parts<N>::is_lstm) return quantized_lstm<F, R, I, Options...>::node();
@@ -28543,7 +28558,8 @@ std::string fence_reason() {
   constexpr treatment t = treatment_of<N, Options...>();
   constexpr bool int16 = int16x8_asked<Options...>;
   if constexpr (t == treatment::input || t == treatment::unpacked || std::is_same_v<op, qfence::op::state> ||
-                std::is_same_v<op, qfence::op::literal> || integer_only<F, I, Options...>()) {
+                std::is_same_v<op, qfence::op::literal> || integer_only<F, I, Options...>() ||
+                stays_as_variable<F, I>()) {
     return {};
   } else if constexpr (t == treatment::control_flow) {
     constexpr control_flow_obstacle why = control_flow_obstacle_of<F, R, I, Options...>();
@@ -28631,9 +28647,6 @@ void append_called_fence_lines(std::vector<quant::fence_line>& lines, const std:
 template <const auto& Float, const auto& Ranges, class... Options>
 std::vector<quant::fence_line> quantize_fences(Options...) {
   using M = detail::quantize_graph::model_of<Float>;
-  static_assert(!detail::quantize_graph::has_variables<Float>(),
-                "qfence::quantize_fences<model, ranges>: qfence::quantize refuses this model (resource variables), so "
-                "it has no fences to list");
   static_assert(std::size(Ranges) == quant::tree_size<M>(),
                 "qfence::quantize_fences<model, ranges>: ranges must hold one real_range per node of the float "
                 "model (by node index), then one per node of each model its if_ and while_ nodes run "
@@ -28684,17 +28697,8 @@ constexpr auto quantize(Options...) {
   return [&]<int... I>(std::integer_sequence<int, I...> nodes) {
     static_assert((detail::quantize_graph::float_node<Float, I>() && ...),
                   "qfence::quantize<model, ranges>: the model must be a float32 graph (it has quantized tensors)");
-    // A fence would keep the ops float but not a variable's type, nor
-    // CALL_ONCE's "has run" flag across invokes: refused, not approximated.
-    constexpr bool variables = detail::quantize_graph::has_variables<Float>();
-    static_assert(!variables,
-                  "qfence::quantize<model, ranges>: the compile-time quantizer does not quantize resource variables "
-                  "(read_variable, assign_variable, call_once) yet. fix: keep this model float, or write its int8 "
-                  "graph with int8 variables by hand");
-    if constexpr (variables) return Float;  // the error above is the one to read
-    else
-      return detail::quantize_graph::quantized_model<Float, detail::quantize_graph::passed_value_ranges<M, Ranges>::value,
-                                                     Options...>(nodes);
+    return detail::quantize_graph::quantized_model<Float, detail::quantize_graph::passed_value_ranges<M, Ranges>::value,
+                                                   Options...>(nodes);
   }(std::make_integer_sequence<int, M::node_count>{});
 }
 

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "qfence.hpp"
@@ -944,11 +945,13 @@ int twin_tensor(const runtime::model& m, int graph, const std::string& name) {
 /// `qfence quantize`'s int8 model of `twin` (integer inputs and outputs, no
 /// bias correction) from the rows of `ranges` that `rows` maps to its tensors.
 /// With `means` (a row's channel means), bias correction as
-/// qfence::correct_biases applies it.
+/// qfence::correct_biases applies it. Its fences go to `fences`; without
+/// it, there must be none.
 template <std::size_t N>
 runtime::model quantized_twin(const std::shared_ptr<const runtime::model>& twin, const std::array<qf::quant::real_range, N>& ranges,
                               const std::vector<std::tuple<std::size_t, int, std::string>>& rows,
-                              const std::array<std::span<const double>, N>* means = nullptr) {
+                              const std::type_identity_t<std::array<std::span<const double>, N>>* means = nullptr,
+                              std::vector<qfence::quant::fence_line>* fences = nullptr) {
   qfence::quant::calibration_report report;
   report.calibrator = "minmax";
   for (const auto& [row, graph, name] : rows) {
@@ -962,7 +965,8 @@ runtime::model quantized_twin(const std::shared_ptr<const runtime::model>& twin,
   options.inputs = options.outputs = qfence::quant::io_type::integer;
   options.bias_correction = means != nullptr;
   qfence::quant::quantized_model q = qfence::quant::quantize_int8(*twin, report, options);
-  CHECK(q.fences.empty());
+  if (fences != nullptr) *fences = q.fences;
+  else CHECK(q.fences.empty());
   return std::move(q.model);
 }
 
@@ -1236,6 +1240,56 @@ TEST_CASE("qfence::quantize quantizes a layer inside an if_'s branch, with bias 
   const auto& corrected_fc = corrected_fc_if.node<2>().then_branch.node<1>();
   CHECK(std::ranges::equal(std::span(plain_fc.weights_data.data, 16), std::span(corrected_fc.weights_data.data, 16)));
   CHECK(!std::ranges::equal(std::span(plain_fc.bias_data.data, 4), std::span(corrected_fc.bias_data.data, 4)));
+}
+
+namespace {
+// The accumulator's rows: 0 x, 1 the variable, 2 CALL_ONCE, 3 its value
+// read, 4 the sum, 5 the assignment.
+inline constexpr std::array<qf::quant::real_range, 6> accumulator_ranges{
+    {{-3, 3}, {-8, 12}, {0, 0}, {-8, 12}, {-10, 14}, {0, 0}}};
+constexpr auto int8_accumulator = qf::quantize<accumulator, accumulator_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize keeps resource variables float, READ_VARIABLE and ASSIGN_VARIABLE fenced, as qfence quantize") {
+  // The same fences, in the same words, as `qfence quantize` of the twin.
+  std::vector<qfence::quant::fence_line> twin_fences;
+  runtime::model twin_q = quantized_twin(accumulator_twin(), accumulator_ranges,
+                                         {{0, 0, "x"}, {3, 0, "sum_so_far"}, {4, 0, "y"}}, nullptr, &twin_fences);
+  const auto fences = qf::quantize_fences<accumulator, accumulator_ranges>();
+  REQUIRE(fences.size() == 2);
+  REQUIRE(twin_fences.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(fences[k].op == twin_fences[k].op);
+    CHECK(fences[k].why == twin_fences[k].why);
+  }
+  CHECK(fences[0].text() ==
+        "fence: node 3 (READ_VARIABLE) stays float: qfence runs it in int8, but its quantizer cannot make its int8 "
+        "form yet; DEQUANTIZE before it, QUANTIZE after");
+  CHECK(fences[1].text() ==
+        "fence: node 5 (ASSIGN_VARIABLE) stays float: qfence runs it in int8, but its quantizer cannot make its int8 "
+        "form yet; DEQUANTIZE before it (its output is integer)");
+  using Q = decltype(int8_accumulator);
+  static_assert(std::is_same_v<Q::node_t<1>, decltype(accumulator)::node_t<1>>);  // the variable, float
+  static_assert(std::is_same_v<Q::node_t<2>, decltype(accumulator)::node_t<2>>);  // CALL_ONCE, its init float
+  static_assert(Q::node_output_type<4>::type == qf::dtype::i8);
+  // Invoke after invoke (the sum carried in the variable), and after a
+  // reset (CALL_ONCE starts it again): the twin's bytes.
+  runtime::interpreter interp(std::make_shared<const runtime::model>(std::move(twin_q)));
+  auto arena = qtest::heap_arena<Q>();
+  int8_accumulator.reset_state(*arena);
+  for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+    CAPTURE(seed);
+    if (seed == 4) {
+      int8_accumulator.reset_state(*arena);
+      interp.reset_variables();
+    }
+    const auto x = qtest::random_ints<std::int8_t>(4, seed, -128, 127);
+    std::ranges::copy(x, arena->input<0>().begin());
+    std::ranges::copy(x, interp.input<std::int8_t>(0).begin());
+    REQUIRE(int8_accumulator.invoke(*arena) == qf::invoke_status::completed);
+    REQUIRE(interp.invoke() == qf::invoke_status::completed);
+    CHECK(std::ranges::equal(arena->output<0>(), interp.output<std::int8_t>(0)));
+  }
 }
 
 TEST_CASE("qfence::quantize fences an op without an int8 kernel inside an if_'s branch, naming the branch") {
