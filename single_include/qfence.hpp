@@ -25489,54 +25489,29 @@ QFENCE_EXACT_FLOAT_END
 // row no sample reached (a branch never taken) holds quant::not_observed.
 
 
-// ---- qfence/quant/lstm_replay.hpp ------------------------------------------
-// qfence/quant/lstm_replay.hpp: a float LSTM replayed step by step, so that
-// calibration sees its cell state at every time step.
+// ---- qfence/quant/called_model_replay.hpp ----------------------------------
+// qfence/quant/called_model_replay.hpp: the models an if_ or while_ node
+// runs, run again on the values the node read, with every node's output
+// shown to a visitor as it is computed: how calibrate_graph observes them
+// and debug_graph compares them (the runtime path's
+// interpreter::invoke_observed_graphs, for a model described in C++).
 //
-// The cell state is a variable the LSTM updates once per step; after an
-// invoke it holds the last step's values only, and a range taken from those
-// misses the others (a pulse mid-sequence is gone by the end). Both paths'
-// calibration (quant/lstm_cell_steps.hpp for a .tflite,
-// quant/calibrate_graph.hpp for a model described in C++) copy the op's
-// input and states before it runs and replay it here with the kernel the
-// op ran; the replay must end on the op's own cell state, bit for bit.
+//   quant::replay_called<M, M, I>(net.template node<I>(), arena, 0, visit);
+//   // visit.template operator()<Model, J>(row, arena_of_model): node J of a
+//   // model the node runs (the branch taken; cond and body at every
+//   // iteration) has just run; `row` is its row (quant/node_tree.hpp).
+//
+// A model an if_ or while_ runs keeps no state (ops/control_flow.hpp), so
+// running it again on the same values gives the same outputs; it runs in
+// an arena of its own, on the heap: this is calibration and debugging, not
+// inference. The node's operands are read from the caller's arena, whose
+// bytes are theirs until a later node runs.
+//
+// Rows: the models run are numbered as model `Rows` numbers them, a model
+// of the same tree shape as `M` or with fewer control flow nodes (the
+// float model whose int8 model, with some if_ fenced, is replayed: a
+// fenced if_ is a fence node, which runs nothing here).
 
-
-
-QFENCE_EXACT_FLOAT_BEGIN
-
-namespace qfence::quant {
-
-/// What the op read: its input and both states, copied before it ran.
-struct lstm_replay_inputs {
-  std::vector<float> input, hidden, cell;
-};
-
-/// Runs the float LSTM `x` (its input pointer ignored) on copies of what it
-/// read, calling observe(std::span<const float>) with the cell after each
-/// step, then checks that the last cell equals `ran_cell`, the cell state
-/// the op left; `what` names the op in the error a mismatch (a bug) raises.
-template <class Observe>
-void replay_lstm_cells(const lstm_geometry& g, float cell_clip, lstm_operands<float, float, float> x,
-                       lstm_replay_inputs copies, std::span<const std::byte> ran_cell, const std::string& what,
-                       Observe&& observe) {
-  const std::size_t rows = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.units);
-  std::vector<float> scratch(4 * rows), output(static_cast<std::size_t>(g.time_steps) * rows);
-  x.input = copies.input.data();
-  reference::lstm_float(g, cell_clip, x, copies.hidden.data(), copies.cell.data(), scratch.data(), output.data(),
-                        [&](const float* c, std::int64_t n) {
-                          observe(std::span<const float>(c, static_cast<std::size_t>(n)));
-                        });
-  if (ran_cell.size() != copies.cell.size() * sizeof(float) ||
-      std::memcmp(ran_cell.data(), copies.cell.data(), ran_cell.size()) != 0)
-    throw std::logic_error("calibrate: replaying " + what +
-                           " (UNIDIRECTIONAL_SEQUENCE_LSTM) step by step did not end in the cell state the op left "
-                           "(a bug in qfence; please report it)");
-}
-
-}  // namespace qfence::quant
-
-QFENCE_EXACT_FLOAT_END
 
 // ---- qfence/quant/node_tree.hpp --------------------------------------------
 // qfence/quant/node_tree.hpp: the nodes of a model described in C++ and of
@@ -25691,6 +25666,158 @@ std::string tree_node_label(std::size_t row) {
     }
   });
   return label;
+}
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+namespace detail::replay {
+
+template <class M, class Rows, class Visit>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Visit& visit);
+
+/// After node I of M ran in `a`: shown to `visit`, and the models it runs
+/// (an if_ or while_) replayed.
+template <class M, class Rows, int I, class Visit>
+void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Visit& visit);
+
+/// Model K of node I of M, as Rows numbers its rows.
+template <class Rows, int I, int K>
+using rows_of_called = typename called_models<typename Rows::template node_t<I>>::template type<K>;
+
+}  // namespace detail::replay
+
+/// Runs the branch if_ node n (node I of M, run in `a`) took again on the
+/// values it read; its nodes shown to `visit` (rows from `first`, M's).
+template <class M, class Rows, int I, class Then, class Else, int Cond, int... In, class Visit>
+void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Visit& visit) {
+  const auto run = [&]<int K, class B>(const B& branch) {
+    auto b = std::make_unique<qfence::arena<B>>();
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(b->template input<k>().data(), a.template node_output<In>().data(), B::template input_type<k>::bytes)),
+       ...);
+    }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+    detail::replay::run_called<B, detail::replay::rows_of_called<Rows, I, K>>(
+        branch, *b, first + called_model_row<Rows, I, K>(), visit);
+  };
+  if (a.template node_output<Cond>()[0]) run.template operator()<0>(n.then_branch);
+  else run.template operator()<1>(n.else_branch);
+}
+
+/// Runs while_ node n's loop (node I of M, run in `a`) again from the
+/// values it read; its cond and body shown to `visit` at every iteration.
+template <class M, class Rows, int I, class Cond, class Body, int... In, class Visit>
+void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
+                   Visit& visit) {
+  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
+  std::vector<std::byte> values(P::bytes);
+  [&]<int... k>(std::integer_sequence<int, k...>) {
+    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
+  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+  auto c = std::make_unique<qfence::arena<Cond>>();
+  auto b = std::make_unique<qfence::arena<Body>>();
+  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Sub::input_count>{});
+  };
+  while (true) {
+    write(*c);
+    if (!detail::replay::run_called<Cond, detail::replay::rows_of_called<Rows, I, 0>>(
+            n.cond, *c, first + called_model_row<Rows, I, 0>(), visit) ||
+        !c->template output<0>()[0])
+      return;
+    write(*b);
+    if (!detail::replay::run_called<Body, detail::replay::rows_of_called<Rows, I, 1>>(
+            n.body, *b, first + called_model_row<Rows, I, 1>(), visit))
+      return;
+    [&]<int... k>(std::integer_sequence<int, k...>) {
+      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
+    }(std::make_integer_sequence<int, Body::output_count>{});
+  }
+}
+
+namespace detail::replay {
+
+template <class M, class Rows, int I, class Visit>
+void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Visit& visit) {
+  visit.template operator()<M, I>(first + static_cast<std::size_t>(I), a);
+  if constexpr (called_models<typename M::template node_t<I>>::count > 0)
+    replay_called<M, Rows, I>(net.template node<I>(), a, first, visit);
+}
+
+/// Runs model `net` (one an if_ or while_ runs) in `a`, its inputs written:
+/// inputs shown as written, every other node as soon as it has run. false
+/// when the invoke ended early.
+template <class M, class Rows, class Visit>
+bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Visit& visit) {
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (visit.template operator()<M, M::template input_node_index<K>>(first + M::template input_node_index<K>, a), ...);
+  }(std::make_integer_sequence<int, M::input_count>{});
+  const invoke_status s = net.invoke_observed(a, kernels::default_target(), [&](int node, const char*) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((node == I ? after_node<M, Rows, I>(net, a, first, visit) : void()), ...);
+    }(std::make_integer_sequence<int, M::node_count>{});
+  });
+  return s == invoke_status::completed;
+}
+
+}  // namespace detail::replay
+
+}  // namespace qfence::quant
+
+QFENCE_EXACT_FLOAT_END
+
+// ---- qfence/quant/lstm_replay.hpp ------------------------------------------
+// qfence/quant/lstm_replay.hpp: a float LSTM replayed step by step, so that
+// calibration sees its cell state at every time step.
+//
+// The cell state is a variable the LSTM updates once per step; after an
+// invoke it holds the last step's values only, and a range taken from those
+// misses the others (a pulse mid-sequence is gone by the end). Both paths'
+// calibration (quant/lstm_cell_steps.hpp for a .tflite,
+// quant/calibrate_graph.hpp for a model described in C++) copy the op's
+// input and states before it runs and replay it here with the kernel the
+// op ran; the replay must end on the op's own cell state, bit for bit.
+
+
+
+QFENCE_EXACT_FLOAT_BEGIN
+
+namespace qfence::quant {
+
+/// What the op read: its input and both states, copied before it ran.
+struct lstm_replay_inputs {
+  std::vector<float> input, hidden, cell;
+};
+
+/// Runs the float LSTM `x` (its input pointer ignored) on copies of what it
+/// read, calling observe(std::span<const float>) with the cell after each
+/// step, then checks that the last cell equals `ran_cell`, the cell state
+/// the op left; `what` names the op in the error a mismatch (a bug) raises.
+template <class Observe>
+void replay_lstm_cells(const lstm_geometry& g, float cell_clip, lstm_operands<float, float, float> x,
+                       lstm_replay_inputs copies, std::span<const std::byte> ran_cell, const std::string& what,
+                       Observe&& observe) {
+  const std::size_t rows = static_cast<std::size_t>(g.batches) * static_cast<std::size_t>(g.units);
+  std::vector<float> scratch(4 * rows), output(static_cast<std::size_t>(g.time_steps) * rows);
+  x.input = copies.input.data();
+  reference::lstm_float(g, cell_clip, x, copies.hidden.data(), copies.cell.data(), scratch.data(), output.data(),
+                        [&](const float* c, std::int64_t n) {
+                          observe(std::span<const float>(c, static_cast<std::size_t>(n)));
+                        });
+  if (ran_cell.size() != copies.cell.size() * sizeof(float) ||
+      std::memcmp(ran_cell.data(), copies.cell.data(), ran_cell.size()) != 0)
+    throw std::logic_error("calibrate: replaying " + what +
+                           " (UNIDIRECTIONAL_SEQUENCE_LSTM) step by step did not end in the cell state the op left "
+                           "(a bug in qfence; please report it)");
 }
 
 }  // namespace qfence::quant
@@ -26329,98 +26456,6 @@ class graph_calibration {
   std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
 };
 
-namespace detail::calibrate_graph {
-
-/// Observes node I's output in `a` (if float) as row `row`.
-template <class M, int I, class A, class Observe>
-void observe_output(const A& a, std::size_t row, Observe& observe) {
-  if constexpr (M::template node_output_type<I>::type == dtype::f32) {
-    const auto v = a.template node_output<I>();
-    observe(row, std::span<const float>(v.data(), v.size()));
-  }
-}
-
-template <class M, class Observe>
-bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe);
-
-/// Copies the bytes of node `From` of the caller's arena into input K of `to`.
-template <class Caller, int From, class Sub, int K>
-void pass_value(const qfence::arena<Caller>& from, qfence::arena<Sub>& to) {
-  std::memcpy(to.template input<K>().data(), from.template node_output<From>().data(), Sub::template input_type<K>::bytes);
-}
-
-/// Runs model K of if_ node n again on the values it read in `a`, observing
-/// the branch it takes (rows from `first`, M's first row).
-template <class M, int I, class Then, class Else, int Cond, int... In, class Observe>
-void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::arena<M>& a, std::size_t first,
-                   Observe& observe) {
-  const auto run = [&]<int K, class B>(const B& branch) {
-    auto b = std::make_unique<qfence::arena<B>>();
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      (pass_value<M, In, B, k>(a, *b), ...);
-    }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
-    run_called(branch, *b, first + called_model_row<M, I, K>(), observe);
-  };
-  if (a.template node_output<Cond>()[0]) run.template operator()<0>(n.then_branch);
-  else run.template operator()<1>(n.else_branch);
-}
-
-/// Runs while_ node n's loop again from the values it read in `a`,
-/// observing its cond and body at every iteration.
-template <class M, int I, class Cond, class Body, int... In, class Observe>
-void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
-                   Observe& observe) {
-  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
-  std::vector<std::byte> values(P::bytes);
-  [&]<int... k>(std::integer_sequence<int, k...>) {
-    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
-  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
-  auto c = std::make_unique<qfence::arena<Cond>>();
-  auto b = std::make_unique<qfence::arena<Body>>();
-  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  };
-  while (true) {
-    write(*c);
-    if (!run_called(n.cond, *c, first + called_model_row<M, I, 0>(), observe) || !c->template output<0>()[0]) return;
-    write(*b);
-    if (!run_called(n.body, *b, first + called_model_row<M, I, 1>(), observe)) return;
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Body::output_count>{});
-  }
-}
-
-/// After node I of M ran in `a`: its output observed, and the models it
-/// runs (an if_ or while_) replayed and observed.
-template <class M, int I, class Observe>
-void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Observe& observe) {
-  observe_output<M, I>(a, first + static_cast<std::size_t>(I), observe);
-  if constexpr (called_models<typename M::template node_t<I>>::count > 0)
-    replay_called<M, I>(net.template node<I>(), a, first, observe);
-}
-
-/// Runs model `net`, one that an if_ or while_ runs (it keeps no state),
-/// in `a` with the inputs written, observing its rows (from `first`):
-/// inputs as written, every other node as soon as it has run. false when
-/// the invoke ended early.
-template <class M, class Observe>
-bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe) {
-  [&]<int... K>(std::integer_sequence<int, K...>) {
-    (observe_output<M, M::template input_node_index<K>>(a, first + M::template input_node_index<K>, observe), ...);
-  }(std::make_integer_sequence<int, M::input_count>{});
-  const invoke_status s = net.invoke_observed(a, kernels::default_target(), [&](int node, const char*) {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((node == I ? after_node<M, I>(net, a, first, observe) : void()), ...);
-    }(std::make_integer_sequence<int, M::node_count>{});
-  });
-  return s == invoke_status::completed;
-}
-
-}  // namespace detail::calibrate_graph
-
 /// Runs float model `net` on `count` samples and observes every node's
 /// output. `fill(k, arena)` writes sample k's inputs into the
 /// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
@@ -26440,6 +26475,13 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
   constexpr auto N = static_cast<std::size_t>(M::node_count);
   const auto observe_values = [&](std::size_t row, std::span<const float> values) {
     c.observer(static_cast<int>(row))->observe(values);
+  };
+  // A node of a model an if_ or while_ runs (called_model_replay.hpp).
+  const auto observe_called = [&]<class Model, int I>(std::size_t row, const qfence::arena<Model>& a) {
+    if constexpr (Model::template node_output_type<I>::type == dtype::f32) {
+      const auto v = a.template node_output<I>();
+      observe_values(row, std::span<const float>(v.data(), v.size()));
+    }
   };
   const auto copy_of = [&]<int I>() {
     const auto v = arena->template node_output<I>();
@@ -26463,8 +26505,7 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
       }
     }
     // An if_ or while_: the models it ran, again on what it read.
-    if constexpr (called_models<Node>::count > 0)
-      detail::calibrate_graph::replay_called<M, I>(net.template node<I>(), *arena, 0, observe_values);
+    if constexpr (called_models<Node>::count > 0) replay_called<M, M, I>(net.template node<I>(), *arena, 0, observe_called);
     if constexpr (P::is_lstm) {
       if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
         // The input's bytes are the input's until a later node runs.
@@ -26612,8 +26653,18 @@ QFENCE_EXACT_FLOAT_END
 // int8 model computes in float (in a fence) is marked fenced: its error is
 // what reached it from upstream.
 //
+// The models an if_ or while_ runs are compared too, node by node, each
+// time they run (called_model_replay.hpp): the k-th output of a node there
+// in the int8 model with its k-th in the float model, as `qfence debug`
+// pairs the writes of a subgraph's tensor (a while_ body at every
+// iteration; a branch where both models took it). A row of the float
+// model's table (quant/node_tree.hpp) each, after the model's own nodes;
+// an if_ or while_ the int8 model keeps float (a fence) runs nothing
+// compared.
+//
 // Memory: one sample's outputs of the int8 model's nodes, held while the
-// float model runs on the same sample; nothing grows with the samples.
+// float model runs on the same sample (those of a loop's body, once per
+// iteration); nothing grows with the samples.
 
 
 // ---- qfence/quant/layer_error.hpp ------------------------------------------
@@ -26630,7 +26681,7 @@ namespace qfence::quant {
 
 struct layer_error {
   int op_index = 0;       // the operation of the quantized model that writes the tensor (the node, in C++)
-  int subgraph = 0;       // its graph (0: the main graph; IF's branches, WHILE's body, ...)
+  int subgraph = 0;       // its graph (0: the main graph; IF's branches, WHILE's body, ...; debug_graph: 1, 2, ... in row order)
   std::string op;         // its name ("CONV_2D")
   int quant_tensor = 0, float_tensor = 0;
   std::string name;
@@ -26703,7 +26754,11 @@ namespace qfence::quant {
 /// model's arena and returns why the sample cannot be used, if it cannot.
 /// The int8 model gets the same inputs, quantized with its parameters.
 /// Returns one layer_error per node with a real-valued output (inputs
-/// excepted), in node order: `op_index` is the node, `op` its op's name.
+/// excepted), in node order: `op_index` is the node, `op` its op's name;
+/// then one per such node of the models if_ and while_ nodes run that the
+/// two models both ran, in row order (`name`: "node 1 of node 3's
+/// then-branch"; `subgraph`: the called model's number, 1, 2, ... in row
+/// order; `op_index`: the node in it).
 template <class F, class Q, class Fill>
 std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
   // qfence::float_io appends output nodes after the float model's.
@@ -26743,8 +26798,66 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
     ((quantized_graph |= Q::template node_output_type<I>::quant::quantized), ...);
   }(std::make_integer_sequence<int, N>{});
 
+  // The nodes of the models if_ and while_ nodes run: by row, what each
+  // writes and how the int8 model holds it (its first run tells), and its
+  // outputs in the int8 model this sample, run after run.
+  constexpr std::size_t rows = tree_size<F>();
+  struct called_node {
+    std::string op;
+    int node = 0;
+    dtype type = dtype::f32;
+    float scale = 0;
+    std::int32_t zero_point = 0;
+    std::optional<value_bounds> bounds;
+    bool seen = false;
+    layer_error_sums sums;
+    std::vector<std::vector<float>> runs;  // this sample's, in the int8 model
+    std::size_t compared = 0;              // this sample's runs compared so far
+  };
+  std::vector<called_node> called(rows);
+  const auto quantized_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {
+    using T = typename Model::template node_output_type<J>;
+    constexpr bool real = (T::type == dtype::f32 || (T::quant::quantized && !T::quant::is_per_channel &&
+                                                     (T::type == dtype::i8 || T::type == dtype::i16)));
+    if constexpr (real && !qfence::detail::is_input_node<typename Model::template node_t<J>>::value) {
+      called_node& c = called[row];
+      if (!c.seen) {
+        c.seen = true;
+        c.op = Model::template node_t<J>::op::name;
+        c.node = J;
+        c.type = T::type;
+        if constexpr (T::quant::quantized) {
+          c.scale = T::quant::scale;
+          c.zero_point = T::quant::zero_point;
+          c.bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
+        }
+      }
+      const auto values = a.template node_output<J>();
+      std::vector<float>& into = c.runs.emplace_back(values.size());
+      for (std::size_t e = 0; e < values.size(); ++e) {
+        if constexpr (T::quant::quantized)
+          into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+        else
+          into[e] = static_cast<float>(values[e]);
+      }
+    }
+  };
+  const auto float_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {
+    using T = typename Model::template node_output_type<J>;
+    if constexpr (T::type == dtype::f32 && !qfence::detail::is_input_node<typename Model::template node_t<J>>::value) {
+      called_node& c = called[row];
+      if (c.compared >= c.runs.size()) return;  // the int8 model did not run it as often (another branch)
+      const auto want = a.template node_output<J>();
+      c.sums.add(std::span<const float>(want.data(), want.size()), c.runs[c.compared++], c.bounds);
+    }
+  };
+
   for (std::size_t k = 0; k < count; ++k) {
     if (fill(k, *reference)) continue;
+    for (called_node& c : called) {
+      c.runs.clear();
+      c.compared = 0;
+    }
     [&]<int... K>(std::integer_sequence<int, K...>) {
       const auto one = [&]<int J>() {
         using T = typename Q::template input_type<J>;
@@ -26763,6 +26876,8 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           real_output.template operator()<I>(held[static_cast<std::size_t>(I)]);
           op_names[static_cast<std::size_t>(I)] = op;
         }
+        if constexpr (called_models<typename Q::template node_t<I>>::count > 0)
+          replay_called<Q, F, I>(quantized.template node<I>(), *candidate, 0, quantized_called_node);
       });
     });
     float_model.invoke_observed(*reference, kernels::default_target(), [&](int node, const char*) {
@@ -26776,6 +26891,8 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           sums[static_cast<std::size_t>(I)].add(std::span<const float>(want.data(), want.size()),
                                                 held[static_cast<std::size_t>(I)], bounds);
         }
+        if constexpr (called_models<typename F::template node_t<I>>::count > 0)
+          replay_called<F, F, I>(float_model.template node<I>(), *reference, 0, float_called_node);
       });
     });
   }
@@ -26801,6 +26918,28 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
     };
     (one.template operator()<I>(), ...);
   }(std::make_integer_sequence<int, N>{});
+  // The called models' nodes, numbered by model in row order.
+  std::vector<int> model_of_row(rows, 0);
+  int models = 0;
+  for_each_tree_node<F>(0, [&]<class Model, int J>(std::size_t row) {
+    if (row >= static_cast<std::size_t>(N) && J == 0) ++models;
+    if (row >= static_cast<std::size_t>(N)) model_of_row[row] = models;
+  });
+  for (std::size_t row = static_cast<std::size_t>(N); row < rows; ++row) {
+    called_node& c = called[row];
+    if (!c.seen) continue;
+    layer_error l;
+    l.op_index = c.node;
+    l.subgraph = model_of_row[row];
+    l.op = c.op;
+    l.name = tree_node_label<F>(row);
+    l.type = c.type;
+    l.fenced = c.type == dtype::f32;
+    l.scale = c.scale;
+    l.zero_point = c.zero_point;
+    c.sums.finish(l);
+    if (l.values > 0) layers.push_back(std::move(l));  // else the float model never ran it where the int8 did
+  }
   return layers;
 }
 

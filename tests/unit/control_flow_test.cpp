@@ -1161,6 +1161,50 @@ TEST_CASE("qfence::quantize keeps an if_ or while_ float where it cannot quantiz
   static_assert(qg::is_fence<T::node_t<3>> && T::node_output_type<5>::type == qf::dtype::i8);
 }
 
+TEST_CASE("debug_graph compares the nodes inside if_ and while_, run by run, as qfence debug compares subgraphs") {
+  // while_: the body's x + x at each of its three iterations, per sample.
+  const auto loop_layers = qf::quant::debug_graph(while_model, int8_while_model, 6, [](std::size_t i, auto& a) {
+    std::ranges::copy(qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -3.0f, 3.0f), a.template input<0>().begin());
+    return false;
+  });
+  const auto find = [](const std::vector<qf::quant::layer_error>& layers, const std::string& name) {
+    const auto it = std::ranges::find(layers, name, &qf::quant::layer_error::name);
+    REQUIRE(it != layers.end());
+    return *it;
+  };
+  const qf::quant::layer_error doubled = find(loop_layers, "node 4 of node 2's body");
+  CHECK(doubled.values == 6 * 3 * 4);
+  CHECK(doubled.op == "add");
+  CHECK(doubled.op_index == 4);
+  CHECK(doubled.subgraph == 2);  // the cond is model 1, the body model 2
+  CHECK(doubled.type == qf::dtype::i8);
+  MESSAGE("debug_graph, while_ body's x + x: " << doubled.sqnr_db << " dB over " << doubled.values << " values");
+  CHECK(doubled.sqnr_db > 25.0);  // each step's rounding at the loop's scale
+  CHECK(doubled.sqnr_db < 60.0);
+  // The counter (int32) and the cond's comparison are not real-valued.
+  CHECK(std::ranges::none_of(loop_layers, [](const auto& l) { return l.name == "node 3 of node 2's body"; }));
+  // if_: each branch where both models took it; the layers after it too.
+  const auto if_layers = qf::quant::debug_graph(relu_if_relu, int8_relu_if_relu, 8, [](std::size_t i, auto& a) {
+    fill_if_sample(i, a.template input<0>(), a.template input<1>());
+    return false;
+  });
+  const qf::quant::layer_error then_sum = find(if_layers, "node 1 of node 3's then-branch");
+  const qf::quant::layer_error else_sum = find(if_layers, "node 2 of node 3's else-branch");
+  CHECK(then_sum.values == 4 * 4);
+  CHECK(else_sum.values == 4 * 4);
+  MESSAGE("debug_graph, if_ branches: then " << then_sum.sqnr_db << " dB, else " << else_sum.sqnr_db << " dB");
+  CHECK(then_sum.sqnr_db > 20.0);
+  CHECK(else_sum.sqnr_db > 20.0);
+  CHECK(find(if_layers, "node 4").values == 8 * 4);  // control_flow_output, every sample
+  // A while_ kept float (a fence) is compared at its borders only.
+  const auto fenced = qf::quant::debug_graph(logistic_loop, int8_logistic_loop, 2, [](std::size_t i, auto& a) {
+    std::ranges::copy(qtest::random_floats(4, static_cast<std::uint32_t>(i + 1), -3.0f, 3.0f), a.template input<0>().begin());
+    return false;
+  });
+  CHECK(std::ranges::none_of(fenced, [](const auto& l) { return l.subgraph > 0; }));
+}
+
+
 namespace {
 // A custom op with only a float function inside an if_'s branch: fenced
 // there, named by the branch, the if_ itself int8.

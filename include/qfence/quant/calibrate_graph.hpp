@@ -26,7 +26,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,11 +33,11 @@
 #include <utility>
 #include <vector>
 
-#include "qfence/core/invoke_status.hpp"
 #include "qfence/graph/arena.hpp"
 #include "qfence/graph/state.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/lstm.hpp"
+#include "qfence/quant/called_model_replay.hpp"
 #include "qfence/quant/lstm_replay.hpp"
 #include "qfence/quant/node_tree.hpp"
 #include "qfence/quant/observer.hpp"
@@ -128,98 +127,6 @@ class graph_calibration {
   std::array<std::unique_ptr<tensor_observer>, nodes> observers_;
 };
 
-namespace detail::calibrate_graph {
-
-/// Observes node I's output in `a` (if float) as row `row`.
-template <class M, int I, class A, class Observe>
-void observe_output(const A& a, std::size_t row, Observe& observe) {
-  if constexpr (M::template node_output_type<I>::type == dtype::f32) {
-    const auto v = a.template node_output<I>();
-    observe(row, std::span<const float>(v.data(), v.size()));
-  }
-}
-
-template <class M, class Observe>
-bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe);
-
-/// Copies the bytes of node `From` of the caller's arena into input K of `to`.
-template <class Caller, int From, class Sub, int K>
-void pass_value(const qfence::arena<Caller>& from, qfence::arena<Sub>& to) {
-  std::memcpy(to.template input<K>().data(), from.template node_output<From>().data(), Sub::template input_type<K>::bytes);
-}
-
-/// Runs model K of if_ node n again on the values it read in `a`, observing
-/// the branch it takes (rows from `first`, M's first row).
-template <class M, int I, class Then, class Else, int Cond, int... In, class Observe>
-void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::arena<M>& a, std::size_t first,
-                   Observe& observe) {
-  const auto run = [&]<int K, class B>(const B& branch) {
-    auto b = std::make_unique<qfence::arena<B>>();
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      (pass_value<M, In, B, k>(a, *b), ...);
-    }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
-    run_called(branch, *b, first + called_model_row<M, I, K>(), observe);
-  };
-  if (a.template node_output<Cond>()[0]) run.template operator()<0>(n.then_branch);
-  else run.template operator()<1>(n.else_branch);
-}
-
-/// Runs while_ node n's loop again from the values it read in `a`,
-/// observing its cond and body at every iteration.
-template <class M, int I, class Cond, class Body, int... In, class Observe>
-void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
-                   Observe& observe) {
-  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
-  std::vector<std::byte> values(P::bytes);
-  [&]<int... k>(std::integer_sequence<int, k...>) {
-    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
-  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
-  auto c = std::make_unique<qfence::arena<Cond>>();
-  auto b = std::make_unique<qfence::arena<Body>>();
-  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  };
-  while (true) {
-    write(*c);
-    if (!run_called(n.cond, *c, first + called_model_row<M, I, 0>(), observe) || !c->template output<0>()[0]) return;
-    write(*b);
-    if (!run_called(n.body, *b, first + called_model_row<M, I, 1>(), observe)) return;
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Body::output_count>{});
-  }
-}
-
-/// After node I of M ran in `a`: its output observed, and the models it
-/// runs (an if_ or while_) replayed and observed.
-template <class M, int I, class Observe>
-void after_node(const M& net, const qfence::arena<M>& a, std::size_t first, Observe& observe) {
-  observe_output<M, I>(a, first + static_cast<std::size_t>(I), observe);
-  if constexpr (called_models<typename M::template node_t<I>>::count > 0)
-    replay_called<M, I>(net.template node<I>(), a, first, observe);
-}
-
-/// Runs model `net`, one that an if_ or while_ runs (it keeps no state),
-/// in `a` with the inputs written, observing its rows (from `first`):
-/// inputs as written, every other node as soon as it has run. false when
-/// the invoke ended early.
-template <class M, class Observe>
-bool run_called(const M& net, qfence::arena<M>& a, std::size_t first, Observe& observe) {
-  [&]<int... K>(std::integer_sequence<int, K...>) {
-    (observe_output<M, M::template input_node_index<K>>(a, first + M::template input_node_index<K>, observe), ...);
-  }(std::make_integer_sequence<int, M::input_count>{});
-  const invoke_status s = net.invoke_observed(a, kernels::default_target(), [&](int node, const char*) {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-      ((node == I ? after_node<M, I>(net, a, first, observe) : void()), ...);
-    }(std::make_integer_sequence<int, M::node_count>{});
-  });
-  return s == invoke_status::completed;
-}
-
-}  // namespace detail::calibrate_graph
-
 /// Runs float model `net` on `count` samples and observes every node's
 /// output. `fill(k, arena)` writes sample k's inputs into the
 /// `qfence::arena<M>` it is given (arena.input<K>()) and returns why the
@@ -239,6 +146,13 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
   constexpr auto N = static_cast<std::size_t>(M::node_count);
   const auto observe_values = [&](std::size_t row, std::span<const float> values) {
     c.observer(static_cast<int>(row))->observe(values);
+  };
+  // A node of a model an if_ or while_ runs (called_model_replay.hpp).
+  const auto observe_called = [&]<class Model, int I>(std::size_t row, const qfence::arena<Model>& a) {
+    if constexpr (Model::template node_output_type<I>::type == dtype::f32) {
+      const auto v = a.template node_output<I>();
+      observe_values(row, std::span<const float>(v.data(), v.size()));
+    }
   };
   const auto copy_of = [&]<int I>() {
     const auto v = arena->template node_output<I>();
@@ -262,8 +176,7 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
       }
     }
     // An if_ or while_: the models it ran, again on what it read.
-    if constexpr (called_models<Node>::count > 0)
-      detail::calibrate_graph::replay_called<M, I>(net.template node<I>(), *arena, 0, observe_values);
+    if constexpr (called_models<Node>::count > 0) replay_called<M, M, I>(net.template node<I>(), *arena, 0, observe_called);
     if constexpr (P::is_lstm) {
       if constexpr (M::template node_output_type<P::input>::type == dtype::f32) {
         // The input's bytes are the input's until a later node runs.

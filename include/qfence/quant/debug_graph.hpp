@@ -10,8 +10,18 @@
 // int8 model computes in float (in a fence) is marked fenced: its error is
 // what reached it from upstream.
 //
+// The models an if_ or while_ runs are compared too, node by node, each
+// time they run (called_model_replay.hpp): the k-th output of a node there
+// in the int8 model with its k-th in the float model, as `qfence debug`
+// pairs the writes of a subgraph's tensor (a while_ body at every
+// iteration; a branch where both models took it). A row of the float
+// model's table (quant/node_tree.hpp) each, after the model's own nodes;
+// an if_ or while_ the int8 model keeps float (a fence) runs nothing
+// compared.
+//
 // Memory: one sample's outputs of the int8 model's nodes, held while the
-// float model runs on the same sample; nothing grows with the samples.
+// float model runs on the same sample (those of a loop's body, once per
+// iteration); nothing grows with the samples.
 #pragma once
 
 #include <algorithm>
@@ -28,7 +38,9 @@
 #include "qfence/graph/input.hpp"
 #include "qfence/kernels/dispatch.hpp"
 #include "qfence/ops/quantize.hpp"
+#include "qfence/quant/called_model_replay.hpp"
 #include "qfence/quant/layer_error.hpp"
+#include "qfence/quant/node_tree.hpp"
 #include "qfence/core/exact_float.hpp"
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -40,7 +52,11 @@ namespace qfence::quant {
 /// model's arena and returns why the sample cannot be used, if it cannot.
 /// The int8 model gets the same inputs, quantized with its parameters.
 /// Returns one layer_error per node with a real-valued output (inputs
-/// excepted), in node order: `op_index` is the node, `op` its op's name.
+/// excepted), in node order: `op_index` is the node, `op` its op's name;
+/// then one per such node of the models if_ and while_ nodes run that the
+/// two models both ran, in row order (`name`: "node 1 of node 3's
+/// then-branch"; `subgraph`: the called model's number, 1, 2, ... in row
+/// order; `op_index`: the node in it).
 template <class F, class Q, class Fill>
 std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
   // qfence::float_io appends output nodes after the float model's.
@@ -80,8 +96,66 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
     ((quantized_graph |= Q::template node_output_type<I>::quant::quantized), ...);
   }(std::make_integer_sequence<int, N>{});
 
+  // The nodes of the models if_ and while_ nodes run: by row, what each
+  // writes and how the int8 model holds it (its first run tells), and its
+  // outputs in the int8 model this sample, run after run.
+  constexpr std::size_t rows = tree_size<F>();
+  struct called_node {
+    std::string op;
+    int node = 0;
+    dtype type = dtype::f32;
+    float scale = 0;
+    std::int32_t zero_point = 0;
+    std::optional<value_bounds> bounds;
+    bool seen = false;
+    layer_error_sums sums;
+    std::vector<std::vector<float>> runs;  // this sample's, in the int8 model
+    std::size_t compared = 0;              // this sample's runs compared so far
+  };
+  std::vector<called_node> called(rows);
+  const auto quantized_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {
+    using T = typename Model::template node_output_type<J>;
+    constexpr bool real = (T::type == dtype::f32 || (T::quant::quantized && !T::quant::is_per_channel &&
+                                                     (T::type == dtype::i8 || T::type == dtype::i16)));
+    if constexpr (real && !qfence::detail::is_input_node<typename Model::template node_t<J>>::value) {
+      called_node& c = called[row];
+      if (!c.seen) {
+        c.seen = true;
+        c.op = Model::template node_t<J>::op::name;
+        c.node = J;
+        c.type = T::type;
+        if constexpr (T::quant::quantized) {
+          c.scale = T::quant::scale;
+          c.zero_point = T::quant::zero_point;
+          c.bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
+        }
+      }
+      const auto values = a.template node_output<J>();
+      std::vector<float>& into = c.runs.emplace_back(values.size());
+      for (std::size_t e = 0; e < values.size(); ++e) {
+        if constexpr (T::quant::quantized)
+          into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+        else
+          into[e] = static_cast<float>(values[e]);
+      }
+    }
+  };
+  const auto float_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {
+    using T = typename Model::template node_output_type<J>;
+    if constexpr (T::type == dtype::f32 && !qfence::detail::is_input_node<typename Model::template node_t<J>>::value) {
+      called_node& c = called[row];
+      if (c.compared >= c.runs.size()) return;  // the int8 model did not run it as often (another branch)
+      const auto want = a.template node_output<J>();
+      c.sums.add(std::span<const float>(want.data(), want.size()), c.runs[c.compared++], c.bounds);
+    }
+  };
+
   for (std::size_t k = 0; k < count; ++k) {
     if (fill(k, *reference)) continue;
+    for (called_node& c : called) {
+      c.runs.clear();
+      c.compared = 0;
+    }
     [&]<int... K>(std::integer_sequence<int, K...>) {
       const auto one = [&]<int J>() {
         using T = typename Q::template input_type<J>;
@@ -100,6 +174,8 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           real_output.template operator()<I>(held[static_cast<std::size_t>(I)]);
           op_names[static_cast<std::size_t>(I)] = op;
         }
+        if constexpr (called_models<typename Q::template node_t<I>>::count > 0)
+          replay_called<Q, F, I>(quantized.template node<I>(), *candidate, 0, quantized_called_node);
       });
     });
     float_model.invoke_observed(*reference, kernels::default_target(), [&](int node, const char*) {
@@ -113,6 +189,8 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           sums[static_cast<std::size_t>(I)].add(std::span<const float>(want.data(), want.size()),
                                                 held[static_cast<std::size_t>(I)], bounds);
         }
+        if constexpr (called_models<typename F::template node_t<I>>::count > 0)
+          replay_called<F, F, I>(float_model.template node<I>(), *reference, 0, float_called_node);
       });
     });
   }
@@ -138,6 +216,28 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
     };
     (one.template operator()<I>(), ...);
   }(std::make_integer_sequence<int, N>{});
+  // The called models' nodes, numbered by model in row order.
+  std::vector<int> model_of_row(rows, 0);
+  int models = 0;
+  for_each_tree_node<F>(0, [&]<class Model, int J>(std::size_t row) {
+    if (row >= static_cast<std::size_t>(N) && J == 0) ++models;
+    if (row >= static_cast<std::size_t>(N)) model_of_row[row] = models;
+  });
+  for (std::size_t row = static_cast<std::size_t>(N); row < rows; ++row) {
+    called_node& c = called[row];
+    if (!c.seen) continue;
+    layer_error l;
+    l.op_index = c.node;
+    l.subgraph = model_of_row[row];
+    l.op = c.op;
+    l.name = tree_node_label<F>(row);
+    l.type = c.type;
+    l.fenced = c.type == dtype::f32;
+    l.scale = c.scale;
+    l.zero_point = c.zero_point;
+    c.sums.finish(l);
+    if (l.values > 0) layers.push_back(std::move(l));  // else the float model never ran it where the int8 did
+  }
   return layers;
 }
 

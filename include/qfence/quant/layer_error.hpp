@@ -21,7 +21,7 @@ namespace qfence::quant {
 
 struct layer_error {
   int op_index = 0;       // the operation of the quantized model that writes the tensor (the node, in C++)
-  int subgraph = 0;       // its graph (0: the main graph; IF's branches, WHILE's body, ...)
+  int subgraph = 0;       // its graph (0: the main graph; IF's branches, WHILE's body, ...; debug_graph: 1, 2, ... in row order)
   std::string op;         // its name ("CONV_2D")
   int quant_tensor = 0, float_tensor = 0;
   std::string name;
