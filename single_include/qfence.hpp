@@ -16350,7 +16350,8 @@ QFENCE_EXACT_FLOAT_END
 // embed` builds them inline. A called model runs in the node's scratch
 // memory, on the caller's SIMD target: its arena is part of the caller's
 // (arena_bytes stays a constant, nothing is allocated). Values pass byte for
-// byte, as TFLM copies them, between tensors of one dtype and size. The
+// byte, as TFLM copies them, between tensors of one dtype, size and
+// quantization (rules/control_flow.hpp: passes_as). The
 // node's output packs the values it produces back to back (any dtypes); one
 // control_flow_output node per value takes it out with the type the branch
 // (or body) gives it. A called model keeps no state: its arena is scratch,
@@ -16363,8 +16364,9 @@ QFENCE_EXACT_FLOAT_END
 // (runtime/ops/control_flow.hpp, ops/control_flow.hpp).
 //
 // The values are copied byte for byte (TFLM's CopyOpInputsToSubgraphInputs
-// checks byte sizes only); qfence also requires one dtype, so that no copy
-// reinterprets a value.
+// checks byte sizes only); qfence also requires one dtype and one set of
+// quantization parameters, so that no copy reinterprets a value: int8
+// bytes at one scale read at another are another number, silently.
 
 
 QFENCE_EXACT_FLOAT_BEGIN
@@ -16378,9 +16380,10 @@ constexpr bool is_condition(const tensor_desc& t, bool single) noexcept {
   return t.type == dtype::boolean && (single ? t.elements() == 1 : t.elements() >= 1);
 }
 
-/// Whether a value of `from` can be passed to `to`: one dtype, one size.
+/// Whether a value of `from` can be passed to `to` as its bytes: one dtype,
+/// one size, one quantization (scale and zero point).
 constexpr bool passes_as(const tensor_desc& from, const tensor_desc& to) noexcept {
-  return from.type == to.type && from.elements() == to.elements();
+  return from.same_kind(to) && from.elements() == to.elements();
 }
 
 }  // namespace qfence
@@ -16528,12 +16531,15 @@ struct if_node {
                    "qfence: if_'s condition (input 0) must be a single bool. fix: compare to get a bool [1]")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<then_model>>()), (at_node<Index, op>, then_model),
                    "qfence: if_'s inputs after the condition must match the then-branch model's inputs, in number "
-                   "and each in dtype and size. fix: give the branch one input per value, of the value's type")
+                   "and each in dtype, size and quantization (the bytes are copied, not requantized). fix: give the "
+                   "branch one input per value, of the value's type")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<else_model>>()), (at_node<Index, op>, else_model),
                    "qfence: if_'s inputs after the condition must match the else-branch model's inputs, in number "
-                   "and each in dtype and size. fix: give the branch one input per value, of the value's type")
+                   "and each in dtype, size and quantization (the bytes are copied, not requantized). fix: give the "
+                   "branch one input per value, of the value's type")
     QFENCE_REQUIRE((pass_in_order<outputs_t<then_model>, outputs_t<else_model>>()), (at_node<Index, op>, then_model, else_model),
-                   "qfence: if_'s two branches must give the same outputs, in number and each in dtype and size. "
+                   "qfence: if_'s two branches must give the same outputs, in number and each in dtype, size and "
+                   "quantization. "
                    "fix: make the else-branch model's outputs those of the then-branch")
     QFENCE_REQUIRE((keeps_no_state<then_model>() && keeps_no_state<else_model>()), (at_node<Index, op>),
                    "qfence: an if_ branch runs in its caller's scratch memory and cannot keep state (a state node, "
@@ -16586,14 +16592,15 @@ struct while_node {
   static constexpr bool validate() {
     using namespace detail::control_flow;
     QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<cond_model>>()), (at_node<Index, op>, cond_model),
-                   "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype and "
-                   "size. fix: give the cond model one input per loop value")
+                   "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype, size "
+                   "and quantization. fix: give the cond model one input per loop value")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
-                   "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype and "
-                   "size. fix: give the body model one input per loop value")
+                   "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype, size "
+                   "and quantization. fix: give the body model one input per loop value")
     QFENCE_REQUIRE((pass_in_order<outputs_t<body_model>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s body model must give one output per loop value, each of its input's dtype and "
-                   "size (they are the next step's values). fix: declare the body's outputs in the inputs' order")
+                   "size (and quantization: they are the next step's values). fix: declare the body's outputs in the "
+                   "inputs' order")
     QFENCE_REQUIRE((gives_condition<cond_model>()), (at_node<Index, op>, cond_model),
                    "qfence: while_'s cond model's output 0 must be a bool. fix: end the cond model with a "
                    "comparison and declare it as output 0")
@@ -16707,7 +16714,8 @@ QFENCE_EXACT_FLOAT_END
 // the variables it names, in order. Its own output is the "has run" flag,
 // which reset_state clears (so the init runs again, as the runtime path's
 // reset_variables does). Values pass byte for byte between tensors of one
-// dtype and size (rules/control_flow.hpp: passes_as), as for IF and WHILE.
+// dtype, size and quantization (rules/control_flow.hpp: passes_as), as for
+// IF and WHILE.
 
 
 
@@ -16779,7 +16787,8 @@ struct assign_variable_node {
   template <int Index, class T, class Value>
   static constexpr bool validate() {
     QFENCE_REQUIRE(passes_as(describe<Value>(), describe<T>()), (at_node<Index, op>, operand<1>, producer<Value>, expected<T>),
-                   "qfence: assign_variable writes a value of the variable's dtype and size (its bytes are copied). "
+                   "qfence: assign_variable writes a value of the variable's dtype and size (and quantization: its "
+                   "bytes are copied). "
                    "fix: cast, requantize or reshape the value to the variable's type")
     return true;
   }
@@ -16815,7 +16824,8 @@ struct call_once_node {
     QFENCE_REQUIRE((pass_in_order<outputs_t<init_model>, std::tuple<Vars...>>()),
                    (at_node<Index, op>, init_model),
                    "qfence: call_once's init model must give one output per variable it names, in order, each of the "
-                   "variable's dtype and size. fix: declare the init model's outputs in the variables' order")
+                   "variable's dtype and size (and quantization). fix: declare the init model's outputs in the variables' "
+                   "order")
     QFENCE_REQUIRE(keeps_no_state<init_model>(), (at_node<Index, op>),
                    "qfence: call_once's init model runs in its caller's scratch memory and cannot keep state. fix: "
                    "keep the state in the calling model")

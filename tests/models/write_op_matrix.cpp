@@ -1757,7 +1757,13 @@ void control_flow() {
   m = if_model();
   m.subgraphs[0].tensors[1].shape = {1, 5};
   m.subgraphs[0].ops[0].inputs = {0, 0};
-  refused("error_if_output_size", m, "(they must have one dtype and size)");
+  refused("error_if_output_size", m, "(they must have one dtype, size and quantization");
+  // int8 bytes passed to a branch input at another scale: another number.
+  m = if_model();
+  m.tensors[1] = act_q({1, 4}, I8, 0.05f, 0, "x");
+  m.tensors[2] = act_q({1, 4}, I8, 0.1f, 0, "y");
+  m.subgraphs[0].tensors = {act_q({1, 4}, I8, 0.1f, 0, "x"), act_q({1, 4}, I8, 0.1f, 0, "y")};
+  refused("error_if_operand_quantization", m, "(they must have one dtype, size and quantization: the bytes are copied");
   m = if_model();  // the branch runs an IF of itself
   m.subgraphs[0].tensors.push_back(activation({1}, "cond", BOOL));
   m.subgraphs[0].tensors.push_back(act({1, 4}, f32, false, "z"));

@@ -1145,8 +1145,8 @@ class writer {
         const tensor &value = at(op.inputs[1]), &var = at(variable_type_.at(id));
         if (!passes_as(describe(value), describe(var))) {
           unsupported(op, "writes " + runtime::type_text(value) + " into " + variable_label(id) + ", which is " +
-                              runtime::type_text(var) + ": the typed graph copies values of the variable's dtype "
-                              "and size");
+                              runtime::type_text(var) + ": the typed graph copies values of the variable's dtype, "
+                              "size and quantization");
           return true;
         }
         if (init) {

@@ -16,7 +16,8 @@
 // embed` builds them inline. A called model runs in the node's scratch
 // memory, on the caller's SIMD target: its arena is part of the caller's
 // (arena_bytes stays a constant, nothing is allocated). Values pass byte for
-// byte, as TFLM copies them, between tensors of one dtype and size. The
+// byte, as TFLM copies them, between tensors of one dtype, size and
+// quantization (rules/control_flow.hpp: passes_as). The
 // node's output packs the values it produces back to back (any dtypes); one
 // control_flow_output node per value takes it out with the type the branch
 // (or body) gives it. A called model keeps no state: its arena is scratch,
@@ -182,12 +183,15 @@ struct if_node {
                    "qfence: if_'s condition (input 0) must be a single bool. fix: compare to get a bool [1]")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<then_model>>()), (at_node<Index, op>, then_model),
                    "qfence: if_'s inputs after the condition must match the then-branch model's inputs, in number "
-                   "and each in dtype and size. fix: give the branch one input per value, of the value's type")
+                   "and each in dtype, size and quantization (the bytes are copied, not requantized). fix: give the "
+                   "branch one input per value, of the value's type")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Args...>, inputs_t<else_model>>()), (at_node<Index, op>, else_model),
                    "qfence: if_'s inputs after the condition must match the else-branch model's inputs, in number "
-                   "and each in dtype and size. fix: give the branch one input per value, of the value's type")
+                   "and each in dtype, size and quantization (the bytes are copied, not requantized). fix: give the "
+                   "branch one input per value, of the value's type")
     QFENCE_REQUIRE((pass_in_order<outputs_t<then_model>, outputs_t<else_model>>()), (at_node<Index, op>, then_model, else_model),
-                   "qfence: if_'s two branches must give the same outputs, in number and each in dtype and size. "
+                   "qfence: if_'s two branches must give the same outputs, in number and each in dtype, size and "
+                   "quantization. "
                    "fix: make the else-branch model's outputs those of the then-branch")
     QFENCE_REQUIRE((keeps_no_state<then_model>() && keeps_no_state<else_model>()), (at_node<Index, op>),
                    "qfence: an if_ branch runs in its caller's scratch memory and cannot keep state (a state node, "
@@ -240,14 +244,15 @@ struct while_node {
   static constexpr bool validate() {
     using namespace detail::control_flow;
     QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<cond_model>>()), (at_node<Index, op>, cond_model),
-                   "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype and "
-                   "size. fix: give the cond model one input per loop value")
+                   "qfence: while_'s inputs must match the cond model's inputs, in number and each in dtype, size "
+                   "and quantization. fix: give the cond model one input per loop value")
     QFENCE_REQUIRE((pass_in_order<std::tuple<Values...>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
-                   "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype and "
-                   "size. fix: give the body model one input per loop value")
+                   "qfence: while_'s inputs must match the body model's inputs, in number and each in dtype, size "
+                   "and quantization. fix: give the body model one input per loop value")
     QFENCE_REQUIRE((pass_in_order<outputs_t<body_model>, inputs_t<body_model>>()), (at_node<Index, op>, body_model),
                    "qfence: while_'s body model must give one output per loop value, each of its input's dtype and "
-                   "size (they are the next step's values). fix: declare the body's outputs in the inputs' order")
+                   "size (and quantization: they are the next step's values). fix: declare the body's outputs in the "
+                   "inputs' order")
     QFENCE_REQUIRE((gives_condition<cond_model>()), (at_node<Index, op>, cond_model),
                    "qfence: while_'s cond model's output 0 must be a bool. fix: end the cond model with a "
                    "comparison and declare it as output 0")

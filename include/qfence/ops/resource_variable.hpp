@@ -22,7 +22,8 @@
 // the variables it names, in order. Its own output is the "has run" flag,
 // which reset_state clears (so the init runs again, as the runtime path's
 // reset_variables does). Values pass byte for byte between tensors of one
-// dtype and size (rules/control_flow.hpp: passes_as), as for IF and WHILE.
+// dtype, size and quantization (rules/control_flow.hpp: passes_as), as for
+// IF and WHILE.
 #pragma once
 
 #include <cstddef>
@@ -109,7 +110,8 @@ struct assign_variable_node {
   template <int Index, class T, class Value>
   static constexpr bool validate() {
     QFENCE_REQUIRE(passes_as(describe<Value>(), describe<T>()), (at_node<Index, op>, operand<1>, producer<Value>, expected<T>),
-                   "qfence: assign_variable writes a value of the variable's dtype and size (its bytes are copied). "
+                   "qfence: assign_variable writes a value of the variable's dtype and size (and quantization: its "
+                   "bytes are copied). "
                    "fix: cast, requantize or reshape the value to the variable's type")
     return true;
   }
@@ -145,7 +147,8 @@ struct call_once_node {
     QFENCE_REQUIRE((pass_in_order<outputs_t<init_model>, std::tuple<Vars...>>()),
                    (at_node<Index, op>, init_model),
                    "qfence: call_once's init model must give one output per variable it names, in order, each of the "
-                   "variable's dtype and size. fix: declare the init model's outputs in the variables' order")
+                   "variable's dtype and size (and quantization). fix: declare the init model's outputs in the variables' "
+                   "order")
     QFENCE_REQUIRE(keeps_no_state<init_model>(), (at_node<Index, op>),
                    "qfence: call_once's init model runs in its caller's scratch memory and cannot keep state. fix: "
                    "keep the state in the calling model")

@@ -3,8 +3,9 @@
 // (runtime/ops/control_flow.hpp, ops/control_flow.hpp).
 //
 // The values are copied byte for byte (TFLM's CopyOpInputsToSubgraphInputs
-// checks byte sizes only); qfence also requires one dtype, so that no copy
-// reinterprets a value.
+// checks byte sizes only); qfence also requires one dtype and one set of
+// quantization parameters, so that no copy reinterprets a value: int8
+// bytes at one scale read at another are another number, silently.
 #pragma once
 
 #include "qfence/core/exact_float.hpp"
@@ -21,9 +22,10 @@ constexpr bool is_condition(const tensor_desc& t, bool single) noexcept {
   return t.type == dtype::boolean && (single ? t.elements() == 1 : t.elements() >= 1);
 }
 
-/// Whether a value of `from` can be passed to `to`: one dtype, one size.
+/// Whether a value of `from` can be passed to `to` as its bytes: one dtype,
+/// one size, one quantization (scale and zero point).
 constexpr bool passes_as(const tensor_desc& from, const tensor_desc& to) noexcept {
-  return from.type == to.type && from.elements() == to.elements();
+  return from.same_kind(to) && from.elements() == to.elements();
 }
 
 }  // namespace qfence

@@ -52,7 +52,8 @@ inline void require_subgraph(const op_context& ctx, int k, const char* what) {
 }
 
 /// Copies tensors `from` to `to`, pairwise; both lists must have the same
-/// length and each pair the same dtype and size (`what` names them).
+/// length and each pair the same dtype, size and quantization (`what`
+/// names them).
 inline std::vector<tensor_copy> pair_up(const op_context& ctx, const std::vector<int>& from, const std::vector<int>& to,
                                         const std::string& what) {
   ctx.require(from.size() == to.size(), what + ": " + std::to_string(from.size()) + " tensors for " +
@@ -64,7 +65,7 @@ inline std::vector<tensor_copy> pair_up(const op_context& ctx, const std::vector
     const tensor& b = ctx.graph().tensors[static_cast<std::size_t>(to[i])];
     ctx.require(passes_as(describe(a), describe(b)), what + ": tensor " + std::to_string(i) + " is " +
                                                                 type_text(a) + ", its counterpart " + type_text(b) +
-                                                                " (they must have one dtype and size)");
+                                                                " (they must have one dtype, size and quantization: the bytes are copied, not requantized)");
     copies.push_back({from[i], to[i], a.bytes()});
   }
   return copies;
