@@ -1048,6 +1048,10 @@ TEST_CASE("calibrate_graph observes the models if_ and while_ run, as calibrate 
   CHECK(header.find("inline constexpr std::array<qfence::quant::real_range, 11> ranges{{") != std::string::npos);
   CHECK(header.find("    qfence::quant::not_observed,  // node 2 of node 3's else-branch\n") != std::string::npos);
   CHECK(header.find("  // node 1 of node 3's then-branch\n") != std::string::npos);
+  const std::string loop_header = qf::quant::ranges_header(typed_loop, "loop");
+  CHECK(loop_header.find("inline constexpr std::array<qfence::quant::real_range, 13> ranges{{") != std::string::npos);
+  CHECK(loop_header.find("},  // node 4 of node 2's body\n") != std::string::npos);
+  CHECK(loop_header.find("channel_means") == std::string::npos);
 }
 
 TEST_CASE("qfence::quantize quantizes inside if_: its branches int8 at the parameters it passes, qfence quantize's bytes") {

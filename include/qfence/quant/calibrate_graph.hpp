@@ -137,7 +137,10 @@ class graph_calibration {
 /// steps of one stream and the states carry over from one to the next, as
 /// they do when the model runs on it (`qfence calibrate --stream`). A state
 /// is observed as the invoke leaves it, after the op that updates it; an
-/// LSTM's cell state at every time step (quant/lstm_replay.hpp).
+/// LSTM's cell state at every time step (quant/lstm_replay.hpp). The
+/// models if_ and while_ nodes run are observed each time they run (the
+/// branch taken; cond and body at every iteration: called_model_replay.hpp),
+/// in their rows after the model's own (quant/node_tree.hpp).
 template <class M, class Fill>
 graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fill, observer_options options = {},
                                      bool stream = false) {
@@ -268,12 +271,23 @@ inline std::string exact_double_literal(double v) {
 
 /// A header holding `ranges` as the constexpr table qfence::quantize takes,
 /// in namespace `name` (a C++ identifier). Each float is written with nine
-/// significant digits, which read back as exactly the same float.
+/// significant digits, which read back as exactly the same float. Rows are
+/// labelled by index ("node 5"); the overload below, given the
+/// calibration, names the rows of the models if_ and while_ nodes run.
 template <std::size_t N>
 std::string ranges_header(const std::array<real_range, N>& ranges, const std::string& name,
                           const std::string& made_by = "quant::ranges_header") {
   return detail::ranges_header_top(ranges, name, made_by, "the calibrated range",
                                    [](std::size_t i) { return "node " + std::to_string(i); }) +
+         "\n}  // namespace " + name + "\n";
+}
+/// The ranges of calibration `c`, as its calibrator chose them, each row
+/// named ("node 1 of node 3's then-branch").
+template <class M>
+std::string ranges_header(const graph_calibration<M>& c, const std::string& name,
+                          const std::string& made_by = "quant::ranges_header") {
+  return detail::ranges_header_top(c.ranges(), name, made_by, "the calibrated range",
+                                   [](std::size_t i) { return tree_node_label<M>(i); }) +
          "\n}  // namespace " + name + "\n";
 }
 
