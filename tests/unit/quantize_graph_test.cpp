@@ -340,6 +340,36 @@ double gelu_sqnr(const Model& quantized) {
   return 10 * std::log10(signal / noise);
 }
 
+namespace {
+// The same layers as `qfence embed` writes them, with their float weights
+// prepacked for the SIMD kernels (qf::prepacked): the int8 layers must not
+// keep that option (their weights are int8; they pack their own).
+constexpr auto unpacked_fc = qf::graph(qf::input<f32<qf::shape<1, 8>>>(),
+                                       qf::fully_connected(qf::ref<0>, qf::make_constant<f32<qf::shape<10, 8>>>(fc_w),
+                                                           qf::make_constant<f32<qf::shape<10>>>(fc_b)));
+constexpr auto prepacked_fc =
+    qf::graph(qf::input<f32<qf::shape<1, 8>>>(),
+              qf::fully_connected(qf::ref<0>, qf::make_constant<f32<qf::shape<10, 8>>>(fc_w),
+                                  qf::make_constant<f32<qf::shape<10>>>(fc_b), qf::prepacked<float>(nullptr, nullptr)));
+inline constexpr std::array<quant::real_range, 2> fc_ranges{{{-1.0f, 1.0f}, {-3.0f, 2.5f}}};
+constexpr auto int8_unpacked_fc = qf::quantize<unpacked_fc, fc_ranges>();
+constexpr auto int8_prepacked_fc = qf::quantize<prepacked_fc, fc_ranges>();
+}  // namespace
+
+TEST_CASE("qfence::quantize of a layer `qfence embed` prepacked: the int8 layer packs its own weights") {
+  static_assert(std::is_same_v<decltype(int8_unpacked_fc), decltype(int8_prepacked_fc)>);
+  auto a = qtest::heap_arena<std::remove_cvref_t<decltype(int8_unpacked_fc)>>();
+  auto b = qtest::heap_arena<std::remove_cvref_t<decltype(int8_prepacked_fc)>>();
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    const auto x = qtest::random_ints<std::int8_t>(8, seed, -128, 127);
+    std::ranges::copy(x, a->input<0>().begin());
+    std::ranges::copy(x, b->input<0>().begin());
+    REQUIRE(int8_unpacked_fc.invoke(*a) == qf::invoke_status::completed);
+    REQUIRE(int8_prepacked_fc.invoke(*b) == qf::invoke_status::completed);  // it read null packed weights
+    CHECK(std::ranges::equal(a->output<0>(), b->output<0>()));
+  }
+}
+
 TEST_CASE("qfence::quantize(qfence::int16x8) gives the bytes `qfence quantize --scheme int16x8` gives") {
   using Q = decltype(int16_model);
   // int16 activations, symmetric: zero point 0, the range's larger

@@ -146,6 +146,10 @@ constexpr void channel_magnitudes(std::span<const float> w, const channel_of_ele
 
 /// How far `w` lies from the nearest level of the grid of
 /// weight_inverse(half), in steps of that grid (0 to 0.5).
+/// (qfence::quantize runs this and quantize_weight over every weight at
+/// compile time: a compiler's constant-evaluation limit hit here or there
+/// wants Clang's -fconstexpr-steps or GCC's -fconstexpr-ops-limit raised
+/// for a large model; README, "Quantizing a model described in C++".)
 constexpr double distance_to_grid(float w, float half) {
   const double steps = static_cast<double>(w) * static_cast<double>(weight_inverse(half));
   const double off = steps - static_cast<double>(qfence::detail::round_to_int64(steps));

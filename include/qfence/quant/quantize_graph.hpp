@@ -242,7 +242,7 @@ enum class treatment {
   shared_output,      ///< CONCATENATION, ADD_N, SELECT_V2, DYNAMIC_UPDATE_SLICE: its operands' producers take its parameters
   stateful,           ///< LSTM, SVDF: weights, biases and the state nodes they update (quantized_lstm, quantized_svdf)
   control_flow,       ///< if_, while_: the models they run quantized, the values they pass at one set of parameters
-  unpacked,           ///< control_flow_output: a value of its if_ or while_, with the parameters that passes it at
+  unpacked,           ///< control_flow_output: a value of its if_ or while_, at the parameters it is passed at
 };
 
 template <class N, class... Options>
@@ -361,20 +361,39 @@ using fence_output = out_t<per_tensor<activation_params_of<F, R, I, Options...>(
                                       activation_params_of<F, R, I, Options...>().zero_point>,
                            activation_type<Options...>>;
 
+/// A float layer's options that its quantized form keeps: all but
+/// prepacked, the float weights in the SIMD kernels' layout (`qfence embed`
+/// writes them); the quantized layer packs its own int8 weights when the
+/// model is built. apply(make) calls make(options...).
+template <class... Kept>
+struct kept_options {
+  template <class Make>
+  static constexpr auto apply(Make make) {
+    return make(Kept{}...);
+  }
+};
+template <class O> inline constexpr bool is_prepacked = false;
+template <class T> inline constexpr bool is_prepacked<prepacked_t<T>> = true;
+template <class Kept, class... Opts> struct without_prepacked { using type = Kept; };
+template <class... Kept, class O, class... Rest>
+struct without_prepacked<kept_options<Kept...>, O, Rest...>
+    : without_prepacked<std::conditional_t<is_prepacked<O>, kept_options<Kept...>, kept_options<Kept..., O>>, Rest...> {};
+
 /// The parts of a layer node, and the same node rebuilt with quantized
 /// weights, bias and output.
 template <class N> struct layer_parts { static constexpr bool known = false; };
-#define QFENCE_LAYER_PARTS(node_template, factory)                                   \
-  template <int In, class W, class B, class... Opts>                                 \
-  struct layer_parts<node_template<In, W, B, Opts...>> {                             \
-    static constexpr bool known = true;                                              \
-    static constexpr int input = In;                                                 \
-    using weights = W;                                                               \
-    using bias = B;                                                                  \
-    template <class Out, class Wq, class Bq>                                         \
-    static constexpr auto make(constant<Wq> w, Bq b) {                               \
-      return factory(node_ref<In>{}, w, b, Opts{}..., Out{});                        \
-    }                                                                                \
+#define QFENCE_LAYER_PARTS(node_template, factory)                                                          \
+  template <int In, class W, class B, class... Opts>                                                        \
+  struct layer_parts<node_template<In, W, B, Opts...>> {                                                    \
+    static constexpr bool known = true;                                                                     \
+    static constexpr int input = In;                                                                        \
+    using weights = W;                                                                                      \
+    using bias = B;                                                                                         \
+    template <class Out, class Wq, class Bq>                                                                \
+    static constexpr auto make(constant<Wq> w, Bq b) {                                                      \
+      return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
+          [&](auto... options) { return factory(node_ref<In>{}, w, b, options..., Out{}); });               \
+    }                                                                                                       \
   };
 QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
 QFENCE_LAYER_PARTS(depthwise_conv2d_node, qfence::depthwise_conv2d)
@@ -388,7 +407,8 @@ struct layer_parts<transpose_conv_node<OutShape, In, W, B, Opts...>> {
   using bias = B;
   template <class Out, class Wq, class Bq>
   static constexpr auto make(constant<Wq> w, Bq b) {
-    return qfence::transpose_conv<OutShape>(node_ref<In>{}, w, b, Opts{}..., Out{});
+    return without_prepacked<kept_options<>, Opts...>::type::apply(
+        [&](auto... options) { return qfence::transpose_conv<OutShape>(node_ref<In>{}, w, b, options..., Out{}); });
   }
 };
 
