@@ -245,7 +245,8 @@ def main():
             check(s.returncode == 0 and json.loads(s.stdout)['tensors'] == report['tensors'],
                   f'calibrate --stream of a stateless model: {s.stderr.strip()[:300]}')
         r = run('calibrate', valid, '--calib', calib, '--calibrator', 'mse', '--emit-cpp', tmp / 'ranges.hpp', '--name', 'r')
-        check(r.returncode == 0 and 'qfence::quant::named_range ranges[]' in (tmp / 'ranges.hpp').read_text(),
+        check(r.returncode == 0 and 'qfence::quant::named_range named_ranges[]' in (tmp / 'ranges.hpp').read_text() and
+              'inline constexpr std::array<qfence::quant::real_range, ' in (tmp / 'ranges.hpp').read_text(),
               f'calibrate --emit-cpp: {r.stderr.strip()[:300]}')
         r = run('calibrate', valid, '--calib', calib, '--calibrator', 'median')
         check(r.returncode == 2 and 'takes minmax' in r.stderr, 'calibrate: bad --calibrator: exit 2')
@@ -275,21 +276,52 @@ def main():
             seen = {(t.get('subgraph', 0), t['name']): t['seen'] for t in json.loads(r.stdout)['tensors']}
             check(seen.get((2, 'x_next')) == [-12.0, 24.0] and seen.get((2, 'x')) == [-6.0, 12.0] and
                   seen.get((0, 'y')) == [-12.0, 24.0], f'calibrate float_while: ranges {seen}')
-        # --emit-cpp names each tensor's subgraph: the typed while_'s body.
+        # --emit-cpp: the row table of the typed graph `qfence embed` writes
+        # (the while_'s cond and body after the model's own nodes) and the
+        # tensors by name and subgraph. qfence::quantize of the embedded float
+        # model with those tables is the model `qfence quantize --io int8`
+        # writes: the same output bytes.
         r = run('calibrate', tmp / 'float_while.tflite', '--calib', loop_calib, '--emit-cpp', tmp / 'loop_ranges.hpp',
                 '--name', 'loop')
         text = (tmp / 'loop_ranges.hpp').read_text() if r.returncode == 0 else r.stderr
         check('{"x_next", {-1.200000000e+01f, 2.400000000e+01f}, 2},' in text and
-              '{"y", {-1.200000000e+01f, 2.400000000e+01f}},' in text, f'calibrate --emit-cpp float_while: {text[-600:]}')
-        if cxx and r.returncode == 0:
-            (tmp / 'loop_ranges.cpp').write_text(
-                '#include "loop_ranges.hpp"\n'
-                'int main() { int in_body = 0; for (const auto& r : loop::ranges) in_body += r.subgraph == 2; '
-                'return in_body == 2 ? 0 : 1; }\n')
-            c = subprocess.run([*cxx, f'-I{tmp}', tmp / 'loop_ranges.cpp', '-o', tmp / 'loop_ranges'], capture_output=True,
+              '{"y", {-1.200000000e+01f, 2.400000000e+01f}},' in text and
+              "{-1.200000000e+01f, 2.400000000e+01f},  // row 13: subgraph 2, t12 'x_next'" in text and
+              'inline constexpr std::array<std::span<const double>, 14> channel_means{{' in text,
+              f'calibrate --emit-cpp float_while: {text[-1500:]}')
+        e = run('embed', tmp / 'float_while.tflite', '--name', 'loopm', '-o', tmp / 'loop_embed.hpp')
+        q = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--calibrator', 'minmax', '--io', 'int8', '-o',
+                tmp / 'loop_q8.tflite')
+        check(e.returncode == 0 and q.returncode == 0, f'embed / quantize --io int8 of float_while: {e.stderr} {q.stderr}')
+        if cxx and r.returncode == 0 and e.returncode == 0 and q.returncode == 0:
+            (tmp / 'loop_in.bin').write_bytes(bytes([0xd0, 0xd4, 0xd8, 0xdc]))  # int8 -48 .. -36: x up to 1, 8x in range
+            (tmp / 'loop_q8.cpp').write_text(
+                '#include <fstream>\n#include <iterator>\n#include "loop_embed.hpp"\n#include "loop_ranges.hpp"\n'
+                'constexpr auto int8_loop = qfence::quantize<loopm::graph_v, loop::ranges>(\n'
+                '    qfence::correct_biases<loop::channel_means>);\n'
+                'static_assert(decltype(int8_loop)::input_type<0>::type == qfence::dtype::i8);\n'
+                'int main(int, char** argv) {\n'
+                '  auto arena = std::make_unique<qfence::arena<decltype(int8_loop)>>();\n'
+                '  std::ifstream in(argv[1], std::ios::binary);\n'
+                '  in.read(reinterpret_cast<char*>(arena->input<0>().data()), arena->input<0>().size());\n'
+                '  if (int8_loop.invoke(*arena) != qfence::invoke_status::completed) return 1;\n'
+                '  std::ofstream(argv[2], std::ios::binary).write(reinterpret_cast<const char*>(arena->output<0>().data()),\n'
+                '                                                 arena->output<0>().size());\n'
+                '  int in_body = 0;\n'
+                '  for (const auto& n : loop::named_ranges) in_body += n.subgraph == 2;\n'
+                '  return in_body == 2 ? 0 : 2;\n'
+                '}\n')
+            c = subprocess.run([*cxx, f'-I{tmp}', tmp / 'loop_q8.cpp', '-o', tmp / 'loop_q8', '-lhwy'], capture_output=True,
                                text=True)
-            check(c.returncode == 0 and subprocess.run([tmp / 'loop_ranges']).returncode == 0,
-                  f'the header calibrate --emit-cpp wrote does not compile, or lacks the body\'s 2 float tensors: {c.stderr[-500:]}')
+            check(c.returncode == 0, f'qfence::quantize of the embedded float_while with the --emit-cpp tables does not '
+                  f'compile: {c.stderr[-1500:]}')
+            if c.returncode == 0:
+                ran = subprocess.run([tmp / 'loop_q8', tmp / 'loop_in.bin', tmp / 'loop_typed_out.bin'])
+                rt = run('run', tmp / 'loop_q8.tflite', '--in', tmp / 'loop_in.bin', '--out-dir', tmp / 'loop_q8_out')
+                check(ran.returncode == 0 and rt.returncode == 0 and
+                      (tmp / 'loop_typed_out.bin').read_bytes() == (tmp / 'loop_q8_out' / 'output0.bin').read_bytes(),
+                      f'qfence::quantize with the --emit-cpp tables differs from qfence quantize --io int8 '
+                      f'(exit {ran.returncode}, {rt.stderr.strip()[-300:]})')
         r = run('quantize', tmp / 'float_while.tflite', '--calib', loop_calib, '--no-fences', '-o', tmp / 'loop_q.tflite')
         check(r.returncode == 0 and 'fence:' not in r.stdout and ', 0 fences,' in r.stdout,
               f'quantize float_while: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()[-300:]}')

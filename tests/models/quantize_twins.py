@@ -112,6 +112,62 @@ def evaluate_on_calibration(qfence, model, twin, int8_input=None):
     return math.inf if noise == 0 else 10 * math.log10(signal / noise)
 
 
+COMPILE_TIME_MAX_WEIGHTS = 4096  # above: raised constexpr limits (README), minutes of compilation
+
+
+def compile_time_quantization(qfence, twin, tmp):
+    """qfence::quantize<embedded twin, --emit-cpp tables>(correct_biases)
+    against `qfence quantize --io int8` on every int8 value of each input
+    element (and random ones beyond 256 elements): the failures, if any."""
+    work = tmp / 'compile_time'
+    work.mkdir()
+    model = twin / 'model.tflite'
+    info = json.loads(run(qfence, 'inspect', model, '--json'))
+    weights = sum(math.prod(int(d) for d in m.split(','))
+                  for m in re.findall(r"^\s+t\d+ f32\[([\d,]+)\].* const '", run(qfence, 'inspect', model), re.M))
+    if weights > COMPILE_TIME_MAX_WEIGHTS:
+        print(f'  {"compile-time":15s} skipped: {weights} weights (over {COMPILE_TIME_MAX_WEIGHTS}: raised constexpr '
+              'limits, minutes per compiler; README)')
+        return []
+    try:
+        run(qfence, 'embed', model, '--name', 'twin', '-o', work / 'twin.hpp')
+        run(qfence, 'calibrate', model, '--calib', twin / 'calib', '--calibrator', 'mse', '--emit-cpp',
+            work / 'twin_ranges.hpp', '--name', 'twin_ranges')
+        run(qfence, 'quantize', model, '--calib', twin / 'calib', '--calibrator', 'mse', '--io', 'int8', '-o',
+            work / 'int8.tflite')
+        (work / 'main.cpp').write_text(
+            '#include <fstream>\n#include <memory>\n#include "twin.hpp"\n#include "twin_ranges.hpp"\n'
+            'constexpr auto int8_twin = qfence::quantize<twin::graph_v, twin_ranges::ranges>(\n'
+            '    qfence::correct_biases<twin_ranges::channel_means>);\n'
+            'int main(int, char** argv) {\n'
+            '  auto arena = std::make_unique<qfence::arena<decltype(int8_twin)>>();\n'
+            '  std::ifstream in(argv[1], std::ios::binary);\n'
+            '  std::ofstream out(argv[2], std::ios::binary);\n'
+            '  auto x = arena->input<0>();\n'
+            '  while (in.read(reinterpret_cast<char*>(x.data()), x.size())) {\n'
+            '    if (int8_twin.invoke(*arena) != qfence::invoke_status::completed) return 1;\n'
+            '    out.write(reinterpret_cast<const char*>(arena->output<0>().data()), arena->output<0>().size());\n'
+            '  }\n'
+            '}\n')
+        include = pathlib.Path(__file__).resolve().parents[2] / 'include'
+        flags = os.environ.get('QFENCE_EMBED_CXXFLAGS', '').split()
+        run(os.environ['CXX'], '-std=c++20', '-O1', *flags, f'-I{include}', f'-I{work}', work / 'main.cpp', '-o',
+            work / 'main', '-lhwy')
+        elements = math.prod(info['inputs'][0]['shape'])
+        samples = 256
+        data = bytes((k + e * 37) % 256 for k in range(samples) for e in range(elements))
+        (work / 'in.bin').write_bytes(data)
+        run(work / 'main', work / 'in.bin', work / 'typed.bin')
+        run(qfence, 'run', work / 'int8.tflite', '--in', work / 'in.bin', '--sequence', samples, '--out-dir', work / 'rt')
+        same = (work / 'typed.bin').read_bytes() == (work / 'rt' / 'output0.bin').read_bytes()
+    except RuntimeError as e:
+        return [f'compile-time quantization: {e}']
+    print(f'  {"compile-time":15s} qfence::quantize of the embedded twin with the --emit-cpp tables: '
+          f'{"the bytes of qfence quantize --io int8" if same else "DIFFERS from qfence quantize --io int8"} '
+          f'({samples} inputs)')
+    return [] if same else ['compile-time quantization: qfence::quantize differs from qfence quantize --io int8']
+
+
 def embedded_matches_runtime(qfence, model, twin, tmp, tag):
     """The compile-time path (scripts/embed-run) gives the runtime path's
     output bytes on the first evaluation sample."""
@@ -299,6 +355,15 @@ def main():
                     failures.append('int16x8: the embedded model differs from the runtime path')
         except RuntimeError as e:
             failures.append(f'int16x8: {e}')
+        # The twin described in C++ and quantized by the compiler:
+        # `qfence embed` writes its float graph, `qfence calibrate
+        # --emit-cpp` the tables for it, and qfence::quantize of the one with
+        # the other must be the model `qfence quantize --io int8` writes from
+        # the same samples, byte for byte (README, "Quantizing a model
+        # described in C++"). For a small model: a large one compiles only
+        # with raised constant-evaluation limits, minutes per compiler.
+        if 'QFENCE_BUILD' in os.environ and 'CXX' in os.environ:
+            failures += compile_time_quantization(qfence, twin, pathlib.Path(tmp))
     if best is not None:
         top1_ok = not meaningful or best[2] >= target['top1_agreement']
         gap = target['sqnr_db'] - best[1]

@@ -124,7 +124,8 @@ constexpr const char* usage_text =
     "      range, how much it clips, how much it clips on a held-back slice and how far it moved\n"
     "      in the second half of the data; warns when the data is too little to trust.\n"
     "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
-    "      --emit-cpp writes the ranges as a constexpr table for a model described in C++\n"
+    "      --emit-cpp writes the ranges as constexpr tables for qfence::quantize of the typed graph\n"
+    "      `qfence embed` writes for the model (a row per node; and by tensor name)\n"
     "  ops [--json | --markdown]\n"
     "      every operator qfence runs (the dtypes of its data operand, on both paths; the versions\n"
     "      it accepts) beside what TFLM runs, and the TFLM ops qfence does not run yet\n"
@@ -350,7 +351,7 @@ int calibrate_command(const std::vector<std::string>& args) {
   const quant::calibration_report report = quant::calibrate(model, samples, options);
   if (!cpp_path.empty()) {
     std::ofstream out(cpp_path, std::ios::binary);
-    out << calibration_cpp(report, name, model_path);
+    out << calibration_cpp(*model, report, name, model_path);
     if (!out) throw runtime::model_error("cannot write '" + cpp_path + "'");
   }
   if (as_json) {

@@ -63,6 +63,14 @@ struct generated_headers {
   std::string model;  // NAME.hpp
 };
 
+/// A node of the typed graph `qfence embed` writes: the model tensor it
+/// computes (-1: a node of its own, such as the values an IF packs) and
+/// the subgraphs it runs as models (IF: then, else; WHILE: cond, body).
+struct embedded_node {
+  int tensor = -1;
+  std::vector<int> calls;
+};
+
 /// The file name of the types header that goes with `model_file`
 /// ("dir/posenet.hpp" -> "posenet_types.hpp").
 inline std::string types_file_name(const std::string& model_file) {
@@ -132,11 +140,7 @@ class writer {
 
   generated_headers write(const std::string& types_file) {
     plan_graphs();
-    if (!unsupported_.empty()) {
-      std::string s = "the code generator cannot express these nodes yet: ";
-      for (std::size_t i = 0; i < unsupported_.size(); ++i) s += (i ? "; " : "") + unsupported_[i];
-      throw runtime::model_error(s);
-    }
+    refuse_unsupported();
     std::ostringstream t;
     types_header_top(t);
     types(t);
@@ -159,13 +163,32 @@ class writer {
     return {t.str(), m.str()};
   }
 
+  /// The nodes of each subgraph's typed model (0: the main graph), as
+  /// write() would write them.
+  std::vector<std::vector<embedded_node>> nodes() {
+    plan_graphs();
+    refuse_unsupported();
+    std::vector<std::vector<embedded_node>> graphs(plans_.size());
+    for (std::size_t k = 0; k < plans_.size(); ++k)
+      for (const node_line& n : plans_[k].nodes) graphs[k].push_back({n.tensor, n.calls});
+    return graphs;
+  }
+
  private:
+  void refuse_unsupported() const {
+    if (unsupported_.empty()) return;
+    std::string s = "the code generator cannot express these nodes yet: ";
+    for (std::size_t i = 0; i < unsupported_.size(); ++i) s += (i ? "; " : "") + unsupported_[i];
+    throw runtime::model_error(s);
+  }
+
   // ---- planning -------------------------------------------------------------
   struct node_line {
     std::string expression;  // the node's C++ expression
     int tensor;              // the model tensor it produces (-1: an intermediate of a lowering)
     std::string op;          // for the comment
     bool fenced = false;     // a float island inside a quantized model
+    std::vector<int> calls{};  // the subgraphs it runs as models (IF: then, else; WHILE: cond, body)
   };
 
   std::string type_name(int t) const { return "types::t" + std::to_string(t); }
@@ -1275,7 +1298,10 @@ class writer {
                                 builder(op.options.else_subgraph)
                           : "qf::while_(" + builder(op.options.cond_subgraph) + ", " + builder(op.options.body_subgraph);
     for (std::size_t i = is_if ? 1 : 0; i < op.inputs.size(); ++i) e += ", " + ref(op.inputs[i]);
+    const std::size_t packed = nodes_.size();
     push_packed_outputs(op, e + ")", "qf::control_flow_output<decltype(" + builder(typed_by) + "), ");
+    nodes_[packed].calls = is_if ? std::vector<int>{op.options.then_subgraph, op.options.else_subgraph}
+                                 : std::vector<int>{op.options.cond_subgraph, op.options.body_subgraph};
     return true;
   }
 
@@ -1763,6 +1789,16 @@ inline generated_headers write_headers(const runtime::model& m, const embed_opti
   // interpreter computes them at load: the header embeds their f32 values.
   const std::optional<runtime::model> folded = runtime::with_constants_folded(m);
   return detail::writer(folded ? *folded : m, options).write(types_file);
+}
+
+/// The nodes of the typed graph `qfence embed` writes for `m`, subgraph by
+/// subgraph (0: the main graph), node index by node index: which tensor
+/// each computes, which subgraphs it runs. Throws runtime::model_error
+/// where embed would refuse the model.
+inline std::vector<std::vector<embedded_node>> embedded_nodes(const runtime::model& m) {
+  const std::optional<runtime::model> folded = runtime::with_constants_folded(m);
+  const embed_options options{"model", "", runtime::numerics::tflm};
+  return detail::writer(folded ? *folded : m, options).nodes();
 }
 
 }  // namespace qfence::codegen
