@@ -133,6 +133,16 @@ class channel_of_element {
   constexpr std::size_t operator()(std::size_t i) const noexcept {
     return channels_ <= 1 ? 0 : static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner_) % channels_);
   }
+  /// Calls f(channel, first, end) for each run of consecutive elements of
+  /// one channel among `n`, in order: a loop over the weights that looks
+  /// its channel up once per run, not per element (qfence::quantize runs
+  /// these loops at compile time, where every step counts against the
+  /// compiler's constant-evaluation limit).
+  template <class F>
+  constexpr void for_each_run(std::size_t n, F&& f) const {
+    const std::size_t run = channels_ <= 1 ? n : static_cast<std::size_t>(inner_);
+    for (std::size_t first = 0; first < n; first += run) f((*this)(first), first, first + run < n ? first + run : n);
+  }
 
  private:
   std::int64_t channels_, inner_ = 1;  // inner_: elements between consecutive channels
@@ -141,17 +151,24 @@ class channel_of_element {
 /// The largest |w| of each channel, into `half` (zeros on entry): what the
 /// channels' symmetric scales are made from.
 constexpr void channel_magnitudes(std::span<const float> w, const channel_of_element& channel_of, std::span<float> half) {
-  for (std::size_t i = 0; i < w.size(); ++i) half[channel_of(i)] = std::max(half[channel_of(i)], w[i] < 0.0f ? -w[i] : w[i]);
+  channel_of.for_each_run(w.size(), [&](std::size_t c, std::size_t first, std::size_t end) {
+    float m = half[c];
+    for (std::size_t i = first; i < end; ++i) {
+      const float a = w[i] < 0.0f ? -w[i] : w[i];
+      m = a > m ? a : m;
+    }
+    half[c] = m;
+  });
 }
 
-/// How far `w` lies from the nearest level of the grid of
-/// weight_inverse(half), in steps of that grid (0 to 0.5).
+/// How far `w` lies from the nearest level of the grid whose inverse step
+/// is `inverse` (weight_inverse(half)), in steps of that grid (0 to 0.5).
 /// (qfence::quantize runs this and quantize_weight over every weight at
 /// compile time: a compiler's constant-evaluation limit hit here or there
 /// wants Clang's -fconstexpr-steps or GCC's -fconstexpr-ops-limit raised
 /// for a large model; README, "Quantizing a model described in C++".)
-constexpr double distance_to_grid(float w, float half) {
-  const double steps = static_cast<double>(w) * static_cast<double>(weight_inverse(half));
+constexpr double distance_to_grid_of(float w, double inverse) {
+  const double steps = static_cast<double>(w) * inverse;
   const double off = steps - static_cast<double>(qfence::detail::round_to_int64(steps));
   return off < 0 ? -off : off;
 }
@@ -181,11 +198,25 @@ constexpr void prefer_tensor_grid(std::span<const float> w, const channel_of_ele
   const std::span<double> off_own = scratch.first(half.size()), off_tensor = scratch.subspan(half.size(), half.size());
   std::fill(off_own.begin(), off_own.end(), 0.0);
   std::fill(off_tensor.begin(), off_tensor.end(), 0.0);
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    const std::size_t c = channel_of(i);
-    off_own[c] = std::max(off_own[c], distance_to_grid(w[i], half[c]));
-    off_tensor[c] = std::max(off_tensor[c], distance_to_grid(w[i], tensor_half));
-  }
+  // A channel with a weight off the tensor's grid keeps its own: the rest of
+  // its weights need not be looked at (a model not made from a per-tensor
+  // one, almost every model, stops at its first weights; fewer steps of
+  // constant evaluation for qfence::quantize).
+  const auto tensor_inverse = static_cast<double>(weight_inverse(tensor_half));
+  channel_of.for_each_run(w.size(), [&](std::size_t c, std::size_t first, std::size_t end) {
+    if (off_tensor[c] > on_grid) return;
+    const auto own_inverse = static_cast<double>(weight_inverse(half[c]));
+    double own = off_own[c];
+    for (std::size_t i = first; i < end; ++i) {
+      if (const double b = distance_to_grid_of(w[i], tensor_inverse); b > on_grid) {
+        off_tensor[c] = b;
+        return;
+      }
+      const double a = distance_to_grid_of(w[i], own_inverse);
+      own = a > own ? a : own;
+    }
+    off_own[c] = own;
+  });
   for (std::size_t c = 0; c < half.size(); ++c)
     if (off_tensor[c] <= on_grid && off_own[c] > on_grid) half[c] = tensor_half;
 }
@@ -201,7 +232,10 @@ inline quantized_weights quantize_weights_symmetric(std::span<const float> w, st
   quantized_weights out;
   for (const float h : half) out.scales.push_back(weight_scale(h));
   out.values.resize(w.size());
-  for (std::size_t i = 0; i < w.size(); ++i) out.values[i] = quantize_weight(w[i], weight_inverse(half[channel_of(i)]));
+  channel_of.for_each_run(w.size(), [&](std::size_t c, std::size_t first, std::size_t end) {
+    const float inverse = weight_inverse(half[c]);
+    for (std::size_t i = first; i < end; ++i) out.values[i] = quantize_weight(w[i], inverse);
+  });
   return out;
 }
 

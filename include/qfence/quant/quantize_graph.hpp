@@ -476,7 +476,10 @@ struct quantized_layer {
   static constexpr std::array<std::int8_t, elements> weights = [] {
     std::array<std::int8_t, elements> q{};
     const auto w = float_weights();
-    for (std::size_t i = 0; i < elements; ++i) q[i] = quant::quantize_weight(w[i], quant::weight_inverse(half[channel_of()(i)]));
+    channel_of().for_each_run(elements, [&](std::size_t c, std::size_t first, std::size_t end) {
+      const float inverse = quant::weight_inverse(half[c]);
+      for (std::size_t i = first; i < end; ++i) q[i] = quant::quantize_weight(w[i], inverse);
+    });
     return q;
   }();
   using weight_quant = std::conditional_t<(axis >= 0), per_channel<scales, zero_points, axis>, per_tensor<scales[0], 0>>;
