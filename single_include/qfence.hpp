@@ -16480,9 +16480,10 @@ arena_view<Sub> view_of(void* scratch) {
   return arena_view<Sub>(std::span<std::byte>(static_cast<std::byte*>(scratch), Sub::arena_bytes));
 }
 
-/// Copies the packed values at `from` into Sub's inputs (byte for byte).
-template <class Sub, class Packing>
-void write_inputs(arena_view<Sub>& a, const std::byte* from) {
+/// Copies the packed values at `from` into Sub's inputs (byte for byte);
+/// `a`: an arena or arena_view of Sub.
+template <class Sub, class Packing, class A>
+void write_inputs(A& a, const std::byte* from) {
   [&]<int... K>(std::integer_sequence<int, K...>) {
     ((std::memcpy(a.template input<K>().data(), from + Packing::offsets[static_cast<std::size_t>(K)],
                   Sub::template input_type<K>::bytes)),
@@ -16490,9 +16491,10 @@ void write_inputs(arena_view<Sub>& a, const std::byte* from) {
   }(std::make_integer_sequence<int, Sub::input_count>{});
 }
 
-/// Copies Sub's outputs into packed values at `to`.
-template <class Sub>
-void read_outputs(const arena_view<Sub>& a, std::byte* to) {
+/// Copies Sub's outputs into packed values at `to`; `a`: an arena or
+/// arena_view of Sub.
+template <class Sub, class A>
+void read_outputs(const A& a, std::byte* to) {
   using P = packed_outputs_of<Sub>;
   [&]<int... K>(std::integer_sequence<int, K...>) {
     ((std::memcpy(to + P::offsets[static_cast<std::size_t>(K)], a.template output<K>().data(),
@@ -25764,31 +25766,24 @@ void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::aren
 template <class M, class Rows, int I, class Cond, class Body, int... In, class Visit>
 void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
                    Visit& visit) {
-  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
+  // The loop values packed as the node packs them (ops/control_flow.hpp).
+  namespace cf = qfence::detail::control_flow;
+  using P = cf::packed_outputs_of<Body>;
   std::vector<std::byte> values(P::bytes);
-  [&]<int... k>(std::integer_sequence<int, k...>) {
-    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
-  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+  cf::pack<Body>(values.data(), a.template node_output<In>().data()...);
   auto c = std::make_unique<qfence::arena<Cond>>();
   auto b = std::make_unique<qfence::arena<Body>>();
-  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  };
   while (true) {
-    write(*c);
+    cf::write_inputs<Cond, P>(*c, values.data());
     if (!detail::replay::run_called<Cond, detail::replay::rows_of_called<Rows, I, 0>>(
             n.cond, *c, first + called_model_row<Rows, I, 0>(), visit) ||
         !c->template output<0>()[0])
       return;
-    write(*b);
+    cf::write_inputs<Body, P>(*b, values.data());
     if (!detail::replay::run_called<Body, detail::replay::rows_of_called<Rows, I, 1>>(
             n.body, *b, first + called_model_row<Rows, I, 1>(), visit))
       return;
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Body::output_count>{});
+    cf::read_outputs<Body>(*b, values.data());
   }
 }
 
@@ -26821,6 +26816,21 @@ namespace qfence::quant {
 /// two models both ran, in row order (`name`: "node 1 of node 3's
 /// then-branch"; `subgraph`: the called model's number, 1, 2, ... in row
 /// order; `op_index`: the node in it).
+namespace detail::debug_graph {
+/// The values of a node's output of type T in real numbers, into `into`:
+/// dequantized if T is quantized per tensor, else as they are.
+template <class T, class Values>
+void real_values(const Values& values, std::vector<float>& into) {
+  into.resize(values.size());
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if constexpr (T::quant::quantized && !T::quant::is_per_channel)
+      into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+    else
+      into[e] = static_cast<float>(values[e]);
+  }
+}
+}  // namespace detail::debug_graph
+
 template <class F, class Q, class Fill>
 std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
   // qfence::float_io appends output nodes after the float model's.
@@ -26837,15 +26847,7 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
 
   // Node I's output in real values, as the kernels left it.
   const auto real_output = [&]<int I>(std::vector<float>& into) {
-    using T = typename Q::template node_output_type<I>;
-    const auto values = candidate->template node_output<I>();
-    into.resize(values.size());
-    if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
-      for (std::size_t e = 0; e < values.size(); ++e)
-        into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
-    } else {
-      std::copy(values.begin(), values.end(), into.begin());
-    }
+    detail::debug_graph::real_values<typename Q::template node_output_type<I>>(candidate->template node_output<I>(), into);
   };
   const auto real_valued = []<int I>() {
     using T = typename F::template node_output_type<I>;
@@ -26894,14 +26896,7 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           c.bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
         }
       }
-      const auto values = a.template node_output<J>();
-      std::vector<float>& into = c.runs.emplace_back(values.size());
-      for (std::size_t e = 0; e < values.size(); ++e) {
-        if constexpr (T::quant::quantized)
-          into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
-        else
-          into[e] = static_cast<float>(values[e]);
-      }
+      detail::debug_graph::real_values<T>(a.template node_output<J>(), c.runs.emplace_back());
     }
   };
   const auto float_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {

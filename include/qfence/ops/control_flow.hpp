@@ -132,9 +132,10 @@ arena_view<Sub> view_of(void* scratch) {
   return arena_view<Sub>(std::span<std::byte>(static_cast<std::byte*>(scratch), Sub::arena_bytes));
 }
 
-/// Copies the packed values at `from` into Sub's inputs (byte for byte).
-template <class Sub, class Packing>
-void write_inputs(arena_view<Sub>& a, const std::byte* from) {
+/// Copies the packed values at `from` into Sub's inputs (byte for byte);
+/// `a`: an arena or arena_view of Sub.
+template <class Sub, class Packing, class A>
+void write_inputs(A& a, const std::byte* from) {
   [&]<int... K>(std::integer_sequence<int, K...>) {
     ((std::memcpy(a.template input<K>().data(), from + Packing::offsets[static_cast<std::size_t>(K)],
                   Sub::template input_type<K>::bytes)),
@@ -142,9 +143,10 @@ void write_inputs(arena_view<Sub>& a, const std::byte* from) {
   }(std::make_integer_sequence<int, Sub::input_count>{});
 }
 
-/// Copies Sub's outputs into packed values at `to`.
-template <class Sub>
-void read_outputs(const arena_view<Sub>& a, std::byte* to) {
+/// Copies Sub's outputs into packed values at `to`; `a`: an arena or
+/// arena_view of Sub.
+template <class Sub, class A>
+void read_outputs(const A& a, std::byte* to) {
   using P = packed_outputs_of<Sub>;
   [&]<int... K>(std::integer_sequence<int, K...>) {
     ((std::memcpy(to + P::offsets[static_cast<std::size_t>(K)], a.template output<K>().data(),

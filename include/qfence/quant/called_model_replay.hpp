@@ -77,31 +77,24 @@ void replay_called(const if_node<Then, Else, Cond, In...>& n, const qfence::aren
 template <class M, class Rows, int I, class Cond, class Body, int... In, class Visit>
 void replay_called(const while_node<Cond, Body, In...>& n, const qfence::arena<M>& a, std::size_t first,
                    Visit& visit) {
-  using P = qfence::detail::control_flow::packed_outputs_of<Body>;
+  // The loop values packed as the node packs them (ops/control_flow.hpp).
+  namespace cf = qfence::detail::control_flow;
+  using P = cf::packed_outputs_of<Body>;
   std::vector<std::byte> values(P::bytes);
-  [&]<int... k>(std::integer_sequence<int, k...>) {
-    ((std::memcpy(values.data() + P::offsets[k], a.template node_output<In>().data(), P::template type<k>::bytes)), ...);
-  }(std::make_integer_sequence<int, static_cast<int>(sizeof...(In))>{});
+  cf::pack<Body>(values.data(), a.template node_output<In>().data()...);
   auto c = std::make_unique<qfence::arena<Cond>>();
   auto b = std::make_unique<qfence::arena<Body>>();
-  const auto write = [&]<class Sub>(qfence::arena<Sub>& to) {
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(to.template input<k>().data(), values.data() + P::offsets[k], Sub::template input_type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Sub::input_count>{});
-  };
   while (true) {
-    write(*c);
+    cf::write_inputs<Cond, P>(*c, values.data());
     if (!detail::replay::run_called<Cond, detail::replay::rows_of_called<Rows, I, 0>>(
             n.cond, *c, first + called_model_row<Rows, I, 0>(), visit) ||
         !c->template output<0>()[0])
       return;
-    write(*b);
+    cf::write_inputs<Body, P>(*b, values.data());
     if (!detail::replay::run_called<Body, detail::replay::rows_of_called<Rows, I, 1>>(
             n.body, *b, first + called_model_row<Rows, I, 1>(), visit))
       return;
-    [&]<int... k>(std::integer_sequence<int, k...>) {
-      ((std::memcpy(values.data() + P::offsets[k], b->template output<k>().data(), P::template type<k>::bytes)), ...);
-    }(std::make_integer_sequence<int, Body::output_count>{});
+    cf::read_outputs<Body>(*b, values.data());
   }
 }
 

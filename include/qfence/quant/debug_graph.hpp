@@ -57,6 +57,21 @@ namespace qfence::quant {
 /// two models both ran, in row order (`name`: "node 1 of node 3's
 /// then-branch"; `subgraph`: the called model's number, 1, 2, ... in row
 /// order; `op_index`: the node in it).
+namespace detail::debug_graph {
+/// The values of a node's output of type T in real numbers, into `into`:
+/// dequantized if T is quantized per tensor, else as they are.
+template <class T, class Values>
+void real_values(const Values& values, std::vector<float>& into) {
+  into.resize(values.size());
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if constexpr (T::quant::quantized && !T::quant::is_per_channel)
+      into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
+    else
+      into[e] = static_cast<float>(values[e]);
+  }
+}
+}  // namespace detail::debug_graph
+
 template <class F, class Q, class Fill>
 std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, std::size_t count, Fill&& fill) {
   // qfence::float_io appends output nodes after the float model's.
@@ -73,15 +88,7 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
 
   // Node I's output in real values, as the kernels left it.
   const auto real_output = [&]<int I>(std::vector<float>& into) {
-    using T = typename Q::template node_output_type<I>;
-    const auto values = candidate->template node_output<I>();
-    into.resize(values.size());
-    if constexpr (T::quant::quantized && !T::quant::is_per_channel) {
-      for (std::size_t e = 0; e < values.size(); ++e)
-        into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
-    } else {
-      std::copy(values.begin(), values.end(), into.begin());
-    }
+    detail::debug_graph::real_values<typename Q::template node_output_type<I>>(candidate->template node_output<I>(), into);
   };
   const auto real_valued = []<int I>() {
     using T = typename F::template node_output_type<I>;
@@ -130,14 +137,7 @@ std::vector<layer_error> debug_graph(const F& float_model, const Q& quantized, s
           c.bounds = representable_range(T::type, T::quant::scale, T::quant::zero_point);
         }
       }
-      const auto values = a.template node_output<J>();
-      std::vector<float>& into = c.runs.emplace_back(values.size());
-      for (std::size_t e = 0; e < values.size(); ++e) {
-        if constexpr (T::quant::quantized)
-          into[e] = T::quant::scale * static_cast<float>(static_cast<int>(values[e]) - T::quant::zero_point);
-        else
-          into[e] = static_cast<float>(values[e]);
-      }
+      detail::debug_graph::real_values<T>(a.template node_output<J>(), c.runs.emplace_back());
     }
   };
   const auto float_called_node = [&]<class Model, int J>(std::size_t row, const qfence::arena<Model>& a) {
