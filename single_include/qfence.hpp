@@ -26606,6 +26606,40 @@ graph_calibration<M> calibrate_graph(const M& net, std::size_t count, Fill&& fil
 
 namespace detail {
 
+/// A double as a C++ literal that reads back as exactly the same double.
+inline std::string exact_double_literal(double v);
+
+/// Range `r` as a generated header's initializer: nine significant digits,
+/// which read back as exactly the same floats, or quant::not_observed.
+inline std::string range_initializer(const real_range& r) {
+  if (!observed(r)) return "qfence::quant::not_observed";
+  char line[64];
+  std::snprintf(line, sizeof line, "{%.9ef, %.9ef}", static_cast<double>(r.min), static_cast<double>(r.max));
+  return line;
+}
+
+/// A generated header's `channel_means` table, a row per entry of `means`
+/// (empty: a row without means), each row's values an array of exact
+/// literals before it; label(i), if not empty, comments an empty row.
+template <class Label>
+std::string channel_means_table(std::span<const std::vector<double>> means, Label&& label) {
+  std::string arrays, table;
+  for (std::size_t i = 0; i < means.size(); ++i) {
+    if (means[i].empty()) {
+      const std::string l = label(i);
+      table += "    {}," + (l.empty() ? std::string() : "  // " + l) + "\n";
+      continue;
+    }
+    const std::string array = "channel_means_" + std::to_string(i);
+    arrays += "inline constexpr std::array<double, " + std::to_string(means[i].size()) + "> " + array + "{";
+    for (std::size_t k = 0; k < means[i].size(); ++k) arrays += (k ? ", " : "") + exact_double_literal(means[i][k]);
+    arrays += "};\n";
+    table += "    " + array + ",\n";
+  }
+  return arrays + "inline constexpr std::array<std::span<const double>, " + std::to_string(means.size()) +
+         "> channel_means{{\n" + table + "}};\n";
+}
+
 /// A generated header's top and its `ranges` table, in namespace `name`;
 /// label(i) names row i in its comment.
 template <std::size_t N, class Label>
@@ -26619,15 +26653,7 @@ std::string ranges_header_top(const std::array<real_range, N>& ranges, const std
                   "#include <array>\n#include <span>\n\n#include \"qfence.hpp\"\n\nnamespace " +
                   name + " {\n\ninline constexpr std::array<qfence::quant::real_range, " + std::to_string(N) +
                   "> ranges{{\n";
-  char line[96];
-  for (std::size_t i = 0; i < N; ++i) {
-    if (observed(ranges[i]))
-      std::snprintf(line, sizeof line, "    {%.9ef, %.9ef},", static_cast<double>(ranges[i].min),
-                    static_cast<double>(ranges[i].max));
-    else
-      std::snprintf(line, sizeof line, "    qfence::quant::not_observed,");
-    s += line + std::string("  // ") + label(i) + "\n";
-  }
+  for (std::size_t i = 0; i < N; ++i) s += "    " + range_initializer(ranges[i]) + ",  // " + label(i) + "\n";
   return s + "}};\n";
 }
 
@@ -26676,20 +26702,7 @@ std::string calibration_header(const graph_calibration<M>& c, const std::string&
   const std::array<std::vector<double>, N> means = c.channel_means();
   s += "\n// The mean of each channel (the last axis) of each node's output over the " + std::to_string(c.samples) +
        " samples.\n";
-  std::string table;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (means[i].empty()) {
-      table += "    {},  // " + tree_node_label<M>(i) + "\n";
-      continue;
-    }
-    const std::string array = "channel_means_" + std::to_string(i);
-    s += "inline constexpr std::array<double, " + std::to_string(means[i].size()) + "> " + array + "{";
-    for (std::size_t k = 0; k < means[i].size(); ++k) s += (k ? ", " : "") + detail::exact_double_literal(means[i][k]);
-    s += "};\n";
-    table += "    " + array + ",\n";
-  }
-  s += "inline constexpr std::array<std::span<const double>, " + std::to_string(N) + "> channel_means{{\n" + table +
-       "}};\n";
+  s += detail::channel_means_table(means, [](std::size_t i) { return tree_node_label<M>(i); });
   return s + "\n}  // namespace " + name + "\n";
 }
 

@@ -106,13 +106,6 @@ inline std::vector<std::pair<int, int>> embedded_rows(const runtime::model& m) {
   return rows;
 }
 
-/// A float literal for a generated header, read back exactly.
-inline std::string range_literal(quant::real_range r) {
-  char line[64];
-  std::snprintf(line, sizeof line, "{%.9ef, %.9ef}", static_cast<double>(r.min), static_cast<double>(r.max));
-  return line;
-}
-
 /// A header holding the ranges as constexpr tables, for the compile-time
 /// quantization of the same model as C++: `ranges` and `channel_means`, a
 /// row per node of the typed graph `qfence embed` writes for it (what
@@ -142,7 +135,7 @@ inline std::string calibration_cpp(const runtime::model& m, const quant::calibra
          r.calibrator + " --io int8` writes from the same\n// samples (add qfence::float_io for --io float).\n"
          "inline constexpr std::array<qfence::quant::real_range, " + std::to_string(rows.size()) +
          "> ranges{{\n";
-    std::string means_arrays, means_table;
+    std::vector<std::vector<double>> means(rows.size());
     for (std::size_t row = 0; row < rows.size(); ++row) {
       const auto [graph, t] = rows[row];
       const std::string where = (graph > 0 ? "subgraph " + std::to_string(graph) + ", " : std::string()) + "t" +
@@ -155,28 +148,16 @@ inline std::string calibration_cpp(const runtime::model& m, const quant::calibra
         // quantize quantizes a constant operand.
         quant::real_range c;
         for (const float v : quant::detail::finite_values(m, t, "a node of the typed graph")) c = {std::min(c.min, v), std::max(c.max, v)};
-        range = range_literal(c);
+        range = quant::detail::range_initializer(c);
       } else if (x != nullptr && x->type == dtype::f32) {
         const quant::tensor_calibration* c = r.ranged(t);
-        range = c != nullptr ? range_literal(c->range) : "qfence::quant::not_observed";
-        if (c != nullptr && !c->channel_means.empty()) {
-          const std::string array = "channel_means_" + std::to_string(row);
-          means_arrays += "inline constexpr std::array<double, " + std::to_string(c->channel_means.size()) + "> " + array + "{";
-          for (std::size_t k = 0; k < c->channel_means.size(); ++k)
-            means_arrays += (k ? ", " : "") + quant::detail::exact_double_literal(c->channel_means[k]);
-          means_arrays += "};\n";
-          means_table += "    " + array + ",\n";
-        } else {
-          means_table += "    {},\n";
-        }
-      } else {
-        means_table += "    {},\n";
+        range = quant::detail::range_initializer(c != nullptr ? c->range : quant::not_observed);
+        if (c != nullptr) means[row] = c->channel_means;
       }
       s += "    " + range + ",  // " + label + ": " + (t >= 0 ? where : std::string("no tensor of its own")) + "\n";
     }
     s += "}};\n\n// Each row's channel means (the last axis) over the samples: what qfence::correct_biases takes.\n" +
-         means_arrays + "inline constexpr std::array<std::span<const double>, " + std::to_string(rows.size()) +
-         "> channel_means{{\n" + means_table + "}};\n\n";
+         quant::detail::channel_means_table(means, [](std::size_t) { return std::string(); }) + "\n";
   } else {
     s += "// No row table: qfence embed cannot write this model as a typed graph (" + why_not + ").\n\n";
   }
@@ -189,7 +170,7 @@ inline std::string calibration_cpp(const runtime::model& m, const quant::calibra
       escaped += c;
     }
     const std::string subgraph = t.subgraph > 0 ? ", " + std::to_string(t.subgraph) : "";
-    const std::string range = r.ranged(t.tensor) == nullptr ? "qfence::quant::not_observed" : range_literal(t.range);
+    const std::string range = quant::detail::range_initializer(r.ranged(t.tensor) == nullptr ? quant::not_observed : t.range);
     s += "    {\"" + escaped + "\", " + range + subgraph + "},\n";
   }
   return s + "};\n\n}  // namespace " + name + "\n";
