@@ -108,7 +108,13 @@ inline hybrid_quantization hybrid_quantization_of(bool asymmetric, float lo, flo
   const double from_min = -128.0 - rmin / scale, from_max = 127.0 - rmax / scale;
   const double error_min = 128.0 + std::abs(rmin / scale), error_max = 127.0 + std::abs(rmax / scale);
   const double zp = error_min < error_max ? from_min : from_max;
-  const std::int32_t zero_point = zp <= -128.0 ? -128 : zp >= 127.0 ? 127 : static_cast<std::int8_t>(std::round(zp));
+  // An infinite lo or hi makes zp NaN (inf / inf). TFLite converts it with a
+  // plain static_cast, undefined in C++; on x86 the conversion's 0x80000000
+  // keeps 0 in its low byte, so a NaN zero point is 0 here, by definition.
+  const std::int32_t zero_point = std::isnan(zp)   ? 0
+                                  : zp <= -128.0   ? -128
+                                  : zp >= 127.0    ? 127
+                                                   : static_cast<std::int8_t>(std::round(zp));
   const auto s = static_cast<float>(scale);
   return {{s, zero_point}, 1.0f / s, -128, 127, false};
 }
