@@ -11,6 +11,7 @@ writes: the types header alone, and the full header.
 import json
 import pathlib
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -365,6 +366,13 @@ def main():
         int8_io = tmp / 'q_int8_io.tflite'
         r = run('quantize', valid, '--calib', calib, '--io', 'int8', '-o', int8_io)
         check(r.returncode == 0, f'quantize --io int8: {r.stderr.strip()[-300:]}')
+        # --calibrator auto (the default) warns about the ranges it chose,
+        # by that calibrator's name (these samples grow: every calibrator's
+        # ranges move, and each warns); it used to warn about minmax's.
+        chosen = re.search(r'wrote .*calibrator (\w+)', r.stdout)
+        said = set(re.findall(r'(?:its|the) (minmax|moving_average|percentile|mse|entropy) range', r.stderr))
+        check(chosen is not None and chosen.group(1) != 'minmax' and said == {chosen.group(1)},
+              f'quantize --calibrator auto: warnings about {said} for the ranges of {chosen and chosen.group(1)}')
         for command, more in (('calibrate', ()), ('quantize', ('-o', tmp / 'again.tflite'))):
             expect_error((command, int8_io, '--calib', calib, *more),
                          'calibration runs a float model. To calibrate a quantized model, make its float twin first: '

@@ -105,6 +105,42 @@ TEST_CASE("calibrate: data that changes at the end is caught by the held-back sl
   CHECK(moved.find(0)->moved > 0.2);
 }
 
+TEST_CASE("with_calibrator: another calibrator's ranges come with their own diagnostics and warnings") {
+  // What `qfence quantize --calibrator auto` reports is the report of the
+  // calibrator it chose: with_calibrator on one calibration pass must say
+  // what calibrating with that calibrator says (it used to keep the first
+  // calibrator's stability, clipping and warnings).
+  const auto model = add_model();
+  generated_samples s{100, 1.0f};
+  s.late_from = 60;  // a range that moves, and a held-back slice it clips
+  s.late = 2.0f;
+  const quant::calibration_report minmax = quant::calibrate(model, s);
+  bool some_other_warnings = false;
+  for (const quant::calibrator method : quant::all_calibrators) {
+    CAPTURE(quant::calibrator_name(method));
+    quant::calibration_options options;
+    options.observer.method = method;
+    const quant::calibration_report direct = quant::calibrate(model, s, options);
+    const quant::calibration_report chosen = minmax.with_calibrator(method);
+    CHECK(chosen.calibrator == direct.calibrator);
+    REQUIRE(chosen.tensors.size() == direct.tensors.size());
+    for (std::size_t i = 0; i < chosen.tensors.size(); ++i) {
+      const quant::tensor_calibration &a = chosen.tensors[i], &b = direct.tensors[i];
+      CAPTURE(a.name);
+      CHECK(a.range.min == b.range.min);
+      CHECK(a.range.max == b.range.max);
+      CHECK(a.half_range.min == b.half_range.min);
+      CHECK(a.half_range.max == b.half_range.max);
+      CHECK(a.moved == b.moved);
+      CHECK(a.clipped == b.clipped);
+      CHECK(a.held_back_clipped == b.held_back_clipped);
+    }
+    CHECK(chosen.warnings == direct.warnings);
+    some_other_warnings |= chosen.warnings != minmax.warnings;
+  }
+  CHECK(some_other_warnings);  // the comparison can fail: not every calibrator warns alike here
+}
+
 TEST_CASE("calibrate: many moving ranges make one warning with the count and the worst, not one line each") {
   // input -> ADD -> ADD -> ADD -> ADD: five activations, each growing with the data.
   namespace tfl = qtest::tfl;

@@ -485,7 +485,9 @@ int quantize_command(const std::vector<std::string>& args) {
     calibration.progress = progress_printer("calibrate");
     report = quant::calibrate(model, *samples, calibration);
   }
-  for (const auto& w : report.warnings) std::cerr << "qfence: warning: " << w << "\n";
+  const auto warn = [](const quant::calibration_report& r) {
+    for (const auto& w : r.warnings) std::cerr << "qfence: warning: " << w << "\n";
+  };
   auto quantize_with = [&](const quant::calibration_report& r) {
     quant::quantized_model q = quant::quantize_full_integer(*model, r, options);
     quant::check_runs(q.model);
@@ -498,10 +500,13 @@ int quantize_command(const std::vector<std::string>& args) {
       std::printf("calibrator %-15s output SQNR %7s dB, top-1 agreement %.3f on the %zu calibration samples\n",
                   std::string(quant::calibrator_name(t.method)).c_str(), db_text(t.agreement.sqnr_db).c_str(),
                   t.agreement.top1, t.agreement.samples);
-    report.calibrator = choice.report.calibrator;
+    // The warnings of the ranges it chose, not of the ones it started from.
+    report = std::move(choice.report);
+    warn(report);
     q = std::move(choice.model);
     quant::check_runs(q.model);
   } else {
+    warn(report);
     q = quantize_with(report);
   }
   for (const auto& fence : q.fences) std::cout << fence.text() << "\n";

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -47,18 +48,49 @@ QFENCE_EXACT_FLOAT_BEGIN
 
 namespace qfence::quant {
 
+namespace detail {
+
+inline double range_distance(real_range a, real_range b) {
+  const double width = std::max<double>(b.width(), 1e-30);
+  return std::max(std::fabs(static_cast<double>(a.min) - b.min), std::fabs(static_cast<double>(a.max) - b.max)) / width;
+}
+
+inline std::string percent(double share) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g %%", 100.0 * share);
+  return text;
+}
+
+inline std::string tensor_label(const runtime::model& m, int t) {
+  std::string label = runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
+  // "tensor 9 'x' (subgraph 2)": a name may be in several.
+  if (const int g = m.subgraph_of_tensor(static_cast<std::size_t>(t)); g > 0)
+    label += " (subgraph " + std::to_string(g) + ")";
+  return label;
+}
+
+}  // namespace detail
+
+/// When calibration warns (calibration_options::warn_above; each report
+/// keeps the thresholds it was measured against, so that
+/// calibration_report::with_calibrator words the same warnings for another
+/// calibrator's ranges).
+struct calibration_thresholds {
+  /// A range moving by more than this share of its width in the second
+  /// half of the data; held-back clipping above this fraction.
+  double moving = 0.05;
+  double clipping = 0.001;
+  /// Clipping of the calibration data itself above this fraction: a
+  /// calibrator clips a few outliers on purpose, never this many values.
+  double calibration_clipping = 0.05;
+};
+
 struct calibration_options {
   observer_options observer{};
   /// The final share of the samples whose clipping the ranges of the
   /// others are tested on (none with fewer than 10 samples).
   double held_back = 0.1;
-  /// Warnings: a range moving by more than this share of its width in the
-  /// second half of the data; held-back clipping above this fraction.
-  double moving_warning = 0.05;
-  double clipping_warning = 0.001;
-  /// Clipping of the calibration data itself above this fraction: a
-  /// calibrator clips a few outliers on purpose, never this many values.
-  double calibration_clipping_warning = 0.05;
+  calibration_thresholds warn_above{};
   /// Called after each sample with (samples done, samples in all).
   std::function<void(std::size_t, std::size_t)> progress;
   runtime::interpreter_options interpreter{};
@@ -70,12 +102,18 @@ struct tensor_calibration {
   int subgraph = 0;         // the graph it belongs to (0: the main graph; k: IF's, WHILE's, CALL_ONCE's)
   std::string name;
   real_range range;         // the calibrator's choice, from every sample
-  real_range range_by[std::size(all_calibrators)]{};  // every calibrator's choice (indexed as all_calibrators)
   real_range seen;          // every finite value seen
   real_range half_range;    // the calibrator's choice from the first half of the samples
   double moved = 0;         // how far half_range is from range, as a share of range's width
   double clipped = 0;       // the share of all values that `range` clips
   std::optional<double> held_back_clipped;  // the share of the held-back slice's values that the others' range clips
+  /// range, half_range, clipped and held_back_clipped as every calibrator
+  /// makes them (indexed as all_calibrators), measured in the same pass:
+  /// calibration_report::with_calibrator picks one calibrator's.
+  real_range range_by[std::size(all_calibrators)]{};
+  real_range half_range_by[std::size(all_calibrators)]{};
+  double clipped_by[std::size(all_calibrators)]{};
+  std::optional<double> held_back_clipped_by[std::size(all_calibrators)]{};
   std::uint64_t values = 0;
   /// The mean of each channel (the last axis) over every sample: what a
   /// layer reading this tensor needs to cancel the shift its rounded
@@ -85,6 +123,11 @@ struct tensor_calibration {
   std::optional<std::size_t> first_non_finite_sample;
 };
 
+struct calibration_report;
+namespace detail {
+inline std::vector<std::string> calibration_warnings(const calibration_report& report);
+}  // namespace detail
+
 struct calibration_report {
   std::string calibrator;
   std::size_t samples = 0;   // used
@@ -92,14 +135,27 @@ struct calibration_report {
   std::vector<std::string> skipped;  // one line per sample not used, saying why
   std::vector<tensor_calibration> tensors;
   std::vector<std::string> warnings;  // one line each, for the person who runs it
+  calibration_thresholds thresholds;                   // what the warnings were measured against
+  double momentum = observer_options{}.momentum;       // moving_average's, which a warning about it explains
 
-  /// The same report with every range chosen by `method` instead.
+  /// The same report with every range chosen by `method` instead, and the
+  /// diagnostics (stability, clipping, the warnings) of those ranges: what
+  /// `--calibrator auto` reports is what it chose.
   calibration_report with_calibrator(qfence::quant::calibrator method) const {
     calibration_report r = *this;
     r.calibrator = std::string(calibrator_name(method));
     const auto c = static_cast<std::size_t>(std::find(std::begin(all_calibrators), std::end(all_calibrators), method) -
                                             std::begin(all_calibrators));
-    for (auto& t : r.tensors) t.range = t.range_by[c];
+    for (auto& t : r.tensors) {
+      t.range = t.range_by[c];
+      t.half_range = t.half_range_by[c];
+      t.moved = detail::range_distance(t.half_range, t.range);
+      t.clipped = t.clipped_by[c];
+      t.held_back_clipped = t.held_back_clipped_by[c];
+    }
+    // A report from a model's statistics (ranges_from_model) has no data
+    // behind it to measure: its warnings stand.
+    if (samples > 0) r.warnings = detail::calibration_warnings(r);
     return r;
   }
 
@@ -116,6 +172,130 @@ struct calibration_report {
     return c != nullptr && (samples == 0 || c->values > 0) ? c : nullptr;
   }
 };
+
+namespace detail {
+
+/// "tensor 9 'x' (subgraph 2)": a name may be in several graphs.
+inline std::string tensor_label(const tensor_calibration& t) {
+  std::string label = runtime::tensor_label(t.tensor, t.name);
+  if (t.subgraph > 0) label += " (subgraph " + std::to_string(t.subgraph) + ")";
+  return label;
+}
+
+/// The warnings of a report, one line each, worst first within each kind,
+/// for its calibrator's ranges.
+inline std::vector<std::string> calibration_warnings(const calibration_report& report) {
+  std::vector<std::string> warnings;
+  const std::string& method = report.calibrator;
+  const calibration_thresholds& limits = report.thresholds;
+  for (const auto& t : report.tensors)
+    if (t.non_finite > 0)
+      warnings.push_back(tensor_label(t) + ": " + std::to_string(t.non_finite) +
+                                " NaN or infinite values, the first in sample " +
+                                std::to_string(*t.first_non_finite_sample) + " (not used in its range)");
+  for (const auto& t : report.tensors)
+    if (t.values == 0 && t.non_finite == 0)
+      warnings.push_back(tensor_label(t) +
+                                ": never computed on this data (an IF branch no sample takes?); it has no range");
+  for (const auto& t : report.tensors)
+    if (t.values > 0 && t.seen.min == 0.0f && t.seen.max == 0.0f)
+      warnings.push_back(tensor_label(t) +
+                                ": always 0 on this data; its quantization is a guess (scale of [0, 1])");
+  if (report.held_back == 0)
+    warnings.push_back("only " + std::to_string(report.samples) +
+                              " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
+                              "hundreds for a real model)");
+  // Ranges still moving; ranges clipping the held-back slice (new data);
+  // ranges clipping the very data they were calibrated on.
+  std::vector<const tensor_calibration*> moving, clipping_new_data, clipping_own_data;
+  for (const auto& t : report.tensors) {
+    if (report.samples >= 2 && t.moved > limits.moving) moving.push_back(&t);
+    if (t.held_back_clipped && *t.held_back_clipped > std::max(limits.clipping, 2 * t.clipped))
+      clipping_new_data.push_back(&t);
+    if (t.clipped > limits.calibration_clipping) clipping_own_data.push_back(&t);
+  }
+  std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
+  std::sort(clipping_new_data.begin(), clipping_new_data.end(),
+            [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
+  std::sort(clipping_own_data.begin(), clipping_own_data.end(), [](auto* a, auto* b) { return a->clipped > b->clipped; });
+  // A few tensors: one line each. Many (a small dataset moves most of a
+  // real model's ranges): one line with the count and the worst, since
+  // forty lines of the same warning bury the others; every tensor's figure
+  // is in the report (calibrate's table and --json).
+  const std::size_t one_line_each = 3;
+  // one_line(t): a tensor's warning after its label; summary(tensors,
+  // most): the one line for many, given "N of the M tensors" and the worst
+  // three with figure(t) each.
+  const auto warn = [&](const std::vector<const tensor_calibration*>& list, auto one_line, auto figure, auto summary) {
+    if (list.size() > one_line_each) {
+      std::string most;
+      for (std::size_t k = 0; k < one_line_each; ++k)
+        most += (k > 0 ? ", " : "") + tensor_label(*list[k]) + " " + figure(*list[k]);
+      warnings.push_back(
+          summary(std::to_string(list.size()) + " of the " + std::to_string(report.tensors.size()) + " tensors", most));
+    } else {
+      for (const auto* t : list) warnings.push_back(tensor_label(*t) + ": " + one_line(*t));
+    }
+  };
+  const std::string sample_count = std::to_string(report.samples) + " samples";
+  const std::string first = std::to_string(report.samples - report.held_back);
+  const std::string last = std::to_string(report.held_back);
+  warn(moving,
+       [&](const tensor_calibration& t) {
+         return "its " + method + " range moved by " + percent(t.moved) +
+                " of its width when the second half of the data was added (" + sample_count +
+                "): the dataset is too small to trust it";
+       },
+       [](const tensor_calibration& t) { return percent(t.moved); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "the dataset is too small to trust: the " + method + " ranges of " + tensors + " moved by more than " +
+                percent(limits.moving) + " of their width when the second half of the data was added (" +
+                sample_count + "); the most: " + most +
+                " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds "
+                "for a real model)";
+       });
+  warn(clipping_new_data,
+       [&](const tensor_calibration& t) {
+         return "the " + method + " ranges of the first " + first + " samples clip " +
+                percent(*t.held_back_clipped) + " of the values of the last " + last +
+                " (on the data they saw: " + percent(t.clipped) +
+                "): new data will clip more than calibration did";
+       },
+       [](const tensor_calibration& t) { return percent(*t.held_back_clipped); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "new data will clip more than calibration did: the " + method + " ranges of the first " + first +
+                " samples clip more than " + percent(limits.clipping) + " of the values of the last " +
+                last + " in " + tensors + "; the most: " + most +
+                " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, like "
+                "the data the model will see";
+       });
+  // Why a range clips most of what it was calibrated on, and what to use.
+  // moving_average's range is not the tensor's on such data; the others
+  // clip on purpose, and this much only on data too small to tell them
+  // the tails from the body.
+  const bool averaged = method == calibrator_name(calibrator::moving_average);
+  const std::string why =
+      averaged ? " (moving_average follows each sample's own min and max from the first sample on, moving by " +
+                     percent(report.momentum) +
+                     " a sample: with few samples, or samples unlike each other, that is not the tensor's range)"
+               : "";
+  const std::string fix = averaged ? " fix: calibrate with minmax, percentile or mse (or auto, which measures each)"
+                                   : " fix: calibrate on more samples, or with minmax, which clips none of them";
+  warn(clipping_own_data,
+       [&](const tensor_calibration& t) {
+         return "its " + method + " range clips " + percent(t.clipped) + " of the values it was calibrated on" +
+                why + "." + fix;
+       },
+       [](const tensor_calibration& t) { return percent(t.clipped); },
+       [&](const std::string& tensors, const std::string& most) {
+         return "the " + method + " ranges clip more than " + percent(limits.calibration_clipping) +
+                " of the values they were calibrated on in " + tensors + "; the most: " + most + why +
+                " (each tensor's is in the calibration report: `clipped`)." + fix;
+       });
+  return warnings;
+}
+
+}  // namespace detail
 
 /// A source of samples: sample_directory, or anything with
 ///   std::size_t size() const;
@@ -180,29 +360,6 @@ class directory_samples {
   static std::string number_text(float v) { return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"; }
   sample_directory dir_;
 };
-
-namespace detail {
-
-inline double range_distance(real_range a, real_range b) {
-  const double width = std::max<double>(b.width(), 1e-30);
-  return std::max(std::fabs(static_cast<double>(a.min) - b.min), std::fabs(static_cast<double>(a.max) - b.max)) / width;
-}
-
-inline std::string percent(double share) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g %%", 100.0 * share);
-  return text;
-}
-
-inline std::string tensor_label(const runtime::model& m, int t) {
-  std::string label = runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
-  // "tensor 9 'x' (subgraph 2)": a name may be in several.
-  if (const int g = m.subgraph_of_tensor(static_cast<std::size_t>(t)); g > 0)
-    label += " (subgraph " + std::to_string(g) + ")";
-  return label;
-}
-
-}  // namespace detail
 
 /// The tensors an operation leaves new values in: its outputs, and the
 /// variables it reads (SVDF updates its state in place).
@@ -309,21 +466,29 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
   const std::size_t total = samples.size();
   const std::size_t held = total >= 10 ? std::max<std::size_t>(1, static_cast<std::size_t>(options.held_back * total)) : 0;
   const std::size_t half_at = total / 2, held_at = total - held;
-  std::vector<real_range> half(observed.size()), before_held(observed.size());
-  std::vector<std::uint64_t> held_values(observed.size(), 0), held_outside(observed.size(), 0);
+  // Every calibrator's ranges at half the data and before the held-back
+  // slice, and how many of that slice's values each would clip.
+  constexpr std::size_t methods = std::size(all_calibrators);
+  using by_calibrator = std::array<real_range, methods>;
+  std::vector<by_calibrator> half(observed.size()), before_held(observed.size());
+  std::vector<std::uint64_t> held_values(observed.size(), 0);
+  std::vector<std::array<std::uint64_t, methods>> held_outside(observed.size());
   std::vector<std::optional<std::size_t>> first_bad_sample(observed.size());
 
   calibration_report report;
-  report.calibrator = std::string(calibrator_name(options.observer.method));
+  report.thresholds = options.warn_above;
+  report.momentum = options.observer.momentum;
   bool testing_held = false;
   auto observe_values = [&](std::size_t i, std::size_t sample, std::span<const float> values) {
     const auto bad_before = observers[i].non_finite_count();
     observers[i].observe(values);
     if (observers[i].non_finite_count() > bad_before && !first_bad_sample[i]) first_bad_sample[i] = sample;
     if (testing_held) {
-      const real_range r = before_held[i];
       held_values[i] += values.size();
-      for (const float v : values) held_outside[i] += (v < r.min || v > r.max) ? 1 : 0;
+      for (std::size_t c = 0; c < methods; ++c) {
+        const real_range r = before_held[i][c];
+        for (const float v : values) held_outside[i][c] += (v < r.min || v > r.max) ? 1 : 0;
+      }
     }
   };
   auto observe = [&](std::size_t i, std::size_t sample) {
@@ -331,8 +496,9 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     observe_values(i, sample,
                    std::span<const float>(qfence::detail::object_at<const float>(bytes.data()), bytes.size() / sizeof(float)));
   };
-  auto snapshot = [&](std::vector<real_range>& into) {
-    for (std::size_t i = 0; i < observed.size(); ++i) into[i] = observers[i].range();
+  auto snapshot = [&](std::vector<by_calibrator>& into) {
+    for (std::size_t i = 0; i < observed.size(); ++i)
+      for (std::size_t c = 0; c < methods; ++c) into[i][c] = observers[i].range(all_calibrators[c]);
   };
   for (std::size_t s = 0; s < total; ++s) {
     if (s == half_at) snapshot(half);
@@ -372,14 +538,14 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     t.tensor = observed[i];
     t.subgraph = m.subgraph_of_tensor(static_cast<std::size_t>(observed[i]));
     t.name = m.tensors[static_cast<std::size_t>(observed[i])].name;
-    t.range = o.range();
-    for (std::size_t c = 0; c < std::size(all_calibrators); ++c) t.range_by[c] = o.range(all_calibrators[c]);
+    for (std::size_t c = 0; c < methods; ++c) {
+      t.range_by[c] = o.range(all_calibrators[c]);
+      t.half_range_by[c] = total >= 2 ? half[i][c] : t.range_by[c];
+      t.clipped_by[c] = o.fraction_outside(t.range_by[c]);
+      if (held > 0 && held_values[i] > 0)
+        t.held_back_clipped_by[c] = static_cast<double>(held_outside[i][c]) / static_cast<double>(held_values[i]);
+    }
     t.seen = o.seen();
-    t.half_range = total >= 2 ? half[i] : t.range;
-    t.moved = detail::range_distance(t.half_range, t.range);
-    t.clipped = o.fraction_outside(t.range);
-    if (held > 0 && held_values[i] > 0)
-      t.held_back_clipped = static_cast<double>(held_outside[i]) / static_cast<double>(held_values[i]);
     t.values = o.values();
     t.channel_means = o.channel_means();
     t.non_finite = o.non_finite_count();
@@ -387,109 +553,7 @@ calibration_report calibrate(std::shared_ptr<const runtime::model> model, const 
     report.tensors.push_back(std::move(t));
   }
 
-  // Warnings, one line each, worst first within each kind.
-  const std::string& method = report.calibrator;
-  for (const auto& t : report.tensors)
-    if (t.non_finite > 0)
-      report.warnings.push_back(detail::tensor_label(m, t.tensor) + ": " + std::to_string(t.non_finite) +
-                                " NaN or infinite values, the first in sample " +
-                                std::to_string(*t.first_non_finite_sample) + " (not used in its range)");
-  for (const auto& t : report.tensors)
-    if (t.values == 0 && t.non_finite == 0)
-      report.warnings.push_back(detail::tensor_label(m, t.tensor) +
-                                ": never computed on this data (an IF branch no sample takes?); it has no range");
-  for (const auto& t : report.tensors)
-    if (t.values > 0 && t.seen.min == 0.0f && t.seen.max == 0.0f)
-      report.warnings.push_back(detail::tensor_label(m, t.tensor) +
-                                ": always 0 on this data; its quantization is a guess (scale of [0, 1])");
-  if (held == 0)
-    report.warnings.push_back("only " + std::to_string(total) +
-                              " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
-                              "hundreds for a real model)");
-  // Ranges still moving; ranges clipping the held-back slice (new data);
-  // ranges clipping the very data they were calibrated on.
-  std::vector<const tensor_calibration*> moving, clipping_new_data, clipping_own_data;
-  for (const auto& t : report.tensors) {
-    if (total >= 2 && t.moved > options.moving_warning) moving.push_back(&t);
-    if (t.held_back_clipped && *t.held_back_clipped > std::max(options.clipping_warning, 2 * t.clipped))
-      clipping_new_data.push_back(&t);
-    if (t.clipped > options.calibration_clipping_warning) clipping_own_data.push_back(&t);
-  }
-  std::sort(moving.begin(), moving.end(), [](auto* a, auto* b) { return a->moved > b->moved; });
-  std::sort(clipping_new_data.begin(), clipping_new_data.end(),
-            [](auto* a, auto* b) { return *a->held_back_clipped > *b->held_back_clipped; });
-  std::sort(clipping_own_data.begin(), clipping_own_data.end(), [](auto* a, auto* b) { return a->clipped > b->clipped; });
-  // A few tensors: one line each. Many (a small dataset moves most of a
-  // real model's ranges): one line with the count and the worst, since
-  // forty lines of the same warning bury the others; every tensor's figure
-  // is in the report (calibrate's table and --json).
-  const std::size_t one_line_each = 3;
-  // one_line(t): a tensor's warning after its label; summary(tensors,
-  // most): the one line for many, given "N of the M tensors" and the worst
-  // three with figure(t) each.
-  const auto warn = [&](const std::vector<const tensor_calibration*>& list, auto one_line, auto figure, auto summary) {
-    if (list.size() > one_line_each) {
-      std::string most;
-      for (std::size_t k = 0; k < one_line_each; ++k)
-        most += (k > 0 ? ", " : "") + detail::tensor_label(m, list[k]->tensor) + " " + figure(*list[k]);
-      report.warnings.push_back(
-          summary(std::to_string(list.size()) + " of the " + std::to_string(report.tensors.size()) + " tensors", most));
-    } else {
-      for (const auto* t : list) report.warnings.push_back(detail::tensor_label(m, t->tensor) + ": " + one_line(*t));
-    }
-  };
-  const std::string sample_count = std::to_string(report.samples) + " samples";
-  const std::string first = std::to_string(report.samples - report.held_back);
-  const std::string last = std::to_string(report.held_back);
-  warn(moving,
-       [&](const tensor_calibration& t) {
-         return "its " + method + " range moved by " + detail::percent(t.moved) +
-                " of its width when the second half of the data was added (" + sample_count +
-                "): the dataset is too small to trust it";
-       },
-       [](const tensor_calibration& t) { return detail::percent(t.moved); },
-       [&](const std::string& tensors, const std::string& most) {
-         return "the dataset is too small to trust: the " + method + " ranges of " + tensors + " moved by more than " +
-                detail::percent(options.moving_warning) + " of their width when the second half of the data was added (" +
-                sample_count + "); the most: " + most +
-                " (each tensor's is in the calibration report: `moved`). fix: calibrate on more samples (hundreds "
-                "for a real model)";
-       });
-  warn(clipping_new_data,
-       [&](const tensor_calibration& t) {
-         return "the " + method + " ranges of the first " + first + " samples clip " +
-                detail::percent(*t.held_back_clipped) + " of the values of the last " + last +
-                " (on the data they saw: " + detail::percent(t.clipped) +
-                "): new data will clip more than calibration did";
-       },
-       [](const tensor_calibration& t) { return detail::percent(*t.held_back_clipped); },
-       [&](const std::string& tensors, const std::string& most) {
-         return "new data will clip more than calibration did: the " + method + " ranges of the first " + first +
-                " samples clip more than " + detail::percent(options.clipping_warning) + " of the values of the last " +
-                last + " in " + tensors + "; the most: " + most +
-                " (each tensor's is in the calibration report: `held-back`). fix: calibrate on more samples, like "
-                "the data the model will see";
-       });
-  // Why a range clips most of what it was calibrated on, and what to use.
-  const std::string why =
-      options.observer.method == calibrator::moving_average
-          ? " (moving_average follows each sample's own min and max from the first sample on, moving by " +
-                detail::percent(options.observer.momentum) +
-                " a sample: with few samples, or samples unlike each other, that is not the tensor's range)"
-          : "";
-  const std::string fix = " fix: calibrate with minmax, percentile or mse (or auto, which measures each)";
-  warn(clipping_own_data,
-       [&](const tensor_calibration& t) {
-         return "its " + method + " range clips " + detail::percent(t.clipped) + " of the values it was calibrated on" +
-                why + "." + fix;
-       },
-       [](const tensor_calibration& t) { return detail::percent(t.clipped); },
-       [&](const std::string& tensors, const std::string& most) {
-         return "the " + method + " ranges clip more than " + detail::percent(options.calibration_clipping_warning) +
-                " of the values they were calibrated on in " + tensors + "; the most: " + most + why +
-                " (each tensor's is in the calibration report: `clipped`)." + fix;
-       });
-  return report;
+  return report.with_calibrator(options.observer.method);
 }
 
 /// The ranges a float model carries in its tensors' min/max statistics
@@ -516,6 +580,7 @@ inline calibration_report ranges_from_model(const runtime::model& m) {
     c.name = x.name;
     c.range = c.seen = c.half_range = real_range{x.quant.min[0], x.quant.max[0]}.with_zero();
     for (auto& r : c.range_by) r = c.range;
+    for (auto& r : c.half_range_by) r = c.range;
     report.tensors.push_back(std::move(c));
   }
   if (report.tensors.empty())
