@@ -1,5 +1,6 @@
 // quantize_fences without the ranges, for a model with an if_: whether the
-// if_ is quantized depends on them (a branch no sample took stays float).
+// if_ is quantized depends on them (the nodes of a branch no sample took
+// stay float).
 // expect: qfence::quantize_fences<model>: whether an if_ or while_ is quantized depends on the ranges
 #include "qfence.hpp"
 namespace qf = qfence;

@@ -954,10 +954,12 @@ runtime::model quantized_twin(const std::shared_ptr<const runtime::model>& twin,
                               std::vector<qfence::quant::fence_line>* fences = nullptr) {
   qfence::quant::calibration_report report;
   report.calibrator = "minmax";
+  report.samples = 1;  // a row qf::quant::not_observed was never computed, as calibration reports it
   for (const auto& [row, graph, name] : rows) {
     qfence::quant::tensor_calibration t;
     t.tensor = twin_tensor(*twin, graph, name);
     t.range = ranges[row];
+    t.values = qf::quant::observed(ranges[row]) ? 1 : 0;
     if (means != nullptr) t.channel_means.assign((*means)[row].begin(), (*means)[row].end());
     report.tensors.push_back(t);
   }
@@ -1138,6 +1140,13 @@ inline constexpr std::array<qf::quant::real_range, 11> then_only_ranges{
     {{0, 0}, {-3, 3}, {0, 3}, {0, 0}, {-2, 6}, {0, 6}, {0, 3}, {0, 6}, qf::quant::not_observed, qf::quant::not_observed,
      qf::quant::not_observed}};
 constexpr auto int8_then_only = qf::quantize<relu_if_relu, then_only_ranges>();
+// An if_ no sample reached (a table made by hand: in a real one, only an
+// if_ in a branch no sample took): the values it gives have no ranges,
+// and neither has the RELU after it.
+inline constexpr std::array<qf::quant::real_range, 11> never_ranges{
+    {{0, 0}, {-3, 3}, {0, 3}, {0, 0}, qf::quant::not_observed, qf::quant::not_observed, qf::quant::not_observed,
+     qf::quant::not_observed, qf::quant::not_observed, qf::quant::not_observed, qf::quant::not_observed}};
+constexpr auto int8_never = qf::quantize<relu_if_relu, never_ranges>();
 }  // namespace
 
 TEST_CASE("qfence::quantize keeps an if_ or while_ float where it cannot quantize it, and says why in one line") {
@@ -1155,14 +1164,48 @@ TEST_CASE("qfence::quantize keeps an if_ or while_ float where it cannot quantiz
   std::ranges::copy(qtest::random_ints<std::int8_t>(4, 3, -128, 127), arena->input<0>().begin());
   REQUIRE(int8_logistic_loop.invoke(*arena) == qf::invoke_status::completed);
 
-  const auto if_fences = qf::quantize_fences<relu_if_relu, then_only_ranges>();
-  REQUIRE(if_fences.size() == 1);
+  // (Hand-made ranges: in a model no sample reached the if_ passes values
+  // that have none.)
+  const auto if_fences = qf::quantize_fences<relu_if_relu, never_ranges>();
+  REQUIRE(if_fences.size() == 2);
   CHECK(if_fences[0].text() ==
-        "fence: node 3 (IF) stays float: control flow: a model it runs has nodes no calibration sample reached (a "
-        "branch never taken), so they have no ranges; the models it runs stay float; DEQUANTIZE before it, QUANTIZE "
+        "fence: node 3 (IF) stays float: control flow: a value it passes was never computed on the calibration data "
+        "(no sample reached it), so it has no range; the models it runs stay float; DEQUANTIZE before it, QUANTIZE "
         "after");
+  CHECK(if_fences[1].text().starts_with("fence: node 5 (RELU) stays float: its output was never computed"));
+  // Float from the if_ on: no parameters to quantize at (none are made up).
+  using T = decltype(int8_never);
+  static_assert(qg::is_fence<T::node_t<3>> && qg::is_fence<T::node_t<5>>);
+  static_assert(std::is_same_v<T::node_t<4>::out_spec, qf::no_fence_output> && T::output_type<0>::type == qf::dtype::f32);
+  auto never_arena = qtest::heap_arena<T>();
+  never_arena->input<0>()[0] = false;
+  std::ranges::copy(qtest::random_ints<std::int8_t>(4, 5, -128, 127), never_arena->input<1>().begin());
+  REQUIRE(int8_never.invoke(*never_arena) == qf::invoke_status::completed);
+}
+
+TEST_CASE("qfence::quantize fences the nodes of a branch no sample took, as qfence quantize does: the same bytes") {
+  // The if_ is quantized; the else-branch's ADD, which no sample ran, stays
+  // float between the parameters the if_ passes (its input's, [-1, 3]
+  // from the then-branch's x, and its output's, the then-branch's [-2, 6]).
+  namespace qg = qf::detail::quantize_graph;
+  const auto fences = qf::quantize_fences<relu_if_relu, then_only_ranges>();
+  REQUIRE(fences.size() == 1);
+  CHECK(fences[0].text() ==
+        "fence: node 2 (ADD) of node 3's else-branch stays float: its output was never computed on the calibration "
+        "data (a branch no sample takes?), so it has no range; DEQUANTIZE before it, QUANTIZE after");
   using T = decltype(int8_then_only);
-  static_assert(qg::is_fence<T::node_t<3>> && T::node_output_type<5>::type == qf::dtype::i8);
+  static_assert(!qg::is_fence<T::node_t<3>>);
+  using Else = T::node_t<3>::else_model;
+  static_assert(qg::is_fence<Else::node_t<2>> && !qg::is_fence<T::node_t<3>::then_model::node_t<1>>);
+  static_assert(std::is_same_v<Else::output_type<0>, T::node_output_type<4>>);
+  // `qfence quantize` with the same ranges fences the same op, and both
+  // give the same bytes on both branches (the else-branch's in float).
+  std::vector<qfence::quant::fence_line> runtime_fences;
+  runtime::interpreter interp(
+      quantized_twin(relu_if_relu_twin(), then_only_ranges, relu_if_relu_rows, nullptr, &runtime_fences));
+  REQUIRE(runtime_fences.size() == 1);
+  CHECK(runtime_fences[0].text().starts_with("fence: subgraph 2, operator 0 (ADD) stays float: "));
+  check_same_if_bytes(int8_then_only, interp);
 }
 
 TEST_CASE("debug_graph compares the nodes inside if_ and while_, run by run, as qfence debug compares subgraphs") {

@@ -276,6 +276,46 @@ using model_of = std::remove_cvref_t<decltype(F)>;
 template <const auto& F, int I>
 using node_of = typename model_of<F>::template node_t<I>;
 
+/// Whether node i of model M is float.
+template <class M>
+inline constexpr auto float_rows = []<int... J>(std::integer_sequence<int, J...>) {
+  return std::array<bool, sizeof...(J)>{(M::template node_output_type<J>::type == dtype::f32)...};
+}(std::make_integer_sequence<int, M::node_count>{});
+
+/// A row of the ranges qfence::quantize works from (passed_value_ranges):
+/// the range, a passed value's union over the rows it passes through, and
+/// whether calibration computed the row itself. A node of a branch no
+/// sample took computed nothing: it stays float, as `qfence quantize`
+/// fences the ops of a subgraph no sample ran.
+struct row_range : quant::real_range {
+  bool computed = true;
+};
+
+/// Whether row i of table R was computed by calibration: R's own flag
+/// (passed_value_ranges), or for a plain table of ranges, whether it holds one.
+template <const auto& R>
+constexpr bool computed_row(std::size_t i) {
+  if constexpr (requires { R[0].computed; }) return R[i].computed;
+  else return quant::observed(R[i]);
+}
+
+/// Whether node I of F computes a float value that no calibration sample
+/// computed (a node of a branch no sample took): it stays float inside a
+/// fence, whose border quantizes at the parameters of the value it gives
+/// where that value is passed on (a branch's output); between such nodes,
+/// float. Inputs take the parameters they are passed at; literals are
+/// quantized where they are read; an if_ or while_ says for itself
+/// (control_flow_obstacle).
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr bool uncomputed() {
+  using N = node_of<F, I>;
+  constexpr treatment t = treatment_of<N, Options...>();
+  if constexpr (t == treatment::input || t == treatment::unpacked || t == treatment::control_flow ||
+                std::is_same_v<typename N::op, qfence::op::state> || std::is_same_v<typename N::op, qfence::op::literal>)
+    return false;
+  else return float_rows<model_of<F>>[static_cast<std::size_t>(I)] && !computed_row<R>(static_cast<std::size_t>(I));
+}
+
 template <class Refs, int I> inline constexpr bool refers_to = false;
 template <int I, int... R> inline constexpr bool refers_to<refs<R...>, I> = ((R == I) || ...);
 
@@ -330,7 +370,10 @@ template <const auto& F, const auto& R, int I, class... Options>
 constexpr affine_params activation_params_of() {
   using N = node_of<F, I>;
   constexpr int reader = sole_sharing_reader<F, I, Options...>();
-  if constexpr (reader >= 0 && output_params_free<N, Options...>()) {
+  if constexpr (uncomputed<F, R, I, Options...>()) {
+    // Its fence's border: the range of the value where it is passed on.
+    return quant::activation_params(R[static_cast<std::size_t>(I)], activation_type<Options...>);
+  } else if constexpr (reader >= 0 && output_params_free<N, Options...>()) {
     return activation_params_of<F, R, reader, Options...>();
   } else if constexpr (treatment_of<N, Options...>() == treatment::as_is) {
     constexpr runtime::op_code code = op_code_of<typename N::op>();
@@ -796,8 +839,8 @@ struct quantized_called {
   using type = std::remove_cvref_t<decltype(value)>;
 };
 
-/// Model M's rows as arrays: input K's and output K's node, whether node i
-/// is float.
+/// Model M's rows as arrays: input K's and output K's node (float_rows:
+/// whether node i is float, above).
 template <class M>
 inline constexpr auto input_rows = []<int... K>(std::integer_sequence<int, K...>) {
   return std::array<int, sizeof...(K)>{M::template input_node_index<K>...};
@@ -806,10 +849,6 @@ template <class M>
 inline constexpr auto output_rows = []<int... K>(std::integer_sequence<int, K...>) {
   return std::array<int, sizeof...(K)>{M::template output_node_index<K>...};
 }(std::make_integer_sequence<int, M::output_count>{});
-template <class M>
-inline constexpr auto float_rows = []<int... J>(std::integer_sequence<int, J...>) {
-  return std::array<bool, sizeof...(J)>{(M::template node_output_type<J>::type == dtype::f32)...};
-}(std::make_integer_sequence<int, M::node_count>{});
 
 /// K for a control_flow_output node that takes value K of node CF, else -1.
 template <class N, int CF> inline constexpr int unpacked_value = -1;
@@ -879,11 +918,12 @@ struct passing<while_node<Cond, Body, In...>> {
 /// union of what calibration saw in each), so the bytes are read at the
 /// parameters they were written at. The groups are transitive (a value
 /// passed on to a nested if_ is one group): the runtime path's
-/// passed_value_groups, row by row.
+/// passed_value_groups, row by row. Each row also says whether R holds a
+/// range for it (row_range::computed).
 template <class M, const auto& R>
 struct passed_value_ranges {
   static constexpr std::size_t rows = quant::tree_size<M>();
-  static constexpr std::array<quant::real_range, rows> value = [] {
+  static constexpr std::array<row_range, rows> value = [] {
     std::array<std::size_t, rows> parent{};
     std::array<bool, rows> passed{};
     for (std::size_t i = 0; i < rows; ++i) parent[i] = i;
@@ -907,8 +947,9 @@ struct passed_value_ranges {
         u[g] = seen[g] ? quant::real_range{std::min(u[g].min, R[i].min), std::max(u[g].max, R[i].max)} : R[i];
         seen[g] = true;
       }
-    std::array<quant::real_range, rows> out{};
-    for (std::size_t i = 0; i < rows; ++i) out[i] = passed[i] && seen[root(i)] ? u[root(i)] : R[i];
+    std::array<row_range, rows> out{};
+    for (std::size_t i = 0; i < rows; ++i)
+      out[i] = {passed[i] && seen[root(i)] ? u[root(i)] : R[i], quant::observed(R[i])};
     return out;
   }();
 };
@@ -916,7 +957,7 @@ struct passed_value_ranges {
 /// Why an if_ or while_ stays float, if it does.
 enum class control_flow_obstacle {
   none,
-  not_calibrated,    ///< a model it runs has nodes no calibration sample reached (a branch never taken)
+  not_calibrated,    ///< a value it passes has no range: no calibration sample reached it
   other_parameters,  ///< a value it passes is produced at other parameters than the value's (fixed, an input's)
 };
 
@@ -944,8 +985,13 @@ template <const auto& F, const auto& R, int I, int K, class... Options>
 constexpr control_flow_obstacle called_obstacle() {
   using S = called_model<F, I, K>;
   using Q = quantized_called<F, R, I, K, Options...>;
-  for (std::size_t j = 0; j < static_cast<std::size_t>(S::type::node_count); ++j)
-    if (float_rows<typename S::type>[j] && !quant::observed(Q::ranges::value[j])) return control_flow_obstacle::not_calibrated;
+  // Its other nodes may lack ranges (a branch no sample took): they stay
+  // float (uncomputed), between the parameters of the values it passes.
+  for (const auto rows : {std::span<const int>(input_rows<typename S::type>), std::span<const int>(output_rows<typename S::type>)})
+    for (const int j : rows)
+      if (float_rows<typename S::type>[static_cast<std::size_t>(j)] &&
+          !quant::observed(Q::ranges::value[static_cast<std::size_t>(j)]))
+        return control_flow_obstacle::not_calibrated;
   constexpr bool outputs_at_params = []<int... k>(std::integer_sequence<int, k...>) {
     return (at_passed_params<S::model, Q::ranges::value, S::type::template output_node_index<k>,
                              typename option_in_called<S::first, S::rows, Options>::type...>() && ...);
@@ -1004,6 +1050,21 @@ constexpr bool stays_float_with_control_flow() {
   }
 }
 
+/// Node I of F kept float in a fence. Its border quantizes at the
+/// parameters of its range; a node with none (no calibration sample
+/// computed it) has no border: its readers are float too, and a quantized
+/// reader of it fails to compile, naming the node.
+template <const auto& F, const auto& R, int I, class... Options>
+constexpr auto island_node() {
+  using N = node_of<F, I>;
+  using FenceOut = decltype([] {
+    if constexpr (quant::observed(R[static_cast<std::size_t>(I)])) return fence_output<F, R, I, Options...>{};
+    else return no_fence_output{};
+  }());
+  if constexpr (is_fence<N>) return fence_node<typename N::inner, FenceOut>{F.template node<I>().node};
+  else return fence_node<N, FenceOut>{F.template node<I>()};
+}
+
 /// Node I of the int8 model.
 template <const auto& F, const auto& R, int I, class... Options>
 constexpr auto quantized_node() {
@@ -1016,6 +1077,8 @@ constexpr auto quantized_node() {
     return quantized_state<F, I, State>::node();
   } else if constexpr (integer_only<F, I, Options...>() || stays_as_variable<F, I>()) {
     return F.template node<I>();
+  } else if constexpr (uncomputed<F, R, I, Options...>()) {
+    return island_node<F, R, I, Options...>();
   } else if constexpr (t == treatment::stateful) {
     if constexpr (lstm_node_parts<N>::is_lstm) return quantized_lstm<F, R, I, Options...>::node();
     else return quantized_svdf<F, R, I, Options...>::node();
@@ -1029,9 +1092,7 @@ constexpr auto quantized_node() {
       return N{};  // an integer input (indices, lengths) is left alone
     }
   } else if constexpr (t == treatment::island || stays_float_with_control_flow<F, R, I, Options...>()) {
-    using FenceOut = fence_output<F, R, I, Options...>;
-    if constexpr (is_fence<N>) return fence_node<typename N::inner, FenceOut>{F.template node<I>().node};
-    else return fence_node<N, FenceOut>{F.template node<I>()};
+    return island_node<F, R, I, Options...>();
   } else if constexpr (t == treatment::control_flow) {
     return passing<N>::rebuilt(quantized_called<F, R, I, 0, Options...>::value,
                                quantized_called<F, R, I, 1, Options...>::value);
@@ -1135,13 +1196,15 @@ std::string fence_reason() {
   } else if constexpr (t == treatment::control_flow) {
     constexpr control_flow_obstacle why = control_flow_obstacle_of<F, R, I, Options...>();
     if constexpr (why == control_flow_obstacle::not_calibrated)
-      return "control flow: a model it runs has nodes no calibration sample reached (a branch never taken), so they "
-             "have no ranges; the models it runs stay float";
+      return "control flow: a value it passes was never computed on the calibration data (no sample reached it), so "
+             "it has no range; the models it runs stay float";
     else if constexpr (why == control_flow_obstacle::other_parameters)
       return "control flow: a value it passes is produced at other parameters than those it is passed at (a fixed "
              "output, an input's); qfence quantize requantizes it there, qfence::quantize keeps the models it runs "
              "float";
     else return {};
+  } else if constexpr (uncomputed<F, R, I, Options...>()) {
+    return "its output was never computed on the calibration data (a branch no sample takes?), so it has no range";
   } else if constexpr (t == treatment::island) {
     constexpr runtime::op_code code = op_code_of<op>();
     constexpr op_property p = scheme_property<Options...>(code);
@@ -1209,9 +1272,10 @@ void append_called_fence_lines(std::vector<quant::fence_line>& lines, const std:
 /// The nodes qfence::quantize<Float, Ranges>(Options...) keeps in float,
 /// and why: one fence line each, as `qfence quantize` prints them for a
 /// .tflite; nodes of the models a quantized if_ or while_ runs after it,
-/// named as such ("node 1 (SQRT) of node 3's else-branch"). The ranges
-/// decide whether an if_ or while_ is quantized (a branch no sample took
-/// stays float with it); elsewhere they change parameters, not fences.
+/// named as such ("node 1 (SQRT) of node 3's else-branch"). Inside an
+/// if_ or while_ the ranges decide fences too (the nodes of a branch no
+/// sample took stay float; an if_ stays float where a value it passes has
+/// no range or other parameters); elsewhere they change parameters only.
 ///
 ///   for (const auto& f : qfence::quantize_fences<float_model, ranges>(qfence::use_table<gelu>)) std::puts(f.text().c_str());
 ///   // fence: node 3 (SQRT) stays float: qfence has no int8 kernel for it; DEQUANTIZE before it, QUANTIZE after
@@ -1247,8 +1311,8 @@ template <const auto& Float, class... Options>
 std::vector<quant::fence_line> quantize_fences(Options... options) {
   using M = detail::quantize_graph::model_of<Float>;
   static_assert(!detail::quantize_graph::has_control_flow<M>(),
-                "qfence::quantize_fences<model>: whether an if_ or while_ is quantized depends on the ranges (a "
-                "branch no sample took stays float). fix: qfence::quantize_fences<model, ranges>(options...)");
+                "qfence::quantize_fences<model>: whether an if_ or while_ is quantized depends on the ranges (the "
+                "nodes of a branch no sample took stay float). fix: qfence::quantize_fences<model, ranges>(options...)");
   return quantize_fences<Float, detail::quantize_graph::no_ranges<M>>(options...);
 }
 
