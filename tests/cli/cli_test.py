@@ -373,6 +373,18 @@ def main():
         said = set(re.findall(r'(?:its|the) (minmax|moving_average|percentile|mse|entropy) range', r.stderr))
         check(chosen is not None and chosen.group(1) != 'minmax' and said == {chosen.group(1)},
               f'quantize --calibrator auto: warnings about {said} for the ranges of {chosen and chosen.group(1)}')
+        # calibrate --calibrator auto makes quantize's choice: its report
+        # and tables are the chosen calibrator's (the trials on stderr
+        # beside --json, on stdout otherwise).
+        r = run('calibrate', valid, '--calib', calib, '--calibrator', 'auto', '--json')
+        auto_report = json.loads(r.stdout) if r.returncode == 0 else {}
+        by_hand = run('calibrate', valid, '--calib', calib, '--calibrator', chosen.group(1) if chosen else 'mse', '--json')
+        check(r.returncode == 0 and chosen is not None and auto_report.get('calibrator') == chosen.group(1) and
+              auto_report == json.loads(by_hand.stdout) and r.stderr.count('output SQNR') == 5,
+              f'calibrate --calibrator auto: {auto_report.get("calibrator")}, not quantize\'s choice, or another report '
+              f'than --calibrator {chosen and chosen.group(1)}: {r.stderr.strip()[-300:]}')
+        r = run('calibrate', valid, '--calib', calib, '--calibrator', 'auto')
+        check(r.returncode == 0 and r.stdout.count('output SQNR') == 5, f'calibrate --calibrator auto: {r.stdout[:300]}')
         for command, more in (('calibrate', ()), ('quantize', ('-o', tmp / 'again.tflite'))):
             expect_error((command, int8_io, '--calib', calib, *more),
                          'calibration runs a float model. To calibrate a quantized model, make its float twin first: '

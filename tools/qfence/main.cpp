@@ -6,7 +6,7 @@
 //   qfence quantize FLOAT.tflite --scheme float16|dynamic [--calib DIR] -o OUT.tflite
 //   qfence debug FLOAT.tflite QUANT.tflite [--in FILE]... [--calib DIR] [--json] [--svg FILE]
 //   qfence dequantize QUANT.tflite -o FLOAT.tflite
-//   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE --name NAME]
+//   qfence calibrate FLOAT.tflite --calib DIR [--calibrator NAME|auto] [--json] [--emit-cpp FILE --name NAME]
 //
 // Every failure prints one line "qfence: error: ..." on stderr and exits 1;
 // usage errors exit 2.
@@ -111,7 +111,7 @@ constexpr const char* usage_text =
     "  dequantize QUANT.tflite -o FLOAT.tflite\n"
     "      the float twin of a quantized model: weights and biases dequantized, activations\n"
     "      float32 (their int8 ranges kept as min/max statistics), QUANTIZE/DEQUANTIZE removed\n"
-    "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
+    "  calibrate FLOAT.tflite --calib DIR [--calibrator NAME|auto] [--json] [--emit-cpp FILE.hpp --name NAME]\n"
     "      runs the float model over the samples in DIR (one raw file per sample, *.bin; several\n"
     "      inputs: DIR/input0/ DIR/input1/ ... with the same names; or images, *.bmp *.pgm *.ppm,\n"
     "      for a model with one float [1,H,W,1|3] or [1,1|3,H,W] input: resized, then\n"
@@ -123,7 +123,8 @@ constexpr const char* usage_text =
     "      starting afresh; quantize and debug take the same) and prints each activation's\n"
     "      range, how much it clips, how much it clips on a held-back slice and how far it moved\n"
     "      in the second half of the data; warns when the data is too little to trust.\n"
-    "      NAME: minmax (default), moving_average, percentile, mse, entropy\n"
+    "      NAME: minmax (default), moving_average, percentile, mse, entropy; auto quantizes with\n"
+    "      each (as quantize does by default) and keeps the ranges of the best output SQNR\n"
     "      --emit-cpp writes the ranges as constexpr tables for qfence::quantize of the typed graph\n"
     "      `qfence embed` writes for the model (a row per node; and by tensor name)\n"
     "  ops [--json | --markdown]\n"
@@ -323,8 +324,17 @@ int embed_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+/// --calibrator auto's measurements, one line per calibrator (on stderr
+/// where stdout is JSON).
+void print_calibrator_trials(const quant::calibrator_choice& choice, std::FILE* to) {
+  for (const auto& t : choice.trials)
+    std::fprintf(to, "calibrator %-15s output SQNR %7s dB, top-1 agreement %.3f on the %zu calibration samples\n",
+                 std::string(quant::calibrator_name(t.method)).c_str(), db_text(t.agreement.sqnr_db).c_str(),
+                 t.agreement.top1, t.agreement.samples);
+}
+
 int calibrate_command(const std::vector<std::string>& args) {
-  std::string model_path, calib_dir, cpp_path, name;
+  std::string model_path, calib_dir, cpp_path, name, calibrator_choice;
   bool as_json = false;
   quant::calibration_options options;
   quant::sample_options sampling;
@@ -332,7 +342,7 @@ int calibrate_command(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (sample_option(args, i, sampling)) continue;
     if (a == "--calib") calib_dir = flag_value(args, i);
-    else if (a == "--calibrator") options.observer.method = parse_calibrator(flag_value(args, i));
+    else if (a == "--calibrator") calibrator_choice = flag_value(args, i);
     else if (a == "--json") as_json = true;
     else if (a == "--emit-cpp") cpp_path = flag_value(args, i);
     else if (a == "--name") name = flag_value(args, i);
@@ -344,11 +354,21 @@ int calibrate_command(const std::vector<std::string>& args) {
   if (calib_dir.empty()) throw usage_error("calibrate: no calibration data given (--calib DIR)");
   if (!cpp_path.empty() && !is_identifier(name))
     throw usage_error("calibrate: --emit-cpp needs --name, a C++ identifier (it names the namespace), got '" + name + "'");
+  const bool automatic = calibrator_choice == "auto";
+  if (!calibrator_choice.empty() && !automatic) options.observer.method = parse_calibrator(calibrator_choice);
   const auto model = std::make_shared<const runtime::model>(tflite::read_model_file(model_path));
   quant::require_float_model(*model);
   const quant::calibration_samples samples(calib_dir, *model, sampling);
   options.progress = progress_printer("calibrate");
-  const quant::calibration_report report = quant::calibrate(model, samples, options);
+  quant::calibration_report report = quant::calibrate(model, samples, options);
+  if (automatic) {
+    // As quantize's auto: each calibrator's int8 model (quantize's
+    // defaults) against the float model on these samples; the best one's
+    // ranges are reported and emitted.
+    quant::calibrator_choice choice = quant::choose_calibrator(model, report, samples);
+    print_calibrator_trials(choice, as_json ? stderr : stdout);
+    report = std::move(choice.report);
+  }
   if (!cpp_path.empty()) {
     std::ofstream out(cpp_path, std::ios::binary);
     out << calibration_cpp(*model, report, name, model_path);
@@ -496,10 +516,7 @@ int quantize_command(const std::vector<std::string>& args) {
   quant::quantized_model q;
   if (automatic && samples) {
     quant::calibrator_choice choice = quant::choose_calibrator(model, report, *samples, options);
-    for (const auto& t : choice.trials)
-      std::printf("calibrator %-15s output SQNR %7s dB, top-1 agreement %.3f on the %zu calibration samples\n",
-                  std::string(quant::calibrator_name(t.method)).c_str(), db_text(t.agreement.sqnr_db).c_str(),
-                  t.agreement.top1, t.agreement.samples);
+    print_calibrator_trials(choice, stdout);
     // The warnings of the ranges it chose, not of the ones it started from.
     report = std::move(choice.report);
     warn(report);
