@@ -13366,6 +13366,10 @@ class model {
   constexpr const node_t<I>& node() const noexcept {
     return boost::hana::at_c<I>(nodes_);
   }
+  /// What the model keeps for node I: its prepared form (a layer's packed
+  /// SIMD data beside it), or the node itself.
+  template <int I>
+  using prepared_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
   /// last reader has run: a plan that let a live tensor share bytes with
@@ -13377,17 +13381,13 @@ class model {
   }
 
  private:
-  /// Node I's prepared form, or the node itself.
-  template <int I>
-  using stored_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
-
   template <int... I>
   constexpr model(std::integer_sequence<int, I...>, Nodes... nodes)
-      : nodes_(nodes...), prepared_(stored_t<I>(nodes)...) {}
+      : nodes_(nodes...), prepared_(prepared_t<I>(nodes)...) {}
 
   template <class Seq> struct stored_tuple;
   template <int... I> struct stored_tuple<std::integer_sequence<int, I...>> {
-    using type = boost::hana::tuple<stored_t<I>...>;
+    using type = boost::hana::tuple<prepared_t<I>...>;
   };
 
   boost::hana::tuple<Nodes...> nodes_;
@@ -28104,6 +28104,11 @@ template <class N> struct layer_parts { static constexpr bool known = false; };
       return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
           [&](auto... options) { return factory(node_ref<In>{}, w, b, options..., Out{}); });               \
     }                                                                                                       \
+    template <class Packed>                                                                                 \
+    static constexpr auto with_packed(const node_template<In, W, B, Opts...>& n, Packed packed) {           \
+      return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
+          [&](auto... options) { return factory(node_ref<In>{}, n.weights_data, n.bias_data, options..., packed); }); \
+    }                                                                                                       \
   };
 QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
 QFENCE_LAYER_PARTS(depthwise_conv2d_node, qfence::depthwise_conv2d)
@@ -28828,19 +28833,49 @@ constexpr bool float_node() {
   return !T::quant::quantized;
 }
 
+/// Node I of the int8 model as the model keeps it. A layer whose SIMD
+/// kernel runs on packed weights (its prepared form in Unpacked, the model
+/// of the nodes as quantized_node makes them) gets them packed here, in a
+/// constant of its own, and takes them as `qfence embed`'s layers do
+/// (qfence::prepacked): packed in the model's constructor, every layer's
+/// packing was one constant expression, the model's, and GCC's limit on
+/// the operations of one (-fconstexpr-ops-limit) is per expression, so a
+/// model of person_detect's size stopped there; per layer it fits.
+template <class Unpacked, const auto& F, const auto& R, int I, class... Options>
+struct packed_node {
+  static constexpr auto unpacked = quantized_node<F, R, I, Options...>();
+  using N = std::remove_cvref_t<decltype(unpacked)>;
+  using prepared = typename Unpacked::template prepared_t<I>;
+  static constexpr auto packing() {
+    if constexpr (layer_parts<N>::known && requires { prepared::pack(unpacked); }) return prepared::pack(unpacked);
+    else return nullptr;
+  }
+  static constexpr auto arrays = packing();
+  static constexpr auto node() {
+    if constexpr (std::is_null_pointer_v<std::remove_cvref_t<decltype(arrays)>>) {
+      return unpacked;
+    } else {
+      const std::int32_t* epilogue = nullptr;
+      if constexpr (requires { arrays.epilogue_data(); }) epilogue = arrays.epilogue_data();
+      return layer_parts<N>::with_packed(unpacked, qfence::prepacked(arrays.weight_data(), epilogue));
+    }
+  }
+};
+
 /// The int8 model of quantize(): node I of the float model becomes quantized_node<I>.
 template <const auto& Float, const auto& Ranges, class... Options, int... I>
 constexpr auto quantized_model(std::integer_sequence<int, I...>) {
   using M = model_of<Float>;
-  using Q = model<typename outputs_of<M>::type, decltype(quantized_node<Float, Ranges, I, Options...>())...>;
-  [[maybe_unused]] constexpr bool valid = Q::valid;  // each node's rule, checked here
+  using Unpacked = model<typename outputs_of<M>::type, decltype(quantized_node<Float, Ranges, I, Options...>())...>;
+  [[maybe_unused]] constexpr bool valid = Unpacked::valid;  // each node's rule, checked here
+  using Q = model<typename outputs_of<M>::type, decltype(packed_node<Unpacked, Float, Ranges, I, Options...>::node())...>;
   if constexpr (float_io_asked<Options...>) {
-    using W = with_float_outputs<Q, std::tuple<decltype(quantized_node<Float, Ranges, I, Options...>())...>,
+    using W = with_float_outputs<Q, std::tuple<decltype(packed_node<Unpacked, Float, Ranges, I, Options...>::node())...>,
                                  std::make_integer_sequence<int, Q::output_count>>;
     [[maybe_unused]] constexpr bool float_valid = W::type::valid;
-    return W::make(quantized_node<Float, Ranges, I, Options...>()...);
+    return W::make(packed_node<Unpacked, Float, Ranges, I, Options...>::node()...);
   } else {
-    return Q(quantized_node<Float, Ranges, I, Options...>()...);
+    return Q(packed_node<Unpacked, Float, Ranges, I, Options...>::node()...);
   }
 }
 /// Why node I of the float model stays float in qfence::quantize's model,

@@ -486,6 +486,10 @@ class model {
   constexpr const node_t<I>& node() const noexcept {
     return boost::hana::at_c<I>(nodes_);
   }
+  /// What the model keeps for node I: its prepared form (a layer's packed
+  /// SIMD data beside it), or the node itself.
+  template <int I>
+  using prepared_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
 
   /// Like `invoke`, but fills every buffer with a poison pattern as soon as its
   /// last reader has run: a plan that let a live tensor share bytes with
@@ -497,17 +501,13 @@ class model {
   }
 
  private:
-  /// Node I's prepared form, or the node itself.
-  template <int I>
-  using stored_t = typename detail::prepared_form<typename resolved<I>::typed, node_t<I>, resolved<I>::valid>::type;
-
   template <int... I>
   constexpr model(std::integer_sequence<int, I...>, Nodes... nodes)
-      : nodes_(nodes...), prepared_(stored_t<I>(nodes)...) {}
+      : nodes_(nodes...), prepared_(prepared_t<I>(nodes)...) {}
 
   template <class Seq> struct stored_tuple;
   template <int... I> struct stored_tuple<std::integer_sequence<int, I...>> {
-    using type = boost::hana::tuple<stored_t<I>...>;
+    using type = boost::hana::tuple<prepared_t<I>...>;
   };
 
   boost::hana::tuple<Nodes...> nodes_;
