@@ -52,23 +52,37 @@ constexpr bool weight_rounding_shift(runtime::op_code code, std::span<const int>
     return false;
   const std::size_t in_c = input_means.size();
   const auto dims = [&](std::size_t d) { return static_cast<std::size_t>(shape[d]); };
-  const auto error = [&](std::size_t e, std::size_t o) {
-    return static_cast<double>(quantized[e]) * scales[scales.size() == 1 ? 0 : o] - static_cast<double>(weights[e]);
-  };
   // The input channels each weight multiplies must be the means' channels.
   const bool fits = code == op_code::depthwise_conv_2d ? outputs % in_c == 0 : dims(shape.size() - 1) == in_c;
   if (!fits) return false;
-  for (double& s : shift) s = 0.0;
-  if (code == op_code::conv_2d) {
-    const std::size_t per_output = dims(1) * dims(2) * dims(3);
-    for (std::size_t e = 0; e < weights.size(); ++e)
-      shift[e / per_output] += error(e, e / per_output) * input_means[e % in_c];
-  } else if (code == op_code::depthwise_conv_2d) {
+  // Raw pointers and no call per weight: qfence::quantize runs this in a
+  // constant expression, where the compiler counts every step (a layer of
+  // 16,384 weights took Clang 14 past its default limit through span
+  // indexing and a lambda a weight). Each channel's sum adds the same
+  // terms in the same order as one pass over the weights would.
+  const float* w = weights.data();
+  const std::int8_t* q = quantized.data();
+  const double* means = input_means.data();
+  const auto scale = [&](std::size_t o) { return static_cast<double>(scales[scales.size() == 1 ? 0 : o]); };
+  if (code == op_code::depthwise_conv_2d) {
+    // [1][h][w][outputs]: output o reads input channel o / multiplier.
     const std::size_t multiplier = outputs / in_c;
-    for (std::size_t e = 0; e < weights.size(); ++e)
-      shift[e % outputs] += error(e, e % outputs) * input_means[(e % outputs) / multiplier];
-  } else {  // fully_connected
-    for (std::size_t e = 0; e < weights.size(); ++e) shift[e / in_c] += error(e, e / in_c) * input_means[e % in_c];
+    for (std::size_t o = 0; o < outputs; ++o) shift[o] = 0.0;
+    for (std::size_t at = 0; at < weights.size(); at += outputs)
+      for (std::size_t o = 0; o < outputs; ++o)
+        shift[o] += (static_cast<double>(q[at + o]) * scale(o) - static_cast<double>(w[at + o])) * means[o / multiplier];
+  } else {
+    // conv_2d [outputs][h][w][in_c], fully_connected [outputs][in_c]: each
+    // output's weights in a row, input channels innermost.
+    const std::size_t per_output = weights.size() / outputs;
+    for (std::size_t o = 0; o < outputs; ++o) {
+      const double s = scale(o);
+      double sum = 0.0;
+      for (std::size_t at = o * per_output, end = at + per_output; at < end; at += in_c)
+        for (std::size_t c = 0; c < in_c; ++c)
+          sum += (static_cast<double>(q[at + c]) * s - static_cast<double>(w[at + c])) * means[c];
+      shift[o] = sum;
+    }
   }
   return true;
 }
