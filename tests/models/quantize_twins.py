@@ -112,7 +112,7 @@ def evaluate_on_calibration(qfence, model, twin, int8_input=None):
     return math.inf if noise == 0 else 10 * math.log10(signal / noise)
 
 
-COMPILE_TIME_MAX_WEIGHTS = 4096  # above: raised constexpr limits (README), minutes of compilation
+COMPILE_TIME_MAX_WEIGHTS = 4096  # above: half a minute or more of compilation per compiler (README)
 
 
 def compile_time_quantization(qfence, twin, tmp):
@@ -126,8 +126,8 @@ def compile_time_quantization(qfence, twin, tmp):
     weights = sum(math.prod(int(d) for d in m.split(','))
                   for m in re.findall(r"^\s+t\d+ f32\[([\d,]+)\].* const '", run(qfence, 'inspect', model), re.M))
     if weights > COMPILE_TIME_MAX_WEIGHTS:
-        print(f'  {"compile-time":15s} skipped: {weights} weights (over {COMPILE_TIME_MAX_WEIGHTS}: raised constexpr '
-              'limits, minutes per compiler; README)')
+        print(f'  {"compile-time":15s} skipped: {weights} weights (over {COMPILE_TIME_MAX_WEIGHTS}: half a minute '
+              'or more of compilation per compiler; README)')
         return []
     try:
         run(qfence, 'embed', model, '--name', 'twin', '-o', work / 'twin.hpp')

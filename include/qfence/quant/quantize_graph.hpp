@@ -523,10 +523,12 @@ struct quantized_layer {
   static constexpr std::array<int, channels> zero_points{};
   static constexpr std::array<std::int8_t, elements> weights = [] {
     std::array<std::int8_t, elements> q{};
-    const auto w = float_weights();
+    // Raw pointers: no call per weight but the rule's (compile-time steps).
+    const float* w = float_weights().data();
+    std::int8_t* out = q.data();
     channel_of().for_each_run(elements, [&](std::size_t c, std::size_t first, std::size_t end) {
       const float inverse = quant::weight_inverse(half[c]);
-      for (std::size_t i = first; i < end; ++i) q[i] = quant::quantize_weight(w[i], inverse);
+      for (std::size_t i = first; i < end; ++i) out[i] = quant::quantize_weight(w[i], inverse);
     });
     return q;
   }();
