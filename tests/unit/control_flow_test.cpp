@@ -516,7 +516,7 @@ TEST_CASE("calibration observes every subgraph's tensors: WHILE's body at every 
   CHECK(calibrated(r, *m, 0, "y").seen.max == 8 * hi);
   CHECK(calibrated(r, *m, 0, "x").seen.max == hi);
   // The warnings name a subgraph's tensor with its subgraph.
-  CHECK(qfence::quant::detail::tensor_label(*m, body_out.tensor) ==
+  CHECK(qfence::quant::detail::tensor_label(body_out) ==
         "tensor " + std::to_string(body_out.tensor) + " 'x_next' (subgraph 2)");
 }
 
@@ -534,7 +534,7 @@ TEST_CASE("calibration observes the branch IF takes, and only it") {
   CHECK(calibrated(r, *m, 1, "y").seen.max == 8.0f);  // 4 + 4
   const auto& never = calibrated(r, *m, 2, "y");
   CHECK(never.values == 0);  // the else branch never ran, and calibration says so
-  CHECK(std::ranges::count(r.warnings, qfence::quant::detail::tensor_label(*m, never.tensor) +
+  CHECK(std::ranges::count(r.warnings, qfence::quant::detail::tensor_label(never) +
                                            ": never computed on this data (an IF branch no sample takes?); it has "
                                            "no range") == 1);
 }

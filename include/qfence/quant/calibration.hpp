@@ -61,14 +61,6 @@ inline std::string percent(double share) {
   return text;
 }
 
-inline std::string tensor_label(const runtime::model& m, int t) {
-  std::string label = runtime::tensor_label(t, m.tensors[static_cast<std::size_t>(t)].name);
-  // "tensor 9 'x' (subgraph 2)": a name may be in several.
-  if (const int g = m.subgraph_of_tensor(static_cast<std::size_t>(t)); g > 0)
-    label += " (subgraph " + std::to_string(g) + ")";
-  return label;
-}
-
 }  // namespace detail
 
 /// When calibration warns (calibration_options::warn_above; each report
@@ -191,20 +183,19 @@ inline std::vector<std::string> calibration_warnings(const calibration_report& r
   for (const auto& t : report.tensors)
     if (t.non_finite > 0)
       warnings.push_back(tensor_label(t) + ": " + std::to_string(t.non_finite) +
-                                " NaN or infinite values, the first in sample " +
-                                std::to_string(*t.first_non_finite_sample) + " (not used in its range)");
+                         " NaN or infinite values, the first in sample " + std::to_string(*t.first_non_finite_sample) +
+                         " (not used in its range)");
   for (const auto& t : report.tensors)
     if (t.values == 0 && t.non_finite == 0)
       warnings.push_back(tensor_label(t) +
-                                ": never computed on this data (an IF branch no sample takes?); it has no range");
+                         ": never computed on this data (an IF branch no sample takes?); it has no range");
   for (const auto& t : report.tensors)
     if (t.values > 0 && t.seen.min == 0.0f && t.seen.max == 0.0f)
-      warnings.push_back(tensor_label(t) +
-                                ": always 0 on this data; its quantization is a guess (scale of [0, 1])");
+      warnings.push_back(tensor_label(t) + ": always 0 on this data; its quantization is a guess (scale of [0, 1])");
   if (report.held_back == 0)
     warnings.push_back("only " + std::to_string(report.samples) +
-                              " samples: too few to hold back a slice and test the ranges on it (use 10 or more; "
-                              "hundreds for a real model)");
+                       " samples: too few to hold back a slice and test the ranges on it (use 10 or more; hundreds "
+                       "for a real model)");
   // Ranges still moving; ranges clipping the held-back slice (new data);
   // ranges clipping the very data they were calibrated on.
   std::vector<const tensor_calibration*> moving, clipping_new_data, clipping_own_data;
