@@ -406,8 +406,8 @@ using fence_output = out_t<per_tensor<activation_params_of<F, R, I, Options...>(
 
 /// A float layer's options that its quantized form keeps: all but
 /// prepacked, the float weights in the SIMD kernels' layout (`qfence embed`
-/// writes them); the quantized layer packs its own int8 weights when the
-/// model is built. apply(make) calls make(options...).
+/// writes them); the quantized layer is given its own int8 weights packed
+/// (packed_node). apply(make) calls make(options...).
 template <class... Kept>
 struct kept_options {
   template <class Make>
@@ -422,8 +422,10 @@ template <class... Kept, class O, class... Rest>
 struct without_prepacked<kept_options<Kept...>, O, Rest...>
     : without_prepacked<std::conditional_t<is_prepacked<O>, kept_options<Kept...>, kept_options<Kept..., O>>, Rest...> {};
 
-/// The parts of a layer node, and the same node rebuilt with quantized
-/// weights, bias and output.
+/// The parts of a layer node, and the same node rebuilt: with quantized
+/// weights, bias and output (make), or with other weights and bias and
+/// more options (rebuilt: packed_node adds its prepacked data). Its own
+/// options are kept, all but prepacked (kept_options).
 template <class N> struct layer_parts { static constexpr bool known = false; };
 #define QFENCE_LAYER_PARTS(node_template, factory)                                                          \
   template <int In, class W, class B, class... Opts>                                                        \
@@ -432,15 +434,14 @@ template <class N> struct layer_parts { static constexpr bool known = false; };
     static constexpr int input = In;                                                                        \
     using weights = W;                                                                                      \
     using bias = B;                                                                                         \
+    template <class Wq, class Bq, class... More>                                                            \
+    static constexpr auto rebuilt(constant<Wq> w, Bq b, More... more) {                                     \
+      return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
+          [&](auto... options) { return factory(node_ref<In>{}, w, b, options..., more...); });             \
+    }                                                                                                       \
     template <class Out, class Wq, class Bq>                                                                \
     static constexpr auto make(constant<Wq> w, Bq b) {                                                      \
-      return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
-          [&](auto... options) { return factory(node_ref<In>{}, w, b, options..., Out{}); });               \
-    }                                                                                                       \
-    template <class Packed>                                                                                 \
-    static constexpr auto with_packed(const node_template<In, W, B, Opts...>& n, Packed packed) {           \
-      return without_prepacked<kept_options<>, Opts...>::type::apply(                                       \
-          [&](auto... options) { return factory(node_ref<In>{}, n.weights_data, n.bias_data, options..., packed); }); \
+      return rebuilt(w, b, Out{});                                                                          \
     }                                                                                                       \
   };
 QFENCE_LAYER_PARTS(conv2d_node, qfence::conv2d)
@@ -453,10 +454,14 @@ struct layer_parts<transpose_conv_node<OutShape, In, W, B, Opts...>> {
   static constexpr int input = In;
   using weights = W;
   using bias = B;
+  template <class Wq, class Bq, class... More>
+  static constexpr auto rebuilt(constant<Wq> w, Bq b, More... more) {
+    return without_prepacked<kept_options<>, Opts...>::type::apply(
+        [&](auto... options) { return qfence::transpose_conv<OutShape>(node_ref<In>{}, w, b, options..., more...); });
+  }
   template <class Out, class Wq, class Bq>
   static constexpr auto make(constant<Wq> w, Bq b) {
-    return without_prepacked<kept_options<>, Opts...>::type::apply(
-        [&](auto... options) { return qfence::transpose_conv<OutShape>(node_ref<In>{}, w, b, options..., Out{}); });
+    return rebuilt(w, b, Out{});
   }
 };
 
@@ -1192,7 +1197,8 @@ struct packed_node {
     } else {
       const std::int32_t* epilogue = nullptr;
       if constexpr (requires { arrays.epilogue_data(); }) epilogue = arrays.epilogue_data();
-      return layer_parts<N>::with_packed(unpacked, qfence::prepacked(arrays.weight_data(), epilogue));
+      return layer_parts<N>::rebuilt(unpacked.weights_data, unpacked.bias_data,
+                                     qfence::prepacked(arrays.weight_data(), epilogue));
     }
   }
 };
